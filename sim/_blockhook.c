@@ -1,0 +1,235 @@
+/*
+ * Native basic-block hook for the simulator.
+ *
+ * Unicorn calls `sim_block_hook` once per executed translation block, straight from the
+ * generated code: no Python is involved on the hot path. Per block it
+ *   - adds the block's exact instruction count (Thumb-2 lengths decoded from the first
+ *     halfword of each instruction, so the count never depends on a disassembler),
+ *   - adds the block's estimated cycles (per-instruction costs precomputed in Python with
+ *     capstone, plus a pipeline refill whenever control flow did not fall through),
+ *   - for blocks that move SP, reads SP once and records the lowest stack address the block
+ *     will touch; if that address lies below the stack limit (end of static data, or the
+ *     current heap break) the run is stopped *before* the block overwrites anything,
+ *   - stops the run when the instruction limit is reached.
+ * Block facts are computed on first execution and cached per flash halfword.
+ *
+ * The file is built as a CPython extension module only so that setuptools compiles it; the
+ * simulator loads it with ctypes and hands Unicorn the address of `sim_block_hook`.
+ */
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SPD_DYNAMIC INT16_MIN /* SP written with a value unknown before execution */
+
+#define BF_VALID 1u
+#define BF_MOVES_SP 2u
+#define BF_DYNAMIC_SP 4u
+
+enum stop_reason { STOP_NONE = 0, STOP_STACK_OVERFLOW = 1, STOP_INSN_LIMIT = 2, STOP_UNALIGNED = 3 };
+
+typedef int (*reg_read_fn)(void *uc, int regid, void *value);
+typedef int (*emu_stop_fn)(void *uc);
+
+/* Shared with Python (sim/native.py declares the identical ctypes.Structure). */
+typedef struct {
+    /* configuration, written by Python before the run */
+    const uint8_t *flash;      /* host copy of flash, mapped into Unicorn with mem_map_ptr */
+    const uint8_t *sram;       /* host copy of SRAM */
+    const uint8_t *cost;       /* per flash halfword: base cycles of the instruction starting there (0: unknown) */
+    const int16_t *spd;        /* per flash halfword: SP change of that instruction, SPD_DYNAMIC if unknown */
+    uint16_t *bcount;          /* block cache, per flash halfword of the block start */
+    uint16_t *bsize;
+    uint32_t *bcost;
+    int32_t *bspmin;
+    uint8_t *bflags;
+    reg_read_fn reg_read;
+    emu_stop_fn emu_stop;
+    uint32_t flash_base, flash_size;
+    uint32_t sram_base, sram_size;
+    uint32_t refill;           /* cycles added per non-sequential transfer (pipeline refill + wait states) */
+    uint32_t static_end;       /* first address past .data/.bss */
+    uint32_t brk_addr;         /* address of the firmware's heap-break variable, 0 if none */
+    int32_t sp_regid;
+    uint64_t max_insns;        /* 0: no limit */
+    /* results */
+    uint64_t insns;
+    uint64_t cycles;
+    uint64_t blocks;
+    uint32_t min_sp;           /* lowest stack address touched so far */
+    uint32_t next_seq;         /* address that follows the last block: where fall-through would go */
+    uint32_t last_addr, last_size;
+    uint32_t stop_reason;
+    uint32_t stop_pc;          /* block that triggered the stop */
+    uint32_t stop_addr;        /* stack overflow: the lowest address the block would have written */
+    uint32_t stop_limit;       /* stack overflow: the limit it crossed */
+    uint32_t sp_pending;       /* previous block wrote SP dynamically: sample SP at the next block */
+    uint32_t last_count;       /* instructions and cycles the last block added */
+    uint32_t last_cycles;
+    uint32_t stop_size;        /* unaligned access: its size and kind (Unicorn uc_mem_type) */
+    uint32_t stop_access;
+    int32_t pc_regid;
+} sim_state;
+
+static inline uint32_t insn_len(uint16_t hw)
+{
+    /* Thumb-2: a halfword whose top five bits are 0b11101, 0b11110 or 0b11111 opens a 32-bit
+     * instruction (Arm ARM, "Thumb instruction set encoding"). */
+    return ((hw >> 11) >= 0x1d) ? 4u : 2u;
+}
+
+static inline uint16_t read_hw(const uint8_t *base, uint32_t off)
+{
+    return (uint16_t)(base[off] | (base[off + 1] << 8));
+}
+
+/* Walk one block: instruction count, summed cost, lowest cumulative SP change, flags. */
+static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32_t limit,
+                    uint32_t size, int in_flash, uint16_t *count, uint32_t *cost, int32_t *spmin,
+                    uint8_t *flags)
+{
+    uint32_t end = off + size, n = 0, c = 0;
+    int32_t sp = 0, lo = 0;
+    uint8_t f = BF_VALID;
+    while (off < end && off + 1 < limit) {
+        uint32_t idx = off >> 1;
+        uint32_t k = in_flash ? s->cost[idx] : 0;
+        c += k ? k : 1;
+        if (in_flash) {
+            int16_t d = s->spd[idx];
+            if (d == SPD_DYNAMIC) {
+                f |= BF_DYNAMIC_SP;
+            } else if (d) {
+                sp += d;
+                if (sp < lo) lo = sp;
+                f |= BF_MOVES_SP;
+            }
+        } else {
+            f |= BF_DYNAMIC_SP; /* code outside flash has no precomputed facts: sample SP */
+        }
+        off += insn_len(read_hw(mem, off));
+        n++;
+    }
+    *count = (uint16_t)n;
+    *cost = c;
+    *spmin = lo;
+    *flags = f;
+}
+
+void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    sim_state *s = (sim_state *)user;
+    uint32_t addr = (uint32_t)address;
+    uint16_t count;
+    uint32_t cost;
+    int32_t spmin;
+    uint8_t flags;
+
+    uint32_t extra = (addr != s->next_seq) ? s->refill : 0u;
+    s->next_seq = addr + size;
+    s->last_addr = addr;
+    s->last_size = size;
+    s->blocks++;
+
+    uint32_t foff = addr - s->flash_base;
+    if (addr >= s->flash_base && foff < s->flash_size) {
+        uint32_t idx = foff >> 1;
+        if (!(s->bflags[idx] & BF_VALID) || s->bsize[idx] != size) {
+            analyse(s, s->flash, foff, s->flash_size, size, 1, &s->bcount[idx], &s->bcost[idx],
+                    &s->bspmin[idx], &s->bflags[idx]);
+            s->bsize[idx] = (uint16_t)size;
+        }
+        count = s->bcount[idx];
+        cost = s->bcost[idx];
+        spmin = s->bspmin[idx];
+        flags = s->bflags[idx];
+    } else if (addr >= s->sram_base && addr - s->sram_base < s->sram_size) {
+        analyse(s, s->sram, addr - s->sram_base, s->sram_size, size, 0, &count, &cost, &spmin,
+                &flags);
+    } else {
+        count = (uint16_t)(size / 2);
+        cost = count;
+        spmin = 0;
+        flags = BF_VALID;
+    }
+
+    /* A stop requested from a block hook takes effect before the block runs (Unicorn checks
+     * the exit request after the hook, at the start of the block), so a stopped block is
+     * never counted. */
+    if (s->max_insns && s->insns + count > s->max_insns && s->stop_reason == STOP_NONE) {
+        s->stop_reason = STOP_INSN_LIMIT;
+        s->stop_pc = addr;
+        s->emu_stop(uc);
+        return;
+    }
+
+    if ((flags & (BF_MOVES_SP | BF_DYNAMIC_SP)) || s->sp_pending) {
+        uint32_t sp = 0;
+        s->reg_read(uc, s->sp_regid, &sp);
+        uint32_t lowest = sp + (uint32_t)spmin;
+        uint32_t limit = s->static_end;
+        if (s->brk_addr) {
+            uint32_t brk;
+            memcpy(&brk, s->sram + (s->brk_addr - s->sram_base), 4);
+            if (brk > limit)
+                limit = brk;
+        }
+        if (lowest < limit && s->stop_reason == STOP_NONE) {
+            s->stop_reason = STOP_STACK_OVERFLOW;
+            s->stop_pc = addr;
+            s->stop_addr = lowest;
+            s->stop_limit = limit;
+            s->emu_stop(uc);
+            return;
+        }
+        if (lowest < s->min_sp)
+            s->min_sp = lowest;
+        s->sp_pending = (flags & BF_DYNAMIC_SP) ? 1u : 0u;
+    }
+
+    s->insns += count;
+    s->cycles += cost + extra;
+    s->last_count = count;
+    s->last_cycles = cost + extra;
+}
+
+/* Memory hook for cores without unaligned access support (v6-M: Cortex-M0/M0+), where an
+ * unaligned LDR/STR/LDRH/STRH raises HardFault. Installed only for those cores. */
+void sim_align_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user)
+{
+    sim_state *s = (sim_state *)user;
+    (void)value;
+    if (size > 1 && (address & (uint64_t)(size - 1)) && s->stop_reason == STOP_NONE) {
+        uint32_t pc = 0;
+        s->reg_read(uc, s->pc_regid, &pc);
+        s->stop_reason = STOP_UNALIGNED;
+        s->stop_pc = pc;
+        s->stop_addr = (uint32_t)address;
+        s->stop_size = (uint32_t)size;
+        s->stop_access = (uint32_t)type;
+        s->emu_stop(uc);
+    }
+}
+
+/* Instructions in [start, end) of flash or SRAM: used to correct the count when a fault stops
+ * the run in the middle of a block that was already counted whole. */
+uint32_t sim_count_range(const sim_state *s, uint32_t start, uint32_t end)
+{
+    const uint8_t *mem;
+    uint32_t base, limit, n = 0;
+    if (start >= s->flash_base && start - s->flash_base < s->flash_size) {
+        mem = s->flash; base = s->flash_base; limit = s->flash_size;
+    } else if (start >= s->sram_base && start - s->sram_base < s->sram_size) {
+        mem = s->sram; base = s->sram_base; limit = s->sram_size;
+    } else {
+        return (end - start) / 2;
+    }
+    for (uint32_t off = start - base; off + base < end && off + 1 < limit; n++)
+        off += insn_len(read_hw(mem, off));
+    return n;
+}
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_blockhook",
+                                    "Native block hook, loaded with ctypes.", -1, NULL};
+
+PyMODINIT_FUNC PyInit__blockhook(void) { return PyModule_Create(&module); }

@@ -1,0 +1,38 @@
+"""Per-halfword facts about the code in flash, computed once per ELF with capstone.
+
+For every flash halfword where an instruction starts (found by a linear sweep of each executable
+section, data in literal pools skipped), two tables hold its base cycle cost on the target core
+and the change it makes to SP. The native block hook sums these over each basic block the first
+time the block runs. Instruction *counts* do not depend on these tables: the hook decodes Thumb-2
+instruction lengths itself.
+"""
+
+import numpy as np
+
+from sim.native import SPD_DYNAMIC
+from sim.timing import CoreTiming, instruction_cycles, make_disassembler, sp_delta
+
+
+def build_tables(
+    flash: np.ndarray, flash_base: int, exec_ranges: list[tuple[int, int]], timing: CoreTiming
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cost, spd) arrays of ``len(flash) // 2`` entries; cost 0 means "no instruction known"."""
+    n = len(flash) // 2
+    cost = np.zeros(n, np.uint8)
+    spd = np.zeros(n, np.int16)
+    md = make_disassembler()
+    md.skipdata = True
+    size = len(flash)
+    for start, end in exec_ranges:
+        lo, hi = max(start - flash_base, 0), min(end - flash_base, size)
+        if lo >= hi:
+            continue
+        code = flash[lo:hi].tobytes()
+        for insn in md.disasm(code, flash_base + lo):
+            if insn.id == 0:  # skipped data
+                continue
+            idx = (insn.address - flash_base) >> 1
+            cost[idx] = min(max(instruction_cycles(insn, timing), 1), 255)
+            d = sp_delta(insn)
+            spd[idx] = SPD_DYNAMIC if d is None else max(min(d, 32767), -32767)
+    return cost, spd

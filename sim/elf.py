@@ -1,0 +1,159 @@
+"""Read a bare-metal Cortex-M ELF: load image, memory use, symbols, target profile name."""
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+
+from toolchain.linker import FLASH_BASE, SRAM_BASE
+
+TARGET_SECTION = ".ebnn_sim.target"
+EM_ARM = "EM_ARM"
+
+
+class InvalidFirmware(Exception):
+    """The file is not a loadable Cortex-M ELF; ``str()`` is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    address: int  # load (physical) address
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    address: int
+    size: int
+    kind: str  # "flash" (code/constants), "data" (.data: SRAM, initialised from flash), "bss"
+
+
+@dataclass
+class FirmwareImage:
+    path: Path
+    entry: int
+    segments: list[Segment]
+    sections: list[Section]
+    symbols: dict[str, int]  # name -> address (Thumb bit cleared for functions)
+    functions: list[tuple[int, int, str]]  # sorted (start, size, name)
+    target_name: str | None
+    flash_used: int  # bytes of flash the image occupies (code, constants, .data initial values)
+    static_end: int  # first SRAM address past .data/.bss/TLS
+    exec_ranges: list[tuple[int, int]] = field(default_factory=list)  # [start, end) of code
+
+    @property
+    def static_ram(self) -> int:
+        return max(0, self.static_end - SRAM_BASE)
+
+    def function_at(self, address: int) -> tuple[str, int] | None:
+        """(name, offset) of the function containing ``address``, if the symbol table knows it."""
+        address &= ~1
+        i = bisect.bisect_right(self._starts, address) - 1
+        while i >= 0:
+            start, size, name = self.functions[i]
+            if start <= address < start + max(size, 2):
+                return name, address - start
+            if size:  # sized symbol that does not cover it: nothing lower will either
+                return None
+            i -= 1
+        return None
+
+    def __post_init__(self) -> None:
+        self._starts = [f[0] for f in self.functions]
+
+
+def load_elf(path: str | Path) -> FirmwareImage:
+    """Parse ``path``; InvalidFirmware for anything that is not a 32-bit little-endian ARM ELF."""
+    p = Path(path)
+    if not p.exists():
+        raise InvalidFirmware(f"{p}: no such file")
+    if not p.is_file():
+        raise InvalidFirmware(f"{p}: not a file")
+    try:
+        with p.open("rb") as fh:
+            return _parse(p, ELFFile(fh))
+    except InvalidFirmware:
+        raise
+    except (ELFError, ValueError, KeyError, IndexError, OSError, AssertionError) as exc:
+        raise InvalidFirmware(f"{p}: not a valid ELF file ({exc})") from None
+
+
+def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
+    if elf.elfclass != 32 or not elf.little_endian:
+        raise InvalidFirmware(f"{path}: a 64-bit or big-endian ELF; expected 32-bit little-endian ARM")
+    if elf["e_machine"] != EM_ARM:
+        raise InvalidFirmware(f"{path}: ELF for {elf['e_machine']}, not ARM (Cortex-M)")
+    if elf["e_type"] != "ET_EXEC":
+        raise InvalidFirmware(f"{path}: {elf['e_type']} file, expected a linked executable")
+
+    segments: list[Segment] = []
+    for seg in elf.iter_segments():
+        if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
+            continue
+        data = seg.data()
+        if len(data) != seg["p_filesz"]:
+            raise InvalidFirmware(f"{path}: truncated file (a load segment runs past its end)")
+        segments.append(Segment(seg["p_paddr"], data))
+    if not segments:
+        raise InvalidFirmware(f"{path}: no loadable segments")
+
+    sections: list[Section] = []
+    static_end = SRAM_BASE
+    exec_ranges: list[tuple[int, int]] = []
+    for sec in elf.iter_sections():
+        flags = sec["sh_flags"]
+        if not flags & SH_FLAGS.SHF_ALLOC or sec["sh_size"] == 0:
+            continue
+        addr, size = sec["sh_addr"], sec["sh_size"]
+        if addr >= SRAM_BASE:
+            kind = "bss" if sec["sh_type"] == "SHT_NOBITS" else "data"
+            static_end = max(static_end, addr + size)
+        else:
+            kind = "flash"
+        if flags & SH_FLAGS.SHF_EXECINSTR:
+            exec_ranges.append((addr, addr + size))
+        sections.append(Section(sec.name, addr, size, kind))
+
+    flash_used = sum(
+        len(s.data) for s in segments if FLASH_BASE <= s.address < SRAM_BASE
+    )
+
+    symbols: dict[str, int] = {}
+    functions: list[tuple[int, int, str]] = []
+    symtab = elf.get_section_by_name(".symtab")
+    if symtab is not None:
+        for sym in symtab.iter_symbols():
+            if not sym.name or sym["st_shndx"] == "SHN_UNDEF":
+                continue
+            kind = sym["st_info"]["type"]
+            value = sym["st_value"]
+            if kind == "STT_FUNC":
+                value &= ~1
+                functions.append((value, sym["st_size"], sym.name))
+            if kind in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE", "STT_TLS") and (
+                sym.name not in symbols or sym["st_info"]["bind"] == "STB_GLOBAL"
+            ):
+                symbols[sym.name] = value
+    functions.sort()
+
+    target_name = None
+    tsec = elf.get_section_by_name(TARGET_SECTION)
+    if tsec is not None:
+        target_name = tsec.data().decode("ascii", "replace").strip("\0 \n") or None
+
+    return FirmwareImage(
+        path=path,
+        entry=elf["e_entry"],
+        segments=segments,
+        sections=sections,
+        symbols=symbols,
+        functions=functions,
+        target_name=target_name,
+        flash_used=flash_used,
+        static_end=static_end,
+        exec_ranges=exec_ranges,
+    )

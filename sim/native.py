@@ -1,0 +1,113 @@
+"""ctypes side of the native block hook (sim/_blockhook.c).
+
+Registering a C function pointer with ``uc_hook_add`` on the engine handle the Python binding
+holds keeps Python off the per-block path: counting costs about as much as not counting.
+"""
+
+import ctypes
+import importlib.util
+
+import numpy as np
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
+from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
+
+SPD_DYNAMIC = -32768
+STOP_NONE, STOP_STACK_OVERFLOW, STOP_INSN_LIMIT, STOP_UNALIGNED = 0, 1, 2, 3
+
+_P = ctypes.c_void_p
+
+
+class SimState(ctypes.Structure):
+    """Mirror of ``sim_state`` in _blockhook.c: keep the two in the same order."""
+
+    _fields_ = [
+        ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
+        ("bcount", _P), ("bsize", _P), ("bcost", _P), ("bspmin", _P), ("bflags", _P),
+        ("reg_read", _P), ("emu_stop", _P),
+        ("flash_base", ctypes.c_uint32), ("flash_size", ctypes.c_uint32),
+        ("sram_base", ctypes.c_uint32), ("sram_size", ctypes.c_uint32),
+        ("refill", ctypes.c_uint32), ("static_end", ctypes.c_uint32),
+        ("brk_addr", ctypes.c_uint32), ("sp_regid", ctypes.c_int32),
+        ("max_insns", ctypes.c_uint64),
+        ("insns", ctypes.c_uint64), ("cycles", ctypes.c_uint64), ("blocks", ctypes.c_uint64),
+        ("min_sp", ctypes.c_uint32), ("next_seq", ctypes.c_uint32),
+        ("last_addr", ctypes.c_uint32), ("last_size", ctypes.c_uint32),
+        ("stop_reason", ctypes.c_uint32), ("stop_pc", ctypes.c_uint32),
+        ("stop_addr", ctypes.c_uint32), ("stop_limit", ctypes.c_uint32),
+        ("sp_pending", ctypes.c_uint32),
+        ("last_count", ctypes.c_uint32), ("last_cycles", ctypes.c_uint32),
+        ("stop_size", ctypes.c_uint32), ("stop_access", ctypes.c_uint32),
+        ("pc_regid", ctypes.c_int32),
+    ]
+
+
+class NativeUnavailable(RuntimeError):
+    pass
+
+
+def _load() -> ctypes.CDLL:
+    spec = importlib.util.find_spec("sim._blockhook")
+    if spec is None or spec.origin is None:
+        raise NativeUnavailable(
+            "the native block hook (sim._blockhook) is not built; reinstall with `pip install -e .`"
+        )
+    lib = ctypes.CDLL(spec.origin)
+    lib.sim_count_range.argtypes = [ctypes.POINTER(SimState), ctypes.c_uint32, ctypes.c_uint32]
+    lib.sim_count_range.restype = ctypes.c_uint32
+    return lib
+
+
+_lib: ctypes.CDLL | None = None
+
+
+def library() -> ctypes.CDLL:
+    global _lib
+    if _lib is None:
+        _lib = _load()
+    return _lib
+
+
+def _addr(fn: object) -> int:
+    return ctypes.cast(fn, ctypes.c_void_p).value or 0
+
+
+class BlockCounter:
+    """Owns the state struct and the block cache arrays for one engine."""
+
+    def __init__(self, flash_size: int) -> None:
+        lib = library()
+        n = flash_size // 2
+        self.state = SimState()
+        self.bcount = np.zeros(n, np.uint16)
+        self.bsize = np.zeros(n, np.uint16)
+        self.bcost = np.zeros(n, np.uint32)
+        self.bspmin = np.zeros(n, np.int32)
+        self.bflags = np.zeros(n, np.uint8)
+        s = self.state
+        s.bcount, s.bsize = self.bcount.ctypes.data, self.bsize.ctypes.data
+        s.bcost, s.bspmin = self.bcost.ctypes.data, self.bspmin.ctypes.data
+        s.bflags = self.bflags.ctypes.data
+        s.reg_read = _addr(uclib.uc_reg_read)
+        s.emu_stop = _addr(uclib.uc_emu_stop)
+        self._hook_fn = _addr(lib.sim_block_hook)
+        self._align_fn = _addr(lib.sim_align_hook)
+
+    def invalidate(self) -> None:
+        """Forget cached block facts (after flash contents change)."""
+        self.bflags[:] = 0
+
+    def install(self, uch: ctypes.c_void_p, trap_unaligned: bool = False) -> None:
+        """Register the block hook (and, for v6-M cores, the alignment check) on ``uch``."""
+        self._add(uch, UC_HOOK_BLOCK, self._hook_fn)
+        if trap_unaligned:
+            self._add(uch, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._align_fn)
+
+    def _add(self, uch: ctypes.c_void_p, kind: int, fn: int) -> None:
+        handle = uc_hook_h()
+        err = uclib.uc_hook_add(uch, ctypes.byref(handle), kind, fn,
+                                ctypes.addressof(self.state), 1, 0)
+        if err:
+            raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
+
+    def count_range(self, start: int, end: int) -> int:
+        return int(library().sim_count_range(ctypes.byref(self.state), start, end))

@@ -1,0 +1,483 @@
+"""Load a firmware image into Unicorn, run it, and say what happened.
+
+Memory: flash at 0x00000000 (read/execute: a store faults) and SRAM at 0x20000000, each mapped
+at exactly the requested size from host buffers the simulator owns, so every access past them
+faults. Counting happens in a native block hook (sim/_blockhook.c); Python runs only for
+semihosting calls and faults.
+"""
+
+import struct
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from unicorn import (
+    UC_ARCH_ARM,
+    UC_ERR_INSN_INVALID,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_FETCH_PROT,
+    UC_HOOK_MEM_UNMAPPED,
+    UC_HOOK_MEM_WRITE_PROT,
+    UC_MEM_FETCH_PROT,
+    UC_MEM_FETCH_UNMAPPED,
+    UC_MEM_WRITE,
+    UC_MEM_READ_UNMAPPED,
+    UC_MEM_WRITE_PROT,
+    UC_MEM_WRITE_UNMAPPED,
+    UC_MODE_MCLASS,
+    UC_MODE_THUMB,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    UC_PROT_WRITE,
+    Uc,
+    UcError,
+)
+from unicorn import arm_const as R
+
+from sim import native
+from sim.codemap import build_tables
+from sim.elf import FirmwareImage
+from sim.report import Budgets, Fault, RunReport, check_budgets
+from sim.semihosting import ExitRequest, Memory, Semihost
+from sim.timing import make_disassembler, timing_for
+from toolchain.linker import FLASH_BASE, SRAM_BASE
+from toolchain.profiles import DEFAULT_TARGET, Target, get_target
+from toolchain.sizes import format_size
+
+PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
+SCS_BASE = 0xE000_E000  # System Control Space: a 4 KiB window the start-up code may touch
+CPACR = 0xE000_ED88
+
+_CPU_MODELS = {
+    "cortex-m0plus": R.UC_CPU_ARM_CORTEX_M0,
+    "cortex-m3": R.UC_CPU_ARM_CORTEX_M3,
+    "cortex-m4": R.UC_CPU_ARM_CORTEX_M4,
+    "cortex-m7": R.UC_CPU_ARM_CORTEX_M7,
+    "cortex-m33": R.UC_CPU_ARM_CORTEX_M33,
+}
+
+# QEMU exception numbers as Unicorn reports them to UC_HOOK_INTR.
+_EXCP_UDEF, _EXCP_SWI, _EXCP_PREFETCH_ABORT, _EXCP_DATA_ABORT, _EXCP_BKPT = 1, 2, 3, 4, 7
+_EXCEPTIONS = {
+    _EXCP_UDEF: ("undefined_instruction", "undefined instruction (UsageFault UNDEFINSTR)"),
+    _EXCP_SWI: ("hard_fault", "SVC with no handler modelled"),
+    _EXCP_PREFETCH_ABORT: ("hard_fault", "prefetch abort (bus fault on instruction fetch)"),
+    _EXCP_DATA_ABORT: ("hard_fault", "data abort (bus fault)"),
+    17: ("hard_fault", "coprocessor access while disabled (UsageFault NOCP: FPU off?)"),
+    18: ("hard_fault", "invalid state (UsageFault INVSTATE: branch with the Thumb bit clear)"),
+    19: ("stack_overflow", "stack limit register violated (UsageFault STKOF)"),
+    22: ("hard_fault", "unaligned access (UsageFault UNALIGNED)"),
+    23: ("hard_fault", "divide by zero (UsageFault DIVBYZERO)"),
+}
+
+_REGS = [(f"r{i}", getattr(R, f"UC_ARM_REG_R{i}")) for i in range(13)] + [
+    ("sp", R.UC_ARM_REG_SP), ("lr", R.UC_ARM_REG_LR), ("pc", R.UC_ARM_REG_PC),
+    ("xpsr", R.UC_ARM_REG_XPSR),
+]
+
+
+class ImageError(Exception):
+    """The image cannot be run with these options (e.g. memory sizes); message for the user."""
+
+
+@dataclass
+class RunOptions:
+    target: str | None = None  # profile name; default: the one recorded in the ELF, else curie
+    sram: int | None = None  # bytes of SRAM to map (default: the target's)
+    flash: int | None = None  # bytes of flash to map (default: the target's)
+    flash_wait_states: int | None = None  # default: the target's
+    max_instructions: int | None = None
+    timeout: float | None = None  # seconds of wall time
+    inputs: Sequence[Path] = ()  # host files the firmware may open for reading
+    stdin: BinaryIO | None = None  # what SYS_READ on the console returns
+    output_dir: Path | None = None  # where the firmware may create files
+    echo: Callable[[bytes], None] | None = None  # console output as it appears
+    cmdline: str = ""
+    budgets: Budgets = field(default_factory=Budgets)
+
+
+def resolve_target(image: FirmwareImage, name: str | None) -> Target:
+    return get_target(name or image.target_name or DEFAULT_TARGET)
+
+
+class Simulator:
+    """One Unicorn engine with an image loaded; ``run()`` may be called repeatedly."""
+
+    def __init__(self, image: FirmwareImage, options: RunOptions | None = None) -> None:
+        self.image = image
+        self.options = opts = options or RunOptions()
+        self.target = resolve_target(image, opts.target)
+        self.sram_size = self.target.sram if opts.sram is None else opts.sram
+        self.flash_size = self.target.flash if opts.flash is None else opts.flash
+        for what, size in (("SRAM", self.sram_size), ("flash", self.flash_size)):
+            if size <= 0 or size % PAGE:
+                raise ImageError(
+                    f"{what} size {size} bytes cannot be mapped exactly: "
+                    f"use a positive multiple of {PAGE} bytes (1 KiB)"
+                )
+        self.wait_states = (
+            self.target.flash_wait_states if opts.flash_wait_states is None
+            else opts.flash_wait_states
+        )
+        self.timing = timing_for(self.target.core)
+        self.fit_problem = self._check_fit()
+
+        self.flash = np.zeros(self.flash_size, np.uint8)
+        self.sram = np.zeros(self.sram_size, np.uint8)
+        self._sram_image: list[tuple[int, bytes]] = []
+        for seg in image.segments:
+            if FLASH_BASE <= seg.address < FLASH_BASE + self.flash_size:
+                off = seg.address - FLASH_BASE
+                n = min(len(seg.data), self.flash_size - off)
+                self.flash[off : off + n] = np.frombuffer(seg.data[:n], np.uint8)
+            elif SRAM_BASE <= seg.address < SRAM_BASE + self.sram_size:
+                self._sram_image.append((seg.address - SRAM_BASE, seg.data))
+
+        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+        self.uc.ctl_set_cpu_model(_CPU_MODELS[self.target.core])
+        self.uc.mem_map_ptr(FLASH_BASE, self.flash_size, UC_PROT_READ | UC_PROT_EXEC,
+                            self.flash.ctypes.data)
+        self.uc.mem_map_ptr(SRAM_BASE, self.sram_size, UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC,
+                            self.sram.ctypes.data)
+        self._scs: dict[int, int] = {}
+        self.uc.mmio_map(SCS_BASE, 0x1000, self._scs_read, None, self._scs_write, None)
+
+        cost, spd = build_tables(self.flash, FLASH_BASE, image.exec_ranges, self.timing)
+        self._cost, self._spd = cost, spd  # the native state points into these
+        self.counter = native.BlockCounter(self.flash_size)
+        st = self.counter.state
+        st.flash, st.sram = self.flash.ctypes.data, self.sram.ctypes.data
+        st.cost, st.spd = cost.ctypes.data, spd.ctypes.data
+        st.flash_base, st.flash_size = FLASH_BASE, self.flash_size
+        st.sram_base, st.sram_size = SRAM_BASE, self.sram_size
+        st.refill = self.timing.branch_refill + self.wait_states
+        st.static_end = image.static_end
+        brk = image.symbols.get("__heap_break")
+        st.brk_addr = brk if brk is not None and self._in_sram(brk, 4) else 0
+        st.sp_regid, st.pc_regid = R.UC_ARM_REG_SP, R.UC_ARM_REG_PC
+        st.max_insns = opts.max_instructions or 0
+        # v6-M (Cortex-M0/M0+) raises HardFault on any unaligned access; Unicorn does not.
+        self.counter.install(self.uc._uch, trap_unaligned=self.target.core == "cortex-m0plus")
+
+        self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_bad_access)
+        self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT, self._on_bad_access)
+        self._md = make_disassembler()
+
+    # --- layout -----------------------------------------------------------------------------
+    def _in_sram(self, addr: int, size: int = 1) -> bool:
+        return SRAM_BASE <= addr and addr + size <= SRAM_BASE + self.sram_size
+
+    def _check_fit(self) -> str | None:
+        img = self.image
+        if img.flash_used > self.flash_size:
+            return (f"the image needs {img.flash_used} bytes of flash; "
+                    f"only {format_size(self.flash_size)} mapped")
+        if img.static_end > SRAM_BASE + self.sram_size:
+            return (f"static data (.data + .bss) needs {img.static_ram} bytes; "
+                    f"only {format_size(self.sram_size)} of SRAM mapped")
+        return None
+
+    # --- SCS: only CPACR (FPU enable) is meaningful; everything else reads as written -------
+    def _scs_read(self, uc: Uc, offset: int, size: int, user: object) -> int:
+        return self._scs.get(offset, 0)
+
+    def _scs_write(self, uc: Uc, offset: int, size: int, value: int, user: object) -> None:
+        self._scs[offset] = value
+
+    # --- hooks --------------------------------------------------------------------------------
+    def _stop_with(self, fault: Fault) -> None:
+        if self._fault is None and self._exit is None:
+            self._fault = fault
+        self.uc.emu_stop()
+
+    def _on_interrupt(self, uc: Uc, intno: int, user: object) -> None:
+        if self.counter.state.stop_reason != native.STOP_NONE:
+            return  # a fault the native hooks caught earlier in this block ends the run
+        pc = uc.reg_read(R.UC_ARM_REG_PC)
+        if intno == _EXCP_BKPT:
+            insn = bytes(uc.mem_read(pc, 2)) if self._mapped(pc, 2) else b""
+            if insn == b"\xab\xbe":
+                self._semihost_call(uc, pc)
+                return
+            imm = insn[0] if insn else 0
+            self._stop_with(self._make_fault("breakpoint", f"BKPT 0x{imm:02x} (not semihosting)", pc))
+            return
+        kind, text = _EXCEPTIONS.get(intno, ("hard_fault", f"exception {intno}"))
+        self._stop_with(self._make_fault(kind, text, pc))
+
+    def _semihost_call(self, uc: Uc, pc: int) -> None:
+        op = uc.reg_read(R.UC_ARM_REG_R0)
+        arg = uc.reg_read(R.UC_ARM_REG_R1)
+        try:
+            result = self._sh.call(op, arg, self._memory)
+        except UcError:
+            self._stop_with(self._make_fault(
+                "hard_fault", f"semihosting call 0x{op:02x} points outside mapped memory", pc))
+            return
+        if isinstance(result, ExitRequest):
+            self._exit = result.status
+            uc.emu_stop()
+            return
+        uc.reg_write(R.UC_ARM_REG_R0, result & 0xFFFFFFFF)
+        uc.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
+
+    def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
+                       user: object) -> bool:
+        pc = uc.reg_read(R.UC_ARM_REG_PC)
+        if access == UC_MEM_WRITE_PROT:
+            kind, verb = "flash_write", "write to flash"
+        elif access in (UC_MEM_FETCH_UNMAPPED, UC_MEM_FETCH_PROT):
+            kind, verb = "unmapped_fetch", "instruction fetch from unmapped memory"
+            pc = address
+        elif access == UC_MEM_WRITE_UNMAPPED:
+            kind, verb = "unmapped_write", "write outside mapped memory"
+        elif access == UC_MEM_READ_UNMAPPED:
+            kind, verb = "unmapped_read", "read outside mapped memory"
+        else:
+            kind, verb = "hard_fault", f"memory access error ({access})"
+        acc = {"unmapped_fetch": "fetch", "flash_write": "write", "unmapped_write": "write"}.get(
+            kind, "read")
+        where = self._region_note(address)
+        fault = self._make_fault(kind, f"{verb}: {size} bytes at 0x{address:08x}{where}", pc)
+        fault.address, fault.size, fault.access = address, size, acc
+        self._stop_with(fault)
+        return False
+
+    def _region_note(self, address: int) -> str:
+        sram_end = SRAM_BASE + self.sram_size
+        if sram_end <= address < sram_end + 0x100000:
+            return f" ({address - sram_end} bytes past the end of {format_size(self.sram_size)} SRAM)"
+        if address < SRAM_BASE and address >= FLASH_BASE + self.flash_size:
+            return f" (past the end of {format_size(self.flash_size)} flash)"
+        if address < 0x1000:
+            return " (near address 0: null pointer?)"
+        return ""
+
+    def _mapped(self, addr: int, size: int) -> bool:
+        return (FLASH_BASE <= addr and addr + size <= FLASH_BASE + self.flash_size) or \
+            self._in_sram(addr, size)
+
+    # --- fault description -----------------------------------------------------------------
+    def _make_fault(self, kind: str, text: str, pc: int) -> Fault:
+        pc &= ~1
+        fault = Fault(kind=kind, message=text, pc=pc)
+        fault.function = self.describe_address(pc)
+        fault.instruction = self.disassemble(pc)
+        fault.registers = {name: self.uc.reg_read(reg) for name, reg in _REGS}
+        return fault
+
+    def describe_address(self, address: int) -> str | None:
+        hit = self.image.function_at(address)
+        if hit is None:
+            return None
+        name, off = hit
+        return f"{name}+0x{off:x}"
+
+    def disassemble(self, pc: int) -> str | None:
+        if not self._mapped(pc, 2):
+            return None
+        n = 4 if self._mapped(pc, 4) else 2
+        for insn in self._md.disasm(bytes(self.uc.mem_read(pc, n)), pc, 1):
+            return f"{insn.mnemonic} {insn.op_str}".strip()
+        return None
+
+    # --- running -----------------------------------------------------------------------------
+    def _reset(self) -> tuple[int, int]:
+        """Power-on state: SRAM zeroed (plus any image parts loaded there), registers from the
+        vector table. Returns (initial SP, reset handler)."""
+        self.sram[:] = 0
+        for off, data in self._sram_image:
+            n = min(len(data), self.sram_size - off)
+            self.sram[off : off + n] = np.frombuffer(data[:n], np.uint8)
+        self._scs.clear()
+        sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
+        st = self.counter.state
+        st.insns = st.cycles = st.blocks = 0
+        st.min_sp = sp0
+        st.next_seq = reset & ~1
+        st.last_addr = st.last_size = 0
+        st.stop_reason = native.STOP_NONE
+        st.sp_pending = 0
+        for _, reg in _REGS[:15]:
+            self.uc.reg_write(reg, 0)
+        self.uc.reg_write(R.UC_ARM_REG_SP, sp0)
+        self.uc.reg_write(R.UC_ARM_REG_LR, 0xFFFFFFFF)
+        self._fault: Fault | None = None
+        self._exit: int | None = None
+        return sp0, reset
+
+    def _read_word(self, symbol: str) -> int | None:
+        addr = self.image.symbols.get(symbol)
+        if addr is None or not self._in_sram(addr, 4):
+            return None
+        off = addr - SRAM_BASE
+        return int(struct.unpack("<I", self.sram[off : off + 4].tobytes())[0])
+
+    def run(self, stdin: BinaryIO | None = None) -> RunReport:
+        """Run from reset until the firmware exits, faults or hits a limit."""
+        opts = self.options
+        sp0, reset = self._reset()
+        st = self.counter.state
+        heap_start = self.image.symbols.get("__heap_start", self.image.static_end)
+        self._sh = Semihost(
+            inputs=[Path(p) for p in opts.inputs],
+            output_dir=opts.output_dir,
+            stdin=stdin if stdin is not None else opts.stdin,
+            echo=opts.echo,
+            clock=lambda: int(st.cycles),
+            clock_hz=self.target.clock_hz,
+            cmdline=opts.cmdline.encode(),
+            heapinfo=(heap_start, sp0 - 1024, sp0, SRAM_BASE),
+        )
+        self._memory = Memory(lambda a, n: bytes(self.uc.mem_read(a, n)), self.uc.mem_write)
+        start = time.perf_counter()
+
+        if self.fit_problem is None:
+            self._check_vectors(sp0, reset)
+        if self.fit_problem is None and self._fault is None:
+            timeout_us = int(opts.timeout * 1e6) if opts.timeout else 0
+            try:
+                self.uc.emu_start(reset | 1, 0xFFFFFFFF, timeout=timeout_us)
+            except UcError as exc:
+                if self._fault is None:
+                    pc = self.uc.reg_read(R.UC_ARM_REG_PC)
+                    if exc.errno == UC_ERR_INSN_INVALID:
+                        self._fault = self._make_fault(
+                            "undefined_instruction", "undefined instruction (UsageFault UNDEFINSTR)",
+                            pc)
+                    else:
+                        self._fault = self._make_fault("hard_fault", f"emulation error: {exc}", pc)
+        wall = time.perf_counter() - start
+        self._sh.close_all()
+        return self._report(sp0, wall)
+
+    def _check_vectors(self, sp0: int, reset: int) -> None:
+        if not (SRAM_BASE < sp0 <= SRAM_BASE + self.sram_size) or not self._mapped(reset & ~1, 2):
+            self._fault = Fault(
+                kind="hard_fault",
+                message=(
+                    f"no usable vector table at 0x00000000: initial SP 0x{sp0:08x} must lie in "
+                    f"the {format_size(self.sram_size)} SRAM and the reset vector 0x{reset:08x} "
+                    "in flash (was the ELF linked for a larger SRAM?)"
+                ),
+                pc=reset & ~1,
+            )
+        elif not reset & 1:
+            self._fault = Fault(kind="hard_fault", pc=reset,
+                                message=f"reset vector 0x{reset:08x} has the Thumb bit clear")
+
+    def _report(self, sp0: int, wall: float) -> RunReport:
+        opts = self.options
+        st = self.counter.state
+        insns, cycles = int(st.insns), int(st.cycles)
+        status = "ok"
+        fault = self._fault
+        if self.fit_problem is not None:
+            status = "over_budget"
+            fault = Fault(kind="image_too_large", message=self.fit_problem)
+        elif st.stop_reason == native.STOP_STACK_OVERFLOW:
+            status, fault = "fault", self._stack_fault()
+        elif st.stop_reason == native.STOP_UNALIGNED:
+            status, fault = "fault", self._unaligned_fault()
+            insns -= self._unretired(fault.pc)
+        elif fault is not None:
+            status = "fault"
+            insns -= self._unretired(fault.pc)
+        elif self._exit is not None:
+            pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
+            insns -= self._unretired(pc + 2)
+        elif st.stop_reason == native.STOP_INSN_LIMIT:
+            status = "timeout"
+            fault = self._make_fault(
+                "instruction_limit",
+                f"instruction limit of {opts.max_instructions} reached: stopped after {insns} "
+                "instructions, before the block that would exceed it",
+                int(st.stop_pc),
+            )
+        else:
+            status = "timeout"
+            pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
+            if pc == st.last_addr:  # stopped at the start of a block already counted
+                insns -= int(st.last_count)
+                cycles -= int(st.last_cycles)
+            fault = self._make_fault(
+                "timeout", f"wall-clock timeout of {opts.timeout} s reached", pc)
+
+        peak_brk = self._read_word("__heap_peak")
+        heap_start = self.image.symbols.get("__heap_start")
+        heap_tracked = peak_brk is not None and heap_start is not None
+        heap_peak = max(0, peak_brk - heap_start) if heap_tracked else 0
+        stack_peak = max(0, sp0 - int(st.min_sp)) if self.fit_problem is None else 0
+        report = RunReport(
+            elf=str(self.image.path),
+            target=self.target.name,
+            core=self.target.core,
+            clock_hz=self.target.clock_hz,
+            status=status,
+            exit_code=self._exit,
+            instructions=max(insns, 0),
+            cycles=cycles,
+            sram_size=self.sram_size,
+            static=self.image.static_ram,
+            stack_peak=stack_peak,
+            heap_peak=heap_peak,
+            heap_tracked=heap_tracked,
+            flash_size=self.flash_size,
+            flash_used=self.image.flash_used,
+            stdout=self._sh.stdout.decode("utf-8", "replace"),
+            fault=fault,
+            wall_seconds=wall,
+            flash_wait_states=self.wait_states,
+            refusals=[str(r) for r in self._sh.refusals],
+        )
+        if status == "ok":
+            report.over_budget = check_budgets(report, opts.budgets)
+            if report.over_budget:
+                report.status = "over_budget"
+        return report
+
+    def _unretired(self, pc: int | None) -> int:
+        """Instructions of the last counted block from ``pc`` on: counted, never executed."""
+        st = self.counter.state
+        end = int(st.last_addr) + int(st.last_size)
+        if pc is None or not (int(st.last_addr) <= pc < end):
+            return 0
+        return self.counter.count_range(pc, end)
+
+    def _unaligned_fault(self) -> Fault:
+        st = self.counter.state
+        verb = "write" if st.stop_access == UC_MEM_WRITE else "read"
+        fault = self._make_fault(
+            "hard_fault",
+            f"unaligned {st.stop_size}-byte {verb} at 0x{st.stop_addr:08x}: HardFault "
+            f"({self.target.core} has no unaligned access)",
+            int(st.stop_pc),
+        )
+        fault.address, fault.size, fault.access = int(st.stop_addr), int(st.stop_size), verb
+        return fault
+
+    def _stack_fault(self) -> Fault:
+        st = self.counter.state
+        pc, lowest, limit = int(st.stop_pc), int(st.stop_addr), int(st.stop_limit)
+        into = "heap" if limit > self.image.static_end else "static data (.data/.bss)"
+        fault = self._make_fault(
+            "stack_overflow",
+            f"stack overflow into {into}: this block would lower the stack to 0x{lowest:08x}, "
+            f"{limit - lowest} bytes below its limit 0x{limit:08x}",
+            pc,
+        )
+        fault.address, fault.access = lowest, "write"
+        fault.size = limit - lowest
+        return fault
+
+
+def run(image: FirmwareImage, options: RunOptions | None = None, **kwargs: object) -> RunReport:
+    """Run ``image`` once. Keyword arguments are RunOptions fields."""
+    opts = options or RunOptions(**kwargs)  # type: ignore[arg-type]
+    return Simulator(image, opts).run()
+
+

@@ -1,0 +1,277 @@
+"""ARM semihosting (``BKPT 0xAB`` on M-profile), served as a sandbox.
+
+The firmware reaches only what the user handed it: files passed as inputs (read-only) and, when
+an output directory was named, new files inside it. SYS_SYSTEM, SYS_REMOVE, SYS_RENAME,
+SYS_TMPNAM and any open that is not allowed are refused, recorded and reported; none is executed.
+Clock and time calls answer from the simulated cycle count, so runs are reproducible.
+"""
+
+import os
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+SYS_OPEN, SYS_CLOSE, SYS_WRITEC, SYS_WRITE0, SYS_WRITE, SYS_READ = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+SYS_READC, SYS_ISERROR, SYS_ISTTY, SYS_SEEK, SYS_FLEN = 0x07, 0x08, 0x09, 0x0A, 0x0C
+SYS_TMPNAM, SYS_REMOVE, SYS_RENAME, SYS_CLOCK, SYS_TIME = 0x0D, 0x0E, 0x0F, 0x10, 0x11
+SYS_SYSTEM, SYS_ERRNO, SYS_GET_CMDLINE, SYS_HEAPINFO = 0x12, 0x13, 0x15, 0x16
+SYS_EXIT, SYS_EXIT_EXTENDED, SYS_ELAPSED, SYS_TICKFREQ = 0x18, 0x20, 0x30, 0x31
+
+ADP_STOPPED_APPLICATION_EXIT = 0x20026
+FEATURES_FILE = ":semihosting-features"
+FEATURE_BYTES = b"SHFB\x03"  # EXIT_EXTENDED and STDOUT_STDERR supported
+
+EPERM, ENOENT, EBADF, EINVAL = 1, 2, 9, 22
+MAX_STRING = 4096
+
+_NAMES = {
+    SYS_TMPNAM: "SYS_TMPNAM", SYS_REMOVE: "SYS_REMOVE", SYS_RENAME: "SYS_RENAME",
+    SYS_SYSTEM: "SYS_SYSTEM",
+}
+
+
+class Memory:
+    """What the semihosting handler needs from the machine."""
+
+    def __init__(self, read: Callable[[int, int], bytes], write: Callable[[int, bytes], None]):
+        self.read = read
+        self.write = write
+
+    def word(self, addr: int, index: int = 0) -> int:
+        return struct.unpack("<I", self.read(addr + 4 * index, 4))[0]
+
+    def cstring(self, addr: int) -> bytes:
+        out = bytearray()
+        while len(out) < MAX_STRING:
+            at = addr + len(out)
+            chunk = self.read(at, 64 - at % 64)  # aligned chunks never cross a region's end
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                out += chunk[:nul]
+                return bytes(out)
+            out += chunk
+        return bytes(out)
+
+
+@dataclass
+class ExitRequest:
+    status: int
+
+
+@dataclass
+class Refusal:
+    operation: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.operation} refused: {self.detail}"
+
+
+@dataclass
+class Semihost:
+    """State of the semihosting sandbox for one run."""
+
+    inputs: Sequence[Path] = ()
+    output_dir: Path | None = None
+    stdin: BinaryIO | None = None
+    echo: Callable[[bytes], None] | None = None  # called with console output as it appears
+    clock: Callable[[], int] = lambda: 0  # simulated cycles so far
+    clock_hz: int = 1
+    cmdline: bytes = b""
+    heapinfo: tuple[int, int, int, int] = (0, 0, 0, 0)
+    stdout: bytearray = field(default_factory=bytearray)
+    refusals: list[Refusal] = field(default_factory=list)
+    errno: int = 0
+
+    def __post_init__(self) -> None:
+        self._files: dict[int, BinaryIO | bytes] = {}
+        self._positions: dict[int, int] = {}
+        self._next = 3
+        allowed = {}
+        for p in self.inputs:
+            allowed[str(p)] = p
+            allowed.setdefault(p.name, p)
+        self._allowed = allowed
+
+    # --- console -------------------------------------------------------------------------
+    def _out(self, data: bytes) -> None:
+        self.stdout += data
+        if self.echo is not None:
+            self.echo(data)
+
+    # --- dispatcher ----------------------------------------------------------------------
+    def call(self, op: int, arg: int, mem: Memory) -> int | ExitRequest:
+        """Serve operation ``op`` with parameter ``arg`` (r1); returns r0 or an exit request."""
+        if op in (SYS_EXIT, SYS_EXIT_EXTENDED):
+            if op == SYS_EXIT_EXTENDED:
+                reason, sub = mem.word(arg), mem.word(arg, 1)
+            else:
+                reason, sub = arg, 0
+            if reason == ADP_STOPPED_APPLICATION_EXIT:
+                return ExitRequest(sub if sub < 0x80000000 else sub - (1 << 32))
+            return ExitRequest(1)
+        if op == SYS_WRITEC:
+            self._out(mem.read(arg, 1))
+            return 0
+        if op == SYS_WRITE0:
+            self._out(mem.cstring(arg))
+            return 0
+        if op == SYS_WRITE:
+            return self._write(mem.word(arg), mem.word(arg, 1), mem.word(arg, 2), mem)
+        if op == SYS_READ:
+            return self._read(mem.word(arg), mem.word(arg, 1), mem.word(arg, 2), mem)
+        if op == SYS_READC:
+            data = self.stdin.read(1) if self.stdin else b""
+            return data[0] if data else -1
+        if op == SYS_OPEN:
+            name = mem.read(mem.word(arg), mem.word(arg, 2)).decode("utf-8", "replace")
+            return self._open(name, mem.word(arg, 1))
+        if op == SYS_CLOSE:
+            return self._close(mem.word(arg))
+        if op == SYS_ISTTY:
+            return 1 if mem.word(arg) in (0, 1, 2) else 0
+        if op == SYS_ISERROR:
+            return 1 if struct.unpack("<i", struct.pack("<I", mem.word(arg)))[0] < 0 else 0
+        if op == SYS_SEEK:
+            return self._seek(mem.word(arg), mem.word(arg, 1))
+        if op == SYS_FLEN:
+            return self._flen(mem.word(arg))
+        if op == SYS_CLOCK:
+            return self.clock() * 100 // self.clock_hz
+        if op == SYS_TIME:
+            return self.clock() // self.clock_hz
+        if op == SYS_ELAPSED:
+            mem.write(arg, struct.pack("<Q", self.clock()))
+            return 0
+        if op == SYS_TICKFREQ:
+            return self.clock_hz
+        if op == SYS_ERRNO:
+            return self.errno
+        if op == SYS_GET_CMDLINE:
+            buf, size = mem.word(arg), mem.word(arg, 1)
+            text = self.cmdline[: max(size - 1, 0)]
+            mem.write(buf, text + b"\0")
+            mem.write(arg + 4, struct.pack("<I", len(text)))
+            return 0
+        if op == SYS_HEAPINFO:
+            mem.write(mem.word(arg), struct.pack("<4I", *self.heapinfo))
+            return 0
+        if op in _NAMES:
+            detail = ""
+            if op == SYS_SYSTEM:
+                detail = mem.read(mem.word(arg), min(mem.word(arg, 1), MAX_STRING)).decode(
+                    "utf-8", "replace")
+            elif op == SYS_REMOVE:
+                detail = mem.read(mem.word(arg), min(mem.word(arg, 1), MAX_STRING)).decode(
+                    "utf-8", "replace")
+            return self._refuse(_NAMES[op], detail or "not allowed in the sandbox")
+        return self._refuse(f"semihosting operation 0x{op:02x}", "not supported")
+
+    def _refuse(self, operation: str, detail: str) -> int:
+        self.refusals.append(Refusal(operation, detail))
+        self.errno = EPERM
+        return -1
+
+    # --- files -------------------------------------------------------------------------
+    def _open(self, name: str, mode: int) -> int:
+        writing = mode >= 4
+        if name == ":tt":
+            return 1 if writing else 0
+        if name == FEATURES_FILE and not writing:
+            return self._register(FEATURE_BYTES)
+        if not writing:
+            path = self._allowed.get(name)
+            if path is None:
+                self._refuse("SYS_OPEN", f"{name!r} for reading: not a file passed with --input")
+                self.errno = ENOENT
+                return -1
+            try:
+                return self._register(path.open("rb"))
+            except OSError as exc:
+                self.errno = ENOENT
+                self._refuse("SYS_OPEN", f"{name!r}: {exc.strerror}")
+                return -1
+        target = self._output_path(name)
+        if target is None:
+            where = "no --output-dir given" if self.output_dir is None else "outside --output-dir"
+            return self._refuse("SYS_OPEN", f"{name!r} for writing: {where}")
+        return self._register(target.open("ab" if mode >= 8 else "wb"))
+
+    def _output_path(self, name: str) -> Path | None:
+        if self.output_dir is None:
+            return None
+        root = self.output_dir.resolve()
+        target = (root / name).resolve()
+        if root not in target.parents:
+            return None
+        return target
+
+    def _register(self, fh: BinaryIO | bytes) -> int:
+        handle = self._next
+        self._next += 1
+        self._files[handle] = fh
+        self._positions[handle] = 0
+        return handle
+
+    def _close(self, handle: int) -> int:
+        fh = self._files.pop(handle, None)
+        if fh is None:
+            return 0 if handle in (0, 1, 2) else -1
+        if not isinstance(fh, bytes):
+            fh.close()
+        return 0
+
+    def close_all(self) -> None:
+        for handle in list(self._files):
+            self._close(handle)
+
+    def _write(self, handle: int, buf: int, length: int, mem: Memory) -> int:
+        data = mem.read(buf, length)
+        if handle in (1, 2):
+            self._out(data)
+            return 0
+        fh = self._files.get(handle)
+        if fh is None or isinstance(fh, bytes) or not fh.writable():
+            self.errno = EBADF
+            return length
+        fh.write(data)
+        return 0
+
+    def _read(self, handle: int, buf: int, length: int, mem: Memory) -> int:
+        if handle == 0:
+            data = self.stdin.read(length) if self.stdin else b""
+        else:
+            fh = self._files.get(handle)
+            if fh is None:
+                self.errno = EBADF
+                return -1
+            if isinstance(fh, bytes):
+                pos = self._positions[handle]
+                data = fh[pos : pos + length]
+                self._positions[handle] = pos + len(data)
+            else:
+                data = fh.read(length)
+        mem.write(buf, data)
+        return length - len(data)
+
+    def _seek(self, handle: int, pos: int) -> int:
+        fh = self._files.get(handle)
+        if fh is None:
+            self.errno = EBADF
+            return -1
+        if isinstance(fh, bytes):
+            self._positions[handle] = pos
+        else:
+            fh.seek(pos)
+        return 0
+
+    def _flen(self, handle: int) -> int:
+        fh = self._files.get(handle)
+        if fh is None:
+            self.errno = EBADF
+            return -1
+        if isinstance(fh, bytes):
+            return len(fh)
+        return os.fstat(fh.fileno()).st_size

@@ -1,0 +1,258 @@
+"""Per-core cycle costs and static stack-pointer effects of Thumb/Thumb-2 instructions.
+
+The model (see docs/cycle-model.md) is: every executed instruction costs a base number of
+cycles taken from the Arm Technical Reference Manual (TRM) instruction timing table of the
+selected core, assuming zero wait states and a conditional branch that is *not* taken. The
+simulator adds ``CoreTiming.branch_refill`` (the TRM's "P") itself whenever control flow does
+not fall through, and adds flash wait states per refill.
+"""
+
+from dataclasses import dataclass
+from enum import Enum, auto
+
+import capstone
+from capstone import arm_const as A
+
+
+@dataclass(frozen=True)
+class CoreTiming:
+    core: str  # one of CORES
+    branch_refill: int  # extra cycles when a branch / PC write is taken (TRM "P")
+    source: str  # which Arm TRM / table the numbers come from
+
+
+class _Cat(Enum):
+    """Timing classes; instructions not listed in ``_CATEGORY`` are ``ALU`` (1 cycle)."""
+
+    ALU = auto()
+    MUL = auto()  # MUL/MULS, 32-bit result
+    MAC = auto()  # MLA, MLS
+    MULL = auto()  # SMULL, UMULL
+    MLAL = auto()  # SMLAL, UMLAL
+    DIV = auto()  # SDIV, UDIV
+    LOAD = auto()  # single load (incl. exclusive / acquire)
+    STORE = auto()  # single store (incl. exclusive / release)
+    PAIR = auto()  # LDRD / STRD: 1 + N with N = 2
+    LIST = auto()  # LDM/STM/PUSH/POP: cost = table value + N registers
+    POP_PC = auto()  # extra cycles for a register list that loads PC (M0+ only)
+    BRANCH = auto()  # B, BX, BLX, CBZ, CBNZ (refill added by the simulator)
+    CALL = auto()  # BL (immediate)
+    TABLE = auto()  # TBB, TBH
+    SPECIAL = auto()  # MRS, MSR
+    CPS = auto()  # CPSID, CPSIE
+    BARRIER = auto()  # DMB, DSB
+    ISB = auto()  # ISB: barrier plus pipeline refill
+    WAIT = auto()  # WFI, WFE (time spent asleep not modelled)
+    FP_MAC = auto()  # VMLA/VMLS/VNMLA/VNMLS/VFMA/VFMS/VFNMA/VFNMS
+    FP_DIV = auto()  # VDIV, VSQRT
+    FP_MEM = auto()  # VLDR/VSTR: cost = table value + 32-bit words moved
+    FP_LIST = auto()  # VLDM/VSTM/VPUSH/VPOP: cost = table value + 32-bit words moved
+    FP_MOV2 = auto()  # VMOV between two core registers and a D / two S registers
+
+
+def _ids(*names: str) -> tuple[int, ...]:
+    return tuple(getattr(A, f"ARM_INS_{n}") for n in names)
+
+
+_GROUPS: dict[_Cat, tuple[int, ...]] = {
+    _Cat.MUL: _ids("MUL"),
+    _Cat.MAC: _ids("MLA", "MLS"),
+    _Cat.MULL: _ids("SMULL", "UMULL"),
+    _Cat.MLAL: _ids("SMLAL", "UMLAL"),
+    _Cat.DIV: _ids("SDIV", "UDIV"),
+    _Cat.LOAD: _ids(
+        "LDR", "LDRB", "LDRH", "LDRSB", "LDRSH", "LDRT", "LDRBT", "LDRHT", "LDRSBT", "LDRSHT",
+        "LDREX", "LDREXB", "LDREXH", "LDA", "LDAB", "LDAH", "LDAEX", "LDAEXB", "LDAEXH",
+    ),
+    _Cat.STORE: _ids(
+        "STR", "STRB", "STRH", "STRT", "STRBT", "STRHT", "STREX", "STREXB", "STREXH",
+        "STL", "STLB", "STLH", "STLEX", "STLEXB", "STLEXH",
+    ),
+    _Cat.PAIR: _ids("LDRD", "STRD"),
+    _Cat.LIST: _ids("LDM", "LDMDB", "STM", "STMDB", "PUSH", "POP"),
+    _Cat.BRANCH: _ids("B", "BX", "BLX", "CBZ", "CBNZ", "BXNS", "BLXNS"),
+    _Cat.CALL: _ids("BL"),
+    _Cat.TABLE: _ids("TBB", "TBH"),
+    _Cat.SPECIAL: _ids("MRS", "MSR"),
+    _Cat.CPS: _ids("CPS"),
+    _Cat.BARRIER: _ids("DMB", "DSB"),
+    _Cat.ISB: _ids("ISB"),
+    _Cat.WAIT: _ids("WFI", "WFE"),
+    _Cat.FP_MAC: _ids("VMLA", "VMLS", "VNMLA", "VNMLS", "VFMA", "VFMS", "VFNMA", "VFNMS"),
+    _Cat.FP_DIV: _ids("VDIV", "VSQRT"),
+    _Cat.FP_MEM: _ids("VLDR", "VSTR"),
+    _Cat.FP_LIST: _ids("VLDMIA", "VLDMDB", "VSTMIA", "VSTMDB", "VPUSH", "VPOP"),
+}
+_CATEGORY: dict[int, _Cat] = {i: cat for cat, ids in _GROUPS.items() for i in ids}
+
+# Base costs per core. A class missing from a core's table costs 1 (e.g. FP on M3, or
+# ARMv7-M-only instructions decoded for the ARMv6-M Cortex-M0+).
+_M3: dict[_Cat, int] = {
+    _Cat.MUL: 1, _Cat.MAC: 2, _Cat.MULL: 5, _Cat.MLAL: 7, _Cat.DIV: 12,
+    _Cat.LOAD: 2, _Cat.STORE: 2, _Cat.PAIR: 3, _Cat.LIST: 1,
+    _Cat.BRANCH: 1, _Cat.CALL: 1, _Cat.TABLE: 2,
+    _Cat.SPECIAL: 2, _Cat.CPS: 2, _Cat.BARRIER: 1, _Cat.ISB: 3, _Cat.WAIT: 1,
+}
+_M4: dict[_Cat, int] = {
+    **_M3, _Cat.MAC: 1, _Cat.MULL: 1, _Cat.MLAL: 1,
+    _Cat.FP_MAC: 3, _Cat.FP_DIV: 14, _Cat.FP_MEM: 1, _Cat.FP_LIST: 1, _Cat.FP_MOV2: 2,
+}
+_M0P: dict[_Cat, int] = {
+    _Cat.MUL: 1, _Cat.LOAD: 2, _Cat.STORE: 2, _Cat.LIST: 1, _Cat.POP_PC: 1,
+    _Cat.BRANCH: 1, _Cat.CALL: 2, _Cat.SPECIAL: 3, _Cat.CPS: 1,
+    _Cat.BARRIER: 3, _Cat.ISB: 3, _Cat.WAIT: 2,
+}
+_M7: dict[_Cat, int] = {**_M4, _Cat.ISB: 2}
+
+_TIMINGS: dict[str, tuple[CoreTiming, dict[_Cat, int]]] = {
+    "cortex-m0plus": (CoreTiming("cortex-m0plus", 1, (
+        "Arm Cortex-M0+ TRM (ARM DDI 0484C), Table 3-1 'Cortex-M0+ instruction summary'; "
+        "MULS assumes the single-cycle multiplier option")), _M0P),
+    "cortex-m3": (CoreTiming("cortex-m3", 2, (
+        "Arm Cortex-M3 TRM r2p1 (ARM DDI 0337I), section 3.3.1, Table 3-1 'Cortex-M3 "
+        "instruction set summary'; P = 2 of 1-3, data-dependent ranges at their maximum")), _M3),
+    "cortex-m4": (CoreTiming("cortex-m4", 2, (
+        "Arm Cortex-M4 TRM (ARM DDI 0439 / 100166), Table 3-1 'Processor instruction set "
+        "summary' and the FPU chapter instruction table; P = 2 of 1-3")), _M4),
+    "cortex-m7": (CoreTiming("cortex-m7", 1, (
+        "Arm Cortex-M7 TRM (ARM DDI 0489) gives no per-instruction table: Cortex-M4 costs "
+        "(DDI 0439 Table 3-1) as a single-issue upper bound, refill 1 for a predicted "
+        "branch")), _M7),
+    "cortex-m33": (CoreTiming("cortex-m33", 2, (
+        "Arm Cortex-M33 TRM (ARM DDI 0553) gives no per-instruction table: ARMv8-M Mainline "
+        "3-stage pipeline modelled with Cortex-M4 costs (DDI 0439 Table 3-1), P = 2")), _M4),
+}
+
+CORES: tuple[str, ...] = tuple(_TIMINGS)
+
+
+def timing_for(core: str) -> CoreTiming:
+    """Return the timing parameters of ``core`` (one of ``CORES``)."""
+    try:
+        return _TIMINGS[core][0]
+    except KeyError:
+        raise ValueError(
+            f"unknown core {core!r}; expected one of: {', '.join(CORES)}"
+        ) from None
+
+
+def _reg_words(reg: int) -> int:
+    """Size of a core or FP register in 32-bit words (D registers are two words)."""
+    return 2 if A.ARM_REG_D0 <= reg <= A.ARM_REG_D31 else 1
+
+
+_STACK_LISTS = frozenset(_ids("PUSH", "POP", "VPUSH", "VPOP"))  # operands are the list only
+_ADD_IDS = frozenset(_ids("ADD", "ADDW"))
+_SUB_IDS = frozenset(_ids("SUB", "SUBW"))
+
+
+def _list_operands(insn: capstone.CsInsn) -> list:
+    """Register-list operands (LDM/STM/VLDM/VSTM operands start with the base register)."""
+    ops = list(insn.operands)
+    return ops if insn.id in _STACK_LISTS else ops[1:]
+
+
+def _list_words(insn: capstone.CsInsn) -> int:
+    return sum(_reg_words(op.reg) for op in _list_operands(insn) if op.type == A.ARM_OP_REG)
+
+
+def instruction_cycles(insn: capstone.CsInsn, timing: CoreTiming) -> int:
+    """Base cycle cost of one Thumb/Thumb-2 instruction on ``timing.core``.
+
+    Assumes zero wait states and a conditional branch that is not taken. The pipeline refill
+    of a taken branch or any other PC write is *not* included: the simulator adds
+    ``timing.branch_refill`` whenever control flow does not fall through.
+    """
+    if timing.core not in _TIMINGS:
+        timing_for(timing.core)  # raises the one-line ValueError
+    table = _TIMINGS[timing.core][1]
+    cat = _CATEGORY.get(insn.id, _Cat.ALU)
+    if insn.id == A.ARM_INS_HINT and insn.mnemonic.startswith(("wfi", "wfe")):
+        cat = _Cat.WAIT  # capstone reports WFI/WFE (any suffix) as the generic HINT id
+    try:
+        if insn.id == A.ARM_INS_VMOV and len(insn.operands) >= 3:
+            cat = _Cat.FP_MOV2
+        base = table.get(cat, 1)
+        if cat in (_Cat.LIST, _Cat.FP_LIST) and cat in table:  # 1 + N
+            ops = _list_operands(insn)
+            base += _list_words(insn) if cat is _Cat.FP_LIST else len(ops)
+            if any(op.type == A.ARM_OP_REG and op.reg == A.ARM_REG_PC for op in ops):
+                base += table.get(_Cat.POP_PC, 0)
+        elif cat is _Cat.FP_MEM and cat in table:  # 1 + words
+            base += _reg_words(insn.operands[0].reg)
+    except (capstone.CsError, IndexError):  # no detail / odd operands: keep the class cost
+        base = table.get(cat, 1)
+    return base
+
+
+# MSR targets that change the stack pointer in use (CONTROL.SPSEL can switch MSP/PSP).
+_SP_SYSREGS = frozenset(
+    getattr(A, f"ARM_SYSREG_{n}")
+    for n in ("MSP", "PSP", "MSP_NS", "PSP_NS", "SP_NS", "CONTROL", "CONTROL_NS")
+)
+_INCREMENT_LISTS = frozenset(_ids("POP", "VPOP", "LDM", "STM", "VLDMIA", "VSTMIA"))
+_DECREMENT_LISTS = frozenset(_ids("PUSH", "VPUSH", "LDMDB", "STMDB", "VLDMDB", "VSTMDB"))
+
+
+def _writes_sp(insn: capstone.CsInsn) -> bool:
+    try:
+        if A.ARM_REG_SP in insn.regs_access()[1]:
+            return True
+    except capstone.CsError:
+        pass
+    return any(
+        op.type == A.ARM_OP_REG and op.reg == A.ARM_REG_SP and op.access & capstone.CS_AC_WRITE
+        for op in insn.operands
+    )
+
+
+def sp_delta(insn: capstone.CsInsn) -> int | None:
+    """Net change this instruction makes to SP in bytes, when known statically.
+
+    ``push {r4, lr}`` -> -8, ``add sp, #16`` -> 16, ``str r0, [sp, #-8]!`` -> -8;
+    0 if SP is not written; None if SP is written with a value not known statically
+    (``mov sp, r0``, ``sub sp, sp, r3``, ``msr msp, r0``, ``ldr sp, [r0]``).
+    """
+    iid, ops = insn.id, insn.operands
+    if iid == A.ARM_INS_MSR:
+        regs = {op.reg for op in ops if op.type == A.ARM_OP_SYSREG}
+        return None if regs & _SP_SYSREGS else 0
+    if iid in _INCREMENT_LISTS or iid in _DECREMENT_LISTS:
+        based = iid in _STACK_LISTS or (
+            insn.writeback and ops[0].type == A.ARM_OP_REG and ops[0].reg == A.ARM_REG_SP
+        )
+        sp_in_list = any(
+            op.type == A.ARM_OP_REG and op.reg == A.ARM_REG_SP for op in _list_operands(insn)
+        )
+        if based and not sp_in_list:
+            size = 4 * _list_words(insn)
+            return size if iid in _INCREMENT_LISTS else -size
+    if not _writes_sp(insn):
+        return 0
+    if insn.group(A.ARM_GRP_NEON):  # not M-profile; writeback size depends on the element list
+        return None
+    mem = next((op for op in ops if op.type == A.ARM_OP_MEM), None)
+    if mem is not None:
+        loads_sp = any(
+            op.type == A.ARM_OP_REG
+            and op.reg == A.ARM_REG_SP
+            and op.access & capstone.CS_AC_WRITE
+            for op in ops
+        )
+        if not insn.writeback or mem.mem.base != A.ARM_REG_SP or loads_sp or mem.mem.index:
+            return None
+        if insn.post_index:  # ldr r0, [sp], #4: offset is the trailing immediate
+            return ops[-1].imm if ops[-1].type == A.ARM_OP_IMM else None
+        return -abs(mem.mem.disp) if mem.subtracted else mem.mem.disp
+    # add sp, #imm (2 operands) or add sp, sp, #imm (3 operands); any other form is unknown
+    sp_only = all(op.type == A.ARM_OP_REG and op.reg == A.ARM_REG_SP for op in ops[:-1])
+    if (iid in _ADD_IDS or iid in _SUB_IDS) and ops and ops[-1].type == A.ARM_OP_IMM and sp_only:
+        return ops[-1].imm if iid in _ADD_IDS else -ops[-1].imm
+    return None
+
+
+def make_disassembler() -> capstone.Cs:
+    """Capstone disassembler for ARM Thumb + M-class with instruction details enabled."""
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    md.detail = True
+    return md

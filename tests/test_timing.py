@@ -1,0 +1,214 @@
+"""Tests for sim.timing: per-core base cycle costs and static SP deltas.
+
+Instructions are given as raw little-endian Thumb encodings (produced once with
+arm-none-eabi-as); every test first checks capstone decodes them to the expected text.
+"""
+
+import random
+
+import capstone
+import pytest
+
+from sim.timing import (
+    CORES,
+    CoreTiming,
+    instruction_cycles,
+    make_disassembler,
+    sp_delta,
+    timing_for,
+)
+
+MD = make_disassembler()
+
+
+def decode(code: bytes, text: str) -> capstone.CsInsn:
+    """Decode the single instruction in ``code`` and check it reads as ``text``."""
+    insns = list(MD.disasm(code, 0x1000))
+    assert len(insns) == 1 and insns[0].size == len(code), insns
+    insn = insns[0]
+    assert f"{insn.mnemonic} {insn.op_str}".strip() == text
+    return insn
+
+
+def cycles(code: bytes, text: str, core: str) -> int:
+    return instruction_cycles(decode(code, text), timing_for(core))
+
+
+# --- sp_delta --------------------------------------------------------------------------------
+
+SP_CASES = [
+    (b"\x10\xb5", "push {r4, lr}", -8),
+    (b"\x10\xbd", "pop {r4, pc}", 8),
+    (b"\x00\xb5", "push {lr}", -4),
+    (b"\x84\xb0", "sub sp, #0x10", -16),
+    (b"\x04\xb0", "add sp, #0x10", 16),
+    (bytes.fromhex("adf5807d"), "sub.w sp, sp, #0x100", -256),
+    (bytes.fromhex("0df5807d"), "add.w sp, sp, #0x100", 256),
+    (bytes.fromhex("adf22c1d"), "subw sp, sp, #0x12c", -300),
+    (bytes.fromhex("2ded048b"), "vpush {d8, d9}", -16),
+    (bytes.fromhex("bdec048b"), "vpop {d8, d9}", 16),
+    (bytes.fromhex("2ded038a"), "vpush {s16, s17, s18}", -12),
+    # stmdb sp!, {r4-r6} is shown by capstone as its alias push.w
+    (bytes.fromhex("2de97000"), "push.w {r4, r5, r6}", -12),
+    (bytes.fromhex("bde87080"), "pop.w {r4, r5, r6, pc}", 16),
+    (bytes.fromhex("3de93000"), "ldmdb sp!, {r4, r5}", -8),
+    (bytes.fromhex("3ded020a"), "vldmdb sp!, {s0, s1}", -8),
+    (bytes.fromhex("4df8080d"), "str r0, [sp, #-0x8]!", -8),
+    (bytes.fromhex("6de90201"), "strd r0, r1, [sp, #-0x8]!", -8),
+    (bytes.fromhex("5df8040b"), "ldr r0, [sp], #4", 4),
+    (bytes.fromhex("5df80409"), "ldr r0, [sp], #-4", -4),
+    (bytes.fromhex("fde80201"), "ldrd r0, r1, [sp], #8", 8),
+    (bytes.fromhex("5df804fb"), "ldr pc, [sp], #4", 4),
+    # SP not written
+    (b"\x01\x98", "ldr r0, [sp, #4]", 0),
+    (b"\x01\x90", "str r0, [sp, #4]", 0),
+    (b"\x02\xa8", "add r0, sp, #8", 0),
+    (b"\x6f\x46", "mov r7, sp", 0),
+    (b"\x88\x18", "adds r0, r1, r2", 0),
+    (bytes.fromhex("9de80300"), "ldm.w sp, {r0, r1}", 0),
+    (bytes.fromhex("51f8040f"), "ldr r0, [r1, #4]!", 0),
+    (bytes.fromhex("fff7feff"), "bl #0x1000", 0),
+    (bytes.fromhex("80f31088"), "msr primask, r0", 0),
+    # SP written with a value unknown statically
+    (b"\x85\x46", "mov sp, r0", None),
+    (b"\x9d\x44", "add sp, r3", None),
+    (bytes.fromhex("adeb030d"), "sub.w sp, sp, r3", None),
+    (bytes.fromhex("80f30888"), "msr msp, r0", None),
+    (bytes.fromhex("80f30988"), "msr psp, r0", None),
+    (bytes.fromhex("d0f800d0"), "ldr.w sp, [r0]", None),
+]
+
+
+@pytest.mark.parametrize(("code", "text", "delta"), SP_CASES, ids=[c[1] for c in SP_CASES])
+def test_sp_delta(code: bytes, text: str, delta: int | None) -> None:
+    assert sp_delta(decode(code, text)) == delta
+
+
+# --- instruction_cycles ----------------------------------------------------------------------
+
+ADD_W = bytes.fromhex("01eb0200")  # add.w r0, r1, r2
+LDR = b"\x08\x68"  # ldr r0, [r1]
+PUSH5 = b"\xf0\xb5"  # push {r4, r5, r6, r7, lr}
+MLA = bytes.fromhex("01fb0230")  # mla r0, r1, r2, r3
+UMULL = bytes.fromhex("a2fb0301")  # umull r0, r1, r2, r3
+UDIV = bytes.fromhex("b1fbf2f0")  # udiv r0, r1, r2
+MULS = b"\x48\x43"  # muls r0, r1, r0
+BEQ = b"\xfe\xd0"  # beq to itself
+BL = bytes.fromhex("fff7feff")  # bl to itself
+POP_PC = b"\x10\xbd"  # pop {r4, pc}
+
+
+@pytest.mark.parametrize("core", CORES)
+def test_simple_data_processing_is_one_cycle(core: str) -> None:
+    assert cycles(ADD_W, "add.w r0, r1, r2", core) == 1
+    assert cycles(b"\x88\x18", "adds r0, r1, r2", core) == 1
+    assert cycles(MULS, "muls r0, r1, r0", core) == 1
+    assert cycles(BEQ, "beq #0x1000", core) == 1  # not-taken cost; refill added by the simulator
+
+
+@pytest.mark.parametrize("core", CORES)
+def test_loads_and_register_lists(core: str) -> None:
+    assert cycles(LDR, "ldr r0, [r1]", core) == 2
+    assert cycles(b"\x01\x90", "str r0, [sp, #4]", core) == 2
+    assert cycles(PUSH5, "push {r4, r5, r6, r7, lr}", core) == 6  # 1 + N
+
+
+def test_cortex_m3_table() -> None:
+    m3 = "cortex-m3"
+    assert cycles(MLA, "mla r0, r1, r2, r3", m3) == 2
+    assert cycles(UMULL, "umull r0, r1, r2, r3", m3) == 5  # 3-5: upper bound
+    assert cycles(bytes.fromhex("c2fb0301"), "smlal r0, r1, r2, r3", m3) == 7  # 4-7
+    assert cycles(UDIV, "udiv r0, r1, r2", m3) == 12  # 2-12: upper bound
+    assert cycles(bytes.fromhex("dde90201"), "ldrd r0, r1, [sp, #8]", m3) == 3  # 1 + N
+    assert cycles(POP_PC, "pop {r4, pc}", m3) == 3  # 1 + N, P added by the simulator
+    assert cycles(BL, "bl #0x1000", m3) == 1
+    assert cycles(bytes.fromhex("dfe800f0"), "tbb [pc, r0]", m3) == 2
+    assert cycles(bytes.fromhex("b1fa81f0"), "clz r0, r1", m3) == 1
+    assert timing_for(m3).branch_refill == 2
+
+
+def test_cortex_m4_dsp_and_fpu() -> None:
+    m4 = "cortex-m4"
+    assert cycles(MLA, "mla r0, r1, r2, r3", m4) == 1
+    assert cycles(UMULL, "umull r0, r1, r2, r3", m4) == 1
+    assert cycles(UDIV, "udiv r0, r1, r2", m4) == 12
+    assert cycles(bytes.fromhex("21fb0230"), "smlad r0, r1, r2, r3", m4) == 1
+    assert cycles(bytes.fromhex("71fb0230"), "usada8 r0, r1, r2, r3", m4) == 1
+    assert cycles(bytes.fromhex("30ee810a"), "vadd.f32 s0, s1, s2", m4) == 1
+    assert cycles(bytes.fromhex("80ee810a"), "vdiv.f32 s0, s1, s2", m4) == 14
+    assert cycles(bytes.fromhex("b1eee00a"), "vsqrt.f32 s0, s1", m4) == 14
+    assert cycles(bytes.fromhex("00ee810a"), "vmla.f32 s0, s1, s2", m4) == 3
+    assert cycles(bytes.fromhex("90ed000a"), "vldr s0, [r0]", m4) == 2
+    assert cycles(bytes.fromhex("10ee100a"), "vmov r0, s0", m4) == 1
+    assert cycles(bytes.fromhex("51ec100b"), "vmov r0, r1, d0", m4) == 2
+    assert cycles(bytes.fromhex("2ded048b"), "vpush {d8, d9}", m4) == 5  # 1 + 4 words
+
+
+def test_cortex_m0plus_table() -> None:
+    m0 = "cortex-m0plus"
+    assert timing_for(m0).branch_refill == 1  # taken branch = 2 cycles
+    assert cycles(MULS, "muls r0, r1, r0", m0) == 1  # single-cycle multiplier option
+    assert cycles(BL, "bl #0x1000", m0) == 2  # 3 with the refill
+    assert cycles(b"\x70\x47", "bx lr", m0) == 1  # 2 with the refill
+    assert cycles(POP_PC, "pop {r4, pc}", m0) == 4  # 3 + N = 5 with the refill
+    assert cycles(bytes.fromhex("eff30880"), "mrs r0, msp", m0) == 3
+    assert cycles(bytes.fromhex("bff34f8f"), "dsb sy", m0) == 3
+    assert cycles(b"\x30\xbf", "wfi", m0) == 2
+
+
+def test_conditional_instructions_in_it_block() -> None:
+    insns = list(MD.disasm(bytes.fromhex("08bf4018"), 0))  # it eq; addeq r0, r0, r1
+    assert [i.mnemonic for i in insns] == ["it", "addeq"]
+    for core in CORES:
+        assert [instruction_cycles(i, timing_for(core)) for i in insns] == [1, 1]
+
+
+def test_instruction_outside_core_table_costs_one() -> None:
+    # An FP instruction has no entry in the Cortex-M3 table.
+    assert cycles(bytes.fromhex("80ee810a"), "vdiv.f32 s0, s1, s2", "cortex-m3") == 1
+    assert cycles(bytes.fromhex("2ded048b"), "vpush {d8, d9}", "cortex-m0plus") == 1
+
+
+def test_never_raises_on_decoded_instructions() -> None:
+    rng = random.Random(0)
+    timings = [timing_for(core) for core in CORES]
+    decoded = 0
+    for _ in range(5000):
+        for insn in MD.disasm(rng.randbytes(4), 0, count=1):
+            decoded += 1
+            delta = sp_delta(insn)
+            assert delta is None or isinstance(delta, int)
+            for timing in timings:
+                assert instruction_cycles(insn, timing) >= 1
+    assert decoded > 4000
+
+
+# --- timing_for / CORES / make_disassembler --------------------------------------------------
+
+
+def test_cores_and_timing_for() -> None:
+    assert CORES == ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33")
+    for core in CORES:
+        timing = timing_for(core)
+        assert isinstance(timing, CoreTiming)
+        assert timing.core == core
+        assert timing.branch_refill >= 1
+        assert "DDI" in timing.source
+
+
+def test_timing_for_unknown_core() -> None:
+    with pytest.raises(ValueError, match="cortex-m5") as info:
+        timing_for("cortex-m5")
+    assert "\n" not in str(info.value)
+
+
+def test_timing_is_frozen() -> None:
+    with pytest.raises(AttributeError):
+        timing_for("cortex-m3").branch_refill = 3  # type: ignore[misc]
+
+
+def test_make_disassembler() -> None:
+    md = make_disassembler()
+    assert md.detail
+    assert md.arch == capstone.CS_ARCH_ARM
+    assert md.mode == capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS

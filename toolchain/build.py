@@ -1,0 +1,113 @@
+"""Cross-compile C sources into a bare-metal Cortex-M ELF.
+
+The ELF gets the project's start-up code and semihosting runtime (``firmware/``), a linker script
+for the requested memory sizes, and a non-allocated section ``.ebnn_sim.target`` naming its target
+profile, so ``ebnn-sim run`` picks the right core, clock and memory without being told.
+"""
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import firmware
+from toolchain.linker import linker_script
+from toolchain.profiles import Target, get_target
+
+TARGET_SECTION = ".ebnn_sim.target"
+APT_HINT = "apt-get install gcc-arm-none-eabi picolibc-arm-none-eabi"
+
+
+class ToolchainError(Exception):
+    """The cross toolchain is missing or the build failed; ``str()`` is fit for the user."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    elf: Path
+    target: Target
+    sram: int
+    flash: int
+    command: tuple[str, ...]
+
+
+def find_compiler() -> str:
+    """Path of arm-none-eabi-gcc, or ToolchainError naming the apt packages."""
+    gcc = shutil.which("arm-none-eabi-gcc")
+    if gcc is None:
+        raise ToolchainError(f"arm-none-eabi-gcc not found; install it with: {APT_HINT}")
+    return gcc
+
+
+def _libc_flags(gcc: str) -> list[str]:
+    """picolibc when installed (small, no start files of its own), otherwise newlib-nano."""
+    specs = subprocess.run([gcc, "-print-file-name=picolibc.specs"], capture_output=True,
+                           text=True, check=False).stdout.strip()
+    if specs and Path(specs).is_file():
+        return ["--specs=picolibc.specs"]
+    return ["--specs=nano.specs"]
+
+
+def build(
+    sources: Sequence[str | Path],
+    output: str | Path,
+    target: str | Target = "curie",
+    *,
+    sram: int | None = None,
+    flash: int | None = None,
+    include_dirs: Sequence[str | Path] = (),
+    defines: Mapping[str, str | int | None] | None = None,
+    opt: str = "-O2",
+    extra_cflags: Sequence[str] = (),
+    runtime: bool = True,
+) -> BuildResult:
+    """Compile and link ``sources`` into ``output`` for ``target``.
+
+    ``sram``/``flash`` override the profile's sizes. With ``runtime`` the start-up code (vector
+    table, ``.data`` copy, ``.bss`` zeroing, ``exit(main())``) and semihosting helpers from
+    ``firmware/`` are linked in; without it the sources bring their own vector table.
+    """
+    tgt = get_target(target) if isinstance(target, str) else target
+    sram = tgt.sram if sram is None else sram
+    flash = tgt.flash if flash is None else flash
+    gcc = find_compiler()
+    srcs = [Path(s) for s in sources]
+    for s in srcs:
+        if not s.is_file():
+            raise ToolchainError(f"source file not found: {s}")
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fw_dir = Path(firmware.__file__).parent
+
+    with tempfile.TemporaryDirectory(prefix="ebnn-build-") as tmp:
+        ld = Path(tmp) / "target.ld"
+        ld.write_text(linker_script(sram, flash))
+        cmd = [
+            gcc, *tgt.cflags, opt, "-g", "-std=c99", "-Wall", "-Wextra", "-ffreestanding",
+            "-ffunction-sections", "-fdata-sections", "-nostartfiles",
+            *_libc_flags(gcc), f"-T{ld}", "-Wl,--gc-sections",
+            f"-I{fw_dir}", *(f"-I{d}" for d in include_dirs),
+        ]
+        for key, val in (defines or {}).items():
+            cmd.append(f"-D{key}" if val is None else f"-D{key}={val}")
+        cmd += list(extra_cflags)
+        cmd += [str(s) for s in srcs]
+        if runtime:
+            cmd += [str(fw_dir / "startup.c"), str(fw_dir / "semihost.c")]
+        cmd += ["-o", str(out)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise ToolchainError(f"compilation failed:\n{proc.stderr.strip()}")
+        name_file = Path(tmp) / "target.txt"
+        name_file.write_text(tgt.name)
+        objcopy = str(Path(gcc).with_name("arm-none-eabi-objcopy"))
+        proc = subprocess.run(
+            [objcopy, "--add-section", f"{TARGET_SECTION}={name_file}",
+             "--set-section-flags", f"{TARGET_SECTION}=readonly", str(out)],
+            capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            raise ToolchainError(f"objcopy failed: {proc.stderr.strip()}")
+    return BuildResult(out, tgt, sram, flash, tuple(cmd))

@@ -1,0 +1,66 @@
+"""Target profiles: a Cortex-M core with the clock and memories of a real part.
+
+``curie`` is the eBNN paper's platform (Intel Curie / Arduino 101: 32 MHz, 15 KB of SRAM usable
+by a sketch, 196 KB of flash) modelled as a Cortex-M3, the closest core arm-none-eabi builds for.
+The others are common parts, one per core, with their datasheet figures. ``flash_wait_states``
+is what a pipeline refill pays after a taken branch: 1 on the cache-less STM32L031 at 32 MHz, 0 on
+parts whose flash cache or accelerator (nRF52 cache, ST ART/ICACHE) hides it in loops.
+"""
+
+from dataclasses import dataclass
+
+KIB = 1024
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    part: str
+    core: str  # gcc -mcpu name; also the key of the cycle timing tables (sim.timing)
+    clock_hz: int
+    sram: int
+    flash: int
+    flash_wait_states: int
+    fpu: str | None  # gcc -mfpu, or None for soft float
+
+    @property
+    def cflags(self) -> tuple[str, ...]:
+        flags = [f"-mcpu={self.core}", "-mthumb"]
+        if self.fpu:
+            flags += [f"-mfpu={self.fpu}", "-mfloat-abi=hard"]
+        else:
+            flags += ["-mfloat-abi=soft"]
+        return tuple(flags)
+
+    @property
+    def clock_mhz(self) -> float:
+        return self.clock_hz / 1e6
+
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target("curie", "Intel Curie (Quark SE) as Cortex-M3", "cortex-m3", 32_000_000,
+               15 * KIB, 196 * KIB, 0, None),
+        Target("stm32l031", "STM32L031K6 (Cortex-M0+)", "cortex-m0plus", 32_000_000,
+               8 * KIB, 32 * KIB, 1, None),
+        Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
+               64 * KIB, 512 * KIB, 0, "fpv4-sp-d16"),
+        Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,
+               320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16"),
+        Target("stm32l552", "STM32L552 (Cortex-M33)", "cortex-m33", 110_000_000,
+               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16"),
+    )
+}
+
+DEFAULT_TARGET = "curie"
+
+
+def get_target(name: str) -> Target:
+    """The profile called ``name``; ValueError naming the known ones otherwise."""
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown target {name!r}; known targets: {', '.join(TARGETS)}"
+        ) from None

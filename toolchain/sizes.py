@@ -1,0 +1,31 @@
+"""Memory sizes as users write them: ``15k``, ``15KiB``, ``15360``, ``1M``."""
+
+import re
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
+_SIZE = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes in ``text``. Binary units only: ``k``/``KB``/``KiB`` all mean 1024 bytes.
+
+    Raises ValueError with a one-line message for anything else.
+    """
+    if isinstance(text, int):
+        if text < 0:
+            raise ValueError(f"size must not be negative: {text}")
+        return text
+    m = _SIZE.match(text)
+    unit = m.group(2).lower() if m else None
+    if m is None or unit not in _UNITS:
+        raise ValueError(f"not a size: {text!r} (examples: 15k, 15KiB, 15360, 1M)")
+    return int(m.group(1)) * _UNITS[unit]
+
+
+def format_size(n: int) -> str:
+    """``15360`` -> ``15 KiB``; sizes that are not whole KiB stay in bytes."""
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return f"{n >> 20} MiB"
+    if n >= 1024 and n % 1024 == 0:
+        return f"{n >> 10} KiB"
+    return f"{n} B"
