@@ -1,0 +1,105 @@
+"""Trained torch model -> integer-exact artifact.
+
+BN + sign of each hidden block folds into a per-channel integer threshold and direction. The
+threshold is not derived algebraically: torch's own BatchNorm (eval mode, float32) is evaluated on
+every accumulator value the block can produce, and the decisions are read off. So the exported
+bit equals torch's float decision for every reachable accumulator, including the rounding at the
+crossing. The output block's BN becomes ``score = scale * dot + offset`` in int32 fixed point.
+"""
+
+import math
+
+import numpy as np
+import torch
+
+from ebnn.artifact import Artifact, Layer
+from ebnn.model import EBNN, Block
+
+
+class ExportError(Exception):
+    """The model cannot be exported exactly; ``str()`` is one line for the user."""
+
+
+def _weights(block: Block, in_shape: tuple[int, ...]) -> np.ndarray:
+    w = (block.op.weight.detach() >= 0).numpy()
+    if w.ndim == 4:  # torch (F, C, kh, kw) -> (F, kh, kw, C)
+        return np.ascontiguousarray(w.transpose(0, 2, 3, 1))
+    if len(in_shape) == 3:  # linear after a conv: torch flattens (C, H, W); we keep HWC
+        h, wd, c = in_shape
+        return np.ascontiguousarray(
+            w.reshape(w.shape[0], c, h, wd).transpose(0, 2, 3, 1).reshape(w.shape[0], -1))
+    return np.ascontiguousarray(w)
+
+
+def accumulator_bound(block: Block, fan_in: int) -> int:
+    return fan_in * 255 if block.first else fan_in
+
+
+@torch.no_grad()
+def fold_threshold(block: Block, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """(threshold int32, direction int8) per channel from torch's BN on all of [-bound, bound]."""
+    values = torch.arange(-bound, bound + 1, dtype=torch.float32)
+    x = values / 255.0 if block.first else values
+    bn = block.bn
+    shape = (-1, bn.num_features, 1, 1) if isinstance(bn, torch.nn.BatchNorm2d) else (
+        -1, bn.num_features)
+    x = x[:, None].expand(-1, bn.num_features)
+    decision = (bn(x.reshape(shape)).reshape(len(values), -1) >= 0).numpy()  # (values, C)
+    thresholds = np.zeros(bn.num_features, np.int32)
+    directions = np.zeros(bn.num_features, np.int8)
+    for c in range(bn.num_features):
+        d = decision[:, c]
+        steps = np.diff(d.astype(np.int8))
+        if not steps.any():
+            directions[c], thresholds[c] = 0, int(d[0])
+        elif (steps >= 0).all():
+            directions[c], thresholds[c] = 1, -bound + int(np.argmax(d))
+        elif (steps <= 0).all():
+            directions[c], thresholds[c] = -1, -bound + int(np.nonzero(d)[0][-1])
+        else:
+            raise ExportError(f"channel {c}: BN decision is not monotone in the accumulator")
+    return thresholds, directions
+
+
+@torch.no_grad()
+def fold_scores(block: Block, fan_in: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Output BN as int32 ``scale * dot + offset`` with the largest shift that cannot overflow."""
+    bn = block.bn
+    inv = 1.0 / np.sqrt(bn.running_var.double().numpy() + bn.eps)
+    gamma = bn.weight.double().numpy() if bn.affine else np.ones_like(inv)
+    beta = bn.bias.double().numpy() if bn.affine else np.zeros_like(inv)
+    a = gamma * inv
+    b = beta - bn.running_mean.double().numpy() * a
+    worst = float(np.max(np.abs(a) * fan_in + np.abs(b))) or 1.0
+    shift = min(30, int(math.floor(math.log2((2**31 - 1) / worst / 1.01))))
+    if shift < 0:
+        raise ExportError("output BN too large for int32 scores")
+    scale = np.round(a * 2.0**shift).astype(np.int32)
+    offset = np.round(b * 2.0**shift).astype(np.int32)
+    return scale, offset, shift
+
+
+def export_model(model: EBNN, metadata: dict | None = None) -> Artifact:
+    model.eval()
+    spec = model.spec
+    layers: list[Layer] = []
+    in_shape: tuple[int, ...] = spec.input
+    out_shapes = [*spec.shapes(), (spec.classes,)]
+    for i, block in enumerate(model.blocks):
+        w = _weights(block, in_shape)
+        ls = block.layer
+        kind = "output" if block.output else ls.type
+        layer = Layer(kind=kind, first=block.first, in_shape=tuple(in_shape),
+                      out_shape=tuple(out_shapes[i]), weights=w.astype(bool))
+        if ls.type == "conv":
+            layer.kernel, layer.stride, layer.padding = tuple(ls.kernel), ls.stride, ls.padding
+            layer.pool, layer.pool_stride = ls.pool, ls.pool_stride
+        fan_in = int(np.prod(w.shape[1:]))
+        if block.output:
+            layer.scale, layer.offset, layer.shift = fold_scores(block, fan_in)
+        else:
+            layer.threshold, layer.direction = fold_threshold(
+                block, accumulator_bound(block, fan_in))
+        layers.append(layer)
+        in_shape = tuple(out_shapes[i])
+    return Artifact(spec.name, spec.input, spec.classes, layers, dict(metadata or {}))

@@ -1,0 +1,117 @@
+"""eBNN blocks as torch modules.
+
+Every block is conv/linear with binary weights, an optional max-pool over the accumulators,
+batch norm and sign, the eBNN fused order. The first block reads uint8 pixels: it convolves the
+exact integers ``2x - 255`` (zero padding contributes nothing), pools, and only then divides by
+255, so the float model sees ``sum w * (2x/255 - 1)`` and the integer accumulator the firmware
+computes is exactly 255 times it. Hidden blocks read ±1 activations; their conv sums are exact
+integers too. The final block is a binary linear layer with BN giving class scores.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ebnn.config import LayerSpec, ModelSpec
+
+
+class SignSTE(torch.autograd.Function):
+    """sign with sign(0) = +1; straight-through gradient, cut where |x| > 1."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x)
+        return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        return grad * (x.abs() <= 1).to(grad.dtype)
+
+
+def binary(w: torch.Tensor) -> torch.Tensor:
+    """±1 weights in the forward pass, identity gradient to the latent weights."""
+    b = torch.where(w >= 0, 1.0, -1.0).to(w.dtype)
+    return w + (b - w).detach()
+
+
+class BinaryConv2d(nn.Conv2d):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return F.conv2d(x, binary(self.weight), None, self.stride, self.padding)
+
+
+class BinaryLinear(nn.Linear):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return F.linear(x, binary(self.weight))
+
+
+class Block(nn.Module):
+    """conv|linear (binary weights) -> max-pool -> BN -> sign (or scores, for the output)."""
+
+    def __init__(self, layer: LayerSpec, in_shape: tuple[int, ...], first: bool,
+                 output: bool = False) -> None:
+        super().__init__()
+        self.layer = layer
+        self.first = first
+        self.output = output
+        if layer.type == "conv":
+            self.op: nn.Module = BinaryConv2d(in_shape[2], layer.out, layer.kernel,
+                                              layer.stride, layer.padding, bias=False)
+            self.pool: nn.Module = (
+                nn.MaxPool2d(layer.pool, layer.pool_stride) if layer.pool > 1 else nn.Identity())
+            self.bn: nn.Module = nn.BatchNorm2d(layer.out)
+        else:
+            in_features = 1
+            for d in in_shape:
+                in_features *= d
+            self.op = BinaryLinear(in_features, layer.out, bias=False)
+            self.pool = nn.Identity()
+            self.bn = nn.BatchNorm1d(layer.out)
+        nn.init.uniform_(self.op.weight, -1.0, 1.0)
+
+    def accumulate(self, x: torch.Tensor) -> torch.Tensor:
+        """Integer-valued accumulators after pooling (for the first block: times 255)."""
+        if isinstance(self.op, BinaryLinear):
+            x = x.flatten(1)
+        return self.pool(self.op(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        acc = self.accumulate(x)
+        if self.first:
+            acc = acc / 255.0
+        y = self.bn(acc)
+        return y if self.output else SignSTE.apply(y)
+
+    def clip_weights(self) -> None:
+        with torch.no_grad():
+            self.op.weight.clamp_(-1.0, 1.0)
+
+
+class EBNN(nn.Module):
+    """The whole network. ``forward`` takes uint8 images (N, H, W, C), returns class scores."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        blocks: list[Block] = []
+        shape: tuple[int, ...] = spec.input
+        for i, (layer, out_shape) in enumerate(zip(spec.layers, spec.shapes(), strict=True)):
+            blocks.append(Block(layer, shape, first=i == 0))
+            shape = out_shape
+        blocks.append(Block(LayerSpec("linear", spec.classes), shape, first=False, output=True))
+        self.blocks = nn.ModuleList(blocks)
+
+    @staticmethod
+    def pixels(images: torch.Tensor) -> torch.Tensor:
+        """uint8 (N, H, W, C) -> float (N, C, H, W) holding the exact integers 2x - 255."""
+        return images.permute(0, 3, 1, 2).to(torch.float32) * 2.0 - 255.0
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = self.pixels(images)
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+    def clip_weights(self) -> None:
+        for block in self.blocks:
+            block.clip_weights()

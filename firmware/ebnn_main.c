@@ -1,0 +1,58 @@
+/*
+ * Inference harness: reads images from the semihosting console (stdin), one
+ * EBNN_INPUT_SIZE-byte uint8 HWC image after another, and prints for each
+ *     scores: s0 s1 ... s(K-1)
+ *     class: k
+ * With no input at all it classifies the sample image embedded in model.c, so the ELF runs
+ * with no arguments. Exit status 0, or 2 on a short (truncated) image.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "model.h"
+#include "semihost.h"
+
+static uint8_t input[EBNN_INPUT_SIZE];
+static int32_t scores[EBNN_CLASSES];
+
+static uint32_t read_image(void)
+{
+    uint32_t got = 0;
+    while (got < EBNN_INPUT_SIZE) {
+        int n = sh_read(0, input + got, EBNN_INPUT_SIZE - got);
+        if (n <= 0)
+            break;
+        got += (uint32_t)n;
+    }
+    return got;
+}
+
+static void report(int cls)
+{
+    sh_write0("scores:");
+    for (int k = 0; k < EBNN_CLASSES; k++) {
+        sh_writec(' ');
+        sh_write_int((long)scores[k]);
+    }
+    sh_write0("\nclass: ");
+    sh_write_int((long)cls);
+    sh_write0("\n");
+}
+
+int main(void)
+{
+    for (uint32_t count = 0;; count++) {
+        uint32_t got = read_image();
+        if (got == 0) {
+            if (count > 0)
+                return 0;
+            memcpy(input, ebnn_sample, EBNN_INPUT_SIZE);
+        } else if (got < EBNN_INPUT_SIZE) {
+            sh_write0("error: truncated input image\n");
+            return 2;
+        }
+        report(ebnn_infer(input, scores));
+        if (got == 0)
+            return 0;
+    }
+}

@@ -1,0 +1,218 @@
+"""``ebnn-sim``: run Cortex-M firmware in an emulator with an exact memory model.
+
+The firmware's console output goes to stdout as it appears; the run summary goes to stderr, so
+``ebnn-sim run fw.elf > out.txt`` captures exactly what the firmware printed.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from sim.elf import InvalidFirmware, load_elf
+from sim.report import EXIT_USAGE, Budgets, RunReport
+from sim.runner import ImageError, RunOptions, Simulator
+from toolchain.build import ToolchainError, build
+from toolchain.profiles import DEFAULT_TARGET, TARGETS
+from toolchain.sizes import format_size, parse_size
+
+err = Console(stderr=True, highlight=False)
+
+
+class SizeParam(click.ParamType):
+    """A memory size: 15k, 15KiB, 15360, 1M."""
+
+    name = "size"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SIZE = SizeParam()
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ebnn-sim")
+def main() -> None:
+    """Run bare-metal Cortex-M firmware in Unicorn with an exact SRAM model.
+
+    \b
+    ebnn-sim run fw.elf --sram 15k      run, count, measure memory, check budgets
+    ebnn-sim build main.c -o fw.elf     cross-compile C for a target profile
+    ebnn-sim targets                    list target profiles
+
+    Exit codes of run: 0 ok, 1 firmware exited non-zero, 2 usage or bad input,
+    3 over budget, 4 fault, 5 instruction limit or timeout.
+    """
+
+
+@main.command()
+@click.argument("elf", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
+              help="Target profile (core, clock, memories). Default: the one recorded in the "
+                   f"ELF by `ebnn-sim build`, else {DEFAULT_TARGET}.")
+@click.option("--sram", type=SIZE, default=None,
+              help="SRAM to map at 0x20000000, e.g. 15k; every byte past it faults. Also the "
+                   "peak-SRAM budget. Default: the target's.")
+@click.option("--flash", type=SIZE, default=None,
+              help="Flash to map at 0x00000000; also the flash budget. Default: the target's.")
+@click.option("--max-stack", type=SIZE, default=None, help="Stack budget (peak stack use).")
+@click.option("--max-cycles", type=click.IntRange(min=0), default=None,
+              help="Budget of estimated cycles for the whole run.")
+@click.option("--max-instructions", type=click.IntRange(min=1), default=None,
+              help="Stop (exit 5) before executing more than this many instructions.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop (exit 5) after this many seconds of wall time.")
+@click.option("--wait-states", type=click.IntRange(min=0), default=None,
+              help="Flash wait states added to each pipeline refill. Default: the target's.")
+@click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              multiple=True,
+              help="A host file the firmware may open for reading (repeatable). The first one "
+                   "is also the console input (semihosting SYS_READ on stdin).")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Directory in which the firmware may create files. Without it, opening a "
+                   "file for writing is refused.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write the report as JSON to this file.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Do not echo the firmware's console output (it is still in --json).")
+def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
+        max_stack: int | None, max_cycles: int | None, max_instructions: int | None,
+        timeout: float | None, wait_states: int | None, inputs: tuple[Path, ...],
+        output_dir: Path | None, json_path: Path | None, quiet: bool) -> None:
+    """Run ELF from its reset vector until it exits, faults or hits a limit.
+
+    Prints the firmware's output, then a summary: instructions (exact), estimated cycles
+    and time at the target clock, static RAM, stack and heap peaks, flash used.
+    """
+    try:
+        image = load_elf(elf)
+    except InvalidFirmware as exc:
+        _fail(str(exc))
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+
+    def echo(data: bytes) -> None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+    stdin = inputs[0].open("rb") if inputs else None
+    options = RunOptions(
+        target=target, sram=sram, flash=flash, flash_wait_states=wait_states,
+        max_instructions=max_instructions, timeout=timeout, inputs=inputs, stdin=stdin,
+        output_dir=output_dir, echo=None if quiet else echo,
+        budgets=Budgets(sram=sram, flash=flash, stack=max_stack, cycles=max_cycles),
+    )
+    try:
+        report = Simulator(image, options).run()
+    except (ImageError, ValueError) as exc:
+        _fail(str(exc))
+    finally:
+        if stdin is not None:
+            stdin.close()
+    if report.stdout and not report.stdout.endswith("\n") and not quiet:
+        sys.stdout.write("\n")
+    print_summary(report)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    sys.exit(report.exit_status)
+
+
+def print_summary(report: RunReport) -> None:
+    """The human-readable report, on stderr."""
+    status_style = {"ok": "green", "over_budget": "yellow"}.get(report.status, "red")
+    exit_text = "—" if report.exit_code is None else str(report.exit_code)
+    err.print(f"[bold {status_style}]{report.status}[/]  firmware exit code {exit_text}  "
+              f"[dim]({report.target}: {report.core} @ {report.clock_hz / 1e6:g} MHz)[/]")
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_column(style="dim")
+    table.add_row("instructions", f"{report.instructions:,}", "exact")
+    table.add_row("cycles", f"{report.cycles:,}",
+                  f"estimate, {report.flash_wait_states} flash wait states per refill")
+    table.add_row("time", f"{report.time_ms:,.3f} ms", f"at {report.clock_hz / 1e6:g} MHz")
+    table.add_row("static RAM", f"{report.static:,} B", ".data + .bss")
+    table.add_row("stack peak", f"{report.stack_peak:,} B", "")
+    heap_note = "" if report.heap_tracked else "not tracked (no __heap_peak symbol)"
+    table.add_row("heap peak", f"{report.heap_peak:,} B", heap_note)
+    table.add_row("SRAM peak", f"{report.sram_peak:,} B", f"of {format_size(report.sram_size)}")
+    table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
+    err.print(table)
+    for refusal in report.refusals:
+        err.print(f"[yellow]sandbox:[/] {refusal}", soft_wrap=True)
+    for violation in report.over_budget:
+        err.print(f"[yellow]over budget:[/] {violation}")
+    fault = report.fault
+    if fault is not None:
+        err.print(f"[bold red]{fault.kind}:[/] {fault.message}", soft_wrap=True)
+        if fault.pc is not None:
+            where = f" in {fault.function}" if fault.function else ""
+            insn = f": {fault.instruction}" if fault.instruction else ""
+            err.print(f"  at pc 0x{fault.pc:08x}{where}{insn}")
+        if fault.registers:
+            regs = [f"{k}={v:08x}" for k, v in fault.registers.items()]
+            for i in range(0, len(regs), 6):
+                err.print("  " + "  ".join(regs[i : i + 6]))
+
+
+@main.command("targets")
+def targets_cmd() -> None:
+    """List target profiles: core, clock, SRAM, flash, FPU, flash wait states."""
+    table = Table(title="target profiles")
+    for col in ("name", "part", "core", "clock", "SRAM", "flash", "FPU", "wait states"):
+        table.add_column(col, justify="right" if col in ("clock", "SRAM", "flash") else "left")
+    for t in TARGETS.values():
+        table.add_row(t.name, t.part, t.core, f"{t.clock_mhz:g} MHz", format_size(t.sram),
+                      format_size(t.flash), t.fpu or "—", str(t.flash_wait_states))
+    Console().print(table)
+
+
+@main.command("build")
+@click.argument("sources", nargs=-1, required=True,
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="ELF file to write.")
+@click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=DEFAULT_TARGET,
+              show_default=True, help="Target profile.")
+@click.option("--sram", type=SIZE, default=None, help="Link for this much SRAM.")
+@click.option("--flash", type=SIZE, default=None, help="Link for this much flash.")
+@click.option("-I", "include_dirs", multiple=True, help="Include directory (repeatable).")
+@click.option("-D", "defines", multiple=True, help="NAME or NAME=VALUE (repeatable).")
+@click.option("-O", "opt", default="2", show_default=True, help="Optimisation level.")
+def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | None,
+              flash: int | None, include_dirs: tuple[str, ...], defines: tuple[str, ...],
+              opt: str) -> None:
+    """Cross-compile C SOURCES with the start-up code and semihosting runtime.
+
+    The ELF records its target, so `ebnn-sim run` needs no --target for it.
+    """
+    defs: dict[str, str | None] = {}
+    for d in defines:
+        name, _, value = d.partition("=")
+        defs[name] = value or None
+    try:
+        result = build(sources, output, target, sram=sram, flash=flash,
+                       include_dirs=include_dirs, defines=defs, opt=f"-O{opt}")
+    except ToolchainError as exc:
+        _fail(str(exc))
+    err.print(f"built {result.elf} for {result.target.name} "
+              f"({format_size(result.sram)} SRAM, {format_size(result.flash)} flash)")
+
+
+if __name__ == "__main__":
+    main()
