@@ -4,17 +4,19 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
+APT_PACKAGES := gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm dataset-fashion-mnist
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
 .PHONY: setup toolchain demo test lint bench clean
 
 setup: $(STAMP) toolchain
 
 # arm-none-eabi-gcc with picolibc builds the firmware; qemu-system-arm is the second, independent
-# emulator the tests compare instruction counts against.
+# emulator the tests compare instruction counts against; dataset-fashion-mnist is a data set.
 toolchain:
 	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null && \
-	    test -f "$$(arm-none-eabi-gcc -print-file-name=picolibc.specs)"; then :; else \
+	    test -f "$$(arm-none-eabi-gcc -print-file-name=picolibc.specs)" && \
+	    test -f $(FASHION_MNIST); then :; else \
 	  echo "installing $(APT_PACKAGES) with apt-get"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES); \
 	fi

@@ -42,13 +42,15 @@ def first_layer_chunk(layer: Layer) -> tuple[int, int]:
     return ch, (taps + ch - 1) // ch
 
 
-def first_layer_patterns(layer: Layer) -> np.ndarray:
-    """uint8 (F, G): the weight sign pattern of each filter for each chunk of taps."""
+def first_layer_offsets(layer: Layer) -> np.ndarray:
+    """uint16 (F, G): per filter and chunk of taps, the table entry ``(g << CH) + pattern``
+    where bit k of the pattern is the filter's weight bit for tap ``g * CH + k``."""
     ch, g = first_layer_chunk(layer)
     w = layer.weights.reshape(layer.weights.shape[0], -1)
-    padded = np.zeros((w.shape[0], g * ch), np.uint8)
+    padded = np.zeros((w.shape[0], g * ch), np.int64)
     padded[:, : w.shape[1]] = w
-    return (padded.reshape(w.shape[0], g, ch) << np.arange(ch)).sum(axis=2).astype(np.uint8)
+    pattern = (padded.reshape(w.shape[0], g, ch) << np.arange(ch)).sum(axis=2)
+    return (pattern + (np.arange(g) << ch)).astype(np.uint16)
 
 
 def _array(ctype: str, name: str, values: np.ndarray, per_line: int = 8, hexa: bool = False) -> str:
@@ -75,20 +77,21 @@ def _layer_code(i: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
                 f"{layer.pool_stride}, {ho}, {wo}, {f}")
         if layer.first:
             ch, g = first_layer_chunk(layer)
-            consts += _array("uint8_t", f"{p}_pat", first_layer_patterns(layer), per_line=16)
-            body = (f"    int16_t taps[{g * ch}], tab[{g << ch}];\n"
-                    f"    uint8_t state[{f}];\n"
-                    f"    ebnn_conv_first(in, out, {p}_pat, {p}_thr, {p}_dir, {dims}, {ch}, {g}, "
-                    "taps, tab, state);\n")
+            consts += _array("uint16_t", f"{p}_off", first_layer_offsets(layer), per_line=16)
+            np_ = layer.pool * layer.pool
+            body = (f"    int16_t taps[{g * ch}], tab[{np_ * (g << ch)}];\n"
+                    f"    ebnn_conv_first(in, out, {p}_off, {p}_thr, {p}_dir, {dims}, {ch}, {g}, "
+                    "taps, tab);\n")
             sig = "const uint8_t *in"
         else:
             nw = words(kh * kw * c)
             consts += _array("uint32_t", f"{p}_w", pack_words(layer.weights.reshape(f, -1)),
                              hexa=True)
-            body = (f"    uint32_t win[{nw}], mask[{nw}];\n"
-                    f"    uint8_t state[{f}];\n"
+            np_ = layer.pool * layer.pool
+            body = (f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}];\n"
+                    f"    int32_t valid[{np_}];\n"
                     f"    ebnn_conv_bin(in, out, {p}_w, {p}_thr, {p}_dir, {dims}, {nw}, "
-                    "win, mask, state);\n")
+                    "win, mask, valid);\n")
             sig = "const uint32_t *in"
         cost = "conv"
     else:
@@ -146,7 +149,8 @@ def generate(art: Artifact, sample: np.ndarray | None = None) -> GeneratedC:
     units, n = out.weights.shape
     nw = words(n)
     parts += ["\n", _array("uint32_t", "out_w", pack_words(out.weights), hexa=True),
-              _array("int32_t", "out_scale", out.scale), _array("int32_t", "out_offset", out.offset),
+              _array("int32_t", "out_scale", out.scale),
+              _array("int32_t", "out_offset", out.offset),
               f"\n/* output: {n} bits -> {units} scores (fixed point, shift {out.shift}) */\n"
               "__attribute__((noinline)) int ebnn_output_layer(const uint32_t *in, "
               "int32_t *scores)\n{\n"

@@ -71,7 +71,7 @@ def fold_scores(block: Block, fan_in: int) -> tuple[np.ndarray, np.ndarray, int]
     a = gamma * inv
     b = beta - bn.running_mean.double().numpy() * a
     worst = float(np.max(np.abs(a) * fan_in + np.abs(b))) or 1.0
-    shift = min(30, int(math.floor(math.log2((2**31 - 1) / worst / 1.01))))
+    shift = min(30, math.floor(math.log2((2**31 - 1) / worst / 1.01)))
     if shift < 0:
         raise ExportError("output BN too large for int32 scores")
     scale = np.round(a * 2.0**shift).astype(np.int32)

@@ -51,6 +51,7 @@ EBNN_INLINE uint32_t ebnn_xor_popcount(const uint32_t *a, const uint32_t *w, con
     uint32_t total = 0, i = 0;
     while (i < n) {
         uint32_t lanes = 0, end = (n - i > 31u) ? i + 31u : n;
+        _Pragma("GCC unroll 8")
         for (; i < end; i++)
             lanes += ebnn_bytecount(m ? (a[i] ^ w[i]) & m[i] : a[i] ^ w[i]);
         total += ebnn_hsum(lanes);
@@ -100,101 +101,119 @@ EBNN_INLINE void ebnn_flush(ebnn_bitwriter *bw)
         *bw->p = bw->word;
 }
 
-/* Per-filter pooling state: bit 0 decided, bit 1 value. */
-#define EBNN_DECIDED 1u
-#define EBNN_ONE 3u
+#define EBNN_UNROLL _Pragma("GCC unroll 16")
 
-EBNN_INLINE void ebnn_pool_update(uint8_t *state, int32_t acc, int32_t thr, int8_t dir)
-{
-    if (dir > 0) {
-        if (acc >= thr)
-            *state = EBNN_ONE;
-    } else if (acc > thr) {
-        *state = EBNN_DECIDED; /* max > T: the bit is 0 */
-    }
-}
+/* The pooled bit of one filter from the accumulators of its pool windows, visited in order
+ * with an early exit: dir +1 -> 1 at the first window with acc >= T; dir -1 -> 0 at the first
+ * window with acc > T; dir 0 -> the constant T != 0. ACC(p) is evaluated lazily. */
+#define EBNN_POOL_DECIDE(bit, NP, thr, dir, ACC)                                               \
+    do {                                                                                       \
+        if ((dir) == 0) {                                                                      \
+            (bit) = (thr) != 0;                                                                \
+        } else if ((dir) > 0) {                                                                \
+            (bit) = 0;                                                                         \
+            for (int p_ = 0; p_ < (NP); p_++)                                                  \
+                if ((ACC(p_)) >= (thr)) {                                                      \
+                    (bit) = 1;                                                                 \
+                    break;                                                                     \
+                }                                                                              \
+        } else {                                                                               \
+            (bit) = 1;                                                                         \
+            for (int p_ = 0; p_ < (NP); p_++)                                                  \
+                if ((ACC(p_)) > (thr)) {                                                       \
+                    (bit) = 0;                                                                 \
+                    break;                                                                     \
+                }                                                                              \
+        }                                                                                      \
+    } while (0)
 
-EBNN_INLINE uint32_t ebnn_pool_bit(uint8_t state, int32_t thr, int8_t dir)
+/* Sum of G table entries at the given offsets. */
+EBNN_INLINE int32_t ebnn_table_sum(const int16_t *t, const uint16_t *off, int G)
 {
-    if (dir == 0)
-        return thr != 0;
-    if (state & EBNN_DECIDED)
-        return state >> 1;
-    return dir < 0; /* no window reached T (dir +1), or none exceeded it (dir -1) */
+    int32_t acc = 0;
+    EBNN_UNROLL
+    for (int g = 0; g < G; g++)
+        acc += t[off[g]];
+    return acc;
 }
 
 /*
  * First layer: uint8 pixels, binary weights. acc = sum over valid taps of w * (2x - 255).
- * Taps of a window ([ky][kx][c] order) are split into G chunks of CH taps; for each chunk a
- * table of all 2^CH signed sums is built once per window (2^CH - 1 adds) and each filter adds
- * G table entries chosen by its weight pattern pat[f * G + g]. Padded taps are 0.
- * Cost per conv window: ~6 per tap + ~2 per table entry; per filter and window: ~4 * G + 4.
- * Scratch: taps[G * CH], tab[G << CH], state[F].
+ * The taps of a window ([ky][kx][c] order) are split into G chunks of CH taps; per window a
+ * table of all 2^CH signed sums of each chunk is built once (2^CH - 1 adds per chunk), and a
+ * filter's accumulator is G table reads at offsets off[f * G + g] = (g << CH) + its weight
+ * pattern in chunk g. Padded taps are 0. All POOL*POOL windows of an output pixel are tabled
+ * first, then each filter visits them with an early exit.
+ * Cost per conv window: ~6 per tap + ~2 per table entry; per filter and visited window:
+ * ~2 per chunk + 4. Scratch: taps[G * CH], tab[POOL * POOL * (G << CH)].
  */
-EBNN_INLINE void ebnn_conv_first(const uint8_t *in, uint32_t *out, const uint8_t *pat,
+EBNN_INLINE void ebnn_conv_first(const uint8_t *in, uint32_t *out, const uint16_t *off,
                                  const int32_t *thr, const int8_t *dir, int H, int W, int C,
                                  int KH, int KW, int S, int P, int POOL, int PS, int HO, int WO,
-                                 int F, int CH, int G, int16_t *taps, int16_t *tab, uint8_t *state)
+                                 int F, int CH, int G, int16_t *taps, int16_t *tab)
 {
+    const int NP = POOL * POOL, TS = G << CH;
     ebnn_bitwriter bw = {out, 0, 0};
     for (int py = 0; py < HO; py++) {
         for (int px = 0; px < WO; px++) {
-            memset(state, 0, (size_t)F);
-            for (int wy = 0; wy < POOL; wy++) {
-                for (int wx = 0; wx < POOL; wx++) {
-                    int y0 = (py * PS + wy) * S - P, x0 = (px * PS + wx) * S - P;
-                    int j = 0;
-                    for (int ky = 0; ky < KH; ky++) {
-                        int y = y0 + ky;
-                        for (int kx = 0; kx < KW; kx++) {
-                            int x = x0 + kx;
-                            if (y >= 0 && y < H && x >= 0 && x < W) {
-                                const uint8_t *pix = in + (y * W + x) * C;
-                                for (int c = 0; c < C; c++)
-                                    taps[j++] = (int16_t)(2 * pix[c] - 255);
-                            } else {
-                                for (int c = 0; c < C; c++)
-                                    taps[j++] = 0;
-                            }
+            for (int p = 0; p < NP; p++) {
+                int y0 = (py * PS + p / POOL) * S - P, x0 = (px * PS + p % POOL) * S - P;
+                int16_t *t = tab + p * TS;
+                int j = 0;
+                EBNN_UNROLL
+                for (int ky = 0; ky < KH; ky++) {
+                    int y = y0 + ky;
+                    EBNN_UNROLL
+                    for (int kx = 0; kx < KW; kx++) {
+                        int x = x0 + kx;
+                        if (y >= 0 && y < H && x >= 0 && x < W) {
+                            const uint8_t *pix = in + (y * W + x) * C;
+                            EBNN_UNROLL
+                            for (int c = 0; c < C; c++)
+                                taps[j++] = (int16_t)(2 * pix[c] - 255);
+                        } else {
+                            EBNN_UNROLL
+                            for (int c = 0; c < C; c++)
+                                taps[j++] = 0;
                         }
                     }
-                    for (; j < G * CH; j++)
-                        taps[j] = 0;
-                    for (int g = 0; g < G; g++) {
-                        int16_t *t = tab + (g << CH);
-                        const int16_t *s = taps + g * CH;
-                        int16_t sum = 0;
-                        for (int k = 0; k < CH; k++)
-                            sum = (int16_t)(sum + s[k]);
-                        t[0] = (int16_t)-sum;
-                        for (int k = 0; k < CH; k++) {
-                            int b = 1 << k;
-                            int16_t d = (int16_t)(2 * s[k]);
-                            for (int p = 0; p < b; p++)
-                                t[p | b] = (int16_t)(t[p] + d);
-                        }
-                    }
-                    for (int f = 0; f < F; f++) {
-                        if (state[f] & EBNN_DECIDED || dir[f] == 0)
-                            continue;
-                        const uint8_t *pf = pat + f * G;
-                        int32_t acc = 0;
-                        for (int g = 0; g < G; g++)
-                            acc += tab[(g << CH) + pf[g]];
-                        ebnn_pool_update(&state[f], acc, thr[f], dir[f]);
+                }
+                for (; j < G * CH; j++)
+                    taps[j] = 0;
+                EBNN_UNROLL
+                for (int g = 0; g < G; g++) {
+                    int16_t *tg = t + (g << CH);
+                    const int16_t *sg = taps + g * CH;
+                    int16_t sum = 0;
+                    EBNN_UNROLL
+                    for (int k = 0; k < CH; k++)
+                        sum = (int16_t)(sum + sg[k]);
+                    tg[0] = (int16_t)-sum;
+                    EBNN_UNROLL
+                    for (int k = 0; k < CH; k++) {
+                        int16_t d = (int16_t)(2 * sg[k]);
+                        EBNN_UNROLL
+                        for (int q = 0; q < (1 << k); q++)
+                            tg[q | (1 << k)] = (int16_t)(tg[q] + d);
                     }
                 }
             }
-            for (int f = 0; f < F; f++)
-                ebnn_put_bit(&bw, ebnn_pool_bit(state[f], thr[f], dir[f]));
+            for (int f = 0; f < F; f++) {
+                const uint16_t *of = off + f * G;
+#define EBNN_FIRST_ACC(p) ebnn_table_sum(tab + (p) * TS, of, G)
+                uint32_t bit;
+                EBNN_POOL_DECIDE(bit, NP, thr[f], dir[f], EBNN_FIRST_ACC);
+#undef EBNN_FIRST_ACC
+                ebnn_put_bit(&bw, bit);
+            }
         }
     }
     ebnn_flush(&bw);
 }
 
-/* Gathers the window of conv output (oy, ox) into win ([ky][kx][c] bit order) with a mask of
- * its valid (non-padded) bits; returns the number of valid bits. One bit-run copy per kernel
- * row (a row of the window is contiguous in an HWC stream): ~20 instructions per 32 bits. */
+/* Gathers the window at (y0, x0) (top-left, may lie in the padding) into win ([ky][kx][c]
+ * bit order) with a mask of its valid bits; returns the number of valid bits. A kernel row is
+ * one contiguous bit run in an HWC stream: ~20 instructions per 32 bits copied. */
 EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH, int KW,
                                  int y0, int x0, uint32_t *win, uint32_t *mask, int NW)
 {
@@ -205,6 +224,7 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH
     if (kx1 <= kx0)
         return 0;
     uint32_t n = (uint32_t)((kx1 - kx0) * C), valid = 0;
+    EBNN_UNROLL
     for (int ky = 0; ky < KH; ky++) {
         int y = y0 + ky;
         if (y < 0 || y >= H)
@@ -223,34 +243,38 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH
 
 /*
  * Hidden binary conv: acc = K_valid - 2 * popcount((window ^ w_f) & valid_mask), where w_f is
- * filter f as a [ky][kx][c] bit stream of NW words (zero above KH*KW*C bits).
- * Cost per conv window: gather (~20 per 32 bits); per filter and window: ~10 per word + 8.
- * Scratch: win[NW], mask[NW], state[F].
+ * filter f as a [ky][kx][c] bit stream of NW words (zero above KH*KW*C bits). All POOL*POOL
+ * windows of an output pixel are gathered first; each filter then visits them with an early
+ * exit. Windows without padding skip the mask.
+ * Cost per conv window: gather (~20 per 32 bits); per filter and visited window: ~11 per
+ * word + 8. Scratch: win[POOL * POOL * NW], mask[POOL * POOL * NW], valid[POOL * POOL].
  */
 EBNN_INLINE void ebnn_conv_bin(const uint32_t *in, uint32_t *out, const uint32_t *w,
                                const int32_t *thr, const int8_t *dir, int H, int W, int C, int KH,
                                int KW, int S, int P, int POOL, int PS, int HO, int WO, int F,
-                               int NW, uint32_t *win, uint32_t *mask, uint8_t *state)
+                               int NW, uint32_t *win, uint32_t *mask, int32_t *valid)
 {
+    const int NP = POOL * POOL;
+    const int32_t K = KH * KW * C;
     ebnn_bitwriter bw = {out, 0, 0};
     for (int py = 0; py < HO; py++) {
         for (int px = 0; px < WO; px++) {
-            memset(state, 0, (size_t)F);
-            for (int wy = 0; wy < POOL; wy++) {
-                for (int wx = 0; wx < POOL; wx++) {
-                    int y0 = (py * PS + wy) * S - P, x0 = (px * PS + wx) * S - P;
-                    int32_t valid = (int32_t)ebnn_gather(in, H, W, C, KH, KW, y0, x0, win, mask,
-                                                         NW);
-                    for (int f = 0; f < F; f++) {
-                        if (state[f] & EBNN_DECIDED || dir[f] == 0)
-                            continue;
-                        uint32_t pc = ebnn_xor_popcount(win, w + f * NW, mask, (uint32_t)NW);
-                        ebnn_pool_update(&state[f], valid - 2 * (int32_t)pc, thr[f], dir[f]);
-                    }
-                }
+            for (int p = 0; p < NP; p++) {
+                int y0 = (py * PS + p / POOL) * S - P, x0 = (px * PS + p % POOL) * S - P;
+                valid[p] = (int32_t)ebnn_gather(in, H, W, C, KH, KW, y0, x0, win + p * NW,
+                                                mask + p * NW, NW);
             }
-            for (int f = 0; f < F; f++)
-                ebnn_put_bit(&bw, ebnn_pool_bit(state[f], thr[f], dir[f]));
+            for (int f = 0; f < F; f++) {
+                const uint32_t *wf = w + f * NW;
+#define EBNN_BIN_ACC(p)                                                                        \
+    (valid[p] - 2 * (int32_t)ebnn_xor_popcount(win + (p) * NW, wf,                             \
+                                               valid[p] == K ? 0 : mask + (p) * NW,            \
+                                               (uint32_t)NW))
+                uint32_t bit;
+                EBNN_POOL_DECIDE(bit, NP, thr[f], dir[f], EBNN_BIN_ACC);
+#undef EBNN_BIN_ACC
+                ebnn_put_bit(&bw, bit);
+            }
         }
     }
     ebnn_flush(&bw);

