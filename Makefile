@@ -4,6 +4,8 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+EBNN   := $(VENV)/bin/ebnn
+SIM    := $(VENV)/bin/ebnn-sim
 APT_PACKAGES := gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm dataset-fashion-mnist
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
@@ -29,10 +31,15 @@ $(STAMP): pyproject.toml setup.py sim/_blockhook.c
 	$(PY) -m pip install --quiet -e '.[ml,dev]'
 	touch $(STAMP)
 
-# The main job: build the demo firmware for the Curie-class target and run it in 15 KiB of SRAM.
+# The main job: train a fresh MNIST eBNN on the bundled 5,000 images, export it, build it for the
+# Curie-class target, run it in 2 KiB of SRAM and verify it bit for bit against the reference.
 demo: setup
-	$(VENV)/bin/ebnn-sim build examples/demo/binary_dot.c -o out/demo.elf --target curie
-	$(VENV)/bin/ebnn-sim run out/demo.elf --sram 15k --json out/demo.json
+	$(EBNN) train examples/mnist/mnist.toml -o out/mnist.pt
+	$(EBNN) export out/mnist.pt -o out/mnist.ebnn
+	$(EBNN) eval out/mnist.ebnn --pt out/mnist.pt
+	$(EBNN) build out/mnist.ebnn --target curie -o out/mnist.elf
+	$(SIM) run out/mnist.elf --sram 2k --json out/mnist-run.json
+	$(SIM) verify out/mnist.elf --model out/mnist.ebnn --json out/mnist-verify.json
 
 test: setup
 	$(VENV)/bin/ruff check .

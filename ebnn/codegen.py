@@ -34,23 +34,100 @@ def pack_words(bits: np.ndarray) -> np.ndarray:
     return packed.reshape(rows, -1).view("<u4").astype(np.uint32)
 
 
-def first_layer_chunk(layer: Layer) -> tuple[int, int]:
-    """(CH, G): taps per lookup table and number of tables per window."""
-    taps = layer.kernel[0] * layer.kernel[1] * layer.in_shape[2]
-    row = layer.kernel[1] * layer.in_shape[2]
-    ch = row if row <= 4 else 4
-    return ch, (taps + ch - 1) // ch
+def chunk_size(taps: int, filters: int) -> int:
+    """Taps per chunk for the first layer that minimises additions per window: a chunk of
+    ``ch`` taps costs ``2**ch - 2`` additions for its signed sums, then one per filter."""
+    def cost(ch: int) -> int:
+        full, rest = divmod(taps, ch)
+        chunks = full + (rest > 0)
+        return full * (2**ch - 2) + (2**rest - 2 if rest else 0) + filters * chunks
+    return min(range(1, 6), key=cost)
 
 
-def first_layer_offsets(layer: Layer) -> np.ndarray:
-    """uint16 (F, G): per filter and chunk of taps, the table entry ``(g << CH) + pattern``
-    where bit k of the pattern is the filter's weight bit for tap ``g * CH + k``."""
-    ch, g = first_layer_chunk(layer)
+def _first_window_code(layer: Layer, indent: str) -> list[str]:
+    """Statements that fold one window's taps ``s[]`` into the running maxima ``m[]``.
+
+    Taps are split into chunks; for each chunk the signed sums with its first tap positive
+    are built incrementally (``c{g}_{q}``: bit j of q set means tap j + 1 is added). Filter f
+    adds, per chunk, the sum matching its weight signs, negated when its first weight is -1.
+    """
     w = layer.weights.reshape(layer.weights.shape[0], -1)
-    padded = np.zeros((w.shape[0], g * ch), np.int64)
-    padded[:, : w.shape[1]] = w
-    pattern = (padded.reshape(w.shape[0], g, ch) << np.arange(ch)).sum(axis=2)
-    return (pattern + (np.arange(g) << ch)).astype(np.uint16)
+    filters, taps = w.shape
+    ch = chunk_size(taps, filters)
+    lines: list[str] = []
+    chunks = [(start, min(ch, taps - start)) for start in range(0, taps, ch)]
+    for g, (start, n) in enumerate(chunks):
+        level = {0: f"s[{start}]"}
+        for k in range(1, n):
+            nxt: dict[int, str] = {}
+            for q, expr in level.items():
+                for sign, bit in (("+", 1), ("-", 0)):
+                    nq = q | (bit << (k - 1))
+                    name = f"c{g}_{nq}" if k == n - 1 else f"p{g}_{k}_{nq}"
+                    lines.append(f"{indent}const int32_t {name} = {expr} {sign} s[{start + k}];")
+                    nxt[nq] = name
+            level = nxt
+        if n == 1:
+            lines.append(f"{indent}const int32_t c{g}_0 = s[{start}];")
+    for f in range(filters):
+        terms = []
+        for g, (start, n) in enumerate(chunks):
+            bits = [int(b) for b in w[f, start : start + n]]
+            q = sum(b << (j - 1) for j, b in enumerate(bits) if j > 0)
+            mask = (1 << (n - 1)) - 1
+            terms.append(("+", f"c{g}_{q}") if bits[0] else ("-", f"c{g}_{q ^ mask}"))
+        expr = ("-" if terms[0][0] == "-" else "") + terms[0][1] + "".join(
+            f" {sign} {name}" for sign, name in terms[1:])
+        lines.append(f"{indent}a = {expr};")
+        lines.append(f"{indent}if (a > m[{f}])")
+        lines.append(f"{indent}    m[{f}] = a;")
+    return lines
+
+
+def _bit_expr(acc: str, threshold: int, direction: int) -> str:
+    if direction > 0:
+        return f"{acc} >= {threshold}"
+    if direction < 0:
+        return f"{acc} <= {threshold}"
+    return "1u" if threshold else "0u"
+
+
+def _first_layer_function(i: int, layer: Layer, dst: str) -> str:
+    """The first layer as straight-line code: weights and thresholds are literals.
+
+    Cost per conv window: ~5 per tap, ~2**ch - 2 per chunk of ch taps, ~4 per filter and chunk;
+    per output bit ~4 (compare with its threshold).
+    """
+    h, w, c = layer.in_shape
+    kh, kw = layer.kernel
+    ho, wo, f = layer.out_shape
+    taps = kh * kw * c
+    body = [
+        f"/* layer {i}: first conv {layer.in_shape} -> {layer.out_shape}, kernel {kh}x{kw}, "
+        f"stride {layer.stride}, padding {layer.padding}, pool {layer.pool}/{layer.pool_stride}; "
+        f"writes {dst}. */",
+        f"__attribute__((noinline)) void ebnn_layer{i}(const uint8_t *in, uint32_t *out)",
+        "{",
+        "    ebnn_bitwriter bw = {out, 0, 0};",
+        f"    for (int py = 0; py < {ho}; py++) {{",
+        f"        for (int px = 0; px < {wo}; px++) {{",
+        f"            int32_t m[{f}], s[{taps}], a;",
+        f"            for (int k = 0; k < {f}; k++)",
+        "                m[k] = INT32_MIN;",
+        f"            for (int p = 0; p < {layer.pool * layer.pool}; p++) {{",
+        f"                int y0 = (py * {layer.pool_stride} + p / {layer.pool}) * {layer.stride} "
+        f"- {layer.padding};",
+        f"                int x0 = (px * {layer.pool_stride} + p % {layer.pool}) * {layer.stride} "
+        f"- {layer.padding};",
+        f"                ebnn_first_taps(in, s, {h}, {w}, {c}, {kh}, {kw}, y0, x0);",
+        *_first_window_code(layer, " " * 16),
+        "            }",
+    ]
+    for k in range(f):
+        bit = _bit_expr(f"m[{k}]", int(layer.threshold[k]), int(layer.direction[k]))
+        body.append(f"            ebnn_put_bit(&bw, {bit});")
+    body += ["        }", "    }", "    ebnn_flush(&bw);", "}", ""]
+    return "\n".join(body)
 
 
 def _array(ctype: str, name: str, values: np.ndarray, per_line: int = 8, hexa: bool = False) -> str:
@@ -67,6 +144,8 @@ def _array(ctype: str, name: str, values: np.ndarray, per_line: int = 8, hexa: b
 def _layer_code(i: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
     """(constant arrays, layer function) for hidden layer i."""
     p = f"l{i}"
+    if layer.first:
+        return "", _first_layer_function(i, layer, dst)
     consts = _array("int32_t", f"{p}_thr", layer.threshold) + _array(
         "int8_t", f"{p}_dir", layer.direction, per_line=16)
     if layer.kind == "conv":
@@ -75,35 +154,25 @@ def _layer_code(i: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
         ho, wo, f = layer.out_shape
         dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
                 f"{layer.pool_stride}, {ho}, {wo}, {f}")
-        if layer.first:
-            ch, g = first_layer_chunk(layer)
-            consts += _array("uint16_t", f"{p}_off", first_layer_offsets(layer), per_line=16)
-            np_ = layer.pool * layer.pool
-            body = (f"    int16_t taps[{g * ch}], tab[{np_ * (g << ch)}];\n"
-                    f"    ebnn_conv_first(in, out, {p}_off, {p}_thr, {p}_dir, {dims}, {ch}, {g}, "
-                    "taps, tab);\n")
-            sig = "const uint8_t *in"
-        else:
-            nw = words(kh * kw * c)
-            consts += _array("uint32_t", f"{p}_w", pack_words(layer.weights.reshape(f, -1)),
-                             hexa=True)
-            np_ = layer.pool * layer.pool
-            body = (f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}];\n"
-                    f"    int32_t valid[{np_}];\n"
-                    f"    ebnn_conv_bin(in, out, {p}_w, {p}_thr, {p}_dir, {dims}, {nw}, "
-                    "win, mask, valid);\n")
-            sig = "const uint32_t *in"
+        nw = words(kh * kw * c)
+        consts += _array("uint32_t", f"{p}_w", pack_words(layer.weights.reshape(f, -1)),
+                         hexa=True)
+        np_ = layer.pool * layer.pool
+        body = (f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}];\n"
+                f"    int32_t valid[{np_}];\n"
+                f"    ebnn_conv_bin(in, out, {p}_w, {p}_thr, {p}_dir, {dims}, {nw}, "
+                "win, mask, valid);\n")
         cost = "conv"
     else:
         units, n = layer.weights.shape
         nw = words(n)
         consts += _array("uint32_t", f"{p}_w", pack_words(layer.weights), hexa=True)
         body = f"    ebnn_linear_bin(in, out, {p}_w, {p}_thr, {p}_dir, {n}, {units}, {nw});\n"
-        sig = "const uint32_t *in"
         cost = "linear"
     func = (f"/* layer {i}: {cost} {layer.in_shape} -> {layer.out_shape}, reads {src}, "
             f"writes {dst} */\n"
-            f"__attribute__((noinline)) void ebnn_layer{i}({sig}, uint32_t *out)\n{{\n{body}}}\n")
+            f"__attribute__((noinline)) void ebnn_layer{i}(const uint32_t *in, uint32_t *out)\n"
+            f"{{\n{body}}}\n")
     return consts, func
 
 

@@ -127,88 +127,32 @@ EBNN_INLINE void ebnn_flush(ebnn_bitwriter *bw)
         }                                                                                      \
     } while (0)
 
-/* Sum of G table entries at the given offsets. */
-EBNN_INLINE int32_t ebnn_table_sum(const int16_t *t, const uint16_t *off, int G)
+/* The first layer's taps of the window at (y0, x0) (top-left, may lie in the padding):
+ * s[(ky * KW + kx) * C + c] = 2 * pixel - 255, or 0 where the window covers padding.
+ * ~5 instructions per tap. The generated layer function combines them with the weights as
+ * literal additions and subtractions (see ebnn/codegen.py). */
+EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int32_t *s, int H, int W, int C, int KH,
+                                 int KW, int y0, int x0)
 {
-    int32_t acc = 0;
+    int j = 0;
     EBNN_UNROLL
-    for (int g = 0; g < G; g++)
-        acc += t[off[g]];
-    return acc;
-}
-
-/*
- * First layer: uint8 pixels, binary weights. acc = sum over valid taps of w * (2x - 255).
- * The taps of a window ([ky][kx][c] order) are split into G chunks of CH taps; per window a
- * table of all 2^CH signed sums of each chunk is built once (2^CH - 1 adds per chunk), and a
- * filter's accumulator is G table reads at offsets off[f * G + g] = (g << CH) + its weight
- * pattern in chunk g. Padded taps are 0. All POOL*POOL windows of an output pixel are tabled
- * first, then each filter visits them with an early exit.
- * Cost per conv window: ~6 per tap + ~2 per table entry; per filter and visited window:
- * ~2 per chunk + 4. Scratch: taps[G * CH], tab[POOL * POOL * (G << CH)].
- */
-EBNN_INLINE void ebnn_conv_first(const uint8_t *in, uint32_t *out, const uint16_t *off,
-                                 const int32_t *thr, const int8_t *dir, int H, int W, int C,
-                                 int KH, int KW, int S, int P, int POOL, int PS, int HO, int WO,
-                                 int F, int CH, int G, int16_t *taps, int16_t *tab)
-{
-    const int NP = POOL * POOL, TS = G << CH;
-    ebnn_bitwriter bw = {out, 0, 0};
-    for (int py = 0; py < HO; py++) {
-        for (int px = 0; px < WO; px++) {
-            for (int p = 0; p < NP; p++) {
-                int y0 = (py * PS + p / POOL) * S - P, x0 = (px * PS + p % POOL) * S - P;
-                int16_t *t = tab + p * TS;
-                int j = 0;
+    for (int ky = 0; ky < KH; ky++) {
+        int y = y0 + ky;
+        EBNN_UNROLL
+        for (int kx = 0; kx < KW; kx++) {
+            int x = x0 + kx;
+            if (y >= 0 && y < H && x >= 0 && x < W) {
+                const uint8_t *pix = in + (y * W + x) * C;
                 EBNN_UNROLL
-                for (int ky = 0; ky < KH; ky++) {
-                    int y = y0 + ky;
-                    EBNN_UNROLL
-                    for (int kx = 0; kx < KW; kx++) {
-                        int x = x0 + kx;
-                        if (y >= 0 && y < H && x >= 0 && x < W) {
-                            const uint8_t *pix = in + (y * W + x) * C;
-                            EBNN_UNROLL
-                            for (int c = 0; c < C; c++)
-                                taps[j++] = (int16_t)(2 * pix[c] - 255);
-                        } else {
-                            EBNN_UNROLL
-                            for (int c = 0; c < C; c++)
-                                taps[j++] = 0;
-                        }
-                    }
-                }
-                for (; j < G * CH; j++)
-                    taps[j] = 0;
+                for (int c = 0; c < C; c++)
+                    s[j++] = 2 * (int32_t)pix[c] - 255;
+            } else {
                 EBNN_UNROLL
-                for (int g = 0; g < G; g++) {
-                    int16_t *tg = t + (g << CH);
-                    const int16_t *sg = taps + g * CH;
-                    int16_t sum = 0;
-                    EBNN_UNROLL
-                    for (int k = 0; k < CH; k++)
-                        sum = (int16_t)(sum + sg[k]);
-                    tg[0] = (int16_t)-sum;
-                    EBNN_UNROLL
-                    for (int k = 0; k < CH; k++) {
-                        int16_t d = (int16_t)(2 * sg[k]);
-                        EBNN_UNROLL
-                        for (int q = 0; q < (1 << k); q++)
-                            tg[q | (1 << k)] = (int16_t)(tg[q] + d);
-                    }
-                }
-            }
-            for (int f = 0; f < F; f++) {
-                const uint16_t *of = off + f * G;
-#define EBNN_FIRST_ACC(p) ebnn_table_sum(tab + (p) * TS, of, G)
-                uint32_t bit;
-                EBNN_POOL_DECIDE(bit, NP, thr[f], dir[f], EBNN_FIRST_ACC);
-#undef EBNN_FIRST_ACC
-                ebnn_put_bit(&bw, bit);
+                for (int c = 0; c < C; c++)
+                    s[j++] = 0;
             }
         }
     }
-    ebnn_flush(&bw);
 }
 
 /* Gathers the window at (y0, x0) (top-left, may lie in the padding) into win ([ky][kx][c]

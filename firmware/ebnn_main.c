@@ -27,7 +27,10 @@ static uint32_t read_image(void)
     return got;
 }
 
-static void report(int cls)
+/* noinline and global: verification marks the end of an inference at its entry. */
+void ebnn_report(int cls) __attribute__((noinline));
+
+void ebnn_report(int cls)
 {
     sh_write0("scores:");
     for (int k = 0; k < EBNN_CLASSES; k++) {
@@ -51,7 +54,7 @@ int main(void)
             sh_write0("error: truncated input image\n");
             return 2;
         }
-        report(ebnn_infer(input, scores));
+        ebnn_report(ebnn_infer(input, scores));
         if (got == 0)
             return 0;
     }

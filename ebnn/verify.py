@@ -1,0 +1,161 @@
+"""Bit-exact verification: the firmware in the emulator against the numpy reference.
+
+This is the one place where the model world (artifact, reference) and the firmware world
+(ELF, simulator) meet. All images go through one emulator session: the harness reads them one
+after another from its console, so nothing is reloaded per image. Instruction and cycle
+counts per inference are taken between entry to ``ebnn_infer`` and entry to the harness's
+report function (code hooks on those two addresses only, so the rest runs at full speed).
+"""
+
+import io
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from unicorn import UC_HOOK_CODE
+
+from ebnn import reference
+from ebnn.artifact import Artifact
+from sim import Simulator, load_elf
+from sim.runner import RunOptions
+
+INFER_SYMBOL = "ebnn_infer"
+REPORT_SYMBOL = "ebnn_report"
+
+
+class VerifyError(Exception):
+    """Verification cannot run; ``str()`` is one line for the user."""
+
+
+@dataclass
+class VerifyResult:
+    compared: int
+    mismatches: int
+    accuracy: float | None
+    instructions: list[int]
+    cycles: list[int]
+    first_mismatch: dict[str, Any] | None = None
+    mismatch_indices: list[int] = field(default_factory=list)
+    status: str = "ok"
+
+    @staticmethod
+    def _stats(values: list[int]) -> dict[str, float]:
+        if not values:
+            return {"min": 0, "median": 0, "max": 0}
+        return {"min": int(min(values)), "median": float(np.median(values)),
+                "max": int(max(values))}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "compared": self.compared, "mismatches": self.mismatches, "accuracy": self.accuracy,
+            "instructions": self._stats(self.instructions), "cycles": self._stats(self.cycles),
+            "first_mismatch": self.first_mismatch, "mismatch_indices": self.mismatch_indices[:100],
+            "status": self.status,
+        }
+
+
+def parse_scores(stdout: str, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scores (N, classes), class (N,)) from the harness's console output."""
+    scores, labels = [], []
+    for line in stdout.splitlines():
+        if line.startswith("scores:"):
+            values = [int(v) for v in line.split()[1:]]
+            if len(values) != classes:
+                raise VerifyError(f"firmware printed {len(values)} scores, expected {classes}")
+            scores.append(values)
+        elif line.startswith("class:"):
+            labels.append(int(line.split()[1]))
+    return (np.array(scores, np.int64).reshape(-1, classes), np.array(labels, np.int64))
+
+
+def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
+                 timeout: float | None = None,
+                 progress: Callable[[int], None] | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, list[int], list[int], str]:
+    """Run all images through the firmware in one session; ``progress(1)`` after each."""
+    image = load_elf(elf)
+    for sym in (INFER_SYMBOL, REPORT_SYMBOL):
+        if sym not in image.symbols:
+            raise VerifyError(f"{elf}: no symbol {sym}; not an eBNN firmware built by `ebnn build`")
+    sim = Simulator(image, RunOptions(target=target, timeout=timeout))
+    state = sim.counter.state
+    marks: list[tuple[int, int, int]] = []  # (kind, instructions, cycles) at infer/report entry
+
+    def mark(kind: int) -> Callable[..., None]:
+        def hook(uc: object, address: int, size: int, user: object) -> None:
+            marks.append((kind, int(state.insns), int(state.cycles)))
+            if kind == 1 and progress is not None:
+                progress(1)
+        return hook
+
+    for kind, sym in enumerate((INFER_SYMBOL, REPORT_SYMBOL)):
+        addr = image.symbols[sym]
+        sim.uc.hook_add(UC_HOOK_CODE, mark(kind), begin=addr, end=addr)
+    report = sim.run(stdin=io.BytesIO(np.ascontiguousarray(images, np.uint8).tobytes()))
+    if report.status != "ok" or report.exit_code != 0:
+        why = report.fault.message if report.fault else f"exit code {report.exit_code}"
+        raise VerifyError(f"firmware run failed: {report.status}: {why}")
+    instructions, cycles = [], []
+    for (k0, i0, c0), (k1, i1, c1) in zip(marks, marks[1:], strict=False):
+        if (k0, k1) == (0, 1):
+            instructions.append(i1 - i0)
+            cycles.append(c1 - c0)
+    scores, classes = parse_scores(report.stdout, image_classes(report.stdout))
+    return scores, classes, instructions, cycles, report.stdout
+
+
+def image_classes(stdout: str) -> int:
+    for line in stdout.splitlines():
+        if line.startswith("scores:"):
+            return len(line.split()) - 1
+    raise VerifyError("firmware printed no scores")
+
+
+def _run_chunk(args: tuple[Path, np.ndarray, str | None]) -> tuple:
+    elf, images, target = args
+    return run_firmware(elf, images, target)[:4]
+
+
+def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
+                 progress: Callable[[int], None] | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
+    """``run_firmware`` over ``jobs`` processes (one emulator session each), results in order."""
+    if jobs <= 1 or len(images) < 2 * jobs:
+        return run_firmware(elf, images, target, progress=progress)[:4]
+    chunks = np.array_split(np.arange(len(images)), jobs * 4)
+    parts = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for part, idx in zip(pool.map(_run_chunk, [(elf, images[i], target) for i in chunks]),
+                             chunks, strict=True):
+            parts.append(part)
+            if progress is not None:
+                progress(len(idx))
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            [v for p in parts for v in p[2]], [v for p in parts for v in p[3]])
+
+
+def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | None = None,
+           target: str | None = None, jobs: int = 1,
+           progress: Callable[[int], None] | None = None) -> VerifyResult:
+    """Compare every score and class of firmware and reference on ``images``."""
+    ref = reference.run(art, images)
+    scores, classes, instructions, cycles = run_parallel(elf, images, target, jobs, progress)
+    if scores.shape != ref.scores.shape:
+        raise VerifyError(f"firmware answered {len(scores)} of {len(images)} images "
+                          f"with {scores.shape[1] if scores.ndim == 2 else 0} scores each")
+    bad = np.nonzero(np.any(scores != ref.scores, axis=1) | (classes != ref.classes))[0]
+    result = VerifyResult(
+        compared=len(images), mismatches=len(bad),
+        accuracy=float(np.mean(classes == labels)) if labels is not None else None,
+        instructions=instructions, cycles=cycles, mismatch_indices=[int(i) for i in bad],
+        status="ok" if len(bad) == 0 else "mismatch",
+    )
+    if len(bad):
+        i = int(bad[0])
+        k = int(np.argmax(scores[i] != ref.scores[i]))
+        result.first_mismatch = {"image": i, "score_index": k, "firmware": int(scores[i, k]),
+                                 "reference": int(ref.scores[i, k])}
+    return result
