@@ -86,9 +86,13 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
         train_set, val_set = split_train_val(ds, spec.train.val_fraction, spec.train.seed)
     except (ConfigError, DatasetError) as exc:
         _fail(str(exc))
+    ckpt = output.with_name(output.name + ".ckpt")
+    if resume and not ckpt.is_file():
+        _fail(f"--resume: no checkpoint {ckpt} to resume from")
     output.parent.mkdir(parents=True, exist_ok=True)
     err.print(f"training {spec.name} on {len(train_set)} images of {ds.source}; "
               f"{len(val_set)} held out for validation")
+    failure: TrainError | None = None
     with _progress() as progress:
         task = progress.add_task("training", total=None)
 
@@ -99,7 +103,9 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
             _, history = train(spec, train_set, val_set, output, epochs=epochs, resume=resume,
                                progress=update)
         except TrainError as exc:
-            _fail(str(exc))
+            failure = exc
+    if failure is not None:
+        _fail(str(failure))
     plot = output.with_suffix(".png")
     plot_history(history, plot, f"{spec.name}: {ds.name}")
     err.print(f"wrote {output} (validation accuracy {100 * history.val_acc[-1]:.2f}%), "

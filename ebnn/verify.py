@@ -8,6 +8,7 @@ report function (code hooks on those two addresses only, so the rest runs at ful
 """
 
 import io
+import itertools
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
         why = report.fault.message if report.fault else f"exit code {report.exit_code}"
         raise VerifyError(f"firmware run failed: {report.status}: {why}")
     instructions, cycles = [], []
-    for (k0, i0, c0), (k1, i1, c1) in zip(marks, marks[1:], strict=False):
+    for (k0, i0, c0), (k1, i1, c1) in itertools.pairwise(marks):
         if (k0, k1) == (0, 1):
             instructions.append(i1 - i0)
             cycles.append(c1 - c0)

@@ -1,0 +1,228 @@
+"""The `ebnn` commands end to end on the bundled MNIST images, and their fault paths."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from ebnn import artifact
+from ebnn.cli import main as ebnn_main
+from ebnn.config import load_config
+from ebnn.data import load_dataset, split_train_val
+from ebnn.train import train
+from sim.cli import main as sim_main
+from sim.elf import load_elf
+
+SMALL = """
+[model]
+name = "small"
+input = [28, 28, 1]
+classes = 10
+
+[[model.layers]]
+type = "conv"
+filters = 8
+kernel = 3
+stride = 2
+padding = 1
+pool = 2
+
+[train]
+epochs = 2
+batch_size = 64
+lr = 0.01
+seed = 3
+shift = 1
+val_fraction = 0.2
+"""
+
+
+def ebnn(*args: object) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("ebnn")
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True,
+                          check=False)
+
+
+def one_line_error(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A small model trained by the CLI: out/small.pt, .ebnn, .elf."""
+    out = tmp_path_factory.mktemp("small")
+    cfg = out / "small.toml"
+    cfg.write_text(SMALL)
+    proc = ebnn("train", cfg, "-o", out / "small.pt")
+    assert proc.returncode == 0, proc.stderr
+    proc = ebnn("export", out / "small.pt", "-o", out / "small.ebnn")
+    assert proc.returncode == 0, proc.stderr
+    proc = ebnn("build", out / "small.ebnn", "-o", out / "small.elf", "--target", "curie")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_training_learns(trained):
+    proc = ebnn("eval", trained / "small.ebnn", "--pt", trained / "small.pt", "--json",
+                trained / "eval.json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((trained / "eval.json").read_text())
+    assert result["split"] == "validation" and result["images"] == 1000
+    assert result["accuracy"] > 0.5  # chance is 0.1
+    assert result["torch_agreement"] >= 0.99
+    assert (trained / "small.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (trained / "small.pt.ckpt").is_file()
+
+
+def test_firmware_runs_with_no_input_and_with_an_image(trained, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(sim_main, ["run", str(trained / "small.elf"), "--sram", "15k", "-q",
+                                   "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    art = artifact.load(trained / "small.ebnn")
+    from ebnn.reference import run as ref_run
+
+    expected = ref_run(art, art.sample)
+    assert f"class: {int(expected.classes[0])}" in report["stdout"]
+    from PIL import Image
+
+    Image.fromarray(art.sample[..., 0]).save(tmp_path / "digit.png")
+    res = runner.invoke(sim_main, ["run", str(trained / "small.elf"), "-q", "--input",
+                                   str(tmp_path / "digit.png"), "--json",
+                                   str(tmp_path / "p.json")])
+    assert res.exit_code == 0, res.output
+    png_report = json.loads((tmp_path / "p.json").read_text())
+    assert png_report["stdout"] == report["stdout"]
+
+
+def test_firmware_properties(trained):
+    image = load_elf(trained / "small.elf")
+    assert "__popcountsi2" not in image.symbols
+    assert not [s for s in image.symbols if s.startswith(("__aeabi_f", "__aeabi_d"))]
+    for name in ("out_w", "out_scale", "l1_thr"):
+        if name in image.symbols:
+            assert image.symbols[name] < 0x2000_0000, f"{name} is not in flash"
+    assert image.symbols["ebnn_buf_a"] >= 0x2000_0000
+
+
+def test_verify_cli(trained, tmp_path):
+    res = CliRunner().invoke(sim_main, [
+        "verify", str(trained / "small.elf"), "--model", str(trained / "small.ebnn"),
+        "--limit", "40", "--json", str(tmp_path / "v.json")])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "v.json").read_text())
+    assert data["compared"] == 40 and data["mismatches"] == 0
+    assert 0 < data["instructions"]["min"] <= data["instructions"]["median"] <= \
+        data["instructions"]["max"]
+
+
+def test_resume_continues_exactly(tmp_path):
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(SMALL)
+    spec = load_config(cfg)
+    ds = load_dataset("mnist")
+    tr, _ = split_train_val(ds, 0.9, 0)  # its 500-image training part keeps this quick
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_second_epoch(step: int, total: int, text: str) -> None:
+        if step == total // 2 + 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(spec, tr, tr, tmp_path / "a.pt", progress=stop_in_second_epoch)
+    resumed, _ = train(spec, tr, tr, tmp_path / "a.pt", resume=True)
+    straight, _ = train(spec, tr, tr, tmp_path / "b.pt")
+    for key, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_resume_without_checkpoint_is_an_error(tmp_path):
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(SMALL)
+    msg = one_line_error(ebnn("train", cfg, "-o", tmp_path / "m.pt", "--resume"))
+    assert "checkpoint" in msg
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[model]\nname = 'x'\n", "input"),
+    (SMALL.replace('type = "conv"', 'type = "dense"'), "type"),
+    (SMALL.replace("kernel = 3", "kernel = 40"), "does not fit"),
+    (SMALL.replace("filters = 8", "filters = 8\ncolour = 1"), "unknown key"),
+    (SMALL.replace("epochs = 2", "epochs = 'two'"), "epochs"),
+    ("this is [not toml", "TOML"),
+])
+def test_bad_configs_are_rejected(tmp_path, text, words):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(text)
+    assert words in one_line_error(ebnn("train", cfg, "-o", tmp_path / "m.pt"))
+
+
+def test_missing_config(tmp_path):
+    assert "no such file" in one_line_error(ebnn("train", tmp_path / "nope.toml", "-o",
+                                                 tmp_path / "m.pt"))
+
+
+def _corrupt(trained: Path, tmp_path: Path, how: str) -> Path:
+    data = (trained / "small.ebnn").read_bytes()
+    bad = tmp_path / f"{how}.ebnn"
+    if how == "truncated":
+        bad.write_bytes(data[: len(data) // 2])
+    elif how == "garbage":
+        bad.write_bytes(bytes(range(256)) * 8)
+    else:
+        art = artifact.load(trained / "small.ebnn")
+        arrays = dict(np.load(trained / "small.ebnn", allow_pickle=False))
+        if how == "version":
+            header = json.loads(arrays["header"].tobytes())
+            header["version"] = 99
+            arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+        elif how == "threshold":
+            arrays["l0_threshold"] = arrays["l0_threshold"][:-1]
+        elif how == "weights":
+            arrays["l1_weights"] = arrays["l1_weights"][:-3]
+        assert art.layers
+        with bad.open("wb") as fh:
+            np.savez(fh, **arrays)
+    return bad
+
+
+@pytest.mark.parametrize("how, words", [
+    ("truncated", "not a readable"), ("garbage", "not a readable"),
+    ("version", "version 99"), ("threshold", "threshold"), ("weights", "weight"),
+])
+def test_corrupted_artifacts_are_rejected(trained, tmp_path, how, words):
+    bad = _corrupt(trained, tmp_path, how)
+    assert words in one_line_error(ebnn("build", bad, "-o", tmp_path / "x.elf"))
+    assert words in one_line_error(ebnn("eval", bad))
+
+
+def test_pickle_is_never_loaded(trained, tmp_path):
+    bad = tmp_path / "pickle.ebnn"
+    with bad.open("wb") as fh:
+        np.savez(fh, header=np.array([{"evil": 1}], dtype=object))
+    one_line_error(ebnn("eval", bad))
+
+
+def test_wrong_dataset_shape(trained, tmp_path):
+    cfg = tmp_path / "rgb.toml"
+    cfg.write_text(SMALL.replace("input = [28, 28, 1]", "input = [32, 32, 3]"))
+    assert "(32, 32, 3)" in one_line_error(ebnn("train", cfg, "-o", tmp_path / "m.pt"))
+
+
+def test_help_explains_every_command():
+    runner = CliRunner()
+    for cmd in ("train", "export", "eval", "build"):
+        res = runner.invoke(ebnn_main, [cmd, "--help"])
+        assert res.exit_code == 0 and "Usage:" in res.output and len(res.output) > 300

@@ -1,0 +1,163 @@
+"""Export, reference and firmware agree bit for bit, on random models of every block kind.
+
+The models are untrained but have random weights and random BN statistics, including negative
+and zero BN scales, odd map sizes, padding, strides, overlapping pools and channel counts that
+are not multiples of 32. Each is built for every target profile and run in the emulator.
+"""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from ebnn import artifact, reference
+from ebnn.build import build_firmware
+from ebnn.config import parse_config
+from ebnn.export import export_model, fold_threshold
+from ebnn.model import EBNN
+from ebnn.verify import parse_scores
+from sim import Simulator, load_elf
+from toolchain.profiles import TARGETS
+
+MODELS = {
+    # odd sizes, RGB-like input, padding, a 2x3 kernel, overlapping pool, 33 channels, linear
+    "mixed": {"input": [9, 11, 3], "classes": 5, "layers": [
+        {"type": "conv", "filters": 7, "kernel": 3, "padding": 1, "pool": 2},
+        {"type": "conv", "filters": 33, "kernel": [2, 3], "padding": 1, "pool": 3,
+         "pool_stride": 1},
+        {"type": "linear", "units": 13}]},
+    # strided first conv without pool, a 5x5 kernel, two linear layers, 70 inputs per unit
+    "strided": {"input": [12, 10, 1], "classes": 3, "layers": [
+        {"type": "conv", "filters": 5, "kernel": 5, "stride": 2, "padding": 2},
+        {"type": "conv", "filters": 14, "kernel": 1, "pool": 2},
+        {"type": "linear", "units": 40},
+        {"type": "linear", "units": 9}]},
+}
+
+
+def random_model(name: str, seed: int = 0) -> EBNN:
+    spec = parse_config({"model": {"name": name, **MODELS[name]}})
+    torch.manual_seed(seed)
+    model = EBNN(spec)
+    with torch.no_grad():
+        for block in model.blocks:
+            bn = block.bn
+            n = bn.num_features
+            bn.running_mean.uniform_(-4, 4)
+            bn.running_var.uniform_(0.3, 5)
+            bn.weight.uniform_(-1, 1)
+            bn.bias.uniform_(-1, 1)
+            if not block.output:
+                bn.weight[0] = 0.0  # constant channel
+                bn.weight[1 % n] = -abs(float(bn.weight[1 % n])) - 0.1  # negative scale
+    model.eval()
+    return model
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def exported(request, tmp_path_factory):
+    model = random_model(request.param)
+    art = export_model(model)
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (12, *art.input_shape), dtype=np.uint8)
+    art.sample = images[0]
+    path = tmp_path_factory.mktemp("art") / f"{request.param}.ebnn"
+    artifact.save(art, path)
+    return model, artifact.load(path), images, path.parent
+
+
+def test_export_uses_every_direction(exported):
+    _, art, _, _ = exported
+    dirs = np.concatenate([layer.direction for layer in art.hidden])
+    assert set(dirs.tolist()) == {-1, 0, 1}
+
+
+def test_reference_bits_equal_torch(exported):
+    model, art, images, _ = exported
+    ref = reference.run(art, images)
+    x = EBNN.pixels(torch.from_numpy(images))
+    with torch.no_grad():
+        for block, bits in zip(model.blocks[:-1], ref.bits, strict=True):
+            x = block(x)
+            torch_bits = (x > 0).numpy()
+            if torch_bits.ndim == 4:
+                torch_bits = torch_bits.transpose(0, 2, 3, 1)
+            assert np.array_equal(torch_bits, bits)
+        scores = model.blocks[-1](x).numpy()
+    # fixed-point scores track the float BN to within the rounding of scale and offset
+    shift = art.output.shift
+    assert np.allclose(ref.scores / 2.0**shift, scores, atol=1e-3 * np.abs(scores).max())
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_firmware_scores_equal_reference(exported, target):
+    _, art, images, outdir = exported
+    result, _ = build_firmware(art, outdir / f"{art.name}-{target}.elf", target)
+    report = Simulator(load_elf(result.elf)).run(stdin=io.BytesIO(images.tobytes()))
+    assert report.status == "ok" and report.exit_code == 0
+    scores, classes = parse_scores(report.stdout, art.classes)
+    ref = reference.run(art, images)
+    assert scores.shape == ref.scores.shape
+    assert np.array_equal(scores, ref.scores)
+    assert np.array_equal(classes, ref.classes)
+
+
+def test_sample_is_classified_without_input(exported):
+    _, art, _, outdir = exported
+    result, _ = build_firmware(art, outdir / f"{art.name}-sample.elf", "curie")
+    report = Simulator(load_elf(result.elf)).run()
+    scores, _ = parse_scores(report.stdout, art.classes)
+    assert np.array_equal(scores[0], reference.run(art, art.sample).scores[0])
+    assert len(scores) == 1
+
+
+def _bn_block(gamma: float, mean: float, var: float, beta: float, first: bool):
+    spec = parse_config({"model": {"input": [3, 3, 1], "classes": 2, "layers": [
+        {"type": "conv", "filters": 1, "kernel": 3}]}})
+    model = EBNN(spec)
+    block = model.blocks[0]
+    block.first = first
+    with torch.no_grad():
+        block.bn.weight.fill_(gamma)
+        block.bn.bias.fill_(beta)
+        block.bn.running_mean.fill_(mean)
+        block.bn.running_var.fill_(var - block.bn.eps)
+    block.eval()
+    return block
+
+
+@pytest.mark.parametrize("gamma", [1.0, -1.0])
+def test_threshold_at_an_exact_tie(gamma):
+    # BN output is exactly 0 at acc = 5: torch's sign says +1 there, so must the threshold.
+    block = _bn_block(gamma, mean=5.0, var=1.0, beta=0.0, first=False)
+    thr, direction = fold_threshold(block, 9)
+    assert direction[0] == (1 if gamma > 0 else -1)
+    assert thr[0] == 5
+    with torch.no_grad():
+        for acc in range(-9, 10):
+            y = block.bn(torch.full((1, 1, 1, 1), float(acc)))
+            expected = bool(y >= 0)
+            got = acc >= thr[0] if direction[0] > 0 else acc <= thr[0]
+            assert got == expected, acc
+
+
+def test_first_layer_threshold_follows_float32_rounding():
+    # The crossing of (acc / 255 - mean) * gamma lies between integers; every reachable
+    # accumulator must get torch's float32 decision, whatever the rounding does near it.
+    block = _bn_block(3.0, mean=0.3137, var=0.7, beta=0.05, first=True)
+    bound = 9 * 255
+    thr, direction = fold_threshold(block, bound)
+    accs = torch.arange(-bound, bound + 1, dtype=torch.float32)
+    with torch.no_grad():
+        y = block.bn((accs / 255.0).reshape(-1, 1, 1, 1)).flatten()
+    expected = (y >= 0).numpy()
+    got = (accs.numpy() >= thr[0]) if direction[0] > 0 else (accs.numpy() <= thr[0])
+    assert np.array_equal(got, expected)
+    assert 0 < expected.sum() < len(expected)
+
+
+def test_zero_gamma_gives_constant_bit():
+    for beta, bit in ((0.5, 1), (-0.5, 0)):
+        thr, direction = fold_threshold(_bn_block(0.0, 1.0, 1.0, beta, first=False), 9)
+        assert direction[0] == 0 and int(thr[0] != 0) == bit
