@@ -11,7 +11,9 @@
  *     will touch; if that address lies below the stack limit (end of static data, or the
  *     current heap break) the run is stopped *before* the block overwrites anything,
  *   - stops the run when the instruction limit is reached.
- * Block facts are computed on first execution and cached per flash halfword.
+ * Block facts are computed on first execution and cached per flash halfword, 16 bytes per
+ * entry. The common case (a cached flash block that leaves SP alone) runs without calls and
+ * without saving registers; everything else is handled out of line.
  *
  * The file is built as a CPython extension module only so that setuptools compiles it; the
  * simulator loads it with ctypes and hands Unicorn the address of `sim_block_hook`.
@@ -28,6 +30,17 @@
 
 enum stop_reason { STOP_NONE = 0, STOP_STACK_OVERFLOW = 1, STOP_INSN_LIMIT = 2, STOP_UNALIGNED = 3 };
 
+/* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
+ * load from one cache line (sim/native.py declares the same record as a numpy dtype). */
+typedef struct {
+    uint32_t cost;   /* summed base cycles */
+    int32_t spmin;   /* lowest cumulative SP change inside the block (<= 0) */
+    uint16_t count;  /* instructions */
+    uint16_t size;   /* bytes: Unicorn may end a block early, so a cached entry must match */
+    uint8_t flags;   /* BF_* */
+    uint8_t pad[3];
+} block_info;
+
 typedef int (*reg_read_fn)(void *uc, int regid, void *value);
 typedef int (*emu_stop_fn)(void *uc);
 
@@ -38,11 +51,7 @@ typedef struct {
     const uint8_t *sram;       /* host copy of SRAM */
     const uint8_t *cost;       /* per flash halfword: base cycles of the instruction starting there (0: unknown) */
     const int16_t *spd;        /* per flash halfword: SP change of that instruction, SPD_DYNAMIC if unknown */
-    uint16_t *bcount;          /* block cache, per flash halfword of the block start */
-    uint16_t *bsize;
-    uint32_t *bcost;
-    int32_t *bspmin;
-    uint8_t *bflags;
+    block_info *bcache;        /* block cache, one entry per flash halfword of the block start */
     reg_read_fn reg_read;
     emu_stop_fn emu_stop;
     uint32_t flash_base, flash_size;
@@ -116,43 +125,14 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
     *flags = f;
 }
 
-void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* The end of every block's accounting: the instruction limit, then (for blocks that move SP or
+ * follow one that wrote SP dynamically) the stack check, then the counts. */
+static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count, uint32_t cost,
+                           int32_t spmin, uint8_t flags, uint32_t extra)
 {
-    sim_state *s = (sim_state *)user;
-    uint32_t addr = (uint32_t)address;
-    uint16_t count;
-    uint32_t cost;
-    int32_t spmin;
-    uint8_t flags;
-
-    uint32_t extra = (addr != s->next_seq) ? s->refill : 0u;
-    s->next_seq = addr + size;
-    s->last_addr = addr;
-    s->last_size = size;
-    s->blocks++;
-
-    uint32_t foff = addr - s->flash_base;
-    if (addr >= s->flash_base && foff < s->flash_size) {
-        uint32_t idx = foff >> 1;
-        if (!(s->bflags[idx] & BF_VALID) || s->bsize[idx] != size) {
-            analyse(s, s->flash, foff, s->flash_size, size, 1, &s->bcount[idx], &s->bcost[idx],
-                    &s->bspmin[idx], &s->bflags[idx]);
-            s->bsize[idx] = (uint16_t)size;
-        }
-        count = s->bcount[idx];
-        cost = s->bcost[idx];
-        spmin = s->bspmin[idx];
-        flags = s->bflags[idx];
-    } else if (addr >= s->sram_base && addr - s->sram_base < s->sram_size) {
-        analyse(s, s->sram, addr - s->sram_base, s->sram_size, size, 0, &count, &cost, &spmin,
-                &flags);
-    } else {
-        count = (uint16_t)(size / 2);
-        cost = count;
-        spmin = 0;
-        flags = BF_VALID;
-    }
-
     /* A stop requested from a block hook takes effect before the block runs (Unicorn checks
      * the exit request after the hook, at the start of the block), so a stopped block is
      * never counted. */
@@ -191,6 +171,81 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
     s->cycles += cost + extra;
     s->last_count = count;
     s->last_cycles = cost + extra;
+}
+
+/* The slow paths take the block's address and size from last_addr/last_size, already stored,
+ * so the caller keeps fewer values live. */
+
+/* A cached flash block that needs the stack check (or reaches the instruction limit). */
+static __attribute__((noinline, noipa)) void cached_block(void *uc, sim_state *s,
+                                                         const block_info *b, uint32_t extra)
+{
+    account(uc, s, s->last_addr, b->count, b->cost, b->spmin, b->flags, extra);
+}
+
+/* Everything else: a block seen for the first time (or split differently by Unicorn), code
+ * outside flash, the instruction limit. */
+static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, uint32_t extra)
+{
+    uint32_t addr = s->last_addr, size = s->last_size;
+    uint32_t foff = addr - s->flash_base;
+    if (addr >= s->flash_base && foff < s->flash_size) {
+        block_info *b = &s->bcache[foff >> 1];
+        if (!(b->flags & BF_VALID) || b->size != size) {
+            analyse(s, s->flash, foff, s->flash_size, size, 1, &b->count, &b->cost, &b->spmin,
+                    &b->flags);
+            b->size = (uint16_t)size;
+        }
+        account(uc, s, addr, b->count, b->cost, b->spmin, b->flags, extra);
+    } else {
+        block_info t;
+        if (addr >= s->sram_base && addr - s->sram_base < s->sram_size) {
+            analyse(s, s->sram, addr - s->sram_base, s->sram_size, size, 0, &t.count, &t.cost,
+                    &t.spmin, &t.flags);
+        } else {
+            t.count = (uint16_t)(size / 2);
+            t.cost = t.count;
+            t.spmin = 0;
+            t.flags = BF_VALID;
+        }
+        account(uc, s, addr, t.count, t.cost, t.spmin, t.flags, extra);
+    }
+}
+
+/* Called by Unicorn before every translation block. The common case (a cached flash block that
+ * leaves SP alone, no SP sample pending, instruction limit not reached) makes no calls, so it
+ * needs no callee-saved registers; everything else is a tail call to an out-of-line function. */
+void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    sim_state *s = (sim_state *)user;
+    uint32_t addr = (uint32_t)address;
+
+    uint32_t extra = (addr != s->next_seq) ? s->refill : 0u;
+    s->next_seq = addr + size;
+    s->last_addr = addr;
+    s->last_size = size;
+    s->blocks++;
+
+    uint32_t foff = addr - s->flash_base;
+    if (LIKELY(addr >= s->flash_base && foff < s->flash_size)) {
+        const block_info *b = &s->bcache[foff >> 1];
+        uint32_t count = b->count;
+        if (LIKELY((b->flags & (BF_VALID | BF_MOVES_SP | BF_DYNAMIC_SP)) == BF_VALID &&
+                   b->size == size && !s->sp_pending &&
+                   (!s->max_insns || s->insns + count <= s->max_insns))) {
+            uint32_t cycles = b->cost + extra;
+            s->insns += count;
+            s->cycles += cycles;
+            s->last_count = count;
+            s->last_cycles = cycles;
+            return;
+        }
+        if ((b->flags & BF_VALID) && b->size == size) {
+            cached_block(uc, s, b, extra);
+            return;
+        }
+    }
+    slow_block(uc, s, extra);
 }
 
 /* Memory hook for cores without unaligned access support (v6-M: Cortex-M0/M0+), where an

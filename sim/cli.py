@@ -4,15 +4,19 @@ The firmware's console output goes to stdout as it appears; the run summary goes
 ``ebnn-sim run fw.elf > out.txt`` captures exactly what the firmware printed.
 """
 
+import io
 import json
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from sim.elf import InvalidFirmware, load_elf
+from sim.inputs import InputError, console_bytes
 from sim.report import EXIT_USAGE, Budgets, RunReport
 from sim.runner import ImageError, RunOptions, Simulator
 from toolchain.build import ToolchainError, build
@@ -40,7 +44,7 @@ SIZE = SizeParam()
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     sys.exit(code)
 
 
@@ -81,7 +85,8 @@ def main() -> None:
 @click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               multiple=True,
               help="A host file the firmware may open for reading (repeatable). The first one "
-                   "is also the console input (semihosting SYS_READ on stdin).")
+                   "is also the console input (semihosting SYS_READ on stdin); a .npy or .png "
+                   "there is converted to its uint8 pixel bytes.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create files. Without it, opening a "
                    "file for writing is refused.")
@@ -109,7 +114,10 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
 
-    stdin = inputs[0].open("rb") if inputs else None
+    try:
+        stdin = io.BytesIO(console_bytes(inputs[0])) if inputs else None
+    except InputError as exc:
+        _fail(str(exc))
     options = RunOptions(
         target=target, sram=sram, flash=flash, flash_wait_states=wait_states,
         max_instructions=max_instructions, timeout=timeout, inputs=inputs, stdin=stdin,
@@ -120,9 +128,6 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         report = Simulator(image, options).run()
     except (ImageError, ValueError) as exc:
         _fail(str(exc))
-    finally:
-        if stdin is not None:
-            stdin.close()
     if report.stdout and not report.stdout.endswith("\n") and not quiet:
         sys.stdout.write("\n")
     print_summary(report)
@@ -154,20 +159,86 @@ def print_summary(report: RunReport) -> None:
     table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
     err.print(table)
     for refusal in report.refusals:
-        err.print(f"[yellow]sandbox:[/] {refusal}", soft_wrap=True)
+        err.print(f"[yellow]sandbox:[/] {escape(refusal)}", soft_wrap=True)
     for violation in report.over_budget:
         err.print(f"[yellow]over budget:[/] {violation}")
     fault = report.fault
     if fault is not None:
-        err.print(f"[bold red]{fault.kind}:[/] {fault.message}", soft_wrap=True)
+        err.print(f"[bold red]{fault.kind}:[/] {escape(fault.message)}", soft_wrap=True)
         if fault.pc is not None:
             where = f" in {fault.function}" if fault.function else ""
             insn = f": {fault.instruction}" if fault.instruction else ""
-            err.print(f"  at pc 0x{fault.pc:08x}{where}{insn}")
+            err.print(f"  at pc 0x{fault.pc:08x}{escape(where + insn)}")
         if fault.registers:
             regs = [f"{k}={v:08x}" for k, v in fault.registers.items()]
             for i in range(0, len(regs), 6):
                 err.print("  " + "  ".join(regs[i : i + 6]))
+
+
+@main.command("verify")
+@click.argument("elf", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
+              required=True, help="The .ebnn artifact the firmware was built from.")
+@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default=None,
+              help="Images to verify on (default: the artifact's data set).")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Directory of IDX files (e.g. the official MNIST test set).")
+@click.option("--split", type=click.Choice(["train", "test", "validation"]), default=None,
+              help="Default: test with --data-dir, else the validation split held out in "
+                   "training.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Emulator processes to spread the images over.")
+@click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
+              help="Target profile (default: recorded in the ELF).")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write the result as JSON.")
+def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path | None,
+               split: str | None, limit: int | None, jobs: int, target: str | None,
+               json_path: Path | None) -> None:
+    """Check that an eBNN firmware computes exactly what its model computes.
+
+    Every image goes through the firmware (in one emulator session per job) and through the
+    artifact's integer reference; every score and the class must agree bit for bit. Exit 0
+    when all agree, 1 on any mismatch, 2 on bad input.
+    """
+    # Verification joins the model world and the firmware world: imported only here.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from ebnn.artifact import ArtifactError, load
+    from ebnn.data import DatasetError
+    from ebnn.evaluate import EvalError, eval_dataset
+    from ebnn.verify import VerifyError, verify
+
+    try:
+        art = load(model_path)
+        ds, split_name = eval_dataset(art, dataset, data_dir, split)
+        images, labels = ds.images[:limit], ds.labels[:limit]
+        if images.shape[1:] != tuple(art.input_shape):
+            _fail(f"{ds.name} images are {images.shape[1:]}, the model takes {art.input_shape}")
+        with Progress(*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err) as progress:
+            task = progress.add_task("verifying", total=len(images))
+            result = verify(art, elf, images, labels, target=target, jobs=jobs,
+                            progress=lambda n: progress.advance(task, n))
+    except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware) as exc:
+        _fail(str(exc))
+    data = result.to_dict()
+    style = "green" if result.mismatches == 0 else "red"
+    err.print(f"[bold {style}]{result.mismatches} mismatches[/] in {result.compared} images "
+              f"({ds.name}, {split_name}); firmware accuracy {100 * (result.accuracy or 0):.2f}%")
+    for key in ("instructions", "cycles"):
+        st = data[key]
+        err.print(f"{key} per inference: min {st['min']:,}  median {st['median']:,.0f}  "
+                  f"max {st['max']:,}")
+    if result.first_mismatch:
+        m = result.first_mismatch
+        err.print(f"first mismatch: image {m['image']}, score {m['score_index']}: firmware "
+                  f"{m['firmware']} != reference {m['reference']}")
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(data, indent=2) + "\n")
+    sys.exit(0 if result.mismatches == 0 else 1)
 
 
 @main.command("targets")
@@ -175,11 +246,19 @@ def targets_cmd() -> None:
     """List target profiles: core, clock, SRAM, flash, FPU, flash wait states."""
     table = Table(title="target profiles")
     for col in ("name", "part", "core", "clock", "SRAM", "flash", "FPU", "wait states"):
-        table.add_column(col, justify="right" if col in ("clock", "SRAM", "flash") else "left")
+        # Only the descriptive columns wrap: names and figures are never cut.
+        wraps = col in ("part", "wait states")
+        table.add_column(col, justify="right" if col in ("clock", "SRAM", "flash") else "left",
+                         no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
+                         min_width=12 if col == "part" else None)
     for t in TARGETS.values():
         table.add_row(t.name, t.part, t.core, f"{t.clock_mhz:g} MHz", format_size(t.sram),
                       format_size(t.flash), t.fpu or "—", str(t.flash_wait_states))
-    Console().print(table)
+    console = Console()
+    needed = Measurement.get(console, console.options.update(max_width=10_000), table).minimum
+    if needed > console.width:  # narrow terminal or a pipe (80 columns): widen, never truncate
+        console = Console(width=needed)
+    console.print(table)
 
 
 @main.command("build")
@@ -210,8 +289,9 @@ def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | 
                        include_dirs=include_dirs, defines=defs, opt=f"-O{opt}")
     except ToolchainError as exc:
         _fail(str(exc))
-    err.print(f"built {result.elf} for {result.target.name} "
-              f"({format_size(result.sram)} SRAM, {format_size(result.flash)} flash)")
+    err.print(f"built {escape(str(result.elf))} for {result.target.name} "
+              f"({format_size(result.sram)} SRAM, {format_size(result.flash)} flash)",
+              soft_wrap=True)
 
 
 if __name__ == "__main__":

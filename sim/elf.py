@@ -7,6 +7,7 @@ from pathlib import Path
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 from toolchain.linker import FLASH_BASE, SRAM_BASE
 
@@ -84,7 +85,8 @@ def load_elf(path: str | Path) -> FirmwareImage:
 
 def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     if elf.elfclass != 32 or not elf.little_endian:
-        raise InvalidFirmware(f"{path}: a 64-bit or big-endian ELF; expected 32-bit little-endian ARM")
+        raise InvalidFirmware(
+            f"{path}: a 64-bit or big-endian ELF; expected 32-bit little-endian ARM")
     if elf["e_machine"] != EM_ARM:
         raise InvalidFirmware(f"{path}: ELF for {elf['e_machine']}, not ARM (Cortex-M)")
     if elf["e_type"] != "ET_EXEC":
@@ -125,6 +127,8 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     symbols: dict[str, int] = {}
     functions: list[tuple[int, int, str]] = []
     symtab = elf.get_section_by_name(".symtab")
+    if symtab is not None and not isinstance(symtab, SymbolTableSection):
+        raise InvalidFirmware(f"{path}: not a valid ELF file (.symtab is not a symbol table)")
     if symtab is not None:
         for sym in symtab.iter_symbols():
             if not sym.name or sym["st_shndx"] == "SHN_UNDEF":

@@ -16,13 +16,18 @@ STOP_NONE, STOP_STACK_OVERFLOW, STOP_INSN_LIMIT, STOP_UNALIGNED = 0, 1, 2, 3
 
 _P = ctypes.c_void_p
 
+# ``block_info`` in _blockhook.c: the cached facts of the block starting at a flash halfword.
+BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.uint16),
+                       ("size", np.uint16), ("flags", np.uint8), ("pad", np.uint8, 3)])
+assert BLOCK_INFO.itemsize == 16
+
 
 class SimState(ctypes.Structure):
     """Mirror of ``sim_state`` in _blockhook.c: keep the two in the same order."""
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
-        ("bcount", _P), ("bsize", _P), ("bcost", _P), ("bspmin", _P), ("bflags", _P),
+        ("bcache", _P),
         ("reg_read", _P), ("emu_stop", _P),
         ("flash_base", ctypes.c_uint32), ("flash_size", ctypes.c_uint32),
         ("sram_base", ctypes.c_uint32), ("sram_size", ctypes.c_uint32),
@@ -78,15 +83,9 @@ class BlockCounter:
         lib = library()
         n = flash_size // 2
         self.state = SimState()
-        self.bcount = np.zeros(n, np.uint16)
-        self.bsize = np.zeros(n, np.uint16)
-        self.bcost = np.zeros(n, np.uint32)
-        self.bspmin = np.zeros(n, np.int32)
-        self.bflags = np.zeros(n, np.uint8)
+        self.bcache = np.zeros(n, BLOCK_INFO)
         s = self.state
-        s.bcount, s.bsize = self.bcount.ctypes.data, self.bsize.ctypes.data
-        s.bcost, s.bspmin = self.bcost.ctypes.data, self.bspmin.ctypes.data
-        s.bflags = self.bflags.ctypes.data
+        s.bcache = self.bcache.ctypes.data
         s.reg_read = _addr(uclib.uc_reg_read)
         s.emu_stop = _addr(uclib.uc_emu_stop)
         self._hook_fn = _addr(lib.sim_block_hook)
@@ -94,7 +93,7 @@ class BlockCounter:
 
     def invalidate(self) -> None:
         """Forget cached block facts (after flash contents change)."""
-        self.bflags[:] = 0
+        self.bcache["flags"] = 0
 
     def install(self, uch: ctypes.c_void_p, trap_unaligned: bool = False) -> None:
         """Register the block hook (and, for v6-M cores, the alignment check) on ``uch``."""

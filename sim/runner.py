@@ -17,14 +17,15 @@ import numpy as np
 from unicorn import (
     UC_ARCH_ARM,
     UC_ERR_INSN_INVALID,
+    UC_ERR_READ_UNMAPPED,
     UC_HOOK_INTR,
     UC_HOOK_MEM_FETCH_PROT,
     UC_HOOK_MEM_UNMAPPED,
     UC_HOOK_MEM_WRITE_PROT,
     UC_MEM_FETCH_PROT,
     UC_MEM_FETCH_UNMAPPED,
-    UC_MEM_WRITE,
     UC_MEM_READ_UNMAPPED,
+    UC_MEM_WRITE,
     UC_MEM_WRITE_PROT,
     UC_MEM_WRITE_UNMAPPED,
     UC_MODE_MCLASS,
@@ -48,6 +49,7 @@ from toolchain.profiles import DEFAULT_TARGET, Target, get_target
 from toolchain.sizes import format_size
 
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
+REGION = 0x2000_0000  # code region (flash) and SRAM region of the Cortex-M map: 512 MiB each
 SCS_BASE = 0xE000_E000  # System Control Space: a 4 KiB window the start-up code may touch
 CPACR = 0xE000_ED88
 
@@ -118,6 +120,11 @@ class Simulator:
                     f"{what} size {size} bytes cannot be mapped exactly: "
                     f"use a positive multiple of {PAGE} bytes (1 KiB)"
                 )
+            if size > REGION:
+                raise ImageError(
+                    f"{what} size {format_size(size)} does not fit the Cortex-M memory map: "
+                    f"at most {format_size(REGION)}"
+                )
         self.wait_states = (
             self.target.flash_wait_states if opts.flash_wait_states is None
             else opts.flash_wait_states
@@ -169,7 +176,7 @@ class Simulator:
 
     # --- layout -----------------------------------------------------------------------------
     def _in_sram(self, addr: int, size: int = 1) -> bool:
-        return SRAM_BASE <= addr and addr + size <= SRAM_BASE + self.sram_size
+        return addr >= SRAM_BASE and addr + size <= SRAM_BASE + self.sram_size
 
     def _check_fit(self) -> str | None:
         img = self.image
@@ -204,9 +211,12 @@ class Simulator:
                 self._semihost_call(uc, pc)
                 return
             imm = insn[0] if insn else 0
-            self._stop_with(self._make_fault("breakpoint", f"BKPT 0x{imm:02x} (not semihosting)", pc))
+            self._stop_with(
+                self._make_fault("breakpoint", f"BKPT 0x{imm:02x} (not semihosting)", pc))
             return
         kind, text = _EXCEPTIONS.get(intno, ("hard_fault", f"exception {intno}"))
+        if intno == _EXCP_SWI:
+            pc -= 2  # SVC (always 16 bits) arrives with PC already past it: report the SVC
         self._stop_with(self._make_fault(kind, text, pc))
 
     def _semihost_call(self, uc: Uc, pc: int) -> None:
@@ -250,15 +260,24 @@ class Simulator:
     def _region_note(self, address: int) -> str:
         sram_end = SRAM_BASE + self.sram_size
         if sram_end <= address < sram_end + 0x100000:
-            return f" ({address - sram_end} bytes past the end of {format_size(self.sram_size)} SRAM)"
+            past = address - sram_end
+            return f" ({past} bytes past the end of {format_size(self.sram_size)} SRAM)"
         if address < SRAM_BASE and address >= FLASH_BASE + self.flash_size:
             return f" (past the end of {format_size(self.flash_size)} flash)"
         if address < 0x1000:
             return " (near address 0: null pointer?)"
         return ""
 
+    def _host_read(self, addr: int, size: int) -> bytes:
+        """Firmware memory for the semihosting host. Checked first: Unicorn's mem_read allocates
+        ``size`` bytes before it validates the range, so a bad length (say 0xFFFFFFFF) would cost
+        4 GiB of host memory before the fault."""
+        if not self._mapped(addr, size):
+            raise UcError(UC_ERR_READ_UNMAPPED)
+        return bytes(self.uc.mem_read(addr, size))
+
     def _mapped(self, addr: int, size: int) -> bool:
-        return (FLASH_BASE <= addr and addr + size <= FLASH_BASE + self.flash_size) or \
+        return (addr >= FLASH_BASE and addr + size <= FLASH_BASE + self.flash_size) or \
             self._in_sram(addr, size)
 
     # --- fault description -----------------------------------------------------------------
@@ -333,7 +352,7 @@ class Simulator:
             cmdline=opts.cmdline.encode(),
             heapinfo=(heap_start, sp0 - 1024, sp0, SRAM_BASE),
         )
-        self._memory = Memory(lambda a, n: bytes(self.uc.mem_read(a, n)), self.uc.mem_write)
+        self._memory = Memory(self._host_read, self.uc.mem_write)
         start = time.perf_counter()
 
         if self.fit_problem is None:
@@ -345,10 +364,15 @@ class Simulator:
             except UcError as exc:
                 if self._fault is None:
                     pc = self.uc.reg_read(R.UC_ARM_REG_PC)
-                    if exc.errno == UC_ERR_INSN_INVALID:
+                    if exc.errno == UC_ERR_INSN_INVALID and not (
+                            self.uc.reg_read(R.UC_ARM_REG_XPSR) & 1 << 24):
+                        # Thumb bit clear (e.g. BLX to an even address): M-profile has no ARM
+                        # state, and Unicorn reports the attempt as an invalid instruction.
+                        self._fault = self._make_fault(*_EXCEPTIONS[18], pc)
+                    elif exc.errno == UC_ERR_INSN_INVALID:
                         self._fault = self._make_fault(
-                            "undefined_instruction", "undefined instruction (UsageFault UNDEFINSTR)",
-                            pc)
+                            "undefined_instruction",
+                            "undefined instruction (UsageFault UNDEFINSTR)", pc)
                     else:
                         self._fault = self._make_fault("hard_fault", f"emulation error: {exc}", pc)
         wall = time.perf_counter() - start

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-SYS_OPEN, SYS_CLOSE, SYS_WRITEC, SYS_WRITE0, SYS_WRITE, SYS_READ = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+SYS_OPEN, SYS_CLOSE, SYS_WRITEC, SYS_WRITE0 = 0x01, 0x02, 0x03, 0x04
+SYS_WRITE, SYS_READ = 0x05, 0x06
 SYS_READC, SYS_ISERROR, SYS_ISTTY, SYS_SEEK, SYS_FLEN = 0x07, 0x08, 0x09, 0x0A, 0x0C
 SYS_TMPNAM, SYS_REMOVE, SYS_RENAME, SYS_CLOCK, SYS_TIME = 0x0D, 0x0E, 0x0F, 0x10, 0x11
 SYS_SYSTEM, SYS_ERRNO, SYS_GET_CMDLINE, SYS_HEAPINFO = 0x12, 0x13, 0x15, 0x16
@@ -160,10 +161,7 @@ class Semihost:
             return 0
         if op in _NAMES:
             detail = ""
-            if op == SYS_SYSTEM:
-                detail = mem.read(mem.word(arg), min(mem.word(arg, 1), MAX_STRING)).decode(
-                    "utf-8", "replace")
-            elif op == SYS_REMOVE:
+            if op in (SYS_SYSTEM, SYS_REMOVE):
                 detail = mem.read(mem.word(arg), min(mem.word(arg, 1), MAX_STRING)).decode(
                     "utf-8", "replace")
             return self._refuse(_NAMES[op], detail or "not allowed in the sandbox")
@@ -177,6 +175,8 @@ class Semihost:
     # --- files -------------------------------------------------------------------------
     def _open(self, name: str, mode: int) -> int:
         writing = mode >= 4
+        if "\0" in name:  # no host path can hold it (Python raises ValueError)
+            return self._refuse("SYS_OPEN", f"{name!r}: NUL byte in the name")
         if name == ":tt":
             return 1 if writing else 0
         if name == FEATURES_FILE and not writing:
@@ -190,14 +190,19 @@ class Semihost:
             try:
                 return self._register(path.open("rb"))
             except OSError as exc:
-                self.errno = ENOENT
                 self._refuse("SYS_OPEN", f"{name!r}: {exc.strerror}")
+                self.errno = exc.errno or ENOENT
                 return -1
         target = self._output_path(name)
         if target is None:
             where = "no --output-dir given" if self.output_dir is None else "outside --output-dir"
             return self._refuse("SYS_OPEN", f"{name!r} for writing: {where}")
-        return self._register(target.open("ab" if mode >= 8 else "wb"))
+        try:
+            return self._register(target.open("ab" if mode >= 8 else "wb"))
+        except OSError as exc:  # e.g. a directory inside --output-dir that does not exist
+            self._refuse("SYS_OPEN", f"{name!r} for writing: {exc.strerror}")
+            self.errno = exc.errno or ENOENT
+            return -1
 
     def _output_path(self, name: str) -> Path | None:
         if self.output_dir is None:
@@ -251,6 +256,9 @@ class Semihost:
                 pos = self._positions[handle]
                 data = fh[pos : pos + length]
                 self._positions[handle] = pos + len(data)
+            elif not fh.readable():  # a file the firmware opened for writing
+                self.errno = EBADF
+                return length
             else:
                 data = fh.read(length)
         mem.write(buf, data)

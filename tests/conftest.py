@@ -1,0 +1,32 @@
+"""Fixtures: test firmware built once per session, and the ``ebnn-sim`` command."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import CliResult, Firmware, run_cli, run_cli_in_process
+
+
+@pytest.fixture(scope="session")
+def firmware(tmp_path_factory: pytest.TempPathFactory) -> Firmware:
+    return Firmware(tmp_path_factory.mktemp("firmware"))
+
+
+@pytest.fixture
+def cli(tmp_path: Path):
+    """``cli("run", elf, ...)`` -> CliResult; for ``run`` the --json report is parsed too.
+
+    By default the command runs in this process (click's CliRunner); ``process=True`` starts
+    the installed ``ebnn-sim`` script instead, exactly as a user would.
+    """
+    counter = iter(range(1000))
+
+    def invoke(*args: str | os.PathLike, json: bool | None = None, process: bool = False,
+               **kwargs: Any) -> CliResult:
+        want_json = args[:1] == ("run",) if json is None else json
+        path = tmp_path / f"report-{next(counter)}.json" if want_json else None
+        runner = run_cli if process else run_cli_in_process
+        return runner(*args, json_path=path, **kwargs)
+
+    return invoke

@@ -1,0 +1,148 @@
+"""Helpers for the simulator tests: building test programs and running them.
+
+Programs live in tests/programs/ and are built with the project's own toolchain
+(``toolchain.build``), each (sources, target, defines, runtime, sram) combination once per
+session. They run either through the Python API (``sim.load_elf`` + ``sim.Simulator``/``sim.run``)
+or through the installed ``ebnn-sim`` command in a subprocess, the way a user runs them.
+"""
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sim
+from toolchain.build import build
+
+PROGRAMS = Path(__file__).parent / "programs"
+EBNN_SIM = Path(sys.executable).with_name("ebnn-sim")
+
+
+class Firmware:
+    """Builds test programs on demand, caching each distinct build for the session."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self._cache: dict[tuple, Path] = {}
+        self._lock = threading.Lock()
+
+    def __call__(
+        self,
+        *sources: str,
+        target: str = "curie",
+        defines: Mapping[str, str | int | None] | None = None,
+        runtime: bool = True,
+        sram: int | None = None,
+    ) -> Path:
+        """Path of the ELF built from ``sources`` (names in tests/programs/)."""
+        defs = tuple(sorted((defines or {}).items()))
+        key = (sources, target, defs, runtime, sram)
+        with self._lock:
+            if key not in self._cache:
+                stem = "-".join(Path(s).stem for s in sources)
+                tag = "_".join(f"{k}{'' if v is None else '=' + str(v)}" for k, v in defs)
+                name = f"{len(self._cache):03d}-{stem}-{target}{'-' + tag if tag else ''}.elf"
+                out = self.out_dir / name.replace("/", "_")
+                build([PROGRAMS / s for s in sources], out, target, defines=dict(defs),
+                      runtime=runtime, sram=sram)
+                self._cache[key] = out
+            return self._cache[key]
+
+    def image(self, *sources: str, **kwargs: Any) -> sim.FirmwareImage:
+        return sim.load_elf(self(*sources, **kwargs))
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    report: dict[str, Any] | None  # the --json report, when one was written
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+def _read_report(json_path: Path | None) -> dict[str, Any] | None:
+    if json_path is not None and json_path.exists():
+        return json.loads(json_path.read_text())
+    return None
+
+
+def run_cli(
+    *args: str | os.PathLike,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    json_path: Path | None = None,
+    timeout: float = 60,
+    preexec_fn: Callable[[], None] | None = None,
+) -> CliResult:
+    """Run ``ebnn-sim ARGS`` in a subprocess; with ``json_path``, add ``--json`` and parse it."""
+    cmd = [str(EBNN_SIM), *map(str, args)]
+    if json_path is not None:
+        cmd += ["--json", str(json_path)]
+    full_env = dict(os.environ)
+    full_env.pop("FORCE_COLOR", None)  # plain text, as in a pipe
+    full_env.update({"NO_COLOR": "1", "COLUMNS": "80"})
+    full_env.update(env or {})
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=full_env,
+                          timeout=timeout, check=False, preexec_fn=preexec_fn)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr, _read_report(json_path))
+
+
+def run_cli_in_process(
+    *args: str | os.PathLike,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    json_path: Path | None = None,
+) -> CliResult:
+    """The same command through click's CliRunner, without starting a Python process (about
+    0.5 s of imports saved per call). An exception escaping the command is appended to stderr
+    as the traceback Python would print, so "no Traceback" checks hold for both runners."""
+    from click.testing import CliRunner
+    from rich.console import Console
+
+    import sim.cli
+
+    argv = [str(a) for a in args]
+    if json_path is not None:
+        argv += ["--json", str(json_path)]
+    full_env = {"NO_COLOR": "1", "COLUMNS": "80", **(env or {})}
+    # A console made now, for the runner's captured (non-terminal) stderr, as a fresh process
+    # writing to a pipe would make it.
+    saved = sim.cli.err
+    sim.cli.err = Console(stderr=True, highlight=False, color_system=None, width=80)
+    try:
+        with contextlib.chdir(cwd or Path.cwd()):
+            result = CliRunner().invoke(sim.cli.main, argv, env=full_env)
+    finally:
+        sim.cli.err = saved
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return CliResult(result.exit_code, result.stdout, stderr, _read_report(json_path))
+
+
+def assert_single_error_line(result: CliResult) -> str:
+    """Exit code 2, one line on stderr that starts with ``error:``, no traceback anywhere."""
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.error_lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def report_without_wall_time(report: sim.RunReport) -> dict[str, Any]:
+    d = report.to_dict()
+    d.pop("wall_seconds")
+    return d
+

@@ -1,0 +1,454 @@
+"""``ebnn-sim``: exit codes, budgets, the JSON report, sizes, bad input, build and targets.
+
+Most commands run in-process through click's CliRunner (fast); each exit code is also checked
+once through the installed ``ebnn-sim`` script in a subprocess.
+"""
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+from helpers import PROGRAMS, assert_single_error_line
+
+import sim
+from toolchain.profiles import TARGETS
+
+# --- exit status ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "cli_exit"), [(0, 0), (7, 1), (-1, 1), (255, 1)])
+def test_firmware_exit_status(firmware, cli, status, cli_exit):
+    result = cli("run", firmware("exit.c", defines={"STATUS": status}))
+    assert result.returncode == cli_exit
+    assert result.report["status"] == "ok"
+    assert result.report["exit_code"] == status
+    assert result.stderr.splitlines()[0].startswith(f"ok  firmware exit code {status}  ")
+
+
+@pytest.mark.parametrize(("status", "cli_exit"), [(0, 0), (7, 1)])
+def test_firmware_exit_status_via_the_installed_command(firmware, cli, status, cli_exit):
+    result = cli("run", firmware("exit.c", defines={"STATUS": status}), process=True)
+    assert (result.returncode, result.report["exit_code"]) == (cli_exit, status)
+
+
+# --- budgets -------------------------------------------------------------------------------
+
+
+def test_stack_budget(firmware, cli):
+    elf = firmware("hello.c")
+    peak = sim.run(sim.load_elf(elf)).stack_peak
+    assert peak == 16
+    within = cli("run", elf, "--max-stack", str(peak))
+    assert (within.returncode, within.report["status"], within.report["over_budget"]) == (
+        0, "ok", [])
+    over = cli("run", elf, "--max-stack", str(peak - 1))
+    assert over.returncode == 3
+    assert over.report["status"] == "over_budget"
+    assert over.report["exit_code"] == 0
+    assert over.report["over_budget"] == [{"name": "stack", "limit": peak - 1, "actual": peak}]
+    assert f"over budget: stack: {peak} > {peak - 1} (over by 1)" in over.stderr
+    assert over.stdout == "hello, world\n"  # the program ran to the end
+
+
+def test_cycle_budget(firmware, cli):
+    elf = firmware("hello.c")
+    cycles = sim.run(sim.load_elf(elf)).cycles
+    assert cli("run", elf, "--max-cycles", str(cycles)).returncode == 0
+    over = cli("run", elf, "--max-cycles", str(cycles - 1), process=True)
+    assert over.returncode == 3
+    assert over.report["status"] == "over_budget"
+    assert over.report["over_budget"] == [
+        {"name": "cycles", "limit": cycles - 1, "actual": cycles}]
+
+
+def test_several_budgets_broken_at_once(firmware, cli):
+    result = cli("run", firmware("hello.c"), "--max-stack", "1", "--max-cycles", "1")
+    assert result.returncode == 3
+    assert [v["name"] for v in result.report["over_budget"]] == ["stack", "cycles"]
+
+
+def test_firmware_failure_takes_precedence_over_budget(firmware, cli):
+    # Exit codes: fault 4, limit 5, firmware non-zero 1, then over budget 3.
+    result = cli("run", firmware("exit.c", defines={"STATUS": 7}), "--max-stack", "1")
+    assert result.returncode == 1
+    assert result.report["status"] == "over_budget"
+
+
+def test_flash_too_small_for_the_image(firmware, cli):
+    elf = firmware("big.c")
+    used = sim.load_elf(elf).flash_used
+    assert 4096 < used < 8192
+    over = cli("run", elf, "--flash", "4k")
+    assert over.returncode == 3
+    report = over.report
+    assert report["status"] == "over_budget"
+    assert report["instructions"] == 0  # not run at all
+    assert report["fault"]["kind"] == "image_too_large"
+    assert report["fault"]["message"] == f"the image needs {used} bytes of flash; only 4 KiB mapped"
+    assert report["flash"] == {"size": 4096, "used": used}
+    within = cli("run", elf, "--flash", "8k")
+    assert (within.returncode, within.report["status"]) == (0, "ok")
+    assert within.report["flash"] == {"size": 8192, "used": used}
+
+
+def test_sram_too_small_for_static_data(firmware, cli):
+    result = cli("run", firmware("big.c"), "--sram", "1k")
+    assert result.returncode == 3
+    fault = result.report["fault"]
+    assert fault["kind"] == "image_too_large"
+    assert fault["message"] == (
+        "static data (.data + .bss) needs 2048 bytes; only 1 KiB of SRAM mapped")
+
+
+def test_wait_states_option(firmware, cli):
+    # loop.S takes its backward branch 99 times (N = 100): each wait state adds 99 cycles.
+    elf = firmware("loop.S", runtime=False, defines={"N": 100, "EXIT_STATUS": 0})
+    none = cli("run", elf, "--wait-states", "0").report
+    three = cli("run", elf, "--wait-states", "3").report
+    assert (none["flash_wait_states"], three["flash_wait_states"]) == (0, 3)
+    assert none["instructions"] == three["instructions"] == 204
+    assert three["cycles"] - none["cycles"] == 3 * 99
+
+
+# --- the JSON report -------------------------------------------------------------------------
+
+ISSUE_KEYS = {"status", "exit_code", "instructions", "cycles", "time_ms", "sram", "flash",
+              "fault", "stdout"}
+SRAM_KEYS = {"size", "static", "stack_peak", "heap_peak", "peak"}
+FAULT_KEYS = {"kind", "address", "pc", "function", "message"}
+
+
+def test_json_report_of_a_clean_run(firmware, cli, tmp_path):
+    image = firmware.image("heap.c")
+    json_path = tmp_path / "deep" / "er" / "report.json"  # parents are created
+    result = cli("run", image.path, "--json", json_path, json=False)
+    assert result.returncode == 0
+    report = json.loads(json_path.read_text())
+    assert set(report) >= ISSUE_KEYS
+    assert set(report["sram"]) >= SRAM_KEYS
+    assert set(report["flash"]) == {"size", "used"}
+    assert report["fault"] is None
+    assert report["status"] == "ok" and report["exit_code"] == 0
+    assert report["stdout"] == "sbrk ok\n"
+    sram = report["sram"]
+    assert sram["size"] == 15 * 1024
+    assert sram["heap_peak"] == 384
+    assert sram["peak"] == sram["static"] + sram["stack_peak"] + sram["heap_peak"]
+    assert report["flash"]["used"] == image.flash_used
+    assert report["time_ms"] == pytest.approx(report["cycles"] / 32e6 * 1e3)
+    # The report agrees with the Python API's, field by field (wall time aside).
+    api = sim.run(image).to_dict()
+    for key in ("status", "exit_code", "instructions", "cycles", "sram", "flash", "stdout"):
+        assert report[key] == api[key], key
+
+
+def test_json_report_of_a_fault(firmware, cli):
+    result = cli("run", firmware("faults.c", defines={"CASE": "unmapped_read"}))
+    fault = result.report["fault"]
+    assert set(fault) >= FAULT_KEYS
+    assert isinstance(fault["pc"], int) and isinstance(fault["address"], int)
+    assert result.report["exit_code"] is None
+
+
+def test_summary_shows_the_measurements(firmware, cli):
+    result = cli("run", firmware("heap.c"))
+    lines = {line.split()[0]: line for line in result.stderr.splitlines()[1:]}
+    assert lines["stack"].split()[2] == f"{result.report['sram']['stack_peak']:,}"
+    assert lines["heap"].split()[2] == "384"
+    assert lines["instructions"].split()[1] == f"{result.report['instructions']:,}"
+    assert "of 15 KiB" in lines["SRAM"]
+
+
+# --- sizes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spelling", ["15k", "15K", "15KiB", "15kb", "15360", " 15 KiB "])
+def test_sram_size_spellings(firmware, cli, spelling):
+    result = cli("run", firmware("hello.c"), "--sram", spelling)
+    assert result.returncode == 0
+    assert result.report["sram"]["size"] == 15360
+
+
+def test_sram_size_that_cannot_be_mapped_exactly(firmware, cli):
+    line = assert_single_error_line(cli("run", firmware("hello.c"), "--sram", "15000"))
+    assert "15000" in line and "1 KiB" in line
+
+
+def test_sram_size_that_cannot_be_mapped_exactly_via_the_installed_command(firmware, cli):
+    line = assert_single_error_line(cli("run", firmware("hello.c"), "--flash", "1000",
+                                        process=True))
+    assert "flash size 1000 bytes" in line and "1 KiB" in line
+
+
+@pytest.mark.parametrize(("option", "value", "text"), [
+    ("--sram", "0", "SRAM size 0 bytes"),
+    ("--sram", "1024M", "SRAM size 1024 MiB does not fit the Cortex-M memory map"),
+    ("--flash", "513M", "flash size 513 MiB does not fit the Cortex-M memory map"),
+])
+def test_sizes_the_memory_map_cannot_hold(firmware, cli, option, value, text):
+    assert text in assert_single_error_line(cli("run", firmware("hello.c"), option, value))
+
+
+def test_run_elf_linked_for_a_smaller_sram(firmware, cli, tmp_path):
+    elf = tmp_path / "fw8k.elf"
+    built = cli("build", PROGRAMS / "hello.c", "-o", elf, "--sram", "8k")
+    assert built.returncode == 0
+    result = cli("run", elf, "--sram", "8KiB")
+    assert (result.returncode, result.stdout) == (0, "hello, world\n")
+    assert result.report["sram"]["size"] == 8192
+
+
+@pytest.mark.parametrize("args", [
+    ["--sram", "abc"], ["--sram", "1.5k"], ["--sram", "-5"], ["--max-stack", "lots"],
+    ["--max-instructions", "0"], ["--timeout", "0"], ["--timeout", "-1"],
+    ["--wait-states", "-1"], ["--max-cycles", "-1"], ["--target", "nosuch"],
+    ["--input", "no-such-input.txt"], ["--no-such-option"],
+])
+def test_invalid_option_values_are_usage_errors(firmware, cli, args):
+    result = cli("run", firmware("hello.c"), *args, json=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Error:" in result.stderr
+    assert result.stdout == ""
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def x86_64_elf() -> Path:
+    exe = Path(os.path.realpath(sys.executable))
+    head = exe.read_bytes()[:5]
+    assert head == b"\x7fELF\x02", f"{exe} is not a 64-bit ELF"
+    return exe
+
+
+def test_file_name_that_looks_like_markup(cli, tmp_path):
+    line = assert_single_error_line(cli("run", tmp_path / "a[/]b.elf"))
+    assert line == f"error: {tmp_path / 'a[/]b.elf'}: no such file"
+
+
+def test_missing_file(cli, tmp_path):
+    line = assert_single_error_line(cli("run", tmp_path / "nope.elf", process=True))
+    assert line == f"error: {tmp_path / 'nope.elf'}: no such file"
+
+
+def test_text_file(cli, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not firmware\n")
+    line = assert_single_error_line(cli("run", text))
+    assert "not a valid ELF file" in line
+
+
+def test_empty_file(cli, tmp_path):
+    empty = tmp_path / "empty.elf"
+    empty.write_bytes(b"")
+    assert "not a valid ELF file" in assert_single_error_line(cli("run", empty))
+
+
+@pytest.mark.parametrize("which", ["python", "ls"])
+def test_x86_64_elf(cli, which):
+    exe = x86_64_elf() if which == "python" else Path(shutil.which("ls"))
+    line = assert_single_error_line(cli("run", exe))
+    assert "64-bit or big-endian ELF; expected 32-bit little-endian ARM" in line
+
+
+def test_directory_instead_of_a_file(cli, tmp_path):
+    result = cli("run", tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "is a directory" in result.stderr
+
+
+@pytest.mark.parametrize("keep", [4, 10, 52, 100, 1000, -1])
+def test_truncated_elf(firmware, cli, tmp_path, keep):
+    data = firmware("hello.c").read_bytes()
+    cut = tmp_path / "cut.elf"
+    cut.write_bytes(data[:keep])
+    line = assert_single_error_line(cli("run", cut))
+    assert str(cut) in line
+
+
+def test_truncated_elf_via_the_installed_command(firmware, cli, tmp_path):
+    data = firmware("hello.c").read_bytes()
+    cut = tmp_path / "cut.elf"
+    cut.write_bytes(data[: len(data) // 2])
+    assert_single_error_line(cli("run", cut, process=True))
+
+
+def test_every_truncation_is_invalid_firmware(firmware, tmp_path):
+    data = firmware("hello.c").read_bytes()
+    cut = tmp_path / "cut.elf"
+    for n in range(0, len(data), 61):
+        cut.write_bytes(data[:n])
+        with pytest.raises(sim.InvalidFirmware) as info:
+            sim.load_elf(cut)
+        assert "\n" not in str(info.value)
+
+
+def corrupt_symtab_type(src: Path, dst: Path) -> None:
+    """Copy ``src`` with its .symtab's section type changed from SYMTAB to PROGBITS."""
+    data = bytearray(src.read_bytes())
+    with src.open("rb") as fh:
+        elf = ELFFile(fh)
+        index = next(i for i, s in enumerate(elf.iter_sections()) if s.name == ".symtab")
+        offset = elf["e_shoff"] + index * elf["e_shentsize"] + 4  # sh_type
+    assert struct.unpack_from("<I", data, offset)[0] == 2  # SHT_SYMTAB
+    struct.pack_into("<I", data, offset, 1)  # SHT_PROGBITS
+    dst.write_bytes(bytes(data))
+
+
+def test_corrupt_symbol_table(firmware, cli, tmp_path):
+    bad = tmp_path / "bad-symtab.elf"
+    corrupt_symtab_type(firmware("hello.c"), bad)
+    with pytest.raises(sim.InvalidFirmware, match="symtab is not a symbol table"):
+        sim.load_elf(bad)
+    assert "not a valid ELF file" in assert_single_error_line(cli("run", bad))
+
+
+def test_arm_object_file_is_not_an_executable(cli, tmp_path):
+    obj = tmp_path / "hello.o"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-c",
+                    str(PROGRAMS / "exit.c"), "-o", str(obj)], check=True)
+    line = assert_single_error_line(cli("run", obj))
+    assert "ET_REL file, expected a linked executable" in line
+
+
+def test_unknown_target_recorded_in_the_elf(firmware, cli, tmp_path):
+    elf = tmp_path / "retargeted.elf"
+    shutil.copy(firmware("hello.c"), elf)
+    name = tmp_path / "target.txt"
+    name.write_text("nosuch")
+    subprocess.run(["arm-none-eabi-objcopy", "--update-section",
+                    f".ebnn_sim.target={name}", str(elf)], check=True)
+    line = assert_single_error_line(cli("run", elf))
+    assert line.startswith("error: unknown target 'nosuch'; known targets: curie,")
+    # Naming the target on the command line overrides the record.
+    result = cli("run", elf, "--target", "curie")
+    assert (result.returncode, result.report["target"]) == (0, "curie")
+
+
+# --- targets -------------------------------------------------------------------------------
+
+
+def test_target_override_changes_clock_and_memory(firmware, cli):
+    result = cli("run", firmware("hello.c"), "--target", "nrf52832")
+    report = result.report
+    assert result.returncode == 0
+    assert (report["target"], report["core"], report["clock_hz"]) == (
+        "nrf52832", "cortex-m4", 64_000_000)
+    assert report["sram"]["size"] == 64 * 1024
+    assert report["time_ms"] == pytest.approx(report["cycles"] / 64e3)
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_targets_lists_every_profile_in_full(cli, columns):
+    result = cli("targets", env={"COLUMNS": columns}, process=columns == "80")
+    assert result.returncode == 0
+    rows = {}
+    for line in result.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│┃").split("│")]
+        if cells and cells[0] in TARGETS:
+            rows[cells[0]] = cells
+    assert set(rows) == {"curie", "stm32l031", "nrf52832", "stm32f746", "stm32l552"}
+    curie = rows["curie"]
+    assert "32 MHz" in curie and "15 KiB" in curie and "196 KiB" in curie
+    assert "cortex-m0plus" in rows["stm32l031"] and "8 KiB" in rows["stm32l031"]
+    assert "216 MHz" in rows["stm32f746"] and "fpv5-sp-d16" in rows["stm32f746"]
+    assert "…" not in result.stdout
+
+
+# --- build -------------------------------------------------------------------------------
+
+
+def test_build_records_the_target(cli, tmp_path):
+    elf = tmp_path / "out" / "fw.elf"
+    built = cli("build", PROGRAMS / "exit.c", "-o", elf, "-t", "stm32l031", "-D", "STATUS=5",
+                "-O", "s")
+    assert built.returncode == 0
+    assert built.stderr.strip() == f"built {elf} for stm32l031 (8 KiB SRAM, 32 KiB flash)"
+    result = cli("run", elf)  # no --target: the ELF says stm32l031
+    assert result.returncode == 1
+    report = result.report
+    assert (report["target"], report["core"], report["exit_code"]) == (
+        "stm32l031", "cortex-m0plus", 5)
+    assert report["sram"]["size"] == 8 * 1024
+
+
+def test_build_with_include_dir_and_bare_define(cli, tmp_path):
+    inc = tmp_path / "inc"
+    inc.mkdir()
+    (inc / "status.h").write_text("#ifdef FAIL\n#define STATUS 3\n#endif\n")
+    src = tmp_path / "main.c"
+    src.write_text('#include "status.h"\nint main(void) { return STATUS; }\n')
+    elf = tmp_path / "fw.elf"
+    assert cli("build", src, "-o", elf, "-I", inc, "-D", "FAIL").returncode == 0
+    assert cli("run", elf).report["exit_code"] == 3
+
+
+def test_build_for_a_flash_too_small(cli, tmp_path):
+    # big.c has 4 KiB of constants: linking it for 4 KiB of flash must fail, with ld's reason.
+    result = cli("build", PROGRAMS / "big.c", "-o", tmp_path / "fw.elf", "--flash", "4k")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: compilation failed:")
+    assert "overflowed" in result.stderr
+    fits = cli("build", PROGRAMS / "big.c", "-o", tmp_path / "fw.elf", "--flash", "8k")
+    assert fits.returncode == 0
+
+
+def test_build_optimisation_level(cli, tmp_path):
+    sizes = {}
+    for level in ("0", "s"):
+        elf = tmp_path / f"O{level}.elf"
+        assert cli("build", PROGRAMS / "compute.c", "-o", elf, "-O", level).returncode == 0
+        sizes[level] = sim.load_elf(elf).flash_used
+    assert sizes["0"] > sizes["s"]
+
+
+def test_build_failure_shows_the_compiler_errors(cli, tmp_path):
+    src = tmp_path / "broken.c"
+    src.write_text("int main(void) { return nope; }\n")
+    result = cli("build", src, "-o", tmp_path / "fw.elf")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: compilation failed:")
+    assert "'nope' undeclared" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "fw.elf").exists()
+
+
+def test_build_missing_source(cli, tmp_path):
+    line = assert_single_error_line(cli("build", tmp_path / "missing.c", "-o",
+                                        tmp_path / "fw.elf"))
+    assert line == f"error: source file not found: {tmp_path / 'missing.c'}"
+
+
+def test_build_without_the_toolchain_names_the_apt_package(cli, tmp_path):
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    result = cli("build", PROGRAMS / "hello.c", "-o", tmp_path / "fw.elf",
+                 env={"PATH": str(empty_bin)}, process=True)
+    line = assert_single_error_line(result)
+    assert "arm-none-eabi-gcc not found" in line
+    assert "gcc-arm-none-eabi" in line.split("apt-get install", 1)[1]
+    assert not (tmp_path / "fw.elf").exists()
+
+
+# --- the command itself --------------------------------------------------------------------
+
+
+def test_help_and_version(cli):
+    top = cli("--help")
+    assert top.returncode == 0
+    assert "Exit codes of run: 0 ok, 1 firmware exited non-zero, 2 usage or bad input" in " ".join(
+        top.stdout.split())
+    for command in ("run", "build", "targets"):
+        assert command in top.stdout
+    version = cli("--version", process=True)
+    assert (version.returncode, version.stdout.strip()) == (0, "ebnn-sim, version 0.1.0")
+    unknown = cli("frobnicate")
+    assert unknown.returncode == 2 and "No such command 'frobnicate'" in unknown.stderr

@@ -1,0 +1,97 @@
+"""Exact SRAM accounting: static data, stack peak, heap peak, and their sum.
+
+Expected values come from the programs' disassembly (arm-none-eabi-gcc 12.2, -O2), spelled out
+next to each assertion.
+"""
+
+import pytest
+
+import sim
+from toolchain.linker import SRAM_BASE
+
+
+def test_stack_peak_of_a_known_frame(firmware):
+    # stack.S: push {r4-r7, lr} (20 bytes) + sub sp, #64 (64 bytes) = 84; nothing else uses SP.
+    report = sim.run(firmware.image("stack.S", runtime=False))
+    assert report.status == "ok"
+    assert report.stack_peak == 84
+    assert (report.static, report.heap_peak, report.heap_tracked) == (0, 0, False)
+    assert report.sram_peak == 84
+
+
+@pytest.mark.parametrize("depth", [0, 1, 10, 100])
+def test_stack_peak_of_a_recursion_through_the_c_runtime(firmware, depth):
+    # Reset_Handler: push {r3, lr}             8 bytes
+    # main:          movs r0, #DEPTH; b.w descend   (a tail call: no frame of its own)
+    # descend.S:     push {r4, lr}; sub sp, #24  32 bytes per level, DEPTH + 1 levels
+    # sh_exit afterwards uses 8 below Reset_Handler's frame (16 in all), less than any of these.
+    image = firmware.image("recurse.c", "descend.S", defines={"DEPTH": depth})
+    report = sim.run(image)
+    assert (report.status, report.exit_code) == ("ok", 0)
+    assert report.stack_peak == 8 + 32 * (depth + 1)
+
+
+def test_stack_peak_of_hello(firmware):
+    # Reset_Handler push {r3, lr} (8) + main push {r3, lr} (8); sh_write0 has no frame and
+    # sh_exit's 8 bytes sit where main's frame was.
+    report = sim.run(firmware.image("hello.c"))
+    assert report.stack_peak == 16
+
+
+def test_heap_peak_of_known_sbrk_calls(firmware):
+    # heap.c: sbrk(128), sbrk(256) -> break at start + 384 (the peak), sbrk(-384), sbrk(64), and a
+    # refused sbrk(1 MiB) that must not move the peak.
+    image = firmware.image("heap.c")
+    report = sim.run(image)
+    assert (report.status, report.exit_code, report.stdout) == ("ok", 0, "sbrk ok\n")
+    assert report.heap_tracked
+    assert report.heap_peak == 384
+
+
+def test_heap_peak_of_malloc(firmware):
+    report = sim.run(firmware.image("heap.c", defines={"USE_MALLOC": None}))
+    assert (report.status, report.exit_code, report.stdout) == ("ok", 0, "malloc ok\n")
+    assert report.heap_tracked
+    # malloc(1000) needs at least 1000 bytes from sbrk; picolibc adds a small header.
+    assert 1000 <= report.heap_peak <= 1000 + 64
+
+
+def test_heap_is_untracked_without_the_heap_symbols(firmware):
+    # hello.c never calls sbrk, so --gc-sections drops __heap_break/__heap_peak.
+    report = sim.run(firmware.image("hello.c"))
+    assert (report.heap_tracked, report.heap_peak) == (False, 0)
+
+
+def test_static_data_size(firmware):
+    # big.c: 2 KiB of .bss (scratch); its 4 KiB table is const and stays in flash.
+    big = firmware.image("big.c")
+    report = sim.run(big)
+    assert (report.status, report.exit_code) == ("ok", 0)
+    assert report.static == 2048
+    assert report.flash_used >= 4096
+    # compute.c: one 256-byte array in .bss, nothing in .data.
+    assert sim.run(firmware.image("compute.c")).static == 256
+    # faults.c built for its stack_overflow case: .data holds canary (4 bytes, the section
+    # padded to 8), .bss holds fence (64). Unused variables are dropped by --gc-sections.
+    faults = firmware.image("faults.c", defines={"CASE": "stack_overflow"})
+    assert faults.static_ram == 8 + 64
+
+
+@pytest.mark.parametrize(("program", "defines"), [
+    ("heap.c", None), ("heap.c", {"USE_MALLOC": None}), ("compute.c", None), ("big.c", None),
+])
+def test_sram_peak_is_static_plus_stack_plus_heap(firmware, program, defines):
+    report = sim.run(firmware.image(program, defines=defines))
+    assert report.sram_peak == report.static + report.stack_peak + report.heap_peak
+    d = report.to_dict()["sram"]
+    assert d["peak"] == d["static"] + d["stack_peak"] + d["heap_peak"]
+    assert d["peak"] <= d["size"]
+
+
+def test_stack_peak_counts_bytes_below_the_initial_sp(firmware):
+    # An ELF linked for 8 KiB starts SP at 0x20002000; the peak is measured from there, not
+    # from the end of the mapped SRAM.
+    image = firmware.image("recurse.c", "descend.S", defines={"DEPTH": 10}, sram=8 * 1024)
+    assert int.from_bytes(image.segments[0].data[:4], "little") == SRAM_BASE + 8 * 1024
+    report = sim.run(image, sram=15 * 1024)
+    assert report.stack_peak == 8 + 32 * 11

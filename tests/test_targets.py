@@ -1,0 +1,45 @@
+"""Every target profile builds and runs firmware, FPU targets included."""
+
+import subprocess
+
+import pytest
+
+import sim
+from toolchain.profiles import TARGETS
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_hello_on_every_target(firmware, cli, target):
+    profile = TARGETS[target]
+    result = cli("run", firmware("hello.c", target=target))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hello, world\n"
+    report = result.report
+    assert (report["status"], report["exit_code"], report["fault"]) == ("ok", 0, None)
+    assert (report["target"], report["core"], report["clock_hz"]) == (
+        target, profile.core, profile.clock_hz)
+    assert report["sram"]["size"] == profile.sram
+    assert report["flash"]["size"] == profile.flash
+    assert report["flash_wait_states"] == profile.flash_wait_states
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_float_arithmetic_on_every_target(firmware, target):
+    # FPU targets build float.c with -mfloat-abi=hard: real VFP instructions, which run only
+    # after Reset_Handler has enabled CP10/CP11. The others call libgcc's soft-float routines.
+    elf = firmware("float.c", target=target)
+    disassembly = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True,
+                                 text=True, check=True).stdout
+    uses_fpu = "vmul.f32" in disassembly and "vdiv.f32" in disassembly
+    assert uses_fpu == (TARGETS[target].fpu is not None)
+    assert ("__aeabi_fmul" in disassembly) == (not uses_fpu)
+    report = sim.run(sim.load_elf(elf))
+    assert (report.status, report.exit_code) == ("ok", 0)
+    assert report.stdout == "z*1000 = 10000\n"
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_stack_program_on_every_target(firmware, target):
+    # stack.S uses only v6-M instructions: the same 84-byte peak and 9 instructions everywhere.
+    report = sim.run(firmware.image("stack.S", runtime=False, target=target))
+    assert (report.status, report.stack_peak, report.instructions) == ("ok", 84, 9)
