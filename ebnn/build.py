@@ -22,7 +22,12 @@ def build_firmware(art: Artifact, elf: str | Path, target: str = "curie",
     src.mkdir(parents=True, exist_ok=True)
     (src / "model.h").write_text(gen.header)
     (src / "model.c").write_text(gen.source)
+    return compile_firmware(src, out, target, opt), gen
+
+
+def compile_firmware(src: Path, elf: str | Path, target: str = "curie",
+                     opt: str = "-O2") -> BuildResult:
+    """Build the generated (or hand-edited) ``model.c`` in ``src`` with the eBNN runtime."""
     fw = Path(firmware.__file__).parent
-    result = build([src / "model.c", fw / "ebnn_main.c"], out, target, include_dirs=[src],
-                   opt=opt)
-    return result, gen
+    return build([src / "model.c", fw / "ebnn_main.c"], Path(elf), target, include_dirs=[src],
+                 opt=opt)

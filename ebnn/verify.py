@@ -159,4 +159,65 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
         k = int(np.argmax(scores[i] != ref.scores[i]))
         result.first_mismatch = {"image": i, "score_index": k, "firmware": int(scores[i, k]),
                                  "reference": int(ref.scores[i, k])}
+        result.first_mismatch.update(locate_mismatch(art, elf, images[i], ref, i, target))
     return result
+
+
+def layer_buffer(i: int) -> str:
+    """The ping-pong buffer hidden layer ``i`` writes (see ebnn/codegen.py)."""
+    return "ebnn_buf_a" if i % 2 == 0 else "ebnn_buf_b"
+
+
+def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
+                        target: str | None = None) -> list[np.ndarray]:
+    """Every hidden layer's output bits as the firmware computed them for one image.
+
+    Layer i's buffer is read when layer i + 1 (or the output layer) starts, before anything
+    overwrites it.
+    """
+    fw = load_elf(elf)
+    hidden = art.hidden
+    entries = [f"ebnn_layer{i + 1}" for i in range(len(hidden) - 1)] + ["ebnn_output_layer"]
+    for name in [*entries, *(layer_buffer(i) for i in range(len(hidden)))]:
+        if name not in fw.symbols:
+            raise VerifyError(f"{elf}: no symbol {name}; was it built from this model?")
+    sim = Simulator(fw, RunOptions(target=target))
+    snapshots: dict[int, np.ndarray] = {}
+
+    def snap(i: int) -> Callable[..., None]:
+        nbits = int(np.prod(hidden[i].out_shape))
+        nwords = (nbits + 31) // 32
+
+        def hook(uc: object, address: int, size: int, user: object) -> None:
+            raw = bytes(sim.uc.mem_read(fw.symbols[layer_buffer(i)], nwords * 4))
+            words = np.frombuffer(raw, "<u4")
+            bits = np.unpackbits(words.view(np.uint8), bitorder="little")[:nbits].astype(bool)
+            snapshots[i] = bits.reshape(hidden[i].out_shape)
+        return hook
+
+    for i, name in enumerate(entries):
+        sim.uc.hook_add(UC_HOOK_CODE, snap(i), begin=fw.symbols[name], end=fw.symbols[name])
+    sim.run(stdin=io.BytesIO(np.ascontiguousarray(image, np.uint8).tobytes()))
+    if len(snapshots) != len(hidden):
+        raise VerifyError(f"{elf}: the firmware did not reach every layer")
+    return [snapshots[i] for i in range(len(hidden))]
+
+
+def locate_mismatch(art: Artifact, elf: Path, image: np.ndarray, ref: reference.ReferenceResult,
+                    index: int, target: str | None = None) -> dict[str, Any]:
+    """The first hidden layer, element and bit where firmware and reference differ."""
+    for layer, bits in enumerate(firmware_layer_bits(art, elf, image, target)):
+        expected = ref.bits[layer][index]
+        diff = np.argwhere(bits != expected)
+        if len(diff):
+            element = [int(v) for v in diff[0]]
+            flat = np.ravel_multi_index(tuple(diff[0]), expected.shape)
+            where = (f"y={element[0]}, x={element[1]}, channel={element[2]}"
+                     if len(element) == 3 else f"unit {element[0]}")
+            return {"layer": layer, "element": element, "bit": int(flat),
+                    "firmware_bit": int(bits[tuple(diff[0])]),
+                    "reference_bit": int(expected[tuple(diff[0])]),
+                    "where": f"layer {layer} ({art.layers[layer].kind}), {where}, "
+                             f"bit {flat} of its output",
+                    "differing_bits": len(diff)}
+    return {"layer": len(art.hidden), "where": "output layer (all hidden bits agree)"}

@@ -1,0 +1,70 @@
+"""Verification catches a broken firmware and names the layer, element and bit."""
+
+import re
+
+import numpy as np
+import pytest
+from test_ebnn_exact import random_model
+
+from ebnn import artifact, reference
+from ebnn.build import build_firmware, compile_firmware, source_dir
+from ebnn.export import export_model
+from ebnn.verify import firmware_layer_bits, verify
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    art = export_model(random_model("mixed", seed=5))
+    rng = np.random.default_rng(7)
+    images = rng.integers(0, 256, (6, *art.input_shape), dtype=np.uint8)
+    art.sample = images[0]
+    out = tmp_path_factory.mktemp("verify")
+    artifact.save(art, out / "m.ebnn")
+    result, _ = build_firmware(art, out / "m.elf", "curie")
+    return artifact.load(out / "m.ebnn"), result.elf, images
+
+
+def test_good_firmware_verifies(model):
+    art, elf, images = model
+    result = verify(art, elf, images, labels=np.zeros(len(images), np.int64))
+    assert result.compared == len(images) and result.mismatches == 0
+    assert len(result.instructions) == len(images) and min(result.instructions) > 1000
+    assert result.first_mismatch is None
+
+
+def test_firmware_layer_bits_equal_reference(model):
+    art, elf, images = model
+    ref = reference.run(art, images[:1])
+    for got, expected in zip(firmware_layer_bits(art, elf, images[0]), ref.bits, strict=True):
+        assert np.array_equal(got, expected[0])
+
+
+def test_flipped_threshold_is_named(model, tmp_path):
+    art, elf, images = model
+    layer = art.layers[1]
+    ref = reference.run(art, images)
+    channel = int(np.nonzero(layer.direction != 0)[0][0])
+    # force the channel's bit to the opposite of what the reference computes at (0, 0)
+    want_one = not ref.bits[1][0, 0, 0, channel]
+    new = -(10**6) if (layer.direction[channel] > 0) == want_one else 10**6
+    src = source_dir(elf)
+    broken_src = tmp_path / "broken-src"
+    broken_src.mkdir()
+    (broken_src / "model.h").write_text((src / "model.h").read_text())
+    code = (src / "model.c").read_text()
+    match = re.search(r"static const int32_t l1_thr\[\d+\] = \{\n(.*?)\n\};", code, re.S)
+    values = [int(v) for v in match.group(1).replace("\n", " ").split(",")]
+    values[channel] = new
+    body = ",\n".join(f"    {v}" for v in values)
+    code = code[: match.start(1)] + body + code[match.end(1):]
+    (broken_src / "model.c").write_text(code)
+    broken = compile_firmware(broken_src, tmp_path / "broken.elf", "curie").elf
+
+    result = verify(art, broken, images)
+    assert result.mismatches > 0 and result.status == "mismatch"
+    first = result.first_mismatch
+    assert first["image"] == 0
+    assert first["layer"] == 1
+    assert first["element"] == [0, 0, channel]
+    assert first["firmware_bit"] == int(want_one) and first["reference_bit"] == int(not want_one)
+    assert f"channel={channel}" in first["where"]
