@@ -161,8 +161,9 @@ EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int32_t *s, int H, int W, in
 EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH, int KW,
                                  int y0, int x0, uint32_t *win, uint32_t *mask, int NW)
 {
-    memset(win, 0, (size_t)NW * 4u);
-    memset(mask, 0, (size_t)NW * 4u);
+    EBNN_UNROLL
+    for (int i = 0; i < NW; i++) /* inline: a memset call would cost more than the loop */
+        win[i] = mask[i] = 0;
     int kx0 = x0 < 0 ? -x0 : 0;
     int kx1 = x0 + KW > W ? W - x0 : KW;
     if (kx1 <= kx0)

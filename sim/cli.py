@@ -55,6 +55,8 @@ def main() -> None:
 
     \b
     ebnn-sim run fw.elf --sram 15k      run, count, measure memory, check budgets
+    ebnn-sim profile fw.elf --html r.html   where every cycle and byte goes
+    ebnn-sim verify fw.elf --model m.ebnn   firmware == trained model, bit for bit
     ebnn-sim build main.c -o fw.elf     cross-compile C for a target profile
     ebnn-sim targets                    list target profiles
 
@@ -153,7 +155,7 @@ def print_summary(report: RunReport) -> None:
     table.add_row("time", f"{report.time_ms:,.3f} ms", f"at {report.clock_hz / 1e6:g} MHz")
     table.add_row("static RAM", f"{report.static:,} B", ".data + .bss")
     table.add_row("stack peak", f"{report.stack_peak:,} B", "")
-    heap_note = "" if report.heap_tracked else "not tracked (no __heap_peak symbol)"
+    heap_note = "" if report.heap_tracked else "not tracked (an allocator without __heap_peak)"
     table.add_row("heap peak", f"{report.heap_peak:,} B", heap_note)
     table.add_row("SRAM peak", f"{report.sram_peak:,} B", f"of {format_size(report.sram_size)}")
     table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
@@ -234,11 +236,160 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
     if result.first_mismatch:
         m = result.first_mismatch
         err.print(f"first mismatch: image {m['image']}, score {m['score_index']}: firmware "
-                  f"{m['firmware']} != reference {m['reference']}")
+                  f"{m['firmware']} != reference {m['reference']}; first differing bit: "
+                  f"{m.get('where', 'unknown')}", markup=False)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(data, indent=2) + "\n")
     sys.exit(0 if result.mismatches == 0 else 1)
+
+
+def _print_unwrapped(*renderables: object) -> None:
+    """Print to stdout as wide as the content needs (up to 400 columns), so a pipe's 80
+    columns do not wrap figures."""
+    console = Console()
+    for r in renderables:
+        needed = Measurement.get(console, console.options.update(max_width=400), r).maximum
+        Console(width=max(console.width, needed)).print(r)
+
+
+@main.command("check")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="TOML file with [[tool.ebnn-sim.budget]] (or [[budget]]) tables; paths in it "
+                   "are relative to its directory. Default: ./pyproject.toml.")
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write JUnit XML: one testcase per ELF and metric.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write the results, with every run's report, as JSON.")
+def check_cmd(config_path: Path | None, junit_path: Path | None,
+              json_path: Path | None) -> None:
+    """Check firmware against memory and time budgets (for CI).
+
+    \b
+    [[tool.ebnn-sim.budget]]    in pyproject.toml; one table per ELF or glob
+    elf = "build/*.elf"         relative to the file's directory
+    sram = "15k"                peak SRAM: static + stack peak + heap peak
+    flash = "64k"
+    stack = "1k"
+    cycles = 512000             or: ms = 16 (at the target clock)
+
+    Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
+    2 bad or missing config, 3 a budget broken, 4 a firmware faulted, hit a limit or exited
+    non-zero. See docs/ci.md.
+    """
+    from sim.budgets import BudgetError, load_config, run_checks
+
+    def progress(name: str) -> None:
+        err.print(f"[dim]running {escape(name)}[/]")
+
+    try:
+        config = load_config(config_path)
+        result = run_checks(config, progress=progress if err.is_terminal else None)
+    except BudgetError as exc:
+        _fail(str(exc))
+    out = Console(highlight=False)
+    _print_unwrapped(result.table())
+    for e in result.problems:
+        out.print(f"[bold red]{escape(e.name)}:[/] {escape(e.problem or '')}", soft_wrap=True)
+    style = {0: "green", 3: "bold red"}.get(result.exit_code, "bold red")
+    out.print(f"[{style}]{escape(result.summary)}[/]")
+    if junit_path is not None:
+        result.write_junit(junit_path)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    sys.exit(result.exit_code)
+
+
+@main.command("diff")
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("head", type=click.Path(path_type=Path))
+@click.option("--markdown", is_flag=True,
+              help="Print GitHub Markdown tables, e.g. for a pull-request comment.")
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Functions and layers shown per section, largest change first (0: all).")
+def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
+    """Compare two JSON reports (`run --json` or `profile --json`): BASE -> HEAD.
+
+    Shows instructions, cycles, SRAM peak, static RAM, stack, heap and flash with absolute
+    and relative change, then the functions and layers whose counts changed, largest change
+    first. Exit 0, or 2 when a report is missing or not a report.
+    """
+    from sim.diff import DiffError, diff, load_report, render
+    from sim.diff import markdown as to_markdown
+
+    try:
+        d = diff(load_report(base), load_report(head))
+    except DiffError as exc:
+        _fail(str(exc))
+    shown = limit or None
+    if markdown:
+        click.echo(to_markdown(d, str(base), str(head), limit=shown), nl=False)
+    else:
+        _print_unwrapped(*render(d, str(base), str(head), limit=shown))
+
+
+@main.command("profile")
+@click.argument("elf", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              multiple=True,
+              help="A host file the firmware may open for reading (repeatable); the first is "
+                   "also the console input, as for `run`.")
+@click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
+              help="Target profile (default: the one recorded in the ELF, else "
+                   f"{DEFAULT_TARGET}).")
+@click.option("--sram", type=SIZE, default=None,
+              help="SRAM to map, and the budget the memory map is drawn against. "
+                   "Default: the target's.")
+@click.option("--max-instructions", type=click.IntRange(min=1), default=None,
+              help="Stop (exit 5) before executing more than this many instructions.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write the profile as JSON (keys: docs/profile.md).")
+@click.option("--speedscope", "speedscope_path",
+              type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write a speedscope flame graph weighted by cycles (open it in "
+                   "speedscope.app).")
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write a self-contained HTML report (no external resources).")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Functions and hottest instructions to list.")
+def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: int | None,
+                max_instructions: int | None, json_path: Path | None,
+                speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
+    """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
+    the hottest instructions with their source lines, and memory against the SRAM budget.
+
+    Tables go to stdout; the firmware's console output is not echoed (it is in --json under
+    "run"). Slower than `run` (Python sees every basic block); the totals are the same. Exit
+    codes as for `run`.
+    """
+    from sim.profile import Profiler, print_profile
+    from sim.profile_html import render_html
+    from sim.speedscope import speedscope
+
+    try:
+        image = load_elf(elf)
+    except InvalidFirmware as exc:
+        _fail(str(exc))
+    try:
+        stdin = io.BytesIO(console_bytes(inputs[0])) if inputs else None
+    except InputError as exc:
+        _fail(str(exc))
+    options = RunOptions(target=target, sram=sram, max_instructions=max_instructions,
+                         inputs=inputs, stdin=stdin, budgets=Budgets(sram=sram))
+    try:
+        prof = Profiler(Simulator(image, options), top=top).run()
+    except (ImageError, ValueError) as exc:
+        _fail(str(exc))
+    print_profile(prof, Console(highlight=False))
+    outputs = [(json_path, lambda: json.dumps(prof.to_dict(), indent=2) + "\n"),
+               (speedscope_path, lambda: json.dumps(speedscope(prof)) + "\n"),
+               (html_path, lambda: render_html(prof))]
+    for path, text in outputs:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text())
+    sys.exit(prof.report.exit_status)
 
 
 @main.command("targets")

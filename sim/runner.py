@@ -48,6 +48,7 @@ from toolchain.linker import FLASH_BASE, SRAM_BASE
 from toolchain.profiles import DEFAULT_TARGET, Target, get_target
 from toolchain.sizes import format_size
 
+_ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = 0x2000_0000  # code region (flash) and SRAM region of the Cortex-M map: 512 MiB each
 SCS_BASE = 0xE000_E000  # System Control Space: a 4 KiB window the start-up code may touch
@@ -433,8 +434,11 @@ class Simulator:
 
         peak_brk = self._read_word("__heap_peak")
         heap_start = self.image.symbols.get("__heap_start")
-        heap_tracked = peak_brk is not None and heap_start is not None
-        heap_peak = max(0, peak_brk - heap_start) if heap_tracked else 0
+        heap_peak = max(0, peak_brk - heap_start) if (
+            peak_brk is not None and heap_start is not None) else 0
+        # Without a break variable the heap is known only when no allocator is linked at all.
+        heap_tracked = (peak_brk is not None and heap_start is not None) or not any(
+            name in self.image.symbols for name in _ALLOCATORS)
         stack_peak = max(0, sp0 - int(st.min_sp)) if self.fit_problem is None else 0
         report = RunReport(
             elf=str(self.image.path),

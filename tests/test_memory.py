@@ -15,7 +15,8 @@ def test_stack_peak_of_a_known_frame(firmware):
     report = sim.run(firmware.image("stack.S", runtime=False))
     assert report.status == "ok"
     assert report.stack_peak == 84
-    assert (report.static, report.heap_peak, report.heap_tracked) == (0, 0, False)
+    # no allocator is linked, so the heap is known to be empty
+    assert (report.static, report.heap_peak, report.heap_tracked) == (0, 0, True)
     assert report.sram_peak == 84
 
 
@@ -56,9 +57,15 @@ def test_heap_peak_of_malloc(firmware):
     assert 1000 <= report.heap_peak <= 1000 + 64
 
 
-def test_heap_is_untracked_without_the_heap_symbols(firmware):
-    # hello.c never calls sbrk, so --gc-sections drops __heap_break/__heap_peak.
+def test_heap_is_empty_when_no_allocator_is_linked(firmware):
+    # hello.c never calls sbrk, so --gc-sections drops the allocator and its heap symbols.
     report = sim.run(firmware.image("hello.c"))
+    assert (report.heap_tracked, report.heap_peak) == (True, 0)
+
+
+def test_heap_is_untracked_with_an_allocator_of_its_own(firmware):
+    report = sim.run(firmware.image("own_malloc.c"))
+    assert report.exit_code == 0
     assert (report.heap_tracked, report.heap_peak) == (False, 0)
 
 

@@ -1,0 +1,535 @@
+"""Memory and time budgets for firmware, checked in CI by ``ebnn-sim check``.
+
+Budgets live in ``pyproject.toml`` under ``[tool.ebnn-sim]``, or in a TOML file given with
+``--config`` (where top-level ``[[budget]]`` tables work too), one table per ELF or glob::
+
+    [[tool.ebnn-sim.budget]]
+    elf = "build/*.elf"     # glob, relative to the directory of the file that says it
+    sram = "15k"            # peak SRAM: static + stack peak + heap peak
+    flash = "64k"           # flash used by the image
+    stack = "1k"            # stack peak
+    cycles = 512000         # estimated cycles of the whole run; or ms = 16 at the target clock
+    instructions = 400000   # exact instruction count
+    target = "curie"        # default: the target recorded in the ELF
+    input = "digit.png"     # file(s) handed to the firmware, the first also its console input
+    max_instructions = 100000000
+    timeout = 60            # seconds of wall time per run (default 120)
+
+Every matched ELF runs once (per distinct target/input/limits) in the simulator with the
+target's SRAM and flash mapped (larger only when the image was linked for more), and every
+budget is compared with what the run measured. Exit codes of ``check``: 0 every budget
+met, 3 a budget broken, 4 a firmware faulted, hit a limit or exited non-zero, 2 bad config.
+"""
+
+import glob
+import io
+import math
+import struct
+import tomllib
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.elf import FirmwareImage, InvalidFirmware, load_elf
+from sim.inputs import InputError, console_bytes
+from sim.report import EXIT_FAULT, EXIT_OK, EXIT_OVER_BUDGET, RunReport
+from sim.runner import PAGE, REGION, ImageError, RunOptions, Simulator, resolve_target
+from toolchain.linker import FLASH_BASE, SRAM_BASE
+from toolchain.profiles import TARGETS
+from toolchain.sizes import parse_size
+
+DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
+
+SIZE_METRICS = ("sram", "flash", "stack")
+COUNT_METRICS = ("cycles", "instructions")
+METRICS = (*SIZE_METRICS, *COUNT_METRICS)  # in the order they are reported
+_RUN_KEYS = ("target", "input", "max_instructions", "timeout")
+KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
+_MEASURED_AS = {
+    "sram": "peak SRAM",
+    "flash": "flash used",
+    "stack": "stack peak",
+    "cycles": "cycles",
+    "instructions": "instructions",
+}
+
+
+class BudgetError(Exception):
+    """Bad or missing configuration, or nothing to check; ``str()`` is one line for the user."""
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One budget table: limits for every ELF its glob(s) match."""
+
+    where: str  # "pyproject.toml, budget 2": for messages
+    elf: tuple[str, ...]  # globs as written
+    limits: dict[str, int]  # metric -> limit (bytes, cycles, instructions)
+    ms: float | None = None  # a cycles budget in milliseconds at the target clock
+    target: str | None = None
+    inputs: tuple[Path, ...] = ()
+    max_instructions: int | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass
+class BudgetConfig:
+    path: Path  # the TOML file the budgets came from
+    budgets: list[Budget]
+
+    @property
+    def base(self) -> Path:
+        """Directory that relative paths in the file are resolved against."""
+        return self.path.parent
+
+
+def find_config(cwd: Path | None = None) -> Path:
+    """``./pyproject.toml`` when it exists; BudgetError otherwise."""
+    path = (cwd or Path.cwd()) / "pyproject.toml"
+    if not path.is_file():
+        raise BudgetError(
+            "no budgets: no pyproject.toml in the current directory; add "
+            "[[tool.ebnn-sim.budget]] tables to one or pass --config FILE")
+    return path
+
+
+def load_config(path: Path | None = None, cwd: Path | None = None) -> BudgetConfig:
+    """Budgets from ``path`` (a pyproject.toml or a standalone TOML file), or from
+    ``./pyproject.toml`` when ``path`` is None. BudgetError with one line on any problem."""
+    standalone = path is not None
+    path = Path(path) if path is not None else find_config(cwd)
+    if path.is_dir():
+        raise BudgetError(f"{path}: a directory; --config takes a TOML file")
+    if not path.is_file():
+        raise BudgetError(f"{path}: config file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BudgetError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BudgetError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data, path.resolve(), standalone=standalone)
+
+
+def parse_config(data: dict[str, Any], path: Path, standalone: bool = True) -> BudgetConfig:
+    """Budgets from parsed TOML. ``[[tool.ebnn-sim.budget]]`` always counts; top-level
+    ``[[budget]]`` only in a standalone file (``standalone``)."""
+    name = path.name
+    tool = data.get("tool", {})
+    section = tool.get("ebnn-sim") if isinstance(tool, dict) else None
+    if section is not None and not isinstance(section, dict):
+        raise BudgetError(f"{name}: [tool.ebnn-sim] must be a table")
+    tables: list[tuple[str, Any]] = []
+    for prefix, holder in (("tool.ebnn-sim.budget", section),
+                           ("budget", data if standalone else None)):
+        if holder is None or "budget" not in holder:
+            continue
+        raw = holder["budget"]
+        if isinstance(raw, dict):
+            raw = [raw]
+        if not isinstance(raw, list):
+            raise BudgetError(f"{name}: {prefix} must be a table or an array of tables "
+                              f"([[{prefix}]])")
+        tables += [(prefix, t) for t in raw]
+    if not tables:
+        where = "[[tool.ebnn-sim.budget]] or [[budget]]" if standalone else \
+            "[[tool.ebnn-sim.budget]]"
+        raise BudgetError(f"no budgets in {path}: add {where} tables (elf = \"...\", sram = ...)")
+    budgets = [_parse_table(t, f"{name}, budget {i} ([[{prefix}]])", path.parent)
+               for i, (prefix, t) in enumerate(tables, 1)]
+    return BudgetConfig(path, budgets)
+
+
+def _parse_table(table: Any, where: str, base: Path) -> Budget:
+    def bad(msg: str) -> BudgetError:
+        return BudgetError(f"{where}: {msg}")
+
+    if not isinstance(table, dict):
+        raise bad("must be a table")
+    unknown = sorted(set(table) - set(KNOWN_KEYS))
+    if unknown:
+        raise bad(f"unknown key {unknown[0]!r} (known: {', '.join(KNOWN_KEYS)})")
+    elf = table.get("elf")
+    if isinstance(elf, str):
+        elf = [elf]
+    if not elf or not isinstance(elf, list) or not all(isinstance(e, str) and e for e in elf):
+        raise bad('needs elf = "path/or/*.elf" (a glob or a list of globs)')
+
+    limits: dict[str, int] = {}
+    for key in SIZE_METRICS:
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise bad(f"{key} = {value!r}: expected a size such as \"15k\" or 15360")
+            try:
+                limits[key] = parse_size(value)
+            except ValueError as exc:
+                raise bad(f"{key}: {exc}") from None
+    for key in COUNT_METRICS:
+        if key in table:
+            limits[key] = _int(table[key], key, bad, minimum=0)
+    ms = None
+    if "ms" in table:
+        if "cycles" in table:
+            raise bad("give cycles or ms, not both")
+        ms = _number(table["ms"], "ms", bad)
+    if not limits and ms is None:
+        raise bad(f"sets no budget: give at least one of {', '.join(METRICS)}, ms")
+
+    target = table.get("target")
+    if target is not None and target not in TARGETS:
+        raise bad(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
+    raw_inputs = table.get("input", [])
+    if isinstance(raw_inputs, str):
+        raw_inputs = [raw_inputs]
+    if not isinstance(raw_inputs, list) or not all(isinstance(p, str) for p in raw_inputs):
+        raise bad("input must be a file name or a list of file names")
+    inputs = tuple(base / p for p in raw_inputs)
+    for p in inputs:
+        if not p.is_file():
+            raise bad(f"input file not found: {p}")
+    max_insns = None
+    if "max_instructions" in table:
+        max_insns = _int(table["max_instructions"], "max_instructions", bad, minimum=1)
+    timeout = DEFAULT_TIMEOUT
+    if "timeout" in table:
+        timeout = _number(table["timeout"], "timeout", bad)
+    return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
+                  inputs=inputs, max_instructions=max_insns, timeout=timeout)
+
+
+def _int(value: Any, key: str, bad: Callable[[str], BudgetError], minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise bad(f"{key} = {value!r}: expected a whole number >= {minimum}")
+    return value
+
+
+def _number(value: Any, key: str, bad: Callable[[str], BudgetError]) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
+            or not math.isfinite(value):
+        raise bad(f"{key} = {value!r}: expected a positive number")
+    return float(value)
+
+
+# --- matching and running --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RunKey:
+    elf: Path
+    target: str | None
+    inputs: tuple[Path, ...]
+    max_instructions: int | None
+    timeout: float
+
+
+def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
+    """The runs to do, each with the budgets it is checked against; BudgetError when a glob
+    matches no file."""
+    runs: dict[_RunKey, list[Budget]] = {}
+    for budget in config.budgets:
+        for pattern in budget.elf:
+            hits = sorted(glob.glob(pattern, root_dir=config.base, recursive=True))
+            files = [config.base / h for h in hits if (config.base / h).is_file()]
+            if not files:
+                raise BudgetError(f"{budget.where}: elf = {pattern!r} matches no file "
+                                  f"(relative to {config.base})")
+            for f in files:
+                key = _RunKey(f.resolve(), budget.target, budget.inputs,
+                              budget.max_instructions, budget.timeout)
+                runs.setdefault(key, [])
+                if budget not in runs[key]:
+                    runs[key].append(budget)
+    return runs
+
+
+def _round_up(n: int) -> int:
+    return -(-n // PAGE) * PAGE
+
+
+def _memory_sizes(image: FirmwareImage, sram: int, flash: int) -> tuple[int, int]:
+    """SRAM and flash to map: the target's, or more only when the image itself needs more to
+    start (it was linked for a larger memory, e.g. ``ebnn-sim build --sram 32k``). Budgets
+    judge the measured peaks, not the mapping, so a budget never widens it: an access past the
+    target's memory still faults."""
+    flash = max(flash, _round_up(image.flash_used))
+    sram = max(sram, _round_up(image.static_ram))
+    for seg in image.segments:  # initial SP: the first word of the vector table
+        if seg.address == FLASH_BASE and len(seg.data) >= 4:
+            sp0 = struct.unpack_from("<I", seg.data)[0]
+            if SRAM_BASE < sp0 <= SRAM_BASE + REGION:
+                sram = max(sram, _round_up(sp0 - SRAM_BASE))
+    return min(sram, REGION), min(flash, REGION)
+
+
+@dataclass
+class Check:
+    """One budget compared with one measurement."""
+
+    metric: str  # sram, flash, stack, cycles, instructions
+    measured: int
+    limit: int
+    where: str  # the budget table
+    note: str = ""  # e.g. "16 ms at 32 MHz" for a budget given in ms
+
+    @property
+    def passed(self) -> bool:
+        return self.measured <= self.limit
+
+    @property
+    def margin(self) -> int:
+        """Budget left (positive) or overshoot (negative)."""
+        return self.limit - self.measured
+
+    def _fmt(self, n: int) -> str:
+        return f"{n:,} B" if self.metric in SIZE_METRICS else f"{n:,}"
+
+    def _pct(self, n: int) -> str:
+        return f"{100 * n / self.limit:.1f}%" if self.limit else "∞%"
+
+    @property
+    def budget_text(self) -> str:
+        return self._fmt(self.limit) + (f" ({self.note})" if self.note else "")
+
+    @property
+    def margin_text(self) -> str:
+        if self.passed:
+            return f"{self._fmt(self.margin)} left ({self._pct(self.margin)})"
+        return f"over by {self._fmt(-self.margin)} (+{self._pct(-self.margin)})"
+
+    @property
+    def message(self) -> str:
+        """One line, e.g. ``sram: peak SRAM 16,384 B > budget 15,360 B, over by 1,024 B``."""
+        verdict = "<=" if self.passed else ">"
+        return (f"{self.metric}: {_MEASURED_AS[self.metric]} {self._fmt(self.measured)} "
+                f"{verdict} budget {self.budget_text}, {self.margin_text}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "measured": self.measured, "budget": self.limit,
+                "margin": self.margin, "passed": self.passed, "note": self.note,
+                "budget_table": self.where}
+
+
+@dataclass
+class ElfResult:
+    path: Path
+    name: str  # as shown: relative to the config's directory when possible
+    report: RunReport
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the run does not count (fault, limit, non-zero exit), or None."""
+        r = self.report
+        fault = r.fault
+        if r.status == "fault" and fault is not None:
+            where = f" at {fault.function}" if fault.function else (
+                f" at pc 0x{fault.pc:08x}" if fault.pc is not None else "")
+            return f"faulted: {fault.kind}: {fault.message}{where}"
+        if r.status == "timeout" and fault is not None:
+            what = "instruction limit" if fault.kind == "instruction_limit" else "timeout"
+            return f"stopped by the {what}: {fault.message}"
+        if fault is not None:  # e.g. image_too_large
+            return f"did not run: {fault.message}"
+        if r.exit_code not in (0, None):
+            return f"exited with status {r.exit_code}"
+        return None
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+
+@dataclass
+class CheckResult:
+    config: BudgetConfig
+    elfs: list[ElfResult]
+
+    @property
+    def checks(self) -> list[tuple[ElfResult, Check]]:
+        return [(e, c) for e in self.elfs for c in e.checks]
+
+    @property
+    def problems(self) -> list[ElfResult]:
+        return [e for e in self.elfs if e.problem is not None]
+
+    @property
+    def broken(self) -> list[tuple[ElfResult, Check]]:
+        """Budgets broken by runs that completed (a failed run's checks are errors)."""
+        return [(e, c) for e, c in self.checks if not c.passed and e.problem is None]
+
+    @property
+    def exit_code(self) -> int:
+        """4 if any firmware faulted, hit a limit or exited non-zero; else 3 if any budget
+        broke; else 0."""
+        if self.problems:
+            return EXIT_FAULT
+        if self.broken:
+            return EXIT_OVER_BUDGET
+        return EXIT_OK
+
+    @property
+    def summary(self) -> str:
+        n, e = len(self.checks), len(self.elfs)
+        elfs = f"{e} ELF{'s' if e != 1 else ''}"
+        parts = []
+        if self.broken:
+            parts.append(f"{len(self.broken)} of {n} budgets broken")
+        if self.problems:
+            parts.append(f"{len(self.problems)} of {e} runs failed")
+        if not parts:
+            return f"all {n} budgets met ({elfs})"
+        return "; ".join(parts) + f" ({elfs})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": str(self.config.path),
+            "exit_code": self.exit_code,
+            "summary": self.summary,
+            "elfs": [
+                {"elf": e.name, "path": str(e.path), "problem": e.problem,
+                 "checks": [c.to_dict() for c in e.checks], "report": e.report.to_dict()}
+                for e in self.elfs
+            ],
+        }
+
+    def junit(self) -> ET.ElementTree:
+        """JUnit XML: one testsuite, one testcase per ELF and metric; broken budgets are
+        <failure>s, runs that faulted/stopped/exited non-zero make their testcases <error>s."""
+        root = ET.Element("testsuites", name="ebnn-sim")
+        suite = ET.SubElement(root, "testsuite", name="ebnn-sim budgets")
+        tests = failures = errors = 0
+        wall = 0.0
+        for e in self.elfs:
+            wall += e.report.wall_seconds
+            share = e.report.wall_seconds / max(1, len(e.checks))
+            for c in e.checks:
+                tests += 1
+                case = ET.SubElement(suite, "testcase", classname=e.name, name=c.metric,
+                                     time=f"{share:.3f}")
+                if e.problem is not None:
+                    errors += 1
+                    node = ET.SubElement(case, "error", type="run_failed",
+                                         message=f"{e.name}: {e.problem}")
+                    node.text = f"{e.problem}\n{c.message}\n"
+                elif not c.passed:
+                    failures += 1
+                    node = ET.SubElement(case, "failure", type="over_budget",
+                                         message=f"{e.name}: {c.message}")
+                    node.text = f"{c.message}\nbudget from {c.where}\n"
+                else:
+                    out = ET.SubElement(case, "system-out")
+                    out.text = f"{c.message}\nbudget from {c.where}\n"
+        for node in (root, suite):
+            node.set("tests", str(tests))
+            node.set("failures", str(failures))
+            node.set("errors", str(errors))
+            node.set("time", f"{wall:.3f}")
+        suite.set("skipped", "0")
+        ET.indent(root)
+        return ET.ElementTree(root)
+
+    def write_junit(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.junit().write(path, encoding="utf-8", xml_declaration=True)
+
+    def table(self) -> Any:
+        """A rich Table: ELF, metric, measured, budget, margin, result."""
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(title="ebnn-sim budgets")
+        table.add_column("ELF", overflow="fold")
+        table.add_column("metric", no_wrap=True)
+        for col in ("measured", "budget", "margin"):
+            table.add_column(col, justify="right", no_wrap=col != "budget")
+        table.add_column("result", no_wrap=True)
+        for e in self.elfs:
+            for i, c in enumerate(e.checks):
+                measured = c._fmt(c.measured)
+                if c.metric == "cycles":
+                    measured += f" ({e.report.time_ms:,.3f} ms)"
+                if e.problem is not None:
+                    result = "[bold red]ERROR[/]"
+                elif c.passed:
+                    result = "[green]pass[/]"
+                else:
+                    result = "[bold red]FAIL[/]"
+                margin = c.margin_text if c.passed else f"[red]{c.margin_text}[/]"
+                table.add_row(escape(e.name) if i == 0 else "", c.metric, measured, c.budget_text,
+                              margin, result, end_section=i == len(e.checks) - 1)
+        return table
+
+
+def _checks(report: RunReport, budget: Budget) -> list[Check]:
+    measured = {
+        "sram": report.sram_peak,
+        "flash": report.flash_used,
+        "stack": report.stack_peak,
+        "cycles": report.cycles,
+        "instructions": report.instructions,
+    }
+    checks = [Check(m, measured[m], budget.limits[m], budget.where)
+              for m in METRICS if m in budget.limits]
+    if budget.ms is not None:
+        # cycles <= ms * f / 1000  <=>  cycles <= floor(ms * f / 1000) for whole cycles
+        limit = math.floor(budget.ms * report.clock_hz / 1000 + 1e-9)
+        note = f"{budget.ms:g} ms at {report.clock_hz / 1e6:g} MHz"
+        checks.append(Check("cycles", report.cycles, limit, budget.where, note))
+        checks.sort(key=lambda c: METRICS.index(c.metric))
+    return checks
+
+
+def _display_name(path: Path, base: Path) -> str:
+    """``path`` relative to the config's directory, else to the current one, else absolute."""
+    for root in (base, Path.cwd()):
+        try:
+            return str(path.relative_to(root.resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def run_one(key: _RunKey, budgets: list[Budget], base: Path) -> ElfResult:
+    where = budgets[0].where
+    try:
+        image = load_elf(key.elf)
+    except InvalidFirmware as exc:
+        raise BudgetError(f"{where}: {exc}") from None
+    try:
+        target = resolve_target(image, key.target)
+    except ValueError as exc:
+        raise BudgetError(f"{key.elf}: {exc}") from None
+    sram, flash = _memory_sizes(image, target.sram, target.flash)
+    try:
+        stdin = io.BytesIO(console_bytes(key.inputs[0])) if key.inputs else None
+    except InputError as exc:
+        raise BudgetError(f"{where}: {exc}") from None
+    options = RunOptions(target=target.name, sram=sram, flash=flash,
+                         max_instructions=key.max_instructions, timeout=key.timeout,
+                         inputs=key.inputs, stdin=stdin)
+    try:
+        report = Simulator(image, options).run()
+    except (ImageError, ValueError) as exc:
+        raise BudgetError(f"{key.elf}: {exc}") from None
+    result = ElfResult(key.elf, _display_name(key.elf, base), report)
+    for b in budgets:
+        result.checks += _checks(report, b)
+    return result
+
+
+def run_checks(config: BudgetConfig,
+               progress: Callable[[str], None] | None = None) -> CheckResult:
+    """Run every matched ELF once and compare it with its budgets."""
+    runs = match(config)
+    results = []
+    for key, budgets in runs.items():
+        if progress is not None:
+            progress(_display_name(key.elf, config.base))
+        results.append(run_one(key, budgets, config.base))
+    return CheckResult(config, results)

@@ -1,0 +1,330 @@
+"""Compare two JSON reports: what a change did to instructions, cycles, memory and per-function
+or per-layer work. ``ebnn-sim diff BASE.json HEAD.json [--markdown]``.
+
+Reads both report shapes:
+
+- ``ebnn-sim run --json``: top-level ``instructions``, ``cycles``, ``sram`` {static, stack_peak,
+  heap_peak, peak} and ``flash`` {used};
+- ``ebnn-sim profile --json``: ``total`` {instructions, cycles}, ``memory`` {...} and the lists
+  ``functions`` and ``layers``, each entry {name, self: {instructions, cycles},
+  inclusive: {instructions, cycles}, share} (an entry may also carry its counts at the top:
+  {name, instructions, cycles}). Functions are compared by their *self* counts (they add up to
+  the total), layers by their *inclusive* counts (a layer's whole cost).
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class DiffError(Exception):
+    """A report that cannot be read or compared; ``str()`` is one line for the user."""
+
+
+def _paths(run: tuple[str, ...], *profile: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Where a metric lives: in a run report, in the run report a profile embeds under "run",
+    then in the profile's own keys."""
+    return (run, ("run", *run), *profile)
+
+
+# label, unit, candidate key paths (the first number found wins)
+SUMMARY: tuple[tuple[str, str, tuple[tuple[str, ...], ...]], ...] = (
+    ("instructions", "", _paths(("instructions",), ("total", "instructions"))),
+    ("cycles", "", _paths(("cycles",), ("total", "cycles"))),
+    ("SRAM peak", "B", _paths(("sram", "peak"), ("memory", "peak"),
+                              ("memory", "sram", "peak"), ("memory", "sram_peak"))),
+    ("static RAM", "B", _paths(("sram", "static"), ("memory", "static"),
+                               ("memory", "sram", "static"))),
+    ("stack peak", "B", _paths(("sram", "stack_peak"), ("memory", "stack", "peak"),
+                               ("memory", "stack_peak"), ("memory", "sram", "stack_peak"),
+                               ("memory", "stack"))),
+    ("heap peak", "B", _paths(("sram", "heap_peak"), ("memory", "heap", "peak"),
+                              ("memory", "heap_peak"), ("memory", "sram", "heap_peak"),
+                              ("memory", "heap"))),
+    ("flash", "B", _paths(("flash", "used"), ("memory", "flash", "used"),
+                          ("memory", "flash_used"), ("memory", "flash"))),
+)
+SECTIONS = (("functions", "self"), ("layers", "inclusive"))
+COUNTS = ("instructions", "cycles")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _lookup(data: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> float | None:
+    for path in paths:
+        node: Any = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if _is_number(node):
+            return node
+    return None
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """The parsed report; DiffError (one line) when missing, not JSON or not a report."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DiffError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DiffError(f"{path}: cannot read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise DiffError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or (
+            all(_lookup(data, paths) is None for _, _, paths in SUMMARY)
+            and not any(isinstance(data.get(s), list) for s, _ in SECTIONS)):
+        raise DiffError(f"{path}: not an ebnn-sim report (no instructions, cycles, sram, flash, "
+                        "functions or layers)")
+    return data
+
+
+@dataclass
+class Change:
+    name: str
+    unit: str
+    base: float | None  # None: absent in the base report (new)
+    head: float | None  # None: absent in the head report (gone)
+
+    @property
+    def delta(self) -> float:
+        return (self.head or 0) - (self.base or 0)
+
+    @property
+    def relative(self) -> float | None:
+        """Change as a fraction of the base; None when the base is 0 or absent."""
+        if not self.base:
+            return None
+        return self.delta / self.base
+
+    @property
+    def changed(self) -> bool:
+        return self.delta != 0 or (self.base is None) != (self.head is None)
+
+    def _fmt(self, v: float | None) -> str:
+        if v is None:
+            return "—"
+        text = f"{v:,}" if float(v).is_integer() else f"{v:,.3f}"
+        return f"{text} {self.unit}" if self.unit else text
+
+    @property
+    def base_text(self) -> str:
+        return self._fmt(self.base)
+
+    @property
+    def head_text(self) -> str:
+        return self._fmt(self.head)
+
+    @property
+    def delta_text(self) -> str:
+        if self.head is None:
+            return "gone"
+        if self.base is None:
+            return "new"
+        d = self.delta
+        if d == 0:
+            return "0"
+        text = f"{d:+,}" if float(d).is_integer() else f"{d:+,.3f}"
+        return f"{text} {self.unit}" if self.unit else text
+
+    @property
+    def relative_text(self) -> str:
+        r = self.relative
+        if self.delta == 0 and self.base is not None and self.head is not None:
+            return "0%"
+        if r is None:
+            return "—" if self.delta == 0 or self.base is None or self.head is None else "∞"
+        return f"{100 * r:+.2f}%"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "base": self.base, "head": self.head, "delta": self.delta,
+                "relative": self.relative}
+
+
+@dataclass
+class EntryChange:
+    """One function or layer: instructions and cycles."""
+
+    name: str
+    instructions: Change
+    cycles: Change
+
+    @property
+    def changed(self) -> bool:
+        return self.instructions.changed or self.cycles.changed
+
+    @property
+    def magnitude(self) -> tuple[float, float]:
+        return (abs(self.cycles.delta), abs(self.instructions.delta))
+
+
+@dataclass
+class Diff:
+    summary: list[Change]
+    sections: dict[str, list[EntryChange]]  # "functions"/"layers" -> changed entries, sorted
+    unchanged: dict[str, int]  # entries in both reports with the same counts
+
+    @property
+    def any_change(self) -> bool:
+        return any(c.changed for c in self.summary) or any(self.sections.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": [c.to_dict() for c in self.summary],
+            **{name: [{"name": e.name, "instructions": e.instructions.to_dict(),
+                       "cycles": e.cycles.to_dict()} for e in entries]
+               for name, entries in self.sections.items()},
+        }
+
+
+def _entries(data: dict[str, Any], section: str, which: str) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    items = data.get(section)
+    if not isinstance(items, list):
+        return out
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        counts = item.get(which)
+        if not isinstance(counts, dict):
+            counts = item  # an entry with its counts at the top ({"name", "cycles", ...})
+            if not any(_is_number(item.get(k)) for k in COUNTS):
+                continue
+        entry = out.setdefault(item["name"], {k: 0 for k in COUNTS})
+        for k in COUNTS:  # duplicate names (static functions in two files) add up
+            if _is_number(counts.get(k)):
+                entry[k] += counts[k]
+    return out
+
+
+def diff(base: dict[str, Any], head: dict[str, Any]) -> Diff:
+    """What changed from ``base`` to ``head``. Summary metrics present in either report, sorted
+    by the size of their relative change; functions and layers that changed, sorted by the size
+    of their cycle change (then instructions)."""
+    summary = []
+    for label, unit, paths in SUMMARY:
+        b, h = _lookup(base, paths), _lookup(head, paths)
+        if b is not None or h is not None:
+            summary.append(Change(label, unit, b, h))
+    if not summary and not any(isinstance(base.get(s), list) and isinstance(head.get(s), list)
+                               for s, _ in SECTIONS):
+        raise DiffError("the two reports have no metric in common")
+
+    def order(c: Change) -> tuple[int, float, float]:
+        if not c.changed:
+            return (1, 0.0, 0.0)
+        r = c.relative
+        return (0, -(abs(r) if r is not None else math.inf), -abs(c.delta))
+
+    summary.sort(key=order)
+    sections: dict[str, list[EntryChange]] = {}
+    unchanged: dict[str, int] = {}
+    for section, which in SECTIONS:
+        lists = base.get(section), head.get(section)
+        if not all(isinstance(x, list) for x in lists) or not any(lists):
+            continue  # compared only when both reports list them (and one is not empty)
+        b, h = _entries(base, section, which), _entries(head, section, which)
+        entries = []
+        for name in dict.fromkeys([*b, *h]):
+            be, he = b.get(name), h.get(name)
+            entries.append(EntryChange(
+                name,
+                Change("instructions", "", be and be["instructions"], he and he["instructions"]),
+                Change("cycles", "", be and be["cycles"], he and he["cycles"]),
+            ))
+        changed = [e for e in entries if e.changed]
+        changed.sort(key=lambda e: tuple(-m for m in e.magnitude))
+        sections[section] = changed
+        unchanged[section] = len(entries) - len(changed)
+    return Diff(summary, sections, unchanged)
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def _section_title(section: str) -> str:
+    which = dict(SECTIONS)[section]
+    return f"{section} ({which} counts)"
+
+
+def markdown(d: Diff, base_name: str = "base", head_name: str = "head",
+             limit: int | None = 20) -> str:
+    """GitHub-flavoured Markdown for a pull-request comment."""
+    lines = [f"### ebnn-sim: `{base_name}` → `{head_name}`", ""]
+    lines += ["| metric | base | head | change | % |", "|---|---:|---:|---:|---:|"]
+    for c in d.summary:
+        lines.append(f"| {c.name} | {c.base_text} | {c.head_text} | "
+                     f"{_md_delta(c)} | {c.relative_text} |")
+    for section, entries in d.sections.items():
+        lines += ["", f"#### {_section_title(section)}", ""]
+        if not entries:
+            lines.append(f"No change ({d.unchanged[section]} unchanged).")
+            continue
+        lines += ["| name | instructions | change | cycles | change | % |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        shown = entries if limit is None else entries[:limit]
+        for e in shown:
+            ins, cyc = e.instructions, e.cycles
+            lines.append(f"| `{_md_escape(e.name)}` | {ins.head_text} | {_md_delta(ins)} | "
+                         f"{cyc.head_text} | {_md_delta(cyc)} | {cyc.relative_text} |")
+        rest = len(entries) - len(shown)
+        tail = f"{rest} more changed, " if rest else ""
+        lines += ["", f"{tail}{d.unchanged[section]} unchanged."]
+    if not d.any_change:
+        lines += ["", "No change."]
+    return "\n".join(lines) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("`", "'")
+
+
+def _md_delta(c: Change) -> str:
+    text = c.delta_text
+    if c.base is not None and c.head is not None and c.delta > 0:
+        return f"**{text}**"  # growth stands out in a review
+    return text
+
+
+def render(d: Diff, base_name: str = "base", head_name: str = "head",
+           limit: int | None = 20) -> list[Any]:
+    """rich renderables for a terminal."""
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    def styled(c: Change, text: str) -> Text:
+        style = "red" if c.delta > 0 else "green" if c.delta < 0 else "dim"
+        return Text(text, style=style)
+
+    out: list[Any] = []
+    table = Table(title=escape(f"{base_name} → {head_name}"))
+    table.add_column("metric", no_wrap=True)
+    for col in ("base", "head", "change", "%"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for c in d.summary:
+        table.add_row(c.name, c.base_text, c.head_text, styled(c, c.delta_text),
+                      styled(c, c.relative_text))
+    out.append(table)
+    for section, entries in d.sections.items():
+        if not entries:
+            out.append(Text(f"{section}: no change ({d.unchanged[section]} unchanged)"))
+            continue
+        t = Table(title=_section_title(section))
+        t.add_column("name", overflow="fold")
+        for col in ("instructions", "change", "cycles", "change", "%"):
+            t.add_column(col, justify="right", no_wrap=True)
+        shown = entries if limit is None else entries[:limit]
+        for e in shown:
+            ins, cyc = e.instructions, e.cycles
+            t.add_row(Text(e.name), ins.head_text, styled(ins, ins.delta_text), cyc.head_text,
+                      styled(cyc, cyc.delta_text), styled(cyc, cyc.relative_text))
+        out.append(t)
+        rest = len(entries) - len(shown)
+        tail = f"{rest} more changed (--limit 0 shows all), " if rest else ""
+        out.append(Text(f"{tail}{d.unchanged[section]} unchanged", style="dim"))
+    return out

@@ -1,0 +1,732 @@
+"""Where a run spends its instructions and cycles: per function, per eBNN layer, per instruction.
+
+A :class:`Profiler` adds a Python block hook to a :class:`~sim.runner.Simulator`'s engine, next to
+the native counting hook (which Unicorn calls first, so the simulator's running totals already
+include the block when the Python hook sees it). Per executed block it
+
+- takes the block's instructions and cycles as the change in the simulator's own totals since
+  the previous block (``counter.state.insns`` / ``.cycles``, the counters ``ebnn verify`` reads
+  too), so the per-function numbers add up to the run report's totals exactly, refills
+  included;
+- keeps a shadow call stack as a calling-context tree: a block at a function's first
+  instruction whose LR holds the end of the previous block (the return address a BL/BLX just
+  wrote) is a call; a block at the return address of a frame on the stack, with SP back at its
+  value at the call, is a return to that frame's caller; any other jump to a function's entry
+  is a tail call (replaces the top frame); a jump into the middle of a function already on the
+  stack unwinds to it;
+- counts executions per block (instruction counts per address follow from them) and notes
+  which function's block first lowered the simulator's stack low-water mark.
+
+After the run, the last block is corrected exactly as the run report corrects it (instructions
+after a fault, an exit or a stop were counted with the block but never executed).
+
+Profiling runs Python for every block, so it is tens of times slower than ``ebnn-sim run``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import os
+import re
+import struct
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from elftools.common.exceptions import DWARFError, ELFError
+from elftools.elf.elffile import ELFFile
+from unicorn import UC_HOOK_BLOCK
+from unicorn import arm_const as R
+
+from sim.elf import FirmwareImage
+from sim.report import RunReport
+from sim.runner import Simulator
+from sim.timing import instruction_cycles, make_disassembler
+from toolchain.linker import FLASH_BASE, SRAM_BASE
+
+UNKNOWN = "<unknown>"  # code outside every function symbol
+_LAYER = re.compile(r"ebnn_layer(\d+)$")
+OUTPUT_LAYER = "ebnn_output_layer"
+
+
+# --- source lines from DWARF --------------------------------------------------------------------
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+class SourceMap:
+    """Address -> (file, line) from the ELF's DWARF line programs (empty without ``-g``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._starts: list[int] = []
+        self._rows: list[tuple[int, int, str, int]] = []  # (start, end, file, line)
+        self._lines: dict[str, list[str] | None] = {}
+        self.functions: dict[int, tuple[str, int]] = {}  # entry -> where it is defined
+        try:
+            with open(path, "rb") as fh:
+                elf = ELFFile(fh)
+                if elf.has_dwarf_info():
+                    self._read(elf)
+        except (OSError, ELFError, DWARFError, ValueError, KeyError, IndexError, AssertionError):
+            self._rows = []  # unreadable debug info: no source lines, never an error
+        self._rows.sort()
+        self._starts = [r[0] for r in self._rows]
+
+    def _read(self, elf: ELFFile) -> None:
+        dwarf = elf.get_dwarf_info()
+        for cu in dwarf.iter_CUs():
+            prog = dwarf.line_program_for_CU(cu)
+            if prog is None:
+                continue
+            top = cu.get_top_DIE()
+            comp = top.attributes.get("DW_AT_comp_dir")
+            comp_dir = _text(comp.value) if comp is not None else ""
+            hdr = prog.header
+            v5 = hdr["version"] >= 5
+            dirs = [_text(d.get("DW_LNCT_path", d) if hasattr(d, "get") else d)
+                    for d in hdr["include_directory"]]
+            files = list(hdr["file_entry"])
+
+            def file_name(index: int, v5: bool = v5, dirs: list[str] = dirs,
+                          files: list = files, comp_dir: str = comp_dir) -> str:
+                i = index if v5 else index - 1
+                if not 0 <= i < len(files):
+                    return "?"
+                entry = files[i]
+                name = _text(entry["name"])
+                d = entry["dir_index"]
+                if v5:
+                    base = dirs[d] if 0 <= d < len(dirs) else comp_dir
+                else:
+                    base = comp_dir if d == 0 else (dirs[d - 1] if d - 1 < len(dirs) else "")
+                full = os.path.join(base, name)
+                if not os.path.isabs(full):
+                    full = os.path.join(comp_dir, full)
+                return os.path.normpath(full)
+
+            for die in cu.iter_DIEs():
+                if die.tag != "DW_TAG_subprogram":
+                    continue
+                attrs = die.attributes
+                low, decl = attrs.get("DW_AT_low_pc"), attrs.get("DW_AT_decl_file")
+                line = attrs.get("DW_AT_decl_line")
+                if low is not None and decl is not None and line is not None and low.value:
+                    self.functions[low.value & ~1] = (file_name(decl.value), line.value)
+
+            seq: list[tuple[int, int, int]] = []
+            for entry in prog.get_entries():
+                st = entry.state
+                if st is None:
+                    continue
+                seq.append((st.address, st.file, st.line))
+                if st.end_sequence:
+                    # Sequences at address 0 belong to functions the linker discarded
+                    # (--gc-sections); the vector table, not code, lives at 0.
+                    if seq and seq[0][0] != 0:
+                        for (a, f, line), (b, _, _) in itertools.pairwise(seq):
+                            if b > a and line > 0:
+                                self._rows.append((a, b, file_name(f), line))
+                    seq = []
+
+    def lookup(self, address: int) -> tuple[str, int] | None:
+        i = bisect.bisect_right(self._starts, address) - 1
+        if i >= 0:
+            start, end, name, line = self._rows[i]
+            if start <= address < end:
+                return name, line
+        return None
+
+    def line_text(self, file: str, line: int) -> str | None:
+        """The source line itself, when the file is readable here."""
+        if file not in self._lines:
+            try:
+                self._lines[file] = Path(file).read_text(errors="replace").splitlines()
+            except OSError:
+                self._lines[file] = None
+        lines = self._lines[file]
+        if lines is None or not 0 < line <= len(lines):
+            return None
+        return lines[line - 1].strip()
+
+
+# --- the calling-context tree ---------------------------------------------------------------
+class _Node:
+    """One distinct call stack (root .. this function). ``ret``/``sp`` describe the activation
+    currently on the shadow stack: a path is on the stack at most once at a time."""
+
+    __slots__ = ("calls", "children", "cycles", "func", "insns", "parent", "ret", "sp",
+                 "sub_cycles", "sub_insns", "tail")
+
+    def __init__(self, func: str | None, parent: _Node | None) -> None:
+        self.func = func
+        self.parent = parent
+        self.children: dict[str, _Node] = {}
+        self.insns = self.cycles = self.calls = 0
+        self.sub_insns = self.sub_cycles = 0
+        self.ret: int | None = None
+        self.sp = 0
+        self.tail = False  # entered by a tail call: returns straight to its caller's caller
+
+    def child(self, func: str) -> _Node:
+        node = self.children.get(func)
+        if node is None:
+            node = self.children[func] = _Node(func, self)
+        return node
+
+    def path(self) -> list[str]:
+        out: list[str] = []
+        node: _Node | None = self
+        while node is not None and node.func is not None:
+            out.append(node.func)
+            node = node.parent
+        return out[::-1]
+
+
+# --- results ----------------------------------------------------------------------------------
+@dataclass
+class Counts:
+    instructions: int = 0
+    cycles: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"instructions": self.instructions, "cycles": self.cycles}
+
+
+@dataclass
+class FunctionProfile:
+    name: str
+    address: int | None
+    self: Counts
+    inclusive: Counts
+    calls: int
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class LayerProfile:
+    name: str
+    index: int | None  # N of ebnn_layerN; None for the output layer
+    inclusive: Counts
+    calls: int
+
+
+@dataclass
+class HotInstruction:
+    address: int
+    count: int
+    cost: int  # base cycles per execution (no refills)
+    instruction: str | None
+    function: str | None  # name+0xoff
+    file: str | None
+    line: int | None
+    text: str | None  # the source line
+
+    @property
+    def source(self) -> str | None:
+        return None if self.file is None else f"{self.file}:{self.line}"
+
+
+@dataclass
+class StackSample:
+    """One distinct call stack (root first) and what ran with it on top."""
+
+    stack: list[str]
+    self: Counts
+
+
+@dataclass
+class Profile:
+    report: RunReport
+    total: Counts
+    functions: list[FunctionProfile]  # sorted by inclusive cycles, highest first
+    layers: list[LayerProfile]
+    hot: list[HotInstruction]
+    stacks: list[StackSample]
+    memory: dict[str, Any]
+    blocks: int = 0
+    distinct_blocks: int = 0
+    top: int = 20
+    sources: SourceMap | None = field(default=None, repr=False)
+    counts: dict[int, int] = field(default_factory=dict, repr=False)  # address -> executions
+
+    def function(self, name: str) -> FunctionProfile | None:
+        for f in self.functions:
+            if f.name == name:
+                return f
+        return None
+
+    def share(self, cycles: int) -> float:
+        return cycles / self.total.cycles if self.total.cycles else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.report
+        return {
+            "elf": r.elf,
+            "target": r.target,
+            "core": r.core,
+            "clock_hz": r.clock_hz,
+            "status": r.status,
+            "exit_code": r.exit_code,
+            "total": {**self.total.to_dict(), "time_ms": r.time_ms},
+            "functions": [
+                {
+                    "name": f.name,
+                    "address": f.address,
+                    "file": f.file,
+                    "line": f.line,
+                    "calls": f.calls,
+                    "self": f.self.to_dict(),
+                    "inclusive": f.inclusive.to_dict(),
+                    "share": self.share(f.inclusive.cycles),
+                    "self_share": self.share(f.self.cycles),
+                }
+                for f in self.functions
+            ],
+            "layers": [
+                {
+                    "name": layer.name,
+                    "index": layer.index,
+                    "instructions": layer.inclusive.instructions,
+                    "cycles": layer.inclusive.cycles,
+                    "calls": layer.calls,
+                    "share": self.share(layer.inclusive.cycles),
+                }
+                for layer in self.layers
+            ],
+            "hot": [
+                {
+                    "address": h.address,
+                    "count": h.count,
+                    "cycles": h.count * h.cost,
+                    "instruction": h.instruction,
+                    "function": h.function,
+                    "source": h.source,
+                    "file": h.file,
+                    "line": h.line,
+                    "text": h.text,
+                }
+                for h in self.hot
+            ],
+            "memory": self.memory,
+            "blocks": {"executed": self.blocks, "distinct": self.distinct_blocks},
+            "run": r.to_dict(),
+        }
+
+
+# --- the profiler -------------------------------------------------------------------------------
+def _insn_len(hw: int) -> int:
+    return 4 if (hw >> 11) >= 0x1D else 2
+
+
+class Profiler:
+    """Attach to ``sim`` (before running it) and profile its runs: ``Profiler(sim).run()``."""
+
+    def __init__(self, sim: Simulator, top: int = 20) -> None:
+        self.sim = sim
+        self.image: FirmwareImage = sim.image
+        self.top = top
+        self._state = sim.counter.state
+        self._funcs: dict[int, tuple[str, bool]] = {}  # block address -> (function, is entry)
+        self._reset()
+        sim.uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+
+    def _reset(self) -> None:
+        self.root = _Node(None, None)
+        self._node = self.root
+        self._next: int | None = None  # end of the previous block: where fall-through goes
+        self._rets: Counter[int] = Counter()  # return addresses of the frames on the stack
+        self._blocks: Counter[tuple[int, int]] = Counter()
+        self._last: tuple[int, int] | None = None
+        self._insns = self._cycles = 0
+        self._min_sp = 0xFFFFFFFF
+        self._min_node: _Node | None = None
+
+    # --- per block ---------------------------------------------------------------------------
+    def _function(self, addr: int) -> tuple[str, bool]:
+        hit = self.image.function_at(addr)
+        info = (UNKNOWN, False) if hit is None else (hit[0], hit[1] == 0)
+        self._funcs[addr] = info
+        return info
+
+    def _on_block(self, uc: Any, addr: int, size: int, user: object) -> None:
+        st = self._state
+        if st.stop_reason:
+            return  # the native hook stopped the run before this block: it never ran
+        insns, cycles = st.insns, st.cycles
+        if self._last is None and insns == 0:
+            # The deltas below are this block's only if the native hook (registered first)
+            # has already counted it; Unicorn calls block hooks in registration order.
+            raise RuntimeError("sim.profile: the simulator's native block hook did not run "
+                               "before the profiler's; attach the Profiler after the "
+                               "Simulator is constructed")
+        d_insns, d_cycles = insns - self._insns, cycles - self._cycles
+        self._insns, self._cycles = insns, cycles
+        key = (addr, size)
+        self._blocks[key] += 1
+        self._last = key
+        func, entry = self._funcs.get(addr) or self._function(addr)
+        node = self._node
+        if (addr != self._next or func != node.func) and (
+                entry or func != node.func or addr in self._rets):
+            # not just a jump inside the running function
+            node = self._node = self._transfer(uc, addr, func, entry, node)
+        self._next = addr + size
+        node.insns += d_insns
+        node.cycles += d_cycles
+        low = st.min_sp
+        if low < self._min_sp:
+            self._min_sp = low
+            self._min_node = node
+
+    def _transfer(self, uc: Any, addr: int, func: str, entry: bool, node: _Node) -> _Node:
+        """The frame a non-sequential block (or one in another function) runs in."""
+        root = self.root
+        if addr in self._rets:
+            sp = uc.reg_read(R.UC_ARM_REG_SP)
+            frame = node
+            while frame is not root:
+                if frame.ret == addr and frame.sp == sp:
+                    while frame.tail:  # a tail-called function returns for its caller too
+                        frame = frame.parent  # type: ignore[assignment]
+                    return self._pop_to(node, frame.parent)  # type: ignore[arg-type]
+                frame = frame.parent  # type: ignore[assignment]
+        if entry:
+            lr = uc.reg_read(R.UC_ARM_REG_LR) & ~1
+            if node is root or (lr == self._next and addr != self._next):
+                # a call: BL/BLX wrote the address that follows the block ending in it
+                return self._push(node, func, lr if node is not root else None,
+                                  uc.reg_read(R.UC_ARM_REG_SP), tail=False)
+            # A jump to a function's entry without a link: a tail call, shown (as in the
+            # source) as a call from the function that made it. A function already in the
+            # current chain of tail calls is a loop back to it, not a new frame.
+            frame = node
+            while True:
+                if frame.func == func:
+                    return self._pop_to(node, frame)
+                if not frame.tail:
+                    break
+                frame = frame.parent  # type: ignore[assignment]
+            return self._push(node, func, node.ret, node.sp, tail=True)
+        if func == node.func:
+            return node
+        frame = node.parent
+        while frame is not None and frame is not root:
+            if frame.func == func:
+                return self._pop_to(node, frame)  # unwound into a function on the stack
+            frame = frame.parent
+        # a jump into the middle of a function not on the stack: it replaces the top frame
+        parent = node.parent or root
+        new = parent.child(func)
+        new.ret, new.sp, new.tail = node.ret, node.sp, node.tail
+        return new
+
+    def _push(self, node: _Node, func: str, ret: int | None, sp: int, tail: bool) -> _Node:
+        new = node.child(func)
+        new.ret, new.sp, new.tail = ret, sp, tail
+        if ret is not None:
+            self._rets[ret] += 1
+        new.calls += 1
+        return new
+
+    def _pop_to(self, node: _Node, target: _Node) -> _Node:
+        rets = self._rets
+        while node is not target and node is not None:
+            if node.ret is not None:
+                rets[node.ret] -= 1
+                if rets[node.ret] <= 0:
+                    del rets[node.ret]
+            node = node.parent  # type: ignore[assignment]
+        return target
+
+    # --- running -------------------------------------------------------------------------------
+    def run(self, stdin: BinaryIO | None = None) -> Profile:
+        self._reset()
+        report = self.sim.run(stdin=stdin)
+        return self._finish(report)
+
+    def _finish(self, report: RunReport) -> Profile:
+        # The report takes back what the last block counted but never executed (the rest of a
+        # block cut short by a fault or an exit, or a block stopped before it ran): so do we.
+        counted_i = sum(n.insns for n in self._nodes())
+        counted_c = sum(n.cycles for n in self._nodes())
+        fix_i, fix_c = report.instructions - counted_i, report.cycles - counted_c
+        if fix_i or fix_c:
+            self._node.insns += fix_i
+            self._node.cycles += fix_c
+        insn_counts = self._instruction_counts(-fix_i if fix_i < 0 else 0)
+
+        nodes = self._nodes()
+        for n in reversed(nodes):  # children come after their parents in the pre-order
+            n.sub_insns += n.insns
+            n.sub_cycles += n.cycles
+            if n.parent is not None:
+                n.parent.sub_insns += n.sub_insns
+                n.parent.sub_cycles += n.sub_cycles
+        self_c: dict[str, Counts] = {}
+        incl: dict[str, Counts] = {}
+        calls: Counter[str] = Counter()
+        for n in nodes[1:]:
+            c = self_c.setdefault(n.func, Counts())  # type: ignore[arg-type]
+            c.instructions += n.insns
+            c.cycles += n.cycles
+            calls[n.func] += n.calls  # type: ignore[index]
+        self._inclusive(incl)
+
+        sources = SourceMap(self.image.path)
+        starts = {name: start for start, _, name in self.image.functions}
+        functions = []
+        for name, own in self_c.items():
+            addr = starts.get(name)
+            loc = None
+            if addr is not None:
+                loc = sources.functions.get(addr) or sources.lookup(addr)
+            functions.append(FunctionProfile(
+                name=name, address=addr, self=own, inclusive=incl.get(name, Counts()),
+                calls=calls[name], file=loc[0] if loc else None, line=loc[1] if loc else None))
+        functions.sort(key=lambda f: (-f.inclusive.cycles, -f.self.cycles, f.name))
+
+        layers = []
+        for f in functions:
+            m = _LAYER.match(f.name)
+            if m or f.name == OUTPUT_LAYER:
+                layers.append(LayerProfile(f.name, int(m.group(1)) if m else None,
+                                           f.inclusive, f.calls))
+        layers.sort(key=lambda layer: (layer.index is None, layer.index or 0))
+
+        stacks = [StackSample(n.path(), Counts(n.insns, n.cycles))
+                  for n in nodes[1:] if n.insns or n.cycles]
+        return Profile(
+            report=report,
+            total=Counts(report.instructions, report.cycles),
+            functions=functions,
+            layers=layers,
+            hot=self._hot(insn_counts, sources),
+            stacks=stacks,
+            memory=self._memory(report),
+            blocks=sum(self._blocks.values()),
+            distinct_blocks=len(self._blocks),
+            top=self.top,
+            sources=sources,
+            counts=dict(insn_counts),
+        )
+
+    def _nodes(self) -> list[_Node]:
+        """Every node of the tree, parents before children."""
+        out, todo = [], [self.root]
+        while todo:
+            n = todo.pop()
+            out.append(n)
+            todo.extend(n.children.values())
+        return out
+
+    def _inclusive(self, incl: dict[str, Counts]) -> None:
+        """A function's inclusive count: every stack it is on, counted once however many times
+        it is on that stack (recursion is not double counted)."""
+        on_path: Counter[str | None] = Counter()
+        todo: list[tuple[_Node, bool]] = [(self.root, False)]
+        while todo:
+            n, leaving = todo.pop()
+            if leaving:
+                on_path[n.func] -= 1
+                continue
+            if n.func is not None:
+                if not on_path[n.func]:
+                    c = incl.setdefault(n.func, Counts())
+                    c.instructions += n.sub_insns
+                    c.cycles += n.sub_cycles
+                on_path[n.func] += 1
+                todo.append((n, True))
+            todo.extend((ch, False) for ch in n.children.values())
+
+    def _read(self, addr: int, size: int) -> bytes | None:
+        sim = self.sim
+        if addr >= FLASH_BASE and addr + size <= FLASH_BASE + sim.flash_size:
+            return sim.flash[addr - FLASH_BASE : addr - FLASH_BASE + size].tobytes()
+        if addr >= SRAM_BASE and addr + size <= SRAM_BASE + sim.sram_size:
+            return sim.sram[addr - SRAM_BASE : addr - SRAM_BASE + size].tobytes()
+        return None
+
+    def _block_insns(self, addr: int, size: int) -> list[int]:
+        """Start addresses of the instructions of a block (Thumb-2 lengths, as the simulator
+        counts them)."""
+        data = self._read(addr, size + 2)
+        if data is None:
+            return [addr + i for i in range(0, size, 2)]
+        out, off = [], 0
+        while off < size and off + 1 < len(data):
+            out.append(addr + off)
+            off += _insn_len(data[off] | data[off + 1] << 8)
+        return out
+
+    def _instruction_counts(self, unexecuted: int) -> Counter[int]:
+        counts: Counter[int] = Counter()
+        for (addr, size), n in self._blocks.items():
+            for a in self._block_insns(addr, size):
+                counts[a] += n
+        if unexecuted and self._last is not None:
+            for a in self._block_insns(*self._last)[-unexecuted:]:
+                counts[a] -= 1
+                if counts[a] <= 0:
+                    del counts[a]
+        return counts
+
+    def _hot(self, counts: Counter[int], sources: SourceMap) -> list[HotInstruction]:
+        md = make_disassembler()
+        timing = self.sim.timing
+        hot = []
+        for addr, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: self.top]:
+            text, cost = None, 1
+            data = self._read(addr, 4) or self._read(addr, 2)
+            if data is not None:
+                for insn in md.disasm(data, addr, 1):
+                    text = f"{insn.mnemonic} {insn.op_str}".strip()
+                    if addr < SRAM_BASE:
+                        cost = min(max(instruction_cycles(insn, timing), 1), 255)
+            loc = sources.lookup(addr)
+            hot.append(HotInstruction(
+                address=addr, count=n, cost=cost, instruction=text,
+                function=self.sim.describe_address(addr),
+                file=loc[0] if loc else None, line=loc[1] if loc else None,
+                text=sources.line_text(*loc) if loc else None))
+        return hot
+
+    def _memory(self, report: RunReport) -> dict[str, Any]:
+        image = self.image
+        sp0 = struct.unpack("<I", self.sim.flash[:4].tobytes())[0]
+        lowest = sp0 - report.stack_peak if report.stack_peak else None
+        node = self._min_node if report.stack_peak else None
+        heap_start = image.symbols.get("__heap_start")
+        return {
+            "sram_base": SRAM_BASE,
+            "sram_size": report.sram_size,
+            "sections": [
+                {"name": s.name, "address": s.address, "size": s.size, "kind": s.kind}
+                for s in image.sections
+            ],
+            "static": report.static,
+            "stack": {
+                "top": sp0,
+                "peak": report.stack_peak,
+                "lowest": lowest,
+                "function": node.func if node is not None else None,
+                "call_stack": node.path() if node is not None else [],
+            },
+            "heap": {
+                "start": heap_start,
+                "peak": report.heap_peak,
+                "tracked": report.heap_tracked,
+            },
+            "peak": report.sram_peak,
+            "free": report.sram_size - report.sram_peak,
+            "flash": {"size": report.flash_size, "used": report.flash_used},
+        }
+
+
+def profile(sim: Simulator, stdin: BinaryIO | None = None, top: int = 20) -> Profile:
+    """Run ``sim`` once under the profiler."""
+    return Profiler(sim, top=top).run(stdin)
+
+
+# --- terminal ---------------------------------------------------------------------------------
+def print_profile(prof: Profile, console: Any, top: int | None = None) -> None:
+    """Rich tables: totals, functions by inclusive cycles, layers, hottest instructions,
+    memory."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from toolchain.sizes import format_size
+
+    top = prof.top if top is None else top
+    r = prof.report
+    total = prof.total
+    style = {"ok": "green", "over_budget": "yellow"}.get(r.status, "red")
+    exit_text = "—" if r.exit_code is None else str(r.exit_code)
+    console.print(f"[bold {style}]{r.status}[/]  firmware exit code {exit_text}  "
+                  f"[dim]({r.target}: {r.core} @ {r.clock_hz / 1e6:g} MHz)[/]")
+    if r.fault is not None:
+        console.print(f"[bold red]{r.fault.kind}:[/] {escape(r.fault.message)}", soft_wrap=True)
+    console.print(f"[bold]{total.instructions:,}[/] instructions (exact), "
+                  f"[bold]{total.cycles:,}[/] cycles (estimate), {r.time_ms:,.3f} ms")
+
+    def pct(n: int) -> str:
+        return f"{100 * prof.share(n):.1f}%"
+
+    style: dict[str, Any] = {"title_justify": "left", "box": box.SIMPLE_HEAD,
+                             "show_edge": False, "pad_edge": False}
+    funcs = prof.functions[:top]
+    console.print()
+    table = Table(title=f"functions (top {len(funcs)} of {len(prof.functions)}, "
+                        "by inclusive cycles)", **style)
+    table.add_column("function", overflow="fold")
+    for col in ("incl cycles", "%", "self cycles", "%", "incl insns", "calls"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for f in funcs:
+        table.add_row(escape(f.name), f"{f.inclusive.cycles:,}", pct(f.inclusive.cycles),
+                      f"{f.self.cycles:,}", pct(f.self.cycles), f"{f.inclusive.instructions:,}",
+                      f"{f.calls:,}")
+    console.print(table)
+
+    if prof.layers:
+        console.print()
+        table = Table(title="layers (inclusive)", **style)
+        table.add_column("layer")
+        for col in ("cycles", "%", "instructions", "calls"):
+            table.add_column(col, justify="right", no_wrap=True)
+        for layer in prof.layers:
+            c = layer.inclusive
+            table.add_row(escape(layer.name), f"{c.cycles:,}", pct(c.cycles),
+                          f"{c.instructions:,}", f"{layer.calls:,}")
+        console.print(table)
+
+    console.print()
+    table = Table(title=f"hottest instructions (top {len(prof.hot)})", **style)
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("address", no_wrap=True)
+    table.add_column("function", overflow="fold")
+    table.add_column("instruction", overflow="fold")
+    table.add_column("source", overflow="fold")
+    for h in prof.hot:
+        src = ""
+        if h.file is not None:
+            src = f"{Path(h.file).name}:{h.line}"
+            if h.text:
+                src += f"\n[dim]{escape(h.text)}[/]"
+        table.add_row(f"{h.count:,}", f"{h.address:08x}", escape(h.function or "?"),
+                      escape(h.instruction or "?"), src)
+    console.print(table)
+
+    mem = prof.memory
+    console.print()
+    table = Table(title="memory", **style)
+    table.add_column("what")
+    table.add_column("address", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("note", overflow="fold")
+    for s in mem["sections"]:
+        table.add_row(escape(s["name"]), f"{s['address']:08x}", f"{s['size']:,} B", s["kind"])
+    stack = mem["stack"]
+    where = ""
+    if stack["function"]:
+        where = f"peak set in {escape(stack['function'])}"
+    table.add_row("stack peak", f"{stack['lowest']:08x}" if stack["lowest"] else "",
+                  f"{stack['peak']:,} B", where)
+    heap = mem["heap"]
+    table.add_row("heap peak", f"{heap['start']:08x}" if heap["start"] else "",
+                  f"{heap['peak']:,} B", "" if heap["tracked"] else "not tracked")
+    budget = mem["sram_size"]
+    table.add_row("[bold]SRAM peak[/]", "", f"{mem['peak']:,} B",
+                  f"static + stack + heap: {pct_of(mem['peak'], budget)} of "
+                  f"{format_size(budget)}, {mem['free']:,} B free")
+    flash = mem["flash"]
+    table.add_row("flash", "", f"{flash['used']:,} B", f"of {format_size(flash['size'])}")
+    console.print(table)
+
+
+def pct_of(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "—"

@@ -1,0 +1,268 @@
+"""A profile as one self-contained HTML page: inline CSS and inline SVG, nothing fetched.
+
+The page has no scripts, fonts, images, style sheets or links of any kind, so it opens the same
+offline, from a CI artifact or in a mail attachment. Any text taken from the firmware (symbol
+names, source lines) is escaped, and "://" / "url(" in it are written as character references
+so that nothing in the page even looks like an address.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from sim.profile import Profile
+from toolchain.sizes import format_size
+
+_URLISH = re.compile(r"url\(", re.IGNORECASE)
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222;
+       padding: 0 1em; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; }
+h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+.sub { color: #666; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+th, td { padding: 0.25em 0.7em; text-align: left; vertical-align: top; }
+th { border-bottom: 2px solid #ccc; }
+tr:nth-child(even) td { background: #f6f6f6; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+code, .mono { font-family: ui-monospace, monospace; font-size: 0.95em; }
+.src { color: #555; }
+svg { display: block; margin: 0.6em 0; }
+svg text { font-family: ui-monospace, monospace; font-size: 12px; fill: #222; }
+.swatch { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: middle;
+          margin-right: 0.4em; border: 1px solid #999; }
+.status-ok { color: #1a7f37; } .status-bad { color: #b42318; }
+"""
+
+COLORS = {
+    "data": "#4c78a8", "bss": "#72b7b2", "tls": "#9d755d", "heap": "#f58518",
+    "stack": "#e45756", "free": "#eeeeee", "inclusive": "#a6c8e8", "self": "#2f6fb0",
+    "layer": "#54a24b",
+}
+
+
+def esc(value: Any) -> str:
+    """HTML-escape ``value``; also defuse anything that reads like an address or a CSS url."""
+    text = html.escape(str(value), quote=True)
+    text = text.replace("://", ":&#47;&#47;")
+    return _URLISH.sub("url&#40;", text)
+
+
+def _num(n: int | float) -> str:
+    return f"{n:,}" if isinstance(n, int) else f"{n:,.1f}"
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "—"
+
+
+def bar_chart(rows: list[tuple[str, int, int | None]], total: int, unit: str = "cycles",
+              colors: tuple[str, str] = (COLORS["inclusive"], COLORS["self"])) -> str:
+    """Horizontal bars, one per row (label, value, inner value or None), scaled to the largest
+    value; the inner value is drawn over the bar (self inside inclusive)."""
+    if not rows:
+        return "<p>nothing to show</p>"
+    label_w, bar_w, row_h, text_w = 230, 520, 22, 230
+    width = label_w + bar_w + text_w
+    top = max(max(v for _, v, _ in rows), 1)
+    parts = [f'<svg width="{width}" height="{row_h * len(rows) + 6}" role="img">']
+    for i, (label, value, inner) in enumerate(rows):
+        y = 3 + i * row_h
+        w = bar_w * value / top
+        shown = label if len(label) <= 30 else label[:29] + "…"
+        parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{esc(shown)}'
+                     f"<title>{esc(label)}</title></text>")
+        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{max(w, 1):.1f}" '
+                     f'height="{row_h - 6}" fill="{colors[0]}"/>')
+        if inner is not None:
+            wi = bar_w * inner / top
+            parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{max(wi, 0):.1f}" '
+                         f'height="{row_h - 6}" fill="{colors[1]}"/>')
+        note = f"{_num(value)} {unit} ({_pct(value, total)})"
+        if inner is not None:
+            note = f"{_num(value)} ({_num(inner)} self) {_pct(value, total)}"
+        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}">{esc(note)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sram_regions(memory: dict[str, Any]) -> list[dict[str, Any]]:
+    """SRAM from its first to its last byte as (kind, name, start, size) regions, gaps free."""
+    base, size = memory["sram_base"], memory["sram_size"]
+    end = base + size
+    used: list[dict[str, Any]] = []
+    for s in memory["sections"]:
+        if s["kind"] in ("data", "bss") and s["size"] and base <= s["address"] < end:
+            kind = "tls" if "tdata" in s["name"] or "tbss" in s["name"] else s["kind"]
+            used.append({"kind": kind, "name": s["name"], "start": s["address"],
+                         "size": min(s["size"], end - s["address"])})
+    heap = memory["heap"]
+    if heap["peak"] and heap["start"] is not None:
+        used.append({"kind": "heap", "name": "heap (peak)", "start": heap["start"],
+                     "size": heap["peak"]})
+    stack = memory["stack"]
+    if stack["peak"] and stack["lowest"] is not None:
+        used.append({"kind": "stack", "name": "stack (peak)", "start": stack["lowest"],
+                     "size": stack["peak"]})
+    clipped = []
+    for r in used:  # a run that failed early may report regions outside the mapped SRAM
+        lo, hi = max(r["start"], base), min(r["start"] + r["size"], end)
+        if hi > lo:
+            clipped.append({**r, "start": lo, "size": hi - lo})
+    used = sorted(clipped, key=lambda r: r["start"])
+    out: list[dict[str, Any]] = []
+    at = base
+    for r in used:
+        if r["start"] > at:
+            out.append({"kind": "free", "name": "free", "start": at, "size": r["start"] - at})
+        out.append(r)
+        at = max(at, r["start"] + r["size"])
+    if at < end:
+        out.append({"kind": "free", "name": "free", "start": at, "size": end - at})
+    return out
+
+
+def sram_map(memory: dict[str, Any]) -> str:
+    regions = sram_regions(memory)
+    size = memory["sram_size"] or 1
+    width, height = 960, 46
+    parts = [f'<svg width="{width}" height="{height + 22}" role="img">']
+    x = 0.0
+    for r in regions:
+        w = width * r["size"] / size
+        color = COLORS.get(r["kind"], "#bbbbbb")
+        tip = (f'{r["name"]}: {r["size"]:,} B at 0x{r["start"]:08x} '
+               f'({_pct(r["size"], size)} of the budget)')
+        w_min = 0 if r["kind"] == "free" else 1  # used regions stay visible however small
+        parts.append(f'<rect x="{x:.2f}" y="0" width="{max(w, w_min):.2f}"'
+                     f' height="{height}" fill="{color}" stroke="#ffffff" stroke-width="0.5">'
+                     f"<title>{esc(tip)}</title></rect>")
+        x += w
+    parts.append(f'<text x="0" y="{height + 16}">0x{memory["sram_base"]:08x}</text>')
+    parts.append(f'<text x="{width}" y="{height + 16}" text-anchor="end">'
+                 f'0x{memory["sram_base"] + memory["sram_size"]:08x} '
+                 f'({esc(format_size(memory["sram_size"]))})</text>')
+    parts.append("</svg>")
+    rows = []
+    for r in regions:
+        rows.append(
+            f'<tr><td><span class="swatch" style="background:{COLORS.get(r["kind"], "#bbb")}">'
+            f'</span>{esc(r["name"])}</td><td class="mono">0x{r["start"]:08x}</td>'
+            f'<td class="n">{r["size"]:,} B</td><td class="n">{_pct(r["size"], size)}</td></tr>')
+    table = ('<table><tr><th>region</th><th>address</th><th class="n">size</th>'
+             '<th class="n">of budget</th></tr>' + "".join(rows) + "</table>")
+    return "".join(parts) + table
+
+
+def render_html(profile: Profile, top: int | None = None) -> str:
+    """The whole page."""
+    top = profile.top if top is None else top
+    r = profile.report
+    d = profile.to_dict()
+    mem = d["memory"]
+    total = profile.total
+    ok = r.status == "ok" and r.exit_code in (0, None)
+    status = (f'<span class="{"status-ok" if ok else "status-bad"}">{esc(r.status)}</span>, '
+              f"exit code {esc('—' if r.exit_code is None else r.exit_code)}")
+    if r.fault is not None:
+        status += f" — {esc(r.fault.kind)}: {esc(r.fault.message)}"
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>profile: {esc(r.elf)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>Profile of <code>{esc(r.elf)}</code></h1>",
+        f'<p class="sub">{esc(r.target)}: {esc(r.core)} @ {r.clock_hz / 1e6:g} MHz, '
+        f"{r.flash_wait_states} flash wait states. Run {status}.</p>",
+        "<table>",
+        f'<tr><td>instructions</td><td class="n">{total.instructions:,}</td><td>exact</td></tr>',
+        f'<tr><td>cycles</td><td class="n">{total.cycles:,}</td>'
+        "<td>estimate (per-instruction timing table + refill per taken branch)</td></tr>",
+        f'<tr><td>time</td><td class="n">{r.time_ms:,.3f} ms</td>'
+        f"<td>at {r.clock_hz / 1e6:g} MHz</td></tr>",
+        f'<tr><td>SRAM peak</td><td class="n">{mem["peak"]:,} B</td>'
+        f"<td>of {esc(format_size(mem['sram_size']))} "
+        f"({_pct(mem['peak'], mem['sram_size'])}); {mem['free']:,} B free</td></tr>",
+        f'<tr><td>flash</td><td class="n">{mem["flash"]["used"]:,} B</td>'
+        f"<td>of {esc(format_size(mem['flash']['size']))}</td></tr>",
+        "</table>",
+        "<h2>SRAM against the budget</h2>",
+        sram_map(mem),
+    ]
+    stack = mem["stack"]
+    if stack["function"]:
+        chain = " → ".join(stack["call_stack"])
+        out.append(f"<p>Stack peak {stack['peak']:,} B, first reached in "
+                   f"<code>{esc(stack['function'])}</code> "
+                   f"(<span class='mono'>{esc(chain)}</span>).</p>")
+    heap = mem["heap"]
+    if not heap["tracked"]:
+        out.append("<p>Heap not tracked (the ELF has no <code>__heap_peak</code> symbol).</p>")
+
+    if profile.layers:
+        out.append("<h2>Cycles per layer</h2>")
+        rows = [(layer.name, layer.inclusive.cycles, None) for layer in profile.layers]
+        out.append(bar_chart(rows, total.cycles, colors=(COLORS["layer"], COLORS["layer"])))
+        out.append('<table><tr><th>layer</th><th class="n">cycles</th><th class="n">share</th>'
+                   '<th class="n">instructions</th><th class="n">calls</th></tr>')
+        for layer in profile.layers:
+            c = layer.inclusive
+            out.append(f"<tr><td><code>{esc(layer.name)}</code></td>"
+                       f'<td class="n">{c.cycles:,}</td>'
+                       f'<td class="n">{_pct(c.cycles, total.cycles)}</td>'
+                       f'<td class="n">{c.instructions:,}</td>'
+                       f'<td class="n">{layer.calls:,}</td></tr>')
+        out.append("</table>")
+
+    funcs = profile.functions[:top]
+    out.append(f"<h2>Cycles per function (top {len(funcs)} by inclusive cycles)</h2>")
+    out.append('<p class="sub"><span class="swatch" style="background:'
+               f'{COLORS["inclusive"]}"></span>inclusive <span class="swatch" '
+               f'style="background:{COLORS["self"]}"></span>self</p>')
+    out.append(bar_chart([(f.name, f.inclusive.cycles, f.self.cycles) for f in funcs],
+                         total.cycles))
+    out.append('<table><tr><th>function</th><th class="n">inclusive cycles</th>'
+               '<th class="n">share</th><th class="n">self cycles</th>'
+               '<th class="n">inclusive instructions</th><th class="n">self instructions</th>'
+               '<th class="n">calls</th><th>source</th></tr>')
+    for f in funcs:
+        src = f"{f.file}:{f.line}" if f.file else ""
+        out.append(f"<tr><td><code>{esc(f.name)}</code></td>"
+                   f'<td class="n">{f.inclusive.cycles:,}</td>'
+                   f'<td class="n">{_pct(f.inclusive.cycles, total.cycles)}</td>'
+                   f'<td class="n">{f.self.cycles:,}</td>'
+                   f'<td class="n">{f.inclusive.instructions:,}</td>'
+                   f'<td class="n">{f.self.instructions:,}</td>'
+                   f'<td class="n">{f.calls:,}</td><td class="src mono">{esc(src)}</td></tr>')
+    out.append("</table>")
+
+    out.append(f"<h2>Hottest instructions (top {len(profile.hot)})</h2>")
+    out.append('<p class="sub">Executions per instruction; cycles are base cycles '
+               "(count times the instruction's cost), without pipeline refills.</p>")
+    out.append('<table><tr><th class="n">count</th><th class="n">cycles</th><th>address</th>'
+               "<th>function</th><th>instruction</th><th>source</th></tr>")
+    for h in profile.hot:
+        src = f"{h.file}:{h.line}" if h.file else ""
+        text = f"<br><code>{esc(h.text)}</code>" if h.text else ""
+        out.append(f'<tr><td class="n">{h.count:,}</td><td class="n">{h.count * h.cost:,}</td>'
+                   f'<td class="mono">0x{h.address:08x}</td>'
+                   f"<td><code>{esc(h.function or '')}</code></td>"
+                   f"<td><code>{esc(h.instruction or '?')}</code></td>"
+                   f'<td class="src"><span class="mono">{esc(src)}</span>{text}</td></tr>')
+    out.append("</table>")
+
+    out.append("<h2>Static sections</h2>")
+    out.append('<table><tr><th>section</th><th>kind</th><th>address</th>'
+               '<th class="n">size</th></tr>')
+    for s in mem["sections"]:
+        out.append(f"<tr><td><code>{esc(s['name'])}</code></td><td>{esc(s['kind'])}</td>"
+                   f'<td class="mono">0x{s["address"]:08x}</td>'
+                   f'<td class="n">{s["size"]:,} B</td></tr>')
+    out.append("</table>")
+    out.append(f'<p class="sub">{profile.blocks:,} blocks executed '
+               f"({profile.distinct_blocks:,} distinct). Generated by ebnn-sim profile.</p>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,417 @@
+"""``ebnn-sim check``: budgets from pyproject.toml or --config, exit codes 0/2/3/4, the table,
+JUnit XML and the JSON results.
+
+Each test lays out a small project in a temporary directory (ELFs copied under build/, a
+pyproject.toml or budget file) and runs the command there, in-process through click's
+CliRunner; one test runs the installed script.
+"""
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from helpers import assert_single_error_line, run_cli_in_process
+
+import sim
+from sim.budgets import DEFAULT_TIMEOUT, BudgetError, load_config
+
+
+@pytest.fixture(scope="module")
+def elfs(tmp_path_factory, firmware) -> dict[str, Path]:
+    """Test programs built once for this module."""
+    return {
+        "compute": firmware("compute.c"),
+        "hello": firmware("hello.c"),
+        "exit3": firmware("exit.c", defines={"STATUS": 3}),
+        "spin": firmware("spin.c"),
+        "fault": firmware("faults.c", defines={"CASE": "unmapped_read"}),
+        "read": firmware("io.c", defines={"OP": 3}),  # opens data.txt; exit 1 without it
+        "big_sram": firmware("hello.c", sram=32 * 1024),  # linked for more SRAM than curie has
+    }
+
+
+@pytest.fixture(scope="module")
+def measured(elfs) -> dict[str, sim.RunReport]:
+    """What a plain run measures, to set budgets just above or below it."""
+    return {name: sim.run(sim.load_elf(elfs[name])) for name in ("compute", "hello")}
+
+
+def project(root: Path, elfs: dict[str, Path], names: list[str], toml: str,
+            config: str = "pyproject.toml", subdir: str = "build") -> Path:
+    """``root`` with the named ELFs copied to ``subdir/NAME.elf`` and ``config`` written."""
+    (root / subdir).mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(elfs[name], root / subdir / f"{name}.elf")
+    path = root / config
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(toml)
+    return path
+
+
+def check(*args, cwd: Path):
+    return run_cli_in_process("check", *args, cwd=cwd)
+
+
+def junit(path: Path) -> ET.Element:
+    root = ET.parse(path).getroot()
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["ebnn-sim budgets"]
+    return suites[0]
+
+
+def cases(suite: ET.Element) -> dict[tuple[str, str], ET.Element]:
+    return {(c.get("classname"), c.get("name")): c for c in suite.findall("testcase")}
+
+
+# --- pass and fail -----------------------------------------------------------------------------
+
+
+def test_all_budgets_met(tmp_path, elfs, measured):
+    r = measured["compute"]
+    project(tmp_path, elfs, ["compute"], f"""
+[project]
+name = "demo"
+
+[[tool.ebnn-sim.budget]]
+elf = "build/compute.elf"
+sram = "{r.sram_peak}"
+flash = "64k"
+stack = "1k"
+cycles = {r.cycles}
+instructions = {r.instructions}
+""")
+    result = check("--junit", "out/junit.xml", "--json", "out/check.json", cwd=tmp_path)
+    assert result.returncode == 0, result
+    assert "all 5 budgets met (1 ELF)" in result.stdout
+    for metric in ("sram", "flash", "stack", "cycles", "instructions"):
+        assert metric in result.stdout
+    assert "FAIL" not in result.stdout
+    assert result.stderr == ""
+
+    suite = junit(tmp_path / "out/junit.xml")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "0", "0")
+    assert set(cases(suite)) == {("build/compute.elf", m)
+                                 for m in ("sram", "flash", "stack", "cycles", "instructions")}
+    assert not suite.findall(".//failure")
+
+    data = json.loads((tmp_path / "out/check.json").read_text())
+    assert data["exit_code"] == 0
+    [elf] = data["elfs"]
+    assert elf["elf"] == "build/compute.elf" and elf["problem"] is None
+    checks = {c["metric"]: c for c in elf["checks"]}
+    assert checks["sram"] == {
+        "metric": "sram", "measured": r.sram_peak, "budget": r.sram_peak, "margin": 0,
+        "passed": True, "note": "", "budget_table": checks["sram"]["budget_table"]}
+    assert checks["flash"]["budget"] == 64 * 1024
+    assert checks["stack"]["measured"] == r.stack_peak
+    assert checks["instructions"]["measured"] == r.instructions
+    # the target's SRAM is mapped; the budget judges the peak
+    assert elf["report"]["sram"]["size"] == 15 * 1024
+
+
+def test_broken_budgets_exit_3_and_junit_failures(tmp_path, elfs, measured):
+    r = measured["compute"]
+    project(tmp_path, elfs, ["compute"], f"""
+[[tool.ebnn-sim.budget]]
+elf = "build/compute.elf"
+sram = {r.sram_peak - 1}
+stack = {r.stack_peak - 24}
+flash = "64k"
+""")
+    result = check("--junit", "junit.xml", cwd=tmp_path)
+    assert result.returncode == 3, result
+    assert "2 of 3 budgets broken (1 ELF)" in result.stdout
+    assert result.stdout.count("FAIL") == 2
+    assert "over by 1 B" in result.stdout and "over by 24 B" in result.stdout
+
+    suite = junit(tmp_path / "junit.xml")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "2", "0")
+    by_case = cases(suite)
+    sram_failure = by_case["build/compute.elf", "sram"].find("failure")
+    stack_failure = by_case["build/compute.elf", "stack"].find("failure")
+    assert by_case["build/compute.elf", "flash"].find("failure") is None
+    assert sram_failure.get("message") == (
+        f"build/compute.elf: sram: peak SRAM {r.sram_peak:,} B > budget {r.sram_peak - 1:,} B, "
+        f"over by 1 B (+{100 / (r.sram_peak - 1):.1f}%)")
+    assert stack_failure.get("message").startswith(
+        f"build/compute.elf: stack: stack peak {r.stack_peak} B > budget {r.stack_peak - 24} B, "
+        "over by 24 B")
+
+
+def test_ms_budget_converts_at_the_target_clock(tmp_path, elfs, measured):
+    cycles = measured["compute"].cycles  # curie: 32 MHz
+    assert measured["compute"].clock_hz == 32_000_000
+    toml = """
+[[tool.ebnn-sim.budget]]
+elf = "build/compute.elf"
+ms = {ms!r}
+"""
+    project(tmp_path, elfs, ["compute"], toml.format(ms=cycles / 32_000))
+    exact = check("--json", "r.json", cwd=tmp_path)
+    assert exact.returncode == 0, exact
+    [c] = json.loads((tmp_path / "r.json").read_text())["elfs"][0]["checks"]
+    assert (c["metric"], c["budget"], c["margin"]) == ("cycles", cycles, 0)
+    assert c["note"] == f"{cycles / 32_000:g} ms at 32 MHz"
+
+    (tmp_path / "pyproject.toml").write_text(toml.format(ms=(cycles - 1) / 32_000))
+    over = check("--junit", "j.xml", cwd=tmp_path)
+    assert over.returncode == 3, over
+    message = junit(tmp_path / "j.xml").find(".//failure").get("message")
+    assert message.startswith(f"build/compute.elf: cycles: cycles {cycles:,} > budget "
+                              f"{cycles - 1:,} (")
+    assert "ms at 32 MHz), over by 1 (" in message
+
+
+def test_ms_budget_uses_the_tables_target(tmp_path, elfs):
+    project(tmp_path, elfs, ["compute"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/compute.elf"
+target = "nrf52832"
+ms = 2.5
+""")
+    result = check("--json", "r.json", cwd=tmp_path)
+    assert result.returncode == 0, result
+    [elf] = json.loads((tmp_path / "r.json").read_text())["elfs"]
+    assert (elf["report"]["target"], elf["report"]["clock_hz"]) == ("nrf52832", 64_000_000)
+    assert elf["report"]["sram"]["size"] == 64 * 1024  # that target's SRAM
+    [c] = elf["checks"]
+    assert c["budget"] == 160_000 and c["note"] == "2.5 ms at 64 MHz"
+
+
+def test_glob_matches_several_elfs(tmp_path, elfs, measured):
+    project(tmp_path, elfs, ["compute", "hello"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/*.elf"
+sram = "15k"
+stack = 40
+""")
+    result = check("--junit", "j.xml", cwd=tmp_path)
+    assert measured["compute"].stack_peak > 40 >= measured["hello"].stack_peak
+    assert result.returncode == 3, result
+    assert "1 of 4 budgets broken (2 ELFs)" in result.stdout
+    suite = junit(tmp_path / "j.xml")
+    assert set(cases(suite)) == {(f"build/{n}.elf", m) for n in ("compute", "hello")
+                                 for m in ("sram", "stack")}
+    failed = [(c.get("classname"), c.get("name")) for c in suite.findall("testcase")
+              if c.find("failure") is not None]
+    assert failed == [("build/compute.elf", "stack")]
+
+
+def test_each_elf_runs_once_for_several_tables(tmp_path, elfs, monkeypatch):
+    project(tmp_path, elfs, ["compute", "hello"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/*.elf"
+sram = "15k"
+[[tool.ebnn-sim.budget]]
+elf = ["build/compute.elf"]
+flash = "1k"
+""")
+    calls = []
+    original = sim.Simulator.run
+
+    def counting_run(self, *args, **kwargs):
+        calls.append(self.image.path.name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sim.Simulator, "run", counting_run)
+    result = check("--junit", "j.xml", cwd=tmp_path)
+    assert result.returncode == 0, result
+    assert sorted(calls) == ["compute.elf", "hello.elf"]
+    assert set(cases(junit(tmp_path / "j.xml"))) == {
+        ("build/compute.elf", "sram"), ("build/compute.elf", "flash"), ("build/hello.elf", "sram")}
+
+
+def test_sram_is_mapped_large_enough_for_an_elf_linked_for_more(tmp_path, elfs):
+    project(tmp_path, elfs, ["big_sram"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/*.elf"
+sram = "1k"
+""")
+    result = check("--json", "r.json", cwd=tmp_path)
+    assert result.returncode == 0, result
+    [elf] = json.loads((tmp_path / "r.json").read_text())["elfs"]
+    assert elf["report"]["status"] == "ok"
+    assert elf["report"]["sram"]["size"] == 32 * 1024
+
+
+# --- where the config comes from ---------------------------------------------------------------
+
+
+def test_pyproject_is_found_in_the_current_directory(tmp_path, elfs, monkeypatch):
+    project(tmp_path, elfs, ["hello"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/hello.elf"
+stack = "1k"
+""")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli_in_process("check")  # no cwd given: the process's own
+    assert result.returncode == 0, result
+    assert "build/hello.elf" in result.stdout
+    assert load_config().path == tmp_path / "pyproject.toml"
+
+
+def test_paths_are_relative_to_the_config_file(tmp_path, elfs):
+    (tmp_path / "conf/data").mkdir(parents=True)
+    (tmp_path / "conf/data/data.txt").write_text("payload\n")
+    config = project(tmp_path, elfs, ["read", "hello"], """
+[[budget]]
+elf = "../fw/*.elf"
+input = "data/data.txt"
+stack = "1k"
+""", config="conf/budgets.toml", subdir="fw")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # a pyproject.toml here without budgets does not matter once --config is given
+    (elsewhere / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    result = check("--config", "../conf/budgets.toml", "--json", "r.json", cwd=elsewhere)
+    assert result.returncode == 0, result  # io.c found data.txt (exit 1 otherwise)
+    data = json.loads((elsewhere / "r.json").read_text())
+    assert data["config"] == str(config.resolve())
+    # outside both the config's directory and the current one: shown in full
+    fw = (tmp_path / "fw").resolve()
+    assert [e["elf"] for e in data["elfs"]] == [str(fw / "hello.elf"), str(fw / "read.elf")]
+    assert "read: payload" in data["elfs"][1]["report"]["stdout"]
+
+
+def test_standalone_config_accepts_tool_tables(tmp_path, elfs):
+    project(tmp_path, elfs, ["hello"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/hello.elf"
+stack = "1k"
+
+[[budget]]
+elf = "build/hello.elf"
+sram = "2k"
+""", config="budgets.toml")
+    result = check("--config", tmp_path / "budgets.toml", "--junit", "j.xml", cwd=tmp_path)
+    assert result.returncode == 0, result
+    assert set(cases(junit(tmp_path / "j.xml"))) == {("build/hello.elf", "stack"),
+                                                      ("build/hello.elf", "sram")}
+
+
+def test_load_config_api(tmp_path):
+    with pytest.raises(BudgetError, match=r"no pyproject\.toml in the current directory"):
+        load_config(cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[[tool.ebnn-sim.budget]]\nelf = "a.elf"\nflash = "64KiB"\nms = 16\n')
+    [budget] = load_config(cwd=tmp_path).budgets
+    assert (budget.elf, budget.limits, budget.ms) == (("a.elf",), {"flash": 65536}, 16.0)
+    assert (budget.target, budget.inputs, budget.timeout) == (None, (), DEFAULT_TIMEOUT)
+
+
+# --- runs that go wrong: exit 4 -----------------------------------------------------------------
+
+
+def test_firmware_exit_status_fault_and_limit_exit_4(tmp_path, elfs, measured):
+    project(tmp_path, elfs, ["hello", "exit3", "fault", "spin"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/*.elf"
+stack = 8
+max_instructions = 5000
+""")
+    result = check("--junit", "j.xml", cwd=tmp_path)
+    assert result.returncode == 4, result
+    out = " ".join(result.stdout.split())
+    assert "build/exit3.elf: exited with status 3" in out
+    assert "build/fault.elf: faulted: unmapped_read:" in out and "unmapped_read+0x" in out
+    assert "build/spin.elf: stopped by the instruction limit" in out
+    assert "3 of 4 runs failed" in out
+    assert "1 of 4 budgets broken" in out  # hello's stack (16 B) is over 8 B as well
+    suite = junit(tmp_path / "j.xml")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "1", "3")
+    by_case = cases(suite)
+    assert by_case["build/hello.elf", "stack"].find("failure") is not None
+    error = by_case["build/exit3.elf", "stack"].find("error")
+    assert error.get("message") == "build/exit3.elf: exited with status 3"
+
+
+def test_missing_input_makes_the_firmware_fail(tmp_path, elfs):
+    project(tmp_path, elfs, ["read"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/read.elf"
+stack = "1k"
+""")
+    result = check(cwd=tmp_path)
+    assert result.returncode == 4
+    assert "build/read.elf: exited with status 1" in result.stdout
+
+
+# --- bad or missing config: exit 2, one line -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nsram = \"15q\"\n",
+     "budget 1 ([[tool.ebnn-sim.budget]]): sram: not a size: '15q'"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nsarm = \"15k\"\n",
+     "budget 1 ([[tool.ebnn-sim.budget]]): unknown key 'sarm' (known: elf, sram,"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\n"
+     "[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\ncycles = 5\nms = 1\n",
+     "budget 2 ([[tool.ebnn-sim.budget]]): give cycles or ms, not both"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\ncycles = -5\n",
+     "cycles = -5: expected a whole number >= 0"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nms = \"fast\"\n",
+     "ms = 'fast': expected a positive number"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\n",
+     "sets no budget: give at least one of sram, flash, stack, cycles, instructions, ms"),
+    ("[[tool.ebnn-sim.budget]]\nsram = \"1k\"\n", 'needs elf = "path/or/*.elf"'),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\ntarget = \"z80\"\n",
+     "unknown target 'z80' (known: curie,"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\ninput = \"nope.bin\"\n",
+     "input file not found:"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\ntimeout = 0\n",
+     "timeout = 0: expected a positive number"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"nothing/*.elf\"\nsram = \"1k\"\n",
+     "budget 1 ([[tool.ebnn-sim.budget]]): elf = 'nothing/*.elf' matches no file"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nsram = \"1k\n",
+     "pyproject.toml: invalid TOML: "),
+    ("[tool.ebnn-sim]\nbudget = 3\n", "tool.ebnn-sim.budget must be a table or an array"),
+    ("[project]\nname = \"x\"\n", "no budgets in "),
+    ("[[budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\n", "no budgets in "),  # pyproject only
+])
+def test_bad_config_exit_2(tmp_path, elfs, toml, message):
+    project(tmp_path, elfs, ["hello"], toml)
+    result = check(cwd=tmp_path)
+    line = assert_single_error_line(result)
+    assert message in line, line
+    assert result.stdout == ""
+
+
+def test_no_pyproject_exit_2(tmp_path):
+    line = assert_single_error_line(check(cwd=tmp_path))
+    assert "no pyproject.toml in the current directory" in line
+    assert "--config" in line
+
+
+def test_missing_config_file_exit_2(tmp_path):
+    line = assert_single_error_line(check("--config", "nope.toml", cwd=tmp_path))
+    assert line == "error: nope.toml: config file not found"
+
+
+def test_config_is_a_directory_exit_2(tmp_path):
+    line = assert_single_error_line(check("--config", ".", cwd=tmp_path))
+    assert line == "error: .: a directory; --config takes a TOML file"
+
+
+def test_not_an_elf_exit_2(tmp_path, elfs):
+    project(tmp_path, elfs, [], """
+[[tool.ebnn-sim.budget]]
+elf = "build/*"
+sram = "1k"
+""")
+    (tmp_path / "build/notes.txt").write_text("not firmware")
+    line = assert_single_error_line(check(cwd=tmp_path))
+    assert "notes.txt: not a valid ELF file" in line
+
+
+def test_installed_command(tmp_path, elfs, cli):
+    project(tmp_path, elfs, ["hello"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/hello.elf"
+stack = 8
+""")
+    result = cli("check", "--junit", "j.xml", cwd=tmp_path, process=True)
+    assert result.returncode == 3, result
+    assert "FAIL" in result.stdout
+    assert junit(tmp_path / "j.xml").get("failures") == "1"

@@ -1,0 +1,178 @@
+"""``ebnn-sim diff BASE.json HEAD.json``: what changed between two reports.
+
+Real reports come from the same program (loop.S: 2N + 4 instructions) built with two values of
+-DN; profile-shaped reports (``total``/``functions``/``layers``) are written by hand in the
+shape ``ebnn-sim profile --json`` produces.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import assert_single_error_line, run_cli_in_process
+
+from sim.diff import diff, load_report, markdown
+
+
+@pytest.fixture(scope="module")
+def loop_reports(firmware, tmp_path_factory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("diff")
+    paths = []
+    for n, name in ((100, "base.json"), (200, "head.json")):
+        elf = firmware("loop.S", runtime=False, defines={"N": n})
+        result = run_cli_in_process("run", elf, json_path=out / name)
+        assert result.returncode == 0, result
+        paths.append(out / name)
+    return paths[0], paths[1]
+
+
+def profile(total: tuple[int, int], functions: dict[str, tuple[int, int]],
+            layers: dict[str, tuple[int, int]], stack: int = 100) -> dict:
+    def entries(items: dict[str, tuple[int, int]]) -> list[dict]:
+        return [{"name": name, "self": {"instructions": i, "cycles": c},
+                 "inclusive": {"instructions": 2 * i, "cycles": 2 * c}, "share": 0.1}
+                for name, (i, c) in items.items()]
+
+    return {"total": {"instructions": total[0], "cycles": total[1]},
+            "functions": entries(functions), "layers": entries(layers),
+            "memory": {"sram": {"static": 200, "stack_peak": stack, "heap_peak": 0,
+                                "peak": 200 + stack},
+                       "flash": {"used": 4000}}}
+
+
+def test_two_runs_of_loop(loop_reports):
+    base_path, head_path = loop_reports
+    base, head = json.loads(base_path.read_text()), json.loads(head_path.read_text())
+    assert (base["instructions"], head["instructions"]) == (204, 404)
+    d = diff(load_report(base_path), load_report(head_path))
+    by_name = {c.name: c for c in d.summary}
+    assert set(by_name) == {"instructions", "cycles", "SRAM peak", "static RAM", "stack peak",
+                            "heap peak", "flash"}
+    ins = by_name["instructions"]
+    assert (ins.base, ins.head, ins.delta) == (204, 404, 200)
+    assert ins.relative == pytest.approx(200 / 204)
+    cyc = by_name["cycles"]
+    assert cyc.delta == head["cycles"] - base["cycles"] > 0
+    assert by_name["flash"].delta == 0 and not by_name["flash"].changed
+    # changed metrics first, by size of relative change; unchanged ones last
+    changed = [c for c in d.summary if c.changed]
+    assert {c.name for c in changed} == {"instructions", "cycles"}
+    assert d.summary[:2] == sorted(changed, key=lambda c: -abs(c.relative))
+    assert d.sections == {}  # run reports have no functions or layers
+
+
+def test_cli_terminal_output(loop_reports):
+    base, head = loop_reports
+    result = run_cli_in_process("diff", base, head)
+    assert result.returncode == 0, result
+    head_cycles = json.loads(head.read_text())["cycles"]
+    base_cycles = json.loads(base.read_text())["cycles"]
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:-1]]
+            for line in result.stdout.splitlines() if line.count("│") == 6}
+    assert rows["instructions"] == ["204", "404", "+200", "+98.04%"]
+    assert rows["cycles"] == [f"{base_cycles:,}", f"{head_cycles:,}",
+                              f"{head_cycles - base_cycles:+,}",
+                              f"{100 * (head_cycles - base_cycles) / base_cycles:+.2f}%"]
+    assert rows["flash"][2] == "0"
+    order = list(rows)
+    assert order.index("instructions") < order.index("flash")
+
+
+def test_cli_markdown(loop_reports):
+    base, head = loop_reports
+    result = run_cli_in_process("diff", base, head, "--markdown")
+    assert result.returncode == 0, result
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"### ebnn-sim: `{base}` → `{head}`"
+    assert "| metric | base | head | change | % |" in lines
+    assert "| instructions | 204 | 404 | **+200** | +98.04% |" in lines
+    flash = json.loads(base.read_text())["flash"]["used"]
+    assert f"| flash | {flash:,} B | {flash:,} B | 0 | 0% |" in lines
+    assert result.stderr == ""
+
+
+def test_functions_and_layers(tmp_path):
+    base = profile((1000, 1500), {"main": (100, 150), "conv": (800, 1200), "old": (100, 150)},
+                   {"conv1": (800, 1200), "fc": (10, 20)}, stack=100)
+    head = profile((1100, 1500), {"main": (100, 150), "conv": (700, 1000), "popcount": (300, 350)},
+                   {"conv1": (1000, 1350), "fc": (10, 20)}, stack=96)
+    (tmp_path / "b.json").write_text(json.dumps(base))
+    (tmp_path / "h.json").write_text(json.dumps(head))
+    d = diff(load_report(tmp_path / "b.json"), load_report(tmp_path / "h.json"))
+
+    by_name = {c.name: c for c in d.summary}
+    assert (by_name["instructions"].delta, by_name["cycles"].delta) == (100, 0)
+    assert by_name["stack peak"].delta == -4 and by_name["SRAM peak"].delta == -4
+    assert by_name["flash"].delta == 0
+
+    # functions by self counts, largest cycle change first; unchanged ones counted, not listed
+    funcs = d.sections["functions"]
+    assert [(f.name, f.cycles.delta, f.instructions.delta) for f in funcs] == [
+        ("popcount", 350, 300), ("conv", -200, -100), ("old", -150, -100)]
+    assert funcs[0].cycles.delta_text == "new" and funcs[2].cycles.delta_text == "gone"
+    assert d.unchanged["functions"] == 1
+    # layers by inclusive counts (twice the self counts in these reports)
+    [layer] = d.sections["layers"]
+    assert (layer.name, layer.instructions.base, layer.instructions.head) == ("conv1", 1600, 2000)
+    assert layer.cycles.relative == pytest.approx(300 / 2400)
+    assert d.unchanged["layers"] == 1
+
+    md = markdown(d, "b.json", "h.json")
+    assert "#### functions (self counts)" in md and "#### layers (inclusive counts)" in md
+    assert "| `popcount` | 300 | new | 350 | new | — |" in md
+    assert "| `conv` | 700 | -100 | 1,000 | -200 | -16.67% |" in md
+    assert "| `conv1` | 2,000 | **+400** | 2,700 | **+300** | +12.50% |" in md
+
+    result = run_cli_in_process("diff", tmp_path / "b.json", tmp_path / "h.json", "--limit", "1")
+    assert result.returncode == 0, result
+    assert "popcount" in result.stdout and "conv " not in result.stdout.split("layers")[0]
+    assert "2 more changed" in result.stdout
+
+
+def test_run_report_against_profile_report(loop_reports, tmp_path):
+    base, _ = loop_reports
+    (tmp_path / "p.json").write_text(json.dumps(profile((250, 300), {}, {})))
+    d = diff(load_report(base), load_report(tmp_path / "p.json"))
+    ins = next(c for c in d.summary if c.name == "instructions")
+    assert (ins.base, ins.head) == (204, 250)
+    assert d.sections == {}  # functions are compared only when both reports list them
+
+
+def test_two_real_profiles(firmware, tmp_path):
+    """`ebnn-sim profile --json` of loop.S with N=100 and N=200: the loop is in Reset_Handler."""
+    paths = []
+    for n in (100, 200):
+        elf = firmware("loop.S", runtime=False, defines={"N": n})
+        path = tmp_path / f"profile-{n}.json"
+        result = run_cli_in_process("profile", elf, "--json", path)
+        assert result.returncode == 0, result
+        paths.append(path)
+    d = diff(load_report(paths[0]), load_report(paths[1]))
+    ins = next(c for c in d.summary if c.name == "instructions")
+    assert (ins.base, ins.head) == (204, 404)
+    [func] = d.sections["functions"]
+    assert (func.name, func.instructions.base, func.instructions.head) == (
+        "Reset_Handler", 204, 404)
+    assert func.cycles.delta == next(c for c in d.summary if c.name == "cycles").delta
+    md = run_cli_in_process("diff", *paths, "--markdown").stdout
+    assert "| `Reset_Handler` | 404 | **+200** |" in md
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "no such file"),
+    ("dir", "cannot read"),
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "not an ebnn-sim report"),
+    ('{"status": "ok"}', "not an ebnn-sim report"),
+])
+def test_bad_reports_exit_2(loop_reports, tmp_path, content, message):
+    bad = tmp_path / "bad.json"
+    if content == "dir":
+        bad.mkdir()
+    elif content is not None:
+        bad.write_text(content)
+    line = assert_single_error_line(run_cli_in_process("diff", loop_reports[0], bad))
+    assert line.startswith(f"error: {bad}: {message}"), line
+    # either side
+    line = assert_single_error_line(run_cli_in_process("diff", bad, loop_reports[1]))
+    assert message in line

@@ -1,0 +1,120 @@
+"""The pytest plugin: a user's own test file asks for the ``ebnn_sim`` fixture, runs firmware
+and asserts on the report. Run through ``pytester`` in a fresh project directory, with the
+plugin found through its ``pytest11`` entry point (nothing in the user's files names it)."""
+
+import shutil
+import xml.etree.ElementTree as ET
+from importlib.metadata import entry_points
+
+import pytest
+
+import sim
+
+pytest_plugins = ["pytester"]
+
+USER_TESTS = '''
+import sys
+
+def test_fits(ebnn_sim):
+    report = ebnn_sim("build/fw.elf", sram="15k", max_instructions=10**8)
+    assert report.status == "ok" and report.exit_code == 0
+    assert report.sram_peak <= 2048
+    assert report.instructions == {instructions}
+    assert report.stdout.startswith("crc ")
+
+def test_nothing_heavy_imported(ebnn_sim):
+    assert "torch" not in sys.modules
+
+def test_over_a_users_limit(ebnn_sim):
+    report = ebnn_sim("build/fw.elf")
+    assert report.sram_peak <= 100
+
+def test_fault_fails_the_test(ebnn_sim):
+    ebnn_sim("build/fault.elf")
+
+def test_fault_with_check_false(ebnn_sim):
+    report = ebnn_sim("build/fault.elf", check=False)
+    assert report.status == "fault" and report.fault.kind == "unmapped_read"
+
+def test_budget_broken(ebnn_sim):
+    ebnn_sim("build/fw.elf", max_stack=8)
+
+def test_inputs(ebnn_sim):
+    report = ebnn_sim("build/read.elf", inputs=["data/data.txt"])
+    assert "read: payload" in report.stdout
+'''
+
+
+@pytest.fixture
+def user_project(pytester, firmware):
+    """A user's project: ELFs under build/, a data file, and the test file above."""
+    build = pytester.path / "build"
+    build.mkdir()
+    fw = firmware("compute.c")
+    shutil.copy(fw, build / "fw.elf")
+    shutil.copy(firmware("faults.c", defines={"CASE": "unmapped_read"}), build / "fault.elf")
+    shutil.copy(firmware("io.c", defines={"OP": 3}), build / "read.elf")
+    (pytester.path / "data").mkdir()
+    (pytester.path / "data/data.txt").write_text("payload\n")
+    instructions = sim.run(sim.load_elf(fw)).instructions
+    pytester.makepyfile(test_firmware=USER_TESTS.format(instructions=instructions))
+    return pytester
+
+
+def test_entry_point_is_installed():
+    found = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    assert found.get("ebnn_sim") == "sim.pytest_plugin"
+
+
+def test_users_tests_pass_and_fail_as_they_should(user_project):
+    result = user_project.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=j.xml")
+    result.assert_outcomes(passed=4, failed=3)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines([
+        "FAILED test_firmware.py::test_over_a_users_limit - AssertionError*",
+        "FAILED test_firmware.py::test_fault_fails_the_test - Failed: ebnn_sim: *",
+        "FAILED test_firmware.py::test_budget_broken - Failed: ebnn_sim: *",
+    ])
+    # the failing assertion shows the measured value
+    result.stdout.fnmatch_lines(["*AssertionError: assert * <= 100", "*where * = *.sram_peak"])
+    # a fault or a broken budget fails the test with one line, not a traceback
+    result.stdout.fnmatch_lines([
+        "*_ test_fault_fails_the_test _*",
+        "ebnn_sim: build/fault.elf: unmapped_read: read outside mapped memory: 4 bytes at "
+        "0x30000000 in unmapped_read+0x* (check=False returns the report instead)",
+    ])
+    result.stdout.fnmatch_lines([
+        "*_ test_budget_broken _*",
+        "ebnn_sim: build/fw.elf: over budget: stack: * > 8 (over by *)*",
+    ])
+    # a failed test carries the run's summary as a report section
+    result.stdout.fnmatch_lines(["*Captured ebnn-sim call*", "build/fw.elf: ok, exit code 0 *",
+                                 "instructions *", "SRAM peak * B of 15,360 B *"])
+    assert "Traceback" not in out
+
+    # the measurements go into the JUnit XML as properties of each test
+    cases = {c.get("name"): c for c in ET.parse(user_project.path / "j.xml").iter("testcase")}
+    props = {p.get("name"): p.get("value") for p in cases["test_fits"].iter("property")}
+    assert props["ebnn_sim.instructions"] == str(sim.run(sim.load_elf(
+        user_project.path / "build/fw.elf")).instructions)
+    assert {"ebnn_sim.cycles", "ebnn_sim.sram_peak", "ebnn_sim.stack_peak",
+            "ebnn_sim.flash_used"} <= set(props)
+
+
+def test_missing_elf_and_bad_size_fail_with_one_message(pytester):
+    pytester.makepyfile(test_bad='''
+def test_missing(ebnn_sim):
+    ebnn_sim("build/nope.elf")
+
+def test_bad_size(ebnn_sim, tmp_path):
+    ebnn_sim("whatever.elf", sram="15q")
+''')
+    (pytester.path / "whatever.elf").write_bytes(b"\x7fELF")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([
+        "*_ test_missing _*", "ebnn_sim: build/nope.elf: no such file",
+        "*_ test_bad_size _*", "ebnn_sim(sram=...): not a size: '15q' (examples: *",
+    ])
+    out = result.stdout.str()
+    assert "Traceback" not in out and "During handling" not in out
