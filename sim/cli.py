@@ -57,6 +57,8 @@ def main() -> None:
     ebnn-sim run fw.elf --sram 15k      run, count, measure memory, check budgets
     ebnn-sim profile fw.elf --html r.html   where every cycle and byte goes
     ebnn-sim verify fw.elf --model m.ebnn   firmware == trained model, bit for bit
+    ebnn-sim check --junit budgets.xml      memory and cycle budgets for CI
+    ebnn-sim diff base.json head.json       what changed between two reports
     ebnn-sim build main.c -o fw.elf     cross-compile C for a target profile
     ebnn-sim targets                    list target profiles
 
