@@ -29,5 +29,6 @@ def compile_firmware(src: Path, elf: str | Path, target: str = "curie",
                      opt: str = "-O2") -> BuildResult:
     """Build the generated (or hand-edited) ``model.c`` in ``src`` with the eBNN runtime."""
     fw = Path(firmware.__file__).parent
+    # -Werror: the generated C and the kernels must stay -Wall -Wextra clean on every core.
     return build([src / "model.c", fw / "ebnn_main.c"], Path(elf), target, include_dirs=[src],
-                 opt=opt)
+                 opt=opt, extra_cflags=["-Werror"])

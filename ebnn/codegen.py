@@ -56,28 +56,31 @@ def _first_window_code(layer: Layer, indent: str) -> list[str]:
     ch = chunk_size(taps, filters)
     lines: list[str] = []
     chunks = [(start, min(ch, taps - start)) for start in range(0, taps, ch)]
+    terms: list[list[tuple[str, int]]] = []  # per filter: (sign, combination) per chunk
+    for f in range(filters):
+        row = []
+        for start, n in chunks:
+            bits = [int(b) for b in w[f, start : start + n]]
+            q = sum(b << (j - 1) for j, b in enumerate(bits) if j > 0)
+            row.append(("+", q) if bits[0] else ("-", q ^ ((1 << (n - 1)) - 1)))
+        terms.append(row)
     for g, (start, n) in enumerate(chunks):
-        level = {0: f"s[{start}]"}
+        # only the combinations some filter uses, and the prefixes they are built from
+        used = {terms[f][g][1] for f in range(filters)}
+        names = {(0, 0): f"s[{start}]"}
         for k in range(1, n):
-            nxt: dict[int, str] = {}
-            for q, expr in level.items():
-                for sign, bit in (("+", 1), ("-", 0)):
-                    nq = q | (bit << (k - 1))
-                    name = f"c{g}_{nq}" if k == n - 1 else f"p{g}_{k}_{nq}"
-                    lines.append(f"{indent}const int32_t {name} = {expr} {sign} s[{start + k}];")
-                    nxt[nq] = name
-            level = nxt
+            for q in sorted({u & ((1 << k) - 1) for u in used}):
+                parent = names[(k - 1, q & ((1 << (k - 1)) - 1))]
+                sign = "+" if q >> (k - 1) & 1 else "-"
+                name = f"c{g}_{q}" if k == n - 1 else f"p{g}_{k}_{q}"
+                lines.append(f"{indent}const int32_t {name} = {parent} {sign} s[{start + k}];")
+                names[(k, q)] = name
         if n == 1:
             lines.append(f"{indent}const int32_t c{g}_0 = s[{start}];")
     for f in range(filters):
-        terms = []
-        for g, (start, n) in enumerate(chunks):
-            bits = [int(b) for b in w[f, start : start + n]]
-            q = sum(b << (j - 1) for j, b in enumerate(bits) if j > 0)
-            mask = (1 << (n - 1)) - 1
-            terms.append(("+", f"c{g}_{q}") if bits[0] else ("-", f"c{g}_{q ^ mask}"))
-        expr = ("-" if terms[0][0] == "-" else "") + terms[0][1] + "".join(
-            f" {sign} {name}" for sign, name in terms[1:])
+        (first_sign, first), *rest = terms[f]
+        expr = ("-" if first_sign == "-" else "") + f"c0_{first}" + "".join(
+            f" {sign} c{g}_{q}" for g, (sign, q) in enumerate(rest, start=1))
         lines.append(f"{indent}a = {expr};")
         lines.append(f"{indent}if (a > m[{f}])")
         lines.append(f"{indent}    m[{f}] = a;")

@@ -6,6 +6,7 @@ are not multiples of 32. Each is built for every target profile and run in the e
 """
 
 import io
+import subprocess
 
 import numpy as np
 import pytest
@@ -101,6 +102,23 @@ def test_firmware_scores_equal_reference(exported, target):
     assert scores.shape == ref.scores.shape
     assert np.array_equal(scores, ref.scores)
     assert np.array_equal(classes, ref.classes)
+
+
+def test_hidden_layers_use_no_floating_point(exported):
+    _, art, _, outdir = exported
+    result, _ = build_firmware(art, outdir / f"{art.name}-fp.elf", "nrf52832")  # has an FPU
+    image = load_elf(result.elf)
+    assert not [s for s in image.symbols if s.startswith(("__aeabi_f", "__aeabi_d"))]
+    assert "__popcountsi2" not in image.symbols
+    disasm = subprocess.run(["arm-none-eabi-objdump", "-d", str(result.elf)], check=True,
+                            capture_output=True, text=True).stdout
+    for function in disasm.split("\n\n"):
+        if "<ebnn_" in function.split("\n", 1)[0]:
+            mnemonics = [ln.split("\t")[2] for ln in function.splitlines()[1:]
+                         if ln.count("\t") >= 2]
+            assert not [m for m in mnemonics if m.startswith("v")], function.split("\n", 1)[0]
+    # the DSP popcount reduction is used on the M4
+    assert "usad8" in disasm
 
 
 def test_sample_is_classified_without_input(exported):
