@@ -21,40 +21,49 @@
 
 #define EBNN_INLINE static inline __attribute__((always_inline))
 
-/* Set bits in each byte lane of v (0..8 per lane): 7 instructions (Thumb-2 shifted operands). */
-EBNN_INLINE uint32_t ebnn_bytecount(uint32_t v)
+/* Set bits in each 4-bit lane of v (0..4 per lane): 6 instructions. */
+EBNN_INLINE uint32_t ebnn_nibblecount(uint32_t v)
 {
     v = v - ((v >> 1) & 0x55555555u);
-    v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
-    return (v + (v >> 4)) & 0x0F0F0F0Fu;
+    return (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
 }
 
-/* Sum of the four byte lanes: one USAD8 on cores with the DSP extension (M4, M7, M33),
- * four instructions elsewhere. */
-EBNN_INLINE uint32_t ebnn_hsum(uint32_t v)
+/* Sum of the four byte lanes: one USAD8 on cores with the DSP extension (M4, M7, M33); a
+ * multiply when the sum cannot exceed 255 (`small`), four instructions otherwise. */
+EBNN_INLINE uint32_t ebnn_hsum(uint32_t v, int small)
 {
 #if defined(__ARM_FEATURE_DSP)
+    (void)small;
     uint32_t r;
     __asm__("usad8 %0, %1, %2" : "=r"(r) : "r"(v), "r"(0u));
     return r;
 #else
+    if (small)
+        return (v * 0x01010101u) >> 24;
     v = (v & 0x00FF00FFu) + ((v >> 8) & 0x00FF00FFu);
     return (v + (v >> 16)) & 0xFFFFu;
 #endif
 }
 
-/* popcount((a ^ w) & m) over n words; m may be NULL (all ones). Byte lanes accumulate up to
- * 31 words (31 * 8 < 256) before one horizontal sum: about 10 instructions per word. */
+/* popcount((a ^ w) & m) over n words; m may be NULL (all ones). Nibble counts of up to three
+ * words are added before folding them into bytes (3 * 4 < 16), and byte lanes collect up to
+ * 30 words (10 * 24 < 256) before one horizontal sum: about 9 instructions per word. */
 EBNN_INLINE uint32_t ebnn_xor_popcount(const uint32_t *a, const uint32_t *w, const uint32_t *m,
                                        uint32_t n)
 {
     uint32_t total = 0, i = 0;
     while (i < n) {
-        uint32_t lanes = 0, end = (n - i > 31u) ? i + 31u : n;
-        _Pragma("GCC unroll 8")
-        for (; i < end; i++)
-            lanes += ebnn_bytecount(m ? (a[i] ^ w[i]) & m[i] : a[i] ^ w[i]);
-        total += ebnn_hsum(lanes);
+        uint32_t lanes = 0, end = (n - i > 30u) ? i + 30u : n;
+        _Pragma("GCC unroll 10")
+        for (; i < end; i += 3u) {
+            uint32_t nib = ebnn_nibblecount(m ? (a[i] ^ w[i]) & m[i] : a[i] ^ w[i]);
+            if (i + 1u < end)
+                nib += ebnn_nibblecount(m ? (a[i + 1] ^ w[i + 1]) & m[i + 1] : a[i + 1] ^ w[i + 1]);
+            if (i + 2u < end)
+                nib += ebnn_nibblecount(m ? (a[i + 2] ^ w[i + 2]) & m[i + 2] : a[i + 2] ^ w[i + 2]);
+            lanes += (nib & 0x0F0F0F0Fu) + ((nib >> 4) & 0x0F0F0F0Fu); /* nibbles <= 12 */
+        }
+        total += ebnn_hsum(lanes, n <= 7u);
     }
     return total;
 }
@@ -157,13 +166,29 @@ EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int32_t *s, int H, int W, in
 
 /* Gathers the window at (y0, x0) (top-left, may lie in the padding) into win ([ky][kx][c]
  * bit order) with a mask of its valid bits; returns the number of valid bits. A kernel row is
- * one contiguous bit run in an HWC stream: ~20 instructions per 32 bits copied. */
-EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH, int KW,
+ * one contiguous bit run in an HWC stream: ~20 instructions per 32 bits copied. Without
+ * padding (P == 0, known at compile time) no bounds are checked and no mask is written. */
+EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH, int KW, int P,
                                  int y0, int x0, uint32_t *win, uint32_t *mask, int NW)
 {
     EBNN_UNROLL
     for (int i = 0; i < NW; i++) /* inline: a memset call would cost more than the loop */
-        win[i] = mask[i] = 0;
+        win[i] = 0;
+    if (P == 0) {
+        uint32_t n = (uint32_t)(KW * C);
+        EBNN_UNROLL
+        for (int ky = 0; ky < KH; ky++) {
+            uint32_t src = (uint32_t)(((y0 + ky) * W + x0) * C), dst = (uint32_t)(ky * KW * C);
+            for (uint32_t done = 0; done < n; done += 32u) {
+                uint32_t k = n - done > 32u ? 32u : n - done;
+                ebnn_or_bits(win, dst + done, ebnn_get_bits(in, src + done, k), k);
+            }
+        }
+        return (uint32_t)(KH * KW * C);
+    }
+    EBNN_UNROLL
+    for (int i = 0; i < NW; i++)
+        mask[i] = 0;
     int kx0 = x0 < 0 ? -x0 : 0;
     int kx1 = x0 + KW > W ? W - x0 : KW;
     if (kx1 <= kx0)
@@ -206,15 +231,17 @@ EBNN_INLINE void ebnn_conv_bin(const uint32_t *in, uint32_t *out, const uint32_t
         for (int px = 0; px < WO; px++) {
             for (int p = 0; p < NP; p++) {
                 int y0 = (py * PS + p / POOL) * S - P, x0 = (px * PS + p % POOL) * S - P;
-                valid[p] = (int32_t)ebnn_gather(in, H, W, C, KH, KW, y0, x0, win + p * NW,
+                valid[p] = (int32_t)ebnn_gather(in, H, W, C, KH, KW, P, y0, x0, win + p * NW,
                                                 mask + p * NW, NW);
             }
             for (int f = 0; f < F; f++) {
                 const uint32_t *wf = w + f * NW;
+/* Without padding every window is whole: no mask, and K valid bits (known statically). */
 #define EBNN_BIN_ACC(p)                                                                        \
-    (valid[p] - 2 * (int32_t)ebnn_xor_popcount(win + (p) * NW, wf,                             \
-                                               valid[p] == K ? 0 : mask + (p) * NW,            \
-                                               (uint32_t)NW))
+    (P == 0 ? K - 2 * (int32_t)ebnn_xor_popcount(win + (p) * NW, wf, 0, (uint32_t)NW)          \
+            : valid[p] - 2 * (int32_t)ebnn_xor_popcount(win + (p) * NW, wf,                    \
+                                                        valid[p] == K ? 0 : mask + (p) * NW,   \
+                                                        (uint32_t)NW))
                 uint32_t bit;
                 EBNN_POOL_DECIDE(bit, NP, thr[f], dir[f], EBNN_BIN_ACC);
 #undef EBNN_BIN_ACC
