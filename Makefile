@@ -37,7 +37,7 @@ demo: setup
 	$(EBNN) train examples/mnist/mnist.toml -o out/mnist.pt
 	$(EBNN) export out/mnist.pt -o out/mnist.ebnn
 	$(EBNN) eval out/mnist.ebnn --pt out/mnist.pt
-	$(EBNN) build out/mnist.ebnn --target curie -o out/mnist.elf
+	$(EBNN) build out/mnist.ebnn --target curie --sram 2k -o out/mnist.elf
 	$(SIM) run out/mnist.elf --sram 2k --json out/mnist-run.json
 	$(SIM) verify out/mnist.elf --model out/mnist.ebnn --json out/mnist-verify.json
 

@@ -16,7 +16,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sim.cli import SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
+from toolchain.sizes import format_size
 
 err = Console(stderr=True, highlight=False)
 
@@ -187,7 +189,12 @@ def eval_cmd(artifact: Path, dataset: str | None, data_dir: Path | None, split: 
               help="ELF to write; the generated C goes to NAME-src/ beside it.")
 @click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=DEFAULT_TARGET,
               show_default=True, help="Target profile (see `ebnn-sim targets`).")
-def build_cmd(artifact: Path, output: Path, target: str) -> None:
+@click.option("--sram", type=SIZE, default=None,
+              help="Link for this much SRAM instead of the target's (e.g. 2k), so the stack "
+                   "starts at its top and `ebnn-sim run --sram 2k` runs the ELF in exactly that.")
+@click.option("--flash", type=SIZE, default=None, help="Link for this much flash.")
+def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
+              flash: int | None) -> None:
     """Generate C for ARTIFACT and build firmware for a target.
 
     The firmware reads images from the semihosting console and prints all scores and the
@@ -200,10 +207,11 @@ def build_cmd(artifact: Path, output: Path, target: str) -> None:
 
     try:
         art = load(artifact)
-        result, _ = build_firmware(art, output, target)
+        result, _ = build_firmware(art, output, target, sram=sram, flash=flash)
     except (ArtifactError, ToolchainError) as exc:
         _fail(str(exc))
-    err.print(f"built {result.elf} for {target}; generated C in {source_dir(result.elf)}")
+    err.print(f"built {result.elf} for {target} ({format_size(result.sram)} SRAM); generated C "
+              f"in {source_dir(result.elf)}", markup=False)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,20 @@ class TrainSpec:
     seed: int = 0
     shift: int = 2  # random translation of up to this many pixels
     val_fraction: float = 0.1
-    weight_decay: float = 0.0
+    weight_decay: float = 0.0  # Adam L2 penalty on all parameters
+    rotate: float = 0.0  # random rotation of up to this many degrees
+    scale: float = 0.0  # random zoom by a factor in [1 - scale, 1 + scale]
+    elastic: float = 0.0  # elastic distortion: displacement amplitude in pixels
+    elastic_sigma: float = 3.0  # smoothness (Gaussian sigma, pixels) of the distortion field
+    label_smoothing: float = 0.0
+    warmup: float = 0.0  # epochs of linear lr warm-up before the cosine decay
+    init: float = 1.0  # latent weights start uniform in [-init, init]
+    bn_lr: float = 0.0  # learning rate of the BN parameters; 0: the same as lr
+    bn_momentum: float = 0.1  # running-statistics momentum of every BN
+    bn_calibrate: int = 0  # > 0: finally set BN statistics from this many augmented passes
+    teacher_epochs: int = 0  # > 0: first train a float CNN teacher for this many epochs
+    distill: float = 0.0  # weight of the teacher's soft targets in the loss (needs a teacher)
+    distill_temperature: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,28 @@ def _train(raw: Any) -> TrainSpec:
         raise ConfigError("[train]: epochs and batch_size must be >= 1 and lr > 0")
     if not 0.0 <= spec.val_fraction < 1.0:
         raise ConfigError("[train]: val_fraction must be in [0, 1)")
+    if spec.shift < 0 or spec.weight_decay < 0 or spec.warmup < 0:
+        raise ConfigError("[train]: shift, weight_decay and warmup must be >= 0")
+    if not 0.0 <= spec.rotate <= 90.0:
+        raise ConfigError("[train]: rotate must be in [0, 90] degrees")
+    if not 0.0 <= spec.scale < 1.0:
+        raise ConfigError("[train]: scale must be in [0, 1)")
+    if spec.elastic < 0 or spec.elastic_sigma <= 0:
+        raise ConfigError("[train]: elastic must be >= 0 and elastic_sigma > 0")
+    if not 0.0 <= spec.label_smoothing < 1.0:
+        raise ConfigError("[train]: label_smoothing must be in [0, 1)")
+    if spec.bn_calibrate < 0:
+        raise ConfigError("[train]: bn_calibrate must be >= 0")
+    if spec.teacher_epochs < 0 or not 0.0 <= spec.distill <= 1.0 or (
+            spec.distill_temperature <= 0):
+        raise ConfigError("[train]: teacher_epochs must be >= 0, distill in [0, 1] and "
+                          "distill_temperature > 0")
+    if spec.distill > 0 and spec.teacher_epochs == 0:
+        raise ConfigError("[train]: distill > 0 needs a teacher (teacher_epochs >= 1)")
+    if spec.bn_lr < 0 or not 0.0 < spec.bn_momentum <= 1.0:
+        raise ConfigError("[train]: bn_lr must be >= 0 and bn_momentum in (0, 1]")
+    if not 0.0 < spec.init <= 1.0:
+        raise ConfigError("[train]: init must be in (0, 1]")
     return spec
 
 

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from ebnn.config import ModelSpec, parse_config
+from ebnn.config import ModelSpec, TrainSpec, parse_config
 from ebnn.data import Dataset
 from ebnn.model import EBNN
 
@@ -48,6 +49,41 @@ def spec_to_config(spec: ModelSpec) -> dict[str, Any]:
                       "layers": layers}, "train": train}
 
 
+def _smooth(field: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (N, C, H, W) with zero padding."""
+    radius = max(1, math.ceil(2 * sigma))
+    k = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=torch.float32) / sigma) ** 2)
+    k = k / k.sum()
+    c = field.shape[1]
+    field = F.conv2d(field, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), padding=(0, radius),
+                     groups=c)
+    return F.conv2d(field, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), padding=(radius, 0),
+                    groups=c)
+
+
+def warp_batch(images: torch.Tensor, rotate: float, scale: float, elastic: float,
+               sigma: float, gen: torch.Generator) -> torch.Tensor:
+    """Random rotation (degrees), zoom and elastic distortion, bilinear, zero fill, uint8."""
+    if rotate <= 0 and scale <= 0 and elastic <= 0:
+        return images
+    n, h, w, c = images.shape
+    angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(rotate)
+    zoom = 1 + (torch.rand(n, generator=gen) * 2 - 1) * scale
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    zero = torch.zeros(n)
+    theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
+    grid = F.affine_grid(theta, [n, c, h, w], align_corners=False)
+    if elastic > 0:
+        field = _smooth(torch.rand(n, 2, h, w, generator=gen) * 2 - 1, sigma)
+        field = field / field.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
+        # pixels -> normalised grid units (the grid spans 2 over w or h pixels)
+        field = field * elastic * torch.tensor([2.0 / w, 2.0 / h]).view(1, 2, 1, 1)
+        grid = grid + field.permute(0, 2, 3, 1)
+    x = images.permute(0, 3, 1, 2).to(torch.float32)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return out.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+
+
 def shift_batch(images: torch.Tensor, shift: int, gen: torch.Generator) -> torch.Tensor:
     """Random translations of up to ``shift`` pixels (zero fill), one per image."""
     if shift <= 0:
@@ -62,14 +98,63 @@ def shift_batch(images: torch.Tensor, shift: int, gen: torch.Generator) -> torch
     return out
 
 
+class Teacher(nn.Module):
+    """A small float CNN trained on the same images; its soft targets guide the eBNN."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        h, w, c = spec.input
+        self.features = nn.Sequential(
+            nn.Conv2d(c, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3),
+                                  nn.Linear(64 * (h // 4) * (w // 4), 128), nn.ReLU(),
+                                  nn.Dropout(0.3), nn.Linear(128, spec.classes))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = images.permute(0, 3, 1, 2).to(torch.float32) / 127.5 - 1.0
+        return self.head(self.features(x))
+
+
 @torch.no_grad()
-def accuracy(model: EBNN, images: np.ndarray, labels: np.ndarray, batch: int = 1000) -> float:
+def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray, batch: int = 1000) -> float:
     model.eval()
     correct = 0
     for s in range(0, len(images), batch):
         scores = model(torch.from_numpy(images[s : s + batch]))
         correct += int((scores.argmax(1).numpy() == labels[s : s + batch]).sum())
     return correct / max(len(images), 1)
+
+
+@torch.no_grad()
+def calibrate_bn(model: EBNN, images: np.ndarray, cfg: TrainSpec, passes: int,
+                 batch: int = 500) -> None:
+    """Set every BN's running statistics to the exact mean and variance of its input over
+    ``passes`` augmented copies of ``images``, layer by layer (each layer sees its inputs as
+    the calibrated model in eval mode computes them).
+
+    During training the running statistics are an exponential average of the last few
+    mini-batches of a model whose weights are still flipping; they can sit far from the
+    statistics of the final weights, and a BN folded into a sign threshold is sensitive to
+    that (validation accuracy jumped by several points from one epoch to the next).
+    """
+    gen = torch.Generator().manual_seed(cfg.seed + 2)
+    x_all = torch.from_numpy(images)
+    inputs = [EBNN.pixels(_augment(x_all[s : s + batch], cfg, gen))
+              for _ in range(passes) for s in range(0, len(x_all), batch)]
+    model.eval()
+    for block in model.blocks:
+        accs = [block.accumulate(x) for x in inputs]
+        if block.first:
+            accs = [a / 255.0 for a in accs]
+        dims = [0, 2, 3] if accs[0].dim() == 4 else [0]
+        n = sum(a.numel() // a.shape[1] for a in accs)
+        mean = sum(a.sum(dims, dtype=torch.float64) for a in accs) / n
+        sq = sum(((a.double() - mean.view(1, -1, *[1] * (a.dim() - 2))) ** 2).sum(dims)
+                 for a in accs)
+        block.bn.running_mean.copy_(mean.float())
+        block.bn.running_var.copy_((sq / max(n - 1, 1)).float())
+        inputs = [block(x) for x in inputs]
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
@@ -112,20 +197,86 @@ def train(
 
     ``progress(step, total_steps, text)`` is called after every batch.
     """
+    threads = torch.get_num_threads()
+    # These networks are far too small for intra-op parallelism: on a shared 2-core machine
+    # two threads ran about 10x slower than one (spin-waiting), and one thread is also
+    # reproducible whatever the machine's core count.
+    torch.set_num_threads(1)
+    try:
+        return _train(spec, train_set, val_set, output, epochs or spec.train.epochs, resume,
+                      progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _augment(images: torch.Tensor, cfg: TrainSpec, gen: torch.Generator) -> torch.Tensor:
+    x = warp_batch(images, cfg.rotate, cfg.scale, cfg.elastic, cfg.elastic_sigma, gen)
+    return shift_batch(x, cfg.shift, gen)
+
+
+def train_teacher(spec: ModelSpec, train_set: Dataset, val_set: Dataset,
+                  progress: Callable[[int, int, str], None] | None = None) -> Teacher:
+    """The float teacher: Adam 1e-3, cosine decay, the student's augmentation, its own seed."""
     cfg = spec.train
-    epochs = epochs or cfg.epochs
+    torch.manual_seed(cfg.seed + 1)
+    teacher = Teacher(spec)
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    steps = math.ceil(len(train_set.images) / cfg.batch_size)
+    total = cfg.teacher_epochs * steps
+    opt = torch.optim.Adam(teacher.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: _lr_factor(step, total, 0))
+    images = torch.from_numpy(train_set.images)
+    labels = torch.from_numpy(train_set.labels)
+    for epoch in range(cfg.teacher_epochs):
+        teacher.train()
+        order = torch.randperm(len(images), generator=gen)
+        for b in range(steps):
+            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            loss = F.cross_entropy(teacher(_augment(images[idx], cfg, gen)), labels[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            if progress is not None:
+                progress(epoch * steps + b + 1, total,
+                         f"teacher {epoch + 1}/{cfg.teacher_epochs} loss {loss.item():.3f}")
+    teacher.eval()
+    return teacher
+
+
+def _lr_factor(step: int, total: int, warmup: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    t = min(step - warmup, total - warmup) / max(total - warmup, 1)
+    return 0.5 * (1 + math.cos(math.pi * t))
+
+
+def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, epochs: int,
+           resume: bool, progress: Callable[[int, int, str], None] | None
+           ) -> tuple[EBNN, History]:
+    cfg = spec.train
     torch.manual_seed(cfg.seed)
     model = EBNN(spec)
+    if cfg.init != 1.0:
+        with torch.no_grad():
+            for block in model.blocks:
+                block.op.weight.uniform_(-cfg.init, cfg.init)
+    for block in model.blocks:
+        block.bn.momentum = cfg.bn_momentum
     gen = torch.Generator().manual_seed(cfg.seed)
     steps_per_epoch = math.ceil(len(train_set.images) / cfg.batch_size)
     total = epochs * steps_per_epoch
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
+    warmup = min(round(cfg.warmup * steps_per_epoch), total)
+    latent = [block.op.weight for block in model.blocks]
+    bn = [p for block in model.blocks for p in block.bn.parameters()]
+    opt = torch.optim.Adam([{"params": latent}, {"params": bn, "lr": cfg.bn_lr or cfg.lr}],
+                           lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: _lr_factor(step, total, warmup))
     history = History()
     start_epoch = 0
     ckpt = output.with_name(output.name + ".ckpt")
     config = spec_to_config(spec)
+    teacher: Teacher | None = None
     if resume:
         if not ckpt.is_file():
             raise TrainError(f"--resume: no checkpoint {ckpt} to resume from")
@@ -138,6 +289,16 @@ def train(
         gen.set_state(payload["generator"])
         history = History(**payload["history"])
         start_epoch = payload["epoch"]
+        if "teacher" in payload:
+            teacher = Teacher(spec)
+            teacher.load_state_dict(payload["teacher"])
+            teacher.eval()
+    if cfg.teacher_epochs and teacher is None:
+        teacher = train_teacher(spec, train_set, val_set, progress)
+    extra = {} if teacher is None else {"teacher": teacher.state_dict()}
+    final_extra = {} if teacher is None else {
+        "teacher_val_acc": accuracy(teacher, val_set.images, val_set.labels)
+        if len(val_set.images) else float("nan")}
 
     images = torch.from_numpy(train_set.images)
     labels = torch.from_numpy(train_set.labels)
@@ -147,10 +308,16 @@ def train(
         loss_sum, correct = 0.0, 0
         for b in range(steps_per_epoch):
             idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-            x = shift_batch(images[idx], cfg.shift, gen)
+            x = _augment(images[idx], cfg, gen)
             y = labels[idx]
             scores = model(x)
-            loss = F.cross_entropy(scores, y)
+            loss = F.cross_entropy(scores, y, label_smoothing=cfg.label_smoothing)
+            if teacher is not None and cfg.distill > 0:
+                t = cfg.distill_temperature
+                with torch.no_grad():
+                    soft = F.softmax(teacher(x) / t, dim=1)
+                kd = F.kl_div(F.log_softmax(scores / t, dim=1), soft, reduction="batchmean")
+                loss = (1 - cfg.distill) * loss + cfg.distill * t * t * kd
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -169,8 +336,12 @@ def train(
             "format": CHECKPOINT_FORMAT, "config": config, "epochs": epochs, "epoch": epoch + 1,
             "state_dict": model.state_dict(), "optimizer": opt.state_dict(),
             "scheduler": sched.state_dict(), "generator": gen.get_state(),
-            "history": vars(history),
+            "history": vars(history), **extra,
         })
+    if cfg.bn_calibrate:
+        calibrate_bn(model, train_set.images, cfg, cfg.bn_calibrate)
+        if len(val_set.images):  # the last entry describes the model saved
+            history.val_acc[-1] = accuracy(model, val_set.images, val_set.labels)
     model.eval()
     sample = val_set.images[0] if len(val_set.images) else train_set.images[0]
     sample_label = int(val_set.labels[0] if len(val_set.labels) else train_set.labels[0])
@@ -179,6 +350,7 @@ def train(
         "state_dict": model.state_dict(), "history": vars(history),
         "dataset": train_set.name, "dataset_source": train_set.source,
         "sample": torch.from_numpy(np.ascontiguousarray(sample)), "sample_label": sample_label,
+        **final_extra,
     })
     return model, history
 
