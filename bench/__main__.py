@@ -1,13 +1,30 @@
-"""``python -m bench [--quick] [--out DIR] [sim]``: run the benchmarks (all when none is named).
+"""``python -m bench [all|sim|models|cores|throughput|report] [--quick]``: the benchmarks.
 
-Exit status 0 when every benchmark met its target, 1 otherwise.
+  all         everything below, then the results page (the default; what `make bench` runs)
+  sim         ebnn-sim run vs bare Unicorn on a CPU-bound loop: wall-time ratio, exact counts
+  models      accuracy vs peak SRAM vs latency of every example model on curie; verify
+  cores       every example model on every target profile (M0+, M3, M4F, M7, M33)
+  throughput  bare Unicorn vs run vs profile vs verify on the eBNN firmware
+  report      only render docs/results.md, the plots and headline.md from the JSON results
+
+Every benchmark writes its JSON to bench/results/ and then renders docs/results.md, the PNG
+plots in docs/img/ and bench/results/headline.md from all the JSON there, so a part can be
+re-measured alone. ``--quick`` is a CI-sized smoke run (small image counts, the quick sim
+benchmark): its JSON, page, plots and headline go to bench/results/quick/ and the real results
+are left alone; it asserts nothing about timings.
+
+Exit status 0 when every benchmark met its checks (bit-exact verification, exact counts,
+the speed targets of a full run), 1 otherwise.
 """
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench import common
+
+PARTS = ("sim", "models", "cores", "throughput")
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -15,44 +32,93 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--quick", action="store_true",
                         default=default if suppress else False,
-                        help="CI-sized smoke run (~50 M instructions instead of ~6.4 G)")
-    parser.add_argument("--out", type=Path, default=default if suppress else RESULTS,
-                        help="directory for the JSON results (default: bench/results/)")
+                        help="CI-sized smoke run: small image counts and the quick sim "
+                             "benchmark; results go to bench/results/quick/")
+    parser.add_argument("--out", type=Path, default=default,
+                        help="directory for the JSON results (default: bench/results/, "
+                             "--quick: bench/results/quick/)")
     parser.add_argument("--repeats", type=int, default=default,
-                        help="runs of each command; medians are reported (default: 5, "
-                             "--quick 3)")
+                        help="runs of each timed command; medians are reported (default: "
+                             "sim 5, throughput 3; --quick: sim 3, throughput 1)")
+    parser.add_argument("--examples", type=Path, default=default,
+                        help="folder of example models (default: examples/)")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="BENCHMARK")
-    sim = sub.add_parser("sim", help="ebnn-sim run vs bare Unicorn: wall-time ratio, exact "
-                                     "counts, torch never imported")
-    _common(sim, suppress=True)
-    sim.add_argument("--iterations", type=int, default=None,
-                     help="firmware loop count (default 10,000,000; --quick 80,000)")
-    sim.add_argument("--no-qemu", action="store_true",
-                     help="skip the QEMU instruction-count cross-checks")
-    sim.add_argument("--qemu-trace", action="store_true",
-                     help="also count the benchmark build with QEMU's single-step trace "
-                          "(slow: about a minute per 50 M instructions; meant for --quick)")
+    subs = {
+        "all": "every benchmark, then the results page (default)",
+        "sim": "ebnn-sim run vs bare Unicorn: wall-time ratio, exact counts, torch never "
+               "imported",
+        "models": "accuracy vs peak SRAM vs latency on curie; firmware verified bit for bit",
+        "cores": "every model on every target profile: instructions, cycles, ms, memory",
+        "throughput": "bare Unicorn vs run vs profile vs verify on the eBNN firmware",
+        "report": "render docs/results.md, plots and headline.md from the JSON results",
+    }
+    parsers = {}
+    for name, help_text in subs.items():
+        parsers[name] = p = sub.add_parser(name, help=help_text)
+        _common(p, suppress=True)
+    for name in ("all", "sim"):
+        p = parsers[name]
+        p.add_argument("--iterations", type=int, default=None,
+                       help="sim: firmware loop count (default 10,000,000; --quick 80,000)")
+        p.add_argument("--no-qemu", action="store_true",
+                       help="sim: skip the QEMU instruction-count cross-checks")
+        p.add_argument("--qemu-trace", action="store_true",
+                       help="sim: also count the benchmark build with QEMU's single-step trace "
+                            "(slow: about a minute per 50 M instructions; meant for --quick)")
     args = parser.parse_args(argv)
-    if args.repeats is None:
-        args.repeats = 3 if args.quick else 5
-    if args.repeats < 1:
+    command = args.command or "all"
+    quick = args.quick
+    out = args.out or (common.QUICK_RESULTS if quick else common.RESULTS)
+    if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.examples is not None:
+        common.EXAMPLES = args.examples.resolve()
 
-    from bench import sim_speed
-
+    parts = PARTS if command == "all" else () if command == "report" else (command,)
+    con = common.console()
     status = 0
-    if args.command in (None, "sim"):
-        status |= sim_speed.main(
-            quick=args.quick, out=args.out, repeats=args.repeats,
-            iterations=getattr(args, "iterations", None),
-            use_qemu=not getattr(args, "no_qemu", False),
-            trace_main=getattr(args, "qemu_trace", False),
-        )
+    seconds: dict[str, float] = {}
+    t_all = time.perf_counter()
+    for part in parts:
+        t0 = time.perf_counter()
+        con.rule(f"[bold]{part}[/]")
+        if part == "sim":
+            from bench import sim_speed
+
+            status |= sim_speed.main(
+                quick=quick, out=out,
+                repeats=args.repeats or (3 if quick else 5),
+                iterations=getattr(args, "iterations", None),
+                use_qemu=not getattr(args, "no_qemu", False),
+                trace_main=getattr(args, "qemu_trace", False),
+            )
+        elif part == "models":
+            from bench import models
+
+            status |= models.main(quick=quick, out=out)
+        elif part == "cores":
+            from bench import cores
+
+            status |= cores.main(quick=quick, out=out)
+        elif part == "throughput":
+            from bench import throughput
+
+            status |= throughput.main(quick=quick, out=out, repeats=args.repeats)
+        seconds[part] = time.perf_counter() - t0
+        con.print(f"[dim]{part}: {seconds[part]:.0f} s[/]")
+
+    from bench import report
+
+    page = report.main(quick=quick, out=out, run_seconds=seconds if command == "all" else None,
+                       total_seconds=time.perf_counter() - t_all if command == "all" else None)
+    con.print(f"wrote {common.rel(page)} (and plots, {common.rel(out / 'headline.md')}); "
+              f"{time.perf_counter() - t_all:.0f} s in all; exit status {status}")
     return status
 
 

