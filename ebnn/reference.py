@@ -1,13 +1,17 @@
 """The numpy reference: runs an artifact with exactly the firmware's integer semantics.
 
-Accumulators are computed as float64 matrix products of small integers, which are exact (every
-partial sum stays far below 2**53), then compared as integers. Batched over images.
+Accumulators are computed as BLAS matrix products of small integers, which are exact as long
+as every partial sum is an integer the float type represents: float32 when a layer's largest
+possible |sum| is below 2**24 (every model that fits a microcontroller), float64 otherwise.
+Batched over images. BLAS runs on one thread: verification computes the reference beside the
+emulator, and a second BLAS thread would only compete with it.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from threadpoolctl import threadpool_limits
 
 from ebnn.artifact import Artifact, Layer
 
@@ -41,10 +45,13 @@ def _pool(acc: np.ndarray, layer: Layer) -> np.ndarray:
     return win[:, :hp, :wp].max(axis=(-2, -1))
 
 
+EXACT_FLOAT32 = 2**24  # every integer of smaller magnitude is a float32
+
+
 def accumulate(layer: Layer, x: np.ndarray) -> np.ndarray:
-    """Integer accumulators (after pooling) of ``layer`` for inputs x: float64 of exact integers
-    (pixels as 2x - 255, bits as ±1), shape (N, H, W, C) or (N, features)."""
-    signs = np.where(layer.weights, 1.0, -1.0)
+    """Integer accumulators (after pooling) of ``layer`` for inputs x: exact integers in x's float
+    type (pixels as 2x - 255, bits as ±1), shape (N, H, W, C) or (N, features)."""
+    signs = np.where(layer.weights, 1.0, -1.0).astype(x.dtype)
     if layer.kind == "conv":
         acc = _windows(x, layer) @ signs.reshape(signs.shape[0], -1).T
         return _pool(acc, layer)
@@ -52,9 +59,23 @@ def accumulate(layer: Layer, x: np.ndarray) -> np.ndarray:
 
 
 def threshold(layer: Layer, acc: np.ndarray) -> np.ndarray:
-    t, d = layer.threshold.astype(np.int64), layer.direction
-    a = np.rint(acc).astype(np.int64)
-    return np.where(d == 1, a >= t, np.where(d == -1, a <= t, t != 0))
+    """Output bits: acc >= t (direction 1), acc <= t (-1), or the constant t != 0 (0).
+
+    ``acc`` holds exact integers and so does ``t`` in the same float type, so comparing the
+    floats is comparing the integers."""
+    t, d = layer.threshold.astype(acc.dtype), layer.direction
+    bits = np.where(d == 1, acc >= t, acc <= t)
+    const = d == 0
+    if const.any():
+        bits[..., const] = (layer.threshold != 0)[const]
+    return bits
+
+
+def _float_type(art: Artifact) -> type:
+    """float32 when no accumulator of any layer can reach 2**24 in magnitude, else float64."""
+    first = art.layers[0]
+    largest = max(255 * first.fan_in, *(layer.fan_in for layer in art.layers[1:]))
+    return np.float32 if largest < EXACT_FLOAT32 else np.float64
 
 
 def run(art: Artifact, images: np.ndarray, batch: int = 256) -> ReferenceResult:
@@ -65,15 +86,17 @@ def run(art: Artifact, images: np.ndarray, batch: int = 256) -> ReferenceResult:
     if images.shape[1:] != tuple(art.input_shape) or images.dtype != np.uint8:
         raise ValueError(f"expected uint8 images of shape {tuple(art.input_shape)}, got "
                          f"{images.dtype} {images.shape[1:]}")
+    ftype = _float_type(art)
     scores, bits = [], [[] for _ in art.hidden]
-    for start in range(0, len(images), batch):
-        x = images[start : start + batch].astype(np.float64) * 2.0 - 255.0
-        for i, layer in enumerate(art.hidden):
-            b = threshold(layer, accumulate(layer, x))
-            bits[i].append(b)
-            x = np.where(b, 1.0, -1.0)
-        out = art.output
-        dot = np.rint(accumulate(out, x)).astype(np.int64)
-        scores.append(dot * out.scale.astype(np.int64) + out.offset.astype(np.int64))
+    with threadpool_limits(limits=1, user_api="blas"):
+        for start in range(0, len(images), batch):
+            x = images[start : start + batch].astype(ftype) * 2 - 255
+            for i, layer in enumerate(art.hidden):
+                b = threshold(layer, accumulate(layer, x))
+                bits[i].append(b)
+                x = (b.astype(ftype) * 2 - 1)
+            out = art.output
+            dot = accumulate(out, x).astype(np.int64)
+            scores.append(dot * out.scale.astype(np.int64) + out.offset.astype(np.int64))
     s = np.concatenate(scores) if scores else np.zeros((0, art.classes), np.int64)
     return ReferenceResult(s, np.argmax(s, axis=1), [np.concatenate(b) for b in bits])

@@ -9,8 +9,10 @@ report function (code hooks on those two addresses only, so the rest runs at ful
 
 import io
 import itertools
+import multiprocessing
+import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,36 +78,72 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
                  timeout: float | None = None,
                  progress: Callable[[int], None] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, list[int], list[int], str]:
-    """Run all images through the firmware in one session; ``progress(1)`` after each."""
+    """Run all images through the firmware in one session.
+
+    Per-inference instructions and cycles are what retires from the first instruction of
+    ``ebnn_infer`` up to the first of ``ebnn_report`` (the harness's call in between included),
+    recorded in C by marks on those two entries. ``progress(n)`` reports finished images from a
+    thread that polls the mark count, so no Python runs per image.
+    """
     image = load_elf(elf)
     for sym in (INFER_SYMBOL, REPORT_SYMBOL):
         if sym not in image.symbols:
             raise VerifyError(f"{elf}: no symbol {sym}; not an eBNN firmware built by `ebnn build`")
     sim = Simulator(image, RunOptions(target=target, timeout=timeout))
-    state = sim.counter.state
-    marks: list[tuple[int, int, int]] = []  # (kind, instructions, cycles) at infer/report entry
-
-    def mark(kind: int) -> Callable[..., None]:
-        def hook(uc: object, address: int, size: int, user: object) -> None:
-            marks.append((kind, int(state.insns), int(state.cycles)))
-            if kind == 1 and progress is not None:
-                progress(1)
-        return hook
-
-    for kind, sym in enumerate((INFER_SYMBOL, REPORT_SYMBOL)):
-        addr = image.symbols[sym]
-        sim.uc.hook_add(UC_HOOK_CODE, mark(kind), begin=addr, end=addr)
-    report = sim.run(stdin=io.BytesIO(np.ascontiguousarray(images, np.uint8).tobytes()))
+    infer, report_at = image.symbols[INFER_SYMBOL], image.symbols[REPORT_SYMBOL]
+    counter = sim.counter
+    counter.install_marks(sim.uc._uch, [infer, report_at], capacity=2 * len(images) + 2)
+    with _Poller(lambda: int(counter.state.marks_len) // 2, progress):
+        report = sim.run(stdin=io.BytesIO(np.ascontiguousarray(images, np.uint8).tobytes()))
     if report.status != "ok" or report.exit_code != 0:
         why = report.fault.message if report.fault else f"exit code {report.exit_code}"
         raise VerifyError(f"firmware run failed: {report.status}: {why}")
+    try:
+        marks = counter.marks()
+    except RuntimeError:
+        raise VerifyError(f"{elf}: the firmware ran more than {len(images)} inferences for "
+                          f"{len(images)} images") from None
     instructions, cycles = [], []
-    for (k0, i0, c0), (k1, i1, c1) in itertools.pairwise(marks):
-        if (k0, k1) == (0, 1):
+    for (a0, i0, c0), (a1, i1, c1) in itertools.pairwise(marks.tolist()):
+        if (a0, a1) == (infer, report_at):
             instructions.append(i1 - i0)
             cycles.append(c1 - c0)
     scores, classes = parse_scores(report.stdout, image_classes(report.stdout))
     return scores, classes, instructions, cycles, report.stdout
+
+
+class _Poller:
+    """Calls ``progress(delta)`` with the growth of ``count()`` every ``interval`` seconds
+    from a thread, and once more at exit."""
+
+    def __init__(self, count: Callable[[], int], progress: Callable[[int], None] | None,
+                 interval: float = 0.1) -> None:
+        self._count, self._progress, self._interval = count, progress, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reported = 0
+
+    def _report(self) -> None:
+        now = self._count()
+        if now > self._reported and self._progress is not None:
+            self._progress(now - self._reported)
+            self._reported = now
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._report()
+
+    def __enter__(self) -> "_Poller":
+        if self._progress is not None:
+            self._thread = threading.Thread(target=self._loop, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._report()
 
 
 def image_classes(stdout: str) -> int:
@@ -115,25 +153,55 @@ def image_classes(stdout: str) -> int:
     raise VerifyError("firmware printed no scores")
 
 
+# Worker processes of ``run_parallel``: a counter of finished images shared with the parent,
+# inherited when the pool starts its processes.
+_done: Any = None
+
+
+def _init_worker(done: Any) -> None:
+    global _done
+    _done = done
+
+
+def _count_done(n: int) -> None:
+    with _done.get_lock():
+        _done.value += n
+
+
 def _run_chunk(args: tuple[Path, np.ndarray, str | None]) -> tuple:
     elf, images, target = args
-    return run_firmware(elf, images, target)[:4]
+    return run_firmware(elf, images, target, progress=_count_done)[:4]
 
 
 def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
                  progress: Callable[[int], None] | None = None,
+                 started: Callable[[], None] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
-    """``run_firmware`` over ``jobs`` processes (one emulator session each), results in order."""
+    """``run_firmware`` over ``jobs`` processes, results in order.
+
+    Each process runs one contiguous share of the images in one emulator session (one ELF
+    load, one set of decode tables per process). ``started()`` is called once the emulation is
+    under way (after the worker processes exist), so the caller can start other work beside it.
+    """
     if jobs <= 1 or len(images) < 2 * jobs:
+        if started is not None:
+            started()
         return run_firmware(elf, images, target, progress=progress)[:4]
-    chunks = np.array_split(np.arange(len(images)), jobs * 4)
-    parts = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for part, idx in zip(pool.map(_run_chunk, [(elf, images[i], target) for i in chunks]),
-                             chunks, strict=True):
-            parts.append(part)
-            if progress is not None:
-                progress(len(idx))
+    chunks = np.array_split(np.arange(len(images)), jobs)
+    done = multiprocessing.Value("q", 0)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                             initargs=(done,)) as pool:
+        futures = [pool.submit(_run_chunk, (elf, images[idx], target)) for idx in chunks]
+        if started is not None:
+            started()
+        reported = 0
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.1)
+            if progress is not None and done.value > reported:
+                progress(done.value - reported)
+                reported = done.value
+        parts = [f.result() for f in futures]  # re-raises a worker's error
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             [v for p in parts for v in p[2]], [v for p in parts for v in p[3]])
 
@@ -141,9 +209,17 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
 def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | None = None,
            target: str | None = None, jobs: int = 1,
            progress: Callable[[int], None] | None = None) -> VerifyResult:
-    """Compare every score and class of firmware and reference on ``images``."""
-    ref = reference.run(art, images)
-    scores, classes, instructions, cycles = run_parallel(elf, images, target, jobs, progress)
+    """Compare every score and class of firmware and reference on ``images``.
+
+    The reference runs in a thread beside the emulation (numpy and the emulator both release
+    the GIL), so it costs no wall time when a core is free.
+    """
+    with ThreadPoolExecutor(max_workers=1) as side:
+        ref_future: list[Future] = []
+        scores, classes, instructions, cycles = run_parallel(
+            elf, images, target, jobs, progress,
+            started=lambda: ref_future.append(side.submit(reference.run, art, images)))
+        ref = ref_future[0].result()
     if scores.shape != ref.scores.shape:
         raise VerifyError(f"firmware answered {len(scores)} of {len(images)} images "
                           f"with {scores.shape[1] if scores.ndim == 2 else 0} scores each")

@@ -78,6 +78,11 @@ typedef struct {
     uint32_t stop_size;        /* unaligned access: its size and kind (Unicorn uc_mem_type) */
     uint32_t stop_access;
     int32_t pc_regid;
+    /* marks: a code hook on chosen block-start addresses records (address, instructions,
+     * cycles) each time execution reaches one, counting what retired before that block */
+    uint64_t *marks;           /* marks_cap records of 3 values */
+    uint32_t marks_cap;
+    uint32_t marks_len;        /* records made; more than marks_cap means some were dropped */
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -264,6 +269,23 @@ void sim_align_hook(void *uc, int type, uint64_t address, int size, int64_t valu
         s->stop_access = (uint32_t)type;
         s->emu_stop(uc);
     }
+}
+
+/* Code hook on the first instruction of a block (a function entry reached by a call): the
+ * block hook has already counted that whole block, so its count and cycles are taken back to
+ * give what retired before the marked instruction. */
+void sim_mark_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    sim_state *s = (sim_state *)user;
+    (void)uc;
+    (void)size;
+    if (s->marks_len < s->marks_cap) {
+        uint64_t *m = s->marks + 3u * s->marks_len;
+        m[0] = address;
+        m[1] = s->insns - s->last_count;
+        m[2] = s->cycles - s->last_cycles;
+    }
+    s->marks_len++;
 }
 
 /* Instructions in [start, end) of flash or SRAM: used to correct the count when a fault stops

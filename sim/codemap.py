@@ -10,7 +10,7 @@ instruction lengths itself.
 import numpy as np
 
 from sim.native import SPD_DYNAMIC
-from sim.timing import CoreTiming, instruction_cycles, make_disassembler, sp_delta
+from sim.timing import CoreTiming, instruction_cycles, make_disassembler, needs_detail, sp_delta
 
 
 def build_tables(
@@ -20,19 +20,26 @@ def build_tables(
     n = len(flash) // 2
     cost = np.zeros(n, np.uint8)
     spd = np.zeros(n, np.int16)
+    # The sweep decodes without operand detail (several times faster); the few instructions
+    # whose cost or SP change depends on operands are decoded again with detail.
+    sweep = make_disassembler()
+    sweep.detail = False
+    sweep.skipdata = True
     md = make_disassembler()
-    md.skipdata = True
     size = len(flash)
     for start, end in exec_ranges:
         lo, hi = max(start - flash_base, 0), min(end - flash_base, size)
         if lo >= hi:
             continue
         code = flash[lo:hi].tobytes()
-        for insn in md.disasm(code, flash_base + lo):
+        for insn in sweep.disasm(code, flash_base + lo):
             if insn.id == 0:  # skipped data
                 continue
             idx = (insn.address - flash_base) >> 1
+            if needs_detail(insn):
+                off = insn.address - flash_base - lo
+                insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))
+                d = sp_delta(insn)
+                spd[idx] = SPD_DYNAMIC if d is None else max(min(d, 32767), -32767)
             cost[idx] = min(max(instruction_cycles(insn, timing), 1), 255)
-            d = sp_delta(insn)
-            spd[idx] = SPD_DYNAMIC if d is None else max(min(d, 32767), -32767)
     return cost, spd

@@ -8,7 +8,7 @@ import ctypes
 import importlib.util
 
 import numpy as np
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
 SPD_DYNAMIC = -32768
@@ -43,6 +43,7 @@ class SimState(ctypes.Structure):
         ("last_count", ctypes.c_uint32), ("last_cycles", ctypes.c_uint32),
         ("stop_size", ctypes.c_uint32), ("stop_access", ctypes.c_uint32),
         ("pc_regid", ctypes.c_int32),
+        ("marks", _P), ("marks_cap", ctypes.c_uint32), ("marks_len", ctypes.c_uint32),
     ]
 
 
@@ -90,6 +91,8 @@ class BlockCounter:
         s.emu_stop = _addr(uclib.uc_emu_stop)
         self._hook_fn = _addr(lib.sim_block_hook)
         self._align_fn = _addr(lib.sim_align_hook)
+        self._mark_fn = _addr(lib.sim_mark_hook)
+        self._marks = np.zeros((0, 3), np.uint64)
 
     def invalidate(self) -> None:
         """Forget cached block facts (after flash contents change)."""
@@ -101,12 +104,54 @@ class BlockCounter:
         if trap_unaligned:
             self._add(uch, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._align_fn)
 
-    def _add(self, uch: ctypes.c_void_p, kind: int, fn: int) -> None:
+    def install_marks(self, uch: ctypes.c_void_p, addresses: list[int], capacity: int) -> None:
+        """Record (address, instructions, cycles retired before it) whenever execution enters
+        the block starting at one of ``addresses`` (function entries), up to ``capacity`` times
+        in all, in C: no Python runs per mark. Read them back with ``marks()``."""
+        self._marks = np.zeros((capacity, 3), np.uint64)
+        self.state.marks = self._marks.ctypes.data
+        self.state.marks_cap, self.state.marks_len = capacity, 0
+        for addr in addresses:
+            self._add(uch, UC_HOOK_CODE, self._mark_fn, addr, addr)
+
+    def marks(self) -> np.ndarray:
+        """The recorded marks, (n, 3) uint64 rows of address, instructions, cycles.
+
+        Raises RuntimeError when more were reached than the capacity held."""
+        if self.state.marks_len > self.state.marks_cap:
+            raise RuntimeError(f"{self.state.marks_len} marks reached, room for "
+                               f"{self.state.marks_cap}")
+        return self._marks[: self.state.marks_len]
+
+    def _add(self, uch: ctypes.c_void_p, kind: int, fn: int, begin: int = 1,
+             end: int = 0) -> None:
         handle = uc_hook_h()
         err = uclib.uc_hook_add(uch, ctypes.byref(handle), kind, fn,
-                                ctypes.addressof(self.state), 1, 0)
+                                ctypes.addressof(self.state), begin, end)
         if err:
             raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
 
     def count_range(self, start: int, end: int) -> int:
         return int(library().sim_count_range(ctypes.byref(self.state), start, end))
+
+
+class Registers:
+    """32-bit core registers read and written through ``uc_reg_read``/``uc_reg_write`` directly.
+
+    The semihosting path touches four registers per call; the binding's generic ``reg_read``
+    (register-class lookup, a new ctypes object per call) costs several times the C call, which
+    adds up to much of a small model's run when every image makes console calls."""
+
+    def __init__(self, uch: ctypes.c_void_p) -> None:
+        self._uch = uch
+        self._value = ctypes.c_uint32()
+        self._ref = ctypes.byref(self._value)
+
+    def read(self, regid: int) -> int:
+        uclib.uc_reg_read(self._uch, regid, self._ref)
+        return self._value.value
+
+    def write(self, regid: int, value: int) -> None:
+        self._value.value = value & 0xFFFFFFFF
+        uclib.uc_reg_write(self._uch, regid, self._ref)
+

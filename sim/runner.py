@@ -146,6 +146,7 @@ class Simulator:
 
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(_CPU_MODELS[self.target.core])
+        self._regs = native.Registers(self.uc._uch)
         self.uc.mem_map_ptr(FLASH_BASE, self.flash_size, UC_PROT_READ | UC_PROT_EXEC,
                             self.flash.ctypes.data)
         self.uc.mem_map_ptr(SRAM_BASE, self.sram_size, UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC,
@@ -205,9 +206,9 @@ class Simulator:
     def _on_interrupt(self, uc: Uc, intno: int, user: object) -> None:
         if self.counter.state.stop_reason != native.STOP_NONE:
             return  # a fault the native hooks caught earlier in this block ends the run
-        pc = uc.reg_read(R.UC_ARM_REG_PC)
+        pc = self._regs.read(R.UC_ARM_REG_PC)
         if intno == _EXCP_BKPT:
-            insn = bytes(uc.mem_read(pc, 2)) if self._mapped(pc, 2) else b""
+            insn = self._host_read(pc, 2) if self._mapped(pc, 2) else b""
             if insn == b"\xab\xbe":
                 self._semihost_call(uc, pc)
                 return
@@ -221,8 +222,8 @@ class Simulator:
         self._stop_with(self._make_fault(kind, text, pc))
 
     def _semihost_call(self, uc: Uc, pc: int) -> None:
-        op = uc.reg_read(R.UC_ARM_REG_R0)
-        arg = uc.reg_read(R.UC_ARM_REG_R1)
+        op = self._regs.read(R.UC_ARM_REG_R0)
+        arg = self._regs.read(R.UC_ARM_REG_R1)
         try:
             result = self._sh.call(op, arg, self._memory)
         except UcError:
@@ -233,8 +234,8 @@ class Simulator:
             self._exit = result.status
             uc.emu_stop()
             return
-        uc.reg_write(R.UC_ARM_REG_R0, result & 0xFFFFFFFF)
-        uc.reg_write(R.UC_ARM_REG_PC, (pc + 2) | 1)
+        self._regs.write(R.UC_ARM_REG_R0, result)
+        self._regs.write(R.UC_ARM_REG_PC, (pc + 2) | 1)
 
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        user: object) -> bool:
@@ -270,12 +271,14 @@ class Simulator:
         return ""
 
     def _host_read(self, addr: int, size: int) -> bytes:
-        """Firmware memory for the semihosting host. Checked first: Unicorn's mem_read allocates
-        ``size`` bytes before it validates the range, so a bad length (say 0xFFFFFFFF) would cost
-        4 GiB of host memory before the fault."""
-        if not self._mapped(addr, size):
-            raise UcError(UC_ERR_READ_UNMAPPED)
-        return bytes(self.uc.mem_read(addr, size))
+        """Firmware memory for the semihosting host, read from the host arrays Unicorn maps
+        (mem_map_ptr), so always current, with no call into Unicorn. A range outside flash and
+        SRAM raises UcError(UC_ERR_READ_UNMAPPED), like Unicorn's mem_read."""
+        if addr >= SRAM_BASE and addr + size <= SRAM_BASE + self.sram_size:
+            return self.sram[addr - SRAM_BASE : addr - SRAM_BASE + size].tobytes()
+        if addr >= FLASH_BASE and addr + size <= FLASH_BASE + self.flash_size:
+            return self.flash[addr - FLASH_BASE : addr - FLASH_BASE + size].tobytes()
+        raise UcError(UC_ERR_READ_UNMAPPED)
 
     def _mapped(self, addr: int, size: int) -> bool:
         return (addr >= FLASH_BASE and addr + size <= FLASH_BASE + self.flash_size) or \

@@ -251,6 +251,23 @@ def sp_delta(insn: capstone.CsInsn) -> int | None:
     return None
 
 
+# Instructions whose cost or SP change depends on their operands: register lists, FP memory
+# moves, VMOV's register count, MSR's target. Any other instruction costs its class's base cycles
+# and leaves SP alone unless its operand text names SP, so capstone's operand detail (the slow
+# part of decoding) is only needed for these and for operands that mention SP.
+_DETAIL_IDS = frozenset(
+    i for cat in (_Cat.LIST, _Cat.FP_LIST, _Cat.FP_MEM) for i in _GROUPS[cat]
+) | {A.ARM_INS_VMOV, A.ARM_INS_MSR}
+
+
+def needs_detail(insn: capstone.CsInsn) -> bool:
+    """Whether ``instruction_cycles``/``sp_delta`` of ``insn`` need capstone's operand detail.
+
+    When False, the instruction (decoded without detail) costs its class's base cycles and
+    changes SP by 0, exactly what both functions return for it decoded with detail."""
+    return insn.id in _DETAIL_IDS or "sp" in insn.op_str
+
+
 def make_disassembler() -> capstone.Cs:
     """Capstone disassembler for ARM Thumb + M-class with instruction details enabled."""
     md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)

@@ -17,6 +17,7 @@ from sim.timing import (
     sp_delta,
     timing_for,
 )
+from toolchain.profiles import TARGETS
 
 MD = make_disassembler()
 
@@ -212,3 +213,43 @@ def test_make_disassembler() -> None:
     assert md.detail
     assert md.arch == capstone.CS_ARCH_ARM
     assert md.mode == capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS
+
+
+# --- the per-halfword tables the simulator builds from an ELF ---------------------------------
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_code_tables_equal_full_detail_decoding(firmware, target: str) -> None:
+    """build_tables decodes most instructions without operand detail; its tables must be what
+    decoding every instruction with detail gives (programs with FP, stack frames, lists)."""
+    import numpy as np
+
+    from sim import load_elf
+    from sim.codemap import build_tables
+    from sim.native import SPD_DYNAMIC
+    from toolchain.linker import FLASH_BASE
+    from toolchain.profiles import get_target
+
+    sources: list[tuple[str, ...]] = [
+        ("compute.c",), ("recurse.c", "descend.S"), ("heap.c",), ("hello.c",)]
+    if target in ("nrf52832", "stm32f746", "stm32l552"):
+        sources.append(("float.c",))
+    timing = timing_for(get_target(target).core)
+    for source in sources:
+        image = load_elf(firmware(*source, target=target))
+        flash = np.zeros(get_target(target).flash, np.uint8)
+        for seg in image.segments:
+            if seg.address < len(flash):
+                flash[seg.address : seg.address + len(seg.data)] = np.frombuffer(seg.data, np.uint8)
+        cost, spd = build_tables(flash, FLASH_BASE, image.exec_ranges, timing)
+        want_cost, want_spd = np.zeros_like(cost), np.zeros_like(spd)
+        md = make_disassembler()
+        md.skipdata = True
+        for start, end in image.exec_ranges:
+            for insn in md.disasm(flash[start:end].tobytes(), start):
+                if insn.id:
+                    i, d = insn.address >> 1, sp_delta(insn)
+                    want_cost[i] = min(max(instruction_cycles(insn, timing), 1), 255)
+                    want_spd[i] = SPD_DYNAMIC if d is None else d
+        assert np.count_nonzero(want_cost) > 50
+        assert np.array_equal(cost, want_cost), source
+        assert np.array_equal(spd, want_spd), source

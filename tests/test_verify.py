@@ -68,3 +68,45 @@ def test_flipped_threshold_is_named(model, tmp_path):
     assert first["element"] == [0, 0, channel]
     assert first["firmware_bit"] == int(want_one) and first["reference_bit"] == int(not want_one)
     assert f"channel={channel}" in first["where"]
+
+
+def test_per_inference_count_is_the_inference(model):
+    """One image: verify's instructions per inference are ebnn_infer's inclusive count from the
+    profiler plus the harness's one `bl ebnn_report` between return and report."""
+    import io
+
+    import sim
+    from sim.profile import Profiler
+
+    art, elf, images = model
+    result = verify(art, elf, images[:1])
+    prof = Profiler(sim.Simulator(sim.load_elf(elf), sim.RunOptions())).run(
+        io.BytesIO(images[0].tobytes()))
+    assert result.instructions == [prof.function("ebnn_infer").inclusive.instructions + 1]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_counts_every_image(model, jobs):
+    art, elf, images = model
+    done: list[int] = []
+    result = verify(art, elf, np.concatenate([images] * 3), jobs=jobs, progress=done.append)
+    assert result.compared == sum(done) == 3 * len(images)
+    assert result.mismatches == 0 and len(result.instructions) == 3 * len(images)
+
+
+def test_marks_beyond_capacity_are_reported(firmware):
+    """Marks are recorded in C up to a capacity; reaching more is an error, not a silent cut."""
+    import sim
+
+    image = sim.load_elf(firmware("recurse.c", "descend.S", defines={"DEPTH": 5}))
+    s = sim.Simulator(image, sim.RunOptions())
+    s.counter.install_marks(s.uc._uch, [image.symbols["descend"]], capacity=3)
+    assert s.run().status == "ok"
+    with pytest.raises(RuntimeError, match="marks reached"):
+        s.counter.marks()
+    s = sim.Simulator(image, sim.RunOptions())
+    s.counter.install_marks(s.uc._uch, [image.symbols["descend"]], capacity=64)
+    s.run()
+    marks = s.counter.marks()
+    assert len(marks) > 3 and set(marks[:, 0].tolist()) == {image.symbols["descend"]}
+    assert np.all(np.diff(marks[:, 1].astype(np.int64)) > 0)
