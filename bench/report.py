@@ -564,12 +564,10 @@ def throughput_section(res: dict[str, Any], img: str) -> str:
                 "ratio the cost of the "
                 "second process. The acceptance floor (issue 4: `verify` keeps at least 80% "
                 "of bare Unicorn's instruction rate, harness included) is judged on the main "
-                f"model `{MAIN}` and shown for every model. For the small models each image "
-                "is only tens of thousands of instructions, so the console traffic per image "
-                "(the scores and the class, written through semihosting calls that each run a "
-                "Python hook, in every mode) is a "
-                "large share of the time and the instruction rates are lower (the harness "
-                "writes each image's result with one semihosting call).", ""]
+                f"model `{MAIN}` and shown for every model. Every mode serves the same console "
+                "traffic (the image read and one line of scores and class per image, each a "
+                "semihosting call handled by a Python hook); on the small models it is a "
+                "larger share of each image's time.", ""]
         for e in data["models"]:
             if "rows" not in e:
                 out += [f"**{e['model']}**: **{e.get('error')}**", ""]
