@@ -65,9 +65,6 @@ class TrainSpec:
     bn_lr: float = 0.0  # learning rate of the BN parameters; 0: the same as lr
     bn_momentum: float = 0.1  # running-statistics momentum of every BN
     bn_calibrate: int = 0  # > 0: finally set BN statistics from this many augmented passes
-    teacher_epochs: int = 0  # > 0: first train a float CNN teacher for this many epochs
-    distill: float = 0.0  # weight of the teacher's soft targets in the loss (needs a teacher)
-    distill_temperature: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -182,12 +179,6 @@ def _train(raw: Any) -> TrainSpec:
         raise ConfigError("[train]: label_smoothing must be in [0, 1)")
     if spec.bn_calibrate < 0:
         raise ConfigError("[train]: bn_calibrate must be >= 0")
-    if spec.teacher_epochs < 0 or not 0.0 <= spec.distill <= 1.0 or (
-            spec.distill_temperature <= 0):
-        raise ConfigError("[train]: teacher_epochs must be >= 0, distill in [0, 1] and "
-                          "distill_temperature > 0")
-    if spec.distill > 0 and spec.teacher_epochs == 0:
-        raise ConfigError("[train]: distill > 0 needs a teacher (teacher_epochs >= 1)")
     if spec.bn_lr < 0 or not 0.0 < spec.bn_momentum <= 1.0:
         raise ConfigError("[train]: bn_lr must be >= 0 and bn_momentum in (0, 1]")
     if not 0.0 < spec.init <= 1.0:

@@ -98,24 +98,6 @@ def shift_batch(images: torch.Tensor, shift: int, gen: torch.Generator) -> torch
     return out
 
 
-class Teacher(nn.Module):
-    """A small float CNN trained on the same images; its soft targets guide the eBNN."""
-
-    def __init__(self, spec: ModelSpec) -> None:
-        super().__init__()
-        h, w, c = spec.input
-        self.features = nn.Sequential(
-            nn.Conv2d(c, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2))
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.3),
-                                  nn.Linear(64 * (h // 4) * (w // 4), 128), nn.ReLU(),
-                                  nn.Dropout(0.3), nn.Linear(128, spec.classes))
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = images.permute(0, 3, 1, 2).to(torch.float32) / 127.5 - 1.0
-        return self.head(self.features(x))
-
-
 @torch.no_grad()
 def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray, batch: int = 1000) -> float:
     model.eval()
@@ -214,36 +196,6 @@ def _augment(images: torch.Tensor, cfg: TrainSpec, gen: torch.Generator) -> torc
     return shift_batch(x, cfg.shift, gen)
 
 
-def train_teacher(spec: ModelSpec, train_set: Dataset, val_set: Dataset,
-                  progress: Callable[[int, int, str], None] | None = None) -> Teacher:
-    """The float teacher: Adam 1e-3, cosine decay, the student's augmentation, its own seed."""
-    cfg = spec.train
-    torch.manual_seed(cfg.seed + 1)
-    teacher = Teacher(spec)
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
-    steps = math.ceil(len(train_set.images) / cfg.batch_size)
-    total = cfg.teacher_epochs * steps
-    opt = torch.optim.Adam(teacher.parameters(), lr=1e-3)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: _lr_factor(step, total, 0))
-    images = torch.from_numpy(train_set.images)
-    labels = torch.from_numpy(train_set.labels)
-    for epoch in range(cfg.teacher_epochs):
-        teacher.train()
-        order = torch.randperm(len(images), generator=gen)
-        for b in range(steps):
-            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-            loss = F.cross_entropy(teacher(_augment(images[idx], cfg, gen)), labels[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            if progress is not None:
-                progress(epoch * steps + b + 1, total,
-                         f"teacher {epoch + 1}/{cfg.teacher_epochs} loss {loss.item():.3f}")
-    teacher.eval()
-    return teacher
-
-
 def _lr_factor(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -276,7 +228,6 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
     start_epoch = 0
     ckpt = output.with_name(output.name + ".ckpt")
     config = spec_to_config(spec)
-    teacher: Teacher | None = None
     if resume:
         if not ckpt.is_file():
             raise TrainError(f"--resume: no checkpoint {ckpt} to resume from")
@@ -289,16 +240,6 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
         gen.set_state(payload["generator"])
         history = History(**payload["history"])
         start_epoch = payload["epoch"]
-        if "teacher" in payload:
-            teacher = Teacher(spec)
-            teacher.load_state_dict(payload["teacher"])
-            teacher.eval()
-    if cfg.teacher_epochs and teacher is None:
-        teacher = train_teacher(spec, train_set, val_set, progress)
-    extra = {} if teacher is None else {"teacher": teacher.state_dict()}
-    final_extra = {} if teacher is None else {
-        "teacher_val_acc": accuracy(teacher, val_set.images, val_set.labels)
-        if len(val_set.images) else float("nan")}
 
     images = torch.from_numpy(train_set.images)
     labels = torch.from_numpy(train_set.labels)
@@ -312,12 +253,6 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
             y = labels[idx]
             scores = model(x)
             loss = F.cross_entropy(scores, y, label_smoothing=cfg.label_smoothing)
-            if teacher is not None and cfg.distill > 0:
-                t = cfg.distill_temperature
-                with torch.no_grad():
-                    soft = F.softmax(teacher(x) / t, dim=1)
-                kd = F.kl_div(F.log_softmax(scores / t, dim=1), soft, reduction="batchmean")
-                loss = (1 - cfg.distill) * loss + cfg.distill * t * t * kd
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -336,7 +271,7 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
             "format": CHECKPOINT_FORMAT, "config": config, "epochs": epochs, "epoch": epoch + 1,
             "state_dict": model.state_dict(), "optimizer": opt.state_dict(),
             "scheduler": sched.state_dict(), "generator": gen.get_state(),
-            "history": vars(history), **extra,
+            "history": vars(history),
         })
     if cfg.bn_calibrate:
         calibrate_bn(model, train_set.images, cfg, cfg.bn_calibrate)
@@ -350,7 +285,6 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
         "state_dict": model.state_dict(), "history": vars(history),
         "dataset": train_set.name, "dataset_source": train_set.source,
         "sample": torch.from_numpy(np.ascontiguousarray(sample)), "sample_label": sample_label,
-        **final_extra,
     })
     return model, history
 
