@@ -39,7 +39,7 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                              "--quick: bench/results/quick/)")
     parser.add_argument("--repeats", type=int, default=default,
                         help="runs of each timed command; medians are reported (default: "
-                             "sim 5, throughput 3; --quick: sim 3, throughput 1)")
+                             "sim 5, throughput 7; --quick: sim 3, throughput 1)")
     parser.add_argument("--examples", type=Path, default=default,
                         help="folder of example models (default: examples/)")
 

@@ -187,9 +187,16 @@ def _train(raw: Any) -> TrainSpec:
 
 
 def parse_config(data: dict[str, Any], source: str = "config") -> ModelSpec:
+    unknown = set(data) - {"model", "train"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))} "
+                          "(expected [model], [[model.layers]] and [train])")
     model = data.get("model")
     if not isinstance(model, dict):
         raise ConfigError(f"{source}: missing [model] table")
+    unknown = set(model) - {"name", "input", "classes", "layers"}
+    if unknown:
+        raise ConfigError(f"{source}: [model]: unknown key(s) {', '.join(sorted(unknown))}")
     inp = model.get("input")
     if (not isinstance(inp, list) or len(inp) != 3
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in inp)):

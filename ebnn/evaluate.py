@@ -52,9 +52,12 @@ def evaluate(art: Artifact, dataset: str | None = None, data_dir: Path | None = 
     if torch_model is not None:
         import torch
 
-        from ebnn.train import load_checkpoint, model_from_checkpoint
+        from ebnn.train import TrainError, load_checkpoint, model_from_checkpoint
 
-        net = model_from_checkpoint(load_checkpoint(torch_model))
+        try:
+            net = model_from_checkpoint(load_checkpoint(torch_model))
+        except TrainError as exc:
+            raise EvalError(str(exc)) from None
         with torch.no_grad():
             pred = np.concatenate([
                 net(torch.from_numpy(images[s : s + 1000])).argmax(1).numpy()

@@ -7,7 +7,7 @@ exactly where an interrupted run stopped. Checkpoints load with ``weights_only=T
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ebnn.config import ModelSpec, TrainSpec, parse_config
+from ebnn.config import ConfigError, ModelSpec, TrainSpec, parse_config
 from ebnn.data import Dataset
 from ebnn.model import EBNN
 
@@ -159,7 +159,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def model_from_checkpoint(payload: dict[str, Any]) -> EBNN:
-    model = EBNN(parse_config(payload["config"], "checkpoint"))
+    """The trained network of a checkpoint. Training options this version no longer has
+    (e.g. the distillation settings of older checkpoints) do not shape the network: dropped."""
+    config = dict(payload["config"])
+    known = {f.name for f in fields(TrainSpec)}
+    config["train"] = {k: v for k, v in (config.get("train") or {}).items() if k in known}
+    try:
+        model = EBNN(parse_config(config, "checkpoint"))
+    except ConfigError as exc:
+        raise TrainError(str(exc)) from None
     model.load_state_dict(payload["state_dict"])
     model.eval()
     return model

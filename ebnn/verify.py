@@ -1,10 +1,11 @@
 """Bit-exact verification: the firmware in the emulator against the numpy reference.
 
 This is the one place where the model world (artifact, reference) and the firmware world
-(ELF, simulator) meet. All images go through one emulator session: the harness reads them one
-after another from its console, so nothing is reloaded per image. Instruction and cycle
-counts per inference are taken between entry to ``ebnn_infer`` and entry to the harness's
-report function (code hooks on those two addresses only, so the rest runs at full speed).
+(ELF, simulator) meet. All images go through one emulator session per job: the harness reads
+them one after another from its console, so nothing is reloaded per image. Instruction and
+cycle counts per inference are marks the simulator's native hook records, in C, at the entries
+of ``ebnn_infer`` and of the harness's report function. The reference runs in a thread beside
+the emulation. See docs/verify.md.
 """
 
 import io
@@ -198,9 +199,10 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
         pending = set(futures)
         while pending:
             _, pending = wait(pending, timeout=0.1)
-            if progress is not None and done.value > reported:
-                progress(done.value - reported)
-                reported = done.value
+            now = done.value
+            if progress is not None and now > reported:
+                progress(now - reported)
+                reported = now
         parts = [f.result() for f in futures]  # re-raises a worker's error
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             [v for p in parts for v in p[2]], [v for p in parts for v in p[3]])

@@ -27,8 +27,8 @@ static uint32_t read_image(void)
     return got;
 }
 
-/* The longest report: "scores:", K times " -2147483648", "\nclass: ", the class, "\n", NUL. */
-#define EBNN_REPORT_MAX (7 + 12 * EBNN_CLASSES + 8 + 11 + 2)
+/* The longest report: "scores:", K times " -2147483648", "\nclass: ", the class, "\n". */
+#define EBNN_REPORT_MAX (7 + 12 * EBNN_CLASSES + 8 + 11 + 1)
 
 #if EBNN_INPUT_SIZE >= EBNN_REPORT_MAX
 static char *put_str(char *p, const char *s)
@@ -73,8 +73,7 @@ void ebnn_report(int cls)
     p = put_str(p, "\nclass: ");
     p = put_int(p, (long)cls);
     *p++ = '\n';
-    *p = '\0';
-    sh_write0(line);
+    sh_write(1, line, (size_t)(p - line));
 #else
     sh_write0("scores:");
     for (int k = 0; k < EBNN_CLASSES; k++) {

@@ -10,7 +10,10 @@
  *   - for blocks that move SP, reads SP once and records the lowest stack address the block
  *     will touch; if that address lies below the stack limit (end of static data, or the
  *     current heap break) the run is stopped *before* the block overwrites anything,
- *   - stops the run when the instruction limit is reached.
+ *   - stops the run when the instruction limit is reached,
+ *   - on cores with an FPU, stops the run before a block with a floating-point instruction
+ *     while CPACR leaves the FPU disabled (hardware raises UsageFault NOCP there; Unicorn
+ *     would execute it).
  * Block facts are computed on first execution and cached per flash halfword, 16 bytes per
  * entry. The common case (a cached flash block that leaves SP alone) runs without calls and
  * without saving registers; everything else is handled out of line.
@@ -27,8 +30,12 @@
 #define BF_VALID 1u
 #define BF_MOVES_SP 2u
 #define BF_DYNAMIC_SP 4u
+#define BF_FP 8u /* the block holds a floating-point (VFP) instruction */
 
-enum stop_reason { STOP_NONE = 0, STOP_STACK_OVERFLOW = 1, STOP_INSN_LIMIT = 2, STOP_UNALIGNED = 3 };
+enum stop_reason {
+    STOP_NONE = 0, STOP_STACK_OVERFLOW = 1, STOP_INSN_LIMIT = 2, STOP_UNALIGNED = 3,
+    STOP_FPU_DISABLED = 4
+};
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
  * load from one cache line (sim/native.py declares the same record as a numpy dtype). */
@@ -83,6 +90,9 @@ typedef struct {
     uint64_t *marks;           /* marks_cap records of 3 values */
     uint32_t marks_cap;
     uint32_t marks_len;        /* records made; more than marks_cap means some were dropped */
+    const uint8_t *fp;         /* per flash halfword: 1 where a floating-point instruction starts */
+    uint32_t slow_flags;       /* block flags that take the slow path: the SP flags, plus BF_FP
+                                * while the FPU is disabled */
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -109,6 +119,8 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
         uint32_t idx = off >> 1;
         uint32_t k = in_flash ? s->cost[idx] : 0;
         c += k ? k : 1;
+        if (in_flash && s->fp && s->fp[idx])
+            f |= BF_FP;
         if (in_flash) {
             int16_t d = s->spd[idx];
             if (d == SPD_DYNAMIC) {
@@ -143,6 +155,12 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
      * never counted. */
     if (s->max_insns && s->insns + count > s->max_insns && s->stop_reason == STOP_NONE) {
         s->stop_reason = STOP_INSN_LIMIT;
+        s->stop_pc = addr;
+        s->emu_stop(uc);
+        return;
+    }
+    if ((flags & BF_FP) && (s->slow_flags & BF_FP) && s->stop_reason == STOP_NONE) {
+        s->stop_reason = STOP_FPU_DISABLED;
         s->stop_pc = addr;
         s->emu_stop(uc);
         return;
@@ -235,7 +253,7 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
     if (LIKELY(addr >= s->flash_base && foff < s->flash_size)) {
         const block_info *b = &s->bcache[foff >> 1];
         uint32_t count = b->count;
-        if (LIKELY((b->flags & (BF_VALID | BF_MOVES_SP | BF_DYNAMIC_SP)) == BF_VALID &&
+        if (LIKELY((b->flags & (BF_VALID | s->slow_flags)) == BF_VALID &&
                    b->size == size && !s->sp_pending &&
                    (!s->max_insns || s->insns + count <= s->max_insns))) {
             uint32_t cycles = b->cost + extra;
@@ -271,19 +289,42 @@ void sim_align_hook(void *uc, int type, uint64_t address, int size, int64_t valu
     }
 }
 
-/* Code hook on the first instruction of a block (a function entry reached by a call): the
- * block hook has already counted that whole block, so its count and cycles are taken back to
- * give what retired before the marked instruction. */
+uint32_t sim_count_range(const sim_state *s, uint32_t start, uint32_t end);
+
+/* Code hook on a marked address: records the instructions and cycles retired before it. The
+ * block hook has already counted the whole block the address lies in, from last_addr: that
+ * block is taken back, and when the mark lies inside it (an entry reached by falling through),
+ * the instructions from the block start up to the mark, which did retire, are added again. */
 void sim_mark_hook(void *uc, uint64_t address, uint32_t size, void *user)
 {
     sim_state *s = (sim_state *)user;
     (void)uc;
     (void)size;
     if (s->marks_len < s->marks_cap) {
+        uint64_t insns = s->insns - s->last_count, cycles = s->cycles - s->last_cycles;
+        uint32_t addr = (uint32_t)address, start = s->last_addr;
+        if (addr != start && addr > start && addr - start < s->last_size) {
+            uint32_t foff = start - s->flash_base;
+            if (start >= s->flash_base && foff < s->flash_size) {
+                uint16_t n;
+                uint32_t cost, whole;
+                int32_t spmin;
+                uint8_t flags;
+                const block_info *b = &s->bcache[foff >> 1];
+                analyse(s, s->flash, foff, s->flash_size, addr - start, 1, &n, &cost, &spmin,
+                        &flags);
+                whole = (b->flags & BF_VALID) ? b->cost : cost;
+                insns += n;
+                cycles += cost + (s->last_cycles - whole); /* the block's refill, if any */
+            } else {
+                insns += sim_count_range(s, start, addr);
+                cycles += sim_count_range(s, start, addr);
+            }
+        }
         uint64_t *m = s->marks + 3u * s->marks_len;
         m[0] = address;
-        m[1] = s->insns - s->last_count;
-        m[2] = s->cycles - s->last_cycles;
+        m[1] = insns;
+        m[2] = cycles;
     }
     s->marks_len++;
 }

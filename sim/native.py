@@ -12,7 +12,9 @@ from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_W
 from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
 SPD_DYNAMIC = -32768
-STOP_NONE, STOP_STACK_OVERFLOW, STOP_INSN_LIMIT, STOP_UNALIGNED = 0, 1, 2, 3
+STOP_NONE, STOP_STACK_OVERFLOW, STOP_INSN_LIMIT, STOP_UNALIGNED, STOP_FPU_DISABLED = 0, 1, 2, 3, 4
+# block flags (_blockhook.c): blocks with these take the slow path
+BF_MOVES_SP, BF_DYNAMIC_SP, BF_FP = 2, 4, 8
 
 _P = ctypes.c_void_p
 
@@ -44,6 +46,7 @@ class SimState(ctypes.Structure):
         ("stop_size", ctypes.c_uint32), ("stop_access", ctypes.c_uint32),
         ("pc_regid", ctypes.c_int32),
         ("marks", _P), ("marks_cap", ctypes.c_uint32), ("marks_len", ctypes.c_uint32),
+        ("fp", _P), ("slow_flags", ctypes.c_uint32),
     ]
 
 
@@ -87,12 +90,14 @@ class BlockCounter:
         self.bcache = np.zeros(n, BLOCK_INFO)
         s = self.state
         s.bcache = self.bcache.ctypes.data
+        s.slow_flags = BF_MOVES_SP | BF_DYNAMIC_SP
         s.reg_read = _addr(uclib.uc_reg_read)
         s.emu_stop = _addr(uclib.uc_emu_stop)
         self._hook_fn = _addr(lib.sim_block_hook)
         self._align_fn = _addr(lib.sim_align_hook)
         self._mark_fn = _addr(lib.sim_mark_hook)
         self._marks = np.zeros((0, 3), np.uint64)
+        self._marks_installed = False
 
     def invalidate(self) -> None:
         """Forget cached block facts (after flash contents change)."""
@@ -105,9 +110,12 @@ class BlockCounter:
             self._add(uch, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._align_fn)
 
     def install_marks(self, uch: ctypes.c_void_p, addresses: list[int], capacity: int) -> None:
-        """Record (address, instructions, cycles retired before it) whenever execution enters
-        the block starting at one of ``addresses`` (function entries), up to ``capacity`` times
-        in all, in C: no Python runs per mark. Read them back with ``marks()``."""
+        """Record (address, instructions and cycles retired before it) whenever execution
+        reaches one of ``addresses``, up to ``capacity`` times in all (per run), in C: no Python
+        runs per mark. Read them back with ``marks()``. Once per engine."""
+        if self._marks_installed:
+            raise RuntimeError("marks are already installed on this engine")
+        self._marks_installed = True
         self._marks = np.zeros((capacity, 3), np.uint64)
         self.state.marks = self._marks.ctypes.data
         self.state.marks_cap, self.state.marks_len = capacity, 0

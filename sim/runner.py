@@ -154,12 +154,12 @@ class Simulator:
         self._scs: dict[int, int] = {}
         self.uc.mmio_map(SCS_BASE, 0x1000, self._scs_read, None, self._scs_write, None)
 
-        cost, spd = build_tables(self.flash, FLASH_BASE, image.exec_ranges, self.timing)
-        self._cost, self._spd = cost, spd  # the native state points into these
+        cost, spd, fp = build_tables(self.flash, FLASH_BASE, image.exec_ranges, self.timing)
+        self._cost, self._spd, self._fp = cost, spd, fp  # the native state points into these
         self.counter = native.BlockCounter(self.flash_size)
         st = self.counter.state
         st.flash, st.sram = self.flash.ctypes.data, self.sram.ctypes.data
-        st.cost, st.spd = cost.ctypes.data, spd.ctypes.data
+        st.cost, st.spd, st.fp = cost.ctypes.data, spd.ctypes.data, fp.ctypes.data
         st.flash_base, st.flash_size = FLASH_BASE, self.flash_size
         st.sram_base, st.sram_size = SRAM_BASE, self.sram_size
         st.refill = self.timing.branch_refill + self.wait_states
@@ -196,6 +196,24 @@ class Simulator:
 
     def _scs_write(self, uc: Uc, offset: int, size: int, value: int, user: object) -> None:
         self._scs[offset] = value
+        cpacr = CPACR - SCS_BASE
+        if cpacr <= offset < cpacr + 4:  # any width: merge into the register
+            shift = 8 * (offset - cpacr)
+            mask = ((1 << (8 * size)) - 1) << shift & 0xFFFFFFFF
+            self._cpacr = (self._cpacr & ~mask) | (value << shift & mask)
+            self._update_fpu()
+
+    def _update_fpu(self) -> None:
+        """Floating-point instructions fault unless CPACR grants CP10 and CP11 (the FPU) access
+        (0b01 privileged or 0b11 full; the firmware runs privileged). Unicorn executes them
+        regardless, so the native hook stops before a block that holds one while access is
+        denied. Cores without an FPU never get here: Unicorn reports the instruction as
+        undefined."""
+        st = self.counter.state
+        st.slow_flags = native.BF_MOVES_SP | native.BF_DYNAMIC_SP
+        granted = all((self._cpacr >> bit) & 3 in (1, 3) for bit in (20, 22))
+        if self.target.fpu is not None and not granted:
+            st.slow_flags |= native.BF_FP
 
     # --- hooks --------------------------------------------------------------------------------
     def _stop_with(self, fault: Fault) -> None:
@@ -317,6 +335,8 @@ class Simulator:
             n = min(len(data), self.sram_size - off)
             self.sram[off : off + n] = np.frombuffer(data[:n], np.uint8)
         self._scs.clear()
+        self._cpacr = 0  # CPACR resets to 0: FPU disabled
+        self._update_fpu()
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         st = self.counter.state
         st.insns = st.cycles = st.blocks = 0
@@ -325,6 +345,7 @@ class Simulator:
         st.last_addr = st.last_size = 0
         st.stop_reason = native.STOP_NONE
         st.sp_pending = 0
+        st.marks_len = 0
         for _, reg in _REGS[:15]:
             self.uc.reg_write(reg, 0)
         self.uc.reg_write(R.UC_ARM_REG_SP, sp0)
@@ -412,6 +433,8 @@ class Simulator:
         elif st.stop_reason == native.STOP_UNALIGNED:
             status, fault = "fault", self._unaligned_fault()
             insns -= self._unretired(fault.pc)
+        elif st.stop_reason == native.STOP_FPU_DISABLED:
+            status, fault = "fault", self._fpu_fault()
         elif fault is not None:
             status = "fault"
             insns -= self._unretired(fault.pc)
@@ -490,6 +513,26 @@ class Simulator:
         )
         fault.address, fault.size, fault.access = int(st.stop_addr), int(st.stop_size), verb
         return fault
+
+    def _fpu_fault(self) -> Fault:
+        """The block at stop_pc was not run: it holds a floating-point instruction and the FPU
+        is disabled. The fault names that instruction; counts and registers are those at the
+        start of its block."""
+        st = self.counter.state
+        start = int(st.stop_pc)
+        pc = start
+        code = self._host_read(start, int(st.last_size)) if self._mapped(start, 2) else b""
+        for insn in self._md.disasm(code, start):
+            if insn.mnemonic.startswith("v"):
+                pc = insn.address
+                break
+        return self._make_fault(
+            "hard_fault",
+            "floating-point instruction with the FPU disabled: CPACR does not grant CP10/CP11 "
+            "access (UsageFault NOCP, escalated to HardFault); the start-up code must enable "
+            f"the FPU before any float use. Stopped before its block at 0x{start:08x} ran",
+            pc,
+        )
 
     def _stack_fault(self) -> Fault:
         st = self.counter.state

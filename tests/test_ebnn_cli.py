@@ -161,12 +161,31 @@ def test_resume_without_checkpoint_is_an_error(tmp_path):
     (SMALL.replace("kernel = 3", "kernel = 40"), "does not fit"),
     (SMALL.replace("filters = 8", "filters = 8\ncolour = 1"), "unknown key"),
     (SMALL.replace("epochs = 2", "epochs = 'two'"), "epochs"),
+    (SMALL.replace("classes = 10", "classes = 10\nclases = 10"), "[model]: unknown key(s) clases"),
+    (SMALL.replace("[train]", "[trian]"), "unknown table(s) trian"),
     ("this is [not toml", "TOML"),
 ])
 def test_bad_configs_are_rejected(tmp_path, text, words):
     cfg = tmp_path / "bad.toml"
     cfg.write_text(text)
     assert words in one_line_error(ebnn("train", cfg, "-o", tmp_path / "m.pt"))
+
+
+def test_eval_with_a_missing_checkpoint(trained, tmp_path):
+    msg = one_line_error(ebnn("eval", trained / "small.ebnn", "--pt", tmp_path / "none.pt"))
+    assert "no such file" in msg
+
+
+def test_checkpoint_with_removed_training_options_still_exports(trained, tmp_path):
+    """Checkpoints from versions with options since removed (distillation) keep working."""
+    payload = torch.load(trained / "small.pt", weights_only=True)
+    payload["config"]["train"].update(teacher_epochs=0, distill=0.0, distill_temperature=4.0)
+    torch.save(payload, tmp_path / "old.pt")
+    proc = ebnn("export", tmp_path / "old.pt", "-o", tmp_path / "old.ebnn")
+    assert proc.returncode == 0, proc.stderr
+    old, new = artifact.load(tmp_path / "old.ebnn"), artifact.load(trained / "small.ebnn")
+    assert all(np.array_equal(a.weights, b.weights) and np.array_equal(a.threshold, b.threshold)
+               for a, b in zip(old.layers, new.layers, strict=True))
 
 
 def test_missing_config(tmp_path):

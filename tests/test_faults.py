@@ -11,6 +11,7 @@ from helpers import PROGRAMS
 
 import sim
 from toolchain.linker import SRAM_BASE
+from toolchain.profiles import TARGETS
 
 SRAM_END = SRAM_BASE + 15 * 1024  # curie
 
@@ -256,3 +257,24 @@ def test_faulting_programs_exist():
     source = (PROGRAMS / "faults.c").read_text()
     for case in [*CASES, "stack_overflow", "stack_into_heap", "unaligned_load"]:
         assert f"NOINLINE int {case}(void)" in source
+
+
+@pytest.mark.parametrize("target", [t for t, p in TARGETS.items() if p.fpu])
+def test_float_with_the_fpu_disabled_faults(firmware, cli, target):
+    """fpu.S runs a VADD; only with CP10/CP11 enabled in CPACR first does it exit normally.
+    Unicorn itself would execute it either way."""
+    ok = cli("run", firmware("fpu.S", runtime=False, target=target,
+                             defines={"ENABLE_FPU": None}))
+    assert ok.returncode == 0 and ok.report["status"] == "ok"
+    bad = cli("run", firmware("fpu.S", runtime=False, target=target))
+    assert bad.returncode == 4 and bad.report["status"] == "fault"
+    fault = bad.report["fault"]
+    assert fault["kind"] == "hard_fault" and "FPU disabled" in fault["message"]
+    assert fault["instruction"].startswith("vmov s0, r2")  # the first VFP instruction
+    assert bad.report["instructions"] == 3  # movs, movs, b: the VFP block never ran
+
+
+def test_float_firmware_enables_the_fpu_in_start_up(firmware):
+    # The project's start-up code enables the FPU, so C using floats runs on FPU targets.
+    report = sim.run(sim.load_elf(firmware("float.c", target="nrf52832")))
+    assert report.status == "ok" and report.exit_code == 0

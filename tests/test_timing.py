@@ -240,7 +240,7 @@ def test_code_tables_equal_full_detail_decoding(firmware, target: str) -> None:
         for seg in image.segments:
             if seg.address < len(flash):
                 flash[seg.address : seg.address + len(seg.data)] = np.frombuffer(seg.data, np.uint8)
-        cost, spd = build_tables(flash, FLASH_BASE, image.exec_ranges, timing)
+        cost, spd, _ = build_tables(flash, FLASH_BASE, image.exec_ranges, timing)
         want_cost, want_spd = np.zeros_like(cost), np.zeros_like(spd)
         md = make_disassembler()
         md.skipdata = True

@@ -110,3 +110,22 @@ def test_marks_beyond_capacity_are_reported(firmware):
     marks = s.counter.marks()
     assert len(marks) > 3 and set(marks[:, 0].tolist()) == {image.symbols["descend"]}
     assert np.all(np.diff(marks[:, 1].astype(np.int64)) > 0)
+
+
+def test_marks_inside_a_block_count_what_retired(firmware):
+    """loop.S: `movs r1, #N` then `loop: subs; bne loop`. The first arrival at `loop` falls
+    through inside the first block; the others start blocks. Before the k-th arrival exactly
+    1 + 2k instructions have retired, whatever the block boundaries."""
+    import sim
+
+    elf = firmware("loop.S", runtime=False, defines={"N": 10})
+    image = sim.load_elf(elf)
+    loop = next(a for n, a in image.symbols.items() if n == "loop")
+    s = sim.Simulator(image, sim.RunOptions())
+    s.counter.install_marks(s.uc._uch, [loop], capacity=16)
+    for _ in range(2):  # a second run starts its marks afresh
+        assert s.run().instructions == 24
+        marks = s.counter.marks()
+        assert marks[:, 1].tolist() == [1 + 2 * k for k in range(10)]
+    with pytest.raises(RuntimeError, match="already installed"):
+        s.counter.install_marks(s.uc._uch, [loop], capacity=16)
