@@ -67,11 +67,10 @@ typedef struct {
     uint32_t static_end;       /* first address past .data/.bss */
     uint32_t brk_addr;         /* address of the firmware's heap-break variable, 0 if none */
     int32_t sp_regid;
-    uint64_t max_insns;        /* 0: no limit */
+    uint64_t max_insns;        /* instruction limit; UINT64_MAX: none */
     /* results */
     uint64_t insns;
     uint64_t cycles;
-    uint64_t blocks;
     uint32_t min_sp;           /* lowest stack address touched so far */
     uint32_t next_seq;         /* address that follows the last block: where fall-through would go */
     uint32_t last_addr, last_size;
@@ -79,7 +78,8 @@ typedef struct {
     uint32_t stop_pc;          /* block that triggered the stop */
     uint32_t stop_addr;        /* stack overflow: the lowest address the block would have written */
     uint32_t stop_limit;       /* stack overflow: the limit it crossed */
-    uint32_t sp_pending;       /* previous block wrote SP dynamically: sample SP at the next block */
+    uint32_t sp_pending;       /* BF_DYNAMIC_SP when the previous block wrote SP dynamically
+                                * (sample SP at the next block), else 0 */
     uint32_t last_count;       /* instructions and cycles the last block added */
     uint32_t last_cycles;
     uint32_t stop_size;        /* unaligned access: its size and kind (Unicorn uc_mem_type) */
@@ -153,7 +153,7 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
     /* A stop requested from a block hook takes effect before the block runs (Unicorn checks
      * the exit request after the hook, at the start of the block), so a stopped block is
      * never counted. */
-    if (s->max_insns && s->insns + count > s->max_insns && s->stop_reason == STOP_NONE) {
+    if (s->insns + count > s->max_insns && s->stop_reason == STOP_NONE) {
         s->stop_reason = STOP_INSN_LIMIT;
         s->stop_pc = addr;
         s->emu_stop(uc);
@@ -187,7 +187,7 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
         }
         if (lowest < s->min_sp)
             s->min_sp = lowest;
-        s->sp_pending = (flags & BF_DYNAMIC_SP) ? 1u : 0u;
+        s->sp_pending = flags & BF_DYNAMIC_SP;
     }
 
     s->insns += count;
@@ -247,15 +247,16 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
     s->next_seq = addr + size;
     s->last_addr = addr;
     s->last_size = size;
-    s->blocks++;
 
-    uint32_t foff = addr - s->flash_base;
-    if (LIKELY(addr >= s->flash_base && foff < s->flash_size)) {
+    uint32_t foff = addr - s->flash_base; /* wraps to a huge value below flash */
+    if (LIKELY(foff < s->flash_size)) {
         const block_info *b = &s->bcache[foff >> 1];
         uint32_t count = b->count;
-        if (LIKELY((b->flags & (BF_VALID | s->slow_flags)) == BF_VALID &&
-                   b->size == size && !s->sp_pending &&
-                   (!s->max_insns || s->insns + count <= s->max_insns))) {
+        /* One test for: facts cached for this block size, no SP check due (the block moves
+         * no SP and the previous one left no SP sample pending: sp_pending is BF_DYNAMIC_SP
+         * or 0), no FP fault due, the instruction limit not reached. */
+        if (LIKELY(((b->flags | s->sp_pending) & (BF_VALID | s->slow_flags)) == BF_VALID &&
+                   b->size == size && s->insns + count <= s->max_insns)) {
             uint32_t cycles = b->cost + extra;
             s->insns += count;
             s->cycles += cycles;

@@ -36,7 +36,7 @@ class SimState(ctypes.Structure):
         ("refill", ctypes.c_uint32), ("static_end", ctypes.c_uint32),
         ("brk_addr", ctypes.c_uint32), ("sp_regid", ctypes.c_int32),
         ("max_insns", ctypes.c_uint64),
-        ("insns", ctypes.c_uint64), ("cycles", ctypes.c_uint64), ("blocks", ctypes.c_uint64),
+        ("insns", ctypes.c_uint64), ("cycles", ctypes.c_uint64),
         ("min_sp", ctypes.c_uint32), ("next_seq", ctypes.c_uint32),
         ("last_addr", ctypes.c_uint32), ("last_size", ctypes.c_uint32),
         ("stop_reason", ctypes.c_uint32), ("stop_pc", ctypes.c_uint32),

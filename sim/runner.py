@@ -167,7 +167,7 @@ class Simulator:
         brk = image.symbols.get("__heap_break")
         st.brk_addr = brk if brk is not None and self._in_sram(brk, 4) else 0
         st.sp_regid, st.pc_regid = R.UC_ARM_REG_SP, R.UC_ARM_REG_PC
-        st.max_insns = opts.max_instructions or 0
+        st.max_insns = opts.max_instructions or (1 << 64) - 1
         # v6-M (Cortex-M0/M0+) raises HardFault on any unaligned access; Unicorn does not.
         self.counter.install(self.uc._uch, trap_unaligned=self.target.core == "cortex-m0plus")
 
@@ -339,7 +339,7 @@ class Simulator:
         self._update_fpu()
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         st = self.counter.state
-        st.insns = st.cycles = st.blocks = 0
+        st.insns = st.cycles = 0
         st.min_sp = sp0
         st.next_seq = reset & ~1
         st.last_addr = st.last_size = 0
