@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from test_ebnn_cli import SMALL
 
 from ebnn.config import ConfigError, TrainSpec, load_config
 from ebnn.data import load_dataset, split_train_val
@@ -96,21 +97,8 @@ def test_calibrate_bn_sets_exact_statistics(tmp_path) -> None:
     assert torch.allclose(block.bn.running_var.double(), var, rtol=1e-4, atol=1e-6)
 
 
-CONFIG = """
-[model]
-name = "recipe"
-input = [28, 28, 1]
-classes = 10
-
-[[model.layers]]
-type = "conv"
-filters = 8
-kernel = 3
-stride = 2
-padding = 1
-pool = 2
-
-[train]
+# test_ebnn_cli's small model, with the [train] table open for the option under test.
+CONFIG = SMALL.split("[train]")[0] + """[train]
 epochs = 2
 batch_size = 64
 lr = 0.01
