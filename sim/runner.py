@@ -432,15 +432,15 @@ class Simulator:
             status, fault = "fault", self._stack_fault()
         elif st.stop_reason == native.STOP_UNALIGNED:
             status, fault = "fault", self._unaligned_fault()
-            insns -= self._unretired(fault.pc)
+            insns, cycles = self._take_back(insns, cycles, fault.pc)
         elif st.stop_reason == native.STOP_FPU_DISABLED:
             status, fault = "fault", self._fpu_fault()
         elif fault is not None:
             status = "fault"
-            insns -= self._unretired(fault.pc)
+            insns, cycles = self._take_back(insns, cycles, fault.pc)
         elif self._exit is not None:
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
-            insns -= self._unretired(pc + 2)
+            insns, cycles = self._take_back(insns, cycles, pc + 2)
         elif st.stop_reason == native.STOP_INSN_LIMIT:
             status = "timeout"
             fault = self._make_fault(
@@ -494,13 +494,26 @@ class Simulator:
                 report.status = "over_budget"
         return report
 
-    def _unretired(self, pc: int | None) -> int:
-        """Instructions of the last counted block from ``pc`` on: counted, never executed."""
+    def _take_back(self, insns: int, cycles: int, pc: int | None) -> tuple[int, int]:
+        n, c = self._unretired(pc)
+        return insns - n, cycles - c
+
+    def _unretired(self, pc: int | None) -> tuple[int, int]:
+        """(instructions, base cycles) of the last counted block from ``pc`` on: counted when
+        the block started, never executed (a fault or an exit cut the block short)."""
         st = self.counter.state
         end = int(st.last_addr) + int(st.last_size)
         if pc is None or not (int(st.last_addr) <= pc < end):
-            return 0
-        return self.counter.count_range(pc, end)
+            return 0, 0
+        n = self.counter.count_range(pc, end)
+        if not (pc >= FLASH_BASE and end <= FLASH_BASE + self.flash_size):
+            return n, n  # code outside flash costs 1 cycle per instruction (as counted)
+        cycles, off = 0, pc - FLASH_BASE
+        for _ in range(n):
+            cycles += int(self._cost[off >> 1]) or 1
+            hw = int(self.flash[off]) | int(self.flash[off + 1]) << 8
+            off += 4 if hw >> 11 >= 0x1D else 2
+        return n, cycles
 
     def _unaligned_fault(self) -> Fault:
         st = self.counter.state

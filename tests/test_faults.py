@@ -278,3 +278,23 @@ def test_float_firmware_enables_the_fpu_in_start_up(firmware):
     # The project's start-up code enables the FPU, so C using floats runs on FPU targets.
     report = sim.run(sim.load_elf(firmware("float.c", target="nrf52832")))
     assert report.status == "ok" and report.exit_code == 0
+
+
+@pytest.mark.parametrize("case", ["unmapped_read", "unmapped_write", "flash_write"])
+def test_fault_cycles_leave_out_the_unexecuted_rest_of_the_block(firmware, case):
+    """The block holding the faulting instruction was counted whole when it started; the
+    report takes back the instructions from the faulting one on, and their base cycles
+    (decoded here independently with capstone and the core's timing table)."""
+    from sim.timing import instruction_cycles, make_disassembler, timing_for
+
+    image = sim.load_elf(fault_elf(firmware, case))
+    simulator = sim.Simulator(image, sim.RunOptions())
+    report = simulator.run()
+    st = simulator.counter.state
+    start, end = int(st.last_addr), int(st.last_addr) + int(st.last_size)
+    assert start <= report.fault.pc < end
+    code = simulator.flash[report.fault.pc : end].tobytes()
+    rest = list(make_disassembler().disasm(code, report.fault.pc))
+    timing = timing_for(simulator.target.core)
+    assert report.instructions == st.insns - len(rest)
+    assert report.cycles == st.cycles - sum(instruction_cycles(i, timing) for i in rest)
