@@ -428,14 +428,20 @@ def models_section(res: dict[str, Any], img: str) -> str:
     for e in data["models"]:
         if "data" in e and not e.get("official_test_set"):
             notes.append(f"`{e['name']}`: {e['data']}.")
-    if any(("run" in e and e["accuracy"].get("torch_agreement") is None
-            and e["accuracy"].get("torch_agreement_recorded") is None) for e in data["models"]):
-        notes.append("torch = reference: agreement of the float torch model's predictions with "
-                     "the integer reference on the same images. The trained `.pt` files are not "
-                     "shipped in examples/ and the artifacts do not record it, so the column is "
-                     "empty here; `ebnn eval MODEL.ebnn --pt MODEL.pt` reports it after "
-                     "training (the exporter folds BN + sign into thresholds chosen from torch's "
-                     "own float32 arithmetic, see [semantics.md](semantics.md)).")
+    without = [e["name"] for e in data["models"] if "run" in e
+               and e["accuracy"].get("torch_agreement") is None
+               and e["accuracy"].get("torch_agreement_recorded") is None]
+    measured = [e["name"] for e in data["models"]
+                if "run" in e and e["accuracy"].get("torch_agreement") is not None]
+    if without or measured:
+        text = ("torch = reference: share of the same test images on which the float torch "
+                "model (the `.pt` shipped beside the artifact) and the integer reference predict "
+                "the same class (the exporter folds BN + sign into thresholds chosen from "
+                "torch's own float32 arithmetic, see [semantics.md](semantics.md)).")
+        if without:
+            text += (f" No `.pt` is shipped for {', '.join(f'`{m}`' for m in without)}: "
+                     "`ebnn eval MODEL.ebnn --pt MODEL.pt` reports it after training.")
+        notes.append(text)
     for e in data["models"]:
         if e.get("config_drift"):
             notes.append(f"**`{e['name']}`: `{e['config']}` has changed since the artifact was "
