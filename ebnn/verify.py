@@ -23,7 +23,7 @@ from unicorn import UC_HOOK_CODE
 
 from ebnn import reference
 from ebnn.artifact import Artifact
-from sim import Simulator, load_elf
+from sim import FirmwareImage, Simulator, load_elf
 from sim.runner import RunOptions
 
 INFER_SYMBOL = "ebnn_infer"
@@ -75,6 +75,16 @@ def parse_scores(stdout: str, classes: int) -> tuple[np.ndarray, np.ndarray]:
     return (np.array(scores, np.int64).reshape(-1, classes), np.array(labels, np.int64))
 
 
+def load_firmware(elf: Path) -> FirmwareImage:
+    """The ELF, checked to be an eBNN firmware with the harness verification relies on
+    (InvalidFirmware or VerifyError otherwise)."""
+    image = load_elf(elf)
+    for sym in (INFER_SYMBOL, REPORT_SYMBOL):
+        if sym not in image.symbols:
+            raise VerifyError(f"{elf}: no symbol {sym}; not an eBNN firmware built by `ebnn build`")
+    return image
+
+
 def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
                  timeout: float | None = None,
                  progress: Callable[[int], None] | None = None,
@@ -86,10 +96,7 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     recorded in C by marks on those two entries. ``progress(n)`` reports finished images from a
     thread that polls the mark count, so no Python runs per image.
     """
-    image = load_elf(elf)
-    for sym in (INFER_SYMBOL, REPORT_SYMBOL):
-        if sym not in image.symbols:
-            raise VerifyError(f"{elf}: no symbol {sym}; not an eBNN firmware built by `ebnn build`")
+    image = load_firmware(elf)
     sim = Simulator(image, RunOptions(target=target, timeout=timeout))
     infer, report_at = image.symbols[INFER_SYMBOL], image.symbols[REPORT_SYMBOL]
     counter = sim.counter

@@ -212,7 +212,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
     from ebnn.artifact import ArtifactError, load
     from ebnn.data import DatasetError
     from ebnn.evaluate import EvalError, eval_dataset
-    from ebnn.verify import VerifyError, verify
+    from ebnn.verify import VerifyError, load_firmware, verify
 
     try:
         art = load(model_path)
@@ -220,6 +220,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
         images, labels = ds.images[:limit], ds.labels[:limit]
         if images.shape[1:] != tuple(art.input_shape):
             _fail(f"{ds.name} images are {images.shape[1:]}, the model takes {art.input_shape}")
+        load_firmware(elf)  # a bad ELF fails here, before the progress bar
         with Progress(*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err) as progress:
             task = progress.add_task("verifying", total=len(images))

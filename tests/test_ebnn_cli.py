@@ -126,6 +126,39 @@ def test_verify_cli(trained, tmp_path):
         data["instructions"]["max"]
 
 
+def test_verify_cli_mismatch_exits_1(trained, tmp_path):
+    """The firmware against an artifact whose output offsets differ: every score mismatches."""
+    art = artifact.load(trained / "small.ebnn")
+    art.output.offset = art.output.offset + 1
+    artifact.save(art, tmp_path / "other.ebnn")
+    res = CliRunner().invoke(sim_main, [
+        "verify", str(trained / "small.elf"), "--model", str(tmp_path / "other.ebnn"),
+        "--limit", "5", "--json", str(tmp_path / "v.json")])
+    assert res.exit_code == 1, res.output
+    data = json.loads((tmp_path / "v.json").read_text())
+    assert data["mismatches"] == 5 and data["status"] == "mismatch"
+    assert data["first_mismatch"]["firmware"] + 1 == data["first_mismatch"]["reference"]
+    assert "output layer (all hidden bits agree)" in data["first_mismatch"]["where"]
+
+
+@pytest.mark.parametrize("how, words", [
+    ("not_ebnn", "no symbol ebnn_infer"),
+    ("truncated", "error:"),
+])
+def test_verify_cli_cannot_run(trained, tmp_path, how, words):
+    if how == "not_ebnn":
+        from toolchain.build import build
+        elf = tmp_path / "hello.elf"
+        build([Path(__file__).parent / "programs" / "hello.c"], elf, "curie")
+    else:
+        elf = tmp_path / "cut.elf"
+        elf.write_bytes((trained / "small.elf").read_bytes()[:300])
+    exe = Path(sys.executable).with_name("ebnn-sim")
+    proc = subprocess.run([str(exe), "verify", str(elf), "--model", str(trained / "small.ebnn"),
+                           "--limit", "3"], capture_output=True, text=True, check=False)
+    assert words in one_line_error(proc)
+
+
 def test_resume_continues_exactly(tmp_path):
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)
