@@ -85,8 +85,8 @@ typedef struct {
     uint32_t stop_size;        /* unaligned access: its size and kind (Unicorn uc_mem_type) */
     uint32_t stop_access;
     int32_t pc_regid;
-    /* marks: a code hook on chosen block-start addresses records (address, instructions,
-     * cycles) each time execution reaches one, counting what retired before that block */
+    /* marks: a code hook on chosen addresses records (address, instructions, cycles) each
+     * time execution reaches one, counting what retired before that instruction */
     uint64_t *marks;           /* marks_cap records of 3 values */
     uint32_t marks_cap;
     uint32_t marks_len;        /* records made; more than marks_cap means some were dropped */
