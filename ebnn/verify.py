@@ -13,7 +13,7 @@ import itertools
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,20 +197,26 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
         return run_firmware(elf, images, target, progress=progress)[:4]
     chunks = np.array_split(np.arange(len(images)), jobs)
     done = multiprocessing.Value("q", 0)
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                             initargs=(done,)) as pool:
-        futures = [pool.submit(_run_chunk, (elf, images[idx], target)) for idx in chunks]
+    # multiprocessing.Pool rather than an executor: leaving the block terminates the workers,
+    # so the first worker to fail ends the verification at once.
+    with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(done,)) as pool:
+        pending = [pool.apply_async(_run_chunk, ((elf, images[idx], target),))
+                   for idx in chunks]
         if started is not None:
             started()
         reported = 0
-        pending = set(futures)
-        while pending:
-            _, pending = wait(pending, timeout=0.1)
+        while True:
+            next((r for r in pending if not r.ready()), pending[0]).wait(0.1)
+            for r in pending:
+                if r.ready() and not r.successful():
+                    r.get()  # re-raises the worker's error
             now = done.value
             if progress is not None and now > reported:
                 progress(now - reported)
                 reported = now
-        parts = [f.result() for f in futures]  # re-raises a worker's error
+            if all(r.ready() for r in pending):
+                break
+        parts = [r.get() for r in pending]
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             [v for p in parts for v in p[2]], [v for p in parts for v in p[3]])
 

@@ -221,8 +221,9 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
         if images.shape[1:] != tuple(art.input_shape):
             _fail(f"{ds.name} images are {images.shape[1:]}, the model takes {art.input_shape}")
         load_firmware(elf)  # a bad ELF fails here, before the progress bar
+        # transient: the summary below replaces the bar, and an error is left on its own line
         with Progress(*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=err) as progress:
+                      TimeRemainingColumn(), console=err, transient=True) as progress:
             task = progress.add_task("verifying", total=len(images))
             result = verify(art, elf, images, labels, target=target, jobs=jobs,
                             progress=lambda n: progress.advance(task, n))

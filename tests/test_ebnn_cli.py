@@ -159,6 +159,17 @@ def test_verify_cli_cannot_run(trained, tmp_path, how, words):
     assert words in one_line_error(proc)
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_verify_cli_firmware_fault(trained, jobs):
+    """Run as a Cortex-M0+, the Cortex-M3 build hits Thumb-2 it lacks and faults: one line,
+    exit 2, from the verify process or from a worker."""
+    exe = Path(sys.executable).with_name("ebnn-sim")
+    proc = subprocess.run([str(exe), "verify", str(trained / "small.elf"), "--model",
+                           str(trained / "small.ebnn"), "--target", "stm32l031", "--limit", "8",
+                           "--jobs", jobs], capture_output=True, text=True, check=False)
+    assert "firmware run failed: fault" in one_line_error(proc)
+
+
 def test_resume_continues_exactly(tmp_path):
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)
