@@ -73,7 +73,7 @@ typedef struct {
     uint64_t cycles;
     uint32_t min_sp;           /* lowest stack address touched so far */
     uint32_t next_seq;         /* address that follows the last block: where fall-through would go */
-    uint32_t last_addr, last_size;
+    uint32_t last_addr;        /* the last block: [last_addr, next_seq) */
     uint32_t stop_reason;
     uint32_t stop_pc;          /* block that triggered the stop */
     uint32_t stop_addr;        /* stack overflow: the lowest address the block would have written */
@@ -196,8 +196,8 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
     s->last_cycles = cost + extra;
 }
 
-/* The slow paths take the block's address and size from last_addr/last_size, already stored,
- * so the caller keeps fewer values live. */
+/* The slow paths take the block from last_addr and next_seq, already stored, so the caller
+ * keeps fewer values live. */
 
 /* A cached flash block that needs the stack check (or reaches the instruction limit). */
 static __attribute__((noinline, noipa)) void cached_block(void *uc, sim_state *s,
@@ -206,31 +206,42 @@ static __attribute__((noinline, noipa)) void cached_block(void *uc, sim_state *s
     account(uc, s, s->last_addr, b->count, b->cost, b->spmin, b->flags, extra);
 }
 
+/* Facts of the instructions in [addr, addr + size), wherever they lie: flash is decoded with its
+ * cost and SP tables, SRAM without (1 cycle each, SP sampled), anything else is counted as
+ * 16-bit instructions of 1 cycle. */
+static void range_facts(const sim_state *s, uint32_t addr, uint32_t size, block_info *t)
+{
+    uint32_t foff = addr - s->flash_base, soff = addr - s->sram_base; /* wrap below base */
+    if (foff < s->flash_size) {
+        analyse(s, s->flash, foff, s->flash_size, size, 1, &t->count, &t->cost, &t->spmin,
+                &t->flags);
+    } else if (soff < s->sram_size) {
+        analyse(s, s->sram, soff, s->sram_size, size, 0, &t->count, &t->cost, &t->spmin,
+                &t->flags);
+    } else {
+        t->count = (uint16_t)(size / 2);
+        t->cost = t->count;
+        t->spmin = 0;
+        t->flags = BF_VALID;
+    }
+}
+
 /* Everything else: a block seen for the first time (or split differently by Unicorn), code
  * outside flash, the instruction limit. */
 static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, uint32_t extra)
 {
-    uint32_t addr = s->last_addr, size = s->last_size;
+    uint32_t addr = s->last_addr, size = s->next_seq - addr;
     uint32_t foff = addr - s->flash_base;
-    if (addr >= s->flash_base && foff < s->flash_size) {
+    if (foff < s->flash_size) {
         block_info *b = &s->bcache[foff >> 1];
         if (!(b->flags & BF_VALID) || b->size != size) {
-            analyse(s, s->flash, foff, s->flash_size, size, 1, &b->count, &b->cost, &b->spmin,
-                    &b->flags);
+            range_facts(s, addr, size, b);
             b->size = (uint16_t)size;
         }
         account(uc, s, addr, b->count, b->cost, b->spmin, b->flags, extra);
     } else {
         block_info t;
-        if (addr >= s->sram_base && addr - s->sram_base < s->sram_size) {
-            analyse(s, s->sram, addr - s->sram_base, s->sram_size, size, 0, &t.count, &t.cost,
-                    &t.spmin, &t.flags);
-        } else {
-            t.count = (uint16_t)(size / 2);
-            t.cost = t.count;
-            t.spmin = 0;
-            t.flags = BF_VALID;
-        }
+        range_facts(s, addr, size, &t);
         account(uc, s, addr, t.count, t.cost, t.spmin, t.flags, extra);
     }
 }
@@ -246,7 +257,6 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
     uint32_t extra = (addr != s->next_seq) ? s->refill : 0u;
     s->next_seq = addr + size;
     s->last_addr = addr;
-    s->last_size = size;
 
     uint32_t foff = addr - s->flash_base; /* wraps to a huge value below flash */
     if (LIKELY(foff < s->flash_size)) {
@@ -290,12 +300,11 @@ void sim_align_hook(void *uc, int type, uint64_t address, int size, int64_t valu
     }
 }
 
-uint32_t sim_count_range(const sim_state *s, uint32_t start, uint32_t end);
-
 /* Code hook on a marked address: records the instructions and cycles retired before it. The
  * block hook has already counted the whole block the address lies in, from last_addr: that
  * block is taken back, and when the mark lies inside it (an entry reached by falling through),
- * the instructions from the block start up to the mark, which did retire, are added again. */
+ * the instructions from the block start up to the mark, which did retire, are added again
+ * with the block's refill. */
 void sim_mark_hook(void *uc, uint64_t address, uint32_t size, void *user)
 {
     sim_state *s = (sim_state *)user;
@@ -304,23 +313,12 @@ void sim_mark_hook(void *uc, uint64_t address, uint32_t size, void *user)
     if (s->marks_len < s->marks_cap) {
         uint64_t insns = s->insns - s->last_count, cycles = s->cycles - s->last_cycles;
         uint32_t addr = (uint32_t)address, start = s->last_addr;
-        if (addr != start && addr > start && addr - start < s->last_size) {
-            uint32_t foff = start - s->flash_base;
-            if (start >= s->flash_base && foff < s->flash_size) {
-                uint16_t n;
-                uint32_t cost, whole;
-                int32_t spmin;
-                uint8_t flags;
-                const block_info *b = &s->bcache[foff >> 1];
-                analyse(s, s->flash, foff, s->flash_size, addr - start, 1, &n, &cost, &spmin,
-                        &flags);
-                whole = (b->flags & BF_VALID) ? b->cost : cost;
-                insns += n;
-                cycles += cost + (s->last_cycles - whole); /* the block's refill, if any */
-            } else {
-                insns += sim_count_range(s, start, addr);
-                cycles += sim_count_range(s, start, addr);
-            }
+        if (addr > start && addr < s->next_seq) {
+            block_info part, whole;
+            range_facts(s, start, addr - start, &part);
+            range_facts(s, start, s->next_seq - start, &whole);
+            insns += part.count;
+            cycles += part.cost + (s->last_cycles - whole.cost);
         }
         uint64_t *m = s->marks + 3u * s->marks_len;
         m[0] = address;
@@ -330,25 +328,18 @@ void sim_mark_hook(void *uc, uint64_t address, uint32_t size, void *user)
     s->marks_len++;
 }
 
-/* Instructions in [start, end) of flash or SRAM: used to correct the count when a fault stops
- * the run in the middle of a block that was already counted whole. */
-uint32_t sim_count_range(const sim_state *s, uint32_t start, uint32_t end)
+/* Instructions in [start, end) and their base cycles (*cost): what the run report takes back
+ * when a fault or an exit cuts short a block that was counted whole. */
+uint32_t sim_range(const sim_state *s, uint32_t start, uint32_t end, uint32_t *cost)
 {
-    const uint8_t *mem;
-    uint32_t base, limit, n = 0;
-    if (start >= s->flash_base && start - s->flash_base < s->flash_size) {
-        mem = s->flash; base = s->flash_base; limit = s->flash_size;
-    } else if (start >= s->sram_base && start - s->sram_base < s->sram_size) {
-        mem = s->sram; base = s->sram_base; limit = s->sram_size;
-    } else {
-        return (end - start) / 2;
-    }
-    for (uint32_t off = start - base; off + base < end && off + 1 < limit; n++)
-        off += insn_len(read_hw(mem, off));
-    return n;
+    block_info t;
+    range_facts(s, start, end - start, &t);
+    *cost = t.cost;
+    return t.count;
 }
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_blockhook",
-                                    "Native block hook, loaded with ctypes.", -1, NULL};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_blockhook",
+                                    .m_doc = "Native block hook, loaded with ctypes.",
+                                    .m_size = -1};
 
 PyMODINIT_FUNC PyInit__blockhook(void) { return PyModule_Create(&module); }

@@ -38,7 +38,7 @@ class SimState(ctypes.Structure):
         ("max_insns", ctypes.c_uint64),
         ("insns", ctypes.c_uint64), ("cycles", ctypes.c_uint64),
         ("min_sp", ctypes.c_uint32), ("next_seq", ctypes.c_uint32),
-        ("last_addr", ctypes.c_uint32), ("last_size", ctypes.c_uint32),
+        ("last_addr", ctypes.c_uint32),
         ("stop_reason", ctypes.c_uint32), ("stop_pc", ctypes.c_uint32),
         ("stop_addr", ctypes.c_uint32), ("stop_limit", ctypes.c_uint32),
         ("sp_pending", ctypes.c_uint32),
@@ -61,8 +61,9 @@ def _load() -> ctypes.CDLL:
             "the native block hook (sim._blockhook) is not built; reinstall with `pip install -e .`"
         )
     lib = ctypes.CDLL(spec.origin)
-    lib.sim_count_range.argtypes = [ctypes.POINTER(SimState), ctypes.c_uint32, ctypes.c_uint32]
-    lib.sim_count_range.restype = ctypes.c_uint32
+    lib.sim_range.argtypes = [ctypes.POINTER(SimState), ctypes.c_uint32, ctypes.c_uint32,
+                              ctypes.POINTER(ctypes.c_uint32)]
+    lib.sim_range.restype = ctypes.c_uint32
     return lib
 
 
@@ -139,8 +140,11 @@ class BlockCounter:
         if err:
             raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
 
-    def count_range(self, start: int, end: int) -> int:
-        return int(library().sim_count_range(ctypes.byref(self.state), start, end))
+    def range_facts(self, start: int, end: int) -> tuple[int, int]:
+        """(instructions, base cycles) of the code in [start, end), decoded as the hook does."""
+        cost = ctypes.c_uint32()
+        n = library().sim_range(ctypes.byref(self.state), start, end, ctypes.byref(cost))
+        return int(n), int(cost.value)
 
 
 class Registers:

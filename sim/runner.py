@@ -342,7 +342,8 @@ class Simulator:
         st.insns = st.cycles = 0
         st.min_sp = sp0
         st.next_seq = reset & ~1
-        st.last_addr = st.last_size = 0
+        st.last_addr = 0
+        st.last_count = st.last_cycles = 0
         st.stop_reason = native.STOP_NONE
         st.sp_pending = 0
         st.marks_len = 0
@@ -502,18 +503,9 @@ class Simulator:
         """(instructions, base cycles) of the last counted block from ``pc`` on: counted when
         the block started, never executed (a fault or an exit cut the block short)."""
         st = self.counter.state
-        end = int(st.last_addr) + int(st.last_size)
-        if pc is None or not (int(st.last_addr) <= pc < end):
+        if pc is None or not st.last_count or not (int(st.last_addr) <= pc < int(st.next_seq)):
             return 0, 0
-        n = self.counter.count_range(pc, end)
-        if not (pc >= FLASH_BASE and end <= FLASH_BASE + self.flash_size):
-            return n, n  # code outside flash costs 1 cycle per instruction (as counted)
-        cycles, off = 0, pc - FLASH_BASE
-        for _ in range(n):
-            cycles += int(self._cost[off >> 1]) or 1
-            hw = int(self.flash[off]) | int(self.flash[off + 1]) << 8
-            off += 4 if hw >> 11 >= 0x1D else 2
-        return n, cycles
+        return self.counter.range_facts(pc, int(st.next_seq))
 
     def _unaligned_fault(self) -> Fault:
         st = self.counter.state
@@ -534,7 +526,8 @@ class Simulator:
         st = self.counter.state
         start = int(st.stop_pc)
         pc = start
-        code = self._host_read(start, int(st.last_size)) if self._mapped(start, 2) else b""
+        size = int(st.next_seq) - start  # the stopped block: [stop_pc, next_seq)
+        code = self._host_read(start, size) if self._mapped(start, 2) else b""
         for insn in self._md.disasm(code, start):
             if insn.mnemonic.startswith("v"):
                 pc = insn.address

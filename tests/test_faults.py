@@ -291,7 +291,7 @@ def test_fault_cycles_leave_out_the_unexecuted_rest_of_the_block(firmware, case)
     simulator = sim.Simulator(image, sim.RunOptions())
     report = simulator.run()
     st = simulator.counter.state
-    start, end = int(st.last_addr), int(st.last_addr) + int(st.last_size)
+    start, end = int(st.last_addr), int(st.next_seq)
     assert start <= report.fault.pc < end
     code = simulator.flash[report.fault.pc : end].tobytes()
     rest = list(make_disassembler().disasm(code, report.fault.pc))
