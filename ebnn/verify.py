@@ -199,23 +199,17 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
     done = multiprocessing.Value("q", 0)
     # multiprocessing.Pool rather than an executor: leaving the block terminates the workers,
     # so the first worker to fail ends the verification at once.
-    with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(done,)) as pool:
+    with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(done,)) as pool, \
+            _Poller(lambda: done.value, progress):
         pending = [pool.apply_async(_run_chunk, ((elf, images[idx], target),))
                    for idx in chunks]
         if started is not None:
             started()
-        reported = 0
-        while True:
-            next((r for r in pending if not r.ready()), pending[0]).wait(0.1)
+        while not all(r.ready() for r in pending):
+            next(r for r in pending if not r.ready()).wait(0.1)
             for r in pending:
                 if r.ready() and not r.successful():
                     r.get()  # re-raises the worker's error
-            now = done.value
-            if progress is not None and now > reported:
-                progress(now - reported)
-                reported = now
-            if all(r.ready() for r in pending):
-                break
         parts = [r.get() for r in pending]
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             [v for p in parts for v in p[2]], [v for p in parts for v in p[3]])
