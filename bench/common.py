@@ -208,6 +208,12 @@ def stamp(command: str) -> dict[str, Any]:
     }
 
 
+def result_header(benchmark: str, quick: bool) -> dict[str, Any]:
+    """The opening keys of a benchmark's JSON: its name, mode and ``stamp``."""
+    return {"benchmark": benchmark, "mode": "quick" if quick else "full",
+            **stamp(f"python -m bench {benchmark}" + (" --quick" if quick else ""))}
+
+
 # --- output ------------------------------------------------------------------------------------
 
 def write_json(path: Path, data: Any) -> Path:

@@ -63,8 +63,7 @@ def main(quick: bool, out: Path) -> int:
     examples = [e for e in common.discover() if e.artifact is not None]
     n = QUICK_IMAGES if quick else IMAGES
     result: dict[str, Any] = {
-        "benchmark": "cores", "mode": "quick" if quick else "full",
-        **common.stamp("python -m bench cores" + (" --quick" if quick else "")),
+        **common.result_header("cores", quick),
         "images_per_row": n, "targets": list(TARGETS), "rows": [],
         "missing": [e.name for e in common.discover() if e.artifact is None],
     }

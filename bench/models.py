@@ -213,8 +213,7 @@ def main(quick: bool, out: Path) -> int:
     t0 = time.perf_counter()
     examples = common.discover()
     result: dict[str, Any] = {
-        "benchmark": "models", "mode": "quick" if quick else "full",
-        **common.stamp("python -m bench models" + (" --quick" if quick else "")),
+        **common.result_header("models", quick),
         "target": common.TARGET, "models": [],
     }
     con = common.console()

@@ -141,6 +141,15 @@ def _plt():
     return plt
 
 
+def _save(fig: Any, path: Path) -> Path:
+    """Lay out, write and close a figure; returns ``path``."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    _plt().close(fig)
+    return path
+
+
 def plot_pareto(res: dict[str, Any], path: Path) -> Path | None:
     models = [e for e in (res.get("models") or {}).get("models", []) if "run" in e]
     if not models:
@@ -212,11 +221,7 @@ def plot_pareto(res: dict[str, Any], path: Path) -> Path | None:
     extra += [h for h in ax.collections if h.get_label().startswith("paper")]
     ax.legend(handles=handles + extra, fontsize=8, loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_cores(res: dict[str, Any], path: Path) -> Path | None:
@@ -260,11 +265,7 @@ def plot_cores(res: dict[str, Any], path: Path) -> Path | None:
         ax.grid(True, axis="y", which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.suptitle("Every example model on every core (same C, built per core)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_throughput(res: dict[str, Any], path: Path) -> Path | None:
@@ -295,11 +296,7 @@ def plot_throughput(res: dict[str, Any], path: Path) -> Path | None:
     ax.set_title("Simulator throughput on the eBNN firmware (same ELF, same images)")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, axis="x", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 # --- sections ----------------------------------------------------------------------------------

@@ -212,8 +212,7 @@ def main(quick: bool, out: Path, repeats: int | None = None) -> int:
     reps = repeats or (QUICK_REPEATS if quick else REPEATS)
     examples = [e for e in common.discover() if e.artifact is not None]
     result: dict[str, Any] = {
-        "benchmark": "throughput", "mode": "quick" if quick else "full",
-        **common.stamp("python -m bench throughput" + (" --quick" if quick else "")),
+        **common.result_header("throughput", quick),
         "target": common.TARGET, "models": [],
     }
     con = common.console()
