@@ -22,6 +22,7 @@
  * simulator loads it with ctypes and hands Unicorn the address of `sim_block_hook`.
  */
 #include <Python.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -51,7 +52,8 @@ typedef struct {
 typedef int (*reg_read_fn)(void *uc, int regid, void *value);
 typedef int (*emu_stop_fn)(void *uc);
 
-/* Shared with Python (sim/native.py declares the identical ctypes.Structure). */
+/* Shared with Python: sim/native.py declares the identical ctypes.Structure and checks it against
+ * sim_layout() when it loads this library. */
 typedef struct {
     /* configuration, written by Python before the run */
     const uint8_t *flash;      /* host copy of flash, mapped into Unicorn with mem_map_ptr */
@@ -336,6 +338,39 @@ uint32_t sim_range(const sim_state *s, uint32_t start, uint32_t end, uint32_t *c
     range_facts(s, start, end - start, &t);
     *cost = t.cost;
     return t.count;
+}
+
+/* The layout of sim_state and block_info as this compiler laid them out, for sim/native.py to
+ * check its ctypes mirror against at load: out[0] = sizeof(sim_state), then the offset of every
+ * field in declaration order, then sizeof(block_info) and the offsets of its fields. Returns the
+ * number of values (at most cap are written). */
+#define FIELD(type, name) offsetof(type, name),
+static const uint32_t layout[] = {
+    sizeof(sim_state),
+    FIELD(sim_state, flash) FIELD(sim_state, sram) FIELD(sim_state, cost) FIELD(sim_state, spd)
+    FIELD(sim_state, bcache) FIELD(sim_state, reg_read) FIELD(sim_state, emu_stop)
+    FIELD(sim_state, flash_base) FIELD(sim_state, flash_size) FIELD(sim_state, sram_base)
+    FIELD(sim_state, sram_size) FIELD(sim_state, refill) FIELD(sim_state, static_end)
+    FIELD(sim_state, brk_addr) FIELD(sim_state, sp_regid) FIELD(sim_state, max_insns)
+    FIELD(sim_state, insns) FIELD(sim_state, cycles) FIELD(sim_state, min_sp)
+    FIELD(sim_state, next_seq) FIELD(sim_state, last_addr) FIELD(sim_state, stop_reason)
+    FIELD(sim_state, stop_pc) FIELD(sim_state, stop_addr) FIELD(sim_state, stop_limit)
+    FIELD(sim_state, sp_pending) FIELD(sim_state, last_count) FIELD(sim_state, last_cycles)
+    FIELD(sim_state, stop_size) FIELD(sim_state, stop_access) FIELD(sim_state, pc_regid)
+    FIELD(sim_state, marks) FIELD(sim_state, marks_cap) FIELD(sim_state, marks_len)
+    FIELD(sim_state, fp) FIELD(sim_state, slow_flags)
+    sizeof(block_info),
+    FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
+    FIELD(block_info, size) FIELD(block_info, flags)
+};
+#undef FIELD
+
+uint32_t sim_layout(uint32_t *out, uint32_t cap)
+{
+    uint32_t n = (uint32_t)(sizeof(layout) / sizeof(layout[0]));
+    for (uint32_t i = 0; i < n && i < cap; i++)
+        out[i] = layout[i];
+    return n;
 }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_blockhook",

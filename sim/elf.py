@@ -9,7 +9,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from toolchain.linker import FLASH_BASE, SRAM_BASE
+from toolchain.memory_map import FLASH_BASE, SRAM_BASE
 
 TARGET_SECTION = ".ebnn_sim.target"
 EM_ARM = "EM_ARM"

@@ -1,31 +1,49 @@
-"""ctypes side of the native block hook (sim/_blockhook.c).
+"""The native block hook (sim/_blockhook.c) and everything that touches Unicorn below its API.
 
 Registering a C function pointer with ``uc_hook_add`` on the engine handle the Python binding
-holds keeps Python off the per-block path: counting costs about as much as not counting.
+holds keeps Python off the per-block path: counting costs about as much as not counting. This is
+the only module that uses the binding's private engine handle (``Uc._uch``) and library
+(``uclib``), and the only one that knows the C state struct: everything else goes through
+:class:`NativeCounter` and :class:`Registers`. The struct's ctypes mirror is checked against the
+layout the C compiler chose (``sim_layout``) when the library loads.
 """
 
 import ctypes
 import importlib.util
+from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, Uc
+from unicorn.arm_const import UC_ARM_REG_PC, UC_ARM_REG_SP
 from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
-SPD_DYNAMIC = -32768
-STOP_NONE, STOP_STACK_OVERFLOW, STOP_INSN_LIMIT, STOP_UNALIGNED, STOP_FPU_DISABLED = 0, 1, 2, 3, 4
+SPD_DYNAMIC = -32768  # SP change of an instruction that writes SP with a value unknown statically
+
+
+class StopReason(IntEnum):
+    """Why the native hooks stopped a run (``stop_reason`` in _blockhook.c)."""
+
+    NONE = 0
+    STACK_OVERFLOW = 1  # a block would lower SP below the stack limit: stopped before it ran
+    INSN_LIMIT = 2  # the next block would pass the instruction limit: stopped before it ran
+    UNALIGNED = 3  # unaligned access on a core without unaligned support
+    FPU_DISABLED = 4  # a block with an FP instruction while CPACR denies the FPU
+
+
 # block flags (_blockhook.c): blocks with these take the slow path
-BF_MOVES_SP, BF_DYNAMIC_SP, BF_FP = 2, 4, 8
+_BF_MOVES_SP, _BF_DYNAMIC_SP, _BF_FP = 2, 4, 8
+_SP_FLAGS = _BF_MOVES_SP | _BF_DYNAMIC_SP
 
 _P = ctypes.c_void_p
 
 # ``block_info`` in _blockhook.c: the cached facts of the block starting at a flash halfword.
-BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.uint16),
-                       ("size", np.uint16), ("flags", np.uint8), ("pad", np.uint8, 3)])
-assert BLOCK_INFO.itemsize == 16
+_BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.uint16),
+                        ("size", np.uint16), ("flags", np.uint8), ("pad", np.uint8, 3)])
 
 
-class SimState(ctypes.Structure):
-    """Mirror of ``sim_state`` in _blockhook.c: keep the two in the same order."""
+class _SimState(ctypes.Structure):
+    """Mirror of ``sim_state`` in _blockhook.c, checked against ``sim_layout`` at load."""
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -51,7 +69,28 @@ class SimState(ctypes.Structure):
 
 
 class NativeUnavailable(RuntimeError):
-    pass
+    """The native library is missing or does not match this module."""
+
+
+def _python_layout() -> list[int]:
+    """What ``sim_layout`` must return: sizes and field offsets of both records."""
+    state = [ctypes.sizeof(_SimState)] + [getattr(_SimState, f[0]).offset
+                                          for f in _SimState._fields_]
+    names = [n for n in _BLOCK_INFO.names if n != "pad"]
+    info = [_BLOCK_INFO.itemsize] + [_BLOCK_INFO.fields[n][1] for n in names]
+    return state + info
+
+
+def check_layout(lib: ctypes.CDLL) -> None:
+    """NativeUnavailable unless the C records are laid out exactly as mirrored here."""
+    want = _python_layout()
+    buf = (ctypes.c_uint32 * (len(want) + 8))()
+    n = lib.sim_layout(buf, len(buf))
+    got = list(buf[: min(n, len(buf))])
+    if got != want:
+        raise NativeUnavailable(
+            "sim._blockhook does not match sim/native.py (the C state struct and its mirror "
+            "differ); rebuild with `pip install -e .`")
 
 
 def _load() -> ctypes.CDLL:
@@ -61,9 +100,12 @@ def _load() -> ctypes.CDLL:
             "the native block hook (sim._blockhook) is not built; reinstall with `pip install -e .`"
         )
     lib = ctypes.CDLL(spec.origin)
-    lib.sim_range.argtypes = [ctypes.POINTER(SimState), ctypes.c_uint32, ctypes.c_uint32,
+    lib.sim_range.argtypes = [ctypes.POINTER(_SimState), ctypes.c_uint32, ctypes.c_uint32,
                               ctypes.POINTER(ctypes.c_uint32)]
     lib.sim_range.restype = ctypes.c_uint32
+    lib.sim_layout.argtypes = [ctypes.POINTER(ctypes.c_uint32), ctypes.c_uint32]
+    lib.sim_layout.restype = ctypes.c_uint32
+    check_layout(lib)
     return lib
 
 
@@ -81,36 +123,139 @@ def _addr(fn: object) -> int:
     return ctypes.cast(fn, ctypes.c_void_p).value or 0
 
 
-class BlockCounter:
-    """Owns the state struct and the block cache arrays for one engine."""
+@dataclass(frozen=True)
+class NativeStop:
+    """A stop the native hooks made: the block at ``pc`` did not run (stack overflow,
+    instruction limit, FPU disabled) or the access at ``pc`` faulted (unaligned)."""
 
-    def __init__(self, flash_size: int) -> None:
+    reason: StopReason
+    pc: int
+    address: int  # stack overflow: the lowest address the block would write; unaligned: the access
+    limit: int  # stack overflow: the limit it crossed
+    size: int  # unaligned: access size
+    access: int  # unaligned: Unicorn's uc_mem_type of the access
+
+
+@dataclass(frozen=True)
+class LastBlock:
+    """The last block the hook counted: [start, end), with what it added when it started."""
+
+    start: int
+    end: int
+    instructions: int
+    cycles: int
+
+
+@dataclass(frozen=True)
+class CodeTables:
+    """Per flash halfword: base cycles (0: no instruction), SP change, FP-instruction flag."""
+
+    cost: np.ndarray  # uint8
+    spd: np.ndarray  # int16, SPD_DYNAMIC when unknown statically
+    fp: np.ndarray  # uint8
+
+
+class NativeCounter:
+    """The native hooks on one engine: exact instruction count, estimated cycles, stack
+    low-water mark and stack-overflow check, instruction limit, v6-M alignment trap, FPU-disabled
+    trap, and marks. Owns the C state and the block cache; the arrays it is given must outlive it.
+    """
+
+    def __init__(self, uc: Uc, *, flash: np.ndarray, flash_base: int, sram: np.ndarray,
+                 sram_base: int, tables: CodeTables, refill: int, static_end: int,
+                 brk_addr: int = 0, max_instructions: int | None = None,
+                 trap_unaligned: bool = False) -> None:
         lib = library()
-        n = flash_size // 2
-        self.state = SimState()
-        self.bcache = np.zeros(n, BLOCK_INFO)
-        s = self.state
-        s.bcache = self.bcache.ctypes.data
-        s.slow_flags = BF_MOVES_SP | BF_DYNAMIC_SP
-        s.reg_read = _addr(uclib.uc_reg_read)
-        s.emu_stop = _addr(uclib.uc_emu_stop)
-        self._hook_fn = _addr(lib.sim_block_hook)
-        self._align_fn = _addr(lib.sim_align_hook)
-        self._mark_fn = _addr(lib.sim_mark_hook)
+        self._uch = uc._uch
+        self._tables = tables  # the state points into these arrays: keep them alive
+        self._bcache = np.zeros(len(flash) // 2, _BLOCK_INFO)
         self._marks = np.zeros((0, 3), np.uint64)
         self._marks_installed = False
+        self._mark_fn = _addr(lib.sim_mark_hook)
+        s = self._s = _SimState()
+        s.flash, s.sram = flash.ctypes.data, sram.ctypes.data
+        s.cost, s.spd, s.fp = (tables.cost.ctypes.data, tables.spd.ctypes.data,
+                               tables.fp.ctypes.data)
+        s.bcache = self._bcache.ctypes.data
+        s.reg_read = _addr(uclib.uc_reg_read)
+        s.emu_stop = _addr(uclib.uc_emu_stop)
+        s.flash_base, s.flash_size = flash_base, len(flash)
+        s.sram_base, s.sram_size = sram_base, len(sram)
+        s.refill = refill
+        s.static_end = static_end
+        s.brk_addr = brk_addr
+        s.sp_regid, s.pc_regid = UC_ARM_REG_SP, UC_ARM_REG_PC
+        s.max_insns = max_instructions or (1 << 64) - 1
+        s.slow_flags = _SP_FLAGS
+        self._add(UC_HOOK_BLOCK, _addr(lib.sim_block_hook))
+        if trap_unaligned:  # v6-M raises HardFault on any unaligned access; Unicorn does not
+            self._add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, _addr(lib.sim_align_hook))
 
-    def invalidate(self) -> None:
-        """Forget cached block facts (after flash contents change)."""
-        self.bcache["flags"] = 0
+    def _add(self, kind: int, fn: int, begin: int = 1, end: int = 0) -> None:
+        handle = uc_hook_h()
+        err = uclib.uc_hook_add(self._uch, ctypes.byref(handle), kind, fn,
+                                ctypes.addressof(self._s), begin, end)
+        if err:
+            raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
 
-    def install(self, uch: ctypes.c_void_p, trap_unaligned: bool = False) -> None:
-        """Register the block hook (and, for v6-M cores, the alignment check) on ``uch``."""
-        self._add(uch, UC_HOOK_BLOCK, self._hook_fn)
-        if trap_unaligned:
-            self._add(uch, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._align_fn)
+    # --- control --------------------------------------------------------------------------------
+    def reset(self, sp: int, pc: int) -> None:
+        """Counters to zero, the stack low-water mark to ``sp``; the run starts at ``pc``."""
+        s = self._s
+        s.insns = s.cycles = 0
+        s.min_sp = sp
+        s.next_seq = pc & ~1
+        s.last_addr = 0
+        s.last_count = s.last_cycles = 0
+        s.stop_reason = StopReason.NONE
+        s.sp_pending = 0
+        s.marks_len = 0
 
-    def install_marks(self, uch: ctypes.c_void_p, addresses: list[int], capacity: int) -> None:
+    def set_fp_trap(self, on: bool) -> None:
+        """Stop before any block holding a floating-point instruction (the FPU is disabled)."""
+        self._s.slow_flags = _SP_FLAGS | (_BF_FP if on else 0)
+
+    # --- live counters (read them during a run from hooks, or after it) -----------------------
+    @property
+    def instructions(self) -> int:
+        """Instructions of every block started so far (the last one counted whole)."""
+        return self._s.insns
+
+    @property
+    def cycles(self) -> int:
+        return self._s.cycles
+
+    @property
+    def min_sp(self) -> int:
+        """The lowest stack address touched so far."""
+        return self._s.min_sp
+
+    @property
+    def stopped(self) -> bool:
+        """Whether a native hook has stopped the run."""
+        return self._s.stop_reason != StopReason.NONE
+
+    @property
+    def stop(self) -> NativeStop | None:
+        s = self._s
+        if s.stop_reason == StopReason.NONE:
+            return None
+        return NativeStop(StopReason(s.stop_reason), s.stop_pc, s.stop_addr, s.stop_limit,
+                          s.stop_size, s.stop_access)
+
+    @property
+    def last_block(self) -> LastBlock:
+        s = self._s
+        return LastBlock(s.last_addr, s.next_seq, s.last_count, s.last_cycles)
+
+    def range_facts(self, start: int, end: int) -> tuple[int, int]:
+        """(instructions, base cycles) of the code in [start, end), decoded as the hook does."""
+        cost = ctypes.c_uint32()
+        n = library().sim_range(ctypes.byref(self._s), start, end, ctypes.byref(cost))
+        return int(n), int(cost.value)
+
+    # --- marks ----------------------------------------------------------------------------------
+    def add_marks(self, addresses: list[int], capacity: int) -> None:
         """Record (address, instructions and cycles retired before it) whenever execution
         reaches one of ``addresses``, up to ``capacity`` times in all (per run), in C: no Python
         runs per mark. Read them back with ``marks()``. Once per engine."""
@@ -118,33 +263,25 @@ class BlockCounter:
             raise RuntimeError("marks are already installed on this engine")
         self._marks_installed = True
         self._marks = np.zeros((capacity, 3), np.uint64)
-        self.state.marks = self._marks.ctypes.data
-        self.state.marks_cap, self.state.marks_len = capacity, 0
+        s = self._s
+        s.marks = self._marks.ctypes.data
+        s.marks_cap, s.marks_len = capacity, 0
         for addr in addresses:
-            self._add(uch, UC_HOOK_CODE, self._mark_fn, addr, addr)
+            self._add(UC_HOOK_CODE, self._mark_fn, addr, addr)
+
+    @property
+    def marks_reached(self) -> int:
+        """Marks reached so far in this run (may exceed the capacity)."""
+        return self._s.marks_len
 
     def marks(self) -> np.ndarray:
         """The recorded marks, (n, 3) uint64 rows of address, instructions, cycles.
 
         Raises RuntimeError when more were reached than the capacity held."""
-        if self.state.marks_len > self.state.marks_cap:
-            raise RuntimeError(f"{self.state.marks_len} marks reached, room for "
-                               f"{self.state.marks_cap}")
-        return self._marks[: self.state.marks_len]
-
-    def _add(self, uch: ctypes.c_void_p, kind: int, fn: int, begin: int = 1,
-             end: int = 0) -> None:
-        handle = uc_hook_h()
-        err = uclib.uc_hook_add(uch, ctypes.byref(handle), kind, fn,
-                                ctypes.addressof(self.state), begin, end)
-        if err:
-            raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
-
-    def range_facts(self, start: int, end: int) -> tuple[int, int]:
-        """(instructions, base cycles) of the code in [start, end), decoded as the hook does."""
-        cost = ctypes.c_uint32()
-        n = library().sim_range(ctypes.byref(self.state), start, end, ctypes.byref(cost))
-        return int(n), int(cost.value)
+        s = self._s
+        if s.marks_len > s.marks_cap:
+            raise RuntimeError(f"{s.marks_len} marks reached, room for {s.marks_cap}")
+        return self._marks[: s.marks_len]
 
 
 class Registers:
@@ -154,8 +291,8 @@ class Registers:
     (register-class lookup, a new ctypes object per call) costs several times the C call, which
     adds up to much of a small model's run when every image makes console calls."""
 
-    def __init__(self, uch: ctypes.c_void_p) -> None:
-        self._uch = uch
+    def __init__(self, uc: Uc) -> None:
+        self._uch = uc._uch
         self._value = ctypes.c_uint32()
         self._ref = ctypes.byref(self._value)
 
@@ -166,4 +303,3 @@ class Registers:
     def write(self, regid: int, value: int) -> None:
         self._value.value = value & 0xFFFFFFFF
         uclib.uc_reg_write(self._uch, regid, self._ref)
-

@@ -8,8 +8,8 @@ semihosting calls and faults.
 
 import struct
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,6 +18,8 @@ from unicorn import (
     UC_ARCH_ARM,
     UC_ERR_INSN_INVALID,
     UC_ERR_READ_UNMAPPED,
+    UC_HOOK_BLOCK,
+    UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_FETCH_PROT,
     UC_HOOK_MEM_UNMAPPED,
@@ -38,29 +40,28 @@ from unicorn import (
 )
 from unicorn import arm_const as R
 
-from sim import native
+from sim import devices
 from sim.codemap import build_tables
 from sim.elf import FirmwareImage
-from sim.report import Budgets, Fault, RunReport, check_budgets
+from sim.native import (
+    CodeTables,
+    LastBlock,
+    NativeCounter,
+    NativeStop,
+    Registers,
+    StopReason,
+)
+from sim.report import Fault, RunReport
 from sim.semihosting import ExitRequest, Memory, Semihost
-from sim.timing import make_disassembler, timing_for
-from toolchain.linker import FLASH_BASE, SRAM_BASE
+from sim.timing import make_disassembler
+from toolchain.cores import Core
+from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE
 from toolchain.profiles import DEFAULT_TARGET, Target, get_target
 from toolchain.sizes import format_size
 
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
-REGION = 0x2000_0000  # code region (flash) and SRAM region of the Cortex-M map: 512 MiB each
-SCS_BASE = 0xE000_E000  # System Control Space: a 4 KiB window the start-up code may touch
-CPACR = 0xE000_ED88
-
-_CPU_MODELS = {
-    "cortex-m0plus": R.UC_CPU_ARM_CORTEX_M0,
-    "cortex-m3": R.UC_CPU_ARM_CORTEX_M3,
-    "cortex-m4": R.UC_CPU_ARM_CORTEX_M4,
-    "cortex-m7": R.UC_CPU_ARM_CORTEX_M7,
-    "cortex-m33": R.UC_CPU_ARM_CORTEX_M33,
-}
+REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
 
 # QEMU exception numbers as Unicorn reports them to UC_HOOK_INTR.
 _EXCP_UDEF, _EXCP_SWI, _EXCP_PREFETCH_ABORT, _EXCP_DATA_ABORT, _EXCP_BKPT = 1, 2, 3, 4, 7
@@ -80,6 +81,9 @@ _REGS = [(f"r{i}", getattr(R, f"UC_ARM_REG_R{i}")) for i in range(13)] + [
     ("sp", R.UC_ARM_REG_SP), ("lr", R.UC_ARM_REG_LR), ("pc", R.UC_ARM_REG_PC),
     ("xpsr", R.UC_ARM_REG_XPSR),
 ]
+_REG_IDS = dict(_REGS)
+
+BlockCallback = Callable[[int, int], None]  # (address, size in bytes) of a block about to run
 
 
 class ImageError(Exception):
@@ -99,7 +103,6 @@ class RunOptions:
     output_dir: Path | None = None  # where the firmware may create files
     echo: Callable[[bytes], None] | None = None  # console output as it appears
     cmdline: str = ""
-    budgets: Budgets = field(default_factory=Budgets)
 
 
 def resolve_target(image: FirmwareImage, name: str | None) -> Target:
@@ -107,7 +110,13 @@ def resolve_target(image: FirmwareImage, name: str | None) -> Target:
 
 
 class Simulator:
-    """One Unicorn engine with an image loaded; ``run()`` may be called repeatedly."""
+    """One Unicorn engine with an image loaded; ``run()`` may be called repeatedly.
+
+    The public API: ``run()``; ``read_memory``/``read_register``; counters live during a run
+    and final after it (``instructions``, ``cycles``, ``min_sp``, ``stopped``); marks recorded
+    in C (``add_marks``/``marks``/``marks_reached``); Python callbacks per block (``on_block``)
+    and at an address (``on_entry``); ``describe_address``/``disassemble`` for reports.
+    """
 
     def __init__(self, image: FirmwareImage, options: RunOptions | None = None) -> None:
         self.image = image
@@ -130,7 +139,8 @@ class Simulator:
             self.target.flash_wait_states if opts.flash_wait_states is None
             else opts.flash_wait_states
         )
-        self.timing = timing_for(self.target.core)
+        self.core: Core = self.target.cpu
+        self.timing = self.core.timing
         self.fit_problem = self._check_fit()
 
         self.flash = np.zeros(self.flash_size, np.uint8)
@@ -145,31 +155,26 @@ class Simulator:
                 self._sram_image.append((seg.address - SRAM_BASE, seg.data))
 
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
-        self.uc.ctl_set_cpu_model(_CPU_MODELS[self.target.core])
-        self._regs = native.Registers(self.uc._uch)
+        self.uc.ctl_set_cpu_model(self.core.unicorn_model)
+        self._regs = Registers(self.uc)
         self.uc.mem_map_ptr(FLASH_BASE, self.flash_size, UC_PROT_READ | UC_PROT_EXEC,
                             self.flash.ctypes.data)
         self.uc.mem_map_ptr(SRAM_BASE, self.sram_size, UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC,
                             self.sram.ctypes.data)
-        self._scs: dict[int, int] = {}
-        self.uc.mmio_map(SCS_BASE, 0x1000, self._scs_read, None, self._scs_write, None)
 
-        cost, spd, fp = build_tables(self.flash, FLASH_BASE, image.exec_ranges, self.timing)
-        self._cost, self._spd, self._fp = cost, spd, fp  # the native state points into these
-        self.counter = native.BlockCounter(self.flash_size)
-        st = self.counter.state
-        st.flash, st.sram = self.flash.ctypes.data, self.sram.ctypes.data
-        st.cost, st.spd, st.fp = cost.ctypes.data, spd.ctypes.data, fp.ctypes.data
-        st.flash_base, st.flash_size = FLASH_BASE, self.flash_size
-        st.sram_base, st.sram_size = SRAM_BASE, self.sram_size
-        st.refill = self.timing.branch_refill + self.wait_states
-        st.static_end = image.static_end
         brk = image.symbols.get("__heap_break")
-        st.brk_addr = brk if brk is not None and self._in_sram(brk, 4) else 0
-        st.sp_regid, st.pc_regid = R.UC_ARM_REG_SP, R.UC_ARM_REG_PC
-        st.max_insns = opts.max_instructions or (1 << 64) - 1
-        # v6-M (Cortex-M0/M0+) raises HardFault on any unaligned access; Unicorn does not.
-        self.counter.install(self.uc._uch, trap_unaligned=self.target.core == "cortex-m0plus")
+        self._counter = NativeCounter(
+            self.uc, flash=self.flash, flash_base=FLASH_BASE, sram=self.sram, sram_base=SRAM_BASE,
+            tables=CodeTables(*build_tables(self.flash, FLASH_BASE, image.exec_ranges,
+                                            self.timing)),
+            refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
+            brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
+            max_instructions=opts.max_instructions,
+            trap_unaligned=not self.core.unaligned_access)
+        self.devices = devices.create(self.target.devices, self)
+        for dev in self.devices:
+            self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
+                             self._device_write(dev), None)
 
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_bad_access)
@@ -190,30 +195,91 @@ class Simulator:
                     f"only {format_size(self.sram_size)} of SRAM mapped")
         return None
 
-    # --- SCS: only CPACR (FPU enable) is meaningful; everything else reads as written -------
-    def _scs_read(self, uc: Uc, offset: int, size: int, user: object) -> int:
-        return self._scs.get(offset, 0)
+    # --- devices ------------------------------------------------------------------------------
+    @staticmethod
+    def _device_read(dev: devices.Device) -> Callable[..., int]:
+        def read(uc: Uc, offset: int, size: int, user: object) -> int:
+            return dev.read(offset, size)
+        return read
 
-    def _scs_write(self, uc: Uc, offset: int, size: int, value: int, user: object) -> None:
-        self._scs[offset] = value
-        cpacr = CPACR - SCS_BASE
-        if cpacr <= offset < cpacr + 4:  # any width: merge into the register
-            shift = 8 * (offset - cpacr)
-            mask = ((1 << (8 * size)) - 1) << shift & 0xFFFFFFFF
-            self._cpacr = (self._cpacr & ~mask) | (value << shift & mask)
-            self._update_fpu()
+    @staticmethod
+    def _device_write(dev: devices.Device) -> Callable[..., None]:
+        def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
+            dev.write(offset, size, value)
+        return write
 
-    def _update_fpu(self) -> None:
-        """Floating-point instructions fault unless CPACR grants CP10 and CP11 (the FPU) access
-        (0b01 privileged or 0b11 full; the firmware runs privileged). Unicorn executes them
-        regardless, so the native hook stops before a block that holds one while access is
-        denied. Cores without an FPU never get here: Unicorn reports the instruction as
-        undefined."""
-        st = self.counter.state
-        st.slow_flags = native.BF_MOVES_SP | native.BF_DYNAMIC_SP
-        granted = all((self._cpacr >> bit) & 3 in (1, 3) for bit in (20, 22))
-        if self.target.fpu is not None and not granted:
-            st.slow_flags |= native.BF_FP
+    def set_fpu_access(self, granted: bool) -> None:
+        """Floating-point instructions fault unless the FPU is granted (CPACR, modelled by the
+        SCS device). Unicorn executes them regardless, so the native hook stops before a block
+        that holds one while access is denied. Cores without an FPU never get there: Unicorn
+        reports the instruction as undefined."""
+        self._counter.set_fp_trap(self.target.fpu is not None and not granted)
+
+    # --- public API: memory, registers, counters, hooks ---------------------------------------
+    def read_memory(self, address: int, size: int) -> bytes:
+        """Flash or SRAM contents, read from the host arrays Unicorn maps, so always current.
+        ValueError for a range outside both."""
+        try:
+            return self._host_read(address, size)
+        except UcError:
+            raise ValueError(f"{size} bytes at 0x{address:08x} are not in flash or SRAM") from None
+
+    def read_register(self, name: str) -> int:
+        """A core register by name: r0..r12, sp, lr, pc, xpsr."""
+        return self._regs.read(_REG_IDS[name])
+
+    @property
+    def instructions(self) -> int:
+        """Instructions counted so far in this run (every started block counted whole; the
+        report takes back what a fault or exit left unexecuted)."""
+        return self._counter.instructions
+
+    @property
+    def cycles(self) -> int:
+        return self._counter.cycles
+
+    @property
+    def min_sp(self) -> int:
+        """The lowest stack address touched so far."""
+        return self._counter.min_sp
+
+    @property
+    def last_block(self) -> LastBlock:
+        """The last block counted (whole, when it started): its range and what it added."""
+        return self._counter.last_block
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the native hooks have stopped this run (the block now starting will not
+        run)."""
+        return self._counter.stopped
+
+    def add_marks(self, addresses: Iterable[int], capacity: int) -> None:
+        """Record, in C, (address, instructions, cycles retired before it) each time execution
+        reaches one of ``addresses`` (e.g. function entries), at most ``capacity`` per run.
+        Once per Simulator. Read them with ``marks()``; ``marks_reached`` counts them live."""
+        self._counter.add_marks(list(addresses), capacity)
+
+    def marks(self) -> np.ndarray:
+        """(n, 3) uint64 rows of address, instructions, cycles; RuntimeError when more marks
+        were reached than the capacity held."""
+        return self._counter.marks()
+
+    @property
+    def marks_reached(self) -> int:
+        return self._counter.marks_reached
+
+    def on_block(self, callback: BlockCallback) -> None:
+        """Call ``callback(address, size)`` in Python before every block, after the native
+        counter has counted it (so ``instructions``/``cycles`` include it). Slow: for
+        profiling, not for runs whose speed matters."""
+        self.uc.hook_add(UC_HOOK_BLOCK, lambda uc, address, size, user: callback(address, size))
+
+    def on_entry(self, address: int, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` whenever execution reaches ``address``, before the instruction
+        there runs."""
+        self.uc.hook_add(UC_HOOK_CODE, lambda uc, a, size, user: callback(), begin=address,
+                         end=address)
 
     # --- hooks --------------------------------------------------------------------------------
     def _stop_with(self, fault: Fault) -> None:
@@ -222,7 +288,7 @@ class Simulator:
         self.uc.emu_stop()
 
     def _on_interrupt(self, uc: Uc, intno: int, user: object) -> None:
-        if self.counter.state.stop_reason != native.STOP_NONE:
+        if self._counter.stopped:
             return  # a fault the native hooks caught earlier in this block ends the run
         pc = self._regs.read(R.UC_ARM_REG_PC)
         if intno == _EXCP_BKPT:
@@ -334,19 +400,10 @@ class Simulator:
         for off, data in self._sram_image:
             n = min(len(data), self.sram_size - off)
             self.sram[off : off + n] = np.frombuffer(data[:n], np.uint8)
-        self._scs.clear()
-        self._cpacr = 0  # CPACR resets to 0: FPU disabled
-        self._update_fpu()
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
-        st = self.counter.state
-        st.insns = st.cycles = 0
-        st.min_sp = sp0
-        st.next_seq = reset & ~1
-        st.last_addr = 0
-        st.last_count = st.last_cycles = 0
-        st.stop_reason = native.STOP_NONE
-        st.sp_pending = 0
-        st.marks_len = 0
+        self._counter.reset(sp0, reset)
+        for dev in self.devices:
+            dev.reset()
         for _, reg in _REGS[:15]:
             self.uc.reg_write(reg, 0)
         self.uc.reg_write(R.UC_ARM_REG_SP, sp0)
@@ -366,14 +423,14 @@ class Simulator:
         """Run from reset until the firmware exits, faults or hits a limit."""
         opts = self.options
         sp0, reset = self._reset()
-        st = self.counter.state
+        counter = self._counter
         heap_start = self.image.symbols.get("__heap_start", self.image.static_end)
         self._sh = Semihost(
             inputs=[Path(p) for p in opts.inputs],
             output_dir=opts.output_dir,
             stdin=stdin if stdin is not None else opts.stdin,
             echo=opts.echo,
-            clock=lambda: int(st.cycles),
+            clock=lambda: counter.cycles,
             clock_hz=self.target.clock_hz,
             cmdline=opts.cmdline.encode(),
             heapinfo=(heap_start, sp0 - 1024, sp0, SRAM_BASE),
@@ -422,40 +479,43 @@ class Simulator:
 
     def _report(self, sp0: int, wall: float) -> RunReport:
         opts = self.options
-        st = self.counter.state
-        insns, cycles = int(st.insns), int(st.cycles)
+        counter = self._counter
+        insns, cycles = counter.instructions, counter.cycles
+        stop = counter.stop
+        reason = stop.reason if stop is not None else StopReason.NONE
         status = "ok"
         fault = self._fault
         if self.fit_problem is not None:
             status = "over_budget"
             fault = Fault(kind="image_too_large", message=self.fit_problem)
-        elif st.stop_reason == native.STOP_STACK_OVERFLOW:
-            status, fault = "fault", self._stack_fault()
-        elif st.stop_reason == native.STOP_UNALIGNED:
-            status, fault = "fault", self._unaligned_fault()
+        elif stop is not None and reason == StopReason.STACK_OVERFLOW:
+            status, fault = "fault", self._stack_fault(stop)
+        elif stop is not None and reason == StopReason.UNALIGNED:
+            status, fault = "fault", self._unaligned_fault(stop)
             insns, cycles = self._take_back(insns, cycles, fault.pc)
-        elif st.stop_reason == native.STOP_FPU_DISABLED:
-            status, fault = "fault", self._fpu_fault()
+        elif stop is not None and reason == StopReason.FPU_DISABLED:
+            status, fault = "fault", self._fpu_fault(stop)
         elif fault is not None:
             status = "fault"
             insns, cycles = self._take_back(insns, cycles, fault.pc)
         elif self._exit is not None:
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
             insns, cycles = self._take_back(insns, cycles, pc + 2)
-        elif st.stop_reason == native.STOP_INSN_LIMIT:
+        elif stop is not None and reason == StopReason.INSN_LIMIT:
             status = "timeout"
             fault = self._make_fault(
                 "instruction_limit",
                 f"instruction limit of {opts.max_instructions} reached: stopped after {insns} "
                 "instructions, before the block that would exceed it",
-                int(st.stop_pc),
+                stop.pc,
             )
         else:
             status = "timeout"
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
-            if pc == st.last_addr:  # stopped at the start of a block already counted
-                insns -= int(st.last_count)
-                cycles -= int(st.last_cycles)
+            last = counter.last_block
+            if pc == last.start:  # stopped at the start of a block already counted
+                insns -= last.instructions
+                cycles -= last.cycles
             fault = self._make_fault(
                 "timeout", f"wall-clock timeout of {opts.timeout} s reached", pc)
 
@@ -466,7 +526,7 @@ class Simulator:
         # Without a break variable the heap is known only when no allocator is linked at all.
         heap_tracked = (peak_brk is not None and heap_start is not None) or not any(
             name in self.image.symbols for name in _ALLOCATORS)
-        stack_peak = max(0, sp0 - int(st.min_sp)) if self.fit_problem is None else 0
+        stack_peak = max(0, sp0 - counter.min_sp) if self.fit_problem is None else 0
         report = RunReport(
             elf=str(self.image.path),
             target=self.target.name,
@@ -489,10 +549,6 @@ class Simulator:
             flash_wait_states=self.wait_states,
             refusals=[str(r) for r in self._sh.refusals],
         )
-        if status == "ok":
-            report.over_budget = check_budgets(report, opts.budgets)
-            if report.over_budget:
-                report.status = "over_budget"
         return report
 
     def _take_back(self, insns: int, cycles: int, pc: int | None) -> tuple[int, int]:
@@ -502,31 +558,29 @@ class Simulator:
     def _unretired(self, pc: int | None) -> tuple[int, int]:
         """(instructions, base cycles) of the last counted block from ``pc`` on: counted when
         the block started, never executed (a fault or an exit cut the block short)."""
-        st = self.counter.state
-        if pc is None or not st.last_count or not (int(st.last_addr) <= pc < int(st.next_seq)):
+        last = self._counter.last_block
+        if pc is None or not last.instructions or not last.start <= pc < last.end:
             return 0, 0
-        return self.counter.range_facts(pc, int(st.next_seq))
+        return self._counter.range_facts(pc, last.end)
 
-    def _unaligned_fault(self) -> Fault:
-        st = self.counter.state
-        verb = "write" if st.stop_access == UC_MEM_WRITE else "read"
+    def _unaligned_fault(self, stop: NativeStop) -> Fault:
+        verb = "write" if stop.access == UC_MEM_WRITE else "read"
         fault = self._make_fault(
             "hard_fault",
-            f"unaligned {st.stop_size}-byte {verb} at 0x{st.stop_addr:08x}: HardFault "
-            f"({self.target.core} has no unaligned access)",
-            int(st.stop_pc),
+            f"unaligned {stop.size}-byte {verb} at 0x{stop.address:08x}: HardFault "
+            f"({self.core.name} has no unaligned access)",
+            stop.pc,
         )
-        fault.address, fault.size, fault.access = int(st.stop_addr), int(st.stop_size), verb
+        fault.address, fault.size, fault.access = stop.address, stop.size, verb
         return fault
 
-    def _fpu_fault(self) -> Fault:
+    def _fpu_fault(self, stop: NativeStop) -> Fault:
         """The block at stop_pc was not run: it holds a floating-point instruction and the FPU
         is disabled. The fault names that instruction; counts and registers are those at the
         start of its block."""
-        st = self.counter.state
-        start = int(st.stop_pc)
+        start = stop.pc
         pc = start
-        size = int(st.next_seq) - start  # the stopped block: [stop_pc, next_seq)
+        size = self._counter.last_block.end - start  # the stopped block: [stop.pc, end)
         code = self._host_read(start, size) if self._mapped(start, 2) else b""
         for insn in self._md.disasm(code, start):
             if insn.mnemonic.startswith("v"):
@@ -540,9 +594,8 @@ class Simulator:
             pc,
         )
 
-    def _stack_fault(self) -> Fault:
-        st = self.counter.state
-        pc, lowest, limit = int(st.stop_pc), int(st.stop_addr), int(st.stop_limit)
+    def _stack_fault(self, stop: NativeStop) -> Fault:
+        pc, lowest, limit = stop.pc, stop.address, stop.limit
         into = "heap" if limit > self.image.static_end else "static data (.data/.bss)"
         fault = self._make_fault(
             "stack_overflow",

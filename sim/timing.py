@@ -2,52 +2,22 @@
 
 The model (see docs/cycle-model.md) is: every executed instruction costs a base number of
 cycles taken from the Arm Technical Reference Manual (TRM) instruction timing table of the
-selected core, assuming zero wait states and a conditional branch that is *not* taken. The
-simulator adds ``CoreTiming.branch_refill`` (the TRM's "P") itself whenever control flow does
+selected core (``toolchain.cores`` holds the tables; this module sorts instructions into their
+classes), assuming zero wait states and a conditional branch that is *not* taken. The simulator
+adds ``CoreTiming.branch_refill`` (the TRM's "P") itself whenever control flow does
 not fall through, and adds flash wait states per refill.
 """
-
-from dataclasses import dataclass
-from enum import Enum, auto
 
 import capstone
 from capstone import arm_const as A
 
+from toolchain.cores import CORES as _CORES
+from toolchain.cores import CoreTiming, InsnClass, get_core
 
-@dataclass(frozen=True)
-class CoreTiming:
-    core: str  # one of CORES
-    branch_refill: int  # extra cycles when a branch / PC write is taken (TRM "P")
-    source: str  # which Arm TRM / table the numbers come from
+__all__ = ["CORES", "CoreTiming", "instruction_cycles", "make_disassembler", "needs_detail",
+           "sp_delta", "timing_for"]
 
-
-class _Cat(Enum):
-    """Timing classes; instructions not listed in ``_CATEGORY`` are ``ALU`` (1 cycle)."""
-
-    ALU = auto()
-    MUL = auto()  # MUL/MULS, 32-bit result
-    MAC = auto()  # MLA, MLS
-    MULL = auto()  # SMULL, UMULL
-    MLAL = auto()  # SMLAL, UMLAL
-    DIV = auto()  # SDIV, UDIV
-    LOAD = auto()  # single load (incl. exclusive / acquire)
-    STORE = auto()  # single store (incl. exclusive / release)
-    PAIR = auto()  # LDRD / STRD: 1 + N with N = 2
-    LIST = auto()  # LDM/STM/PUSH/POP: cost = table value + N registers
-    POP_PC = auto()  # extra cycles for a register list that loads PC (M0+ only)
-    BRANCH = auto()  # B, BX, BLX, CBZ, CBNZ (refill added by the simulator)
-    CALL = auto()  # BL (immediate)
-    TABLE = auto()  # TBB, TBH
-    SPECIAL = auto()  # MRS, MSR
-    CPS = auto()  # CPSID, CPSIE
-    BARRIER = auto()  # DMB, DSB
-    ISB = auto()  # ISB: barrier plus pipeline refill
-    WAIT = auto()  # WFI, WFE (time spent asleep not modelled)
-    FP_MAC = auto()  # VMLA/VMLS/VNMLA/VNMLS/VFMA/VFMS/VFNMA/VFNMS
-    FP_DIV = auto()  # VDIV, VSQRT
-    FP_MEM = auto()  # VLDR/VSTR: cost = table value + 32-bit words moved
-    FP_LIST = auto()  # VLDM/VSTM/VPUSH/VPOP: cost = table value + 32-bit words moved
-    FP_MOV2 = auto()  # VMOV between two core registers and a D / two S registers
+_Cat = InsnClass  # short name for the tables below
 
 
 def _ids(*names: str) -> tuple[int, ...]:
@@ -85,55 +55,12 @@ _GROUPS: dict[_Cat, tuple[int, ...]] = {
 }
 _CATEGORY: dict[int, _Cat] = {i: cat for cat, ids in _GROUPS.items() for i in ids}
 
-# Base costs per core. A class missing from a core's table costs 1 (e.g. FP on M3, or
-# ARMv7-M-only instructions decoded for the ARMv6-M Cortex-M0+).
-_M3: dict[_Cat, int] = {
-    _Cat.MUL: 1, _Cat.MAC: 2, _Cat.MULL: 5, _Cat.MLAL: 7, _Cat.DIV: 12,
-    _Cat.LOAD: 2, _Cat.STORE: 2, _Cat.PAIR: 3, _Cat.LIST: 1,
-    _Cat.BRANCH: 1, _Cat.CALL: 1, _Cat.TABLE: 2,
-    _Cat.SPECIAL: 2, _Cat.CPS: 2, _Cat.BARRIER: 1, _Cat.ISB: 3, _Cat.WAIT: 1,
-}
-_M4: dict[_Cat, int] = {
-    **_M3, _Cat.MAC: 1, _Cat.MULL: 1, _Cat.MLAL: 1,
-    _Cat.FP_MAC: 3, _Cat.FP_DIV: 14, _Cat.FP_MEM: 1, _Cat.FP_LIST: 1, _Cat.FP_MOV2: 2,
-}
-_M0P: dict[_Cat, int] = {
-    _Cat.MUL: 1, _Cat.LOAD: 2, _Cat.STORE: 2, _Cat.LIST: 1, _Cat.POP_PC: 1,
-    _Cat.BRANCH: 1, _Cat.CALL: 2, _Cat.SPECIAL: 3, _Cat.CPS: 1,
-    _Cat.BARRIER: 3, _Cat.ISB: 3, _Cat.WAIT: 2,
-}
-_M7: dict[_Cat, int] = {**_M4, _Cat.ISB: 2}
-
-_TIMINGS: dict[str, tuple[CoreTiming, dict[_Cat, int]]] = {
-    "cortex-m0plus": (CoreTiming("cortex-m0plus", 1, (
-        "Arm Cortex-M0+ TRM (ARM DDI 0484C), Table 3-1 'Cortex-M0+ instruction summary'; "
-        "MULS assumes the single-cycle multiplier option")), _M0P),
-    "cortex-m3": (CoreTiming("cortex-m3", 2, (
-        "Arm Cortex-M3 TRM r2p1 (ARM DDI 0337I), section 3.3.1, Table 3-1 'Cortex-M3 "
-        "instruction set summary'; P = 2 of 1-3, data-dependent ranges at their maximum")), _M3),
-    "cortex-m4": (CoreTiming("cortex-m4", 2, (
-        "Arm Cortex-M4 TRM (ARM DDI 0439 / 100166), Table 3-1 'Processor instruction set "
-        "summary' and the FPU chapter instruction table; P = 2 of 1-3")), _M4),
-    "cortex-m7": (CoreTiming("cortex-m7", 1, (
-        "Arm Cortex-M7 TRM (ARM DDI 0489) gives no per-instruction table: Cortex-M4 costs "
-        "(DDI 0439 Table 3-1) as a single-issue upper bound, refill 1 for a predicted "
-        "branch")), _M7),
-    "cortex-m33": (CoreTiming("cortex-m33", 2, (
-        "Arm Cortex-M33 TRM (ARM DDI 0553) gives no per-instruction table: ARMv8-M Mainline "
-        "3-stage pipeline modelled with Cortex-M4 costs (DDI 0439 Table 3-1), P = 2")), _M4),
-}
-
-CORES: tuple[str, ...] = tuple(_TIMINGS)
+CORES: tuple[str, ...] = tuple(_CORES)
 
 
 def timing_for(core: str) -> CoreTiming:
-    """Return the timing parameters of ``core`` (one of ``CORES``)."""
-    try:
-        return _TIMINGS[core][0]
-    except KeyError:
-        raise ValueError(
-            f"unknown core {core!r}; expected one of: {', '.join(CORES)}"
-        ) from None
+    """The timing parameters of ``core`` (one of ``CORES``); ValueError naming the known ones."""
+    return get_core(core).timing
 
 
 def _reg_words(reg: int) -> int:
@@ -163,9 +90,7 @@ def instruction_cycles(insn: capstone.CsInsn, timing: CoreTiming) -> int:
     of a taken branch or any other PC write is *not* included: the simulator adds
     ``timing.branch_refill`` whenever control flow does not fall through.
     """
-    if timing.core not in _TIMINGS:
-        timing_for(timing.core)  # raises the one-line ValueError
-    table = _TIMINGS[timing.core][1]
+    table = timing.cycles
     cat = _CATEGORY.get(insn.id, _Cat.ALU)
     if insn.id == A.ARM_INS_HINT and insn.mnemonic.startswith(("wfi", "wfe")):
         cat = _Cat.WAIT  # capstone reports WFI/WFE (any suffix) as the generic HINT id

@@ -7,7 +7,7 @@ next to each assertion.
 import pytest
 
 import sim
-from toolchain.linker import SRAM_BASE
+from toolchain.memory_map import SRAM_BASE
 
 
 def test_stack_peak_of_a_known_frame(firmware):

@@ -226,7 +226,7 @@ def test_code_tables_equal_full_detail_decoding(firmware, target: str) -> None:
     from sim import load_elf
     from sim.codemap import build_tables
     from sim.native import SPD_DYNAMIC
-    from toolchain.linker import FLASH_BASE
+    from toolchain.memory_map import FLASH_BASE
     from toolchain.profiles import get_target
 
     sources: list[tuple[str, ...]] = [

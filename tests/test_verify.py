@@ -100,14 +100,14 @@ def test_marks_beyond_capacity_are_reported(firmware):
 
     image = sim.load_elf(firmware("recurse.c", "descend.S", defines={"DEPTH": 5}))
     s = sim.Simulator(image, sim.RunOptions())
-    s.counter.install_marks(s.uc._uch, [image.symbols["descend"]], capacity=3)
+    s.add_marks([image.symbols["descend"]], capacity=3)
     assert s.run().status == "ok"
     with pytest.raises(RuntimeError, match="marks reached"):
-        s.counter.marks()
+        s.marks()
     s = sim.Simulator(image, sim.RunOptions())
-    s.counter.install_marks(s.uc._uch, [image.symbols["descend"]], capacity=64)
+    s.add_marks([image.symbols["descend"]], capacity=64)
     s.run()
-    marks = s.counter.marks()
+    marks = s.marks()
     assert len(marks) > 3 and set(marks[:, 0].tolist()) == {image.symbols["descend"]}
     assert np.all(np.diff(marks[:, 1].astype(np.int64)) > 0)
 
@@ -122,10 +122,10 @@ def test_marks_inside_a_block_count_what_retired(firmware):
     image = sim.load_elf(elf)
     loop = next(a for n, a in image.symbols.items() if n == "loop")
     s = sim.Simulator(image, sim.RunOptions())
-    s.counter.install_marks(s.uc._uch, [loop], capacity=16)
+    s.add_marks([loop], capacity=16)
     for _ in range(2):  # a second run starts its marks afresh
         assert s.run().instructions == 24
-        marks = s.counter.marks()
+        marks = s.marks()
         assert marks[:, 1].tolist() == [1 + 2 * k for k in range(10)]
     with pytest.raises(RuntimeError, match="already installed"):
-        s.counter.install_marks(s.uc._uch, [loop], capacity=16)
+        s.add_marks([loop], capacity=16)

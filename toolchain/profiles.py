@@ -9,6 +9,8 @@ parts whose flash cache or accelerator (nRF52 cache, ST ART/ICACHE) hides it in 
 
 from dataclasses import dataclass
 
+from toolchain.cores import Core, get_core
+
 KIB = 1024
 
 
@@ -16,16 +18,28 @@ KIB = 1024
 class Target:
     name: str
     part: str
-    core: str  # gcc -mcpu name; also the key of the cycle timing tables (sim.timing)
+    core: str  # name of the CPU core's record in toolchain.cores (gcc -mcpu name)
     clock_hz: int
     sram: int
     flash: int
     flash_wait_states: int
-    fpu: str | None  # gcc -mfpu, or None for soft float
+    fpu: str | None  # gcc -mfpu when the part has the core's FPU fitted, else None (soft float)
+    # memory-mapped devices the simulator models for this part, by name (sim.devices)
+    devices: tuple[str, ...] = ("scs",)
+
+    def __post_init__(self) -> None:
+        core = get_core(self.core)
+        if self.fpu is not None and self.fpu != core.fpu:
+            raise ValueError(f"target {self.name}: {self.core} has no FPU {self.fpu!r}")
+
+    @property
+    def cpu(self) -> Core:
+        """The record of this target's core: architecture, Unicorn model, timing, rules."""
+        return get_core(self.core)
 
     @property
     def cflags(self) -> tuple[str, ...]:
-        flags = [f"-mcpu={self.core}", "-mthumb"]
+        flags = [f"-mcpu={self.cpu.name}", "-mthumb"]
         if self.fpu:
             flags += [f"-mfpu={self.fpu}", "-mfloat-abi=hard"]
         else:

@@ -1,0 +1,14 @@
+/* Talks to a memory-mapped register at DEVICE_ADDR (a test device the tests map there): stores
+ * 21, reads the register back and exits with the value read. */
+#include <stdint.h>
+
+#ifndef DEVICE_ADDR
+#define DEVICE_ADDR 0x40000000u
+#endif
+
+int main(void)
+{
+    volatile uint32_t *reg = (volatile uint32_t *)DEVICE_ADDR;
+    *reg = 21;
+    return (int)*reg;
+}
