@@ -31,23 +31,12 @@ QUICK = {"accuracy": 300, "main": 200, "sample": 50}
 
 
 def describe(art: Any) -> str:
-    """A short architecture string: conv16/p2 - conv32/p2 - out10."""
-    parts = []
-    for layer in art.layers:
-        if layer.kind == "conv":
-            f = layer.weights.shape[0]
-            s = f"conv{f} {layer.kernel[0]}x{layer.kernel[1]}"
-            if layer.stride > 1:
-                s += f"/s{layer.stride}"
-            if layer.pool > 1:
-                s += f" pool{layer.pool}" + (f"/s{layer.pool_stride}"
-                                            if layer.pool_stride != layer.pool else "")
-            parts.append(s)
-        elif layer.kind == "linear":
-            parts.append(f"fc{layer.weights.shape[0]}")
-        else:
-            parts.append(f"out{layer.weights.shape[0]}")
-    return " → ".join(parts)
+    """A short architecture string: conv16 3x3 pool2 → fc64 → out10 (each layer's kind's
+    summary)."""
+    from ebnn.artifact import layer_kind
+
+    return " → ".join(layer_kind(layer, f"layer {i}").summary(layer)
+                      for i, layer in enumerate(art.layers))
 
 
 def config_drift(config: Path | None, art: Any) -> list[str]:

@@ -11,6 +11,9 @@ Integer semantics of each layer (see docs/semantics.md):
   ``acc >= threshold`` (direction +1), ``acc <= threshold`` (direction -1), or the constant
   ``threshold != 0`` (direction 0).
 - ``output``: ``score = scale * dot + offset`` in int32, class = argmax (lowest index on ties).
+
+Which arrays a layer stores beside its weights, and the checks of its fields, are its kind's
+(``ebnn/layers/``); a kind this version does not know is an error.
 """
 
 import io
@@ -22,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ebnn.layers import LayerError, LayerKind, check_follows, kind
+
 FORMAT = "ebnn"
 VERSION = 1
 
@@ -32,7 +37,7 @@ class ArtifactError(Exception):
 
 @dataclass
 class Layer:
-    kind: str  # "conv", "linear" or "output"
+    kind: str  # a name in ebnn.layers.KINDS: "conv", "linear" or "output"
     first: bool  # reads uint8 pixels rather than bits
     in_shape: tuple[int, ...]  # (H, W, C) or (N,)
     out_shape: tuple[int, ...]  # (H, W, F) after pooling, or (units,)
@@ -47,14 +52,6 @@ class Layer:
     scale: np.ndarray | None = None  # int32 (classes,), output layer
     offset: np.ndarray | None = None  # int32 (classes,), output layer
     shift: int = 0  # scores are the float BN outputs times 2**shift
-
-    @property
-    def conv_shape(self) -> tuple[int, int]:
-        """(Hc, Wc) of the conv output before pooling."""
-        h, w = self.in_shape[0], self.in_shape[1]
-        kh, kw = self.kernel
-        return ((h + 2 * self.padding - kh) // self.stride + 1,
-                (w + 2 * self.padding - kw) // self.stride + 1)
 
     @property
     def fan_in(self) -> int:
@@ -91,6 +88,11 @@ class Artifact:
         return sum(int(layer.weights.size) for layer in self.layers)
 
 
+def layer_kind(layer: Layer, where: str) -> LayerKind:
+    """The kind record of ``layer``; ArtifactError if this version knows no such kind."""
+    return kind(layer.kind, where, ArtifactError)
+
+
 def save(art: Artifact, path: str | Path) -> None:
     validate(art)
     header = {
@@ -103,12 +105,8 @@ def save(art: Artifact, path: str | Path) -> None:
     for i, layer in enumerate(art.layers):
         arrays[f"l{i}_weights"] = np.packbits(layer.weights.astype(np.uint8).ravel(),
                                               bitorder="little")
-        if layer.kind == "output":
-            arrays[f"l{i}_scale"] = layer.scale.astype(np.int32)
-            arrays[f"l{i}_offset"] = layer.offset.astype(np.int32)
-        else:
-            arrays[f"l{i}_threshold"] = layer.threshold.astype(np.int32)
-            arrays[f"l{i}_direction"] = layer.direction.astype(np.int8)
+        for name, dtype in layer_kind(layer, f"layer {i}").params.items():
+            arrays[f"l{i}_{name}"] = getattr(layer, name).astype(dtype)
     if art.sample is not None:
         arrays["sample"] = np.asarray(art.sample, np.uint8).reshape(art.input_shape)
     p = Path(path)
@@ -150,6 +148,7 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
             f"format version {header.get('version')} is not supported (this tool reads {VERSION})")
     layers = []
     for i, h in enumerate(header["layers"]):
+        k = kind(h["kind"], f"layer {i}", ArtifactError)
         shape = tuple(int(v) for v in h["weights_shape"])
         n = int(np.prod(shape))
         packed = arrays[f"l{i}_weights"]
@@ -162,10 +161,8 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
             stride=int(h["stride"]), padding=int(h["padding"]), pool=int(h["pool"]),
             pool_stride=int(h["pool_stride"]), shift=int(h["shift"]),
         )
-        if layer.kind == "output":
-            layer.scale, layer.offset = arrays[f"l{i}_scale"], arrays[f"l{i}_offset"]
-        else:
-            layer.threshold, layer.direction = arrays[f"l{i}_threshold"], arrays[f"l{i}_direction"]
+        for name in k.params:
+            setattr(layer, name, arrays[f"l{i}_{name}"])
         layers.append(layer)
     return Artifact(str(header["name"]), tuple(header["input_shape"]), int(header["classes"]),
                     layers, dict(header.get("metadata", {})), arrays.get("sample"))
@@ -180,50 +177,35 @@ def validate(art: Artifact) -> None:
     """Every shape and value range the reference and the code generator rely on."""
     _check(len(art.input_shape) == 3 and min(art.input_shape) >= 1, "bad input shape")
     _check(len(art.layers) >= 2, "needs at least one hidden layer and the output layer")
-    _check(art.layers[0].kind == "conv" and art.layers[0].first, "first layer must be a conv")
     _check(art.sample is None or (art.sample.dtype == np.uint8
                                   and art.sample.shape == tuple(art.input_shape)),
            "sample image must be uint8 of the input shape")
     shape: tuple[int, ...] = tuple(art.input_shape)
+    previous: LayerKind | None = None
     for i, layer in enumerate(art.layers):
         where = f"layer {i}"
-        last = i == len(art.layers) - 1
-        _check(layer.kind == ("output" if last else layer.kind) and layer.kind in
-               ("conv", "linear", "output"), f"{where}: bad kind {layer.kind!r}")
-        _check(layer.first == (i == 0), f"{where}: 'first' flag inconsistent")
-        _check(tuple(layer.in_shape) == shape, f"{where}: input shape {layer.in_shape} != {shape}")
-        _check(layer.weights.dtype == bool, f"{where}: weights must be bits")
-        if layer.kind == "conv":
-            _check(len(shape) == 3, f"{where}: conv after a flat layer")
-            f, kh, kw, c = layer.weights.shape
-            _check((kh, kw) == tuple(layer.kernel) and c == shape[2], f"{where}: weight shape")
-            _check(layer.stride >= 1 and layer.padding >= 0 and layer.pool >= 1
-                   and layer.pool_stride >= 1, f"{where}: bad stride/padding/pool")
-            hc, wc = layer.conv_shape
-            _check(hc >= 1 and wc >= 1, f"{where}: kernel does not fit the input")
-            hp = (hc - layer.pool) // layer.pool_stride + 1
-            wp = (wc - layer.pool) // layer.pool_stride + 1
-            _check(tuple(layer.out_shape) == (hp, wp, f), f"{where}: output shape")
+        k = layer_kind(layer, where)
+        if i == len(art.layers) - 1:
+            _check(k.is_output, f"{where}: the last layer must be the output layer, not a "
+                               f"{k.name}")
+            _check(tuple(layer.out_shape) == (art.classes,),
+                   f"{where}: {layer.out_shape} scores for {art.classes} classes")
         else:
-            units, n = layer.weights.shape
-            _check(n == int(np.prod(shape)), f"{where}: weights expect {n} inputs, not "
-                   f"{int(np.prod(shape))}")
-            _check(tuple(layer.out_shape) == (units,), f"{where}: output shape")
-        units = layer.weights.shape[0]
-        if layer.kind == "output":
-            _check(units == art.classes, f"{where}: {units} scores for {art.classes} classes")
-            for name in ("scale", "offset"):
+            _check(not k.is_output, f"{where}: the {k.name} layer must be the last")
+        try:
+            check_follows(k, previous, where)
+            _check(layer.first == (i == 0), f"{where}: 'first' flag inconsistent")
+            _check(tuple(layer.in_shape) == shape,
+                   f"{where}: input shape {layer.in_shape} != {shape}")
+            _check(layer.weights.dtype == bool and layer.weights.ndim >= 2,
+                   f"{where}: weights must be bits, one row per output channel")
+            units = layer.weights.shape[0]
+            for name, dtype in k.params.items():
                 arr = getattr(layer, name)
-                _check(arr is not None and arr.shape == (units,) and arr.dtype == np.int32,
-                       f"{where}: {name} must be int32 of {units}")
-            bound = np.abs(layer.scale.astype(np.int64)) * layer.fan_in + np.abs(
-                layer.offset.astype(np.int64))
-            _check(bool(np.all(bound < 2**31)), f"{where}: scores could overflow int32")
-        else:
-            _check(layer.threshold is not None and layer.threshold.shape == (units,)
-                   and layer.threshold.dtype == np.int32, f"{where}: threshold must be int32")
-            _check(layer.direction is not None and layer.direction.shape == (units,)
-                   and layer.direction.dtype == np.int8
-                   and bool(np.all(np.isin(layer.direction, (-1, 0, 1)))),
-                   f"{where}: direction must be -1, 0 or 1")
+                _check(arr is not None and arr.shape == (units,) and arr.dtype == dtype,
+                       f"{where}: {name} must be {np.dtype(dtype).name} of {units}")
+            k.validate(layer, where)
+        except LayerError as exc:  # from the kind's checks
+            raise ArtifactError(str(exc)) from None
+        previous = k
         shape = tuple(layer.out_shape)

@@ -22,7 +22,8 @@
     epochs = 15
 
 Every hidden block is followed by BN and sign; a final binary linear layer with BN giving the
-class scores is always appended.
+class scores is always appended. What a layer type accepts (keys, defaults, checks, which type
+may follow which) is its kind's, in ``ebnn/layers/``.
 """
 
 import tomllib
@@ -30,20 +31,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ebnn.layers import HIDDEN_KINDS, LayerError, LayerKind, LayerSpec, check_follows, kind
+from ebnn.layers.base import int_key
+
 
 class ConfigError(Exception):
     """A config that cannot describe an eBNN; ``str()`` is one line for the user."""
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    type: str  # "conv" or "linear"
-    out: int  # filters or units
-    kernel: tuple[int, int] = (1, 1)
-    stride: int = 1
-    padding: int = 0
-    pool: int = 1
-    pool_stride: int = 1
 
 
 @dataclass(frozen=True)
@@ -79,8 +72,13 @@ class ModelSpec:
         """Output shape of every hidden block: (H, W, C) for conv, (N,) for linear."""
         out: list[tuple[int, ...]] = []
         shape: tuple[int, ...] = self.input
-        for layer in self.layers:
-            shape = block_output_shape(shape, layer)
+        for i, layer in enumerate(self.layers):
+            where = f"layer {i + 1}"
+            k = kind(layer.type, where, ConfigError, HIDDEN_KINDS)
+            try:
+                shape = k.output_shape(shape, layer, where)
+            except LayerError as exc:
+                raise ConfigError(str(exc)) from None
             out.append(shape)
         return out
 
@@ -88,62 +86,15 @@ class ModelSpec:
         return asdict(self)
 
 
-def conv_output(size: int, kernel: int, stride: int, padding: int) -> int:
-    return (size + 2 * padding - kernel) // stride + 1
-
-
-def block_output_shape(shape: tuple[int, ...], layer: LayerSpec) -> tuple[int, ...]:
-    if layer.type == "linear":
-        return (layer.out,)
-    h, w, _ = shape
-    kh, kw = layer.kernel
-    hc, wc = conv_output(h, kh, layer.stride, layer.padding), conv_output(
-        w, kw, layer.stride, layer.padding)
-    if hc < 1 or wc < 1:
-        raise ConfigError(f"kernel {kh}x{kw} does not fit a {h}x{w} input")
-    hp, wp = (hc - layer.pool) // layer.pool_stride + 1, (wc - layer.pool) // layer.pool_stride + 1
-    if hp < 1 or wp < 1:
-        raise ConfigError(f"pool {layer.pool} does not fit a {hc}x{wc} conv output")
-    return (hp, wp, layer.out)
-
-
-def _int(table: dict[str, Any], key: str, default: int | None, where: str, lo: int = 1) -> int:
-    value = table.get(key, default)
-    if value is None:
-        raise ConfigError(f"{where}: '{key}' is required")
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise ConfigError(f"{where}: '{key}' must be an integer >= {lo}, got {value!r}")
-    return value
-
-
-def _layer(raw: Any, index: int) -> LayerSpec:
-    where = f"layer {index + 1}"
+def _layer(raw: Any, where: str) -> tuple[LayerSpec, LayerKind]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a table")
-    kind = raw.get("type")
-    if kind not in ("conv", "linear"):
-        raise ConfigError(f"{where}: 'type' must be \"conv\" or \"linear\", got {kind!r}")
-    known = {"type", "filters", "units", "kernel", "stride", "padding", "pool", "pool_stride"}
-    unknown = set(raw) - known
+    k = kind(raw.get("type"), where, ConfigError, HIDDEN_KINDS)
+    unknown = set(raw) - {"type", *k.keys}
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    if kind == "linear":
-        extra = {"filters", "kernel", "stride", "padding", "pool", "pool_stride"} & set(raw)
-        if extra:
-            raise ConfigError(f"{where}: a linear layer takes only 'units', not {sorted(extra)}")
-        return LayerSpec("linear", _int(raw, "units", None, where))
-    k = raw.get("kernel", 3)
-    if isinstance(k, int) and not isinstance(k, bool):
-        k = [k, k]
-    if (not isinstance(k, list) or len(k) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in k)):
-        raise ConfigError(f"{where}: 'kernel' must be an integer or [kh, kw], got {k!r}")
-    pool = _int(raw, "pool", 1, where)
-    return LayerSpec(
-        "conv", _int(raw, "filters", None, where), (k[0], k[1]),
-        _int(raw, "stride", 1, where), _int(raw, "padding", 0, where, lo=0),
-        pool, _int(raw, "pool_stride", pool, where),
-    )
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+                          f"(a {k.name} layer takes {', '.join(k.keys)})")
+    return k.parse(raw, where), k
 
 
 def _train(raw: Any) -> TrainSpec:
@@ -187,6 +138,13 @@ def _train(raw: Any) -> TrainSpec:
 
 
 def parse_config(data: dict[str, Any], source: str = "config") -> ModelSpec:
+    try:
+        return _parse_config(data, source)
+    except LayerError as exc:  # from a layer kind's checks
+        raise ConfigError(str(exc)) from None
+
+
+def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
     unknown = set(data) - {"model", "train"}
     if unknown:
         raise ConfigError(f"{source}: unknown table(s) {', '.join(sorted(unknown))} "
@@ -201,18 +159,17 @@ def parse_config(data: dict[str, Any], source: str = "config") -> ModelSpec:
     if (not isinstance(inp, list) or len(inp) != 3
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in inp)):
         raise ConfigError(f"{source}: [model] input must be [H, W, C] positive integers")
-    classes = _int(model, "classes", None, f"{source}: [model]", lo=2)
+    classes = int_key(model, "classes", None, f"{source}: [model]", lo=2)
     raw_layers = model.get("layers", [])
     if not isinstance(raw_layers, list) or not raw_layers:
         raise ConfigError(f"{source}: [[model.layers]] must list at least one block")
-    layers = tuple(_layer(r, i) for i, r in enumerate(raw_layers))
-    if layers[0].type != "conv":
-        raise ConfigError(f"{source}: the first layer must be a conv on the input pixels")
-    for i, layer in enumerate(layers[1:], start=2):
-        if layer.type == "conv" and layers[i - 2].type == "linear":
-            raise ConfigError(f"{source}: layer {i}: a conv cannot follow a linear layer")
-    spec = ModelSpec(str(model.get("name", "model")), (inp[0], inp[1], inp[2]), classes, layers,
-                     _train(data.get("train")))
+    parsed = [_layer(r, f"{source}: layer {i + 1}") for i, r in enumerate(raw_layers)]
+    previous: LayerKind | None = None
+    for i, (_, k) in enumerate(parsed):
+        check_follows(k, previous, f"{source}: layer {i + 1}")
+        previous = k
+    spec = ModelSpec(str(model.get("name", "model")), (inp[0], inp[1], inp[2]), classes,
+                     tuple(layer for layer, _ in parsed), _train(data.get("train")))
     try:
         spec.shapes()
     except ConfigError as exc:

@@ -5,6 +5,7 @@ threshold is not derived algebraically: torch's own BatchNorm (eval mode, float3
 every accumulator value the block can produce, and the decisions are read off. So the exported
 bit equals torch's float decision for every reachable accumulator, including the rounding at the
 crossing. The output block's BN becomes ``score = scale * dot + offset`` in int32 fixed point.
+Each layer's kind (``ebnn/layers/``) picks its weight layout and which of the two folds it gets.
 """
 
 import math
@@ -18,17 +19,6 @@ from ebnn.model import EBNN, Block
 
 class ExportError(Exception):
     """The model cannot be exported exactly; ``str()`` is one line for the user."""
-
-
-def _weights(block: Block, in_shape: tuple[int, ...]) -> np.ndarray:
-    w = (block.op.weight.detach() >= 0).numpy()
-    if w.ndim == 4:  # torch (F, C, kh, kw) -> (F, kh, kw, C)
-        return np.ascontiguousarray(w.transpose(0, 2, 3, 1))
-    if len(in_shape) == 3:  # linear after a conv: torch flattens (C, H, W); we keep HWC
-        h, wd, c = in_shape
-        return np.ascontiguousarray(
-            w.reshape(w.shape[0], c, h, wd).transpose(0, 2, 3, 1).reshape(w.shape[0], -1))
-    return np.ascontiguousarray(w)
 
 
 def accumulator_bound(block: Block, fan_in: int) -> int:
@@ -86,20 +76,12 @@ def export_model(model: EBNN, metadata: dict | None = None) -> Artifact:
     in_shape: tuple[int, ...] = spec.input
     out_shapes = [*spec.shapes(), (spec.classes,)]
     for i, block in enumerate(model.blocks):
-        w = _weights(block, in_shape)
-        ls = block.layer
-        kind = "output" if block.output else ls.type
-        layer = Layer(kind=kind, first=block.first, in_shape=tuple(in_shape),
-                      out_shape=tuple(out_shapes[i]), weights=w.astype(bool))
-        if ls.type == "conv":
-            layer.kernel, layer.stride, layer.padding = tuple(ls.kernel), ls.stride, ls.padding
-            layer.pool, layer.pool_stride = ls.pool, ls.pool_stride
-        fan_in = int(np.prod(w.shape[1:]))
-        if block.output:
-            layer.scale, layer.offset, layer.shift = fold_scores(block, fan_in)
-        else:
-            layer.threshold, layer.direction = fold_threshold(
-                block, accumulator_bound(block, fan_in))
+        kind = block.kind
+        w = kind.export_weights((block.op.weight.detach() >= 0).numpy(), in_shape)
+        layer = Layer(kind=kind.name, first=block.first, in_shape=tuple(in_shape),
+                      out_shape=tuple(out_shapes[i]), weights=w.astype(bool),
+                      **kind.geometry(block.layer))
+        kind.fold(block, layer)
         layers.append(layer)
         in_shape = tuple(out_shapes[i])
     return Artifact(spec.name, spec.input, spec.classes, layers, dict(metadata or {}))

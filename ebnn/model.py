@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ebnn.config import LayerSpec, ModelSpec
+from ebnn.config import ConfigError, LayerSpec, ModelSpec
+from ebnn.layers import kind
 
 
 class SignSTE(torch.autograd.Function):
@@ -41,38 +42,27 @@ class BinaryConv2d(nn.Conv2d):
 
 
 class BinaryLinear(nn.Linear):
+    """Reads its input flattened: (N, C, H, W) maps in torch's CHW order."""
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        return F.linear(x, binary(self.weight))
+        return F.linear(x.flatten(1), binary(self.weight))
 
 
 class Block(nn.Module):
-    """conv|linear (binary weights) -> max-pool -> BN -> sign (or scores, for the output)."""
+    """op (binary weights) -> max-pool -> BN -> sign (or scores, for the output layer); the
+    layer's kind builds the modules."""
 
-    def __init__(self, layer: LayerSpec, in_shape: tuple[int, ...], first: bool,
-                 output: bool = False) -> None:
+    def __init__(self, layer: LayerSpec, in_shape: tuple[int, ...], first: bool) -> None:
         super().__init__()
         self.layer = layer
+        self.kind = kind(layer.type, "model", ConfigError)
         self.first = first
-        self.output = output
-        if layer.type == "conv":
-            self.op: nn.Module = BinaryConv2d(in_shape[2], layer.out, layer.kernel,
-                                              layer.stride, layer.padding, bias=False)
-            self.pool: nn.Module = (
-                nn.MaxPool2d(layer.pool, layer.pool_stride) if layer.pool > 1 else nn.Identity())
-            self.bn: nn.Module = nn.BatchNorm2d(layer.out)
-        else:
-            in_features = 1
-            for d in in_shape:
-                in_features *= d
-            self.op = BinaryLinear(in_features, layer.out, bias=False)
-            self.pool = nn.Identity()
-            self.bn = nn.BatchNorm1d(layer.out)
+        self.output = self.kind.is_output
+        self.op, self.pool, self.bn = self.kind.build(layer, in_shape)
         nn.init.uniform_(self.op.weight, -1.0, 1.0)
 
     def accumulate(self, x: torch.Tensor) -> torch.Tensor:
         """Integer-valued accumulators after pooling (for the first block: times 255)."""
-        if isinstance(self.op, BinaryLinear):
-            x = x.flatten(1)
         return self.pool(self.op(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,7 +88,7 @@ class EBNN(nn.Module):
         for i, (layer, out_shape) in enumerate(zip(spec.layers, spec.shapes(), strict=True)):
             blocks.append(Block(layer, shape, first=i == 0))
             shape = out_shape
-        blocks.append(Block(LayerSpec("linear", spec.classes), shape, first=False, output=True))
+        blocks.append(Block(LayerSpec("output", spec.classes), shape, first=False))
         self.blocks = nn.ModuleList(blocks)
 
     @staticmethod

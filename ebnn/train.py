@@ -18,6 +18,7 @@ from torch import nn
 
 from ebnn.config import ConfigError, ModelSpec, TrainSpec, parse_config
 from ebnn.data import Dataset
+from ebnn.layers import HIDDEN_KINDS, kind
 from ebnn.model import EBNN
 
 CHECKPOINT_FORMAT = "ebnn-checkpoint"
@@ -36,14 +37,8 @@ class History:
 
 def spec_to_config(spec: ModelSpec) -> dict[str, Any]:
     """The TOML-shaped dict that ``parse_config`` turns back into ``spec``."""
-    layers = []
-    for layer in spec.layers:
-        if layer.type == "linear":
-            layers.append({"type": "linear", "units": layer.out})
-        else:
-            layers.append({"type": "conv", "filters": layer.out, "kernel": list(layer.kernel),
-                           "stride": layer.stride, "padding": layer.padding,
-                           "pool": layer.pool, "pool_stride": layer.pool_stride})
+    layers = [kind(layer.type, f"layer {i + 1}", ConfigError, HIDDEN_KINDS).to_config(layer)
+              for i, layer in enumerate(spec.layers)]
     train = {k: getattr(spec.train, k) for k in spec.train.__dataclass_fields__}
     return {"model": {"name": spec.name, "input": list(spec.input), "classes": spec.classes,
                       "layers": layers}, "train": train}

@@ -139,7 +139,7 @@ EBNN_INLINE void ebnn_flush(ebnn_bitwriter *bw)
 /* The first layer's taps of the window at (y0, x0) (top-left, may lie in the padding):
  * s[(ky * KW + kx) * C + c] = 2 * pixel - 255, or 0 where the window covers padding.
  * ~5 instructions per tap. The generated layer function combines them with the weights as
- * literal additions and subtractions (see ebnn/codegen.py). */
+ * literal additions and subtractions (see ebnn/layers/first_conv.py). */
 EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int32_t *s, int H, int W, int C, int KH,
                                  int KW, int y0, int x0)
 {

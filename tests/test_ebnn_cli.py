@@ -1,17 +1,26 @@
-"""The `ebnn` commands end to end on the bundled MNIST images, and their fault paths."""
+"""The `ebnn` commands end to end on the bundled MNIST images, and their fault paths.
+
+Commands run in this process (click's CliRunner); two tests start the installed scripts, as a
+user would: a config error from `ebnn train` and a firmware fault in `ebnn-sim verify` workers.
+"""
 
 import json
 import subprocess
 import sys
+import traceback
 from pathlib import Path
+from typing import NamedTuple
+from unittest import mock
 
 import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import CliResult, run_cli_in_process
+from rich.console import Console
 
 from ebnn import artifact
-from ebnn.cli import main as ebnn_main
+from ebnn import cli as ebnn_cli
 from ebnn.config import load_config
 from ebnn.data import load_dataset, split_train_val
 from ebnn.train import train
@@ -42,13 +51,33 @@ val_fraction = 0.2
 """
 
 
-def ebnn(*args: object) -> subprocess.CompletedProcess:
+class Ran(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def ebnn(*args: object) -> Ran:
+    """`ebnn ARGS` in this process. Its console is made afresh for the runner's captured
+    (non-terminal) stderr, as a new process writing to a pipe would make it; an exception
+    escaping the command is appended to stderr as the traceback Python would print."""
+    console = Console(stderr=True, highlight=False, color_system=None, width=80)
+    with mock.patch.object(ebnn_cli, "err", console):
+        res = CliRunner().invoke(ebnn_cli.main, [str(a) for a in args], env={"NO_COLOR": "1"})
+    stderr = res.stderr
+    if res.exception is not None and not isinstance(res.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(res.exception))
+    return Ran(res.exit_code, res.stdout, stderr)
+
+
+def ebnn_process(*args: object) -> subprocess.CompletedProcess:
+    """The installed `ebnn` script in a new process."""
     exe = Path(sys.executable).with_name("ebnn")
     return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True,
                           check=False)
 
 
-def one_line_error(proc: subprocess.CompletedProcess) -> str:
+def one_line_error(proc: Ran | CliResult | subprocess.CompletedProcess) -> str:
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
@@ -153,9 +182,7 @@ def test_verify_cli_cannot_run(trained, tmp_path, how, words):
     else:
         elf = tmp_path / "cut.elf"
         elf.write_bytes((trained / "small.elf").read_bytes()[:300])
-    exe = Path(sys.executable).with_name("ebnn-sim")
-    proc = subprocess.run([str(exe), "verify", str(elf), "--model", str(trained / "small.ebnn"),
-                           "--limit", "3"], capture_output=True, text=True, check=False)
+    proc = run_cli_in_process("verify", elf, "--model", trained / "small.ebnn", "--limit", "3")
     assert words in one_line_error(proc)
 
 
@@ -233,8 +260,8 @@ def test_checkpoint_with_removed_training_options_still_exports(trained, tmp_pat
 
 
 def test_missing_config(tmp_path):
-    assert "no such file" in one_line_error(ebnn("train", tmp_path / "nope.toml", "-o",
-                                                 tmp_path / "m.pt"))
+    assert "no such file" in one_line_error(ebnn_process("train", tmp_path / "nope.toml", "-o",
+                                                         tmp_path / "m.pt"))
 
 
 def _corrupt(trained: Path, tmp_path: Path, how: str) -> Path:
@@ -287,5 +314,5 @@ def test_wrong_dataset_shape(trained, tmp_path):
 def test_help_explains_every_command():
     runner = CliRunner()
     for cmd in ("train", "export", "eval", "build"):
-        res = runner.invoke(ebnn_main, [cmd, "--help"])
+        res = runner.invoke(ebnn_cli.main, [cmd, "--help"])
         assert res.exit_code == 0 and "Usage:" in res.output and len(res.output) > 300

@@ -1,0 +1,149 @@
+"""The record of a layer kind: every hook by which kinds differ, and the config record they parse.
+
+One instance of each ``LayerKind`` subclass is registered in ``ebnn.layers.KINDS``; config,
+model, export, artifact, reference, codegen and verify look a layer's kind up there and call its
+hooks, and keep only what all kinds share.
+
+Hooks report an invalid layer with ``LayerError``, one line for the user; the config and the
+artifact code re-raise it as their own error (``ConfigError``, ``ArtifactError``). Torch is
+imported inside the torch-side hooks only (``build``, ``fold``), so loading an artifact,
+running the reference or generating C never loads it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from ebnn.artifact import Layer
+    from ebnn.model import Block
+
+
+class LayerError(Exception):
+    """A layer that cannot be used; ``str()`` is one line for the user."""
+
+
+def check(cond: bool, message: str) -> None:
+    if not cond:
+        raise LayerError(message)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One hidden block of a config (a ``[[model.layers]]`` table), or the output layer."""
+
+    type: str  # a name in ebnn.layers.KINDS
+    out: int  # filters or units
+    kernel: tuple[int, int] = (1, 1)
+    stride: int = 1
+    padding: int = 0
+    pool: int = 1
+    pool_stride: int = 1
+
+
+def int_key(table: dict[str, Any], key: str, default: int | None, where: str,
+            lo: int = 1) -> int:
+    """``table[key]`` (or ``default``), an integer >= ``lo``; None as default: required."""
+    value = table.get(key, default)
+    if value is None:
+        raise LayerError(f"{where}: '{key}' is required")
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise LayerError(f"{where}: '{key}' must be an integer >= {lo}, got {value!r}")
+    return value
+
+
+class LayerKind(ABC):
+    """What one kind of layer is, in every part of the tool chain.
+
+    ``where`` arguments name the layer in messages ("layer 2"); shapes are (H, W, C) maps or
+    (N,) vectors.
+    """
+
+    name: ClassVar[str]  # its "type" in configs and "kind" in artifacts
+    is_output: ClassVar[bool] = False  # the network's last layer: class scores, not bits
+    keys: ClassVar[tuple[str, ...]]  # its [[model.layers]] keys besides "type"
+    # per-output-channel arrays stored beside the weights (artifact Layer fields), with dtypes
+    params: ClassVar[dict[str, type[np.integer]]]
+
+    # config
+
+    @abstractmethod
+    def parse(self, table: dict[str, Any], where: str) -> LayerSpec:
+        """A ``[[model.layers]]`` table, whose keys are known to be in ``keys``, as a spec:
+        defaults filled in, values checked."""
+
+    @abstractmethod
+    def to_config(self, spec: LayerSpec) -> dict[str, Any]:
+        """The table ``parse`` turns back into ``spec``."""
+
+    @abstractmethod
+    def may_follow(self, previous: LayerKind | None) -> bool:
+        """Whether this kind may come right after ``previous`` (None: it reads the pixels)."""
+
+    # shape
+
+    @abstractmethod
+    def output_shape(self, in_shape: tuple[int, ...], spec: LayerSpec,
+                     where: str) -> tuple[int, ...]:
+        """The block's output shape for an input of ``in_shape``."""
+
+    # torch
+
+    @abstractmethod
+    def build(self, spec: LayerSpec, in_shape: tuple[int, ...]
+              ) -> tuple[nn.Module, nn.Module, nn.Module]:
+        """The (op, pool, bn) modules of ``ebnn.model.Block``; op has binary weights."""
+
+    # export
+
+    @abstractmethod
+    def export_weights(self, bits: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
+        """Weight bits in torch's layout -> the artifact's (channels first, inputs in HWC)."""
+
+    @abstractmethod
+    def geometry(self, spec: LayerSpec) -> dict[str, Any]:
+        """The artifact ``Layer`` fields it takes from the spec besides shapes and weights."""
+
+    @abstractmethod
+    def fold(self, block: Block, layer: Layer) -> None:
+        """Set ``layer``'s ``params`` from ``block``'s BN (``layer.weights`` is set)."""
+
+    # artifact
+
+    @abstractmethod
+    def validate(self, layer: Layer, where: str) -> None:
+        """Weights, geometry, output shape and parameter values of a loaded layer. The caller
+        has checked its position, input shape, weight dtype and each param's dtype and length
+        (one value per output channel)."""
+
+    # reference
+
+    @abstractmethod
+    def accumulate(self, layer: Layer, x: np.ndarray) -> np.ndarray:
+        """Integer accumulators (after pooling) for inputs ``x`` (N, *in_shape), exact
+        integers in x's float type (pixels as 2x - 255, bits as ±1)."""
+
+    # codegen
+
+    @abstractmethod
+    def code(self, index: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
+        """(constant arrays, function) in C for layer ``index`` reading ``src``, writing
+        ``dst``; the function is ``ebnn_layer<index>`` (``ebnn_output_layer`` for the output).
+        """
+
+    # verify and reports
+
+    @abstractmethod
+    def describe(self, element: Sequence[int]) -> str:
+        """An element of its output (an index into ``out_shape``) in words."""
+
+    @abstractmethod
+    def summary(self, layer: Layer) -> str:
+        """A short label for architecture tables: ``conv16 3x3 pool2``, ``fc64``."""

@@ -1,0 +1,161 @@
+"""conv: binary 2-D convolution over an H x W x C map (or, as the first layer, over the pixels),
+max-pool over the integer accumulators, BN + sign folded into a threshold per filter.
+
+Artifact weights are (F, kh, kw, C); a window's taps are in (kh, kw, C) order, zero padding
+contributes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ebnn.ctext import c_array, hidden_layer_function, pack_words, words
+from ebnn.layers.base import LayerError, LayerKind, LayerSpec, check, int_key
+from ebnn.layers.first_conv import first_layer_function
+from ebnn.layers.threshold import ThresholdHead
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from ebnn.artifact import Layer
+
+
+def conv_size(h: int, w: int, kernel: tuple[int, int], stride: int,
+              padding: int) -> tuple[int, int]:
+    """(Hc, Wc) of the convolution's output before pooling."""
+    kh, kw = kernel
+    return (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+
+
+def _windows(x: np.ndarray, layer: Layer) -> np.ndarray:
+    """(N, Hc, Wc, kh*kw*C) windows of zero-padded x (N, H, W, C)."""
+    p = layer.padding
+    if p:
+        x = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    kh, kw = layer.kernel
+    win = sliding_window_view(x, (kh, kw), axis=(1, 2))  # (N, H', W', C, kh, kw)
+    win = win[:, :: layer.stride, :: layer.stride]
+    hc, wc = conv_size(layer.in_shape[0], layer.in_shape[1], layer.kernel, layer.stride, p)
+    win = win[:, :hc, :wc]
+    return win.transpose(0, 1, 2, 4, 5, 3).reshape(x.shape[0], hc, wc, -1)
+
+
+def _pool(acc: np.ndarray, layer: Layer) -> np.ndarray:
+    if layer.pool == 1:
+        return acc
+    win = sliding_window_view(acc, (layer.pool, layer.pool), axis=(1, 2))
+    win = win[:, :: layer.pool_stride, :: layer.pool_stride]
+    hp, wp = layer.out_shape[0], layer.out_shape[1]
+    return win[:, :hp, :wp].max(axis=(-2, -1))
+
+
+class Conv(ThresholdHead, LayerKind):
+    name = "conv"
+    keys = ("filters", "kernel", "stride", "padding", "pool", "pool_stride")
+
+    def parse(self, table: dict[str, Any], where: str) -> LayerSpec:
+        k = table.get("kernel", 3)
+        if isinstance(k, int) and not isinstance(k, bool):
+            k = [k, k]
+        if (not isinstance(k, list) or len(k) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in k)):
+            raise LayerError(f"{where}: 'kernel' must be an integer or [kh, kw], got {k!r}")
+        pool = int_key(table, "pool", 1, where)
+        return LayerSpec(
+            self.name, int_key(table, "filters", None, where), (k[0], k[1]),
+            int_key(table, "stride", 1, where), int_key(table, "padding", 0, where, lo=0),
+            pool, int_key(table, "pool_stride", pool, where),
+        )
+
+    def to_config(self, spec: LayerSpec) -> dict[str, Any]:
+        return {"type": self.name, "filters": spec.out, "kernel": list(spec.kernel),
+                "stride": spec.stride, "padding": spec.padding, "pool": spec.pool,
+                "pool_stride": spec.pool_stride}
+
+    def may_follow(self, previous: LayerKind | None) -> bool:
+        return previous is None or isinstance(previous, Conv)  # it needs an H x W x C input
+
+    def output_shape(self, in_shape: tuple[int, ...], spec: LayerSpec,
+                     where: str) -> tuple[int, ...]:
+        h, w, _ = in_shape
+        kh, kw = spec.kernel
+        hc, wc = conv_size(h, w, spec.kernel, spec.stride, spec.padding)
+        if hc < 1 or wc < 1:
+            raise LayerError(f"{where}: kernel {kh}x{kw} does not fit a {h}x{w} input")
+        hp = (hc - spec.pool) // spec.pool_stride + 1
+        wp = (wc - spec.pool) // spec.pool_stride + 1
+        if hp < 1 or wp < 1:
+            raise LayerError(f"{where}: pool {spec.pool} does not fit a {hc}x{wc} conv output")
+        return (hp, wp, spec.out)
+
+    def build(self, spec: LayerSpec, in_shape: tuple[int, ...]
+              ) -> tuple[nn.Module, nn.Module, nn.Module]:
+        from torch import nn
+
+        from ebnn.model import BinaryConv2d
+
+        op = BinaryConv2d(in_shape[2], spec.out, spec.kernel, spec.stride, spec.padding,
+                          bias=False)
+        pool = nn.MaxPool2d(spec.pool, spec.pool_stride) if spec.pool > 1 else nn.Identity()
+        return op, pool, nn.BatchNorm2d(spec.out)
+
+    def export_weights(self, bits: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
+        return np.ascontiguousarray(bits.transpose(0, 2, 3, 1))  # (F, C, kh, kw) -> (F, kh, kw, C)
+
+    def geometry(self, spec: LayerSpec) -> dict[str, Any]:
+        return {"kernel": tuple(spec.kernel), "stride": spec.stride, "padding": spec.padding,
+                "pool": spec.pool, "pool_stride": spec.pool_stride}
+
+    def validate(self, layer: Layer, where: str) -> None:
+        check(layer.weights.ndim == 4, f"{where}: weight shape")
+        f, kh, kw, c = layer.weights.shape
+        check((kh, kw) == tuple(layer.kernel) and c == layer.in_shape[2],
+              f"{where}: weight shape")
+        check(layer.stride >= 1 and layer.padding >= 0 and layer.pool >= 1
+              and layer.pool_stride >= 1, f"{where}: bad stride/padding/pool")
+        spec = LayerSpec(self.name, f, (kh, kw), layer.stride, layer.padding, layer.pool,
+                         layer.pool_stride)
+        check(tuple(layer.out_shape) == self.output_shape(tuple(layer.in_shape), spec, where),
+              f"{where}: output shape")
+        self.check_directions(layer, where)
+
+    def accumulate(self, layer: Layer, x: np.ndarray) -> np.ndarray:
+        signs = np.where(layer.weights, 1.0, -1.0).astype(x.dtype)
+        acc = _windows(x, layer) @ signs.reshape(signs.shape[0], -1).T
+        return _pool(acc, layer)
+
+    def code(self, index: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
+        if layer.first:
+            return "", first_layer_function(index, layer, dst)
+        p = f"l{index}"
+        h, w, c = layer.in_shape
+        kh, kw = layer.kernel
+        ho, wo, f = layer.out_shape
+        dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
+                f"{layer.pool_stride}, {ho}, {wo}, {f}")
+        nw = words(kh * kw * c)
+        consts = self.threshold_arrays(p, layer) + c_array(
+            "uint32_t", f"{p}_w", pack_words(layer.weights.reshape(f, -1)), hexa=True)
+        np_ = layer.pool * layer.pool
+        body = (f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}];\n"
+                f"    int32_t valid[{np_}];\n"
+                f"    ebnn_conv_bin(in, out, {p}_w, {p}_thr, {p}_dir, {dims}, {nw}, "
+                "win, mask, valid);\n")
+        return consts, hidden_layer_function(index, self.name, layer.in_shape, layer.out_shape,
+                                             src, dst, body)
+
+    def describe(self, element: Sequence[int]) -> str:
+        return f"y={element[0]}, x={element[1]}, channel={element[2]}"
+
+    def summary(self, layer: Layer) -> str:
+        s = f"conv{layer.weights.shape[0]} {layer.kernel[0]}x{layer.kernel[1]}"
+        if layer.stride > 1:
+            s += f"/s{layer.stride}"
+        if layer.pool > 1:
+            s += f" pool{layer.pool}" + (f"/s{layer.pool_stride}"
+                                        if layer.pool_stride != layer.pool else "")
+        return s
