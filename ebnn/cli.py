@@ -17,9 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.cli import SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
-from toolchain.sizes import format_size
+from toolchain.sizes import SIZE, format_size
 
 err = Console(stderr=True, highlight=False)
 
@@ -78,7 +77,6 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
     """
     from ebnn.config import ConfigError, load_config
     from ebnn.data import DatasetError, load_dataset, split_train_val
-    from ebnn.train import TrainError, plot_history, train
 
     try:
         spec = load_config(config)
@@ -89,6 +87,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
         train_set, val_set = split_train_val(ds, spec.train.val_fraction, spec.train.seed)
     except (ConfigError, DatasetError) as exc:
         _fail(str(exc))
+    from ebnn.train import TrainError, plot_history, train  # torch: once the config is good
+
     ckpt = output.with_name(output.name + ".ckpt")
     if resume and not ckpt.is_file():
         _fail(f"--resume: no checkpoint {ckpt} to resume from")

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from unicorn import UC_HOOK_CODE
 
 from ebnn import reference
-from ebnn.artifact import Artifact
+from ebnn.artifact import Artifact, layer_kind
+from ebnn.codegen import layer_buffer
 from sim import FirmwareImage, Simulator, load_elf
 from sim.runner import RunOptions
 
@@ -99,15 +99,14 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     image = load_firmware(elf)
     sim = Simulator(image, RunOptions(target=target, timeout=timeout))
     infer, report_at = image.symbols[INFER_SYMBOL], image.symbols[REPORT_SYMBOL]
-    counter = sim.counter
-    counter.install_marks(sim.uc._uch, [infer, report_at], capacity=2 * len(images) + 2)
-    with _Poller(lambda: int(counter.state.marks_len) // 2, progress):
+    sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
+    with _Poller(lambda: sim.marks_reached // 2, progress):
         report = sim.run(stdin=io.BytesIO(np.ascontiguousarray(images, np.uint8).tobytes()))
     if report.status != "ok" or report.exit_code != 0:
-        why = report.fault.message if report.fault else f"exit code {report.exit_code}"
+        why = report.problem
         raise VerifyError(f"firmware run failed: {report.status}: {why}")
     try:
-        marks = counter.marks()
+        marks = sim.marks()
     except RuntimeError:
         raise VerifyError(f"{elf}: the firmware ran more than {len(images)} inferences for "
                           f"{len(images)} images") from None
@@ -248,11 +247,6 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
     return result
 
 
-def layer_buffer(i: int) -> str:
-    """The ping-pong buffer hidden layer ``i`` writes (see ebnn/codegen.py)."""
-    return "ebnn_buf_a" if i % 2 == 0 else "ebnn_buf_b"
-
-
 def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
                         target: str | None = None) -> list[np.ndarray]:
     """Every hidden layer's output bits as the firmware computed them for one image.
@@ -269,19 +263,19 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
     sim = Simulator(fw, RunOptions(target=target))
     snapshots: dict[int, np.ndarray] = {}
 
-    def snap(i: int) -> Callable[..., None]:
+    def snap(i: int) -> Callable[[], None]:
         nbits = int(np.prod(hidden[i].out_shape))
         nwords = (nbits + 31) // 32
 
-        def hook(uc: object, address: int, size: int, user: object) -> None:
-            raw = bytes(sim.uc.mem_read(fw.symbols[layer_buffer(i)], nwords * 4))
+        def hook() -> None:
+            raw = sim.read_memory(fw.symbols[layer_buffer(i)], nwords * 4)
             words = np.frombuffer(raw, "<u4")
             bits = np.unpackbits(words.view(np.uint8), bitorder="little")[:nbits].astype(bool)
             snapshots[i] = bits.reshape(hidden[i].out_shape)
         return hook
 
     for i, name in enumerate(entries):
-        sim.uc.hook_add(UC_HOOK_CODE, snap(i), begin=fw.symbols[name], end=fw.symbols[name])
+        sim.on_entry(fw.symbols[name], snap(i))
     sim.run(stdin=io.BytesIO(np.ascontiguousarray(image, np.uint8).tobytes()))
     if len(snapshots) != len(hidden):
         raise VerifyError(f"{elf}: the firmware did not reach every layer")
@@ -297,8 +291,7 @@ def locate_mismatch(art: Artifact, elf: Path, image: np.ndarray, ref: reference.
         if len(diff):
             element = [int(v) for v in diff[0]]
             flat = np.ravel_multi_index(tuple(diff[0]), expected.shape)
-            where = (f"y={element[0]}, x={element[1]}, channel={element[2]}"
-                     if len(element) == 3 else f"unit {element[0]}")
+            where = layer_kind(art.layers[layer], f"layer {layer}").describe(element)
             return {"layer": layer, "element": element, "bit": int(flat),
                     "firmware_bit": int(bits[tuple(diff[0])]),
                     "reference_bit": int(expected[tuple(diff[0])]),

@@ -22,38 +22,24 @@ met, 3 a budget broken, 4 a firmware faulted, hit a limit or exited non-zero, 2 
 """
 
 import glob
-import io
 import math
-import struct
 import tomllib
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.elf import FirmwareImage, InvalidFirmware, load_elf
-from sim.inputs import InputError, console_bytes
+from sim import session
+from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
 from sim.report import EXIT_FAULT, EXIT_OK, EXIT_OVER_BUDGET, RunReport
-from sim.runner import PAGE, REGION, ImageError, RunOptions, Simulator, resolve_target
-from toolchain.linker import FLASH_BASE, SRAM_BASE
+from sim.session import RunSpec, SessionError
 from toolchain.profiles import TARGETS
 from toolchain.sizes import parse_size
 
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
-SIZE_METRICS = ("sram", "flash", "stack")
-COUNT_METRICS = ("cycles", "instructions")
-METRICS = (*SIZE_METRICS, *COUNT_METRICS)  # in the order they are reported
 _RUN_KEYS = ("target", "input", "max_instructions", "timeout")
 KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
-_MEASURED_AS = {
-    "sram": "peak SRAM",
-    "flash": "flash used",
-    "stack": "stack peak",
-    "cycles": "cycles",
-    "instructions": "instructions",
-}
 
 
 class BudgetError(Exception):
@@ -248,73 +234,6 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
     return runs
 
 
-def _round_up(n: int) -> int:
-    return -(-n // PAGE) * PAGE
-
-
-def _memory_sizes(image: FirmwareImage, sram: int, flash: int) -> tuple[int, int]:
-    """SRAM and flash to map: the target's, or more only when the image itself needs more to
-    start (it was linked for a larger memory, e.g. ``ebnn-sim build --sram 32k``). Budgets
-    judge the measured peaks, not the mapping, so a budget never widens it: an access past the
-    target's memory still faults."""
-    flash = max(flash, _round_up(image.flash_used))
-    sram = max(sram, _round_up(image.static_ram))
-    for seg in image.segments:  # initial SP: the first word of the vector table
-        if seg.address == FLASH_BASE and len(seg.data) >= 4:
-            sp0 = struct.unpack_from("<I", seg.data)[0]
-            if SRAM_BASE < sp0 <= SRAM_BASE + REGION:
-                sram = max(sram, _round_up(sp0 - SRAM_BASE))
-    return min(sram, REGION), min(flash, REGION)
-
-
-@dataclass
-class Check:
-    """One budget compared with one measurement."""
-
-    metric: str  # sram, flash, stack, cycles, instructions
-    measured: int
-    limit: int
-    where: str  # the budget table
-    note: str = ""  # e.g. "16 ms at 32 MHz" for a budget given in ms
-
-    @property
-    def passed(self) -> bool:
-        return self.measured <= self.limit
-
-    @property
-    def margin(self) -> int:
-        """Budget left (positive) or overshoot (negative)."""
-        return self.limit - self.measured
-
-    def _fmt(self, n: int) -> str:
-        return f"{n:,} B" if self.metric in SIZE_METRICS else f"{n:,}"
-
-    def _pct(self, n: int) -> str:
-        return f"{100 * n / self.limit:.1f}%" if self.limit else "∞%"
-
-    @property
-    def budget_text(self) -> str:
-        return self._fmt(self.limit) + (f" ({self.note})" if self.note else "")
-
-    @property
-    def margin_text(self) -> str:
-        if self.passed:
-            return f"{self._fmt(self.margin)} left ({self._pct(self.margin)})"
-        return f"over by {self._fmt(-self.margin)} (+{self._pct(-self.margin)})"
-
-    @property
-    def message(self) -> str:
-        """One line, e.g. ``sram: peak SRAM 16,384 B > budget 15,360 B, over by 1,024 B``."""
-        verdict = "<=" if self.passed else ">"
-        return (f"{self.metric}: {_MEASURED_AS[self.metric]} {self._fmt(self.measured)} "
-                f"{verdict} budget {self.budget_text}, {self.margin_text}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "measured": self.measured, "budget": self.limit,
-                "margin": self.margin, "passed": self.passed, "note": self.note,
-                "budget_table": self.where}
-
-
 @dataclass
 class ElfResult:
     path: Path
@@ -324,21 +243,11 @@ class ElfResult:
 
     @property
     def problem(self) -> str | None:
-        """Why the run does not count (fault, limit, non-zero exit), or None."""
-        r = self.report
-        fault = r.fault
-        if r.status == "fault" and fault is not None:
-            where = f" at {fault.function}" if fault.function else (
-                f" at pc 0x{fault.pc:08x}" if fault.pc is not None else "")
-            return f"faulted: {fault.kind}: {fault.message}{where}"
-        if r.status == "timeout" and fault is not None:
-            what = "instruction limit" if fault.kind == "instruction_limit" else "timeout"
-            return f"stopped by the {what}: {fault.message}"
-        if fault is not None:  # e.g. image_too_large
-            return f"did not run: {fault.message}"
-        if r.exit_code not in (0, None):
-            return f"exited with status {r.exit_code}"
-        return None
+        """Why the run does not count (fault, limit, non-zero exit), or None: the report's
+        :attr:`~sim.report.RunReport.problem` (these runs carry no budgets of their own), with
+        a fault marked ``faulted:`` among the other outcomes listed under the table."""
+        problem = self.report.problem
+        return f"faulted: {problem}" if self.report.status == "fault" else problem
 
     @property
     def failed(self) -> list[Check]:
@@ -386,104 +295,6 @@ class CheckResult:
             return f"all {n} budgets met ({elfs})"
         return "; ".join(parts) + f" ({elfs})"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "config": str(self.config.path),
-            "exit_code": self.exit_code,
-            "summary": self.summary,
-            "elfs": [
-                {"elf": e.name, "path": str(e.path), "problem": e.problem,
-                 "checks": [c.to_dict() for c in e.checks], "report": e.report.to_dict()}
-                for e in self.elfs
-            ],
-        }
-
-    def junit(self) -> ET.ElementTree:
-        """JUnit XML: one testsuite, one testcase per ELF and metric; broken budgets are
-        <failure>s, runs that faulted/stopped/exited non-zero make their testcases <error>s."""
-        root = ET.Element("testsuites", name="ebnn-sim")
-        suite = ET.SubElement(root, "testsuite", name="ebnn-sim budgets")
-        tests = failures = errors = 0
-        wall = 0.0
-        for e in self.elfs:
-            wall += e.report.wall_seconds
-            share = e.report.wall_seconds / max(1, len(e.checks))
-            for c in e.checks:
-                tests += 1
-                case = ET.SubElement(suite, "testcase", classname=e.name, name=c.metric,
-                                     time=f"{share:.3f}")
-                if e.problem is not None:
-                    errors += 1
-                    node = ET.SubElement(case, "error", type="run_failed",
-                                         message=f"{e.name}: {e.problem}")
-                    node.text = f"{e.problem}\n{c.message}\n"
-                elif not c.passed:
-                    failures += 1
-                    node = ET.SubElement(case, "failure", type="over_budget",
-                                         message=f"{e.name}: {c.message}")
-                    node.text = f"{c.message}\nbudget from {c.where}\n"
-                else:
-                    out = ET.SubElement(case, "system-out")
-                    out.text = f"{c.message}\nbudget from {c.where}\n"
-        for node in (root, suite):
-            node.set("tests", str(tests))
-            node.set("failures", str(failures))
-            node.set("errors", str(errors))
-            node.set("time", f"{wall:.3f}")
-        suite.set("skipped", "0")
-        ET.indent(root)
-        return ET.ElementTree(root)
-
-    def write_junit(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.junit().write(path, encoding="utf-8", xml_declaration=True)
-
-    def table(self) -> Any:
-        """A rich Table: ELF, metric, measured, budget, margin, result."""
-        from rich.markup import escape
-        from rich.table import Table
-
-        table = Table(title="ebnn-sim budgets")
-        table.add_column("ELF", overflow="fold")
-        table.add_column("metric", no_wrap=True)
-        for col in ("measured", "budget", "margin"):
-            table.add_column(col, justify="right", no_wrap=col != "budget")
-        table.add_column("result", no_wrap=True)
-        for e in self.elfs:
-            for i, c in enumerate(e.checks):
-                measured = c._fmt(c.measured)
-                if c.metric == "cycles":
-                    measured += f" ({e.report.time_ms:,.3f} ms)"
-                if e.problem is not None:
-                    result = "[bold red]ERROR[/]"
-                elif c.passed:
-                    result = "[green]pass[/]"
-                else:
-                    result = "[bold red]FAIL[/]"
-                margin = c.margin_text if c.passed else f"[red]{c.margin_text}[/]"
-                table.add_row(escape(e.name) if i == 0 else "", c.metric, measured, c.budget_text,
-                              margin, result, end_section=i == len(e.checks) - 1)
-        return table
-
-
-def _checks(report: RunReport, budget: Budget) -> list[Check]:
-    measured = {
-        "sram": report.sram_peak,
-        "flash": report.flash_used,
-        "stack": report.stack_peak,
-        "cycles": report.cycles,
-        "instructions": report.instructions,
-    }
-    checks = [Check(m, measured[m], budget.limits[m], budget.where)
-              for m in METRICS if m in budget.limits]
-    if budget.ms is not None:
-        # cycles <= ms * f / 1000  <=>  cycles <= floor(ms * f / 1000) for whole cycles
-        limit = math.floor(budget.ms * report.clock_hz / 1000 + 1e-9)
-        note = f"{budget.ms:g} ms at {report.clock_hz / 1e6:g} MHz"
-        checks.append(Check("cycles", report.cycles, limit, budget.where, note))
-        checks.sort(key=lambda c: METRICS.index(c.metric))
-    return checks
-
 
 def _display_name(path: Path, base: Path) -> str:
     """``path`` relative to the config's directory, else to the current one, else absolute."""
@@ -496,30 +307,17 @@ def _display_name(path: Path, base: Path) -> str:
 
 
 def run_one(key: _RunKey, budgets: list[Budget], base: Path) -> ElfResult:
-    where = budgets[0].where
+    """Run one image (with its target's memories, grown only to what the image was linked
+    for) and compare it with every budget table that matched it."""
+    spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
+                   timeout=key.timeout, inputs=key.inputs, fit_image=True)
     try:
-        image = load_elf(key.elf)
-    except InvalidFirmware as exc:
-        raise BudgetError(f"{where}: {exc}") from None
-    try:
-        target = resolve_target(image, key.target)
-    except ValueError as exc:
-        raise BudgetError(f"{key.elf}: {exc}") from None
-    sram, flash = _memory_sizes(image, target.sram, target.flash)
-    try:
-        stdin = io.BytesIO(console_bytes(key.inputs[0])) if key.inputs else None
-    except InputError as exc:
-        raise BudgetError(f"{where}: {exc}") from None
-    options = RunOptions(target=target.name, sram=sram, flash=flash,
-                         max_instructions=key.max_instructions, timeout=key.timeout,
-                         inputs=key.inputs, stdin=stdin)
-    try:
-        report = Simulator(image, options).run()
-    except (ImageError, ValueError) as exc:
-        raise BudgetError(f"{key.elf}: {exc}") from None
+        report = session.run(key.elf, spec)
+    except SessionError as exc:
+        raise BudgetError(f"{budgets[0].where}: {exc.with_elf}") from None
     result = ElfResult(key.elf, _display_name(key.elf, base), report)
     for b in budgets:
-        result.checks += _checks(report, b)
+        result.checks += compare(report, b.limits, b.where, b.ms)
     return result
 
 

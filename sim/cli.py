@@ -4,51 +4,71 @@ The firmware's console output goes to stdout as it appears; the run summary goes
 ``ebnn-sim run fw.elf > out.txt`` captures exactly what the firmware printed.
 """
 
-import io
-import json
+import shlex
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
-from rich.table import Table
 
-from sim.elf import InvalidFirmware, load_elf
-from sim.inputs import InputError, console_bytes
-from sim.report import EXIT_USAGE, Budgets, RunReport
-from sim.runner import ImageError, RunOptions, Simulator
+from sim import plugins, session
+from sim.formats.json import report_dict, write_json
+from sim.formats.text import print_run_summary, targets_table
+from sim.report import EXIT_USAGE
+from sim.session import RunSpec, SessionError
 from toolchain.build import ToolchainError, build
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
-from toolchain.sizes import format_size, parse_size
+from toolchain.sizes import SIZE, format_size
 
+# The console for messages and summaries (stderr). Plugin commands print through it too, with
+# ``fail`` for their errors, so that every command of ebnn-sim looks and behaves alike.
 err = Console(stderr=True, highlight=False)
 
 
-class SizeParam(click.ParamType):
-    """A memory size: 15k, 15KiB, 15360, 1M."""
-
-    name = "size"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_size(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-SIZE = SizeParam()
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> None:
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """``error: MESSAGE`` on one line of stderr, then exit (2: usage or bad input)."""
     err.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
+
+
+class PluginGroup(click.Group):
+    """The built-in commands, plus those of the installed plugins (:mod:`sim.plugins`), which
+    are loaded the first time a command is not a built-in one, or all are listed."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._plugins: dict[str, plugins.Plugin] | None = None
+
+    def loaded_plugins(self) -> dict[str, plugins.Plugin]:
+        """The installed plugins by name, loaded once (their commands added to the group)."""
+        if self._plugins is None:
+            self._plugins = plugins.load_all(_warn)
+            for name, plugin in self._plugins.items():
+                for command in plugin.commands:
+                    if command.name in self.commands:
+                        _warn(f"plugin {name!r}: command {command.name!r} exists; not added")
+                    else:
+                        self.add_command(command)
+        return self._plugins
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self.loaded_plugins()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.loaded_plugins()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ebnn-sim")
 def main() -> None:
     """Run bare-metal Cortex-M firmware in Unicorn with an exact SRAM model.
@@ -107,145 +127,26 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     Prints the firmware's output, then a summary: instructions (exact), estimated cycles
     and time at the target clock, static RAM, stack and heap peaks, flash used.
     """
-    try:
-        image = load_elf(elf)
-    except InvalidFirmware as exc:
-        _fail(str(exc))
-    if output_dir is not None:
-        output_dir.mkdir(parents=True, exist_ok=True)
 
     def echo(data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
 
+    spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
+                   max_instructions=max_instructions, timeout=timeout, inputs=inputs,
+                   output_dir=output_dir, echo=None if quiet else echo,
+                   budgets={"sram": sram, "flash": flash, "stack": max_stack,
+                            "cycles": max_cycles})
     try:
-        stdin = io.BytesIO(console_bytes(inputs[0])) if inputs else None
-    except InputError as exc:
-        _fail(str(exc))
-    options = RunOptions(
-        target=target, sram=sram, flash=flash, flash_wait_states=wait_states,
-        max_instructions=max_instructions, timeout=timeout, inputs=inputs, stdin=stdin,
-        output_dir=output_dir, echo=None if quiet else echo,
-        budgets=Budgets(sram=sram, flash=flash, stack=max_stack, cycles=max_cycles),
-    )
-    try:
-        report = Simulator(image, options).run()
-    except (ImageError, ValueError) as exc:
-        _fail(str(exc))
+        report = session.run(elf, spec)
+    except SessionError as exc:
+        fail(str(exc))
     if report.stdout and not report.stdout.endswith("\n") and not quiet:
         sys.stdout.write("\n")
-    print_summary(report)
+    print_run_summary(report, err)
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        write_json(json_path, report_dict(report))
     sys.exit(report.exit_status)
-
-
-def print_summary(report: RunReport) -> None:
-    """The human-readable report, on stderr."""
-    status_style = {"ok": "green", "over_budget": "yellow"}.get(report.status, "red")
-    exit_text = "—" if report.exit_code is None else str(report.exit_code)
-    err.print(f"[bold {status_style}]{report.status}[/]  firmware exit code {exit_text}  "
-              f"[dim]({report.target}: {report.core} @ {report.clock_hz / 1e6:g} MHz)[/]")
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    table.add_column(style="dim")
-    table.add_row("instructions", f"{report.instructions:,}", "exact")
-    table.add_row("cycles", f"{report.cycles:,}",
-                  f"estimate, {report.flash_wait_states} flash wait states per refill")
-    table.add_row("time", f"{report.time_ms:,.3f} ms", f"at {report.clock_hz / 1e6:g} MHz")
-    table.add_row("static RAM", f"{report.static:,} B", ".data + .bss")
-    table.add_row("stack peak", f"{report.stack_peak:,} B", "")
-    heap_note = "" if report.heap_tracked else "not tracked (an allocator without __heap_peak)"
-    table.add_row("heap peak", f"{report.heap_peak:,} B", heap_note)
-    table.add_row("SRAM peak", f"{report.sram_peak:,} B", f"of {format_size(report.sram_size)}")
-    table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
-    err.print(table)
-    for refusal in report.refusals:
-        err.print(f"[yellow]sandbox:[/] {escape(refusal)}", soft_wrap=True)
-    for violation in report.over_budget:
-        err.print(f"[yellow]over budget:[/] {violation}")
-    fault = report.fault
-    if fault is not None:
-        err.print(f"[bold red]{fault.kind}:[/] {escape(fault.message)}", soft_wrap=True)
-        if fault.pc is not None:
-            where = f" in {fault.function}" if fault.function else ""
-            insn = f": {fault.instruction}" if fault.instruction else ""
-            err.print(f"  at pc 0x{fault.pc:08x}{escape(where + insn)}")
-        if fault.registers:
-            regs = [f"{k}={v:08x}" for k, v in fault.registers.items()]
-            for i in range(0, len(regs), 6):
-                err.print("  " + "  ".join(regs[i : i + 6]))
-
-
-@main.command("verify")
-@click.argument("elf", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
-              required=True, help="The .ebnn artifact the firmware was built from.")
-@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default=None,
-              help="Images to verify on (default: the artifact's data set).")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Directory of IDX files (e.g. the official MNIST test set).")
-@click.option("--split", type=click.Choice(["train", "test", "validation"]), default=None,
-              help="Default: test with --data-dir, else the validation split held out in "
-                   "training.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Emulator processes to spread the images over.")
-@click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
-              help="Target profile (default: recorded in the ELF).")
-@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Write the result as JSON.")
-def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path | None,
-               split: str | None, limit: int | None, jobs: int, target: str | None,
-               json_path: Path | None) -> None:
-    """Check that an eBNN firmware computes exactly what its model computes.
-
-    Every image goes through the firmware (in one emulator session per job) and through the
-    artifact's integer reference; every score and the class must agree bit for bit. Exit 0
-    when all agree, 1 on any mismatch, 2 on bad input.
-    """
-    # Verification joins the model world and the firmware world: imported only here.
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from ebnn.artifact import ArtifactError, load
-    from ebnn.data import DatasetError
-    from ebnn.evaluate import EvalError, eval_dataset
-    from ebnn.verify import VerifyError, load_firmware, verify
-
-    try:
-        art = load(model_path)
-        ds, split_name = eval_dataset(art, dataset, data_dir, split)
-        images, labels = ds.images[:limit], ds.labels[:limit]
-        if images.shape[1:] != tuple(art.input_shape):
-            _fail(f"{ds.name} images are {images.shape[1:]}, the model takes {art.input_shape}")
-        load_firmware(elf)  # a bad ELF fails here, before the progress bar
-        # transient: the summary below replaces the bar, and an error is left on its own line
-        with Progress(*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=err, transient=True) as progress:
-            task = progress.add_task("verifying", total=len(images))
-            result = verify(art, elf, images, labels, target=target, jobs=jobs,
-                            progress=lambda n: progress.advance(task, n))
-    except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware) as exc:
-        _fail(str(exc))
-    data = result.to_dict()
-    style = "green" if result.mismatches == 0 else "red"
-    err.print(f"[bold {style}]{result.mismatches} mismatches[/] in {result.compared} images "
-              f"({ds.name}, {split_name}); firmware accuracy {100 * (result.accuracy or 0):.2f}%")
-    for key in ("instructions", "cycles"):
-        st = data[key]
-        err.print(f"{key} per inference: min {st['min']:,}  median {st['median']:,.0f}  "
-                  f"max {st['max']:,}")
-    if result.first_mismatch:
-        m = result.first_mismatch
-        err.print(f"first mismatch: image {m['image']}, score {m['score_index']}: firmware "
-                  f"{m['firmware']} != reference {m['reference']}; first differing bit: "
-                  f"{m.get('where', 'unknown')}", markup=False)
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(data, indent=2) + "\n")
-    sys.exit(0 if result.mismatches == 0 else 1)
 
 
 def _print_unwrapped(*renderables: object) -> None:
@@ -282,6 +183,9 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     non-zero. See docs/ci.md.
     """
     from sim.budgets import BudgetError, load_config, run_checks
+    from sim.formats.json import check_dict
+    from sim.formats.junit import write_junit
+    from sim.formats.text import check_table
 
     def progress(name: str) -> None:
         err.print(f"[dim]running {escape(name)}[/]")
@@ -290,18 +194,17 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
         config = load_config(config_path)
         result = run_checks(config, progress=progress if err.is_terminal else None)
     except BudgetError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out = Console(highlight=False)
-    _print_unwrapped(result.table())
+    _print_unwrapped(check_table(result))
     for e in result.problems:
         out.print(f"[bold red]{escape(e.name)}:[/] {escape(e.problem or '')}", soft_wrap=True)
     style = {0: "green", 3: "bold red"}.get(result.exit_code, "bold red")
     out.print(f"[{style}]{escape(result.summary)}[/]")
     if junit_path is not None:
-        result.write_junit(junit_path)
+        write_junit(result, junit_path)
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        write_json(json_path, check_dict(result))
     sys.exit(result.exit_code)
 
 
@@ -319,18 +222,19 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
     and relative change, then the functions and layers whose counts changed, largest change
     first. Exit 0, or 2 when a report is missing or not a report.
     """
-    from sim.diff import DiffError, diff, load_report, render
-    from sim.diff import markdown as to_markdown
+    from sim.diff import DiffError, diff, load_report
+    from sim.formats.markdown import diff_markdown
+    from sim.formats.text import diff_tables
 
     try:
         d = diff(load_report(base), load_report(head))
     except DiffError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     shown = limit or None
     if markdown:
-        click.echo(to_markdown(d, str(base), str(head), limit=shown), nl=False)
+        click.echo(diff_markdown(d, str(base), str(head), limit=shown), nl=False)
     else:
-        _print_unwrapped(*render(d, str(base), str(head), limit=shown))
+        _print_unwrapped(*diff_tables(d, str(base), str(head), limit=shown))
 
 
 @main.command("profile")
@@ -367,53 +271,50 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     "run"). Slower than `run` (Python sees every basic block); the totals are the same. Exit
     codes as for `run`.
     """
-    from sim.profile import Profiler, print_profile
-    from sim.profile_html import render_html
-    from sim.speedscope import speedscope
+    from sim.formats.html import render_html
+    from sim.formats.json import profile_dict
+    from sim.formats.speedscope import speedscope
+    from sim.formats.text import print_profile
+    from sim.profile import Profiler
 
+    spec = RunSpec(target=target, sram=sram, max_instructions=max_instructions, inputs=inputs,
+                   budgets={"sram": sram})
     try:
-        image = load_elf(elf)
-    except InvalidFirmware as exc:
-        _fail(str(exc))
-    try:
-        stdin = io.BytesIO(console_bytes(inputs[0])) if inputs else None
-    except InputError as exc:
-        _fail(str(exc))
-    options = RunOptions(target=target, sram=sram, max_instructions=max_instructions,
-                         inputs=inputs, stdin=stdin, budgets=Budgets(sram=sram))
-    try:
-        prof = Profiler(Simulator(image, options), top=top).run()
-    except (ImageError, ValueError) as exc:
-        _fail(str(exc))
+        simulator = session.prepare(elf, spec)
+    except SessionError as exc:
+        fail(str(exc))
+    groups = plugins.function_groups(main.loaded_plugins(), simulator.image, _warn)
+    prof = Profiler(simulator, top=top, groups=groups).run()
+    session.apply_budgets(prof.report, spec.budgets)
     print_profile(prof, Console(highlight=False))
-    outputs = [(json_path, lambda: json.dumps(prof.to_dict(), indent=2) + "\n"),
-               (speedscope_path, lambda: json.dumps(speedscope(prof)) + "\n"),
-               (html_path, lambda: render_html(prof))]
-    for path, text in outputs:
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text())
+    if json_path is not None:
+        write_json(json_path, profile_dict(prof))
+    if speedscope_path is not None:
+        write_json(speedscope_path, speedscope(prof), indent=None)
+    if html_path is not None:
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        html_path.write_text(render_html(prof))
     sys.exit(prof.report.exit_status)
 
 
 @main.command("targets")
 def targets_cmd() -> None:
     """List target profiles: core, clock, SRAM, flash, FPU, flash wait states."""
-    table = Table(title="target profiles")
-    for col in ("name", "part", "core", "clock", "SRAM", "flash", "FPU", "wait states"):
-        # Only the descriptive columns wrap: names and figures are never cut.
-        wraps = col in ("part", "wait states")
-        table.add_column(col, justify="right" if col in ("clock", "SRAM", "flash") else "left",
-                         no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
-                         min_width=12 if col == "part" else None)
-    for t in TARGETS.values():
-        table.add_row(t.name, t.part, t.core, f"{t.clock_mhz:g} MHz", format_size(t.sram),
-                      format_size(t.flash), t.fpu or "—", str(t.flash_wait_states))
+    table = targets_table(TARGETS.values())
     console = Console()
     needed = Measurement.get(console, console.options.update(max_width=10_000), table).minimum
     if needed > console.width:  # narrow terminal or a pipe (80 columns): widen, never truncate
         console = Console(width=needed)
     console.print(table)
+
+
+def _split_flags(ctx: click.Context, param: click.Parameter,
+                 value: tuple[str, ...]) -> list[str]:
+    """Each occurrence split as a shell would (quotes keep a flag with spaces whole)."""
+    try:
+        return [flag for text in value for flag in shlex.split(text)]
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}: {' '.join(value)}") from None
 
 
 @main.command("build")
@@ -428,9 +329,15 @@ def targets_cmd() -> None:
 @click.option("-I", "include_dirs", multiple=True, help="Include directory (repeatable).")
 @click.option("-D", "defines", multiple=True, help="NAME or NAME=VALUE (repeatable).")
 @click.option("-O", "opt", default="2", show_default=True, help="Optimisation level.")
+@click.option("--cflags", multiple=True, callback=_split_flags, metavar="FLAGS",
+              help='More compiler flags, split as a shell would: --cflags "-O3 '
+                   '-funroll-all-loops" (repeatable). They come last, so they win.')
+@click.option("--ldflags", multiple=True, callback=_split_flags, metavar="FLAGS",
+              help='More linker flags, e.g. --ldflags "-Wl,-Map=fw.map -lm" (repeatable); '
+                   "passed to gcc after the sources.")
 def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | None,
               flash: int | None, include_dirs: tuple[str, ...], defines: tuple[str, ...],
-              opt: str) -> None:
+              opt: str, cflags: list[str], ldflags: list[str]) -> None:
     """Cross-compile C SOURCES with the start-up code and semihosting runtime.
 
     The ELF records its target, so `ebnn-sim run` needs no --target for it.
@@ -441,9 +348,10 @@ def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | 
         defs[name] = value or None
     try:
         result = build(sources, output, target, sram=sram, flash=flash,
-                       include_dirs=include_dirs, defines=defs, opt=f"-O{opt}")
+                       include_dirs=include_dirs, defines=defs, opt=f"-O{opt}",
+                       extra_cflags=cflags, extra_ldflags=ldflags)
     except ToolchainError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     err.print(f"built {escape(str(result.elf))} for {result.target.name} "
               f"({format_size(result.sram)} SRAM, {format_size(result.flash)} flash)",
               soft_wrap=True)

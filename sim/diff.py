@@ -1,5 +1,6 @@
 """Compare two JSON reports: what a change did to instructions, cycles, memory and per-function
-or per-layer work. ``ebnn-sim diff BASE.json HEAD.json [--markdown]``.
+or per-layer work. ``ebnn-sim diff BASE.json HEAD.json [--markdown]``; the tables are drawn by
+:mod:`sim.formats.text` and :mod:`sim.formats.markdown`.
 
 Reads both report shapes:
 
@@ -140,10 +141,6 @@ class Change:
             return "—" if self.delta == 0 or self.base is None or self.head is None else "∞"
         return f"{100 * r:+.2f}%"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "base": self.base, "head": self.head, "delta": self.delta,
-                "relative": self.relative}
-
 
 @dataclass
 class EntryChange:
@@ -171,14 +168,6 @@ class Diff:
     @property
     def any_change(self) -> bool:
         return any(c.changed for c in self.summary) or any(self.sections.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "summary": [c.to_dict() for c in self.summary],
-            **{name: [{"name": e.name, "instructions": e.instructions.to_dict(),
-                       "cycles": e.cycles.to_dict()} for e in entries]
-               for name, entries in self.sections.items()},
-        }
 
 
 def _entries(data: dict[str, Any], section: str, which: str) -> dict[str, dict[str, float]]:
@@ -243,88 +232,7 @@ def diff(base: dict[str, Any], head: dict[str, Any]) -> Diff:
     return Diff(summary, sections, unchanged)
 
 
-# --- output ------------------------------------------------------------------------------------
-
-
-def _section_title(section: str) -> str:
+def section_title(section: str) -> str:
+    """``functions (self counts)``: a section and the counts it compares."""
     which = dict(SECTIONS)[section]
     return f"{section} ({which} counts)"
-
-
-def markdown(d: Diff, base_name: str = "base", head_name: str = "head",
-             limit: int | None = 20) -> str:
-    """GitHub-flavoured Markdown for a pull-request comment."""
-    lines = [f"### ebnn-sim: `{base_name}` → `{head_name}`", ""]
-    lines += ["| metric | base | head | change | % |", "|---|---:|---:|---:|---:|"]
-    for c in d.summary:
-        lines.append(f"| {c.name} | {c.base_text} | {c.head_text} | "
-                     f"{_md_delta(c)} | {c.relative_text} |")
-    for section, entries in d.sections.items():
-        lines += ["", f"#### {_section_title(section)}", ""]
-        if not entries:
-            lines.append(f"No change ({d.unchanged[section]} unchanged).")
-            continue
-        lines += ["| name | instructions | change | cycles | change | % |",
-                  "|---|---:|---:|---:|---:|---:|"]
-        shown = entries if limit is None else entries[:limit]
-        for e in shown:
-            ins, cyc = e.instructions, e.cycles
-            lines.append(f"| `{_md_escape(e.name)}` | {ins.head_text} | {_md_delta(ins)} | "
-                         f"{cyc.head_text} | {_md_delta(cyc)} | {cyc.relative_text} |")
-        rest = len(entries) - len(shown)
-        tail = f"{rest} more changed, " if rest else ""
-        lines += ["", f"{tail}{d.unchanged[section]} unchanged."]
-    if not d.any_change:
-        lines += ["", "No change."]
-    return "\n".join(lines) + "\n"
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'")
-
-
-def _md_delta(c: Change) -> str:
-    text = c.delta_text
-    if c.base is not None and c.head is not None and c.delta > 0:
-        return f"**{text}**"  # growth stands out in a review
-    return text
-
-
-def render(d: Diff, base_name: str = "base", head_name: str = "head",
-           limit: int | None = 20) -> list[Any]:
-    """rich renderables for a terminal."""
-    from rich.markup import escape
-    from rich.table import Table
-    from rich.text import Text
-
-    def styled(c: Change, text: str) -> Text:
-        style = "red" if c.delta > 0 else "green" if c.delta < 0 else "dim"
-        return Text(text, style=style)
-
-    out: list[Any] = []
-    table = Table(title=escape(f"{base_name} → {head_name}"))
-    table.add_column("metric", no_wrap=True)
-    for col in ("base", "head", "change", "%"):
-        table.add_column(col, justify="right", no_wrap=True)
-    for c in d.summary:
-        table.add_row(c.name, c.base_text, c.head_text, styled(c, c.delta_text),
-                      styled(c, c.relative_text))
-    out.append(table)
-    for section, entries in d.sections.items():
-        if not entries:
-            out.append(Text(f"{section}: no change ({d.unchanged[section]} unchanged)"))
-            continue
-        t = Table(title=_section_title(section))
-        t.add_column("name", overflow="fold")
-        for col in ("instructions", "change", "cycles", "change", "%"):
-            t.add_column(col, justify="right", no_wrap=True)
-        shown = entries if limit is None else entries[:limit]
-        for e in shown:
-            ins, cyc = e.instructions, e.cycles
-            t.add_row(Text(e.name), ins.head_text, styled(ins, ins.delta_text), cyc.head_text,
-                      styled(cyc, cyc.delta_text), styled(cyc, cyc.relative_text))
-        out.append(t)
-        rest = len(entries) - len(shown)
-        tail = f"{rest} more changed (--limit 0 shows all), " if rest else ""
-        out.append(Text(f"{tail}{d.unchanged[section]} unchanged", style="dim"))
-    return out

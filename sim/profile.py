@@ -1,13 +1,13 @@
-"""Where a run spends its instructions and cycles: per function, per eBNN layer, per instruction.
+"""Where a run spends its instructions and cycles: per function, per group of functions the
+caller names (e.g. a model's layers), per instruction.
 
-A :class:`Profiler` adds a Python block hook to a :class:`~sim.runner.Simulator`'s engine, next to
-the native counting hook (which Unicorn calls first, so the simulator's running totals already
-include the block when the Python hook sees it). Per executed block it
+A :class:`Profiler` adds a Python block callback to a :class:`~sim.runner.Simulator`
+(``on_block``), which runs after the native counting hook, so the simulator's running totals
+already include the block when the callback sees it. Per executed block it
 
 - takes the block's instructions and cycles as the change in the simulator's own totals since
-  the previous block (``counter.state.insns`` / ``.cycles``, the counters ``ebnn verify`` reads
-  too), so the per-function numbers add up to the run report's totals exactly, refills
-  included;
+  the previous block (``Simulator.instructions`` / ``.cycles``), so the per-function numbers
+  add up to the run report's totals exactly, refills included;
 - keeps a shadow call stack as a calling-context tree: a block at a function's first
   instruction whose LR holds the end of the previous block (the return address a BL/BLX just
   wrote) is a call; a block at the return address of a frame on the stack, with SP back at its
@@ -28,27 +28,28 @@ from __future__ import annotations
 import bisect
 import itertools
 import os
-import re
 import struct
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from elftools.common.exceptions import DWARFError, ELFError
 from elftools.elf.elffile import ELFFile
-from unicorn import UC_HOOK_BLOCK
-from unicorn import arm_const as R
 
 from sim.elf import FirmwareImage
 from sim.report import RunReport
 from sim.runner import Simulator
 from sim.timing import instruction_cycles, make_disassembler
-from toolchain.linker import FLASH_BASE, SRAM_BASE
+from toolchain.memory_map import FLASH_BASE, SRAM_BASE
 
 UNKNOWN = "<unknown>"  # code outside every function symbol
-_LAYER = re.compile(r"ebnn_layer(\d+)$")
-OUTPUT_LAYER = "ebnn_output_layer"
+
+# How a caller groups functions (the ebnn plugin: its layer functions): function name ->
+# (group name, sort index), or None for a function in no group. Groups are listed under
+# "layers" in the profile, sorted by index (None last).
+FunctionGroups = Callable[[str], tuple[str, int | None] | None]
 
 
 # --- source lines from DWARF --------------------------------------------------------------------
@@ -209,8 +210,10 @@ class FunctionProfile:
 
 @dataclass
 class LayerProfile:
+    """One group of functions (e.g. a model layer), counted inclusively."""
+
     name: str
-    index: int | None  # N of ebnn_layerN; None for the output layer
+    index: int | None  # the group's sort index from FunctionGroups; None sorts last
     inclusive: Counts
     calls: int
 
@@ -264,58 +267,10 @@ class Profile:
         return cycles / self.total.cycles if self.total.cycles else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        r = self.report
-        return {
-            "elf": r.elf,
-            "target": r.target,
-            "core": r.core,
-            "clock_hz": r.clock_hz,
-            "status": r.status,
-            "exit_code": r.exit_code,
-            "total": {**self.total.to_dict(), "time_ms": r.time_ms},
-            "functions": [
-                {
-                    "name": f.name,
-                    "address": f.address,
-                    "file": f.file,
-                    "line": f.line,
-                    "calls": f.calls,
-                    "self": f.self.to_dict(),
-                    "inclusive": f.inclusive.to_dict(),
-                    "share": self.share(f.inclusive.cycles),
-                    "self_share": self.share(f.self.cycles),
-                }
-                for f in self.functions
-            ],
-            "layers": [
-                {
-                    "name": layer.name,
-                    "index": layer.index,
-                    "instructions": layer.inclusive.instructions,
-                    "cycles": layer.inclusive.cycles,
-                    "calls": layer.calls,
-                    "share": self.share(layer.inclusive.cycles),
-                }
-                for layer in self.layers
-            ],
-            "hot": [
-                {
-                    "address": h.address,
-                    "count": h.count,
-                    "cycles": h.count * h.cost,
-                    "instruction": h.instruction,
-                    "function": h.function,
-                    "source": h.source,
-                    "file": h.file,
-                    "line": h.line,
-                    "text": h.text,
-                }
-                for h in self.hot
-            ],
-            "memory": self.memory,
-            "blocks": {"executed": self.blocks, "distinct": self.distinct_blocks},
-            "run": r.to_dict(),
-        }
+        """The JSON profile (docs/profile.md); built by :mod:`sim.formats.json`."""
+        from sim.formats.json import profile_dict
+
+        return profile_dict(self)
 
 
 # --- the profiler -------------------------------------------------------------------------------
@@ -326,14 +281,14 @@ def _insn_len(hw: int) -> int:
 class Profiler:
     """Attach to ``sim`` (before running it) and profile its runs: ``Profiler(sim).run()``."""
 
-    def __init__(self, sim: Simulator, top: int = 20) -> None:
+    def __init__(self, sim: Simulator, top: int = 20, groups: FunctionGroups | None = None) -> None:
         self.sim = sim
+        self.groups = groups
         self.image: FirmwareImage = sim.image
         self.top = top
-        self._state = sim.counter.state
         self._funcs: dict[int, tuple[str, bool]] = {}  # block address -> (function, is entry)
         self._reset()
-        sim.uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        sim.on_block(self._on_block)
 
     def _reset(self) -> None:
         self.root = _Node(None, None)
@@ -353,17 +308,16 @@ class Profiler:
         self._funcs[addr] = info
         return info
 
-    def _on_block(self, uc: Any, addr: int, size: int, user: object) -> None:
-        st = self._state
-        if st.stop_reason:
+    def _on_block(self, addr: int, size: int) -> None:
+        sim = self.sim
+        if sim.stopped:
             return  # the native hook stopped the run before this block: it never ran
-        insns, cycles = st.insns, st.cycles
+        insns, cycles = sim.instructions, sim.cycles
         if self._last is None and insns == 0:
             # The deltas below are this block's only if the native hook (registered first)
             # has already counted it; Unicorn calls block hooks in registration order.
             raise RuntimeError("sim.profile: the simulator's native block hook did not run "
-                               "before the profiler's; attach the Profiler after the "
-                               "Simulator is constructed")
+                               "before the profiler's block callback")
         d_insns, d_cycles = insns - self._insns, cycles - self._cycles
         self._insns, self._cycles = insns, cycles
         key = (addr, size)
@@ -374,20 +328,20 @@ class Profiler:
         if (addr != self._next or func != node.func) and (
                 entry or func != node.func or addr in self._rets):
             # not just a jump inside the running function
-            node = self._node = self._transfer(uc, addr, func, entry, node)
+            node = self._node = self._transfer(addr, func, entry, node)
         self._next = addr + size
         node.insns += d_insns
         node.cycles += d_cycles
-        low = st.min_sp
+        low = sim.min_sp
         if low < self._min_sp:
             self._min_sp = low
             self._min_node = node
 
-    def _transfer(self, uc: Any, addr: int, func: str, entry: bool, node: _Node) -> _Node:
+    def _transfer(self, addr: int, func: str, entry: bool, node: _Node) -> _Node:
         """The frame a non-sequential block (or one in another function) runs in."""
         root = self.root
         if addr in self._rets:
-            sp = uc.reg_read(R.UC_ARM_REG_SP)
+            sp = self.sim.read_register("sp")
             frame = node
             while frame is not root:
                 if frame.ret == addr and frame.sp == sp:
@@ -396,11 +350,11 @@ class Profiler:
                     return self._pop_to(node, frame.parent)  # type: ignore[arg-type]
                 frame = frame.parent  # type: ignore[assignment]
         if entry:
-            lr = uc.reg_read(R.UC_ARM_REG_LR) & ~1
+            lr = self.sim.read_register("lr") & ~1
             if node is root or (lr == self._next and addr != self._next):
                 # a call: BL/BLX wrote the address that follows the block ending in it
                 return self._push(node, func, lr if node is not root else None,
-                                  uc.reg_read(R.UC_ARM_REG_SP), tail=False)
+                                  self.sim.read_register("sp"), tail=False)
             # A jump to a function's entry without a link: a tail call, shown (as in the
             # source) as a call from the function that made it. A function already in the
             # current chain of tail calls is a loop back to it, not a new frame.
@@ -492,10 +446,9 @@ class Profiler:
 
         layers = []
         for f in functions:
-            m = _LAYER.match(f.name)
-            if m or f.name == OUTPUT_LAYER:
-                layers.append(LayerProfile(f.name, int(m.group(1)) if m else None,
-                                           f.inclusive, f.calls))
+            group = self.groups(f.name) if self.groups is not None else None
+            if group is not None:
+                layers.append(LayerProfile(group[0], group[1], f.inclusive, f.calls))
         layers.sort(key=lambda layer: (layer.index is None, layer.index or 0))
 
         stacks = [StackSample(n.path(), Counts(n.insns, n.cycles))
@@ -544,12 +497,10 @@ class Profiler:
             todo.extend((ch, False) for ch in n.children.values())
 
     def _read(self, addr: int, size: int) -> bytes | None:
-        sim = self.sim
-        if addr >= FLASH_BASE and addr + size <= FLASH_BASE + sim.flash_size:
-            return sim.flash[addr - FLASH_BASE : addr - FLASH_BASE + size].tobytes()
-        if addr >= SRAM_BASE and addr + size <= SRAM_BASE + sim.sram_size:
-            return sim.sram[addr - SRAM_BASE : addr - SRAM_BASE + size].tobytes()
-        return None
+        try:
+            return self.sim.read_memory(addr, size)
+        except ValueError:
+            return None
 
     def _block_insns(self, addr: int, size: int) -> list[int]:
         """Start addresses of the instructions of a block (Thumb-2 lengths, as the simulator
@@ -597,7 +548,7 @@ class Profiler:
 
     def _memory(self, report: RunReport) -> dict[str, Any]:
         image = self.image
-        sp0 = struct.unpack("<I", self.sim.flash[:4].tobytes())[0]
+        sp0 = struct.unpack("<I", self.sim.read_memory(FLASH_BASE, 4))[0]
         lowest = sp0 - report.stack_peak if report.stack_peak else None
         node = self._min_node if report.stack_peak else None
         heap_start = image.symbols.get("__heap_start")
@@ -625,108 +576,3 @@ class Profiler:
             "free": report.sram_size - report.sram_peak,
             "flash": {"size": report.flash_size, "used": report.flash_used},
         }
-
-
-def profile(sim: Simulator, stdin: BinaryIO | None = None, top: int = 20) -> Profile:
-    """Run ``sim`` once under the profiler."""
-    return Profiler(sim, top=top).run(stdin)
-
-
-# --- terminal ---------------------------------------------------------------------------------
-def print_profile(prof: Profile, console: Any, top: int | None = None) -> None:
-    """Rich tables: totals, functions by inclusive cycles, layers, hottest instructions,
-    memory."""
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
-
-    from toolchain.sizes import format_size
-
-    top = prof.top if top is None else top
-    r = prof.report
-    total = prof.total
-    style = {"ok": "green", "over_budget": "yellow"}.get(r.status, "red")
-    exit_text = "—" if r.exit_code is None else str(r.exit_code)
-    console.print(f"[bold {style}]{r.status}[/]  firmware exit code {exit_text}  "
-                  f"[dim]({r.target}: {r.core} @ {r.clock_hz / 1e6:g} MHz)[/]")
-    if r.fault is not None:
-        console.print(f"[bold red]{r.fault.kind}:[/] {escape(r.fault.message)}", soft_wrap=True)
-    console.print(f"[bold]{total.instructions:,}[/] instructions (exact), "
-                  f"[bold]{total.cycles:,}[/] cycles (estimate), {r.time_ms:,.3f} ms")
-
-    def pct(n: int) -> str:
-        return f"{100 * prof.share(n):.1f}%"
-
-    style: dict[str, Any] = {"title_justify": "left", "box": box.SIMPLE_HEAD,
-                             "show_edge": False, "pad_edge": False}
-    funcs = prof.functions[:top]
-    console.print()
-    table = Table(title=f"functions (top {len(funcs)} of {len(prof.functions)}, "
-                        "by inclusive cycles)", **style)
-    table.add_column("function", overflow="fold")
-    for col in ("incl cycles", "%", "self cycles", "%", "incl insns", "calls"):
-        table.add_column(col, justify="right", no_wrap=True)
-    for f in funcs:
-        table.add_row(escape(f.name), f"{f.inclusive.cycles:,}", pct(f.inclusive.cycles),
-                      f"{f.self.cycles:,}", pct(f.self.cycles), f"{f.inclusive.instructions:,}",
-                      f"{f.calls:,}")
-    console.print(table)
-
-    if prof.layers:
-        console.print()
-        table = Table(title="layers (inclusive)", **style)
-        table.add_column("layer")
-        for col in ("cycles", "%", "instructions", "calls"):
-            table.add_column(col, justify="right", no_wrap=True)
-        for layer in prof.layers:
-            c = layer.inclusive
-            table.add_row(escape(layer.name), f"{c.cycles:,}", pct(c.cycles),
-                          f"{c.instructions:,}", f"{layer.calls:,}")
-        console.print(table)
-
-    console.print()
-    table = Table(title=f"hottest instructions (top {len(prof.hot)})", **style)
-    table.add_column("count", justify="right", no_wrap=True)
-    table.add_column("address", no_wrap=True)
-    table.add_column("function", overflow="fold")
-    table.add_column("instruction", overflow="fold")
-    table.add_column("source", overflow="fold")
-    for h in prof.hot:
-        src = ""
-        if h.file is not None:
-            src = f"{Path(h.file).name}:{h.line}"
-            if h.text:
-                src += f"\n[dim]{escape(h.text)}[/]"
-        table.add_row(f"{h.count:,}", f"{h.address:08x}", escape(h.function or "?"),
-                      escape(h.instruction or "?"), src)
-    console.print(table)
-
-    mem = prof.memory
-    console.print()
-    table = Table(title="memory", **style)
-    table.add_column("what")
-    table.add_column("address", no_wrap=True)
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("note", overflow="fold")
-    for s in mem["sections"]:
-        table.add_row(escape(s["name"]), f"{s['address']:08x}", f"{s['size']:,} B", s["kind"])
-    stack = mem["stack"]
-    where = ""
-    if stack["function"]:
-        where = f"peak set in {escape(stack['function'])}"
-    table.add_row("stack peak", f"{stack['lowest']:08x}" if stack["lowest"] else "",
-                  f"{stack['peak']:,} B", where)
-    heap = mem["heap"]
-    table.add_row("heap peak", f"{heap['start']:08x}" if heap["start"] else "",
-                  f"{heap['peak']:,} B", "" if heap["tracked"] else "not tracked")
-    budget = mem["sram_size"]
-    table.add_row("[bold]SRAM peak[/]", "", f"{mem['peak']:,} B",
-                  f"static + stack + heap: {pct_of(mem['peak'], budget)} of "
-                  f"{format_size(budget)}, {mem['free']:,} B free")
-    flash = mem["flash"]
-    table.add_row("flash", "", f"{flash['used']:,} B", f"of {format_size(flash['size'])}")
-    console.print(table)
-
-
-def pct_of(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "—"

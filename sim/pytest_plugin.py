@@ -19,7 +19,6 @@ Relative paths are taken from the current directory, else from pytest's rootdir.
 with the package; nothing heavy (no torch) is imported.
 """
 
-import io
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,32 +50,18 @@ def _size(value: Size, name: str) -> int | None:
         raise pytest.fail.Exception(f"ebnn_sim({name}=...): {exc}", pytrace=False) from None
 
 
-def _summary(report: "RunReport") -> str:
-    lines = [
-        f"{report.elf}: {report.status}, exit code {report.exit_code} "
-        f"({report.target}: {report.core} @ {report.clock_hz / 1e6:g} MHz)",
-        f"instructions {report.instructions:,}  cycles {report.cycles:,} "
-        f"({report.time_ms:,.3f} ms)",
-        f"SRAM peak {report.sram_peak:,} B of {report.sram_size:,} B (static {report.static:,}, "
-        f"stack {report.stack_peak:,}, heap {report.heap_peak:,})  "
-        f"flash {report.flash_used:,} B of {report.flash_size:,} B",
-    ]
-    lines += [f"over budget: {v}" for v in report.over_budget]
-    if report.fault is not None:
-        lines.append(_problem(report))
+def _section(report: "RunReport") -> str:
+    """The report section of a test: the ELF and its outcome, the run summary as ``ebnn-sim
+    run`` prints it (without colour), the firmware's output."""
+    from sim.formats.text import plain_text, print_run_summary
+
+    exit_text = "—" if report.exit_code is None else str(report.exit_code)
+    lines = [f"{report.elf}: {report.status}, exit code {exit_text} "
+             f"({report.wall_seconds:.3f} s of wall time)",
+             plain_text(lambda console: print_run_summary(report, console)).rstrip("\n")]
     if report.stdout:
         lines += ["firmware output:", report.stdout.rstrip("\n")]
     return "\n".join(lines)
-
-
-def _problem(report: "RunReport") -> str:
-    fault = report.fault
-    if fault is not None:
-        where = f" in {fault.function}" if fault.function else ""
-        return f"{fault.kind}: {fault.message}{where}"
-    if report.exit_code not in (0, None):
-        return f"firmware exited with status {report.exit_code}"
-    return "over budget: " + "; ".join(str(v) for v in report.over_budget)
 
 
 @pytest.fixture
@@ -104,52 +89,34 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         cmdline: str = "",
         check: bool = True,
     ) -> "RunReport":
-        from sim.elf import InvalidFirmware, load_elf
-        from sim.inputs import InputError, console_bytes
-        from sim.report import Budgets
-        from sim.runner import ImageError, RunOptions, Simulator
+        from sim import session
+        from sim.session import RunSpec, SessionError
 
         nonlocal runs
         sram_b, flash_b = _size(sram, "sram"), _size(flash, "flash")
-        stack_b = _size(max_stack, "max_stack")
-        path = _resolve(elf, root)
+        spec = RunSpec(
+            target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
+            max_instructions=max_instructions, timeout=timeout,
+            inputs=[_resolve(p, root) for p in inputs], stdin=stdin,
+            output_dir=None if output_dir is None else Path(output_dir), cmdline=cmdline,
+            budgets={"sram": sram_b, "flash": flash_b, "stack": _size(max_stack, "max_stack"),
+                     "cycles": max_cycles})
         try:
-            image = load_elf(path)
-        except InvalidFirmware as exc:
-            raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
-        files = [_resolve(p, root) for p in inputs]
-        try:
-            console = stdin if stdin is not None else (
-                console_bytes(files[0]) if files else None)
-        except (InputError, OSError) as exc:
-            raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
-        out_dir = None if output_dir is None else Path(output_dir)
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        options = RunOptions(
-            target=target, sram=sram_b, flash=flash_b, flash_wait_states=wait_states,
-            max_instructions=max_instructions, timeout=timeout, inputs=files,
-            stdin=None if console is None else io.BytesIO(console), output_dir=out_dir,
-            cmdline=cmdline,
-            budgets=Budgets(sram=sram_b, flash=flash_b, stack=stack_b, cycles=max_cycles),
-        )
-        try:
-            report = Simulator(image, options).run()
-        except (ImageError, ValueError) as exc:
-            raise pytest.fail.Exception(f"ebnn_sim: {path}: {exc}", pytrace=False) from None
+            report = session.run(_resolve(elf, root), spec)
+        except SessionError as exc:
+            raise pytest.fail.Exception(f"ebnn_sim: {exc.with_elf}", pytrace=False) from None
 
         runs += 1
         tag = "" if runs == 1 else f" #{runs}"
-        summary = _summary(report)
-        request.node.add_report_section("call", f"ebnn-sim{tag}", summary)
+        request.node.add_report_section("call", f"ebnn-sim{tag}", _section(report))
         props: dict[str, Any] = {"instructions": report.instructions, "cycles": report.cycles,
                                  "sram_peak": report.sram_peak,
                                  "stack_peak": report.stack_peak,
                                  "flash_used": report.flash_used}
         for key, value in props.items():
             request.node.user_properties.append((f"ebnn_sim{tag}.{key}", value))
-        if check and report.exit_status != 0:
-            pytest.fail(f"ebnn_sim: {report.elf}: {_problem(report)} "
+        if check and report.problem is not None:
+            pytest.fail(f"ebnn_sim: {report.elf}: {report.problem} "
                         "(check=False returns the report instead)", pytrace=False)
         return report
 

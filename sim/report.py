@@ -1,7 +1,14 @@
-"""What a run did: the report, its JSON form, and the CLI's exit codes."""
+"""What a run did: the report, why a run failed, and the CLI's exit codes."""
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sim.formats.json import report_dict
+
+if TYPE_CHECKING:
+    from sim.budget_check import Check
 
 # Exit codes of `ebnn-sim run` (and of anything built on RunReport.exit_status).
 EXIT_OK = 0
@@ -33,26 +40,6 @@ class Fault:
 
 
 @dataclass
-class Budgets:
-    """Limits a run must stay within; None means unchecked."""
-
-    sram: int | None = None
-    flash: int | None = None
-    stack: int | None = None
-    cycles: int | None = None
-
-
-@dataclass
-class BudgetViolation:
-    name: str
-    limit: int
-    actual: int
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.actual} > {self.limit} (over by {self.actual - self.limit})"
-
-
-@dataclass
 class RunReport:
     elf: str
     target: str
@@ -71,7 +58,7 @@ class RunReport:
     flash_used: int
     stdout: str
     fault: Fault | None = None
-    over_budget: list[BudgetViolation] = field(default_factory=list)
+    over_budget: list[Check] = field(default_factory=list)  # the broken budgets, if checked
     wall_seconds: float = 0.0
     flash_wait_states: int = 0
     refusals: list[str] = field(default_factory=list)  # sandbox refusals, in order
@@ -97,42 +84,29 @@ class RunReport:
             return EXIT_OVER_BUDGET
         return EXIT_OK
 
+    @property
+    def problem(self) -> str | None:
+        """Why the run failed, in one line; None when the firmware exited 0 within its budgets.
+
+        The first that applies: a fault, a limit, an image that never ran (too large for the
+        memories), a non-zero exit status, broken budgets.
+        """
+        fault = self.fault
+        if fault is not None and self.status == "timeout":
+            what = "instruction limit" if fault.kind == "instruction_limit" else "timeout"
+            return f"stopped by the {what}: {fault.message}"
+        if fault is not None and self.status == "fault":
+            where = f" in {fault.function}" if fault.function else (
+                f" at pc 0x{fault.pc:08x}" if fault.pc is not None else "")
+            return f"{fault.kind}: {fault.message}{where}"
+        if fault is not None:  # image_too_large: the firmware never ran
+            return f"did not run: {fault.message}"
+        if self.exit_code not in (0, None):
+            return f"exited with status {self.exit_code}"
+        if self.over_budget:
+            return "over budget: " + "; ".join(str(c) for c in self.over_budget)
+        return None
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "instructions": self.instructions,
-            "cycles": self.cycles,
-            "cycles_method": "estimate: per-instruction timing table + refill per taken branch",
-            "time_ms": self.time_ms,
-            "target": self.target,
-            "core": self.core,
-            "clock_hz": self.clock_hz,
-            "flash_wait_states": self.flash_wait_states,
-            "sram": {
-                "size": self.sram_size,
-                "static": self.static,
-                "stack_peak": self.stack_peak,
-                "heap_peak": self.heap_peak,
-                "heap_tracked": self.heap_tracked,
-                "peak": self.sram_peak,
-            },
-            "flash": {"size": self.flash_size, "used": self.flash_used},
-            "fault": None if self.fault is None else asdict(self.fault),
-            "over_budget": [asdict(v) for v in self.over_budget],
-            "stdout": self.stdout,
-            "refusals": self.refusals,
-            "elf": self.elf,
-            "wall_seconds": self.wall_seconds,
-        }
-
-
-def check_budgets(report: RunReport, budgets: Budgets) -> list[BudgetViolation]:
-    """Every budget the run broke, with the measured value."""
-    checks = [
-        ("sram", budgets.sram, report.sram_peak),
-        ("flash", budgets.flash, report.flash_used),
-        ("stack", budgets.stack, report.stack_peak),
-        ("cycles", budgets.cycles, report.cycles),
-    ]
-    return [BudgetViolation(n, lim, act) for n, lim, act in checks if lim is not None and act > lim]
+        """The JSON report (docs/simulator.md); built by :mod:`sim.formats.json`."""
+        return report_dict(self)

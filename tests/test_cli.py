@@ -438,6 +438,58 @@ def test_build_without_the_toolchain_names_the_apt_package(cli, tmp_path):
     assert not (tmp_path / "fw.elf").exists()
 
 
+def test_build_cflags_reach_the_compiler(cli, tmp_path):
+    elf = tmp_path / "fw.elf"
+    built = cli("build", PROGRAMS / "exit.c", "-o", elf, "--cflags", "-DSTATUS=9 -O3")
+    assert built.returncode == 0, built
+    assert cli("run", elf).report["exit_code"] == 9
+    # repeatable, split as a shell would: quotes keep a flag with spaces whole
+    assert cli("build", PROGRAMS / "exit.c", "-o", elf, "--cflags", "-O0",
+               "--cflags", "'-DSTATUS=(2 + 3)'").returncode == 0
+    assert cli("run", elf).report["exit_code"] == 5
+
+
+def test_build_cflags_come_after_the_optimisation_level(cli, tmp_path):
+    sizes = {}
+    for name, args in (("O0", ["-O", "0"]), ("Os", ["-O", "0", "--cflags", "-Os"])):
+        elf = tmp_path / f"{name}.elf"
+        assert cli("build", PROGRAMS / "compute.c", "-o", elf, *args).returncode == 0
+        sizes[name] = sim.load_elf(elf).flash_used
+    assert sizes["Os"] < sizes["O0"]
+
+
+def test_build_ldflags_reach_the_linker(cli, tmp_path):
+    elf, map_file = tmp_path / "fw.elf", tmp_path / "fw.map"
+    built = cli("build", PROGRAMS / "hello.c", "-o", elf,
+                "--ldflags", f"-Wl,-Map={map_file}", "--ldflags", "-Wl,--defsym=fw_marker=0x1234")
+    assert built.returncode == 0, built
+    assert "main" in map_file.read_text()
+    with elf.open("rb") as fh:
+        symtab = ELFFile(fh).get_section_by_name(".symtab")
+        assert symtab.get_symbol_by_name("fw_marker")[0]["st_value"] == 0x1234
+    assert cli("run", elf).stdout == "hello, world\n"
+
+
+@pytest.mark.parametrize(("option", "flag", "message"), [
+    ("--cflags", "-fno-such-flag", "unrecognized command-line option '-fno-such-flag'"),
+    ("--ldflags", "-Wl,--no-such-option", "unrecognized option '--no-such-option'"),
+])
+def test_build_with_a_bad_flag_shows_the_toolchain_message(cli, tmp_path, option, flag, message):
+    result = cli("build", PROGRAMS / "hello.c", "-o", tmp_path / "fw.elf", option, flag)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: compilation failed:")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "fw.elf").exists()
+
+
+def test_build_flags_with_an_unclosed_quote_are_a_usage_error(cli, tmp_path):
+    result = cli("build", PROGRAMS / "hello.c", "-o", tmp_path / "fw.elf", "--cflags", '"-DX')
+    assert result.returncode == 2
+    assert "Invalid value for '--cflags': No closing quotation" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # --- the command itself --------------------------------------------------------------------
 
 

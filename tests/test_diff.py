@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from helpers import assert_single_error_line, run_cli_in_process
 
-from sim.diff import diff, load_report, markdown
+from sim.diff import diff, load_report
+from sim.formats.markdown import diff_markdown
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def test_functions_and_layers(tmp_path):
     assert layer.cycles.relative == pytest.approx(300 / 2400)
     assert d.unchanged["layers"] == 1
 
-    md = markdown(d, "b.json", "h.json")
+    md = diff_markdown(d, "b.json", "h.json")
     assert "#### functions (self counts)" in md and "#### layers (inclusive counts)" in md
     assert "| `popcount` | 300 | new | 350 | new | — |" in md
     assert "| `conv` | 700 | -100 | 1,000 | -200 | -16.67% |" in md

@@ -13,9 +13,10 @@ import pytest
 from helpers import assert_single_error_line
 
 import sim
-from sim.profile import OUTPUT_LAYER, Profile, Profiler
-from sim.profile_html import esc, render_html
-from sim.speedscope import SCHEMA, speedscope
+from ebnn.sim_plugin import OUTPUT_LAYER, layer_groups
+from sim.formats.html import esc, render_html
+from sim.formats.speedscope import SCHEMA, speedscope
+from sim.profile import Profile, Profiler
 
 DEPTH = 20  # recurse.c: main -> descend(DEPTH), DEPTH + 1 activations of descend
 
@@ -28,10 +29,12 @@ PROGRAMS = {
 
 
 def _profile(elf: Path, **options) -> tuple[sim.RunReport, Profile]:
-    """(report of a plain run, profile of the same ELF with the same options)."""
+    """(report of a plain run, profile of the same ELF with the same options, its functions
+    grouped as the ebnn plugin groups them for ``ebnn-sim profile``)."""
     image = sim.load_elf(elf)
     plain = sim.Simulator(image, sim.RunOptions(**options)).run()
-    prof = Profiler(sim.Simulator(image, sim.RunOptions(**options))).run()
+    prof = Profiler(sim.Simulator(image, sim.RunOptions(**options)),
+                    groups=layer_groups(image)).run()
     return plain, prof
 
 

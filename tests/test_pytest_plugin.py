@@ -87,9 +87,13 @@ def test_users_tests_pass_and_fail_as_they_should(user_project):
         "*_ test_budget_broken _*",
         "ebnn_sim: build/fw.elf: over budget: stack: * > 8 (over by *)*",
     ])
-    # a failed test carries the run's summary as a report section
+    # a failed test carries the run's summary, as `ebnn-sim run` prints it, as a report section
     result.stdout.fnmatch_lines(["*Captured ebnn-sim call*", "build/fw.elf: ok, exit code 0 *",
-                                 "instructions *", "SRAM peak * B of 15,360 B *"])
+                                 "ok  firmware exit code 0  (curie: *",
+                                 "instructions *", "SRAM peak * B  of 15 KiB*",
+                                 "firmware output:", "crc *"])
+    result.stdout.fnmatch_lines(["*_ test_budget_broken _*", "*Captured ebnn-sim call*",
+                                 "over budget: stack: * > 8 (over by *)"])
     assert "Traceback" not in out
 
     # the measurements go into the JUnit XML as properties of each test

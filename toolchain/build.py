@@ -61,6 +61,7 @@ def build(
     defines: Mapping[str, str | int | None] | None = None,
     opt: str = "-O2",
     extra_cflags: Sequence[str] = (),
+    extra_ldflags: Sequence[str] = (),
     runtime: bool = True,
 ) -> BuildResult:
     """Compile and link ``sources`` into ``output`` for ``target``.
@@ -68,6 +69,8 @@ def build(
     ``sram``/``flash`` override the profile's sizes. With ``runtime`` the start-up code (vector
     table, ``.data`` copy, ``.bss`` zeroing, ``exit(main())``) and semihosting helpers from
     ``firmware/`` are linked in; without it the sources bring their own vector table.
+    ``extra_cflags`` follow the project's compiler flags (so ``-O3`` there wins over ``opt``);
+    ``extra_ldflags`` follow the sources, where the linker resolves libraries such as ``-lm``.
     """
     tgt = get_target(target) if isinstance(target, str) else target
     sram = tgt.sram if sram is None else sram
@@ -96,6 +99,7 @@ def build(
         cmd += [str(s) for s in srcs]
         if runtime:
             cmd += [str(fw_dir / "startup.c"), str(fw_dir / "semihost.c")]
+        cmd += list(extra_ldflags)
         cmd += ["-o", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:

@@ -1,6 +1,9 @@
-"""Memory sizes as users write them: ``15k``, ``15KiB``, ``15360``, ``1M``."""
+"""Memory sizes as users write them: ``15k``, ``15KiB``, ``15360``, ``1M``; and ``SIZE``, the
+click parameter type both command lines (``ebnn``, ``ebnn-sim``) read them with."""
 
 import re
+
+import click
 
 _UNITS = {
     "": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
@@ -31,3 +34,21 @@ def format_size(n: int) -> str:
     if n >= 1024 and n % 1024 == 0:
         return f"{n >> 10} KiB"
     return f"{n} B"
+
+
+class SizeParam(click.ParamType):
+    """A memory size on a command line: ``15k``, ``15KiB``, ``15360``, ``1M``."""
+
+    name = "size"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SIZE = SizeParam()

@@ -9,9 +9,10 @@ when the ELF has DWARF line information.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.profile import Profile
+if TYPE_CHECKING:
+    from sim.profile import Profile
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.profile import Profile
+from sim.formats.text import pct_of
 from toolchain.sizes import format_size
+
+if TYPE_CHECKING:
+    from sim.profile import Profile
 
 _URLISH = re.compile(r"url\(", re.IGNORECASE)
 
@@ -55,10 +58,6 @@ def _num(n: int | float) -> str:
     return f"{n:,}" if isinstance(n, int) else f"{n:,.1f}"
 
 
-def _pct(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "—"
-
-
 def bar_chart(rows: list[tuple[str, int, int | None]], total: int, unit: str = "cycles",
               colors: tuple[str, str] = (COLORS["inclusive"], COLORS["self"])) -> str:
     """Horizontal bars, one per row (label, value, inner value or None), scaled to the largest
@@ -81,9 +80,9 @@ def bar_chart(rows: list[tuple[str, int, int | None]], total: int, unit: str = "
             wi = bar_w * inner / top
             parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{max(wi, 0):.1f}" '
                          f'height="{row_h - 6}" fill="{colors[1]}"/>')
-        note = f"{_num(value)} {unit} ({_pct(value, total)})"
+        note = f"{_num(value)} {unit} ({pct_of(value, total)})"
         if inner is not None:
-            note = f"{_num(value)} ({_num(inner)} self) {_pct(value, total)}"
+            note = f"{_num(value)} ({_num(inner)} self) {pct_of(value, total)}"
         parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}">{esc(note)}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -135,7 +134,7 @@ def sram_map(memory: dict[str, Any]) -> str:
         w = width * r["size"] / size
         color = COLORS.get(r["kind"], "#bbbbbb")
         tip = (f'{r["name"]}: {r["size"]:,} B at 0x{r["start"]:08x} '
-               f'({_pct(r["size"], size)} of the budget)')
+               f'({pct_of(r["size"], size)} of the budget)')
         w_min = 0 if r["kind"] == "free" else 1  # used regions stay visible however small
         parts.append(f'<rect x="{x:.2f}" y="0" width="{max(w, w_min):.2f}"'
                      f' height="{height}" fill="{color}" stroke="#ffffff" stroke-width="0.5">'
@@ -151,7 +150,7 @@ def sram_map(memory: dict[str, Any]) -> str:
         rows.append(
             f'<tr><td><span class="swatch" style="background:{COLORS.get(r["kind"], "#bbb")}">'
             f'</span>{esc(r["name"])}</td><td class="mono">0x{r["start"]:08x}</td>'
-            f'<td class="n">{r["size"]:,} B</td><td class="n">{_pct(r["size"], size)}</td></tr>')
+            f'<td class="n">{r["size"]:,} B</td><td class="n">{pct_of(r["size"], size)}</td></tr>')
     table = ('<table><tr><th>region</th><th>address</th><th class="n">size</th>'
              '<th class="n">of budget</th></tr>' + "".join(rows) + "</table>")
     return "".join(parts) + table
@@ -161,14 +160,13 @@ def render_html(profile: Profile, top: int | None = None) -> str:
     """The whole page."""
     top = profile.top if top is None else top
     r = profile.report
-    d = profile.to_dict()
-    mem = d["memory"]
+    mem = profile.memory
     total = profile.total
-    ok = r.status == "ok" and r.exit_code in (0, None)
-    status = (f'<span class="{"status-ok" if ok else "status-bad"}">{esc(r.status)}</span>, '
-              f"exit code {esc('—' if r.exit_code is None else r.exit_code)}")
-    if r.fault is not None:
-        status += f" — {esc(r.fault.kind)}: {esc(r.fault.message)}"
+    problem = r.problem
+    status = (f'<span class="{"status-bad" if problem else "status-ok"}">{esc(r.status)}'
+              f"</span>, exit code {esc('—' if r.exit_code is None else r.exit_code)}")
+    if problem is not None:
+        status += f" — {esc(problem)}"
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -185,7 +183,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
         f"<td>at {r.clock_hz / 1e6:g} MHz</td></tr>",
         f'<tr><td>SRAM peak</td><td class="n">{mem["peak"]:,} B</td>'
         f"<td>of {esc(format_size(mem['sram_size']))} "
-        f"({_pct(mem['peak'], mem['sram_size'])}); {mem['free']:,} B free</td></tr>",
+        f"({pct_of(mem['peak'], mem['sram_size'])}); {mem['free']:,} B free</td></tr>",
         f'<tr><td>flash</td><td class="n">{mem["flash"]["used"]:,} B</td>'
         f"<td>of {esc(format_size(mem['flash']['size']))}</td></tr>",
         "</table>",
@@ -212,7 +210,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
             c = layer.inclusive
             out.append(f"<tr><td><code>{esc(layer.name)}</code></td>"
                        f'<td class="n">{c.cycles:,}</td>'
-                       f'<td class="n">{_pct(c.cycles, total.cycles)}</td>'
+                       f'<td class="n">{pct_of(c.cycles, total.cycles)}</td>'
                        f'<td class="n">{c.instructions:,}</td>'
                        f'<td class="n">{layer.calls:,}</td></tr>')
         out.append("</table>")
@@ -232,7 +230,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
         src = f"{f.file}:{f.line}" if f.file else ""
         out.append(f"<tr><td><code>{esc(f.name)}</code></td>"
                    f'<td class="n">{f.inclusive.cycles:,}</td>'
-                   f'<td class="n">{_pct(f.inclusive.cycles, total.cycles)}</td>'
+                   f'<td class="n">{pct_of(f.inclusive.cycles, total.cycles)}</td>'
                    f'<td class="n">{f.self.cycles:,}</td>'
                    f'<td class="n">{f.inclusive.instructions:,}</td>'
                    f'<td class="n">{f.self.instructions:,}</td>'

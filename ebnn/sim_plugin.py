@@ -1,0 +1,118 @@
+"""The ``ebnn`` plugin of ``ebnn-sim`` (entry point ``ebnn_sim.plugins``, see sim/plugins.py):
+where the model world meets the firmware world.
+
+- ``ebnn-sim verify``: the firmware against the model it was built from, bit for bit;
+- function groups for ``ebnn-sim profile``: in firmware built by ``ebnn build`` (it has
+  ``ebnn_infer``), each hidden layer is a function ``ebnn_layer<N>`` and the output layer is
+  ``ebnn_output_layer``, so their inclusive counts are the layers' costs.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from sim import cli
+from sim.elf import InvalidFirmware
+from sim.formats.json import write_json
+from sim.plugins import Plugin
+from toolchain.profiles import TARGETS
+
+if TYPE_CHECKING:
+    from sim.elf import FirmwareImage
+    from sim.profile import FunctionGroups
+
+_LAYER = re.compile(r"ebnn_layer(\d+)$")
+OUTPUT_LAYER = "ebnn_output_layer"
+
+
+def layer_of(function: str) -> tuple[str, int | None] | None:
+    """``ebnn_layerN`` -> (its name, N); the output layer -> (its name, None): listed last."""
+    m = _LAYER.match(function)
+    if m:
+        return function, int(m.group(1))
+    return (function, None) if function == OUTPUT_LAYER else None
+
+
+def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
+    """The layers of an eBNN firmware; None for any other image."""
+    from ebnn.verify import INFER_SYMBOL
+
+    return layer_of if INFER_SYMBOL in image.symbols else None
+
+
+@click.command("verify")
+@click.argument("elf", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
+              required=True, help="The .ebnn artifact the firmware was built from.")
+@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default=None,
+              help="Images to verify on (default: the artifact's data set).")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Directory of IDX files (e.g. the official MNIST test set).")
+@click.option("--split", type=click.Choice(["train", "test", "validation"]), default=None,
+              help="Default: test with --data-dir, else the validation split held out in "
+                   "training.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Emulator processes to spread the images over.")
+@click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
+              help="Target profile (default: recorded in the ELF).")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write the result as JSON.")
+def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path | None,
+               split: str | None, limit: int | None, jobs: int, target: str | None,
+               json_path: Path | None) -> None:
+    """Check that an eBNN firmware computes exactly what its model computes.
+
+    Every image goes through the firmware (in one emulator session per job) and through the
+    artifact's integer reference; every score and the class must agree bit for bit. Exit 0
+    when all agree, 1 on any mismatch, 2 on bad input.
+    """
+    # The model world is imported only when a verification runs.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from ebnn.artifact import ArtifactError, load
+    from ebnn.data import DatasetError
+    from ebnn.evaluate import EvalError, eval_dataset
+    from ebnn.verify import VerifyError, load_firmware, verify
+
+    try:
+        art = load(model_path)
+        ds, split_name = eval_dataset(art, dataset, data_dir, split)
+        images, labels = ds.images[:limit], ds.labels[:limit]
+        if images.shape[1:] != tuple(art.input_shape):
+            cli.fail(f"{ds.name} images are {images.shape[1:]}, "
+                     f"the model takes {art.input_shape}")
+        load_firmware(elf)  # a bad ELF fails here, before the progress bar
+        # transient: the summary below replaces the bar, and an error is left on its own line
+        with Progress(*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=cli.err, transient=True) as progress:
+            task = progress.add_task("verifying", total=len(images))
+            result = verify(art, elf, images, labels, target=target, jobs=jobs,
+                            progress=lambda n: progress.advance(task, n))
+    except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware) as exc:
+        cli.fail(str(exc))
+    data = result.to_dict()
+    err = cli.err
+    style = "green" if result.mismatches == 0 else "red"
+    err.print(f"[bold {style}]{result.mismatches} mismatches[/] in {result.compared} images "
+              f"({ds.name}, {split_name}); firmware accuracy {100 * (result.accuracy or 0):.2f}%")
+    for key in ("instructions", "cycles"):
+        st = data[key]
+        err.print(f"{key} per inference: min {st['min']:,}  median {st['median']:,.0f}  "
+                  f"max {st['max']:,}")
+    if result.first_mismatch:
+        m = result.first_mismatch
+        err.print(f"first mismatch: image {m['image']}, score {m['score_index']}: firmware "
+                  f"{m['firmware']} != reference {m['reference']}; first differing bit: "
+                  f"{m.get('where', 'unknown')}", markup=False)
+    if json_path is not None:
+        write_json(json_path, data)
+    sys.exit(0 if result.mismatches == 0 else 1)
+
+
+plugin = Plugin(commands=(verify_cmd,), function_groups=layer_groups)

@@ -1,0 +1,92 @@
+"""A budget compared with what a run measured: the one check behind ``ebnn-sim check`` (one per
+budget table and metric) and behind the limits of a single run (``ebnn-sim run --max-stack``,
+the pytest fixture), whose broken checks are the report's ``over_budget``."""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sim.report import RunReport
+
+SIZE_METRICS = ("sram", "flash", "stack")
+COUNT_METRICS = ("cycles", "instructions")
+METRICS = (*SIZE_METRICS, *COUNT_METRICS)  # in the order they are reported
+_MEASURED_AS = {
+    "sram": "peak SRAM",
+    "flash": "flash used",
+    "stack": "stack peak",
+    "cycles": "cycles",
+    "instructions": "instructions",
+}
+
+
+@dataclass
+class Check:
+    """One budget compared with one measurement."""
+
+    metric: str  # sram, flash, stack, cycles, instructions
+    measured: int
+    limit: int
+    where: str  # the budget table ("" for a single run's limits)
+    note: str = ""  # e.g. "16 ms at 32 MHz" for a budget given in ms
+
+    @property
+    def passed(self) -> bool:
+        return self.measured <= self.limit
+
+    @property
+    def margin(self) -> int:
+        """Budget left (positive) or overshoot (negative)."""
+        return self.limit - self.measured
+
+    def format(self, n: int) -> str:
+        """``n`` in this metric's unit: ``1,024 B`` or ``5,476``."""
+        return f"{n:,} B" if self.metric in SIZE_METRICS else f"{n:,}"
+
+    def _pct(self, n: int) -> str:
+        return f"{100 * n / self.limit:.1f}%" if self.limit else "∞%"
+
+    @property
+    def budget_text(self) -> str:
+        return self.format(self.limit) + (f" ({self.note})" if self.note else "")
+
+    @property
+    def margin_text(self) -> str:
+        if self.passed:
+            return f"{self.format(self.margin)} left ({self._pct(self.margin)})"
+        return f"over by {self.format(-self.margin)} (+{self._pct(-self.margin)})"
+
+    @property
+    def message(self) -> str:
+        """One line, e.g. ``sram: peak SRAM 16,384 B > budget 15,360 B, over by 1,024 B``."""
+        verdict = "<=" if self.passed else ">"
+        return (f"{self.metric}: {_MEASURED_AS[self.metric]} {self.format(self.measured)} "
+                f"{verdict} budget {self.budget_text}, {self.margin_text}")
+
+    def __str__(self) -> str:
+        """Short, as a run's summary lists it: ``stack: 16 > 15 (over by 1)``."""
+        if self.passed:
+            return f"{self.metric}: {self.measured} <= {self.limit}"
+        return f"{self.metric}: {self.measured} > {self.limit} (over by {-self.margin})"
+
+
+def compare(report: RunReport, limits: Mapping[str, int | None], where: str = "",
+            ms: float | None = None) -> list[Check]:
+    """``report`` against ``limits`` (metric in METRICS -> limit; None: not checked) and, with
+    ``ms``, a cycles budget in milliseconds at the report's clock. In METRICS order."""
+    measured = {
+        "sram": report.sram_peak,
+        "flash": report.flash_used,
+        "stack": report.stack_peak,
+        "cycles": report.cycles,
+        "instructions": report.instructions,
+    }
+    checks = [Check(m, measured[m], limit, where) for m in METRICS
+              if (limit := limits.get(m)) is not None]
+    if ms is not None:
+        # cycles <= ms * f / 1000  <=>  cycles <= floor(ms * f / 1000) for whole cycles
+        limit = math.floor(ms * report.clock_hz / 1000 + 1e-9)
+        note = f"{ms:g} ms at {report.clock_hz / 1e6:g} MHz"
+        checks.append(Check("cycles", report.cycles, limit, where, note))
+        checks.sort(key=lambda c: METRICS.index(c.metric))
+    return checks

@@ -1,0 +1,131 @@
+"""The JSON documents: the run report (docs/simulator.md), the profile (docs/profile.md) and the
+results of ``ebnn-sim check`` (docs/ci.md). Keys are contracts: add, never rename."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.budget_check import Check
+    from sim.budgets import CheckResult
+    from sim.profile import Profile
+    from sim.report import RunReport
+
+CYCLES_METHOD = "estimate: per-instruction timing table + refill per taken branch"
+
+
+def write_json(path: Path, doc: Any, indent: int | None = 2) -> None:
+    """``doc`` as JSON in ``path`` (parent directories created), with a final newline."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=indent) + "\n")
+
+
+def report_dict(report: RunReport) -> dict[str, Any]:
+    """``ebnn-sim run --json``."""
+    return {
+        "status": report.status,
+        "exit_code": report.exit_code,
+        "instructions": report.instructions,
+        "cycles": report.cycles,
+        "cycles_method": CYCLES_METHOD,
+        "time_ms": report.time_ms,
+        "target": report.target,
+        "core": report.core,
+        "clock_hz": report.clock_hz,
+        "flash_wait_states": report.flash_wait_states,
+        "sram": {
+            "size": report.sram_size,
+            "static": report.static,
+            "stack_peak": report.stack_peak,
+            "heap_peak": report.heap_peak,
+            "heap_tracked": report.heap_tracked,
+            "peak": report.sram_peak,
+        },
+        "flash": {"size": report.flash_size, "used": report.flash_used},
+        "fault": None if report.fault is None else asdict(report.fault),
+        "over_budget": [{"name": c.metric, "limit": c.limit, "actual": c.measured}
+                        for c in report.over_budget],
+        "stdout": report.stdout,
+        "refusals": report.refusals,
+        "elf": report.elf,
+        "wall_seconds": report.wall_seconds,
+    }
+
+
+def profile_dict(prof: Profile) -> dict[str, Any]:
+    """``ebnn-sim profile --json``."""
+    r = prof.report
+    return {
+        "elf": r.elf,
+        "target": r.target,
+        "core": r.core,
+        "clock_hz": r.clock_hz,
+        "status": r.status,
+        "exit_code": r.exit_code,
+        "total": {**prof.total.to_dict(), "time_ms": r.time_ms},
+        "functions": [
+            {
+                "name": f.name,
+                "address": f.address,
+                "file": f.file,
+                "line": f.line,
+                "calls": f.calls,
+                "self": f.self.to_dict(),
+                "inclusive": f.inclusive.to_dict(),
+                "share": prof.share(f.inclusive.cycles),
+                "self_share": prof.share(f.self.cycles),
+            }
+            for f in prof.functions
+        ],
+        "layers": [
+            {
+                "name": layer.name,
+                "index": layer.index,
+                "instructions": layer.inclusive.instructions,
+                "cycles": layer.inclusive.cycles,
+                "calls": layer.calls,
+                "share": prof.share(layer.inclusive.cycles),
+            }
+            for layer in prof.layers
+        ],
+        "hot": [
+            {
+                "address": h.address,
+                "count": h.count,
+                "cycles": h.count * h.cost,
+                "instruction": h.instruction,
+                "function": h.function,
+                "source": h.source,
+                "file": h.file,
+                "line": h.line,
+                "text": h.text,
+            }
+            for h in prof.hot
+        ],
+        "memory": prof.memory,
+        "blocks": {"executed": prof.blocks, "distinct": prof.distinct_blocks},
+        "run": report_dict(r),
+    }
+
+
+def _check_dict(check: Check) -> dict[str, Any]:
+    return {"metric": check.metric, "measured": check.measured, "budget": check.limit,
+            "margin": check.margin, "passed": check.passed, "note": check.note,
+            "budget_table": check.where}
+
+
+def check_dict(result: CheckResult) -> dict[str, Any]:
+    """``ebnn-sim check --json``: every ELF's checks and its full run report."""
+    return {
+        "config": str(result.config.path),
+        "exit_code": result.exit_code,
+        "summary": result.summary,
+        "elfs": [
+            {"elf": e.name, "path": str(e.path), "problem": e.problem,
+             "checks": [_check_dict(c) for c in e.checks], "report": report_dict(e.report)}
+            for e in result.elfs
+        ],
+    }

@@ -1,0 +1,53 @@
+"""``ebnn-sim check`` results as JUnit XML, the test report CI systems show (docs/ci.md)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.budgets import CheckResult
+
+
+def check_junit(result: CheckResult) -> ET.ElementTree:
+    """One testsuite, one testcase per ELF and metric; broken budgets are <failure>s, runs
+    that faulted/stopped/exited non-zero make their testcases <error>s."""
+    root = ET.Element("testsuites", name="ebnn-sim")
+    suite = ET.SubElement(root, "testsuite", name="ebnn-sim budgets")
+    tests = failures = errors = 0
+    wall = 0.0
+    for e in result.elfs:
+        wall += e.report.wall_seconds
+        share = e.report.wall_seconds / max(1, len(e.checks))
+        for c in e.checks:
+            tests += 1
+            case = ET.SubElement(suite, "testcase", classname=e.name, name=c.metric,
+                                 time=f"{share:.3f}")
+            if e.problem is not None:
+                errors += 1
+                node = ET.SubElement(case, "error", type="run_failed",
+                                     message=f"{e.name}: {e.problem}")
+                node.text = f"{e.problem}\n{c.message}\n"
+            elif not c.passed:
+                failures += 1
+                node = ET.SubElement(case, "failure", type="over_budget",
+                                     message=f"{e.name}: {c.message}")
+                node.text = f"{c.message}\nbudget from {c.where}\n"
+            else:
+                out = ET.SubElement(case, "system-out")
+                out.text = f"{c.message}\nbudget from {c.where}\n"
+    for node in (root, suite):
+        node.set("tests", str(tests))
+        node.set("failures", str(failures))
+        node.set("errors", str(errors))
+        node.set("time", f"{wall:.3f}")
+    suite.set("skipped", "0")
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def write_junit(result: CheckResult, path: Path) -> None:
+    """:func:`check_junit` in ``path`` (parent directories created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    check_junit(result).write(path, encoding="utf-8", xml_declaration=True)

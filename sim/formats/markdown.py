@@ -1,0 +1,43 @@
+"""A diff of two reports as GitHub-flavoured Markdown, for a pull-request comment
+(``ebnn-sim diff --markdown``)."""
+
+from sim.diff import Change, Diff, section_title
+
+
+def diff_markdown(d: Diff, base_name: str = "base", head_name: str = "head",
+                  limit: int | None = 20) -> str:
+    """The summary table, then one table per section (functions, layers); growth in bold."""
+    lines = [f"### ebnn-sim: `{base_name}` → `{head_name}`", ""]
+    lines += ["| metric | base | head | change | % |", "|---|---:|---:|---:|---:|"]
+    for c in d.summary:
+        lines.append(f"| {c.name} | {c.base_text} | {c.head_text} | "
+                     f"{_delta(c)} | {c.relative_text} |")
+    for section, entries in d.sections.items():
+        lines += ["", f"#### {section_title(section)}", ""]
+        if not entries:
+            lines.append(f"No change ({d.unchanged[section]} unchanged).")
+            continue
+        lines += ["| name | instructions | change | cycles | change | % |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        shown = entries if limit is None else entries[:limit]
+        for e in shown:
+            ins, cyc = e.instructions, e.cycles
+            lines.append(f"| `{_escape(e.name)}` | {ins.head_text} | {_delta(ins)} | "
+                         f"{cyc.head_text} | {_delta(cyc)} | {cyc.relative_text} |")
+        rest = len(entries) - len(shown)
+        tail = f"{rest} more changed, " if rest else ""
+        lines += ["", f"{tail}{d.unchanged[section]} unchanged."]
+    if not d.any_change:
+        lines += ["", "No change."]
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("`", "'")
+
+
+def _delta(c: Change) -> str:
+    text = c.delta_text
+    if c.base is not None and c.head is not None and c.delta > 0:
+        return f"**{text}**"  # growth stands out in a review
+    return text

@@ -1,0 +1,254 @@
+"""Text for the terminal, drawn with rich: the run summary (``run``, the head of ``profile``, the
+pytest fixture's report section), the profile's tables, the budget table of ``check``, the
+tables of ``diff`` and the list of targets.
+
+Tables are returned as renderables for the caller to print; the run summary and the profile are
+printed on a console given by the caller, because some of their lines must never be wrapped or
+cut (a sandbox refusal is printed verbatim). :func:`plain_text` captures either as plain text.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from sim.diff import section_title
+from toolchain.sizes import format_size
+
+if TYPE_CHECKING:
+    from sim.budgets import CheckResult
+    from sim.diff import Change, Diff
+    from sim.profile import Profile
+    from sim.report import RunReport
+    from toolchain.profiles import Target
+
+
+def plain_text(draw: Callable[[Console], None], width: int = 200) -> str:
+    """What ``draw(console)`` prints, as plain text (no colour, no styles)."""
+    out = io.StringIO()
+    draw(Console(file=out, width=width, color_system=None, highlight=False,
+                 force_terminal=False))
+    return out.getvalue()
+
+
+def pct_of(part: int | float, whole: int | float) -> str:
+    """``part`` as a percentage of ``whole``, one decimal; ``—`` when ``whole`` is 0."""
+    return f"{100 * part / whole:.1f}%" if whole else "—"
+
+
+# --- a run ------------------------------------------------------------------------------------
+
+
+def print_run_summary(report: RunReport, console: Console) -> None:
+    """Status and exit code, the measurements, sandbox refusals, broken budgets, the fault."""
+    status_style = {"ok": "green", "over_budget": "yellow"}.get(report.status, "red")
+    exit_text = "—" if report.exit_code is None else str(report.exit_code)
+    console.print(f"[bold {status_style}]{report.status}[/]  firmware exit code {exit_text}  "
+                  f"[dim]({report.target}: {report.core} @ {report.clock_hz / 1e6:g} MHz)[/]")
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_column(style="dim")
+    table.add_row("instructions", f"{report.instructions:,}", "exact")
+    table.add_row("cycles", f"{report.cycles:,}",
+                  f"estimate, {report.flash_wait_states} flash wait states per refill")
+    table.add_row("time", f"{report.time_ms:,.3f} ms", f"at {report.clock_hz / 1e6:g} MHz")
+    table.add_row("static RAM", f"{report.static:,} B", ".data + .bss")
+    table.add_row("stack peak", f"{report.stack_peak:,} B", "")
+    heap_note = "" if report.heap_tracked else "not tracked (an allocator without __heap_peak)"
+    table.add_row("heap peak", f"{report.heap_peak:,} B", heap_note)
+    table.add_row("SRAM peak", f"{report.sram_peak:,} B", f"of {format_size(report.sram_size)}")
+    table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
+    console.print(table)
+    for refusal in report.refusals:
+        console.print(f"[yellow]sandbox:[/] {escape(refusal)}", soft_wrap=True)
+    for check in report.over_budget:
+        console.print(f"[yellow]over budget:[/] {check}")
+    fault = report.fault
+    if fault is not None:
+        console.print(f"[bold red]{fault.kind}:[/] {escape(fault.message)}", soft_wrap=True)
+        if fault.pc is not None:
+            where = f" in {fault.function}" if fault.function else ""
+            insn = f": {fault.instruction}" if fault.instruction else ""
+            console.print(f"  at pc 0x{fault.pc:08x}{escape(where + insn)}")
+        if fault.registers:
+            regs = [f"{k}={v:08x}" for k, v in fault.registers.items()]
+            for i in range(0, len(regs), 6):
+                console.print("  " + "  ".join(regs[i : i + 6]))
+
+
+# --- a profile --------------------------------------------------------------------------------
+
+
+def print_profile(prof: Profile, console: Console, top: int | None = None) -> None:
+    """The run summary, then tables: functions by inclusive cycles, layers, hottest
+    instructions, memory."""
+    top = prof.top if top is None else top
+    print_run_summary(prof.report, console)
+
+    def pct(n: int) -> str:
+        return f"{100 * prof.share(n):.1f}%"
+
+    style: dict[str, Any] = {"title_justify": "left", "box": box.SIMPLE_HEAD,
+                             "show_edge": False, "pad_edge": False}
+    funcs = prof.functions[:top]
+    console.print()
+    table = Table(title=f"functions (top {len(funcs)} of {len(prof.functions)}, "
+                        "by inclusive cycles)", **style)
+    table.add_column("function", overflow="fold")
+    for col in ("incl cycles", "%", "self cycles", "%", "incl insns", "calls"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for f in funcs:
+        table.add_row(escape(f.name), f"{f.inclusive.cycles:,}", pct(f.inclusive.cycles),
+                      f"{f.self.cycles:,}", pct(f.self.cycles), f"{f.inclusive.instructions:,}",
+                      f"{f.calls:,}")
+    console.print(table)
+
+    if prof.layers:
+        console.print()
+        table = Table(title="layers (inclusive)", **style)
+        table.add_column("layer")
+        for col in ("cycles", "%", "instructions", "calls"):
+            table.add_column(col, justify="right", no_wrap=True)
+        for layer in prof.layers:
+            c = layer.inclusive
+            table.add_row(escape(layer.name), f"{c.cycles:,}", pct(c.cycles),
+                          f"{c.instructions:,}", f"{layer.calls:,}")
+        console.print(table)
+
+    console.print()
+    table = Table(title=f"hottest instructions (top {len(prof.hot)})", **style)
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("address", no_wrap=True)
+    table.add_column("function", overflow="fold")
+    table.add_column("instruction", overflow="fold")
+    table.add_column("source", overflow="fold")
+    for h in prof.hot:
+        src = ""
+        if h.file is not None:
+            src = f"{Path(h.file).name}:{h.line}"
+            if h.text:
+                src += f"\n[dim]{escape(h.text)}[/]"
+        table.add_row(f"{h.count:,}", f"{h.address:08x}", escape(h.function or "?"),
+                      escape(h.instruction or "?"), src)
+    console.print(table)
+
+    mem = prof.memory
+    console.print()
+    table = Table(title="memory", **style)
+    table.add_column("what")
+    table.add_column("address", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("note", overflow="fold")
+    for s in mem["sections"]:
+        table.add_row(escape(s["name"]), f"{s['address']:08x}", f"{s['size']:,} B", s["kind"])
+    stack = mem["stack"]
+    where = ""
+    if stack["function"]:
+        where = f"peak set in {escape(stack['function'])}"
+    table.add_row("stack peak", f"{stack['lowest']:08x}" if stack["lowest"] else "",
+                  f"{stack['peak']:,} B", where)
+    heap = mem["heap"]
+    table.add_row("heap peak", f"{heap['start']:08x}" if heap["start"] else "",
+                  f"{heap['peak']:,} B", "" if heap["tracked"] else "not tracked")
+    budget = mem["sram_size"]
+    table.add_row("[bold]SRAM peak[/]", "", f"{mem['peak']:,} B",
+                  f"static + stack + heap: {pct_of(mem['peak'], budget)} of "
+                  f"{format_size(budget)}, {mem['free']:,} B free")
+    flash = mem["flash"]
+    table.add_row("flash", "", f"{flash['used']:,} B", f"of {format_size(flash['size'])}")
+    console.print(table)
+
+
+# --- budgets ----------------------------------------------------------------------------------
+
+
+def check_table(result: CheckResult) -> Table:
+    """ELF, metric, measured, budget, margin, result: one row per ELF and budget."""
+    table = Table(title="ebnn-sim budgets")
+    table.add_column("ELF", overflow="fold")
+    table.add_column("metric", no_wrap=True)
+    for col in ("measured", "budget", "margin"):
+        table.add_column(col, justify="right", no_wrap=col != "budget")
+    table.add_column("result", no_wrap=True)
+    for e in result.elfs:
+        for i, c in enumerate(e.checks):
+            measured = c.format(c.measured)
+            if c.metric == "cycles":
+                measured += f" ({e.report.time_ms:,.3f} ms)"
+            if e.problem is not None:
+                verdict = "[bold red]ERROR[/]"
+            elif c.passed:
+                verdict = "[green]pass[/]"
+            else:
+                verdict = "[bold red]FAIL[/]"
+            margin = c.margin_text if c.passed else f"[red]{c.margin_text}[/]"
+            table.add_row(escape(e.name) if i == 0 else "", c.metric, measured, c.budget_text,
+                          margin, verdict, end_section=i == len(e.checks) - 1)
+    return table
+
+
+# --- diff -------------------------------------------------------------------------------------
+
+
+def _styled(c: Change, text: str) -> Text:
+    style = "red" if c.delta > 0 else "green" if c.delta < 0 else "dim"
+    return Text(text, style=style)
+
+
+def diff_tables(d: Diff, base_name: str = "base", head_name: str = "head",
+                limit: int | None = 20) -> list[Table | Text]:
+    """The summary table, then one table per section (functions, layers) that changed."""
+    out: list[Table | Text] = []
+    table = Table(title=escape(f"{base_name} → {head_name}"))
+    table.add_column("metric", no_wrap=True)
+    for col in ("base", "head", "change", "%"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for c in d.summary:
+        table.add_row(c.name, c.base_text, c.head_text, _styled(c, c.delta_text),
+                      _styled(c, c.relative_text))
+    out.append(table)
+    for section, entries in d.sections.items():
+        if not entries:
+            out.append(Text(f"{section}: no change ({d.unchanged[section]} unchanged)"))
+            continue
+        t = Table(title=section_title(section))
+        t.add_column("name", overflow="fold")
+        for col in ("instructions", "change", "cycles", "change", "%"):
+            t.add_column(col, justify="right", no_wrap=True)
+        shown = entries if limit is None else entries[:limit]
+        for e in shown:
+            ins, cyc = e.instructions, e.cycles
+            t.add_row(Text(e.name), ins.head_text, _styled(ins, ins.delta_text), cyc.head_text,
+                      _styled(cyc, cyc.delta_text), _styled(cyc, cyc.relative_text))
+        out.append(t)
+        rest = len(entries) - len(shown)
+        tail = f"{rest} more changed (--limit 0 shows all), " if rest else ""
+        out.append(Text(f"{tail}{d.unchanged[section]} unchanged", style="dim"))
+    return out
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+def targets_table(targets: Iterable[Target]) -> Table:
+    """Name, part, core, clock, SRAM, flash, FPU and flash wait states of each profile."""
+    table = Table(title="target profiles")
+    for col in ("name", "part", "core", "clock", "SRAM", "flash", "FPU", "wait states"):
+        # Only the descriptive columns wrap: names and figures are never cut.
+        wraps = col in ("part", "wait states")
+        table.add_column(col, justify="right" if col in ("clock", "SRAM", "flash") else "left",
+                         no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
+                         min_width=12 if col == "part" else None)
+    for t in targets:
+        table.add_row(t.name, t.part, t.core, f"{t.clock_mhz:g} MHz", format_size(t.sram),
+                      format_size(t.flash), t.fpu or "—", str(t.flash_wait_states))
+    return table

@@ -1,0 +1,129 @@
+"""Run one ELF the way every command does: ``ebnn-sim run``, ``profile``, ``check`` and the
+pytest fixture.
+
+A session loads the ELF, converts the console input, builds the :class:`~sim.runner.RunOptions`,
+constructs the :class:`~sim.runner.Simulator` and, after the run, applies the run's budgets.
+Anything that keeps the run from starting (not an ELF, an unreadable input, an unknown target,
+memory sizes that cannot be mapped) is a :class:`SessionError` with a one-line message.
+
+    report = session.run("fw.elf", RunSpec(sram=15 * 1024, budgets={"stack": 1024}))
+
+``prepare`` stops before running, for callers that attach to the simulator first (the
+profiler); they apply the budgets to the report themselves with :func:`apply_budgets`.
+"""
+
+import io
+import os
+import struct
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim.budget_check import compare
+from sim.elf import FirmwareImage, InvalidFirmware, load_elf
+from sim.inputs import InputError, console_bytes
+from sim.report import RunReport
+from sim.runner import PAGE, REGION, ImageError, RunOptions, Simulator, resolve_target
+from toolchain.memory_map import FLASH_BASE, SRAM_BASE
+
+
+class SessionError(Exception):
+    """The run cannot start; ``str()`` is one line for the user.
+
+    ``elf`` is set when the message does not name the ELF (an unknown target, memory sizes):
+    :attr:`with_elf` then leads with it, for callers that run more than one ELF."""
+
+    def __init__(self, message: str, elf: Path | None = None) -> None:
+        super().__init__(message)
+        self.elf = elf
+
+    @property
+    def with_elf(self) -> str:
+        return str(self) if self.elf is None else f"{self.elf}: {self}"
+
+
+@dataclass
+class RunSpec:
+    """What to run the ELF with; None means the target's default."""
+
+    target: str | None = None  # default: the one recorded in the ELF, else curie
+    sram: int | None = None  # bytes of SRAM to map
+    flash: int | None = None  # bytes of flash to map
+    wait_states: int | None = None
+    max_instructions: int | None = None
+    timeout: float | None = None  # seconds of wall time
+    inputs: Sequence[Path] = ()  # host files the firmware may read; the first is the console
+    stdin: bytes | None = None  # console bytes instead of the first input's
+    output_dir: Path | None = None  # created if missing
+    echo: Callable[[bytes], None] | None = None  # console output as it appears
+    cmdline: str = ""
+    # metric (sim.budget_check.METRICS) -> limit (None: not checked), judged after a run that
+    # was otherwise ok
+    budgets: Mapping[str, int | None] = field(default_factory=dict)
+    # Map the target's memories, grown only as far as the image needs to start (it was linked
+    # for a larger memory): budgets, not the mapping, then judge the peaks.
+    fit_image: bool = False
+
+
+def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simulator:
+    """The simulator for ``elf``, loaded and ready to run; SessionError if it cannot be."""
+    try:
+        image = elf if isinstance(elf, FirmwareImage) else load_elf(elf)
+    except InvalidFirmware as exc:
+        raise SessionError(str(exc)) from None
+    try:
+        if spec.output_dir is not None:
+            spec.output_dir.mkdir(parents=True, exist_ok=True)
+        console = spec.stdin
+        if console is None and spec.inputs:
+            console = console_bytes(Path(spec.inputs[0]))
+    except (InputError, OSError) as exc:
+        raise SessionError(str(exc)) from None
+    try:
+        target = resolve_target(image, spec.target)
+        sram, flash = spec.sram, spec.flash
+        if spec.fit_image:
+            sram, flash = _fitted(image, target.sram if sram is None else sram,
+                                  target.flash if flash is None else flash)
+        options = RunOptions(
+            target=target.name, sram=sram, flash=flash, flash_wait_states=spec.wait_states,
+            max_instructions=spec.max_instructions, timeout=spec.timeout,
+            inputs=[Path(p) for p in spec.inputs],
+            stdin=None if console is None else io.BytesIO(console),
+            output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline)
+        return Simulator(image, options)
+    except (ImageError, ValueError) as exc:
+        raise SessionError(str(exc), image.path) from None
+
+
+def run(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> RunReport:
+    """Prepare, run once, apply ``spec.budgets``."""
+    return apply_budgets(prepare(elf, spec).run(), spec.budgets)
+
+
+def apply_budgets(report: RunReport, budgets: Mapping[str, int | None]) -> RunReport:
+    """Record the broken budgets in ``report.over_budget``; a run that was otherwise ok is then
+    ``over_budget``. A fault, limit or image too large keeps its status (and is not checked:
+    its measurements are not the run's)."""
+    if report.status == "ok":
+        report.over_budget = [c for c in compare(report, budgets) if not c.passed]
+        if report.over_budget:
+            report.status = "over_budget"
+    return report
+
+
+def _round_up(n: int) -> int:
+    return -(-n // PAGE) * PAGE
+
+
+def _fitted(image: FirmwareImage, sram: int, flash: int) -> tuple[int, int]:
+    """``sram`` and ``flash``, or more where the image needs more to start: its static data and
+    code, and the initial SP of its vector table (an image linked for a larger SRAM)."""
+    flash = max(flash, _round_up(image.flash_used))
+    sram = max(sram, _round_up(image.static_ram))
+    for seg in image.segments:  # initial SP: the first word of the vector table
+        if seg.address == FLASH_BASE and len(seg.data) >= 4:
+            sp0 = struct.unpack_from("<I", seg.data)[0]
+            if SRAM_BASE < sp0 <= SRAM_BASE + REGION:
+                sram = max(sram, _round_up(sp0 - SRAM_BASE))
+    return min(sram, REGION), min(flash, REGION)

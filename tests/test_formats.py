@@ -1,0 +1,60 @@
+"""sim.formats: one renderer per output. The run summary is the same text wherever a run is
+summarised (``run`` on stderr, the head of ``profile``, the pytest fixture's report section);
+the JSON documents are built in one place, whatever object is asked for them."""
+
+import json
+
+import sim
+from sim import session
+from sim.formats.json import profile_dict, report_dict
+from sim.formats.text import plain_text, print_run_summary
+from sim.profile import Profiler
+from sim.session import RunSpec
+
+
+def summary_text(report: sim.RunReport) -> str:
+    return plain_text(lambda console: print_run_summary(report, console))
+
+
+def test_run_prints_the_summary(firmware, cli):
+    elf = firmware("faults.c", defines={"CASE": "unmapped_read"})
+    result = cli("run", elf)
+    assert result.returncode == 4
+    assert result.stderr == summary_text(session.run(elf, RunSpec()))
+    assert "unmapped_read: read outside mapped memory" in result.stderr
+
+
+def test_profile_starts_with_the_same_summary(firmware, cli):
+    elf = firmware("hello.c")
+    result = cli("profile", elf, "--sram", "15k", json=False)
+    assert result.returncode == 0
+    summary = summary_text(session.run(elf, RunSpec(sram=15 * 1024)))
+    assert result.stdout.startswith(summary)
+    assert result.stdout[len(summary):].lstrip("\n").startswith("functions (top ")
+
+
+def test_profile_applies_its_sram_budget(firmware, cli, tmp_path):
+    out = tmp_path / "p.json"
+    result = cli("profile", firmware("hello.c"), "--sram", "15k", "--json", out, json=False)
+    assert result.returncode == 0
+    doc = json.loads(out.read_text())
+    assert doc["status"] == doc["run"]["status"] == "ok"
+    assert doc["run"]["over_budget"] == []
+
+
+def test_summary_lists_broken_budgets_and_refusals(firmware):
+    report = session.run(firmware("io.c", defines={"OP": 6}), RunSpec(budgets={"stack": 1}))
+    text = summary_text(report)
+    assert text.startswith("over_budget  firmware exit code 0  (curie: cortex-m3 @ 32 MHz)\n")
+    assert f"over budget: stack: {report.stack_peak} > 1 (over by {report.stack_peak - 1})\n" \
+        in text
+    assert "sandbox: SYS_SYSTEM refused: touch ebnn-sim-marker\n" in text
+
+
+def test_to_dict_is_the_json_format(firmware):
+    image = firmware.image("compute.c")
+    report = sim.Simulator(image).run()
+    assert report.to_dict() == report_dict(report)
+    prof = Profiler(sim.Simulator(image), top=5).run()
+    assert prof.to_dict() == profile_dict(prof)
+    assert profile_dict(prof)["run"]["instructions"] == report.instructions
