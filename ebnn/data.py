@@ -32,7 +32,6 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "load_dataset",
-    "load_image_file",
     "read_idx",
     "split_train_val",
 ]
@@ -64,8 +63,6 @@ _IDX_DTYPES = {
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_NPY_MAGIC = b"\x93NUMPY"
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class DatasetError(Exception):
@@ -401,147 +398,3 @@ def split_train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Datase
         )
 
     return part(~val_mask, "train"), part(val_mask, "validation")
-
-
-# ---------------------------------------------------------------------------------------------
-# Single input images
-# ---------------------------------------------------------------------------------------------
-
-
-def _fit_shape(arr: np.ndarray, shape: tuple[int, int, int], path: Path) -> np.ndarray:
-    h, w, c = shape
-    if arr.shape == shape or arr.shape == (h * w * c,) or (c == 1 and arr.shape == (h, w)):
-        return arr.reshape(shape)
-    raise DatasetError(
-        f"{path}: array has shape {arr.shape}; expected {shape} or flattened ({h * w * c},)"
-    )
-
-
-def _to_uint8(arr: np.ndarray, path: Path) -> np.ndarray:
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise DatasetError(f"{path}: array of {arr.dtype}; expected integer or float pixels")
-    if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 255):
-        raise DatasetError(
-            f"{path}: pixel values must lie in 0..255, found {arr.min()}..{arr.max()}"
-        )
-    return np.rint(arr).astype(np.uint8)
-
-
-def _load_npy(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise DatasetError(f"{path}: not a readable .npy array: {e}") from None
-    if not isinstance(arr, np.ndarray):
-        raise DatasetError(f"{path}: holds several arrays; expected one .npy array")
-    return _to_uint8(_fit_shape(arr, shape, path), path)
-
-
-def _read_png(path: Path, channels: int) -> np.ndarray:
-    """(H, W) or (H, W, 3|4) array of the PNG: float 0..1 (matplotlib) or uint8 (Pillow)."""
-    try:
-        import matplotlib.image as mpimg
-    except ImportError:
-        mpimg = None
-    try:
-        if mpimg is not None:
-            return np.asarray(mpimg.imread(path, format="png"))
-        try:
-            from PIL import Image
-        except ImportError:
-            raise DatasetError(
-                f"{path}: reading PNG images needs matplotlib or Pillow (pip install matplotlib)"
-            ) from None
-        with Image.open(path) as im:
-            mode = {1: "L", 3: "RGB", 4: "RGBA"}.get(channels, "RGBA")
-            return np.asarray(im.convert(mode))
-    except DatasetError:
-        raise
-    except Exception as e:
-        raise DatasetError(f"{path}: not a readable PNG image: {type(e).__name__}: {e}") from None
-
-
-def _load_png(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
-    h, w, c = shape
-    if c not in (1, 3, 4):
-        raise DatasetError(f"{path}: PNG input needs 1, 3 or 4 channels, the model has {c}")
-    img = _read_png(path, c)
-    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 2, 3, 4)):
-        raise DatasetError(f"{path}: unexpected PNG pixel layout {img.shape}")
-    if img.shape[:2] != (h, w):
-        raise DatasetError(
-            f"{path}: image is {img.shape[1]}x{img.shape[0]} (WxH); expected {w}x{h}"
-        )
-    if np.issubdtype(img.dtype, np.floating):  # matplotlib: 0..1
-        img = np.clip(img.astype(np.float64) * 255.0, 0.0, 255.0)
-    else:
-        img = img.astype(np.float64)
-    if img.ndim == 2:
-        img = img[..., np.newaxis]
-    if img.shape[2] == 2:  # gray + alpha
-        img = np.concatenate([img[..., :1]] * 3 + [img[..., 1:]], axis=2)
-    n = img.shape[2]
-    if c == 1:
-        if n >= 3:  # ITU-R BT.601 luma, as Pillow's "L" conversion; alpha is ignored
-            img = img[..., :3] @ np.array([0.299, 0.587, 0.114])
-            img = img[..., np.newaxis]
-    elif n == 1:
-        img = np.repeat(img, 3, axis=2)
-        if c == 4:
-            img = np.concatenate([img, np.full((h, w, 1), 255.0)], axis=2)
-    elif c == 3:
-        img = img[..., :3]
-    elif n == 3:  # c == 4
-        img = np.concatenate([img, np.full((h, w, 1), 255.0)], axis=2)
-    return np.rint(img).astype(np.uint8).reshape(shape)
-
-
-def load_image_file(path: str | Path, shape: tuple[int, int, int]) -> np.ndarray:
-    """One input image as a uint8 ``(H, W, C)`` array.
-
-    Accepted, by suffix (``.npy``, ``.png``) or else by content:
-
-    * a raw file of exactly ``H*W*C`` bytes, in row-major (H, W, C) order;
-    * a ``.npy`` array (``allow_pickle=False``) of uint8, or integer/float values 0..255
-      (floats are rounded), of shape ``(H, W, C)``, flattened ``(H*W*C,)``, or ``(H, W)`` when C
-      is 1;
-    * a ``.png`` of exactly H x W pixels, read with matplotlib (or Pillow when matplotlib is
-      missing); converted to grayscale (BT.601 luma, alpha ignored) when C is 1, gray is
-      replicated for C 3/4; values scaled to 0..255.
-
-    Anything else (wrong size or shape, unreadable) raises :class:`DatasetError`.
-    """
-    path = Path(path)
-    dims = tuple(int(s) for s in shape)
-    if len(dims) != 3 or min(dims) < 1:
-        raise DatasetError(f"image shape must be (H, W, C) with positive sizes, got {shape}")
-    h, w, c = shape = (dims[0], dims[1], dims[2])
-    if not path.exists():
-        raise DatasetError(f"{path}: no such file")
-    if not path.is_file():
-        raise DatasetError(f"{path}: not a file")
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            head = f.read(8)
-    except OSError as e:
-        raise DatasetError(f"{path}: cannot read: {e.strerror or e}") from None
-
-    suffix = path.suffix.lower()
-    expected = h * w * c
-    if suffix == ".npy" or (suffix != ".png" and size != expected and head.startswith(_NPY_MAGIC)):
-        return _load_npy(path, shape)
-    if suffix == ".png" or (size != expected and head.startswith(_PNG_MAGIC)):
-        if not head.startswith(_PNG_MAGIC):
-            raise DatasetError(f"{path}: named .png but is not a PNG file")
-        return _load_png(path, shape)
-    if size != expected:
-        raise DatasetError(
-            f"{path}: raw image is {size} bytes; expected exactly {h}*{w}*{c} = {expected} "
-            "(or give a .npy or .png file)"
-        )
-    return np.fromfile(path, dtype=np.uint8).reshape(shape)

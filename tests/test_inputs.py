@@ -1,0 +1,82 @@
+"""The one input converter (sim/inputs.py): what the firmware reads from its console when a
+file is its first ``--input``. (Moved here from the tests of a second, unused image loader in
+ebnn/data.py, removed with it; the assertions that apply to the converter the CLI runs.)"""
+
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from sim.inputs import InputError, console_bytes
+
+DIGIT = np.random.default_rng(7).integers(0, 256, (28, 28, 1), dtype=np.uint8)
+
+
+def one_line(exc: pytest.ExceptionInfo) -> str:
+    msg = str(exc.value)
+    assert "\n" not in msg and msg
+    return msg
+
+
+def test_raw_files_pass_through(tmp_path: Path) -> None:
+    p = tmp_path / "digit.bin"
+    p.write_bytes(DIGIT.tobytes())
+    assert console_bytes(p) == DIGIT.tobytes()
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda a: a,
+        lambda a: a.reshape(-1),
+        lambda a: a[..., 0],
+        lambda a: a.astype(np.int64),
+        lambda a: a.astype(np.float32),
+    ],
+    ids=["uint8", "flat", "hw", "int64", "float32"],
+)
+def test_npy_becomes_its_uint8_bytes_in_c_order(tmp_path: Path, convert) -> None:
+    p = tmp_path / "digit.npy"
+    np.save(p, convert(DIGIT))
+    assert console_bytes(p) == DIGIT.tobytes()
+
+
+def test_npy_errors_are_one_line(tmp_path: Path) -> None:
+    p = tmp_path / "x.npy"
+    np.save(p, DIGIT.astype(np.float32) * 2)
+    with pytest.raises(InputError, match=r"0\.\.255"):
+        console_bytes(p)
+    np.save(p, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(InputError, match=r"not a readable \.npy"):
+        console_bytes(p)
+    p.write_bytes(b"garbage")
+    with pytest.raises(InputError) as e:
+        console_bytes(p)
+    assert str(p) in one_line(e)
+
+
+def test_png_gray_and_rgb(tmp_path: Path) -> None:
+    p = tmp_path / "digit.png"
+    mpimg.imsave(p, DIGIT[..., 0], cmap="gray", vmin=0, vmax=255)
+    got = np.frombuffer(console_bytes(p), np.uint8)
+    assert got.size == DIGIT.size  # one byte per pixel for a grey image
+    # The gray colormap's lookup table may be one step off.
+    assert np.abs(got.astype(int) - DIGIT.ravel().astype(int)).max() <= 1
+    rgb = np.random.default_rng(2).integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    p = tmp_path / "rgb.png"
+    mpimg.imsave(p, rgb)
+    assert console_bytes(p) == rgb.tobytes()
+
+
+def test_png_errors_are_one_line(tmp_path: Path) -> None:
+    good = tmp_path / "digit.png"
+    mpimg.imsave(good, DIGIT[..., 0], cmap="gray", vmin=0, vmax=255)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png at all")
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(good.read_bytes()[:40])
+    for p in (bad, broken):
+        with pytest.raises(InputError) as e:
+            console_bytes(p)
+        assert str(p) in one_line(e) and "PNG" in one_line(e)
