@@ -14,7 +14,6 @@ import platform
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -267,6 +266,3 @@ def progress() -> Iterator[Any]:
                   console=console(), transient=False) as p:
         yield p
 
-
-def python() -> str:
-    return sys.executable

@@ -17,10 +17,8 @@ from ebnn.ctext import c_array, words
 
 @dataclass(frozen=True)
 class GeneratedC:
-    header: str
-    source: str
-    buffers: dict[str, int]  # buffer symbol -> words
-    layer_buffers: list[str]  # per hidden layer: the buffer its output bits are written to
+    header: str  # model.h
+    source: str  # model.c
 
 
 def layer_buffer(i: int) -> str:
@@ -28,18 +26,16 @@ def layer_buffer(i: int) -> str:
     return "ebnn_buf_a" if i % 2 == 0 else "ebnn_buf_b"
 
 
-def generate(art: Artifact, sample: np.ndarray | None = None) -> GeneratedC:
-    """C sources for ``art``. ``sample`` is the image embedded for argument-less runs."""
+def generate(art: Artifact) -> GeneratedC:
+    """C sources for ``art``; its sample image is embedded for argument-less runs."""
     hidden, out = art.hidden, art.output
     bits = [int(np.prod(layer.out_shape)) for layer in hidden]
     buffers = {"ebnn_buf_a": max((words(b) for b in bits[0::2]), default=1),
                "ebnn_buf_b": max((words(b) for b in bits[1::2]), default=1)}
     layer_buffers = [layer_buffer(i) for i in range(len(hidden))]
     size = int(np.prod(art.input_shape))
-    if sample is None:
-        sample = art.sample
-    sample_arr = np.zeros(size, np.uint8) if sample is None else np.asarray(
-        sample, np.uint8).ravel()
+    sample_arr = np.zeros(size, np.uint8) if art.sample is None else np.asarray(
+        art.sample, np.uint8).ravel()
     if sample_arr.size != size:
         raise ValueError(f"sample image has {sample_arr.size} values, the model takes {size}")
 
@@ -71,4 +67,4 @@ def generate(art: Artifact, sample: np.ndarray | None = None) -> GeneratedC:
     parts += ["\n", consts, func, "\n",
               "int ebnn_infer(const uint8_t *input, int32_t *scores)\n{\n", *calls,
               f"    return ebnn_output_layer({src}, scores);\n}}\n"]
-    return GeneratedC(header, "".join(parts), buffers, layer_buffers)
+    return GeneratedC(header, "".join(parts))
