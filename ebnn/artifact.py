@@ -112,7 +112,8 @@ def save(art: Artifact, path: str | Path) -> None:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    # mypy matches **arrays against savez's allow_pickle: bool too; no array is named that
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
     tmp = p.with_name(p.name + ".tmp")
     tmp.write_bytes(buf.getvalue())
     tmp.replace(p)  # never leave a half-written artifact behind

@@ -9,6 +9,7 @@ Each layer's kind (``ebnn/layers/``) picks its weight layout and which of the tw
 """
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,6 +56,7 @@ def fold_threshold(block: Block, bound: int) -> tuple[np.ndarray, np.ndarray]:
 def fold_scores(block: Block, fan_in: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Output BN as int32 ``scale * dot + offset`` with the largest shift that cannot overflow."""
     bn = block.bn
+    assert bn.running_mean is not None and bn.running_var is not None  # BN tracks running stats
     inv = 1.0 / np.sqrt(bn.running_var.double().numpy() + bn.eps)
     gamma = bn.weight.double().numpy() if bn.affine else np.ones_like(inv)
     beta = bn.bias.double().numpy() if bn.affine else np.zeros_like(inv)
@@ -69,7 +71,7 @@ def fold_scores(block: Block, fan_in: int) -> tuple[np.ndarray, np.ndarray, int]
     return scale, offset, shift
 
 
-def export_model(model: EBNN, metadata: dict | None = None) -> Artifact:
+def export_model(model: EBNN, metadata: dict[str, Any] | None = None) -> Artifact:
     model.eval()
     spec = model.spec
     layers: list[Layer] = []

@@ -8,24 +8,27 @@ computes is exactly 255 times it. Hidden blocks read ±1 activations; their conv
 integers too. The final block is a binary linear layer with BN giving class scores.
 """
 
+from collections.abc import Iterable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import BackwardCFunction, FunctionCtx
 
-from ebnn.config import ConfigError, LayerSpec, ModelSpec
-from ebnn.layers import kind
+from ebnn.config import ConfigError, ModelSpec
+from ebnn.layers import LayerSpec, kind
 
 
 class SignSTE(torch.autograd.Function):
     """sign with sign(0) = +1; straight-through gradient, cut where |x| > 1."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: FunctionCtx, x: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x)
         return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def backward(ctx: BackwardCFunction, grad: torch.Tensor) -> torch.Tensor:
         (x,) = ctx.saved_tensors
         return grad * (x.abs() <= 1).to(grad.dtype)
 
@@ -37,14 +40,14 @@ def binary(w: torch.Tensor) -> torch.Tensor:
 
 
 class BinaryConv2d(nn.Conv2d):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, binary(self.weight), None, self.stride, self.padding)
 
 
 class BinaryLinear(nn.Linear):
     """Reads its input flattened: (N, C, H, W) maps in torch's CHW order."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x.flatten(1), binary(self.weight))
 
 
@@ -63,14 +66,16 @@ class Block(nn.Module):
 
     def accumulate(self, x: torch.Tensor) -> torch.Tensor:
         """Integer-valued accumulators after pooling (for the first block: times 255)."""
-        return self.pool(self.op(x))
+        acc: torch.Tensor = self.pool(self.op(x))
+        return acc
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         acc = self.accumulate(x)
         if self.first:
             acc = acc / 255.0
-        y = self.bn(acc)
-        return y if self.output else SignSTE.apply(y)
+        y: torch.Tensor = self.bn(acc)
+        # torch leaves Function.apply unannotated
+        return y if self.output else SignSTE.apply(y)  # type: ignore[no-untyped-call]
 
     def clip_weights(self) -> None:
         with torch.no_grad():
@@ -89,7 +94,8 @@ class EBNN(nn.Module):
             blocks.append(Block(layer, shape, first=i == 0))
             shape = out_shape
         blocks.append(Block(LayerSpec("output", spec.classes), shape, first=False))
-        self.blocks = nn.ModuleList(blocks)
+        # torch's ModuleList is not generic: it yields Modules, and this one holds Blocks
+        self.blocks: Iterable[Block] = nn.ModuleList(blocks)  # type: ignore[assignment]
 
     @staticmethod
     def pixels(images: torch.Tensor) -> torch.Tensor:

@@ -31,6 +31,7 @@ def threshold(layer: Layer, acc: np.ndarray) -> np.ndarray:
 
     ``acc`` holds exact integers and so does ``t`` in the same float type, so comparing the
     floats is comparing the integers."""
+    assert layer.threshold is not None and layer.direction is not None  # a validated layer
     t, d = layer.threshold.astype(acc.dtype), layer.direction
     bits = np.where(d == 1, acc >= t, acc <= t)
     const = d == 0
@@ -39,7 +40,7 @@ def threshold(layer: Layer, acc: np.ndarray) -> np.ndarray:
     return bits
 
 
-def _float_type(art: Artifact) -> type:
+def _float_type(art: Artifact) -> type[np.float32] | type[np.float64]:
     """float32 when no accumulator of any layer can reach 2**24 in magnitude, else float64."""
     first = art.layers[0]
     largest = max(255 * first.fan_in, *(layer.fan_in for layer in art.layers[1:]))
@@ -56,7 +57,8 @@ def run(art: Artifact, images: np.ndarray, batch: int = 256) -> ReferenceResult:
                          f"{images.dtype} {images.shape[1:]}")
     ftype = _float_type(art)
     kinds = [layer_kind(layer, f"layer {i}") for i, layer in enumerate(art.layers)]
-    scores, bits = [], [[] for _ in art.hidden]
+    scores: list[np.ndarray] = []
+    bits: list[list[np.ndarray]] = [[] for _ in art.hidden]
     with threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, len(images), batch):
             x = images[start : start + batch].astype(ftype) * 2 - 255
@@ -65,6 +67,7 @@ def run(art: Artifact, images: np.ndarray, batch: int = 256) -> ReferenceResult:
                 bits[i].append(b)
                 x = (b.astype(ftype) * 2 - 1)
             out = art.output
+            assert out.scale is not None and out.offset is not None  # a validated layer
             dot = kinds[-1].accumulate(out, x).astype(np.int64)
             scores.append(dot * out.scale.astype(np.int64) + out.offset.astype(np.int64))
     s = np.concatenate(scores) if scores else np.zeros((0, art.classes), np.int64)

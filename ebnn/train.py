@@ -127,10 +127,14 @@ def calibrate_bn(model: EBNN, images: np.ndarray, cfg: TrainSpec, passes: int,
         dims = [0, 2, 3] if accs[0].dim() == 4 else [0]
         n = sum(a.numel() // a.shape[1] for a in accs)
         mean = sum(a.sum(dims, dtype=torch.float64) for a in accs) / n
+        assert isinstance(mean, torch.Tensor)  # a sum of tensors: accs is not empty
         sq = sum(((a.double() - mean.view(1, -1, *[1] * (a.dim() - 2))) ** 2).sum(dims)
                  for a in accs)
-        block.bn.running_mean.copy_(mean.float())
-        block.bn.running_var.copy_((sq / max(n - 1, 1)).float())
+        assert isinstance(sq, torch.Tensor)
+        running_mean, running_var = block.bn.running_mean, block.bn.running_var
+        assert running_mean is not None and running_var is not None  # BN tracks running stats
+        running_mean.copy_(mean.float())
+        running_var.copy_((sq / max(n - 1, 1)).float())
         inputs = [block(x) for x in inputs]
 
 
@@ -224,8 +228,9 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
     warmup = min(round(cfg.warmup * steps_per_epoch), total)
     latent = [block.op.weight for block in model.blocks]
     bn = [p for block in model.blocks for p in block.bn.parameters()]
-    opt = torch.optim.Adam([{"params": latent}, {"params": bn, "lr": cfg.bn_lr or cfg.lr}],
-                           lr=cfg.lr, weight_decay=cfg.weight_decay)
+    groups: list[dict[str, Any]] = [{"params": latent},
+                                     {"params": bn, "lr": cfg.bn_lr or cfg.lr}]
+    opt = torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: _lr_factor(step, total, warmup))
     history = History()
     start_epoch = 0
@@ -257,7 +262,7 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
             scores = model(x)
             loss = F.cross_entropy(scores, y, label_smoothing=cfg.label_smoothing)
             opt.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
             opt.step()
             sched.step()
             model.clip_weights()

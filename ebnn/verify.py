@@ -175,7 +175,8 @@ def _count_done(n: int) -> None:
         _done.value += n
 
 
-def _run_chunk(args: tuple[Path, np.ndarray, str | None]) -> tuple:
+def _run_chunk(args: tuple[Path, np.ndarray, str | None]
+               ) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
     elf, images, target = args
     return run_firmware(elf, images, target, progress=_count_done)[:4]
 
@@ -223,7 +224,7 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
     the GIL), so it costs no wall time when a core is free.
     """
     with ThreadPoolExecutor(max_workers=1) as side:
-        ref_future: list[Future] = []
+        ref_future: list[Future[reference.ReferenceResult]] = []
         scores, classes, instructions, cycles = run_parallel(
             elf, images, target, jobs, progress,
             started=lambda: ref_future.append(side.submit(reference.run, art, images)))

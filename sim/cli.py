@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.measure import Measurement
 
@@ -42,9 +42,7 @@ class PluginGroup(click.Group):
     """The built-in commands, plus those of the installed plugins (:mod:`sim.plugins`), which
     are loaded the first time a command is not a built-in one, or all are listed."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._plugins: dict[str, plugins.Plugin] | None = None
+    _plugins: dict[str, plugins.Plugin] | None = None  # loaded by loaded_plugins()
 
     def loaded_plugins(self) -> dict[str, plugins.Plugin]:
         """The installed plugins by name, loaded once (their commands added to the group)."""
@@ -149,7 +147,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     sys.exit(report.exit_status)
 
 
-def _print_unwrapped(*renderables: object) -> None:
+def _print_unwrapped(*renderables: RenderableType) -> None:
     """Print to stdout as wide as the content needs (up to 400 columns), so a pipe's 80
     columns do not wrap figures."""
     console = Console()

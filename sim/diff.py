@@ -17,7 +17,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 
 class DiffError(Exception):
@@ -51,7 +51,7 @@ SECTIONS = (("functions", "self"), ("layers", "inclusive"))
 COUNTS = ("instructions", "cycles")
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[int | float]:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
@@ -216,14 +216,14 @@ def diff(base: dict[str, Any], head: dict[str, Any]) -> Diff:
         lists = base.get(section), head.get(section)
         if not all(isinstance(x, list) for x in lists) or not any(lists):
             continue  # compared only when both reports list them (and one is not empty)
-        b, h = _entries(base, section, which), _entries(head, section, which)
+        b_entries, h_entries = _entries(base, section, which), _entries(head, section, which)
         entries = []
-        for name in dict.fromkeys([*b, *h]):
-            be, he = b.get(name), h.get(name)
+        for name in dict.fromkeys([*b_entries, *h_entries]):
+            be, he = b_entries.get(name, {}), h_entries.get(name, {})  # {}: not in that report
             entries.append(EntryChange(
                 name,
-                Change("instructions", "", be and be["instructions"], he and he["instructions"]),
-                Change("cycles", "", be and be["cycles"], he and he["cycles"]),
+                Change("instructions", "", be.get("instructions"), he.get("instructions")),
+                Change("cycles", "", be.get("cycles"), he.get("cycles")),
             ))
         changed = [e for e in entries if e.changed]
         changed.sort(key=lambda e: tuple(-m for m in e.magnitude))

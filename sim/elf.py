@@ -1,6 +1,7 @@
 """Read a bare-metal Cortex-M ELF: load image, memory use, symbols, target profile name."""
 
 import bisect
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,7 @@ class FirmwareImage:
         self._starts = [f[0] for f in self.functions]
 
 
-def load_elf(path: str | Path) -> FirmwareImage:
+def load_elf(path: str | os.PathLike[str]) -> FirmwareImage:
     """Parse ``path``; InvalidFirmware for anything that is not a 32-bit little-endian ARM ELF."""
     p = Path(path)
     if not p.exists():

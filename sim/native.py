@@ -12,11 +12,15 @@ import ctypes
 import importlib.util
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, Uc
 from unicorn.arm_const import UC_ARM_REG_PC, UC_ARM_REG_SP
 from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
+
+if TYPE_CHECKING:
+    from _ctypes import CFuncPtr
 
 SPD_DYNAMIC = -32768  # SP change of an instruction that writes SP with a value unknown statically
 
@@ -44,6 +48,23 @@ _BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.u
 
 class _SimState(ctypes.Structure):
     """Mirror of ``sim_state`` in _blockhook.c, checked against ``sim_layout`` at load."""
+
+    # the fields Python reads back (ctypes returns them as int)
+    insns: int
+    cycles: int
+    min_sp: int
+    next_seq: int
+    last_addr: int
+    stop_reason: int
+    stop_pc: int
+    stop_addr: int
+    stop_limit: int
+    stop_size: int
+    stop_access: int
+    last_count: int
+    last_cycles: int
+    marks_cap: int
+    marks_len: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -76,8 +97,9 @@ def _python_layout() -> list[int]:
     """What ``sim_layout`` must return: sizes and field offsets of both records."""
     state = [ctypes.sizeof(_SimState)] + [getattr(_SimState, f[0]).offset
                                           for f in _SimState._fields_]
-    names = [n for n in _BLOCK_INFO.names if n != "pad"]
-    info = [_BLOCK_INFO.itemsize] + [_BLOCK_INFO.fields[n][1] for n in names]
+    names, fields = _BLOCK_INFO.names, _BLOCK_INFO.fields
+    assert names is not None and fields is not None  # a structured dtype has both
+    info = [_BLOCK_INFO.itemsize] + [fields[n][1] for n in names if n != "pad"]
     return state + info
 
 
@@ -119,7 +141,7 @@ def library() -> ctypes.CDLL:
     return _lib
 
 
-def _addr(fn: object) -> int:
+def _addr(fn: "CFuncPtr") -> int:
     return ctypes.cast(fn, ctypes.c_void_p).value or 0
 
 

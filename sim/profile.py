@@ -93,7 +93,7 @@ class SourceMap:
             files = list(hdr["file_entry"])
 
             def file_name(index: int, v5: bool = v5, dirs: list[str] = dirs,
-                          files: list = files, comp_dir: str = comp_dir) -> str:
+                          files: list[Any] = files, comp_dir: str = comp_dir) -> str:
                 i = index if v5 else index - 1
                 if not 0 <= i < len(files):
                     return "?"
@@ -344,11 +344,14 @@ class Profiler:
             sp = self.sim.read_register("sp")
             frame = node
             while frame is not root:
+                caller = frame.parent
+                assert caller is not None  # only the root has no parent
                 if frame.ret == addr and frame.sp == sp:
                     while frame.tail:  # a tail-called function returns for its caller too
-                        frame = frame.parent  # type: ignore[assignment]
-                    return self._pop_to(node, frame.parent)  # type: ignore[arg-type]
-                frame = frame.parent  # type: ignore[assignment]
+                        frame, caller = caller, caller.parent
+                        assert caller is not None
+                    return self._pop_to(node, caller)
+                frame = caller
         if entry:
             lr = self.sim.read_register("lr") & ~1
             if node is root or (lr == self._next and addr != self._next):
@@ -364,15 +367,16 @@ class Profiler:
                     return self._pop_to(node, frame)
                 if not frame.tail:
                     break
-                frame = frame.parent  # type: ignore[assignment]
+                assert frame.parent is not None  # a tail call's frame has a caller
+                frame = frame.parent
             return self._push(node, func, node.ret, node.sp, tail=True)
         if func == node.func:
             return node
-        frame = node.parent
-        while frame is not None and frame is not root:
-            if frame.func == func:
-                return self._pop_to(node, frame)  # unwound into a function on the stack
-            frame = frame.parent
+        caller = node.parent
+        while caller is not None and caller is not root:
+            if caller.func == func:
+                return self._pop_to(node, caller)  # unwound into a function on the stack
+            caller = caller.parent
         # a jump into the middle of a function not on the stack: it replaces the top frame
         parent = node.parent or root
         new = parent.child(func)
@@ -389,12 +393,13 @@ class Profiler:
 
     def _pop_to(self, node: _Node, target: _Node) -> _Node:
         rets = self._rets
-        while node is not target and node is not None:
-            if node.ret is not None:
-                rets[node.ret] -= 1
-                if rets[node.ret] <= 0:
-                    del rets[node.ret]
-            node = node.parent  # type: ignore[assignment]
+        n: _Node | None = node
+        while n is not target and n is not None:
+            if n.ret is not None:
+                rets[n.ret] -= 1
+                if rets[n.ret] <= 0:
+                    del rets[n.ret]
+            n = n.parent
         return target
 
     # --- running -------------------------------------------------------------------------------
@@ -425,10 +430,11 @@ class Profiler:
         incl: dict[str, Counts] = {}
         calls: Counter[str] = Counter()
         for n in nodes[1:]:
-            c = self_c.setdefault(n.func, Counts())  # type: ignore[arg-type]
+            assert n.func is not None  # only the root has no function
+            c = self_c.setdefault(n.func, Counts())
             c.instructions += n.insns
             c.cycles += n.cycles
-            calls[n.func] += n.calls  # type: ignore[index]
+            calls[n.func] += n.calls
         self._inclusive(incl)
 
         sources = SourceMap(self.image.path)

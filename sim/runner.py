@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from unicorn import (
@@ -142,6 +142,8 @@ class Simulator:
         self.core: Core = self.target.cpu
         self.timing = self.core.timing
         self.fit_problem = self._check_fit()
+        self._fault: Fault | None = None  # how the current run ended, if it faulted
+        self._exit: int | None = None  # the firmware's exit status, if it exited
 
         self.flash = np.zeros(self.flash_size, np.uint8)
         self.sram = np.zeros(self.sram_size, np.uint8)
@@ -408,8 +410,8 @@ class Simulator:
             self.uc.reg_write(reg, 0)
         self.uc.reg_write(R.UC_ARM_REG_SP, sp0)
         self.uc.reg_write(R.UC_ARM_REG_LR, 0xFFFFFFFF)
-        self._fault: Fault | None = None
-        self._exit: int | None = None
+        self._fault = None
+        self._exit = None
         return sp0, reset
 
     def _read_word(self, symbol: str) -> int | None:
@@ -608,9 +610,9 @@ class Simulator:
         return fault
 
 
-def run(image: FirmwareImage, options: RunOptions | None = None, **kwargs: object) -> RunReport:
+def run(image: FirmwareImage, options: RunOptions | None = None, **kwargs: Any) -> RunReport:
     """Run ``image`` once. Keyword arguments are RunOptions fields."""
-    opts = options or RunOptions(**kwargs)  # type: ignore[arg-type]
+    opts = options or RunOptions(**kwargs)
     return Simulator(image, opts).run()
 
 

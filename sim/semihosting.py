@@ -41,7 +41,8 @@ class Memory:
         self.write = write
 
     def word(self, addr: int, index: int = 0) -> int:
-        return struct.unpack("<I", self.read(addr + 4 * index, 4))[0]
+        value: int = struct.unpack("<I", self.read(addr + 4 * index, 4))[0]
+        return value
 
     def cstring(self, addr: int) -> bytes:
         out = bytearray()

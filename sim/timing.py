@@ -73,7 +73,7 @@ _ADD_IDS = frozenset(_ids("ADD", "ADDW"))
 _SUB_IDS = frozenset(_ids("SUB", "SUBW"))
 
 
-def _list_operands(insn: capstone.CsInsn) -> list:
+def _list_operands(insn: capstone.CsInsn) -> list[capstone.arm.ArmOp]:
     """Register-list operands (LDM/STM/VLDM/VSTM operands start with the base register)."""
     ops = list(insn.operands)
     return ops if insn.id in _STACK_LISTS else ops[1:]
@@ -167,12 +167,12 @@ def sp_delta(insn: capstone.CsInsn) -> int | None:
         if not insn.writeback or mem.mem.base != A.ARM_REG_SP or loads_sp or mem.mem.index:
             return None
         if insn.post_index:  # ldr r0, [sp], #4: offset is the trailing immediate
-            return ops[-1].imm if ops[-1].type == A.ARM_OP_IMM else None
-        return -abs(mem.mem.disp) if mem.subtracted else mem.mem.disp
+            return int(ops[-1].imm) if ops[-1].type == A.ARM_OP_IMM else None
+        return int(-abs(mem.mem.disp) if mem.subtracted else mem.mem.disp)
     # add sp, #imm (2 operands) or add sp, sp, #imm (3 operands); any other form is unknown
     sp_only = all(op.type == A.ARM_OP_REG and op.reg == A.ARM_REG_SP for op in ops[:-1])
     if (iid in _ADD_IDS or iid in _SUB_IDS) and ops and ops[-1].type == A.ARM_OP_IMM and sp_only:
-        return ops[-1].imm if iid in _ADD_IDS else -ops[-1].imm
+        return int(ops[-1].imm if iid in _ADD_IDS else -ops[-1].imm)
     return None
 
 

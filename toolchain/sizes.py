@@ -36,7 +36,9 @@ def format_size(n: int) -> str:
     return f"{n} B"
 
 
-class SizeParam(click.ParamType):
+# Recent clicks type ParamType by its value type, but ParamType[int] fails at run time on the
+# older clicks the project supports (click>=8.1): the base stays unsubscripted.
+class SizeParam(click.ParamType):  # type: ignore[type-arg]
     """A memory size on a command line: ``15k``, ``15KiB``, ``15360``, ``1M``."""
 
     name = "size"

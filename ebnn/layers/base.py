@@ -98,7 +98,7 @@ class LayerKind(ABC):
 
     @abstractmethod
     def build(self, spec: LayerSpec, in_shape: tuple[int, ...]
-              ) -> tuple[nn.Module, nn.Module, nn.Module]:
+              ) -> tuple[nn.Conv2d | nn.Linear, nn.Module, nn.BatchNorm1d | nn.BatchNorm2d]:
         """The (op, pool, bn) modules of ``ebnn.model.Block``; op has binary weights."""
 
     # export

@@ -50,7 +50,8 @@ def _pool(acc: np.ndarray, layer: Layer) -> np.ndarray:
     win = sliding_window_view(acc, (layer.pool, layer.pool), axis=(1, 2))
     win = win[:, :: layer.pool_stride, :: layer.pool_stride]
     hp, wp = layer.out_shape[0], layer.out_shape[1]
-    return win[:, :hp, :wp].max(axis=(-2, -1))
+    pooled: np.ndarray = win[:, :hp, :wp].max(axis=(-2, -1))
+    return pooled
 
 
 class Conv(ThresholdHead, LayerKind):
@@ -93,7 +94,7 @@ class Conv(ThresholdHead, LayerKind):
         return (hp, wp, spec.out)
 
     def build(self, spec: LayerSpec, in_shape: tuple[int, ...]
-              ) -> tuple[nn.Module, nn.Module, nn.Module]:
+              ) -> tuple[nn.Conv2d | nn.Linear, nn.Module, nn.BatchNorm1d | nn.BatchNorm2d]:
         from torch import nn
 
         from ebnn.model import BinaryConv2d

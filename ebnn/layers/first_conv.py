@@ -15,7 +15,7 @@ def chunk_size(taps: int, filters: int) -> int:
     def cost(ch: int) -> int:
         full, rest = divmod(taps, ch)
         chunks = full + (rest > 0)
-        return full * (2**ch - 2) + (2**rest - 2 if rest else 0) + filters * chunks
+        return full * ((1 << ch) - 2) + ((1 << rest) - 2 if rest else 0) + filters * chunks
     return min(range(1, 6), key=cost)
 
 
@@ -101,6 +101,7 @@ def first_layer_function(i: int, layer: Layer, dst: str) -> str:
         *_window_code(layer, " " * 16),
         "            }",
     ]
+    assert layer.threshold is not None and layer.direction is not None  # validated layer
     for k in range(f):
         bit = _bit_expr(f"m[{k}]", int(layer.threshold[k]), int(layer.direction[k]))
         body.append(f"            ebnn_put_bit(&bw, {bit});")

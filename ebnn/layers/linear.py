@@ -42,7 +42,7 @@ class LinearOp(LayerKind):
         return (spec.out,)
 
     def build(self, spec: LayerSpec, in_shape: tuple[int, ...]
-              ) -> tuple[nn.Module, nn.Module, nn.Module]:
+              ) -> tuple[nn.Conv2d | nn.Linear, nn.Module, nn.BatchNorm1d | nn.BatchNorm2d]:
         from torch import nn
 
         from ebnn.model import BinaryLinear
@@ -71,7 +71,8 @@ class LinearOp(LayerKind):
 
     def accumulate(self, layer: Layer, x: np.ndarray) -> np.ndarray:
         signs = np.where(layer.weights, 1.0, -1.0).astype(x.dtype)
-        return x.reshape(x.shape[0], -1) @ signs.T
+        acc: np.ndarray = x.reshape(x.shape[0], -1) @ signs.T
+        return acc
 
     def describe(self, element: Sequence[int]) -> str:
         return f"unit {element[0]}"

@@ -32,11 +32,13 @@ class Output(LinearOp):
 
     def validate(self, layer: Layer, where: str) -> None:
         self.check_weights(layer, where)
+        assert layer.scale is not None and layer.offset is not None  # the caller checked them
         bound = np.abs(layer.scale.astype(np.int64)) * layer.fan_in + np.abs(
             layer.offset.astype(np.int64))
         check(bool(np.all(bound < 2**31)), f"{where}: scores could overflow int32")
 
     def code(self, index: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
+        assert layer.scale is not None and layer.offset is not None  # validated layer
         units, n = layer.weights.shape
         nw = words(n)
         consts = (c_array("uint32_t", "out_w", pack_words(layer.weights), hexa=True)

@@ -30,11 +30,13 @@ class ThresholdHead:
 
     @staticmethod
     def check_directions(layer: Layer, where: str) -> None:
+        assert layer.direction is not None  # the caller checked the params are there
         check(bool(np.all(np.isin(layer.direction, (-1, 0, 1)))),
               f"{where}: direction must be -1, 0 or 1")
 
     @staticmethod
     def threshold_arrays(prefix: str, layer: Layer) -> str:
         """C arrays ``<prefix>_thr`` and ``<prefix>_dir``."""
+        assert layer.threshold is not None and layer.direction is not None  # validated layer
         return c_array("int32_t", f"{prefix}_thr", layer.threshold) + c_array(
             "int8_t", f"{prefix}_dir", layer.direction, per_line=16)

@@ -16,6 +16,8 @@ from sim.formats.text import pct_of
 from toolchain.sizes import format_size
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sim.profile import Profile
 
 _URLISH = re.compile(r"url\(", re.IGNORECASE)
@@ -58,7 +60,7 @@ def _num(n: int | float) -> str:
     return f"{n:,}" if isinstance(n, int) else f"{n:,.1f}"
 
 
-def bar_chart(rows: list[tuple[str, int, int | None]], total: int, unit: str = "cycles",
+def bar_chart(rows: Sequence[tuple[str, int, int | None]], total: int, unit: str = "cycles",
               colors: tuple[str, str] = (COLORS["inclusive"], COLORS["self"])) -> str:
     """Horizontal bars, one per row (label, value, inner value or None), scaled to the largest
     value; the inner value is drawn over the bar (self inside inclusive)."""
