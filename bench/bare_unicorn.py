@@ -19,7 +19,7 @@ import struct
 import sys
 import time
 
-from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
+from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_THUMB, Uc
 from unicorn import arm_const as R
 
 FLASH_BASE = 0x0000_0000
@@ -57,7 +57,7 @@ def run(elf: bytes, flash: int, sram: int, cpu: str = "cortex-m3",
         stdin: bytes = b"", out: bytearray | None = None) -> tuple[bytes, int, float]:
     """Run the ELF from its reset vector: (console output, exit status, emu_start seconds)."""
     segments = load_segments(elf)
-    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)  # the core's own model, as the simulator runs it
     uc.ctl_set_cpu_model(CPUS[cpu])
     uc.mem_map(FLASH_BASE, flash, 5)  # read | exec
     uc.mem_map(SRAM_BASE, sram, 7)  # read | write | exec

@@ -14,6 +14,9 @@
  *   - on cores with an FPU, stops the run before a block with a floating-point instruction
  *     while CPACR leaves the FPU disabled (hardware raises UsageFault NOCP there; Unicorn
  *     would execute it).
+ * A code hook (`sim_sp_hook`) on the instruction after each one that writes SP with a value
+ * not known statically (`sub sp, sp, r3` for a VLA, `add sp, r4` for a large M0+ frame, `mov
+ * sp, r0`) checks the new SP before anything can be stored below the limit.
  * Block facts are computed on first execution and cached per flash halfword, 16 bytes per
  * entry. The common case (a cached flash block that leaves SP alone) runs without calls and
  * without saving registers; everything else is handled out of line.
@@ -34,7 +37,10 @@
 #define BF_FP 8u /* the block holds a floating-point (VFP) instruction */
 
 enum stop_reason {
-    STOP_NONE = 0, STOP_STACK_OVERFLOW = 1, STOP_INSN_LIMIT = 2, STOP_UNALIGNED = 3,
+    STOP_NONE = 0,
+    STOP_STACK_OVERFLOW = 1, /* a block would lower SP below the limit: it did not run */
+    STOP_INSN_LIMIT = 2,
+    STOP_SP_WRITE = 3,       /* an instruction moved SP below the limit: the next did not run */
     STOP_FPU_DISABLED = 4
 };
 
@@ -84,9 +90,6 @@ typedef struct {
                                 * (sample SP at the next block), else 0 */
     uint32_t last_count;       /* instructions and cycles the last block added */
     uint32_t last_cycles;
-    uint32_t stop_size;        /* unaligned access: its size and kind (Unicorn uc_mem_type) */
-    uint32_t stop_access;
-    int32_t pc_regid;
     /* marks: a code hook on chosen addresses records (address, instructions, cycles) each
      * time execution reaches one, counting what retired before that instruction */
     uint64_t *marks;           /* marks_cap records of 3 values */
@@ -144,6 +147,20 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
     *flags = f;
 }
 
+/* The lowest address the stack may reach: the end of static data, or the heap's break when a
+ * heap has grown past it. */
+static inline uint32_t stack_limit(const sim_state *s)
+{
+    uint32_t limit = s->static_end;
+    if (s->brk_addr) {
+        uint32_t brk;
+        memcpy(&brk, s->sram + (s->brk_addr - s->sram_base), 4);
+        if (brk > limit)
+            limit = brk;
+    }
+    return limit;
+}
+
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -172,13 +189,7 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
         uint32_t sp = 0;
         s->reg_read(uc, s->sp_regid, &sp);
         uint32_t lowest = sp + (uint32_t)spmin;
-        uint32_t limit = s->static_end;
-        if (s->brk_addr) {
-            uint32_t brk;
-            memcpy(&brk, s->sram + (s->brk_addr - s->sram_base), 4);
-            if (brk > limit)
-                limit = brk;
-        }
+        uint32_t limit = stack_limit(s);
         if (lowest < limit && s->stop_reason == STOP_NONE) {
             s->stop_reason = STOP_STACK_OVERFLOW;
             s->stop_pc = addr;
@@ -284,20 +295,26 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
     slow_block(uc, s, extra);
 }
 
-/* Memory hook for cores without unaligned access support (v6-M: Cortex-M0/M0+), where an
- * unaligned LDR/STR/LDRH/STRH raises HardFault. Installed only for those cores. */
-void sim_align_hook(void *uc, int type, uint64_t address, int size, int64_t value, void *user)
+/* Code hook on the instruction that follows one writing SP with a value unknown statically:
+ * SP now holds the new value and nothing has been stored below it yet. Stops the run before
+ * this instruction when SP lies below the stack limit (the frame would overlap static data or
+ * the heap), and otherwise records the new low-water mark. */
+void sim_sp_hook(void *uc, uint64_t address, uint32_t size, void *user)
 {
     sim_state *s = (sim_state *)user;
-    (void)value;
-    if (size > 1 && (address & (uint64_t)(size - 1)) && s->stop_reason == STOP_NONE) {
-        uint32_t pc = 0;
-        s->reg_read(uc, s->pc_regid, &pc);
-        s->stop_reason = STOP_UNALIGNED;
-        s->stop_pc = pc;
-        s->stop_addr = (uint32_t)address;
-        s->stop_size = (uint32_t)size;
-        s->stop_access = (uint32_t)type;
+    (void)size;
+    if (s->stop_reason != STOP_NONE)
+        return;
+    uint32_t sp = 0;
+    s->reg_read(uc, s->sp_regid, &sp);
+    uint32_t limit = stack_limit(s);
+    if (sp < s->min_sp)
+        s->min_sp = sp;
+    if (sp < limit) {
+        s->stop_reason = STOP_SP_WRITE;
+        s->stop_pc = (uint32_t)address;
+        s->stop_addr = sp;
+        s->stop_limit = limit;
         s->emu_stop(uc);
     }
 }
@@ -356,7 +373,6 @@ static const uint32_t layout[] = {
     FIELD(sim_state, next_seq) FIELD(sim_state, last_addr) FIELD(sim_state, stop_reason)
     FIELD(sim_state, stop_pc) FIELD(sim_state, stop_addr) FIELD(sim_state, stop_limit)
     FIELD(sim_state, sp_pending) FIELD(sim_state, last_count) FIELD(sim_state, last_cycles)
-    FIELD(sim_state, stop_size) FIELD(sim_state, stop_access) FIELD(sim_state, pc_regid)
     FIELD(sim_state, marks) FIELD(sim_state, marks_cap) FIELD(sim_state, marks_len)
     FIELD(sim_state, fp) FIELD(sim_state, slow_flags)
     sizeof(block_info),

@@ -15,8 +15,8 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, Uc
-from unicorn.arm_const import UC_ARM_REG_PC, UC_ARM_REG_SP
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
+from unicorn.arm_const import UC_ARM_REG_SP
 from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class StopReason(IntEnum):
     NONE = 0
     STACK_OVERFLOW = 1  # a block would lower SP below the stack limit: stopped before it ran
     INSN_LIMIT = 2  # the next block would pass the instruction limit: stopped before it ran
-    UNALIGNED = 3  # unaligned access on a core without unaligned support
+    SP_WRITE = 3  # an instruction moved SP below the stack limit: stopped before the next ran
     FPU_DISABLED = 4  # a block with an FP instruction while CPACR denies the FPU
 
 
@@ -59,8 +59,6 @@ class _SimState(ctypes.Structure):
     stop_pc: int
     stop_addr: int
     stop_limit: int
-    stop_size: int
-    stop_access: int
     last_count: int
     last_cycles: int
     marks_cap: int
@@ -82,8 +80,6 @@ class _SimState(ctypes.Structure):
         ("stop_addr", ctypes.c_uint32), ("stop_limit", ctypes.c_uint32),
         ("sp_pending", ctypes.c_uint32),
         ("last_count", ctypes.c_uint32), ("last_cycles", ctypes.c_uint32),
-        ("stop_size", ctypes.c_uint32), ("stop_access", ctypes.c_uint32),
-        ("pc_regid", ctypes.c_int32),
         ("marks", _P), ("marks_cap", ctypes.c_uint32), ("marks_len", ctypes.c_uint32),
         ("fp", _P), ("slow_flags", ctypes.c_uint32),
     ]
@@ -148,14 +144,13 @@ def _addr(fn: "CFuncPtr") -> int:
 @dataclass(frozen=True)
 class NativeStop:
     """A stop the native hooks made: the block at ``pc`` did not run (stack overflow,
-    instruction limit, FPU disabled) or the access at ``pc`` faulted (unaligned)."""
+    instruction limit, FPU disabled), or the instruction at ``pc`` did not run because the one
+    before it moved SP below the limit (SP_WRITE)."""
 
     reason: StopReason
     pc: int
-    address: int  # stack overflow: the lowest address the block would write; unaligned: the access
+    address: int  # stack overflow: the lowest address the block would write
     limit: int  # stack overflow: the limit it crossed
-    size: int  # unaligned: access size
-    access: int  # unaligned: Unicorn's uc_mem_type of the access
 
 
 @dataclass(frozen=True)
@@ -177,16 +172,27 @@ class CodeTables:
     fp: np.ndarray  # uint8
 
 
+def _dynamic_sp_writers(flash: np.ndarray, flash_base: int, spd: np.ndarray) -> dict[int, int]:
+    """{address of the next instruction: address} of every instruction that writes SP with a
+    value unknown statically (rare: VLAs, alloca, large frames on v6-M, stack switches)."""
+    out = {}
+    for idx in np.flatnonzero(spd == SPD_DYNAMIC).tolist():
+        off = 2 * idx
+        hw = int(flash[off]) | int(flash[off + 1]) << 8
+        out[flash_base + off + (4 if (hw >> 11) >= 0x1D else 2)] = flash_base + off
+    return out
+
+
 class NativeCounter:
     """The native hooks on one engine: exact instruction count, estimated cycles, stack
-    low-water mark and stack-overflow check, instruction limit, v6-M alignment trap, FPU-disabled
-    trap, and marks. Owns the C state and the block cache; the arrays it is given must outlive it.
+    low-water mark and stack-overflow checks (per block, and after each instruction that writes
+    SP with a value unknown statically), instruction limit, FPU-disabled trap, and marks. Owns
+    the C state and the block cache; the arrays it is given must outlive it.
     """
 
     def __init__(self, uc: Uc, *, flash: np.ndarray, flash_base: int, sram: np.ndarray,
                  sram_base: int, tables: CodeTables, refill: int, static_end: int,
-                 brk_addr: int = 0, max_instructions: int | None = None,
-                 trap_unaligned: bool = False) -> None:
+                 brk_addr: int = 0, max_instructions: int | None = None) -> None:
         lib = library()
         self._uch = uc._uch
         self._tables = tables  # the state points into these arrays: keep them alive
@@ -206,12 +212,14 @@ class NativeCounter:
         s.refill = refill
         s.static_end = static_end
         s.brk_addr = brk_addr
-        s.sp_regid, s.pc_regid = UC_ARM_REG_SP, UC_ARM_REG_PC
+        s.sp_regid = UC_ARM_REG_SP
         s.max_insns = max_instructions or (1 << 64) - 1
         s.slow_flags = _SP_FLAGS
         self._add(UC_HOOK_BLOCK, _addr(lib.sim_block_hook))
-        if trap_unaligned:  # v6-M raises HardFault on any unaligned access; Unicorn does not
-            self._add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, _addr(lib.sim_align_hook))
+        # next instruction -> the one before it that writes SP dynamically
+        self.sp_writers = _dynamic_sp_writers(flash, flash_base, tables.spd)
+        for addr in self.sp_writers:
+            self._add(UC_HOOK_CODE, _addr(lib.sim_sp_hook), addr, addr)
 
     def _add(self, kind: int, fn: int, begin: int = 1, end: int = 0) -> None:
         handle = uc_hook_h()
@@ -262,8 +270,7 @@ class NativeCounter:
         s = self._s
         if s.stop_reason == StopReason.NONE:
             return None
-        return NativeStop(StopReason(s.stop_reason), s.stop_pc, s.stop_addr, s.stop_limit,
-                          s.stop_size, s.stop_access)
+        return NativeStop(StopReason(s.stop_reason), s.stop_pc, s.stop_addr, s.stop_limit)
 
     @property
     def last_block(self) -> LastBlock:

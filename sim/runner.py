@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import capstone
 import numpy as np
 from unicorn import (
     UC_ARCH_ARM,
@@ -27,10 +28,8 @@ from unicorn import (
     UC_MEM_FETCH_PROT,
     UC_MEM_FETCH_UNMAPPED,
     UC_MEM_READ_UNMAPPED,
-    UC_MEM_WRITE,
     UC_MEM_WRITE_PROT,
     UC_MEM_WRITE_UNMAPPED,
-    UC_MODE_MCLASS,
     UC_MODE_THUMB,
     UC_PROT_EXEC,
     UC_PROT_READ,
@@ -40,7 +39,7 @@ from unicorn import (
 )
 from unicorn import arm_const as R
 
-from sim import devices
+from sim import devices, faults
 from sim.codemap import build_tables
 from sim.elf import FirmwareImage
 from sim.native import (
@@ -63,25 +62,13 @@ _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
 
-# QEMU exception numbers as Unicorn reports them to UC_HOOK_INTR.
-_EXCP_UDEF, _EXCP_SWI, _EXCP_PREFETCH_ABORT, _EXCP_DATA_ABORT, _EXCP_BKPT = 1, 2, 3, 4, 7
-_EXCEPTIONS = {
-    _EXCP_UDEF: ("undefined_instruction", "undefined instruction (UsageFault UNDEFINSTR)"),
-    _EXCP_SWI: ("hard_fault", "SVC with no handler modelled"),
-    _EXCP_PREFETCH_ABORT: ("hard_fault", "prefetch abort (bus fault on instruction fetch)"),
-    _EXCP_DATA_ABORT: ("hard_fault", "data abort (bus fault)"),
-    17: ("hard_fault", "coprocessor access while disabled (UsageFault NOCP: FPU off?)"),
-    18: ("hard_fault", "invalid state (UsageFault INVSTATE: branch with the Thumb bit clear)"),
-    19: ("stack_overflow", "stack limit register violated (UsageFault STKOF)"),
-    22: ("hard_fault", "unaligned access (UsageFault UNALIGNED)"),
-    23: ("hard_fault", "divide by zero (UsageFault DIVBYZERO)"),
-}
-
 _REGS = [(f"r{i}", getattr(R, f"UC_ARM_REG_R{i}")) for i in range(13)] + [
     ("sp", R.UC_ARM_REG_SP), ("lr", R.UC_ARM_REG_LR), ("pc", R.UC_ARM_REG_PC),
     ("xpsr", R.UC_ARM_REG_XPSR),
 ]
-_REG_IDS = dict(_REGS)
+# capstone's names for r9-r12 too, for operands decoded from an instruction
+_REG_IDS = {**dict(_REGS), "sb": R.UC_ARM_REG_R9, "sl": R.UC_ARM_REG_R10,
+            "fp": R.UC_ARM_REG_R11, "ip": R.UC_ARM_REG_R12}
 
 BlockCallback = Callable[[int, int], None]  # (address, size in bytes) of a block about to run
 
@@ -156,7 +143,9 @@ class Simulator:
             elif SRAM_BASE <= seg.address < SRAM_BASE + self.sram_size:
                 self._sram_image.append((seg.address - SRAM_BASE, seg.data))
 
-        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+        # The core's own model, without UC_MODE_MCLASS: with that mode Unicorn ignores the
+        # model and emulates a Cortex-M33 whatever was asked (../docs/simulator.md).
+        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
         self.uc.ctl_set_cpu_model(self.core.unicorn_model)
         self._regs = Registers(self.uc)
         self.uc.mem_map_ptr(FLASH_BASE, self.flash_size, UC_PROT_READ | UC_PROT_EXEC,
@@ -171,8 +160,7 @@ class Simulator:
                                             self.timing)),
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
-            max_instructions=opts.max_instructions,
-            trap_unaligned=not self.core.unaligned_access)
+            max_instructions=opts.max_instructions)
         self.devices = devices.create(self.target.devices, self)
         for dev in self.devices:
             self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
@@ -293,7 +281,7 @@ class Simulator:
         if self._counter.stopped:
             return  # a fault the native hooks caught earlier in this block ends the run
         pc = self._regs.read(R.UC_ARM_REG_PC)
-        if intno == _EXCP_BKPT:
+        if intno == faults.EXCP_BKPT:
             insn = self._host_read(pc, 2) if self._mapped(pc, 2) else b""
             if insn == b"\xab\xbe":
                 self._semihost_call(uc, pc)
@@ -302,9 +290,14 @@ class Simulator:
             self._stop_with(
                 self._make_fault("breakpoint", f"BKPT 0x{imm:02x} (not semihosting)", pc))
             return
-        kind, text = _EXCEPTIONS.get(intno, ("hard_fault", f"exception {intno}"))
-        if intno == _EXCP_SWI:
+        if intno == faults.EXCP_DATA_ABORT and not self.core.unaligned_access:
+            self._stop_with(self._unaligned_fault(pc))
+            return
+        kind, text = faults.EXCEPTIONS.get(intno, ("hard_fault", f"exception {intno}"))
+        if intno == faults.EXCP_SWI:
             pc -= 2  # SVC (always 16 bits) arrives with PC already past it: report the SVC
+        elif intno == faults.EXCP_NOCP:
+            text = faults.no_coprocessor(self.core, self._decode(pc))
         self._stop_with(self._make_fault(kind, text, pc))
 
     def _semihost_call(self, uc: Uc, pc: int) -> None:
@@ -387,11 +380,21 @@ class Simulator:
         return f"{name}+0x{off:x}"
 
     def disassemble(self, pc: int) -> str | None:
+        insn = self._decode(pc)
+        return None if insn is None else f"{insn.mnemonic} {insn.op_str}".strip()
+
+    def _code(self, pc: int) -> bytes:
+        """The bytes of the instruction at ``pc`` (2 or 4; empty when not mapped)."""
         if not self._mapped(pc, 2):
-            return None
-        n = 4 if self._mapped(pc, 4) else 2
-        for insn in self._md.disasm(bytes(self.uc.mem_read(pc, n)), pc, 1):
-            return f"{insn.mnemonic} {insn.op_str}".strip()
+            return b""
+        first = self._host_read(pc, 2)
+        wide = (first[1] >> 3) >= 0x1D  # Thumb-2: a 32-bit instruction's first halfword
+        return self._host_read(pc, 4) if wide and self._mapped(pc, 4) else first
+
+    def _decode(self, pc: int) -> capstone.CsInsn | None:
+        """The instruction at ``pc`` as capstone reads it (with operand detail), or None."""
+        for insn in self._md.disasm(self._code(pc), pc, 1):
+            return insn
         return None
 
     # --- running -----------------------------------------------------------------------------
@@ -453,11 +456,12 @@ class Simulator:
                             self.uc.reg_read(R.UC_ARM_REG_XPSR) & 1 << 24):
                         # Thumb bit clear (e.g. BLX to an even address): M-profile has no ARM
                         # state, and Unicorn reports the attempt as an invalid instruction.
-                        self._fault = self._make_fault(*_EXCEPTIONS[18], pc)
+                        self._fault = self._make_fault(*faults.EXCEPTIONS[faults.EXCP_INVSTATE],
+                                                       pc)
                     elif exc.errno == UC_ERR_INSN_INVALID:
                         self._fault = self._make_fault(
                             "undefined_instruction",
-                            "undefined instruction (UsageFault UNDEFINSTR)", pc)
+                            faults.undefined(self.core, self._decode(pc), self._code(pc)), pc)
                     else:
                         self._fault = self._make_fault("hard_fault", f"emulation error: {exc}", pc)
         wall = time.perf_counter() - start
@@ -492,9 +496,9 @@ class Simulator:
             fault = Fault(kind="image_too_large", message=self.fit_problem)
         elif stop is not None and reason == StopReason.STACK_OVERFLOW:
             status, fault = "fault", self._stack_fault(stop)
-        elif stop is not None and reason == StopReason.UNALIGNED:
-            status, fault = "fault", self._unaligned_fault(stop)
-            insns, cycles = self._take_back(insns, cycles, fault.pc)
+        elif stop is not None and reason == StopReason.SP_WRITE:
+            status, fault = "fault", self._stack_fault(stop)
+            insns, cycles = self._take_back(insns, cycles, stop.pc)
         elif stop is not None and reason == StopReason.FPU_DISABLED:
             status, fault = "fault", self._fpu_fault(stop)
         elif fault is not None:
@@ -565,15 +569,22 @@ class Simulator:
             return 0, 0
         return self._counter.range_facts(pc, last.end)
 
-    def _unaligned_fault(self, stop: NativeStop) -> Fault:
-        verb = "write" if stop.access == UC_MEM_WRITE else "read"
+    def _unaligned_fault(self, pc: int) -> Fault:
+        """An ARMv6-M core faulted on the load or store at ``pc``: its address comes from the
+        instruction's operands and the registers, which the faulting access left unchanged."""
+        insn = self._decode(pc)
+        address = None if insn is None else faults.effective_address(insn, self.read_register)
+        if insn is None or address is None:
+            return self._make_fault(*faults.EXCEPTIONS[faults.EXCP_DATA_ABORT], pc)
+        verb = "write" if faults.is_store(insn) else "read"
+        size = faults.access_size(insn)
         fault = self._make_fault(
             "hard_fault",
-            f"unaligned {stop.size}-byte {verb} at 0x{stop.address:08x}: HardFault "
+            f"unaligned {size}-byte {verb} at 0x{address:08x}: HardFault "
             f"({self.core.name} has no unaligned access)",
-            stop.pc,
+            pc,
         )
-        fault.address, fault.size, fault.access = stop.address, stop.size, verb
+        fault.address, fault.size, fault.access = address, size, verb
         return fault
 
     def _fpu_fault(self, stop: NativeStop) -> Fault:
@@ -597,12 +608,22 @@ class Simulator:
         )
 
     def _stack_fault(self, stop: NativeStop) -> Fault:
-        pc, lowest, limit = stop.pc, stop.address, stop.limit
+        """Stack overflow, caught before anything was stored below the limit: either a block
+        would have lowered SP past it (the block did not run), or an instruction that writes SP
+        with a computed value (a VLA, alloca, a large frame) just did (the next did not run);
+        the fault names that instruction."""
+        lowest, limit = stop.address, stop.limit
         into = "heap" if limit > self.image.static_end else "static data (.data/.bss)"
+        if stop.reason == StopReason.SP_WRITE:
+            pc = self._counter.sp_writers.get(stop.pc, stop.pc)
+            what = f"this instruction moved SP to 0x{lowest:08x}"
+        else:
+            pc = stop.pc
+            what = f"this block would lower the stack to 0x{lowest:08x}"
         fault = self._make_fault(
             "stack_overflow",
-            f"stack overflow into {into}: this block would lower the stack to 0x{lowest:08x}, "
-            f"{limit - lowest} bytes below its limit 0x{limit:08x}",
+            f"stack overflow into {into}: {what}, {limit - lowest} bytes below its limit "
+            f"0x{limit:08x}",
             pc,
         )
         fault.address, fault.access = lowest, "write"

@@ -1,0 +1,108 @@
+"""What a core does with an instruction or access it cannot perform, in words for the report.
+
+The engine emulates the target's own core (``Core.unicorn_model``, without Unicorn's
+"any M-class" mode), so what the core lacks faults: an instruction outside its architecture is
+undefined, a coprocessor it does not have (the FPU on a Cortex-M0+/M3, any cp15 access) raises
+NOCP, and on ARMv6-M an unaligned halfword or word access raises HardFault. Unicorn reports
+these as QEMU exception numbers (``UC_HOOK_INTR``) or as an invalid instruction; this module
+turns them into the fault kind and the one-line message, naming the instruction, the
+coprocessor or the address.
+
+Sources: Armv7-M Architecture Reference Manual (DDI 0403E) B1.5.14 "Fault behavior" (UsageFault
+UNDEFINSTR, NOCP, INVSTATE, UNALIGNED, DIVBYZERO) and A3.2 "Alignment support"; Armv6-M
+Architecture Reference Manual (DDI 0419E) B1.5.2 (no UsageFault: every fault is HardFault) and
+A3.2 "Alignment support" (unaligned halfword and word accesses always fault).
+"""
+
+import re
+from collections.abc import Callable
+
+import capstone
+from capstone import arm_const as A
+
+from toolchain.cores import Core
+
+# QEMU exception numbers as Unicorn reports them to UC_HOOK_INTR.
+EXCP_UDEF, EXCP_SWI, EXCP_PREFETCH_ABORT, EXCP_DATA_ABORT, EXCP_BKPT = 1, 2, 3, 4, 7
+EXCP_NOCP, EXCP_INVSTATE, EXCP_STKOF, EXCP_UNALIGNED, EXCP_DIVBYZERO = 17, 18, 19, 22, 23
+
+EXCEPTIONS: dict[int, tuple[str, str]] = {
+    EXCP_UDEF: ("undefined_instruction", "undefined instruction (UsageFault UNDEFINSTR)"),
+    EXCP_SWI: ("hard_fault", "SVC with no handler modelled"),
+    EXCP_PREFETCH_ABORT: ("hard_fault", "prefetch abort (bus fault on instruction fetch)"),
+    EXCP_DATA_ABORT: ("hard_fault", "data abort (bus fault)"),
+    EXCP_NOCP: ("hard_fault", "coprocessor access (UsageFault NOCP)"),
+    EXCP_INVSTATE: ("hard_fault",
+                    "invalid state (UsageFault INVSTATE: branch with the Thumb bit clear)"),
+    EXCP_STKOF: ("stack_overflow", "stack limit register violated (UsageFault STKOF)"),
+    EXCP_UNALIGNED: ("hard_fault", "unaligned access (UsageFault UNALIGNED)"),
+    EXCP_DIVBYZERO: ("hard_fault", "divide by zero (UsageFault DIVBYZERO)"),
+}
+
+_COPROC = re.compile(r"\bp(\d+)\b")
+
+
+def undefined(core: Core, insn: capstone.CsInsn | None, raw: bytes = b"") -> str:
+    """The message for an instruction the core cannot execute. ``insn`` is the instruction as
+    a decoder that knows the M-profile extensions reads it (None: not even that; ``raw`` then
+    holds its halfwords, little-endian, when they are readable)."""
+    fault = "HardFault" if core.architecture == "armv6-m" else "UsageFault UNDEFINSTR"
+    if insn is not None and insn.mnemonic in ("udf", "udf.w"):
+        return f"undefined instruction ({fault})"
+    if insn is not None:
+        what = f"`{f'{insn.mnemonic} {insn.op_str}'.strip()}`"
+    elif len(raw) >= 2:
+        halfwords = [int.from_bytes(raw[i : i + 2], "little") for i in range(0, len(raw), 2)]
+        what = "encoding " + " ".join(f"0x{h:04x}" for h in halfwords)
+    else:
+        return f"undefined instruction ({fault})"
+    return (f"undefined instruction ({fault}): {what} is not in {core.name}'s instruction set "
+            f"({core.architecture})")
+
+
+def no_coprocessor(core: Core, insn: capstone.CsInsn | None) -> str:
+    """The message for a NOCP fault: which coprocessor, and why it is not there."""
+    fault = "HardFault" if core.architecture == "armv6-m" else "UsageFault NOCP"
+    if insn is not None and insn.mnemonic.startswith("v"):
+        why = (f"{core.name} has no FPU" if core.fpu is None
+               else "the FPU (coprocessors p10/p11) is not enabled in CPACR")
+        return f"floating-point instruction: {why} ({fault})"
+    m = _COPROC.search(insn.op_str) if insn is not None else None
+    which = f"coprocessor p{m.group(1)}" if m else "a coprocessor"
+    return f"access to {which}, which {core.name} does not have ({fault})"
+
+
+def effective_address(insn: capstone.CsInsn, reg: Callable[[str], int]) -> int | None:
+    """The address a load or store accesses (before any writeback), from its memory operand
+    and the registers as they are when it faults; None when it has no such operand."""
+    for op in insn.operands:
+        if op.type != A.ARM_OP_MEM:
+            continue
+        mem = op.mem
+        base = 0 if mem.base == 0 else reg(insn.reg_name(mem.base))
+        if mem.base == A.ARM_REG_PC:
+            base = (insn.address + 4) & ~3
+        offset = 0
+        if mem.index:
+            offset = reg(insn.reg_name(mem.index)) << max(mem.lshift, 0)
+            offset = -offset if op.subtracted else offset
+        elif not insn.post_index:
+            offset = mem.disp
+        return (base + offset) & 0xFFFFFFFF
+    return None
+
+
+def access_size(insn: capstone.CsInsn) -> int:
+    """Bytes one element of the access moves: 1 (byte), 2 (halfword) or 4 (word and the
+    multi-word forms, which fault per word)."""
+    name = insn.mnemonic.split(".")[0]
+    if name.startswith(("ldrb", "strb", "ldrsb")):
+        return 1
+    if name.startswith(("ldrh", "strh", "ldrsh")):
+        return 2
+    return 4
+
+
+def is_store(insn: capstone.CsInsn) -> bool:
+    mnemonic: str = insn.mnemonic
+    return mnemonic.startswith(("str", "stm", "push", "vst", "vpush"))

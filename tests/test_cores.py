@@ -1,0 +1,90 @@
+"""Every target emulates its own core: what the core lacks faults as on the chip, with the
+precise fault; stack overflow is caught whatever moves SP."""
+
+import pytest
+
+import sim
+from toolchain.cores import get_core
+from toolchain.profiles import TARGETS
+
+# case of tests/programs/isa.S -> (instruction as reported, the cores that have it)
+ISA = {
+    1: ("udiv r4, r1, r2", {"cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33"}),
+    2: ("ldr.w r4, [r0, #4]", {"cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33"}),
+    3: ("vadd.f32 s0, s1, s2", {"cortex-m4", "cortex-m7", "cortex-m33"}),
+    4: ("tt r4, r1", {"cortex-m33"}),
+    5: ("sadd8 r4, r1, r2", {"cortex-m4", "cortex-m7", "cortex-m33"}),
+    6: ("mcr p15, #0, r1, c7, c5, #0", set()),
+}
+
+
+def test_the_engine_runs_the_targets_own_core(firmware):
+    for name, target in TARGETS.items():
+        s = sim.Simulator(firmware.image("loop.S", runtime=False, target=name),
+                          sim.RunOptions())
+        assert s.uc.ctl_get_cpu_model() == get_core(target.core).unicorn_model, name
+
+
+@pytest.mark.parametrize("case", list(ISA))
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_an_instruction_the_core_lacks_faults_on_it(firmware, target, case):
+    text, cores = ISA[case]
+    core = get_core(TARGETS[target].core)
+    image = firmware.image("isa.S", runtime=False, target=target, defines={"CASE": case})
+    report = sim.run(image)
+    if core.name in cores and case != 3:
+        assert (report.status, report.exit_code) == ("ok", 0), report.fault
+        return
+    assert report.status == "fault", (target, case)
+    fault = report.fault
+    assert fault.pc == image.symbols["probe"]
+    assert fault.instruction == text
+    v6m = core.architecture == "armv6-m"
+    if case == 3 and core.fpu is not None:
+        # The FPU exists but the (absent) start-up code never enabled it: NOCP, as on hardware,
+        # caught before the block holding the instruction ran.
+        assert "the start-up code must enable the FPU" in fault.message
+        assert report.instructions == 0
+        return
+    if case == 3 and not v6m:
+        assert fault.message == ("floating-point instruction: cortex-m3 has no FPU "
+                                 "(UsageFault NOCP)")
+    elif case == 6 and not v6m:
+        assert fault.message == (f"access to coprocessor p15, which {core.name} does not have "
+                                 "(UsageFault NOCP)")
+    else:
+        assert fault.kind == "undefined_instruction"
+        assert fault.message == (
+            f"undefined instruction ({'HardFault' if v6m else 'UsageFault UNDEFINSTR'}): "
+            f"`{text}` is not in {core.name}'s instruction set ({core.architecture})")
+    assert report.instructions == 4  # what came before the probe retired, nothing more
+
+
+@pytest.mark.parametrize(("target", "defines"), [
+    ("curie", {"N": 20000}),  # VLA: sub sp, sp, rN
+    ("stm32l031", {"N": 9000}),
+    ("stm32l031", {"FRAME": 9000}),  # a 9000-byte frame on M0+: add sp, rN
+])
+def test_stack_overflow_by_a_computed_sp_is_caught_before_static_data_is_written(
+        firmware, target, defines):
+    image = firmware.image("vla.c", target=target, defines=defines)
+    s = sim.Simulator(image, sim.RunOptions())
+    report = s.run()
+    assert report.status == "fault" and report.stdout == ""
+    fault = report.fault
+    assert fault.kind == "stack_overflow"
+    assert "this instruction moved SP to" in fault.message
+    static_end = image.static_end
+    assert fault.registers["sp"] < static_end  # SP really is below the limit ...
+    canary = s.read_memory(image.symbols["canary"], 16)
+    assert canary == b"".join(v.to_bytes(4, "little") for v in (1, 2, 3, 4))  # ... untouched
+    # the stack peak is the real depth: from the top of SRAM down to where SP went
+    assert report.stack_peak == s.sram_size + 0x2000_0000 - fault.registers["sp"]
+    assert report.stack_peak > report.sram_size - report.static
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031"])
+def test_a_computed_sp_within_bounds_runs_and_counts_its_depth(firmware, target):
+    report = sim.run(firmware.image("vla.c", target=target, defines={"N": 1000}))
+    assert (report.status, report.exit_code, report.stdout) == ("ok", 0, "survived\n")
+    assert 1000 < report.stack_peak < 1200
