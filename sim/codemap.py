@@ -35,8 +35,10 @@ def build_tables(
         if lo >= hi:
             continue
         code = flash[lo:hi].tobytes()
+        prev = None  # the instruction before, in address order: loads and stores pipeline
         for insn in sweep.disasm(code, flash_base + lo):
             if insn.id == 0:  # skipped data
+                prev = None
                 continue
             idx = (insn.address - flash_base) >> 1
             fp[idx] = insn.mnemonic.startswith("v")
@@ -45,5 +47,6 @@ def build_tables(
                 insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))
                 d = sp_delta(insn)
                 spd[idx] = SPD_DYNAMIC if d is None else max(min(d, 32767), -32767)
-            cost[idx] = min(max(instruction_cycles(insn, timing), 1), 255)
+            cost[idx] = min(max(instruction_cycles(insn, timing, prev), 1), 255)
+            prev = insn
     return cost, spd, fp

@@ -83,8 +83,38 @@ def _list_words(insn: capstone.CsInsn) -> int:
     return sum(_reg_words(op.reg) for op in _list_operands(insn) if op.type == A.ARM_OP_REG)
 
 
-def instruction_cycles(insn: capstone.CsInsn, timing: CoreTiming) -> int:
-    """Base cycle cost of one Thumb/Thumb-2 instruction on ``timing.core``.
+def _single_load(insn: capstone.CsInsn) -> bool:
+    return _CATEGORY.get(insn.id) is _Cat.LOAD
+
+
+def _pipelined(insn: capstone.CsInsn, cat: _Cat, prev: capstone.CsInsn | None) -> bool:
+    """Whether a single load or store takes one cycle on a core that pipelines them
+    (``CoreTiming.pipelined_load_store``): a store with an immediate offset always does ("STR
+    Rx,[Ry,#imm] is always one cycle", Cortex-M3/M4 TRM "Load/store timings"), and any single
+    load or store right after a single load does ("neighboring load and store single
+    instructions can pipeline their address and data phases"; a store cannot pipeline with
+    what follows it), unless its address needs the loaded value. A load into PC is a blocking
+    operation and never pipelines."""
+    mem = next((op.mem for op in insn.operands if op.type == A.ARM_OP_MEM), None)
+    if mem is None:
+        return False
+    if any(op.type == A.ARM_OP_REG and op.reg == A.ARM_REG_PC for op in insn.operands[:1]):
+        return False  # ldr pc, [...]
+    if cat is _Cat.STORE and not mem.index:
+        return True
+    if prev is None or not _single_load(prev):
+        return False
+    written = {op.reg for op in prev.operands if op.type == A.ARM_OP_REG}
+    if prev.writeback:
+        written |= {op.mem.base for op in prev.operands if op.type == A.ARM_OP_MEM}
+    return mem.base not in written and mem.index not in written
+
+
+def instruction_cycles(insn: capstone.CsInsn, timing: CoreTiming,
+                       prev: capstone.CsInsn | None = None) -> int:
+    """Base cycle cost of one Thumb/Thumb-2 instruction on ``timing.core``; ``prev`` is the
+    instruction before it in the code (None: unknown or not an instruction), which decides
+    whether a load or store pipelines with it.
 
     Assumes zero wait states and a conditional branch that is not taken. The pipeline refill
     of a taken branch or any other PC write is *not* included: the simulator adds
@@ -92,6 +122,12 @@ def instruction_cycles(insn: capstone.CsInsn, timing: CoreTiming) -> int:
     """
     table = timing.cycles
     cat = _CATEGORY.get(insn.id, _Cat.ALU)
+    if timing.pipelined_load_store and cat in (_Cat.LOAD, _Cat.STORE):
+        try:
+            if _pipelined(insn, cat, prev):
+                return 1
+        except capstone.CsError:  # decoded without detail: the class cost
+            pass
     if insn.id == A.ARM_INS_HINT and insn.mnemonic.startswith(("wfi", "wfe")):
         cat = _Cat.WAIT  # capstone reports WFI/WFE (any suffix) as the generic HINT id
     try:
@@ -177,11 +213,13 @@ def sp_delta(insn: capstone.CsInsn) -> int | None:
 
 
 # Instructions whose cost or SP change depends on their operands: register lists, FP memory
-# moves, VMOV's register count, MSR's target. Any other instruction costs its class's base cycles
+# moves, VMOV's register count, MSR's target, loads and stores (addressing mode and registers
+# decide whether they pipeline). Any other instruction costs its class's base cycles
 # and leaves SP alone unless its operand text names SP, so capstone's operand detail (the slow
 # part of decoding) is only needed for these and for operands that mention SP.
 _DETAIL_IDS = frozenset(
-    i for cat in (_Cat.LIST, _Cat.FP_LIST, _Cat.FP_MEM) for i in _GROUPS[cat]
+    i for cat in (_Cat.LIST, _Cat.FP_LIST, _Cat.FP_MEM, _Cat.LOAD, _Cat.STORE)
+    for i in _GROUPS[cat]
 ) | {A.ARM_INS_VMOV, A.ARM_INS_MSR}
 
 

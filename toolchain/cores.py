@@ -56,6 +56,11 @@ class CoreTiming:
     branch_refill: int  # extra cycles when a branch / PC write is taken (TRM "P")
     source: str  # which Arm TRM / table the numbers come from
     cycles: Mapping[InsnClass, int]
+    # The ARMv7-M cores' load/store pipelining (Cortex-M3/M4 TRM, "Load/store timings"): a
+    # store with an immediate offset takes one cycle, and a single load or store right after a
+    # single load overlaps its address phase with that load's data phase (one cycle) unless it
+    # needs the loaded value for its address. False: every load and store costs its class.
+    pipelined_load_store: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,22 +97,22 @@ CORES: dict[str, Core] = {
              CoreTiming("cortex-m3", 2, (
                  "Arm Cortex-M3 TRM r2p1 (ARM DDI 0337I), section 3.3.1, Table 3-1 'Cortex-M3 "
                  "instruction set summary'; P = 2 of 1-3, data-dependent ranges at their "
-                 "maximum"), _table(**_M3))),
+                 "maximum"), _table(**_M3), pipelined_load_store=True)),
         Core("cortex-m4", "armv7e-m", "fpv4-sp-d16", arm_const.UC_CPU_ARM_CORTEX_M4, True,
              CoreTiming("cortex-m4", 2, (
                  "Arm Cortex-M4 TRM (ARM DDI 0439 / 100166), Table 3-1 'Processor instruction "
                  "set summary' and the FPU chapter instruction table; P = 2 of 1-3"),
-                 _table(**_M4))),
+                 _table(**_M4), pipelined_load_store=True)),
         Core("cortex-m7", "armv7e-m", "fpv5-sp-d16", arm_const.UC_CPU_ARM_CORTEX_M7, True,
              CoreTiming("cortex-m7", 1, (
                  "Arm Cortex-M7 TRM (ARM DDI 0489) gives no per-instruction table: Cortex-M4 "
                  "costs (DDI 0439 Table 3-1) as a single-issue upper bound, refill 1 for a "
-                 "predicted branch"), _table(**_M7))),
+                 "predicted branch"), _table(**_M7), pipelined_load_store=True)),
         Core("cortex-m33", "armv8-m.main", "fpv5-sp-d16", arm_const.UC_CPU_ARM_CORTEX_M33, True,
              CoreTiming("cortex-m33", 2, (
                  "Arm Cortex-M33 TRM (ARM DDI 0553) gives no per-instruction table: ARMv8-M "
                  "Mainline 3-stage pipeline modelled with Cortex-M4 costs (DDI 0439 Table "
-                 "3-1), P = 2"), _table(**_M4))),
+                 "3-1), P = 2"), _table(**_M4), pipelined_load_store=True)),
     )
 }
 
