@@ -31,7 +31,8 @@ from typing import Any
 
 from sim import session
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
-from sim.report import EXIT_FAULT, EXIT_OK, EXIT_OVER_BUDGET, RunReport
+from sim.report import EXIT_FAULT, EXIT_INTERRUPTED, EXIT_OK, EXIT_OVER_BUDGET, RunReport
+from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
 from toolchain.profiles import TARGETS
 from toolchain.sizes import parse_size
@@ -182,9 +183,14 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
     max_insns = None
     if "max_instructions" in table:
         max_insns = _int(table["max_instructions"], "max_instructions", bad, minimum=1)
+        if max_insns > MAX_INSTRUCTIONS:
+            raise bad(f"max_instructions = {max_insns}: at most {MAX_INSTRUCTIONS}")
     timeout = DEFAULT_TIMEOUT
     if "timeout" in table:
         timeout = _number(table["timeout"], "timeout", bad)
+        if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
+            raise bad(f"timeout = {timeout:g}: a time limit from {MIN_TIMEOUT:g} to "
+                      f"{MAX_TIMEOUT:g} seconds")
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout)
 
@@ -274,8 +280,10 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        """4 if any firmware faulted, hit a limit or exited non-zero; else 3 if any budget
-        broke; else 0."""
+        """130 if interrupted (Ctrl-C); else 4 if any firmware faulted, hit a limit or exited
+        non-zero; else 3 if any budget broke; else 0."""
+        if any(e.report.status == "interrupted" for e in self.elfs):
+            return EXIT_INTERRUPTED
         if self.problems:
             return EXIT_FAULT
         if self.broken:
@@ -310,7 +318,7 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path) -> ElfResult:
     """Run one image (with its target's memories, grown only to what the image was linked
     for) and compare it with every budget table that matched it."""
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
-                   timeout=key.timeout, inputs=key.inputs, fit_image=True)
+                   timeout=key.timeout, inputs=key.inputs, fit_image=True, interruptible=True)
     try:
         report = session.run(key.elf, spec)
     except SessionError as exc:
@@ -330,4 +338,6 @@ def run_checks(config: BudgetConfig,
         if progress is not None:
             progress(_display_name(key.elf, config.base))
         results.append(run_one(key, budgets, config.base))
+        if results[-1].report.status == "interrupted":
+            break  # Ctrl-C: report what ran so far, run nothing more
     return CheckResult(config, results)

@@ -15,9 +15,12 @@ from rich.markup import escape
 from rich.measure import Measurement
 
 from sim import plugins, session
+from sim.formats import OutputError, check_writable, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import print_run_summary, targets_table
+from sim.interrupts import stop_on_sigint
 from sim.report import EXIT_USAGE
+from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MAX_WAIT_STATES, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
 from toolchain.build import ToolchainError, build
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
@@ -32,6 +35,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """``error: MESSAGE`` on one line of stderr, then exit (2: usage or bad input)."""
     err.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     sys.exit(code)
+
+
+def output_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Click callback for options naming a file to write: refused with one line before the
+    command does any work when it could not be written."""
+    try:
+        check_writable(value)
+    except OutputError as exc:
+        fail(str(exc))
+    return value
 
 
 def _warn(message: str) -> None:
@@ -55,6 +68,12 @@ class PluginGroup(click.Group):
                     else:
                         self.add_command(command)
         return self._plugins
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except OutputError as exc:  # any command's --json, --html, --junit, ...
+            fail(str(exc))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands:
@@ -81,7 +100,7 @@ def main() -> None:
     ebnn-sim targets                    list target profiles
 
     Exit codes of run: 0 ok, 1 firmware exited non-zero, 2 usage or bad input,
-    3 over budget, 4 fault, 5 instruction limit or timeout.
+    3 over budget, 4 fault, 5 instruction limit or timeout, 130 interrupted (Ctrl-C).
     """
 
 
@@ -98,11 +117,13 @@ def main() -> None:
 @click.option("--max-stack", type=SIZE, default=None, help="Stack budget (peak stack use).")
 @click.option("--max-cycles", type=click.IntRange(min=0), default=None,
               help="Budget of estimated cycles for the whole run.")
-@click.option("--max-instructions", type=click.IntRange(min=1), default=None,
+@click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
+              default=None,
               help="Stop (exit 5) before executing more than this many instructions.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Stop (exit 5) after this many seconds of wall time.")
-@click.option("--wait-states", type=click.IntRange(min=0), default=None,
+@click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,
+              help=f"Stop (exit 5) after this many seconds of wall time ({MIN_TIMEOUT:g} to "
+                   f"{MAX_TIMEOUT:g}).")
+@click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill. Default: the target's.")
 @click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               multiple=True,
@@ -113,7 +134,8 @@ def main() -> None:
               help="Directory in which the firmware may create files. Without it, opening a "
                    "file for writing is refused.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Write the report as JSON to this file.")
+              default=None, callback=output_path,
+              help="Write the report as JSON to this file.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Do not echo the firmware's console output (it is still in --json).")
 def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
@@ -134,7 +156,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                    max_instructions=max_instructions, timeout=timeout, inputs=inputs,
                    output_dir=output_dir, echo=None if quiet else echo,
                    budgets={"sram": sram, "flash": flash, "stack": max_stack,
-                            "cycles": max_cycles})
+                            "cycles": max_cycles}, interruptible=True)
     try:
         report = session.run(elf, spec)
     except SessionError as exc:
@@ -161,9 +183,11 @@ def _print_unwrapped(*renderables: RenderableType) -> None:
               help="TOML file with [[tool.ebnn-sim.budget]] (or [[budget]]) tables; paths in it "
                    "are relative to its directory. Default: ./pyproject.toml.")
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Write JUnit XML: one testcase per ELF and metric.")
+              default=None, callback=output_path,
+              help="Write JUnit XML: one testcase per ELF and metric.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Write the results, with every run's report, as JSON.")
+              default=None, callback=output_path,
+              help="Write the results, with every run's report, as JSON.")
 def check_cmd(config_path: Path | None, junit_path: Path | None,
               json_path: Path | None) -> None:
     """Check firmware against memory and time budgets (for CI).
@@ -247,16 +271,19 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @click.option("--sram", type=SIZE, default=None,
               help="SRAM to map, and the budget the memory map is drawn against. "
                    "Default: the target's.")
-@click.option("--max-instructions", type=click.IntRange(min=1), default=None,
+@click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
+              default=None,
               help="Stop (exit 5) before executing more than this many instructions.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Write the profile as JSON (keys: docs/profile.md).")
+              default=None, callback=output_path,
+              help="Write the profile as JSON (keys: docs/profile.md).")
 @click.option("--speedscope", "speedscope_path",
-              type=click.Path(path_type=Path, dir_okay=False), default=None,
+              type=click.Path(path_type=Path, dir_okay=False), default=None, callback=output_path,
               help="Write a speedscope flame graph weighted by cycles (open it in "
                    "speedscope.app).")
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Write a self-contained HTML report (no external resources).")
+              default=None, callback=output_path,
+              help="Write a self-contained HTML report (no external resources).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Functions and hottest instructions to list.")
 def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: int | None,
@@ -282,7 +309,8 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     except SessionError as exc:
         fail(str(exc))
     groups = plugins.function_groups(main.loaded_plugins(), simulator.image, _warn)
-    prof = Profiler(simulator, top=top, groups=groups).run()
+    with stop_on_sigint(simulator.interrupt):
+        prof = Profiler(simulator, top=top, groups=groups).run()
     session.apply_budgets(prof.report, spec.budgets)
     print_profile(prof, Console(highlight=False))
     if json_path is not None:
@@ -290,8 +318,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     if speedscope_path is not None:
         write_json(speedscope_path, speedscope(prof), indent=None)
     if html_path is not None:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(render_html(prof))
+        write_text(html_path, render_html(prof))
     sys.exit(prof.report.exit_status)
 
 

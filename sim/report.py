@@ -17,6 +17,7 @@ EXIT_USAGE = 2
 EXIT_OVER_BUDGET = 3
 EXIT_FAULT = 4
 EXIT_LIMIT = 5
+EXIT_INTERRUPTED = 130  # stopped by SIGINT (Ctrl-C), as shells report 128 + 2
 
 
 @dataclass
@@ -45,7 +46,7 @@ class RunReport:
     target: str
     core: str
     clock_hz: int
-    status: str  # "ok" | "fault" | "timeout" | "over_budget"
+    status: str  # "ok" | "fault" | "timeout" | "over_budget" | "interrupted"
     exit_code: int | None
     instructions: int
     cycles: int
@@ -62,6 +63,7 @@ class RunReport:
     wall_seconds: float = 0.0
     flash_wait_states: int = 0
     refusals: list[str] = field(default_factory=list)  # sandbox refusals, in order
+    stdout_dropped: int = 0  # console bytes left out between the kept head and tail
 
     @property
     def time_ms(self) -> float:
@@ -73,7 +75,10 @@ class RunReport:
 
     @property
     def exit_status(self) -> int:
-        """The CLI's exit code: fault 4, limit/timeout 5, firmware non-zero 1, over budget 3."""
+        """The CLI's exit code: fault 4, limit/timeout 5, interrupted 130, firmware non-zero 1,
+        over budget 3."""
+        if self.status == "interrupted":
+            return EXIT_INTERRUPTED
         if self.status == "fault":
             return EXIT_FAULT
         if self.status == "timeout":
@@ -92,6 +97,8 @@ class RunReport:
         memories), a non-zero exit status, broken budgets.
         """
         fault = self.fault
+        if fault is not None and self.status == "interrupted":
+            return f"interrupted: {fault.message}"
         if fault is not None and self.status == "timeout":
             what = "instruction limit" if fault.kind == "instruction_limit" else "timeout"
             return f"stopped by the {what}: {fault.message}"

@@ -19,6 +19,8 @@ from unicorn import (
     UC_ARCH_ARM,
     UC_ERR_INSN_INVALID,
     UC_ERR_READ_UNMAPPED,
+    UC_ERR_WRITE_PROT,
+    UC_ERR_WRITE_UNMAPPED,
     UC_HOOK_BLOCK,
     UC_HOOK_CODE,
     UC_HOOK_INTR,
@@ -61,6 +63,15 @@ from toolchain.sizes import format_size
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
+ERASED = 0xFF  # what flash the image does not fill reads as: erased NOR flash
+
+# Limits the options must stay within, so that every limit limits: a wall-clock timeout is
+# honoured to about a millisecond (Unicorn counts it in microseconds, 0 meaning none), and
+# counters are 64-bit (instructions) or 32-bit (cycles added per refill) in the native hook.
+MIN_TIMEOUT, MAX_TIMEOUT = 1e-3, 1e6  # seconds
+MAX_INSTRUCTIONS = (1 << 63) - 1
+MAX_WAIT_STATES = 255
+CONSOLE_KEEP = 1 << 20  # console bytes a report keeps: the first and the last half MiB
 
 _REGS = [(f"r{i}", getattr(R, f"UC_ARM_REG_R{i}")) for i in range(13)] + [
     ("sp", R.UC_ARM_REG_SP), ("lr", R.UC_ARM_REG_LR), ("pc", R.UC_ARM_REG_PC),
@@ -90,6 +101,23 @@ class RunOptions:
     output_dir: Path | None = None  # where the firmware may create files
     echo: Callable[[bytes], None] | None = None  # console output as it appears
     cmdline: str = ""
+    console_keep: int = CONSOLE_KEEP  # console bytes kept in the report (head and tail)
+
+
+def check_options(opts: RunOptions) -> None:
+    """ImageError (one line) for an option outside what the simulator can honour."""
+    t = opts.timeout
+    if t is not None and not (MIN_TIMEOUT <= t <= MAX_TIMEOUT):  # also rejects nan and inf
+        raise ImageError(f"timeout {t} s cannot be honoured: give {MIN_TIMEOUT:g} to "
+                         f"{MAX_TIMEOUT:g} seconds")
+    n = opts.max_instructions
+    if n is not None and not 1 <= n <= MAX_INSTRUCTIONS:
+        raise ImageError(f"instruction limit {n} out of range: 1 to {MAX_INSTRUCTIONS}")
+    w = opts.flash_wait_states
+    if w is not None and not 0 <= w <= MAX_WAIT_STATES:
+        raise ImageError(f"{w} flash wait states out of range: 0 to {MAX_WAIT_STATES}")
+    if opts.console_keep < 0:
+        raise ImageError("console_keep must not be negative")
 
 
 def resolve_target(image: FirmwareImage, name: str | None) -> Target:
@@ -108,6 +136,7 @@ class Simulator:
     def __init__(self, image: FirmwareImage, options: RunOptions | None = None) -> None:
         self.image = image
         self.options = opts = options or RunOptions()
+        check_options(opts)
         self.target = resolve_target(image, opts.target)
         self.sram_size = self.target.sram if opts.sram is None else opts.sram
         self.flash_size = self.target.flash if opts.flash is None else opts.flash
@@ -131,8 +160,9 @@ class Simulator:
         self.fit_problem = self._check_fit()
         self._fault: Fault | None = None  # how the current run ended, if it faulted
         self._exit: int | None = None  # the firmware's exit status, if it exited
+        self._interrupted = False  # interrupt() was called during the current run
 
-        self.flash = np.zeros(self.flash_size, np.uint8)
+        self.flash = np.full(self.flash_size, ERASED, np.uint8)
         self.sram = np.zeros(self.sram_size, np.uint8)
         self._sram_image: list[tuple[int, bytes]] = []
         for seg in image.segments:
@@ -142,6 +172,14 @@ class Simulator:
                 self.flash[off : off + n] = np.frombuffer(seg.data[:n], np.uint8)
             elif SRAM_BASE <= seg.address < SRAM_BASE + self.sram_size:
                 self._sram_image.append((seg.address - SRAM_BASE, seg.data))
+            else:
+                raise ImageError(
+                    f"load segment at 0x{seg.address:08x} ({len(seg.data):,} bytes) lies "
+                    f"outside the memory map (flash 0x{FLASH_BASE:08x}-"
+                    f"0x{FLASH_BASE + self.flash_size - 1:08x}, SRAM 0x{SRAM_BASE:08x}-"
+                    f"0x{SRAM_BASE + self.sram_size - 1:08x}): link for flash at "
+                    f"0x{FLASH_BASE:08x} and SRAM at 0x{SRAM_BASE:08x}, as `ebnn-sim build` "
+                    "does")
 
         # The core's own model, without UC_MODE_MCLASS: with that mode Unicorn ignores the
         # model and emulates a Cortex-M33 whatever was asked (../docs/simulator.md).
@@ -177,8 +215,11 @@ class Simulator:
 
     def _check_fit(self) -> str | None:
         img = self.image
-        if img.flash_used > self.flash_size:
-            return (f"the image needs {img.flash_used} bytes of flash; "
+        flash_end = max((s.address + len(s.data) for s in img.segments
+                         if FLASH_BASE <= s.address < FLASH_BASE + REGION), default=0)
+        needed = max(img.flash_used, flash_end - FLASH_BASE)
+        if needed > self.flash_size:
+            return (f"the image needs {needed} bytes of flash; "
                     f"only {format_size(self.flash_size)} mapped")
         if img.static_end > SRAM_BASE + self.sram_size:
             return (f"static data (.data + .bss) needs {img.static_ram} bytes; "
@@ -305,9 +346,11 @@ class Simulator:
         arg = self._regs.read(R.UC_ARM_REG_R1)
         try:
             result = self._sh.call(op, arg, self._memory)
-        except UcError:
+        except UcError as exc:
+            where = ("into flash, which is read-only" if exc.errno == UC_ERR_WRITE_PROT
+                     else "outside mapped memory")
             self._stop_with(self._make_fault(
-                "hard_fault", f"semihosting call 0x{op:02x} points outside mapped memory", pc))
+                "hard_fault", f"semihosting call 0x{op:02x} points {where}", pc))
             return
         if isinstance(result, ExitRequest):
             self._exit = result.status
@@ -358,6 +401,17 @@ class Simulator:
         if addr >= FLASH_BASE and addr + size <= FLASH_BASE + self.flash_size:
             return self.flash[addr - FLASH_BASE : addr - FLASH_BASE + size].tobytes()
         raise UcError(UC_ERR_READ_UNMAPPED)
+
+    def _host_write(self, addr: int, data: bytes) -> None:
+        """Where the semihosting host may write for the firmware (SYS_READ's buffer, ...):
+        SRAM only. Flash is read-only to the firmware, so to its host calls too: UcError
+        (UC_ERR_WRITE_PROT) there, UC_ERR_WRITE_UNMAPPED outside both."""
+        if self._in_sram(addr, len(data)):
+            self.uc.mem_write(addr, data)
+            return
+        if addr >= FLASH_BASE and addr + len(data) <= FLASH_BASE + self.flash_size:
+            raise UcError(UC_ERR_WRITE_PROT)
+        raise UcError(UC_ERR_WRITE_UNMAPPED)
 
     def _mapped(self, addr: int, size: int) -> bool:
         return (addr >= FLASH_BASE and addr + size <= FLASH_BASE + self.flash_size) or \
@@ -415,7 +469,14 @@ class Simulator:
         self.uc.reg_write(R.UC_ARM_REG_LR, 0xFFFFFFFF)
         self._fault = None
         self._exit = None
+        self._interrupted = False
         return sp0, reset
+
+    def interrupt(self) -> None:
+        """Stop the current run as soon as the emulator reaches a block boundary; the report
+        says ``interrupted``. Safe to call from another thread (e.g. a SIGINT watcher)."""
+        self._interrupted = True
+        self.uc.emu_stop()
 
     def _read_word(self, symbol: str) -> int | None:
         addr = self.image.symbols.get(symbol)
@@ -439,8 +500,9 @@ class Simulator:
             clock_hz=self.target.clock_hz,
             cmdline=opts.cmdline.encode(),
             heapinfo=(heap_start, sp0 - 1024, sp0, SRAM_BASE),
+            console_keep=opts.console_keep,
         )
-        self._memory = Memory(self._host_read, self.uc.mem_write)
+        self._memory = Memory(self._host_read, self._host_write)
         start = time.perf_counter()
 
         if self.fit_problem is None:
@@ -515,15 +577,21 @@ class Simulator:
                 "instructions, before the block that would exceed it",
                 stop.pc,
             )
-        else:
-            status = "timeout"
+        else:  # the wall-clock timeout, or an interruption
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
             last = counter.last_block
             if pc == last.start:  # stopped at the start of a block already counted
                 insns -= last.instructions
                 cycles -= last.cycles
-            fault = self._make_fault(
-                "timeout", f"wall-clock timeout of {opts.timeout} s reached", pc)
+            if self._interrupted:
+                status = "interrupted"
+                fault = self._make_fault(
+                    "interrupted", f"stopped by the user (SIGINT) after {insns:,} instructions",
+                    pc)
+            else:
+                status = "timeout"
+                fault = self._make_fault(
+                    "timeout", f"wall-clock timeout of {opts.timeout} s reached", pc)
 
         peak_brk = self._read_word("__heap_peak")
         heap_start = self.image.symbols.get("__heap_start")
@@ -549,7 +617,8 @@ class Simulator:
             heap_tracked=heap_tracked,
             flash_size=self.flash_size,
             flash_used=self.image.flash_used,
-            stdout=self._sh.stdout.decode("utf-8", "replace"),
+            stdout=self._sh.console.value().decode("utf-8", "replace"),
+            stdout_dropped=self._sh.console.dropped,
             fault=fault,
             wall_seconds=wall,
             flash_wait_states=self.wait_states,

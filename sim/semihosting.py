@@ -71,6 +71,36 @@ class Refusal:
         return f"{self.operation} refused: {self.detail}"
 
 
+class Console:
+    """The firmware's console output as a report keeps it: the first ``keep // 2`` bytes and
+    the last ``keep - keep // 2``, with the count of bytes dropped in between, so a firmware
+    that prints without end cannot exhaust the host. (Output is streamed to ``echo`` whole.)"""
+
+    def __init__(self, keep: int) -> None:
+        self.head = bytearray()
+        self.tail = bytearray()
+        self._head_cap = keep // 2
+        self._tail_cap = keep - keep // 2
+        self.dropped = 0
+
+    def add(self, data: bytes) -> None:
+        room = self._head_cap - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if not data:
+            return
+        self.tail += data
+        excess = len(self.tail) - self._tail_cap
+        if excess > 0:
+            del self.tail[:excess]
+            self.dropped += excess
+
+    def value(self) -> bytes:
+        """Head and tail (with the drop in between, if any)."""
+        return bytes(self.head + self.tail)
+
+
 @dataclass
 class Semihost:
     """State of the semihosting sandbox for one run."""
@@ -83,11 +113,12 @@ class Semihost:
     clock_hz: int = 1
     cmdline: bytes = b""
     heapinfo: tuple[int, int, int, int] = (0, 0, 0, 0)
-    stdout: bytearray = field(default_factory=bytearray)
+    console_keep: int = 1 << 20  # console bytes kept (Console)
     refusals: list[Refusal] = field(default_factory=list)
     errno: int = 0
 
     def __post_init__(self) -> None:
+        self.console = Console(self.console_keep)
         self._files: dict[int, BinaryIO | bytes] = {}
         self._positions: dict[int, int] = {}
         self._next = 3
@@ -99,7 +130,7 @@ class Semihost:
 
     # --- console -------------------------------------------------------------------------
     def _out(self, data: bytes) -> None:
-        self.stdout += data
+        self.console.add(data)
         if self.echo is not None:
             self.echo(data)
 

@@ -16,12 +16,14 @@ import io
 import os
 import struct
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.budget_check import compare
 from sim.elf import FirmwareImage, InvalidFirmware, load_elf
 from sim.inputs import InputError, console_bytes
+from sim.interrupts import stop_on_sigint
 from sim.report import RunReport
 from sim.runner import PAGE, REGION, ImageError, RunOptions, Simulator, resolve_target
 from toolchain.memory_map import FLASH_BASE, SRAM_BASE
@@ -63,6 +65,9 @@ class RunSpec:
     # Map the target's memories, grown only as far as the image needs to start (it was linked
     # for a larger memory): budgets, not the mapping, then judge the peaks.
     fit_image: bool = False
+    # SIGINT (Ctrl-C) stops the run with status "interrupted" instead of raising
+    # KeyboardInterrupt after it (the commands set this; a library caller decides itself)
+    interruptible: bool = False
 
 
 def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simulator:
@@ -98,7 +103,10 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
 
 def run(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> RunReport:
     """Prepare, run once, apply ``spec.budgets``."""
-    return apply_budgets(prepare(elf, spec).run(), spec.budgets)
+    simulator = prepare(elf, spec)
+    with stop_on_sigint(simulator.interrupt) if spec.interruptible else nullcontext():
+        report = simulator.run()
+    return apply_budgets(report, spec.budgets)
 
 
 def apply_budgets(report: RunReport, budgets: Mapping[str, int | None]) -> RunReport:

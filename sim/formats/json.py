@@ -8,6 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.formats import write_text
+
 if TYPE_CHECKING:
     from sim.budget_check import Check
     from sim.budgets import CheckResult
@@ -18,9 +20,9 @@ CYCLES_METHOD = "estimate: per-instruction timing table + refill per taken branc
 
 
 def write_json(path: Path, doc: Any, indent: int | None = 2) -> None:
-    """``doc`` as JSON in ``path`` (parent directories created), with a final newline."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=indent) + "\n")
+    """``doc`` as JSON in ``path``, with a final newline, written atomically
+    (``sim.formats.write_text``)."""
+    write_text(path, json.dumps(doc, indent=indent) + "\n")
 
 
 def report_dict(report: RunReport) -> dict[str, Any]:
@@ -49,6 +51,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "over_budget": [{"name": c.metric, "limit": c.limit, "actual": c.measured}
                         for c in report.over_budget],
         "stdout": report.stdout,
+        "stdout_dropped": report.stdout_dropped,
         "refusals": report.refusals,
         "elf": report.elf,
         "wall_seconds": report.wall_seconds,

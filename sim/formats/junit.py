@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.formats import write_text
+
 if TYPE_CHECKING:
     from sim.budgets import CheckResult
 
@@ -48,6 +50,8 @@ def check_junit(result: CheckResult) -> ET.ElementTree:
 
 
 def write_junit(result: CheckResult, path: Path) -> None:
-    """:func:`check_junit` in ``path`` (parent directories created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    check_junit(result).write(path, encoding="utf-8", xml_declaration=True)
+    """:func:`check_junit` in ``path``, written atomically (``sim.formats.write_text``)."""
+    root = check_junit(result).getroot()
+    assert root is not None  # check_junit builds the tree around a root
+    xml = ET.tostring(root, encoding="unicode")
+    write_text(path, "<?xml version='1.0' encoding='utf-8'?>\n" + xml + "\n")

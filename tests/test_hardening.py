@@ -1,0 +1,138 @@
+"""Nothing a firmware or a careless option does exhausts or hangs the host: bounded console,
+Ctrl-C with a partial report, limits that limit, segments outside the map, flash read-only to
+semihosting, erased flash."""
+
+import json
+import signal
+import subprocess
+import time
+
+import pytest
+from helpers import EBNN_SIM, PROGRAMS, assert_single_error_line
+
+import sim
+from sim.elf import Segment
+from sim.runner import CONSOLE_KEEP, ImageError
+
+
+def test_console_output_is_bounded_head_and_tail(firmware):
+    image = firmware.image("hostile.c", defines={"CASE": 1})
+    report = sim.run(image, sim.RunOptions(max_instructions=3_000_000, console_keep=1000))
+    assert report.status == "timeout"
+    assert len(report.stdout) == 1000
+    assert report.stdout.startswith("abcdefghij")  # the head: the first bytes printed
+    printed = report.stdout_dropped + 1000
+    assert printed % 8192 == 0 and printed >= 10 * 8192  # every byte is accounted for
+    tail_start = printed - 500  # the tail: the last 500 bytes printed, in order
+    assert report.stdout[500:] == "".join(chr(97 + (tail_start + i) % 8192 % 26)
+                                          for i in range(500))
+
+
+def test_a_firmware_printing_forever_keeps_the_json_small(firmware, tmp_path):
+    out = tmp_path / "r.json"
+    elf = firmware("hostile.c", defines={"CASE": 1})
+    proc = subprocess.run([str(EBNN_SIM), "run", str(elf), "-q", "--max-instructions",
+                           "20000000", "--json", str(out)], capture_output=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 5
+    report = json.loads(out.read_text())
+    assert len(report["stdout"]) == CONSOLE_KEEP
+    assert report["stdout_dropped"] > 50 * CONSOLE_KEEP
+    assert out.stat().st_size < 3 * CONSOLE_KEEP
+
+
+def test_ctrl_c_stops_a_spinning_firmware_with_a_partial_report(firmware, tmp_path):
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen([str(EBNN_SIM), "run", str(firmware("spin.c")), "--json", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)  # well into the endless loop, which never ends by itself
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    report = json.loads(out.read_text())
+    assert report["status"] == "interrupted"
+    assert report["fault"]["kind"] == "interrupted"
+    assert report["instructions"] > 1_000_000
+
+
+@pytest.mark.parametrize("option", [
+    ("--timeout", "1e-9"), ("--timeout", "inf"), ("--timeout", "1e300"), ("--timeout", "nan"),
+    ("--max-instructions", str(2**64)), ("--wait-states", str(2**32)),
+])
+def test_limits_that_cannot_be_honoured_are_refused(firmware, cli, option):
+    result = cli("run", firmware("exit.c"), *option, json=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    error = result.error_lines[-1]  # click's usage error, or ours for nan
+    assert error.startswith(("Error: Invalid value for", "error: timeout nan s"))
+    assert option[0] in error or "timeout" in error
+
+
+def test_a_check_config_timeout_that_cannot_be_honoured_is_refused(firmware, cli, tmp_path):
+    config = tmp_path / "budgets.toml"
+    config.write_text(f'[[budget]]\nelf = "{firmware("exit.c")}"\nsram = "15k"\n'
+                      "timeout = 1e-9\n")
+    line = assert_single_error_line(cli("check", "--config", config, json=False))
+    assert "timeout" in line
+
+
+def test_a_segment_outside_the_memory_map_is_refused(firmware, cli, tmp_path):
+    """An ELF linked for another part's map (STM32 flash at 0x08000000)."""
+    elf = tmp_path / "stm32.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-nostdlib", "-DN=3",
+                    "-Wl,-Ttext=0x08000100", "-Wl,--defsym=__stack_top=0x20001000",
+                    "-Wl,--section-start=.vectors=0x08000000", "-Wl,-e,Reset_Handler",
+                    str(PROGRAMS / "loop.S"), "-o", str(elf)], check=True, capture_output=True)
+    line = assert_single_error_line(cli("run", elf, json=False))
+    assert "0x0800" in line and "outside the memory map" in line
+
+
+def test_a_segment_running_past_the_flash_end_is_not_truncated(firmware):
+    image = firmware.image("exit.c")
+    flash = 16 * 1024
+    image.segments.append(Segment(flash - 8, b"\x00" * 64))  # 56 bytes past the end
+    report = sim.run(image, sim.RunOptions(flash=flash))
+    assert report.fault is not None and report.fault.kind == "image_too_large"
+    assert f"needs {flash + 56} bytes of flash" in report.fault.message
+
+
+def test_a_segment_in_no_region_is_an_image_error(firmware):
+    image = firmware.image("exit.c")
+    image.segments.append(Segment(0x6000_0000, b"\x01\x02"))
+    with pytest.raises(ImageError, match="0x60000000"):
+        sim.Simulator(image, sim.RunOptions())
+
+
+def test_semihosting_cannot_write_into_flash(firmware):
+    image = firmware.image("hostile.c", defines={"CASE": 2})
+    s = sim.Simulator(image, sim.RunOptions(stdin=__import__("io").BytesIO(b"X" * 64)))
+    for _ in range(2):  # and nothing of the first run survives into the second
+        report = s.run()
+        assert report.status == "fault" and report.stdout == ""
+        assert "points into flash, which is read-only" in report.fault.message
+    assert s.read_memory(image.symbols["in_flash"], 14) == b"const in flash"
+
+
+def test_flash_past_the_image_reads_erased(firmware):
+    report = sim.run(firmware.image("hostile.c", defines={"CASE": 3}))
+    assert (report.status, report.exit_code) == ("ok", 0xFF)
+
+
+def test_an_output_path_under_a_file_is_one_line(firmware, cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = cli("run", firmware("exit.c"), "--json", blocker / "r.json", json=False)
+    line = assert_single_error_line(result)  # refused before the run, not after it
+    assert "cannot write" in line and f"{blocker} is not a directory" in line
+    result = cli("profile", firmware("exit.c"), "--html", blocker / "p.html", json=False)
+    assert "is not a directory" in assert_single_error_line(result)
+
+
+def test_interrupting_from_another_thread_ends_the_run(firmware):
+    import threading
+
+    s = sim.Simulator(firmware.image("spin.c"), sim.RunOptions())
+    threading.Timer(0.3, s.interrupt).start()
+    report = s.run()
+    assert report.status == "interrupted" and report.exit_status == 130
+    assert report.problem is not None and report.problem.startswith("interrupted:")
