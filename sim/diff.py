@@ -51,8 +51,17 @@ SECTIONS = (("functions", "self"), ("layers", "inclusive"))
 COUNTS = ("instructions", "cycles")
 
 
+MAX_REPORT_BYTES = 256 << 20  # a report larger than this is not one ebnn-sim wrote
+
+
 def _is_number(v: Any) -> TypeGuard[int | float]:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    """A finite number a report could hold (a huge integer from a hand-made file is not)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
 
 
 def _lookup(data: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> float | None:
@@ -69,13 +78,19 @@ def load_report(path: Path) -> dict[str, Any]:
     """The parsed report; DiffError (one line) when missing, not JSON or not a report."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_REPORT_BYTES + 1)
+        if len(raw) > MAX_REPORT_BYTES:
+            raise DiffError(f"{path}: larger than {MAX_REPORT_BYTES >> 20} MiB; not a report")
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise DiffError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DiffError(f"{path}: cannot read: {exc}") from None
     except json.JSONDecodeError as exc:
         raise DiffError(f"{path}: not valid JSON ({exc})") from None
+    except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long
+        raise DiffError(f"{path}: not a report ({type(exc).__name__})") from None
     if not isinstance(data, dict) or (
             all(_lookup(data, paths) is None for _, _, paths in SUMMARY)
             and not any(isinstance(data.get(s), list) for s, _ in SECTIONS)):

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from elftools.common.exceptions import DWARFError, ELFError
 from elftools.elf.elffile import ELFFile
 
 from sim.elf import FirmwareImage
@@ -59,6 +58,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+_SOURCE_SUFFIXES = frozenset({".c", ".h", ".s", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".inc"})
+_MAX_SOURCE_BYTES = 4 << 20
+
+
 class SourceMap:
     """Address -> (file, line) from the ELF's DWARF line programs (empty without ``-g``)."""
 
@@ -72,8 +75,9 @@ class SourceMap:
                 elf = ELFFile(fh)
                 if elf.has_dwarf_info():
                     self._read(elf)
-        except (OSError, ELFError, DWARFError, ValueError, KeyError, IndexError, AssertionError):
+        except Exception:  # pyelftools on a hostile or corrupt file can raise anything
             self._rows = []  # unreadable debug info: no source lines, never an error
+            self.functions = {}
         self._rows.sort()
         self._starts = [r[0] for r in self._rows]
 
@@ -142,12 +146,18 @@ class SourceMap:
         return None
 
     def line_text(self, file: str, line: int) -> str | None:
-        """The source line itself, when the file is readable here."""
+        """The source line itself, when the file is readable here. Only source files (by
+        suffix) of at most 4 MiB are read: the names come from the ELF, which may be hostile,
+        and must not make the report quote other host files or read without bound."""
         if file not in self._lines:
+            self._lines[file] = None
+            path = Path(file)
             try:
-                self._lines[file] = Path(file).read_text(errors="replace").splitlines()
+                if path.suffix.lower() in _SOURCE_SUFFIXES and path.is_file() and \
+                        path.stat().st_size <= _MAX_SOURCE_BYTES:
+                    self._lines[file] = path.read_text(errors="replace").splitlines()
             except OSError:
-                self._lines[file] = None
+                pass
         lines = self._lines[file]
         if lines is None or not 0 < line <= len(lines):
             return None

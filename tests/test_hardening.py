@@ -6,7 +6,9 @@ import json
 import signal
 import subprocess
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import EBNN_SIM, PROGRAMS, assert_single_error_line
 
@@ -136,3 +138,74 @@ def test_interrupting_from_another_thread_ends_the_run(firmware):
     report = s.run()
     assert report.status == "interrupted" and report.exit_status == 130
     assert report.problem is not None and report.problem.startswith("interrupted:")
+
+
+def test_inputs_are_read_bounded(tmp_path):
+    from sim.inputs import MAX_INPUT_BYTES, InputError, console_bytes
+
+    with pytest.raises(InputError, match="larger than 64 MiB"):
+        console_bytes(Path("/dev/zero"))
+    huge = tmp_path / "huge.npy"  # a header claiming 10^12 bytes, and almost no data
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(1, np.uint8))
+    header["shape"] = (10**12,)
+    with huge.open("wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, header)
+    with pytest.raises(InputError, match=r"\(1000000000000,\)"):
+        console_bytes(huge)
+    bomb = tmp_path / "bomb.png"  # an IHDR of 30000 x 30000 pixels
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" +
+                     (30000).to_bytes(4, "big") * 2 + b"\x08\x00\x00\x00\x00" + b"\x00" * 64)
+    with pytest.raises(InputError, match="30000x30000"):
+        console_bytes(bomb)
+    ok = tmp_path / "ok.bin"
+    ok.write_bytes(b"\x01" * 1000)
+    assert console_bytes(ok) == b"\x01" * 1000
+    assert MAX_INPUT_BYTES == 64 << 20
+
+
+def test_a_corrupt_dwarf_gives_no_source_lines_not_a_crash(firmware, tmp_path):
+    from sim.profile import Profiler, SourceMap
+
+    good = firmware("exit.c")
+    data = bytearray(good.read_bytes())
+    elf = sim.load_elf(good)
+    assert SourceMap(good).lookup(elf.symbols["main"]) is not None  # built with -g
+    info = data.find(b".debug_line")
+    assert info > 0
+    # scramble the DWARF sections' contents (the section headers stay valid)
+    from elftools.elf.elffile import ELFFile
+
+    with good.open("rb") as fh:
+        for sec in ELFFile(fh).iter_sections():
+            if sec.name.startswith(".debug"):
+                off, size = sec["sh_offset"], sec["sh_size"]
+                data[off : off + size] = bytes((i * 37 + 11) & 0xFF for i in range(size))
+    bad = tmp_path / "bad-dwarf.elf"
+    bad.write_bytes(bytes(data))
+    prof = Profiler(sim.Simulator(sim.load_elf(bad), sim.RunOptions())).run()
+    assert prof.report.status == "ok" and prof.functions
+
+
+def test_source_lines_come_only_from_source_files(tmp_path):
+    from sim.profile import SourceMap
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password\n")
+    src = tmp_path / "main.c"
+    src.write_text("int main(void)\n")
+    sources = SourceMap(tmp_path / "missing.elf")
+    assert sources.line_text(str(secret), 1) is None
+    assert sources.line_text(str(src), 1) == "int main(void)"
+
+
+@pytest.mark.parametrize("text", ["[" * 100000 + "]" * 100000,
+                                  '{"instructions": 1' + "0" * 400 + "}",
+                                  '{"instructions": ' + "9" * 5000 + "}"])
+def test_diff_refuses_hostile_reports_with_one_line(cli, tmp_path, text):
+    good = tmp_path / "good.json"
+    good.write_text('{"instructions": 10, "cycles": 20}')
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    result = cli("diff", good, bad, json=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.error_lines) == 1
