@@ -271,9 +271,18 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @click.option("--sram", type=SIZE, default=None,
               help="SRAM to map, and the budget the memory map is drawn against. "
                    "Default: the target's.")
+@click.option("--flash", type=SIZE, default=None,
+              help="Flash to map at 0x00000000. Default: the target's.")
 @click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
               default=None,
               help="Stop (exit 5) before executing more than this many instructions.")
+@click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,
+              help=f"Stop (exit 5) after this many seconds of wall time ({MIN_TIMEOUT:g} to "
+                   f"{MAX_TIMEOUT:g}).")
+@click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
+              help="Flash wait states added to each pipeline refill. Default: the target's.")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Directory in which the firmware may create files, as for `run`.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, callback=output_path,
               help="Write the profile as JSON (keys: docs/profile.md).")
@@ -287,7 +296,8 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Functions and hottest instructions to list.")
 def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: int | None,
-                max_instructions: int | None, json_path: Path | None,
+                flash: int | None, max_instructions: int | None, timeout: float | None,
+                wait_states: int | None, output_dir: Path | None, json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
     the hottest instructions with their source lines, and memory against the SRAM budget.
@@ -302,8 +312,9 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     from sim.formats.text import print_profile
     from sim.profile import Profiler
 
-    spec = RunSpec(target=target, sram=sram, max_instructions=max_instructions, inputs=inputs,
-                   budgets={"sram": sram})
+    spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
+                   max_instructions=max_instructions, timeout=timeout, inputs=inputs,
+                   output_dir=output_dir, budgets={"sram": sram, "flash": flash})
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:

@@ -209,3 +209,13 @@ def test_diff_refuses_hostile_reports_with_one_line(cli, tmp_path, text):
     result = cli("diff", good, bad, json=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.error_lines) == 1
+
+
+def test_profile_takes_the_run_limits(firmware, cli, tmp_path):
+    out = tmp_path / "p.json"
+    result = cli("profile", firmware("spin.c"), "--max-instructions", "5000", "--flash", "256k",
+                 "--wait-states", "2", "--timeout", "60", "--json", out, json=False)
+    assert result.returncode == 5
+    doc = json.loads(out.read_text())
+    assert doc["run"]["fault"]["kind"] == "instruction_limit"
+    assert (doc["run"]["flash"]["size"], doc["run"]["flash_wait_states"]) == (256 * 1024, 2)
