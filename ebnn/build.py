@@ -1,4 +1,6 @@
-"""Artifact -> firmware ELF: generate the model's C, compile it with the kernels and harness."""
+"""Artifact -> firmware ELF: the model's C library with prefix ``ebnn`` (the one generator,
+``ebnn.codegen``, as ``ebnn export-c --prefix ebnn`` writes it) compiled with the harness
+``firmware/ebnn_main.c`` and the start-up runtime."""
 
 from pathlib import Path
 
@@ -7,29 +9,41 @@ from ebnn.artifact import Artifact
 from ebnn.codegen import GeneratedC, generate
 from toolchain.build import BuildResult, build
 
+PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebnn_buf_a, ...
+
 
 def source_dir(elf: Path) -> Path:
     """Where the generated C of ``elf`` is written: ``NAME-src/`` beside it."""
     return elf.with_name(elf.stem + "-src")
 
 
+def write_sources(gen: GeneratedC, directory: Path) -> list[Path]:
+    """The library's files (``<prefix>.h``, ``<prefix>.c``, the kernel header) in
+    ``directory``, created if needed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in gen.files.items():
+        (directory / name).write_text(text)
+        paths.append(directory / name)
+    return paths
+
+
 def build_firmware(art: Artifact, elf: str | Path, target: str = "curie", opt: str = "-O2",
                    sram: int | None = None, flash: int | None = None,
                    ) -> tuple[BuildResult, GeneratedC]:
-    """Generate ``model.c``/``model.h`` beside the ELF and build them with the eBNN runtime."""
+    """Generate ``ebnn.c``/``ebnn.h`` beside the ELF and build them with the harness."""
     out = Path(elf)
-    gen = generate(art)
+    gen = generate(art, PREFIX)
     src = source_dir(out)
-    src.mkdir(parents=True, exist_ok=True)
-    (src / "model.h").write_text(gen.header)
-    (src / "model.c").write_text(gen.source)
+    write_sources(gen, src)
     return compile_firmware(src, out, target, opt, sram, flash), gen
 
 
 def compile_firmware(src: Path, elf: str | Path, target: str = "curie", opt: str = "-O2",
                      sram: int | None = None, flash: int | None = None) -> BuildResult:
-    """Build the generated (or hand-edited) ``model.c`` in ``src`` with the eBNN runtime."""
+    """Build the generated (or hand-edited) ``ebnn.c`` in ``src`` with the harness."""
     fw = Path(firmware.__file__).parent
     # -Werror: the generated C and the kernels must stay -Wall -Wextra clean on every core.
-    return build([src / "model.c", fw / "ebnn_main.c"], Path(elf), target, include_dirs=[src],
-                 opt=opt, sram=sram, flash=flash, extra_cflags=["-Werror"])
+    return build([src / f"{PREFIX}.c", fw / "ebnn_main.c"], Path(elf), target,
+                 include_dirs=[src], opt=opt, sram=sram, flash=flash, extra_cflags=["-Werror"])
+

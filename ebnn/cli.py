@@ -5,6 +5,7 @@
     ebnn eval out/mnist.ebnn --pt out/mnist.pt
     ebnn build out/mnist.ebnn --target curie -o out/mnist.elf
     ebnn-sim run out/mnist.elf --sram 2k
+    ebnn export-c out/mnist.ebnn -o out/mnist-lib --layout cmake
 """
 
 import json
@@ -54,6 +55,7 @@ def main() -> None:
     ebnn export MODEL.pt -o MODEL.ebnn        fold BN+sign into integer thresholds
     ebnn eval MODEL.ebnn [--pt MODEL.pt]      accuracy of the integer reference
     ebnn build MODEL.ebnn -o MODEL.elf        generate C and build firmware
+    ebnn export-c MODEL.ebnn -o DIR           the model as a C library for your firmware
     """
 
 
@@ -187,7 +189,8 @@ def eval_cmd(artifact: Path, dataset: str | None, data_dir: Path | None, split: 
 @main.command("build")
 @click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="ELF to write; the generated C goes to NAME-src/ beside it.")
+              help="ELF to write; the generated C (the library `ebnn export-c --prefix ebnn` "
+                   "writes) goes to NAME-src/ beside it.")
 @click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=DEFAULT_TARGET,
               show_default=True, help="Target profile (see `ebnn-sim targets`).")
 @click.option("--sram", type=SIZE, default=None,
@@ -198,9 +201,11 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
               flash: int | None) -> None:
     """Generate C for ARTIFACT and build firmware for a target.
 
-    The firmware reads images from the semihosting console and prints all scores and the
-    class; with no input it classifies the sample image embedded from the artifact:
-    `ebnn-sim run MODEL.elf` or `ebnn-sim run MODEL.elf --input image.png`.
+    The model's C is the library `ebnn export-c` ships (prefix ebnn: ebnn_infer), compiled with
+    a harness and the project's start-up code. The firmware reads images from the semihosting
+    console and prints all scores and the class; with no input it classifies the sample image
+    embedded from the artifact: `ebnn-sim run MODEL.elf` or
+    `ebnn-sim run MODEL.elf --input image.png`.
     """
     from ebnn.artifact import ArtifactError, load
     from ebnn.build import build_firmware, source_dir
@@ -213,6 +218,62 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
         _fail(str(exc))
     err.print(f"built {result.elf} for {target} ({format_size(result.sram)} SRAM); generated C "
               f"in {source_dir(result.elf)}", markup=False)
+
+
+@main.command("export-c")
+@click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Folder to write the library to (created; files of the same names are "
+                   "replaced, others left alone).")
+@click.option("--prefix", default=None, metavar="NAME",
+              help="C identifier that starts every global symbol, macro and file name: "
+                   "NAME_infer, NAME_INPUT_SIZE (upper-cased), NAME.h, NAME.c. Give each model "
+                   "of one firmware its own. Default: the model's name, with every character "
+                   "other than letters, digits and _ as _.")
+@click.option("--layout", default="plain", show_default=True,
+              metavar="[plain|cmake|arduino|zephyr]",
+              help="plain: NAME.h, NAME.c and the kernel header ebnn_kernels.h. cmake: the same "
+                   "with a CMakeLists.txt (add_library(NAME)) and an example main. arduino: an "
+                   "Arduino library (library.properties, src/, an example sketch). zephyr: a "
+                   "Zephyr module (zephyr/module.yml, CMakeLists.txt, Kconfig, a sample).")
+def export_c_cmd(artifact: Path, output: Path, prefix: str | None, layout: str) -> None:
+    """Export ARTIFACT as a self-contained C99 library for any firmware.
+
+    \b
+    int NAME_infer(const uint8_t *input, int32_t *scores)
+        classifies one uint8 image (H x W x C, row-major) with a static
+        scratch, fills NAME_CLASSES scores and returns the class;
+    int NAME_infer_with(const uint8_t *input, int32_t *scores, uint32_t *scratch)
+        the same with the caller's scratch[NAME_SCRATCH_WORDS] (reentrant).
+
+    No start-up code, semihosting or heap; weights are const (flash). The C is the one
+    `ebnn build` measures (there with prefix ebnn), bit for bit the model's reference.
+    NAME.h documents the input, the scores and the memory; docs/deploy.md how to put it on a
+    board (Arduino, Zephyr, FreeRTOS, bare metal).
+    """
+    from ebnn.artifact import ArtifactError, load
+    from ebnn.library import LAYOUTS, LibraryError, check_prefix, default_prefix, export_library
+
+    if layout not in LAYOUTS:
+        _fail(f"--layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
+    try:
+        if prefix is not None:
+            check_prefix(prefix)
+        if output.exists() and not output.is_dir():
+            _fail(f"{output}: exists and is not a directory")
+        art = load(artifact)
+        name = default_prefix(art) if prefix is None else prefix
+        if prefix is None:
+            try:
+                check_prefix(name)
+            except LibraryError as exc:
+                _fail(f"{exc}; this default comes from the model's name {art.name!r}, give "
+                      "--prefix")
+        written = export_library(art, output, name, layout)
+    except (ArtifactError, LibraryError) as exc:
+        _fail(str(exc))
+    err.print(f"wrote {len(written)} files of the {layout} library {name} to {output}: "
+              f"{name}.h declares {name}_infer", markup=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -1,70 +1,257 @@
-"""Artifact -> C: ``model.h`` and ``model.c`` for the kernels in ``firmware/ebnn.h``.
+"""Artifact -> C: the model as a portable C99 library, ``<prefix>.h`` and ``<prefix>.c``, for the
+kernels in ``firmware/ebnn_kernels.h``. The one generator: ``ebnn export-c`` writes its output
+as a library (``ebnn/library.py``), ``ebnn build`` compiles it with prefix ``ebnn`` and the
+harness (``ebnn/build.py``), so what is measured is what is shipped.
 
-Weights, thresholds and scales become ``const`` arrays (flash); every dimension is a literal, so
-the always-inline kernels are specialised per layer. Each layer is its own ``noinline`` function
-``ebnn_layerN`` (profiles attribute cycles per layer by symbol); its arrays and function are its
-kind's code (``ebnn/layers/``). Activations live in two ping-pong bit buffers
-``ebnn_buf_a``/``ebnn_buf_b``: layer 0 writes a, layer 1 b, layer 2 a, ...
+Weights, thresholds and scales become ``static const`` arrays (flash); every dimension is a
+literal, so the always-inline kernels are specialised per layer. Each layer is its own
+``noinline`` function ``<prefix>_layer<N>`` (``<prefix>_output_layer`` for the output), so
+profiles attribute cycles per layer by symbol; its arrays and function are its kind's code
+(``ebnn/layers/``). Activations ping-pong between two bit buffers: layer 0 writes a, layer 1 b,
+layer 2 a, ... ``<prefix>_infer`` uses the static ``<prefix>_buf_a``/``<prefix>_buf_b``,
+``<prefix>_infer_with`` the caller's scratch (a, then b). Every global symbol carries the
+prefix; the kernels are static inline. The public API is documented in the header itself
+(``header_comment``) and in docs/deploy.md.
 """
 
+import re
+import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+import firmware
+from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
 from ebnn.ctext import c_array, words
+
+KERNELS = "ebnn_kernels.h"  # the kernel header, copied beside the model's source
+
+
+def kernels_path() -> Path:
+    return Path(firmware.__file__).parent / KERNELS
+
+
+def label(text: str) -> str:
+    """``text`` (a model's or data set's name) as generated text can hold it (C strings and
+    comments, CMake, Kconfig, YAML, properties files): characters other than letters, digits,
+    space and ``._+-`` as ``_``, so that no name can end a comment or a string early."""
+    return re.sub(r"[^A-Za-z0-9 ._+-]", "_", text)
+
+
+def model_label(art: Artifact) -> str:
+    return label(art.name)
+
+
+def layer_function(i: int, prefix: str = "ebnn") -> str:
+    """The function of hidden layer ``i``."""
+    return f"{prefix}_layer{i}"
+
+
+def output_function(prefix: str = "ebnn") -> str:
+    return f"{prefix}_output_layer"
+
+
+def layer_buffer(i: int, prefix: str = "ebnn") -> str:
+    """The static ping-pong buffer hidden layer ``i`` writes its bits to."""
+    return f"{prefix}_buf_a" if i % 2 == 0 else f"{prefix}_buf_b"
 
 
 @dataclass(frozen=True)
 class GeneratedC:
-    header: str  # model.h
-    source: str  # model.c
+    prefix: str
+    header: str  # <prefix>.h
+    source: str  # <prefix>.c
+    scratch_words: int  # <PREFIX>_SCRATCH_WORDS
+    const_bytes: int  # flash taken by the const arrays (weights, thresholds, sample, ...)
+    stack_bytes: int  # local arrays of the layer with the most
+    sample_scores: tuple[int, ...]  # what the model computes for <prefix>_sample
+    sample_class: int
+
+    @property
+    def files(self) -> dict[str, str]:
+        """File name -> text: the model's header and source, and the kernel header."""
+        return {f"{self.prefix}.h": self.header, f"{self.prefix}.c": self.source,
+                KERNELS: kernels_path().read_text()}
 
 
-def layer_buffer(i: int) -> str:
-    """The ping-pong buffer hidden layer ``i`` writes its bits to."""
-    return "ebnn_buf_a" if i % 2 == 0 else "ebnn_buf_b"
+def generated_names(prefix: str) -> list[str]:
+    """Every identifier the library defines at file scope or as a macro outside the kernel
+    header (layer functions stand for all ``<prefix>_layer<N>``)."""
+    up = prefix.upper()
+    return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "output_layer", "buf_a",
+                                      "buf_b", "sample")] + [
+        f"{up}_{n}" for n in ("H", "MODEL_NAME", "INPUT_HEIGHT", "INPUT_WIDTH",
+                              "INPUT_CHANNELS", "INPUT_SIZE", "CLASSES", "LAYERS",
+                              "SCRATCH_WORDS", "SCRATCH_SIZE", "SAMPLE_CLASS",
+                              "NO_STATIC_SCRATCH")]
 
 
-def generate(art: Artifact) -> GeneratedC:
-    """C sources for ``art``; its sample image is embedded for argument-less runs."""
+_ARRAY = re.compile(r"static const (u?int(?:8|32))_t \w+\[(\d+)\]")
+
+
+def _const_bytes(source: str) -> int:
+    return sum(int(n) * (1 if t.endswith("8") else 4) for t, n in _ARRAY.findall(source))
+
+
+_LOCALS = re.compile(r"^\s+(u?int(?:8|32))_t ([^;=]*);", re.M)
+
+
+def _local_array_bytes(function: str) -> int:
+    """Bytes of the local arrays a layer's C function declares (``int32_t m[7], s[16], a;``)."""
+    return sum(int(n) * (1 if t.endswith("8") else 4) for t, decl in _LOCALS.findall(function)
+               for n in re.findall(r"\w+\[(\d+)\]", decl))
+
+
+def c_comment(*blocks: str, width: int = 96) -> str:
+    """A ``/* ... */`` block: each block a paragraph wrapped to ``width``; a block starting
+    with a space keeps its lines as they are (tables)."""
+    lines: list[str] = []
+    for block in blocks:
+        if lines:
+            lines.append(" *")
+        if block.startswith(" "):
+            lines += [f" *{line}" for line in block.splitlines()]
+        else:
+            lines += textwrap.wrap(block, width, initial_indent=" * ", subsequent_indent=" * ",
+                                   break_long_words=False, break_on_hyphens=False)
+    return "/*\n" + "\n".join(lines) + "\n */\n"
+
+
+def header_comment(art: Artifact, prefix: str, scratch: int, const_bytes: int,
+                   stack_bytes: int) -> str:
+    up = prefix.upper()
+    h, w, c = art.input_shape
+    network = " -> ".join(layer_kind(layer, f"layer {i}").summary(layer)
+                          for i, layer in enumerate(art.layers))
+    dataset = art.metadata.get("dataset")
+    seen = f" (data set: {label(str(dataset))})" if dataset else ""
+    return c_comment(
+        f'{prefix}.h: the eBNN model "{model_label(art)}" as a portable C99 library: '
+        "integer-only, no heap, no floating point, const weights. Generated by `ebnn export-c` "
+        "(ebnn-sim) from the model's .ebnn artifact: do not edit, export again. How to use "
+        "it: docs/deploy.md of ebnn-sim.",
+        f"Network: {network}.",
+        f"Input: {up}_INPUT_SIZE = {h * w * c} bytes, one uint8 image of {h} x {w} x {c} "
+        "(height x width x channels) in row-major HWC order: byte "
+        f"(y * {up}_INPUT_WIDTH + x) * {up}_INPUT_CHANNELS + c is channel c of the pixel in row "
+        "y (0 = top), column x (0 = left). A byte is the pixel's value 0..255 as in the "
+        f"training images{seen}; the network reads a byte v as 2v/255 - 1: 0 is -1.0, 255 is "
+        "+1.0. Scale sensor data to 0..255 yourself before the call.",
+        f"Output: {up}_CLASSES int32 scores, the float model's class scores times "
+        f"2^{art.output.shift} (fixed point); the return value is the class: the index of the "
+        "largest score, the lowest index on ties. Scores and class equal the model's integer "
+        "reference (ebnn-sim's numpy reference) bit for bit.",
+        f" Memory:\n"
+        f"   flash    {const_bytes} bytes of const arrays (weights, thresholds, scales, the\n"
+        "            sample image), plus the code.\n"
+        f"   scratch  {up}_SCRATCH_SIZE = {4 * scratch} bytes of activation bits: static (.bss)"
+        f" for\n            {prefix}_infer, the caller's for {prefix}_infer_with.\n"
+        f"   stack    {stack_bytes} bytes of local arrays in the largest layer, plus saved\n"
+        "            registers and call frames (`ebnn-sim run` measures the peak on a target).\n"
+        "   no heap, no other state: nothing is kept between calls.",
+        f"Define {up}_NO_STATIC_SCRATCH for {prefix}.c and its users alike to compile out the "
+        f"static scratch and {prefix}_infer when every caller brings its own scratch (with "
+        "--gc-sections, the default of most embedded builds, unused buffers take no RAM "
+        "anyway).",
+    )
+
+
+def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
+    """The library for ``art`` with every global symbol prefixed ``prefix`` (a C identifier
+    the caller has checked, see ``ebnn.library.check_prefix``); its sample image is
+    embedded for self-tests and argument-less runs."""
+    up = prefix.upper()
     hidden, out = art.hidden, art.output
     bits = [int(np.prod(layer.out_shape)) for layer in hidden]
-    buffers = {"ebnn_buf_a": max((words(b) for b in bits[0::2]), default=1),
-               "ebnn_buf_b": max((words(b) for b in bits[1::2]), default=1)}
-    layer_buffers = [layer_buffer(i) for i in range(len(hidden))]
-    size = int(np.prod(art.input_shape))
+    # words of buffer a (written by layers 0, 2, ...) and b (layers 1, 3, ...); b may be unused
+    size_a = max(words(b) for b in bits[0::2])
+    size_b = max((words(b) for b in bits[1::2]), default=0)
+    buffers = {layer_buffer(0, prefix): size_a, layer_buffer(1, prefix): size_b}
+    offsets = {layer_buffer(0, prefix): "scratch", layer_buffer(1, prefix): f"scratch + {size_a}"}
+    scratch = size_a + size_b
+    h, w, c = art.input_shape
+    size = h * w * c
     sample_arr = np.zeros(size, np.uint8) if art.sample is None else np.asarray(
         art.sample, np.uint8).ravel()
     if sample_arr.size != size:
         raise ValueError(f"sample image has {sample_arr.size} values, the model takes {size}")
+    ref = reference.run(art, sample_arr.reshape(1, h, w, c))
+    sample_scores = tuple(int(v) for v in ref.scores[0])
+    sample_class = int(ref.classes[0])
 
-    header = (
-        "/* Generated by `ebnn build` from the model artifact: do not edit. */\n"
-        "#ifndef EBNN_MODEL_H\n#define EBNN_MODEL_H\n\n#include <stdint.h>\n\n"
-        f'#define EBNN_MODEL_NAME "{art.name}"\n'
-        f"#define EBNN_INPUT_SIZE {size}\n#define EBNN_CLASSES {art.classes}\n"
-        f"#define EBNN_LAYERS {len(art.layers)}\n\n"
-        "extern const uint8_t ebnn_sample[EBNN_INPUT_SIZE];\n"
-        + "".join(f"extern uint32_t {name}[{n}];\n" for name, n in buffers.items())
-        + "/* Runs the network on a uint8 HWC image; fills scores, returns the class. */\n"
-        "int ebnn_infer(const uint8_t *input, int32_t *scores);\n\n#endif\n"
-    )
-    parts = ["/* Generated by `ebnn build` from the model artifact: do not edit. */\n",
-             '#include "model.h"\n#include "ebnn.h"\n\n']
-    parts += [f"uint32_t {name}[{n}];\n" for name, n in buffers.items()]
-    parts.append("\n" + c_array("uint8_t", "ebnn_sample_data", sample_arr, per_line=28)
-                 .replace("static const uint8_t ebnn_sample_data", "const uint8_t ebnn_sample"))
-    calls = []
-    src = "input"
+    guard = f"#ifndef {up}_NO_STATIC_SCRATCH\n"
+    parts = [f"/* {prefix}.c: the eBNN model \"{model_label(art)}\" (API and memory: {prefix}.h). "
+             "Generated by\n * `ebnn export-c` from the model artifact: do not edit. */\n",
+             f'#include "{prefix}.h"\n#include "{KERNELS}"\n\n',
+             "/* Global (not static) so that profilers and `ebnn-sim verify` find each layer by "
+             "name. */\n"]
+    functions = [layer_function(i, prefix) for i in range(len(hidden))]
+    parts += [f"EBNN_NOINLINE void {f}(const {'uint8_t' if i == 0 else 'uint32_t'} *in, "
+              "uint32_t *out);\n" for i, f in enumerate(functions)]
+    parts.append(f"EBNN_NOINLINE int {output_function(prefix)}(const uint32_t *in, "
+                 "int32_t *scores);\n\n")
+    used = {name: n for name, n in buffers.items() if n}
+    parts.append(guard + "/* The static scratch of " + f"{prefix}_infer: layers 0, 2, ... write "
+                 "a, layers 1, 3, ... write b. */\n"
+                 + "".join(f"extern uint32_t {name}[{n}];\n" for name, n in used.items())
+                 + "".join(f"uint32_t {name}[{n}];\n" for name, n in used.items())
+                 + "#endif\n")
+    parts.append("\n" + c_array("uint8_t", "sample", sample_arr, per_line=28)
+                 .replace("static const uint8_t sample", f"const uint8_t {prefix}_sample"))
+    calls, calls_with = [], []
+    stack_bytes = 0
+    src, src_with = "input", "input"
     for i, layer in enumerate(hidden):
-        dst = layer_buffers[i]
-        consts, func = layer_kind(layer, f"layer {i}").code(i, layer, src, dst)
+        dst = layer_buffer(i, prefix)
+        consts, func = layer_kind(layer, f"layer {i}").code(functions[i], i, layer, src, dst)
         parts += ["\n", consts, func]
-        calls.append(f"    ebnn_layer{i}({src}, {dst});\n")
-        src = dst
-    consts, func = layer_kind(out, f"layer {len(hidden)}").code(len(hidden), out, src, "scores")
-    parts += ["\n", consts, func, "\n",
-              "int ebnn_infer(const uint8_t *input, int32_t *scores)\n{\n", *calls,
-              f"    return ebnn_output_layer({src}, scores);\n}}\n"]
-    return GeneratedC(header, "".join(parts))
+        stack_bytes = max(stack_bytes, _local_array_bytes(func))
+        calls.append(f"    {functions[i]}({src}, {dst});\n")
+        calls_with.append(f"    {functions[i]}({src_with}, {offsets[dst]});\n")
+        src, src_with = dst, offsets[dst]
+    consts, func = layer_kind(out, f"layer {len(hidden)}").code(
+        output_function(prefix), len(hidden), out, src, "scores")
+    parts += ["\n", consts, func, "\n", guard,
+              f"int {prefix}_infer(const uint8_t *input, int32_t *scores)\n{{\n", *calls,
+              f"    return {output_function(prefix)}({src}, scores);\n}}\n#endif\n\n",
+              f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, "
+              "uint32_t *scratch)\n{\n", *calls_with,
+              f"    return {output_function(prefix)}({src_with}, scores);\n}}\n"]
+    source = "".join(parts)
+    const_bytes = _const_bytes(source) + size
+
+    label = art.metadata.get("sample_label")
+    sample_text = ("An all-zero image (the artifact carries no sample)" if art.sample is None
+                   else "An image from the training data" + (
+                       f" (labelled {label} in its data set)" if isinstance(label, int) else ""))
+    header = (
+        header_comment(art, prefix, scratch, const_bytes, stack_bytes)
+        + f"#ifndef {up}_H\n#define {up}_H\n\n#include <stdint.h>\n\n"
+        "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+        f'#define {up}_MODEL_NAME "{model_label(art)}"\n'
+        f"#define {up}_INPUT_HEIGHT {h}\n#define {up}_INPUT_WIDTH {w}\n"
+        f"#define {up}_INPUT_CHANNELS {c}\n#define {up}_INPUT_SIZE {size}\n"
+        f"#define {up}_CLASSES {art.classes}\n#define {up}_LAYERS {len(art.layers)}\n"
+        f"#define {up}_SCRATCH_WORDS {scratch}\n"
+        f"#define {up}_SCRATCH_SIZE (4 * {up}_SCRATCH_WORDS)\n"
+        f"#define {up}_SAMPLE_CLASS {sample_class}\n\n"
+        f"/* {sample_text}, for self-tests:\n"
+        f" * the model answers {up}_SAMPLE_CLASS for it. In flash; unused, it is dropped by\n"
+        " * --gc-sections. */\n"
+        f"extern const uint8_t {prefix}_sample[{up}_INPUT_SIZE];\n\n"
+        f"#ifndef {up}_NO_STATIC_SCRATCH\n"
+        f"/* Classifies one image (input[{up}_INPUT_SIZE]): fills scores[{up}_CLASSES] and "
+        "returns the\n * class. Uses the static scratch: not reentrant, one call at a time "
+        "(from several\n * threads or interrupts at once, use "
+        f"{prefix}_infer_with with a scratch each). */\n"
+        f"int {prefix}_infer(const uint8_t *input, int32_t *scores);\n#endif\n\n"
+        f"/* The same with the caller's scratch[{up}_SCRATCH_WORDS] (uint32_t: word-aligned; "
+        "no need to\n * initialise it; its contents are garbage afterwards). Reentrant: the "
+        "scratch is the only\n * memory it writes besides scores and its stack. */\n"
+        f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, uint32_t *scratch);\n\n"
+        "#ifdef __cplusplus\n}\n#endif\n\n#endif\n"
+    )
+    return GeneratedC(prefix, header, source, scratch, const_bytes, stack_bytes, sample_scores,
+                      sample_class)

@@ -30,11 +30,10 @@ def c_array(ctype: str, name: str, values: np.ndarray, per_line: int = 8,
     return f"static const {ctype} {name}[{max(len(flat), 1)}] = {{\n{body}\n}};\n"
 
 
-def hidden_layer_function(index: int, label: str, in_shape: tuple[int, ...],
+def hidden_layer_function(function: str, index: int, label: str, in_shape: tuple[int, ...],
                           out_shape: tuple[int, ...], src: str, dst: str, body: str) -> str:
-    """``ebnn_layer<index>``: a hidden layer that reads bits from ``in`` and writes bits."""
+    """``function``: hidden layer ``index``, which reads bits from ``in`` and writes bits."""
     return (f"/* layer {index}: {label} {in_shape} -> {out_shape}, reads {src}, "
             f"writes {dst} */\n"
-            f"__attribute__((noinline)) void ebnn_layer{index}(const uint32_t *in, "
-            "uint32_t *out)\n"
+            f"EBNN_NOINLINE void {function}(const uint32_t *in, uint32_t *out)\n"
             f"{{\n{body}}}\n")

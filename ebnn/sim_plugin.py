@@ -1,7 +1,8 @@
 """The ``ebnn`` plugin of ``ebnn-sim`` (entry point ``ebnn_sim.plugins``, see sim/plugins.py):
 where the model world meets the firmware world.
 
-- ``ebnn-sim verify``: the firmware against the model it was built from, bit for bit;
+- ``ebnn-sim verify``: the firmware against the model it was built from, bit for bit
+  (``--native``: also the model's C library compiled for the host);
 - function groups for ``ebnn-sim profile``: in firmware built by ``ebnn build`` (it has
   ``ebnn_infer``), each hidden layer is a function ``ebnn_layer<N>`` and the output layer is
   ``ebnn_output_layer``, so their inclusive counts are the layers' costs.
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from sim import cli
 from sim.elf import InvalidFirmware
@@ -61,15 +63,22 @@ def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
               help="Emulator processes to spread the images over.")
 @click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
               help="Target profile (default: recorded in the ELF).")
+@click.option("--native", is_flag=True,
+              help="Also build the model's C library (what `ebnn export-c` ships) with the "
+                   "host's C compiler and run the same images natively: a fast second check "
+                   "of the C on another CPU and compiler.")
+@click.option("--cc", default="cc", show_default=True, envvar="CC",
+              help="The host C compiler for --native (or $CC).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the result as JSON.")
 def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path | None,
                split: str | None, limit: int | None, jobs: int, target: str | None,
-               json_path: Path | None) -> None:
+               native: bool, cc: str, json_path: Path | None) -> None:
     """Check that an eBNN firmware computes exactly what its model computes.
 
     Every image goes through the firmware (in one emulator session per job) and through the
-    artifact's integer reference; every score and the class must agree bit for bit. Exit 0
+    artifact's integer reference; every score and the class must agree bit for bit. With
+    --native the same images also go through the model's C built for this machine. Exit 0
     when all agree, 1 on any mismatch, 2 on bad input.
     """
     # The model world is imported only when a verification runs.
@@ -78,7 +87,8 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
     from ebnn.artifact import ArtifactError, load
     from ebnn.data import DatasetError
     from ebnn.evaluate import EvalError, eval_dataset
-    from ebnn.verify import VerifyError, load_firmware, verify
+    from ebnn.library import LibraryError, host_compiler
+    from ebnn.verify import NativeResult, VerifyError, load_firmware, verify, verify_native
 
     try:
         art = load(model_path)
@@ -88,13 +98,17 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
             cli.fail(f"{ds.name} images are {images.shape[1:]}, "
                      f"the model takes {art.input_shape}")
         load_firmware(elf)  # a bad ELF fails here, before the progress bar
+        compiler = host_compiler(cc) if native else None  # so does a missing compiler
         # transient: the summary below replaces the bar, and an error is left on its own line
         with Progress(*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=cli.err, transient=True) as progress:
             task = progress.add_task("verifying", total=len(images))
             result = verify(art, elf, images, labels, target=target, jobs=jobs,
                             progress=lambda n: progress.advance(task, n))
-    except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware) as exc:
+        native_result: NativeResult | None = (
+            verify_native(art, images, compiler) if compiler else None)
+    except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware,
+            LibraryError) as exc:
         cli.fail(str(exc))
     data = result.to_dict()
     err = cli.err
@@ -110,9 +124,19 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
         err.print(f"first mismatch: image {m['image']}, score {m['score_index']}: firmware "
                   f"{m['firmware']} != reference {m['reference']}; first differing bit: "
                   f"{m.get('where', 'unknown')}", markup=False)
+    mismatches = result.mismatches
+    if native_result is not None:
+        data["native"] = native_result.to_dict()
+        mismatches += native_result.mismatches
+        style = "green" if native_result.mismatches == 0 else "red"
+        first = (f"; first at image {native_result.mismatch_indices[0]}"
+                 if native_result.mismatches else "")
+        err.print(f"native ({escape(native_result.compiler)}): [bold {style}]"
+                  f"{native_result.mismatches} mismatches[/] in {native_result.compared} images"
+                  f"{first}")
     if json_path is not None:
         write_json(json_path, data)
-    sys.exit(0 if result.mismatches == 0 else 1)
+    sys.exit(0 if mismatches == 0 else 1)
 
 
 plugin = Plugin(commands=(verify_cmd,), function_groups=layer_groups)

@@ -22,10 +22,11 @@ import numpy as np
 
 from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
-from ebnn.codegen import layer_buffer
+from ebnn.codegen import layer_buffer, layer_function, output_function
 from sim import FirmwareImage, Simulator, load_elf
 from sim.runner import RunOptions
 
+CONSOLE_PER_IMAGE = 4096  # console bytes verify keeps per image (the harness prints ~10 per class)
 INFER_SYMBOL = "ebnn_infer"
 REPORT_SYMBOL = "ebnn_report"
 
@@ -97,7 +98,10 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     thread that polls the mark count, so no Python runs per image.
     """
     image = load_firmware(elf)
-    sim = Simulator(image, RunOptions(target=target, timeout=timeout))
+    # the harness prints one line of scores and one of the class per image: keep all of it
+    # (well over what any model prints), still bounded for a firmware that prints without end
+    keep = 64 * 1024 + CONSOLE_PER_IMAGE * len(images)
+    sim = Simulator(image, RunOptions(target=target, timeout=timeout, console_keep=keep))
     infer, report_at = image.symbols[INFER_SYMBOL], image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
     with _Poller(lambda: sim.marks_reached // 2, progress):
@@ -105,6 +109,9 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     if report.status != "ok" or report.exit_code != 0:
         why = report.problem
         raise VerifyError(f"firmware run failed: {report.status}: {why}")
+    if report.stdout_dropped:
+        raise VerifyError(f"{elf}: the firmware printed more than {keep:,} bytes for "
+                          f"{len(images)} images; not the harness of `ebnn build`")
     try:
         marks = sim.marks()
     except RuntimeError:
@@ -248,6 +255,45 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
     return result
 
 
+@dataclass
+class NativeResult:
+    """The model's C library built for this machine against the reference (``--native``)."""
+
+    compiler: str
+    compared: int
+    mismatch_indices: list[int]
+
+    @property
+    def mismatches(self) -> int:
+        return len(self.mismatch_indices)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"compiler": self.compiler, "compared": self.compared,
+                "mismatches": self.mismatches, "mismatch_indices": self.mismatch_indices[:100],
+                "status": "ok" if self.mismatches == 0 else "mismatch"}
+
+
+def verify_native(art: Artifact, images: np.ndarray, compiler: str | None = None
+                  ) -> NativeResult:
+    """The C library ``ebnn export-c`` ships for ``art`` (``ebnn build``'s C), compiled by the
+    host's ``compiler`` (default cc) and run natively on ``images``, against the reference:
+    every score and the class. No emulator, so it takes a second for 10,000 MNIST images; it
+    checks the C and the compiler, not a target's code generation (the firmware run does)."""
+    from ebnn.library import LibraryError, run_native
+
+    cc = compiler or "cc"
+    try:
+        scores, classes = parse_scores(run_native(art, images, cc), art.classes)
+    except LibraryError as exc:
+        raise VerifyError(f"--native: {exc}") from None
+    ref = reference.run(art, images)
+    if scores.shape != ref.scores.shape:
+        raise VerifyError(f"--native: the library answered {len(scores)} of {len(images)} "
+                          "images")
+    bad = np.nonzero(np.any(scores != ref.scores, axis=1) | (classes != ref.classes))[0]
+    return NativeResult(Path(cc).name, len(images), [int(i) for i in bad])
+
+
 def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
                         target: str | None = None) -> list[np.ndarray]:
     """Every hidden layer's output bits as the firmware computed them for one image.
@@ -257,7 +303,7 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
     """
     fw = load_elf(elf)
     hidden = art.hidden
-    entries = [f"ebnn_layer{i + 1}" for i in range(len(hidden) - 1)] + ["ebnn_output_layer"]
+    entries = [layer_function(i + 1) for i in range(len(hidden) - 1)] + [output_function()]
     for name in [*entries, *(layer_buffer(i) for i in range(len(hidden)))]:
         if name not in fw.symbols:
             raise VerifyError(f"{elf}: no symbol {name}; was it built from this model?")

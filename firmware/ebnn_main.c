@@ -3,13 +3,16 @@
  * EBNN_INPUT_SIZE-byte uint8 HWC image after another, and prints for each
  *     scores: s0 s1 ... s(K-1)
  *     class: k
- * With no input at all it classifies the sample image embedded in model.c, so the ELF runs
+ * With no input at all it classifies the sample image embedded in the model, so the ELF runs
  * with no arguments. Exit status 0, or 2 on a short (truncated) image.
+ *
+ * `ebnn build` compiles it with the model's library exported with prefix ebnn (ebnn.h,
+ * ebnn.c: the same C `ebnn export-c` ships), so it calls ebnn_infer like any user would.
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "model.h"
+#include "ebnn.h"
 #include "semihost.h"
 
 static uint8_t input[EBNN_INPUT_SIZE];

@@ -37,8 +37,9 @@ MODELS = {
 }
 
 
-def random_model(name: str, seed: int = 0) -> EBNN:
-    spec = parse_config({"model": {"name": name, **MODELS[name]}})
+def random_model(name: str, seed: int = 0, models: dict | None = None) -> EBNN:
+    """The model ``name`` of ``models`` (default: MODELS) with random weights and BN."""
+    spec = parse_config({"model": {"name": name, **(models or MODELS)[name]}})
     torch.manual_seed(seed)
     model = EBNN(spec)
     with torch.no_grad():

@@ -50,14 +50,15 @@ def test_flipped_threshold_is_named(model, tmp_path):
     src = source_dir(elf)
     broken_src = tmp_path / "broken-src"
     broken_src.mkdir()
-    (broken_src / "model.h").write_text((src / "model.h").read_text())
-    code = (src / "model.c").read_text()
+    for name in ("ebnn.h", "ebnn_kernels.h"):
+        (broken_src / name).write_text((src / name).read_text())
+    code = (src / "ebnn.c").read_text()
     match = re.search(r"static const int32_t l1_thr\[\d+\] = \{\n(.*?)\n\};", code, re.S)
     values = [int(v) for v in match.group(1).replace("\n", " ").split(",")]
     values[channel] = new
     body = ",\n".join(f"    {v}" for v in values)
     code = code[: match.start(1)] + body + code[match.end(1):]
-    (broken_src / "model.c").write_text(code)
+    (broken_src / "ebnn.c").write_text(code)
     broken = compile_firmware(broken_src, tmp_path / "broken.elf", "curie").elf
 
     result = verify(art, broken, images)

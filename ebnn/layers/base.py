@@ -133,9 +133,12 @@ class LayerKind(ABC):
     # codegen
 
     @abstractmethod
-    def code(self, index: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
-        """(constant arrays, function) in C for layer ``index`` reading ``src``, writing
-        ``dst``; the function is ``ebnn_layer<index>`` (``ebnn_output_layer`` for the output).
+    def code(self, function: str, index: int, layer: Layer, src: str,
+             dst: str) -> tuple[str, str]:
+        """(constant arrays, function) in C for layer ``index``: the function is called
+        ``function`` (``<prefix>_layer<index>``, ``<prefix>_output_layer`` for the output:
+        ``ebnn.codegen`` names them) and takes (in, out); ``src`` and ``dst`` name what it
+        reads and writes, for its comment. Arrays are ``static const``, named ``l<index>_*``.
         """
 
     # verify and reports

@@ -129,9 +129,10 @@ class Conv(ThresholdHead, LayerKind):
         acc = _windows(x, layer) @ signs.reshape(signs.shape[0], -1).T
         return _pool(acc, layer)
 
-    def code(self, index: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
+    def code(self, function: str, index: int, layer: Layer, src: str,
+             dst: str) -> tuple[str, str]:
         if layer.first:
-            return "", first_layer_function(index, layer, dst)
+            return "", first_layer_function(function, index, layer, dst)
         p = f"l{index}"
         h, w, c = layer.in_shape
         kh, kw = layer.kernel
@@ -146,8 +147,8 @@ class Conv(ThresholdHead, LayerKind):
                 f"    int32_t valid[{np_}];\n"
                 f"    ebnn_conv_bin(in, out, {p}_w, {p}_thr, {p}_dir, {dims}, {nw}, "
                 "win, mask, valid);\n")
-        return consts, hidden_layer_function(index, self.name, layer.in_shape, layer.out_shape,
-                                             src, dst, body)
+        return consts, hidden_layer_function(function, index, self.name, layer.in_shape,
+                                             layer.out_shape, src, dst, body)
 
     def describe(self, element: Sequence[int]) -> str:
         return f"y={element[0]}, x={element[1]}, channel={element[2]}"

@@ -1,5 +1,6 @@
 """The first layer's C: a conv on the input pixels as straight-line code, weights and
-thresholds as literals (the hidden layers call the generic kernels of ``firmware/ebnn.h``)."""
+thresholds as literals (the hidden layers call the generic kernels of
+``firmware/ebnn_kernels.h``)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def _bit_expr(acc: str, threshold: int, direction: int) -> str:
     return "1u" if threshold else "0u"
 
 
-def first_layer_function(i: int, layer: Layer, dst: str) -> str:
+def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> str:
     """The first layer as straight-line code: weights and thresholds are literals.
 
     Cost per conv window: ~5 per tap, ~2**ch - 2 per chunk of ch taps, ~4 per filter and chunk;
@@ -84,7 +85,7 @@ def first_layer_function(i: int, layer: Layer, dst: str) -> str:
         f"/* layer {i}: first conv {layer.in_shape} -> {layer.out_shape}, kernel {kh}x{kw}, "
         f"stride {layer.stride}, padding {layer.padding}, pool {layer.pool}/{layer.pool_stride}; "
         f"writes {dst}. */",
-        f"__attribute__((noinline)) void ebnn_layer{i}(const uint8_t *in, uint32_t *out)",
+        f"EBNN_NOINLINE void {function}(const uint8_t *in, uint32_t *out)",
         "{",
         "    ebnn_bitwriter bw = {out, 0, 0};",
         f"    for (int py = 0; py < {ho}; py++) {{",

@@ -85,15 +85,16 @@ class Linear(ThresholdHead, LinearOp):
         self.check_weights(layer, where)
         self.check_directions(layer, where)
 
-    def code(self, index: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
+    def code(self, function: str, index: int, layer: Layer, src: str,
+             dst: str) -> tuple[str, str]:
         p = f"l{index}"
         units, n = layer.weights.shape
         nw = words(n)
         consts = self.threshold_arrays(p, layer) + c_array(
             "uint32_t", f"{p}_w", pack_words(layer.weights), hexa=True)
         body = f"    ebnn_linear_bin(in, out, {p}_w, {p}_thr, {p}_dir, {n}, {units}, {nw});\n"
-        return consts, hidden_layer_function(index, self.name, layer.in_shape, layer.out_shape,
-                                             src, dst, body)
+        return consts, hidden_layer_function(function, index, self.name, layer.in_shape,
+                                             layer.out_shape, src, dst, body)
 
     def summary(self, layer: Layer) -> str:
         return f"fc{layer.weights.shape[0]}"

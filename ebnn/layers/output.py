@@ -37,7 +37,8 @@ class Output(LinearOp):
             layer.offset.astype(np.int64))
         check(bool(np.all(bound < 2**31)), f"{where}: scores could overflow int32")
 
-    def code(self, index: int, layer: Layer, src: str, dst: str) -> tuple[str, str]:
+    def code(self, function: str, index: int, layer: Layer, src: str,
+             dst: str) -> tuple[str, str]:
         assert layer.scale is not None and layer.offset is not None  # validated layer
         units, n = layer.weights.shape
         nw = words(n)
@@ -45,8 +46,7 @@ class Output(LinearOp):
                   + c_array("int32_t", "out_scale", layer.scale)
                   + c_array("int32_t", "out_offset", layer.offset))
         func = (f"\n/* output: {n} bits -> {units} scores (fixed point, shift {layer.shift}) */\n"
-                "__attribute__((noinline)) int ebnn_output_layer(const uint32_t *in, "
-                "int32_t *scores)\n{\n"
+                f"EBNN_NOINLINE int {function}(const uint32_t *in, int32_t *scores)\n{{\n"
                 f"    return ebnn_output(in, scores, out_w, out_scale, out_offset, {n}, {units}, "
                 f"{nw});\n}}\n")
         return consts, func

@@ -1,0 +1,518 @@
+"""`ebnn export-c`: the model as a portable C library, bit for bit the reference everywhere.
+
+Two different small random models (built as in tests/test_ebnn_exact.py) are exported
+with the prefixes alpha and beta and linked into one user program (tests/programs/two_models.c),
+which runs them through both entry points: cross-compiled for every target with the project's
+start-up code and run in the simulator, and compiled natively by the host's gcc and clang. The
+cmake layout is built with cmake; the Arduino sketch and the Zephyr sample, whose cores cannot be
+installed here, are checked against their published specifications and compiled and run on the
+host against small stand-ins for the Arduino and Zephyr APIs (tests/programs/stubs/).
+"""
+
+import io
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import PROGRAMS, assert_single_error_line, run_cli_in_process
+from test_ebnn_cli import ebnn, one_line_error
+from test_ebnn_exact import random_model
+
+from ebnn import artifact, reference
+from ebnn.artifact import Artifact
+from ebnn.build import build_firmware
+from ebnn.codegen import generate
+from ebnn.export import export_model
+from ebnn.library import LibraryError, check_prefix, library_files, run_native
+from ebnn.verify import parse_scores, verify_native
+from sim import Simulator, load_elf
+from toolchain.build import build
+from toolchain.profiles import TARGETS
+
+STUBS = PROGRAMS / "stubs"
+WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror"]
+STRICT = [*WARNINGS, "-Wmissing-prototypes", "-Wmissing-declarations", "-Wshadow",
+          "-Wconversion", "-Wsign-conversion"]
+IMAGES = 6
+# Two different small models (kept small: every test compiles them), with padding, pools, a
+# stride, RGB and grey input, channel counts that are not multiples of 32, every layer kind;
+# "strided" has a single hidden layer (its scratch is one buffer).
+MODELS = {
+    "mixed": {"input": [8, 9, 3], "classes": 4, "layers": [
+        {"type": "conv", "filters": 6, "kernel": 3, "padding": 1, "pool": 2},
+        {"type": "conv", "filters": 10, "kernel": 2, "pool": 2, "pool_stride": 1},
+        {"type": "linear", "units": 12}]},
+    "strided": {"input": [10, 7, 1], "classes": 3, "layers": [
+        {"type": "conv", "filters": 5, "kernel": 3, "stride": 2, "padding": 1}]},
+}
+
+
+@dataclass
+class Model:
+    prefix: str
+    art: Artifact
+    path: Path  # the .ebnn file
+    images: np.ndarray
+    ref: reference.ReferenceResult
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Model]:
+    out = tmp_path_factory.mktemp("models")
+    rng = np.random.default_rng(17)
+    result = {}
+    for prefix, (name, seed) in {"alpha": ("mixed", 11), "beta": ("strided", 12)}.items():
+        art = export_model(random_model(name, seed, MODELS))
+        images = rng.integers(0, 256, (IMAGES, *art.input_shape), dtype=np.uint8)
+        art.sample = images[0]
+        path = out / f"{prefix}.ebnn"
+        artifact.save(art, path)
+        art = artifact.load(path)
+        result[prefix] = Model(prefix, art, path, images, reference.run(art, images))
+    return result
+
+
+def export(model: Model, directory: Path, layout: str = "plain") -> Path:
+    """The library of ``model`` exported by the CLI, as a user would."""
+    run = ebnn("export-c", model.path, "-o", directory, "--prefix", model.prefix,
+               "--layout", layout)
+    assert run.returncode == 0, run.stderr
+    return directory
+
+
+@pytest.fixture(scope="module")
+def libraries(models, tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("libs")
+    return {p: export(m, out / p) for p, m in models.items()}
+
+
+def pairs(models: dict[str, Model]) -> bytes:
+    """The console input of two_models.c: alpha image, beta image, alpha image, ..."""
+    a, b = models["alpha"].images, models["beta"].images
+    return b"".join(a[i].tobytes() + b[i].tobytes() for i in range(IMAGES))
+
+
+def assert_program_output_is_exact(stdout: str, models: dict[str, Model],
+                                   static: bool = True) -> None:
+    """Every line of two_models.c equals the reference: class and every score."""
+    lines = stdout.splitlines()
+    entries = ["infer", "infer_with"] if static else ["infer_with"]
+    expected = [f"{p}_{e}" for p in ("alpha", "beta") for e in entries]
+    assert len(lines) == IMAGES * len(expected), stdout
+    for i in range(IMAGES):
+        for j, name in enumerate(expected):
+            label, values = lines[i * len(expected) + j].split(": ")
+            ref = models[name.split("_")[0]].ref
+            got = [int(v) for v in values.split()]
+            assert label == name
+            assert got == [int(ref.classes[i]), *(int(s) for s in ref.scores[i])], (name, i)
+
+
+# ---- the same C on every target, in one firmware with two models ----------------------------
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_two_models_in_one_firmware_on_every_target(models, libraries, target, tmp_path):
+    elf = build([libraries["alpha"] / "alpha.c", libraries["beta"] / "beta.c",
+                 PROGRAMS / "two_models.c"], tmp_path / f"two-{target}.elf", target,
+                include_dirs=[libraries["alpha"], libraries["beta"]],
+                extra_cflags=["-Werror"]).elf
+    report = Simulator(load_elf(elf)).run(stdin=io.BytesIO(pairs(models)))
+    assert report.status == "ok" and report.exit_code == 0, report.problem
+    assert_program_output_is_exact(report.stdout, models)
+
+
+def native(compiler: str, sources: list[Path], include: list[Path], out: Path,
+           flags: list[str] | tuple[str, ...] = ()) -> Path:
+    if shutil.which(compiler) is None:
+        pytest.fail(f"{compiler} is not installed (make toolchain installs it)")
+    proc = subprocess.run([compiler, *flags, *(f"-I{d}" for d in include), *map(str, sources),
+                           "-o", str(out)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.mark.parametrize("compiler, flags", [
+    ("gcc", ["-O2", *STRICT]),
+    ("clang", ["-O2", *STRICT]),
+    ("gcc", ["-O0", *WARNINGS]),
+    ("gcc", ["-O1", *WARNINGS, "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]),
+], ids=["gcc", "clang", "gcc-O0", "gcc-sanitizers"])
+def test_two_models_in_one_native_program(models, libraries, compiler, flags, tmp_path):
+    exe = native(compiler, [libraries["alpha"] / "alpha.c", libraries["beta"] / "beta.c",
+                            PROGRAMS / "two_models.c"],
+                 [libraries["alpha"], libraries["beta"]], tmp_path / "two", flags)
+    run = subprocess.run([str(exe)], input=pairs(models), capture_output=True, check=False)
+    assert run.returncode == 0, run.stderr.decode()
+    assert_program_output_is_exact(run.stdout.decode(), models)
+
+
+def test_every_global_symbol_carries_the_prefix(libraries, tmp_path):
+    for prefix, lib in libraries.items():
+        obj = native("gcc", [lib / f"{prefix}.c"], [lib], tmp_path / f"{prefix}.o",
+                     ["-c", "-O2", *STRICT])
+        nm = subprocess.run(["nm", "-g", "--defined-only", str(obj)], capture_output=True,
+                            text=True, check=True).stdout
+        names = [line.split()[-1] for line in nm.splitlines()]
+        assert f"{prefix}_infer" in names and f"{prefix}_infer_with" in names
+        assert f"{prefix}_layer0" in names and f"{prefix}_output_layer" in names
+        assert [n for n in names if not n.startswith(f"{prefix}_")] == []
+
+
+def test_caller_supplied_scratch_only(models, libraries, tmp_path):
+    """<PREFIX>_NO_STATIC_SCRATCH compiles out the static buffers and <prefix>_infer; the
+    caller's scratch of <PREFIX>_SCRATCH_WORDS words is all <prefix>_infer_with needs."""
+    exe = native("gcc", [libraries["alpha"] / "alpha.c", libraries["beta"] / "beta.c",
+                         PROGRAMS / "two_models.c"],
+                 [libraries["alpha"], libraries["beta"]], tmp_path / "two",
+                 ["-O2", *STRICT, "-DALPHA_NO_STATIC_SCRATCH", "-DBETA_NO_STATIC_SCRATCH"])
+    symbols = subprocess.run(["nm", str(exe)], capture_output=True, text=True,
+                             check=True).stdout
+    assert "alpha_buf_a" not in symbols and "alpha_infer\n" not in symbols
+    assert "beta_infer_with" in symbols
+    run = subprocess.run([str(exe)], input=pairs(models), capture_output=True, check=False)
+    assert run.returncode == 0, run.stderr.decode()
+    assert_program_output_is_exact(run.stdout.decode(), models, static=False)
+
+
+def test_header_documents_the_api(models, libraries):
+    for prefix, model in models.items():
+        header = (libraries[prefix] / f"{prefix}.h").read_text()
+        up = prefix.upper()
+        h, w, c = model.art.input_shape
+        gen = generate(model.art, prefix)
+        for macro, value in [("INPUT_SIZE", h * w * c), ("INPUT_HEIGHT", h), ("INPUT_WIDTH", w),
+                             ("INPUT_CHANNELS", c), ("CLASSES", model.art.classes),
+                             ("SCRATCH_WORDS", gen.scratch_words),
+                             ("SAMPLE_CLASS", int(model.ref.classes[0]))]:
+            assert f"#define {up}_{macro} {value}\n" in header
+        assert f"int {prefix}_infer(const uint8_t *input, int32_t *scores);" in header
+        assert (f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, "
+                "uint32_t *scratch);") in header
+        text = " ".join(w for w in header.split() if w != "*")
+        assert "row-major HWC order" in text and "2v/255 - 1: 0 is -1.0, 255 is +1.0" in text
+        assert 'extern "C"' in header  # C++ (Arduino sketches) can include it
+        # the kernel header is the project's, the source includes it from its own folder
+        source = (libraries[prefix] / f"{prefix}.c").read_text()
+        assert '#include "ebnn_kernels.h"' in source and "static const" in source
+        assert (libraries[prefix] / "ebnn_kernels.h").read_text() == (
+            Path(__file__).parents[1] / "firmware" / "ebnn_kernels.h").read_text()
+
+
+# the core without a divide instruction, and one with the DSP extension and an FPU
+@pytest.mark.parametrize("target", ["stm32l031", "nrf52832"])
+def test_library_needs_no_c_library(libraries, target, tmp_path):
+    """Compiled for the bare core with no C library at all (-ffreestanding, no picolibc), the
+    library builds and calls nothing it does not define: no libc, no compiler runtime."""
+    flags = TARGETS[target].cflags
+    for prefix, lib in libraries.items():
+        obj = tmp_path / f"{prefix}.o"
+        proc = subprocess.run(["arm-none-eabi-gcc", *flags, "-O2", "-ffreestanding", *STRICT,
+                               "-c", str(lib / f"{prefix}.c"), "-o", str(obj)],
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        undefined = subprocess.run(["arm-none-eabi-nm", "-u", str(obj)], capture_output=True,
+                                   text=True, check=True).stdout
+        assert undefined == ""
+
+
+def test_ebnn_build_is_export_c_with_prefix_ebnn(models, tmp_path):
+    """`ebnn build` compiles the exported library (prefix ebnn) with the harness: the same
+    files, and the symbols verify and the profiler rely on."""
+    model = models["alpha"]
+    result, _ = build_firmware(model.art, tmp_path / "fw.elf", "curie")
+    src = tmp_path / "fw-src"
+    assert {p.name: p.read_text() for p in src.iterdir()} == library_files(
+        model.art, "ebnn", "plain")
+    symbols = load_elf(result.elf).symbols
+    for name in ("ebnn_infer", "ebnn_layer0", "ebnn_layer2", "ebnn_output_layer", "ebnn_buf_a",
+                 "ebnn_buf_b", "ebnn_report"):
+        assert name in symbols, name
+
+
+# ---- layouts ---------------------------------------------------------------------------------
+
+def cmake(*args: str | Path, cwd: Path | None = None) -> None:
+    proc = subprocess.run(["cmake", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cmake_layout_builds_and_is_exact(models, tmp_path):
+    """The library folder on its own builds its example, which checks the sample and
+    classifies stdin; as two add_subdirectory()s it links into one application."""
+    flags = "-Wall -Wextra -pedantic -Werror"
+    compiler = "gcc"  # clang builds the same files in test_two_models_in_one_native_program
+    libs = {p: export(m, tmp_path / "app" / p, "cmake") for p, m in models.items()}
+    build_dir = tmp_path / "build-alpha"
+    cmake("-S", libs["alpha"], "-B", build_dir, f"-DCMAKE_C_COMPILER={compiler}",
+          f"-DCMAKE_C_FLAGS={flags}")
+    cmake("--build", build_dir)
+    run = subprocess.run([str(build_dir / "alpha_example")], input=models["alpha"].images
+                         .tobytes(), capture_output=True, check=False)
+    assert run.returncode == 0 and b"alpha: sample ok" in run.stderr, run.stderr
+    scores, classes = parse_scores(run.stdout.decode(), models["alpha"].art.classes)
+    assert np.array_equal(scores, models["alpha"].ref.scores)
+    assert np.array_equal(classes, models["alpha"].ref.classes)
+
+    app = tmp_path / "app"
+    shutil.copy(PROGRAMS / "two_models.c", app)
+    (app / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(app C)\nadd_subdirectory(alpha)\n"
+        "add_subdirectory(beta)\nadd_executable(app two_models.c)\n"
+        "target_link_libraries(app PRIVATE alpha beta)\n")
+    cmake("-S", app, "-B", app / "build", f"-DCMAKE_C_COMPILER={compiler}",
+          f"-DCMAKE_C_FLAGS={flags}")
+    cmake("--build", app / "build")
+    assert not (app / "build" / "alpha" / "alpha_example").exists()  # only when top level
+    run = subprocess.run([str(app / "build" / "app")], input=pairs(models), capture_output=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    assert_program_output_is_exact(run.stdout.decode(), models)
+
+
+# Arduino library specification 1.5 (arduino.github.io/arduino-cli/library-specification):
+# library.properties' required fields, and the allowed categories.
+ARDUINO_FIELDS = ("name", "version", "author", "maintainer", "sentence", "paragraph", "category",
+                  "url", "architectures")
+ARDUINO_CATEGORIES = ("Display", "Communication", "Signal Input/Output", "Sensors",
+                      "Device Control", "Timing", "Data Storage", "Data Processing", "Other")
+
+
+def test_arduino_layout_follows_the_library_specification(models, tmp_path):
+    model = models["alpha"]
+    lib = export(model, tmp_path / "alpha", "arduino")
+    props = dict(line.split("=", 1) for line in
+                 (lib / "library.properties").read_text().splitlines())
+    assert [f for f in ARDUINO_FIELDS if not props.get(f)] == []
+    assert props["name"] == "alpha" and props["includes"] == "alpha.h"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", props["version"])  # semver
+    assert props["category"] in ARDUINO_CATEGORIES
+    assert props["url"].startswith("https://") and props["architectures"] == "*"
+    # 1.5 layout: sources under src/ (recursive compilation), examples/<name>/<name>.ino
+    assert sorted(p.name for p in (lib / "src").iterdir()) == ["alpha.c", "alpha.h",
+                                                              "ebnn_kernels.h"]
+    sketch = lib / "examples" / "alpha" / "alpha.ino"
+    assert sketch.is_file()
+    for line in (lib / "keywords.txt").read_text().splitlines():
+        word, kind = line.split("\t")
+        assert kind in ("KEYWORD1", "KEYWORD2", "LITERAL1") and word.startswith(("alpha",
+                                                                                 "ALPHA"))
+    # The sketch is C++ (the IDE adds #include <Arduino.h>): compile it against the stub core
+    # and run it, the library compiled as C as the IDE does, images fed through Serial.
+    cpp = tmp_path / "sketch.cpp"
+    cpp.write_text("#include <Arduino.h>\n" + sketch.read_text())
+    obj = native("gcc", [lib / "src" / "alpha.c"], [lib / "src"], tmp_path / "alpha.o",
+                 ["-c", "-O2", *WARNINGS])
+    exe = native("g++", [cpp, STUBS / "arduino_main.cpp", obj], [STUBS, lib / "src"],
+                 tmp_path / "sketch", ["-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror"])
+    run = subprocess.run([str(exe)], input=model.images.tobytes(), capture_output=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout.decode()
+    assert re.search(r"^alpha: sample ok, \d+ us$", out, re.M), out
+    scores, classes = parse_scores(out.split("sample ok", 1)[1], model.art.classes)
+    assert np.array_equal(scores, model.ref.scores)
+    assert np.array_equal(classes, model.ref.classes)
+
+
+def module_yml(text: str) -> dict[str, object]:
+    """The two levels of zephyr/module.yml this layout writes ("key: value", nested by two
+    spaces)."""
+    result: dict[str, object] = {}
+    section: dict[str, str] | None = None
+    for line in text.splitlines():
+        key, _, value = line.strip().partition(":")
+        if line.startswith("  "):
+            assert section is not None
+            section[key] = value.strip()
+        elif value.strip():
+            result[key] = value.strip()
+        else:
+            section = {}
+            result[key] = section
+    return result
+
+
+def test_zephyr_layout_is_a_module(models, tmp_path):
+    model = models["beta"]
+    lib = export(model, tmp_path / "beta", "zephyr")
+    # zephyr/module.yml (Zephyr's module description): build.cmake is the folder with the
+    # module's CMakeLists.txt, build.kconfig its Kconfig file, relative to the module root
+    meta = module_yml((lib / "zephyr" / "module.yml").read_text())
+    assert meta["name"] == "beta"
+    build_keys = meta["build"]
+    assert isinstance(build_keys, dict)
+    cmake_lists = (lib / build_keys["cmake"] / "CMakeLists.txt").read_text()
+    kconfig = (lib / build_keys["kconfig"]).read_text()
+    assert "if(CONFIG_EBNN_MODEL_BETA)" in cmake_lists and "zephyr_library()" in cmake_lists
+    for call, path in re.findall(r"(zephyr_library_sources|zephyr_include_directories)\((\S+)\)",
+                                 cmake_lists):
+        assert (lib / path).exists(), (call, path)
+    assert (lib / "include" / "beta.h").is_file()
+    symbols = re.findall(r"^config (\w+)\n\tbool \"[^\"]+\"", kconfig, re.M)
+    assert symbols == ["EBNN_MODEL_BETA", "EBNN_MODEL_BETA_STATIC_SCRATCH"]
+    sample = lib / "samples" / "beta"
+    assert "CONFIG_EBNN_MODEL_BETA=y" in (sample / "prj.conf").read_text()
+    sample_cmake = (sample / "CMakeLists.txt").read_text()
+    assert "find_package(Zephyr" in sample_cmake and "EXTRA_ZEPHYR_MODULES" in sample_cmake
+    assert "tests:\n  sample.ebnn.beta:" in (sample / "sample.yaml").read_text()
+    # the sample's main.c on the host, against a stand-in for the kernel APIs it uses
+    (tmp_path / "run.c").write_text("void stub_thread_beta_thread(void);\n"
+                                    "int main(void)\n{\n    stub_thread_beta_thread();\n"
+                                    "    return 0;\n}\n")
+    exe = native("gcc", [sample / "src" / "main.c", lib / "src" / "beta.c", tmp_path / "run.c"],
+                 [STUBS, lib / "include"], tmp_path / "sample", ["-O2", *WARNINGS])
+    run = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"^beta: sample ok, \d+ cycles$", run.stdout, re.M), run.stdout
+    scores, _ = parse_scores(run.stdout, model.art.classes)
+    assert np.array_equal(scores[0], reference.run(model.art, model.art.sample).scores[0])
+
+
+# ---- the native cross-check (`ebnn-sim verify --native`) -------------------------------------
+
+def test_run_native_equals_reference(models):
+    model = models["beta"]
+    scores, classes = parse_scores(run_native(model.art, model.images, "clang"),
+                                   model.art.classes)
+    assert np.array_equal(scores, model.ref.scores)
+    assert np.array_equal(classes, model.ref.classes)
+    with pytest.raises(LibraryError, match="not found"):
+        run_native(model.art, model.images, "no-such-cc")
+
+
+def test_verify_native_counts_mismatches(models, monkeypatch):
+    """A host build that computes another score for image 2 (as a compiler bug would) is a
+    mismatch at image 2."""
+    import ebnn.library
+
+    model = models["beta"]
+    assert verify_native(model.art, model.images, "gcc").mismatches == 0
+    honest = ebnn.library.run_native
+
+    def miscompiled(*args, **kwargs):
+        lines = honest(*args, **kwargs).splitlines(keepends=True)
+        first, *rest = lines[4].split()[1:]  # image 2's scores line
+        lines[4] = " ".join(["scores:", str(int(first) + 1), *rest]) + "\n"
+        return "".join(lines)
+
+    monkeypatch.setattr(ebnn.library, "run_native", miscompiled)
+    assert verify_native(model.art, model.images, "gcc").to_dict() == {
+        "compiler": "gcc", "compared": IMAGES, "mismatches": 1, "mismatch_indices": [2],
+        "status": "mismatch"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, Path]:
+    """The shipped mnist-tiny model and its firmware (MNIST-shaped, so verify has images)."""
+    art_path = Path(__file__).parents[1] / "examples" / "mnist-tiny" / "mnist-tiny.ebnn"
+    elf = tmp_path_factory.mktemp("tiny") / "tiny.elf"
+    build_firmware(artifact.load(art_path), elf, "curie")
+    return art_path, elf
+
+
+def test_verify_native_cli(tiny, tmp_path):
+    art_path, elf = tiny
+    result = run_cli_in_process("verify", elf, "--model", art_path, "--limit", "20", "--native",
+                                "--cc", "clang", json_path=tmp_path / "v.json")
+    assert result.returncode == 0, result.stderr
+    assert result.report is not None
+    assert result.report["mismatches"] == 0 and result.report["compared"] == 20
+    assert result.report["native"] == {"compiler": "clang", "compared": 20, "mismatches": 0,
+                                       "mismatch_indices": [], "status": "ok"}
+    assert "native (clang): 0 mismatches in 20 images" in result.stderr
+    line = assert_single_error_line(run_cli_in_process(
+        "verify", elf, "--model", art_path, "--native", "--cc", "no-such-cc"))
+    assert "'no-such-cc' not found" in line
+
+
+# ---- the command and its fault paths ---------------------------------------------------------
+
+def test_default_prefix_is_the_model_name(models, tmp_path):
+    run = ebnn("export-c", models["alpha"].path, "-o", tmp_path / "lib")
+    assert run.returncode == 0, run.stderr
+    name = models["alpha"].art.name  # "mixed"
+    assert sorted(p.name for p in (tmp_path / "lib").iterdir()) == sorted(
+        [f"{name}.c", f"{name}.h", "ebnn_kernels.h"])
+
+
+def test_model_name_that_is_no_c_identifier(models, tmp_path):
+    """The default prefix of a model called `3 "layer" */ net` is no C identifier: an error
+    asking for --prefix. With one, the name (quotes, comment end and all) cannot break the C."""
+    art = models["alpha"].art
+    art_path = tmp_path / "odd.ebnn"
+    odd = Artifact('3 "layer" */ net\\', art.input_shape, art.classes, art.layers,
+                   art.metadata, art.sample)
+    artifact.save(odd, art_path)
+    line = one_line_error(ebnn("export-c", art_path, "-o", tmp_path / "lib"))
+    assert "'3__layer_____net_'" in line and "--prefix" in line
+    for layout in ("cmake", "zephyr", "arduino"):
+        run = ebnn("export-c", art_path, "-o", tmp_path / layout, "--prefix", "net3",
+                   "--layout", layout)
+        assert run.returncode == 0, run.stderr
+    assert '#define NET3_MODEL_NAME "3 _layer_ __ net_"' in (tmp_path / "cmake" / "net3.h"
+                                                             ).read_text()
+    native("gcc", [tmp_path / "cmake" / "net3.c", tmp_path / "cmake" / "example" / "main.c"],
+           [tmp_path / "cmake"], tmp_path / "net3", ["-O1", *WARNINGS])
+    for text in ((tmp_path / "zephyr" / "Kconfig").read_text(),
+                 (tmp_path / "arduino" / "library.properties").read_text()):
+        assert "3 _layer_ __ net_" in text and '"layer"' not in text
+
+
+@pytest.mark.parametrize("prefix, words", [
+    ("9lives", "C identifier"), ("my-model", "C identifier"), ("_model", "reserves"),
+    ("stdint", "standard C header"), ("ebnn_kernels", "kernel header"),
+    ("Arduino", "Arduino core"), ("", "C identifier"),
+])
+def test_bad_prefixes_are_refused(models, tmp_path, prefix, words):
+    line = one_line_error(ebnn("export-c", models["alpha"].path, "-o", tmp_path / "lib",
+                               "--prefix", prefix))
+    assert words in line
+    assert not (tmp_path / "lib").exists()
+    with pytest.raises(LibraryError, match=words):
+        check_prefix(prefix)
+
+
+def test_prefix_clashing_with_the_kernel_header(monkeypatch, tmp_path):
+    """A prefix whose names the kernel header defines too (none does today: this guards the
+    kernels' future macros) is refused."""
+    import ebnn.library
+
+    kernels = tmp_path / "ebnn_kernels.h"
+    kernels.write_text(ebnn.library.kernels_path().read_text() + "#define GAMMA_CLASSES 3\n")
+    monkeypatch.setattr(ebnn.library, "kernels_path", lambda: kernels)
+    with pytest.raises(LibraryError, match=r"GAMMA_CLASSES is defined by ebnn_kernels\.h"):
+        check_prefix("gamma")
+    for prefix in ("ebnn", "ebnn_conv", "ebnn_output", "EBNN"):
+        check_prefix(prefix)
+
+
+def test_usage_errors_are_one_line(models, tmp_path):
+    path = models["alpha"].path
+    assert "'mbed'" in one_line_error(ebnn("export-c", path, "-o", tmp_path / "x", "--layout",
+                                           "mbed"))
+    assert "no such file" in one_line_error(ebnn("export-c", tmp_path / "missing.ebnn", "-o",
+                                                 tmp_path / "x"))
+    (tmp_path / "file").write_text("")
+    assert "not a directory" in one_line_error(ebnn("export-c", path, "-o", tmp_path / "file"))
+    (tmp_path / "bad.ebnn").write_bytes(b"not an artifact")
+    assert "bad.ebnn" in one_line_error(ebnn("export-c", tmp_path / "bad.ebnn", "-o",
+                                             tmp_path / "x"))
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "src").write_text("")  # the arduino layout needs a folder src/ here
+    assert "cannot write" in one_line_error(ebnn("export-c", path, "-o", blocked, "--layout",
+                                                 "arduino"))
+
+
+def test_export_c_help_explains():
+    run = ebnn("export-c", "--help")
+    assert run.returncode == 0
+    text = " ".join(run.stdout.split())
+    for words in ("NAME_infer_with", "NAME_SCRATCH_WORDS", "plain", "cmake", "arduino",
+                  "zephyr", "--prefix", "docs/deploy.md"):
+        assert words in text, words
