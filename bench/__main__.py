@@ -1,10 +1,13 @@
-"""``python -m bench [all|sim|models|cores|throughput|report] [--quick]``: the benchmarks.
+"""``python -m bench [all|sim|models|cores|throughput|embench|report] [--quick]``: the benchmarks.
 
   all         everything below, then the results page (the default; what `make bench` runs)
   sim         ebnn-sim run vs bare Unicorn on a CPU-bound loop: wall-time ratio, exact counts
   models      accuracy vs peak SRAM vs latency of every example model on curie; verify
   cores       every example model on every target profile (M0+, M3, M4F, M7, M33)
   throughput  bare Unicorn vs run vs profile vs verify on the eBNN firmware
+  embench     third-party firmware: Embench-IoT (../shared/thirdparty) on every target, M4
+              cycle estimate vs Embench's measured STM32F407 (bench/embench.py; skipped with
+              one line when the folder is missing)
   report      only render docs/results.md, the plots and headline.md from the JSON results
 
 Every benchmark writes its JSON to bench/results/ and then renders docs/results.md, the PNG
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from bench import common
 
-PARTS = ("sim", "models", "cores", "throughput")
+PARTS = ("sim", "models", "cores", "throughput", "embench")
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -39,7 +42,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                              "--quick: bench/results/quick/)")
     parser.add_argument("--repeats", type=int, default=default,
                         help="runs of each timed command; medians are reported (default: "
-                             "sim 5, throughput 7; --quick: sim 3, throughput 1)")
+                             "sim 5, throughput 7, embench 5; --quick: sim 3, throughput 1, "
+                             "embench 1)")
     parser.add_argument("--examples", type=Path, default=default,
                         help="folder of example models (default: examples/)")
 
@@ -56,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         "models": "accuracy vs peak SRAM vs latency on curie; firmware verified bit for bit",
         "cores": "every model on every target profile: instructions, cycles, ms, memory",
         "throughput": "bare Unicorn vs run vs profile vs verify on the eBNN firmware",
+        "embench": "Embench-IoT on every target: verification, counts, QEMU, M4 cycles vs "
+                   "hardware",
         "report": "render docs/results.md, plots and headline.md from the JSON results",
     }
     parsers = {}
@@ -67,10 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--iterations", type=int, default=None,
                        help="sim: firmware loop count (default 10,000,000; --quick 80,000)")
         p.add_argument("--no-qemu", action="store_true",
-                       help="sim: skip the QEMU instruction-count cross-checks")
+                       help="sim, embench: skip the QEMU instruction-count cross-checks")
         p.add_argument("--qemu-trace", action="store_true",
                        help="sim: also count the benchmark build with QEMU's single-step trace "
                             "(slow: about a minute per 50 M instructions; meant for --quick)")
+    parsers["embench"].add_argument("--no-qemu", action="store_true",
+                                    help="skip QEMU's instruction counts of the Embench builds")
     args = parser.parse_args(argv)
     command = args.command or "all"
     quick = args.quick
@@ -110,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
             from bench import throughput
 
             status |= throughput.main(quick=quick, out=out, repeats=args.repeats)
+        elif part == "embench":
+            from bench import embench
+
+            status |= embench.main(quick=quick, out=out,
+                                   use_qemu=not getattr(args, "no_qemu", False),
+                                   repeats=args.repeats)
         seconds[part] = time.perf_counter() - t0
         con.print(f"[dim]{part}: {seconds[part]:.0f} s[/]")
 

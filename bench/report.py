@@ -36,6 +36,22 @@ ORIGINAL_C = {
     "stack": 216,
     "sram_text": "about 4.4 KB",
 }
+# Vendors' CoreMark/MHz per core, and this project's earlier estimate of it (/work/shared/facts.md):
+# anchors for the Embench section, neither measured by `python -m bench embench`.
+COREMARK = {
+    "source": "vendors' published CoreMark/MHz (compilers unnamed, likely Arm/IAR), as "
+              "summarised in ../shared/facts.md",
+    "vendor": {"cortex-m0plus": 2.46, "cortex-m3": 3.34, "cortex-m4": 3.42, "cortex-m7": 5.01,
+               "cortex-m33": 4.02},
+    "vendor_note": {"cortex-m4": "nRF52832: 3.36", "cortex-m7": "STM32F746"},
+    "earlier_source": "CoreMark/MHz from this simulator's estimated cycles, GCC -O2, an earlier "
+                      "measurement (../shared/facts.md)",
+    "earlier": {"cortex-m0plus": 1.77, "cortex-m3": 2.22, "cortex-m4": 2.25, "cortex-m7": 2.48,
+                "cortex-m33": 2.25},
+}
+EMBENCH_EARLIER = {  # the same comparison, measured earlier (../shared/facts.md)
+    "geomean": 1.108, "min": "0.929 wikisort", "max": "1.244 xgboost",
+}
 X = "\u00d7"  # multiplication sign, for ratios
 FACTS = "`../shared/facts.md`"
 MAIN = common.MAIN_MODEL
@@ -99,6 +115,7 @@ def load_results(out: Path, quick: bool) -> dict[str, Any]:
         "throughput": common.read_json(out / "throughput.json"),
         "sim": common.read_json(out / sim_name),
         "run": common.read_json(out / "run.json"),
+        "embench": common.read_json(out / "embench.json"),
     }
 
 
@@ -697,6 +714,226 @@ def references_section(res: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _core_name(core: str) -> str:
+    return core.replace("cortex-", "Cortex-").replace("plus", "+").replace("Cortex-m", "Cortex-M")
+
+
+def _r3(v: float | None) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
+def _spread_text(s: dict[str, Any]) -> str:
+    if not s or not s.get("geomean"):
+        return "—"
+    return (f"geomean **{s['geomean']:.3f}** over {s['n']} ({s['min']['ratio']:.3f} "
+            f"{s['min']['benchmark']} … {s['max']['ratio']:.3f} {s['max']['benchmark']})")
+
+
+def embench_section(res: dict[str, Any]) -> str:
+    data = res.get("embench")
+    if not data:
+        return "_Not measured yet: `python -m bench embench`._\n"
+    if data.get("skipped"):
+        return f"_Skipped on {data['date']}: {data['skipped']}._\n"
+    src, bld, cmp = data["source"], data["build"], data["comparison"]
+    rows = data["rows"]
+    keys = [v["key"] for v in bld["variants"]]
+    vinfo = {v["key"]: v for v in bld["variants"]}
+    defines = " ".join(f"-D{k}={v}" for k, v in bld["defines"].items())
+    out = [stamp_line(data), "",
+           f"[Embench-IoT](https://{src['upstream']}) (commit `{(src.get('commit') or '?')[:12]}`"
+           f", {src['licence']}), read from `{src['path']}` beside the checkout: "
+           f"{len(src['benchmarks'])} of its {len(src['all_benchmarks'])} benchmarks. Each is "
+           f"built by this project's toolchain (`toolchain.build`, {bld['compiler']}, "
+           f"{bld['opt']} `{defines}`, picolibc) from {bld['sources']} "
+           f"(`{bld['board']}`: empty `initialise_board`, `start_trigger`, `stop_trigger`), "
+           "once per target with the target's own flags and once more for the M4 with soft "
+           "float (`nrf52832-soft`, 0 flash wait states), as Embench's hardware baseline was "
+           "built. Verified: the run exits with 0, i.e. Embench's own `verify_benchmark()` "
+           "passed. `benchmark()` is measured between the marks at `start_trigger` and "
+           "`stop_trigger` (instructions exact, cycles estimated, "
+           "[cycle-model.md](cycle-model.md)).", ""]
+
+    # Per core, beside the anchors
+    vendor, earlier = COREMARK["vendor"], COREMARK["earlier"]
+    m4v = vendor["cortex-m4"]
+    prow = []
+    for c in data["per_core"]:
+        core = c["core"]
+        note = COREMARK["vendor_note"].get(core)
+        prow.append([
+            f"`{c['variant']}`", _core_name(core), c["float_abi"],
+            f"{c['verified']}/{c['total']}", n(c["geomean_cycles"]),
+            _r3(c["speed_vs_m4_estimate"]), _r3(c["estimate_vs_f407_measured"]),
+            f"{vendor[core]:.2f}" + (f" ({note})" if note else ""),
+            f"{vendor[core] / m4v:.2f}", f"{earlier[core]:.2f}"])
+    out += ["### Per core: our estimate beside the anchors", "",
+            table(["variant", "core", "float", "verified", "benchmark() cycles, geomean "
+                   "(estimate)", "speed per MHz vs our M4 estimate", "estimate / STM32F407 "
+                   "measured (geomean)", "vendor CoreMark/MHz (QUOTED)",
+                   "vendor, relative to M4 3.42 (QUOTED)",
+                   "CoreMark/MHz from our estimate, earlier (QUOTED)"], prow, "lllrrrrrrr"),
+            "",
+            f"The only measured anchor is Embench's: `{data['baseline']['file']}`, "
+            f"{data['baseline']['what']}. Speed per MHz above 1 means fewer estimated cycles "
+            "than our M4 estimate on the same benchmarks. Vendors' CoreMark/MHz (QUOTED: "
+            f"{COREMARK['source']}) is a different workload; its ratio to the M4 is the "
+            "per-MHz speed-up the vendors claim, to set beside ours. The last column "
+            f"(QUOTED: {COREMARK['earlier_source']}) shows how far the model sat below the "
+            "vendors on CoreMark. The M7 is modelled single-issue and the M33 with the M4's "
+            "table ([cycle-model.md](cycle-model.md)).", ""]
+
+    # M4 vs hardware, M7 and M33 vs M4
+    crow = []
+    for e in cmp["rows"]:
+        crow.append([e["benchmark"], n(e["measured"]), n(e["m4"]), _r3(e["m4_vs_measured"]),
+                     n(e["m7"]), _r3(e["m4_over_m7"]), n(e["m33"]), _r3(e["m4_over_m33"])])
+    g = {k: (cmp[k] or {}).get("geomean") for k in ("m4_vs_measured", "m4_over_m7",
+                                                    "m4_over_m33")}
+    crow.append(["**geomean**", "", "", f"**{_r3(g['m4_vs_measured'])}**", "",
+                 f"**{_r3(g['m4_over_m7'])}**", "", f"**{_r3(g['m4_over_m33'])}**"])
+    m4s, m7s = cmp["m4_vs_measured"], cmp["m4_over_m7"]
+    goal = "—"
+    if m7s.get("geomean"):
+        goal = ("met" if m7s["geomean"] >= 1.3 else "not met yet")
+    out += ["### `benchmark()` cycles: M4 estimate vs the STM32F407, and M7, M33 vs M4", "",
+            table(["benchmark", f"STM32F407 measured (speed.json {X} 1000)",
+                   f"M4 estimate (`{cmp['estimate_variant']}`)", "M4 est / measured",
+                   f"M7 estimate (`{cmp['m7_variant']}`)", "M4 est / M7 est",
+                   f"M33 estimate (`{cmp['m33_variant']}`)", "M4 est / M33 est"], crow),
+            "",
+            f"- M4 estimate / measured: {_spread_text(m4s)}. The same comparison measured "
+            f"earlier (QUOTED, {FACTS}): geomean {EMBENCH_EARLIER['geomean']} "
+            f"({EMBENCH_EARLIER['min']} … {EMBENCH_EARLIER['max']}). Our build is "
+            f"{bld['compiler'].split(' (')[0]} + picolibc, the baseline's GCC 14.1 + newlib.",
+            f"- M4 estimate / M7 estimate: {_spread_text(m7s)}; the goal of at least 1.3 "
+            f"(issue 10): {goal}.",
+            f"- M4 estimate / M33 estimate: {_spread_text(cmp['m4_over_m33'])}.",
+            f"- M7 estimate / STM32F407 measured: {_spread_text(cmp['m7_vs_measured'])}; "
+            f"M33: {_spread_text(cmp['m33_vs_measured'])}.", ""]
+    if cmp.get("not_verified"):
+        out += [f"Not verified on the M4, left out: {', '.join(cmp['not_verified'])}.", ""]
+
+    # Every benchmark on every variant
+    mrow = []
+    for name in src["benchmarks"]:
+        cells = [name]
+        for k in keys:
+            r = next((r for r in rows if r["benchmark"] == name and r["variant"] == k), None)
+            if r is None:
+                cells.append("—")
+            elif not r.get("verified"):
+                cells.append(f"**{r.get('status')} {r.get('exit_code') or ''}**".strip())
+            else:
+                q = (r.get("qemu") or {}).get("matches")
+                mark = "" if q is None else " =Q" if q else " **≠Q**"
+                big = " ‡" if r.get("enlarged") else ""
+                cells.append(f"{n(r.get('bench_cycles'))}{mark}{big}")
+        mrow.append(cells)
+    out += ["### Every benchmark on every target", "",
+            "Estimated cycles of `benchmark()`; =Q: QEMU's instruction count of the whole run "
+            "equals ours exactly; ‡: linked for more memory than the part has (below).", "",
+            table(["benchmark", *[f"`{k}` ({_core_name(vinfo[k]['core'])})" for k in keys]],
+                  mrow), ""]
+    enlarged = [r for r in rows if r.get("enlarged")]
+    if enlarged:
+        out += ["‡ Linked and run with more memory than the part has:", ""]
+        out += [f"- {r['benchmark']} on `{r['variant']}` ({r['sram_part'] // 1024} KiB SRAM, "
+                f"{r['flash_part'] // 1024} KiB flash): {'; '.join(r['enlarged'])}. SRAM peak "
+                f"{b(r.get('sram_peak'))}, flash {b(r.get('flash_used'))}." for r in enlarged]
+        out.append("")
+    bad = [r for r in rows if not r.get("verified")]
+    for r in bad:
+        out += [f"**{r['benchmark']} on `{r['variant']}`**: {r.get('status')}, exit "
+                f"{r.get('exit_code')}: {r.get('error') or r.get('fault') or ''}", ""]
+    q = data.get("qemu") or {}
+    if q.get("skipped"):
+        out += [f"QEMU counts: skipped ({q['skipped']}).", ""]
+    elif q:
+        boards = {}
+        for r in rows:
+            qr = r.get("qemu")
+            if qr:
+                boards.setdefault((r["core"], qr["board"]), []).append(qr)
+        parts = []
+        for (core, board), qs in boards.items():
+            counted = [x for x in qs if "instructions" in x]
+            text = (f"{_core_name(core)} `{board}`: {sum(1 for x in counted if x['matches'])} "
+                    f"of {len(qs)} equal")
+            errors = sorted({x["error"] for x in qs if x.get("error")})
+            if errors:
+                text += f" (not counted: {'; '.join(errors)})"
+            parts.append(text)
+        out += [f"QEMU {q.get('version')} with the instruction-count plugin "
+                f"(`{q.get('plugin')}`), {q.get('counted')} of {q.get('runs')} runs counted, "
+                f"{q.get('matching')} equal to ours, in {q.get('seconds')} s: "
+                + "; ".join(parts) + ".", ""]
+
+    drow = []
+    for r in rows:
+        qr = r.get("qemu") or {}
+        drow.append([r["benchmark"], f"`{r['variant']}`",
+                     f"{r.get('status')} / {r.get('exit_code')}", n(r.get("instructions")),
+                     n(qr.get("instructions")) if "instructions" in qr else "—",
+                     n(r.get("bench_instructions")), n(r.get("bench_cycles")),
+                     b(r.get("sram_peak")), b(r.get("stack_peak")), b(r.get("flash_used")),
+                     f"{r['sram_linked'] // 1024} / {r['flash_linked'] // 1024} KiB"])
+    out += ["<details><summary>Every run: status, counts, memory</summary>", "",
+            table(["benchmark", "variant", "status / exit", "instructions (run)",
+                   "QEMU", "benchmark() instructions", "benchmark() cycles", "SRAM peak",
+                   "stack peak", "flash", "linked SRAM / flash"], drow, "lllrrrrrrrr"),
+            "", "</details>", ""]
+
+    # Simulator speed on real code
+    rt = data.get("rates") or {}
+    per = rt.get("per_variant") or {}
+    bench_name = rt.get("benchmark", "nettle-sha256")
+    rrow = []
+    for k in (rt.get("m3"), rt.get("m0plus")):
+        e = per.get(k)
+        if not e:
+            continue
+        sha = next((x[k] for x in rt["rows"] if x["benchmark"] == bench_name
+                    and "sim_s" in x.get(k, {})), None)
+        rrow.append([f"`{k}`", _core_name(e["core"]), n(e["benchmarks"]), n(e["instructions"]),
+                     f"{e['sim_insn_per_s'] / 1e6:,.1f} M", f"{e['bare_insn_per_s'] / 1e6:,.1f} M",
+                     _r3(e["sim_vs_bare"]),
+                     f"{sha['sim_insn_per_s'] / 1e6:,.1f} M" if sha else "—",
+                     f"{sha['bare_insn_per_s'] / 1e6:,.1f} M" if sha else "—"])
+    if rrow:
+        out += ["### Simulator speed on this code: M0+ vs M3", "",
+                "The ELFs above (their runs are mostly `benchmark()`), each run on a fresh "
+                f"engine, the two cores alternating, median of {rt['repeats']} runs; "
+                "instructions per second of emulation (`emu_start`), "
+                "by the simulator with its counters and by bare Unicorn "
+                "(`bench/bare_unicorn.py`: the true core, no counting) on the same ELFs, "
+                f"summed over the benchmarks verified on both cores; in {rt['seconds']} s.", "",
+                table(["variant", "core", "benchmarks", "instructions", "simulator",
+                       "bare Unicorn", "simulator / bare", f"simulator, {bench_name}",
+                       f"bare, {bench_name}"], rrow), ""]
+    if rt.get("m0plus_over_m3") is not None:
+        out += [f"M0+ / M3 instruction rate of the simulator: **{rt['m0plus_over_m3']:.3f}** "
+                f"over all benchmarks (geomean of the per-benchmark ratios "
+                f"{_r3(rt.get('m0plus_over_m3_geomean'))}), "
+                f"**{_r3(rt.get(f'm0plus_over_m3_{bench_name}'))}** on {bench_name}; bare "
+                f"Unicorn's: {_r3(rt.get('bare_m0plus_over_m3'))} and "
+                f"{_r3(rt.get(f'bare_m0plus_over_m3_{bench_name}'))}.", ""]
+    ov = data.get("overhead")
+    if ov:
+        r = ov["ratio"]
+        verdict = "" if ov.get("judged") else " (not judged: start-up dominates a run this short)"
+        out += [f"Counting overhead on a CPU-bound loop of short blocks (`{ov['firmware']}` on "
+                f"`{ov['target']}`, {n(ov['instructions'])} instructions, whole processes "
+                f"`{ov['commands']['ebnn_sim']}` vs `{ov['commands']['bare']}`, {ov['repeats']} "
+                f"repeats alternating, measured by `bench/sim_speed.py`'s code): `ebnn-sim run` "
+                f"takes **{r['wall']:.2f}{X}** bare Unicorn's wall time (paired median "
+                f"{r['wall_paired_median']:.2f}{X}, fastest runs {r['wall_fastest']:.2f}{X}, CPU "
+                f"{r['cpu']:.2f}{X}){verdict}; counts exact: "
+                f"{ov['exact']['instructions_equal_across_repeats']} (same every repeat), "
+                f"{ov['exact']['matches_prediction']} (= base + per-iteration {X} N).", ""]
+    return "\n".join(out) + "\n"
+
+
 def reproduce_section(res: dict[str, Any], quick: bool) -> str:
     out = ["```sh",
            "make bench                                   # = .venv/bin/python -m bench (all)",
@@ -704,12 +941,13 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
            ".venv/bin/python -m bench report             # only re-render from the JSON",
            ".venv/bin/python -m bench --quick            # CI smoke run -> bench/results/quick/",
            "```", "",
-           "JSON: `bench/results/{sim_speed,models,cores,throughput}.json`; plots: "
+           "JSON: `bench/results/{sim_speed,models,cores,throughput,embench}.json`; plots: "
            "`docs/img/{pareto,cores,throughput}.png`; README table: "
            "`bench/results/headline.md`.", ""]
     run = res.get("run")
     parts = [("sim", res.get("sim")), ("models", res.get("models")),
-             ("cores", res.get("cores")), ("throughput", res.get("throughput"))]
+             ("cores", res.get("cores")), ("throughput", res.get("throughput")),
+             ("embench", res.get("embench"))]
     rows = [[f"`python -m bench {p}`", f"{d['bench_seconds']:.0f} s" if d else "not run",
              d.get("date", "—") if d else "—"] for p, d in parts]
     if run and run.get("total_seconds"):
@@ -786,7 +1024,9 @@ def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
         "## 3. Simulator throughput", "", _safe(throughput_section, "throughput", res, img),
         "## 4. Beside the references (QUOTED, not re-measured)", "",
         _safe(references_section, "models", res),
-        "## 5. Reproduce", "", reproduce_section(res, quick),
+        "## 5. Third-party firmware: Embench-IoT", "",
+        _safe(embench_section, "embench", res),
+        "## 6. Reproduce", "", reproduce_section(res, quick),
     ]
     return "\n".join(parts)
 
