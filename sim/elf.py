@@ -46,6 +46,9 @@ class FirmwareImage:
     flash_used: int  # bytes of flash the image occupies (code, constants, .data initial values)
     static_end: int  # first SRAM address past .data/.bss/TLS
     exec_ranges: list[tuple[int, int]] = field(default_factory=list)  # [start, end) of code
+    # the SRAM and flash sizes `ebnn-sim build` linked it for (None: not recorded)
+    linked_sram: int | None = None
+    linked_flash: int | None = None
 
     @property
     def static_ram(self) -> int:
@@ -146,9 +149,15 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     functions.sort()
 
     target_name = None
+    linked: dict[str, int] = {}
     tsec = elf.get_section_by_name(TARGET_SECTION)
-    if tsec is not None:
-        target_name = tsec.data().decode("ascii", "replace").strip("\0 \n") or None
+    if tsec is not None:  # "curie sram=2048 flash=200704"; older builds: the name alone
+        words = tsec.data().decode("ascii", "replace").strip("\0 \n").split()
+        target_name = words[0] if words else None
+        for word in words[1:]:
+            key, _, value = word.partition("=")
+            if key in ("sram", "flash") and value.isdigit() and len(value) <= 12:
+                linked[key] = int(value)
 
     return FirmwareImage(
         path=path,
@@ -161,4 +170,6 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         flash_used=flash_used,
         static_end=static_end,
         exec_ranges=exec_ranges,
+        linked_sram=linked.get("sram"),
+        linked_flash=linked.get("flash"),
     )

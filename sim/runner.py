@@ -138,8 +138,13 @@ class Simulator:
         self.options = opts = options or RunOptions()
         check_options(opts)
         self.target = resolve_target(image, opts.target)
-        self.sram_size = self.target.sram if opts.sram is None else opts.sram
-        self.flash_size = self.target.flash if opts.flash is None else opts.flash
+        # default: the sizes the ELF was linked for, when it runs on the target it was built
+        # for (an image linked for 2 KiB of SRAM runs in 2 KiB), else the target's
+        own = self.target.name == image.target_name
+        sram = (image.linked_sram if own else None) or self.target.sram
+        flash = (image.linked_flash if own else None) or self.target.flash
+        self.sram_size = sram if opts.sram is None else opts.sram
+        self.flash_size = flash if opts.flash is None else opts.flash
         for what, size in (("SRAM", self.sram_size), ("flash", self.flash_size)):
             if size <= 0 or size % PAGE:
                 raise ImageError(

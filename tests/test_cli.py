@@ -504,3 +504,17 @@ def test_help_and_version(cli):
     assert (version.returncode, version.stdout.strip()) == (0, "ebnn-sim, version 0.1.0")
     unknown = cli("frobnicate")
     assert unknown.returncode == 2 and "No such command 'frobnicate'" in unknown.stderr
+
+
+def test_run_and_profile_default_to_the_memories_the_elf_was_linked_for(cli, tmp_path):
+    """An ELF built for 2 KiB of SRAM runs, and is drawn, against 2 KiB (issue 16), unless an
+    option says otherwise; run on another target, the target's memories apply."""
+    elf = tmp_path / "small.elf"
+    assert cli("build", PROGRAMS / "exit.c", "-o", elf, "--sram", "2k", json=False).returncode == 0
+    assert sim.load_elf(elf).linked_sram == 2048
+    assert cli("run", elf).report["sram"]["size"] == 2048
+    assert cli("run", elf, "--sram", "4k").report["sram"]["size"] == 4096
+    assert cli("run", elf, "--target", "nrf52832").report["sram"]["size"] == 64 * 1024
+    out = tmp_path / "p.json"
+    cli("profile", elf, "--json", out, json=False)
+    assert json.loads(out.read_text())["memory"]["sram_size"] == 2048

@@ -119,8 +119,12 @@ def test_fit_image_grows_the_mapping_to_what_the_image_was_linked_for(tmp_path):
     build([PROGRAMS / "hello.c"], elf, "stm32l031", sram=32 * 1024)  # the part has 8 KiB
     fitted = session.run(elf, RunSpec(fit_image=True))
     assert (fitted.status, fitted.sram_size) == ("ok", 32 * 1024)
+    # by default an ELF runs in the memories it was linked for (recorded by the build) ...
     plain = session.run(elf, RunSpec())
-    assert plain.sram_size == 8 * 1024 and plain.status == "fault"  # SP outside the SRAM
+    assert (plain.status, plain.sram_size) == ("ok", 32 * 1024)
+    # ... and in the part's 8 KiB when asked: SP outside the SRAM
+    part = session.run(elf, RunSpec(sram=8 * 1024))
+    assert part.status == "fault"
 
 
 # --- RunReport.problem ---------------------------------------------------------------------------

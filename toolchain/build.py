@@ -2,7 +2,8 @@
 
 The ELF gets the project's start-up code and semihosting runtime (``firmware/``), a linker script
 for the requested memory sizes, and a non-allocated section ``.ebnn_sim.target`` naming its target
-profile, so ``ebnn-sim run`` picks the right core, clock and memory without being told.
+profile and the SRAM and flash sizes it was linked for (``curie sram=2048 flash=200704``), so
+``ebnn-sim run`` picks the right core, clock and memory without being told.
 """
 
 import shutil
@@ -105,7 +106,8 @@ def build(
         if proc.returncode != 0:
             raise ToolchainError(f"compilation failed:\n{proc.stderr.strip()}")
         name_file = Path(tmp) / "target.txt"
-        name_file.write_text(tgt.name)
+        # the profile's name, then the memory sizes the image was linked for
+        name_file.write_text(f"{tgt.name} sram={sram} flash={flash}")
         objcopy = str(Path(gcc).with_name("arm-none-eabi-objcopy"))
         proc = subprocess.run(
             [objcopy, "--add-section", f"{TARGET_SECTION}={name_file}",
