@@ -16,8 +16,10 @@ Which arrays a layer stores beside its weights, and the checks of its fields, ar
 (``ebnn/layers/``); a kind this version does not know is an error.
 """
 
+import contextlib
 import io
 import json
+import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ebnn.layers import LayerError, LayerKind, check_follows, kind
+from ebnn.layers.base import MAX_DIM, MAX_VALUES, MAX_WEIGHT_BITS
 
 FORMAT = "ebnn"
 VERSION = 1
@@ -110,13 +113,66 @@ def save(art: Artifact, path: str | Path) -> None:
     if art.sample is not None:
         arrays["sample"] = np.asarray(art.sample, np.uint8).reshape(art.input_shape)
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     # mypy matches **arrays against savez's allow_pickle: bool too; no array is named that
     np.savez(buf, **arrays)  # type: ignore[arg-type]
     tmp = p.with_name(p.name + ".tmp")
-    tmp.write_bytes(buf.getvalue())
-    tmp.replace(p)  # never leave a half-written artifact behind
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(buf.getvalue())
+        tmp.replace(p)  # never leave a half-written artifact behind
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise ArtifactError(f"{p}: cannot write ({exc.strerror or exc})") from None
+
+
+# What an archive may hold: its members' total uncompressed size, and compressions we read.
+MAX_ARCHIVE_BYTES = 256 << 20
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+def _read_arrays(p: Path) -> dict[str, np.ndarray]:
+    """The ``.npy`` members of the archive at ``p``, each size checked before it is read: no
+    member (zip bomb) or array header (huge shape) may ask for more than MAX_ARCHIVE_BYTES."""
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+            if sum(info.file_size for info in infos) > MAX_ARCHIVE_BYTES:
+                raise ArtifactError(f"not a .ebnn file (members over {MAX_ARCHIVE_BYTES:,} "
+                                    "bytes uncompressed)")
+            arrays: dict[str, np.ndarray] = {}
+            for info in infos:
+                if info.compress_type not in _COMPRESSIONS:
+                    raise ArtifactError(f"not a .ebnn file (member {info.filename!r} uses "
+                                        f"compression method {info.compress_type})")
+                if not info.filename.endswith(".npy"):
+                    raise ArtifactError(f"not a .ebnn file (member {info.filename!r})")
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    elif version == (2, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                    else:
+                        raise ArtifactError(f"not a .ebnn file (member {info.filename!r}: "
+                                            f".npy version {version})")
+                    if dtype.hasobject or dtype.itemsize == 0:
+                        raise ArtifactError(f"not a .ebnn file (member {info.filename!r}: "
+                                            f"dtype {dtype})")
+                    if min(shape, default=0) < 0 or (
+                            math.prod(shape) * dtype.itemsize > info.file_size):
+                        raise ArtifactError(f"member {info.filename!r}: its header claims "
+                                            f"shape {shape}, more than the member holds")
+                with zf.open(info) as f:
+                    arrays[info.filename[:-4]] = np.lib.format.read_array(f, allow_pickle=False)
+            return arrays
+    except zipfile.BadZipFile:
+        raise ArtifactError("not a .ebnn file (not a readable zip archive)") from None
+    except (ValueError, EOFError, KeyError, RuntimeError, NotImplementedError,
+            zipfile.LargeZipFile) as exc:  # numpy: bad .npy header; zipfile: CRC, encryption
+        raise ArtifactError(f"not a readable .ebnn file ({type(exc).__name__}: {exc})"
+                            ) from None
 
 
 def load(path: str | Path) -> Artifact:
@@ -124,49 +180,107 @@ def load(path: str | Path) -> Artifact:
     if not p.is_file():
         raise ArtifactError(f"{p}: no such file")
     try:
-        with np.load(p, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
-        raise ArtifactError(f"{p}: not a readable .ebnn file ({exc})") from None
+        arrays = _read_arrays(p)
+    except ArtifactError as exc:
+        raise ArtifactError(f"{p}: {exc}") from None
+    except OSError as exc:
+        raise ArtifactError(f"{p}: cannot read ({exc.strerror or exc})") from None
     try:
         art = _from_arrays(arrays)
         validate(art)
     except ArtifactError as exc:
         raise ArtifactError(f"{p}: {exc}") from None
-    except (KeyError, ValueError, TypeError, IndexError, json.JSONDecodeError) as exc:
+    except (KeyError, ValueError, TypeError, IndexError, OverflowError, RecursionError,
+            MemoryError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"{p}: corrupted .ebnn file ({type(exc).__name__}: {exc})") from None
     return art
 
 
-def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a .ebnn header may hold")
+
+
+def _int(value: Any, what: str, lo: int = 1, hi: int = MAX_DIM) -> int:
+    """``value`` if it is a (JSON) integer in ``lo..hi``; floats, booleans, huge ints are not."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ArtifactError(f"{what} must be an integer in {lo}..{hi}, got {value!r:.40}")
+    return value
+
+
+def _ints(value: Any, what: str, length: int | None = None, lo: int = 1) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value or len(value) > 8 or (
+            length is not None and len(value) != length):
+        raise ArtifactError(f"{what} must be a list of {length or 'a few'} integers")
+    return tuple(_int(v, what, lo) for v in value)
+
+
+def _header(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     if "header" not in arrays:
         raise ArtifactError("not a .ebnn file (no header)")
-    header = json.loads(arrays["header"].tobytes().decode())
+    try:
+        header = json.loads(arrays["header"].tobytes().decode(), parse_constant=_no_constant)
+    except RecursionError:
+        raise ArtifactError("corrupted .ebnn header (nested too deeply)") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+        raise ArtifactError(f"corrupted .ebnn header ({exc})") from None
+    if not isinstance(header, dict):
+        raise ArtifactError("not a .ebnn file (its header is not a JSON object)")
+    return header
+
+
+def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
+    header = _header(arrays)
     if header.get("format") != FORMAT:
         raise ArtifactError("not a .ebnn file (wrong format name)")
     if header.get("version") != VERSION:
         raise ArtifactError(
-            f"format version {header.get('version')} is not supported (this tool reads {VERSION})")
+            f"format version {header.get('version')!r:.40} is not supported (this tool reads "
+            f"{VERSION})")
+    raw_layers = header.get("layers")
+    if not isinstance(raw_layers, list) or len(raw_layers) > 256:
+        raise ArtifactError("header 'layers' must be a list of at most 256 layers")
+    metadata = header.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise ArtifactError("header 'metadata' must be a JSON object")
+    input_shape = _ints(header.get("input_shape"), "input_shape", 3)
+    if math.prod(input_shape) > MAX_VALUES:
+        raise ArtifactError(f"input shape {input_shape} is over {MAX_VALUES:,} values")
+    classes = _int(header.get("classes"), "classes", 2)
     layers = []
-    for i, h in enumerate(header["layers"]):
-        k = kind(h["kind"], f"layer {i}", ArtifactError)
-        shape = tuple(int(v) for v in h["weights_shape"])
-        n = int(np.prod(shape))
+    total_bits = 0
+    for i, h in enumerate(raw_layers):
+        where = f"layer {i}"
+        if not isinstance(h, dict):
+            raise ArtifactError(f"{where}: not a JSON object")
+        k = kind(h.get("kind"), where, ArtifactError)
+        shape = _ints(h.get("weights_shape"), f"{where}: weights_shape")
+        n = math.prod(shape)
+        total_bits += n
+        if total_bits > MAX_WEIGHT_BITS:
+            raise ArtifactError(f"{where}: the weights are over the limit of "
+                                f"{MAX_WEIGHT_BITS:,} bits")
         packed = arrays[f"l{i}_weights"]
         if packed.dtype != np.uint8 or packed.size != (n + 7) // 8:
-            raise ArtifactError(f"layer {i}: weight array has the wrong size")
-        bits = np.unpackbits(packed, count=n, bitorder="little").astype(bool).reshape(shape)
+            raise ArtifactError(f"{where}: weight array has the wrong size")
+        if not isinstance(h.get("first"), bool):
+            raise ArtifactError(f"{where}: 'first' must be true or false")
+        bits = np.unpackbits(packed.ravel(), count=n, bitorder="little").astype(bool)
         layer = Layer(
-            kind=h["kind"], first=bool(h["first"]), in_shape=tuple(h["in_shape"]),
-            out_shape=tuple(h["out_shape"]), weights=bits, kernel=tuple(h["kernel"]),
-            stride=int(h["stride"]), padding=int(h["padding"]), pool=int(h["pool"]),
-            pool_stride=int(h["pool_stride"]), shift=int(h["shift"]),
+            kind=k.name, first=h["first"], in_shape=_ints(h.get("in_shape"), f"{where}: in_shape"),
+            out_shape=_ints(h.get("out_shape"), f"{where}: out_shape"),
+            weights=bits.reshape(shape),
+            kernel=_ints(h.get("kernel"), f"{where}: kernel", 2),  # type: ignore[arg-type]
+            stride=_int(h.get("stride"), f"{where}: stride"),
+            padding=_int(h.get("padding"), f"{where}: padding", 0),
+            pool=_int(h.get("pool"), f"{where}: pool"),
+            pool_stride=_int(h.get("pool_stride"), f"{where}: pool_stride"),
+            shift=_int(h.get("shift"), f"{where}: shift", -64, 64),
         )
         for name in k.params:
             setattr(layer, name, arrays[f"l{i}_{name}"])
         layers.append(layer)
-    return Artifact(str(header["name"]), tuple(header["input_shape"]), int(header["classes"]),
-                    layers, dict(header.get("metadata", {})), arrays.get("sample"))
+    return Artifact(str(header.get("name")), input_shape,  # type: ignore[arg-type]
+                    classes, layers, metadata, arrays.get("sample"))
 
 
 def _check(cond: bool, message: str) -> None:

@@ -29,6 +29,20 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+def _os_error(path: Path, exc: OSError) -> str:
+    """One line for a file the command could not write."""
+    where = exc.filename if exc.filename is not None else path
+    return f"{where}: cannot write ({exc.strerror or exc})"
+
+
+def _make_parent(output: Path) -> None:
+    """Create the folder ``output`` goes to, or fail with one line."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"{output}: cannot create its folder ({exc.strerror or exc})")
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeRemainingColumn(), console=err, transient=False)
@@ -65,7 +79,7 @@ def main() -> None:
               help="Model checkpoint to write (MODEL.pt); MODEL.pt.ckpt and MODEL.png beside it.")
 @dataset_option
 @data_dir_option
-@click.option("--epochs", type=click.IntRange(min=1), default=None,
+@click.option("--epochs", type=click.IntRange(min=1, max=10_000), default=None,
               help="Override the config's [train] epochs.")
 @click.option("--resume", is_flag=True,
               help="Continue from MODEL.pt.ckpt, written after every epoch.")
@@ -94,7 +108,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
     ckpt = output.with_name(output.name + ".ckpt")
     if resume and not ckpt.is_file():
         _fail(f"--resume: no checkpoint {ckpt} to resume from")
-    output.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(output)
     err.print(f"training {spec.name} on {len(train_set)} images of {ds.source}; "
               f"{len(val_set)} held out for validation")
     failure: TrainError | None = None
@@ -109,10 +123,15 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
                                progress=update)
         except TrainError as exc:
             failure = exc
+        except OSError as exc:  # a checkpoint that cannot be written
+            failure = TrainError(_os_error(output, exc))
     if failure is not None:
         _fail(str(failure))
     plot = output.with_suffix(".png")
-    plot_history(history, plot, f"{spec.name}: {ds.name}")
+    try:
+        plot_history(history, plot, f"{spec.name}: {ds.name}")
+    except OSError as exc:
+        _fail(_os_error(plot, exc))
     err.print(f"wrote {output} (validation accuracy {100 * history.val_acc[-1]:.2f}%), "
               f"curves in {plot}")
 
@@ -127,7 +146,7 @@ def export_cmd(model: Path, output: Path) -> None:
     BN + sign become per-channel integer thresholds chosen from torch's own float32 BN on every
     reachable accumulator; the output BN becomes int32 fixed-point scores.
     """
-    from ebnn.artifact import save
+    from ebnn.artifact import ArtifactError, save
     from ebnn.export import ExportError, export_model
     from ebnn.train import TrainError, load_checkpoint, model_from_checkpoint
 
@@ -144,7 +163,10 @@ def export_cmd(model: Path, output: Path) -> None:
         _fail(str(exc))
     if "sample" in payload:
         art.sample = payload["sample"].numpy()
-    save(art, output)
+    try:
+        save(art, output)
+    except ArtifactError as exc:
+        _fail(str(exc))
     kb = art.weight_bits() / 8 / 1024
     err.print(f"wrote {output}: {len(art.layers)} layers, {art.weight_bits():,} weight bits "
               f"({kb:.2f} KiB)")
@@ -182,8 +204,11 @@ def eval_cmd(artifact: Path, dataset: str | None, data_dir: Path | None, split: 
         err.print(f"torch accuracy {100 * result['torch_accuracy']:.2f}%, identical predictions "
                   f"torch vs reference {100 * result['torch_agreement']:.3f}%")
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result, indent=2) + "\n")
+        try:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps(result, indent=2) + "\n")
+        except OSError as exc:
+            _fail(_os_error(json_path, exc))
 
 
 @main.command("build")
@@ -213,9 +238,12 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
 
     try:
         art = load(artifact)
+        _make_parent(output)
         result, _ = build_firmware(art, output, target, sram=sram, flash=flash)
     except (ArtifactError, ToolchainError) as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_error(output, exc))
     err.print(f"built {result.elf} for {target} ({format_size(result.sram)} SRAM); generated C "
               f"in {source_dir(result.elf)}", markup=False)
 
@@ -272,6 +300,8 @@ def export_c_cmd(artifact: Path, output: Path, prefix: str | None, layout: str) 
         written = export_library(art, output, name, layout)
     except (ArtifactError, LibraryError) as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_error(output, exc))
     err.print(f"wrote {len(written)} files of the {layout} library {name} to {output}: "
               f"{name}.h declares {name}_infer", markup=False, soft_wrap=True)
 

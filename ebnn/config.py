@@ -26,13 +26,20 @@ class scores is always appended. What a layer type accepts (keys, defaults, chec
 may follow which) is its kind's, in ``ebnn/layers/``.
 """
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ebnn.layers import HIDDEN_KINDS, LayerError, LayerKind, LayerSpec, check_follows, kind
-from ebnn.layers.base import int_key
+from ebnn.layers.base import MAX_DIM, MAX_VALUES, MAX_WEIGHT_BITS, int_key
+
+# [train] integer keys: the upper bounds (documented in docs/config.md)
+TRAIN_INT_MAX = {"epochs": 10_000, "batch_size": 65_536, "seed": 2**32 - 1, "shift": MAX_DIM,
+                 "bn_calibrate": 10_000}
+# [train] float keys: besides being finite, at most this (lr, weight_decay, warmup, ...)
+TRAIN_FLOAT_MAX = 1e6
 
 
 class ConfigError(Exception):
@@ -82,6 +89,17 @@ class ModelSpec:
             out.append(shape)
         return out
 
+    def weight_bits(self) -> int:
+        """Binary weights of the whole model, the output layer's included."""
+        total = 0
+        shape: tuple[int, ...] = self.input
+        for layer, out in zip(self.layers, self.shapes(), strict=True):
+            fan_in = (layer.kernel[0] * layer.kernel[1] * shape[2] if layer.type == "conv"
+                      else math.prod(shape))
+            total += layer.out * fan_in
+            shape = out
+        return total + self.classes * math.prod(shape)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -112,6 +130,12 @@ def _train(raw: Any) -> TrainSpec:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 want is int and not isinstance(value, int)):
             raise ConfigError(f"[train]: '{key}' must be a number, got {value!r}")
+        if want is float and not abs(value) <= TRAIN_FLOAT_MAX:  # False for nan; no float(10**400)
+            raise ConfigError(f"[train]: '{key}' must be a finite number of at most "
+                              f"{TRAIN_FLOAT_MAX:g}, got {value!r}")
+        if want is int and not 0 <= value <= TRAIN_INT_MAX.get(key, MAX_DIM):
+            raise ConfigError(f"[train]: '{key}' must be an integer in "
+                              f"0..{TRAIN_INT_MAX.get(key, MAX_DIM)}, got {value!r}")
         values[key] = want(value)
     spec = TrainSpec(**values)
     if spec.epochs < 1 or spec.batch_size < 1 or spec.lr <= 0:
@@ -157,8 +181,12 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
         raise ConfigError(f"{source}: [model]: unknown key(s) {', '.join(sorted(unknown))}")
     inp = model.get("input")
     if (not isinstance(inp, list) or len(inp) != 3
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in inp)):
-        raise ConfigError(f"{source}: [model] input must be [H, W, C] positive integers")
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_DIM
+                       for v in inp)):
+        raise ConfigError(f"{source}: [model] input must be [H, W, C] integers in 1..{MAX_DIM}")
+    if math.prod(inp) > MAX_VALUES:
+        raise ConfigError(f"{source}: [model] input {inp} is over the limit of {MAX_VALUES:,} "
+                          "pixel values")
     classes = int_key(model, "classes", None, f"{source}: [model]", lo=2)
     raw_layers = model.get("layers", [])
     if not isinstance(raw_layers, list) or not raw_layers:
@@ -171,9 +199,12 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
     spec = ModelSpec(str(model.get("name", "model")), (inp[0], inp[1], inp[2]), classes,
                      tuple(layer for layer, _ in parsed), _train(data.get("train")))
     try:
-        spec.shapes()
+        bits = spec.weight_bits()
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    if bits > MAX_WEIGHT_BITS:
+        raise ConfigError(f"{source}: the model has {bits:,} weights, over the limit of "
+                          f"{MAX_WEIGHT_BITS:,}")
     return spec
 
 

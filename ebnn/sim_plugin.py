@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 _LAYER = re.compile(r"ebnn_layer(\d+)$")
 OUTPUT_LAYER = "ebnn_output_layer"
+MAX_JOBS = 64  # verify -j: emulator processes at most (docs/security.md)
 
 
 def layer_of(function: str) -> tuple[str, int | None] | None:
@@ -59,8 +60,9 @@ def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
               help="Default: test with --data-dir, else the validation split held out in "
                    "training.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Emulator processes to spread the images over.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS), default=1,
+              show_default=True,
+              help=f"Emulator processes to spread the images over (at most {MAX_JOBS}).")
 @click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
               help="Target profile (default: recorded in the ELF).")
 @click.option("--native", is_flag=True,

@@ -26,6 +26,14 @@ if TYPE_CHECKING:
     from ebnn.model import Block
 
 
+# Resource limits on what a config or an artifact may describe (docs/config.md, docs/security.md):
+# no single size beyond MAX_DIM, no map of more than MAX_VALUES values, no model of more than
+# MAX_WEIGHT_BITS weights, so no hostile input can ask for an absurd allocation or training run.
+MAX_DIM = 4096  # filters, units, classes, each input dimension, kernel, stride, padding, pool
+MAX_VALUES = 1 << 24  # values in the input image and in any layer's output (pre-pool, too)
+MAX_WEIGHT_BITS = 64 << 20  # weights of the whole model
+
+
 class LayerError(Exception):
     """A layer that cannot be used; ``str()`` is one line for the user."""
 
@@ -49,13 +57,13 @@ class LayerSpec:
 
 
 def int_key(table: dict[str, Any], key: str, default: int | None, where: str,
-            lo: int = 1) -> int:
-    """``table[key]`` (or ``default``), an integer >= ``lo``; None as default: required."""
+            lo: int = 1, hi: int = MAX_DIM) -> int:
+    """``table[key]`` (or ``default``), an integer in ``lo..hi``; None as default: required."""
     value = table.get(key, default)
     if value is None:
         raise LayerError(f"{where}: '{key}' is required")
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise LayerError(f"{where}: '{key}' must be an integer >= {lo}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise LayerError(f"{where}: '{key}' must be an integer in {lo}..{hi}, got {value!r}")
     return value
 
 

@@ -14,7 +14,15 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ebnn.ctext import c_array, hidden_layer_function, pack_words, words
-from ebnn.layers.base import LayerError, LayerKind, LayerSpec, check, int_key
+from ebnn.layers.base import (
+    MAX_DIM,
+    MAX_VALUES,
+    LayerError,
+    LayerKind,
+    LayerSpec,
+    check,
+    int_key,
+)
 from ebnn.layers.first_conv import first_layer_function
 from ebnn.layers.threshold import ThresholdHead
 
@@ -63,13 +71,19 @@ class Conv(ThresholdHead, LayerKind):
         if isinstance(k, int) and not isinstance(k, bool):
             k = [k, k]
         if (not isinstance(k, list) or len(k) != 2
-                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in k)):
-            raise LayerError(f"{where}: 'kernel' must be an integer or [kh, kw], got {k!r}")
+                or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_DIM
+                           for v in k)):
+            raise LayerError(f"{where}: 'kernel' must be an integer or [kh, kw] in 1..{MAX_DIM}, "
+                             f"got {k!r}")
         pool = int_key(table, "pool", 1, where)
+        pool_stride = int_key(table, "pool_stride", pool, where)
+        if pool == 1 and pool_stride != 1:
+            raise LayerError(f"{where}: 'pool_stride' = {pool_stride} needs a 'pool' > 1 "
+                             "(without a pool there is nothing to stride over; use 'stride')")
         return LayerSpec(
             self.name, int_key(table, "filters", None, where), (k[0], k[1]),
             int_key(table, "stride", 1, where), int_key(table, "padding", 0, where, lo=0),
-            pool, int_key(table, "pool_stride", pool, where),
+            pool, pool_stride,
         )
 
     def to_config(self, spec: LayerSpec) -> dict[str, Any]:
@@ -91,6 +105,9 @@ class Conv(ThresholdHead, LayerKind):
         wp = (wc - spec.pool) // spec.pool_stride + 1
         if hp < 1 or wp < 1:
             raise LayerError(f"{where}: pool {spec.pool} does not fit a {hc}x{wc} conv output")
+        if hc * wc * spec.out > MAX_VALUES:
+            raise LayerError(f"{where}: a {hc}x{wc}x{spec.out} conv output is over the limit of "
+                             f"{MAX_VALUES:,} values")
         return (hp, wp, spec.out)
 
     def build(self, spec: LayerSpec, in_shape: tuple[int, ...]
@@ -117,7 +134,9 @@ class Conv(ThresholdHead, LayerKind):
         check((kh, kw) == tuple(layer.kernel) and c == layer.in_shape[2],
               f"{where}: weight shape")
         check(layer.stride >= 1 and layer.padding >= 0 and layer.pool >= 1
-              and layer.pool_stride >= 1, f"{where}: bad stride/padding/pool")
+              and layer.pool_stride >= 1 and (layer.pool > 1 or layer.pool_stride == 1)
+              and max(layer.stride, layer.padding, layer.pool, layer.pool_stride) <= MAX_DIM,
+              f"{where}: bad stride/padding/pool")
         spec = LayerSpec(self.name, f, (kh, kw), layer.stride, layer.padding, layer.pool,
                          layer.pool_stride)
         check(tuple(layer.out_shape) == self.output_shape(tuple(layer.in_shape), spec, where),

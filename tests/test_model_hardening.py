@@ -1,0 +1,398 @@
+"""Hostile input on the model side (issue 12): each case is one clear line and exit 2 (or the
+domain error), never a traceback, a hang or an unbounded allocation."""
+
+import io
+import json
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from ebnn.artifact import ArtifactError, load
+from ebnn.cli import main
+from ebnn.config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "examples" / "mnist-tiny" / "mnist-tiny.ebnn"
+TINY_PT = ROOT / "examples" / "mnist-tiny" / "mnist-tiny.pt"
+
+
+def _arrays() -> dict[str, np.ndarray]:
+    with np.load(TINY, allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def _header() -> dict[str, Any]:
+    return dict(json.loads(_arrays()["header"].tobytes().decode()))
+
+
+def _write(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    with path.open("wb") as f:  # a file object: savez would add .npz to a name
+        np.savez(f, **arrays)  # type: ignore[arg-type]
+    return path
+
+
+def _with_header(path: Path, text: str) -> Path:
+    arrays = _arrays()
+    arrays["header"] = np.frombuffer(text.encode(), np.uint8)
+    return _write(path, arrays)
+
+
+def _fails_load(path: Path, *words: str) -> str:
+    with pytest.raises(ArtifactError) as info:
+        load(path)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 400, message
+    for w in words:
+        assert w in message, message
+    return message
+
+
+def _cli_fails(args: list[str], *words: str) -> str:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    for w in words:
+        assert w in result.output, result.output
+    return result.output
+
+
+# 1. the .ebnn loader
+
+def test_shipped_artifact_still_loads() -> None:
+    assert load(TINY).classes == 10
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"ebnn"', "42", "null"])
+def test_header_not_an_object(tmp_path: Path, text: str) -> None:
+    _fails_load(_with_header(tmp_path / "a.ebnn", text), "not a JSON object")
+
+
+def test_header_nested_deeply(tmp_path: Path) -> None:
+    _fails_load(_with_header(tmp_path / "a.ebnn", "[" * 100_000 + "]" * 100_000),
+                "nested too deeply")
+
+
+def test_header_not_utf8(tmp_path: Path) -> None:
+    arrays = _arrays()
+    arrays["header"] = np.frombuffer(b"\xff\xfe{", np.uint8)
+    _fails_load(_write(tmp_path / "a.ebnn", arrays), "corrupted")
+
+
+@pytest.mark.parametrize("field,value", [
+    ("classes", "Infinity"), ("classes", "NaN"), ("classes", "10.0"), ("classes", "1e300"),
+    ("classes", str(10**40)), ("input_shape", "[28, 28.5, 1]"), ("input_shape", "[28, 28]"),
+    ("input_shape", "[100000, 100000, 1]"), ("input_shape", '"abc"'),
+])
+def test_header_bad_numbers(tmp_path: Path, field: str, value: str) -> None:
+    header = _header()
+    header[field] = "@@"
+    text = json.dumps(header).replace('"@@"', value)
+    _fails_load(_with_header(tmp_path / "a.ebnn", text))
+
+
+@pytest.mark.parametrize("field,value", [
+    ("kernel", "[3, Infinity]"), ("kernel", "[3.0, 3]"), ("stride", "NaN"), ("stride", "1.5"),
+    ("stride", str(2**70)), ("pool", "-1"), ("padding", "-2"), ("pool_stride", "true"),
+    ("weights_shape", "[1000000, 1000000]"), ("weights_shape", "[-8, -1]"),
+    ("weights_shape", "[]"), ("in_shape", "{}"), ("first", "1"), ("kind", "[]"),
+    ("shift", "1e400"),
+])
+def test_layer_bad_numbers(tmp_path: Path, field: str, value: str) -> None:
+    header = _header()
+    header["layers"][0][field] = "@@"
+    text = json.dumps(header).replace('"@@"', value)
+    _fails_load(_with_header(tmp_path / "a.ebnn", text))
+
+
+def test_layers_not_a_list(tmp_path: Path) -> None:
+    header = _header()
+    header["layers"] = {"0": 1}
+    _fails_load(_with_header(tmp_path / "a.ebnn", json.dumps(header)), "layers")
+    header["layers"] = [3]
+    _fails_load(_with_header(tmp_path / "b.ebnn", json.dumps(header)), "layer 0")
+
+
+def test_weights_over_the_limit(tmp_path: Path) -> None:
+    header = _header()
+    header["layers"][0]["weights_shape"] = [4096, 4096, 8, 1]  # 128 Mi bits
+    _fails_load(_with_header(tmp_path / "a.ebnn", json.dumps(header)), "limit")
+
+
+def test_pool_stride_without_pool(tmp_path: Path) -> None:
+    header = _header()
+    layer = header["layers"][0]
+    layer["pool"], layer["pool_stride"] = 1, 2
+    _fails_load(_with_header(tmp_path / "a.ebnn", json.dumps(header)), "pool")
+
+
+def test_text_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.ebnn"
+    path.write_text("hello, I am not a model\n" * 10)
+    message = _fails_load(path, "not a .ebnn file")
+    assert "pickle" not in message
+
+
+def test_zip_bomb(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.ebnn"
+    with (zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf,
+          zf.open("header.npy", "w", force_zip64=True) as f):
+        chunk = bytes(1 << 20)
+        for _ in range(300):  # 300 MiB of zeros, ~300 KiB compressed
+            f.write(chunk)
+    assert path.stat().st_size < 2 << 20
+    _fails_load(path, "uncompressed")
+
+
+def test_unsupported_compression(tmp_path: Path) -> None:
+    path = tmp_path / "a.ebnn"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_BZIP2) as zf:
+        zf.writestr("header.npy", b"x" * 100)
+    _fails_load(path, "compression method")
+
+
+def _npy_header(shape: str) -> bytes:
+    text = "{'descr': '|u1', 'fortran_order': False, 'shape': " + shape + ", }"
+    text += " " * (63 - len(text) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode()
+
+
+@pytest.mark.parametrize("shape", ["(1000000000000,)", "(-5,)", "(1000000, 1000000)"])
+def test_npy_header_claims_huge_array(tmp_path: Path, shape: str) -> None:
+    path = tmp_path / "a.ebnn"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("header.npy", _npy_header(shape) + b"\0" * 64)
+    _fails_load(path, "header.npy")
+
+
+def test_npy_object_dtype(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    path = tmp_path / "a.ebnn"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("header.npy", buf.getvalue())
+    _fails_load(path, "dtype")
+
+
+def test_truncated_archive(tmp_path: Path) -> None:
+    path = tmp_path / "a.ebnn"
+    path.write_bytes(TINY.read_bytes()[:-200])
+    _fails_load(path)
+
+
+def test_cli_eval_text_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.ebnn"
+    path.write_text("not a model\n")
+    _cli_fails(["eval", str(path)], "not a .ebnn file")
+
+
+# 2. configs
+
+BASE = {"model": {"name": "m", "input": [28, 28, 1], "classes": 10,
+                  "layers": [{"type": "conv", "filters": 4, "pool": 2}]},
+        "train": {"epochs": 1}}
+
+
+def _config(layer: dict[str, Any] | None = None, train: dict[str, Any] | None = None,
+            **model: Any) -> dict[str, Any]:
+    data = json.loads(json.dumps(BASE))
+    if layer is not None:
+        data["model"]["layers"][0].update(layer)
+    if train is not None:
+        data["train"].update(train)
+    data["model"].update(model)
+    return dict(data)
+
+
+def _config_fails(data: dict[str, Any], *words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data)
+    assert "\n" not in str(info.value)
+    for w in words:
+        assert w in str(info.value), str(info.value)
+
+
+def test_base_config_is_valid() -> None:
+    assert parse_config(_config()).layers[0].out == 4
+    for path in (ROOT / "examples").glob("*/*.toml"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("key", ["lr", "weight_decay", "rotate", "scale", "elastic",
+                                 "elastic_sigma", "init", "bn_momentum", "val_fraction"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), 10**400])
+def test_train_float_not_finite(key: str, value: float) -> None:
+    _config_fails(_config(train={key: value}), key)
+
+
+@pytest.mark.parametrize("value", [-1, 2**32, 10**20, 1e20, 1.5, True])
+def test_train_seed(value: Any) -> None:
+    _config_fails(_config(train={"seed": value}), "seed")
+
+
+def test_train_seed_bounds_ok() -> None:
+    assert parse_config(_config(train={"seed": 2**32 - 1})).train.seed == 2**32 - 1
+
+
+@pytest.mark.parametrize("key,value", [("epochs", 10_001), ("batch_size", 65_537),
+                                       ("epochs", 10**30), ("bn_calibrate", 10**9)])
+def test_train_int_too_large(key: str, value: int) -> None:
+    _config_fails(_config(train={key: value}), key)
+
+
+def test_pool_stride_needs_pool() -> None:
+    _config_fails(_config(layer={"pool": 1, "pool_stride": 2}), "pool_stride")
+    assert parse_config(_config(layer={"pool": 2, "pool_stride": 1})).layers[0].pool_stride == 1
+
+
+@pytest.mark.parametrize("layer", [{"filters": 100_000}, {"filters": 4097}, {"kernel": 10**6},
+                                   {"kernel": [3, 5000]}, {"stride": 10**9},
+                                   {"padding": 5000}, {"pool": 10**12}])
+def test_absurd_layer_sizes(layer: dict[str, Any]) -> None:
+    _config_fails(_config(layer=layer), "4096")
+
+
+def test_absurd_units_and_classes() -> None:
+    data = _config()
+    data["model"]["layers"].append({"type": "linear", "units": 100_000})
+    _config_fails(data, "units")
+    _config_fails(_config(classes=10**6), "classes")
+
+
+@pytest.mark.parametrize("inp", [[100_000, 28, 1], [4096, 4096, 2], [28, 28.0, 1]])
+def test_absurd_input(inp: list[Any]) -> None:
+    _config_fails(_config(input=inp), "input")
+
+
+def test_weights_over_the_limit_in_config() -> None:
+    data = _config(layer={"filters": 4096, "kernel": 3, "padding": 1, "pool": 1},
+                   input=[64, 64, 1])
+    data["model"]["layers"].append({"type": "linear", "units": 4096})  # 4096 * 16 Mi bits
+    _config_fails(data, "limit")
+
+
+def test_conv_output_over_the_limit() -> None:
+    _config_fails(_config(layer={"filters": 4096, "kernel": 1, "pool": 1}, input=[256, 256, 1]),
+                  "limit")
+
+
+def test_cli_train_bad_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "m.toml"
+    cfg.write_text('[model]\ninput = [28, 28, 1]\nclasses = 10\n[[model.layers]]\n'
+                   'type = "conv"\nfilters = 4\n[train]\nlr = nan\n')
+    _cli_fails(["train", str(cfg), "-o", str(tmp_path / "m.pt")], "lr")
+
+
+# 3. unwritable outputs
+
+def test_export_to_unwritable_path(tmp_path: Path) -> None:
+    _cli_fails(["export", str(TINY_PT), "-o", "/proc/x.ebnn"], "cannot write")
+
+
+def test_export_under_a_regular_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    _cli_fails(["export", str(TINY_PT), "-o", str(blocker / "m.ebnn")], "cannot write")
+    assert blocker.read_text() == "x"
+
+
+def test_build_under_a_regular_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    _cli_fails(["build", str(TINY), "-o", str(blocker / "sub" / "m.elf")], "cannot")
+
+
+def test_train_under_a_regular_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    cfg = ROOT / "examples" / "mnist-tiny" / "mnist-tiny.toml"
+    _cli_fails(["train", str(cfg), "-o", str(blocker / "m.pt")], "cannot")
+
+
+def test_export_c_under_a_regular_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    _cli_fails(["export-c", str(TINY), "-o", str(blocker / "lib")], "cannot")
+
+
+# 4. verify -j
+
+@pytest.mark.parametrize("jobs", ["0", "65", "100000"])
+def test_verify_jobs_bounded(jobs: str) -> None:
+    from sim.cli import main as sim_main
+
+    result = CliRunner().invoke(sim_main, ["verify", "nonexistent.elf", "-j", jobs])
+    assert result.exit_code == 2, result.output
+    assert "jobs" in result.output or "-j" in result.output
+
+
+# 6. properties: only the domain errors escape, whatever the bytes or the values
+
+try:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - hypothesis is in the dev extra
+    st = None
+
+if st is not None:
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    # its caches go to a temporary folder, not .hypothesis/ in the checkout
+    set_hypothesis_home_dir(tempfile.mkdtemp(prefix="ebnn-hypothesis-"))
+    _TINY_BYTES = TINY.read_bytes()
+    _SETTINGS = settings(max_examples=60, deadline=2000, derandomize=True,
+                         suppress_health_check=[HealthCheck.too_slow])
+
+    @_SETTINGS
+    @given(st.lists(st.tuples(st.integers(0, len(_TINY_BYTES) - 1), st.integers(0, 255)),
+                    min_size=1, max_size=16),
+           st.integers(1, len(_TINY_BYTES)))
+    def test_load_mutated_bytes(edits: list[tuple[int, int]], keep: int) -> None:
+        data = bytearray(_TINY_BYTES[:keep])
+        for pos, value in edits:
+            if pos < len(data):
+                data[pos] = value
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "m.ebnn"
+            path.write_bytes(bytes(data))
+            try:
+                load(path)
+            except ArtifactError as exc:
+                assert "\n" not in str(exc)
+
+    _VALUES = st.one_of(
+        st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.integers(-3, 5000),
+        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=5),
+        st.lists(st.integers(-2, 30000), max_size=4), st.dictionaries(st.text(max_size=3),
+                                                                        st.integers(), max_size=2))
+    _LAYER_KEYS = st.sampled_from(["type", "filters", "units", "kernel", "stride", "padding",
+                                   "pool", "pool_stride", "bogus"])
+    _TRAIN_KEYS = st.sampled_from(["epochs", "batch_size", "lr", "seed", "shift", "val_fraction",
+                                   "rotate", "scale", "elastic", "init", "bn_calibrate"])
+    _MODEL_KEYS = st.sampled_from(["name", "input", "classes", "layers"])
+
+    @_SETTINGS
+    @given(st.dictionaries(_LAYER_KEYS, _VALUES, max_size=3),
+           st.dictionaries(_TRAIN_KEYS, _VALUES, max_size=3),
+           st.dictionaries(_MODEL_KEYS, _VALUES, max_size=2),
+           st.booleans())
+    def test_parse_config_generated(layer: dict[str, Any], train: dict[str, Any],
+                                    model: dict[str, Any], linear: bool) -> None:
+        data = _config(layer, train)
+        if linear:
+            data["model"]["layers"].append({"type": "linear", "units": layer.get("filters", 8)})
+        data["model"].update(model)
+        try:
+            spec = parse_config(data)
+        except ConfigError as exc:
+            assert "\n" not in str(exc)
+        else:
+            assert spec.weight_bits() <= 64 << 20
