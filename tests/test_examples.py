@@ -33,3 +33,27 @@ def test_config_describes_the_artifact(name):
     art = load(EXAMPLES / name / f"{name}.ebnn")
     assert art.name == spec.name and tuple(art.input_shape) == spec.input
     assert [tuple(layer.out_shape) for layer in art.hidden] == spec.shapes()
+
+
+def test_readme_inputs_budgets_and_reports_work(tmp_path, cli):
+    """The README's `run --input`, `check --config` and `diff` commands on the shipped files:
+    the sample PNG is classified as the digit it shows, the budgets hold for the README's 2 KiB
+    mnist build, and the two shipped reports diff."""
+    import shutil
+
+    from ebnn.build import build_firmware
+
+    out = tmp_path / "out"
+    elf = out / "mnist.elf"
+    build_firmware(load(EXAMPLES / "mnist" / "mnist.ebnn"), elf, "curie", sram=2048)
+    run = cli("run", elf, "--input", EXAMPLES / "mnist" / "digit-7.png")
+    assert run.returncode == 0 and "class: 7" in run.stdout
+    config = tmp_path / "examples" / "budgets.toml"
+    config.parent.mkdir()
+    shutil.copy(EXAMPLES / "budgets.toml", config)  # elf = "../out/mnist.elf" from here
+    check = cli("check", "--config", config, "--junit", out / "budgets.xml", json=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "all 4 budgets met" in check.stdout
+    diff = cli("diff", EXAMPLES / "reports" / "mnist-tiny.json",
+               EXAMPLES / "reports" / "mnist.json", "--markdown", json=False)
+    assert diff.returncode == 0 and "| instructions |" in diff.stdout
