@@ -43,3 +43,20 @@ def test_stack_program_on_every_target(firmware, target):
     # stack.S uses only v6-M instructions: the same 84-byte peak and 9 instructions everywhere.
     report = sim.run(firmware.image("stack.S", runtime=False, target=target))
     assert (report.status, report.stack_peak, report.instructions) == ("ok", 84, 9)
+
+
+def test_soft_float_on_an_fpu_part_builds_a_working_soft_float_image(tmp_path):
+    """-mfloat-abi=soft on an FPU profile builds for that part without its FPU (appended after
+    the profile's hard-float flags, gcc would link a C library for another architecture)."""
+    from helpers import PROGRAMS
+
+    from toolchain.build import build
+
+    elf = tmp_path / "soft.elf"
+    build([PROGRAMS / "float.c"], elf, "nrf52832", extra_cflags=["-mfloat-abi=soft"])
+    disassembly = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True,
+                                 text=True, check=True).stdout
+    assert "__aeabi_fmul" in disassembly and "vmul.f32" not in disassembly
+    report = sim.run(sim.load_elf(elf))
+    assert (report.status, report.exit_code, report.target) == ("ok", 0, "nrf52832")
+    assert report.stdout == "z*1000 = 10000\n"

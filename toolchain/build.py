@@ -6,6 +6,7 @@ profile and the SRAM and flash sizes it was linked for (``curie sram=2048 flash=
 ``ebnn-sim run`` picks the right core, clock and memory without being told.
 """
 
+import dataclasses
 import shutil
 import subprocess
 import tempfile
@@ -74,6 +75,11 @@ def build(
     ``extra_ldflags`` follow the sources, where the linker resolves libraries such as ``-lm``.
     """
     tgt = get_target(target) if isinstance(target, str) else target
+    if tgt.fpu is not None and any(f.startswith("-mfloat-abi=soft") for f in extra_cflags):
+        # Soft float asked for on a part with an FPU: build as that part without its FPU.
+        # Appending the flag after the profile's -mfpu/-mfloat-abi=hard instead makes gcc pick
+        # a C library variant for another architecture, silently: code that faults at run time.
+        tgt = dataclasses.replace(tgt, fpu=None)
     sram = tgt.sram if sram is None else sram
     flash = tgt.flash if flash is None else flash
     gcc = find_compiler()
