@@ -170,6 +170,11 @@ class Simulator:
         self.flash = np.full(self.flash_size, ERASED, np.uint8)
         self.sram = np.zeros(self.sram_size, np.uint8)
         self._sram_image: list[tuple[int, bytes]] = []
+        # An image linked for another map (an STM32's flash at 0x08000000) has no vector table
+        # at 0; a segment outside both regions belongs to no memory at all. Either is refused.
+        # A segment that starts in the flash or SRAM region past the mapped size is the image
+        # not fitting the memories asked for: _check_fit reports it (image_too_large).
+        starts_at_zero = any(s.address == FLASH_BASE for s in image.segments)
         for seg in image.segments:
             if FLASH_BASE <= seg.address < FLASH_BASE + self.flash_size:
                 off = seg.address - FLASH_BASE
@@ -177,7 +182,9 @@ class Simulator:
                 self.flash[off : off + n] = np.frombuffer(seg.data[:n], np.uint8)
             elif SRAM_BASE <= seg.address < SRAM_BASE + self.sram_size:
                 self._sram_image.append((seg.address - SRAM_BASE, seg.data))
-            else:
+            elif not starts_at_zero or not (
+                    FLASH_BASE <= seg.address < FLASH_BASE + REGION
+                    or SRAM_BASE <= seg.address < SRAM_BASE + REGION):
                 raise ImageError(
                     f"load segment at 0x{seg.address:08x} ({len(seg.data):,} bytes) lies "
                     f"outside the memory map (flash 0x{FLASH_BASE:08x}-"
@@ -229,6 +236,11 @@ class Simulator:
         if img.static_end > SRAM_BASE + self.sram_size:
             return (f"static data (.data + .bss) needs {img.static_ram} bytes; "
                     f"only {format_size(self.sram_size)} of SRAM mapped")
+        sram_end = max((s.address + len(s.data) for s in img.segments
+                        if SRAM_BASE <= s.address < SRAM_BASE + REGION), default=SRAM_BASE)
+        if sram_end > SRAM_BASE + self.sram_size:
+            return (f"the image loads {sram_end - SRAM_BASE} bytes into SRAM; "
+                    f"only {format_size(self.sram_size)} mapped")
         return None
 
     # --- devices ------------------------------------------------------------------------------

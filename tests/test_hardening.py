@@ -219,3 +219,14 @@ def test_profile_takes_the_run_limits(firmware, cli, tmp_path):
     doc = json.loads(out.read_text())
     assert doc["run"]["fault"]["kind"] == "instruction_limit"
     assert (doc["run"]["flash"]["size"], doc["run"]["flash_wait_states"]) == (256 * 1024, 2)
+
+
+def test_a_segment_past_a_small_flash_is_the_image_not_fitting(firmware):
+    """A second segment starting past the mapped flash (the image asks for more flash than
+    given) is image_too_large (exit 3), not an image linked for another map."""
+    image = firmware.image("exit.c")
+    image.segments.append(Segment(40 * 1024, b"\x00" * 16))
+    report = sim.run(image, sim.RunOptions(flash=16 * 1024))
+    assert report.status == "over_budget" and report.exit_status == 3
+    assert report.fault is not None and report.fault.kind == "image_too_large"
+    assert f"needs {40 * 1024 + 16} bytes of flash" in report.fault.message
