@@ -9,7 +9,7 @@ SIM    := $(VENV)/bin/ebnn-sim
 APT_PACKAGES := gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm dataset-fashion-mnist clang
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup toolchain demo test lint bench clean
+.PHONY: setup toolchain demo test lint bench fuzz clean
 
 setup: $(STAMP) toolchain
 
@@ -54,6 +54,12 @@ lint: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The fuzzing campaign: Atheris on every parser of untrusted files, up to 100,000 inputs (or
+# 30 minutes) per entry point; counts go to bench/results/fuzz.json and docs/results.md.
+fuzz: setup
+	$(PY) -m bench.fuzz
+	$(PY) -m bench report
 
 clean:
 	rm -rf out build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -116,6 +116,7 @@ def load_results(out: Path, quick: bool) -> dict[str, Any]:
         "sim": common.read_json(out / sim_name),
         "run": common.read_json(out / "run.json"),
         "embench": common.read_json(out / "embench.json"),
+        "fuzz": common.read_json(out / "fuzz.json"),
     }
 
 
@@ -997,13 +998,43 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
     return "\n".join(out) + "\n"
 
 
+def fuzz_section(res: dict[str, Any]) -> str:
+    """The last `make fuzz` campaign: inputs, coverage and findings per entry point."""
+    data = res.get("fuzz")
+    if not data:
+        return "_Not measured yet: run `make fuzz` (`.venv/bin/python -m bench.fuzz`)._\n"
+    lim = data["limits"]
+    rows = [[f"`{t['target']}`", t["what"], n(t["runs"]), n(t["coverage"]),
+             n(t["wall_seconds"], 0),
+             t["finding"] or "none"] for t in data["targets"]]
+    total = sum(t["runs"] for t in data["targets"])
+    found = [t for t in data["targets"] if t["finding"]]
+    lines = [
+        f"Measured {data['date']} by `{data['command']}` (`make fuzz`): Atheris (coverage-guided "
+        f"libFuzzer) on every parser of untrusted input, each in its own process, from seeds the "
+        f"project builds or ships, up to {lim['runs']:,} inputs or {lim['seconds_per_target']} s "
+        f"per entry point; an input running over {lim['input_timeout']} s counts as a hang, a "
+        f"process over {lim['rss_mb']} MiB as out-of-memory, any exception other than the "
+        "loader's one-line error as a crash. CI runs the same entry points on Hypothesis-mutated "
+        "inputs (`tests/test_fuzz.py`).", "",
+        table(["entry point", "what", "inputs", "coverage (edges)", "seconds", "finding"], rows,
+              "llrrrl"), "",
+        f"{total:,} inputs in all; "
+        + (f"{len(found)} entry point(s) with a finding: see the saved inputs in "
+           f"`{data.get('findings', 'fuzz-findings')}/`." if found else
+           "0 crashes, 0 hangs, 0 out-of-memory."),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _safe(section: Any, part: str, *args: Any) -> str:
     """A section, or a note to re-measure when its JSON is from an older benchmark."""
     try:
         return section(*args)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
+        cmd = "make fuzz" if part == "fuzz" else f"python -m bench {part}"
         return (f"_Could not render from the JSON present ({type(exc).__name__}: {exc}); "
-                f"re-run `python -m bench {part}`._\n")
+                f"re-run `{cmd}`._\n")
 
 
 def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
@@ -1028,7 +1059,8 @@ def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
         _safe(references_section, "models", res),
         "## 5. Third-party firmware: Embench-IoT", "",
         _safe(embench_section, "embench", res),
-        "## 6. Reproduce", "", reproduce_section(res, quick),
+        "## 6. Fuzzing the parsers of untrusted files", "", _safe(fuzz_section, "fuzz", res),
+        "## 7. Reproduce", "", reproduce_section(res, quick),
     ]
     return "\n".join(parts)
 

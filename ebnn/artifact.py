@@ -20,6 +20,7 @@ import contextlib
 import io
 import json
 import math
+import tokenize
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,7 +170,8 @@ def _read_arrays(p: Path) -> dict[str, np.ndarray]:
             return arrays
     except zipfile.BadZipFile:
         raise ArtifactError("not a .ebnn file (not a readable zip archive)") from None
-    except (ValueError, EOFError, KeyError, RuntimeError, NotImplementedError,
+    except (ValueError, EOFError, KeyError, RuntimeError, NotImplementedError, SyntaxError,
+            tokenize.TokenError, RecursionError, MemoryError,
             zipfile.LargeZipFile) as exc:  # numpy: bad .npy header; zipfile: CRC, encryption
         raise ArtifactError(f"not a readable .ebnn file ({type(exc).__name__}: {exc})"
                             ) from None

@@ -6,6 +6,7 @@ the bytes a C program would read: ``.npy`` arrays (integer values 0..255) in C o
 (all colour channels equal), else RGB. Any other file is passed through unchanged.
 """
 
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,8 @@ def _check_npy_size(path: Path) -> None:
             read_header = (np.lib.format.read_array_header_1_0 if major == 1
                            else np.lib.format.read_array_header_2_0)
             shape, _, dtype = read_header(fh)
-    except (ValueError, OSError, SyntaxError, TypeError) as exc:
+    except (ValueError, OSError, SyntaxError, TypeError, tokenize.TokenError, RecursionError,
+            MemoryError) as exc:  # numpy tokenizes and literal_evals the header text
         raise InputError(f"{path}: not a readable .npy file ({exc})") from None
     count = 1
     for n in shape:
