@@ -1,7 +1,8 @@
 """Fuzzing in CI, time-bounded: every entry point that reads an untrusted file
 (bench/fuzz_targets.py) gets mutated versions of real inputs from Hypothesis and must either
-accept them or refuse them with its documented one-line error. The long coverage-guided campaign is ``make fuzz``
-(bench/fuzz.py, Atheris); its runner is tested here on one target with a few hundred inputs.
+accept them or refuse them with its documented one-line error. The long coverage-guided
+campaign is ``make fuzz`` (bench/fuzz.py, Atheris); its runner is tested here on one target
+with a few hundred inputs.
 """
 
 from __future__ import annotations
