@@ -22,6 +22,7 @@ from sim import cli
 from sim.elf import InvalidFirmware
 from sim.formats.json import write_json
 from sim.plugins import Plugin
+from sim.runner import ImageError, resolve_target
 from toolchain.profiles import TARGETS
 
 if TYPE_CHECKING:
@@ -99,7 +100,9 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
         if images.shape[1:] != tuple(art.input_shape):
             cli.fail(f"{ds.name} images are {images.shape[1:]}, "
                      f"the model takes {art.input_shape}")
-        load_firmware(elf)  # a bad ELF fails here, before the progress bar
+        # a bad ELF or a --target contradicting the one it was built for fails here, before
+        # the progress bar
+        resolve_target(load_firmware(elf), target)
         compiler = host_compiler(cc) if native else None  # so does a missing compiler
         # transient: the summary below replaces the bar, and an error is left on its own line
         with Progress(*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
@@ -109,7 +112,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
                             progress=lambda n: progress.advance(task, n))
         native_result: NativeResult | None = (
             verify_native(art, images, compiler) if compiler else None)
-    except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware,
+    except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware, ImageError,
             LibraryError) as exc:
         cli.fail(str(exc))
     data = result.to_dict()

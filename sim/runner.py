@@ -57,7 +57,7 @@ from sim.semihosting import ExitRequest, Memory, Semihost
 from sim.timing import make_disassembler
 from toolchain.cores import Core
 from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE
-from toolchain.profiles import DEFAULT_TARGET, Target, get_target
+from toolchain.profiles import DEFAULT_TARGET, TARGETS, Target, get_target
 from toolchain.sizes import format_size
 
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
@@ -121,7 +121,23 @@ def check_options(opts: RunOptions) -> None:
 
 
 def resolve_target(image: FirmwareImage, name: str | None) -> Target:
-    return get_target(name or image.target_name or DEFAULT_TARGET)
+    """The target to run ``image`` on: ``name``, else the one recorded in the ELF, else curie.
+
+    A ``name`` whose core differs from the recorded target's is refused (ImageError): the
+    code was compiled for another CPU, so its run would be meaningless (an M3 build "faults"
+    on an M0+ and an M0+ build runs slower than on the part it was made for). A record that
+    names no known target (a foreign ELF) leaves ``name`` free.
+    """
+    target = get_target(name or image.target_name or DEFAULT_TARGET)
+    recorded = TARGETS.get(image.target_name or "")
+    if recorded is not None and (recorded.core, recorded.fpu) != (target.core, target.fpu):
+        def cpu(t: Target) -> str:
+            return t.core + (" with FPU" if t.fpu else "")
+
+        raise ImageError(
+            f"the ELF was built for {recorded.name} ({cpu(recorded)}); target {target.name} "
+            f"is a {cpu(target)}: rebuild for {target.name} or leave the target out")
+    return target
 
 
 class Simulator:

@@ -336,14 +336,24 @@ def test_unknown_target_recorded_in_the_elf(firmware, cli, tmp_path):
 # --- targets -------------------------------------------------------------------------------
 
 
-def test_target_override_changes_clock_and_memory(firmware, cli):
-    result = cli("run", firmware("hello.c"), "--target", "nrf52832")
+def test_target_sets_clock_and_memory(firmware, cli):
+    result = cli("run", firmware("hello.c", target="nrf52832"), "--target", "nrf52832")
     report = result.report
     assert result.returncode == 0
     assert (report["target"], report["core"], report["clock_hz"]) == (
         "nrf52832", "cortex-m4", 64_000_000)
     assert report["sram"]["size"] == 64 * 1024
     assert report["time_ms"] == pytest.approx(report["cycles"] / 64e3)
+
+
+@pytest.mark.parametrize("command", ["run", "profile"])
+def test_target_contradicting_the_elf_is_refused(firmware, cli, command):
+    """An ELF built for curie (Cortex-M3) is not run as an M0+ or M4F: one line, exit 2."""
+    elf = firmware("hello.c")
+    for other, core in (("stm32l031", "cortex-m0plus"), ("nrf52832", "cortex-m4 with FPU")):
+        line = assert_single_error_line(cli(command, elf, "--target", other, json=False))
+        assert line == (f"error: the ELF was built for curie (cortex-m3); target {other} is a "
+                        f"{core}: rebuild for {other} or leave the target out"), line
 
 
 @pytest.mark.parametrize("columns", ["80", "200"])
@@ -514,7 +524,7 @@ def test_run_and_profile_default_to_the_memories_the_elf_was_linked_for(cli, tmp
     assert sim.load_elf(elf).linked_sram == 2048
     assert cli("run", elf).report["sram"]["size"] == 2048
     assert cli("run", elf, "--sram", "4k").report["sram"]["size"] == 4096
-    assert cli("run", elf, "--target", "nrf52832").report["sram"]["size"] == 64 * 1024
+    assert cli("run", elf, "--target", "curie").report["sram"]["size"] == 2048
     out = tmp_path / "p.json"
     cli("profile", elf, "--json", out, json=False)
     assert json.loads(out.read_text())["memory"]["sram_size"] == 2048

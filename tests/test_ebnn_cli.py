@@ -5,6 +5,7 @@ user would: a config error from `ebnn train` and a firmware fault in `ebnn-sim v
 """
 
 import json
+import shutil
 import subprocess
 import sys
 import traceback
@@ -187,14 +188,28 @@ def test_verify_cli_cannot_run(trained, tmp_path, how, words):
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_verify_cli_firmware_fault(trained, jobs):
-    """Run as a Cortex-M0+, the Cortex-M3 build hits Thumb-2 it lacks and faults: one line,
-    exit 2, from the verify process or from a worker."""
+def test_verify_cli_firmware_fault(trained, jobs, tmp_path):
+    """A firmware that faults (its target record rewritten, so the Cortex-M3 build runs as a
+    Cortex-M0+ and hits Thumb-2 it lacks): one line, exit 2, from the verify process or from a
+    worker."""
+    elf = tmp_path / "m0.elf"
+    shutil.copy(trained / "small.elf", elf)
+    record = tmp_path / "target.txt"
+    record.write_text("stm32l031")
+    subprocess.run(["arm-none-eabi-objcopy", "--update-section",
+                    f".ebnn_sim.target={record}", str(elf)], check=True)
     exe = Path(sys.executable).with_name("ebnn-sim")
-    proc = subprocess.run([str(exe), "verify", str(trained / "small.elf"), "--model",
-                           str(trained / "small.ebnn"), "--target", "stm32l031", "--limit", "8",
+    proc = subprocess.run([str(exe), "verify", str(elf), "--model",
+                           str(trained / "small.ebnn"), "--limit", "8",
                            "--jobs", jobs], capture_output=True, text=True, check=False)
     assert "firmware run failed: fault" in one_line_error(proc)
+
+
+def test_verify_cli_refuses_a_target_contradicting_the_elf(trained):
+    """Issue 16: verify --target stm32l031 on a curie build used to pass."""
+    proc = run_cli_in_process("verify", trained / "small.elf", "--model",
+                              trained / "small.ebnn", "--target", "stm32l031", "--limit", "3")
+    assert "the ELF was built for curie (cortex-m3); target stm32l031" in one_line_error(proc)
 
 
 def test_resume_continues_exactly(tmp_path):
