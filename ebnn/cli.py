@@ -16,8 +16,8 @@ from typing import NoReturn
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sim.progress import ProgressLine
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
 
@@ -41,11 +41,6 @@ def _make_parent(output: Path) -> None:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         _fail(f"{output}: cannot create its folder ({exc.strerror or exc})")
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err, transient=False)
 
 
 dataset_option = click.option(
@@ -112,11 +107,10 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
     err.print(f"training {spec.name} on {len(train_set)} images of {ds.source}; "
               f"{len(val_set)} held out for validation")
     failure: TrainError | None = None
-    with _progress() as progress:
-        task = progress.add_task("training", total=None)
+    with ProgressLine(err, "training") as progress:
 
         def update(step: int, total: int, text: str) -> None:
-            progress.update(task, completed=step, total=total, description=text)
+            progress.update(step, total=total, description=text)
 
         try:
             _, history = train(spec, train_set, val_set, output, epochs=epochs, resume=resume,

@@ -85,13 +85,12 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
     when all agree, 1 on any mismatch, 2 on bad input.
     """
     # The model world is imported only when a verification runs.
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from ebnn.artifact import ArtifactError, load
     from ebnn.data import DatasetError
     from ebnn.evaluate import EvalError, eval_dataset
     from ebnn.library import LibraryError, host_compiler
     from ebnn.verify import NativeResult, VerifyError, load_firmware, verify, verify_native
+    from sim.progress import ProgressLine
 
     try:
         art = load(model_path)
@@ -105,11 +104,9 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
         resolve_target(load_firmware(elf), target)
         compiler = host_compiler(cc) if native else None  # so does a missing compiler
         # transient: the summary below replaces the bar, and an error is left on its own line
-        with Progress(*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), console=cli.err, transient=True) as progress:
-            task = progress.add_task("verifying", total=len(images))
+        with ProgressLine(cli.err, "verifying", len(images), transient=True) as progress:
             result = verify(art, elf, images, labels, target=target, jobs=jobs,
-                            progress=lambda n: progress.advance(task, n))
+                            progress=lambda n: progress.update(advance=n))
         native_result: NativeResult | None = (
             verify_native(art, images, compiler) if compiler else None)
     except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware, ImageError,

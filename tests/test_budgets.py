@@ -29,6 +29,7 @@ def elfs(tmp_path_factory, firmware) -> dict[str, Path]:
         "fault": firmware("faults.c", defines={"CASE": "unmapped_read"}),
         "read": firmware("io.c", defines={"OP": 3}),  # opens data.txt; exit 1 without it
         "big_sram": firmware("hello.c", sram=32 * 1024),  # linked for more SRAM than curie has
+        "compute_m4": firmware("compute.c", target="nrf52832"),
     }
 
 
@@ -165,9 +166,9 @@ ms = {ms!r}
 
 
 def test_ms_budget_uses_the_tables_target(tmp_path, elfs):
-    project(tmp_path, elfs, ["compute"], """
+    project(tmp_path, elfs, ["compute_m4"], """
 [[tool.ebnn-sim.budget]]
-elf = "build/compute.elf"
+elf = "build/compute_m4.elf"
 target = "nrf52832"
 ms = 2.5
 """)

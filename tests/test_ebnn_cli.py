@@ -94,6 +94,7 @@ def trained(tmp_path_factory) -> Path:
     cfg.write_text(SMALL)
     proc = ebnn("train", cfg, "-o", out / "small.pt")
     assert proc.returncode == 0, proc.stderr
+    (out / "train.log").write_text(proc.stderr)
     proc = ebnn("export", out / "small.pt", "-o", out / "small.ebnn")
     assert proc.returncode == 0, proc.stderr
     proc = ebnn("build", out / "small.ebnn", "-o", out / "small.elf", "--target", "curie")
@@ -145,11 +146,20 @@ def test_firmware_properties(trained):
     assert image.symbols["ebnn_buf_a"] >= 0x2000_0000
 
 
+def test_training_progress_is_visible_in_a_ci_log(trained):
+    """stderr is not a terminal here: the final epoch's progress is a plain line (issue 16)."""
+    lines = (trained / "train.log").read_text().splitlines()
+    assert any(ln.startswith("epoch 2/2") and "(100%)" in ln for ln in lines), lines
+
+
 def test_verify_cli(trained, tmp_path):
     res = CliRunner().invoke(sim_main, [
         "verify", str(trained / "small.elf"), "--model", str(trained / "small.ebnn"),
-        "--limit", "40", "--json", str(tmp_path / "v.json")])
+        "--limit", "40", "--json", str(tmp_path / "v.json")],
+        env={"EBNN_PROGRESS_SECONDS": "0"})
     assert res.exit_code == 0, res.output
+    # outside a terminal: a plain progress line per update, the last one complete
+    assert "verifying: 40/40 (100%)" in res.stderr, res.stderr
     data = json.loads((tmp_path / "v.json").read_text())
     assert data["compared"] == 40 and data["mismatches"] == 0
     assert 0 < data["instructions"]["min"] <= data["instructions"]["median"] <= \
