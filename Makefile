@@ -6,7 +6,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 EBNN   := $(VENV)/bin/ebnn
 SIM    := $(VENV)/bin/ebnn-sim
-APT_PACKAGES := gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm dataset-fashion-mnist clang
+APT_PACKAGES := gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm dataset-fashion-mnist clang \
+                chromium
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
 .PHONY: setup toolchain demo test lint bench fuzz clean
@@ -15,10 +16,11 @@ setup: $(STAMP) toolchain
 
 # arm-none-eabi-gcc with picolibc builds the firmware; qemu-system-arm is the second, independent
 # emulator the tests compare instruction counts against; dataset-fashion-mnist is a data set;
-# clang builds the exported C library natively beside the host's gcc (tests/test_export_c.py).
+# clang builds the exported C library natively beside the host's gcc (tests/test_export_c.py);
+# headless chromium renders the HTML profile the way a person sees it (tests/test_profile.py).
 toolchain:
 	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null && \
-	    command -v clang >/dev/null && \
+	    command -v clang >/dev/null && command -v chromium >/dev/null && \
 	    test -f "$$(arm-none-eabi-gcc -print-file-name=picolibc.specs)" && \
 	    test -f $(FASHION_MNIST); then :; else \
 	  echo "installing $(APT_PACKAGES) with apt-get"; \

@@ -245,6 +245,22 @@ class HotInstruction:
 
 
 @dataclass
+class HotLine:
+    """One source line and the instructions executed for it, over all its addresses (a loop's
+    body is one or a few lines, where its hottest instructions are many)."""
+
+    file: str
+    line: int
+    text: str | None  # the source line, when the file is readable here
+    function: str | None  # the function holding the line's most executed instruction
+    instructions: int  # executions of the line's instructions
+
+    @property
+    def source(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
 class StackSample:
     """One distinct call stack (root first) and what ran with it on top."""
 
@@ -264,6 +280,7 @@ class Profile:
     blocks: int = 0
     distinct_blocks: int = 0
     top: int = 20
+    hot_lines: list[HotLine] = field(default_factory=list)  # by instructions, highest first
     sources: SourceMap | None = field(default=None, repr=False)
     counts: dict[int, int] = field(default_factory=dict, repr=False)  # address -> executions
 
@@ -475,6 +492,7 @@ class Profiler:
             functions=functions,
             layers=layers,
             hot=self._hot(insn_counts, sources),
+            hot_lines=self._hot_lines(insn_counts, sources),
             stacks=stacks,
             memory=self._memory(report),
             blocks=sum(self._blocks.values()),
@@ -561,6 +579,24 @@ class Profiler:
                 file=loc[0] if loc else None, line=loc[1] if loc else None,
                 text=sources.line_text(*loc) if loc else None))
         return hot
+
+    def _hot_lines(self, counts: Counter[int], sources: SourceMap) -> list[HotLine]:
+        per_line: Counter[tuple[str, int]] = Counter()
+        top_addr: dict[tuple[str, int], tuple[int, int]] = {}  # line -> (count, address)
+        for addr, n in counts.items():
+            loc = sources.lookup(addr)
+            if loc is None:
+                continue
+            per_line[loc] += n
+            if n > top_addr.get(loc, (-1, 0))[0]:
+                top_addr[loc] = (n, addr)
+        lines = []
+        for (file, line), n in sorted(per_line.items(),
+                                      key=lambda kv: (-kv[1], kv[0]))[: self.top]:
+            where = self.image.function_at(top_addr[(file, line)][1])
+            lines.append(HotLine(file=file, line=line, text=sources.line_text(file, line),
+                                 function=where[0] if where else None, instructions=n))
+        return lines
 
     def _memory(self, report: RunReport) -> dict[str, Any]:
         image = self.image

@@ -5,7 +5,13 @@ self counts must add up to them, inclusive counts must never count a recursive f
 and the speedscope and HTML outputs must be well-formed and self-contained.
 """
 
+import html
+import io
 import json
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +24,7 @@ from sim.formats.html import esc, render_html
 from sim.formats.speedscope import SCHEMA, speedscope
 from sim.profile import Profile, Profiler
 
+ROOT = Path(__file__).resolve().parent.parent
 DEPTH = 20  # recurse.c: main -> descend(DEPTH), DEPTH + 1 activations of descend
 
 PROGRAMS = {
@@ -130,6 +137,48 @@ def test_hot_instructions_point_to_source_lines(profiles):
         assert h.line is not None and h.line > 0
         assert h.text  # the source line itself
         assert prof.counts[h.address] == h.count
+
+
+def test_hot_source_lines_group_a_loop(profiles):
+    """The hottest instructions of a loop are many; its hot source lines are few, each with the
+    executions of all its instructions (issue 16)."""
+    _, prof = profiles["compute"]
+    lines = prof.hot_lines
+    assert lines and len({(h.file, h.line) for h in lines}) == len(lines)
+    counts = [h.instructions for h in lines]
+    assert counts == sorted(counts, reverse=True)
+    for hl in lines:  # each line's count is the sum over its addresses
+        assert hl.instructions == sum(n for a, n in prof.counts.items()
+                                      if prof.sources and prof.sources.lookup(a) ==
+                                      (hl.file, hl.line))
+    top = lines[0]
+    assert Path(top.file).name == "compute.c" and top.function == "main"
+    assert top.text and "crc" in top.text  # the inner CRC loop's line
+    # the 20 hottest instructions are all on a handful of lines, each listed among hot lines
+    assert {(h.file, h.line) for h in prof.hot} <= {(h.file, h.line) for h in lines}
+    assert prof.to_dict()["hot_lines"][0]["instructions"] == top.instructions
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_profile_text_fits_the_terminal(profiles, columns):
+    """Nothing wider than the terminal, no function name split over lines, no cut cells."""
+    from rich.console import Console
+
+    from sim.formats.text import print_profile
+
+    _, prof = profiles["compute"]
+    buf = io.StringIO()
+    print_profile(prof, Console(file=buf, width=columns, force_terminal=False))
+    text = buf.getvalue()
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= columns
+    assert "…" not in text
+    for header in ("incl cycles", "self cycles", "incl insns", "calls", "instruction", "note"):
+        assert header in text, header  # every column, header whole
+    for f in prof.functions:
+        assert re.search(rf"^{re.escape(f.name)}\s", text, re.M), f.name
+    for hl in prof.hot_lines:  # each hot line's code is on one line of the output at 80+
+        if hl.text and len(hl.text) < columns - 25:
+            assert hl.text in text
 
 
 def test_memory_section(profiles):
@@ -351,3 +400,79 @@ def test_ebnn_layers(tmp_path, cli):
     page = (tmp_path / "p.html").read_text()
     assert "Cycles per layer" in page and "ebnn_output_layer" in page
     assert_self_contained(page)
+
+
+# --- the HTML page as a person sees it -----------------------------------------------------------
+
+def test_html_recursion_is_collapsed_and_paths_are_short(profiles):
+    from sim.formats.html import collapse_chain
+
+    assert collapse_chain(["main", "dive", "dive", "dive", "leaf"]) == [
+        "main", "dive \u00d73", "leaf"]
+    _, prof = profiles["recurse"]
+    page = render_html(prof)
+    assert f"descend \u00d7{DEPTH + 1}" in page  # the stack-peak chain
+    assert "descend → descend" not in page
+    assert str(ROOT) not in page and "/tmp/" not in page  # no host paths of the build machine
+
+
+def test_html_header_without_exit_code_says_what_happened(firmware):
+    elf = firmware("faults.c", defines={"CASE": "unmapped_read"})
+    image = sim.load_elf(elf)
+    prof = Profiler(sim.Simulator(image, sim.RunOptions())).run()
+    page = render_html(prof)
+    assert prof.report.exit_code is None
+    assert "exit code" not in page and "— —" not in page
+    assert f"{prof.report.status}</span>: " in page
+
+
+CHROMIUM_CHECK = """<script>
+window.addEventListener('load', () => {
+  const w = document.documentElement.clientWidth, bad = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > w + 0.5) bad.push('past the page: ' + el.tagName + ' ' +
+        (el.textContent || '').slice(0, 40));
+    if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth &&
+        getComputedStyle(el).overflowX !== 'visible')
+      bad.push('cut: ' + el.tagName);
+  }
+  if (document.documentElement.scrollWidth > w) bad.push('page scrolls sideways');
+  document.body.setAttribute('data-layout', JSON.stringify({width: w, problems: bad}));
+});
+</script>"""
+
+
+def _chromium_layout(page: str, tmp_path: Path) -> dict:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert exe, "chromium is installed by `make setup` (apt-get install chromium)"
+    html_file = tmp_path / "page.html"
+    html_file.write_text(page.replace("</body>", CHROMIUM_CHECK + "</body>"))
+    proc = subprocess.run(
+        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         "--window-size=1280,900", "--virtual-time-budget=5000", "--dump-dom",
+         html_file.as_uri()], capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "HOME": str(tmp_path)})
+    m = re.search(r'data-layout="([^"]*)"', proc.stdout)
+    assert m, proc.stderr[-2000:]
+    return json.loads(html.unescape(m.group(1)))
+
+
+@pytest.mark.parametrize("name", ["compute", "recurse"])
+def test_html_fits_1280_pixels_in_chromium(profiles, name, tmp_path):
+    """Rendered by headless Chromium at 1,280 px: nothing runs past the page, nothing is cut."""
+    _, prof = profiles[name]
+    layout = _chromium_layout(render_html(prof), tmp_path)
+    assert layout["width"] <= 1280 and layout["problems"] == [], layout
+
+
+def test_html_long_source_lines_wrap_in_chromium(profiles, tmp_path):
+    """A source line far wider than the page wraps inside its cell (it ran past the page)."""
+    _, prof = profiles["compute"]
+    long_line = "x = " + " + ".join(f"very_long_identifier_{i}" for i in range(60)) + ";"
+    prof.hot_lines[0].text = long_line
+    prof.hot[0].function = "a_function_with_a_name_that_goes_on_" * 4
+    page = render_html(prof)
+    assert html.escape(long_line) in page
+    layout = _chromium_layout(page, tmp_path)
+    assert layout["problems"] == [], layout

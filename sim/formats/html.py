@@ -9,7 +9,9 @@ so that nothing in the page even looks like an address.
 from __future__ import annotations
 
 import html
+import itertools
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.formats.text import pct_of
@@ -29,7 +31,9 @@ h1 { font-size: 1.5em; margin-bottom: 0.2em; }
 h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .sub { color: #666; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
-th, td { padding: 0.25em 0.7em; text-align: left; vertical-align: top; }
+th, td { padding: 0.25em 0.7em; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
+td code { white-space: pre-wrap; }
 th { border-bottom: 2px solid #ccc; }
 tr:nth-child(even) td { background: #f6f6f6; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -158,6 +162,16 @@ def sram_map(memory: dict[str, Any]) -> str:
     return "".join(parts) + table
 
 
+def collapse_chain(chain: list[str]) -> list[str]:
+    """A call chain with each run of one function shown once with its depth: a 215-deep
+    recursion reads ``dive \u00d7215``, not 215 names."""
+    out: list[str] = []
+    for name, run in itertools.groupby(chain):
+        n = len(list(run))
+        out.append(name if n == 1 else f"{name} \u00d7{n}")
+    return out
+
+
 def render_html(profile: Profile, top: int | None = None) -> str:
     """The whole page."""
     top = profile.top if top is None else top
@@ -165,16 +179,17 @@ def render_html(profile: Profile, top: int | None = None) -> str:
     mem = profile.memory
     total = profile.total
     problem = r.problem
-    status = (f'<span class="{"status-bad" if problem else "status-ok"}">{esc(r.status)}'
-              f"</span>, exit code {esc('—' if r.exit_code is None else r.exit_code)}")
+    status = f'<span class="{"status-bad" if problem else "status-ok"}">{esc(r.status)}</span>'
+    if r.exit_code is not None:
+        status += f", exit code {esc(r.exit_code)}"
     if problem is not None:
-        status += f" — {esc(problem)}"
+        status += f": {esc(problem)}"
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>profile: {esc(r.elf)}</title>",
+        f"<title>profile: {esc(Path(r.elf).name)}</title>",
         f"<style>{CSS}</style></head><body>",
-        f"<h1>Profile of <code>{esc(r.elf)}</code></h1>",
+        f"<h1>Profile of <code>{esc(Path(r.elf).name)}</code></h1>",
         f'<p class="sub">{esc(r.target)}: {esc(r.core)} @ {r.clock_hz / 1e6:g} MHz, '
         f"{r.flash_wait_states} flash wait states. Run {status}.</p>",
         "<table>",
@@ -194,7 +209,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
     ]
     stack = mem["stack"]
     if stack["function"]:
-        chain = " → ".join(stack["call_stack"])
+        chain = " → ".join(collapse_chain(stack["call_stack"]))
         out.append(f"<p>Stack peak {stack['peak']:,} B, first reached in "
                    f"<code>{esc(stack['function'])}</code> "
                    f"(<span class='mono'>{esc(chain)}</span>).</p>")
@@ -229,7 +244,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
                '<th class="n">inclusive instructions</th><th class="n">self instructions</th>'
                '<th class="n">calls</th><th>source</th></tr>')
     for f in funcs:
-        src = f"{f.file}:{f.line}" if f.file else ""
+        src = f"{Path(f.file).name}:{f.line}" if f.file else ""
         out.append(f"<tr><td><code>{esc(f.name)}</code></td>"
                    f'<td class="n">{f.inclusive.cycles:,}</td>'
                    f'<td class="n">{pct_of(f.inclusive.cycles, total.cycles)}</td>'
@@ -239,19 +254,33 @@ def render_html(profile: Profile, top: int | None = None) -> str:
                    f'<td class="n">{f.calls:,}</td><td class="src mono">{esc(src)}</td></tr>')
     out.append("</table>")
 
+    if profile.hot_lines:
+        out.append(f"<h2>Hottest source lines (top {len(profile.hot_lines)})</h2>")
+        out.append('<p class="sub">Executions of each line\'s instructions, over all its '
+                   "addresses: a loop is a few lines here, where it is many instructions "
+                   "below.</p>")
+        out.append('<table><tr><th class="n">instructions</th><th class="n">share</th>'
+                   "<th>line</th><th>function</th><th>source</th></tr>")
+        for hl in profile.hot_lines:
+            out.append(f'<tr><td class="n">{hl.instructions:,}</td>'
+                       f'<td class="n">{pct_of(hl.instructions, total.instructions)}</td>'
+                       f'<td class="mono">{esc(Path(hl.file).name)}:{hl.line}</td>'
+                       f"<td><code>{esc(hl.function or '')}</code></td>"
+                       f"<td class=\"src\"><code>{esc(hl.text or '')}</code></td></tr>")
+        out.append("</table>")
+
     out.append(f"<h2>Hottest instructions (top {len(profile.hot)})</h2>")
     out.append('<p class="sub">Executions per instruction; cycles are base cycles '
                "(count times the instruction's cost), without pipeline refills.</p>")
     out.append('<table><tr><th class="n">count</th><th class="n">cycles</th><th>address</th>'
-               "<th>function</th><th>instruction</th><th>source</th></tr>")
+               "<th>function</th><th>instruction</th><th>line</th></tr>")
     for h in profile.hot:
-        src = f"{h.file}:{h.line}" if h.file else ""
-        text = f"<br><code>{esc(h.text)}</code>" if h.text else ""
+        src = f"{Path(h.file).name}:{h.line}" if h.file else ""
         out.append(f'<tr><td class="n">{h.count:,}</td><td class="n">{h.count * h.cost:,}</td>'
                    f'<td class="mono">0x{h.address:08x}</td>'
                    f"<td><code>{esc(h.function or '')}</code></td>"
                    f"<td><code>{esc(h.instruction or '?')}</code></td>"
-                   f'<td class="src"><span class="mono">{esc(src)}</span>{text}</td></tr>')
+                   f'<td class="src mono">{esc(src)}</td></tr>')
     out.append("</table>")
 
     out.append("<h2>Static sections</h2>")

@@ -108,6 +108,12 @@ def profile_dict(prof: Profile) -> dict[str, Any]:
             }
             for h in prof.hot
         ],
+        "hot_lines": [
+            {"source": h.source, "file": h.file, "line": h.line, "text": h.text,
+             "function": h.function, "instructions": h.instructions,
+             "share": h.instructions / prof.total.instructions if prof.total.instructions else 0}
+            for h in prof.hot_lines
+        ],
         "memory": prof.memory,
         "blocks": {"executed": prof.blocks, "distinct": prof.distinct_blocks},
         "run": report_dict(r),

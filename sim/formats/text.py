@@ -88,6 +88,11 @@ def print_run_summary(report: RunReport, console: Console) -> None:
 # --- a profile --------------------------------------------------------------------------------
 
 
+def _name_width(console: Console, names: Iterable[str], share: int = 3) -> int:
+    """The width that keeps the longest name whole, up to 1/``share`` of the console."""
+    return min(max((len(n) for n in names), default=4), max(console.width // share, 8))
+
+
 def print_profile(prof: Profile, console: Console, top: int | None = None) -> None:
     """The run summary, then tables: functions by inclusive cycles, layers, hottest
     instructions, memory."""
@@ -97,13 +102,18 @@ def print_profile(prof: Profile, console: Console, top: int | None = None) -> No
     def pct(n: int) -> str:
         return f"{100 * prof.share(n):.1f}%"
 
+    # Below 100 columns the cell padding goes (the column separators stay): the decoration,
+    # not the data, gives way to fit 80 columns.
     style: dict[str, Any] = {"title_justify": "left", "box": box.SIMPLE_HEAD,
-                             "show_edge": False, "pad_edge": False}
+                             "show_edge": False, "pad_edge": False,
+                             "padding": (0, 1) if console.width >= 100 else (0, 0)}
     funcs = prof.functions[:top]
     console.print()
     table = Table(title=f"functions (top {len(funcs)} of {len(prof.functions)}, "
                         "by inclusive cycles)", **style)
-    table.add_column("function", overflow="fold")
+    # names are not split while they fit in a third of the width (then they wrap, never cut)
+    table.add_column("function", overflow="fold",
+                     min_width=_name_width(console, (f.name for f in funcs)))
     for col in ("incl cycles", "%", "self cycles", "%", "incl insns", "calls"):
         table.add_column(col, justify="right", no_wrap=True)
     for f in funcs:
@@ -124,21 +134,36 @@ def print_profile(prof: Profile, console: Console, top: int | None = None) -> No
                           f"{c.instructions:,}", f"{layer.calls:,}")
         console.print(table)
 
+    if prof.hot_lines:
+        console.print()
+        table = Table(title=f"hottest source lines (top {len(prof.hot_lines)}, by instructions "
+                            "executed)", **style)
+        table.add_column("instructions", justify="right", no_wrap=True)
+        table.add_column("%", justify="right", no_wrap=True)
+        # where, and the line itself below it: the code gets the width of the whole column
+        table.add_column("line, function and source", overflow="fold", ratio=1)
+        total = prof.total.instructions
+        for hl in prof.hot_lines:
+            where = escape(f"{Path(hl.file).name}:{hl.line}")
+            if hl.function:
+                where += f" in {escape(hl.function)}"
+            if hl.text:
+                where += f"\n[dim]{escape(hl.text)}[/]"
+            table.add_row(f"{hl.instructions:,}", pct_of(hl.instructions, total), where)
+        console.print(table)
+
     console.print()
     table = Table(title=f"hottest instructions (top {len(prof.hot)})", **style)
     table.add_column("count", justify="right", no_wrap=True)
     table.add_column("address", no_wrap=True)
-    table.add_column("function", overflow="fold")
+    table.add_column("function", overflow="fold",
+                     min_width=_name_width(console, (h.function or "?" for h in prof.hot), 4))
     table.add_column("instruction", overflow="fold")
-    table.add_column("source", overflow="fold")
+    table.add_column("line", overflow="fold")
     for h in prof.hot:
-        src = ""
-        if h.file is not None:
-            src = f"{Path(h.file).name}:{h.line}"
-            if h.text:
-                src += f"\n[dim]{escape(h.text)}[/]"
+        src = f"{Path(h.file).name}:{h.line}" if h.file is not None else ""
         table.add_row(f"{h.count:,}", f"{h.address:08x}", escape(h.function or "?"),
-                      escape(h.instruction or "?"), src)
+                      escape(h.instruction or "?"), escape(src))
     console.print(table)
 
     mem = prof.memory
