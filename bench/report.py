@@ -160,10 +160,12 @@ def _plt():
 
 
 def _save(fig: Any, path: Path) -> Path:
-    """Lay out, write and close a figure; returns ``path``."""
-    fig.tight_layout()
+    """Lay out, write and close a figure; returns ``path``. Legends placed outside the axes
+    are kept in the picture (``bbox_inches="tight"``)."""
+    if not fig.legends:
+        fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     _plt().close(fig)
     return path
 
@@ -205,15 +207,18 @@ def plot_pareto(res: dict[str, Any], path: Path) -> Path | None:
     if len(front) > 1:
         ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="grey",
                 linestyle=":", zorder=2, label="Pareto front (MNIST)")
-    ax.scatter([PAPER["memory_bytes"]], [100 * PAPER["accuracy"]], marker="*", s=260,
-               facecolors="none", edgecolors="crimson", linewidths=1.5, zorder=3,
-               label="paper, QUOTED: 95%, 15 KB usable, < 50 ms")
+    # The paper gives a budget and an accuracy, not a measured peak: drawn as lines, not as a
+    # point among the measured models.
+    ax.axvline(PAPER["memory_bytes"], color="crimson", linewidth=1.2, linestyle="--", zorder=1,
+               label="paper's budget, QUOTED: 15 KB usable memory")
+    ax.axhline(100 * PAPER["accuracy"], color="crimson", linewidth=1.0, linestyle=":", zorder=1,
+               label="paper's accuracy, QUOTED: 95% (< 50 ms)")
     xs = [e["run"]["sram_peak"] for e in models]
     ys = [100 * e["accuracy"]["reference"] for e in models] + [100 * PAPER["accuracy"]]
     ax.set_xlim(min(xs) / 1.9, PAPER["memory_bytes"] * 1.4)  # room for the labels on the left
     ax.set_ylim(min(ys) - 1.5, max(ys) + 1.0)
     ax.axvline(1024, color="grey", linewidth=0.8, linestyle="--")
-    ax.text(1024, ax.get_ylim()[0], " 1 KiB", fontsize=8, color="grey", va="bottom")
+    ax.text(1024, ax.get_ylim()[0], " 1 KiB budget", fontsize=8, color="grey", va="bottom")
     ax.set_xscale("log")
     from matplotlib.ticker import FuncFormatter
 
@@ -236,8 +241,9 @@ def plot_pareto(res: dict[str, Any], path: Path) -> Path | None:
                                  "Fashion-MNIST, test split"))
                if any(e.get("dataset") == ds for e in models)]
     extra = [h for h in ax.get_legend_handles_labels()[0] if not hasattr(h, "get_offsets")]
-    extra += [h for h in ax.collections if h.get_label().startswith("paper")]
-    ax.legend(handles=handles + extra, fontsize=8, loc="lower right")
+    # below the axes: a legend inside would cover measured points
+    ax.legend(handles=handles + extra, fontsize=8, loc="upper center",
+              bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, path)
 
@@ -281,8 +287,12 @@ def plot_cores(res: dict[str, Any], path: Path) -> Path | None:
             lambda v, _: label(v, _) if f"{v:.0e}"[0] in "25" else ""))
         ax.set_title(title, fontsize=10)
         ax.grid(True, axis="y", which="both", alpha=0.3)
-    axes[0].legend(fontsize=8)
+    # one legend for both panels, below them, where it covers no bar
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=8, loc="lower center", ncol=min(len(models), 5),
+               frameon=False, title="model", title_fontsize=8)
     fig.suptitle("Every example model on every core (same C, built per core)")
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return _save(fig, path)
 
 
