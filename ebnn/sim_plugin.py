@@ -89,13 +89,23 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
     from ebnn.data import DatasetError
     from ebnn.evaluate import EvalError, eval_dataset
     from ebnn.library import LibraryError, host_compiler
-    from ebnn.verify import NativeResult, VerifyError, load_firmware, verify, verify_native
+    from ebnn.verify import (
+        NativeResult,
+        VerifyError,
+        VerifyInterrupted,
+        load_firmware,
+        verify,
+        verify_native,
+    )
     from sim.progress import ProgressLine
 
+    bar: ProgressLine | None = None
+    total = 0
     try:
         art = load(model_path)
         ds, split_name = eval_dataset(art, dataset, data_dir, split)
         images, labels = ds.images[:limit], ds.labels[:limit]
+        total = len(images)
         if images.shape[1:] != tuple(art.input_shape):
             cli.fail(f"{ds.name} images are {images.shape[1:]}, "
                      f"the model takes {art.input_shape}")
@@ -104,14 +114,23 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
         resolve_target(load_firmware(elf), target)
         compiler = host_compiler(cc) if native else None  # so does a missing compiler
         # transient: the summary below replaces the bar, and an error is left on its own line
-        with ProgressLine(cli.err, "verifying", len(images), transient=True) as progress:
+        with ProgressLine(cli.err, "verifying", total, transient=True) as bar:
             result = verify(art, elf, images, labels, target=target, jobs=jobs,
-                            progress=lambda n: progress.update(advance=n))
+                            progress=lambda n: bar.update(advance=n) if bar is not None else None)
         native_result: NativeResult | None = (
             verify_native(art, images, compiler) if compiler else None)
     except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware, ImageError,
             LibraryError) as exc:
         cli.fail(str(exc))
+    except (VerifyInterrupted, KeyboardInterrupt):
+        # Ctrl-C: the emulator (or the worker processes) stopped; nothing was compared
+        done = bar.completed if bar is not None else 0
+        cli.err.print(f"interrupted: {done:,} of {total:,} images run, none compared",
+                      markup=False)
+        if json_path is not None:
+            write_json(json_path, {"status": "interrupted", "images": total, "run": done,
+                                   "compared": 0})
+        sys.exit(130)
     data = result.to_dict()
     err = cli.err
     style = "green" if result.mismatches == 0 else "red"

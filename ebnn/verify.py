@@ -24,6 +24,7 @@ from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
 from ebnn.codegen import layer_buffer, layer_function, output_function
 from sim import FirmwareImage, Simulator, load_elf
+from sim.interrupts import stop_on_sigint
 from sim.runner import RunOptions
 
 CONSOLE_PER_IMAGE = 4096  # console bytes verify keeps per image (the harness prints ~10 per class)
@@ -33,6 +34,10 @@ REPORT_SYMBOL = "ebnn_report"
 
 class VerifyError(Exception):
     """Verification cannot run; ``str()`` is one line for the user."""
+
+
+class VerifyInterrupted(Exception):
+    """Ctrl-C (SIGINT) stopped the firmware run before every image was verified."""
 
 
 @dataclass
@@ -104,8 +109,13 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     sim = Simulator(image, RunOptions(target=target, timeout=timeout, console_keep=keep))
     infer, report_at = image.symbols[INFER_SYMBOL], image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
-    with _Poller(lambda: sim.marks_reached // 2, progress):
+    # SIGINT stops the emulator at the next block (in a worker process too: the terminal
+    # signals the whole process group)
+    with stop_on_sigint(sim.interrupt), _Poller(lambda: sim.marks_reached // 2, progress):
         report = sim.run(stdin=io.BytesIO(np.ascontiguousarray(images, np.uint8).tobytes()))
+    if report.status == "interrupted":
+        raise VerifyInterrupted(f"interrupted after {sim.marks_reached // 2} of "
+                                f"{len(images)} images")
     if report.status != "ok" or report.exit_code != 0:
         why = report.problem
         raise VerifyError(f"firmware run failed: {report.status}: {why}")

@@ -5,9 +5,12 @@ user would: a config error from `ebnn train` and a firmware fault in `ebnn-sim v
 """
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import NamedTuple
@@ -213,6 +216,28 @@ def test_verify_cli_firmware_fault(trained, jobs, tmp_path):
                            str(trained / "small.ebnn"), "--limit", "8",
                            "--jobs", jobs], capture_output=True, text=True, check=False)
     assert "firmware run failed: fault" in one_line_error(proc)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_verify_cli_stops_on_ctrl_c(trained, jobs, tmp_path):
+    """Issue 12: Ctrl-C (SIGINT to the process group, as a terminal sends it) stops verify
+    within a second, with one line, exit 130 and a JSON that says so."""
+    exe = Path(sys.executable).with_name("ebnn-sim")
+    out = tmp_path / "v.json"
+    proc = subprocess.Popen([str(exe), "verify", str(trained / "small.elf"), "--model",
+                             str(trained / "small.ebnn"), "--split", "train", "-j", jobs,
+                             "--json", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(5)  # start-up done, the emulation of the 4,000 training images under way
+    assert proc.poll() is None, proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT)
+    sent = time.monotonic()
+    _, stderr = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 5  # within a second on a quiet machine
+    assert proc.returncode == 130, stderr
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("interrupted: "), stderr
+    assert json.loads(out.read_text())["status"] == "interrupted"
 
 
 def test_verify_cli_refuses_a_target_contradicting_the_elf(trained):
