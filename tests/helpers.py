@@ -7,11 +7,13 @@ or through the installed ``ebnn-sim`` command in a subprocess, the way a user ru
 """
 
 import contextlib
+import functools
 import json
 import os
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -146,3 +148,33 @@ def report_without_wall_time(report: sim.RunReport) -> dict[str, Any]:
     d.pop("wall_seconds")
     return d
 
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@functools.cache
+def _import_cpu_seconds() -> float:
+    """CPU seconds a fresh Python takes to import what the ebnn-sim commands import."""
+    probe = subprocess.Popen([sys.executable, "-c", "import sim.cli, sim.profile, sim.budgets"])
+    _, status, usage = os.wait4(probe.pid, 0)
+    probe.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wait_until_running(proc: subprocess.Popen, extra: float = 1.0, limit: float = 120) -> None:
+    """Wait until ``proc`` (an ebnn-sim command) has used ``extra`` CPU seconds more than its
+    imports take, i.e. it is past start-up and emulating: on a loaded machine a fixed sleep
+    can send Ctrl-C while Python is still importing. CPU time, unlike wall time, does not
+    stretch with the machine's load."""
+    imports = _import_cpu_seconds()
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        if cpu_seconds(proc.pid) > imports + extra:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the command did not get past its start-up")

@@ -227,15 +227,17 @@ def test_verify_cli_stops_on_ctrl_c(trained, jobs, tmp_path):
     proc = subprocess.Popen([str(exe), "verify", str(trained / "small.elf"), "--model",
                              str(trained / "small.ebnn"), "--split", "train", "-j", jobs,
                              "--json", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(5)  # start-up done, the emulation of the 4,000 training images under way
-    assert proc.poll() is None, proc.communicate()
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "EBNN_PROGRESS_SECONDS": "0"})
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first progress line: images are being emulated
+    assert first.startswith("verifying: "), first
     os.killpg(proc.pid, signal.SIGINT)
     sent = time.monotonic()
     _, stderr = proc.communicate(timeout=60)
     assert time.monotonic() - sent < 5  # within a second on a quiet machine
     assert proc.returncode == 130, stderr
-    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    lines = [ln for ln in stderr.splitlines() if not ln.startswith("verifying: ")]
     assert len(lines) == 1 and lines[0].startswith("interrupted: "), stderr
     assert json.loads(out.read_text())["status"] == "interrupted"
 

@@ -3,6 +3,7 @@ Ctrl-C with a partial report, limits that limit, segments outside the map, flash
 semihosting, erased flash."""
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import EBNN_SIM, PROGRAMS, assert_single_error_line
+from helpers import EBNN_SIM, PROGRAMS, assert_single_error_line, wait_until_running
 
 import sim
 from sim.elf import Segment
@@ -47,7 +48,7 @@ def test_ctrl_c_stops_a_spinning_firmware_with_a_partial_report(firmware, tmp_pa
     out = tmp_path / "r.json"
     proc = subprocess.Popen([str(EBNN_SIM), "run", str(firmware("spin.c")), "--json", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # well into the endless loop, which never ends by itself
+    wait_until_running(proc)  # well into the endless loop, which never ends by itself
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
@@ -56,6 +57,25 @@ def test_ctrl_c_stops_a_spinning_firmware_with_a_partial_report(firmware, tmp_pa
     assert report["status"] == "interrupted"
     assert report["fault"]["kind"] == "interrupted"
     assert report["instructions"] > 1_000_000
+
+
+@pytest.mark.parametrize("command", ["profile", "check"])
+def test_ctrl_c_stops_profile_and_check(firmware, tmp_path, command):
+    """Issue 12: every command, not only run, stops on SIGINT with exit 130 and no traceback."""
+    elf = firmware("spin.c")
+    args = [str(EBNN_SIM), "profile", str(elf)] if command == "profile" else [
+        str(EBNN_SIM), "check", "--config", str(tmp_path / "b.toml")]
+    (tmp_path / "b.toml").write_text(f'[[budget]]\nelf = "{elf}"\nsram = "15k"\n')
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    wait_until_running(proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    sent = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 5
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    assert "interrupted" in out + err
 
 
 @pytest.mark.parametrize("option", [
