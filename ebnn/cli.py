@@ -107,6 +107,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
     err.print(f"training {spec.name} on {len(train_set)} images of {ds.source}; "
               f"{len(val_set)} held out for validation")
     failure: TrainError | None = None
+    interrupted = False
     with ProgressLine(err, "training") as progress:
 
         def update(step: int, total: int, text: str) -> None:
@@ -119,6 +120,13 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
             failure = exc
         except OSError as exc:  # a checkpoint that cannot be written
             failure = TrainError(_os_error(output, exc))
+        except KeyboardInterrupt:  # Ctrl-C: the checkpoint of the last whole epoch stays
+            interrupted = True
+    if interrupted:
+        kept = (f"{ckpt} holds the last finished epoch: continue with --resume"
+                if ckpt.is_file() else "no epoch finished, nothing was kept")
+        err.print(f"interrupted: {kept}", markup=False, soft_wrap=True)
+        sys.exit(130)
     if failure is not None:
         _fail(str(failure))
     plot = output.with_suffix(".png")

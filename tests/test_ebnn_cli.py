@@ -271,6 +271,33 @@ def test_resume_continues_exactly(tmp_path):
         assert torch.equal(value, resumed.state_dict()[key]), key
 
 
+def test_ctrl_c_during_training_keeps_the_checkpoint(tmp_path):
+    """Issue 12: Ctrl-C stops `ebnn train` with one line and exit 130; the last finished
+    epoch's checkpoint stays, and --resume finishes from it."""
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(SMALL.replace("epochs = 2", "epochs = 4"))
+    exe = Path(sys.executable).with_name("ebnn")
+    model = tmp_path / "m.pt"
+    proc = subprocess.Popen([str(exe), "train", str(cfg), "-o", str(model)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            env={**os.environ, "EBNN_PROGRESS_SECONDS": "0"})
+    assert proc.stderr is not None
+    for line in proc.stderr:  # progress lines, one per batch
+        if line.startswith("epoch 2/4"):  # epoch 1 is done and checkpointed
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 130, rest
+    assert "Traceback" not in rest
+    last = [ln for ln in rest.splitlines() if not ln.startswith("epoch ")]
+    assert last == [f"interrupted: {model}.ckpt holds the last finished epoch: continue with "
+                    "--resume"], rest
+    done = ebnn("train", cfg, "-o", model, "--resume")
+    assert done.returncode == 0, done.stderr
+    assert model.is_file()
+
+
 def test_resume_without_checkpoint_is_an_error(tmp_path):
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)
