@@ -44,7 +44,8 @@ enum stop_reason {
     STOP_STACK_OVERFLOW = 1, /* a block would lower SP below the limit: it did not run */
     STOP_INSN_LIMIT = 2,
     STOP_SP_WRITE = 3,       /* an instruction moved SP below the limit: the next did not run */
-    STOP_FPU_DISABLED = 4
+    STOP_FPU_DISABLED = 4,
+    STOP_UNALIGNED = 5       /* an access the architecture requires aligned was not: it did not run */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -334,6 +335,35 @@ void sim_sp_hook(void *uc, uint64_t address, uint32_t size, void *user)
         s->stop_pc = (uint32_t)address;
         s->stop_addr = sp;
         s->stop_limit = limit;
+        s->emu_stop(uc);
+    }
+}
+
+/* One alignment check (sim/alignment.py): the hook's user data. */
+typedef struct {
+    sim_state *s;
+    int32_t regid; /* the instruction's base register (Unicorn id) */
+    uint32_t mask; /* alignment - 1 */
+} align_check;
+
+/* Code hook on an LDRD/STRD, LDM/STM, exclusive or FP load/store that ARMv7-M and ARMv8-M
+ * always require aligned (Unicorn does not): its offset is a multiple of the alignment, so
+ * the base register decides. Stops the run before the instruction when it is not aligned
+ * (UsageFault UNALIGNED on the chip). */
+void sim_align_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    const align_check *a = (const align_check *)user;
+    sim_state *s = a->s;
+    (void)size;
+    if (s->stop_reason != STOP_NONE)
+        return;
+    uint32_t base = 0;
+    s->reg_read(uc, a->regid, &base);
+    if (base & a->mask) {
+        s->stop_reason = STOP_UNALIGNED;
+        s->stop_pc = (uint32_t)address;
+        s->stop_addr = base;
+        s->stop_limit = a->mask + 1u;
         s->emu_stop(uc);
     }
 }

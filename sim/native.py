@@ -22,6 +22,8 @@ from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 if TYPE_CHECKING:
     from _ctypes import CFuncPtr
 
+    from sim.alignment import AlignmentCheck
+
 SPD_DYNAMIC = -32768  # SP change of an instruction that writes SP with a value unknown statically
 
 
@@ -33,6 +35,7 @@ class StopReason(IntEnum):
     INSN_LIMIT = 2  # the next block would pass the instruction limit: stopped before it ran
     SP_WRITE = 3  # an instruction moved SP below the stack limit: stopped before the next ran
     FPU_DISABLED = 4  # a block with an FP instruction while CPACR denies the FPU
+    UNALIGNED = 5  # an access the architecture requires aligned was not: it did not run
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
@@ -44,6 +47,10 @@ _P = ctypes.c_void_p
 # ``block_info`` in _blockhook.c: the cached facts of the block starting at a flash halfword.
 _BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.uint16),
                         ("size", np.uint16), ("flags", np.uint8), ("pad", np.uint8, 3)])
+
+
+# ``align_check`` in _blockhook.c: one alignment check, the user data of its code hook.
+_ALIGN_CHECK = np.dtype([("s", np.uint64), ("regid", np.int32), ("mask", np.uint32)])
 
 
 class _SimState(ctypes.Structure):
@@ -297,6 +304,27 @@ class NativeCounter:
         s.marks_cap, s.marks_len = capacity, 0
         for addr in addresses:
             self._add(UC_HOOK_CODE, self._mark_fn, addr, addr)
+
+    # --- alignment ------------------------------------------------------------------------------
+    def add_alignment_checks(self, checks: "list[AlignmentCheck]") -> None:
+        """Stop before any of these instructions runs with its base register not aligned
+        (``StopReason.UNALIGNED``: address = the register's value, limit = the alignment).
+        One native code hook on each instruction's address, nothing on any other."""
+        table = np.zeros(len(checks), _ALIGN_CHECK)
+        if not checks:
+            return
+        table["s"] = ctypes.addressof(self._s)
+        table["regid"] = [c.regid for c in checks]
+        table["mask"] = [c.alignment - 1 for c in checks]
+        self._align_table = table  # the hooks point into it: keep it alive
+        fn = _addr(library().sim_align_hook)
+        for i, c in enumerate(checks):
+            handle = uc_hook_h()
+            err = uclib.uc_hook_add(self._uch, ctypes.byref(handle), UC_HOOK_CODE, fn,
+                                    table.ctypes.data + i * _ALIGN_CHECK.itemsize,
+                                    c.address, c.address)
+            if err:
+                raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
 
     @property
     def marks_reached(self) -> int:

@@ -42,6 +42,7 @@ from unicorn import (
 from unicorn import arm_const as R
 
 from sim import devices, faults
+from sim.alignment import alignment_checks
 from sim.codemap import build_tables
 from sim.elf import FirmwareImage
 from sim.native import (
@@ -211,6 +212,8 @@ class Simulator:
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
+        self._counter.add_alignment_checks(
+            alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core))
         self.devices = devices.create(self.target.devices, self)
         for dev in self.devices:
             self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
@@ -578,6 +581,9 @@ class Simulator:
         elif stop is not None and reason == StopReason.SP_WRITE:
             status, fault = "fault", self._stack_fault(stop)
             insns, cycles = self._take_back(insns, cycles, stop.pc)
+        elif stop is not None and reason == StopReason.UNALIGNED:
+            status, fault = "fault", self._alignment_fault(stop)
+            insns, cycles = self._take_back(insns, cycles, stop.pc)
         elif stop is not None and reason == StopReason.FPU_DISABLED:
             status, fault = "fault", self._fpu_fault(stop)
         elif fault is not None:
@@ -670,6 +676,15 @@ class Simulator:
             f"({self.core.name} has no unaligned access)",
             pc,
         )
+        fault.address, fault.size, fault.access = address, size, verb
+        return fault
+
+    def _alignment_fault(self, stop: NativeStop) -> Fault:
+        """The instruction at stop.pc, which the architecture requires aligned, was about to
+        access an unaligned address (its base register is stop.address): it did not run."""
+        text, address, size, verb = faults.unaligned_required(
+            self.core, self._decode(stop.pc), stop.address, stop.limit)
+        fault = self._make_fault("hard_fault", text, stop.pc)
         fault.address, fault.size, fault.access = address, size, verb
         return fault
 

@@ -1,0 +1,95 @@
+"""ARMv7-M and ARMv8-M Mainline always require these accesses aligned (Armv7-M ARM A3.2.1),
+whatever CCR.UNALIGN_TRP says; Unicorn does not enforce it, the simulator does: the access
+does not happen and the run stops with UsageFault UNALIGNED at the instruction."""
+
+import numpy as np
+import pytest
+
+import sim
+from sim.alignment import alignment_checks
+from toolchain.cores import get_core
+from toolchain.profiles import TARGETS
+
+# case of tests/programs/unaligned.S -> (instruction, access bytes, read/write, address offset)
+CASES = {
+    1: ("ldrd r2, r3, [r0, #8]", 8, "read", 10),
+    2: ("strd r1, r2, [r0, #8]", 8, "write", 10),
+    3: ("ldm.w r0, {r2, r3}", 8, "read", 2),
+    4: ("stm r0!, {r1, r2}", 8, "write", 2),
+    5: ("ldrex r2, [r0, #4]", 4, "read", 6),
+    6: ("strex r3, r1, [r0]", 4, "write", 2),
+    7: ("vldr s0, [r0, #4]", 4, "read", 6),
+    8: ("vstr s0, [r0]", 4, "write", 2),
+    9: ("ldrexh r2, [r0]", 2, "read", 1),
+}
+SRAM = 0x2000_0000
+
+
+def _cases(target: str) -> list[int]:
+    fpu = TARGETS[target].fpu is not None
+    return [c for c in CASES if fpu or c not in (7, 8)]
+
+
+@pytest.mark.parametrize(("target", "case"), [
+    (t, c) for t in ("curie", "nrf52832") for c in _cases(t)
+] + [("stm32f746", 1), ("stm32f746", 4), ("stm32f746", 7), ("stm32l552", 3),
+     ("stm32l552", 6), ("stm32l552", 8)])
+def test_an_unaligned_access_that_must_be_aligned_faults_before_it_happens(
+        firmware, target: str, case: int) -> None:
+    text, size, access, offset = CASES[case]
+    core = get_core(TARGETS[target].core)
+    image = firmware.image("unaligned.S", runtime=False, target=target, defines={"CASE": case})
+    s = sim.Simulator(image, sim.RunOptions())
+    report = s.run()
+    assert report.status == "fault"
+    fault = report.fault
+    assert fault.pc == image.symbols["probe"]
+    assert fault.instruction == text
+    unit = "halfword" if size == 2 else "word"
+    assert fault.message == (
+        f"unaligned {size}-byte {access} at 0x{SRAM + offset:08x}: UsageFault UNALIGNED "
+        f"(`{text}` needs a {unit}-aligned address on {core.architecture}, whatever "
+        "CCR.UNALIGN_TRP says)")
+    assert (fault.address, fault.size, fault.access) == (SRAM + offset, size, access)
+    # the instruction did not run: no register it writes changed, nothing was stored
+    assert fault.registers["r2"] == 9 and fault.registers["r0"] == SRAM + (1 if case == 9 else 2)
+    assert s.read_memory(SRAM, 16) == bytes(16)
+    aligned = sim.run(firmware.image("unaligned.S", runtime=False, target=target,
+                                     defines={"CASE": 0x10 | case}))
+    assert aligned.status == "ok"
+    # what came before the probe retired; the probe and the exit sequence (3) did not
+    assert report.instructions == aligned.instructions - 4
+
+
+@pytest.mark.parametrize(("target", "case"), [("curie", 0x11), ("curie", 0x14),
+                                              ("nrf52832", 0x17), ("stm32l552", 0x13)])
+def test_the_same_access_aligned_runs(firmware, target: str, case: int) -> None:
+    report = sim.run(firmware.image("unaligned.S", runtime=False, target=target,
+                                    defines={"CASE": case}))
+    assert (report.status, report.exit_code) == ("ok", 0), report.fault
+
+
+def test_armv6m_needs_no_checks_and_sp_or_pc_bases_are_not_checked(firmware) -> None:
+    """The M0+ model faults on every unaligned access itself; SP is always word-aligned and a
+    PC-relative literal is aligned when linked, so those instructions carry no check."""
+    image = firmware.image("hello.c", target="nrf52832")
+    flash = np.zeros(TARGETS["nrf52832"].flash, np.uint8)
+    for seg in image.segments:
+        if seg.address < len(flash):
+            flash[seg.address : seg.address + len(seg.data)] = np.frombuffer(seg.data, np.uint8)
+    m4 = alignment_checks(flash, 0, image.exec_ranges, get_core("cortex-m4"))
+    assert m4, "the C library copies with LDM/STM/LDRD"
+    assert alignment_checks(flash, 0, image.exec_ranges, get_core("cortex-m0plus")) == []
+    s = sim.Simulator(image, sim.RunOptions())
+    for check in m4:
+        text = s.disassemble(check.address)
+        assert "sp" not in text.split(",")[-1] and "pc" not in text, text
+        assert check.alignment in (2, 4)
+
+
+def test_armv6m_unaligned_store_multiple_names_its_address(firmware) -> None:
+    report = sim.run(firmware.image("unaligned.S", runtime=False, target="stm32l031",
+                                    defines={"CASE": 4}))
+    assert report.status == "fault"
+    assert report.fault.message == ("unaligned 4-byte write at 0x20000002: HardFault "
+                                     "(cortex-m0plus has no unaligned access)")
