@@ -45,7 +45,8 @@ enum stop_reason {
     STOP_INSN_LIMIT = 2,
     STOP_SP_WRITE = 3,       /* an instruction moved SP below the limit: the next did not run */
     STOP_FPU_DISABLED = 4,
-    STOP_UNALIGNED = 5       /* an access the architecture requires aligned was not: it did not run */
+    STOP_UNALIGNED = 5,      /* an access the architecture requires aligned was not: it did not run */
+    STOP_DIV_BY_ZERO = 6     /* a divide by zero while CCR.DIV_0_TRP is set: it did not run */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -364,6 +365,25 @@ void sim_align_hook(void *uc, uint64_t address, uint32_t size, void *user)
         s->stop_pc = (uint32_t)address;
         s->stop_addr = base;
         s->stop_limit = a->mask + 1u;
+        s->emu_stop(uc);
+    }
+}
+
+/* Code hook on an SDIV/UDIV (sim/alignment.py): with the trap enabled (mask != 0, set while
+ * CCR.DIV_0_TRP is), stops the run before a divide whose divisor register is 0 (UsageFault
+ * DIVBYZERO on the chip). */
+void sim_div0_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    const align_check *a = (const align_check *)user;
+    sim_state *s = a->s;
+    (void)size;
+    if (!a->mask || s->stop_reason != STOP_NONE)
+        return;
+    uint32_t divisor = 1;
+    s->reg_read(uc, a->regid, &divisor);
+    if (divisor == 0) {
+        s->stop_reason = STOP_DIV_BY_ZERO;
+        s->stop_pc = (uint32_t)address;
         s->emu_stop(uc);
     }
 }

@@ -1,4 +1,5 @@
-"""The accesses an ARMv7-M / ARMv8-M Mainline core always requires aligned, found in the code.
+"""Instructions the native hooks check before they run: the accesses an ARMv7-M / ARMv8-M
+Mainline core always requires aligned, and the divides CCR.DIV_0_TRP makes fault.
 
 Armv7-M ARM (DDI 0403E) A3.2.1 "Alignment behavior": whatever CCR.UNALIGN_TRP says, an
 unaligned address faults (UsageFault UNALIGNED) for LDRD/STRD, LDM/STM (and their PUSH/POP
@@ -82,4 +83,35 @@ def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple
                 continue
             out.append(AlignmentCheck(insn.address, _unicorn_reg(insn.reg_name(base)),
                                       2 if insn.id in _HALF else 4))
+    return out
+
+
+_DIVIDES = _ids("SDIV", "UDIV")
+
+
+def division_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple[int, int]],
+                    core: Core) -> list[AlignmentCheck]:
+    """Every SDIV/UDIV in the code, with its divisor register (``alignment`` unused: 0). With
+    CCR.DIV_0_TRP set, a divide by zero raises UsageFault DIVBYZERO (Armv7-M ARM B3.2.8,
+    "Configuration and Control Register"); otherwise the result is 0, as Unicorn computes it."""
+    if core.architecture == "armv6-m":
+        return []
+    sweep = make_disassembler()
+    sweep.detail = False
+    sweep.skipdata = True
+    md = make_disassembler()
+    out = []
+    size = len(flash)
+    for start, end in exec_ranges:
+        lo, hi = max(start - flash_base, 0), min(end - flash_base, size)
+        if lo >= hi:
+            continue
+        code = flash[lo:hi].tobytes()
+        for insn in sweep.disasm(code, flash_base + lo):
+            if insn.id not in _DIVIDES:
+                continue
+            off = insn.address - flash_base - lo
+            insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))
+            divisor = insn.operands[-1].reg  # sdiv Rd, Rn, Rm
+            out.append(AlignmentCheck(insn.address, _unicorn_reg(insn.reg_name(divisor)), 0))
     return out

@@ -36,6 +36,7 @@ class StopReason(IntEnum):
     SP_WRITE = 3  # an instruction moved SP below the stack limit: stopped before the next ran
     FPU_DISABLED = 4  # a block with an FP instruction while CPACR denies the FPU
     UNALIGNED = 5  # an access the architecture requires aligned was not: it did not run
+    DIV_BY_ZERO = 6  # a divide by zero while CCR.DIV_0_TRP is set: it did not run
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
@@ -310,21 +311,38 @@ class NativeCounter:
         """Stop before any of these instructions runs with its base register not aligned
         (``StopReason.UNALIGNED``: address = the register's value, limit = the alignment).
         One native code hook on each instruction's address, nothing on any other."""
+        self._align_table = self._register_checks(
+            checks, [c.alignment - 1 for c in checks], library().sim_align_hook)
+
+    def add_division_checks(self, checks: "list[AlignmentCheck]", enabled: bool) -> None:
+        """Stop before any of these divides runs with a zero divisor while the trap is
+        enabled (``set_div0_trap``; ``StopReason.DIV_BY_ZERO``). Once per engine."""
+        self._div_table = self._register_checks(
+            checks, [int(enabled)] * len(checks), library().sim_div0_hook)
+
+    def set_div0_trap(self, on: bool) -> None:
+        """Enable or disable the divide-by-zero checks added by ``add_division_checks``."""
+        table = getattr(self, "_div_table", None)
+        if table is not None and len(table):
+            table["mask"] = int(on)
+
+    def _register_checks(self, checks: "list[AlignmentCheck]", masks: list[int],
+                         fn_obj: "CFuncPtr") -> np.ndarray:
         table = np.zeros(len(checks), _ALIGN_CHECK)
         if not checks:
-            return
+            return table
         table["s"] = ctypes.addressof(self._s)
         table["regid"] = [c.regid for c in checks]
-        table["mask"] = [c.alignment - 1 for c in checks]
-        self._align_table = table  # the hooks point into it: keep it alive
-        fn = _addr(library().sim_align_hook)
-        for i, c in enumerate(checks):
+        table["mask"] = masks
+        fn = _addr(fn_obj)
+        for i, c in enumerate(checks):  # the hooks point into the table: the caller keeps it
             handle = uc_hook_h()
             err = uclib.uc_hook_add(self._uch, ctypes.byref(handle), UC_HOOK_CODE, fn,
                                     table.ctypes.data + i * _ALIGN_CHECK.itemsize,
                                     c.address, c.address)
             if err:
                 raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
+        return table
 
     @property
     def marks_reached(self) -> int:

@@ -93,3 +93,37 @@ def test_armv6m_unaligned_store_multiple_names_its_address(firmware) -> None:
     assert report.status == "fault"
     assert report.fault.message == ("unaligned 4-byte write at 0x20000002: HardFault "
                                      "(cortex-m0plus has no unaligned access)")
+
+
+# --- CCR.DIV_0_TRP ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["curie", "stm32l552"])
+def test_divide_by_zero_returns_zero_unless_the_firmware_sets_ccr_div_0_trp(
+        firmware, target: str) -> None:
+    """Armv7-M ARM B3.2.8: with CCR.DIV_0_TRP set (the program writes it through the SCS), an
+    SDIV/UDIV by zero raises UsageFault DIVBYZERO and does not run; without it, it returns 0."""
+    plain = sim.run(firmware.image("div0.S", runtime=False, target=target,
+                                   defines={"TRAP": 0}))
+    assert (plain.status, plain.exit_code) == ("ok", 0)
+    image = firmware.image("div0.S", runtime=False, target=target, defines={"TRAP": 1})
+    report = sim.run(image)
+    assert report.status == "fault"
+    fault = report.fault
+    assert (fault.kind, fault.pc, fault.instruction) == (
+        "hard_fault", image.symbols["probe"], "udiv r4, r1, r2")
+    assert fault.message == ("divide by zero (UsageFault DIVBYZERO): the divisor register is 0 "
+                             "and CCR.DIV_0_TRP is set")
+    assert fault.registers["r4"] == 5  # the divide did not run
+    assert report.instructions == 9  # the CCR write and the set-up before the probe
+
+
+def test_div_0_trap_setter_turns_the_check_on_and_off(firmware) -> None:
+    image = firmware.image("div0.S", runtime=False, target="nrf52832", defines={"TRAP": 0})
+    s = sim.Simulator(image, sim.RunOptions())
+    s.set_div0_trap(True)
+    assert s.run().status == "fault"
+    s = sim.Simulator(image, sim.RunOptions())
+    s.set_div0_trap(True)
+    s.set_div0_trap(False)
+    report = s.run()
+    assert (report.status, report.exit_code) == ("ok", 0)
