@@ -14,9 +14,13 @@ base register is: the check reads one register and tests its low bits. Instructi
 SP (always word-aligned on M-profile, B1.4.1) or PC (a literal: aligned when linked) are left out.
 """
 
+import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import capstone
 import numpy as np
+from capstone import CS_AC_WRITE
 from capstone import arm_const as A
 from unicorn import arm_const as U
 
@@ -51,10 +55,86 @@ def _unicorn_reg(name: str) -> int:
     return reg
 
 
+# Proving a base register aligned from the code before the access (no check needed then).
+_CONDITIONAL_BRANCHES = _ids("CBZ", "CBNZ")
+_DIRECT_BRANCHES = _ids("B", "BL", "BLX", "CBZ", "CBNZ")
+_TABLE_BRANCHES = _ids("TBB", "TBH")
+_UNCONDITIONAL = _ids("BX", "BL", "BLX", "TBB", "TBH", "BXNS", "BLXNS")
+_WALK_LIMIT = 32  # instructions looked at before an access
+
+
+def _base_register(insn: capstone.CsInsn) -> int:
+    ops = insn.operands
+    if insn.id in _BASE_FIRST:
+        return int(ops[0].reg) if ops and ops[0].type == A.ARM_OP_REG else 0
+    return int(next((op.mem.base for op in ops if op.type == A.ARM_OP_MEM), 0))
+
+
+def _effect(insn: capstone.CsInsn, base: int) -> str:
+    """What ``insn`` (decoded with detail) does to ``base`` modulo 4: "none" (not written),
+    "sp" (set to SP plus a multiple of 4), "keeps" (plus a multiple of 4) or "breaks"."""
+    written = insn.regs_access()[1]
+    if base not in written:
+        return "none"
+    if insn.cc not in (A.ARM_CC_AL, A.ARM_CC_INVALID):
+        return "breaks"  # written or not, depending on the flags
+    ops = insn.operands
+    imms_aligned = all(op.imm % 4 == 0 for op in ops if op.type == A.ARM_OP_IMM)
+    if insn.id in (A.ARM_INS_ADD, A.ARM_INS_SUB, A.ARM_INS_ADDW, A.ARM_INS_SUBW, A.ARM_INS_MOV):
+        regs = [op.reg for op in ops if op.type == A.ARM_OP_REG]
+        shifted = any(op.type == A.ARM_OP_REG and op.shift.type != 0 for op in ops)
+        srcs = regs[1:] if len(regs) > 1 else regs  # add rd, #imm reads rd
+        if shifted or not imms_aligned or len(srcs) != 1 or regs[0] != base:
+            return "breaks"
+        return "sp" if srcs[0] == A.ARM_REG_SP else "keeps" if srcs[0] == base else "breaks"
+    # a load/store or register list that writes its base back by a multiple of 4
+    loaded = [op.reg for op in ops if op.type == A.ARM_OP_REG and op.access & CS_AC_WRITE]
+    if base in loaded:
+        return "breaks"
+    if insn.id in _BASE_FIRST or insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP):
+        return "keeps"  # 4 bytes per register
+    mem = next((op.mem for op in ops if op.type == A.ARM_OP_MEM), None)
+    if mem is not None and mem.base == base and not mem.index and mem.disp % 4 == 0 \
+            and imms_aligned:
+        return "keeps"
+    return "breaks"
+
+
+def _ends_fall_through(insn: capstone.CsInsn) -> bool:
+    """Whether the instruction after ``insn`` is reached only from elsewhere (an
+    unconditional branch, a call, a table branch, any other write to PC)."""
+    if insn.id in _CONDITIONAL_BRANCHES:
+        return False
+    if insn.id == A.ARM_INS_B:
+        return insn.cc in (A.ARM_CC_AL, A.ARM_CC_INVALID)
+    return insn.id in _UNCONDITIONAL or A.ARM_REG_PC in insn.regs_access()[1]
+
+
+def _sp_derived(insns: list[capstone.CsInsn], k: int, base: int, targets: set[int],
+                md: capstone.Cs) -> bool:
+    """Whether the access at ``insns[k]`` is proven aligned: walking back through straight-line
+    code that nothing else jumps into, its base register was last set from SP plus a multiple
+    of 4 (SP is always word-aligned on M-profile) and changed since only by multiples of 4."""
+    for j in range(k - 1, max(k - _WALK_LIMIT, 0) - 1, -1):
+        if insns[j + 1].address in targets:
+            return False  # reached from elsewhere too
+        if insns[j].id == 0:
+            return False  # data
+        insn = next(md.disasm(bytes(insns[j].bytes), insns[j].address, 1))
+        if _ends_fall_through(insn):
+            return False
+        effect = _effect(insn, base)
+        if effect != "none" and effect != "keeps":
+            return effect == "sp"
+    return False
+
+
 def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple[int, int]],
-                     core: Core) -> list[AlignmentCheck]:
+                     core: Core, entry_points: Iterable[int] = ()) -> list[AlignmentCheck]:
     """The checks the core needs on the code in ``flash``: none on ARMv6-M (Unicorn's
-    Cortex-M0 faults on every unaligned access itself)."""
+    Cortex-M0 faults on every unaligned access itself), none on an access whose base register
+    the code right before it provably set from SP (``entry_points``: addresses reached other
+    than by falling through or a direct branch, e.g. function symbols)."""
     if core.architecture == "armv6-m":
         return []
     wanted = _WORD | _HALF | (_FP_WORD if core.fpu is not None else frozenset())
@@ -69,17 +149,31 @@ def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple
         if lo >= hi:
             continue
         code = flash[lo:hi].tobytes()
-        for insn in sweep.disasm(code, flash_base + lo):
+        insns = list(sweep.disasm(code, flash_base + lo))
+        targets = {int(a) & ~1 for a in entry_points}
+        for insn in insns:
+            if insn.id in _DIRECT_BRANCHES and insn.op_str.startswith("#"):
+                targets.add(int(insn.op_str.split()[-1].lstrip("#"), 16))
+            elif insn.id in (A.ARM_INS_BL, A.ARM_INS_BLX):
+                targets.add(insn.address + insn.size)  # a call returns here
+        # A table branch's targets are not listed: no proofs from it to the next entry point.
+        entries = sorted(targets)
+        zones = []
+        for i in insns:
+            if i.id in _TABLE_BRANCHES:
+                nxt = bisect.bisect_right(entries, i.address)
+                zones.append((i.address, entries[nxt] if nxt < len(entries) else 1 << 32))
+        for k, insn in enumerate(insns):
             if insn.id not in wanted:
                 continue
             off = insn.address - flash_base - lo
             insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))
-            ops = insn.operands
-            if insn.id in _BASE_FIRST:
-                base = ops[0].reg if ops and ops[0].type == A.ARM_OP_REG else 0
-            else:
-                base = next((op.mem.base for op in ops if op.type == A.ARM_OP_MEM), 0)
+            base = _base_register(insn)
             if base in _NOT_CHECKED:
+                continue
+            guarded = any(z0 < insn.address < z1 for z0, z1 in zones)
+            if not guarded and insn.address not in targets and _sp_derived(
+                    insns, k, base, targets, md):
                 continue
             out.append(AlignmentCheck(insn.address, _unicorn_reg(insn.reg_name(base)),
                                       2 if insn.id in _HALF else 4))

@@ -213,7 +213,8 @@ class Simulator:
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
         self._counter.add_alignment_checks(
-            alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core))
+            alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core,
+                             image.symbols.values()))
         self._div0_installed = False
         self.devices = devices.create(self.target.devices, self)
         for dev in self.devices:
