@@ -538,8 +538,8 @@ def cores_section(res: dict[str, Any], img: str) -> str:
            "(`ebnn-sim targets`) and run with that part's own SRAM and flash. Instructions and "
            f"cycles per inference: median (and max) over the first {data['images_per_row']} "
            "test images, counted as `verify` counts them. Cycles are estimates from Arm's "
-           "per-core timing tables; the M7 figure is a single-issue upper bound and M33 uses "
-           "the M4 table ([cycle-model.md](cycle-model.md)). Memory from `ebnn-sim run` on the "
+           "per-core timing tables; the M7 is modelled dual-issue and the M33 with its own "
+           "pipeline rules ([cycle-model.md](cycle-model.md)). Memory from `ebnn-sim run` on the "
            "embedded sample.", ""]
     models = list(dict.fromkeys(r["model"] for r in data["rows"]))
     for m in models:
@@ -793,8 +793,9 @@ def embench_section(res: dict[str, Any]) -> str:
             f"{COREMARK['source']}) is a different workload; its ratio to the M4 is the "
             "per-MHz speed-up the vendors claim, to set beside ours. The last column "
             f"(QUOTED: {COREMARK['earlier_source']}) shows how far the model sat below the "
-            "vendors on CoreMark. The M7 is modelled single-issue and the M33 with the M4's "
-            "table ([cycle-model.md](cycle-model.md)).", ""]
+            "vendors on CoreMark (before the M7's dual issue and the M33's own rules). The M7 "
+            "is modelled dual-issue and the M33 with its own pipeline rules "
+            "([cycle-model.md](cycle-model.md)).", ""]
 
     # M4 vs hardware, M7 and M33 vs M4
     crow = []

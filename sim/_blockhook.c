@@ -31,6 +31,9 @@
 
 #define SPD_DYNAMIC INT16_MIN /* SP written with a value unknown before execution */
 
+#define COST_PAIRS 0x80u /* cost byte: dual-issues with the instruction before it (codemap.py) */
+#define COST_MASK 0x7fu
+
 #define BF_VALID 1u
 #define BF_MOVES_SP 2u
 #define BF_DYNAMIC_SP 4u
@@ -41,7 +44,9 @@ enum stop_reason {
     STOP_STACK_OVERFLOW = 1, /* a block would lower SP below the limit: it did not run */
     STOP_INSN_LIMIT = 2,
     STOP_SP_WRITE = 3,       /* an instruction moved SP below the limit: the next did not run */
-    STOP_FPU_DISABLED = 4
+    STOP_FPU_DISABLED = 4,
+    STOP_UNALIGNED = 5,      /* an access the architecture requires aligned was not: it did not run */
+    STOP_DIV_BY_ZERO = 6     /* a divide by zero while CCR.DIV_0_TRP is set: it did not run */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -64,7 +69,7 @@ typedef struct {
     /* configuration, written by Python before the run */
     const uint8_t *flash;      /* host copy of flash, mapped into Unicorn with mem_map_ptr */
     const uint8_t *sram;       /* host copy of SRAM */
-    const uint8_t *cost;       /* per flash halfword: base cycles of the instruction starting there (0: unknown) */
+    const uint8_t *cost;       /* per flash halfword: base cycles of the instruction starting there (0: unknown; top bit: pairs, codemap.py) */
     const int16_t *spd;        /* per flash halfword: SP change of that instruction, SPD_DYNAMIC if unknown */
     block_info *bcache;        /* block cache, one entry per flash halfword of the block start */
     reg_read_fn reg_read;
@@ -112,18 +117,34 @@ static inline uint16_t read_hw(const uint8_t *base, uint32_t off)
     return (uint16_t)(base[off] | (base[off + 1] << 8));
 }
 
+/* The cycles one instruction adds inside a block, from its cost byte k (0: unknown, 1 cycle).
+ * On a dual-issue core (sim/codemap.py) COST_PAIRS marks an instruction that issues in the
+ * same cycle as the one before it: it adds one cycle less, unless it opens the block (n == 0:
+ * whatever ran before is not known here) or that one already paired with its own predecessor
+ * (*paired: instructions issue in order, two at a time). */
+static inline uint32_t pair_cost(uint32_t k, uint32_t n, uint32_t *paired)
+{
+    uint32_t cost = k & COST_MASK;
+    if ((k & COST_PAIRS) && n > 0 && !*paired) {
+        *paired = 1;
+        return cost - 1u;
+    }
+    *paired = 0;
+    return cost ? cost : 1u;
+}
+
 /* Walk one block: instruction count, summed cost, lowest cumulative SP change, flags. */
 static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32_t limit,
                     uint32_t size, int in_flash, uint16_t *count, uint32_t *cost, int32_t *spmin,
                     uint8_t *flags)
 {
-    uint32_t end = off + size, n = 0, c = 0;
+    uint32_t end = off + size, n = 0, c = 0, paired = 0;
     int32_t sp = 0, lo = 0;
     uint8_t f = BF_VALID;
     while (off < end && off + 1 < limit) {
         uint32_t idx = off >> 1;
         uint32_t k = in_flash ? s->cost[idx] : 0;
-        c += k ? k : 1;
+        c += pair_cost(k, n, &paired);
         if (in_flash && s->fp && s->fp[idx])
             f |= BF_FP;
         if (in_flash) {
@@ -315,6 +336,54 @@ void sim_sp_hook(void *uc, uint64_t address, uint32_t size, void *user)
         s->stop_pc = (uint32_t)address;
         s->stop_addr = sp;
         s->stop_limit = limit;
+        s->emu_stop(uc);
+    }
+}
+
+/* One alignment check (sim/alignment.py): the hook's user data. */
+typedef struct {
+    sim_state *s;
+    int32_t regid; /* the instruction's base register (Unicorn id) */
+    uint32_t mask; /* alignment - 1 */
+} align_check;
+
+/* Code hook on an LDRD/STRD, LDM/STM, exclusive or FP load/store that ARMv7-M and ARMv8-M
+ * always require aligned (Unicorn does not): its offset is a multiple of the alignment, so
+ * the base register decides. Stops the run before the instruction when it is not aligned
+ * (UsageFault UNALIGNED on the chip). */
+void sim_align_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    const align_check *a = (const align_check *)user;
+    sim_state *s = a->s;
+    (void)size;
+    if (s->stop_reason != STOP_NONE)
+        return;
+    uint32_t base = 0;
+    s->reg_read(uc, a->regid, &base);
+    if (base & a->mask) {
+        s->stop_reason = STOP_UNALIGNED;
+        s->stop_pc = (uint32_t)address;
+        s->stop_addr = base;
+        s->stop_limit = a->mask + 1u;
+        s->emu_stop(uc);
+    }
+}
+
+/* Code hook on an SDIV/UDIV (sim/alignment.py): with the trap enabled (mask != 0, set while
+ * CCR.DIV_0_TRP is), stops the run before a divide whose divisor register is 0 (UsageFault
+ * DIVBYZERO on the chip). */
+void sim_div0_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    const align_check *a = (const align_check *)user;
+    sim_state *s = a->s;
+    (void)size;
+    if (!a->mask || s->stop_reason != STOP_NONE)
+        return;
+    uint32_t divisor = 1;
+    s->reg_read(uc, a->regid, &divisor);
+    if (divisor == 0) {
+        s->stop_reason = STOP_DIV_BY_ZERO;
+        s->stop_pc = (uint32_t)address;
         s->emu_stop(uc);
     }
 }

@@ -5,12 +5,36 @@ section, data in literal pools skipped), three tables hold its base cycle cost o
 core, the change it makes to SP, and whether it is a floating-point (VFP) instruction. The
 native block hook sums these over each basic block the first time the block runs. Instruction
 *counts* do not depend on these tables: the hook decodes Thumb-2 instruction lengths itself.
+
+On a dual-issue core the cost byte's top bit (``PAIRS``) marks an instruction that issues in the
+same cycle as the one before it; the hook applies it only inside a basic block and only when
+that one did not pair with its own predecessor (in-order pairs), and then charges one cycle
+less. The low seven bits hold the cost (at most ``MAX_COST``).
 """
 
+import capstone
 import numpy as np
 
 from sim.native import SPD_DYNAMIC
-from sim.timing import CoreTiming, instruction_cycles, make_disassembler, needs_detail, sp_delta
+from sim.timing import (
+    CoreTiming,
+    DualIssue,
+    dual_issues,
+    instruction_cycles,
+    make_disassembler,
+    needs_detail,
+    sp_delta,
+)
+
+PAIRS = 0x80  # cost-byte flag: dual-issues with the instruction before it (sim/_blockhook.c)
+MAX_COST = 0x7F
+
+
+def cost_byte(insn: capstone.CsInsn, timing: CoreTiming, prev: capstone.CsInsn | None) -> int:
+    """The cost table's byte for ``insn`` after ``prev`` (the instruction at the address
+    before it, None when unknown)."""
+    cost = min(max(instruction_cycles(insn, timing, prev), 1), MAX_COST)
+    return cost | (PAIRS if dual_issues(insn, prev, timing) else 0)
 
 
 def build_tables(
@@ -29,6 +53,7 @@ def build_tables(
     sweep.detail = False
     sweep.skipdata = True
     md = make_disassembler()
+    every_detail = timing.dual_issue is not DualIssue.NONE  # pairing reads every operand
     size = len(flash)
     for start, end in exec_ranges:
         lo, hi = max(start - flash_base, 0), min(end - flash_base, size)
@@ -42,11 +67,11 @@ def build_tables(
                 continue
             idx = (insn.address - flash_base) >> 1
             fp[idx] = insn.mnemonic.startswith("v")
-            if needs_detail(insn):
+            if every_detail or needs_detail(insn):
                 off = insn.address - flash_base - lo
                 insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))
                 d = sp_delta(insn)
                 spd[idx] = SPD_DYNAMIC if d is None else max(min(d, 32767), -32767)
-            cost[idx] = min(max(instruction_cycles(insn, timing, prev), 1), 255)
+            cost[idx] = cost_byte(insn, timing, prev)
             prev = insn
     return cost, spd, fp

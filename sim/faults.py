@@ -89,6 +89,12 @@ def effective_address(insn: capstone.CsInsn, reg: Callable[[str], int]) -> int |
         elif not insn.post_index:
             offset = mem.disp
         return (base + offset) & 0xFFFFFFFF
+    if insn.mnemonic.startswith(("ldm", "stm")) and insn.operands:  # base register first
+        op = insn.operands[0]
+        start = reg(insn.reg_name(op.reg)) if op.type == A.ARM_OP_REG else 0
+        if insn.id in (A.ARM_INS_LDMDB, A.ARM_INS_STMDB):
+            start -= 4 * (len(insn.operands) - 1)
+        return start & 0xFFFFFFFF
     return None
 
 
@@ -106,3 +112,41 @@ def access_size(insn: capstone.CsInsn) -> int:
 def is_store(insn: capstone.CsInsn) -> bool:
     mnemonic: str = insn.mnemonic
     return mnemonic.startswith(("str", "stm", "push", "vst", "vpush"))
+
+
+_DECREMENT = frozenset({A.ARM_INS_LDMDB, A.ARM_INS_STMDB, A.ARM_INS_VLDMDB, A.ARM_INS_VSTMDB})
+
+
+def _transfer_bytes(insn: capstone.CsInsn) -> int:
+    """Bytes a multi-register or doubleword access moves (FP D registers count 8)."""
+    regs = [op.reg for op in insn.operands if op.type == A.ARM_OP_REG]
+    if insn.mnemonic.startswith(("ldm", "stm", "vldm", "vstm")):
+        regs = regs[1:]  # the base register comes first
+    elif insn.mnemonic.startswith(("ldrex", "strex", "lda", "stl")):
+        return 0  # the alignment the caller knows
+    elif insn.mnemonic.startswith(("strd", "ldrd")):
+        return 8
+    return sum(8 if A.ARM_REG_D0 <= r <= A.ARM_REG_D31 else 4 for r in regs[:1]) \
+        if insn.mnemonic.startswith(("vldr", "vstr")) else 4 * len(regs)
+
+
+def unaligned_required(core: Core, insn: capstone.CsInsn | None, base: int,
+                       alignment: int) -> tuple[str, int, int, str]:
+    """(message, first address, bytes, "read"/"write") for an access the architecture always
+    requires aligned (sim/alignment.py) made through base register value ``base``. Armv7-M
+    ARM A3.2.1: these fault whatever CCR.UNALIGN_TRP says."""
+    address, size, verb, what = base, alignment, "read", "this access"
+    if insn is not None:
+        size = _transfer_bytes(insn) or alignment
+        verb = "write" if is_store(insn) or insn.mnemonic.startswith(("stl", "strex")) \
+            else "read"
+        what = f"`{f'{insn.mnemonic} {insn.op_str}'.strip()}`"
+        if insn.id in _DECREMENT:
+            address = (base - size) & 0xFFFFFFFF
+        else:  # the base register's value is all the address needs besides the instruction
+            ea = effective_address(insn, lambda _name: base)
+            address = base if ea is None else ea
+    unit = "word" if alignment == 4 else "halfword"
+    return (f"unaligned {size}-byte {verb} at 0x{address:08x}: UsageFault UNALIGNED ({what} "
+            f"needs a {unit}-aligned address on {core.architecture}, whatever "
+            "CCR.UNALIGN_TRP says)", address, size, verb)

@@ -22,6 +22,8 @@ from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 if TYPE_CHECKING:
     from _ctypes import CFuncPtr
 
+    from sim.alignment import AlignmentCheck
+
 SPD_DYNAMIC = -32768  # SP change of an instruction that writes SP with a value unknown statically
 
 
@@ -33,6 +35,8 @@ class StopReason(IntEnum):
     INSN_LIMIT = 2  # the next block would pass the instruction limit: stopped before it ran
     SP_WRITE = 3  # an instruction moved SP below the stack limit: stopped before the next ran
     FPU_DISABLED = 4  # a block with an FP instruction while CPACR denies the FPU
+    UNALIGNED = 5  # an access the architecture requires aligned was not: it did not run
+    DIV_BY_ZERO = 6  # a divide by zero while CCR.DIV_0_TRP is set: it did not run
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
@@ -44,6 +48,10 @@ _P = ctypes.c_void_p
 # ``block_info`` in _blockhook.c: the cached facts of the block starting at a flash halfword.
 _BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.uint16),
                         ("size", np.uint16), ("flags", np.uint8), ("pad", np.uint8, 3)])
+
+
+# ``align_check`` in _blockhook.c: one alignment check, the user data of its code hook.
+_ALIGN_CHECK = np.dtype([("s", np.uint64), ("regid", np.int32), ("mask", np.uint32)])
 
 
 class _SimState(ctypes.Structure):
@@ -297,6 +305,44 @@ class NativeCounter:
         s.marks_cap, s.marks_len = capacity, 0
         for addr in addresses:
             self._add(UC_HOOK_CODE, self._mark_fn, addr, addr)
+
+    # --- alignment ------------------------------------------------------------------------------
+    def add_alignment_checks(self, checks: "list[AlignmentCheck]") -> None:
+        """Stop before any of these instructions runs with its base register not aligned
+        (``StopReason.UNALIGNED``: address = the register's value, limit = the alignment).
+        One native code hook on each instruction's address, nothing on any other."""
+        self._align_table = self._register_checks(
+            checks, [c.alignment - 1 for c in checks], library().sim_align_hook)
+
+    def add_division_checks(self, checks: "list[AlignmentCheck]", enabled: bool) -> None:
+        """Stop before any of these divides runs with a zero divisor while the trap is
+        enabled (``set_div0_trap``; ``StopReason.DIV_BY_ZERO``). Once per engine."""
+        self._div_table = self._register_checks(
+            checks, [int(enabled)] * len(checks), library().sim_div0_hook)
+
+    def set_div0_trap(self, on: bool) -> None:
+        """Enable or disable the divide-by-zero checks added by ``add_division_checks``."""
+        table = getattr(self, "_div_table", None)
+        if table is not None and len(table):
+            table["mask"] = int(on)
+
+    def _register_checks(self, checks: "list[AlignmentCheck]", masks: list[int],
+                         fn_obj: "CFuncPtr") -> np.ndarray:
+        table = np.zeros(len(checks), _ALIGN_CHECK)
+        if not checks:
+            return table
+        table["s"] = ctypes.addressof(self._s)
+        table["regid"] = [c.regid for c in checks]
+        table["mask"] = masks
+        fn = _addr(fn_obj)
+        for i, c in enumerate(checks):  # the hooks point into the table: the caller keeps it
+            handle = uc_hook_h()
+            err = uclib.uc_hook_add(self._uch, ctypes.byref(handle), UC_HOOK_CODE, fn,
+                                    table.ctypes.data + i * _ALIGN_CHECK.itemsize,
+                                    c.address, c.address)
+            if err:
+                raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
+        return table
 
     @property
     def marks_reached(self) -> int:

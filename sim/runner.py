@@ -42,6 +42,7 @@ from unicorn import (
 from unicorn import arm_const as R
 
 from sim import devices, faults
+from sim.alignment import alignment_checks, division_checks
 from sim.codemap import build_tables
 from sim.elf import FirmwareImage
 from sim.native import (
@@ -227,6 +228,10 @@ class Simulator:
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
+        self._counter.add_alignment_checks(
+            alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core,
+                             image.symbols.values()))
+        self._div0_installed = False
         self.devices = devices.create(self.target.devices, self)
         for dev in self.devices:
             self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
@@ -280,6 +285,18 @@ class Simulator:
         self._counter.set_fp_trap(self.target.fpu is not None and not granted)
 
     # --- public API: memory, registers, counters, hooks ---------------------------------------
+    def set_div0_trap(self, on: bool) -> None:
+        """CCR.DIV_0_TRP, as the System Control Block sets it: while on, SDIV/UDIV by zero
+        raises UsageFault DIVBYZERO (the divide does not run); while off it returns 0. The
+        checks are installed the first time it is turned on (code translated before is
+        dropped so that they apply), so firmware that never sets it pays nothing."""
+        if on and not self._div0_installed:
+            self._div0_installed = True
+            self._counter.add_division_checks(
+                division_checks(self.flash, FLASH_BASE, self.image.exec_ranges, self.core), True)
+            self.uc.ctl_remove_cache(FLASH_BASE, FLASH_BASE + self.flash_size)
+        self._counter.set_div0_trap(on)
+
     def read_memory(self, address: int, size: int) -> bytes:
         """Flash or SRAM contents, read from the host arrays Unicorn maps, so always current.
         ValueError for a range outside both."""
@@ -594,6 +611,15 @@ class Simulator:
         elif stop is not None and reason == StopReason.SP_WRITE:
             status, fault = "fault", self._stack_fault(stop)
             insns, cycles = self._take_back(insns, cycles, stop.pc)
+        elif stop is not None and reason == StopReason.UNALIGNED:
+            status, fault = "fault", self._alignment_fault(stop)
+            insns, cycles = self._take_back(insns, cycles, stop.pc)
+        elif stop is not None and reason == StopReason.DIV_BY_ZERO:
+            fault = self._make_fault(
+                "hard_fault", "divide by zero (UsageFault DIVBYZERO): the divisor register is 0 "
+                "and CCR.DIV_0_TRP is set", stop.pc)
+            status = "fault"
+            insns, cycles = self._take_back(insns, cycles, stop.pc)
         elif stop is not None and reason == StopReason.FPU_DISABLED:
             status, fault = "fault", self._fpu_fault(stop)
         elif fault is not None:
@@ -686,6 +712,15 @@ class Simulator:
             f"({self.core.name} has no unaligned access)",
             pc,
         )
+        fault.address, fault.size, fault.access = address, size, verb
+        return fault
+
+    def _alignment_fault(self, stop: NativeStop) -> Fault:
+        """The instruction at stop.pc, which the architecture requires aligned, was about to
+        access an unaligned address (its base register is stop.address): it did not run."""
+        text, address, size, verb = faults.unaligned_required(
+            self.core, self._decode(stop.pc), stop.address, stop.limit)
+        fault = self._make_fault("hard_fault", text, stop.pc)
         fault.address, fault.size, fault.access = address, size, verb
         return fault
 

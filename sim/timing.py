@@ -8,14 +8,16 @@ adds ``CoreTiming.branch_refill`` (the TRM's "P") itself whenever control flow d
 not fall through, and adds flash wait states per refill.
 """
 
+from collections.abc import Mapping
+
 import capstone
 from capstone import arm_const as A
 
 from toolchain.cores import CORES as _CORES
-from toolchain.cores import CoreTiming, InsnClass, get_core
+from toolchain.cores import CoreTiming, DualIssue, InsnClass, get_core
 
-__all__ = ["CORES", "CoreTiming", "instruction_cycles", "make_disassembler", "needs_detail",
-           "sp_delta", "timing_for"]
+__all__ = ["CORES", "CoreTiming", "DualIssue", "dual_issues", "instruction_cycles",
+           "make_disassembler", "needs_detail", "sp_delta", "timing_for"]
 
 _Cat = InsnClass  # short name for the tables below
 
@@ -110,6 +112,22 @@ def _pipelined(insn: capstone.CsInsn, cat: _Cat, prev: capstone.CsInsn | None) -
     return mem.base not in written and mem.index not in written
 
 
+def _loaded(load: capstone.CsInsn) -> set[int]:
+    """The registers a single load writes with the data it reads (not a written-back base)."""
+    return {op.reg for op in load.operands if op.type == A.ARM_OP_REG}
+
+
+def _address_waits_for_load(insn: capstone.CsInsn, prev: capstone.CsInsn | None) -> bool:
+    """Whether ``insn`` addresses memory through a register the single load ``prev`` wrote."""
+    if prev is None or not _single_load(prev):
+        return False
+    mem = next((op.mem for op in insn.operands if op.type == A.ARM_OP_MEM), None)
+    if mem is None:
+        return False
+    written = _loaded(prev)
+    return mem.base in written or (mem.index != 0 and mem.index in written)
+
+
 def instruction_cycles(insn: capstone.CsInsn, timing: CoreTiming,
                        prev: capstone.CsInsn | None = None) -> int:
     """Base cycle cost of one Thumb/Thumb-2 instruction on ``timing.core``; ``prev`` is the
@@ -128,6 +146,21 @@ def instruction_cycles(insn: capstone.CsInsn, timing: CoreTiming,
                 return 1
         except capstone.CsError:  # decoded without detail: the class cost
             pass
+    stall = 0
+    if (timing.load_to_address_stall or timing.load_use_stall) and prev is not None \
+            and _single_load(prev):
+        try:
+            if _address_waits_for_load(insn, prev):
+                stall = timing.load_to_address_stall
+            elif _reads_writes(insn)[0] & _loaded(prev):
+                stall = timing.load_use_stall
+        except capstone.CsError:
+            pass
+    return _class_cycles(insn, cat, table) + stall
+
+
+def _class_cycles(insn: capstone.CsInsn, cat: _Cat, table: Mapping[_Cat, int]) -> int:
+    """The table cost of ``insn`` in class ``cat``, with its register count where it has one."""
     if insn.id == A.ARM_INS_HINT and insn.mnemonic.startswith(("wfi", "wfe")):
         cat = _Cat.WAIT  # capstone reports WFI/WFE (any suffix) as the generic HINT id
     try:
@@ -144,6 +177,112 @@ def instruction_cycles(insn: capstone.CsInsn, timing: CoreTiming,
     except (capstone.CsError, IndexError):  # no detail / odd operands: keep the class cost
         base = table.get(cat, 1)
     return base
+
+
+# --- dual issue (docs/cycle-model.md, "Cortex-M7" and "Cortex-M33") -----------------------------
+
+# Classes that never share their issue cycle: multi-cycle (register lists, divides, table
+# branches), serialising (system registers, CPS, barriers, sleep) or the 1 + N FP transfers.
+_SOLO = frozenset({_Cat.LIST, _Cat.FP_LIST, _Cat.DIV, _Cat.FP_DIV, _Cat.TABLE, _Cat.SPECIAL,
+                   _Cat.CPS, _Cat.BARRIER, _Cat.ISB, _Cat.WAIT, _Cat.FP_MEM, _Cat.FP_MOV2,
+                   _Cat.FP_MAC})
+_SOLO_IDS = frozenset(_ids("SVC", "BKPT", "UDF", "CPS", "MRS", "MSR"))
+_MEMORY = frozenset({_Cat.LOAD, _Cat.STORE, _Cat.PAIR, _Cat.FP_MEM})
+_BRANCHES = frozenset({_Cat.BRANCH, _Cat.CALL})
+_MAC_PIPE = frozenset({_Cat.MUL, _Cat.MAC, _Cat.MULL, _Cat.MLAL})
+# Shift-and-operate work only the full ALU does on the Cortex-M7 (one per cycle): bit-field,
+# extend and byte-reverse instructions, besides shifted register operands and rotated
+# immediates (found from the operands).
+_ALU0_IDS = frozenset(_ids("UBFX", "SBFX", "BFI", "BFC", "UXTB", "UXTH", "SXTB", "SXTH",
+                           "REV", "REV16", "REVSH", "RBIT"))
+_PLAIN_IMMEDIATE_IDS = frozenset(_ids("MOVW", "MOVT", "ADDW", "SUBW"))
+_SHIFT_IDS = frozenset(_ids("LSL", "LSR", "ASR", "ROR", "RRX"))
+_DSP_SECOND_SLOT_IDS = frozenset(_ids("REV", "REV16", "REVSH"))
+_FLAGS = frozenset({A.ARM_REG_CPSR, A.ARM_REG_APSR, A.ARM_REG_APSR_NZCV})
+_PC_REGS = frozenset({A.ARM_REG_PC})
+
+
+def _category(insn: capstone.CsInsn) -> _Cat:
+    return _CATEGORY.get(insn.id, _Cat.ALU)
+
+
+def _is_fp_data(insn: capstone.CsInsn) -> bool:
+    return bool(insn.mnemonic.startswith("v")) and _category(insn) not in _MEMORY
+
+
+def _needs_full_alu(insn: capstone.CsInsn) -> bool:
+    """Shift-and-operate work (Cortex-M7: only its first ALU has the shifter in series)."""
+    if insn.id in _ALU0_IDS or insn.group(A.ARM_GRP_THUMB2DSP):
+        return True
+    if _category(insn) is not _Cat.ALU or insn.id in _SHIFT_IDS:
+        return False
+    for op in insn.operands:
+        if op.type == A.ARM_OP_REG and op.shift.type != 0:
+            return True  # add r0, r1, r2, lsl #4
+        if (op.type == A.ARM_OP_IMM and insn.size == 4 and insn.id not in _PLAIN_IMMEDIATE_IDS
+                and not 0 <= op.imm <= 255):
+            return True  # a Thumb-2 modified immediate wider than 8 bits is rotated
+    return False
+
+
+def _reads_writes(insn: capstone.CsInsn) -> tuple[set[int], set[int]]:
+    """Registers read and written, the flags as CPSR; a conditional instruction reads them."""
+    read, written = (set(r) for r in insn.regs_access())
+    if insn.update_flags:
+        written.add(A.ARM_REG_CPSR)
+    if insn.cc not in (A.ARM_CC_AL, A.ARM_CC_INVALID):
+        read.add(A.ARM_REG_CPSR)
+    return ({A.ARM_REG_CPSR if r in _FLAGS else r for r in read},
+            {A.ARM_REG_CPSR if r in _FLAGS else r for r in written})
+
+
+def _independent(insn: capstone.CsInsn, prev: capstone.CsInsn) -> bool:
+    """No register (flags included) the younger reads or writes is written by the older; a
+    branch is predicted at fetch, so it does not wait for the flags or register it tests."""
+    w1 = _reads_writes(prev)[1]
+    if w1 & _PC_REGS:
+        return False  # the older instruction branches
+    r2, w2 = _reads_writes(insn)
+    if _category(insn) in _BRANCHES:
+        r2 = set()
+    return not (r2 & w1) and not ((w2 - {A.ARM_REG_CPSR}) & w1)
+
+
+def dual_issues(insn: capstone.CsInsn, prev: capstone.CsInsn | None, timing: CoreTiming) -> bool:
+    """Whether ``insn`` issues in the same cycle as ``prev``, the instruction just before it in
+    the same basic block, on a superscalar core (``timing.dual_issue``); the caller makes sure
+    ``prev`` did not already pair with its own predecessor. Both must be single-cycle
+    instructions. Decoded without detail, or on a single-issue core: False."""
+    mode = timing.dual_issue
+    if mode is DualIssue.NONE or prev is None:
+        return False
+    c1, c2 = _category(prev), _category(insn)
+    if c1 in _SOLO or c2 in _SOLO or prev.id in _SOLO_IDS or insn.id in _SOLO_IDS:
+        return False
+    if c1 in _BRANCHES:
+        return False  # a branch ends its pair (and its block)
+    try:
+        if (instruction_cycles(prev, timing) != 1
+                or instruction_cycles(insn, timing, prev) != 1
+                or not _independent(insn, prev)):
+            return False
+        if mode is DualIssue.CORTEX_M33:
+            # Limited dual issue: a 16-bit instruction and the branch after it.
+            return prev.size == 2 and c2 in _BRANCHES
+        # Cortex-M7: one load/store unit pair slot (load + load or load + store), one MAC
+        # pipeline, one FP data-processing pipeline, one full ALU, DSP only in the older slot.
+        if c1 in _MEMORY and c2 in _MEMORY and not (
+                c1 is _Cat.LOAD and c2 in (_Cat.LOAD, _Cat.STORE)):
+            return False
+        if c1 in _MAC_PIPE and c2 in _MAC_PIPE:
+            return False
+        if _is_fp_data(prev) and _is_fp_data(insn):
+            return False
+        if insn.group(A.ARM_GRP_THUMB2DSP) or insn.id in _DSP_SECOND_SLOT_IDS:
+            return False
+        return not (_needs_full_alu(prev) and _needs_full_alu(insn))
+    except (capstone.CsError, IndexError):
+        return False
 
 
 # MSR targets that change the stack pointer in use (CONTROL.SPSEL can switch MSP/PSP).

@@ -12,6 +12,7 @@ import pytest
 from sim.timing import (
     CORES,
     CoreTiming,
+    dual_issues,
     instruction_cycles,
     make_disassembler,
     sp_delta,
@@ -107,7 +108,10 @@ def test_simple_data_processing_is_one_cycle(core: str) -> None:
     assert cycles(BEQ, "beq #0x1000", core) == 1  # not-taken cost; refill added by the simulator
 
 
-@pytest.mark.parametrize("core", CORES)
+SINGLE_ISSUE = ("cortex-m0plus", "cortex-m3", "cortex-m4")  # two-cycle loads
+
+
+@pytest.mark.parametrize("core", SINGLE_ISSUE)
 def test_loads_and_register_lists(core: str) -> None:
     assert cycles(LDR, "ldr r0, [r1]", core) == 2
     # "STR Rx,[Ry,#imm] is always one cycle" on the ARMv7-M cores (M3/M4 TRM, "Load/store
@@ -124,7 +128,7 @@ STR_IMM = b"\x08\x60"  # str r0, [r1]
 LDR_PC = bytes.fromhex("d1f800f0")  # ldr.w pc, [r1]
 
 
-@pytest.mark.parametrize("core", CORES)
+@pytest.mark.parametrize("core", SINGLE_ISSUE)
 def test_a_load_or_store_after_a_load_pipelines(core: str) -> None:
     """Neighbouring single loads and stores overlap their address and data phases (M3/M4
     TRM): after a load, an independent load or a register-offset store takes one cycle; not
@@ -251,7 +255,7 @@ def test_code_tables_equal_full_detail_decoding(firmware, target: str) -> None:
     import numpy as np
 
     from sim import load_elf
-    from sim.codemap import build_tables
+    from sim.codemap import PAIRS, build_tables
     from sim.native import SPD_DYNAMIC
     from toolchain.memory_map import FLASH_BASE
     from toolchain.profiles import get_target
@@ -276,9 +280,94 @@ def test_code_tables_equal_full_detail_decoding(firmware, target: str) -> None:
             for insn in md.disasm(flash[start:end].tobytes(), start):
                 if insn.id:
                     i, d = insn.address >> 1, sp_delta(insn)
-                    want_cost[i] = min(max(instruction_cycles(insn, timing, prev), 1), 255)
+                    want_cost[i] = min(max(instruction_cycles(insn, timing, prev), 1), 127)
+                    want_cost[i] |= PAIRS if dual_issues(insn, prev, timing) else 0
                     want_spd[i] = SPD_DYNAMIC if d is None else d
                 prev = insn if insn.id else None
         assert np.count_nonzero(want_cost) > 50
         assert np.array_equal(cost, want_cost), source
         assert np.array_equal(spd, want_spd), source
+
+
+# --- dual issue (Cortex-M7, Cortex-M33) ---------------------------------------------------------
+
+M7, M33 = timing_for("cortex-m7"), timing_for("cortex-m33")
+INSN = {text: decode(bytes.fromhex(code), text) for code, text in [
+    ("01eb0200", "add.w r0, r1, r2"),
+    ("04eb0503", "add.w r3, r4, r5"),
+    ("00eb0503", "add.w r3, r0, r5"),
+    ("0868", "ldr r0, [r1]"),
+    ("1a68", "ldr r2, [r3]"),
+    ("1a60", "str r2, [r3]"),
+    ("0368", "ldr r3, [r0]"),
+    ("421c", "adds r2, r0, #1"),
+    ("01fb02f0", "mul r0, r1, r2"),
+    ("04fb05f3", "mul r3, r4, r5"),
+    ("01eb0210", "add.w r0, r1, r2, lsl #4"),
+    ("04eb8503", "add.w r3, r4, r5, lsl #2"),
+    ("91fa02f0", "sadd16 r0, r1, r2"),
+    ("0028", "cmp r0, #0"),
+    ("fed0", "beq #0x1000"),
+    ("c4f38203", "ubfx r3, r4, #2, #3"),
+    ("10b5", "push {r4, lr}"),
+    ("0120", "movs r0, #1"),
+    ("0221", "movs r1, #2"),
+]}
+
+
+@pytest.mark.parametrize(("older", "younger", "pairs"), [
+    ("add.w r0, r1, r2", "add.w r3, r4, r5", True),  # independent ALU operations
+    ("add.w r0, r1, r2", "add.w r3, r0, r5", False),  # reads what the older writes
+    ("ldr r0, [r1]", "ldr r2, [r3]", True),  # load + load (TRM: two load ports)
+    ("ldr r2, [r3]", "str r2, [r3]", False),  # stores what the load brings
+    ("ldr r0, [r1]", "str r2, [r3]", True),  # load + store
+    ("str r2, [r3]", "ldr r0, [r1]", False),  # store first: one store slot, in order
+    ("mul r0, r1, r2", "mul r3, r4, r5", False),  # one MAC pipeline
+    ("add.w r0, r1, r2, lsl #4", "add.w r3, r4, r5, lsl #2", False),  # one shifter ALU
+    ("add.w r0, r1, r2, lsl #4", "ubfx r3, r4, #2, #3", False),  # bit-field needs it too
+    ("add.w r0, r1, r2, lsl #4", "add.w r3, r4, r5", True),
+    ("sadd16 r0, r1, r2", "add.w r3, r4, r5", True),  # DSP in the older slot
+    ("add.w r3, r4, r5", "sadd16 r0, r1, r2", False),  # ... never in the younger
+    ("cmp r0, #0", "beq #0x1000", True),  # a predicted branch does not wait for the flags
+    ("push {r4, lr}", "movs r0, #1", False),  # multi-cycle
+    ("movs r0, #1", "push {r4, lr}", False),
+])
+def test_cortex_m7_pairing_rules(older: str, younger: str, pairs: bool) -> None:
+    assert dual_issues(INSN[younger], INSN[older], M7) is pairs
+    for core in ("cortex-m0plus", "cortex-m3", "cortex-m4"):
+        assert not dual_issues(INSN[younger], INSN[older], timing_for(core))
+
+
+def test_cortex_m33_pairs_a_16_bit_instruction_with_the_branch_after_it() -> None:
+    assert dual_issues(INSN["beq #0x1000"], INSN["cmp r0, #0"], M33)
+    assert not dual_issues(INSN["movs r1, #2"], INSN["movs r0, #1"], M33)
+    assert not dual_issues(INSN["beq #0x1000"], INSN["add.w r0, r1, r2"], M33)  # 32-bit
+    assert not dual_issues(INSN["movs r0, #1"], None, M33)
+
+
+@pytest.mark.parametrize("timing", [M7, M33], ids=["m7", "m33"])
+def test_single_cycle_loads_wait_for_a_loaded_value(timing: CoreTiming) -> None:
+    """Loads and stores issue in one cycle; the instruction after a load that uses the loaded
+    value (as data or as its address) waits one more."""
+    ldr = INSN["ldr r0, [r1]"]
+    assert instruction_cycles(ldr, timing) == 1
+    assert instruction_cycles(INSN["str r2, [r3]"], timing) == 1
+    assert instruction_cycles(INSN["ldr r2, [r3]"], timing, ldr) == 1  # independent
+    assert instruction_cycles(INSN["ldr r3, [r0]"], timing, ldr) == 2  # address from the load
+    assert instruction_cycles(INSN["adds r2, r0, #1"], timing, ldr) == 2  # data from the load
+    assert instruction_cycles(INSN["adds r2, r0, #1"], timing_for("cortex-m4"), ldr) == 1
+    assert timing.branch_refill == (2 if timing is M7 else 1)
+
+
+@pytest.mark.parametrize(("target", "saved"), [("stm32f746", 4), ("stm32l552", 0),
+                                               ("nrf52832", 0), ("curie", 0)])
+def test_dual_issue_inside_a_block_two_at_a_time(firmware, target: str, saved: int) -> None:
+    """Eight independent single-cycle operations in one block take four cycles on the M7
+    (in-order pairs: the third does not pair with the second), a dependency chain eight."""
+    import sim
+
+    pairs, chain = (sim.run(firmware.image("pairs.S", runtime=False, target=target,
+                                           defines={"CASE": case})) for case in (1, 2))
+    assert pairs.status == chain.status == "ok"
+    assert pairs.instructions == chain.instructions == 11
+    assert chain.cycles - pairs.cycles == saved

@@ -47,6 +47,15 @@ class InsnClass(Enum):
     FP_MOV2 = auto()  # VMOV between two core registers and a D / two S registers
 
 
+class DualIssue(Enum):
+    """Which neighbouring instruction pairs a core issues in one cycle (sim.timing.dual_issues
+    holds the rules, docs/cycle-model.md their sources)."""
+
+    NONE = auto()  # single issue
+    CORTEX_M7 = auto()  # two issue slots behind a full and a limited ALU, one MAC, two loads
+    CORTEX_M33 = auto()  # limited: a 16-bit instruction and the branch after it
+
+
 @dataclass(frozen=True)
 class CoreTiming:
     """A core's cycle model: base cost per instruction class (a class missing from
@@ -61,6 +70,15 @@ class CoreTiming:
     # single load overlaps its address phase with that load's data phase (one cycle) unless it
     # needs the loaded value for its address. False: every load and store costs its class.
     pipelined_load_store: bool = False
+    # Superscalar issue: an instruction that pairs with the one before it in the same basic
+    # block (and that one did not pair with its own predecessor) adds no cycle.
+    dual_issue: DualIssue = DualIssue.NONE
+    # Extra cycles for a load or store whose address register the load just before it wrote
+    # (cores whose single loads cost 1: the value arrives after the address stage needs it).
+    load_to_address_stall: int = 0
+    # Extra cycles for any other instruction that reads a register the load just before it
+    # wrote (load-to-use latency beyond one cycle).
+    load_use_stall: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,7 +102,12 @@ _M3 = dict(MUL=1, MAC=2, MULL=5, MLAL=7, DIV=12, LOAD=2, STORE=2, PAIR=3, LIST=1
 _M4 = dict(_M3, MAC=1, MULL=1, MLAL=1, FP_MAC=3, FP_DIV=14, FP_MEM=1, FP_LIST=1, FP_MOV2=2)
 _M0P = dict(MUL=1, LOAD=2, STORE=2, LIST=1, POP_PC=1, BRANCH=1, CALL=2, SPECIAL=3, CPS=1,
             BARRIER=3, ISB=3, WAIT=2)
-_M7 = dict(_M4, ISB=2)
+# Cortex-M7: every single load and store issues in one cycle (pipelined load/store unit), as
+# does an LDRD/STRD (64-bit AXIM and 2x32-bit DTCM data paths); see docs/cycle-model.md.
+_M7 = dict(_M4, LOAD=1, STORE=1, PAIR=1, ISB=2)
+# Cortex-M33: address generation in the second of three stages, so a single load or store
+# takes one cycle; a doubleword moves over the 32-bit bus in two.
+_M33 = dict(_M4, LOAD=1, STORE=1, PAIR=2)
 
 CORES: dict[str, Core] = {
     c.name: c
@@ -104,15 +127,19 @@ CORES: dict[str, Core] = {
                  "set summary' and the FPU chapter instruction table; P = 2 of 1-3"),
                  _table(**_M4), pipelined_load_store=True)),
         Core("cortex-m7", "armv7e-m", "fpv5-sp-d16", arm_const.UC_CPU_ARM_CORTEX_M7, True,
-             CoreTiming("cortex-m7", 1, (
-                 "Arm Cortex-M7 TRM (ARM DDI 0489) gives no per-instruction table: Cortex-M4 "
-                 "costs (DDI 0439 Table 3-1) as a single-issue upper bound, refill 1 for a "
-                 "predicted branch"), _table(**_M7), pipelined_load_store=True)),
+             CoreTiming("cortex-m7", 2, (
+                 "Arm Cortex-M7 TRM (ARM DDI 0489) sections 1.2-1.3 (dual issue, load/load and "
+                 "load/store pairs, BTAC) with Cortex-M4 costs (DDI 0439 Table 3-1) per "
+                 "instruction; pairing, load-use and refill rules of docs/cycle-model.md"),
+                 _table(**_M7), dual_issue=DualIssue.CORTEX_M7, load_to_address_stall=1,
+                 load_use_stall=1)),
         Core("cortex-m33", "armv8-m.main", "fpv5-sp-d16", arm_const.UC_CPU_ARM_CORTEX_M33, True,
-             CoreTiming("cortex-m33", 2, (
-                 "Arm Cortex-M33 TRM (ARM DDI 0553) gives no per-instruction table: ARMv8-M "
-                 "Mainline 3-stage pipeline modelled with Cortex-M4 costs (DDI 0439 Table "
-                 "3-1), P = 2"), _table(**_M4), pipelined_load_store=True)),
+             CoreTiming("cortex-m33", 1, (
+                 "Arm Cortex-M33 TRM (ARM DDI 0553 / 100230) gives no per-instruction table: "
+                 "Cortex-M4 costs (DDI 0439 Table 3-1) with the M33 pipeline's single-cycle "
+                 "loads and stores, branches resolved in stage 2 (P = 1) and dual issue of "
+                 "a 16-bit instruction with a branch; docs/cycle-model.md"), _table(**_M33),
+                 dual_issue=DualIssue.CORTEX_M33, load_to_address_stall=1, load_use_stall=1)),
     )
 }
 

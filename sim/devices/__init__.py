@@ -26,6 +26,9 @@ class DeviceHost(Protocol):
     def set_fpu_access(self, granted: bool) -> None:
         """Allow (or forbid: floating-point instructions fault) the FPU."""
 
+    def set_div0_trap(self, on: bool) -> None:
+        """CCR.DIV_0_TRP: SDIV/UDIV by zero fault while on, return 0 while off."""
+
 
 class Device(ABC):
     """One memory-mapped device: ``size`` bytes at ``base`` (multiples of 1 KiB)."""

@@ -5,13 +5,16 @@ start-up code that only configures the SCS needs. CPACR (0xE000ED88) resets to 0
 disabled until CP10 and CP11 are granted (0b01 privileged or 0b11 full; the firmware runs
 privileged). Unicorn would execute floating-point instructions regardless, so the device tells
 the host, which stops the run before a block holding one while access is denied, as hardware
-raises UsageFault NOCP there.
+raises UsageFault NOCP there. A word write to CCR (0xE000ED14) passes its DIV_0_TRP bit to
+the host: SDIV/UDIV by zero then fault (UsageFault DIVBYZERO) instead of returning 0.
 """
 
 from sim.devices import Device
 from toolchain.memory_map import SCS_BASE, SCS_SIZE
 
 CPACR = 0xE000_ED88
+CCR = 0xE000_ED14
+CCR_DIV_0_TRP = 1 << 4
 
 
 class SystemControlSpace(Device):
@@ -35,6 +38,8 @@ class SystemControlSpace(Device):
             mask = ((1 << (8 * size)) - 1) << shift & 0xFFFFFFFF
             self.cpacr = (self.cpacr & ~mask) | (value << shift & mask)
             self._update_fpu()
+        if offset == CCR - SCS_BASE and size == 4:
+            self.host.set_div0_trap(bool(value & CCR_DIV_0_TRP))
 
     def _update_fpu(self) -> None:
         granted = all((self.cpacr >> bit) & 3 in (1, 3) for bit in (20, 22))
