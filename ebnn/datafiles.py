@@ -168,12 +168,13 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
     """A header row, then one sample a row: the label (an integer, or a class name; names are
     numbered in sorted order) in the first column, the sample's values flattened after it."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DatasetError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with path.open("rb") as fh:  # bounded whatever the file is (a link to /dev/zero)
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DatasetError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
+    text = raw.decode("utf-8", errors="replace")
     rows = [row for row in csv.reader(io.StringIO(text)) if row and any(c.strip() for c in row)]
     if len(rows) < 2:
         raise DatasetError(f"{path}: needs a header row and at least one sample row")

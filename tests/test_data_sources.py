@@ -255,3 +255,17 @@ def test_train_refuses_bad_data_and_two_sources(tmp_path: Path) -> None:
 def test_dataset_rejects_nan() -> None:
     with pytest.raises(DatasetError, match="finite"):
         Dataset("x", np.full((2, 2, 2, 1), np.inf, np.float32), np.zeros(2, np.int64), 2, "s")
+
+
+def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ebnn.datafiles
+
+    monkeypatch.setattr(ebnn.datafiles, "MAX_FILE_BYTES", 1 << 20)
+    endless = tmp_path / "endless.csv"
+    endless.symlink_to("/dev/zero")
+    with pytest.raises(DatasetError, match="larger than 1 MiB"):
+        load_path(endless)
+    p = tmp_path / "big.npz"
+    np.savez(p, x=np.zeros((300, 32, 32)), y=np.zeros(300, np.int64))
+    with pytest.raises(DatasetError, match="members over 1 MiB"):
+        load_path(p)
