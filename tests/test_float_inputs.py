@@ -284,3 +284,10 @@ def test_eval_refuses_a_checkpoint_the_artifact_was_not_exported_from(model: Pat
     msg = one_line_error(ebnn("eval", ROOT / "examples" / "mnist" / "mnist.ebnn", "--pt",
                               model / "m.pt"))
     assert "not the checkpoint" in msg
+
+
+def test_help_of_the_new_commands() -> None:
+    for cmd in ("datasets", "summary"):
+        proc = ebnn(cmd, "--help")
+        assert proc.returncode == 0 and "Usage:" in proc.stdout and len(proc.stdout) > 300
+    assert "--data PATH" in ebnn("train", "--help").stdout
