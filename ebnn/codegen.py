@@ -138,7 +138,12 @@ def header_comment(art: Artifact, prefix: str, scratch: int, const_bytes: int,
         f"(y * {up}_INPUT_WIDTH + x) * {up}_INPUT_CHANNELS + c is channel c of the pixel in row "
         "y (0 = top), column x (0 = left). A byte is the pixel's value 0..255 as in the "
         f"training images{seen}; the network reads a byte v as 2v/255 - 1: 0 is -1.0, 255 is "
-        "+1.0. Scale sensor data to 0..255 yourself before the call.",
+        "+1.0. Scale sensor data to 0..255 yourself before the call." if art.input_quant is None
+        else f"training data{seen}, quantised: the model was trained on float values x, and "
+        "the byte of channel c is clamp(round_half_even(x / scale[c]) + zero_point[c], 0, 255) "
+        "with, per channel, scale = {" + ", ".join(f"{v!r}" for v in art.input_quant.scale)
+        + "} and zero_point = {" + ", ".join(map(str, art.input_quant.zero_point)) + "} "
+        "(fitted on the training split). Quantise sensor data so before the call.",
         f"Output: {up}_CLASSES int32 scores, the float model's class scores times "
         f"2^{art.output.shift} (fixed point); the return value is the class: the index of the "
         "largest score, the lowest index on ties. Scores and class equal the model's integer "

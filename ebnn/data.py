@@ -20,7 +20,7 @@ import functools
 import gzip
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,25 +73,40 @@ class DatasetError(Exception):
         super().__init__(" ".join(str(message).splitlines()))
 
 
+#: Layouts of one sample: an image (H, W, C), a sequence (T, C) or flat features (F,) that take
+#: the model's input shape when the sizes agree (:meth:`Dataset.fit_to`).
+LAYOUTS = {"image": 3, "sequence": 2, "flat": 1}
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Images and labels of one split of one dataset.
+    """Samples and labels of one split of one dataset.
 
-    ``eq=False``: datasets compare (and hash) by identity, since their fields are arrays.
+    ``images`` holds ``uint8`` values as they are (pixels) or ``float32`` values that the model
+    quantises to 8 bits (``ebnn.quantize``); its shape is (N, H, W, C) for images, (N, T, C)
+    for sequences and (N, F) for flat features (a CSV row). ``eq=False``: datasets compare (and
+    hash) by identity, since their fields are arrays.
     """
 
     name: str
-    images: np.ndarray  # uint8, (N, H, W, C)
+    images: np.ndarray  # uint8 or float32, (N, *sample shape)
     labels: np.ndarray  # int64, (N,), values 0..classes-1
     classes: int
     source: str  # where it came from, for people
+    layout: str = "image"  # one of LAYOUTS
 
     def __post_init__(self) -> None:
-        if self.images.dtype != np.uint8 or self.images.ndim != 4:
+        ndim = LAYOUTS.get(self.layout)
+        if ndim is None:
+            raise DatasetError(f"dataset {self.name!r}: unknown layout {self.layout!r}")
+        if self.images.dtype not in (np.uint8, np.float32) or self.images.ndim != ndim + 1:
             raise DatasetError(
-                f"dataset {self.name!r}: images must be uint8 (N, H, W, C), got "
-                f"{self.images.dtype} {self.images.shape}"
+                f"dataset {self.name!r}: {self.layout} samples must be uint8 or float32 "
+                f"(N, {', '.join('HWC'[:ndim] if ndim == 3 else 'TC'[:ndim] if ndim == 2 else 'F')}"
+                f"), got {self.images.dtype} {self.images.shape}"
             )
+        if self.images.dtype == np.float32 and not np.all(np.isfinite(self.images)):
+            raise DatasetError(f"dataset {self.name!r}: values must be finite (found nan or inf)")
         if self.labels.dtype != np.int64 or self.labels.ndim != 1:
             raise DatasetError(
                 f"dataset {self.name!r}: labels must be int64 (N,), got "
@@ -113,10 +128,27 @@ class Dataset:
         return len(self.labels)
 
     @property
-    def image_shape(self) -> tuple[int, int, int]:
-        """(H, W, C) of one image."""
-        _, h, w, c = self.images.shape
-        return (h, w, c)
+    def image_shape(self) -> tuple[int, ...]:
+        """The shape of one sample: (H, W, C), (T, C) or (F,)."""
+        return tuple(int(n) for n in self.images.shape[1:])
+
+    def fit_to(self, shape: tuple[int, ...], what: str = "the model") -> Dataset:
+        """This dataset with samples of ``shape``: flat samples (and greyscale images stored
+        without a channel axis) take it when the sizes agree; DatasetError otherwise."""
+        shape = tuple(shape)
+        if self.image_shape == shape:
+            return self
+        if self.layout == "sequence":
+            raise DatasetError(
+                f"{self.name} holds sequences [T, C] = {list(self.image_shape)}; {what} takes "
+                f"images {list(shape)}. Sequence data needs a first layer of type \"conv1d\", "
+                "which this version does not have yet")
+        size = int(np.prod(self.image_shape))
+        if self.layout == "flat" and size == int(np.prod(shape)):
+            return replace(self, images=self.images.reshape(len(self), *shape),
+                           layout="image" if len(shape) == 3 else "sequence")
+        raise DatasetError(f"{self.name} samples are {self.image_shape} ({size} values); "
+                           f"{what} takes {shape} ({int(np.prod(shape))} values)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,9 +394,14 @@ def load_dataset(
             source_prefix=f"Debian package {FASHION_MNIST_PACKAGE}: ",
         )
 
+    from ebnn.datasets import BUILTINS, LOADERS, load_builtin
+
+    if key in LOADERS:
+        ds = load_builtin(key, split)
+        return ds if classes is None else replace(ds, classes=classes)
     raise DatasetError(
-        f"unknown dataset {name!r}; expected 'mnist' or 'fashion-mnist', or pass data_dir with "
-        "IDX files"
+        f"unknown dataset {name!r}; expected one of {', '.join(BUILTINS)} (see `ebnn "
+        "datasets`), or pass a data path"
     )
 
 
@@ -394,8 +431,7 @@ def split_train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Datase
     note = f" [{1 - val_fraction:.0%}/{val_fraction:.0%} stratified split, seed {seed}"
 
     def part(mask: np.ndarray, which: str) -> Dataset:
-        return Dataset(
-            ds.name, ds.images[mask], ds.labels[mask], ds.classes, f"{ds.source}{note}: {which}]"
-        )
+        return replace(ds, images=ds.images[mask], labels=ds.labels[mask],
+                       source=f"{ds.source}{note}: {which}]")
 
     return part(~val_mask, "train"), part(val_mask, "validation")

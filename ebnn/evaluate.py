@@ -7,7 +7,9 @@ import numpy as np
 
 from ebnn import reference
 from ebnn.artifact import Artifact
-from ebnn.data import Dataset, load_dataset, split_train_val
+from ebnn.data import Dataset, split_train_val
+from ebnn.datafiles import has_test_split, load_source
+from ebnn.quantize import QuantError
 
 
 class EvalError(Exception):
@@ -15,34 +17,78 @@ class EvalError(Exception):
 
 
 def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
-                 split: str | None) -> tuple[Dataset, str]:
-    """The images to evaluate on, and the split's name.
+                 split: str | None, data: Path | None = None) -> tuple[Dataset, str]:
+    """The samples to evaluate on, and the split's name.
 
-    The bundled MNIST subset has no test split: by default the validation split held out in
-    training (same seed and fraction, from the artifact's metadata) is used.
+    Without a source given, the artifact's own (the built-in set or the path it was trained
+    on). Default split: ``test`` where the source has one; a file given with ``--data`` that
+    has none is used whole (``all``); the artifact's own source without one (the bundled MNIST
+    subset) gives the validation split held out in training (same seed and fraction, from the
+    artifact's metadata). ``val`` is ``validation``.
     """
     cfg = art.metadata.get("config") or {}
-    name = dataset or art.metadata.get("dataset") or "mnist"
+    if dataset is None and data is None and data_dir is None:
+        trained_on = art.metadata.get("data_path")
+        if isinstance(trained_on, str):
+            data = Path(trained_on)
+        else:
+            dataset = art.metadata.get("dataset") or "mnist"
+    explicit = data is not None and data != Path(str(art.metadata.get("data_path")))
+    if split == "val":
+        split = "validation"
     if split is None:
-        split = "validation" if data_dir is None and name == "mnist" else "test"
+        if has_test_split(dataset, data, data_dir):
+            split = "test"
+        else:
+            split = "all" if explicit else "validation"
     if split == "validation":
         train_cfg = cfg.get("train", {})
-        ds = load_dataset(name, data_dir=data_dir, split="train")
+        ds = load_source(dataset, data, data_dir, "train")
         frac, seed = train_cfg.get("val_fraction", 0.1), train_cfg.get("seed", 0)
         if not frac:
             raise EvalError("the model was trained without a validation split; use --split")
-        return split_train_val(ds, frac, seed)[1], split
-    return load_dataset(name, data_dir=data_dir, split=split), split
+        return split_train_val(ds.fit_to(art.input_shape), frac, seed)[1], split
+    ds = load_source(dataset, data, data_dir, "train" if split == "all" else split)
+    return ds.fit_to(art.input_shape), split
+
+
+def exported_from(art: Artifact, payload: dict[str, Any]) -> bool:
+    """Whether exporting the checkpoint ``payload`` gives ``art``'s model: the same layers,
+    weights, thresholds, scores' fixed point and input quantisation (metadata aside). Export
+    is deterministic, so this holds for the checkpoint ``ebnn export`` read and, short of a
+    collision of every bit, for no other."""
+    from ebnn.export import export_checkpoint
+
+    other = export_checkpoint(payload)
+    if (other.input_shape, other.classes, other.input_quant) != (
+            tuple(art.input_shape), art.classes, art.input_quant):
+        return False
+    if len(other.layers) != len(art.layers):
+        return False
+    for a, b in zip(art.layers, other.layers, strict=True):
+        if a.header() != b.header() or not np.array_equal(a.weights, b.weights):
+            return False
+        for name in ("threshold", "direction", "scale", "offset"):
+            x, y = getattr(a, name), getattr(b, name)
+            if (x is None) != (y is None) or (x is not None and not np.array_equal(x, y)):
+                return False
+    return True
+
+
+def eval_inputs(art: Artifact, samples: np.ndarray) -> np.ndarray:
+    """The uint8 inputs of ``samples`` (quantised as the artifact says), or EvalError."""
+    try:
+        return reference.quantize_input(art, samples)
+    except QuantError as exc:
+        raise EvalError(str(exc)) from None
 
 
 def evaluate(art: Artifact, dataset: str | None = None, data_dir: Path | None = None,
              split: str | None = None, torch_model: Path | None = None,
-             limit: int | None = None) -> dict[str, Any]:
-    ds, split_name = eval_dataset(art, dataset, data_dir, split)
-    if ds.image_shape != tuple(art.input_shape):
-        raise EvalError(f"{ds.name} images are {ds.image_shape}, the model takes "
-                        f"{tuple(art.input_shape)}")
-    images, labels = ds.images[:limit], ds.labels[:limit]
+             limit: int | None = None, data: Path | None = None) -> dict[str, Any]:
+    ds, split_name = eval_dataset(art, dataset, data_dir, split, data)
+    images = eval_inputs(art, ds.images[:limit])
+    labels = ds.labels[:limit]
     ref = reference.run(art, images)
     result: dict[str, Any] = {
         "dataset": ds.name, "source": ds.source, "split": split_name, "images": len(labels),
@@ -52,11 +98,17 @@ def evaluate(art: Artifact, dataset: str | None = None, data_dir: Path | None = 
     if torch_model is not None:
         import torch
 
+        from ebnn.export import ExportError
         from ebnn.train import TrainError, load_checkpoint, model_from_checkpoint
 
         try:
-            net = model_from_checkpoint(load_checkpoint(torch_model))
-        except TrainError as exc:
+            payload = load_checkpoint(torch_model)
+            net = model_from_checkpoint(payload)
+            if not exported_from(art, payload):
+                raise EvalError(f"{torch_model} is not the checkpoint this artifact was exported "
+                                "from (its export differs); pass the MODEL.pt that `ebnn "
+                                "export` read")
+        except (TrainError, ExportError) as exc:
             raise EvalError(str(exc)) from None
         with torch.no_grad():
             pred = np.concatenate([

@@ -87,3 +87,29 @@ def export_model(model: EBNN, metadata: dict[str, Any] | None = None) -> Artifac
         layers.append(layer)
         in_shape = tuple(out_shapes[i])
     return Artifact(spec.name, spec.input, spec.classes, layers, dict(metadata or {}))
+
+
+def export_checkpoint(payload: dict[str, Any]) -> Artifact:
+    """The artifact of a checkpoint (``ebnn.train.load_checkpoint``): the model, its sample,
+    its input quantisation, and where it was trained, in the metadata."""
+    from ebnn.quantize import InputQuant, QuantError
+    from ebnn.train import model_from_checkpoint
+
+    net = model_from_checkpoint(payload)
+    metadata: dict[str, Any] = {
+        "config": payload["config"], "dataset": payload.get("dataset"),
+        "dataset_source": payload.get("dataset_source"),
+        "val_accuracy": payload["history"]["val_acc"][-1] if payload["history"]["val_acc"]
+        else None, "sample_label": payload.get("sample_label"),
+    }
+    if isinstance(payload.get("data_path"), str):
+        metadata["data_path"] = payload["data_path"]
+    art = export_model(net, metadata=metadata)
+    if "sample" in payload:
+        art.sample = payload["sample"].numpy()
+    if payload.get("input_quant") is not None:
+        try:
+            art.input_quant = InputQuant.from_dict(payload["input_quant"])
+        except QuantError as exc:
+            raise ExportError(f"checkpoint: {exc}") from None
+    return art

@@ -14,6 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ebnn.artifact import Artifact, Layer, layer_kind
+from ebnn.quantize import to_uint8
 
 
 @dataclass
@@ -47,8 +48,16 @@ def _float_type(art: Artifact) -> type[np.float32] | type[np.float64]:
     return np.float32 if largest < EXACT_FLOAT32 else np.float64
 
 
+def quantize_input(art: Artifact, samples: np.ndarray) -> np.ndarray:
+    """The uint8 input the firmware reads for ``samples``: float data through the artifact's
+    input quantisation (ebnn/quantize.py); a model trained on uint8 data takes uint8 as it is.
+    Torch (training, ``ebnn eval --pt``) is given exactly these bytes too."""
+    return to_uint8(np.asarray(samples), art.input_quant)
+
+
 def run(art: Artifact, images: np.ndarray, batch: int = 256) -> ReferenceResult:
-    """Run uint8 images (N, H, W, C) through the artifact."""
+    """Run uint8 inputs (N, H, W, C) through the artifact (float samples: quantize_input
+    first)."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[None]

@@ -53,13 +53,18 @@ def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
 @click.argument("elf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
               required=True, help="The .ebnn artifact the firmware was built from.")
-@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default=None,
-              help="Images to verify on (default: the artifact's data set).")
+@click.option("--dataset",
+              type=click.Choice(["mnist", "fashion-mnist", "digits", "mnist1d", "basicmotions"]),
+              default=None, help="Images to verify on (default: the artifact's data set).")
+@click.option("--data", type=click.Path(path_type=Path), default=None, metavar="PATH",
+              help="Data from a path: .npz, .csv, a folder of images in class sub-folders or "
+                   "of IDX files (docs/data.md).")
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory of IDX files (e.g. the official MNIST test set).")
-@click.option("--split", type=click.Choice(["train", "test", "validation"]), default=None,
-              help="Default: test with --data-dir, else the validation split held out in "
-                   "training.")
+@click.option("--split", type=click.Choice(["train", "val", "test", "validation", "all"]),
+              default=None,
+              help="Default: test where the data has one; a --data file without one is used "
+                   "whole (all); else the validation split held out in training (val).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS), default=1,
               show_default=True,
@@ -74,9 +79,9 @@ def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
               help="The host C compiler for --native (or $CC).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the result as JSON.")
-def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path | None,
-               split: str | None, limit: int | None, jobs: int, target: str | None,
-               native: bool, cc: str, json_path: Path | None) -> None:
+def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | None,
+               data_dir: Path | None, split: str | None, limit: int | None, jobs: int,
+               target: str | None, native: bool, cc: str, json_path: Path | None) -> None:
     """Check that an eBNN firmware computes exactly what its model computes.
 
     Every image goes through the firmware (in one emulator session per job) and through the
@@ -87,7 +92,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
     # The model world is imported only when a verification runs.
     from ebnn.artifact import ArtifactError, load
     from ebnn.data import DatasetError
-    from ebnn.evaluate import EvalError, eval_dataset
+    from ebnn.evaluate import EvalError, eval_dataset, eval_inputs
     from ebnn.library import LibraryError, host_compiler
     from ebnn.verify import (
         NativeResult,
@@ -103,12 +108,9 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
     total = 0
     try:
         art = load(model_path)
-        ds, split_name = eval_dataset(art, dataset, data_dir, split)
-        images, labels = ds.images[:limit], ds.labels[:limit]
+        ds, split_name = eval_dataset(art, dataset, data_dir, split, data)
+        images, labels = eval_inputs(art, ds.images[:limit]), ds.labels[:limit]
         total = len(images)
-        if images.shape[1:] != tuple(art.input_shape):
-            cli.fail(f"{ds.name} images are {images.shape[1:]}, "
-                     f"the model takes {art.input_shape}")
         # a bad ELF or a --target contradicting the one it was built for fails here, before
         # the progress bar
         resolve_target(load_firmware(elf), target)
@@ -131,13 +133,13 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
             write_json(json_path, {"status": "interrupted", "images": total, "run": done,
                                    "compared": 0})
         sys.exit(130)
-    data = result.to_dict()
+    report = result.to_dict()
     err = cli.err
     style = "green" if result.mismatches == 0 else "red"
     err.print(f"[bold {style}]{result.mismatches} mismatches[/] in {result.compared} images "
               f"({ds.name}, {split_name}); firmware accuracy {100 * (result.accuracy or 0):.2f}%")
     for key in ("instructions", "cycles"):
-        st = data[key]
+        st = report[key]
         err.print(f"{key} per inference: min {st['min']:,}  median {st['median']:,.0f}  "
                   f"max {st['max']:,}")
     if result.first_mismatch:
@@ -147,7 +149,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
                   f"{m.get('where', 'unknown')}", markup=False)
     mismatches = result.mismatches
     if native_result is not None:
-        data["native"] = native_result.to_dict()
+        report["native"] = native_result.to_dict()
         mismatches += native_result.mismatches
         style = "green" if native_result.mismatches == 0 else "red"
         first = (f"; first at image {native_result.mismatch_indices[0]}"
@@ -156,7 +158,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data_dir: Path 
                   f"{native_result.mismatches} mismatches[/] in {native_result.compared} images"
                   f"{first}")
     if json_path is not None:
-        write_json(json_path, data)
+        write_json(json_path, report)
     sys.exit(0 if mismatches == 0 else 1)
 
 

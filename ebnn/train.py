@@ -181,11 +181,16 @@ def train(
     epochs: int | None = None,
     resume: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[EBNN, History]:
     """Train and write ``output`` (final model) and ``output.ckpt`` (after every epoch).
 
-    ``progress(step, total_steps, text)`` is called after every batch.
+    The data sets hold uint8 inputs (float data is quantised before: ebnn/quantize.py).
+    ``progress(step, total_steps, text)`` is called after every batch; ``extra`` goes into the
+    final checkpoint as it is (the input quantisation, where the data came from).
     """
+    if train_set.images.dtype != np.uint8 or val_set.images.dtype != np.uint8:
+        raise TrainError("training takes uint8 inputs; quantise float data first")
     threads = torch.get_num_threads()
     # These networks are far too small for intra-op parallelism: on a shared 2-core machine
     # two threads ran about 10x slower than one (spin-waiting), and one thread is also
@@ -193,7 +198,7 @@ def train(
     torch.set_num_threads(1)
     try:
         return _train(spec, train_set, val_set, output, epochs or spec.train.epochs, resume,
-                      progress)
+                      progress, extra or {})
     finally:
         torch.set_num_threads(threads)
 
@@ -211,8 +216,8 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
 
 
 def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, epochs: int,
-           resume: bool, progress: Callable[[int, int, str], None] | None
-           ) -> tuple[EBNN, History]:
+           resume: bool, progress: Callable[[int, int, str], None] | None,
+           extra: dict[str, Any]) -> tuple[EBNN, History]:
     cfg = spec.train
     torch.manual_seed(cfg.seed)
     model = EBNN(spec)
@@ -293,6 +298,7 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
         "state_dict": model.state_dict(), "history": vars(history),
         "dataset": train_set.name, "dataset_source": train_set.source,
         "sample": torch.from_numpy(np.ascontiguousarray(sample)), "sample_label": sample_label,
+        **extra,
     })
     return model, history
 

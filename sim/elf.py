@@ -13,6 +13,8 @@ from elftools.elf.sections import SymbolTableSection
 from toolchain.memory_map import FLASH_BASE, SRAM_BASE
 
 TARGET_SECTION = ".ebnn_sim.target"
+META_SECTION = ".ebnn_sim.meta"  # key=value lines written by toolchain.build (metadata=)
+MAX_META = 16 << 10
 EM_ARM = "EM_ARM"
 
 
@@ -49,6 +51,8 @@ class FirmwareImage:
     # the SRAM and flash sizes `ebnn-sim build` linked it for (None: not recorded)
     linked_sram: int | None = None
     linked_flash: int | None = None
+    # key=value metadata of the build (.ebnn_sim.meta): e.g. input.shape, input.bytes
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def static_ram(self) -> int:
@@ -159,6 +163,14 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
             if key in ("sram", "flash") and value.isdigit() and len(value) <= 12:
                 linked[key] = int(value)
 
+    metadata: dict[str, str] = {}
+    msec = elf.get_section_by_name(META_SECTION)
+    if msec is not None and msec["sh_type"] != "SHT_NOBITS" and msec["sh_size"] <= MAX_META:
+        for line in msec.data().decode("ascii", "replace").splitlines()[:256]:
+            key, sep, value = line.partition("=")
+            if sep and key:
+                metadata[key] = value
+
     return FirmwareImage(
         path=path,
         entry=elf["e_entry"],
@@ -172,4 +184,5 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         exec_ranges=exec_ranges,
         linked_sram=linked.get("sram"),
         linked_flash=linked.get("flash"),
+        metadata=metadata,
     )

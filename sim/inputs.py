@@ -1,12 +1,21 @@
 """Input files for the firmware's console: raw bytes, or arrays converted to raw bytes.
 
-The simulator does not know what the firmware expects; it only turns common array formats into
-the bytes a C program would read: ``.npy`` arrays (integer values 0..255) in C order, and
-``.png`` images as uint8 pixels, row by row, one byte per pixel when the image is grey
-(all colour channels equal), else RGB. Any other file is passed through unchanged.
+The simulator does not know what a firmware computes; it turns common formats into the bytes a
+C program would read: ``.npy`` arrays in C order, ``.csv`` tables of numbers (a header row is
+skipped) and ``.png`` images as uint8 pixels, row by row, one byte per pixel when the image is
+grey (all colour channels equal), else RGB. Any other file is passed through unchanged.
+
+When the ELF records its input format (:class:`InputFormat`, the ``input.*`` keys of its
+``.ebnn_sim.meta`` section: "the firmware reads N bytes of shape [..] per input"), the input is
+checked against it and refused with one line unless it is one or more whole inputs of that
+shape; float values (``.npy`` floats, ``.csv``) are quantised with the recorded per-channel
+scale and zero point, ``q = clamp(round_half_even(x / scale) + zero_point, 0, 255)`` in
+float64. Without a recorded quantisation, values must be whole numbers 0..255.
 """
 
+import math
 import tokenize
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -65,9 +74,110 @@ def _check_png_size(path: Path) -> None:
         raise _too_large(path, f"the {width}x{height} image")
 
 
-def console_bytes(path: Path) -> bytes:
+@dataclass(frozen=True)
+class InputFormat:
+    """What one console input of a firmware is, as its build recorded it."""
+
+    shape: tuple[int, ...]
+    size: int  # bytes per input
+    scale: tuple[float, ...] | None = None  # per channel (last axis), for float values
+    zero_point: tuple[int, ...] | None = None
+
+    def describe(self) -> str:
+        return (f"inputs of shape [{', '.join(map(str, self.shape))}] ({self.size:,} bytes "
+                "each)")
+
+    @staticmethod
+    def from_metadata(meta: dict[str, str]) -> "InputFormat | None":
+        """The format the ``input.*`` keys describe; None without ``input.shape``."""
+        if "input.shape" not in meta:
+            return None
+
+        def numbers(key: str, kind: type[int] | type[float]) -> tuple[float, ...] | None:
+            text = meta.get(key)
+            if text is None:
+                return None
+            try:
+                values = tuple(kind(v) for v in text.split(",")[:4097])
+            except ValueError:
+                raise InputError(f"the ELF's metadata {key}={text[:60]!r} is not a list of "
+                                 "numbers") from None
+            if not values or not all(math.isfinite(v) for v in values):
+                raise InputError(f"the ELF's metadata {key} is not a list of finite numbers")
+            return values
+
+        shape = numbers("input.shape", int)
+        assert shape is not None
+        if not all(1 <= n <= 1 << 24 for n in shape) or len(shape) > 8:
+            raise InputError(f"the ELF's metadata input.shape={meta['input.shape'][:60]} is "
+                             "not a shape")
+        size = math.prod(int(n) for n in shape)
+        if "input.bytes" in meta and meta["input.bytes"] != str(size):
+            raise InputError(f"the ELF's metadata input.bytes={meta['input.bytes'][:20]} does "
+                             f"not match input.shape ({size})")
+        scale, zero = numbers("input.scale", float), numbers("input.zero_point", int)
+        if (scale is None) != (zero is None) or (scale is not None and zero is not None and (
+                len(scale) != shape[-1] or len(zero) != shape[-1]
+                or not all(s > 0 for s in scale))):
+            raise InputError("the ELF's metadata input.scale and input.zero_point must give "
+                             "one positive scale and one zero point per channel")
+        return InputFormat(tuple(int(n) for n in shape), size, scale,
+                           None if zero is None else tuple(int(z) for z in zero))
+
+    def quantise(self, values: np.ndarray, path: Path) -> np.ndarray:
+        """uint8 inputs of ``values`` (..., C): quantised when the format has a scale, else
+        whole numbers 0..255."""
+        if self.scale is None or self.zero_point is None or values.dtype == np.uint8:
+            return _uint8(values, path)
+        if values.dtype.kind not in "iuf" or not np.all(np.isfinite(values)):
+            raise InputError(f"{path}: values must be finite numbers")
+        flat = values.astype(np.float64).reshape(-1, len(self.scale))
+        q = np.rint(flat / np.asarray(self.scale)) + np.asarray(self.zero_point, np.float64)
+        out: np.ndarray = np.clip(q, 0, 255).astype(np.uint8)
+        return out
+
+    def inputs(self, arr: np.ndarray, path: Path, what: str) -> np.ndarray:
+        """``arr`` as (k, *shape) when it is one input of the shape (a channel axis of 1 may
+        be left out; a flat one of the size), or k of them; InputError otherwise."""
+        squeeze = self.shape[:-1] if self.shape[-1] == 1 and len(self.shape) > 1 else None
+        for shape in (self.shape, squeeze):
+            if shape is None:
+                continue
+            if arr.shape == shape or arr.shape == (self.size,):
+                return arr.reshape(1, *self.shape)
+            if arr.ndim == len(shape) + 1 and arr.shape[1:] == shape and arr.shape[0] >= 1:
+                return arr.reshape(-1, *self.shape)
+        raise InputError(f"{path}: {what} of shape [{', '.join(map(str, arr.shape))}]; this "
+                         f"firmware reads {self.describe()}")
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    """The numbers of a CSV file as float64 rows (a first row that is not numbers is a
+    header and skipped); bounded by MAX_INPUT_BYTES."""
+    with path.open("rb") as fh:
+        data = fh.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise _too_large(path, "the file")
+    rows = [line.split(",") for line in data.decode("utf-8", "replace").splitlines()
+            if line.strip()]
+    try:
+        [float(v) for v in rows[0]] if rows else None
+    except ValueError:
+        rows = rows[1:]  # a header
+    if not rows or len({len(r) for r in rows}) != 1:
+        raise InputError(f"{path}: a CSV input needs rows of numbers of equal length")
+    try:
+        table: np.ndarray = np.array(rows, dtype=np.float64)
+    except ValueError:
+        raise InputError(f"{path}: a CSV input must hold only numbers") from None
+    return table
+
+
+def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
     """What the firmware reads from its console when ``path`` is its first ``--input``. Every
-    read is bounded (MAX_INPUT_BYTES), whatever the file claims or is (/dev/zero included)."""
+    read is bounded (MAX_INPUT_BYTES), whatever the file claims or is (/dev/zero included).
+    With ``fmt`` (the ELF's recorded input format) the input must be whole inputs of its
+    shape, and float values are quantised as it says."""
     suffix = path.suffix.lower()
     if suffix == ".npy":
         _check_npy_size(path)
@@ -75,7 +185,23 @@ def console_bytes(path: Path) -> bytes:
             arr = np.load(path, allow_pickle=False)
         except (ValueError, OSError) as exc:
             raise InputError(f"{path}: not a readable .npy file ({exc})") from None
-        return _uint8(np.asarray(arr), path).tobytes()
+        arr = np.asarray(arr)
+        if fmt is None:
+            return _uint8(arr, path).tobytes()
+        return fmt.quantise(fmt.inputs(arr, path, "an array"), path).tobytes()
+    if suffix == ".csv":
+        table = _read_csv(path)
+        if fmt is None:
+            return _uint8(table, path).tobytes()
+        if table.size == fmt.size:
+            table = table.reshape(fmt.shape)
+        elif table.shape[1] == fmt.size:
+            table = table.reshape(-1, *fmt.shape)  # one input a row
+        else:
+            raise InputError(f"{path}: a CSV of {table.shape[0]} rows of {table.shape[1]} "
+                             f"values; this firmware reads {fmt.describe()}: give one input "
+                             "(in C order) or one input a row")
+        return fmt.quantise(table, path).tobytes()
     if suffix == ".png":
         from matplotlib import image
 
@@ -89,9 +215,18 @@ def console_bytes(path: Path) -> bytes:
         if pixels.ndim == 3:
             rgb = pixels[..., :3]
             pixels = rgb[..., 0] if np.all(rgb == rgb[..., :1]) else rgb
-        return _uint8(pixels, path).tobytes()
+        if fmt is not None:
+            h, w = pixels.shape[:2]
+            c = pixels.shape[2] if pixels.ndim == 3 else 1
+            if (h, w, c) != fmt.shape:
+                raise InputError(f"{path}: a {w}x{h} {'grey' if c == 1 else 'colour'} image; "
+                                 f"this firmware reads {fmt.describe()}")
+        return _uint8(pixels, path).tobytes()  # pixels are the raw bytes: never quantised
     with path.open("rb") as fh:
         data = fh.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise _too_large(path, "the file")
+    if fmt is not None and len(data) % fmt.size:
+        raise InputError(f"{path}: {len(data):,} bytes, not a whole number of inputs; this "
+                         f"firmware reads {fmt.describe()}")
     return data

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sim.budget_check import compare
 from sim.elf import FirmwareImage, InvalidFirmware, load_elf
-from sim.inputs import InputError, console_bytes
+from sim.inputs import InputError, InputFormat, console_bytes
 from sim.interrupts import stop_on_sigint
 from sim.report import RunReport
 from sim.runner import PAGE, REGION, ImageError, RunOptions, Simulator, resolve_target
@@ -81,7 +81,8 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
             spec.output_dir.mkdir(parents=True, exist_ok=True)
         console = spec.stdin
         if console is None and spec.inputs:
-            console = console_bytes(Path(spec.inputs[0]))
+            console = console_bytes(Path(spec.inputs[0]),
+                                    InputFormat.from_metadata(image.metadata))
     except (InputError, OSError) as exc:
         raise SessionError(str(exc)) from None
     try:

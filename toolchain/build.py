@@ -4,6 +4,12 @@ The ELF gets the project's start-up code and semihosting runtime (``firmware/``)
 for the requested memory sizes, and a non-allocated section ``.ebnn_sim.target`` naming its target
 profile and the SRAM and flash sizes it was linked for (``curie sram=2048 flash=200704``), so
 ``ebnn-sim run`` picks the right core, clock and memory without being told.
+
+A build may also record ``metadata``: ``key=value`` lines in a second non-allocated section,
+``.ebnn_sim.meta``, that the simulator reads without knowing what built the ELF. The keys it
+uses are ``input.*``, the format of one console input (``input.shape=28,28,1``,
+``input.dtype=uint8``, ``input.bytes=784``, and for float input ``input.scale=`` and
+``input.zero_point=`` per channel): see docs/simulator.md.
 """
 
 import dataclasses
@@ -19,6 +25,8 @@ from toolchain.linker import linker_script
 from toolchain.profiles import Target, get_target
 
 TARGET_SECTION = ".ebnn_sim.target"
+META_SECTION = ".ebnn_sim.meta"
+MAX_META_BYTES = 16 << 10  # what the simulator reads of the metadata section
 APT_HINT = "apt-get install gcc-arm-none-eabi picolibc-arm-none-eabi"
 
 
@@ -65,6 +73,7 @@ def build(
     extra_cflags: Sequence[str] = (),
     extra_ldflags: Sequence[str] = (),
     runtime: bool = True,
+    metadata: Mapping[str, str] | None = None,
 ) -> BuildResult:
     """Compile and link ``sources`` into ``output`` for ``target``.
 
@@ -73,7 +82,10 @@ def build(
     ``firmware/`` are linked in; without it the sources bring their own vector table.
     ``extra_cflags`` follow the project's compiler flags (so ``-O3`` there wins over ``opt``);
     ``extra_ldflags`` follow the sources, where the linker resolves libraries such as ``-lm``.
+    ``metadata`` (keys and values of printable ASCII, no ``=`` in a key) goes into the
+    ``.ebnn_sim.meta`` section as ``key=value`` lines.
     """
+    meta_text = format_metadata(metadata or {})
     tgt = get_target(target) if isinstance(target, str) else target
     if tgt.fpu is not None and any(f.startswith("-mfloat-abi=soft") for f in extra_cflags):
         # Soft float asked for on a part with an FPU: build as that part without its FPU.
@@ -115,11 +127,34 @@ def build(
         # the profile's name, then the memory sizes the image was linked for
         name_file.write_text(f"{tgt.name} sram={sram} flash={flash}")
         objcopy = str(Path(gcc).with_name("arm-none-eabi-objcopy"))
+        sections = [TARGET_SECTION]
+        if meta_text:
+            (Path(tmp) / "meta.txt").write_text(meta_text)
+            sections.append(META_SECTION)
+        files = {TARGET_SECTION: name_file, META_SECTION: Path(tmp) / "meta.txt"}
         proc = subprocess.run(
-            [objcopy, "--add-section", f"{TARGET_SECTION}={name_file}",
-             "--set-section-flags", f"{TARGET_SECTION}=readonly", str(out)],
+            [objcopy, *(a for sec in sections for a in (
+                "--add-section", f"{sec}={files[sec]}", "--set-section-flags",
+                f"{sec}=readonly")), str(out)],
             capture_output=True, text=True, check=False,
         )
         if proc.returncode != 0:
             raise ToolchainError(f"objcopy failed: {proc.stderr.strip()}")
     return BuildResult(out, tgt, sram, flash, tuple(cmd))
+
+
+def format_metadata(metadata: Mapping[str, str]) -> str:
+    """``key=value`` lines; ToolchainError for text the simulator could not read back."""
+    lines = []
+    for key, value in metadata.items():
+        for text in (key, value):
+            if not text.isascii() or not text.isprintable():
+                raise ToolchainError(f"ELF metadata must be printable ASCII: {text!r:.60}")
+        if not key or "=" in key or key.strip() != key:
+            raise ToolchainError(f"ELF metadata key {key!r:.60} must be non-empty, without = "
+                                 "or surrounding spaces")
+        lines.append(f"{key}={value}\n")
+    text = "".join(lines)
+    if len(text) > MAX_META_BYTES:
+        raise ToolchainError(f"ELF metadata over {MAX_META_BYTES} bytes")
+    return text

@@ -1,0 +1,309 @@
+"""Data from a path (``--data PATH``): an ``.npz`` archive, a ``.csv`` table, a folder of images
+in class sub-folders, or a folder of IDX files. The layouts are documented in docs/data.md.
+
+Every read is bounded (:data:`MAX_DATA_BYTES` of decoded values, :data:`MAX_FILES` images) and
+checked before it is trusted: a bad file is one :class:`~ebnn.data.DatasetError` line naming
+the file and what is wrong with it, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ebnn.data import IDX_FILES, Dataset, DatasetError, _find_idx, _load_idx_dir
+
+MAX_DATA_BYTES = 1 << 30  # decoded values of one data set in memory (float32 or uint8)
+MAX_FILE_BYTES = 512 << 20  # a CSV file, or an npz archive's members uncompressed
+MAX_FILES = 200_000  # images in one folder tree
+MAX_CLASSES = 4096
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm")
+SPLIT_NAMES = ("train", "test")
+
+
+def splits_of(path: Path) -> tuple[str, ...]:
+    """The splits ``path`` holds ("train" always; "test" when it has one)."""
+    if path.suffix.lower() == ".npz":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+        except (OSError, zipfile.BadZipFile):
+            return ("train",)
+        return ("train", "test") if {"x_test.npy", "y_test.npy"} <= names else ("train",)
+    if path.is_dir():
+        if all(_find_idx(path, base) for base in IDX_FILES["test"]):
+            return ("train", "test")
+        if (path / "test").is_dir() and (path / "train").is_dir():
+            return ("train", "test")
+    return ("train",)
+
+
+def load_path(path: str | Path, split: str = "train", classes: int | None = None) -> Dataset:
+    """One split of the data at ``path``; DatasetError (one line) for anything unusable."""
+    p = Path(path)
+    if split not in SPLIT_NAMES:
+        raise DatasetError(f"unknown split {split!r}; expected 'train' or 'test'")
+    if not p.exists():
+        raise DatasetError(f"{p}: no such file or folder")
+    if p.is_dir():
+        if any(_find_idx(p, base) for pair in IDX_FILES.values() for base in pair):
+            return _load_idx_dir(p.name or str(p), p, split, classes)
+        return load_image_folder(p, split, classes)
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        return load_npz(p, split, classes)
+    if suffix == ".csv":
+        if split != "train":
+            raise DatasetError(f"{p}: a CSV holds one split; pass the test CSV itself as the "
+                               "data")
+        return load_csv(p, classes)
+    raise DatasetError(f"{p}: not a data file; expected a .npz, a .csv, a folder of images in "
+                       "class sub-folders or a folder of IDX files")
+
+
+def _labels(raw: np.ndarray, where: str, classes: int | None) -> tuple[np.ndarray, int]:
+    """Integer labels 0..classes-1 from integers (or whole floats)."""
+    if raw.ndim != 1:
+        raise DatasetError(f"{where}: labels must be one per sample, got shape {raw.shape}")
+    if raw.dtype.kind == "f" and np.all(np.isfinite(raw)) and np.all(raw == np.round(raw)):
+        raw = raw.astype(np.int64)
+    if raw.dtype.kind not in "iu":
+        raise DatasetError(f"{where}: labels must be integers, got {raw.dtype}")
+    labels = raw.astype(np.int64)
+    if len(labels) == 0:
+        raise DatasetError(f"{where}: no samples")
+    n = int(labels.max()) + 1 if classes is None else classes
+    if labels.min() < 0 or labels.max() >= n or n > MAX_CLASSES:
+        raise DatasetError(f"{where}: labels must lie in 0..{min(n, MAX_CLASSES) - 1}, found "
+                           f"{labels.min()}..{labels.max()}")
+    return labels, max(n, 2)
+
+
+def _values(raw: np.ndarray, where: str) -> np.ndarray:
+    """uint8 as it is; other numbers as finite float32 (quantised later by the model)."""
+    if raw.dtype == np.uint8:
+        return raw
+    if raw.dtype.kind not in "iuf" or raw.dtype.itemsize > 8:
+        raise DatasetError(f"{where}: values must be numbers, got {raw.dtype}")
+    values = raw.astype(np.float32)
+    if not np.all(np.isfinite(values)):
+        raise DatasetError(f"{where}: values must be finite (found nan or inf)")
+    return values
+
+
+def _layout(values: np.ndarray, where: str, layout: str | None) -> tuple[np.ndarray, str]:
+    """(samples, layout) by the number of axes: (N, H, W, C) images; (N, H, W) grey images, or
+    sequences (N, T, C) when the archive says ``layout = "sequence"``; (N, F) flat."""
+    if layout not in (None, "image", "sequence"):
+        raise DatasetError(f"{where}: layout must be 'image' or 'sequence', got {layout!r:.40}")
+    if values.ndim == 4 and layout != "sequence":
+        return values, "image"
+    if values.ndim == 3:
+        if layout == "sequence":
+            return values, "sequence"
+        return values[..., np.newaxis], "image"
+    if values.ndim == 2 and layout is None:
+        return values, "flat"
+    raise DatasetError(f"{where}: samples of shape {values.shape} fit no layout; expected "
+                       "(N, H, W, C), (N, H, W), (N, T, C) with layout 'sequence', or (N, F)")
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, where: str) -> np.ndarray:
+    info = zf.getinfo(name)
+    with zf.open(info) as fh:
+        try:
+            version = np.lib.format.read_magic(fh)
+            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                      else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = header(fh)
+        except (ValueError, EOFError, SyntaxError, TypeError) as exc:
+            raise DatasetError(f"{where}: member {name}: not a .npy array ({exc})") from None
+    if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size:
+        raise DatasetError(f"{where}: member {name}: header claims {shape} of {dtype}, more "
+                           "than it holds, or Python objects")
+    with zf.open(info) as fh:
+        try:
+            arr: np.ndarray = np.lib.format.read_array(fh, allow_pickle=False)
+        except (ValueError, EOFError) as exc:
+            raise DatasetError(f"{where}: member {name}: {exc}") from None
+    return arr
+
+
+def load_npz(path: Path, split: str, classes: int | None = None) -> Dataset:
+    """``x``/``y`` (train) and ``x_test``/``y_test`` (test), optional string ``layout``."""
+    where = str(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > MAX_FILE_BYTES:
+                raise DatasetError(f"{where}: members over {MAX_FILE_BYTES >> 20} MiB "
+                                   "uncompressed")
+            names = {i.filename for i in infos}
+            xk, yk = ("x", "y") if split == "train" else ("x_test", "y_test")
+            missing = [k for k in (xk, yk) if f"{k}.npy" not in names]
+            if missing:
+                raise DatasetError(f"{where}: no array {' or '.join(missing)} (an .npz holds x, "
+                                   "y and optionally x_test, y_test and layout)")
+            x = _read_member(zf, f"{xk}.npy", where)
+            y = _read_member(zf, f"{yk}.npy", where)
+            layout = (str(_read_member(zf, "layout.npy", where)) if "layout.npy" in names
+                      else None)
+    except zipfile.BadZipFile:
+        raise DatasetError(f"{where}: not an .npz archive") from None
+    except (OSError, RuntimeError, NotImplementedError, zipfile.LargeZipFile) as exc:
+        raise DatasetError(f"{where}: cannot read ({exc})") from None
+    if len(x) != len(y):
+        raise DatasetError(f"{where}: {xk} has {len(x)} samples but {yk} has {len(y)} labels")
+    values, kind = _layout(_values(x, f"{where}: {xk}"), f"{where}: {xk}", layout)
+    labels, n = _labels(y, f"{where}: {yk}", classes)
+    return Dataset(path.stem, values, labels, n, f"{path} ({split}: {xk}, {yk})", kind)
+
+
+def load_csv(path: Path, classes: int | None = None) -> Dataset:
+    """A header row, then one sample a row: the label (an integer, or a class name; names are
+    numbered in sorted order) in the first column, the sample's values flattened after it."""
+    try:
+        with path.open("rb") as fh:  # bounded whatever the file is (a link to /dev/zero)
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DatasetError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
+    text = raw.decode("utf-8", errors="replace")
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(c.strip() for c in row)]
+    if len(rows) < 2:
+        raise DatasetError(f"{path}: needs a header row and at least one sample row")
+    header, body = rows[0], rows[1:]
+    try:
+        [float(c) for c in header]
+    except ValueError:
+        pass
+    else:
+        raise DatasetError(f"{path}: the first row must be a header (label, then feature "
+                           "names); it holds only numbers")
+    width = len(header)
+    if width < 2:
+        raise DatasetError(f"{path}: needs a label column and at least one feature column")
+    for i, row in enumerate(body, 2):
+        if len(row) != width:
+            raise DatasetError(f"{path}:{i}: {len(row)} columns, the header has {width}")
+    if len(body) * (width - 1) * 4 > MAX_DATA_BYTES:
+        raise DatasetError(f"{path}: more than {MAX_DATA_BYTES >> 20} MiB of values")
+    try:
+        values = np.array([row[1:] for row in body], dtype=np.float64)
+    except ValueError:
+        bad = next(i for i, row in enumerate(body, 2) if not all(_number(c) for c in row[1:]))
+        raise DatasetError(f"{path}:{bad}: a feature is not a number") from None
+    names = [row[0].strip() for row in body]
+    if all(_integer(n) for n in names):
+        labels, n = _labels(np.array([int(v) for v in names], np.int64), str(path), classes)
+        class_note = ""
+    else:
+        known = sorted(set(names))
+        labels = np.array([known.index(n) for n in names], np.int64)
+        n = max(len(known), 2) if classes is None else classes
+        class_note = f"; classes {', '.join(known)[:200]}"
+    samples = values.astype(np.uint8) if _bytes_only(values) else _values(values, str(path))
+    return Dataset(path.stem, samples, labels, n, f"{path}{class_note}", "flat")
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _integer(text: str) -> bool:
+    return text.lstrip("+-").isdigit() and len(text) <= 18
+
+
+def _bytes_only(values: np.ndarray) -> bool:
+    """Every value a whole number 0..255: pixels, kept as uint8."""
+    return bool(values.size and np.all(values == np.round(values)) and values.min() >= 0
+                and values.max() <= 255)
+
+
+def load_image_folder(root: Path, split: str, classes: int | None = None) -> Dataset:
+    """Images in class sub-folders (``root/<class>/*.png``; with ``root/train`` and
+    ``root/test`` each holding class sub-folders, those are the splits). Classes are the
+    sub-folder names in sorted order; every image must have the same size and mode."""
+    from PIL import Image, UnidentifiedImageError
+
+    folder = root
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        folder = root / split
+    elif split != "train":
+        raise DatasetError(f"{root}: has no test split (no train/ and test/ sub-folders)")
+    names = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not names:
+        raise DatasetError(f"{folder}: no class sub-folders (expected {folder}/<class>/*.png)")
+    if len(names) > MAX_CLASSES:
+        raise DatasetError(f"{folder}: more than {MAX_CLASSES} class sub-folders")
+    files: list[tuple[Path, int]] = []
+    for label, name in enumerate(names):
+        for f in sorted((folder / name).iterdir()):
+            if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file():
+                files.append((f, label))
+                if len(files) > MAX_FILES:
+                    raise DatasetError(f"{folder}: more than {MAX_FILES:,} images")
+    if not files:
+        raise DatasetError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in its class "
+                           "sub-folders")
+    images: list[np.ndarray] = []
+    first: tuple[tuple[int, int], str] | None = None
+    for f, _ in files:
+        try:
+            with Image.open(f) as im:
+                mode = "L" if im.mode in ("1", "L", "P", "I", "I;16", "F", "LA") else "RGB"
+                if first is None:
+                    first = (im.size, mode)
+                    w, h = im.size
+                    if w * h * (1 if mode == "L" else 3) * len(files) > MAX_DATA_BYTES:
+                        raise DatasetError(f"{folder}: {len(files):,} images of {w}x{h} are "
+                                           f"more than {MAX_DATA_BYTES >> 20} MiB")
+                elif (im.size, mode) != first:
+                    raise DatasetError(
+                        f"{f}: {im.size[0]}x{im.size[1]} {mode}, the first image is "
+                        f"{first[0][0]}x{first[0][1]} {first[1]}; all must be alike")
+                pixels = np.asarray(im.convert(mode), np.uint8)
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as exc:
+            raise DatasetError(f"{f}: not a readable image ({type(exc).__name__})") from None
+        images.append(pixels.reshape(pixels.shape[0], pixels.shape[1], -1))
+    labels = np.array([label for _, label in files], np.int64)
+    n = max(len(names), 2) if classes is None else classes
+    return Dataset(root.name or str(root), np.stack(images), labels, n,
+                   f"{folder} ({len(files)} images; classes {', '.join(names)[:200]})")
+
+
+def load_source(dataset: str | None, data: Path | None, data_dir: Path | None, split: str,
+                default: str = "mnist") -> Dataset:
+    """One split ("train" or "test") of a data set named (``--dataset``), at a path
+    (``--data``) or in an IDX folder (``--data-dir``); at most one of the three."""
+    from ebnn.data import load_dataset
+
+    given = [opt for opt, v in (("--dataset", dataset), ("--data", data),
+                                ("--data-dir", data_dir)) if v is not None]
+    if len(given) > 1:
+        raise DatasetError(f"give one of {' and '.join(given)}, not both")
+    if data is not None:
+        return load_path(data, split)
+    return load_dataset(dataset or default, data_dir=data_dir, split=split)
+
+
+def has_test_split(dataset: str | None, data: Path | None, data_dir: Path | None) -> bool:
+    """Whether the source of ``load_source`` has a test split."""
+    from ebnn.datasets import BUILTINS
+
+    if data is not None:
+        return "test" in splits_of(data)
+    if data_dir is not None:
+        return True
+    b = BUILTINS.get((dataset or "mnist").lower())
+    return b is not None and "test" in b.splits

@@ -1,0 +1,271 @@
+"""Data from anywhere (ebnn/datafiles.py, ebnn/datasets.py): .npz, .csv, image folders, IDX
+folders and the built-in sets; every bad file is one line, never a traceback."""
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_ebnn_cli import ebnn, one_line_error
+
+from ebnn.data import Dataset, DatasetError, load_dataset
+from ebnn.datafiles import load_path, splits_of
+from ebnn.datasets import read_ts
+
+RNG = np.random.default_rng(5)
+
+
+def one_line(exc: pytest.ExceptionInfo) -> str:
+    msg = str(exc.value)
+    assert msg and "\n" not in msg
+    return msg
+
+
+# --- .npz ------------------------------------------------------------------------------------
+def test_npz_train_and_test_splits(tmp_path: Path) -> None:
+    p = tmp_path / "set.npz"
+    x = RNG.integers(0, 256, (20, 6, 5), dtype=np.uint8)
+    xt = RNG.normal(size=(7, 6, 5)).astype(np.float64)
+    np.savez(p, x=x, y=np.arange(20) % 3, x_test=xt, y_test=np.arange(7) % 3)
+    train, test = load_path(p, "train"), load_path(p, "test")
+    assert splits_of(p) == ("train", "test")
+    assert train.images.dtype == np.uint8 and train.image_shape == (6, 5, 1)
+    assert np.array_equal(train.images[..., 0], x) and train.classes == 3
+    assert test.images.dtype == np.float32 and np.allclose(test.images[..., 0], xt)
+    assert list(test.labels) == [i % 3 for i in range(7)]
+
+
+def test_npz_sequences_and_flat(tmp_path: Path) -> None:
+    p = tmp_path / "seq.npz"
+    np.savez(p, x=RNG.normal(size=(10, 30, 6)), y=np.arange(10) % 2, layout=np.array("sequence"))
+    ds = load_path(p)
+    assert ds.layout == "sequence" and ds.image_shape == (30, 6)
+    assert splits_of(p) == ("train",)
+    flat = tmp_path / "flat.npz"
+    np.savez(flat, x=RNG.integers(0, 256, (4, 12)), y=[0, 1, 0, 1])
+    ds = load_path(flat)
+    assert ds.layout == "flat" and ds.fit_to((3, 4, 1)).image_shape == (3, 4, 1)
+    with pytest.raises(DatasetError) as e:
+        ds.fit_to((5, 5, 1))
+    assert "(12,)" in one_line(e)
+
+
+@pytest.mark.parametrize("arrays, words", [
+    ({"y": [0, 1]}, "no array x"),
+    ({"x": np.zeros((3, 2, 2)), "y": [0, 1]}, "3 samples but y has 2"),
+    ({"x": np.full((2, 2, 2), np.nan), "y": [0, 1]}, "finite"),
+    ({"x": np.zeros((2, 2, 2)), "y": [0.5, 1]}, "integers"),
+    ({"x": np.zeros((2, 2, 2)), "y": [-1, 1]}, "labels must lie"),
+    ({"x": np.zeros((2,)), "y": [0, 1]}, "fit no layout"),
+    ({"x": np.zeros((2, 2, 2)), "y": [0, 1], "layout": np.array("movie")}, "layout"),
+])
+def test_bad_npz_is_one_line(tmp_path: Path, arrays, words) -> None:
+    p = tmp_path / "bad.npz"
+    np.savez(p, **arrays)
+    with pytest.raises(DatasetError) as e:
+        load_path(p)
+    assert words in one_line(e) and str(p) in one_line(e)
+
+
+def test_hostile_npz(tmp_path: Path) -> None:
+    pickled = tmp_path / "pickle.npz"
+    np.savez(pickled, x=np.array([{"a": 1}, {"b": 2}], dtype=object), y=[0, 1])
+    with pytest.raises(DatasetError, match="Python objects"):
+        load_path(pickled)
+    # a member whose header claims far more data than it holds (a 10^12-element array)
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f4", "fortran_order": False,
+                                               "shape": (10**6, 10**6)})
+    huge = tmp_path / "huge.npz"
+    with zipfile.ZipFile(huge, "w") as zf:
+        zf.writestr("x.npy", buf.getvalue() + b"\0" * 16)
+        zf.writestr("y.npy", buf.getvalue())
+    with pytest.raises(DatasetError, match="more than it holds"):
+        load_path(huge)
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(DatasetError, match=r"not an \.npz"):
+        load_path(garbage)
+
+
+# --- .csv ------------------------------------------------------------------------------------
+def test_csv_with_integer_and_named_labels(tmp_path: Path) -> None:
+    p = tmp_path / "pixels.csv"
+    rows = RNG.integers(0, 256, (6, 4))
+    p.write_text("label,a,b,c,d\n" + "".join(f"{i % 2}," + ",".join(map(str, r)) + "\n"
+                                                for i, r in enumerate(rows)))
+    ds = load_path(p)
+    assert ds.images.dtype == np.uint8 and ds.layout == "flat" and ds.image_shape == (4,)
+    assert np.array_equal(ds.images, rows) and list(ds.labels) == [0, 1] * 3
+    named = tmp_path / "imu.csv"
+    named.write_text("activity,ax,ay\nwalk,0.5,-1.25\nrun,2,3\nwalk,0,0\n")
+    ds = load_path(named)
+    assert ds.images.dtype == np.float32 and list(ds.labels) == [1, 0, 1]
+    assert "classes run, walk" in ds.source
+
+
+@pytest.mark.parametrize("text, words", [
+    ("1,2,3\n0,4,5\n", "header"),
+    ("label,a\n", "at least one sample"),
+    ("label,a,b\n0,1\n", "2 columns, the header has 3"),
+    ("label,a\n0,x\n", "not a number"),
+    ("label,a\n0,nan\n", "finite"),
+    ("label\n0\n", "feature column"),
+])
+def test_bad_csv_is_one_line(tmp_path: Path, text: str, words: str) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(DatasetError) as e:
+        load_path(p)
+    assert words in one_line(e)
+
+
+def test_csv_has_one_split(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text("label,a\n0,1\n1,2\n")
+    with pytest.raises(DatasetError, match="one split"):
+        load_path(p, "test")
+
+
+# --- image folders and IDX -------------------------------------------------------------------
+def _folder(root: Path, classes: dict[str, int], size: tuple[int, int] = (5, 4)) -> None:
+    for name, count in classes.items():
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            Image.fromarray(RNG.integers(0, 256, size[::-1], dtype=np.uint8)).save(
+                root / name / f"{i}.png")
+
+
+def test_image_folder(tmp_path: Path) -> None:
+    _folder(tmp_path / "shapes", {"circle": 3, "square": 2})
+    ds = load_path(tmp_path / "shapes")
+    assert ds.image_shape == (4, 5, 1) and ds.classes == 2 and list(ds.labels) == [0, 0, 0, 1, 1]
+    assert "circle, square" in ds.source
+    with pytest.raises(DatasetError, match="no test split"):
+        load_path(tmp_path / "shapes", "test")
+    _folder(tmp_path / "split" / "train", {"a": 2, "b": 2})
+    _folder(tmp_path / "split" / "test", {"a": 1, "b": 1})
+    assert splits_of(tmp_path / "split") == ("train", "test")
+    assert len(load_path(tmp_path / "split", "test")) == 2
+
+
+def test_bad_image_folders(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no class sub-folders"):
+        load_path(tmp_path / "empty")
+    _folder(tmp_path / "mixed", {"a": 2})
+    Image.fromarray(np.zeros((9, 9), np.uint8)).save(tmp_path / "mixed" / "a" / "z.png")
+    with pytest.raises(DatasetError) as e:
+        load_path(tmp_path / "mixed")
+    assert "z.png" in one_line(e) and "all must be alike" in one_line(e)
+    _folder(tmp_path / "broken", {"a": 1})
+    (tmp_path / "broken" / "a" / "zz.png").write_bytes(b"\x89PNG\r\n\x1a\nnope")
+    with pytest.raises(DatasetError, match="not a readable image"):
+        load_path(tmp_path / "broken")
+    with pytest.raises(DatasetError, match="no such file"):
+        load_path(tmp_path / "missing")
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(DatasetError, match="not a data file"):
+        load_path(tmp_path / "notes.txt")
+
+
+def test_idx_folder_by_path() -> None:
+    mnist = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
+    ds = load_path(mnist, "test")
+    assert len(ds) == 10_000 and ds.image_shape == (28, 28, 1)
+    assert splits_of(mnist) == ("train", "test")  # the test files are there
+
+
+# --- built-in sets ---------------------------------------------------------------------------
+def test_digits_and_basicmotions() -> None:
+    train, test = load_dataset("digits", split="train"), load_dataset("digits", split="test")
+    assert (len(train), len(test)) == (1438, 359) and train.image_shape == (8, 8, 1)
+    assert train.images.dtype == np.float32 and train.images.max() == 16
+    imu = load_dataset("basicmotions", split="test")
+    assert len(imu) == 40 and imu.image_shape == (100, 6) and imu.classes == 4
+    assert imu.layout == "sequence" and np.bincount(imu.labels).tolist() == [10] * 4
+
+
+def test_ts_reader_refuses_bad_files(tmp_path: Path) -> None:
+    p = tmp_path / "x.ts"
+    p.write_text("@problemName x\n@data\n1,2,3:4,5,6:a\n1,2:3,4:b\n")
+    with pytest.raises(DatasetError, match="unequal length"):
+        read_ts(p)
+    p.write_text("@data\n1,zz:a\n")
+    with pytest.raises(DatasetError, match=r"x\.ts:2: not a list of numbers"):
+        read_ts(p)
+    p.write_text("@problemName x\n")
+    with pytest.raises(DatasetError, match="no @data"):
+        read_ts(p)
+    p.write_text("@data\n1,2,3:4,5,6:a\n")
+    values, labels = read_ts(p)
+    assert values.shape == (1, 3, 2) and labels == ["a"] and values[0, 2, 1] == 6
+
+
+def test_unknown_dataset_names_the_known_ones() -> None:
+    with pytest.raises(DatasetError, match="basicmotions"):
+        load_dataset("cifar")
+
+
+def test_datasets_command_lists_every_set(tmp_path: Path) -> None:
+    proc = ebnn("datasets", "--json", tmp_path / "d.json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["name"]: r for r in json.loads((tmp_path / "d.json").read_text())}
+    assert rows["mnist"]["sizes"] == {"train": 5000}
+    assert rows["fashion-mnist"]["sizes"] == {"train": 60000, "test": 10000}
+    assert rows["mnist1d"]["sizes"] == {"train": 4000, "test": 1000}
+    assert rows["mnist1d"]["shape"] == [40, 1] and rows["basicmotions"]["shape"] == [100, 6]
+    assert all(r["problem"] is None for r in rows.values())
+    assert "basicmotions: 6-axis IMU" in proc.stdout and "train 1,438, test 359" in proc.stdout
+
+
+# --- the commands ----------------------------------------------------------------------------
+SEQ_CONFIG = """
+[model]
+name = "seq"
+input = [8, 8, 1]
+classes = 4
+[[model.layers]]
+type = "conv"
+filters = 4
+"""
+
+
+def test_train_refuses_sequences_naming_conv1d(tmp_path: Path) -> None:
+    cfg = tmp_path / "seq.toml"
+    cfg.write_text(SEQ_CONFIG)
+    msg = one_line_error(ebnn("train", cfg, "--dataset", "basicmotions", "-o", tmp_path / "m.pt"))
+    assert "sequences [T, C]" in msg and "conv1d" in msg
+
+
+def test_train_refuses_bad_data_and_two_sources(tmp_path: Path) -> None:
+    cfg = tmp_path / "seq.toml"
+    cfg.write_text(SEQ_CONFIG)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2\n")
+    assert "header" in one_line_error(ebnn("train", cfg, "--data", bad, "-o", tmp_path / "m.pt"))
+    msg = one_line_error(ebnn("train", cfg, "--data", bad, "--dataset", "digits", "-o",
+                              tmp_path / "m.pt"))
+    assert "--dataset and --data" in msg
+
+
+def test_dataset_rejects_nan() -> None:
+    with pytest.raises(DatasetError, match="finite"):
+        Dataset("x", np.full((2, 2, 2, 1), np.inf, np.float32), np.zeros(2, np.int64), 2, "s")
+
+
+def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ebnn.datafiles
+
+    monkeypatch.setattr(ebnn.datafiles, "MAX_FILE_BYTES", 1 << 20)
+    endless = tmp_path / "endless.csv"
+    endless.symlink_to("/dev/zero")
+    with pytest.raises(DatasetError, match="larger than 1 MiB"):
+        load_path(endless)
+    p = tmp_path / "big.npz"
+    np.savez(p, x=np.zeros((300, 32, 32)), y=np.zeros(300, np.int64))
+    with pytest.raises(DatasetError, match="members over 1 MiB"):
+        load_path(p)

@@ -1,0 +1,293 @@
+"""Float data end to end: 8-bit input quantisation fitted on the training split and stored in
+the artifact, the input format recorded in the ELF, `ebnn-sim run --input` checking and
+quantising inputs, `ebnn summary`, and `ebnn eval --pt` refusing a foreign checkpoint."""
+
+import json
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+import torch
+from helpers import assert_single_error_line, run_cli_in_process
+from test_ebnn_cli import ebnn, one_line_error
+
+from ebnn import artifact, reference
+from ebnn.quantize import InputQuant, QuantError, fit, to_uint8
+from sim.elf import load_elf
+from sim.inputs import InputError, InputFormat, console_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = """
+[model]
+name = "blobs"
+input = [8, 8, 1]
+classes = 3
+
+[[model.layers]]
+type = "conv"
+filters = 6
+kernel = 3
+padding = 1
+pool = 2
+
+[train]
+epochs = 10
+batch_size = 32
+shift = 0
+seed = 1
+val_fraction = 0.2
+"""
+
+
+def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Three classes of 8x8 float images (a bright row, column or diagonal) on an offset and
+    scale no 8-bit range holds: values around -40..+60."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    x = rng.normal(0, 3, (n, 8, 8)) - 40
+    for i, c in enumerate(y):
+        k = rng.integers(1, 7)
+        if c == 0:
+            x[i, k, :] += 100
+        elif c == 1:
+            x[i, :, k] += 100
+        else:
+            x[i][np.eye(8, dtype=bool)] += 100
+    return x.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("float")
+    x, y = blobs(300, 0)
+    xt, yt = blobs(60, 1)
+    np.savez(out / "blobs.npz", x=x, y=y, x_test=xt, y_test=yt)
+    (out / "blobs.toml").write_text(CONFIG)
+    for args in (("train", out / "blobs.toml", "--data", out / "blobs.npz", "-o", out / "m.pt"),
+                 ("export", out / "m.pt", "-o", out / "m.ebnn"),
+                 ("build", out / "m.ebnn", "-o", out / "m.elf")):
+        proc = ebnn(*args)
+        assert proc.returncode == 0, proc.stderr
+    return out
+
+
+# --- quantisation ----------------------------------------------------------------------------
+def test_fit_maps_each_channel_range_onto_bytes() -> None:
+    x = np.stack([np.linspace(-3, 5, 50), np.linspace(100, 101, 50)], axis=-1)
+    q = fit(x.astype(np.float32))
+    b = q.apply(x)
+    assert b.dtype == np.uint8 and b[:, 0].min() == 0 and b[:, 0].max() == 255
+    assert b[:, 1].min() == 0 and b[:, 1].max() == 255
+    assert q.apply(np.array([[-1e9, 1e9]])).tolist() == [[0, 255]]  # clamped
+    const = fit(np.full((4, 1), 7.0))
+    assert const.scale == (1.0,) and const.apply(np.array([[7.0]]))[0, 0] == 0
+    with pytest.raises(QuantError, match="float samples"):
+        to_uint8(np.zeros(3, np.float32), None)
+
+
+@pytest.mark.parametrize("raw", [
+    {"dtype": "float32", "scale": [0.0], "zero_point": [0]},
+    {"dtype": "float32", "scale": [float("inf")], "zero_point": [0]},
+    {"dtype": "float32", "scale": [1.0], "zero_point": [2**40]},
+    {"dtype": "float32", "scale": [1.0], "zero_point": [0.5]},
+    {"dtype": "int8", "scale": [1.0], "zero_point": [0]},
+    {"dtype": "float32", "scale": [1.0, 2.0], "zero_point": [0]},
+])
+def test_bad_quantisation_records_are_refused(raw) -> None:
+    with pytest.raises(QuantError):
+        InputQuant.from_dict(raw)
+
+
+def test_artifact_stores_the_quantisation_fitted_on_the_training_split(model: Path) -> None:
+    art = artifact.load(model / "m.ebnn")
+    assert art.input_quant is not None and art.input_quant.channels == 1
+    payload = torch.load(model / "m.pt", weights_only=True)
+    x = np.load(model / "blobs.npz")["x"]
+    # fitted on the 80% training share only (the range of all 300 would differ)
+    assert art.input_quant.to_dict() == payload["input_quant"]
+    assert art.input_quant.scale[0] <= (x.max() - x.min()) / 255
+    header = json.loads(np.load(model / "m.ebnn")["header"].tobytes())
+    assert header["version"] == 2 and header["input_quant"]["dtype"] == "float32"
+    text = (model / "m-src" / "ebnn.h").read_text()
+    assert "round_half_even(x / scale[c]) + zero_point[c]" in text
+    assert repr(art.input_quant.scale[0]) in text
+
+
+def test_uint8_models_stay_version_1_byte_for_byte(tmp_path: Path) -> None:
+    for src in sorted((ROOT / "examples").glob("*/*.ebnn")):
+        art = artifact.load(src)
+        assert art.input_quant is None
+        artifact.save(art, tmp_path / src.name)
+        assert (tmp_path / src.name).read_bytes() == src.read_bytes(), src
+
+
+def test_a_version_2_artifact_with_a_bad_quantisation_is_refused(model: Path, tmp_path: Path):
+    arrays = dict(np.load(model / "m.ebnn"))
+    header = json.loads(arrays["header"].tobytes())
+    header["input_quant"]["scale"] = [-1.0]
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+    with (tmp_path / "bad.ebnn").open("wb") as fh:
+        np.savez(fh, **arrays)
+    msg = one_line_error(ebnn("eval", tmp_path / "bad.ebnn"))
+    assert "scale" in msg
+
+
+def test_eval_verify_and_torch_agree_on_quantised_input(model: Path, tmp_path: Path) -> None:
+    proc = ebnn("eval", model / "m.ebnn", "--pt", model / "m.pt", "--json", tmp_path / "e.json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "e.json").read_text())
+    assert result["split"] == "test" and result["images"] == 60  # the npz's test split
+    assert result["accuracy"] > 0.6 and result["torch_agreement"] == 1.0
+    res = run_cli_in_process("verify", model / "m.elf", "--model", model / "m.ebnn",
+                             "--split", "val")
+    assert res.returncode == 0, res.stderr
+    assert "0 mismatches in 60 images" in res.stderr  # 20% of 300 held out
+
+
+# --- the ELF's input format and ebnn-sim run --input -------------------------------------------
+def test_elf_records_its_input_format(model: Path) -> None:
+    art = artifact.load(model / "m.ebnn")
+    meta = load_elf(model / "m.elf").metadata
+    assert meta["input.shape"] == "8,8,1" and meta["input.bytes"] == "64"
+    assert meta["input.dtype"] == "uint8"
+    fmt = InputFormat.from_metadata(meta)
+    assert fmt is not None and fmt.scale == art.input_quant.scale
+    assert fmt.zero_point == art.input_quant.zero_point
+
+
+def _classes(stdout: str) -> list[int]:
+    return [int(line.split()[1]) for line in stdout.splitlines() if line.startswith("class:")]
+
+
+def test_run_quantises_npy_and_csv_as_the_reference_does(model: Path, tmp_path: Path, cli):
+    art = artifact.load(model / "m.ebnn")
+    xt = np.load(model / "blobs.npz")["x_test"][:5]
+    expected = reference.run(art, reference.quantize_input(art, xt[..., None])).classes.tolist()
+    np.save(tmp_path / "five.npy", xt)
+    res = cli("run", model / "m.elf", "--input", tmp_path / "five.npy")
+    assert res.returncode == 0, res.stderr
+    assert _classes(res.stdout) == expected
+    np.savetxt(tmp_path / "rows.csv", xt.reshape(5, -1), delimiter=",",
+               header=",".join(f"v{i}" for i in range(64)), comments="")
+    res = cli("run", model / "m.elf", "--input", tmp_path / "rows.csv")
+    assert res.returncode == 0, res.stderr
+    assert _classes(res.stdout) == expected
+    np.savetxt(tmp_path / "one.csv", xt[0], delimiter=",")  # one input as 8 rows of 8
+    res = cli("run", model / "m.elf", "--input", tmp_path / "one.csv")
+    assert _classes(res.stdout) == expected[:1]
+
+
+@pytest.fixture(scope="module")
+def mnist_elf(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("mnist") / "mnist.elf"
+    proc = ebnn("build", ROOT / "examples" / "mnist" / "mnist.ebnn", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.mark.parametrize("size, words", [
+    ((56, 56), "a 56x56 grey image; this firmware reads inputs of shape [28, 28, 1]"),
+    ((1, 1), "a 1x1 grey image"),
+])
+def test_run_refuses_a_png_of_another_size(mnist_elf: Path, tmp_path: Path, cli, size, words):
+    png = tmp_path / "wrong.png"
+    mpimg.imsave(png, np.zeros(size), cmap="gray")
+    res = cli("run", mnist_elf, "--input", png)
+    assert words in assert_single_error_line(res)
+
+
+def test_run_refuses_other_wrong_inputs(mnist_elf: Path, tmp_path: Path, cli) -> None:
+    raw = tmp_path / "x.bin"
+    raw.write_bytes(bytes(1000))
+    assert "1,000 bytes, not a whole number of inputs" in assert_single_error_line(
+        cli("run", mnist_elf, "--input", raw))
+    np.save(tmp_path / "x.npy", np.zeros((27, 28), np.uint8))
+    assert "shape [27, 28]" in assert_single_error_line(
+        cli("run", mnist_elf, "--input", tmp_path / "x.npy"))
+    np.save(tmp_path / "f.npy", np.full((28, 28), 0.5))  # a uint8 model has no quantisation
+    assert "0..255" in assert_single_error_line(
+        cli("run", mnist_elf, "--input", tmp_path / "f.npy"))
+    (tmp_path / "x.csv").write_text("1,2,3\n")
+    assert "CSV of 1 rows of 3 values" in assert_single_error_line(
+        cli("run", mnist_elf, "--input", tmp_path / "x.csv"))
+
+
+def test_run_accepts_whole_inputs(mnist_elf: Path, tmp_path: Path, cli) -> None:
+    res = cli("run", mnist_elf, "--input", ROOT / "examples" / "mnist" / "digit-7.png")
+    assert res.returncode == 0 and _classes(res.stdout) == [7]
+    np.save(tmp_path / "two.npy", np.zeros((2, 28, 28, 1), np.uint8))
+    res = cli("run", mnist_elf, "--input", tmp_path / "two.npy")
+    assert res.returncode == 0 and len(_classes(res.stdout)) == 2
+
+
+@pytest.mark.parametrize("meta, words", [
+    ({"input.shape": "28,x"}, "not a list of numbers"),
+    ({"input.shape": "0,5"}, "not a shape"),
+    ({"input.shape": "2,2", "input.bytes": "5"}, "does not match"),
+    ({"input.shape": "2,2", "input.scale": "1,1"}, "one positive scale"),
+    ({"input.shape": "2,1", "input.scale": "-1", "input.zero_point": "0"}, "one positive"),
+    ({"input.shape": "2,1", "input.scale": "nan", "input.zero_point": "0"}, "finite"),
+])
+def test_hostile_input_metadata_is_one_line(meta, words) -> None:
+    with pytest.raises(InputError, match=words):
+        InputFormat.from_metadata(meta)
+
+
+def test_no_metadata_keeps_the_old_pass_through(tmp_path: Path) -> None:
+    assert InputFormat.from_metadata({}) is None
+    p = tmp_path / "x.bin"
+    p.write_bytes(b"abc")
+    assert console_bytes(p, None) == b"abc"
+
+
+# --- ebnn summary ----------------------------------------------------------------------------
+def test_summary_measures_the_firmware(tmp_path: Path, cli, mnist_elf: Path) -> None:
+    proc = ebnn("summary", ROOT / "examples" / "mnist" / "mnist.ebnn", "--json",
+                tmp_path / "s.json")
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads((tmp_path / "s.json").read_text())
+    run = cli("run", mnist_elf).report
+    assert s["stack_peak"] == run["sram"]["stack_peak"] == 152
+    assert s["flash_total"] == run["flash"]["used"] and s["cycles"] == run["cycles"]
+    assert s["sram_static"] + s["stack_peak"] == s["sram_peak"] == run["sram"]["peak"]
+    layers = s["layers"]
+    assert [r["kind"] for r in layers] == ["conv", "conv", "output"]
+    assert sum(r["weight_bits"] for r in layers) == 30_160
+    assert layers[0]["int8_macs"] == 13 * 13 * 7 * 16 and layers[0]["binary_macs"] == 0
+    assert all(r["flash_code"] > 0 and 0 < r["stack"] <= s["stack_peak"] for r in layers)
+    assert layers[2]["flash_const"] >= 10 * 2400 // 8  # the output weights at least
+    assert sum(r["cycles"] for r in layers) < s["cycles"]
+    assert s["buffers"]["input"] == 784
+    assert "conv96 3x3 pool2" in proc.stdout and "stack peak 152 B" in proc.stdout
+
+
+def test_summary_of_a_config_and_static(tmp_path: Path) -> None:
+    proc = ebnn("summary", ROOT / "examples" / "mnist" / "mnist.toml", "--static", "--json",
+                tmp_path / "s.json")
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["target"] is None and s["layers"][1]["binary_macs"] == 11 * 11 * 96 * 63
+    (tmp_path / "bad.toml").write_text("[model]\n")
+    one_line_error(ebnn("summary", tmp_path / "bad.toml"))
+    one_line_error(ebnn("summary", tmp_path / "missing.ebnn"))
+
+
+# --- eval --pt ---------------------------------------------------------------------------------
+def test_eval_refuses_a_checkpoint_the_artifact_was_not_exported_from(model: Path, tmp_path):
+    payload = torch.load(model / "m.pt", weights_only=True)
+    w = next(k for k in payload["state_dict"] if k.endswith("op.weight"))
+    payload["state_dict"][w] = -payload["state_dict"][w]
+    torch.save(payload, tmp_path / "other.pt")
+    msg = one_line_error(ebnn("eval", model / "m.ebnn", "--pt", tmp_path / "other.pt"))
+    assert "not the checkpoint this artifact was exported from" in msg
+    msg = one_line_error(ebnn("eval", ROOT / "examples" / "mnist" / "mnist.ebnn", "--pt",
+                              model / "m.pt"))
+    assert "not the checkpoint" in msg
+
+
+def test_help_of_the_new_commands() -> None:
+    for cmd in ("datasets", "summary"):
+        proc = ebnn(cmd, "--help")
+        assert proc.returncode == 0 and "Usage:" in proc.stdout and len(proc.stdout) > 300
+    assert "--data PATH" in ebnn("train", "--help").stdout
