@@ -106,7 +106,10 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     # the harness prints one line of scores and one of the class per image: keep all of it
     # (well over what any model prints), still bounded for a firmware that prints without end
     keep = 64 * 1024 + CONSOLE_PER_IMAGE * len(images)
-    sim = Simulator(image, RunOptions(target=target, timeout=timeout, console_keep=keep))
+    # the generated kernels are aligned by declaration: no per-instruction alignment checks,
+    # which would halve the images per second (a fault there is still caught by `run`)
+    sim = Simulator(image, RunOptions(target=target, timeout=timeout, console_keep=keep,
+                                      check_alignment=False))
     infer, report_at = image.symbols[INFER_SYMBOL], image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
     # SIGINT stops the emulator at the next block (in a worker process too: the terminal

@@ -103,6 +103,11 @@ class RunOptions:
     echo: Callable[[bytes], None] | None = None  # console output as it appears
     cmdline: str = ""
     console_keep: int = CONSOLE_KEEP  # console bytes kept in the report (head and tail)
+    # The ARMv7-M/v8-M alignment rules Unicorn does not enforce (LDRD/LDM/LDREX/VLDR at an
+    # unaligned address: UsageFault), checked by a native hook on each such instruction. Off
+    # for throughput runs of code aligned by construction (ebnn-sim verify): each check costs
+    # a dispatch over all code hooks every time its instruction runs.
+    check_alignment: bool = True
 
 
 def check_options(opts: RunOptions) -> None:
@@ -228,9 +233,10 @@ class Simulator:
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
-        self._counter.add_alignment_checks(
-            alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core,
-                             image.symbols.values()))
+        if opts.check_alignment:
+            self._counter.add_alignment_checks(
+                alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core,
+                                 image.symbols.values()))
         self._div0_installed = False
         self.devices = devices.create(self.target.devices, self)
         for dev in self.devices:

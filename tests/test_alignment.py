@@ -169,3 +169,12 @@ def test_an_access_based_on_a_register_just_set_from_sp_needs_no_check(firmware)
                             image.symbols.values()) != []
     report = sim.run(image)
     assert (report.status, report.exit_code) == ("ok", 0), report.fault
+
+
+def test_verify_runs_leave_the_alignment_checks_out(firmware) -> None:
+    """check_alignment=False (what ebnn-sim verify uses for throughput): the same unaligned
+    LDRD is not stopped by the simulator, Unicorn executes it, as before the checks."""
+    image = firmware.image("unaligned.S", runtime=False, target="curie", defines={"CASE": 1})
+    assert sim.Simulator(image, sim.RunOptions()).run().status == "fault"
+    unchecked = sim.Simulator(image, sim.RunOptions(check_alignment=False)).run()
+    assert unchecked.fault is None or "UNALIGNED" not in unchecked.fault.message
