@@ -57,6 +57,10 @@ typedef struct {
 
 typedef int (*reg_read_fn)(void *uc, int regid, void *value);
 typedef int (*emu_stop_fn)(void *uc);
+/* The exception model (sim/exceptions.py): called at a block boundary when a timer is due or a
+ * pending exception can preempt; returns 1 when it redirected execution (an exception entry:
+ * the block at addr did not run and is not counted). */
+typedef int (*event_fn)(uint32_t addr);
 
 /* Shared with Python: sim/native.py declares the identical ctypes.Structure and checks it against
  * sim_layout() when it loads this library. */
@@ -98,6 +102,15 @@ typedef struct {
     const uint8_t *fp;         /* per flash halfword: 1 where a floating-point instruction starts */
     uint32_t slow_flags;       /* block flags that take the slow path: the SP flags, plus BF_FP
                                 * while the FPU is disabled */
+    /* exceptions: the one compare per block is cycles >= event_at */
+    uint64_t event_at;         /* cycles at which to look at events: 0 every block (something is
+                                * pending), timer_at otherwise, UINT64_MAX never */
+    uint64_t timer_at;         /* cycles at which the next timer (SysTick) event falls due */
+    event_fn on_event;         /* the exception model, in Python; NULL: none */
+    int32_t pend_prio;         /* group priority of the best pending, enabled exception */
+    int32_t active_prio;       /* execution priority the active exceptions give (256: none) */
+    uint32_t group_mask;       /* AIRCR.PRIGROUP as a mask of the group-priority bits */
+    int32_t primask_regid, faultmask_regid, basepri_regid; /* -1: the core has no such mask */
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -259,6 +272,45 @@ static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, 
     }
 }
 
+/* The execution priority the core runs at now: the active exceptions' (given by Python), lowered
+ * by PRIMASK (0), FAULTMASK (-1) and BASEPRI (its group priority). Read only while something is
+ * pending, so masks written by the firmware take effect at the next block boundary without any
+ * notification. */
+static int32_t execution_priority(void *uc, const sim_state *s)
+{
+    int32_t prio = s->active_prio;
+    uint32_t v = 0;
+    if (s->basepri_regid >= 0) {
+        s->reg_read(uc, s->basepri_regid, &v);
+        v &= s->group_mask;
+        if (v && (int32_t)v < prio)
+            prio = (int32_t)v;
+    }
+    v = 0;
+    s->reg_read(uc, s->primask_regid, &v);
+    if ((v & 1) && prio > 0)
+        prio = 0;
+    if (s->faultmask_regid >= 0) {
+        v = 0;
+        s->reg_read(uc, s->faultmask_regid, &v);
+        if (v & 1)
+            prio = -1;
+    }
+    return prio;
+}
+
+/* A block boundary where a timer is due or an exception is pending: hand over to the exception
+ * model when the timer is due or the pending exception can preempt now. Returns 1 when the
+ * model took an exception (the block at addr is not run). */
+static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_t addr)
+{
+    if (s->on_event == NULL || s->stop_reason != STOP_NONE)
+        return 0;
+    if (s->cycles >= s->timer_at || s->pend_prio < execution_priority(uc, s))
+        return s->on_event(addr);
+    return 0;
+}
+
 /* Called by Unicorn before every translation block. The common case (a cached flash block that
  * leaves SP alone, no SP sample pending, instruction limit not reached) makes no calls, so it
  * needs no callee-saved registers; everything else is a tail call to an out-of-line function. */
@@ -266,6 +318,9 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
 {
     sim_state *s = (sim_state *)user;
     uint32_t addr = (uint32_t)address;
+
+    if (UNLIKELY(s->cycles >= s->event_at) && event_block(uc, s, addr))
+        return; /* an exception was taken instead: this block did not run */
 
     uint32_t extra = (addr != s->next_seq) ? s->refill : 0u;
     s->next_seq = addr + size;
@@ -375,6 +430,10 @@ static const uint32_t layout[] = {
     FIELD(sim_state, sp_pending) FIELD(sim_state, last_count) FIELD(sim_state, last_cycles)
     FIELD(sim_state, marks) FIELD(sim_state, marks_cap) FIELD(sim_state, marks_len)
     FIELD(sim_state, fp) FIELD(sim_state, slow_flags)
+    FIELD(sim_state, event_at) FIELD(sim_state, timer_at) FIELD(sim_state, on_event)
+    FIELD(sim_state, pend_prio) FIELD(sim_state, active_prio) FIELD(sim_state, group_mask)
+    FIELD(sim_state, primask_regid) FIELD(sim_state, faultmask_regid)
+    FIELD(sim_state, basepri_regid)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags)

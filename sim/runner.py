@@ -23,6 +23,7 @@ from unicorn import (
     UC_ERR_WRITE_UNMAPPED,
     UC_HOOK_BLOCK,
     UC_HOOK_CODE,
+    UC_HOOK_INSN_INVALID,
     UC_HOOK_INTR,
     UC_HOOK_MEM_FETCH_PROT,
     UC_HOOK_MEM_UNMAPPED,
@@ -44,6 +45,7 @@ from unicorn import arm_const as R
 from sim import devices, faults
 from sim.codemap import build_tables
 from sim.elf import FirmwareImage
+from sim.exceptions import ExceptionModel, StackingError, exception_name, valid_exc_return
 from sim.native import (
     CodeTables,
     LastBlock,
@@ -60,6 +62,7 @@ from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE
 from toolchain.profiles import DEFAULT_TARGET, Target, get_target
 from toolchain.sizes import format_size
 
+EXCP_EXCEPTION_EXIT = 8  # QEMU's number for a branch to EXC_RETURN (Unicorn pops nothing)
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
@@ -102,6 +105,8 @@ class RunOptions:
     echo: Callable[[bytes], None] | None = None  # console output as it appears
     cmdline: str = ""
     console_keep: int = CONSOLE_KEEP  # console bytes kept in the report (head and tail)
+    vector_faults: bool = False  # deliver faults to the firmware's handlers (still reported)
+    strict_peripherals: bool = False  # an access to an unmodelled device register faults
 
 
 def check_options(opts: RunOptions) -> None:
@@ -211,12 +216,20 @@ class Simulator:
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
+        self.exceptions = ExceptionModel(
+            self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
+            self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None)
+        self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
+        self._reset_requested = False
+        self._deadlock: Fault | None = None
         self.devices = devices.create(self.target.devices, self)
+        self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
             self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
                              self._device_write(dev), None)
 
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_bad_access)
         self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT, self._on_bad_access)
         self._md = make_disassembler()
@@ -255,6 +268,58 @@ class Simulator:
         def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
             dev.write(offset, size, value)
         return write
+
+    # --- the device host: what devices may ask of the core --------------------------------------
+    def active_cycles(self) -> int:
+        return self._counter.cycles - self.exceptions.sleep_cycles
+
+    def trace_enabled(self) -> bool:
+        return self._scs is not None and bool(getattr(self._scs, "demcr", 0) >> 24 & 1)
+
+    def ipsr(self) -> int:
+        return self._regs.read(R.UC_ARM_REG_IPSR) & 0x1FF
+
+    def raise_irq(self, irq: int) -> None:
+        if 0 <= irq < self.target.irqs:
+            self.exceptions.set_pending(16 + irq)
+
+    def request_reset(self) -> None:
+        self._reset_requested = True
+        self.uc.emu_stop()
+
+    def console_write(self, data: bytes) -> None:
+        self._sh.console.add(data)
+        if self._sh.echo is not None:
+            self._sh.echo(data)
+
+    def console_read(self) -> int | None:
+        stdin = self._sh.stdin
+        data = stdin.read(1) if stdin is not None else b""
+        return data[0] if data else None
+
+    def unmodelled(self, device: devices.Device, offset: int, size: int,
+                   value: int | None) -> None:
+        verb = "read" if value is None else "write"
+        key = f"{device.name}+0x{offset:03x} (0x{device.base + offset:08x}) {verb}"
+        self._unmodelled[key] = self._unmodelled.get(key, 0) + 1
+        if self.options.strict_peripherals:
+            pc = self._regs.read(R.UC_ARM_REG_PC)
+            fault = self._make_fault(
+                "unmodelled_register",
+                f"{size}-byte {verb} of {device.name} register at 0x{device.base + offset:08x}, "
+                "which the simulator does not model (--strict-peripherals)", pc)
+            fault.address, fault.size, fault.access = device.base + offset, size, verb
+            self._stop_with(fault)
+
+    def _frame_read(self, addr: int, size: int) -> bytes | None:
+        return self._host_read(addr, size) if self._mapped(addr, size) else None
+
+    def _frame_write(self, addr: int, data: bytes) -> bool:
+        if not self._in_sram(addr, len(data)):
+            return False
+        off = addr - SRAM_BASE
+        self.sram[off : off + len(data)] = np.frombuffer(data, np.uint8)
+        return True
 
     def set_fpu_access(self, granted: bool) -> None:
         """Floating-point instructions fault unless the FPU is granted (CPACR, modelled by the
@@ -351,12 +416,66 @@ class Simulator:
         if intno == faults.EXCP_DATA_ABORT and not self.core.unaligned_access:
             self._stop_with(self._unaligned_fault(pc))
             return
+        if intno == EXCP_EXCEPTION_EXIT:
+            self._exception_return(pc)
+            return
+        if intno == faults.EXCP_SWI:
+            try:
+                if self.exceptions.svc(pc):
+                    return
+            except StackingError as exc:
+                self._stop_with(self._stacking_fault(exc, pc - 2))
+                return
+            self._stop_with(self._make_fault(
+                "hard_fault", "SVC where SVCall cannot be taken: its priority is not above the "
+                "execution priority (HardFault)", pc - 2))
+            return
         kind, text = faults.EXCEPTIONS.get(intno, ("hard_fault", f"exception {intno}"))
         if intno == faults.EXCP_SWI:
             pc -= 2  # SVC (always 16 bits) arrives with PC already past it: report the SVC
         elif intno == faults.EXCP_NOCP:
             text = faults.no_coprocessor(self.core, self._decode(pc))
         self._stop_with(self._make_fault(kind, text, pc))
+
+    def _exception_return(self, pc: int) -> None:
+        """A branch to an EXC_RETURN value (Unicorn raises it with nothing popped)."""
+        model = self.exceptions
+        value = pc if model.v8m else pc | 1
+        ipsr = self.ipsr()
+        if not ipsr or not valid_exc_return(value, model.v8m):
+            where = "in thread mode" if not ipsr else f"in {exception_name(ipsr)}"
+            self._stop_with(self._make_fault(
+                "hard_fault", f"branch to 0x{value:08x} {where}: not a valid exception return "
+                "(UsageFault INVPC)", self._regs.read(R.UC_ARM_REG_LR)))
+            return
+        try:
+            model.exception_return(value)
+        except StackingError as exc:
+            self._stop_with(self._stacking_fault(exc, pc))
+
+    def _stacking_fault(self, exc: StackingError, pc: int) -> Fault:
+        fault = self._make_fault("hard_fault", f"exception stacking failed: {exc}", pc)
+        fault.address, fault.access = exc.address, "write"
+        return fault
+
+    def _on_invalid(self, uc: Uc, user: object) -> bool:
+        """WFE, YIELD and SEV reach Unicorn's invalid-instruction hook: model them (WFE sleeps
+        unless the event register is set) and go on after them."""
+        pc = self._regs.read(R.UC_ARM_REG_PC)
+        insn = self._host_read(pc, 2) if self._mapped(pc, 2) else b""
+        model = self.exceptions
+        if insn == b"\x20\xbf":  # WFE
+            if model.event_register:
+                model.event_register = False
+            elif not self._sleep(pc, "wfe"):
+                uc.emu_stop()
+                return True
+        elif insn == b"\x40\xbf":  # SEV
+            model.event_register = True
+        elif insn != b"\x10\xbf":  # YIELD: a hint, nothing to do
+            return False
+        self._regs.write(R.UC_ARM_REG_PC, (pc + 2) | 1)
+        return True
 
     def _semihost_call(self, uc: Uc, pc: int) -> None:
         op = self._regs.read(R.UC_ARM_REG_R0)
@@ -480,6 +599,10 @@ class Simulator:
         self._counter.reset(sp0, reset)
         for dev in self.devices:
             dev.reset()
+        self.exceptions.reset()
+        self._unmodelled = {}
+        self._reset_requested = False
+        self._deadlock = None
         for _, reg in _REGS[:15]:
             self.uc.reg_write(reg, 0)
         self.uc.reg_write(R.UC_ARM_REG_SP, sp0)
@@ -525,27 +648,67 @@ class Simulator:
         if self.fit_problem is None:
             self._check_vectors(sp0, reset)
         if self.fit_problem is None and self._fault is None:
-            timeout_us = int(opts.timeout * 1e6) if opts.timeout else 0
-            try:
-                self.uc.emu_start(reset | 1, 0xFFFFFFFF, timeout=timeout_us)
-            except UcError as exc:
-                if self._fault is None:
-                    pc = self.uc.reg_read(R.UC_ARM_REG_PC)
-                    if exc.errno == UC_ERR_INSN_INVALID and not (
-                            self.uc.reg_read(R.UC_ARM_REG_XPSR) & 1 << 24):
-                        # Thumb bit clear (e.g. BLX to an even address): M-profile has no ARM
-                        # state, and Unicorn reports the attempt as an invalid instruction.
-                        self._fault = self._make_fault(*faults.EXCEPTIONS[faults.EXCP_INVSTATE],
-                                                       pc)
-                    elif exc.errno == UC_ERR_INSN_INVALID:
-                        self._fault = self._make_fault(
-                            "undefined_instruction",
-                            faults.undefined(self.core, self._decode(pc), self._code(pc)), pc)
-                    else:
-                        self._fault = self._make_fault("hard_fault", f"emulation error: {exc}", pc)
+            self._execute(reset, start)
         wall = time.perf_counter() - start
         self._sh.close_all()
         return self._report(sp0, wall)
+
+    def _execute(self, reset: int, start: float) -> None:
+        """Run from ``reset`` until a stop; WFI ends Unicorn's run loop, so a sleep is a
+        fast-forward here and the run resumes after the WFI."""
+        opts = self.options
+        pc = reset | 1
+        while True:
+            timeout_us = 0
+            if opts.timeout:
+                timeout_us = max(1, int((opts.timeout - (time.perf_counter() - start)) * 1e6))
+            if not self._emulate(pc, timeout_us):
+                return
+            if (self._fault is not None or self._exit is not None or self._counter.stopped
+                    or self._interrupted or self._reset_requested
+                    or self.exceptions.fault is not None or self._deadlock is not None):
+                return
+            if opts.timeout and time.perf_counter() - start >= opts.timeout:
+                return
+            pc = self._regs.read(R.UC_ARM_REG_PC)
+            if not (self._mapped(pc - 2, 2) and self._host_read(pc - 2, 2) == b"\x30\xbf"):
+                return  # not a WFI: Unicorn's own timeout
+            if not self._sleep(pc - 2, "wfi"):
+                return
+            pc |= 1
+
+    def _sleep(self, pc: int, what: str) -> bool:
+        """WFI/WFE at ``pc``: fast-forward to the event that wakes the core; False (and the
+        run ends as a deadlock) when nothing can ever wake it."""
+        if self.exceptions.sleep():
+            return True
+        self._deadlock = self._make_fault(
+            "deadlock",
+            f"{what.upper()} with nothing that can ever wake the core: no exception pending "
+            "that could preempt and no SysTick interrupt counting (deadlock)", pc)
+        return False
+
+    def _emulate(self, pc: int, timeout_us: int) -> bool:
+        """One emu_start; False when it ended in an error (recorded as the run's fault)."""
+        try:
+            self.uc.emu_start(pc, 0xFFFFFFFF, timeout=timeout_us)
+        except UcError as exc:
+            if self._fault is None:
+                pc = self.uc.reg_read(R.UC_ARM_REG_PC)
+                if exc.errno == UC_ERR_INSN_INVALID and not (
+                        self.uc.reg_read(R.UC_ARM_REG_XPSR) & 1 << 24):
+                    # Thumb bit clear (e.g. BLX to an even address): M-profile has no ARM
+                    # state, and Unicorn reports the attempt as an invalid instruction.
+                    self._fault = self._make_fault(*faults.EXCEPTIONS[faults.EXCP_INVSTATE],
+                                                   pc)
+                elif exc.errno == UC_ERR_INSN_INVALID:
+                    self._fault = self._make_fault(
+                        "undefined_instruction",
+                        faults.undefined(self.core, self._decode(pc), self._code(pc)), pc)
+                else:
+                    self._fault = self._make_fault("hard_fault", f"emulation error: {exc}", pc)
+            return False
+        return True
 
     def _check_vectors(self, sp0: int, reset: int) -> None:
         if not (SRAM_BASE < sp0 <= SRAM_BASE + self.sram_size) or not self._mapped(reset & ~1, 2):
@@ -565,11 +728,15 @@ class Simulator:
     def _report(self, sp0: int, wall: float) -> RunReport:
         opts = self.options
         counter = self._counter
-        insns, cycles = counter.instructions, counter.cycles
+        insns, cycles = counter.instructions, counter.cycles - self.exceptions.sleep_cycles
         stop = counter.stop
         reason = stop.reason if stop is not None else StopReason.NONE
         status = "ok"
         fault = self._fault
+        model = self.exceptions
+        if fault is None and model.fault is not None:
+            kind, text, at = model.fault
+            fault = self._make_fault(kind, text, at)
         if self.fit_problem is not None:
             status = "over_budget"
             fault = Fault(kind="image_too_large", message=self.fit_problem)
@@ -586,6 +753,13 @@ class Simulator:
         elif self._exit is not None:
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
             insns, cycles = self._take_back(insns, cycles, pc + 2)
+        elif self._deadlock is not None:
+            status, fault = "deadlock", self._deadlock
+        elif self._reset_requested:
+            status = "reset"
+            pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
+            fault = self._make_fault(
+                "reset", "the firmware requested a system reset (AIRCR.SYSRESETREQ)", pc)
         elif stop is not None and reason == StopReason.INSN_LIMIT:
             status = "timeout"
             fault = self._make_fault(
@@ -640,6 +814,12 @@ class Simulator:
             wall_seconds=wall,
             flash_wait_states=self.wait_states,
             refusals=[str(r) for r in self._sh.refusals],
+            sleep_cycles=model.sleep_cycles,
+            exceptions={exception_name(n): k for n, k in sorted(model.stats.taken.items())},
+            handler_cycles={exception_name(n): k
+                            for n, k in sorted(model.stats.handler_cycles.items())},
+            tail_chained=model.stats.tail_chained,
+            unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
         )
         return report
 

@@ -55,6 +55,10 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "refusals": report.refusals,
         "elf": report.elf,
         "wall_seconds": report.wall_seconds,
+        "sleep_cycles": report.sleep_cycles,
+        "exceptions": {"taken": report.exceptions, "tail_chained": report.tail_chained,
+                       "handler_cycles": report.handler_cycles},
+        "unmodelled_registers": report.unmodelled,
     }
 
 

@@ -1,0 +1,91 @@
+"""The exception model: NVIC priorities, preemption, tail-chaining, masking, SVC, PendSV,
+SysTick, sleep and deadlock, each from a small C program in tests/programs/irq/ built with the
+project's toolchain (its own vector table: ``irq/startup.c``)."""
+
+import itertools
+
+import pytest
+
+import sim
+
+SEMIHOST = "../../firmware/semihost.c"
+
+NVIC_OUTPUT = """nested:
+irq0 start
+irq1 start
+irq1 end
+irq0 end
+tail-chain:
+irq1 start
+irq1 end
+irq0 start
+irq0 end
+primask:
+both pending
+irq3
+irq2
+{basepri}disabled:
+held while disabled
+pendsv:
+pendsv
+svc:
+42
+"""
+BASEPRI = "basepri:\nirq3\nirq2 held\nirq2\n"
+
+
+def irq_program(firmware, name: str, target: str = "curie", **defines):
+    return firmware("irq/startup.c", f"irq/{name}", SEMIHOST, target=target, runtime=False,
+                    defines=defines or None)
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "nrf52832", "stm32f746",
+                                    "stm32l552"])
+def test_priorities_preemption_tail_chain_masks_svc_pendsv(firmware, target):
+    report = sim.run(sim.load_elf(irq_program(firmware, "nvic.c", target)))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    v6m = target == "stm32l031"
+    assert report.stdout == NVIC_OUTPUT.format(basepri="" if v6m else BASEPRI)
+    taken = 1 if v6m else 2  # the BASEPRI part runs IRQ2 and IRQ3 once more
+    assert report.exceptions == {"SVCall": 1, "PendSV": 1, "IRQ0": 2, "IRQ1": 2,
+                                 "IRQ2": taken, "IRQ3": taken}
+    # IRQ1 -> IRQ0 after "tail-chain:", IRQ3 -> IRQ2 after "primask:"
+    assert report.tail_chained == 2
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "nrf52832"])
+def test_systick_interrupts_wake_wfi_and_sleep_is_counted_apart(firmware, target):
+    report = sim.run(sim.load_elf(irq_program(firmware, "systick.c", target, TICKS=10,
+                                              RELOAD=999)))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.stdout == "counts down\nticks 10\n"
+    assert report.exceptions == {"SysTick": 10}
+    # 10 periods of 1000 cycles pass, asleep but for the handlers and the loop around WFI
+    total = report.cycles + report.sleep_cycles
+    assert 10_000 <= total < 11_000
+    assert report.sleep_cycles > 9_000
+
+
+def test_systick_period_is_exact_in_cycles(firmware):
+    """Asleep in WFI, each tick is taken exactly when the counter wraps: handler entries are
+    exactly RVR + 1 cycles apart."""
+    image = sim.load_elf(irq_program(firmware, "systick.c", TICKS=5, RELOAD=1234))
+    s = sim.Simulator(image)
+    entries: list[int] = []
+    s.on_entry(image.symbols["SysTick_Handler"], lambda: entries.append(s.exceptions.now))
+    report = s.run()
+    assert report.status == "ok"
+    assert len(entries) == 5
+    assert {b - a for a, b in itertools.pairwise(entries)} == {1235}
+    assert report.exceptions["SysTick"] == 5
+
+
+def test_wfi_with_nothing_to_wake_is_a_deadlock(firmware, cli):
+    elf = firmware("irq/wfi.c")
+    result = cli("run", elf)
+    assert result.returncode == 5
+    report = result.report
+    assert report["status"] == "deadlock"
+    assert report["fault"]["kind"] == "deadlock"
+    assert report["fault"]["instruction"] == "wfi"
+    assert "WFI with nothing that can ever wake the core" in result.stderr
