@@ -41,7 +41,8 @@ enum stop_reason {
     STOP_STACK_OVERFLOW = 1, /* a block would lower SP below the limit: it did not run */
     STOP_INSN_LIMIT = 2,
     STOP_SP_WRITE = 3,       /* an instruction moved SP below the limit: the next did not run */
-    STOP_FPU_DISABLED = 4
+    STOP_FPU_DISABLED = 4,
+    STOP_THREAD_STACK = 5    /* a thread's stack (PSP) would go below its region */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -111,6 +112,11 @@ typedef struct {
     int32_t active_prio;       /* execution priority the active exceptions give (256: none) */
     uint32_t group_mask;       /* AIRCR.PRIGROUP as a mask of the group-priority bits */
     int32_t primask_regid, faultmask_regid, basepri_regid; /* -1: the core has no such mask */
+    /* thread stacks: while thread mode runs on PSP, SP is tracked apart from the main stack */
+    uint32_t psp_mode;         /* 1: SP is a thread's (PSP) stack */
+    uint32_t psp_limit;        /* lowest address of that thread's stack region (0: unknown) */
+    uint32_t psp_min;          /* lowest thread stack address touched since it was switched in */
+    int32_t control_regid, ipsr_regid;
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -174,6 +180,37 @@ static inline uint32_t stack_limit(const sim_state *s)
     return limit;
 }
 
+/* SP below the main stack's limit may be a thread's stack: thread mode on PSP, which firmware
+ * enters with MSR CONTROL (an RTOS starting its first task) or an exception return (then the
+ * exception model has set psp_mode already). Returns 0 when SP is the main stack's (the caller
+ * checks it), 1 when it was tracked as a thread's, 2 when the run was stopped: the thread's
+ * stack would go below its region. */
+static __attribute__((noinline)) int thread_stack(void *uc, sim_state *s, uint32_t addr,
+                                                  uint32_t lowest)
+{
+    if (!s->psp_mode) {
+        uint32_t control = 0, ipsr = 0;
+        s->reg_read(uc, s->control_regid, &control);
+        s->reg_read(uc, s->ipsr_regid, &ipsr);
+        if (!(control & 2) || (ipsr & 0x1ff))
+            return 0;
+        s->psp_mode = 1;
+        s->psp_limit = 0;
+        s->psp_min = lowest;
+    }
+    if (lowest < s->psp_limit && s->stop_reason == STOP_NONE) {
+        s->stop_reason = STOP_THREAD_STACK;
+        s->stop_pc = addr;
+        s->stop_addr = lowest;
+        s->stop_limit = s->psp_limit;
+        s->emu_stop(uc);
+        return 2;
+    }
+    if (lowest < s->psp_min)
+        s->psp_min = lowest;
+    return 1;
+}
+
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -203,6 +240,11 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
         s->reg_read(uc, s->sp_regid, &sp);
         uint32_t lowest = sp + (uint32_t)spmin;
         uint32_t limit = stack_limit(s);
+        int thread = (s->psp_mode || lowest < limit) ? thread_stack(uc, s, addr, lowest) : 0;
+        if (thread == 2)
+            return;
+        if (thread)
+            limit = 0; /* tracked as the thread's: the main stack's checks do not apply */
         if (lowest < limit && s->stop_reason == STOP_NONE) {
             s->stop_reason = STOP_STACK_OVERFLOW;
             s->stop_pc = addr;
@@ -211,7 +253,7 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
             s->emu_stop(uc);
             return;
         }
-        if (lowest < s->min_sp)
+        if (lowest < s->min_sp && !thread)
             s->min_sp = lowest;
         s->sp_pending = flags & BF_DYNAMIC_SP;
     }
@@ -363,6 +405,8 @@ void sim_sp_hook(void *uc, uint64_t address, uint32_t size, void *user)
     uint32_t sp = 0;
     s->reg_read(uc, s->sp_regid, &sp);
     uint32_t limit = stack_limit(s);
+    if ((s->psp_mode || sp < limit) && thread_stack(uc, s, (uint32_t)address, sp))
+        return;
     if (sp < s->min_sp)
         s->min_sp = sp;
     if (sp < limit) {
@@ -433,7 +477,8 @@ static const uint32_t layout[] = {
     FIELD(sim_state, event_at) FIELD(sim_state, timer_at) FIELD(sim_state, on_event)
     FIELD(sim_state, pend_prio) FIELD(sim_state, active_prio) FIELD(sim_state, group_mask)
     FIELD(sim_state, primask_regid) FIELD(sim_state, faultmask_regid)
-    FIELD(sim_state, basepri_regid)
+    FIELD(sim_state, basepri_regid) FIELD(sim_state, psp_mode) FIELD(sim_state, psp_limit)
+    FIELD(sim_state, psp_min) FIELD(sim_state, control_regid) FIELD(sim_state, ipsr_regid)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags)

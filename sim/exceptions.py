@@ -55,6 +55,9 @@ _TAIL_CHAIN = 6
 _FP_FRAME_EXTRA = 18  # S0-S15, FPSCR, reserved
 
 
+THREAD_STACK_UNKNOWN = "(thread stacks in no symbol)"
+
+
 def exception_name(n: int) -> str:
     return NAMES.get(n, f"IRQ{n - IRQ0}" if n >= IRQ0 else f"exception {n}")
 
@@ -106,7 +109,9 @@ class ExceptionModel:
 
     def __init__(self, core: Core, irqs: int, prio_bits: int, counter: NativeCounter,
                  regs: Registers, read_mem: Callable[[int, int], bytes | None],
-                 write_mem: Callable[[int, bytes], bool], has_fpu: bool) -> None:
+                 write_mem: Callable[[int, bytes], bool], has_fpu: bool,
+                 stack_region: Callable[[int], tuple[str, int, int] | None] = lambda a: None,
+                 ) -> None:
         self.core = core
         self.v6m = core.architecture == "armv6-m"
         self.v8m = core.architecture.startswith("armv8")
@@ -117,6 +122,7 @@ class ExceptionModel:
         self.read_mem = read_mem
         self.write_mem = write_mem
         self.has_fpu = has_fpu
+        self.stack_region = stack_region  # (name, start, end) of the object holding an address
         self.entry_cycles = _ENTRY.get(core.name, 12)
         counter.set_event_handler(self._on_event_c, masks=not self.v6m)
         self.fault: tuple[str, str, int] | None = None  # set when the model stops the run
@@ -143,7 +149,8 @@ class ExceptionModel:
         self.sleep_on_exit_pending = False
         self._handler_started: list[tuple[int, int]] = []  # (exception, cycles at entry)
         self.fault = None
-        self.reset_requested = False
+        self.thread_peaks: dict[str, int] = {}  # thread stack (its object) -> peak bytes
+        self._switched_in_at = 0  # PSP when the running thread was last switched in
         self.update()
 
     @property
@@ -340,6 +347,7 @@ class ExceptionModel:
         exc_return = self._exc_return(handler=bool(ipsr), psp=bool(control & 2), fp=fp)
         on_psp = not ipsr and bool(control & 2)
         if on_psp:
+            self._leave_thread_stack(frame)
             regs.write(R.UC_ARM_REG_PSP, frame)
             regs.write(R.UC_ARM_REG_CONTROL, control & ~0x6)  # SPSEL=0 swaps to MSP, FPCA=0
         else:
@@ -413,8 +421,10 @@ class ExceptionModel:
         if use_psp:
             regs.write(R.UC_ARM_REG_CONTROL, (control & ~4) | 2 | (4 if fp else 0))
             regs.write(R.UC_ARM_REG_SP, new_sp)
+            self._enter_thread_stack(new_sp)
         else:
             regs.write(R.UC_ARM_REG_SP, new_sp)
+            self.counter.set_thread_stack(False)
             if to_thread:
                 regs.write(R.UC_ARM_REG_CONTROL, (control & ~6) | (4 if fp else 0))
             elif fp:
@@ -433,6 +443,29 @@ class ExceptionModel:
         self.counter.branch_to(pc)
         self.counter.add_cycles(self.entry_cycles)
         self.update()
+
+    # --- thread stacks ----------------------------------------------------------------------------
+    def _enter_thread_stack(self, sp: int) -> None:
+        """Thread mode resumes on PSP at ``sp``: the native hook tracks it apart from the main
+        stack, and stops a block that would take it below its object's start."""
+        region = self.stack_region(sp)
+        self._switched_in_at = sp
+        self.counter.set_thread_stack(True, sp, region[1] if region else 0)
+
+    def _leave_thread_stack(self, frame: int) -> None:
+        """An exception preempts a thread on PSP; its frame ends at ``frame``: record the
+        thread's stack peak (its object's end minus the lowest address touched)."""
+        on, lowest = self.counter.thread_stack()
+        lowest = min(lowest, frame) if on else frame
+        region = self.stack_region(frame)
+        if region is not None:
+            name, _start, end = region
+            peak = end - lowest
+        else:  # no object holds it: a lower bound, from where the thread was switched in
+            name = THREAD_STACK_UNKNOWN
+            peak = max(0, self._switched_in_at - lowest)
+        self.thread_peaks[name] = max(self.thread_peaks.get(name, 0), peak)
+        self.counter.set_thread_stack(False)
 
     def _priority_after_return(self) -> int:
         prio = self.execution_priority()

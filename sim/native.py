@@ -19,7 +19,9 @@ import numpy as np
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
 from unicorn.arm_const import (
     UC_ARM_REG_BASEPRI,
+    UC_ARM_REG_CONTROL,
     UC_ARM_REG_FAULTMASK,
+    UC_ARM_REG_IPSR,
     UC_ARM_REG_PRIMASK,
     UC_ARM_REG_SP,
 )
@@ -43,6 +45,7 @@ class StopReason(IntEnum):
     INSN_LIMIT = 2  # the next block would pass the instruction limit: stopped before it ran
     SP_WRITE = 3  # an instruction moved SP below the stack limit: stopped before the next ran
     FPU_DISABLED = 4  # a block with an FP instruction while CPACR denies the FPU
+    THREAD_STACK = 5  # a block would lower a thread's SP (PSP) below its stack's region
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
@@ -78,6 +81,9 @@ class _SimState(ctypes.Structure):
     pend_prio: int
     active_prio: int
     group_mask: int
+    psp_mode: int
+    psp_limit: int
+    psp_min: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -102,6 +108,9 @@ class _SimState(ctypes.Structure):
         ("group_mask", ctypes.c_uint32),
         ("primask_regid", ctypes.c_int32), ("faultmask_regid", ctypes.c_int32),
         ("basepri_regid", ctypes.c_int32),
+        ("psp_mode", ctypes.c_uint32), ("psp_limit", ctypes.c_uint32),
+        ("psp_min", ctypes.c_uint32),
+        ("control_regid", ctypes.c_int32), ("ipsr_regid", ctypes.c_int32),
     ]
 
 
@@ -238,6 +247,7 @@ class NativeCounter:
         s.event_at = s.timer_at = NEVER
         s.pend_prio, s.active_prio, s.group_mask = NO_PENDING, 256, 0xFF
         s.primask_regid, s.faultmask_regid, s.basepri_regid = UC_ARM_REG_PRIMASK, -1, -1
+        s.control_regid, s.ipsr_regid = UC_ARM_REG_CONTROL, UC_ARM_REG_IPSR
         self._event_handler: object = None  # the ctypes callback: keep it alive
         self._add(UC_HOOK_BLOCK, _addr(lib.sim_block_hook))
         # next instruction -> the one before it that writes SP dynamically
@@ -264,6 +274,7 @@ class NativeCounter:
         s.stop_reason = StopReason.NONE
         s.sp_pending = 0
         s.marks_len = 0
+        s.psp_mode = s.psp_limit = s.psp_min = 0
 
     def set_fp_trap(self, on: bool) -> None:
         """Stop before any block holding a floating-point instruction (the FPU is disabled)."""
@@ -304,6 +315,17 @@ class NativeCounter:
         """Execution continues at ``address`` (an exception entry or return, which pays its
         own latency): no pipeline refill is added for the block there."""
         self._s.next_seq = address & ~1
+
+    def thread_stack(self) -> tuple[bool, int]:
+        """(whether SP is a thread's stack now, the lowest address it touched since
+        ``set_thread_stack``)."""
+        return bool(self._s.psp_mode), self._s.psp_min
+
+    def set_thread_stack(self, on: bool, sp: int = 0, limit: int = 0) -> None:
+        """SP is now a thread's stack at ``sp`` whose region starts at ``limit`` (0: unknown),
+        or (``on`` False) the main stack."""
+        s = self._s
+        s.psp_mode, s.psp_min, s.psp_limit = int(on), sp, limit
 
     def lower_min_sp(self, sp: int) -> None:
         """Record a stack address written outside any block (an exception frame)."""

@@ -69,6 +69,7 @@ class RunReport:
     handler_cycles: dict[str, int] = field(default_factory=dict)  # name -> cycles in handler
     tail_chained: int = 0  # entries by tail-chaining (no unstacking and restacking)
     unmodelled: list[str] = field(default_factory=list)  # device registers not modelled, used
+    thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
 
     @property
     def time_ms(self) -> float:

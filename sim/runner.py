@@ -218,7 +218,8 @@ class Simulator:
             max_instructions=opts.max_instructions)
         self.exceptions = ExceptionModel(
             self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
-            self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None)
+            self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
+            stack_region=self._stack_region)
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
         self._reset_requested = False
         self._deadlock: Fault | None = None
@@ -310,6 +311,15 @@ class Simulator:
                 "which the simulator does not model (--strict-peripherals)", pc)
             fault.address, fault.size, fault.access = device.base + offset, size, verb
             self._stop_with(fault)
+
+    def _stack_region(self, addr: int) -> tuple[str, int, int] | None:
+        """(name, start, end) of the static object (a task's stack array, an RTOS heap) that
+        holds ``addr``: what a thread's stack is named by and may not run out of."""
+        hit = self.image.object_at(addr - 1)  # SP points just past the last word pushed
+        if hit is None:
+            return None
+        name, start, size = hit
+        return name, start, start + size
 
     def _frame_read(self, addr: int, size: int) -> bytes | None:
         return self._host_read(addr, size) if self._mapped(addr, size) else None
@@ -745,6 +755,8 @@ class Simulator:
         elif stop is not None and reason == StopReason.SP_WRITE:
             status, fault = "fault", self._stack_fault(stop)
             insns, cycles = self._take_back(insns, cycles, stop.pc)
+        elif stop is not None and reason == StopReason.THREAD_STACK:
+            status, fault = "fault", self._thread_stack_fault(stop)
         elif stop is not None and reason == StopReason.FPU_DISABLED:
             status, fault = "fault", self._fpu_fault(stop)
         elif fault is not None:
@@ -819,9 +831,21 @@ class Simulator:
             handler_cycles={exception_name(n): k
                             for n, k in sorted(model.stats.handler_cycles.items())},
             tail_chained=model.stats.tail_chained,
+            thread_stacks=self._thread_peaks(),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
         )
         return report
+
+    def _thread_peaks(self) -> dict[str, int]:
+        """Each thread stack's peak, the running thread's included."""
+        model = self.exceptions
+        peaks = dict(model.thread_peaks)
+        on, lowest = self._counter.thread_stack()
+        if on:
+            region = self._stack_region(lowest)
+            if region is not None:
+                peaks[region[0]] = max(peaks.get(region[0], 0), region[2] - lowest)
+        return peaks
 
     def _take_back(self, insns: int, cycles: int, pc: int | None) -> tuple[int, int]:
         n, c = self._unretired(pc)
@@ -872,6 +896,17 @@ class Simulator:
             f"the FPU before any float use. Stopped before its block at 0x{start:08x} ran",
             pc,
         )
+
+    def _thread_stack_fault(self, stop: NativeStop) -> Fault:
+        region = self._stack_region(stop.limit + 1)
+        name = f" ({region[0]})" if region else ""
+        fault = self._make_fault(
+            "stack_overflow",
+            f"thread stack overflow: this block would lower the thread's stack (PSP) to "
+            f"0x{stop.address:08x}, {stop.limit - stop.address} bytes below its region"
+            f"{name} at 0x{stop.limit:08x}", stop.pc)
+        fault.address, fault.access, fault.size = stop.address, "write", stop.limit - stop.address
+        return fault
 
     def _stack_fault(self, stop: NativeStop) -> Fault:
         """Stack overflow, caught before anything was stored below the limit: either a block

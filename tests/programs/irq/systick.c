@@ -16,13 +16,20 @@ void SysTick_Handler(void) { ticks++; }
 
 int main(void)
 {
+    /* counting down, without interrupts (counts are per block: let some blocks run) */
+    SYST_RVR = 0xFFFFFFu;
+    SYST_CVR = 0;
+    SYST_CSR = 5;
+    for (volatile int i = 0; i < 10; i++) /* QEMU reads 0 until its first count */
+        ;
+    uint32_t a = SYST_CVR;
+    for (volatile int i = 0; i < 100; i++)
+        ;
+    uint32_t b = SYST_CVR;
+    SYST_CSR = 0;
     SYST_RVR = RELOAD;
     SYST_CVR = 0;
     SYST_CSR = 7; /* ENABLE, TICKINT, processor clock */
-    uint32_t a = SYST_CVR;
-    for (volatile int i = 0; i < 10; i++) /* counts are per block: let some blocks run */
-        ;
-    uint32_t b = SYST_CVR;
     while (ticks < TICKS)
         __asm__ volatile("wfi");
     SYST_CSR = 0;
