@@ -307,6 +307,12 @@ class NativeCounter:
         """Stop the run at the next opportunity (from a hook)."""
         uclib.uc_emu_stop(self._uch)
 
+    def uncount(self, instructions: int, cycles: int) -> None:
+        """Take back what a block counted whole but did not execute (a fault cut it short and
+        the run goes on in the firmware's fault handler)."""
+        self._s.insns -= instructions
+        self._s.cycles -= cycles
+
     def add_cycles(self, n: int) -> None:
         """Cycles the core spends outside any block: exception entry and return, sleep."""
         self._s.cycles += n

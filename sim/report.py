@@ -70,6 +70,7 @@ class RunReport:
     tail_chained: int = 0  # entries by tail-chaining (no unstacking and restacking)
     unmodelled: list[str] = field(default_factory=list)  # device registers not modelled, used
     thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
+    vectored_faults: list[str] = field(default_factory=list)  # faults the firmware handled
 
     @property
     def time_ms(self) -> float:

@@ -45,7 +45,15 @@ from unicorn import arm_const as R
 from sim import devices, faults
 from sim.codemap import build_tables
 from sim.elf import FirmwareImage
-from sim.exceptions import ExceptionModel, StackingError, exception_name, valid_exc_return
+from sim.exceptions import (
+    BUSFAULT,
+    HARDFAULT,
+    USAGEFAULT,
+    ExceptionModel,
+    StackingError,
+    exception_name,
+    valid_exc_return,
+)
 from sim.native import (
     CodeTables,
     LastBlock,
@@ -63,6 +71,14 @@ from toolchain.profiles import DEFAULT_TARGET, Target, get_target
 from toolchain.sizes import format_size
 
 EXCP_EXCEPTION_EXIT = 8  # QEMU's number for a branch to EXC_RETURN (Unicorn pops nothing)
+# --vector-faults: fault kind -> (exception, CFSR bits) (ARMv7-M ARM B3.2.15)
+_FAULT_CAUSES = {
+    "unmapped_read": (BUSFAULT, 1 << 9),  # PRECISERR
+    "unmapped_write": (BUSFAULT, 1 << 9),
+    "flash_write": (BUSFAULT, 1 << 9),
+    "unmapped_fetch": (BUSFAULT, 1 << 8),  # IBUSERR
+    "undefined_instruction": (USAGEFAULT, 1 << 16),  # UNDEFINSTR
+}
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
@@ -223,6 +239,7 @@ class Simulator:
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
         self._reset_requested = False
         self._deadlock: Fault | None = None
+        self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
         self.devices = devices.create(self.target.devices, self)
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
@@ -613,6 +630,7 @@ class Simulator:
         self._unmodelled = {}
         self._reset_requested = False
         self._deadlock = None
+        self._vectored = []
         for _, reg in _REGS[:15]:
             self.uc.reg_write(reg, 0)
         self.uc.reg_write(R.UC_ARM_REG_SP, sp0)
@@ -672,7 +690,11 @@ class Simulator:
             timeout_us = 0
             if opts.timeout:
                 timeout_us = max(1, int((opts.timeout - (time.perf_counter() - start)) * 1e6))
-            if not self._emulate(pc, timeout_us):
+            ok = self._emulate(pc, timeout_us)
+            if self._fault is not None and opts.vector_faults and self._vector_fault():
+                pc = self._regs.read(R.UC_ARM_REG_PC) | 1
+                continue
+            if not ok:
                 return
             if (self._fault is not None or self._exit is not None or self._counter.stopped
                     or self._interrupted or self._reset_requested
@@ -686,6 +708,45 @@ class Simulator:
             if not self._sleep(pc - 2, "wfi"):
                 return
             pc |= 1
+
+    def _vector_fault(self) -> bool:
+        """--vector-faults: deliver the fault that stopped the run to the firmware's handler,
+        as the chip would (CFSR, BFAR, HFSR set; escalated to HardFault where the handler is
+        disabled, or always on ARMv6-M). False when the fault is not one the chip raises (the
+        simulator's own checks) or cannot be taken (a fault in HardFault: lockup)."""
+        fault = self._fault
+        assert fault is not None and fault.pc is not None
+        model = self.exceptions
+        cause = _FAULT_CAUSES.get(fault.kind)
+        if cause is None and "INVSTATE" in fault.message:
+            cause = (USAGEFAULT, 1 << 17)
+        if cause is None and "unaligned" in fault.message:
+            cause = (USAGEFAULT, 1 << 24)
+        if cause is None:
+            return False
+        exc, status = cause
+        n, c = self._unretired(fault.pc)
+        if exc == BUSFAULT and fault.address is not None and fault.kind != "unmapped_fetch":
+            status |= 1 << 15  # BFARVALID
+            model.bfar = fault.address
+        if not model.v6m:
+            model.cfsr |= status
+        else:
+            exc = HARDFAULT
+        try:
+            taken = model.fault_entry(exc, fault.pc)
+        except StackingError as err:
+            self._fault = self._stacking_fault(err, fault.pc)
+            return False
+        if not taken:
+            fault.message += " (in the HardFault handler or with FAULTMASK set: lockup)"
+            return False
+        self._counter.uncount(n, c)
+        where = f" in {fault.function}" if fault.function else ""
+        self._vectored.append(f"{fault.kind} at 0x{fault.pc:08x}{where}: {fault.message} "
+                              f"-> {exception_name(self.ipsr())}")
+        self._fault = None
+        return True
 
     def _sleep(self, pc: int, what: str) -> bool:
         """WFI/WFE at ``pc``: fast-forward to the event that wakes the core; False (and the
@@ -832,6 +893,7 @@ class Simulator:
                             for n, k in sorted(model.stats.handler_cycles.items())},
             tail_chained=model.stats.tail_chained,
             thread_stacks=self._thread_peaks(),
+            vectored_faults=list(self._vectored),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
         )
         return report

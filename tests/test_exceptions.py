@@ -114,3 +114,62 @@ def test_thread_stack_running_out_of_its_array_is_caught(firmware):
     assert fault.kind == "stack_overflow"
     assert "thread stack overflow" in fault.message and "(stack_b)" in fault.message
     assert fault.function.startswith("dig")  # gcc may name it dig.isra.0
+
+
+def test_uart_itm_and_dwt_cycle_counter(firmware):
+    """UART0 and ITM port 0 print to the console; DWT CYCCNT stays still until DEMCR.TRCENA,
+    then counts exactly the report's (active) cycles."""
+    image = sim.load_elf(irq_program(firmware, "periph.c", TRACE=None))
+    s = sim.Simulator(image)
+    at_probe: list[int] = []
+    s.on_entry(image.symbols["cyccnt"], lambda: at_probe.append(s.active_cycles()))
+    report = s.run()
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    lines = report.stdout.splitlines()
+    assert lines[:2] == ["uart: hello", "itm: hello"]
+    gated, c0, c1 = lines[2].split()
+    assert gated == "gated"
+    # the last two probes read c0 and c1: CYCCNT moved exactly as the cycle count did
+    assert int(c1) - int(c0) == at_probe[3] - at_probe[2] > 0
+    assert report.unmodelled == []
+
+
+def test_unmodelled_register_is_listed_or_with_strict_peripherals_a_fault(firmware, cli):
+    elf = firmware("device.c", defines={"DEVICE_ADDR": "0xE000ED94u"})  # MPU_CTRL
+    result = cli("run", elf)
+    assert result.returncode == 1  # the program exits with what it read back: 21
+    assert result.report["exit_code"] == 21
+    assert result.report["unmodelled_registers"] == [
+        "scs+0xd94 (0xe000ed94) read: 1", "scs+0xd94 (0xe000ed94) write: 1"]
+    assert "unmodelled register: scs+0xd94" in result.stderr
+    strict = cli("run", elf, "--strict-peripherals")
+    assert strict.returncode == 4
+    fault = strict.report["fault"]
+    assert fault["kind"] == "unmodelled_register"
+    assert fault["address"] == 0xE000ED94 and fault["access"] == "write"
+
+
+VFAULT_OUTPUT = """busfault cfsr 0x00008200
+bfar 0x60000000
+after busfault
+usagefault cfsr 0x00010000
+after usagefault
+hardfault hfsr 0x40000000
+cfsr 0x00010000
+"""
+
+
+def test_vector_faults_delivers_them_to_the_firmware(firmware, cli):
+    elf = irq_program(firmware, "vfault.c")
+    default = cli("run", elf)
+    assert default.returncode == 4 and default.report["fault"]["kind"] == "unmapped_read"
+    result = cli("run", elf, "--vector-faults")
+    assert result.returncode == 1  # HardFault_Handler exits 3
+    report = result.report
+    assert (report["status"], report["exit_code"]) == ("ok", 3)
+    assert report["stdout"] == VFAULT_OUTPUT
+    assert [f.split(" at ")[0] + " -> " + f.rsplit("-> ", 1)[1]
+            for f in report["vectored_faults"]] == [
+        "unmapped_read -> BusFault", "undefined_instruction -> UsageFault",
+        "undefined_instruction -> HardFault"]
+    assert report["exceptions"]["taken"] == {"HardFault": 1, "BusFault": 1, "UsageFault": 1}

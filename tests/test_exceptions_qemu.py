@@ -59,3 +59,27 @@ def test_threads_program_matches_qemu(firmware, tmp_path, target):
     qemu = run_qemu(elf, target, tmp_path / "trace.log")
     assert report.stdout == qemu.console == THREADS_OUTPUT
     assert report.exit_code == qemu.returncode == 0
+
+
+def test_vectored_faults_match_qemu(firmware, tmp_path):
+    from test_exceptions import VFAULT_OUTPUT
+
+    elf = irq_program(firmware, "vfault.c")
+    report = sim.run(sim.load_elf(elf), sim.RunOptions(vector_faults=True))
+    qemu = run_qemu_realtime(elf, "curie", tmp_path / "trace.log")
+    assert report.stdout == qemu.console == VFAULT_OUTPUT
+    assert report.exit_code == qemu.returncode == 3
+    # QEMU's trace lists the three faulting instructions too, which never complete
+    assert report.instructions + 3 == len(qemu.pcs)
+
+
+def test_uart_output_matches_qemu(firmware, tmp_path):
+    elf = irq_program(firmware, "periph.c")  # without TRACE: QEMU has no ITM or DWT
+    report = sim.run(sim.load_elf(elf))
+    serial = tmp_path / "uart.txt"
+    proc = subprocess.run(
+        [QEMU, "-M", "mps2-an385", "-semihosting", "-nographic", "-monitor", "none",
+         "-serial", f"file:{serial}", "-kernel", str(elf)],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == report.exit_code == 0
+    assert report.stdout == serial.read_text() == "uart: hello\n"

@@ -60,6 +60,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "exceptions": {"taken": report.exceptions, "tail_chained": report.tail_chained,
                        "handler_cycles": report.handler_cycles},
         "unmodelled_registers": report.unmodelled,
+        "vectored_faults": report.vectored_faults,
     }
 
 
