@@ -49,6 +49,17 @@ def valid_exc_return(value: int, v8m: bool) -> bool:
 
 _BASE = 256  # execution priority with nothing active and no mask set
 
+# register batches (one call into Unicorn each)
+_MASKS = (R.UC_ARM_REG_PRIMASK, R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_FAULTMASK)
+_FRAME_REGS = (R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, R.UC_ARM_REG_R3,
+               R.UC_ARM_REG_R12, R.UC_ARM_REG_LR)
+_ENTRY_READ = (R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_XPSR, R.UC_ARM_REG_SP,
+               R.UC_ARM_REG_APSR_NZCV, *_FRAME_REGS)
+_FP_REGS = (*(R.UC_ARM_REG_S0 + i for i in range(16)), R.UC_ARM_REG_FPSCR)
+_HANDLER_WRITE = (R.UC_ARM_REG_IPSR, R.UC_ARM_REG_LR, R.UC_ARM_REG_APSR_NZCV)
+_RETURN_READ = (R.UC_ARM_REG_IPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_PSP, R.UC_ARM_REG_MSP)
+
+
 # latencies in cycles (Cortex-M TRMs: 12 on M3/M4/M7/M33, 16 on M0, 15 on M0+; tail-chain 6)
 _ENTRY = {"cortex-m0": 16, "cortex-m0plus": 15}
 _TAIL_CHAIN = 6
@@ -123,6 +134,9 @@ class ExceptionModel:
         self.write_mem = write_mem
         self.has_fpu = has_fpu
         self.stack_region = stack_region  # (name, start, end) of the object holding an address
+        # For a profiler: ("enter", handler address, the block the entry replaced or None) and
+        # ("return", None) events, in order, when set to a list (None: not recorded).
+        self.trace: list[tuple[str, int | None, int | None]] | None = None
         self.entry_cycles = _ENTRY.get(core.name, 12)
         counter.set_event_handler(self._on_event_c, masks=not self.v6m)
         self.fault: tuple[str, str, int] | None = None  # set when the model stops the run
@@ -151,6 +165,9 @@ class ExceptionModel:
         self.fault = None
         self.thread_peaks: dict[str, int] = {}  # thread stack (its object) -> peak bytes
         self._switched_in_at = 0  # PSP when the running thread was last switched in
+        self._diverting: int | None = None  # the block an asynchronous entry replaces
+        if self.trace is not None:
+            self.trace.clear()
         self.update()
 
     @property
@@ -195,13 +212,16 @@ class ExceptionModel:
 
     def execution_priority(self) -> int:
         prio = self.active_priority()
-        if not self.v6m:
-            basepri = self.regs.read(R.UC_ARM_REG_BASEPRI) & self.group_mask
-            if basepri and basepri < prio:
-                prio = basepri
-        if self.regs.read(R.UC_ARM_REG_PRIMASK) & 1 and prio > 0:
+        if self.v6m:
+            primask, basepri, faultmask = self.regs.read(R.UC_ARM_REG_PRIMASK), 0, 0
+        else:
+            primask, basepri, faultmask = self.regs.read_many(_MASKS)
+        basepri &= self.group_mask
+        if basepri and basepri < prio:
+            prio = basepri
+        if primask & 1 and prio > 0:
             prio = 0
-        if not self.v6m and self.regs.read(R.UC_ARM_REG_FAULTMASK) & 1:
+        if faultmask & 1:
             prio = -1
         return prio
 
@@ -311,7 +331,11 @@ class ExceptionModel:
         if exc is None or self.group(exc) >= self.execution_priority():
             self.update()
             return 0
-        self.enter(exc, address)
+        self._diverting = address
+        try:
+            self.enter(exc, address)
+        finally:
+            self._diverting = None
         return 1
 
     def deliverable(self) -> bool:
@@ -323,39 +347,27 @@ class ExceptionModel:
         main stack, branch to the vector. ``return_address`` is where the interrupted code
         resumes (the frame's PC)."""
         regs = self.regs
-        control = regs.read(R.UC_ARM_REG_CONTROL)
-        xpsr = regs.read(R.UC_ARM_REG_XPSR)
+        control, xpsr, sp, nzcv, *words = regs.read_many(_ENTRY_READ)
         ipsr = xpsr & 0x1FF
-        sp = regs.read(R.UC_ARM_REG_SP)
         fp = self.has_fpu and bool(control & 4)
-        words = [regs.read(r) for r in (R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2,
-                                         R.UC_ARM_REG_R3, R.UC_ARM_REG_R12, R.UC_ARM_REG_LR)]
-        size = 0x20
+        size = 0x20 + (4 * _FP_FRAME_EXTRA if fp else 0)
+        aligned = self.v6m or bool(self.ccr & 0x200)  # CCR.STKALIGN: 8-byte aligned frames
+        frame = (sp - size) & ~7 if aligned else sp - size
+        forced = 0x200 if aligned and (sp - size) & 4 else 0  # xPSR bit 9: 4 bytes added
+        data = struct.pack("<8I", *words, return_address & ~1, (xpsr & ~0x200) | forced)
         if fp:
-            words_fp = [regs.read(R.UC_ARM_REG_S0 + i) for i in range(16)]
-            size += 4 * _FP_FRAME_EXTRA
-        align = (sp & 4) if (self.v6m or self.ccr & 0x200) else 0
-        frame = (sp - size) & ~7 if align or self.v6m or self.ccr & 0x200 else sp - size
-        forced = 0x200 if (sp - size) & 4 and (self.v6m or self.ccr & 0x200) else 0
-        stacked_xpsr = (xpsr & ~0x200) | forced
-        data = struct.pack("<8I", *words, return_address & ~1, stacked_xpsr)
-        if fp:
-            data += struct.pack("<16I", *words_fp) + struct.pack(
-                "<2I", regs.read(R.UC_ARM_REG_FPSCR), 0)
+            data += struct.pack("<18I", *regs.read_many(_FP_REGS), 0)
         if not self.write_mem(frame, data):
             raise StackingError(frame, "exception frame")
         exc_return = self._exc_return(handler=bool(ipsr), psp=bool(control & 2), fp=fp)
-        on_psp = not ipsr and bool(control & 2)
-        if on_psp:
+        if not ipsr and control & 2:  # a thread on PSP: SPSEL=0 swaps SP to the MSP
             self._leave_thread_stack(frame)
-            regs.write(R.UC_ARM_REG_PSP, frame)
-            regs.write(R.UC_ARM_REG_CONTROL, control & ~0x6)  # SPSEL=0 swaps to MSP, FPCA=0
+            first: tuple[tuple[int, ...], list[int]] = (
+                (R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL), [frame, control & ~0x6])
         else:
-            regs.write(R.UC_ARM_REG_SP, frame)
             self.counter.lower_min_sp(frame)
-            if fp:
-                regs.write(R.UC_ARM_REG_CONTROL, control & ~0x4)
-        self._branch_to_handler(exc, exc_return)
+            first = ((R.UC_ARM_REG_SP, R.UC_ARM_REG_CONTROL), [frame, control & ~0x4])
+        self._branch_to_handler(exc, exc_return, first, nzcv)
         self.counter.add_cycles(self.entry_cycles)
 
     def _exc_return(self, *, handler: bool, psp: bool, fp: bool) -> int:
@@ -367,8 +379,11 @@ class ExceptionModel:
             value = 0xFFFFFFE1 if handler else 0xFFFFFFE9 | (0x04 if psp else 0)
         return value | (0 if fp else 0x10)
 
-    def _branch_to_handler(self, exc: int, exc_return: int) -> None:
-        regs = self.regs
+    def _branch_to_handler(self, exc: int, exc_return: int,
+                           first: tuple[tuple[int, ...], list[int]] = ((), []),
+                           nzcv: int | None = None) -> None:
+        """Handler mode for ``exc``: IPSR, LR = ``exc_return``, PC = its vector; the registers
+        in ``first`` are written before (in one call with the rest)."""
         vector = self.read_mem(self.vtor + 4 * exc, 4)
         if vector is None:
             raise StackingError(self.vtor + 4 * exc, f"the vector of {exception_name(exc)}")
@@ -377,11 +392,15 @@ class ExceptionModel:
         self.active |= 1 << exc
         self.stats.taken[exc] = self.stats.taken.get(exc, 0) + 1
         self._handler_started.append((exc, self.now))
-        regs.write(R.UC_ARM_REG_IPSR, exc)
-        regs.write(R.UC_ARM_REG_LR, exc_return)
-        # any MSR rebuilds Unicorn's cached flags so that it sees handler mode
-        regs.write(R.UC_ARM_REG_APSR_NZCV, regs.read(R.UC_ARM_REG_APSR_NZCV))
-        regs.write(R.UC_ARM_REG_PC, handler | 1)
+        if self.trace is not None:
+            self.trace.append(("enter", handler & ~1, self._diverting))
+        if nzcv is None:
+            nzcv = self.regs.read(R.UC_ARM_REG_APSR_NZCV)
+        # writing APSR (an MSR) after IPSR rebuilds Unicorn's cached flags: handler mode
+        ids, values = first
+        self.regs.write_many(ids + _HANDLER_WRITE, [*values, exc, exc_return, nzcv])
+        # PC alone: a PC written in a batch does not end the block Unicorn is running
+        self.regs.write(R.UC_ARM_REG_PC, handler | 1)
         self.counter.branch_to(handler)
         self.update()
 
@@ -391,55 +410,53 @@ class ExceptionModel:
         handler's exception becomes inactive, then either the best pending exception that can
         preempt the returned-to context is tail-chained, or the frame is popped."""
         regs = self.regs
-        ipsr = regs.read(R.UC_ARM_REG_IPSR)
+        ipsr, control, psp, msp = regs.read_many(_RETURN_READ)
         self.active &= ~(1 << ipsr)
         self._close_handler(ipsr)
+        if self.trace is not None:
+            self.trace.append(("return", None, None))
         to_thread = bool(exc_return & 8)
         if to_thread and self.active and not (self.ccr & 1):
             raise StackingError(0, "return to thread mode with exceptions still active "
                                    "(NONBASETHRDENA clear): INVPC UsageFault; exception frame")
         self.advance_systick()
         exc = self.best_pending()
-        if exc is not None and self.group(exc) < self._priority_after_return():
+        if exc is not None and self.group(exc) < self.execution_priority():
             self.stats.tail_chained += 1
             self._branch_to_handler(exc, exc_return)
             self.counter.add_cycles(_TAIL_CHAIN)
             return
         use_psp = to_thread and bool(exc_return & 4)
         fp = not exc_return & 0x10
-        frame = regs.read(R.UC_ARM_REG_PSP if use_psp else R.UC_ARM_REG_MSP)
+        frame = psp if use_psp else msp
         size = 0x20 + (4 * _FP_FRAME_EXTRA if fp else 0)
         data = self.read_mem(frame, size)
         if data is None:
             raise StackingError(frame, "exception frame (return)")
-        r0, r1, r2, r3, r12, lr, pc, xpsr = struct.unpack_from("<8I", data)
+        words = list(struct.unpack_from("<8I", data))
+        pc, xpsr = words[6], words[7]
         new_sp = frame + size + (4 if xpsr & 0x200 else 0)
-        control = regs.read(R.UC_ARM_REG_CONTROL)
-        # IPSR from the frame: thread mode (0) or the preempted handler's number
-        ipsr_new = xpsr & 0x1FF if not to_thread else 0
-        regs.write(R.UC_ARM_REG_XPSR, (xpsr & ~0x3FF) | ipsr_new | (1 << 24))
+        # IPSR from the frame (0 in thread mode, else the preempted handler's number), then
+        # CONTROL: SPSEL written in thread mode swaps SP to the PSP; FPCA from EXC_RETURN
+        ipsr_new = 0 if to_thread else xpsr & 0x1FF
+        new_control = (control & ~0x6) | (2 if use_psp else 0) | (4 if fp else 0)
+        if not to_thread:
+            new_control = (control & ~0x4) | (4 if fp else 0)
+        ids: tuple[int, ...] = (R.UC_ARM_REG_XPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_SP,
+                                *_FRAME_REGS)
+        values = [(xpsr & ~0x3FF) | ipsr_new | (1 << 24), new_control, new_sp, *words[:6]]
+        if fp:
+            ids += _FP_REGS[:17]
+            values += list(struct.unpack_from("<17I", data, 0x20))
+        regs.write_many(ids, values)
+        # an MSR after the XPSR write rebuilds Unicorn's cached flags; then the branch
+        regs.write(R.UC_ARM_REG_APSR_NZCV, regs.read(R.UC_ARM_REG_APSR_NZCV))
+        # PC alone: a PC written in a batch does not end the block Unicorn is running
+        regs.write(R.UC_ARM_REG_PC, pc | 1)
         if use_psp:
-            regs.write(R.UC_ARM_REG_CONTROL, (control & ~4) | 2 | (4 if fp else 0))
-            regs.write(R.UC_ARM_REG_SP, new_sp)
             self._enter_thread_stack(new_sp)
         else:
-            regs.write(R.UC_ARM_REG_SP, new_sp)
             self.counter.set_thread_stack(False)
-            if to_thread:
-                regs.write(R.UC_ARM_REG_CONTROL, (control & ~6) | (4 if fp else 0))
-            elif fp:
-                regs.write(R.UC_ARM_REG_CONTROL, control | 4)
-        for reg, value in ((R.UC_ARM_REG_R0, r0), (R.UC_ARM_REG_R1, r1), (R.UC_ARM_REG_R2, r2),
-                           (R.UC_ARM_REG_R3, r3), (R.UC_ARM_REG_R12, r12),
-                           (R.UC_ARM_REG_LR, lr)):
-            regs.write(reg, value)
-        if fp:
-            fpregs = struct.unpack_from("<17I", data, 0x20)
-            for i in range(16):
-                regs.write(R.UC_ARM_REG_S0 + i, fpregs[i])
-            regs.write(R.UC_ARM_REG_FPSCR, fpregs[16])
-        regs.write(R.UC_ARM_REG_APSR_NZCV, regs.read(R.UC_ARM_REG_APSR_NZCV))
-        regs.write(R.UC_ARM_REG_PC, pc | 1)
         self.counter.branch_to(pc)
         self.counter.add_cycles(self.entry_cycles)
         self.update()

@@ -417,6 +417,7 @@ class Registers:
         self._uch = uc._uch
         self._value = ctypes.c_uint32()
         self._ref = ctypes.byref(self._value)
+        self._batches: dict[tuple[int, ...], _Batch] = {}
 
     def read(self, regid: int) -> int:
         uclib.uc_reg_read(self._uch, regid, self._ref)
@@ -425,3 +426,33 @@ class Registers:
     def write(self, regid: int, value: int) -> None:
         self._value.value = value & 0xFFFFFFFF
         uclib.uc_reg_write(self._uch, regid, self._ref)
+
+    def read_many(self, regids: tuple[int, ...]) -> list[int]:
+        """Several registers in one call into Unicorn (``uc_reg_read_batch``)."""
+        batch = self._batch(regids)
+        uclib.uc_reg_read_batch(self._uch, batch.ids, batch.refs, batch.count)
+        return list(batch.values)
+
+    def write_many(self, regids: tuple[int, ...], values: list[int]) -> None:
+        """Several registers in one call, written in the order given."""
+        batch = self._batch(regids)
+        for i, v in enumerate(values):
+            batch.values[i] = v & 0xFFFFFFFF
+        uclib.uc_reg_write_batch(self._uch, batch.ids, batch.refs, batch.count)
+
+    def _batch(self, regids: tuple[int, ...]) -> "_Batch":
+        batch = self._batches.get(regids)
+        if batch is None:
+            batch = self._batches[regids] = _Batch(regids)
+        return batch
+
+
+class _Batch:
+    """Buffers for one batch of registers: ids, 32-bit values, pointers to them."""
+
+    def __init__(self, regids: tuple[int, ...]) -> None:
+        n = self.count = len(regids)
+        self.ids = (ctypes.c_int32 * n)(*regids)
+        self.values = (ctypes.c_uint32 * n)()
+        base = ctypes.addressof(self.values)
+        self.refs = (ctypes.c_void_p * n)(*(base + 4 * i for i in range(n)))

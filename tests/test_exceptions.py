@@ -173,3 +173,23 @@ def test_vector_faults_delivers_them_to_the_firmware(firmware, cli):
         "unmapped_read -> BusFault", "undefined_instruction -> UsageFault",
         "undefined_instruction -> HardFault"]
     assert report["exceptions"]["taken"] == {"HardFault": 1, "BusFault": 1, "UsageFault": 1}
+
+
+def test_profile_gives_handler_time_to_the_handler(firmware):
+    """An exception entry is not a call: each handler is a top-level frame of its own, and
+    the preempted code's time does not include it."""
+    from sim.profile import Profiler
+
+    image = sim.load_elf(irq_program(firmware, "threads.c"))
+    prof = Profiler(sim.Simulator(image)).run()
+    report = prof.report
+    assert report.status == "ok"
+    pendsv, systick = prof.function("PendSV_Handler"), prof.function("SysTick_Handler")
+    reset = prof.function("Reset_Handler")
+    assert pendsv is not None and systick is not None and reset is not None
+    assert (pendsv.calls, systick.calls) == (13, 3)  # entries, counted like calls
+    switch = prof.function("switch_to_next")
+    assert switch is not None and pendsv.inclusive.cycles > switch.inclusive.cycles > 0
+    top_level = [reset, pendsv, systick, prof.function("SVC_Handler")]
+    assert sum(f.inclusive.cycles for f in top_level if f) == report.cycles
+    assert sum(f.inclusive.instructions for f in top_level if f) == report.instructions
