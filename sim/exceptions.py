@@ -415,6 +415,7 @@ class ExceptionModel:
         self._close_handler(ipsr)
         if self.trace is not None:
             self.trace.append(("return", None, None))
+        self.event_register = True  # an exception return is an event for WFE
         to_thread = bool(exc_return & 8)
         if to_thread and self.active and not (self.ccr & 1):
             raise StackingError(0, "return to thread mode with exceptions still active "

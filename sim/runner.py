@@ -23,7 +23,6 @@ from unicorn import (
     UC_ERR_WRITE_UNMAPPED,
     UC_HOOK_BLOCK,
     UC_HOOK_CODE,
-    UC_HOOK_INSN_INVALID,
     UC_HOOK_INTR,
     UC_HOOK_MEM_FETCH_PROT,
     UC_HOOK_MEM_UNMAPPED,
@@ -99,6 +98,10 @@ _REGS = [(f"r{i}", getattr(R, f"UC_ARM_REG_R{i}")) for i in range(13)] + [
 # capstone's names for r9-r12 too, for operands decoded from an instruction
 _REG_IDS = {**dict(_REGS), "sb": R.UC_ARM_REG_R9, "sl": R.UC_ARM_REG_R10,
             "fp": R.UC_ARM_REG_R11, "ip": R.UC_ARM_REG_R12}
+
+# XPSR (IPSR 0, T set), CONTROL (SPSEL 0: swaps back to the MSP), masks, PSP
+_RESET_STATE = (R.UC_ARM_REG_XPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_PRIMASK,
+                R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_FAULTMASK, R.UC_ARM_REG_PSP)
 
 BlockCallback = Callable[[int, int], None]  # (address, size in bytes) of a block about to run
 
@@ -225,10 +228,10 @@ class Simulator:
                             self.sram.ctypes.data)
 
         brk = image.symbols.get("__heap_break")
+        tables = CodeTables(*build_tables(self.flash, FLASH_BASE, image.exec_ranges, self.timing))
         self._counter = NativeCounter(
             self.uc, flash=self.flash, flash_base=FLASH_BASE, sram=self.sram, sram_base=SRAM_BASE,
-            tables=CodeTables(*build_tables(self.flash, FLASH_BASE, image.exec_ranges,
-                                            self.timing)),
+            tables=tables,
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
@@ -240,6 +243,7 @@ class Simulator:
         self._reset_requested = False
         self._deadlock: Fault | None = None
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
+        self._resume: int | None = None  # where to go on after a hint instruction (WFE, SEV)
         self.devices = devices.create(self.target.devices, self)
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
@@ -247,7 +251,10 @@ class Simulator:
                              self._device_write(dev), None)
 
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
-        self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
+        # Unicorn executes SEV as a no-op: a code hook on each one sets the event register
+        halfwords = self.flash[: self.flash_size & ~1].view(np.uint16)
+        for index in np.flatnonzero((halfwords == 0xBF40) & (tables.cost > 0)).tolist():
+            self.on_entry(FLASH_BASE + 2 * index, self._sev)
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_bad_access)
         self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT, self._on_bad_access)
         self._md = make_disassembler()
@@ -485,23 +492,23 @@ class Simulator:
         fault.address, fault.access = exc.address, "write"
         return fault
 
-    def _on_invalid(self, uc: Uc, user: object) -> bool:
-        """WFE, YIELD and SEV reach Unicorn's invalid-instruction hook: model them (WFE sleeps
-        unless the event register is set) and go on after them."""
-        pc = self._regs.read(R.UC_ARM_REG_PC)
-        insn = self._host_read(pc, 2) if self._mapped(pc, 2) else b""
+    def _sev(self) -> None:
+        self.exceptions.event_register = True
+
+    def _hint(self, pc: int) -> bool:
+        """WFE and YIELD end Unicorn's run as invalid instructions, with PC already past them:
+        model them (WFE sleeps unless the event register is set) and resume. False for any
+        other instruction."""
+        insn = self._host_read(pc - 2, 2) if self._mapped(pc - 2, 2) else b""
         model = self.exceptions
         if insn == b"\x20\xbf":  # WFE
             if model.event_register:
                 model.event_register = False
-            elif not self._sleep(pc, "wfe"):
-                uc.emu_stop()
-                return True
-        elif insn == b"\x40\xbf":  # SEV
-            model.event_register = True
+            elif not self._sleep(pc - 2, "wfe"):
+                return True  # deadlock: the run ends
         elif insn != b"\x10\xbf":  # YIELD: a hint, nothing to do
             return False
-        self._regs.write(R.UC_ARM_REG_PC, (pc + 2) | 1)
+        self._resume = pc | 1
         return True
 
     def _semihost_call(self, uc: Uc, pc: int) -> None:
@@ -631,6 +638,10 @@ class Simulator:
         self._reset_requested = False
         self._deadlock = None
         self._vectored = []
+        self._resume = None
+        # thread mode, privileged, on the main stack, no mask set: the previous run may have
+        # ended in a handler or in a thread on the process stack
+        self._regs.write_many(_RESET_STATE, [1 << 24, 0, 0, 0, 0, 0])
         for _, reg in _REGS[:15]:
             self.uc.reg_write(reg, 0)
         self.uc.reg_write(R.UC_ARM_REG_SP, sp0)
@@ -693,6 +704,9 @@ class Simulator:
             ok = self._emulate(pc, timeout_us)
             if self._fault is not None and opts.vector_faults and self._vector_fault():
                 pc = self._regs.read(R.UC_ARM_REG_PC) | 1
+                continue
+            if self._resume is not None:  # after WFE, SEV or YIELD
+                pc, self._resume = self._resume, None
                 continue
             if not ok:
                 return
@@ -766,6 +780,8 @@ class Simulator:
         except UcError as exc:
             if self._fault is None:
                 pc = self.uc.reg_read(R.UC_ARM_REG_PC)
+                if exc.errno == UC_ERR_INSN_INVALID and self._hint(pc):
+                    return True
                 if exc.errno == UC_ERR_INSN_INVALID and not (
                         self.uc.reg_read(R.UC_ARM_REG_XPSR) & 1 << 24):
                     # Thumb bit clear (e.g. BLX to an even address): M-profile has no ARM

@@ -193,3 +193,37 @@ def test_profile_gives_handler_time_to_the_handler(firmware):
     top_level = [reset, pendsv, systick, prof.function("SVC_Handler")]
     assert sum(f.inclusive.cycles for f in top_level if f) == report.cycles
     assert sum(f.inclusive.instructions for f in top_level if f) == report.instructions
+
+
+@pytest.mark.parametrize(("case", "status", "code", "stdout"), [
+    ("reset", "reset", 1, "resetting\n"),
+    ("sev_wfe", "ok", 0, "woke\n"),
+    ("wfe_deadlock", "deadlock", 5, ""),
+])
+def test_reset_request_wfe_and_sev(firmware, cli, case, status, code, stdout):
+    result = cli("run", irq_program(firmware, "misc.c", CASE=case))
+    assert result.returncode == code
+    assert result.report["status"] == status
+    assert result.report["stdout"] == stdout
+    if status != "ok":
+        assert result.report["fault"]["kind"] == status
+    if case == "wfe_deadlock":
+        assert result.report["fault"]["instruction"] == "wfe"
+
+
+def test_uart_reads_the_console_input(firmware, cli, tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("hello uart\n")
+    result = cli("run", irq_program(firmware, "misc.c", CASE="uart_rx"), "--input", data)
+    assert result.returncode == 0
+    assert result.report["stdout"] == "HELLO UART\n"
+
+
+def test_a_second_run_starts_from_reset_state_after_ending_in_a_thread(firmware):
+    """threads.c exits from a thread on the process stack: the next run of the same simulator
+    starts in thread mode on the main stack again, with the same results."""
+    s = sim.Simulator(sim.load_elf(irq_program(firmware, "threads.c")))
+    first, second = s.run(), s.run()
+    assert first.status == second.status == "ok"
+    assert (second.instructions, second.cycles, second.stack_peak, second.thread_stacks) == (
+        first.instructions, first.cycles, first.stack_peak, first.thread_stacks)
