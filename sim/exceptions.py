@@ -56,7 +56,7 @@ _FRAME_REGS = (R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, R.UC_ARM_REG_R
 _ENTRY_READ = (R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_XPSR, R.UC_ARM_REG_SP,
                R.UC_ARM_REG_APSR_NZCV, *_FRAME_REGS)
 _FP_REGS = (*(R.UC_ARM_REG_S0 + i for i in range(16)), R.UC_ARM_REG_FPSCR)
-_HANDLER_WRITE = (R.UC_ARM_REG_IPSR, R.UC_ARM_REG_LR, R.UC_ARM_REG_APSR_NZCV)
+_HANDLER_WRITE = (R.UC_ARM_REG_XPSR, R.UC_ARM_REG_LR, R.UC_ARM_REG_APSR_NZCV)
 _RETURN_READ = (R.UC_ARM_REG_IPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_PSP, R.UC_ARM_REG_MSP)
 
 
@@ -367,7 +367,7 @@ class ExceptionModel:
         else:
             self.counter.lower_min_sp(frame)
             first = ((R.UC_ARM_REG_SP, R.UC_ARM_REG_CONTROL), [frame, control & ~0x4])
-        self._branch_to_handler(exc, exc_return, first, nzcv)
+        self._branch_to_handler(exc, exc_return, first, nzcv, xpsr)
         self.counter.add_cycles(self.entry_cycles)
 
     def _exc_return(self, *, handler: bool, psp: bool, fp: bool) -> int:
@@ -381,9 +381,10 @@ class ExceptionModel:
 
     def _branch_to_handler(self, exc: int, exc_return: int,
                            first: tuple[tuple[int, ...], list[int]] = ((), []),
-                           nzcv: int | None = None) -> None:
-        """Handler mode for ``exc``: IPSR, LR = ``exc_return``, PC = its vector; the registers
-        in ``first`` are written before (in one call with the rest)."""
+                           nzcv: int | None = None, xpsr: int | None = None) -> None:
+        """Handler mode for ``exc``: xPSR with IPSR = ``exc`` and the IT state cleared, LR =
+        ``exc_return``, PC = its vector; the registers in ``first`` are written before (in one
+        call with the rest)."""
         vector = self.read_mem(self.vtor + 4 * exc, 4)
         if vector is None:
             raise StackingError(self.vtor + 4 * exc, f"the vector of {exception_name(exc)}")
@@ -394,11 +395,12 @@ class ExceptionModel:
         self._handler_started.append((exc, self.now))
         if self.trace is not None:
             self.trace.append(("enter", handler & ~1, self._diverting))
-        if nzcv is None:
-            nzcv = self.regs.read(R.UC_ARM_REG_APSR_NZCV)
-        # writing APSR (an MSR) after IPSR rebuilds Unicorn's cached flags: handler mode
+        if nzcv is None or xpsr is None:
+            nzcv, xpsr = self.regs.read_many((R.UC_ARM_REG_APSR_NZCV, R.UC_ARM_REG_XPSR))
+        # writing APSR (an MSR) after xPSR rebuilds Unicorn's cached flags: handler mode
         ids, values = first
-        self.regs.write_many(ids + _HANDLER_WRITE, [*values, exc, exc_return, nzcv])
+        new_xpsr = (xpsr & 0xF80F0000) | (1 << 24) | exc  # flags, Q, GE kept; IT cleared
+        self.regs.write_many(ids + _HANDLER_WRITE, [*values, new_xpsr, exc_return, nzcv])
         # PC alone: a PC written in a batch does not end the block Unicorn is running
         self.regs.write(R.UC_ARM_REG_PC, handler | 1)
         self.counter.branch_to(handler)

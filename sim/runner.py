@@ -648,7 +648,6 @@ class Simulator:
         self.uc.reg_write(R.UC_ARM_REG_LR, 0xFFFFFFFF)
         self._fault = None
         self._exit = None
-        self._interrupted = False
         return sp0, reset
 
     def interrupt(self) -> None:
@@ -690,14 +689,17 @@ class Simulator:
             self._execute(reset, start)
         wall = time.perf_counter() - start
         self._sh.close_all()
-        return self._report(sp0, wall)
+        report = self._report(sp0, wall)
+        # cleared only now: an interrupt() that came before the run started still stops it
+        self._interrupted = False
+        return report
 
     def _execute(self, reset: int, start: float) -> None:
         """Run from ``reset`` until a stop; WFI ends Unicorn's run loop, so a sleep is a
         fast-forward here and the run resumes after the WFI."""
         opts = self.options
         pc = reset | 1
-        while True:
+        while not self._interrupted:
             timeout_us = 0
             if opts.timeout:
                 timeout_us = max(1, int((opts.timeout - (time.perf_counter() - start)) * 1e6))
