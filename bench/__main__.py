@@ -8,6 +8,9 @@
   embench     third-party firmware: Embench-IoT (../shared/thirdparty) on every target, M4
               cycle estimate vs Embench's measured STM32F407 (bench/embench.py; skipped with
               one line when the folder is missing)
+  freertos    FreeRTOS (../shared/thirdparty) on curie, nrf52832, stm32l031: console against
+              QEMU, exceptions, sleep share, task stack peaks, cost per exception
+              (bench/freertos.py)
   report      only render docs/results.md, the plots and headline.md from the JSON results
 
 Every benchmark writes its JSON to bench/results/ and then renders docs/results.md, the PNG
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from bench import common
 
-PARTS = ("sim", "models", "cores", "throughput", "embench")
+PARTS = ("sim", "models", "cores", "throughput", "embench", "freertos")
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "throughput": "bare Unicorn vs run vs profile vs verify on the eBNN firmware",
         "embench": "Embench-IoT on every target: verification, counts, QEMU, M4 cycles vs "
                    "hardware",
+        "freertos": "FreeRTOS demo on three ports vs QEMU; exceptions, sleep, task stacks",
         "report": "render docs/results.md, plots and headline.md from the JSON results",
     }
     parsers = {}
@@ -79,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                             "(slow: about a minute per 50 M instructions; meant for --quick)")
     parsers["embench"].add_argument("--no-qemu", action="store_true",
                                     help="skip QEMU's instruction counts of the Embench builds")
+    parsers["freertos"].add_argument("--no-qemu", action="store_true",
+                                     help="skip the QEMU runs of the FreeRTOS demo")
     args = parser.parse_args(argv)
     command = args.command or "all"
     quick = args.quick
@@ -124,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
             status |= embench.main(quick=quick, out=out,
                                    use_qemu=not getattr(args, "no_qemu", False),
                                    repeats=args.repeats)
+        elif part == "freertos":
+            from bench import freertos
+
+            status |= freertos.main(quick=quick, out=out, repeats=args.repeats,
+                                    use_qemu=not getattr(args, "no_qemu", False))
         seconds[part] = time.perf_counter() - t0
         con.print(f"[dim]{part}: {seconds[part]:.0f} s[/]")
 

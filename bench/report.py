@@ -117,6 +117,7 @@ def load_results(out: Path, quick: bool) -> dict[str, Any]:
         "run": common.read_json(out / "run.json"),
         "embench": common.read_json(out / "embench.json"),
         "fuzz": common.read_json(out / "fuzz.json"),
+        "freertos": common.read_json(out / "freertos.json"),
     }
 
 
@@ -948,6 +949,47 @@ def embench_section(res: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def freertos_section(res: dict[str, Any]) -> str:
+    data = res.get("freertos")
+    if not data:
+        return "_Not measured yet: `python -m bench freertos`._\n"
+    out = [stamp_line(data), "",
+           "FreeRTOS-Kernel from `../shared/thirdparty` (compiled from there, unmodified) with "
+           "the demo of `bench/programs/freertos/main.c`: five tasks on static stacks, a queue, "
+           "a semaphore given from an interrupt handler, SysTick ticks at 1 kHz, time slicing "
+           "and a WFI idle hook. QEMU runs the same ELF with `-icount shift=0,sleep=off`.", ""]
+    rows = []
+    for t in data["targets"]:
+        taken = t["exceptions"]
+        rows.append([t["target"], t["port"],
+                     f"{t['status']} ({t['exit_code']})",
+                     {True: "identical", False: "DIFFERENT", None: "not run"}[
+                         t["matches_qemu"]] + f" ({t['qemu_machine']})",
+                     n(sum(taken.values())),
+                     ", ".join(f"{k} {v}" for k, v in taken.items()),
+                     n(t["cycles"]), pct(t["sleep_share"], 1),
+                     n(t["instructions"]), f"{t['wall_seconds']:.3f} s"])
+    out += [table(["target", "port", "status (exit)", "console vs QEMU", "exceptions",
+                   "taken", "active cycles", "asleep", "instructions", "wall"], rows,
+                  "llllrlrrrr"), ""]
+    stacks = []
+    for t in data["targets"]:
+        tasks = [f"{name} {b(peak)}" for name, peak in sorted(t["thread_stacks"].items())]
+        stacks.append([t["target"], b(t["main_stack_peak"]), *tasks])
+    width = max(len(r) for r in stacks)
+    stacks = [r + [""] * (width - len(r)) for r in stacks]
+    out += ["Stack peaks: the main stack (MSP: start-up and handlers) and each task's stack "
+            "(PSP), named by its static array:", "",
+            table(["target", "main stack"] + ["task stack"] * (width - 2), stacks), ""]
+    cost = data.get("exception_cost")
+    if cost:
+        out += [f"One exception (entry and return), wall time on this machine: "
+                f"**{cost['us_per_exception']:.1f} µs** ({n(cost['n'])} PendSVs in "
+                f"{cost['with_seconds']:.3f} s against {cost['without_seconds']:.3f} s for the "
+                "same loop without them, `bench/programs/exception_loop.c`)."]
+    return "\n".join(out) + "\n"
+
+
 def reproduce_section(res: dict[str, Any], quick: bool) -> str:
     out = ["```sh",
            "make bench                                   # = .venv/bin/python -m bench (all)",
@@ -955,13 +997,14 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
            ".venv/bin/python -m bench report             # only re-render from the JSON",
            ".venv/bin/python -m bench --quick            # CI smoke run -> bench/results/quick/",
            "```", "",
-           "JSON: `bench/results/{sim_speed,models,cores,throughput,embench}.json`; plots: "
+           "JSON: `bench/results/{sim_speed,models,cores,throughput,embench,freertos}.json`; "
+           "plots: "
            "`docs/img/{pareto,cores,throughput}.png`; README table: "
            "`bench/results/headline.md`.", ""]
     run = res.get("run")
     parts = [("sim", res.get("sim")), ("models", res.get("models")),
              ("cores", res.get("cores")), ("throughput", res.get("throughput")),
-             ("embench", res.get("embench"))]
+             ("embench", res.get("embench")), ("freertos", res.get("freertos"))]
     rows = [[f"`python -m bench {p}`", f"{d['bench_seconds']:.0f} s" if d else "not run",
              d.get("date", "—") if d else "—"] for p, d in parts]
     if run and run.get("total_seconds"):
@@ -1071,6 +1114,8 @@ def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
         "## 5. Third-party firmware: Embench-IoT", "",
         _safe(embench_section, "embench", res),
         "## 6. Fuzzing the parsers of untrusted files", "", _safe(fuzz_section, "fuzz", res),
+        "## 6. Third-party firmware: FreeRTOS", "",
+        _safe(freertos_section, "freertos", res),
         "## 7. Reproduce", "", reproduce_section(res, quick),
     ]
     return "\n".join(parts)

@@ -46,7 +46,8 @@ enum stop_reason {
     STOP_SP_WRITE = 3,       /* an instruction moved SP below the limit: the next did not run */
     STOP_FPU_DISABLED = 4,
     STOP_UNALIGNED = 5,      /* an access the architecture requires aligned was not: it did not run */
-    STOP_DIV_BY_ZERO = 6     /* a divide by zero while CCR.DIV_0_TRP is set: it did not run */
+    STOP_DIV_BY_ZERO = 6,    /* a divide by zero while CCR.DIV_0_TRP is set: it did not run */
+    STOP_THREAD_STACK = 7    /* a thread's stack (PSP) would go below its region */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -62,6 +63,10 @@ typedef struct {
 
 typedef int (*reg_read_fn)(void *uc, int regid, void *value);
 typedef int (*emu_stop_fn)(void *uc);
+/* The exception model (sim/exceptions.py): called at a block boundary when a timer is due or a
+ * pending exception can preempt; returns 1 when it redirected execution (an exception entry:
+ * the block at addr did not run and is not counted). */
+typedef int (*event_fn)(uint32_t addr);
 
 /* Shared with Python: sim/native.py declares the identical ctypes.Structure and checks it against
  * sim_layout() when it loads this library. */
@@ -103,6 +108,20 @@ typedef struct {
     const uint8_t *fp;         /* per flash halfword: 1 where a floating-point instruction starts */
     uint32_t slow_flags;       /* block flags that take the slow path: the SP flags, plus BF_FP
                                 * while the FPU is disabled */
+    /* exceptions: the one compare per block is cycles >= event_at */
+    uint64_t event_at;         /* cycles at which to look at events: 0 every block (something is
+                                * pending), timer_at otherwise, UINT64_MAX never */
+    uint64_t timer_at;         /* cycles at which the next timer (SysTick) event falls due */
+    event_fn on_event;         /* the exception model, in Python; NULL: none */
+    int32_t pend_prio;         /* group priority of the best pending, enabled exception */
+    int32_t active_prio;       /* execution priority the active exceptions give (256: none) */
+    uint32_t group_mask;       /* AIRCR.PRIGROUP as a mask of the group-priority bits */
+    int32_t primask_regid, faultmask_regid, basepri_regid; /* -1: the core has no such mask */
+    /* thread stacks: while thread mode runs on PSP, SP is tracked apart from the main stack */
+    uint32_t psp_mode;         /* 1: SP is a thread's (PSP) stack */
+    uint32_t psp_limit;        /* lowest address of that thread's stack region (0: unknown) */
+    uint32_t psp_min;          /* lowest thread stack address touched since it was switched in */
+    int32_t control_regid, ipsr_regid;
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -182,6 +201,37 @@ static inline uint32_t stack_limit(const sim_state *s)
     return limit;
 }
 
+/* SP below the main stack's limit may be a thread's stack: thread mode on PSP, which firmware
+ * enters with MSR CONTROL (an RTOS starting its first task) or an exception return (then the
+ * exception model has set psp_mode already). Returns 0 when SP is the main stack's (the caller
+ * checks it), 1 when it was tracked as a thread's, 2 when the run was stopped: the thread's
+ * stack would go below its region. */
+static __attribute__((noinline)) int thread_stack(void *uc, sim_state *s, uint32_t addr,
+                                                  uint32_t lowest)
+{
+    if (!s->psp_mode) {
+        uint32_t control = 0, ipsr = 0;
+        s->reg_read(uc, s->control_regid, &control);
+        s->reg_read(uc, s->ipsr_regid, &ipsr);
+        if (!(control & 2) || (ipsr & 0x1ff))
+            return 0;
+        s->psp_mode = 1;
+        s->psp_limit = 0;
+        s->psp_min = lowest;
+    }
+    if (lowest < s->psp_limit && s->stop_reason == STOP_NONE) {
+        s->stop_reason = STOP_THREAD_STACK;
+        s->stop_pc = addr;
+        s->stop_addr = lowest;
+        s->stop_limit = s->psp_limit;
+        s->emu_stop(uc);
+        return 2;
+    }
+    if (lowest < s->psp_min)
+        s->psp_min = lowest;
+    return 1;
+}
+
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -211,6 +261,11 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
         s->reg_read(uc, s->sp_regid, &sp);
         uint32_t lowest = sp + (uint32_t)spmin;
         uint32_t limit = stack_limit(s);
+        int thread = (s->psp_mode || lowest < limit) ? thread_stack(uc, s, addr, lowest) : 0;
+        if (thread == 2)
+            return;
+        if (thread)
+            limit = 0; /* tracked as the thread's: the main stack's checks do not apply */
         if (lowest < limit && s->stop_reason == STOP_NONE) {
             s->stop_reason = STOP_STACK_OVERFLOW;
             s->stop_pc = addr;
@@ -219,7 +274,7 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
             s->emu_stop(uc);
             return;
         }
-        if (lowest < s->min_sp)
+        if (lowest < s->min_sp && !thread)
             s->min_sp = lowest;
         s->sp_pending = flags & BF_DYNAMIC_SP;
     }
@@ -280,6 +335,45 @@ static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, 
     }
 }
 
+/* The execution priority the core runs at now: the active exceptions' (given by Python), lowered
+ * by PRIMASK (0), FAULTMASK (-1) and BASEPRI (its group priority). Read only while something is
+ * pending, so masks written by the firmware take effect at the next block boundary without any
+ * notification. */
+static int32_t execution_priority(void *uc, const sim_state *s)
+{
+    int32_t prio = s->active_prio;
+    uint32_t v = 0;
+    if (s->basepri_regid >= 0) {
+        s->reg_read(uc, s->basepri_regid, &v);
+        v &= s->group_mask;
+        if (v && (int32_t)v < prio)
+            prio = (int32_t)v;
+    }
+    v = 0;
+    s->reg_read(uc, s->primask_regid, &v);
+    if ((v & 1) && prio > 0)
+        prio = 0;
+    if (s->faultmask_regid >= 0) {
+        v = 0;
+        s->reg_read(uc, s->faultmask_regid, &v);
+        if (v & 1)
+            prio = -1;
+    }
+    return prio;
+}
+
+/* A block boundary where a timer is due or an exception is pending: hand over to the exception
+ * model when the timer is due or the pending exception can preempt now. Returns 1 when the
+ * model took an exception (the block at addr is not run). */
+static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_t addr)
+{
+    if (s->on_event == NULL || s->stop_reason != STOP_NONE)
+        return 0;
+    if (s->cycles >= s->timer_at || s->pend_prio < execution_priority(uc, s))
+        return s->on_event(addr);
+    return 0;
+}
+
 /* Called by Unicorn before every translation block. The common case (a cached flash block that
  * leaves SP alone, no SP sample pending, instruction limit not reached) makes no calls, so it
  * needs no callee-saved registers; everything else is a tail call to an out-of-line function. */
@@ -287,6 +381,9 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
 {
     sim_state *s = (sim_state *)user;
     uint32_t addr = (uint32_t)address;
+
+    if (UNLIKELY(s->cycles >= s->event_at) && event_block(uc, s, addr))
+        return; /* an exception was taken instead: this block did not run */
 
     uint32_t extra = (addr != s->next_seq) ? s->refill : 0u;
     s->next_seq = addr + size;
@@ -329,6 +426,8 @@ void sim_sp_hook(void *uc, uint64_t address, uint32_t size, void *user)
     uint32_t sp = 0;
     s->reg_read(uc, s->sp_regid, &sp);
     uint32_t limit = stack_limit(s);
+    if ((s->psp_mode || sp < limit) && thread_stack(uc, s, (uint32_t)address, sp))
+        return;
     if (sp < s->min_sp)
         s->min_sp = sp;
     if (sp < limit) {
@@ -444,6 +543,11 @@ static const uint32_t layout[] = {
     FIELD(sim_state, sp_pending) FIELD(sim_state, last_count) FIELD(sim_state, last_cycles)
     FIELD(sim_state, marks) FIELD(sim_state, marks_cap) FIELD(sim_state, marks_len)
     FIELD(sim_state, fp) FIELD(sim_state, slow_flags)
+    FIELD(sim_state, event_at) FIELD(sim_state, timer_at) FIELD(sim_state, on_event)
+    FIELD(sim_state, pend_prio) FIELD(sim_state, active_prio) FIELD(sim_state, group_mask)
+    FIELD(sim_state, primask_regid) FIELD(sim_state, faultmask_regid)
+    FIELD(sim_state, basepri_regid) FIELD(sim_state, psp_mode) FIELD(sim_state, psp_limit)
+    FIELD(sim_state, psp_min) FIELD(sim_state, control_regid) FIELD(sim_state, ipsr_regid)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags)

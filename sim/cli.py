@@ -100,7 +100,8 @@ def main() -> None:
     ebnn-sim targets                    list target profiles
 
     Exit codes of run: 0 ok, 1 firmware exited non-zero, 2 usage or bad input,
-    3 over budget, 4 fault, 5 instruction limit or timeout, 130 interrupted (Ctrl-C).
+    3 over budget, 4 fault, 5 instruction limit, timeout or deadlock, 130 interrupted
+    (Ctrl-C).
     """
 
 
@@ -138,10 +139,18 @@ def main() -> None:
               help="Write the report as JSON to this file.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Do not echo the firmware's console output (it is still in --json).")
+@click.option("--vector-faults", is_flag=True,
+              help="Deliver faults to the firmware's own handlers (UsageFault, BusFault, "
+                   "HardFault, with CFSR/HFSR/BFAR set) as the chip does, instead of stopping; "
+                   "each is still listed in the report.")
+@click.option("--strict-peripherals", is_flag=True,
+              help="An access to a device register the simulator does not model is a fault "
+                   "(default: it reads back what was written and is listed in the report).")
 def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         max_stack: int | None, max_cycles: int | None, max_instructions: int | None,
         timeout: float | None, wait_states: int | None, inputs: tuple[Path, ...],
-        output_dir: Path | None, json_path: Path | None, quiet: bool) -> None:
+        output_dir: Path | None, json_path: Path | None, quiet: bool, vector_faults: bool,
+        strict_peripherals: bool) -> None:
     """Run ELF from its reset vector until it exits, faults or hits a limit.
 
     Prints the firmware's output, then a summary: instructions (exact), estimated cycles
@@ -156,7 +165,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                    max_instructions=max_instructions, timeout=timeout, inputs=inputs,
                    output_dir=output_dir, echo=None if quiet else echo,
                    budgets={"sram": sram, "flash": flash, "stack": max_stack,
-                            "cycles": max_cycles}, interruptible=True)
+                            "cycles": max_cycles}, interruptible=True,
+                   vector_faults=vector_faults, strict_peripherals=strict_peripherals)
     try:
         report = session.run(elf, spec)
     except SessionError as exc:

@@ -51,6 +51,16 @@ class FirmwareImage:
     # the SRAM and flash sizes `ebnn-sim build` linked it for (None: not recorded)
     linked_sram: int | None = None
     linked_flash: int | None = None
+    objects: list[tuple[int, int, str]] = field(default_factory=list)  # sorted data objects
+
+    def object_at(self, address: int) -> tuple[str, int, int] | None:
+        """(name, start, size) of the sized data object (STT_OBJECT) holding ``address``."""
+        i = bisect.bisect_right([o[0] for o in self.objects], address) - 1
+        if i >= 0:
+            start, size, name = self.objects[i]
+            if start <= address < start + size:
+                return name, start, size
+        return None
     # key=value metadata of the build (.ebnn_sim.meta): e.g. input.shape, input.bytes
     metadata: dict[str, str] = field(default_factory=dict)
 
@@ -134,6 +144,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
 
     symbols: dict[str, int] = {}
     functions: list[tuple[int, int, str]] = []
+    objects: list[tuple[int, int, str]] = []
     symtab = elf.get_section_by_name(".symtab")
     if symtab is not None and not isinstance(symtab, SymbolTableSection):
         raise InvalidFirmware(f"{path}: not a valid ELF file (.symtab is not a symbol table)")
@@ -146,11 +157,14 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
             if kind == "STT_FUNC":
                 value &= ~1
                 functions.append((value, sym["st_size"], sym.name))
+            elif kind == "STT_OBJECT" and sym["st_size"]:
+                objects.append((value, sym["st_size"], sym.name))
             if kind in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE", "STT_TLS") and (
                 sym.name not in symbols or sym["st_info"]["bind"] == "STB_GLOBAL"
             ):
                 symbols[sym.name] = value
     functions.sort()
+    objects.sort()
 
     target_name = None
     linked: dict[str, int] = {}
@@ -184,5 +198,6 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         exec_ranges=exec_ranges,
         linked_sram=linked.get("sram"),
         linked_flash=linked.get("flash"),
+        objects=objects,
         metadata=metadata,
     )

@@ -10,19 +10,31 @@ layout the C compiler chose (``sim_layout``) when the library loads.
 
 import ctypes
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
-from unicorn.arm_const import UC_ARM_REG_SP
+from unicorn.arm_const import (
+    UC_ARM_REG_BASEPRI,
+    UC_ARM_REG_CONTROL,
+    UC_ARM_REG_FAULTMASK,
+    UC_ARM_REG_IPSR,
+    UC_ARM_REG_PRIMASK,
+    UC_ARM_REG_SP,
+)
 from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
 if TYPE_CHECKING:
     from _ctypes import CFuncPtr
 
     from sim.alignment import AlignmentCheck
+
+NEVER = (1 << 64) - 1  # event_at/timer_at: no event
+NO_PENDING = 0x7FFF_FFFF  # pend_prio: nothing pending
+EventHandler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32)
 
 SPD_DYNAMIC = -32768  # SP change of an instruction that writes SP with a value unknown statically
 
@@ -37,6 +49,7 @@ class StopReason(IntEnum):
     FPU_DISABLED = 4  # a block with an FP instruction while CPACR denies the FPU
     UNALIGNED = 5  # an access the architecture requires aligned was not: it did not run
     DIV_BY_ZERO = 6  # a divide by zero while CCR.DIV_0_TRP is set: it did not run
+    THREAD_STACK = 7  # a block would lower a thread's SP (PSP) below its stack's region
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
@@ -71,6 +84,14 @@ class _SimState(ctypes.Structure):
     last_cycles: int
     marks_cap: int
     marks_len: int
+    event_at: int
+    timer_at: int
+    pend_prio: int
+    active_prio: int
+    group_mask: int
+    psp_mode: int
+    psp_limit: int
+    psp_min: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -90,6 +111,14 @@ class _SimState(ctypes.Structure):
         ("last_count", ctypes.c_uint32), ("last_cycles", ctypes.c_uint32),
         ("marks", _P), ("marks_cap", ctypes.c_uint32), ("marks_len", ctypes.c_uint32),
         ("fp", _P), ("slow_flags", ctypes.c_uint32),
+        ("event_at", ctypes.c_uint64), ("timer_at", ctypes.c_uint64), ("on_event", _P),
+        ("pend_prio", ctypes.c_int32), ("active_prio", ctypes.c_int32),
+        ("group_mask", ctypes.c_uint32),
+        ("primask_regid", ctypes.c_int32), ("faultmask_regid", ctypes.c_int32),
+        ("basepri_regid", ctypes.c_int32),
+        ("psp_mode", ctypes.c_uint32), ("psp_limit", ctypes.c_uint32),
+        ("psp_min", ctypes.c_uint32),
+        ("control_regid", ctypes.c_int32), ("ipsr_regid", ctypes.c_int32),
     ]
 
 
@@ -223,6 +252,11 @@ class NativeCounter:
         s.sp_regid = UC_ARM_REG_SP
         s.max_insns = max_instructions or (1 << 64) - 1
         s.slow_flags = _SP_FLAGS
+        s.event_at = s.timer_at = NEVER
+        s.pend_prio, s.active_prio, s.group_mask = NO_PENDING, 256, 0xFF
+        s.primask_regid, s.faultmask_regid, s.basepri_regid = UC_ARM_REG_PRIMASK, -1, -1
+        s.control_regid, s.ipsr_regid = UC_ARM_REG_CONTROL, UC_ARM_REG_IPSR
+        self._event_handler: object = None  # the ctypes callback: keep it alive
         self._add(UC_HOOK_BLOCK, _addr(lib.sim_block_hook))
         # next instruction -> the one before it that writes SP dynamically
         self.sp_writers = _dynamic_sp_writers(flash, flash_base, tables.spd)
@@ -248,10 +282,69 @@ class NativeCounter:
         s.stop_reason = StopReason.NONE
         s.sp_pending = 0
         s.marks_len = 0
+        s.psp_mode = s.psp_limit = s.psp_min = 0
 
     def set_fp_trap(self, on: bool) -> None:
         """Stop before any block holding a floating-point instruction (the FPU is disabled)."""
         self._s.slow_flags = _SP_FLAGS | (_BF_FP if on else 0)
+
+    # --- exceptions -----------------------------------------------------------------------------
+    def set_event_handler(self, handler: "Callable[[int], int]", *, masks: bool) -> None:
+        """Have ``handler(address)`` called at a block boundary when a timer falls due
+        (``timer_at``) or a pending exception can preempt (``pend_prio`` below the execution
+        priority, which C works out from ``active_prio`` and the core's masks). It returns 1
+        when it redirected execution (the block at ``address`` did not run). ``masks``: the core
+        has BASEPRI and FAULTMASK (ARMv7-M and later)."""
+        self._event_handler = EventHandler(handler)
+        s = self._s
+        s.on_event = ctypes.cast(self._event_handler, ctypes.c_void_p).value
+        s.faultmask_regid = UC_ARM_REG_FAULTMASK if masks else -1
+        s.basepri_regid = UC_ARM_REG_BASEPRI if masks else -1
+
+    def set_events(self, *, timer_at: int, pend_prio: int, active_prio: int,
+                   group_mask: int) -> None:
+        """What the native hook checks per block: the next timer event (cycles, NEVER for
+        none), the best pending exception's group priority (NO_PENDING for none), the active
+        exceptions' execution priority (256 for none) and the PRIGROUP mask for BASEPRI."""
+        s = self._s
+        s.timer_at = timer_at
+        s.pend_prio, s.active_prio, s.group_mask = pend_prio, active_prio, group_mask
+        s.event_at = 0 if pend_prio != NO_PENDING else timer_at
+
+    def request_stop(self) -> None:
+        """Stop the run at the next opportunity (from a hook)."""
+        uclib.uc_emu_stop(self._uch)
+
+    def uncount(self, instructions: int, cycles: int) -> None:
+        """Take back what a block counted whole but did not execute (a fault cut it short and
+        the run goes on in the firmware's fault handler)."""
+        self._s.insns -= instructions
+        self._s.cycles -= cycles
+
+    def add_cycles(self, n: int) -> None:
+        """Cycles the core spends outside any block: exception entry and return, sleep."""
+        self._s.cycles += n
+
+    def branch_to(self, address: int) -> None:
+        """Execution continues at ``address`` (an exception entry or return, which pays its
+        own latency): no pipeline refill is added for the block there."""
+        self._s.next_seq = address & ~1
+
+    def thread_stack(self) -> tuple[bool, int]:
+        """(whether SP is a thread's stack now, the lowest address it touched since
+        ``set_thread_stack``)."""
+        return bool(self._s.psp_mode), self._s.psp_min
+
+    def set_thread_stack(self, on: bool, sp: int = 0, limit: int = 0) -> None:
+        """SP is now a thread's stack at ``sp`` whose region starts at ``limit`` (0: unknown),
+        or (``on`` False) the main stack."""
+        s = self._s
+        s.psp_mode, s.psp_min, s.psp_limit = int(on), sp, limit
+
+    def lower_min_sp(self, sp: int) -> None:
+        """Record a stack address written outside any block (an exception frame)."""
+        if sp < self._s.min_sp:
+            self._s.min_sp = sp
 
     # --- live counters (read them during a run from hooks, or after it) -----------------------
     @property
@@ -370,6 +463,7 @@ class Registers:
         self._uch = uc._uch
         self._value = ctypes.c_uint32()
         self._ref = ctypes.byref(self._value)
+        self._batches: dict[tuple[int, ...], _Batch] = {}
 
     def read(self, regid: int) -> int:
         uclib.uc_reg_read(self._uch, regid, self._ref)
@@ -378,3 +472,33 @@ class Registers:
     def write(self, regid: int, value: int) -> None:
         self._value.value = value & 0xFFFFFFFF
         uclib.uc_reg_write(self._uch, regid, self._ref)
+
+    def read_many(self, regids: tuple[int, ...]) -> list[int]:
+        """Several registers in one call into Unicorn (``uc_reg_read_batch``)."""
+        batch = self._batch(regids)
+        uclib.uc_reg_read_batch(self._uch, batch.ids, batch.refs, batch.count)
+        return list(batch.values)
+
+    def write_many(self, regids: tuple[int, ...], values: list[int]) -> None:
+        """Several registers in one call, written in the order given."""
+        batch = self._batch(regids)
+        for i, v in enumerate(values):
+            batch.values[i] = v & 0xFFFFFFFF
+        uclib.uc_reg_write_batch(self._uch, batch.ids, batch.refs, batch.count)
+
+    def _batch(self, regids: tuple[int, ...]) -> "_Batch":
+        batch = self._batches.get(regids)
+        if batch is None:
+            batch = self._batches[regids] = _Batch(regids)
+        return batch
+
+
+class _Batch:
+    """Buffers for one batch of registers: ids, 32-bit values, pointers to them."""
+
+    def __init__(self, regids: tuple[int, ...]) -> None:
+        n = self.count = len(regids)
+        self.ids = (ctypes.c_int32 * n)(*regids)
+        self.values = (ctypes.c_uint32 * n)()
+        base = ctypes.addressof(self.values)
+        self.refs = (ctypes.c_void_p * n)(*(base + 4 * i for i in range(n)))

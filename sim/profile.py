@@ -315,6 +315,7 @@ class Profiler:
         self.top = top
         self._funcs: dict[int, tuple[str, bool]] = {}  # block address -> (function, is entry)
         self._reset()
+        sim.exceptions.trace = []  # exception entries and returns, consumed per block
         sim.on_block(self._on_block)
 
     def _reset(self) -> None:
@@ -327,6 +328,7 @@ class Profiler:
         self._insns = self._cycles = 0
         self._min_sp = 0xFFFFFFFF
         self._min_node: _Node | None = None
+        self._interrupted: list[_Node] = []  # the frames exception handlers preempted
 
     # --- per block ---------------------------------------------------------------------------
     def _function(self, addr: int) -> tuple[str, bool]:
@@ -339,6 +341,8 @@ class Profiler:
         sim = self.sim
         if sim.stopped:
             return  # the native hook stopped the run before this block: it never ran
+        if sim.exceptions.trace and self._exceptions(addr):
+            return  # an exception entry replaced this block: it did not run
         insns, cycles = sim.instructions, sim.cycles
         if self._last is None and insns == 0:
             # The deltas below are this block's only if the native hook (registered first)
@@ -363,6 +367,28 @@ class Profiler:
         if low < self._min_sp:
             self._min_sp = low
             self._min_node = node
+
+    def _exceptions(self, addr: int) -> bool:
+        """Follow the exception entries and returns since the last block. An entry is not a
+        call: the handler runs as a frame of its own at the top level, its time its own, and
+        its return resumes the frame it preempted. True when an entry replaced the block at
+        ``addr`` (its cycles so far, the entry's, go to the handler)."""
+        trace = self.sim.exceptions.trace
+        assert trace is not None
+        replaced = False
+        for kind, handler, diverted in trace:
+            if kind == "enter" and handler is not None:
+                self._interrupted.append(self._node)
+                func, _ = self._funcs.get(handler) or self._function(handler)
+                node = self._node = self.root.child(func)
+                node.ret, node.sp, node.tail = None, 0, False
+                node.calls += 1
+                replaced = replaced or diverted == addr
+            elif kind == "return":
+                self._node = self._interrupted.pop() if self._interrupted else self.root
+        trace.clear()
+        self._next = None
+        return replaced
 
     def _transfer(self, addr: int, func: str, entry: bool, node: _Node) -> _Node:
         """The frame a non-sequential block (or one in another function) runs in."""

@@ -46,7 +46,7 @@ class RunReport:
     target: str
     core: str
     clock_hz: int
-    status: str  # "ok" | "fault" | "timeout" | "over_budget" | "interrupted"
+    status: str  # "ok" | "fault" | "timeout" | "over_budget" | "interrupted" | "deadlock" | "reset"
     exit_code: int | None
     instructions: int
     cycles: int
@@ -64,6 +64,13 @@ class RunReport:
     flash_wait_states: int = 0
     refusals: list[str] = field(default_factory=list)  # sandbox refusals, in order
     stdout_dropped: int = 0  # console bytes left out between the kept head and tail
+    sleep_cycles: int = 0  # cycles asleep in WFI/WFE (not in ``cycles``, which are active)
+    exceptions: dict[str, int] = field(default_factory=dict)  # exception name -> times taken
+    handler_cycles: dict[str, int] = field(default_factory=dict)  # name -> cycles in handler
+    tail_chained: int = 0  # entries by tail-chaining (no unstacking and restacking)
+    unmodelled: list[str] = field(default_factory=list)  # device registers not modelled, used
+    thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
+    vectored_faults: list[str] = field(default_factory=list)  # faults the firmware handled
 
     @property
     def time_ms(self) -> float:
@@ -81,8 +88,10 @@ class RunReport:
             return EXIT_INTERRUPTED
         if self.status == "fault":
             return EXIT_FAULT
-        if self.status == "timeout":
+        if self.status in ("timeout", "deadlock"):
             return EXIT_LIMIT
+        if self.status == "reset":
+            return EXIT_FIRMWARE_FAILED
         if self.exit_code not in (0, None):
             return EXIT_FIRMWARE_FAILED
         if self.status == "over_budget":
@@ -99,6 +108,9 @@ class RunReport:
         fault = self.fault
         if fault is not None and self.status == "interrupted":
             return f"interrupted: {fault.message}"
+        if fault is not None and self.status in ("deadlock", "reset"):
+            where = f" in {fault.function}" if fault.function else ""
+            return f"{self.status}: {fault.message}{where}"
         if fault is not None and self.status == "timeout":
             what = "instruction limit" if fault.kind == "instruction_limit" else "timeout"
             return f"stopped by the {what}: {fault.message}"

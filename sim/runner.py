@@ -45,6 +45,15 @@ from sim import devices, faults
 from sim.alignment import alignment_checks, division_checks
 from sim.codemap import build_tables
 from sim.elf import FirmwareImage
+from sim.exceptions import (
+    BUSFAULT,
+    HARDFAULT,
+    USAGEFAULT,
+    ExceptionModel,
+    StackingError,
+    exception_name,
+    valid_exc_return,
+)
 from sim.native import (
     CodeTables,
     LastBlock,
@@ -61,6 +70,15 @@ from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS, Target, get_target
 from toolchain.sizes import format_size
 
+EXCP_EXCEPTION_EXIT = 8  # QEMU's number for a branch to EXC_RETURN (Unicorn pops nothing)
+# --vector-faults: fault kind -> (exception, CFSR bits) (ARMv7-M ARM B3.2.15)
+_FAULT_CAUSES = {
+    "unmapped_read": (BUSFAULT, 1 << 9),  # PRECISERR
+    "unmapped_write": (BUSFAULT, 1 << 9),
+    "flash_write": (BUSFAULT, 1 << 9),
+    "unmapped_fetch": (BUSFAULT, 1 << 8),  # IBUSERR
+    "undefined_instruction": (USAGEFAULT, 1 << 16),  # UNDEFINSTR
+}
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
@@ -81,6 +99,10 @@ _REGS = [(f"r{i}", getattr(R, f"UC_ARM_REG_R{i}")) for i in range(13)] + [
 # capstone's names for r9-r12 too, for operands decoded from an instruction
 _REG_IDS = {**dict(_REGS), "sb": R.UC_ARM_REG_R9, "sl": R.UC_ARM_REG_R10,
             "fp": R.UC_ARM_REG_R11, "ip": R.UC_ARM_REG_R12}
+
+# XPSR (IPSR 0, T set), CONTROL (SPSEL 0: swaps back to the MSP), masks, PSP
+_RESET_STATE = (R.UC_ARM_REG_XPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_PRIMASK,
+                R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_FAULTMASK, R.UC_ARM_REG_PSP)
 
 BlockCallback = Callable[[int, int], None]  # (address, size in bytes) of a block about to run
 
@@ -108,6 +130,8 @@ class RunOptions:
     # for throughput runs of code aligned by construction (ebnn-sim verify): each check costs
     # a dispatch over all code hooks every time its instruction runs.
     check_alignment: bool = True
+    vector_faults: bool = False  # deliver faults to the firmware's handlers (still reported)
+    strict_peripherals: bool = False  # an access to an unmodelled device register faults
 
 
 def check_options(opts: RunOptions) -> None:
@@ -226,10 +250,10 @@ class Simulator:
                             self.sram.ctypes.data)
 
         brk = image.symbols.get("__heap_break")
+        tables = CodeTables(*build_tables(self.flash, FLASH_BASE, image.exec_ranges, self.timing))
         self._counter = NativeCounter(
             self.uc, flash=self.flash, flash_base=FLASH_BASE, sram=self.sram, sram_base=SRAM_BASE,
-            tables=CodeTables(*build_tables(self.flash, FLASH_BASE, image.exec_ranges,
-                                            self.timing)),
+            tables=tables,
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
@@ -238,12 +262,26 @@ class Simulator:
                 alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core,
                                  image.symbols.values()))
         self._div0_installed = False
+        self.exceptions = ExceptionModel(
+            self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
+            self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
+            stack_region=self._stack_region)
+        self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
+        self._reset_requested = False
+        self._deadlock: Fault | None = None
+        self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
+        self._resume: int | None = None  # where to go on after a hint instruction (WFE, SEV)
         self.devices = devices.create(self.target.devices, self)
+        self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
             self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
                              self._device_write(dev), None)
 
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        # Unicorn executes SEV as a no-op: a code hook on each one sets the event register
+        halfwords = self.flash[: self.flash_size & ~1].view(np.uint16)
+        for index in np.flatnonzero((halfwords == 0xBF40) & (tables.cost > 0)).tolist():
+            self.on_entry(FLASH_BASE + 2 * index, self._sev)
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_bad_access)
         self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT, self._on_bad_access)
         self._md = make_disassembler()
@@ -282,6 +320,67 @@ class Simulator:
         def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
             dev.write(offset, size, value)
         return write
+
+    # --- the device host: what devices may ask of the core --------------------------------------
+    def active_cycles(self) -> int:
+        return self._counter.cycles - self.exceptions.sleep_cycles
+
+    def trace_enabled(self) -> bool:
+        return self._scs is not None and bool(getattr(self._scs, "demcr", 0) >> 24 & 1)
+
+    def ipsr(self) -> int:
+        return self._regs.read(R.UC_ARM_REG_IPSR) & 0x1FF
+
+    def raise_irq(self, irq: int) -> None:
+        if 0 <= irq < self.target.irqs:
+            self.exceptions.set_pending(16 + irq)
+
+    def request_reset(self) -> None:
+        self._reset_requested = True
+        self.uc.emu_stop()
+
+    def console_write(self, data: bytes) -> None:
+        self._sh.console.add(data)
+        if self._sh.echo is not None:
+            self._sh.echo(data)
+
+    def console_read(self) -> int | None:
+        stdin = self._sh.stdin
+        data = stdin.read(1) if stdin is not None else b""
+        return data[0] if data else None
+
+    def unmodelled(self, device: devices.Device, offset: int, size: int,
+                   value: int | None) -> None:
+        verb = "read" if value is None else "write"
+        key = f"{device.name}+0x{offset:03x} (0x{device.base + offset:08x}) {verb}"
+        self._unmodelled[key] = self._unmodelled.get(key, 0) + 1
+        if self.options.strict_peripherals:
+            pc = self._regs.read(R.UC_ARM_REG_PC)
+            fault = self._make_fault(
+                "unmodelled_register",
+                f"{size}-byte {verb} of {device.name} register at 0x{device.base + offset:08x}, "
+                "which the simulator does not model (--strict-peripherals)", pc)
+            fault.address, fault.size, fault.access = device.base + offset, size, verb
+            self._stop_with(fault)
+
+    def _stack_region(self, addr: int) -> tuple[str, int, int] | None:
+        """(name, start, end) of the static object (a task's stack array, an RTOS heap) that
+        holds ``addr``: what a thread's stack is named by and may not run out of."""
+        hit = self.image.object_at(addr - 1)  # SP points just past the last word pushed
+        if hit is None:
+            return None
+        name, start, size = hit
+        return name, start, start + size
+
+    def _frame_read(self, addr: int, size: int) -> bytes | None:
+        return self._host_read(addr, size) if self._mapped(addr, size) else None
+
+    def _frame_write(self, addr: int, data: bytes) -> bool:
+        if not self._in_sram(addr, len(data)):
+            return False
+        off = addr - SRAM_BASE
+        self.sram[off : off + len(data)] = np.frombuffer(data, np.uint8)
+        return True
 
     def set_fpu_access(self, granted: bool) -> None:
         """Floating-point instructions fault unless the FPU is granted (CPACR, modelled by the
@@ -390,12 +489,66 @@ class Simulator:
         if intno == faults.EXCP_DATA_ABORT and not self.core.unaligned_access:
             self._stop_with(self._unaligned_fault(pc))
             return
+        if intno == EXCP_EXCEPTION_EXIT:
+            self._exception_return(pc)
+            return
+        if intno == faults.EXCP_SWI:
+            try:
+                if self.exceptions.svc(pc):
+                    return
+            except StackingError as exc:
+                self._stop_with(self._stacking_fault(exc, pc - 2))
+                return
+            self._stop_with(self._make_fault(
+                "hard_fault", "SVC where SVCall cannot be taken: its priority is not above the "
+                "execution priority (HardFault)", pc - 2))
+            return
         kind, text = faults.EXCEPTIONS.get(intno, ("hard_fault", f"exception {intno}"))
         if intno == faults.EXCP_SWI:
             pc -= 2  # SVC (always 16 bits) arrives with PC already past it: report the SVC
         elif intno == faults.EXCP_NOCP:
             text = faults.no_coprocessor(self.core, self._decode(pc))
         self._stop_with(self._make_fault(kind, text, pc))
+
+    def _exception_return(self, pc: int) -> None:
+        """A branch to an EXC_RETURN value (Unicorn raises it with nothing popped)."""
+        model = self.exceptions
+        value = pc if model.v8m else pc | 1
+        ipsr = self.ipsr()
+        if not ipsr or not valid_exc_return(value, model.v8m):
+            where = "in thread mode" if not ipsr else f"in {exception_name(ipsr)}"
+            self._stop_with(self._make_fault(
+                "hard_fault", f"branch to 0x{value:08x} {where}: not a valid exception return "
+                "(UsageFault INVPC)", self._regs.read(R.UC_ARM_REG_LR)))
+            return
+        try:
+            model.exception_return(value)
+        except StackingError as exc:
+            self._stop_with(self._stacking_fault(exc, pc))
+
+    def _stacking_fault(self, exc: StackingError, pc: int) -> Fault:
+        fault = self._make_fault("hard_fault", f"exception stacking failed: {exc}", pc)
+        fault.address, fault.access = exc.address, "write"
+        return fault
+
+    def _sev(self) -> None:
+        self.exceptions.event_register = True
+
+    def _hint(self, pc: int) -> bool:
+        """WFE and YIELD end Unicorn's run as invalid instructions, with PC already past them:
+        model them (WFE sleeps unless the event register is set) and resume. False for any
+        other instruction."""
+        insn = self._host_read(pc - 2, 2) if self._mapped(pc - 2, 2) else b""
+        model = self.exceptions
+        if insn == b"\x20\xbf":  # WFE
+            if model.event_register:
+                model.event_register = False
+            elif not self._sleep(pc - 2, "wfe"):
+                return True  # deadlock: the run ends
+        elif insn != b"\x10\xbf":  # YIELD: a hint, nothing to do
+            return False
+        self._resume = pc | 1
+        return True
 
     def _semihost_call(self, uc: Uc, pc: int) -> None:
         op = self._regs.read(R.UC_ARM_REG_R0)
@@ -519,13 +672,21 @@ class Simulator:
         self._counter.reset(sp0, reset)
         for dev in self.devices:
             dev.reset()
+        self.exceptions.reset()
+        self._unmodelled = {}
+        self._reset_requested = False
+        self._deadlock = None
+        self._vectored = []
+        self._resume = None
+        # thread mode, privileged, on the main stack, no mask set: the previous run may have
+        # ended in a handler or in a thread on the process stack
+        self._regs.write_many(_RESET_STATE, [1 << 24, 0, 0, 0, 0, 0])
         for _, reg in _REGS[:15]:
             self.uc.reg_write(reg, 0)
         self.uc.reg_write(R.UC_ARM_REG_SP, sp0)
         self.uc.reg_write(R.UC_ARM_REG_LR, 0xFFFFFFFF)
         self._fault = None
         self._exit = None
-        self._interrupted = False
         return sp0, reset
 
     def interrupt(self) -> None:
@@ -564,27 +725,118 @@ class Simulator:
         if self.fit_problem is None:
             self._check_vectors(sp0, reset)
         if self.fit_problem is None and self._fault is None:
-            timeout_us = int(opts.timeout * 1e6) if opts.timeout else 0
-            try:
-                self.uc.emu_start(reset | 1, 0xFFFFFFFF, timeout=timeout_us)
-            except UcError as exc:
-                if self._fault is None:
-                    pc = self.uc.reg_read(R.UC_ARM_REG_PC)
-                    if exc.errno == UC_ERR_INSN_INVALID and not (
-                            self.uc.reg_read(R.UC_ARM_REG_XPSR) & 1 << 24):
-                        # Thumb bit clear (e.g. BLX to an even address): M-profile has no ARM
-                        # state, and Unicorn reports the attempt as an invalid instruction.
-                        self._fault = self._make_fault(*faults.EXCEPTIONS[faults.EXCP_INVSTATE],
-                                                       pc)
-                    elif exc.errno == UC_ERR_INSN_INVALID:
-                        self._fault = self._make_fault(
-                            "undefined_instruction",
-                            faults.undefined(self.core, self._decode(pc), self._code(pc)), pc)
-                    else:
-                        self._fault = self._make_fault("hard_fault", f"emulation error: {exc}", pc)
+            self._execute(reset, start)
         wall = time.perf_counter() - start
         self._sh.close_all()
-        return self._report(sp0, wall)
+        report = self._report(sp0, wall)
+        # cleared only now: an interrupt() that came before the run started still stops it
+        self._interrupted = False
+        return report
+
+    def _execute(self, reset: int, start: float) -> None:
+        """Run from ``reset`` until a stop; WFI ends Unicorn's run loop, so a sleep is a
+        fast-forward here and the run resumes after the WFI."""
+        opts = self.options
+        pc = reset | 1
+        while not self._interrupted:
+            timeout_us = 0
+            if opts.timeout:
+                timeout_us = max(1, int((opts.timeout - (time.perf_counter() - start)) * 1e6))
+            ok = self._emulate(pc, timeout_us)
+            if self._fault is not None and opts.vector_faults and self._vector_fault():
+                pc = self._regs.read(R.UC_ARM_REG_PC) | 1
+                continue
+            if self._resume is not None:  # after WFE, SEV or YIELD
+                pc, self._resume = self._resume, None
+                continue
+            if not ok:
+                return
+            if (self._fault is not None or self._exit is not None or self._counter.stopped
+                    or self._interrupted or self._reset_requested
+                    or self.exceptions.fault is not None or self._deadlock is not None):
+                return
+            if opts.timeout and time.perf_counter() - start >= opts.timeout:
+                return
+            pc = self._regs.read(R.UC_ARM_REG_PC)
+            if not (self._mapped(pc - 2, 2) and self._host_read(pc - 2, 2) == b"\x30\xbf"):
+                return  # not a WFI: Unicorn's own timeout
+            if not self._sleep(pc - 2, "wfi"):
+                return
+            pc |= 1
+
+    def _vector_fault(self) -> bool:
+        """--vector-faults: deliver the fault that stopped the run to the firmware's handler,
+        as the chip would (CFSR, BFAR, HFSR set; escalated to HardFault where the handler is
+        disabled, or always on ARMv6-M). False when the fault is not one the chip raises (the
+        simulator's own checks) or cannot be taken (a fault in HardFault: lockup)."""
+        fault = self._fault
+        assert fault is not None and fault.pc is not None
+        model = self.exceptions
+        cause = _FAULT_CAUSES.get(fault.kind)
+        if cause is None and "INVSTATE" in fault.message:
+            cause = (USAGEFAULT, 1 << 17)
+        if cause is None and "unaligned" in fault.message:
+            cause = (USAGEFAULT, 1 << 24)
+        if cause is None:
+            return False
+        exc, status = cause
+        n, c = self._unretired(fault.pc)
+        if exc == BUSFAULT and fault.address is not None and fault.kind != "unmapped_fetch":
+            status |= 1 << 15  # BFARVALID
+            model.bfar = fault.address
+        if not model.v6m:
+            model.cfsr |= status
+        else:
+            exc = HARDFAULT
+        try:
+            taken = model.fault_entry(exc, fault.pc)
+        except StackingError as err:
+            self._fault = self._stacking_fault(err, fault.pc)
+            return False
+        if not taken:
+            fault.message += " (in the HardFault handler or with FAULTMASK set: lockup)"
+            return False
+        self._counter.uncount(n, c)
+        where = f" in {fault.function}" if fault.function else ""
+        self._vectored.append(f"{fault.kind} at 0x{fault.pc:08x}{where}: {fault.message} "
+                              f"-> {exception_name(self.ipsr())}")
+        self._fault = None
+        return True
+
+    def _sleep(self, pc: int, what: str) -> bool:
+        """WFI/WFE at ``pc``: fast-forward to the event that wakes the core; False (and the
+        run ends as a deadlock) when nothing can ever wake it."""
+        if self.exceptions.sleep():
+            return True
+        self._deadlock = self._make_fault(
+            "deadlock",
+            f"{what.upper()} with nothing that can ever wake the core: no exception pending "
+            "that could preempt and no SysTick interrupt counting (deadlock)", pc)
+        return False
+
+    def _emulate(self, pc: int, timeout_us: int) -> bool:
+        """One emu_start; False when it ended in an error (recorded as the run's fault)."""
+        try:
+            self.uc.emu_start(pc, 0xFFFFFFFF, timeout=timeout_us)
+        except UcError as exc:
+            if self._fault is None:
+                pc = self.uc.reg_read(R.UC_ARM_REG_PC)
+                if exc.errno == UC_ERR_INSN_INVALID and self._hint(pc):
+                    return True
+                if exc.errno == UC_ERR_INSN_INVALID and not (
+                        self.uc.reg_read(R.UC_ARM_REG_XPSR) & 1 << 24):
+                    # Thumb bit clear (e.g. BLX to an even address): M-profile has no ARM
+                    # state, and Unicorn reports the attempt as an invalid instruction.
+                    self._fault = self._make_fault(*faults.EXCEPTIONS[faults.EXCP_INVSTATE],
+                                                   pc)
+                elif exc.errno == UC_ERR_INSN_INVALID:
+                    self._fault = self._make_fault(
+                        "undefined_instruction",
+                        faults.undefined(self.core, self._decode(pc), self._code(pc)), pc)
+                else:
+                    self._fault = self._make_fault("hard_fault", f"emulation error: {exc}", pc)
+            return False
+        return True
 
     def _check_vectors(self, sp0: int, reset: int) -> None:
         if not (SRAM_BASE < sp0 <= SRAM_BASE + self.sram_size) or not self._mapped(reset & ~1, 2):
@@ -604,11 +856,15 @@ class Simulator:
     def _report(self, sp0: int, wall: float) -> RunReport:
         opts = self.options
         counter = self._counter
-        insns, cycles = counter.instructions, counter.cycles
+        insns, cycles = counter.instructions, counter.cycles - self.exceptions.sleep_cycles
         stop = counter.stop
         reason = stop.reason if stop is not None else StopReason.NONE
         status = "ok"
         fault = self._fault
+        model = self.exceptions
+        if fault is None and model.fault is not None:
+            kind, text, at = model.fault
+            fault = self._make_fault(kind, text, at)
         if self.fit_problem is not None:
             status = "over_budget"
             fault = Fault(kind="image_too_large", message=self.fit_problem)
@@ -626,6 +882,8 @@ class Simulator:
                 "and CCR.DIV_0_TRP is set", stop.pc)
             status = "fault"
             insns, cycles = self._take_back(insns, cycles, stop.pc)
+        elif stop is not None and reason == StopReason.THREAD_STACK:
+            status, fault = "fault", self._thread_stack_fault(stop)
         elif stop is not None and reason == StopReason.FPU_DISABLED:
             status, fault = "fault", self._fpu_fault(stop)
         elif fault is not None:
@@ -634,6 +892,13 @@ class Simulator:
         elif self._exit is not None:
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
             insns, cycles = self._take_back(insns, cycles, pc + 2)
+        elif self._deadlock is not None:
+            status, fault = "deadlock", self._deadlock
+        elif self._reset_requested:
+            status = "reset"
+            pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
+            fault = self._make_fault(
+                "reset", "the firmware requested a system reset (AIRCR.SYSRESETREQ)", pc)
         elif stop is not None and reason == StopReason.INSN_LIMIT:
             status = "timeout"
             fault = self._make_fault(
@@ -688,8 +953,27 @@ class Simulator:
             wall_seconds=wall,
             flash_wait_states=self.wait_states,
             refusals=[str(r) for r in self._sh.refusals],
+            sleep_cycles=model.sleep_cycles,
+            exceptions={exception_name(n): k for n, k in sorted(model.stats.taken.items())},
+            handler_cycles={exception_name(n): k
+                            for n, k in sorted(model.stats.handler_cycles.items())},
+            tail_chained=model.stats.tail_chained,
+            thread_stacks=self._thread_peaks(),
+            vectored_faults=list(self._vectored),
+            unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
         )
         return report
+
+    def _thread_peaks(self) -> dict[str, int]:
+        """Each thread stack's peak, the running thread's included."""
+        model = self.exceptions
+        peaks = dict(model.thread_peaks)
+        on, lowest = self._counter.thread_stack()
+        if on:
+            region = self._stack_region(lowest)
+            if region is not None:
+                peaks[region[0]] = max(peaks.get(region[0], 0), region[2] - lowest)
+        return peaks
 
     def _take_back(self, insns: int, cycles: int, pc: int | None) -> tuple[int, int]:
         n, c = self._unretired(pc)
@@ -749,6 +1033,17 @@ class Simulator:
             f"the FPU before any float use. Stopped before its block at 0x{start:08x} ran",
             pc,
         )
+
+    def _thread_stack_fault(self, stop: NativeStop) -> Fault:
+        region = self._stack_region(stop.limit + 1)
+        name = f" ({region[0]})" if region else ""
+        fault = self._make_fault(
+            "stack_overflow",
+            f"thread stack overflow: this block would lower the thread's stack (PSP) to "
+            f"0x{stop.address:08x}, {stop.limit - stop.address} bytes below its region"
+            f"{name} at 0x{stop.limit:08x}", stop.pc)
+        fault.address, fault.access, fault.size = stop.address, "write", stop.limit - stop.address
+        return fault
 
     def _stack_fault(self, stop: NativeStop) -> Fault:
         """Stack overflow, caught before anything was stored below the limit: either a block

@@ -68,6 +68,8 @@ class RunSpec:
     # SIGINT (Ctrl-C) stops the run with status "interrupted" instead of raising
     # KeyboardInterrupt after it (the commands set this; a library caller decides itself)
     interruptible: bool = False
+    vector_faults: bool = False  # faults go to the firmware's handlers (still reported)
+    strict_peripherals: bool = False  # an unmodelled device register is a fault
 
 
 def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simulator:
@@ -96,7 +98,8 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
             max_instructions=spec.max_instructions, timeout=spec.timeout,
             inputs=[Path(p) for p in spec.inputs],
             stdin=None if console is None else io.BytesIO(console),
-            output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline)
+            output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline,
+            vector_faults=spec.vector_faults, strict_peripherals=spec.strict_peripherals)
         return Simulator(image, options)
     except (ImageError, ValueError) as exc:
         raise SessionError(str(exc), image.path) from None

@@ -33,8 +33,6 @@ CASES = {
                               "undefined_instruction+0x0", "UNDEFINSTR", "udf #0x2a"),
     "breakpoint": ("breakpoint", None, None, None, "breakpoint+0x0",
                    "BKPT 0x01 (not semihosting)", "bkpt #1"),
-    "supervisor_call": ("hard_fault", None, None, None, "supervisor_call+0x0",
-                        "SVC with no handler modelled", "svc #0"),
     # blx to flash_write's address with the Thumb bit clear: the fault is at the target.
     "arm_state_branch": ("hard_fault", None, None, None, "flash_write+0x0",
                          "invalid state (UsageFault INVSTATE: branch with the Thumb bit clear)",
@@ -77,7 +75,7 @@ def test_fault_report_via_cli(firmware, cli, case):
 
 
 @pytest.mark.parametrize("case", ["unmapped_read", "unmapped_write", "flash_write",
-                                  "undefined_instruction", "breakpoint", "supervisor_call"])
+                                  "undefined_instruction", "breakpoint"])
 def test_fault_pc_is_the_faulting_instruction(firmware, case):
     image = sim.load_elf(fault_elf(firmware, case))
     simulator = sim.Simulator(image, sim.RunOptions())
@@ -86,9 +84,8 @@ def test_fault_pc_is_the_faulting_instruction(firmware, case):
     name, offset = image.function_at(fault.pc)
     assert name == case
     assert fault.function == f"{case}+0x{offset:x}"
-    # Registers are the machine's state at the stop; an SVC has already advanced PC (the
-    # return address its handler would see), every other fault stops at the instruction.
-    assert fault.registers["pc"] & ~1 == fault.pc + (2 if case == "supervisor_call" else 0)
+    # Registers are the machine's state at the stop: at the faulting instruction.
+    assert fault.registers["pc"] & ~1 == fault.pc
     assert simulator.disassemble(fault.pc) == fault.instruction
     # main called the function: lr returns into main.
     assert image.function_at(fault.registers["lr"])[0] == "main"

@@ -25,7 +25,9 @@ class Target:
     flash_wait_states: int
     fpu: str | None  # gcc -mfpu when the part has the core's FPU fitted, else None (soft float)
     # memory-mapped devices the simulator models for this part, by name (sim.devices)
-    devices: tuple[str, ...] = ("scs",)
+    devices: tuple[str, ...] = ("scs", "dwt", "itm", "cmsdk_uart")
+    irqs: int = 32  # external interrupt lines of the NVIC (at least 32 modelled)
+    prio_bits: int = 3  # implemented bits of each 8-bit exception priority
 
     def __post_init__(self) -> None:
         core = get_core(self.core)
@@ -57,13 +59,13 @@ TARGETS: dict[str, Target] = {
         Target("curie", "Intel Curie (Quark SE) as Cortex-M3", "cortex-m3", 32_000_000,
                15 * KIB, 196 * KIB, 0, None),
         Target("stm32l031", "STM32L031K6 (Cortex-M0+)", "cortex-m0plus", 32_000_000,
-               8 * KIB, 32 * KIB, 1, None),
+               8 * KIB, 32 * KIB, 1, None, prio_bits=2),
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
-               64 * KIB, 512 * KIB, 0, "fpv4-sp-d16"),
+               64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),
         Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,
-               320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16"),
+               320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4),
         Target("stm32l552", "STM32L552 (Cortex-M33)", "cortex-m33", 110_000_000,
-               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16"),
+               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109),
     )
 }
 

@@ -12,9 +12,12 @@ To add a device: a module in this package with a :class:`Device` subclass, an en
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from toolchain.cores import Core
+
+if TYPE_CHECKING:
+    from sim.exceptions import ExceptionModel
 
 
 class DeviceHost(Protocol):
@@ -23,11 +26,39 @@ class DeviceHost(Protocol):
     @property
     def core(self) -> Core: ...
 
+    @property
+    def exceptions(self) -> "ExceptionModel":
+        """The core's exception model: NVIC and SCB state, SysTick."""
+
     def set_fpu_access(self, granted: bool) -> None:
         """Allow (or forbid: floating-point instructions fault) the FPU."""
 
     def set_div0_trap(self, on: bool) -> None:
         """CCR.DIV_0_TRP: SDIV/UDIV by zero fault while on, return 0 while off."""
+
+    def active_cycles(self) -> int:
+        """Cycles the core has executed (sleep excluded): what the report and DWT count."""
+
+    def trace_enabled(self) -> bool:
+        """DEMCR.TRCENA: the DWT and the ITM work."""
+
+    def ipsr(self) -> int:
+        """The exception number the core is handling (0 in thread mode)."""
+
+    def raise_irq(self, irq: int) -> None:
+        """Pend external interrupt ``irq`` in the NVIC."""
+
+    def request_reset(self) -> None:
+        """AIRCR.SYSRESETREQ: stop the run, reported as a reset."""
+
+    def console_write(self, data: bytes) -> None:
+        """Output to the run's console (as semihosting output)."""
+
+    def console_read(self) -> int | None:
+        """The next byte of the run's input, None at its end."""
+
+    def unmodelled(self, device: "Device", offset: int, size: int, value: int | None) -> None:
+        """The firmware accessed a register the device does not model (value None: a load)."""
 
 
 class Device(ABC):
@@ -54,9 +85,13 @@ class Device(ABC):
 
 
 def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
+    from sim.devices.cmsdk_uart import CmsdkUart
+    from sim.devices.dwt import DataWatchpointTrace
+    from sim.devices.itm import InstrumentationTrace
     from sim.devices.scs import SystemControlSpace
 
-    return {SystemControlSpace.name: SystemControlSpace}
+    return {d.name: d for d in (SystemControlSpace, DataWatchpointTrace, InstrumentationTrace,
+                                CmsdkUart)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -1,20 +1,57 @@
-"""The System Control Space (0xE000E000, 4 KiB): CPACR, the FPU's enable, is modelled.
+"""The System Control Space (0xE000E000, 4 KiB): SysTick, the NVIC and the SCB.
 
-Every other register reads back what was last written to it (0 after reset), which is what
-start-up code that only configures the SCS needs. CPACR (0xE000ED88) resets to 0: the FPU is
-disabled until CP10 and CP11 are granted (0b01 privileged or 0b11 full; the firmware runs
-privileged). Unicorn would execute floating-point instructions regardless, so the device tells
-the host, which stops the run before a block holding one while access is denied, as hardware
-raises UsageFault NOCP there. A word write to CCR (0xE000ED14) passes its DIV_0_TRP bit to
-the host: SDIV/UDIV by zero then fault (UsageFault DIVBYZERO) instead of returning 0.
+The state behind these registers (pending, enabled, active, priorities, PRIGROUP, VTOR, SysTick)
+lives in the exception model (sim/exceptions.py), which the run's core uses to take
+exceptions; this device is its register view. Modelled (offsets from 0xE000E000):
+
+- ICTR 0x004 (read-only: the target's interrupt lines), ACTLR 0x008 (reads back).
+- SysTick: CSR 0x010 (ENABLE, TICKINT, CLKSOURCE, COUNTFLAG cleared on read), RVR 0x014,
+  CVR 0x018 (derived from the cycle count; a write clears it), CALIB 0x01C (NOREF, SKEW, no
+  TENMS).
+- NVIC: ISER 0x100, ICER 0x180, ISPR 0x200, ICPR 0x280, IABR 0x300 (one bit per IRQ, 32 per
+  word), IPR 0x400 (a byte per IRQ, the part's implemented priority bits), STIR 0xF00.
+- SCB: CPUID 0xD00, ICSR 0xD04, VTOR 0xD08, AIRCR 0xD0C (VECTKEY, PRIGROUP, SYSRESETREQ stops
+  the run as a reset), SCR 0xD10, CCR 0xD14, SHPR1-3 0xD18-0xD23, SHCSR 0xD24, CFSR 0xD28 (write
+  one to clear), HFSR 0xD2C, MMFAR 0xD34, BFAR 0xD38, CPACR 0xD88 (the FPU's enable: the host
+  stops before an FP instruction while CP10/CP11 are not granted), DEMCR 0xDFC (TRCENA gates the
+  DWT and the ITM).
+
+Every other offset reads back what was last written (0 after reset) and is listed in the report
+as unmodelled; ``--strict-peripherals`` makes an access to one a fault. A write to CCR passes
+its DIV_0_TRP bit to the host: SDIV/UDIV by zero then fault (UsageFault DIVBYZERO) instead of
+returning 0.
 """
 
 from sim.devices import Device
+from sim.exceptions import (
+    BUSFAULT,
+    DEBUGMON,
+    IRQ0,
+    MEMMANAGE,
+    NMI,
+    PENDSV,
+    SVCALL,
+    SYSTICK,
+    USAGEFAULT,
+    ExceptionModel,
+)
 from toolchain.memory_map import SCS_BASE, SCS_SIZE
 
 CPACR = 0xE000_ED88
-CCR = 0xE000_ED14
 CCR_DIV_0_TRP = 1 << 4
+DEMCR = 0xE000_EDFC
+
+# CPUID as QEMU's models report it (the revisions Arm's TRMs name for these cores)
+CPUID = {"cortex-m0plus": 0x410CC601, "cortex-m3": 0x410FC231, "cortex-m4": 0x410FC241,
+         "cortex-m7": 0x411FC272, "cortex-m33": 0x410FD213}
+
+_SHCSR_ACTIVE = {MEMMANAGE: 0, BUSFAULT: 1, USAGEFAULT: 3, SVCALL: 7, DEBUGMON: 8, PENDSV: 10,
+                 SYSTICK: 11}
+_SHCSR_PENDED = {USAGEFAULT: 12, MEMMANAGE: 13, BUSFAULT: 14, SVCALL: 15}
+
+# offsets of registers modelled (everything else is unmodelled)
+_WORD_REGS = {0x004, 0x008, 0x010, 0x014, 0x018, 0x01C, 0xD00, 0xD04, 0xD08, 0xD0C, 0xD10,
+              0xD14, 0xD24, 0xD28, 0xD2C, 0xD34, 0xD38, 0xD88, 0xDFC, 0xF00}
 
 
 class SystemControlSpace(Device):
@@ -25,21 +62,256 @@ class SystemControlSpace(Device):
     def reset(self) -> None:
         self._regs: dict[int, int] = {}
         self.cpacr = 0
+        self.demcr = 0
+        self.actlr = 0
         self._update_fpu()
 
+    @property
+    def _model(self) -> ExceptionModel:
+        return self.host.exceptions
+
+    @property
+    def _irq_words(self) -> int:
+        return (self._model.irqs + 31) // 32
+
+    def _known(self, offset: int) -> bool:
+        word = offset & ~3
+        if word in _WORD_REGS:
+            return True
+        if 0xD18 <= word < 0xD24:  # SHPR1-3
+            return True
+        for base in (0x100, 0x180, 0x200, 0x280, 0x300):
+            if base <= word < base + 4 * self._irq_words:
+                return True
+        return 0x400 <= word < 0x400 + self._model.irqs + (-self._model.irqs % 4)
+
+    # --- access -------------------------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
-        return self._regs.get(offset, 0)
+        if not self._known(offset):
+            self.host.unmodelled(self, offset, size, None)
+            return self._merged_read(offset, size)
+        if self._byte_priority(offset):
+            return sum(self._priority_byte(offset + i) << (8 * i) for i in range(size))
+        shift = 8 * (offset & 3)
+        mask = (1 << (8 * size)) - 1
+        return (self._read_word(offset & ~3) >> shift) & mask
 
     def write(self, offset: int, size: int, value: int) -> None:
-        self._regs[offset] = value
-        cpacr = CPACR - SCS_BASE
-        if cpacr <= offset < cpacr + 4:  # any width: merge into the register
-            shift = 8 * (offset - cpacr)
-            mask = ((1 << (8 * size)) - 1) << shift & 0xFFFFFFFF
-            self.cpacr = (self.cpacr & ~mask) | (value << shift & mask)
+        if not self._known(offset):
+            self.host.unmodelled(self, offset, size, value)
+            self._merged_write(offset, size, value)
+            return
+        if self._byte_priority(offset):
+            for i in range(size):
+                self._set_priority_byte(offset + i, value >> (8 * i) & 0xFF)
+            self._model.update()
+            return
+        word = offset & ~3
+        if size < 4:  # a narrower store: merge into the current value
+            shift = 8 * (offset & 3)
+            mask = ((1 << (8 * size)) - 1) << shift
+            current = self._read_word(word) if word not in (0xD04, 0xF00, 0xD28) else 0
+            value = (current & ~mask) | (value << shift & mask)
+        self._write_word(word, value & 0xFFFFFFFF)
+
+    def _merged_read(self, offset: int, size: int) -> int:
+        word = self._regs.get(offset & ~3, 0)
+        return (word >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+    def _merged_write(self, offset: int, size: int, value: int) -> None:
+        shift = 8 * (offset & 3)
+        mask = ((1 << (8 * size)) - 1) << shift
+        word = offset & ~3
+        self._regs[word] = (self._regs.get(word, 0) & ~mask) | (value << shift & mask)
+
+    # --- priorities (byte-addressable) --------------------------------------------------------
+    def _byte_priority(self, offset: int) -> bool:
+        return 0x400 <= offset < 0x400 + 4 * ((self._model.irqs + 3) // 4) or \
+            0xD18 <= offset < 0xD24
+
+    def _exception_at(self, offset: int) -> int | None:
+        if offset >= 0xD18 and offset < 0xD24:
+            exc = offset - 0xD18 + 4
+            return exc if exc in (MEMMANAGE, BUSFAULT, USAGEFAULT, SVCALL, DEBUGMON, PENDSV,
+                                  SYSTICK) else None
+        irq = offset - 0x400
+        return IRQ0 + irq if irq < self._model.irqs else None
+
+    def _priority_byte(self, offset: int) -> int:
+        exc = self._exception_at(offset)
+        return 0 if exc is None else self._model.prio[exc]
+
+    def _set_priority_byte(self, offset: int, value: int) -> None:
+        exc = self._exception_at(offset)
+        if exc is not None:
+            self._model.prio[exc] = value & self._model.prio_mask
+
+    # --- word registers -----------------------------------------------------------------------
+    def _bank(self, word: int) -> tuple[int, int] | None:
+        """(bank base, index of the 32-IRQ word) for the NVIC's bit registers."""
+        for base in (0x100, 0x180, 0x200, 0x280, 0x300):
+            if base <= word < base + 4 * self._irq_words:
+                return base, (word - base) // 4
+        return None
+
+    def _read_word(self, word: int) -> int:
+        m = self._model
+        bank = self._bank(word)
+        if bank is not None:
+            base, index = bank
+            bits = {0x100: m.enabled, 0x180: m.enabled, 0x200: m.pending, 0x280: m.pending,
+                    0x300: m.active}[base]
+            return (bits >> (IRQ0 + 32 * index)) & 0xFFFFFFFF & self._irq_mask(index)
+        if word == 0x004:
+            return self._irq_words - 1
+        if word == 0x008:
+            return self.actlr
+        if word == 0x010:
+            return m.systick_csr()
+        if word == 0x014:
+            return m.systick.rvr
+        if word == 0x018:
+            return m.systick_value()
+        if word == 0x01C:
+            return 0xC0000000  # NOREF, SKEW: no calibration value
+        if word == 0xD00:
+            return CPUID.get(m.core.name, 0)
+        if word == 0xD04:
+            return self._icsr()
+        if word == 0xD08:
+            return m.vtor
+        if word == 0xD0C:
+            return 0xFA050000 | (m.prigroup << 8)
+        if word == 0xD10:
+            return m.scr
+        if word == 0xD14:
+            return m.ccr
+        if word == 0xD24:
+            return self._shcsr()
+        if word == 0xD28:
+            return m.cfsr
+        if word == 0xD2C:
+            return m.hfsr
+        if word == 0xD34:
+            return m.mmfar
+        if word == 0xD38:
+            return m.bfar
+        if word == 0xD88:
+            return self.cpacr
+        if word == 0xDFC:
+            return self.demcr
+        return 0  # STIR reads as 0
+
+    def _irq_mask(self, index: int) -> int:
+        lines = self._model.irqs - 32 * index
+        return 0xFFFFFFFF if lines >= 32 else (1 << lines) - 1
+
+    def _write_word(self, word: int, value: int) -> None:
+        m = self._model
+        bank = self._bank(word)
+        if bank is not None:
+            base, index = bank
+            bits = (value & self._irq_mask(index)) << (IRQ0 + 32 * index)
+            if base == 0x100:
+                m.enabled |= bits
+            elif base == 0x180:
+                m.enabled &= ~bits
+            elif base == 0x200:
+                m.pending |= bits
+            elif base == 0x280:
+                m.pending &= ~bits
+            m.update()  # IABR (0x300) is read-only
+            return
+        if word == 0x008:
+            self.actlr = value
+        elif word in (0x010, 0x014, 0x018):
+            m.systick_write(word - 0x010, value)
+        elif word == 0xD04:
+            self._write_icsr(value)
+        elif word == 0xD08:
+            m.vtor = value & 0xFFFFFF80
+        elif word == 0xD0C:
+            if value >> 16 == 0x05FA:
+                if not m.v6m:
+                    m.prigroup = (value >> 8) & 7
+                if value & 4:
+                    self.host.request_reset()
+                m.update()
+        elif word == 0xD10:
+            m.scr = value & 0x16
+        elif word == 0xD14:
+            m.ccr = (value & 0x31B) | (0x200 if m.v6m else 0)
+            if m.v6m:
+                m.ccr |= 0x8
+            self.host.set_div0_trap(bool(m.ccr & CCR_DIV_0_TRP))
+        elif word == 0xD24:
+            m.shcsr_enables = value & 0x70000
+            for exc, bit in _SHCSR_ACTIVE.items():
+                m.active = (m.active & ~(1 << exc)) | ((value >> bit & 1) << exc)
+            for exc, bit in _SHCSR_PENDED.items():
+                m.pending = (m.pending & ~(1 << exc)) | ((value >> bit & 1) << exc)
+            m.update()
+        elif word == 0xD28:
+            m.cfsr &= ~value
+        elif word == 0xD2C:
+            m.hfsr &= ~value
+        elif word == 0xD34:
+            m.mmfar = value
+        elif word == 0xD38:
+            m.bfar = value
+        elif word == 0xD88:
+            self.cpacr = value
             self._update_fpu()
-        if offset == CCR - SCS_BASE and size == 4:
-            self.host.set_div0_trap(bool(value & CCR_DIV_0_TRP))
+        elif word == 0xDFC:
+            self.demcr = value & 0x010F07F1
+        elif word == 0xF00:
+            irq = value & 0x1FF
+            if irq < m.irqs:
+                m.set_pending(IRQ0 + irq)
+        # CPUID, ICTR, CALIB, MMFAR/BFAR reads only: writes ignored
+
+    def _icsr(self) -> int:
+        m = self._model
+        ipsr = self.host.ipsr()
+        best = m.best_pending()
+        value = ipsr
+        if best is not None:
+            value |= (best & 0x1FF) << 12
+        others = m.active & ~(1 << ipsr)
+        if not others:
+            value |= 1 << 11  # RETTOBASE
+        if m.pending >> IRQ0:
+            value |= 1 << 22  # ISRPENDING
+        if m.pending >> SYSTICK & 1:
+            value |= 1 << 26
+        if m.pending >> PENDSV & 1:
+            value |= 1 << 28
+        if m.pending >> NMI & 1:
+            value |= 1 << 31
+        return value
+
+    def _write_icsr(self, value: int) -> None:
+        m = self._model
+        if value & 1 << 31:
+            m.pending |= 1 << NMI
+        if value & 1 << 28:
+            m.pending |= 1 << PENDSV
+        if value & 1 << 27:
+            m.pending &= ~(1 << PENDSV)
+        if value & 1 << 26:
+            m.pending |= 1 << SYSTICK
+        if value & 1 << 25:
+            m.pending &= ~(1 << SYSTICK)
+        m.set_pending(PENDSV, bool(m.pending >> PENDSV & 1))
+
+    def _shcsr(self) -> int:
+        m = self._model
+        value = m.shcsr_enables
+        for exc, bit in _SHCSR_ACTIVE.items():
+            value |= (m.active >> exc & 1) << bit
+        for exc, bit in _SHCSR_PENDED.items():
+            value |= (m.pending >> exc & 1) << bit
+        return value
 
     def _update_fpu(self) -> None:
         granted = all((self.cpacr >> bit) & 3 in (1, 3) for bit in (20, 22))

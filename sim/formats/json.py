@@ -45,6 +45,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             "heap_peak": report.heap_peak,
             "heap_tracked": report.heap_tracked,
             "peak": report.sram_peak,
+            "thread_stacks": report.thread_stacks,
         },
         "flash": {"size": report.flash_size, "used": report.flash_used},
         "fault": None if report.fault is None else asdict(report.fault),
@@ -55,6 +56,11 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "refusals": report.refusals,
         "elf": report.elf,
         "wall_seconds": report.wall_seconds,
+        "sleep_cycles": report.sleep_cycles,
+        "exceptions": {"taken": report.exceptions, "tail_chained": report.tail_chained,
+                       "handler_cycles": report.handler_cycles},
+        "unmodelled_registers": report.unmodelled,
+        "vectored_faults": report.vectored_faults,
     }
 
 

@@ -68,7 +68,18 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     table.add_row("heap peak", f"{report.heap_peak:,} B", heap_note)
     table.add_row("SRAM peak", f"{report.sram_peak:,} B", f"of {format_size(report.sram_size)}")
     table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
+    if report.sleep_cycles:
+        table.add_row("sleep", f"{report.sleep_cycles:,}", "cycles in WFI/WFE, not in cycles")
+    if report.exceptions:
+        taken = ", ".join(f"{name} {n:,}" for name, n in report.exceptions.items())
+        table.add_row("exceptions", f"{sum(report.exceptions.values()):,}", taken)
+    for name, peak in report.thread_stacks.items():
+        table.add_row("thread stack", f"{peak:,} B", name)
     console.print(table)
+    for register in report.unmodelled:
+        console.print(f"[yellow]unmodelled register:[/] {escape(register)}", soft_wrap=True)
+    for vectored in report.vectored_faults:
+        console.print(f"[yellow]vectored fault:[/] {escape(vectored)}", soft_wrap=True)
     for refusal in report.refusals:
         console.print(f"[yellow]sandbox:[/] {escape(refusal)}", soft_wrap=True)
     for check in report.over_budget:

@@ -1,0 +1,30 @@
+/* N exceptions, entry and return: each loop iteration pends PendSV (TAKE=1) or stores the same
+ * value to a plain variable (TAKE=0), then an ISB; the handler only counts. The difference of
+ * the two runs' wall times over N is the simulator's cost per exception. */
+#include <stdint.h>
+
+#include "semihost.h"
+
+#ifndef N
+#define N 100000
+#endif
+#ifndef TAKE
+#define TAKE 1
+#endif
+
+static volatile uint32_t count;
+static volatile uint32_t sink;
+
+void PendSV_Handler(void) { count++; }
+
+int main(void)
+{
+    volatile uint32_t *target = TAKE ? (volatile uint32_t *)0xE000ED04u : &sink;
+    for (uint32_t i = 0; i < N; i++) {
+        *target = 1u << 28; /* ICSR.PENDSVSET */
+        __asm__ volatile("dsb\n\tisb" ::: "memory");
+        if (!TAKE)
+            count++;
+    }
+    return count == N ? 0 : 1;
+}

@@ -1,0 +1,75 @@
+"""The CMSDK APB UART0 of the mps2-an385 board (0x40004000, 4 KiB) that its firmware prints
+through.
+
+DATA 0x00: a store sends the byte to the run's console (beside semihosting output) while
+CTRL.TXEN is set, and is dropped otherwise, as QEMU does; a load returns the next byte of the
+run's input (``--input``/stdin, the stream SYS_READ reads) while CTRL.RXEN is set. STATE 0x04:
+TX never full (bytes go out at once), RXFULL while an input byte waits. CTRL 0x08: TXEN, RXEN,
+TXINTEN, RXINTEN (others read back). INTSTATUS 0x0C: TX (bit 0) set after every byte sent with
+TXINTEN, RX (bit 1) while a byte waits with RXINTEN; each pends its NVIC line (UART0 RX is IRQ 0,
+TX is IRQ 1 on mps2-an385); a write clears. BAUDDIV 0x10 reads back. Everything else (the
+PrimeCell ID registers, overrun) is not modelled and listed in the report.
+"""
+
+from sim.devices import Device
+
+UART0_BASE = 0x4000_4000
+DATA, STATE, CTRL, INTSTATUS, BAUDDIV = 0x00, 0x04, 0x08, 0x0C, 0x10
+RX_IRQ, TX_IRQ = 0, 1
+
+
+class CmsdkUart(Device):
+    name = "cmsdk_uart"
+    base = UART0_BASE
+    size = 0x1000
+
+    def reset(self) -> None:
+        self.ctrl = 0
+        self.intstatus = 0
+        self.bauddiv = 0
+        self._rx: int | None = None  # the byte waiting in the receive buffer
+        self._regs: dict[int, int] = {}
+
+    def _fill_rx(self) -> None:
+        if self._rx is None and self.ctrl & 2:
+            self._rx = self.host.console_read()
+        if self._rx is not None and self.ctrl & 8 and not self.intstatus & 2:
+            self.intstatus |= 2
+            self.host.raise_irq(RX_IRQ)
+
+    def read(self, offset: int, size: int) -> int:
+        if offset == DATA:
+            self._fill_rx()
+            value, self._rx = (self._rx or 0), None
+            self.intstatus &= ~2
+            return value
+        if offset == STATE:
+            self._fill_rx()
+            return 2 if self._rx is not None else 0
+        if offset == CTRL:
+            return self.ctrl
+        if offset == INTSTATUS:
+            return self.intstatus
+        if offset == BAUDDIV:
+            return self.bauddiv
+        self.host.unmodelled(self, offset, size, None)
+        return self._regs.get(offset, 0)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if offset == DATA:
+            if self.ctrl & 1:
+                self.host.console_write(bytes([value & 0xFF]))
+                if self.ctrl & 4:
+                    self.intstatus |= 1
+                    self.host.raise_irq(TX_IRQ)
+        elif offset == CTRL:
+            self.ctrl = value & 0x7F
+        elif offset == INTSTATUS:
+            self.intstatus &= ~value
+        elif offset == BAUDDIV:
+            self.bauddiv = value & 0xFFFFF
+        elif offset == STATE:
+            pass  # overrun flags: write one to clear, never set here
+        else:
+            self.host.unmodelled(self, offset, size, value)
+            self._regs[offset] = value

@@ -1,0 +1,61 @@
+"""The Data Watchpoint and Trace unit (0xE0001000, 4 KiB): CTRL and CYCCNT.
+
+CYCCNT counts the cycles the run report counts (active cycles: not the cycles spent asleep in
+WFI/WFE) while DEMCR.TRCENA (in the SCS) and CTRL.CYCCNTENA are both set; a write sets it.
+CTRL reads NUMCOMP = 4 (bits 31:28) and CYCCNTENA. The comparators, the other profiling
+counters (CPICNT, EXCCNT, SLEEPCNT, LSUCNT, FOLDCNT) and PCSR are not modelled: they read back
+what was written and are listed in the report.
+"""
+
+from sim.devices import Device
+
+DWT_BASE = 0xE000_1000
+CTRL, CYCCNT = 0x000, 0x004
+NUMCOMP = 4 << 28
+
+
+class DataWatchpointTrace(Device):
+    name = "dwt"
+    base = DWT_BASE
+    size = 0x1000
+
+    def reset(self) -> None:
+        self._regs: dict[int, int] = {}
+        self.ctrl = 0
+        self._count = 0  # CYCCNT at _since (active cycles)
+        self._since = 0
+
+    def _counting(self) -> bool:
+        return bool(self.ctrl & 1) and self.host.trace_enabled()
+
+    def _cyccnt(self) -> int:
+        if self._counting():
+            return (self._count + self.host.active_cycles() - self._since) & 0xFFFFFFFF
+        return self._count
+
+    def _freeze(self) -> None:
+        self._count = self._cyccnt()
+        self._since = self.host.active_cycles()
+
+    def read(self, offset: int, size: int) -> int:
+        word = offset & ~3
+        if word == CTRL:
+            value = NUMCOMP | (self.ctrl & 1)
+        elif word == CYCCNT:
+            value = self._cyccnt()
+        else:
+            self.host.unmodelled(self, offset, size, None)
+            value = self._regs.get(word, 0)
+        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        word = offset & ~3
+        if word == CTRL:
+            self._freeze()
+            self.ctrl = value
+        elif word == CYCCNT:
+            self._count = value & 0xFFFFFFFF
+            self._since = self.host.active_cycles()
+        else:
+            self.host.unmodelled(self, offset, size, value)
+            self._regs[word] = value

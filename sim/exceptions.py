@@ -1,0 +1,555 @@
+"""The M-profile exception model: pending and active exceptions, priorities, entry and return.
+
+Unicorn emulates the instructions of a Cortex-M but not its exceptions (../docs/simulator.md):
+`bx lr` with an EXC_RETURN value raises an interrupt to the host with nothing popped, `svc`
+raises one with nothing stacked, and nothing ever preempts. This module is the missing part of
+the core: the state the NVIC and the SCB hold (enables, pending, active, priorities, PRIGROUP,
+VTOR, SysTick), and the architecture's ExceptionEntry / ExceptionReturn / tail-chaining.
+
+Exceptions are taken at basic-block boundaries only: the native block hook compares the cycle
+count with the next timer event and, while something is pending, the pending exception's group
+priority with the execution priority (active exceptions, PRIMASK, BASEPRI, FAULTMASK), and calls
+:meth:`ExceptionModel.on_event` when one can preempt. An interrupt pended in the middle of a
+block (a store to ICSR or ISPR, a SysTick wrap) is taken once the block ends, a few
+instructions later than hardware would; CPSIE, MSR BASEPRI and ISB end blocks, so unmasking
+takes effect before the next instruction, as on hardware.
+
+The frame (8 words, or 26 with the FP context when CONTROL.FPCA is set on an FPU core) is
+written straight into the host array that backs SRAM; SP banking (MSP/PSP) goes through
+Unicorn's own MSR semantics: CONTROL.SPSEL written in thread mode swaps the stack pointers.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from unicorn import arm_const as R
+
+from sim.native import NEVER, NO_PENDING, NativeCounter, Registers
+from toolchain.cores import Core
+
+# exception numbers
+NMI, HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT = 2, 3, 4, 5, 6
+SVCALL, DEBUGMON, PENDSV, SYSTICK = 11, 12, 14, 15
+IRQ0 = 16
+
+NAMES = {NMI: "NMI", HARDFAULT: "HardFault", MEMMANAGE: "MemManage", BUSFAULT: "BusFault",
+         USAGEFAULT: "UsageFault", SVCALL: "SVCall", DEBUGMON: "DebugMon", PENDSV: "PendSV",
+         SYSTICK: "SysTick"}
+
+
+
+def valid_exc_return(value: int, v8m: bool) -> bool:
+    """An EXC_RETURN this core's architecture defines (no Security Extension)."""
+    if v8m:  # bits 31:7 ones, S (6) and ES (0) clear, bit 1 clear; DCRS (5) any
+        return value >> 7 == 0x1FFFFFF and not value & 0x43
+    return value >> 5 == 0x7FFFFFF and value & 0xF in (1, 9, 0xD)
+
+_BASE = 256  # execution priority with nothing active and no mask set
+
+# register batches (one call into Unicorn each)
+_MASKS = (R.UC_ARM_REG_PRIMASK, R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_FAULTMASK)
+_FRAME_REGS = (R.UC_ARM_REG_R0, R.UC_ARM_REG_R1, R.UC_ARM_REG_R2, R.UC_ARM_REG_R3,
+               R.UC_ARM_REG_R12, R.UC_ARM_REG_LR)
+_ENTRY_READ = (R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_XPSR, R.UC_ARM_REG_SP,
+               R.UC_ARM_REG_APSR_NZCV, *_FRAME_REGS)
+_FP_REGS = (*(R.UC_ARM_REG_S0 + i for i in range(16)), R.UC_ARM_REG_FPSCR)
+_HANDLER_WRITE = (R.UC_ARM_REG_XPSR, R.UC_ARM_REG_LR, R.UC_ARM_REG_APSR_NZCV)
+_RETURN_READ = (R.UC_ARM_REG_IPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_PSP, R.UC_ARM_REG_MSP)
+
+
+# latencies in cycles (Cortex-M TRMs: 12 on M3/M4/M7/M33, 16 on M0, 15 on M0+; tail-chain 6)
+_ENTRY = {"cortex-m0": 16, "cortex-m0plus": 15}
+_TAIL_CHAIN = 6
+_FP_FRAME_EXTRA = 18  # S0-S15, FPSCR, reserved
+
+
+THREAD_STACK_UNKNOWN = "(thread stacks in no symbol)"
+
+
+def exception_name(n: int) -> str:
+    return NAMES.get(n, f"IRQ{n - IRQ0}" if n >= IRQ0 else f"exception {n}")
+
+
+class StackingError(Exception):
+    """An exception frame could not be written or read (the SP points outside SRAM)."""
+
+    def __init__(self, address: int, what: str) -> None:
+        super().__init__(f"{what} at 0x{address:08x} lies outside SRAM")
+        self.address = address
+
+
+@dataclass
+class SysTick:
+    """SysTick's state, counting the core's cycles (CLKSOURCE 1; the external reference clock
+    is modelled as the core clock too). ``zero_at`` is the cycle at which the counter next
+    reaches 0; the current value is derived from it when read."""
+
+    csr: int = 0
+    rvr: int = 0
+    zero_at: int = NEVER
+    countflag: bool = False
+    stopped_value: int = 0  # CVR while disabled
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.csr & 1)
+
+    @property
+    def period(self) -> int:
+        return self.rvr + 1
+
+
+@dataclass
+class Stats:
+    """What the report says about exceptions."""
+
+    taken: dict[int, int] = field(default_factory=dict)  # exception number -> entries
+    tail_chained: int = 0
+    handler_cycles: dict[int, int] = field(default_factory=dict)
+
+
+class ExceptionModel:
+    """NVIC + SCB state and exception entry/return for one engine; reset before every run.
+
+    ``read_mem``/``write_mem`` access SRAM or flash for frames and the vector table; both raise
+    StackingError outside them. ``on_fault(kind, message, pc)`` stops the run.
+    """
+
+    def __init__(self, core: Core, irqs: int, prio_bits: int, counter: NativeCounter,
+                 regs: Registers, read_mem: Callable[[int, int], bytes | None],
+                 write_mem: Callable[[int, bytes], bool], has_fpu: bool,
+                 stack_region: Callable[[int], tuple[str, int, int] | None] = lambda a: None,
+                 ) -> None:
+        self.core = core
+        self.v6m = core.architecture == "armv6-m"
+        self.v8m = core.architecture.startswith("armv8")
+        self.irqs = irqs
+        self.prio_mask = (0xFF << (8 - prio_bits)) & 0xFF
+        self.counter = counter
+        self.regs = regs
+        self.read_mem = read_mem
+        self.write_mem = write_mem
+        self.has_fpu = has_fpu
+        self.stack_region = stack_region  # (name, start, end) of the object holding an address
+        # For a profiler: ("enter", handler address, the block the entry replaced or None) and
+        # ("return", None) events, in order, when set to a list (None: not recorded).
+        self.trace: list[tuple[str, int | None, int | None]] | None = None
+        self.entry_cycles = _ENTRY.get(core.name, 12)
+        counter.set_event_handler(self._on_event_c, masks=not self.v6m)
+        self.fault: tuple[str, str, int] | None = None  # set when the model stops the run
+        self.reset()
+
+    # --- state ----------------------------------------------------------------------------------
+    def reset(self) -> None:
+        n = IRQ0 + self.irqs
+        self.prio = [0] * n
+        self.prio[1], self.prio[NMI], self.prio[HARDFAULT] = -3, -2, -1
+        self.enabled = 0  # bit per exception number (IRQs only; system ones always enabled)
+        self.pending = 0
+        self.active = 0
+        self.prigroup = 0
+        self.vtor = 0
+        self.shcsr_enables = 0  # MEMFAULTENA/BUSFAULTENA/USGFAULTENA (bits 16-18)
+        self.ccr = 0x200 if not self.v6m else 0x208  # STKALIGN (v6-M: also UNALIGN_TRP)
+        self.scr = 0
+        self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
+        self.systick = SysTick()
+        self.stats = Stats()
+        self.sleep_cycles = 0
+        self.event_register = False
+        self.sleep_on_exit_pending = False
+        self._handler_started: list[tuple[int, int]] = []  # (exception, cycles at entry)
+        self.fault = None
+        self.thread_peaks: dict[str, int] = {}  # thread stack (its object) -> peak bytes
+        self._switched_in_at = 0  # PSP when the running thread was last switched in
+        self._diverting: int | None = None  # the block an asynchronous entry replaces
+        if self.trace is not None:
+            self.trace.clear()
+        self.update()
+
+    @property
+    def group_mask(self) -> int:
+        """Bits of an 8-bit priority that form the group priority (AIRCR.PRIGROUP)."""
+        if self.v6m:
+            return 0xFF
+        return (0xFF << (self.prigroup + 1)) & 0xFF
+
+    def group(self, exc: int) -> int:
+        p = self.prio[exc]
+        return p if p < 0 else p & self.group_mask
+
+    def _enabled(self, exc: int) -> bool:
+        return exc < IRQ0 or bool(self.enabled >> exc & 1)
+
+    def best_pending(self) -> int | None:
+        """The pending, enabled exception that would be taken first: lowest group priority,
+        then lowest subpriority, then lowest number."""
+        best, key = None, None
+        bits = self.pending
+        while bits:
+            low = bits & -bits
+            exc = low.bit_length() - 1
+            bits ^= low
+            if not self._enabled(exc):
+                continue
+            k = (self.group(exc), self.prio[exc], exc)
+            if key is None or k < key:
+                best, key = exc, k
+        return best
+
+    def active_priority(self) -> int:
+        prio = _BASE
+        bits = self.active
+        while bits:
+            low = bits & -bits
+            exc = low.bit_length() - 1
+            bits ^= low
+            prio = min(prio, self.group(exc))
+        return prio
+
+    def execution_priority(self) -> int:
+        prio = self.active_priority()
+        if self.v6m:
+            primask, basepri, faultmask = self.regs.read(R.UC_ARM_REG_PRIMASK), 0, 0
+        else:
+            primask, basepri, faultmask = self.regs.read_many(_MASKS)
+        basepri &= self.group_mask
+        if basepri and basepri < prio:
+            prio = basepri
+        if primask & 1 and prio > 0:
+            prio = 0
+        if faultmask & 1:
+            prio = -1
+        return prio
+
+    def update(self) -> None:
+        """Tell the native hook what to watch: the next SysTick event and the best pending."""
+        best = self.best_pending()
+        st = self.systick
+        timer_at = st.zero_at if st.enabled and st.csr & 2 else NEVER
+        self.counter.set_events(
+            timer_at=timer_at,
+            pend_prio=NO_PENDING if best is None else self.group(best),
+            active_prio=self.active_priority(), group_mask=self.group_mask)
+
+    def set_pending(self, exc: int, on: bool = True) -> None:
+        if on:
+            self.pending |= 1 << exc
+        else:
+            self.pending &= ~(1 << exc)
+        if on and self.scr & 0x10:  # SEVONPEND
+            self.event_register = True
+        self.update()
+
+    # --- time -------------------------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        """Cycles since reset, sleep included: what SysTick counts."""
+        return self.counter.cycles
+
+    def advance_systick(self) -> None:
+        """Account SysTick's wraps up to now: COUNTFLAG, and SysTick pending with TICKINT."""
+        st = self.systick
+        now = self.now
+        if not st.enabled or st.zero_at > now:
+            return
+        if st.rvr == 0:  # a reload of 0 stops the counter at 0 after the wrap
+            st.zero_at = NEVER
+            st.countflag = True
+            return
+        wraps = (now - st.zero_at) // st.period + 1
+        st.zero_at += wraps * st.period
+        st.countflag = True
+        if st.csr & 2:
+            self.pending |= 1 << SYSTICK
+        self.update()
+
+    def systick_value(self) -> int:
+        st = self.systick
+        if not st.enabled:
+            return st.stopped_value
+        self.advance_systick()
+        if st.zero_at == NEVER:
+            return 0
+        # the wrap is accounted when it falls due, so 0 < distance <= period: the value that
+        # follows a reload (or the enable from 0) within the same block reads as RVR
+        return min(st.zero_at - self.now, st.rvr)
+
+    def systick_write(self, reg: int, value: int) -> None:
+        """Writes to CSR (0), RVR (4), CVR (8)."""
+        st = self.systick
+        self.advance_systick()
+        if reg == 0:
+            was = st.enabled
+            current = self.systick_value() if was else st.stopped_value
+            st.csr = value & 7
+            if st.enabled and not was:
+                # counting resumes from CVR; from 0 it reloads on the next cycle
+                st.zero_at = self.now + (current if current else st.period)
+                if st.rvr == 0 and not current:
+                    st.zero_at = NEVER
+            elif was and not st.enabled:
+                st.stopped_value = current
+                st.zero_at = NEVER
+        elif reg == 4:
+            st.rvr = value & 0xFFFFFF
+        elif reg == 8:  # any write clears the counter (and COUNTFLAG); it reloads next cycle
+            st.countflag = False
+            if st.enabled:
+                st.zero_at = self.now + st.period if st.rvr else NEVER
+            else:
+                st.stopped_value = 0
+        self.update()
+
+    def systick_csr(self) -> int:
+        self.advance_systick()
+        value = self.systick.csr | (0x10000 if self.systick.countflag else 0)
+        self.systick.countflag = False  # COUNTFLAG clears on read
+        return value
+
+    # --- entry ------------------------------------------------------------------------------------
+    def _on_event_c(self, address: int) -> int:
+        try:
+            return self.on_event(address)
+        except StackingError as exc:
+            self.fault = ("hard_fault", f"exception stacking failed: {exc}", address)
+            self.counter.request_stop()
+            return 0
+        except Exception as exc:  # an exception must not unwind through Unicorn's C frames
+            self.fault = ("hard_fault", f"exception model error: {exc!r}", address)
+            self.counter.request_stop()
+            return 0
+
+    def on_event(self, address: int) -> int:
+        """At the block boundary before ``address``: account timers, then take the pending
+        exception if it can preempt. 1 when taken (the block at ``address`` does not run)."""
+        self.advance_systick()
+        exc = self.best_pending()
+        if exc is None or self.group(exc) >= self.execution_priority():
+            self.update()
+            return 0
+        self._diverting = address
+        try:
+            self.enter(exc, address)
+        finally:
+            self._diverting = None
+        return 1
+
+    def deliverable(self) -> bool:
+        exc = self.best_pending()
+        return exc is not None and self.group(exc) < self.execution_priority()
+
+    def enter(self, exc: int, return_address: int) -> None:
+        """ExceptionEntry: push the frame on the current stack, switch to handler mode on the
+        main stack, branch to the vector. ``return_address`` is where the interrupted code
+        resumes (the frame's PC)."""
+        regs = self.regs
+        control, xpsr, sp, nzcv, *words = regs.read_many(_ENTRY_READ)
+        ipsr = xpsr & 0x1FF
+        fp = self.has_fpu and bool(control & 4)
+        size = 0x20 + (4 * _FP_FRAME_EXTRA if fp else 0)
+        aligned = self.v6m or bool(self.ccr & 0x200)  # CCR.STKALIGN: 8-byte aligned frames
+        frame = (sp - size) & ~7 if aligned else sp - size
+        forced = 0x200 if aligned and (sp - size) & 4 else 0  # xPSR bit 9: 4 bytes added
+        data = struct.pack("<8I", *words, return_address & ~1, (xpsr & ~0x200) | forced)
+        if fp:
+            data += struct.pack("<18I", *regs.read_many(_FP_REGS), 0)
+        if not self.write_mem(frame, data):
+            raise StackingError(frame, "exception frame")
+        exc_return = self._exc_return(handler=bool(ipsr), psp=bool(control & 2), fp=fp)
+        if not ipsr and control & 2:  # a thread on PSP: SPSEL=0 swaps SP to the MSP
+            self._leave_thread_stack(frame)
+            first: tuple[tuple[int, ...], list[int]] = (
+                (R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL), [frame, control & ~0x6])
+        else:
+            self.counter.lower_min_sp(frame)
+            first = ((R.UC_ARM_REG_SP, R.UC_ARM_REG_CONTROL), [frame, control & ~0x4])
+        self._branch_to_handler(exc, exc_return, first, nzcv, xpsr)
+        self.counter.add_cycles(self.entry_cycles)
+
+    def _exc_return(self, *, handler: bool, psp: bool, fp: bool) -> int:
+        """EXC_RETURN for the interrupted context. ARMv8-M without the Security Extension:
+        DCRS set, S and ES clear (0xFFFFFFBC for thread mode on PSP, no FP frame)."""
+        if self.v8m:
+            value = 0xFFFFFFA0 | (0 if handler else 0x08 | (0x04 if psp else 0))
+        else:
+            value = 0xFFFFFFE1 if handler else 0xFFFFFFE9 | (0x04 if psp else 0)
+        return value | (0 if fp else 0x10)
+
+    def _branch_to_handler(self, exc: int, exc_return: int,
+                           first: tuple[tuple[int, ...], list[int]] = ((), []),
+                           nzcv: int | None = None, xpsr: int | None = None) -> None:
+        """Handler mode for ``exc``: xPSR with IPSR = ``exc`` and the IT state cleared, LR =
+        ``exc_return``, PC = its vector; the registers in ``first`` are written before (in one
+        call with the rest)."""
+        vector = self.read_mem(self.vtor + 4 * exc, 4)
+        if vector is None:
+            raise StackingError(self.vtor + 4 * exc, f"the vector of {exception_name(exc)}")
+        handler = struct.unpack("<I", vector)[0]
+        self.pending &= ~(1 << exc)
+        self.active |= 1 << exc
+        self.stats.taken[exc] = self.stats.taken.get(exc, 0) + 1
+        self._handler_started.append((exc, self.now))
+        if self.trace is not None:
+            self.trace.append(("enter", handler & ~1, self._diverting))
+        if nzcv is None or xpsr is None:
+            nzcv, xpsr = self.regs.read_many((R.UC_ARM_REG_APSR_NZCV, R.UC_ARM_REG_XPSR))
+        # writing APSR (an MSR) after xPSR rebuilds Unicorn's cached flags: handler mode
+        ids, values = first
+        new_xpsr = (xpsr & 0xF80F0000) | (1 << 24) | exc  # flags, Q, GE kept; IT cleared
+        self.regs.write_many(ids + _HANDLER_WRITE, [*values, new_xpsr, exc_return, nzcv])
+        # PC alone: a PC written in a batch does not end the block Unicorn is running
+        self.regs.write(R.UC_ARM_REG_PC, handler | 1)
+        self.counter.branch_to(handler)
+        self.update()
+
+    # --- return -----------------------------------------------------------------------------------
+    def exception_return(self, exc_return: int) -> None:
+        """ExceptionReturn for a `bx`/`pop`/`ldr` of EXC_RETURN into PC in handler mode: the
+        handler's exception becomes inactive, then either the best pending exception that can
+        preempt the returned-to context is tail-chained, or the frame is popped."""
+        regs = self.regs
+        ipsr, control, psp, msp = regs.read_many(_RETURN_READ)
+        self.active &= ~(1 << ipsr)
+        self._close_handler(ipsr)
+        if self.trace is not None:
+            self.trace.append(("return", None, None))
+        self.event_register = True  # an exception return is an event for WFE
+        to_thread = bool(exc_return & 8)
+        if to_thread and self.active and not (self.ccr & 1):
+            raise StackingError(0, "return to thread mode with exceptions still active "
+                                   "(NONBASETHRDENA clear): INVPC UsageFault; exception frame")
+        self.advance_systick()
+        exc = self.best_pending()
+        if exc is not None and self.group(exc) < self.execution_priority():
+            self.stats.tail_chained += 1
+            self._branch_to_handler(exc, exc_return)
+            self.counter.add_cycles(_TAIL_CHAIN)
+            return
+        use_psp = to_thread and bool(exc_return & 4)
+        fp = not exc_return & 0x10
+        frame = psp if use_psp else msp
+        size = 0x20 + (4 * _FP_FRAME_EXTRA if fp else 0)
+        data = self.read_mem(frame, size)
+        if data is None:
+            raise StackingError(frame, "exception frame (return)")
+        words = list(struct.unpack_from("<8I", data))
+        pc, xpsr = words[6], words[7]
+        new_sp = frame + size + (4 if xpsr & 0x200 else 0)
+        # IPSR from the frame (0 in thread mode, else the preempted handler's number), then
+        # CONTROL: SPSEL written in thread mode swaps SP to the PSP; FPCA from EXC_RETURN
+        ipsr_new = 0 if to_thread else xpsr & 0x1FF
+        new_control = (control & ~0x6) | (2 if use_psp else 0) | (4 if fp else 0)
+        if not to_thread:
+            new_control = (control & ~0x4) | (4 if fp else 0)
+        ids: tuple[int, ...] = (R.UC_ARM_REG_XPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_SP,
+                                *_FRAME_REGS)
+        values = [(xpsr & ~0x3FF) | ipsr_new | (1 << 24), new_control, new_sp, *words[:6]]
+        if fp:
+            ids += _FP_REGS[:17]
+            values += list(struct.unpack_from("<17I", data, 0x20))
+        regs.write_many(ids, values)
+        # an MSR after the XPSR write rebuilds Unicorn's cached flags; then the branch
+        regs.write(R.UC_ARM_REG_APSR_NZCV, regs.read(R.UC_ARM_REG_APSR_NZCV))
+        # PC alone: a PC written in a batch does not end the block Unicorn is running
+        regs.write(R.UC_ARM_REG_PC, pc | 1)
+        if use_psp:
+            self._enter_thread_stack(new_sp)
+        else:
+            self.counter.set_thread_stack(False)
+        self.counter.branch_to(pc)
+        self.counter.add_cycles(self.entry_cycles)
+        self.update()
+
+    # --- thread stacks ----------------------------------------------------------------------------
+    def _enter_thread_stack(self, sp: int) -> None:
+        """Thread mode resumes on PSP at ``sp``: the native hook tracks it apart from the main
+        stack, and stops a block that would take it below its object's start."""
+        region = self.stack_region(sp)
+        self._switched_in_at = sp
+        self.counter.set_thread_stack(True, sp, region[1] if region else 0)
+
+    def _leave_thread_stack(self, frame: int) -> None:
+        """An exception preempts a thread on PSP; its frame ends at ``frame``: record the
+        thread's stack peak (its object's end minus the lowest address touched)."""
+        on, lowest = self.counter.thread_stack()
+        lowest = min(lowest, frame) if on else frame
+        region = self.stack_region(frame)
+        if region is not None:
+            name, _start, end = region
+            peak = end - lowest
+        else:  # no object holds it: a lower bound, from where the thread was switched in
+            name = THREAD_STACK_UNKNOWN
+            peak = max(0, self._switched_in_at - lowest)
+        self.thread_peaks[name] = max(self.thread_peaks.get(name, 0), peak)
+        self.counter.set_thread_stack(False)
+
+    def _priority_after_return(self) -> int:
+        prio = self.execution_priority()
+        return prio
+
+    def _close_handler(self, exc: int) -> None:
+        """Attribute the cycles since this handler was entered to it (nested handlers'
+        cycles are theirs: the time of the inner one is subtracted by its own record)."""
+        for i in range(len(self._handler_started) - 1, -1, -1):
+            if self._handler_started[i][0] == exc:
+                _, start = self._handler_started.pop(i)
+                spent = self.now - start
+                self.stats.handler_cycles[exc] = self.stats.handler_cycles.get(exc, 0) + spent
+                return
+
+    # --- synchronous exceptions -----------------------------------------------------------------
+    def svc(self, return_address: int) -> bool:
+        """SVC: taken at once when SVCall's priority is above the execution priority; False
+        otherwise (the architecture escalates to HardFault)."""
+        if self.group(SVCALL) >= self.execution_priority():
+            return False
+        self.pending |= 1 << SVCALL
+        self.enter(SVCALL, return_address)
+        return True
+
+    def fault_entry(self, exc: int, return_address: int) -> bool:
+        """A synchronous fault delivered to the firmware's handler (--vector-faults):
+        escalated to HardFault when its handler is disabled or cannot preempt; False when
+        even HardFault cannot be taken (lockup)."""
+        prio = self.execution_priority()
+        if exc in (MEMMANAGE, BUSFAULT, USAGEFAULT):
+            enabled = self.shcsr_enables >> (exc - MEMMANAGE + 16) & 1
+            if not enabled or self.group(exc) >= prio:
+                self.hfsr |= 1 << 30  # FORCED
+                exc = HARDFAULT
+        if exc == HARDFAULT and prio <= -1:
+            return False
+        self.pending |= 1 << exc
+        self.enter(exc, return_address)
+        return True
+
+    # --- sleep ------------------------------------------------------------------------------------
+    def wake_pending(self) -> bool:
+        exc = self.best_pending()
+        if exc is None:
+            return False
+        prio = self.active_priority()
+        if not self.v6m:
+            basepri = self.regs.read(R.UC_ARM_REG_BASEPRI) & self.group_mask
+            if basepri and basepri < prio:
+                prio = basepri
+        return self.group(exc) < prio
+
+    def sleep(self) -> bool:
+        """WFI (or WFE with no event): fast-forward to the next event that wakes the core,
+        counting the cycles as sleep. False when nothing ever can: deadlock."""
+        if self.wake_pending():
+            return True
+        st = self.systick
+        if not (st.enabled and st.csr & 2 and st.zero_at != NEVER) or self.pending >> SYSTICK & 1:
+            return False
+        skip = max(0, st.zero_at - self.now)
+        self.counter.add_cycles(skip)
+        self.sleep_cycles += skip
+        self.advance_systick()
+        self.update()
+        return self.wake_pending()

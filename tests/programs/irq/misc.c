@@ -1,0 +1,45 @@
+/* One behaviour per build (-DCASE=...): a system reset request, WFE after SEV, WFE with
+ * nothing to wake the core, the UART reading the console input. */
+#include "cm.h"
+#include "semihost.h"
+
+#define UART_DATA REG(0x40004000u)
+#define UART_STATE REG(0x40004004u)
+#define UART_CTRL REG(0x40004008u)
+
+static int reset(void)
+{
+    sh_write0("resetting\n");
+    SCB_AIRCR = 0x05FA0004u; /* VECTKEY | SYSRESETREQ */
+    isb();
+    sh_write0("not reset\n");
+    return 1;
+}
+
+static int sev_wfe(void)
+{
+    __asm__ volatile("sev\n\twfe" ::: "memory"); /* the event is set: WFE returns at once */
+    sh_write0("woke\n");
+    __asm__ volatile("yield");
+    return 0;
+}
+
+static int wfe_deadlock(void)
+{
+    __asm__ volatile("wfe" ::: "memory"); /* no event, nothing pending, no SysTick: deadlock */
+    return 0;
+}
+
+static int uart_rx(void)
+{
+    UART_CTRL = 3u; /* TX and RX enable */
+    for (;;) {
+        if (!(UART_STATE & 2u)) /* RX buffer empty: end of the input */
+            break;
+        char c = (char)UART_DATA;
+        UART_DATA = (uint8_t)(c >= 'a' && c <= 'z' ? c - 32 : c);
+    }
+    return 0;
+}
+
+int main(void) { return CASE(); }

@@ -1,0 +1,229 @@
+"""The exception model: NVIC priorities, preemption, tail-chaining, masking, SVC, PendSV,
+SysTick, sleep and deadlock, each from a small C program in tests/programs/irq/ built with the
+project's toolchain (its own vector table: ``irq/startup.c``)."""
+
+import itertools
+
+import pytest
+
+import sim
+
+SEMIHOST = "../../firmware/semihost.c"
+
+NVIC_OUTPUT = """nested:
+irq0 start
+irq1 start
+irq1 end
+irq0 end
+tail-chain:
+irq1 start
+irq1 end
+irq0 start
+irq0 end
+primask:
+both pending
+irq3
+irq2
+{basepri}disabled:
+held while disabled
+pendsv:
+pendsv
+svc:
+42
+"""
+BASEPRI = "basepri:\nirq3\nirq2 held\nirq2\n"
+
+
+def irq_program(firmware, name: str, target: str = "curie", **defines):
+    return firmware("irq/startup.c", f"irq/{name}", SEMIHOST, target=target, runtime=False,
+                    defines=defines or None)
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "nrf52832", "stm32f746",
+                                    "stm32l552"])
+def test_priorities_preemption_tail_chain_masks_svc_pendsv(firmware, target):
+    report = sim.run(sim.load_elf(irq_program(firmware, "nvic.c", target)))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    v6m = target == "stm32l031"
+    assert report.stdout == NVIC_OUTPUT.format(basepri="" if v6m else BASEPRI)
+    taken = 1 if v6m else 2  # the BASEPRI part runs IRQ2 and IRQ3 once more
+    assert report.exceptions == {"SVCall": 1, "PendSV": 1, "IRQ0": 2, "IRQ1": 2,
+                                 "IRQ2": taken, "IRQ3": taken}
+    # IRQ1 -> IRQ0 after "tail-chain:", IRQ3 -> IRQ2 after "primask:"
+    assert report.tail_chained == 2
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "nrf52832"])
+def test_systick_interrupts_wake_wfi_and_sleep_is_counted_apart(firmware, target):
+    report = sim.run(sim.load_elf(irq_program(firmware, "systick.c", target, TICKS=10,
+                                              RELOAD=999)))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.stdout == "counts down\nticks 10\n"
+    assert report.exceptions == {"SysTick": 10}
+    # 10 periods of 1000 cycles pass, asleep but for the handlers and the loop around WFI
+    total = report.cycles + report.sleep_cycles
+    assert 10_000 <= total < 12_000  # 10 ticks of 1000 cycles, after a first countdown
+    assert report.sleep_cycles > 9_000
+
+
+def test_systick_period_is_exact_in_cycles(firmware):
+    """Asleep in WFI, each tick is taken exactly when the counter wraps: handler entries are
+    exactly RVR + 1 cycles apart."""
+    image = sim.load_elf(irq_program(firmware, "systick.c", TICKS=5, RELOAD=1234))
+    s = sim.Simulator(image)
+    entries: list[int] = []
+    s.on_entry(image.symbols["SysTick_Handler"], lambda: entries.append(s.exceptions.now))
+    report = s.run()
+    assert report.status == "ok"
+    assert len(entries) == 5
+    assert {b - a for a, b in itertools.pairwise(entries)} == {1235}
+    assert report.exceptions["SysTick"] == 5
+
+
+def test_wfi_with_nothing_to_wake_is_a_deadlock(firmware, cli):
+    elf = firmware("irq/wfi.c")
+    result = cli("run", elf)
+    assert result.returncode == 5
+    report = result.report
+    assert report["status"] == "deadlock"
+    assert report["fault"]["kind"] == "deadlock"
+    assert report["fault"]["instruction"] == "wfi"
+    assert "WFI with nothing that can ever wake the core" in result.stderr
+
+
+THREADS_OUTPUT = "a0\nb0\na1\nb1\na2\nb2\nticks seen\n"
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "nrf52832"])
+def test_psp_threads_switched_by_pendsv_report_their_stack_peaks(firmware, target):
+    report = sim.run(sim.load_elf(irq_program(firmware, "threads.c", target)))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.stdout == THREADS_OUTPUT
+    assert report.exceptions["SVCall"] == 1 and report.exceptions["SysTick"] == 3
+    assert set(report.thread_stacks) == {"stack_a", "stack_b"}
+    # thread B recurses: its stack goes deeper than A's; both hold at least an 8-word frame
+    assert report.thread_stacks["stack_b"] > report.thread_stacks["stack_a"] >= 32
+    # the main stack is measured apart: thread stacks (in .bss) are not an overflow
+    assert 0 < report.stack_peak < 256
+
+
+def test_thread_stack_running_out_of_its_array_is_caught(firmware):
+    report = sim.run(sim.load_elf(irq_program(firmware, "threads.c", DEPTH=40)))
+    assert report.status == "fault"
+    fault = report.fault
+    assert fault.kind == "stack_overflow"
+    assert "thread stack overflow" in fault.message and "(stack_b)" in fault.message
+    assert fault.function.startswith("dig")  # gcc may name it dig.isra.0
+
+
+def test_uart_itm_and_dwt_cycle_counter(firmware):
+    """UART0 and ITM port 0 print to the console; DWT CYCCNT stays still until DEMCR.TRCENA,
+    then counts exactly the report's (active) cycles."""
+    image = sim.load_elf(irq_program(firmware, "periph.c", TRACE=None))
+    s = sim.Simulator(image)
+    at_probe: list[int] = []
+    s.on_entry(image.symbols["cyccnt"], lambda: at_probe.append(s.active_cycles()))
+    report = s.run()
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    lines = report.stdout.splitlines()
+    assert lines[:2] == ["uart: hello", "itm: hello"]
+    gated, c0, c1 = lines[2].split()
+    assert gated == "gated"
+    # the last two probes read c0 and c1: CYCCNT moved exactly as the cycle count did
+    assert int(c1) - int(c0) == at_probe[3] - at_probe[2] > 0
+    assert report.unmodelled == []
+
+
+def test_unmodelled_register_is_listed_or_with_strict_peripherals_a_fault(firmware, cli):
+    elf = firmware("device.c", defines={"DEVICE_ADDR": "0xE000ED94u"})  # MPU_CTRL
+    result = cli("run", elf)
+    assert result.returncode == 1  # the program exits with what it read back: 21
+    assert result.report["exit_code"] == 21
+    assert result.report["unmodelled_registers"] == [
+        "scs+0xd94 (0xe000ed94) read: 1", "scs+0xd94 (0xe000ed94) write: 1"]
+    assert "unmodelled register: scs+0xd94" in result.stderr
+    strict = cli("run", elf, "--strict-peripherals")
+    assert strict.returncode == 4
+    fault = strict.report["fault"]
+    assert fault["kind"] == "unmodelled_register"
+    assert fault["address"] == 0xE000ED94 and fault["access"] == "write"
+
+
+VFAULT_OUTPUT = """busfault cfsr 0x00008200
+bfar 0x60000000
+after busfault
+usagefault cfsr 0x00010000
+after usagefault
+hardfault hfsr 0x40000000
+cfsr 0x00010000
+"""
+
+
+def test_vector_faults_delivers_them_to_the_firmware(firmware, cli):
+    elf = irq_program(firmware, "vfault.c")
+    default = cli("run", elf)
+    assert default.returncode == 4 and default.report["fault"]["kind"] == "unmapped_read"
+    result = cli("run", elf, "--vector-faults")
+    assert result.returncode == 1  # HardFault_Handler exits 3
+    report = result.report
+    assert (report["status"], report["exit_code"]) == ("ok", 3)
+    assert report["stdout"] == VFAULT_OUTPUT
+    assert [f.split(" at ")[0] + " -> " + f.rsplit("-> ", 1)[1]
+            for f in report["vectored_faults"]] == [
+        "unmapped_read -> BusFault", "undefined_instruction -> UsageFault",
+        "undefined_instruction -> HardFault"]
+    assert report["exceptions"]["taken"] == {"HardFault": 1, "BusFault": 1, "UsageFault": 1}
+
+
+def test_profile_gives_handler_time_to_the_handler(firmware):
+    """An exception entry is not a call: each handler is a top-level frame of its own, and
+    the preempted code's time does not include it."""
+    from sim.profile import Profiler
+
+    image = sim.load_elf(irq_program(firmware, "threads.c"))
+    prof = Profiler(sim.Simulator(image)).run()
+    report = prof.report
+    assert report.status == "ok"
+    pendsv, systick = prof.function("PendSV_Handler"), prof.function("SysTick_Handler")
+    reset = prof.function("Reset_Handler")
+    assert pendsv is not None and systick is not None and reset is not None
+    assert (pendsv.calls, systick.calls) == (13, 3)  # entries, counted like calls
+    switch = prof.function("switch_to_next")
+    assert switch is not None and pendsv.inclusive.cycles > switch.inclusive.cycles > 0
+    top_level = [reset, pendsv, systick, prof.function("SVC_Handler")]
+    assert sum(f.inclusive.cycles for f in top_level if f) == report.cycles
+    assert sum(f.inclusive.instructions for f in top_level if f) == report.instructions
+
+
+@pytest.mark.parametrize(("case", "status", "code", "stdout"), [
+    ("reset", "reset", 1, "resetting\n"),
+    ("sev_wfe", "ok", 0, "woke\n"),
+    ("wfe_deadlock", "deadlock", 5, ""),
+])
+def test_reset_request_wfe_and_sev(firmware, cli, case, status, code, stdout):
+    result = cli("run", irq_program(firmware, "misc.c", CASE=case))
+    assert result.returncode == code
+    assert result.report["status"] == status
+    assert result.report["stdout"] == stdout
+    if status != "ok":
+        assert result.report["fault"]["kind"] == status
+    if case == "wfe_deadlock":
+        assert result.report["fault"]["instruction"] == "wfe"
+
+
+def test_uart_reads_the_console_input(firmware, cli, tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("hello uart\n")
+    result = cli("run", irq_program(firmware, "misc.c", CASE="uart_rx"), "--input", data)
+    assert result.returncode == 0
+    assert result.report["stdout"] == "HELLO UART\n"
+
+
+def test_a_second_run_starts_from_reset_state_after_ending_in_a_thread(firmware):
+    """threads.c exits from a thread on the process stack: the next run of the same simulator
+    starts in thread mode on the main stack again, with the same results."""
+    s = sim.Simulator(sim.load_elf(irq_program(firmware, "threads.c")))
+    first, second = s.run(), s.run()
+    assert first.status == second.status == "ok"
+    assert (second.instructions, second.cycles, second.stack_peak, second.thread_stacks) == (
+        first.instructions, first.cycles, first.stack_peak, first.thread_stacks)
