@@ -22,7 +22,13 @@ from sim import cli
 from sim.elf import InvalidFirmware
 from sim.formats.json import write_json
 from sim.plugins import Plugin
-from sim.runner import ImageError, resolve_target
+from sim.runner import (
+    MAX_INSTRUCTIONS,
+    MAX_TIMEOUT,
+    MIN_TIMEOUT,
+    ImageError,
+    resolve_target,
+)
 from toolchain.profiles import TARGETS
 
 if TYPE_CHECKING:
@@ -71,6 +77,14 @@ def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
               help=f"Emulator processes to spread the images over (at most {MAX_JOBS}).")
 @click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
               help="Target profile (default: recorded in the ELF).")
+@click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
+              default=None, metavar="N",
+              help="Stop (exit 5) when the firmware runs more than N instructions per image "
+                   "(a firmware that never answers).")
+@click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,
+              metavar="SECONDS",
+              help=f"Stop (exit 5) after this many seconds of wall time per emulator process "
+                   f"({MIN_TIMEOUT:g} to {MAX_TIMEOUT:g}).")
 @click.option("--native", is_flag=True,
               help="Also build the model's C library (what `ebnn export-c` ships) with the "
                    "host's C compiler and run the same images natively: a fast second check "
@@ -81,13 +95,15 @@ def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
               default=None, help="Write the result as JSON.")
 def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | None,
                data_dir: Path | None, split: str | None, limit: int | None, jobs: int,
-               target: str | None, native: bool, cc: str, json_path: Path | None) -> None:
+               target: str | None, max_instructions: int | None, timeout: float | None,
+               native: bool, cc: str, json_path: Path | None) -> None:
     """Check that an eBNN firmware computes exactly what its model computes.
 
     Every image goes through the firmware (in one emulator session per job) and through the
     artifact's integer reference; every score and the class must agree bit for bit. With
     --native the same images also go through the model's C built for this machine. Exit 0
-    when all agree, 1 on any mismatch, 2 on bad input.
+    when all agree, 1 on any mismatch, 2 on bad input, 5 when the firmware ran past
+    --max-instructions or --timeout, 130 on Ctrl-C.
     """
     # The model world is imported only when a verification runs.
     from ebnn.artifact import ArtifactError, load
@@ -95,9 +111,11 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     from ebnn.evaluate import EvalError, eval_dataset, eval_inputs
     from ebnn.library import LibraryError, host_compiler
     from ebnn.verify import (
+        Limits,
         NativeResult,
         VerifyError,
         VerifyInterrupted,
+        VerifyLimit,
         load_firmware,
         verify,
         verify_native,
@@ -118,9 +136,13 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         # transient: the summary below replaces the bar, and an error is left on its own line
         with ProgressLine(cli.err, "verifying", total, transient=True) as bar:
             result = verify(art, elf, images, labels, target=target, jobs=jobs,
-                            progress=lambda n: bar.update(advance=n) if bar is not None else None)
+                            progress=lambda n: bar.update(advance=n) if bar is not None else None,
+                            limits=Limits(timeout, max_instructions))
         native_result: NativeResult | None = (
             verify_native(art, images, compiler) if compiler else None)
+    except VerifyLimit as exc:  # the firmware never answered within the limits: as `run`, 5
+        cli.err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(5)
     except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware, ImageError,
             LibraryError) as exc:
         cli.fail(str(exc))

@@ -25,7 +25,7 @@ from ebnn.artifact import Artifact, layer_kind
 from ebnn.codegen import layer_buffer, layer_function, output_function
 from sim import FirmwareImage, Simulator, load_elf
 from sim.interrupts import stop_on_sigint
-from sim.runner import RunOptions
+from sim.runner import MAX_INSTRUCTIONS, RunOptions
 
 CONSOLE_PER_IMAGE = 4096  # console bytes verify keeps per image (the harness prints ~10 per class)
 INFER_SYMBOL = "ebnn_infer"
@@ -34,6 +34,10 @@ REPORT_SYMBOL = "ebnn_report"
 
 class VerifyError(Exception):
     """Verification cannot run; ``str()`` is one line for the user."""
+
+
+class VerifyLimit(VerifyError):
+    """The firmware ran past the instruction limit or the timeout (exit 5, as `run`)."""
 
 
 class VerifyInterrupted(Exception):
@@ -91,9 +95,25 @@ def load_firmware(elf: Path) -> FirmwareImage:
     return image
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What may stop a verification's emulator: wall-clock seconds per session (one per job)
+    and instructions per image (the session may run that many times its images)."""
+
+    timeout: float | None = None
+    max_instructions: int | None = None  # per image
+
+    def for_images(self, n: int) -> int | None:
+        """The session's instruction limit for ``n`` images (start-up counts as one more)."""
+        if self.max_instructions is None:
+            return None
+        return min(self.max_instructions * (n + 1), MAX_INSTRUCTIONS)
+
+
 def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
                  timeout: float | None = None,
                  progress: Callable[[int], None] | None = None,
+                 limits: Limits | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, list[int], list[int], str]:
     """Run all images through the firmware in one session.
 
@@ -108,7 +128,9 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     keep = 64 * 1024 + CONSOLE_PER_IMAGE * len(images)
     # the generated kernels are aligned by declaration: no per-instruction alignment checks,
     # which would halve the images per second (a fault there is still caught by `run`)
-    sim = Simulator(image, RunOptions(target=target, timeout=timeout, console_keep=keep,
+    limits = limits or Limits(timeout=timeout)
+    sim = Simulator(image, RunOptions(target=target, timeout=limits.timeout, console_keep=keep,
+                                      max_instructions=limits.for_images(len(images)),
                                       check_alignment=False))
     infer, report_at = image.symbols[INFER_SYMBOL], image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
@@ -119,6 +141,8 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     if report.status == "interrupted":
         raise VerifyInterrupted(f"interrupted after {sim.marks_reached // 2} of "
                                 f"{len(images)} images")
+    if report.status == "timeout":
+        raise VerifyLimit(f"firmware run stopped: {report.problem}")
     if report.status != "ok" or report.exit_code != 0:
         why = report.problem
         raise VerifyError(f"firmware run failed: {report.status}: {why}")
@@ -195,15 +219,16 @@ def _count_done(n: int) -> None:
         _done.value += n
 
 
-def _run_chunk(args: tuple[Path, np.ndarray, str | None]
+def _run_chunk(args: tuple[Path, np.ndarray, str | None, Limits | None]
                ) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
-    elf, images, target = args
-    return run_firmware(elf, images, target, progress=_count_done)[:4]
+    elf, images, target, limits = args
+    return run_firmware(elf, images, target, progress=_count_done, limits=limits)[:4]
 
 
 def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
                  progress: Callable[[int], None] | None = None,
                  started: Callable[[], None] | None = None,
+                 limits: Limits | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
     """``run_firmware`` over ``jobs`` processes, results in order.
 
@@ -214,14 +239,14 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
     if jobs <= 1 or len(images) < 2 * jobs:
         if started is not None:
             started()
-        return run_firmware(elf, images, target, progress=progress)[:4]
+        return run_firmware(elf, images, target, progress=progress, limits=limits)[:4]
     chunks = np.array_split(np.arange(len(images)), jobs)
     done = multiprocessing.Value("q", 0)
     # multiprocessing.Pool rather than an executor: leaving the block terminates the workers,
     # so the first worker to fail ends the verification at once.
     with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(done,)) as pool, \
             _Poller(lambda: done.value, progress):
-        pending = [pool.apply_async(_run_chunk, ((elf, images[idx], target),))
+        pending = [pool.apply_async(_run_chunk, ((elf, images[idx], target, limits),))
                    for idx in chunks]
         if started is not None:
             started()
@@ -237,7 +262,8 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
 
 def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | None = None,
            target: str | None = None, jobs: int = 1,
-           progress: Callable[[int], None] | None = None) -> VerifyResult:
+           progress: Callable[[int], None] | None = None,
+           limits: Limits | None = None) -> VerifyResult:
     """Compare every score and class of firmware and reference on ``images``.
 
     The reference runs in a thread beside the emulation (numpy and the emulator both release
@@ -247,7 +273,8 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
         ref_future: list[Future[reference.ReferenceResult]] = []
         scores, classes, instructions, cycles = run_parallel(
             elf, images, target, jobs, progress,
-            started=lambda: ref_future.append(side.submit(reference.run, art, images)))
+            started=lambda: ref_future.append(side.submit(reference.run, art, images)),
+            limits=limits)
         ref = ref_future[0].result()
     if scores.shape != ref.scores.shape:
         raise VerifyError(f"firmware answered {len(scores)} of {len(images)} images "

@@ -242,6 +242,24 @@ def test_verify_cli_stops_on_ctrl_c(trained, jobs, tmp_path):
     assert json.loads(out.read_text())["status"] == "interrupted"
 
 
+@pytest.mark.parametrize("option", [("--max-instructions", "1000"), ("--timeout", "0.001")])
+def test_verify_cli_limits_stop_a_run_with_exit_5(trained, option):
+    """Issue 16: verify takes run's limits; a firmware stopped by one is one line and exit 5."""
+    proc = run_cli_in_process("verify", trained / "small.elf", "--model",
+                              trained / "small.ebnn", "--limit", "50", *option)
+    assert proc.returncode == 5, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: firmware run stopped: "), lines
+    assert ("instruction limit" if option[0] == "--max-instructions" else "timeout") in lines[0]
+
+
+def test_verify_cli_limits_that_hold_change_nothing(trained):
+    proc = run_cli_in_process("verify", trained / "small.elf", "--model",
+                              trained / "small.ebnn", "--limit", "5", "--max-instructions",
+                              "10000000", "--timeout", "600")
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_verify_cli_refuses_a_target_contradicting_the_elf(trained):
     """Issue 16: verify --target stm32l031 on a curie build used to pass."""
     proc = run_cli_in_process("verify", trained / "small.elf", "--model",
