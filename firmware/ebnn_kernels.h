@@ -93,6 +93,42 @@ EBNN_INLINE uint32_t ebnn_xor_popcount(const uint32_t *a, const uint32_t *w, con
     return total;
 }
 
+/* A value the compiler must treat as unknown: keeps a constant in a register (for a multiply
+ * the compiler would otherwise expand into shifts and adds). */
+#if defined(__GNUC__) || defined(__clang__)
+#define EBNN_OPAQUE(v) __asm__("" : "+r"(v))
+#define EBNN_AFTER(v, dep) __asm__("" : "+r"(v) : "r"(dep))
+#else
+#define EBNN_OPAQUE(v) ((void)0)
+#define EBNN_AFTER(v, dep) ((void)(dep))
+#endif
+/* EBNN_AFTER(v, dep): v computed only once dep is known, so that work after an early exit is
+ * not hoisted above it (and wasted) by the compiler. */
+
+/* 2 * popcount((a ^ w) & m) for n <= 3 words (m may be NULL): the nibble counts of the n words
+ * added (<= 12 per nibble), folded into bytes (<= 24), then one multiply by ones = 0x01010101
+ * (passed in, so it stays in a register) sums the bytes into the top byte; the bytes below sum
+ * to < 128, so shifting by 23 rather than 24 doubles the count for free. ~9 instructions per
+ * word + 4; on DSP cores (M4, M7, M33) USAD8 sums the bytes instead. */
+EBNN_INLINE int32_t ebnn_xor_popcount2(const uint32_t *a, const uint32_t *w, const uint32_t *m,
+                                       uint32_t n, uint32_t ones, int32_t after)
+{
+    uint32_t nib = 0;
+    EBNN_UNROLL
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t x = a[i] ^ w[i];
+        EBNN_AFTER(x, after); /* not before the previous window's test */
+        nib += ebnn_nibblecount(m ? x & m[i] : x);
+    }
+    uint32_t bytes = (nib & 0x0F0F0F0Fu) + ((nib >> 4) & 0x0F0F0F0Fu);
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+    (void)ones;
+    return 2 * (int32_t)ebnn_hsum(bytes, 0);
+#else
+    return (int32_t)((bytes * ones) >> 23);
+#endif
+}
+
 /* n (1..32) bits of stream s starting at bit pos. Reads the next word only when needed. */
 EBNN_INLINE uint32_t ebnn_get_bits(const uint32_t *s, uint32_t pos, uint32_t n)
 {
@@ -235,41 +271,93 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH
     return valid;
 }
 
-/*
- * Hidden binary conv: acc = K_valid - 2 * popcount((window ^ w_f) & valid_mask), where w_f is
- * filter f as a [ky][kx][c] bit stream of NW words (zero above KH*KW*C bits). All POOL*POOL
- * windows of an output pixel are gathered first; each filter then visits them with an early
- * exit. Windows without padding skip the mask.
- * Cost per conv window: gather (~20 per 32 bits); per filter and visited window: ~11 per
- * word + 8. Scratch: win[POOL * POOL * NW], mask[POOL * POOL * NW], valid[POOL * POOL].
- */
-EBNN_INLINE void ebnn_conv_bin(const uint32_t *in, uint32_t *out, const uint32_t *w,
-                               const int32_t *thr, const int8_t *dir, int H, int W, int C, int KH,
-                               int KW, int S, int P, int POOL, int PS, int HO, int WO, int F,
-                               int NW, uint32_t *win, uint32_t *mask, int32_t *valid)
+/* Appends the n (1..32) low bits of v (zero above bit n) to the stream. */
+EBNN_INLINE void ebnn_put_bits(ebnn_bitwriter *bw, uint32_t v, uint32_t n)
 {
-    const int NP = POOL * POOL;
+    if (n == 32u && bw->n == 0u) { /* word-aligned whole word: a plain store */
+        *bw->p++ = v;
+        return;
+    }
+    bw->word |= v << bw->n;
+    bw->n += n;
+    if (bw->n >= 32u) {
+        *bw->p++ = bw->word;
+        bw->n -= 32u;
+        bw->word = bw->n ? v >> (n - bw->n) : 0u;
+    }
+}
+
+/*
+ * Hidden binary conv. Per filter f a record of NW + 1 words (ebnn/layers/conv.py writes it):
+ * the filter's bits w_f ([ky][kx][c] stream, zero above K = KH*KW*C), then c_f, the threshold
+ * moved into the popcount domain. For a window with V valid (non-padded) bits,
+ * acc = V - 2 * popcount((window ^ w_f) & valid) = K - q with q = 2 * popcount(...) + (K - V),
+ * so the pooled acc (the max) reaches the threshold exactly when some window has q + c_f < 0:
+ * the filter's bit is the sign bit of q + c_f ORed over the pool windows, XORed with bit f of
+ * inv (direction -1 inverts; a constant bit has c_f = 0 and its value in inv). The first window
+ * with a negative q + c_f decides the bit: the others are skipped.
+ * All POOL*POOL windows of an output pixel are gathered first (their words stay in registers
+ * when they fit); an output pixel whose windows all lie inside the input takes the path
+ * without masks. The bits of 32 filters are assembled in a register before they are stored.
+ * Cost per conv window: gather ~20 per 32 bits; per filter and visited window ~10 per window
+ * word + 5 (XOR, a popcount shared by the window's words, the test); per filter ~7 (record,
+ * sign bit). Scratch (the caller's locals): win[POOL*POOL*NW], mask[POOL*POOL*NW],
+ * pad[POOL*POOL]. No division or modulo at run time (the pool offsets are unrolled constants).
+ */
+EBNN_INLINE void ebnn_conv_bin(const uint32_t *in, uint32_t *out, const uint32_t *rec,
+                               const uint32_t *inv, int H, int W, int C, int KH, int KW, int S,
+                               int P, int POOL, int PS, int HO, int WO, int F, int NW,
+                               uint32_t *win, uint32_t *mask, int32_t *pad)
+{
+    const int NP = POOL * POOL, R = NW + 1;
     const int32_t K = KH * KW * C;
+    uint32_t ones = 0x01010101u;
+    EBNN_OPAQUE(ones);
     ebnn_bitwriter bw = {out, 0, 0};
     for (int py = 0; py < HO; py++) {
         for (int px = 0; px < WO; px++) {
-            for (int p = 0; p < NP; p++) {
-                int y0 = (py * PS + p / POOL) * S - P, x0 = (px * PS + p % POOL) * S - P;
-                valid[p] = (int32_t)ebnn_gather(in, H, W, C, KH, KW, P, y0, x0, win + p * NW,
-                                                mask + p * NW, NW);
+            int y0 = py * PS * S - P, x0 = px * PS * S - P;
+            /* every window of this pixel inside the input: no masks, K valid bits */
+            int inner = P == 0 || (y0 >= 0 && x0 >= 0 && y0 + (POOL - 1) * S + KH <= H &&
+                                   x0 + (POOL - 1) * S + KW <= W);
+            EBNN_UNROLL
+            for (int i = 0; i < POOL; i++) {
+                EBNN_UNROLL
+                for (int j = 0; j < POOL; j++) {
+                    int p = i * POOL + j;
+                    if (inner) /* no bounds checks, no mask */
+                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, 0, y0 + i * S,
+                                                          x0 + j * S, win + p * NW,
+                                                          mask + p * NW, NW);
+                    else
+                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, P, y0 + i * S,
+                                                          x0 + j * S, win + p * NW,
+                                                          mask + p * NW, NW);
+                }
             }
-            for (int f = 0; f < F; f++) {
-                const uint32_t *wf = w + f * NW;
-/* Without padding every window is whole: no mask, and K valid bits (known statically). */
-#define EBNN_BIN_ACC(p)                                                                        \
-    (P == 0 ? K - 2 * (int32_t)ebnn_xor_popcount(win + (p) * NW, wf, 0, (uint32_t)NW)          \
-            : valid[p] - 2 * (int32_t)ebnn_xor_popcount(win + (p) * NW, wf,                    \
-                                                        valid[p] == K ? 0 : mask + (p) * NW,   \
-                                                        (uint32_t)NW))
-                uint32_t bit;
-                EBNN_POOL_DECIDE(bit, NP, thr[f], dir[f], EBNN_BIN_ACC);
-#undef EBNN_BIN_ACC
-                ebnn_put_bit(&bw, bit);
+            const uint32_t *r = rec;
+            for (int g = 0; g < F; g += 32) {
+                int n = F - g < 32 ? F - g : 32;
+                uint32_t bits = 0;
+                for (int j = 0; j < n; j++, r += R) {
+                    int32_t c = (int32_t)r[NW], t = 0;
+                    EBNN_UNROLL
+                    for (int p = 0; p < NP; p++) {
+                        if (NW <= 3)
+                            t = inner ? c + ebnn_xor_popcount2(win + p * NW, r, 0,
+                                                               (uint32_t)NW, ones, t)
+                                      : c + ebnn_xor_popcount2(win + p * NW, r, mask + p * NW,
+                                                               (uint32_t)NW, ones, t) + pad[p];
+                        else
+                            t = c + pad[p] + 2 * (int32_t)ebnn_xor_popcount(
+                                    win + p * NW, r, inner ? 0 : mask + p * NW, (uint32_t)NW);
+                        if (t < 0)
+                            break;
+                    }
+                    bits = (bits >> 1) | ((uint32_t)t & 0x80000000u); /* filter g + j at top */
+                }
+                bits >>= 32 - n;
+                ebnn_put_bits(&bw, bits ^ inv[g / 32], (uint32_t)n);
             }
         }
     }

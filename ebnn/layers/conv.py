@@ -62,6 +62,25 @@ def _pool(acc: np.ndarray, layer: Layer) -> np.ndarray:
     return pooled
 
 
+def conv_records(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
+    """Records (F, NW + 1) and inversion words (ceil(F / 32),) of ``ebnn_conv_bin``: per filter
+    its weight words, then ``c``; the filter's bit is the sign bit of ``q + c`` ORed over its
+    pool windows (``q = K - acc``: twice the window's popcount plus its padded bits), XORed
+    with its bit in the inversion words. Thresholds beyond the reachable ``[-K, K]`` are
+    clamped first, which decides no bit differently."""
+    assert layer.threshold is not None and layer.direction is not None  # validated layer
+    f = layer.weights.shape[0]
+    k = int(np.prod(layer.weights.shape[1:]))
+    t = np.clip(layer.threshold.astype(np.int64), -k - 1, k + 1)
+    d = layer.direction.astype(np.int64)
+    # dir +1: some q <= K - T; dir -1: NOT (some q < K - T); dir 0: never, then the constant
+    c = np.where(d > 0, t - k - 1, np.where(d < 0, t - k, 0))
+    inv = np.where(d < 0, 1, np.where(d == 0, (t != 0).astype(np.int64), 0))
+    rec = np.concatenate([pack_words(layer.weights.reshape(f, -1)).astype(np.int64),
+                          (c & 0xFFFFFFFF)[:, None]], axis=1).astype(np.uint32)
+    return rec, pack_words(inv.astype(bool)[None, :])[0]
+
+
 class Conv(ThresholdHead, LayerKind):
     name = "conv"
     keys = ("filters", "kernel", "stride", "padding", "pool", "pool_stride")
@@ -151,7 +170,7 @@ class Conv(ThresholdHead, LayerKind):
     def code(self, function: str, index: int, layer: Layer, src: str,
              dst: str) -> tuple[str, str]:
         if layer.first:
-            return "", first_layer_function(function, index, layer, dst)
+            return first_layer_function(function, index, layer, dst)
         p = f"l{index}"
         h, w, c = layer.in_shape
         kh, kw = layer.kernel
@@ -159,13 +178,15 @@ class Conv(ThresholdHead, LayerKind):
         dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
                 f"{layer.pool_stride}, {ho}, {wo}, {f}")
         nw = words(kh * kw * c)
-        consts = self.threshold_arrays(p, layer) + c_array(
-            "uint32_t", f"{p}_w", pack_words(layer.weights.reshape(f, -1)), hexa=True)
+        rec, inv = conv_records(layer)
+        consts = (f"/* per filter: {nw} weight words, then c (ebnn_conv_bin) */\n"
+                  + c_array("uint32_t", f"{p}_rec", rec, per_line=nw + 1, hexa=True)
+                  + c_array("uint32_t", f"{p}_inv", inv, hexa=True))
         np_ = layer.pool * layer.pool
-        body = (f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}];\n"
-                f"    int32_t valid[{np_}];\n"
-                f"    ebnn_conv_bin(in, out, {p}_w, {p}_thr, {p}_dir, {dims}, {nw}, "
-                "win, mask, valid);\n")
+        # mask = {0}: written before use, but the compiler cannot always see it
+        body = (f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}] = {{0}};\n"
+                f"    int32_t pad[{np_}];\n"
+                f"    ebnn_conv_bin(in, out, {p}_rec, {p}_inv, {dims}, {nw}, win, mask, pad);\n")
         return consts, hidden_layer_function(function, index, self.name, layer.in_shape,
                                              layer.out_shape, src, dst, body)
 
