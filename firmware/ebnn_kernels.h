@@ -93,42 +93,6 @@ EBNN_INLINE uint32_t ebnn_xor_popcount(const uint32_t *a, const uint32_t *w, con
     return total;
 }
 
-/* A value the compiler must treat as unknown: keeps a constant in a register (for a multiply
- * the compiler would otherwise expand into shifts and adds). */
-#if defined(__GNUC__) || defined(__clang__)
-#define EBNN_OPAQUE(v) __asm__("" : "+r"(v))
-#define EBNN_AFTER(v, dep) __asm__("" : "+r"(v) : "r"(dep))
-#else
-#define EBNN_OPAQUE(v) ((void)0)
-#define EBNN_AFTER(v, dep) ((void)(dep))
-#endif
-/* EBNN_AFTER(v, dep): v computed only once dep is known, so that work after an early exit is
- * not hoisted above it (and wasted) by the compiler. */
-
-/* 2 * popcount((a ^ w) & m) for n <= 3 words (m may be NULL): the nibble counts of the n words
- * added (<= 12 per nibble), folded into bytes (<= 24), then one multiply by ones = 0x01010101
- * (passed in, so it stays in a register) sums the bytes into the top byte; the bytes below sum
- * to < 128, so shifting by 23 rather than 24 doubles the count for free. ~9 instructions per
- * word + 4; on DSP cores (M4, M7, M33) USAD8 sums the bytes instead. */
-EBNN_INLINE int32_t ebnn_xor_popcount2(const uint32_t *a, const uint32_t *w, const uint32_t *m,
-                                       uint32_t n, uint32_t ones, int32_t after)
-{
-    uint32_t nib = 0;
-    EBNN_UNROLL
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t x = a[i] ^ w[i];
-        EBNN_AFTER(x, after); /* not before the previous window's test */
-        nib += ebnn_nibblecount(m ? x & m[i] : x);
-    }
-    uint32_t bytes = (nib & 0x0F0F0F0Fu) + ((nib >> 4) & 0x0F0F0F0Fu);
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
-    (void)ones;
-    return 2 * (int32_t)ebnn_hsum(bytes, 0);
-#else
-    return (int32_t)((bytes * ones) >> 23);
-#endif
-}
-
 /* n (1..32) bits of stream s starting at bit pos. Reads the next word only when needed. */
 EBNN_INLINE uint32_t ebnn_get_bits(const uint32_t *s, uint32_t pos, uint32_t n)
 {
@@ -170,30 +134,6 @@ EBNN_INLINE void ebnn_flush(ebnn_bitwriter *bw)
     if (bw->n)
         *bw->p = bw->word;
 }
-
-/* The pooled bit of one filter from the accumulators of its pool windows, visited in order
- * with an early exit: dir +1 -> 1 at the first window with acc >= T; dir -1 -> 0 at the first
- * window with acc > T; dir 0 -> the constant T != 0. ACC(p) is evaluated lazily. */
-#define EBNN_POOL_DECIDE(bit, NP, thr, dir, ACC)                                               \
-    do {                                                                                       \
-        if ((dir) == 0) {                                                                      \
-            (bit) = (thr) != 0;                                                                \
-        } else if ((dir) > 0) {                                                                \
-            (bit) = 0;                                                                         \
-            for (int p_ = 0; p_ < (NP); p_++)                                                  \
-                if ((ACC(p_)) >= (thr)) {                                                      \
-                    (bit) = 1;                                                                 \
-                    break;                                                                     \
-                }                                                                              \
-        } else {                                                                               \
-            (bit) = 1;                                                                         \
-            for (int p_ = 0; p_ < (NP); p_++)                                                  \
-                if ((ACC(p_)) > (thr)) {                                                       \
-                    (bit) = 0;                                                                 \
-                    break;                                                                     \
-                }                                                                              \
-        }                                                                                      \
-    } while (0)
 
 /* The first layer's taps of the window at (y0, x0) (top-left, may lie in the padding):
  * s[(ky * KW + kx) * C + c] = 2 * pixel - 255, or 0 where the window covers padding.
@@ -287,37 +227,180 @@ EBNN_INLINE void ebnn_put_bits(ebnn_bitwriter *bw, uint32_t v, uint32_t n)
     }
 }
 
-/*
- * Hidden binary conv. Per filter f a record of NW + 1 words (ebnn/layers/conv.py writes it):
- * the filter's bits w_f ([ky][kx][c] stream, zero above K = KH*KW*C), then c_f, the threshold
- * moved into the popcount domain. For a window with V valid (non-padded) bits,
- * acc = V - 2 * popcount((window ^ w_f) & valid) = K - q with q = 2 * popcount(...) + (K - V),
- * so the pooled acc (the max) reaches the threshold exactly when some window has q + c_f < 0:
- * the filter's bit is the sign bit of q + c_f ORed over the pool windows, XORed with bit f of
- * inv (direction -1 inverts; a constant bit has c_f = 0 and its value in inv). The first window
- * with a negative q + c_f decides the bit: the others are skipped.
- * All POOL*POOL windows of an output pixel are gathered first (their words stay in registers
- * when they fit); an output pixel whose windows all lie inside the input takes the path
- * without masks. The bits of 32 filters are assembled in a register before they are stored.
- * Cost per conv window: gather ~20 per 32 bits; per filter and visited window ~10 per window
- * word + 5 (XOR, a popcount shared by the window's words, the test); per filter ~7 (record,
- * sign bit). Scratch (the caller's locals): win[POOL*POOL*NW], mask[POOL*POOL*NW],
- * pad[POOL*POOL]. No division or modulo at run time (the pool offsets are unrolled constants).
- */
-EBNN_INLINE void ebnn_conv_bin(const uint32_t *in, uint32_t *out, const uint32_t *rec,
-                               const uint32_t *inv, int H, int W, int C, int KH, int KW, int S,
-                               int P, int POOL, int PS, int HO, int WO, int F, int NW,
-                               uint32_t *win, uint32_t *mask, int32_t *pad)
+/* Carry-save adder on 32 lanes: h:l = a + b + c per bit lane. 5 instructions. */
+#define EBNN_CSA(h, l, a, b, c)                                                                \
+    do {                                                                                       \
+        uint32_t u_ = (a) ^ (b), c_ = (c);                                                     \
+        (h) = ((a) & (b)) | (u_ & c_);                                                         \
+        (l) = u_ ^ c_;                                                                         \
+    } while (0)
+
+/* Bit-sliced counting for 32 filters at once (lane j = filter j of a group): for one window of
+ * NW words (and its valid mask m, or NULL), the number of valid taps whose window bit differs
+ * from lane j's weight bit, as NB bit planes n[0..NB-1] (count < 2^NB). t holds the group's
+ * weights transposed: word k has bit j = weight of filter j at tap k (NW * 32 words, zero
+ * above the kernel's taps). Harley-Seal: 16 taps at a time into ones/twos/fours/eights with
+ * carry-save adders, the sixteens rippled into the planes above.
+ * Cost per tap: a load, the window bit as a lane mask and an XOR (~3; +2 with a mask), ~5 in
+ * the adders. */
+EBNN_INLINE void ebnn_count_lanes(const uint32_t *a, const uint32_t *m, const uint32_t *t,
+                                  int NW, int NB, uint32_t *n)
 {
-    const int NP = POOL * POOL, R = NW + 1;
+    uint32_t ones = 0, twos = 0, fours = 0, eights = 0, *high = n + 4;
+    EBNN_UNROLL
+    for (int j = 4; j < NB; j++)
+        n[j] = 0;
+    for (int wi = 0; wi < NW; wi++) {
+        uint32_t bits = a[wi], valid = m ? m[wi] : 0xFFFFFFFFu;
+        const uint32_t *tw = t + wi * 32;
+        EBNN_UNROLL
+        for (int h = 0; h < 32; h += 16) {
+            uint32_t x[16];
+            EBNN_UNROLL
+            for (int i = 0; i < 16; i++) {
+                int k = h + i;
+                x[i] = tw[k] ^ (0u - ((bits >> k) & 1u));
+                if (m)
+                    x[i] &= 0u - ((valid >> k) & 1u);
+            }
+            uint32_t twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
+            EBNN_CSA(twosA, ones, ones, x[0], x[1]);
+            EBNN_CSA(twosB, ones, ones, x[2], x[3]);
+            EBNN_CSA(foursA, twos, twos, twosA, twosB);
+            EBNN_CSA(twosA, ones, ones, x[4], x[5]);
+            EBNN_CSA(twosB, ones, ones, x[6], x[7]);
+            EBNN_CSA(foursB, twos, twos, twosA, twosB);
+            EBNN_CSA(eightsA, fours, fours, foursA, foursB);
+            EBNN_CSA(twosA, ones, ones, x[8], x[9]);
+            EBNN_CSA(twosB, ones, ones, x[10], x[11]);
+            EBNN_CSA(foursA, twos, twos, twosA, twosB);
+            EBNN_CSA(twosA, ones, ones, x[12], x[13]);
+            EBNN_CSA(twosB, ones, ones, x[14], x[15]);
+            EBNN_CSA(foursB, twos, twos, twosA, twosB);
+            EBNN_CSA(eightsB, fours, fours, foursA, foursB);
+            EBNN_CSA(sixteens, eights, eights, eightsA, eightsB);
+            EBNN_UNROLL
+            for (int j = 0; j < NB - 4; j++) { /* ripple the sixteens up */
+                uint32_t carry = high[j] & sixteens;
+                high[j] ^= sixteens;
+                sixteens = carry;
+            }
+        }
+    }
+    n[0] = ones;
+    n[1] = twos;
+    n[2] = fours;
+    n[3] = eights;
+}
+
+/* Half adder with a state plane: h = carry of s + x, s = its sum. 2 instructions. */
+#define EBNN_HA(h, s, x)                                                                       \
+    do {                                                                                       \
+        uint32_t x_ = (x);                                                                     \
+        (h) = (s) & x_;                                                                        \
+        (s) ^= x_;                                                                             \
+    } while (0)
+
+/* Words of the triple table per window word (ebnn_count_triples). */
+#define EBNN_TRIPLE_WORDS 168
+
+/* The same count as ebnn_count_lanes for a window without padding, from tables: tab holds, per
+ * window word, for each of its 10 tap triples (bits 3t..3t+2) and each of the 8 values of
+ * those window bits, the full adder of the three lanes' XORs (sum word, carry word), then the
+ * same for the pair of bits 30..31 (4 values; a half adder): EBNN_TRIPLE_WORDS words. A
+ * triple costs a bit-field extract, an address and a double load instead of ~25 instructions;
+ * a fixed carry-save tree adds the 11 sums and 11 carries of a word into the planes.
+ * Cost per window word (32 taps): ~50 for the tables, ~115 in the adders. */
+EBNN_INLINE void ebnn_count_triples(const uint32_t *a, const uint32_t *tab, int NW, int NB,
+                                    uint32_t *n)
+{
+    uint32_t n0 = 0, n1 = 0, n2 = 0, n3 = 0, *high = n + 4;
+    EBNN_UNROLL
+    for (int j = 4; j < NB; j++)
+        n[j] = 0;
+    for (int wi = 0; wi < NW; wi++, tab += EBNN_TRIPLE_WORDS) {
+        uint32_t b = a[wi], sm[11], cy[11];
+        EBNN_UNROLL
+        for (int t = 0; t < 10; t++) {
+            const uint32_t *e = tab + 16 * t + 2 * ((b >> (3 * t)) & 7u);
+            sm[t] = e[0];
+            cy[t] = e[1];
+        }
+        {
+            const uint32_t *e = tab + 160 + 2 * (b >> 30);
+            sm[10] = e[0];
+            cy[10] = e[1];
+        }
+        uint32_t t0, t1, t2, t3, t4, t5, u0, u1, u2, u3, u4, u5, u6, u7, u8, v0, v1, v2, v3, v4,
+            w0, w1, w2;
+        EBNN_CSA(t0, n0, sm[0], sm[1], n0); /* weight 1: 11 sums */
+        EBNN_CSA(t1, n0, sm[2], sm[3], n0);
+        EBNN_CSA(t2, n0, sm[4], sm[5], n0);
+        EBNN_CSA(t3, n0, sm[6], sm[7], n0);
+        EBNN_CSA(t4, n0, sm[8], sm[9], n0);
+        EBNN_HA(t5, n0, sm[10]);
+        EBNN_CSA(u0, n1, cy[0], cy[1], n1); /* weight 2: 11 carries, 6 from weight 1 */
+        EBNN_CSA(u1, n1, cy[2], cy[3], n1);
+        EBNN_CSA(u2, n1, cy[4], cy[5], n1);
+        EBNN_CSA(u3, n1, cy[6], cy[7], n1);
+        EBNN_CSA(u4, n1, cy[8], cy[9], n1);
+        EBNN_CSA(u5, n1, cy[10], t0, n1);
+        EBNN_CSA(u6, n1, t1, t2, n1);
+        EBNN_CSA(u7, n1, t3, t4, n1);
+        EBNN_HA(u8, n1, t5);
+        EBNN_CSA(v0, n2, u0, u1, n2); /* weight 4 */
+        EBNN_CSA(v1, n2, u2, u3, n2);
+        EBNN_CSA(v2, n2, u4, u5, n2);
+        EBNN_CSA(v3, n2, u6, u7, n2);
+        EBNN_HA(v4, n2, u8);
+        EBNN_CSA(w0, n3, v0, v1, n3); /* weight 8 */
+        EBNN_CSA(w1, n3, v2, v3, n3);
+        EBNN_HA(w2, n3, v4);
+        if (NB > 4) { /* weight 16 and up (a count below 2^NB carries nothing out) */
+            uint32_t x0, x1, y0;
+            EBNN_CSA(x0, high[0], w0, w1, high[0]);
+            EBNN_HA(x1, high[0], w2);
+            if (NB > 5) {
+                EBNN_CSA(y0, high[1], x0, x1, high[1]);
+                EBNN_UNROLL
+                for (int j = 2; j < NB - 4; j++)
+                    EBNN_HA(y0, high[j], y0);
+            }
+        }
+    }
+    n[0] = n0;
+    n[1] = n1;
+    n[2] = n2;
+    n[3] = n3;
+}
+
+/*
+ * Hidden binary conv, bit-sliced: 32 filters at a time (lane j = filter g + j). The same
+ * bits as docs/semantics.md: per filter c (ebnn/layers/conv.py), q = 2 * popcount(...) + pad
+ * (pad = K - valid taps), and the pooled bit is the sign of q + c ORed over the pool windows,
+ * XORed with inv (direction -1, constant bits).
+ * Per group of 32 filters: tab (NW * EBNN_TRIPLE_WORDS words, ebnn_count_triples) counts
+ * the windows inside the input; tw (NW * 32 transposed weight words, ebnn_count_lanes) the
+ * windows over the padding (unused when P == 0); cpl holds c as B = NB + 4 two's-complement
+ * bit planes (NB = bits of K). The sign of 2 * count + c (+ pad, the same in all lanes, added
+ * to c first) is one carry chain over the planes.
+ * Cost per window and group of 32 filters: ~170 per window word inside the input (~330 on the
+ * border) + ~4 * B; per output pixel the gather (~20 per 32 bits per window). No division.
+ * Scratch (the caller's locals): win[POOL*POOL*NW], mask[POOL*POOL*NW] (unused when P == 0:
+ * may be win), pad[POOL*POOL], n[NB] (the count's bit planes).
+ */
+EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, uint32_t *out, const uint32_t *tab,
+                                  const uint32_t *tw, const uint32_t *cpl, const uint32_t *inv,
+                                  int H, int W, int C, int KH, int KW, int S, int P, int POOL,
+                                  int PS, int HO, int WO, int F, int NW, int NB, uint32_t *win,
+                                  uint32_t *mask, int32_t *pad, uint32_t *n)
+{
+    const int NP = POOL * POOL, B = NB + 4;
     const int32_t K = KH * KW * C;
-    uint32_t ones = 0x01010101u;
-    EBNN_OPAQUE(ones);
     ebnn_bitwriter bw = {out, 0, 0};
     for (int py = 0; py < HO; py++) {
         for (int px = 0; px < WO; px++) {
             int y0 = py * PS * S - P, x0 = px * PS * S - P;
-            /* every window of this pixel inside the input: no masks, K valid bits */
             int inner = P == 0 || (y0 >= 0 && x0 >= 0 && y0 + (POOL - 1) * S + KH <= H &&
                                    x0 + (POOL - 1) * S + KW <= W);
             EBNN_UNROLL
@@ -325,7 +408,7 @@ EBNN_INLINE void ebnn_conv_bin(const uint32_t *in, uint32_t *out, const uint32_t
                 EBNN_UNROLL
                 for (int j = 0; j < POOL; j++) {
                     int p = i * POOL + j;
-                    if (inner) /* no bounds checks, no mask */
+                    if (inner)
                         pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, 0, y0 + i * S,
                                                           x0 + j * S, win + p * NW,
                                                           mask + p * NW, NW);
@@ -335,29 +418,38 @@ EBNN_INLINE void ebnn_conv_bin(const uint32_t *in, uint32_t *out, const uint32_t
                                                           mask + p * NW, NW);
                 }
             }
-            const uint32_t *r = rec;
             for (int g = 0; g < F; g += 32) {
-                int n = F - g < 32 ? F - g : 32;
+                int nf = F - g < 32 ? F - g : 32;
+                const uint32_t *cp = cpl + (g / 32) * B;
                 uint32_t bits = 0;
-                for (int j = 0; j < n; j++, r += R) {
-                    int32_t c = (int32_t)r[NW], t = 0;
-                    EBNN_UNROLL
-                    for (int p = 0; p < NP; p++) {
-                        if (NW <= 3)
-                            t = inner ? c + ebnn_xor_popcount2(win + p * NW, r, 0,
-                                                               (uint32_t)NW, ones, t)
-                                      : c + ebnn_xor_popcount2(win + p * NW, r, mask + p * NW,
-                                                               (uint32_t)NW, ones, t) + pad[p];
-                        else
-                            t = c + pad[p] + 2 * (int32_t)ebnn_xor_popcount(
-                                    win + p * NW, r, inner ? 0 : mask + p * NW, (uint32_t)NW);
-                        if (t < 0)
-                            break;
+                for (int p = 0; p < NP; p++) {
+                    if (inner)
+                        ebnn_count_triples(win + p * NW, tab + (g / 32) * NW * EBNN_TRIPLE_WORDS,
+                                           NW, NB, n);
+                    else
+                        ebnn_count_lanes(win + p * NW, mask + p * NW, tw + (g / 32) * NW * 32,
+                                         NW, NB, n);
+                    /* the sign of 2 * count + (c + pad): two carry chains, one pass */
+                    uint32_t pp = inner ? 0u : (uint32_t)pad[p], c1 = 0, c2 = 0, e = cp[0];
+                    if (!inner) {
+                        uint32_t pb = 0u - (pp & 1u);
+                        c1 = e & pb;
+                        e ^= pb;
                     }
-                    bits = (bits >> 1) | ((uint32_t)t & 0x80000000u); /* filter g + j at top */
+                    EBNN_UNROLL
+                    for (int j = 1; j < B; j++) {
+                        uint32_t pb = inner ? 0u : 0u - ((pp >> j) & 1u), u = cp[j] ^ pb;
+                        e = u ^ c1; /* bit j of c + pad */
+                        c1 = (cp[j] & pb) | (c1 & u);
+                        if (j == B - 1)
+                            break;
+                        uint32_t q = j - 1 < NB ? n[j - 1] : 0u, v = q ^ e;
+                        c2 = (q & e) | (c2 & v);
+                    }
+                    bits |= e ^ c2; /* the sign planes: bit j = filter g + j */
                 }
-                bits >>= 32 - n;
-                ebnn_put_bits(&bw, bits ^ inv[g / 32], (uint32_t)n);
+                ebnn_put_bits(&bw, (bits ^ inv[g / 32]) & (0xFFFFFFFFu >> (32 - nf)),
+                              (uint32_t)nf);
             }
         }
     }

@@ -62,23 +62,65 @@ def _pool(acc: np.ndarray, layer: Layer) -> np.ndarray:
     return pooled
 
 
-def conv_records(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
-    """Records (F, NW + 1) and inversion words (ceil(F / 32),) of ``ebnn_conv_bin``: per filter
-    its weight words, then ``c``; the filter's bit is the sign bit of ``q + c`` ORed over its
-    pool windows (``q = K - acc``: twice the window's popcount plus its padded bits), XORed
-    with its bit in the inversion words. Thresholds beyond the reachable ``[-K, K]`` are
-    clamped first, which decides no bit differently."""
+def sign_constants(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
+    """Per filter ``c`` (int64, F) and the inversion words (uint32, ceil(F / 32)) of
+    ``ebnn_conv_sliced``: with ``q = K - acc`` (twice the window's popcount plus its padded
+    bits), the filter's bit is the sign bit of ``q + c`` ORed over its pool windows, XORed
+    with its inversion bit. dir +1: some ``q <= K - T``; dir -1: NOT (some ``q < K - T``);
+    dir 0: never (``c = 0``), then the constant ``T != 0``. Thresholds beyond the reachable
+    ``[-K, K]`` are clamped first, which decides no bit differently."""
     assert layer.threshold is not None and layer.direction is not None  # validated layer
-    f = layer.weights.shape[0]
     k = int(np.prod(layer.weights.shape[1:]))
     t = np.clip(layer.threshold.astype(np.int64), -k - 1, k + 1)
     d = layer.direction.astype(np.int64)
-    # dir +1: some q <= K - T; dir -1: NOT (some q < K - T); dir 0: never, then the constant
     c = np.where(d > 0, t - k - 1, np.where(d < 0, t - k, 0))
-    inv = np.where(d < 0, 1, np.where(d == 0, (t != 0).astype(np.int64), 0))
-    rec = np.concatenate([pack_words(layer.weights.reshape(f, -1)).astype(np.int64),
-                          (c & 0xFFFFFFFF)[:, None]], axis=1).astype(np.uint32)
-    return rec, pack_words(inv.astype(bool)[None, :])[0]
+    inv = (d < 0) | ((d == 0) & (t != 0))
+    return c, pack_words(inv[None, :])[0]
+
+
+TRIPLE_WORDS = 168  # EBNN_TRIPLE_WORDS of firmware/ebnn_kernels.h
+
+
+def _triple_table(tw: np.ndarray) -> np.ndarray:
+    """``ebnn_count_triples``' table for one window word: ``tw`` (32,) the transposed weight
+    words of its taps. Per triple t (taps 3t..3t+2) and value v of their window bits: the sum
+    and carry words of the full adder of the lanes' XORs; then the pair 30..31 (4 values)."""
+    out = []
+    for t in range(10):
+        for v in range(8):
+            x = [int(tw[3 * t + j]) ^ (0xFFFFFFFF if v >> j & 1 else 0) for j in range(3)]
+            out += [x[0] ^ x[1] ^ x[2], (x[0] & x[1]) | (x[2] & (x[0] ^ x[1]))]
+    for v in range(4):
+        x = [int(tw[30 + j]) ^ (0xFFFFFFFF if v >> j & 1 else 0) for j in range(2)]
+        out += [x[0] ^ x[1], x[0] & x[1]]
+    assert len(out) == TRIPLE_WORDS
+    return np.array(out, np.uint32)
+
+
+def sliced_records(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(triple tables, transposed weights, c planes, NB) of ``ebnn_conv_sliced``, per group of
+    32 filters: transposed weights are NW * 32 words (word k has bit j = filter j's weight at
+    tap k, zero above the K taps); c (``sign_constants``) as B = NB + 4 two's-complement
+    bit planes."""
+    c, _ = sign_constants(layer)
+    f = layer.weights.shape[0]
+    k = int(np.prod(layer.weights.shape[1:]))
+    nw = words(k)
+    nb = max(k.bit_length(), 4)
+    tabs, tws, planes = [], [], []
+    for g in range(0, f, 32):
+        lanes = np.zeros((32, nw * 32), bool)
+        wb = layer.weights.reshape(f, -1)[g : g + 32].astype(bool)
+        lanes[: len(wb), :k] = wb
+        tw = pack_words(lanes.T)[:, 0]  # (taps,) words: bit j = lane j
+        tws.append(tw)
+        tabs += [_triple_table(tw[32 * i : 32 * i + 32]) for i in range(nw)]
+        cl = np.zeros(32, np.int64)
+        cl[: len(wb)] = c[g : g + 32]
+        planes.append(pack_words(((cl[None, :] >> np.arange(nb + 4)[:, None]) & 1)
+                                 .astype(bool))[:, 0])
+    return (np.concatenate(tabs).astype(np.uint32), np.concatenate(tws).astype(np.uint32),
+            np.concatenate(planes).astype(np.uint32), nb)
 
 
 class Conv(ThresholdHead, LayerKind):
@@ -178,15 +220,25 @@ class Conv(ThresholdHead, LayerKind):
         dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
                 f"{layer.pool_stride}, {ho}, {wo}, {f}")
         nw = words(kh * kw * c)
-        rec, inv = conv_records(layer)
-        consts = (f"/* per filter: {nw} weight words, then c (ebnn_conv_bin) */\n"
-                  + c_array("uint32_t", f"{p}_rec", rec, per_line=nw + 1, hexa=True)
+        _, inv = sign_constants(layer)
+        tab, tw, planes, nb = sliced_records(layer)
+        consts = (f"/* per 32 filters: the triple tables of {nw} window words, c as {nb + 4} bit "
+                  "planes (ebnn_conv_sliced) */\n"
+                  + c_array("uint32_t", f"{p}_tab", tab, hexa=True)
+                  + c_array("uint32_t", f"{p}_cpl", planes, hexa=True)
                   + c_array("uint32_t", f"{p}_inv", inv, hexa=True))
+        tw_name = "0"
+        if layer.padding:  # windows over the padding count tap by tap
+            consts += c_array("uint32_t", f"{p}_tw", tw, hexa=True)
+            tw_name = f"{p}_tw"
         np_ = layer.pool * layer.pool
-        # mask = {0}: written before use, but the compiler cannot always see it
-        body = (f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}] = {{0}};\n"
-                f"    int32_t pad[{np_}];\n"
-                f"    ebnn_conv_bin(in, out, {p}_rec, {p}_inv, {dims}, {nw}, win, mask, pad);\n")
+        if layer.padding:  # mask = {0}: written before use, the compiler cannot always see it
+            scratch = f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}] = {{0}}, n[{nb}];\n"
+        else:  # no window over the padding: no mask
+            scratch = f"    uint32_t win[{np_ * nw}], n[{nb}], *mask = win;\n"
+        body = (scratch + f"    int32_t pad[{np_}];\n"
+                f"    ebnn_conv_sliced(in, out, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, {dims}, "
+                f"{nw}, {nb}, win, mask, pad, n);\n")
         return consts, hidden_layer_function(function, index, self.name, layer.in_shape,
                                              layer.out_shape, src, dst, body)
 
