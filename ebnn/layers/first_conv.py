@@ -143,9 +143,9 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
                   *_window_code(layer, ind + "    ", raw)]
         code = [f"{ind}int y0 = cy * {st} - {pd}, x0 = cx * {st} - {pd};"]
         if pd == 0:
-            return code + [f"{ind}{{", *inside, f"{ind}}}"]
-        return code + [
-            f"{ind}if (y0 >= 0 && y0 <= {h - kh} && x0 >= 0 && x0 <= {w - kw}) {{",
+            return [*code, f"{ind}{{", *inside, f"{ind}}}"]
+        return [
+            *code, f"{ind}if (y0 >= 0 && y0 <= {h - kh} && x0 >= 0 && x0 <= {w - kw}) {{",
             *inside, f"{ind}}} else {{",
             f"{ind}    int32_t s[{taps}], a;",
             f"{ind}    ebnn_first_taps(in, s, {h}, {w}, {c}, {kh}, {kw}, y0, x0);",
