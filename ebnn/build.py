@@ -9,7 +9,9 @@ from ebnn.artifact import Artifact
 from ebnn.codegen import GeneratedC, generate
 from toolchain.build import BuildResult, build
 
-PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebnn_buf_a, ...
+PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebnn_buf, ...
+# The harness reads each image into the library's scratch (EBNN_INPUT_BUFFER): no image buffer.
+HARNESS_DEFINES = ["-DEBNN_IMAGE_IN_SCRATCH"]
 
 
 def source_dir(elf: Path) -> Path:
@@ -45,5 +47,6 @@ def compile_firmware(src: Path, elf: str | Path, target: str = "curie", opt: str
     fw = Path(firmware.__file__).parent
     # -Werror: the generated C and the kernels must stay -Wall -Wextra clean on every core.
     return build([src / f"{PREFIX}.c", fw / "ebnn_main.c"], Path(elf), target,
-                 include_dirs=[src], opt=opt, sram=sram, flash=flash, extra_cflags=["-Werror"])
+                 include_dirs=[src], opt=opt, sram=sram, flash=flash,
+                 extra_cflags=["-Werror", *HARNESS_DEFINES])
 

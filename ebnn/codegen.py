@@ -53,9 +53,42 @@ def output_function(prefix: str = "ebnn") -> str:
     return f"{prefix}_output_layer"
 
 
-def layer_buffer(i: int, prefix: str = "ebnn") -> str:
-    """The static ping-pong buffer hidden layer ``i`` writes its bits to."""
-    return f"{prefix}_buf_a" if i % 2 == 0 else f"{prefix}_buf_b"
+def scratch_buffer(prefix: str = "ebnn") -> str:
+    """The static scratch of ``<prefix>_infer``: every layer's output bits (``plan_buffers``)."""
+    return f"{prefix}_buf"
+
+
+@dataclass(frozen=True)
+class BufferPlan:
+    """Where the activations live in the one scratch area of ``uint32_t`` words.
+
+    Hidden layer i writes its bits at word ``outputs[i]``: layer 0 at 0, then each layer at 0
+    when it fits below the output it reads, else right after it. ``scratch_words`` holds them
+    all. The image may also sit in the area, at byte ``input_offset`` (a word boundary):
+    the first layer writes its output below it and never overtakes its reads
+    (``LayerKind.input_alias_offset``), and the later layers overwrite the dead image; the area
+    is then ``work_words`` long.
+    """
+
+    outputs: tuple[int, ...]
+    scratch_words: int
+    input_offset: int
+    work_words: int
+
+
+def plan_buffers(art: Artifact) -> BufferPlan:
+    sizes = [words(int(np.prod(layer.out_shape))) for layer in art.hidden]
+    offsets = [0]
+    for i in range(1, len(sizes)):
+        prev = offsets[-1]
+        offsets.append(0 if sizes[i] <= prev else prev + sizes[i - 1])
+    scratch = max(o + n for o, n in zip(offsets, sizes, strict=True))
+    first = art.hidden[0]
+    gap = layer_kind(first, "layer 0").input_alias_offset(first)
+    if gap is None:  # the image after the first layer's output
+        gap = 4 * sizes[0]
+    image = int(np.prod(art.input_shape))
+    return BufferPlan(tuple(offsets), scratch, gap, max(scratch, (gap + image + 3) // 4))
 
 
 @dataclass(frozen=True)
@@ -64,6 +97,7 @@ class GeneratedC:
     header: str  # <prefix>.h
     source: str  # <prefix>.c
     scratch_words: int  # <PREFIX>_SCRATCH_WORDS
+    plan: BufferPlan  # where the layers' outputs (and, in place, the image) lie
     const_bytes: int  # flash taken by the const arrays (weights, thresholds, sample, ...)
     stack_bytes: int  # local arrays of the layer with the most
     sample_scores: tuple[int, ...]  # what the model computes for <prefix>_sample
@@ -80,12 +114,13 @@ def generated_names(prefix: str) -> list[str]:
     """Every identifier the library defines at file scope or as a macro outside the kernel
     header (layer functions stand for all ``<prefix>_layer<N>``)."""
     up = prefix.upper()
-    return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "output_layer", "buf_a",
-                                      "buf_b", "sample")] + [
+    return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "output_layer", "buf",
+                                      "sample")] + [
         f"{up}_{n}" for n in ("H", "MODEL_NAME", "INPUT_HEIGHT", "INPUT_WIDTH",
                               "INPUT_CHANNELS", "INPUT_SIZE", "CLASSES", "LAYERS",
-                              "SCRATCH_WORDS", "SCRATCH_SIZE", "SAMPLE_CLASS",
-                              "NO_STATIC_SCRATCH")]
+                              "SCRATCH_WORDS", "SCRATCH_SIZE", "WORK_WORDS", "WORK_SIZE",
+                              "WORK_INPUT_OFFSET", "INPUT_BUFFER", "IMAGE_IN_SCRATCH",
+                              "SAMPLE_CLASS", "NO_STATIC_SCRATCH")]
 
 
 _ARRAY = re.compile(r"static const (u?int(?:8|32))_t \w+\[(\d+)\]")
@@ -164,13 +199,9 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     embedded for self-tests and argument-less runs."""
     up = prefix.upper()
     hidden, out = art.hidden, art.output
-    bits = [int(np.prod(layer.out_shape)) for layer in hidden]
-    # words of buffer a (written by layers 0, 2, ...) and b (layers 1, 3, ...); b may be unused
-    size_a = max(words(b) for b in bits[0::2])
-    size_b = max((words(b) for b in bits[1::2]), default=0)
-    buffers = {layer_buffer(0, prefix): size_a, layer_buffer(1, prefix): size_b}
-    offsets = {layer_buffer(0, prefix): "scratch", layer_buffer(1, prefix): f"scratch + {size_a}"}
-    scratch = size_a + size_b
+    plan = plan_buffers(art)
+    scratch = plan.scratch_words
+    buf = scratch_buffer(prefix)
     h, w, c = art.input_shape
     size = h * w * c
     sample_arr = np.zeros(size, np.uint8) if art.sample is None else np.asarray(
@@ -192,27 +223,28 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
               "uint32_t *out);\n" for i, f in enumerate(functions)]
     parts.append(f"EBNN_NOINLINE int {output_function(prefix)}(const uint32_t *in, "
                  "int32_t *scores);\n\n")
-    used = {name: n for name, n in buffers.items() if n}
-    parts.append(guard + "/* The static scratch of " + f"{prefix}_infer: layers 0, 2, ... write "
-                 "a, layers 1, 3, ... write b. */\n"
-                 + "".join(f"extern uint32_t {name}[{n}];\n" for name, n in used.items())
-                 + "".join(f"uint32_t {name}[{n}];\n" for name, n in used.items())
-                 + "#endif\n")
+    parts.append(guard + f"/* The static scratch of {prefix}_infer (layer outputs: "
+                 f"{prefix}.h). */\n#ifdef {up}_IMAGE_IN_SCRATCH\n"
+                 f"uint32_t {buf}[{up}_WORK_WORDS];\n#else\n"
+                 f"extern uint32_t {buf}[{up}_SCRATCH_WORDS];\n"
+                 f"uint32_t {buf}[{up}_SCRATCH_WORDS];\n#endif\n#endif\n")
     parts.append("\n" + c_array("uint8_t", "sample", sample_arr, per_line=28)
                  .replace("static const uint8_t sample", f"const uint8_t {prefix}_sample"))
     calls, calls_with = [], []
     stack_bytes = 0
     src, src_with = "input", "input"
     for i, layer in enumerate(hidden):
-        dst = layer_buffer(i, prefix)
-        consts, func = layer_kind(layer, f"layer {i}").code(functions[i], i, layer, src, dst)
+        at = plan.outputs[i]
+        dst, dst_with = f"{buf} + {at}", f"scratch + {at}"
+        consts, func = layer_kind(layer, f"layer {i}").code(functions[i], i, layer, src,
+                                                             f"{buf}[{at}..]")
         parts += ["\n", consts, func]
         stack_bytes = max(stack_bytes, _local_array_bytes(func))
         calls.append(f"    {functions[i]}({src}, {dst});\n")
-        calls_with.append(f"    {functions[i]}({src_with}, {offsets[dst]});\n")
-        src, src_with = dst, offsets[dst]
+        calls_with.append(f"    {functions[i]}({src_with}, {dst_with});\n")
+        src, src_with = dst, dst_with
     consts, func = layer_kind(out, f"layer {len(hidden)}").code(
-        output_function(prefix), len(hidden), out, src, "scores")
+        output_function(prefix), len(hidden), out, f"{buf}[{plan.outputs[-1]}..]", "scores")
     parts += ["\n", consts, func, "\n", guard,
               f"int {prefix}_infer(const uint8_t *input, int32_t *scores)\n{{\n", *calls,
               f"    return {output_function(prefix)}({src}, scores);\n}}\n#endif\n\n",
@@ -236,6 +268,12 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         f"#define {up}_CLASSES {art.classes}\n#define {up}_LAYERS {len(art.layers)}\n"
         f"#define {up}_SCRATCH_WORDS {scratch}\n"
         f"#define {up}_SCRATCH_SIZE (4 * {up}_SCRATCH_WORDS)\n"
+        f"/* The scratch with room for the image inside it, at byte {up}_WORK_INPUT_OFFSET\n"
+        " * (a word boundary): an image placed there is overwritten by the activations once\n"
+        " * the first layer has read it, so no separate image buffer is needed. */\n"
+        f"#define {up}_WORK_WORDS {plan.work_words}\n"
+        f"#define {up}_WORK_SIZE (4 * {up}_WORK_WORDS)\n"
+        f"#define {up}_WORK_INPUT_OFFSET {plan.input_offset}\n"
         f"#define {up}_SAMPLE_CLASS {sample_class}\n\n"
         f"/* {sample_text}, for self-tests:\n"
         f" * the model answers {up}_SAMPLE_CLASS for it. In flash; unused, it is dropped by\n"
@@ -246,12 +284,21 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         "returns the\n * class. Uses the static scratch: not reentrant, one call at a time "
         "(from several\n * threads or interrupts at once, use "
         f"{prefix}_infer_with with a scratch each). */\n"
-        f"int {prefix}_infer(const uint8_t *input, int32_t *scores);\n#endif\n\n"
+        f"int {prefix}_infer(const uint8_t *input, int32_t *scores);\n"
+        f"/* With {up}_IMAGE_IN_SCRATCH defined for {prefix}.c and its users alike, the static "
+        f"scratch\n * is {up}_WORK_SIZE bytes and {up}_INPUT_BUFFER is the place in it for the "
+        f"image:\n * {prefix}_infer({up}_INPUT_BUFFER, scores) needs no other buffer (the image "
+        "is destroyed). */\n"
+        f"#ifdef {up}_IMAGE_IN_SCRATCH\nextern uint32_t {buf}[{up}_WORK_WORDS];\n"
+        f"#define {up}_INPUT_BUFFER ((uint8_t *){buf} + {up}_WORK_INPUT_OFFSET)\n#endif\n"
+        "#endif\n\n"
         f"/* The same with the caller's scratch[{up}_SCRATCH_WORDS] (uint32_t: word-aligned; "
         "no need to\n * initialise it; its contents are garbage afterwards). Reentrant: the "
-        "scratch is the only\n * memory it writes besides scores and its stack. */\n"
+        "scratch is the only\n * memory it writes besides scores and its stack. The image "
+        "must not overlap the scratch,\n * except at (uint8_t *)scratch + "
+        f"{up}_WORK_INPUT_OFFSET in a scratch of {up}_WORK_WORDS words. */\n"
         f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, uint32_t *scratch);\n\n"
         "#ifdef __cplusplus\n}\n#endif\n\n#endif\n"
     )
-    return GeneratedC(prefix, header, source, scratch, const_bytes, stack_bytes, sample_scores,
-                      sample_class)
+    return GeneratedC(prefix, header, source, scratch, plan, const_bytes, stack_bytes,
+                      sample_scores, sample_class)

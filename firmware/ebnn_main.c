@@ -7,7 +7,10 @@
  * with no arguments. Exit status 0, or 2 on a short (truncated) image.
  *
  * `ebnn build` compiles it with the model's library exported with prefix ebnn (ebnn.h,
- * ebnn.c: the same C `ebnn export-c` ships), so it calls ebnn_infer like any user would.
+ * ebnn.c: the same C `ebnn export-c` ships), so it calls ebnn_infer like any user would, with
+ * EBNN_IMAGE_IN_SCRATCH defined: the image is read into the library's static scratch
+ * (EBNN_INPUT_BUFFER), whose activations overwrite it once the first layer has read it, so the
+ * image takes no SRAM of its own.
  */
 #include <stdint.h>
 #include <string.h>
@@ -15,7 +18,11 @@
 #include "ebnn.h"
 #include "semihost.h"
 
-static uint8_t input[EBNN_INPUT_SIZE];
+#ifndef EBNN_IMAGE_IN_SCRATCH
+#error "the harness reads images into the library's scratch: build with -DEBNN_IMAGE_IN_SCRATCH"
+#endif
+
+#define input EBNN_INPUT_BUFFER
 static int32_t scores[EBNN_CLASSES];
 
 static uint32_t read_image(void)
@@ -33,7 +40,7 @@ static uint32_t read_image(void)
 /* The longest report: "scores:", K times " -2147483648", "\nclass: ", the class, "\n". */
 #define EBNN_REPORT_MAX (7 + 12 * EBNN_CLASSES + 8 + 11 + 1)
 
-#if EBNN_INPUT_SIZE >= EBNN_REPORT_MAX
+#if EBNN_WORK_SIZE >= EBNN_REPORT_MAX
 static char *put_str(char *p, const char *s)
 {
     while (*s)
@@ -63,11 +70,11 @@ void ebnn_report(int cls) __attribute__((noinline));
 
 void ebnn_report(int cls)
 {
-#if EBNN_INPUT_SIZE >= EBNN_REPORT_MAX
-    /* The classified image is no longer needed, so its buffer holds the text: one console
-     * call per image (each costs the host far more than the inference's instructions on small
-     * models) and not a byte of extra SRAM. */
-    char *line = (char *)input;
+#if EBNN_WORK_SIZE >= EBNN_REPORT_MAX
+    /* The scratch is no longer needed, so it holds the text: one console call per image (each
+     * costs the host far more than the inference's instructions on small models) and not a
+     * byte of extra SRAM. */
+    char *line = (char *)ebnn_buf;
     char *p = put_str(line, "scores:");
     for (int k = 0; k < EBNN_CLASSES; k++) {
         *p++ = ' ';

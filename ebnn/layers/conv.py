@@ -23,7 +23,7 @@ from ebnn.layers.base import (
     check,
     int_key,
 )
-from ebnn.layers.first_conv import first_layer_function
+from ebnn.layers.first_conv import first_layer_function, input_alias_offset
 from ebnn.layers.threshold import ThresholdHead
 
 if TYPE_CHECKING:
@@ -241,6 +241,9 @@ class Conv(ThresholdHead, LayerKind):
                 f"{nw}, {nb}, win, mask, pad, n);\n")
         return consts, hidden_layer_function(function, index, self.name, layer.in_shape,
                                              layer.out_shape, src, dst, body)
+
+    def input_alias_offset(self, layer: Layer) -> int | None:
+        return input_alias_offset(layer) if layer.first else None
 
     def describe(self, element: Sequence[int]) -> str:
         return f"y={element[0]}, x={element[1]}, channel={element[2]}"

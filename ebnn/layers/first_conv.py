@@ -210,3 +210,23 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
             consts = c_array("uint32_t", f"l{i}_inv", _stream(inv, ho * wo), hexa=True)
             body += [f"    for (int k = 0; k < {nwords}; k++)", f"        out[k] ^= l{i}_inv[k];"]
     return consts, "\n".join(head + body + ["}", ""])
+
+
+def input_alias_offset(layer: Layer) -> int | None:
+    """The least byte offset (a multiple of 4) at which the image may start after the start of
+    this layer's output buffer so that the output, stored word by word as output pixels are
+    finished (``first_layer_function``), never overwrites a pixel a later output pixel reads.
+    None with overlapping pools: that code clears its whole output first."""
+    _, w, c = layer.in_shape
+    ho, wo, f = layer.out_shape
+    st, pd, pool, ps = layer.stride, layer.padding, layer.pool, layer.pool_stride
+    if ps < pool:
+        return None
+    # the lowest image byte each output pixel reads (its first window's top-left valid tap)
+    first = np.array([(max(0, py * ps * st - pd) * w + max(0, px * ps * st - pd)) * c
+                      for py in range(ho) for px in range(wo)], np.int64)
+    later = np.minimum.accumulate(first[::-1])[::-1]  # the lowest read by pixel i or after
+    # after pixel i, the words holding its finished bits may be stored
+    written = 4 * ((np.arange(1, len(first)) * f) // 32)
+    gap = int(max(0, np.max(written - later[1:], initial=0)))
+    return (gap + 3) // 4 * 4
