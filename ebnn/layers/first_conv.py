@@ -228,5 +228,5 @@ def input_alias_offset(layer: Layer) -> int | None:
     later = np.minimum.accumulate(first[::-1])[::-1]  # the lowest read by pixel i or after
     # after pixel i, the words holding its finished bits may be stored
     written = 4 * ((np.arange(1, len(first)) * f) // 32)
-    gap = int(max(0, np.max(written - later[1:], initial=0)))
+    gap = max(0, int(np.max(written - later[1:], initial=0)))
     return (gap + 3) // 4 * 4
