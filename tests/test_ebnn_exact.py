@@ -34,6 +34,12 @@ MODELS = {
         {"type": "conv", "filters": 14, "kernel": 1, "pool": 2},
         {"type": "linear", "units": 40},
         {"type": "linear", "units": 9}]},
+    # overlapping pools on the pixels, then a padded conv over 72 bits (7 count planes) with
+    # 40 filters (a full and a partial group of 32) and an overlapping pool
+    "wide": {"input": [10, 10, 2], "classes": 4, "layers": [
+        {"type": "conv", "filters": 8, "kernel": 3, "pool": 3, "pool_stride": 2},
+        {"type": "conv", "filters": 40, "kernel": 3, "padding": 1, "pool": 2,
+         "pool_stride": 1}]},
 }
 
 

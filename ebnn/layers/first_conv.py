@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ebnn.ctext import c_array
+from ebnn.ctext import c_array, pack_words
 
 if TYPE_CHECKING:
     from ebnn.artifact import Layer
@@ -106,10 +106,7 @@ def _thresholds(layer: Layer) -> tuple[list[int | None], list[int | None], list[
 
 def _stream(bits: list[int], repeat: int) -> np.ndarray:
     """``bits`` repeated ``repeat`` times as a zero-padded stream of uint32 words."""
-    n = len(bits) * repeat
-    stream = np.zeros((n + 31) // 32 * 32, np.uint8)
-    stream[:n] = np.tile(np.array(bits, np.uint8), repeat)
-    return np.packbits(stream.reshape(-1, 8), axis=1, bitorder="little").view("<u4").ravel()
+    return pack_words(np.tile(np.array(bits, bool), repeat)[None, :])[0]
 
 
 def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple[str, str]:
