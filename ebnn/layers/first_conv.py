@@ -106,7 +106,8 @@ def _thresholds(layer: Layer) -> tuple[list[int | None], list[int | None], list[
 
 def _stream(bits: list[int], repeat: int) -> np.ndarray:
     """``bits`` repeated ``repeat`` times as a zero-padded stream of uint32 words."""
-    return pack_words(np.tile(np.array(bits, bool), repeat)[None, :])[0]
+    stream: np.ndarray = pack_words(np.tile(np.array(bits, bool), repeat)[None, :])[0]
+    return stream
 
 
 def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple[str, str]:
