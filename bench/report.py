@@ -392,6 +392,33 @@ def headline(res: dict[str, Any], quick: bool) -> str:
     return text
 
 
+# The estimated floor of mnist on the Cortex-M3 per layer, QUOTED from ../shared/facts.md
+# ("eBNN kernels: where the cycles go and the floor"): not measured.
+FLOOR = {"mnist": {"ebnn_layer0": 9_600, "ebnn_layer1": 158_000, "ebnn_output_layer": 7_400}}
+
+
+def kernel_table(data: dict[str, Any]) -> list[str]:
+    """Per-layer cycles of each model's firmware on the sample (`ebnn-sim profile`), beside
+    the estimated floor where there is one."""
+    rows = []
+    for e in data["models"]:
+        for lay in e.get("layers") or []:
+            floor = FLOOR.get(e["name"], {}).get(lay["layer"])
+            rows.append([f"`{e['name']}`", f"`{lay['layer']}`", n(lay["cycles"]),
+                         n(lay["instructions"]),
+                         f"≈ {n(floor)} (QUOTED)" if floor else "—"])
+    if not rows:
+        return []
+    return ["", "### Kernels: cycles per layer", "",
+            "`ebnn-sim profile` of each firmware on its embedded sample, per layer (inclusive); "
+            "each kernel's cost per output and invariants are documented in "
+            "`firmware/ebnn_kernels.h` and `ebnn/layers/first_conv.py`. The floor is the "
+            "estimate of ../shared/facts.md for mnist (bit-sliced layer 1 with carry-save "
+            "adders, two first-layer windows per register, Harley-Seal output), not measured.",
+            "", table(["model", "layer", "cycles", "instructions", "estimated floor"], rows,
+                      "llrrr")]
+
+
 def models_section(res: dict[str, Any], img: str) -> str:
     data = res.get("models")
     if not data:
@@ -505,6 +532,7 @@ def models_section(res: dict[str, Any], img: str) -> str:
                                 and not v.get("mismatches")):
             out += ["", f"**`{e['name']}` verify failed** (exit {v.get('exit_code')}): "
                         f"{v.get('error', '?')}"]
+    out += kernel_table(data)
     main = model_entry(res, MAIN)
     if main and main.get("verify", {}).get("compared"):
         v = main["verify"]
