@@ -25,6 +25,7 @@ import firmware
 from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
 from ebnn.ctext import c_array, words
+from ebnn.layers.first_conv import rows_function, streams_by_rows
 
 KERNELS = "ebnn_kernels.h"  # the kernel header, copied beside the model's source
 
@@ -76,6 +77,80 @@ class BufferPlan:
     work_words: int
 
 
+@dataclass(frozen=True)
+class StreamPlan:
+    """A stream's memory (``<prefix>_stream``): the layers' outputs as in ``BufferPlan``, and
+    a ring of the image's last ``rows`` rows at word ``ring_at``, after the first layer's
+    output (the later outputs overwrite it once the image is complete). ``by_rows``: the first
+    layer runs as its output rows become computable; otherwise ``rows`` is the whole image and
+    it runs after the last row."""
+
+    rows: int
+    ring_at: int
+    words: int
+    by_rows: bool
+
+
+def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
+    first = art.hidden[0]
+    h, w, c = art.input_shape
+    by_rows = first.kind == "conv" and streams_by_rows(first)
+    rows = min(h, (first.pool - 1) * first.stride + first.kernel[0]) if by_rows else h
+    ring_at = plan.outputs[0] + words(int(np.prod(first.out_shape)))
+    return StreamPlan(rows, ring_at, max(plan.scratch_words, ring_at + words(8 * rows * w * c)),
+                      by_rows)
+
+
+def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan) -> str:
+    """``<prefix>_stream_begin`` and ``<prefix>_stream_row``."""
+    h, w, c = art.input_shape
+    first = art.hidden[0]
+    row = w * c
+    o = plan.outputs
+    lines = [f"void {prefix}_stream_begin({prefix}_stream *s)", "{",
+             f"    s->bw_at = {o[0]};", "    s->bw_word = 0;", "    s->bw_n = 0;",
+             "    s->row = 0;", "    s->py = 0;", "}", "",
+             f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores)",
+             "{", f"    uint8_t *ring = (uint8_t *)(s->buf + {sp.ring_at}), *slot;",
+             "    int y = s->row++;",
+             f"    if (y < {sp.rows}) {{",
+             f"        slot = ring + y * {row};",
+             "    } else { /* the ring keeps the last rows in order: move them up one */",
+             f"        for (int k = 0; k < {(sp.rows - 1) * row}; k++)",
+             f"            ring[k] = ring[k + {row}];",
+             f"        slot = ring + {(sp.rows - 1) * row};",
+             "    }",
+             f"    for (int k = 0; k < {row}; k++)",
+             "        slot[k] = row[k];"]
+    layer0 = layer_function(0, prefix)
+    if sp.by_rows:
+        span = (first.pool - 1) * first.stride + first.kernel[0] - 1
+        step = first.pool_stride * first.stride
+        ho = first.out_shape[0]
+        lines += [
+            f"    int base = y < {sp.rows} ? 0 : y - {sp.rows - 1};",
+            "    ebnn_bitwriter bw = {s->buf + s->bw_at, s->bw_word, s->bw_n};",
+            "    /* every output row whose last image row (or the image's last) is in */",
+            f"    while (s->py < {ho} && (s->py * {step} - {first.padding} + {span} <= y || "
+            f"y == {h - 1})) {{",
+            f"        {rows_function(layer0)}(ring, base, &bw, s->py, s->py + 1);",
+            "        s->py++;",
+            "    }",
+            "    s->bw_at = (uint32_t)(bw.p - s->buf);", "    s->bw_word = bw.word;",
+            "    s->bw_n = bw.n;",
+            f"    if (y < {h - 1})", "        return -1;",
+            "    ebnn_flush(&bw);"]
+    else:
+        lines += [f"    if (y < {h - 1})", "        return -1;",
+                  f"    {layer0}(ring, s->buf + {o[0]});"]
+    for i in range(1, len(art.hidden)):
+        lines.append(f"    {layer_function(i, prefix)}(s->buf + {o[i - 1]}, s->buf + {o[i]});")
+    lines += ["    s->row = 0; /* ready for the next image */", "    s->py = 0;",
+              f"    s->bw_at = {o[0]};", "    s->bw_word = 0;", "    s->bw_n = 0;",
+              f"    return {output_function(prefix)}(s->buf + {o[-1]}, scores);", "}", ""]
+    return "\n".join(lines)
+
+
 def plan_buffers(art: Artifact) -> BufferPlan:
     sizes = [words(int(np.prod(layer.out_shape))) for layer in art.hidden]
     offsets = [0]
@@ -114,12 +189,14 @@ def generated_names(prefix: str) -> list[str]:
     """Every identifier the library defines at file scope or as a macro outside the kernel
     header (layer functions stand for all ``<prefix>_layer<N>``)."""
     up = prefix.upper()
-    return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "output_layer", "buf",
-                                      "sample")] + [
+    return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "layer0_rows",
+                                      "output_layer", "buf", "sample", "stream",
+                                      "stream_begin", "stream_row")] + [
         f"{up}_{n}" for n in ("H", "MODEL_NAME", "INPUT_HEIGHT", "INPUT_WIDTH",
                               "INPUT_CHANNELS", "INPUT_SIZE", "CLASSES", "LAYERS",
                               "SCRATCH_WORDS", "SCRATCH_SIZE", "WORK_WORDS", "WORK_SIZE",
                               "WORK_INPUT_OFFSET", "INPUT_BUFFER", "IMAGE_IN_SCRATCH",
+                              "ROW_SIZE", "STREAM_WORDS",
                               "SAMPLE_CLASS", "NO_STATIC_SCRATCH")]
 
 
@@ -130,11 +207,12 @@ def _const_bytes(source: str) -> int:
     return sum(int(n) * (1 if t.endswith("8") else 4) for t, n in _ARRAY.findall(source))
 
 
-_LOCALS = re.compile(r"^\s+(u?int(?:8|32))_t ([^;=]*);", re.M)
+_LOCALS = re.compile(r"^\s+(u?int(?:8|32))_t ([^;]*);", re.M)
 
 
 def _local_array_bytes(function: str) -> int:
-    """Bytes of the local arrays a layer's C function declares (``int32_t m[7], s[16], a;``)."""
+    """Bytes of the local arrays a layer's C function declares (``int32_t m[7], s[16], a;``,
+    initialisers allowed: ``uint32_t win[8], mask[8] = {0}, *p = win;``)."""
     return sum(int(n) * (1 if t.endswith("8") else 4) for t, decl in _LOCALS.findall(function)
                for n in re.findall(r"\w+\[(\d+)\]", decl))
 
@@ -200,6 +278,7 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     up = prefix.upper()
     hidden, out = art.hidden, art.output
     plan = plan_buffers(art)
+    sp = plan_stream(art, plan)
     scratch = plan.scratch_words
     buf = scratch_buffer(prefix)
     h, w, c = art.input_shape
@@ -250,7 +329,8 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
               f"    return {output_function(prefix)}({src}, scores);\n}}\n#endif\n\n",
               f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, "
               "uint32_t *scratch)\n{\n", *calls_with,
-              f"    return {output_function(prefix)}({src_with}, scores);\n}}\n"]
+              f"    return {output_function(prefix)}({src_with}, scores);\n}}\n\n",
+              _stream_source(art, prefix, plan, sp)]
     source = "".join(parts)
     const_bytes = _const_bytes(source) + size
 
@@ -258,6 +338,7 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     sample_text = ("An all-zero image (the artifact carries no sample)" if art.sample is None
                    else "An image from the training data" + (
                        f" (labelled {label} in its data set)" if isinstance(label, int) else ""))
+    ring_note = "" if sp.by_rows else " (the whole image: this first layer needs it)"
     header = (
         header_comment(art, prefix, scratch, const_bytes, stack_bytes)
         + f"#ifndef {up}_H\n#define {up}_H\n\n#include <stdint.h>\n\n"
@@ -298,6 +379,21 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         "must not overlap the scratch,\n * except at (uint8_t *)scratch + "
         f"{up}_WORK_INPUT_OFFSET in a scratch of {up}_WORK_WORDS words. */\n"
         f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, uint32_t *scratch);\n\n"
+        f"/* Streaming: the image row by row, as a sensor delivers it (top row first, each row\n"
+        f" * {up}_ROW_SIZE bytes, HWC). {prefix}_stream_begin starts an image; {prefix}_stream_row"
+        "\n * takes the next row (copied: row may be reused at once) and returns -1, or after"
+        f"\n * the last row the class, scores filled (the stream is then ready for the next "
+        "image).\n * The first layer runs as its rows become computable, so the stream keeps "
+        f"only the last\n * {sp.rows} image rows{ring_note}"
+        f"; its state is all the memory it needs. Reentrant per stream. */\n"
+        f"#define {up}_ROW_SIZE {w * c}\n#define {up}_STREAM_WORDS {sp.words}\n"
+        "typedef struct {\n"
+        f"    uint32_t buf[{up}_STREAM_WORDS]; /* activations and the image's last rows */\n"
+        "    uint32_t bw_at, bw_word, bw_n; /* where the first layer's next bits go */\n"
+        "    int row, py; /* rows received, first-layer rows done */\n"
+        f"}} {prefix}_stream;\n"
+        f"void {prefix}_stream_begin({prefix}_stream *s);\n"
+        f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores);\n\n"
         "#ifdef __cplusplus\n}\n#endif\n\n#endif\n"
     )
     return GeneratedC(prefix, header, source, scratch, plan, const_bytes, stack_bytes,

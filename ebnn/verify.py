@@ -28,6 +28,7 @@ from sim.runner import RunOptions
 
 CONSOLE_PER_IMAGE = 4096  # console bytes verify keeps per image (the harness prints ~10 per class)
 INFER_SYMBOL = "ebnn_infer"
+STREAM_SYMBOL = "ebnn_stream_begin"  # where an inference starts in a streaming build
 REPORT_SYMBOL = "ebnn_report"
 
 
@@ -80,7 +81,8 @@ def load_firmware(elf: Path) -> FirmwareImage:
     """The ELF, checked to be an eBNN firmware with the harness verification relies on
     (InvalidFirmware or VerifyError otherwise)."""
     image = load_elf(elf)
-    for sym in (INFER_SYMBOL, REPORT_SYMBOL):
+    start = INFER_SYMBOL if STREAM_SYMBOL not in image.symbols else STREAM_SYMBOL
+    for sym in (start, REPORT_SYMBOL):
         if sym not in image.symbols:
             raise VerifyError(f"{elf}: no symbol {sym}; not an eBNN firmware built by `ebnn build`")
     return image
@@ -93,7 +95,8 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     """Run all images through the firmware in one session.
 
     Per-inference instructions and cycles are what retires from the first instruction of
-    ``ebnn_infer`` up to the first of ``ebnn_report`` (the harness's call in between included),
+    ``ebnn_infer`` (``ebnn_stream_begin`` in a streaming build: feeding the rows included) up
+    to the first of ``ebnn_report`` (the harness's call in between included),
     recorded in C by marks on those two entries. ``progress(n)`` reports finished images from a
     thread that polls the mark count, so no Python runs per image.
     """
@@ -102,7 +105,8 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     # (well over what any model prints), still bounded for a firmware that prints without end
     keep = 64 * 1024 + CONSOLE_PER_IMAGE * len(images)
     sim = Simulator(image, RunOptions(target=target, timeout=timeout, console_keep=keep))
-    infer, report_at = image.symbols[INFER_SYMBOL], image.symbols[REPORT_SYMBOL]
+    infer = image.symbols.get(STREAM_SYMBOL, image.symbols.get(INFER_SYMBOL))
+    report_at = image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
     with _Poller(lambda: sim.marks_reached // 2, progress):
         report = sim.run(stdin=io.BytesIO(np.ascontiguousarray(images, np.uint8).tobytes()))

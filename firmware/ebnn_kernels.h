@@ -137,10 +137,11 @@ EBNN_INLINE void ebnn_flush(ebnn_bitwriter *bw)
 
 /* The first layer's taps of the window at (y0, x0) (top-left, may lie in the padding):
  * s[(ky * KW + kx) * C + c] = 2 * pixel - 255, or 0 where the window covers padding.
+ * in holds the image from row base on (0: the whole image; a stream's ring of rows otherwise).
  * ~5 instructions per tap. The generated layer function combines them with the weights as
  * literal additions and subtractions (see ebnn/layers/first_conv.py). */
-EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int32_t *s, int H, int W, int C, int KH,
-                                 int KW, int y0, int x0)
+EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int base, int32_t *s, int H, int W, int C,
+                                 int KH, int KW, int y0, int x0)
 {
     int j = 0;
     EBNN_UNROLL
@@ -150,7 +151,7 @@ EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int32_t *s, int H, int W, in
         for (int kx = 0; kx < KW; kx++) {
             int x = x0 + kx;
             if (y >= 0 && y < H && x >= 0 && x < W) {
-                const uint8_t *pix = in + (y * W + x) * C;
+                const uint8_t *pix = in + ((y - base) * W + x) * C;
                 EBNN_UNROLL
                 for (int c = 0; c < C; c++)
                     s[j++] = 2 * (int32_t)pix[c] - 255;

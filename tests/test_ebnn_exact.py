@@ -111,6 +111,17 @@ def test_firmware_scores_equal_reference(exported, target):
     assert np.array_equal(classes, ref.classes)
 
 
+def test_streamed_rows_give_the_same_scores(exported):
+    """`ebnn build --stream`: the harness feeds each image row by row to ebnn_stream_row."""
+    _, art, images, outdir = exported
+    result, _ = build_firmware(art, outdir / f"{art.name}-stream.elf", "curie", stream=True)
+    report = Simulator(load_elf(result.elf)).run(stdin=io.BytesIO(images.tobytes()))
+    assert report.status == "ok" and report.exit_code == 0
+    scores, classes = parse_scores(report.stdout, art.classes)
+    ref = reference.run(art, images)
+    assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
+
+
 def test_hidden_layers_use_no_floating_point(exported):
     _, art, _, outdir = exported
     result, _ = build_firmware(art, outdir / f"{art.name}-fp.elf", "nrf52832")  # has an FPU

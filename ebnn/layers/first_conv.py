@@ -110,6 +110,17 @@ def _stream(bits: list[int], repeat: int) -> np.ndarray:
     return stream
 
 
+def rows_function(function: str) -> str:
+    """The first layer's function for a range of output rows (``first_layer_function``)."""
+    return f"{function}_rows"
+
+
+def streams_by_rows(layer: Layer) -> bool:
+    """Whether the first layer's code has a rows function: each conv window in at most one
+    output pixel (pool stride >= pool). Otherwise a stream holds the whole image."""
+    return layer.pool_stride >= layer.pool
+
+
 def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple[str, str]:
     """(constant arrays, function): the first layer. Per conv window, its taps (raw pixels
     inside the image: one load each; ``2x - 255``, 0 in the padding, at the border) are folded
@@ -135,7 +146,7 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
     offsets = [(ky * w + kx) * c + ch for ky in range(kh) for kx in range(kw) for ch in range(c)]
 
     def window(ind: str) -> list[str]:
-        inside = [f"{ind}    const uint8_t *q = in + (y0 * {w} + x0) * {c};",
+        inside = [f"{ind}    const uint8_t *q = in + ((y0 - base) * {w} + x0) * {c};",
                   f"{ind}    int32_t s[{taps}], a;",
                   *(f"{ind}    s[{j}] = q[{o}];" for j, o in enumerate(offsets)),
                   *_window_code(layer, ind + "    ", raw)]
@@ -146,7 +157,7 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
             *code, f"{ind}if (y0 >= 0 && y0 <= {h - kh} && x0 >= 0 && x0 <= {w - kw}) {{",
             *inside, f"{ind}}} else {{",
             f"{ind}    int32_t s[{taps}], a;",
-            f"{ind}    ebnn_first_taps(in, s, {h}, {w}, {c}, {kh}, {kw}, y0, x0);",
+            f"{ind}    ebnn_first_taps(in, base, s, {h}, {w}, {c}, {kh}, {kw}, y0, x0);",
             *_window_code(layer, ind + "    ", exact), f"{ind}}}"]
 
     clear = "uint32_t " + ", ".join(f"m{k} = 0" for k in range(nm)) + ";"
@@ -158,9 +169,14 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
     ]
     consts = ""
     if ps >= pool:  # each conv window in at most one output pixel: ORed in registers
-        body = [
-            "    ebnn_bitwriter bw = {out, 0, 0};",
-            f"    for (int py = 0; py < {ho}; py++) {{",
+        head = [
+            f"/* layer {i}, output rows py0..py1-1 into bw: first conv {layer.in_shape} -> "
+            f"{layer.out_shape}, kernel {kh}x{kw}, stride {st}, padding {pd}, pool {pool}/{ps}."
+            "\n * in holds the image from row base on (0: the whole image; a stream's rows). */",
+            f"static EBNN_NOINLINE void {rows_function(function)}(const uint8_t *in, int base, "
+            "ebnn_bitwriter *bw, int py0, int py1)",
+            "{",
+            "    for (int py = py0; py < py1; py++) {",
             f"        for (int px = 0; px < {wo}; px++) {{",
             f"            {clear}",
             f"            for (int cy = py * {ps}; cy < py * {ps} + {pool}; cy++) {{",
@@ -168,10 +184,19 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
             *window(" " * 20),
             "                }",
             "            }",
-            *(f"            ebnn_put_bits(&bw, m{k} ^ 0x{masks[k]:08x}u, {sizes[k]}u);"
+            *(f"            ebnn_put_bits(bw, m{k} ^ 0x{masks[k]:08x}u, {sizes[k]}u);"
               for k in range(nm)),
             "        }",
             "    }",
+            "}",
+            "",
+            f"/* layer {i}: the whole image; writes {dst}. */",
+            f"EBNN_NOINLINE void {function}(const uint8_t *in, uint32_t *out)",
+            "{",
+        ]
+        body = [
+            "    ebnn_bitwriter bw = {out, 0, 0};",
+            f"    {rows_function(function)}(in, 0, &bw, 0, {ho});",
             "    ebnn_flush(&bw);",
         ]
     else:  # overlapping pools: each conv window once, ORed into every output pixel it is in
@@ -187,7 +212,7 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
             "            ylo++;",
             f"        if (yhi + 1 < {ho} && (yhi + 1) * {ps} <= cy)",
             "            yhi++;",
-            "        int xlo = 0, xhi = 0;",
+            "        int xlo = 0, xhi = 0, base = 0;",
             f"        for (int cx = 0; cx < {cols}; cx++) {{",
             f"            if (cx >= xlo * {ps} + {pool})",
             "                xlo++;",
