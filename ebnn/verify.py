@@ -105,7 +105,7 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     # (well over what any model prints), still bounded for a firmware that prints without end
     keep = 64 * 1024 + CONSOLE_PER_IMAGE * len(images)
     sim = Simulator(image, RunOptions(target=target, timeout=timeout, console_keep=keep))
-    infer = image.symbols.get(STREAM_SYMBOL, image.symbols.get(INFER_SYMBOL))
+    infer = image.symbols[STREAM_SYMBOL if STREAM_SYMBOL in image.symbols else INFER_SYMBOL]
     report_at = image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
     with _Poller(lambda: sim.marks_reached // 2, progress):
