@@ -31,7 +31,12 @@
 
 /* GCC and clang (arm-none-eabi-gcc, armclang, the host's compilers) get the attributes and
  * unroll hints the costs below assume; any other C99 compiler gets plain code. */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__arm__) && __GNUC__ >= 9
+/* Layer functions use the integer registers only: on a core with an FPU, GCC may otherwise
+ * spill integers to FPU registers, which needs the FPU enabled and saved for no float math. */
+#define EBNN_INLINE static inline __attribute__((always_inline))
+#define EBNN_NOINLINE __attribute__((noinline, target("general-regs-only")))
+#elif defined(__GNUC__) || defined(__clang__)
 #define EBNN_INLINE static inline __attribute__((always_inline))
 #define EBNN_NOINLINE __attribute__((noinline))
 #else
@@ -320,43 +325,50 @@ EBNN_INLINE void ebnn_count_triples(const uint32_t *a, const uint32_t *tab, int 
     for (int j = 4; j < NB; j++)
         n[j] = 0;
     for (int wi = 0; wi < NW; wi++, tab += EBNN_TRIPLE_WORDS) {
-        uint32_t b = a[wi], sm[11], cy[11];
-        EBNN_UNROLL
-        for (int t = 0; t < 10; t++) {
-            const uint32_t *e = tab + 16 * t + 2 * ((b >> (3 * t)) & 7u);
-            sm[t] = e[0];
-            cy[t] = e[1];
-        }
-        {
-            const uint32_t *e = tab + 160 + 2 * (b >> 30);
-            sm[10] = e[0];
-            cy[10] = e[1];
-        }
-        uint32_t t0, t1, t2, t3, t4, t5, u0, u1, u2, u3, u4, u5, u6, u7, u8, v0, v1, v2, v3, v4,
-            w0, w1, w2;
-        EBNN_CSA(t0, n0, sm[0], sm[1], n0); /* weight 1: 11 sums */
-        EBNN_CSA(t1, n0, sm[2], sm[3], n0);
-        EBNN_CSA(t2, n0, sm[4], sm[5], n0);
-        EBNN_CSA(t3, n0, sm[6], sm[7], n0);
-        EBNN_CSA(t4, n0, sm[8], sm[9], n0);
-        EBNN_HA(t5, n0, sm[10]);
-        EBNN_CSA(u0, n1, cy[0], cy[1], n1); /* weight 2: 11 carries, 6 from weight 1 */
-        EBNN_CSA(u1, n1, cy[2], cy[3], n1);
-        EBNN_CSA(u2, n1, cy[4], cy[5], n1);
-        EBNN_CSA(u3, n1, cy[6], cy[7], n1);
-        EBNN_CSA(u4, n1, cy[8], cy[9], n1);
-        EBNN_CSA(u5, n1, cy[10], t0, n1);
-        EBNN_CSA(u6, n1, t1, t2, n1);
-        EBNN_CSA(u7, n1, t3, t4, n1);
-        EBNN_HA(u8, n1, t5);
-        EBNN_CSA(v0, n2, u0, u1, n2); /* weight 4 */
-        EBNN_CSA(v1, n2, u2, u3, n2);
-        EBNN_CSA(v2, n2, u4, u5, n2);
-        EBNN_CSA(v3, n2, u6, u7, n2);
-        EBNN_HA(v4, n2, u8);
-        EBNN_CSA(w0, n3, v0, v1, n3); /* weight 8 */
-        EBNN_CSA(w1, n3, v2, v3, n3);
-        EBNN_HA(w2, n3, v4);
+        uint32_t b = a[wi], s0, s1, c0, c1, t0, t1, u0, u1, u2, v0, v1, v2, w0, w1, w2;
+        /* triple t's (sum, carry) from the table; the 11th is the pair of bits 30..31 */
+#define EBNN_TRIPLE(s, c, t)                                                                   \
+    do {                                                                                       \
+        const uint32_t *e_ = tab + 16 * (t) + 2 * ((b >> (3 * (t))) & ((t) < 10 ? 7u : 3u));   \
+        (s) = e_[0];                                                                           \
+        (c) = e_[1];                                                                           \
+    } while (0)
+        /* each sum or carry is added as soon as it exists: few live values, no spills */
+        EBNN_TRIPLE(s0, c0, 0);
+        EBNN_TRIPLE(s1, c1, 1);
+        EBNN_CSA(t0, n0, s0, s1, n0); /* weight 2 out of the sums */
+        EBNN_CSA(u0, n1, c0, c1, n1); /* weight 4 out of the carries */
+        EBNN_TRIPLE(s0, c0, 2);
+        EBNN_TRIPLE(s1, c1, 3);
+        EBNN_CSA(t1, n0, s0, s1, n0);
+        EBNN_CSA(u1, n1, c0, c1, n1);
+        EBNN_CSA(u2, n1, t0, t1, n1);
+        EBNN_CSA(v0, n2, u0, u1, n2); /* weight 8; u2 waits */
+        EBNN_TRIPLE(s0, c0, 4);
+        EBNN_TRIPLE(s1, c1, 5);
+        EBNN_CSA(t0, n0, s0, s1, n0);
+        EBNN_CSA(u0, n1, c0, c1, n1);
+        EBNN_TRIPLE(s0, c0, 6);
+        EBNN_TRIPLE(s1, c1, 7);
+        EBNN_CSA(t1, n0, s0, s1, n0);
+        EBNN_CSA(u1, n1, c0, c1, n1);
+        EBNN_CSA(v1, n2, u2, u0, n2);
+        EBNN_CSA(u2, n1, t0, t1, n1);
+        EBNN_CSA(v2, n2, u1, u2, n2);
+        EBNN_CSA(w0, n3, v0, v1, n3); /* weight 16; v2 waits */
+        EBNN_TRIPLE(s0, c0, 8);
+        EBNN_TRIPLE(s1, c1, 9);
+        EBNN_CSA(t0, n0, s0, s1, n0);
+        EBNN_CSA(u0, n1, c0, c1, n1);
+        EBNN_TRIPLE(s0, c0, 10);
+        EBNN_HA(t1, n0, s0);
+        EBNN_CSA(u1, n1, t0, t1, n1);
+        EBNN_HA(u2, n1, c0);
+        EBNN_CSA(v0, n2, u0, u1, n2);
+        EBNN_HA(v1, n2, u2);
+        EBNN_CSA(w1, n3, v2, v0, n3);
+        EBNN_HA(w2, n3, v1);
+#undef EBNN_TRIPLE
         if (NB > 4) { /* weight 16 and up (a count below 2^NB carries nothing out) */
             uint32_t x0, x1, y0;
             EBNN_CSA(x0, high[0], w0, w1, high[0]);
@@ -387,19 +399,19 @@ EBNN_INLINE void ebnn_count_triples(const uint32_t *a, const uint32_t *tab, int 
  * to c first) is one carry chain over the planes.
  * Cost per window and group of 32 filters: ~170 per window word inside the input (~330 on the
  * border) + ~4 * B; per output pixel the gather (~20 per 32 bits per window). No division.
+ * Output rows py0..py1-1 go to bw (a stream computes rows as their input rows arrive).
  * Scratch (the caller's locals): win[POOL*POOL*NW], mask[POOL*POOL*NW] (unused when P == 0:
  * may be win), pad[POOL*POOL], n[NB] (the count's bit planes).
  */
-EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, uint32_t *out, const uint32_t *tab,
-                                  const uint32_t *tw, const uint32_t *cpl, const uint32_t *inv,
-                                  int H, int W, int C, int KH, int KW, int S, int P, int POOL,
-                                  int PS, int HO, int WO, int F, int NW, int NB, uint32_t *win,
-                                  uint32_t *mask, int32_t *pad, uint32_t *n)
+EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, ebnn_bitwriter *bw, int py0, int py1,
+                                  const uint32_t *tab, const uint32_t *tw, const uint32_t *cpl,
+                                  const uint32_t *inv, int H, int W, int C, int KH, int KW,
+                                  int S, int P, int POOL, int PS, int WO, int F, int NW, int NB,
+                                  uint32_t *win, uint32_t *mask, int32_t *pad, uint32_t *n)
 {
     const int NP = POOL * POOL, B = NB + 4;
     const int32_t K = KH * KW * C;
-    ebnn_bitwriter bw = {out, 0, 0};
-    for (int py = 0; py < HO; py++) {
+    for (int py = py0; py < py1; py++) {
         for (int px = 0; px < WO; px++) {
             int y0 = py * PS * S - P, x0 = px * PS * S - P;
             int inner = P == 0 || (y0 >= 0 && x0 >= 0 && y0 + (POOL - 1) * S + KH <= H &&
@@ -449,12 +461,11 @@ EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, uint32_t *out, const uint3
                     }
                     bits |= e ^ c2; /* the sign planes: bit j = filter g + j */
                 }
-                ebnn_put_bits(&bw, (bits ^ inv[g / 32]) & (0xFFFFFFFFu >> (32 - nf)),
+                ebnn_put_bits(bw, (bits ^ inv[g / 32]) & (0xFFFFFFFFu >> (32 - nf)),
                               (uint32_t)nf);
             }
         }
     }
-    ebnn_flush(&bw);
 }
 
 /* Hidden binary linear: acc = N - 2 * popcount(in ^ w_u); the input's bits above N are zero,

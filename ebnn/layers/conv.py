@@ -218,7 +218,7 @@ class Conv(ThresholdHead, LayerKind):
         kh, kw = layer.kernel
         ho, wo, f = layer.out_shape
         dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
-                f"{layer.pool_stride}, {ho}, {wo}, {f}")
+                f"{layer.pool_stride}, {wo}, {f}")
         nw = words(kh * kw * c)
         _, inv = sign_constants(layer)
         tab, tw, planes, nb = sliced_records(layer)
@@ -236,9 +236,15 @@ class Conv(ThresholdHead, LayerKind):
             scratch = f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}] = {{0}}, n[{nb}];\n"
         else:  # no window over the padding: no mask
             scratch = f"    uint32_t win[{np_ * nw}], n[{nb}], *mask = win;\n"
-        body = (scratch + f"    int32_t pad[{np_}];\n"
-                f"    ebnn_conv_sliced(in, out, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, {dims}, "
-                f"{nw}, {nb}, win, mask, pad, n);\n")
+        scratch += f"    int32_t pad[{np_}];\n"
+        rows = (f"/* layer {index}, output rows py0..py1-1 into bw */\n"
+                f"static EBNN_NOINLINE void {function}_rows(const uint32_t *in, "
+                "ebnn_bitwriter *bw, int py0, int py1)\n{\n" + scratch
+                + f"    ebnn_conv_sliced(in, bw, py0, py1, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, "
+                f"{dims}, {nw}, {nb}, win, mask, pad, n);\n}}\n\n")
+        body = ("    ebnn_bitwriter bw = {out, 0, 0};\n"
+                f"    {function}_rows(in, &bw, 0, {ho});\n    ebnn_flush(&bw);\n")
+        consts += rows
         return consts, hidden_layer_function(function, index, self.name, layer.in_shape,
                                              layer.out_shape, src, dst, body)
 
