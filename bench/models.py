@@ -183,6 +183,9 @@ def measure_one(ex: common.Example, quick: bool, prog: Any) -> dict[str, Any]:
     entry["run"] = sample_run(elf)
     entry["run"]["sample_label"] = meta.get("sample_label")
     entry["layers"] = layer_cycles(elf)
+    # the same model streamed: `ebnn build --stream`, the image fed row by row
+    stream_elf = common.build_elf(ex.artifact, common.TARGET, ex.name, stream=True)
+    entry["stream_run"] = {"elf": common.rel(stream_elf), **sample_run(stream_elf)}
     prog.update(task, completed=1, total=1,
                 description=f"{ex.name}: {entry['accuracy']['reference']:.2%} reference, "
                             f"{entry['run']['sram_peak']:,} B peak SRAM")

@@ -409,6 +409,11 @@ def kernel_table(data: dict[str, Any]) -> list[str]:
                          f"≈ {n(floor)} (QUOTED)" if floor else "—"])
     if not rows:
         return []
+    mem = [[f"`{e['name']}`", b(e["run"]["sram_peak"]),
+            f"{n(e['run']['static'])} + {n(e['run']['stack_peak'])}",
+            b(e["stream_run"]["sram_peak"]),
+            f"{n(e['stream_run']['static'])} + {n(e['stream_run']['stack_peak'])}"]
+           for e in data["models"] if "run" in e and "stream_run" in e]
     return ["", "### Kernels: cycles per layer", "",
             "`ebnn-sim profile` of each firmware on its embedded sample, per layer (inclusive); "
             "each kernel's cost per output and invariants are documented in "
@@ -416,7 +421,13 @@ def kernel_table(data: dict[str, Any]) -> list[str]:
             "estimate of ../shared/facts.md for mnist (bit-sliced layer 1 with carry-save "
             "adders, two first-layer windows per register, Harley-Seal output), not measured.",
             "", table(["model", "layer", "cycles", "instructions", "estimated floor"], rows,
-                      "llrrr")]
+                      "llrrr"),
+            "", "Peak SRAM (static + stack, `ebnn-sim run` on the sample) of the whole-image "
+            "firmware (`ebnn build`: the image read into the library's scratch) and of the "
+            "streaming one (`ebnn build --stream`: rows fed to `ebnn_stream_row` as a sensor "
+            "delivers them).", "",
+            table(["model", "whole image", "static + stack", "streamed", "static + stack"],
+                  mem, "lrrrr")]
 
 
 def models_section(res: dict[str, Any], img: str) -> str:
