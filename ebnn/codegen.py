@@ -107,7 +107,13 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
     first = art.hidden[0]
     row = w * c
     o = plan.outputs
-    lines = [f"void {prefix}_stream_begin({prefix}_stream *s)", "{",
+    lines = []
+    if sp.by_rows:  # out of line: its frame is gone when the later layers run
+        lines += [f"static EBNN_NOINLINE void {prefix}_stream_rows0(const uint8_t *in, int base, "
+                  "ebnn_bitwriter *bw, int py)", "{",
+                  f"    {rows_function(layer_function(0, prefix))}(in, base, bw, py, py + 1);",
+                  "}", ""]
+    lines += [f"void {prefix}_stream_begin({prefix}_stream *s)", "{",
              f"    s->bw_at = {o[0]};", "    s->bw_word = 0;", "    s->bw_n = 0;",
              "    s->row = 0;", "    s->py = 0;", "}", "",
              f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores)",
@@ -133,7 +139,7 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
             "    /* every output row whose last image row (or the image's last) is in */",
             f"    while (s->py < {ho} && (s->py * {step} - {first.padding} + {span} <= y || "
             f"y == {h - 1})) {{",
-            f"        {rows_function(layer0)}(ring, base, &bw, s->py, s->py + 1);",
+            f"        {prefix}_stream_rows0(ring, base, &bw, s->py);",
             "        s->py++;",
             "    }",
             "    s->bw_at = (uint32_t)(bw.p - s->buf);", "    s->bw_word = bw.word;",
@@ -191,7 +197,7 @@ def generated_names(prefix: str) -> list[str]:
     up = prefix.upper()
     return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "layer0_rows",
                                       "output_layer", "buf", "sample", "stream",
-                                      "stream_begin", "stream_row")] + [
+                                      "stream_begin", "stream_row", "stream_rows0")] + [
         f"{up}_{n}" for n in ("H", "MODEL_NAME", "INPUT_HEIGHT", "INPUT_WIDTH",
                               "INPUT_CHANNELS", "INPUT_SIZE", "CLASSES", "LAYERS",
                               "SCRATCH_WORDS", "SCRATCH_SIZE", "WORK_WORDS", "WORK_SIZE",

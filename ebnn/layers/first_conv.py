@@ -173,7 +173,7 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
             f"/* layer {i}, output rows py0..py1-1 into bw: first conv {layer.in_shape} -> "
             f"{layer.out_shape}, kernel {kh}x{kw}, stride {st}, padding {pd}, pool {pool}/{ps}."
             "\n * in holds the image from row base on (0: the whole image; a stream's rows). */",
-            f"static EBNN_NOINLINE void {rows_function(function)}(const uint8_t *in, int base, "
+            f"EBNN_INLINE void {rows_function(function)}(const uint8_t *in, int base, "
             "ebnn_bitwriter *bw, int py0, int py1)",
             "{",
             "    for (int py = py0; py < py1; py++) {",
