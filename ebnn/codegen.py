@@ -324,7 +324,7 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         consts, func = layer_kind(layer, f"layer {i}").code(functions[i], i, layer, src,
                                                              f"{buf}[{at}..]")
         parts += ["\n", consts, func]
-        stack_bytes = max(stack_bytes, _local_array_bytes(func))
+        stack_bytes = max(stack_bytes, _local_array_bytes(consts + func))  # rows functions too
         calls.append(f"    {functions[i]}({src}, {dst});\n")
         calls_with.append(f"    {functions[i]}({src_with}, {dst_with});\n")
         src, src_with = dst, dst_with
