@@ -134,13 +134,14 @@ def test_data(art: Any) -> TestData:
 
 # --- building ----------------------------------------------------------------------------------
 
-def build_elf(artifact: Path, target: str, name: str) -> Path:
-    """Build ``artifact`` for ``target`` under build/bench/ (ToolchainError on failure)."""
+def build_elf(artifact: Path, target: str, name: str, stream: bool = False) -> Path:
+    """Build ``artifact`` for ``target`` under build/bench/ (ToolchainError on failure); with
+    ``stream``, ``ebnn build --stream``'s firmware (the image fed row by row)."""
     from ebnn.artifact import load
     from ebnn.build import build_firmware
 
-    out = BUILD / f"{name}-{target}.elf"
-    build_firmware(load(artifact), out, target)
+    out = BUILD / f"{name}-{target}{'-stream' if stream else ''}.elf"
+    build_firmware(load(artifact), out, target, stream=stream)
     return out
 
 

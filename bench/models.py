@@ -89,6 +89,20 @@ def sample_run(elf: Path) -> dict[str, Any]:
     }
 
 
+def layer_cycles(elf: Path) -> list[dict[str, Any]]:
+    """`ebnn-sim profile ELF` on the embedded sample: each layer's inclusive cycles and
+    instructions (the profiler's eBNN layer groups)."""
+    from ebnn.sim_plugin import layer_groups
+    from sim import Simulator, load_elf
+    from sim.profile import Profiler
+    from sim.runner import RunOptions
+
+    image = load_elf(elf)
+    prof = Profiler(Simulator(image, RunOptions()), groups=layer_groups(image)).run()
+    return [{"layer": lp.name, "cycles": lp.inclusive.cycles,
+             "instructions": lp.inclusive.instructions} for lp in prof.layers]
+
+
 def verify_command(elf: Path, artifact: Path, td: common.TestData, limit: int | None,
                    json_path: Path) -> list[str]:
     from bench.sim_speed import ebnn_sim_command
@@ -168,6 +182,10 @@ def measure_one(ex: common.Example, quick: bool, prog: Any) -> dict[str, Any]:
     entry["elf"] = common.rel(elf)
     entry["run"] = sample_run(elf)
     entry["run"]["sample_label"] = meta.get("sample_label")
+    entry["layers"] = layer_cycles(elf)
+    # the same model streamed: `ebnn build --stream`, the image fed row by row
+    stream_elf = common.build_elf(ex.artifact, common.TARGET, ex.name, stream=True)
+    entry["stream_run"] = {"elf": common.rel(stream_elf), **sample_run(stream_elf)}
     prog.update(task, completed=1, total=1,
                 description=f"{ex.name}: {entry['accuracy']['reference']:.2%} reference, "
                             f"{entry['run']['sram_peak']:,} B peak SRAM")

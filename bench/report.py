@@ -404,6 +404,44 @@ def headline(res: dict[str, Any], quick: bool) -> str:
     return text
 
 
+# The estimated floor of mnist on the Cortex-M3 per layer, QUOTED from ../shared/facts.md
+# ("eBNN kernels: where the cycles go and the floor"): not measured.
+FLOOR = {"mnist": {"ebnn_layer0": 9_600, "ebnn_layer1": 158_000, "ebnn_output_layer": 7_400}}
+
+
+def kernel_table(data: dict[str, Any]) -> list[str]:
+    """Per-layer cycles of each model's firmware on the sample (`ebnn-sim profile`), beside
+    the estimated floor where there is one."""
+    rows = []
+    for e in data["models"]:
+        for lay in e.get("layers") or []:
+            floor = FLOOR.get(e["name"], {}).get(lay["layer"])
+            rows.append([f"`{e['name']}`", f"`{lay['layer']}`", n(lay["cycles"]),
+                         n(lay["instructions"]),
+                         f"≈ {n(floor)} (QUOTED)" if floor else "—"])
+    if not rows:
+        return []
+    mem = [[f"`{e['name']}`", b(e["run"]["sram_peak"]),
+            f"{n(e['run']['static'])} + {n(e['run']['stack_peak'])}",
+            b(e["stream_run"]["sram_peak"]),
+            f"{n(e['stream_run']['static'])} + {n(e['stream_run']['stack_peak'])}"]
+           for e in data["models"] if "run" in e and "stream_run" in e]
+    return ["", "### Kernels: cycles per layer", "",
+            "`ebnn-sim profile` of each firmware on its embedded sample, per layer (inclusive); "
+            "each kernel's cost per output and invariants are documented in "
+            "`firmware/ebnn_kernels.h` and `ebnn/layers/first_conv.py`. The floor is the "
+            "estimate of ../shared/facts.md for mnist (bit-sliced layer 1 with carry-save "
+            "adders, two first-layer windows per register, Harley-Seal output), not measured.",
+            "", table(["model", "layer", "cycles", "instructions", "estimated floor"], rows,
+                      "llrrr"),
+            "", "Peak SRAM (static + stack, `ebnn-sim run` on the sample) of the whole-image "
+            "firmware (`ebnn build`: the image read into the library's scratch) and of the "
+            "streaming one (`ebnn build --stream`: rows fed to `ebnn_stream_row` as a sensor "
+            "delivers them).", "",
+            table(["model", "whole image", "static + stack", "streamed", "static + stack"],
+                  mem, "lrrrr")]
+
+
 def models_section(res: dict[str, Any], img: str) -> str:
     data = res.get("models")
     if not data:
@@ -517,6 +555,7 @@ def models_section(res: dict[str, Any], img: str) -> str:
                                 and not v.get("mismatches")):
             out += ["", f"**`{e['name']}` verify failed** (exit {v.get('exit_code')}): "
                         f"{v.get('error', '?')}"]
+    out += kernel_table(data)
     main = model_entry(res, MAIN)
     if main and main.get("verify", {}).get("compared"):
         v = main["verify"]

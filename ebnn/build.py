@@ -11,7 +11,11 @@ from ebnn.artifact import Artifact
 from ebnn.codegen import GeneratedC, generate
 from toolchain.build import BuildResult, build
 
-PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebnn_buf_a, ...
+PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebnn_buf, ...
+# The harness reads each image into the library's scratch (EBNN_INPUT_BUFFER): no image buffer;
+# or, streaming, row by row into ebnn_stream_row.
+HARNESS_DEFINES = ["-DEBNN_IMAGE_IN_SCRATCH"]
+STREAM_DEFINES = ["-DEBNN_HARNESS_STREAM"]
 
 
 def source_dir(elf: Path) -> Path:
@@ -31,24 +35,28 @@ def write_sources(gen: GeneratedC, directory: Path) -> list[Path]:
 
 
 def build_firmware(art: Artifact, elf: str | Path, target: str = "curie", opt: str = "-O2",
-                   sram: int | None = None, flash: int | None = None,
+                   sram: int | None = None, flash: int | None = None, stream: bool = False,
                    ) -> tuple[BuildResult, GeneratedC]:
-    """Generate ``ebnn.c``/``ebnn.h`` beside the ELF and build them with the harness."""
+    """Generate ``ebnn.c``/``ebnn.h`` beside the ELF and build them with the harness (with
+    ``stream``, the harness that feeds each image row by row to ``ebnn_stream_row``)."""
     out = Path(elf)
     gen = generate(art, PREFIX)
     src = source_dir(out)
     write_sources(gen, src)
-    return compile_firmware(src, out, target, opt, sram, flash, input_metadata(art)), gen
+    return compile_firmware(src, out, target, opt, sram, flash, stream,
+                            input_metadata(art)), gen
 
 
 def compile_firmware(src: Path, elf: str | Path, target: str = "curie", opt: str = "-O2",
                      sram: int | None = None, flash: int | None = None,
+                     stream: bool = False,
                      metadata: dict[str, str] | None = None) -> BuildResult:
     """Build the generated (or hand-edited) ``ebnn.c`` in ``src`` with the harness."""
     fw = Path(firmware.__file__).parent
     # -Werror: the generated C and the kernels must stay -Wall -Wextra clean on every core.
     return build([src / f"{PREFIX}.c", fw / "ebnn_main.c"], Path(elf), target,
-                 include_dirs=[src], opt=opt, sram=sram, flash=flash, extra_cflags=["-Werror"],
+                 include_dirs=[src], opt=opt, sram=sram, flash=flash,
+                 extra_cflags=["-Werror", *(STREAM_DEFINES if stream else HARNESS_DEFINES)],
                  metadata=metadata)
 
 

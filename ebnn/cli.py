@@ -367,8 +367,11 @@ def _artifact_or_config(path: Path) -> "Artifact":
               help="Link for this much SRAM instead of the target's (e.g. 2k), so the stack "
                    "starts at its top and `ebnn-sim run --sram 2k` runs the ELF in exactly that.")
 @click.option("--flash", type=SIZE, default=None, help="Link for this much flash.")
+@click.option("--stream", is_flag=True,
+              help="The streaming harness: each image is fed row by row, as a sensor delivers "
+                   "it, to ebnn_stream_row (no image buffer).")
 def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
-              flash: int | None) -> None:
+              flash: int | None, stream: bool) -> None:
     """Generate C for ARTIFACT and build firmware for a target.
 
     The model's C is the library `ebnn export-c` ships (prefix ebnn: ebnn_infer), compiled with
@@ -384,7 +387,7 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
     try:
         art = load(artifact)
         _make_parent(output)
-        result, _ = build_firmware(art, output, target, sram=sram, flash=flash)
+        result, _ = build_firmware(art, output, target, sram=sram, flash=flash, stream=stream)
     except (ArtifactError, ToolchainError) as exc:
         _fail(str(exc))
     except OSError as exc:

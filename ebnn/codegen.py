@@ -25,6 +25,7 @@ import firmware
 from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
 from ebnn.ctext import c_array, words
+from ebnn.layers.first_conv import rows_function, streams_by_rows
 
 KERNELS = "ebnn_kernels.h"  # the kernel header, copied beside the model's source
 
@@ -53,9 +54,122 @@ def output_function(prefix: str = "ebnn") -> str:
     return f"{prefix}_output_layer"
 
 
-def layer_buffer(i: int, prefix: str = "ebnn") -> str:
-    """The static ping-pong buffer hidden layer ``i`` writes its bits to."""
-    return f"{prefix}_buf_a" if i % 2 == 0 else f"{prefix}_buf_b"
+def scratch_buffer(prefix: str = "ebnn") -> str:
+    """The static scratch of ``<prefix>_infer``: every layer's output bits (``plan_buffers``)."""
+    return f"{prefix}_buf"
+
+
+@dataclass(frozen=True)
+class BufferPlan:
+    """Where the activations live in the one scratch area of ``uint32_t`` words.
+
+    Hidden layer i writes its bits at word ``outputs[i]``: layer 0 at 0, then each layer at 0
+    when it fits below the output it reads, else right after it. ``scratch_words`` holds them
+    all. The image may also sit in the area, at byte ``input_offset`` (a word boundary):
+    the first layer writes its output below it and never overtakes its reads
+    (``LayerKind.input_alias_offset``), and the later layers overwrite the dead image; the area
+    is then ``work_words`` long.
+    """
+
+    outputs: tuple[int, ...]
+    scratch_words: int
+    input_offset: int
+    work_words: int
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """A stream's memory (``<prefix>_stream``): the layers' outputs as in ``BufferPlan``, and
+    a ring of the image's last ``rows`` rows at word ``ring_at``, after the first layer's
+    output (the later outputs overwrite it once the image is complete). ``by_rows``: the first
+    layer runs as its output rows become computable; otherwise ``rows`` is the whole image and
+    it runs after the last row."""
+
+    rows: int
+    ring_at: int
+    words: int
+    by_rows: bool
+
+
+def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
+    first = art.hidden[0]
+    h, w, c = art.input_shape
+    by_rows = first.kind == "conv" and streams_by_rows(first)
+    rows = min(h, (first.pool - 1) * first.stride + first.kernel[0]) if by_rows else h
+    ring_at = plan.outputs[0] + words(int(np.prod(first.out_shape)))
+    return StreamPlan(rows, ring_at, max(plan.scratch_words, ring_at + words(8 * rows * w * c)),
+                      by_rows)
+
+
+def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan) -> str:
+    """``<prefix>_stream_begin`` and ``<prefix>_stream_row``."""
+    h, w, c = art.input_shape
+    first = art.hidden[0]
+    row = w * c
+    o = plan.outputs
+    lines = []
+    if sp.by_rows:  # out of line: its frame is gone when the later layers run
+        lines += [f"static EBNN_NOINLINE void {prefix}_stream_rows0(const uint8_t *in, int base, "
+                  "ebnn_bitwriter *bw, int py)", "{",
+                  f"    {rows_function(layer_function(0, prefix))}(in, base, bw, py, py + 1);",
+                  "}", ""]
+    lines += [f"void {prefix}_stream_begin({prefix}_stream *s)", "{",
+             f"    s->bw_at = {o[0]};", "    s->bw_word = 0;", "    s->bw_n = 0;",
+             "    s->row = 0;", "    s->py = 0;", "}", "",
+             f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores)",
+             "{", f"    uint8_t *ring = (uint8_t *)(s->buf + {sp.ring_at}), *slot;",
+             "    int y = s->row++;",
+             f"    if (y < {sp.rows}) {{",
+             f"        slot = ring + y * {row};",
+             "    } else { /* the ring keeps the last rows in order: move them up one */",
+             f"        for (int k = 0; k < {(sp.rows - 1) * row}; k++)",
+             f"            ring[k] = ring[k + {row}];",
+             f"        slot = ring + {(sp.rows - 1) * row};",
+             "    }",
+             f"    for (int k = 0; k < {row}; k++)",
+             "        slot[k] = row[k];"]
+    layer0 = layer_function(0, prefix)
+    if sp.by_rows:
+        span = (first.pool - 1) * first.stride + first.kernel[0] - 1
+        step = first.pool_stride * first.stride
+        ho = first.out_shape[0]
+        lines += [
+            f"    int base = y < {sp.rows} ? 0 : y - {sp.rows - 1};",
+            "    ebnn_bitwriter bw = {s->buf + s->bw_at, s->bw_word, s->bw_n};",
+            "    /* every output row whose last image row (or the image's last) is in */",
+            f"    while (s->py < {ho} && (s->py * {step} - {first.padding} + {span} <= y || "
+            f"y == {h - 1})) {{",
+            f"        {prefix}_stream_rows0(ring, base, &bw, s->py);",
+            "        s->py++;",
+            "    }",
+            "    s->bw_at = (uint32_t)(bw.p - s->buf);", "    s->bw_word = bw.word;",
+            "    s->bw_n = bw.n;",
+            f"    if (y < {h - 1})", "        return -1;",
+            "    ebnn_flush(&bw);"]
+    else:
+        lines += [f"    if (y < {h - 1})", "        return -1;",
+                  f"    {layer0}(ring, s->buf + {o[0]});"]
+    for i in range(1, len(art.hidden)):
+        lines.append(f"    {layer_function(i, prefix)}(s->buf + {o[i - 1]}, s->buf + {o[i]});")
+    lines += ["    s->row = 0; /* ready for the next image */", "    s->py = 0;",
+              f"    s->bw_at = {o[0]};", "    s->bw_word = 0;", "    s->bw_n = 0;",
+              f"    return {output_function(prefix)}(s->buf + {o[-1]}, scores);", "}", ""]
+    return "\n".join(lines)
+
+
+def plan_buffers(art: Artifact) -> BufferPlan:
+    sizes = [words(int(np.prod(layer.out_shape))) for layer in art.hidden]
+    offsets = [0]
+    for i in range(1, len(sizes)):
+        prev = offsets[-1]
+        offsets.append(0 if sizes[i] <= prev else prev + sizes[i - 1])
+    scratch = max(o + n for o, n in zip(offsets, sizes, strict=True))
+    first = art.hidden[0]
+    gap = layer_kind(first, "layer 0").input_alias_offset(first)
+    if gap is None:  # the image after the first layer's output
+        gap = 4 * sizes[0]
+    image = int(np.prod(art.input_shape))
+    return BufferPlan(tuple(offsets), scratch, gap, max(scratch, (gap + image + 3) // 4))
 
 
 @dataclass(frozen=True)
@@ -64,6 +178,7 @@ class GeneratedC:
     header: str  # <prefix>.h
     source: str  # <prefix>.c
     scratch_words: int  # <PREFIX>_SCRATCH_WORDS
+    plan: BufferPlan  # where the layers' outputs (and, in place, the image) lie
     const_bytes: int  # flash taken by the const arrays (weights, thresholds, sample, ...)
     stack_bytes: int  # local arrays of the layer with the most
     sample_scores: tuple[int, ...]  # what the model computes for <prefix>_sample
@@ -80,12 +195,15 @@ def generated_names(prefix: str) -> list[str]:
     """Every identifier the library defines at file scope or as a macro outside the kernel
     header (layer functions stand for all ``<prefix>_layer<N>``)."""
     up = prefix.upper()
-    return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "output_layer", "buf_a",
-                                      "buf_b", "sample")] + [
+    return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "layer0_rows",
+                                      "output_layer", "buf", "sample", "stream",
+                                      "stream_begin", "stream_row", "stream_rows0")] + [
         f"{up}_{n}" for n in ("H", "MODEL_NAME", "INPUT_HEIGHT", "INPUT_WIDTH",
                               "INPUT_CHANNELS", "INPUT_SIZE", "CLASSES", "LAYERS",
-                              "SCRATCH_WORDS", "SCRATCH_SIZE", "SAMPLE_CLASS",
-                              "NO_STATIC_SCRATCH")]
+                              "SCRATCH_WORDS", "SCRATCH_SIZE", "WORK_WORDS", "WORK_SIZE",
+                              "WORK_INPUT_OFFSET", "INPUT_BUFFER", "IMAGE_IN_SCRATCH",
+                              "ROW_SIZE", "STREAM_WORDS",
+                              "SAMPLE_CLASS", "NO_STATIC_SCRATCH")]
 
 
 _ARRAY = re.compile(r"static const (u?int(?:8|32))_t \w+\[(\d+)\]")
@@ -95,11 +213,12 @@ def _const_bytes(source: str) -> int:
     return sum(int(n) * (1 if t.endswith("8") else 4) for t, n in _ARRAY.findall(source))
 
 
-_LOCALS = re.compile(r"^\s+(u?int(?:8|32))_t ([^;=]*);", re.M)
+_LOCALS = re.compile(r"^\s+(u?int(?:8|32))_t ([^;]*);", re.M)
 
 
 def _local_array_bytes(function: str) -> int:
-    """Bytes of the local arrays a layer's C function declares (``int32_t m[7], s[16], a;``)."""
+    """Bytes of the local arrays a layer's C function declares (``int32_t m[7], s[16], a;``,
+    initialisers allowed: ``uint32_t win[8], mask[8] = {0}, *p = win;``)."""
     return sum(int(n) * (1 if t.endswith("8") else 4) for t, decl in _LOCALS.findall(function)
                for n in re.findall(r"\w+\[(\d+)\]", decl))
 
@@ -169,13 +288,10 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     embedded for self-tests and argument-less runs."""
     up = prefix.upper()
     hidden, out = art.hidden, art.output
-    bits = [int(np.prod(layer.out_shape)) for layer in hidden]
-    # words of buffer a (written by layers 0, 2, ...) and b (layers 1, 3, ...); b may be unused
-    size_a = max(words(b) for b in bits[0::2])
-    size_b = max((words(b) for b in bits[1::2]), default=0)
-    buffers = {layer_buffer(0, prefix): size_a, layer_buffer(1, prefix): size_b}
-    offsets = {layer_buffer(0, prefix): "scratch", layer_buffer(1, prefix): f"scratch + {size_a}"}
-    scratch = size_a + size_b
+    plan = plan_buffers(art)
+    sp = plan_stream(art, plan)
+    scratch = plan.scratch_words
+    buf = scratch_buffer(prefix)
     h, w, c = art.input_shape
     size = h * w * c
     sample_arr = np.zeros(size, np.uint8) if art.sample is None else np.asarray(
@@ -197,33 +313,35 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
               "uint32_t *out);\n" for i, f in enumerate(functions)]
     parts.append(f"EBNN_NOINLINE int {output_function(prefix)}(const uint32_t *in, "
                  "int32_t *scores);\n\n")
-    used = {name: n for name, n in buffers.items() if n}
-    parts.append(guard + "/* The static scratch of " + f"{prefix}_infer: layers 0, 2, ... write "
-                 "a, layers 1, 3, ... write b. */\n"
-                 + "".join(f"extern uint32_t {name}[{n}];\n" for name, n in used.items())
-                 + "".join(f"uint32_t {name}[{n}];\n" for name, n in used.items())
-                 + "#endif\n")
+    parts.append(guard + f"/* The static scratch of {prefix}_infer (layer outputs: "
+                 f"{prefix}.h). */\n#ifdef {up}_IMAGE_IN_SCRATCH\n"
+                 f"uint32_t {buf}[{up}_WORK_WORDS];\n#else\n"
+                 f"extern uint32_t {buf}[{up}_SCRATCH_WORDS];\n"
+                 f"uint32_t {buf}[{up}_SCRATCH_WORDS];\n#endif\n#endif\n")
     parts.append("\n" + c_array("uint8_t", "sample", sample_arr, per_line=28)
                  .replace("static const uint8_t sample", f"const uint8_t {prefix}_sample"))
     calls, calls_with = [], []
     stack_bytes = 0
     src, src_with = "input", "input"
     for i, layer in enumerate(hidden):
-        dst = layer_buffer(i, prefix)
-        consts, func = layer_kind(layer, f"layer {i}").code(functions[i], i, layer, src, dst)
+        at = plan.outputs[i]
+        dst, dst_with = f"{buf} + {at}", f"scratch + {at}"
+        consts, func = layer_kind(layer, f"layer {i}").code(functions[i], i, layer, src,
+                                                             f"{buf}[{at}..]")
         parts += ["\n", consts, func]
-        stack_bytes = max(stack_bytes, _local_array_bytes(func))
+        stack_bytes = max(stack_bytes, _local_array_bytes(consts + func))  # rows functions too
         calls.append(f"    {functions[i]}({src}, {dst});\n")
-        calls_with.append(f"    {functions[i]}({src_with}, {offsets[dst]});\n")
-        src, src_with = dst, offsets[dst]
+        calls_with.append(f"    {functions[i]}({src_with}, {dst_with});\n")
+        src, src_with = dst, dst_with
     consts, func = layer_kind(out, f"layer {len(hidden)}").code(
-        output_function(prefix), len(hidden), out, src, "scores")
+        output_function(prefix), len(hidden), out, f"{buf}[{plan.outputs[-1]}..]", "scores")
     parts += ["\n", consts, func, "\n", guard,
               f"int {prefix}_infer(const uint8_t *input, int32_t *scores)\n{{\n", *calls,
               f"    return {output_function(prefix)}({src}, scores);\n}}\n#endif\n\n",
               f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, "
               "uint32_t *scratch)\n{\n", *calls_with,
-              f"    return {output_function(prefix)}({src_with}, scores);\n}}\n"]
+              f"    return {output_function(prefix)}({src_with}, scores);\n}}\n\n",
+              _stream_source(art, prefix, plan, sp)]
     source = "".join(parts)
     const_bytes = _const_bytes(source) + size
 
@@ -231,6 +349,7 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     sample_text = ("An all-zero image (the artifact carries no sample)" if art.sample is None
                    else "An image from the training data" + (
                        f" (labelled {label} in its data set)" if isinstance(label, int) else ""))
+    ring_note = "" if sp.by_rows else " (the whole image: this first layer needs it)"
     header = (
         header_comment(art, prefix, scratch, const_bytes, stack_bytes)
         + f"#ifndef {up}_H\n#define {up}_H\n\n#include <stdint.h>\n\n"
@@ -241,6 +360,12 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         f"#define {up}_CLASSES {art.classes}\n#define {up}_LAYERS {len(art.layers)}\n"
         f"#define {up}_SCRATCH_WORDS {scratch}\n"
         f"#define {up}_SCRATCH_SIZE (4 * {up}_SCRATCH_WORDS)\n"
+        f"/* The scratch with room for the image inside it, at byte {up}_WORK_INPUT_OFFSET\n"
+        " * (a word boundary): an image placed there is overwritten by the activations once\n"
+        " * the first layer has read it, so no separate image buffer is needed. */\n"
+        f"#define {up}_WORK_WORDS {plan.work_words}\n"
+        f"#define {up}_WORK_SIZE (4 * {up}_WORK_WORDS)\n"
+        f"#define {up}_WORK_INPUT_OFFSET {plan.input_offset}\n"
         f"#define {up}_SAMPLE_CLASS {sample_class}\n\n"
         f"/* {sample_text}, for self-tests:\n"
         f" * the model answers {up}_SAMPLE_CLASS for it. In flash; unused, it is dropped by\n"
@@ -251,12 +376,36 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         "returns the\n * class. Uses the static scratch: not reentrant, one call at a time "
         "(from several\n * threads or interrupts at once, use "
         f"{prefix}_infer_with with a scratch each). */\n"
-        f"int {prefix}_infer(const uint8_t *input, int32_t *scores);\n#endif\n\n"
+        f"int {prefix}_infer(const uint8_t *input, int32_t *scores);\n"
+        f"/* With {up}_IMAGE_IN_SCRATCH defined for {prefix}.c and its users alike, the static "
+        f"scratch\n * is {up}_WORK_SIZE bytes and {up}_INPUT_BUFFER is the place in it for the "
+        f"image:\n * {prefix}_infer({up}_INPUT_BUFFER, scores) needs no other buffer (the image "
+        "is destroyed). */\n"
+        f"#ifdef {up}_IMAGE_IN_SCRATCH\nextern uint32_t {buf}[{up}_WORK_WORDS];\n"
+        f"#define {up}_INPUT_BUFFER ((uint8_t *){buf} + {up}_WORK_INPUT_OFFSET)\n#endif\n"
+        "#endif\n\n"
         f"/* The same with the caller's scratch[{up}_SCRATCH_WORDS] (uint32_t: word-aligned; "
         "no need to\n * initialise it; its contents are garbage afterwards). Reentrant: the "
-        "scratch is the only\n * memory it writes besides scores and its stack. */\n"
+        "scratch is the only\n * memory it writes besides scores and its stack. The image "
+        "must not overlap the scratch,\n * except at (uint8_t *)scratch + "
+        f"{up}_WORK_INPUT_OFFSET in a scratch of {up}_WORK_WORDS words. */\n"
         f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, uint32_t *scratch);\n\n"
+        f"/* Streaming: the image row by row, as a sensor delivers it (top row first, each row\n"
+        f" * {up}_ROW_SIZE bytes, HWC). {prefix}_stream_begin starts an image; {prefix}_stream_row"
+        "\n * takes the next row (copied: row may be reused at once) and returns -1, or after"
+        f"\n * the last row the class, scores filled (the stream is then ready for the next "
+        "image).\n * The first layer runs as its rows become computable, so the stream keeps "
+        f"only the last\n * {sp.rows} image rows{ring_note}"
+        f"; its state is all the memory it needs. Reentrant per stream. */\n"
+        f"#define {up}_ROW_SIZE {w * c}\n#define {up}_STREAM_WORDS {sp.words}\n"
+        "typedef struct {\n"
+        f"    uint32_t buf[{up}_STREAM_WORDS]; /* activations and the image's last rows */\n"
+        "    uint32_t bw_at, bw_word, bw_n; /* where the first layer's next bits go */\n"
+        "    int row, py; /* rows received, first-layer rows done */\n"
+        f"}} {prefix}_stream;\n"
+        f"void {prefix}_stream_begin({prefix}_stream *s);\n"
+        f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores);\n\n"
         "#ifdef __cplusplus\n}\n#endif\n\n#endif\n"
     )
-    return GeneratedC(prefix, header, source, scratch, const_bytes, stack_bytes, sample_scores,
-                      sample_class)
+    return GeneratedC(prefix, header, source, scratch, plan, const_bytes, stack_bytes,
+                      sample_scores, sample_class)

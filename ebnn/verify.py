@@ -22,13 +22,14 @@ import numpy as np
 
 from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
-from ebnn.codegen import layer_buffer, layer_function, output_function
+from ebnn.codegen import layer_function, output_function, plan_buffers, scratch_buffer
 from sim import FirmwareImage, Simulator, load_elf
 from sim.interrupts import stop_on_sigint
 from sim.runner import MAX_INSTRUCTIONS, RunOptions
 
 CONSOLE_PER_IMAGE = 4096  # console bytes verify keeps per image (the harness prints ~10 per class)
 INFER_SYMBOL = "ebnn_infer"
+STREAM_SYMBOL = "ebnn_stream_begin"  # where an inference starts in a streaming build
 REPORT_SYMBOL = "ebnn_report"
 
 
@@ -89,7 +90,8 @@ def load_firmware(elf: Path) -> FirmwareImage:
     """The ELF, checked to be an eBNN firmware with the harness verification relies on
     (InvalidFirmware or VerifyError otherwise)."""
     image = load_elf(elf)
-    for sym in (INFER_SYMBOL, REPORT_SYMBOL):
+    start = INFER_SYMBOL if STREAM_SYMBOL not in image.symbols else STREAM_SYMBOL
+    for sym in (start, REPORT_SYMBOL):
         if sym not in image.symbols:
             raise VerifyError(f"{elf}: no symbol {sym}; not an eBNN firmware built by `ebnn build`")
     return image
@@ -118,7 +120,8 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     """Run all images through the firmware in one session.
 
     Per-inference instructions and cycles are what retires from the first instruction of
-    ``ebnn_infer`` up to the first of ``ebnn_report`` (the harness's call in between included),
+    ``ebnn_infer`` (``ebnn_stream_begin`` in a streaming build: feeding the rows included) up
+    to the first of ``ebnn_report`` (the harness's call in between included),
     recorded in C by marks on those two entries. ``progress(n)`` reports finished images from a
     thread that polls the mark count, so no Python runs per image.
     """
@@ -132,7 +135,8 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     sim = Simulator(image, RunOptions(target=target, timeout=limits.timeout, console_keep=keep,
                                       max_instructions=limits.for_images(len(images)),
                                       check_alignment=False))
-    infer, report_at = image.symbols[INFER_SYMBOL], image.symbols[REPORT_SYMBOL]
+    infer = image.symbols[STREAM_SYMBOL if STREAM_SYMBOL in image.symbols else INFER_SYMBOL]
+    report_at = image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
     # SIGINT stops the emulator at the next block (in a worker process too: the terminal
     # signals the whole process group)
@@ -344,7 +348,8 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
     fw = load_elf(elf)
     hidden = art.hidden
     entries = [layer_function(i + 1) for i in range(len(hidden) - 1)] + [output_function()]
-    for name in [*entries, *(layer_buffer(i) for i in range(len(hidden)))]:
+    plan = plan_buffers(art)  # the harness's layer outputs: in the library's static scratch
+    for name in [*entries, scratch_buffer()]:
         if name not in fw.symbols:
             raise VerifyError(f"{elf}: no symbol {name}; was it built from this model?")
     sim = Simulator(fw, RunOptions(target=target))
@@ -355,7 +360,7 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
         nwords = (nbits + 31) // 32
 
         def hook() -> None:
-            raw = sim.read_memory(fw.symbols[layer_buffer(i)], nwords * 4)
+            raw = sim.read_memory(fw.symbols[scratch_buffer()] + 4 * plan.outputs[i], nwords * 4)
             words = np.frombuffer(raw, "<u4")
             bits = np.unpackbits(words.view(np.uint8), bitorder="little")[:nbits].astype(bool)
             snapshots[i] = bits.reshape(hidden[i].out_shape)

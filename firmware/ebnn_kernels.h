@@ -31,7 +31,12 @@
 
 /* GCC and clang (arm-none-eabi-gcc, armclang, the host's compilers) get the attributes and
  * unroll hints the costs below assume; any other C99 compiler gets plain code. */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__arm__) && __GNUC__ >= 9
+/* Layer functions use the integer registers only: on a core with an FPU, GCC may otherwise
+ * spill integers to FPU registers, which needs the FPU enabled and saved for no float math. */
+#define EBNN_INLINE static inline __attribute__((always_inline))
+#define EBNN_NOINLINE __attribute__((noinline, target("general-regs-only")))
+#elif defined(__GNUC__) || defined(__clang__)
 #define EBNN_INLINE static inline __attribute__((always_inline))
 #define EBNN_NOINLINE __attribute__((noinline))
 #else
@@ -135,36 +140,13 @@ EBNN_INLINE void ebnn_flush(ebnn_bitwriter *bw)
         *bw->p = bw->word;
 }
 
-/* The pooled bit of one filter from the accumulators of its pool windows, visited in order
- * with an early exit: dir +1 -> 1 at the first window with acc >= T; dir -1 -> 0 at the first
- * window with acc > T; dir 0 -> the constant T != 0. ACC(p) is evaluated lazily. */
-#define EBNN_POOL_DECIDE(bit, NP, thr, dir, ACC)                                               \
-    do {                                                                                       \
-        if ((dir) == 0) {                                                                      \
-            (bit) = (thr) != 0;                                                                \
-        } else if ((dir) > 0) {                                                                \
-            (bit) = 0;                                                                         \
-            for (int p_ = 0; p_ < (NP); p_++)                                                  \
-                if ((ACC(p_)) >= (thr)) {                                                      \
-                    (bit) = 1;                                                                 \
-                    break;                                                                     \
-                }                                                                              \
-        } else {                                                                               \
-            (bit) = 1;                                                                         \
-            for (int p_ = 0; p_ < (NP); p_++)                                                  \
-                if ((ACC(p_)) > (thr)) {                                                       \
-                    (bit) = 0;                                                                 \
-                    break;                                                                     \
-                }                                                                              \
-        }                                                                                      \
-    } while (0)
-
 /* The first layer's taps of the window at (y0, x0) (top-left, may lie in the padding):
  * s[(ky * KW + kx) * C + c] = 2 * pixel - 255, or 0 where the window covers padding.
+ * in holds the image from row base on (0: the whole image; a stream's ring of rows otherwise).
  * ~5 instructions per tap. The generated layer function combines them with the weights as
  * literal additions and subtractions (see ebnn/layers/first_conv.py). */
-EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int32_t *s, int H, int W, int C, int KH,
-                                 int KW, int y0, int x0)
+EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int base, int32_t *s, int H, int W, int C,
+                                 int KH, int KW, int y0, int x0)
 {
     int j = 0;
     EBNN_UNROLL
@@ -174,7 +156,7 @@ EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int32_t *s, int H, int W, in
         for (int kx = 0; kx < KW; kx++) {
             int x = x0 + kx;
             if (y >= 0 && y < H && x >= 0 && x < W) {
-                const uint8_t *pix = in + (y * W + x) * C;
+                const uint8_t *pix = in + ((y - base) * W + x) * C;
                 EBNN_UNROLL
                 for (int c = 0; c < C; c++)
                     s[j++] = 2 * (int32_t)pix[c] - 255;
@@ -235,45 +217,255 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH
     return valid;
 }
 
-/*
- * Hidden binary conv: acc = K_valid - 2 * popcount((window ^ w_f) & valid_mask), where w_f is
- * filter f as a [ky][kx][c] bit stream of NW words (zero above KH*KW*C bits). All POOL*POOL
- * windows of an output pixel are gathered first; each filter then visits them with an early
- * exit. Windows without padding skip the mask.
- * Cost per conv window: gather (~20 per 32 bits); per filter and visited window: ~11 per
- * word + 8. Scratch: win[POOL * POOL * NW], mask[POOL * POOL * NW], valid[POOL * POOL].
- */
-EBNN_INLINE void ebnn_conv_bin(const uint32_t *in, uint32_t *out, const uint32_t *w,
-                               const int32_t *thr, const int8_t *dir, int H, int W, int C, int KH,
-                               int KW, int S, int P, int POOL, int PS, int HO, int WO, int F,
-                               int NW, uint32_t *win, uint32_t *mask, int32_t *valid)
+/* Appends the n (1..32) low bits of v (zero above bit n) to the stream. */
+EBNN_INLINE void ebnn_put_bits(ebnn_bitwriter *bw, uint32_t v, uint32_t n)
 {
-    const int NP = POOL * POOL;
-    const int32_t K = KH * KW * C;
-    ebnn_bitwriter bw = {out, 0, 0};
-    for (int py = 0; py < HO; py++) {
-        for (int px = 0; px < WO; px++) {
-            for (int p = 0; p < NP; p++) {
-                int y0 = (py * PS + p / POOL) * S - P, x0 = (px * PS + p % POOL) * S - P;
-                valid[p] = (int32_t)ebnn_gather(in, H, W, C, KH, KW, P, y0, x0, win + p * NW,
-                                                mask + p * NW, NW);
+    if (n == 32u && bw->n == 0u) { /* word-aligned whole word: a plain store */
+        *bw->p++ = v;
+        return;
+    }
+    bw->word |= v << bw->n;
+    bw->n += n;
+    if (bw->n >= 32u) {
+        *bw->p++ = bw->word;
+        bw->n -= 32u;
+        bw->word = bw->n ? v >> (n - bw->n) : 0u;
+    }
+}
+
+/* Carry-save adder on 32 lanes: h:l = a + b + c per bit lane. 5 instructions. */
+#define EBNN_CSA(h, l, a, b, c)                                                                \
+    do {                                                                                       \
+        uint32_t u_ = (a) ^ (b), c_ = (c);                                                     \
+        (h) = ((a) & (b)) | (u_ & c_);                                                         \
+        (l) = u_ ^ c_;                                                                         \
+    } while (0)
+
+/* Bit-sliced counting for 32 filters at once (lane j = filter j of a group): for one window of
+ * NW words (and its valid mask m, or NULL), the number of valid taps whose window bit differs
+ * from lane j's weight bit, as NB bit planes n[0..NB-1] (count < 2^NB). t holds the group's
+ * weights transposed: word k has bit j = weight of filter j at tap k (NW * 32 words, zero
+ * above the kernel's taps). Harley-Seal: 16 taps at a time into ones/twos/fours/eights with
+ * carry-save adders, the sixteens rippled into the planes above.
+ * Cost per tap: a load, the window bit as a lane mask and an XOR (~3; +2 with a mask), ~5 in
+ * the adders. */
+EBNN_INLINE void ebnn_count_lanes(const uint32_t *a, const uint32_t *m, const uint32_t *t,
+                                  int NW, int NB, uint32_t *n)
+{
+    uint32_t ones = 0, twos = 0, fours = 0, eights = 0, *high = n + 4;
+    EBNN_UNROLL
+    for (int j = 4; j < NB; j++)
+        n[j] = 0;
+    for (int wi = 0; wi < NW; wi++) {
+        uint32_t bits = a[wi], valid = m ? m[wi] : 0xFFFFFFFFu;
+        const uint32_t *tw = t + wi * 32;
+        EBNN_UNROLL
+        for (int h = 0; h < 32; h += 16) {
+            uint32_t x[16];
+            EBNN_UNROLL
+            for (int i = 0; i < 16; i++) {
+                int k = h + i;
+                x[i] = tw[k] ^ (0u - ((bits >> k) & 1u));
+                if (m)
+                    x[i] &= 0u - ((valid >> k) & 1u);
             }
-            for (int f = 0; f < F; f++) {
-                const uint32_t *wf = w + f * NW;
-/* Without padding every window is whole: no mask, and K valid bits (known statically). */
-#define EBNN_BIN_ACC(p)                                                                        \
-    (P == 0 ? K - 2 * (int32_t)ebnn_xor_popcount(win + (p) * NW, wf, 0, (uint32_t)NW)          \
-            : valid[p] - 2 * (int32_t)ebnn_xor_popcount(win + (p) * NW, wf,                    \
-                                                        valid[p] == K ? 0 : mask + (p) * NW,   \
-                                                        (uint32_t)NW))
-                uint32_t bit;
-                EBNN_POOL_DECIDE(bit, NP, thr[f], dir[f], EBNN_BIN_ACC);
-#undef EBNN_BIN_ACC
-                ebnn_put_bit(&bw, bit);
+            uint32_t twosA, twosB, foursA, foursB, eightsA, eightsB, sixteens;
+            EBNN_CSA(twosA, ones, ones, x[0], x[1]);
+            EBNN_CSA(twosB, ones, ones, x[2], x[3]);
+            EBNN_CSA(foursA, twos, twos, twosA, twosB);
+            EBNN_CSA(twosA, ones, ones, x[4], x[5]);
+            EBNN_CSA(twosB, ones, ones, x[6], x[7]);
+            EBNN_CSA(foursB, twos, twos, twosA, twosB);
+            EBNN_CSA(eightsA, fours, fours, foursA, foursB);
+            EBNN_CSA(twosA, ones, ones, x[8], x[9]);
+            EBNN_CSA(twosB, ones, ones, x[10], x[11]);
+            EBNN_CSA(foursA, twos, twos, twosA, twosB);
+            EBNN_CSA(twosA, ones, ones, x[12], x[13]);
+            EBNN_CSA(twosB, ones, ones, x[14], x[15]);
+            EBNN_CSA(foursB, twos, twos, twosA, twosB);
+            EBNN_CSA(eightsB, fours, fours, foursA, foursB);
+            EBNN_CSA(sixteens, eights, eights, eightsA, eightsB);
+            EBNN_UNROLL
+            for (int j = 0; j < NB - 4; j++) { /* ripple the sixteens up */
+                uint32_t carry = high[j] & sixteens;
+                high[j] ^= sixteens;
+                sixteens = carry;
             }
         }
     }
-    ebnn_flush(&bw);
+    n[0] = ones;
+    n[1] = twos;
+    n[2] = fours;
+    n[3] = eights;
+}
+
+/* Half adder with a state plane: h = carry of s + x, s = its sum. 2 instructions. */
+#define EBNN_HA(h, s, x)                                                                       \
+    do {                                                                                       \
+        uint32_t x_ = (x);                                                                     \
+        (h) = (s) & x_;                                                                        \
+        (s) ^= x_;                                                                             \
+    } while (0)
+
+/* Words of the triple table per window word (ebnn_count_triples). */
+#define EBNN_TRIPLE_WORDS 168
+
+/* The same count as ebnn_count_lanes for a window without padding, from tables: tab holds, per
+ * window word, for each of its 10 tap triples (bits 3t..3t+2) and each of the 8 values of
+ * those window bits, the full adder of the three lanes' XORs (sum word, carry word), then the
+ * same for the pair of bits 30..31 (4 values; a half adder): EBNN_TRIPLE_WORDS words. A
+ * triple costs a bit-field extract, an address and a double load instead of ~25 instructions;
+ * a fixed carry-save tree adds the 11 sums and 11 carries of a word into the planes.
+ * Cost per window word (32 taps): ~50 for the tables, ~115 in the adders. */
+EBNN_INLINE void ebnn_count_triples(const uint32_t *a, const uint32_t *tab, int NW, int NB,
+                                    uint32_t *n)
+{
+    uint32_t n0 = 0, n1 = 0, n2 = 0, n3 = 0, *high = n + 4;
+    EBNN_UNROLL
+    for (int j = 4; j < NB; j++)
+        n[j] = 0;
+    for (int wi = 0; wi < NW; wi++, tab += EBNN_TRIPLE_WORDS) {
+        uint32_t b = a[wi], s0, s1, c0, c1, t0, t1, u0, u1, u2, v0, v1, v2, w0, w1, w2;
+        /* triple t's (sum, carry) from the table; the 11th is the pair of bits 30..31 */
+#define EBNN_TRIPLE(s, c, t)                                                                   \
+    do {                                                                                       \
+        const uint32_t *e_ = tab + 16 * (t) + 2 * ((b >> (3 * (t))) & ((t) < 10 ? 7u : 3u));   \
+        (s) = e_[0];                                                                           \
+        (c) = e_[1];                                                                           \
+    } while (0)
+        /* each sum or carry is added as soon as it exists: few live values, no spills */
+        EBNN_TRIPLE(s0, c0, 0);
+        EBNN_TRIPLE(s1, c1, 1);
+        EBNN_CSA(t0, n0, s0, s1, n0); /* weight 2 out of the sums */
+        EBNN_CSA(u0, n1, c0, c1, n1); /* weight 4 out of the carries */
+        EBNN_TRIPLE(s0, c0, 2);
+        EBNN_TRIPLE(s1, c1, 3);
+        EBNN_CSA(t1, n0, s0, s1, n0);
+        EBNN_CSA(u1, n1, c0, c1, n1);
+        EBNN_CSA(u2, n1, t0, t1, n1);
+        EBNN_CSA(v0, n2, u0, u1, n2); /* weight 8; u2 waits */
+        EBNN_TRIPLE(s0, c0, 4);
+        EBNN_TRIPLE(s1, c1, 5);
+        EBNN_CSA(t0, n0, s0, s1, n0);
+        EBNN_CSA(u0, n1, c0, c1, n1);
+        EBNN_TRIPLE(s0, c0, 6);
+        EBNN_TRIPLE(s1, c1, 7);
+        EBNN_CSA(t1, n0, s0, s1, n0);
+        EBNN_CSA(u1, n1, c0, c1, n1);
+        EBNN_CSA(v1, n2, u2, u0, n2);
+        EBNN_CSA(u2, n1, t0, t1, n1);
+        EBNN_CSA(v2, n2, u1, u2, n2);
+        EBNN_CSA(w0, n3, v0, v1, n3); /* weight 16; v2 waits */
+        EBNN_TRIPLE(s0, c0, 8);
+        EBNN_TRIPLE(s1, c1, 9);
+        EBNN_CSA(t0, n0, s0, s1, n0);
+        EBNN_CSA(u0, n1, c0, c1, n1);
+        EBNN_TRIPLE(s0, c0, 10);
+        EBNN_HA(t1, n0, s0);
+        EBNN_CSA(u1, n1, t0, t1, n1);
+        EBNN_HA(u2, n1, c0);
+        EBNN_CSA(v0, n2, u0, u1, n2);
+        EBNN_HA(v1, n2, u2);
+        EBNN_CSA(w1, n3, v2, v0, n3);
+        EBNN_HA(w2, n3, v1);
+#undef EBNN_TRIPLE
+        if (NB > 4) { /* weight 16 and up (a count below 2^NB carries nothing out) */
+            uint32_t x0, x1, y0;
+            EBNN_CSA(x0, high[0], w0, w1, high[0]);
+            EBNN_HA(x1, high[0], w2);
+            if (NB > 5) {
+                EBNN_CSA(y0, high[1], x0, x1, high[1]);
+                EBNN_UNROLL
+                for (int j = 2; j < NB - 4; j++)
+                    EBNN_HA(y0, high[j], y0);
+            }
+        }
+    }
+    n[0] = n0;
+    n[1] = n1;
+    n[2] = n2;
+    n[3] = n3;
+}
+
+/*
+ * Hidden binary conv, bit-sliced: 32 filters at a time (lane j = filter g + j). The same
+ * bits as docs/semantics.md: per filter c (ebnn/layers/conv.py), q = 2 * popcount(...) + pad
+ * (pad = K - valid taps), and the pooled bit is the sign of q + c ORed over the pool windows,
+ * XORed with inv (direction -1, constant bits).
+ * Per group of 32 filters: tab (NW * EBNN_TRIPLE_WORDS words, ebnn_count_triples) counts
+ * the windows inside the input; tw (NW * 32 transposed weight words, ebnn_count_lanes) the
+ * windows over the padding (unused when P == 0); cpl holds c as B = NB + 4 two's-complement
+ * bit planes (NB = bits of K). The sign of 2 * count + c (+ pad, the same in all lanes, added
+ * to c first) is one carry chain over the planes.
+ * Cost per window and group of 32 filters: ~170 per window word inside the input (~330 on the
+ * border) + ~4 * B; per output pixel the gather (~20 per 32 bits per window). No division.
+ * Output rows py0..py1-1 go to bw (a stream computes rows as their input rows arrive).
+ * Scratch (the caller's locals): win[POOL*POOL*NW], mask[POOL*POOL*NW] (unused when P == 0:
+ * may be win), pad[POOL*POOL], n[NB] (the count's bit planes).
+ */
+EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, ebnn_bitwriter *bw, int py0, int py1,
+                                  const uint32_t *tab, const uint32_t *tw, const uint32_t *cpl,
+                                  const uint32_t *inv, int H, int W, int C, int KH, int KW,
+                                  int S, int P, int POOL, int PS, int WO, int F, int NW, int NB,
+                                  uint32_t *win, uint32_t *mask, int32_t *pad, uint32_t *n)
+{
+    const int NP = POOL * POOL, B = NB + 4;
+    const int32_t K = KH * KW * C;
+    for (int py = py0; py < py1; py++) {
+        for (int px = 0; px < WO; px++) {
+            int y0 = py * PS * S - P, x0 = px * PS * S - P;
+            int inner = P == 0 || (y0 >= 0 && x0 >= 0 && y0 + (POOL - 1) * S + KH <= H &&
+                                   x0 + (POOL - 1) * S + KW <= W);
+            EBNN_UNROLL
+            for (int i = 0; i < POOL; i++) {
+                EBNN_UNROLL
+                for (int j = 0; j < POOL; j++) {
+                    int p = i * POOL + j;
+                    if (inner)
+                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, 0, y0 + i * S,
+                                                          x0 + j * S, win + p * NW,
+                                                          mask + p * NW, NW);
+                    else
+                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, P, y0 + i * S,
+                                                          x0 + j * S, win + p * NW,
+                                                          mask + p * NW, NW);
+                }
+            }
+            for (int g = 0; g < F; g += 32) {
+                int nf = F - g < 32 ? F - g : 32;
+                const uint32_t *cp = cpl + (g / 32) * B;
+                uint32_t bits = 0;
+                for (int p = 0; p < NP; p++) {
+                    if (inner)
+                        ebnn_count_triples(win + p * NW, tab + (g / 32) * NW * EBNN_TRIPLE_WORDS,
+                                           NW, NB, n);
+                    else
+                        ebnn_count_lanes(win + p * NW, mask + p * NW, tw + (g / 32) * NW * 32,
+                                         NW, NB, n);
+                    /* the sign of 2 * count + (c + pad): two carry chains, one pass */
+                    uint32_t pp = inner ? 0u : (uint32_t)pad[p], c1 = 0, c2 = 0, e = cp[0];
+                    if (!inner) {
+                        uint32_t pb = 0u - (pp & 1u);
+                        c1 = e & pb;
+                        e ^= pb;
+                    }
+                    EBNN_UNROLL
+                    for (int j = 1; j < B; j++) {
+                        uint32_t pb = inner ? 0u : 0u - ((pp >> j) & 1u), u = cp[j] ^ pb;
+                        e = u ^ c1; /* bit j of c + pad */
+                        c1 = (cp[j] & pb) | (c1 & u);
+                        if (j == B - 1)
+                            break;
+                        uint32_t q = j - 1 < NB ? n[j - 1] : 0u, v = q ^ e;
+                        c2 = (q & e) | (c2 & v);
+                    }
+                    bits |= e ^ c2; /* the sign planes: bit j = filter g + j */
+                }
+                ebnn_put_bits(bw, (bits ^ inv[g / 32]) & (0xFFFFFFFFu >> (32 - nf)),
+                              (uint32_t)nf);
+            }
+        }
+    }
 }
 
 /* Hidden binary linear: acc = N - 2 * popcount(in ^ w_u); the input's bits above N are zero,

@@ -7,7 +7,10 @@
  * with no arguments. Exit status 0, or 2 on a short (truncated) image.
  *
  * `ebnn build` compiles it with the model's library exported with prefix ebnn (ebnn.h,
- * ebnn.c: the same C `ebnn export-c` ships), so it calls ebnn_infer like any user would.
+ * ebnn.c: the same C `ebnn export-c` ships), so it calls ebnn_infer like any user would, with
+ * EBNN_IMAGE_IN_SCRATCH defined: the image is read into the library's static scratch
+ * (EBNN_INPUT_BUFFER), whose activations overwrite it once the first layer has read it, so the
+ * image takes no SRAM of its own.
  */
 #include <stdint.h>
 #include <string.h>
@@ -15,14 +18,29 @@
 #include "ebnn.h"
 #include "semihost.h"
 
-static uint8_t input[EBNN_INPUT_SIZE];
+#ifdef EBNN_HARNESS_STREAM
+/* Streaming build (`ebnn build --stream`): each image is read row by row, as a sensor
+ * delivers it, into a row buffer and fed to ebnn_stream_row; no image buffer at all. */
+static ebnn_stream stream;
+static uint8_t row[EBNN_ROW_SIZE];
+#define TEXT ((char *)stream.buf)
+#define TEXT_SIZE (4 * EBNN_STREAM_WORDS)
+#else
+#ifndef EBNN_IMAGE_IN_SCRATCH
+#error "the harness reads images into the library's scratch: build with -DEBNN_IMAGE_IN_SCRATCH"
+#endif
+#define input EBNN_INPUT_BUFFER
+#define TEXT ((char *)ebnn_buf)
+#define TEXT_SIZE EBNN_WORK_SIZE
+#endif
 static int32_t scores[EBNN_CLASSES];
 
-static uint32_t read_image(void)
+/* Reads up to size bytes from the console into p; returns how many came. */
+static uint32_t read_bytes(uint8_t *p, uint32_t size)
 {
     uint32_t got = 0;
-    while (got < EBNN_INPUT_SIZE) {
-        int n = sh_read(0, input + got, EBNN_INPUT_SIZE - got);
+    while (got < size) {
+        int n = sh_read(0, p + got, size - got);
         if (n <= 0)
             break;
         got += (uint32_t)n;
@@ -33,7 +51,7 @@ static uint32_t read_image(void)
 /* The longest report: "scores:", K times " -2147483648", "\nclass: ", the class, "\n". */
 #define EBNN_REPORT_MAX (7 + 12 * EBNN_CLASSES + 8 + 11 + 1)
 
-#if EBNN_INPUT_SIZE >= EBNN_REPORT_MAX
+#if TEXT_SIZE >= EBNN_REPORT_MAX
 static char *put_str(char *p, const char *s)
 {
     while (*s)
@@ -63,11 +81,11 @@ void ebnn_report(int cls) __attribute__((noinline));
 
 void ebnn_report(int cls)
 {
-#if EBNN_INPUT_SIZE >= EBNN_REPORT_MAX
-    /* The classified image is no longer needed, so its buffer holds the text: one console
-     * call per image (each costs the host far more than the inference's instructions on small
-     * models) and not a byte of extra SRAM. */
-    char *line = (char *)input;
+#if TEXT_SIZE >= EBNN_REPORT_MAX
+    /* The scratch is no longer needed, so it holds the text: one console call per image (each
+     * costs the host far more than the inference's instructions on small models) and not a
+     * byte of extra SRAM. */
+    char *line = TEXT;
     char *p = put_str(line, "scores:");
     for (int k = 0; k < EBNN_CLASSES; k++) {
         *p++ = ' ';
@@ -89,10 +107,49 @@ void ebnn_report(int cls)
 #endif
 }
 
+#ifdef EBNN_HARNESS_STREAM
+/* One image row by row (from the console, or from the sample when none came at all): the
+ * class, -2 on a truncated image, -1 when the console had no more images. */
+static int stream_image(void)
+{
+    ebnn_stream_begin(&stream);
+    int cls = -1;
+    for (uint32_t y = 0; y < EBNN_INPUT_HEIGHT; y++) {
+        uint32_t got = read_bytes(row, EBNN_ROW_SIZE);
+        if (got == 0 && y == 0)
+            return -1;
+        if (got < EBNN_ROW_SIZE)
+            return -2;
+        cls = ebnn_stream_row(&stream, row, scores);
+    }
+    return cls;
+}
+
 int main(void)
 {
     for (uint32_t count = 0;; count++) {
-        uint32_t got = read_image();
+        int cls = stream_image();
+        if (cls == -2) {
+            sh_write0("error: truncated input image\n");
+            return 2;
+        }
+        if (cls == -1) {
+            if (count > 0)
+                return 0;
+            ebnn_stream_begin(&stream); /* no input: the sample, row by row */
+            for (uint32_t y = 0; y < EBNN_INPUT_HEIGHT; y++)
+                cls = ebnn_stream_row(&stream, ebnn_sample + y * EBNN_ROW_SIZE, scores);
+            ebnn_report(cls);
+            return 0;
+        }
+        ebnn_report(cls);
+    }
+}
+#else
+int main(void)
+{
+    for (uint32_t count = 0;; count++) {
+        uint32_t got = read_bytes(input, EBNN_INPUT_SIZE);
         if (got == 0) {
             if (count > 0)
                 return 0;
@@ -106,3 +163,4 @@ int main(void)
             return 0;
     }
 }
+#endif

@@ -34,6 +34,12 @@ MODELS = {
         {"type": "conv", "filters": 14, "kernel": 1, "pool": 2},
         {"type": "linear", "units": 40},
         {"type": "linear", "units": 9}]},
+    # overlapping pools on the pixels, then a padded conv over 72 bits (7 count planes) with
+    # 40 filters (a full and a partial group of 32) and an overlapping pool
+    "wide": {"input": [10, 10, 2], "classes": 4, "layers": [
+        {"type": "conv", "filters": 8, "kernel": 3, "pool": 3, "pool_stride": 2},
+        {"type": "conv", "filters": 40, "kernel": 3, "padding": 1, "pool": 2,
+         "pool_stride": 1}]},
 }
 
 
@@ -103,6 +109,17 @@ def test_firmware_scores_equal_reference(exported, target):
     assert scores.shape == ref.scores.shape
     assert np.array_equal(scores, ref.scores)
     assert np.array_equal(classes, ref.classes)
+
+
+def test_streamed_rows_give_the_same_scores(exported):
+    """`ebnn build --stream`: the harness feeds each image row by row to ebnn_stream_row."""
+    _, art, images, outdir = exported
+    result, _ = build_firmware(art, outdir / f"{art.name}-stream.elf", "curie", stream=True)
+    report = Simulator(load_elf(result.elf)).run(stdin=io.BytesIO(images.tobytes()))
+    assert report.status == "ok" and report.exit_code == 0
+    scores, classes = parse_scores(report.stdout, art.classes)
+    ref = reference.run(art, images)
+    assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
 
 
 def test_hidden_layers_use_no_floating_point(exported):

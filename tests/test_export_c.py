@@ -171,7 +171,7 @@ def test_caller_supplied_scratch_only(models, libraries, tmp_path):
                  ["-O2", *STRICT, "-DALPHA_NO_STATIC_SCRATCH", "-DBETA_NO_STATIC_SCRATCH"])
     symbols = subprocess.run(["nm", str(exe)], capture_output=True, text=True,
                              check=True).stdout
-    assert "alpha_buf_a" not in symbols and "alpha_infer\n" not in symbols
+    assert "alpha_buf" not in symbols and "alpha_infer\n" not in symbols
     assert "beta_infer_with" in symbols
     run = subprocess.run([str(exe)], input=pairs(models), capture_output=True, check=False)
     assert run.returncode == 0, run.stderr.decode()
@@ -223,14 +223,16 @@ def test_ebnn_build_is_export_c_with_prefix_ebnn(models, tmp_path):
     """`ebnn build` compiles the exported library (prefix ebnn) with the harness: the same
     files, and the symbols verify and the profiler rely on."""
     model = models["alpha"]
-    result, _ = build_firmware(model.art, tmp_path / "fw.elf", "curie")
+    result, gen = build_firmware(model.art, tmp_path / "fw.elf", "curie")
     src = tmp_path / "fw-src"
     assert {p.name: p.read_text() for p in src.iterdir()} == library_files(
         model.art, "ebnn", "plain")
     symbols = load_elf(result.elf).symbols
-    for name in ("ebnn_infer", "ebnn_layer0", "ebnn_layer2", "ebnn_output_layer", "ebnn_buf_a",
-                 "ebnn_buf_b", "ebnn_report"):
+    for name in ("ebnn_infer", "ebnn_layer0", "ebnn_layer2", "ebnn_output_layer", "ebnn_buf",
+                 "ebnn_report"):
         assert name in symbols, name
+    # the image is read into the scratch: its only buffer is the library's, of WORK words
+    assert load_elf(result.elf).static_ram == 4 * gen.plan.work_words + 4 * model.art.classes
 
 
 # ---- layouts ---------------------------------------------------------------------------------

@@ -44,19 +44,19 @@ def test_flipped_threshold_is_named(model, tmp_path):
     layer = art.layers[1]
     ref = reference.run(art, images)
     channel = int(np.nonzero(layer.direction != 0)[0][0])
-    # force the channel's bit to the opposite of what the reference computes at (0, 0)
+    # flip the channel's inversion bit: its bit becomes the opposite of the reference's
     want_one = not ref.bits[1][0, 0, 0, channel]
-    new = -(10**6) if (layer.direction[channel] > 0) == want_one else 10**6
     src = source_dir(elf)
     broken_src = tmp_path / "broken-src"
     broken_src.mkdir()
     for name in ("ebnn.h", "ebnn_kernels.h"):
         (broken_src / name).write_text((src / name).read_text())
     code = (src / "ebnn.c").read_text()
-    match = re.search(r"static const int32_t l1_thr\[\d+\] = \{\n(.*?)\n\};", code, re.S)
-    values = [int(v) for v in match.group(1).replace("\n", " ").split(",")]
-    values[channel] = new
-    body = ",\n".join(f"    {v}" for v in values)
+    match = re.search(r"static const uint32_t l1_inv\[\d+\] = \{\n(.*?)\n\};", code, re.S)
+    assert match is not None
+    values = [int(v.strip().rstrip("u"), 16) for v in match.group(1).split(",")]
+    values[channel // 32] ^= 1 << (channel % 32)
+    body = ",\n".join(f"    0x{v:08x}u" for v in values)
     code = code[: match.start(1)] + body + code[match.end(1):]
     (broken_src / "ebnn.c").write_text(code)
     broken = compile_firmware(broken_src, tmp_path / "broken.elf", "curie").elf

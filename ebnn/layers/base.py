@@ -149,6 +149,13 @@ class LayerKind(ABC):
         reads and writes, for its comment. Arrays are ``static const``, named ``l<index>_*``.
         """
 
+    def input_alias_offset(self, layer: Layer) -> int | None:
+        """For a first layer: the least byte offset (a multiple of 4) at which the image may
+        start after the start of the layer's output so that its code, writing the output as it
+        goes, never overwrites pixels it has still to read (the image and the output then share
+        memory, ``ebnn.codegen.plan_buffers``); None: they must not overlap."""
+        return None
+
     # verify and reports
 
     @abstractmethod

@@ -23,7 +23,7 @@ from ebnn.layers.base import (
     check,
     int_key,
 )
-from ebnn.layers.first_conv import first_layer_function
+from ebnn.layers.first_conv import first_layer_function, input_alias_offset
 from ebnn.layers.threshold import ThresholdHead
 
 if TYPE_CHECKING:
@@ -60,6 +60,67 @@ def _pool(acc: np.ndarray, layer: Layer) -> np.ndarray:
     hp, wp = layer.out_shape[0], layer.out_shape[1]
     pooled: np.ndarray = win[:, :hp, :wp].max(axis=(-2, -1))
     return pooled
+
+
+def sign_constants(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
+    """Per filter ``c`` (int64, F) and the inversion words (uint32, ceil(F / 32)) of
+    ``ebnn_conv_sliced``: with ``q = K - acc`` (twice the window's popcount plus its padded
+    bits), the filter's bit is the sign bit of ``q + c`` ORed over its pool windows, XORed
+    with its inversion bit. dir +1: some ``q <= K - T``; dir -1: NOT (some ``q < K - T``);
+    dir 0: never (``c = 0``), then the constant ``T != 0``. Thresholds beyond the reachable
+    ``[-K, K]`` are clamped first, which decides no bit differently."""
+    assert layer.threshold is not None and layer.direction is not None  # validated layer
+    k = int(np.prod(layer.weights.shape[1:]))
+    t = np.clip(layer.threshold.astype(np.int64), -k - 1, k + 1)
+    d = layer.direction.astype(np.int64)
+    c = np.where(d > 0, t - k - 1, np.where(d < 0, t - k, 0))
+    inv = (d < 0) | ((d == 0) & (t != 0))
+    return c, pack_words(inv[None, :])[0]
+
+
+TRIPLE_WORDS = 168  # EBNN_TRIPLE_WORDS of firmware/ebnn_kernels.h
+
+
+def _triple_table(tw: np.ndarray) -> np.ndarray:
+    """``ebnn_count_triples``' table for one window word: ``tw`` (32,) the transposed weight
+    words of its taps. Per triple t (taps 3t..3t+2) and value v of their window bits: the sum
+    and carry words of the full adder of the lanes' XORs; then the pair 30..31 (4 values)."""
+    out = []
+    for t in range(10):
+        for v in range(8):
+            x = [int(tw[3 * t + j]) ^ (0xFFFFFFFF if v >> j & 1 else 0) for j in range(3)]
+            out += [x[0] ^ x[1] ^ x[2], (x[0] & x[1]) | (x[2] & (x[0] ^ x[1]))]
+    for v in range(4):
+        x = [int(tw[30 + j]) ^ (0xFFFFFFFF if v >> j & 1 else 0) for j in range(2)]
+        out += [x[0] ^ x[1], x[0] & x[1]]
+    assert len(out) == TRIPLE_WORDS
+    return np.array(out, np.uint32)
+
+
+def sliced_records(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(triple tables, transposed weights, c planes, NB) of ``ebnn_conv_sliced``, per group of
+    32 filters: transposed weights are NW * 32 words (word k has bit j = filter j's weight at
+    tap k, zero above the K taps); c (``sign_constants``) as B = NB + 4 two's-complement
+    bit planes."""
+    c, _ = sign_constants(layer)
+    f = layer.weights.shape[0]
+    k = int(np.prod(layer.weights.shape[1:]))
+    nw = words(k)
+    nb = max(k.bit_length(), 4)
+    tabs, tws, planes = [], [], []
+    for g in range(0, f, 32):
+        lanes = np.zeros((32, nw * 32), bool)
+        wb = layer.weights.reshape(f, -1)[g : g + 32].astype(bool)
+        lanes[: len(wb), :k] = wb
+        tw = pack_words(lanes.T)[:, 0]  # (taps,) words: bit j = lane j
+        tws.append(tw)
+        tabs += [_triple_table(tw[32 * i : 32 * i + 32]) for i in range(nw)]
+        cl = np.zeros(32, np.int64)
+        cl[: len(wb)] = c[g : g + 32]
+        planes.append(pack_words(((cl[None, :] >> np.arange(nb + 4)[:, None]) & 1)
+                                 .astype(bool))[:, 0])
+    return (np.concatenate(tabs).astype(np.uint32), np.concatenate(tws).astype(np.uint32),
+            np.concatenate(planes).astype(np.uint32), nb)
 
 
 class Conv(ThresholdHead, LayerKind):
@@ -151,23 +212,44 @@ class Conv(ThresholdHead, LayerKind):
     def code(self, function: str, index: int, layer: Layer, src: str,
              dst: str) -> tuple[str, str]:
         if layer.first:
-            return "", first_layer_function(function, index, layer, dst)
+            return first_layer_function(function, index, layer, dst)
         p = f"l{index}"
         h, w, c = layer.in_shape
         kh, kw = layer.kernel
         ho, wo, f = layer.out_shape
         dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
-                f"{layer.pool_stride}, {ho}, {wo}, {f}")
+                f"{layer.pool_stride}, {wo}, {f}")
         nw = words(kh * kw * c)
-        consts = self.threshold_arrays(p, layer) + c_array(
-            "uint32_t", f"{p}_w", pack_words(layer.weights.reshape(f, -1)), hexa=True)
+        _, inv = sign_constants(layer)
+        tab, tw, planes, nb = sliced_records(layer)
+        consts = (f"/* per 32 filters: the triple tables of {nw} window words, c as {nb + 4} bit "
+                  "planes (ebnn_conv_sliced) */\n"
+                  + c_array("uint32_t", f"{p}_tab", tab, hexa=True)
+                  + c_array("uint32_t", f"{p}_cpl", planes, hexa=True)
+                  + c_array("uint32_t", f"{p}_inv", inv, hexa=True))
+        tw_name = "0"
+        if layer.padding:  # windows over the padding count tap by tap
+            consts += c_array("uint32_t", f"{p}_tw", tw, hexa=True)
+            tw_name = f"{p}_tw"
         np_ = layer.pool * layer.pool
-        body = (f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}];\n"
-                f"    int32_t valid[{np_}];\n"
-                f"    ebnn_conv_bin(in, out, {p}_w, {p}_thr, {p}_dir, {dims}, {nw}, "
-                "win, mask, valid);\n")
+        if layer.padding:  # mask = {0}: written before use, the compiler cannot always see it
+            scratch = f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}] = {{0}}, n[{nb}];\n"
+        else:  # no window over the padding: no mask
+            scratch = f"    uint32_t win[{np_ * nw}], n[{nb}], *mask = win;\n"
+        scratch += f"    int32_t pad[{np_}];\n"
+        rows = (f"/* layer {index}, output rows py0..py1-1 into bw */\n"
+                f"static EBNN_NOINLINE void {function}_rows(const uint32_t *in, "
+                "ebnn_bitwriter *bw, int py0, int py1)\n{\n" + scratch
+                + f"    ebnn_conv_sliced(in, bw, py0, py1, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, "
+                f"{dims}, {nw}, {nb}, win, mask, pad, n);\n}}\n\n")
+        body = ("    ebnn_bitwriter bw = {out, 0, 0};\n"
+                f"    {function}_rows(in, &bw, 0, {ho});\n    ebnn_flush(&bw);\n")
+        consts += rows
         return consts, hidden_layer_function(function, index, self.name, layer.in_shape,
                                              layer.out_shape, src, dst, body)
+
+    def input_alias_offset(self, layer: Layer) -> int | None:
+        return input_alias_offset(layer) if layer.first else None
 
     def describe(self, element: Sequence[int]) -> str:
         return f"y={element[0]}, x={element[1]}, channel={element[2]}"

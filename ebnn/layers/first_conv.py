@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from ebnn.ctext import c_array, pack_words
+
 if TYPE_CHECKING:
     from ebnn.artifact import Layer
 
@@ -20,8 +24,9 @@ def chunk_size(taps: int, filters: int) -> int:
     return min(range(1, 6), key=cost)
 
 
-def _window_code(layer: Layer, indent: str) -> list[str]:
-    """Statements that fold one window's taps ``s[]`` into the running maxima ``m[]``.
+def _window_code(layer: Layer, indent: str, thresholds: list[int | None]) -> list[str]:
+    """Statements that set, for one window's taps ``s[]``, bit f of the pixel's mask words
+    ``m0, m1, ...`` where filter f's sum reaches ``thresholds[f]`` (None: never).
 
     Taps are split into chunks; for each chunk the signed sums with its first tap positive
     are built incrementally (``c{g}_{q}``: bit j of q set means tap j + 1 is added). Filter f
@@ -40,9 +45,11 @@ def _window_code(layer: Layer, indent: str) -> list[str]:
             q = sum(b << (j - 1) for j, b in enumerate(bits) if j > 0)
             row.append(("+", q) if bits[0] else ("-", q ^ ((1 << (n - 1)) - 1)))
         terms.append(row)
+    if all(t is None for t in thresholds):  # every bit constant: no sums
+        return [f"{indent}(void)s;", f"{indent}(void)a;"]
     for g, (start, n) in enumerate(chunks):
         # only the combinations some filter uses, and the prefixes they are built from
-        used = {terms[f][g][1] for f in range(filters)}
+        used = {terms[f][g][1] for f in range(filters) if thresholds[f] is not None}
         names = {(0, 0): f"s[{start}]"}
         for k in range(1, n):
             for q in sorted({u & ((1 << k) - 1) for u in used}):
@@ -54,57 +61,195 @@ def _window_code(layer: Layer, indent: str) -> list[str]:
         if n == 1:
             lines.append(f"{indent}const int32_t c{g}_0 = s[{start}];")
     for f in range(filters):
+        if thresholds[f] is None:
+            continue  # a constant bit: set by the pixel's inversion mask alone
         (first_sign, first), *rest = terms[f]
         expr = ("-" if first_sign == "-" else "") + f"c0_{first}" + "".join(
             f" {sign} c{g}_{q}" for g, (sign, q) in enumerate(rest, start=1))
         lines.append(f"{indent}a = {expr};")
-        lines.append(f"{indent}if (a > m[{f}])")
-        lines.append(f"{indent}    m[{f}] = a;")
+        bit = f"(uint32_t)(a >= {thresholds[f]})"
+        lines.append(f"{indent}m{f // 32} |= {bit}" + (f" << {f % 32};" if f % 32 else ";"))
     return lines
 
 
-def _bit_expr(acc: str, threshold: int, direction: int) -> str:
-    if direction > 0:
-        return f"{acc} >= {threshold}"
-    if direction < 0:
-        return f"{acc} <= {threshold}"
-    return "1u" if threshold else "0u"
+def _thresholds(layer: Layer) -> tuple[list[int | None], list[int | None], list[int]]:
+    """Per filter: the threshold of the raw-pixel sum ``R = sum w * x`` of a window inside the
+    image, of the exact accumulator ``A = sum w * (2x - 255)`` of a window over the padding
+    (None for a constant bit), and the bit that inverts the pooled OR.
+
+    The pooled bit is ``OR over windows (sum >= threshold)``, then XOR the inversion bit:
+    dir +1: ``A >= T``; dir -1: NOT ``A > T``, i.e. ``A >= T + 1`` inverted; dir 0: the
+    constant ``T != 0`` (no test, inversion bit = the constant). Inside the image ``A = 2R -
+    255 * sum(w)``, so ``A >= t`` is ``R >= ceil((t + 255 * sum(w)) / 2)``.
+    """
+    assert layer.threshold is not None and layer.direction is not None  # validated layer
+    w = layer.weights.reshape(layer.weights.shape[0], -1)
+    taps = w.shape[1]
+    raw: list[int | None] = []
+    exact: list[int | None] = []
+    inv = []
+    for f in range(w.shape[0]):
+        d = int(layer.direction[f])
+        t = max(-255 * taps - 1, min(255 * taps + 1, int(layer.threshold[f])))
+        if d == 0:
+            raw.append(None)
+            exact.append(None)
+            inv.append(int(t != 0))
+            continue
+        a = t if d > 0 else t + 1
+        wsum = int(np.where(w[f], 1, -1).sum())
+        raw.append(-((-(a + 255 * wsum)) // 2))
+        exact.append(a)
+        inv.append(int(d < 0))
+    return raw, exact, inv
 
 
-def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> str:
-    """The first layer as straight-line code: weights and thresholds are literals.
+def _stream(bits: list[int], repeat: int) -> np.ndarray:
+    """``bits`` repeated ``repeat`` times as a zero-padded stream of uint32 words."""
+    stream: np.ndarray = pack_words(np.tile(np.array(bits, bool), repeat)[None, :])[0]
+    return stream
 
-    Cost per conv window: ~5 per tap, ~2**ch - 2 per chunk of ch taps, ~4 per filter and chunk;
-    per output bit ~4 (compare with its threshold).
+
+def rows_function(function: str) -> str:
+    """The first layer's function for a range of output rows (``first_layer_function``)."""
+    return f"{function}_rows"
+
+
+def streams_by_rows(layer: Layer) -> bool:
+    """Whether the first layer's code has a rows function: each conv window in at most one
+    output pixel (pool stride >= pool). Otherwise a stream holds the whole image."""
+    return layer.pool_stride >= layer.pool
+
+
+def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple[str, str]:
+    """(constant arrays, function): the first layer. Per conv window, its taps (raw pixels
+    inside the image: one load each; ``2x - 255``, 0 in the padding, at the border) are folded
+    into every filter's sum by straight-line code with literal weights and thresholds, each
+    sum compared with its threshold into a bit of the pixel's mask; max-pool is the OR of its
+    windows' masks, direction -1 an XOR at the end.
+
+    Cost per conv window: 1 load per tap inside the image (~5 at the border), ~2**ch - 2
+    additions per chunk of ch taps, per filter one addition per chunk and ~3 for its test;
+    per output pixel ~10 (bits out). Windows in no pool window are never computed; with
+    overlapping pools (pool stride < pool) every window is computed once and ORed into each
+    output pixel that pools it. No division or modulo.
     """
     h, w, c = layer.in_shape
     kh, kw = layer.kernel
     ho, wo, f = layer.out_shape
+    st, pd, pool, ps = layer.stride, layer.padding, layer.pool, layer.pool_stride
     taps = kh * kw * c
-    body = [
+    nm = (f + 31) // 32
+    raw, exact, inv = _thresholds(layer)
+    masks = [sum(b << j for j, b in enumerate(inv[k * 32 : k * 32 + 32])) for k in range(nm)]
+    sizes = [min(32, f - 32 * k) for k in range(nm)]
+    offsets = [(ky * w + kx) * c + ch for ky in range(kh) for kx in range(kw) for ch in range(c)]
+
+    def window(ind: str) -> list[str]:
+        inside = [f"{ind}    const uint8_t *q = in + ((y0 - base) * {w} + x0) * {c};",
+                  f"{ind}    int32_t s[{taps}], a;",
+                  *(f"{ind}    s[{j}] = q[{o}];" for j, o in enumerate(offsets)),
+                  *_window_code(layer, ind + "    ", raw)]
+        code = [f"{ind}int y0 = cy * {st} - {pd}, x0 = cx * {st} - {pd};"]
+        if pd == 0:
+            return [*code, f"{ind}{{", *inside, f"{ind}}}"]
+        return [
+            *code, f"{ind}if (y0 >= 0 && y0 <= {h - kh} && x0 >= 0 && x0 <= {w - kw}) {{",
+            *inside, f"{ind}}} else {{",
+            f"{ind}    int32_t s[{taps}], a;",
+            f"{ind}    ebnn_first_taps(in, base, s, {h}, {w}, {c}, {kh}, {kw}, y0, x0);",
+            *_window_code(layer, ind + "    ", exact), f"{ind}}}"]
+
+    clear = "uint32_t " + ", ".join(f"m{k} = 0" for k in range(nm)) + ";"
+    head = [
         f"/* layer {i}: first conv {layer.in_shape} -> {layer.out_shape}, kernel {kh}x{kw}, "
-        f"stride {layer.stride}, padding {layer.padding}, pool {layer.pool}/{layer.pool_stride}; "
-        f"writes {dst}. */",
+        f"stride {st}, padding {pd}, pool {pool}/{ps}; writes {dst}. */",
         f"EBNN_NOINLINE void {function}(const uint8_t *in, uint32_t *out)",
         "{",
-        "    ebnn_bitwriter bw = {out, 0, 0};",
-        f"    for (int py = 0; py < {ho}; py++) {{",
-        f"        for (int px = 0; px < {wo}; px++) {{",
-        f"            int32_t m[{f}], s[{taps}], a;",
-        f"            for (int k = 0; k < {f}; k++)",
-        "                m[k] = INT32_MIN;",
-        f"            for (int p = 0; p < {layer.pool * layer.pool}; p++) {{",
-        f"                int y0 = (py * {layer.pool_stride} + p / {layer.pool}) * {layer.stride} "
-        f"- {layer.padding};",
-        f"                int x0 = (px * {layer.pool_stride} + p % {layer.pool}) * {layer.stride} "
-        f"- {layer.padding};",
-        f"                ebnn_first_taps(in, s, {h}, {w}, {c}, {kh}, {kw}, y0, x0);",
-        *_window_code(layer, " " * 16),
-        "            }",
     ]
-    assert layer.threshold is not None and layer.direction is not None  # validated layer
-    for k in range(f):
-        bit = _bit_expr(f"m[{k}]", int(layer.threshold[k]), int(layer.direction[k]))
-        body.append(f"            ebnn_put_bit(&bw, {bit});")
-    body += ["        }", "    }", "    ebnn_flush(&bw);", "}", ""]
-    return "\n".join(body)
+    consts = ""
+    if ps >= pool:  # each conv window in at most one output pixel: ORed in registers
+        head = [
+            f"/* layer {i}, output rows py0..py1-1 into bw: first conv {layer.in_shape} -> "
+            f"{layer.out_shape}, kernel {kh}x{kw}, stride {st}, padding {pd}, pool {pool}/{ps}."
+            "\n * in holds the image from row base on (0: the whole image; a stream's rows). */",
+            f"EBNN_INLINE void {rows_function(function)}(const uint8_t *in, int base, "
+            "ebnn_bitwriter *bw, int py0, int py1)",
+            "{",
+            "    for (int py = py0; py < py1; py++) {",
+            f"        for (int px = 0; px < {wo}; px++) {{",
+            f"            {clear}",
+            f"            for (int cy = py * {ps}; cy < py * {ps} + {pool}; cy++) {{",
+            f"                for (int cx = px * {ps}; cx < px * {ps} + {pool}; cx++) {{",
+            *window(" " * 20),
+            "                }",
+            "            }",
+            *(f"            ebnn_put_bits(bw, m{k} ^ 0x{masks[k]:08x}u, {sizes[k]}u);"
+              for k in range(nm)),
+            "        }",
+            "    }",
+            "}",
+            "",
+            f"/* layer {i}: the whole image; writes {dst}. */",
+            f"EBNN_NOINLINE void {function}(const uint8_t *in, uint32_t *out)",
+            "{",
+        ]
+        body = [
+            "    ebnn_bitwriter bw = {out, 0, 0};",
+            f"    {rows_function(function)}(in, 0, &bw, 0, {ho});",
+            "    ebnn_flush(&bw);",
+        ]
+    else:  # overlapping pools: each conv window once, ORed into every output pixel it is in
+        nwords = (ho * wo * f + 31) // 32
+        rows, cols = (ho - 1) * ps + pool, (wo - 1) * ps + pool
+        body = [
+            f"    for (int k = 0; k < {nwords}; k++)",
+            "        out[k] = 0;",
+            "    /* the output rows (cols) pooling conv row cy (col cx): lo..hi, by counting */",
+            "    int ylo = 0, yhi = 0;",
+            f"    for (int cy = 0; cy < {rows}; cy++) {{",
+            f"        if (cy >= ylo * {ps} + {pool})",
+            "            ylo++;",
+            f"        if (yhi + 1 < {ho} && (yhi + 1) * {ps} <= cy)",
+            "            yhi++;",
+            "        int xlo = 0, xhi = 0, base = 0;",
+            f"        for (int cx = 0; cx < {cols}; cx++) {{",
+            f"            if (cx >= xlo * {ps} + {pool})",
+            "                xlo++;",
+            f"            if (xhi + 1 < {wo} && (xhi + 1) * {ps} <= cx)",
+            "                xhi++;",
+            f"            {clear}",
+            *window(" " * 12),
+            "            for (int py = ylo; py <= yhi; py++)",
+            "                for (int px = xlo; px <= xhi; px++) {",
+            f"                    uint32_t pos = (uint32_t)((py * {wo} + px) * {f});",
+            *(f"                    ebnn_or_bits(out, pos + {32 * k}u, m{k}, {sizes[k]}u);"
+              for k in range(nm)),
+            "                }",
+            "        }",
+            "    }",
+        ]
+        if any(masks):
+            consts = c_array("uint32_t", f"l{i}_inv", _stream(inv, ho * wo), hexa=True)
+            body += [f"    for (int k = 0; k < {nwords}; k++)", f"        out[k] ^= l{i}_inv[k];"]
+    return consts, "\n".join(head + body + ["}", ""])
+
+
+def input_alias_offset(layer: Layer) -> int | None:
+    """The least byte offset (a multiple of 4) at which the image may start after the start of
+    this layer's output buffer so that the output, stored word by word as output pixels are
+    finished (``first_layer_function``), never overwrites a pixel a later output pixel reads.
+    None with overlapping pools: that code clears its whole output first."""
+    _, w, c = layer.in_shape
+    ho, wo, f = layer.out_shape
+    st, pd, pool, ps = layer.stride, layer.padding, layer.pool, layer.pool_stride
+    if ps < pool:
+        return None
+    # the lowest image byte each output pixel reads (its first window's top-left valid tap)
+    first = np.array([(max(0, py * ps * st - pd) * w + max(0, px * ps * st - pd)) * c
+                      for py in range(ho) for px in range(wo)], np.int64)
+    later = np.minimum.accumulate(first[::-1])[::-1]  # the lowest read by pixel i or after
+    # after pixel i, the words holding its finished bits may be stored
+    written = 4 * ((np.arange(1, len(first)) * f) // 32)
+    gap = max(0, int(np.max(written - later[1:], initial=0)))
+    return (gap + 3) // 4 * 4

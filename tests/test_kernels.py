@@ -1,0 +1,82 @@
+"""The kernels' resource properties on the shipped models: the buffer plan (the image shares
+the scratch with the activations), peak SRAM, and no run-time library division on the M0+."""
+
+import io
+import itertools
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ebnn import artifact, reference
+from ebnn.build import build_firmware
+from ebnn.codegen import plan_buffers
+from ebnn.ctext import words
+from ebnn.verify import parse_scores
+from sim import Simulator, load_elf
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+MODELS = ("mnist", "ebnn-simple", "mnist-tiny", "fashion-mnist")
+
+
+def load(name: str) -> artifact.Artifact:
+    return artifact.load(EXAMPLES / name / f"{name}.ebnn")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_no_layer_writes_over_what_it_reads(name):
+    art = load(name)
+    plan = plan_buffers(art)
+    sizes = [words(int(np.prod(layer.out_shape))) for layer in art.hidden]
+    spans = [(o, o + n) for o, n in zip(plan.outputs, sizes, strict=True)]
+    for (a0, a1), (b0, b1) in itertools.pairwise(spans):  # layer i + 1 reads i, writes i + 1
+        assert a1 <= b0 or b1 <= a0
+    assert plan.scratch_words == max(end for _, end in spans)
+    assert plan.input_offset % 4 == 0
+    image = int(np.prod(art.input_shape))
+    assert plan.work_words == max(plan.scratch_words, words(8 * (plan.input_offset + image)))
+
+
+def test_mnist_image_shares_the_first_layers_output():
+    """mnist's first layer (4x4, stride 2) stores its bits behind its reads: the image starts
+    where the output does, and the scratch is no larger than the image."""
+    plan = plan_buffers(load("mnist"))
+    assert plan.input_offset == 0
+    assert plan.work_words == 784 // 4
+
+
+def test_image_in_scratch_is_exact_where_the_first_layer_overwrites_it(tmp_path):
+    """Random and saturated images through the mnist firmware, each read into the scratch its
+    first layer writes: scores equal the reference's."""
+    art = load("mnist")
+    result, _ = build_firmware(art, tmp_path / "mnist.elf", "curie")
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (6, *art.input_shape), dtype=np.uint8)
+    images[0] = 255  # every pixel set: the first layer's bits are far from random
+    report = Simulator(load_elf(result.elf)).run(stdin=io.BytesIO(images.tobytes()))
+    scores, classes = parse_scores(report.stdout, art.classes)
+    ref = reference.run(art, images)
+    assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
+
+
+def test_mnist_peak_sram(tmp_path):
+    """The harness on the sample image: image, activations, scores and stack in <= 1,150 B."""
+    result, _ = build_firmware(load("mnist"), tmp_path / "mnist.elf", "curie")
+    report = Simulator(load_elf(result.elf)).run()
+    assert report.status == "ok" and report.exit_code == 0
+    assert report.sram_peak <= 1150, report.sram_peak
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_no_library_division_in_kernels_on_m0plus(name, tmp_path):
+    """The ARMv6-M core has no divide instruction: no layer may call the C library's."""
+    result, _ = build_firmware(load(name), tmp_path / f"{name}.elf", "stm32l031")
+    disasm = subprocess.run(["arm-none-eabi-objdump", "-d", str(result.elf)], check=True,
+                            capture_output=True, text=True).stdout
+    layers = [f for f in disasm.split("\n\n") if "<ebnn_layer" in f.split("\n", 1)[0]
+              or "<ebnn_output_layer>" in f.split("\n", 1)[0]]
+    assert layers
+    for function in layers:
+        calls = [ln for ln in function.splitlines() if "\tbl\t" in ln]
+        assert not [c for c in calls if "__aeabi" in c or "__div" in c], function[:40]
