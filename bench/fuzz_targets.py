@@ -126,6 +126,28 @@ def _npy(data: bytes, workdir: Path) -> None:
         return
 
 
+def _npz(data: bytes, workdir: Path) -> None:
+    from ebnn.data import DatasetError
+    from ebnn.datafiles import load_path
+
+    path = _write(workdir, "data.npz", data)
+    try:
+        load_path(path)
+    except DatasetError:
+        return
+
+
+def _csv(data: bytes, workdir: Path) -> None:
+    from ebnn.data import DatasetError
+    from ebnn.datafiles import load_path
+
+    path = _write(workdir, "data.csv", data)
+    try:
+        load_path(path)
+    except DatasetError:
+        return
+
+
 TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("elf", "fw.elf", _elf, "ELF loader (sim.elf.load_elf)"),
     Target("dwarf", "fw.elf", _dwarf, "DWARF source map (sim.profile.SourceMap)"),
@@ -135,6 +157,8 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("report", "report.json", _report, "diff's report reader (sim.diff)"),
     Target("png", "input.png", _png, "--input PNG (sim.inputs)"),
     Target("npy", "input.npy", _npy, "--input .npy (sim.inputs)"),
+    Target("npz", "data.npz", _npz, "--data .npz (ebnn.datafiles)"),
+    Target("csv", "data.csv", _csv, "--data .csv (ebnn.datafiles)"),
 )}
 
 
@@ -173,6 +197,16 @@ def seeds(name: str, workdir: Path | None = None) -> list[bytes]:
         return [(ex / "mnist" / "digit-7.png").read_bytes()]
     if name == "npy":
         return [_seed_npy()]
+    if name == "npz":
+        buf = io.BytesIO()
+        rng = np.random.default_rng(0)
+        np.savez(buf, x=rng.integers(0, 256, (6, 4, 4), np.uint8), y=np.arange(6) % 3,
+                 x_test=rng.random((3, 4, 4)).astype(np.float32), y_test=np.arange(3))
+        return [buf.getvalue()]
+    if name == "csv":
+        rows = ["label," + ",".join(f"p{i}" for i in range(4))]
+        rows += [f"{i % 2},{i},{2 * i},{3 * i},{4 * i}" for i in range(6)]
+        return ["\n".join(rows).encode() + b"\n", b"label,a,b\n0,0.5,-1.25\n1,2e3,7\n"]
     raise KeyError(name)
 
 

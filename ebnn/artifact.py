@@ -169,7 +169,9 @@ def _read_arrays(p: Path) -> dict[str, np.ndarray]:
                     if dtype.hasobject or dtype.itemsize == 0:
                         raise ArtifactError(f"not a .ebnn file (member {info.filename!r}: "
                                             f"dtype {dtype})")
-                    if min(shape, default=0) < 0 or (
+                    # each dimension on its own too: (0, 10**30) holds nothing, and numpy
+                    # overflows on it
+                    if min(shape, default=0) < 0 or max(shape, default=0) > info.file_size or (
                             math.prod(shape) * dtype.itemsize > info.file_size):
                         raise ArtifactError(f"member {info.filename!r}: its header claims "
                                             f"shape {shape}, more than the member holds")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -121,9 +122,12 @@ def _read_member(zf: zipfile.ZipFile, name: str, where: str) -> np.ndarray:
             header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                       else np.lib.format.read_array_header_2_0)
             shape, _, dtype = header(fh)
-        except (ValueError, EOFError, SyntaxError, TypeError) as exc:
+        except (ValueError, EOFError, SyntaxError, TypeError, tokenize.TokenError,
+                RecursionError, MemoryError) as exc:  # numpy literal_evals the header text
             raise DatasetError(f"{where}: member {name}: not a .npy array ({exc})") from None
-    if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size:
+    # each dimension on its own too: (0, 10**30) holds nothing, and numpy overflows on it
+    if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size or \
+            any(n < 0 or n > info.file_size for n in shape):
         raise DatasetError(f"{where}: member {name}: header claims {shape} of {dtype}, more "
                            "than it holds, or Python objects")
     with zf.open(info) as fh:

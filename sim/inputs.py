@@ -58,7 +58,8 @@ def _check_npy_size(path: Path) -> None:
     count = 1
     for n in shape:
         count *= int(n)
-    if count * dtype.itemsize > MAX_INPUT_BYTES:
+    # each dimension on its own too: (0, 10**30) holds nothing, and numpy overflows on it
+    if count * dtype.itemsize > MAX_INPUT_BYTES or any(int(n) > MAX_INPUT_BYTES for n in shape):
         raise _too_large(path, f"the array {tuple(shape)} of {dtype}")
 
 

@@ -98,6 +98,25 @@ def test_hostile_npy_header_is_one_line(tmp_path: Path) -> None:
         TARGETS[name].check(blob, tmp_path)  # refused with the loader's error, not a traceback
 
 
+def test_npy_header_with_a_huge_dimension_is_refused(tmp_path: Path) -> None:
+    """Found by the campaign: shape (0, 10**30) holds no bytes, so a size check on the product
+    passed, and numpy then overflowed (OverflowError traceback) reading it."""
+    import zipfile
+
+    header = b"{'descr': '|u1', 'fortran_order': False, 'shape': (0, 10**30), }"
+    header = header.replace(b"10**30", str(10**30).encode())
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    data = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+    TARGETS["npy"].check(data, tmp_path)
+    for name, member in (("artifact", "header.npy"), ("npz", "x.npy")):
+        path = tmp_path / f"m.{name}"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr(member, data)
+            if name == "npz":
+                zf.writestr("y.npy", data)
+        TARGETS[name].check(path.read_bytes(), tmp_path)
+
+
 def test_parse_log_reads_libfuzzer_statistics() -> None:
     log = ("#2\tINITED cov: 40 ft: 41 corp: 1/1b exec/s: 0 rss: 80Mb\n"
            "#512\tNEW    cov: 66 ft: 90 corp: 9/300b exec/s: 256 rss: 81Mb\n"
