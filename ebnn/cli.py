@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ebnn.search.command import search_cmd
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
 
@@ -70,6 +71,7 @@ def main() -> None:
     ebnn eval MODEL.ebnn [--pt MODEL.pt]      accuracy of the integer reference
     ebnn build MODEL.ebnn -o MODEL.elf        generate C and build firmware
     ebnn export-c MODEL.ebnn -o DIR           the model as a C library for your firmware
+    ebnn search SPACE.toml --sram 2k -o DIR   find the models that fit a device
     """
 
 
@@ -305,6 +307,8 @@ def export_c_cmd(artifact: Path, output: Path, prefix: str | None, layout: str) 
     err.print(f"wrote {len(written)} files of the {layout} library {name} to {output}: "
               f"{name}.h declares {name}_infer", markup=False, soft_wrap=True)
 
+
+main.add_command(search_cmd)
 
 if __name__ == "__main__":
     main()
