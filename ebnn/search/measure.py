@@ -68,6 +68,7 @@ class Firmware:
     flash: int
     cycles: int  # per inference: the worst over the images run
     cycles_median: float
+    cycles_min: int
     stack_peak: int = 0
 
 
@@ -147,7 +148,7 @@ def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
     if len(cycles) != len(images):
         raise MeasureError(f"the firmware classified {len(cycles)} of {len(images)} images")
     return Firmware(report.sram_peak, report.flash_used, int(max(cycles)),
-                    float(np.median(cycles)), report.stack_peak), classes
+                    float(np.median(cycles)), int(min(cycles)), report.stack_peak), classes
 
 
 class MeasureError(Exception):

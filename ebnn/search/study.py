@@ -1,11 +1,12 @@
 """The search driver: an Optuna study asked and told in batches, stored in ``DIR/study.db``.
 
-Each batch asks ``jobs`` trials from a TPE sampler seeded with the search seed and the batch's
-index, runs them (``ebnn.search.backends``) and tells each outcome the moment it arrives; the
-next batch is asked only when the whole batch is told. So the trials a search proposes depend
-on the seed and ``--jobs`` only, not on which candidate finished first nor on the backend, and a
-search resumed after an interrupt proposes what the uninterrupted one would have: trials left
-unfinished (still RUNNING in the database) are run again first, with the same configs.
+Each batch asks ``batch`` trials (``--batch``, default ``--jobs``) from a TPE sampler seeded
+with the search seed and the batch's index, runs them (``ebnn.search.backends``) and tells each
+outcome the moment it arrives; the next batch is asked only when the whole batch is told. So
+the trials a search proposes depend on the seed and the batch size only (not on which candidate
+finished first, the number of jobs or the backend), and a search resumed after an interrupt
+proposes what the uninterrupted one would have: trials left unfinished (still RUNNING in the
+database) are run again first, with the same configs.
 
 Objectives: validation accuracy (maximise), cycles per inference (minimise) and, unless turned
 off, peak SRAM (minimise). Constraints (``trial.set_constraint``, > 0 is violated): SRAM over
@@ -50,6 +51,8 @@ class Settings:
     max_cycles: int | None
     clock_hz: int
     seed: int = 0  # the sampler's
+    batch: int = 1  # trials the sampler proposes at a time
+    trials: int | None = None  # the last --trials asked for (a --resume without one goes on to it)
     minimize_sram: bool = True
     epochs: int | None = None
     dataset: str | None = None
@@ -278,7 +281,8 @@ class Driver:
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 return
-            n = self.backend.jobs if trials is None else min(self.backend.jobs, trials - total)
+            n = self.settings.batch if trials is None else min(self.settings.batch,
+                                                               trials - total)
             self.study.sampler = _sampler(self.settings.seed, self.batch)
             batch = []
             for _ in range(n):
