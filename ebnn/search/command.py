@@ -284,7 +284,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         _fail(str(exc))
     interrupted = False
     with _Progress(trials) as progress:
-        driver = Driver(output, settings, space, study, backend, progress.update)
+        driver = Driver(output, settings, space, study, backend, data, progress.update)
         try:
             driver.run(trials, seconds)
         except KeyboardInterrupt:

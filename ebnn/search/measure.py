@@ -52,14 +52,6 @@ class Budget:
         return cycles / self.clock_hz * 1e3
 
 
-@dataclass(frozen=True)
-class Task:
-    number: int  # the Optuna trial number
-    config: dict[str, Any]  # the model config (TOML shape)
-    budget: Budget
-    train_limit: int | None = None  # train on the first N training images only
-
-
 @dataclass
 class Firmware:
     """What one build of a candidate measured in the simulator."""
@@ -70,6 +62,15 @@ class Firmware:
     cycles_median: float
     cycles_min: int
     stack_peak: int = 0
+
+
+@dataclass(frozen=True)
+class Task:
+    number: int  # the Optuna trial number
+    config: dict[str, Any]  # the model config (TOML shape)
+    budget: Budget
+    train_limit: int | None = None  # train on the first N training images only
+    probe: Firmware | None = None  # step 1's measurement, when the driver made it already
 
 
 @dataclass
@@ -168,48 +169,80 @@ def over_budget(fw: Firmware, budget: Budget, cycles_bound: bool) -> str | None:
     return "; ".join(why) or None
 
 
-def run_task(task: Task, data: SearchData) -> Outcome:
-    """The whole life of one candidate; never raises (a failure is an Outcome)."""
+def _guard(step: Any, task: Task, data: SearchData) -> Outcome:
     try:
-        return _run_task(task, data)
+        result: Outcome = step(task, data)
+        return result
     except Exception as exc:  # a worker must report, whatever broke
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(task.number, "failed", f"unexpected error: {last}")
 
 
-def _run_task(task: Task, data: SearchData) -> Outcome:
-    from ebnn.config import ConfigError, parse_config
-    from ebnn.search.space import config_toml
+def probe_task(task: Task, data: SearchData) -> Outcome:
+    """Step 1 only: status ``ok`` with ``probe`` set when the candidate may be trained, else
+    ``rejected``, ``invalid`` or ``failed``; never raises."""
+    return _guard(_probe, task, data)
 
-    out = Outcome(task.number, "ok")
+
+def run_task(task: Task, data: SearchData) -> Outcome:
+    """The whole life of one candidate (the probe skipped when ``task.probe`` holds it);
+    never raises (a failure is an Outcome)."""
+    return _guard(_run_task, task, data)
+
+
+def _spec(task: Task, data: SearchData, out: Outcome) -> Any:
+    """The candidate's ModelSpec, or None with ``out`` marked invalid."""
+    from ebnn.config import ConfigError, parse_config
+
     try:
         spec = parse_config(task.config, f"trial {task.number}")
     except ConfigError as exc:
         out.status, out.reason = "invalid", str(exc)
-        return out
+        return None
     if spec.input != data.train.image_shape or spec.classes != data.train.classes:
         out.status = "invalid"
         out.reason = (f"the model takes {spec.input} images in {spec.classes} classes, the data "
                       f"has {data.train.image_shape} in {data.train.classes}")
+        return None
+    return spec
+
+
+def _probe(task: Task, data: SearchData) -> Outcome:
+    out = Outcome(task.number, "ok")
+    spec = _spec(task, data, out)
+    if spec is None:
         return out
-    budget = task.budget
-    with tempfile.TemporaryDirectory(prefix="ebnn-search-") as tmp:
-        work = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="ebnn-probe-") as tmp:
         t0 = time.perf_counter()
         try:
             probe, _ = measure_firmware(_probe_artifact(spec, data.val.images[0]),
-                                        work / "probe.elf", budget, data.val.images[:1],
-                                        link_to_budget=False)
+                                        Path(tmp) / "probe.elf", task.budget,
+                                        data.val.images[:1], link_to_budget=False)
         except MeasureError as exc:
-            out.status, out.reason = "rejected", str(exc)
+            out.status, out.reason = "rejected", f"before training: {exc}"
             return out
-        out.probe = probe
-        out.seconds["probe"] = time.perf_counter() - t0
-        why = over_budget(probe, budget, cycles_bound=True)
-        if why is not None:
-            out.status, out.reason = "rejected", f"before training: {why}"
+    out.probe = probe
+    out.seconds["probe"] = time.perf_counter() - t0
+    why = over_budget(probe, task.budget, cycles_bound=True)
+    if why is not None:
+        out.status, out.reason = "rejected", f"before training: {why}"
+    return out
+
+
+def _run_task(task: Task, data: SearchData) -> Outcome:
+    from ebnn.search.space import config_toml
+
+    if task.probe is None:
+        out = _probe(task, data)
+        if out.status != "ok":
             return out
-        return _train_and_measure(task, spec, data, work, out, config_toml(task.config))
+    else:
+        out = Outcome(task.number, "ok", probe=task.probe)
+    spec = _spec(task, data, out)
+    if spec is None:
+        return out
+    with tempfile.TemporaryDirectory(prefix="ebnn-search-") as tmp:
+        return _train_and_measure(task, spec, data, Path(tmp), out, config_toml(task.config))
 
 
 def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out: Outcome,

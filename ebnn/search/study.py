@@ -1,12 +1,16 @@
 """The search driver: an Optuna study asked and told in batches, stored in ``DIR/study.db``.
 
-Each batch asks ``batch`` trials (``--batch``, default ``--jobs``) from a TPE sampler seeded
-with the search seed and the batch's index, runs them (``ebnn.search.backends``) and tells each
-outcome the moment it arrives; the next batch is asked only when the whole batch is told. So
-the trials a search proposes depend on the seed and the batch size only (not on which candidate
-finished first, the number of jobs or the backend), and a search resumed after an interrupt
-proposes what the uninterrupted one would have: trials left unfinished (still RUNNING in the
-database) are run again first, with the same configs.
+Candidates are asked one at a time and probed in this process (``measure.probe_task``: the
+firmware with untrained weights, a second or two); one over the budget is told at once, the
+others fill a batch of ``--batch`` (default ``--jobs``) candidates, which then train in parallel
+(``ebnn.search.backends``), each outcome told the moment it arrives. The next candidate is
+asked only when the batch is told. Each ask uses a TPE sampler seeded with the search seed and
+the trial's number that ignores RUNNING trials, so every proposal depends only on the finished
+trials: a search's trials depend on its seed and batch size, not on which candidate finished
+first, the number of jobs or the backend; and a search resumed after an interrupt does what the
+uninterrupted one would have done. Trials left RUNNING (in the database, with the configs they
+were asked with) come first: a probed one joins the batch again, one interrupted in its probe
+is probed again.
 
 Objectives: validation accuracy (maximise), cycles per inference (minimise) and, unless turned
 off, peak SRAM (minimise). Constraints (``trial.set_constraint``, > 0 is violated): SRAM over
@@ -26,7 +30,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ebnn.search.backends import Backend
-from ebnn.search.measure import Budget, Firmware, Outcome, Task
+from ebnn.search.datasets import SearchData
+from ebnn.search.measure import Budget, Firmware, Outcome, Task, probe_task
 from ebnn.search.space import Space
 
 STUDY_NAME = "ebnn-search"
@@ -127,10 +132,13 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
     return optuna.load_study(study_name=STUDY_NAME, storage=storage)
 
 
-def _sampler(seed: int, batch: int) -> Any:
+def _sampler(seed: int, number: int) -> Any:
+    """The sampler that proposes trial ``number``; RUNNING trials (the batch being filled)
+    are ignored, so what it proposes depends on the finished trials alone."""
     import optuna
 
-    return optuna.samplers.TPESampler(seed=seed * 1_000_003 + batch)
+    return optuna.samplers.TPESampler(seed=(seed * 1_000_003 + number) % 2**32,
+                                      constant_liar=False)
 
 
 def _key(config: dict[str, Any]) -> str:
@@ -152,19 +160,18 @@ class Driver:
     """Runs the batches; ``progress(tally)`` after each told trial."""
 
     def __init__(self, directory: Path, settings: Settings, space: Space, study: Any,
-                 backend: Backend, progress: Callable[[Tally], None] | None = None) -> None:
+                 backend: Backend, data: SearchData,
+                 progress: Callable[[Tally], None] | None = None) -> None:
         self.directory, self.settings, self.space = directory, settings, space
+        self.data = data
         self.study, self.backend = study, backend
         self.progress = progress
         self.tally = Tally()
         self.finished: dict[str, dict[str, Any]] = {}  # config key -> outcome record
-        self.batch = 0
         import optuna
 
         self._optuna = optuna
         for t in study.get_trials(deepcopy=False):
-            if "batch" in t.user_attrs:
-                self.batch = max(self.batch, int(t.user_attrs["batch"]) + 1)
             if t.state.is_finished():
                 record = t.user_attrs.get("outcome")
                 if record is not None:
@@ -217,82 +224,105 @@ class Driver:
 
     # -- the loop --------------------------------------------------------------------------
 
-    def _task(self, number: int, config: dict[str, Any]) -> Task:
-        return Task(number, config, self.settings.budget, self.settings.train_limit)
+    def _task(self, number: int, config: dict[str, Any], probe: Firmware | None) -> Task:
+        return Task(number, config, self.settings.budget, self.settings.train_limit, probe)
 
-    def _run(self, trials: list[tuple[Any, dict[str, Any]]]) -> None:
-        """Run the trials (copying outcomes of configs measured before) and tell them."""
-        tasks, by_number = [], {}
-        for trial, config in trials:
-            seen = self.finished.get(_key(config))
-            if seen is not None:
-                copy = Outcome(trial.number, seen["status"], seen["reason"],
-                               _firmware(seen["probe"]), _firmware(seen["final"]),
-                               seen["trained"], seen["val_accuracy"],
-                               seen["torch_val_accuracy"], seen["test_accuracy"])
-                trial.set_user_attr("same_as", seen["number"])
-                self.tell(trial, copy, config)
-                continue
-            tasks.append(self._task(trial.number, config))
-            by_number[trial.number] = (trial, config)
-        # duplicates inside the batch run once
+    def _copy_seen(self, trial: Any, config: dict[str, Any]) -> bool:
+        """Tell the outcome of the same config measured before, if there is one."""
+        seen = self.finished.get(_key(config))
+        if seen is None:
+            return False
+        copy = Outcome(trial.number, seen["status"], seen["reason"], _firmware(seen["probe"]),
+                       _firmware(seen["final"]), seen["trained"], seen["val_accuracy"],
+                       seen["torch_val_accuracy"], seen["test_accuracy"])
+        trial.set_user_attr("same_as", seen["number"])
+        self.tell(trial, copy, config)
+        return True
+
+    def _consider(self, trial: Any, config: dict[str, Any],
+                  members: list[tuple[Any, dict[str, Any], Firmware]]) -> None:
+        """Probe a candidate here: told at once if rejected, else a member of the batch."""
+        if self._copy_seen(trial, config):
+            return
+        if any(_key(c) == _key(config) for _, c, _ in members):
+            members.append((trial, config, next(p for _, c, p in members
+                                                if _key(c) == _key(config))))
+            return
+        o = probe_task(self._task(trial.number, config, None), self.data)
+        if o.status != "ok" or o.probe is None:
+            self.tell(trial, o, config)
+            return
+        trial.set_user_attr("probe", asdict(o.probe))
+        trial.set_user_attr("probe_seconds", o.seconds.get("probe", 0.0))
+        members.append((trial, config, o.probe))
+
+    def _run(self, members: list[tuple[Any, dict[str, Any], Firmware]]) -> None:
+        """Train and measure the batch's members (a config twice: once) and tell them."""
         unique: dict[str, Task] = {}
-        for task in tasks:
-            unique.setdefault(_key(task.config), task)
-        first_of = {t.number: unique[_key(t.config)].number for t in tasks}
+        for trial, config, probe in members:
+            unique.setdefault(_key(config), self._task(trial.number, config, probe))
+        by_first: dict[int, list[tuple[Any, dict[str, Any]]]] = {}
+        for trial, config, _ in members:
+            by_first.setdefault(unique[_key(config)].number, []).append((trial, config))
 
         def done(o: Outcome) -> None:
-            for number, first in sorted(first_of.items()):
-                if first == o.number:
-                    trial, config = by_number[number]
-                    same = Outcome(number, o.status, o.reason, o.probe, o.final, o.trained,
-                                   o.val_accuracy, o.torch_val_accuracy, o.test_accuracy,
-                                   o.files if number == first else {}, o.seconds)
-                    if number != first:
-                        trial.set_user_attr("same_as", first)
-                    self.tell(trial, same, config)
+            for trial, config in by_first[o.number]:
+                first = trial.number == o.number
+                seconds = {"probe": float(trial.user_attrs.get("probe_seconds", 0.0)),
+                           **o.seconds}
+                same = Outcome(trial.number, o.status, o.reason, o.probe, o.final, o.trained,
+                               o.val_accuracy, o.torch_val_accuracy, o.test_accuracy,
+                               o.files if first else {}, seconds)
+                if not first:
+                    trial.set_user_attr("same_as", o.number)
+                self.tell(trial, same, config)
 
         self.backend.run_batch(list(unique.values()), done)
 
-    def resume_unfinished(self) -> int:
-        """Run the trials an interrupted search left RUNNING; how many there were."""
-        running = [t for t in self.study.get_trials(deepcopy=False)
-                   if t.state == self._optuna.trial.TrialState.RUNNING]
-        trials = []
-        for t in running:
-            config = t.user_attrs.get("config")
+    def _unfinished(self, members: list[tuple[Any, dict[str, Any], Firmware]]) -> None:
+        """The trials an interrupted search left RUNNING, in order: a probed one is a member of
+        the batch again, one interrupted in its probe is probed again (as it would have been)."""
+        state = self._optuna.trial.TrialState
+        for t in self.study.get_trials(deepcopy=False, states=(state.RUNNING,)):
             trial = self._optuna.trial.Trial(self.study, t._trial_id)
+            config = t.user_attrs.get("config")
             if config is None:  # interrupted between ask and recording its config
-                self.study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
+                self.study.tell(trial, state=state.FAIL)
                 self.tally.done += 1
-                continue
-            trials.append((trial, config))
-        if trials:
-            self._run(trials)
-        return len(running)
+            elif t.user_attrs.get("probe") is not None:
+                members.append((trial, config, Firmware(**t.user_attrs["probe"])))
+            else:
+                self._consider(trial, config, members)
 
     def run(self, trials: int | None, seconds: float | None) -> None:
-        """Batches until the study holds ``trials`` trials or ``seconds`` have passed."""
+        """Batches until the study holds ``trials`` trials or ``seconds`` have passed.
+
+        A batch is filled by asking and probing candidates one at a time in this process
+        (those over the budget are told at once) until it holds ``batch`` candidates to train;
+        then they train in parallel. Trials left RUNNING by an interrupted search come first.
+        Each ask uses a sampler seeded with the search seed and the trial's number, and the
+        sampler ignores RUNNING trials, so each proposal depends only on the finished trials.
+        """
         deadline = None if seconds is None else time.monotonic() + seconds
-        self.resume_unfinished()
+        members: list[tuple[Any, dict[str, Any], Firmware]] = []
+        self._unfinished(members)
         while True:
             total = len(self.study.get_trials(deepcopy=False))
-            if trials is not None and total >= trials:
-                return
-            if deadline is not None and time.monotonic() >= deadline:
-                return
-            n = self.settings.batch if trials is None else min(self.settings.batch,
-                                                               trials - total)
-            self.study.sampler = _sampler(self.settings.seed, self.batch)
-            batch = []
-            for _ in range(n):
-                trial = self.study.ask()
-                config = self.space.suggest(trial, self.settings.epochs)
-                trial.set_user_attr("config", config)
-                trial.set_user_attr("batch", self.batch)
-                batch.append((trial, config))
-            self.batch += 1
-            self._run(batch)
+            full = len(members) >= self.settings.batch
+            out_of_trials = trials is not None and total >= trials
+            out_of_time = deadline is not None and time.monotonic() >= deadline
+            if full or out_of_trials or out_of_time:
+                if members:
+                    self._run(members)
+                    members = []
+                if out_of_trials or out_of_time:
+                    return
+                continue
+            self.study.sampler = _sampler(self.settings.seed, total)
+            trial = self.study.ask()
+            config = self.space.suggest(trial, self.settings.epochs)
+            trial.set_user_attr("config", config)
+            self._consider(trial, config, members)
 
 
 def _firmware(d: dict[str, Any] | None) -> Firmware | None:
