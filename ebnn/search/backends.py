@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -58,6 +60,15 @@ def _init_worker(data: SearchData) -> None:
     global _worker_data
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt ends
     _worker_data = data
+    parent = os.getppid()
+
+    def orphaned() -> None:  # the driver died (killed, crashed): stop, do not train on
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=orphaned, daemon=True).start()
 
 
 def _pool_task(task: Task) -> Outcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import signal
 import sys
 import tomllib
 from dataclasses import asdict, replace
@@ -283,6 +284,8 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     except BackendError as exc:
         _fail(str(exc))
     interrupted = False
+    # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
+    previous = signal.signal(signal.SIGTERM, _terminate)
     with _Progress(trials) as progress:
         driver = Driver(output, settings, space, study, backend, data, progress.update)
         try:
@@ -291,12 +294,17 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             interrupted = True
         finally:
             backend.close()
+            signal.signal(signal.SIGTERM, previous)
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
     if interrupted:
         err.print(f"interrupted: finished trials are kept in {output}; continue with "
                   f"`ebnn search -o {output} --resume`", markup=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class _Progress:
