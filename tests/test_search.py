@@ -6,17 +6,22 @@ and pool) or 48 filters (over 2 KiB whatever the weights); 1 epoch on 300 images
 """
 
 import json
+import struct
 import traceback
 from pathlib import Path
 from typing import NamedTuple
 from unittest import mock
 
+import numpy as np
 import optuna
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
 from ebnn import cli as ebnn_cli
+from ebnn import reference
+from ebnn.artifact import load as load_artifact
+from ebnn.data import load_dataset
 from ebnn.search import command
 from ebnn.search.backends import InProcess
 from ebnn.search.datasets import load_search_data
@@ -98,11 +103,29 @@ def space_file(tmp_path_factory) -> Path:
     return path
 
 
+def write_idx(path: Path, array: np.ndarray) -> None:
+    path.write_bytes(struct.pack(">HBB", 0, 0x08, array.ndim)
+                     + struct.pack(f">{array.ndim}I", *array.shape)
+                     + np.ascontiguousarray(array, np.uint8).tobytes())
+
+
 @pytest.fixture(scope="module")
-def local(tmp_path_factory, space_file) -> Path:
+def test_dir(tmp_path_factory) -> Path:
+    """A small test split in IDX files: 200 images of the bundled MNIST."""
+    folder = tmp_path_factory.mktemp("idx")
+    ds = load_dataset("mnist")
+    write_idx(folder / "t10k-images-idx3-ubyte", ds.images[:200, :, :, 0])
+    write_idx(folder / "t10k-labels-idx1-ubyte", ds.labels[:200])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory, space_file, test_dir) -> Path:
     out = fresh(tmp_path_factory.mktemp("local") / "s")
-    ran = ebnn("search", space_file, *ARGS, "--jobs", "1", "-o", out)
+    ran = ebnn("search", space_file, *ARGS, "--jobs", "1", "--test-data-dir", test_dir,
+               "-o", out)
     assert ran.returncode == 0, ran.stderr
+    (out.parent / "stderr.txt").write_text(ran.stderr)
     return out
 
 
@@ -119,7 +142,9 @@ def essentials(directory: Path) -> list[tuple]:
             for n, o in sorted(outcomes(directory).items())]
 
 
-def test_search_end_to_end(local):
+def test_search_end_to_end(local, test_dir):
+    test = load_dataset("mnist", data_dir=test_dir, split="test")
+    test_images, test_labels = test.images, test.labels
     results = outcomes(local)
     assert len(results) == TRIALS
     assert all(o["state"] == "COMPLETE" for o in results.values())
@@ -129,7 +154,9 @@ def test_search_end_to_end(local):
         for key in ("config", "ebnn", "elf", "val_accuracy", "sram_peak", "flash", "cycles",
                     "ms"):
             assert key in e
-        assert e["test_accuracy"] is None  # the bundled MNIST subset has no test split
+        # the test split's accuracy is the reference's (the firmware's, bit for bit)
+        ref = reference.run(load_artifact(local / e["ebnn"]), test_images)
+        assert e["test_accuracy"] == np.mean(ref.classes == test_labels)
         for key in ("toml", "pt", "ebnn", "elf"):
             assert (local / e[key]).is_file()
         assert e["sram_peak"] <= 2048
@@ -142,6 +169,10 @@ def test_search_end_to_end(local):
     trained = [o for o in results.values() if o["final"] is not None]
     assert trained
     assert any(o["status"] == "rejected" and not o["trained"] for o in results.values())
+    # progress: one plain line per trial when stderr is not a terminal
+    log = (local.parent / "stderr.txt").read_text()
+    assert f"done {TRIALS}, rejected " in log
+    assert sum(line.startswith("trial ") for line in log.splitlines()) == TRIALS
     for o in trained:
         assert o["probe"]["sram_peak"] == o["final"]["sram_peak"]
         assert o["probe"]["cycles"] <= o["final"]["cycles_min"]
@@ -180,9 +211,10 @@ def load_space_text(tmp_path: Path):
     return load_space(path)
 
 
-def test_ray_backend_gives_the_same_results(local, space_file, tmp_path):
+def test_ray_backend_gives_the_same_results(local, space_file, test_dir, tmp_path):
     out = fresh(tmp_path / "ray")
-    ran = ebnn("search", space_file, *ARGS, "--jobs", "2", "--backend", "ray", "-o", out)
+    ran = ebnn("search", space_file, *ARGS, "--jobs", "2", "--backend", "ray",
+               "--test-data-dir", test_dir, "-o", out)
     assert ran.returncode == 0, ran.stderr
     assert essentials(out) == essentials(local)
     assert pareto(out) == pareto(local)
