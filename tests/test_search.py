@@ -256,7 +256,7 @@ def test_resume_after_an_interrupted_run(local, space_file, tmp_path):
 def test_report_rerenders(local):
     before = (local / "pareto.json").read_text()
     (local / "pareto.json").unlink()
-    ran = ebnn("search", "-o", local, "--report")
+    ran = ebnn("search", "--report", local)
     assert ran.returncode == 0, ran.stderr
     assert (local / "pareto.json").read_text() == before
 
@@ -265,6 +265,8 @@ def test_report_rerenders(local):
     (("-o", "{tmp}/none", "--resume"), "no search here"),
     (("{space}", "-o", "{tmp}/x", "--time", "2x"), "--time '2x'"),
     (("-o", "{tmp}/x"), "give the SPACE.toml"),
+    (("{space}",), "with -o DIR"),
+    (("--report", "{local}", "-o", "{local}"), "no -o or --resume with it"),
     (("{tmp}/missing.toml", "-o", "{tmp}/x"), "no such file"),
     (("{local}/search.json", "-o", "{tmp}/x"), "not valid TOML"),
     (("{space}", "-o", "{local}"), "holds a search already"),

@@ -56,7 +56,7 @@ def _cpus() -> int:
 
 @click.command("search")
 @click.argument("space", type=click.Path(path_type=Path, dir_okay=False), required=False)
-@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), required=True,
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder of the search: the study (study.db), every trained candidate's "
                    "files (trials/), pareto.json, pareto.md, pareto.png, pareto/.")
 @click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
@@ -102,21 +102,23 @@ def _cpus() -> int:
               help="Minimise peak SRAM as a third objective (default: yes).")
 @click.option("--resume", is_flag=True,
               help="Continue the search in -o: unfinished trials run again first.")
-@click.option("--report", is_flag=True,
-              help="Only re-render pareto.json, pareto.md, pareto.png and pareto/ of -o.")
-def search_cmd(space: Path | None, output: Path, target: str | None, sram: int | None,
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, metavar="DIR",
+              help="Only re-render pareto.json, pareto.md, pareto.png and pareto/ of the search "
+                   "in DIR.")
+def search_cmd(space: Path | None, output: Path | None, target: str | None, sram: int | None,
                flash: int | None, max_ms: float | None, trials: int | None,
                duration: str | None, epochs: int | None, jobs: int | None, batch: int | None,
                dataset: str | None, data_dir: Path | None, test_data_dir: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
-               sram_objective: bool | None, resume: bool, report: bool) -> None:
+               sram_objective: bool | None, resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
 
     \b
     ebnn search examples/search/mnist.toml --target curie --sram 2k --time 2h -o out/s2k
     ebnn search -o out/s2k --resume --time 1h     continue (Ctrl-C loses nothing)
-    ebnn search -o out/s2k --report               re-render the outputs
+    ebnn search --report out/s2k                  re-render the outputs
 
     Candidates over the SRAM or flash budget are rejected before training. Optuna (TPE)
     proposes candidates in batches of --jobs; objectives: validation accuracy, cycles and
@@ -125,8 +127,13 @@ def search_cmd(space: Path | None, output: Path, target: str | None, sram: int |
     from ebnn.search.study import DB_NAME, SearchError, Settings
 
     seconds = None if duration is None else _duration(duration)
-    if report and resume:
-        _fail("--report and --resume: choose one")
+    report = report_dir is not None
+    if report and (resume or output is not None):
+        _fail("--report DIR re-renders a search: no -o or --resume with it")
+    if report_dir is not None:
+        output = report_dir
+    if output is None:
+        _fail("give the search's folder with -o DIR")
     if address is not None and backend != "ray":
         _fail("--address is for --backend ray")
     given = {"target": target, "sram": sram, "flash": flash, "max_ms": max_ms,
@@ -139,10 +146,10 @@ def search_cmd(space: Path | None, output: Path, target: str | None, sram: int |
             _same(settings, space, given)
         else:
             if space is None:
-                _fail("give the SPACE.toml to search (or --resume / --report with -o)")
+                _fail("give the SPACE.toml to search (or -o DIR --resume, or --report DIR)")
             if (output / DB_NAME).exists():
                 _fail(f"{output} holds a search already: --resume to continue it, --report "
-                      "to re-render it, or another -o")
+                      f"{output} to re-render it, or another -o")
             settings = _new_settings(space, {**given, "batch": batch or jobs or _cpus()})
     except SearchError as exc:
         _fail(str(exc))
