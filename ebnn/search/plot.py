@@ -27,8 +27,8 @@ def anchors_for(dataset: str) -> tuple[tuple[str, float, int, str], ...]:
 
 
 def plot_search(path: Path, settings: Settings, records: list[dict[str, Any]],
-                entries: list[dict[str, Any]], reference: list[dict[str, Any]],
-                dataset: str = "mnist") -> None:
+                entries: list[dict[str, Any]], reference: list[dict[str, Any]]) -> None:
+    dataset = settings.dataset or ("mnist" if settings.data_dir is None else "")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -47,14 +47,15 @@ def plot_search(path: Path, settings: Settings, records: list[dict[str, Any]],
                             edgecolors="black", linewidths=0.5, zorder=4,
                             label=f"Pareto set ({len(entries)})")
         fig.colorbar(points, ax=ax, label="ms per inference (worst over validation)")
-    for h in reference:
+    for i, h in enumerate(reference):
         ax.scatter([h["sram_peak"]], [100 * h["val_accuracy"]], marker="*", s=140, c="black",
-                   zorder=5)
+                   zorder=5, label="hand-made models, measured the same way" if i == 0 else None)
         ax.annotate(f"{h['name']} (hand-made)", (h["sram_peak"], 100 * h["val_accuracy"]),
                     textcoords="offset points", xytext=(6, -10), fontsize=8)
-    for label, acc, bound, what in anchors_for(dataset):
+    for i, (label, acc, bound, what) in enumerate(anchors_for(dataset)):
         ax.scatter([bound], [100 * acc], marker="<", s=70, facecolors="none",
-                   edgecolors="tab:red", zorder=5)
+                   edgecolors="tab:red", zorder=5,
+                   label="quoted, at the memory bound stated (not measured)" if i == 0 else None)
         ax.annotate(f"{label}: {100 * acc:.2f}% test, {what}", (bound, 100 * acc),
                     textcoords="offset points", xytext=(-6, 6), ha="right", fontsize=8,
                     color="tab:red")
