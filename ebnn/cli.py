@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ebnn.search.command import search_cmd
 from sim.progress import ProgressLine
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
@@ -77,6 +78,7 @@ def main() -> None:
     ebnn export-c MODEL.ebnn -o DIR           the model as a C library for your firmware
     ebnn summary MODEL.ebnn|CONFIG.toml       per layer: shape, weights, operations, memory
     ebnn datasets                             the built-in data sets
+    ebnn search SPACE.toml --sram 2k -o DIR   find the models that fit a device
     """
 
 
@@ -453,6 +455,8 @@ def export_c_cmd(artifact: Path, output: Path, prefix: str | None, layout: str) 
     err.print(f"wrote {len(written)} files of the {layout} library {name} to {output}: "
               f"{name}.h declares {name}_infer", markup=False, soft_wrap=True)
 
+
+main.add_command(search_cmd)
 
 if __name__ == "__main__":
     main()

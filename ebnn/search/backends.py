@@ -1,0 +1,164 @@
+"""Where candidates run: in this process (one job), a local process pool, or Ray tasks.
+
+A backend runs one batch of tasks and hands each outcome to ``done`` as soon as it arrives, in
+the driver's process (which records it at once). The images go to every worker once per
+search: as the pool's initializer arguments, or as one object in Ray's object store. Workers
+ignore Ctrl-C; the driver ends them on an interrupt (their trials stay unfinished in the study
+and run again on ``--resume``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from ebnn.search.datasets import SearchData
+from ebnn.search.measure import Outcome, Task, run_task
+
+Done = Callable[[Outcome], None]
+
+
+class BackendError(Exception):
+    """The backend cannot start; ``str()`` is one line for the user."""
+
+
+class Backend(Protocol):
+    name: str
+    jobs: int
+
+    def run_batch(self, tasks: Sequence[Task], done: Done) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """One job: the candidates run one after another in this process."""
+
+    name = "local"
+    jobs = 1
+
+    def __init__(self, data: SearchData) -> None:
+        self._data = data
+
+    def run_batch(self, tasks: Sequence[Task], done: Done) -> None:
+        for task in tasks:
+            done(run_task(task, self._data))
+
+    def close(self) -> None:
+        pass
+
+
+_worker_data: SearchData | None = None
+
+
+def _init_worker(data: SearchData) -> None:
+    global _worker_data
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt ends
+    _worker_data = data
+    parent = os.getppid()
+
+    def orphaned() -> None:  # the driver died (killed, crashed): stop, do not train on
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+
+
+def _pool_task(task: Task) -> Outcome:
+    assert _worker_data is not None  # set by the pool's initializer
+    return run_task(task, _worker_data)
+
+
+class LocalPool:
+    """``jobs`` worker processes on this machine (spawned: no state shared with the driver)."""
+
+    name = "local"
+
+    def __init__(self, data: SearchData, jobs: int) -> None:
+        self.jobs = jobs
+        ctx = multiprocessing.get_context("spawn")
+        self._pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(data,))
+
+    def run_batch(self, tasks: Sequence[Task], done: Done) -> None:
+        pending = [self._pool.apply_async(_pool_task, (t,)) for t in tasks]
+        try:
+            while pending:
+                pending[0].wait(0.2)
+                still = []
+                for r in pending:
+                    if r.ready():
+                        done(r.get())
+                    else:
+                        still.append(r)
+                pending = still
+        except BaseException:
+            self._pool.terminate()
+            raise
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+
+class RayTasks:
+    """Each candidate is a Ray task of one CPU. ``address`` (or ``RAY_ADDRESS``) names a
+    cluster; without either, a local Ray with ``jobs`` CPUs is started and stopped again."""
+
+    name = "ray"
+
+    def __init__(self, data: SearchData, jobs: int, address: str | None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise BackendError("--backend ray needs the ray package: pip install "
+                               "'ebnn-sim[ml]'") from None
+        self._ray = ray
+        self._started = False
+        if not ray.is_initialized():
+            cluster = address or os.environ.get("RAY_ADDRESS")
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                      "configure_logging": False}
+            if cluster is None:
+                kwargs["num_cpus"] = jobs
+            try:
+                ray.init(address=cluster, **kwargs)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                where = cluster or "a local Ray"
+                raise BackendError(f"cannot start or reach {where}: "
+                                   f"{str(exc).splitlines()[0] if str(exc) else exc}") from None
+            self._started = True
+        self.jobs = jobs
+        self._data = ray.put(data)
+        self._remote = ray.remote(num_cpus=1, max_retries=0)(run_task)
+
+    def run_batch(self, tasks: Sequence[Task], done: Done) -> None:
+        ray = self._ray
+        pending = [self._remote.remote(t, self._data) for t in tasks]
+        try:
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
+                for ref in ready:
+                    done(ray.get(ref))
+        except BaseException:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            raise
+
+    def close(self) -> None:
+        if self._started:
+            self._ray.shutdown()
+
+
+def make_backend(name: str, data: SearchData, jobs: int, address: str | None) -> Backend:
+    if name == "ray":
+        return RayTasks(data, jobs, address)
+    if address is not None:
+        raise BackendError("--address is for --backend ray")
+    return InProcess(data) if jobs == 1 else LocalPool(data, jobs)

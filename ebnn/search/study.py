@@ -1,0 +1,329 @@
+"""The search driver: an Optuna study asked and told in batches, stored in ``DIR/study.db``.
+
+Candidates are asked one at a time and probed in this process (``measure.probe_task``: the
+firmware with untrained weights, a second or two); one over the budget is told at once, the
+others fill a batch of ``--batch`` (default ``--jobs``) candidates, which then train in parallel
+(``ebnn.search.backends``), each outcome told the moment it arrives. The next candidate is
+asked only when the batch is told. Each ask uses a TPE sampler seeded with the search seed and
+the trial's number that ignores RUNNING trials, so every proposal depends only on the finished
+trials: a search's trials depend on its seed and batch size, not on which candidate finished
+first, the number of jobs or the backend; and a search resumed after an interrupt does what the
+uninterrupted one would have done. Trials left RUNNING (in the database, with the configs they
+were asked with) come first: a probed one joins the batch again, one interrupted in its probe
+is probed again.
+
+Objectives: validation accuracy (maximise), cycles per inference (minimise) and, unless turned
+off, peak SRAM (minimise). Constraints (``trial.set_constraint``, > 0 is violated): SRAM over
+budget, flash over budget, cycles over budget, and ``valid`` (1 for a config that is not a
+model). A rejected candidate is told as a completed trial with accuracy 0 and its violated
+constraint, so the sampler learns where the infeasible region is; a candidate that failed for
+another reason is told FAIL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ebnn.search.backends import Backend
+from ebnn.search.datasets import SearchData
+from ebnn.search.measure import Budget, Firmware, Outcome, Task, probe_task
+from ebnn.search.space import Space
+
+STUDY_NAME = "ebnn-search"
+DB_NAME = "study.db"
+SETTINGS_NAME = "search.json"
+TRIALS_DIR = "trials"
+CONSTRAINTS = ("sram", "flash", "cycles", "valid")
+
+
+class SearchError(Exception):
+    """The search cannot start or continue; ``str()`` is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What defines a search (kept in DIR/search.json; ``--resume`` must not change it)."""
+
+    space: str  # the SPACE.toml text
+    target: str
+    sram: int
+    flash: int
+    max_cycles: int | None
+    clock_hz: int
+    seed: int = 0  # the sampler's
+    batch: int = 1  # trials the sampler proposes at a time
+    trials: int | None = None  # the last --trials asked for (a --resume without one goes on to it)
+    minimize_sram: bool = True
+    epochs: int | None = None
+    dataset: str | None = None
+    data_dir: str | None = None
+    test_dir: str | None = None
+    train_limit: int | None = None
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(self.target, self.sram, self.flash, self.max_cycles, self.clock_hz)
+
+    def save(self, directory: Path) -> None:
+        (directory / SETTINGS_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @staticmethod
+    def load(directory: Path) -> Settings:
+        path = directory / SETTINGS_NAME
+        try:
+            return Settings(**json.loads(path.read_text()))
+        except FileNotFoundError:
+            raise SearchError(f"{directory}: no search here ({SETTINGS_NAME} is missing)") from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise SearchError(f"{path}: not a search's settings ({exc})") from None
+
+
+@dataclass
+class Tally:
+    """Progress: what the study holds so far."""
+
+    done: int = 0  # trials finished (any state)
+    rejected: int = 0  # over a budget or not a model
+    failed: int = 0
+    best: dict[str, Any] | None = None  # the most accurate feasible trial's outcome
+    last: Outcome | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, outcome: dict[str, Any]) -> None:
+        self.done += 1
+        status = outcome["status"]
+        if status in ("rejected", "invalid"):
+            self.rejected += 1
+        elif status == "failed":
+            self.failed += 1
+        elif self.best is None or (outcome["val_accuracy"] or 0) > (
+                self.best["val_accuracy"] or 0):
+            self.best = outcome
+
+
+def outcome_record(o: Outcome, config: dict[str, Any]) -> dict[str, Any]:
+    """The JSON an outcome is kept as (the trial's user attribute ``outcome``)."""
+    record = asdict(o)
+    record.pop("files")
+    record["config"] = config
+    return record
+
+
+def storage_url(directory: Path) -> str:
+    return f"sqlite:///{(directory / DB_NAME).resolve()}"
+
+
+def open_study(directory: Path, settings: Settings, create: bool) -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    directions: list[Literal["minimize", "maximize"]] = ["maximize", "minimize"]
+    if settings.minimize_sram:
+        directions.append("minimize")
+    storage = storage_url(directory)
+    if create:
+        return optuna.create_study(study_name=STUDY_NAME, storage=storage,
+                                   directions=directions)
+    return optuna.load_study(study_name=STUDY_NAME, storage=storage)
+
+
+def _sampler(seed: int, number: int) -> Any:
+    """The sampler that proposes trial ``number``; RUNNING trials (the batch being filled)
+    are ignored, so what it proposes depends on the finished trials alone."""
+    import optuna
+
+    return optuna.samplers.TPESampler(seed=(seed * 1_000_003 + number) % 2**32,
+                                      constant_liar=False)
+
+
+def _key(config: dict[str, Any]) -> str:
+    return json.dumps(config, sort_keys=True)
+
+
+def write_trial_files(directory: Path, o: Outcome) -> None:
+    if not o.files:
+        return
+    folder = directory / TRIALS_DIR / f"{o.number:05d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in o.files.items():
+        tmp = folder / f".{name}.tmp"
+        tmp.write_bytes(data)
+        tmp.replace(folder / name)
+
+
+class Driver:
+    """Runs the batches; ``progress(tally)`` after each told trial."""
+
+    def __init__(self, directory: Path, settings: Settings, space: Space, study: Any,
+                 backend: Backend, data: SearchData,
+                 progress: Callable[[Tally], None] | None = None) -> None:
+        self.directory, self.settings, self.space = directory, settings, space
+        self.data = data
+        self.study, self.backend = study, backend
+        self.progress = progress
+        self.tally = Tally()
+        self.finished: dict[str, dict[str, Any]] = {}  # config key -> outcome record
+        import optuna
+
+        self._optuna = optuna
+        for t in study.get_trials(deepcopy=False):
+            if t.state.is_finished():
+                record = t.user_attrs.get("outcome")
+                if record is not None:
+                    self.tally.add(record)
+                    if t.state == optuna.trial.TrialState.COMPLETE:
+                        self.finished.setdefault(_key(record["config"]), record)
+                else:
+                    self.tally.done += 1
+
+    # -- telling ---------------------------------------------------------------------------
+
+    def _values(self, o: Outcome) -> tuple[list[float], dict[str, float]]:
+        b = self.settings.budget
+        fw: Firmware | None = o.final or o.probe
+        constraints = dict.fromkeys(CONSTRAINTS, 0.0)
+        if o.status == "invalid":
+            constraints["valid"] = 1.0
+        elif fw is None:  # did not build or run: over the memories of the target
+            constraints["sram"] = constraints["flash"] = 1.0
+        else:
+            constraints["sram"] = float(fw.sram_peak - b.sram)
+            constraints["flash"] = float(fw.flash - b.flash)
+            if b.max_cycles is not None:
+                constraints["cycles"] = float(fw.cycles - b.max_cycles)
+        if o.status == "rejected" and all(v <= 0 for v in constraints.values()):
+            constraints["valid"] = 1.0  # rejected for a reason no budget names
+        values = [o.val_accuracy if o.status == "ok" and o.val_accuracy is not None else 0.0,
+                  float(fw.cycles) if fw else 0.0]
+        if self.settings.minimize_sram:
+            values.append(float(fw.sram_peak) if fw else 0.0)
+        return values, constraints
+
+    def tell(self, trial: Any, o: Outcome, config: dict[str, Any]) -> None:
+        write_trial_files(self.directory, o)  # before the tell: a told trial has its files
+        record = outcome_record(o, config)
+        trial.set_user_attr("outcome", record)
+        state = self._optuna.trial.TrialState
+        if o.status == "failed":
+            self.study.tell(trial, state=state.FAIL)
+        else:
+            values, constraints = self._values(o)
+            for k, v in constraints.items():
+                trial.set_constraint(k, v)
+            self.study.tell(trial, values)
+            self.finished.setdefault(_key(config), record)
+        self.tally.add(record)
+        self.tally.last = o
+        if self.progress is not None:
+            self.progress(self.tally)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _task(self, number: int, config: dict[str, Any], probe: Firmware | None) -> Task:
+        return Task(number, config, self.settings.budget, self.settings.train_limit, probe)
+
+    def _copy_seen(self, trial: Any, config: dict[str, Any]) -> bool:
+        """Tell the outcome of the same config measured before, if there is one."""
+        seen = self.finished.get(_key(config))
+        if seen is None:
+            return False
+        copy = Outcome(trial.number, seen["status"], seen["reason"], _firmware(seen["probe"]),
+                       _firmware(seen["final"]), seen["trained"], seen["val_accuracy"],
+                       seen["torch_val_accuracy"], seen["test_accuracy"])
+        trial.set_user_attr("same_as", seen["number"])
+        self.tell(trial, copy, config)
+        return True
+
+    def _consider(self, trial: Any, config: dict[str, Any],
+                  members: list[tuple[Any, dict[str, Any], Firmware]]) -> None:
+        """Probe a candidate here: told at once if rejected, else a member of the batch."""
+        if self._copy_seen(trial, config):
+            return
+        if any(_key(c) == _key(config) for _, c, _ in members):
+            members.append((trial, config, next(p for _, c, p in members
+                                                if _key(c) == _key(config))))
+            return
+        o = probe_task(self._task(trial.number, config, None), self.data)
+        if o.status != "ok" or o.probe is None:
+            self.tell(trial, o, config)
+            return
+        trial.set_user_attr("probe", asdict(o.probe))
+        trial.set_user_attr("probe_seconds", o.seconds.get("probe", 0.0))
+        members.append((trial, config, o.probe))
+
+    def _run(self, members: list[tuple[Any, dict[str, Any], Firmware]]) -> None:
+        """Train and measure the batch's members (a config twice: once) and tell them."""
+        unique: dict[str, Task] = {}
+        for trial, config, probe in members:
+            unique.setdefault(_key(config), self._task(trial.number, config, probe))
+        by_first: dict[int, list[tuple[Any, dict[str, Any]]]] = {}
+        for trial, config, _ in members:
+            by_first.setdefault(unique[_key(config)].number, []).append((trial, config))
+
+        def done(o: Outcome) -> None:
+            for trial, config in by_first[o.number]:
+                first = trial.number == o.number
+                seconds = {"probe": float(trial.user_attrs.get("probe_seconds", 0.0)),
+                           **o.seconds}
+                same = Outcome(trial.number, o.status, o.reason, o.probe, o.final, o.trained,
+                               o.val_accuracy, o.torch_val_accuracy, o.test_accuracy,
+                               o.files if first else {}, seconds)
+                if not first:
+                    trial.set_user_attr("same_as", o.number)
+                self.tell(trial, same, config)
+
+        self.backend.run_batch(list(unique.values()), done)
+
+    def _unfinished(self, members: list[tuple[Any, dict[str, Any], Firmware]]) -> None:
+        """The trials an interrupted search left RUNNING, in order: a probed one is a member of
+        the batch again, one interrupted in its probe is probed again (as it would have been)."""
+        state = self._optuna.trial.TrialState
+        for t in self.study.get_trials(deepcopy=False, states=(state.RUNNING,)):
+            trial = self._optuna.trial.Trial(self.study, t._trial_id)
+            config = t.user_attrs.get("config")
+            if config is None:  # interrupted between ask and recording its config
+                self.study.tell(trial, state=state.FAIL)
+                self.tally.done += 1
+            elif t.user_attrs.get("probe") is not None:
+                members.append((trial, config, Firmware(**t.user_attrs["probe"])))
+            else:
+                self._consider(trial, config, members)
+
+    def run(self, trials: int | None, seconds: float | None) -> None:
+        """Batches until the study holds ``trials`` trials or ``seconds`` have passed.
+
+        A batch is filled by asking and probing candidates one at a time in this process
+        (those over the budget are told at once) until it holds ``batch`` candidates to train;
+        then they train in parallel. Trials left RUNNING by an interrupted search come first.
+        Each ask uses a sampler seeded with the search seed and the trial's number, and the
+        sampler ignores RUNNING trials, so each proposal depends only on the finished trials.
+        """
+        deadline = None if seconds is None else time.monotonic() + seconds
+        members: list[tuple[Any, dict[str, Any], Firmware]] = []
+        self._unfinished(members)
+        while True:
+            total = len(self.study.get_trials(deepcopy=False))
+            full = len(members) >= self.settings.batch
+            out_of_trials = trials is not None and total >= trials
+            out_of_time = deadline is not None and time.monotonic() >= deadline
+            if full or out_of_trials or out_of_time:
+                if members:
+                    self._run(members)
+                    members = []
+                if out_of_trials or out_of_time:
+                    return
+                continue
+            self.study.sampler = _sampler(self.settings.seed, total)
+            trial = self.study.ask()
+            config = self.space.suggest(trial, self.settings.epochs)
+            trial.set_user_attr("config", config)
+            self._consider(trial, config, members)
+
+
+def _firmware(d: dict[str, Any] | None) -> Firmware | None:
+    return None if d is None else Firmware(**d)

@@ -1,0 +1,101 @@
+"""The search space: parsing, the configs a trial draws, and their TOML form."""
+
+import tomllib
+from pathlib import Path
+
+import optuna
+import pytest
+
+from ebnn.config import parse_config
+from ebnn.search.command import parse_duration
+from ebnn.search.outputs import pareto
+from ebnn.search.space import SpaceError, config_toml, load_space, parse_space
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "search" / "mnist.toml"
+
+BASE = {"model": {"name": "s", "input": [28, 28, 1], "classes": 10}}
+
+
+def space(**tables):
+    return parse_space({**BASE, "space": tables})
+
+
+def test_example_space_draws_valid_configs():
+    s = load_space(EXAMPLE)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    kinds = set()
+    for _ in range(30):
+        config = s.suggest(study.ask(), epochs=2)
+        assert config["train"]["epochs"] == 2
+        layers = config["model"]["layers"]
+        assert layers[0]["type"] == "conv"
+        kinds.update(layer["type"] for layer in layers[1:])
+        # a linear block is never followed by a conv
+        types = [layer["type"] for layer in layers]
+        assert "conv" not in types[types.index("linear"):] if "linear" in types else True
+        spec = parse_config(tomllib.loads(config_toml(config)))
+        assert spec == parse_config(config)
+    assert kinds == {"conv", "linear"}
+
+
+def test_fixed_trial_picks_what_it_is_told():
+    s = space(blocks=[1, 2], kinds=["linear"], conv={"filters": [4, 8], "kernel": [[3, 5], 2]},
+              linear={"units": [16, 32]},
+              train={"lr": {"low": 0.01, "high": 0.1, "log": True}, "shift": [1, 2],
+                     "epochs": 3})
+    trial = optuna.trial.FixedTrial({"blocks": 2, "b1.filters": 8, "b1.kernel": "[3, 5]",
+                                     "b2.kind": "linear", "b2.units": 32, "train.lr": 0.02,
+                                     "train.shift": 2})
+    config = s.suggest(trial)
+    assert config["model"]["layers"] == [
+        {"type": "conv", "filters": 8, "kernel": [3, 5]}, {"type": "linear", "units": 32}]
+    assert config["train"] == {"lr": 0.02, "shift": 2, "epochs": 3}
+
+
+@pytest.mark.parametrize(("tables", "words"), [
+    ({"blocks": [2, 1]}, "blocks must be"),
+    ({"blocks": 0}, "blocks must be"),
+    ({"kinds": ["pool"]}, "kinds must list"),
+    ({"conv": {"units": [3]}}, "unknown key(s) units"),
+    ({"conv": {"filters": []}}, "empty list"),
+    ({"conv": {"filters": {"low": 8, "high": 4}}}, "low <= high"),
+    ({"train": {"lr": {"low": 0, "high": 1, "log": True}}}, "log range needs low > 0"),
+    ({"train": {"seed": [0, 1]}}, "seed must be one value"),
+    ({"train": {"val_fraction": 0}}, "val_fraction must be > 0"),
+    ({"train": {"speed": 1}}, "unknown key(s) speed"),
+    ({"extra": 1}, "unknown key(s) extra"),
+])
+def test_bad_spaces_are_refused_with_one_line(tables, words):
+    with pytest.raises(SpaceError) as info:
+        space(**tables)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_model_table_is_checked():
+    with pytest.raises(SpaceError, match="layers"):
+        parse_space({"model": {**BASE["model"], "layers": []}, "space": {}})
+    with pytest.raises(SpaceError, match="input"):
+        parse_space({"model": {**BASE["model"], "input": [28, 28]}, "space": {}})
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("2h", 7200), ("90m", 5400), ("1h30m", 5400),
+                                                ("45s", 45), ("12.5", 12.5)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+def record(number, acc, cycles, sram, status="ok"):
+    return {"number": number, "status": status, "same_as": None, "val_accuracy": acc,
+            "final": {"cycles": cycles, "sram_peak": sram}}
+
+
+def test_pareto_keeps_the_non_dominated_and_drops_repeats():
+    records = [record(0, 0.90, 100, 900), record(1, 0.95, 200, 1000),
+               record(2, 0.94, 250, 1000),  # dominated by 1
+               record(3, 0.95, 200, 1000),  # the same as 1: the earlier one is kept
+               record(4, 0.99, 50, 100, status="rejected")]
+    assert [r["number"] for r in pareto(records, with_sram=True)] == [1, 0]
+    # without SRAM as an objective, a smaller SRAM no longer saves a slower model
+    records.append(record(5, 0.90, 150, 10))
+    assert [r["number"] for r in pareto(records, with_sram=False)] == [1, 0]
+    assert [r["number"] for r in pareto(records, with_sram=True)] == [1, 0, 5]
