@@ -99,16 +99,18 @@ class TestData:
 
 
 @cache
-def _load_test_data(dataset: str, metadata_json: str) -> TestData:
+def _load_test_data(dataset: str, metadata_json: str,
+                    input_shape: tuple[int, ...]) -> TestData:
     from types import SimpleNamespace
 
     from ebnn.evaluate import eval_dataset
 
-    art = SimpleNamespace(metadata=json.loads(metadata_json))  # all eval_dataset reads
+    # all eval_dataset reads of an artifact
+    art = SimpleNamespace(metadata=json.loads(metadata_json), input_shape=input_shape)
     if dataset == "mnist":
         if (OFFICIAL_MNIST / "t10k-images-idx3-ubyte.gz").is_file() or \
                 (OFFICIAL_MNIST / "t10k-images-idx3-ubyte").is_file():
-            ds, split = eval_dataset(art, "mnist", OFFICIAL_MNIST, "test")
+            ds, split = eval_dataset(art, None, OFFICIAL_MNIST, "test")
             label = f"MNIST official test set ({len(ds):,} images)"
             return TestData("mnist", split, label, True, ds.images, ds.labels, ds.source,
                             OFFICIAL_MNIST, ("--data-dir", str(OFFICIAL_MNIST)))
@@ -129,7 +131,7 @@ def test_data(art: Any) -> TestData:
     cfg = art.metadata.get("config") or {}
     # Only the validation split depends on the model (its seed and fraction).
     key = json.dumps({"config": {"train": cfg.get("train", {})}}, sort_keys=True)
-    return _load_test_data(dataset, key)
+    return _load_test_data(dataset, key, tuple(art.input_shape))
 
 
 # --- building ----------------------------------------------------------------------------------

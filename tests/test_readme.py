@@ -2,8 +2,9 @@
 
 The README's shell blocks are extracted and run, in order, by bash in a scratch copy of the
 repository's examples (with the real ``.venv``), the way a new user pastes them after the two
-set-up commands. Two long commands are shortened with options their ``--help`` documents:
-``ebnn train`` gets ``--epochs 1`` and ``ebnn-sim verify`` gets ``--limit 20``. The set-up
+set-up commands. Long commands are shortened with options their ``--help`` documents:
+``ebnn train`` gets ``--epochs 1``, ``ebnn-sim verify`` gets ``--limit 20`` and ``ebnn search``
+gets ``--trials 2 --epochs 1 --train-images 300``. The set-up
 commands themselves (``make demo``, ``make test``) are not run here: ``make test`` is what CI
 runs, and ``make demo`` is the long form of the pipeline block below it.
 """
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHORTEN = {
     "ebnn train": ["--epochs", "1"],
     "ebnn-sim verify": ["--limit", "20"],
+    "ebnn search": ["--trials", "2", "--epochs", "1", "--train-images", "300"],
 }
 
 
