@@ -161,7 +161,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
         _fail(str(failure))
     plot = output.with_suffix(".png")
     try:
-        plot_history(history, plot, f"{spec.name}: {ds.name}")
+        plot_history(history, plot,
+                     spec.name if spec.name == ds.name else f"{spec.name} on {ds.name}")
     except OSError as exc:
         _fail(_os_error(plot, exc))
     err.print(f"wrote {output} (validation accuracy {100 * history.val_acc[-1]:.2f}%), "

@@ -33,6 +33,7 @@ class History:
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)  # absent from older checkpoints
 
 
 def spec_to_config(spec: ModelSpec) -> dict[str, Any]:
@@ -95,12 +96,22 @@ def shift_batch(images: torch.Tensor, shift: int, gen: torch.Generator) -> torch
 
 @torch.no_grad()
 def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray, batch: int = 1000) -> float:
+    return evaluate(model, images, labels, batch)[0]
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, images: np.ndarray, labels: np.ndarray,
+             batch: int = 1000) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) in eval mode; no randomness is drawn."""
     model.eval()
-    correct = 0
+    correct, loss = 0, 0.0
     for s in range(0, len(images), batch):
         scores = model(torch.from_numpy(images[s : s + batch]))
-        correct += int((scores.argmax(1).numpy() == labels[s : s + batch]).sum())
-    return correct / max(len(images), 1)
+        y = torch.from_numpy(np.asarray(labels[s : s + batch], dtype=np.int64))
+        correct += int((scores.argmax(1) == y).sum())
+        loss += float(nn.functional.cross_entropy(scores, y, reduction="sum"))
+    n = max(len(images), 1)
+    return correct / n, loss / n
 
 
 @torch.no_grad()
@@ -278,8 +289,10 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
                          f"epoch {epoch + 1}/{epochs} loss {loss.item():.3f}")
         history.train_loss.append(loss_sum / len(images))
         history.train_acc.append(correct / len(images))
-        history.val_acc.append(accuracy(model, val_set.images, val_set.labels)
-                               if len(val_set.images) else float("nan"))
+        val = (evaluate(model, val_set.images, val_set.labels) if len(val_set.images)
+               else (float("nan"), float("nan")))
+        history.val_acc.append(val[0])
+        history.val_loss.append(val[1])
         save_checkpoint(ckpt, {
             "format": CHECKPOINT_FORMAT, "config": config, "epochs": epochs, "epoch": epoch + 1,
             "state_dict": model.state_dict(), "optimizer": opt.state_dict(),
@@ -289,7 +302,10 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
     if cfg.bn_calibrate:
         calibrate_bn(model, train_set.images, cfg, cfg.bn_calibrate)
         if len(val_set.images):  # the last entry describes the model saved
-            history.val_acc[-1] = accuracy(model, val_set.images, val_set.labels)
+            val = evaluate(model, val_set.images, val_set.labels)
+            history.val_acc[-1] = val[0]
+            if history.val_loss:
+                history.val_loss[-1] = val[1]
     model.eval()
     sample = val_set.images[0] if len(val_set.images) else train_set.images[0]
     sample_label = int(val_set.labels[0] if len(val_set.labels) else train_set.labels[0])
@@ -310,17 +326,25 @@ def plot_history(history: History, path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    epochs = range(1, len(history.train_loss) + 1)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    ax1.plot(epochs, history.train_loss, label="train loss")
+    n = len(history.train_loss)
+    epochs = range(1, n + 1)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
+    ax1.plot(epochs, history.train_loss, label="train")
+    if len(history.val_loss) == n:  # checkpoints older than the validation loss lack it
+        ax1.plot(epochs, history.val_loss, label="validation")
     ax1.set_xlabel("epoch")
-    ax1.set_ylabel("cross-entropy")
-    ax1.legend()
+    ax1.set_ylabel("cross-entropy loss")
     ax2.plot(epochs, [100 * a for a in history.train_acc], label="train")
     ax2.plot(epochs, [100 * a for a in history.val_acc], label="validation")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy (%)")
-    ax2.legend()
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (ax1, ax2):  # the weights written (and exported) are the last epoch's
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.axvline(n, color="grey", linestyle=":", linewidth=1,
+                   label=f"exported: epoch {n}" if ax is ax2 else None)
+        ax.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

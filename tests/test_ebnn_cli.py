@@ -149,6 +149,15 @@ def test_firmware_properties(trained):
     assert image.symbols["ebnn_buf"] >= 0x2000_0000
 
 
+def test_training_records_validation_loss_and_plots_it(trained):
+    """Issue 16: the curves show the validation loss and which epoch was exported."""
+    payload = torch.load(trained / "small.pt", weights_only=True)
+    hist = payload["history"]
+    assert len(hist["val_loss"]) == len(hist["train_loss"]) == 2
+    assert all(np.isfinite(v) and v > 0 for v in hist["val_loss"])
+    assert (trained / "small.png").stat().st_size > 10_000
+
+
 def test_training_progress_is_visible_in_a_ci_log(trained):
     """stderr is not a terminal here: the final epoch's progress is a plain line (issue 16)."""
     lines = (trained / "train.log").read_text().splitlines()
