@@ -57,3 +57,18 @@ def test_readme_inputs_budgets_and_reports_work(tmp_path, cli):
     diff = cli("diff", EXAMPLES / "reports" / "mnist-tiny.json",
                EXAMPLES / "reports" / "mnist.json", "--markdown", json=False)
     assert diff.returncode == 0 and "| instructions |" in diff.stdout
+
+
+@pytest.mark.parametrize("name", ["ebnn-simple", "fashion-mnist", "mnist-tiny"])
+def test_every_example_ships_a_sample_input_it_classifies(name, tmp_path, cli):
+    """Issue 16: a sample input per model (sample-LABEL.png, the artifact's embedded sample),
+    accepted by `ebnn-sim run --input` and classified as its label."""
+    from ebnn.build import build_firmware
+
+    (png,) = sorted((EXAMPLES / name).glob("sample-*.png"))
+    label = int(png.stem.split("-")[1])
+    elf = tmp_path / f"{name}.elf"
+    build_firmware(load(EXAMPLES / name / f"{name}.ebnn"), elf, "curie")
+    run = cli("run", elf, "--input", png)
+    assert run.returncode == 0, run
+    assert f"class: {label}" in run.stdout
