@@ -56,7 +56,9 @@ def discover(examples: Path | None = None) -> list[Example]:
     examples = examples or EXAMPLES
     found = []
     for folder in sorted(p for p in examples.iterdir() if p.is_dir()):
-        configs = sorted(folder.glob("*.toml"))
+        # a model config has no [space] table (examples/search/ holds search spaces)
+        configs = sorted(c for c in folder.glob("*.toml")
+                         if not re.search(r"^\[space\]", c.read_text(), re.M))
         artifacts = sorted(folder.glob("*.ebnn"))
         if not configs and not artifacts:
             continue  # not a model example (e.g. examples/demo: plain C)

@@ -166,7 +166,8 @@ def measure_one(ex: common.Example, quick: bool, prog: Any) -> dict[str, Any]:
     with_pt = f" and torch ({ex.torch_model.name})" if ex.torch_model else ""
     prog.update(task, description=f"{ex.name}: reference accuracy{with_pt} on {n:,} images")
     t0 = time.perf_counter()
-    r = evaluate(art, dataset=td.dataset, data_dir=td.data_dir, split=td.split,
+    r = evaluate(art, dataset=None if td.data_dir else td.dataset, data_dir=td.data_dir,
+                 split=td.split,
                  torch_model=ex.torch_model, limit=n)
     entry["accuracy"] = {"images": r["images"], "reference": r["accuracy"],
                          "seconds": round(time.perf_counter() - t0, 2)}
