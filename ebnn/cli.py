@@ -298,31 +298,40 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
         _fail(str(exc))
     except RuntimeError as exc:
         _fail(f"{model}: {exc}")
-    out = Console(highlight=False, soft_wrap=True, width=160)
+    # the terminal's width (80 in a pipe); headers wrap, numbers and names are never cut
+    out = Console(highlight=False)
     out.print(f"{escape(s.name)}: input {s.input_format}, {s.classes} classes"
-              + (f"; firmware for {s.target}" if s.target else ""))
+              + (f"; firmware for {s.target}" if s.target else ""), soft_wrap=True)
 
     def num(v: int | None) -> str:
         return "" if v is None else f"{v:,}"
 
-    table = Table("#", "layer", "output", "weight bits", "binary MACs", "8-bit MACs",
-                  "flash code", "flash const", "out buffer", "stack", "cycles", box=None)
-    for r in s.layers:
-        table.add_row(str(r.index), escape(r.label), "x".join(map(str, r.out_shape)),
-                      num(r.weight_bits), num(r.binary_macs), num(r.int8_macs),
-                      num(r.flash_code), num(r.flash_const), num(r.output_bytes),
-                      num(r.stack), num(r.cycles))
-    table.add_row("", "total (stack, cycles: whole run)", "",
-                  num(sum(r.weight_bits for r in s.layers)),
-                  num(sum(r.binary_macs for r in s.layers)),
-                  num(sum(r.int8_macs for r in s.layers)), "", "", "", num(s.stack_peak),
-                  num(s.cycles))
+    rows = [[str(r.index), escape(r.label), "x".join(map(str, r.out_shape)),
+             num(r.weight_bits), num(r.binary_macs), num(r.int8_macs), num(r.flash_code),
+             num(r.flash_const), num(r.output_bytes), num(r.stack), num(r.cycles)]
+            for r in s.layers]
+    rows.append(["", "total", "", num(sum(r.weight_bits for r in s.layers)),
+                 num(sum(r.binary_macs for r in s.layers)),
+                 num(sum(r.int8_macs for r in s.layers)), "", "", "", num(s.stack_peak),
+                 num(s.cycles)])
+    headers = ["#", "layer", "output", "weight bits", "binary MACs", "8-bit MACs",
+               "flash code", "flash const", "out buffer", "stack", "cycles"]
+    table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False)
+    for i, head in enumerate(headers):
+        widest = max(len(row[i]) for row in rows)
+        # numbers keep their width; a long layer label wraps at its spaces
+        table.add_column(head, justify="left" if i in (1, 2) else "right",
+                         min_width=None if i == 1 else widest, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
+    out.print("total: stack is the whole run's peak, cycles the whole run's (start-up "
+              "included)", soft_wrap=True)
     if s.target is not None:
         out.print(f"flash {num(s.flash_total)} B; SRAM peak {num(s.sram_peak)} B = static "
                   f"{num(s.sram_static)} B ("
                   + ", ".join(f"{escape(k)} {v:,}" for k, v in s.buffers.items())
-                  + f") + stack peak {num(s.stack_peak)} B")
+                  + f") + stack peak {num(s.stack_peak)} B", soft_wrap=True)
     if json_path is not None:
         try:
             json_path.parent.mkdir(parents=True, exist_ok=True)

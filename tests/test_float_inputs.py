@@ -3,6 +3,9 @@ the artifact, the input format recorded in the ELF, `ebnn-sim run --input` check
 quantising inputs, `ebnn summary`, and `ebnn eval --pt` refusing a foreign checkpoint."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -260,7 +263,7 @@ def test_summary_measures_the_firmware(tmp_path: Path, cli, mnist_elf: Path) -> 
     assert sum(r["cycles"] for r in layers) < s["cycles"]
     # the image sits in the layers' scratch area (its outputs overwrite it once read)
     assert s["buffers"]["ebnn_buf"] >= 784 and sum(s["buffers"].values()) == s["sram_static"]
-    assert "conv96 3x3 pool2" in proc.stdout
+    assert "conv96" in proc.stdout  # "conv96 3x3 pool2", wrapped at 80 columns
     assert f"stack peak {s['stack_peak']:,} B" in proc.stdout
 
 
@@ -293,3 +296,21 @@ def test_help_of_the_new_commands() -> None:
         proc = ebnn(cmd, "--help")
         assert proc.returncode == 0 and "Usage:" in proc.stdout and len(proc.stdout) > 300
     assert "--data PATH" in ebnn("train", "--help").stdout
+
+
+def test_summary_fits_80_columns(tmp_path: Path) -> None:
+    """Issue 16: a pipe or CI log is 80 columns; the table wraps its headers and long layer
+    labels there, and keeps every number whole."""
+    exe = Path(sys.executable).with_name("ebnn")
+    proc = subprocess.run([str(exe), "summary", str(ROOT / "examples" / "mnist" / "mnist.ebnn"),
+                           "--json", str(tmp_path / "s.json")], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "80"}, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    table = [ln for ln in lines if not ln.startswith(("flash ", "total: "))]
+    assert max(len(ln.rstrip()) for ln in table) <= 80, proc.stdout
+    s = json.loads((tmp_path / "s.json").read_text())
+    for r in s["layers"]:
+        for key in ("weight_bits", "binary_macs", "cycles", "stack"):
+            assert f"{r[key]:,}" in proc.stdout, (key, proc.stdout)
+    assert f"{s['cycles']:,}" in proc.stdout
