@@ -18,6 +18,7 @@ import atheris
 with atheris.instrument_imports(include=["sim", "ebnn", "toolchain", "elftools"]):
     import ebnn.artifact
     import ebnn.config
+    import ebnn.datafiles
     import sim.budgets
     import sim.diff
     import sim.elf

@@ -179,7 +179,11 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
     if len(raw) > MAX_FILE_BYTES:
         raise DatasetError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
     text = raw.decode("utf-8", errors="replace")
-    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(c.strip() for c in row)]
+    try:  # newline="": the csv module handles \r\n and a lone \r itself
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""))
+                if row and any(c.strip() for c in row)]
+    except csv.Error as exc:  # e.g. a NUL byte or a broken quote
+        raise DatasetError(f"{path}: not a readable CSV file ({exc})") from None
     if len(rows) < 2:
         raise DatasetError(f"{path}: needs a header row and at least one sample row")
     header, body = rows[0], rows[1:]

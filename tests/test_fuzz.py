@@ -117,6 +117,13 @@ def test_npy_header_with_a_huge_dimension_is_refused(tmp_path: Path) -> None:
         TARGETS[name].check(path.read_bytes(), tmp_path)
 
 
+def test_csv_with_stray_carriage_returns_and_nul_is_refused_or_read(tmp_path: Path) -> None:
+    """Found by the campaign: a lone carriage return or a NUL byte in a --data .csv raised the
+    csv module's own error (a traceback)."""
+    for data in (b"\n\n\xea\xe2\xe2\r\x00\xe6", b"label,a\r0,1\r1,2\r", b"label,a\n0,\x001\n"):
+        TARGETS["csv"].check(data, tmp_path)
+
+
 def test_parse_log_reads_libfuzzer_statistics() -> None:
     log = ("#2\tINITED cov: 40 ft: 41 corp: 1/1b exec/s: 0 rss: 80Mb\n"
            "#512\tNEW    cov: 66 ft: 90 corp: 9/300b exec/s: 256 rss: 81Mb\n"
