@@ -12,7 +12,6 @@ from typing import NoReturn
 import click
 from rich.console import Console, RenderableType
 from rich.markup import escape
-from rich.measure import Measurement
 
 from sim import plugins, session
 from sim.formats import OutputError, check_writable, write_text
@@ -180,12 +179,11 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
 
 
 def _print_unwrapped(*renderables: RenderableType) -> None:
-    """Print to stdout as wide as the content needs (up to 400 columns), so a pipe's 80
-    columns do not wrap figures."""
-    console = Console()
-    for r in renderables:
-        needed = Measurement.get(console, console.options.update(max_width=400), r).maximum
-        Console(width=max(console.width, needed)).print(r)
+    """Print to stdout within the terminal's width (80 columns in a pipe), dropping the
+    tables' decoration before any figure would be wrapped or cut (``print_fitted``)."""
+    from sim.formats.text import print_fitted
+
+    print_fitted(Console(), *renderables)
 
 
 @main.command("check")
@@ -346,12 +344,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
 @main.command("targets")
 def targets_cmd() -> None:
     """List target profiles: core, clock, SRAM, flash, FPU, flash wait states."""
-    table = targets_table(TARGETS.values())
-    console = Console()
-    needed = Measurement.get(console, console.options.update(max_width=10_000), table).minimum
-    if needed > console.width:  # narrow terminal or a pipe (80 columns): widen, never truncate
-        console = Console(width=needed)
-    console.print(table)
+    _print_unwrapped(targets_table(TARGETS.values()))  # 80 columns: borders go, not data
 
 
 def _split_flags(ctx: click.Context, param: click.Parameter,

@@ -7,12 +7,14 @@ CliRunner; one test runs the installed script.
 """
 
 import json
+import os
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import assert_single_error_line, run_cli_in_process
+from helpers import EBNN_SIM, assert_single_error_line, run_cli_in_process
 
 import sim
 from sim.budgets import DEFAULT_TIMEOUT, BudgetError, load_config
@@ -416,3 +418,22 @@ stack = 8
     assert result.returncode == 3, result
     assert "FAIL" in result.stdout
     assert junit(tmp_path / "j.xml").get("failures") == "1"
+
+
+def test_check_table_fits_80_columns_with_paths_whole(tmp_path, elfs, measured):
+    """Issue 16: in a CI log (80 columns) the table drops its borders, wraps the budget and
+    margin texts at their spaces, and keeps each ELF path and figure whole."""
+    r = measured["compute"]
+    project(tmp_path, elfs, ["compute"], f"""
+[[tool.ebnn-sim.budget]]
+elf = "build/compute.elf"
+sram = "15k"
+cycles = {r.cycles + 1000}
+""")
+    proc = subprocess.run([str(EBNN_SIM), "check"], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "COLUMNS": "80"}, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80, proc.stdout
+    assert "build/compute.elf" in proc.stdout and f"{r.cycles:,}" in proc.stdout
+    assert "…" not in proc.stdout

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -208,13 +209,33 @@ def print_profile(prof: Profile, console: Console, top: int | None = None) -> No
 # --- budgets ----------------------------------------------------------------------------------
 
 
+def print_fitted(console: Console, *renderables: RenderableType) -> None:
+    """Print tables within the console's width (80 columns in a pipe or CI log) without
+    cutting a cell: a table too wide loses its borders and cell padding first (decoration,
+    not data); only if its unbreakable cells still do not fit is it printed wider."""
+    for r in renderables:
+        if isinstance(r, Table):
+            opts = console.options.update(max_width=10_000)
+            if Measurement.get(console, opts, r).maximum > console.width:
+                # no borders, one space between columns (rich drops a column that does not
+                # fit with a box drawn around cells this tight)
+                r.box, r.show_edge, r.padding, r.pad_edge = None, False, (0, 0, 0, 1), False
+            needed = Measurement.get(console, opts, r).minimum
+            if needed > console.width:
+                Console(width=needed, highlight=False,
+                        force_terminal=console.is_terminal).print(r)
+                continue
+        console.print(r)
+
+
 def check_table(result: CheckResult) -> Table:
     """ELF, metric, measured, budget, margin, result: one row per ELF and budget."""
     table = Table(title="ebnn-sim budgets")
-    table.add_column("ELF", overflow="fold")
+    longest = max((len(e.name) for e in result.elfs), default=3)
+    table.add_column("ELF", overflow="fold", min_width=min(longest, 30))  # paths stay whole
     table.add_column("metric", no_wrap=True)
-    for col in ("measured", "budget", "margin"):
-        table.add_column(col, justify="right", no_wrap=col != "budget")
+    for col in ("measured", "budget", "margin"):  # wrap at their spaces, never inside a number
+        table.add_column(col, justify="right")
     table.add_column("result", no_wrap=True)
     for e in result.elfs:
         for i, c in enumerate(e.checks):
