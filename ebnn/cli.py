@@ -253,7 +253,7 @@ def datasets_cmd(json_path: Path | None) -> None:
     from ebnn.datasets import BUILTINS, describe
 
     rows = [describe(name) for name in BUILTINS]
-    out = Console(highlight=False, soft_wrap=True)
+    out = Console(highlight=False)  # wrapped at the terminal's width (80 in a pipe)
     for r in rows:
         if r.problem is not None:
             out.print(f"[bold]{r.name}[/]: {escape(r.description)}; not available: "
