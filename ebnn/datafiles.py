@@ -159,7 +159,8 @@ def load_npz(path: Path, split: str, classes: int | None = None) -> Dataset:
                       else None)
     except zipfile.BadZipFile:
         raise DatasetError(f"{where}: not an .npz archive") from None
-    except (OSError, RuntimeError, NotImplementedError, zipfile.LargeZipFile) as exc:
+    except (OSError, RuntimeError, NotImplementedError, zipfile.LargeZipFile, EOFError,
+            UnicodeDecodeError, ValueError) as exc:  # a member name that is not UTF-8, ...
         raise DatasetError(f"{where}: cannot read ({exc})") from None
     if len(x) != len(y):
         raise DatasetError(f"{where}: {xk} has {len(x)} samples but {yk} has {len(y)} labels")

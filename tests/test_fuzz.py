@@ -124,6 +124,19 @@ def test_csv_with_stray_carriage_returns_and_nul_is_refused_or_read(tmp_path: Pa
         TARGETS["csv"].check(data, tmp_path)
 
 
+def test_npz_with_a_member_name_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    """Found by the campaign: zipfile decodes a name flagged UTF-8 and raised
+    UnicodeDecodeError from --data .npz."""
+    crash = _seeds("npz")[0]
+    name = b"x.npy"
+    i = crash.index(name, len(crash) // 2)  # in the central directory
+    flags = i - 46 + 8  # general purpose flags of that central directory entry
+    data = bytearray(crash)
+    data[flags + 1] |= 0x08  # bit 11: the name is UTF-8
+    data[i] = 0xED  # ... and it is not
+    TARGETS["npz"].check(bytes(data), tmp_path)
+
+
 def test_parse_log_reads_libfuzzer_statistics() -> None:
     log = ("#2\tINITED cov: 40 ft: 41 corp: 1/1b exec/s: 0 rss: 80Mb\n"
            "#512\tNEW    cov: 66 ft: 90 corp: 9/300b exec/s: 256 rss: 81Mb\n"
