@@ -67,6 +67,32 @@ typedef int (*emu_stop_fn)(void *uc);
  * pending exception can preempt; returns 1 when it redirected execution (an exception entry:
  * the block at addr did not run and is not counted). */
 typedef int (*event_fn)(uint32_t addr);
+typedef int (*reg_write_fn)(void *uc, int regid, const void *value);
+/* The rest of the interrupt handling (sim/runner.py): every intno the native interrupt hook does
+ * not finish itself. */
+typedef void (*intr_fn)(uint32_t intno);
+
+/* One exception entry or return the native fast path made, for sim/exceptions.py to account
+ * (statistics, handler cycles) when it next runs: its mirror is a numpy dtype there. */
+typedef struct {
+    uint32_t kind;   /* EXC_LOG_* */
+    uint32_t exc;    /* exception number */
+    uint64_t cycles; /* cycle count at the event (before the entry's latency) */
+} exc_record;
+
+enum { EXC_LOG_ENTER = 1, EXC_LOG_RETURN = 2, EXC_LOG_TAIL = 3 };
+
+/* exc_flags */
+#define EXC_FAST 1u /* native entry and return allowed (no profiler trace recording them) */
+#define EXC_FPU 2u  /* the core has an FPU: CONTROL.FPCA selects extended frames */
+#define EXC_V8M 4u
+#define EXC_V6M 8u
+
+/* exc_regids: the Unicorn register ids the exception fast path uses, in this order */
+enum { RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR, RG_PC, RG_XPSR, RG_NZCV, RG_CONTROL, RG_SP,
+       RG_MSP, RG_PSP, RG_IPSR, RG_COUNT };
+#define EXC_WORDS 4 /* 256 exception numbers */
+#define NO_PENDING 0x7fffffff
 
 /* Shared with Python: sim/native.py declares the identical ctypes.Structure and checks it against
  * sim_layout() when it loads this library. */
@@ -122,6 +148,22 @@ typedef struct {
     uint32_t psp_limit;        /* lowest address of that thread's stack region (0: unknown) */
     uint32_t psp_min;          /* lowest thread stack address touched since it was switched in */
     int32_t control_regid, ipsr_regid;
+    /* the exception model's state: authoritative here, read and written by sim/exceptions.py
+     * through the mirror, so that entry and return in C and in Python see the same state */
+    uint64_t exc_pending[EXC_WORDS];  /* bit per exception number */
+    uint64_t exc_active[EXC_WORDS];
+    uint64_t exc_enabled[EXC_WORDS];  /* IRQs only: system exceptions are always enabled */
+    int32_t exc_prio[64 * EXC_WORDS]; /* priority per exception (-3, -2, -1 fixed) */
+    int32_t pend_exc;                 /* the best pending enabled exception, -1: none */
+    uint32_t vtor, ccr;
+    uint32_t entry_cycles, tail_cycles;
+    uint32_t exc_flags;               /* EXC_* */
+    uint32_t event_register;          /* WFE's event register (an exception return sets it) */
+    exc_record *exc_log;              /* entries and returns made natively, not yet accounted */
+    uint32_t exc_log_cap, exc_log_len;
+    reg_write_fn reg_write;
+    intr_fn on_intr;                  /* Python, for every other interrupt; NULL: none */
+    int32_t exc_regids[RG_COUNT];
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -335,13 +377,69 @@ static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, 
     }
 }
 
-/* The execution priority the core runs at now: the active exceptions' (given by Python), lowered
- * by PRIMASK (0), FAULTMASK (-1) and BASEPRI (its group priority). Read only while something is
- * pending, so masks written by the firmware take effect at the next block boundary without any
- * notification. */
-static int32_t execution_priority(void *uc, const sim_state *s)
+/* --- exceptions: the common case of entry and return, natively ------------------------------
+ * The architecture's ExceptionEntry / ExceptionReturn (sim/exceptions.py is the reference and
+ * handles everything this does not: FP extended frames, threads on PSP, timers falling due,
+ * frames or vectors outside SRAM/flash, invalid returns, the profiler's trace). Each fast path
+ * decides first, and either does the whole thing or changes nothing and returns 0. */
+
+static inline int exc_bit(const uint64_t *m, uint32_t e) { return (int)(m[e >> 6] >> (e & 63) & 1); }
+static inline void exc_set(uint64_t *m, uint32_t e) { m[e >> 6] |= 1ull << (e & 63); }
+static inline void exc_clr(uint64_t *m, uint32_t e) { m[e >> 6] &= ~(1ull << (e & 63)); }
+
+static inline int32_t exc_group(const sim_state *s, uint32_t e)
 {
-    int32_t prio = s->active_prio;
+    int32_t p = s->exc_prio[e];
+    return p < 0 ? p : (int32_t)((uint32_t)p & s->group_mask);
+}
+
+/* The priority the active exceptions give (256: none active). */
+static int32_t active_priority(const sim_state *s, const uint64_t *active)
+{
+    int32_t prio = 256;
+    for (uint32_t w = 0; w < EXC_WORDS; w++) {
+        for (uint64_t bits = active[w]; bits; bits &= bits - 1) {
+            int32_t g = exc_group(s, w * 64 + (uint32_t)__builtin_ctzll(bits));
+            if (g < prio)
+                prio = g;
+        }
+    }
+    return prio;
+}
+
+/* The pending, enabled exception taken first: lowest group priority, then lowest priority,
+ * then lowest number; -1 when none. */
+static int32_t best_pending(const sim_state *s)
+{
+    int32_t best = -1, bg = 0, bp = 0;
+    for (uint32_t w = 0; w < EXC_WORDS; w++) {
+        uint64_t bits = s->exc_pending[w] & (s->exc_enabled[w] | (w == 0 ? 0xffffull : 0));
+        for (; bits; bits &= bits - 1) {
+            uint32_t e = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            int32_t g = exc_group(s, e), p = s->exc_prio[e];
+            if (best < 0 || g < bg || (g == bg && p < bp)) {
+                best = (int32_t)e;
+                bg = g;
+                bp = p;
+            }
+        }
+    }
+    return best;
+}
+
+/* After any change of the exception state: what the block hook watches. */
+void sim_exc_update(sim_state *s)
+{
+    s->pend_exc = best_pending(s);
+    s->pend_prio = s->pend_exc < 0 ? NO_PENDING : exc_group(s, (uint32_t)s->pend_exc);
+    s->active_prio = active_priority(s, s->exc_active);
+    s->event_at = s->pend_exc >= 0 ? 0 : s->timer_at;
+}
+
+/* The execution priority with the active exceptions giving `prio`, lowered by PRIMASK (0),
+ * FAULTMASK (-1) and BASEPRI (its group priority). */
+static int32_t masked_priority(void *uc, const sim_state *s, int32_t prio)
+{
     uint32_t v = 0;
     if (s->basepri_regid >= 0) {
         s->reg_read(uc, s->basepri_regid, &v);
@@ -362,16 +460,206 @@ static int32_t execution_priority(void *uc, const sim_state *s)
     return prio;
 }
 
-/* A block boundary where a timer is due or an exception is pending: hand over to the exception
- * model when the timer is due or the pending exception can preempt now. Returns 1 when the
- * model took an exception (the block at addr is not run). */
+/* Masks written by the firmware take effect at the next block boundary. */
+static int32_t execution_priority(void *uc, const sim_state *s)
+{
+    return masked_priority(uc, s, s->active_prio);
+}
+
+static inline uint32_t rd(void *uc, const sim_state *s, int r)
+{
+    uint32_t v = 0;
+    s->reg_read(uc, s->exc_regids[r], &v);
+    return v;
+}
+
+static inline void wr(void *uc, const sim_state *s, int r, uint32_t v)
+{
+    s->reg_write(uc, s->exc_regids[r], &v);
+}
+
+/* Host memory behind [addr, addr + n) in SRAM (writable) or, when `flash_ok`, flash; NULL
+ * elsewhere. */
+static uint8_t *host(const sim_state *s, uint32_t addr, uint32_t n, int flash_ok)
+{
+    uint32_t off = addr - s->sram_base;
+    if (off < s->sram_size && s->sram_size - off >= n)
+        return (uint8_t *)s->sram + off;
+    off = addr - s->flash_base;
+    if (flash_ok && off < s->flash_size && s->flash_size - off >= n)
+        return (uint8_t *)s->flash + off;
+    return NULL;
+}
+
+static inline void log_event(sim_state *s, uint32_t kind, uint32_t exc)
+{
+    exc_record *r = &s->exc_log[s->exc_log_len++];
+    r->kind = kind;
+    r->exc = exc;
+    r->cycles = s->cycles;
+}
+
+/* Handler mode for `exc` (its vector read already): xPSR with IPSR = exc and the IT state
+ * cleared, LR = EXC_RETURN, APSR written back so that Unicorn rebuilds its cached flags, then
+ * PC alone (a PC written in a batch does not end the running block). */
+static void branch_to_handler(void *uc, sim_state *s, uint32_t exc, uint32_t exc_return,
+                              uint32_t handler, uint32_t xpsr, uint32_t nzcv)
+{
+    exc_clr(s->exc_pending, exc);
+    exc_set(s->exc_active, exc);
+    log_event(s, EXC_LOG_ENTER, exc);
+    wr(uc, s, RG_XPSR, (xpsr & 0xF80F0000u) | (1u << 24) | exc);
+    wr(uc, s, RG_LR, exc_return);
+    wr(uc, s, RG_NZCV, nzcv);
+    wr(uc, s, RG_PC, handler | 1u);
+    s->next_seq = handler & ~1u;
+    sim_exc_update(s);
+}
+
+static int vector_of(const sim_state *s, uint32_t exc, uint32_t *handler)
+{
+    const uint8_t *v = host(s, s->vtor + 4u * exc, 4, 1);
+    if (v == NULL)
+        return 0;
+    memcpy(handler, v, 4);
+    return 1;
+}
+
+/* ExceptionEntry of `exc` at the block boundary before `ret`, for an interrupted context on
+ * the main stack with an integer frame. 1 when taken; 0 (nothing changed) for Python. */
+static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
+{
+    if (!(s->exc_flags & EXC_FAST) || s->exc_log_len + 1 > s->exc_log_cap)
+        return 0;
+    uint32_t control = rd(uc, s, RG_CONTROL), xpsr = rd(uc, s, RG_XPSR);
+    uint32_t ipsr = xpsr & 0x1ff;
+    if ((s->exc_flags & EXC_FPU) && (control & 4))
+        return 0; /* an FP extended frame */
+    if (!ipsr && (control & 2))
+        return 0; /* a thread on PSP: its stack peak is accounted in Python */
+    uint32_t sp = rd(uc, s, RG_SP), handler;
+    int aligned = (s->exc_flags & EXC_V6M) || (s->ccr & 0x200);
+    uint32_t frame = aligned ? ((sp - 32u) & ~7u) : sp - 32u;
+    uint32_t forced = (aligned && ((sp - 32u) & 4)) ? 0x200u : 0u;
+    uint8_t *mem = host(s, frame, 32, 0);
+    if (mem == NULL || !vector_of(s, exc, &handler))
+        return 0;
+    uint32_t w[8];
+    static const int frame_regs[6] = {RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR};
+    for (int i = 0; i < 6; i++)
+        w[i] = rd(uc, s, frame_regs[i]);
+    w[6] = ret & ~1u;
+    w[7] = (xpsr & ~0x200u) | forced;
+    memcpy(mem, w, sizeof w); /* the host is little-endian, as the target */
+    uint32_t nzcv = rd(uc, s, RG_NZCV);
+    uint32_t exc_return = (s->exc_flags & EXC_V8M) ? 0xFFFFFFA0u | (ipsr ? 0u : 0x08u)
+                                                   : (ipsr ? 0xFFFFFFE1u : 0xFFFFFFE9u);
+    if (frame < s->min_sp)
+        s->min_sp = frame;
+    wr(uc, s, RG_SP, frame);
+    wr(uc, s, RG_CONTROL, control & ~4u);
+    branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv);
+    s->cycles += s->entry_cycles;
+    return 1;
+}
+
+static int valid_exc_return(const sim_state *s, uint32_t v)
+{
+    if (s->exc_flags & EXC_V8M)
+        return (v >> 7) == 0x1FFFFFFu && !(v & 0x43u);
+    uint32_t low = v & 0xF;
+    return (v >> 5) == 0x7FFFFFFu && (low == 1 || low == 9 || low == 0xD);
+}
+
+/* ExceptionReturn for a branch to EXC_RETURN (intno 8): tail-chaining, or popping an integer
+ * frame from the main stack. 1 when done; 0 (nothing changed) for Python. */
+static int fast_return(void *uc, sim_state *s)
+{
+    if (!(s->exc_flags & EXC_FAST) || s->exc_log_len + 3 > s->exc_log_cap ||
+        s->cycles >= s->timer_at)
+        return 0;
+    uint32_t pc = rd(uc, s, RG_PC), ipsr = rd(uc, s, RG_IPSR) & 0x1ff;
+    uint32_t value = (s->exc_flags & EXC_V8M) ? pc : pc | 1u;
+    if (!ipsr || !valid_exc_return(s, value))
+        return 0;
+    uint64_t active[EXC_WORDS];
+    memcpy(active, s->exc_active, sizeof active);
+    exc_clr(active, ipsr);
+    int any = 0;
+    for (uint32_t w = 0; w < EXC_WORDS; w++)
+        any |= active[w] != 0;
+    int to_thread = (value & 8) != 0;
+    if (to_thread && any && !(s->ccr & 1))
+        return 0; /* INVPC */
+    int32_t after = active_priority(s, active);
+    if (s->pend_exc >= 0 && exc_group(s, (uint32_t)s->pend_exc) < masked_priority(uc, s, after)) {
+        uint32_t exc = (uint32_t)s->pend_exc, handler;
+        if (!vector_of(s, exc, &handler))
+            return 0;
+        uint32_t nzcv = rd(uc, s, RG_NZCV), xpsr = rd(uc, s, RG_XPSR);
+        memcpy(s->exc_active, active, sizeof active);
+        log_event(s, EXC_LOG_RETURN, ipsr);
+        s->event_register = 1;
+        log_event(s, EXC_LOG_TAIL, exc);
+        branch_to_handler(uc, s, exc, value, handler, xpsr, nzcv);
+        s->cycles += s->tail_cycles;
+        return 1;
+    }
+    if ((to_thread && (value & 4)) || !(value & 0x10))
+        return 0; /* to a thread on PSP, or an FP frame */
+    uint32_t frame = rd(uc, s, RG_MSP), control = rd(uc, s, RG_CONTROL);
+    const uint8_t *mem = host(s, frame, 32, 1);
+    if (mem == NULL)
+        return 0;
+    uint32_t w[8];
+    memcpy(w, mem, sizeof w);
+    uint32_t ipsr_new = to_thread ? 0u : (w[7] & 0x1ff);
+    uint32_t new_control = to_thread ? (control & ~6u) : (control & ~4u);
+    memcpy(s->exc_active, active, sizeof active);
+    log_event(s, EXC_LOG_RETURN, ipsr);
+    s->event_register = 1;
+    wr(uc, s, RG_XPSR, (w[7] & ~0x3FFu) | ipsr_new | (1u << 24));
+    wr(uc, s, RG_CONTROL, new_control);
+    wr(uc, s, RG_SP, frame + 32u + ((w[7] & 0x200) ? 4u : 0u));
+    static const int frame_regs[6] = {RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR};
+    for (int i = 0; i < 6; i++)
+        wr(uc, s, frame_regs[i], w[i]);
+    wr(uc, s, RG_NZCV, rd(uc, s, RG_NZCV)); /* an MSR after the XPSR write rebuilds the flags */
+    wr(uc, s, RG_PC, w[6] | 1u);
+    s->psp_mode = s->psp_min = s->psp_limit = 0;
+    s->next_seq = w[6] & ~1u;
+    s->cycles += s->entry_cycles;
+    sim_exc_update(s);
+    return 1;
+}
+
+/* A block boundary where a timer is due or an exception is pending: take the pending exception
+ * natively when it can preempt and the fast path applies, else hand over to the exception model
+ * when the timer is due or the pending exception can preempt. Returns 1 when an exception was
+ * taken (the block at addr is not run). */
 static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_t addr)
 {
     if (s->on_event == NULL || s->stop_reason != STOP_NONE)
         return 0;
-    if (s->cycles >= s->timer_at || s->pend_prio < execution_priority(uc, s))
+    if (s->cycles >= s->timer_at)
         return s->on_event(addr);
+    if (s->pend_prio < execution_priority(uc, s)) {
+        if (s->pend_exc >= 0 && fast_enter(uc, s, (uint32_t)s->pend_exc, addr))
+            return 1;
+        return s->on_event(addr);
+    }
     return 0;
+}
+
+/* Unicorn's interrupt hook: an exception return is finished here when the fast path applies;
+ * everything else goes to Python. */
+void sim_intr_hook(void *uc, uint32_t intno, void *user)
+{
+    sim_state *s = (sim_state *)user;
+    if (intno == 8 && s->stop_reason == STOP_NONE && fast_return(uc, s))
+        return;
+    if (s->on_intr != NULL)
+        s->on_intr(intno);
 }
 
 /* Called by Unicorn before every translation block. The common case (a cached flash block that
@@ -548,6 +836,12 @@ static const uint32_t layout[] = {
     FIELD(sim_state, primask_regid) FIELD(sim_state, faultmask_regid)
     FIELD(sim_state, basepri_regid) FIELD(sim_state, psp_mode) FIELD(sim_state, psp_limit)
     FIELD(sim_state, psp_min) FIELD(sim_state, control_regid) FIELD(sim_state, ipsr_regid)
+    FIELD(sim_state, exc_pending) FIELD(sim_state, exc_active) FIELD(sim_state, exc_enabled)
+    FIELD(sim_state, exc_prio) FIELD(sim_state, pend_exc) FIELD(sim_state, vtor)
+    FIELD(sim_state, ccr) FIELD(sim_state, entry_cycles) FIELD(sim_state, tail_cycles)
+    FIELD(sim_state, exc_flags) FIELD(sim_state, event_register) FIELD(sim_state, exc_log)
+    FIELD(sim_state, exc_log_cap) FIELD(sim_state, exc_log_len) FIELD(sim_state, reg_write)
+    FIELD(sim_state, on_intr) FIELD(sim_state, exc_regids)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags)

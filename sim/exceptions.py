@@ -17,6 +17,14 @@ takes effect before the next instruction, as on hardware.
 The frame (8 words, or 26 with the FP context when CONTROL.FPCA is set on an FPU core) is
 written straight into the host array that backs SRAM; SP banking (MSP/PSP) goes through
 Unicorn's own MSR semantics: CONTROL.SPSEL written in thread mode swaps the stack pointers.
+
+The common case runs in C (sim/_blockhook.c): entry from handler mode or a thread on the main
+stack with an integer frame, and returns that tail-chain or pop an integer frame from the main
+stack. It is the same algorithm as here, on the same state: pending, active, enabled,
+priorities, VTOR, CCR and the event register live in the C struct and are read and written
+here through it. What the C path does is logged there and accounted here (statistics, handler
+cycles) before anything reads them. Everything else (FP frames, threads on PSP, SysTick falling
+due, SVC, faults, invalid returns, the profiler's trace) runs here.
 """
 
 from __future__ import annotations
@@ -25,9 +33,20 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from unicorn import arm_const as R
 
-from sim.native import NEVER, NO_PENDING, NativeCounter, Registers
+from sim.native import (
+    EXC_FAST,
+    EXC_FPU,
+    EXC_LOG_ENTER,
+    EXC_LOG_RETURN,
+    EXC_V6M,
+    EXC_V8M,
+    NEVER,
+    NativeCounter,
+    Registers,
+)
 from toolchain.cores import Core
 
 # exception numbers
@@ -46,6 +65,18 @@ def valid_exc_return(value: int, v8m: bool) -> bool:
     if v8m:  # bits 31:7 ones, S (6) and ES (0) clear, bit 1 clear; DCRS (5) any
         return value >> 7 == 0x1FFFFFF and not value & 0x43
     return value >> 5 == 0x7FFFFFF and value & 0xF in (1, 9, 0xD)
+
+def _mask(words: np.ndarray) -> int:
+    """A bitmask held as 64-bit words (lowest first) as one integer."""
+    value = 0
+    for i, w in enumerate(words.tolist()):
+        value |= w << (64 * i)
+    return value
+
+
+def _set_mask(words: np.ndarray, value: int) -> None:
+    words[:] = [(value >> (64 * i)) & 0xFFFF_FFFF_FFFF_FFFF for i in range(len(words))]
+
 
 _BASE = 256  # execution priority with nothing active and no mask set
 
@@ -136,16 +167,101 @@ class ExceptionModel:
         self.stack_region = stack_region  # (name, start, end) of the object holding an address
         # For a profiler: ("enter", handler address, the block the entry replaced or None) and
         # ("return", None) events, in order, when set to a list (None: not recorded).
-        self.trace: list[tuple[str, int | None, int | None]] | None = None
+        self._trace: list[tuple[str, int | None, int | None]] | None = None
         self.entry_cycles = _ENTRY.get(core.name, 12)
+        self._c = counter.state
+        self._pending_w, self._active_w, self._enabled_w, self.prio = counter.exc_masks()
+        counter.configure_exceptions(
+            flags=EXC_FAST | (EXC_FPU if has_fpu else 0) | (EXC_V8M if self.v8m else 0)
+            | (EXC_V6M if self.v6m else 0),
+            entry_cycles=self.entry_cycles, tail_cycles=_TAIL_CHAIN)
         counter.set_event_handler(self._on_event_c, masks=not self.v6m)
         self.fault: tuple[str, str, int] | None = None  # set when the model stops the run
         self.reset()
 
     # --- state ----------------------------------------------------------------------------------
+    # --- the state the C struct holds -----------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        return _mask(self._pending_w)
+
+    @pending.setter
+    def pending(self, value: int) -> None:
+        _set_mask(self._pending_w, value)
+
+    @property
+    def active(self) -> int:
+        return _mask(self._active_w)
+
+    @active.setter
+    def active(self, value: int) -> None:
+        _set_mask(self._active_w, value)
+
+    @property
+    def enabled(self) -> int:
+        """Bit per exception number (IRQs only; system ones always enabled)."""
+        return _mask(self._enabled_w)
+
+    @enabled.setter
+    def enabled(self, value: int) -> None:
+        _set_mask(self._enabled_w, value)
+
+    @property
+    def vtor(self) -> int:
+        return self._c.vtor
+
+    @vtor.setter
+    def vtor(self, value: int) -> None:
+        self._c.vtor = value
+
+    @property
+    def ccr(self) -> int:
+        return self._c.ccr
+
+    @ccr.setter
+    def ccr(self, value: int) -> None:
+        self._c.ccr = value
+
+    @property
+    def event_register(self) -> bool:
+        return bool(self._c.event_register)
+
+    @event_register.setter
+    def event_register(self, value: bool) -> None:
+        self._c.event_register = int(value)
+
+    @property
+    def trace(self) -> list[tuple[str, int | None, int | None]] | None:
+        """For a profiler: ("enter", handler address, the block the entry replaced or None)
+        and ("return", None) events, in order, when set to a list (None: not recorded). While
+        set, every entry and return runs here."""
+        return self._trace
+
+    @trace.setter
+    def trace(self, value: list[tuple[str, int | None, int | None]] | None) -> None:
+        self._drain()
+        self._trace = value
+        self.counter.set_fast_exceptions(value is None)
+
+    @property
+    def stats(self) -> Stats:
+        self._drain()
+        return self._stats
+
+    def _drain(self) -> None:
+        """Account the entries and returns the C fast path made since the last call."""
+        for kind, exc, cycles in self.counter.take_exc_log():
+            if kind == EXC_LOG_ENTER:
+                self._stats.taken[exc] = self._stats.taken.get(exc, 0) + 1
+                self._handler_started.append((exc, cycles))
+            elif kind == EXC_LOG_RETURN:
+                self._close_handler(exc, cycles)
+            else:
+                self._stats.tail_chained += 1
+
     def reset(self) -> None:
-        n = IRQ0 + self.irqs
-        self.prio = [0] * n
+        self.counter.take_exc_log()
+        self.prio[:] = 0
         self.prio[1], self.prio[NMI], self.prio[HARDFAULT] = -3, -2, -1
         self.enabled = 0  # bit per exception number (IRQs only; system ones always enabled)
         self.pending = 0
@@ -157,7 +273,7 @@ class ExceptionModel:
         self.scr = 0
         self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
         self.systick = SysTick()
-        self.stats = Stats()
+        self._stats = Stats()
         self.sleep_cycles = 0
         self.event_register = False
         self.sleep_on_exit_pending = False
@@ -178,7 +294,7 @@ class ExceptionModel:
         return (0xFF << (self.prigroup + 1)) & 0xFF
 
     def group(self, exc: int) -> int:
-        p = self.prio[exc]
+        p = int(self.prio[exc])
         return p if p < 0 else p & self.group_mask
 
     def _enabled(self, exc: int) -> bool:
@@ -195,7 +311,7 @@ class ExceptionModel:
             bits ^= low
             if not self._enabled(exc):
                 continue
-            k = (self.group(exc), self.prio[exc], exc)
+            k = (self.group(exc), int(self.prio[exc]), exc)
             if key is None or k < key:
                 best, key = exc, k
         return best
@@ -226,14 +342,11 @@ class ExceptionModel:
         return prio
 
     def update(self) -> None:
-        """Tell the native hook what to watch: the next SysTick event and the best pending."""
-        best = self.best_pending()
+        """Tell the native hook what to watch: the next SysTick event, the PRIGROUP mask (C
+        works out the best pending exception and the active priority from the shared state)."""
         st = self.systick
         timer_at = st.zero_at if st.enabled and st.csr & 2 else NEVER
-        self.counter.set_events(
-            timer_at=timer_at,
-            pend_prio=NO_PENDING if best is None else self.group(best),
-            active_prio=self.active_priority(), group_mask=self.group_mask)
+        self.counter.set_events(timer_at=timer_at, group_mask=self.group_mask)
 
     def set_pending(self, exc: int, on: bool = True) -> None:
         if on:
@@ -326,6 +439,7 @@ class ExceptionModel:
     def on_event(self, address: int) -> int:
         """At the block boundary before ``address``: account timers, then take the pending
         exception if it can preempt. 1 when taken (the block at ``address`` does not run)."""
+        self._drain()
         self.advance_systick()
         exc = self.best_pending()
         if exc is None or self.group(exc) >= self.execution_priority():
@@ -391,7 +505,7 @@ class ExceptionModel:
         handler = struct.unpack("<I", vector)[0]
         self.pending &= ~(1 << exc)
         self.active |= 1 << exc
-        self.stats.taken[exc] = self.stats.taken.get(exc, 0) + 1
+        self._stats.taken[exc] = self._stats.taken.get(exc, 0) + 1
         self._handler_started.append((exc, self.now))
         if self.trace is not None:
             self.trace.append(("enter", handler & ~1, self._diverting))
@@ -411,10 +525,11 @@ class ExceptionModel:
         """ExceptionReturn for a `bx`/`pop`/`ldr` of EXC_RETURN into PC in handler mode: the
         handler's exception becomes inactive, then either the best pending exception that can
         preempt the returned-to context is tail-chained, or the frame is popped."""
+        self._drain()
         regs = self.regs
         ipsr, control, psp, msp = regs.read_many(_RETURN_READ)
         self.active &= ~(1 << ipsr)
-        self._close_handler(ipsr)
+        self._close_handler(ipsr, self.now)
         if self.trace is not None:
             self.trace.append(("return", None, None))
         self.event_register = True  # an exception return is an event for WFE
@@ -425,7 +540,7 @@ class ExceptionModel:
         self.advance_systick()
         exc = self.best_pending()
         if exc is not None and self.group(exc) < self.execution_priority():
-            self.stats.tail_chained += 1
+            self._stats.tail_chained += 1
             self._branch_to_handler(exc, exc_return)
             self.counter.add_cycles(_TAIL_CHAIN)
             return
@@ -491,20 +606,22 @@ class ExceptionModel:
         prio = self.execution_priority()
         return prio
 
-    def _close_handler(self, exc: int) -> None:
+    def _close_handler(self, exc: int, now: int) -> None:
         """Attribute the cycles since this handler was entered to it (nested handlers'
         cycles are theirs: the time of the inner one is subtracted by its own record)."""
         for i in range(len(self._handler_started) - 1, -1, -1):
             if self._handler_started[i][0] == exc:
                 _, start = self._handler_started.pop(i)
-                spent = self.now - start
-                self.stats.handler_cycles[exc] = self.stats.handler_cycles.get(exc, 0) + spent
+                spent = now - start
+                cycles = self._stats.handler_cycles
+                cycles[exc] = cycles.get(exc, 0) + spent
                 return
 
     # --- synchronous exceptions -----------------------------------------------------------------
     def svc(self, return_address: int) -> bool:
         """SVC: taken at once when SVCall's priority is above the execution priority; False
         otherwise (the architecture escalates to HardFault)."""
+        self._drain()
         if self.group(SVCALL) >= self.execution_priority():
             return False
         self.pending |= 1 << SVCALL
@@ -515,6 +632,7 @@ class ExceptionModel:
         """A synchronous fault delivered to the firmware's handler (--vector-faults):
         escalated to HardFault when its handler is disabled or cannot preempt; False when
         even HardFault cannot be taken (lockup)."""
+        self._drain()
         prio = self.execution_priority()
         if exc in (MEMMANAGE, BUSFAULT, USAGEFAULT):
             enabled = self.shcsr_enables >> (exc - MEMMANAGE + 16) & 1

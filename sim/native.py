@@ -16,14 +16,25 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, Uc
 from unicorn.arm_const import (
+    UC_ARM_REG_APSR_NZCV,
     UC_ARM_REG_BASEPRI,
     UC_ARM_REG_CONTROL,
     UC_ARM_REG_FAULTMASK,
     UC_ARM_REG_IPSR,
+    UC_ARM_REG_LR,
+    UC_ARM_REG_MSP,
+    UC_ARM_REG_PC,
     UC_ARM_REG_PRIMASK,
+    UC_ARM_REG_PSP,
+    UC_ARM_REG_R0,
+    UC_ARM_REG_R1,
+    UC_ARM_REG_R2,
+    UC_ARM_REG_R3,
+    UC_ARM_REG_R12,
     UC_ARM_REG_SP,
+    UC_ARM_REG_XPSR,
 )
 from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
@@ -35,6 +46,20 @@ if TYPE_CHECKING:
 NEVER = (1 << 64) - 1  # event_at/timer_at: no event
 NO_PENDING = 0x7FFF_FFFF  # pend_prio: nothing pending
 EventHandler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32)
+InterruptHandler = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
+EXC_WORDS = 4  # 64-bit words of the exception bitmasks: 256 exception numbers
+EXC_LOG_CAP = 1024
+
+# ``exc_record`` in _blockhook.c: an entry or return the native fast path made
+EXC_RECORD = np.dtype([("kind", np.uint32), ("exc", np.uint32), ("cycles", np.uint64)])
+EXC_LOG_ENTER, EXC_LOG_RETURN, EXC_LOG_TAIL = 1, 2, 3
+# exc_flags
+EXC_FAST, EXC_FPU, EXC_V8M, EXC_V6M = 1, 2, 4, 8
+# exc_regids, in the order of the enum in _blockhook.c
+_EXC_REGIDS = (UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R12,
+               UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_XPSR, UC_ARM_REG_APSR_NZCV,
+               UC_ARM_REG_CONTROL, UC_ARM_REG_SP, UC_ARM_REG_MSP, UC_ARM_REG_PSP,
+               UC_ARM_REG_IPSR)
 
 SPD_DYNAMIC = -32768  # SP change of an instruction that writes SP with a value unknown statically
 
@@ -92,6 +117,15 @@ class _SimState(ctypes.Structure):
     psp_mode: int
     psp_limit: int
     psp_min: int
+    pend_exc: int
+    vtor: int
+    ccr: int
+    entry_cycles: int
+    tail_cycles: int
+    exc_flags: int
+    event_register: int
+    exc_log_cap: int
+    exc_log_len: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -119,6 +153,16 @@ class _SimState(ctypes.Structure):
         ("psp_mode", ctypes.c_uint32), ("psp_limit", ctypes.c_uint32),
         ("psp_min", ctypes.c_uint32),
         ("control_regid", ctypes.c_int32), ("ipsr_regid", ctypes.c_int32),
+        ("exc_pending", ctypes.c_uint64 * EXC_WORDS),
+        ("exc_active", ctypes.c_uint64 * EXC_WORDS),
+        ("exc_enabled", ctypes.c_uint64 * EXC_WORDS),
+        ("exc_prio", ctypes.c_int32 * (64 * EXC_WORDS)),
+        ("pend_exc", ctypes.c_int32), ("vtor", ctypes.c_uint32), ("ccr", ctypes.c_uint32),
+        ("entry_cycles", ctypes.c_uint32), ("tail_cycles", ctypes.c_uint32),
+        ("exc_flags", ctypes.c_uint32), ("event_register", ctypes.c_uint32),
+        ("exc_log", _P), ("exc_log_cap", ctypes.c_uint32), ("exc_log_len", ctypes.c_uint32),
+        ("reg_write", _P), ("on_intr", _P),
+        ("exc_regids", ctypes.c_int32 * len(_EXC_REGIDS)),
     ]
 
 
@@ -160,6 +204,8 @@ def _load() -> ctypes.CDLL:
     lib.sim_range.restype = ctypes.c_uint32
     lib.sim_layout.argtypes = [ctypes.POINTER(ctypes.c_uint32), ctypes.c_uint32]
     lib.sim_layout.restype = ctypes.c_uint32
+    lib.sim_exc_update.argtypes = [ctypes.POINTER(_SimState)]
+    lib.sim_exc_update.restype = None
     check_layout(lib)
     return lib
 
@@ -256,7 +302,15 @@ class NativeCounter:
         s.pend_prio, s.active_prio, s.group_mask = NO_PENDING, 256, 0xFF
         s.primask_regid, s.faultmask_regid, s.basepri_regid = UC_ARM_REG_PRIMASK, -1, -1
         s.control_regid, s.ipsr_regid = UC_ARM_REG_CONTROL, UC_ARM_REG_IPSR
+        s.reg_write = _addr(uclib.uc_reg_write)
+        s.pend_exc = -1
+        s.exc_regids[:] = list(_EXC_REGIDS)
+        self._exc_log = np.zeros(EXC_LOG_CAP, EXC_RECORD)
+        s.exc_log, s.exc_log_cap, s.exc_log_len = self._exc_log.ctypes.data, EXC_LOG_CAP, 0
+        self._state_ref = ctypes.byref(s)
+        self._update_fn = lib.sim_exc_update
         self._event_handler: object = None  # the ctypes callback: keep it alive
+        self._intr_handler: object = None
         self._add(UC_HOOK_BLOCK, _addr(lib.sim_block_hook))
         # next instruction -> the one before it that writes SP dynamically
         self.sp_writers = _dynamic_sp_writers(flash, flash_base, tables.spd)
@@ -301,15 +355,55 @@ class NativeCounter:
         s.faultmask_regid = UC_ARM_REG_FAULTMASK if masks else -1
         s.basepri_regid = UC_ARM_REG_BASEPRI if masks else -1
 
-    def set_events(self, *, timer_at: int, pend_prio: int, active_prio: int,
-                   group_mask: int) -> None:
+    def set_interrupt_handler(self, handler: "Callable[[int], None]") -> None:
+        """Install the native interrupt hook: it finishes exception returns (intno 8) itself
+        when its fast path applies and calls ``handler(intno)`` for everything else. The
+        handler must not raise (nothing can unwind through Unicorn's C frames)."""
+        self._intr_handler = InterruptHandler(handler)
+        self._s.on_intr = ctypes.cast(self._intr_handler, ctypes.c_void_p).value
+        self._add(UC_HOOK_INTR, _addr(library().sim_intr_hook))
+
+    def configure_exceptions(self, *, flags: int, entry_cycles: int, tail_cycles: int) -> None:
+        """The core's exception facts for the native fast path (``EXC_*`` flags)."""
+        s = self._s
+        s.exc_flags, s.entry_cycles, s.tail_cycles = flags, entry_cycles, tail_cycles
+
+    def set_fast_exceptions(self, on: bool) -> None:
+        """Allow (or not) the native entry and return (off while a profiler records them)."""
+        self._s.exc_flags = (self._s.exc_flags & ~EXC_FAST) | (EXC_FAST if on else 0)
+
+    def exc_masks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Views of the C exception state: pending, active, enabled (uint64 words, bit per
+        exception number) and the priorities (int32 per exception number)."""
+        s = self._s
+        return (np.ctypeslib.as_array(s.exc_pending), np.ctypeslib.as_array(s.exc_active),
+                np.ctypeslib.as_array(s.exc_enabled), np.ctypeslib.as_array(s.exc_prio))
+
+    @property
+    def state(self) -> _SimState:
+        """The C state itself (the exception model reads and writes its fields)."""
+        return self._s
+
+    def take_exc_log(self) -> list[tuple[int, int, int]]:
+        """The entries and returns the native fast path made since the last call, in order:
+        (EXC_LOG_* kind, exception number, cycles at the event)."""
+        s = self._s
+        n = s.exc_log_len
+        if not n:
+            return []
+        s.exc_log_len = 0
+        rec = self._exc_log[:n]
+        return list(zip(rec["kind"].tolist(), rec["exc"].tolist(), rec["cycles"].tolist(),
+                        strict=True))
+
+    def set_events(self, *, timer_at: int, group_mask: int) -> None:
         """What the native hook checks per block: the next timer event (cycles, NEVER for
-        none), the best pending exception's group priority (NO_PENDING for none), the active
-        exceptions' execution priority (256 for none) and the PRIGROUP mask for BASEPRI."""
+        none) and the PRIGROUP mask; the pending and active state comes from the C state
+        itself (``sim_exc_update`` works out the best pending and the active priority)."""
         s = self._s
         s.timer_at = timer_at
-        s.pend_prio, s.active_prio, s.group_mask = pend_prio, active_prio, group_mask
-        s.event_at = 0 if pend_prio != NO_PENDING else timer_at
+        s.group_mask = group_mask
+        self._update_fn(self._state_ref)
 
     def request_stop(self) -> None:
         """Stop the run at the next opportunity (from a hook)."""

@@ -23,7 +23,6 @@ from unicorn import (
     UC_ERR_WRITE_UNMAPPED,
     UC_HOOK_BLOCK,
     UC_HOOK_CODE,
-    UC_HOOK_INTR,
     UC_HOOK_MEM_FETCH_PROT,
     UC_HOOK_MEM_UNMAPPED,
     UC_HOOK_MEM_WRITE_PROT,
@@ -277,7 +276,9 @@ class Simulator:
             self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
                              self._device_write(dev), None)
 
-        self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        # natively: exception returns finish in C when they can; the rest comes here
+        self._hook_error: BaseException | None = None
+        self._counter.set_interrupt_handler(self._on_interrupt_c)
         # Unicorn executes SEV as a no-op: a code hook on each one sets the event register
         halfwords = self.flash[: self.flash_size & ~1].view(np.uint16)
         for index in np.flatnonzero((halfwords == 0xBF40) & (tables.cost > 0)).tolist():
@@ -472,6 +473,16 @@ class Simulator:
         if self._fault is None and self._exit is None:
             self._fault = fault
         self.uc.emu_stop()
+
+    def _on_interrupt_c(self, intno: int) -> None:
+        """The native interrupt hook's callback: nothing may unwind through Unicorn's C
+        frames, so an error stops the run and is raised again after ``emu_start``."""
+        try:
+            self._on_interrupt(self.uc, intno, None)
+        except BaseException as exc:  # re-raised by _emulate
+            if self._hook_error is None:
+                self._hook_error = exc
+            self.uc.emu_stop()
 
     def _on_interrupt(self, uc: Uc, intno: int, user: object) -> None:
         if self._counter.stopped:
@@ -818,6 +829,9 @@ class Simulator:
         """One emu_start; False when it ended in an error (recorded as the run's fault)."""
         try:
             self.uc.emu_start(pc, 0xFFFFFFFF, timeout=timeout_us)
+            if self._hook_error is not None:
+                error, self._hook_error = self._hook_error, None
+                raise error
         except UcError as exc:
             if self._fault is None:
                 pc = self.uc.reg_read(R.UC_ARM_REG_PC)
