@@ -71,16 +71,9 @@ typedef int (*reg_write_fn)(void *uc, int regid, const void *value);
 /* The rest of the interrupt handling (sim/runner.py): every intno the native interrupt hook does
  * not finish itself. */
 typedef void (*intr_fn)(uint32_t intno);
-
-/* One exception entry or return the native fast path made, for sim/exceptions.py to account
- * (statistics, handler cycles) when it next runs: its mirror is a numpy dtype there. */
-typedef struct {
-    uint32_t kind;   /* EXC_LOG_* */
-    uint32_t exc;    /* exception number */
-    uint64_t cycles; /* cycle count at the event (before the entry's latency) */
-} exc_record;
-
-enum { EXC_LOG_ENTER = 1, EXC_LOG_RETURN = 2, EXC_LOG_TAIL = 3 };
+/* The System Control Space device in Python (sim/devices/scs.py). */
+typedef uint64_t (*mmio_read_fn)(uint64_t offset, uint32_t size);
+typedef void (*mmio_write_fn)(uint64_t offset, uint32_t size, uint64_t value);
 
 /* exc_flags */
 #define EXC_FAST 1u /* native entry and return allowed (no profiler trace recording them) */
@@ -93,6 +86,7 @@ enum { RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR, RG_PC, RG_XPSR, RG_NZCV, RG_CO
        RG_MSP, RG_PSP, RG_IPSR, RG_COUNT };
 #define EXC_WORDS 4 /* 256 exception numbers */
 #define NO_PENDING 0x7fffffff
+#define HANDLER_STACK 264 /* open handlers: nesting needs a higher priority each time */
 
 /* Shared with Python: sim/native.py declares the identical ctypes.Structure and checks it against
  * sim_layout() when it loads this library. */
@@ -159,11 +153,20 @@ typedef struct {
     uint32_t entry_cycles, tail_cycles;
     uint32_t exc_flags;               /* EXC_* */
     uint32_t event_register;          /* WFE's event register (an exception return sets it) */
-    exc_record *exc_log;              /* entries and returns made natively, not yet accounted */
-    uint32_t exc_log_cap, exc_log_len;
+    /* statistics (the report's): entries per exception, cycles spent in each handler (its
+     * nested handlers' excluded), tail-chains; and the handlers entered, not yet returned */
+    uint32_t exc_taken[64 * EXC_WORDS];
+    uint64_t exc_handler_cycles[64 * EXC_WORDS];
+    uint64_t tail_chained;
+    uint32_t hs_len;
+    uint32_t hs_exc[HANDLER_STACK];
+    uint64_t hs_start[HANDLER_STACK]; /* cycles at its entry */
     reg_write_fn reg_write;
     intr_fn on_intr;                  /* Python, for every other interrupt; NULL: none */
     int32_t exc_regids[RG_COUNT];
+    uint32_t scr;                     /* SCB->SCR (SEVONPEND) */
+    mmio_read_fn scs_read;            /* the SCS device, for everything but the fast stores */
+    mmio_write_fn scs_write;
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -491,12 +494,34 @@ static uint8_t *host(const sim_state *s, uint32_t addr, uint32_t n, int flash_ok
     return NULL;
 }
 
-static inline void log_event(sim_state *s, uint32_t kind, uint32_t exc)
+/* A handler starts (statistics): counted, and its start recorded (the oldest record is
+ * dropped when the stack is full, which only firmware that never returns can cause). */
+void sim_handler_enter(sim_state *s, uint32_t exc)
 {
-    exc_record *r = &s->exc_log[s->exc_log_len++];
-    r->kind = kind;
-    r->exc = exc;
-    r->cycles = s->cycles;
+    s->exc_taken[exc]++;
+    if (s->hs_len == HANDLER_STACK) {
+        memmove(s->hs_exc, s->hs_exc + 1, (HANDLER_STACK - 1) * sizeof s->hs_exc[0]);
+        memmove(s->hs_start, s->hs_start + 1, (HANDLER_STACK - 1) * sizeof s->hs_start[0]);
+        s->hs_len--;
+    }
+    s->hs_exc[s->hs_len] = exc;
+    s->hs_start[s->hs_len++] = s->cycles;
+}
+
+/* A handler returns: the cycles since its entry (the latest open record of it) are attributed
+ * to it. */
+void sim_handler_close(sim_state *s, uint32_t exc)
+{
+    for (uint32_t i = s->hs_len; i-- > 0;) {
+        if (s->hs_exc[i] == exc) {
+            s->exc_handler_cycles[exc] += s->cycles - s->hs_start[i];
+            memmove(s->hs_exc + i, s->hs_exc + i + 1, (s->hs_len - i - 1) * sizeof s->hs_exc[0]);
+            memmove(s->hs_start + i, s->hs_start + i + 1,
+                    (s->hs_len - i - 1) * sizeof s->hs_start[0]);
+            s->hs_len--;
+            return;
+        }
+    }
 }
 
 /* Handler mode for `exc` (its vector read already): xPSR with IPSR = exc and the IT state
@@ -507,7 +532,7 @@ static void branch_to_handler(void *uc, sim_state *s, uint32_t exc, uint32_t exc
 {
     exc_clr(s->exc_pending, exc);
     exc_set(s->exc_active, exc);
-    log_event(s, EXC_LOG_ENTER, exc);
+    sim_handler_enter(s, exc);
     wr(uc, s, RG_XPSR, (xpsr & 0xF80F0000u) | (1u << 24) | exc);
     wr(uc, s, RG_LR, exc_return);
     wr(uc, s, RG_NZCV, nzcv);
@@ -529,7 +554,7 @@ static int vector_of(const sim_state *s, uint32_t exc, uint32_t *handler)
  * the main stack with an integer frame. 1 when taken; 0 (nothing changed) for Python. */
 static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
 {
-    if (!(s->exc_flags & EXC_FAST) || s->exc_log_len + 1 > s->exc_log_cap)
+    if (!(s->exc_flags & EXC_FAST))
         return 0;
     uint32_t control = rd(uc, s, RG_CONTROL), xpsr = rd(uc, s, RG_XPSR);
     uint32_t ipsr = xpsr & 0x1ff;
@@ -575,8 +600,7 @@ static int valid_exc_return(const sim_state *s, uint32_t v)
  * frame from the main stack. 1 when done; 0 (nothing changed) for Python. */
 static int fast_return(void *uc, sim_state *s)
 {
-    if (!(s->exc_flags & EXC_FAST) || s->exc_log_len + 3 > s->exc_log_cap ||
-        s->cycles >= s->timer_at)
+    if (!(s->exc_flags & EXC_FAST) || s->cycles >= s->timer_at)
         return 0;
     uint32_t pc = rd(uc, s, RG_PC), ipsr = rd(uc, s, RG_IPSR) & 0x1ff;
     uint32_t value = (s->exc_flags & EXC_V8M) ? pc : pc | 1u;
@@ -598,9 +622,9 @@ static int fast_return(void *uc, sim_state *s)
             return 0;
         uint32_t nzcv = rd(uc, s, RG_NZCV), xpsr = rd(uc, s, RG_XPSR);
         memcpy(s->exc_active, active, sizeof active);
-        log_event(s, EXC_LOG_RETURN, ipsr);
+        sim_handler_close(s, ipsr);
         s->event_register = 1;
-        log_event(s, EXC_LOG_TAIL, exc);
+        s->tail_chained++;
         branch_to_handler(uc, s, exc, value, handler, xpsr, nzcv);
         s->cycles += s->tail_cycles;
         return 1;
@@ -616,7 +640,7 @@ static int fast_return(void *uc, sim_state *s)
     uint32_t ipsr_new = to_thread ? 0u : (w[7] & 0x1ff);
     uint32_t new_control = to_thread ? (control & ~6u) : (control & ~4u);
     memcpy(s->exc_active, active, sizeof active);
-    log_event(s, EXC_LOG_RETURN, ipsr);
+    sim_handler_close(s, ipsr);
     s->event_register = 1;
     wr(uc, s, RG_XPSR, (w[7] & ~0x3FFu) | ipsr_new | (1u << 24));
     wr(uc, s, RG_CONTROL, new_control);
@@ -649,6 +673,33 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
         return s->on_event(addr);
     }
     return 0;
+}
+
+/* Unicorn's MMIO callbacks for the System Control Space (0xE000E000): a store of PENDSVSET
+ * alone to ICSR (how an RTOS asks for a context switch) pends PendSV here, as
+ * sim/devices/scs.py would; every other access goes to that device. */
+#define ICSR_OFFSET 0xD04u
+#define PENDSV_EXC 14u
+
+uint64_t sim_scs_read(void *uc, uint64_t offset, unsigned size, void *user)
+{
+    (void)uc;
+    const sim_state *s = (const sim_state *)user;
+    return s->scs_read(offset, size);
+}
+
+void sim_scs_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    (void)uc;
+    sim_state *s = (sim_state *)user;
+    if (offset == ICSR_OFFSET && size == 4 && value == (1u << 28)) {
+        exc_set(s->exc_pending, PENDSV_EXC);
+        if (s->scr & 0x10) /* SEVONPEND */
+            s->event_register = 1;
+        sim_exc_update(s);
+        return;
+    }
+    s->scs_write(offset, size, value);
 }
 
 /* Unicorn's interrupt hook: an exception return is finished here when the fast path applies;
@@ -839,9 +890,12 @@ static const uint32_t layout[] = {
     FIELD(sim_state, exc_pending) FIELD(sim_state, exc_active) FIELD(sim_state, exc_enabled)
     FIELD(sim_state, exc_prio) FIELD(sim_state, pend_exc) FIELD(sim_state, vtor)
     FIELD(sim_state, ccr) FIELD(sim_state, entry_cycles) FIELD(sim_state, tail_cycles)
-    FIELD(sim_state, exc_flags) FIELD(sim_state, event_register) FIELD(sim_state, exc_log)
-    FIELD(sim_state, exc_log_cap) FIELD(sim_state, exc_log_len) FIELD(sim_state, reg_write)
-    FIELD(sim_state, on_intr) FIELD(sim_state, exc_regids)
+    FIELD(sim_state, exc_flags) FIELD(sim_state, event_register)
+    FIELD(sim_state, exc_taken) FIELD(sim_state, exc_handler_cycles)
+    FIELD(sim_state, tail_chained) FIELD(sim_state, hs_len) FIELD(sim_state, hs_exc)
+    FIELD(sim_state, hs_start) FIELD(sim_state, reg_write)
+    FIELD(sim_state, on_intr) FIELD(sim_state, exc_regids) FIELD(sim_state, scr)
+    FIELD(sim_state, scs_read) FIELD(sim_state, scs_write)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags)

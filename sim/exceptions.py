@@ -21,10 +21,10 @@ Unicorn's own MSR semantics: CONTROL.SPSEL written in thread mode swaps the stac
 The common case runs in C (sim/_blockhook.c): entry from handler mode or a thread on the main
 stack with an integer frame, and returns that tail-chain or pop an integer frame from the main
 stack. It is the same algorithm as here, on the same state: pending, active, enabled,
-priorities, VTOR, CCR and the event register live in the C struct and are read and written
-here through it. What the C path does is logged there and accounted here (statistics, handler
-cycles) before anything reads them. Everything else (FP frames, threads on PSP, SysTick falling
-due, SVC, faults, invalid returns, the profiler's trace) runs here.
+priorities, VTOR, CCR, SCR and the event register live in the C struct and are read and written
+here through it, as are the statistics (entries, handler cycles, tail-chains). Everything else
+(FP frames, threads on PSP, SysTick falling due, SVC, faults, invalid returns, the profiler's
+trace) runs here.
 """
 
 from __future__ import annotations
@@ -39,8 +39,6 @@ from unicorn import arm_const as R
 from sim.native import (
     EXC_FAST,
     EXC_FPU,
-    EXC_LOG_ENTER,
-    EXC_LOG_RETURN,
     EXC_V6M,
     EXC_V8M,
     NEVER,
@@ -223,6 +221,14 @@ class ExceptionModel:
         self._c.ccr = value
 
     @property
+    def scr(self) -> int:
+        return self._c.scr
+
+    @scr.setter
+    def scr(self, value: int) -> None:
+        self._c.scr = value
+
+    @property
     def event_register(self) -> bool:
         return bool(self._c.event_register)
 
@@ -239,28 +245,16 @@ class ExceptionModel:
 
     @trace.setter
     def trace(self, value: list[tuple[str, int | None, int | None]] | None) -> None:
-        self._drain()
         self._trace = value
         self.counter.set_fast_exceptions(value is None)
 
     @property
     def stats(self) -> Stats:
-        self._drain()
-        return self._stats
-
-    def _drain(self) -> None:
-        """Account the entries and returns the C fast path made since the last call."""
-        for kind, exc, cycles in self.counter.take_exc_log():
-            if kind == EXC_LOG_ENTER:
-                self._stats.taken[exc] = self._stats.taken.get(exc, 0) + 1
-                self._handler_started.append((exc, cycles))
-            elif kind == EXC_LOG_RETURN:
-                self._close_handler(exc, cycles)
-            else:
-                self._stats.tail_chained += 1
+        taken, handler_cycles, tail_chained = self.counter.exc_stats()
+        return Stats(taken=taken, tail_chained=tail_chained, handler_cycles=handler_cycles)
 
     def reset(self) -> None:
-        self.counter.take_exc_log()
+        self.counter.reset_exc_stats()
         self.prio[:] = 0
         self.prio[1], self.prio[NMI], self.prio[HARDFAULT] = -3, -2, -1
         self.enabled = 0  # bit per exception number (IRQs only; system ones always enabled)
@@ -273,11 +267,9 @@ class ExceptionModel:
         self.scr = 0
         self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
         self.systick = SysTick()
-        self._stats = Stats()
         self.sleep_cycles = 0
         self.event_register = False
         self.sleep_on_exit_pending = False
-        self._handler_started: list[tuple[int, int]] = []  # (exception, cycles at entry)
         self.fault = None
         self.thread_peaks: dict[str, int] = {}  # thread stack (its object) -> peak bytes
         self._switched_in_at = 0  # PSP when the running thread was last switched in
@@ -439,7 +431,6 @@ class ExceptionModel:
     def on_event(self, address: int) -> int:
         """At the block boundary before ``address``: account timers, then take the pending
         exception if it can preempt. 1 when taken (the block at ``address`` does not run)."""
-        self._drain()
         self.advance_systick()
         exc = self.best_pending()
         if exc is None or self.group(exc) >= self.execution_priority():
@@ -505,8 +496,7 @@ class ExceptionModel:
         handler = struct.unpack("<I", vector)[0]
         self.pending &= ~(1 << exc)
         self.active |= 1 << exc
-        self._stats.taken[exc] = self._stats.taken.get(exc, 0) + 1
-        self._handler_started.append((exc, self.now))
+        self.counter.handler_enter(exc)
         if self.trace is not None:
             self.trace.append(("enter", handler & ~1, self._diverting))
         if nzcv is None or xpsr is None:
@@ -525,11 +515,10 @@ class ExceptionModel:
         """ExceptionReturn for a `bx`/`pop`/`ldr` of EXC_RETURN into PC in handler mode: the
         handler's exception becomes inactive, then either the best pending exception that can
         preempt the returned-to context is tail-chained, or the frame is popped."""
-        self._drain()
         regs = self.regs
         ipsr, control, psp, msp = regs.read_many(_RETURN_READ)
         self.active &= ~(1 << ipsr)
-        self._close_handler(ipsr, self.now)
+        self.counter.handler_close(ipsr)
         if self.trace is not None:
             self.trace.append(("return", None, None))
         self.event_register = True  # an exception return is an event for WFE
@@ -540,7 +529,7 @@ class ExceptionModel:
         self.advance_systick()
         exc = self.best_pending()
         if exc is not None and self.group(exc) < self.execution_priority():
-            self._stats.tail_chained += 1
+            self._c.tail_chained += 1
             self._branch_to_handler(exc, exc_return)
             self.counter.add_cycles(_TAIL_CHAIN)
             return
@@ -606,22 +595,10 @@ class ExceptionModel:
         prio = self.execution_priority()
         return prio
 
-    def _close_handler(self, exc: int, now: int) -> None:
-        """Attribute the cycles since this handler was entered to it (nested handlers'
-        cycles are theirs: the time of the inner one is subtracted by its own record)."""
-        for i in range(len(self._handler_started) - 1, -1, -1):
-            if self._handler_started[i][0] == exc:
-                _, start = self._handler_started.pop(i)
-                spent = now - start
-                cycles = self._stats.handler_cycles
-                cycles[exc] = cycles.get(exc, 0) + spent
-                return
-
     # --- synchronous exceptions -----------------------------------------------------------------
     def svc(self, return_address: int) -> bool:
         """SVC: taken at once when SVCall's priority is above the execution priority; False
         otherwise (the architecture escalates to HardFault)."""
-        self._drain()
         if self.group(SVCALL) >= self.execution_priority():
             return False
         self.pending |= 1 << SVCALL
@@ -632,7 +609,6 @@ class ExceptionModel:
         """A synchronous fault delivered to the firmware's handler (--vector-faults):
         escalated to HardFault when its handler is disabled or cannot preempt; False when
         even HardFault cannot be taken (lockup)."""
-        self._drain()
         prio = self.execution_priority()
         if exc in (MEMMANAGE, BUSFAULT, USAGEFAULT):
             enabled = self.shcsr_enables >> (exc - MEMMANAGE + 16) & 1

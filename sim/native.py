@@ -47,12 +47,10 @@ NEVER = (1 << 64) - 1  # event_at/timer_at: no event
 NO_PENDING = 0x7FFF_FFFF  # pend_prio: nothing pending
 EventHandler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32)
 InterruptHandler = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
+MmioRead = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32)
+MmioWrite = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint64)
 EXC_WORDS = 4  # 64-bit words of the exception bitmasks: 256 exception numbers
-EXC_LOG_CAP = 1024
-
-# ``exc_record`` in _blockhook.c: an entry or return the native fast path made
-EXC_RECORD = np.dtype([("kind", np.uint32), ("exc", np.uint32), ("cycles", np.uint64)])
-EXC_LOG_ENTER, EXC_LOG_RETURN, EXC_LOG_TAIL = 1, 2, 3
+HANDLER_STACK = 264  # handlers entered and not yet returned, for their cycles
 # exc_flags
 EXC_FAST, EXC_FPU, EXC_V8M, EXC_V6M = 1, 2, 4, 8
 # exc_regids, in the order of the enum in _blockhook.c
@@ -124,8 +122,9 @@ class _SimState(ctypes.Structure):
     tail_cycles: int
     exc_flags: int
     event_register: int
-    exc_log_cap: int
-    exc_log_len: int
+    tail_chained: int
+    hs_len: int
+    scr: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -160,9 +159,13 @@ class _SimState(ctypes.Structure):
         ("pend_exc", ctypes.c_int32), ("vtor", ctypes.c_uint32), ("ccr", ctypes.c_uint32),
         ("entry_cycles", ctypes.c_uint32), ("tail_cycles", ctypes.c_uint32),
         ("exc_flags", ctypes.c_uint32), ("event_register", ctypes.c_uint32),
-        ("exc_log", _P), ("exc_log_cap", ctypes.c_uint32), ("exc_log_len", ctypes.c_uint32),
+        ("exc_taken", ctypes.c_uint32 * (64 * EXC_WORDS)),
+        ("exc_handler_cycles", ctypes.c_uint64 * (64 * EXC_WORDS)),
+        ("tail_chained", ctypes.c_uint64), ("hs_len", ctypes.c_uint32),
+        ("hs_exc", ctypes.c_uint32 * HANDLER_STACK), ("hs_start", ctypes.c_uint64 * HANDLER_STACK),
         ("reg_write", _P), ("on_intr", _P),
         ("exc_regids", ctypes.c_int32 * len(_EXC_REGIDS)),
+        ("scr", ctypes.c_uint32), ("scs_read", _P), ("scs_write", _P),
     ]
 
 
@@ -206,6 +209,9 @@ def _load() -> ctypes.CDLL:
     lib.sim_layout.restype = ctypes.c_uint32
     lib.sim_exc_update.argtypes = [ctypes.POINTER(_SimState)]
     lib.sim_exc_update.restype = None
+    for name in ("sim_handler_enter", "sim_handler_close"):
+        getattr(lib, name).argtypes = [ctypes.POINTER(_SimState), ctypes.c_uint32]
+        getattr(lib, name).restype = None
     check_layout(lib)
     return lib
 
@@ -305,8 +311,6 @@ class NativeCounter:
         s.reg_write = _addr(uclib.uc_reg_write)
         s.pend_exc = -1
         s.exc_regids[:] = list(_EXC_REGIDS)
-        self._exc_log = np.zeros(EXC_LOG_CAP, EXC_RECORD)
-        s.exc_log, s.exc_log_cap, s.exc_log_len = self._exc_log.ctypes.data, EXC_LOG_CAP, 0
         self._state_ref = ctypes.byref(s)
         self._update_fn = lib.sim_exc_update
         self._event_handler: object = None  # the ctypes callback: keep it alive
@@ -363,6 +367,22 @@ class NativeCounter:
         self._s.on_intr = ctypes.cast(self._intr_handler, ctypes.c_void_p).value
         self._add(UC_HOOK_INTR, _addr(library().sim_intr_hook))
 
+    def map_scs(self, base: int, size: int, read: "Callable[[int, int], int]",
+                write: "Callable[[int, int, int], None]") -> None:
+        """Map the System Control Space with native MMIO callbacks: a store of PENDSVSET alone
+        to ICSR pends PendSV in C; every other access calls ``read(offset, size)`` or
+        ``write(offset, size, value)``, which must not raise."""
+        s = self._s
+        self._scs_handlers = (MmioRead(read), MmioWrite(write))  # keep them alive
+        s.scs_read = ctypes.cast(self._scs_handlers[0], ctypes.c_void_p).value
+        s.scs_write = ctypes.cast(self._scs_handlers[1], ctypes.c_void_p).value
+        lib = library()
+        user = ctypes.addressof(s)
+        err = uclib.uc_mmio_map(self._uch, base, size, _addr(lib.sim_scs_read), user,
+                                _addr(lib.sim_scs_write), user)
+        if err:
+            raise RuntimeError(f"uc_mmio_map failed with unicorn error {err}")
+
     def configure_exceptions(self, *, flags: int, entry_cycles: int, tail_cycles: int) -> None:
         """The core's exception facts for the native fast path (``EXC_*`` flags)."""
         s = self._s
@@ -384,17 +404,28 @@ class NativeCounter:
         """The C state itself (the exception model reads and writes its fields)."""
         return self._s
 
-    def take_exc_log(self) -> list[tuple[int, int, int]]:
-        """The entries and returns the native fast path made since the last call, in order:
-        (EXC_LOG_* kind, exception number, cycles at the event)."""
+    def handler_enter(self, exc: int) -> None:
+        """A handler starts now (statistics: counted, its cycles timed from here)."""
+        library().sim_handler_enter(self._state_ref, exc)
+
+    def handler_close(self, exc: int) -> None:
+        """A handler returns now: the cycles since its entry are attributed to it."""
+        library().sim_handler_close(self._state_ref, exc)
+
+    def exc_stats(self) -> tuple[dict[int, int], dict[int, int], int]:
+        """(entries per exception, handler cycles per exception, tail-chains), nonzero ones."""
         s = self._s
-        n = s.exc_log_len
-        if not n:
-            return []
-        s.exc_log_len = 0
-        rec = self._exc_log[:n]
-        return list(zip(rec["kind"].tolist(), rec["exc"].tolist(), rec["cycles"].tolist(),
-                        strict=True))
+        taken = np.ctypeslib.as_array(s.exc_taken)
+        cycles = np.ctypeslib.as_array(s.exc_handler_cycles)
+        return ({int(e): int(taken[e]) for e in np.flatnonzero(taken)},
+                {int(e): int(cycles[e]) for e in np.flatnonzero(cycles)}, int(s.tail_chained))
+
+    def reset_exc_stats(self) -> None:
+        s = self._s
+        ctypes.memset(ctypes.addressof(s.exc_taken), 0, ctypes.sizeof(s.exc_taken))
+        ctypes.memset(ctypes.addressof(s.exc_handler_cycles), 0,
+                      ctypes.sizeof(s.exc_handler_cycles))
+        s.tail_chained = s.hs_len = 0
 
     def set_events(self, *, timer_at: int, group_mask: int) -> None:
         """What the native hook checks per block: the next timer event (cycles, NEVER for
