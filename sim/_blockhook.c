@@ -68,6 +68,9 @@ typedef int (*emu_stop_fn)(void *uc);
  * the block at addr did not run and is not counted). */
 typedef int (*event_fn)(uint32_t addr);
 typedef int (*reg_write_fn)(void *uc, int regid, const void *value);
+typedef int (*reg_read_batch_fn)(void *uc, const int *regids, void *const *values, int count);
+typedef int (*reg_write_batch_fn)(void *uc, const int *regids, const void *const *values,
+                                  int count);
 /* The rest of the interrupt handling (sim/runner.py): every intno the native interrupt hook does
  * not finish itself. */
 typedef void (*intr_fn)(uint32_t intno);
@@ -162,6 +165,8 @@ typedef struct {
     uint32_t hs_exc[HANDLER_STACK];
     uint64_t hs_start[HANDLER_STACK]; /* cycles at its entry */
     reg_write_fn reg_write;
+    reg_read_batch_fn reg_read_batch;
+    reg_write_batch_fn reg_write_batch;
     intr_fn on_intr;                  /* Python, for every other interrupt; NULL: none */
     int32_t exc_regids[RG_COUNT];
     uint32_t scr;                     /* SCB->SCR (SEVONPEND) */
@@ -443,23 +448,18 @@ void sim_exc_update(sim_state *s)
  * FAULTMASK (-1) and BASEPRI (its group priority). */
 static int32_t masked_priority(void *uc, const sim_state *s, int32_t prio)
 {
-    uint32_t v = 0;
-    if (s->basepri_regid >= 0) {
-        s->reg_read(uc, s->basepri_regid, &v);
-        v &= s->group_mask;
-        if (v && (int32_t)v < prio)
-            prio = (int32_t)v;
-    }
-    v = 0;
-    s->reg_read(uc, s->primask_regid, &v);
-    if ((v & 1) && prio > 0)
+    /* PRIMASK, and on ARMv7-M and later BASEPRI and FAULTMASK, in one call */
+    int ids[3] = {s->primask_regid, s->basepri_regid, s->faultmask_regid};
+    uint32_t v[3] = {0, 0, 0};
+    void *ptrs[3] = {&v[0], &v[1], &v[2]};
+    s->reg_read_batch(uc, ids, ptrs, s->basepri_regid >= 0 ? 3 : 1);
+    uint32_t basepri = v[1] & s->group_mask;
+    if (basepri && (int32_t)basepri < prio)
+        prio = (int32_t)basepri;
+    if ((v[0] & 1) && prio > 0)
         prio = 0;
-    if (s->faultmask_regid >= 0) {
-        v = 0;
-        s->reg_read(uc, s->faultmask_regid, &v);
-        if (v & 1)
-            prio = -1;
-    }
+    if (v[2] & 1)
+        prio = -1;
     return prio;
 }
 
@@ -469,16 +469,34 @@ static int32_t execution_priority(void *uc, const sim_state *s)
     return masked_priority(uc, s, s->active_prio);
 }
 
-static inline uint32_t rd(void *uc, const sim_state *s, int r)
-{
-    uint32_t v = 0;
-    s->reg_read(uc, s->exc_regids[r], &v);
-    return v;
-}
-
 static inline void wr(void *uc, const sim_state *s, int r, uint32_t v)
 {
     s->reg_write(uc, s->exc_regids[r], &v);
+}
+
+/* Registers `which[0..n)` (RG_*) in one call each way. Writes go in the order given; a PC
+ * written in a batch does not redirect the running block, so PC is never one of them. */
+#define BATCH_MAX 12
+static void rd_many(void *uc, const sim_state *s, const int *which, int n, uint32_t *out)
+{
+    int ids[BATCH_MAX];
+    void *ptrs[BATCH_MAX];
+    for (int i = 0; i < n; i++) {
+        ids[i] = s->exc_regids[which[i]];
+        ptrs[i] = &out[i];
+    }
+    s->reg_read_batch(uc, ids, ptrs, n);
+}
+
+static void wr_many(void *uc, const sim_state *s, const int *which, int n, const uint32_t *in)
+{
+    int ids[BATCH_MAX];
+    const void *ptrs[BATCH_MAX];
+    for (int i = 0; i < n; i++) {
+        ids[i] = s->exc_regids[which[i]];
+        ptrs[i] = &in[i];
+    }
+    s->reg_write_batch(uc, ids, ptrs, n);
 }
 
 /* Host memory behind [addr, addr + n) in SRAM (writable) or, when `flash_ok`, flash; NULL
@@ -528,14 +546,18 @@ void sim_handler_close(sim_state *s, uint32_t exc)
  * cleared, LR = EXC_RETURN, APSR written back so that Unicorn rebuilds its cached flags, then
  * PC alone (a PC written in a batch does not end the running block). */
 static void branch_to_handler(void *uc, sim_state *s, uint32_t exc, uint32_t exc_return,
-                              uint32_t handler, uint32_t xpsr, uint32_t nzcv)
+                              uint32_t handler, uint32_t xpsr, uint32_t nzcv, uint32_t sp,
+                              uint32_t control, int switch_sp)
 {
     exc_clr(s->exc_pending, exc);
     exc_set(s->exc_active, exc);
     sim_handler_enter(s, exc);
-    wr(uc, s, RG_XPSR, (xpsr & 0xF80F0000u) | (1u << 24) | exc);
-    wr(uc, s, RG_LR, exc_return);
-    wr(uc, s, RG_NZCV, nzcv);
+    static const int with_sp[5] = {RG_SP, RG_CONTROL, RG_XPSR, RG_LR, RG_NZCV};
+    uint32_t v[5] = {sp, control, (xpsr & 0xF80F0000u) | (1u << 24) | exc, exc_return, nzcv};
+    if (switch_sp)
+        wr_many(uc, s, with_sp, 5, v);
+    else
+        wr_many(uc, s, with_sp + 2, 3, v + 2);
     wr(uc, s, RG_PC, handler | 1u);
     s->next_seq = handler & ~1u;
     sim_exc_update(s);
@@ -556,13 +578,18 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
 {
     if (!(s->exc_flags & EXC_FAST))
         return 0;
-    uint32_t control = rd(uc, s, RG_CONTROL), xpsr = rd(uc, s, RG_XPSR);
+    /* CONTROL, XPSR, SP, NZCV, then the frame's R0-R3, R12, LR */
+    static const int entry_regs[10] = {RG_CONTROL, RG_XPSR, RG_SP, RG_NZCV, RG_R0, RG_R1,
+                                       RG_R2, RG_R3, RG_R12, RG_LR};
+    uint32_t r[10];
+    rd_many(uc, s, entry_regs, 10, r);
+    uint32_t control = r[0], xpsr = r[1], sp = r[2], nzcv = r[3];
     uint32_t ipsr = xpsr & 0x1ff;
     if ((s->exc_flags & EXC_FPU) && (control & 4))
         return 0; /* an FP extended frame */
     if (!ipsr && (control & 2))
         return 0; /* a thread on PSP: its stack peak is accounted in Python */
-    uint32_t sp = rd(uc, s, RG_SP), handler;
+    uint32_t handler;
     int aligned = (s->exc_flags & EXC_V6M) || (s->ccr & 0x200);
     uint32_t frame = aligned ? ((sp - 32u) & ~7u) : sp - 32u;
     uint32_t forced = (aligned && ((sp - 32u) & 4)) ? 0x200u : 0u;
@@ -570,20 +597,16 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
     if (mem == NULL || !vector_of(s, exc, &handler))
         return 0;
     uint32_t w[8];
-    static const int frame_regs[6] = {RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR};
-    for (int i = 0; i < 6; i++)
-        w[i] = rd(uc, s, frame_regs[i]);
+    memcpy(w, r + 4, 6 * sizeof w[0]);
     w[6] = ret & ~1u;
     w[7] = (xpsr & ~0x200u) | forced;
     memcpy(mem, w, sizeof w); /* the host is little-endian, as the target */
-    uint32_t nzcv = rd(uc, s, RG_NZCV);
     uint32_t exc_return = (s->exc_flags & EXC_V8M) ? 0xFFFFFFA0u | (ipsr ? 0u : 0x08u)
                                                    : (ipsr ? 0xFFFFFFE1u : 0xFFFFFFE9u);
     if (frame < s->min_sp)
         s->min_sp = frame;
-    wr(uc, s, RG_SP, frame);
-    wr(uc, s, RG_CONTROL, control & ~4u);
-    branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv);
+    branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv, frame,
+                      control & ~4u, 1);
     s->cycles += s->entry_cycles;
     return 1;
 }
@@ -602,7 +625,10 @@ static int fast_return(void *uc, sim_state *s)
 {
     if (!(s->exc_flags & EXC_FAST) || s->cycles >= s->timer_at)
         return 0;
-    uint32_t pc = rd(uc, s, RG_PC), ipsr = rd(uc, s, RG_IPSR) & 0x1ff;
+    static const int ret_regs[2] = {RG_PC, RG_IPSR};
+    uint32_t q[2];
+    rd_many(uc, s, ret_regs, 2, q);
+    uint32_t pc = q[0], ipsr = q[1] & 0x1ff;
     uint32_t value = (s->exc_flags & EXC_V8M) ? pc : pc | 1u;
     if (!ipsr || !valid_exc_return(s, value))
         return 0;
@@ -620,18 +646,23 @@ static int fast_return(void *uc, sim_state *s)
         uint32_t exc = (uint32_t)s->pend_exc, handler;
         if (!vector_of(s, exc, &handler))
             return 0;
-        uint32_t nzcv = rd(uc, s, RG_NZCV), xpsr = rd(uc, s, RG_XPSR);
+        static const int tail_regs[2] = {RG_NZCV, RG_XPSR};
+        uint32_t t[2];
+        rd_many(uc, s, tail_regs, 2, t);
         memcpy(s->exc_active, active, sizeof active);
         sim_handler_close(s, ipsr);
         s->event_register = 1;
         s->tail_chained++;
-        branch_to_handler(uc, s, exc, value, handler, xpsr, nzcv);
+        branch_to_handler(uc, s, exc, value, handler, t[1], t[0], 0, 0, 0);
         s->cycles += s->tail_cycles;
         return 1;
     }
     if ((to_thread && (value & 4)) || !(value & 0x10))
         return 0; /* to a thread on PSP, or an FP frame */
-    uint32_t frame = rd(uc, s, RG_MSP), control = rd(uc, s, RG_CONTROL);
+    static const int pop_read[2] = {RG_MSP, RG_CONTROL};
+    uint32_t p[2];
+    rd_many(uc, s, pop_read, 2, p);
+    uint32_t frame = p[0], control = p[1];
     const uint8_t *mem = host(s, frame, 32, 1);
     if (mem == NULL)
         return 0;
@@ -642,13 +673,14 @@ static int fast_return(void *uc, sim_state *s)
     memcpy(s->exc_active, active, sizeof active);
     sim_handler_close(s, ipsr);
     s->event_register = 1;
-    wr(uc, s, RG_XPSR, (w[7] & ~0x3FFu) | ipsr_new | (1u << 24));
-    wr(uc, s, RG_CONTROL, new_control);
-    wr(uc, s, RG_SP, frame + 32u + ((w[7] & 0x200) ? 4u : 0u));
-    static const int frame_regs[6] = {RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR};
-    for (int i = 0; i < 6; i++)
-        wr(uc, s, frame_regs[i], w[i]);
-    wr(uc, s, RG_NZCV, rd(uc, s, RG_NZCV)); /* an MSR after the XPSR write rebuilds the flags */
+    /* XPSR, CONTROL, SP, the frame's R0-R3, R12, LR, then APSR's flags again (an MSR after
+     * the XPSR write rebuilds Unicorn's cached flags), then PC alone */
+    static const int pop_regs[10] = {RG_XPSR, RG_CONTROL, RG_SP, RG_R0, RG_R1, RG_R2, RG_R3,
+                                     RG_R12, RG_LR, RG_NZCV};
+    uint32_t v[10] = {(w[7] & ~0x3FFu) | ipsr_new | (1u << 24), new_control,
+                      frame + 32u + ((w[7] & 0x200) ? 4u : 0u), w[0], w[1], w[2], w[3], w[4],
+                      w[5], w[7] & 0xF0000000u};
+    wr_many(uc, s, pop_regs, 10, v);
     wr(uc, s, RG_PC, w[6] | 1u);
     s->psp_mode = s->psp_min = s->psp_limit = 0;
     s->next_seq = w[6] & ~1u;
@@ -894,6 +926,7 @@ static const uint32_t layout[] = {
     FIELD(sim_state, exc_taken) FIELD(sim_state, exc_handler_cycles)
     FIELD(sim_state, tail_chained) FIELD(sim_state, hs_len) FIELD(sim_state, hs_exc)
     FIELD(sim_state, hs_start) FIELD(sim_state, reg_write)
+    FIELD(sim_state, reg_read_batch) FIELD(sim_state, reg_write_batch)
     FIELD(sim_state, on_intr) FIELD(sim_state, exc_regids) FIELD(sim_state, scr)
     FIELD(sim_state, scs_read) FIELD(sim_state, scs_write)
     sizeof(block_info),

@@ -163,7 +163,7 @@ class _SimState(ctypes.Structure):
         ("exc_handler_cycles", ctypes.c_uint64 * (64 * EXC_WORDS)),
         ("tail_chained", ctypes.c_uint64), ("hs_len", ctypes.c_uint32),
         ("hs_exc", ctypes.c_uint32 * HANDLER_STACK), ("hs_start", ctypes.c_uint64 * HANDLER_STACK),
-        ("reg_write", _P), ("on_intr", _P),
+        ("reg_write", _P), ("reg_read_batch", _P), ("reg_write_batch", _P), ("on_intr", _P),
         ("exc_regids", ctypes.c_int32 * len(_EXC_REGIDS)),
         ("scr", ctypes.c_uint32), ("scs_read", _P), ("scs_write", _P),
     ]
@@ -309,6 +309,8 @@ class NativeCounter:
         s.primask_regid, s.faultmask_regid, s.basepri_regid = UC_ARM_REG_PRIMASK, -1, -1
         s.control_regid, s.ipsr_regid = UC_ARM_REG_CONTROL, UC_ARM_REG_IPSR
         s.reg_write = _addr(uclib.uc_reg_write)
+        s.reg_read_batch = _addr(uclib.uc_reg_read_batch)
+        s.reg_write_batch = _addr(uclib.uc_reg_write_batch)
         s.pend_exc = -1
         s.exc_regids[:] = list(_EXC_REGIDS)
         self._state_ref = ctypes.byref(s)
