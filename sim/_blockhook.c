@@ -172,6 +172,12 @@ typedef struct {
     uint32_t scr;                     /* SCB->SCR (SEVONPEND) */
     mmio_read_fn scs_read;            /* the SCS device, for everything but the fast stores */
     mmio_write_fn scs_write;
+    /* thread stacks: the image's sized data objects sorted by start (sim/elf.py), and per
+     * object (index n_objs: stacks in no object) the peak and the order it was first seen */
+    const uint32_t *obj_start, *obj_size;
+    uint32_t *obj_peak, *obj_order;
+    uint32_t n_objs, seen_seq;
+    uint32_t switched_in_at;          /* PSP when the running thread was last switched in */
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -463,6 +469,58 @@ static int32_t masked_priority(void *uc, const sim_state *s, int32_t prio)
     return prio;
 }
 
+/* The object holding `a` (sim/elf.py's object_at: the last one starting at or below it), or
+ * -1. */
+static int32_t object_at(const sim_state *s, uint32_t a)
+{
+    uint32_t lo = 0, hi = s->n_objs;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (s->obj_start[mid] <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || a - s->obj_start[lo - 1] >= s->obj_size[lo - 1])
+        return -1;
+    return (int32_t)(lo - 1);
+}
+
+/* An exception preempts a thread on PSP whose frame ends at `frame`: the thread's stack peak
+ * (its object's end minus the lowest address touched; with no object, a lower bound from
+ * where the thread was switched in), then SP is the main stack's again. */
+void sim_leave_thread_stack(sim_state *s, uint32_t frame)
+{
+    uint32_t lowest = (s->psp_mode && s->psp_min < frame) ? s->psp_min : frame;
+    int32_t i = object_at(s, frame - 1u); /* SP points just past the last word pushed */
+    uint32_t idx, peak;
+    if (i >= 0) {
+        idx = (uint32_t)i;
+        peak = s->obj_start[idx] + s->obj_size[idx] - lowest;
+    } else {
+        idx = s->n_objs;
+        peak = s->switched_in_at > lowest ? s->switched_in_at - lowest : 0u;
+    }
+    if (!s->obj_order[idx]) {
+        s->obj_order[idx] = ++s->seen_seq;
+        s->obj_peak[idx] = peak;
+    } else if (peak > s->obj_peak[idx]) {
+        s->obj_peak[idx] = peak;
+    }
+    s->psp_mode = s->psp_min = s->psp_limit = 0;
+}
+
+/* Thread mode resumes on PSP at `sp`: tracked apart from the main stack, bounded below by
+ * its object's start. */
+void sim_enter_thread_stack(sim_state *s, uint32_t sp)
+{
+    int32_t i = object_at(s, sp - 1u);
+    s->switched_in_at = sp;
+    s->psp_mode = 1;
+    s->psp_min = sp;
+    s->psp_limit = i >= 0 ? s->obj_start[i] : 0u;
+}
+
 /* Masks written by the firmware take effect at the next block boundary. */
 static int32_t execution_priority(void *uc, const sim_state *s)
 {
@@ -547,14 +605,15 @@ void sim_handler_close(sim_state *s, uint32_t exc)
  * PC alone (a PC written in a batch does not end the running block). */
 static void branch_to_handler(void *uc, sim_state *s, uint32_t exc, uint32_t exc_return,
                               uint32_t handler, uint32_t xpsr, uint32_t nzcv, uint32_t sp,
-                              uint32_t control, int switch_sp)
+                              uint32_t control, int sp_reg)
 {
     exc_clr(s->exc_pending, exc);
     exc_set(s->exc_active, exc);
     sim_handler_enter(s, exc);
-    static const int with_sp[5] = {RG_SP, RG_CONTROL, RG_XPSR, RG_LR, RG_NZCV};
+    /* sp_reg (RG_SP or RG_PSP: the frame's stack) and CONTROL first, when given */
+    int with_sp[5] = {sp_reg, RG_CONTROL, RG_XPSR, RG_LR, RG_NZCV};
     uint32_t v[5] = {sp, control, (xpsr & 0xF80F0000u) | (1u << 24) | exc, exc_return, nzcv};
-    if (switch_sp)
+    if (sp_reg >= 0)
         wr_many(uc, s, with_sp, 5, v);
     else
         wr_many(uc, s, with_sp + 2, 3, v + 2);
@@ -587,8 +646,7 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
     uint32_t ipsr = xpsr & 0x1ff;
     if ((s->exc_flags & EXC_FPU) && (control & 4))
         return 0; /* an FP extended frame */
-    if (!ipsr && (control & 2))
-        return 0; /* a thread on PSP: its stack peak is accounted in Python */
+    int on_psp = !ipsr && (control & 2); /* a thread on PSP: SP is the PSP */
     uint32_t handler;
     int aligned = (s->exc_flags & EXC_V6M) || (s->ccr & 0x200);
     uint32_t frame = aligned ? ((sp - 32u) & ~7u) : sp - 32u;
@@ -601,12 +659,20 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
     w[6] = ret & ~1u;
     w[7] = (xpsr & ~0x200u) | forced;
     memcpy(mem, w, sizeof w); /* the host is little-endian, as the target */
-    uint32_t exc_return = (s->exc_flags & EXC_V8M) ? 0xFFFFFFA0u | (ipsr ? 0u : 0x08u)
-                                                   : (ipsr ? 0xFFFFFFE1u : 0xFFFFFFE9u);
-    if (frame < s->min_sp)
-        s->min_sp = frame;
-    branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv, frame,
-                      control & ~4u, 1);
+    uint32_t psp_bit = on_psp ? 0x04u : 0u;
+    uint32_t exc_return = (s->exc_flags & EXC_V8M)
+                              ? 0xFFFFFFA0u | (ipsr ? 0u : 0x08u | psp_bit)
+                              : (ipsr ? 0xFFFFFFE1u : 0xFFFFFFE9u | psp_bit);
+    if (on_psp) { /* SPSEL=0 then swaps SP to the MSP */
+        sim_leave_thread_stack(s, frame);
+        branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv, frame,
+                          control & ~6u, RG_PSP);
+    } else {
+        if (frame < s->min_sp)
+            s->min_sp = frame;
+        branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv, frame,
+                          control & ~4u, RG_SP);
+    }
     s->cycles += s->entry_cycles;
     return 1;
 }
@@ -653,23 +719,24 @@ static int fast_return(void *uc, sim_state *s)
         sim_handler_close(s, ipsr);
         s->event_register = 1;
         s->tail_chained++;
-        branch_to_handler(uc, s, exc, value, handler, t[1], t[0], 0, 0, 0);
+        branch_to_handler(uc, s, exc, value, handler, t[1], t[0], 0, 0, -1);
         s->cycles += s->tail_cycles;
         return 1;
     }
-    if ((to_thread && (value & 4)) || !(value & 0x10))
-        return 0; /* to a thread on PSP, or an FP frame */
-    static const int pop_read[2] = {RG_MSP, RG_CONTROL};
-    uint32_t p[2];
-    rd_many(uc, s, pop_read, 2, p);
-    uint32_t frame = p[0], control = p[1];
+    if (!(value & 0x10))
+        return 0; /* an FP frame */
+    int use_psp = to_thread && (value & 4);
+    static const int pop_read[3] = {RG_MSP, RG_CONTROL, RG_PSP};
+    uint32_t p[3];
+    rd_many(uc, s, pop_read, 3, p);
+    uint32_t frame = use_psp ? p[2] : p[0], control = p[1];
     const uint8_t *mem = host(s, frame, 32, 1);
     if (mem == NULL)
         return 0;
     uint32_t w[8];
     memcpy(w, mem, sizeof w);
     uint32_t ipsr_new = to_thread ? 0u : (w[7] & 0x1ff);
-    uint32_t new_control = to_thread ? (control & ~6u) : (control & ~4u);
+    uint32_t new_control = to_thread ? ((control & ~6u) | (use_psp ? 2u : 0u)) : (control & ~4u);
     memcpy(s->exc_active, active, sizeof active);
     sim_handler_close(s, ipsr);
     s->event_register = 1;
@@ -677,12 +744,15 @@ static int fast_return(void *uc, sim_state *s)
      * the XPSR write rebuilds Unicorn's cached flags), then PC alone */
     static const int pop_regs[10] = {RG_XPSR, RG_CONTROL, RG_SP, RG_R0, RG_R1, RG_R2, RG_R3,
                                      RG_R12, RG_LR, RG_NZCV};
-    uint32_t v[10] = {(w[7] & ~0x3FFu) | ipsr_new | (1u << 24), new_control,
-                      frame + 32u + ((w[7] & 0x200) ? 4u : 0u), w[0], w[1], w[2], w[3], w[4],
-                      w[5], w[7] & 0xF0000000u};
+    uint32_t new_sp = frame + 32u + ((w[7] & 0x200) ? 4u : 0u);
+    uint32_t v[10] = {(w[7] & ~0x3FFu) | ipsr_new | (1u << 24), new_control, new_sp, w[0],
+                      w[1], w[2], w[3], w[4], w[5], w[7] & 0xF0000000u};
     wr_many(uc, s, pop_regs, 10, v);
     wr(uc, s, RG_PC, w[6] | 1u);
-    s->psp_mode = s->psp_min = s->psp_limit = 0;
+    if (use_psp)
+        sim_enter_thread_stack(s, new_sp);
+    else
+        s->psp_mode = s->psp_min = s->psp_limit = 0;
     s->next_seq = w[6] & ~1u;
     s->cycles += s->entry_cycles;
     sim_exc_update(s);
@@ -928,7 +998,9 @@ static const uint32_t layout[] = {
     FIELD(sim_state, hs_start) FIELD(sim_state, reg_write)
     FIELD(sim_state, reg_read_batch) FIELD(sim_state, reg_write_batch)
     FIELD(sim_state, on_intr) FIELD(sim_state, exc_regids) FIELD(sim_state, scr)
-    FIELD(sim_state, scs_read) FIELD(sim_state, scs_write)
+    FIELD(sim_state, scs_read) FIELD(sim_state, scs_write) FIELD(sim_state, obj_start)
+    FIELD(sim_state, obj_size) FIELD(sim_state, obj_peak) FIELD(sim_state, obj_order)
+    FIELD(sim_state, n_objs) FIELD(sim_state, seen_seq) FIELD(sim_state, switched_in_at)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags)

@@ -18,13 +18,12 @@ The frame (8 words, or 26 with the FP context when CONTROL.FPCA is set on an FPU
 written straight into the host array that backs SRAM; SP banking (MSP/PSP) goes through
 Unicorn's own MSR semantics: CONTROL.SPSEL written in thread mode swaps the stack pointers.
 
-The common case runs in C (sim/_blockhook.c): entry from handler mode or a thread on the main
-stack with an integer frame, and returns that tail-chain or pop an integer frame from the main
-stack. It is the same algorithm as here, on the same state: pending, active, enabled,
-priorities, VTOR, CCR, SCR and the event register live in the C struct and are read and written
-here through it, as are the statistics (entries, handler cycles, tail-chains). Everything else
-(FP frames, threads on PSP, SysTick falling due, SVC, faults, invalid returns, the profiler's
-trace) runs here.
+The common case runs in C (sim/_blockhook.c): entry and return with an integer frame, on the
+main or a thread's stack, tail-chaining included. It is the same algorithm as here, on the same
+state: pending, active, enabled, priorities, VTOR, CCR, SCR, the event register, the statistics
+(entries, handler cycles, tail-chains) and the thread stacks' peaks live in the C struct and are
+read and written here through it. Everything else (FP frames, SysTick falling due, SVC, faults,
+invalid returns, the profiler's trace) runs here.
 """
 
 from __future__ import annotations
@@ -150,8 +149,7 @@ class ExceptionModel:
     def __init__(self, core: Core, irqs: int, prio_bits: int, counter: NativeCounter,
                  regs: Registers, read_mem: Callable[[int, int], bytes | None],
                  write_mem: Callable[[int, bytes], bool], has_fpu: bool,
-                 stack_region: Callable[[int], tuple[str, int, int] | None] = lambda a: None,
-                 ) -> None:
+                 stack_objects: list[tuple[int, int, str]] | None = None) -> None:
         self.core = core
         self.v6m = core.architecture == "armv6-m"
         self.v8m = core.architecture.startswith("armv8")
@@ -162,7 +160,8 @@ class ExceptionModel:
         self.read_mem = read_mem
         self.write_mem = write_mem
         self.has_fpu = has_fpu
-        self.stack_region = stack_region  # (name, start, end) of the object holding an address
+        # (start, size, name) of the image's sized data objects, by start: thread stacks
+        counter.set_stack_objects(stack_objects or [])
         # For a profiler: ("enter", handler address, the block the entry replaced or None) and
         # ("return", None) events, in order, when set to a list (None: not recorded).
         self._trace: list[tuple[str, int | None, int | None]] | None = None
@@ -271,8 +270,7 @@ class ExceptionModel:
         self.event_register = False
         self.sleep_on_exit_pending = False
         self.fault = None
-        self.thread_peaks: dict[str, int] = {}  # thread stack (its object) -> peak bytes
-        self._switched_in_at = 0  # PSP when the running thread was last switched in
+        self.counter.reset_thread_stacks()
         self._diverting: int | None = None  # the block an asynchronous entry replaces
         if self.trace is not None:
             self.trace.clear()
@@ -569,27 +567,21 @@ class ExceptionModel:
         self.update()
 
     # --- thread stacks ----------------------------------------------------------------------------
+    @property
+    def thread_peaks(self) -> dict[str, int]:
+        """Thread stack (its object's name) -> peak bytes, as of each thread's last preemption."""
+        return self.counter.thread_peaks(THREAD_STACK_UNKNOWN)
+
     def _enter_thread_stack(self, sp: int) -> None:
         """Thread mode resumes on PSP at ``sp``: the native hook tracks it apart from the main
         stack, and stops a block that would take it below its object's start."""
-        region = self.stack_region(sp)
-        self._switched_in_at = sp
-        self.counter.set_thread_stack(True, sp, region[1] if region else 0)
+        self.counter.enter_thread_stack(sp)
 
     def _leave_thread_stack(self, frame: int) -> None:
         """An exception preempts a thread on PSP; its frame ends at ``frame``: record the
-        thread's stack peak (its object's end minus the lowest address touched)."""
-        on, lowest = self.counter.thread_stack()
-        lowest = min(lowest, frame) if on else frame
-        region = self.stack_region(frame)
-        if region is not None:
-            name, _start, end = region
-            peak = end - lowest
-        else:  # no object holds it: a lower bound, from where the thread was switched in
-            name = THREAD_STACK_UNKNOWN
-            peak = max(0, self._switched_in_at - lowest)
-        self.thread_peaks[name] = max(self.thread_peaks.get(name, 0), peak)
-        self.counter.set_thread_stack(False)
+        thread's stack peak (its object's end minus the lowest address touched; in no object,
+        a lower bound from where the thread was switched in)."""
+        self.counter.leave_thread_stack(frame)
 
     def _priority_after_return(self) -> int:
         prio = self.execution_priority()

@@ -166,6 +166,9 @@ class _SimState(ctypes.Structure):
         ("reg_write", _P), ("reg_read_batch", _P), ("reg_write_batch", _P), ("on_intr", _P),
         ("exc_regids", ctypes.c_int32 * len(_EXC_REGIDS)),
         ("scr", ctypes.c_uint32), ("scs_read", _P), ("scs_write", _P),
+        ("obj_start", _P), ("obj_size", _P), ("obj_peak", _P), ("obj_order", _P),
+        ("n_objs", ctypes.c_uint32), ("seen_seq", ctypes.c_uint32),
+        ("switched_in_at", ctypes.c_uint32),
     ]
 
 
@@ -209,7 +212,8 @@ def _load() -> ctypes.CDLL:
     lib.sim_layout.restype = ctypes.c_uint32
     lib.sim_exc_update.argtypes = [ctypes.POINTER(_SimState)]
     lib.sim_exc_update.restype = None
-    for name in ("sim_handler_enter", "sim_handler_close"):
+    for name in ("sim_handler_enter", "sim_handler_close", "sim_leave_thread_stack",
+                 "sim_enter_thread_stack"):
         getattr(lib, name).argtypes = [ctypes.POINTER(_SimState), ctypes.c_uint32]
         getattr(lib, name).restype = None
     check_layout(lib)
@@ -405,6 +409,43 @@ class NativeCounter:
     def state(self) -> _SimState:
         """The C state itself (the exception model reads and writes its fields)."""
         return self._s
+
+    def set_stack_objects(self, objects: list[tuple[int, int, str]]) -> None:
+        """The image's sized data objects (start, size, name), sorted by start: what thread
+        stacks are named by and bounded by."""
+        self._objects = objects
+        n = len(objects)
+        self._obj = np.zeros((4, n + 1), np.uint32)  # start, size, peak, first-seen order
+        self._obj[0, :n] = [o[0] & 0xFFFFFFFF for o in objects]
+        self._obj[1, :n] = [o[1] & 0xFFFFFFFF for o in objects]
+        s = self._s
+        base = self._obj.ctypes.data
+        row = self._obj.strides[0]
+        s.obj_start, s.obj_size, s.obj_peak, s.obj_order = (base, base + row, base + 2 * row,
+                                                            base + 3 * row)
+        s.n_objs = n
+
+    def reset_thread_stacks(self) -> None:
+        self._obj[2:] = 0
+        self._s.seen_seq = self._s.switched_in_at = 0
+
+    def thread_peaks(self, unknown: str) -> dict[str, int]:
+        """Each thread stack's peak, by its object's name (``unknown``: in no object), in the
+        order first seen."""
+        order = self._obj[3]
+        peaks: dict[str, int] = {}
+        for i in sorted(np.flatnonzero(order).tolist(), key=lambda i: int(order[i])):
+            name = self._objects[i][2] if i < len(self._objects) else unknown
+            peaks[name] = max(peaks.get(name, 0), int(self._obj[2, i]))
+        return peaks
+
+    def leave_thread_stack(self, frame: int) -> None:
+        """An exception preempts a thread on PSP whose frame ends at ``frame``."""
+        library().sim_leave_thread_stack(self._state_ref, frame)
+
+    def enter_thread_stack(self, sp: int) -> None:
+        """Thread mode resumes on PSP at ``sp``."""
+        library().sim_enter_thread_stack(self._state_ref, sp)
 
     def handler_enter(self, exc: int) -> None:
         """A handler starts now (statistics: counted, its cycles timed from here)."""

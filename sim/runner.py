@@ -265,7 +265,7 @@ class Simulator:
         self.exceptions = ExceptionModel(
             self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
-            stack_region=self._stack_region)
+            stack_objects=image.objects)
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
         self._reset_requested = False
         self._deadlock: Fault | None = None
