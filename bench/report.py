@@ -1022,7 +1022,7 @@ def freertos_section(res: dict[str, Any]) -> str:
             table(["target", "main stack"] + ["task stack"] * (width - 2), stacks), ""]
     cost = data.get("exception_cost")
     if cost:
-        out += [f"One exception (entry and return), wall time on this machine: "
+        out += [f"One exception (entry and return), CPU time on this machine: "
                 f"**{cost['us_per_exception']:.1f} µs** ({n(cost['n'])} PendSVs in "
                 f"{cost['with_seconds']:.3f} s against {cost['without_seconds']:.3f} s for the "
                 "same loop without them, `bench/programs/exception_loop.c`)."]

@@ -67,6 +67,29 @@ typedef int (*emu_stop_fn)(void *uc);
  * pending exception can preempt; returns 1 when it redirected execution (an exception entry:
  * the block at addr did not run and is not counted). */
 typedef int (*event_fn)(uint32_t addr);
+typedef int (*reg_write_fn)(void *uc, int regid, const void *value);
+typedef int (*reg_read_batch_fn)(void *uc, const int *regids, void *const *values, int count);
+typedef int (*reg_write_batch_fn)(void *uc, const int *regids, const void *const *values,
+                                  int count);
+/* The rest of the interrupt handling (sim/runner.py): every intno the native interrupt hook does
+ * not finish itself. */
+typedef void (*intr_fn)(uint32_t intno);
+/* The System Control Space device in Python (sim/devices/scs.py). */
+typedef uint64_t (*mmio_read_fn)(uint64_t offset, uint32_t size);
+typedef void (*mmio_write_fn)(uint64_t offset, uint32_t size, uint64_t value);
+
+/* exc_flags */
+#define EXC_FAST 1u /* native entry and return allowed (no profiler trace recording them) */
+#define EXC_FPU 2u  /* the core has an FPU: CONTROL.FPCA selects extended frames */
+#define EXC_V8M 4u
+#define EXC_V6M 8u
+
+/* exc_regids: the Unicorn register ids the exception fast path uses, in this order */
+enum { RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR, RG_PC, RG_XPSR, RG_NZCV, RG_CONTROL, RG_SP,
+       RG_MSP, RG_PSP, RG_IPSR, RG_COUNT };
+#define EXC_WORDS 4 /* 256 exception numbers */
+#define NO_PENDING 0x7fffffff
+#define HANDLER_STACK 264 /* open handlers: nesting needs a higher priority each time */
 
 /* Shared with Python: sim/native.py declares the identical ctypes.Structure and checks it against
  * sim_layout() when it loads this library. */
@@ -122,6 +145,39 @@ typedef struct {
     uint32_t psp_limit;        /* lowest address of that thread's stack region (0: unknown) */
     uint32_t psp_min;          /* lowest thread stack address touched since it was switched in */
     int32_t control_regid, ipsr_regid;
+    /* the exception model's state: authoritative here, read and written by sim/exceptions.py
+     * through the mirror, so that entry and return in C and in Python see the same state */
+    uint64_t exc_pending[EXC_WORDS];  /* bit per exception number */
+    uint64_t exc_active[EXC_WORDS];
+    uint64_t exc_enabled[EXC_WORDS];  /* IRQs only: system exceptions are always enabled */
+    int32_t exc_prio[64 * EXC_WORDS]; /* priority per exception (-3, -2, -1 fixed) */
+    int32_t pend_exc;                 /* the best pending enabled exception, -1: none */
+    uint32_t vtor, ccr;
+    uint32_t entry_cycles, tail_cycles;
+    uint32_t exc_flags;               /* EXC_* */
+    uint32_t event_register;          /* WFE's event register (an exception return sets it) */
+    /* statistics (the report's): entries per exception, cycles spent in each handler (its
+     * nested handlers' excluded), tail-chains; and the handlers entered, not yet returned */
+    uint32_t exc_taken[64 * EXC_WORDS];
+    uint64_t exc_handler_cycles[64 * EXC_WORDS];
+    uint64_t tail_chained;
+    uint32_t hs_len;
+    uint32_t hs_exc[HANDLER_STACK];
+    uint64_t hs_start[HANDLER_STACK]; /* cycles at its entry */
+    reg_write_fn reg_write;
+    reg_read_batch_fn reg_read_batch;
+    reg_write_batch_fn reg_write_batch;
+    intr_fn on_intr;                  /* Python, for every other interrupt; NULL: none */
+    int32_t exc_regids[RG_COUNT];
+    uint32_t scr;                     /* SCB->SCR (SEVONPEND) */
+    mmio_read_fn scs_read;            /* the SCS device, for everything but the fast stores */
+    mmio_write_fn scs_write;
+    /* thread stacks: the image's sized data objects sorted by start (sim/elf.py), and per
+     * object (index n_objs: stacks in no object) the peak and the order it was first seen */
+    const uint32_t *obj_start, *obj_size;
+    uint32_t *obj_peak, *obj_order;
+    uint32_t n_objs, seen_seq;
+    uint32_t switched_in_at;          /* PSP when the running thread was last switched in */
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -335,43 +391,428 @@ static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, 
     }
 }
 
-/* The execution priority the core runs at now: the active exceptions' (given by Python), lowered
- * by PRIMASK (0), FAULTMASK (-1) and BASEPRI (its group priority). Read only while something is
- * pending, so masks written by the firmware take effect at the next block boundary without any
- * notification. */
-static int32_t execution_priority(void *uc, const sim_state *s)
+/* --- exceptions: the common case of entry and return, natively ------------------------------
+ * The architecture's ExceptionEntry / ExceptionReturn (sim/exceptions.py is the reference and
+ * handles everything this does not: FP extended frames, threads on PSP, timers falling due,
+ * frames or vectors outside SRAM/flash, invalid returns, the profiler's trace). Each fast path
+ * decides first, and either does the whole thing or changes nothing and returns 0. */
+
+static inline int exc_bit(const uint64_t *m, uint32_t e) { return (int)(m[e >> 6] >> (e & 63) & 1); }
+static inline void exc_set(uint64_t *m, uint32_t e) { m[e >> 6] |= 1ull << (e & 63); }
+static inline void exc_clr(uint64_t *m, uint32_t e) { m[e >> 6] &= ~(1ull << (e & 63)); }
+
+static inline int32_t exc_group(const sim_state *s, uint32_t e)
 {
-    int32_t prio = s->active_prio;
-    uint32_t v = 0;
-    if (s->basepri_regid >= 0) {
-        s->reg_read(uc, s->basepri_regid, &v);
-        v &= s->group_mask;
-        if (v && (int32_t)v < prio)
-            prio = (int32_t)v;
-    }
-    v = 0;
-    s->reg_read(uc, s->primask_regid, &v);
-    if ((v & 1) && prio > 0)
-        prio = 0;
-    if (s->faultmask_regid >= 0) {
-        v = 0;
-        s->reg_read(uc, s->faultmask_regid, &v);
-        if (v & 1)
-            prio = -1;
+    int32_t p = s->exc_prio[e];
+    return p < 0 ? p : (int32_t)((uint32_t)p & s->group_mask);
+}
+
+/* The priority the active exceptions give (256: none active). */
+static int32_t active_priority(const sim_state *s, const uint64_t *active)
+{
+    int32_t prio = 256;
+    for (uint32_t w = 0; w < EXC_WORDS; w++) {
+        for (uint64_t bits = active[w]; bits; bits &= bits - 1) {
+            int32_t g = exc_group(s, w * 64 + (uint32_t)__builtin_ctzll(bits));
+            if (g < prio)
+                prio = g;
+        }
     }
     return prio;
 }
 
-/* A block boundary where a timer is due or an exception is pending: hand over to the exception
- * model when the timer is due or the pending exception can preempt now. Returns 1 when the
- * model took an exception (the block at addr is not run). */
+/* The pending, enabled exception taken first: lowest group priority, then lowest priority,
+ * then lowest number; -1 when none. */
+static int32_t best_pending(const sim_state *s)
+{
+    int32_t best = -1, bg = 0, bp = 0;
+    for (uint32_t w = 0; w < EXC_WORDS; w++) {
+        uint64_t bits = s->exc_pending[w] & (s->exc_enabled[w] | (w == 0 ? 0xffffull : 0));
+        for (; bits; bits &= bits - 1) {
+            uint32_t e = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            int32_t g = exc_group(s, e), p = s->exc_prio[e];
+            if (best < 0 || g < bg || (g == bg && p < bp)) {
+                best = (int32_t)e;
+                bg = g;
+                bp = p;
+            }
+        }
+    }
+    return best;
+}
+
+/* After any change of the exception state: what the block hook watches. */
+void sim_exc_update(sim_state *s)
+{
+    s->pend_exc = best_pending(s);
+    s->pend_prio = s->pend_exc < 0 ? NO_PENDING : exc_group(s, (uint32_t)s->pend_exc);
+    s->active_prio = active_priority(s, s->exc_active);
+    s->event_at = s->pend_exc >= 0 ? 0 : s->timer_at;
+}
+
+/* The execution priority with the active exceptions giving `prio`, lowered by PRIMASK (0),
+ * FAULTMASK (-1) and BASEPRI (its group priority). */
+static int32_t masked_priority(void *uc, const sim_state *s, int32_t prio)
+{
+    /* PRIMASK, and on ARMv7-M and later BASEPRI and FAULTMASK, in one call */
+    int ids[3] = {s->primask_regid, s->basepri_regid, s->faultmask_regid};
+    uint32_t v[3] = {0, 0, 0};
+    void *ptrs[3] = {&v[0], &v[1], &v[2]};
+    s->reg_read_batch(uc, ids, ptrs, s->basepri_regid >= 0 ? 3 : 1);
+    uint32_t basepri = v[1] & s->group_mask;
+    if (basepri && (int32_t)basepri < prio)
+        prio = (int32_t)basepri;
+    if ((v[0] & 1) && prio > 0)
+        prio = 0;
+    if (v[2] & 1)
+        prio = -1;
+    return prio;
+}
+
+/* The object holding `a` (sim/elf.py's object_at: the last one starting at or below it), or
+ * -1. */
+static int32_t object_at(const sim_state *s, uint32_t a)
+{
+    uint32_t lo = 0, hi = s->n_objs;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (s->obj_start[mid] <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || a - s->obj_start[lo - 1] >= s->obj_size[lo - 1])
+        return -1;
+    return (int32_t)(lo - 1);
+}
+
+/* An exception preempts a thread on PSP whose frame ends at `frame`: the thread's stack peak
+ * (its object's end minus the lowest address touched; with no object, a lower bound from
+ * where the thread was switched in), then SP is the main stack's again. */
+void sim_leave_thread_stack(sim_state *s, uint32_t frame)
+{
+    uint32_t lowest = (s->psp_mode && s->psp_min < frame) ? s->psp_min : frame;
+    int32_t i = object_at(s, frame - 1u); /* SP points just past the last word pushed */
+    uint32_t idx, peak;
+    if (i >= 0) {
+        idx = (uint32_t)i;
+        peak = s->obj_start[idx] + s->obj_size[idx] - lowest;
+    } else {
+        idx = s->n_objs;
+        peak = s->switched_in_at > lowest ? s->switched_in_at - lowest : 0u;
+    }
+    if (!s->obj_order[idx]) {
+        s->obj_order[idx] = ++s->seen_seq;
+        s->obj_peak[idx] = peak;
+    } else if (peak > s->obj_peak[idx]) {
+        s->obj_peak[idx] = peak;
+    }
+    s->psp_mode = s->psp_min = s->psp_limit = 0;
+}
+
+/* Thread mode resumes on PSP at `sp`: tracked apart from the main stack, bounded below by
+ * its object's start. */
+void sim_enter_thread_stack(sim_state *s, uint32_t sp)
+{
+    int32_t i = object_at(s, sp - 1u);
+    s->switched_in_at = sp;
+    s->psp_mode = 1;
+    s->psp_min = sp;
+    s->psp_limit = i >= 0 ? s->obj_start[i] : 0u;
+}
+
+/* Masks written by the firmware take effect at the next block boundary. */
+static int32_t execution_priority(void *uc, const sim_state *s)
+{
+    return masked_priority(uc, s, s->active_prio);
+}
+
+static inline void wr(void *uc, const sim_state *s, int r, uint32_t v)
+{
+    s->reg_write(uc, s->exc_regids[r], &v);
+}
+
+/* Registers `which[0..n)` (RG_*) in one call each way. Writes go in the order given; a PC
+ * written in a batch does not redirect the running block, so PC is never one of them. */
+#define BATCH_MAX 12
+static void rd_many(void *uc, const sim_state *s, const int *which, int n, uint32_t *out)
+{
+    int ids[BATCH_MAX];
+    void *ptrs[BATCH_MAX];
+    for (int i = 0; i < n; i++) {
+        ids[i] = s->exc_regids[which[i]];
+        ptrs[i] = &out[i];
+    }
+    s->reg_read_batch(uc, ids, ptrs, n);
+}
+
+static void wr_many(void *uc, const sim_state *s, const int *which, int n, const uint32_t *in)
+{
+    int ids[BATCH_MAX];
+    const void *ptrs[BATCH_MAX];
+    for (int i = 0; i < n; i++) {
+        ids[i] = s->exc_regids[which[i]];
+        ptrs[i] = &in[i];
+    }
+    s->reg_write_batch(uc, ids, ptrs, n);
+}
+
+/* Host memory behind [addr, addr + n) in SRAM (writable) or, when `flash_ok`, flash; NULL
+ * elsewhere. */
+static uint8_t *host(const sim_state *s, uint32_t addr, uint32_t n, int flash_ok)
+{
+    uint32_t off = addr - s->sram_base;
+    if (off < s->sram_size && s->sram_size - off >= n)
+        return (uint8_t *)s->sram + off;
+    off = addr - s->flash_base;
+    if (flash_ok && off < s->flash_size && s->flash_size - off >= n)
+        return (uint8_t *)s->flash + off;
+    return NULL;
+}
+
+/* A handler starts (statistics): counted, and its start recorded (the oldest record is
+ * dropped when the stack is full, which only firmware that never returns can cause). */
+void sim_handler_enter(sim_state *s, uint32_t exc)
+{
+    s->exc_taken[exc]++;
+    if (s->hs_len == HANDLER_STACK) {
+        memmove(s->hs_exc, s->hs_exc + 1, (HANDLER_STACK - 1) * sizeof s->hs_exc[0]);
+        memmove(s->hs_start, s->hs_start + 1, (HANDLER_STACK - 1) * sizeof s->hs_start[0]);
+        s->hs_len--;
+    }
+    s->hs_exc[s->hs_len] = exc;
+    s->hs_start[s->hs_len++] = s->cycles;
+}
+
+/* A handler returns: the cycles since its entry (the latest open record of it) are attributed
+ * to it. */
+void sim_handler_close(sim_state *s, uint32_t exc)
+{
+    for (uint32_t i = s->hs_len; i-- > 0;) {
+        if (s->hs_exc[i] == exc) {
+            s->exc_handler_cycles[exc] += s->cycles - s->hs_start[i];
+            memmove(s->hs_exc + i, s->hs_exc + i + 1, (s->hs_len - i - 1) * sizeof s->hs_exc[0]);
+            memmove(s->hs_start + i, s->hs_start + i + 1,
+                    (s->hs_len - i - 1) * sizeof s->hs_start[0]);
+            s->hs_len--;
+            return;
+        }
+    }
+}
+
+/* Handler mode for `exc` (its vector read already): xPSR with IPSR = exc and the IT state
+ * cleared, LR = EXC_RETURN, APSR written back so that Unicorn rebuilds its cached flags, then
+ * PC alone (a PC written in a batch does not end the running block). */
+static void branch_to_handler(void *uc, sim_state *s, uint32_t exc, uint32_t exc_return,
+                              uint32_t handler, uint32_t xpsr, uint32_t nzcv, uint32_t sp,
+                              uint32_t control, int sp_reg)
+{
+    exc_clr(s->exc_pending, exc);
+    exc_set(s->exc_active, exc);
+    sim_handler_enter(s, exc);
+    /* sp_reg (RG_SP or RG_PSP: the frame's stack) and CONTROL first, when given */
+    int with_sp[5] = {sp_reg, RG_CONTROL, RG_XPSR, RG_LR, RG_NZCV};
+    uint32_t v[5] = {sp, control, (xpsr & 0xF80F0000u) | (1u << 24) | exc, exc_return, nzcv};
+    if (sp_reg >= 0)
+        wr_many(uc, s, with_sp, 5, v);
+    else
+        wr_many(uc, s, with_sp + 2, 3, v + 2);
+    wr(uc, s, RG_PC, handler | 1u);
+    s->next_seq = handler & ~1u;
+    sim_exc_update(s);
+}
+
+static int vector_of(const sim_state *s, uint32_t exc, uint32_t *handler)
+{
+    const uint8_t *v = host(s, s->vtor + 4u * exc, 4, 1);
+    if (v == NULL)
+        return 0;
+    memcpy(handler, v, 4);
+    return 1;
+}
+
+/* ExceptionEntry of `exc` at the block boundary before `ret`, for an interrupted context on
+ * the main stack with an integer frame. 1 when taken; 0 (nothing changed) for Python. */
+static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
+{
+    if (!(s->exc_flags & EXC_FAST))
+        return 0;
+    /* CONTROL, XPSR, SP, NZCV, then the frame's R0-R3, R12, LR */
+    static const int entry_regs[10] = {RG_CONTROL, RG_XPSR, RG_SP, RG_NZCV, RG_R0, RG_R1,
+                                       RG_R2, RG_R3, RG_R12, RG_LR};
+    uint32_t r[10];
+    rd_many(uc, s, entry_regs, 10, r);
+    uint32_t control = r[0], xpsr = r[1], sp = r[2], nzcv = r[3];
+    uint32_t ipsr = xpsr & 0x1ff;
+    if ((s->exc_flags & EXC_FPU) && (control & 4))
+        return 0; /* an FP extended frame */
+    int on_psp = !ipsr && (control & 2); /* a thread on PSP: SP is the PSP */
+    uint32_t handler;
+    int aligned = (s->exc_flags & EXC_V6M) || (s->ccr & 0x200);
+    uint32_t frame = aligned ? ((sp - 32u) & ~7u) : sp - 32u;
+    uint32_t forced = (aligned && ((sp - 32u) & 4)) ? 0x200u : 0u;
+    uint8_t *mem = host(s, frame, 32, 0);
+    if (mem == NULL || !vector_of(s, exc, &handler))
+        return 0;
+    uint32_t w[8];
+    memcpy(w, r + 4, 6 * sizeof w[0]);
+    w[6] = ret & ~1u;
+    w[7] = (xpsr & ~0x200u) | forced;
+    memcpy(mem, w, sizeof w); /* the host is little-endian, as the target */
+    uint32_t psp_bit = on_psp ? 0x04u : 0u;
+    uint32_t exc_return = (s->exc_flags & EXC_V8M)
+                              ? 0xFFFFFFA0u | (ipsr ? 0u : 0x08u | psp_bit)
+                              : (ipsr ? 0xFFFFFFE1u : 0xFFFFFFE9u | psp_bit);
+    if (on_psp) { /* SPSEL=0 then swaps SP to the MSP */
+        sim_leave_thread_stack(s, frame);
+        branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv, frame,
+                          control & ~6u, RG_PSP);
+    } else {
+        if (frame < s->min_sp)
+            s->min_sp = frame;
+        branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv, frame,
+                          control & ~4u, RG_SP);
+    }
+    s->cycles += s->entry_cycles;
+    return 1;
+}
+
+static int valid_exc_return(const sim_state *s, uint32_t v)
+{
+    if (s->exc_flags & EXC_V8M)
+        return (v >> 7) == 0x1FFFFFFu && !(v & 0x43u);
+    uint32_t low = v & 0xF;
+    return (v >> 5) == 0x7FFFFFFu && (low == 1 || low == 9 || low == 0xD);
+}
+
+/* ExceptionReturn for a branch to EXC_RETURN (intno 8): tail-chaining, or popping an integer
+ * frame from the main stack. 1 when done; 0 (nothing changed) for Python. */
+static int fast_return(void *uc, sim_state *s)
+{
+    if (!(s->exc_flags & EXC_FAST) || s->cycles >= s->timer_at)
+        return 0;
+    static const int ret_regs[2] = {RG_PC, RG_IPSR};
+    uint32_t q[2];
+    rd_many(uc, s, ret_regs, 2, q);
+    uint32_t pc = q[0], ipsr = q[1] & 0x1ff;
+    uint32_t value = (s->exc_flags & EXC_V8M) ? pc : pc | 1u;
+    if (!ipsr || !valid_exc_return(s, value))
+        return 0;
+    uint64_t active[EXC_WORDS];
+    memcpy(active, s->exc_active, sizeof active);
+    exc_clr(active, ipsr);
+    int any = 0;
+    for (uint32_t w = 0; w < EXC_WORDS; w++)
+        any |= active[w] != 0;
+    int to_thread = (value & 8) != 0;
+    if (to_thread && any && !(s->ccr & 1))
+        return 0; /* INVPC */
+    int32_t after = active_priority(s, active);
+    if (s->pend_exc >= 0 && exc_group(s, (uint32_t)s->pend_exc) < masked_priority(uc, s, after)) {
+        uint32_t exc = (uint32_t)s->pend_exc, handler;
+        if (!vector_of(s, exc, &handler))
+            return 0;
+        static const int tail_regs[2] = {RG_NZCV, RG_XPSR};
+        uint32_t t[2];
+        rd_many(uc, s, tail_regs, 2, t);
+        memcpy(s->exc_active, active, sizeof active);
+        sim_handler_close(s, ipsr);
+        s->event_register = 1;
+        s->tail_chained++;
+        branch_to_handler(uc, s, exc, value, handler, t[1], t[0], 0, 0, -1);
+        s->cycles += s->tail_cycles;
+        return 1;
+    }
+    if (!(value & 0x10))
+        return 0; /* an FP frame */
+    int use_psp = to_thread && (value & 4);
+    static const int pop_read[3] = {RG_MSP, RG_CONTROL, RG_PSP};
+    uint32_t p[3];
+    rd_many(uc, s, pop_read, 3, p);
+    uint32_t frame = use_psp ? p[2] : p[0], control = p[1];
+    const uint8_t *mem = host(s, frame, 32, 1);
+    if (mem == NULL)
+        return 0;
+    uint32_t w[8];
+    memcpy(w, mem, sizeof w);
+    uint32_t ipsr_new = to_thread ? 0u : (w[7] & 0x1ff);
+    uint32_t new_control = to_thread ? ((control & ~6u) | (use_psp ? 2u : 0u)) : (control & ~4u);
+    memcpy(s->exc_active, active, sizeof active);
+    sim_handler_close(s, ipsr);
+    s->event_register = 1;
+    /* XPSR, CONTROL, SP, the frame's R0-R3, R12, LR, then APSR's flags again (an MSR after
+     * the XPSR write rebuilds Unicorn's cached flags), then PC alone */
+    static const int pop_regs[10] = {RG_XPSR, RG_CONTROL, RG_SP, RG_R0, RG_R1, RG_R2, RG_R3,
+                                     RG_R12, RG_LR, RG_NZCV};
+    uint32_t new_sp = frame + 32u + ((w[7] & 0x200) ? 4u : 0u);
+    uint32_t v[10] = {(w[7] & ~0x3FFu) | ipsr_new | (1u << 24), new_control, new_sp, w[0],
+                      w[1], w[2], w[3], w[4], w[5], w[7] & 0xF0000000u};
+    wr_many(uc, s, pop_regs, 10, v);
+    wr(uc, s, RG_PC, w[6] | 1u);
+    if (use_psp)
+        sim_enter_thread_stack(s, new_sp);
+    else
+        s->psp_mode = s->psp_min = s->psp_limit = 0;
+    s->next_seq = w[6] & ~1u;
+    s->cycles += s->entry_cycles;
+    sim_exc_update(s);
+    return 1;
+}
+
+/* A block boundary where a timer is due or an exception is pending: take the pending exception
+ * natively when it can preempt and the fast path applies, else hand over to the exception model
+ * when the timer is due or the pending exception can preempt. Returns 1 when an exception was
+ * taken (the block at addr is not run). */
 static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_t addr)
 {
     if (s->on_event == NULL || s->stop_reason != STOP_NONE)
         return 0;
-    if (s->cycles >= s->timer_at || s->pend_prio < execution_priority(uc, s))
+    if (s->cycles >= s->timer_at)
         return s->on_event(addr);
+    if (s->pend_prio < execution_priority(uc, s)) {
+        if (s->pend_exc >= 0 && fast_enter(uc, s, (uint32_t)s->pend_exc, addr))
+            return 1;
+        return s->on_event(addr);
+    }
     return 0;
+}
+
+/* Unicorn's MMIO callbacks for the System Control Space (0xE000E000): a store of PENDSVSET
+ * alone to ICSR (how an RTOS asks for a context switch) pends PendSV here, as
+ * sim/devices/scs.py would; every other access goes to that device. */
+#define ICSR_OFFSET 0xD04u
+#define PENDSV_EXC 14u
+
+uint64_t sim_scs_read(void *uc, uint64_t offset, unsigned size, void *user)
+{
+    (void)uc;
+    const sim_state *s = (const sim_state *)user;
+    return s->scs_read(offset, size);
+}
+
+void sim_scs_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    (void)uc;
+    sim_state *s = (sim_state *)user;
+    if (offset == ICSR_OFFSET && size == 4 && value == (1u << 28)) {
+        exc_set(s->exc_pending, PENDSV_EXC);
+        if (s->scr & 0x10) /* SEVONPEND */
+            s->event_register = 1;
+        sim_exc_update(s);
+        return;
+    }
+    s->scs_write(offset, size, value);
+}
+
+/* Unicorn's interrupt hook: an exception return is finished here when the fast path applies;
+ * everything else goes to Python. */
+void sim_intr_hook(void *uc, uint32_t intno, void *user)
+{
+    sim_state *s = (sim_state *)user;
+    if (intno == 8 && s->stop_reason == STOP_NONE && fast_return(uc, s))
+        return;
+    if (s->on_intr != NULL)
+        s->on_intr(intno);
 }
 
 /* Called by Unicorn before every translation block. The common case (a cached flash block that
@@ -548,6 +989,18 @@ static const uint32_t layout[] = {
     FIELD(sim_state, primask_regid) FIELD(sim_state, faultmask_regid)
     FIELD(sim_state, basepri_regid) FIELD(sim_state, psp_mode) FIELD(sim_state, psp_limit)
     FIELD(sim_state, psp_min) FIELD(sim_state, control_regid) FIELD(sim_state, ipsr_regid)
+    FIELD(sim_state, exc_pending) FIELD(sim_state, exc_active) FIELD(sim_state, exc_enabled)
+    FIELD(sim_state, exc_prio) FIELD(sim_state, pend_exc) FIELD(sim_state, vtor)
+    FIELD(sim_state, ccr) FIELD(sim_state, entry_cycles) FIELD(sim_state, tail_cycles)
+    FIELD(sim_state, exc_flags) FIELD(sim_state, event_register)
+    FIELD(sim_state, exc_taken) FIELD(sim_state, exc_handler_cycles)
+    FIELD(sim_state, tail_chained) FIELD(sim_state, hs_len) FIELD(sim_state, hs_exc)
+    FIELD(sim_state, hs_start) FIELD(sim_state, reg_write)
+    FIELD(sim_state, reg_read_batch) FIELD(sim_state, reg_write_batch)
+    FIELD(sim_state, on_intr) FIELD(sim_state, exc_regids) FIELD(sim_state, scr)
+    FIELD(sim_state, scs_read) FIELD(sim_state, scs_write) FIELD(sim_state, obj_start)
+    FIELD(sim_state, obj_size) FIELD(sim_state, obj_peak) FIELD(sim_state, obj_order)
+    FIELD(sim_state, n_objs) FIELD(sim_state, seen_seq) FIELD(sim_state, switched_in_at)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags)

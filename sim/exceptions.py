@@ -17,6 +17,13 @@ takes effect before the next instruction, as on hardware.
 The frame (8 words, or 26 with the FP context when CONTROL.FPCA is set on an FPU core) is
 written straight into the host array that backs SRAM; SP banking (MSP/PSP) goes through
 Unicorn's own MSR semantics: CONTROL.SPSEL written in thread mode swaps the stack pointers.
+
+The common case runs in C (sim/_blockhook.c): entry and return with an integer frame, on the
+main or a thread's stack, tail-chaining included. It is the same algorithm as here, on the same
+state: pending, active, enabled, priorities, VTOR, CCR, SCR, the event register, the statistics
+(entries, handler cycles, tail-chains) and the thread stacks' peaks live in the C struct and are
+read and written here through it. Everything else (FP frames, SysTick falling due, SVC, faults,
+invalid returns, the profiler's trace) runs here.
 """
 
 from __future__ import annotations
@@ -25,9 +32,18 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from unicorn import arm_const as R
 
-from sim.native import NEVER, NO_PENDING, NativeCounter, Registers
+from sim.native import (
+    EXC_FAST,
+    EXC_FPU,
+    EXC_V6M,
+    EXC_V8M,
+    NEVER,
+    NativeCounter,
+    Registers,
+)
 from toolchain.cores import Core
 
 # exception numbers
@@ -46,6 +62,18 @@ def valid_exc_return(value: int, v8m: bool) -> bool:
     if v8m:  # bits 31:7 ones, S (6) and ES (0) clear, bit 1 clear; DCRS (5) any
         return value >> 7 == 0x1FFFFFF and not value & 0x43
     return value >> 5 == 0x7FFFFFF and value & 0xF in (1, 9, 0xD)
+
+def _mask(words: np.ndarray) -> int:
+    """A bitmask held as 64-bit words (lowest first) as one integer."""
+    value = 0
+    for i, w in enumerate(words.tolist()):
+        value |= w << (64 * i)
+    return value
+
+
+def _set_mask(words: np.ndarray, value: int) -> None:
+    words[:] = [(value >> (64 * i)) & 0xFFFF_FFFF_FFFF_FFFF for i in range(len(words))]
+
 
 _BASE = 256  # execution priority with nothing active and no mask set
 
@@ -121,8 +149,7 @@ class ExceptionModel:
     def __init__(self, core: Core, irqs: int, prio_bits: int, counter: NativeCounter,
                  regs: Registers, read_mem: Callable[[int, int], bytes | None],
                  write_mem: Callable[[int, bytes], bool], has_fpu: bool,
-                 stack_region: Callable[[int], tuple[str, int, int] | None] = lambda a: None,
-                 ) -> None:
+                 stack_objects: list[tuple[int, int, str]] | None = None) -> None:
         self.core = core
         self.v6m = core.architecture == "armv6-m"
         self.v8m = core.architecture.startswith("armv8")
@@ -133,19 +160,101 @@ class ExceptionModel:
         self.read_mem = read_mem
         self.write_mem = write_mem
         self.has_fpu = has_fpu
-        self.stack_region = stack_region  # (name, start, end) of the object holding an address
+        # (start, size, name) of the image's sized data objects, by start: thread stacks
+        counter.set_stack_objects(stack_objects or [])
         # For a profiler: ("enter", handler address, the block the entry replaced or None) and
         # ("return", None) events, in order, when set to a list (None: not recorded).
-        self.trace: list[tuple[str, int | None, int | None]] | None = None
+        self._trace: list[tuple[str, int | None, int | None]] | None = None
         self.entry_cycles = _ENTRY.get(core.name, 12)
+        self._c = counter.state
+        self._pending_w, self._active_w, self._enabled_w, self.prio = counter.exc_masks()
+        counter.configure_exceptions(
+            flags=EXC_FAST | (EXC_FPU if has_fpu else 0) | (EXC_V8M if self.v8m else 0)
+            | (EXC_V6M if self.v6m else 0),
+            entry_cycles=self.entry_cycles, tail_cycles=_TAIL_CHAIN)
         counter.set_event_handler(self._on_event_c, masks=not self.v6m)
         self.fault: tuple[str, str, int] | None = None  # set when the model stops the run
         self.reset()
 
     # --- state ----------------------------------------------------------------------------------
+    # --- the state the C struct holds -----------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        return _mask(self._pending_w)
+
+    @pending.setter
+    def pending(self, value: int) -> None:
+        _set_mask(self._pending_w, value)
+
+    @property
+    def active(self) -> int:
+        return _mask(self._active_w)
+
+    @active.setter
+    def active(self, value: int) -> None:
+        _set_mask(self._active_w, value)
+
+    @property
+    def enabled(self) -> int:
+        """Bit per exception number (IRQs only; system ones always enabled)."""
+        return _mask(self._enabled_w)
+
+    @enabled.setter
+    def enabled(self, value: int) -> None:
+        _set_mask(self._enabled_w, value)
+
+    @property
+    def vtor(self) -> int:
+        return self._c.vtor
+
+    @vtor.setter
+    def vtor(self, value: int) -> None:
+        self._c.vtor = value
+
+    @property
+    def ccr(self) -> int:
+        return self._c.ccr
+
+    @ccr.setter
+    def ccr(self, value: int) -> None:
+        self._c.ccr = value
+
+    @property
+    def scr(self) -> int:
+        return self._c.scr
+
+    @scr.setter
+    def scr(self, value: int) -> None:
+        self._c.scr = value
+
+    @property
+    def event_register(self) -> bool:
+        return bool(self._c.event_register)
+
+    @event_register.setter
+    def event_register(self, value: bool) -> None:
+        self._c.event_register = int(value)
+
+    @property
+    def trace(self) -> list[tuple[str, int | None, int | None]] | None:
+        """For a profiler: ("enter", handler address, the block the entry replaced or None)
+        and ("return", None) events, in order, when set to a list (None: not recorded). While
+        set, every entry and return runs here."""
+        return self._trace
+
+    @trace.setter
+    def trace(self, value: list[tuple[str, int | None, int | None]] | None) -> None:
+        self._trace = value
+        self.counter.set_fast_exceptions(value is None)
+
+    @property
+    def stats(self) -> Stats:
+        taken, handler_cycles, tail_chained = self.counter.exc_stats()
+        return Stats(taken=taken, tail_chained=tail_chained, handler_cycles=handler_cycles)
+
     def reset(self) -> None:
-        n = IRQ0 + self.irqs
-        self.prio = [0] * n
+        self.counter.reset_exc_stats()
+        self.prio[:] = 0
         self.prio[1], self.prio[NMI], self.prio[HARDFAULT] = -3, -2, -1
         self.enabled = 0  # bit per exception number (IRQs only; system ones always enabled)
         self.pending = 0
@@ -157,14 +266,11 @@ class ExceptionModel:
         self.scr = 0
         self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
         self.systick = SysTick()
-        self.stats = Stats()
         self.sleep_cycles = 0
         self.event_register = False
         self.sleep_on_exit_pending = False
-        self._handler_started: list[tuple[int, int]] = []  # (exception, cycles at entry)
         self.fault = None
-        self.thread_peaks: dict[str, int] = {}  # thread stack (its object) -> peak bytes
-        self._switched_in_at = 0  # PSP when the running thread was last switched in
+        self.counter.reset_thread_stacks()
         self._diverting: int | None = None  # the block an asynchronous entry replaces
         if self.trace is not None:
             self.trace.clear()
@@ -178,7 +284,7 @@ class ExceptionModel:
         return (0xFF << (self.prigroup + 1)) & 0xFF
 
     def group(self, exc: int) -> int:
-        p = self.prio[exc]
+        p = int(self.prio[exc])
         return p if p < 0 else p & self.group_mask
 
     def _enabled(self, exc: int) -> bool:
@@ -195,7 +301,7 @@ class ExceptionModel:
             bits ^= low
             if not self._enabled(exc):
                 continue
-            k = (self.group(exc), self.prio[exc], exc)
+            k = (self.group(exc), int(self.prio[exc]), exc)
             if key is None or k < key:
                 best, key = exc, k
         return best
@@ -226,14 +332,11 @@ class ExceptionModel:
         return prio
 
     def update(self) -> None:
-        """Tell the native hook what to watch: the next SysTick event and the best pending."""
-        best = self.best_pending()
+        """Tell the native hook what to watch: the next SysTick event, the PRIGROUP mask (C
+        works out the best pending exception and the active priority from the shared state)."""
         st = self.systick
         timer_at = st.zero_at if st.enabled and st.csr & 2 else NEVER
-        self.counter.set_events(
-            timer_at=timer_at,
-            pend_prio=NO_PENDING if best is None else self.group(best),
-            active_prio=self.active_priority(), group_mask=self.group_mask)
+        self.counter.set_events(timer_at=timer_at, group_mask=self.group_mask)
 
     def set_pending(self, exc: int, on: bool = True) -> None:
         if on:
@@ -391,8 +494,7 @@ class ExceptionModel:
         handler = struct.unpack("<I", vector)[0]
         self.pending &= ~(1 << exc)
         self.active |= 1 << exc
-        self.stats.taken[exc] = self.stats.taken.get(exc, 0) + 1
-        self._handler_started.append((exc, self.now))
+        self.counter.handler_enter(exc)
         if self.trace is not None:
             self.trace.append(("enter", handler & ~1, self._diverting))
         if nzcv is None or xpsr is None:
@@ -414,7 +516,7 @@ class ExceptionModel:
         regs = self.regs
         ipsr, control, psp, msp = regs.read_many(_RETURN_READ)
         self.active &= ~(1 << ipsr)
-        self._close_handler(ipsr)
+        self.counter.handler_close(ipsr)
         if self.trace is not None:
             self.trace.append(("return", None, None))
         self.event_register = True  # an exception return is an event for WFE
@@ -425,7 +527,7 @@ class ExceptionModel:
         self.advance_systick()
         exc = self.best_pending()
         if exc is not None and self.group(exc) < self.execution_priority():
-            self.stats.tail_chained += 1
+            self._c.tail_chained += 1
             self._branch_to_handler(exc, exc_return)
             self.counter.add_cycles(_TAIL_CHAIN)
             return
@@ -465,41 +567,25 @@ class ExceptionModel:
         self.update()
 
     # --- thread stacks ----------------------------------------------------------------------------
+    @property
+    def thread_peaks(self) -> dict[str, int]:
+        """Thread stack (its object's name) -> peak bytes, as of each thread's last preemption."""
+        return self.counter.thread_peaks(THREAD_STACK_UNKNOWN)
+
     def _enter_thread_stack(self, sp: int) -> None:
         """Thread mode resumes on PSP at ``sp``: the native hook tracks it apart from the main
         stack, and stops a block that would take it below its object's start."""
-        region = self.stack_region(sp)
-        self._switched_in_at = sp
-        self.counter.set_thread_stack(True, sp, region[1] if region else 0)
+        self.counter.enter_thread_stack(sp)
 
     def _leave_thread_stack(self, frame: int) -> None:
         """An exception preempts a thread on PSP; its frame ends at ``frame``: record the
-        thread's stack peak (its object's end minus the lowest address touched)."""
-        on, lowest = self.counter.thread_stack()
-        lowest = min(lowest, frame) if on else frame
-        region = self.stack_region(frame)
-        if region is not None:
-            name, _start, end = region
-            peak = end - lowest
-        else:  # no object holds it: a lower bound, from where the thread was switched in
-            name = THREAD_STACK_UNKNOWN
-            peak = max(0, self._switched_in_at - lowest)
-        self.thread_peaks[name] = max(self.thread_peaks.get(name, 0), peak)
-        self.counter.set_thread_stack(False)
+        thread's stack peak (its object's end minus the lowest address touched; in no object,
+        a lower bound from where the thread was switched in)."""
+        self.counter.leave_thread_stack(frame)
 
     def _priority_after_return(self) -> int:
         prio = self.execution_priority()
         return prio
-
-    def _close_handler(self, exc: int) -> None:
-        """Attribute the cycles since this handler was entered to it (nested handlers'
-        cycles are theirs: the time of the inner one is subtracted by its own record)."""
-        for i in range(len(self._handler_started) - 1, -1, -1):
-            if self._handler_started[i][0] == exc:
-                _, start = self._handler_started.pop(i)
-                spent = self.now - start
-                self.stats.handler_cycles[exc] = self.stats.handler_cycles.get(exc, 0) + spent
-                return
 
     # --- synchronous exceptions -----------------------------------------------------------------
     def svc(self, return_address: int) -> bool:

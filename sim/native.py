@@ -16,14 +16,25 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, Uc
 from unicorn.arm_const import (
+    UC_ARM_REG_APSR_NZCV,
     UC_ARM_REG_BASEPRI,
     UC_ARM_REG_CONTROL,
     UC_ARM_REG_FAULTMASK,
     UC_ARM_REG_IPSR,
+    UC_ARM_REG_LR,
+    UC_ARM_REG_MSP,
+    UC_ARM_REG_PC,
     UC_ARM_REG_PRIMASK,
+    UC_ARM_REG_PSP,
+    UC_ARM_REG_R0,
+    UC_ARM_REG_R1,
+    UC_ARM_REG_R2,
+    UC_ARM_REG_R3,
+    UC_ARM_REG_R12,
     UC_ARM_REG_SP,
+    UC_ARM_REG_XPSR,
 )
 from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
@@ -35,6 +46,18 @@ if TYPE_CHECKING:
 NEVER = (1 << 64) - 1  # event_at/timer_at: no event
 NO_PENDING = 0x7FFF_FFFF  # pend_prio: nothing pending
 EventHandler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32)
+InterruptHandler = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
+MmioRead = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32)
+MmioWrite = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint64)
+EXC_WORDS = 4  # 64-bit words of the exception bitmasks: 256 exception numbers
+HANDLER_STACK = 264  # handlers entered and not yet returned, for their cycles
+# exc_flags
+EXC_FAST, EXC_FPU, EXC_V8M, EXC_V6M = 1, 2, 4, 8
+# exc_regids, in the order of the enum in _blockhook.c
+_EXC_REGIDS = (UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R12,
+               UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_XPSR, UC_ARM_REG_APSR_NZCV,
+               UC_ARM_REG_CONTROL, UC_ARM_REG_SP, UC_ARM_REG_MSP, UC_ARM_REG_PSP,
+               UC_ARM_REG_IPSR)
 
 SPD_DYNAMIC = -32768  # SP change of an instruction that writes SP with a value unknown statically
 
@@ -92,6 +115,16 @@ class _SimState(ctypes.Structure):
     psp_mode: int
     psp_limit: int
     psp_min: int
+    pend_exc: int
+    vtor: int
+    ccr: int
+    entry_cycles: int
+    tail_cycles: int
+    exc_flags: int
+    event_register: int
+    tail_chained: int
+    hs_len: int
+    scr: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -119,6 +152,23 @@ class _SimState(ctypes.Structure):
         ("psp_mode", ctypes.c_uint32), ("psp_limit", ctypes.c_uint32),
         ("psp_min", ctypes.c_uint32),
         ("control_regid", ctypes.c_int32), ("ipsr_regid", ctypes.c_int32),
+        ("exc_pending", ctypes.c_uint64 * EXC_WORDS),
+        ("exc_active", ctypes.c_uint64 * EXC_WORDS),
+        ("exc_enabled", ctypes.c_uint64 * EXC_WORDS),
+        ("exc_prio", ctypes.c_int32 * (64 * EXC_WORDS)),
+        ("pend_exc", ctypes.c_int32), ("vtor", ctypes.c_uint32), ("ccr", ctypes.c_uint32),
+        ("entry_cycles", ctypes.c_uint32), ("tail_cycles", ctypes.c_uint32),
+        ("exc_flags", ctypes.c_uint32), ("event_register", ctypes.c_uint32),
+        ("exc_taken", ctypes.c_uint32 * (64 * EXC_WORDS)),
+        ("exc_handler_cycles", ctypes.c_uint64 * (64 * EXC_WORDS)),
+        ("tail_chained", ctypes.c_uint64), ("hs_len", ctypes.c_uint32),
+        ("hs_exc", ctypes.c_uint32 * HANDLER_STACK), ("hs_start", ctypes.c_uint64 * HANDLER_STACK),
+        ("reg_write", _P), ("reg_read_batch", _P), ("reg_write_batch", _P), ("on_intr", _P),
+        ("exc_regids", ctypes.c_int32 * len(_EXC_REGIDS)),
+        ("scr", ctypes.c_uint32), ("scs_read", _P), ("scs_write", _P),
+        ("obj_start", _P), ("obj_size", _P), ("obj_peak", _P), ("obj_order", _P),
+        ("n_objs", ctypes.c_uint32), ("seen_seq", ctypes.c_uint32),
+        ("switched_in_at", ctypes.c_uint32),
     ]
 
 
@@ -160,6 +210,12 @@ def _load() -> ctypes.CDLL:
     lib.sim_range.restype = ctypes.c_uint32
     lib.sim_layout.argtypes = [ctypes.POINTER(ctypes.c_uint32), ctypes.c_uint32]
     lib.sim_layout.restype = ctypes.c_uint32
+    lib.sim_exc_update.argtypes = [ctypes.POINTER(_SimState)]
+    lib.sim_exc_update.restype = None
+    for name in ("sim_handler_enter", "sim_handler_close", "sim_leave_thread_stack",
+                 "sim_enter_thread_stack"):
+        getattr(lib, name).argtypes = [ctypes.POINTER(_SimState), ctypes.c_uint32]
+        getattr(lib, name).restype = None
     check_layout(lib)
     return lib
 
@@ -256,7 +312,15 @@ class NativeCounter:
         s.pend_prio, s.active_prio, s.group_mask = NO_PENDING, 256, 0xFF
         s.primask_regid, s.faultmask_regid, s.basepri_regid = UC_ARM_REG_PRIMASK, -1, -1
         s.control_regid, s.ipsr_regid = UC_ARM_REG_CONTROL, UC_ARM_REG_IPSR
+        s.reg_write = _addr(uclib.uc_reg_write)
+        s.reg_read_batch = _addr(uclib.uc_reg_read_batch)
+        s.reg_write_batch = _addr(uclib.uc_reg_write_batch)
+        s.pend_exc = -1
+        s.exc_regids[:] = list(_EXC_REGIDS)
+        self._state_ref = ctypes.byref(s)
+        self._update_fn = lib.sim_exc_update
         self._event_handler: object = None  # the ctypes callback: keep it alive
+        self._intr_handler: object = None
         self._add(UC_HOOK_BLOCK, _addr(lib.sim_block_hook))
         # next instruction -> the one before it that writes SP dynamically
         self.sp_writers = _dynamic_sp_writers(flash, flash_base, tables.spd)
@@ -301,15 +365,119 @@ class NativeCounter:
         s.faultmask_regid = UC_ARM_REG_FAULTMASK if masks else -1
         s.basepri_regid = UC_ARM_REG_BASEPRI if masks else -1
 
-    def set_events(self, *, timer_at: int, pend_prio: int, active_prio: int,
-                   group_mask: int) -> None:
+    def set_interrupt_handler(self, handler: "Callable[[int], None]") -> None:
+        """Install the native interrupt hook: it finishes exception returns (intno 8) itself
+        when its fast path applies and calls ``handler(intno)`` for everything else. The
+        handler must not raise (nothing can unwind through Unicorn's C frames)."""
+        self._intr_handler = InterruptHandler(handler)
+        self._s.on_intr = ctypes.cast(self._intr_handler, ctypes.c_void_p).value
+        self._add(UC_HOOK_INTR, _addr(library().sim_intr_hook))
+
+    def map_scs(self, base: int, size: int, read: "Callable[[int, int], int]",
+                write: "Callable[[int, int, int], None]") -> None:
+        """Map the System Control Space with native MMIO callbacks: a store of PENDSVSET alone
+        to ICSR pends PendSV in C; every other access calls ``read(offset, size)`` or
+        ``write(offset, size, value)``, which must not raise."""
+        s = self._s
+        self._scs_handlers = (MmioRead(read), MmioWrite(write))  # keep them alive
+        s.scs_read = ctypes.cast(self._scs_handlers[0], ctypes.c_void_p).value
+        s.scs_write = ctypes.cast(self._scs_handlers[1], ctypes.c_void_p).value
+        lib = library()
+        user = ctypes.addressof(s)
+        err = uclib.uc_mmio_map(self._uch, base, size, _addr(lib.sim_scs_read), user,
+                                _addr(lib.sim_scs_write), user)
+        if err:
+            raise RuntimeError(f"uc_mmio_map failed with unicorn error {err}")
+
+    def configure_exceptions(self, *, flags: int, entry_cycles: int, tail_cycles: int) -> None:
+        """The core's exception facts for the native fast path (``EXC_*`` flags)."""
+        s = self._s
+        s.exc_flags, s.entry_cycles, s.tail_cycles = flags, entry_cycles, tail_cycles
+
+    def set_fast_exceptions(self, on: bool) -> None:
+        """Allow (or not) the native entry and return (off while a profiler records them)."""
+        self._s.exc_flags = (self._s.exc_flags & ~EXC_FAST) | (EXC_FAST if on else 0)
+
+    def exc_masks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Views of the C exception state: pending, active, enabled (uint64 words, bit per
+        exception number) and the priorities (int32 per exception number)."""
+        s = self._s
+        return (np.ctypeslib.as_array(s.exc_pending), np.ctypeslib.as_array(s.exc_active),
+                np.ctypeslib.as_array(s.exc_enabled), np.ctypeslib.as_array(s.exc_prio))
+
+    @property
+    def state(self) -> _SimState:
+        """The C state itself (the exception model reads and writes its fields)."""
+        return self._s
+
+    def set_stack_objects(self, objects: list[tuple[int, int, str]]) -> None:
+        """The image's sized data objects (start, size, name), sorted by start: what thread
+        stacks are named by and bounded by."""
+        self._objects = objects
+        n = len(objects)
+        self._obj = np.zeros((4, n + 1), np.uint32)  # start, size, peak, first-seen order
+        self._obj[0, :n] = [o[0] & 0xFFFFFFFF for o in objects]
+        self._obj[1, :n] = [o[1] & 0xFFFFFFFF for o in objects]
+        s = self._s
+        base = self._obj.ctypes.data
+        row = self._obj.strides[0]
+        s.obj_start, s.obj_size, s.obj_peak, s.obj_order = (base, base + row, base + 2 * row,
+                                                            base + 3 * row)
+        s.n_objs = n
+
+    def reset_thread_stacks(self) -> None:
+        self._obj[2:] = 0
+        self._s.seen_seq = self._s.switched_in_at = 0
+
+    def thread_peaks(self, unknown: str) -> dict[str, int]:
+        """Each thread stack's peak, by its object's name (``unknown``: in no object), in the
+        order first seen."""
+        order = self._obj[3]
+        peaks: dict[str, int] = {}
+        for i in sorted(np.flatnonzero(order).tolist(), key=lambda i: int(order[i])):
+            name = self._objects[i][2] if i < len(self._objects) else unknown
+            peaks[name] = max(peaks.get(name, 0), int(self._obj[2, i]))
+        return peaks
+
+    def leave_thread_stack(self, frame: int) -> None:
+        """An exception preempts a thread on PSP whose frame ends at ``frame``."""
+        library().sim_leave_thread_stack(self._state_ref, frame)
+
+    def enter_thread_stack(self, sp: int) -> None:
+        """Thread mode resumes on PSP at ``sp``."""
+        library().sim_enter_thread_stack(self._state_ref, sp)
+
+    def handler_enter(self, exc: int) -> None:
+        """A handler starts now (statistics: counted, its cycles timed from here)."""
+        library().sim_handler_enter(self._state_ref, exc)
+
+    def handler_close(self, exc: int) -> None:
+        """A handler returns now: the cycles since its entry are attributed to it."""
+        library().sim_handler_close(self._state_ref, exc)
+
+    def exc_stats(self) -> tuple[dict[int, int], dict[int, int], int]:
+        """(entries per exception, handler cycles per exception, tail-chains), nonzero ones."""
+        s = self._s
+        taken = np.ctypeslib.as_array(s.exc_taken)
+        cycles = np.ctypeslib.as_array(s.exc_handler_cycles)
+        return ({int(e): int(taken[e]) for e in np.flatnonzero(taken)},
+                {int(e): int(cycles[e]) for e in np.flatnonzero(cycles)}, int(s.tail_chained))
+
+    def reset_exc_stats(self) -> None:
+        s = self._s
+        ctypes.memset(ctypes.addressof(s.exc_taken), 0, ctypes.sizeof(s.exc_taken))
+        ctypes.memset(ctypes.addressof(s.exc_handler_cycles), 0,
+                      ctypes.sizeof(s.exc_handler_cycles))
+        s.tail_chained = s.hs_len = 0
+
+    def set_events(self, *, timer_at: int, group_mask: int) -> None:
         """What the native hook checks per block: the next timer event (cycles, NEVER for
-        none), the best pending exception's group priority (NO_PENDING for none), the active
-        exceptions' execution priority (256 for none) and the PRIGROUP mask for BASEPRI."""
+        none) and the PRIGROUP mask; the pending and active state comes from the C state
+        itself (``sim_exc_update`` works out the best pending and the active priority)."""
         s = self._s
         s.timer_at = timer_at
-        s.pend_prio, s.active_prio, s.group_mask = pend_prio, active_prio, group_mask
-        s.event_at = 0 if pend_prio != NO_PENDING else timer_at
+        s.group_mask = group_mask
+        self._update_fn(self._state_ref)
 
     def request_stop(self) -> None:
         """Stop the run at the next opportunity (from a hook)."""

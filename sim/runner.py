@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import capstone
 import numpy as np
@@ -23,7 +23,6 @@ from unicorn import (
     UC_ERR_WRITE_UNMAPPED,
     UC_HOOK_BLOCK,
     UC_HOOK_CODE,
-    UC_HOOK_INTR,
     UC_HOOK_MEM_FETCH_PROT,
     UC_HOOK_MEM_UNMAPPED,
     UC_HOOK_MEM_WRITE_PROT,
@@ -83,6 +82,7 @@ _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
 ERASED = 0xFF  # what flash the image does not fill reads as: erased NOR flash
+T = TypeVar("T")
 
 # Limits the options must stay within, so that every limit limits: a wall-clock timeout is
 # honoured to about a millisecond (Unicorn counts it in microseconds, 0 meaning none), and
@@ -265,19 +265,26 @@ class Simulator:
         self.exceptions = ExceptionModel(
             self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
-            stack_region=self._stack_region)
+            stack_objects=image.objects)
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
         self._reset_requested = False
         self._deadlock: Fault | None = None
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
         self._resume: int | None = None  # where to go on after a hint instruction (WFE, SEV)
+        self._hook_error: BaseException | None = None  # raised in a native callback
         self.devices = devices.create(self.target.devices, self)
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
+            if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
+                self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
+                                      self._guarded(dev.write, None))
+                continue
             self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
                              self._device_write(dev), None)
 
-        self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        # natively: exception returns finish in C when they can; the rest comes here
+        self._counter.set_interrupt_handler(
+            self._guarded(lambda intno: self._on_interrupt(self.uc, intno, None), None))
         # Unicorn executes SEV as a no-op: a code hook on each one sets the event register
         halfwords = self.flash[: self.flash_size & ~1].view(np.uint16)
         for index in np.flatnonzero((halfwords == 0xBF40) & (tables.cost > 0)).tolist():
@@ -472,6 +479,19 @@ class Simulator:
         if self._fault is None and self._exit is None:
             self._fault = fault
         self.uc.emu_stop()
+
+    def _guarded(self, fn: Callable[..., T], default: T) -> Callable[..., T]:
+        """``fn`` for a native callback: nothing may unwind through Unicorn's C frames, so an
+        error stops the run and is raised again after ``emu_start``."""
+        def call(*args: int) -> T:
+            try:
+                return fn(*args)
+            except BaseException as exc:  # re-raised by _emulate
+                if self._hook_error is None:
+                    self._hook_error = exc
+                self.uc.emu_stop()
+                return default
+        return call
 
     def _on_interrupt(self, uc: Uc, intno: int, user: object) -> None:
         if self._counter.stopped:
@@ -818,6 +838,9 @@ class Simulator:
         """One emu_start; False when it ended in an error (recorded as the run's fault)."""
         try:
             self.uc.emu_start(pc, 0xFFFFFFFF, timeout=timeout_us)
+            if self._hook_error is not None:
+                error, self._hook_error = self._hook_error, None
+                raise error
         except UcError as exc:
             if self._fault is None:
                 pc = self.uc.reg_read(R.UC_ARM_REG_PC)

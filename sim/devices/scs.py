@@ -139,7 +139,7 @@ class SystemControlSpace(Device):
 
     def _priority_byte(self, offset: int) -> int:
         exc = self._exception_at(offset)
-        return 0 if exc is None else self._model.prio[exc]
+        return 0 if exc is None else int(self._model.prio[exc])
 
     def _set_priority_byte(self, offset: int, value: int) -> None:
         exc = self._exception_at(offset)
