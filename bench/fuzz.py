@@ -143,10 +143,12 @@ def main(argv: list[str] | None = None) -> int:
             "limits": {"runs": args.runs, "seconds_per_target": args.time,
                        "input_timeout": args.input_timeout, "rss_mb": args.rss_mb},
             "targets": results}
+    data["runs"] = [{"command": data["command"], "date": data["date"], "targets": names}]
     previous = common.read_json(args.out / "fuzz.json")
     if previous and args.targets:  # a partial campaign updates its targets, keeps the others
         kept = [t for t in previous.get("targets", []) if t.get("target") not in names]
         data["targets"] = kept + results
+        data["runs"] = [*previous.get("runs", []), *data["runs"]]
     common.write_json(args.out / "fuzz.json", data)
     bad = [r["target"] for r in results if r["finding"]]
     print(f"{len(results) - len(bad)} of {len(results)} targets without findings"

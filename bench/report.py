@@ -1102,8 +1102,11 @@ def fuzz_section(res: dict[str, Any]) -> str:
              t["finding"] or "none"] for t in data["targets"]]
     total = sum(t["runs"] for t in data["targets"])
     found = [t for t in data["targets"] if t["finding"]]
+    runs = data.get("runs") or [{"command": data["command"], "date": data["date"],
+                                  "targets": [t["target"] for t in data["targets"]]}]
+    measured = "; ".join(f"{r['date']} by `{r['command']}`" for r in runs)
     lines = [
-        f"Measured {data['date']} by `{data['command']}` (`make fuzz`): Atheris (coverage-guided "
+        f"Measured {measured} (`make fuzz`): Atheris (coverage-guided "
         f"libFuzzer) on every parser of untrusted input, each in its own process, from seeds the "
         f"project builds or ships, up to {lim['runs']:,} inputs or {lim['seconds_per_target']} s "
         f"per entry point; an input running over {lim['input_timeout']} s counts as a hang, a "
