@@ -19,7 +19,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from ebnn.search.command import search_cmd
-from sim.progress import ProgressLine
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
 
@@ -138,6 +137,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
               f"{len(val_set)} held out for validation")
     failure: TrainError | None = None
     interrupted = False
+    from sim.progress import ProgressLine  # here: importing sim costs `ebnn --help` 0.3 s
+
     with ProgressLine(err, "training") as progress:
 
         def update(step: int, total: int, text: str) -> None:
