@@ -1108,10 +1108,10 @@ def fuzz_section(res: dict[str, Any]) -> str:
     lines = [
         f"Measured {measured} (`make fuzz`): Atheris (coverage-guided "
         f"libFuzzer) on every parser of untrusted input, each in its own process, from seeds the "
-        f"project builds or ships, up to {lim['runs']:,} inputs or {lim['seconds_per_target']} s "
-        f"per entry point; an input running over {lim['input_timeout']} s counts as a hang, a "
-        f"process over {lim['rss_mb']} MiB as out-of-memory, any exception other than the "
-        "loader's one-line error as a crash. CI runs the same entry points on Hypothesis-mutated "
+        f"project builds or ships, up to {lim['runs']:,} inputs per entry point (the time each "
+        f"run allowed is in its command); an input running over {lim['input_timeout']} s "
+        f"counts as a hang, a process over {lim['rss_mb']} MiB as out-of-memory, any "
+        "exception other than the loader's one-line error as a crash. CI runs the same entry points on Hypothesis-mutated "
         "inputs (`tests/test_fuzz.py`).", "",
         table(["entry point", "what", "inputs", "coverage (edges)", "seconds", "finding"], rows,
               "llrrrl"), "",
@@ -1120,6 +1120,11 @@ def fuzz_section(res: dict[str, Any]) -> str:
            f"`{data.get('findings', 'fuzz-findings')}/`." if found else
            "0 crashes, 0 hangs, 0 out-of-memory."),
     ]
+    fixed = data.get("fixed_findings") or []
+    if fixed:
+        lines += ["", "Found by earlier runs of the campaign and fixed (each with a test in "
+                  "`tests/test_fuzz.py`), then the target re-run: "
+                  + "; ".join(fixed) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -1155,10 +1160,10 @@ def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
         _safe(references_section, "models", res),
         "## 5. Third-party firmware: Embench-IoT", "",
         _safe(embench_section, "embench", res),
-        "## 6. Fuzzing the parsers of untrusted files", "", _safe(fuzz_section, "fuzz", res),
         "## 6. Third-party firmware: FreeRTOS", "",
         _safe(freertos_section, "freertos", res),
-        "## 7. Reproduce", "", reproduce_section(res, quick),
+        "## 7. Fuzzing the parsers of untrusted files", "", _safe(fuzz_section, "fuzz", res),
+        "## 8. Reproduce", "", reproduce_section(res, quick),
     ]
     return "\n".join(parts)
 
