@@ -1111,8 +1111,8 @@ def fuzz_section(res: dict[str, Any]) -> str:
         f"project builds or ships, up to {lim['runs']:,} inputs per entry point (the time each "
         f"run allowed is in its command); an input running over {lim['input_timeout']} s "
         f"counts as a hang, a process over {lim['rss_mb']} MiB as out-of-memory, any "
-        "exception other than the loader's one-line error as a crash. CI runs the same entry points on Hypothesis-mutated "
-        "inputs (`tests/test_fuzz.py`).", "",
+        "exception other than the loader's one-line error as a crash. CI runs the same entry "
+        "points on Hypothesis-mutated inputs (`tests/test_fuzz.py`).", "",
         table(["entry point", "what", "inputs", "coverage (edges)", "seconds", "finding"], rows,
               "llrrrl"), "",
         f"{total:,} inputs in all; "
