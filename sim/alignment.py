@@ -15,8 +15,9 @@ SP (always word-aligned on M-profile, B1.4.1) or PC (a literal: aligned when lin
 """
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import capstone
 import numpy as np
@@ -48,6 +49,24 @@ class AlignmentCheck:
     address: int
     regid: int
     alignment: int
+
+
+def _disassemblers() -> tuple[Any, Any]:
+    """A fast sweep (no operand details, data skipped) and a detailed single-instruction
+    decoder for the instructions the sweep picks out."""
+    sweep = make_disassembler()
+    sweep.detail = False
+    sweep.skipdata = True
+    return sweep, make_disassembler()
+
+
+def _code(flash: np.ndarray, flash_base: int,
+          exec_ranges: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
+    """(start address, bytes) of each executable range that lies in ``flash``."""
+    for start, end in exec_ranges:
+        lo, hi = max(start - flash_base, 0), min(end - flash_base, len(flash))
+        if lo < hi:
+            yield flash_base + lo, flash[lo:hi].tobytes()
 
 
 def _unicorn_reg(name: str) -> int:
@@ -138,18 +157,10 @@ def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple
     if core.architecture == "armv6-m":
         return []
     wanted = _WORD | _HALF | (_FP_WORD if core.fpu is not None else frozenset())
-    sweep = make_disassembler()
-    sweep.detail = False
-    sweep.skipdata = True
-    md = make_disassembler()
+    sweep, md = _disassemblers()
     out = []
-    size = len(flash)
-    for start, end in exec_ranges:
-        lo, hi = max(start - flash_base, 0), min(end - flash_base, size)
-        if lo >= hi:
-            continue
-        code = flash[lo:hi].tobytes()
-        insns = list(sweep.disasm(code, flash_base + lo))
+    for start, code in _code(flash, flash_base, exec_ranges):
+        insns = list(sweep.disasm(code, start))
         targets = {int(a) & ~1 for a in entry_points}
         for insn in insns:
             if insn.id in _DIRECT_BRANCHES and insn.op_str.startswith("#"):
@@ -166,7 +177,7 @@ def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple
         for k, insn in enumerate(insns):
             if insn.id not in wanted:
                 continue
-            off = insn.address - flash_base - lo
+            off = insn.address - start
             insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))
             base = _base_register(insn)
             if base in _NOT_CHECKED:
@@ -190,21 +201,13 @@ def division_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple[
     "Configuration and Control Register"); otherwise the result is 0, as Unicorn computes it."""
     if core.architecture == "armv6-m":
         return []
-    sweep = make_disassembler()
-    sweep.detail = False
-    sweep.skipdata = True
-    md = make_disassembler()
+    sweep, md = _disassemblers()
     out = []
-    size = len(flash)
-    for start, end in exec_ranges:
-        lo, hi = max(start - flash_base, 0), min(end - flash_base, size)
-        if lo >= hi:
-            continue
-        code = flash[lo:hi].tobytes()
-        for insn in sweep.disasm(code, flash_base + lo):
+    for start, code in _code(flash, flash_base, exec_ranges):
+        for insn in sweep.disasm(code, start):
             if insn.id not in _DIVIDES:
                 continue
-            off = insn.address - flash_base - lo
+            off = insn.address - start
             insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))
             divisor = insn.operands[-1].reg  # sdiv Rd, Rn, Rm
             out.append(AlignmentCheck(insn.address, _unicorn_reg(insn.reg_name(divisor)), 0))
