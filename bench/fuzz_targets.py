@@ -171,6 +171,16 @@ def _seed_elf(workdir: Path) -> bytes:
     return out.read_bytes()
 
 
+def _seed_dwarf(workdir: Path) -> bytes:
+    """One compile unit with DWARF and no runtime: the fast seed of the DWARF target."""
+    from toolchain.build import build
+
+    out = workdir / "seed-dwarf.elf"
+    build([ROOT / "bench" / "programs" / "fuzz_dwarf_seed.c"], out, "curie", extra_cflags=["-g"],
+          runtime=False)
+    return out.read_bytes()
+
+
 def _seed_npy() -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.arange(28 * 28, dtype=np.uint8).reshape(28, 28))
@@ -181,10 +191,11 @@ def seeds(name: str, workdir: Path | None = None) -> list[bytes]:
     """Valid inputs for target ``name``: the fuzzer mutates these."""
     ex = ROOT / "examples"
     if name in ("elf", "dwarf"):
+        make = _seed_elf if name == "elf" else _seed_dwarf
         if workdir is None:
             with tempfile.TemporaryDirectory() as tmp:
-                return [_seed_elf(Path(tmp))]
-        return [_seed_elf(workdir)]
+                return [make(Path(tmp))]
+        return [make(workdir)]
     if name == "artifact":
         return [(ex / m / f"{m}.ebnn").read_bytes() for m in ("ebnn-simple", "mnist")]
     if name == "config":

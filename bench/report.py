@@ -685,7 +685,7 @@ def throughput_section(res: dict[str, Any], img: str) -> str:
         med, r = s["median"], s["ratio"]
         qemu = ex.get("qemu_plugin")
         out += [
-            f"Measured {s['date']} by `python -m bench sim` in {s['bench_seconds']} s "
+            f"Measured {s['date']} by `python -m bench sim` in {s.get('bench_seconds', '?')} s "
             f"(mode {s['mode']}). `{s['firmware']['source']}` built for `{s['firmware']['target']}`"
             f", {s['instructions']:,} instructions; each command is a whole process "
             f"(`{s['commands']['bare']}` vs `{s['commands']['ebnn_sim']}`), {s['repeats']} "
@@ -1034,8 +1034,10 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
            "make bench                                   # = .venv/bin/python -m bench (all)",
            ".venv/bin/python -m bench models             # one part; the page is re-rendered",
            ".venv/bin/python -m bench report             # only re-render from the JSON",
-           ".venv/bin/python -m bench --quick            # CI smoke run -> bench/results/quick/",
            "```", "",
+           "`--quick` makes any of them a smoke run with small image counts, written to "
+           "`bench/results/quick/` (the real results are left alone); `--out DIR` writes "
+           "elsewhere.", "",
            "JSON: `bench/results/{sim_speed,models,cores,throughput,embench,freertos}.json`; "
            "plots: "
            "`docs/img/{pareto,cores,throughput}.png`; README table: "
@@ -1044,7 +1046,8 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
     parts = [("sim", res.get("sim")), ("models", res.get("models")),
              ("cores", res.get("cores")), ("throughput", res.get("throughput")),
              ("embench", res.get("embench")), ("freertos", res.get("freertos"))]
-    rows = [[f"`python -m bench {p}`", f"{d['bench_seconds']:.0f} s" if d else "not run",
+    rows = [[f"`python -m bench {p}`",
+             f"{d['bench_seconds']:.0f} s" if d and "bench_seconds" in d else "not run",
              d.get("date", "—") if d else "—"] for p, d in parts]
     if run and run.get("total_seconds"):
         rows.append([f"`{run['command']}` (everything, with this page)",
@@ -1070,8 +1073,10 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
         if m and m.get("config_drift"):
             out.append(f"# {common.rel(e.config)} has changed since {e.name}.ebnn was trained "
                        "(see section 1)")
-        out.append(f"ebnn train {common.rel(e.config)}{ds} -o /tmp/{e.name}/{e.name}.pt")
-        out.append(f"ebnn export /tmp/{e.name}/{e.name}.pt -o examples/{e.name}/{e.name}.ebnn")
+        pt = f"out/{e.name}.pt"
+        out.append(f".venv/bin/ebnn train {common.rel(e.config)}{ds} -o {pt}")
+        out.append(f".venv/bin/ebnn export {pt} -o examples/{e.name}/{e.name}.ebnn")
+        out.append(f"cp {pt} examples/{e.name}/{e.name}.pt")
     out += ["```", ""]
     if untrained:
         out += ["Not trained yet (no artifact shipped): " + ", ".join(

@@ -90,10 +90,14 @@ def main() -> None:
 @data_dir_option
 @click.option("--epochs", type=click.IntRange(min=1, max=10_000), default=None,
               help="Override the config's [train] epochs.")
+@click.option("--train-images", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Train on the first N images of the training part only (a quick trial "
+                   "of a config; the validation split stays whole).")
 @click.option("--resume", is_flag=True,
               help="Continue from MODEL.pt.ckpt, written after every epoch.")
 def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None,
-              data_dir: Path | None, epochs: int | None, resume: bool) -> None:
+              data_dir: Path | None, epochs: int | None, train_images: int | None,
+              resume: bool) -> None:
     """Train the eBNN described by CONFIG (TOML) on the training split.
 
     A validation split ([train] val_fraction) is held out, stratified and fixed by the seed.
@@ -118,6 +122,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
             _fail(f"{config}: the model has {spec.classes} classes; {ds.name} has "
                   f"{ds.classes}")
         train_set, val_set = split_train_val(ds, spec.train.val_fraction, spec.train.seed)
+        train_set = train_set.head(train_images)
         if ds.images.dtype != np.uint8:
             quant = fit(train_set.images)
             extra["input_quant"] = quant.to_dict()
@@ -133,7 +138,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     if resume and not ckpt.is_file():
         _fail(f"--resume: no checkpoint {ckpt} to resume from")
     _make_parent(output)
-    err.print(f"training {spec.name} on {len(train_set)} images of {ds.source}; "
+    first = f" (--train-images: the first {train_images})" if train_images else ""
+    err.print(f"training {spec.name} on {len(train_set)} images of {ds.source}{first}; "
               f"{len(val_set)} held out for validation")
     failure: TrainError | None = None
     interrupted = False

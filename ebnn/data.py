@@ -132,6 +132,13 @@ class Dataset:
         """The shape of one sample: (H, W, C), (T, C) or (F,)."""
         return tuple(int(n) for n in self.images.shape[1:])
 
+    def head(self, limit: int | None) -> Dataset:
+        """The first ``limit`` samples (all of them when ``limit`` is None or larger)."""
+        if limit is None or limit >= len(self):
+            return self
+        return replace(self, images=self.images[:limit], labels=self.labels[:limit],
+                       source=f"{self.source} (first {limit})")
+
     def fit_to(self, shape: tuple[int, ...], what: str = "the model") -> Dataset:
         """This dataset with samples of ``shape``: flat samples (and greyscale images stored
         without a channel axis) take it when the sizes agree; DatasetError otherwise."""

@@ -82,7 +82,9 @@ class SourceMap:
         self._starts = [r[0] for r in self._rows]
 
     def _read(self, elf: ELFFile) -> None:
-        dwarf = elf.get_dwarf_info()
+        # Linked firmware carries no relocations for its debug sections; looking them up costs
+        # more than decoding a small program's line table.
+        dwarf = elf.get_dwarf_info(relocate_dwarf_sections=False)
         for cu in dwarf.iter_CUs():
             prog = dwarf.line_program_for_CU(cu)
             if prog is None:

@@ -220,6 +220,7 @@ def test_datasets_command_lists_every_set(tmp_path: Path) -> None:
     assert rows["mnist1d"]["shape"] == [40, 1] and rows["basicmotions"]["shape"] == [100, 6]
     assert all(r["problem"] is None for r in rows.values())
     assert "basicmotions: 6-axis IMU" in proc.stdout and "train 1,438, test 359" in proc.stdout
+    assert max(map(len, proc.stdout.splitlines())) <= 80, proc.stdout  # issue 16: a CI log
 
 
 # --- the commands ----------------------------------------------------------------------------

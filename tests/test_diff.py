@@ -79,6 +79,18 @@ def test_cli_terminal_output(loop_reports):
     assert order.index("instructions") < order.index("flash")
 
 
+def test_cli_terminal_output_fits_80_columns():
+    """Issue 16: the README's diff in a CI log keeps every figure within 80 columns."""
+    examples = Path(__file__).resolve().parent.parent / "examples" / "reports"
+    result = run_cli_in_process("diff", examples / "mnist-tiny.json", examples / "mnist.json",
+                                env={"COLUMNS": "80"})
+    assert result.returncode == 0, result
+    lines = result.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80, result.stdout
+    cycles = json.loads((examples / "mnist.json").read_text())["cycles"]
+    assert f"{cycles:,}" in result.stdout and "…" not in result.stdout
+
+
 def test_cli_markdown(loop_reports):
     base, head = loop_reports
     result = run_cli_in_process("diff", base, head, "--markdown")

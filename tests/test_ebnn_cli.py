@@ -325,6 +325,17 @@ def test_ctrl_c_during_training_keeps_the_checkpoint(tmp_path):
     assert model.is_file()
 
 
+def test_train_images_trains_on_the_first_n_only(tmp_path):
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(SMALL.replace("epochs = 2", "epochs = 1"))
+    proc = ebnn("train", cfg, "-o", tmp_path / "m.pt", "--train-images", "64")
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert "on 64 images of" in said and "(--train-images: the first 64)" in said
+    assert "1000 held out for validation" in said  # the validation split stays whole
+    assert "x>=1" in ebnn("train", cfg, "-o", tmp_path / "n.pt", "--train-images", "0").stderr
+
+
 def test_resume_without_checkpoint_is_an_error(tmp_path):
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)

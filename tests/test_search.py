@@ -70,9 +70,9 @@ class Ran(NamedTuple):
     stderr: str
 
 
-def ebnn(*args: object) -> Ran:
+def ebnn(*args: object, width: int = 100) -> Ran:
     """`ebnn ARGS` in this process, stderr captured as a pipe (plain progress lines)."""
-    console = Console(stderr=True, highlight=False, color_system=None, width=100)
+    console = Console(stderr=True, highlight=False, color_system=None, width=width)
     with mock.patch.object(command, "err", console):
         res = CliRunner().invoke(ebnn_cli.main, [str(a) for a in args], env={"NO_COLOR": "1"})
     stderr = res.stderr
@@ -256,9 +256,13 @@ def test_resume_after_an_interrupted_run(local, space_file, tmp_path):
 def test_report_rerenders(local):
     before = (local / "pareto.json").read_text()
     (local / "pareto.json").unlink()
-    ran = ebnn("search", "--report", local)
+    ran = ebnn("search", "--report", local, width=80)
     assert ran.returncode == 0, ran.stderr
     assert (local / "pareto.json").read_text() == before
+    # Issue 16: a CI log's 80 columns; only the line naming the report may run longer, whole
+    lines = ran.stderr.splitlines()
+    assert f"Pareto set of {len(json.loads(before))}: {local / 'pareto.md'}" in lines
+    assert all(len(line) <= 80 for line in lines if not line.startswith("Pareto set")), lines
 
 
 @pytest.mark.parametrize(("args", "words"), [

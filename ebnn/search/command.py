@@ -255,10 +255,11 @@ def _report(output: Path, settings: Any) -> None:
 
 
 def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> None:
-    err.print(f"{summary.trials} trials ({summary.trained} trained, {summary.rejected} rejected, "
-              f"{summary.rejected_before_training} of them before training, "
-              f"{summary.failed} failed); Pareto set of {len(entries)} in "
-              f"{output / 'pareto.md'}", markup=False, soft_wrap=True)
+    err.print(f"{summary.trials} trials: {summary.trained} trained, {summary.rejected} rejected "
+              f"({summary.rejected_before_training} before training), {summary.failed} failed",
+              markup=False)
+    err.print(f"Pareto set of {len(entries)}: {output / 'pareto.md'}", markup=False,
+              soft_wrap=True)  # a path stays whole (and clickable) in a terminal
     for e in entries[:5]:
         err.print(f"  {e['name']}: {100 * e['val_accuracy']:.2f}% validation, "
                   f"{e['sram_peak']:,} B SRAM, {e['cycles']:,} cycles ({e['ms']:.2f} ms)",

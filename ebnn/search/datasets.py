@@ -30,10 +30,7 @@ class SearchData:
         """The first ``limit`` training images (for quick searches); validation and test whole."""
         if limit is None or limit >= len(self.train):
             return self
-        t = self.train
-        small = Dataset(t.name, t.images[:limit], t.labels[:limit], t.classes,
-                        f"{t.source} (first {limit})")
-        return SearchData(small, self.val, self.test)
+        return SearchData(self.train.head(limit), self.val, self.test)
 
 
 def _has_test(data_dir: Path) -> bool:

@@ -129,7 +129,8 @@ def _pct(v: float | None) -> str:
 def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary,
              reference: list[dict[str, Any]]) -> str:
     b = settings.budget
-    cyc = "—" if b.max_cycles is None else f"{b.max_cycles:,} cycles ({b.ms(b.max_cycles):g} ms)"
+    cyc = ("no latency budget" if b.max_cycles is None
+           else f"≤ {b.max_cycles:,} cycles ({b.ms(b.max_cycles):g} ms)")
     lines = [
         f"# Search on {settings.target}: SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B, {cyc}",
         "",
