@@ -45,7 +45,9 @@ EXCEPTION_LOOP = common.BENCH_DIR / "programs" / "exception_loop.c"
 IRQ_STARTUP = common.REPO / "tests" / "programs" / "irq" / "startup.c"
 
 
-def build_demo(target: str, out_dir: Path) -> Path:
+def build_demo(target: str, out_dir: Path, stack_report: bool = False) -> Path:
+    """The demo for ``target``; with ``stack_report``, a build whose control task also prints
+    each task's stack use as FreeRTOS measures it (uxTaskGetStackHighWaterMark)."""
     port, _ = PORTS[target]
     port_dir = KERNEL / "portable" / "GCC" / port
     sources = [DEMO / "main.c", DEMO / "startup.c", FIRMWARE / "semihost.c",
@@ -55,7 +57,9 @@ def build_demo(target: str, out_dir: Path) -> Path:
     defines: dict[str, str | int | None] = {"CPU_HZ": t.clock_hz, "PRIO_BITS": t.prio_bits}
     if port == "ARM_CM0":
         defines["PORT_CM0"] = None
-    out = out_dir / f"freertos-{target}.elf"
+    if stack_report:
+        defines["STACK_REPORT"] = None
+    out = out_dir / f"freertos-{target}{'-stacks' if stack_report else ''}.elf"
     build(sources, out, target, include_dirs=[KERNEL / "include", port_dir, DEMO],
           defines=defines, runtime=False)
     return out

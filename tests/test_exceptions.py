@@ -107,6 +107,22 @@ def test_psp_threads_switched_by_pendsv_report_their_stack_peaks(firmware, targe
     assert 0 < report.stack_peak < 256
 
 
+@pytest.mark.parametrize(("target", "fp", "peak"), [
+    ("curie", 0, 32 + 32),  # frame, then r4-r11 stored with STMDB below it
+    ("stm32l031", 0, 32 + 32),  # ARMv6-M: the pointer lowered, then STMIA upwards
+    ("nrf52832", 0, 32 + 32),  # an integer frame: the conditional VSTMDB of s16-s31 is skipped
+    ("nrf52832", 1, 104 + 64 + 32),  # an extended frame, s16-s31, r4-r11
+])
+def test_context_saved_below_the_frame_by_the_handler_counts_in_the_thread_peak(
+        firmware, target, fp, peak):
+    """The thread itself never touches its stack (context.c): everything below the top of
+    thread_stack is written by the exception entry and by the PendSV handler through PSP."""
+    report = sim.run(sim.load_elf(irq_program(firmware, "context.c", target, FP=fp)))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.exceptions == {"PendSV": 1}
+    assert report.thread_stacks == {"thread_stack": peak}
+
+
 def test_thread_stack_running_out_of_its_array_is_caught(firmware):
     report = sim.run(sim.load_elf(irq_program(firmware, "threads.c", DEPTH=40)))
     assert report.status == "fault"

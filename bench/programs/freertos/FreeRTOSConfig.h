@@ -57,5 +57,11 @@
 #define INCLUDE_xTaskGetSchedulerState 0
 #define INCLUDE_vTaskPrioritySet 0
 #define INCLUDE_uxTaskPriorityGet 0
+/* STACK_REPORT: the control task prints each task's stack use as FreeRTOS measures it (stacks
+ * painted at creation, uxTaskGetStackHighWaterMark), to check the simulator's peaks against */
+#ifdef STACK_REPORT
+#define INCLUDE_uxTaskGetStackHighWaterMark 1
+#define INCLUDE_xTaskGetIdleTaskHandle 1
+#endif
 
 #endif
