@@ -653,22 +653,42 @@ void sim_handler_close(sim_state *s, uint32_t exc)
 
 /* Handler mode for `exc` (its vector read already): xPSR with IPSR = exc and the IT state
  * cleared, LR = EXC_RETURN, APSR written back so that Unicorn rebuilds its cached flags, then
- * PC alone (a PC written in a batch does not end the running block). */
+ * PC. From the block hook (`from_intr` 0) PC is written alone: a PC written in a batch does not
+ * end the block Unicorn is running, a PC written alone does (at the cost of leaving and
+ * re-entering Unicorn's execution loop). From the interrupt hook no block is running, so PC
+ * goes in the batch. `sp_reg` (RG_SP or RG_PSP: the frame's stack) and CONTROL are written
+ * first when given, CONTROL only when it changes. */
 static void branch_to_handler(void *uc, sim_state *s, uint32_t exc, uint32_t exc_return,
                               uint32_t handler, uint32_t xpsr, uint32_t nzcv, uint32_t sp,
-                              uint32_t control, int sp_reg)
+                              uint32_t control, int sp_reg, int control_changes, int from_intr)
 {
     exc_clr(s->exc_pending, exc);
     exc_set(s->exc_active, exc);
     sim_handler_enter(s, exc);
-    /* sp_reg (RG_SP or RG_PSP: the frame's stack) and CONTROL first, when given */
-    int with_sp[5] = {sp_reg, RG_CONTROL, RG_XPSR, RG_LR, RG_NZCV};
-    uint32_t v[5] = {sp, control, (xpsr & 0xF80F0000u) | (1u << 24) | exc, exc_return, nzcv};
-    if (sp_reg >= 0)
-        wr_many(uc, s, with_sp, 5, v);
-    else
-        wr_many(uc, s, with_sp + 2, 3, v + 2);
-    wr(uc, s, RG_PC, handler | 1u);
+    int ids[6];
+    uint32_t v[6];
+    int n = 0;
+    if (sp_reg >= 0) {
+        ids[n] = sp_reg;
+        v[n++] = sp;
+        if (control_changes) {
+            ids[n] = RG_CONTROL;
+            v[n++] = control;
+        }
+    }
+    ids[n] = RG_XPSR;
+    v[n++] = (xpsr & 0xF80F0000u) | (1u << 24) | exc;
+    ids[n] = RG_LR;
+    v[n++] = exc_return;
+    ids[n] = RG_NZCV;
+    v[n++] = nzcv;
+    if (from_intr) {
+        ids[n] = RG_PC;
+        v[n++] = handler | 1u;
+    }
+    wr_many(uc, s, ids, n, v);
+    if (!from_intr)
+        wr(uc, s, RG_PC, handler | 1u);
     s->next_seq = handler & ~1u;
     sim_exc_update(s);
 }
@@ -692,16 +712,16 @@ static int vector_of(const sim_state *s, uint32_t exc, uint32_t *handler)
 /* ExceptionEntry of `exc` at the block boundary before `ret` (or after an SVC): the frame on
  * the current stack (MSP, or a thread's PSP), extended with S0-S15 and FPSCR when CONTROL.FPCA
  * is set on an FPU core. 1 when taken; 0 (nothing changed) for Python. */
-static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
+static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret, int from_intr)
 {
     if (!(s->exc_flags & EXC_FAST))
         return 0;
-    /* CONTROL, XPSR, SP, NZCV, then the frame's R0-R3, R12, LR */
-    static const int entry_regs[10] = {RG_CONTROL, RG_XPSR, RG_SP, RG_NZCV, RG_R0, RG_R1,
-                                       RG_R2, RG_R3, RG_R12, RG_LR};
-    uint32_t r[10];
-    rd_many(uc, s, entry_regs, 10, r);
-    uint32_t control = r[0], xpsr = r[1], sp = r[2], nzcv = r[3];
+    /* CONTROL, XPSR (its flags are APSR's), SP, then the frame's R0-R3, R12, LR */
+    static const int entry_regs[9] = {RG_CONTROL, RG_XPSR, RG_SP, RG_R0, RG_R1,
+                                      RG_R2, RG_R3, RG_R12, RG_LR};
+    uint32_t r[9];
+    rd_many(uc, s, entry_regs, 9, r);
+    uint32_t control = r[0], xpsr = r[1], sp = r[2], nzcv = xpsr & 0xF0000000u;
     uint32_t ipsr = xpsr & 0x1ff;
     int fp = (s->exc_flags & EXC_FPU) && (control & 4); /* CONTROL.FPCA: an extended frame */
     uint32_t size = fp ? FP_FRAME : 32u;
@@ -714,7 +734,7 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
     if (mem == NULL || !vector_of(s, exc, &handler))
         return 0;
     uint32_t w[FP_FRAME / 4];
-    memcpy(w, r + 4, 6 * sizeof w[0]);
+    memcpy(w, r + 3, 6 * sizeof w[0]);
     w[6] = ret & ~1u;
     w[7] = (xpsr & ~0x200u) | forced;
     if (fp) { /* S0-S15, FPSCR, a reserved word */
@@ -730,12 +750,12 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
     if (on_psp) { /* SPSEL=0 then swaps SP to the MSP */
         sim_leave_thread_stack(s, frame);
         branch_to_handler(uc, s, exc, exc_return, handler, xpsr, nzcv, frame, control & ~6u,
-                          RG_PSP);
+                          RG_PSP, 1, from_intr);
     } else {
         if (frame < s->min_sp)
             s->min_sp = frame;
         branch_to_handler(uc, s, exc, exc_return, handler, xpsr, nzcv, frame, control & ~4u,
-                          RG_SP);
+                          RG_SP, (control & 4u) != 0, from_intr);
     }
     s->cycles += s->entry_cycles;
     return 1;
@@ -758,9 +778,10 @@ static int fast_return(void *uc, sim_state *s)
         return 0;
     if (s->cycles >= s->timer_at)
         sim_advance_systick(s);
-    static const int ret_regs[2] = {RG_PC, RG_IPSR};
-    uint32_t q[2];
-    rd_many(uc, s, ret_regs, 2, q);
+    /* PC (the EXC_RETURN value), XPSR, and the stacks a frame may be popped from */
+    static const int ret_regs[5] = {RG_PC, RG_XPSR, RG_MSP, RG_CONTROL, RG_PSP};
+    uint32_t q[5];
+    rd_many(uc, s, ret_regs, 5, q);
     uint32_t pc = q[0], ipsr = q[1] & 0x1ff;
     uint32_t value = (s->exc_flags & EXC_V8M) ? pc : pc | 1u;
     if (!ipsr || !valid_exc_return(s, value))
@@ -779,14 +800,11 @@ static int fast_return(void *uc, sim_state *s)
         uint32_t exc = (uint32_t)s->pend_exc, handler;
         if (!vector_of(s, exc, &handler))
             return 0;
-        static const int tail_regs[2] = {RG_NZCV, RG_XPSR};
-        uint32_t t[2];
-        rd_many(uc, s, tail_regs, 2, t);
         memcpy(s->exc_active, active, sizeof active);
         sim_handler_close(s, ipsr);
         s->event_register = 1;
         s->tail_chained++;
-        branch_to_handler(uc, s, exc, value, handler, t[1], t[0], 0, 0, -1);
+        branch_to_handler(uc, s, exc, value, handler, q[1], q[1] & 0xF0000000u, 0, 0, -1, 0, 1);
         s->cycles += s->tail_cycles;
         return 1;
     }
@@ -795,10 +813,7 @@ static int fast_return(void *uc, sim_state *s)
         return 0; /* an FP frame on a core without FPU */
     uint32_t size = fp ? FP_FRAME : 32u;
     int use_psp = to_thread && (value & 4);
-    static const int pop_read[3] = {RG_MSP, RG_CONTROL, RG_PSP};
-    uint32_t p[3];
-    rd_many(uc, s, pop_read, 3, p);
-    uint32_t frame = use_psp ? p[2] : p[0], control = p[1];
+    uint32_t frame = use_psp ? q[4] : q[2], control = q[3];
     const uint8_t *mem = host(s, frame, size, 1);
     if (mem == NULL)
         return 0;
@@ -811,14 +826,19 @@ static int fast_return(void *uc, sim_state *s)
     memcpy(s->exc_active, active, sizeof active);
     sim_handler_close(s, ipsr);
     s->event_register = 1;
-    /* XPSR, CONTROL, SP, the frame's R0-R3, R12, LR, its S0-S15 and FPSCR when extended, then
-     * APSR's flags again (an MSR after the XPSR write rebuilds Unicorn's cached flags), then
-     * PC alone */
-    int pop_regs[27] = {RG_XPSR, RG_CONTROL, RG_SP, RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR};
+    /* XPSR, CONTROL (when it changes), SP, the frame's R0-R3, R12, LR, its S0-S15 and FPSCR
+     * when extended, then APSR's flags again (an MSR after the XPSR write rebuilds Unicorn's
+     * cached flags), then PC: in the batch, as no block is running in the interrupt hook */
+    int pop_regs[28] = {RG_XPSR, RG_CONTROL, RG_SP, RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR};
     uint32_t new_sp = frame + size + ((w[7] & 0x200) ? 4u : 0u);
-    uint32_t v[27] = {(w[7] & ~0x3FFu) | ipsr_new | (1u << 24), new_control, new_sp, w[0],
+    uint32_t v[28] = {(w[7] & ~0x3FFu) | ipsr_new | (1u << 24), new_control, new_sp, w[0],
                       w[1], w[2], w[3], w[4], w[5]};
     int n = 9;
+    if (new_control == control) { /* drop CONTROL */
+        memmove(pop_regs + 1, pop_regs + 2, 7 * sizeof pop_regs[0]);
+        memmove(v + 1, v + 2, 7 * sizeof v[0]);
+        n = 8;
+    }
     if (fp) {
         memcpy(pop_regs + n, fp_regs, sizeof fp_regs);
         memcpy(v + n, w + 8, 17 * sizeof v[0]);
@@ -826,8 +846,9 @@ static int fast_return(void *uc, sim_state *s)
     }
     pop_regs[n] = RG_NZCV;
     v[n++] = w[7] & 0xF0000000u;
+    pop_regs[n] = RG_PC;
+    v[n++] = w[6] | 1u;
     wr_many(uc, s, pop_regs, n, v);
-    wr(uc, s, RG_PC, w[6] | 1u);
     if (use_psp)
         sim_enter_thread_stack(s, new_sp);
     else
@@ -852,7 +873,7 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
             return s->on_event(addr);
     }
     if (s->pend_prio < execution_priority(uc, s)) {
-        if (s->pend_exc >= 0 && fast_enter(uc, s, (uint32_t)s->pend_exc, addr))
+        if (s->pend_exc >= 0 && fast_enter(uc, s, (uint32_t)s->pend_exc, addr, 0))
             return 1;
         return s->on_event(addr);
     }
@@ -897,7 +918,7 @@ static int fast_svc(void *uc, sim_state *s)
         return 0;
     uint32_t pc = 0;
     s->reg_read(uc, s->exc_regids[RG_PC], &pc);
-    return fast_enter(uc, s, SVCALL_EXC, pc);
+    return fast_enter(uc, s, SVCALL_EXC, pc, 1);
 }
 
 void sim_intr_hook(void *uc, uint32_t intno, void *user)
