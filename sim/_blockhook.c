@@ -795,8 +795,8 @@ static int fast_return(void *uc, sim_state *s)
     int to_thread = (value & 8) != 0;
     if (to_thread && any && !(s->ccr & 1))
         return 0; /* INVPC */
-    int32_t after = active_priority(s, active);
-    if (s->pend_exc >= 0 && exc_group(s, (uint32_t)s->pend_exc) < masked_priority(uc, s, after)) {
+    if (s->pend_exc >= 0 &&
+        exc_group(s, (uint32_t)s->pend_exc) < masked_priority(uc, s, active_priority(s, active))) {
         uint32_t exc = (uint32_t)s->pend_exc, handler;
         if (!vector_of(s, exc, &handler))
             return 0;

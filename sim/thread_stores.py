@@ -12,8 +12,9 @@ store whose base is not SP inside the functions the vector table points at (the 
 themselves, not what they call: a handler's context save is its own code, as it must run before
 anything else touches the callee-saved registers). Before the store runs, the hook works out
 the lowest address it writes and, when that lies in a data object already seen as a thread's
-stack, lowers that stack's low-water mark. Firmware that takes no exceptions never runs these
-instructions; other stores have no hook.
+stack, lowers that stack's low-water mark. Only firmware that writes PSP (``MSR PSP, Rn``: how
+every RTOS points a thread at its stack) gets these hooks; firmware that takes no exceptions
+never runs them either way; other stores have no hook.
 """
 
 from collections.abc import Iterator
@@ -48,6 +49,13 @@ class StoreCheck:
     shift: int
     offset: int
     cond: int
+
+
+def writes_psp(flash: np.ndarray) -> bool:
+    """Whether the image holds an ``MSR PSP, Rn`` (T1 encoding: 0xF38n then 0x8809; data
+    that happens to look like one only costs hooks that find no thread stack)."""
+    hw = flash[: len(flash) & ~1].view(np.uint16)
+    return bool(np.any(((hw[:-1] & 0xFFF0) == 0xF380) & (hw[1:] == 0x8809)))
 
 
 def handler_ranges(flash: np.ndarray, flash_base: int, vectors: int,

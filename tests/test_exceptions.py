@@ -243,3 +243,22 @@ def test_a_second_run_starts_from_reset_state_after_ending_in_a_thread(firmware)
     assert first.status == second.status == "ok"
     assert (second.instructions, second.cycles, second.stack_peak, second.thread_stacks) == (
         first.instructions, first.cycles, first.stack_peak, first.thread_stacks)
+
+
+def test_only_firmware_that_writes_psp_gets_the_handler_store_hooks(firmware):
+    """threads.c points PSP at its stacks (MSR PSP); nvic.c never runs a thread on PSP, so
+    its handlers' stores run without hooks."""
+    import numpy as np
+
+    from sim.thread_stores import writes_psp
+
+    def flash(elf):
+        image = sim.load_elf(elf)
+        out = np.zeros(1 << 20, np.uint8)
+        for seg in image.segments:
+            if seg.address < 0x2000_0000:
+                out[seg.address:seg.address + len(seg.data)] = np.frombuffer(seg.data, np.uint8)
+        return out
+
+    assert writes_psp(flash(irq_program(firmware, "threads.c")))
+    assert not writes_psp(flash(irq_program(firmware, "nvic.c")))
