@@ -44,7 +44,6 @@ FIRMWARE = common.REPO / "firmware"
 PORTS = {"curie": ("ARM_CM3", "mps2-an385"), "nrf52832": ("ARM_CM4F", "mps2-an386"),
          "stm32l031": ("ARM_CM0", "microbit")}
 EXCEPTION_LOOP = common.BENCH_DIR / "programs" / "exception_loop.c"
-IRQ_STARTUP = common.REPO / "tests" / "programs" / "irq" / "startup.c"
 
 
 def build_demo(target: str, out_dir: Path, stack_report: bool = False) -> Path:
@@ -52,13 +51,11 @@ def build_demo(target: str, out_dir: Path, stack_report: bool = False) -> Path:
     each task's stack use as FreeRTOS measures it (uxTaskGetStackHighWaterMark)."""
     port, _ = PORTS[target]
     port_dir = KERNEL / "portable" / "GCC" / port
-    sources = [DEMO / "main.c", DEMO / "startup.c", FIRMWARE / "semihost.c",
+    sources = [DEMO / "main.c", FIRMWARE / "irq_startup.c", FIRMWARE / "semihost.c",
                KERNEL / "tasks.c", KERNEL / "queue.c", KERNEL / "list.c",
                *sorted(port_dir.glob("port*.c"))]
     t = get_target(target)
     defines: dict[str, str | int | None] = {"CPU_HZ": t.clock_hz, "PRIO_BITS": t.prio_bits}
-    if port == "ARM_CM0":
-        defines["PORT_CM0"] = None
     if stack_report:
         defines["STACK_REPORT"] = None
     out = out_dir / f"freertos-{target}{'-stacks' if stack_report else ''}.elf"
@@ -118,7 +115,7 @@ def exception_cost(out_dir: Path, pairs: int, n: int) -> dict[str, Any]:
     simulators = {}
     for take in (1, 0):
         elf = out_dir / f"exception-loop-{take}.elf"
-        build([IRQ_STARTUP, EXCEPTION_LOOP, FIRMWARE / "semihost.c"], elf, "curie",
+        build([FIRMWARE / "irq_startup.c", EXCEPTION_LOOP, FIRMWARE / "semihost.c"], elf, "curie",
               defines={"N": n, "TAKE": take}, runtime=False)
         simulators[take] = sim.Simulator(sim.load_elf(elf))
         simulators[take].run()  # translation happens once, in the first run

@@ -1,6 +1,7 @@
 """The exception model: NVIC priorities, preemption, tail-chaining, masking, SVC, PendSV,
 SysTick, sleep and deadlock, each from a small C program in tests/programs/irq/ built with the
-project's toolchain (its own vector table: ``irq/startup.c``)."""
+project's toolchain with the start-up for interrupt-driven firmware (``firmware/irq_startup.c``:
+a vector table of weak CMSIS-named handlers)."""
 
 import itertools
 
@@ -9,6 +10,7 @@ import pytest
 import sim
 
 SEMIHOST = "../../firmware/semihost.c"
+STARTUP = "../../firmware/irq_startup.c"
 
 NVIC_OUTPUT = """nested:
 irq0 start
@@ -35,7 +37,7 @@ BASEPRI = "basepri:\nirq3\nirq2 held\nirq2\n"
 
 
 def irq_program(firmware, name: str, target: str = "curie", **defines):
-    return firmware("irq/startup.c", f"irq/{name}", SEMIHOST, target=target, runtime=False,
+    return firmware(STARTUP, f"irq/{name}", SEMIHOST, target=target, runtime=False,
                     defines=defines or None)
 
 

@@ -51,6 +51,11 @@
 #define configKERNEL_INTERRUPT_PRIORITY (0xFFu)
 #define configMAX_SYSCALL_INTERRUPT_PRIORITY (1u << (8 - configPRIO_BITS))
 
+/* The ports' handlers under the vector table's CMSIS names (firmware/irq_startup.c); the
+ * ARM_CM0 port defines SVC_Handler, PendSV_Handler and SysTick_Handler itself. */
+#define vPortSVCHandler SVC_Handler
+#define xPortPendSVHandler PendSV_Handler
+#define xPortSysTickHandler SysTick_Handler
 #define INCLUDE_vTaskDelay 1
 #define INCLUDE_vTaskDelete 1
 #define INCLUDE_vTaskSuspend 1

@@ -159,7 +159,7 @@ static void control(void *arg)
     sh_exit(0);
 }
 
-void Device_IRQHandler(void)
+void IRQ0_Handler(void)
 {
     BaseType_t woken = pdFALSE;
     xSemaphoreGiveFromISR(sem, &woken);
