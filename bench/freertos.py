@@ -17,11 +17,13 @@ against QEMU's (mps2-an385, mps2-an386, micro:bit, with ``-icount shift=0,sleep=
 time follows the instruction count), exceptions taken, the share of cycles asleep, each task's
 stack peak, and the wall time. Then the cost of one exception (entry and return) on this
 machine: bench/programs/exception_loop.c takes N PendSV exceptions, or none (TAKE=0: the same
-loop storing to RAM); the difference of the medians over N.
+loop storing to RAM), run alternately; the median over the pairs of their CPU-time difference
+over N, with its spread and the load average.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -42,20 +44,21 @@ FIRMWARE = common.REPO / "firmware"
 PORTS = {"curie": ("ARM_CM3", "mps2-an385"), "nrf52832": ("ARM_CM4F", "mps2-an386"),
          "stm32l031": ("ARM_CM0", "microbit")}
 EXCEPTION_LOOP = common.BENCH_DIR / "programs" / "exception_loop.c"
-IRQ_STARTUP = common.REPO / "tests" / "programs" / "irq" / "startup.c"
 
 
-def build_demo(target: str, out_dir: Path) -> Path:
+def build_demo(target: str, out_dir: Path, stack_report: bool = False) -> Path:
+    """The demo for ``target``; with ``stack_report``, a build whose control task also prints
+    each task's stack use as FreeRTOS measures it (uxTaskGetStackHighWaterMark)."""
     port, _ = PORTS[target]
     port_dir = KERNEL / "portable" / "GCC" / port
-    sources = [DEMO / "main.c", DEMO / "startup.c", FIRMWARE / "semihost.c",
+    sources = [DEMO / "main.c", FIRMWARE / "irq_startup.c", FIRMWARE / "semihost.c",
                KERNEL / "tasks.c", KERNEL / "queue.c", KERNEL / "list.c",
                *sorted(port_dir.glob("port*.c"))]
     t = get_target(target)
     defines: dict[str, str | int | None] = {"CPU_HZ": t.clock_hz, "PRIO_BITS": t.prio_bits}
-    if port == "ARM_CM0":
-        defines["PORT_CM0"] = None
-    out = out_dir / f"freertos-{target}.elf"
+    if stack_report:
+        defines["STACK_REPORT"] = None
+    out = out_dir / f"freertos-{target}{'-stacks' if stack_report else ''}.elf"
     build(sources, out, target, include_dirs=[KERNEL / "include", port_dir, DEMO],
           defines=defines, runtime=False)
     return out
@@ -102,26 +105,36 @@ def measure_target(target: str, out_dir: Path, repeats: int, use_qemu: bool) -> 
     return entry
 
 
-def exception_cost(out_dir: Path, repeats: int, n: int) -> dict[str, Any]:
+def exception_cost(out_dir: Path, pairs: int, n: int) -> dict[str, Any]:
     """CPU time per exception (entry + return, and the store to ICSR that pends it): N
-    PendSVs against the same loop without. CPU time of this process, not wall time: the
-    machine is shared, and waiting for a core is not the simulator's cost."""
-    medians = {}
+    PendSVs against the same loop without, run alternately (with, without, with, ...) so that
+    both halves of each pair see the same load; each pair gives (with - without) / N, and the
+    median of the pairs is the cost, with the lowest and highest beside it. CPU time of this
+    thread (``time.thread_time``), not wall time: the machine is shared, and waiting for a
+    core is not the simulator's cost. The load average during the measurement is recorded."""
+    simulators = {}
     for take in (1, 0):
         elf = out_dir / f"exception-loop-{take}.elf"
-        build([IRQ_STARTUP, EXCEPTION_LOOP, FIRMWARE / "semihost.c"], elf, "curie",
+        build([FIRMWARE / "irq_startup.c", EXCEPTION_LOOP, FIRMWARE / "semihost.c"], elf, "curie",
               defines={"N": n, "TAKE": take}, runtime=False)
-        simulator = sim.Simulator(sim.load_elf(elf))
-        simulator.run()  # translation happens once, in the first run
-        cpu = []
-        for _ in range(repeats):
-            t0 = time.process_time()
-            report = simulator.run()
-            cpu.append(time.process_time() - t0)
+        simulators[take] = sim.Simulator(sim.load_elf(elf))
+        simulators[take].run()  # translation happens once, in the first run
+    seconds: dict[int, list[float]] = {1: [], 0: []}
+    per_exception = []
+    load_before = os.getloadavg()[0]
+    for _ in range(pairs):
+        for take in (1, 0):
+            t0 = time.thread_time()
+            report = simulators[take].run()
+            seconds[take].append(time.thread_time() - t0)
             assert report.status == "ok" and report.exit_code == 0, report.problem
-        medians[take] = statistics.median(cpu)
-    return {"n": n, "with_seconds": medians[1], "without_seconds": medians[0],
-            "us_per_exception": (medians[1] - medians[0]) / n * 1e6}
+        per_exception.append((seconds[1][-1] - seconds[0][-1]) / n * 1e6)
+    load = (load_before + os.getloadavg()[0]) / 2
+    return {"n": n, "pairs": pairs, "with_seconds": statistics.median(seconds[1]),
+            "without_seconds": statistics.median(seconds[0]),
+            "us_per_exception": statistics.median(per_exception),
+            "us_min": min(per_exception), "us_max": max(per_exception),
+            "load_average": round(load, 2), "cores": os.cpu_count()}
 
 
 def main(quick: bool, out: Path, repeats: int | None = None, use_qemu: bool = True) -> int:
@@ -145,9 +158,11 @@ def main(quick: bool, out: Path, repeats: int | None = None, use_qemu: bool = Tr
                   f"QEMU {'same' if entry['matches_qemu'] else entry['matches_qemu']}  "
                   f"{sum(entry['exceptions'].values()):,} exceptions  "
                   f"sleep {100 * entry['sleep_share']:.0f}%  {entry['wall_seconds']:.3f} s")
-    result["exception_cost"] = cost = exception_cost(build_dir, repeats, 2_000 if quick
-                                                     else 20_000)
-    con.print(f"one exception (entry + return): {cost['us_per_exception']:.1f} us")
+    result["exception_cost"] = cost = exception_cost(build_dir, 5 if quick else 25,
+                                                     2_000 if quick else 20_000)
+    con.print(f"one exception (entry + return): {cost['us_per_exception']:.2f} us CPU, median "
+              f"of {cost['pairs']} pairs ({cost['us_min']:.2f}-{cost['us_max']:.2f}), load "
+              f"average {cost['load_average']:.1f} on {cost['cores']} cores")
     result["bench_seconds"] = round(time.perf_counter() - t0, 1)
     common.write_json(out / "freertos.json", result)
     return status

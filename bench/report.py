@@ -1018,14 +1018,19 @@ def freertos_section(res: dict[str, Any]) -> str:
     width = max(len(r) for r in stacks)
     stacks = [r + [""] * (width - len(r)) for r in stacks]
     out += ["Stack peaks: the main stack (MSP: start-up and handlers) and each task's stack "
-            "(PSP), named by its static array:", "",
+            "(PSP), named by its static array; a task's peak includes the context the PendSV "
+            "handler saves below its exception frame:", "",
             table(["target", "main stack"] + ["task stack"] * (width - 2), stacks), ""]
     cost = data.get("exception_cost")
     if cost:
+        spread = (f", median of {cost['pairs']} alternating pairs, lowest "
+                  f"{cost['us_min']:.2f} µs, highest {cost['us_max']:.2f} µs, load average "
+                  f"{cost['load_average']:.1f} on {cost['cores']} cores"
+                  if "pairs" in cost else "")
         out += [f"One exception (entry and return), CPU time on this machine: "
-                f"**{cost['us_per_exception']:.1f} µs** ({n(cost['n'])} PendSVs in "
+                f"**{cost['us_per_exception']:.2f} µs** ({n(cost['n'])} PendSVs in "
                 f"{cost['with_seconds']:.3f} s against {cost['without_seconds']:.3f} s for the "
-                "same loop without them, `bench/programs/exception_loop.c`)."]
+                f"same loop without them, `bench/programs/exception_loop.c`{spread})."]
     return "\n".join(out) + "\n"
 
 

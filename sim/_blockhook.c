@@ -86,7 +86,7 @@ typedef void (*mmio_write_fn)(uint64_t offset, uint32_t size, uint64_t value);
 
 /* exc_regids: the Unicorn register ids the exception fast path uses, in this order */
 enum { RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR, RG_PC, RG_XPSR, RG_NZCV, RG_CONTROL, RG_SP,
-       RG_MSP, RG_PSP, RG_IPSR, RG_COUNT };
+       RG_MSP, RG_PSP, RG_IPSR, RG_S0, RG_FPSCR = RG_S0 + 16, RG_COUNT };
 #define EXC_WORDS 4 /* 256 exception numbers */
 #define NO_PENDING 0x7fffffff
 #define HANDLER_STACK 264 /* open handlers: nesting needs a higher priority each time */
@@ -178,6 +178,11 @@ typedef struct {
     uint32_t *obj_peak, *obj_order;
     uint32_t n_objs, seen_seq;
     uint32_t switched_in_at;          /* PSP when the running thread was last switched in */
+    /* SysTick (sim/exceptions.py's SysTick reads and writes these): CSR's ENABLE, TICKINT and
+     * CLKSOURCE bits, RVR, the cycle at which the counter next reaches 0 (UINT64_MAX: never),
+     * COUNTFLAG, and CVR while disabled */
+    uint64_t st_zero_at;
+    uint32_t st_csr, st_rvr, st_countflag, st_stopped;
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -391,10 +396,11 @@ static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, 
     }
 }
 
-/* --- exceptions: the common case of entry and return, natively ------------------------------
- * The architecture's ExceptionEntry / ExceptionReturn (sim/exceptions.py is the reference and
- * handles everything this does not: FP extended frames, threads on PSP, timers falling due,
- * frames or vectors outside SRAM/flash, invalid returns, the profiler's trace). Each fast path
+/* --- exceptions: entry and return, natively ------------------------------------------------
+ * The architecture's ExceptionEntry / ExceptionReturn, tail-chaining, SVC and SysTick falling
+ * due, with integer or FP extended frames, on the main stack or a thread's (sim/exceptions.py
+ * is the reference and handles what this does not: frames or vectors outside SRAM/flash,
+ * invalid returns, faults delivered to the firmware, the profiler's trace). Each fast path
  * decides first, and either does the whole thing or changes nothing and returns 0. */
 
 static inline int exc_bit(const uint64_t *m, uint32_t e) { return (int)(m[e >> 6] >> (e & 63) & 1); }
@@ -448,6 +454,38 @@ void sim_exc_update(sim_state *s)
     s->pend_prio = s->pend_exc < 0 ? NO_PENDING : exc_group(s, (uint32_t)s->pend_exc);
     s->active_prio = active_priority(s, s->exc_active);
     s->event_at = s->pend_exc >= 0 ? 0 : s->timer_at;
+}
+
+/* --- SysTick, counting the core's cycles (sim/exceptions.py's SysTick holds the rest: reads
+ * and writes of its registers) --- */
+#define SYSTICK_EXC 15u
+#define SVCALL_EXC 11u
+
+/* The cycle of the next SysTick interrupt: when the counter reaches 0 with ENABLE and
+ * TICKINT set, never otherwise. */
+static inline uint64_t systick_timer_at(const sim_state *s)
+{
+    return ((s->st_csr & 3u) == 3u) ? s->st_zero_at : UINT64_MAX;
+}
+
+/* Account SysTick's wraps up to now: COUNTFLAG, and SysTick pending with TICKINT. A reload
+ * value of 0 stops the counter at 0 after the wrap. */
+void sim_advance_systick(sim_state *s)
+{
+    uint64_t now = s->cycles;
+    if (!(s->st_csr & 1u) || s->st_zero_at > now)
+        return;
+    s->st_countflag = 1;
+    if (s->st_rvr == 0) {
+        s->st_zero_at = UINT64_MAX;
+    } else {
+        uint64_t period = (uint64_t)s->st_rvr + 1u;
+        s->st_zero_at += ((now - s->st_zero_at) / period + 1u) * period;
+        if (s->st_csr & 2u)
+            exc_set(s->exc_pending, SYSTICK_EXC);
+    }
+    s->timer_at = systick_timer_at(s);
+    sim_exc_update(s);
 }
 
 /* The execution priority with the active exceptions giving `prio`, lowered by PRIMASK (0),
@@ -521,6 +559,19 @@ void sim_enter_thread_stack(sim_state *s, uint32_t sp)
     s->psp_limit = i >= 0 ? s->obj_start[i] : 0u;
 }
 
+/* A store by an exception handler (sim/thread_stores.py) writes down to `lowest`: when that
+ * lies in an object already seen as a thread's stack, it is part of that stack's peak (an
+ * RTOS saving a thread's context below its exception frame). */
+static void thread_store(sim_state *s, uint32_t lowest)
+{
+    int32_t i = object_at(s, lowest);
+    if (i < 0 || !s->obj_order[i])
+        return;
+    uint32_t peak = s->obj_start[i] + s->obj_size[i] - lowest;
+    if (peak > s->obj_peak[i])
+        s->obj_peak[i] = peak;
+}
+
 /* Masks written by the firmware take effect at the next block boundary. */
 static int32_t execution_priority(void *uc, const sim_state *s)
 {
@@ -534,7 +585,7 @@ static inline void wr(void *uc, const sim_state *s, int r, uint32_t v)
 
 /* Registers `which[0..n)` (RG_*) in one call each way. Writes go in the order given; a PC
  * written in a batch does not redirect the running block, so PC is never one of them. */
-#define BATCH_MAX 12
+#define BATCH_MAX 32
 static void rd_many(void *uc, const sim_state *s, const int *which, int n, uint32_t *out)
 {
     int ids[BATCH_MAX];
@@ -602,25 +653,52 @@ void sim_handler_close(sim_state *s, uint32_t exc)
 
 /* Handler mode for `exc` (its vector read already): xPSR with IPSR = exc and the IT state
  * cleared, LR = EXC_RETURN, APSR written back so that Unicorn rebuilds its cached flags, then
- * PC alone (a PC written in a batch does not end the running block). */
+ * PC. From the block hook (`from_intr` 0) PC is written alone: a PC written in a batch does not
+ * end the block Unicorn is running, a PC written alone does (at the cost of leaving and
+ * re-entering Unicorn's execution loop). From the interrupt hook no block is running, so PC
+ * goes in the batch. `sp_reg` (RG_SP or RG_PSP: the frame's stack) and CONTROL are written
+ * first when given, CONTROL only when it changes. */
 static void branch_to_handler(void *uc, sim_state *s, uint32_t exc, uint32_t exc_return,
                               uint32_t handler, uint32_t xpsr, uint32_t nzcv, uint32_t sp,
-                              uint32_t control, int sp_reg)
+                              uint32_t control, int sp_reg, int control_changes, int from_intr)
 {
     exc_clr(s->exc_pending, exc);
     exc_set(s->exc_active, exc);
     sim_handler_enter(s, exc);
-    /* sp_reg (RG_SP or RG_PSP: the frame's stack) and CONTROL first, when given */
-    int with_sp[5] = {sp_reg, RG_CONTROL, RG_XPSR, RG_LR, RG_NZCV};
-    uint32_t v[5] = {sp, control, (xpsr & 0xF80F0000u) | (1u << 24) | exc, exc_return, nzcv};
-    if (sp_reg >= 0)
-        wr_many(uc, s, with_sp, 5, v);
-    else
-        wr_many(uc, s, with_sp + 2, 3, v + 2);
-    wr(uc, s, RG_PC, handler | 1u);
+    int ids[6];
+    uint32_t v[6];
+    int n = 0;
+    if (sp_reg >= 0) {
+        ids[n] = sp_reg;
+        v[n++] = sp;
+        if (control_changes) {
+            ids[n] = RG_CONTROL;
+            v[n++] = control;
+        }
+    }
+    ids[n] = RG_XPSR;
+    v[n++] = (xpsr & 0xF80F0000u) | (1u << 24) | exc;
+    ids[n] = RG_LR;
+    v[n++] = exc_return;
+    ids[n] = RG_NZCV;
+    v[n++] = nzcv;
+    if (from_intr) {
+        ids[n] = RG_PC;
+        v[n++] = handler | 1u;
+    }
+    wr_many(uc, s, ids, n, v);
+    if (!from_intr)
+        wr(uc, s, RG_PC, handler | 1u);
     s->next_seq = handler & ~1u;
     sim_exc_update(s);
 }
+
+/* The FP part of an extended frame, in frame order: S0-S15, FPSCR */
+static const int fp_regs[17] = {RG_S0,      RG_S0 + 1,  RG_S0 + 2,  RG_S0 + 3,  RG_S0 + 4,
+                                RG_S0 + 5,  RG_S0 + 6,  RG_S0 + 7,  RG_S0 + 8,  RG_S0 + 9,
+                                RG_S0 + 10, RG_S0 + 11, RG_S0 + 12, RG_S0 + 13, RG_S0 + 14,
+                                RG_S0 + 15, RG_FPSCR};
+#define FP_FRAME 0x68u /* an extended frame: 8 words, S0-S15, FPSCR, a reserved word */
 
 static int vector_of(const sim_state *s, uint32_t exc, uint32_t *handler)
 {
@@ -631,47 +709,53 @@ static int vector_of(const sim_state *s, uint32_t exc, uint32_t *handler)
     return 1;
 }
 
-/* ExceptionEntry of `exc` at the block boundary before `ret`, for an interrupted context on
- * the main stack with an integer frame. 1 when taken; 0 (nothing changed) for Python. */
-static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret)
+/* ExceptionEntry of `exc` at the block boundary before `ret` (or after an SVC): the frame on
+ * the current stack (MSP, or a thread's PSP), extended with S0-S15 and FPSCR when CONTROL.FPCA
+ * is set on an FPU core. 1 when taken; 0 (nothing changed) for Python. */
+static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret, int from_intr)
 {
     if (!(s->exc_flags & EXC_FAST))
         return 0;
-    /* CONTROL, XPSR, SP, NZCV, then the frame's R0-R3, R12, LR */
-    static const int entry_regs[10] = {RG_CONTROL, RG_XPSR, RG_SP, RG_NZCV, RG_R0, RG_R1,
-                                       RG_R2, RG_R3, RG_R12, RG_LR};
-    uint32_t r[10];
-    rd_many(uc, s, entry_regs, 10, r);
-    uint32_t control = r[0], xpsr = r[1], sp = r[2], nzcv = r[3];
+    /* CONTROL, XPSR (its flags are APSR's), SP, then the frame's R0-R3, R12, LR */
+    static const int entry_regs[9] = {RG_CONTROL, RG_XPSR, RG_SP, RG_R0, RG_R1,
+                                      RG_R2, RG_R3, RG_R12, RG_LR};
+    uint32_t r[9];
+    rd_many(uc, s, entry_regs, 9, r);
+    uint32_t control = r[0], xpsr = r[1], sp = r[2], nzcv = xpsr & 0xF0000000u;
     uint32_t ipsr = xpsr & 0x1ff;
-    if ((s->exc_flags & EXC_FPU) && (control & 4))
-        return 0; /* an FP extended frame */
+    int fp = (s->exc_flags & EXC_FPU) && (control & 4); /* CONTROL.FPCA: an extended frame */
+    uint32_t size = fp ? FP_FRAME : 32u;
     int on_psp = !ipsr && (control & 2); /* a thread on PSP: SP is the PSP */
     uint32_t handler;
     int aligned = (s->exc_flags & EXC_V6M) || (s->ccr & 0x200);
-    uint32_t frame = aligned ? ((sp - 32u) & ~7u) : sp - 32u;
-    uint32_t forced = (aligned && ((sp - 32u) & 4)) ? 0x200u : 0u;
-    uint8_t *mem = host(s, frame, 32, 0);
+    uint32_t frame = aligned ? ((sp - size) & ~7u) : sp - size;
+    uint32_t forced = (aligned && ((sp - size) & 4)) ? 0x200u : 0u;
+    uint8_t *mem = host(s, frame, size, 0);
     if (mem == NULL || !vector_of(s, exc, &handler))
         return 0;
-    uint32_t w[8];
-    memcpy(w, r + 4, 6 * sizeof w[0]);
+    uint32_t w[FP_FRAME / 4];
+    memcpy(w, r + 3, 6 * sizeof w[0]);
     w[6] = ret & ~1u;
     w[7] = (xpsr & ~0x200u) | forced;
-    memcpy(mem, w, sizeof w); /* the host is little-endian, as the target */
+    if (fp) { /* S0-S15, FPSCR, a reserved word */
+        rd_many(uc, s, fp_regs, 17, w + 8);
+        w[25] = 0;
+    }
+    memcpy(mem, w, size); /* the host is little-endian, as the target */
     uint32_t psp_bit = on_psp ? 0x04u : 0u;
     uint32_t exc_return = (s->exc_flags & EXC_V8M)
                               ? 0xFFFFFFA0u | (ipsr ? 0u : 0x08u | psp_bit)
                               : (ipsr ? 0xFFFFFFE1u : 0xFFFFFFE9u | psp_bit);
+    exc_return |= fp ? 0u : 0x10u;
     if (on_psp) { /* SPSEL=0 then swaps SP to the MSP */
         sim_leave_thread_stack(s, frame);
-        branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv, frame,
-                          control & ~6u, RG_PSP);
+        branch_to_handler(uc, s, exc, exc_return, handler, xpsr, nzcv, frame, control & ~6u,
+                          RG_PSP, 1, from_intr);
     } else {
         if (frame < s->min_sp)
             s->min_sp = frame;
-        branch_to_handler(uc, s, exc, exc_return | 0x10u, handler, xpsr, nzcv, frame,
-                          control & ~4u, RG_SP);
+        branch_to_handler(uc, s, exc, exc_return, handler, xpsr, nzcv, frame, control & ~4u,
+                          RG_SP, (control & 4u) != 0, from_intr);
     }
     s->cycles += s->entry_cycles;
     return 1;
@@ -685,15 +769,19 @@ static int valid_exc_return(const sim_state *s, uint32_t v)
     return (v >> 5) == 0x7FFFFFFu && (low == 1 || low == 9 || low == 0xD);
 }
 
-/* ExceptionReturn for a branch to EXC_RETURN (intno 8): tail-chaining, or popping an integer
- * frame from the main stack. 1 when done; 0 (nothing changed) for Python. */
+/* ExceptionReturn for a branch to EXC_RETURN (intno 8): SysTick accounted up to now, then
+ * tail-chaining, or popping the frame (integer or extended) from the stack EXC_RETURN names.
+ * 1 when done; 0 (nothing changed) for Python. */
 static int fast_return(void *uc, sim_state *s)
 {
-    if (!(s->exc_flags & EXC_FAST) || s->cycles >= s->timer_at)
+    if (!(s->exc_flags & EXC_FAST))
         return 0;
-    static const int ret_regs[2] = {RG_PC, RG_IPSR};
-    uint32_t q[2];
-    rd_many(uc, s, ret_regs, 2, q);
+    if (s->cycles >= s->timer_at)
+        sim_advance_systick(s);
+    /* PC (the EXC_RETURN value), XPSR, and the stacks a frame may be popped from */
+    static const int ret_regs[5] = {RG_PC, RG_XPSR, RG_MSP, RG_CONTROL, RG_PSP};
+    uint32_t q[5];
+    rd_many(uc, s, ret_regs, 5, q);
     uint32_t pc = q[0], ipsr = q[1] & 0x1ff;
     uint32_t value = (s->exc_flags & EXC_V8M) ? pc : pc | 1u;
     if (!ipsr || !valid_exc_return(s, value))
@@ -707,48 +795,60 @@ static int fast_return(void *uc, sim_state *s)
     int to_thread = (value & 8) != 0;
     if (to_thread && any && !(s->ccr & 1))
         return 0; /* INVPC */
-    int32_t after = active_priority(s, active);
-    if (s->pend_exc >= 0 && exc_group(s, (uint32_t)s->pend_exc) < masked_priority(uc, s, after)) {
+    if (s->pend_exc >= 0 &&
+        exc_group(s, (uint32_t)s->pend_exc) < masked_priority(uc, s, active_priority(s, active))) {
         uint32_t exc = (uint32_t)s->pend_exc, handler;
         if (!vector_of(s, exc, &handler))
             return 0;
-        static const int tail_regs[2] = {RG_NZCV, RG_XPSR};
-        uint32_t t[2];
-        rd_many(uc, s, tail_regs, 2, t);
         memcpy(s->exc_active, active, sizeof active);
         sim_handler_close(s, ipsr);
         s->event_register = 1;
         s->tail_chained++;
-        branch_to_handler(uc, s, exc, value, handler, t[1], t[0], 0, 0, -1);
+        branch_to_handler(uc, s, exc, value, handler, q[1], q[1] & 0xF0000000u, 0, 0, -1, 0, 1);
         s->cycles += s->tail_cycles;
         return 1;
     }
-    if (!(value & 0x10))
-        return 0; /* an FP frame */
+    int fp = !(value & 0x10);
+    if (fp && !(s->exc_flags & EXC_FPU))
+        return 0; /* an FP frame on a core without FPU */
+    uint32_t size = fp ? FP_FRAME : 32u;
     int use_psp = to_thread && (value & 4);
-    static const int pop_read[3] = {RG_MSP, RG_CONTROL, RG_PSP};
-    uint32_t p[3];
-    rd_many(uc, s, pop_read, 3, p);
-    uint32_t frame = use_psp ? p[2] : p[0], control = p[1];
-    const uint8_t *mem = host(s, frame, 32, 1);
+    uint32_t frame = use_psp ? q[4] : q[2], control = q[3];
+    const uint8_t *mem = host(s, frame, size, 1);
     if (mem == NULL)
         return 0;
-    uint32_t w[8];
-    memcpy(w, mem, sizeof w);
+    uint32_t w[FP_FRAME / 4];
+    memcpy(w, mem, size);
     uint32_t ipsr_new = to_thread ? 0u : (w[7] & 0x1ff);
-    uint32_t new_control = to_thread ? ((control & ~6u) | (use_psp ? 2u : 0u)) : (control & ~4u);
+    uint32_t fpca = fp ? 4u : 0u; /* CONTROL.FPCA from EXC_RETURN */
+    uint32_t new_control = to_thread ? ((control & ~6u) | (use_psp ? 2u : 0u) | fpca)
+                                     : ((control & ~4u) | fpca);
     memcpy(s->exc_active, active, sizeof active);
     sim_handler_close(s, ipsr);
     s->event_register = 1;
-    /* XPSR, CONTROL, SP, the frame's R0-R3, R12, LR, then APSR's flags again (an MSR after
-     * the XPSR write rebuilds Unicorn's cached flags), then PC alone */
-    static const int pop_regs[10] = {RG_XPSR, RG_CONTROL, RG_SP, RG_R0, RG_R1, RG_R2, RG_R3,
-                                     RG_R12, RG_LR, RG_NZCV};
-    uint32_t new_sp = frame + 32u + ((w[7] & 0x200) ? 4u : 0u);
-    uint32_t v[10] = {(w[7] & ~0x3FFu) | ipsr_new | (1u << 24), new_control, new_sp, w[0],
-                      w[1], w[2], w[3], w[4], w[5], w[7] & 0xF0000000u};
-    wr_many(uc, s, pop_regs, 10, v);
-    wr(uc, s, RG_PC, w[6] | 1u);
+    /* XPSR, CONTROL (when it changes), SP, the frame's R0-R3, R12, LR, its S0-S15 and FPSCR
+     * when extended, then APSR's flags again (an MSR after the XPSR write rebuilds Unicorn's
+     * cached flags), then PC: in the batch, as no block is running in the interrupt hook */
+    int pop_regs[28] = {RG_XPSR, RG_CONTROL, RG_SP, RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR};
+    uint32_t new_sp = frame + size + ((w[7] & 0x200) ? 4u : 0u);
+    uint32_t v[28] = {(w[7] & ~0x3FFu) | ipsr_new | (1u << 24), new_control, new_sp, w[0],
+                      w[1], w[2], w[3], w[4], w[5]};
+    int n = 9;
+    if (new_control == control) { /* drop CONTROL */
+        memmove(pop_regs + 1, pop_regs + 2, 7 * sizeof pop_regs[0]);
+        memmove(v + 1, v + 2, 7 * sizeof v[0]);
+        n = 8;
+    }
+    if (fp) {
+        memcpy(pop_regs + n, fp_regs, sizeof fp_regs);
+        memcpy(v + n, w + 8, 17 * sizeof v[0]);
+        n += 17;
+    }
+    pop_regs[n] = RG_NZCV;
+    v[n++] = w[7] & 0xF0000000u;
+    pop_regs[n] = RG_PC;
+    v[n++] = w[6] | 1u;
+    wr_many(uc, s, pop_regs, n, v);
     if (use_psp)
         sim_enter_thread_stack(s, new_sp);
     else
@@ -767,10 +867,13 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
 {
     if (s->on_event == NULL || s->stop_reason != STOP_NONE)
         return 0;
-    if (s->cycles >= s->timer_at)
-        return s->on_event(addr);
+    if (s->cycles >= s->timer_at) {
+        sim_advance_systick(s);
+        if (s->cycles >= s->timer_at)
+            return s->on_event(addr);
+    }
     if (s->pend_prio < execution_priority(uc, s)) {
-        if (s->pend_exc >= 0 && fast_enter(uc, s, (uint32_t)s->pend_exc, addr))
+        if (s->pend_exc >= 0 && fast_enter(uc, s, (uint32_t)s->pend_exc, addr, 0))
             return 1;
         return s->on_event(addr);
     }
@@ -806,10 +909,24 @@ void sim_scs_write(void *uc, uint64_t offset, unsigned size, uint64_t value, voi
 
 /* Unicorn's interrupt hook: an exception return is finished here when the fast path applies;
  * everything else goes to Python. */
+/* SVC (intno 2, PC already past it): taken at once when SVCall's priority is above the
+ * execution priority; otherwise (HardFault on the chip) and when the fast path does not apply,
+ * 0 for Python. */
+static int fast_svc(void *uc, sim_state *s)
+{
+    if (!(s->exc_flags & EXC_FAST) || exc_group(s, SVCALL_EXC) >= execution_priority(uc, s))
+        return 0;
+    uint32_t pc = 0;
+    s->reg_read(uc, s->exc_regids[RG_PC], &pc);
+    return fast_enter(uc, s, SVCALL_EXC, pc, 1);
+}
+
 void sim_intr_hook(void *uc, uint32_t intno, void *user)
 {
     sim_state *s = (sim_state *)user;
     if (intno == 8 && s->stop_reason == STOP_NONE && fast_return(uc, s))
+        return;
+    if (intno == 2 && s->stop_reason == STOP_NONE && s->on_event != NULL && fast_svc(uc, s))
         return;
     if (s->on_intr != NULL)
         s->on_intr(intno);
@@ -909,6 +1026,51 @@ void sim_align_hook(void *uc, uint64_t address, uint32_t size, void *user)
     }
 }
 
+/* One store by an exception handler (sim/thread_stores.py): the hook's user data. */
+typedef struct {
+    sim_state *s;
+    int32_t base, index; /* Unicorn ids; index -1: none */
+    int32_t offset;      /* the lowest byte written: base + (index << shift) + offset */
+    uint16_t shift, cond; /* cond as encoded (14: always) */
+} store_check;
+
+/* Whether condition `cond` (0-14, as encoded) holds for the flags in `nzcv` (APSR[31:28]). */
+static int condition_holds(uint32_t cond, uint32_t nzcv)
+{
+    uint32_t n = nzcv >> 31 & 1, z = nzcv >> 30 & 1, c = nzcv >> 29 & 1, v = nzcv >> 28 & 1;
+    int r;
+    switch (cond >> 1) {
+    case 0: r = z; break;
+    case 1: r = c; break;
+    case 2: r = n; break;
+    case 3: r = v; break;
+    case 4: r = c && !z; break;
+    case 5: r = n == v; break;
+    case 6: r = !z && n == v; break;
+    default: return 1;
+    }
+    return (cond & 1) ? !r : r;
+}
+
+/* Code hook on a store inside an exception handler whose base is not SP: before it runs, the
+ * lowest address it writes, for the thread stacks' peaks. */
+void sim_store_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    const store_check *c = (const store_check *)user;
+    sim_state *s = c->s;
+    (void)address;
+    (void)size;
+    if (s->stop_reason != STOP_NONE || !s->n_objs)
+        return;
+    int ids[3] = {c->base, c->index >= 0 ? c->index : c->base, s->exc_regids[RG_NZCV]};
+    uint32_t v[3] = {0, 0, 0};
+    void *ptrs[3] = {&v[0], &v[1], &v[2]};
+    s->reg_read_batch(uc, ids, ptrs, 3);
+    if (c->cond != 14 && !condition_holds(c->cond, v[2]))
+        return;
+    thread_store(s, v[0] + (c->index >= 0 ? v[1] << c->shift : 0u) + (uint32_t)c->offset);
+}
+
 /* Code hook on an SDIV/UDIV (sim/alignment.py): with the trap enabled (mask != 0, set while
  * CCR.DIV_0_TRP is), stops the run before a divide whose divisor register is 0 (UsageFault
  * DIVBYZERO on the chip). */
@@ -1001,6 +1163,8 @@ static const uint32_t layout[] = {
     FIELD(sim_state, scs_read) FIELD(sim_state, scs_write) FIELD(sim_state, obj_start)
     FIELD(sim_state, obj_size) FIELD(sim_state, obj_peak) FIELD(sim_state, obj_order)
     FIELD(sim_state, n_objs) FIELD(sim_state, seen_seq) FIELD(sim_state, switched_in_at)
+    FIELD(sim_state, st_zero_at) FIELD(sim_state, st_csr) FIELD(sim_state, st_rvr)
+    FIELD(sim_state, st_countflag) FIELD(sim_state, st_stopped)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags)

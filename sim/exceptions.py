@@ -18,12 +18,14 @@ The frame (8 words, or 26 with the FP context when CONTROL.FPCA is set on an FPU
 written straight into the host array that backs SRAM; SP banking (MSP/PSP) goes through
 Unicorn's own MSR semantics: CONTROL.SPSEL written in thread mode swaps the stack pointers.
 
-The common case runs in C (sim/_blockhook.c): entry and return with an integer frame, on the
-main or a thread's stack, tail-chaining included. It is the same algorithm as here, on the same
-state: pending, active, enabled, priorities, VTOR, CCR, SCR, the event register, the statistics
-(entries, handler cycles, tail-chains) and the thread stacks' peaks live in the C struct and are
-read and written here through it. Everything else (FP frames, SysTick falling due, SVC, faults,
-invalid returns, the profiler's trace) runs here.
+Entry and return run in C (sim/_blockhook.c): integer and FP extended frames, on the main or
+a thread's stack, tail-chaining, SVC, and SysTick falling due, without a call into Python. It
+is the same algorithm as here, on the same state: pending, active, enabled, priorities, VTOR,
+CCR, SCR, the event register, SysTick, the statistics (entries, handler cycles, tail-chains)
+and the thread stacks' peaks live in the C struct and are read and written here through it.
+This module remains the reference and runs the rare paths: faults delivered to the firmware
+(--vector-faults), frames or vectors outside memory, invalid returns, and every entry and
+return while a profiler records them (``trace``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from sim.native import (
     NEVER,
     NativeCounter,
     Registers,
+    SimState,
 )
 from toolchain.cores import Core
 
@@ -109,17 +112,61 @@ class StackingError(Exception):
         self.address = address
 
 
-@dataclass
 class SysTick:
     """SysTick's state, counting the core's cycles (CLKSOURCE 1; the external reference clock
-    is modelled as the core clock too). ``zero_at`` is the cycle at which the counter next
-    reaches 0; the current value is derived from it when read."""
+    is modelled as the core clock too), held in the native hook's C state so that C accounts
+    its wraps and takes its interrupt without Python. ``zero_at`` is the cycle at which the
+    counter next reaches 0; the current value is derived from it when read."""
 
-    csr: int = 0
-    rvr: int = 0
-    zero_at: int = NEVER
-    countflag: bool = False
-    stopped_value: int = 0  # CVR while disabled
+    def __init__(self, state: SimState) -> None:
+        self._s = state
+
+    def clear(self) -> None:
+        """The reset state: disabled, RVR 0, CVR 0."""
+        self.csr = self.rvr = self.stopped_value = 0
+        self.zero_at = NEVER
+        self.countflag = False
+
+    @property
+    def csr(self) -> int:
+        return self._s.st_csr
+
+    @csr.setter
+    def csr(self, value: int) -> None:
+        self._s.st_csr = value
+
+    @property
+    def rvr(self) -> int:
+        return self._s.st_rvr
+
+    @rvr.setter
+    def rvr(self, value: int) -> None:
+        self._s.st_rvr = value
+
+    @property
+    def zero_at(self) -> int:
+        return self._s.st_zero_at
+
+    @zero_at.setter
+    def zero_at(self, value: int) -> None:
+        self._s.st_zero_at = value
+
+    @property
+    def countflag(self) -> bool:
+        return bool(self._s.st_countflag)
+
+    @countflag.setter
+    def countflag(self, value: bool) -> None:
+        self._s.st_countflag = int(value)
+
+    @property
+    def stopped_value(self) -> int:
+        """CVR while disabled."""
+        return self._s.st_stopped
+
+    @stopped_value.setter
+    def stopped_value(self, value: int) -> None:
+        self._s.st_stopped = value
 
     @property
     def enabled(self) -> bool:
@@ -167,6 +214,7 @@ class ExceptionModel:
         self._trace: list[tuple[str, int | None, int | None]] | None = None
         self.entry_cycles = _ENTRY.get(core.name, 12)
         self._c = counter.state
+        self.systick = SysTick(self._c)
         self._pending_w, self._active_w, self._enabled_w, self.prio = counter.exc_masks()
         counter.configure_exceptions(
             flags=EXC_FAST | (EXC_FPU if has_fpu else 0) | (EXC_V8M if self.v8m else 0)
@@ -265,7 +313,7 @@ class ExceptionModel:
         self.ccr = 0x200 if not self.v6m else 0x208  # STKALIGN (v6-M: also UNALIGN_TRP)
         self.scr = 0
         self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
-        self.systick = SysTick()
+        self.systick.clear()
         self.sleep_cycles = 0
         self.event_register = False
         self.sleep_on_exit_pending = False
@@ -354,21 +402,9 @@ class ExceptionModel:
         return self.counter.cycles
 
     def advance_systick(self) -> None:
-        """Account SysTick's wraps up to now: COUNTFLAG, and SysTick pending with TICKINT."""
-        st = self.systick
-        now = self.now
-        if not st.enabled or st.zero_at > now:
-            return
-        if st.rvr == 0:  # a reload of 0 stops the counter at 0 after the wrap
-            st.zero_at = NEVER
-            st.countflag = True
-            return
-        wraps = (now - st.zero_at) // st.period + 1
-        st.zero_at += wraps * st.period
-        st.countflag = True
-        if st.csr & 2:
-            self.pending |= 1 << SYSTICK
-        self.update()
+        """Account SysTick's wraps up to now: COUNTFLAG, and SysTick pending with TICKINT (in
+        C, where the block hook does the same when the timer falls due)."""
+        self.counter.advance_systick()
 
     def systick_value(self) -> int:
         st = self.systick

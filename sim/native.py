@@ -22,6 +22,7 @@ from unicorn.arm_const import (
     UC_ARM_REG_BASEPRI,
     UC_ARM_REG_CONTROL,
     UC_ARM_REG_FAULTMASK,
+    UC_ARM_REG_FPSCR,
     UC_ARM_REG_IPSR,
     UC_ARM_REG_LR,
     UC_ARM_REG_MSP,
@@ -33,6 +34,7 @@ from unicorn.arm_const import (
     UC_ARM_REG_R2,
     UC_ARM_REG_R3,
     UC_ARM_REG_R12,
+    UC_ARM_REG_S0,
     UC_ARM_REG_SP,
     UC_ARM_REG_XPSR,
 )
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from _ctypes import CFuncPtr
 
     from sim.alignment import AlignmentCheck
+    from sim.thread_stores import StoreCheck
 
 NEVER = (1 << 64) - 1  # event_at/timer_at: no event
 NO_PENDING = 0x7FFF_FFFF  # pend_prio: nothing pending
@@ -57,7 +60,7 @@ EXC_FAST, EXC_FPU, EXC_V8M, EXC_V6M = 1, 2, 4, 8
 _EXC_REGIDS = (UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R12,
                UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_XPSR, UC_ARM_REG_APSR_NZCV,
                UC_ARM_REG_CONTROL, UC_ARM_REG_SP, UC_ARM_REG_MSP, UC_ARM_REG_PSP,
-               UC_ARM_REG_IPSR)
+               UC_ARM_REG_IPSR, *(UC_ARM_REG_S0 + i for i in range(16)), UC_ARM_REG_FPSCR)
 
 SPD_DYNAMIC = -32768  # SP change of an instruction that writes SP with a value unknown statically
 
@@ -88,6 +91,10 @@ _BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.u
 
 # ``align_check`` in _blockhook.c: one alignment check, the user data of its code hook.
 _ALIGN_CHECK = np.dtype([("s", np.uint64), ("regid", np.int32), ("mask", np.uint32)])
+
+# ``store_check`` in _blockhook.c: one store by an exception handler, the user data of its hook.
+_STORE_CHECK = np.dtype([("s", np.uint64), ("base", np.int32), ("index", np.int32),
+                         ("offset", np.int32), ("shift", np.uint16), ("cond", np.uint16)])
 
 
 class _SimState(ctypes.Structure):
@@ -125,6 +132,11 @@ class _SimState(ctypes.Structure):
     tail_chained: int
     hs_len: int
     scr: int
+    st_zero_at: int
+    st_csr: int
+    st_rvr: int
+    st_countflag: int
+    st_stopped: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -169,7 +181,13 @@ class _SimState(ctypes.Structure):
         ("obj_start", _P), ("obj_size", _P), ("obj_peak", _P), ("obj_order", _P),
         ("n_objs", ctypes.c_uint32), ("seen_seq", ctypes.c_uint32),
         ("switched_in_at", ctypes.c_uint32),
+        ("st_zero_at", ctypes.c_uint64), ("st_csr", ctypes.c_uint32),
+        ("st_rvr", ctypes.c_uint32), ("st_countflag", ctypes.c_uint32),
+        ("st_stopped", ctypes.c_uint32),
     ]
+
+
+SimState = _SimState  # the type of ``NativeCounter.state``, for the exception model
 
 
 class NativeUnavailable(RuntimeError):
@@ -210,8 +228,9 @@ def _load() -> ctypes.CDLL:
     lib.sim_range.restype = ctypes.c_uint32
     lib.sim_layout.argtypes = [ctypes.POINTER(ctypes.c_uint32), ctypes.c_uint32]
     lib.sim_layout.restype = ctypes.c_uint32
-    lib.sim_exc_update.argtypes = [ctypes.POINTER(_SimState)]
-    lib.sim_exc_update.restype = None
+    for name in ("sim_exc_update", "sim_advance_systick"):
+        getattr(lib, name).argtypes = [ctypes.POINTER(_SimState)]
+        getattr(lib, name).restype = None
     for name in ("sim_handler_enter", "sim_handler_close", "sim_leave_thread_stack",
                  "sim_enter_thread_stack"):
         getattr(lib, name).argtypes = [ctypes.POINTER(_SimState), ctypes.c_uint32]
@@ -447,6 +466,10 @@ class NativeCounter:
         """Thread mode resumes on PSP at ``sp``."""
         library().sim_enter_thread_stack(self._state_ref, sp)
 
+    def advance_systick(self) -> None:
+        """Account SysTick's wraps up to now (its state lives in ``state.st_*``)."""
+        library().sim_advance_systick(self._state_ref)
+
     def handler_enter(self, exc: int) -> None:
         """A handler starts now (statistics: counted, its cycles timed from here)."""
         library().sim_handler_enter(self._state_ref, exc)
@@ -604,6 +627,28 @@ class NativeCounter:
             if err:
                 raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
         return table
+
+    # --- stores on thread stacks ------------------------------------------------------------------
+    def add_store_checks(self, checks: "list[StoreCheck]") -> None:
+        """Before any of these stores (by exception handlers) runs, lower the peak of the
+        thread stack it writes, if any (sim/thread_stores.py). Once per engine."""
+        table = self._store_table = np.zeros(len(checks), _STORE_CHECK)
+        if not checks:
+            return
+        table["s"] = ctypes.addressof(self._s)
+        table["base"] = [c.base for c in checks]
+        table["index"] = [c.index for c in checks]
+        table["offset"] = [c.offset for c in checks]
+        table["shift"] = [c.shift for c in checks]
+        table["cond"] = [c.cond for c in checks]
+        fn = _addr(library().sim_store_hook)
+        for i, c in enumerate(checks):  # the hooks point into the table, which self keeps
+            handle = uc_hook_h()
+            err = uclib.uc_hook_add(self._uch, ctypes.byref(handle), UC_HOOK_CODE, fn,
+                                    table.ctypes.data + i * _STORE_CHECK.itemsize,
+                                    c.address, c.address)
+            if err:
+                raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
 
     @property
     def marks_reached(self) -> int:

@@ -47,6 +47,7 @@ from sim.elf import FirmwareImage
 from sim.exceptions import (
     BUSFAULT,
     HARDFAULT,
+    IRQ0,
     USAGEFAULT,
     ExceptionModel,
     StackingError,
@@ -63,6 +64,7 @@ from sim.native import (
 )
 from sim.report import Fault, RunReport
 from sim.semihosting import ExitRequest, Memory, Semihost
+from sim.thread_stores import handler_ranges, store_checks, writes_psp
 from sim.timing import make_disassembler
 from toolchain.cores import Core
 from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE
@@ -266,6 +268,11 @@ class Simulator:
             self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
             stack_objects=image.objects)
+        # the context an RTOS saves on a thread's stack from its handlers counts in its peak
+        if writes_psp(self.flash):
+            self._counter.add_store_checks(store_checks(
+                self.flash, FLASH_BASE,
+                handler_ranges(self.flash, FLASH_BASE, IRQ0 + self.target.irqs, image.functions)))
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
         self._reset_requested = False
         self._deadlock: Fault | None = None

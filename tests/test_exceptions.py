@@ -1,6 +1,7 @@
 """The exception model: NVIC priorities, preemption, tail-chaining, masking, SVC, PendSV,
 SysTick, sleep and deadlock, each from a small C program in tests/programs/irq/ built with the
-project's toolchain (its own vector table: ``irq/startup.c``)."""
+project's toolchain with the start-up for interrupt-driven firmware (``firmware/irq_startup.c``:
+a vector table of weak CMSIS-named handlers)."""
 
 import itertools
 
@@ -9,6 +10,7 @@ import pytest
 import sim
 
 SEMIHOST = "../../firmware/semihost.c"
+STARTUP = "../../firmware/irq_startup.c"
 
 NVIC_OUTPUT = """nested:
 irq0 start
@@ -35,7 +37,7 @@ BASEPRI = "basepri:\nirq3\nirq2 held\nirq2\n"
 
 
 def irq_program(firmware, name: str, target: str = "curie", **defines):
-    return firmware("irq/startup.c", f"irq/{name}", SEMIHOST, target=target, runtime=False,
+    return firmware(STARTUP, f"irq/{name}", SEMIHOST, target=target, runtime=False,
                     defines=defines or None)
 
 
@@ -105,6 +107,22 @@ def test_psp_threads_switched_by_pendsv_report_their_stack_peaks(firmware, targe
     assert report.thread_stacks["stack_b"] > report.thread_stacks["stack_a"] >= 32
     # the main stack is measured apart: thread stacks (in .bss) are not an overflow
     assert 0 < report.stack_peak < 256
+
+
+@pytest.mark.parametrize(("target", "fp", "peak"), [
+    ("curie", 0, 32 + 32),  # frame, then r4-r11 stored with STMDB below it
+    ("stm32l031", 0, 32 + 32),  # ARMv6-M: the pointer lowered, then STMIA upwards
+    ("nrf52832", 0, 32 + 32),  # an integer frame: the conditional VSTMDB of s16-s31 is skipped
+    ("nrf52832", 1, 104 + 64 + 32),  # an extended frame, s16-s31, r4-r11
+])
+def test_context_saved_below_the_frame_by_the_handler_counts_in_the_thread_peak(
+        firmware, target, fp, peak):
+    """The thread itself never touches its stack (context.c): everything below the top of
+    thread_stack is written by the exception entry and by the PendSV handler through PSP."""
+    report = sim.run(sim.load_elf(irq_program(firmware, "context.c", target, FP=fp)))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.exceptions == {"PendSV": 1}
+    assert report.thread_stacks == {"thread_stack": peak}
 
 
 def test_thread_stack_running_out_of_its_array_is_caught(firmware):
@@ -227,3 +245,22 @@ def test_a_second_run_starts_from_reset_state_after_ending_in_a_thread(firmware)
     assert first.status == second.status == "ok"
     assert (second.instructions, second.cycles, second.stack_peak, second.thread_stacks) == (
         first.instructions, first.cycles, first.stack_peak, first.thread_stacks)
+
+
+def test_only_firmware_that_writes_psp_gets_the_handler_store_hooks(firmware):
+    """threads.c points PSP at its stacks (MSR PSP); nvic.c never runs a thread on PSP, so
+    its handlers' stores run without hooks."""
+    import numpy as np
+
+    from sim.thread_stores import writes_psp
+
+    def flash(elf):
+        image = sim.load_elf(elf)
+        out = np.zeros(1 << 20, np.uint8)
+        for seg in image.segments:
+            if seg.address < 0x2000_0000:
+                out[seg.address:seg.address + len(seg.data)] = np.frombuffer(seg.data, np.uint8)
+        return out
+
+    assert writes_psp(flash(irq_program(firmware, "threads.c")))
+    assert not writes_psp(flash(irq_program(firmware, "nvic.c")))

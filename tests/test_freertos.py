@@ -3,6 +3,7 @@ beside the checkout (never copied), built with the project's toolchain with the 
 bench/programs/freertos: the console equals QEMU's on the CM3, CM4F and CM0 ports
 (`python -m bench freertos` measures the same on the results page)."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # bench/ is a folder of the checkout, not an installed package
     sys.path.insert(0, str(REPO))
 
+import sim  # noqa: E402
 from bench import freertos  # noqa: E402
 
 EXPECTED = """starting the scheduler
@@ -43,7 +45,38 @@ def test_freertos_demo_runs_as_under_qemu(tmp_path, target):
     stacks = entry["thread_stacks"]
     assert set(stacks) == {"stack_producer", "stack_consumer", "stack_waiter", "stack_spin_a",
                            "stack_spin_b", "stack_control", "stack_idle"}
-    # a spinner's peak is its exception frame (plus a few words of its own): 8 words, or on
-    # the M4F, where it computes in floating point, the 26-word FP frame
-    frame = 4 * 26 if target == "nrf52832" else 4 * 8
+    # a spinner's peak is its exception frame and the context PendSV saves below it (plus a
+    # few words of its own): 8 words and r4-r11 (CM0: and LR); on the M4F, where it computes
+    # in floating point, the 26-word FP frame, s16-s31, r4-r11 and LR
+    frame = {"curie": 32 + 32, "nrf52832": 104 + 64 + 36, "stm32l031": 32 + 36}[target]
     assert frame < stacks["stack_spin_a"] <= frame + 40
+
+
+@pytest.mark.parametrize("target", list(freertos.PORTS))
+def test_thread_stack_peaks_agree_with_freertos_own_high_water_marks(tmp_path, target):
+    """The demo built with STACK_REPORT prints each task's stack use as FreeRTOS measures it
+    (uxTaskGetStackHighWaterMark: stacks painted at creation). The simulator's peak is the
+    lowest SP or handler store seen: never below FreeRTOS's count of written bytes, and at
+    most a word or two above it (stack reserved by a frame but never written)."""
+    elf = freertos.build_demo(target, tmp_path, stack_report=True)
+    report = sim.run(sim.load_elf(elf))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    own = {name: int(n) for name, n in re.findall(r"(stack_\w+) (\d+) at tick", report.stdout)}
+    assert set(own) == set(report.thread_stacks)
+    for name, used in own.items():
+        assert 0 <= report.thread_stacks[name] - used <= 8, (name, used, report.thread_stacks)
+
+
+def test_native_exception_path_equals_the_python_reference(tmp_path):
+    """On the M4F (extended frames, SysTick, SVC): the run with entry and return in C gives
+    the same report as with every exception in Python (what a profiler's trace turns on)."""
+    elf = freertos.build_demo("nrf52832", tmp_path)
+    fast = sim.Simulator(sim.load_elf(elf))
+    reference = sim.Simulator(sim.load_elf(elf))
+    reference.exceptions.trace = []
+    a, b = fast.run(), reference.run()
+    assert a.status == b.status == "ok"
+    assert (a.stdout, a.instructions, a.cycles, a.sleep_cycles, a.exceptions, a.tail_chained,
+            a.handler_cycles, a.thread_stacks, a.stack_peak) == (
+        b.stdout, b.instructions, b.cycles, b.sleep_cycles, b.exceptions, b.tail_chained,
+        b.handler_cycles, b.thread_stacks, b.stack_peak)

@@ -1,6 +1,7 @@
 /* N exceptions, entry and return: each loop iteration pends PendSV (TAKE=1) or stores the same
  * value to a plain variable (TAKE=0), then an ISB; the handler only counts. The difference of
- * the two runs' wall times over N is the simulator's cost per exception. */
+ * the two runs' CPU times over N is the simulator's cost per exception (bench/freertos.py runs
+ * them alternately and takes the median of the pairs). Built with firmware/irq_startup.c. */
 #include <stdint.h>
 
 #include "semihost.h"

@@ -51,11 +51,22 @@
 #define configKERNEL_INTERRUPT_PRIORITY (0xFFu)
 #define configMAX_SYSCALL_INTERRUPT_PRIORITY (1u << (8 - configPRIO_BITS))
 
+/* The ports' handlers under the vector table's CMSIS names (firmware/irq_startup.c); the
+ * ARM_CM0 port defines SVC_Handler, PendSV_Handler and SysTick_Handler itself. */
+#define vPortSVCHandler SVC_Handler
+#define xPortPendSVHandler PendSV_Handler
+#define xPortSysTickHandler SysTick_Handler
 #define INCLUDE_vTaskDelay 1
 #define INCLUDE_vTaskDelete 1
 #define INCLUDE_vTaskSuspend 1
 #define INCLUDE_xTaskGetSchedulerState 0
 #define INCLUDE_vTaskPrioritySet 0
 #define INCLUDE_uxTaskPriorityGet 0
+/* STACK_REPORT: the control task prints each task's stack use as FreeRTOS measures it (stacks
+ * painted at creation, uxTaskGetStackHighWaterMark), to check the simulator's peaks against */
+#ifdef STACK_REPORT
+#define INCLUDE_uxTaskGetStackHighWaterMark 1
+#define INCLUDE_xTaskGetIdleTaskHandle 1
+#endif
 
 #endif

@@ -36,7 +36,8 @@ static uint8_t queue_storage[4 * sizeof(uint32_t)];
 static QueueHandle_t queue;
 static StaticSemaphore_t sem_state;
 static SemaphoreHandle_t sem;
-static TaskHandle_t spinner_a, spinner_b;
+static TaskHandle_t spinner_a, spinner_b, producer_task, consumer_task, waiter_task,
+    control_task;
 
 static volatile uint32_t spins[2];
 static volatile uint32_t consumed, taken, idle_calls;
@@ -117,6 +118,30 @@ static void spinner(void *arg)
     vTaskSuspend(NULL);
 }
 
+#ifdef STACK_REPORT
+/* "stack_<task> <bytes> at tick T" per task: the bytes below the top of its stack array that
+ * were ever written, as FreeRTOS measures it (its free words: those still holding the fill
+ * pattern painted at creation, counted from the bottom) */
+static void stack_report(void)
+{
+    const struct {
+        const char *name;
+        TaskHandle_t task;
+        uint32_t words;
+    } tasks[] = {{"stack_producer", producer_task, STACK_WORDS},
+                 {"stack_consumer", consumer_task, STACK_WORDS},
+                 {"stack_waiter", waiter_task, STACK_WORDS},
+                 {"stack_spin_a", spinner_a, STACK_WORDS},
+                 {"stack_spin_b", spinner_b, STACK_WORDS},
+                 {"stack_control", control_task, STACK_WORDS},
+                 {"stack_idle", xTaskGetIdleTaskHandle(), configMINIMAL_STACK_SIZE}};
+    for (unsigned i = 0; i < sizeof tasks / sizeof tasks[0]; i++) {
+        uint32_t free_words = (uint32_t)uxTaskGetStackHighWaterMark(tasks[i].task);
+        report(tasks[i].name, 4u * (tasks[i].words - free_words), 1);
+    }
+}
+#endif
+
 static void control(void *arg)
 {
     (void)arg;
@@ -128,10 +153,13 @@ static void control(void *arg)
     report("items consumed", consumed, 1);
     report("semaphores taken", taken, 1);
     sh_write0(idle_calls ? "idle task ran\n" : "idle task never ran\n");
+#ifdef STACK_REPORT
+    stack_report();
+#endif
     sh_exit(0);
 }
 
-void Device_IRQHandler(void)
+void IRQ0_Handler(void)
 {
     BaseType_t woken = pdFALSE;
     xSemaphoreGiveFromISR(sem, &woken);
@@ -163,14 +191,18 @@ int main(void)
     sem = xSemaphoreCreateBinaryStatic(&sem_state);
     NVIC_IPR0 = 0xFFu; /* IRQ0 at the kernel's priority: it may call FromISR functions */
     NVIC_ISER0 = 1u;
-    xTaskCreateStatic(producer, "prod", STACK_WORDS, NULL, 2, stack_producer, &tcb_producer);
-    xTaskCreateStatic(consumer, "cons", STACK_WORDS, NULL, 2, stack_consumer, &tcb_consumer);
-    xTaskCreateStatic(waiter, "wait", STACK_WORDS, NULL, 3, stack_waiter, &tcb_waiter);
+    producer_task = xTaskCreateStatic(producer, "prod", STACK_WORDS, NULL, 2, stack_producer,
+                                      &tcb_producer);
+    consumer_task = xTaskCreateStatic(consumer, "cons", STACK_WORDS, NULL, 2, stack_consumer,
+                                      &tcb_consumer);
+    waiter_task = xTaskCreateStatic(waiter, "wait", STACK_WORDS, NULL, 3, stack_waiter,
+                                    &tcb_waiter);
     spinner_a = xTaskCreateStatic(spinner, "spin a", STACK_WORDS, (void *)0, 1, stack_spin_a,
                                   &tcb_spin_a);
     spinner_b = xTaskCreateStatic(spinner, "spin b", STACK_WORDS, (void *)1, 1, stack_spin_b,
                                   &tcb_spin_b);
-    xTaskCreateStatic(control, "ctrl", STACK_WORDS, NULL, 4, stack_control, &tcb_control);
+    control_task = xTaskCreateStatic(control, "ctrl", STACK_WORDS, NULL, 4, stack_control,
+                                     &tcb_control);
     sh_write0("starting the scheduler\n");
     vTaskStartScheduler();
     return 1; /* the scheduler does not return */

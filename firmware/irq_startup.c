@@ -1,8 +1,10 @@
 /*
- * Start-up code for the interrupt tests: a vector table with the 16 system exceptions and 32
- * external interrupts (weak handlers a test overrides), .data copy, .bss zeroing, the FPU
- * enabled on FPU parts, then exit(main()) through semihosting. An exception with no handler
- * of its own prints "unexpected exception N" and exits with 128 + N, under QEMU too.
+ * Start-up code for interrupt-driven firmware (the interrupt tests, the exception benchmark,
+ * the FreeRTOS demo): a vector table with the 16 system exceptions and 32 external interrupts,
+ * each a weak handler with the CMSIS name (SVC_Handler, PendSV_Handler, SysTick_Handler,
+ * IRQ0_Handler, ...) that the program overrides; .data copy, .bss zeroing, the FPU enabled on
+ * FPU parts, then exit(main()) through semihosting. An exception with no handler of its own
+ * prints "unexpected exception N" and exits with 128 + N, under QEMU too.
  */
 #include <stdint.h>
 
