@@ -126,9 +126,8 @@ class RunOptions:
     cmdline: str = ""
     console_keep: int = CONSOLE_KEEP  # console bytes kept in the report (head and tail)
     # The ARMv7-M/v8-M alignment rules Unicorn does not enforce (LDRD/LDM/LDREX/VLDR at an
-    # unaligned address: UsageFault), checked by a native hook on each such instruction. Off
-    # for throughput runs of code aligned by construction (ebnn-sim verify): each check costs
-    # a dispatch over all code hooks every time its instruction runs.
+    # unaligned address: UsageFault), checked mostly at block entry by the native block hook
+    # (sim/alignment.py). Every command applies them; False only measures what they cost.
     check_alignment: bool = True
     vector_faults: bool = False  # deliver faults to the firmware's handlers (still reported)
     strict_peripherals: bool = False  # an access to an unmodelled device register faults
@@ -763,6 +762,15 @@ class Simulator:
             if opts.timeout:
                 timeout_us = max(1, int((opts.timeout - (time.perf_counter() - start)) * 1e6))
             ok = self._emulate(pc, timeout_us)
+            stop = self._counter.stop
+            if ok and stop is not None and stop.reason == StopReason.ALIGN_ENTRY:
+                pc = self._counter.hook_unaligned_entry(stop, self._retranslate) | 1
+                continue
+            if (ok and opts.vector_faults and stop is not None and self._fault is None
+                    and stop.reason in (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO)):
+                # a fault the chip raises, found by the simulator's own checks: delivered too
+                self._fault = self._native_fault(stop)
+                self._counter.clear_stop()
             if self._fault is not None and opts.vector_faults and self._vector_fault():
                 pc = self._regs.read(R.UC_ARM_REG_PC) | 1
                 continue
@@ -784,6 +792,10 @@ class Simulator:
                 return
             pc |= 1
 
+    def _retranslate(self, start: int, end: int) -> None:
+        """Drop Unicorn's translated code for [start, end): hooks added since take effect."""
+        self.uc.ctl_remove_cache(start, end)
+
     def _vector_fault(self) -> bool:
         """--vector-faults: deliver the fault that stopped the run to the firmware's handler,
         as the chip would (CFSR, BFAR, HFSR set; escalated to HardFault where the handler is
@@ -796,7 +808,9 @@ class Simulator:
         if cause is None and "INVSTATE" in fault.message:
             cause = (USAGEFAULT, 1 << 17)
         if cause is None and "unaligned" in fault.message:
-            cause = (USAGEFAULT, 1 << 24)
+            cause = (USAGEFAULT, 1 << 24)  # UNALIGNED
+        if cause is None and "DIVBYZERO" in fault.message:
+            cause = (USAGEFAULT, 1 << 25)
         if cause is None:
             return False
         exc, status = cause
@@ -896,14 +910,8 @@ class Simulator:
         elif stop is not None and reason == StopReason.SP_WRITE:
             status, fault = "fault", self._stack_fault(stop)
             insns, cycles = self._take_back(insns, cycles, stop.pc)
-        elif stop is not None and reason == StopReason.UNALIGNED:
-            status, fault = "fault", self._alignment_fault(stop)
-            insns, cycles = self._take_back(insns, cycles, stop.pc)
-        elif stop is not None and reason == StopReason.DIV_BY_ZERO:
-            fault = self._make_fault(
-                "hard_fault", "divide by zero (UsageFault DIVBYZERO): the divisor register is 0 "
-                "and CCR.DIV_0_TRP is set", stop.pc)
-            status = "fault"
+        elif stop is not None and reason in (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO):
+            status, fault = "fault", self._native_fault(stop)
             insns, cycles = self._take_back(insns, cycles, stop.pc)
         elif stop is not None and reason == StopReason.THREAD_STACK:
             status, fault = "fault", self._thread_stack_fault(stop)
@@ -1027,6 +1035,15 @@ class Simulator:
         )
         fault.address, fault.size, fault.access = address, size, verb
         return fault
+
+    def _native_fault(self, stop: NativeStop) -> Fault:
+        """The fault of an UNALIGNED or DIV_BY_ZERO stop: the instruction at stop.pc did not
+        run."""
+        if stop.reason == StopReason.UNALIGNED:
+            return self._alignment_fault(stop)
+        return self._make_fault(
+            "hard_fault", "divide by zero (UsageFault DIVBYZERO): the divisor register is 0 "
+            "and CCR.DIV_0_TRP is set", stop.pc)
 
     def _alignment_fault(self, stop: NativeStop) -> Fault:
         """The instruction at stop.pc, which the architecture requires aligned, was about to
