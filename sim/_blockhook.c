@@ -52,9 +52,10 @@ enum stop_reason {
     STOP_UNALIGNED = 5,      /* an access the architecture requires aligned was not: it did not run */
     STOP_DIV_BY_ZERO = 6,    /* a divide by zero while CCR.DIV_0_TRP is set: it did not run */
     STOP_THREAD_STACK = 7,   /* a thread's stack (PSP) would go below its region */
-    STOP_ALIGN_ENTRY = 8     /* a base register checked at block entry is unaligned: the block did
+    STOP_ALIGN_ENTRY = 8,    /* a base register checked at block entry is unaligned: the block did
                               * not run; Python moves those checks to their instructions and
                               * runs the block again */
+    STOP_UNALIGN_TRP = 9     /* an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -1010,6 +1011,40 @@ void sim_div0_hook(void *uc, uint64_t address, uint32_t size, void *user)
     if (divisor == 0) {
         s->stop_reason = STOP_DIV_BY_ZERO;
         s->stop_pc = (uint32_t)address;
+        s->emu_stop(uc);
+    }
+}
+
+/* One word or halfword LDR/STR (sim/alignment.py: unaligned_trap_checks), the user data of its
+ * code hook: the address is base + disp + (index << shift). */
+typedef struct {
+    sim_state *s;
+    int32_t base, index; /* Unicorn register ids; index -1: none */
+    int32_t disp;
+    uint32_t shift;
+    uint32_t mask;       /* size - 1 while CCR.UNALIGN_TRP is set, 0 while it is clear */
+    uint32_t pad;
+} access_check;
+
+/* Code hook on a word or halfword LDR/STR while CCR.UNALIGN_TRP may be set: stops the run before
+ * one whose address is not a multiple of its size (UsageFault UNALIGNED on the chip). */
+void sim_unalign_trp_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    const access_check *a = (const access_check *)user;
+    sim_state *s = a->s;
+    (void)size;
+    if (!a->mask || s->stop_reason != STOP_NONE)
+        return;
+    uint32_t base = 0, index = 0;
+    s->reg_read(uc, a->base, &base);
+    if (a->index >= 0)
+        s->reg_read(uc, a->index, &index);
+    uint32_t ea = base + (uint32_t)a->disp + (index << a->shift);
+    if (ea & a->mask) {
+        s->stop_reason = STOP_UNALIGN_TRP;
+        s->stop_pc = (uint32_t)address;
+        s->stop_addr = ea;
+        s->stop_limit = a->mask + 1u;
         s->emu_stop(uc);
     }
 }

@@ -348,6 +348,56 @@ def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple
     return out
 
 
+_SINGLE_WORD = _ids("LDR", "STR", "LDRT", "STRT")
+_SINGLE_HALF = _ids("LDRH", "STRH", "LDRSH", "LDRHT", "STRHT", "LDRSHT")
+
+
+@dataclass(frozen=True)
+class AccessCheck:
+    """The single load or store at ``address`` moves ``size`` bytes (2 or 4) at base register
+    + ``disp`` + index register << ``shift`` (Unicorn ids; ``index`` -1: none)."""
+
+    address: int
+    base: int
+    index: int
+    shift: int
+    disp: int
+    size: int
+
+
+def unaligned_trap_checks(flash: np.ndarray, flash_base: int,
+                          exec_ranges: list[tuple[int, int]], core: Core) -> list[AccessCheck]:
+    """Every word or halfword LDR/STR (LDRH, LDRSH, STRH, the unprivileged forms) in the code,
+    for CCR.UNALIGN_TRP: while it is set, each of them faults (UsageFault UNALIGNED) at an
+    unaligned address (Armv7-M ARM A3.2.1 "Alignment behavior", B3.2.8 "Configuration and
+    Control Register"). None on ARMv6-M, where every unaligned access faults and Unicorn's
+    Cortex-M0 enforces it itself. Left out: PC-relative literals (aligned when linked) and
+    accesses at SP plus a multiple of their size (SP is word-aligned)."""
+    if core.architecture == "armv6-m":
+        return []
+    sweep, md = _disassemblers()
+    out = []
+    for start, code in _code(flash, flash_base, exec_ranges):
+        for insn in sweep.disasm(code, start):
+            if insn.id not in _SINGLE_WORD and insn.id not in _SINGLE_HALF:
+                continue
+            off = insn.address - start
+            insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))
+            mem = next((op for op in insn.operands if op.type == A.ARM_OP_MEM), None)
+            if mem is None or mem.mem.base == A.ARM_REG_PC:
+                continue
+            size = 2 if insn.id in _SINGLE_HALF else 4
+            base, index, disp = mem.mem.base, mem.mem.index, int(mem.mem.disp)
+            if base == A.ARM_REG_SP and not index and disp % size == 0:
+                continue
+            out.append(AccessCheck(
+                insn.address, _unicorn_reg(insn.reg_name(base)),
+                _unicorn_reg(insn.reg_name(index)) if index else -1,
+                int(mem.shift.value) if index and mem.shift.type else 0,
+                -disp if mem.subtracted else disp, size))
+    return out
+
+
 _DIVIDES = _ids("SDIV", "UDIV")
 
 

@@ -42,7 +42,7 @@ from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 if TYPE_CHECKING:
     from _ctypes import CFuncPtr
 
-    from sim.alignment import AlignmentCheck
+    from sim.alignment import AccessCheck, AlignmentCheck
 
 NEVER = (1 << 64) - 1  # event_at/timer_at: no event
 NO_PENDING = 0x7FFF_FFFF  # pend_prio: nothing pending
@@ -75,6 +75,7 @@ class StopReason(IntEnum):
     DIV_BY_ZERO = 6  # a divide by zero while CCR.DIV_0_TRP is set: it did not run
     THREAD_STACK = 7  # a block would lower a thread's SP (PSP) below its stack's region
     ALIGN_ENTRY = 8  # a base register checked at block entry is unaligned: the block did not run
+    UNALIGN_TRP = 9  # an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
@@ -95,6 +96,10 @@ _BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.u
 
 # ``align_check`` in _blockhook.c: one alignment check, the user data of its code hook.
 _ALIGN_CHECK = np.dtype([("s", np.uint64), ("regid", np.int32), ("mask", np.uint32)])
+# ``access_check``: one word or halfword LDR/STR checked while CCR.UNALIGN_TRP is set.
+_ACCESS_CHECK = np.dtype([("s", np.uint64), ("base", np.int32), ("index", np.int32),
+                          ("disp", np.int32), ("shift", np.uint32), ("mask", np.uint32),
+                          ("pad", np.uint32)])
 
 
 class _SimState(ctypes.Structure):
@@ -628,6 +633,36 @@ class NativeCounter:
         enabled (``set_div0_trap``; ``StopReason.DIV_BY_ZERO``). Once per engine."""
         self._div_table = self._register_checks(
             checks, [int(enabled)] * len(checks), library().sim_div0_hook)
+
+    def add_unaligned_trap_checks(self, checks: "list[AccessCheck]") -> None:
+        """Stop before any of these loads and stores runs at an address that is not a multiple
+        of its size while the trap is enabled (``set_unaligned_trap``;
+        ``StopReason.UNALIGN_TRP``: address = the address, limit = the size). Once per
+        engine."""
+        table = np.zeros(len(checks), _ACCESS_CHECK)
+        self._trp_table, self._trp_masks = table, np.array([c.size - 1 for c in checks],
+                                                           np.uint32)
+        if not checks:
+            return
+        table["s"] = ctypes.addressof(self._s)
+        table["base"] = [c.base for c in checks]
+        table["index"] = [c.index for c in checks]
+        table["disp"] = [c.disp for c in checks]
+        table["shift"] = [c.shift for c in checks]
+        fn = _addr(library().sim_unalign_trp_hook)
+        for i, c in enumerate(checks):
+            handle = uc_hook_h()
+            err = uclib.uc_hook_add(self._uch, ctypes.byref(handle), UC_HOOK_CODE, fn,
+                                    table.ctypes.data + i * _ACCESS_CHECK.itemsize,
+                                    c.address, c.address)
+            if err:
+                raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
+
+    def set_unaligned_trap(self, on: bool) -> None:
+        """Enable or disable the checks added by ``add_unaligned_trap_checks``."""
+        table = getattr(self, "_trp_table", None)
+        if table is not None and len(table):
+            table["mask"] = self._trp_masks if on else 0
 
     def set_div0_trap(self, on: bool) -> None:
         """Enable or disable the divide-by-zero checks added by ``add_division_checks``."""

@@ -41,7 +41,7 @@ from unicorn import (
 from unicorn import arm_const as R
 
 from sim import devices, faults
-from sim.alignment import alignment_checks, division_checks
+from sim.alignment import alignment_checks, division_checks, unaligned_trap_checks
 from sim.codemap import build_tables
 from sim.elf import FirmwareImage
 from sim.exceptions import (
@@ -78,6 +78,8 @@ _FAULT_CAUSES = {
     "unmapped_fetch": (BUSFAULT, 1 << 8),  # IBUSERR
     "undefined_instruction": (USAGEFAULT, 1 << 16),  # UNDEFINSTR
 }
+# native stops for faults the chip raises: reported as faults, delivered under --vector-faults
+_CHIP_FAULTS = (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO, StopReason.UNALIGN_TRP)
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
@@ -261,6 +263,7 @@ class Simulator:
                 alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core,
                                  image.symbols.values()))
         self._div0_installed = False
+        self._trp_installed = False
         self.exceptions = ExceptionModel(
             self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
@@ -407,6 +410,19 @@ class Simulator:
                 division_checks(self.flash, FLASH_BASE, self.image.exec_ranges, self.core), True)
             self.uc.ctl_remove_cache(FLASH_BASE, FLASH_BASE + self.flash_size)
         self._counter.set_div0_trap(on)
+
+    def set_unaligned_trap(self, on: bool) -> None:
+        """CCR.UNALIGN_TRP, as the System Control Block sets it: while on, a word or halfword
+        LDR/STR at an address that is not a multiple of its size raises UsageFault UNALIGNED
+        (the access does not run). Installed the first time it is turned on, like the divide
+        checks: a code hook on every such instruction, which costs a dispatch each time one
+        runs, so only firmware that sets the bit pays."""
+        if on and not self._trp_installed:
+            self._trp_installed = True
+            self._counter.add_unaligned_trap_checks(
+                unaligned_trap_checks(self.flash, FLASH_BASE, self.image.exec_ranges, self.core))
+            self.uc.ctl_remove_cache(FLASH_BASE, FLASH_BASE + self.flash_size)
+        self._counter.set_unaligned_trap(on)
 
     def read_memory(self, address: int, size: int) -> bytes:
         """Flash or SRAM contents, read from the host arrays Unicorn maps, so always current.
@@ -767,7 +783,7 @@ class Simulator:
                 pc = self._counter.hook_unaligned_entry(stop, self._retranslate) | 1
                 continue
             if (ok and opts.vector_faults and stop is not None and self._fault is None
-                    and stop.reason in (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO)):
+                    and stop.reason in _CHIP_FAULTS):
                 # a fault the chip raises, found by the simulator's own checks: delivered too
                 self._fault = self._native_fault(stop)
                 self._counter.clear_stop()
@@ -910,7 +926,7 @@ class Simulator:
         elif stop is not None and reason == StopReason.SP_WRITE:
             status, fault = "fault", self._stack_fault(stop)
             insns, cycles = self._take_back(insns, cycles, stop.pc)
-        elif stop is not None and reason in (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO):
+        elif stop is not None and reason in _CHIP_FAULTS:
             status, fault = "fault", self._native_fault(stop)
             insns, cycles = self._take_back(insns, cycles, stop.pc)
         elif stop is not None and reason == StopReason.THREAD_STACK:
@@ -1041,6 +1057,15 @@ class Simulator:
         run."""
         if stop.reason == StopReason.UNALIGNED:
             return self._alignment_fault(stop)
+        if stop.reason == StopReason.UNALIGN_TRP:
+            insn = self._decode(stop.pc)
+            verb = "write" if insn is not None and faults.is_store(insn) else "read"
+            what = f" (`{insn.mnemonic} {insn.op_str}`)" if insn is not None else ""
+            fault = self._make_fault(
+                "hard_fault", f"unaligned {stop.limit}-byte {verb} at 0x{stop.address:08x}: "
+                f"UsageFault UNALIGNED{what}: CCR.UNALIGN_TRP is set", stop.pc)
+            fault.address, fault.size, fault.access = stop.address, stop.limit, verb
+            return fault
         return self._make_fault(
             "hard_fault", "divide by zero (UsageFault DIVBYZERO): the divisor register is 0 "
             "and CCR.DIV_0_TRP is set", stop.pc)

@@ -244,3 +244,51 @@ def test_a_failed_entry_check_moves_to_a_hook_once(firmware) -> None:
     unchecked = sim.Simulator(image, sim.RunOptions(check_alignment=False)).run()
     assert (report.instructions, report.cycles) == (unchecked.instructions, unchecked.cycles)
     assert report.status == unchecked.status == "ok"
+
+
+# --- CCR.UNALIGN_TRP (tests/programs/unalign_trp.S) -------------------------------------------
+
+TRP_CASES = {1: ("ldr.w r2, [r0, #2]", 4, "read", 2), 2: ("strh.w r1, [r0, #1]", 2, "write", 1),
+             3: ("ldr r2, [r0, r5]", 4, "read", 2)}
+
+
+@pytest.mark.parametrize(("target", "case"), [("curie", 1), ("curie", 2), ("curie", 3),
+                                              ("stm32l552", 1), ("stm32f746", 3)])
+def test_ccr_unalign_trp_makes_unaligned_word_and_halfword_accesses_fault(
+        firmware, target: str, case: int) -> None:
+    """Armv7-M ARM A3.2.1 / B3.2.8: with CCR.UNALIGN_TRP set, an unaligned LDR/STR/LDRH/STRH
+    raises UsageFault UNALIGNED and does not happen; with it clear the same access runs."""
+    text, size, access, offset = TRP_CASES[case]
+    plain = sim.run(firmware.image("unalign_trp.S", runtime=False, target=target,
+                                   defines={"CASE": case, "TRAP": 0}))
+    assert (plain.status, plain.exit_code) == ("ok", 0), plain.fault
+    image = firmware.image("unalign_trp.S", runtime=False, target=target,
+                           defines={"CASE": case, "TRAP": 1})
+    s = sim.Simulator(image, sim.RunOptions())
+    report = s.run()
+    assert report.status == "fault"
+    fault = report.fault
+    assert (fault.kind, fault.pc, fault.instruction) == ("hard_fault", image.symbols["probe"],
+                                                          text)
+    assert fault.message == (f"unaligned {size}-byte {access} at 0x{SRAM + offset:08x}: "
+                             f"UsageFault UNALIGNED (`{text}`): CCR.UNALIGN_TRP is set")
+    assert (fault.address, fault.size, fault.access) == (SRAM + offset, size, access)
+    assert fault.registers["r2"] == 9 and s.read_memory(SRAM, 4) == bytes(4)
+    assert report.instructions == plain.instructions + 7 - 4  # the CCR write ran, not the probe
+
+
+@pytest.mark.parametrize("case", [4, 5])
+def test_ccr_unalign_trp_leaves_bytes_and_aligned_accesses_alone(firmware, case: int) -> None:
+    report = sim.run(firmware.image("unalign_trp.S", runtime=False, target="nrf52832",
+                                    defines={"CASE": case, "TRAP": 1}))
+    assert (report.status, report.exit_code) == ("ok", 0), report.fault
+
+
+def test_armv6m_faults_on_every_unaligned_word_access(firmware) -> None:
+    """Armv6-M ARM A3.2 "Alignment support": no unaligned access at all (CCR.UNALIGN_TRP
+    reads as one); Unicorn's Cortex-M0 raises it, reported as a HardFault."""
+    report = sim.run(firmware.image("unalign_trp.S", runtime=False, target="stm32l031",
+                                    defines={"CASE": 3, "TRAP": 0}))
+    assert report.status == "fault"
+    assert report.fault.message == ("unaligned 4-byte read at 0x20000002: HardFault "
+                                    "(cortex-m0plus has no unaligned access)")
