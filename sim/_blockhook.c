@@ -902,17 +902,23 @@ void sim_intr_hook(void *uc, uint32_t intno, void *user)
         s->on_intr(intno);
 }
 
-/* Called by Unicorn before every translation block. The common case (a cached flash block that
- * leaves SP alone, no SP sample pending, instruction limit not reached) makes no calls, so it
- * needs no callee-saved registers; everything else is a tail call to an out-of-line function. */
-void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
+/* A block after which accounting goes on as in sim_block_hook, for the event path. */
+static void block_body(void *uc, sim_state *s, uint32_t addr, uint32_t size);
+
+/* A block boundary where a timer is due or an exception is pending: the event first, then the
+ * block's accounting unless an exception was taken instead (the block did not run). */
+static __attribute__((noinline, noipa)) void event_then_block(void *uc, sim_state *s,
+                                                              uint32_t addr, uint32_t size)
 {
-    sim_state *s = (sim_state *)user;
-    uint32_t addr = (uint32_t)address;
+    if (event_block(uc, s, addr))
+        return;
+    block_body(uc, s, addr, size);
+}
 
-    if (UNLIKELY(s->cycles >= s->event_at) && event_block(uc, s, addr))
-        return; /* an exception was taken instead: this block did not run */
-
+/* The accounting of one block (inlined twice: in the hook and on the event path). */
+static inline __attribute__((always_inline)) void block_inline(void *uc, sim_state *s,
+                                                               uint32_t addr, uint32_t size)
+{
     uint32_t extra = (addr != s->next_seq) ? s->refill : 0u;
     s->next_seq = addr + size;
     s->last_addr = addr;
@@ -923,7 +929,7 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
         uint32_t count = b->count;
         /* One test for: facts cached for this block size, no SP check due (the block moves
          * no SP and the previous one left no SP sample pending: sp_pending is BF_DYNAMIC_SP
-         * or 0), no FP fault due, the instruction limit not reached. */
+         * or 0), no FP fault or alignment check due, the instruction limit not reached. */
         if (LIKELY(((b->flags | s->sp_pending) & (BF_VALID | s->slow_flags)) == BF_VALID &&
                    b->size == size && s->insns + count <= s->max_insns)) {
             uint32_t cycles = b->cost + extra;
@@ -939,6 +945,26 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
         }
     }
     slow_block(uc, s, extra);
+}
+
+static void block_body(void *uc, sim_state *s, uint32_t addr, uint32_t size)
+{
+    block_inline(uc, s, addr, size);
+}
+
+/* Called by Unicorn before every translation block. The common case (a cached flash block that
+ * leaves SP alone, no SP sample pending, no event due, instruction limit not reached) makes no
+ * calls, so it needs no callee-saved registers; everything else is a tail call to an
+ * out-of-line function. */
+void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    sim_state *s = (sim_state *)user;
+    uint32_t addr = (uint32_t)address;
+    if (UNLIKELY(s->cycles >= s->event_at)) {
+        event_then_block(uc, s, addr, size);
+        return;
+    }
+    block_inline(uc, s, addr, size);
 }
 
 /* Code hook on the instruction that follows one writing SP with a value unknown statically:

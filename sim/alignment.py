@@ -188,8 +188,9 @@ def _record(kind: int, clobber: int = 0, rd: int = 0, rn: int = 0, rm: int = 0) 
     return clobber | kind << 16 | rd << 20 | rn << 24 | rm << 28
 
 
-def _transfer(insn: capstone.CsInsn) -> int:
-    """The transfer record of ``insn`` (decoded with detail)."""
+def _transfer(insn: capstone.CsInsn, literal: "Callable[[int], int | None]") -> int:
+    """The transfer record of ``insn`` (decoded with detail); ``literal(address)`` reads a
+    word of flash (None outside it)."""
     written = [_GPRS[r] for r in insn.regs_access()[1] if r in _GPRS]
     written = [r for r in written if r != _SP_NUMBER]  # SP stays word-aligned whatever
     if not written:
@@ -228,6 +229,12 @@ def _transfer(insn: capstone.CsInsn) -> int:
             return _record(XF_ALIGNED, rd=rd)
         if insn.id == A.ARM_INS_LSL and len(src) == 1 and shift[0] >= 2:
             return _record(XF_ALIGNED, rd=rd)  # capstone's lsl rd, rm, #k form
+        mem = next((op.mem for op in ops if op.type == A.ARM_OP_MEM), None)
+        if insn.id == A.ARM_INS_LDR and mem is not None and mem.base == A.ARM_REG_PC \
+                and not mem.index:
+            value = literal(((insn.address + 4) & ~3) + mem.disp)  # flash is read-only
+            if value is not None and value % 4 == 0:
+                return _record(XF_ALIGNED, rd=rd)
         if insn.id in (A.ARM_INS_BIC, A.ARM_INS_AND) and len(imms) == 1 and (
                 (imms[0] & 3) == 3 if insn.id == A.ARM_INS_BIC else (imms[0] & 3) == 0):
             return _record(XF_ALIGNED, rd=rd)
@@ -267,7 +274,8 @@ def follow(records: Iterable[int], base: int) -> int:
 
 
 def _entry_transfers(insns: list[capstone.CsInsn], k: int, base: int,
-                     decode: "Callable[[int], capstone.CsInsn]"
+                     decode: "Callable[[int], capstone.CsInsn]",
+                     literal: "Callable[[int], int | None]"
                      ) -> tuple[tuple[int, int], ...] | None:
     """The transfer records from the previous branch (where any block holding the word access
     ``insns[k]`` starts at the earliest) up to it, when they show the base register's
@@ -284,7 +292,7 @@ def _entry_transfers(insns: list[capstone.CsInsn], k: int, base: int,
         j -= 1
     else:
         return None  # too far back, or the start of the code range (another could run into it)
-    window = tuple((insns[i].address, _transfer(decode(i))) for i in range(j + 1, k))
+    window = tuple((insns[i].address, _transfer(decode(i), literal)) for i in range(j + 1, k))
     if follow((x for _, x in window), _REG_NUMBERS[base]) & _UNKNOWN:
         return None
     return window
@@ -301,6 +309,13 @@ def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple
     wanted = _WORD | _HALF | (_FP_WORD if core.fpu is not None else frozenset())
     sweep, md = _disassemblers()
     out = []
+
+    def literal(address: int) -> int | None:
+        off = address - flash_base
+        if 0 <= off <= len(flash) - 4:
+            return int.from_bytes(flash[off : off + 4].tobytes(), "little")
+        return None
+
     for start, code in _code(flash, flash_base, exec_ranges):
         insns = list(sweep.disasm(code, start))
         targets = {int(a) & ~1 for a in entry_points}
@@ -339,7 +354,7 @@ def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple
             regid = _unicorn_reg(insn.reg_name(base))
             window = None
             if insn.id not in _HALF and base in _REG_NUMBERS:
-                window = _entry_transfers(insns, k, base, decode)
+                window = _entry_transfers(insns, k, base, decode, literal)
             if window is not None:
                 out.append(AlignmentCheck(insn.address, regid, 4, True, _REG_NUMBERS[base],
                                           window))
