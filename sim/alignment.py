@@ -204,7 +204,7 @@ def _transfer(insn: capstone.CsInsn, literal: "Callable[[int], int | None]") -> 
     rd = written[0] if len(written) == 1 else -1
     if rd >= 0 and regs and regs[0].reg in _GPRS and _GPRS[regs[0].reg] == rd:
         srcs = regs[1:]
-        if insn.id in _ADDS and (len(regs) == 1 or len(regs) == 2 and not imms):
+        if insn.id in _ADDS and (len(regs) == 1 or (len(regs) == 2 and not imms)):
             srcs = regs  # add rd, #imm and add rd, rm: rd is a source too
         if any(op.reg not in _GPRS for op in srcs):
             return _record(XF_NONE, everything)
@@ -298,6 +298,24 @@ def _entry_transfers(insns: list[capstone.CsInsn], k: int, base: int,
     return window
 
 
+class _Detailed:
+    """``insns[j]`` (from the fast sweep of ``code`` at ``start``) decoded with operand detail,
+    once each."""
+
+    def __init__(self, md: capstone.Cs, insns: list[capstone.CsInsn], start: int,
+                 code: bytes) -> None:
+        self._md, self._insns, self._start, self._code = md, insns, start, code
+        self._done: dict[int, capstone.CsInsn] = {}
+
+    def __call__(self, j: int) -> capstone.CsInsn:
+        if j not in self._done:
+            insn = self._insns[j]
+            off = insn.address - self._start
+            self._done[j] = next(self._md.disasm(self._code[off : off + insn.size],
+                                                 insn.address, 1))
+        return self._done[j]
+
+
 def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple[int, int]],
                      core: Core, entry_points: Iterable[int] = ()) -> list[AlignmentCheck]:
     """The checks the core needs on the code in ``flash``: none on ARMv6-M (Unicorn's
@@ -331,15 +349,7 @@ def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple
             if i.id in _TABLE_BRANCHES:
                 nxt = bisect.bisect_right(entries, i.address)
                 zones.append((i.address, entries[nxt] if nxt < len(entries) else 1 << 32))
-        detailed: dict[int, capstone.CsInsn] = {}
-
-        def decode(j: int) -> capstone.CsInsn:
-            if j not in detailed:
-                off = insns[j].address - start
-                detailed[j] = next(md.disasm(code[off : off + insns[j].size],
-                                             insns[j].address, 1))
-            return detailed[j]
-
+        decode = _Detailed(md, insns, start, code)
         for k, insn in enumerate(insns):
             if insn.id not in wanted:
                 continue
