@@ -148,7 +148,7 @@ def _ends_fall_through(insn: capstone.CsInsn) -> bool:
 
 
 def _sp_derived(insns: list[capstone.CsInsn], k: int, base: int, targets: set[int],
-                md: capstone.Cs) -> bool:
+                decode: "Callable[[int], capstone.CsInsn]") -> bool:
     """Whether the access at ``insns[k]`` is proven aligned: walking back through straight-line
     code that nothing else jumps into, its base register was last set from SP plus a multiple
     of 4 (SP is always word-aligned on M-profile) and changed since only by multiples of 4."""
@@ -157,7 +157,7 @@ def _sp_derived(insns: list[capstone.CsInsn], k: int, base: int, targets: set[in
             return False  # reached from elsewhere too
         if insns[j].id == 0:
             return False  # data
-        insn = next(md.disasm(bytes(insns[j].bytes), insns[j].address, 1))
+        insn = decode(j)
         if _ends_fall_through(insn):
             return False
         effect = _effect(insn, base)
@@ -359,7 +359,7 @@ def alignment_checks(flash: np.ndarray, flash_base: int, exec_ranges: list[tuple
                 continue
             guarded = any(z0 < insn.address < z1 for z0, z1 in zones)
             if not guarded and insn.address not in targets and _sp_derived(
-                    insns, k, base, targets, md):
+                    insns, k, base, targets, decode):
                 continue
             regid = _unicorn_reg(insn.reg_name(base))
             window = None
