@@ -129,12 +129,9 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     # the harness prints one line of scores and one of the class per image: keep all of it
     # (well over what any model prints), still bounded for a firmware that prints without end
     keep = 64 * 1024 + CONSOLE_PER_IMAGE * len(images)
-    # the generated kernels are aligned by declaration: no per-instruction alignment checks,
-    # which would halve the images per second (a fault there is still caught by `run`)
     limits = limits or Limits(timeout=timeout)
     sim = Simulator(image, RunOptions(target=target, timeout=limits.timeout, console_keep=keep,
-                                      max_instructions=limits.for_images(len(images)),
-                                      check_alignment=False))
+                                      max_instructions=limits.for_images(len(images))))
     infer = image.symbols[STREAM_SYMBOL if STREAM_SYMBOL in image.symbols else INFER_SYMBOL]
     report_at = image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)

@@ -14,6 +14,9 @@
  *   - on cores with an FPU, stops the run before a block with a floating-point instruction
  *     while CPACR leaves the FPU disabled (hardware raises UsageFault NOCP there; Unicorn
  *     would execute it).
+ *   - for blocks holding LDRD/LDM/... accesses that ARMv7-M requires aligned, reads their base
+ *     registers (sim/alignment.py proved that the block cannot change them before the access
+ *     other than by multiples of 4) and stops the run before the block when one is unaligned.
  * A code hook (`sim_sp_hook`) on the instruction after each one that writes SP with a value
  * not known statically (`sub sp, sp, r3` for a VLA, `add sp, r4` for a large M0+ frame, `mov
  * sp, r0`) checks the new SP before anything can be stored below the limit.
@@ -38,6 +41,7 @@
 #define BF_MOVES_SP 2u
 #define BF_DYNAMIC_SP 4u
 #define BF_FP 8u /* the block holds a floating-point (VFP) instruction */
+#define BF_ALIGN 16u /* the block holds accesses whose base registers are checked at its entry */
 
 enum stop_reason {
     STOP_NONE = 0,
@@ -47,7 +51,11 @@ enum stop_reason {
     STOP_FPU_DISABLED = 4,
     STOP_UNALIGNED = 5,      /* an access the architecture requires aligned was not: it did not run */
     STOP_DIV_BY_ZERO = 6,    /* a divide by zero while CCR.DIV_0_TRP is set: it did not run */
-    STOP_THREAD_STACK = 7    /* a thread's stack (PSP) would go below its region */
+    STOP_THREAD_STACK = 7,   /* a thread's stack (PSP) would go below its region */
+    STOP_ALIGN_ENTRY = 8,    /* a base register checked at block entry is unaligned: the block did
+                              * not run; Python moves those checks to their instructions and
+                              * runs the block again */
+    STOP_UNALIGN_TRP = 9     /* an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -58,7 +66,9 @@ typedef struct {
     uint16_t count;  /* instructions */
     uint16_t size;   /* bytes: Unicorn may end a block early, so a cached entry must match */
     uint8_t flags;   /* BF_* */
-    uint8_t pad[3];
+    uint8_t pad;
+    uint16_t amask;  /* registers (bit n: Rn, 14: LR) whose word alignment at block entry makes
+                      * every access checked there aligned */
 } block_info;
 
 typedef int (*reg_read_fn)(void *uc, int regid, void *value);
@@ -183,6 +193,13 @@ typedef struct {
      * COUNTFLAG, and CVR while disabled */
     uint64_t st_zero_at;
     uint32_t st_csr, st_rvr, st_countflag, st_stopped;
+    /* alignment checks at block entry (sim/alignment.py): per flash halfword, 0x80 | n where an
+     * access starts whose base register Rn must be word-aligned (NULL: none), and the transfer
+     * record of each instruction that can share a block with such an access (0: none, which
+     * makes every register unknown); the Unicorn ids of R0-R12, SP, LR, PC */
+    const uint8_t *align;
+    const uint32_t *xfer;
+    int32_t gpr_regids[16];
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -213,20 +230,58 @@ static inline uint32_t pair_cost(uint32_t k, uint32_t n, uint32_t *paired)
     return cost ? cost : 1u;
 }
 
+/* Transfer records (sim/alignment.py): bits 0-15 registers made unknown, 16-18 kind, 20-23 Rd,
+ * 24-27 Rn, 28-31 Rm. */
+#define XF_NONE 1u
+#define XF_COPY 2u
+#define XF_SUM 3u
+#define XF_ALIGNED 4u
+#define XF_UNKNOWN 0x8000u
+
+static inline void follow_one(uint16_t *dep, uint32_t x)
+{
+    uint32_t kind = x >> 16 & 7u, rd = x >> 20 & 15u, rn = x >> 24 & 15u, rm = x >> 28 & 15u;
+    if (kind == 0) {
+        for (uint32_t r = 0; r < 16; r++)
+            dep[r] = r == 13 ? 0 : XF_UNKNOWN;
+        return;
+    }
+    if (kind == XF_COPY)
+        dep[rd] = dep[rn];
+    else if (kind == XF_SUM)
+        dep[rd] = (uint16_t)(dep[rn] | dep[rm]);
+    else if (kind == XF_ALIGNED)
+        dep[rd] = 0;
+    for (uint32_t m = x & 0xffffu; m; m &= m - 1)
+        dep[__builtin_ctz(m)] = XF_UNKNOWN;
+}
+
 /* Walk one block: instruction count, summed cost, lowest cumulative SP change, flags. */
 static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32_t limit,
                     uint32_t size, int in_flash, uint16_t *count, uint32_t *cost, int32_t *spmin,
-                    uint8_t *flags)
+                    uint8_t *flags, uint16_t *amask)
 {
-    uint32_t end = off + size, n = 0, c = 0, paired = 0;
+    uint32_t end = off + size, n = 0, c = 0, paired = 0, am = 0;
     int32_t sp = 0, lo = 0;
     uint8_t f = BF_VALID;
+    /* dep[r]: the registers whose word alignment at block entry makes Rr word-aligned now
+     * (XF_UNKNOWN: none do); sim/alignment.py's follow() is the same computation */
+    uint16_t dep[16];
+    for (uint32_t r = 0; r < 16; r++)
+        dep[r] = (uint16_t)(1u << r);
+    dep[13] = 0;          /* SP is always word-aligned on M-profile */
+    dep[15] = XF_UNKNOWN; /* PC: never a checked base */
     while (off < end && off + 1 < limit) {
         uint32_t idx = off >> 1;
         uint32_t k = in_flash ? s->cost[idx] : 0;
         c += pair_cost(k, n, &paired);
         if (in_flash && s->fp && s->fp[idx])
             f |= BF_FP;
+        if (in_flash && s->align) {
+            if (s->align[idx])
+                am |= dep[s->align[idx] & 15u];
+            follow_one(dep, s->xfer[idx]);
+        }
         if (in_flash) {
             int16_t d = s->spd[idx];
             if (d == SPD_DYNAMIC) {
@@ -245,7 +300,8 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
     *count = (uint16_t)n;
     *cost = c;
     *spmin = lo;
-    *flags = f;
+    *flags = am ? (uint8_t)(f | BF_ALIGN) : f;
+    *amask = (uint16_t)am;
 }
 
 /* The lowest address the stack may reach: the end of static data, or the heap's break when a
@@ -298,8 +354,36 @@ static __attribute__((noinline)) int thread_stack(void *uc, sim_state *s, uint32
 
 /* The end of every block's accounting: the instruction limit, then (for blocks that move SP or
  * follow one that wrote SP dynamically) the stack check, then the counts. */
+/* A block with accesses checked at its entry: 0 when every base register in amask is
+ * word-aligned. Otherwise the run stops before the block (STOP_ALIGN_ENTRY: stop_addr holds the
+ * unaligned registers, stop_limit the block's end) and the block is left as if it had not been
+ * reached, so that it runs again with the same refill once Python has put code hooks on those
+ * accesses: one may not run at all (a condition, an earlier fault), and the others before it
+ * in the block must retire first. */
+static __attribute__((noinline)) int align_entry(void *uc, sim_state *s, uint32_t addr,
+                                                 uint32_t amask, uint32_t extra)
+{
+    uint32_t bad = amask & XF_UNKNOWN; /* not expected: sim/alignment.py proved otherwise */
+    for (uint32_t m = amask & ~XF_UNKNOWN; m; m &= m - 1) {
+        uint32_t r = (uint32_t)__builtin_ctz(m), v = 0;
+        s->reg_read(uc, s->gpr_regids[r], &v);
+        if (v & 3u)
+            bad |= 1u << r;
+    }
+    if (!bad)
+        return 0;
+    uint32_t end = s->next_seq;
+    s->stop_reason = STOP_ALIGN_ENTRY;
+    s->stop_pc = addr;
+    s->stop_addr = bad;
+    s->stop_limit = end;
+    s->next_seq = extra ? addr | 1u : addr; /* odd: never a block start, so the refill again */
+    s->emu_stop(uc);
+    return 1;
+}
+
 static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count, uint32_t cost,
-                           int32_t spmin, uint8_t flags, uint32_t extra)
+                           int32_t spmin, uint8_t flags, uint16_t amask, uint32_t extra)
 {
     /* A stop requested from a block hook takes effect before the block runs (Unicorn checks
      * the exit request after the hook, at the start of the block), so a stopped block is
@@ -316,6 +400,8 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
         s->emu_stop(uc);
         return;
     }
+    if ((flags & BF_ALIGN) && s->stop_reason == STOP_NONE && align_entry(uc, s, addr, amask, extra))
+        return;
 
     if ((flags & (BF_MOVES_SP | BF_DYNAMIC_SP)) || s->sp_pending) {
         uint32_t sp = 0;
@@ -353,7 +439,7 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
 static __attribute__((noinline, noipa)) void cached_block(void *uc, sim_state *s,
                                                          const block_info *b, uint32_t extra)
 {
-    account(uc, s, s->last_addr, b->count, b->cost, b->spmin, b->flags, extra);
+    account(uc, s, s->last_addr, b->count, b->cost, b->spmin, b->flags, b->amask, extra);
 }
 
 /* Facts of the instructions in [addr, addr + size), wherever they lie: flash is decoded with its
@@ -364,15 +450,16 @@ static void range_facts(const sim_state *s, uint32_t addr, uint32_t size, block_
     uint32_t foff = addr - s->flash_base, soff = addr - s->sram_base; /* wrap below base */
     if (foff < s->flash_size) {
         analyse(s, s->flash, foff, s->flash_size, size, 1, &t->count, &t->cost, &t->spmin,
-                &t->flags);
+                &t->flags, &t->amask);
     } else if (soff < s->sram_size) {
         analyse(s, s->sram, soff, s->sram_size, size, 0, &t->count, &t->cost, &t->spmin,
-                &t->flags);
+                &t->flags, &t->amask);
     } else {
         t->count = (uint16_t)(size / 2);
         t->cost = t->count;
         t->spmin = 0;
         t->flags = BF_VALID;
+        t->amask = 0;
     }
 }
 
@@ -388,11 +475,11 @@ static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, 
             range_facts(s, addr, size, b);
             b->size = (uint16_t)size;
         }
-        account(uc, s, addr, b->count, b->cost, b->spmin, b->flags, extra);
+        account(uc, s, addr, b->count, b->cost, b->spmin, b->flags, b->amask, extra);
     } else {
         block_info t;
         range_facts(s, addr, size, &t);
-        account(uc, s, addr, t.count, t.cost, t.spmin, t.flags, extra);
+        account(uc, s, addr, t.count, t.cost, t.spmin, t.flags, t.amask, extra);
     }
 }
 
@@ -932,17 +1019,23 @@ void sim_intr_hook(void *uc, uint32_t intno, void *user)
         s->on_intr(intno);
 }
 
-/* Called by Unicorn before every translation block. The common case (a cached flash block that
- * leaves SP alone, no SP sample pending, instruction limit not reached) makes no calls, so it
- * needs no callee-saved registers; everything else is a tail call to an out-of-line function. */
-void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
+/* A block after which accounting goes on as in sim_block_hook, for the event path. */
+static void block_body(void *uc, sim_state *s, uint32_t addr, uint32_t size);
+
+/* A block boundary where a timer is due or an exception is pending: the event first, then the
+ * block's accounting unless an exception was taken instead (the block did not run). */
+static __attribute__((noinline, noipa)) void event_then_block(void *uc, sim_state *s,
+                                                              uint32_t addr, uint32_t size)
 {
-    sim_state *s = (sim_state *)user;
-    uint32_t addr = (uint32_t)address;
+    if (event_block(uc, s, addr))
+        return;
+    block_body(uc, s, addr, size);
+}
 
-    if (UNLIKELY(s->cycles >= s->event_at) && event_block(uc, s, addr))
-        return; /* an exception was taken instead: this block did not run */
-
+/* The accounting of one block (inlined twice: in the hook and on the event path). */
+static inline __attribute__((always_inline)) void block_inline(void *uc, sim_state *s,
+                                                               uint32_t addr, uint32_t size)
+{
     uint32_t extra = (addr != s->next_seq) ? s->refill : 0u;
     s->next_seq = addr + size;
     s->last_addr = addr;
@@ -953,7 +1046,7 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
         uint32_t count = b->count;
         /* One test for: facts cached for this block size, no SP check due (the block moves
          * no SP and the previous one left no SP sample pending: sp_pending is BF_DYNAMIC_SP
-         * or 0), no FP fault due, the instruction limit not reached. */
+         * or 0), no FP fault or alignment check due, the instruction limit not reached. */
         if (LIKELY(((b->flags | s->sp_pending) & (BF_VALID | s->slow_flags)) == BF_VALID &&
                    b->size == size && s->insns + count <= s->max_insns)) {
             uint32_t cycles = b->cost + extra;
@@ -969,6 +1062,26 @@ void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
         }
     }
     slow_block(uc, s, extra);
+}
+
+static void block_body(void *uc, sim_state *s, uint32_t addr, uint32_t size)
+{
+    block_inline(uc, s, addr, size);
+}
+
+/* Called by Unicorn before every translation block. The common case (a cached flash block that
+ * leaves SP alone, no SP sample pending, no event due, instruction limit not reached) makes no
+ * calls, so it needs no callee-saved registers; everything else is a tail call to an
+ * out-of-line function. */
+void sim_block_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    sim_state *s = (sim_state *)user;
+    uint32_t addr = (uint32_t)address;
+    if (UNLIKELY(s->cycles >= s->event_at)) {
+        event_then_block(uc, s, addr, size);
+        return;
+    }
+    block_inline(uc, s, addr, size);
 }
 
 /* Code hook on the instruction that follows one writing SP with a value unknown statically:
@@ -1090,6 +1203,40 @@ void sim_div0_hook(void *uc, uint64_t address, uint32_t size, void *user)
     }
 }
 
+/* One word or halfword LDR/STR (sim/alignment.py: unaligned_trap_checks), the user data of its
+ * code hook: the address is base + disp + (index << shift). */
+typedef struct {
+    sim_state *s;
+    int32_t base, index; /* Unicorn register ids; index -1: none */
+    int32_t disp;
+    uint32_t shift;
+    uint32_t mask;       /* size - 1 while CCR.UNALIGN_TRP is set, 0 while it is clear */
+    uint32_t pad;
+} access_check;
+
+/* Code hook on a word or halfword LDR/STR while CCR.UNALIGN_TRP may be set: stops the run before
+ * one whose address is not a multiple of its size (UsageFault UNALIGNED on the chip). */
+void sim_unalign_trp_hook(void *uc, uint64_t address, uint32_t size, void *user)
+{
+    const access_check *a = (const access_check *)user;
+    sim_state *s = a->s;
+    (void)size;
+    if (!a->mask || s->stop_reason != STOP_NONE)
+        return;
+    uint32_t base = 0, index = 0;
+    s->reg_read(uc, a->base, &base);
+    if (a->index >= 0)
+        s->reg_read(uc, a->index, &index);
+    uint32_t ea = base + (uint32_t)a->disp + (index << a->shift);
+    if (ea & a->mask) {
+        s->stop_reason = STOP_UNALIGN_TRP;
+        s->stop_pc = (uint32_t)address;
+        s->stop_addr = ea;
+        s->stop_limit = a->mask + 1u;
+        s->emu_stop(uc);
+    }
+}
+
 /* Code hook on a marked address: records the instructions and cycles retired before it. The
  * block hook has already counted the whole block the address lies in, from last_addr: that
  * block is taken back, and when the mark lies inside it (an entry reached by falling through),
@@ -1165,9 +1312,10 @@ static const uint32_t layout[] = {
     FIELD(sim_state, n_objs) FIELD(sim_state, seen_seq) FIELD(sim_state, switched_in_at)
     FIELD(sim_state, st_zero_at) FIELD(sim_state, st_csr) FIELD(sim_state, st_rvr)
     FIELD(sim_state, st_countflag) FIELD(sim_state, st_stopped)
+    FIELD(sim_state, align) FIELD(sim_state, xfer) FIELD(sim_state, gpr_regids)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
-    FIELD(block_info, size) FIELD(block_info, flags)
+    FIELD(block_info, size) FIELD(block_info, flags) FIELD(block_info, amask)
 };
 #undef FIELD
 

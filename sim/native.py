@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, Uc
+from unicorn import arm_const as R
 from unicorn.arm_const import (
     UC_ARM_REG_APSR_NZCV,
     UC_ARM_REG_BASEPRI,
@@ -43,7 +44,7 @@ from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 if TYPE_CHECKING:
     from _ctypes import CFuncPtr
 
-    from sim.alignment import AlignmentCheck
+    from sim.alignment import AccessCheck, AlignmentCheck
     from sim.thread_stores import StoreCheck
 
 NEVER = (1 << 64) - 1  # event_at/timer_at: no event
@@ -76,21 +77,32 @@ class StopReason(IntEnum):
     UNALIGNED = 5  # an access the architecture requires aligned was not: it did not run
     DIV_BY_ZERO = 6  # a divide by zero while CCR.DIV_0_TRP is set: it did not run
     THREAD_STACK = 7  # a block would lower a thread's SP (PSP) below its stack's region
+    ALIGN_ENTRY = 8  # a base register checked at block entry is unaligned: the block did not run
+    UNALIGN_TRP = 9  # an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
-_BF_MOVES_SP, _BF_DYNAMIC_SP, _BF_FP = 2, 4, 8
+_BF_MOVES_SP, _BF_DYNAMIC_SP, _BF_FP, _BF_ALIGN = 2, 4, 8, 16
 _SP_FLAGS = _BF_MOVES_SP | _BF_DYNAMIC_SP
+_SLOW_FLAGS = _SP_FLAGS | _BF_ALIGN  # always slow; BF_FP too while the FPU is disabled
+# Unicorn ids of R0-R12, SP, LR, PC: gpr_regids in _blockhook.c
+_GPR_REGIDS = [getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)] + [
+    UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC]
 
 _P = ctypes.c_void_p
 
 # ``block_info`` in _blockhook.c: the cached facts of the block starting at a flash halfword.
 _BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.uint16),
-                        ("size", np.uint16), ("flags", np.uint8), ("pad", np.uint8, 3)])
+                        ("size", np.uint16), ("flags", np.uint8), ("pad", np.uint8),
+                        ("amask", np.uint16)])
 
 
 # ``align_check`` in _blockhook.c: one alignment check, the user data of its code hook.
 _ALIGN_CHECK = np.dtype([("s", np.uint64), ("regid", np.int32), ("mask", np.uint32)])
+# ``access_check``: one word or halfword LDR/STR checked while CCR.UNALIGN_TRP is set.
+_ACCESS_CHECK = np.dtype([("s", np.uint64), ("base", np.int32), ("index", np.int32),
+                          ("disp", np.int32), ("shift", np.uint32), ("mask", np.uint32),
+                          ("pad", np.uint32)])
 
 # ``store_check`` in _blockhook.c: one store by an exception handler, the user data of its hook.
 _STORE_CHECK = np.dtype([("s", np.uint64), ("base", np.int32), ("index", np.int32),
@@ -184,6 +196,7 @@ class _SimState(ctypes.Structure):
         ("st_zero_at", ctypes.c_uint64), ("st_csr", ctypes.c_uint32),
         ("st_rvr", ctypes.c_uint32), ("st_countflag", ctypes.c_uint32),
         ("st_stopped", ctypes.c_uint32),
+        ("align", _P), ("xfer", _P), ("gpr_regids", ctypes.c_int32 * 16),
     ]
 
 
@@ -326,7 +339,8 @@ class NativeCounter:
         s.brk_addr = brk_addr
         s.sp_regid = UC_ARM_REG_SP
         s.max_insns = max_instructions or (1 << 64) - 1
-        s.slow_flags = _SP_FLAGS
+        s.slow_flags = _SLOW_FLAGS
+        s.gpr_regids[:] = _GPR_REGIDS
         s.event_at = s.timer_at = NEVER
         s.pend_prio, s.active_prio, s.group_mask = NO_PENDING, 256, 0xFF
         s.primask_regid, s.faultmask_regid, s.basepri_regid = UC_ARM_REG_PRIMASK, -1, -1
@@ -369,7 +383,7 @@ class NativeCounter:
 
     def set_fp_trap(self, on: bool) -> None:
         """Stop before any block holding a floating-point instruction (the FPU is disabled)."""
-        self._s.slow_flags = _SP_FLAGS | (_BF_FP if on else 0)
+        self._s.slow_flags = _SLOW_FLAGS | (_BF_FP if on else 0)
 
     # --- exceptions -----------------------------------------------------------------------------
     def set_event_handler(self, handler: "Callable[[int], int]", *, masks: bool) -> None:
@@ -594,15 +608,84 @@ class NativeCounter:
     def add_alignment_checks(self, checks: "list[AlignmentCheck]") -> None:
         """Stop before any of these instructions runs with its base register not aligned
         (``StopReason.UNALIGNED``: address = the register's value, limit = the alignment).
-        One native code hook on each instruction's address, nothing on any other."""
-        self._align_table = self._register_checks(
-            checks, [c.alignment - 1 for c in checks], library().sim_align_hook)
+        Checks ``at_entry`` are made by the block hook when the block holding them starts (a
+        table entry per instruction, nothing per run of it); the others get a native code hook
+        on their address. Once per engine."""
+        hooked = [c for c in checks if not c.at_entry]
+        self._align_tables = [self._register_checks(
+            hooked, [c.alignment - 1 for c in hooked], library().sim_align_hook)]
+        self._entry_checks = {c.address: c for c in checks if c.at_entry}
+        self._align = np.zeros(len(self._bcache), np.uint8)
+        self._xfer = np.zeros(len(self._bcache), np.uint32)
+        base = self._s.flash_base
+        for c in self._entry_checks.values():
+            self._align[(c.address - base) >> 1] = 0x80 | c.reg
+            for address, record in c.transfers:
+                self._xfer[(address - base) >> 1] = record
+        if self._entry_checks:
+            self._s.align, self._s.xfer = self._align.ctypes.data, self._xfer.ctypes.data
+
+    def clear_stop(self) -> None:
+        """Forget the stop the native hooks made (the run goes on: a fault was delivered to
+        the firmware's handler)."""
+        self._s.stop_reason = StopReason.NONE
+
+    def hook_unaligned_entry(self, stop: NativeStop, remove_cache: "Callable[[int, int], None]"
+                             ) -> int:
+        """After ``StopReason.ALIGN_ENTRY`` (the block at ``stop.pc`` did not run: a base
+        register checked at its entry was unaligned): the checks in that block on those
+        registers (``stop.address``) move to code hooks on their instructions, which decide
+        exactly (the access may be conditional, or an instruction before it may fault first).
+        ``remove_cache``
+        drops Unicorn's translation of [start, end) so that the new hooks are compiled in.
+        Clears the stop; returns the address to run from (the block again)."""
+        base, start, end = self._s.flash_base, stop.pc, stop.limit
+        moved = [c for a, c in self._entry_checks.items() if start <= a < end]
+        for c in moved:
+            del self._entry_checks[c.address]
+            self._align[(c.address - base) >> 1] = 0
+        self._align_tables.append(self._register_checks(
+            moved, [c.alignment - 1 for c in moved], library().sim_align_hook))
+        self._bcache["flags"] = 0  # every block's facts again, without the moved checks
+        remove_cache(start, end)
+        self._s.stop_reason = StopReason.NONE
+        return start
 
     def add_division_checks(self, checks: "list[AlignmentCheck]", enabled: bool) -> None:
         """Stop before any of these divides runs with a zero divisor while the trap is
         enabled (``set_div0_trap``; ``StopReason.DIV_BY_ZERO``). Once per engine."""
         self._div_table = self._register_checks(
             checks, [int(enabled)] * len(checks), library().sim_div0_hook)
+
+    def add_unaligned_trap_checks(self, checks: "list[AccessCheck]") -> None:
+        """Stop before any of these loads and stores runs at an address that is not a multiple
+        of its size while the trap is enabled (``set_unaligned_trap``;
+        ``StopReason.UNALIGN_TRP``: address = the address, limit = the size). Once per
+        engine."""
+        table = np.zeros(len(checks), _ACCESS_CHECK)
+        self._trp_table, self._trp_masks = table, np.array([c.size - 1 for c in checks],
+                                                           np.uint32)
+        if not checks:
+            return
+        table["s"] = ctypes.addressof(self._s)
+        table["base"] = [c.base for c in checks]
+        table["index"] = [c.index for c in checks]
+        table["disp"] = [c.disp for c in checks]
+        table["shift"] = [c.shift for c in checks]
+        fn = _addr(library().sim_unalign_trp_hook)
+        for i, c in enumerate(checks):
+            handle = uc_hook_h()
+            err = uclib.uc_hook_add(self._uch, ctypes.byref(handle), UC_HOOK_CODE, fn,
+                                    table.ctypes.data + i * _ACCESS_CHECK.itemsize,
+                                    c.address, c.address)
+            if err:
+                raise RuntimeError(f"uc_hook_add failed with unicorn error {err}")
+
+    def set_unaligned_trap(self, on: bool) -> None:
+        """Enable or disable the checks added by ``add_unaligned_trap_checks``."""
+        table = getattr(self, "_trp_table", None)
+        if table is not None and len(table):
+            table["mask"] = self._trp_masks if on else 0
 
     def set_div0_trap(self, on: bool) -> None:
         """Enable or disable the divide-by-zero checks added by ``add_division_checks``."""

@@ -41,7 +41,7 @@ from unicorn import (
 from unicorn import arm_const as R
 
 from sim import devices, faults
-from sim.alignment import alignment_checks, division_checks
+from sim.alignment import alignment_checks, division_checks, unaligned_trap_checks
 from sim.codemap import build_tables
 from sim.elf import FirmwareImage
 from sim.exceptions import (
@@ -80,6 +80,8 @@ _FAULT_CAUSES = {
     "unmapped_fetch": (BUSFAULT, 1 << 8),  # IBUSERR
     "undefined_instruction": (USAGEFAULT, 1 << 16),  # UNDEFINSTR
 }
+# native stops for faults the chip raises: reported as faults, delivered under --vector-faults
+_CHIP_FAULTS = (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO, StopReason.UNALIGN_TRP)
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
@@ -128,9 +130,8 @@ class RunOptions:
     cmdline: str = ""
     console_keep: int = CONSOLE_KEEP  # console bytes kept in the report (head and tail)
     # The ARMv7-M/v8-M alignment rules Unicorn does not enforce (LDRD/LDM/LDREX/VLDR at an
-    # unaligned address: UsageFault), checked by a native hook on each such instruction. Off
-    # for throughput runs of code aligned by construction (ebnn-sim verify): each check costs
-    # a dispatch over all code hooks every time its instruction runs.
+    # unaligned address: UsageFault), checked mostly at block entry by the native block hook
+    # (sim/alignment.py). Every command applies them; False only measures what they cost.
     check_alignment: bool = True
     vector_faults: bool = False  # deliver faults to the firmware's handlers (still reported)
     strict_peripherals: bool = False  # an access to an unmodelled device register faults
@@ -264,6 +265,7 @@ class Simulator:
                 alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core,
                                  image.symbols.values()))
         self._div0_installed = False
+        self._trp_installed = False
         self.exceptions = ExceptionModel(
             self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
@@ -415,6 +417,19 @@ class Simulator:
                 division_checks(self.flash, FLASH_BASE, self.image.exec_ranges, self.core), True)
             self.uc.ctl_remove_cache(FLASH_BASE, FLASH_BASE + self.flash_size)
         self._counter.set_div0_trap(on)
+
+    def set_unaligned_trap(self, on: bool) -> None:
+        """CCR.UNALIGN_TRP, as the System Control Block sets it: while on, a word or halfword
+        LDR/STR at an address that is not a multiple of its size raises UsageFault UNALIGNED
+        (the access does not run). Installed the first time it is turned on, like the divide
+        checks: a code hook on every such instruction, which costs a dispatch each time one
+        runs, so only firmware that sets the bit pays."""
+        if on and not self._trp_installed:
+            self._trp_installed = True
+            self._counter.add_unaligned_trap_checks(
+                unaligned_trap_checks(self.flash, FLASH_BASE, self.image.exec_ranges, self.core))
+            self.uc.ctl_remove_cache(FLASH_BASE, FLASH_BASE + self.flash_size)
+        self._counter.set_unaligned_trap(on)
 
     def read_memory(self, address: int, size: int) -> bytes:
         """Flash or SRAM contents, read from the host arrays Unicorn maps, so always current.
@@ -770,6 +785,15 @@ class Simulator:
             if opts.timeout:
                 timeout_us = max(1, int((opts.timeout - (time.perf_counter() - start)) * 1e6))
             ok = self._emulate(pc, timeout_us)
+            stop = self._counter.stop
+            if ok and stop is not None and stop.reason == StopReason.ALIGN_ENTRY:
+                pc = self._counter.hook_unaligned_entry(stop, self._retranslate) | 1
+                continue
+            if (ok and opts.vector_faults and stop is not None and self._fault is None
+                    and stop.reason in _CHIP_FAULTS):
+                # a fault the chip raises, found by the simulator's own checks: delivered too
+                self._fault = self._native_fault(stop)
+                self._counter.clear_stop()
             if self._fault is not None and opts.vector_faults and self._vector_fault():
                 pc = self._regs.read(R.UC_ARM_REG_PC) | 1
                 continue
@@ -791,6 +815,10 @@ class Simulator:
                 return
             pc |= 1
 
+    def _retranslate(self, start: int, end: int) -> None:
+        """Drop Unicorn's translated code for [start, end): hooks added since take effect."""
+        self.uc.ctl_remove_cache(start, end)
+
     def _vector_fault(self) -> bool:
         """--vector-faults: deliver the fault that stopped the run to the firmware's handler,
         as the chip would (CFSR, BFAR, HFSR set; escalated to HardFault where the handler is
@@ -803,7 +831,9 @@ class Simulator:
         if cause is None and "INVSTATE" in fault.message:
             cause = (USAGEFAULT, 1 << 17)
         if cause is None and "unaligned" in fault.message:
-            cause = (USAGEFAULT, 1 << 24)
+            cause = (USAGEFAULT, 1 << 24)  # UNALIGNED
+        if cause is None and "DIVBYZERO" in fault.message:
+            cause = (USAGEFAULT, 1 << 25)
         if cause is None:
             return False
         exc, status = cause
@@ -903,14 +933,8 @@ class Simulator:
         elif stop is not None and reason == StopReason.SP_WRITE:
             status, fault = "fault", self._stack_fault(stop)
             insns, cycles = self._take_back(insns, cycles, stop.pc)
-        elif stop is not None and reason == StopReason.UNALIGNED:
-            status, fault = "fault", self._alignment_fault(stop)
-            insns, cycles = self._take_back(insns, cycles, stop.pc)
-        elif stop is not None and reason == StopReason.DIV_BY_ZERO:
-            fault = self._make_fault(
-                "hard_fault", "divide by zero (UsageFault DIVBYZERO): the divisor register is 0 "
-                "and CCR.DIV_0_TRP is set", stop.pc)
-            status = "fault"
+        elif stop is not None and reason in _CHIP_FAULTS:
+            status, fault = "fault", self._native_fault(stop)
             insns, cycles = self._take_back(insns, cycles, stop.pc)
         elif stop is not None and reason == StopReason.THREAD_STACK:
             status, fault = "fault", self._thread_stack_fault(stop)
@@ -1034,6 +1058,24 @@ class Simulator:
         )
         fault.address, fault.size, fault.access = address, size, verb
         return fault
+
+    def _native_fault(self, stop: NativeStop) -> Fault:
+        """The fault of an UNALIGNED or DIV_BY_ZERO stop: the instruction at stop.pc did not
+        run."""
+        if stop.reason == StopReason.UNALIGNED:
+            return self._alignment_fault(stop)
+        if stop.reason == StopReason.UNALIGN_TRP:
+            insn = self._decode(stop.pc)
+            verb = "write" if insn is not None and faults.is_store(insn) else "read"
+            what = f" (`{insn.mnemonic} {insn.op_str}`)" if insn is not None else ""
+            fault = self._make_fault(
+                "hard_fault", f"unaligned {stop.limit}-byte {verb} at 0x{stop.address:08x}: "
+                f"UsageFault UNALIGNED{what}: CCR.UNALIGN_TRP is set", stop.pc)
+            fault.address, fault.size, fault.access = stop.address, stop.limit, verb
+            return fault
+        return self._make_fault(
+            "hard_fault", "divide by zero (UsageFault DIVBYZERO): the divisor register is 0 "
+            "and CCR.DIV_0_TRP is set", stop.pc)
 
     def _alignment_fault(self, stop: NativeStop) -> Fault:
         """The instruction at stop.pc, which the architecture requires aligned, was about to

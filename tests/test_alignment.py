@@ -171,10 +171,124 @@ def test_an_access_based_on_a_register_just_set_from_sp_needs_no_check(firmware)
     assert (report.status, report.exit_code) == ("ok", 0), report.fault
 
 
-def test_verify_runs_leave_the_alignment_checks_out(firmware) -> None:
-    """check_alignment=False (what ebnn-sim verify uses for throughput): the same unaligned
-    LDRD is not stopped by the simulator, Unicorn executes it, as before the checks."""
+def test_the_checks_can_be_left_out_to_measure_their_cost(firmware) -> None:
+    """check_alignment=False (for benchmarks): the same unaligned LDRD is not stopped by the
+    simulator, Unicorn executes it, as before the checks."""
     image = firmware.image("unaligned.S", runtime=False, target="curie", defines={"CASE": 1})
     assert sim.Simulator(image, sim.RunOptions()).run().status == "fault"
     unchecked = sim.Simulator(image, sim.RunOptions(check_alignment=False)).run()
     assert unchecked.fault is None or "UNALIGNED" not in unchecked.fault.message
+
+
+# --- checks at block entry (tests/programs/unaligned_block.S) ---------------------------------
+
+# case -> (the probe's check is made at block entry, OFF that faults, instruction at the probe)
+BLOCK_CASES = {
+    1: (True, 2, "ldrd r2, r3, [r0, #8]"),
+    2: (False, 0, "ldrd r2, r3, [r0, #8]"),  # the block makes r0 unaligned: its own hook
+    3: (True, 2, "ldm r3, {r2, r3}"),  # r3 = r0 + r4 * 8: aligned when r0 is
+    4: (True, None, "ldrd r2, r3, [r0]"),  # ldrdne in an IT block, not executed: no fault
+    5: (True, 2, "ldm r0!, {r2, r3}"),
+    6: (True, 2, "ldm r0!, {r2, r3}"),
+    7: (True, 0, "ldm r3, {r2, r3}"),  # r3 = r0 + 2: checked on r0 and r4, decided exactly
+    8: (False, 2, "stm.w r3, {r1, r2}"),  # a base the block loads: its own hook
+}
+
+
+def _flash_of(image: sim.FirmwareImage, target: str) -> np.ndarray:
+    flash = np.zeros(TARGETS[target].flash, np.uint8)
+    for seg in image.segments:
+        if seg.address < len(flash):
+            flash[seg.address : seg.address + len(seg.data)] = np.frombuffer(seg.data, np.uint8)
+    return flash
+
+
+@pytest.mark.parametrize("case", sorted(BLOCK_CASES))
+def test_checks_at_block_entry_follow_the_base_register_through_the_block(
+        firmware, case: int) -> None:
+    """The block hook checks what the base register depends on when the block starts; an
+    access whose base the block loads or makes unaligned keeps its own hook; a failed check at
+    entry is decided again at the instruction (it may not run, or be aligned after all)."""
+    at_entry, faulting, text = BLOCK_CASES[case]
+    for off in (0, 2):
+        image = firmware.image("unaligned_block.S", runtime=False, target="nrf52832",
+                               defines={"CASE": case, "OFF": off})
+        probe = image.symbols["probe"]
+        checks = {c.address: c for c in alignment_checks(
+            _flash_of(image, "nrf52832"), 0, image.exec_ranges, get_core("cortex-m4"))}
+        assert checks[probe].at_entry is at_entry
+        s = sim.Simulator(image, sim.RunOptions())
+        assert s.disassemble(probe) == text
+        report = s.run()
+        if off != faulting:
+            assert (report.status, report.exit_code) == ("ok", 0), report.fault
+            assert report.instructions == 11 + {6: 15}.get(case, 0) + (
+                {2: 2, 3: 2, 4: 2, 5: 3, 7: 2, 8: 3}.get(case, 1)) + 3
+            continue
+        assert report.status == "fault"
+        assert (report.fault.pc, report.fault.instruction) == (probe, text)
+        assert "UsageFault UNALIGNED" in report.fault.message
+        before = {2: 1, 3: 1, 7: 1, 8: 2}.get(case, 0)  # in the block, before the probe
+        assert report.instructions == 11 + before
+        assert report.fault.registers["r1"] == 7 and report.fault.registers["r5"] == 4
+        assert s.read_memory(SRAM, 32) == bytes(32)
+
+
+def test_a_failed_entry_check_moves_to_a_hook_once(firmware) -> None:
+    """The conditional access that does not run: the block is stopped once, its check moved
+    to the instruction, and the run goes on with the same counts as without any check."""
+    image = firmware.image("unaligned_block.S", runtime=False, target="nrf52832",
+                           defines={"CASE": 4, "OFF": 2})
+    checked = sim.Simulator(image, sim.RunOptions())
+    report = checked.run()
+    unchecked = sim.Simulator(image, sim.RunOptions(check_alignment=False)).run()
+    assert (report.instructions, report.cycles) == (unchecked.instructions, unchecked.cycles)
+    assert report.status == unchecked.status == "ok"
+
+
+# --- CCR.UNALIGN_TRP (tests/programs/unalign_trp.S) -------------------------------------------
+
+TRP_CASES = {1: ("ldr.w r2, [r0, #2]", 4, "read", 2), 2: ("strh.w r1, [r0, #1]", 2, "write", 1),
+             3: ("ldr r2, [r0, r5]", 4, "read", 2)}
+
+
+@pytest.mark.parametrize(("target", "case"), [("curie", 1), ("curie", 2), ("curie", 3),
+                                              ("stm32l552", 1), ("stm32f746", 3)])
+def test_ccr_unalign_trp_makes_unaligned_word_and_halfword_accesses_fault(
+        firmware, target: str, case: int) -> None:
+    """Armv7-M ARM A3.2.1 / B3.2.8: with CCR.UNALIGN_TRP set, an unaligned LDR/STR/LDRH/STRH
+    raises UsageFault UNALIGNED and does not happen; with it clear the same access runs."""
+    text, size, access, offset = TRP_CASES[case]
+    plain = sim.run(firmware.image("unalign_trp.S", runtime=False, target=target,
+                                   defines={"CASE": case, "TRAP": 0}))
+    assert (plain.status, plain.exit_code) == ("ok", 0), plain.fault
+    image = firmware.image("unalign_trp.S", runtime=False, target=target,
+                           defines={"CASE": case, "TRAP": 1})
+    s = sim.Simulator(image, sim.RunOptions())
+    report = s.run()
+    assert report.status == "fault"
+    fault = report.fault
+    assert (fault.kind, fault.pc, fault.instruction) == ("hard_fault", image.symbols["probe"],
+                                                          text)
+    assert fault.message == (f"unaligned {size}-byte {access} at 0x{SRAM + offset:08x}: "
+                             f"UsageFault UNALIGNED (`{text}`): CCR.UNALIGN_TRP is set")
+    assert (fault.address, fault.size, fault.access) == (SRAM + offset, size, access)
+    assert fault.registers["r2"] == 9 and s.read_memory(SRAM, 4) == bytes(4)
+    assert report.instructions == plain.instructions + 7 - 4  # the CCR write ran, not the probe
+
+
+@pytest.mark.parametrize("case", [4, 5])
+def test_ccr_unalign_trp_leaves_bytes_and_aligned_accesses_alone(firmware, case: int) -> None:
+    report = sim.run(firmware.image("unalign_trp.S", runtime=False, target="nrf52832",
+                                    defines={"CASE": case, "TRAP": 1}))
+    assert (report.status, report.exit_code) == ("ok", 0), report.fault
+
+
+def test_armv6m_faults_on_every_unaligned_word_access(firmware) -> None:
+    """Armv6-M ARM A3.2 "Alignment support": no unaligned access at all (CCR.UNALIGN_TRP
+    reads as one); Unicorn's Cortex-M0 raises it, reported as a HardFault."""
+    report = sim.run(firmware.image("unalign_trp.S", runtime=False, target="stm32l031",
+                                    defines={"CASE": 3, "TRAP": 0}))
+    assert report.status == "fault"
+    assert report.fault.message == ("unaligned 4-byte read at 0x20000002: HardFault "
+                                    "(cortex-m0plus has no unaligned access)")

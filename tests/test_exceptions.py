@@ -264,3 +264,23 @@ def test_only_firmware_that_writes_psp_gets_the_handler_store_hooks(firmware):
 
     assert writes_psp(flash(irq_program(firmware, "threads.c")))
     assert not writes_psp(flash(irq_program(firmware, "nvic.c")))
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l552"])
+def test_vector_faults_delivers_unaligned_and_divide_by_zero(firmware, cli, target):
+    """The faults the simulator's own checks find (UNALIGNED, DIVBYZERO) reach the firmware's
+    UsageFault handler with their CFSR bit, and escalate to HardFault (HFSR.FORCED) when it is
+    disabled, like the faults Unicorn raises."""
+    elf = irq_program(firmware, "vfault_align.c", target)
+    default = cli("run", elf)
+    assert default.returncode == 4 and "UsageFault UNALIGNED" in default.report["fault"]["message"]
+    result = cli("run", elf, "--vector-faults")
+    assert result.returncode == 1, result.stderr  # HardFault_Handler exits 3
+    report = result.report
+    assert (report["status"], report["exit_code"]) == ("ok", 3)
+    assert report["stdout"] == ("usagefault cfsr 0x01000000\nafter unaligned\n"
+                                "usagefault cfsr 0x02000000\nafter divide\n"
+                                "hardfault hfsr 0x40000000\ncfsr 0x01000000\n")
+    assert [f.rsplit("-> ", 1)[1] for f in report["vectored_faults"]] == [
+        "UsageFault", "UsageFault", "HardFault"]
+    assert report["exceptions"]["taken"] == {"HardFault": 1, "UsageFault": 2}

@@ -36,6 +36,9 @@ class DeviceHost(Protocol):
     def set_div0_trap(self, on: bool) -> None:
         """CCR.DIV_0_TRP: SDIV/UDIV by zero fault while on, return 0 while off."""
 
+    def set_unaligned_trap(self, on: bool) -> None:
+        """CCR.UNALIGN_TRP: unaligned word and halfword LDR/STR fault while on."""
+
     def active_cycles(self) -> int:
         """Cycles the core has executed (sleep excluded): what the report and DWT count."""
 

@@ -19,7 +19,8 @@ exceptions; this device is its register view. Modelled (offsets from 0xE000E000)
 Every other offset reads back what was last written (0 after reset) and is listed in the report
 as unmodelled; ``--strict-peripherals`` makes an access to one a fault. A write to CCR passes
 its DIV_0_TRP bit to the host: SDIV/UDIV by zero then fault (UsageFault DIVBYZERO) instead of
-returning 0.
+returning 0; and on ARMv7-M/v8-M its UNALIGN_TRP bit: unaligned word and halfword LDR/STR then
+fault (UsageFault UNALIGNED).
 """
 
 from sim.devices import Device
@@ -39,6 +40,7 @@ from toolchain.memory_map import SCS_BASE, SCS_SIZE
 
 CPACR = 0xE000_ED88
 CCR_DIV_0_TRP = 1 << 4
+CCR_UNALIGN_TRP = 1 << 3
 DEMCR = 0xE000_EDFC
 
 # CPUID as QEMU's models report it (the revisions Arm's TRMs name for these cores)
@@ -244,6 +246,8 @@ class SystemControlSpace(Device):
             if m.v6m:
                 m.ccr |= 0x8
             self.host.set_div0_trap(bool(m.ccr & CCR_DIV_0_TRP))
+            if not m.v6m:  # ARMv6-M: always set, and Unicorn's Cortex-M0 enforces it
+                self.host.set_unaligned_trap(bool(m.ccr & CCR_UNALIGN_TRP))
         elif word == 0xD24:
             m.shcsr_enables = value & 0x70000
             for exc, bit in _SHCSR_ACTIVE.items():
