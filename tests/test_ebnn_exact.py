@@ -2,7 +2,8 @@
 
 The models are untrained but have random weights and random BN statistics, including negative
 and zero BN scales, odd map sizes, padding, strides, overlapping pools and channel counts that
-are not multiples of 32. Each is built for every target profile and run in the emulator.
+are not multiples of 32; 1-D sequences (conv1d) and per-axis geometry on multi-channel input.
+Each is built for every target profile and run in the emulator.
 """
 
 import io
@@ -40,6 +41,21 @@ MODELS = {
         {"type": "conv", "filters": 8, "kernel": 3, "pool": 3, "pool_stride": 2},
         {"type": "conv", "filters": 40, "kernel": 3, "padding": 1, "pool": 2,
          "pool_stride": 1}]},
+    # a sequence [T, C]: odd length, 6 channels (an IMU), a strided padded conv1d with an
+    # overlapping pool on the samples, then a padded conv1d of 33 filters, overlapping pool
+    "seq": {"input": [37, 6], "classes": 4, "layers": [
+        {"type": "conv1d", "filters": 9, "kernel": 5, "stride": 2, "padding": 2, "pool": 3,
+         "pool_stride": 2},
+        {"type": "conv1d", "filters": 33, "kernel": 3, "padding": 1, "pool": 2,
+         "pool_stride": 1},
+        {"type": "linear", "units": 11}]},
+    # per-axis geometry on 4 channels: rectangular kernels, strides, padding and pools, an
+    # overlapping pool along y only
+    "rect": {"input": [11, 9, 4], "classes": 3, "layers": [
+        {"type": "conv", "filters": 6, "kernel": [3, 2], "stride": [2, 1], "padding": [1, 0],
+         "pool": [1, 2]},
+        {"type": "conv", "filters": 10, "kernel": [1, 3], "stride": [1, 2], "padding": [0, 1],
+         "pool": [2, 1], "pool_stride": [1, 1]}]},
 }
 
 
