@@ -133,11 +133,17 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
     sum compared with its threshold into a bit of the pixel's mask; max-pool is the OR of its
     windows' masks, direction -1 an XOR at the end.
 
+    Geometry is per axis (stride, padding, pool, pool stride as (y, x)); a window's taps are
+    its kh x kw pixels times all C channels (an RGB image, the six axes of an IMU sequence,
+    which is a 1 x T image: ``conv1d``). Invariants: the taps are read in (ky, kx, c) order,
+    the artifact's weight order; a window inside the image reads no padding, so its raw-pixel
+    threshold applies; each output pixel's bits are finished before the next one's.
+
     Cost per conv window: 1 load per tap inside the image (~5 at the border), ~2**ch - 2
     additions per chunk of ch taps, per filter one addition per chunk and ~3 for its test;
     per output pixel ~10 (bits out). Windows in no pool window are never computed; with
-    overlapping pools (pool stride < pool) every window is computed once and ORed into each
-    output pixel that pools it. No division or modulo.
+    overlapping pools (pool stride < pool on either axis) every window is computed once and
+    ORed into each output pixel that pools it. No division or modulo.
     """
     h, w, c = layer.in_shape
     kh, kw = layer.kernel
