@@ -155,6 +155,20 @@ def test_hidden_layers_use_no_floating_point(exported):
     assert "usad8" in disasm
 
 
+def test_no_library_division_on_m0plus(exported):
+    """ARMv6-M has no divide instruction: no layer of any geometry may call the library's."""
+    _, art, _, outdir = exported
+    result, _ = build_firmware(art, outdir / f"{art.name}-div.elf", "stm32l031")
+    disasm = subprocess.run(["arm-none-eabi-objdump", "-d", str(result.elf)], check=True,
+                            capture_output=True, text=True).stdout
+    layers = [f for f in disasm.split("\n\n") if "<ebnn_layer" in f.split("\n", 1)[0]
+              or "<ebnn_output_layer>" in f.split("\n", 1)[0]]
+    assert len(layers) >= len(art.layers)
+    for function in layers:
+        calls = [ln for ln in function.splitlines() if "\tbl\t" in ln]
+        assert not [c for c in calls if "__aeabi" in c or "__div" in c], function[:40]
+
+
 def test_sample_is_classified_without_input(exported):
     _, art, _, outdir = exported
     result, _ = build_firmware(art, outdir / f"{art.name}-sample.elf", "curie")
