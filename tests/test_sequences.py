@@ -70,6 +70,12 @@ def test_artifact_is_a_sequence_model(model) -> None:
     assert [layer.kind for layer in art.layers] == ["conv1d", "conv1d", "output"]
     assert art.layers[0].kernel == (1, 5) and art.layers[0].padding == (0, 2)
     assert art.input_quant is not None and art.input_quant.channels == C
+    # the generated header says what an input is, and how to quantise it
+    text = (out / "seq-src" / "ebnn.h").read_text()
+    header = " ".join(re.sub(r"(?m)^ \* ?", "", text).split())
+    assert f"one uint8 sequence of {T} steps x {C} channels in time-major order" in header
+    assert "byte t * EBNN_INPUT_CHANNELS + c is channel c at step t" in header
+    assert "zero_point = {" in header
 
 
 def test_verify_has_no_mismatch(model, cli) -> None:
