@@ -200,11 +200,10 @@ class Conv(ThresholdHead, LayerKind):
                 "pool_stride": tuple(spec.pool_stride)}
 
     def validate(self, layer: Layer, where: str) -> None:
-        check(layer.weights.ndim == 4, f"{where}: weight shape")
+        check(layer.weights.ndim == 4 and len(layer.in_shape) == 3, f"{where}: weight shape")
         f, kh, kw, c = layer.weights.shape
         check((kh, kw) == tuple(layer.kernel) and c == layer.in_shape[2],
               f"{where}: weight shape")
-        check(len(layer.in_shape) == 3, f"{where}: input shape")
         try:
             self._check_pool(layer.pool, layer.pool_stride, where)
         except LayerError:
