@@ -91,6 +91,10 @@ def test_summary_names_the_conv1d_layers(model, tmp_path) -> None:
     ran = ebnn("summary", out / "seq.ebnn", "--json", tmp_path / "s.json")
     assert ran.returncode == 0, ran.stderr
     assert f"sequence {T}x{C} (T x C)" in ran.stdout
+    table = [ln for ln in ran.stdout.splitlines()[1:] if not ln.startswith(("flash", "total:"))]
+    assert max(len(ln.rstrip()) for ln in table) <= 80, ran.stdout  # a pipe's 80 columns
+    assert "0 conv1d6 " in ran.stdout and "conv1d8 k3" in ran.stdout  # labels whole
+    assert "1x5x6" not in ran.stdout and " 5x6 " in ran.stdout  # sequences shown as T x F
     rows = json.loads((tmp_path / "s.json").read_text())["layers"]
     assert [r["label"] for r in rows] == ["conv1d6 k5/s2 pool3/s2", "conv1d8 k3", "out3"]
     # 12 conv positions x 6 filters x 15 taps of 8-bit input; 5 x 8 filters x 18 taps of bits
