@@ -313,7 +313,8 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
     def num(v: int | None) -> str:
         return "" if v is None else f"{v:,}"
 
-    rows = [[str(r.index), escape(r.label), "x".join(map(str, r.out_shape)),
+    rows = [[str(r.index), escape(r.label),  # a conv1d's output is a sequence: T x F
+             "x".join(map(str, r.out_shape[1:] if r.kind == "conv1d" else r.out_shape)),
              num(r.weight_bits), num(r.binary_macs), num(r.int8_macs), num(r.flash_code),
              num(r.flash_const), num(r.output_bytes), num(r.stack), num(r.cycles)]
             for r in s.layers]
@@ -326,9 +327,12 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
     table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False)
     for i, head in enumerate(headers):
         widest = max(len(row[i]) for row in rows)
-        # numbers keep their width; a long layer label wraps at its spaces
+        if i == 1:  # a long layer label wraps at its spaces, never inside a word (conv1d16)
+            widest = max(len(word) for row in rows for word in row[1].split())
+        # numbers keep their width; a header wraps at its space rather than widen its column
+        fit = max(widest, *(len(word) for word in head.split()))
         table.add_column(head, justify="left" if i in (1, 2) else "right",
-                         min_width=None if i == 1 else widest, overflow="fold")
+                         min_width=widest, max_width=None if i == 1 else fit, overflow="fold")
     for row in rows:
         table.add_row(*row)
     out.print(table)

@@ -12,16 +12,25 @@ from ebnn.export import export_model
 from ebnn.verify import firmware_layer_bits, verify
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    art = export_model(random_model("mixed", seed=5))
+def _built(name: str, out):
+    art = export_model(random_model(name, seed=5))
     rng = np.random.default_rng(7)
     images = rng.integers(0, 256, (6, *art.input_shape), dtype=np.uint8)
     art.sample = images[0]
-    out = tmp_path_factory.mktemp("verify")
     artifact.save(art, out / "m.ebnn")
     result, _ = build_firmware(art, out / "m.elf", "curie")
     return artifact.load(out / "m.ebnn"), result.elf, images
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return _built("mixed", tmp_path_factory.mktemp("verify"))
+
+
+@pytest.fixture(scope="module")
+def seq_model(tmp_path_factory):
+    """A conv1d model: its mismatches are named along time."""
+    return _built("seq", tmp_path_factory.mktemp("verify-seq"))
 
 
 def test_good_firmware_verifies(model):
@@ -39,8 +48,9 @@ def test_firmware_layer_bits_equal_reference(model):
         assert np.array_equal(got, expected[0])
 
 
-def test_flipped_threshold_is_named(model, tmp_path):
-    art, elf, images = model
+@pytest.mark.parametrize("which", ["model", "seq_model"])
+def test_flipped_threshold_is_named(which, request, tmp_path):
+    art, elf, images = request.getfixturevalue(which)
     layer = art.layers[1]
     ref = reference.run(art, images)
     channel = int(np.nonzero(layer.direction != 0)[0][0])
@@ -69,6 +79,9 @@ def test_flipped_threshold_is_named(model, tmp_path):
     assert first["element"] == [0, 0, channel]
     assert first["firmware_bit"] == int(want_one) and first["reference_bit"] == int(not want_one)
     assert f"channel={channel}" in first["where"]
+    kind = art.layers[1].kind
+    assert first["where"].startswith(f"layer 1 ({kind}), "
+                                     + ("t=0" if kind == "conv1d" else "y=0, x=0"))
 
 
 def test_per_inference_count_is_the_inference(model):
