@@ -30,14 +30,17 @@ import numpy as np
 
 from ebnn.layers import LayerError, LayerKind, check_follows, kind
 from ebnn.layers.base import MAX_DIM, MAX_VALUES, MAX_WEIGHT_BITS
+from ebnn.layers.conv import pair_value
 from ebnn.quantize import InputQuant, QuantError
 
 FORMAT = "ebnn"
 # Version 1: uint8 input. Version 2 adds the header key "input_quant" (float input quantised
-# to 8 bits, ebnn/quantize.py). A model without it is still written as version 1, so older
-# tools read it and its bytes do not change; this version reads both.
-VERSION = 2
-VERSIONS = (1, 2)
+# to 8 bits, ebnn/quantize.py). Version 3 adds per-axis geometry (a layer's "stride",
+# "padding", "pool" or "pool_stride" as [y, x] when the axes differ) and the layer kind
+# "conv1d". A model is written with the lowest version that holds it, so older tools read it
+# and its bytes do not change; this version reads all three.
+VERSION = 3
+VERSIONS = (1, 2, 3)
 
 
 class ArtifactError(Exception):
@@ -51,11 +54,11 @@ class Layer:
     in_shape: tuple[int, ...]  # (H, W, C) or (N,)
     out_shape: tuple[int, ...]  # (H, W, F) after pooling, or (units,)
     weights: np.ndarray  # bool; conv (F, kh, kw, C); linear/output (units, N), N in HWC order
-    kernel: tuple[int, int] = (1, 1)
-    stride: int = 1
-    padding: int = 0
-    pool: int = 1
-    pool_stride: int = 1
+    kernel: tuple[int, int] = (1, 1)  # (kh, kw); the geometry is per axis (y, x)
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int] = (0, 0)
+    pool: tuple[int, int] = (1, 1)
+    pool_stride: tuple[int, int] = (1, 1)
     threshold: np.ndarray | None = None  # int32 (F,)
     direction: np.ndarray | None = None  # int8 (F,)
     scale: np.ndarray | None = None  # int32 (classes,), output layer
@@ -71,9 +74,15 @@ class Layer:
         return {
             "kind": self.kind, "first": self.first, "in_shape": list(self.in_shape),
             "out_shape": list(self.out_shape), "weights_shape": list(self.weights.shape),
-            "kernel": list(self.kernel), "stride": self.stride, "padding": self.padding,
-            "pool": self.pool, "pool_stride": self.pool_stride, "shift": self.shift,
+            "kernel": list(self.kernel), "stride": pair_value(self.stride),
+            "padding": pair_value(self.padding), "pool": pair_value(self.pool),
+            "pool_stride": pair_value(self.pool_stride), "shift": self.shift,
         }
+
+    def needs_version_3(self) -> bool:
+        """Whether its header uses what version 3 added (per-axis geometry, conv1d)."""
+        return self.kind == "conv1d" or any(
+            a != b for a, b in (self.stride, self.padding, self.pool, self.pool_stride))
 
 
 @dataclass
@@ -85,6 +94,16 @@ class Artifact:
     metadata: dict[str, Any]
     sample: np.ndarray | None = None  # uint8 image of input_shape, embedded in firmware
     input_quant: InputQuant | None = None  # float input -> uint8; None: the input is uint8
+
+    @property
+    def sequence(self) -> bool:
+        """Whether the input is a sequence [T, C] (a conv1d first layer; ``input_shape`` is then
+        (1, T, C)) rather than an image [H, W, C]."""
+        return self.layers[0].kind == "conv1d"
+
+    def input_dims(self) -> tuple[int, ...]:
+        """The input's shape as users give it: (T, C) for a sequence, else (H, W, C)."""
+        return tuple(self.input_shape[1:]) if self.sequence else tuple(self.input_shape)
 
     @property
     def hidden(self) -> list[Layer]:
@@ -103,10 +122,17 @@ def layer_kind(layer: Layer, where: str) -> LayerKind:
     return kind(layer.kind, where, ArtifactError)
 
 
+def version_of(art: Artifact) -> int:
+    """The lowest format version that holds ``art``."""
+    if any(layer.needs_version_3() for layer in art.layers):
+        return 3
+    return 1 if art.input_quant is None else 2
+
+
 def save(art: Artifact, path: str | Path) -> None:
     validate(art)
     header: dict[str, Any] = {
-        "format": FORMAT, "version": 1 if art.input_quant is None else 2, "name": art.name,
+        "format": FORMAT, "version": version_of(art), "name": art.name,
         "input_shape": list(art.input_shape), "classes": art.classes,
         "layers": [layer.header() for layer in art.layers], "metadata": art.metadata,
     }
@@ -226,6 +252,15 @@ def _ints(value: Any, what: str, length: int | None = None, lo: int = 1) -> tupl
     return tuple(_int(v, what, lo) for v in value)
 
 
+def _pair(value: Any, what: str, version: int, lo: int = 1) -> tuple[int, int]:
+    """A per-axis size: an integer (both axes), or from version 3 on ``[y, x]``."""
+    if isinstance(value, list) and version >= 3:
+        y, x = _ints(value, what, 2, lo)
+        return y, x
+    v = _int(value, what, lo)
+    return v, v
+
+
 def _header(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     if "header" not in arrays:
         raise ArtifactError("not a .ebnn file (no header)")
@@ -272,6 +307,8 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
         if not isinstance(h, dict):
             raise ArtifactError(f"{where}: not a JSON object")
         k = kind(h.get("kind"), where, ArtifactError)
+        if k.name == "conv1d" and version < 3:
+            raise ArtifactError(f"{where}: a conv1d layer needs format version 3")
         shape = _ints(h.get("weights_shape"), f"{where}: weights_shape")
         n = math.prod(shape)
         total_bits += n
@@ -289,10 +326,10 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
             out_shape=_ints(h.get("out_shape"), f"{where}: out_shape"),
             weights=bits.reshape(shape),
             kernel=_ints(h.get("kernel"), f"{where}: kernel", 2),  # type: ignore[arg-type]
-            stride=_int(h.get("stride"), f"{where}: stride"),
-            padding=_int(h.get("padding"), f"{where}: padding", 0),
-            pool=_int(h.get("pool"), f"{where}: pool"),
-            pool_stride=_int(h.get("pool_stride"), f"{where}: pool_stride"),
+            stride=_pair(h.get("stride"), f"{where}: stride", version),
+            padding=_pair(h.get("padding"), f"{where}: padding", version, 0),
+            pool=_pair(h.get("pool"), f"{where}: pool", version),
+            pool_stride=_pair(h.get("pool_stride"), f"{where}: pool_stride", version),
             shift=_int(h.get("shift"), f"{where}: shift", -64, 64),
         )
         for name in k.params:

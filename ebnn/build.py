@@ -64,8 +64,9 @@ def input_metadata(art: Artifact) -> dict[str, str]:
     """The ELF metadata (``.ebnn_sim.meta``) of the harness's console input: one uint8 sample
     of the input shape per inference, and the float quantisation when the model has one, so
     ``ebnn-sim run --input`` checks and converts inputs without knowing the model."""
-    meta = {"input.shape": ",".join(map(str, art.input_shape)), "input.dtype": "uint8",
-            "input.bytes": str(int(np.prod(art.input_shape))), "input.layout": "HWC"}
+    meta = {"input.shape": ",".join(map(str, art.input_dims())), "input.dtype": "uint8",
+            "input.bytes": str(int(np.prod(art.input_shape))),
+            "input.layout": "TC" if art.sequence else "HWC"}
     if art.input_quant is not None:
         meta["input.scale"] = ",".join(repr(float(v)) for v in art.input_quant.scale)
         meta["input.zero_point"] = ",".join(str(int(v)) for v in art.input_quant.zero_point)

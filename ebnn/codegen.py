@@ -25,6 +25,7 @@ import firmware
 from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
 from ebnn.ctext import c_array, words
+from ebnn.layers.conv import Conv
 from ebnn.layers.first_conv import rows_function, streams_by_rows
 
 KERNELS = "ebnn_kernels.h"  # the kernel header, copied beside the model's source
@@ -94,8 +95,8 @@ class StreamPlan:
 def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
     first = art.hidden[0]
     h, w, c = art.input_shape
-    by_rows = first.kind == "conv" and streams_by_rows(first)
-    rows = min(h, (first.pool - 1) * first.stride + first.kernel[0]) if by_rows else h
+    by_rows = isinstance(layer_kind(first, "layer 0"), Conv) and streams_by_rows(first)
+    rows = min(h, (first.pool[0] - 1) * first.stride[0] + first.kernel[0]) if by_rows else h
     ring_at = plan.outputs[0] + words(int(np.prod(first.out_shape)))
     return StreamPlan(rows, ring_at, max(plan.scratch_words, ring_at + words(8 * rows * w * c)),
                       by_rows)
@@ -130,14 +131,14 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
              "        slot[k] = row[k];"]
     layer0 = layer_function(0, prefix)
     if sp.by_rows:
-        span = (first.pool - 1) * first.stride + first.kernel[0] - 1
-        step = first.pool_stride * first.stride
+        span = (first.pool[0] - 1) * first.stride[0] + first.kernel[0] - 1
+        step = first.pool_stride[0] * first.stride[0]
         ho = first.out_shape[0]
         lines += [
             f"    int base = y < {sp.rows} ? 0 : y - {sp.rows - 1};",
             "    ebnn_bitwriter bw = {s->buf + s->bw_at, s->bw_word, s->bw_n};",
             "    /* every output row whose last image row (or the image's last) is in */",
-            f"    while (s->py < {ho} && (s->py * {step} - {first.padding} + {span} <= y || "
+            f"    while (s->py < {ho} && (s->py * {step} - {first.padding[0]} + {span} <= y || "
             f"y == {h - 1})) {{",
             f"        {prefix}_stream_rows0(ring, base, &bw, s->py);",
             "        s->py++;",
@@ -252,17 +253,23 @@ def header_comment(art: Artifact, prefix: str, scratch: int, const_bytes: int,
         "(ebnn-sim) from the model's .ebnn artifact: do not edit, export again. How to use "
         "it: docs/deploy.md of ebnn-sim.",
         f"Network: {network}.",
-        f"Input: {up}_INPUT_SIZE = {h * w * c} bytes, one uint8 image of {h} x {w} x {c} "
-        "(height x width x channels) in row-major HWC order: byte "
-        f"(y * {up}_INPUT_WIDTH + x) * {up}_INPUT_CHANNELS + c is channel c of the pixel in row "
-        "y (0 = top), column x (0 = left). A byte is the pixel's value 0..255 as in the "
-        f"training images{seen}; the network reads a byte v as 2v/255 - 1: 0 is -1.0, 255 is "
-        "+1.0. Scale sensor data to 0..255 yourself before the call." if art.input_quant is None
-        else f"training data{seen}, quantised: the model was trained on float values x, and "
-        "the byte of channel c is clamp(round_half_even(x / scale[c]) + zero_point[c], 0, 255) "
-        "with, per channel, scale = {" + ", ".join(f"{v!r}" for v in art.input_quant.scale)
-        + "} and zero_point = {" + ", ".join(map(str, art.input_quant.zero_point)) + "} "
-        "(fitted on the training split). Quantise sensor data so before the call.",
+        (f"Input: {up}_INPUT_SIZE = {h * w * c} bytes, one uint8 sequence of {w} steps x "
+         f"{c} channels in time-major order ({up}_INPUT_HEIGHT = 1): byte "
+         f"t * {up}_INPUT_CHANNELS + c is channel c at step t (0 = first). A byte is the "
+         "sample's value 0..255 as in the " if art.sequence else
+         f"Input: {up}_INPUT_SIZE = {h * w * c} bytes, one uint8 image of {h} x {w} x {c} "
+         "(height x width x channels) in row-major HWC order: byte "
+         f"(y * {up}_INPUT_WIDTH + x) * {up}_INPUT_CHANNELS + c is channel c of the pixel in "
+         "row y (0 = top), column x (0 = left). A byte is the pixel's value 0..255 as in the ")
+        + (f"training images{seen}; the network reads a byte v as 2v/255 - 1: 0 is -1.0, 255 "
+           "is +1.0. Scale sensor data to 0..255 yourself before the call."
+           if art.input_quant is None else
+           f"training data{seen}, quantised: the model was trained on float values x, and "
+           "the byte of channel c is clamp(round_half_even(x / scale[c]) + zero_point[c], 0, "
+           "255) with, per channel, scale = {"
+           + ", ".join(f"{v!r}" for v in art.input_quant.scale)
+           + "} and zero_point = {" + ", ".join(map(str, art.input_quant.zero_point)) + "} "
+           "(fitted on the training split). Quantise sensor data so before the call."),
         f"Output: {up}_CLASSES int32 scores, the float model's class scores times "
         f"2^{art.output.shift} (fixed point); the return value is the class: the index of the "
         "largest score, the lowest index on ties. Scores and class equal the model's integer "

@@ -2,7 +2,7 @@
 
     [model]
     name = "mnist"
-    input = [28, 28, 1]        # H, W, C of uint8 pixels
+    input = [28, 28, 1]        # H, W, C of uint8 pixels; a sequence: [T, C]
     classes = 10
 
     [[model.layers]]           # the first layer is a conv on pixels
@@ -70,7 +70,7 @@ class TrainSpec:
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
-    input: tuple[int, int, int]  # H, W, C
+    input: tuple[int, int, int]  # H, W, C; a sequence [T, C] is (1, T, C)
     classes: int
     layers: tuple[LayerSpec, ...]
     train: TrainSpec = field(default_factory=TrainSpec)
@@ -94,7 +94,7 @@ class ModelSpec:
         total = 0
         shape: tuple[int, ...] = self.input
         for layer, out in zip(self.layers, self.shapes(), strict=True):
-            fan_in = (layer.kernel[0] * layer.kernel[1] * shape[2] if layer.type == "conv"
+            fan_in = (layer.kernel[0] * layer.kernel[1] * shape[2] if len(out) == 3
                       else math.prod(shape))
             total += layer.out * fan_in
             shape = out
@@ -180,10 +180,13 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
     if unknown:
         raise ConfigError(f"{source}: [model]: unknown key(s) {', '.join(sorted(unknown))}")
     inp = model.get("input")
-    if (not isinstance(inp, list) or len(inp) != 3
+    if (not isinstance(inp, list) or len(inp) not in (2, 3)
             or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_DIM
                        for v in inp)):
-        raise ConfigError(f"{source}: [model] input must be [H, W, C] integers in 1..{MAX_DIM}")
+        raise ConfigError(f"{source}: [model] input must be [H, W, C] (an image) or [T, C] (a "
+                          f"sequence), integers in 1..{MAX_DIM}")
+    if len(inp) == 2:  # a sequence [T, C] is a 1 x T image of C channels
+        inp = [1, *inp]
     if math.prod(inp) > MAX_VALUES:
         raise ConfigError(f"{source}: [model] input {inp} is over the limit of {MAX_VALUES:,} "
                           "pixel values")
@@ -198,6 +201,9 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
         previous = k
     spec = ModelSpec(str(model.get("name", "model")), (inp[0], inp[1], inp[2]), classes,
                      tuple(layer for layer, _ in parsed), _train(data.get("train")))
+    if inp[0] == 1 and (spec.train.rotate or spec.train.scale or spec.train.elastic):
+        raise ConfigError(f"{source}: [train] rotate, scale and elastic distort images; a "
+                          "sequence (or a 1-row input) takes only 'shift', along time")
     try:
         bits = spec.weight_bits()
     except ConfigError as exc:

@@ -139,10 +139,14 @@ class Dataset:
         if self.image_shape == shape:
             return self
         if self.layout == "sequence":
+            if shape == (1, *self.image_shape):  # a sequence is a 1 x T image of C channels
+                return replace(self, images=self.images.reshape(len(self), *shape),
+                               layout="image")
             raise DatasetError(
                 f"{self.name} holds sequences [T, C] = {list(self.image_shape)}; {what} takes "
-                f"images {list(shape)}. Sequence data needs a first layer of type \"conv1d\", "
-                "which this version does not have yet")
+                + (f"sequences {list(shape[1:])}" if len(shape) == 3 and shape[0] == 1
+                   else f"images {list(shape)}. Sequence data needs [model] input = [T, C] "
+                   "and a first layer of type \"conv1d\""))
         size = int(np.prod(self.image_shape))
         if self.layout == "flat" and size == int(np.prod(shape)):
             return replace(self, images=self.images.reshape(len(self), *shape),

@@ -175,8 +175,10 @@ def library_properties(art: Artifact, gen: GeneratedC) -> str:
             "version=1.0.0\n"
             "author=ebnn-sim export-c\n"
             "maintainer=ebnn-sim export-c\n"
-            f"sentence=The eBNN model {model_label(art)}: classifies a {h}x{w}x{c} uint8 image "
-            f"into {art.classes} classes with integer-only C.\n"
+            f"sentence=The eBNN model {model_label(art)}: classifies a "
+            + (f"{w}x{c} uint8 sequence (steps x channels) " if art.sequence
+               else f"{h}x{w}x{c} uint8 image ")
+            + f"into {art.classes} classes with integer-only C.\n"
             f"paragraph={gen.prefix}_infer(image, scores) returns the class and fills all "
             "scores, bit for bit what the model computes; no heap, no floating point, weights "
             f"in flash, {gen.scratch_words * 4} bytes of scratch. Needs a 32-bit board (ARM, "

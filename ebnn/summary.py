@@ -30,6 +30,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 from ebnn.artifact import Artifact, Layer
+from ebnn.layers.conv import Conv, conv_size
 from toolchain.memory_map import SRAM_BASE
 
 INFER = "ebnn_infer"
@@ -74,10 +75,8 @@ class Summary:
 
 
 def _conv_positions(layer: Layer) -> int:
-    h, w = layer.in_shape[0], layer.in_shape[1]
-    kh, kw = layer.kernel
-    hc = (h + 2 * layer.padding - kh) // layer.stride + 1
-    wc = (w + 2 * layer.padding - kw) // layer.stride + 1
+    hc, wc = conv_size(layer.in_shape[0], layer.in_shape[1], layer.kernel, layer.stride,
+                       layer.padding)
     return hc * wc
 
 
@@ -88,7 +87,7 @@ def static_rows(art: Artifact) -> list[LayerRow]:
     for i, layer in enumerate(art.layers):
         k = layer_kind(layer, f"layer {i}")
         units = layer.weights.shape[0]
-        positions = _conv_positions(layer) if layer.kind == "conv" else 1
+        positions = _conv_positions(layer) if isinstance(k, Conv) else 1
         macs = positions * units * layer.fan_in
         bits = math.prod(layer.out_shape)
         out_bytes = 4 * bits if k.is_output else 4 * -(-bits // 32)
@@ -100,7 +99,9 @@ def static_rows(art: Artifact) -> list[LayerRow]:
 
 
 def input_format(art: Artifact) -> str:
-    shape = "x".join(map(str, art.input_shape))
+    shape = "x".join(map(str, art.input_dims()))
+    if art.sequence:
+        shape = f"sequence {shape} (T x C)"
     if art.input_quant is None:
         return f"uint8 {shape}"
     return f"uint8 {shape}, quantised from float32 (per-channel scale and zero point)"

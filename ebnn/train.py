@@ -81,15 +81,22 @@ def warp_batch(images: torch.Tensor, rotate: float, scale: float, elastic: float
 
 
 def shift_batch(images: torch.Tensor, shift: int, gen: torch.Generator) -> torch.Tensor:
-    """Random translations of up to ``shift`` pixels (zero fill), one per image."""
+    """Random translations of up to ``shift`` pixels (zero fill), one per image. A sequence
+    (a 1 x T image) moves along time only, its ends repeated (its zero byte is no rest value:
+    float data is quantised)."""
     if shift <= 0:
         return images
     n, h, w, _ = images.shape
-    padded = F.pad(images.permute(0, 3, 1, 2), (shift, shift, shift, shift)).permute(0, 2, 3, 1)
+    if h == 1:
+        padded = F.pad(images.permute(0, 3, 1, 2).to(torch.float32), (shift, shift, 0, 0),
+                       mode="replicate").to(images.dtype).permute(0, 2, 3, 1)
+    else:
+        padded = F.pad(images.permute(0, 3, 1, 2),
+                       (shift, shift, shift, shift)).permute(0, 2, 3, 1)
     offsets = torch.randint(0, 2 * shift + 1, (n, 2), generator=gen)
     out = torch.empty_like(images)
     for i in range(n):
-        dy, dx = int(offsets[i, 0]), int(offsets[i, 1])
+        dy, dx = (0 if h == 1 else int(offsets[i, 0])), int(offsets[i, 1])
         out[i] = padded[i, dy : dy + h, dx : dx + w]
     return out
 

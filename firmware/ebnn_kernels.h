@@ -392,42 +392,46 @@ EBNN_INLINE void ebnn_count_triples(const uint32_t *a, const uint32_t *tab, int 
  * bits as docs/semantics.md: per filter c (ebnn/layers/conv.py), q = 2 * popcount(...) + pad
  * (pad = K - valid taps), and the pooled bit is the sign of q + c ORed over the pool windows,
  * XORed with inv (direction -1, constant bits).
+ * Geometry per axis (y, x): stride SY, SX; zero padding PY, PX; pool PH x PW with strides
+ * PSY, PSX (a conv1d over a [T, C] sequence is H = 1, KH = 1, SY = 1, PY = 0, PH = PSY = 1).
  * Per group of 32 filters: tab (NW * EBNN_TRIPLE_WORDS words, ebnn_count_triples) counts
  * the windows inside the input; tw (NW * 32 transposed weight words, ebnn_count_lanes) the
- * windows over the padding (unused when P == 0); cpl holds c as B = NB + 4 two's-complement
- * bit planes (NB = bits of K). The sign of 2 * count + c (+ pad, the same in all lanes, added
- * to c first) is one carry chain over the planes.
+ * windows over the padding (unused when PY == PX == 0); cpl holds c as B = NB + 4
+ * two's-complement bit planes (NB = bits of K). The sign of 2 * count + c (+ pad, the same in
+ * all lanes, added to c first) is one carry chain over the planes.
  * Cost per window and group of 32 filters: ~170 per window word inside the input (~330 on the
  * border) + ~4 * B; per output pixel the gather (~20 per 32 bits per window). No division.
  * Output rows py0..py1-1 go to bw (a stream computes rows as their input rows arrive).
- * Scratch (the caller's locals): win[POOL*POOL*NW], mask[POOL*POOL*NW] (unused when P == 0:
- * may be win), pad[POOL*POOL], n[NB] (the count's bit planes).
+ * Scratch (the caller's locals): win[PH*PW*NW], mask[PH*PW*NW] (unused without padding: may
+ * be win), pad[PH*PW], n[NB] (the count's bit planes).
  */
-EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, ebnn_bitwriter *bw, int py0, int py1,
-                                  const uint32_t *tab, const uint32_t *tw, const uint32_t *cpl,
-                                  const uint32_t *inv, int H, int W, int C, int KH, int KW,
-                                  int S, int P, int POOL, int PS, int WO, int F, int NW, int NB,
-                                  uint32_t *win, uint32_t *mask, int32_t *pad, uint32_t *n)
+EBNN_INLINE void ebnn_conv_sliced_hw(const uint32_t *in, ebnn_bitwriter *bw, int py0, int py1,
+                                     const uint32_t *tab, const uint32_t *tw,
+                                     const uint32_t *cpl, const uint32_t *inv, int H, int W,
+                                     int C, int KH, int KW, int SY, int SX, int PY, int PX,
+                                     int PH, int PW, int PSY, int PSX, int WO, int F, int NW,
+                                     int NB, uint32_t *win, uint32_t *mask, int32_t *pad,
+                                     uint32_t *n)
 {
-    const int NP = POOL * POOL, B = NB + 4;
+    const int NP = PH * PW, B = NB + 4, P = PY | PX; /* P == 0: no window over the padding */
     const int32_t K = KH * KW * C;
     for (int py = py0; py < py1; py++) {
         for (int px = 0; px < WO; px++) {
-            int y0 = py * PS * S - P, x0 = px * PS * S - P;
-            int inner = P == 0 || (y0 >= 0 && x0 >= 0 && y0 + (POOL - 1) * S + KH <= H &&
-                                   x0 + (POOL - 1) * S + KW <= W);
+            int y0 = py * PSY * SY - PY, x0 = px * PSX * SX - PX;
+            int inner = P == 0 || (y0 >= 0 && x0 >= 0 && y0 + (PH - 1) * SY + KH <= H &&
+                                   x0 + (PW - 1) * SX + KW <= W);
             EBNN_UNROLL
-            for (int i = 0; i < POOL; i++) {
+            for (int i = 0; i < PH; i++) {
                 EBNN_UNROLL
-                for (int j = 0; j < POOL; j++) {
-                    int p = i * POOL + j;
+                for (int j = 0; j < PW; j++) {
+                    int p = i * PW + j;
                     if (inner)
-                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, 0, y0 + i * S,
-                                                          x0 + j * S, win + p * NW,
+                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, 0, y0 + i * SY,
+                                                          x0 + j * SX, win + p * NW,
                                                           mask + p * NW, NW);
                     else
-                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, P, y0 + i * S,
-                                                          x0 + j * S, win + p * NW,
+                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, P, y0 + i * SY,
+                                                          x0 + j * SX, win + p * NW,
                                                           mask + p * NW, NW);
                 }
             }
@@ -466,6 +470,18 @@ EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, ebnn_bitwriter *bw, int py
             }
         }
     }
+}
+
+/* ebnn_conv_sliced_hw with the same stride S, padding P, pool POOL and pool stride PS on both
+ * axes (square geometry: the form every model before per-axis geometry was generated with). */
+EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, ebnn_bitwriter *bw, int py0, int py1,
+                                  const uint32_t *tab, const uint32_t *tw, const uint32_t *cpl,
+                                  const uint32_t *inv, int H, int W, int C, int KH, int KW,
+                                  int S, int P, int POOL, int PS, int WO, int F, int NW, int NB,
+                                  uint32_t *win, uint32_t *mask, int32_t *pad, uint32_t *n)
+{
+    ebnn_conv_sliced_hw(in, bw, py0, py1, tab, tw, cpl, inv, H, W, C, KH, KW, S, S, P, P, POOL,
+                        POOL, PS, PS, WO, F, NW, NB, win, mask, pad, n);
 }
 
 /* Hidden binary linear: acc = N - 2 * popcount(in ^ w_u); the input's bits above N are zero,

@@ -2,7 +2,8 @@
 
 The models are untrained but have random weights and random BN statistics, including negative
 and zero BN scales, odd map sizes, padding, strides, overlapping pools and channel counts that
-are not multiples of 32. Each is built for every target profile and run in the emulator.
+are not multiples of 32; 1-D sequences (conv1d) and per-axis geometry on multi-channel input.
+Each is built for every target profile and run in the emulator.
 """
 
 import io
@@ -40,6 +41,21 @@ MODELS = {
         {"type": "conv", "filters": 8, "kernel": 3, "pool": 3, "pool_stride": 2},
         {"type": "conv", "filters": 40, "kernel": 3, "padding": 1, "pool": 2,
          "pool_stride": 1}]},
+    # a sequence [T, C]: odd length, 6 channels (an IMU), a strided padded conv1d with an
+    # overlapping pool on the samples, then a padded conv1d of 33 filters, overlapping pool
+    "seq": {"input": [37, 6], "classes": 4, "layers": [
+        {"type": "conv1d", "filters": 9, "kernel": 5, "stride": 2, "padding": 2, "pool": 3,
+         "pool_stride": 2},
+        {"type": "conv1d", "filters": 33, "kernel": 3, "padding": 1, "pool": 2,
+         "pool_stride": 1},
+        {"type": "linear", "units": 11}]},
+    # per-axis geometry on 4 channels: rectangular kernels, strides, padding and pools, an
+    # overlapping pool along y only
+    "rect": {"input": [11, 9, 4], "classes": 3, "layers": [
+        {"type": "conv", "filters": 6, "kernel": [3, 2], "stride": [2, 1], "padding": [1, 0],
+         "pool": [1, 2]},
+        {"type": "conv", "filters": 10, "kernel": [1, 3], "stride": [1, 2], "padding": [0, 1],
+         "pool": [2, 1], "pool_stride": [1, 1]}]},
 }
 
 
@@ -137,6 +153,20 @@ def test_hidden_layers_use_no_floating_point(exported):
             assert not [m for m in mnemonics if m.startswith("v")], function.split("\n", 1)[0]
     # the DSP popcount reduction is used on the M4
     assert "usad8" in disasm
+
+
+def test_no_library_division_on_m0plus(exported):
+    """ARMv6-M has no divide instruction: no layer of any geometry may call the library's."""
+    _, art, _, outdir = exported
+    result, _ = build_firmware(art, outdir / f"{art.name}-div.elf", "stm32l031")
+    disasm = subprocess.run(["arm-none-eabi-objdump", "-d", str(result.elf)], check=True,
+                            capture_output=True, text=True).stdout
+    layers = [f for f in disasm.split("\n\n") if "<ebnn_layer" in f.split("\n", 1)[0]
+              or "<ebnn_output_layer>" in f.split("\n", 1)[0]]
+    assert len(layers) >= len(art.layers)
+    for function in layers:
+        calls = [ln for ln in function.splitlines() if "\tbl\t" in ln]
+        assert not [c for c in calls if "__aeabi" in c or "__div" in c], function[:40]
 
 
 def test_sample_is_classified_without_input(exported):

@@ -35,8 +35,8 @@ def one_line(exc: pytest.ExceptionInfo) -> str:
 
 
 def test_registry() -> None:
-    assert sorted(KINDS) == ["conv", "linear", "output"]
-    assert sorted(HIDDEN_KINDS) == ["conv", "linear"]
+    assert sorted(KINDS) == ["conv", "conv1d", "linear", "output"]
+    assert sorted(HIDDEN_KINDS) == ["conv", "conv1d", "linear"]
     assert [k.name for k in KINDS.values() if k.is_output] == ["output"]
     assert all(k.name == name for name, k in KINDS.items())
 
@@ -71,13 +71,14 @@ def test_a_kind_missing_a_hook_cannot_be_made() -> None:
 def test_unknown_kind_names_the_known_kinds(error: type[Exception]) -> None:
     with pytest.raises(error) as exc:
         kind("pool", "layer 3", error)
-    assert one_line(exc) == "layer 3: unknown layer type 'pool' (known: conv, linear, output)"
-    with pytest.raises(error, match=r"\(known: conv, linear\)"):
+    assert one_line(exc) == ("layer 3: unknown layer type 'pool' "
+                             "(known: conv, conv1d, linear, output)")
+    with pytest.raises(error, match=r"\(known: conv, conv1d, linear\)"):
         kind(["conv"], "layer 1", error, HIDDEN_KINDS)
 
 
 @pytest.mark.parametrize("layer, words", [
-    ({"type": "dense", "units": 3}, "unknown layer type 'dense' (known: conv, linear)"),
+    ({"type": "dense", "units": 3}, "unknown layer type 'dense' (known: conv, conv1d, linear)"),
     ({"units": 3}, "unknown layer type None"),
     ({"type": "output", "units": 3}, "unknown layer type 'output'"),  # appended, not listed
     ({"type": "linear", "units": 3, "kernel": 3}, "unknown key(s) kernel (a linear layer"),
@@ -91,7 +92,8 @@ def test_unknown_kinds_and_keys_in_a_config(layer: dict, words: str) -> None:
 
 
 @pytest.mark.parametrize("layers, words", [
-    ([{"type": "linear", "units": 3}], "the first layer must be a conv on the input pixels"),
+    ([{"type": "linear", "units": 3}],
+     "the first layer must be a conv or conv1d on the input pixels"),
     ([{"type": "conv", "filters": 2}, {"type": "linear", "units": 3},
       {"type": "conv", "filters": 2}], "layer 3: a conv cannot follow a linear layer"),
 ])
@@ -103,11 +105,57 @@ def test_which_kind_may_follow_which(layers: list, words: str) -> None:
     assert words in one_line(exc)
 
 
+# conv1d -> conv1d -> conv -> linear on a sequence [T, C]: a conv may follow a conv1d (kh = 1)
+SEQ_CONFIG = {"model": {"name": "seq", "input": [37, 6], "classes": 3, "layers": [
+    {"type": "conv1d", "filters": 5, "kernel": 5, "stride": 2, "padding": 2, "pool": 3,
+     "pool_stride": 2},
+    {"type": "conv1d", "filters": 6, "kernel": 3},
+    {"type": "conv", "filters": 4, "kernel": [1, 2], "pool": [1, 2]},
+    {"type": "linear", "units": 5}]}}
+
+
 def test_config_round_trips_through_every_hidden_kind() -> None:
-    spec = parse_config(CONFIG)
-    assert {layer.type for layer in spec.layers} == set(HIDDEN_KINDS)
-    assert parse_config(spec_to_config(spec)) == spec
+    spec, seq = parse_config(CONFIG), parse_config(SEQ_CONFIG)
+    assert {layer.type for layer in (*spec.layers, *seq.layers)} == set(HIDDEN_KINDS)
+    for s in (spec, seq):
+        assert parse_config(spec_to_config(s)) == s
     assert spec.shapes() == [(5, 5, 5), (3, 3, 6), (7,), (5,)]
+    # T = 37, padding 2, kernel 5, stride 2 -> 19 steps, pool 3/2 -> 9; then 7; then 6 -> 3
+    assert seq.input == (1, 37, 6)
+    assert seq.shapes() == [(1, 9, 5), (1, 7, 6), (1, 3, 4), (5,)]
+    assert seq.layers[0].kernel == (1, 5) and seq.layers[0].padding == (0, 2)
+
+
+@pytest.mark.parametrize(("model", "layer", "words"), [
+    ({"input": [8, 8, 1]}, {"type": "conv1d", "filters": 2},
+     "a conv1d layer reads a sequence [T, C]; its input is 8x8x1"),
+    ({"input": [10, 2]}, {"type": "conv1d", "filters": 2, "kernel": [1, 3]},
+     "'kernel' must be an integer in 1..4096"),
+    ({"input": [10, 2]}, {"type": "conv1d", "filters": 2, "kernel": 13},
+     "kernel 13 does not fit a sequence of 10 steps"),
+    ({"input": [10, 2]}, {"type": "conv1d", "filters": 2, "pool": 1, "pool_stride": 2},
+     "'pool_stride' = 2 needs a 'pool' > 1"),
+    ({"input": [10, 2]}, {"type": "conv1d", "filters": 2, "units": 3},
+     "unknown key(s) units"),
+    ({"input": [10, 2, 3, 4]}, {"type": "conv1d", "filters": 2},
+     "input must be [H, W, C] (an image) or [T, C] (a sequence)"),
+    ({"input": [9, 9, 1]}, {"type": "conv", "filters": 2, "pool": [2, 1], "pool_stride": [2, 2]},
+     "'pool_stride' = 2 needs a 'pool' > 1 on that axis"),
+    ({"input": [9, 9, 1]}, {"type": "conv", "filters": 2, "stride": [1, 2, 3]},
+     "'stride' must be an integer or [sh, sw]"),
+])
+def test_conv1d_and_per_axis_keys_are_checked(model: dict, layer: dict, words: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config({"model": {"classes": 2, **model, "layers": [layer]}}, "bad.toml")
+    assert words in one_line(exc)
+
+
+def test_sequence_configs_refuse_image_distortions() -> None:
+    config = copy.deepcopy(SEQ_CONFIG)
+    config["train"] = {"rotate": 10.0}
+    with pytest.raises(ConfigError) as exc:
+        parse_config(config, "seq.toml")
+    assert "takes only 'shift', along time" in one_line(exc)
 
 
 @pytest.fixture
@@ -124,14 +172,15 @@ def test_unknown_kind_in_an_artifact_in_memory(art, tmp_path, use: str) -> None:
            "codegen": lambda: codegen.generate(art)}[use]
     with pytest.raises(ArtifactError) as exc:
         run()
-    assert one_line(exc) == "layer 1: unknown layer type 'pool' (known: conv, linear, output)"
+    assert one_line(exc) == ("layer 1: unknown layer type 'pool' "
+                             "(known: conv, conv1d, linear, output)")
     assert not (tmp_path / "x.ebnn").exists()
 
 
 @pytest.mark.parametrize("index, kind_name, words", [
     (2, "linear", "layer 2: the last layer must be the output layer, not a linear"),
     (1, "output", "layer 1: the output layer must be the last"),
-    (0, "linear", "layer 0: the first layer must be a conv on the input pixels"),
+    (0, "linear", "layer 0: the first layer must be a conv or conv1d on the input pixels"),
 ])
 def test_kinds_in_the_wrong_place_of_an_artifact(art, index: int, kind_name: str,
                                                   words: str) -> None:
@@ -154,7 +203,7 @@ def test_unknown_kind_in_a_saved_artifact(art, tmp_path) -> None:
     with pytest.raises(ArtifactError) as exc:
         artifact.load(path)
     assert one_line(exc) == (f"{path}: layer 1: unknown layer type 'pool' "
-                             "(known: conv, linear, output)")
+                             "(known: conv, conv1d, linear, output)")
     res = CliRunner().invoke(ebnn_main, ["eval", str(path)])
     assert res.exit_code == 2 and "unknown layer type 'pool'" in res.stderr
 
@@ -164,6 +213,13 @@ def test_describe_and_summary(art) -> None:
     assert KINDS["linear"].describe([4]) == "unit 4"
     labels = [artifact.layer_kind(layer, "").summary(layer) for layer in art.layers]
     assert labels == ["conv7 4x4/s2", "conv96 3x3 pool2", "out10"]
+    assert KINDS["conv1d"].describe([0, 5, 2]) == "t=5, channel=2"
+    layer = copy.copy(art.layers[1])
+    layer.stride, layer.pool, layer.pool_stride = (1, 2), (2, 3), (1, 3)
+    assert KINDS["conv"].summary(layer) == "conv96 3x3/s1x2 pool2x3/s1x3"
+    layer.kind, layer.kernel, layer.stride = "conv1d", (1, 5), (1, 2)
+    layer.pool, layer.pool_stride = (1, 3), (1, 2)
+    assert KINDS["conv1d"].summary(layer) == "conv1d96 k5/s2 pool3/s2"
 
 
 def test_unknown_kind_in_a_spec_built_in_memory() -> None:
@@ -174,4 +230,5 @@ def test_unknown_kind_in_a_spec_built_in_memory() -> None:
     for use in (lambda: EBNN(spec), lambda: spec_to_config(spec)):
         with pytest.raises(ConfigError) as exc:
             use()
-        assert one_line(exc).endswith("layer 2: unknown layer type 'pool' (known: conv, linear)")
+        assert one_line(exc).endswith(
+            "layer 2: unknown layer type 'pool' (known: conv, conv1d, linear)")

@@ -253,7 +253,8 @@ def test_train_int_too_large(key: str, value: int) -> None:
 
 def test_pool_stride_needs_pool() -> None:
     _config_fails(_config(layer={"pool": 1, "pool_stride": 2}), "pool_stride")
-    assert parse_config(_config(layer={"pool": 2, "pool_stride": 1})).layers[0].pool_stride == 1
+    spec = parse_config(_config(layer={"pool": 2, "pool_stride": 1}))
+    assert spec.layers[0].pool_stride == (1, 1)
 
 
 @pytest.mark.parametrize("layer", [{"filters": 100_000}, {"filters": 4097}, {"kernel": 10**6},

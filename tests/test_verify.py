@@ -12,9 +12,9 @@ from ebnn.export import export_model
 from ebnn.verify import firmware_layer_bits, verify
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    art = export_model(random_model("mixed", seed=5))
+@pytest.fixture(scope="module", params=["mixed", "seq"])  # an image model, a conv1d one
+def model(request, tmp_path_factory):
+    art = export_model(random_model(request.param, seed=5))
     rng = np.random.default_rng(7)
     images = rng.integers(0, 256, (6, *art.input_shape), dtype=np.uint8)
     art.sample = images[0]
@@ -69,6 +69,9 @@ def test_flipped_threshold_is_named(model, tmp_path):
     assert first["element"] == [0, 0, channel]
     assert first["firmware_bit"] == int(want_one) and first["reference_bit"] == int(not want_one)
     assert f"channel={channel}" in first["where"]
+    kind = art.layers[1].kind
+    assert first["where"].startswith(f"layer 1 ({kind}), "
+                                     + ("t=0" if kind == "conv1d" else "y=0, x=0"))
 
 
 def test_per_inference_count_is_the_inference(model):

@@ -8,11 +8,11 @@ registered in ``KINDS`` below.
 from collections.abc import Mapping
 
 from ebnn.layers.base import LayerError, LayerKind, LayerSpec
-from ebnn.layers.conv import Conv
+from ebnn.layers.conv import Conv, Conv1d
 from ebnn.layers.linear import Linear
 from ebnn.layers.output import Output
 
-KINDS: dict[str, LayerKind] = {k.name: k for k in (Conv(), Linear(), Output())}
+KINDS: dict[str, LayerKind] = {k.name: k for k in (Conv(), Conv1d(), Linear(), Output())}
 # the kinds a config may list as hidden blocks ([[model.layers]] "type")
 HIDDEN_KINDS: dict[str, LayerKind] = {n: k for n, k in KINDS.items() if not k.is_output}
 

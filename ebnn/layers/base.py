@@ -49,11 +49,11 @@ class LayerSpec:
 
     type: str  # a name in ebnn.layers.KINDS
     out: int  # filters or units
-    kernel: tuple[int, int] = (1, 1)
-    stride: int = 1
-    padding: int = 0
-    pool: int = 1
-    pool_stride: int = 1
+    kernel: tuple[int, int] = (1, 1)  # (kh, kw); every geometry field is per axis (y, x)
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int] = (0, 0)
+    pool: tuple[int, int] = (1, 1)
+    pool_stride: tuple[int, int] = (1, 1)
 
 
 def int_key(table: dict[str, Any], key: str, default: int | None, where: str,
@@ -65,6 +65,25 @@ def int_key(table: dict[str, Any], key: str, default: int | None, where: str,
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise LayerError(f"{where}: '{key}' must be an integer in {lo}..{hi}, got {value!r}")
     return value
+
+
+def pair_key(table: dict[str, Any], key: str, default: int | tuple[int, int] | None, where: str,
+             lo: int = 1, hi: int = MAX_DIM) -> tuple[int, int]:
+    """``table[key]`` (or ``default``): an integer (the same on both axes) or ``[y, x]``, each
+    in ``lo..hi``; None as default: required."""
+    value = table.get(key, default)
+    if value is None:
+        raise LayerError(f"{where}: '{key}' is required")
+    if isinstance(value, tuple):
+        value = list(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value, value]
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+                       for v in value)):
+        raise LayerError(f"{where}: '{key}' must be an integer or [{key[0]}h, {key[0]}w] in "
+                         f"{lo}..{hi}, got {value!r}")
+    return value[0], value[1]
 
 
 class LayerKind(ABC):

@@ -15,15 +15,15 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ebnn.ctext import c_array, hidden_layer_function, pack_words, words
 from ebnn.layers.base import (
-    MAX_DIM,
     MAX_VALUES,
     LayerError,
     LayerKind,
     LayerSpec,
     check,
     int_key,
+    pair_key,
 )
-from ebnn.layers.first_conv import first_layer_function, input_alias_offset
+from ebnn.layers.first_conv import axes, first_layer_function, input_alias_offset
 from ebnn.layers.threshold import ThresholdHead
 
 if TYPE_CHECKING:
@@ -32,31 +32,33 @@ if TYPE_CHECKING:
     from ebnn.artifact import Layer
 
 
-def conv_size(h: int, w: int, kernel: tuple[int, int], stride: int,
-              padding: int) -> tuple[int, int]:
+def conv_size(h: int, w: int, kernel: tuple[int, int], stride: tuple[int, int],
+              padding: tuple[int, int]) -> tuple[int, int]:
     """(Hc, Wc) of the convolution's output before pooling."""
     kh, kw = kernel
-    return (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    return ((h + 2 * padding[0] - kh) // stride[0] + 1,
+            (w + 2 * padding[1] - kw) // stride[1] + 1)
 
 
 def _windows(x: np.ndarray, layer: Layer) -> np.ndarray:
     """(N, Hc, Wc, kh*kw*C) windows of zero-padded x (N, H, W, C)."""
-    p = layer.padding
-    if p:
-        x = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    py, px = layer.padding
+    if py or px:
+        x = np.pad(x, ((0, 0), (py, py), (px, px), (0, 0)))
     kh, kw = layer.kernel
     win = sliding_window_view(x, (kh, kw), axis=(1, 2))  # (N, H', W', C, kh, kw)
-    win = win[:, :: layer.stride, :: layer.stride]
-    hc, wc = conv_size(layer.in_shape[0], layer.in_shape[1], layer.kernel, layer.stride, p)
+    win = win[:, :: layer.stride[0], :: layer.stride[1]]
+    hc, wc = conv_size(layer.in_shape[0], layer.in_shape[1], layer.kernel, layer.stride,
+                       layer.padding)
     win = win[:, :hc, :wc]
     return win.transpose(0, 1, 2, 4, 5, 3).reshape(x.shape[0], hc, wc, -1)
 
 
 def _pool(acc: np.ndarray, layer: Layer) -> np.ndarray:
-    if layer.pool == 1:
+    if layer.pool == (1, 1):
         return acc
-    win = sliding_window_view(acc, (layer.pool, layer.pool), axis=(1, 2))
-    win = win[:, :: layer.pool_stride, :: layer.pool_stride]
+    win = sliding_window_view(acc, layer.pool, axis=(1, 2))
+    win = win[:, :: layer.pool_stride[0], :: layer.pool_stride[1]]
     hp, wp = layer.out_shape[0], layer.out_shape[1]
     pooled: np.ndarray = win[:, :hp, :wp].max(axis=(-2, -1))
     return pooled
@@ -123,34 +125,39 @@ def sliced_records(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, in
             np.concatenate(planes).astype(np.uint32), nb)
 
 
+def pair_value(pair: tuple[int, int]) -> int | list[int]:
+    """A per-axis size as a config or an artifact header stores it: an integer when both axes
+    agree (what every version wrote), else ``[y, x]``."""
+    return pair[0] if pair[0] == pair[1] else [pair[0], pair[1]]
+
+
 class Conv(ThresholdHead, LayerKind):
     name = "conv"
     keys = ("filters", "kernel", "stride", "padding", "pool", "pool_stride")
 
     def parse(self, table: dict[str, Any], where: str) -> LayerSpec:
-        k = table.get("kernel", 3)
-        if isinstance(k, int) and not isinstance(k, bool):
-            k = [k, k]
-        if (not isinstance(k, list) or len(k) != 2
-                or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_DIM
-                           for v in k)):
-            raise LayerError(f"{where}: 'kernel' must be an integer or [kh, kw] in 1..{MAX_DIM}, "
-                             f"got {k!r}")
-        pool = int_key(table, "pool", 1, where)
-        pool_stride = int_key(table, "pool_stride", pool, where)
-        if pool == 1 and pool_stride != 1:
-            raise LayerError(f"{where}: 'pool_stride' = {pool_stride} needs a 'pool' > 1 "
-                             "(without a pool there is nothing to stride over; use 'stride')")
-        return LayerSpec(
-            self.name, int_key(table, "filters", None, where), (k[0], k[1]),
-            int_key(table, "stride", 1, where), int_key(table, "padding", 0, where, lo=0),
-            pool, pool_stride,
-        )
+        kernel = pair_key(table, "kernel", 3, where)
+        pool = pair_key(table, "pool", 1, where)
+        pool_stride = pair_key(table, "pool_stride", pool, where)
+        self._check_pool(pool, pool_stride, where)
+        return LayerSpec(self.name, int_key(table, "filters", None, where), kernel,
+                         pair_key(table, "stride", 1, where),
+                         pair_key(table, "padding", 0, where, lo=0), pool, pool_stride)
+
+    @staticmethod
+    def _check_pool(pool: tuple[int, int], pool_stride: tuple[int, int], where: str,
+                    shown: object = None) -> None:
+        """``shown``: the pool stride as the user wrote it (default: as ``pair_value``)."""
+        if any(p == 1 and s != 1 for p, s in zip(pool, pool_stride, strict=True)):
+            shown = pair_value(pool_stride) if shown is None else shown
+            raise LayerError(f"{where}: 'pool_stride' = {shown} needs a "
+                             "'pool' > 1 on that axis (without a pool there is nothing to "
+                             "stride over; use 'stride')")
 
     def to_config(self, spec: LayerSpec) -> dict[str, Any]:
         return {"type": self.name, "filters": spec.out, "kernel": list(spec.kernel),
-                "stride": spec.stride, "padding": spec.padding, "pool": spec.pool,
-                "pool_stride": spec.pool_stride}
+                "stride": pair_value(spec.stride), "padding": pair_value(spec.padding),
+                "pool": pair_value(spec.pool), "pool_stride": pair_value(spec.pool_stride)}
 
     def may_follow(self, previous: LayerKind | None) -> bool:
         return previous is None or isinstance(previous, Conv)  # it needs an H x W x C input
@@ -162,10 +169,11 @@ class Conv(ThresholdHead, LayerKind):
         hc, wc = conv_size(h, w, spec.kernel, spec.stride, spec.padding)
         if hc < 1 or wc < 1:
             raise LayerError(f"{where}: kernel {kh}x{kw} does not fit a {h}x{w} input")
-        hp = (hc - spec.pool) // spec.pool_stride + 1
-        wp = (wc - spec.pool) // spec.pool_stride + 1
+        hp = (hc - spec.pool[0]) // spec.pool_stride[0] + 1
+        wp = (wc - spec.pool[1]) // spec.pool_stride[1] + 1
         if hp < 1 or wp < 1:
-            raise LayerError(f"{where}: pool {spec.pool} does not fit a {hc}x{wc} conv output")
+            raise LayerError(f"{where}: pool {axes(spec.pool)} does not fit a {hc}x{wc} "
+                             "conv output")
         if hc * wc * spec.out > MAX_VALUES:
             raise LayerError(f"{where}: a {hc}x{wc}x{spec.out} conv output is over the limit of "
                              f"{MAX_VALUES:,} values")
@@ -179,25 +187,27 @@ class Conv(ThresholdHead, LayerKind):
 
         op = BinaryConv2d(in_shape[2], spec.out, spec.kernel, spec.stride, spec.padding,
                           bias=False)
-        pool = nn.MaxPool2d(spec.pool, spec.pool_stride) if spec.pool > 1 else nn.Identity()
+        pool = (nn.MaxPool2d(spec.pool, spec.pool_stride) if spec.pool != (1, 1)
+                else nn.Identity())
         return op, pool, nn.BatchNorm2d(spec.out)
 
     def export_weights(self, bits: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
         return np.ascontiguousarray(bits.transpose(0, 2, 3, 1))  # (F, C, kh, kw) -> (F, kh, kw, C)
 
     def geometry(self, spec: LayerSpec) -> dict[str, Any]:
-        return {"kernel": tuple(spec.kernel), "stride": spec.stride, "padding": spec.padding,
-                "pool": spec.pool, "pool_stride": spec.pool_stride}
+        return {"kernel": tuple(spec.kernel), "stride": tuple(spec.stride),
+                "padding": tuple(spec.padding), "pool": tuple(spec.pool),
+                "pool_stride": tuple(spec.pool_stride)}
 
     def validate(self, layer: Layer, where: str) -> None:
-        check(layer.weights.ndim == 4, f"{where}: weight shape")
+        check(layer.weights.ndim == 4 and len(layer.in_shape) == 3, f"{where}: weight shape")
         f, kh, kw, c = layer.weights.shape
         check((kh, kw) == tuple(layer.kernel) and c == layer.in_shape[2],
               f"{where}: weight shape")
-        check(layer.stride >= 1 and layer.padding >= 0 and layer.pool >= 1
-              and layer.pool_stride >= 1 and (layer.pool > 1 or layer.pool_stride == 1)
-              and max(layer.stride, layer.padding, layer.pool, layer.pool_stride) <= MAX_DIM,
-              f"{where}: bad stride/padding/pool")
+        try:
+            self._check_pool(layer.pool, layer.pool_stride, where)
+        except LayerError:
+            raise LayerError(f"{where}: bad stride/padding/pool") from None
         spec = LayerSpec(self.name, f, (kh, kw), layer.stride, layer.padding, layer.pool,
                          layer.pool_stride)
         check(tuple(layer.out_shape) == self.output_shape(tuple(layer.in_shape), spec, where),
@@ -217,8 +227,15 @@ class Conv(ThresholdHead, LayerKind):
         h, w, c = layer.in_shape
         kh, kw = layer.kernel
         ho, wo, f = layer.out_shape
-        dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
-                f"{layer.pool_stride}, {wo}, {f}")
+        (sy, sx), (py, px) = layer.stride, layer.padding
+        (qy, qx), (ty, tx) = layer.pool, layer.pool_stride
+        if (sy, py, qy, ty) == (sx, px, qx, tx):  # square geometry: the kernel's short form
+            call = "ebnn_conv_sliced"
+            dims = f"{h}, {w}, {c}, {kh}, {kw}, {sy}, {py}, {qy}, {ty}, {wo}, {f}"
+        else:
+            call = "ebnn_conv_sliced_hw"
+            dims = (f"{h}, {w}, {c}, {kh}, {kw}, {sy}, {sx}, {py}, {px}, {qy}, {qx}, {ty}, "
+                    f"{tx}, {wo}, {f}")
         nw = words(kh * kw * c)
         _, inv = sign_constants(layer)
         tab, tw, planes, nb = sliced_records(layer)
@@ -228,11 +245,12 @@ class Conv(ThresholdHead, LayerKind):
                   + c_array("uint32_t", f"{p}_cpl", planes, hexa=True)
                   + c_array("uint32_t", f"{p}_inv", inv, hexa=True))
         tw_name = "0"
-        if layer.padding:  # windows over the padding count tap by tap
+        padded = bool(py or px)
+        if padded:  # windows over the padding count tap by tap
             consts += c_array("uint32_t", f"{p}_tw", tw, hexa=True)
             tw_name = f"{p}_tw"
-        np_ = layer.pool * layer.pool
-        if layer.padding:  # mask = {0}: written before use, the compiler cannot always see it
+        np_ = qy * qx
+        if padded:  # mask = {0}: written before use, the compiler cannot always see it
             scratch = f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}] = {{0}}, n[{nb}];\n"
         else:  # no window over the padding: no mask
             scratch = f"    uint32_t win[{np_ * nw}], n[{nb}], *mask = win;\n"
@@ -240,7 +258,7 @@ class Conv(ThresholdHead, LayerKind):
         rows = (f"/* layer {index}, output rows py0..py1-1 into bw */\n"
                 f"static EBNN_NOINLINE void {function}_rows(const uint32_t *in, "
                 "ebnn_bitwriter *bw, int py0, int py1)\n{\n" + scratch
-                + f"    ebnn_conv_sliced(in, bw, py0, py1, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, "
+                + f"    {call}(in, bw, py0, py1, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, "
                 f"{dims}, {nw}, {nb}, win, mask, pad, n);\n}}\n\n")
         body = ("    ebnn_bitwriter bw = {out, 0, 0};\n"
                 f"    {function}_rows(in, &bw, 0, {ho});\n    ebnn_flush(&bw);\n")
@@ -256,9 +274,64 @@ class Conv(ThresholdHead, LayerKind):
 
     def summary(self, layer: Layer) -> str:
         s = f"conv{layer.weights.shape[0]} {layer.kernel[0]}x{layer.kernel[1]}"
-        if layer.stride > 1:
-            s += f"/s{layer.stride}"
-        if layer.pool > 1:
-            s += f" pool{layer.pool}" + (f"/s{layer.pool_stride}"
-                                        if layer.pool_stride != layer.pool else "")
+        if layer.stride != (1, 1):
+            s += f"/s{axes(layer.stride)}"
+        if layer.pool != (1, 1):
+            s += f" pool{axes(layer.pool)}" + (f"/s{axes(layer.pool_stride)}"
+                                              if layer.pool_stride != layer.pool else "")
+        return s
+
+
+class Conv1d(Conv):
+    """conv1d: a binary convolution along time over a ``[T, C]`` sequence (C channels, e.g. the
+    six axes of an IMU), max-pool along time. The sequence is a 1 x T image with C channels and
+    this kind is a conv whose kernel, stride, padding and pool are 1 (0 for padding) along the
+    image's height: the artifact holds it as that conv (kind ``conv1d``, ``kernel = [1, k]``),
+    the reference, torch and the firmware run it as one, and only the config keys (one integer
+    each, along time) and the names in reports are its own."""
+
+    name = "conv1d"
+
+    def parse(self, table: dict[str, Any], where: str) -> LayerSpec:
+        k = int_key(table, "kernel", 3, where)
+        pool = int_key(table, "pool", 1, where)
+        pool_stride = int_key(table, "pool_stride", pool, where)
+        self._check_pool((1, pool), (1, pool_stride), where, pool_stride)
+        return LayerSpec(self.name, int_key(table, "filters", None, where), (1, k),
+                         (1, int_key(table, "stride", 1, where)),
+                         (0, int_key(table, "padding", 0, where, lo=0)), (1, pool),
+                         (1, pool_stride))
+
+    def to_config(self, spec: LayerSpec) -> dict[str, Any]:
+        return {"type": self.name, "filters": spec.out, "kernel": spec.kernel[1],
+                "stride": spec.stride[1], "padding": spec.padding[1], "pool": spec.pool[1],
+                "pool_stride": spec.pool_stride[1]}
+
+    def output_shape(self, in_shape: tuple[int, ...], spec: LayerSpec,
+                     where: str) -> tuple[int, ...]:
+        h, w, c = in_shape
+        if h != 1:
+            raise LayerError(f"{where}: a conv1d layer reads a sequence [T, C]; its input is "
+                             f"{h}x{w}x{c} (set [model] input = [T, C])")
+        if spec.kernel[1] > w + 2 * spec.padding[1]:
+            raise LayerError(f"{where}: kernel {spec.kernel[1]} does not fit a sequence of "
+                             f"{w} steps")
+        return super().output_shape(in_shape, spec, where)
+
+    def validate(self, layer: Layer, where: str) -> None:
+        check(layer.kernel[0] == 1 and layer.stride[0] == 1 and layer.padding[0] == 0
+              and layer.pool[0] == 1 and layer.pool_stride[0] == 1,
+              f"{where}: a conv1d is 1 along the height (kernel, stride, pool) and unpadded")
+        super().validate(layer, where)
+
+    def describe(self, element: Sequence[int]) -> str:
+        return f"t={element[1]}, channel={element[2]}"
+
+    def summary(self, layer: Layer) -> str:
+        s = f"conv1d{layer.weights.shape[0]} k{layer.kernel[1]}"
+        if layer.stride[1] > 1:
+            s += f"/s{layer.stride[1]}"
+        if layer.pool[1] > 1:
+            s += f" pool{layer.pool[1]}" + (f"/s{layer.pool_stride[1]}"
+                                           if layer.pool_stride[1] != layer.pool[1] else "")
         return s

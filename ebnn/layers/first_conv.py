@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from ebnn.artifact import Layer
 
 
+def axes(pair: tuple[int, int]) -> str:
+    """A per-axis size as people write it: ``3`` when both axes agree, else ``2x3``."""
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
 def chunk_size(taps: int, filters: int) -> int:
     """Taps per chunk for the first layer that minimises additions per window: a chunk of
     ``ch`` taps costs ``2**ch - 2`` additions for its signed sums, then one per filter."""
@@ -118,7 +123,7 @@ def rows_function(function: str) -> str:
 def streams_by_rows(layer: Layer) -> bool:
     """Whether the first layer's code has a rows function: each conv window in at most one
     output pixel (pool stride >= pool). Otherwise a stream holds the whole image."""
-    return layer.pool_stride >= layer.pool
+    return all(s >= p for s, p in zip(layer.pool_stride, layer.pool, strict=True))
 
 
 def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple[str, str]:
@@ -128,16 +133,25 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
     sum compared with its threshold into a bit of the pixel's mask; max-pool is the OR of its
     windows' masks, direction -1 an XOR at the end.
 
+    Geometry is per axis (stride, padding, pool, pool stride as (y, x)); a window's taps are
+    its kh x kw pixels times all C channels (an RGB image, the six axes of an IMU sequence,
+    which is a 1 x T image: ``conv1d``). Invariants: the taps are read in (ky, kx, c) order,
+    the artifact's weight order; a window inside the image reads no padding, so its raw-pixel
+    threshold applies; each output pixel's bits are finished before the next one's.
+
     Cost per conv window: 1 load per tap inside the image (~5 at the border), ~2**ch - 2
     additions per chunk of ch taps, per filter one addition per chunk and ~3 for its test;
     per output pixel ~10 (bits out). Windows in no pool window are never computed; with
-    overlapping pools (pool stride < pool) every window is computed once and ORed into each
-    output pixel that pools it. No division or modulo.
+    overlapping pools (pool stride < pool on either axis) every window is computed once and
+    ORed into each output pixel that pools it. No division or modulo.
     """
     h, w, c = layer.in_shape
     kh, kw = layer.kernel
     ho, wo, f = layer.out_shape
-    st, pd, pool, ps = layer.stride, layer.padding, layer.pool, layer.pool_stride
+    (sy, sx), (pdy, pdx) = layer.stride, layer.padding
+    (pooly, poolx), (psy, psx) = layer.pool, layer.pool_stride
+    geometry = (f"kernel {kh}x{kw}, stride {axes(layer.stride)}, padding {axes(layer.padding)}, "
+                f"pool {axes(layer.pool)}/{axes(layer.pool_stride)}")
     taps = kh * kw * c
     nm = (f + 31) // 32
     raw, exact, inv = _thresholds(layer)
@@ -150,8 +164,8 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
                   f"{ind}    int32_t s[{taps}], a;",
                   *(f"{ind}    s[{j}] = q[{o}];" for j, o in enumerate(offsets)),
                   *_window_code(layer, ind + "    ", raw)]
-        code = [f"{ind}int y0 = cy * {st} - {pd}, x0 = cx * {st} - {pd};"]
-        if pd == 0:
+        code = [f"{ind}int y0 = cy * {sy} - {pdy}, x0 = cx * {sx} - {pdx};"]
+        if pdy == 0 and pdx == 0:
             return [*code, f"{ind}{{", *inside, f"{ind}}}"]
         return [
             *code, f"{ind}if (y0 >= 0 && y0 <= {h - kh} && x0 >= 0 && x0 <= {w - kw}) {{",
@@ -162,16 +176,16 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
 
     clear = "uint32_t " + ", ".join(f"m{k} = 0" for k in range(nm)) + ";"
     head = [
-        f"/* layer {i}: first conv {layer.in_shape} -> {layer.out_shape}, kernel {kh}x{kw}, "
-        f"stride {st}, padding {pd}, pool {pool}/{ps}; writes {dst}. */",
+        f"/* layer {i}: first conv {layer.in_shape} -> {layer.out_shape}, {geometry}; "
+        f"writes {dst}. */",
         f"EBNN_NOINLINE void {function}(const uint8_t *in, uint32_t *out)",
         "{",
     ]
     consts = ""
-    if ps >= pool:  # each conv window in at most one output pixel: ORed in registers
+    if streams_by_rows(layer):  # each conv window in at most one output pixel: in registers
         head = [
             f"/* layer {i}, output rows py0..py1-1 into bw: first conv {layer.in_shape} -> "
-            f"{layer.out_shape}, kernel {kh}x{kw}, stride {st}, padding {pd}, pool {pool}/{ps}."
+            f"{layer.out_shape}, {geometry}."
             "\n * in holds the image from row base on (0: the whole image; a stream's rows). */",
             f"EBNN_INLINE void {rows_function(function)}(const uint8_t *in, int base, "
             "ebnn_bitwriter *bw, int py0, int py1)",
@@ -179,8 +193,8 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
             "    for (int py = py0; py < py1; py++) {",
             f"        for (int px = 0; px < {wo}; px++) {{",
             f"            {clear}",
-            f"            for (int cy = py * {ps}; cy < py * {ps} + {pool}; cy++) {{",
-            f"                for (int cx = px * {ps}; cx < px * {ps} + {pool}; cx++) {{",
+            f"            for (int cy = py * {psy}; cy < py * {psy} + {pooly}; cy++) {{",
+            f"                for (int cx = px * {psx}; cx < px * {psx} + {poolx}; cx++) {{",
             *window(" " * 20),
             "                }",
             "            }",
@@ -201,22 +215,22 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
         ]
     else:  # overlapping pools: each conv window once, ORed into every output pixel it is in
         nwords = (ho * wo * f + 31) // 32
-        rows, cols = (ho - 1) * ps + pool, (wo - 1) * ps + pool
+        rows, cols = (ho - 1) * psy + pooly, (wo - 1) * psx + poolx
         body = [
             f"    for (int k = 0; k < {nwords}; k++)",
             "        out[k] = 0;",
             "    /* the output rows (cols) pooling conv row cy (col cx): lo..hi, by counting */",
             "    int ylo = 0, yhi = 0;",
             f"    for (int cy = 0; cy < {rows}; cy++) {{",
-            f"        if (cy >= ylo * {ps} + {pool})",
+            f"        if (cy >= ylo * {psy} + {pooly})",
             "            ylo++;",
-            f"        if (yhi + 1 < {ho} && (yhi + 1) * {ps} <= cy)",
+            f"        if (yhi + 1 < {ho} && (yhi + 1) * {psy} <= cy)",
             "            yhi++;",
             "        int xlo = 0, xhi = 0, base = 0;",
             f"        for (int cx = 0; cx < {cols}; cx++) {{",
-            f"            if (cx >= xlo * {ps} + {pool})",
+            f"            if (cx >= xlo * {psx} + {poolx})",
             "                xlo++;",
-            f"            if (xhi + 1 < {wo} && (xhi + 1) * {ps} <= cx)",
+            f"            if (xhi + 1 < {wo} && (xhi + 1) * {psx} <= cx)",
             "                xhi++;",
             f"            {clear}",
             *window(" " * 12),
@@ -242,11 +256,11 @@ def input_alias_offset(layer: Layer) -> int | None:
     None with overlapping pools: that code clears its whole output first."""
     _, w, c = layer.in_shape
     ho, wo, f = layer.out_shape
-    st, pd, pool, ps = layer.stride, layer.padding, layer.pool, layer.pool_stride
-    if ps < pool:
+    (sy, sx), (pdy, pdx), (psy, psx) = layer.stride, layer.padding, layer.pool_stride
+    if not streams_by_rows(layer):
         return None
     # the lowest image byte each output pixel reads (its first window's top-left valid tap)
-    first = np.array([(max(0, py * ps * st - pd) * w + max(0, px * ps * st - pd)) * c
+    first = np.array([(max(0, py * psy * sy - pdy) * w + max(0, px * psx * sx - pdx)) * c
                       for py in range(ho) for px in range(wo)], np.int64)
     later = np.minimum.accumulate(first[::-1])[::-1]  # the lowest read by pixel i or after
     # after pixel i, the words holding its finished bits may be stored
