@@ -48,7 +48,7 @@ demo: setup
 # The example models trained on built-in data sets (examples/NAME, data set NAME): each is
 # trained again from its config into out/examples/, exported, and compared byte for byte with
 # the shipped artifact (training is deterministic for a config and seed).
-DATASET_EXAMPLES := digits
+DATASET_EXAMPLES := digits mnist1d basicmotions
 
 examples: setup
 	@for name in $(DATASET_EXAMPLES); do \
