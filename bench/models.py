@@ -226,8 +226,10 @@ def merge_update(previous: dict[str, Any], update: dict[str, Any],
     names = [n for n in order if n in merged] + sorted(set(merged) - set(order))
     note = {k: update[k] for k in ("date", "command", "loadavg_at_start", "git",
                                    "bench_seconds") if k in update}
+    # an earlier update whose every model this one re-measured no longer describes any row
+    still = [u for u in previous.get("updates", []) if not set(u.get("models", [])) <= set(fresh)]
     return {**previous, "models": [merged[n] for n in names],
-            "updates": [*previous.get("updates", []), {**note, "models": sorted(fresh)}]}
+            "updates": [*still, {**note, "models": sorted(fresh)}]}
 
 
 def main(quick: bool, out: Path, only: list[str] | None = None) -> int:

@@ -30,9 +30,12 @@ def test_update_replaces_and_adds_entries_in_example_order():
     assert merged["updates"] == [{"date": "D2", "command": update["command"],
                                   "loadavg_at_start": [1.5, 1.0, 1.0], "git": "abc",
                                   "bench_seconds": 30.0, "models": ["digits", "ebnn-simple"]}]
-    again = models.merge_update(merged, {**update, "date": "D3"}, ["mnist", "digits",
-                                                                    "ebnn-simple"])
-    assert [u["date"] for u in again["updates"]] == ["D2", "D3"]
+    order = ["mnist", "digits", "ebnn-simple"]
+    again = models.merge_update(merged, {**update, "date": "D3", "models": [_entry("digits", 1)]},
+                                order)
+    assert [u["date"] for u in again["updates"]] == ["D2", "D3"]  # D2 still has ebnn-simple
+    both = models.merge_update(again, {**update, "date": "D4"}, order)
+    assert [u["date"] for u in both["updates"]] == ["D4"]  # re-measures all of D2's and D3's
 
 
 def test_only_refuses_unknown_names_and_a_missing_full_run(tmp_path, capsys):
