@@ -10,7 +10,7 @@ APT_PACKAGES := gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm dataset
                 chromium
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: setup toolchain demo test lint bench fuzz clean
+.PHONY: setup toolchain demo examples test lint bench fuzz clean
 
 setup: $(STAMP) toolchain
 
@@ -44,6 +44,19 @@ demo: setup
 	$(EBNN) build out/mnist.ebnn --target curie --sram 2k -o out/mnist.elf
 	$(SIM) run out/mnist.elf --sram 2k --json out/mnist-run.json
 	$(SIM) verify out/mnist.elf --model out/mnist.ebnn --json out/mnist-verify.json
+
+# The example models trained on built-in data sets (examples/NAME, data set NAME): each is
+# trained again from its config into out/examples/, exported, and compared byte for byte with
+# the shipped artifact (training is deterministic for a config and seed).
+DATASET_EXAMPLES := digits mnist1d basicmotions
+
+examples: setup
+	@for name in $(DATASET_EXAMPLES); do \
+	  $(EBNN) train examples/$$name/$$name.toml --dataset $$name -o out/examples/$$name/$$name.pt && \
+	  $(EBNN) export out/examples/$$name/$$name.pt -o out/examples/$$name/$$name.ebnn && \
+	  cmp out/examples/$$name/$$name.ebnn examples/$$name/$$name.ebnn && \
+	  echo "$$name: out/examples/$$name/$$name.ebnn = examples/$$name/$$name.ebnn" || exit 1; \
+	done
 
 test: setup
 	$(VENV)/bin/ruff check .

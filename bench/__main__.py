@@ -3,6 +3,7 @@
   all         everything below, then the results page (the default; what `make bench` runs)
   sim         ebnn-sim run vs bare Unicorn on a CPU-bound loop: wall-time ratio, exact counts
   models      accuracy vs peak SRAM vs latency of every example model on curie; verify
+              (--only NAME,...: just these, updating their entries in models.json)
   cores       every example model on every target profile (M0+, M3, M4F, M7, M33)
   throughput  bare Unicorn vs run vs profile vs verify on the eBNN firmware
   embench     third-party firmware: Embench-IoT (../shared/thirdparty) on every target, M4
@@ -81,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--qemu-trace", action="store_true",
                        help="sim: also count the benchmark build with QEMU's single-step trace "
                             "(slow: about a minute per 50 M instructions; meant for --quick)")
+    parsers["models"].add_argument(
+        "--only", metavar="NAME[,NAME]",
+        help="re-measure only these examples and update their entries in models.json (the "
+             "others keep theirs; the page says which were measured when)")
     parsers["embench"].add_argument("--no-qemu", action="store_true",
                                     help="skip QEMU's instruction counts of the Embench builds")
     parsers["freertos"].add_argument("--no-qemu", action="store_true",
@@ -115,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         elif part == "models":
             from bench import models
 
-            status |= models.main(quick=quick, out=out)
+            only = getattr(args, "only", None)
+            status |= models.main(quick=quick, out=out,
+                                  only=only.split(",") if only else None)
         elif part == "cores":
             from bench import cores
 

@@ -215,16 +215,49 @@ def measure_one(ex: common.Example, quick: bool, prog: Any) -> dict[str, Any]:
     return entry
 
 
-def main(quick: bool, out: Path) -> int:
+def merge_update(previous: dict[str, Any], update: dict[str, Any],
+                 order: list[str]) -> dict[str, Any]:
+    """``previous`` (a full run's models.json) with the entries ``update`` re-measured put in
+    place (or added), in ``order`` (the examples' order). The full run's stamp is kept and the
+    update is appended to its ``updates``, so the page says which models were measured when."""
+    fresh = {e["name"]: e for e in update["models"]}
+    kept = {e["name"]: e for e in previous.get("models", []) if e["name"] not in fresh}
+    merged = {**kept, **fresh}
+    names = [n for n in order if n in merged] + sorted(set(merged) - set(order))
+    note = {k: update[k] for k in ("date", "command", "loadavg_at_start", "git",
+                                   "bench_seconds") if k in update}
+    # an earlier update whose every model this one re-measured no longer describes any row
+    still = [u for u in previous.get("updates", []) if not set(u.get("models", [])) <= set(fresh)]
+    return {**previous, "models": [merged[n] for n in names],
+            "updates": [*still, {**note, "models": sorted(fresh)}]}
+
+
+def main(quick: bool, out: Path, only: list[str] | None = None) -> int:
+    """Measure every example (``only``: just these, merged into the existing models.json)."""
     from rich.markup import escape
 
     t0 = time.perf_counter()
     examples = common.discover()
+    con = common.console()
+    previous = None
+    if only:
+        unknown = sorted(set(only) - {e.name for e in examples})
+        if unknown:
+            con.print(f"[red]--only: no example named {', '.join(unknown)} in "
+                      f"{common.rel(common.EXAMPLES)}[/]")
+            return 2
+        previous = common.read_json(out / "models.json")
+        if not previous or not previous.get("models"):
+            con.print(f"[red]--only updates {common.rel(out / 'models.json')}, which has no "
+                      "results yet: run `python -m bench models` without --only first[/]")
+            return 2
+        order = [e.name for e in examples]
+        examples = [e for e in examples if e.name in only]
+    command = "models" + (f" --only {','.join(e.name for e in examples)}" if only else "")
     result: dict[str, Any] = {
-        **common.result_header("models", quick),
+        **common.result_header(command, quick),
         "target": common.TARGET, "models": [],
     }
-    con = common.console()
     con.print(f"[bold]models[/]: {len(examples)} examples "
               f"({', '.join(e.name for e in examples)}) on {common.TARGET}")
     status = 0
@@ -237,6 +270,7 @@ def main(quick: bool, out: Path) -> int:
                          "artifact": common.rel(ex.artifact),
                          "error": f"{type(exc).__name__}: {exc}"}
                 con.print(f"[red]{escape(ex.name)}: {escape(entry['error'])}[/]")
+            entry["measured"] = result["date"]
             result["models"].append(entry)
             v = entry.get("verify") or {}
             if "error" in entry or ("verify" in entry and v.get("mismatches") != 0):
@@ -245,5 +279,7 @@ def main(quick: bool, out: Path) -> int:
         if "missing" in e:
             con.print(f"[yellow]{e['name']}: {e['missing']}[/]")
     result["bench_seconds"] = round(time.perf_counter() - t0, 1)
+    if previous is not None:
+        result = merge_update(previous, result, order)
     common.write_json(out / "models.json", result)
     return status

