@@ -308,7 +308,7 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
     # the terminal's width (80 in a pipe); headers wrap, numbers and names are never cut
     out = Console(highlight=False)
     out.print(f"{escape(s.name)}: input {s.input_format}, {s.classes} classes"
-              + (f"; firmware for {s.target}" if s.target else ""), soft_wrap=True)
+              + (f"; firmware for {s.target}" if s.target else ""))  # wraps at spaces
 
     def num(v: int | None) -> str:
         return "" if v is None else f"{v:,}"
@@ -337,12 +337,12 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
         table.add_row(*row)
     out.print(table)
     out.print("total: stack is the whole run's peak, cycles the whole run's (start-up "
-              "included)", soft_wrap=True)
+              "included)")
     if s.target is not None:
         out.print(f"flash {num(s.flash_total)} B; SRAM peak {num(s.sram_peak)} B = static "
                   f"{num(s.sram_static)} B ("
                   + ", ".join(f"{escape(k)} {v:,}" for k, v in s.buffers.items())
-                  + f") + stack peak {num(s.stack_peak)} B", soft_wrap=True)
+                  + f") + stack peak {num(s.stack_peak)} B")
     if json_path is not None:
         try:
             json_path.parent.mkdir(parents=True, exist_ok=True)
