@@ -242,10 +242,14 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
             started()
         return run_firmware(elf, images, target, progress=progress, limits=limits)[:4]
     chunks = np.array_split(np.arange(len(images)), jobs)
-    done = multiprocessing.Value("q", 0)
+    # Workers come from a fork server, not from a fork of this process: a process that has
+    # started threads (the reference's, numpy's BLAS pool, Ray's, torch's) can be forked while
+    # one of them holds a lock, and the child then waits on it forever.
+    ctx = multiprocessing.get_context("forkserver")
+    done = ctx.Value("q", 0)
     # multiprocessing.Pool rather than an executor: leaving the block terminates the workers,
     # so the first worker to fail ends the verification at once.
-    with multiprocessing.Pool(jobs, initializer=_init_worker, initargs=(done,)) as pool, \
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(done,)) as pool, \
             _Poller(lambda: done.value, progress):
         pending = [pool.apply_async(_run_chunk, ((elf, images[idx], target, limits),))
                    for idx in chunks]

@@ -17,9 +17,9 @@ are not compared otherwise: they depend on the shortened training below.
 Long commands are shortened with options their ``--help`` documents: ``ebnn train`` gets
 ``--epochs 1 --train-images 500``, ``ebnn-sim verify`` gets ``--limit 20``, ``ebnn search``
 gets ``--trials 2 --epochs 1 --train-images 300`` and ``python -m bench`` gets ``--quick --out
-out/bench`` (``models`` also ``--only ebnn-simple``). The ``make`` targets are not run here:
-``make test`` is what CI runs, ``make demo`` is the long form of the README's pipeline block
-and ``make bench`` of the ``python -m bench`` parts.
+out/bench``. The ``make`` targets are not run here: ``make test`` is what CI runs, ``make
+demo`` is the long form of the README's pipeline block and ``make bench`` of the ``python -m
+bench`` parts.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ SHORTEN = {
     "ebnn train": ["--epochs", "1", "--train-images", "500"],
     "ebnn-sim verify": ["--limit", "20"],
     "ebnn search": ["--trials", "2", "--epochs", "1", "--train-images", "300"],
-    "python -m bench models": ["--quick", "--out", "out/bench", "--only", "ebnn-simple"],
     "python -m bench": ["--quick", "--out", "out/bench"],
 }
 
@@ -157,8 +156,7 @@ def test_commands_are_extracted() -> None:
     assert shortened(".venv/bin/ebnn train x.toml -o y.pt") == \
         ".venv/bin/ebnn train x.toml -o y.pt --epochs 1 --train-images 500"
     assert shortened(".venv/bin/ebnn-sim run a.elf") == ".venv/bin/ebnn-sim run a.elf"
-    assert shortened(".venv/bin/python -m bench models").endswith(
-        "--out out/bench --only ebnn-simple")
+    assert shortened(".venv/bin/python -m bench models").endswith("--quick --out out/bench")
     assert shortened(".venv/bin/python -m bench report").endswith("--quick --out out/bench")
 
 
