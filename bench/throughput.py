@@ -119,6 +119,7 @@ def time_verify(art: Any, elf: Path, images: np.ndarray, labels: np.ndarray,
 
 def measure_model(ex: common.Example, quick: bool, repeats: int, prog: Any) -> dict[str, Any]:
     from ebnn.artifact import load
+    from ebnn.evaluate import eval_inputs
     from sim import Simulator, load_elf
     from sim.runner import RunOptions
 
@@ -128,7 +129,8 @@ def measure_model(ex: common.Example, quick: bool, repeats: int, prog: Any) -> d
     per_image = Simulator(load_elf(elf), RunOptions()).run().instructions
     n = _images_for(QUICK_INSNS if quick else TARGET_INSNS, per_image, len(td.labels))
     n_prof = _images_for(QUICK_PROFILE_INSNS if quick else PROFILE_INSNS, per_image, n)
-    images, labels = td.images[:n], td.labels[:n]
+    # the bytes the firmware reads: float data quantised as the artifact says
+    images, labels = eval_inputs(art, td.images[:n]), td.labels[:n]
     stdin = np.ascontiguousarray(images, np.uint8).tobytes()
     stdin_prof = stdin[: n_prof * images[0].size]
     modes = ("bare", "run", "verify", "verify -j2", "profile")
