@@ -97,6 +97,11 @@ def _triple_table(tw: np.ndarray) -> np.ndarray:
     return np.array(out, np.uint32)
 
 
+def count_planes(taps: int) -> int:
+    """NB of ``ebnn_conv_sliced``: the bit planes of a count of up to ``taps``."""
+    return max(taps.bit_length(), 4)
+
+
 def sliced_records(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(triple tables, transposed weights, c planes, NB) of ``ebnn_conv_sliced``, per group of
     32 filters: transposed weights are NW * 32 words (word k has bit j = filter j's weight at
@@ -106,7 +111,7 @@ def sliced_records(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, in
     f = layer.weights.shape[0]
     k = int(np.prod(layer.weights.shape[1:]))
     nw = words(k)
-    nb = max(k.bit_length(), 4)
+    nb = count_planes(k)
     tabs, tws, planes = [], [], []
     for g in range(0, f, 32):
         lanes = np.zeros((32, nw * 32), bool)
@@ -121,6 +126,64 @@ def sliced_records(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, in
                                  .astype(bool))[:, 0])
     return (np.concatenate(tabs).astype(np.uint32), np.concatenate(tws).astype(np.uint32),
             np.concatenate(planes).astype(np.uint32), nb)
+
+
+
+def sliced_consts(index: int, layer: Layer) -> str:
+    """The constant arrays of hidden conv layer ``index`` (``l<index>_*``, ebnn_conv_sliced)."""
+    p = f"l{index}"
+    kh, kw = layer.kernel
+    nw = words(kh * kw * layer.in_shape[2])
+    _, inv = sign_constants(layer)
+    tab, tw, planes, nb = sliced_records(layer)
+    consts = (f"/* per 32 filters: the triple tables of {nw} window words, c as {nb + 4} bit "
+              "planes (ebnn_conv_sliced) */\n"
+              + c_array("uint32_t", f"{p}_tab", tab, hexa=True)
+              + c_array("uint32_t", f"{p}_cpl", planes, hexa=True)
+              + c_array("uint32_t", f"{p}_inv", inv, hexa=True))
+    if layer.padding:  # windows over the padding count tap by tap
+        consts += c_array("uint32_t", f"{p}_tw", tw, hexa=True)
+    return consts
+
+
+def sliced_rows_function(name: str, index: int, layer: Layer, stream: bool = False) -> str:
+    """``name``: hidden conv layer ``index`` (its arrays from ``sliced_consts``) by rows:
+    output rows py0..py1-1 into bw from the whole input map, or (``stream``) output row py
+    from a stream's ring that holds the input from row base on. Two specialisations of the one
+    kernel: each caller's constants reach it (the whole map's call is ``name(in, bw, 0,
+    rows)``), and a build links only the one it calls."""
+    p = f"l{index}"
+    h, w, c = layer.in_shape
+    kh, kw = layer.kernel
+    _, wo, f = layer.out_shape
+    dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
+            f"{layer.pool_stride}, {wo}, {f}")
+    nw = words(kh * kw * c)
+    nb = count_planes(kh * kw * c)
+    # the stream's loop order keeps one window (ebnn_conv_sliced's ONE): less stack
+    nwin = nw if stream else layer.pool * layer.pool * nw
+    if layer.padding:  # mask = {0}: written before use, the compiler cannot always see it
+        scratch = f"    uint32_t win[{nwin}], mask[{nwin}] = {{0}}, n[{nb}];\n"
+    else:  # no window over the padding: no mask
+        scratch = f"    uint32_t win[{nwin}], n[{nb}], *mask = win;\n"
+    scratch += (f"    uint32_t bits[{(f + 31) // 32}];\n" if stream
+                else f"    int32_t pad[{layer.pool * layer.pool}];\n")
+    tw_name = f"{p}_tw" if layer.padding else "0"
+    if stream:
+        head = (f"/* layer {index}, output row py into bw; in holds the input from row base on "
+                "*/\n"
+                f"static EBNN_NOINLINE void {name}(const uint32_t *in, int base, "
+                "ebnn_bitwriter *bw, int py)\n{\n")
+        rows = "base, bw, py, py + 1"
+    else:
+        head = (f"/* layer {index}, output rows py0..py1-1 into bw */\n"
+                f"static EBNN_NOINLINE void {name}(const uint32_t *in, "
+                "ebnn_bitwriter *bw, int py0, int py1)\n{\n")
+        rows = "0, bw, py0, py1"
+    return (head + scratch
+            + f"    ebnn_conv_sliced(in, {rows}, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, "
+            f"{dims}, {nw}, {nb}, "
+            + ("1, win, mask, 0, bits, n);\n}\n\n" if stream else "0, win, mask, pad, 0, n);\n}\n\n"))
 
 
 class Conv(ThresholdHead, LayerKind):
@@ -213,38 +276,11 @@ class Conv(ThresholdHead, LayerKind):
              dst: str) -> tuple[str, str]:
         if layer.first:
             return first_layer_function(function, index, layer, dst)
-        p = f"l{index}"
-        h, w, c = layer.in_shape
-        kh, kw = layer.kernel
-        ho, wo, f = layer.out_shape
-        dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
-                f"{layer.pool_stride}, {wo}, {f}")
-        nw = words(kh * kw * c)
-        _, inv = sign_constants(layer)
-        tab, tw, planes, nb = sliced_records(layer)
-        consts = (f"/* per 32 filters: the triple tables of {nw} window words, c as {nb + 4} bit "
-                  "planes (ebnn_conv_sliced) */\n"
-                  + c_array("uint32_t", f"{p}_tab", tab, hexa=True)
-                  + c_array("uint32_t", f"{p}_cpl", planes, hexa=True)
-                  + c_array("uint32_t", f"{p}_inv", inv, hexa=True))
-        tw_name = "0"
-        if layer.padding:  # windows over the padding count tap by tap
-            consts += c_array("uint32_t", f"{p}_tw", tw, hexa=True)
-            tw_name = f"{p}_tw"
-        np_ = layer.pool * layer.pool
-        if layer.padding:  # mask = {0}: written before use, the compiler cannot always see it
-            scratch = f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}] = {{0}}, n[{nb}];\n"
-        else:  # no window over the padding: no mask
-            scratch = f"    uint32_t win[{np_ * nw}], n[{nb}], *mask = win;\n"
-        scratch += f"    int32_t pad[{np_}];\n"
-        rows = (f"/* layer {index}, output rows py0..py1-1 into bw */\n"
-                f"static EBNN_NOINLINE void {function}_rows(const uint32_t *in, "
-                "ebnn_bitwriter *bw, int py0, int py1)\n{\n" + scratch
-                + f"    ebnn_conv_sliced(in, bw, py0, py1, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, "
-                f"{dims}, {nw}, {nb}, win, mask, pad, n);\n}}\n\n")
+        consts = sliced_consts(index, layer)
+        consts += sliced_rows_function(f"{function}_rows", index, layer)
         body = ("    ebnn_bitwriter bw = {out, 0, 0};\n"
-                f"    {function}_rows(in, &bw, 0, {ho});\n    ebnn_flush(&bw);\n")
-        consts += rows
+                f"    {function}_rows(in, &bw, 0, {layer.out_shape[0]});\n"
+                "    ebnn_flush(&bw);\n")
         return consts, hidden_layer_function(function, index, self.name, layer.in_shape,
                                              layer.out_shape, src, dst, body)
 
