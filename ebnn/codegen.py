@@ -118,8 +118,9 @@ class StreamPlan:
     are a ring of bytes at word 0; layer j >= 1 reads a ring at word ``ring_at[j]`` of the
     ``row_geometry(layer j).ring_rows`` rows of layer j - 1's output it still needs (each
     row ``row_bits[j]`` bits, in stream order: the ring drops its first rows as later ones
-    come). When every hidden layer is in the chain, the last one's rows go to a row buffer of
-    ``tail_words`` at ``tail_at``, whose complete words the output layer counts at once
+    come). When every hidden layer is in the chain, the last one's rows (a first layer's) or
+    pixels (a later one's) of ``tail_bits`` each go to a buffer of ``words(tail_bits)`` at
+    ``tail_at``, whose complete words the output layer counts at once
     (``ebnn_output_count``): no layer's whole output is ever stored. Otherwise (a linear layer
     follows) the last chain layer writes its whole output at ``outputs[0]`` and layers
     chain-1.. keep their outputs at ``outputs`` once the image is complete.
@@ -132,7 +133,7 @@ class StreamPlan:
     ring_at: tuple[int, ...]
     row_bits: tuple[int, ...]
     tail_at: int
-    tail_words: int
+    tail_bits: int
     outputs: tuple[int, ...]
     words: int
 
@@ -156,9 +157,10 @@ def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
         row_bits.append(bits)
         at += words(row_geometry(layer).ring_rows * bits)
     last = art.hidden[chain - 1]
-    if chain == len(art.hidden):
-        tail = words(last.out_shape[1] * last.out_shape[2])
-        return StreamPlan(chain, rows, tuple(ring_at), tuple(row_bits), at, tail, (), at + tail)
+    if chain == len(art.hidden):  # a row of the first layer, a pixel of a later one
+        tail = last.out_shape[2] * (last.out_shape[1] if chain == 1 else 1)
+        return StreamPlan(chain, rows, tuple(ring_at), tuple(row_bits), at, tail, (),
+                          at + words(tail))
     sizes = [words(int(np.prod(layer.out_shape))) for layer in art.hidden[chain - 1:]]
     outputs = [at]  # after the rings, which are live while it is written
     for i in range(1, len(sizes)):  # the rings are dead once the image is complete
@@ -206,7 +208,14 @@ def _stream_last(art: Artifact, prefix: str, sp: StreamPlan) -> list[str]:
     j = sp.chain - 1
     rows = _rows_call(prefix, sp, j)
     lines = [f"static void {prefix}_stream_last({prefix}_stream *s, int r)", "{"]
-    if not sp.outputs:  # the output layer counts the row's complete words
+    if not sp.outputs and j > 0:  # the output layer counts each pixel's complete words
+        tail = f"s->buf + {sp.tail_at}"
+        lines += [f"    for (int x = 0; x < {art.hidden[j].out_shape[1]}; x++) {{",
+                  f"        ebnn_bitwriter bw = {{{tail}, s->word, s->n}};",
+                  "        " + rows.replace("&bw, r);", "&bw, r, x);"),
+                  "        s->word = bw.word;", "        s->n = bw.n;",
+                  f"        {prefix}_stream_count(s, (uint32_t)(bw.p - ({tail})));", "    }"]
+    elif not sp.outputs:  # the output layer counts the row's complete words
         tail = f"s->buf + {sp.tail_at}"
         lines += [f"    ebnn_bitwriter bw = {{{tail}, s->word, s->n}};", f"    {rows}",
                   "    s->word = bw.word;", "    s->n = bw.n;",
@@ -223,7 +232,7 @@ def _rows_call(prefix: str, sp: StreamPlan, j: int) -> str:
     if j == 0:
         return (f"{prefix}_stream_rows0((const uint8_t *)s->buf, s->row <= {sp.rows} ? 0 : "
                 f"s->row - {sp.rows}, &bw, r);")
-    return (f"{stream_rows_function(j, prefix)}(s->buf + {sp.ring_at[j]}, s->lo[{j}], &bw, r);")
+    return f"{stream_rows_function(j, prefix)}(s, &bw, r);"
 
 
 def _stream_store(art: Artifact, prefix: str, sp: StreamPlan, k: int) -> list[str]:
@@ -264,16 +273,22 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
         if not sp.outputs:
             begin += [f"    for (int k = 0; k < {units}; k++)", "        s->acc[k] = 0;"]
     lines += [*begin, "}", ""]
-    for j in range(1, sp.chain):
+    for j in range(1, sp.chain):  # the last one, before the output layer, pixel by pixel
+        ring = (f"const {prefix}_stream *s", f"s->buf + {sp.ring_at[j]}", f"s->lo[{j}]")
         lines.append(sliced_rows_function(stream_rows_function(j, prefix), j, art.hidden[j],
-                                          stream=True))
+                                          ring, pixel=j == sp.chain - 1 and not sp.outputs))
     if sp.chain and not sp.outputs:  # out of line: not on the stack beside a layer's frame
         tail = f"s->buf + {sp.tail_at}"
         lines += ["/* The output layer counts the m words of the row buffer that are complete. */",
                   f"static EBNN_NOINLINE void {prefix}_stream_count({prefix}_stream *s, "
-                  "uint32_t m)", "{",
-                  f"    ebnn_output_count({tail}, s->acc, {OUT_WEIGHTS}, {units}, "
-                  f"{words(n_in)}, s->at, m);", "    s->at += m;", "}", ""]
+                  "uint32_t m)", "{"]
+        if sp.tail_bits % 32 == 0:  # whole words every time: the count's loops know m
+            lines += ["    (void)m;", f"    ebnn_output_count({tail}, s->acc, {OUT_WEIGHTS}, "
+                      f"{units}, {words(n_in)}, s->at, {sp.tail_bits // 32}u);",
+                      f"    s->at += {sp.tail_bits // 32}u;", "}", ""]
+        else:
+            lines += [f"    ebnn_output_count({tail}, s->acc, {OUT_WEIGHTS}, {units}, "
+                      f"{words(n_in)}, s->at, m);", "    s->at += m;", "}", ""]
     if sp.chain:  # out of line: its frame is gone when the later layers run
         lines += [f"static EBNN_NOINLINE void {prefix}_stream_rows0(const uint8_t *in, int base, "
                   "ebnn_bitwriter *bw, int py)", "{",
@@ -288,8 +303,11 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
               f"    if (y < {sp.rows}) {{",
               f"        slot = ring + y * {row};",
               "    } else { /* the ring keeps the last rows in order: move them up one */",
-              f"        for (int k = 0; k < {(sp.rows - 1) * row}; k++)",
-              f"            ring[k] = ring[k + {row}];",
+              *([f"        for (int k = 0; k < {(sp.rows - 1) * row // 4}; k++) /* by words */",
+                 f"            s->buf[{sp.ring_at[0]} + k] = s->buf[{sp.ring_at[0]} + k + "
+                 f"{row // 4}];"] if row % 4 == 0 else
+                [f"        for (int k = 0; k < {(sp.rows - 1) * row}; k++)",
+                 f"            ring[k] = ring[k + {row}];"]),
               f"        slot = ring + {(sp.rows - 1) * row};",
               "    }",
               f"    for (int k = 0; k < {row}; k++)",

@@ -455,8 +455,9 @@ EBNN_INLINE uint32_t ebnn_sliced_signs(const uint32_t *win, const uint32_t *m, i
  * to c first) is one carry chain over the planes (ebnn_sliced_signs).
  * Cost per window and group of 32 filters: ~170 per window word inside the input (~330 on the
  * border) + ~4 * B; per output pixel the gather (~20 per 32 bits per window). No division.
- * Output rows py0..py1-1 go to bw; in holds the input from row base on (0: the whole map; a
- * stream computes rows as their input rows arrive, from a ring of the rows they need).
+ * Output rows py0..py1-1, columns px0..px1-1 of each (0..WO-1: whole rows), go to bw; in
+ * holds the input from row base on (0: the whole map; a stream computes rows as their input
+ * rows arrive, from a ring of the rows they need, and its last layer pixel by pixel).
  * Two loop orders, the same work: ONE == 0 gathers a pixel's POOL * POOL windows, then counts
  * group by group (scratch win[POOL*POOL*NW], mask[POOL*POOL*NW] (unused when P == 0: may be
  * win), pad[POOL*POOL], n[NB]: the fastest); ONE == 1 gathers one window at a time and counts
@@ -464,16 +465,16 @@ EBNN_INLINE uint32_t ebnn_sliced_signs(const uint32_t *win, const uint32_t *m, i
  * the least stack, for streams; pad unused). No alignment beyond the arrays' own.
  */
 EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, int base, ebnn_bitwriter *bw, int py0,
-                                  int py1, const uint32_t *tab, const uint32_t *tw,
+                                  int py1, int px0, int px1, const uint32_t *tab, const uint32_t *tw,
                                   const uint32_t *cpl, const uint32_t *inv, int H, int W, int C,
-                                  int KH, int KW, int S, int P, int POOL, int PS, int WO, int F,
-                                  int NW, int NB, int ONE, uint32_t *win, uint32_t *mask,
+                                  int KH, int KW, int S, int P, int POOL, int PS, int F, int NW,
+                                  int NB, int ONE, uint32_t *win, uint32_t *mask,
                                   int32_t *pad, uint32_t *bits, uint32_t *n)
 {
     const int NP = POOL * POOL, B = NB + 4, G = (F + 31) / 32;
     const int32_t K = KH * KW * C;
     for (int py = py0; py < py1; py++) {
-        for (int px = 0; px < WO; px++) {
+        for (int px = px0; px < px1; px++) {
             int y0 = py * PS * S - P, x0 = px * PS * S - P;
             int inner = P == 0 || (y0 >= 0 && x0 >= 0 && y0 + (POOL - 1) * S + KH <= H &&
                                    x0 + (POOL - 1) * S + KW <= W);

@@ -146,44 +146,48 @@ def sliced_consts(index: int, layer: Layer) -> str:
     return consts
 
 
-def sliced_rows_function(name: str, index: int, layer: Layer, stream: bool = False) -> str:
+def sliced_rows_function(name: str, index: int, layer: Layer,
+                         ring: tuple[str, str, str] | None = None, pixel: bool = False) -> str:
     """``name``: hidden conv layer ``index`` (its arrays from ``sliced_consts``) by rows:
-    output rows py0..py1-1 into bw from the whole input map, or (``stream``) output row py
-    from a stream's ring that holds the input from row base on. Two specialisations of the one
-    kernel: each caller's constants reach it (the whole map's call is ``name(in, bw, 0,
-    rows)``), and a build links only the one it calls."""
+    output rows py0..py1-1 into bw from the whole input map, ``name(in, bw, py0, py1)``; or,
+    for a stream, ``name(s, bw, py)``: output row py (``pixel``: ``name(s, bw, py, px)``, its
+    pixel px) from a ring of input rows, ``ring`` = (the parameter s, C for the ring and for
+    its first row's index). Specialisations of the one kernel: each caller's constants reach
+    it, and a build links only the one it calls."""
     p = f"l{index}"
     h, w, c = layer.in_shape
     kh, kw = layer.kernel
     _, wo, f = layer.out_shape
     dims = (f"{h}, {w}, {c}, {kh}, {kw}, {layer.stride}, {layer.padding}, {layer.pool}, "
-            f"{layer.pool_stride}, {wo}, {f}")
+            f"{layer.pool_stride}, {f}")
     nw = words(kh * kw * c)
     nb = count_planes(kh * kw * c)
-    # the stream's loop order keeps one window (ebnn_conv_sliced's ONE): less stack
-    nwin = nw if stream else layer.pool * layer.pool * nw
+    # a stream's loop order keeps one window (ebnn_conv_sliced's ONE): less stack
+    nwin = nw if ring else layer.pool * layer.pool * nw
     if layer.padding:  # mask = {0}: written before use, the compiler cannot always see it
         scratch = f"    uint32_t win[{nwin}], mask[{nwin}] = {{0}}, n[{nb}];\n"
     else:  # no window over the padding: no mask
         scratch = f"    uint32_t win[{nwin}], n[{nb}], *mask = win;\n"
-    scratch += (f"    uint32_t bits[{(f + 31) // 32}];\n" if stream
+    scratch += (f"    uint32_t bits[{(f + 31) // 32}];\n" if ring
                 else f"    int32_t pad[{layer.pool * layer.pool}];\n")
     tw_name = f"{p}_tw" if layer.padding else "0"
-    if stream:
-        head = (f"/* layer {index}, output row py into bw; in holds the input from row base on "
-                "*/\n"
-                f"static EBNN_NOINLINE void {name}(const uint32_t *in, int base, "
-                "ebnn_bitwriter *bw, int py)\n{\n")
-        rows = "base, bw, py, py + 1"
+    if ring:
+        param, src, base = ring
+        what = "pixel (py, px)" if pixel else "row py"
+        head = (f"/* layer {index}, output {what} of a stream into bw */\n"
+                f"static EBNN_NOINLINE void {name}({param}, ebnn_bitwriter *bw, int py"
+                + (", int px" if pixel else "") + ")\n{\n")
+        cols = "px, px + 1" if pixel else f"0, {wo}"
+        call = f"{src}, {base}, bw, py, py + 1, {cols}"
     else:
         head = (f"/* layer {index}, output rows py0..py1-1 into bw */\n"
                 f"static EBNN_NOINLINE void {name}(const uint32_t *in, "
                 "ebnn_bitwriter *bw, int py0, int py1)\n{\n")
-        rows = "0, bw, py0, py1"
+        call = f"in, 0, bw, py0, py1, 0, {wo}"
     return (head + scratch
-            + f"    ebnn_conv_sliced(in, {rows}, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, "
+            + f"    ebnn_conv_sliced({call}, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, "
             f"{dims}, {nw}, {nb}, "
-            + ("1, win, mask, 0, bits, n);\n}\n\n" if stream else "0, win, mask, pad, 0, n);\n}\n\n"))
+            + ("1, win, mask, 0, bits, n);\n}\n\n" if ring else "0, win, mask, pad, 0, n);\n}\n\n"))
 
 
 class Conv(ThresholdHead, LayerKind):
