@@ -142,9 +142,9 @@ def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
     first = art.hidden[0]
     h, w, c = art.input_shape
     if not (first.kind == "conv" and streams_by_rows(first)):
-        ring_at = plan.outputs[0] + words(int(np.prod(first.out_shape)))
-        return StreamPlan(0, h, (ring_at,), (), 0, 0, plan.outputs,
-                          max(plan.scratch_words, ring_at + words(8 * h * w * c)))
+        image_at = plan.outputs[0] + words(int(np.prod(first.out_shape)))
+        return StreamPlan(0, h, (image_at,), (), 0, 0, plan.outputs,
+                          max(plan.scratch_words, image_at + words(8 * h * w * c)))
     chain = 1
     while chain < len(art.hidden) and art.hidden[chain].kind == "conv":
         chain += 1
@@ -253,7 +253,8 @@ def _stream_store(art: Artifact, prefix: str, sp: StreamPlan, k: int) -> list[st
             f"        ebnn_drop_bits({ring}, (uint32_t)(start - s->lo[{k}]) * {bits}u, "
             f"(uint32_t)(r - start) * {bits}u);",
             f"        s->lo[{k}] = start;", "    }",
-            f"    ebnn_bitwriter bw = ebnn_writer_at({ring}, (uint32_t)(r - s->lo[{k}]) * {bits}u);",
+            f"    ebnn_bitwriter bw = ebnn_writer_at({ring}, "
+            f"(uint32_t)(r - s->lo[{k}]) * {bits}u);",
             f"    {rows}", "    ebnn_flush(&bw);", "}", ""]
 
 
@@ -321,7 +322,8 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
             first, outputs = sp.chain, sp.outputs
         else:
             tail = f"s->buf + {sp.tail_at}"
-            lines += ["    if (s->n) { /* the last partial word */", f"        *({tail}) = s->word;",
+            lines += ["    if (s->n) { /* the last partial word */",
+                      f"        *({tail}) = s->word;",
                       f"        {prefix}_stream_count(s, 1);", "    }",
                       f"    cls = ebnn_output_scores(s->acc, scores, {OUT_SCALE}, {OUT_OFFSET}, "
                       f"{n_in}, {units});"]
@@ -535,7 +537,7 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
                    else "An image from the training data" + (
                        f" (labelled {label} in its data set)" if isinstance(label, int) else ""))
     if not sp.chain:
-        how = (f"The layers run after the last row: the stream keeps the whole image (its first "
+        how = ("The layers run after the last row: the stream keeps the whole image (its first "
                "layer's\n * pools overlap)")
     else:
         how = (f"The first {sp.chain} layer{'s' if sp.chain > 1 else ''} run as their rows "
@@ -593,7 +595,8 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         "    int row; /* image rows received */\n"
         + (f"    int py[{sp.chain}], lo[{sp.chain}]; /* per layer run by rows: output rows done, "
            "first row in its ring */\n"
-           "    uint32_t at, word, n; /* where the last of them writes: word, partial word, bits */\n"
+           "    uint32_t at, word, n; /* where the last of them writes: word, partial word, "
+           "bits */\n"
            if sp.chain else "")
         + (f"    uint32_t acc[{art.classes}]; /* the output layer's counts so far */\n"
            if sp.chain and not sp.outputs else "")
