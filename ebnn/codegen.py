@@ -131,7 +131,8 @@ class StreamPlan:
     (``ebnn_output_count``): no layer's whole output is ever stored. Otherwise (a linear layer
     follows) the last chain layer writes its whole output at ``outputs[0]`` and layers
     chain-1.. keep their outputs at ``outputs`` once the image is complete.
-    ``chain`` == 0 (overlapping pools in the first layer): ``rows`` is the whole image, after
+    ``chain`` == 0 (overlapping pools in the first layer, or a one-row input such as a
+    sequence, which arrives whole): ``rows`` is the whole image, after
     the first layer's output of ``BufferPlan``, and the layers run after the last row.
     """
 
@@ -148,7 +149,8 @@ class StreamPlan:
 def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
     first = art.hidden[0]
     h, w, c = art.input_shape
-    if not (_is_conv(first, "layer 0") and streams_by_rows(first)):
+    # a single row (a sequence) arrives whole: rings would only add to its buffers
+    if h == 1 or not (_is_conv(first, "layer 0") and streams_by_rows(first)):
         image_at = plan.outputs[0] + words(int(np.prod(first.out_shape)))
         return StreamPlan(0, h, (image_at,), (), 0, 0, plan.outputs,
                           max(plan.scratch_words, image_at + words(8 * h * w * c)))
@@ -550,8 +552,10 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
                    else "An image from the training data" + (
                        f" (labelled {label} in its data set)" if isinstance(label, int) else ""))
     if not sp.chain:
-        how = ("The layers run after the last row: the stream keeps the whole image (its first "
-               "layer's\n * pools overlap)")
+        why = ("the input is one row" if h == 1 else
+               "its first layer's\n * pools overlap" if _is_conv(art.hidden[0], "layer 0") else
+               "its first layer is not a conv")
+        how = f"The layers run after the last row: the stream keeps the whole image ({why})"
     else:
         how = (f"The first {sp.chain} layer{'s' if sp.chain > 1 else ''} run as their rows "
                "become computable, each on a ring of the\n * rows it still reads (the image: "

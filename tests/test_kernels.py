@@ -78,6 +78,23 @@ def test_mnist_stream_keeps_no_whole_map():
     assert sp.words == words(8 * 4 * 28) + words(4 * 13 * 7) + words(96)
 
 
+def test_a_sequence_streams_as_one_row(tmp_path):
+    """A [T, C] sequence is one row: it arrives whole, so a stream runs its layers after it
+    (rings of whole maps would only add to its buffers: mnist1d 708 B streamed on the sample,
+    848 B with its three conv1d layers on rings), keeps the sequence beside the layers'
+    outputs, and its header says why; its scores are the whole-input firmware's."""
+    art = load("mnist1d")
+    sp = plan_stream(art, plan_buffers(art))
+    assert (sp.chain, sp.rows) == (0, 1)
+    whole, _ = build_firmware(art, tmp_path / "seq.elf", "curie")
+    streamed, _ = build_firmware(art, tmp_path / "seq-stream.elf", "curie", stream=True)
+    assert "the stream keeps the whole image (the input is one row)" in " ".join(
+        (streamed.elf.parent / "seq-stream-src" / "ebnn.h").read_text().split())
+    w = Simulator(load_elf(whole.elf)).run()
+    s = Simulator(load_elf(streamed.elf)).run()
+    assert s.status == "ok" and s.exit_code == 0 and s.stdout == w.stdout
+
+
 def test_mnist_streamed_peak_sram(tmp_path):
     """`ebnn build --stream` on the sample: the image fed row by row to ebnn_stream_row, in
     <= 600 B of static + stack (the harness's row buffer and scores included): the budget of
