@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import common
+from bench.floor import layer_floors
 
 FULL_SAMPLE = 1_000  # images verified for the models other than the main one
 QUICK = {"accuracy": 300, "main": 200, "sample": 50}
@@ -136,6 +137,7 @@ def run_verify(elf: Path, artifact: Path, td: common.TestData, limit: int | None
 
 def measure_one(ex: common.Example, quick: bool, prog: Any) -> dict[str, Any]:
     from ebnn.artifact import load
+    from ebnn.codegen import layer_function, output_function
 
     entry: dict[str, Any] = {"name": ex.name, "main": ex.is_main,
                              "config": common.rel(ex.config),
@@ -184,6 +186,10 @@ def measure_one(ex: common.Example, quick: bool, prog: Any) -> dict[str, Any]:
     entry["run"] = sample_run(elf)
     entry["run"]["sample_label"] = meta.get("sample_label")
     entry["layers"] = layer_cycles(elf)
+    floors = dict(zip([*(layer_function(i) for i in range(len(art.hidden))), output_function()],
+                      layer_floors(art), strict=True))
+    for lay in entry["layers"]:  # the estimated floor beside each layer's cycles
+        lay["floor"] = floors.get(lay["layer"])
     # the same model streamed: `ebnn build --stream`, the image fed row by row
     stream_elf = common.build_elf(ex.artifact, common.TARGET, ex.name, stream=True)
     entry["stream_run"] = {"elf": common.rel(stream_elf), **sample_run(stream_elf)}

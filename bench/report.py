@@ -447,21 +447,16 @@ def headline(res: dict[str, Any], quick: bool) -> str:
     return text
 
 
-# The estimated floor of mnist on the Cortex-M3 per layer, QUOTED from ../shared/facts.md
-# ("eBNN kernels: where the cycles go and the floor"): not measured.
-FLOOR = {"mnist": {"ebnn_layer0": 9_600, "ebnn_layer1": 158_000, "ebnn_output_layer": 7_400}}
-
-
 def kernel_table(data: dict[str, Any]) -> list[str]:
     """Per-layer cycles of each model's firmware on the sample (`ebnn-sim profile`), beside
-    the estimated floor where there is one."""
+    the estimated floor (bench/floor.py) and their ratio."""
     rows = []
     for e in data["models"]:
         for lay in e.get("layers") or []:
-            floor = FLOOR.get(e["name"], {}).get(lay["layer"])
+            floor = lay.get("floor")
             rows.append([f"`{e['name']}`", f"`{lay['layer']}`", n(lay["cycles"]),
-                         n(lay["instructions"]),
-                         f"≈ {n(floor)} (QUOTED)" if floor else "—"])
+                         n(lay["instructions"]), f"≈ {n(floor)}" if floor else "—",
+                         f"{lay['cycles'] / floor:.2f}{X}" if floor else "—"])
     if not rows:
         return []
     mem = [[f"`{e['name']}`", b(e["run"]["sram_peak"]),
@@ -472,11 +467,14 @@ def kernel_table(data: dict[str, Any]) -> list[str]:
     return ["", "### Kernels: cycles per layer", "",
             "`ebnn-sim profile` of each firmware on its embedded sample, per layer (inclusive); "
             "each kernel's cost per output and invariants are documented in "
-            "`firmware/ebnn_kernels.h` and `ebnn/layers/first_conv.py`. The floor is the "
-            "estimate of ../shared/facts.md for mnist (bit-sliced layer 1 with carry-save "
-            "adders, two first-layer windows per register, Harley-Seal output), not measured.",
-            "", table(["model", "layer", "cycles", "instructions", "estimated floor"], rows,
-                      "llrrr"),
+            "`firmware/ebnn_kernels.h` and `ebnn/layers/first_conv.py`. The estimated floor "
+            "is computed per layer from the model's geometry by `bench/floor.py` (Cortex-M3 "
+            "prices per operation of ../shared/facts.md: a first layer with two windows per "
+            "register, hidden convs bit-sliced with carry-save adders, Harley-Seal popcounts "
+            "for linear and output layers; only the windows and pixels a later layer reads), "
+            "not measured.",
+            "", table(["model", "layer", "cycles", "instructions", "estimated floor",
+                       "cycles / floor"], rows, "llrrrr"),
             "", "Peak SRAM (static + stack, `ebnn-sim run` on the sample) of the whole-image "
             "firmware (`ebnn build`: the image read into the library's scratch) and of the "
             "streaming one (`ebnn build --stream`: rows fed to `ebnn_stream_row` as a sensor "

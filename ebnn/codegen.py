@@ -23,10 +23,13 @@ import numpy as np
 
 import firmware
 from ebnn import reference
-from ebnn.artifact import Artifact, layer_kind
+from ebnn.artifact import Artifact, Layer, layer_kind
 from ebnn.ctext import c_array, words
-from ebnn.layers.conv import Conv
+from ebnn.layers.conv import Conv, sliced_rows_function
 from ebnn.layers.first_conv import rows_function, streams_by_rows
+from ebnn.layers.output import OFFSET as OUT_OFFSET
+from ebnn.layers.output import SCALE as OUT_SCALE
+from ebnn.layers.output import WEIGHTS as OUT_WEIGHTS
 
 KERNELS = "ebnn_kernels.h"  # the kernel header, copied beside the model's source
 
@@ -79,82 +82,271 @@ class BufferPlan:
 
 
 @dataclass(frozen=True)
-class StreamPlan:
-    """A stream's memory (``<prefix>_stream``): the layers' outputs as in ``BufferPlan``, and
-    a ring of the image's last ``rows`` rows at word ``ring_at``, after the first layer's
-    output (the later outputs overwrite it once the image is complete). ``by_rows``: the first
-    layer runs as its output rows become computable; otherwise ``rows`` is the whole image and
-    it runs after the last row."""
+class RowGeometry:
+    """How a conv layer's output rows depend on its input rows: output row p reads input rows
+    ``p * step - padding`` .. ``+ span - 1`` (clipped to the map), and no output reads a row
+    after ``last``."""
 
+    step: int
+    span: int
+    padding: int
+    in_rows: int
+    out_rows: int
+
+    @property
+    def last(self) -> int:
+        return min((self.out_rows - 1) * self.step - self.padding + self.span, self.in_rows) - 1
+
+    @property
+    def ring_rows(self) -> int:
+        """Input rows a stream keeps for it: those of one output row at most."""
+        return min(self.span, self.in_rows)
+
+
+def row_geometry(layer: Layer) -> RowGeometry:
+    """Along y (the rows a stream brings): the y components of a conv layer's per-axis
+    stride, padding, pool and kernel (the x ones act inside a row)."""
+    return RowGeometry(layer.pool_stride[0] * layer.stride[0],
+                       (layer.pool[0] - 1) * layer.stride[0] + layer.kernel[0],
+                       layer.padding[0], layer.in_shape[0], layer.out_shape[0])
+
+
+def _is_conv(layer: Layer, where: str) -> bool:
+    """A conv layer of any kind (conv, conv1d): a stream can run it by rows."""
+    return isinstance(layer_kind(layer, where), Conv)
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """A stream's memory (``<prefix>_stream``'s ``buf``, in words) and how its layers run.
+
+    ``chain`` > 0 (the first layer has a rows function, ``streams_by_rows``): hidden conv
+    layers 0..chain-1 run by rows as their input rows arrive. The image's last ``rows`` rows
+    are a ring of bytes at word 0; layer j >= 1 reads a ring at word ``ring_at[j]`` of the
+    ``row_geometry(layer j).ring_rows`` rows of layer j - 1's output it still needs (each
+    row ``row_bits[j]`` bits, in stream order: the ring drops its first rows as later ones
+    come). When every hidden layer is in the chain, the last one's rows (a first layer's) or
+    pixels (a later one's) of ``tail_bits`` each go to a buffer of ``words(tail_bits)`` at
+    ``tail_at``, whose complete words the output layer counts at once
+    (``ebnn_output_count``): no layer's whole output is ever stored. Otherwise (a linear layer
+    follows) the last chain layer writes its whole output at ``outputs[0]`` and layers
+    chain-1.. keep their outputs at ``outputs`` once the image is complete.
+    ``chain`` == 0 (overlapping pools in the first layer, or a one-row input such as a
+    sequence, which arrives whole): ``rows`` is the whole image, after
+    the first layer's output of ``BufferPlan``, and the layers run after the last row.
+    """
+
+    chain: int
     rows: int
-    ring_at: int
+    ring_at: tuple[int, ...]
+    row_bits: tuple[int, ...]
+    tail_at: int
+    tail_bits: int
+    outputs: tuple[int, ...]
     words: int
-    by_rows: bool
 
 
 def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
     first = art.hidden[0]
     h, w, c = art.input_shape
-    by_rows = isinstance(layer_kind(first, "layer 0"), Conv) and streams_by_rows(first)
-    rows = min(h, (first.pool[0] - 1) * first.stride[0] + first.kernel[0]) if by_rows else h
-    ring_at = plan.outputs[0] + words(int(np.prod(first.out_shape)))
-    return StreamPlan(rows, ring_at, max(plan.scratch_words, ring_at + words(8 * rows * w * c)),
-                      by_rows)
+    # a single row (a sequence) arrives whole: rings would only add to its buffers
+    if h == 1 or not (_is_conv(first, "layer 0") and streams_by_rows(first)):
+        image_at = plan.outputs[0] + words(int(np.prod(first.out_shape)))
+        return StreamPlan(0, h, (image_at,), (), 0, 0, plan.outputs,
+                          max(plan.scratch_words, image_at + words(8 * h * w * c)))
+    chain = 1
+    while chain < len(art.hidden) and _is_conv(art.hidden[chain], f"layer {chain}"):
+        chain += 1
+    rows = row_geometry(first).ring_rows
+    at = words(8 * rows * w * c)
+    ring_at, row_bits = [0], [8 * w * c]
+    for layer in art.hidden[1:chain]:
+        bits = layer.in_shape[1] * layer.in_shape[2]
+        ring_at.append(at)
+        row_bits.append(bits)
+        at += words(row_geometry(layer).ring_rows * bits)
+    last = art.hidden[chain - 1]
+    if chain == len(art.hidden):  # a row of the first layer, a pixel of a later one
+        tail = last.out_shape[2] * (last.out_shape[1] if chain == 1 else 1)
+        return StreamPlan(chain, rows, tuple(ring_at), tuple(row_bits), at, tail, (),
+                          at + words(tail))
+    sizes = [words(int(np.prod(layer.out_shape))) for layer in art.hidden[chain - 1:]]
+    outputs = [at]  # after the rings, which are live while it is written
+    for i in range(1, len(sizes)):  # the rings are dead once the image is complete
+        prev = outputs[-1]
+        outputs.append(0 if sizes[i] <= prev else prev + sizes[i - 1])
+    return StreamPlan(chain, rows, tuple(ring_at), tuple(row_bits), 0, 0, tuple(outputs),
+                      max(o + n for o, n in zip(outputs, sizes, strict=True)))
+
+
+def stream_rows_function(i: int, prefix: str = "ebnn") -> str:
+    """Hidden conv layer ``i``'s function for one output row of a stream."""
+    return f"{layer_function(i, prefix)}_stream_rows"
+
+
+def _ready(g: RowGeometry, py: str, have: str) -> str:
+    """C: output row ``py`` of a layer of geometry ``g`` has its input rows when ``have``
+    input rows are there."""
+    return (f"{py} < {g.out_rows} && ({py} * {g.step} + {g.span - g.padding} <= {have} || "
+            f"{have} >= {g.in_rows})")
+
+
+def _stream_levels(art: Artifact, prefix: str, sp: StreamPlan, j: int, have: str,
+                   ind: str) -> list[str]:
+    """C (in ``<prefix>_stream_row``): while layer ``j``'s next row has its input rows
+    (``have`` of them are in), compute it into what reads it: the next layer's ring, then the
+    rows of that layer this makes computable (nested), or the last layer's output. One frame
+    for the whole chain: only the rows functions' frames come on top of it."""
+    g = row_geometry(art.hidden[j])
+    lines = [f"{ind}while ({_ready(g, f's->py[{j}]', have)}) {{ /* layer {j}'s next row */",
+             f"{ind}    int r{j} = s->py[{j}]++;"]
+    i = ind + "    "
+    if j + 1 < sp.chain:
+        k = j + 1
+        lines += [f"{i}{prefix}_stream_store{k}(s, r{j});",
+                  *_stream_levels(art, prefix, sp, k, f"r{j} + 1", i)]
+    else:
+        lines.append(f"{i}{prefix}_stream_last(s, r{j});")
+    return [*lines, f"{ind}}}"]
+
+
+def _stream_last(art: Artifact, prefix: str, sp: StreamPlan) -> list[str]:
+    """``<prefix>_stream_last``: row r of the last layer run by rows, into the row buffer
+    whose complete words the output layer then counts, or into the whole output map. Inlined
+    into ``<prefix>_stream_row`` (out of line, its frame would add to that one's)."""
+    j = sp.chain - 1
+    rows = _rows_call(prefix, sp, j)
+    lines = [f"static void {prefix}_stream_last({prefix}_stream *s, int r)", "{"]
+    if not sp.outputs and j > 0:  # the output layer counts each pixel's complete words
+        tail = f"s->buf + {sp.tail_at}"
+        lines += [f"    for (int x = 0; x < {art.hidden[j].out_shape[1]}; x++) {{",
+                  f"        ebnn_bitwriter bw = {{{tail}, s->word, s->n}};",
+                  "        " + rows.replace("&bw, r);", "&bw, r, x);"),
+                  "        s->word = bw.word;", "        s->n = bw.n;",
+                  f"        {prefix}_stream_count(s, (uint32_t)(bw.p - ({tail})));", "    }"]
+    elif not sp.outputs:  # the output layer counts the row's complete words
+        tail = f"s->buf + {sp.tail_at}"
+        lines += [f"    ebnn_bitwriter bw = {{{tail}, s->word, s->n}};", f"    {rows}",
+                  "    s->word = bw.word;", "    s->n = bw.n;",
+                  f"    {prefix}_stream_count(s, (uint32_t)(bw.p - ({tail})));"]
+    else:  # the whole output, for the layers after the chain
+        lines += [f"    ebnn_bitwriter bw = {{s->buf + {sp.outputs[0]} + s->at, s->word, s->n}};",
+                  f"    {rows}", f"    s->at = (uint32_t)(bw.p - (s->buf + {sp.outputs[0]}));",
+                  "    s->word = bw.word;", "    s->n = bw.n;"]
+    return [*lines, "}", ""]
+
+
+def _rows_call(prefix: str, sp: StreamPlan, j: int) -> str:
+    """C: layer j's output row r into bw, from its ring (the image's, for layer 0)."""
+    if j == 0:
+        return (f"{prefix}_stream_rows0((const uint8_t *)s->buf, s->row <= {sp.rows} ? 0 : "
+                f"s->row - {sp.rows}, &bw, r);")
+    return f"{stream_rows_function(j, prefix)}(s, &bw, r);"
+
+
+def _stream_store(art: Artifact, prefix: str, sp: StreamPlan, k: int) -> list[str]:
+    """``<prefix>_stream_store<k>``: row r of layer k - 1 into layer k's ring (unless layer k
+    never reads it), after dropping the rows layer k no longer reads. Out of line, so that its
+    frame is not under layer k's."""
+    rows = _rows_call(prefix, sp, k - 1)
+    gn = row_geometry(art.hidden[k])
+    ring, bits = f"s->buf + {sp.ring_at[k]}", sp.row_bits[k]
+    lines = [f"static EBNN_NOINLINE void {prefix}_stream_store{k}({prefix}_stream *s, int r)",
+             "{", f"    int start = s->py[{k}] * {gn.step}"
+             + (f" - {gn.padding};" if gn.padding else ";")]
+    if gn.padding:
+        lines += ["    if (start < 0)", "        start = 0;"]
+    return [*lines, f"    if (r < start || r > {gn.last})",
+            f"        return; /* layer {k} reads no such row */",
+            f"    if (start > s->lo[{k}]) {{ /* it no longer reads rows lo..start-1 */",
+            f"        ebnn_drop_bits({ring}, (uint32_t)(start - s->lo[{k}]) * {bits}u, "
+            f"(uint32_t)(r - start) * {bits}u);",
+            f"        s->lo[{k}] = start;", "    }",
+            f"    ebnn_bitwriter bw = ebnn_writer_at({ring}, "
+            f"(uint32_t)(r - s->lo[{k}]) * {bits}u);",
+            f"    {rows}", "    ebnn_flush(&bw);", "}", ""]
 
 
 def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan) -> str:
-    """``<prefix>_stream_begin`` and ``<prefix>_stream_row``."""
+    """``<prefix>_stream_begin``, ``<prefix>_stream_row`` and the functions a stream's layers
+    run by (``<prefix>_stream_rows0``, ``<prefix>_layer<J>_stream_rows``,
+    ``<prefix>_stream_count``)."""
     h, w, c = art.input_shape
-    first = art.hidden[0]
     row = w * c
-    o = plan.outputs
-    lines = []
-    if sp.by_rows:  # out of line: its frame is gone when the later layers run
+    out = art.output
+    units, n_in = out.weights.shape
+    lines: list[str] = []
+    begin = [f"void {prefix}_stream_begin({prefix}_stream *s)", "{", "    s->row = 0;"]
+    if sp.chain:
+        begin += [f"    for (int j = 0; j < {sp.chain}; j++)", "        s->py[j] = s->lo[j] = 0;",
+                  "    s->at = s->word = s->n = 0;"]
+        if not sp.outputs:
+            begin += [f"    for (int k = 0; k < {units}; k++)", "        s->acc[k] = 0;"]
+    lines += [*begin, "}", ""]
+    for j in range(1, sp.chain):  # the last one, before the output layer, pixel by pixel
+        ring = (f"const {prefix}_stream *s", f"s->buf + {sp.ring_at[j]}", f"s->lo[{j}]")
+        lines.append(sliced_rows_function(stream_rows_function(j, prefix), j, art.hidden[j],
+                                          ring, pixel=j == sp.chain - 1 and not sp.outputs))
+    if sp.chain and not sp.outputs:  # out of line: not on the stack beside a layer's frame
+        tail = f"s->buf + {sp.tail_at}"
+        lines += ["/* The output layer counts the m words of the row buffer that are complete. */",
+                  f"static EBNN_NOINLINE void {prefix}_stream_count({prefix}_stream *s, "
+                  "uint32_t m)", "{"]
+        if sp.tail_bits % 32 == 0:  # whole words every time: the count's loops know m
+            lines += ["    (void)m;", f"    ebnn_output_count({tail}, s->acc, {OUT_WEIGHTS}, "
+                      f"{units}, {words(n_in)}, s->at, {sp.tail_bits // 32}u);",
+                      f"    s->at += {sp.tail_bits // 32}u;", "}", ""]
+        else:
+            lines += [f"    ebnn_output_count({tail}, s->acc, {OUT_WEIGHTS}, {units}, "
+                      f"{words(n_in)}, s->at, m);", "    s->at += m;", "}", ""]
+    if sp.chain:  # out of line: its frame is gone when the later layers run
         lines += [f"static EBNN_NOINLINE void {prefix}_stream_rows0(const uint8_t *in, int base, "
                   "ebnn_bitwriter *bw, int py)", "{",
                   f"    {rows_function(layer_function(0, prefix))}(in, base, bw, py, py + 1);",
                   "}", ""]
-    lines += [f"void {prefix}_stream_begin({prefix}_stream *s)", "{",
-             f"    s->bw_at = {o[0]};", "    s->bw_word = 0;", "    s->bw_n = 0;",
-             "    s->row = 0;", "    s->py = 0;", "}", "",
-             f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores)",
-             "{", f"    uint8_t *ring = (uint8_t *)(s->buf + {sp.ring_at}), *slot;",
-             "    int y = s->row++;",
-             f"    if (y < {sp.rows}) {{",
-             f"        slot = ring + y * {row};",
-             "    } else { /* the ring keeps the last rows in order: move them up one */",
-             f"        for (int k = 0; k < {(sp.rows - 1) * row}; k++)",
-             f"            ring[k] = ring[k + {row}];",
-             f"        slot = ring + {(sp.rows - 1) * row};",
-             "    }",
-             f"    for (int k = 0; k < {row}; k++)",
-             "        slot[k] = row[k];"]
-    layer0 = layer_function(0, prefix)
-    if sp.by_rows:
-        span = (first.pool[0] - 1) * first.stride[0] + first.kernel[0] - 1
-        step = first.pool_stride[0] * first.stride[0]
-        ho = first.out_shape[0]
-        lines += [
-            f"    int base = y < {sp.rows} ? 0 : y - {sp.rows - 1};",
-            "    ebnn_bitwriter bw = {s->buf + s->bw_at, s->bw_word, s->bw_n};",
-            "    /* every output row whose last image row (or the image's last) is in */",
-            f"    while (s->py < {ho} && (s->py * {step} - {first.padding[0]} + {span} <= y || "
-            f"y == {h - 1})) {{",
-            f"        {prefix}_stream_rows0(ring, base, &bw, s->py);",
-            "        s->py++;",
-            "    }",
-            "    s->bw_at = (uint32_t)(bw.p - s->buf);", "    s->bw_word = bw.word;",
-            "    s->bw_n = bw.n;",
-            f"    if (y < {h - 1})", "        return -1;",
-            "    ebnn_flush(&bw);"]
+        for k in range(1, sp.chain):
+            lines += _stream_store(art, prefix, sp, k)
+        lines += _stream_last(art, prefix, sp)
+    lines += [f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores)",
+              "{", f"    uint8_t *ring = (uint8_t *)(s->buf + {sp.ring_at[0]}), *slot;",
+              "    int y = s->row++, cls;",
+              f"    if (y < {sp.rows}) {{",
+              f"        slot = ring + y * {row};",
+              "    } else { /* the ring keeps the last rows in order: move them up one */",
+              *([f"        for (int k = 0; k < {(sp.rows - 1) * row // 4}; k++) /* by words */",
+                 f"            s->buf[{sp.ring_at[0]} + k] = s->buf[{sp.ring_at[0]} + k + "
+                 f"{row // 4}];"] if row % 4 == 0 else
+                [f"        for (int k = 0; k < {(sp.rows - 1) * row}; k++)",
+                 f"            ring[k] = ring[k + {row}];"]),
+              f"        slot = ring + {(sp.rows - 1) * row};",
+              "    }",
+              f"    for (int k = 0; k < {row}; k++)",
+              "        slot[k] = row[k];"]
+    if sp.chain:
+        lines += _stream_levels(art, prefix, sp, 0, "y + 1", "    ")
+        lines += [f"    if (y < {h - 1})", "        return -1;"]
+        if sp.outputs:
+            lines += [f"    ebnn_bitwriter bw = {{s->buf + {sp.outputs[0]} + s->at, s->word, "
+                      "s->n};", "    ebnn_flush(&bw);"]
+            first, outputs = sp.chain, sp.outputs
+        else:
+            tail = f"s->buf + {sp.tail_at}"
+            lines += ["    if (s->n) { /* the last partial word */",
+                      f"        *({tail}) = s->word;",
+                      f"        {prefix}_stream_count(s, 1);", "    }",
+                      f"    cls = ebnn_output_scores(s->acc, scores, {OUT_SCALE}, {OUT_OFFSET}, "
+                      f"{n_in}, {units});"]
     else:
         lines += [f"    if (y < {h - 1})", "        return -1;",
-                  f"    {layer0}(ring, s->buf + {o[0]});"]
-    for i in range(1, len(art.hidden)):
-        lines.append(f"    {layer_function(i, prefix)}(s->buf + {o[i - 1]}, s->buf + {o[i]});")
-    lines += ["    s->row = 0; /* ready for the next image */", "    s->py = 0;",
-              f"    s->bw_at = {o[0]};", "    s->bw_word = 0;", "    s->bw_n = 0;",
-              f"    return {output_function(prefix)}(s->buf + {o[-1]}, scores);", "}", ""]
+                  f"    {layer_function(0, prefix)}(ring, s->buf + {sp.outputs[0]});"]
+        first, outputs = 1, sp.outputs
+    if not sp.chain or sp.outputs:
+        for i in range(first, len(art.hidden)):
+            a, b = outputs[i - first], outputs[i - first + 1]
+            lines.append(f"    {layer_function(i, prefix)}(s->buf + {a}, s->buf + {b});")
+        lines.append(f"    cls = {output_function(prefix)}(s->buf + {outputs[-1]}, scores);")
+    lines += [f"    {prefix}_stream_begin(s); /* ready for the next image */", "    return cls;",
+              "}", ""]
     return "\n".join(lines)
 
 
@@ -198,7 +390,10 @@ def generated_names(prefix: str) -> list[str]:
     up = prefix.upper()
     return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "layer0_rows",
                                       "output_layer", "buf", "sample", "stream",
-                                      "stream_begin", "stream_row", "stream_rows0")] + [
+                                      "stream_begin", "stream_row", "stream_rows0",
+                                      "stream_count",
+                                      "stream_store1", "stream_last",
+                                      "layer1_stream_rows")] + [
         f"{up}_{n}" for n in ("H", "MODEL_NAME", "INPUT_HEIGHT", "INPUT_WIDTH",
                               "INPUT_CHANNELS", "INPUT_SIZE", "CLASSES", "LAYERS",
                               "SCRATCH_WORDS", "SCRATCH_SIZE", "WORK_WORDS", "WORK_SIZE",
@@ -356,7 +551,16 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     sample_text = ("An all-zero image (the artifact carries no sample)" if art.sample is None
                    else "An image from the training data" + (
                        f" (labelled {label} in its data set)" if isinstance(label, int) else ""))
-    ring_note = "" if sp.by_rows else " (the whole image: this first layer needs it)"
+    if not sp.chain:
+        why = ("the input is one row" if h == 1 else
+               "its first layer's\n * pools overlap" if _is_conv(art.hidden[0], "layer 0") else
+               "its first layer is not a conv")
+        how = f"The layers run after the last row: the stream keeps the whole image ({why})"
+    else:
+        how = (f"The first {sp.chain} layer{'s' if sp.chain > 1 else ''} run as their rows "
+               "become computable, each on a ring of the\n * rows it still reads (the image: "
+               f"{sp.rows} rows)" + ("; the output layer counts their last bits as they come"
+                                     if not sp.outputs else ""))
     header = (
         header_comment(art, prefix, scratch, const_bytes, stack_bytes)
         + f"#ifndef {up}_H\n#define {up}_H\n\n#include <stdint.h>\n\n"
@@ -401,15 +605,19 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         f" * {up}_ROW_SIZE bytes, HWC). {prefix}_stream_begin starts an image; {prefix}_stream_row"
         "\n * takes the next row (copied: row may be reused at once) and returns -1, or after"
         f"\n * the last row the class, scores filled (the stream is then ready for the next "
-        "image).\n * The first layer runs as its rows become computable, so the stream keeps "
-        f"only the last\n * {sp.rows} image rows{ring_note}"
-        f"; its state is all the memory it needs. Reentrant per stream. */\n"
+        "image).\n * " + how + ". Its state is all the memory it needs. Reentrant per stream. */\n"
         f"#define {up}_ROW_SIZE {w * c}\n#define {up}_STREAM_WORDS {sp.words}\n"
         "typedef struct {\n"
-        f"    uint32_t buf[{up}_STREAM_WORDS]; /* activations and the image's last rows */\n"
-        "    uint32_t bw_at, bw_word, bw_n; /* where the first layer's next bits go */\n"
-        "    int row, py; /* rows received, first-layer rows done */\n"
-        f"}} {prefix}_stream;\n"
+        f"    uint32_t buf[{up}_STREAM_WORDS]; /* the rows the layers still read, activations */\n"
+        "    int row; /* image rows received */\n"
+        + (f"    int py[{sp.chain}], lo[{sp.chain}]; /* per layer run by rows: output rows done, "
+           "first row in its ring */\n"
+           "    uint32_t at, word, n; /* where the last of them writes: word, partial word, "
+           "bits */\n"
+           if sp.chain else "")
+        + (f"    uint32_t acc[{art.classes}]; /* the output layer's counts so far */\n"
+           if sp.chain and not sp.outputs else "")
+        + f"}} {prefix}_stream;\n"
         f"void {prefix}_stream_begin({prefix}_stream *s);\n"
         f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores);\n\n"
         "#ifdef __cplusplus\n}\n#endif\n\n#endif\n"

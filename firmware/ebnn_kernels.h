@@ -117,6 +117,17 @@ EBNN_INLINE void ebnn_or_bits(uint32_t *d, uint32_t pos, uint32_t v, uint32_t n)
         d[w + 1] |= v >> (32u - o);
 }
 
+/* Drops the first drop bits of stream s: the next keep bits move to its start (a stream's ring
+ * forgets the rows no later output reads). Reads only the words holding those bits; moving
+ * down in place is safe (word i is written after words i.. were read). ~12 per word moved. */
+EBNN_INLINE void ebnn_drop_bits(uint32_t *s, uint32_t drop, uint32_t keep)
+{
+    for (uint32_t i = 0; 32u * i < keep; i++) {
+        uint32_t k = keep - 32u * i;
+        s[i] = ebnn_get_bits(s, drop + 32u * i, k > 32u ? 32u : k);
+    }
+}
+
 /* Writes output bits in stream order; the last partial word is zero above its last bit. */
 typedef struct {
     uint32_t *p;
@@ -138,6 +149,15 @@ EBNN_INLINE void ebnn_flush(ebnn_bitwriter *bw)
 {
     if (bw->n)
         *bw->p = bw->word;
+}
+
+/* A writer that appends to stream s at bit pos: the bits below pos are kept, those above are
+ * overwritten as it writes (a stream's ring of rows takes the next row at its end). */
+EBNN_INLINE ebnn_bitwriter ebnn_writer_at(uint32_t *s, uint32_t pos)
+{
+    uint32_t o = pos & 31u;
+    ebnn_bitwriter bw = {s + (pos >> 5), o ? s[pos >> 5] & (((uint32_t)1 << o) - 1u) : 0u, o};
+    return bw;
 }
 
 /* The first layer's taps of the window at (y0, x0) (top-left, may lie in the padding):
@@ -170,11 +190,13 @@ EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int base, int32_t *s, int H,
 }
 
 /* Gathers the window at (y0, x0) (top-left, may lie in the padding) into win ([ky][kx][c]
- * bit order) with a mask of its valid bits; returns the number of valid bits. A kernel row is
+ * bit order) with a mask of its valid bits; returns the number of valid bits. in holds the
+ * map from row base on (0: the whole map; a stream's ring of rows otherwise). A kernel row is
  * one contiguous bit run in an HWC stream: ~20 instructions per 32 bits copied. Without
  * padding (P == 0, known at compile time) no bounds are checked and no mask is written. */
-EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH, int KW, int P,
-                                 int y0, int x0, uint32_t *win, uint32_t *mask, int NW)
+EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int base, int H, int W, int C, int KH,
+                                 int KW, int P, int y0, int x0, uint32_t *win, uint32_t *mask,
+                                 int NW)
 {
     EBNN_UNROLL
     for (int i = 0; i < NW; i++) /* inline: a memset call would cost more than the loop */
@@ -183,7 +205,8 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH
         uint32_t n = (uint32_t)(KW * C);
         EBNN_UNROLL
         for (int ky = 0; ky < KH; ky++) {
-            uint32_t src = (uint32_t)(((y0 + ky) * W + x0) * C), dst = (uint32_t)(ky * KW * C);
+            uint32_t src = (uint32_t)(((y0 + ky - base) * W + x0) * C);
+            uint32_t dst = (uint32_t)(ky * KW * C);
             for (uint32_t done = 0; done < n; done += 32u) {
                 uint32_t k = n - done > 32u ? 32u : n - done;
                 ebnn_or_bits(win, dst + done, ebnn_get_bits(in, src + done, k), k);
@@ -204,7 +227,7 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int H, int W, int C, int KH
         int y = y0 + ky;
         if (y < 0 || y >= H)
             continue;
-        uint32_t src = (uint32_t)((y * W + x0 + kx0) * C);
+        uint32_t src = (uint32_t)(((y - base) * W + x0 + kx0) * C);
         uint32_t dst = (uint32_t)((ky * KW + kx0) * C);
         for (uint32_t done = 0; done < n; done += 32u) {
             uint32_t k = n - done > 32u ? 32u : n - done;
@@ -387,6 +410,39 @@ EBNN_INLINE void ebnn_count_triples(const uint32_t *a, const uint32_t *tab, int 
     n[3] = n3;
 }
 
+/* One pool window of ebnn_conv_sliced for one group of 32 filters: the sign planes of
+ * 2 * count + (c + pad) (bit j = filter g + j), the count from the group's triple table (tab,
+ * inside the input) or transposed weights (tw, m the window's valid mask, over the padding).
+ * ~170 per window word inside the input (~330 on the border) + ~4 * (NB + 4). */
+EBNN_INLINE uint32_t ebnn_sliced_signs(const uint32_t *win, const uint32_t *m, int inner,
+                                       int32_t pad, const uint32_t *tab, const uint32_t *tw,
+                                       const uint32_t *cp, int NW, int NB, uint32_t *n)
+{
+    const int B = NB + 4;
+    if (inner)
+        ebnn_count_triples(win, tab, NW, NB, n);
+    else
+        ebnn_count_lanes(win, m, tw, NW, NB, n);
+    /* the sign of 2 * count + (c + pad): two carry chains, one pass */
+    uint32_t pp = inner ? 0u : (uint32_t)pad, c1 = 0, c2 = 0, e = cp[0];
+    if (!inner) {
+        uint32_t pb = 0u - (pp & 1u);
+        c1 = e & pb;
+        e ^= pb;
+    }
+    EBNN_UNROLL
+    for (int j = 1; j < B; j++) {
+        uint32_t pb = inner ? 0u : 0u - ((pp >> j) & 1u), u = cp[j] ^ pb;
+        e = u ^ c1; /* bit j of c + pad */
+        c1 = (cp[j] & pb) | (c1 & u);
+        if (j == B - 1)
+            break;
+        uint32_t q = j - 1 < NB ? n[j - 1] : 0u, v = q ^ e;
+        c2 = (q & e) | (c2 & v);
+    }
+    return e ^ c2;
+}
+
 /*
  * Hidden binary conv, bit-sliced: 32 filters at a time (lane j = filter g + j). The same
  * bits as docs/semantics.md: per filter c (ebnn/layers/conv.py), q = 2 * popcount(...) + pad
@@ -398,74 +454,82 @@ EBNN_INLINE void ebnn_count_triples(const uint32_t *a, const uint32_t *tab, int 
  * the windows inside the input; tw (NW * 32 transposed weight words, ebnn_count_lanes) the
  * windows over the padding (unused when PY == PX == 0); cpl holds c as B = NB + 4
  * two's-complement bit planes (NB = bits of K). The sign of 2 * count + c (+ pad, the same in
- * all lanes, added to c first) is one carry chain over the planes.
+ * all lanes, added to c first) is one carry chain over the planes (ebnn_sliced_signs).
  * Cost per window and group of 32 filters: ~170 per window word inside the input (~330 on the
  * border) + ~4 * B; per output pixel the gather (~20 per 32 bits per window). No division.
- * Output rows py0..py1-1 go to bw (a stream computes rows as their input rows arrive).
- * Scratch (the caller's locals): win[PH*PW*NW], mask[PH*PW*NW] (unused without padding: may
- * be win), pad[PH*PW], n[NB] (the count's bit planes).
+ * Output rows py0..py1-1, columns px0..px1-1 of each (0..WO-1: whole rows), go to bw; in
+ * holds the input from row base on (0: the whole map; a stream computes rows as their input
+ * rows arrive, from a ring of the rows they need, and its last layer pixel by pixel).
+ * Two loop orders, the same work: ONE == 0 gathers a pixel's PH * PW windows, then counts
+ * group by group (scratch win[PH*PW*NW], mask[PH*PW*NW] (unused without padding: may be
+ * win), pad[PH*PW], n[NB]: the fastest); ONE == 1 gathers one window at a time and counts
+ * it for every group, ORing into bits[ceil(F / 32)] (scratch win[NW], mask[NW], bits, n[NB]:
+ * the least stack, for streams; pad unused). No alignment beyond the arrays' own.
  */
-EBNN_INLINE void ebnn_conv_sliced_hw(const uint32_t *in, ebnn_bitwriter *bw, int py0, int py1,
-                                     const uint32_t *tab, const uint32_t *tw,
-                                     const uint32_t *cpl, const uint32_t *inv, int H, int W,
-                                     int C, int KH, int KW, int SY, int SX, int PY, int PX,
-                                     int PH, int PW, int PSY, int PSX, int WO, int F, int NW,
-                                     int NB, uint32_t *win, uint32_t *mask, int32_t *pad,
-                                     uint32_t *n)
+EBNN_INLINE void ebnn_conv_sliced_hw(const uint32_t *in, int base, ebnn_bitwriter *bw, int py0,
+                                     int py1, int px0, int px1, const uint32_t *tab,
+                                     const uint32_t *tw, const uint32_t *cpl,
+                                     const uint32_t *inv, int H, int W, int C, int KH, int KW,
+                                     int SY, int SX, int PY, int PX, int PH, int PW, int PSY,
+                                     int PSX, int F, int NW, int NB, int ONE, uint32_t *win,
+                                     uint32_t *mask, int32_t *pad, uint32_t *bits, uint32_t *n)
 {
-    const int NP = PH * PW, B = NB + 4, P = PY | PX; /* P == 0: no window over the padding */
+    const int NP = PH * PW, B = NB + 4, G = (F + 31) / 32;
+    const int P = PY | PX; /* P == 0: no window over the padding */
     const int32_t K = KH * KW * C;
     for (int py = py0; py < py1; py++) {
-        for (int px = 0; px < WO; px++) {
+        for (int px = px0; px < px1; px++) {
             int y0 = py * PSY * SY - PY, x0 = px * PSX * SX - PX;
             int inner = P == 0 || (y0 >= 0 && x0 >= 0 && y0 + (PH - 1) * SY + KH <= H &&
                                    x0 + (PW - 1) * SX + KW <= W);
+            if (ONE) { /* window by window, every group */
+                for (int g = 0; g < G; g++)
+                    bits[g] = 0;
+                for (int i = 0; i < PH; i++) {
+                    for (int j = 0; j < PW; j++) {
+                        int32_t pd = K - (int32_t)(inner
+                            ? ebnn_gather(in, base, H, W, C, KH, KW, 0, y0 + i * SY,
+                                          x0 + j * SX, win, mask, NW)
+                            : ebnn_gather(in, base, H, W, C, KH, KW, P, y0 + i * SY,
+                                          x0 + j * SX, win, mask, NW));
+                        for (int g = 0; g < G; g++)
+                            bits[g] |= ebnn_sliced_signs(win, mask, inner, pd,
+                                                         tab + g * NW * EBNN_TRIPLE_WORDS,
+                                                         tw + g * NW * 32, cpl + g * B, NW, NB,
+                                                         n);
+                    }
+                }
+                for (int g = 0; g < G; g++) {
+                    int nf = F - 32 * g < 32 ? F - 32 * g : 32;
+                    ebnn_put_bits(bw, (bits[g] ^ inv[g]) & (0xFFFFFFFFu >> (32 - nf)),
+                                  (uint32_t)nf);
+                }
+                continue;
+            }
             EBNN_UNROLL
             for (int i = 0; i < PH; i++) {
                 EBNN_UNROLL
                 for (int j = 0; j < PW; j++) {
                     int p = i * PW + j;
                     if (inner)
-                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, 0, y0 + i * SY,
-                                                          x0 + j * SX, win + p * NW,
-                                                          mask + p * NW, NW);
+                        pad[p] = K - (int32_t)ebnn_gather(in, base, H, W, C, KH, KW, 0,
+                                                          y0 + i * SY, x0 + j * SX,
+                                                          win + p * NW, mask + p * NW, NW);
                     else
-                        pad[p] = K - (int32_t)ebnn_gather(in, H, W, C, KH, KW, P, y0 + i * SY,
-                                                          x0 + j * SX, win + p * NW,
-                                                          mask + p * NW, NW);
+                        pad[p] = K - (int32_t)ebnn_gather(in, base, H, W, C, KH, KW, P,
+                                                          y0 + i * SY, x0 + j * SX,
+                                                          win + p * NW, mask + p * NW, NW);
                 }
             }
             for (int g = 0; g < F; g += 32) {
                 int nf = F - g < 32 ? F - g : 32;
-                const uint32_t *cp = cpl + (g / 32) * B;
-                uint32_t bits = 0;
-                for (int p = 0; p < NP; p++) {
-                    if (inner)
-                        ebnn_count_triples(win + p * NW, tab + (g / 32) * NW * EBNN_TRIPLE_WORDS,
-                                           NW, NB, n);
-                    else
-                        ebnn_count_lanes(win + p * NW, mask + p * NW, tw + (g / 32) * NW * 32,
-                                         NW, NB, n);
-                    /* the sign of 2 * count + (c + pad): two carry chains, one pass */
-                    uint32_t pp = inner ? 0u : (uint32_t)pad[p], c1 = 0, c2 = 0, e = cp[0];
-                    if (!inner) {
-                        uint32_t pb = 0u - (pp & 1u);
-                        c1 = e & pb;
-                        e ^= pb;
-                    }
-                    EBNN_UNROLL
-                    for (int j = 1; j < B; j++) {
-                        uint32_t pb = inner ? 0u : 0u - ((pp >> j) & 1u), u = cp[j] ^ pb;
-                        e = u ^ c1; /* bit j of c + pad */
-                        c1 = (cp[j] & pb) | (c1 & u);
-                        if (j == B - 1)
-                            break;
-                        uint32_t q = j - 1 < NB ? n[j - 1] : 0u, v = q ^ e;
-                        c2 = (q & e) | (c2 & v);
-                    }
-                    bits |= e ^ c2; /* the sign planes: bit j = filter g + j */
-                }
-                ebnn_put_bits(bw, (bits ^ inv[g / 32]) & (0xFFFFFFFFu >> (32 - nf)),
+                uint32_t sign = 0;
+                for (int p = 0; p < NP; p++)
+                    sign |= ebnn_sliced_signs(win + p * NW, mask + p * NW, inner, pad[p],
+                                              tab + (g / 32) * NW * EBNN_TRIPLE_WORDS,
+                                              tw + (g / 32) * NW * 32, cpl + (g / 32) * B, NW,
+                                              NB, n);
+                ebnn_put_bits(bw, (sign ^ inv[g / 32]) & (0xFFFFFFFFu >> (32 - nf)),
                               (uint32_t)nf);
             }
         }
@@ -473,15 +537,16 @@ EBNN_INLINE void ebnn_conv_sliced_hw(const uint32_t *in, ebnn_bitwriter *bw, int
 }
 
 /* ebnn_conv_sliced_hw with the same stride S, padding P, pool POOL and pool stride PS on both
- * axes (square geometry: the form every model before per-axis geometry was generated with). */
+ * axes, whole rows of the whole map, the fast loop order (square geometry: the form every
+ * model before per-axis geometry was generated with; streams call ebnn_conv_sliced_hw). */
 EBNN_INLINE void ebnn_conv_sliced(const uint32_t *in, ebnn_bitwriter *bw, int py0, int py1,
                                   const uint32_t *tab, const uint32_t *tw, const uint32_t *cpl,
                                   const uint32_t *inv, int H, int W, int C, int KH, int KW,
                                   int S, int P, int POOL, int PS, int WO, int F, int NW, int NB,
                                   uint32_t *win, uint32_t *mask, int32_t *pad, uint32_t *n)
 {
-    ebnn_conv_sliced_hw(in, bw, py0, py1, tab, tw, cpl, inv, H, W, C, KH, KW, S, S, P, P, POOL,
-                        POOL, PS, PS, WO, F, NW, NB, win, mask, pad, n);
+    ebnn_conv_sliced_hw(in, 0, bw, py0, py1, 0, WO, tab, tw, cpl, inv, H, W, C, KH, KW, S, S, P,
+                        P, POOL, POOL, PS, PS, F, NW, NB, 0, win, mask, pad, 0, n);
 }
 
 /* Hidden binary linear: acc = N - 2 * popcount(in ^ w_u); the input's bits above N are zero,
@@ -496,6 +561,30 @@ EBNN_INLINE void ebnn_linear_bin(const uint32_t *in, uint32_t *out, const uint32
         ebnn_put_bit(&bw, bit);
     }
     ebnn_flush(&bw);
+}
+
+/* Output layer, streamed: adds to acc[k] the popcount of n input words XOR the words of class
+ * k's weights (NW words per class) from word at on: the scores' counts, as the input's words
+ * complete. Cost per class: ~10 per word + 6. */
+EBNN_INLINE void ebnn_output_count(const uint32_t *in, uint32_t *acc, const uint32_t *w, int K,
+                                   int NW, uint32_t at, uint32_t n)
+{
+    for (int k = 0; k < K; k++)
+        acc[k] += ebnn_xor_popcount(in, w + k * NW + at, 0, n);
+}
+
+/* The output layer's scores and class from the counts of ebnn_output_count (the same as
+ * ebnn_output's). Cost per class: ~8. */
+EBNN_INLINE int ebnn_output_scores(const uint32_t *acc, int32_t *scores, const int32_t *scale,
+                                   const int32_t *offset, int N, int K)
+{
+    int best = 0;
+    for (int k = 0; k < K; k++) {
+        scores[k] = scale[k] * (N - 2 * (int32_t)acc[k]) + offset[k];
+        if (scores[k] > scores[best])
+            best = k;
+    }
+    return best;
 }
 
 /* Output layer: score = scale * (N - 2 * popcount(in ^ w_k)) + offset, int32.

@@ -56,6 +56,13 @@ MODELS = {
          "pool": [1, 2]},
         {"type": "conv", "filters": 10, "kernel": [1, 3], "stride": [1, 2], "padding": [0, 1],
          "pool": [2, 1], "pool_stride": [1, 1]}]},
+    # conv layers only, so a stream runs all of them by rows and counts the output as it comes:
+    # rows of 24 and 105 bits (rings that drop rows mid-word), a strided padded conv, a 1x1
+    # conv of stride 3 that skips rows (and its last input row), 35 filters
+    "chain": {"input": [17, 9, 2], "classes": 3, "layers": [
+        {"type": "conv", "filters": 6, "kernel": 3, "padding": 1, "pool": 2},
+        {"type": "conv", "filters": 35, "kernel": 2, "stride": 2, "padding": 1},
+        {"type": "conv", "filters": 9, "kernel": 1, "stride": 3}]},
 }
 
 
@@ -127,10 +134,12 @@ def test_firmware_scores_equal_reference(exported, target):
     assert np.array_equal(classes, ref.classes)
 
 
-def test_streamed_rows_give_the_same_scores(exported):
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_streamed_rows_give_the_same_scores(exported, target):
     """`ebnn build --stream`: the harness feeds each image row by row to ebnn_stream_row."""
     _, art, images, outdir = exported
-    result, _ = build_firmware(art, outdir / f"{art.name}-stream.elf", "curie", stream=True)
+    result, _ = build_firmware(art, outdir / f"{art.name}-{target}-stream.elf", target,
+                               stream=True)
     report = Simulator(load_elf(result.elf)).run(stdin=io.BytesIO(images.tobytes()))
     assert report.status == "ok" and report.exit_code == 0
     scores, classes = parse_scores(report.stdout, art.classes)

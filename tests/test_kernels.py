@@ -11,7 +11,7 @@ import pytest
 
 from ebnn import artifact, reference
 from ebnn.build import build_firmware
-from ebnn.codegen import plan_buffers
+from ebnn.codegen import plan_buffers, plan_stream
 from ebnn.ctext import words
 from ebnn.verify import parse_scores
 from sim import Simulator, load_elf
@@ -68,14 +68,58 @@ def test_mnist_peak_sram(tmp_path):
     assert report.sram_peak <= 1150, report.sram_peak
 
 
+def test_mnist_stream_keeps_no_whole_map():
+    """mnist streamed: both conv layers run by rows (rings of the 4 image rows and the 4 layer-0
+    rows layer 1 reads), the output layer counts as layer 1's pixels come: no layer's whole
+    output and no whole image is ever stored."""
+    art = load("mnist")
+    sp = plan_stream(art, plan_buffers(art))
+    assert (sp.chain, sp.rows, sp.outputs) == (2, 4, ())
+    assert sp.words == words(8 * 4 * 28) + words(4 * 13 * 7) + words(96)
+
+
+def test_a_sequence_streams_as_one_row(tmp_path):
+    """A [T, C] sequence is one row: it arrives whole, so a stream runs its layers after it
+    (rings of whole maps would only add to its buffers: mnist1d 708 B streamed on the sample,
+    848 B with its three conv1d layers on rings), keeps the sequence beside the layers'
+    outputs, and its header says why; its scores are the whole-input firmware's."""
+    art = load("mnist1d")
+    sp = plan_stream(art, plan_buffers(art))
+    assert (sp.chain, sp.rows) == (0, 1)
+    whole, _ = build_firmware(art, tmp_path / "seq.elf", "curie")
+    streamed, _ = build_firmware(art, tmp_path / "seq-stream.elf", "curie", stream=True)
+    assert "the stream keeps the whole image (the input is one row)" in " ".join(
+        (streamed.elf.parent / "seq-stream-src" / "ebnn.h").read_text().split())
+    w = Simulator(load_elf(whole.elf)).run()
+    s = Simulator(load_elf(streamed.elf)).run()
+    assert s.status == "ok" and s.exit_code == 0 and s.stdout == w.stdout
+
+
+def test_mnist_streamed_peak_sram(tmp_path):
+    """`ebnn build --stream` on the sample: the image fed row by row to ebnn_stream_row, in
+    <= 600 B of static + stack (the harness's row buffer and scores included): the budget of
+    issue 15, well under the whole-image firmware's."""
+    art = load("mnist")
+    whole, _ = build_firmware(art, tmp_path / "mnist.elf", "curie")
+    streamed, _ = build_firmware(art, tmp_path / "mnist-stream.elf", "curie", stream=True)
+    w = Simulator(load_elf(whole.elf)).run()
+    s = Simulator(load_elf(streamed.elf)).run()
+    assert s.status == "ok" and s.exit_code == 0 and s.stdout == w.stdout
+    assert s.sram_peak <= 600, s.sram_peak
+    assert s.sram_peak < w.sram_peak
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
 @pytest.mark.parametrize("name", MODELS)
-def test_no_library_division_in_kernels_on_m0plus(name, tmp_path):
-    """The ARMv6-M core has no divide instruction: no layer may call the C library's."""
-    result, _ = build_firmware(load(name), tmp_path / f"{name}.elf", "stm32l031")
+def test_no_library_division_in_kernels_on_m0plus(name, stream, tmp_path):
+    """The ARMv6-M core has no divide instruction: no layer (nor a stream's functions) may
+    call the C library's."""
+    result, _ = build_firmware(load(name), tmp_path / f"{name}.elf", "stm32l031", stream=stream)
     disasm = subprocess.run(["arm-none-eabi-objdump", "-d", str(result.elf)], check=True,
                             capture_output=True, text=True).stdout
     layers = [f for f in disasm.split("\n\n") if "<ebnn_layer" in f.split("\n", 1)[0]
-              or "<ebnn_output_layer>" in f.split("\n", 1)[0]]
+              or "<ebnn_output_layer>" in f.split("\n", 1)[0]
+              or "<ebnn_stream" in f.split("\n", 1)[0]]
     assert layers
     for function in layers:
         calls = [ln for ln in function.splitlines() if "\tbl\t" in ln]

@@ -99,6 +99,11 @@ def _triple_table(tw: np.ndarray) -> np.ndarray:
     return np.array(out, np.uint32)
 
 
+def count_planes(taps: int) -> int:
+    """NB of ``ebnn_conv_sliced``: the bit planes of a count of up to ``taps``."""
+    return max(taps.bit_length(), 4)
+
+
 def sliced_records(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(triple tables, transposed weights, c planes, NB) of ``ebnn_conv_sliced``, per group of
     32 filters: transposed weights are NW * 32 words (word k has bit j = filter j's weight at
@@ -108,7 +113,7 @@ def sliced_records(layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray, in
     f = layer.weights.shape[0]
     k = int(np.prod(layer.weights.shape[1:]))
     nw = words(k)
-    nb = max(k.bit_length(), 4)
+    nb = count_planes(k)
     tabs, tws, planes = [], [], []
     for g in range(0, f, 32):
         lanes = np.zeros((32, nw * 32), bool)
@@ -129,6 +134,76 @@ def pair_value(pair: tuple[int, int]) -> int | list[int]:
     """A per-axis size as a config or an artifact header stores it: an integer when both axes
     agree (what every version wrote), else ``[y, x]``."""
     return pair[0] if pair[0] == pair[1] else [pair[0], pair[1]]
+
+
+def sliced_consts(index: int, layer: Layer) -> str:
+    """The constant arrays of hidden conv layer ``index`` (``l<index>_*``, ebnn_conv_sliced)."""
+    p = f"l{index}"
+    kh, kw = layer.kernel
+    nw = words(kh * kw * layer.in_shape[2])
+    _, inv = sign_constants(layer)
+    tab, tw, planes, nb = sliced_records(layer)
+    consts = (f"/* per 32 filters: the triple tables of {nw} window words, c as {nb + 4} bit "
+              "planes (ebnn_conv_sliced) */\n"
+              + c_array("uint32_t", f"{p}_tab", tab, hexa=True)
+              + c_array("uint32_t", f"{p}_cpl", planes, hexa=True)
+              + c_array("uint32_t", f"{p}_inv", inv, hexa=True))
+    if any(layer.padding):  # windows over the padding count tap by tap
+        consts += c_array("uint32_t", f"{p}_tw", tw, hexa=True)
+    return consts
+
+
+def sliced_rows_function(name: str, index: int, layer: Layer,
+                         ring: tuple[str, str, str] | None = None, pixel: bool = False) -> str:
+    """``name``: hidden conv layer ``index`` (its arrays from ``sliced_consts``) by rows:
+    output rows py0..py1-1 into bw from the whole input map, ``name(in, bw, py0, py1)``; or,
+    for a stream, ``name(s, bw, py)``: output row py (``pixel``: ``name(s, bw, py, px)``, its
+    pixel px) from a ring of input rows, ``ring`` = (the parameter s, C for the ring and for
+    its first row's index). Specialisations of the one kernel (``ebnn_conv_sliced_hw``; the
+    whole map of a square geometry calls its short form ``ebnn_conv_sliced``): each caller's
+    constants reach it, and a build links only the one it calls."""
+    p = f"l{index}"
+    h, w, c = layer.in_shape
+    kh, kw = layer.kernel
+    _, wo, f = layer.out_shape
+    (sy, sx), (py, px) = layer.stride, layer.padding
+    (qy, qx), (ty, tx) = layer.pool, layer.pool_stride
+    square = (sy, py, qy, ty) == (sx, px, qx, tx)
+    hw_dims = (f"{h}, {w}, {c}, {kh}, {kw}, {sy}, {sx}, {py}, {px}, {qy}, {qx}, {ty}, {tx}, "
+               f"{f}")
+    nw = words(kh * kw * c)
+    nb = count_planes(kh * kw * c)
+    padded = (py, px) != (0, 0)
+    # a stream's loop order keeps one window (ebnn_conv_sliced_hw's ONE): less stack
+    nwin = nw if ring else qy * qx * nw
+    if padded:  # mask = {0}: written before use, the compiler cannot always see it
+        scratch = f"    uint32_t win[{nwin}], mask[{nwin}] = {{0}}, n[{nb}];\n"
+    else:  # no window over the padding: no mask
+        scratch = f"    uint32_t win[{nwin}], n[{nb}], *mask = win;\n"
+    scratch += (f"    uint32_t bits[{(f + 31) // 32}];\n" if ring
+                else f"    int32_t pad[{qy * qx}];\n")
+    tw_name = f"{p}_tw" if padded else "0"
+    consts = f"{p}_tab, {tw_name}, {p}_cpl, {p}_inv"
+    if ring:
+        param, src, base = ring
+        what = "pixel (py, px)" if pixel else "row py"
+        head = (f"/* layer {index}, output {what} of a stream into bw */\n"
+                f"static EBNN_NOINLINE void {name}({param}, ebnn_bitwriter *bw, int py"
+                + (", int px" if pixel else "") + ")\n{\n")
+        cols = "px, px + 1" if pixel else f"0, {wo}"
+        call = (f"ebnn_conv_sliced_hw({src}, {base}, bw, py, py + 1, {cols}, {consts}, "
+                f"{hw_dims}, {nw}, {nb}, 1, win, mask, 0, bits, n);")
+    else:
+        head = (f"/* layer {index}, output rows py0..py1-1 into bw */\n"
+                f"static EBNN_NOINLINE void {name}(const uint32_t *in, "
+                "ebnn_bitwriter *bw, int py0, int py1)\n{\n")
+        if square:  # the short form: the same C as before per-axis geometry
+            call = (f"ebnn_conv_sliced(in, bw, py0, py1, {consts}, {h}, {w}, {c}, {kh}, {kw}, "
+                    f"{sy}, {py}, {qy}, {ty}, {wo}, {f}, {nw}, {nb}, win, mask, pad, n);")
+        else:
+            call = (f"ebnn_conv_sliced_hw(in, 0, bw, py0, py1, 0, {wo}, {consts}, {hw_dims}, "
+                    f"{nw}, {nb}, 0, win, mask, pad, 0, n);")
+    return head + scratch + f"    {call}\n}}\n\n"
 
 
 class Conv(ThresholdHead, LayerKind):
@@ -223,46 +298,11 @@ class Conv(ThresholdHead, LayerKind):
              dst: str) -> tuple[str, str]:
         if layer.first:
             return first_layer_function(function, index, layer, dst)
-        p = f"l{index}"
-        h, w, c = layer.in_shape
-        kh, kw = layer.kernel
-        ho, wo, f = layer.out_shape
-        (sy, sx), (py, px) = layer.stride, layer.padding
-        (qy, qx), (ty, tx) = layer.pool, layer.pool_stride
-        if (sy, py, qy, ty) == (sx, px, qx, tx):  # square geometry: the kernel's short form
-            call = "ebnn_conv_sliced"
-            dims = f"{h}, {w}, {c}, {kh}, {kw}, {sy}, {py}, {qy}, {ty}, {wo}, {f}"
-        else:
-            call = "ebnn_conv_sliced_hw"
-            dims = (f"{h}, {w}, {c}, {kh}, {kw}, {sy}, {sx}, {py}, {px}, {qy}, {qx}, {ty}, "
-                    f"{tx}, {wo}, {f}")
-        nw = words(kh * kw * c)
-        _, inv = sign_constants(layer)
-        tab, tw, planes, nb = sliced_records(layer)
-        consts = (f"/* per 32 filters: the triple tables of {nw} window words, c as {nb + 4} bit "
-                  "planes (ebnn_conv_sliced) */\n"
-                  + c_array("uint32_t", f"{p}_tab", tab, hexa=True)
-                  + c_array("uint32_t", f"{p}_cpl", planes, hexa=True)
-                  + c_array("uint32_t", f"{p}_inv", inv, hexa=True))
-        tw_name = "0"
-        padded = bool(py or px)
-        if padded:  # windows over the padding count tap by tap
-            consts += c_array("uint32_t", f"{p}_tw", tw, hexa=True)
-            tw_name = f"{p}_tw"
-        np_ = qy * qx
-        if padded:  # mask = {0}: written before use, the compiler cannot always see it
-            scratch = f"    uint32_t win[{np_ * nw}], mask[{np_ * nw}] = {{0}}, n[{nb}];\n"
-        else:  # no window over the padding: no mask
-            scratch = f"    uint32_t win[{np_ * nw}], n[{nb}], *mask = win;\n"
-        scratch += f"    int32_t pad[{np_}];\n"
-        rows = (f"/* layer {index}, output rows py0..py1-1 into bw */\n"
-                f"static EBNN_NOINLINE void {function}_rows(const uint32_t *in, "
-                "ebnn_bitwriter *bw, int py0, int py1)\n{\n" + scratch
-                + f"    {call}(in, bw, py0, py1, {p}_tab, {tw_name}, {p}_cpl, {p}_inv, "
-                f"{dims}, {nw}, {nb}, win, mask, pad, n);\n}}\n\n")
+        consts = sliced_consts(index, layer)
+        consts += sliced_rows_function(f"{function}_rows", index, layer)
         body = ("    ebnn_bitwriter bw = {out, 0, 0};\n"
-                f"    {function}_rows(in, &bw, 0, {ho});\n    ebnn_flush(&bw);\n")
-        consts += rows
+                f"    {function}_rows(in, &bw, 0, {layer.out_shape[0]});\n"
+                "    ebnn_flush(&bw);\n")
         return consts, hidden_layer_function(function, index, self.name, layer.in_shape,
                                              layer.out_shape, src, dst, body)
 

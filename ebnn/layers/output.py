@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from ebnn.artifact import Layer
     from ebnn.model import Block
 
+# the names of its constant arrays (a stream counts its input's words against them as they come)
+WEIGHTS, SCALE, OFFSET = "out_w", "out_scale", "out_offset"
+
 
 class Output(LinearOp):
     name = "output"
@@ -42,12 +45,12 @@ class Output(LinearOp):
         assert layer.scale is not None and layer.offset is not None  # validated layer
         units, n = layer.weights.shape
         nw = words(n)
-        consts = (c_array("uint32_t", "out_w", pack_words(layer.weights), hexa=True)
-                  + c_array("int32_t", "out_scale", layer.scale)
-                  + c_array("int32_t", "out_offset", layer.offset))
+        consts = (c_array("uint32_t", WEIGHTS, pack_words(layer.weights), hexa=True)
+                  + c_array("int32_t", SCALE, layer.scale)
+                  + c_array("int32_t", OFFSET, layer.offset))
         func = (f"\n/* output: {n} bits -> {units} scores (fixed point, shift {layer.shift}) */\n"
                 f"EBNN_NOINLINE int {function}(const uint32_t *in, int32_t *scores)\n{{\n"
-                f"    return ebnn_output(in, scores, out_w, out_scale, out_offset, {n}, {units}, "
+                f"    return ebnn_output(in, scores, {WEIGHTS}, {SCALE}, {OFFSET}, {n}, {units}, "
                 f"{nw});\n}}\n")
         return consts, func
 
