@@ -48,12 +48,13 @@ def test_only_refuses_unknown_names_and_a_missing_full_run(tmp_path, capsys):
 
 def test_page_says_which_rows_an_update_measured():
     res = report.load_results(common.RESULTS, quick=False)
+    # an update later than every measurement on the page, so the page's date range ends at it
     data = json.loads(json.dumps(res["models"]))
-    data["updates"] = [{"date": "2026-12-01 18:00:00 +0000", "git": "abc1234",
+    data["updates"] = [{"date": "2030-01-01 18:00:00 +0000", "git": "abc1234",
                         "command": "python -m bench models --only digits",
                         "loadavg_at_start": [2.0, 2.0, 2.0], "bench_seconds": 40.0,
                         "models": ["digits"]}]
     text = report.models_section({**res, "models": data}, "img")
-    assert ("Re-measured 2026-12-01 18:00:00 +0000 by `python -m bench models --only digits` "
+    assert ("Re-measured 2030-01-01 18:00:00 +0000 by `python -m bench models --only digits` "
             "in 40.0 s (load average 2.00 at the start; git `abc1234`): `digits`") in text
-    assert "2026-12-01 18:00:00 +0000" in report.host_section({**res, "models": data})
+    assert "2030-01-01 18:00:00 +0000" in report.host_section({**res, "models": data})
