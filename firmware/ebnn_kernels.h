@@ -189,6 +189,18 @@ EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int base, int32_t *s, int H,
     }
 }
 
+/* ebnn_or_bits into a window of NW words. A kernel row never runs past the window (its bits
+ * end at or before bit 32 * NW), so the bound below never drops a bit; it only tells the
+ * compiler so: GCC's -Warray-bounds cannot prove it for one-word windows. The test is folded
+ * away where pos is a constant (unrolled rows). */
+EBNN_INLINE void ebnn_or_win(uint32_t *d, int NW, uint32_t pos, uint32_t v, uint32_t n)
+{
+    uint32_t w = pos >> 5, o = pos & 31u;
+    d[w] |= v << o;
+    if (o + n > 32u && w + 1u < (uint32_t)NW)
+        d[w + 1] |= v >> (32u - o);
+}
+
 /* Gathers the window at (y0, x0) (top-left, may lie in the padding) into win ([ky][kx][c]
  * bit order) with a mask of its valid bits; returns the number of valid bits. in holds the
  * map from row base on (0: the whole map; a stream's ring of rows otherwise). A kernel row is
@@ -209,7 +221,7 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int base, int H, int W, int
             uint32_t dst = (uint32_t)(ky * KW * C);
             for (uint32_t done = 0; done < n; done += 32u) {
                 uint32_t k = n - done > 32u ? 32u : n - done;
-                ebnn_or_bits(win, dst + done, ebnn_get_bits(in, src + done, k), k);
+                ebnn_or_win(win, NW, dst + done, ebnn_get_bits(in, src + done, k), k);
             }
         }
         return (uint32_t)(KH * KW * C);
@@ -231,9 +243,9 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int base, int H, int W, int
         uint32_t dst = (uint32_t)((ky * KW + kx0) * C);
         for (uint32_t done = 0; done < n; done += 32u) {
             uint32_t k = n - done > 32u ? 32u : n - done;
-            ebnn_or_bits(win, dst + done, ebnn_get_bits(in, src + done, k), k);
+            ebnn_or_win(win, NW, dst + done, ebnn_get_bits(in, src + done, k), k);
             uint32_t ones = k == 32u ? 0xFFFFFFFFu : ((uint32_t)1 << k) - 1u;
-            ebnn_or_bits(mask, dst + done, ones, k);
+            ebnn_or_win(mask, NW, dst + done, ones, k);
         }
         valid += n;
     }

@@ -63,6 +63,10 @@ MODELS = {
         {"type": "conv", "filters": 6, "kernel": 3, "padding": 1, "pool": 2},
         {"type": "conv", "filters": 35, "kernel": 2, "stride": 2, "padding": 1},
         {"type": "conv", "filters": 9, "kernel": 1, "stride": 3}]},
+    # a one-word window with padding (2x2x8 bits): GCC's -Warray-bounds once failed its build
+    "oneword": {"input": [8, 8, 1], "classes": 10, "layers": [
+        {"type": "conv", "filters": 8, "kernel": 3, "padding": 1, "pool": 2},
+        {"type": "conv", "filters": 33, "kernel": 2, "padding": 1, "pool": 2}]},
 }
 
 
