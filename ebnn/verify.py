@@ -23,6 +23,7 @@ import numpy as np
 from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
 from ebnn.codegen import layer_function, output_function, plan_buffers, scratch_buffer
+from ebnn.workers import ignore_sigint, sigint_blocked
 from sim import FirmwareImage, Simulator, load_elf
 from sim.interrupts import stop_on_sigint
 from sim.runner import MAX_INSTRUCTIONS, RunOptions
@@ -212,6 +213,7 @@ _done: Any = None
 
 def _init_worker(done: Any) -> None:
     global _done
+    ignore_sigint()
     _done = done
 
 
@@ -249,8 +251,9 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
     done = ctx.Value("q", 0)
     # multiprocessing.Pool rather than an executor: leaving the block terminates the workers,
     # so the first worker to fail ends the verification at once.
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(done,)) as pool, \
-            _Poller(lambda: done.value, progress):
+    with sigint_blocked():
+        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(done,))
+    with pool, _Poller(lambda: done.value, progress):
         pending = [pool.apply_async(_run_chunk, ((elf, images[idx], target, limits),))
                    for idx in chunks]
         if started is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 
 from ebnn.search.datasets import SearchData
 from ebnn.search.measure import Outcome, Task, run_task
+from ebnn.workers import ignore_sigint, sigint_blocked
 
 Done = Callable[[Outcome], None]
 
@@ -58,7 +58,7 @@ _worker_data: SearchData | None = None
 
 def _init_worker(data: SearchData) -> None:
     global _worker_data
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what an interrupt ends
+    ignore_sigint()  # the driver decides what an interrupt ends
     _worker_data = data
     parent = os.getppid()
 
@@ -84,7 +84,8 @@ class LocalPool:
     def __init__(self, data: SearchData, jobs: int) -> None:
         self.jobs = jobs
         ctx = multiprocessing.get_context("spawn")
-        self._pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(data,))
+        with sigint_blocked():
+            self._pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(data,))
 
     def run_batch(self, tasks: Sequence[Task], done: Done) -> None:
         pending = [self._pool.apply_async(_pool_task, (t,)) for t in tasks]
