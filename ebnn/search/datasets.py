@@ -1,15 +1,21 @@
 """The images of a search: training, validation (held out, chooses) and test (only reported).
 
-One small function over ``ebnn.data``, so that another data source (``--data PATH``) needs only
-a change here.
+The same sources as ``ebnn train`` (a built-in data set, ``--data PATH``, an IDX folder), split
+the way ``ebnn train`` splits them for the same config, and float data quantised to 8 bits per
+channel with the parameters fitted on the training part (as ``ebnn train`` does), so every
+candidate's firmware takes the same bytes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from ebnn.data import IDX_FILES, Dataset, DatasetError, load_dataset, split_train_val
+import numpy as np
+
+from ebnn.data import Dataset, DatasetError, split_train_val
+from ebnn.datafiles import has_test_split, load_source
 
 
 @dataclass(frozen=True, eq=False)
@@ -17,6 +23,7 @@ class SearchData:
     train: Dataset
     val: Dataset
     test: Dataset | None  # None when the data has no test split (the bundled MNIST subset)
+    quant: dict[str, Any] | None = None  # the input quantisation of float data (to_dict form)
 
     @property
     def name(self) -> str:
@@ -30,32 +37,52 @@ class SearchData:
         """The first ``limit`` training images (for quick searches); validation and test whole."""
         if limit is None or limit >= len(self.train):
             return self
-        return SearchData(self.train.head(limit), self.val, self.test)
-
-
-def _has_test(data_dir: Path) -> bool:
-    base = IDX_FILES["test"][0]
-    return (data_dir / base).is_file() or (data_dir / f"{base}.gz").is_file()
+        return replace(self, train=self.train.head(limit))
 
 
 def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: float,
-                     seed: int, test_dir: Path | None = None) -> SearchData:
+                     seed: int, test_dir: Path | None = None,
+                     data: Path | None = None,
+                     shape: tuple[int, ...] | None = None) -> SearchData:
     """The training split, with ``val_fraction`` held out (stratified, fixed by ``seed``: the
     split ``ebnn train`` makes for the same config), and a test split: ``test_dir``'s (an IDX
-    folder with the t10k files), else the data's own if it has one (the bundled MNIST subset
-    has none). DatasetError on a problem."""
-    name = dataset or "mnist"
-    full = load_dataset(name, data_dir=data_dir, split="train")
+    folder with the t10k files), else the source's own if it has one (the bundled MNIST subset
+    has none). ``shape``: the space's input, which flat samples (CSV rows) take. DatasetError
+    on a problem."""
+    full = load_source(dataset, data, data_dir, "train")
+    if shape is not None:
+        full = full.fit_to(shape, "the space's models")
     train, val = split_train_val(full, val_fraction, seed)
     test: Dataset | None = None
     if test_dir is not None:
-        test = load_dataset(name, data_dir=test_dir, split="test")
-    elif (data_dir is not None and _has_test(data_dir)) or (data_dir is None and name != "mnist"):
-        test = load_dataset(name, data_dir=data_dir, split="test")
-    for part, what in ((test, "test"),):
-        if part is not None and (part.image_shape != full.image_shape
-                                 or part.classes != full.classes):
-            raise DatasetError(f"the {what} images are {part.image_shape} in {part.classes} "
-                               f"classes, the training images {full.image_shape} in "
-                               f"{full.classes}")
-    return SearchData(train, val, test)
+        test = load_source(dataset, None, test_dir, "test")
+    elif _idx_has_test(data_dir) if data_dir is not None else has_test_split(dataset, data,
+                                                                             None):
+        test = load_source(dataset, data, data_dir, "test")
+    if test is not None and shape is not None:
+        test = test.fit_to(shape, "the space's models")
+    if test is not None and (test.image_shape != full.image_shape
+                             or test.classes != full.classes):
+        raise DatasetError(f"the test images are {test.image_shape} in {test.classes} classes, "
+                           f"the training images {full.image_shape} in {full.classes}")
+    quant = None
+    if full.images.dtype != np.uint8:
+        from ebnn.quantize import QuantError, fit
+
+        try:
+            q = fit(train.images)
+        except QuantError as exc:
+            raise DatasetError(str(exc)) from None
+        quant = q.to_dict()
+        train = replace(train, images=q.apply(train.images))
+        val = replace(val, images=q.apply(val.images))
+        if test is not None:
+            test = replace(test, images=q.apply(test.images))
+    return SearchData(train, val, test, quant)
+
+
+def _idx_has_test(data_dir: Path) -> bool:
+    from ebnn.data import IDX_FILES
+
+    base = IDX_FILES["test"][0]
+    return (data_dir / base).is_file() or (data_dir / f"{base}.gz").is_file()

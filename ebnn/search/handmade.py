@@ -38,7 +38,7 @@ def measure_handmade(directory: Path, settings: Settings, data: SearchData, seed
     if cache.is_file():
         try:
             cached = json.loads(cache.read_text())
-            if isinstance(cached, list):
+            if isinstance(cached, list) and all("test_accuracy" in h for h in cached):
                 return cached
         except ValueError:
             pass
@@ -59,8 +59,15 @@ def measure_handmade(directory: Path, settings: Settings, data: SearchData, seed
                                                data.val.images, link_to_budget=False)
             except MeasureError:
                 continue
+        test = None
+        if data.test is not None:
+            from ebnn import reference
+
+            test = float(np.mean(reference.run(art, data.test.images).classes
+                                 == data.test.labels))
         found.append({"name": art.name, "ebnn": str(path),
                       "val_accuracy": float(np.mean(classes == data.val.labels)),
+                      "test_accuracy": test,
                       "sram_peak": fw.sram_peak, "flash": fw.flash, "cycles": fw.cycles,
                       "cycles_median": fw.cycles_median,
                       "ms": settings.budget.ms(fw.cycles)})

@@ -249,25 +249,22 @@ def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out:
                        toml: str) -> Outcome:
     from ebnn import reference
     from ebnn.artifact import save
-    from ebnn.export import export_model
-    from ebnn.train import load_checkpoint, model_from_checkpoint, train
+    from ebnn.export import export_checkpoint
+    from ebnn.train import load_checkpoint, train
 
     budget = task.budget
     train_set = data.subset(task.train_limit).train
     t0 = time.perf_counter()
     pt = work / "model.pt"
-    _, history = train(spec, train_set, data.val, pt)
+    extra = {} if data.quant is None else {"input_quant": data.quant}
+    _, history = train(spec, train_set, data.val, pt, extra=extra)
     out.trained = True
     out.seconds["train"] = time.perf_counter() - t0
     out.torch_val_accuracy = history.val_acc[-1]
     t0 = time.perf_counter()
     payload = load_checkpoint(pt)  # exported the way `ebnn export` does
-    art = export_model(model_from_checkpoint(payload), metadata={
-        "config": payload["config"], "dataset": payload.get("dataset"),
-        "dataset_source": payload.get("dataset_source"),
-        "val_accuracy": history.val_acc[-1], "sample_label": payload.get("sample_label"),
-        "search_trial": task.number})
-    art.sample = payload["sample"].numpy()
+    art = export_checkpoint(payload)
+    art.metadata["search_trial"] = task.number
     save(art, work / "model.ebnn")
     elf = work / "model.elf"
     try:

@@ -30,7 +30,7 @@ class Summary:
     rejected_before_training: int
     failed: int
     running: int  # left unfinished (interrupted)
-    seconds: float  # from the first trial's start to the last one's end
+    seconds: float  # time with at least one trial running (ask to tell)
 
 
 def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
@@ -50,7 +50,8 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
         if record is not None:
             records.append({**record, "number": t.number, "state": t.state.name,
                             "same_as": t.user_attrs.get("same_as")})
-    seconds = (max(ends) - min(starts)).total_seconds() if starts else 0.0
+    seconds = busy_seconds([(a.timestamp(), b.timestamp()) for a, b in zip(starts, ends,
+                                                                            strict=True)])
     summary = Summary(
         trials=len(records) + running,
         trained=sum(1 for r in records if r["trained"] and r["same_as"] is None),
@@ -60,6 +61,20 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
         failed=sum(1 for r in records if r["status"] == "failed"),
         running=running, seconds=seconds)
     return records, summary
+
+
+def busy_seconds(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by at least one trial: a search resumed days later is not charged for
+    the days between its runs."""
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(intervals):
+        if a > end:
+            total += b - a
+            end = b
+        elif b > end:
+            total += b - end
+            end = b
+    return total
 
 
 def _objectives(r: dict[str, Any], with_sram: bool) -> tuple[float, ...]:
@@ -137,7 +152,7 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
         f"{summary.trials} trials: {summary.trained} trained, {summary.rejected} rejected "
         f"({summary.rejected_before_training} before training), {summary.failed} failed"
         + (f", {summary.running} unfinished" if summary.running else "")
-        + f"; {summary.seconds / 60:.1f} min from the first trial's start to the last one's end.",
+        + f"; {summary.seconds / 60:.1f} min with trials running.",
         "",
         "Accuracy on the validation images is the firmware's (run in the simulator); test "
         "accuracy, where there is a test split, is only reported. Cycles: worst over the "
@@ -154,10 +169,12 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
             f"({e['cycles_median']:,.0f}) | {e['ms']:.2f} | {layers_text(e['config'])} |")
     if reference:
         lines += ["", "Hand-made models, measured the same way (same validation images):", "",
-                  "| model | val accuracy | peak SRAM (B) | flash (B) | cycles | ms |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+                  "| model | val accuracy | test accuracy | peak SRAM (B) | flash (B) | cycles "
+                  "| ms |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for h in reference:
-            lines.append(f"| {h['name']} | {_pct(h['val_accuracy'])} | {h['sram_peak']:,} | "
+            lines.append(f"| {h['name']} | {_pct(h['val_accuracy'])} | "
+                         f"{_pct(h.get('test_accuracy'))} | {h['sram_peak']:,} | "
                          f"{h['flash']:,} | {h['cycles']:,} | {h['ms']:.2f} |")
     return "\n".join(lines) + "\n"
 

@@ -62,6 +62,7 @@ class Settings:
     epochs: int | None = None
     dataset: str | None = None
     data_dir: str | None = None
+    data_path: str | None = None  # --data PATH
     test_dir: str | None = None
     train_limit: int | None = None
 

@@ -1,0 +1,201 @@
+"""`ebnn search` on the Curie-class target: the searches of the results page.
+
+::
+
+    .venv/bin/python -m bench search            # runs the searches missing in build/bench/search
+    .venv/bin/python -m bench search --quick    # 2 trials of 1 epoch each, into a scratch folder
+
+Not part of ``python -m bench`` (all): the four searches take about two hours on a 2-core
+machine. Each search runs ``ebnn search`` with the options in :data:`SEARCHES` into
+``build/bench/search/NAME``; a folder that already holds a search is only re-rendered
+(``ebnn search --report``), so an interrupted bench run goes on where it stopped, and a search
+can be continued by hand with ``ebnn search -o DIR --resume``.
+
+For each search the JSON records the command, the wall time it took (the time with at least one
+trial in flight, from the study itself, so a search resumed later is not charged for the pause), the trials, the Pareto set and the hand-made models
+of the same budget measured by the search on the same validation images. The comparison with a
+hand-made model chooses without the test set: among the Pareto models that are within the
+hand-made model's worst-case cycles and peak SRAM, the one with the best validation accuracy;
+it dominates when its test accuracy is at least the hand-made model's (validation as a second
+check) and it is strictly better in one of accuracy, cycles or SRAM.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import common
+
+SPACES = common.REPO / "examples" / "search"
+OFFICIAL_MNIST = common.OFFICIAL_MNIST
+
+
+@dataclass(frozen=True)
+class Search:
+    name: str
+    space: str  # file in examples/search
+    args: tuple[str, ...]  # budgets and data
+    time: str  # --time
+    handmade: str | None = None  # the hand-made model this budget must dominate
+    goal_test: float | None = None  # a test accuracy the best must reach
+    mnist: bool = True  # the official MNIST test set is the test split
+
+
+SEARCHES = (
+    Search("mnist-1k", "mnist.toml", ("--sram", "1k"), "25m", handmade="mnist-tiny"),
+    Search("mnist-2k", "mnist.toml", ("--sram", "2k"), "75m", handmade="mnist"),
+    Search("mnist-15k", "mnist-15k.toml", ("--sram", "15k", "--max-ms", "50"), "55m",
+           goal_test=0.986),
+    Search("digits-2k", "digits.toml", ("--dataset", "digits", "--sram", "2k"), "10m",
+           handmade="digits", mnist=False),
+)
+EPOCHS = 60  # as the hand-made models were trained
+QUICK = ("--trials", "2", "--epochs", "1", "--train-images", "300")
+
+
+def command(s: Search, directory: Path, quick: bool) -> list[str]:
+    ebnn = str(Path(sys.executable).with_name("ebnn"))
+    cmd = [ebnn, "search", str(SPACES / s.space), "--target", "curie", *s.args]
+    if s.mnist and (OFFICIAL_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
+        cmd += ["--test-data-dir", str(OFFICIAL_MNIST)]
+    cmd += list(QUICK) if quick else ["--time", s.time, "--epochs", str(EPOCHS)]
+    return [*cmd, "-o", str(directory)]
+
+
+def shown(cmd: list[str]) -> str:
+    """The command as the page shows it (paths relative to the repository)."""
+    shared = common.REPO.parent / "shared"
+
+    def path(a: str) -> str:
+        p = Path(a)
+        if p.is_absolute() and p.is_relative_to(shared):
+            return str(Path("..") / p.relative_to(common.REPO.parent))
+        return str(common.rel(a))
+
+    return " ".join([".venv/bin/ebnn"] + [path(a) if "/" in a else a for a in cmd[1:]])
+
+
+def dominating(front: list[dict[str, Any]], hand: dict[str, Any]) -> dict[str, Any] | None:
+    """The Pareto model chosen against ``hand`` without the test set, and whether it dominates."""
+    within = [e for e in front
+              if e["cycles"] <= hand["cycles"] and e["sram_peak"] <= hand["sram_peak"]]
+    if not within:
+        return {"model": None, "dominates": False}
+    best = max(within, key=lambda e: (e["val_accuracy"], -e["cycles"], -e["sram_peak"]))
+    acc, hand_acc = best.get("test_accuracy"), hand.get("test_accuracy")
+    if acc is None or hand_acc is None:
+        acc, hand_acc = best["val_accuracy"], hand["val_accuracy"]
+    strictly = (acc > hand_acc or best["cycles"] < hand["cycles"]
+                or best["sram_peak"] < hand["sram_peak"])
+    return {"model": best["name"], "dominates": bool(acc >= hand_acc and strictly),
+            "test_accuracy": best.get("test_accuracy"), "val_accuracy": best["val_accuracy"],
+            "cycles": best["cycles"], "sram_peak": best["sram_peak"], "ms": best["ms"]}
+
+
+def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
+            seconds: float | None) -> dict[str, Any]:
+    settings = json.loads((directory / "search.json").read_text())
+    front = json.loads((directory / "pareto.json").read_text())
+    hand = json.loads((directory / "handmade.json").read_text())
+    totals = (directory / "pareto.md").read_text().splitlines()[2]
+    best = max(front, key=lambda e: (e["val_accuracy"], -e["cycles"])) if front else None
+    entry: dict[str, Any] = {
+        "name": s.name, "command": shown(cmd), "ran_now": ran, "command_seconds": seconds,
+        "directory": common.rel(directory), "settings": {k: settings[k] for k in (
+            "target", "sram", "flash", "max_cycles", "clock_hz", "epochs", "dataset")},
+        "totals": totals, "search_seconds": _study_seconds(directory),
+        "pareto": [{k: e[k] for k in ("name", "val_accuracy", "test_accuracy", "sram_peak",
+                                      "flash", "cycles", "cycles_median", "ms", "config")}
+                   for e in front],
+        "best": None if best is None else best["name"],
+        "handmade": hand, "goal_test": s.goal_test,
+        "plot": common.rel(directory / "pareto.png"),
+    }
+    if s.handmade is not None:
+        h = next((h for h in hand if h["name"] == s.handmade), None)
+        entry["versus"] = None if h is None else {"handmade": s.handmade,
+                                                  **(dominating(front, h) or {})}
+    if s.goal_test is not None:
+        top = max((e.get("test_accuracy") or 0.0 for e in front), default=0.0)
+        chosen = best.get("test_accuracy") if best else None
+        entry["goal"] = {"test_accuracy": s.goal_test, "best_by_validation": chosen,
+                         "highest_in_pareto": top,
+                         "met": chosen is not None and chosen >= s.goal_test}
+    return entry
+
+
+def _study_seconds(directory: Path) -> float:
+    """The time the search ran: with at least one trial in flight (a resumed search is not
+    charged for the time between its runs), from the study database."""
+    import sqlite3
+    from datetime import datetime
+
+    from ebnn.search.outputs import busy_seconds
+
+    con = sqlite3.connect(f"file:{directory / 'study.db'}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT datetime_start, datetime_complete FROM trials WHERE "
+                           "datetime_start IS NOT NULL AND datetime_complete IS NOT NULL"
+                           ).fetchall()
+    finally:
+        con.close()
+    return round(busy_seconds([(datetime.fromisoformat(a).timestamp(),
+                                datetime.fromisoformat(b).timestamp()) for a, b in rows]), 1)
+
+
+def main(quick: bool, out: Path, only: list[str] | None = None) -> int:
+    con = common.console()
+    base = common.BUILD / ("search-quick" if quick else "search")
+    t0 = time.perf_counter()
+    result: dict[str, Any] = common.result_header("search", quick)
+    result["searches"] = []
+    status = 0
+    for s in SEARCHES:
+        if only and s.name not in only:
+            continue
+        directory = base / s.name
+        cmd = command(s, directory, quick)
+        ran, seconds = False, None
+        if quick and directory.exists():
+            import shutil
+
+            shutil.rmtree(directory)
+        if (directory / "study.db").is_file():
+            con.print(f"{s.name}: re-rendering the search in {common.rel(directory)}")
+            proc = subprocess.run([cmd[0], "search", "--report", str(directory)])
+        else:
+            con.print(f"{s.name}: {shown(cmd)}")
+            t1 = time.perf_counter()
+            proc = subprocess.run(cmd)
+            ran, seconds = True, round(time.perf_counter() - t1, 1)
+        if proc.returncode != 0 or not (directory / "pareto.json").is_file():
+            con.print(f"[red]{s.name}: ebnn search exited {proc.returncode}[/]")
+            status = 1
+            continue
+        entry = collect(s, directory, cmd, ran, seconds)
+        result["searches"].append(entry)
+        v = entry.get("versus")
+        if v:
+            con.print(f"{s.name}: {v.get('model')} vs {v['handmade']}: "
+                      f"{'dominates' if v['dominates'] else 'does not dominate'}")
+        if not quick and ((v is not None and not v["dominates"])
+                          or (entry.get("goal") and not entry["goal"]["met"])):
+            status = 1
+    if only:
+        old = common.read_json(out / "search.json") or {}
+        kept = [e for e in old.get("searches", []) if e["name"] not in only]
+        order = [x.name for x in SEARCHES]
+        result["searches"] = sorted(kept + result["searches"], key=lambda e: order.index(e["name"]))
+    result["bench_seconds"] = round(time.perf_counter() - t0, 1)
+    common.write_json(out / "search.json", result)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(quick="--quick" in sys.argv, out=common.RESULTS))

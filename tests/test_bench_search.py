@@ -1,0 +1,74 @@
+"""`python -m bench search`: how a search's best is set against a hand-made model (chosen on
+validation, judged on test), and the results page's section."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import report, search  # noqa: E402
+
+HAND = {"name": "mnist", "val_accuracy": 0.98, "test_accuracy": 0.9802, "sram_peak": 1128,
+        "flash": 11428, "cycles": 218692, "ms": 6.83}
+
+
+def model(name: str, val: float, test: float | None, sram: int, cycles: int) -> dict:
+    return {"name": name, "val_accuracy": val, "test_accuracy": test, "sram_peak": sram,
+            "flash": 9000, "cycles": cycles, "cycles_median": cycles, "ms": cycles / 32000,
+            "config": {"model": {"layers": [{"type": "conv", "filters": 8, "kernel": 3}]}}}
+
+
+def test_the_choice_is_made_on_validation_within_the_handmade_budget():
+    front = [model("big", 0.99, 0.99, 1500, 300000),  # more accurate, but over the cycles
+             model("a", 0.982, 0.981, 1100, 200000),
+             model("b", 0.981, 0.985, 1000, 150000)]  # better on test: not what chooses
+    v = search.dominating(front, HAND)
+    assert v["model"] == "a" and v["dominates"]
+
+
+def test_a_model_that_is_worse_on_test_does_not_dominate():
+    v = search.dominating([model("a", 0.99, 0.975, 1100, 200000)], HAND)
+    assert v["model"] == "a" and not v["dominates"]
+
+
+def test_equal_in_every_measure_is_not_domination():
+    v = search.dominating([model("same", 0.98, 0.9802, 1128, 218692)], HAND)
+    assert not v["dominates"]
+
+
+def test_nothing_within_the_budget():
+    v = search.dominating([model("slow", 0.99, 0.99, 1100, 500000)], HAND)
+    assert v == {"model": None, "dominates": False}
+
+
+def test_the_section_shows_the_verdict_and_the_goal():
+    entry = {"name": "mnist-2k", "command": ".venv/bin/ebnn search ...", "totals": "9 trials: "
+             "8 trained, 1 rejected (1 before training), 0 failed; 3.0 min from ...",
+             "settings": {"sram": 2048, "max_cycles": None, "clock_hz": 32_000_000},
+             "search_seconds": 1800.0, "best": "a",
+             "pareto": [model("a", 0.982, 0.981, 1100, 200000)], "handmade": [HAND],
+             "versus": {"handmade": "mnist", **search.dominating(
+                 [model("a", 0.982, 0.981, 1100, 200000)], HAND)}}
+    goal = {**entry, "name": "mnist-15k", "versus": None,
+            "settings": {"sram": 15360, "max_cycles": 1_600_000, "clock_hz": 32_000_000},
+            "goal": {"test_accuracy": 0.986, "best_by_validation": 0.981,
+                     "highest_in_pareto": 0.983, "met": False}}
+    data = {"date": "D", "command": "python -m bench search", "bench_seconds": 1.0,
+            "searches": [entry, goal]}
+    text = report.search_section({"search": data}, "img")
+    assert "a: 98.10% test, 200,000 cycles, 1,100 B vs mnist: **dominates**" in text
+    assert "goal test ≥ 98.6%: not met" in text and "15,360 B, 50 ms" in text
+    assert "![mnist-2k](img/search-mnist-2k.png)" in text
+    assert "30 min" in text
+    assert "_Not measured yet" in report.search_section({"search": None}, "img")
+
+
+def test_a_resumed_search_is_not_charged_for_the_pause():
+    from ebnn.search.outputs import busy_seconds
+
+    # two overlapping trials, a pause of an hour, one more trial
+    assert busy_seconds([(0, 60), (30, 100), (3700, 3760)]) == 160
+    assert busy_seconds([]) == 0
