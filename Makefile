@@ -33,6 +33,7 @@ $(STAMP): pyproject.toml setup.py sim/_blockhook.c
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[ml,dev]'
+	$(PY) -m compileall -q sim toolchain ebnn >/dev/null  # as a wheel install would
 	touch $(STAMP)
 
 # The main job: train a fresh MNIST eBNN on the bundled 5,000 images, export it, build it for the

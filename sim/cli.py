@@ -21,7 +21,6 @@ from sim.interrupts import stop_on_sigint
 from sim.report import EXIT_USAGE
 from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MAX_WAIT_STATES, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
-from toolchain.build import ToolchainError, build
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
 
@@ -381,6 +380,8 @@ def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | 
 
     The ELF records its target, so `ebnn-sim run` needs no --target for it.
     """
+    from toolchain.build import ToolchainError, build  # the compiler driver: only here
+
     defs: dict[str, str | None] = {}
     for d in defines:
         name, _, value = d.partition("=")
