@@ -7,6 +7,7 @@ source and never presented as measured.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -573,6 +574,8 @@ def models_section(res: dict[str, Any], img: str) -> str:
     for e in data["models"]:
         if "run" in e and e.get("val_accuracy_at_training") is not None:
             trained = (e.get("trained_on") or "?").split(" [")[0].split(": IDX")[0]
+            # an installed package's file: its path in the package, not on this machine
+            trained = re.sub(r"/\S*/site-packages/", "", trained)
             notes.append(f"`{e['name']}`: trained on {trained}, "
                          f"{e.get('epochs') or '?'} epochs; validation accuracy at the end of "
                          f"training {pct(e['val_accuracy_at_training'])}.")
