@@ -189,10 +189,10 @@ EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int base, int32_t *s, int H,
     }
 }
 
-/* ebnn_or_bits into a window of NW words. A kernel row never runs past the window (its bits
- * end at or before bit 32 * NW), so the bound below never drops a bit; it only tells the
- * compiler so: GCC's -Warray-bounds cannot prove it for one-word windows. The test is folded
- * away where pos is a constant (unrolled rows). */
+/* ebnn_or_bits into a window of NW words, for the padded gather. A kernel row never runs past
+ * the window (its bits end at or before bit 32 * NW), so the bound below never drops a bit; it
+ * only tells the compiler so: GCC's -Warray-bounds cannot prove it for a one-word window whose
+ * rows are clipped by padding. */
 EBNN_INLINE void ebnn_or_win(uint32_t *d, int NW, uint32_t pos, uint32_t v, uint32_t n)
 {
     uint32_t w = pos >> 5, o = pos & 31u;
@@ -221,7 +221,7 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int base, int H, int W, int
             uint32_t dst = (uint32_t)(ky * KW * C);
             for (uint32_t done = 0; done < n; done += 32u) {
                 uint32_t k = n - done > 32u ? 32u : n - done;
-                ebnn_or_win(win, NW, dst + done, ebnn_get_bits(in, src + done, k), k);
+                ebnn_or_bits(win, dst + done, ebnn_get_bits(in, src + done, k), k);
             }
         }
         return (uint32_t)(KH * KW * C);
