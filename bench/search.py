@@ -12,12 +12,12 @@ machine. Each search runs ``ebnn search`` with the options in :data:`SEARCHES` i
 can be continued by hand with ``ebnn search -o DIR --resume``.
 
 For each search the JSON records the command, the wall time it took (the time with at least one
-trial in flight, from the study itself, so a search resumed later is not charged for the pause), the trials, the Pareto set and the hand-made models
-of the same budget measured by the search on the same validation images. The comparison with a
-hand-made model chooses without the test set: among the Pareto models that are within the
-hand-made model's worst-case cycles and peak SRAM, the one with the best validation accuracy;
-it dominates when its test accuracy is at least the hand-made model's (validation as a second
-check) and it is strictly better in one of accuracy, cycles or SRAM.
+trial in flight, from the study itself, so a search resumed later is not charged for the
+pause), the trials, the Pareto set and the hand-made models of the same budget measured by the
+search on the same validation images. The comparison with a hand-made model chooses without the
+test set: among the Pareto models that are within the hand-made model's worst-case cycles and
+peak SRAM, the one with the best validation accuracy; it dominates when its test accuracy is at
+least the hand-made model's and it is strictly better in one of accuracy, cycles or SRAM.
 """
 
 from __future__ import annotations

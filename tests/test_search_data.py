@@ -91,3 +91,64 @@ def test_bad_data_options_fail_in_one_line(space_file, tmp_path, args, message):
         args = tuple(str(tmp_path / a) if a == "x.csv" else a for a in args)
     line = one_line_error(ebnn("search", space_file, *args, *ARGS, "-o", tmp_path / "s"))
     assert message in line
+
+
+def test_a_start_config_is_the_first_trial(tmp_path):
+    from tests.test_search import TOY
+
+    space = tmp_path / "toy.toml"
+    space.write_text(TOY)
+    start = tmp_path / "mine.toml"
+    start.write_text('[model]\nname = "mine"\ninput = [28, 28, 1]\nclasses = 10\n\n'
+                     '[[model.layers]]\ntype = "conv"\nfilters = 4\nkernel = 3\nstride = 2\n'
+                     'pool = 2\n\n[train]\nlr = 0.02\n')
+    out = fresh(tmp_path / "s")
+    ran = ebnn("search", space, "--start", start, "--sram", "2k", "--trials", "1", "--epochs",
+               "1", "--train-images", "300", "--batch", "1", "--jobs", "1", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    (entry,) = json.loads((out / "pareto.json").read_text())
+    assert entry["trial"] == 0
+    assert entry["config"]["model"]["layers"] == [
+        {"type": "conv", "filters": 4, "kernel": 3, "stride": 2, "pool": 2}]
+    assert entry["config"]["train"]["lr"] == 0.02
+    assert f"Started from `{start}`" in (out / "pareto.md").read_text()
+    assert json.loads((out / "search.json").read_text())["start"] == [str(start)]
+    # continuing takes no --start
+    line = one_line_error(ebnn("search", "-o", out, "--resume", "--start", start))
+    assert "--start is for a new search" in line
+
+
+@pytest.mark.parametrize("layer, message", [
+    ('type = "conv"\nfilters = 3\nkernel = 3', "layer 1 filters is not among the space's choices"),
+    ('type = "conv"\nfilters = 4\nkernel = 3\npool = 2\npool_stride = 1',
+     "the space cannot make layer 1: pool_stride 1x1 (the space makes 2x2)"),
+])
+def test_a_start_config_outside_the_space_fails_in_one_line(tmp_path, layer, message):
+    from tests.test_search import TOY
+
+    space = tmp_path / "toy.toml"
+    space.write_text(TOY)
+    start = tmp_path / "mine.toml"
+    start.write_text(f'[model]\nname = "mine"\ninput = [28, 28, 1]\nclasses = 10\n\n'
+                     f'[[model.layers]]\n{layer}\n')
+    line = one_line_error(ebnn("search", space, "--start", start, "--trials", "1", "-o",
+                               tmp_path / "s"))
+    assert message in line
+    assert not (tmp_path / "s").exists()  # nothing written
+
+
+def test_the_handmade_models_lie_in_the_shipped_spaces():
+    import tomllib
+
+    import optuna
+
+    from ebnn.config import parse_config
+    from ebnn.search.space import load_space
+
+    root = Path(__file__).resolve().parent.parent / "examples"
+    for space, model in (("mnist", "mnist"), ("mnist", "mnist-tiny"), ("digits", "digits")):
+        sp = load_space(root / "search" / f"{space}.toml")
+        config = tomllib.loads((root / model / f"{model}.toml").read_text())
+        made = sp.suggest(optuna.trial.FixedTrial(sp.params_of(config, model)))
+        assert parse_config(made).layers == parse_config(config).layers
+        assert made["train"]["lr"] == config["train"]["lr"]

@@ -98,6 +98,11 @@ def _cpus() -> int:
               help="Seed of the sampler (default 0).")
 @click.option("--sram-objective/--no-sram-objective", default=None,
               help="Minimise peak SRAM as a third objective (default: yes).")
+@click.option("--start", "starts", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False), metavar="CONFIG.toml",
+              help="A model config to try first (repeatable), e.g. your hand-made model: the "
+                   "search starts from it. Its layers must lie in the space; its [train] "
+                   "values are used where the space draws them.")
 @click.option("--resume", is_flag=True,
               help="Continue the search in -o: unfinished trials run again first.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -110,7 +115,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                dataset: str | None, data: Path | None, data_dir: Path | None,
                test_data_dir: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
-               sram_objective: bool | None, resume: bool, report_dir: Path | None) -> None:
+               sram_objective: bool | None, starts: tuple[Path, ...], resume: bool,
+               report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
 
@@ -135,6 +141,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _fail("give the search's folder with -o DIR")
     if address is not None and backend != "ray":
         _fail("--address is for --backend ray")
+    if starts and (resume or report):
+        _fail("--start is for a new search: a search resumed goes on from its own trials")
     given = {"target": target, "sram": sram, "flash": flash, "max_ms": max_ms,
              "epochs": epochs, "dataset": dataset, "data_path": data,
              "data_dir": data_dir,
@@ -151,6 +159,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                 _fail(f"{output} holds a search already: --resume to continue it, --report "
                       f"{output} to re-render it, or another -o")
             settings = _new_settings(space, {**given, "batch": batch or jobs or _cpus()})
+            settings = replace(settings, start=[str(p) for p in starts] or None)
     except SearchError as exc:
         _fail(str(exc))
     if report:
@@ -275,6 +284,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.study import Driver, open_study
 
     space, data = _load(settings)
+    first = [] if resume else _start_params(space, settings.start or [])
     if trials is None and seconds is None:
         trials = settings.trials or DEFAULT_TRIALS
     try:
@@ -282,6 +292,8 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         settings = replace(settings, trials=trials)
         settings.save(output)
         study = open_study(output, settings, create=not resume)
+        for params in first:  # asked before anything the sampler proposes
+            study.enqueue_trial(params)
     except OSError as exc:
         _fail(f"{output}: cannot write ({exc.strerror or exc})")
     b = settings.budget
@@ -312,6 +324,24 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         err.print(f"interrupted: finished trials are kept in {output}; continue with "
                   f"`ebnn search -o {output} --resume`", markup=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
+
+
+def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
+    """The trial parameters of each --start config (one-line error when one does not fit)."""
+    from ebnn.search.space import SpaceError
+
+    found = []
+    for path in paths:
+        try:
+            config = tomllib.loads(Path(path).read_text())
+            found.append(space.params_of(config, f"--start {path}"))
+        except OSError as exc:
+            _fail(f"--start {path}: cannot read ({exc.strerror or exc})")
+        except tomllib.TOMLDecodeError as exc:
+            _fail(f"--start {path}: not valid TOML ({exc})")
+        except SpaceError as exc:
+            _fail(str(exc))
+    return found
 
 
 def _terminate(signum: int, frame: object) -> None:

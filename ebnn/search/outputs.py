@@ -149,6 +149,8 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
     lines = [
         f"# Search on {settings.target}: SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B, {cyc}",
         "",
+        *([f"Started from {', '.join(f'`{p}`' for p in settings.start)} (asked first).", ""]
+          if settings.start else []),
         f"{summary.trials} trials: {summary.trained} trained, {summary.rejected} rejected "
         f"({summary.rejected_before_training} before training), {summary.failed} failed"
         + (f", {summary.running} unfinished" if summary.running else "")

@@ -173,6 +173,104 @@ class Space:
         return {"model": {"name": self.name, "input": list(self.input),
                           "classes": self.classes, "layers": layers}, "train": train}
 
+    def params_of(self, config: dict[str, Any], where: str) -> dict[str, Any]:
+        """The trial parameters under which :meth:`suggest` proposes ``config`` (a model
+        config in the TOML shape), for Optuna's ``enqueue_trial``: its layers must lie in the
+        space; its [train] values are taken where the space draws them (and must lie in the
+        ranges), the space's fixed values apply otherwise. SpaceError when it does not fit."""
+        try:
+            spec = parse_config(config, where)
+        except ConfigError as exc:
+            raise SpaceError(str(exc)) from None
+        if tuple(spec.input) != self.input or spec.classes != self.classes:
+            raise SpaceError(f"{where}: takes {list(spec.input)} in {spec.classes} classes; the "
+                             f"space's models take {list(self.input)} in {self.classes}")
+        params: dict[str, Any] = {}
+        lo, hi = self.blocks
+        n = len(spec.layers)
+        if not lo <= n <= hi:
+            raise SpaceError(f"{where}: {n} hidden layers; the space has {lo} to {hi}")
+        if hi > lo:
+            params["blocks"] = n
+        previous = "conv"
+        for i, layer in enumerate(spec.layers, 1):
+            allowed = ["conv"] if i == 1 else [
+                k for k in self.kinds if KINDS[k].may_follow(KINDS[previous])]
+            if layer.type not in allowed:
+                raise SpaceError(f"{where}: layer {i} is a {layer.type}; the space's layer {i} "
+                                 f"is a {' or '.join(allowed)}")
+            if len(allowed) > 1:
+                params[f"b{i}.kind"] = layer.type
+            table = self.first if i == 1 else self.layer.get(layer.type, {})
+            for key in HIDDEN_KINDS[layer.type].keys:
+                have = self._spec_field(layer, key)
+                choice = table.get(key)
+                if choice is None:  # the kind's default: checked on the whole model below
+                    continue
+                options = choice if isinstance(choice, list) else [choice]
+                if isinstance(choice, Range):
+                    value = have[0] if isinstance(have, tuple) else have
+                    if have != self._layer_value(layer.type, key, value) or not (
+                            choice.low <= value <= choice.high):
+                        raise SpaceError(f"{where}: layer {i} {key} is outside the space")
+                    params[f"b{i}.{key}"] = value
+                    continue
+                match = [v for v in options if self._layer_value(layer.type, key, v) == have]
+                if not match:
+                    raise SpaceError(f"{where}: layer {i} {key} is not among the space's "
+                                     "choices")
+                if isinstance(choice, list) and len(choice) > 1:
+                    params[f"b{i}.{key}"] = _encode(match[0])
+            previous = layer.type
+        for key, choice in self.train.items():
+            value = getattr(spec.train, key)
+            if isinstance(choice, Range):
+                if not choice.low <= value <= choice.high:
+                    raise SpaceError(f"{where}: [train] {key} = {value} is outside the space's "
+                                     f"range {choice.low} to {choice.high}")
+                params[f"train.{key}"] = value
+            elif isinstance(choice, list) and len(choice) > 1:
+                if value not in choice:
+                    raise SpaceError(f"{where}: [train] {key} = {value} is not among the "
+                                     "space's choices")
+                params[f"train.{key}"] = _encode(value)
+        import optuna
+
+        made = parse_config(self.suggest(optuna.trial.FixedTrial(params)), where)
+        for i, (a, b) in enumerate(zip(made.layers, spec.layers, strict=True), 1):
+            if a != b:
+                diff = "; ".join(f"{f} {_show(getattr(b, f))} (the space makes "
+                                 f"{_show(getattr(a, f))})" for f in a.__dataclass_fields__
+                                 if getattr(a, f) != getattr(b, f))
+                raise SpaceError(f"{where}: the space cannot make layer {i}: {diff}")
+        return params
+
+    def _layer_value(self, kind: str, key: str, value: Any) -> Any:
+        """A layer key's value as the config parser normalises it (None: the default)."""
+        layer: dict[str, Any] = {"type": kind}
+        if kind != "linear":
+            layer.setdefault("filters", 1)
+        else:
+            layer["units"] = 1
+        if value is not None:
+            layer[key] = value
+        try:
+            spec = parse_config({"model": {"name": "x", "input": list(self.input),
+                                           "classes": self.classes,
+                                           "layers": [{"type": "conv", "filters": 1}, layer]
+                                           if kind == "linear" else [layer]}})
+        except ConfigError:
+            return None  # not a value this layer can take
+        return self._spec_field(spec.layers[-1], key)
+
+    @staticmethod
+    def _spec_field(layer: Any, key: str) -> Any:
+        return layer.out if key in ("filters", "units") else getattr(layer, key)
+
+
+def _show(v: Any) -> str:
+    return "x".join(map(str, v)) if isinstance(v, tuple) else str(v)
+
 
 def _kind_table(raw: Any, kind: str, where: str) -> dict[str, Choice]:
     if raw is None:

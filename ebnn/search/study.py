@@ -65,6 +65,7 @@ class Settings:
     data_path: str | None = None  # --data PATH
     test_dir: str | None = None
     train_limit: int | None = None
+    start: list[str] | None = None  # --start configs, asked first (for the record)
 
     @property
     def budget(self) -> Budget:
@@ -308,7 +309,9 @@ class Driver:
         members: list[tuple[Any, dict[str, Any], Firmware]] = []
         self._unfinished(members)
         while True:
-            total = len(self.study.get_trials(deepcopy=False))
+            state = self._optuna.trial.TrialState
+            total = len(self.study.get_trials(deepcopy=False, states=(
+                state.RUNNING, state.COMPLETE, state.PRUNED, state.FAIL)))  # not --start's waiting
             full = len(members) >= self.settings.batch
             out_of_trials = trials is not None and total >= trials
             out_of_time = deadline is not None and time.monotonic() >= deadline
