@@ -45,11 +45,14 @@ class Search:
     handmade: str | None = None  # the hand-made model this budget must dominate
     goal_test: float | None = None  # a test accuracy the best must reach
     mnist: bool = True  # the official MNIST test set is the test split
+    start: str | None = None  # a model config in examples/ the search begins from (--start)
 
 
 SEARCHES = (
     Search("mnist-1k", "mnist.toml", ("--sram", "1k"), "25m", handmade="mnist-tiny"),
     Search("mnist-2k", "mnist.toml", ("--sram", "2k"), "75m", handmade="mnist"),
+    Search("mnist-2k-start", "mnist.toml", ("--sram", "2k"), "25m", handmade="mnist",
+           start="mnist/mnist.toml"),
     Search("mnist-15k", "mnist-15k.toml", ("--sram", "15k", "--max-ms", "50"), "55m",
            goal_test=0.986),
     Search("digits-2k", "digits.toml", ("--dataset", "digits", "--sram", "2k"), "10m",
@@ -62,6 +65,8 @@ QUICK = ("--trials", "2", "--epochs", "1", "--train-images", "300")
 def command(s: Search, directory: Path, quick: bool) -> list[str]:
     ebnn = str(Path(sys.executable).with_name("ebnn"))
     cmd = [ebnn, "search", str(SPACES / s.space), "--target", "curie", *s.args]
+    if s.start is not None:
+        cmd += ["--start", str(common.REPO / "examples" / s.start)]
     if s.mnist and (OFFICIAL_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
         cmd += ["--test-data-dir", str(OFFICIAL_MNIST)]
     cmd += list(QUICK) if quick else ["--time", s.time, "--epochs", str(EPOCHS)]
@@ -107,8 +112,8 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
     best = max(front, key=lambda e: (e["val_accuracy"], -e["cycles"])) if front else None
     entry: dict[str, Any] = {
         "name": s.name, "command": shown(cmd), "ran_now": ran, "command_seconds": seconds,
-        "directory": common.rel(directory), "settings": {k: settings[k] for k in (
-            "target", "sram", "flash", "max_cycles", "clock_hz", "epochs", "dataset")},
+        "directory": common.rel(directory), "settings": {k: settings.get(k) for k in (
+            "target", "sram", "flash", "max_cycles", "clock_hz", "epochs", "dataset", "start")},
         "totals": totals, "search_seconds": _study_seconds(directory),
         "pareto": [{k: e[k] for k in ("name", "val_accuracy", "test_accuracy", "sram_peak",
                                       "flash", "cycles", "cycles_median", "ms", "config")}
