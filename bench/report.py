@@ -1135,7 +1135,9 @@ def search_section(res: dict[str, Any], img: str) -> str:
         "and measures each one's firmware in the simulator on the validation images. The "
         "chosen model against a hand-made one is the most accurate on **validation** among the "
         "Pareto models within the hand-made model's worst-case cycles and peak SRAM; test "
-        "accuracy is only reported. Cycles are the worst over the validation images.", ""]
+        "accuracy is only reported. Cycles are the worst over the validation images. A search "
+        "whose command has `--start` asked the hand-made model's config first and went on from "
+        "there; the others started cold.", ""]
     rows = []
     for e in data["searches"]:
         st = e["settings"]
