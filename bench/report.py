@@ -1165,12 +1165,20 @@ def search_section(res: dict[str, Any], img: str) -> str:
                      f"{pct(best['val_accuracy'])} / {pct(best.get('test_accuracy'))}, "
                      f"{n(best['sram_peak'])} B, {n(best['cycles'])} cycles",
                      verdict])
+    from bench.search import SEARCHES
+
+    done = {e["name"] for e in data["searches"]}
+    for s in SEARCHES:
+        if s.name not in done:
+            rows.append([s.name, " ".join(s.args), "not run yet", "—", "—",
+                         f"`python -m bench search --only {s.name}`"])
     lines += [table(["search", "budget (curie)", "wall time", "trials",
                      "most accurate (val / test, SRAM, cycles)", "against the hand-made model"],
                     rows, "llrlll"), ""]
     for e in data["searches"]:
         hand = e["handmade"]
-        lines += [f"**{e['name']}** — `{e['command']}` ({e['totals']})", ""]
+        when = f", measured {e['date']}" if e.get("date") else ""
+        lines += [f"**{e['name']}** — `{e['command']}` ({e['totals']}{when})", ""]
         prow = [[p["name"], pct(p["val_accuracy"]), pct(p.get("test_accuracy")),
                  n(p["sram_peak"]), n(p["flash"]), n(p["cycles"]), f"{p['ms']:.2f}",
                  _layers(p["config"])] for p in e["pareto"]]

@@ -112,6 +112,7 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
     best = max(front, key=lambda e: (e["val_accuracy"], -e["cycles"])) if front else None
     entry: dict[str, Any] = {
         "name": s.name, "command": shown(cmd), "ran_now": ran, "command_seconds": seconds,
+        "date": time.strftime("%Y-%m-%d %H:%M %z"),
         "directory": common.rel(directory), "settings": {k: settings.get(k) for k in (
             "target", "sram", "flash", "max_cycles", "clock_hz", "epochs", "dataset", "start")},
         "totals": totals, "search_seconds": _study_seconds(directory),
