@@ -23,6 +23,7 @@ least the hand-made model's and it is strictly better in one of accuracy, cycles
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -108,7 +109,8 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
     settings = json.loads((directory / "search.json").read_text())
     front = json.loads((directory / "pareto.json").read_text())
     hand = json.loads((directory / "handmade.json").read_text())
-    totals = (directory / "pareto.md").read_text().splitlines()[2]
+    totals = next(line for line in (directory / "pareto.md").read_text().splitlines()
+                  if re.match(r"\d+ trials: ", line))
     best = max(front, key=lambda e: (e["val_accuracy"], -e["cycles"])) if front else None
     entry: dict[str, Any] = {
         "name": s.name, "command": shown(cmd), "ran_now": ran, "command_seconds": seconds,
