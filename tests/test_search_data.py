@@ -152,3 +152,14 @@ def test_the_handmade_models_lie_in_the_shipped_spaces():
         made = sp.suggest(optuna.trial.FixedTrial(sp.params_of(config, model)))
         assert parse_config(made).layers == parse_config(config).layers
         assert made["train"]["lr"] == config["train"]["lr"]
+
+
+def test_a_named_data_set_takes_a_test_folder(tmp_path):
+    from ebnn.data import load_dataset
+    from tests.test_search import write_idx
+
+    ds = load_dataset("mnist")
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", ds.images[:50, :, :, 0])
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", ds.labels[:50])
+    data = load_search_data("mnist", None, 0.1, 0, tmp_path, shape=(28, 28, 1))
+    assert len(data.test) == 50 and data.test.name == "mnist"

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ebnn.data import Dataset, DatasetError, split_train_val
+from ebnn.data import Dataset, DatasetError, load_dataset, split_train_val
 from ebnn.datafiles import has_test_split, load_source
 
 
@@ -54,8 +54,8 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
         full = full.fit_to(shape, "the space's models")
     train, val = split_train_val(full, val_fraction, seed)
     test: Dataset | None = None
-    if test_dir is not None:
-        test = load_source(dataset, None, test_dir, "test")
+    if test_dir is not None:  # an IDX folder; the data set's name only labels it
+        test = load_dataset(dataset or "mnist", data_dir=test_dir, split="test")
     elif _idx_has_test(data_dir) if data_dir is not None else has_test_split(dataset, data,
                                                                              None):
         test = load_source(dataset, data, data_dir, "test")
