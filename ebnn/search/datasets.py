@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ebnn.data import Dataset, DatasetError, load_dataset, split_train_val
-from ebnn.datafiles import has_test_split, load_source
+from ebnn.datafiles import has_test_split, load_source, splits_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,8 +56,8 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
     test: Dataset | None = None
     if test_dir is not None:  # an IDX folder; the data set's name only labels it
         test = load_dataset(dataset or "mnist", data_dir=test_dir, split="test")
-    elif _idx_has_test(data_dir) if data_dir is not None else has_test_split(dataset, data,
-                                                                             None):
+    elif ("test" in splits_of(data_dir) if data_dir is not None
+          else has_test_split(dataset, data, None)):
         test = load_source(dataset, data, data_dir, "test")
     if test is not None and shape is not None:
         test = test.fit_to(shape, "the space's models")
@@ -80,9 +80,3 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
             test = replace(test, images=q.apply(test.images))
     return SearchData(train, val, test, quant)
 
-
-def _idx_has_test(data_dir: Path) -> bool:
-    from ebnn.data import IDX_FILES
-
-    base = IDX_FILES["test"][0]
-    return (data_dir / base).is_file() or (data_dir / f"{base}.gz").is_file()
