@@ -107,9 +107,10 @@ def measure_target(target: str, out_dir: Path, repeats: int, use_qemu: bool) -> 
 
 def exception_cost(out_dir: Path, pairs: int, n: int) -> dict[str, Any]:
     """CPU time per exception (entry + return, and the store to ICSR that pends it): N
-    PendSVs against the same loop without, run alternately (with, without, with, ...) so that
-    both halves of each pair see the same load; each pair gives (with - without) / N, and the
-    median of the pairs is the cost, with the lowest and highest beside it. CPU time of this
+    PendSVs against the same loop that stores to a plain variable and calls the handler as a
+    function (both run the handler's body N times), run alternately (with, without, with, ...)
+    so that both halves of each pair see the same load; each pair gives (with - without) / N,
+    and the median of the pairs is the cost, with the lowest and highest beside it. CPU time of this
     thread (``time.thread_time``), not wall time: the machine is shared, and waiting for a
     core is not the simulator's cost. The load average during the measurement is recorded."""
     simulators = {}

@@ -1,8 +1,9 @@
 """Speed of `ebnn-sim run` against bare Unicorn, whole processes, measured in one run.
 
 Acceptance item: `ebnn-sim run` with exact instruction counts, cycle estimate and peak stack
-takes at most 1.5x the wall time of bare Unicorn (no hooks) on a CPU-bound firmware of several
-billion instructions, whole process included; importing torch must not slow it down.
+takes at most 1.3x the wall time of bare Unicorn (no hooks) on a CPU-bound firmware of several
+billion instructions in short blocks, whole process included (issue 10 tightened the first
+bound, 1.5x, to 1.3x); importing torch must not slow it down.
 
 What runs, all on the same ELF (bench/programs/popcount_loop.c):
 
@@ -53,7 +54,7 @@ BARE = BENCH_DIR / "bare_unicorn.py"
 PLUGIN_SOURCE = BENCH_DIR / "programs" / "qemu_insn_count.c"
 
 TARGET = "curie"
-LIMIT = 1.5  # ebnn-sim / bare, wall time of the whole process
+LIMIT = 1.3  # ebnn-sim / bare, wall time of the whole process
 DEFAULT_ITERATIONS = 10_000_000  # about 6.4 G instructions
 QUICK_ITERATIONS = 80_000  # about 51 M instructions
 ANCHORS = (1_000, 2_000)  # small builds whose counts QEMU confirms
@@ -386,7 +387,7 @@ def summarise(result: Result, bench_seconds: float) -> dict:
     load = os.getloadavg()
     return {
         "benchmark": "sim_speed",
-        "claim": "ebnn-sim run (exact instructions, cycle estimate, peak stack) <= 1.5x bare "
+        "claim": "ebnn-sim run (exact instructions, cycle estimate, peak stack) <= 1.3x bare "
                  "Unicorn wall time, whole process; torch never imported",
         "mode": result.mode,
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -576,14 +576,9 @@ void sim_advance_systick(sim_state *s)
 }
 
 /* The execution priority with the active exceptions giving `prio`, lowered by PRIMASK (0),
- * FAULTMASK (-1) and BASEPRI (its group priority). */
-static int32_t masked_priority(void *uc, const sim_state *s, int32_t prio)
+ * FAULTMASK (-1) and BASEPRI (its group priority), given as v[0], v[2] and v[1]. */
+static int32_t apply_masks(const sim_state *s, int32_t prio, const uint32_t v[3])
 {
-    /* PRIMASK, and on ARMv7-M and later BASEPRI and FAULTMASK, in one call */
-    int ids[3] = {s->primask_regid, s->basepri_regid, s->faultmask_regid};
-    uint32_t v[3] = {0, 0, 0};
-    void *ptrs[3] = {&v[0], &v[1], &v[2]};
-    s->reg_read_batch(uc, ids, ptrs, s->basepri_regid >= 0 ? 3 : 1);
     uint32_t basepri = v[1] & s->group_mask;
     if (basepri && (int32_t)basepri < prio)
         prio = (int32_t)basepri;
@@ -592,6 +587,32 @@ static int32_t masked_priority(void *uc, const sim_state *s, int32_t prio)
     if (v[2] & 1)
         prio = -1;
     return prio;
+}
+
+/* The mask registers' Unicorn ids (PRIMASK, and on ARMv7-M and later BASEPRI and FAULTMASK)
+ * appended to `ids`/`ptrs` at `n`, their values to be read into `v` (zeroed): the new count. */
+static int add_mask_reads(const sim_state *s, int *ids, void **ptrs, int n, uint32_t v[3])
+{
+    v[0] = v[1] = v[2] = 0;
+    ids[n] = s->primask_regid;
+    ptrs[n++] = &v[0];
+    if (s->basepri_regid >= 0) {
+        ids[n] = s->basepri_regid;
+        ptrs[n++] = &v[1];
+        ids[n] = s->faultmask_regid;
+        ptrs[n++] = &v[2];
+    }
+    return n;
+}
+
+static int32_t masked_priority(void *uc, const sim_state *s, int32_t prio)
+{
+    int ids[3];
+    void *ptrs[3];
+    uint32_t v[3];
+    int n = add_mask_reads(s, ids, ptrs, 0, v);
+    s->reg_read_batch(uc, ids, ptrs, n);
+    return apply_masks(s, prio, v);
 }
 
 /* The object holding `a` (sim/elf.py's object_at: the last one starting at or below it), or
@@ -796,18 +817,26 @@ static int vector_of(const sim_state *s, uint32_t exc, uint32_t *handler)
     return 1;
 }
 
+/* What ExceptionEntry reads: CONTROL, XPSR (its flags are APSR's), SP, then the frame's
+ * R0-R3, R12, LR. */
+#define ENTRY_READS 9
+static const int entry_regs[ENTRY_READS] = {RG_CONTROL, RG_XPSR, RG_SP, RG_R0, RG_R1,
+                                            RG_R2,      RG_R3,   RG_R12, RG_LR};
+
 /* ExceptionEntry of `exc` at the block boundary before `ret` (or after an SVC): the frame on
  * the current stack (MSP, or a thread's PSP), extended with S0-S15 and FPSCR when CONTROL.FPCA
- * is set on an FPU core. 1 when taken; 0 (nothing changed) for Python. */
-static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret, int from_intr)
+ * is set on an FPU core. `pre`: entry_regs' values when already read, else NULL. 1 when taken;
+ * 0 (nothing changed) for Python. */
+static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret, int from_intr,
+                      const uint32_t *pre)
 {
     if (!(s->exc_flags & EXC_FAST))
         return 0;
-    /* CONTROL, XPSR (its flags are APSR's), SP, then the frame's R0-R3, R12, LR */
-    static const int entry_regs[9] = {RG_CONTROL, RG_XPSR, RG_SP, RG_R0, RG_R1,
-                                      RG_R2, RG_R3, RG_R12, RG_LR};
-    uint32_t r[9];
-    rd_many(uc, s, entry_regs, 9, r);
+    uint32_t r[ENTRY_READS];
+    if (pre != NULL)
+        memcpy(r, pre, sizeof r);
+    else
+        rd_many(uc, s, entry_regs, ENTRY_READS, r);
     uint32_t control = r[0], xpsr = r[1], sp = r[2], nzcv = xpsr & 0xF0000000u;
     uint32_t ipsr = xpsr & 0x1ff;
     int fp = (s->exc_flags & EXC_FPU) && (control & 4); /* CONTROL.FPCA: an extended frame */
@@ -828,7 +857,10 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret, int fr
         rd_many(uc, s, fp_regs, 17, w + 8);
         w[25] = 0;
     }
-    memcpy(mem, w, size); /* the host is little-endian, as the target */
+    /* the host is little-endian, as the target; constant sizes: no string copy */
+    memcpy(mem, w, 32);
+    if (fp)
+        memcpy(mem + 32, w + 8, FP_FRAME - 32);
     uint32_t psp_bit = on_psp ? 0x04u : 0u;
     uint32_t exc_return = (s->exc_flags & EXC_V8M)
                               ? 0xFFFFFFA0u | (ipsr ? 0u : 0x08u | psp_bit)
@@ -865,10 +897,11 @@ static int fast_return(void *uc, sim_state *s)
         return 0;
     if (s->cycles >= s->timer_at)
         sim_advance_systick(s);
-    /* PC (the EXC_RETURN value), XPSR, and the stacks a frame may be popped from */
-    static const int ret_regs[5] = {RG_PC, RG_XPSR, RG_MSP, RG_CONTROL, RG_PSP};
-    uint32_t q[5];
-    rd_many(uc, s, ret_regs, 5, q);
+    /* PC (the EXC_RETURN value), XPSR, SP (in handler mode the MSP), CONTROL; the PSP only
+     * when the frame is on it */
+    static const int ret_regs[4] = {RG_PC, RG_XPSR, RG_SP, RG_CONTROL};
+    uint32_t q[4];
+    rd_many(uc, s, ret_regs, 4, q);
     uint32_t pc = q[0], ipsr = q[1] & 0x1ff;
     uint32_t value = (s->exc_flags & EXC_V8M) ? pc : pc | 1u;
     if (!ipsr || !valid_exc_return(s, value))
@@ -900,12 +933,16 @@ static int fast_return(void *uc, sim_state *s)
         return 0; /* an FP frame on a core without FPU */
     uint32_t size = fp ? FP_FRAME : 32u;
     int use_psp = to_thread && (value & 4);
-    uint32_t frame = use_psp ? q[4] : q[2], control = q[3];
+    uint32_t frame = q[2], control = q[3];
+    if (use_psp)
+        s->reg_read(uc, s->exc_regids[RG_PSP], &frame);
     const uint8_t *mem = host(s, frame, size, 1);
     if (mem == NULL)
         return 0;
     uint32_t w[FP_FRAME / 4];
-    memcpy(w, mem, size);
+    memcpy(w, mem, 32); /* constant sizes: no string copy */
+    if (fp)
+        memcpy(w + 8, mem + 32, FP_FRAME - 32);
     uint32_t ipsr_new = to_thread ? 0u : (w[7] & 0x1ff);
     uint32_t fpca = fp ? 4u : 0u; /* CONTROL.FPCA from EXC_RETURN */
     uint32_t new_control = to_thread ? ((control & ~6u) | (use_psp ? 2u : 0u) | fpca)
@@ -916,15 +953,22 @@ static int fast_return(void *uc, sim_state *s)
     /* XPSR, CONTROL (when it changes), SP, the frame's R0-R3, R12, LR, its S0-S15 and FPSCR
      * when extended, then APSR's flags again (an MSR after the XPSR write rebuilds Unicorn's
      * cached flags), then PC: in the batch, as no block is running in the interrupt hook */
-    int pop_regs[28] = {RG_XPSR, RG_CONTROL, RG_SP, RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR};
+    int pop_regs[28];
+    uint32_t v[28];
     uint32_t new_sp = frame + size + ((w[7] & 0x200) ? 4u : 0u);
-    uint32_t v[28] = {(w[7] & ~0x3FFu) | ipsr_new | (1u << 24), new_control, new_sp, w[0],
-                      w[1], w[2], w[3], w[4], w[5]};
-    int n = 9;
-    if (new_control == control) { /* drop CONTROL */
-        memmove(pop_regs + 1, pop_regs + 2, 7 * sizeof pop_regs[0]);
-        memmove(v + 1, v + 2, 7 * sizeof v[0]);
-        n = 8;
+    int n = 0;
+    pop_regs[n] = RG_XPSR;
+    v[n++] = (w[7] & ~0x3FFu) | ipsr_new | (1u << 24);
+    if (new_control != control) {
+        pop_regs[n] = RG_CONTROL;
+        v[n++] = new_control;
+    }
+    pop_regs[n] = RG_SP;
+    v[n++] = new_sp;
+    static const int frame_regs[6] = {RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR};
+    for (int i = 0; i < 6; i++) {
+        pop_regs[n] = frame_regs[i];
+        v[n++] = w[i];
     }
     if (fp) {
         memcpy(pop_regs + n, fp_regs, sizeof fp_regs);
@@ -959,12 +1003,29 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
         if (s->cycles >= s->timer_at)
             return s->on_event(addr);
     }
-    if (s->pend_prio < execution_priority(uc, s)) {
-        if (s->pend_exc >= 0 && fast_enter(uc, s, (uint32_t)s->pend_exc, addr, 0))
-            return 1;
-        return s->on_event(addr);
+    /* the masks only lower the execution priority below the active exceptions' */
+    if (s->pend_prio >= s->active_prio)
+        return 0;
+    if (s->pend_exc < 0 || !(s->exc_flags & EXC_FAST)) {
+        if (s->pend_prio < execution_priority(uc, s))
+            return s->on_event(addr);
+        return 0;
     }
-    return 0;
+    /* the entry's registers and the masks in one call */
+    int ids[ENTRY_READS + 3];
+    void *ptrs[ENTRY_READS + 3];
+    uint32_t r[ENTRY_READS], m[3];
+    for (int i = 0; i < ENTRY_READS; i++) {
+        ids[i] = s->exc_regids[entry_regs[i]];
+        ptrs[i] = &r[i];
+    }
+    int n = add_mask_reads(s, ids, ptrs, ENTRY_READS, m);
+    s->reg_read_batch(uc, ids, ptrs, n);
+    if (s->pend_prio >= apply_masks(s, s->active_prio, m))
+        return 0;
+    if (fast_enter(uc, s, (uint32_t)s->pend_exc, addr, 0, r))
+        return 1;
+    return s->on_event(addr);
 }
 
 /* Unicorn's MMIO callbacks for the System Control Space (0xE000E000): a store of PENDSVSET
@@ -1005,7 +1066,7 @@ static int fast_svc(void *uc, sim_state *s)
         return 0;
     uint32_t pc = 0;
     s->reg_read(uc, s->exc_regids[RG_PC], &pc);
-    return fast_enter(uc, s, SVCALL_EXC, pc, 1);
+    return fast_enter(uc, s, SVCALL_EXC, pc, 1, NULL);
 }
 
 void sim_intr_hook(void *uc, uint32_t intno, void *user)
