@@ -62,7 +62,7 @@ examples: setup
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile  # one worker per core; a file's tests share a worker
 
 lint: setup
 	$(VENV)/bin/ruff check .
