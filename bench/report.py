@@ -1118,7 +1118,8 @@ def freertos_section(res: dict[str, Any]) -> str:
         out += [f"One exception (entry and return), CPU time on this machine: "
                 f"**{cost['us_per_exception']:.2f} µs** ({n(cost['n'])} PendSVs in "
                 f"{cost['with_seconds']:.3f} s against {cost['without_seconds']:.3f} s for the "
-                f"same loop without them, `bench/programs/exception_loop.c`{spread})."]
+                f"same loop calling the handler as a function instead, "
+                f"`bench/programs/exception_loop.c`{spread})."]
     return "\n".join(out) + "\n"
 
 
