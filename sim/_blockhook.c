@@ -694,14 +694,20 @@ static inline void wr(void *uc, const sim_state *s, int r, uint32_t v)
 /* Registers `which[0..n)` (RG_*) in one call each way. Writes go in the order given; a PC
  * written in a batch does not redirect the running block, so PC is never one of them. */
 #define BATCH_MAX 32
-static void rd_many(void *uc, const sim_state *s, const int *which, int n, uint32_t *out)
+static void add_reads(const sim_state *s, const int *which, int n, uint32_t *out, int *ids,
+                      void **ptrs)
 {
-    int ids[BATCH_MAX];
-    void *ptrs[BATCH_MAX];
     for (int i = 0; i < n; i++) {
         ids[i] = s->exc_regids[which[i]];
         ptrs[i] = &out[i];
     }
+}
+
+static void rd_many(void *uc, const sim_state *s, const int *which, int n, uint32_t *out)
+{
+    int ids[BATCH_MAX];
+    void *ptrs[BATCH_MAX];
+    add_reads(s, which, n, out, ids, ptrs);
     s->reg_read_batch(uc, ids, ptrs, n);
 }
 
@@ -1015,10 +1021,7 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
     int ids[ENTRY_READS + 3];
     void *ptrs[ENTRY_READS + 3];
     uint32_t r[ENTRY_READS], m[3];
-    for (int i = 0; i < ENTRY_READS; i++) {
-        ids[i] = s->exc_regids[entry_regs[i]];
-        ptrs[i] = &r[i];
-    }
+    add_reads(s, entry_regs, ENTRY_READS, r, ids, ptrs);
     int n = add_mask_reads(s, ids, ptrs, ENTRY_READS, m);
     s->reg_read_batch(uc, ids, ptrs, n);
     if (s->pend_prio >= apply_masks(s, s->active_prio, m))
