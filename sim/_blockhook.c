@@ -42,6 +42,9 @@
 #define BF_DYNAMIC_SP 4u
 #define BF_FP 8u /* the block holds a floating-point (VFP) instruction */
 #define BF_ALIGN 16u /* the block holds accesses whose base registers are checked at its entry */
+#define BF_SP_UNSURE 32u /* the block's net SP change is not known before it runs: an SP change
+                          * inside an IT block (conditional), a net change too large for spnet,
+                          * or code outside flash; the shadow SP is dropped after it */
 
 enum stop_reason {
     STOP_NONE = 0,
@@ -66,7 +69,8 @@ typedef struct {
     uint16_t count;  /* instructions */
     uint16_t size;   /* bytes: Unicorn may end a block early, so a cached entry must match */
     uint8_t flags;   /* BF_* */
-    uint8_t pad;
+    int8_t spnet;    /* net SP change in words when the block runs to its end (BF_SP_UNSURE:
+                      * not known) */
     uint16_t amask;  /* registers (bit n: Rn, 14: LR) whose word alignment at block entry makes
                       * every access checked there aligned */
 } block_info;
@@ -131,6 +135,13 @@ typedef struct {
     uint32_t stop_limit;       /* stack overflow: the limit it crossed */
     uint32_t sp_pending;       /* BF_DYNAMIC_SP when the previous block wrote SP dynamically
                                 * (sample SP at the next block), else 0 */
+    /* The shadow SP: while sp_known, sp_shadow is SP's value at the start of the next block,
+     * so the stack check of a block that moves SP by known amounts needs no register read.
+     * Blocks with a known net change move it; anything else that can change SP (a dynamic or
+     * conditional SP write, a register write from C or Python, a call into Python, a new
+     * emu_start) clears sp_known, and the next block that moves SP reads SP again. */
+    uint32_t sp_shadow;
+    uint32_t sp_known;
     uint32_t last_count;       /* instructions and cycles the last block added */
     uint32_t last_cycles;
     /* marks: a code hook on chosen addresses records (address, instructions, cycles) each
@@ -200,6 +211,11 @@ typedef struct {
     const uint8_t *align;
     const uint32_t *xfer;
     int32_t gpr_regids[16];
+    /* self-check (EBNN_SIM_CHECK_SP=1, sim/native.py): every use of the shadow SP also reads
+     * SP and counts disagreements, the first one's block in sp_mismatch_pc */
+    uint32_t sp_check;
+    uint32_t sp_mismatches;
+    uint32_t sp_mismatch_pc;
 } sim_state;
 
 static inline uint32_t insn_len(uint16_t hw)
@@ -259,11 +275,22 @@ static inline void follow_one(uint16_t *dep, uint32_t x)
 /* Walk one block: instruction count, summed cost, lowest cumulative SP change, flags. */
 static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32_t limit,
                     uint32_t size, int in_flash, uint16_t *count, uint32_t *cost, int32_t *spmin,
-                    uint8_t *flags, uint16_t *amask)
+                    uint8_t *flags, int8_t *spnet, uint16_t *amask)
 {
     uint32_t end = off + size, n = 0, c = 0, paired = 0, am = 0;
     int32_t sp = 0, lo = 0;
     uint8_t f = BF_VALID;
+    /* Instructions still inside an IT block (conditional: their SP change may not happen).
+     * A block may start inside one (an exception returning there, Unicorn splitting a block):
+     * an IT encoding in the 16 bytes before the block (4 instructions of at most 4 bytes) makes
+     * its first 4 instructions count as conditional. The halfword may belong to a 32-bit
+     * instruction instead; that only costs a register read. */
+    uint32_t in_it = 0;
+    for (uint32_t back = 2; back <= 16 && back <= off; back += 2) {
+        uint16_t h = read_hw(mem, off - back);
+        if ((h & 0xff00u) == 0xbf00u && (h & 0xfu))
+            in_it = 4;
+    }
     /* dep[r]: the registers whose word alignment at block entry makes Rr word-aligned now
      * (XF_UNKNOWN: none do); sim/alignment.py's follow() is the same computation */
     uint16_t dep[16];
@@ -275,6 +302,11 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
         uint32_t idx = off >> 1;
         uint32_t k = in_flash ? s->cost[idx] : 0;
         c += pair_cost(k, n, &paired);
+        /* No facts where an instruction starts: the sweep over flash (sim/codemap.py) took
+         * this halfword for data or for the middle of another instruction (an image without
+         * mapping symbols). Its SP change is unknown: SP is sampled at the next block. */
+        if (in_flash && k == 0)
+            f |= BF_DYNAMIC_SP;
         if (in_flash && s->fp && s->fp[idx])
             f |= BF_FP;
         if (in_flash && s->align) {
@@ -282,6 +314,7 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
                 am |= dep[s->align[idx] & 15u];
             follow_one(dep, s->xfer[idx]);
         }
+        uint16_t hw = read_hw(mem, off);
         if (in_flash) {
             int16_t d = s->spd[idx];
             if (d == SPD_DYNAMIC) {
@@ -290,16 +323,25 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
                 sp += d;
                 if (sp < lo) lo = sp;
                 f |= BF_MOVES_SP;
+                if (in_it)
+                    f |= BF_SP_UNSURE;
             }
         } else {
             f |= BF_DYNAMIC_SP; /* code outside flash has no precomputed facts: sample SP */
         }
-        off += insn_len(read_hw(mem, off));
+        if (in_it)
+            in_it--;
+        if ((hw & 0xff00u) == 0xbf00u && (hw & 0xfu)) /* IT: 4 - ctz(mask) instructions */
+            in_it = 4u - (uint32_t)__builtin_ctz(hw & 0xfu);
+        off += insn_len(hw);
         n++;
     }
+    if ((sp & 3) || sp / 4 < INT8_MIN || sp / 4 > INT8_MAX)
+        f |= BF_SP_UNSURE;
     *count = (uint16_t)n;
     *cost = c;
     *spmin = lo;
+    *spnet = (f & BF_SP_UNSURE) ? 0 : (int8_t)(sp / 4);
     *flags = am ? (uint8_t)(f | BF_ALIGN) : f;
     *amask = (uint16_t)am;
 }
@@ -382,8 +424,18 @@ static __attribute__((noinline)) int align_entry(void *uc, sim_state *s, uint32_
     return 1;
 }
 
+/* Self-check of the shadow SP (sp_check): the real SP, compared. */
+static __attribute__((noinline)) void check_shadow(void *uc, sim_state *s, uint32_t addr)
+{
+    uint32_t sp = 0;
+    s->reg_read(uc, s->sp_regid, &sp);
+    if (sp != s->sp_shadow && s->sp_mismatches++ == 0)
+        s->sp_mismatch_pc = addr;
+}
+
 static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count, uint32_t cost,
-                           int32_t spmin, uint8_t flags, uint16_t amask, uint32_t extra)
+                           int32_t spmin, uint8_t flags, int8_t spnet, uint16_t amask,
+                           uint32_t extra)
 {
     /* A stop requested from a block hook takes effect before the block runs (Unicorn checks
      * the exit request after the hook, at the start of the block), so a stopped block is
@@ -403,9 +455,15 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
     if ((flags & BF_ALIGN) && s->stop_reason == STOP_NONE && align_entry(uc, s, addr, amask, extra))
         return;
 
-    if ((flags & (BF_MOVES_SP | BF_DYNAMIC_SP)) || s->sp_pending) {
+    if ((flags & (BF_MOVES_SP | BF_DYNAMIC_SP | BF_SP_UNSURE)) || s->sp_pending) {
         uint32_t sp = 0;
-        s->reg_read(uc, s->sp_regid, &sp);
+        if (s->sp_known) {
+            sp = s->sp_shadow;
+            if (UNLIKELY(s->sp_check))
+                check_shadow(uc, s, addr);
+        } else {
+            s->reg_read(uc, s->sp_regid, &sp);
+        }
         uint32_t lowest = sp + (uint32_t)spmin;
         uint32_t limit = stack_limit(s);
         int thread = (s->psp_mode || lowest < limit) ? thread_stack(uc, s, addr, lowest) : 0;
@@ -424,6 +482,8 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
         if (lowest < s->min_sp && !thread)
             s->min_sp = lowest;
         s->sp_pending = flags & BF_DYNAMIC_SP;
+        s->sp_known = !(flags & (BF_DYNAMIC_SP | BF_SP_UNSURE));
+        s->sp_shadow = sp + (uint32_t)((int32_t)spnet * 4);
     }
 
     s->insns += count;
@@ -439,7 +499,8 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
 static __attribute__((noinline, noipa)) void cached_block(void *uc, sim_state *s,
                                                          const block_info *b, uint32_t extra)
 {
-    account(uc, s, s->last_addr, b->count, b->cost, b->spmin, b->flags, b->amask, extra);
+    account(uc, s, s->last_addr, b->count, b->cost, b->spmin, b->flags, b->spnet, b->amask,
+            extra);
 }
 
 /* Facts of the instructions in [addr, addr + size), wherever they lie: flash is decoded with its
@@ -450,15 +511,16 @@ static void range_facts(const sim_state *s, uint32_t addr, uint32_t size, block_
     uint32_t foff = addr - s->flash_base, soff = addr - s->sram_base; /* wrap below base */
     if (foff < s->flash_size) {
         analyse(s, s->flash, foff, s->flash_size, size, 1, &t->count, &t->cost, &t->spmin,
-                &t->flags, &t->amask);
+                &t->flags, &t->spnet, &t->amask);
     } else if (soff < s->sram_size) {
         analyse(s, s->sram, soff, s->sram_size, size, 0, &t->count, &t->cost, &t->spmin,
-                &t->flags, &t->amask);
+                &t->flags, &t->spnet, &t->amask);
     } else {
         t->count = (uint16_t)(size / 2);
         t->cost = t->count;
         t->spmin = 0;
-        t->flags = BF_VALID;
+        t->flags = BF_VALID | BF_SP_UNSURE; /* nothing known about the code: drop the shadow */
+        t->spnet = 0;
         t->amask = 0;
     }
 }
@@ -475,11 +537,11 @@ static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, 
             range_facts(s, addr, size, b);
             b->size = (uint16_t)size;
         }
-        account(uc, s, addr, b->count, b->cost, b->spmin, b->flags, b->amask, extra);
+        account(uc, s, addr, b->count, b->cost, b->spmin, b->flags, b->spnet, b->amask, extra);
     } else {
         block_info t;
         range_facts(s, addr, size, &t);
-        account(uc, s, addr, t.count, t.cost, t.spmin, t.flags, t.amask, extra);
+        account(uc, s, addr, t.count, t.cost, t.spmin, t.flags, t.spnet, t.amask, extra);
     }
 }
 
@@ -686,8 +748,9 @@ static int32_t execution_priority(void *uc, const sim_state *s)
     return masked_priority(uc, s, s->active_prio);
 }
 
-static inline void wr(void *uc, const sim_state *s, int r, uint32_t v)
+static inline void wr(void *uc, sim_state *s, int r, uint32_t v)
 {
+    s->sp_known = 0;
     s->reg_write(uc, s->exc_regids[r], &v);
 }
 
@@ -711,8 +774,9 @@ static void rd_many(void *uc, const sim_state *s, const int *which, int n, uint3
     s->reg_read_batch(uc, ids, ptrs, n);
 }
 
-static void wr_many(void *uc, const sim_state *s, const int *which, int n, const uint32_t *in)
+static void wr_many(void *uc, sim_state *s, const int *which, int n, const uint32_t *in)
 {
+    s->sp_known = 0;
     int ids[BATCH_MAX];
     const void *ptrs[BATCH_MAX];
     for (int i = 0; i < n; i++) {
@@ -1000,6 +1064,14 @@ static int fast_return(void *uc, sim_state *s)
  * natively when it can preempt and the fast path applies, else hand over to the exception model
  * when the timer is due or the pending exception can preempt. Returns 1 when an exception was
  * taken (the block at addr is not run). */
+/* Calls into Python may write any register (the exception model, devices, semihosting):
+ * each drops the shadow SP first. */
+static int python_event(sim_state *s, uint32_t addr)
+{
+    s->sp_known = 0;
+    return s->on_event(addr);
+}
+
 static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_t addr)
 {
     if (s->on_event == NULL || s->stop_reason != STOP_NONE)
@@ -1007,14 +1079,14 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
     if (s->cycles >= s->timer_at) {
         sim_advance_systick(s);
         if (s->cycles >= s->timer_at)
-            return s->on_event(addr);
+            return python_event(s, addr);
     }
     /* the masks only lower the execution priority below the active exceptions' */
     if (s->pend_prio >= s->active_prio)
         return 0;
     if (s->pend_exc < 0 || !(s->exc_flags & EXC_FAST)) {
         if (s->pend_prio < execution_priority(uc, s))
-            return s->on_event(addr);
+            return python_event(s, addr);
         return 0;
     }
     /* the entry's registers and the masks in one call */
@@ -1028,7 +1100,7 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
         return 0;
     if (fast_enter(uc, s, (uint32_t)s->pend_exc, addr, 0, r))
         return 1;
-    return s->on_event(addr);
+    return python_event(s, addr);
 }
 
 /* Unicorn's MMIO callbacks for the System Control Space (0xE000E000): a store of PENDSVSET
@@ -1040,7 +1112,8 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
 uint64_t sim_scs_read(void *uc, uint64_t offset, unsigned size, void *user)
 {
     (void)uc;
-    const sim_state *s = (const sim_state *)user;
+    sim_state *s = (sim_state *)user;
+    s->sp_known = 0;
     return s->scs_read(offset, size);
 }
 
@@ -1055,6 +1128,7 @@ void sim_scs_write(void *uc, uint64_t offset, unsigned size, uint64_t value, voi
         sim_exc_update(s);
         return;
     }
+    s->sp_known = 0;
     s->scs_write(offset, size, value);
 }
 
@@ -1079,6 +1153,7 @@ void sim_intr_hook(void *uc, uint32_t intno, void *user)
         return;
     if (intno == 2 && s->stop_reason == STOP_NONE && s->on_event != NULL && fast_svc(uc, s))
         return;
+    s->sp_known = 0;
     if (s->on_intr != NULL)
         s->on_intr(intno);
 }
@@ -1354,7 +1429,8 @@ static const uint32_t layout[] = {
     FIELD(sim_state, insns) FIELD(sim_state, cycles) FIELD(sim_state, min_sp)
     FIELD(sim_state, next_seq) FIELD(sim_state, last_addr) FIELD(sim_state, stop_reason)
     FIELD(sim_state, stop_pc) FIELD(sim_state, stop_addr) FIELD(sim_state, stop_limit)
-    FIELD(sim_state, sp_pending) FIELD(sim_state, last_count) FIELD(sim_state, last_cycles)
+    FIELD(sim_state, sp_pending) FIELD(sim_state, sp_shadow) FIELD(sim_state, sp_known)
+    FIELD(sim_state, last_count) FIELD(sim_state, last_cycles)
     FIELD(sim_state, marks) FIELD(sim_state, marks_cap) FIELD(sim_state, marks_len)
     FIELD(sim_state, fp) FIELD(sim_state, slow_flags)
     FIELD(sim_state, event_at) FIELD(sim_state, timer_at) FIELD(sim_state, on_event)
@@ -1377,9 +1453,11 @@ static const uint32_t layout[] = {
     FIELD(sim_state, st_zero_at) FIELD(sim_state, st_csr) FIELD(sim_state, st_rvr)
     FIELD(sim_state, st_countflag) FIELD(sim_state, st_stopped)
     FIELD(sim_state, align) FIELD(sim_state, xfer) FIELD(sim_state, gpr_regids)
+    FIELD(sim_state, sp_check) FIELD(sim_state, sp_mismatches) FIELD(sim_state, sp_mismatch_pc)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
-    FIELD(block_info, size) FIELD(block_info, flags) FIELD(block_info, amask)
+    FIELD(block_info, size) FIELD(block_info, flags) FIELD(block_info, spnet)
+    FIELD(block_info, amask)
 };
 #undef FIELD
 

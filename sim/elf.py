@@ -101,6 +101,30 @@ def load_elf(path: str | os.PathLike[str]) -> FirmwareImage:
         raise InvalidFirmware(f"{p}: not a valid ELF file ({exc})") from None
 
 
+def code_ranges(sections: list[tuple[int, int]], mapping: list[tuple[int, bool]]
+                ) -> list[tuple[int, int]]:
+    """The executable sections' [start, end) ranges without the data in them.
+
+    The Arm ELF ABI's mapping symbols mark where data (``$d``: literal pools, jump tables) and
+    code (``$t``, ``$a``) begin inside a section. A linear sweep that decodes a literal as an
+    instruction can swallow the real instruction after it (a pool word ending in 0xF7FF opens a
+    32-bit encoding), so the sweeps over code (cycle and SP tables, alignment checks) skip
+    them. A section without mapping symbols (a stripped image) stays whole."""
+    marks = sorted(mapping)
+    out: list[tuple[int, int]] = []
+    for start, end in sections:
+        code, pos = True, start  # before its first mapping symbol: code, as without any
+        for addr, is_code in marks:
+            if not start <= addr < end or is_code == code:
+                continue
+            if code and addr > pos:  # data from here
+                out.append((pos, addr))
+            pos, code = addr, is_code
+        if code and end > pos:
+            out.append((pos, end))
+    return out
+
+
 def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     if elf.elfclass != 32 or not elf.little_endian:
         raise InvalidFirmware(
@@ -145,6 +169,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     symbols: dict[str, int] = {}
     functions: list[tuple[int, int, str]] = []
     objects: list[tuple[int, int, str]] = []
+    mapping: list[tuple[int, bool]] = []  # (address, code follows) from $t/$a and $d
     symtab = elf.get_section_by_name(".symtab")
     if symtab is not None and not isinstance(symtab, SymbolTableSection):
         raise InvalidFirmware(f"{path}: not a valid ELF file (.symtab is not a symbol table)")
@@ -154,6 +179,8 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
                 continue
             kind = sym["st_info"]["type"]
             value = sym["st_value"]
+            if sym.name[:2] in ("$t", "$a", "$d") and sym.name[2:3] in ("", "."):
+                mapping.append((value, sym.name[1] != "d"))
             if kind == "STT_FUNC":
                 value &= ~1
                 functions.append((value, sym["st_size"], sym.name))
@@ -165,6 +192,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
                 symbols[sym.name] = value
     functions.sort()
     objects.sort()
+    exec_ranges = code_ranges(exec_ranges, mapping)
 
     target_name = None
     linked: dict[str, int] = {}

@@ -10,6 +10,7 @@ layout the C compiler chose (``sim_layout``) when the library loads.
 
 import ctypes
 import importlib.util
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -82,8 +83,8 @@ class StopReason(IntEnum):
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
-_BF_MOVES_SP, _BF_DYNAMIC_SP, _BF_FP, _BF_ALIGN = 2, 4, 8, 16
-_SP_FLAGS = _BF_MOVES_SP | _BF_DYNAMIC_SP
+_BF_MOVES_SP, _BF_DYNAMIC_SP, _BF_FP, _BF_ALIGN, _BF_SP_UNSURE = 2, 4, 8, 16, 32
+_SP_FLAGS = _BF_MOVES_SP | _BF_DYNAMIC_SP | _BF_SP_UNSURE
 _SLOW_FLAGS = _SP_FLAGS | _BF_ALIGN  # always slow; BF_FP too while the FPU is disabled
 # Unicorn ids of R0-R12, SP, LR, PC: gpr_regids in _blockhook.c
 _GPR_REGIDS = [getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)] + [
@@ -91,9 +92,12 @@ _GPR_REGIDS = [getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)] + [
 
 _P = ctypes.c_void_p
 
+# Set to 1, the shadow SP checks itself against the real SP on every use (tests).
+CHECK_SP_ENV = "EBNN_SIM_CHECK_SP"
+
 # ``block_info`` in _blockhook.c: the cached facts of the block starting at a flash halfword.
 _BLOCK_INFO = np.dtype([("cost", np.uint32), ("spmin", np.int32), ("count", np.uint16),
-                        ("size", np.uint16), ("flags", np.uint8), ("pad", np.uint8),
+                        ("size", np.uint16), ("flags", np.uint8), ("spnet", np.int8),
                         ("amask", np.uint16)])
 
 
@@ -164,7 +168,8 @@ class _SimState(ctypes.Structure):
         ("last_addr", ctypes.c_uint32),
         ("stop_reason", ctypes.c_uint32), ("stop_pc", ctypes.c_uint32),
         ("stop_addr", ctypes.c_uint32), ("stop_limit", ctypes.c_uint32),
-        ("sp_pending", ctypes.c_uint32),
+        ("sp_pending", ctypes.c_uint32), ("sp_shadow", ctypes.c_uint32),
+        ("sp_known", ctypes.c_uint32),
         ("last_count", ctypes.c_uint32), ("last_cycles", ctypes.c_uint32),
         ("marks", _P), ("marks_cap", ctypes.c_uint32), ("marks_len", ctypes.c_uint32),
         ("fp", _P), ("slow_flags", ctypes.c_uint32),
@@ -197,6 +202,8 @@ class _SimState(ctypes.Structure):
         ("st_rvr", ctypes.c_uint32), ("st_countflag", ctypes.c_uint32),
         ("st_stopped", ctypes.c_uint32),
         ("align", _P), ("xfer", _P), ("gpr_regids", ctypes.c_int32 * 16),
+        ("sp_check", ctypes.c_uint32), ("sp_mismatches", ctypes.c_uint32),
+        ("sp_mismatch_pc", ctypes.c_uint32),
     ]
 
 
@@ -340,6 +347,7 @@ class NativeCounter:
         s.sp_regid = UC_ARM_REG_SP
         s.max_insns = max_instructions or (1 << 64) - 1
         s.slow_flags = _SLOW_FLAGS
+        s.sp_check = int(os.environ.get(CHECK_SP_ENV) == "1")
         s.gpr_regids[:] = _GPR_REGIDS
         s.event_at = s.timer_at = NEVER
         s.pend_prio, s.active_prio, s.group_mask = NO_PENDING, 256, 0xFF
@@ -377,7 +385,7 @@ class NativeCounter:
         s.last_addr = 0
         s.last_count = s.last_cycles = 0
         s.stop_reason = StopReason.NONE
-        s.sp_pending = 0
+        s.sp_pending = s.sp_known = 0
         s.marks_len = 0
         s.psp_mode = s.psp_limit = s.psp_min = 0
 
@@ -624,6 +632,20 @@ class NativeCounter:
                 self._xfer[(address - base) >> 1] = record
         if self._entry_checks:
             self._s.align, self._s.xfer = self._align.ctypes.data, self._xfer.ctypes.data
+
+    def forget_sp(self) -> None:
+        """Before every ``emu_start``: registers may have been written since the hooks last
+        ran, so the next block that moves SP reads it instead of trusting the shadow SP."""
+        self._s.sp_known = 0
+
+    def shadow_sp_error(self) -> str | None:
+        """With the self-check on (``EBNN_SIM_CHECK_SP=1`` in the environment: every use of
+        the shadow SP also reads SP and compares), what disagreed; None when nothing did."""
+        s = self._s
+        if not s.sp_mismatches:
+            return None
+        return (f"internal error: the shadow SP disagreed with SP {s.sp_mismatches} times, "
+                f"first at the block at 0x{s.sp_mismatch_pc:08x}")
 
     def clear_stop(self) -> None:
         """Forget the stop the native hooks made (the run goes on: a fault was delivered to

@@ -768,6 +768,9 @@ class Simulator:
             self._check_vectors(sp0, reset)
         if self.fit_problem is None and self._fault is None:
             self._execute(reset, start)
+            shadow_error = self._counter.shadow_sp_error()
+            if shadow_error is not None:
+                raise RuntimeError(shadow_error)
         wall = time.perf_counter() - start
         self._sh.close_all()
         report = self._report(sp0, wall)
@@ -874,6 +877,7 @@ class Simulator:
     def _emulate(self, pc: int, timeout_us: int) -> bool:
         """One emu_start; False when it ended in an error (recorded as the run's fault)."""
         try:
+            self._counter.forget_sp()
             self.uc.emu_start(pc, 0xFFFFFFFF, timeout=timeout_us)
             if self._hook_error is not None:
                 error, self._hook_error = self._hook_error, None

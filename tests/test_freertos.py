@@ -15,6 +15,7 @@ if str(REPO) not in sys.path:  # bench/ is a folder of the checkout, not an inst
 
 import sim  # noqa: E402
 from bench import freertos  # noqa: E402
+from sim.native import CHECK_SP_ENV  # noqa: E402
 
 EXPECTED = """starting the scheduler
 consumer: got 1 at tick 10
@@ -53,11 +54,14 @@ def test_freertos_demo_runs_as_under_qemu(tmp_path, target):
 
 
 @pytest.mark.parametrize("target", list(freertos.PORTS))
-def test_thread_stack_peaks_agree_with_freertos_own_high_water_marks(tmp_path, target):
+def test_thread_stack_peaks_agree_with_freertos_own_high_water_marks(tmp_path, target,
+                                                                     monkeypatch):
     """The demo built with STACK_REPORT prints each task's stack use as FreeRTOS measures it
     (uxTaskGetStackHighWaterMark: stacks painted at creation). The simulator's peak is the
     lowest SP or handler store seen: never below FreeRTOS's count of written bytes, and at
-    most a word or two above it (stack reserved by a frame but never written)."""
+    most a word or two above it (stack reserved by a frame but never written). The block
+    hook's shadow SP checks itself against SP throughout (context switches move SP)."""
+    monkeypatch.setenv(CHECK_SP_ENV, "1")
     elf = freertos.build_demo(target, tmp_path, stack_report=True)
     report = sim.run(sim.load_elf(elf))
     assert (report.status, report.exit_code) == ("ok", 0), report.problem
@@ -67,9 +71,11 @@ def test_thread_stack_peaks_agree_with_freertos_own_high_water_marks(tmp_path, t
         assert 0 <= report.thread_stacks[name] - used <= 8, (name, used, report.thread_stacks)
 
 
-def test_native_exception_path_equals_the_python_reference(tmp_path):
+def test_native_exception_path_equals_the_python_reference(tmp_path, monkeypatch):
     """On the M4F (extended frames, SysTick, SVC): the run with entry and return in C gives
-    the same report as with every exception in Python (what a profiler's trace turns on)."""
+    the same report as with every exception in Python (what a profiler's trace turns on).
+    Both check the block hook's shadow SP against SP throughout."""
+    monkeypatch.setenv(CHECK_SP_ENV, "1")
     elf = freertos.build_demo("nrf52832", tmp_path)
     fast = sim.Simulator(sim.load_elf(elf))
     reference = sim.Simulator(sim.load_elf(elf))

@@ -4,9 +4,12 @@ Expected values come from the programs' disassembly (arm-none-eabi-gcc 12.2, -O2
 next to each assertion.
 """
 
+import subprocess
+
 import pytest
 
 import sim
+from sim.native import CHECK_SP_ENV
 from toolchain.memory_map import SRAM_BASE
 
 
@@ -18,6 +21,43 @@ def test_stack_peak_of_a_known_frame(firmware):
     # no allocator is linked, so the heap is known to be empty
     assert (report.static, report.heap_peak, report.heap_tracked) == (0, 0, True)
     assert report.sram_peak == 84
+
+
+def test_stack_peak_after_data_in_code(firmware, monkeypatch, tmp_path):
+    # stack_after_data.S: stack.S with a halfword of data (0xF7FF, a 32-bit encoding's first
+    # half) right before frame's PUSH. The mapping symbols keep the sweep over flash off the
+    # data, so the PUSH's 20 bytes count: 84, as in stack.S (a sweep through the data said 64).
+    monkeypatch.setenv(CHECK_SP_ENV, "1")
+    elf = firmware("stack_after_data.S", runtime=False)
+    report = sim.run(sim.load_elf(elf))
+    assert (report.status, report.instructions, report.stack_peak) == ("ok", 9, 84)
+    # Stripped of its symbols the image has no mapping symbols: the PUSH's SP change is lost
+    # to the sweep, but the block hook sees an instruction without facts, samples SP after
+    # it, and its shadow SP stays right (the self-check would fail the run otherwise).
+    stripped = tmp_path / "stripped.elf"
+    subprocess.run(["arm-none-eabi-strip", "-o", str(stripped), str(elf)], check=True)
+    report = sim.run(sim.load_elf(stripped))
+    assert (report.status, report.instructions) == ("ok", 9)
+    assert 64 <= report.stack_peak <= 84
+
+
+@pytest.mark.parametrize("systick", [False, True])
+def test_stack_peak_with_conditional_and_large_sp_changes(firmware, monkeypatch, systick):
+    # it_stack.S: SP moved inside IT blocks (taken or not, by the loop index) and by a 1 KiB
+    # frame; the self-check compares the block hook's shadow SP with SP at every use and fails
+    # the run on any difference.
+    monkeypatch.setenv(CHECK_SP_ENV, "1")
+    image = firmware.image("it_stack.S", runtime=False,
+                           defines={"SYSTICK": None} if systick else None)
+    report = sim.run(image)
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    if not systick:
+        # frame 8 + 1024, leaf 8 + 8, and its conditional 16
+        assert report.stack_peak == 1064
+    else:
+        # the handler's 8-word frame (+ 4 to align it), push {r4, lr} and sub sp, #32
+        assert report.exceptions["SysTick"] > 100
+        assert 1064 <= report.stack_peak <= 1064 + 36 + 8 + 32
 
 
 @pytest.mark.parametrize("depth", [0, 1, 10, 100])
