@@ -1063,7 +1063,14 @@ def embench_section(res: dict[str, Any]) -> str:
     ov = data.get("overhead")
     if ov:
         r = ov["ratio"]
-        verdict = "" if ov.get("judged") else " (not judged: start-up dominates a run this short)"
+        limit = ov.get("limit")
+        if not ov.get("judged"):
+            verdict = " (not judged: start-up dominates a run this short)"
+        elif limit:
+            verdict = (f"; at most {limit}{X} asked (issue 10): "
+                       f"{'pass' if r['wall'] <= limit else 'FAIL'}")
+        else:
+            verdict = ""
         out += [f"Counting overhead on a CPU-bound loop of short blocks (`{ov['firmware']}` on "
                 f"`{ov['target']}`, {n(ov['instructions'])} instructions, whole processes "
                 f"`{ov['commands']['ebnn_sim']}` vs `{ov['commands']['bare']}`, {ov['repeats']} "
