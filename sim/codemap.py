@@ -1,7 +1,8 @@
 """Per-halfword facts about the code in flash, computed once per ELF with capstone.
 
-For every flash halfword where an instruction starts (found by a linear sweep of each executable
-section, data in literal pools skipped), three tables hold its base cycle cost on the target
+For every flash halfword where an instruction starts (found by a linear sweep of the code
+ranges of ``FirmwareImage.exec_ranges``: the executable sections without the literal pools and
+tables their mapping symbols mark as data), three tables hold its base cycle cost on the target
 core, the change it makes to SP, and whether it is a floating-point (VFP) instruction. The
 native block hook sums these over each basic block the first time the block runs. Instruction
 *counts* do not depend on these tables: the hook decodes Thumb-2 instruction lengths itself.

@@ -125,6 +125,12 @@ def code_ranges(sections: list[tuple[int, int]], mapping: list[tuple[int, bool]]
     return out
 
 
+def clip_ranges(ranges: list[tuple[int, int]], code: list[tuple[int, int]]
+                ) -> list[tuple[int, int]]:
+    """The parts of ``ranges`` (e.g. functions) that lie inside ``code`` (``exec_ranges``)."""
+    return [(max(a, c), min(b, d)) for a, b in ranges for c, d in code if max(a, c) < min(b, d)]
+
+
 def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     if elf.elfclass != 32 or not elf.little_endian:
         raise InvalidFirmware(

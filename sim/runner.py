@@ -43,7 +43,7 @@ from unicorn import arm_const as R
 from sim import devices, faults
 from sim.alignment import alignment_checks, division_checks, unaligned_trap_checks
 from sim.codemap import build_tables
-from sim.elf import FirmwareImage
+from sim.elf import FirmwareImage, clip_ranges
 from sim.exceptions import (
     BUSFAULT,
     HARDFAULT,
@@ -274,7 +274,8 @@ class Simulator:
         if writes_psp(self.flash):
             self._counter.add_store_checks(store_checks(
                 self.flash, FLASH_BASE,
-                handler_ranges(self.flash, FLASH_BASE, IRQ0 + self.target.irqs, image.functions)))
+                clip_ranges(handler_ranges(self.flash, FLASH_BASE, IRQ0 + self.target.irqs,
+                                           image.functions), image.exec_ranges)))
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
         self._reset_requested = False
         self._deadlock: Fault | None = None
