@@ -122,7 +122,13 @@ def code_ranges(sections: list[tuple[int, int]], mapping: list[tuple[int, bool]]
             pos, code = addr, is_code
         if code and end > pos:
             out.append((pos, end))
-    return out
+    merged: list[tuple[int, int]] = []
+    for a, b in out:  # a $d and a $t at one address leave two touching ranges
+        if merged and merged[-1][1] == a:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def clip_ranges(ranges: list[tuple[int, int]], code: list[tuple[int, int]]

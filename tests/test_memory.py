@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 import sim
+from sim.elf import clip_ranges, code_ranges
 from sim.native import CHECK_SP_ENV
 from toolchain.memory_map import SRAM_BASE
 
@@ -142,3 +143,18 @@ def test_stack_peak_counts_bytes_below_the_initial_sp(firmware):
     assert int.from_bytes(image.segments[0].data[:4], "little") == SRAM_BASE + 8 * 1024
     report = sim.run(image, sram=15 * 1024)
     assert report.stack_peak == 8 + 32 * 11
+
+
+@pytest.mark.parametrize(("mapping", "expected"), [
+    ([], [(0, 100)]),  # no mapping symbols (stripped): the section stays whole
+    ([(0, True), (40, False), (48, True), (90, False)], [(0, 40), (48, 90)]),
+    ([(0, False), (8, True)], [(8, 100)]),  # data first (a vector table in a code section)
+    ([(20, False), (20, True)], [(0, 100)]),  # $d and $t at one address: code goes on
+    ([(150, False)], [(0, 100)]),  # another section's symbol
+])
+def test_code_ranges_cut_sections_at_mapping_symbols(mapping, expected):
+    assert code_ranges([(0, 100)], mapping) == expected
+
+
+def test_clip_ranges_keeps_the_parts_inside_code():
+    assert clip_ranges([(0, 10), (20, 30), (40, 50)], [(5, 25)]) == [(5, 10), (20, 25)]
