@@ -624,8 +624,8 @@ def overhead(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
 def measure_all(root: Path, names: list[str], quick: bool, use_qemu: bool, repeats: int,
                 use_cache: bool, with_overhead: bool,
                 log: Callable[[str], None]) -> dict[str, Any]:
-    # the overhead first: its whole processes are timed against each other, before this
-    # process holds a hundred engines and their translation buffers
+    # the overhead first, as `python -m bench sim` times it: before this process has run
+    # anything else (its runs of the same ELF vary by about 10% on a shared machine anyway)
     overhead_result = overhead(quick, log) if with_overhead else None
     vs = variants()
     t0 = time.perf_counter()
