@@ -25,11 +25,11 @@ def test_stack_peak_of_a_known_frame(firmware):
 
 
 def test_stack_peak_after_data_in_code(firmware, monkeypatch, tmp_path):
-    # stack_after_data.S: stack.S with a halfword of data (0xF7FF, a 32-bit encoding's first
+    # stack.S with DATA_BEFORE_FRAME: a halfword of data (0xF7FF, a 32-bit encoding's first
     # half) right before frame's PUSH. The mapping symbols keep the sweep over flash off the
-    # data, so the PUSH's 20 bytes count: 84, as in stack.S (a sweep through the data said 64).
+    # data, so the PUSH's 20 bytes count: 84, as without it (a sweep through the data said 64).
     monkeypatch.setenv(CHECK_SP_ENV, "1")
-    elf = firmware("stack_after_data.S", runtime=False)
+    elf = firmware("stack.S", runtime=False, defines={"DATA_BEFORE_FRAME": None})
     report = sim.run(sim.load_elf(elf))
     assert (report.status, report.instructions, report.stack_peak) == ("ok", 9, 84)
     # Stripped of its symbols the image has no mapping symbols: the PUSH's SP change is lost
