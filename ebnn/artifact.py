@@ -245,11 +245,12 @@ def _int(value: Any, what: str, lo: int = 1, hi: int = MAX_DIM) -> int:
     return value
 
 
-def _ints(value: Any, what: str, length: int | None = None, lo: int = 1) -> tuple[int, ...]:
+def _ints(value: Any, what: str, length: int | None = None, lo: int = 1,
+          hi: int = MAX_DIM) -> tuple[int, ...]:
     if not isinstance(value, list) or not value or len(value) > 8 or (
             length is not None and len(value) != length):
         raise ArtifactError(f"{what} must be a list of {length or 'a few'} integers")
-    return tuple(_int(v, what, lo) for v in value)
+    return tuple(_int(v, what, lo, hi) for v in value)
 
 
 def _pair(value: Any, what: str, version: int, lo: int = 1) -> tuple[int, int]:
@@ -309,7 +310,8 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
         k = kind(h.get("kind"), where, ArtifactError)
         if k.name == "conv1d" and version < 3:
             raise ArtifactError(f"{where}: a conv1d layer needs format version 3")
-        shape = _ints(h.get("weights_shape"), f"{where}: weights_shape")
+        # a linear layer's weights are (units, inputs): its inputs are a whole flattened map
+        shape = _ints(h.get("weights_shape"), f"{where}: weights_shape", hi=MAX_VALUES)
         n = math.prod(shape)
         total_bits += n
         if total_bits > MAX_WEIGHT_BITS:

@@ -125,6 +125,22 @@ def test_weights_over_the_limit(tmp_path: Path) -> None:
     _fails_load(_with_header(tmp_path / "a.ebnn", json.dumps(header)), "limit")
 
 
+def test_wide_linear_input_round_trips(tmp_path: Path) -> None:
+    """A linear layer's weights are (units, inputs), its inputs a whole flattened map: more than
+    the 4,096 any one size may be (here 12 x 12 x 64 = 9,216 bits into the output layer)."""
+    from ebnn.artifact import save
+    from ebnn.export import export_model
+    from ebnn.model import EBNN
+
+    spec = parse_config({"model": {"name": "wide", "input": [12, 12, 1], "classes": 3, "layers": [
+        {"type": "conv", "filters": 64, "kernel": 3, "padding": 1}]}})
+    art = export_model(EBNN(spec).eval())
+    save(art, tmp_path / "wide.ebnn")
+    back = load(tmp_path / "wide.ebnn")
+    assert back.layers[-1].weights.shape == (3, 9216)
+    assert np.array_equal(back.layers[-1].weights, art.layers[-1].weights)
+
+
 def test_pool_stride_without_pool(tmp_path: Path) -> None:
     header = _header()
     layer = header["layers"][0]
