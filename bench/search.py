@@ -53,7 +53,7 @@ class Search:
 SEARCHES = (
     Search("mnist-1k", "mnist.toml", ("--sram", "1k"), "25m", handmade="mnist-tiny"),
     Search("mnist-2k", "mnist.toml", ("--sram", "2k"), "75m", handmade="mnist"),
-    Search("mnist-2k-start", "mnist.toml", ("--sram", "2k"), "25m", handmade="mnist",
+    Search("mnist-2k-start", "mnist-near.toml", ("--sram", "2k"), "45m", handmade="mnist",
            start="mnist/mnist.toml"),
     Search("mnist-15k", "mnist-15k.toml", ("--sram", "15k", "--max-ms", "50"), "75m",
            goal_test=0.986, start="search/starts/mnist-15k.toml", epochs=120),

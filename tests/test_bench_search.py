@@ -72,3 +72,16 @@ def test_a_resumed_search_is_not_charged_for_the_pause():
     # two overlapping trials, a pause of an hour, one more trial
     assert busy_seconds([(0, 60), (30, 100), (3700, 3760)]) == 160
     assert busy_seconds([]) == 0
+
+
+def test_every_start_fits_its_space():
+    """A bench search's --start config lies in its space (else `ebnn search` refuses it)."""
+    import tomllib
+
+    from ebnn.search.space import load_space
+
+    starts = [s for s in search.SEARCHES if s.start is not None]
+    assert starts
+    for s in starts:
+        config = tomllib.loads((ROOT / "examples" / s.start).read_text())
+        load_space(ROOT / "examples" / "search" / s.space).params_of(config, s.start)
