@@ -1,11 +1,19 @@
 """Fixtures: test firmware built once per session, and the ``ebnn-sim`` command."""
 
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import CliResult, Firmware, run_cli, run_cli_in_process
+
+# A shell's background job (`cmd &` without job control) or a CI runner may start the tests with
+# SIGINT ignored, and an ignored signal stays ignored across exec: the Ctrl-C tests (ebnn train,
+# search, the worker pools) check how our code handles SIGINT, so they start from Python's
+# usual disposition, which every process the tests start then gets by default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
