@@ -5,7 +5,7 @@
     .venv/bin/python -m bench search            # runs the searches missing in build/bench/search
     .venv/bin/python -m bench search --quick    # 2 trials of 1 epoch each, into a scratch folder
 
-Not part of ``python -m bench`` (all): the four searches take about two hours on a 2-core
+Not part of ``python -m bench`` (all): the five searches take about four hours on a 2-core
 machine. Each search runs ``ebnn search`` with the options in :data:`SEARCHES` into
 ``build/bench/search/NAME``; a folder that already holds a search is only re-rendered
 (``ebnn search --report``), so an interrupted bench run goes on where it stopped, and a search
