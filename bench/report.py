@@ -1143,15 +1143,13 @@ def search_section(res: dict[str, Any], img: str) -> str:
         "Each search proposes candidates with Optuna, rejects those over the SRAM, flash or "
         "latency budget before training (their firmware is built and run with random weights: "
         "peak SRAM and flash do not depend on the weights; the cycles with every early exit "
-        "taken are a lower bound), trains the rest for the command's `--epochs` (60, as the "
-        "hand-made models were trained; 120 for the 15 KiB space's augmented recipe) on the "
-        "data's training part "
+        "taken are a lower bound), trains the rest for the `--epochs` of its command (below) "
+        "on the data's training part "
         "and measures each one's firmware in the simulator on the validation images. The "
         "chosen model against a hand-made one is the most accurate on **validation** among the "
         "Pareto models within the hand-made model's worst-case cycles and peak SRAM; test "
         "accuracy is only reported. Cycles are the worst over the validation images. A search "
-        "whose command has `--start` asked that config first (the hand-made model's; for "
-        "15 KiB, the validation-best of an earlier 15 KiB search) and went on from there; the "
+        "whose command has `--start` asked that config first and went on from there; the "
         "others started cold.", ""]
     rows = []
     for e in data["searches"]:

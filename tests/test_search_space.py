@@ -99,16 +99,3 @@ def test_pareto_keeps_the_non_dominated_and_drops_repeats():
     records.append(record(5, 0.90, 150, 10))
     assert [r["number"] for r in pareto(records, with_sram=False)] == [1, 0]
     assert [r["number"] for r in pareto(records, with_sram=True)] == [1, 0, 5]
-
-
-def test_shipped_start_configs_fit_their_spaces():
-    """Each config in examples/search/starts/ is a start (--start) of the space of its name: it
-    lies in that space, and the trial made from its parameters is the config itself."""
-    starts = sorted((EXAMPLE.parent / "starts").glob("*.toml"))
-    assert starts
-    for path in starts:
-        s = load_space(EXAMPLE.parent / path.name)
-        config = tomllib.loads(path.read_text())
-        params = s.params_of(config, str(path))
-        made = s.suggest(optuna.trial.FixedTrial(params))
-        assert parse_config(made) == parse_config(config), path
