@@ -1145,12 +1145,16 @@ def search_section(res: dict[str, Any], img: str) -> str:
         "peak SRAM and flash do not depend on the weights; the cycles with every early exit "
         "taken are a lower bound), trains the rest for the `--epochs` of its command (below) "
         "on the data's training part "
-        "and measures each one's firmware in the simulator on the validation images. The "
-        "chosen model against a hand-made one is the most accurate on **validation** among the "
-        "Pareto models within the hand-made model's worst-case cycles and peak SRAM; test "
-        "accuracy is only reported. Cycles are the worst over the validation images. A search "
-        "whose command has `--start` asked that config first and went on from there; the "
-        "others started cold.", ""]
+        "and measures each one's firmware in the simulator on the validation images. A "
+        "search whose command has `--cv K` then trains its K best on validation again, once "
+        "per fold of a k-fold split of the training and validation images (`--cv-folds`), and "
+        "ranks them by that cross-validated accuracy (cv), ahead of the others (ranked by "
+        "validation accuracy: a validation score is never set against a cv one). The chosen "
+        "model (against a hand-made one: among the Pareto models within its worst-case cycles "
+        "and peak SRAM) is the most accurate so ranked, **without the "
+        "test set**; test accuracy is only reported. Cycles are the worst over the validation "
+        "images. A search whose command has `--start` asked that config first and went on "
+        "from there; the others started cold. The wall time includes the folds.", ""]
     rows = []
     for e in data["searches"]:
         st = e["settings"]
@@ -1167,15 +1171,18 @@ def search_section(res: dict[str, Any], img: str) -> str:
             verdict = f"no Pareto model within {v['handmade']}'s cycles and SRAM"
         elif g:
             verdict = (f"goal test ≥ {pct(g['test_accuracy'], 1)}: "
-                       + ("**met**" if g["met"] else "not met") + " (best by validation "
-                       f"{pct(g['best_by_validation'])}, highest in the Pareto set "
+                       + ("**met**" if g["met"] else "not met") + " (the chosen model "
+                       f"{pct(g['chosen'])}, highest in the Pareto set "
                        f"{pct(g['highest_in_pareto'])})")
         else:
             verdict = "—"
         rows.append([e["name"], budget, f"{e['search_seconds'] / 60:.0f} min",
                      e["totals"].split(";")[0],
                      "—" if best is None else
-                     f"{pct(best['val_accuracy'])} / {pct(best.get('test_accuracy'))}, "
+                     f"{pct(best['val_accuracy'])}"
+                     + ("" if best.get("cv_accuracy") is None
+                        else f" (cv {pct(best['cv_accuracy'])})")
+                     + f" / {pct(best.get('test_accuracy'))}, "
                      f"{n(best['sram_peak'])} B, {n(best['cycles'])} cycles",
                      verdict])
     from bench.search import SEARCHES
@@ -1186,20 +1193,25 @@ def search_section(res: dict[str, Any], img: str) -> str:
             rows.append([s.name, " ".join(s.args), "not run yet", "—", "—",
                          f"`python -m bench search --only {s.name}`"])
     lines += [table(["search", "budget (curie)", "wall time", "trials",
-                     "most accurate (val / test, SRAM, cycles)", "against the hand-made model"],
+                     "chosen (val / test, SRAM, cycles)", "against the hand-made model"],
                     rows, "llrlll"), ""]
     for e in data["searches"]:
         hand = e["handmade"]
         when = f", measured {e['date']}" if e.get("date") else ""
         lines += [f"**{e['name']}** — `{e['command']}` ({e['totals']}{when})", ""]
-        prow = [[p["name"], pct(p["val_accuracy"]), pct(p.get("test_accuracy")),
+        if e.get("note"):
+            lines += [f"_{e['name']}:_ {e['note']}", ""]
+        cv = any(p.get("cv_accuracy") is not None for p in e["pareto"])
+        prow = [[p["name"], pct(p["val_accuracy"]),
+                 *([pct(p.get("cv_accuracy"))] if cv else []), pct(p.get("test_accuracy")),
                  n(p["sram_peak"]), n(p["flash"]), n(p["cycles"]), f"{p['ms']:.2f}",
                  _layers(p["config"])] for p in e["pareto"]]
-        prow += [[f"hand-made {h['name']}", pct(h["val_accuracy"]),
+        prow += [[f"hand-made {h['name']}", pct(h["val_accuracy"]), *([""] if cv else []),
                   pct(h.get("test_accuracy")), n(h["sram_peak"]), n(h["flash"]),
                   n(h["cycles"]), f"{h['ms']:.2f}", ""] for h in hand]
-        lines += [table(["model", "val", "test", "peak SRAM (B)", "flash (B)", "cycles", "ms",
-                         "layers"], prow, "lrrrrrrl"), ""]
+        lines += [table(["model", "val", *(["cv"] if cv else []), "test", "peak SRAM (B)",
+                         "flash (B)", "cycles", "ms", "layers"], prow,
+                        "lrr" + ("r" if cv else "") + "rrrrl"), ""]
         lines += [f"![{e['name']}]({img}/search-{e['name']}.png)", ""]
     lines += ["The Pareto models' files (config, `.pt`, `.ebnn`, `.elf`) are in each search's "
               "folder under `build/bench/search/NAME/pareto/`; `ebnn search --report DIR` "

@@ -6,8 +6,10 @@ and pool) or 48 filters (over 2 KiB whatever the weights); 1 epoch on 300 images
 """
 
 import json
+import shutil
 import struct
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 from unittest import mock
@@ -21,13 +23,18 @@ from rich.console import Console
 from ebnn import cli as ebnn_cli
 from ebnn import reference
 from ebnn.artifact import load as load_artifact
+from ebnn.config import parse_config
 from ebnn.data import load_dataset
-from ebnn.search import command
+from ebnn.export import export_checkpoint
+from ebnn.search import command, crossval
 from ebnn.search.backends import InProcess
 from ebnn.search.datasets import load_search_data
 from ebnn.search.measure import Budget, Task, run_task
+from ebnn.search.outputs import load_records
+from ebnn.search.outputs import pareto as pareto_front
 from ebnn.search.space import load_space
 from ebnn.search.study import Driver, Settings, open_study
+from ebnn.train import load_checkpoint, train
 from sim.cli import main as sim_main
 
 TOY = """\
@@ -211,13 +218,17 @@ def load_space_text(tmp_path: Path):
     return load_space(path)
 
 
-def test_ray_backend_gives_the_same_results(local, space_file, test_dir, tmp_path):
+def test_ray_backend_gives_the_same_results(local, cv, space_file, test_dir, tmp_path):
     out = fresh(tmp_path / "ray")
     ran = ebnn("search", space_file, *ARGS, "--jobs", "2", "--backend", "ray",
                "--test-data-dir", test_dir, "-o", out)
     assert ran.returncode == 0, ran.stderr
     assert essentials(out) == essentials(local)
     assert pareto(out) == pareto(local)
+    # the folds of --cv are Ray tasks too, with the same results
+    ran = ebnn("search", "-o", out, "--resume", *CV, "--jobs", "2", "--backend", "ray")
+    assert ran.returncode == 0, ran.stderr
+    assert pareto(out) == pareto(cv)
 
 
 def pareto(directory: Path) -> list[dict]:
@@ -280,3 +291,137 @@ def test_report_rerenders(local):
 def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):
     args = [a.format(tmp=tmp_path, space=space_file, local=local) for a in args]
     assert words in one_line_error(ebnn("search", *args))
+
+
+# -- --cv: the best candidates re-ranked by cross-validation -----------------------------------
+
+CV = ("--cv", "2", "--cv-folds", "2")
+
+
+@pytest.fixture(scope="module")
+def cv(local, tmp_path_factory) -> Path:
+    """The `local` search, then `--resume --cv 2 --cv-folds 2` (no new trials: folds only)."""
+    out = tmp_path_factory.mktemp("cv") / "s"
+    shutil.copytree(local, out)
+    ran = ebnn("search", "-o", out, "--resume", *CV, "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    (out.parent / "stderr.txt").write_text(ran.stderr)
+    return out
+
+
+def study_of(directory: Path):
+    return optuna.load_study(study_name="ebnn-search",
+                             storage=f"sqlite:///{directory / 'study.db'}")
+
+
+def test_cv_reranks_the_most_accurate_by_their_folds(local, cv):
+    assert essentials(cv) == essentials(local)  # no trial was added or changed
+    records, summary = load_records(study_of(cv))
+    top = crossval.shortlist(records, 2)
+    assert len(top) == 2
+    entries = {e["trial"]: e for e in json.loads((cv / "pareto.json").read_text())}
+    for r in records:
+        folds = r["cv_folds"]
+        if r["number"] in {t["number"] for t in top}:
+            assert len(folds) == 2 and all(0 <= a <= 1 for a in folds)
+            assert r["cv_accuracy"] == pytest.approx(np.mean(folds))
+            if r["number"] in entries:
+                e = entries[r["number"]]
+                assert e["accuracy"] == e["cv_accuracy"] == r["cv_accuracy"]
+        else:
+            assert folds == [] and r["cv_accuracy"] is None
+    # the Pareto set ranks by the cross-validated accuracy where there is one
+    assert list(entries) == [r["number"] for r in pareto_front(records, True)]
+    table = (cv / "pareto.md").read_text()
+    assert "| cv accuracy |" in table and "the 2 most accurate candidates, 2 folds" in table
+    # the folds' time is part of the search's wall time
+    assert summary.seconds > load_records(study_of(local))[1].seconds
+    log = (cv.parent / "stderr.txt").read_text()
+    assert "cross-validating 2 candidate(s)" in log and "(4/4 folds)" in log
+
+
+def test_a_fold_is_the_config_trained_without_it_and_scored_on_it(cv):
+    """Fold 2 of the best candidate, computed again by hand: the stored accuracy is its."""
+    settings = Settings.load(cv)
+    space = load_space_text(cv.parent)
+    data = load_search_data(None, None, space.val_fraction, space.seed)
+    records, _ = load_records(study_of(cv))
+    best = crossval.shortlist(records, 1)[0]
+    pool = crossval.pool_of(data, settings.train_limit)
+    assert len(pool) == settings.train_limit + len(data.val)
+    which = crossval.fold_of(pool.labels, 2, space.seed)
+    held = which == 1
+    spec = parse_config(best["config"], "best")
+    pt = cv.parent / "fold.pt"
+    train(spec, replace(pool, images=pool.images[~held], labels=pool.labels[~held]),
+          replace(pool, images=pool.images[held], labels=pool.labels[held]), pt)
+    art = export_checkpoint(load_checkpoint(pt))
+    accuracy = np.mean(reference.run(art, pool.images[held]).classes == pool.labels[held])
+    assert best["cv_folds"][1] == accuracy
+
+
+RUN_FOLD = crossval.run_fold
+
+
+class InterruptAfter:
+    """run_fold that runs ``n`` folds, then is interrupted (as by Ctrl-C); counts its calls."""
+
+    def __init__(self, n: int | None) -> None:
+        self.n, self.calls = n, 0
+
+    def __call__(self, task, data):
+        self.calls += 1
+        if self.n is not None and self.calls > self.n:
+            raise KeyboardInterrupt
+        return RUN_FOLD(task, data)
+
+
+def test_cv_resumes_after_an_interrupt(local, cv, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    first = InterruptAfter(1)
+    with mock.patch.object(crossval, "run_fold", first):
+        ran = ebnn("search", "-o", out, "--resume", *CV, "--jobs", "1")
+    assert ran.returncode == command.EXIT_INTERRUPTED, ran.stderr
+    assert sum(len([a for a in r["cv_folds"] if a is not None])
+               for r in load_records(study_of(out))[0]) == 1  # the finished fold is kept
+    rest = InterruptAfter(None)
+    with mock.patch.object(crossval, "run_fold", rest):
+        ran = ebnn("search", "-o", out, "--resume", *CV, "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert rest.calls == 3  # only the folds not done
+    assert pareto(out) == pareto(cv)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+@pytest.mark.parametrize("folds", [2, 3, 5])
+def test_folds_are_stratified_and_cover_every_sample_once(seed, folds):
+    labels = np.random.default_rng(seed).integers(0, 4, 203)
+    which = crossval.fold_of(labels, folds, seed)
+    assert set(which) == set(range(folds))  # each sample in exactly one fold
+    sizes = np.bincount(which, minlength=folds)
+    assert sizes.max() - sizes.min() <= 1
+    for c in range(4):
+        per_class = np.bincount(which[labels == c], minlength=folds)
+        assert per_class.max() - per_class.min() <= 1
+    assert np.array_equal(which, crossval.fold_of(labels, folds, seed))
+
+
+def test_pareto_ranks_by_cross_validated_accuracy():
+    def rec(n, val, cv, cycles):
+        return {"number": n, "status": "ok", "same_as": None, "val_accuracy": val,
+                "cv_accuracy": cv, "final": {"cycles": cycles, "sram_peak": 1000}}
+
+    # 1 beats 0 on validation and cycles, but 0 is better cross-validated: both stay
+    records = [rec(0, 0.98, 0.985, 900), rec(1, 0.985, 0.97, 300), rec(2, 0.95, None, 800)]
+    assert [r["number"] for r in pareto_front(records, True)] == [0, 1]
+    without = [{**r, "cv_accuracy": None} for r in records]
+    assert [r["number"] for r in pareto_front(without, True)] == [1]
+    # a validation score is never set against a cross-validated one: 3 lost its tie with 4 on
+    # validation (more cycles) and stays behind it, though 4's folds scored lower; 5 is faster
+    records = [rec(3, 0.982, None, 900), rec(4, 0.982, 0.975, 500), rec(5, 0.98, None, 400)]
+    assert [r["number"] for r in pareto_front(records, True)] == [4, 5]
+
+
+def test_cv_with_report_is_one_line(local):
+    assert "--cv runs one" in one_line_error(ebnn("search", "--report", local, "--cv", "2"))

@@ -1,6 +1,7 @@
 """Where candidates run: in this process (one job), a local process pool, or Ray tasks.
 
-A backend runs one batch of tasks and hands each outcome to ``done`` as soon as it arrives, in
+A backend runs one batch of tasks (``run(task, data)`` each: a candidate's whole life by default,
+or one fold of a cross-validation) and hands each outcome to ``done`` as soon as it arrives, in
 the driver's process (which records it at once). The images go to every worker once per
 search: as the pool's initializer arguments, or as one object in Ray's object store. Workers
 ignore Ctrl-C; the driver ends them on an interrupt (their trials stay unfinished in the study
@@ -17,10 +18,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from ebnn.search.datasets import SearchData
-from ebnn.search.measure import Outcome, Task, run_task
+from ebnn.search.measure import run_task
 from ebnn.workers import ignore_sigint, sigint_blocked
 
-Done = Callable[[Outcome], None]
+Done = Callable[[Any], None]
+Work = Callable[[Any, SearchData], Any]  # a picklable module-level function
 
 
 class BackendError(Exception):
@@ -31,7 +33,7 @@ class Backend(Protocol):
     name: str
     jobs: int
 
-    def run_batch(self, tasks: Sequence[Task], done: Done) -> None: ...
+    def run_batch(self, tasks: Sequence[Any], done: Done, run: Work = run_task) -> None: ...
 
     def close(self) -> None: ...
 
@@ -45,9 +47,9 @@ class InProcess:
     def __init__(self, data: SearchData) -> None:
         self._data = data
 
-    def run_batch(self, tasks: Sequence[Task], done: Done) -> None:
+    def run_batch(self, tasks: Sequence[Any], done: Done, run: Work = run_task) -> None:
         for task in tasks:
-            done(run_task(task, self._data))
+            done(run(task, self._data))
 
     def close(self) -> None:
         pass
@@ -71,9 +73,9 @@ def _init_worker(data: SearchData) -> None:
     threading.Thread(target=orphaned, daemon=True).start()
 
 
-def _pool_task(task: Task) -> Outcome:
+def _pool_task(run: Work, task: Any) -> Any:
     assert _worker_data is not None  # set by the pool's initializer
-    return run_task(task, _worker_data)
+    return run(task, _worker_data)
 
 
 class LocalPool:
@@ -87,8 +89,8 @@ class LocalPool:
         with sigint_blocked():
             self._pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(data,))
 
-    def run_batch(self, tasks: Sequence[Task], done: Done) -> None:
-        pending = [self._pool.apply_async(_pool_task, (t,)) for t in tasks]
+    def run_batch(self, tasks: Sequence[Any], done: Done, run: Work = run_task) -> None:
+        pending = [self._pool.apply_async(_pool_task, (run, t)) for t in tasks]
         try:
             while pending:
                 pending[0].wait(0.2)
@@ -137,11 +139,14 @@ class RayTasks:
             self._started = True
         self.jobs = jobs
         self._data = ray.put(data)
-        self._remote = ray.remote(num_cpus=1, max_retries=0)(run_task)
+        self._remote: dict[Work, Any] = {}
 
-    def run_batch(self, tasks: Sequence[Task], done: Done) -> None:
+    def run_batch(self, tasks: Sequence[Any], done: Done, run: Work = run_task) -> None:
         ray = self._ray
-        pending = [self._remote.remote(t, self._data) for t in tasks]
+        remote = self._remote.get(run)
+        if remote is None:
+            remote = self._remote[run] = ray.remote(num_cpus=1, max_retries=0)(run)
+        pending = [remote.remote(t, self._data) for t in tasks]
         try:
             while pending:
                 ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)

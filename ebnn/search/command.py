@@ -103,6 +103,14 @@ def _cpus() -> int:
               help="A model config to try first (repeatable), e.g. your hand-made model: the "
                    "search starts from it. Its layers must lie in the space; its [train] "
                    "values are used where the space draws them.")
+@click.option("--cv", "cv", type=click.IntRange(min=0), default=0, metavar="K",
+              help="After the trials, re-rank the K candidates with the best validation "
+                   "accuracy by k-fold cross-validation over the training and validation "
+                   "images (each trained --cv-folds more times): the top of a search on a few "
+                   "hundred validation images is mostly noise. Works with --resume on a "
+                   "finished search.")
+@click.option("--cv-folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
+              help="Folds of --cv.")
 @click.option("--resume", is_flag=True,
               help="Continue the search in -o: unfinished trials run again first.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -115,14 +123,15 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                dataset: str | None, data: Path | None, data_dir: Path | None,
                test_data_dir: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
-               sram_objective: bool | None, starts: tuple[Path, ...], resume: bool,
-               report_dir: Path | None) -> None:
+               sram_objective: bool | None, starts: tuple[Path, ...], cv: int, cv_folds: int,
+               resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
 
     \b
     ebnn search examples/search/mnist.toml --target curie --sram 2k --time 2h -o out/s2k
     ebnn search -o out/s2k --resume --time 1h     continue (Ctrl-C loses nothing)
+    ebnn search -o out/s2k --resume --cv 5        re-rank the 5 best by cross-validation
     ebnn search --report out/s2k                  re-render the outputs
 
     Candidates over the SRAM or flash budget are rejected before training. Optuna (TPE)
@@ -141,6 +150,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _fail("give the search's folder with -o DIR")
     if address is not None and backend != "ray":
         _fail("--address is for --backend ray")
+    if report and cv:
+        _fail("--report DIR re-renders a search: --cv runs one (-o DIR --resume --cv K)")
     if starts and (resume or report):
         _fail("--start is for a new search: a search resumed goes on from its own trials")
     given = {"target": target, "sram": sram, "flash": flash, "max_ms": max_ms,
@@ -165,7 +176,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     if report:
         _report(output, settings)
         return
-    _search(output, settings, resume, trials, seconds, jobs or _cpus(), backend, address)
+    _search(output, settings, resume, trials, seconds, jobs or _cpus(), backend, address,
+            (cv, cv_folds))
 
 
 def _duration(text: str) -> float:
@@ -273,23 +285,29 @@ def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> 
     err.print(f"Pareto set of {len(entries)}: {output / 'pareto.md'}", markup=False,
               soft_wrap=True)  # a path stays whole (and clickable) in a terminal
     for e in entries[:5]:
-        err.print(f"  {e['name']}: {100 * e['val_accuracy']:.2f}% validation, "
+        cv = ("" if e.get("cv_accuracy") is None
+              else f" ({100 * e['cv_accuracy']:.2f}% cross-validated)")
+        err.print(f"  {e['name']}: {100 * e['val_accuracy']:.2f}% validation{cv}, "
                   f"{e['sram_peak']:,} B SRAM, {e['cycles']:,} cycles ({e['ms']:.2f} ms)",
                   markup=False)
 
 
 def _search(output: Path, settings: Any, resume: bool, trials: int | None,
-            seconds: float | None, jobs: int, backend_name: str, address: str | None) -> None:
+            seconds: float | None, jobs: int, backend_name: str, address: str | None,
+            cv: tuple[int, int] = (0, 5)) -> None:
     from ebnn.search.backends import BackendError, make_backend
     from ebnn.search.study import Driver, open_study
 
     space, data = _load(settings)
     first = [] if resume else _start_params(space, settings.start or [])
-    if trials is None and seconds is None:
+    # `--resume --cv K` alone: the trials an interrupt left unfinished, then the folds only
+    cv_only = resume and cv[0] > 0 and trials is None and seconds is None
+    if trials is None and seconds is None and not cv_only:
         trials = settings.trials or DEFAULT_TRIALS
     try:
         output.mkdir(parents=True, exist_ok=True)
-        settings = replace(settings, trials=trials)
+        if not cv_only:
+            settings = replace(settings, trials=trials)
         settings.save(output)
         study = open_study(output, settings, create=not resume)
         for params in first:  # asked before anything the sampler proposes
@@ -312,7 +330,12 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     with _Progress(trials) as progress:
         driver = Driver(output, settings, space, study, backend, data, progress.update)
         try:
-            driver.run(trials, seconds)
+            driver.run(0 if cv_only else trials, seconds)
+        except KeyboardInterrupt:
+            interrupted = True
+        try:
+            if cv[0] and not interrupted:
+                _cross_validate(study, settings, space, backend, cv, progress)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -324,6 +347,25 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         err.print(f"interrupted: finished trials are kept in {output}; continue with "
                   f"`ebnn search -o {output} --resume`", markup=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
+
+
+def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tuple[int, int],
+                    progress: _Progress) -> None:
+    from ebnn.search.crossval import cross_validate, shortlist
+    from ebnn.search.outputs import load_records
+
+    k, folds = cv
+    records, _ = load_records(study)
+    chosen = shortlist(records, k)
+    if not chosen:
+        err.print("--cv: no trained candidate to cross-validate", markup=False)
+        return
+    err.print(f"cross-validating {len(chosen)} candidate(s) (trials "
+              f"{', '.join(str(r['number']) for r in chosen)}), {folds} folds each",
+              markup=False, soft_wrap=True)
+    progress.restart("cross-validating")
+    cross_validate(study, records, k, folds, space.seed, settings.train_limit, backend,
+                   progress.fold)
 
 
 def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
@@ -369,6 +411,22 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.__exit__(None, None, None)
+
+    def restart(self, what: str) -> None:
+        """A new bar (the cross-validation's folds) under the trials' one."""
+        if self._progress is not None:
+            self._task = self._progress.add_task(what, total=None)
+
+    def fold(self, o: Any, done: int, total: int) -> None:
+        what = (f"{100 * o.accuracy:.2f}%" if o.accuracy is not None
+                else f"failed: {o.reason}")
+        line = f"trial {o.number} fold {o.fold + 1}: {what} ({done}/{total} folds)"
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, total=total,
+                                  description=f"cross-validating: {done}/{total} folds")
+            self._progress.console.print(line, markup=False, soft_wrap=True)
+        else:
+            err.print(line, markup=False, soft_wrap=True)
 
     def update(self, tally: Any) -> None:
         o = tally.last

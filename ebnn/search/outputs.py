@@ -1,7 +1,9 @@
 """What a search leaves in DIR, re-made from the study alone (``ebnn search --report DIR``):
 
-* ``pareto.json``: the Pareto set of the feasible trained candidates (validation accuracy ↑,
-  cycles ↓ and, unless turned off, SRAM ↓), each with its config, files and measurements;
+* ``pareto.json``: the Pareto set of the feasible trained candidates (accuracy ↑, cycles ↓ and,
+  unless turned off, SRAM ↓), each with its config, files and measurements. Two candidates'
+  accuracies are compared cross-validated when ``--cv`` measured both
+  (:mod:`ebnn.search.crossval`), else on validation;
 * ``pareto.md``: the same as a Markdown table, with the search's totals;
 * ``pareto.png``: accuracy vs peak SRAM, coloured by milliseconds per inference
   (:mod:`ebnn.search.plot`);
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ebnn.search import crossval
 from ebnn.search.study import TRIALS_DIR, Settings
 
 PARETO_DIR = "pareto"
@@ -30,15 +33,19 @@ class Summary:
     rejected_before_training: int
     failed: int
     running: int  # left unfinished (interrupted)
-    seconds: float  # time with at least one trial running (ask to tell)
+    seconds: float  # time with at least one trial running (ask to tell) or a fold of --cv
+    cross_validated: int = 0  # candidates with every fold of a cross-validation done
+    folds: int = 0  # of the largest such cross-validation
 
 
 def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
-    """Every finished trial's outcome record (with ``number``), and the totals."""
+    """Every finished trial's outcome record (with ``number`` and its cross-validation:
+    ``cv_accuracy``, ``cv_folds``), and the totals."""
     import optuna
 
     state = optuna.trial.TrialState
     records, running, starts, ends = [], 0, [], []
+    attrs = study.user_attrs
     for t in study.get_trials(deepcopy=False):
         if t.state == state.RUNNING:
             running += 1
@@ -48,10 +55,13 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
             ends.append(t.datetime_complete)
         record = t.user_attrs.get("outcome")
         if record is not None:
+            cv, folds = crossval.summary(crossval.stored(attrs, t.number))
             records.append({**record, "number": t.number, "state": t.state.name,
-                            "same_as": t.user_attrs.get("same_as")})
+                            "same_as": t.user_attrs.get("same_as"), "cv_accuracy": cv,
+                            "cv_folds": folds})
     seconds = busy_seconds([(a.timestamp(), b.timestamp()) for a, b in zip(starts, ends,
-                                                                            strict=True)])
+                                                                            strict=True)]
+                           + crossval.intervals(attrs))
     summary = Summary(
         trials=len(records) + running,
         trained=sum(1 for r in records if r["trained"] and r["same_as"] is None),
@@ -59,7 +69,10 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
         rejected_before_training=sum(1 for r in records if r["status"] in ("rejected", "invalid")
                                      and not r["trained"]),
         failed=sum(1 for r in records if r["status"] == "failed"),
-        running=running, seconds=seconds)
+        running=running, seconds=seconds,
+        cross_validated=sum(1 for r in records if r["cv_accuracy"] is not None),
+        folds=max((len(r["cv_folds"]) for r in records if r["cv_accuracy"] is not None),
+                  default=0))
     return records, summary
 
 
@@ -77,24 +90,48 @@ def busy_seconds(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
-def _objectives(r: dict[str, Any], with_sram: bool) -> tuple[float, ...]:
-    """All to minimise."""
-    final = r["final"]
-    values = (-r["val_accuracy"], float(final["cycles"]))
-    return (*values, float(final["sram_peak"])) if with_sram else values
+def accuracy(r: dict[str, Any]) -> float:
+    """A candidate's best accuracy estimate: cross-validated when it has one, else validation."""
+    cv = r.get("cv_accuracy")
+    return float(r["val_accuracy"] if cv is None else cv)
+
+
+def rank(r: dict[str, Any]) -> tuple[int, float]:
+    """Sort key, most accurate first. Cross-validated candidates (the shortlist of ``--cv``:
+    the best on validation) come first, by their cross-validated accuracy; the others follow by
+    validation accuracy. A candidate's 500-image validation score is never set against another's
+    cross-validated one: the first is biased up at the top of a search (the best of many noisy
+    scores), the second is not (and, trained on (F-1)/F of the images, slightly down)."""
+    return (0 if r.get("cv_accuracy") is not None else 1, -accuracy(r))
+
+
+def _objectives(a: dict[str, Any], b: dict[str, Any],
+                with_sram: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The values of ``a`` and ``b``, all to minimise; their accuracies compared on the same
+    measure: cross-validated when both have it, else validation."""
+    both = a.get("cv_accuracy") is not None and b.get("cv_accuracy") is not None
+    key = "cv_accuracy" if both else "val_accuracy"
+
+    def values(r: dict[str, Any]) -> tuple[float, ...]:
+        final = r["final"]
+        v = (-float(r[key]), float(final["cycles"]))
+        return (*v, float(final["sram_peak"])) if with_sram else v
+
+    return values(a), values(b)
 
 
 def pareto(records: list[dict[str, Any]], with_sram: bool) -> list[dict[str, Any]]:
     """The non-dominated feasible trained candidates (one per distinct measurement, the
-    earliest trial), most accurate first."""
+    earliest trial), most accurate first (:func:`rank`)."""
     ok = [r for r in records if r["status"] == "ok" and r["same_as"] is None
           and r["final"] is not None and r["val_accuracy"] is not None]
-    values = {r["number"]: _objectives(r, with_sram) for r in ok}
-    front = [r for r in ok
-             if not any(_dominates(values[o["number"]], values[r["number"]])
-                        or (values[o["number"]] == values[r["number"]]
-                            and o["number"] < r["number"]) for o in ok)]
-    return sorted(front, key=lambda r: (-r["val_accuracy"], r["final"]["cycles"]))
+
+    def beaten(r: dict[str, Any], o: dict[str, Any]) -> bool:
+        vo, vr = _objectives(o, r, with_sram)
+        return _dominates(vo, vr) or (vo == vr and o["number"] < r["number"])
+
+    front = [r for r in ok if not any(beaten(r, o) for o in ok if o is not r)]
+    return sorted(front, key=lambda r: (*rank(r), r["final"]["cycles"]))
 
 
 def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
@@ -113,7 +150,9 @@ def entry(directory: Path, settings: Settings, r: dict[str, Any]) -> dict[str, A
     return {
         "name": name, "trial": r["number"], "config": r["config"],
         "toml": files["toml"], "pt": files["pt"], "ebnn": files["ebnn"], "elf": files["elf"],
-        "val_accuracy": r["val_accuracy"], "test_accuracy": r["test_accuracy"],
+        "accuracy": accuracy(r), "val_accuracy": r["val_accuracy"],
+        "cv_accuracy": r.get("cv_accuracy"), "cv_folds": r.get("cv_folds") or [],
+        "test_accuracy": r["test_accuracy"],
         "torch_val_accuracy": r["torch_val_accuracy"],
         "sram_peak": final["sram_peak"], "stack_peak": final["stack_peak"],
         "flash": final["flash"], "cycles": final["cycles"],
@@ -160,13 +199,20 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
         "accuracy, where there is a test split, is only reported. Cycles: worst over the "
         "validation images (median in brackets); ms at the target's clock.",
         "",
-        "| model | val accuracy | test accuracy | peak SRAM (B) | flash (B) | cycles | ms "
-        "| layers |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        *([f"Cross-validated (`--cv`): the {summary.cross_validated} most accurate candidates, "
+           f"{summary.folds} folds over the training and validation images. They come first, "
+           "ranked by that accuracy (cv); the others follow by validation accuracy (a "
+           "validation score is never set against a cross-validated one).", ""]
+          if summary.cross_validated else []),
+        "| model | val accuracy |" + (" cv accuracy |" if summary.cross_validated else "")
+        + " test accuracy | peak SRAM (B) | flash (B) | cycles | ms | layers |",
+        "| --- | ---: |" + (" ---: |" if summary.cross_validated else "")
+        + " ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for e in entries:
+        cv = f" {_pct(e['cv_accuracy'])} |" if summary.cross_validated else ""
         lines.append(
-            f"| {e['name']} | {_pct(e['val_accuracy'])} | {_pct(e['test_accuracy'])} | "
+            f"| {e['name']} | {_pct(e['val_accuracy'])} |{cv} {_pct(e['test_accuracy'])} | "
             f"{e['sram_peak']:,} | {e['flash']:,} | {e['cycles']:,} "
             f"({e['cycles_median']:,.0f}) | {e['ms']:.2f} | {layers_text(e['config'])} |")
     if reference:

@@ -47,6 +47,14 @@ def plot_search(path: Path, settings: Settings, records: list[dict[str, Any]],
                             edgecolors="black", linewidths=0.5, zorder=4,
                             label=f"Pareto set ({len(entries)})")
         fig.colorbar(points, ax=ax, label="ms per inference (worst over validation)")
+        cv = [e for e in entries if e.get("cv_accuracy") is not None]
+        if cv:  # --cv: where each one's folds put it, below or above its validation score
+            ax.scatter([e["sram_peak"] for e in cv], [100 * e["cv_accuracy"] for e in cv],
+                       marker="D", s=30, facecolors="none", edgecolors="tab:blue", zorder=4,
+                       label=f"cross-validated accuracy of those (--cv, {len(cv)})")
+            for e in cv:
+                ax.plot([e["sram_peak"]] * 2, [100 * e["val_accuracy"], 100 * e["cv_accuracy"]],
+                        color="tab:blue", linewidth=0.8, zorder=3)
     for i, h in enumerate(reference):
         ax.scatter([h["sram_peak"]], [100 * h["val_accuracy"]], marker="*", s=140, c="black",
                    zorder=5, label="hand-made models, measured the same way" if i == 0 else None)
@@ -63,7 +71,7 @@ def plot_search(path: Path, settings: Settings, records: list[dict[str, Any]],
                label=f"SRAM budget {settings.sram:,} B")
     ax.set_xscale("log")
     ax.set_xlabel("peak SRAM, static + stack (bytes, measured in the simulator)")
-    ax.set_ylabel("accuracy (%): validation, measured; test, quoted")
+    ax.set_ylabel("accuracy (%): validation or cv (measured), test (quoted)")
     ax.set_title(f"ebnn search on {settings.target}: accuracy vs SRAM")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
