@@ -1176,6 +1176,8 @@ def search_section(res: dict[str, Any], img: str) -> str:
                        f"{pct(g['highest_in_pareto'])})")
         else:
             verdict = "—"
+        if e.get("note"):
+            verdict += "; see the note under its table"
         rows.append([e["name"], budget, f"{e['search_seconds'] / 60:.0f} min",
                      e["totals"].split(";")[0],
                      "—" if best is None else

@@ -8,9 +8,9 @@
 Not part of ``python -m bench`` (all): the five searches take about four hours on a 2-core
 machine. Each search runs ``ebnn search`` with the options in :data:`SEARCHES` into
 ``build/bench/search/NAME``; a folder that already holds a search is only re-rendered
-(``ebnn search --report``; with ``--resume --cv K`` when its search cross-validates, which runs
-only the folds not done yet), so an interrupted bench run goes on where it stopped, and a search
-can be continued by hand with ``ebnn search -o DIR --resume``.
+(``ebnn search --report``; with ``--resume --cv K`` when its search cross-validates, which
+finishes the trials and folds an interrupt left undone), so an interrupted bench run goes on
+where it stopped, and a search can be continued by hand with ``ebnn search -o DIR --resume``.
 
 For each search the JSON records the command, the wall time it took (the time with at least one
 trial in flight, from the study itself, so a search resumed later is not charged for the

@@ -73,6 +73,8 @@ def test_the_section_shows_the_verdict_and_the_goal():
     assert "a: 98.10% test, 200,000 cycles, 1,100 B vs mnist: **dominates**" in text
     assert "goal test ≥ 98.6%: not met" in text and "15,360 B, 50 ms" in text
     assert "_mnist-15k:_ Not a clean estimate." in text
+    assert ("not met (the chosen model 98.10%, highest in the Pareto set 98.30%); see the note"
+            in text)
     assert "![mnist-2k](img/search-mnist-2k.png)" in text
     assert "30 min" in text
     assert "_Not measured yet" in report.search_section({"search": None}, "img")

@@ -324,17 +324,15 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         backend = make_backend(backend_name, data, jobs, address)
     except BackendError as exc:
         _fail(str(exc))
-    interrupted = False
+    interrupted = in_cv = False
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
     previous = signal.signal(signal.SIGTERM, _terminate)
     with _Progress(trials) as progress:
         driver = Driver(output, settings, space, study, backend, data, progress.update)
         try:
             driver.run(0 if cv_only else trials, seconds)
-        except KeyboardInterrupt:
-            interrupted = True
-        try:
-            if cv[0] and not interrupted:
+            if cv[0]:
+                in_cv = True
                 _cross_validate(study, settings, space, backend, cv, progress)
         except KeyboardInterrupt:
             interrupted = True
@@ -344,8 +342,10 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
     if interrupted:
-        err.print(f"interrupted: finished trials are kept in {output}; continue with "
-                  f"`ebnn search -o {output} --resume`", markup=False, soft_wrap=True)
+        again = f" --cv {cv[0]} --cv-folds {cv[1]}" if in_cv else ""
+        err.print(f"interrupted: finished trials{' and folds' if in_cv else ''} are kept in "
+                  f"{output}; continue with `ebnn search -o {output} --resume{again}`",
+                  markup=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
 
 
@@ -364,8 +364,12 @@ def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tup
               f"{', '.join(str(r['number']) for r in chosen)}), {folds} folds each",
               markup=False, soft_wrap=True)
     progress.restart("cross-validating")
-    cross_validate(study, records, k, folds, space.seed, settings.train_limit, backend,
-                   progress.fold)
+    failed = cross_validate(study, records, k, folds, space.seed, settings.train_limit, backend,
+                            progress.fold)
+    if failed:
+        err.print(f"--cv: {failed} fold(s) failed (reasons above); their candidates are not "
+                  "ranked as cross-validated until `--resume --cv` runs them again",
+                  markup=False, soft_wrap=True)
 
 
 def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:

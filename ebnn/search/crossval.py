@@ -10,10 +10,15 @@ image is held out once, so each candidate is judged on the whole set instead of 
 
 Each fold's result is kept in the study as it arrives (a study user attribute ``cv/NNNNN``, so
 Ctrl-C or a crash loses at most the folds in flight; ``--resume --cv K`` does the rest), with
-its start and end time (the search's wall time includes them). Fold models are scored by the
-numpy reference (:mod:`ebnn.reference`), which the candidate's firmware matched bit for bit on
-every validation image; they are not kept. The candidate's model (trained on the training part,
-measured in the simulator) stays the model the search reports; ``cv_accuracy`` only ranks it.
+its start and end time (the search's wall time includes them, failed and replaced folds too).
+The last run's K, folds and seed are kept too (``cv``): only the candidates of that shortlist,
+recomputed from the trials the study holds now, with those folds, count as cross-validated.
+
+Fold models are scored by the numpy reference (:mod:`ebnn.reference`), which the candidate's
+firmware matched bit for bit on every validation image; they are not kept. The candidate's model
+(trained on the training part, measured in the simulator) stays the model the search reports;
+``cv_accuracy`` only ranks it. The validation images that chose the shortlist are in the folds
+too (a tenth of each), so some of that selection's optimism remains, much diluted.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from ebnn.data import Dataset
 from ebnn.search.datasets import SearchData
 
 KEY = "cv/{:05d}"  # the study user attribute of a trial's cross-validation
+RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed"}
 
 
 @dataclass(frozen=True)
@@ -130,12 +136,35 @@ def summary(record: dict[str, Any] | None) -> tuple[float | None, list[float | N
     return (float(np.mean(done)) if len(done) == len(accs) else None), accs
 
 
+def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> tuple[int, int, int, int]:
+    """Set ``cv_accuracy`` and ``cv_folds`` on ``records``: only the candidates of the last
+    ``--cv`` run's shortlist, recomputed from these records (trials added since can push one
+    out), with that run's folds and seed; None and [] on the others. Returns (K, folds, the
+    shortlist's size, how many of it have every fold done)."""
+    for r in records:
+        r["cv_accuracy"], r["cv_folds"] = None, []
+    last = attrs.get(RUN_KEY)
+    if not isinstance(last, dict):
+        return 0, 0, 0, 0
+    complete = 0
+    listed = shortlist(records, last["k"])
+    for r in listed:
+        record = stored(attrs, r["number"])
+        if record is None or (record["folds"], record["seed"]) != (last["folds"], last["seed"]):
+            continue
+        r["cv_accuracy"], r["cv_folds"] = summary(record)
+        complete += r["cv_accuracy"] is not None
+    return last["k"], last["folds"], len(listed), complete
+
+
 def intervals(attrs: dict[str, Any]) -> list[tuple[float, float]]:
-    """(start, end) of every fold that finished: part of the search's wall time."""
+    """(start, end) of every fold run, failed or replaced ones included: part of the search's
+    wall time."""
     out = []
     for key, value in attrs.items():
         if key.startswith("cv/") and isinstance(value, dict):
             out += [(f["start"], f["end"]) for f in value.get("results", []) if f]
+            out += [tuple(i) for i in value.get("earlier", [])]
     return out
 
 
@@ -150,31 +179,41 @@ def shortlist(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
 
 def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int, seed: int,
                    train_limit: int | None, backend: Any,
-                   progress: Callable[[FoldOutcome, int, int], None] | None = None) -> None:
-    """Run the folds of the shortlist not yet in the study (all of them when the study holds
-    another fold count or seed for a candidate), in one batch on ``backend``; each result is
-    stored the moment it arrives."""
+                   progress: Callable[[FoldOutcome, int, int], None] | None = None) -> int:
+    """Run the folds of the shortlist not done yet (all of them when the study holds another
+    fold count or seed for a candidate; failed ones again), in one batch on ``backend``; each
+    result, failures too, is stored the moment it arrives. Returns the folds that failed."""
+    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed})
     tasks: list[FoldTask] = []
     kept: dict[int, dict[str, Any]] = {}
     attrs = study.user_attrs
     for r in shortlist(records, k):
         record = stored(attrs, r["number"])
         if record is None or record.get("folds") != folds or record.get("seed") != seed:
-            record = {"folds": folds, "seed": seed, "results": [None] * folds}
+            earlier = [] if record is None else [
+                [f["start"], f["end"]] for f in record["results"] if f] + record.get(
+                    "earlier", [])  # replaced, but their time was spent
+            record = {"folds": folds, "seed": seed, "results": [None] * folds,
+                      "earlier": earlier}
         kept[r["number"]] = record
         tasks += [FoldTask(r["number"], r["config"], f, folds, seed, train_limit)
-                  for f in range(folds) if record["results"][f] is None]
-    done = [0]
+                  for f in range(folds)
+                  if record["results"][f] is None or record["results"][f]["accuracy"] is None]
+    done, failed = [0], [0]
 
     def arrived(o: FoldOutcome) -> None:
         done[0] += 1
-        if o.accuracy is not None:
-            record = kept[o.number]
-            record["results"][o.fold] = {"accuracy": o.accuracy, "start": o.start,
-                                         "end": o.end}
-            study.set_user_attr(KEY.format(o.number), record)
+        failed[0] += o.accuracy is None
+        record = kept[o.number]
+        before = record["results"][o.fold]
+        if before is not None:  # a failure run again: its time was spent all the same
+            record.setdefault("earlier", []).append([before["start"], before["end"]])
+        record["results"][o.fold] = {"accuracy": o.accuracy, "start": o.start, "end": o.end,
+                                     **({"reason": o.reason} if o.reason else {})}
+        study.set_user_attr(KEY.format(o.number), record)
         if progress is not None:
             progress(o, done[0], len(tasks))
 
     if tasks:
         backend.run_batch(tasks, arrived, run_fold)
+    return failed[0]

@@ -34,8 +34,10 @@ class Summary:
     failed: int
     running: int  # left unfinished (interrupted)
     seconds: float  # time with at least one trial running (ask to tell) or a fold of --cv
-    cross_validated: int = 0  # candidates with every fold of a cross-validation done
-    folds: int = 0  # of the largest such cross-validation
+    cv_k: int = 0  # the last --cv run's K (0: none) and folds; its shortlist (recomputed from
+    folds: int = 0  # the trials held now: at most K) and how many of it have every fold done
+    cv_listed: int = 0
+    cross_validated: int = 0
 
 
 def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
@@ -55,10 +57,9 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
             ends.append(t.datetime_complete)
         record = t.user_attrs.get("outcome")
         if record is not None:
-            cv, folds = crossval.summary(crossval.stored(attrs, t.number))
             records.append({**record, "number": t.number, "state": t.state.name,
-                            "same_as": t.user_attrs.get("same_as"), "cv_accuracy": cv,
-                            "cv_folds": folds})
+                            "same_as": t.user_attrs.get("same_as")})
+    cv_k, cv_folds, cv_listed, cv_done = crossval.attach(attrs, records)
     seconds = busy_seconds([(a.timestamp(), b.timestamp()) for a, b in zip(starts, ends,
                                                                             strict=True)]
                            + crossval.intervals(attrs))
@@ -70,9 +71,7 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
                                      and not r["trained"]),
         failed=sum(1 for r in records if r["status"] == "failed"),
         running=running, seconds=seconds,
-        cross_validated=sum(1 for r in records if r["cv_accuracy"] is not None),
-        folds=max((len(r["cv_folds"]) for r in records if r["cv_accuracy"] is not None),
-                  default=0))
+        cv_k=cv_k, folds=cv_folds, cv_listed=cv_listed, cross_validated=cv_done)
     return records, summary
 
 
@@ -101,7 +100,7 @@ def rank(r: dict[str, Any]) -> tuple[int, float]:
     the best on validation) come first, by their cross-validated accuracy; the others follow by
     validation accuracy. A candidate's 500-image validation score is never set against another's
     cross-validated one: the first is biased up at the top of a search (the best of many noisy
-    scores), the second is not (and, trained on (F-1)/F of the images, slightly down)."""
+    scores), the second much less (and, trained on (F-1)/F of the images, slightly down)."""
     return (0 if r.get("cv_accuracy") is not None else 1, -accuracy(r))
 
 
@@ -199,11 +198,15 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
         "accuracy, where there is a test split, is only reported. Cycles: worst over the "
         "validation images (median in brackets); ms at the target's clock.",
         "",
-        *([f"Cross-validated (`--cv`): the {summary.cross_validated} most accurate candidates, "
+        *([f"Cross-validated (`--cv {summary.cv_k} --cv-folds {summary.folds}`): "
+           f"{summary.cross_validated} of the {summary.cv_listed} most accurate on validation, "
            f"{summary.folds} folds over the training and validation images. They come first, "
            "ranked by that accuracy (cv); the others follow by validation accuracy (a "
-           "validation score is never set against a cross-validated one).", ""]
-          if summary.cross_validated else []),
+           "validation score is never set against a cross-validated one)."
+           + ("" if summary.cross_validated == summary.cv_listed else
+              " The others of the shortlist are not cross-validated yet: `ebnn search -o DIR "
+              f"--resume --cv {summary.cv_k} --cv-folds {summary.folds}`."), ""]
+          if summary.cv_k else []),
         "| model | val accuracy |" + (" cv accuracy |" if summary.cross_validated else "")
         + " test accuracy | peak SRAM (B) | flash (B) | cycles | ms | layers |",
         "| --- | ---: |" + (" ---: |" if summary.cross_validated else "")
