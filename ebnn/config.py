@@ -40,6 +40,7 @@ TRAIN_INT_MAX = {"epochs": 10_000, "batch_size": 65_536, "seed": 2**32 - 1, "shi
                  "bn_calibrate": 10_000}
 # [train] float keys: besides being finite, at most this (lr, weight_decay, warmup, ...)
 TRAIN_FLOAT_MAX = 1e6
+MAX_PATH = 4096  # characters of [train] teacher
 
 
 class ConfigError(Exception):
@@ -65,6 +66,9 @@ class TrainSpec:
     bn_lr: float = 0.0  # learning rate of the BN parameters; 0: the same as lr
     bn_momentum: float = 0.1  # running-statistics momentum of every BN
     bn_calibrate: int = 0  # > 0: finally set BN statistics from this many augmented passes
+    teacher: str = ""  # a trained eBNN's checkpoint (.pt) whose scores this model also learns
+    teacher_weight: float = 0.5  # with a teacher: the weight of its term in the loss, (0, 1]
+    teacher_temperature: float = 4.0  # with a teacher: softmax temperature of both score sets
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,12 @@ def _train(raw: Any) -> TrainSpec:
         raise ConfigError(f"[train]: unknown key(s) {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {}
     for key, value in raw.items():
+        if key == "teacher":
+            if not isinstance(value, str) or len(value) > MAX_PATH or "\0" in value:
+                raise ConfigError(f"[train]: 'teacher' must be the path of a model checkpoint "
+                                  f"(a string of at most {MAX_PATH} characters)")
+            values[key] = value
+            continue
         want = float if names[key].type in (float, "float") else int
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 want is int and not isinstance(value, int)):
@@ -158,6 +168,9 @@ def _train(raw: Any) -> TrainSpec:
         raise ConfigError("[train]: bn_lr must be >= 0 and bn_momentum in (0, 1]")
     if not 0.0 < spec.init <= 1.0:
         raise ConfigError("[train]: init must be in (0, 1]")
+    if not 0.0 < spec.teacher_weight <= 1.0 or not 0.0 < spec.teacher_temperature <= 100.0:
+        raise ConfigError("[train]: teacher_weight must be in (0, 1] and teacher_temperature "
+                          "in (0, 100]")
     return spec
 
 
@@ -224,4 +237,8 @@ def load_config(path: str | Path) -> ModelSpec:
         raise ConfigError(f"{p}: cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    train = data.get("train")
+    if isinstance(train, dict) and isinstance(train.get("teacher"), str) and train["teacher"]:
+        # a relative teacher is relative to the config file, wherever `ebnn train` runs
+        train["teacher"] = str(p.parent / Path(train["teacher"]).expanduser())
     return parse_config(data, str(p))

@@ -226,6 +226,43 @@ def _augment(images: torch.Tensor, cfg: TrainSpec, gen: torch.Generator) -> torc
     return shift_batch(x, cfg.shift, gen)
 
 
+def load_teacher(spec: ModelSpec, train_set: Dataset, extra: dict[str, Any]) -> EBNN:
+    """The network of ``spec.train.teacher``, checked to fit this training: same input and
+    classes, same data, validation split and input quantisation (a teacher trained on another
+    split may have seen this model's validation images, which would then not be held out)."""
+    cfg = spec.train
+    where = f"[train] teacher {cfg.teacher}"
+    try:
+        payload = load_checkpoint(cfg.teacher)
+        net = model_from_checkpoint(payload)
+    except TrainError as exc:  # names the file already
+        raise TrainError(f"[train] teacher: {exc}") from None
+    model, train = payload["config"]["model"], payload["config"].get("train") or {}
+    if tuple(model["input"]) != tuple(spec.input) or model["classes"] != spec.classes:
+        raise TrainError(f"{where}: takes {model['input']} inputs in {model['classes']} "
+                         f"classes, this model {list(spec.input)} in {spec.classes}")
+    split = (train.get("seed", 0), train.get("val_fraction", 0.1))
+    if (payload.get("dataset") != train_set.name or split != (cfg.seed, cfg.val_fraction)
+            or payload.get("input_quant") != extra.get("input_quant")):
+        raise TrainError(f"{where}: trained on other data or another validation split "
+                         f"({payload.get('dataset')}, seed {split[0]}, val_fraction {split[1]}): "
+                         "it may have seen this model's validation images")
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+def _distilled(loss: torch.Tensor, scores: torch.Tensor, teacher: EBNN, x: torch.Tensor,
+               cfg: TrainSpec) -> torch.Tensor:
+    """``loss`` mixed with the KL divergence from the teacher's softened scores on the same
+    (augmented) batch, scaled by T² so its gradients keep their size as T changes."""
+    t = cfg.teacher_temperature
+    with torch.no_grad():
+        target = F.softmax(teacher(x) / t, dim=1)
+    kd = F.kl_div(F.log_softmax(scores / t, dim=1), target, reduction="batchmean") * t * t
+    return (1 - cfg.teacher_weight) * loss + cfg.teacher_weight * kd
+
+
 def _lr_factor(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -245,6 +282,7 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
                 block.op.weight.uniform_(-cfg.init, cfg.init)
     for block in model.blocks:
         block.bn.momentum = cfg.bn_momentum
+    teacher = load_teacher(spec, train_set, extra) if cfg.teacher else None
     gen = torch.Generator().manual_seed(cfg.seed)
     steps_per_epoch = math.ceil(len(train_set.images) / cfg.batch_size)
     total = epochs * steps_per_epoch
@@ -284,6 +322,8 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
             y = labels[idx]
             scores = model(x)
             loss = F.cross_entropy(scores, y, label_smoothing=cfg.label_smoothing)
+            if teacher is not None:
+                loss = _distilled(loss, scores, teacher, x, cfg)
             opt.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
             opt.step()

@@ -482,5 +482,14 @@ def test_pareto_ranks_by_cross_validated_accuracy():
     assert [r["number"] for r in pareto_front(records, True)] == [4, 5]
 
 
+def test_cv_with_a_teacher_is_one_line(space_file, tmp_path):
+    """The teacher trained on images that are in the held-out folds: no --cv with it."""
+    space = tmp_path / "taught.toml"
+    space.write_text(space_file.read_text().replace("[space.train]\n",
+                                                    '[space.train]\nteacher = "t.pt"\n'))
+    words = "--cv with a [space.train] teacher"
+    assert words in one_line_error(ebnn("search", space, "--cv", "2", "-o", tmp_path / "x"))
+
+
 def test_cv_with_report_is_one_line(local):
     assert "--cv runs one" in one_line_error(ebnn("search", "--report", local, "--cv", "2"))

@@ -255,6 +255,9 @@ def _load(settings: Any) -> tuple[Any, Any]:
     if data.train.image_shape != space.input or data.train.classes != space.classes:
         _fail(f"the space's models take {space.input} images in {space.classes} classes; "
               f"{data.name} has {data.train.image_shape} in {data.train.classes}")
+    teacher = space.train.get("teacher")
+    if isinstance(teacher, str) and teacher:  # relative: to the folder the search runs in
+        space.train["teacher"] = str(Path(teacher).expanduser().resolve())
     return space, data
 
 
@@ -299,6 +302,9 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.study import Driver, open_study
 
     space, data = _load(settings)
+    if cv[0] and space.train.get("teacher"):
+        _fail("--cv with a [space.train] teacher: the teacher was trained on images that are "
+              "in the held-out folds, so the folds would not be held out from it")
     first = [] if resume else _start_params(space, settings.start or [])
     # `--resume --cv K` alone: the trials an interrupt left unfinished, then the folds only
     cv_only = resume and cv[0] > 0 and trials is None and seconds is None
