@@ -240,5 +240,5 @@ def load_config(path: str | Path) -> ModelSpec:
     train = data.get("train")
     if isinstance(train, dict) and isinstance(train.get("teacher"), str) and train["teacher"]:
         # a relative teacher is relative to the config file, wherever `ebnn train` runs
-        train["teacher"] = str(p.parent / Path(train["teacher"]).expanduser())
+        train["teacher"] = str(p.parent / train["teacher"])
     return parse_config(data, str(p))

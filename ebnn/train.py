@@ -5,6 +5,7 @@ state is checkpointed with the model and optimizer after every epoch, so ``--res
 exactly where an interrupted run stopped. Checkpoints load with ``weights_only=True``.
 """
 
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -226,27 +227,37 @@ def _augment(images: torch.Tensor, cfg: TrainSpec, gen: torch.Generator) -> torc
     return shift_batch(x, cfg.shift, gen)
 
 
-def load_teacher(spec: ModelSpec, train_set: Dataset, extra: dict[str, Any]) -> EBNN:
-    """The network of ``spec.train.teacher``, checked to fit this training: same input and
-    classes, same data, validation split and input quantisation (a teacher trained on another
-    split may have seen this model's validation images, which would then not be held out)."""
-    cfg = spec.train
-    where = f"[train] teacher {cfg.teacher}"
+def split_digest(val_set: Dataset) -> str:
+    """What identifies a model's validation images (and their labels): a teacher must have
+    been validated on exactly these, so it was not trained on them."""
+    h = hashlib.sha256(np.ascontiguousarray(val_set.images).tobytes())
+    h.update(np.ascontiguousarray(val_set.labels).tobytes())
+    return h.hexdigest()
+
+
+def check_teacher(path: str, input_shape: tuple[int, ...], classes: int,
+                  val_set: Dataset) -> EBNN:
+    """The network of the teacher checkpoint ``path``, checked to fit a model of
+    ``input_shape`` and ``classes`` validated on ``val_set``: the teacher must have been
+    validated on the same images (same data, split and input quantisation), else it may have
+    trained on them and they would not be held out. TrainError (one line) otherwise."""
     try:
-        payload = load_checkpoint(cfg.teacher)
+        payload = load_checkpoint(path)
         net = model_from_checkpoint(payload)
     except TrainError as exc:  # names the file already
         raise TrainError(f"[train] teacher: {exc}") from None
-    model, train = payload["config"]["model"], payload["config"].get("train") or {}
-    if tuple(model["input"]) != tuple(spec.input) or model["classes"] != spec.classes:
+    where = f"[train] teacher {path}"
+    model = payload["config"]["model"]
+    if tuple(model["input"]) != tuple(input_shape) or model["classes"] != classes:
         raise TrainError(f"{where}: takes {model['input']} inputs in {model['classes']} "
-                         f"classes, this model {list(spec.input)} in {spec.classes}")
-    split = (train.get("seed", 0), train.get("val_fraction", 0.1))
-    if (payload.get("dataset") != train_set.name or split != (cfg.seed, cfg.val_fraction)
-            or payload.get("input_quant") != extra.get("input_quant")):
-        raise TrainError(f"{where}: trained on other data or another validation split "
-                         f"({payload.get('dataset')}, seed {split[0]}, val_fraction {split[1]}): "
-                         "it may have seen this model's validation images")
+                         f"classes, this model {list(input_shape)} in {classes}")
+    if payload.get("val_digest") is None:
+        raise TrainError(f"{where}: made by an older version, which did not record its "
+                         "validation images; train it again")
+    if payload["val_digest"] != split_digest(val_set):
+        raise TrainError(f"{where}: validated on other images (other data, another "
+                         "validation split or input quantisation), so it may have trained on "
+                         "this model's validation images")
     for p in net.parameters():
         p.requires_grad_(False)
     return net
@@ -282,7 +293,8 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
                 block.op.weight.uniform_(-cfg.init, cfg.init)
     for block in model.blocks:
         block.bn.momentum = cfg.bn_momentum
-    teacher = load_teacher(spec, train_set, extra) if cfg.teacher else None
+    teacher = (check_teacher(cfg.teacher, spec.input, spec.classes, val_set) if cfg.teacher
+               else None)
     gen = torch.Generator().manual_seed(cfg.seed)
     steps_per_epoch = math.ceil(len(train_set.images) / cfg.batch_size)
     total = epochs * steps_per_epoch
@@ -321,15 +333,14 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
             x = _augment(images[idx], cfg, gen)
             y = labels[idx]
             scores = model(x)
-            loss = F.cross_entropy(scores, y, label_smoothing=cfg.label_smoothing)
-            if teacher is not None:
-                loss = _distilled(loss, scores, teacher, x, cfg)
+            ce = F.cross_entropy(scores, y, label_smoothing=cfg.label_smoothing)
+            loss = ce if teacher is None else _distilled(ce, scores, teacher, x, cfg)
             opt.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
             opt.step()
             sched.step()
             model.clip_weights()
-            loss_sum += loss.item() * len(idx)
+            loss_sum += ce.item() * len(idx)  # the curve stays cross-entropy
             correct += int((scores.argmax(1) == y).sum())
             if progress is not None:
                 progress(epoch * steps_per_epoch + b + 1, total,
@@ -360,6 +371,7 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
         "format": CHECKPOINT_FORMAT, "config": config, "epochs": epochs, "epoch": epochs,
         "state_dict": model.state_dict(), "history": vars(history),
         "dataset": train_set.name, "dataset_source": train_set.source,
+        "val_digest": split_digest(val_set),
         "sample": torch.from_numpy(np.ascontiguousarray(sample)), "sample_label": sample_label,
         **extra,
     })

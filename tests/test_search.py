@@ -24,7 +24,7 @@ from ebnn import cli as ebnn_cli
 from ebnn import reference
 from ebnn.artifact import load as load_artifact
 from ebnn.config import parse_config
-from ebnn.data import load_dataset
+from ebnn.data import load_dataset, split_train_val
 from ebnn.export import export_checkpoint
 from ebnn.search import command, crossval
 from ebnn.search.backends import InProcess
@@ -482,13 +482,62 @@ def test_pareto_ranks_by_cross_validated_accuracy():
     assert [r["number"] for r in pareto_front(records, True)] == [4, 5]
 
 
-def test_cv_with_a_teacher_is_one_line(space_file, tmp_path):
-    """The teacher trained on images that are in the held-out folds: no --cv with it."""
+@pytest.fixture(scope="module")
+def search_teacher(tmp_path_factory) -> Path:
+    """A teacher validated on the search's validation images (1 epoch on 300 images)."""
+    pt = tmp_path_factory.mktemp("teacher") / "teacher.pt"
+    full = load_dataset("mnist")
+    train_set, val = split_train_val(full, 0.1, 0)
+    spec = parse_config({"model": {"name": "t", "input": [28, 28, 1], "classes": 10,
+                                   "layers": [{"type": "conv", "filters": 4, "kernel": 3,
+                                               "stride": 2}]}, "train": {"epochs": 1}})
+    train(spec, train_set.head(300), val, pt)
+    return pt
+
+
+def taught(space_file: Path, tmp_path: Path, teacher: str) -> Path:
     space = tmp_path / "taught.toml"
-    space.write_text(space_file.read_text().replace("[space.train]\n",
-                                                    '[space.train]\nteacher = "t.pt"\n'))
+    space.write_text(space_file.read_text().replace(
+        "[space.train]\n", f"[space.train]\nteacher = {json.dumps(teacher)}\n"))
+    return space
+
+
+def test_cv_with_a_teacher_is_one_line(space_file, search_teacher, tmp_path):
+    """The teacher trained on images that are in the held-out folds: no --cv with it."""
+    space = taught(space_file, tmp_path, str(search_teacher))
     words = "--cv with a [space.train] teacher"
     assert words in one_line_error(ebnn("search", space, "--cv", "2", "-o", tmp_path / "x"))
+
+
+def test_a_search_with_a_teacher_trains_its_candidates_with_it(space_file, search_teacher,
+                                                             tmp_path):
+    out = fresh(tmp_path / "s")
+    space = taught(space_file, tmp_path, str(search_teacher))
+    args = [a for a in ARGS if a not in ("--trials", TRIALS)]
+    ran = ebnn("search", space, *args, "--trials", "2", "--jobs", "1", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    trained = [o for o in outcomes(out).values() if o.get("trained")]
+    assert trained and all(o["status"] == "ok" for o in trained)
+    for o in trained:
+        pt = out / "trials" / f"{o['number']:05d}" / "model.pt"
+        assert load_checkpoint(pt)["config"]["train"]["teacher"] == str(search_teacher)
+
+
+@pytest.mark.parametrize(("teacher", "words"), [
+    ("t.pt", "teacher must be one absolute path"),
+    ("/nowhere/t.pt", "no such file"),
+    ("{other}", "validated on other images"),
+])
+def test_a_search_refuses_a_teacher_that_does_not_fit_at_once(space_file, search_teacher,
+                                                              tmp_path, teacher, words):
+    other = tmp_path / "other.pt"  # validated on other images: a 20% split
+    full = load_dataset("mnist").head(1000)
+    spec = parse_config({"model": {"name": "t", "input": [28, 28, 1], "classes": 10,
+                                   "layers": [{"type": "conv", "filters": 2, "kernel": 3,
+                                               "stride": 2}]}, "train": {"epochs": 1}})
+    train(spec, *split_train_val(full, 0.2, 0), other)
+    space = taught(space_file, tmp_path, teacher.format(other=other))
+    assert words in one_line_error(ebnn("search", space, *ARGS, "-o", tmp_path / "x"))
 
 
 def test_cv_with_report_is_one_line(local):

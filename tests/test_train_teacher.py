@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 
 from ebnn import cli
@@ -51,15 +52,30 @@ def test_a_student_learns_from_the_teacher_alone(split, teacher, tmp_path):
 
 @pytest.mark.parametrize(("change", "words"), [
     ({"teacher": "missing.pt"}, "no such file"),
-    ({"seed": 1}, "another validation split"),
-    ({"val_fraction": 0.2}, "another validation split"),
+    ({"seed": 1}, "validated on other images"),
+    ({"val_fraction": 0.2}, "validated on other images"),
+    ({"data": 1400}, "validated on other images"),  # other data: another validation part
 ])
 def test_a_teacher_that_does_not_fit_is_refused(split, teacher, tmp_path, change, words):
+    """Its validation images must be this model's: then it did not train on them."""
     keys = {"teacher": str(tmp_path / change.pop("teacher")) if "teacher" in change
-            else str(teacher), **change}
+            else str(teacher)}
+    n = change.pop("data", 1500)
+    spec = parse_config(config(4, **keys, **change))
+    data = split_train_val(load_dataset("mnist").head(n), spec.train.val_fraction,
+                           spec.train.seed)
     with pytest.raises(TrainError, match=words) as info:
-        train(parse_config(config(4, **keys)), *split, tmp_path / "s.pt")
+        train(spec, *data, tmp_path / "s.pt")
     assert str(info.value).startswith("[train] teacher")
+
+
+def test_a_teacher_from_before_the_check_is_refused(split, teacher, tmp_path):
+    payload = load_checkpoint(teacher)
+    del payload["val_digest"]
+    old = tmp_path / "old.pt"
+    torch.save(payload, old)
+    with pytest.raises(TrainError, match="older version"):
+        train(parse_config(config(4, teacher=str(old))), *split, tmp_path / "s.pt")
 
 
 def test_a_teacher_of_other_classes_is_refused(split, teacher, tmp_path):

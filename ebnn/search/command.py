@@ -255,9 +255,13 @@ def _load(settings: Any) -> tuple[Any, Any]:
     if data.train.image_shape != space.input or data.train.classes != space.classes:
         _fail(f"the space's models take {space.input} images in {space.classes} classes; "
               f"{data.name} has {data.train.image_shape} in {data.train.classes}")
-    teacher = space.train.get("teacher")
-    if isinstance(teacher, str) and teacher:  # relative: to the folder the search runs in
-        space.train["teacher"] = str(Path(teacher).expanduser().resolve())
+    if space.train.get("teacher"):  # refused once here, not in every trial
+        from ebnn.train import TrainError, check_teacher
+
+        try:
+            check_teacher(space.train["teacher"], space.input, space.classes, data.val)
+        except TrainError as exc:
+            _fail(str(exc))
     return space, data
 
 

@@ -329,6 +329,11 @@ def parse_space(data: dict[str, Any], source: str = "space") -> Space:
         if key in train and isinstance(train[key], (list, Range)):
             raise SpaceError(f"{source}: [space.train] {key} must be one value: every "
                              "candidate is validated on the same held-out images")
+    teacher = train.get("teacher")
+    if teacher is not None and not (isinstance(teacher, str) and Path(teacher).is_absolute()):
+        # candidates train in other processes or machines, and a search is resumed from
+        # anywhere: a relative path would name another file there
+        raise SpaceError(f"{source}: [space.train] teacher must be one absolute path")
     try:
         # the model table and the fixed parts are checked by the config parser itself
         probe = parse_config({"model": {**model, "layers": [{"type": "conv", "filters": 1}]}},
