@@ -169,25 +169,16 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
 
 def _study_seconds(directory: Path) -> float:
     """The time the search ran: with at least one trial or fold of ``--cv`` in flight (a resumed
-    search is not charged for the time between its runs), from the study database."""
-    import sqlite3
-    from datetime import datetime
+    search is not charged for the time between its runs), from the study itself (the figure
+    ``pareto.md`` gives, ``ebnn.search.outputs.load_records``)."""
+    import optuna
 
-    from ebnn.search.crossval import intervals
-    from ebnn.search.outputs import busy_seconds
+    from ebnn.search.outputs import load_records
+    from ebnn.search.study import STUDY_NAME, storage_url
 
-    con = sqlite3.connect(f"file:{directory / 'study.db'}?mode=ro", uri=True)
-    try:
-        rows = con.execute("SELECT datetime_start, datetime_complete FROM trials WHERE "
-                           "datetime_start IS NOT NULL AND datetime_complete IS NOT NULL"
-                           ).fetchall()
-        attrs = con.execute("SELECT key, value_json FROM study_user_attributes").fetchall()
-    finally:
-        con.close()
-    folds = intervals({k: json.loads(v) for k, v in attrs})  # --cv's, in the same study
-    return round(busy_seconds([(datetime.fromisoformat(a).timestamp(),
-                                datetime.fromisoformat(b).timestamp()) for a, b in rows]
-                              + folds), 1)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(study_name=STUDY_NAME, storage=storage_url(directory))
+    return round(load_records(study)[1].seconds, 1)
 
 
 def main(quick: bool, out: Path, only: list[str] | None = None) -> int:

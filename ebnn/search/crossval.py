@@ -35,6 +35,7 @@ import numpy as np
 
 from ebnn.data import Dataset
 from ebnn.search.datasets import SearchData
+from ebnn.search.study import fitted
 
 KEY = "cv/{:05d}"  # the study user attribute of a trial's cross-validation
 RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed"}
@@ -157,22 +158,23 @@ def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> tuple[int, i
     return last["k"], last["folds"], len(listed), complete
 
 
+def _spent(record: dict[str, Any]) -> list[list[float]]:
+    """[start, end] of every fold run a trial's record holds, failed or replaced ones too."""
+    return [[f["start"], f["end"]] for f in record.get("results", []) if f] + list(
+        record.get("earlier", []))
+
+
 def intervals(attrs: dict[str, Any]) -> list[tuple[float, float]]:
     """(start, end) of every fold run, failed or replaced ones included: part of the search's
     wall time."""
-    out = []
-    for key, value in attrs.items():
-        if key.startswith("cv/") and isinstance(value, dict):
-            out += [(f["start"], f["end"]) for f in value.get("results", []) if f]
-            out += [tuple(i) for i in value.get("earlier", [])]
-    return out
+    return [(a, b) for key, value in attrs.items()
+            if key.startswith("cv/") and isinstance(value, dict) for a, b in _spent(value)]
 
 
 def shortlist(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     """The ``k`` feasible trained candidates with the best validation accuracy (fewest cycles,
     then earliest, first among equals); one per config."""
-    ok = [r for r in records if r["status"] == "ok" and r["same_as"] is None
-          and r["final"] is not None and r["val_accuracy"] is not None]
+    ok = fitted(records)
     ok.sort(key=lambda r: (-r["val_accuracy"], r["final"]["cycles"], r["number"]))
     return ok[:k]
 
@@ -190,11 +192,8 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     for r in shortlist(records, k):
         record = stored(attrs, r["number"])
         if record is None or record.get("folds") != folds or record.get("seed") != seed:
-            earlier = [] if record is None else [
-                [f["start"], f["end"]] for f in record["results"] if f] + record.get(
-                    "earlier", [])  # replaced, but their time was spent
-            record = {"folds": folds, "seed": seed, "results": [None] * folds,
-                      "earlier": earlier}
+            record = {"folds": folds, "seed": seed, "results": [None] * folds,  # replaced,
+                      "earlier": [] if record is None else _spent(record)}  # time kept
         kept[r["number"]] = record
         tasks += [FoldTask(r["number"], r["config"], f, folds, seed, train_limit)
                   for f in range(folds)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ebnn.search import crossval
-from ebnn.search.study import TRIALS_DIR, Settings
+from ebnn.search.study import TRIALS_DIR, Settings, fitted
 
 PARETO_DIR = "pareto"
 SUFFIXES = ("toml", "pt", "ebnn", "elf")
@@ -122,8 +122,7 @@ def _objectives(a: dict[str, Any], b: dict[str, Any],
 def pareto(records: list[dict[str, Any]], with_sram: bool) -> list[dict[str, Any]]:
     """The non-dominated feasible trained candidates (one per distinct measurement, the
     earliest trial), most accurate first (:func:`rank`)."""
-    ok = [r for r in records if r["status"] == "ok" and r["same_as"] is None
-          and r["final"] is not None and r["val_accuracy"] is not None]
+    ok = fitted(records)
 
     def beaten(r: dict[str, Any], o: dict[str, Any]) -> bool:
         vo, vr = _objectives(o, r, with_sram)

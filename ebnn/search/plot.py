@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ebnn.search.study import Settings
+from ebnn.search.study import Settings, fitted
 
 # (label, accuracy, memory bound in bytes, what the memory is); QUOTED from ../shared/facts.md,
 # not measured here. Test-set accuracies of models trained on MNIST's full 60,000 images.
@@ -35,8 +35,7 @@ def plot_search(path: Path, settings: Settings, records: list[dict[str, Any]],
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    fits = [r for r in records if r["status"] == "ok" and r["final"] is not None
-            and r["same_as"] is None]
+    fits = fitted(records)
     ax.scatter([r["final"]["sram_peak"] for r in fits],
                [100 * r["val_accuracy"] for r in fits], s=12, c="0.7",
                label=f"trained candidates that fit ({len(fits)})", zorder=2)

@@ -116,6 +116,13 @@ def outcome_record(o: Outcome, config: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def fitted(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The trained candidates that fit the budget, measured once each (a config seen before is
+    only a copy, ``same_as``): what the Pareto set, ``--cv`` and the plot choose among."""
+    return [r for r in records if r["status"] == "ok" and r["same_as"] is None
+            and r["final"] is not None and r["val_accuracy"] is not None]
+
+
 def storage_url(directory: Path) -> str:
     return f"sqlite:///{(directory / DB_NAME).resolve()}"
 
