@@ -53,6 +53,7 @@ class Search:
     cv: int = 3  # --cv: candidates re-ranked by cross-validation after the trials
     cv_folds: int = 4  # --cv-folds
     note: str | None = None  # what the page must say about how the search was set up
+    teacher: str | None = None  # an earlier search whose chosen model teaches the candidates
 
 
 SEARCHES = (
@@ -71,6 +72,13 @@ SEARCHES = (
            goal_test=0.986, epochs=None,
            note="A cold search: no start config, and the space draws the epochs (60, 90 or "
                 "120), rotations (0-15 degrees) and zoom (0-15%) for each candidate."),
+    Search("mnist-2k-taught", "mnist-near.toml", ("--sram", "2k"), "45m", handmade="mnist",
+           start="mnist/mnist.toml", teacher="mnist-15k-cold",
+           note="Every candidate learns from the cold 15 KiB search's chosen model as well as "
+                "from the labels ([train] teacher, docs/config.md; the space's copy with the "
+                "teacher is in build/bench/search); with --cv each fold has its own teacher, "
+                "trained from that model's config without the fold. The wall time is this "
+                "search's only: the teacher's search took its own."),
     Search("digits-2k", "digits.toml", ("--dataset", "digits", "--sram", "2k"), "10m",
            handmade="digits", mnist=False),
 )
@@ -79,7 +87,8 @@ QUICK = ("--trials", "2", "--epochs", "1", "--train-images", "300")
 
 def command(s: Search, directory: Path, quick: bool) -> list[str]:
     ebnn = str(Path(sys.executable).with_name("ebnn"))
-    cmd = [ebnn, "search", str(SPACES / s.space), "--target", "curie", *s.args]
+    space = SPACES / s.space if s.teacher is None else taught_space(s, directory)
+    cmd = [ebnn, "search", str(space), "--target", "curie", *s.args]
     if s.start is not None:
         cmd += ["--start", str(common.REPO / "examples" / s.start)]
     if s.mnist and (OFFICIAL_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
@@ -89,6 +98,26 @@ def command(s: Search, directory: Path, quick: bool) -> list[str]:
     else:
         cmd += ["--time", s.time, *(["--epochs", str(s.epochs)] if s.epochs else [])]
     return [*cmd, *cv_args(s, quick), "-o", str(directory)]
+
+
+def taught_space(s: Search, directory: Path) -> Path:
+    """Where the search's space with its teacher is: ``s.space`` with ``[space.train] teacher``,
+    the checkpoint of the model the teacher search chose (see :func:`collect`), beside
+    ``directory``. Written by :func:`write_taught_space` before the search runs."""
+    return directory.parent / f"{s.name}.toml"
+
+
+def write_taught_space(s: Search, directory: Path) -> None:
+    assert s.teacher is not None
+    teacher_dir = directory.parent / s.teacher
+    front = json.loads((teacher_dir / "pareto.json").read_text())
+    best = max(front, key=lambda e: (*ranked(e), -e["cycles"]))
+    pt = (teacher_dir / best["pt"]).resolve()
+    text = (SPACES / s.space).read_text()
+    if "[space.train]\n" not in text:
+        raise ValueError(f"{s.space} has no [space.train] table for the teacher")
+    taught_space(s, directory).write_text(text.replace(
+        "[space.train]\n", f"[space.train]\nteacher = {json.dumps(str(pt))}\n", 1))
 
 
 def cv_args(s: Search, quick: bool) -> list[str]:
@@ -199,6 +228,11 @@ def main(quick: bool, out: Path, only: list[str] | None = None) -> int:
         if only and s.name not in only:
             continue
         directory = base / s.name
+        if s.teacher is not None and not (base / s.teacher / "pareto.json").is_file():
+            con.print(f"[red]{s.name}: its teacher search {s.teacher} has not run: "
+                      f"python -m bench search --only {s.teacher}[/]")
+            status = 1
+            continue
         cmd = command(s, directory, quick)
         ran, seconds = False, None
         if quick and directory.exists():
@@ -211,6 +245,8 @@ def main(quick: bool, out: Path, only: list[str] | None = None) -> int:
                      else ["--report", str(directory)])  # --resume --cv: the missing folds
             proc = subprocess.run([cmd[0], "search", *again])
         else:
+            if s.teacher is not None:
+                write_taught_space(s, directory)
             con.print(f"{s.name}: {shown(cmd)}")
             t1 = time.perf_counter()
             proc = subprocess.run(cmd)

@@ -99,3 +99,28 @@ def test_every_start_fits_its_space():
     for s in starts:
         config = tomllib.loads((ROOT / "examples" / s.start).read_text())
         load_space(ROOT / "examples" / "search" / s.space).params_of(config, s.start)
+
+
+def test_a_taught_search_learns_from_its_teacher_searchs_choice(tmp_path):
+    """The taught search's space is the shipped one with the teacher search's chosen model
+    (the cross-validated one first, as the page chooses) as [space.train] teacher."""
+    import json
+
+    from ebnn.search.space import load_space
+
+    s = next(x for x in search.SEARCHES if x.teacher is not None)
+    teacher_dir = tmp_path / s.teacher
+    teacher_dir.mkdir()
+    a, b = model("a", 0.99, None, 1100, 200000), model("b", 0.98, None, 1000, 100000)
+    b["cv_accuracy"] = 0.97  # cross-validated: chosen before a's higher validation score
+    for e in (a, b):
+        e["pt"] = f"pareto/{e['name']}.pt"
+    (teacher_dir / "pareto.json").write_text(json.dumps([a, b]))
+    directory = tmp_path / s.name
+    search.write_taught_space(s, directory)
+    path = search.taught_space(s, directory)
+    assert search.command(s, directory, False)[2] == str(path)
+    space = load_space(path)
+    assert space.train["teacher"] == str((teacher_dir / "pareto" / "b.pt").resolve())
+    shipped = load_space(search.SPACES / s.space)
+    assert {k: v for k, v in space.train.items() if k != "teacher"} == shipped.train
