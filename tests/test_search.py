@@ -35,7 +35,7 @@ from ebnn.search.outputs import load_records
 from ebnn.search.outputs import pareto as pareto_front
 from ebnn.search.space import load_space
 from ebnn.search.study import Driver, Settings, open_study
-from ebnn.train import load_checkpoint, train
+from ebnn.train import load_checkpoint, split_digest, train
 from sim.cli import main as sim_main
 
 TOY = """\
@@ -371,6 +371,7 @@ def test_a_fold_is_the_config_trained_without_it_and_scored_on_it(cv):
 
 
 RUN_FOLD = crossval.run_fold
+RUN_TEACHER_FOLD = crossval.run_teacher_fold
 
 
 class InterruptAfter:
@@ -450,6 +451,11 @@ def test_only_the_last_runs_shortlist_counts():
     # folds of another fold count do not count
     attrs["cv"] = {"k": 2, "folds": 3, "seed": 0}
     assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)]) == (2, 3, 2, 0)
+    # nor folds that learnt from another teacher (or from none, when the run had one)
+    attrs["cv"] = {"k": 2, "folds": 2, "seed": 0, "teacher": "ab12"}
+    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)]) == (2, 2, 2, 0)
+    attrs["cv/00000"] = {**done, "teacher": "ab12"}
+    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)]) == (2, 2, 2, 1)
 
 
 @pytest.mark.parametrize("seed", [0, 7])
@@ -502,10 +508,101 @@ def taught(space_file: Path, tmp_path: Path, teacher: str) -> Path:
     return space
 
 
-def test_cv_with_a_teacher_is_one_line(space_file, search_teacher, tmp_path):
-    """The teacher trained on images that are in the held-out folds: no --cv with it."""
-    space = taught(space_file, tmp_path, str(search_teacher))
-    words = "--cv with a [space.train] teacher"
+@pytest.fixture(scope="module")
+def taught_cv(space_file, search_teacher, tmp_path_factory) -> Path:
+    """A 2-trial toy search with the teacher, then --cv 1 --cv-folds 2."""
+    tmp = tmp_path_factory.mktemp("taught-cv")
+    out = fresh(tmp / "s")
+    space = taught(space_file, tmp, str(search_teacher))
+    args = [a for a in ARGS if a not in ("--trials", TRIALS)]
+    ran = ebnn("search", space, *args, "--trials", "2", "--jobs", "1", "--cv", "1",
+               "--cv-folds", "2", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    (tmp / "stderr.txt").write_text(ran.stderr)
+    return out
+
+
+def held_out(directory: Path, fold: int, folds: int):
+    """(training part, held-out part) of ``fold`` of a search's labelled images."""
+    settings = Settings.load(directory)
+    space = load_space_text(directory.parent)
+    data = load_search_data(None, None, space.val_fraction, space.seed)
+    pool = crossval.pool_of(data, settings.train_limit)
+    held = crossval.fold_of(pool.labels, folds, space.seed) == fold
+    return (replace(pool, images=pool.images[~held], labels=pool.labels[~held]),
+            replace(pool, images=pool.images[held], labels=pool.labels[held]))
+
+
+def test_cv_with_a_teacher_trains_one_teacher_per_fold(taught_cv, search_teacher):
+    """Each fold's teacher is the teacher's config trained without that fold (its recorded
+    validation images are the held-out fold), and the fold's candidate learnt from it."""
+    study = study_of(taught_cv)
+    record = study.user_attrs[crossval.TEACHER_KEY]
+    teacher_config = load_checkpoint(search_teacher)["config"]
+    for fold in range(2):
+        pt = taught_cv / crossval.TEACHERS / f"fold-{fold + 1}-of-2.pt"
+        payload = load_checkpoint(pt)
+        rest, held = held_out(taught_cv, fold, 2)
+        assert payload["val_digest"] == split_digest(held) != split_digest(rest)
+        assert payload["config"] == teacher_config
+        assert 0 < record["results"][fold]["accuracy"] <= 1
+    records, summary = load_records(study)
+    best = crossval.shortlist(records, 1)[0]
+    assert len(best["cv_folds"]) == 2 and best["cv_accuracy"] is not None
+    # fold 2 again by hand, learning from the fold teacher: the stored accuracy is its
+    rest, held = held_out(taught_cv, 1, 2)
+    config = {**best["config"], "train": {**best["config"]["train"], "teacher": str(
+        taught_cv / crossval.TEACHERS / "fold-2-of-2.pt")}}
+    pt = taught_cv.parent / "fold.pt"
+    train(parse_config(config, "best"), rest, held, pt)
+    art = export_checkpoint(load_checkpoint(pt))
+    assert best["cv_folds"][1] == np.mean(reference.run(art, held.images).classes == held.labels)
+    # the teachers' time is part of the search's wall time
+    teachers = sum(r["end"] - r["start"] for r in record["results"])
+    students = sum(f["end"] - f["start"]
+                   for f in study.user_attrs[crossval.KEY.format(best["number"])]["results"])
+    assert teachers > 0 and summary.seconds >= teachers + students  # one job: one at a time
+    log = (taught_cv.parent / "stderr.txt").read_text()
+    assert "teacher fold 1: " in log and "teacher fold 2: " in log
+
+
+def test_cv_with_a_teacher_keeps_its_fold_teachers(taught_cv, tmp_path):
+    """--resume --cv trains only a fold teacher whose file is gone (the candidates' folds,
+    done with the same teacher, are kept)."""
+    out = tmp_path / "s"
+    shutil.copytree(taught_cv, out)
+    (out / crossval.TEACHERS / "fold-1-of-2.pt").unlink()
+    calls = []
+
+    def counted(task, data):
+        calls.append(task.fold)
+        return RUN_TEACHER_FOLD(task, data)
+
+    before = study_of(out).user_attrs
+    with mock.patch.object(crossval, "run_teacher_fold", counted):
+        ran = ebnn("search", "-o", out, "--resume", "--cv", "1", "--cv-folds", "2", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert calls == [0]
+    after = study_of(out).user_attrs
+    record = after[crossval.TEACHER_KEY]
+    assert len(record["earlier"]) == 1  # the replaced fold teacher's time is kept
+    # the candidates' folds were done with the same teachers: not run again
+    keys = [k for k in before if k.startswith("cv/0")]
+    assert keys and all(after[k] == before[k] for k in keys)
+
+
+def test_cv_refuses_a_teacher_that_had_a_teacher(space_file, search_teacher, tmp_path):
+    """A teacher distilled from another would need that teacher's folds: one-line error."""
+    full = load_dataset("mnist")
+    train_set, val = split_train_val(full, 0.1, 0)
+    spec = parse_config({"model": {"name": "t2", "input": [28, 28, 1], "classes": 10,
+                                   "layers": [{"type": "conv", "filters": 2, "kernel": 3,
+                                               "stride": 2}]},
+                         "train": {"epochs": 1, "teacher": str(search_teacher)}})
+    pupil = tmp_path / "pupil.pt"
+    train(spec, train_set.head(300), val, pupil)
+    space = taught(space_file, tmp_path, str(pupil))
+    words = "learnt from a teacher of its own"
     assert words in one_line_error(ebnn("search", space, "--cv", "2", "-o", tmp_path / "x"))
 
 

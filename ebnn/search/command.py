@@ -307,8 +307,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
 
     space, data = _load(settings)
     if cv[0] and space.train.get("teacher"):
-        _fail("--cv with a [space.train] teacher: the teacher was trained on images that are "
-              "in the held-out folds, so the folds would not be held out from it")
+        _check_fold_teacher(space.train["teacher"])
     first = [] if resume else _start_params(space, settings.start or [])
     # `--resume --cv K` alone: the trials an interrupt left unfinished, then the folds only
     cv_only = resume and cv[0] > 0 and trials is None and seconds is None
@@ -343,7 +342,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             driver.run(0 if cv_only else trials, seconds)
             if cv[0]:
                 in_cv = True
-                _cross_validate(study, settings, space, backend, cv, progress)
+                _cross_validate(study, settings, space, backend, cv, progress, output)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -359,9 +358,24 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         sys.exit(EXIT_INTERRUPTED)
 
 
+def _check_fold_teacher(teacher: str) -> None:
+    """--cv trains the teacher's own config on each fold; one distilled from a teacher of its
+    own would need that teacher's folds too (not done: one-line error)."""
+    from ebnn.train import TrainError, load_checkpoint
+
+    try:
+        config = load_checkpoint(teacher)["config"]
+    except TrainError as exc:
+        _fail(f"[train] teacher: {exc}")
+    if config.get("train", {}).get("teacher"):
+        _fail(f"--cv: the teacher {teacher} learnt from a teacher of its own; cross-validation "
+              "trains the teacher's config on each fold, which would need that teacher's folds "
+              "too: give a teacher trained without one")
+
+
 def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tuple[int, int],
-                    progress: _Progress) -> None:
-    from ebnn.search.crossval import cross_validate, shortlist
+                    progress: _Progress, output: Path) -> None:
+    from ebnn.search.crossval import TEACHERS, cross_validate, shortlist
     from ebnn.search.outputs import load_records
 
     k, folds = cv
@@ -373,9 +387,14 @@ def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tup
     err.print(f"cross-validating {len(chosen)} candidate(s) (trials "
               f"{', '.join(str(r['number']) for r in chosen)}), {folds} folds each",
               markup=False, soft_wrap=True)
+    teacher = space.train.get("teacher")
+    if teacher:
+        err.print(f"each fold's candidates learn from the teacher's config trained on that "
+                  f"fold's training part (kept in {output / TEACHERS})", markup=False,
+                  soft_wrap=True)
     progress.restart("cross-validating")
     failed = cross_validate(study, records, k, folds, space.seed, settings.train_limit, backend,
-                            progress.fold)
+                            progress.fold, Path(teacher) if teacher else None, output)
     if failed:
         err.print(f"--cv: {failed} fold(s) failed (reasons above); their candidates are not "
                   "ranked as cross-validated until `--resume --cv` runs them again",
@@ -434,7 +453,7 @@ class _Progress:
     def fold(self, o: Any, done: int, total: int) -> None:
         what = (f"{100 * o.accuracy:.2f}%" if o.accuracy is not None
                 else f"failed: {o.reason}")
-        line = f"trial {o.number} fold {o.fold + 1}: {what} ({done}/{total} folds)"
+        line = f"{o.label}: {what} ({done}/{total} folds)"
         if self._progress is not None:
             self._progress.update(self._task, completed=done, total=total,
                                   description=f"cross-validating: {done}/{total} folds")

@@ -19,10 +19,19 @@ firmware matched bit for bit on every validation image; they are not kept. The c
 (trained on the training part, measured in the simulator) stays the model the search reports;
 ``cv_accuracy`` only ranks it. The validation images that chose the shortlist are in the folds
 too (a tenth of each), so some of that selection's optimism remains, much diluted.
+
+A space with a ``teacher`` (distillation, ``[train] teacher``) is cross-validated with a teacher
+per fold: the teacher's own config is trained once on each fold's training part (validated on
+the held-out fold, so the student's check that its teacher never saw its validation images
+holds) and every candidate's model of that fold learns from it, not from the search's teacher,
+which trained on images of every fold. The fold teachers are kept in ``DIR/cv-teachers`` (their
+record, with the time they took, in the study attribute ``cv/teacher``), so ``--resume`` trains
+a missing one only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import time
 import traceback
@@ -39,6 +48,8 @@ from ebnn.search.study import fitted
 
 KEY = "cv/{:05d}"  # the study user attribute of a trial's cross-validation
 RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed"}
+TEACHER_KEY = "cv/teacher"  # the fold teachers: {"teacher", "folds", "seed", "results", ...}
+TEACHERS = "cv-teachers"  # the folder in the search's DIR that keeps them
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,32 @@ class FoldTask:
     folds: int
     seed: int  # of the fold assignment
     train_limit: int | None = None
+    teacher: bytes | None = None  # the fold's teacher checkpoint (replaces the config's)
+
+
+@dataclass(frozen=True)
+class TeacherTask:
+    """Train the search's teacher's own config on one fold's training part."""
+
+    config: dict[str, Any]
+    fold: int
+    folds: int
+    seed: int
+    train_limit: int | None = None
+
+
+@dataclass
+class TeacherOutcome:
+    fold: int
+    checkpoint: bytes | None  # None when it failed
+    accuracy: float | None = None  # on the held-out fold
+    reason: str = ""
+    start: float = 0.0
+    end: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"teacher fold {self.fold + 1}"
 
 
 @dataclass
@@ -59,6 +96,10 @@ class FoldOutcome:
     reason: str = ""
     start: float = 0.0  # time.time() at the start and end (for the search's wall time)
     end: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"trial {self.number} fold {self.fold + 1}"
 
 
 def fold_of(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -91,31 +132,61 @@ def run_fold(task: FoldTask, data: SearchData) -> FoldOutcome:
         accuracy = _fold_accuracy(task, data)
         return FoldOutcome(task.number, task.fold, accuracy, start=start, end=time.time())
     except Exception as exc:  # a worker must report, whatever broke
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return FoldOutcome(task.number, task.fold, None, f"unexpected error: {last}",
-                           start, time.time())
+        return FoldOutcome(task.number, task.fold, None, _unexpected(exc), start, time.time())
+
+
+def run_teacher_fold(task: TeacherTask, data: SearchData) -> TeacherOutcome:
+    """Train the teacher's config on every fold but one (validated on that one); never
+    raises."""
+    start = time.time()
+    try:
+        with tempfile.TemporaryDirectory(prefix="ebnn-cv-teacher-") as tmp:
+            pt = Path(tmp) / "teacher.pt"
+            accuracy = _train_fold(task.config, f"the teacher, fold {task.fold + 1}", task.fold,
+                                   task.folds, task.seed, task.train_limit, data, pt)
+            return TeacherOutcome(task.fold, pt.read_bytes(), accuracy, start=start,
+                                  end=time.time())
+    except Exception as exc:  # a worker must report, whatever broke
+        return TeacherOutcome(task.fold, None, None, _unexpected(exc), start, time.time())
+
+
+def _unexpected(exc: Exception) -> str:
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return f"unexpected error: {last}"
 
 
 def _fold_accuracy(task: FoldTask, data: SearchData) -> float:
+    with tempfile.TemporaryDirectory(prefix="ebnn-cv-") as tmp:
+        config = task.config
+        if task.teacher is not None:
+            teacher = Path(tmp) / "teacher.pt"
+            teacher.write_bytes(task.teacher)
+            config = {**config, "train": {**config.get("train", {}), "teacher": str(teacher)}}
+        return _train_fold(config, f"trial {task.number}", task.fold, task.folds, task.seed,
+                           task.train_limit, data, Path(tmp) / "model.pt")
+
+
+def _train_fold(config: dict[str, Any], source: str, fold: int, folds: int, seed: int,
+                train_limit: int | None, data: SearchData, pt: Path) -> float:
+    """Train ``config`` on the folds but ``fold`` into ``pt``; its accuracy on ``fold`` (the
+    numpy reference of its export)."""
     from ebnn import reference
     from ebnn.config import parse_config
     from ebnn.export import export_checkpoint
     from ebnn.train import load_checkpoint, train
 
-    pool = pool_of(data, task.train_limit)
-    which = fold_of(pool.labels, task.folds, task.seed)
+    pool = pool_of(data, train_limit)
+    which = fold_of(pool.labels, folds, seed)
 
     def part(mask: np.ndarray, name: str) -> Dataset:
         return replace(pool, images=pool.images[mask], labels=pool.labels[mask],
-                       source=f"{pool.source}, fold {task.fold + 1}/{task.folds}: {name}")
+                       source=f"{pool.source}, fold {fold + 1}/{folds}: {name}")
 
-    held, rest = part(which == task.fold, "held out"), part(which != task.fold, "training")
-    spec = parse_config(task.config, f"trial {task.number}")
+    held, rest = part(which == fold, "held out"), part(which != fold, "training")
+    spec = parse_config(config, source)
     extra = {} if data.quant is None else {"input_quant": data.quant}
-    with tempfile.TemporaryDirectory(prefix="ebnn-cv-") as tmp:
-        pt = Path(tmp) / "model.pt"
-        train(spec, rest, held, pt, extra=extra)
-        art = export_checkpoint(load_checkpoint(pt))
+    train(spec, rest, held, pt, extra=extra)
+    art = export_checkpoint(load_checkpoint(pt))
     return float(np.mean(reference.run(art, held.images).classes == held.labels))
 
 
@@ -137,11 +208,16 @@ def summary(record: dict[str, Any] | None) -> tuple[float | None, list[float | N
     return (float(np.mean(done)) if len(done) == len(accs) else None), accs
 
 
+def _setup(record: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """What a cross-validation's folds depend on: fold count, seed, the teacher (its sha256)."""
+    return record.get("folds"), record.get("seed"), record.get("teacher")
+
+
 def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> tuple[int, int, int, int]:
     """Set ``cv_accuracy`` and ``cv_folds`` on ``records``: only the candidates of the last
     ``--cv`` run's shortlist, recomputed from these records (trials added since can push one
-    out), with that run's folds and seed; None and [] on the others. Returns (K, folds, the
-    shortlist's size, how many of it have every fold done)."""
+    out), with that run's folds, seed and teacher; None and [] on the others. Returns (K,
+    folds, the shortlist's size, how many of it have every fold done)."""
     for r in records:
         r["cv_accuracy"], r["cv_folds"] = None, []
     last = attrs.get(RUN_KEY)
@@ -151,7 +227,7 @@ def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> tuple[int, i
     listed = shortlist(records, last["k"])
     for r in listed:
         record = stored(attrs, r["number"])
-        if record is None or (record["folds"], record["seed"]) != (last["folds"], last["seed"]):
+        if record is None or _setup(record) != _setup(last):
             continue
         r["cv_accuracy"], r["cv_folds"] = summary(record)
         complete += r["cv_accuracy"] is not None
@@ -179,26 +255,43 @@ def shortlist(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     return ok[:k]
 
 
+Progress = Callable[[Any, int, int], None]  # (FoldOutcome or TeacherOutcome, done, total)
+
+
 def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int, seed: int,
-                   train_limit: int | None, backend: Any,
-                   progress: Callable[[FoldOutcome, int, int], None] | None = None) -> int:
+                   train_limit: int | None, backend: Any, progress: Progress | None = None,
+                   teacher: Path | None = None, keep: Path | None = None) -> int:
     """Run the folds of the shortlist not done yet (all of them when the study holds another
-    fold count or seed for a candidate; failed ones again), in one batch on ``backend``; each
-    result, failures too, is stored the moment it arrives. Returns the folds that failed."""
-    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed})
+    fold count, seed or teacher for a candidate; failed ones again), in one batch on
+    ``backend``; each result, failures too, is stored the moment it arrives. With a
+    ``teacher`` (the space's), the fold teachers not in ``keep``/cv-teachers are trained first.
+    Returns the folds that failed (a fold whose teacher failed does not run)."""
+    digest = None if teacher is None else hashlib.sha256(teacher.read_bytes()).hexdigest()
+    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed, "teacher": digest})
+    failed = [0]
+    fold_teachers: dict[int, bytes] = {}
+    if teacher is not None:
+        if keep is None:
+            raise ValueError("a teacher needs the folder that keeps the fold teachers")
+        fold_teachers = _fold_teachers(study, teacher, folds, seed, train_limit, backend, keep,
+                                       progress)
+        failed[0] = folds - len(fold_teachers)
     tasks: list[FoldTask] = []
     kept: dict[int, dict[str, Any]] = {}
     attrs = study.user_attrs
     for r in shortlist(records, k):
         record = stored(attrs, r["number"])
-        if record is None or record.get("folds") != folds or record.get("seed") != seed:
-            record = {"folds": folds, "seed": seed, "results": [None] * folds,  # replaced,
+        if record is None or _setup(record) != (folds, seed, digest):
+            record = {"folds": folds, "seed": seed, "teacher": digest,  # replaced,
+                      "results": [None] * folds,
                       "earlier": [] if record is None else _spent(record)}  # time kept
         kept[r["number"]] = record
-        tasks += [FoldTask(r["number"], r["config"], f, folds, seed, train_limit)
+        tasks += [FoldTask(r["number"], r["config"], f, folds, seed, train_limit,
+                           fold_teachers.get(f))
                   for f in range(folds)
-                  if record["results"][f] is None or record["results"][f]["accuracy"] is None]
-    done, failed = [0], [0]
+                  if (record["results"][f] is None or record["results"][f]["accuracy"] is None)
+                  and (teacher is None or f in fold_teachers)]
+    done = [0]
 
     def arrived(o: FoldOutcome) -> None:
         done[0] += 1
@@ -216,3 +309,58 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     if tasks:
         backend.run_batch(tasks, arrived, run_fold)
     return failed[0]
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fold_teachers(study: Any, teacher: Path, folds: int, seed: int, train_limit: int | None,
+                   backend: Any, keep: Path, progress: Progress | None) -> dict[int, bytes]:
+    """Each fold's teacher checkpoint: kept ones (their sha256 as recorded), the others trained
+    now from the teacher's own config, written to ``keep``/cv-teachers and recorded the moment
+    each arrives. Folds whose teacher failed are missing."""
+    from ebnn.train import load_checkpoint
+
+    setup = {"teacher": _sha(teacher.read_bytes()), "folds": folds, "seed": seed,
+             "train_limit": train_limit}
+    record = study.user_attrs.get(TEACHER_KEY)
+    if not isinstance(record, dict) or any(record.get(key) != v for key, v in setup.items()):
+        record = {**setup, "results": [None] * folds,
+                  "earlier": _spent(record) if isinstance(record, dict) else []}
+    folder = keep / TEACHERS
+    have: dict[int, bytes] = {}
+    tasks: list[TeacherTask] = []
+    config = load_checkpoint(teacher)["config"]
+    for f in range(folds):
+        result, path = record["results"][f], folder / f"fold-{f + 1}-of-{folds}.pt"
+        blob = path.read_bytes() if path.is_file() else None
+        if result is not None and blob is not None and result.get("sha256") == _sha(blob):
+            have[f] = blob
+        else:
+            tasks.append(TeacherTask(config, f, folds, seed, train_limit))
+    done = [0]
+
+    def arrived(o: TeacherOutcome) -> None:
+        done[0] += 1
+        before = record["results"][o.fold]
+        if before is not None:  # run again (failed, or its file is gone): its time counts
+            record["earlier"].append([before["start"], before["end"]])
+        result: dict[str, Any] = {"accuracy": o.accuracy, "start": o.start, "end": o.end}
+        if o.checkpoint is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".fold-{o.fold + 1}-of-{folds}.pt.tmp"
+            tmp.write_bytes(o.checkpoint)
+            tmp.replace(folder / f"fold-{o.fold + 1}-of-{folds}.pt")
+            result["sha256"] = _sha(o.checkpoint)
+            have[o.fold] = o.checkpoint
+        else:
+            result["reason"] = o.reason
+        record["results"][o.fold] = result
+        study.set_user_attr(TEACHER_KEY, record)
+        if progress is not None:
+            progress(o, done[0], len(tasks))
+
+    if tasks:
+        backend.run_batch(tasks, arrived, run_teacher_fold)
+    return have
