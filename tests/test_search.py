@@ -5,6 +5,7 @@ The toy space has a first conv of 2 or 4 filters (fits 2 KiB or not, depending o
 and pool) or 48 filters (over 2 KiB whatever the weights); 1 epoch on 300 images.
 """
 
+import io
 import json
 import shutil
 import struct
@@ -17,6 +18,7 @@ from unittest import mock
 import numpy as np
 import optuna
 import pytest
+import torch
 from click.testing import CliRunner
 from rich.console import Console
 
@@ -546,7 +548,7 @@ def test_cv_with_a_teacher_trains_one_teacher_per_fold(taught_cv, search_teacher
         assert payload["val_digest"] == split_digest(held) != split_digest(rest)
         assert payload["config"] == teacher_config
         assert 0 < record["results"][fold]["accuracy"] <= 1
-    records, summary = load_records(study)
+    records, _ = load_records(study)
     best = crossval.shortlist(records, 1)[0]
     assert len(best["cv_folds"]) == 2 and best["cv_accuracy"] is not None
     # fold 2 again by hand, learning from the fold teacher: the stored accuracy is its
@@ -558,37 +560,94 @@ def test_cv_with_a_teacher_trains_one_teacher_per_fold(taught_cv, search_teacher
     art = export_checkpoint(load_checkpoint(pt))
     assert best["cv_folds"][1] == np.mean(reference.run(art, held.images).classes == held.labels)
     # the teachers' time is part of the search's wall time
-    teachers = sum(r["end"] - r["start"] for r in record["results"])
-    students = sum(f["end"] - f["start"]
-                   for f in study.user_attrs[crossval.KEY.format(best["number"])]["results"])
-    assert teachers > 0 and summary.seconds >= teachers + students  # one job: one at a time
+    spent = crossval.intervals(study.user_attrs)
+    assert all((r["start"], r["end"]) in spent for r in record["results"])
+    folds = study.user_attrs[crossval.KEY.format(best["number"])]["results"]
+    assert [f["teacher_sha256"] for f in folds] == [r["sha256"] for r in record["results"]]
     log = (taught_cv.parent / "stderr.txt").read_text()
     assert "teacher fold 1: " in log and "teacher fold 2: " in log
 
 
+class Counted:
+    """A fold function that records the folds it ran (and may change what they return)."""
+
+    def __init__(self, run, change=None) -> None:
+        self.run, self.change, self.calls = run, change, []
+
+    def __call__(self, task, data):
+        self.calls.append(task.fold)
+        out = self.run(task, data)
+        return out if self.change is None else self.change(task, out)
+
+
+def resumed_cv(out: Path, teachers: Counted, folds: Counted) -> Ran:
+    with mock.patch.object(crossval, "run_teacher_fold", teachers), \
+            mock.patch.object(crossval, "run_fold", folds):
+        return ebnn("search", "-o", out, "--resume", "--cv", "1", "--cv-folds", "2",
+                    "--jobs", "1")
+
+
 def test_cv_with_a_teacher_keeps_its_fold_teachers(taught_cv, tmp_path):
-    """--resume --cv trains only a fold teacher whose file is gone (the candidates' folds,
-    done with the same teacher, are kept)."""
+    """--resume --cv trains a fold teacher again only when a fold needs it; a candidate's fold
+    runs again when its fold teacher changed, and only then."""
     out = tmp_path / "s"
     shutil.copytree(taught_cv, out)
-    (out / crossval.TEACHERS / "fold-1-of-2.pt").unlink()
-    calls = []
-
-    def counted(task, data):
-        calls.append(task.fold)
-        return RUN_TEACHER_FOLD(task, data)
-
     before = study_of(out).user_attrs
-    with mock.patch.object(crossval, "run_teacher_fold", counted):
-        ran = ebnn("search", "-o", out, "--resume", "--cv", "1", "--cv-folds", "2", "--jobs", "1")
-    assert ran.returncode == 0, ran.stderr
-    assert calls == [0]
+    # every fold is done: no teacher is trained, even with the kept ones gone
+    shutil.rmtree(out / crossval.TEACHERS)
+    teachers, folds = Counted(RUN_TEACHER_FOLD), Counted(RUN_FOLD)
+    assert resumed_cv(out, teachers, folds).returncode == 0
+    assert teachers.calls == [] and folds.calls == []
+    # fold 1's record made stale: its teacher is trained again, and differs (another file)
+    study = study_of(out)
+    record = study.user_attrs[crossval.TEACHER_KEY]
+    record["results"][0]["sha256"] = "0" * 64
+    study.set_user_attr(crossval.TEACHER_KEY, record)
+
+    def other(task, o):  # a checkpoint with one more key: loads the same, another sha256
+        payload = torch.load(io.BytesIO(o.checkpoint), weights_only=True)
+        buf = io.BytesIO()
+        torch.save({**payload, "note": "retrained"}, buf)
+        return replace(o, checkpoint=buf.getvalue())
+
+    teachers, folds = Counted(RUN_TEACHER_FOLD, other), Counted(RUN_FOLD)
+    assert resumed_cv(out, teachers, folds).returncode == 0
+    assert teachers.calls == [0] and folds.calls == [0]
     after = study_of(out).user_attrs
     record = after[crossval.TEACHER_KEY]
     assert len(record["earlier"]) == 1  # the replaced fold teacher's time is kept
-    # the candidates' folds were done with the same teachers: not run again
-    keys = [k for k in before if k.startswith("cv/0")]
-    assert keys and all(after[k] == before[k] for k in keys)
+    key = next(k for k in before if k.startswith("cv/0"))
+    results = after[key]["results"]
+    assert results[0]["teacher_sha256"] == record["results"][0]["sha256"] != "0" * 64
+    assert results[1] == before[key]["results"][1]
+    assert len(after[key]["earlier"]) == 1
+
+
+def test_a_failed_fold_teacher_skips_its_folds_until_resumed(taught_cv, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(taught_cv, out)
+    study = study_of(out)
+    for key in [k for k in study.user_attrs if k.startswith("cv/")]:
+        study.set_user_attr(key, None)  # as before any --cv
+    shutil.rmtree(out / crossval.TEACHERS)
+
+    def broken(task, o):
+        return crossval.TeacherOutcome(task.fold, None, None, "unexpected error: boom",
+                                       o.start, o.end) if task.fold == 1 else o
+
+    teachers, folds = Counted(RUN_TEACHER_FOLD, broken), Counted(RUN_FOLD)
+    ran = resumed_cv(out, teachers, folds)
+    assert ran.returncode == 0, ran.stderr
+    assert teachers.calls == [0, 1] and folds.calls == [0]
+    assert "teacher fold 2: failed: unexpected error: boom" in ran.stderr
+    assert "--cv: 1 fold(s) failed" in ran.stderr
+    records, _ = load_records(study_of(out))
+    assert crossval.shortlist(records, 1)[0]["cv_accuracy"] is None
+    teachers, folds = Counted(RUN_TEACHER_FOLD), Counted(RUN_FOLD)
+    assert resumed_cv(out, teachers, folds).returncode == 0
+    assert teachers.calls == [1] and folds.calls == [1]
+    records, _ = load_records(study_of(out))
+    assert crossval.shortlist(records, 1)[0]["cv_accuracy"] is not None
 
 
 def test_cv_refuses_a_teacher_that_had_a_teacher(space_file, search_teacher, tmp_path):

@@ -361,12 +361,14 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
 def _check_fold_teacher(teacher: str) -> None:
     """--cv trains the teacher's own config on each fold; one distilled from a teacher of its
     own would need that teacher's folds too (not done: one-line error)."""
+    from ebnn.config import ConfigError, parse_config
     from ebnn.train import TrainError, load_checkpoint
 
     try:
         config = load_checkpoint(teacher)["config"]
-    except TrainError as exc:
-        _fail(f"[train] teacher: {exc}")
+        parse_config(config, f"[train] teacher {teacher}: its config")
+    except (TrainError, ConfigError) as exc:
+        _fail(f"--cv trains the teacher's config on each fold: {exc}")
     if config.get("train", {}).get("teacher"):
         _fail(f"--cv: the teacher {teacher} learnt from a teacher of its own; cross-validation "
               "trains the teacher's config on each fold, which would need that teacher's folds "

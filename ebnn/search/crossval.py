@@ -11,8 +11,9 @@ image is held out once, so each candidate is judged on the whole set instead of 
 Each fold's result is kept in the study as it arrives (a study user attribute ``cv/NNNNN``, so
 Ctrl-C or a crash loses at most the folds in flight; ``--resume --cv K`` does the rest), with
 its start and end time (the search's wall time includes them, failed and replaced folds too).
-The last run's K, folds and seed are kept too (``cv``): only the candidates of that shortlist,
-recomputed from the trials the study holds now, with those folds, count as cross-validated.
+The last run's K, folds, seed and teacher are kept too (``cv``): only the candidates of that
+shortlist, recomputed from the trials the study holds now, with those folds, count as
+cross-validated.
 
 Fold models are scored by the numpy reference (:mod:`ebnn.reference`), which the candidate's
 firmware matched bit for bit on every validation image; they are not kept. The candidate's model
@@ -47,7 +48,7 @@ from ebnn.search.datasets import SearchData
 from ebnn.search.study import fitted
 
 KEY = "cv/{:05d}"  # the study user attribute of a trial's cross-validation
-RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed"}
+RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed", "teacher" (its sha256 or None)}
 TEACHER_KEY = "cv/teacher"  # the fold teachers: {"teacher", "folds", "seed", "results", ...}
 TEACHERS = "cv-teachers"  # the folder in the search's DIR that keeps them
 
@@ -199,11 +200,17 @@ def stored(attrs: dict[str, Any], number: int) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def summary(record: dict[str, Any] | None) -> tuple[float | None, list[float | None]]:
-    """(mean accuracy when every fold is done, else None; each fold's accuracy or None)."""
+def summary(record: dict[str, Any] | None, teacher_shas: list[str | None] | None = None
+            ) -> tuple[float | None, list[float | None]]:
+    """(mean accuracy when every fold is done, else None; each fold's accuracy or None). With
+    ``teacher_shas`` (the fold teachers recorded now), a fold that learnt from another is not
+    done."""
     if record is None:
         return None, []
-    accs: list[float | None] = [f.get("accuracy") if f else None for f in record["results"]]
+    accs: list[float | None] = [
+        f.get("accuracy") if f and (teacher_shas is None or f.get("teacher_sha256") == (
+            teacher_shas[i] if i < len(teacher_shas) else None)) else None
+        for i, f in enumerate(record["results"])]
     done = [a for a in accs if a is not None]
     return (float(np.mean(done)) if len(done) == len(accs) else None), accs
 
@@ -229,7 +236,8 @@ def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> tuple[int, i
         record = stored(attrs, r["number"])
         if record is None or _setup(record) != _setup(last):
             continue
-        r["cv_accuracy"], r["cv_folds"] = summary(record)
+        r["cv_accuracy"], r["cv_folds"] = summary(
+            record, fold_teacher_shas(attrs) if last.get("teacher") else None)
         complete += r["cv_accuracy"] is not None
     return last["k"], last["folds"], len(listed), complete
 
@@ -258,27 +266,44 @@ def shortlist(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
 Progress = Callable[[Any, int, int], None]  # (FoldOutcome or TeacherOutcome, done, total)
 
 
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fold_teacher_shas(attrs: dict[str, Any]) -> list[str | None]:
+    """The sha256 of each fold's teacher as recorded (None where it is not trained)."""
+    record = attrs.get(TEACHER_KEY)
+    if not isinstance(record, dict):
+        return []
+    return [r.get("sha256") if r else None for r in record.get("results", [])]
+
+
+def _current(result: dict[str, Any] | None, teacher_sha: str | None) -> bool:
+    """A candidate fold's result that stands: it finished, and (with fold teachers) learnt from
+    the fold teacher recorded now (one trained again may differ in its last bits)."""
+    return (result is not None and result["accuracy"] is not None
+            and result.get("teacher_sha256") == teacher_sha)
+
+
 def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int, seed: int,
                    train_limit: int | None, backend: Any, progress: Progress | None = None,
                    teacher: Path | None = None, keep: Path | None = None) -> int:
     """Run the folds of the shortlist not done yet (all of them when the study holds another
     fold count, seed or teacher for a candidate; failed ones again), in one batch on
     ``backend``; each result, failures too, is stored the moment it arrives. With a
-    ``teacher`` (the space's), the fold teachers not in ``keep``/cv-teachers are trained first.
-    Returns the folds that failed (a fold whose teacher failed does not run)."""
-    digest = None if teacher is None else hashlib.sha256(teacher.read_bytes()).hexdigest()
+    ``teacher`` (the space's), the fold teachers those folds need that ``keep``/cv-teachers
+    does not hold are trained first. Returns the folds that failed (a fold whose teacher
+    failed does not run, and counts as failed)."""
+    digest = None if teacher is None else _sha(teacher.read_bytes())
     study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed, "teacher": digest})
-    failed = [0]
-    fold_teachers: dict[int, bytes] = {}
+    teachers: _FoldTeachers | None = None
     if teacher is not None:
         if keep is None:
             raise ValueError("a teacher needs the folder that keeps the fold teachers")
-        fold_teachers = _fold_teachers(study, teacher, folds, seed, train_limit, backend, keep,
-                                       progress)
-        failed[0] = folds - len(fold_teachers)
-    tasks: list[FoldTask] = []
+        teachers = _FoldTeachers(study, teacher, digest or "", folds, seed, train_limit, keep)
     kept: dict[int, dict[str, Any]] = {}
     attrs = study.user_attrs
+    todo: list[tuple[dict[str, Any], int]] = []
     for r in shortlist(records, k):
         record = stored(attrs, r["number"])
         if record is None or _setup(record) != (folds, seed, digest):
@@ -286,11 +311,15 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
                       "results": [None] * folds,
                       "earlier": [] if record is None else _spent(record)}  # time kept
         kept[r["number"]] = record
-        tasks += [FoldTask(r["number"], r["config"], f, folds, seed, train_limit,
-                           fold_teachers.get(f))
-                  for f in range(folds)
-                  if (record["results"][f] is None or record["results"][f]["accuracy"] is None)
-                  and (teacher is None or f in fold_teachers)]
+        todo += [(r, f) for f in range(folds) if not _current(
+            record["results"][f], None if teachers is None else teachers.sha(f))]
+    failed = [0]
+    if teachers is not None:
+        missing = teachers.train(sorted({f for _, f in todo}), backend, progress)
+        failed[0] = sum(f in missing for _, f in todo)
+        todo = [(r, f) for r, f in todo if f not in missing]
+    tasks = [FoldTask(r["number"], r["config"], f, folds, seed, train_limit,
+                      None if teachers is None else teachers.have[f]) for r, f in todo]
     done = [0]
 
     def arrived(o: FoldOutcome) -> None:
@@ -298,10 +327,12 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
         failed[0] += o.accuracy is None
         record = kept[o.number]
         before = record["results"][o.fold]
-        if before is not None:  # a failure run again: its time was spent all the same
+        if before is not None:  # run again (failed, or its fold teacher changed): time spent
             record.setdefault("earlier", []).append([before["start"], before["end"]])
-        record["results"][o.fold] = {"accuracy": o.accuracy, "start": o.start, "end": o.end,
-                                     **({"reason": o.reason} if o.reason else {})}
+        record["results"][o.fold] = {
+            "accuracy": o.accuracy, "start": o.start, "end": o.end,
+            **({"reason": o.reason} if o.reason else {}),
+            **({} if teachers is None else {"teacher_sha256": teachers.sha(o.fold)})}
         study.set_user_attr(KEY.format(o.number), record)
         if progress is not None:
             progress(o, done[0], len(tasks))
@@ -311,56 +342,70 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     return failed[0]
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+class _FoldTeachers:
+    """The teacher of each fold: the search's teacher's own config (with the epochs it was
+    trained for) trained on the fold's training part, kept in ``keep``/cv-teachers and
+    recorded (sha256, accuracy on the held-out fold, time) in the study attribute
+    ``cv/teacher``."""
 
+    def __init__(self, study: Any, teacher: Path, digest: str, folds: int, seed: int,
+                 train_limit: int | None, keep: Path) -> None:
+        from ebnn.train import load_checkpoint
 
-def _fold_teachers(study: Any, teacher: Path, folds: int, seed: int, train_limit: int | None,
-                   backend: Any, keep: Path, progress: Progress | None) -> dict[int, bytes]:
-    """Each fold's teacher checkpoint: kept ones (their sha256 as recorded), the others trained
-    now from the teacher's own config, written to ``keep``/cv-teachers and recorded the moment
-    each arrives. Folds whose teacher failed are missing."""
-    from ebnn.train import load_checkpoint
+        payload = load_checkpoint(teacher)
+        config = payload["config"]
+        self.config = {**config, "train": {**config.get("train", {}),
+                                           "epochs": payload.get("epochs")
+                                           or config.get("train", {}).get("epochs")}}
+        self.study, self.folds, self.seed, self.train_limit = study, folds, seed, train_limit
+        self.folder = keep / TEACHERS
+        setup = {"teacher": digest, "folds": folds, "seed": seed, "train_limit": train_limit}
+        record = study.user_attrs.get(TEACHER_KEY)
+        if not isinstance(record, dict) or any(record.get(k) != v for k, v in setup.items()):
+            record = {**setup, "results": [None] * folds,  # replaced, its time kept
+                      "earlier": _spent(record) if isinstance(record, dict) else []}
+        self.record = record
+        self.have: dict[int, bytes] = {}  # fold -> checkpoint, kept ones whose sha256 match
+        for f in range(folds):
+            path = self.path(f)
+            blob = path.read_bytes() if path.is_file() else None
+            if blob is not None and self.sha(f) == _sha(blob):
+                self.have[f] = blob
 
-    setup = {"teacher": _sha(teacher.read_bytes()), "folds": folds, "seed": seed,
-             "train_limit": train_limit}
-    record = study.user_attrs.get(TEACHER_KEY)
-    if not isinstance(record, dict) or any(record.get(key) != v for key, v in setup.items()):
-        record = {**setup, "results": [None] * folds,
-                  "earlier": _spent(record) if isinstance(record, dict) else []}
-    folder = keep / TEACHERS
-    have: dict[int, bytes] = {}
-    tasks: list[TeacherTask] = []
-    config = load_checkpoint(teacher)["config"]
-    for f in range(folds):
-        result, path = record["results"][f], folder / f"fold-{f + 1}-of-{folds}.pt"
-        blob = path.read_bytes() if path.is_file() else None
-        if result is not None and blob is not None and result.get("sha256") == _sha(blob):
-            have[f] = blob
-        else:
-            tasks.append(TeacherTask(config, f, folds, seed, train_limit))
-    done = [0]
+    def path(self, fold: int) -> Path:
+        return self.folder / f"fold-{fold + 1}-of-{self.folds}.pt"
 
-    def arrived(o: TeacherOutcome) -> None:
-        done[0] += 1
-        before = record["results"][o.fold]
-        if before is not None:  # run again (failed, or its file is gone): its time counts
-            record["earlier"].append([before["start"], before["end"]])
-        result: dict[str, Any] = {"accuracy": o.accuracy, "start": o.start, "end": o.end}
-        if o.checkpoint is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f".fold-{o.fold + 1}-of-{folds}.pt.tmp"
-            tmp.write_bytes(o.checkpoint)
-            tmp.replace(folder / f"fold-{o.fold + 1}-of-{folds}.pt")
-            result["sha256"] = _sha(o.checkpoint)
-            have[o.fold] = o.checkpoint
-        else:
-            result["reason"] = o.reason
-        record["results"][o.fold] = result
-        study.set_user_attr(TEACHER_KEY, record)
-        if progress is not None:
-            progress(o, done[0], len(tasks))
+    def sha(self, fold: int) -> str | None:
+        result = self.record["results"][fold]
+        return result.get("sha256") if result else None
 
-    if tasks:
-        backend.run_batch(tasks, arrived, run_teacher_fold)
-    return have
+    def train(self, needed: list[int], backend: Any, progress: Progress | None) -> set[int]:
+        """Train the teachers of ``needed`` folds not kept; returns the folds whose teacher
+        failed."""
+        tasks = [TeacherTask(self.config, f, self.folds, self.seed, self.train_limit)
+                 for f in needed if f not in self.have]
+        done = [0]
+
+        def arrived(o: TeacherOutcome) -> None:
+            done[0] += 1
+            before = self.record["results"][o.fold]
+            if before is not None:  # run again (failed, or its file is gone): its time counts
+                self.record["earlier"].append([before["start"], before["end"]])
+            result: dict[str, Any] = {"accuracy": o.accuracy, "start": o.start, "end": o.end}
+            if o.checkpoint is not None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                tmp = self.folder / f".{self.path(o.fold).name}.tmp"
+                tmp.write_bytes(o.checkpoint)
+                tmp.replace(self.path(o.fold))
+                result["sha256"] = _sha(o.checkpoint)
+                self.have[o.fold] = o.checkpoint
+            else:
+                result["reason"] = o.reason
+            self.record["results"][o.fold] = result
+            self.study.set_user_attr(TEACHER_KEY, self.record)
+            if progress is not None:
+                progress(o, done[0], len(tasks))
+
+        if tasks:
+            backend.run_batch(tasks, arrived, run_teacher_fold)
+        return {f for f in needed if f not in self.have}
