@@ -36,7 +36,7 @@ from ebnn.search.measure import Budget, Task, run_task
 from ebnn.search.outputs import load_records
 from ebnn.search.outputs import pareto as pareto_front
 from ebnn.search.space import load_space
-from ebnn.search.study import Driver, Settings, open_study
+from ebnn.search.study import Driver, Settings, fitted, open_study
 from ebnn.train import load_checkpoint, split_digest, train
 from sim.cli import main as sim_main
 
@@ -289,6 +289,9 @@ def test_report_rerenders(local):
     (("{local}/search.json", "-o", "{tmp}/x"), "not valid TOML"),
     (("{space}", "-o", "{local}"), "holds a search already"),
     (("-o", "{local}", "--resume", "--sram", "1k"), "--sram differs"),
+    (("-o", "{local}", "--resume", "--train-images", "200"), "--train-images differs"),
+    (("-o", "{local}", "--resume", "--no-cycles-objective"),
+     "--cycles-objective/--no-cycles-objective differs"),
     (("{space}", "-o", "{tmp}/x", "--address", "a:1"), "--address is for --backend ray"),
 ])
 def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):
@@ -698,3 +701,36 @@ def test_a_search_refuses_a_teacher_that_does_not_fit_at_once(space_file, search
 
 def test_cv_with_report_is_one_line(local):
     assert "--cv runs one" in one_line_error(ebnn("search", "--report", local, "--cv", "2"))
+
+
+def test_accuracy_alone_when_cycles_and_sram_are_not_objectives(local, space_file, tmp_path):
+    """--no-cycles-objective --no-sram-objective: one objective (validation accuracy), the
+    budgets still constraints, and the Pareto set is the most accurate model."""
+    out = fresh(tmp_path / "s")
+    ran = ebnn("search", space_file, *ARGS, "--jobs", "1", "--no-cycles-objective",
+               "--no-sram-objective", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    study = study_of(out)
+    assert study.directions == [optuna.study.StudyDirection.MAXIMIZE]
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert done and all(len(t.values) == 1 for t in done)
+    records, _ = load_records(study)
+    best = max(r["val_accuracy"] for r in fitted(records))
+    front = json.loads((out / "pareto.json").read_text())
+    assert [e["val_accuracy"] for e in front] == [best]
+    # the same trials as the default search (the sampler starts at random), and any over the
+    # budget still rejected before training
+    statuses = {n: o["status"] for n, o in outcomes(out).items()}
+    assert statuses == {n: o["status"] for n, o in outcomes(local).items()}
+    assert "rejected" in statuses.values()
+
+
+def test_pareto_without_cycles_or_sram_is_the_most_accurate():
+    def rec(n, val, cycles, sram):
+        return {"number": n, "status": "ok", "same_as": None, "val_accuracy": val,
+                "final": {"cycles": cycles, "sram_peak": sram}}
+
+    records = [rec(0, 0.97, 100, 900), rec(1, 0.98, 900, 1500), rec(2, 0.98, 800, 1600)]
+    assert [r["number"] for r in pareto_front(records, False, False)] == [2]
+    assert [r["number"] for r in pareto_front(records, False, True)] == [2, 0]
+    assert [r["number"] for r in pareto_front(records, True, False)] == [1, 0]

@@ -97,7 +97,11 @@ def _cpus() -> int:
 @click.option("--seed", type=click.IntRange(min=0, max=2**31 - 1), default=None,
               help="Seed of the sampler (default 0).")
 @click.option("--sram-objective/--no-sram-objective", default=None,
-              help="Minimise peak SRAM as a third objective (default: yes).")
+              help="Minimise peak SRAM as an objective (default: yes); without it SRAM is "
+                   "only a constraint (the budget).")
+@click.option("--cycles-objective/--no-cycles-objective", default=None,
+              help="Minimise cycles as an objective (default: yes). With both off the "
+                   "sampler looks for the most accurate model that fits the budgets alone.")
 @click.option("--start", "starts", multiple=True,
               type=click.Path(path_type=Path, dir_okay=False), metavar="CONFIG.toml",
               help="A model config to try first (repeatable), e.g. your hand-made model: the "
@@ -123,7 +127,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                dataset: str | None, data: Path | None, data_dir: Path | None,
                test_data_dir: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
-               sram_objective: bool | None, starts: tuple[Path, ...], cv: int, cv_folds: int,
+               sram_objective: bool | None, cycles_objective: bool | None,
+               starts: tuple[Path, ...], cv: int, cv_folds: int,
                resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
@@ -136,7 +141,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
 
     Candidates over the SRAM or flash budget are rejected before training. Optuna (TPE)
     proposes candidates in batches of --jobs; objectives: validation accuracy, cycles and
-    peak SRAM. See docs/search.md.
+    peak SRAM (--no-cycles-objective --no-sram-objective: the most accurate model that fits).
+    See docs/search.md.
     """
     from ebnn.search.study import DB_NAME, SearchError, Settings
 
@@ -158,7 +164,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
              "epochs": epochs, "dataset": dataset, "data_path": data,
              "data_dir": data_dir,
              "test_dir": test_data_dir, "train_limit": train_images, "seed": seed,
-             "minimize_sram": sram_objective, "batch": batch}
+             "minimize_sram": sram_objective, "minimize_cycles": cycles_objective,
+             "batch": batch}
     try:
         if report or resume:
             settings = Settings.load(output)
@@ -203,11 +210,18 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         space=text, target=t.name, sram=given["sram"] or t.sram, flash=given["flash"] or t.flash,
         max_cycles=max_cycles, clock_hz=t.clock_hz, seed=given["seed"] or 0,
         minimize_sram=True if given["minimize_sram"] is None else given["minimize_sram"],
+        minimize_cycles=True if given["minimize_cycles"] is None else given["minimize_cycles"],
         epochs=given["epochs"], dataset=given["dataset"],
         data_dir=None if given["data_dir"] is None else str(given["data_dir"].resolve()),
         data_path=None if given["data_path"] is None else str(given["data_path"].resolve()),
         test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
         train_limit=given["train_limit"], batch=given["batch"])
+
+
+# the option of each setting whose name is not the option's
+_OPTIONS = {"data_path": "--data", "test_dir": "--test-data-dir", "train_limit": "--train-images",
+            "minimize_sram": "--sram-objective/--no-sram-objective",
+            "minimize_cycles": "--cycles-objective/--no-cycles-objective"}
 
 
 def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
@@ -222,8 +236,8 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
         if key == "target":
             value = t.name
         if stored.get(key) != value:
-            _fail(f"--{key.replace('_', '-')} differs from the search in this folder "
-                  f"({stored.get(key)!r}); leave it out to keep it")
+            _fail(f"{_OPTIONS.get(key, '--' + key.replace('_', '-'))} differs from the search "
+                  f"in this folder ({stored.get(key)!r}); leave it out to keep it")
     if given["max_ms"] is not None and settings.max_cycles != math.floor(
             given["max_ms"] * t.clock_hz / 1000):
         _fail("--max-ms differs from the search in this folder; leave it out to keep it")
