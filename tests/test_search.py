@@ -5,6 +5,7 @@ The toy space has a first conv of 2 or 4 filters (fits 2 KiB or not, depending o
 and pool) or 48 filters (over 2 KiB whatever the weights); 1 epoch on 300 images.
 """
 
+import io
 import json
 import shutil
 import struct
@@ -17,6 +18,7 @@ from unittest import mock
 import numpy as np
 import optuna
 import pytest
+import torch
 from click.testing import CliRunner
 from rich.console import Console
 
@@ -34,8 +36,8 @@ from ebnn.search.measure import Budget, Task, run_task
 from ebnn.search.outputs import load_records
 from ebnn.search.outputs import pareto as pareto_front
 from ebnn.search.space import load_space
-from ebnn.search.study import Driver, Settings, open_study
-from ebnn.train import load_checkpoint, train
+from ebnn.search.study import Driver, Settings, fitted, open_study
+from ebnn.train import load_checkpoint, split_digest, train
 from sim.cli import main as sim_main
 
 TOY = """\
@@ -287,6 +289,9 @@ def test_report_rerenders(local):
     (("{local}/search.json", "-o", "{tmp}/x"), "not valid TOML"),
     (("{space}", "-o", "{local}"), "holds a search already"),
     (("-o", "{local}", "--resume", "--sram", "1k"), "--sram differs"),
+    (("-o", "{local}", "--resume", "--train-images", "200"), "--train-images differs"),
+    (("-o", "{local}", "--resume", "--no-cycles-objective"),
+     "--cycles-objective/--no-cycles-objective differs"),
     (("{space}", "-o", "{tmp}/x", "--address", "a:1"), "--address is for --backend ray"),
 ])
 def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):
@@ -371,6 +376,7 @@ def test_a_fold_is_the_config_trained_without_it_and_scored_on_it(cv):
 
 
 RUN_FOLD = crossval.run_fold
+RUN_TEACHER_FOLD = crossval.run_teacher_fold
 
 
 class InterruptAfter:
@@ -450,6 +456,11 @@ def test_only_the_last_runs_shortlist_counts():
     # folds of another fold count do not count
     attrs["cv"] = {"k": 2, "folds": 3, "seed": 0}
     assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)]) == (2, 3, 2, 0)
+    # nor folds that learnt from another teacher (or from none, when the run had one)
+    attrs["cv"] = {"k": 2, "folds": 2, "seed": 0, "teacher": "ab12"}
+    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)]) == (2, 2, 2, 0)
+    attrs["cv/00000"] = {**done, "teacher": "ab12"}
+    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)]) == (2, 2, 2, 1)
 
 
 @pytest.mark.parametrize("seed", [0, 7])
@@ -502,10 +513,158 @@ def taught(space_file: Path, tmp_path: Path, teacher: str) -> Path:
     return space
 
 
-def test_cv_with_a_teacher_is_one_line(space_file, search_teacher, tmp_path):
-    """The teacher trained on images that are in the held-out folds: no --cv with it."""
-    space = taught(space_file, tmp_path, str(search_teacher))
-    words = "--cv with a [space.train] teacher"
+@pytest.fixture(scope="module")
+def taught_cv(space_file, search_teacher, tmp_path_factory) -> Path:
+    """A 2-trial toy search with the teacher, then --cv 1 --cv-folds 2."""
+    tmp = tmp_path_factory.mktemp("taught-cv")
+    out = fresh(tmp / "s")
+    space = taught(space_file, tmp, str(search_teacher))
+    args = [a for a in ARGS if a not in ("--trials", TRIALS)]
+    ran = ebnn("search", space, *args, "--trials", "2", "--jobs", "1", "--cv", "1",
+               "--cv-folds", "2", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    (tmp / "stderr.txt").write_text(ran.stderr)
+    return out
+
+
+def held_out(directory: Path, fold: int, folds: int):
+    """(training part, held-out part) of ``fold`` of a search's labelled images."""
+    settings = Settings.load(directory)
+    space = load_space_text(directory.parent)
+    data = load_search_data(None, None, space.val_fraction, space.seed)
+    pool = crossval.pool_of(data, settings.train_limit)
+    held = crossval.fold_of(pool.labels, folds, space.seed) == fold
+    return (replace(pool, images=pool.images[~held], labels=pool.labels[~held]),
+            replace(pool, images=pool.images[held], labels=pool.labels[held]))
+
+
+def test_cv_with_a_teacher_trains_one_teacher_per_fold(taught_cv, search_teacher):
+    """Each fold's teacher is the teacher's config trained without that fold (its recorded
+    validation images are the held-out fold), and the fold's candidate learnt from it."""
+    study = study_of(taught_cv)
+    record = study.user_attrs[crossval.TEACHER_KEY]
+    teacher_config = load_checkpoint(search_teacher)["config"]
+    for fold in range(2):
+        pt = taught_cv / crossval.TEACHERS / f"fold-{fold + 1}-of-2.pt"
+        payload = load_checkpoint(pt)
+        rest, held = held_out(taught_cv, fold, 2)
+        assert payload["val_digest"] == split_digest(held) != split_digest(rest)
+        assert payload["config"] == teacher_config
+        assert 0 < record["results"][fold]["accuracy"] <= 1
+    records, _ = load_records(study)
+    best = crossval.shortlist(records, 1)[0]
+    assert len(best["cv_folds"]) == 2 and best["cv_accuracy"] is not None
+    # fold 2 again by hand, learning from the fold teacher: the stored accuracy is its
+    rest, held = held_out(taught_cv, 1, 2)
+    config = {**best["config"], "train": {**best["config"]["train"], "teacher": str(
+        taught_cv / crossval.TEACHERS / "fold-2-of-2.pt")}}
+    pt = taught_cv.parent / "fold.pt"
+    train(parse_config(config, "best"), rest, held, pt)
+    art = export_checkpoint(load_checkpoint(pt))
+    assert best["cv_folds"][1] == np.mean(reference.run(art, held.images).classes == held.labels)
+    # the teachers' time is part of the search's wall time
+    spent = crossval.intervals(study.user_attrs)
+    assert all((r["start"], r["end"]) in spent for r in record["results"])
+    folds = study.user_attrs[crossval.KEY.format(best["number"])]["results"]
+    assert [f["teacher_sha256"] for f in folds] == [r["sha256"] for r in record["results"]]
+    log = (taught_cv.parent / "stderr.txt").read_text()
+    assert "teacher fold 1: " in log and "teacher fold 2: " in log
+
+
+class Counted:
+    """A fold function that records the folds it ran (and may change what they return)."""
+
+    def __init__(self, run, change=None) -> None:
+        self.run, self.change, self.calls = run, change, []
+
+    def __call__(self, task, data):
+        self.calls.append(task.fold)
+        out = self.run(task, data)
+        return out if self.change is None else self.change(task, out)
+
+
+def resumed_cv(out: Path, teachers: Counted, folds: Counted) -> Ran:
+    with mock.patch.object(crossval, "run_teacher_fold", teachers), \
+            mock.patch.object(crossval, "run_fold", folds):
+        return ebnn("search", "-o", out, "--resume", "--cv", "1", "--cv-folds", "2",
+                    "--jobs", "1")
+
+
+def test_cv_with_a_teacher_keeps_its_fold_teachers(taught_cv, tmp_path):
+    """--resume --cv trains a fold teacher again only when a fold needs it; a candidate's fold
+    runs again when its fold teacher changed, and only then."""
+    out = tmp_path / "s"
+    shutil.copytree(taught_cv, out)
+    before = study_of(out).user_attrs
+    # every fold is done: no teacher is trained, even with the kept ones gone
+    shutil.rmtree(out / crossval.TEACHERS)
+    teachers, folds = Counted(RUN_TEACHER_FOLD), Counted(RUN_FOLD)
+    assert resumed_cv(out, teachers, folds).returncode == 0
+    assert teachers.calls == [] and folds.calls == []
+    # fold 1's record made stale: its teacher is trained again, and differs (another file)
+    study = study_of(out)
+    record = study.user_attrs[crossval.TEACHER_KEY]
+    record["results"][0]["sha256"] = "0" * 64
+    study.set_user_attr(crossval.TEACHER_KEY, record)
+
+    def other(task, o):  # a checkpoint with one more key: loads the same, another sha256
+        payload = torch.load(io.BytesIO(o.checkpoint), weights_only=True)
+        buf = io.BytesIO()
+        torch.save({**payload, "note": "retrained"}, buf)
+        return replace(o, checkpoint=buf.getvalue())
+
+    teachers, folds = Counted(RUN_TEACHER_FOLD, other), Counted(RUN_FOLD)
+    assert resumed_cv(out, teachers, folds).returncode == 0
+    assert teachers.calls == [0] and folds.calls == [0]
+    after = study_of(out).user_attrs
+    record = after[crossval.TEACHER_KEY]
+    assert len(record["earlier"]) == 1  # the replaced fold teacher's time is kept
+    key = next(k for k in before if k.startswith("cv/0"))
+    results = after[key]["results"]
+    assert results[0]["teacher_sha256"] == record["results"][0]["sha256"] != "0" * 64
+    assert results[1] == before[key]["results"][1]
+    assert len(after[key]["earlier"]) == 1
+
+
+def test_a_failed_fold_teacher_skips_its_folds_until_resumed(taught_cv, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(taught_cv, out)
+    study = study_of(out)
+    for key in [k for k in study.user_attrs if k.startswith("cv/")]:
+        study.set_user_attr(key, None)  # as before any --cv
+    shutil.rmtree(out / crossval.TEACHERS)
+
+    def broken(task, o):
+        return crossval.TeacherOutcome(task.fold, None, None, "unexpected error: boom",
+                                       o.start, o.end) if task.fold == 1 else o
+
+    teachers, folds = Counted(RUN_TEACHER_FOLD, broken), Counted(RUN_FOLD)
+    ran = resumed_cv(out, teachers, folds)
+    assert ran.returncode == 0, ran.stderr
+    assert teachers.calls == [0, 1] and folds.calls == [0]
+    assert "teacher fold 2: failed: unexpected error: boom" in ran.stderr
+    assert "--cv: 1 fold(s) failed" in ran.stderr
+    records, _ = load_records(study_of(out))
+    assert crossval.shortlist(records, 1)[0]["cv_accuracy"] is None
+    teachers, folds = Counted(RUN_TEACHER_FOLD), Counted(RUN_FOLD)
+    assert resumed_cv(out, teachers, folds).returncode == 0
+    assert teachers.calls == [1] and folds.calls == [1]
+    records, _ = load_records(study_of(out))
+    assert crossval.shortlist(records, 1)[0]["cv_accuracy"] is not None
+
+
+def test_cv_refuses_a_teacher_that_had_a_teacher(space_file, search_teacher, tmp_path):
+    """A teacher distilled from another would need that teacher's folds: one-line error."""
+    full = load_dataset("mnist")
+    train_set, val = split_train_val(full, 0.1, 0)
+    spec = parse_config({"model": {"name": "t2", "input": [28, 28, 1], "classes": 10,
+                                   "layers": [{"type": "conv", "filters": 2, "kernel": 3,
+                                               "stride": 2}]},
+                         "train": {"epochs": 1, "teacher": str(search_teacher)}})
+    pupil = tmp_path / "pupil.pt"
+    train(spec, train_set.head(300), val, pupil)
+    space = taught(space_file, tmp_path, str(pupil))
+    words = "learnt from a teacher of its own"
     assert words in one_line_error(ebnn("search", space, "--cv", "2", "-o", tmp_path / "x"))
 
 
@@ -542,3 +701,36 @@ def test_a_search_refuses_a_teacher_that_does_not_fit_at_once(space_file, search
 
 def test_cv_with_report_is_one_line(local):
     assert "--cv runs one" in one_line_error(ebnn("search", "--report", local, "--cv", "2"))
+
+
+def test_accuracy_alone_when_cycles_and_sram_are_not_objectives(local, space_file, tmp_path):
+    """--no-cycles-objective --no-sram-objective: one objective (validation accuracy), the
+    budgets still constraints, and the Pareto set is the most accurate model."""
+    out = fresh(tmp_path / "s")
+    ran = ebnn("search", space_file, *ARGS, "--jobs", "1", "--no-cycles-objective",
+               "--no-sram-objective", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    study = study_of(out)
+    assert study.directions == [optuna.study.StudyDirection.MAXIMIZE]
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert done and all(len(t.values) == 1 for t in done)
+    records, _ = load_records(study)
+    best = max(r["val_accuracy"] for r in fitted(records))
+    front = json.loads((out / "pareto.json").read_text())
+    assert [e["val_accuracy"] for e in front] == [best]
+    # the same trials as the default search (the sampler starts at random), and any over the
+    # budget still rejected before training
+    statuses = {n: o["status"] for n, o in outcomes(out).items()}
+    assert statuses == {n: o["status"] for n, o in outcomes(local).items()}
+    assert "rejected" in statuses.values()
+
+
+def test_pareto_without_cycles_or_sram_is_the_most_accurate():
+    def rec(n, val, cycles, sram):
+        return {"number": n, "status": "ok", "same_as": None, "val_accuracy": val,
+                "final": {"cycles": cycles, "sram_peak": sram}}
+
+    records = [rec(0, 0.97, 100, 900), rec(1, 0.98, 900, 1500), rec(2, 0.98, 800, 1600)]
+    assert [r["number"] for r in pareto_front(records, False, False)] == [2]
+    assert [r["number"] for r in pareto_front(records, False, True)] == [2, 0]
+    assert [r["number"] for r in pareto_front(records, True, False)] == [1, 0]

@@ -97,7 +97,11 @@ def _cpus() -> int:
 @click.option("--seed", type=click.IntRange(min=0, max=2**31 - 1), default=None,
               help="Seed of the sampler (default 0).")
 @click.option("--sram-objective/--no-sram-objective", default=None,
-              help="Minimise peak SRAM as a third objective (default: yes).")
+              help="Minimise peak SRAM as an objective (default: yes); without it SRAM is "
+                   "only a constraint (the budget).")
+@click.option("--cycles-objective/--no-cycles-objective", default=None,
+              help="Minimise cycles as an objective (default: yes). With both off the "
+                   "sampler looks for the most accurate model that fits the budgets alone.")
 @click.option("--start", "starts", multiple=True,
               type=click.Path(path_type=Path, dir_okay=False), metavar="CONFIG.toml",
               help="A model config to try first (repeatable), e.g. your hand-made model: the "
@@ -123,7 +127,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                dataset: str | None, data: Path | None, data_dir: Path | None,
                test_data_dir: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
-               sram_objective: bool | None, starts: tuple[Path, ...], cv: int, cv_folds: int,
+               sram_objective: bool | None, cycles_objective: bool | None,
+               starts: tuple[Path, ...], cv: int, cv_folds: int,
                resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
@@ -136,7 +141,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
 
     Candidates over the SRAM or flash budget are rejected before training. Optuna (TPE)
     proposes candidates in batches of --jobs; objectives: validation accuracy, cycles and
-    peak SRAM. See docs/search.md.
+    peak SRAM (--no-cycles-objective --no-sram-objective: the most accurate model that fits).
+    See docs/search.md.
     """
     from ebnn.search.study import DB_NAME, SearchError, Settings
 
@@ -158,7 +164,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
              "epochs": epochs, "dataset": dataset, "data_path": data,
              "data_dir": data_dir,
              "test_dir": test_data_dir, "train_limit": train_images, "seed": seed,
-             "minimize_sram": sram_objective, "batch": batch}
+             "minimize_sram": sram_objective, "minimize_cycles": cycles_objective,
+             "batch": batch}
     try:
         if report or resume:
             settings = Settings.load(output)
@@ -203,11 +210,18 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         space=text, target=t.name, sram=given["sram"] or t.sram, flash=given["flash"] or t.flash,
         max_cycles=max_cycles, clock_hz=t.clock_hz, seed=given["seed"] or 0,
         minimize_sram=True if given["minimize_sram"] is None else given["minimize_sram"],
+        minimize_cycles=True if given["minimize_cycles"] is None else given["minimize_cycles"],
         epochs=given["epochs"], dataset=given["dataset"],
         data_dir=None if given["data_dir"] is None else str(given["data_dir"].resolve()),
         data_path=None if given["data_path"] is None else str(given["data_path"].resolve()),
         test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
         train_limit=given["train_limit"], batch=given["batch"])
+
+
+# the option of each setting whose name is not the option's
+_OPTIONS = {"data_path": "--data", "test_dir": "--test-data-dir", "train_limit": "--train-images",
+            "minimize_sram": "--sram-objective/--no-sram-objective",
+            "minimize_cycles": "--cycles-objective/--no-cycles-objective"}
 
 
 def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
@@ -222,8 +236,8 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
         if key == "target":
             value = t.name
         if stored.get(key) != value:
-            _fail(f"--{key.replace('_', '-')} differs from the search in this folder "
-                  f"({stored.get(key)!r}); leave it out to keep it")
+            _fail(f"{_OPTIONS.get(key, '--' + key.replace('_', '-'))} differs from the search "
+                  f"in this folder ({stored.get(key)!r}); leave it out to keep it")
     if given["max_ms"] is not None and settings.max_cycles != math.floor(
             given["max_ms"] * t.clock_hz / 1000):
         _fail("--max-ms differs from the search in this folder; leave it out to keep it")
@@ -307,8 +321,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
 
     space, data = _load(settings)
     if cv[0] and space.train.get("teacher"):
-        _fail("--cv with a [space.train] teacher: the teacher was trained on images that are "
-              "in the held-out folds, so the folds would not be held out from it")
+        _check_fold_teacher(space.train["teacher"])
     first = [] if resume else _start_params(space, settings.start or [])
     # `--resume --cv K` alone: the trials an interrupt left unfinished, then the folds only
     cv_only = resume and cv[0] > 0 and trials is None and seconds is None
@@ -343,7 +356,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             driver.run(0 if cv_only else trials, seconds)
             if cv[0]:
                 in_cv = True
-                _cross_validate(study, settings, space, backend, cv, progress)
+                _cross_validate(study, settings, space, backend, cv, progress, output)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -359,9 +372,26 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         sys.exit(EXIT_INTERRUPTED)
 
 
+def _check_fold_teacher(teacher: str) -> None:
+    """--cv trains the teacher's own config on each fold; one distilled from a teacher of its
+    own would need that teacher's folds too (not done: one-line error)."""
+    from ebnn.config import ConfigError, parse_config
+    from ebnn.train import TrainError, load_checkpoint
+
+    try:
+        config = load_checkpoint(teacher)["config"]
+        parse_config(config, f"[train] teacher {teacher}: its config")
+    except (TrainError, ConfigError) as exc:
+        _fail(f"--cv trains the teacher's config on each fold: {exc}")
+    if config.get("train", {}).get("teacher"):
+        _fail(f"--cv: the teacher {teacher} learnt from a teacher of its own; cross-validation "
+              "trains the teacher's config on each fold, which would need that teacher's folds "
+              "too: give a teacher trained without one")
+
+
 def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tuple[int, int],
-                    progress: _Progress) -> None:
-    from ebnn.search.crossval import cross_validate, shortlist
+                    progress: _Progress, output: Path) -> None:
+    from ebnn.search.crossval import TEACHERS, cross_validate, shortlist
     from ebnn.search.outputs import load_records
 
     k, folds = cv
@@ -373,9 +403,14 @@ def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tup
     err.print(f"cross-validating {len(chosen)} candidate(s) (trials "
               f"{', '.join(str(r['number']) for r in chosen)}), {folds} folds each",
               markup=False, soft_wrap=True)
+    teacher = space.train.get("teacher")
+    if teacher:
+        err.print(f"each fold's candidates learn from the teacher's config trained on that "
+                  f"fold's training part (kept in {output / TEACHERS})", markup=False,
+                  soft_wrap=True)
     progress.restart("cross-validating")
     failed = cross_validate(study, records, k, folds, space.seed, settings.train_limit, backend,
-                            progress.fold)
+                            progress.fold, Path(teacher) if teacher else None, output)
     if failed:
         err.print(f"--cv: {failed} fold(s) failed (reasons above); their candidates are not "
                   "ranked as cross-validated until `--resume --cv` runs them again",
@@ -434,7 +469,7 @@ class _Progress:
     def fold(self, o: Any, done: int, total: int) -> None:
         what = (f"{100 * o.accuracy:.2f}%" if o.accuracy is not None
                 else f"failed: {o.reason}")
-        line = f"trial {o.number} fold {o.fold + 1}: {what} ({done}/{total} folds)"
+        line = f"{o.label}: {what} ({done}/{total} folds)"
         if self._progress is not None:
             self._progress.update(self._task, completed=done, total=total,
                                   description=f"cross-validating: {done}/{total} folds")

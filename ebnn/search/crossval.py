@@ -11,18 +11,28 @@ image is held out once, so each candidate is judged on the whole set instead of 
 Each fold's result is kept in the study as it arrives (a study user attribute ``cv/NNNNN``, so
 Ctrl-C or a crash loses at most the folds in flight; ``--resume --cv K`` does the rest), with
 its start and end time (the search's wall time includes them, failed and replaced folds too).
-The last run's K, folds and seed are kept too (``cv``): only the candidates of that shortlist,
-recomputed from the trials the study holds now, with those folds, count as cross-validated.
+The last run's K, folds, seed and teacher are kept too (``cv``): only the candidates of that
+shortlist, recomputed from the trials the study holds now, with those folds, count as
+cross-validated.
 
 Fold models are scored by the numpy reference (:mod:`ebnn.reference`), which the candidate's
 firmware matched bit for bit on every validation image; they are not kept. The candidate's model
 (trained on the training part, measured in the simulator) stays the model the search reports;
 ``cv_accuracy`` only ranks it. The validation images that chose the shortlist are in the folds
 too (a tenth of each), so some of that selection's optimism remains, much diluted.
+
+A space with a ``teacher`` (distillation, ``[train] teacher``) is cross-validated with a teacher
+per fold: the teacher's own config is trained once on each fold's training part (validated on
+the held-out fold, so the student's check that its teacher never saw its validation images
+holds) and every candidate's model of that fold learns from it, not from the search's teacher,
+which trained on images of every fold. The fold teachers are kept in ``DIR/cv-teachers`` (their
+record, with the time they took, in the study attribute ``cv/teacher``), so ``--resume`` trains
+a missing one only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import time
 import traceback
@@ -38,7 +48,9 @@ from ebnn.search.datasets import SearchData
 from ebnn.search.study import fitted
 
 KEY = "cv/{:05d}"  # the study user attribute of a trial's cross-validation
-RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed"}
+RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed", "teacher" (its sha256 or None)}
+TEACHER_KEY = "cv/teacher"  # the fold teachers: {"teacher", "folds", "seed", "results", ...}
+TEACHERS = "cv-teachers"  # the folder in the search's DIR that keeps them
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,32 @@ class FoldTask:
     folds: int
     seed: int  # of the fold assignment
     train_limit: int | None = None
+    teacher: bytes | None = None  # the fold's teacher checkpoint (replaces the config's)
+
+
+@dataclass(frozen=True)
+class TeacherTask:
+    """Train the search's teacher's own config on one fold's training part."""
+
+    config: dict[str, Any]
+    fold: int
+    folds: int
+    seed: int
+    train_limit: int | None = None
+
+
+@dataclass
+class TeacherOutcome:
+    fold: int
+    checkpoint: bytes | None  # None when it failed
+    accuracy: float | None = None  # on the held-out fold
+    reason: str = ""
+    start: float = 0.0
+    end: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"teacher fold {self.fold + 1}"
 
 
 @dataclass
@@ -59,6 +97,10 @@ class FoldOutcome:
     reason: str = ""
     start: float = 0.0  # time.time() at the start and end (for the search's wall time)
     end: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"trial {self.number} fold {self.fold + 1}"
 
 
 def fold_of(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -91,31 +133,61 @@ def run_fold(task: FoldTask, data: SearchData) -> FoldOutcome:
         accuracy = _fold_accuracy(task, data)
         return FoldOutcome(task.number, task.fold, accuracy, start=start, end=time.time())
     except Exception as exc:  # a worker must report, whatever broke
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return FoldOutcome(task.number, task.fold, None, f"unexpected error: {last}",
-                           start, time.time())
+        return FoldOutcome(task.number, task.fold, None, _unexpected(exc), start, time.time())
+
+
+def run_teacher_fold(task: TeacherTask, data: SearchData) -> TeacherOutcome:
+    """Train the teacher's config on every fold but one (validated on that one); never
+    raises."""
+    start = time.time()
+    try:
+        with tempfile.TemporaryDirectory(prefix="ebnn-cv-teacher-") as tmp:
+            pt = Path(tmp) / "teacher.pt"
+            accuracy = _train_fold(task.config, f"the teacher, fold {task.fold + 1}", task.fold,
+                                   task.folds, task.seed, task.train_limit, data, pt)
+            return TeacherOutcome(task.fold, pt.read_bytes(), accuracy, start=start,
+                                  end=time.time())
+    except Exception as exc:  # a worker must report, whatever broke
+        return TeacherOutcome(task.fold, None, None, _unexpected(exc), start, time.time())
+
+
+def _unexpected(exc: Exception) -> str:
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return f"unexpected error: {last}"
 
 
 def _fold_accuracy(task: FoldTask, data: SearchData) -> float:
+    with tempfile.TemporaryDirectory(prefix="ebnn-cv-") as tmp:
+        config = task.config
+        if task.teacher is not None:
+            teacher = Path(tmp) / "teacher.pt"
+            teacher.write_bytes(task.teacher)
+            config = {**config, "train": {**config.get("train", {}), "teacher": str(teacher)}}
+        return _train_fold(config, f"trial {task.number}", task.fold, task.folds, task.seed,
+                           task.train_limit, data, Path(tmp) / "model.pt")
+
+
+def _train_fold(config: dict[str, Any], source: str, fold: int, folds: int, seed: int,
+                train_limit: int | None, data: SearchData, pt: Path) -> float:
+    """Train ``config`` on the folds but ``fold`` into ``pt``; its accuracy on ``fold`` (the
+    numpy reference of its export)."""
     from ebnn import reference
     from ebnn.config import parse_config
     from ebnn.export import export_checkpoint
     from ebnn.train import load_checkpoint, train
 
-    pool = pool_of(data, task.train_limit)
-    which = fold_of(pool.labels, task.folds, task.seed)
+    pool = pool_of(data, train_limit)
+    which = fold_of(pool.labels, folds, seed)
 
     def part(mask: np.ndarray, name: str) -> Dataset:
         return replace(pool, images=pool.images[mask], labels=pool.labels[mask],
-                       source=f"{pool.source}, fold {task.fold + 1}/{task.folds}: {name}")
+                       source=f"{pool.source}, fold {fold + 1}/{folds}: {name}")
 
-    held, rest = part(which == task.fold, "held out"), part(which != task.fold, "training")
-    spec = parse_config(task.config, f"trial {task.number}")
+    held, rest = part(which == fold, "held out"), part(which != fold, "training")
+    spec = parse_config(config, source)
     extra = {} if data.quant is None else {"input_quant": data.quant}
-    with tempfile.TemporaryDirectory(prefix="ebnn-cv-") as tmp:
-        pt = Path(tmp) / "model.pt"
-        train(spec, rest, held, pt, extra=extra)
-        art = export_checkpoint(load_checkpoint(pt))
+    train(spec, rest, held, pt, extra=extra)
+    art = export_checkpoint(load_checkpoint(pt))
     return float(np.mean(reference.run(art, held.images).classes == held.labels))
 
 
@@ -128,20 +200,31 @@ def stored(attrs: dict[str, Any], number: int) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def summary(record: dict[str, Any] | None) -> tuple[float | None, list[float | None]]:
-    """(mean accuracy when every fold is done, else None; each fold's accuracy or None)."""
+def summary(record: dict[str, Any] | None, teacher_shas: list[str | None] | None = None
+            ) -> tuple[float | None, list[float | None]]:
+    """(mean accuracy when every fold is done, else None; each fold's accuracy or None). With
+    ``teacher_shas`` (the fold teachers recorded now), a fold that learnt from another is not
+    done."""
     if record is None:
         return None, []
-    accs: list[float | None] = [f.get("accuracy") if f else None for f in record["results"]]
+    accs: list[float | None] = [
+        f.get("accuracy") if f and (teacher_shas is None or f.get("teacher_sha256") == (
+            teacher_shas[i] if i < len(teacher_shas) else None)) else None
+        for i, f in enumerate(record["results"])]
     done = [a for a in accs if a is not None]
     return (float(np.mean(done)) if len(done) == len(accs) else None), accs
+
+
+def _setup(record: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """What a cross-validation's folds depend on: fold count, seed, the teacher (its sha256)."""
+    return record.get("folds"), record.get("seed"), record.get("teacher")
 
 
 def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> tuple[int, int, int, int]:
     """Set ``cv_accuracy`` and ``cv_folds`` on ``records``: only the candidates of the last
     ``--cv`` run's shortlist, recomputed from these records (trials added since can push one
-    out), with that run's folds and seed; None and [] on the others. Returns (K, folds, the
-    shortlist's size, how many of it have every fold done)."""
+    out), with that run's folds, seed and teacher; None and [] on the others. Returns (K,
+    folds, the shortlist's size, how many of it have every fold done)."""
     for r in records:
         r["cv_accuracy"], r["cv_folds"] = None, []
     last = attrs.get(RUN_KEY)
@@ -151,9 +234,10 @@ def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> tuple[int, i
     listed = shortlist(records, last["k"])
     for r in listed:
         record = stored(attrs, r["number"])
-        if record is None or (record["folds"], record["seed"]) != (last["folds"], last["seed"]):
+        if record is None or _setup(record) != _setup(last):
             continue
-        r["cv_accuracy"], r["cv_folds"] = summary(record)
+        r["cv_accuracy"], r["cv_folds"] = summary(
+            record, fold_teacher_shas(attrs) if last.get("teacher") else None)
         complete += r["cv_accuracy"] is not None
     return last["k"], last["folds"], len(listed), complete
 
@@ -179,36 +263,76 @@ def shortlist(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     return ok[:k]
 
 
+Progress = Callable[[Any, int, int], None]  # (FoldOutcome or TeacherOutcome, done, total)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fold_teacher_shas(attrs: dict[str, Any]) -> list[str | None]:
+    """The sha256 of each fold's teacher as recorded (None where it is not trained)."""
+    record = attrs.get(TEACHER_KEY)
+    if not isinstance(record, dict):
+        return []
+    return [r.get("sha256") if r else None for r in record.get("results", [])]
+
+
+def _current(result: dict[str, Any] | None, teacher_sha: str | None) -> bool:
+    """A candidate fold's result that stands: it finished, and (with fold teachers) learnt from
+    the fold teacher recorded now (one trained again may differ in its last bits)."""
+    return (result is not None and result["accuracy"] is not None
+            and result.get("teacher_sha256") == teacher_sha)
+
+
 def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int, seed: int,
-                   train_limit: int | None, backend: Any,
-                   progress: Callable[[FoldOutcome, int, int], None] | None = None) -> int:
+                   train_limit: int | None, backend: Any, progress: Progress | None = None,
+                   teacher: Path | None = None, keep: Path | None = None) -> int:
     """Run the folds of the shortlist not done yet (all of them when the study holds another
-    fold count or seed for a candidate; failed ones again), in one batch on ``backend``; each
-    result, failures too, is stored the moment it arrives. Returns the folds that failed."""
-    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed})
-    tasks: list[FoldTask] = []
+    fold count, seed or teacher for a candidate; failed ones again), in one batch on
+    ``backend``; each result, failures too, is stored the moment it arrives. With a
+    ``teacher`` (the space's), the fold teachers those folds need that ``keep``/cv-teachers
+    does not hold are trained first. Returns the folds that failed (a fold whose teacher
+    failed does not run, and counts as failed)."""
+    digest = None if teacher is None else _sha(teacher.read_bytes())
+    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed, "teacher": digest})
+    teachers: _FoldTeachers | None = None
+    if teacher is not None:
+        if keep is None:
+            raise ValueError("a teacher needs the folder that keeps the fold teachers")
+        teachers = _FoldTeachers(study, teacher, digest or "", folds, seed, train_limit, keep)
     kept: dict[int, dict[str, Any]] = {}
     attrs = study.user_attrs
+    todo: list[tuple[dict[str, Any], int]] = []
     for r in shortlist(records, k):
         record = stored(attrs, r["number"])
-        if record is None or record.get("folds") != folds or record.get("seed") != seed:
-            record = {"folds": folds, "seed": seed, "results": [None] * folds,  # replaced,
+        if record is None or _setup(record) != (folds, seed, digest):
+            record = {"folds": folds, "seed": seed, "teacher": digest,  # replaced,
+                      "results": [None] * folds,
                       "earlier": [] if record is None else _spent(record)}  # time kept
         kept[r["number"]] = record
-        tasks += [FoldTask(r["number"], r["config"], f, folds, seed, train_limit)
-                  for f in range(folds)
-                  if record["results"][f] is None or record["results"][f]["accuracy"] is None]
-    done, failed = [0], [0]
+        todo += [(r, f) for f in range(folds) if not _current(
+            record["results"][f], None if teachers is None else teachers.sha(f))]
+    failed = [0]
+    if teachers is not None:
+        missing = teachers.train(sorted({f for _, f in todo}), backend, progress)
+        failed[0] = sum(f in missing for _, f in todo)
+        todo = [(r, f) for r, f in todo if f not in missing]
+    tasks = [FoldTask(r["number"], r["config"], f, folds, seed, train_limit,
+                      None if teachers is None else teachers.have[f]) for r, f in todo]
+    done = [0]
 
     def arrived(o: FoldOutcome) -> None:
         done[0] += 1
         failed[0] += o.accuracy is None
         record = kept[o.number]
         before = record["results"][o.fold]
-        if before is not None:  # a failure run again: its time was spent all the same
+        if before is not None:  # run again (failed, or its fold teacher changed): time spent
             record.setdefault("earlier", []).append([before["start"], before["end"]])
-        record["results"][o.fold] = {"accuracy": o.accuracy, "start": o.start, "end": o.end,
-                                     **({"reason": o.reason} if o.reason else {})}
+        record["results"][o.fold] = {
+            "accuracy": o.accuracy, "start": o.start, "end": o.end,
+            **({"reason": o.reason} if o.reason else {}),
+            **({} if teachers is None else {"teacher_sha256": teachers.sha(o.fold)})}
         study.set_user_attr(KEY.format(o.number), record)
         if progress is not None:
             progress(o, done[0], len(tasks))
@@ -216,3 +340,72 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     if tasks:
         backend.run_batch(tasks, arrived, run_fold)
     return failed[0]
+
+
+class _FoldTeachers:
+    """The teacher of each fold: the search's teacher's own config (with the epochs it was
+    trained for) trained on the fold's training part, kept in ``keep``/cv-teachers and
+    recorded (sha256, accuracy on the held-out fold, time) in the study attribute
+    ``cv/teacher``."""
+
+    def __init__(self, study: Any, teacher: Path, digest: str, folds: int, seed: int,
+                 train_limit: int | None, keep: Path) -> None:
+        from ebnn.train import load_checkpoint
+
+        payload = load_checkpoint(teacher)
+        config = payload["config"]
+        self.config = {**config, "train": {**config.get("train", {}),
+                                           "epochs": payload.get("epochs")
+                                           or config.get("train", {}).get("epochs")}}
+        self.study, self.folds, self.seed, self.train_limit = study, folds, seed, train_limit
+        self.folder = keep / TEACHERS
+        setup = {"teacher": digest, "folds": folds, "seed": seed, "train_limit": train_limit}
+        record = study.user_attrs.get(TEACHER_KEY)
+        if not isinstance(record, dict) or any(record.get(k) != v for k, v in setup.items()):
+            record = {**setup, "results": [None] * folds,  # replaced, its time kept
+                      "earlier": _spent(record) if isinstance(record, dict) else []}
+        self.record = record
+        self.have: dict[int, bytes] = {}  # fold -> checkpoint, kept ones whose sha256 match
+        for f in range(folds):
+            path = self.path(f)
+            blob = path.read_bytes() if path.is_file() else None
+            if blob is not None and self.sha(f) == _sha(blob):
+                self.have[f] = blob
+
+    def path(self, fold: int) -> Path:
+        return self.folder / f"fold-{fold + 1}-of-{self.folds}.pt"
+
+    def sha(self, fold: int) -> str | None:
+        result = self.record["results"][fold]
+        return result.get("sha256") if result else None
+
+    def train(self, needed: list[int], backend: Any, progress: Progress | None) -> set[int]:
+        """Train the teachers of ``needed`` folds not kept; returns the folds whose teacher
+        failed."""
+        tasks = [TeacherTask(self.config, f, self.folds, self.seed, self.train_limit)
+                 for f in needed if f not in self.have]
+        done = [0]
+
+        def arrived(o: TeacherOutcome) -> None:
+            done[0] += 1
+            before = self.record["results"][o.fold]
+            if before is not None:  # run again (failed, or its file is gone): its time counts
+                self.record["earlier"].append([before["start"], before["end"]])
+            result: dict[str, Any] = {"accuracy": o.accuracy, "start": o.start, "end": o.end}
+            if o.checkpoint is not None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                tmp = self.folder / f".{self.path(o.fold).name}.tmp"
+                tmp.write_bytes(o.checkpoint)
+                tmp.replace(self.path(o.fold))
+                result["sha256"] = _sha(o.checkpoint)
+                self.have[o.fold] = o.checkpoint
+            else:
+                result["reason"] = o.reason
+            self.record["results"][o.fold] = result
+            self.study.set_user_attr(TEACHER_KEY, self.record)
+            if progress is not None:
+                progress(o, done[0], len(tasks))
+
+        if tasks:
+            backend.run_batch(tasks, arrived, run_teacher_fold)
+        return {f for f in needed if f not in self.have}

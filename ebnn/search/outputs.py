@@ -104,8 +104,8 @@ def rank(r: dict[str, Any]) -> tuple[int, float]:
     return (0 if r.get("cv_accuracy") is not None else 1, -accuracy(r))
 
 
-def _objectives(a: dict[str, Any], b: dict[str, Any],
-                with_sram: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def _objectives(a: dict[str, Any], b: dict[str, Any], with_sram: bool,
+                with_cycles: bool = True) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The values of ``a`` and ``b``, all to minimise; their accuracies compared on the same
     measure: cross-validated when both have it, else validation."""
     both = a.get("cv_accuracy") is not None and b.get("cv_accuracy") is not None
@@ -113,19 +113,23 @@ def _objectives(a: dict[str, Any], b: dict[str, Any],
 
     def values(r: dict[str, Any]) -> tuple[float, ...]:
         final = r["final"]
-        v = (-float(r[key]), float(final["cycles"]))
-        return (*v, float(final["sram_peak"])) if with_sram else v
+        return (-float(r[key]), *([float(final["cycles"])] if with_cycles else []),
+                *([float(final["sram_peak"])] if with_sram else []))
 
     return values(a), values(b)
 
 
-def pareto(records: list[dict[str, Any]], with_sram: bool) -> list[dict[str, Any]]:
+def pareto(records: list[dict[str, Any]], with_sram: bool,
+           with_cycles: bool = True) -> list[dict[str, Any]]:
     """The non-dominated feasible trained candidates (one per distinct measurement, the
-    earliest trial), most accurate first (:func:`rank`)."""
+    earliest trial), most accurate first (:func:`rank`). With neither cycles nor SRAM: the
+    most accurate (fewest cycles among equals)."""
     ok = fitted(records)
 
     def beaten(r: dict[str, Any], o: dict[str, Any]) -> bool:
-        vo, vr = _objectives(o, r, with_sram)
+        vo, vr = _objectives(o, r, with_sram, with_cycles)
+        if vo == vr and not (with_cycles or with_sram):  # equally accurate: fewer cycles
+            return (o["final"]["cycles"], o["number"]) < (r["final"]["cycles"], r["number"])
         return _dominates(vo, vr) or (vo == vr and o["number"] < r["number"])
 
     front = [r for r in ok if not any(beaten(r, o) for o in ok if o is not r)]
@@ -254,7 +258,7 @@ def write_report(directory: Path, settings: Settings, study: Any,
     from ebnn.search.plot import plot_search
 
     records, summary = load_records(study)
-    front = pareto(records, settings.minimize_sram)
+    front = pareto(records, settings.minimize_sram, settings.minimize_cycles)
     copy_models(directory, settings, front)
     entries = [entry(directory, settings, r) for r in front]
     (directory / "pareto.json").write_text(json.dumps(entries, indent=2) + "\n")

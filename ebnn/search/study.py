@@ -12,12 +12,12 @@ uninterrupted one would have done. Trials left RUNNING (in the database, with th
 were asked with) come first: a probed one joins the batch again, one interrupted in its probe
 is probed again.
 
-Objectives: validation accuracy (maximise), cycles per inference (minimise) and, unless turned
-off, peak SRAM (minimise). Constraints (``trial.set_constraint``, > 0 is violated): SRAM over
-budget, flash over budget, cycles over budget, and ``valid`` (1 for a config that is not a
-model). A rejected candidate is told as a completed trial with accuracy 0 and its violated
-constraint, so the sampler learns where the infeasible region is; a candidate that failed for
-another reason is told FAIL.
+Objectives: validation accuracy (maximise), and unless turned off, cycles per inference and peak
+SRAM (minimise); with both off the sampler maximises accuracy alone. Constraints
+(``trial.set_constraint``, > 0 is violated): SRAM over budget, flash over budget, cycles over
+budget, and ``valid`` (1 for a config that is not a model). A rejected candidate is told as a
+completed trial with accuracy 0 and its violated constraint, so the sampler learns where the
+infeasible region is; a candidate that failed for another reason is told FAIL.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class Settings:
     batch: int = 1  # trials the sampler proposes at a time
     trials: int | None = None  # the last --trials asked for (a --resume without one goes on to it)
     minimize_sram: bool = True
+    minimize_cycles: bool = True
     epochs: int | None = None
     dataset: str | None = None
     data_dir: str | None = None
@@ -131,9 +132,8 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    directions: list[Literal["minimize", "maximize"]] = ["maximize", "minimize"]
-    if settings.minimize_sram:
-        directions.append("minimize")
+    directions: list[Literal["minimize", "maximize"]] = ["maximize"]
+    directions += ["minimize"] * (settings.minimize_cycles + settings.minimize_sram)
     storage = storage_url(directory)
     if create:
         return optuna.create_study(study_name=STUDY_NAME, storage=storage,
@@ -207,8 +207,9 @@ class Driver:
                 constraints["cycles"] = float(fw.cycles - b.max_cycles)
         if o.status == "rejected" and all(v <= 0 for v in constraints.values()):
             constraints["valid"] = 1.0  # rejected for a reason no budget names
-        values = [o.val_accuracy if o.status == "ok" and o.val_accuracy is not None else 0.0,
-                  float(fw.cycles) if fw else 0.0]
+        values = [o.val_accuracy if o.status == "ok" and o.val_accuracy is not None else 0.0]
+        if self.settings.minimize_cycles:
+            values.append(float(fw.cycles) if fw else 0.0)
         if self.settings.minimize_sram:
             values.append(float(fw.sram_peak) if fw else 0.0)
         return values, constraints
