@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
              "others keep theirs; the page says which were measured when)")
     parsers["search"].add_argument(
         "--only", metavar="NAME[,NAME]",
-        help="run or re-render only these searches (mnist-1k, mnist-2k, mnist-2k-start, "
-             "mnist-15k, digits-2k)")
+        help="run or re-render only these searches (the names in bench/search.py SEARCHES: "
+             "mnist-1k, mnist-2k, mnist-2k-start, mnist-15k, mnist-15k-cold, digits-2k, ...)")
     parsers["embench"].add_argument("--no-qemu", action="store_true",
                                     help="skip QEMU's instruction counts of the Embench builds")
     parsers["freertos"].add_argument("--no-qemu", action="store_true",
