@@ -119,12 +119,25 @@ def taught_space(s: Search, directory: Path) -> Path:
     return directory.parent / f"{s.name}.toml"
 
 
-def write_taught_space(s: Search, directory: Path) -> None:
+def teacher_pt(s: Search, directory: Path) -> Path | None:
+    """The checkpoint of the model the teacher search chose (as :func:`collect` chooses), in
+    its trial folder (``pareto/`` is re-made on every re-render); None when it has none."""
     assert s.teacher is not None
     teacher_dir = directory.parent / s.teacher
-    front = json.loads((teacher_dir / "pareto.json").read_text())
+    try:
+        front = json.loads((teacher_dir / "pareto.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not front:
+        return None
     best = max(front, key=lambda e: (*ranked(e), -e["cycles"]))
-    pt = (teacher_dir / best["pt"]).resolve()
+    pt = (teacher_dir / "trials" / f"{best['trial']:05d}" / "model.pt").resolve()
+    return pt if pt.is_file() else None
+
+
+def write_taught_space(s: Search, directory: Path) -> None:
+    pt = teacher_pt(s, directory)
+    assert pt is not None
     text = (SPACES / s.space).read_text()
     if "[space.train]\n" not in text:
         raise ValueError(f"{s.space} has no [space.train] table for the teacher")
@@ -240,9 +253,10 @@ def main(quick: bool, out: Path, only: list[str] | None = None) -> int:
         if only and s.name not in only:
             continue
         directory = base / s.name
-        if s.teacher is not None and not (base / s.teacher / "pareto.json").is_file():
-            con.print(f"[red]{s.name}: its teacher search {s.teacher} has not run: "
-                      f"python -m bench search --only {s.teacher}[/]")
+        if (s.teacher is not None and not (directory / "study.db").is_file()
+                and teacher_pt(s, directory) is None):
+            con.print(f"[red]{s.name}: its teacher search {s.teacher} has not run or chose no "
+                      f"model: python -m bench search --only {s.teacher}[/]")
             status = 1
             continue
         cmd = command(s, directory, quick)

@@ -113,14 +113,19 @@ def test_a_taught_search_learns_from_its_teacher_searchs_choice(tmp_path):
     teacher_dir.mkdir()
     a, b = model("a", 0.99, None, 1100, 200000), model("b", 0.98, None, 1000, 100000)
     b["cv_accuracy"] = 0.97  # cross-validated: chosen before a's higher validation score
-    for e in (a, b):
-        e["pt"] = f"pareto/{e['name']}.pt"
-    (teacher_dir / "pareto.json").write_text(json.dumps([a, b]))
     directory = tmp_path / s.name
+    (teacher_dir / "pareto.json").write_text("[]")
+    assert search.teacher_pt(s, directory) is None  # the teacher search chose no model
+    for n, e in enumerate((a, b)):
+        e["trial"] = n + 7
+        (teacher_dir / "trials" / f"{n + 7:05d}").mkdir(parents=True)
+        (teacher_dir / "trials" / f"{n + 7:05d}" / "model.pt").write_bytes(b"pt")
+    (teacher_dir / "pareto.json").write_text(json.dumps([a, b]))
     search.write_taught_space(s, directory)
     path = search.taught_space(s, directory)
     assert search.command(s, directory, False)[2] == str(path)
     space = load_space(path)
-    assert space.train["teacher"] == str((teacher_dir / "pareto" / "b.pt").resolve())
+    # b's checkpoint in its trial folder, which a re-render of the teacher search keeps
+    assert space.train["teacher"] == str((teacher_dir / "trials" / "00008" / "model.pt").resolve())
     shipped = load_space(search.SPACES / s.space)
     assert {k: v for k, v in space.train.items() if k != "teacher"} == shipped.train

@@ -732,5 +732,10 @@ def test_pareto_without_cycles_or_sram_is_the_most_accurate():
 
     records = [rec(0, 0.97, 100, 900), rec(1, 0.98, 900, 1500), rec(2, 0.98, 800, 1600)]
     assert [r["number"] for r in pareto_front(records, False, False)] == [2]
+    # compared pair by pair, a cv, a val-only and another cv candidate beat each other in a
+    # ring (3 > 4 on val, 4 > 5 on val, 5 > 3 on cv): still the one the report ranks first
+    ring = [rec(3, 0.99, 100, 900), rec(4, 0.985, 100, 900), rec(5, 0.98, 100, 900)]
+    ring[0]["cv_accuracy"], ring[2]["cv_accuracy"] = 0.97, 0.98
+    assert [r["number"] for r in pareto_front(ring, False, False)] == [5]
     assert [r["number"] for r in pareto_front(records, False, True)] == [2, 0]
     assert [r["number"] for r in pareto_front(records, True, False)] == [1, 0]

@@ -1,7 +1,7 @@
 """What a search leaves in DIR, re-made from the study alone (``ebnn search --report DIR``):
 
-* ``pareto.json``: the Pareto set of the feasible trained candidates (accuracy ↑, cycles ↓ and,
-  unless turned off, SRAM ↓), each with its config, files and measurements. Two candidates'
+* ``pareto.json``: the Pareto set of the feasible trained candidates (accuracy ↑ and, unless
+  turned off, cycles ↓ and SRAM ↓), each with its config, files and measurements. Two candidates'
   accuracies are compared cross-validated when ``--cv`` measured both
   (:mod:`ebnn.search.crossval`), else on validation;
 * ``pareto.md``: the same as a Markdown table, with the search's totals;
@@ -125,11 +125,14 @@ def pareto(records: list[dict[str, Any]], with_sram: bool,
     earliest trial), most accurate first (:func:`rank`). With neither cycles nor SRAM: the
     most accurate (fewest cycles among equals)."""
     ok = fitted(records)
+    if not (with_cycles or with_sram):
+        # accuracy alone: the first in the report's order (compared pair by pair, accuracies
+        # are not transitive when only some candidates are cross-validated)
+        top = sorted(ok, key=lambda r: (*rank(r), r["final"]["cycles"], r["number"]))
+        return top[:1]
 
     def beaten(r: dict[str, Any], o: dict[str, Any]) -> bool:
         vo, vr = _objectives(o, r, with_sram, with_cycles)
-        if vo == vr and not (with_cycles or with_sram):  # equally accurate: fewer cycles
-            return (o["final"]["cycles"], o["number"]) < (r["final"]["cycles"], r["number"])
         return _dominates(vo, vr) or (vo == vr and o["number"] < r["number"])
 
     front = [r for r in ok if not any(beaten(r, o) for o in ok if o is not r)]
