@@ -77,8 +77,8 @@ def main() -> None:
 @click.option("--epochs", type=click.IntRange(min=1, max=10_000), default=None,
               help="Override the config's [train] epochs.")
 @click.option("--train-images", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Train on the first N images of the training part only (a quick trial "
-                   "of a config; the validation split stays whole).")
+              help="Train on N images of the training part only, every class in "
+                   "proportion (a quick trial of a config; the validation split stays whole).")
 @click.option("--resume", is_flag=True,
               help="Continue from MODEL.pt.ckpt, written after every epoch.")
 def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None,
@@ -108,7 +108,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
             _fail(f"{config}: the model has {spec.classes} classes; {ds.name} has "
                   f"{ds.classes}")
         train_set, val_set = split_train_val(ds, spec.train.val_fraction, spec.train.seed)
-        train_set = train_set.head(train_images)
+        train_set = train_set.sample(train_images)
         if ds.images.dtype != np.uint8:
             quant = fit(train_set.images)
             extra["input_quant"] = quant.to_dict()
@@ -124,7 +124,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     if resume and not ckpt.is_file():
         _fail(f"--resume: no checkpoint {ckpt} to resume from")
     _make_parent(output)
-    first = f" (--train-images: the first {train_images})" if train_images else ""
+    first = (f" (--train-images: {train_images} of them, every class in proportion)"
+             if train_images else "")
     err.print(f"training {spec.name} on {len(train_set)} images of {ds.source}{first}; "
               f"{len(val_set)} held out for validation")
     failure: TrainError | None = None

@@ -139,6 +139,25 @@ class Dataset:
         return replace(self, images=self.images[:limit], labels=self.labels[:limit],
                        source=f"{self.source} (first {limit})")
 
+    def sample(self, limit: int | None) -> Dataset:
+        """``limit`` samples with every class in proportion (all of them when ``limit`` is None
+        or larger), in their original order: a class's quota (largest remainders, so they add
+        up to ``limit``) is taken evenly spaced through its samples. Deterministic, no seed.
+        Data sorted by label (the bundled MNIST is) gives every class, as :meth:`head` would
+        not."""
+        if limit is None or limit >= len(self):
+            return self
+        classes, counts = np.unique(self.labels, return_counts=True)
+        exact = counts * limit / len(self)
+        quota = np.floor(exact).astype(np.int64)
+        quota[np.argsort(-(exact - quota), kind="stable")[:limit - int(quota.sum())]] += 1
+        keep = np.concatenate([
+            np.flatnonzero(self.labels == c)[(np.arange(q) * n) // max(q, 1)]
+            for c, n, q in zip(classes, counts, quota, strict=True)])
+        keep.sort()
+        return replace(self, images=self.images[keep], labels=self.labels[keep],
+                       source=f"{self.source} ({limit} of them, every class in proportion)")
+
     def fit_to(self, shape: tuple[int, ...], what: str = "the model") -> Dataset:
         """This dataset with samples of ``shape``: flat samples (and greyscale images stored
         without a channel axis) take it when the sizes agree; DatasetError otherwise."""

@@ -402,3 +402,22 @@ def test_dataset_validates_fields() -> None:
         Dataset("x", np.zeros((2, 2, 2, 1), np.uint8), np.zeros(3, np.int64), 10, "s")
     with pytest.raises(DatasetError, match=r"0\.\.9"):
         Dataset("x", np.zeros((1, 2, 2, 1), np.uint8), np.array([10]), 10, "s")
+
+
+@pytest.mark.parametrize("limit", [1, 7, 300, 4499])
+def test_sample_takes_every_class_in_proportion_in_order(limit):
+    """The bundled MNIST is sorted by label: its first 300 training images are all zeros;
+    --train-images takes every class in proportion instead, in the original order."""
+    train_set, _ = split_train_val(load_dataset("mnist"), 0.1, 0)
+    assert set(train_set.head(300).labels.tolist()) == {0}
+    part = train_set.sample(limit)
+    assert len(part) == limit
+    counts = np.bincount(train_set.labels, minlength=10)
+    got = np.bincount(part.labels, minlength=10)
+    assert np.all(np.abs(got - counts * limit / len(train_set)) < 1)
+    index = {img.tobytes(): i for i, img in enumerate(train_set.images)}
+    where = [index[img.tobytes()] for img in part.images]
+    assert where == sorted(where) and len(set(where)) == limit
+    assert np.array_equal(train_set.labels[where], part.labels)
+    assert train_set.sample(len(train_set)) is train_set
+    assert np.array_equal(train_set.sample(limit).images, part.images)  # deterministic

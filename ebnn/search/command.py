@@ -88,7 +88,8 @@ def _cpus() -> int:
               default=None, help="IDX directory whose t10k files are the test split "
                                  "(reported, never used to choose), e.g. the official MNIST.")
 @click.option("--train-images", type=click.IntRange(min=1), default=None,
-              help="Train on the first N training images only (quick searches).")
+              help="Train on N training images only, every class in proportion (quick "
+                   "searches).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="local: a process pool of --jobs processes. ray: one Ray "
                                       "task per candidate.")

@@ -34,10 +34,11 @@ class SearchData:
         return self.train.source
 
     def subset(self, limit: int | None) -> SearchData:
-        """The first ``limit`` training images (for quick searches); validation and test whole."""
+        """``limit`` training images, every class in proportion (``Dataset.sample``; for quick
+        searches); validation and test whole."""
         if limit is None or limit >= len(self.train):
             return self
-        return replace(self, train=self.train.head(limit))
+        return replace(self, train=self.train.sample(limit))
 
 
 def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: float,

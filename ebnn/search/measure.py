@@ -69,7 +69,7 @@ class Task:
     number: int  # the Optuna trial number
     config: dict[str, Any]  # the model config (TOML shape)
     budget: Budget
-    train_limit: int | None = None  # train on the first N training images only
+    train_limit: int | None = None  # train on N training images only (every class)
     probe: Firmware | None = None  # step 1's measurement, when the driver made it already
 
 
