@@ -325,13 +325,14 @@ def test_ctrl_c_during_training_keeps_the_checkpoint(tmp_path):
     assert model.is_file()
 
 
-def test_train_images_trains_on_the_first_n_only(tmp_path):
+def test_train_images_trains_on_n_of_every_class(tmp_path):
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL.replace("epochs = 2", "epochs = 1"))
     proc = ebnn("train", cfg, "-o", tmp_path / "m.pt", "--train-images", "64")
     assert proc.returncode == 0, proc.stderr
     said = " ".join(proc.stderr.split())
-    assert "on 64 images of" in said and "(--train-images: the first 64)" in said
+    assert "on 64 images of" in said
+    assert "(--train-images: 64 of them, every class in proportion)" in said
     assert "1000 held out for validation" in said  # the validation split stays whole
     assert "x>=1" in ebnn("train", cfg, "-o", tmp_path / "n.pt", "--train-images", "0").stderr
 
