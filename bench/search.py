@@ -128,9 +128,9 @@ def teacher_pt(s: Search, directory: Path) -> Path | None:
         front = json.loads((teacher_dir / "pareto.json").read_text())
     except (OSError, ValueError):
         return None
-    if not front:
+    best = choice(front)
+    if best is None:
         return None
-    best = max(front, key=lambda e: (*ranked(e), -e["cycles"]))
     pt = (teacher_dir / "trials" / f"{best['trial']:05d}" / "model.pt").resolve()
     return pt if pt.is_file() else None
 
@@ -159,6 +159,12 @@ def ranked(e: dict[str, Any]) -> tuple[int, float]:
 
     tier, acc = rank(e)
     return -tier, -acc
+
+
+def choice(front: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The search's choice among its Pareto models, without the test set: the most accurate
+    (:func:`ranked`), fewest cycles among equals; None for an empty set."""
+    return max(front, key=lambda e: (*ranked(e), -e["cycles"])) if front else None
 
 
 def shown(cmd: list[str]) -> str:
@@ -199,7 +205,7 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
     hand = json.loads((directory / "handmade.json").read_text())
     totals = next(line for line in (directory / "pareto.md").read_text().splitlines()
                   if re.match(r"\d+ trials: ", line))
-    best = max(front, key=lambda e: (*ranked(e), -e["cycles"])) if front else None
+    best = choice(front)
     entry: dict[str, Any] = {
         "name": s.name, "command": shown(cmd), "ran_now": ran, "command_seconds": seconds,
         "date": time.strftime("%Y-%m-%d %H:%M %z"),

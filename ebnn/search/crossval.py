@@ -45,7 +45,7 @@ import numpy as np
 
 from ebnn.data import Dataset
 from ebnn.search.datasets import SearchData
-from ebnn.search.study import fitted
+from ebnn.search.study import fitted, write_atomically
 
 KEY = "cv/{:05d}"  # the study user attribute of a trial's cross-validation
 RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed", "teacher" (its sha256 or None)}
@@ -204,12 +204,12 @@ def summary(record: dict[str, Any] | None, teacher_shas: list[str | None] | None
             ) -> tuple[float | None, list[float | None]]:
     """(mean accuracy when every fold is done, else None; each fold's accuracy or None). With
     ``teacher_shas`` (the fold teachers recorded now), a fold that learnt from another is not
-    done."""
+    done (:func:`_current`)."""
     if record is None:
         return None, []
+    shas = teacher_shas or []
     accs: list[float | None] = [
-        f.get("accuracy") if f and (teacher_shas is None or f.get("teacher_sha256") == (
-            teacher_shas[i] if i < len(teacher_shas) else None)) else None
+        f["accuracy"] if _current(f, shas[i] if i < len(shas) else None) else None
         for i, f in enumerate(record["results"])]
     done = [a for a in accs if a is not None]
     return (float(np.mean(done)) if len(done) == len(accs) else None), accs
@@ -393,10 +393,7 @@ class _FoldTeachers:
                 self.record["earlier"].append([before["start"], before["end"]])
             result: dict[str, Any] = {"accuracy": o.accuracy, "start": o.start, "end": o.end}
             if o.checkpoint is not None:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                tmp = self.folder / f".{self.path(o.fold).name}.tmp"
-                tmp.write_bytes(o.checkpoint)
-                tmp.replace(self.path(o.fold))
+                write_atomically(self.path(o.fold), o.checkpoint)
                 result["sha256"] = _sha(o.checkpoint)
                 self.have[o.fold] = o.checkpoint
             else:

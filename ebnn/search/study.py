@@ -154,15 +154,19 @@ def _key(config: dict[str, Any]) -> str:
     return json.dumps(config, sort_keys=True)
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """``data`` in ``path`` (its folder made), whole or not at all: written beside it, then
+    renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
 def write_trial_files(directory: Path, o: Outcome) -> None:
-    if not o.files:
-        return
     folder = directory / TRIALS_DIR / f"{o.number:05d}"
-    folder.mkdir(parents=True, exist_ok=True)
     for name, data in o.files.items():
-        tmp = folder / f".{name}.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(folder / name)
+        write_atomically(folder / name, data)
 
 
 class Driver:
