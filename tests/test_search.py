@@ -653,6 +653,38 @@ def test_a_failed_fold_teacher_skips_its_folds_until_resumed(taught_cv, tmp_path
     assert crossval.shortlist(records, 1)[0]["cv_accuracy"] is not None
 
 
+def test_a_teacher_gone_before_the_folds_is_a_one_line_error(taught_cv, search_teacher,
+                                                             tmp_path):
+    """The teacher deleted while the trials ran: the report is written, no fold runs, the
+    study's --cv records are untouched, and the error says how to go on."""
+    out = tmp_path / "s"
+    shutil.copytree(taught_cv, out)
+    teacher = tmp_path / "teacher.pt"
+    shutil.copy(search_teacher, teacher)
+    settings = out / "search.json"
+    settings.write_text(settings.read_text().replace(str(search_teacher), str(teacher)))
+    study = study_of(out)
+    for key in [k for k in study.user_attrs if k.startswith("cv")]:
+        study.set_user_attr(key, None)  # as before any --cv
+    (out / "pareto.json").unlink()
+    run = Driver.run
+
+    def trials_then_gone(self, *args, **kwargs):
+        run(self, *args, **kwargs)
+        teacher.unlink()
+
+    teachers, folds = Counted(RUN_TEACHER_FOLD), Counted(RUN_FOLD)
+    with mock.patch.object(Driver, "run", trials_then_gone):
+        ran = resumed_cv(out, teachers, folds)
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr, ran.stderr
+    line = ran.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: --cv: cannot read the teacher {teacher}")
+    assert "--resume --cv 1 --cv-folds 2" in line
+    assert teachers.calls == [] and folds.calls == []
+    assert (out / "pareto.json").is_file()
+    assert all(v is None for k, v in study_of(out).user_attrs.items() if k.startswith("cv"))
+
+
 def test_cv_refuses_a_teacher_that_had_a_teacher(space_file, search_teacher, tmp_path):
     """A teacher distilled from another would need that teacher's folds: one-line error."""
     full = load_dataset("mnist")

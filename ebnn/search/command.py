@@ -318,6 +318,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             seconds: float | None, jobs: int, backend_name: str, address: str | None,
             cv: tuple[int, int] = (0, 5)) -> None:
     from ebnn.search.backends import BackendError, make_backend
+    from ebnn.search.crossval import CrossValError
     from ebnn.search.study import Driver, open_study
 
     space, data = _load(settings)
@@ -349,6 +350,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     except BackendError as exc:
         _fail(str(exc))
     interrupted = in_cv = False
+    cv_error: str | None = None
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
     previous = signal.signal(signal.SIGTERM, _terminate)
     with _Progress(trials) as progress:
@@ -360,6 +362,8 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
                 _cross_validate(study, settings, space, backend, cv, progress, output)
         except KeyboardInterrupt:
             interrupted = True
+        except CrossValError as exc:
+            cv_error = str(exc)
         finally:
             backend.close()
             signal.signal(signal.SIGTERM, previous)
@@ -371,6 +375,9 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
                   f"{output}; continue with `ebnn search -o {output} --resume{again}`",
                   markup=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
+    if cv_error is not None:  # the trials' outputs are written; the folds wait for --resume
+        _fail(f"--cv: {cv_error}; no fold ran: restore it and continue with `ebnn search -o "
+              f"{output} --resume --cv {cv[0]} --cv-folds {cv[1]}`")
 
 
 def _check_fold_teacher(teacher: str) -> None:

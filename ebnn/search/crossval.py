@@ -53,6 +53,10 @@ TEACHER_KEY = "cv/teacher"  # the fold teachers: {"teacher", "folds", "seed", "r
 TEACHERS = "cv-teachers"  # the folder in the search's DIR that keeps them
 
 
+class CrossValError(Exception):
+    """The folds cannot start (the space's teacher is unreadable); the study is unchanged."""
+
+
 @dataclass(frozen=True)
 class FoldTask:
     number: int  # the trial whose config is cross-validated
@@ -294,13 +298,22 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     ``teacher`` (the space's), the fold teachers those folds need that ``keep``/cv-teachers
     does not hold are trained first. Returns the folds that failed (a fold whose teacher
     failed does not run, and counts as failed)."""
-    digest = None if teacher is None else _sha(teacher.read_bytes())
-    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed, "teacher": digest})
+    from ebnn.train import TrainError
+
+    digest: str | None = None
     teachers: _FoldTeachers | None = None
     if teacher is not None:
         if keep is None:
             raise ValueError("a teacher needs the folder that keeps the fold teachers")
-        teachers = _FoldTeachers(study, teacher, digest or "", folds, seed, train_limit, keep)
+        try:  # before the study changes: a teacher gone since the trials began
+            digest = _sha(teacher.read_bytes())
+            teachers = _FoldTeachers(study, teacher, digest, folds, seed, train_limit, keep)
+        except OSError as exc:
+            raise CrossValError(f"cannot read the teacher {teacher} "
+                                f"({exc.strerror or exc})") from exc
+        except TrainError as exc:
+            raise CrossValError(str(exc)) from exc
+    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed, "teacher": digest})
     kept: dict[int, dict[str, Any]] = {}
     attrs = study.user_attrs
     todo: list[tuple[dict[str, Any], int]] = []
