@@ -1154,7 +1154,9 @@ def search_section(res: dict[str, Any], img: str) -> str:
         "and peak SRAM) is the most accurate so ranked, **without the "
         "test set**; test accuracy is only reported. Cycles are the worst over the validation "
         "images. A search whose command has `--start` asked that config first and went on "
-        "from there; the others started cold. The wall time includes the folds.", ""]
+        "from there; the others started cold. The wall time includes the folds; a search whose "
+        "candidates learnt from another search's chosen model (a teacher) adds that search's "
+        "time after the +.", ""]
     rows = []
     for e in data["searches"]:
         st = e["settings"]
@@ -1178,7 +1180,10 @@ def search_section(res: dict[str, Any], img: str) -> str:
             verdict = "—"
         if e.get("note"):
             verdict += "; see the note under its table"
-        rows.append([e["name"], budget, f"{e['search_seconds'] / 60:.0f} min",
+        wall = f"{e['search_seconds'] / 60:.0f} min"
+        if e.get("teacher_search"):
+            wall += f" + {e['teacher_search']['search_seconds'] / 60:.0f}"
+        rows.append([e["name"], budget, wall,
                      e["totals"].split(";")[0],
                      "—" if best is None else
                      f"{pct(best['val_accuracy'])}"

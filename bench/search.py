@@ -90,7 +90,7 @@ SEARCHES = (
                 "from the labels ([train] teacher, docs/config.md; the space's copy with the "
                 "teacher is in build/bench/search); with --cv each fold has its own teacher, "
                 "trained from that model's config without the fold. The wall time is this "
-                "search's only: the teacher's search took its own."),
+                "search's, plus the teacher's search (its own row) after the +."),
     Search("digits-2k", "digits.toml", ("--dataset", "digits", "--sram", "2k"), "10m",
            handmade="digits", mnist=False),
 )
@@ -221,6 +221,9 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
         "handmade": hand, "goal_test": s.goal_test, "note": s.note,
         "plot": common.rel(directory / "pareto.png"),
     }
+    if s.teacher is not None:  # its candidates learnt from that search's choice: its time too
+        entry["teacher_search"] = {"name": s.teacher, "search_seconds": _study_seconds(
+            directory.parent / s.teacher)}
     if s.handmade is not None:
         h = next((h for h in hand if h["name"] == s.handmade), None)
         entry["versus"] = None if h is None else {"handmade": s.handmade,

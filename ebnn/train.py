@@ -6,6 +6,7 @@ exactly where an interrupted run stopped. Checkpoints load with ``weights_only=T
 """
 
 import hashlib
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -163,12 +164,15 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     tmp.replace(path)  # an interrupted save never corrupts the previous checkpoint
 
 
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
+def load_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, Any]:
+    """The checkpoint at ``path``, or in ``data`` (its bytes, read already: what a caller
+    hashed is what it loads) named by ``path``. TrainError (one line) when it is not one."""
     p = Path(path)
-    if not p.is_file():
+    if data is None and not p.is_file():
         raise TrainError(f"{p}: no such file")
     try:
-        payload = torch.load(p, map_location="cpu", weights_only=True)
+        payload = torch.load(p if data is None else io.BytesIO(data), map_location="cpu",
+                             weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file
         raise TrainError(f"{p}: not a readable model checkpoint ({type(exc).__name__})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:

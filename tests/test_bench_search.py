@@ -67,8 +67,10 @@ def test_the_section_shows_the_verdict_and_the_goal():
             "settings": {"sram": 15360, "max_cycles": 1_600_000, "clock_hz": 32_000_000},
             "goal": {"test_accuracy": 0.986, "chosen": 0.981,
                      "highest_in_pareto": 0.983, "met": False}, "note": "Not a clean estimate."}
+    taught = {**entry, "name": "mnist-2k-taught", "search_seconds": 2400.0,
+              "teacher_search": {"name": "mnist-15k", "search_seconds": 5400.0}}
     data = {"date": "D", "command": "python -m bench search", "bench_seconds": 1.0,
-            "searches": [entry, goal]}
+            "searches": [entry, goal, taught]}
     text = report.search_section({"search": data}, "img")
     assert "a: 98.10% test, 200,000 cycles, 1,100 B vs mnist: **dominates**" in text
     assert "goal test ≥ 98.6%: not met" in text and "15,360 B, 50 ms" in text
@@ -76,7 +78,8 @@ def test_the_section_shows_the_verdict_and_the_goal():
     assert ("not met (the chosen model 98.10%, highest in the Pareto set 98.30%); see the note"
             in text)
     assert "![mnist-2k](img/search-mnist-2k.png)" in text
-    assert "30 min" in text
+    assert "| mnist-2k | 2,048 B | 30 min |" in text
+    assert "| mnist-2k-taught | 2,048 B | 40 min + 90 |" in text  # + its teacher's search
     assert "_Not measured yet" in report.search_section({"search": None}, "img")
 
 

@@ -653,16 +653,65 @@ def test_a_failed_fold_teacher_skips_its_folds_until_resumed(taught_cv, tmp_path
     assert crossval.shortlist(records, 1)[0]["cv_accuracy"] is not None
 
 
-def test_cv_refuses_a_teacher_that_had_a_teacher(space_file, search_teacher, tmp_path):
-    """A teacher distilled from another would need that teacher's folds: one-line error."""
+@pytest.fixture(scope="module")
+def pupil(search_teacher, tmp_path_factory) -> Path:
+    """A checkpoint distilled from ``search_teacher`` (validated on the same images)."""
     full = load_dataset("mnist")
     train_set, val = split_train_val(full, 0.1, 0)
     spec = parse_config({"model": {"name": "t2", "input": [28, 28, 1], "classes": 10,
                                    "layers": [{"type": "conv", "filters": 2, "kernel": 3,
                                                "stride": 2}]},
                          "train": {"epochs": 1, "teacher": str(search_teacher)}})
-    pupil = tmp_path / "pupil.pt"
-    train(spec, train_set.head(300), val, pupil)
+    pt = tmp_path_factory.mktemp("pupil") / "pupil.pt"
+    train(spec, train_set.head(300), val, pt)
+    return pt
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ("delete", "cannot read the teacher {teacher} (No such file or directory)"),
+    ("garbage", "the teacher: {teacher}: not a readable model checkpoint"),
+    ("taught", "the teacher {teacher} learnt from a teacher of its own"),
+])
+def test_a_teacher_changed_before_the_folds_is_a_one_line_error(
+        taught_cv, search_teacher, pupil, tmp_path, change, words):
+    """The teacher deleted, broken or replaced by one distilled from another while the trials
+    ran: the report is written, no fold runs, the study's --cv records are untouched, and the
+    error says how to go on."""
+    out = tmp_path / "s"
+    shutil.copytree(taught_cv, out)
+    teacher = tmp_path / "teacher.pt"
+    shutil.copy(search_teacher, teacher)
+    settings = out / "search.json"
+    settings.write_text(settings.read_text().replace(str(search_teacher), str(teacher)))
+    study = study_of(out)
+    for key in [k for k in study.user_attrs if k.startswith("cv")]:
+        study.set_user_attr(key, None)  # as before any --cv
+    (out / "pareto.json").unlink()
+    run = Driver.run
+
+    def trials_then_changed(self, *args, **kwargs):
+        run(self, *args, **kwargs)
+        if change == "delete":
+            teacher.unlink()
+        elif change == "garbage":
+            teacher.write_bytes(b"garbage")
+        else:
+            shutil.copy(pupil, teacher)
+
+    teachers, folds = Counted(RUN_TEACHER_FOLD), Counted(RUN_FOLD)
+    with mock.patch.object(Driver, "run", trials_then_changed):
+        ran = resumed_cv(out, teachers, folds)
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr, ran.stderr
+    line = ran.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: --cv: " + words.format(teacher=teacher)), line
+    assert "put the teacher back" in line and "--resume --cv 1 --cv-folds 2" in line
+    assert teachers.calls == [] and folds.calls == []
+    assert (out / "pareto.json").is_file()
+    assert all(v is None for k, v in study_of(out).user_attrs.items() if k.startswith("cv"))
+
+
+def test_cv_refuses_a_teacher_that_had_a_teacher(space_file, pupil, tmp_path):
+    """A teacher distilled from another would need that teacher's folds: one-line error."""
     space = taught(space_file, tmp_path, str(pupil))
     words = "learnt from a teacher of its own"
     assert words in one_line_error(ebnn("search", space, "--cv", "2", "-o", tmp_path / "x"))

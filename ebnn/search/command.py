@@ -318,6 +318,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             seconds: float | None, jobs: int, backend_name: str, address: str | None,
             cv: tuple[int, int] = (0, 5)) -> None:
     from ebnn.search.backends import BackendError, make_backend
+    from ebnn.search.crossval import CrossValError
     from ebnn.search.study import Driver, open_study
 
     space, data = _load(settings)
@@ -349,6 +350,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     except BackendError as exc:
         _fail(str(exc))
     interrupted = in_cv = False
+    cv_error: str | None = None
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
     previous = signal.signal(signal.SIGTERM, _terminate)
     with _Progress(trials) as progress:
@@ -360,6 +362,8 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
                 _cross_validate(study, settings, space, backend, cv, progress, output)
         except KeyboardInterrupt:
             interrupted = True
+        except CrossValError as exc:
+            cv_error = str(exc)
         finally:
             backend.close()
             signal.signal(signal.SIGTERM, previous)
@@ -371,23 +375,19 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
                   f"{output}; continue with `ebnn search -o {output} --resume{again}`",
                   markup=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
+    if cv_error is not None:  # the trials' outputs are written; the folds wait for --resume
+        _fail(f"--cv: {cv_error}; no fold ran: put the teacher back and continue with "
+              f"`ebnn search -o {output} --resume --cv {cv[0]} --cv-folds {cv[1]}`")
 
 
 def _check_fold_teacher(teacher: str) -> None:
-    """--cv trains the teacher's own config on each fold; one distilled from a teacher of its
-    own would need that teacher's folds too (not done: one-line error)."""
-    from ebnn.config import ConfigError, parse_config
-    from ebnn.train import TrainError, load_checkpoint
+    """--cv trains the teacher's own config on each fold: refused at once when it cannot."""
+    from ebnn.search.crossval import CrossValError, fold_teacher
 
     try:
-        config = load_checkpoint(teacher)["config"]
-        parse_config(config, f"[train] teacher {teacher}: its config")
-    except (TrainError, ConfigError) as exc:
-        _fail(f"--cv trains the teacher's config on each fold: {exc}")
-    if config.get("train", {}).get("teacher"):
-        _fail(f"--cv: the teacher {teacher} learnt from a teacher of its own; cross-validation "
-              "trains the teacher's config on each fold, which would need that teacher's folds "
-              "too: give a teacher trained without one")
+        fold_teacher(Path(teacher))
+    except CrossValError as exc:
+        _fail(f"--cv: {exc}")
 
 
 def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tuple[int, int],

@@ -53,6 +53,43 @@ TEACHER_KEY = "cv/teacher"  # the fold teachers: {"teacher", "folds", "seed", "r
 TEACHERS = "cv-teachers"  # the folder in the search's DIR that keeps them
 
 
+class CrossValError(Exception):
+    """The folds cannot start (the space's teacher is unreadable or unusable); the study is
+    unchanged."""
+
+
+def fold_teacher(path: Path) -> tuple[str, dict[str, Any]]:
+    """The sha256 of the teacher checkpoint at ``path`` and the config each fold's teacher is
+    trained from: its own, with the epochs it was trained for. CrossValError (one line) when
+    the file is unreadable, not a checkpoint, its config does not parse, or it learnt from a
+    teacher of its own (its folds would need that teacher's folds too: not done)."""
+    from ebnn.config import ConfigError, parse_config
+    from ebnn.train import TrainError, load_checkpoint
+
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise CrossValError(f"cannot read the teacher {path} ({exc.strerror or exc})") from None
+    try:
+        payload = load_checkpoint(path, blob)
+        config = payload.get("config")
+        if not isinstance(config, dict):
+            raise CrossValError(f"the teacher {path}: its checkpoint holds no model config")
+        parse_config(config, f"the teacher {path}: its config")
+    except TrainError as exc:
+        raise CrossValError(f"the teacher: {exc}") from None
+    except ConfigError as exc:  # names the teacher already
+        raise CrossValError(str(exc)) from None
+    train = config.get("train") or {}
+    if train.get("teacher"):
+        raise CrossValError(f"the teacher {path} learnt from a teacher of its own; "
+                            "cross-validation trains the teacher's config on each fold, which "
+                            "would need that teacher's folds too: give a teacher trained "
+                            "without one")
+    epochs = payload.get("epochs") or train.get("epochs")
+    return _sha(blob), {**config, "train": {**train, "epochs": epochs}}
+
+
 @dataclass(frozen=True)
 class FoldTask:
     number: int  # the trial whose config is cross-validated
@@ -294,13 +331,14 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     ``teacher`` (the space's), the fold teachers those folds need that ``keep``/cv-teachers
     does not hold are trained first. Returns the folds that failed (a fold whose teacher
     failed does not run, and counts as failed)."""
-    digest = None if teacher is None else _sha(teacher.read_bytes())
-    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed, "teacher": digest})
+    digest: str | None = None
     teachers: _FoldTeachers | None = None
     if teacher is not None:
         if keep is None:
             raise ValueError("a teacher needs the folder that keeps the fold teachers")
-        teachers = _FoldTeachers(study, teacher, digest or "", folds, seed, train_limit, keep)
+        digest, config = fold_teacher(teacher)  # before the study changes: it may be gone
+        teachers = _FoldTeachers(study, config, digest, folds, seed, train_limit, keep)
+    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed, "teacher": digest})
     kept: dict[int, dict[str, Any]] = {}
     attrs = study.user_attrs
     todo: list[tuple[dict[str, Any], int]] = []
@@ -348,15 +386,9 @@ class _FoldTeachers:
     recorded (sha256, accuracy on the held-out fold, time) in the study attribute
     ``cv/teacher``."""
 
-    def __init__(self, study: Any, teacher: Path, digest: str, folds: int, seed: int,
+    def __init__(self, study: Any, config: dict[str, Any], digest: str, folds: int, seed: int,
                  train_limit: int | None, keep: Path) -> None:
-        from ebnn.train import load_checkpoint
-
-        payload = load_checkpoint(teacher)
-        config = payload["config"]
-        self.config = {**config, "train": {**config.get("train", {}),
-                                           "epochs": payload.get("epochs")
-                                           or config.get("train", {}).get("epochs")}}
+        self.config = config  # from fold_teacher()
         self.study, self.folds, self.seed, self.train_limit = study, folds, seed, train_limit
         self.folder = keep / TEACHERS
         setup = {"teacher": digest, "folds": folds, "seed": seed, "train_limit": train_limit}
