@@ -414,6 +414,25 @@ def test_build_for_a_flash_too_small(cli, tmp_path):
     assert fits.returncode == 0
 
 
+def test_an_overflow_says_how_much_each_memory_needs(tmp_path):
+    """MemoryOverflow.needed is what the image takes: linked for exactly that it fits, one byte
+    less and it overflows again. Both memories at once when both are too small."""
+    from toolchain.build import MemoryOverflow, build
+
+    with pytest.raises(MemoryOverflow) as small:
+        build([PROGRAMS / "big.c"], tmp_path / "a.elf", flash=4096, sram=1024)
+    needed = small.value.needed
+    assert set(needed) == {"flash", "sram"} and small.value.linked == {"flash": 4096,
+                                                                       "sram": 1024}
+    assert needed["flash"] > 4096 and needed["sram"] >= 2048  # 4 KiB constants, 2 KiB .bss
+    assert "overflowed" in str(small.value)  # the linker's words, for the CLI
+    build([PROGRAMS / "big.c"], tmp_path / "b.elf", flash=needed["flash"], sram=needed["sram"])
+    with pytest.raises(MemoryOverflow) as again:
+        build([PROGRAMS / "big.c"], tmp_path / "c.elf", flash=needed["flash"] - 1,
+              sram=needed["sram"])
+    assert again.value.needed == {"flash": needed["flash"]}
+
+
 def test_build_optimisation_level(cli, tmp_path):
     sizes = {}
     for level in ("0", "s"):

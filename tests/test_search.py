@@ -215,6 +215,28 @@ def test_over_budget_is_rejected_before_training(tmp_path):
     train.assert_not_called()
 
 
+@pytest.mark.parametrize(("flash", "words"), [
+    (100_000, "> 100,000 B (the linker)"),
+    (10_000_000, "> curie's 200,704 B (the linker)"),  # a budget above the part's flash
+])
+def test_a_candidate_over_the_flash_is_rejected_in_one_line(tmp_path, flash, words):
+    """The probe's firmware does not link: the rejection says how much flash it needs, in the
+    budget's words, on one line (not the linker's lines)."""
+    space = load_space_text(tmp_path)
+    data = load_search_data(None, None, space.val_fraction, space.seed)
+    wide = {"model": {"name": "wide", "input": [28, 28, 1], "classes": 10,
+                      "layers": [{"type": "conv", "filters": 4, "kernel": 4, "stride": 2},
+                                 {"type": "linear", "units": 3072}]},  # 676 x 3072 bits
+            "train": {"epochs": 1}}
+    with mock.patch("ebnn.train.train", side_effect=AssertionError("trained")) as train:
+        out = run_task(Task(0, wide, Budget("curie", 15360, flash, None, 32_000_000)), data)
+    assert out.status == "rejected" and "\n" not in out.reason
+    need = int(out.reason.split("flash ")[1].split(" B")[0].replace(",", ""))
+    assert out.reason == f"before training: flash {need:,} B {words}"
+    assert need > 676 * 3072 // 8 > 200_704
+    train.assert_not_called()
+
+
 def load_space_text(tmp_path: Path):
     path = tmp_path / "toy.toml"
     path.write_text(TOY)

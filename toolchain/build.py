@@ -13,6 +13,7 @@ uses are ``input.*``, the format of one console input (``input.shape=28,28,1``,
 """
 
 import dataclasses
+import re
 import shutil
 import subprocess
 import tempfile
@@ -32,6 +33,23 @@ APT_HINT = "apt-get install gcc-arm-none-eabi picolibc-arm-none-eabi"
 
 class ToolchainError(Exception):
     """The cross toolchain is missing or the build failed; ``str()`` is fit for the user."""
+
+
+class MemoryOverflow(ToolchainError):
+    """The image does not fit the memories it was linked for (``linked``: bytes of
+    ``"flash"`` and ``"sram"``): ``needed`` holds, per memory that overflowed, the bytes the
+    linker asked for (the size linked for plus its "region overflowed by N bytes").
+    ``str()`` is the linker's full message."""
+
+    def __init__(self, message: str, needed: dict[str, int], linked: dict[str, int]) -> None:
+        super().__init__(message)
+        self.needed, self.linked = needed, linked
+
+
+# GNU ld: "region `FLASH' overflowed by 74736 bytes" ("by 1 byte"); toolchain/linker.py names
+# the regions
+_OVERFLOW = re.compile(r"region `(FLASH|RAM)' overflowed by (\d+) bytes?")
+_REGIONS = {"FLASH": "flash", "RAM": "sram"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +140,14 @@ def build(
         cmd += ["-o", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise ToolchainError(f"compilation failed:\n{proc.stderr.strip()}")
+            message = f"compilation failed:\n{proc.stderr.strip()}"
+            linked = {"flash": flash, "sram": sram}
+            own_script = any(f.startswith(("-T", "-Wl,-T", "-Wl,--script"))
+                             for f in extra_ldflags)  # its regions' sizes are not ours
+            needed = {} if own_script else {
+                _REGIONS[m[1]]: linked[_REGIONS[m[1]]] + int(m[2])
+                for m in _OVERFLOW.finditer(proc.stderr)}
+            raise MemoryOverflow(message, needed, linked) if needed else ToolchainError(message)
         name_file = Path(tmp) / "target.txt"
         # the profile's name, then the memory sizes the image was linked for
         name_file.write_text(f"{tgt.name} sram={sram} flash={flash}")

@@ -118,7 +118,7 @@ def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
     from sim import session
     from sim.elf import InvalidFirmware
     from sim.runner import PAGE, ImageError
-    from toolchain.build import ToolchainError
+    from toolchain.build import MemoryOverflow, ToolchainError
 
     # linked for the budget in whole pages (the simulator maps 1 KiB pages); the budget itself
     # is then checked on the measured peaks
@@ -126,9 +126,18 @@ def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
     flash = -(-budget.flash // PAGE) * PAGE if link_to_budget else None
     try:
         build_firmware(art, elf, budget.target, sram=sram, flash=flash)
-    except ToolchainError as exc:
+    except MemoryOverflow as exc:  # the budget's words: what it needs against what is allowed
+        allowed = {"flash": budget.flash, "sram": budget.sram}
+        raise MeasureError("; ".join(
+            f"{'SRAM' if mem == 'sram' else mem} {need:,} B > "
+            + (f"{allowed[mem]:,} B" if need > allowed[mem]
+               else f"{budget.target}'s {exc.linked[mem]:,} B")  # a budget above the part's
+            + " (the linker)" for mem, need in exc.needed.items())) from None
+    except ToolchainError as exc:  # the compiler's lines, as one
         raise MeasureError(f"does not build for {budget.target}"
-                           f"{' in the budget' if link_to_budget else ''}: {exc}") from None
+                           f"{' in the budget' if link_to_budget else ''}: "
+                           + " | ".join(ln.strip() for ln in str(exc).splitlines()
+                                        if ln.strip())) from None
     first = np.ascontiguousarray(images[:1], np.uint8).tobytes()
     spec = session.RunSpec(target=budget.target, sram=sram, flash=flash, stdin=first,
                            timeout=RUN_TIMEOUT,
