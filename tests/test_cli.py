@@ -415,8 +415,9 @@ def test_build_for_a_flash_too_small(cli, tmp_path):
 
 
 def test_an_overflow_says_how_much_each_memory_needs(tmp_path):
-    """MemoryOverflow.needed is what the image takes: linked for exactly that it fits, one byte
-    less and it overflows again. Both memories at once when both are too small."""
+    """MemoryOverflow.needed is what the image takes (static data in SRAM): linked for exactly
+    that it fits, one byte less and it overflows again. Both memories at once when both are
+    too small."""
     from toolchain.build import MemoryOverflow, build
 
     with pytest.raises(MemoryOverflow) as small:
@@ -431,6 +432,27 @@ def test_an_overflow_says_how_much_each_memory_needs(tmp_path):
         build([PROGRAMS / "big.c"], tmp_path / "c.elf", flash=needed["flash"] - 1,
               sram=needed["sram"])
     assert again.value.needed == {"flash": needed["flash"]}
+
+
+def test_an_overflow_does_not_hide_another_link_error(tmp_path):
+    """ld's overflow lines and another error: no sizes (a plain ToolchainError). With a linker
+    script of the caller's own, an overflow is not sized against ours."""
+    from toolchain.build import MemoryOverflow, ToolchainError, _overflow, build
+
+    ld = "/usr/bin/arm-none-eabi-ld"
+    lines = [f"{ld}: fw.elf section `.text' will not fit in region `FLASH'",
+             f"{ld}: region `FLASH' overflowed by 12 bytes",
+             "collect2: error: ld returned 1 exit status"]
+    linked = {"flash": 4096, "sram": 1024}
+    assert _overflow("\n".join(lines), linked, []) == {"flash": 4108}
+    other = [lines[0], f"{ld}: x.o: in function `main': undefined reference to `f'", *lines[1:]]
+    assert _overflow("\n".join(other), linked, []) == {}
+    script = tmp_path / "own.ld"
+    script.write_text("MEMORY { FLASH (rx) : ORIGIN = 0, LENGTH = 1K }\n"
+                      "SECTIONS { .text : { *(.text*) *(.rodata*) } > FLASH }\n")
+    with pytest.raises(ToolchainError) as own:
+        build([PROGRAMS / "big.c"], tmp_path / "b.elf", extra_ldflags=[f"-T{script}"])
+    assert not isinstance(own.value, MemoryOverflow) and "overflowed" in str(own.value)
 
 
 def test_build_optimisation_level(cli, tmp_path):

@@ -237,6 +237,17 @@ def test_a_candidate_over_the_flash_is_rejected_in_one_line(tmp_path, flash, wor
     train.assert_not_called()
 
 
+def test_a_build_failure_is_one_line_with_its_first_error():
+    from ebnn.search.measure import _first_error
+
+    gcc = ("compilation failed:\n/tmp/x/ebnn.c: In function 'f':\n"
+           "/tmp/x/ebnn.c:3:5: error: unused variable 'y' [-Werror=unused-variable]\n"
+           "    3 |     int y;\n      |         ^\ncc1: all warnings being treated as errors")
+    assert _first_error(gcc) == ("/tmp/x/ebnn.c:3:5: error: unused variable 'y' "
+                                 "[-Werror=unused-variable] (+4 more lines)")
+    assert _first_error("source file not found: x.c") == "source file not found: x.c"
+
+
 def load_space_text(tmp_path: Path):
     path = tmp_path / "toy.toml"
     path.write_text(TOY)

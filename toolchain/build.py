@@ -13,6 +13,7 @@ uses are ``input.*``, the format of one console input (``input.shape=28,28,1``,
 """
 
 import dataclasses
+import os
 import re
 import shutil
 import subprocess
@@ -38,7 +39,8 @@ class ToolchainError(Exception):
 class MemoryOverflow(ToolchainError):
     """The image does not fit the memories it was linked for (``linked``: bytes of
     ``"flash"`` and ``"sram"``): ``needed`` holds, per memory that overflowed, the bytes the
-    linker asked for (the size linked for plus its "region overflowed by N bytes").
+    linker asked for (the size linked for plus its "region overflowed by N bytes"). For SRAM
+    that is the static data only: the stack, at the top of SRAM, is not in the region.
     ``str()`` is the linker's full message."""
 
     def __init__(self, message: str, needed: dict[str, int], linked: dict[str, int]) -> None:
@@ -50,6 +52,20 @@ class MemoryOverflow(ToolchainError):
 # the regions
 _OVERFLOW = re.compile(r"region `(FLASH|RAM)' overflowed by (\d+) bytes?")
 _REGIONS = {"FLASH": "flash", "RAM": "sram"}
+_OVERFLOW_LINES = ("will not fit in region", "overflowed by", "ld returned 1 exit status")
+
+
+def _overflow(stderr: str, linked: dict[str, int], flags: Sequence[str]) -> dict[str, int]:
+    """The bytes each memory needed, when the link failed for lack of room and for nothing
+    else (another error is not hidden behind it); {} otherwise, and when the flags bring a
+    linker script of their own (its regions' sizes are not ``linked``)."""
+    own_script = any(f.startswith(("-T", "-Wl,-T", "-Wl,--script", "--script"))
+                     or f == "-Xlinker" for f in flags)
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    if own_script or not lines or not all(any(w in ln for w in _OVERFLOW_LINES)
+                                          for ln in lines):
+        return {}
+    return {_REGIONS[m[1]]: linked[_REGIONS[m[1]]] + int(m[2]) for m in _OVERFLOW.finditer(stderr)}
 
 
 @dataclass(frozen=True)
@@ -138,15 +154,13 @@ def build(
             cmd += [str(fw_dir / "startup.c"), str(fw_dir / "semihost.c")]
         cmd += list(extra_ldflags)
         cmd += ["-o", str(out)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        # ld's messages in English whatever the locale: _overflow() reads them
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              env={**os.environ, "LC_ALL": "C"})
         if proc.returncode != 0:
             message = f"compilation failed:\n{proc.stderr.strip()}"
             linked = {"flash": flash, "sram": sram}
-            own_script = any(f.startswith(("-T", "-Wl,-T", "-Wl,--script"))
-                             for f in extra_ldflags)  # its regions' sizes are not ours
-            needed = {} if own_script else {
-                _REGIONS[m[1]]: linked[_REGIONS[m[1]]] + int(m[2])
-                for m in _OVERFLOW.finditer(proc.stderr)}
+            needed = _overflow(proc.stderr, linked, [*extra_cflags, *extra_ldflags])
             raise MemoryOverflow(message, needed, linked) if needed else ToolchainError(message)
         name_file = Path(tmp) / "target.txt"
         # the profile's name, then the memory sizes the image was linked for

@@ -129,15 +129,14 @@ def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
     except MemoryOverflow as exc:  # the budget's words: what it needs against what is allowed
         allowed = {"flash": budget.flash, "sram": budget.sram}
         raise MeasureError("; ".join(
-            f"{'SRAM' if mem == 'sram' else mem} {need:,} B > "
+            ("static SRAM" if mem == "sram" else mem) + f" {need:,} B > "  # the stack not in it
             + (f"{allowed[mem]:,} B" if need > allowed[mem]
                else f"{budget.target}'s {exc.linked[mem]:,} B")  # a budget above the part's
             + " (the linker)" for mem, need in exc.needed.items())) from None
-    except ToolchainError as exc:  # the compiler's lines, as one
+    except ToolchainError as exc:
         raise MeasureError(f"does not build for {budget.target}"
                            f"{' in the budget' if link_to_budget else ''}: "
-                           + " | ".join(ln.strip() for ln in str(exc).splitlines()
-                                        if ln.strip())) from None
+                           f"{_first_error(str(exc))}") from None
     first = np.ascontiguousarray(images[:1], np.uint8).tobytes()
     spec = session.RunSpec(target=budget.target, sram=sram, flash=flash, stdin=first,
                            timeout=RUN_TIMEOUT,
@@ -159,6 +158,15 @@ def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
         raise MeasureError(f"the firmware classified {len(cycles)} of {len(images)} images")
     return Firmware(report.sram_peak, report.flash_used, int(max(cycles)),
                     float(np.median(cycles)), int(min(cycles)), report.stack_peak), classes
+
+
+def _first_error(message: str) -> str:
+    """The first of the toolchain's lines that says ``error``, with how many more there are
+    (one line, however much gcc wrote)."""
+    lines = [ln.strip() for ln in message.splitlines()[1:] if ln.strip()] or [message.strip()]
+    first = next((ln for ln in lines if "error" in ln), lines[0])
+    more = len(lines) - 1
+    return first[:300] + (f" (+{more} more line{'s' if more > 1 else ''})" if more else "")
 
 
 class MeasureError(Exception):
