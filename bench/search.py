@@ -83,7 +83,12 @@ SEARCHES = (
            note="A cold search for the most accurate model within 15 KiB and 50 ms: no start "
                 "config, the space draws the training recipe (epochs 60, 90 or 120, rotations "
                 "of 0-15 degrees, zoom of 0-15%), and accuracy is the only objective (SRAM, "
-                "flash and 50 ms are constraints)."),
+                "flash and 50 ms are constraints). Measured 2026-12-02: TPE settled early on 90 "
+                "epochs (84 of its 90 trained candidates; 2 drew 120) and on conv, conv, "
+                "linear shapes at its best (5 trained had three convs, best 98.2% val); every "
+                "candidate needed under 2.1 KiB of SRAM (the bits are packed). Its three best on "
+                "validation (99.0%, 98.8%, 98.8%) cross-validated at 97.8-98.2%: the chosen model "
+                "tests at 98.15%, under the goal."),
     Search("mnist-2k-taught", "mnist-near.toml", ("--sram", "2k"), "45m", handmade="mnist",
            start="mnist/mnist.toml", teacher="mnist-15k-cold",
            note="Every candidate learns from the cold 15 KiB search's chosen model as well as "
