@@ -89,6 +89,13 @@ SEARCHES = (
                 "candidate needed under 2.1 KiB of SRAM (the bits are packed). Its three best on "
                 "validation (99.0%, 98.8%, 98.8%) cross-validated at 97.8-98.2%: the chosen model "
                 "tests at 98.15%, under the goal."),
+    Search("mnist-15k-prune", "mnist-15k-cold.toml",
+           ("--sram", "15k", "--max-ms", "50", "--no-sram-objective", "--no-cycles-objective",
+            "--prune"), "75m", goal_test=0.986, epochs=None,
+           note="mnist-15k-cold's search (cold, accuracy alone) with --prune: a candidate whose "
+                "validation accuracy after a quarter or half of its epochs is below the median "
+                "of the candidates before it there stops (docs/search.md), so the same time "
+                "tries more shapes."),
     Search("mnist-2k-taught", "mnist-near.toml", ("--sram", "2k"), "45m", handmade="mnist",
            start="mnist/mnist.toml", teacher="mnist-15k-cold",
            note="Every candidate learns from the cold 15 KiB search's chosen model as well as "

@@ -205,12 +205,15 @@ def train(
     resume: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
     extra: dict[str, Any] | None = None,
+    after_epoch: Callable[[int, float], None] | None = None,
 ) -> tuple[EBNN, History]:
     """Train and write ``output`` (final model) and ``output.ckpt`` (after every epoch).
 
     The data sets hold uint8 inputs (float data is quantised before: ebnn/quantize.py).
     ``progress(step, total_steps, text)`` is called after every batch; ``extra`` goes into the
-    final checkpoint as it is (the input quantisation, where the data came from).
+    final checkpoint as it is (the input quantisation, where the data came from);
+    ``after_epoch(epoch, validation accuracy)`` after every epoch (1-based) and its checkpoint:
+    an exception it raises ends the training (``ebnn search --prune``).
     """
     if train_set.images.dtype != np.uint8 or val_set.images.dtype != np.uint8:
         raise TrainError("training takes uint8 inputs; quantise float data first")
@@ -221,7 +224,7 @@ def train(
     torch.set_num_threads(1)
     try:
         return _train(spec, train_set, val_set, output, epochs or spec.train.epochs, resume,
-                      progress, extra or {})
+                      progress, extra or {}, after_epoch)
     finally:
         torch.set_num_threads(threads)
 
@@ -287,7 +290,8 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
 
 def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, epochs: int,
            resume: bool, progress: Callable[[int, int, str], None] | None,
-           extra: dict[str, Any]) -> tuple[EBNN, History]:
+           extra: dict[str, Any],
+           after_epoch: Callable[[int, float], None] | None = None) -> tuple[EBNN, History]:
     cfg = spec.train
     torch.manual_seed(cfg.seed)
     model = EBNN(spec)
@@ -361,6 +365,8 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
             "scheduler": sched.state_dict(), "generator": gen.get_state(),
             "history": vars(history),
         })
+        if after_epoch is not None:
+            after_epoch(epoch + 1, val[0])
     if cfg.bn_calibrate:
         calibrate_bn(model, train_set.images, cfg, cfg.bn_calibrate)
         if len(val_set.images):  # the last entry describes the model saved

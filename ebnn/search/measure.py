@@ -71,12 +71,14 @@ class Task:
     budget: Budget
     train_limit: int | None = None  # train on N training images only (every class)
     probe: Firmware | None = None  # step 1's measurement, when the driver made it already
+    rungs: tuple[tuple[int, float], ...] = ()  # --prune: (epoch, accuracy to reach there)
 
 
 @dataclass
 class Outcome:
     number: int
     status: str  # "ok" | "rejected" (over a budget) | "invalid" (not a model) | "failed"
+    # | "pruned" (stopped at a rung of --prune)
     reason: str = ""
     probe: Firmware | None = None
     final: Firmware | None = None
@@ -86,6 +88,8 @@ class Outcome:
     test_accuracy: float | None = None
     files: dict[str, bytes] = field(default_factory=dict)  # model.toml, .pt, .ebnn, .elf
     seconds: dict[str, float] = field(default_factory=dict)  # probe, train, measure
+    epochs: int | None = None  # the epochs it was to train
+    curve: list[float] = field(default_factory=list)  # validation accuracy after each epoch run
 
 
 def _probe_artifact(spec: Any, sample: np.ndarray) -> Any:
@@ -267,6 +271,7 @@ def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out:
     from ebnn import reference
     from ebnn.artifact import save
     from ebnn.export import export_checkpoint
+    from ebnn.search.pruning import Pruned, check
     from ebnn.train import load_checkpoint, train
 
     budget = task.budget
@@ -274,9 +279,22 @@ def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out:
     t0 = time.perf_counter()
     pt = work / "model.pt"
     extra = {} if data.quant is None else {"input_quant": data.quant}
-    _, history = train(spec, train_set, data.val, pt, extra=extra)
+    out.epochs = spec.train.epochs
+    rung = check(task.rungs, spec.train.epochs)
+
+    def after_epoch(epoch: int, accuracy: float) -> None:
+        out.curve.append(accuracy)
+        rung(epoch, accuracy)
+
+    try:
+        _, history = train(spec, train_set, data.val, pt, extra=extra, after_epoch=after_epoch)
+    except Pruned as exc:
+        out.status, out.reason = "pruned", str(exc)
+        out.seconds["train"] = time.perf_counter() - t0
+        return out
     out.trained = True
     out.seconds["train"] = time.perf_counter() - t0
+    out.curve = list(history.val_acc)
     out.torch_val_accuracy = history.val_acc[-1]
     t0 = time.perf_counter()
     payload = load_checkpoint(pt)  # exported the way `ebnn export` does

@@ -38,6 +38,13 @@ class Summary:
     folds: int = 0  # the trials held now: at most K) and how many of it have every fold done
     cv_listed: int = 0
     cross_validated: int = 0
+    pruned: int = 0  # stopped early by --prune
+
+    def line(self) -> str:
+        """``N trials: a trained, b rejected (c before training), d failed[, e pruned]``."""
+        return (f"{self.trials} trials: {self.trained} trained, {self.rejected} rejected "
+                f"({self.rejected_before_training} before training), {self.failed} failed"
+                + (f", {self.pruned} pruned" if self.pruned else ""))
 
 
 def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
@@ -70,6 +77,7 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
         rejected_before_training=sum(1 for r in records if r["status"] in ("rejected", "invalid")
                                      and not r["trained"]),
         failed=sum(1 for r in records if r["status"] == "failed"),
+        pruned=sum(1 for r in records if r["status"] == "pruned"),
         running=running, seconds=seconds,
         cv_k=cv_k, folds=cv_folds, cv_listed=cv_listed, cross_validated=cv_done)
     return records, summary
@@ -195,8 +203,7 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
         "",
         *([f"Started from {', '.join(f'`{p}`' for p in settings.start)} (asked first).", ""]
           if settings.start else []),
-        f"{summary.trials} trials: {summary.trained} trained, {summary.rejected} rejected "
-        f"({summary.rejected_before_training} before training), {summary.failed} failed"
+        summary.line()
         + (f", {summary.running} unfinished" if summary.running else "")
         + f"; {summary.seconds / 60:.1f} min with trials running.",
         "",

@@ -12,6 +12,10 @@ uninterrupted one would have done. Trials left RUNNING (in the database, with th
 were asked with) come first: a probed one joins the batch again, one interrupted in its probe
 is probed again.
 
+With ``--prune`` (``ebnn.search.pruning``) a candidate learning worse than the earlier ones at
+a quarter or half of its epochs stops there and is told PRUNED; its thresholds are fixed when it
+joins a batch (user attribute ``rungs``), from the finished trials alone.
+
 Objectives: validation accuracy (maximise), and unless turned off, cycles per inference and peak
 SRAM (minimise); with both off the sampler maximises accuracy alone. Constraints
 (``trial.set_constraint``, > 0 is violated): SRAM over budget, flash over budget, cycles over
@@ -25,10 +29,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from ebnn.search import pruning
 from ebnn.search.backends import Backend
 from ebnn.search.datasets import SearchData
 from ebnn.search.measure import Budget, Firmware, Outcome, Task, probe_task
@@ -67,6 +72,7 @@ class Settings:
     test_dir: str | None = None
     train_limit: int | None = None
     start: list[str] | None = None  # --start configs, asked first (for the record)
+    prune: bool = False  # --prune
 
     @property
     def budget(self) -> Budget:
@@ -93,6 +99,7 @@ class Tally:
     done: int = 0  # trials finished (any state)
     rejected: int = 0  # over a budget or not a model
     failed: int = 0
+    pruned: int = 0
     best: dict[str, Any] | None = None  # the most accurate feasible trial's outcome
     last: Outcome | None = None
     started: float = field(default_factory=time.monotonic)
@@ -104,6 +111,8 @@ class Tally:
             self.rejected += 1
         elif status == "failed":
             self.failed += 1
+        elif status == "pruned":
+            self.pruned += 1
         elif self.best is None or (outcome["val_accuracy"] or 0) > (
                 self.best["val_accuracy"] or 0):
             self.best = outcome
@@ -181,18 +190,26 @@ class Driver:
         self.progress = progress
         self.tally = Tally()
         self.finished: dict[str, dict[str, Any]] = {}  # config key -> outcome record
+        self.curves: list[tuple[int, list[float]]] = []  # --prune: (epochs, curve) of each
         import optuna
 
         self._optuna = optuna
+        state = optuna.trial.TrialState
         for t in study.get_trials(deepcopy=False):
             if t.state.is_finished():
                 record = t.user_attrs.get("outcome")
                 if record is not None:
                     self.tally.add(record)
-                    if t.state == optuna.trial.TrialState.COMPLETE:
+                    if t.state in (state.COMPLETE, state.PRUNED):
                         self.finished.setdefault(_key(record["config"]), record)
+                    if t.user_attrs.get("same_as") is None:
+                        self._add_curve(record.get("epochs"), record.get("curve"))
                 else:
                     self.tally.done += 1
+
+    def _add_curve(self, epochs: int | None, curve: list[float] | None) -> None:
+        if epochs and curve:
+            self.curves.append((epochs, list(curve)))
 
     # -- telling ---------------------------------------------------------------------------
 
@@ -218,13 +235,25 @@ class Driver:
             values.append(float(fw.sram_peak) if fw else 0.0)
         return values, constraints
 
-    def tell(self, trial: Any, o: Outcome, config: dict[str, Any]) -> None:
+    def tell(self, trial: Any, o: Outcome, config: dict[str, Any], copy: bool = False) -> None:
+        """Record and tell ``o``; ``copy``: the outcome of the same config measured before
+        (its curve is not counted again)."""
         write_trial_files(self.directory, o)  # before the tell: a told trial has its files
         record = outcome_record(o, config)
         trial.set_user_attr("outcome", record)
         state = self._optuna.trial.TrialState
+        if not copy:
+            self._add_curve(o.epochs, o.curve)
         if o.status == "failed":
             self.study.tell(trial, state=state.FAIL)
+        elif o.status == "pruned":
+            for k in CONSTRAINTS:  # it fitted the budget when probed
+                trial.set_constraint(k, 0.0)
+            if len(self.study.directions) == 1:  # Optuna keeps curves of one objective only
+                for epoch, accuracy in enumerate(o.curve, 1):
+                    trial.report(accuracy, epoch)
+            self.study.tell(trial, state=state.PRUNED)
+            self.finished.setdefault(_key(config), record)
         else:
             values, constraints = self._values(o)
             for k, v in constraints.items():
@@ -238,8 +267,22 @@ class Driver:
 
     # -- the loop --------------------------------------------------------------------------
 
-    def _task(self, number: int, config: dict[str, Any], probe: Firmware | None) -> Task:
-        return Task(number, config, self.settings.budget, self.settings.train_limit, probe)
+    def _task(self, number: int, config: dict[str, Any], probe: Firmware | None,
+              rungs: tuple[tuple[int, float], ...] = ()) -> Task:
+        return Task(number, config, self.settings.budget, self.settings.train_limit, probe,
+                    rungs)
+
+    def _rungs(self, trial: Any, config: dict[str, Any]) -> tuple[tuple[int, float], ...]:
+        """--prune: the candidate's thresholds from the trials finished now, kept in the
+        trial (a resumed search uses the same)."""
+        if not self.settings.prune:
+            return ()
+        from ebnn.config import TrainSpec
+
+        epochs = int(config["train"].get("epochs", TrainSpec.epochs))
+        rungs = pruning.rungs(epochs, self.curves)
+        trial.set_user_attr("rungs", rungs)
+        return tuple(rungs)
 
     def _copy_seen(self, trial: Any, config: dict[str, Any]) -> bool:
         """Tell the outcome of the same config measured before, if there is one."""
@@ -248,19 +291,20 @@ class Driver:
             return False
         copy = Outcome(trial.number, seen["status"], seen["reason"], _firmware(seen["probe"]),
                        _firmware(seen["final"]), seen["trained"], seen["val_accuracy"],
-                       seen["torch_val_accuracy"], seen["test_accuracy"])
+                       seen["torch_val_accuracy"], seen["test_accuracy"],
+                       epochs=seen.get("epochs"), curve=seen.get("curve") or [])
         trial.set_user_attr("same_as", seen["number"])
-        self.tell(trial, copy, config)
+        self.tell(trial, copy, config, copy=True)
         return True
 
     def _consider(self, trial: Any, config: dict[str, Any],
-                  members: list[tuple[Any, dict[str, Any], Firmware]]) -> None:
+                  members: list[Member]) -> None:
         """Probe a candidate here: told at once if rejected, else a member of the batch."""
         if self._copy_seen(trial, config):
             return
-        if any(_key(c) == _key(config) for _, c, _ in members):
-            members.append((trial, config, next(p for _, c, p in members
-                                                if _key(c) == _key(config))))
+        twin = next((m for m in members if _key(m[1]) == _key(config)), None)
+        if twin is not None:
+            members.append((trial, config, twin[2], twin[3]))
             return
         o = probe_task(self._task(trial.number, config, None), self.data)
         if o.status != "ok" or o.probe is None:
@@ -268,15 +312,15 @@ class Driver:
             return
         trial.set_user_attr("probe", asdict(o.probe))
         trial.set_user_attr("probe_seconds", o.seconds.get("probe", 0.0))
-        members.append((trial, config, o.probe))
+        members.append((trial, config, o.probe, self._rungs(trial, config)))
 
-    def _run(self, members: list[tuple[Any, dict[str, Any], Firmware]]) -> None:
+    def _run(self, members: list[Member]) -> None:
         """Train and measure the batch's members (a config twice: once) and tell them."""
         unique: dict[str, Task] = {}
-        for trial, config, probe in members:
-            unique.setdefault(_key(config), self._task(trial.number, config, probe))
+        for trial, config, probe, rungs in members:
+            unique.setdefault(_key(config), self._task(trial.number, config, probe, rungs))
         by_first: dict[int, list[tuple[Any, dict[str, Any]]]] = {}
-        for trial, config, _ in members:
+        for trial, config, _, _ in members:
             by_first.setdefault(unique[_key(config)].number, []).append((trial, config))
 
         def done(o: Outcome) -> None:
@@ -284,16 +328,15 @@ class Driver:
                 first = trial.number == o.number
                 seconds = {"probe": float(trial.user_attrs.get("probe_seconds", 0.0)),
                            **o.seconds}
-                same = Outcome(trial.number, o.status, o.reason, o.probe, o.final, o.trained,
-                               o.val_accuracy, o.torch_val_accuracy, o.test_accuracy,
-                               o.files if first else {}, seconds)
+                same = replace(o, number=trial.number, files=o.files if first else {},
+                               seconds=seconds)
                 if not first:
                     trial.set_user_attr("same_as", o.number)
-                self.tell(trial, same, config)
+                self.tell(trial, same, config, copy=not first)
 
         self.backend.run_batch(list(unique.values()), done)
 
-    def _unfinished(self, members: list[tuple[Any, dict[str, Any], Firmware]]) -> None:
+    def _unfinished(self, members: list[Member]) -> None:
         """The trials an interrupted search left RUNNING, in order: a probed one is a member of
         the batch again, one interrupted in its probe is probed again (as it would have been)."""
         state = self._optuna.trial.TrialState
@@ -304,7 +347,9 @@ class Driver:
                 self.study.tell(trial, state=state.FAIL)
                 self.tally.done += 1
             elif t.user_attrs.get("probe") is not None:
-                members.append((trial, config, Firmware(**t.user_attrs["probe"])))
+                rungs = self._rungs(trial, config) if "rungs" not in t.user_attrs else tuple(
+                    (int(e), float(a)) for e, a in t.user_attrs["rungs"])
+                members.append((trial, config, Firmware(**t.user_attrs["probe"]), rungs))
             else:
                 self._consider(trial, config, members)
 
@@ -318,7 +363,7 @@ class Driver:
         sampler ignores RUNNING trials, so each proposal depends only on the finished trials.
         """
         deadline = None if seconds is None else time.monotonic() + seconds
-        members: list[tuple[Any, dict[str, Any], Firmware]] = []
+        members: list[Member] = []
         self._unfinished(members)
         while True:
             state = self._optuna.trial.TrialState
@@ -339,6 +384,10 @@ class Driver:
             config = self.space.suggest(trial, self.settings.epochs)
             trial.set_user_attr("config", config)
             self._consider(trial, config, members)
+
+
+# a candidate of the batch being filled: its trial, config, probe and --prune rungs
+Member = tuple[Any, dict[str, Any], Firmware, tuple[tuple[int, float], ...]]
 
 
 def _firmware(d: dict[str, Any] | None) -> Firmware | None:
