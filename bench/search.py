@@ -5,7 +5,7 @@
     .venv/bin/python -m bench search            # runs the searches missing in build/bench/search
     .venv/bin/python -m bench search --quick    # 2 trials of 1 epoch each, into a scratch folder
 
-Not part of ``python -m bench`` (all): the searches take about nine hours on a 2-core
+Not part of ``python -m bench`` (all): the searches take about ten hours on a 2-core
 machine. Each search runs ``ebnn search`` with the options in :data:`SEARCHES` into
 ``build/bench/search/NAME``; a folder that already holds a search is only re-rendered
 (``ebnn search --report``; with ``--resume --cv K`` when its search cross-validates, which
@@ -96,6 +96,11 @@ SEARCHES = (
                 "validation accuracy after a quarter or half of its epochs is below the median "
                 "of the candidates before it there stops (docs/search.md), so the same time "
                 "tries more shapes."),
+    Search("mnist-2k-recipe", "mnist-near-recipe.toml", ("--sram", "2k", "--prune"), "45m",
+           handmade="mnist", start="mnist/mnist.toml", epochs=None,
+           note="mnist-2k-start's space with the training recipe drawn as well (60, 90 or 120 "
+                "epochs, rotations of 0-15 degrees, zoom of 0-15%: the ranges of the cold 15 "
+                "KiB space) and --prune to pay for the longer schedules."),
     Search("mnist-2k-taught", "mnist-near.toml", ("--sram", "2k"), "45m", handmade="mnist",
            start="mnist/mnist.toml", teacher="mnist-15k-cold",
            note="Every candidate learns from the cold 15 KiB search's chosen model as well as "

@@ -146,7 +146,8 @@ def test_the_handmade_models_lie_in_the_shipped_spaces():
     from ebnn.search.space import load_space
 
     root = Path(__file__).resolve().parent.parent / "examples"
-    for space, model in (("mnist", "mnist"), ("mnist", "mnist-tiny"), ("digits", "digits")):
+    for space, model in (("mnist", "mnist"), ("mnist", "mnist-tiny"), ("digits", "digits"),
+                         ("mnist-near", "mnist"), ("mnist-near-recipe", "mnist")):
         sp = load_space(root / "search" / f"{space}.toml")
         config = tomllib.loads((root / model / f"{model}.toml").read_text())
         made = sp.suggest(optuna.trial.FixedTrial(sp.params_of(config, model)))

@@ -13,7 +13,8 @@ shared with the machine that runs it.
    of any inference (up to the first layer's running-max updates and the output argmax, a few
    cycles per filter and class). A candidate over the SRAM or flash budget, or whose lower
    bound is over the cycle budget, is rejected here, before any training.
-2. **Train** (``ebnn.train.train``; the config's epochs, which ``--epochs`` overrides),
+2. **Train** (``ebnn.train.train``; the config's epochs, which ``--epochs`` overrides; with
+   ``--prune`` it stops at a rung of ``task.rungs`` the candidate misses, ``ebnn.search.pruning``),
    **export** (``ebnn.export.export_model``) and **build** linked for the SRAM and flash budget
    (``ebnn.build.build_firmware``).
 3. **Re-measure.** The firmware runs in exactly the budget's memories (``sim.session.run`` with

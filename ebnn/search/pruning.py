@@ -34,13 +34,13 @@ def rung_epoch(epochs: int, fraction: float) -> int:
 def rungs(epochs: int, curves: Iterable[tuple[int, Sequence[float]]]) -> list[Rung]:
     """The rungs of a candidate of ``epochs`` epochs against ``curves``: (epochs, validation
     accuracy after each epoch run) of the candidates finished before it (pruned ones too, up to
-    where they stopped). A rung at the last epoch or before ``MIN_SEEN`` curves reach it is
-    left out."""
+    where they stopped). A rung at the last epoch, at the epoch of the rung before, or that
+    fewer than ``MIN_SEEN`` curves reach is left out."""
     seen = list(curves)
     out: list[Rung] = []
     for fraction in FRACTIONS:
         epoch = rung_epoch(epochs, fraction)
-        if epoch >= epochs:
+        if epoch >= epochs or any(e == epoch for e, _ in out):  # one rung an epoch
             continue
         values = [curve[rung_epoch(n, fraction) - 1] for n, curve in seen
                   if len(curve) >= rung_epoch(n, fraction)]

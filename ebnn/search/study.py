@@ -322,6 +322,7 @@ class Driver:
         by_first: dict[int, list[tuple[Any, dict[str, Any]]]] = {}
         for trial, config, _, _ in members:
             by_first.setdefault(unique[_key(config)].number, []).append((trial, config))
+            trial.set_user_attr("batch_started", True)  # a resume runs it with no new members
 
         def done(o: Outcome) -> None:
             for trial, config in by_first[o.number]:
@@ -336,9 +337,13 @@ class Driver:
 
         self.backend.run_batch(list(unique.values()), done)
 
-    def _unfinished(self, members: list[Member]) -> None:
+    def _unfinished(self, members: list[Member]) -> bool:
         """The trials an interrupted search left RUNNING, in order: a probed one is a member of
-        the batch again, one interrupted in its probe is probed again (as it would have been)."""
+        the batch again, one interrupted in its probe is probed again (as it would have been).
+        True when that batch had started training: the rest of it runs as it is (a member asked
+        now would be proposed before its batch-mates finished, unlike in the search not
+        interrupted); else the batch is still being filled."""
+        started = False
         state = self._optuna.trial.TrialState
         for t in self.study.get_trials(deepcopy=False, states=(state.RUNNING,)):
             trial = self._optuna.trial.Trial(self.study, t._trial_id)
@@ -350,8 +355,10 @@ class Driver:
                 rungs = self._rungs(trial, config) if "rungs" not in t.user_attrs else tuple(
                     (int(e), float(a)) for e, a in t.user_attrs["rungs"])
                 members.append((trial, config, Firmware(**t.user_attrs["probe"]), rungs))
+                started = started or bool(t.user_attrs.get("batch_started"))
             else:
                 self._consider(trial, config, members)
+        return started
 
     def run(self, trials: int | None, seconds: float | None) -> None:
         """Batches until the study holds ``trials`` trials or ``seconds`` have passed.
@@ -364,12 +371,13 @@ class Driver:
         """
         deadline = None if seconds is None else time.monotonic() + seconds
         members: list[Member] = []
-        self._unfinished(members)
+        started = self._unfinished(members)
         while True:
             state = self._optuna.trial.TrialState
             total = len(self.study.get_trials(deepcopy=False, states=(
                 state.RUNNING, state.COMPLETE, state.PRUNED, state.FAIL)))  # not --start's waiting
-            full = len(members) >= self.settings.batch
+            full = len(members) >= self.settings.batch or started
+            started = False
             out_of_trials = trials is not None and total >= trials
             out_of_time = deadline is not None and time.monotonic() >= deadline
             if full or out_of_trials or out_of_time:
