@@ -91,12 +91,14 @@ SEARCHES = (
                 "tests at 98.15%, under the goal."),
     Search("mnist-15k-prune", "mnist-15k-cold.toml",
            ("--sram", "15k", "--max-ms", "50", "--no-sram-objective", "--no-cycles-objective",
-            "--prune"), "75m", goal_test=0.986, epochs=None,
-           note="mnist-15k-cold's search (cold, accuracy alone) with --prune: a candidate whose "
-                "validation accuracy after a quarter or half of its epochs is below the median "
-                "of the candidates before it there stops (docs/search.md), so the same time "
-                "tries more shapes."),
-    Search("mnist-2k-recipe", "mnist-near-recipe.toml", ("--sram", "2k", "--prune"), "45m",
+            "--prune", "--batch", "4"), "80m", goal_test=0.986, epochs=None,
+           note="mnist-15k-cold's search (cold, accuracy alone, 80 min) with --prune: a "
+                "candidate whose validation accuracy (BNs calibrated) after a quarter or half of "
+                "its epochs is below the median of the candidates before it there stops "
+                "(docs/search.md), so the same time tries more shapes; batches of 4 on the 2 "
+                "workers, so a worker whose candidate stopped takes the next one."),
+    Search("mnist-2k-recipe", "mnist-near-recipe.toml",
+           ("--sram", "2k", "--prune", "--batch", "4"), "45m",
            handmade="mnist", start="mnist/mnist.toml", epochs=None,
            note="mnist-2k-start's space with the training recipe drawn as well (60, 90 or 120 "
                 "epochs, rotations of 0-15 degrees, zoom of 0-15%: the ranges of the cold 15 "
@@ -227,7 +229,8 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
         "name": s.name, "command": shown(cmd), "ran_now": ran, "command_seconds": seconds,
         "date": time.strftime("%Y-%m-%d %H:%M %z"),
         "directory": common.rel(directory), "settings": {k: settings.get(k) for k in (
-            "target", "sram", "flash", "max_cycles", "clock_hz", "epochs", "dataset", "start")},
+            "target", "sram", "flash", "max_cycles", "clock_hz", "epochs", "dataset", "start",
+            "batch", "prune")},
         "totals": totals, "search_seconds": _study_seconds(directory),
         "pareto": [{k: e.get(k) for k in ("name", "val_accuracy", "cv_accuracy",
                                           "test_accuracy", "sram_peak", "flash", "cycles",

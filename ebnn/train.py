@@ -38,6 +38,23 @@ class History:
     val_loss: list[float] = field(default_factory=list)  # absent from older checkpoints
 
 
+@torch.no_grad()
+def calibrated_accuracy(model: EBNN, train_images: np.ndarray, val_set: Dataset,
+                        cfg: TrainSpec) -> float:
+    """The validation accuracy ``model`` would have if its training ended now: its BNs
+    calibrated as :func:`_train` does at the end (``[train] bn_calibrate`` passes, at least one),
+    then their running statistics put back, so the training goes on exactly as without the
+    call (the calibration draws from its own generator). Mid-training, the running statistics
+    are too far from the weights' for the plain validation accuracy to rank models: in a
+    15 KiB search its rank correlation with the final accuracy was 0.43 a quarter of the way."""
+    saved = {k: v.clone() for k, v in model.state_dict().items() if "running_" in k}
+    try:
+        calibrate_bn(model, train_images, cfg, max(cfg.bn_calibrate, 1))
+        return evaluate(model, val_set.images, val_set.labels)[0]
+    finally:
+        model.load_state_dict(saved, strict=False)
+
+
 def spec_to_config(spec: ModelSpec) -> dict[str, Any]:
     """The TOML-shaped dict that ``parse_config`` turns back into ``spec``."""
     layers = [kind(layer.type, f"layer {i + 1}", ConfigError, HIDDEN_KINDS).to_config(layer)
@@ -205,15 +222,15 @@ def train(
     resume: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
     extra: dict[str, Any] | None = None,
-    after_epoch: Callable[[int, float], None] | None = None,
+    after_epoch: Callable[[int, EBNN], None] | None = None,
 ) -> tuple[EBNN, History]:
     """Train and write ``output`` (final model) and ``output.ckpt`` (after every epoch).
 
     The data sets hold uint8 inputs (float data is quantised before: ebnn/quantize.py).
     ``progress(step, total_steps, text)`` is called after every batch; ``extra`` goes into the
     final checkpoint as it is (the input quantisation, where the data came from);
-    ``after_epoch(epoch, validation accuracy)`` after every epoch (1-based) and its checkpoint:
-    an exception it raises ends the training (``ebnn search --prune``).
+    ``after_epoch(epoch, model)`` after every epoch (1-based) and its checkpoint: an exception
+    it raises ends the training (``ebnn search --prune``, with :func:`calibrated_accuracy`).
     """
     if train_set.images.dtype != np.uint8 or val_set.images.dtype != np.uint8:
         raise TrainError("training takes uint8 inputs; quantise float data first")
@@ -291,7 +308,7 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
 def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, epochs: int,
            resume: bool, progress: Callable[[int, int, str], None] | None,
            extra: dict[str, Any],
-           after_epoch: Callable[[int, float], None] | None = None) -> tuple[EBNN, History]:
+           after_epoch: Callable[[int, EBNN], None] | None = None) -> tuple[EBNN, History]:
     cfg = spec.train
     torch.manual_seed(cfg.seed)
     model = EBNN(spec)
@@ -366,7 +383,7 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
             "history": vars(history),
         })
         if after_epoch is not None:
-            after_epoch(epoch + 1, val[0])
+            after_epoch(epoch + 1, model)
     if cfg.bn_calibrate:
         calibrate_bn(model, train_set.images, cfg, cfg.bn_calibrate)
         if len(val_set.images):  # the last entry describes the model saved

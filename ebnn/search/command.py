@@ -110,9 +110,9 @@ def _cpus() -> int:
                    "values are used where the space draws them.")
 @click.option("--prune", is_flag=True, default=None,
               help="Stop a candidate's training after a quarter or half of its epochs when "
-                   "its validation accuracy there is below the median of the candidates before "
-                   "it at the same point: about twice the candidates in the same time. Kept "
-                   "with the search.")
+                   "its validation accuracy there (BNs calibrated) is below the median of the "
+                   "candidates before it at the same point. Give --batch about twice --jobs so "
+                   "a worker whose candidate stopped takes the next. Kept with the search.")
 @click.option("--cv", "cv", type=click.IntRange(min=0), default=0, metavar="K",
               help="After the trials, re-rank the K candidates with the best validation "
                    "accuracy by k-fold cross-validation over the training and validation "

@@ -14,7 +14,7 @@ shared with the machine that runs it.
    cycles per filter and class). A candidate over the SRAM or flash budget, or whose lower
    bound is over the cycle budget, is rejected here, before any training.
 2. **Train** (``ebnn.train.train``; the config's epochs, which ``--epochs`` overrides; with
-   ``--prune`` it stops at a rung of ``task.rungs`` the candidate misses, ``ebnn.search.pruning``),
+   ``--prune`` it is scored at its rungs and stops at one it misses, ``ebnn.search.pruning``),
    **export** (``ebnn.export.export_model``) and **build** linked for the SRAM and flash budget
    (``ebnn.build.build_firmware``).
 3. **Re-measure.** The firmware runs in exactly the budget's memories (``sim.session.run`` with
@@ -72,7 +72,8 @@ class Task:
     budget: Budget
     train_limit: int | None = None  # train on N training images only (every class)
     probe: Firmware | None = None  # step 1's measurement, when the driver made it already
-    rungs: tuple[tuple[int, float], ...] = ()  # --prune: (epoch, accuracy to reach there)
+    prune: bool = False  # --prune: score it at its rungs (ebnn.search.pruning)
+    rungs: tuple[tuple[int, float], ...] = ()  # --prune: (epoch, score to reach there)
 
 
 @dataclass
@@ -90,7 +91,7 @@ class Outcome:
     files: dict[str, bytes] = field(default_factory=dict)  # model.toml, .pt, .ebnn, .elf
     seconds: dict[str, float] = field(default_factory=dict)  # probe, train, measure
     epochs: int | None = None  # the epochs it was to train
-    curve: list[float] = field(default_factory=list)  # validation accuracy after each epoch run
+    rung_scores: list[float] = field(default_factory=list)  # --prune: one per rung reached
 
 
 def _probe_artifact(spec: Any, sample: np.ndarray) -> Any:
@@ -272,8 +273,8 @@ def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out:
     from ebnn import reference
     from ebnn.artifact import save
     from ebnn.export import export_checkpoint
-    from ebnn.search.pruning import Pruned, check
-    from ebnn.train import load_checkpoint, train
+    from ebnn.search.pruning import Pruned, after_epoch
+    from ebnn.train import calibrated_accuracy, load_checkpoint, train
 
     budget = task.budget
     train_set = data.subset(task.train_limit).train
@@ -281,21 +282,20 @@ def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out:
     pt = work / "model.pt"
     extra = {} if data.quant is None else {"input_quant": data.quant}
     out.epochs = spec.train.epochs
-    rung = check(task.rungs, spec.train.epochs)
 
-    def after_epoch(epoch: int, accuracy: float) -> None:
-        out.curve.append(accuracy)
-        rung(epoch, accuracy)
+    def score(model: Any) -> float:
+        return calibrated_accuracy(model, train_set.images, data.val, spec.train)
 
+    hook = (after_epoch(task.rungs, spec.train.epochs, score, out.rung_scores) if task.prune
+            else None)
     try:
-        _, history = train(spec, train_set, data.val, pt, extra=extra, after_epoch=after_epoch)
+        _, history = train(spec, train_set, data.val, pt, extra=extra, after_epoch=hook)
     except Pruned as exc:
         out.status, out.reason = "pruned", str(exc)
         out.seconds["train"] = time.perf_counter() - t0
         return out
     out.trained = True
     out.seconds["train"] = time.perf_counter() - t0
-    out.curve = list(history.val_acc)
     out.torch_val_accuracy = history.val_acc[-1]
     t0 = time.perf_counter()
     payload = load_checkpoint(pt)  # exported the way `ebnn export` does

@@ -1,12 +1,14 @@
 """``--prune``: stop a candidate's training early when it is learning worse than the others.
 
-A candidate of E epochs is checked after a quarter and after half of them (its *rungs*): if its
-validation accuracy there (the PyTorch model's, computed after every epoch anyway) is below
-the median of every earlier candidate's at the same fraction of its own epochs, it stops and
-is told to Optuna as PRUNED. The candidates that stop at a quarter cost a quarter, those at half
-cost half: with a median the search trains about twice as many candidates in the same time
-(Optuna's MedianPruner, with the thresholds taken over every candidate that reached the rung,
-not over those that finished alone, so the bar does not rise as the pruned drop out).
+Every candidate of E epochs is scored after a quarter and after half of them (its *rungs*): the
+validation accuracy it would have if its training ended there, BNs calibrated as at the end
+(``ebnn.train.calibrated_accuracy``; the running statistics mid-training rank models poorly).
+Below the median of every earlier candidate's score at the same fraction of its own epochs, it
+stops and is told to Optuna as PRUNED: Optuna's MedianPruner, with the medians taken over every
+candidate that reached the rung, not over those that finished alone, so the bar does not rise
+as the pruned drop out. The candidates that stop at a quarter cost a quarter, those at half
+cost half: a candidate costs half a training on average, and the search trains up to twice as
+many in the same time (with batches larger than the workers: docs/search.md).
 
 The thresholds are fixed when a candidate joins a batch, from the trials finished then, and
 kept in its trial (user attribute ``rungs``): a candidate's fate depends on the finished trials
@@ -17,33 +19,35 @@ search resumed after an interrupt prunes what the uninterrupted one would have.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 FRACTIONS = (0.25, 0.5)  # of a candidate's epochs
 MIN_SEEN = 5  # no threshold at a rung fewer candidates have reached
 
-Rung = tuple[int, float]  # (epoch, 1-based; the validation accuracy to reach there)
+Rung = tuple[int, float]  # (epoch, 1-based; the score to reach there)
 
 
-def rung_epoch(epochs: int, fraction: float) -> int:
-    """The epoch (1-based) at ``fraction`` of ``epochs``."""
-    return max(1, round(fraction * epochs))
+def rung_epochs(epochs: int) -> list[int]:
+    """The epochs (1-based) at which a candidate of ``epochs`` epochs is scored, one per
+    fraction of ``FRACTIONS`` that falls before its last epoch (a short one may score the same
+    epoch for two fractions)."""
+    at = [max(1, round(f * epochs)) for f in FRACTIONS]
+    return [e for e in at if e < epochs]
 
 
-def rungs(epochs: int, curves: Iterable[tuple[int, Sequence[float]]]) -> list[Rung]:
-    """The rungs of a candidate of ``epochs`` epochs against ``curves``: (epochs, validation
-    accuracy after each epoch run) of the candidates finished before it (pruned ones too, up to
-    where they stopped). A rung at the last epoch, at the epoch of the rung before, or that
-    fewer than ``MIN_SEEN`` curves reach is left out."""
-    seen = list(curves)
+def rungs(epochs: int, scores: Iterable[Sequence[float]]) -> list[Rung]:
+    """The rungs of a candidate of ``epochs`` epochs against the ``scores`` (one per fraction
+    reached) of the candidates finished before it, pruned ones too: the median at each
+    fraction. A fraction at the epoch of the one before, or that fewer than ``MIN_SEEN``
+    candidates reached, has no rung."""
+    seen = list(scores)
     out: list[Rung] = []
-    for fraction in FRACTIONS:
-        epoch = rung_epoch(epochs, fraction)
-        if epoch >= epochs or any(e == epoch for e, _ in out):  # one rung an epoch
+    for k, epoch in enumerate(rung_epochs(epochs)):
+        if any(e == epoch for e, _ in out):
             continue
-        values = [curve[rung_epoch(n, fraction) - 1] for n, curve in seen
-                  if len(curve) >= rung_epoch(n, fraction)]
+        values = [s[k] for s in seen if len(s) > k]
         if len(values) >= MIN_SEEN:
             out.append((epoch, float(np.median(values))))
     return out
@@ -58,13 +62,21 @@ class Pruned(Exception):
                          "candidates before it there)")
 
 
-def check(rungs: Sequence[Rung], epochs: int) -> Callable[[int, float], None]:
-    """The ``after_epoch`` hook of ``ebnn.train.train`` that raises :class:`Pruned`."""
+def after_epoch(rungs: Sequence[Rung], epochs: int, score: Callable[[Any], float],
+                scores: list[float]) -> Callable[[int, Any], None]:
+    """The ``after_epoch`` hook of ``ebnn.train.train``: at each of :func:`rung_epochs` it
+    appends ``score(model)`` to ``scores`` (once per fraction there) and raises
+    :class:`Pruned` if it is under that epoch's threshold in ``rungs``."""
+    at = rung_epochs(epochs)
     bar = dict(rungs)
 
-    def after_epoch(epoch: int, accuracy: float) -> None:
+    def hook(epoch: int, model: Any) -> None:
+        if epoch not in at:
+            return
+        accuracy = score(model)
+        scores.extend([accuracy] * at.count(epoch))
         threshold = bar.get(epoch)
         if threshold is not None and accuracy < threshold:
             raise Pruned(epoch, epochs, accuracy, threshold)
 
-    return after_epoch
+    return hook

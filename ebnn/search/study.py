@@ -190,7 +190,7 @@ class Driver:
         self.progress = progress
         self.tally = Tally()
         self.finished: dict[str, dict[str, Any]] = {}  # config key -> outcome record
-        self.curves: list[tuple[int, list[float]]] = []  # --prune: (epochs, curve) of each
+        self.scores: list[list[float]] = []  # --prune: each trained candidate's rung scores
         import optuna
 
         self._optuna = optuna
@@ -202,14 +202,11 @@ class Driver:
                     self.tally.add(record)
                     if t.state in (state.COMPLETE, state.PRUNED):
                         self.finished.setdefault(_key(record["config"]), record)
-                    if t.user_attrs.get("same_as") is None:
-                        self._add_curve(record.get("epochs"), record.get("curve"))
+                    if t.user_attrs.get("same_as") is None and record.get("rung_scores"):
+                        self.scores.append(list(record["rung_scores"]))
                 else:
                     self.tally.done += 1
 
-    def _add_curve(self, epochs: int | None, curve: list[float] | None) -> None:
-        if epochs and curve:
-            self.curves.append((epochs, list(curve)))
 
     # -- telling ---------------------------------------------------------------------------
 
@@ -237,21 +234,22 @@ class Driver:
 
     def tell(self, trial: Any, o: Outcome, config: dict[str, Any], copy: bool = False) -> None:
         """Record and tell ``o``; ``copy``: the outcome of the same config measured before
-        (its curve is not counted again)."""
+        (its rung scores are not counted again)."""
         write_trial_files(self.directory, o)  # before the tell: a told trial has its files
         record = outcome_record(o, config)
         trial.set_user_attr("outcome", record)
         state = self._optuna.trial.TrialState
-        if not copy:
-            self._add_curve(o.epochs, o.curve)
+        if not copy and o.rung_scores:
+            self.scores.append(list(o.rung_scores))
         if o.status == "failed":
             self.study.tell(trial, state=state.FAIL)
         elif o.status == "pruned":
             for k in CONSTRAINTS:  # it fitted the budget when probed
                 trial.set_constraint(k, 0.0)
-            if len(self.study.directions) == 1:  # Optuna keeps curves of one objective only
-                for epoch, accuracy in enumerate(o.curve, 1):
-                    trial.report(accuracy, epoch)
+            if len(self.study.directions) == 1 and o.epochs:  # Optuna keeps them for one
+                for epoch, score in dict(zip(pruning.rung_epochs(o.epochs),  # objective only
+                                             o.rung_scores, strict=False)).items():
+                    trial.report(score, epoch)
             self.study.tell(trial, state=state.PRUNED)
             self.finished.setdefault(_key(config), record)
         else:
@@ -270,7 +268,7 @@ class Driver:
     def _task(self, number: int, config: dict[str, Any], probe: Firmware | None,
               rungs: tuple[tuple[int, float], ...] = ()) -> Task:
         return Task(number, config, self.settings.budget, self.settings.train_limit, probe,
-                    rungs)
+                    self.settings.prune, rungs)
 
     def _rungs(self, trial: Any, config: dict[str, Any]) -> tuple[tuple[int, float], ...]:
         """--prune: the candidate's thresholds from the trials finished now, kept in the
@@ -280,7 +278,7 @@ class Driver:
         from ebnn.config import TrainSpec
 
         epochs = int(config["train"].get("epochs", TrainSpec.epochs))
-        rungs = pruning.rungs(epochs, self.curves)
+        rungs = pruning.rungs(epochs, self.scores)
         trial.set_user_attr("rungs", rungs)
         return tuple(rungs)
 
@@ -292,7 +290,7 @@ class Driver:
         copy = Outcome(trial.number, seen["status"], seen["reason"], _firmware(seen["probe"]),
                        _firmware(seen["final"]), seen["trained"], seen["val_accuracy"],
                        seen["torch_val_accuracy"], seen["test_accuracy"],
-                       epochs=seen.get("epochs"), curve=seen.get("curve") or [])
+                       epochs=seen.get("epochs"), rung_scores=seen.get("rung_scores") or [])
         trial.set_user_attr("same_as", seen["number"])
         self.tell(trial, copy, config, copy=True)
         return True
