@@ -97,12 +97,6 @@ SEARCHES = (
                 "its epochs is below the median of the candidates before it there stops "
                 "(docs/search.md), so the same time tries more shapes; batches of 4 on the 2 "
                 "workers, so a worker whose candidate stopped takes the next one."),
-    Search("mnist-2k-recipe", "mnist-near-recipe.toml",
-           ("--sram", "2k", "--prune", "--batch", "4"), "45m",
-           handmade="mnist", start="mnist/mnist.toml", epochs=None,
-           note="mnist-2k-start's space with the training recipe drawn as well (60, 90 or 120 "
-                "epochs, rotations of 0-15 degrees, zoom of 0-15%: the ranges of the cold 15 "
-                "KiB space) and --prune to pay for the longer schedules."),
     Search("mnist-2k-taught", "mnist-near.toml", ("--sram", "2k"), "45m", handmade="mnist",
            start="mnist/mnist.toml", teacher="mnist-15k-cold",
            note="Every candidate learns from the cold 15 KiB search's chosen model as well as "
