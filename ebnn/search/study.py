@@ -207,7 +207,6 @@ class Driver:
                 else:
                     self.tally.done += 1
 
-
     # -- telling ---------------------------------------------------------------------------
 
     def _values(self, o: Outcome) -> tuple[list[float], dict[str, float]]:
