@@ -96,7 +96,8 @@ SEARCHES = (
                 "candidate whose validation accuracy (BNs calibrated) after a quarter or half of "
                 "its epochs is below the median of the candidates before it there stops "
                 "(docs/search.md), so the same time tries more shapes; batches of 4 on the 2 "
-                "workers, so a worker whose candidate stopped takes the next one."),
+                "workers, so a worker whose candidate stopped takes the next one (the batch "
+                "differs from mnist-15k-cold's, 2, so its proposals differ for that reason too)."),
     Search("mnist-2k-taught", "mnist-near.toml", ("--sram", "2k"), "45m", handmade="mnist",
            start="mnist/mnist.toml", teacher="mnist-15k-cold",
            note="Every candidate learns from the cold 15 KiB search's chosen model as well as "

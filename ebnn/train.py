@@ -43,16 +43,19 @@ def calibrated_accuracy(model: EBNN, train_images: np.ndarray, val_set: Dataset,
                         cfg: TrainSpec) -> float:
     """The validation accuracy ``model`` would have if its training ended now: its BNs
     calibrated as :func:`_train` does at the end (``[train] bn_calibrate`` passes, at least one),
-    then their running statistics put back, so the training goes on exactly as without the
-    call (the calibration draws from its own generator). Mid-training, the running statistics
-    are too far from the weights' for the plain validation accuracy to rank models: in a
-    15 KiB search its rank correlation with the final accuracy was 0.43 a quarter of the way."""
+    then their running statistics and the model's train/eval mode put back, so the training
+    goes on exactly as without the call (the calibration draws from its own generator).
+    Mid-training, the running statistics are too far from the weights' for the plain
+    validation accuracy to rank models: in a 15 KiB search its rank correlation with the final
+    accuracy was 0.43 a quarter of the way."""
     saved = {k: v.clone() for k, v in model.state_dict().items() if "running_" in k}
+    mode = model.training
     try:
         calibrate_bn(model, train_images, cfg, max(cfg.bn_calibrate, 1))
         return evaluate(model, val_set.images, val_set.labels)[0]
     finally:
         model.load_state_dict(saved, strict=False)
+        model.train(mode)
 
 
 def spec_to_config(spec: ModelSpec) -> dict[str, Any]:

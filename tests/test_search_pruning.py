@@ -59,19 +59,28 @@ def test_rungs_score_the_model_as_calibrated_and_stop_the_training_there(tmp_pat
         calls.append(len(calls))
         return calibrated_accuracy(model, train_set.images, val_set, spec.train)
 
-    # scored at a quarter and half: the model trained is the one trained without the hook
-    plain, _ = train(spec, train_set, val_set, tmp_path / "plain.pt")
+    # scored at a quarter and half: the training is the one without the hook (the accuracy
+    # after each epoch is measured with the running statistics the score calibrated)
+    plain, plain_history = train(spec, train_set, val_set, tmp_path / "plain.pt")
     scores: list[float] = []
     scored, history = train(spec, train_set, val_set, tmp_path / "scored.pt",
                             after_epoch=pruning.after_epoch([], 4, score, scores))
     assert len(calls) == 2 and len(scores) == 2
+    assert history.val_acc == plain_history.val_acc
     assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(),
                                                  scored.state_dict().values(), strict=True))
-    # the score at the last epoch is the model's own calibrated accuracy, and the running
-    # statistics it calibrated are put back
-    before = {k: v.clone() for k, v in scored.state_dict().items()}
+    # the score at the last epoch is the model's own calibrated accuracy
     assert calibrated_accuracy(scored, train_set.images, val_set, spec.train) == \
         pytest.approx(history.val_acc[-1])
+    # statistics it did not calibrate, and the training mode, are put back
+    with torch.no_grad():
+        for k, v in scored.state_dict().items():
+            if "running_mean" in k:
+                v.add_(0.5)
+    scored.train()
+    before = {k: v.clone() for k, v in scored.state_dict().items()}
+    calibrated_accuracy(scored, train_set.images, val_set, spec.train)
+    assert scored.training
     assert all(torch.equal(before[k], v) for k, v in scored.state_dict().items())
     # a rung missed: stopped after that epoch, no final model
     scores = []
@@ -207,7 +216,7 @@ def test_tpe_proposes_among_pruned_trials_of_several_objectives(tmp_path):
     assert len(driver.scores) == 14 and driver.tally.pruned == 5
 
 
-def test_a_pruned_config_asked_again_is_a_copy_counted_once(tmp_path):
+def test_a_pruned_config_asked_again_is_a_pruned_copy_whose_scores_count_once(tmp_path):
     settings = Settings(space="", target="curie", sram=2048, flash=65536, max_cycles=None,
                         clock_hz=32_000_000, minimize_sram=False, minimize_cycles=False,
                         prune=True)

@@ -91,7 +91,8 @@ class Outcome:
     files: dict[str, bytes] = field(default_factory=dict)  # model.toml, .pt, .ebnn, .elf
     seconds: dict[str, float] = field(default_factory=dict)  # probe, train, measure
     epochs: int | None = None  # the epochs it was to train
-    rung_scores: list[float] = field(default_factory=list)  # --prune: one per rung reached
+    # --prune: one per fraction of pruning.FRACTIONS reached (one epoch may score two)
+    rung_scores: list[float] = field(default_factory=list)
 
 
 def _probe_artifact(spec: Any, sample: np.ndarray) -> Any:

@@ -19,7 +19,7 @@ search resumed after an interrupt prunes what the uninterrupted one would have.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TypeVar
 
 import numpy as np
 
@@ -27,12 +27,13 @@ FRACTIONS = (0.25, 0.5)  # of a candidate's epochs
 MIN_SEEN = 5  # no threshold at a rung fewer candidates have reached
 
 Rung = tuple[int, float]  # (epoch, 1-based; the score to reach there)
+M = TypeVar("M")  # the model trained (``ebnn.model.EBNN``; no torch import here)
 
 
 def rung_epochs(epochs: int) -> list[int]:
     """The epochs (1-based) at which a candidate of ``epochs`` epochs is scored, one per
     fraction of ``FRACTIONS`` that falls before its last epoch (a short one may score the same
-    epoch for two fractions)."""
+    epoch for two fractions). Rounded half to even: 90 epochs are scored at 22 and 45."""
     at = [max(1, round(f * epochs)) for f in FRACTIONS]
     return [e for e in at if e < epochs]
 
@@ -57,20 +58,20 @@ class Pruned(Exception):
     """Raised from the training loop at a rung the candidate did not reach."""
 
     def __init__(self, epoch: int, epochs: int, accuracy: float, threshold: float) -> None:
-        super().__init__(f"after epoch {epoch} of {epochs}: validation "
+        super().__init__(f"after epoch {epoch} of {epochs}: validation (BNs calibrated) "
                          f"{100 * accuracy:.2f}% < {100 * threshold:.2f}% (the median of the "
                          "candidates before it there)")
 
 
-def after_epoch(rungs: Sequence[Rung], epochs: int, score: Callable[[Any], float],
-                scores: list[float]) -> Callable[[int, Any], None]:
+def after_epoch(rungs: Sequence[Rung], epochs: int, score: Callable[[M], float],
+                scores: list[float]) -> Callable[[int, M], None]:
     """The ``after_epoch`` hook of ``ebnn.train.train``: at each of :func:`rung_epochs` it
     appends ``score(model)`` to ``scores`` (once per fraction there) and raises
     :class:`Pruned` if it is under that epoch's threshold in ``rungs``."""
     at = rung_epochs(epochs)
     bar = dict(rungs)
 
-    def hook(epoch: int, model: Any) -> None:
+    def hook(epoch: int, model: M) -> None:
         if epoch not in at:
             return
         accuracy = score(model)

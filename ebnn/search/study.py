@@ -190,7 +190,8 @@ class Driver:
         self.progress = progress
         self.tally = Tally()
         self.finished: dict[str, dict[str, Any]] = {}  # config key -> outcome record
-        self.scores: list[list[float]] = []  # --prune: each trained candidate's rung scores
+        # --prune: each trained candidate's scores, one per fraction reached
+        self.scores: list[list[float]] = []
         import optuna
 
         self._optuna = optuna
