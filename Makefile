@@ -48,14 +48,18 @@ demo: setup
 
 # The example models trained on built-in data sets (examples/NAME, data set NAME): each is
 # trained again from its config into out/examples/, exported, and compared byte for byte with
-# the shipped artifact (training is deterministic for a config and seed).
+# the shipped artifact (training is deterministic for a config and seed on one CPU; another CPU
+# rounds differently and trains other weights, so there the comparison fails: docs/config.md).
 DATASET_EXAMPLES := digits mnist1d basicmotions
 
 examples: setup
 	@for name in $(DATASET_EXAMPLES); do \
 	  $(EBNN) train examples/$$name/$$name.toml --dataset $$name -o out/examples/$$name/$$name.pt && \
 	  $(EBNN) export out/examples/$$name/$$name.pt -o out/examples/$$name/$$name.ebnn && \
-	  cmp out/examples/$$name/$$name.ebnn examples/$$name/$$name.ebnn && \
+	  { cmp -s out/examples/$$name/$$name.ebnn examples/$$name/$$name.ebnn || { \
+	    echo "$$name: out/examples/$$name/$$name.ebnn differs from examples/$$name/$$name.ebnn" \
+	      "(another CPU rounds differently and trains other weights: docs/config.md, [train])"; \
+	    exit 1; }; } && \
 	  echo "$$name: out/examples/$$name/$$name.ebnn = examples/$$name/$$name.ebnn" || exit 1; \
 	done
 

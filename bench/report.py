@@ -1290,7 +1290,8 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
             "`make examples` repeats this for the examples trained on a built-in data set (the "
             "Makefile's `DATASET_EXAMPLES`) into `out/examples/` and compares each export with "
             "the shipped artifact byte for byte (`cmp`): training is deterministic for a config "
-            "and seed.", ""]
+            "and seed on one machine, so this holds on a machine with the CPU that trained them "
+            "and fails on another (docs/config.md, `[train]`).", ""]
     if untrained:
         out += ["Not trained yet (no artifact shipped): " + ", ".join(
             f"`{common.rel(e.config)}`" for e in untrained) + ".", ""]

@@ -87,7 +87,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     """Train the eBNN described by CONFIG (TOML) on the training split.
 
     A validation split ([train] val_fraction) is held out, stratified and fixed by the seed.
-    Training is deterministic for a seed; a PNG of the train/validation curves is written
+    Training is deterministic for a seed on one machine (another CPU rounds differently, and
+    the weights come out different); a PNG of the train/validation curves is written
     beside the model. Float data is quantised to 8 bits per channel, with a scale and zero
     point fitted on the training split and stored in the model.
     """
