@@ -131,6 +131,11 @@ SEARCHES = (
                 "(t46, 98.36% test) needs 233,054 cycles, over the hand-made's 218,692; two "
                 "finished candidates within its cycles and SRAM test at exactly 98.02% (t8, "
                 "t30; recorded, never used to choose)."),
+    Search("mnist-15k-multi", "mnist-15k-cold.toml",
+           ("--sram", "15k", "--max-ms", "50", "--no-sram-objective", "--no-cycles-objective",
+            "--prune", "--batch", "4", "--multivariate"), "55m", goal_test=0.986, epochs=None,
+           note="mnist-15k-prune's search (cold, accuracy alone, --prune, batches of 4) with "
+                "--multivariate: TPE models the parameters jointly (docs/search.md)."),
     Search("digits-2k", "digits.toml", ("--dataset", "digits", "--sram", "2k"), "10m",
            handmade="digits", mnist=False),
 )
@@ -251,7 +256,7 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
         "date": time.strftime("%Y-%m-%d %H:%M %z"),
         "directory": common.rel(directory), "settings": {k: settings.get(k) for k in (
             "target", "sram", "flash", "max_cycles", "clock_hz", "epochs", "dataset", "start",
-            "batch", "prune")},
+            "batch", "prune", "multivariate")},
         "totals": totals, "search_seconds": _study_seconds(directory),
         "pareto": [{k: e.get(k) for k in ("name", "val_accuracy", "cv_accuracy",
                                           "test_accuracy", "sram_peak", "flash", "cycles",

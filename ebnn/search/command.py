@@ -113,6 +113,11 @@ def _cpus() -> int:
                    "its validation accuracy there (BNs calibrated) is below the median of the "
                    "candidates before it at the same point. Give --batch about twice --jobs so "
                    "a worker whose candidate stopped takes the next. Kept with the search.")
+@click.option("--multivariate", is_flag=True, default=None,
+              help="Let TPE model the space's parameters jointly (Optuna's multivariate TPE, "
+                   "grouped by the parameters a candidate has) rather than each on its own: "
+                   "it can learn that a filter count suits one kernel or layer kind and not "
+                   "another. Kept with the search.")
 @click.option("--cv", "cv", type=click.IntRange(min=0), default=0, metavar="K",
               help="After the trials, re-rank the K candidates with the best validation "
                    "accuracy by k-fold cross-validation over the training and validation "
@@ -134,7 +139,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                test_data_dir: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, cycles_objective: bool | None,
-               starts: tuple[Path, ...], prune: bool | None, cv: int, cv_folds: int,
+               starts: tuple[Path, ...], prune: bool | None, multivariate: bool | None,
+               cv: int, cv_folds: int,
                resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
@@ -171,7 +177,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
              "data_dir": data_dir,
              "test_dir": test_data_dir, "train_limit": train_images, "seed": seed,
              "minimize_sram": sram_objective, "minimize_cycles": cycles_objective,
-             "batch": batch, "prune": prune}
+             "batch": batch, "prune": prune, "multivariate": multivariate}
     try:
         if report or resume:
             settings = Settings.load(output)
@@ -221,7 +227,8 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         data_dir=None if given["data_dir"] is None else str(given["data_dir"].resolve()),
         data_path=None if given["data_path"] is None else str(given["data_path"].resolve()),
         test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
-        train_limit=given["train_limit"], batch=given["batch"], prune=bool(given["prune"]))
+        train_limit=given["train_limit"], batch=given["batch"], prune=bool(given["prune"]),
+        multivariate=bool(given["multivariate"]))
 
 
 # the option of each setting whose name is not the option's

@@ -73,6 +73,7 @@ class Settings:
     train_limit: int | None = None
     start: list[str] | None = None  # --start configs, asked first (for the record)
     prune: bool = False  # --prune
+    multivariate: bool = False  # --multivariate
 
     @property
     def budget(self) -> Budget:
@@ -150,13 +151,20 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
     return optuna.load_study(study_name=STUDY_NAME, storage=storage)
 
 
-def _sampler(seed: int, number: int) -> Any:
+def _sampler(seed: int, number: int, multivariate: bool = False) -> Any:
     """The sampler that proposes trial ``number``; RUNNING trials (the batch being filled)
-    are ignored, so what it proposes depends on the finished trials alone."""
+    are ignored, so what it proposes depends on the finished trials alone. ``multivariate``
+    (``--multivariate``): TPE models the parameters jointly, grouped by the parameters a trial
+    has (a block's kind decides which exist), instead of each on its own."""
+    import warnings
+
     import optuna
 
-    return optuna.samplers.TPESampler(seed=(seed * 1_000_003 + number) % 2**32,
-                                      constant_liar=False)
+    with warnings.catch_warnings():  # multivariate and group are marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(seed=(seed * 1_000_003 + number) % 2**32,
+                                          constant_liar=False, multivariate=multivariate,
+                                          group=multivariate)
 
 
 def _key(config: dict[str, Any]) -> str:
@@ -385,7 +393,7 @@ class Driver:
                 if out_of_trials or out_of_time:
                     return
                 continue
-            self.study.sampler = _sampler(self.settings.seed, total)
+            self.study.sampler = _sampler(self.settings.seed, total, self.settings.multivariate)
             trial = self.study.ask()
             config = self.space.suggest(trial, self.settings.epochs)
             trial.set_user_attr("config", config)
