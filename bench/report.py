@@ -1291,7 +1291,7 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
             "Makefile's `DATASET_EXAMPLES`) into `out/examples/` and compares each export with "
             "the shipped artifact byte for byte (`cmp`): training is deterministic for a config "
             "and seed on one machine, so this holds on a machine with the CPU that trained them "
-            "and fails on another (docs/config.md, `[train]`).", ""]
+            "and can fail on another, as it does on an AMD EPYC (docs/config.md, `[train]`).", ""]
     if untrained:
         out += ["Not trained yet (no artifact shipped): " + ", ".join(
             f"`{common.rel(e.config)}`" for e in untrained) + ".", ""]

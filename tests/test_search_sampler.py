@@ -1,5 +1,7 @@
-"""`ebnn search --multivariate`: TPE over the space's parameters jointly, kept with the search."""
+"""`ebnn search --multivariate`: TPE with a joint model per group of parameters, kept with
+the search; without it, Optuna's TPE as it comes (what searches made before the option used)."""
 
+import dataclasses
 import json
 import zlib
 from pathlib import Path
@@ -8,10 +10,14 @@ import optuna
 import pytest
 
 from ebnn.search.space import load_space
-from ebnn.search.study import _sampler
-from tests.test_search import TOY
+from ebnn.search.study import Settings, _sampler
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+# a space whose later blocks' kinds are drawn: conditional parameters, which only the grouped
+# sampler models jointly
+SPACE = Path(__file__).resolve().parent.parent / "examples" / "search" / "mnist-15k-cold.toml"
+TRIALS = 24
 
 
 def _accuracy(config: dict) -> float:
@@ -19,13 +25,14 @@ def _accuracy(config: dict) -> float:
     return zlib.crc32(json.dumps(config, sort_keys=True).encode()) / 2**32
 
 
-def _proposals(space_file: Path, multivariate: bool, n: int = 16) -> list[dict]:
-    """The configs a seeded search proposes, asked one at a time as the driver asks them."""
-    space = load_space(space_file)
+def _proposals(sampler_of, n: int = TRIALS) -> list[dict]:
+    """The configs a seeded one-objective search proposes, asked one at a time as the driver
+    asks them, ``sampler_of(number)`` proposing trial ``number``."""
+    space = load_space(SPACE)
     study = optuna.create_study(direction="maximize")
     configs = []
     for number in range(n):
-        study.sampler = _sampler(3, number, multivariate)
+        study.sampler = sampler_of(number)
         trial = study.ask()
         config = space.suggest(trial, None)
         study.tell(trial, _accuracy(config))
@@ -34,22 +41,41 @@ def _proposals(space_file: Path, multivariate: bool, n: int = 16) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def space_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("space") / "toy.toml"
-    path.write_text(TOY)
-    return path
+def plain() -> list[dict]:
+    return _proposals(lambda n: _sampler(3, n))
 
 
-def test_multivariate_tpe_proposes_otherwise_past_its_startup_and_is_seeded(space_file):
-    plain = _proposals(space_file, False)
-    joint = _proposals(space_file, True)
+@pytest.fixture(scope="module")
+def grouped() -> list[dict]:
+    return _proposals(lambda n: _sampler(3, n, True))
+
+
+def test_without_the_option_the_sampler_is_optunas_tpe_as_it_comes(plain):
+    """Searches made before --multivariate resume with the sampler they began with."""
+    seed = lambda n: (3 * 1_000_003 + n) % 2**32  # noqa: E731
+    assert plain == _proposals(
+        lambda n: optuna.samplers.TPESampler(seed=seed(n), constant_liar=False))
+
+
+def test_grouped_tpe_proposes_otherwise_past_its_startup_and_is_seeded(plain, grouped):
     # the first 10 are TPE's random start, the same either way; then the models differ
-    assert joint[:10] == plain[:10]
-    assert joint[10:] != plain[10:]
+    assert grouped[:10] == plain[:10]
+    assert grouped[10:] != plain[10:]
     # and a search's proposals still depend on its seed and trial numbers alone
-    assert _proposals(space_file, True) == joint
+    assert _proposals(lambda n: _sampler(3, n, True)) == grouped
 
 
-def test_the_multivariate_sampler_warns_nothing(space_file, recwarn):
-    _proposals(space_file, True, 12)
+def test_the_grouped_sampler_warns_nothing(recwarn):
+    _proposals(lambda n: _sampler(3, n, True), 12)
     assert not [w for w in recwarn if issubclass(w.category, optuna.exceptions.ExperimentalWarning)]
+
+
+def test_the_option_is_kept_with_the_search_and_old_searches_load_without_it(tmp_path):
+    settings = Settings(space="", target="curie", sram=2048, flash=65536, max_cycles=None,
+                        clock_hz=32_000_000, multivariate=True)
+    settings.save(tmp_path)
+    assert Settings.load(tmp_path).multivariate is True
+    old = dataclasses.asdict(settings)
+    del old["multivariate"]  # search.json of a search made before the option
+    (tmp_path / "search.json").write_text(json.dumps(old))
+    assert Settings.load(tmp_path).multivariate is False

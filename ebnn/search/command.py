@@ -79,8 +79,8 @@ def _cpus() -> int:
               help="Candidates run at once (default: the CPUs of this machine).")
 @click.option("--batch", type=click.IntRange(min=1, max=1024), default=None,
               help="Candidates the sampler proposes at a time (default: --jobs). Results depend "
-                   "on the seed and the batch, not on --jobs or the backend; kept with the "
-                   "search.")
+                   "on the seed and the batch, not on --jobs or the backend (on one CPU); kept "
+                   "with the search.")
 @dataset_option
 @data_option
 @data_dir_option
@@ -114,10 +114,10 @@ def _cpus() -> int:
                    "candidates before it at the same point. Give --batch about twice --jobs so "
                    "a worker whose candidate stopped takes the next. Kept with the search.")
 @click.option("--multivariate", is_flag=True, default=None,
-              help="Let TPE model the space's parameters jointly (Optuna's multivariate TPE, "
-                   "grouped by the parameters a candidate has) rather than each on its own: "
-                   "it can learn that a filter count suits one kernel or layer kind and not "
-                   "another. Kept with the search.")
+              help="Multivariate TPE with groups: a joint model for each group of parameters "
+                   "that occur together, so a later conv block's filters, kernel, padding and "
+                   "pool are modelled together (without it, Optuna's default TPE). Kept with "
+                   "the search.")
 @click.option("--cv", "cv", type=click.IntRange(min=0), default=0, metavar="K",
               help="After the trials, re-rank the K candidates with the best validation "
                    "accuracy by k-fold cross-validation over the training and validation "

@@ -7,10 +7,10 @@ others fill a batch of ``--batch`` (default ``--jobs``) candidates, which then t
 asked only when the batch is told. Each ask uses a TPE sampler seeded with the search seed and
 the trial's number that ignores RUNNING trials, so every proposal depends only on the finished
 trials: a search's trials depend on its seed and batch size, not on which candidate finished
-first, the number of jobs or the backend; and a search resumed after an interrupt does what the
-uninterrupted one would have done. Trials left RUNNING (in the database, with the configs they
-were asked with) come first: a probed one joins the batch again, one interrupted in its probe
-is probed again.
+first, the number of jobs or the backend (on one CPU: training rounds differently on another);
+and a search resumed after an interrupt does what the uninterrupted one would have done.
+Trials left RUNNING (in the database, with the configs they were asked with) come first: a
+probed one joins the batch again, one interrupted in its probe is probed again.
 
 With ``--prune`` (``ebnn.search.pruning``) a candidate learning worse than the earlier ones at
 a quarter or half of its epochs stops there and is told PRUNED; its thresholds are fixed when it
@@ -153,18 +153,25 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
 
 def _sampler(seed: int, number: int, multivariate: bool = False) -> Any:
     """The sampler that proposes trial ``number``; RUNNING trials (the batch being filled)
-    are ignored, so what it proposes depends on the finished trials alone. ``multivariate``
-    (``--multivariate``): TPE models the parameters jointly, grouped by the parameters a trial
-    has (a block's kind decides which exist), instead of each on its own."""
+    are ignored, so what it proposes depends on the finished trials alone.
+
+    Without ``multivariate`` it is Optuna's TPE as it comes (Optuna 5 models the parameters
+    every trial has jointly when there is one objective, each on its own when there are
+    several): searches made before ``--multivariate`` existed resume with the sampler they
+    began with. ``multivariate`` (``--multivariate``): multivariate TPE with ``group=True``,
+    a joint model for each group of parameters that occur together, so the parameters of a
+    block whose kind is drawn are modelled jointly too."""
     import warnings
 
     import optuna
 
-    with warnings.catch_warnings():  # multivariate and group are marked experimental
+    seed = (seed * 1_000_003 + number) % 2**32
+    if not multivariate:
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=False)
+    with warnings.catch_warnings():  # group is marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(seed=(seed * 1_000_003 + number) % 2**32,
-                                          constant_liar=False, multivariate=multivariate,
-                                          group=multivariate)
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=False, multivariate=True,
+                                          group=True)
 
 
 def _key(config: dict[str, Any]) -> str:
