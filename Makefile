@@ -54,15 +54,16 @@ DATASET_EXAMPLES := digits mnist1d basicmotions
 
 examples: setup
 	@for name in $(DATASET_EXAMPLES); do \
+	  out=out/examples/$$name/$$name.ebnn; shipped=examples/$$name/$$name.ebnn; \
 	  $(EBNN) train examples/$$name/$$name.toml --dataset $$name -o out/examples/$$name/$$name.pt && \
-	  $(EBNN) export out/examples/$$name/$$name.pt -o out/examples/$$name/$$name.ebnn && \
-	  { cmp -s out/examples/$$name/$$name.ebnn examples/$$name/$$name.ebnn; rc=$$?; \
-	    if [ $$rc = 1 ]; then echo "$$name: out/examples/$$name/$$name.ebnn differs from" \
-	      "examples/$$name/$$name.ebnn: expected on a CPU other than the one that trained it" \
-	      "(docs/config.md, [train]), a regression on that one" >&2; fi; \
-	    [ $$rc = 0 ] || { [ $$rc = 1 ] || cmp out/examples/$$name/$$name.ebnn \
-	      examples/$$name/$$name.ebnn; exit 1; }; } && \
-	  echo "$$name: out/examples/$$name/$$name.ebnn = examples/$$name/$$name.ebnn" || exit 1; \
+	  $(EBNN) export out/examples/$$name/$$name.pt -o $$out || exit 1; \
+	  cmp -s out/examples/$$name/$$name.ebnn examples/$$name/$$name.ebnn; \
+	  case $$? in \
+	    0) echo "$$name: $$out = $$shipped" ;; \
+	    1) echo "$$name: $$out differs from $$shipped: expected on a CPU other than the one that" \
+	         "trained it" "(docs/config.md, [train]), a regression on that one" >&2; exit 1 ;; \
+	    *) cmp $$out $$shipped; exit 1 ;; \
+	  esac; \
 	done
 
 test: setup

@@ -10,7 +10,7 @@ import optuna
 import pytest
 
 from ebnn.search.space import load_space
-from ebnn.search.study import Settings, _sampler
+from ebnn.search.study import Settings, _sampler, trial_seed
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -52,9 +52,8 @@ def grouped() -> list[dict]:
 
 def test_without_the_option_the_sampler_is_optunas_tpe_as_it_comes(plain):
     """Searches made before --multivariate resume with the sampler they began with."""
-    seed = lambda n: (3 * 1_000_003 + n) % 2**32  # noqa: E731
     assert plain == _proposals(
-        lambda n: optuna.samplers.TPESampler(seed=seed(n), constant_liar=False))
+        lambda n: optuna.samplers.TPESampler(seed=trial_seed(3, n), constant_liar=False))
 
 
 def test_grouped_tpe_proposes_otherwise_past_its_startup_and_is_seeded(plain, grouped):

@@ -151,6 +151,11 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
     return optuna.load_study(study_name=STUDY_NAME, storage=storage)
 
 
+def trial_seed(seed: int, number: int) -> int:
+    """The seed of the sampler that proposes trial ``number`` of a search seeded ``seed``."""
+    return (seed * 1_000_003 + number) % 2**32
+
+
 def _sampler(seed: int, number: int, multivariate: bool = False) -> Any:
     """The sampler that proposes trial ``number``; RUNNING trials (the batch being filled)
     are ignored, so what it proposes depends on the finished trials alone.
@@ -165,7 +170,7 @@ def _sampler(seed: int, number: int, multivariate: bool = False) -> Any:
 
     import optuna
 
-    seed = (seed * 1_000_003 + number) % 2**32
+    seed = trial_seed(seed, number)
     if not multivariate:
         return optuna.samplers.TPESampler(seed=seed, constant_liar=False)
     with warnings.catch_warnings():  # group is marked experimental
