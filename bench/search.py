@@ -154,6 +154,13 @@ SEARCHES = (
                 "98.60-98.67% over four seeds: the searches fail to find it, and would rank it "
                 "no better than second (its cv in mnist-15k, 98.44%, is under this choice's "
                 "98.50%: four folds of 500 images do not separate them)."),
+    Search("mnist-15k-shapes", "mnist-15k-shapes.toml",
+           ("--sram", "15k", "--max-ms", "50", "--no-sram-objective", "--no-cycles-objective",
+            "--prune", "--batch", "4"), "80m", goal_test=0.986, epochs=None,
+           note="mnist-15k-prune's search (cold, accuracy alone, --prune, batches of 4, 80 min) "
+                "in the same space with the kind sequence drawn as one parameter, `shape` "
+                "(examples/search/mnist-15k-shapes.toml), which Optuna's one-objective TPE "
+                "models jointly with the first layer and the recipe."),
     Search("digits-2k", "digits.toml", ("--dataset", "digits", "--sram", "2k"), "10m",
            handmade="digits", mnist=False),
 )

@@ -8,6 +8,8 @@
     [space]
     blocks = [1, 3]            # hidden blocks: at least 1, at most 3
     kinds = ["conv", "linear"] # kinds a block after the first may have (the first is a conv)
+    # or, instead of blocks and kinds, the kind sequences themselves, drawn as one parameter:
+    # shapes = [["conv", "conv"], ["conv", "conv", "conv"], ["conv", "conv", "linear"]]
 
     [space.first]              # the first block (a conv on the pixels); default: [space.conv]
     filters = [4, 8, 16]       # a list: one of these
@@ -30,10 +32,17 @@ A list is always a list of choices (a rectangular kernel is a choice ``[[3, 5]]`
 when both ends are integers. A layer key the space does not give takes the layer kind's default.
 ``seed`` and ``val_fraction`` must be single values: every candidate is validated on the same
 held-out images.
+
+``blocks`` and ``kinds`` draw a model's kind sequence block by block (``blocks``, then
+``b2.kind``, ``b3.kind``, ...: a later block's kind is a parameter only trials that reach it
+have, which TPE samples on its own); ``shapes`` draws it as one categorical parameter ``shape``
+(``"conv-conv-linear"``) every trial has, which TPE models jointly with the first layer and the
+recipe.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import tomllib
@@ -135,6 +144,7 @@ class Space:
     first: dict[str, Choice]
     layer: dict[str, dict[str, Choice]]  # kind -> key -> choice
     train: dict[str, Choice] = field(default_factory=dict)
+    shapes: tuple[tuple[str, ...], ...] = ()  # the kind sequences, when drawn as one parameter
 
     @property
     def val_fraction(self) -> float:
@@ -147,31 +157,34 @@ class Space:
     def suggest(self, trial: Suggester, epochs: int | None = None) -> dict[str, Any]:
         """The model config (the TOML shape ``ebnn train`` reads) the trial picks.
 
-        Parameter names say where they belong: ``blocks``, ``b2.kind``, ``b1.filters``,
-        ``train.lr``. ``epochs`` overrides the space's.
+        Parameter names say where they belong: ``blocks``, ``b2.kind`` (or ``shape``),
+        ``b1.filters``, ``train.lr``. ``epochs`` overrides the space's.
         """
-        lo, hi = self.blocks
-        n = trial.suggest_int("blocks", lo, hi) if hi > lo else lo
+        kinds = self._draw_kinds(trial)
         layers: list[dict[str, Any]] = []
-        previous = "conv"
-        for i in range(1, n + 1):
-            if i == 1:
-                kind, table = "conv", self.first
-            else:
-                allowed = [k for k in self.kinds
-                           if KINDS[k].may_follow(KINDS[previous])]
-                kind = _draw(trial, f"b{i}.kind", allowed)
-                table = self.layer.get(kind, {})
+        for i, kind in enumerate(kinds, 1):
+            table = self.first if i == 1 else self.layer.get(kind, {})
             layer: dict[str, Any] = {"type": kind}
             for key, choice in table.items():
                 layer[key] = _draw(trial, f"b{i}.{key}", choice)
             layers.append(layer)
-            previous = kind
         train = {key: _draw(trial, f"train.{key}", choice) for key, choice in self.train.items()}
         if epochs is not None:
             train["epochs"] = epochs
         return {"model": {"name": self.name, "input": list(self.input),
                           "classes": self.classes, "layers": layers}, "train": train}
+
+    def _draw_kinds(self, trial: Suggester) -> list[str]:
+        """The trial's kind sequence: its ``shape``, or its ``blocks`` and ``b{i}.kind``."""
+        if self.shapes:
+            return _draw(trial, "shape", [shape_name(s) for s in self.shapes]).split("-")
+        lo, hi = self.blocks
+        n = trial.suggest_int("blocks", lo, hi) if hi > lo else lo
+        kinds = ["conv"]
+        for i in range(2, n + 1):
+            allowed = [k for k in self.kinds if KINDS[k].may_follow(KINDS[kinds[-1]])]
+            kinds.append(_draw(trial, f"b{i}.kind", allowed))
+        return kinds
 
     def params_of(self, config: dict[str, Any], where: str) -> dict[str, Any]:
         """The trial parameters under which :meth:`suggest` proposes ``config`` (a model
@@ -186,21 +199,30 @@ class Space:
             raise SpaceError(f"{where}: takes {list(spec.input)} in {spec.classes} classes; the "
                              f"space's models take {list(self.input)} in {self.classes}")
         params: dict[str, Any] = {}
-        lo, hi = self.blocks
-        n = len(spec.layers)
-        if not lo <= n <= hi:
-            raise SpaceError(f"{where}: {n} hidden layers; the space has {lo} to {hi}")
-        if hi > lo:
-            params["blocks"] = n
+        kinds = tuple(layer.type for layer in spec.layers)
+        if self.shapes:
+            if kinds not in self.shapes:
+                raise SpaceError(f"{where}: its layers are {shape_name(kinds)}, not among the "
+                                 "space's shapes")
+            if len(self.shapes) > 1:
+                params["shape"] = shape_name(kinds)
+        else:
+            lo, hi = self.blocks
+            if not lo <= len(kinds) <= hi:
+                raise SpaceError(f"{where}: {len(kinds)} hidden layers; the space has {lo} to "
+                                 f"{hi}")
+            if hi > lo:
+                params["blocks"] = len(kinds)
         previous = "conv"
         for i, layer in enumerate(spec.layers, 1):
-            allowed = ["conv"] if i == 1 else [
-                k for k in self.kinds if KINDS[k].may_follow(KINDS[previous])]
-            if layer.type not in allowed:
-                raise SpaceError(f"{where}: layer {i} is a {layer.type}; the space's layer {i} "
-                                 f"is a {' or '.join(allowed)}")
-            if len(allowed) > 1:
-                params[f"b{i}.kind"] = layer.type
+            if not self.shapes:
+                allowed = ["conv"] if i == 1 else [
+                    k for k in self.kinds if KINDS[k].may_follow(KINDS[previous])]
+                if layer.type not in allowed:
+                    raise SpaceError(f"{where}: layer {i} is a {layer.type}; the space's layer "
+                                     f"{i} is a {' or '.join(allowed)}")
+                if len(allowed) > 1:
+                    params[f"b{i}.kind"] = layer.type
             table = self.first if i == 1 else self.layer.get(layer.type, {})
             for key in HIDDEN_KINDS[layer.type].keys:
                 have = self._spec_field(layer, key)
@@ -268,6 +290,37 @@ class Space:
         return layer.out if key in ("filters", "units") else getattr(layer, key)
 
 
+def shape_name(kinds: tuple[str, ...] | list[str]) -> str:
+    """A kind sequence as the ``shape`` parameter's value: ``conv-conv-linear``."""
+    return "-".join(kinds)
+
+
+def _shapes(raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
+    """``[space] shapes``: distinct kind sequences a model may have, each a valid model."""
+    if not isinstance(raw, list) or not raw or not all(
+            isinstance(s, list) and s and all(isinstance(k, str) for k in s) for s in raw):
+        raise SpaceError(f"{where}: shapes must be a list of kind sequences, such as "
+                         '[["conv", "conv"], ["conv", "linear"]]')
+    shapes: list[tuple[str, ...]] = []
+    for shape in raw:
+        name = shape_name(shape)
+        unknown = [k for k in shape if k not in HIDDEN_KINDS]
+        if unknown:
+            raise SpaceError(f"{where}: shape {name}: {unknown[0]} is not a layer type (one of "
+                             f"{', '.join(HIDDEN_KINDS)})")
+        if shape[0] != "conv":
+            raise SpaceError(f"{where}: shape {name}: the first block is a conv")
+        if len(shape) > MAX_BLOCKS:
+            raise SpaceError(f"{where}: shape {name}: more than {MAX_BLOCKS} blocks")
+        for a, b in itertools.pairwise(shape):
+            if not KINDS[b].may_follow(KINDS[a]):
+                raise SpaceError(f"{where}: shape {name}: a {b} cannot follow a {a}")
+        if tuple(shape) in shapes:
+            raise SpaceError(f"{where}: shape {name} is listed twice")
+        shapes.append(tuple(shape))
+    return tuple(shapes)
+
+
 def _show(v: Any) -> str:
     return "x".join(map(str, v)) if isinstance(v, tuple) else str(v)
 
@@ -297,9 +350,18 @@ def parse_space(data: dict[str, Any], source: str = "space") -> Space:
     if "layers" in model:
         raise SpaceError(f"{source}: [model] takes no layers in a search space: [space] "
                          "describes them")
-    unknown = set(space) - {"blocks", "kinds", "first", "train", *HIDDEN_KINDS}
+    unknown = set(space) - {"blocks", "kinds", "shapes", "first", "train", *HIDDEN_KINDS}
     if unknown:
         raise SpaceError(f"{source}: [space]: unknown key(s) {', '.join(sorted(unknown))}")
+    shapes: tuple[tuple[str, ...], ...] = ()
+    if "shapes" in space:
+        if {"blocks", "kinds"} & set(space):
+            raise SpaceError(f"{source}: [space] shapes replaces blocks and kinds: give one or "
+                             "the other")
+        shapes = _shapes(space["shapes"], f"{source}: [space]")
+        lengths = [len(s) for s in shapes]
+        space = {**space, "blocks": [min(lengths), max(lengths)],
+                 "kinds": sorted({k for s in shapes for k in s[1:]}) or ["conv"]}
     blocks = space.get("blocks", 1)
     if isinstance(blocks, int) and not isinstance(blocks, bool):
         blocks = [blocks, blocks]
@@ -341,7 +403,7 @@ def parse_space(data: dict[str, Any], source: str = "space") -> Space:
     except ConfigError as exc:
         raise SpaceError(str(exc)) from None
     result = Space(probe.name, probe.input, probe.classes, (blocks[0], blocks[1]),
-                   tuple(kinds), first, layer, train)
+                   tuple(kinds), first, layer, train, shapes)
     if result.val_fraction <= 0:
         raise SpaceError(f"{source}: [space.train] val_fraction must be > 0: a search "
                          "validates every candidate")
