@@ -99,3 +99,73 @@ def test_pareto_keeps_the_non_dominated_and_drops_repeats():
     records.append(record(5, 0.90, 150, 10))
     assert [r["number"] for r in pareto(records, with_sram=False)] == [1, 0]
     assert [r["number"] for r in pareto(records, with_sram=True)] == [1, 0, 5]
+
+
+SHAPES = [["conv", "conv"], ["conv", "linear"], ["conv", "conv", "conv"],
+          ["conv", "conv", "linear"], ["conv", "linear", "linear"]]
+
+
+def test_shapes_draw_one_of_the_listed_kind_sequences():
+    s = space(shapes=SHAPES, conv={"filters": [8, 16]}, linear={"units": [32]})
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    seen = set()
+    for _ in range(60):
+        trial = study.ask()
+        config = s.suggest(trial)
+        kinds = [layer["type"] for layer in config["model"]["layers"]]
+        assert kinds in SHAPES
+        assert trial.params["shape"] == "-".join(kinds)
+        assert not {"blocks", "b2.kind", "b3.kind"} & set(trial.params)
+        seen.add("-".join(kinds))
+        study.tell(trial, 0.5)
+    assert len(seen) == len(SHAPES)
+    # every trial has the shape, so TPE's joint (multivariate) model covers it; block by
+    # block, the third block's kind is a parameter only some trials have
+    assert "shape" in optuna.search_space.intersection_search_space(study.trials)
+    by_block = space(blocks=[2, 3], kinds=["conv", "linear"], conv={"filters": [8, 16]},
+                     linear={"units": [32]})
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    for _ in range(60):
+        trial = study.ask()
+        by_block.suggest(trial)
+        study.tell(trial, 0.5)
+    joint = optuna.search_space.intersection_search_space(study.trials)
+    assert "blocks" in joint and "b3.kind" not in joint
+
+
+def test_shapes_map_a_config_back_to_its_parameters():
+    s = space(shapes=SHAPES, conv={"filters": [8, 16]}, linear={"units": [32, 64]})
+    config = {**BASE, "model": {**BASE["model"], "layers": [
+        {"type": "conv", "filters": 16}, {"type": "conv", "filters": 8},
+        {"type": "linear", "units": 64}]}}
+    params = s.params_of(config, "start.toml")
+    assert params["shape"] == "conv-conv-linear"
+    assert s.suggest(optuna.trial.FixedTrial(params))["model"]["layers"] == \
+        config["model"]["layers"]
+    two_convs_only = space(shapes=[["conv", "conv"]], conv={"filters": [8, 16]},
+                           linear={"units": [32, 64]})
+    with pytest.raises(SpaceError, match="conv-conv-linear, not among the space's shapes"):
+        two_convs_only.params_of(config, "start.toml")
+    # one shape: nothing to draw
+    config["model"]["layers"] = config["model"]["layers"][:2]
+    assert "shape" not in two_convs_only.params_of(config, "start.toml")
+    assert space(shapes=[["conv"]]).blocks == (1, 1)
+
+
+@pytest.mark.parametrize(("tables", "words"), [
+    ({"shapes": SHAPES, "blocks": [2, 3]}, "shapes replaces blocks and kinds"),
+    ({"shapes": SHAPES, "kinds": ["conv"]}, "shapes replaces blocks and kinds"),
+    ({"shapes": []}, "shapes must be a list of kind sequences"),
+    ({"shapes": ["conv"]}, "shapes must be a list of kind sequences"),
+    ({"shapes": [[]]}, "shapes must be a list of kind sequences"),
+    ({"shapes": [["conv", "pool"]]}, "shape conv-pool: pool is not a layer type"),
+    ({"shapes": [["linear"]]}, "shape linear: the first block is a conv"),
+    ({"shapes": [["conv", "linear", "conv"]]},
+     "shape conv-linear-conv: a conv cannot follow a linear"),
+    ({"shapes": [["conv"] * 17]}, "more than 16 blocks"),
+    ({"shapes": [["conv"], ["conv"]]}, "shape conv is listed twice"),
+])
+def test_bad_shapes_are_refused_with_one_line(tables, words):
+    with pytest.raises(SpaceError) as info:
+        space(**tables)
+    assert words in str(info.value) and "\n" not in str(info.value)
