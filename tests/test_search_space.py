@@ -1,5 +1,6 @@
 """The search space: parsing, the configs a trial draws, and their TOML form."""
 
+import itertools
 import tomllib
 from pathlib import Path
 
@@ -7,9 +8,11 @@ import optuna
 import pytest
 
 from ebnn.config import parse_config
+from ebnn.layers import KINDS
 from ebnn.search.command import parse_duration
 from ebnn.search.outputs import pareto
 from ebnn.search.space import SpaceError, config_toml, load_space, parse_space
+from ebnn.search.study import _sampler
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "search" / "mnist.toml"
 
@@ -119,18 +122,74 @@ def test_shapes_draw_one_of_the_listed_kind_sequences():
         seen.add("-".join(kinds))
         study.tell(trial, 0.5)
     assert len(seen) == len(SHAPES)
-    # every trial has the shape, so TPE's joint (multivariate) model covers it; block by
-    # block, the third block's kind is a parameter only some trials have
-    assert "shape" in optuna.search_space.intersection_search_space(study.trials)
-    by_block = space(blocks=[2, 3], kinds=["conv", "linear"], conv={"filters": [8, 16]},
-                     linear={"units": [32]})
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
-    for _ in range(60):
-        trial = study.ask()
-        by_block.suggest(trial)
-        study.tell(trial, 0.5)
-    joint = optuna.search_space.intersection_search_space(study.trials)
-    assert "blocks" in joint and "b3.kind" not in joint
+
+
+@pytest.mark.parametrize(("tables", "joint", "alone"), [
+    ({"shapes": SHAPES}, "shape", "b3.filters"),
+    ({"blocks": [2, 3], "kinds": ["conv", "linear"]}, "blocks", "b3.kind"),
+])
+def test_the_search_sampler_models_the_shape_jointly_with_one_objective(tables, joint, alone):
+    """What ``shapes`` is for: the search's own TPE (one objective, accuracy alone) puts the
+    shape in its joint model with the first layer and the recipe; block by block, a third
+    block's kind stands alone. With several objectives TPE models every parameter alone."""
+    s = space(**tables, first={"stride": [1, 2]}, conv={"filters": [8, 16]},
+              linear={"units": [32]}, train={"shift": [1, 2]})
+    for directions, expect in ((["maximize"], {joint, "b1.stride", "train.shift"}),
+                               (["maximize", "minimize", "minimize"], set())):
+        study = optuna.create_study(directions=directions,
+                                    sampler=optuna.samplers.RandomSampler(seed=3))
+        for _ in range(30):
+            trial = study.ask()
+            s.suggest(trial)
+            study.tell(trial, [0.5] * len(directions))
+        inferred = set(_sampler(0, 30).infer_relative_search_space(study, study.trials[-1]))
+        if expect:
+            assert expect <= inferred and alone not in inferred
+        else:
+            assert inferred == set()
+
+
+def test_blocks_are_drawn_in_order_each_kind_before_its_keys():
+    """The order the sampler is asked in fixes a seeded search's proposals: searches made
+    before ``shapes`` existed must resume as they began."""
+    asked: list[str] = []
+
+    class Recorder:
+        def suggest_categorical(self, name, choices):
+            asked.append(name)
+            return "conv" if "conv" in choices else choices[0]
+
+        def suggest_int(self, name, low, high, step=1, log=False):
+            asked.append(name)
+            return high
+
+        def suggest_float(self, name, low, high, step=None, log=False):
+            asked.append(name)
+            return low
+
+    s = space(blocks=[1, 3], kinds=["conv", "linear"], conv={"filters": [8, 16], "pool": [1, 2]},
+              train={"shift": [1, 2]})
+    s.suggest(Recorder())
+    assert asked == ["blocks", "b1.filters", "b1.pool", "b2.kind", "b2.filters", "b2.pool",
+                     "b3.kind", "b3.filters", "b3.pool", "train.shift"]
+    asked.clear()
+    space(shapes=SHAPES, conv={"filters": [8, 16]}).suggest(Recorder())
+    assert asked == ["shape", "b1.filters", "b2.filters"]
+
+
+def test_the_shapes_example_is_the_cold_space_with_shapes():
+    """examples/search/mnist-15k-shapes.toml makes the models mnist-15k-cold.toml makes."""
+    folder = EXAMPLE.parent
+    cold, shapes = (load_space(folder / f"mnist-15k-{n}.toml") for n in ("cold", "shapes"))
+    assert (shapes.first, shapes.layer, shapes.train) == (cold.first, cold.layer, cold.train)
+    assert (shapes.blocks, set(shapes.kinds)) == (cold.blocks, set(cold.kinds))
+    sequences = set()
+    for n in range(cold.blocks[0], cold.blocks[1] + 1):
+        for kinds in itertools.product(cold.kinds, repeat=n - 1):
+            seq = ("conv", *kinds)
+            if all(KINDS[b].may_follow(KINDS[a]) for a, b in itertools.pairwise(seq)):
+                sequences.add(seq)
+    assert set(shapes.shapes) == sequences
 
 
 def test_shapes_map_a_config_back_to_its_parameters():
@@ -144,7 +203,8 @@ def test_shapes_map_a_config_back_to_its_parameters():
         config["model"]["layers"]
     two_convs_only = space(shapes=[["conv", "conv"]], conv={"filters": [8, 16]},
                            linear={"units": [32, 64]})
-    with pytest.raises(SpaceError, match="conv-conv-linear, not among the space's shapes"):
+    with pytest.raises(SpaceError,
+                       match=r"conv-conv-linear, not among the space's shapes \(conv-conv\)"):
         two_convs_only.params_of(config, "start.toml")
     # one shape: nothing to draw
     config["model"]["layers"] = config["model"]["layers"][:2]
@@ -159,7 +219,7 @@ def test_shapes_map_a_config_back_to_its_parameters():
     ({"shapes": ["conv"]}, "shapes must be a list of kind sequences"),
     ({"shapes": [[]]}, "shapes must be a list of kind sequences"),
     ({"shapes": [["conv", "pool"]]}, "shape conv-pool: pool is not a layer type"),
-    ({"shapes": [["linear"]]}, "shape linear: the first block is a conv"),
+    ({"shapes": [["linear"]]}, "shape linear: the first block must be a conv"),
     ({"shapes": [["conv", "linear", "conv"]]},
      "shape conv-linear-conv: a conv cannot follow a linear"),
     ({"shapes": [["conv"] * 17]}, "more than 16 blocks"),

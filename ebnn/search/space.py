@@ -36,8 +36,8 @@ held-out images.
 ``blocks`` and ``kinds`` draw a model's kind sequence block by block (``blocks``, then
 ``b2.kind``, ``b3.kind``, ...: a later block's kind is a parameter only trials that reach it
 have, which TPE samples on its own); ``shapes`` draws it as one categorical parameter ``shape``
-(``"conv-conv-linear"``) every trial has, which TPE models jointly with the first layer and the
-recipe.
+(``"conv-conv-linear"``) every trial has, which TPE with one objective (or ``--multivariate``)
+models jointly with the first layer and the recipe.
 """
 
 from __future__ import annotations
@@ -151,6 +151,11 @@ class Space:
         return float(self.train.get("val_fraction", TrainSpec.val_fraction))
 
     @property
+    def shape_names(self) -> tuple[str, ...]:
+        """The ``shape`` parameter's choices: ``conv-conv-linear``, ..."""
+        return tuple(shape_name(s) for s in self.shapes)
+
+    @property
     def seed(self) -> int:
         return int(self.train.get("seed", TrainSpec.seed))
 
@@ -160,9 +165,22 @@ class Space:
         Parameter names say where they belong: ``blocks``, ``b2.kind`` (or ``shape``),
         ``b1.filters``, ``train.lr``. ``epochs`` overrides the space's.
         """
-        kinds = self._draw_kinds(trial)
+        if self.shapes:
+            picked = _draw(trial, "shape", list(self.shape_names))  # one shape: not drawn
+            kinds = list(self.shapes[self.shape_names.index(picked)])
+            n = len(kinds)
+        else:
+            lo, hi = self.blocks
+            n = trial.suggest_int("blocks", lo, hi) if hi > lo else lo
+            kinds = ["conv"]
         layers: list[dict[str, Any]] = []
-        for i, kind in enumerate(kinds, 1):
+        for i in range(1, n + 1):
+            # block by block, each kind is drawn just before its block's keys: the order the
+            # sampler is asked in fixes a seeded search's proposals
+            if i > len(kinds):
+                allowed = [k for k in self.kinds if KINDS[k].may_follow(KINDS[kinds[-1]])]
+                kinds.append(_draw(trial, f"b{i}.kind", allowed))
+            kind = kinds[i - 1]
             table = self.first if i == 1 else self.layer.get(kind, {})
             layer: dict[str, Any] = {"type": kind}
             for key, choice in table.items():
@@ -173,18 +191,6 @@ class Space:
             train["epochs"] = epochs
         return {"model": {"name": self.name, "input": list(self.input),
                           "classes": self.classes, "layers": layers}, "train": train}
-
-    def _draw_kinds(self, trial: Suggester) -> list[str]:
-        """The trial's kind sequence: its ``shape``, or its ``blocks`` and ``b{i}.kind``."""
-        if self.shapes:
-            return _draw(trial, "shape", [shape_name(s) for s in self.shapes]).split("-")
-        lo, hi = self.blocks
-        n = trial.suggest_int("blocks", lo, hi) if hi > lo else lo
-        kinds = ["conv"]
-        for i in range(2, n + 1):
-            allowed = [k for k in self.kinds if KINDS[k].may_follow(KINDS[kinds[-1]])]
-            kinds.append(_draw(trial, f"b{i}.kind", allowed))
-        return kinds
 
     def params_of(self, config: dict[str, Any], where: str) -> dict[str, Any]:
         """The trial parameters under which :meth:`suggest` proposes ``config`` (a model
@@ -203,7 +209,7 @@ class Space:
         if self.shapes:
             if kinds not in self.shapes:
                 raise SpaceError(f"{where}: its layers are {shape_name(kinds)}, not among the "
-                                 "space's shapes")
+                                 f"space's shapes ({', '.join(self.shape_names)})")
             if len(self.shapes) > 1:
                 params["shape"] = shape_name(kinds)
         else:
@@ -309,7 +315,7 @@ def _shapes(raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
             raise SpaceError(f"{where}: shape {name}: {unknown[0]} is not a layer type (one of "
                              f"{', '.join(HIDDEN_KINDS)})")
         if shape[0] != "conv":
-            raise SpaceError(f"{where}: shape {name}: the first block is a conv")
+            raise SpaceError(f"{where}: shape {name}: the first block must be a conv")
         if len(shape) > MAX_BLOCKS:
             raise SpaceError(f"{where}: shape {name}: more than {MAX_BLOCKS} blocks")
         for a, b in itertools.pairwise(shape):
