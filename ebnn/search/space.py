@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ebnn.config import ConfigError, TrainSpec, parse_config
-from ebnn.layers import HIDDEN_KINDS, KINDS
+from ebnn.layers import HIDDEN_KINDS, KINDS, LayerError, check_follows
 
 FIXED_TRAIN_KEYS = ("seed", "val_fraction")  # one validation split for every candidate
 MAX_BLOCKS = 16
@@ -178,8 +178,7 @@ class Space:
             # block by block, each kind is drawn just before its block's keys: the order the
             # sampler is asked in fixes a seeded search's proposals
             if i > len(kinds):
-                allowed = [k for k in self.kinds if KINDS[k].may_follow(KINDS[kinds[-1]])]
-                kinds.append(_draw(trial, f"b{i}.kind", allowed))
+                kinds.append(_draw(trial, f"b{i}.kind", self._kinds_after(kinds[-1])))
             kind = kinds[i - 1]
             table = self.first if i == 1 else self.layer.get(kind, {})
             layer: dict[str, Any] = {"type": kind}
@@ -191,6 +190,10 @@ class Space:
             train["epochs"] = epochs
         return {"model": {"name": self.name, "input": list(self.input),
                           "classes": self.classes, "layers": layers}, "train": train}
+
+    def _kinds_after(self, previous: str) -> list[str]:
+        """The kinds a block after a ``previous`` block may have (block by block)."""
+        return [k for k in self.kinds if KINDS[k].may_follow(KINDS[previous])]
 
     def params_of(self, config: dict[str, Any], where: str) -> dict[str, Any]:
         """The trial parameters under which :meth:`suggest` proposes ``config`` (a model
@@ -222,8 +225,7 @@ class Space:
         previous = "conv"
         for i, layer in enumerate(spec.layers, 1):
             if not self.shapes:
-                allowed = ["conv"] if i == 1 else [
-                    k for k in self.kinds if KINDS[k].may_follow(KINDS[previous])]
+                allowed = ["conv"] if i == 1 else self._kinds_after(previous)
                 if layer.type not in allowed:
                     raise SpaceError(f"{where}: layer {i} is a {layer.type}; the space's layer "
                                      f"{i} is a {' or '.join(allowed)}")
@@ -319,8 +321,10 @@ def _shapes(raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
         if len(shape) > MAX_BLOCKS:
             raise SpaceError(f"{where}: shape {name}: more than {MAX_BLOCKS} blocks")
         for a, b in itertools.pairwise(shape):
-            if not KINDS[b].may_follow(KINDS[a]):
-                raise SpaceError(f"{where}: shape {name}: a {b} cannot follow a {a}")
+            try:
+                check_follows(KINDS[b], KINDS[a], f"{where}: shape {name}")
+            except LayerError as exc:
+                raise SpaceError(str(exc)) from None
         if tuple(shape) in shapes:
             raise SpaceError(f"{where}: shape {name} is listed twice")
         shapes.append(tuple(shape))
