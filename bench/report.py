@@ -1141,9 +1141,13 @@ def search_section(res: dict[str, Any], img: str) -> str:
     lines = [
         stamp_line(data), "",
         "Each search proposes candidates with Optuna, rejects those over the SRAM, flash or "
-        "latency budget before training (their firmware is built and run with random weights: "
-        "peak SRAM and flash do not depend on the weights; the cycles with every early exit "
-        "taken are a lower bound), trains the rest for the `--epochs` of its command (below; "
+        "latency budget before training (their firmware is built and run with untrained "
+        "weights and the least first-layer code any weights that compute something give: "
+        "lower bounds of the trained model's cycles and flash, and of its peak SRAM to 16 B; "
+        "docs/search.md. Every search below but mnist-2k-within ran before that probe: with "
+        "random first-layer weights, which bound nothing: their trained candidates took up "
+        "to 8% fewer cycles than probed), trains the rest for the `--epochs` of its command "
+        "(below; "
         "with `--prune`, one learning worse than the median at a quarter or half of them stops "
         "there) "
         "on the data's training part "

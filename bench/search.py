@@ -181,7 +181,7 @@ SEARCHES = (
            note="mnist-2k-recipe's space and start with the hand-made model's own measured "
                 "budget as hard limits and accuracy the only objective: peak SRAM 1,128 B "
                 "(under 2 KiB) and 6.834125 ms at 32 MHz, i.e. its 218,692 cycles (it has no "
-                "early exits, so that is its worst case too). mnist-2k-recipe, with cycles as "
+                "early exits: cycles do not depend on the data). mnist-2k-recipe, with cycles as "
                 "a second objective, spread its trials along the accuracy-cycles front and "
                 "trained most of its best candidates just over the hand-made's cycles "
                 "(220-233k); here every trained candidate is one that could dominate, and the "

@@ -36,7 +36,14 @@ from typing import Any, Literal
 from ebnn.search import pruning
 from ebnn.search.backends import Backend
 from ebnn.search.datasets import SearchData
-from ebnn.search.measure import Budget, Firmware, Outcome, Task, probe_task
+from ebnn.search.measure import (
+    PROBE_SRAM_SLACK,
+    Budget,
+    Firmware,
+    Outcome,
+    Task,
+    probe_task,
+)
 from ebnn.search.space import Space
 
 STUDY_NAME = "ebnn-search"
@@ -239,7 +246,8 @@ class Driver:
         elif fw is None:  # did not build or run: over the memories of the target
             constraints["sram"] = constraints["flash"] = 1.0
         else:
-            constraints["sram"] = float(fw.sram_peak - b.sram)
+            slack = PROBE_SRAM_SLACK if o.final is None else 0  # a probe's: a lower bound
+            constraints["sram"] = float(fw.sram_peak - slack - b.sram)
             constraints["flash"] = float(fw.flash - b.flash)
             if b.max_cycles is not None:
                 constraints["cycles"] = float(fw.cycles - b.max_cycles)
