@@ -151,10 +151,11 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     ebnn search -o out/s2k --resume --cv 5        re-rank the 5 best by cross-validation
     ebnn search --report out/s2k                  re-render the outputs
 
-    Candidates over the SRAM or flash budget are rejected before training. Optuna (TPE)
-    proposes candidates in batches of --jobs; objectives: validation accuracy, cycles and
-    peak SRAM (--no-cycles-objective --no-sram-objective: the most accurate model that fits).
-    See docs/search.md.
+    Candidates certainly over the SRAM, flash or --max-ms budget are rejected before
+    training (their firmware's lower bounds, measured with untrained weights); the others are
+    trained and measured again, which decides. Optuna (TPE) proposes candidates in batches of
+    --jobs; objectives: validation accuracy, cycles and peak SRAM (--no-cycles-objective
+    --no-sram-objective: the most accurate model that fits). See docs/search.md.
     """
     from ebnn.search.study import DB_NAME, SearchError, Settings
 

@@ -6,18 +6,19 @@ shared with the machine that runs it.
 1. **Probe.** The candidate with untrained (seeded random) weights is exported, its firmware
    generated, built for the target and run in the simulator on one validation image. No
    kernel exits early (the hidden conv counts every pool window, bit-sliced), so cycles do not
-   depend on the data; they, flash and SRAM depend on the weights only through the first
-   layer's straight-line code (it sums each window's taps once per weight-sign pattern its
-   filters use and then tests each filter that is not a constant bit;
+   depend on the data (each candidate trained by the results page's searches took the same
+   cycles on all its validation images); they, flash and SRAM depend on the weights only
+   through the first layer's straight-line code (it sums each window's taps once per
+   weight-sign pattern its filters use and then tests each filter that is not a constant bit;
    ``ebnn.layers.first_conv``) and what the compiler folds from constant tables. The probe's
    first layer is the least such code of any weights that compute something: one filter
-   tested, the others constant, one sign pattern. (With every filter constant the model
-   gives every input the same class; it is never worth finding.) So the probe's cycles and
-   flash are lower bounds of the trained model's, and its peak SRAM one up to the stack
-   frames the compiler sizes from the constants (:data:`PROBE_SRAM_SLACK`). A candidate over
-   the SRAM budget by more than that slack, over the flash, or whose cycles are over the cycle
-   budget, is rejected here, before any training; the others are trained and measured again
-   (step 3), which decides.
+   tested, the others constant, one sign pattern. (With every filter constant the model gives
+   every input the same class; it is never worth finding.) So the probe's cycles and flash
+   are lower bounds of the trained model's, and its peak SRAM one up to the stack frames the
+   compiler sizes from the constants (:data:`PROBE_SRAM_SLACK`). A candidate over the SRAM
+   budget by more than that slack, over the flash, or whose cycles are over the cycle budget,
+   is rejected here, before any training; the others are trained and measured again (step
+   3), which decides.
 2. **Train** (``ebnn.train.train``; the config's epochs, which ``--epochs`` overrides; with
    ``--prune`` it is scored at its rungs and stops at one it misses, ``ebnn.search.pruning``),
    **export** (``ebnn.export.export_model``) and **build** linked for the SRAM and flash budget
