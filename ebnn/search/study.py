@@ -37,11 +37,11 @@ from ebnn.search import pruning
 from ebnn.search.backends import Backend
 from ebnn.search.datasets import SearchData
 from ebnn.search.measure import (
-    PROBE_SRAM_SLACK,
     Budget,
     Firmware,
     Outcome,
     Task,
+    probe_lower_bounds,
     probe_task,
 )
 from ebnn.search.space import Space
@@ -239,15 +239,15 @@ class Driver:
 
     def _values(self, o: Outcome) -> tuple[list[float], dict[str, float]]:
         b = self.settings.budget
-        fw: Firmware | None = o.final or o.probe
+        # a probe's figures count as the lower bounds they are (it may fit by them)
+        fw: Firmware | None = o.final or (o.probe and probe_lower_bounds(o.probe))
         constraints = dict.fromkeys(CONSTRAINTS, 0.0)
         if o.status == "invalid":
             constraints["valid"] = 1.0
         elif fw is None:  # did not build or run: over the memories of the target
             constraints["sram"] = constraints["flash"] = 1.0
         else:
-            slack = PROBE_SRAM_SLACK if o.final is None else 0  # a probe's: a lower bound
-            constraints["sram"] = float(fw.sram_peak - slack - b.sram)
+            constraints["sram"] = float(fw.sram_peak - b.sram)
             constraints["flash"] = float(fw.flash - b.flash)
             if b.max_cycles is not None:
                 constraints["cycles"] = float(fw.cycles - b.max_cycles)
