@@ -171,8 +171,9 @@ def entry(directory: Path, settings: Settings, r: dict[str, Any]) -> dict[str, A
         "flash": final["flash"], "cycles": final["cycles"],
         "cycles_median": final["cycles_median"],
         "ms": settings.budget.ms(final["cycles"]),
+        # what the probe measured before training (less the slacks: lower bounds)
         "probe": {"sram_peak": probe["sram_peak"], "flash": probe["flash"],
-                  "cycles_lower_bound": probe["cycles"]},
+                  "cycles": probe["cycles"]},
         "seconds": r["seconds"],
     }
 
