@@ -43,6 +43,13 @@ def measure(art: Artifact, tmp_path: Path, name: str, images: int = 1) -> Firmwa
     return fw
 
 
+def assert_bounded(bound: Firmware, real: Firmware) -> None:
+    """The probe's lower bounds are under what the trained model measured."""
+    assert bound.cycles <= real.cycles_min
+    assert bound.flash <= real.flash
+    assert bound.sram_peak <= real.sram_peak
+
+
 def test_every_hand_made_model_is_checked():
     assert len(HANDMADE) >= 7 and {"mnist", "basicmotions", "mnist1d"} <= set(HANDMADE)
 
@@ -54,10 +61,7 @@ def test_the_probe_bounds_the_trained_model_from_below(name, tmp_path):
     probe = measure(_probe_artifact(spec, np.zeros(trained.input_shape, np.uint8)), tmp_path,
                     "probe")
     real = measure(trained, tmp_path, "trained", images=4)
-    bound = probe_lower_bounds(probe)
-    assert bound.cycles <= real.cycles_min
-    assert bound.flash <= real.flash
-    assert bound.sram_peak <= real.sram_peak
+    assert_bounded(probe_lower_bounds(probe), real)
     # the probe itself, without the slacks, already is under these models' figures but SRAM
     assert probe.cycles <= real.cycles_min and probe.flash <= real.flash
     print(f"{name}: probe/trained cycles {probe.cycles / real.cycles_min:.3f}, SRAM "
@@ -148,6 +152,4 @@ def test_the_probe_bounds_a_trained_model_with_hidden_linear_layers(tmp_path):
         layer.direction[2::3] = 0
     bound = probe_lower_bounds(measure(_probe_artifact(spec, data.val.images[0]), tmp_path,
                                        "probe"))
-    real = measure(trained, tmp_path, "trained", images=4)
-    assert bound.cycles <= real.cycles_min
-    assert bound.flash <= real.flash and bound.sram_peak <= real.sram_peak
+    assert_bounded(bound, measure(trained, tmp_path, "trained", images=4))
