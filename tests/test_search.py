@@ -329,6 +329,7 @@ def test_report_rerenders(local):
      "--cycles-objective/--no-cycles-objective differs"),
     (("-o", "{local}", "--resume", "--prune"), "--prune differs"),
     (("-o", "{local}", "--resume", "--multivariate"), "--multivariate differs"),
+    (("-o", "{local}", "--resume", "--startup", "20"), "--startup differs"),
     (("{space}", "-o", "{tmp}/x", "--address", "a:1"), "--address is for --backend ray"),
 ])
 def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):

@@ -78,3 +78,26 @@ def test_the_option_is_kept_with_the_search_and_old_searches_load_without_it(tmp
     del old["multivariate"]  # search.json of a search made before the option
     (tmp_path / "search.json").write_text(json.dumps(old))
     assert Settings.load(tmp_path).multivariate is False
+
+
+def test_startup_keeps_tpe_random_for_that_many_trials_and_is_seeded(plain):
+    """--startup N: the first N proposals are TPE's random ones (the same as the default's first
+    10), then TPE models the trials; the default stays Optuna's 10."""
+    longer = _proposals(lambda n: _sampler(3, n, startup=16))
+    assert longer[:10] == plain[:10]
+    assert longer[10:16] != plain[10:16]  # random where the default already models
+    random = _proposals(lambda n: optuna.samplers.RandomSampler(seed=trial_seed(3, n)), 16)
+    assert longer[:16] == random
+    assert _proposals(lambda n: _sampler(3, n, startup=16)) == longer
+    assert _proposals(lambda n: _sampler(3, n, startup=10)) == plain
+
+
+def test_startup_is_kept_with_the_search_and_old_searches_load_without_it(tmp_path):
+    settings = Settings(space="", target="curie", sram=2048, flash=65536, max_cycles=None,
+                        clock_hz=32_000_000, startup=40)
+    settings.save(tmp_path)
+    assert Settings.load(tmp_path).startup == 40
+    old = dataclasses.asdict(settings)
+    del old["startup"]
+    (tmp_path / "search.json").write_text(json.dumps(old))
+    assert Settings.load(tmp_path).startup is None

@@ -118,6 +118,10 @@ def _cpus() -> int:
                    "that occur together, so a later conv block's filters, kernel, padding and "
                    "pool are modelled together (without it, Optuna's default TPE). Kept with "
                    "the search.")
+@click.option("--startup", type=click.IntRange(min=1), default=None, metavar="N",
+              help="TPE proposes the first N finished trials at random before it models them "
+                   "(default: Optuna's 10): more of the space is tried before the sampler "
+                   "settles. Kept with the search.")
 @click.option("--cv", "cv", type=click.IntRange(min=0), default=0, metavar="K",
               help="After the trials, re-rank the K candidates with the best validation "
                    "accuracy by k-fold cross-validation over the training and validation "
@@ -140,7 +144,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, cycles_objective: bool | None,
                starts: tuple[Path, ...], prune: bool | None, multivariate: bool | None,
-               cv: int, cv_folds: int,
+               startup: int | None, cv: int, cv_folds: int,
                resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
@@ -178,7 +182,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
              "data_dir": data_dir,
              "test_dir": test_data_dir, "train_limit": train_images, "seed": seed,
              "minimize_sram": sram_objective, "minimize_cycles": cycles_objective,
-             "batch": batch, "prune": prune, "multivariate": multivariate}
+             "batch": batch, "prune": prune, "multivariate": multivariate, "startup": startup}
     try:
         if report or resume:
             settings = Settings.load(output)
@@ -229,7 +233,7 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         data_path=None if given["data_path"] is None else str(given["data_path"].resolve()),
         test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
         train_limit=given["train_limit"], batch=given["batch"], prune=bool(given["prune"]),
-        multivariate=bool(given["multivariate"]))
+        multivariate=bool(given["multivariate"]), startup=given["startup"])
 
 
 # the option of each setting whose name is not the option's

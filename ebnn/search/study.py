@@ -81,6 +81,7 @@ class Settings:
     start: list[str] | None = None  # --start configs, asked first (for the record)
     prune: bool = False  # --prune
     multivariate: bool = False  # --multivariate
+    startup: int | None = None  # --startup: TPE's random proposals (None: Optuna's 10)
 
     @property
     def budget(self) -> Budget:
@@ -163,7 +164,8 @@ def trial_seed(seed: int, number: int) -> int:
     return (seed * 1_000_003 + number) % 2**32
 
 
-def _sampler(seed: int, number: int, multivariate: bool = False) -> Any:
+def _sampler(seed: int, number: int, multivariate: bool = False,
+             startup: int | None = None) -> Any:
     """The sampler that proposes trial ``number``; RUNNING trials (the batch being filled)
     are ignored, so what it proposes depends on the finished trials alone.
 
@@ -172,18 +174,21 @@ def _sampler(seed: int, number: int, multivariate: bool = False) -> Any:
     several): searches made before ``--multivariate`` existed resume with the sampler they
     began with. ``multivariate`` (``--multivariate``): multivariate TPE with ``group=True``,
     a joint model for each group of parameters that occur together, so the parameters of a
-    block whose kind is drawn are modelled jointly too."""
+    block whose kind is drawn are modelled jointly too. ``startup`` (``--startup``): how many
+    finished trials TPE proposes at random before it models them (None: Optuna's default, 10,
+    what searches made before the option used)."""
     import warnings
 
     import optuna
 
     seed = trial_seed(seed, number)
+    given = {} if startup is None else {"n_startup_trials": startup}
     if not multivariate:
-        return optuna.samplers.TPESampler(seed=seed, constant_liar=False)
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=False, **given)
     with warnings.catch_warnings():  # group is marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(seed=seed, constant_liar=False, multivariate=True,
-                                          group=True)
+                                          group=True, **given)
 
 
 def _key(config: dict[str, Any]) -> str:
@@ -413,7 +418,8 @@ class Driver:
                 if out_of_trials or out_of_time:
                     return
                 continue
-            self.study.sampler = _sampler(self.settings.seed, total, self.settings.multivariate)
+            self.study.sampler = _sampler(self.settings.seed, total, self.settings.multivariate,
+                                         self.settings.startup)
             trial = self.study.ask()
             config = self.space.suggest(trial, self.settings.epochs)
             trial.set_user_attr("config", config)
