@@ -101,3 +101,14 @@ def test_startup_is_kept_with_the_search_and_old_searches_load_without_it(tmp_pa
     del old["startup"]
     (tmp_path / "search.json").write_text(json.dumps(old))
     assert Settings.load(tmp_path).startup is None
+
+
+def test_a_new_search_keeps_the_startup_it_was_given():
+    from ebnn.search.command import _new_settings
+
+    given = {"target": None, "sram": None, "flash": None, "max_ms": None, "epochs": None,
+             "dataset": None, "data_path": None, "data_dir": None, "test_dir": None,
+             "train_limit": None, "seed": None, "minimize_sram": None, "minimize_cycles": None,
+             "batch": 2, "prune": None, "multivariate": None}
+    assert _new_settings(SPACE, {**given, "startup": 32}).startup == 32
+    assert _new_settings(SPACE, {**given, "startup": None}).startup is None
