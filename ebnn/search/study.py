@@ -159,6 +159,9 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
     return optuna.load_study(study_name=STUDY_NAME, storage=storage)
 
 
+OPTUNA_STARTUP = 10  # TPESampler's default n_startup_trials, what searches before --startup used
+
+
 def trial_seed(seed: int, number: int) -> int:
     """The seed of the sampler that proposes trial ``number`` of a search seeded ``seed``."""
     return (seed * 1_000_003 + number) % 2**32
@@ -182,13 +185,14 @@ def _sampler(seed: int, number: int, multivariate: bool = False,
     import optuna
 
     seed = trial_seed(seed, number)
-    given = {} if startup is None else {"n_startup_trials": startup}
+    startup = OPTUNA_STARTUP if startup is None else startup
     if not multivariate:
-        return optuna.samplers.TPESampler(seed=seed, constant_liar=False, **given)
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=False,
+                                          n_startup_trials=startup)
     with warnings.catch_warnings():  # group is marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(seed=seed, constant_liar=False, multivariate=True,
-                                          group=True, **given)
+                                          group=True, n_startup_trials=startup)
 
 
 def _key(config: dict[str, Any]) -> str:
