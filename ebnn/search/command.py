@@ -213,7 +213,7 @@ def _duration(text: str) -> float:
 
 def _new_settings(space: Path, given: dict[str, Any]) -> Any:
     from ebnn.search.space import SpaceError, load_space
-    from ebnn.search.study import Settings
+    from ebnn.search.study import OPTUNA_STARTUP, Settings
 
     try:
         load_space(space)
@@ -233,7 +233,7 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         data_path=None if given["data_path"] is None else str(given["data_path"].resolve()),
         test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
         train_limit=given["train_limit"], batch=given["batch"], prune=bool(given["prune"]),
-        multivariate=bool(given["multivariate"]), startup=given["startup"])
+        multivariate=bool(given["multivariate"]), startup=given["startup"] or OPTUNA_STARTUP)
 
 
 # the option of each setting whose name is not the option's

@@ -57,6 +57,9 @@ class SearchError(Exception):
     """The search cannot start or continue; ``str()`` is one line for the user."""
 
 
+OPTUNA_STARTUP = 10  # TPESampler's default n_startup_trials, what searches before --startup used
+
+
 @dataclass(frozen=True)
 class Settings:
     """What defines a search (kept in DIR/search.json; ``--resume`` must not change it)."""
@@ -81,7 +84,7 @@ class Settings:
     start: list[str] | None = None  # --start configs, asked first (for the record)
     prune: bool = False  # --prune
     multivariate: bool = False  # --multivariate
-    startup: int | None = None  # --startup: TPE's random proposals (None: Optuna's 10)
+    startup: int = OPTUNA_STARTUP  # --startup: the finished trials TPE proposes at random
 
     @property
     def budget(self) -> Budget:
@@ -159,16 +162,13 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
     return optuna.load_study(study_name=STUDY_NAME, storage=storage)
 
 
-OPTUNA_STARTUP = 10  # TPESampler's default n_startup_trials, what searches before --startup used
-
-
 def trial_seed(seed: int, number: int) -> int:
     """The seed of the sampler that proposes trial ``number`` of a search seeded ``seed``."""
     return (seed * 1_000_003 + number) % 2**32
 
 
 def _sampler(seed: int, number: int, multivariate: bool = False,
-             startup: int | None = None) -> Any:
+             startup: int = OPTUNA_STARTUP) -> Any:
     """The sampler that proposes trial ``number``; RUNNING trials (the batch being filled)
     are ignored, so what it proposes depends on the finished trials alone.
 
@@ -178,14 +178,13 @@ def _sampler(seed: int, number: int, multivariate: bool = False,
     began with. ``multivariate`` (``--multivariate``): multivariate TPE with ``group=True``,
     a joint model for each group of parameters that occur together, so the parameters of a
     block whose kind is drawn are modelled jointly too. ``startup`` (``--startup``): how many
-    finished trials TPE proposes at random before it models them (None: Optuna's default, 10,
-    what searches made before the option used)."""
+    finished trials TPE proposes at random before it models them (default Optuna's, 10, what
+    searches made before the option used)."""
     import warnings
 
     import optuna
 
     seed = trial_seed(seed, number)
-    startup = OPTUNA_STARTUP if startup is None else startup
     if not multivariate:
         return optuna.samplers.TPESampler(seed=seed, constant_liar=False,
                                           n_startup_trials=startup)
