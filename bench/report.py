@@ -1182,8 +1182,9 @@ def search_section(res: dict[str, Any], img: str) -> str:
             verdict = f"no Pareto model within {v['handmade']}'s cycles and SRAM"
         elif g:
             verdict = (f"goal test ≥ {pct(g['test_accuracy'], 1)}: "
-                       + ("**met**" if g["met"] else "not met") + " (the chosen model "
-                       f"{pct(g['chosen'])}, highest in the Pareto set "
+                       + ("**met**" if g["met"] else "not met") + " (the chosen model"
+                       + (" refit on every labelled image" if g.get("chosen_refit") else "")
+                       + f" {pct(g['chosen'])}, highest in the Pareto set "
                        f"{pct(g['highest_in_pareto'])})")
         else:
             verdict = "—"
@@ -1225,6 +1226,11 @@ def search_section(res: dict[str, Any], img: str) -> str:
         prow += [[f"hand-made {h['name']}", pct(h["val_accuracy"]), *([""] if cv else []),
                   pct(h.get("test_accuracy")), n(h["sram_peak"]), n(h["flash"]),
                   n(h["cycles"]), f"{h['ms']:.2f}", ""] for h in hand]
+        prow[len(e["pareto"]):len(e["pareto"])] = [
+            [f"{p['name']}-refit ({n(f['train_images'])} images)", "—", *([""] if cv else []),
+             pct(f.get("test_accuracy")), n(f["sram_peak"]), n(f["flash"]), n(f["cycles"]),
+             f"{f['ms']:.2f}", "its config trained on every labelled image (`--refit`)"]
+            for p in e["pareto"] if (f := p.get("refit")) and f["status"] == "ok"]
         lines += [table(["model", "val", *(["cv"] if cv else []), "test", "peak SRAM (B)",
                          "flash (B)", "cycles", "ms", "layers"], prow,
                         "lrr" + ("r" if cv else "") + "rrrrl"), ""]

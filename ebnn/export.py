@@ -96,11 +96,13 @@ def export_checkpoint(payload: dict[str, Any]) -> Artifact:
     from ebnn.train import model_from_checkpoint
 
     net = model_from_checkpoint(payload)
+    val_acc = payload["history"]["val_acc"]
     metadata: dict[str, Any] = {
         "config": payload["config"], "dataset": payload.get("dataset"),
         "dataset_source": payload.get("dataset_source"),
-        "val_accuracy": payload["history"]["val_acc"][-1] if payload["history"]["val_acc"]
-        else None, "sample_label": payload.get("sample_label"),
+        # NaN when it trained without validation images (`ebnn search --refit`)
+        "val_accuracy": val_acc[-1] if val_acc and not math.isnan(val_acc[-1]) else None,
+        "sample_label": payload.get("sample_label"),
     }
     if isinstance(payload.get("data_path"), str):
         metadata["data_path"] = payload["data_path"]

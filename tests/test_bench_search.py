@@ -132,3 +132,39 @@ def test_a_taught_search_learns_from_its_teacher_searchs_choice(tmp_path):
     assert space.train["teacher"] == str((teacher_dir / "trials" / "00008" / "model.pt").resolve())
     shipped = load_space(search.SPACES / s.space)
     assert {k: v for k, v in space.train.items() if k != "teacher"} == shipped.train
+
+
+def test_a_refit_search_is_judged_on_its_refit_model(tmp_path):
+    """Registered with --refit, a search hands over its choice's config trained on every
+    labelled image: the goal is judged on that model's test accuracy, its row is on the page;
+    without --refit (or with a refit over the budget) on the candidate's own."""
+    import json
+    from dataclasses import replace
+
+    s = replace(next(x for x in search.SEARCHES if x.goal_test is not None), refit=True)
+    assert "--refit" in search.command(s, tmp_path / s.name, False)
+    assert "--refit" not in search.command(replace(s, refit=False), tmp_path / s.name, False)
+    best = model("a", 0.985, 0.9859, 1604, 1_539_558)
+    best["refit"] = {"status": "ok", "train_images": 5000, "test_accuracy": 0.9866,
+                     "sram_peak": 1604, "flash": 97_284, "cycles": 1_539_600, "ms": 48.11}
+    assert search.shipped_refit(s, best) == best["refit"]
+    assert search.shipped_refit(replace(s, refit=False), best) is None
+    over = {**best, "refit": {"status": "rejected", "train_images": 5000, "reason": "r"}}
+    assert search.shipped_refit(s, over) is None
+    directory = tmp_path / s.name
+    directory.mkdir()
+    (directory / "search.json").write_text(json.dumps(
+        {"sram": 15360, "max_cycles": 1_600_000, "clock_hz": 32_000_000}))
+    (directory / "handmade.json").write_text("[]")
+    (directory / "pareto.md").write_text("3 trials: 1 trained, ...\n")
+    (directory / "pareto.json").write_text(json.dumps([best]))
+    from unittest import mock
+
+    with mock.patch.object(search, "_study_seconds", return_value=60.0):
+        entry = search.collect(s, directory, ["ebnn", "search"], False, None)
+    assert entry["goal"]["chosen"] == 0.9866 and entry["goal"]["chosen_refit"]
+    assert entry["goal"]["met"]  # 98.59% as the candidate, 98.66% refit
+    text = report.search_section({"search": {"date": "D", "command": "c", "bench_seconds": 1.0,
+                                             "searches": [entry]}}, "img")
+    assert "the chosen model refit on every labelled image 98.66%" in text
+    assert "| a-refit (5,000 images) | — |" in text

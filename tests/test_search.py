@@ -29,6 +29,7 @@ from ebnn.config import parse_config
 from ebnn.data import load_dataset, split_train_val
 from ebnn.export import export_checkpoint
 from ebnn.search import command, crossval
+from ebnn.search import refit as refit_mod
 from ebnn.search.backends import InProcess
 from ebnn.search.crossval import FoldOutcome
 from ebnn.search.datasets import load_search_data
@@ -826,3 +827,150 @@ def test_pareto_without_cycles_or_sram_is_the_most_accurate():
     assert [r["number"] for r in pareto_front(ring, False, False)] == [5]
     assert [r["number"] for r in pareto_front(records, False, True)] == [2, 0]
     assert [r["number"] for r in pareto_front(records, True, False)] == [1, 0]
+
+
+# -- --refit: the Pareto models' configs trained on every labelled image ----------------------
+
+RUN_REFIT = refit_mod.run_refit
+
+
+@pytest.fixture(scope="module")
+def refitted(cv, tmp_path_factory) -> Path:
+    """The `cv` search, then `--resume --refit` (no new trials or folds: refits only)."""
+    out = tmp_path_factory.mktemp("refit") / "s"
+    shutil.copytree(cv, out)
+    ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    (out.parent / "stderr.txt").write_text(ran.stderr)
+    return out
+
+
+def without_refit(directory: Path) -> list[dict]:
+    return [{k: v for k, v in e.items() if k != "refit"} for e in pareto(directory)]
+
+
+def test_refit_trains_each_pareto_config_on_every_labelled_image(cv, refitted, test_dir):
+    assert essentials(refitted) == essentials(cv)
+    assert without_refit(refitted) == without_refit(cv)  # the choice is the candidates'
+    assert all(e["refit"] is None for e in pareto(cv))
+    settings = Settings.load(refitted)
+    space = load_space_text(refitted.parent)
+    data = load_search_data(None, None, space.val_fraction, space.seed)
+    pool = crossval.pool_of(data, settings.train_limit)
+    test = load_dataset("mnist", data_dir=test_dir, split="test")
+    entries = pareto(refitted)
+    assert entries
+    for e in entries:
+        f = e["refit"]
+        assert f is not None and f["train_images"] == len(pool) == 300 + len(data.val)
+        if f["status"] != "ok":  # over the budget with its own weights: said, not offered
+            assert f["reason"] and "elf" not in f
+            continue
+        # the same as training the config by hand on the training and validation images
+        spec = parse_config(e["config"], "refit")
+        none = replace(pool, images=pool.images[:0], labels=pool.labels[:0])
+        pt = refitted.parent / f"{e['name']}.pt"
+        train(spec, pool, none, pt)
+        by_hand = export_checkpoint(load_checkpoint(pt))
+        art = load_artifact(refitted / f["ebnn"])
+        for mine, theirs in zip(art.layers, by_hand.layers, strict=True):
+            assert np.array_equal(mine.weights, theirs.weights)
+            assert np.array_equal(mine.threshold, theirs.threshold)
+        ref = reference.run(art, test.images)
+        assert f["test_accuracy"] == np.mean(ref.classes == test.labels)
+        assert f["sram_peak"] <= 2048 and f["ms"] == pytest.approx(f["cycles"] / 32e3)
+        for key in ("toml", "pt", "ebnn", "elf"):
+            assert (refitted / f[key]).is_file() and f[key].endswith(f"-refit.{key}")
+        # inside the budget in the simulator, as a user checks it
+        report = refitted.parent / f"{e['name']}-refit.json"
+        res = CliRunner().invoke(sim_main, ["run", str(refitted / f["elf"]), "--sram", "2k",
+                                            "--json", str(report)])
+        assert res.exit_code == 0, res.output
+        assert json.loads(report.read_text())["sram"]["peak"] == f["sram_peak"]
+    assert any(e["refit"]["status"] == "ok" for e in entries)
+    table = (refitted / "pareto.md").read_text()
+    assert "Refit (`--refit`)" in table and f"{entries[0]['name']}" in table
+    # the refits' time is part of the search's wall time
+    assert load_records(study_of(refitted))[1].seconds > load_records(study_of(cv))[1].seconds
+    log = (refitted.parent / "stderr.txt").read_text()
+    assert f"refitting {len(entries)} Pareto model(s)" in log
+    assert f"refit on {len(pool):,} images" in log
+
+
+class InterruptRefitAfter:
+    """run_refit that runs ``n`` refits, then is interrupted (as by Ctrl-C); counts calls."""
+
+    def __init__(self, n: int | None) -> None:
+        self.n, self.calls = n, 0
+
+    def __call__(self, task, data):
+        self.calls += 1
+        if self.n is not None and self.calls > self.n:
+            raise KeyboardInterrupt
+        return RUN_REFIT(task, data)
+
+
+def test_refit_resumes_after_an_interrupt(cv, refitted, tmp_path):
+    entries = pareto(refitted)
+    if len(entries) < 2:
+        pytest.fail("the toy search's Pareto set should hold two models or more")
+    out = tmp_path / "s"
+    shutil.copytree(cv, out)
+    first = InterruptRefitAfter(1)
+    with mock.patch.object(refit_mod, "run_refit", first):
+        ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
+    assert ran.returncode == command.EXIT_INTERRUPTED, ran.stderr
+    assert "--resume --refit`" in ran.stderr and "finished trials and refits" in ran.stderr
+    assert sum(e["refit"] is not None for e in pareto(out)) == 1  # the finished one is kept
+    rest = InterruptRefitAfter(None)
+    with mock.patch.object(refit_mod, "run_refit", rest):
+        ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert rest.calls == len(entries) - 1  # only the refits not done
+    assert [{**e, "refit": {**e["refit"], "seconds": None}} for e in pareto(out)] == [
+        {**e, "refit": {**e["refit"], "seconds": None}} for e in entries]
+
+
+def test_failed_and_over_budget_refits(cv, tmp_path):
+    """A failed refit is said, kept (its time too) and run again by `--resume --refit`; one
+    over the budget is reported with its reason and without files."""
+    out = tmp_path / "s"
+    shutil.copytree(cv, out)
+    over = Firmware(3000, 9000, 50_000, 50_000.0, 50_000)
+
+    def run(task, data):
+        if task.number == pareto(cv)[0]["trial"]:
+            return refit_mod.RefitOutcome(task.number, "failed", "unexpected error: boom",
+                                          start=1.0, end=2.0)
+        return refit_mod.RefitOutcome(task.number, "rejected", "SRAM 3,000 B > 2,048 B",
+                                      images=800, final=over, start=3.0, end=4.0)
+
+    with mock.patch.object(refit_mod, "run_refit", run):
+        ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert "--refit: 1 refit(s) failed" in ran.stderr and "boom" in ran.stderr
+    entries = pareto(out)
+    assert entries[0]["refit"] is None  # failed: not reported as a refit
+    for e in entries[1:]:
+        assert e["refit"] == {"status": "rejected", "train_images": 800,
+                              "reason": "SRAM 3,000 B > 2,048 B", "sram_peak": 3000,
+                              "flash": 9000, "cycles": 50_000}
+        assert not list((out / "pareto").glob(f"{e['name']}-refit.*"))
+    attrs = study_of(out).user_attrs
+    assert (1.0, 2.0) in refit_mod.intervals(attrs)
+    if len(entries) > 1:
+        assert "rejected: SRAM 3,000 B > 2,048 B" in (out / "pareto.md").read_text()
+    calls = InterruptRefitAfter(None)
+    with mock.patch.object(refit_mod, "run_refit", calls):
+        ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert calls.calls == 1  # the failed one only: a rejection stands
+    assert pareto(out)[0]["refit"] is not None
+    assert (1.0, 2.0) in refit_mod.intervals(study_of(out).user_attrs)  # its time kept
+
+
+def test_refit_mistakes_are_one_line(local, space_file, search_teacher, tmp_path):
+    assert "--refit runs one" in one_line_error(ebnn("search", "--report", local, "--refit"))
+    space = taught(space_file, tmp_path, str(search_teacher))
+    words = one_line_error(ebnn("search", space, *ARGS, "--refit", "-o", fresh(tmp_path / "s")))
+    assert "--refit: not for a space with a teacher" in words

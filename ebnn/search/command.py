@@ -130,6 +130,11 @@ def _cpus() -> int:
                    "finished search.")
 @click.option("--cv-folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
               help="Folds of --cv.")
+@click.option("--refit", is_flag=True,
+              help="After the trials (and --cv), train each Pareto model's config again on "
+                   "every labelled image (training and validation) and measure it like a "
+                   "candidate: pareto/NAME-refit.*, an entry's `refit`. The choice stays the "
+                   "validation (or cv) accuracy's. Works with --resume on a finished search.")
 @click.option("--resume", is_flag=True,
               help="Continue the search in -o: unfinished trials run again first.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -144,7 +149,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, cycles_objective: bool | None,
                starts: tuple[Path, ...], prune: bool | None, multivariate: bool | None,
-               startup: int | None, cv: int, cv_folds: int,
+               startup: int | None, cv: int, cv_folds: int, refit: bool,
                resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
@@ -153,6 +158,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     ebnn search examples/search/mnist.toml --target curie --sram 2k --time 2h -o out/s2k
     ebnn search -o out/s2k --resume --time 1h     continue (Ctrl-C loses nothing)
     ebnn search -o out/s2k --resume --cv 5        re-rank the 5 best by cross-validation
+    ebnn search -o out/s2k --resume --refit       the Pareto models trained on every image
     ebnn search --report out/s2k                  re-render the outputs
 
     Candidates certainly over the SRAM, flash or --max-ms budget are rejected before
@@ -175,6 +181,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _fail("--address is for --backend ray")
     if report and cv:
         _fail("--report DIR re-renders a search: --cv runs one (-o DIR --resume --cv K)")
+    if report and refit:
+        _fail("--report DIR re-renders a search: --refit runs one (-o DIR --resume --refit)")
     if starts and (resume or report):
         _fail("--start is for a new search: a search resumed goes on from its own trials")
     given = {"target": target, "sram": sram, "flash": flash, "max_ms": max_ms,
@@ -201,7 +209,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _report(output, settings)
         return
     _search(output, settings, resume, trials, seconds, jobs or _cpus(), backend, address,
-            (cv, cv_folds))
+            (cv, cv_folds), refit)
 
 
 def _duration(text: str) -> float:
@@ -327,11 +335,18 @@ def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> 
         err.print(f"  {e['name']}: {100 * e['val_accuracy']:.2f}% validation{cv}, "
                   f"{e['sram_peak']:,} B SRAM, {e['cycles']:,} cycles ({e['ms']:.2f} ms)",
                   markup=False)
+        f = e.get("refit")
+        if f is not None:
+            test = ("" if f.get("test_accuracy") is None
+                    else f"{100 * f['test_accuracy']:.2f}% test, ")
+            err.print(f"    refit on {f['train_images']:,} images: " + (
+                f"{test}{f['sram_peak']:,} B SRAM, {f['cycles']:,} cycles ({f['ms']:.2f} ms)"
+                if f["status"] == "ok" else f"{f['status']}: {f['reason']}"), markup=False)
 
 
 def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             seconds: float | None, jobs: int, backend_name: str, address: str | None,
-            cv: tuple[int, int] = (0, 5)) -> None:
+            cv: tuple[int, int] = (0, 5), refit: bool = False) -> None:
     from ebnn.search.backends import BackendError, make_backend
     from ebnn.search.crossval import CrossValError
     from ebnn.search.study import Driver, open_study
@@ -339,9 +354,13 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     space, data = _load(settings)
     if cv[0] and space.train.get("teacher"):
         _check_fold_teacher(space.train["teacher"])
+    if refit and space.train.get("teacher"):
+        _fail("--refit: not for a space with a teacher (its teacher validated on the images "
+              "the refit trains on; train the chosen config with `ebnn train` instead)")
     first = [] if resume else _start_params(space, settings.start or [])
-    # `--resume --cv K` alone: the trials an interrupt left unfinished, then the folds only
-    cv_only = resume and cv[0] > 0 and trials is None and seconds is None
+    # `--resume --cv K` or `--resume --refit` alone: the trials an interrupt left unfinished,
+    # then the folds and refits only
+    cv_only = resume and (cv[0] > 0 or refit) and trials is None and seconds is None
     if trials is None and seconds is None and not cv_only:
         trials = settings.trials or DEFAULT_TRIALS
     try:
@@ -364,7 +383,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         backend = make_backend(backend_name, data, jobs, address)
     except BackendError as exc:
         _fail(str(exc))
-    interrupted = in_cv = False
+    interrupted = in_cv = in_refit = False
     cv_error: str | None = None
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -375,6 +394,9 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             if cv[0]:
                 in_cv = True
                 _cross_validate(study, settings, space, backend, cv, progress, output)
+            if refit:
+                in_refit, in_cv = True, False
+                _refit(study, settings, backend, progress, output)
         except KeyboardInterrupt:
             interrupted = True
         except CrossValError as exc:
@@ -385,8 +407,10 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
     if interrupted:
-        again = f" --cv {cv[0]} --cv-folds {cv[1]}" if in_cv else ""
-        err.print(f"interrupted: finished trials{' and folds' if in_cv else ''} are kept in "
+        again = ((f" --cv {cv[0]} --cv-folds {cv[1]}" if in_cv else "")
+                 + (" --refit" if refit and (in_cv or in_refit) else ""))
+        kept = " and folds" if in_cv else " and refits" if in_refit else ""
+        err.print(f"interrupted: finished trials{kept} are kept in "
                   f"{output}; continue with `ebnn search -o {output} --resume{again}`",
                   markup=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -431,6 +455,28 @@ def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tup
         err.print(f"--cv: {failed} fold(s) failed (reasons above); their candidates are not "
                   "ranked as cross-validated until `--resume --cv` runs them again",
                   markup=False, soft_wrap=True)
+
+
+def _refit(study: Any, settings: Any, backend: Any, progress: _Progress, output: Path) -> None:
+    from ebnn.search.outputs import load_records, pareto
+    from ebnn.search.refit import RefitTask, refit
+
+    records, _ = load_records(study)
+    front = pareto(records, settings.minimize_sram, settings.minimize_cycles)
+    if not front:
+        err.print("--refit: no trained candidate fits the budget: nothing to refit",
+                  markup=False)
+        return
+    err.print(f"refitting {len(front)} Pareto model(s) (trials "
+              f"{', '.join(str(r['number']) for r in front)}) on every labelled image",
+              markup=False, soft_wrap=True)
+    progress.restart("refitting")
+    tasks = [RefitTask(r["number"], r["config"], settings.budget, settings.train_limit)
+             for r in front]
+    failed = refit(study, tasks, backend, output, progress.refit)
+    if failed:
+        err.print(f"--refit: {failed} refit(s) failed (reasons above); `--resume --refit` "
+                  "runs them again", markup=False, soft_wrap=True)
 
 
 def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
@@ -489,6 +535,21 @@ class _Progress:
         if self._progress is not None:
             self._progress.update(self._task, completed=done, total=total,
                                   description=f"cross-validating: {done}/{total} folds")
+            self._progress.console.print(line, markup=False, soft_wrap=True)
+        else:
+            err.print(line, markup=False, soft_wrap=True)
+
+    def refit(self, o: Any, done: int, total: int) -> None:
+        if o.status == "ok":
+            test = "" if o.test_accuracy is None else f"{100 * o.test_accuracy:.2f}% test, "
+            what = (f"{test}{o.final.sram_peak:,} B, {o.final.cycles:,} cycles "
+                    f"(trained on {o.images:,} images)")
+        else:
+            what = f"{o.status}: {o.reason}"
+        line = f"{o.label}: {what} ({done}/{total})"
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, total=total,
+                                  description=f"refitting: {done}/{total}")
             self._progress.console.print(line, markup=False, soft_wrap=True)
         else:
             err.print(line, markup=False, soft_wrap=True)

@@ -7,7 +7,9 @@
 * ``pareto.md``: the same as a Markdown table, with the search's totals;
 * ``pareto.png``: accuracy vs peak SRAM, coloured by milliseconds per inference
   (:mod:`ebnn.search.plot`);
-* ``pareto/NAME.{toml,pt,ebnn,elf}``: each Pareto model (copied from ``trials/NNNNN/``).
+* ``pareto/NAME.{toml,pt,ebnn,elf}``: each Pareto model (copied from ``trials/NNNNN/``);
+  with ``--refit``, ``pareto/NAME-refit.*`` too: its config trained on every labelled image
+  (:mod:`ebnn.search.refit`, copied from ``refits/NNNNN/``), an entry's ``refit``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ebnn.search import crossval
+from ebnn.search import crossval, refit
 from ebnn.search.study import TRIALS_DIR, Settings, fitted
 
 PARETO_DIR = "pareto"
@@ -33,7 +35,7 @@ class Summary:
     rejected_before_training: int
     failed: int
     running: int  # left unfinished (interrupted)
-    seconds: float  # time with at least one trial running (ask to tell) or a fold of --cv
+    seconds: float  # time with at least one trial (ask to tell), fold or refit running
     cv_k: int = 0  # the last --cv run's K (0: none) and folds; its shortlist (recomputed from
     folds: int = 0  # the trials held now: at most K) and how many of it have every fold done
     cv_listed: int = 0
@@ -69,7 +71,7 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
     cv_k, cv_folds, cv_listed, cv_done = crossval.attach(attrs, records)
     seconds = busy_seconds([(a.timestamp(), b.timestamp()) for a, b in zip(starts, ends,
                                                                             strict=True)]
-                           + crossval.intervals(attrs))
+                           + crossval.intervals(attrs) + refit.intervals(attrs))
     summary = Summary(
         trials=len(records) + running,
         trained=sum(1 for r in records if r["trained"] and r["same_as"] is None),
@@ -155,8 +157,35 @@ def model_name(settings: Settings, r: dict[str, Any]) -> str:
     return f"{r['config']['model']['name']}-t{r['number']:05d}"
 
 
-def entry(directory: Path, settings: Settings, r: dict[str, Any]) -> dict[str, Any]:
-    """One model of pareto.json."""
+def refit_of(study: Any, settings: Settings, r: dict[str, Any]) -> dict[str, Any] | None:
+    """Candidate ``r``'s refit (``--refit``) when the study holds one that stands for it (its
+    config, training images and budget), failed ones excepted; else None."""
+    task = refit.RefitTask(r["number"], r["config"], settings.budget, settings.train_limit)
+    return refit.current(study.user_attrs, task)
+
+
+def refit_entry(settings: Settings, r: dict[str, Any], record: dict[str, Any]
+                ) -> dict[str, Any]:
+    """pareto.json's ``refit`` of candidate ``r``: what its refit measured; its files when it
+    is within the budget (``status`` ok), else ``reason``."""
+    final = record["final"] or {}
+    out: dict[str, Any] = {"status": record["status"], "train_images": record["images"]}
+    if record["status"] != "ok":
+        return {**out, "reason": record["reason"],
+                **({"sram_peak": final["sram_peak"], "flash": final["flash"],
+                    "cycles": final["cycles"]} if final else {})}
+    name = model_name(settings, r) + "-refit"
+    return {**out, **{s: f"{PARETO_DIR}/{name}.{s}" for s in SUFFIXES},
+            "test_accuracy": record["test_accuracy"], "sram_peak": final["sram_peak"],
+            "stack_peak": final["stack_peak"], "flash": final["flash"],
+            "cycles": final["cycles"], "cycles_median": final["cycles_median"],
+            "ms": settings.budget.ms(final["cycles"]),
+            "seconds": record["end"] - record["start"]}
+
+
+def entry(directory: Path, settings: Settings, r: dict[str, Any],
+          refit_record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One model of pareto.json (``refit`` None when it has no current refit)."""
     final, probe = r["final"], r["probe"]
     name = model_name(settings, r)
     files = {s: f"{PARETO_DIR}/{name}.{s}" for s in SUFFIXES}
@@ -175,19 +204,24 @@ def entry(directory: Path, settings: Settings, r: dict[str, Any]) -> dict[str, A
         "probe": {"sram_peak": probe["sram_peak"], "flash": probe["flash"],
                   "cycles": probe["cycles"]},
         "seconds": r["seconds"],
+        "refit": None if refit_record is None else refit_entry(settings, r, refit_record),
     }
 
 
-def copy_models(directory: Path, settings: Settings, front: list[dict[str, Any]]) -> None:
+def copy_models(directory: Path, settings: Settings, front: list[dict[str, Any]],
+                refits: list[dict[str, Any] | None]) -> None:
     out = directory / PARETO_DIR
     if out.is_dir():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    for r in front:
-        src = directory / TRIALS_DIR / f"{r['number']:05d}"
+    for r, record in zip(front, refits, strict=True):
         name = model_name(settings, r)
-        for suffix in SUFFIXES:
-            shutil.copyfile(src / f"model.{suffix}", out / f"{name}.{suffix}")
+        sources = [(directory / TRIALS_DIR / f"{r['number']:05d}", name)]
+        if record is not None and record["status"] == "ok":
+            sources.append((refit.folder(directory, r["number"]), f"{name}-refit"))
+        for src, stem in sources:
+            for suffix in SUFFIXES:
+                shutil.copyfile(src / f"model.{suffix}", out / f"{stem}.{suffix}")
 
 
 def _pct(v: float | None) -> str:
@@ -232,6 +266,22 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
             f"| {e['name']} | {_pct(e['val_accuracy'])} |{cv} {_pct(e['test_accuracy'])} | "
             f"{e['sram_peak']:,} | {e['flash']:,} | {e['cycles']:,} "
             f"({e['cycles_median']:,.0f}) | {e['ms']:.2f} | {layers_text(e['config'])} |")
+    refits = [e for e in entries if e.get("refit")]
+    if refits:
+        lines += ["", "Refit (`--refit`): each config trained again on every labelled image "
+                  "(training and validation), measured the same way on the validation images "
+                  "(which it trained on: no accuracy there); `pareto/NAME-refit.*`:", "",
+                  "| model | trained on | test accuracy | peak SRAM (B) | flash (B) | cycles | ms "
+                  "|", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for e in refits:
+            f = e["refit"]
+            if f["status"] != "ok":
+                lines.append(f"| {e['name']} | {f['train_images']:,} | {f['status']}: "
+                             f"{f['reason']} | | | | |")
+                continue
+            lines.append(f"| {e['name']}-refit | {f['train_images']:,} | "
+                         f"{_pct(f['test_accuracy'])} | {f['sram_peak']:,} | {f['flash']:,} | "
+                         f"{f['cycles']:,} ({f['cycles_median']:,.0f}) | {f['ms']:.2f} |")
     if reference:
         lines += ["", "Hand-made models, measured the same way (same validation images):", "",
                   "| model | val accuracy | test accuracy | peak SRAM (B) | flash (B) | cycles "
@@ -270,8 +320,9 @@ def write_report(directory: Path, settings: Settings, study: Any,
 
     records, summary = load_records(study)
     front = pareto(records, settings.minimize_sram, settings.minimize_cycles)
-    copy_models(directory, settings, front)
-    entries = [entry(directory, settings, r) for r in front]
+    refits = [refit_of(study, settings, r) for r in front]
+    copy_models(directory, settings, front, refits)
+    entries = [entry(directory, settings, r, f) for r, f in zip(front, refits, strict=True)]
     (directory / "pareto.json").write_text(json.dumps(entries, indent=2) + "\n")
     (directory / "pareto.md").write_text(markdown(settings, entries, summary, reference))
     plot_search(directory / "pareto.png", settings, records, entries, reference)
