@@ -1163,9 +1163,9 @@ def search_section(res: dict[str, Any], img: str) -> str:
         "and peak SRAM) is the most accurate so ranked, **without the "
         "test set**; test accuracy is only reported. Cycles are the worst over the validation "
         "images. A search whose command has `--start` asked that config first and went on "
-        "from there; the others started cold. The wall time includes the folds; a search whose "
-        "candidates learnt from another search's chosen model (a teacher) adds that search's "
-        "time after the +.", ""]
+        "from there; the others started cold. The wall time includes the folds and refits; a "
+        "search whose candidates learnt from another search's chosen model (a teacher) adds "
+        "that search's time after the +.", ""]
     rows = []
     for e in data["searches"]:
         st = e["settings"]
@@ -1184,7 +1184,10 @@ def search_section(res: dict[str, Any], img: str) -> str:
             verdict = (f"goal test ≥ {pct(g['test_accuracy'], 1)}: "
                        + ("**met**" if g["met"] else "not met") + " (the chosen model"
                        + (" refit on every labelled image" if g.get("chosen_refit") else "")
-                       + f" {pct(g['chosen'])}, highest in the Pareto set "
+                       + f" {pct(g['chosen'])}"
+                       + (f", its registered refit missing ({g['refit_missing']})"
+                          if g.get("refit_missing") else "")
+                       + ", highest in the Pareto set "
                        f"{pct(g['highest_in_pareto'])})")
         else:
             verdict = "—"
@@ -1200,7 +1203,9 @@ def search_section(res: dict[str, Any], img: str) -> str:
                      + ("" if best.get("cv_accuracy") is None
                         else f" (cv {pct(best['cv_accuracy'])})")
                      + f" / {pct(best.get('test_accuracy'))}, "
-                     f"{n(best['sram_peak'])} B, {n(best['cycles'])} cycles",
+                     f"{n(best['sram_peak'])} B, {n(best['cycles'])} cycles"
+                     + ("" if not (g and g.get("chosen_refit")) else
+                        f"; refit on every labelled image: {pct(g['chosen'])} test"),
                      verdict])
     from bench.search import SEARCHES
 

@@ -138,8 +138,12 @@ def save(art: Artifact, path: str | Path) -> None:
     }
     if art.input_quant is not None:
         header["input_quant"] = art.input_quant.to_dict()
-    arrays: dict[str, np.ndarray] = {
-        "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
+    try:  # the loader rejects NaN and infinities: refused here, not when it is read back
+        text = json.dumps(header, allow_nan=False)
+    except ValueError:
+        raise ArtifactError("the model's header holds NaN or an infinity (in its metadata?), "
+                            "which a .ebnn cannot hold") from None
+    arrays: dict[str, np.ndarray] = {"header": np.frombuffer(text.encode(), dtype=np.uint8)}
     for i, layer in enumerate(art.layers):
         arrays[f"l{i}_weights"] = np.packbits(layer.weights.astype(np.uint8).ravel(),
                                               bitorder="little")

@@ -168,3 +168,31 @@ def test_a_refit_search_is_judged_on_its_refit_model(tmp_path):
                                              "searches": [entry]}}, "img")
     assert "the chosen model refit on every labelled image 98.66%" in text
     assert "| a-refit (5,000 images) | — |" in text
+    assert "1,539,558 cycles; refit on every labelled image: 98.66% test |" in text
+
+
+def test_a_registered_refit_that_is_missing_does_not_meet_the_goal(tmp_path):
+    import json
+    from dataclasses import replace
+    from unittest import mock
+
+    s = replace(next(x for x in search.SEARCHES if x.goal_test is not None), refit=True)
+    best = model("a", 0.985, 0.99, 1604, 1_539_558)  # the candidate is above the goal
+    best["refit"] = {"status": "rejected", "train_images": 5000, "reason": "SRAM 16,000 B > x"}
+    directory = tmp_path / s.name
+    directory.mkdir()
+    (directory / "search.json").write_text(json.dumps(
+        {"sram": 15360, "max_cycles": 1_600_000, "clock_hz": 32_000_000}))
+    (directory / "handmade.json").write_text("[]")
+    (directory / "pareto.md").write_text("3 trials: 1 trained, ...\n")
+    for refit, words in ((best["refit"], "rejected: SRAM 16,000 B > x"), (None, "no refit")):
+        (directory / "pareto.json").write_text(json.dumps([{**best, "refit": refit}]))
+        with mock.patch.object(search, "_study_seconds", return_value=60.0):
+            entry = search.collect(s, directory, ["ebnn", "search"], False, None)
+        g = entry["goal"]
+        assert not g["met"] and g["chosen"] == 0.99 and not g["chosen_refit"]
+        assert g["refit_missing"] == words
+        text = report.search_section({"search": {"date": "D", "command": "c",
+                                                 "bench_seconds": 1.0, "searches": [entry]}},
+                                     "img")
+        assert f"not met (the chosen model 99.00%, its registered refit missing ({words})" in text

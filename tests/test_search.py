@@ -873,6 +873,8 @@ def test_refit_trains_each_pareto_config_on_every_labelled_image(cv, refitted, t
         train(spec, pool, none, pt)
         by_hand = export_checkpoint(load_checkpoint(pt))
         art = load_artifact(refitted / f["ebnn"])
+        assert art.metadata["val_accuracy"] is None  # it had no validation images
+        assert art.metadata["search_refit"] is True and art.metadata["search_trial"] == e["trial"]
         for mine, theirs in zip(art.layers, by_hand.layers, strict=True):
             assert np.array_equal(mine.weights, theirs.weights)
             assert np.array_equal(mine.threshold, theirs.threshold)
@@ -891,6 +893,8 @@ def test_refit_trains_each_pareto_config_on_every_labelled_image(cv, refitted, t
     table = (refitted / "pareto.md").read_text()
     assert "Refit (`--refit`)" in table and f"{entries[0]['name']}" in table
     # the refits' time is part of the search's wall time
+    spent = refit_mod.intervals(study_of(refitted).user_attrs)
+    assert len(spent) == len(entries) and all(b > a for a, b in spent)
     assert load_records(study_of(refitted))[1].seconds > load_records(study_of(cv))[1].seconds
     log = (refitted.parent / "stderr.txt").read_text()
     assert f"refitting {len(entries)} Pareto model(s)" in log
@@ -922,6 +926,8 @@ def test_refit_resumes_after_an_interrupt(cv, refitted, tmp_path):
     assert ran.returncode == command.EXIT_INTERRUPTED, ran.stderr
     assert "--resume --refit`" in ran.stderr and "finished trials and refits" in ran.stderr
     assert sum(e["refit"] is not None for e in pareto(out)) == 1  # the finished one is kept
+    assert (f"{len(entries) - 1} of the {len(entries)} Pareto models have no refit yet: "
+            "`ebnn search -o DIR --resume --refit`") in (out / "pareto.md").read_text()
     rest = InterruptRefitAfter(None)
     with mock.patch.object(refit_mod, "run_refit", rest):
         ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
@@ -950,7 +956,10 @@ def test_failed_and_over_budget_refits(cv, tmp_path):
     assert ran.returncode == 0, ran.stderr
     assert "--refit: 1 refit(s) failed" in ran.stderr and "boom" in ran.stderr
     entries = pareto(out)
-    assert entries[0]["refit"] is None  # failed: not reported as a refit
+    assert len(entries) >= 2
+    assert entries[0]["refit"] == {"status": "failed", "train_images": 0,
+                                   "reason": "unexpected error: boom"}
+    assert "failed: unexpected error: boom" in (out / "pareto.md").read_text()
     for e in entries[1:]:
         assert e["refit"] == {"status": "rejected", "train_images": 800,
                               "reason": "SRAM 3,000 B > 2,048 B", "sram_peak": 3000,
@@ -958,14 +967,14 @@ def test_failed_and_over_budget_refits(cv, tmp_path):
         assert not list((out / "pareto").glob(f"{e['name']}-refit.*"))
     attrs = study_of(out).user_attrs
     assert (1.0, 2.0) in refit_mod.intervals(attrs)
-    if len(entries) > 1:
-        assert "rejected: SRAM 3,000 B > 2,048 B" in (out / "pareto.md").read_text()
+    assert "rejected: SRAM 3,000 B > 2,048 B" in (out / "pareto.md").read_text()
     calls = InterruptRefitAfter(None)
     with mock.patch.object(refit_mod, "run_refit", calls):
         ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
     assert ran.returncode == 0, ran.stderr
     assert calls.calls == 1  # the failed one only: a rejection stands
-    assert pareto(out)[0]["refit"] is not None
+    assert pareto(out)[0]["refit"]["status"] != "failed"
+    assert f"refitting 1 Pareto model(s) (trials {entries[0]['trial']})" in ran.stderr
     assert (1.0, 2.0) in refit_mod.intervals(study_of(out).user_attrs)  # its time kept
 
 
@@ -974,3 +983,35 @@ def test_refit_mistakes_are_one_line(local, space_file, search_teacher, tmp_path
     space = taught(space_file, tmp_path, str(search_teacher))
     words = one_line_error(ebnn("search", space, *ARGS, "--refit", "-o", fresh(tmp_path / "s")))
     assert "--refit: not for a space with a teacher" in words
+
+
+def test_which_refits_run_again():
+    """Only a refit that broke unexpectedly runs again: a rejection, or firmware that disagrees
+    with the reference, is what the same training gives again."""
+    budget = Budget("curie", 2048, 200_000, None, 32_000_000)
+    tasks = [refit_mod.RefitTask(n, {"n": n}, budget) for n in range(5)]
+    attrs = {refit_mod.KEY.format(t.number): {"setup": t.setup(), "status": status,
+                                              "reason": reason}
+             for t, (status, reason) in zip(tasks, [
+                 ("ok", ""), ("rejected", "SRAM 3,000 B > 2,048 B"),
+                 ("failed", "firmware and reference disagree on 2 validation images"),
+                 ("failed", "unexpected error: boom")], strict=False)}
+    assert [t.number for t in refit_mod.pending(attrs, tasks)] == [3, 4]
+    # a refit made for another budget or config does not stand for this one
+    other = replace(tasks[0], budget=replace(budget, sram=1024))
+    assert refit_mod.pending(attrs, [other]) == [other]
+
+
+def test_an_interrupt_says_how_to_go_on_with_the_folds_and_refits(local, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    with mock.patch.object(Driver, "run", side_effect=KeyboardInterrupt):
+        ran = ebnn("search", "-o", out, "--resume", "--trials", TRIALS + 1, *CV, "--refit",
+                   "--jobs", "1")
+    assert ran.returncode == command.EXIT_INTERRUPTED, ran.stderr
+    assert (f"continue with `ebnn search -o {out} --resume`, then `ebnn search -o {out} "
+            "--resume --cv 2 --cv-folds 2 --refit`") in " ".join(ran.stderr.split())
+    with mock.patch.object(crossval, "run_fold", InterruptAfter(0)):
+        ran = ebnn("search", "-o", out, "--resume", *CV, "--refit", "--jobs", "1")
+    assert ran.returncode == command.EXIT_INTERRUPTED, ran.stderr
+    assert "--resume --cv 2 --cv-folds 2 --refit`" in " ".join(ran.stderr.split())

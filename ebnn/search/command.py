@@ -410,8 +410,13 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         again = ((f" --cv {cv[0]} --cv-folds {cv[1]}" if in_cv else "")
                  + (" --refit" if refit and (in_cv or in_refit) else ""))
         kept = " and folds" if in_cv else " and refits" if in_refit else ""
+        after = ""  # interrupted in the trials: the folds and refits asked for come after
+        if not (in_cv or in_refit) and (cv[0] or refit):
+            after = (f", then `ebnn search -o {output} --resume"
+                     + (f" --cv {cv[0]} --cv-folds {cv[1]}" if cv[0] else "")
+                     + (" --refit" if refit else "") + "`")
         err.print(f"interrupted: finished trials{kept} are kept in "
-                  f"{output}; continue with `ebnn search -o {output} --resume{again}`",
+                  f"{output}; continue with `ebnn search -o {output} --resume{again}`{after}",
                   markup=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
     if cv_error is not None:  # the trials' outputs are written; the folds wait for --resume
@@ -459,7 +464,7 @@ def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tup
 
 def _refit(study: Any, settings: Any, backend: Any, progress: _Progress, output: Path) -> None:
     from ebnn.search.outputs import load_records, pareto
-    from ebnn.search.refit import RefitTask, refit
+    from ebnn.search.refit import RefitTask, pending, refit
 
     records, _ = load_records(study)
     front = pareto(records, settings.minimize_sram, settings.minimize_cycles)
@@ -467,12 +472,15 @@ def _refit(study: Any, settings: Any, backend: Any, progress: _Progress, output:
         err.print("--refit: no trained candidate fits the budget: nothing to refit",
                   markup=False)
         return
-    err.print(f"refitting {len(front)} Pareto model(s) (trials "
-              f"{', '.join(str(r['number']) for r in front)}) on every labelled image",
-              markup=False, soft_wrap=True)
-    progress.restart("refitting")
     tasks = [RefitTask(r["number"], r["config"], settings.budget, settings.train_limit)
              for r in front]
+    todo = pending(study.user_attrs, tasks)
+    if not todo:
+        return
+    err.print(f"refitting {len(todo)} Pareto model(s) (trials "
+              f"{', '.join(str(t.number) for t in todo)}) on every labelled image",
+              markup=False, soft_wrap=True)
+    progress.restart("refitting")
     failed = refit(study, tasks, backend, output, progress.refit)
     if failed:
         err.print(f"--refit: {failed} refit(s) failed (reasons above); `--resume --refit` "

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,6 +44,7 @@ import numpy as np
 
 from ebnn.data import Dataset
 from ebnn.search.datasets import SearchData
+from ebnn.search.measure import unexpected_error
 from ebnn.search.study import fitted, write_atomically
 
 KEY = "cv/{:05d}"  # the study user attribute of a trial's cross-validation
@@ -170,7 +170,7 @@ def run_fold(task: FoldTask, data: SearchData) -> FoldOutcome:
         accuracy = _fold_accuracy(task, data)
         return FoldOutcome(task.number, task.fold, accuracy, start=start, end=time.time())
     except Exception as exc:  # a worker must report, whatever broke
-        return FoldOutcome(task.number, task.fold, None, _unexpected(exc), start, time.time())
+        return FoldOutcome(task.number, task.fold, None, unexpected_error(exc), start, time.time())
 
 
 def run_teacher_fold(task: TeacherTask, data: SearchData) -> TeacherOutcome:
@@ -185,12 +185,7 @@ def run_teacher_fold(task: TeacherTask, data: SearchData) -> TeacherOutcome:
             return TeacherOutcome(task.fold, pt.read_bytes(), accuracy, start=start,
                                   end=time.time())
     except Exception as exc:  # a worker must report, whatever broke
-        return TeacherOutcome(task.fold, None, None, _unexpected(exc), start, time.time())
-
-
-def _unexpected(exc: Exception) -> str:
-    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return f"unexpected error: {last}"
+        return TeacherOutcome(task.fold, None, None, unexpected_error(exc), start, time.time())
 
 
 def _fold_accuracy(task: FoldTask, data: SearchData) -> float:

@@ -228,13 +228,21 @@ def over_budget(fw: Firmware, budget: Budget, *, probe: bool) -> str | None:
     return "; ".join(why) or None
 
 
+UNEXPECTED = "unexpected error: "  # how a worker's report of an exception begins
+
+
+def unexpected_error(exc: Exception) -> str:
+    """A worker's one-line report of an exception it did not expect."""
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return UNEXPECTED + last
+
+
 def _guard(step: Any, task: Task, data: SearchData) -> Outcome:
     try:
         result: Outcome = step(task, data)
         return result
     except Exception as exc:  # a worker must report, whatever broke
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return Outcome(task.number, "failed", f"unexpected error: {last}")
+        return Outcome(task.number, "failed", unexpected_error(exc))
 
 
 def probe_task(task: Task, data: SearchData) -> Outcome:
@@ -306,11 +314,8 @@ def _run_task(task: Task, data: SearchData) -> Outcome:
 
 def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out: Outcome,
                        toml: str) -> Outcome:
-    from ebnn import reference
-    from ebnn.artifact import save
-    from ebnn.export import export_checkpoint
     from ebnn.search.pruning import Pruned, after_epoch
-    from ebnn.train import calibrated_accuracy, load_checkpoint, train
+    from ebnn.train import calibrated_accuracy, train
 
     budget = task.budget
     train_set = data.subset(task.train_limit).train
@@ -334,30 +339,57 @@ def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out:
     out.seconds["train"] = time.perf_counter() - t0
     out.torch_val_accuracy = history.val_acc[-1]
     t0 = time.perf_counter()
-    payload = load_checkpoint(pt)  # exported the way `ebnn export` does
-    art = export_checkpoint(payload)
-    art.metadata["search_trial"] = task.number
-    save(art, work / "model.ebnn")
-    elf = work / "model.elf"
     try:
-        final, classes = measure_firmware(art, elf, budget, data.val.images, link_to_budget=True)
+        m = measure_trained(pt, work, budget, data, toml, {"search_trial": task.number})
     except MeasureError as exc:
         out.status, out.reason = "rejected", f"after training: {exc}"
         return out
-    out.final = final
+    out.final = m.final
     out.seconds["measure"] = time.perf_counter() - t0
-    why = over_budget(final, budget, probe=False)
-    if why is not None:
-        out.status, out.reason = "rejected", f"after training: {why}"
-    ref = reference.run(art, data.val.images)
-    if not np.array_equal(ref.classes, classes):
+    if m.over is not None:
+        out.status, out.reason = "rejected", f"after training: {m.over}"
+    if m.disagree:
         out.status = "failed"
-        out.reason = (f"firmware and reference disagree on "
-                      f"{int(np.sum(ref.classes != classes))} validation images")
-    out.val_accuracy = float(np.mean(classes == data.val.labels))
+        out.reason = f"firmware and reference disagree on {m.disagree} validation images"
+    out.val_accuracy, out.test_accuracy, out.files = m.val_accuracy, m.test_accuracy, m.files
+    return out
+
+
+@dataclass
+class Measured:
+    """A trained model's measurement (:func:`measure_trained`)."""
+
+    final: Firmware
+    over: str | None  # why it breaks the budget (:func:`over_budget`), or None
+    disagree: int  # validation images on which firmware and reference disagree
+    val_accuracy: float  # the firmware's
+    test_accuracy: float | None  # the reference's, when there is a test split
+    files: dict[str, bytes]  # model.toml, .pt, .ebnn, .elf
+
+
+def measure_trained(pt: Path, work: Path, budget: Budget, data: SearchData, toml: str,
+                    metadata: dict[str, Any]) -> Measured:
+    """Step 3 for the checkpoint ``pt``: exported the way ``ebnn export`` does (``metadata``
+    added), built in the budget's memories in ``work`` and run on every validation image,
+    compared with the reference there, scored on the test split. MeasureError when its
+    firmware does not build or run."""
+    from ebnn import reference
+    from ebnn.artifact import save
+    from ebnn.export import export_checkpoint
+    from ebnn.train import load_checkpoint
+
+    art = export_checkpoint(load_checkpoint(pt))
+    art.metadata.update(metadata)
+    save(art, work / "model.ebnn")
+    elf = work / "model.elf"
+    final, classes = measure_firmware(art, elf, budget, data.val.images, link_to_budget=True)
+    ref = reference.run(art, data.val.images)
+    test_accuracy = None
     if data.test is not None:
         test = reference.run(art, data.test.images)
-        out.test_accuracy = float(np.mean(test.classes == data.test.labels))
-    out.files = {"model.toml": toml.encode(), "model.pt": pt.read_bytes(),
-                 "model.ebnn": (work / "model.ebnn").read_bytes(), "model.elf": elf.read_bytes()}
-    return out
+        test_accuracy = float(np.mean(test.classes == data.test.labels))
+    return Measured(
+        final, over_budget(final, budget, probe=False), int(np.sum(ref.classes != classes)),
+        float(np.mean(classes == data.val.labels)), test_accuracy,
+        {"model.toml": toml.encode(), "model.pt": pt.read_bytes(),
+         "model.ebnn": (work / "model.ebnn").read_bytes(), "model.elf": elf.read_bytes()})

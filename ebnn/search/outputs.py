@@ -159,9 +159,9 @@ def model_name(settings: Settings, r: dict[str, Any]) -> str:
 
 def refit_of(study: Any, settings: Settings, r: dict[str, Any]) -> dict[str, Any] | None:
     """Candidate ``r``'s refit (``--refit``) when the study holds one that stands for it (its
-    config, training images and budget), failed ones excepted; else None."""
+    config, training images and budget); else None."""
     task = refit.RefitTask(r["number"], r["config"], settings.budget, settings.train_limit)
-    return refit.current(study.user_attrs, task)
+    return refit.stored(study.user_attrs, task)
 
 
 def refit_entry(settings: Settings, r: dict[str, Any], record: dict[str, Any]
@@ -270,7 +270,10 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
     if refits:
         lines += ["", "Refit (`--refit`): each config trained again on every labelled image "
                   "(training and validation), measured the same way on the validation images "
-                  "(which it trained on: no accuracy there); `pareto/NAME-refit.*`:", "",
+                  "(which it trained on: no accuracy there); `pareto/NAME-refit.*`."
+                  + ("" if len(refits) == len(entries) else
+                     f" {len(entries) - len(refits)} of the {len(entries)} Pareto models have "
+                     "no refit yet: `ebnn search -o DIR --resume --refit`."), "",
                   "| model | trained on | test accuracy | peak SRAM (B) | flash (B) | cycles | ms "
                   "|", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for e in refits:

@@ -22,17 +22,21 @@ with the reason and not offered; the candidate's own model stays in ``pareto/`` 
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ebnn.search.crossval import pool_of
 from ebnn.search.datasets import SearchData
-from ebnn.search.measure import Budget, Firmware, MeasureError, measure_firmware, over_budget
+from ebnn.search.measure import (
+    UNEXPECTED,
+    Budget,
+    Firmware,
+    MeasureError,
+    measure_trained,
+    unexpected_error,
+)
 from ebnn.search.study import write_atomically
 
 KEY = "refit/{:05d}"  # the study user attribute of a trial's refit
@@ -81,8 +85,7 @@ def run_refit(task: RefitTask, data: SearchData) -> RefitOutcome:
     try:
         _refit(task, data, out)
     except Exception as exc:  # a worker must report, whatever broke
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        out.status, out.reason, out.files = "failed", f"unexpected error: {last}", {}
+        out.status, out.reason, out.files = "failed", unexpected_error(exc), {}
     out.end = time.time()
     return out
 
@@ -90,12 +93,9 @@ def run_refit(task: RefitTask, data: SearchData) -> RefitOutcome:
 def _refit(task: RefitTask, data: SearchData, out: RefitOutcome) -> None:
     import tempfile
 
-    from ebnn import reference
-    from ebnn.artifact import save
     from ebnn.config import parse_config
-    from ebnn.export import export_checkpoint
     from ebnn.search.space import config_toml
-    from ebnn.train import load_checkpoint, train
+    from ebnn.train import train
 
     spec = parse_config(task.config, f"trial {task.number}")
     pool = pool_of(data, task.train_limit)
@@ -105,54 +105,44 @@ def _refit(task: RefitTask, data: SearchData, out: RefitOutcome) -> None:
     extra = {} if data.quant is None else {"input_quant": data.quant}
     with tempfile.TemporaryDirectory(prefix="ebnn-refit-") as tmp:
         work = Path(tmp)
-        pt = work / "model.pt"
-        train(spec, pool, none, pt, extra=extra)
-        art = export_checkpoint(load_checkpoint(pt))
-        art.metadata["search_trial"] = task.number
-        art.metadata["search_refit"] = True
-        save(art, work / "model.ebnn")
-        elf = work / "model.elf"
+        train(spec, pool, none, work / "model.pt", extra=extra)
         try:
-            final, classes = measure_firmware(art, elf, task.budget, data.val.images,
-                                              link_to_budget=True)
+            m = measure_trained(work / "model.pt", work, task.budget, data,
+                                config_toml(task.config),
+                                {"search_trial": task.number, "search_refit": True})
         except MeasureError as exc:
             out.status, out.reason = "rejected", str(exc)
             return
-        out.final = final
-        why = over_budget(final, task.budget, probe=False)
-        if why is not None:
-            out.status, out.reason = "rejected", why
-            return
-        ref = reference.run(art, data.val.images)
-        if not np.array_equal(ref.classes, classes):
-            out.status = "failed"
-            out.reason = (f"firmware and reference disagree on "
-                          f"{int(np.sum(ref.classes != classes))} validation images")
-            return
-        if data.test is not None:
-            test = reference.run(art, data.test.images)
-            out.test_accuracy = float(np.mean(test.classes == data.test.labels))
-        out.files = {"model.toml": config_toml(task.config).encode(),
-                     "model.pt": pt.read_bytes(),
-                     "model.ebnn": (work / "model.ebnn").read_bytes(),
-                     "model.elf": elf.read_bytes()}
+    out.final = m.final
+    if m.over is not None:
+        out.status, out.reason = "rejected", m.over
+    elif m.disagree:  # the same again on a resume: it stands, as a rejection does
+        out.status = "failed"
+        out.reason = f"firmware and reference disagree on {m.disagree} validation images"
+    else:
+        out.test_accuracy, out.files = m.test_accuracy, m.files
 
 
 # -- the study's side -------------------------------------------------------------------------
 
 
-def stored(attrs: dict[str, Any], number: int) -> dict[str, Any] | None:
-    value = attrs.get(KEY.format(number))
-    return value if isinstance(value, dict) else None
-
-
-def current(attrs: dict[str, Any], task: RefitTask) -> dict[str, Any] | None:
-    """Trial ``task.number``'s stored refit when it stands for ``task`` (same config, training
-    images and budget) and did not fail; else None."""
-    record = stored(attrs, task.number)
-    if record is None or record.get("setup") != task.setup():
+def stored(attrs: dict[str, Any], task: RefitTask) -> dict[str, Any] | None:
+    """Trial ``task.number``'s stored refit when it stands for ``task`` (the same config,
+    training images and budget), whatever its status; else None."""
+    record = attrs.get(KEY.format(task.number))
+    if not isinstance(record, dict) or record.get("setup") != task.setup():
         return None
-    return None if record["status"] == "failed" else record
+    return record
+
+
+def pending(attrs: dict[str, Any], tasks: list[RefitTask]) -> list[RefitTask]:
+    """The refits to run: those the study holds none of for their task, and those that broke
+    with an unexpected error (a rejection or a disagreement with the reference is what the
+    same training gives again: it stands)."""
+    def stands(record: dict[str, Any] | None) -> bool:
+        return record is not None and not (record["status"] == "failed"
+                                           and record["reason"].startswith(UNEXPECTED))
+    return [t for t in tasks if not stands(stored(attrs, t))]
 
 
 def folder(directory: Path, number: int) -> Path:
@@ -161,11 +151,9 @@ def folder(directory: Path, number: int) -> Path:
 
 def refit(study: Any, tasks: list[RefitTask], backend: Any, directory: Path,
           progress: Callable[[RefitOutcome, int, int], None] | None = None) -> int:
-    """Run the refits of ``tasks`` that the study does not hold current ones of, in one batch on
-    ``backend``; each is stored the moment it arrives (its files first). Returns how many
-    failed."""
-    attrs = study.user_attrs
-    todo = [t for t in tasks if current(attrs, t) is None]
+    """Run the refits of ``tasks`` still :func:`pending`, in one batch on ``backend``; each is
+    stored the moment it arrives (its files first). Returns how many failed."""
+    todo = pending(study.user_attrs, tasks)
     by_number = {t.number: t for t in todo}
     done, failed = [0], [0]
 
@@ -174,9 +162,9 @@ def refit(study: Any, tasks: list[RefitTask], backend: Any, directory: Path,
         failed[0] += o.status == "failed"
         for name, blob in o.files.items():
             write_atomically(folder(directory, o.number) / name, blob)
-        before = stored(study.user_attrs, o.number)
-        earlier = [] if before is None else [*before.get("earlier", []),
-                                             [before["start"], before["end"]]]
+        before = study.user_attrs.get(KEY.format(o.number))
+        earlier = [] if not isinstance(before, dict) else [
+            *before.get("earlier", []), [before["start"], before["end"]]]
         study.set_user_attr(KEY.format(o.number), {
             "setup": by_number[o.number].setup(), "status": o.status,
             "reason": o.reason, "images": o.images,
