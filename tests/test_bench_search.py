@@ -134,11 +134,26 @@ def test_a_taught_search_learns_from_its_teacher_searchs_choice(tmp_path):
     assert {k: v for k, v in space.train.items() if k != "teacher"} == shipped.train
 
 
+def collected(s: search.Search, tmp_path: Path, front: list[dict]) -> dict:
+    """bench's record of search ``s`` whose folder holds the Pareto set ``front``."""
+    import json
+    from unittest import mock
+
+    directory = tmp_path / s.name
+    directory.mkdir(exist_ok=True)
+    (directory / "search.json").write_text(json.dumps(
+        {"sram": 15360, "max_cycles": 1_600_000, "clock_hz": 32_000_000}))
+    (directory / "handmade.json").write_text("[]")
+    (directory / "pareto.md").write_text("3 trials: 1 trained, ...\n")
+    (directory / "pareto.json").write_text(json.dumps(front))
+    with mock.patch.object(search, "_study_seconds", return_value=60.0):
+        return search.collect(s, directory, ["ebnn", "search"], False, None)
+
+
 def test_a_refit_search_is_judged_on_its_refit_model(tmp_path):
     """Registered with --refit, a search hands over its choice's config trained on every
     labelled image: the goal is judged on that model's test accuracy, its row is on the page;
     without --refit (or with a refit over the budget) on the candidate's own."""
-    import json
     from dataclasses import replace
 
     s = replace(next(x for x in search.SEARCHES if x.goal_test is not None), refit=True)
@@ -151,17 +166,7 @@ def test_a_refit_search_is_judged_on_its_refit_model(tmp_path):
     assert search.shipped_refit(replace(s, refit=False), best) is None
     over = {**best, "refit": {"status": "rejected", "train_images": 5000, "reason": "r"}}
     assert search.shipped_refit(s, over) is None
-    directory = tmp_path / s.name
-    directory.mkdir()
-    (directory / "search.json").write_text(json.dumps(
-        {"sram": 15360, "max_cycles": 1_600_000, "clock_hz": 32_000_000}))
-    (directory / "handmade.json").write_text("[]")
-    (directory / "pareto.md").write_text("3 trials: 1 trained, ...\n")
-    (directory / "pareto.json").write_text(json.dumps([best]))
-    from unittest import mock
-
-    with mock.patch.object(search, "_study_seconds", return_value=60.0):
-        entry = search.collect(s, directory, ["ebnn", "search"], False, None)
+    entry = collected(s, tmp_path, [best])
     assert entry["goal"]["chosen"] == 0.9866 and entry["goal"]["chosen_refit"]
     assert entry["goal"]["met"]  # 98.59% as the candidate, 98.66% refit
     text = report.search_section({"search": {"date": "D", "command": "c", "bench_seconds": 1.0,
@@ -172,23 +177,13 @@ def test_a_refit_search_is_judged_on_its_refit_model(tmp_path):
 
 
 def test_a_registered_refit_that_is_missing_does_not_meet_the_goal(tmp_path):
-    import json
     from dataclasses import replace
-    from unittest import mock
 
     s = replace(next(x for x in search.SEARCHES if x.goal_test is not None), refit=True)
     best = model("a", 0.985, 0.99, 1604, 1_539_558)  # the candidate is above the goal
     best["refit"] = {"status": "rejected", "train_images": 5000, "reason": "SRAM 16,000 B > x"}
-    directory = tmp_path / s.name
-    directory.mkdir()
-    (directory / "search.json").write_text(json.dumps(
-        {"sram": 15360, "max_cycles": 1_600_000, "clock_hz": 32_000_000}))
-    (directory / "handmade.json").write_text("[]")
-    (directory / "pareto.md").write_text("3 trials: 1 trained, ...\n")
     for refit, words in ((best["refit"], "rejected: SRAM 16,000 B > x"), (None, "no refit")):
-        (directory / "pareto.json").write_text(json.dumps([{**best, "refit": refit}]))
-        with mock.patch.object(search, "_study_seconds", return_value=60.0):
-            entry = search.collect(s, directory, ["ebnn", "search"], False, None)
+        entry = collected(s, tmp_path, [{**best, "refit": refit}])
         g = entry["goal"]
         assert not g["met"] and g["chosen"] == 0.99 and not g["chosen_refit"]
         assert g["refit_missing"] == words

@@ -419,16 +419,17 @@ RUN_TEACHER_FOLD = crossval.run_teacher_fold
 
 
 class InterruptAfter:
-    """run_fold that runs ``n`` folds, then is interrupted (as by Ctrl-C); counts its calls."""
+    """``run`` (run_fold by default) that runs ``n`` tasks, then is interrupted (as by
+    Ctrl-C); counts its calls."""
 
-    def __init__(self, n: int | None) -> None:
-        self.n, self.calls = n, 0
+    def __init__(self, n: int | None, run=RUN_FOLD) -> None:
+        self.n, self.calls, self.run = n, 0, run
 
     def __call__(self, task, data):
         self.calls += 1
         if self.n is not None and self.calls > self.n:
             raise KeyboardInterrupt
-        return RUN_FOLD(task, data)
+        return self.run(task, data)
 
 
 def test_cv_resumes_after_an_interrupt(local, cv, tmp_path):
@@ -901,17 +902,8 @@ def test_refit_trains_each_pareto_config_on_every_labelled_image(cv, refitted, t
     assert f"refit on {len(pool):,} images" in log
 
 
-class InterruptRefitAfter:
-    """run_refit that runs ``n`` refits, then is interrupted (as by Ctrl-C); counts calls."""
-
-    def __init__(self, n: int | None) -> None:
-        self.n, self.calls = n, 0
-
-    def __call__(self, task, data):
-        self.calls += 1
-        if self.n is not None and self.calls > self.n:
-            raise KeyboardInterrupt
-        return RUN_REFIT(task, data)
+def interrupt_refit_after(n: int | None) -> InterruptAfter:
+    return InterruptAfter(n, RUN_REFIT)
 
 
 def test_refit_resumes_after_an_interrupt(cv, refitted, tmp_path):
@@ -920,7 +912,7 @@ def test_refit_resumes_after_an_interrupt(cv, refitted, tmp_path):
         pytest.fail("the toy search's Pareto set should hold two models or more")
     out = tmp_path / "s"
     shutil.copytree(cv, out)
-    first = InterruptRefitAfter(1)
+    first = interrupt_refit_after(1)
     with mock.patch.object(refit_mod, "run_refit", first):
         ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
     assert ran.returncode == command.EXIT_INTERRUPTED, ran.stderr
@@ -928,7 +920,7 @@ def test_refit_resumes_after_an_interrupt(cv, refitted, tmp_path):
     assert sum(e["refit"] is not None for e in pareto(out)) == 1  # the finished one is kept
     assert (f"{len(entries) - 1} of the {len(entries)} Pareto models have no refit yet: "
             "`ebnn search -o DIR --resume --refit`") in (out / "pareto.md").read_text()
-    rest = InterruptRefitAfter(None)
+    rest = interrupt_refit_after(None)
     with mock.patch.object(refit_mod, "run_refit", rest):
         ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
     assert ran.returncode == 0, ran.stderr
@@ -968,7 +960,7 @@ def test_failed_and_over_budget_refits(cv, tmp_path):
     attrs = study_of(out).user_attrs
     assert (1.0, 2.0) in refit_mod.intervals(attrs)
     assert "rejected: SRAM 3,000 B > 2,048 B" in (out / "pareto.md").read_text()
-    calls = InterruptRefitAfter(None)
+    calls = interrupt_refit_after(None)
     with mock.patch.object(refit_mod, "run_refit", calls):
         ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
     assert ran.returncode == 0, ran.stderr

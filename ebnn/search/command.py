@@ -539,13 +539,8 @@ class _Progress:
     def fold(self, o: Any, done: int, total: int) -> None:
         what = (f"{100 * o.accuracy:.2f}%" if o.accuracy is not None
                 else f"failed: {o.reason}")
-        line = f"{o.label}: {what} ({done}/{total} folds)"
-        if self._progress is not None:
-            self._progress.update(self._task, completed=done, total=total,
-                                  description=f"cross-validating: {done}/{total} folds")
-            self._progress.console.print(line, markup=False, soft_wrap=True)
-        else:
-            err.print(line, markup=False, soft_wrap=True)
+        self._step(f"{o.label}: {what} ({done}/{total} folds)", done, total,
+                   f"cross-validating: {done}/{total} folds")
 
     def refit(self, o: Any, done: int, total: int) -> None:
         if o.status == "ok":
@@ -554,10 +549,14 @@ class _Progress:
                     f"(trained on {o.images:,} images)")
         else:
             what = f"{o.status}: {o.reason}"
-        line = f"{o.label}: {what} ({done}/{total})"
+        self._step(f"{o.label}: {what} ({done}/{total})", done, total,
+                   f"refitting: {done}/{total}")
+
+    def _step(self, line: str, done: int, total: int, description: str) -> None:
+        """One fold or refit done: its line, and the bar moved on."""
         if self._progress is not None:
             self._progress.update(self._task, completed=done, total=total,
-                                  description=f"refitting: {done}/{total}")
+                                  description=description)
             self._progress.console.print(line, markup=False, soft_wrap=True)
         else:
             err.print(line, markup=False, soft_wrap=True)
