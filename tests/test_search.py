@@ -257,22 +257,27 @@ def load_space_text(tmp_path: Path):
     return load_space(path)
 
 
-def test_ray_backend_gives_the_same_results(local, cv, space_file, test_dir, tmp_path):
+def test_ray_backend_gives_the_same_results(local, cv, refitted, space_file, test_dir,
+                                            tmp_path):
     out = fresh(tmp_path / "ray")
     ran = ebnn("search", space_file, *ARGS, "--jobs", "2", "--backend", "ray",
                "--test-data-dir", test_dir, "-o", out)
     assert ran.returncode == 0, ran.stderr
     assert essentials(out) == essentials(local)
     assert pareto(out) == pareto(local)
-    # the folds of --cv are Ray tasks too, with the same results
+    # the folds of --cv and the refits are Ray tasks too, with the same results
     ran = ebnn("search", "-o", out, "--resume", *CV, "--jobs", "2", "--backend", "ray")
     assert ran.returncode == 0, ran.stderr
     assert pareto(out) == pareto(cv)
+    ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "2", "--backend", "ray")
+    assert ran.returncode == 0, ran.stderr
+    assert pareto(out) == pareto(refitted)
 
 
 def pareto(directory: Path) -> list[dict]:
-    """pareto.json without the wall times."""
-    return [{k: v for k, v in e.items() if k != "seconds"}
+    """pareto.json without the wall times (the candidates' and their refits')."""
+    return [{k: v if k != "refit" or v is None else {**v, "seconds": None}
+             for k, v in e.items() if k != "seconds"}
             for e in json.loads((directory / "pareto.json").read_text())]
 
 
@@ -925,8 +930,7 @@ def test_refit_resumes_after_an_interrupt(cv, refitted, tmp_path):
         ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
     assert ran.returncode == 0, ran.stderr
     assert rest.calls == len(entries) - 1  # only the refits not done
-    assert [{**e, "refit": {**e["refit"], "seconds": None}} for e in pareto(out)] == [
-        {**e, "refit": {**e["refit"], "seconds": None}} for e in entries]
+    assert pareto(out) == entries
 
 
 def test_failed_and_over_budget_refits(cv, tmp_path):
