@@ -950,7 +950,7 @@ def test_failed_and_over_budget_refits(cv, tmp_path):
     with mock.patch.object(refit_mod, "run_refit", run):
         ran = ebnn("search", "-o", out, "--resume", "--refit", "--jobs", "1")
     assert ran.returncode == 0, ran.stderr
-    assert "--refit: 1 refit(s) failed" in ran.stderr and "boom" in ran.stderr
+    assert "--refit: 1 refit(s) broke" in ran.stderr and "boom" in ran.stderr
     entries = pareto(out)
     assert len(entries) >= 2
     assert entries[0]["refit"] == {"status": "failed", "train_images": 0,

@@ -483,7 +483,7 @@ def _refit(study: Any, settings: Any, backend: Any, progress: _Progress, output:
     progress.restart("refitting")
     failed = refit(study, tasks, backend, output, progress.refit)
     if failed:
-        err.print(f"--refit: {failed} refit(s) failed (reasons above); `--resume --refit` "
+        err.print(f"--refit: {failed} refit(s) broke (reasons above); `--resume --refit` "
                   "runs them again", markup=False, soft_wrap=True)
 
 

@@ -41,11 +41,6 @@ from ebnn.search.study import write_atomically
 
 KEY = "refit/{:05d}"  # the study user attribute of a trial's refit
 REFITS_DIR = "refits"  # DIR/refits/NNNNN/model.{toml,pt,ebnn,elf}
-SUFFIXES = ("toml", "pt", "ebnn", "elf")
-
-
-class RefitError(Exception):
-    """``--refit`` cannot run for this search; ``str()`` is one line."""
 
 
 @dataclass(frozen=True)
@@ -152,14 +147,15 @@ def folder(directory: Path, number: int) -> Path:
 def refit(study: Any, tasks: list[RefitTask], backend: Any, directory: Path,
           progress: Callable[[RefitOutcome, int, int], None] | None = None) -> int:
     """Run the refits of ``tasks`` still :func:`pending`, in one batch on ``backend``; each is
-    stored the moment it arrives (its files first). Returns how many failed."""
+    stored the moment it arrives (its files first). Returns how many broke with an unexpected
+    error (they run again on the next call)."""
     todo = pending(study.user_attrs, tasks)
     by_number = {t.number: t for t in todo}
     done, failed = [0], [0]
 
     def arrived(o: RefitOutcome) -> None:
         done[0] += 1
-        failed[0] += o.status == "failed"
+        failed[0] += o.status == "failed" and o.reason.startswith(UNEXPECTED)
         for name, blob in o.files.items():
             write_atomically(folder(directory, o.number) / name, blob)
         before = study.user_attrs.get(KEY.format(o.number))
