@@ -1137,15 +1137,16 @@ def search_section(res: dict[str, Any], img: str) -> str:
     """`ebnn search` per budget: the best found beside the hand-made model of that budget."""
     data = res.get("search")
     if not data or not data.get("searches"):
-        return "_Not measured yet: `python -m bench search` (about eighteen hours)._\n"
+        return "_Not measured yet: `python -m bench search` (about nineteen hours)._\n"
     lines = [
         stamp_line(data), "",
         "Each search proposes candidates with Optuna, rejects those over the SRAM, flash or "
         "latency budget before training (their firmware is built and run with untrained "
         "weights and the fewest first-layer operations any weights that compute something "
         "give; its figures less a slack, 2% of the cycles, 128 B of flash and 16 B of SRAM, "
-        "bound the trained model's from below: docs/search.md. mnist-15k-explore ran with "
-        "it; every search below but those two ran before that probe, with random first-layer "
+        "bound the trained model's from below: docs/search.md. mnist-15k-explore and "
+        "mnist-15k-explore-s1 ran with it; every search below but those and mnist-2k-within "
+        "ran before that probe, with random first-layer "
         "weights, which bound nothing: their trained candidates took up to 8% fewer cycles "
         "than probed; mnist-2k-within ran with a first form of it, without the cycle and flash "
         "slacks, whose cycles its trained candidates all exceeded by 4% or more, and rejected "
@@ -1262,7 +1263,7 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
            "`bench/results/quick/` (the real results are left alone); `--out DIR` writes "
            "elsewhere.", "",
            "`.venv/bin/python -m bench search` runs the searches of section 8 (not part of "
-           "`make bench`: about eighteen hours).", "",
+           "`make bench`: about nineteen hours).", "",
            "JSON: `bench/results/{sim_speed,models,cores,throughput,embench,freertos,search}"
            ".json`; "
            "plots: "
