@@ -481,7 +481,7 @@ def _refit(study: Any, settings: Any, backend: Any, progress: _Progress, output:
               f"{', '.join(str(t.number) for t in todo)}) on every labelled image",
               markup=False, soft_wrap=True)
     progress.restart("refitting")
-    failed = refit(study, tasks, backend, output, progress.refit)
+    failed = refit(study, todo, backend, output, progress.refit)
     if failed:
         err.print(f"--refit: {failed} refit(s) broke (reasons above); `--resume --refit` "
                   "runs them again", markup=False, soft_wrap=True)

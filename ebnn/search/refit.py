@@ -144,12 +144,11 @@ def folder(directory: Path, number: int) -> Path:
     return directory / REFITS_DIR / f"{number:05d}"
 
 
-def refit(study: Any, tasks: list[RefitTask], backend: Any, directory: Path,
+def refit(study: Any, todo: list[RefitTask], backend: Any, directory: Path,
           progress: Callable[[RefitOutcome, int, int], None] | None = None) -> int:
-    """Run the refits of ``tasks`` still :func:`pending`, in one batch on ``backend``; each is
+    """Run the refits ``todo`` (those :func:`pending`) in one batch on ``backend``; each is
     stored the moment it arrives (its files first). Returns how many broke with an unexpected
-    error (they run again on the next call)."""
-    todo = pending(study.user_attrs, tasks)
+    error (they are pending again)."""
     by_number = {t.number: t for t in todo}
     done, failed = [0], [0]
 
