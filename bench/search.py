@@ -375,7 +375,7 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
         "date": time.strftime("%Y-%m-%d %H:%M %z"),
         "directory": common.rel(directory), "settings": {k: settings.get(k) for k in (
             "target", "sram", "flash", "max_cycles", "clock_hz", "epochs", "dataset", "start",
-            "batch", "prune", "multivariate", "startup")},
+            "batch", "prune", "multivariate", "startup", "stratify")},
         "totals": totals, "search_seconds": _study_seconds(directory),
         "pareto": [{k: e.get(k) for k in ("name", "val_accuracy", "cv_accuracy",
                                           "test_accuracy", "sram_peak", "flash", "cycles",

@@ -109,6 +109,6 @@ def test_a_new_search_keeps_the_startup_it_was_given():
     given = {"target": None, "sram": None, "flash": None, "max_ms": None, "epochs": None,
              "dataset": None, "data_path": None, "data_dir": None, "test_dir": None,
              "train_limit": None, "seed": None, "minimize_sram": None, "minimize_cycles": None,
-             "batch": 2, "prune": None, "multivariate": None}
+             "batch": 2, "prune": None, "multivariate": None, "stratify": None}
     assert _new_settings(SPACE, {**given, "startup": 32}).startup == 32
     assert _new_settings(SPACE, {**given, "startup": None}).startup == 10

@@ -122,6 +122,12 @@ def _cpus() -> int:
               help="TPE proposes the first N finished trials at random before it models them "
                    "(default: Optuna's 10): more of the space is tried before the sampler "
                    "settles. Kept with the search.")
+@click.option("--stratify", is_flag=True, default=None,
+              help="Deal the space's shapes evenly over the first --startup candidates that "
+                   "fit the budget: each takes the shape with the fewest so far, and one "
+                   "rejected before training is drawn again in its shape. A shape most of "
+                   "whose draws are over the budget is then tried as often as the others "
+                   "(needs [space] shapes). Kept with the search.")
 @click.option("--cv", "cv", type=click.IntRange(min=0), default=0, metavar="K",
               help="After the trials, re-rank the K candidates with the best validation "
                    "accuracy by k-fold cross-validation over the training and validation "
@@ -149,7 +155,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, cycles_objective: bool | None,
                starts: tuple[Path, ...], prune: bool | None, multivariate: bool | None,
-               startup: int | None, cv: int, cv_folds: int, refit: bool,
+               startup: int | None, stratify: bool | None, cv: int, cv_folds: int, refit: bool,
                resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
@@ -190,7 +196,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
              "data_dir": data_dir,
              "test_dir": test_data_dir, "train_limit": train_images, "seed": seed,
              "minimize_sram": sram_objective, "minimize_cycles": cycles_objective,
-             "batch": batch, "prune": prune, "multivariate": multivariate, "startup": startup}
+             "batch": batch, "prune": prune, "multivariate": multivariate, "startup": startup,
+             "stratify": stratify}
     try:
         if report or resume:
             settings = Settings.load(output)
@@ -224,10 +231,13 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
     from ebnn.search.study import OPTUNA_STARTUP, Settings
 
     try:
-        load_space(space)
+        loaded = load_space(space)
         text = space.read_text()
     except SpaceError as exc:
         _fail(str(exc))
+    if given["stratify"] and len(loaded.shape_names) < 2:
+        _fail(f"--stratify deals the space's shapes: {space} lists fewer than two "
+              "([space] shapes)")
     t = TARGETS[given["target"] or DEFAULT_TARGET]
     max_cycles = (None if given["max_ms"] is None
                   else math.floor(given["max_ms"] * t.clock_hz / 1000))
@@ -241,7 +251,8 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         data_path=None if given["data_path"] is None else str(given["data_path"].resolve()),
         test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
         train_limit=given["train_limit"], batch=given["batch"], prune=bool(given["prune"]),
-        multivariate=bool(given["multivariate"]), startup=given["startup"] or OPTUNA_STARTUP)
+        multivariate=bool(given["multivariate"]), startup=given["startup"] or OPTUNA_STARTUP,
+        stratify=bool(given["stratify"]))
 
 
 # the option of each setting whose name is not the option's

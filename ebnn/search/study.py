@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ebnn.search import pruning
+from ebnn.search import pruning, stratify
 from ebnn.search.backends import Backend
 from ebnn.search.datasets import SearchData
 from ebnn.search.measure import (
@@ -85,6 +85,7 @@ class Settings:
     prune: bool = False  # --prune
     multivariate: bool = False  # --multivariate
     startup: int = OPTUNA_STARTUP  # --startup: the finished trials TPE proposes at random
+    stratify: bool = False  # --stratify: the first `startup` candidates that fit, shape by shape
 
     @property
     def budget(self) -> Budget:
@@ -301,6 +302,20 @@ class Driver:
 
     # -- the loop --------------------------------------------------------------------------
 
+    def _deal_shape(self) -> None:
+        """--stratify: fix the next candidate's shape (``stratify.next_shape``), unless a
+        trial waits to be asked (--start's, or one enqueued before an interrupt)."""
+        if not self.settings.stratify:
+            return
+        state = self._optuna.trial.TrialState
+        trials = self.study.get_trials(deepcopy=False)
+        if any(t.state == state.WAITING for t in trials):
+            return
+        drawn = [(t.params["shape"], _fits(t, state)) for t in trials if "shape" in t.params]
+        shape = stratify.next_shape(self.space.shape_names, drawn, self.settings.startup)
+        if shape is not None:
+            self.study.enqueue_trial({"shape": shape})
+
     def _task(self, number: int, config: dict[str, Any], probe: Firmware | None,
               rungs: tuple[tuple[int, float], ...] = ()) -> Task:
         return Task(number, config, self.settings.budget, self.settings.train_limit, probe,
@@ -423,6 +438,7 @@ class Driver:
                 continue
             self.study.sampler = _sampler(self.settings.seed, total, self.settings.multivariate,
                                          self.settings.startup)
+            self._deal_shape()
             trial = self.study.ask()
             config = self.space.suggest(trial, self.settings.epochs)
             trial.set_user_attr("config", config)
@@ -431,6 +447,16 @@ class Driver:
 
 # a candidate of the batch being filled: its trial, config, probe and --prune rungs
 Member = tuple[Any, dict[str, Any], Firmware, tuple[tuple[int, float], ...]]
+
+
+def _fits(t: Any, state: Any) -> bool:
+    """A trial asked before: did its candidate fit the budget (trained, or training now)? A
+    copy of a config measured before counts as its original (a shape with few configs is
+    dealt its share too)."""
+    record = t.user_attrs.get("outcome")
+    if record is None:  # a member of the batch being filled, or its twin
+        return bool(t.state == state.RUNNING)
+    return bool(record.get("trained")) or record["status"] in ("ok", "pruned")
 
 
 def _firmware(d: dict[str, Any] | None) -> Firmware | None:
