@@ -68,28 +68,45 @@ def strata(tmp_path_factory):
     return space
 
 
-def test_a_stratified_start_deals_the_shapes_that_fit_evenly(strata, tmp_path):
-    out = fresh(tmp_path / "s")
-    ran = ebnn("search", strata, "--sram", "2k", "--trials", "12", "--train-images", "300",
-               "--batch", "2", "--jobs", "1", "--seed", "5", "--startup", "6", "--stratify",
-               "--no-sram-objective", "--no-cycles-objective", "-o", out)
-    assert ran.returncode == 0, ran.stderr
+STRATIFIED = ("--sram", "2k", "--train-images", "300", "--batch", "2", "--jobs", "1",
+              "--seed", "5", "--startup", "6", "--stratify", "--no-sram-objective",
+              "--no-cycles-objective")
+
+
+def assert_dealt(out) -> None:
+    """The first six candidates that fit are two of each shape, and while they are dealt a
+    rejected candidate's next one has its shape."""
     rows = sorted(outcomes(out).items())
     shape = {n: "-".join(layer["type"] for layer in o["config"]["model"]["layers"])
              for n, o in rows}
     fits = [n for n, o in rows if o["status"] != "rejected"]
     rejected = [n for n, o in rows if o["status"] == "rejected"]
     assert rejected, "the space's conv-conv draws with 128 or 192 filters are over 2 KiB"
-    # the first six that fit: two of each shape
     assert sorted(shape[n] for n in fits[:6]) == sorted(
         ["conv", "conv", "conv-conv", "conv-conv", "conv-linear", "conv-linear"])
-    # a rejected candidate is drawn again in its shape (while the dealing lasts)
     for n in rejected:
         if n + 1 in shape and len([f for f in fits if f < n]) < 6:
             assert shape[n + 1] == shape[n] == "conv-conv"
     study = optuna.load_study(study_name="ebnn-search", storage=f"sqlite:///{out / 'study.db'}")
     assert not study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+
+
+def test_a_stratified_start_deals_the_shapes_that_fit_evenly(strata, tmp_path):
+    out = fresh(tmp_path / "s")
+    ran = ebnn("search", strata, *STRATIFIED, "--trials", "12", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    assert_dealt(out)
     assert Settings.load(out).stratify  # kept with the search
+
+
+def test_a_resumed_search_deals_on_from_the_trials_it_holds(strata, tmp_path):
+    out = fresh(tmp_path / "s")
+    ran = ebnn("search", strata, *STRATIFIED, "--trials", "3", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    ran = ebnn("search", "-o", out, "--resume", "--trials", "12", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert len(outcomes(out)) == 12
+    assert_dealt(out)
 
 
 def test_stratify_needs_shapes(tmp_path):
