@@ -1137,7 +1137,7 @@ def search_section(res: dict[str, Any], img: str) -> str:
     """`ebnn search` per budget: the best found beside the hand-made model of that budget."""
     data = res.get("search")
     if not data or not data.get("searches"):
-        return "_Not measured yet: `python -m bench search` (about nineteen hours)._\n"
+        return "_Not measured yet: `python -m bench search` (about twenty-one hours)._\n"
     lines = [
         stamp_line(data), "",
         "Each search proposes candidates with Optuna, rejects those over the SRAM, flash or "
@@ -1263,7 +1263,7 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
            "`bench/results/quick/` (the real results are left alone); `--out DIR` writes "
            "elsewhere.", "",
            "`.venv/bin/python -m bench search` runs the searches of section 8 (not part of "
-           "`make bench`: about nineteen hours).", "",
+           "`make bench`: about twenty-one hours).", "",
            "JSON: `bench/results/{sim_speed,models,cores,throughput,embench,freertos,search}"
            ".json`; "
            "plots: "
