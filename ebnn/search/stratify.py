@@ -3,7 +3,7 @@
 TPE draws a categorical parameter by how its values fared so far. A shape most of whose draws
 are over the budget (three convs on MNIST at 50 ms: most are too slow) is thus judged by its
 rejections, and with few trials its few candidates that fit may never train: in the 15 KiB
-searches the three-conv shape was trained 2 to 4 times in 50 to 70 trials. With
+searches the three-conv shape was trained 2 to 4 times in 50 to 75 trials. With
 ``--stratify`` the first ``--startup`` candidates that fit the budget are dealt over the
 shapes in turn: the next candidate takes the shape with the fewest that fit so far, and one
 rejected before training is drawn again in the same shape (probing costs seconds, training
