@@ -392,7 +392,21 @@ def test_cv_reranks_the_most_accurate_by_their_folds(local, cv):
     # the folds' time is part of the search's wall time
     assert summary.seconds > load_records(study_of(local))[1].seconds
     log = (cv.parent / "stderr.txt").read_text()
-    assert "cross-validating 2 candidate(s)" in log and "(4/4 folds)" in log
+    assert "cross-validating 2 candidate(s)" in log and "2 folds each: 4 to run" in log
+    assert "(4/4 folds)" in log
+
+
+def test_cv_again_on_a_cross_validated_search_says_every_fold_ran(cv, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(cv, out)
+    runs = InterruptAfter(None)
+    with mock.patch.object(crossval, "run_fold", runs):
+        ran = ebnn("search", "-o", out, "--resume", *CV, "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert runs.calls == 0
+    assert "every one of their 2 folds has run" in ran.stderr
+    assert "cross-validating" not in ran.stderr
+    assert pareto(out) == pareto(cv)
 
 
 def test_a_fold_is_the_config_trained_without_it_and_scored_on_it(cv):

@@ -456,9 +456,14 @@ def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tup
     if not chosen:
         err.print("--cv: no trained candidate to cross-validate", markup=False)
         return
-    err.print(f"cross-validating {len(chosen)} candidate(s) (trials "
-              f"{', '.join(str(r['number']) for r in chosen)}), {folds} folds each",
-              markup=False, soft_wrap=True)
+    trials = ", ".join(str(r["number"]) for r in chosen)
+
+    def announce(n: int) -> None:
+        err.print(f"cross-validating {len(chosen)} candidate(s) (trials {trials}), {folds} "
+                  f"folds each: {n} to run" if n else
+                  f"cross-validated {len(chosen)} candidate(s) (trials {trials}) already: every "
+                  f"one of their {folds} folds has run", markup=False, soft_wrap=True)
+
     teacher = space.train.get("teacher")
     if teacher:
         err.print(f"each fold's candidates learn from the teacher's config trained on that "
@@ -466,7 +471,8 @@ def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tup
                   soft_wrap=True)
     progress.restart("cross-validating")
     failed = cross_validate(study, records, k, folds, space.seed, settings.train_limit, backend,
-                            progress.fold, Path(teacher) if teacher else None, output)
+                            progress.fold, Path(teacher) if teacher else None, output,
+                            announce)
     if failed:
         err.print(f"--cv: {failed} fold(s) failed (reasons above); their candidates are not "
                   "ranked as cross-validated until `--resume --cv` runs them again",

@@ -319,13 +319,15 @@ def _current(result: dict[str, Any] | None, teacher_sha: str | None) -> bool:
 
 def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int, seed: int,
                    train_limit: int | None, backend: Any, progress: Progress | None = None,
-                   teacher: Path | None = None, keep: Path | None = None) -> int:
+                   teacher: Path | None = None, keep: Path | None = None,
+                   announce: Callable[[int], None] | None = None) -> int:
     """Run the folds of the shortlist not done yet (all of them when the study holds another
     fold count, seed or teacher for a candidate; failed ones again), in one batch on
     ``backend``; each result, failures too, is stored the moment it arrives. With a
     ``teacher`` (the space's), the fold teachers those folds need that ``keep``/cv-teachers
-    does not hold are trained first. Returns the folds that failed (a fold whose teacher
-    failed does not run, and counts as failed)."""
+    does not hold are trained first. ``announce(n)``: the number of folds about to run (0 when
+    every fold is done). Returns the folds that failed (a fold whose teacher failed does not
+    run, and counts as failed)."""
     digest: str | None = None
     teachers: _FoldTeachers | None = None
     if teacher is not None:
@@ -354,6 +356,8 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     tasks = [FoldTask(r["number"], r["config"], f, folds, seed, train_limit,
                       None if teachers is None else teachers.have[f]) for r, f in todo]
     done = [0]
+    if announce is not None:
+        announce(len(tasks))
 
     def arrived(o: FoldOutcome) -> None:
         done[0] += 1
