@@ -326,8 +326,8 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     ``backend``; each result, failures too, is stored the moment it arrives. With a
     ``teacher`` (the space's), the fold teachers those folds need that ``keep``/cv-teachers
     does not hold are trained first. ``announce(n)``: the number of folds about to run (0 when
-    every fold is done). Returns the folds that failed (a fold whose teacher failed does not
-    run, and counts as failed)."""
+    every fold is done; not called when none runs because their teachers failed). Returns the
+    folds that failed (a fold whose teacher failed does not run, and counts as failed)."""
     digest: str | None = None
     teachers: _FoldTeachers | None = None
     if teacher is not None:
@@ -356,7 +356,7 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     tasks = [FoldTask(r["number"], r["config"], f, folds, seed, train_limit,
                       None if teachers is None else teachers.have[f]) for r, f in todo]
     done = [0]
-    if announce is not None:
+    if announce is not None and (tasks or not failed[0]):  # not "all done" when teachers failed
         announce(len(tasks))
 
     def arrived(o: FoldOutcome) -> None:
