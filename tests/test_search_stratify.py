@@ -5,6 +5,7 @@ import optuna
 import pytest
 from test_search import ebnn, fresh, one_line_error, outcomes
 
+from ebnn.search.space import shape_name
 from ebnn.search.stratify import GIVE_UP, next_shape
 from ebnn.search.study import Settings
 
@@ -77,7 +78,7 @@ def assert_dealt(out) -> None:
     """The first six candidates that fit are two of each shape, and while they are dealt a
     rejected candidate's next one has its shape."""
     rows = sorted(outcomes(out).items())
-    shape = {n: "-".join(layer["type"] for layer in o["config"]["model"]["layers"])
+    shape = {n: shape_name([layer["type"] for layer in o["config"]["model"]["layers"]])
              for n, o in rows}
     fits = [n for n, o in rows if o["status"] != "rejected"]
     rejected = [n for n, o in rows if o["status"] == "rejected"]
