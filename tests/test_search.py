@@ -391,6 +391,7 @@ def test_cv_reranks_the_most_accurate_by_their_folds(local, cv):
     assert "2 of the 2 most accurate on validation, 2 folds" in table
     # the folds' time is part of the search's wall time
     assert summary.seconds > load_records(study_of(local))[1].seconds
+    assert f"{summary.seconds / 60:.1f} min with a trial, fold or refit running" in table
     log = (cv.parent / "stderr.txt").read_text()
     assert "cross-validating 2 candidate(s)" in log and "2 folds each: 4 to run" in log
     assert "(4/4 folds)" in log

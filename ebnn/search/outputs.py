@@ -86,8 +86,8 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
 
 
 def busy_seconds(intervals: list[tuple[float, float]]) -> float:
-    """Seconds covered by at least one trial: a search resumed days later is not charged for
-    the days between its runs."""
+    """Seconds covered by at least one trial, fold or refit: a search resumed days later is
+    not charged for the days between its runs."""
     total, end = 0.0, float("-inf")
     for a, b in sorted(intervals):
         if a > end:
@@ -240,7 +240,7 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
           if settings.start else []),
         summary.line()
         + (f", {summary.running} unfinished" if summary.running else "")
-        + f"; {summary.seconds / 60:.1f} min with trials running.",
+        + f"; {summary.seconds / 60:.1f} min with a trial, fold or refit running.",
         "",
         "Accuracy on the validation images is the firmware's (run in the simulator); test "
         "accuracy, where there is a test split, is only reported. Cycles: worst over the "
