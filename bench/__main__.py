@@ -13,7 +13,8 @@
               QEMU, exceptions, sleep share, task stack peaks, cost per exception
               (bench/freertos.py)
   search      `ebnn search` on curie under 1, 2 and 15 KiB of SRAM (MNIST) and 2 KiB (digits),
-              against the hand-made models (bench/search.py; NOT part of all: about 21 h)
+              against the hand-made models (bench/search.py; NOT part of all: many hours;
+              docs/results.md gives the total)
   report      only render docs/results.md, the plots and headline.md from the JSON results
 
 Every benchmark writes its JSON to bench/results/ and then renders docs/results.md, the PNG

@@ -5,8 +5,9 @@
     .venv/bin/python -m bench search            # runs the searches missing in build/bench/search
     .venv/bin/python -m bench search --quick    # 2 trials of 1 epoch each, into a scratch folder
 
-Not part of ``python -m bench`` (all): the searches take about twenty-one hours on a 2-core
-machine. Each search runs ``ebnn search`` with the options in :data:`SEARCHES` into
+Not part of ``python -m bench`` (all): the searches take many hours on a 2-core
+machine (docs/results.md gives the total measured). Each search runs ``ebnn search`` with the
+options in :data:`SEARCHES` into
 ``build/bench/search/NAME``; a folder that already holds a search is only re-rendered
 (``ebnn search --report``; with ``--resume --cv K`` when its search cross-validates and
 ``--refit`` when it refits, which finishes the trials, folds and refits an interrupt left

@@ -191,3 +191,9 @@ def test_a_registered_refit_that_is_missing_does_not_meet_the_goal(tmp_path):
                                                  "bench_seconds": 1.0, "searches": [entry]}},
                                      "img")
         assert f"not met (the chosen model 99.00%, its registered refit missing ({words})" in text
+
+
+def test_the_searches_total_hours_are_summed_from_their_measured_wall_times():
+    res = {"search": {"searches": [{"search_seconds": 5400.0}, {"search_seconds": 1800.0}]}}
+    assert report.search_hours(res) == "2.0 hours in all as measured"
+    assert report.search_hours({}).startswith("many hours")
