@@ -268,7 +268,7 @@ SEARCHES = (
            note="mnist-15k-shapes's search (cold, accuracy alone, --prune, batches of 4, cv on 4 "
                 "folds, --refit) in its space narrowed to one shape: three convs with a "
                 "stride-2 first layer, 120 epochs (examples/search/mnist-15k-three.toml), "
-                "decided and committed before it ran (2026-12-04 04:50), with 50 min of trials "
+                "decided and committed before it ran (2026-12-04 04:39), with 50 min of trials "
                 "and four candidates cross-validated, so that trials, folds (three-conv models "
                 "train for about 5 min a fold) and the refit end within 2 hours. Why: of every "
                 "cold search's candidates, the best cross-validated (mnist-15k-explore's t16, "
