@@ -292,6 +292,25 @@ SEARCHES = (
                 "the 19 alike only moderately (Spearman 0.52). Narrowing the shape did not "
                 "lift the search: on these 4,500 training images, three-conv candidates "
                 "cross-validate no better than conv, conv, linear ones."),
+    Search("mnist-15k-big", "mnist-15k-big.toml",
+           ("--sram", "15k", "--max-ms", "50", "--no-sram-objective", "--no-cycles-objective",
+            "--prune", "--batch", "4", "--seed", "4"), "45m", goal_test=0.986, epochs=None,
+           cv=3, refit=True,
+           note="mnist-15k-three's search (cold, accuracy alone, --prune, batches of 4, "
+                "--refit) in the space of the models that spend most of the 50 ms: conv, "
+                "conv, then conv or linear, a first layer of 24 or 32 filters with stride 2 "
+                "and no pool, wide later layers, 120 epochs (examples/search/mnist-15k-big.toml), "
+                "decided and committed before it ran (2026-12-04 10:08), with 45 min of trials "
+                "and three candidates cross-validated, as such models train for 4-7 min (a "
+                "fold too), so that trials, folds and the refit end within 2 hours. Why: over "
+                "the cold searches' chosen models, cross-validated accuracy rose with cycles "
+                "(97.74-98.28% under 700,000 cycles but mnist-15k-multi's 98.50%; 98.56-98.66% "
+                "for the three over 1,100,000), while their validation accuracy (98.4-98.8%) "
+                "could not tell them apart, so the searches chose small models as often as "
+                "big ones. Not blind: the hand-made mnist-15k start is such a model, and its "
+                "test accuracy and the earlier choices' were known when this space was "
+                "written. Sampler seed 4, used by no earlier search. The goal is judged on the "
+                "chosen config refit on all 5,000 labelled images."),
     Search("mnist-2k-within", "mnist-near-recipe.toml",
            ("--sram", "1128", "--max-ms", "6.834125", "--no-sram-objective",
             "--no-cycles-objective", "--prune", "--batch", "4"), "60m", handmade="mnist",
