@@ -54,6 +54,7 @@ class Search:
     epochs: int | None = 60  # --epochs (60 as the hand-made models were trained); None: the space's
     cv: int = 3  # --cv: candidates re-ranked by cross-validation after the trials
     cv_folds: int = 4  # --cv-folds
+    cv_race: bool = False  # --cv-race: the cv candidates race through the folds
     note: str | None = None  # what the page must say about how the search was set up
     teacher: str | None = None  # an earlier search whose chosen model teaches the candidates
     refit: bool = False  # --refit: its goal is judged on the chosen config trained on every image
@@ -427,8 +428,9 @@ def write_taught_space(s: Search, directory: Path) -> None:
 def cv_args(s: Search, quick: bool) -> list[str]:
     if not s.cv:
         return []
-    return ["--cv", "1", "--cv-folds", "2"] if quick else [
-        "--cv", str(s.cv), "--cv-folds", str(s.cv_folds)]
+    race = ["--cv-race"] if s.cv_race else []
+    return ["--cv", "1", "--cv-folds", "2", *race] if quick else [
+        "--cv", str(s.cv), "--cv-folds", str(s.cv_folds), *race]
 
 
 def ranked(e: dict[str, Any]) -> tuple[int, float]:
@@ -496,7 +498,8 @@ def collect(s: Search, directory: Path, cmd: list[str], ran: bool,
                                           "test_accuracy", "sram_peak", "flash", "cycles",
                                           "cycles_median", "ms", "config", "refit")}
                    for e in front],
-        "cv": {"candidates": s.cv, "folds": s.cv_folds} if s.cv else None,
+        "cv": ({"candidates": s.cv, "folds": s.cv_folds, **({"race": True} if s.cv_race else {})}
+               if s.cv else None),
         "best": None if best is None else best["name"],
         "handmade": hand, "goal_test": s.goal_test, "note": s.note,
         "plot": common.rel(directory / "pareto.png"),

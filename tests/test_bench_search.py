@@ -197,3 +197,13 @@ def test_the_searches_total_hours_are_summed_from_their_measured_wall_times():
     res = {"search": {"searches": [{"search_seconds": 5400.0}, {"search_seconds": 1800.0}]}}
     assert report.search_hours(res) == "2.0 hours in all as measured"
     assert report.search_hours({}).startswith("many hours")
+
+
+def test_a_raced_search_runs_and_resumes_its_race(tmp_path):
+    s = search.Search("raced", "mnist.toml", ("--sram", "15k"), "1m", cv=8, cv_race=True)
+    cmd = search.command(s, tmp_path / "raced", False)
+    assert cmd[cmd.index("--cv"):cmd.index("--cv") + 5] == ["--cv", "8", "--cv-folds", "4",
+                                                           "--cv-race"]
+    assert search.cv_args(s, True) == ["--cv", "1", "--cv-folds", "2", "--cv-race"]
+    plain = search.Search("plain", "mnist.toml", ("--sram", "15k"), "1m", cv=3)
+    assert "--cv-race" not in search.command(plain, tmp_path / "plain", False)

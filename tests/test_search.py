@@ -337,6 +337,7 @@ def test_report_rerenders(local):
     (("-o", "{local}", "--resume", "--multivariate"), "--multivariate differs"),
     (("-o", "{local}", "--resume", "--startup", "20"), "--startup differs"),
     (("{space}", "-o", "{tmp}/x", "--address", "a:1"), "--address is for --backend ray"),
+    (("-o", "{local}", "--resume", "--cv-race"), "give --cv K too"),
 ])
 def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):
     args = [a.format(tmp=tmp_path, space=space_file, local=local) for a in args]
@@ -488,7 +489,8 @@ def test_failed_folds_are_kept_and_run_again(local, cv, tmp_path):
     records, summary = load_records(study_of(out))
     assert summary.cross_validated == 0 and summary.cv_listed == 2
     assert all(r["cv_accuracy"] is None for r in records)
-    assert "not cross-validated yet" in (out / "pareto.md").read_text()
+    assert ("Folds of the shortlist have not run yet: `ebnn search -o DIR --resume --cv 2 "
+            "--cv-folds 2`") in " ".join((out / "pareto.md").read_text().split())
     rest = InterruptAfter(None)
     with mock.patch.object(crossval, "run_fold", rest):
         ran = ebnn("search", "-o", out, "--resume", *CV, "--jobs", "1")
@@ -499,6 +501,37 @@ def test_failed_folds_are_kept_and_run_again(local, cv, tmp_path):
     assert (1.0, 2.0) in crossval.intervals(study_of(out).user_attrs)
 
 
+def fake_fold(task, data):
+    """A fold scored without training (the race's choices are tests/test_search_race.py's)."""
+    return FoldOutcome(task.number, task.fold, 0.5 + 0.01 * task.number, "", 1.0, 2.0)
+
+
+def test_cv_race_from_the_command_line(local, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    race = ("--cv", "2", "--cv-folds", "2", "--cv-race")
+    with mock.patch.object(crossval, "run_fold", fake_fold):
+        ran = ebnn("search", "-o", out, "--resume", *race, "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    log = " ".join(ran.stderr.split())
+    top = [r["number"] for r in crossval.shortlist(load_records(study_of(out))[0], 2)]
+    trials = ", ".join(map(str, top))
+    assert (f"racing 2 candidate(s) through 2 folds: fold 1 for every one (trials {trials}): "
+            "2 to run") in log
+    assert f"fold 2 for the 2 best so far (trials {trials}): 2 to run" in log
+    assert study_of(out).user_attrs["cv"]["race"] is True
+    records, summary = load_records(study_of(out))
+    assert summary.cv_race and summary.cv_finished and summary.cross_validated == 2
+    assert {r["number"]: r["cv_accuracy"] for r in records if r["cv_accuracy"] is not None} \
+        == {n: pytest.approx(0.5 + 0.01 * n) for n in top}
+    table = " ".join((out / "pareto.md").read_text().split())
+    assert "Cross-validated by a race (`--cv 2 --cv-folds 2 --cv-race`)" in table
+    with mock.patch.object(crossval, "run_fold", fake_fold):
+        again = ebnn("search", "-o", out, "--resume", *race, "--jobs", "1")
+    assert again.returncode == 0, again.stderr
+    assert "every fold of the race has run" in " ".join(again.stderr.split())
+
+
 def test_only_the_last_runs_shortlist_counts():
     def rec(n, val):
         return {"number": n, "status": "ok", "same_as": None, "val_accuracy": val,
@@ -507,20 +540,20 @@ def test_only_the_last_runs_shortlist_counts():
     done = {"folds": 2, "seed": 0, "results": [{"accuracy": 0.9, "start": 0, "end": 1}] * 2}
     attrs = {"cv": {"k": 1, "folds": 2, "seed": 0}, "cv/00000": done, "cv/00001": done}
     records = [rec(0, 0.95), rec(1, 0.90)]
-    assert crossval.attach(attrs, records) == (1, 2, 1, 1)
+    assert crossval.attach(attrs, records)[:4] == (1, 2, 1, 1)
     assert records[0]["cv_accuracy"] == 0.9 and records[1]["cv_accuracy"] is None
     # a trial added since with a better validation score takes the shortlist's place
     records = [rec(0, 0.95), rec(1, 0.90), rec(2, 0.97)]
-    assert crossval.attach(attrs, records) == (1, 2, 1, 0)
+    assert crossval.attach(attrs, records)[:4] == (1, 2, 1, 0)
     assert all(r["cv_accuracy"] is None for r in records)
     # folds of another fold count do not count
     attrs["cv"] = {"k": 2, "folds": 3, "seed": 0}
-    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)]) == (2, 3, 2, 0)
+    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)])[:4] == (2, 3, 2, 0)
     # nor folds that learnt from another teacher (or from none, when the run had one)
     attrs["cv"] = {"k": 2, "folds": 2, "seed": 0, "teacher": "ab12"}
-    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)]) == (2, 2, 2, 0)
+    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)])[:4] == (2, 2, 2, 0)
     attrs["cv/00000"] = {**done, "teacher": "ab12"}
-    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)]) == (2, 2, 2, 1)
+    assert crossval.attach(attrs, [rec(0, 0.95), rec(1, 0.9)])[:4] == (2, 2, 2, 1)
 
 
 @pytest.mark.parametrize("seed", [0, 7])

@@ -136,6 +136,11 @@ def _cpus() -> int:
                    "finished search.")
 @click.option("--cv-folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
               help="Folds of --cv.")
+@click.option("--cv-race", is_flag=True,
+              help="Race the K through the folds instead: all of them run fold 1, the better "
+                   "half of those (mean accuracy so far) fold 2, and so on, at least two to the "
+                   "end; only those that run every fold count as cross-validated. About 2K "
+                   "fold trainings instead of K x folds, so K can be every trained candidate.")
 @click.option("--refit", is_flag=True,
               help="After the trials (and --cv), train each Pareto model's config again on "
                    "every labelled image (training and validation) and measure it like a "
@@ -155,7 +160,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, cycles_objective: bool | None,
                starts: tuple[Path, ...], prune: bool | None, multivariate: bool | None,
-               startup: int | None, stratify: bool | None, cv: int, cv_folds: int, refit: bool,
+               startup: int | None, stratify: bool | None, cv: int, cv_folds: int,
+               cv_race: bool, refit: bool,
                resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
     emulated target: firmware built and run for exact peak SRAM, flash and cycles.
@@ -164,6 +170,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     ebnn search examples/search/mnist.toml --target curie --sram 2k --time 2h -o out/s2k
     ebnn search -o out/s2k --resume --time 1h     continue (Ctrl-C loses nothing)
     ebnn search -o out/s2k --resume --cv 5        re-rank the 5 best by cross-validation
+    ebnn search -o out/s2k --resume --cv 20 --cv-race   race the 20 best through the folds
     ebnn search -o out/s2k --resume --refit       the Pareto models trained on every image
     ebnn search --report out/s2k                  re-render the outputs
 
@@ -187,6 +194,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _fail("--address is for --backend ray")
     if report and cv:
         _fail("--report DIR re-renders a search: --cv runs one (-o DIR --resume --cv K)")
+    if cv_race and not cv:
+        _fail("--cv-race races the --cv K candidates through the folds: give --cv K too")
     if report and refit:
         _fail("--report DIR re-renders a search: --refit runs one (-o DIR --resume --refit)")
     if starts and (resume or report):
@@ -216,7 +225,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _report(output, settings)
         return
     _search(output, settings, resume, trials, seconds, jobs or _cpus(), backend, address,
-            (cv, cv_folds), refit)
+            (cv, cv_folds, cv_race), refit)
 
 
 def _duration(text: str) -> float:
@@ -357,9 +366,10 @@ def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> 
 
 def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             seconds: float | None, jobs: int, backend_name: str, address: str | None,
-            cv: tuple[int, int] = (0, 5), refit: bool = False) -> None:
+            cv: tuple[int, int, bool] = (0, 5, False), refit: bool = False) -> None:
     from ebnn.search.backends import BackendError, make_backend
     from ebnn.search.crossval import CrossValError
+    from ebnn.search.outputs import cv_options
     from ebnn.search.study import Driver, open_study
 
     space, data = _load(settings)
@@ -417,14 +427,15 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             signal.signal(signal.SIGTERM, previous)
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
+    options = cv_options(*cv)
     if interrupted:
-        again = ((f" --cv {cv[0]} --cv-folds {cv[1]}" if in_cv else "")
+        again = ((f" {options}" if in_cv else "")
                  + (" --refit" if refit and (in_cv or in_refit) else ""))
         kept = " and folds" if in_cv else " and refits" if in_refit else ""
         after = ""  # interrupted in the trials: the folds and refits asked for come after
         if not (in_cv or in_refit) and (cv[0] or refit):
             after = (f", then `ebnn search -o {output} --resume"
-                     + (f" --cv {cv[0]} --cv-folds {cv[1]}" if cv[0] else "")
+                     + (f" {options}" if cv[0] else "")
                      + (" --refit" if refit else "") + "`")
         err.print(f"interrupted: finished trials{kept} are kept in "
                   f"{output}; continue with `ebnn search -o {output} --resume{again}`{after}",
@@ -432,7 +443,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         sys.exit(EXIT_INTERRUPTED)
     if cv_error is not None:  # the trials' outputs are written; the folds wait for --resume
         _fail(f"--cv: {cv_error}; no fold ran: put the teacher back and continue with "
-              f"`ebnn search -o {output} --resume --cv {cv[0]} --cv-folds {cv[1]}`")
+              f"`ebnn search -o {output} --resume {options}`")
 
 
 def _check_fold_teacher(teacher: str) -> None:
@@ -445,24 +456,33 @@ def _check_fold_teacher(teacher: str) -> None:
         _fail(f"--cv: {exc}")
 
 
-def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tuple[int, int],
-                    progress: _Progress, output: Path) -> None:
+def _cross_validate(study: Any, settings: Any, space: Any, backend: Any,
+                    cv: tuple[int, int, bool], progress: _Progress, output: Path) -> None:
     from ebnn.search.crossval import TEACHERS, cross_validate, shortlist
-    from ebnn.search.outputs import load_records
+    from ebnn.search.outputs import cv_options, load_records
 
-    k, folds = cv
+    k, folds, race = cv
     records, _ = load_records(study)
     chosen = shortlist(records, k)
     if not chosen:
         err.print("--cv: no trained candidate to cross-validate", markup=False)
         return
-    trials = ", ".join(str(r["number"]) for r in chosen)
 
-    def announce(n: int) -> None:
-        err.print(f"cross-validating {len(chosen)} candidate(s) (trials {trials}), {folds} "
-                  f"folds each: {n} to run" if n else
-                  f"cross-validated {len(chosen)} candidate(s) (trials {trials}) already: every "
-                  f"one of their {folds} folds has run", markup=False, soft_wrap=True)
+    def announce(n: int, fold: int | None, numbers: list[int]) -> None:
+        trials = ", ".join(str(t) for t in numbers)
+        if not n:
+            text = (f"raced {len(numbers)} candidate(s) (trials {trials}) through {folds} "
+                    "folds already: every fold of the race has run" if race else
+                    f"cross-validated {len(numbers)} candidate(s) (trials {trials}) already: "
+                    f"every one of their {folds} folds has run")
+        elif fold is None:
+            text = (f"cross-validating {len(numbers)} candidate(s) (trials {trials}), {folds} "
+                    f"folds each: {n} to run")
+        else:
+            text = (f"racing {len(chosen)} candidate(s) through {folds} folds: fold {fold + 1} "
+                    + ("for every one" if fold == 0 else
+                       f"for the {len(numbers)} best so far") + f" (trials {trials}): {n} to run")
+        err.print(text, markup=False, soft_wrap=True)
 
     teacher = space.train.get("teacher")
     if teacher:
@@ -472,10 +492,11 @@ def _cross_validate(study: Any, settings: Any, space: Any, backend: Any, cv: tup
     progress.restart("cross-validating")
     failed = cross_validate(study, records, k, folds, space.seed, settings.train_limit, backend,
                             progress.fold, Path(teacher) if teacher else None, output,
-                            announce)
+                            announce, race)
     if failed:
         err.print(f"--cv: {failed} fold(s) failed (reasons above); their candidates are not "
-                  "ranked as cross-validated until `--resume --cv` runs them again",
+                  f"ranked as cross-validated until `--resume {cv_options(k, folds, race)}` "
+                  "runs them again",
                   markup=False, soft_wrap=True)
 
 

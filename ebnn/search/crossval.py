@@ -15,6 +15,14 @@ The last run's K, folds, seed and teacher are kept too (``cv``): only the candid
 shortlist, recomputed from the trials the study holds now, with those folds, count as
 cross-validated.
 
+With ``--cv-race`` the K candidates race through the folds instead (successive halving): every
+one of them runs fold 1, the better half of those (by their mean accuracy over the folds run so
+far, the shortlist's order among equals; never fewer than two) run fold 2, and so on; only the
+finalists run every fold and count as cross-validated. That is about 2K fold trainings instead
+of K x folds, so a search can send every trained candidate to the folds, not only the few its
+validation split ranks best (on 500 images that ranking can be no better than chance). A fold
+that fails stops the race at its round until ``--resume --cv K --cv-race`` runs it again.
+
 Fold models are scored by the numpy reference (:mod:`ebnn.reference`), which the candidate's
 firmware matched bit for bit on every validation image; they are not kept. The candidate's model
 (trained on the training part, measured in the simulator) stays the model the search reports;
@@ -38,7 +46,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -48,7 +56,8 @@ from ebnn.search.measure import unexpected_error
 from ebnn.search.study import fitted, write_atomically
 
 KEY = "cv/{:05d}"  # the study user attribute of a trial's cross-validation
-RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed", "teacher" (its sha256 or None)}
+RUN_KEY = "cv"  # the last --cv run: {"k", "folds", "seed", "teacher" (its sha256 or None),
+#                 "race" (--cv-race; absent: False)}
 TEACHER_KEY = "cv/teacher"  # the fold teachers: {"teacher", "folds", "seed", "results", ...}
 TEACHERS = "cv-teachers"  # the folder in the search's DIR that keeps them
 
@@ -252,26 +261,76 @@ def _setup(record: dict[str, Any]) -> tuple[Any, Any, Any]:
     return record.get("folds"), record.get("seed"), record.get("teacher")
 
 
-def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> tuple[int, int, int, int]:
+class CvState(NamedTuple):
+    """What the last ``--cv`` run holds now."""
+
+    k: int  # its K (0: none)
+    folds: int
+    listed: int  # its shortlist's size (recomputed from the trials held now: at most K)
+    complete: int  # how many of the shortlist have every fold done
+    race: bool = False  # --cv-race
+    finished: bool = True  # every fold it will run has run (a race: its last round too)
+
+
+def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> CvState:
     """Set ``cv_accuracy`` and ``cv_folds`` on ``records``: only the candidates of the last
     ``--cv`` run's shortlist, recomputed from these records (trials added since can push one
-    out), with that run's folds, seed and teacher; None and [] on the others. Returns (K,
-    folds, the shortlist's size, how many of it have every fold done)."""
+    out), with that run's folds, seed and teacher; None and [] on the others (a candidate a
+    race left behind keeps the folds it ran in ``cv_folds``, with None for the others)."""
     for r in records:
         r["cv_accuracy"], r["cv_folds"] = None, []
     last = attrs.get(RUN_KEY)
     if not isinstance(last, dict):
-        return 0, 0, 0, 0
-    complete = 0
+        return CvState(0, 0, 0, 0)
     listed = shortlist(records, last["k"])
+    folds: dict[int, list[float | None]] = {}
     for r in listed:
         record = stored(attrs, r["number"])
         if record is None or _setup(record) != _setup(last):
+            folds[r["number"]] = [None] * last["folds"]
             continue
         r["cv_accuracy"], r["cv_folds"] = summary(
             record, fold_teacher_shas(attrs) if last.get("teacher") else None)
-        complete += r["cv_accuracy"] is not None
-    return last["k"], last["folds"], len(listed), complete
+        folds[r["number"]] = r["cv_folds"]
+    complete = sum(r["cv_accuracy"] is not None for r in listed)
+    race = bool(last.get("race"))
+    if not race:
+        return CvState(last["k"], last["folds"], len(listed), complete, False,
+                       complete == len(listed))
+    rounds = race_rounds([r["number"] for r in listed], folds, last["folds"])
+    finished = len(rounds) == last["folds"] and all(
+        folds[n][-1] is not None for n in rounds[-1])
+    return CvState(last["k"], last["folds"], len(listed), complete, True, finished)
+
+
+def race_sizes(k: int, folds: int) -> list[int]:
+    """How many candidates of a race of ``k`` run each fold: all of them the first, then half
+    of the last round's (rounded up), never fewer than two (one when ``k`` is 1)."""
+    sizes = [k]
+    while len(sizes) < folds:
+        sizes.append(max(min(2, k), -(-sizes[-1] // 2)))
+    return sizes
+
+
+def race_rounds(order: list[int], accs: dict[int, list[float | None]], folds: int
+                ) -> list[list[int]]:
+    """The trials that run each fold of a race among ``order`` (the shortlist, best first):
+    every one runs the first; the next runs the best of the last round's by their mean
+    accuracy over the folds run so far (``accs[n][f]``, None while not done), ``order``'s
+    among equals, as many as :func:`race_sizes` says. Ends with the first round not every one
+    of whose runners has done (the rounds after it are not known yet)."""
+    rank = {n: i for i, n in enumerate(order)}
+    sizes = race_sizes(len(order), folds)
+    rounds = [list(order)]
+    for f in range(folds - 1):
+        alive = rounds[-1]
+        if any(accs[n][f] is None for n in alive):
+            break
+        mean = {n: float(np.mean([a for a in accs[n][:f + 1] if a is not None]))
+                for n in alive}
+        ranked = sorted(alive, key=lambda n: (-mean[n], rank[n]))
+        rounds.append(sorted(ranked[:sizes[f + 1]], key=rank.__getitem__))
+    return rounds
 
 
 def _spent(record: dict[str, Any]) -> list[list[float]]:
@@ -296,6 +355,7 @@ def shortlist(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
 
 
 Progress = Callable[[Any, int, int], None]  # (FoldOutcome or TeacherOutcome, done, total)
+Announce = Callable[[int, "int | None", list[int]], None]  # (folds to run, race's fold, trials)
 
 
 def _sha(data: bytes) -> str:
@@ -320,14 +380,17 @@ def _current(result: dict[str, Any] | None, teacher_sha: str | None) -> bool:
 def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int, seed: int,
                    train_limit: int | None, backend: Any, progress: Progress | None = None,
                    teacher: Path | None = None, keep: Path | None = None,
-                   announce: Callable[[int], None] | None = None) -> int:
+                   announce: Announce | None = None, race: bool = False) -> int:
     """Run the folds of the shortlist not done yet (all of them when the study holds another
     fold count, seed or teacher for a candidate; failed ones again), in one batch on
-    ``backend``; each result, failures too, is stored the moment it arrives. With a
-    ``teacher`` (the space's), the fold teachers those folds need that ``keep``/cv-teachers
-    does not hold are trained first. ``announce(n)``: the number of folds about to run (0 when
-    every fold is done; not called when none runs because their teachers failed). Returns the
-    folds that failed (a fold whose teacher failed does not run, and counts as failed)."""
+    ``backend``; with ``race``, those of each round of the race in turn (a round with a failed
+    fold ends it until it runs again). Each result, failures too, is stored the moment it
+    arrives. With a ``teacher`` (the space's), the fold teachers those folds need that
+    ``keep``/cv-teachers does not hold are trained first. ``announce(n, fold, trials)`` before
+    each batch: the number of folds about to run, the race's fold (None: all of them) and the
+    trials that run it; ``announce(0, None, shortlist)`` once when every fold asked for is done
+    (not when none runs because their teachers failed). Returns the folds that failed (a fold
+    whose teacher failed does not run, and counts as failed)."""
     digest: str | None = None
     teachers: _FoldTeachers | None = None
     if teacher is not None:
@@ -335,47 +398,76 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
             raise ValueError("a teacher needs the folder that keeps the fold teachers")
         digest, config = fold_teacher(teacher)  # before the study changes: it may be gone
         teachers = _FoldTeachers(study, config, digest, folds, seed, train_limit, keep)
-    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed, "teacher": digest})
+    study.set_user_attr(RUN_KEY, {"k": k, "folds": folds, "seed": seed, "teacher": digest,
+                                  **({"race": True} if race else {})})
     kept: dict[int, dict[str, Any]] = {}
     attrs = study.user_attrs
-    todo: list[tuple[dict[str, Any], int]] = []
-    for r in shortlist(records, k):
+    listed = shortlist(records, k)
+    for r in listed:
         record = stored(attrs, r["number"])
         if record is None or _setup(record) != (folds, seed, digest):
             record = {"folds": folds, "seed": seed, "teacher": digest,  # replaced,
                       "results": [None] * folds,
                       "earlier": [] if record is None else _spent(record)}  # time kept
         kept[r["number"]] = record
-        todo += [(r, f) for f in range(folds) if not _current(
-            record["results"][f], None if teachers is None else teachers.sha(f))]
-    failed = [0]
-    if teachers is not None:
-        missing = teachers.train(sorted({f for _, f in todo}), backend, progress)
-        failed[0] = sum(f in missing for _, f in todo)
-        todo = [(r, f) for r, f in todo if f not in missing]
-    tasks = [FoldTask(r["number"], r["config"], f, folds, seed, train_limit,
-                      None if teachers is None else teachers.have[f]) for r, f in todo]
-    done = [0]
-    if announce is not None and (tasks or not failed[0]):  # not "all done" when teachers failed
-        announce(len(tasks))
 
-    def arrived(o: FoldOutcome) -> None:
-        done[0] += 1
-        failed[0] += o.accuracy is None
-        record = kept[o.number]
-        before = record["results"][o.fold]
-        if before is not None:  # run again (failed, or its fold teacher changed): time spent
-            record.setdefault("earlier", []).append([before["start"], before["end"]])
-        record["results"][o.fold] = {
-            "accuracy": o.accuracy, "start": o.start, "end": o.end,
-            **({"reason": o.reason} if o.reason else {}),
-            **({} if teachers is None else {"teacher_sha256": teachers.sha(o.fold)})}
-        study.set_user_attr(KEY.format(o.number), record)
-        if progress is not None:
-            progress(o, done[0], len(tasks))
+    def done(n: int, f: int) -> bool:
+        return _current(kept[n]["results"][f], None if teachers is None else teachers.sha(f))
 
-    if tasks:
+    def accuracies(n: int) -> list[float | None]:
+        return [kept[n]["results"][f]["accuracy"] if done(n, f) else None for f in range(folds)]
+
+    failed, ran = [0], [0]
+
+    def run(todo: list[tuple[dict[str, Any], int]], fold: int | None, trials: list[int]
+            ) -> int:
+        """Run ``todo`` (candidate, fold); the folds that failed."""
+        before = failed[0]
+        if teachers is not None:
+            missing = teachers.train(sorted({f for _, f in todo}), backend, progress)
+            failed[0] += sum(f in missing for _, f in todo)
+            todo = [(r, f) for r, f in todo if f not in missing]
+        tasks = [FoldTask(r["number"], r["config"], f, folds, seed, train_limit,
+                          None if teachers is None else teachers.have[f]) for r, f in todo]
+        if not tasks:
+            return failed[0] - before
+        if announce is not None:
+            announce(len(tasks), fold, trials)
+        ran[0] += len(tasks)
+        count = [0]
+
+        def arrived(o: FoldOutcome) -> None:
+            count[0] += 1
+            failed[0] += o.accuracy is None
+            record = kept[o.number]
+            earlier = record["results"][o.fold]
+            if earlier is not None:  # run again (failed, or its fold teacher changed): time
+                record.setdefault("earlier", []).append([earlier["start"], earlier["end"]])
+            record["results"][o.fold] = {
+                "accuracy": o.accuracy, "start": o.start, "end": o.end,
+                **({"reason": o.reason} if o.reason else {}),
+                **({} if teachers is None else {"teacher_sha256": teachers.sha(o.fold)})}
+            study.set_user_attr(KEY.format(o.number), record)
+            if progress is not None:
+                progress(o, count[0], len(tasks))
+
         backend.run_batch(tasks, arrived, run_fold)
+        return failed[0] - before
+
+    by_number = {r["number"]: r for r in listed}
+    if race:
+        for f in range(folds):
+            rounds = race_rounds(list(by_number), {n: accuracies(n) for n in by_number}, folds)
+            if len(rounds) <= f:  # an earlier round has a fold not done (it failed)
+                break
+            todo = [(by_number[n], f) for n in rounds[f] if not done(n, f)]
+            if run(todo, f, rounds[f]):
+                break
+    else:
+        run([(r, f) for r in listed for f in range(folds) if not done(r["number"], f)], None,
+            list(by_number))
+    if announce is not None and not ran[0] and not failed[0]:
+        announce(0, None, list(by_number))  # not "all done" when teachers failed
     return failed[0]
 
 

@@ -40,6 +40,8 @@ class Summary:
     folds: int = 0  # the trials held now: at most K) and how many of it have every fold done
     cv_listed: int = 0
     cross_validated: int = 0
+    cv_race: bool = False  # the last --cv run raced (--cv-race)
+    cv_finished: bool = True  # every fold it runs has run
     pruned: int = 0  # stopped early by --prune
 
     def line(self) -> str:
@@ -68,7 +70,7 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
         if record is not None:
             records.append({**record, "number": t.number, "state": t.state.name,
                             "same_as": t.user_attrs.get("same_as")})
-    cv_k, cv_folds, cv_listed, cv_done = crossval.attach(attrs, records)
+    cv = crossval.attach(attrs, records)
     seconds = busy_seconds([(a.timestamp(), b.timestamp()) for a, b in zip(starts, ends,
                                                                             strict=True)]
                            + crossval.intervals(attrs) + refit.intervals(attrs))
@@ -81,7 +83,8 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
         failed=sum(1 for r in records if r["status"] == "failed"),
         pruned=sum(1 for r in records if r["status"] == "pruned"),
         running=running, seconds=seconds,
-        cv_k=cv_k, folds=cv_folds, cv_listed=cv_listed, cross_validated=cv_done)
+        cv_k=cv.k, folds=cv.folds, cv_listed=cv.listed, cross_validated=cv.complete,
+        cv_race=cv.race, cv_finished=cv.finished)
     return records, summary
 
 
@@ -228,6 +231,30 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{100 * v:.2f}%"
 
 
+def cv_options(k: int, folds: int, race: bool) -> str:
+    """The ``ebnn search`` options that run (or continue) a cross-validation."""
+    return f"--cv {k} --cv-folds {folds}" + (" --cv-race" if race else "")
+
+
+def _cv_text(summary: Summary) -> str:
+    """What pareto.md says of the last --cv run."""
+    options = cv_options(summary.cv_k, summary.folds, summary.cv_race)
+    if summary.cv_race:
+        head = (f"Cross-validated by a race (`{options}`): the {summary.cv_listed} most accurate "
+                f"on validation ran the first of {summary.folds} folds over the training and "
+                "validation images, the better half of them each next fold; "
+                f"{summary.cross_validated} ran every fold.")
+    else:
+        head = (f"Cross-validated (`{options}`): {summary.cross_validated} of the "
+                f"{summary.cv_listed} most accurate on validation, {summary.folds} folds over "
+                "the training and validation images.")
+    return (head + " They come first, ranked by that accuracy (cv); the others follow by "
+            "validation accuracy (a validation score is never set against a cross-validated "
+            "one)." + ("" if summary.cv_finished else
+                       f" Folds of the {'race' if summary.cv_race else 'shortlist'} have not "
+                       f"run yet: `ebnn search -o DIR --resume {options}`."))
+
+
 def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary,
              reference: list[dict[str, Any]]) -> str:
     b = settings.budget
@@ -246,15 +273,7 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
         "accuracy, where there is a test split, is only reported. Cycles: worst over the "
         "validation images (median in brackets); ms at the target's clock.",
         "",
-        *([f"Cross-validated (`--cv {summary.cv_k} --cv-folds {summary.folds}`): "
-           f"{summary.cross_validated} of the {summary.cv_listed} most accurate on validation, "
-           f"{summary.folds} folds over the training and validation images. They come first, "
-           "ranked by that accuracy (cv); the others follow by validation accuracy (a "
-           "validation score is never set against a cross-validated one)."
-           + ("" if summary.cross_validated == summary.cv_listed else
-              " The others of the shortlist are not cross-validated yet: `ebnn search -o DIR "
-              f"--resume --cv {summary.cv_k} --cv-folds {summary.folds}`."), ""]
-          if summary.cv_k else []),
+        *([_cv_text(summary), ""] if summary.cv_k else []),
         "| model | val accuracy |" + (" cv accuracy |" if summary.cross_validated else "")
         + " test accuracy | peak SRAM (B) | flash (B) | cycles | ms | layers |",
         "| --- | ---: |" + (" ---: |" if summary.cross_validated else "")

@@ -1,0 +1,164 @@
+"""``ebnn search --cv K --cv-race``: the K candidates race through the folds (successive
+halving). Folds are faked here (a table of accuracies), so every round's choice is known."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ebnn.search import crossval
+from ebnn.search.crossval import FoldOutcome, FoldTask
+from ebnn.search.outputs import Summary, _cv_text
+
+
+@pytest.mark.parametrize(("k", "folds", "sizes"), [
+    (16, 4, [16, 8, 4, 2]),
+    (8, 4, [8, 4, 2, 2]),
+    (5, 3, [5, 3, 2]),
+    (3, 4, [3, 2, 2, 2]),
+    (2, 2, [2, 2]),
+    (1, 3, [1, 1, 1]),
+])
+def test_each_round_runs_half_the_last_never_fewer_than_two(k, folds, sizes):
+    assert crossval.race_sizes(k, folds) == sizes
+
+
+def test_rounds_keep_the_best_by_mean_so_far_the_shortlists_order_among_equals():
+    accs: dict[int, list[float | None]] = {
+        7: [0.90, 0.99, None], 3: [0.95, 0.90, None], 5: [0.80, None, None],
+        9: [0.95, 0.85, None], 1: [0.70, None, None]}
+    rounds = crossval.race_rounds([7, 3, 5, 9, 1], accs, 3)
+    # fold 1: 3 and 9 tie at .95 (3 first in the shortlist), then 7; fold 2: means .945, .925,
+    # .90: 7 and 3 go on; fold 3 is not done, so the race ends there for now
+    assert rounds == [[7, 3, 5, 9, 1], [7, 3, 9], [7, 3]]
+    # a round with a fold not done (failed) ends what is known
+    accs[9][1] = None
+    assert crossval.race_rounds([7, 3, 5, 9, 1], accs, 3) == [[7, 3, 5, 9, 1], [7, 3, 9]]
+
+
+class Study:
+    def __init__(self) -> None:
+        self.user_attrs: dict[str, Any] = {}
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self.user_attrs[key] = value
+
+
+class Backend:
+    """Runs each batch in order with accuracies from ``table[(trial, fold)]`` (None: the fold
+    fails); records the batches; interrupted (as by Ctrl-C) after ``stop_after`` folds."""
+
+    def __init__(self, table: dict[tuple[int, int], float | None],
+                 stop_after: int | None = None) -> None:
+        self.table, self.stop_after = table, stop_after
+        self.batches: list[list[tuple[int, int]]] = []
+        self.ran = 0
+
+    def run_batch(self, tasks: list[FoldTask], arrived: Any, fn: Any) -> None:
+        assert fn is crossval.run_fold
+        self.batches.append([(t.number, t.fold) for t in tasks])
+        for t in tasks:
+            if self.stop_after is not None and self.ran >= self.stop_after:
+                raise KeyboardInterrupt
+            self.ran += 1
+            acc = self.table[(t.number, t.fold)]
+            arrived(FoldOutcome(t.number, t.fold, acc, "" if acc is not None else "boom",
+                                10.0 * self.ran, 10.0 * self.ran + 5))
+
+
+def rec(n: int, val: float) -> dict[str, Any]:
+    return {"number": n, "status": "ok", "same_as": None, "val_accuracy": val,
+            "final": {"cycles": 100, "sram_peak": 1000}, "config": {"n": n}}
+
+
+# the shortlist by validation accuracy: 7, 3, 5, 9, 1
+RECORDS = [rec(1, 0.90), rec(3, 0.96), rec(5, 0.95), rec(7, 0.97), rec(9, 0.94), rec(2, 0.5)]
+TABLE: dict[tuple[int, int], float | None] = {
+    (7, 0): 0.90, (3, 0): 0.95, (5, 0): 0.80, (9, 0): 0.95, (1, 0): 0.70,
+    (7, 1): 0.99, (3, 1): 0.90, (9, 1): 0.85,
+    (7, 2): 0.92, (3, 2): 0.97}
+
+
+def race(study: Study, backend: Backend, announced: list[Any] | None = None) -> int:
+    def announce(n: int, fold: int | None, trials: list[int]) -> None:
+        if announced is not None:
+            announced.append((n, fold, trials))
+
+    return crossval.cross_validate(study, [dict(r) for r in RECORDS], 5, 3, 0, None, backend,
+                                   announce=announce, race=True)
+
+
+def test_a_race_runs_the_better_half_through_each_next_fold():
+    study, backend, announced = Study(), Backend(TABLE), []
+    assert race(study, backend, announced) == 0
+    assert backend.batches == [[(7, 0), (3, 0), (5, 0), (9, 0), (1, 0)],
+                               [(7, 1), (3, 1), (9, 1)],
+                               [(7, 2), (3, 2)]]  # 10 folds, not 15
+    assert announced == [(5, 0, [7, 3, 5, 9, 1]), (3, 1, [7, 3, 9]), (2, 2, [7, 3])]
+    assert study.user_attrs["cv"] == {"k": 5, "folds": 3, "seed": 0, "teacher": None,
+                                      "race": True}
+    records = [dict(r) for r in RECORDS]
+    state = crossval.attach(study.user_attrs, records)
+    assert state == crossval.CvState(5, 3, 5, 2, True, True)
+    by = {r["number"]: r for r in records}
+    # only the finalists count as cross-validated; the others keep the folds they ran
+    assert by[7]["cv_accuracy"] == pytest.approx((0.90 + 0.99 + 0.92) / 3)
+    assert by[3]["cv_accuracy"] == pytest.approx((0.95 + 0.90 + 0.97) / 3)
+    assert by[9]["cv_accuracy"] is None and by[9]["cv_folds"] == [0.95, 0.85, None]
+    assert by[5]["cv_folds"] == [0.80, None, None] and by[2]["cv_folds"] == []
+    # run again: nothing to do, said once
+    again, announced = Backend(TABLE), []
+    assert race(study, again, announced) == 0
+    assert again.batches == [] and announced == [(0, None, [7, 3, 5, 9, 1])]
+
+
+def test_a_failed_fold_stops_the_race_at_its_round_until_it_runs_again():
+    study = Study()
+    broken = Backend({**TABLE, (9, 1): None})
+    assert race(study, broken) == 1
+    assert len(broken.batches) == 2  # no third round: who goes on is not known
+    state = crossval.attach(study.user_attrs, [dict(r) for r in RECORDS])
+    assert state.race and not state.finished and state.complete == 0
+    fixed = Backend(TABLE)
+    assert race(study, fixed) == 0
+    assert fixed.batches == [[(9, 1)], [(7, 2), (3, 2)]]
+    assert crossval.attach(study.user_attrs, [dict(r) for r in RECORDS]).finished
+
+
+def test_an_interrupted_race_goes_on_where_it_stopped():
+    study = Study()
+    with pytest.raises(KeyboardInterrupt):
+        race(study, Backend(TABLE, stop_after=6))  # round 1 and one fold of round 2
+    rest = Backend(TABLE)
+    race(study, rest)
+    assert rest.batches == [[(3, 1), (9, 1)], [(7, 2), (3, 2)]]
+    assert crossval.attach(study.user_attrs, [dict(r) for r in RECORDS]) == crossval.CvState(
+        5, 3, 5, 2, True, True)
+
+
+def test_a_race_after_a_full_cross_validation_uses_its_folds():
+    """Folds a plain --cv ran (same folds and seed) are not run again by a race."""
+    study = Study()
+    crossval.cross_validate(study, [dict(r) for r in RECORDS], 1, 3, 0, None,
+                            Backend({**TABLE, (7, 1): 0.5}))  # 7's three folds, no race
+    backend = Backend({**TABLE, (9, 2): 0.93})
+    race(study, backend)
+    # 7's stored folds are its; its fold 2 (0.5) ranks it last of round 2: 3 and 9 go on
+    assert backend.batches == [[(3, 0), (5, 0), (9, 0), (1, 0)], [(3, 1), (9, 1)],
+                               [(3, 2), (9, 2)]]
+    records = [dict(r) for r in RECORDS]
+    state = crossval.attach(study.user_attrs, records)
+    assert state == crossval.CvState(5, 3, 5, 3, True, True)  # 7 ran every fold too
+    assert [r["number"] for r in records if r["cv_accuracy"] is not None] == [3, 7, 9]
+
+
+def test_the_table_says_how_the_race_stands():
+    base = dict(trials=5, trained=5, rejected=0, rejected_before_training=0, failed=0,
+                running=0, seconds=60.0, cv_k=5, folds=3, cv_listed=5)
+    done = _cv_text(Summary(**base, cross_validated=2, cv_race=True, cv_finished=True))
+    assert "by a race (`--cv 5 --cv-folds 3 --cv-race`)" in done and "2 ran every fold" in done
+    assert "--resume" not in done
+    waiting = _cv_text(Summary(**base, cross_validated=0, cv_race=True, cv_finished=False))
+    assert "Folds of the race have not run yet" in waiting
+    assert "`ebnn search -o DIR --resume --cv 5 --cv-folds 3 --cv-race`" in waiting
