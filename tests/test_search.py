@@ -516,9 +516,9 @@ def test_cv_race_from_the_command_line(local, tmp_path):
     log = " ".join(ran.stderr.split())
     top = [r["number"] for r in crossval.shortlist(load_records(study_of(out))[0], 2)]
     trials = ", ".join(map(str, top))
-    assert (f"racing 2 candidate(s) through 2 folds: fold 1 for every one (trials {trials}): "
-            "2 to run") in log
-    assert f"fold 2 for the 2 best so far (trials {trials}): 2 to run" in log
+    # two candidates: no cut, so both run both folds in one batch
+    assert (f"racing 2 candidate(s) through 2 folds: folds 1-2 for every one (trials {trials}): "
+            "4 to run") in log
     assert study_of(out).user_attrs["cv"]["race"] is True
     records, summary = load_records(study_of(out))
     assert summary.cv_race and summary.cv_finished and summary.cross_validated == 2
@@ -530,6 +530,29 @@ def test_cv_race_from_the_command_line(local, tmp_path):
         again = ebnn("search", "-o", out, "--resume", *race, "--jobs", "1")
     assert again.returncode == 0, again.stderr
     assert "every fold of the race has run" in " ".join(again.stderr.split())
+
+
+def test_a_failed_fold_holds_the_race_and_says_how_to_go_on(local, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    race = ("--cv", "2", "--cv-folds", "2", "--cv-race")
+
+    def fold_2_fails(task, data):
+        return (FoldOutcome(task.number, task.fold, None, "unexpected error: boom", 1.0, 2.0)
+                if task.fold == 1 else fake_fold(task, data))
+
+    with mock.patch.object(crossval, "run_fold", fold_2_fails):
+        ran = ebnn("search", "-o", out, "--resume", *race, "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    log = " ".join(ran.stderr.split())
+    assert ("--cv: 2 fold(s) failed (reasons above); the race waits at them until `--resume "
+            "--cv 2 --cv-folds 2 --cv-race` runs them again") in log
+    assert ("Folds of the race have not run yet: `ebnn search -o DIR --resume --cv 2 "
+            "--cv-folds 2 --cv-race`") in " ".join((out / "pareto.md").read_text().split())
+    with mock.patch.object(crossval, "run_fold", fake_fold):
+        ran = ebnn("search", "-o", out, "--resume", *race, "--jobs", "1")
+    assert "through 2 folds: fold 2 for the 2 best so far" in " ".join(ran.stderr.split())
+    assert load_records(study_of(out))[1].cv_finished
 
 
 def test_only_the_last_runs_shortlist_counts():

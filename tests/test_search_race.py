@@ -37,6 +37,17 @@ def test_rounds_keep_the_best_by_mean_so_far_the_shortlists_order_among_equals()
     assert crossval.race_rounds([7, 3, 5, 9, 1], accs, 3) == [[7, 3, 5, 9, 1], [7, 3, 9]]
 
 
+def test_rounds_without_a_cut_are_known_at_once():
+    none: dict[int, list[float | None]] = {n: [None] * 4 for n in (4, 2, 6)}
+    # three candidates: fold 1 decides the two finalists, who then run folds 2-4
+    assert crossval.race_rounds([4, 2, 6], none, 4) == [[4, 2, 6]]
+    after = {4: [0.9, None, None, None], 2: [0.8, None, None, None], 6: [0.95, None, None, None]}
+    assert crossval.race_rounds([4, 2, 6], after, 4) == [[4, 2, 6], [4, 6], [4, 6], [4, 6]]
+    # two candidates (or one): no cut ever, every fold at once
+    assert crossval.race_rounds([4, 2], none, 3) == [[4, 2]] * 3
+    assert crossval.race_rounds([4], none, 2) == [[4]] * 2
+
+
 class Study:
     def __init__(self) -> None:
         self.user_attrs: dict[str, Any] = {}
@@ -95,7 +106,8 @@ def test_a_race_runs_the_better_half_through_each_next_fold():
     assert backend.batches == [[(7, 0), (3, 0), (5, 0), (9, 0), (1, 0)],
                                [(7, 1), (3, 1), (9, 1)],
                                [(7, 2), (3, 2)]]  # 10 folds, not 15
-    assert announced == [(5, 0, [7, 3, 5, 9, 1]), (3, 1, [7, 3, 9]), (2, 2, [7, 3])]
+    assert announced == [(5, (0, 0), [7, 3, 5, 9, 1]), (3, (1, 1), [7, 3, 9]),
+                         (2, (2, 2), [7, 3])]
     assert study.user_attrs["cv"] == {"k": 5, "folds": 3, "seed": 0, "teacher": None,
                                       "race": True}
     records = [dict(r) for r in RECORDS]
@@ -151,6 +163,34 @@ def test_a_race_after_a_full_cross_validation_uses_its_folds():
     state = crossval.attach(study.user_attrs, records)
     assert state == crossval.CvState(5, 3, 5, 3, True, True)  # 7 ran every fold too
     assert [r["number"] for r in records if r["cv_accuracy"] is not None] == [3, 7, 9]
+
+
+def test_two_candidates_race_every_fold_in_one_batch():
+    study, backend = Study(), Backend({(n, f): 0.9 for n in (7, 3) for f in range(3)})
+    crossval.cross_validate(study, [dict(r) for r in RECORDS], 2, 3, 0, None, backend,
+                            race=True)
+    assert backend.batches == [[(7, 0), (3, 0), (7, 1), (3, 1), (7, 2), (3, 2)]]
+
+
+def test_one_left_behind_never_pushes_a_finalist_out_of_the_pareto_set():
+    """Set against a finalist, a candidate the race left behind is judged on the folds both
+    ran (what the race cut them on), not on its higher validation score."""
+    from ebnn.search.outputs import pareto
+
+    study = Study()
+    race(study, Backend(TABLE))
+    records = [dict(r, final={"cycles": c, "sram_peak": 1000})
+               for r, c in zip(RECORDS, (100, 300, 50, 200, 60, 10), strict=True)]
+    records[2]["val_accuracy"] = 0.965  # 5: still on the shortlist, now above finalist 3
+    crossval.attach(study.user_attrs, records)
+    assert [r["number"] for r in records if r["cv_accuracy"] is not None] == [3, 7]
+    front = [r["number"] for r in pareto(records, with_sram=False)]
+    # on validation 5 (96.5%, 50 cycles) would dominate finalist 3 (96%, 300 cycles); on the
+    # fold both ran it scored 80% against 95%: 3 stays
+    assert 3 in front and 7 in front
+    # 9 (fold 1 95%, 60 cycles) beats 1 (fold 1 70%, 100 cycles); 2, never raced, is set
+    # against the others on validation (50%) with the fewest cycles
+    assert 9 in front and 5 in front and 2 in front and 1 not in front
 
 
 def test_the_table_says_how_the_race_stands():

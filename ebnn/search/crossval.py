@@ -17,11 +17,15 @@ cross-validated.
 
 With ``--cv-race`` the K candidates race through the folds instead (successive halving): every
 one of them runs fold 1, the better half of those (by their mean accuracy over the folds run so
-far, the shortlist's order among equals; never fewer than two) run fold 2, and so on; only the
-finalists run every fold and count as cross-validated. That is about 2K fold trainings instead
-of K x folds, so a search can send every trained candidate to the folds, not only the few its
-validation split ranks best (on 500 images that ranking can be no better than chance). A fold
-that fails stops the race at its round until ``--resume --cv K --cv-race`` runs it again.
+far, the shortlist's order among equals; never fewer than two) run fold 2, and so on; the
+finalists run every fold and count as cross-validated (as does any other candidate whose every
+fold has run, by an earlier plain ``--cv``). For 16 candidates and 4 folds that is 30 fold
+trainings instead of 64, so a search can send every trained candidate to the folds, not only
+the few its validation split ranks best (on 500 images that ranking can be no better than
+chance). Rounds without a cut run in the batch before them, the fold teachers all at once. A
+fold that fails stops the race at its round until ``--resume --cv K --cv-race`` runs it again.
+Against a finalist, a candidate the race left behind is compared on the folds both ran
+(:func:`ebnn.search.outputs.compared`), never on its validation score.
 
 Fold models are scored by the numpy reference (:mod:`ebnn.reference`), which the candidate's
 firmware matched bit for bit on every validation image; they are not kept. The candidate's model
@@ -299,7 +303,7 @@ def attach(attrs: dict[str, Any], records: list[dict[str, Any]]) -> CvState:
                        complete == len(listed))
     rounds = race_rounds([r["number"] for r in listed], folds, last["folds"])
     finished = len(rounds) == last["folds"] and all(
-        folds[n][-1] is not None for n in rounds[-1])
+        folds[n][f] is not None for f, alive in enumerate(rounds) for n in alive)
     return CvState(last["k"], last["folds"], len(listed), complete, True, finished)
 
 
@@ -316,17 +320,22 @@ def race_rounds(order: list[int], accs: dict[int, list[float | None]], folds: in
                 ) -> list[list[int]]:
     """The trials that run each fold of a race among ``order`` (the shortlist, best first):
     every one runs the first; the next runs the best of the last round's by their mean
-    accuracy over the folds run so far (``accs[n][f]``, None while not done), ``order``'s
-    among equals, as many as :func:`race_sizes` says. Ends with the first round not every one
-    of whose runners has done (the rounds after it are not known yet)."""
+    accuracy over the folds run so far (``accs[n][f]``, None while not done; rounded to 1e-9,
+    so the order the folds were summed in cannot break a tie), ``order``'s among equals, as
+    many as :func:`race_sizes` says. A round where as many go on as ran (no cut) follows at
+    once; else the rounds end with the first one not every one of whose runners has done
+    (the rounds after it are not known yet)."""
     rank = {n: i for i, n in enumerate(order)}
     sizes = race_sizes(len(order), folds)
     rounds = [list(order)]
     for f in range(folds - 1):
         alive = rounds[-1]
-        if any(accs[n][f] is None for n in alive):
+        if sizes[f + 1] >= len(alive):
+            rounds.append(list(alive))
+            continue
+        if any(accs[n][g] is None for n in alive for g in range(f + 1)):
             break
-        mean = {n: float(np.mean([a for a in accs[n][:f + 1] if a is not None]))
+        mean = {n: round(float(np.mean([a for a in accs[n][:f + 1] if a is not None])), 9)
                 for n in alive}
         ranked = sorted(alive, key=lambda n: (-mean[n], rank[n]))
         rounds.append(sorted(ranked[:sizes[f + 1]], key=rank.__getitem__))
@@ -355,7 +364,7 @@ def shortlist(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
 
 
 Progress = Callable[[Any, int, int], None]  # (FoldOutcome or TeacherOutcome, done, total)
-Announce = Callable[[int, "int | None", list[int]], None]  # (folds to run, race's fold, trials)
+Announce = Callable[[int, "tuple[int, int] | None", list[int]], None]  # n, race's folds, trials
 
 
 def _sha(data: bytes) -> str:
@@ -383,14 +392,16 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
                    announce: Announce | None = None, race: bool = False) -> int:
     """Run the folds of the shortlist not done yet (all of them when the study holds another
     fold count, seed or teacher for a candidate; failed ones again), in one batch on
-    ``backend``; with ``race``, those of each round of the race in turn (a round with a failed
-    fold ends it until it runs again). Each result, failures too, is stored the moment it
-    arrives. With a ``teacher`` (the space's), the fold teachers those folds need that
-    ``keep``/cv-teachers does not hold are trained first. ``announce(n, fold, trials)`` before
-    each batch: the number of folds about to run, the race's fold (None: all of them) and the
-    trials that run it; ``announce(0, None, shortlist)`` once when every fold asked for is done
-    (not when none runs because their teachers failed). Returns the folds that failed (a fold
-    whose teacher failed does not run, and counts as failed)."""
+    ``backend``; with ``race``, the race's in turn, each batch the folds whose runners are
+    known (a batch with a failed fold ends the race until it runs again). Each result,
+    failures too, is stored the moment it arrives. With a ``teacher`` (the space's), the fold
+    teachers those folds need that ``keep``/cv-teachers does not hold are trained first (a
+    race's: every fold's, at once).
+    ``announce(n, folds, trials)`` before each batch: the number of folds about to run, the
+    race's first and last fold in it (None: not a race) and the trials that run them;
+    ``announce(0, None, shortlist)`` once when every fold asked for is done (not when none runs
+    because their teachers failed). Returns the folds that failed (a fold whose teacher failed
+    does not run, and counts as failed)."""
     digest: str | None = None
     teachers: _FoldTeachers | None = None
     if teacher is not None:
@@ -418,21 +429,36 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
         return [kept[n]["results"][f]["accuracy"] if done(n, f) else None for f in range(folds)]
 
     failed, ran = [0], [0]
+    by_number = {r["number"]: r for r in listed}
 
-    def run(todo: list[tuple[dict[str, Any], int]], fold: int | None, trials: list[int]
-            ) -> int:
-        """Run ``todo`` (candidate, fold); the folds that failed."""
+    def race_todo() -> list[tuple[int, int]]:
+        rounds = race_rounds(list(by_number), {n: accuracies(n) for n in by_number}, folds)
+        return [(n, f) for f, alive in enumerate(rounds) for n in alive if not done(n, f)]
+
+    def all_todo() -> list[tuple[int, int]]:
+        return [(n, f) for n in by_number for f in range(folds) if not done(n, f)]
+
+    def run(todo_of: Callable[[], list[tuple[int, int]]]) -> tuple[int, int]:
+        """Train the fold teachers the folds not done need, then run ``todo_of()`` (trial,
+        fold) in one batch, known only then (a teacher trained again makes its fold's results
+        stale). Returns (folds run, folds failed)."""
         before = failed[0]
+        missing: set[int] = set()
         if teachers is not None:
-            missing = teachers.train(sorted({f for _, f in todo}), backend, progress)
-            failed[0] += sum(f in missing for _, f in todo)
-            todo = [(r, f) for r, f in todo if f not in missing]
-        tasks = [FoldTask(r["number"], r["config"], f, folds, seed, train_limit,
-                          None if teachers is None else teachers.have[f]) for r, f in todo]
+            # every fold not done by some candidate: a race's finalists run every fold
+            needed = sorted({f for _, f in (all_todo() if race else todo_of())})
+            missing = teachers.train(needed, backend, progress)
+        todo = todo_of()
+        failed[0] += sum(f in missing for _, f in todo)
+        todo = [(n, f) for n, f in todo if f not in missing]
+        tasks = [FoldTask(n, by_number[n]["config"], f, folds, seed, train_limit,
+                          None if teachers is None else teachers.have[f]) for n, f in todo]
         if not tasks:
-            return failed[0] - before
+            return 0, failed[0] - before
         if announce is not None:
-            announce(len(tasks), fold, trials)
+            shown = sorted({f for _, f in todo})
+            announce(len(tasks), (shown[0], shown[-1]) if race else None,
+                     [n for n in by_number if any(m == n for m, _ in todo)])
         ran[0] += len(tasks)
         count = [0]
 
@@ -452,20 +478,15 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
                 progress(o, count[0], len(tasks))
 
         backend.run_batch(tasks, arrived, run_fold)
-        return failed[0] - before
+        return len(tasks), failed[0] - before
 
-    by_number = {r["number"]: r for r in listed}
-    if race:
-        for f in range(folds):
-            rounds = race_rounds(list(by_number), {n: accuracies(n) for n in by_number}, folds)
-            if len(rounds) <= f:  # an earlier round has a fold not done (it failed)
-                break
-            todo = [(by_number[n], f) for n in rounds[f] if not done(n, f)]
-            if run(todo, f, rounds[f]):
+    if race:  # each batch: the folds whose runners are known; then the next cut
+        while True:
+            count, bad = run(race_todo)
+            if not count or bad:
                 break
     else:
-        run([(r, f) for r in listed for f in range(folds) if not done(r["number"], f)], None,
-            list(by_number))
+        run(all_todo)
     if announce is not None and not ran[0] and not failed[0]:
         announce(0, None, list(by_number))  # not "all done" when teachers failed
     return failed[0]

@@ -120,16 +120,30 @@ def rank(r: dict[str, Any]) -> tuple[int, float]:
 def _objectives(a: dict[str, Any], b: dict[str, Any], with_sram: bool,
                 with_cycles: bool = True) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The values of ``a`` and ``b``, all to minimise; their accuracies compared on the same
-    measure: cross-validated when both have it, else validation."""
-    both = a.get("cv_accuracy") is not None and b.get("cv_accuracy") is not None
-    key = "cv_accuracy" if both else "val_accuracy"
+    measure (:func:`compared`)."""
+    acc = compared(a, b)
 
-    def values(r: dict[str, Any]) -> tuple[float, ...]:
+    def values(r: dict[str, Any], accuracy: float) -> tuple[float, ...]:
         final = r["final"]
-        return (-float(r[key]), *([float(final["cycles"])] if with_cycles else []),
+        return (-accuracy, *([float(final["cycles"])] if with_cycles else []),
                 *([float(final["sram_peak"])] if with_sram else []))
 
-    return values(a), values(b)
+    return values(a, acc[0]), values(b, acc[1])
+
+
+def compared(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
+    """The accuracies of ``a`` and ``b`` on one measure: cross-validated when both have it;
+    else their mean over the folds both ran, where they share one (a candidate a --cv-race
+    left behind against a finalist: the measure the race cut them on); else validation."""
+    if a.get("cv_accuracy") is not None and b.get("cv_accuracy") is not None:
+        return float(a["cv_accuracy"]), float(b["cv_accuracy"])
+    fa, fb = a.get("cv_folds") or [], b.get("cv_folds") or []
+    common = [i for i, (x, y) in enumerate(zip(fa, fb, strict=False))
+              if x is not None and y is not None]
+    if common:
+        return (float(sum(fa[i] for i in common)) / len(common),
+                float(sum(fb[i] for i in common)) / len(common))
+    return float(a["val_accuracy"]), float(b["val_accuracy"])
 
 
 def pareto(records: list[dict[str, Any]], with_sram: bool,
