@@ -445,9 +445,8 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
         before = failed[0]
         missing: set[int] = set()
         if teachers is not None:
-            # every fold not done by some candidate: a race's finalists run every fold
-            needed = sorted({f for _, f in (all_todo() if race else todo_of())})
-            missing = teachers.train(needed, backend, progress)
+            # every fold some candidate has not done (a race's finalists run every fold)
+            missing = teachers.train(sorted({f for _, f in all_todo()}), backend, progress)
         todo = todo_of()
         failed[0] += sum(f in missing for _, f in todo)
         todo = [(n, f) for n, f in todo if f not in missing]
