@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ebnn.search import crossval
-from ebnn.search.crossval import FoldOutcome, FoldTask
+from ebnn.search.crossval import FoldOutcome, FoldTask, TeacherOutcome
 from ebnn.search.outputs import Summary, _cv_text
 
 
@@ -60,13 +60,20 @@ class Backend:
     """Runs each batch in order with accuracies from ``table[(trial, fold)]`` (None: the fold
     fails); records the batches; interrupted (as by Ctrl-C) after ``stop_after`` folds."""
 
-    def __init__(self, table: dict[tuple[int, int], float | None],
+    def __init__(self, table: dict[tuple[Any, int], float | None],
                  stop_after: int | None = None) -> None:
         self.table, self.stop_after = table, stop_after
         self.batches: list[list[tuple[int, int]]] = []
         self.ran = 0
 
-    def run_batch(self, tasks: list[FoldTask], arrived: Any, fn: Any) -> None:
+    def run_batch(self, tasks: list[Any], arrived: Any, fn: Any) -> None:
+        if fn is crossval.run_teacher_fold:  # a fold teacher's checkpoint is its fold's name
+            self.batches.append([("teacher", t.fold) for t in tasks])
+            for t in tasks:
+                ok = self.table.get(("teacher", t.fold), 1.0) is not None
+                arrived(TeacherOutcome(t.fold, f"teacher {t.fold}".encode() if ok else None,
+                                       0.9 if ok else None, "" if ok else "boom", 1.0, 2.0))
+            return
         assert fn is crossval.run_fold
         self.batches.append([(t.number, t.fold) for t in tasks])
         for t in tasks:
@@ -91,13 +98,14 @@ TABLE: dict[tuple[int, int], float | None] = {
     (7, 2): 0.92, (3, 2): 0.97}
 
 
-def race(study: Study, backend: Backend, announced: list[Any] | None = None) -> int:
+def race(study: Study, backend: Backend, announced: list[Any] | None = None,
+         **more: Any) -> int:
     def announce(n: int, fold: int | None, trials: list[int]) -> None:
         if announced is not None:
             announced.append((n, fold, trials))
 
     return crossval.cross_validate(study, [dict(r) for r in RECORDS], 5, 3, 0, None, backend,
-                                   announce=announce, race=True)
+                                   announce=announce, race=True, **more)
 
 
 def test_a_race_runs_the_better_half_through_each_next_fold():
@@ -202,3 +210,56 @@ def test_the_table_says_how_the_race_stands():
     waiting = _cv_text(Summary(**base, cross_validated=0, cv_race=True, cv_finished=False))
     assert "Folds of the race have not run yet" in waiting
     assert "`ebnn search -o DIR --resume --cv 5 --cv-folds 3 --cv-race`" in waiting
+
+
+def test_the_progress_counts_on_over_the_races_batches():
+    seen: list[tuple[int, int, int]] = []
+    race(Study(), Backend(TABLE),
+         progress=lambda o, done, total: seen.append((o.number, done, total)))
+    # 5, 3 and 2 folds (the planned rounds 5, 3, 2): one count from 1 to 10
+    assert [(d, t) for _, d, t in seen] == [(d, 10) for d in range(1, 11)]
+    assert [n for n, _, _ in seen] == [7, 3, 5, 9, 1, 7, 3, 9, 7, 3]
+
+
+@pytest.fixture
+def fold_teacher(monkeypatch):
+    """The space's teacher as crossval reads it: a digest and the config to train per fold."""
+    monkeypatch.setattr(crossval, "fold_teacher", lambda path: ("d" * 64, {"teacher": 1}))
+
+
+def test_a_race_trains_every_folds_teacher_at_once_and_each_fold_learns_from_its_own(
+        fold_teacher, tmp_path):
+    tasks: list[FoldTask] = []
+
+    class Seen(Backend):
+        def run_batch(self, batch: list[Any], arrived: Any, fn: Any) -> None:
+            tasks.extend(t for t in batch if isinstance(t, FoldTask))
+            super().run_batch(batch, arrived, fn)
+
+    study, backend = Study(), Seen(TABLE)
+    assert race(study, backend, teacher=tmp_path / "t.pt", keep=tmp_path) == 0
+    assert backend.batches == [[("teacher", 0), ("teacher", 1), ("teacher", 2)],
+                               [(7, 0), (3, 0), (5, 0), (9, 0), (1, 0)],
+                               [(7, 1), (3, 1), (9, 1)], [(7, 2), (3, 2)]]
+    assert all(t.teacher == f"teacher {t.fold}".encode() for t in tasks) and len(tasks) == 10
+    kept = sorted(p.name for p in (tmp_path / crossval.TEACHERS).iterdir())
+    assert kept == ["fold-1-of-3.pt", "fold-2-of-3.pt", "fold-3-of-3.pt"]
+    shas = crossval.fold_teacher_shas(study.user_attrs)
+    folds = study.user_attrs[crossval.KEY.format(7)]["results"]
+    assert [f["teacher_sha256"] for f in folds] == shas and None not in shas
+    assert crossval.attach(study.user_attrs, [dict(r) for r in RECORDS]).finished
+
+
+def test_a_failed_fold_teacher_is_tried_once_and_holds_the_race_at_its_fold(
+        fold_teacher, tmp_path):
+    study, backend = Study(), Backend({**TABLE, ("teacher", 2): None})
+    # the finalists' fold 3 cannot run: 2 folds failed, the teacher not trained again
+    assert race(study, backend, teacher=tmp_path / "t.pt", keep=tmp_path) == 2
+    assert backend.batches == [[("teacher", 0), ("teacher", 1), ("teacher", 2)],
+                               [(7, 0), (3, 0), (5, 0), (9, 0), (1, 0)],
+                               [(7, 1), (3, 1), (9, 1)]]
+    assert not crossval.attach(study.user_attrs, [dict(r) for r in RECORDS]).finished
+    again = Backend(TABLE)  # --resume: that teacher only, then the finalists' fold 3
+    assert race(study, again, teacher=tmp_path / "t.pt", keep=tmp_path) == 0
+    assert again.batches == [[("teacher", 2)], [(7, 2), (3, 2)]]
+    assert crossval.attach(study.user_attrs, [dict(r) for r in RECORDS]).finished

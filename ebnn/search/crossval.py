@@ -396,12 +396,14 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     known (a batch with a failed fold ends the race until it runs again). Each result,
     failures too, is stored the moment it arrives. With a ``teacher`` (the space's), the fold
     teachers those folds need that ``keep``/cv-teachers does not hold are trained first (a
-    race's: every fold's, at once).
+    race's: every fold's, at once; one that fails is not trained again in this call).
     ``announce(n, folds, trials)`` before each batch: the number of folds about to run, the
     race's first and last fold in it (None: not a race) and the trials that run them;
     ``announce(0, None, shortlist)`` once when every fold asked for is done (not when none runs
     because their teachers failed). Returns the folds that failed (a fold whose teacher failed
-    does not run, and counts as failed)."""
+    does not run, and counts as failed). ``progress(outcome, done, total)`` after each fold
+    teacher (counted apart) and each fold: a race's count runs on over its batches, towards
+    the folds its planned rounds hold (:func:`race_sizes`)."""
     digest: str | None = None
     teachers: _FoldTeachers | None = None
     if teacher is not None:
@@ -430,6 +432,8 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
 
     failed, ran = [0], [0]
     by_number = {r["number"]: r for r in listed}
+    sizes = race_sizes(len(listed), folds)
+    gave_up: set[int] = set()  # folds whose teacher failed in this run: not trained again
 
     def race_todo() -> list[tuple[int, int]]:
         rounds = race_rounds(list(by_number), {n: accuracies(n) for n in by_number}, folds)
@@ -443,23 +447,26 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
         fold) in one batch, known only then (a teacher trained again makes its fold's results
         stale). Returns (folds run, folds failed)."""
         before = failed[0]
-        missing: set[int] = set()
         if teachers is not None:
             # every fold some candidate has not done (a race's finalists run every fold)
-            missing = teachers.train(sorted({f for _, f in all_todo()}), backend, progress)
+            gave_up.update(teachers.train(sorted({f for _, f in all_todo()} - gave_up),
+                                          backend, progress))
         todo = todo_of()
-        failed[0] += sum(f in missing for _, f in todo)
-        todo = [(n, f) for n, f in todo if f not in missing]
+        failed[0] += sum(f in gave_up for _, f in todo)
+        todo = [(n, f) for n, f in todo if f not in gave_up]
         tasks = [FoldTask(n, by_number[n]["config"], f, folds, seed, train_limit,
                           None if teachers is None else teachers.have[f]) for n, f in todo]
         if not tasks:
             return 0, failed[0] - before
+        shown = sorted({f for _, f in todo})
         if announce is not None:
-            shown = sorted({f for _, f in todo})
             announce(len(tasks), (shown[0], shown[-1]) if race else None,
                      [n for n in by_number if any(m == n for m, _ in todo)])
+        # the progress counts on over a race's batches, towards the folds run so far, this
+        # batch's and the planned rounds after it (fewer when some were done by an earlier run)
+        count = [ran[0]]
+        total = ran[0] + len(tasks) + (sum(sizes[shown[-1] + 1:]) if race else 0)
         ran[0] += len(tasks)
-        count = [0]
 
         def arrived(o: FoldOutcome) -> None:
             count[0] += 1
@@ -474,7 +481,7 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
                 **({} if teachers is None else {"teacher_sha256": teachers.sha(o.fold)})}
             study.set_user_attr(KEY.format(o.number), record)
             if progress is not None:
-                progress(o, count[0], len(tasks))
+                progress(o, count[0], total)
 
         backend.run_batch(tasks, arrived, run_fold)
         return len(tasks), failed[0] - before
