@@ -221,6 +221,19 @@ def test_the_progress_counts_on_over_the_races_batches():
     assert [n for n, _, _ in seen] == [7, 3, 5, 9, 1, 7, 3, 9, 7, 3]
 
 
+def test_a_resumed_race_counts_only_what_is_left():
+    """Two candidates run every fold in one batch; when only a first fold failed, the race
+    resumed counts that one fold, not the rounds after it, which are done."""
+    study = Study()
+    table = {(n, f): 0.9 for n in (7, 3) for f in range(3)}
+    assert crossval.cross_validate(study, [dict(r) for r in RECORDS], 2, 3, 0, None,
+                                   Backend({**table, (3, 0): None}), race=True) == 1
+    seen: list[tuple[int, int]] = []
+    crossval.cross_validate(study, [dict(r) for r in RECORDS], 2, 3, 0, None, Backend(table),
+                            lambda o, done, total: seen.append((done, total)), race=True)
+    assert seen == [(1, 1)]
+
+
 @pytest.fixture
 def fold_teacher(monkeypatch):
     """The space's teacher as crossval reads it: a digest and the config to train per fold."""

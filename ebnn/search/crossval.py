@@ -403,7 +403,8 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     because their teachers failed). Returns the folds that failed (a fold whose teacher failed
     does not run, and counts as failed). ``progress(outcome, done, total)`` after each fold
     teacher (counted apart) and each fold: a race's count runs on over its batches, towards
-    the folds its planned rounds hold (:func:`race_sizes`)."""
+    the folds its rounds plan (:func:`race_sizes`; the total shrinks when an earlier run did
+    some of them)."""
     digest: str | None = None
     teachers: _FoldTeachers | None = None
     if teacher is not None:
@@ -435,8 +436,11 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     sizes = race_sizes(len(listed), folds)
     gave_up: set[int] = set()  # folds whose teacher failed in this run: not trained again
 
+    known = [0]  # how many of the race's rounds are known (their runners chosen)
+
     def race_todo() -> list[tuple[int, int]]:
         rounds = race_rounds(list(by_number), {n: accuracies(n) for n in by_number}, folds)
+        known[0] = len(rounds)
         return [(n, f) for f, alive in enumerate(rounds) for n in alive if not done(n, f)]
 
     def all_todo() -> list[tuple[int, int]]:
@@ -463,9 +467,10 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
             announce(len(tasks), (shown[0], shown[-1]) if race else None,
                      [n for n in by_number if any(m == n for m, _ in todo)])
         # the progress counts on over a race's batches, towards the folds run so far, this
-        # batch's and the planned rounds after it (fewer when some were done by an earlier run)
+        # batch's and those of the rounds not known yet (as planned: fewer run when an earlier
+        # run did some of them)
         count = [ran[0]]
-        total = ran[0] + len(tasks) + (sum(sizes[shown[-1] + 1:]) if race else 0)
+        total = ran[0] + len(tasks) + (sum(sizes[known[0]:]) if race else 0)
         ran[0] += len(tasks)
 
         def arrived(o: FoldOutcome) -> None:
