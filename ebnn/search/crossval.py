@@ -435,7 +435,6 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
     by_number = {r["number"]: r for r in listed}
     sizes = race_sizes(len(listed), folds)
     gave_up: set[int] = set()  # folds whose teacher failed in this run: not trained again
-
     known = [0]  # how many of the race's rounds are known (their runners chosen)
 
     def race_todo() -> list[tuple[int, int]]:
@@ -462,8 +461,8 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
                           None if teachers is None else teachers.have[f]) for n, f in todo]
         if not tasks:
             return 0, failed[0] - before
-        shown = sorted({f for _, f in todo})
         if announce is not None:
+            shown = sorted({f for _, f in todo})
             announce(len(tasks), (shown[0], shown[-1]) if race else None,
                      [n for n in by_number if any(m == n for m, _ in todo)])
         # the progress counts on over a race's batches, towards the folds run so far, this
