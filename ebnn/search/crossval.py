@@ -468,12 +468,10 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
         # the progress counts on over a race's batches, towards the folds run so far, this
         # batch's and those of the rounds not known yet (as planned: fewer run when an earlier
         # run did some of them)
-        count = [ran[0]]
         total = ran[0] + len(tasks) + (sum(sizes[known[0]:]) if race else 0)
-        ran[0] += len(tasks)
 
         def arrived(o: FoldOutcome) -> None:
-            count[0] += 1
+            ran[0] += 1
             failed[0] += o.accuracy is None
             record = kept[o.number]
             earlier = record["results"][o.fold]
@@ -485,7 +483,7 @@ def cross_validate(study: Any, records: list[dict[str, Any]], k: int, folds: int
                 **({} if teachers is None else {"teacher_sha256": teachers.sha(o.fold)})}
             study.set_user_attr(KEY.format(o.number), record)
             if progress is not None:
-                progress(o, count[0], total)
+                progress(o, ran[0], total)
 
         backend.run_batch(tasks, arrived, run_fold)
         return len(tasks), failed[0] - before
