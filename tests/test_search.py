@@ -398,12 +398,14 @@ def test_cv_reranks_the_most_accurate_by_their_folds(local, cv):
     assert "(4/4 folds)" in log
 
 
-def test_cv_again_on_a_cross_validated_search_says_every_fold_ran(cv, tmp_path):
+@pytest.mark.parametrize("again", [CV, CV[:2]], ids=["same-folds", "folds-left-out"])
+def test_cv_again_on_a_cross_validated_search_says_every_fold_ran(cv, tmp_path, again):
+    """Without --cv-folds, --resume takes the last run's (2 here, not the default 5)."""
     out = tmp_path / "s"
     shutil.copytree(cv, out)
     runs = InterruptAfter(None)
     with mock.patch.object(crossval, "run_fold", runs):
-        ran = ebnn("search", "-o", out, "--resume", *CV, "--jobs", "1")
+        ran = ebnn("search", "-o", out, "--resume", *again, "--jobs", "1")
     assert ran.returncode == 0, ran.stderr
     assert runs.calls == 0
     assert "every one of their 2 folds has run" in ran.stderr
@@ -451,6 +453,17 @@ class InterruptAfter:
         if self.n is not None and self.calls > self.n:
             raise KeyboardInterrupt
         return self.run(task, data)
+
+
+def test_resume_with_time_keeps_the_trials_last_given(local, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    ran = ebnn("search", "-o", out, "--resume", "--time", "1h", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert (f"the study holds {TRIALS} trial(s), the --trials {TRIALS} it was last given: no "
+            "new trial") in " ".join(ran.stderr.split())
+    assert essentials(out) == essentials(local)
+    assert json.loads((out / "search.json").read_text())["trials"] == TRIALS
 
 
 def test_cv_resumes_after_an_interrupt(local, cv, tmp_path):

@@ -22,6 +22,7 @@ from toolchain.sizes import SIZE
 
 err = Console(stderr=True, highlight=False)
 DEFAULT_TRIALS = 20
+DEFAULT_FOLDS = 5  # --cv-folds of a search's first --cv run
 EXIT_INTERRUPTED = 130
 
 
@@ -134,8 +135,9 @@ def _cpus() -> int:
                    "images (each trained --cv-folds more times): the top of a search on a few "
                    "hundred validation images is mostly noise. Works with --resume on a "
                    "finished search.")
-@click.option("--cv-folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
-              help="Folds of --cv.")
+@click.option("--cv-folds", type=click.IntRange(min=2, max=20), default=None,
+              help=f"Folds of --cv (default {DEFAULT_FOLDS}; with --resume, those of the "
+                   "search's last --cv run, so that its folds are kept).")
 @click.option("--cv-race", is_flag=True,
               help="Race the K through the folds instead: all of them run fold 1, the better "
                    "half of those (mean accuracy so far) fold 2, and so on, at least two to the "
@@ -161,7 +163,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, cycles_objective: bool | None,
                starts: tuple[Path, ...], prune: bool | None, multivariate: bool | None,
-               startup: int | None, stratify: bool | None, cv: int, cv_folds: int,
+               startup: int | None, stratify: bool | None, cv: int, cv_folds: int | None,
                cv_race: bool, refit: bool,
                resume: bool, report_dir: Path | None) -> None:
     """Search SPACE (TOML) for the eBNNs that fit a device, each candidate measured on the
@@ -169,7 +171,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
 
     \b
     ebnn search examples/search/mnist.toml --target curie --sram 2k --time 2h -o out/s2k
-    ebnn search -o out/s2k --resume --time 1h     continue (Ctrl-C loses nothing)
+    ebnn search -o out/s2k --resume --time 1h     continue (Ctrl-C keeps finished trials)
     ebnn search -o out/s2k --resume --cv 5        re-rank the 5 best by cross-validation
     ebnn search -o out/s2k --resume --cv 20 --cv-race   race the 20 best through the folds
     ebnn search -o out/s2k --resume --refit       the Pareto models trained on every image
@@ -178,8 +180,9 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     Candidates certainly over the SRAM, flash or --max-ms budget are rejected before
     training (their firmware's lower bounds, measured with untrained weights); the others are
     trained and measured again, which decides. Optuna (TPE) proposes candidates in batches of
-    --jobs; objectives: validation accuracy, cycles and peak SRAM (--no-cycles-objective
-    --no-sram-objective: the most accurate model that fits). See docs/search.md.
+    --batch (default --jobs); objectives: validation accuracy, cycles and peak SRAM
+    (--no-cycles-objective --no-sram-objective: the most accurate model that fits). See
+    docs/search.md.
     """
     from ebnn.search.study import DB_NAME, SearchError, Settings
 
@@ -367,13 +370,14 @@ def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> 
 
 def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             seconds: float | None, jobs: int, backend_name: str, address: str | None,
-            cv: tuple[int, int, bool] = (0, 5, False), refit: bool = False) -> None:
+            cv: tuple[int, int | None, bool] = (0, None, False), refit: bool = False) -> None:
     from ebnn.search.backends import BackendError, make_backend
-    from ebnn.search.crossval import CrossValError
+    from ebnn.search.crossval import CrossValError, last_folds
     from ebnn.search.outputs import cv_options
     from ebnn.search.study import Driver, open_study
 
     space, data = _load(settings)
+    given_trials = trials is not None
     if cv[0] and space.train.get("teacher"):
         _check_fold_teacher(space.train["teacher"])
     if refit and space.train.get("teacher"):
@@ -383,8 +387,13 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     # `--resume --cv K` or `--resume --refit` alone: the trials an interrupt left unfinished,
     # then the folds and refits only
     cv_only = resume and (cv[0] > 0 or refit) and trials is None and seconds is None
-    if trials is None and seconds is None and not cv_only:
-        trials = settings.trials or DEFAULT_TRIALS
+    if trials is None and not cv_only:
+        # --resume keeps the cap last given, --time or not; a new search without --time
+        # (or a resumed one that had none) stops at the default
+        if resume and settings.trials is not None:
+            trials = settings.trials
+        elif seconds is None:
+            trials = DEFAULT_TRIALS
     try:
         output.mkdir(parents=True, exist_ok=True)
         if not cv_only:
@@ -395,6 +404,14 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             study.enqueue_trial(params)
     except OSError as exc:
         _fail(f"{output}: cannot write ({exc.strerror or exc})")
+    # --cv-folds not given: the last --cv run's when resuming (its folds' results are kept)
+    folds = cv[1] or (last_folds(study.user_attrs) if resume else None) or DEFAULT_FOLDS
+    run_cv = (cv[0], folds, cv[2])
+    held = sum(t.state.name != "WAITING" for t in study.get_trials(deepcopy=False))
+    if resume and not cv_only and trials is not None and held >= trials:
+        err.print(f"the study holds {held} trial(s), the --trials {trials} "
+                  f"{'given' if given_trials else 'it was last given'}: no new trial (a "
+                  "larger --trials goes on)", markup=False, soft_wrap=True)
     b = settings.budget
     err.print(f"searching {settings.target} (SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B"
               + ("" if b.max_cycles is None else f", ≤ {b.max_cycles:,} cycles")
@@ -415,7 +432,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             driver.run(0 if cv_only else trials, seconds)
             if cv[0]:
                 in_cv = True
-                _cross_validate(study, settings, space, backend, cv, progress, output)
+                _cross_validate(study, settings, space, backend, run_cv, progress, output)
             if refit:
                 in_refit, in_cv = True, False
                 _refit(study, settings, backend, progress, output)
@@ -428,7 +445,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             signal.signal(signal.SIGTERM, previous)
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
-    options = cv_options(*cv)
+    options = cv_options(*run_cv)
     if interrupted:
         again = ((f" {options}" if in_cv else "")
                  + (" --refit" if refit and (in_cv or in_refit) else ""))

@@ -260,6 +260,13 @@ def summary(record: dict[str, Any] | None, teacher_shas: list[str | None] | None
     return (float(np.mean(done)) if len(done) == len(accs) else None), accs
 
 
+def last_folds(attrs: dict[str, Any]) -> int | None:
+    """The fold count of the study's last ``--cv`` run (user attributes ``attrs``), if any."""
+    last = attrs.get(RUN_KEY)
+    folds = last.get("folds") if isinstance(last, dict) else None
+    return folds if isinstance(folds, int) and not isinstance(folds, bool) else None
+
+
 def _setup(record: dict[str, Any]) -> tuple[Any, Any, Any]:
     """What a cross-validation's folds depend on: fold count, seed, the teacher (its sha256)."""
     return record.get("folds"), record.get("seed"), record.get("teacher")
