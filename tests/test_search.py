@@ -338,10 +338,64 @@ def test_report_rerenders(local):
     (("-o", "{local}", "--resume", "--startup", "20"), "--startup differs"),
     (("{space}", "-o", "{tmp}/x", "--address", "a:1"), "--address is for --backend ray"),
     (("-o", "{local}", "--resume", "--cv-race"), "give --cv K too"),
+    (("{space}", "-o", "{tmp}/x", "--max-ms", "nan"), "--max-ms nan: give a finite number"),
+    (("{space}", "-o", "{tmp}/x", "--max-ms", "inf"), "--max-ms inf: give a finite number"),
+    (("{space}", "-o", "{tmp}/x", "--max-ms", "1e-9"), "less than one cycle"),
+    (("{space}", "-o", "{tmp}/x", "--sram", "0"), "--sram 0: a budget must be more than 0"),
+    (("{space}", "-o", "{tmp}/x", "--flash", "0"), "--flash 0: a budget must be more than 0"),
 ])
 def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):
     args = [a.format(tmp=tmp_path, space=space_file, local=local) for a in args]
     assert words in one_line_error(ebnn("search", *args))
+
+
+def test_a_damaged_study_is_one_line_and_not_replaced(local, space_file, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    db = out / "study.db"
+    db.write_bytes(b"garbage" * 100)
+    for args in (("--report", out), ("-o", out, "--resume")):
+        assert "study.db: not a readable study" in one_line_error(ebnn("search", *args))
+    assert db.read_bytes() == b"garbage" * 100
+    db.unlink()  # the study gone, its trials still there: nothing is made up in its place
+    for args in (("--report", out), ("-o", out, "--resume")):
+        assert "study.db: missing, though" in one_line_error(ebnn("search", *args))
+    assert not db.exists()
+    # and a new search does not write over the trials and settings left
+    before = (out / "search.json").read_text()
+    assert "holds a search already" in one_line_error(ebnn("search", space_file, "-o", out))
+    assert (out / "search.json").read_text() == before
+
+
+def test_a_backend_that_cannot_start_leaves_no_search_behind(space_file, tmp_path):
+    out = tmp_path / "s"
+    line = one_line_error(ebnn("search", space_file, *ARGS, "-o", out, "--backend", "ray",
+                               "--address", "::garbage::"))
+    assert "cannot start or reach ::garbage::" in line
+    assert not out.exists()  # so the same command with a good address starts it, no --resume
+
+
+def test_a_model_file_gone_from_trials_is_named_and_the_outputs_stay(local, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    best = json.loads((out / "pareto.json").read_text())[0]
+    gone = out / "trials" / f"{best['trial']:05d}" / "model.elf"
+    gone.unlink()
+    before = {p.name: p.read_bytes() for p in (out / "pareto").iterdir()}
+    line = one_line_error(ebnn("search", "--report", out))
+    assert f"{gone} is missing" in line
+    assert {p.name: p.read_bytes() for p in (out / "pareto").iterdir()} == before
+    assert not (out / "pareto.new").exists()
+
+
+def test_a_search_stopped_before_its_study_was_stored_resumes(local, tmp_path):
+    """Ctrl-C in the first second can leave search.json and no study: --resume starts it."""
+    out = tmp_path / "s"
+    out.mkdir()
+    shutil.copy(local / "search.json", out / "search.json")
+    ran = ebnn("search", "-o", out, "--resume", "--trials", "1", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert len(study_of(out).trials) == 1 and (out / "pareto.json").exists()
 
 
 # -- --cv: the best candidates re-ranked by cross-validation -----------------------------------

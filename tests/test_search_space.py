@@ -67,11 +67,35 @@ def test_fixed_trial_picks_what_it_is_told():
     ({"train": {"val_fraction": 0}}, "val_fraction must be > 0"),
     ({"train": {"speed": 1}}, "unknown key(s) speed"),
     ({"extra": 1}, "unknown key(s) extra"),
+    # a value no candidate can take: refused at once, not by every trial that draws it
+    ({"conv": {"filters": "many"}}, "filters = 'many' can never be used"),
+    ({"conv": {"filters": [8, -4]}}, "filters = -4 can never be used"),
+    ({"conv": {"filters": {"low": 1, "high": 1e9}}}, "filters = 1000000000.0 can never"),
+    ({"linear": {"units": [16, 2.5]}}, "units = 2.5 can never be used"),
+    ({"first": {"filters": 4, "stride": 0}}, "stride = 0 can never be used"),
+    ({"train": {"lr": "fast"}}, "lr = 'fast' can never be used"),
+    ({"train": {"lr": {"low": -1.0, "high": 0.1}}}, "lr = -1.0 can never be used"),
+    ({"train": {"epochs": [0, 5]}}, "epochs = 0 can never be used"),
+    ({"train": {"seed": -1}}, "seed = -1 can never be used"),
+    ({"train": {"rotate": [10, 120]}}, "rotate = 120 can never be used"),
 ])
 def test_bad_spaces_are_refused_with_one_line(tables, words):
     with pytest.raises(SpaceError) as info:
         space(**tables)
     assert words in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "a/b", "a b", ".hidden", "", "x" * 65, 3])
+def test_a_model_name_that_is_no_plain_file_name_is_refused(name):
+    """The name begins the search's file names: one with a path in it would write elsewhere."""
+    with pytest.raises(SpaceError, match="must be a plain name"):
+        parse_space({"model": {**BASE["model"], "name": name}, "space": {}})
+
+
+def test_values_that_fit_only_some_layers_stay_the_trials_to_reject():
+    # a kernel over a small map, a pool stride with the drawn pool: not refused at load
+    s = space(conv={"filters": 8, "kernel": [3, 40], "pool": [1, 2], "pool_stride": 2})
+    assert s.layer["conv"]["kernel"] == [3, 40]
 
 
 def test_model_table_is_checked():

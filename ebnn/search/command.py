@@ -184,7 +184,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     (--no-cycles-objective --no-sram-objective: the most accurate model that fits). See
     docs/search.md.
     """
-    from ebnn.search.study import DB_NAME, SearchError, Settings
+    from ebnn.search.study import DB_NAME, SETTINGS_NAME, SearchError, Settings
 
     seconds = None if duration is None else _duration(duration)
     report = report_dir is not None
@@ -194,6 +194,12 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         output = report_dir
     if output is None:
         _fail("give the search's folder with -o DIR")
+    for option, value in (("--sram", sram), ("--flash", flash)):
+        if value == 0:
+            _fail(f"{option} 0: a budget must be more than 0 bytes (leave it out for the "
+                  "target's)")
+    if max_ms is not None and not math.isfinite(max_ms):
+        _fail(f"--max-ms {max_ms}: give a finite number of milliseconds")
     if address is not None and backend != "ray":
         _fail("--address is for --backend ray")
     if report and cv:
@@ -218,7 +224,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         else:
             if space is None:
                 _fail("give the SPACE.toml to search (or -o DIR --resume, or --report DIR)")
-            if (output / DB_NAME).exists():
+            if (output / DB_NAME).exists() or (output / SETTINGS_NAME).exists():
                 _fail(f"{output} holds a search already: --resume to continue it, --report "
                       f"{output} to re-render it, or another -o")
             settings = _new_settings(space, {**given, "batch": batch or jobs or _cpus()})
@@ -254,8 +260,12 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
     t = TARGETS[given["target"] or DEFAULT_TARGET]
     max_cycles = (None if given["max_ms"] is None
                   else math.floor(given["max_ms"] * t.clock_hz / 1000))
+    if max_cycles is not None and max_cycles < 1:
+        _fail(f"--max-ms {given['max_ms']:g} is less than one cycle at {t.name}'s "
+              f"{t.clock_hz:,} Hz: no model runs in it")
     return Settings(
-        space=text, target=t.name, sram=given["sram"] or t.sram, flash=given["flash"] or t.flash,
+        space=text, target=t.name, sram=t.sram if given["sram"] is None else given["sram"],
+        flash=t.flash if given["flash"] is None else given["flash"],
         max_cycles=max_cycles, clock_hz=t.clock_hz, seed=given["seed"] or 0,
         minimize_sram=True if given["minimize_sram"] is None else given["minimize_sram"],
         minimize_cycles=True if given["minimize_cycles"] is None else given["minimize_cycles"],
@@ -336,15 +346,21 @@ def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: An
     reference = measure_handmade(output, settings, data, space.seed, space.val_fraction)
     try:
         return write_report(output, settings, study, reference)
+    except FileNotFoundError as exc:  # a model file of trials/ or refits/ deleted
+        _fail(f"{output}: cannot write the report: {exc.filename} is missing (the outputs "
+              "written before stay as they were)")
     except OSError as exc:
         _fail(f"{output}: cannot write the report ({exc.strerror or exc})")
 
 
 def _report(output: Path, settings: Any) -> None:
-    from ebnn.search.study import open_study
+    from ebnn.search.study import SearchError, open_study
 
     space, data = _load(settings)
-    study = open_study(output, settings, create=False)
+    try:
+        study = open_study(output, settings, create=False)
+    except SearchError as exc:
+        _fail(str(exc))
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
 
@@ -374,7 +390,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.backends import BackendError, make_backend
     from ebnn.search.crossval import CrossValError, last_folds
     from ebnn.search.outputs import cv_options
-    from ebnn.search.study import Driver, open_study
+    from ebnn.search.study import Driver, SearchError, open_study
 
     space, data = _load(settings)
     given_trials = trials is not None
@@ -394,16 +410,26 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             trials = settings.trials
         elif seconds is None:
             trials = DEFAULT_TRIALS
+    try:  # before anything is written: a backend that cannot start leaves no search behind
+        backend = make_backend(backend_name, data, jobs, address)
+    except BackendError as exc:
+        _fail(str(exc))
     try:
         output.mkdir(parents=True, exist_ok=True)
         if not cv_only:
             settings = replace(settings, trials=trials)
-        settings.save(output)
-        study = open_study(output, settings, create=not resume)
+        if resume:  # the study first: settings are not rewritten for one that cannot open
+            study = open_study(output, settings, create=False)
+            settings.save(output)
+        else:
+            settings.save(output)
+            study = open_study(output, settings, create=True)
         for params in first:  # asked before anything the sampler proposes
             study.enqueue_trial(params)
-    except OSError as exc:
-        _fail(f"{output}: cannot write ({exc.strerror or exc})")
+    except (OSError, SearchError) as exc:
+        backend.close()
+        _fail(str(exc) if isinstance(exc, SearchError)
+              else f"{output}: cannot write ({exc.strerror or exc})")
     # --cv-folds not given: the last --cv run's when resuming (its folds' results are kept)
     folds = cv[1] or (last_folds(study.user_attrs) if resume else None) or DEFAULT_FOLDS
     run_cv = (cv[0], folds, cv[2])
@@ -418,10 +444,6 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
               + f") on {len(data.subset(settings.train_limit).train)} training and "
               f"{len(data.val)} validation images of {data.name}; {jobs} job(s), "
               f"{backend_name} backend", markup=False, soft_wrap=True)
-    try:
-        backend = make_backend(backend_name, data, jobs, address)
-    except BackendError as exc:
-        _fail(str(exc))
     interrupted = in_cv = in_refit = False
     cv_error: str | None = None
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does

@@ -227,18 +227,28 @@ def entry(directory: Path, settings: Settings, r: dict[str, Any],
 
 def copy_models(directory: Path, settings: Settings, front: list[dict[str, Any]],
                 refits: list[dict[str, Any] | None]) -> None:
+    """``pareto/`` anew: built beside the old one, which it replaces only when complete (a
+    model file gone from ``trials/`` leaves the old one and raises FileNotFoundError)."""
     out = directory / PARETO_DIR
+    new = directory / (PARETO_DIR + ".new")
+    if new.is_dir():
+        shutil.rmtree(new)
+    new.mkdir(parents=True)
+    try:
+        for r, record in zip(front, refits, strict=True):
+            name = model_name(settings, r)
+            sources = [(directory / TRIALS_DIR / f"{r['number']:05d}", name)]
+            if record is not None and record["status"] == "ok":
+                sources.append((refit.folder(directory, r["number"]), f"{name}-refit"))
+            for src, stem in sources:
+                for suffix in SUFFIXES:
+                    shutil.copyfile(src / f"model.{suffix}", new / f"{stem}.{suffix}")
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
     if out.is_dir():
         shutil.rmtree(out)
-    out.mkdir(parents=True)
-    for r, record in zip(front, refits, strict=True):
-        name = model_name(settings, r)
-        sources = [(directory / TRIALS_DIR / f"{r['number']:05d}", name)]
-        if record is not None and record["status"] == "ok":
-            sources.append((refit.folder(directory, r["number"]), f"{name}-refit"))
-        for src, stem in sources:
-            for suffix in SUFFIXES:
-                shutil.copyfile(src / f"model.{suffix}", out / f"{stem}.{suffix}")
+    new.rename(out)
 
 
 def _pct(v: float | None) -> str:

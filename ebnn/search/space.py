@@ -45,6 +45,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,8 @@ from ebnn.config import ConfigError, TrainSpec, parse_config
 from ebnn.layers import HIDDEN_KINDS, KINDS, LayerError, check_follows
 
 FIXED_TRAIN_KEYS = ("seed", "val_fraction")  # one validation split for every candidate
+# The model name begins every file name a search writes (pareto/NAME-tNNNNN.*): one plain name
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 MAX_BLOCKS = 16
 
 
@@ -348,6 +351,43 @@ def _kind_table(raw: Any, kind: str, where: str) -> dict[str, Choice]:
     return {k: _choice(v, f"{where}: {k}") for k, v in raw.items()}
 
 
+def _values(choice: Choice) -> list[Any]:
+    """What a choice can give that can be checked alone: a value, a list's, a range's ends."""
+    if isinstance(choice, Range):
+        return [choice.low, choice.high]
+    return list(choice) if isinstance(choice, list) else [choice]
+
+
+def _check_layer_values(kind: str, table: dict[str, Choice], where: str) -> None:
+    """SpaceError for a value no layer of ``kind`` can take (a wrong type, out of its range),
+    which would otherwise fail every trial that draws it. A value that fits some layers and
+    not others (a kernel over a pooled map) stays the trial's to reject."""
+    k = HIDDEN_KINDS[kind]
+    needed: dict[str, Any] = {key: 1 for key in ("filters", "units") if key in k.keys}
+    for key, choice in table.items():
+        if key == "pool_stride":  # valid or not with the drawn pool, not alone
+            continue
+        for value in _values(choice):
+            try:
+                k.parse({"type": kind, **needed, key: value}, where)
+            except (LayerError, ConfigError) as exc:
+                raise SpaceError(f"{where}: {key} = {value!r:.40} can never be used "
+                                 f"({str(exc).removeprefix(where + ': ')})") from None
+
+
+def _check_train_values(model: dict[str, Any], train: dict[str, Choice], source: str) -> None:
+    """SpaceError for a [space.train] value no training takes (each key is checked alone by
+    the config parser, as every [train] limit is one key's)."""
+    for key, choice in train.items():
+        for value in _values(choice):
+            try:
+                parse_config({"model": {**model, "layers": [{"type": "conv", "filters": 1}]},
+                              "train": {key: value}}, source)
+            except ConfigError as exc:
+                raise SpaceError(f"{source}: [space.train] {key} = {value!r:.40} can never be "
+                                 f"used ({str(exc).removeprefix('[train]: ')})") from None
+
+
 def parse_space(data: dict[str, Any], source: str = "space") -> Space:
     unknown = set(data) - {"model", "space"}
     if unknown:
@@ -360,6 +400,11 @@ def parse_space(data: dict[str, Any], source: str = "space") -> Space:
     if "layers" in model:
         raise SpaceError(f"{source}: [model] takes no layers in a search space: [space] "
                          "describes them")
+    name = model.get("name", "model")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise SpaceError(f"{source}: [model] name {name!r:.40} must be a plain name for the "
+                         "search's file names: up to 64 letters, digits, '.', '_', '+' or '-', "
+                         "starting with a letter or digit")
     unknown = set(space) - {"blocks", "kinds", "shapes", "first", "train", *HIDDEN_KINDS}
     if unknown:
         raise SpaceError(f"{source}: [space]: unknown key(s) {', '.join(sorted(unknown))}")
@@ -401,6 +446,10 @@ def parse_space(data: dict[str, Any], source: str = "space") -> Space:
         if key in train and isinstance(train[key], (list, Range)):
             raise SpaceError(f"{source}: [space.train] {key} must be one value: every "
                              "candidate is validated on the same held-out images")
+    for k, table in layer.items():
+        _check_layer_values(k, table, f"{source}: [space.{k}]")
+    _check_layer_values("conv", first, f"{source}: [space.first]")
+    _check_train_values(model, train, source)
     teacher = train.get("teacher")
     if teacher is not None and not (isinstance(teacher, str) and Path(teacher).is_absolute()):
         # candidates train in other processes or machines, and a search is resumed from

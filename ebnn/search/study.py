@@ -157,10 +157,27 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
     directions: list[Literal["minimize", "maximize"]] = ["maximize"]
     directions += ["minimize"] * (settings.minimize_cycles + settings.minimize_sram)
     storage = storage_url(directory)
-    if create:
-        return optuna.create_study(study_name=STUDY_NAME, storage=storage,
-                                   directions=directions)
-    return optuna.load_study(study_name=STUDY_NAME, storage=storage)
+    db = directory / DB_NAME
+    trained = directory / TRIALS_DIR
+    # a search stopped before its study was stored holds no trial to lose: it starts afresh
+    fresh = create or not (trained.is_dir() and any(trained.iterdir()))
+    if not (create or db.is_file() or fresh):  # Optuna would make an empty one
+        raise SearchError(f"{db}: missing, though {trained} holds trials: the study (every "
+                          "outcome) is gone; start the search again in another folder")
+    try:
+        try:
+            return optuna.load_study(study_name=STUDY_NAME, storage=storage)
+        except KeyError:  # no such study in the file
+            if not fresh:
+                raise SearchError(f"{db}: holds no study of a search, though {trained} holds "
+                                  "trials; start the search again in another folder") from None
+            return optuna.create_study(study_name=STUDY_NAME, storage=storage,
+                                       directions=directions)
+    except SearchError:
+        raise
+    except Exception as exc:  # SQLAlchemy's and Optuna's errors on a damaged database
+        raise SearchError(f"{db}: not a readable study ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
 def trial_seed(seed: int, number: int) -> int:
