@@ -78,6 +78,13 @@ def test_csv_rows_take_the_space_input(space_file, tmp_path):
     assert entry["test_accuracy"] is None  # a CSV without a test part
     settings = json.loads((out / "search.json").read_text())
     assert settings["data_path"] == str(csv.resolve())
+    # the same file with other contents: --resume and --report refuse it, in one line
+    before = (out / "pareto.json").read_text()
+    rows[:, 0] = np.roll(rows[:, 0], 1)  # the labels shifted by one image
+    np.savetxt(csv, rows, fmt="%.4f", delimiter=",", header=header, comments="")
+    for args in (("-o", out, "--resume", "--trials", "2"), ("--report", out)):
+        assert "is not the data this search began with" in one_line_error(ebnn("search", *args))
+    assert (out / "pareto.json").read_text() == before
 
 
 @pytest.mark.parametrize("args, message", [

@@ -329,6 +329,10 @@ def _load(settings: Any) -> tuple[Any, Any]:
     if data.train.image_shape != space.input or data.train.classes != space.classes:
         _fail(f"the space's models take {space.input} images in {space.classes} classes; "
               f"{data.name} has {data.train.image_shape} in {data.train.classes}")
+    if settings.data_digest not in (None, data.digest()):
+        _fail(f"the data ({data.source}) is not the data this search began with: its images "
+              "or labels changed, and candidates trained on other images cannot be ranked "
+              "together; put the data back, or start a new search in another folder")
     if space.train.get("teacher"):  # refused once here, not in every trial
         from ebnn.train import TrainError, check_teacher
 
@@ -393,6 +397,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.study import Driver, SearchError, open_study
 
     space, data = _load(settings)
+    settings = replace(settings, data_digest=data.digest())  # kept from now on (a new search)
     given_trials = trials is not None
     if cv[0] and space.train.get("teacher"):
         _check_fold_teacher(space.train["teacher"])

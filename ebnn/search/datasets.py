@@ -8,6 +8,7 @@ candidate's firmware takes the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,17 @@ class SearchData:
     @property
     def source(self) -> str:
         return self.train.source
+
+    def digest(self) -> str:
+        """What identifies the images and labels of every split (sha256): a search resumed on
+        other data would rank candidates trained and validated on different images."""
+        h = hashlib.sha256()
+        for part in (self.train, self.val, self.test):
+            if part is not None:
+                h.update(np.ascontiguousarray(part.images).tobytes())
+                h.update(np.ascontiguousarray(part.labels).tobytes())
+            h.update(b"|")
+        return h.hexdigest()
 
     def subset(self, limit: int | None) -> SearchData:
         """``limit`` training images, every class in proportion (``Dataset.sample``; for quick

@@ -86,6 +86,7 @@ class Settings:
     multivariate: bool = False  # --multivariate
     startup: int = OPTUNA_STARTUP  # --startup: the finished trials TPE proposes at random
     stratify: bool = False  # --stratify: the first `startup` candidates that fit, shape by shape
+    data_digest: str | None = None  # SearchData.digest() (None: a search begun before the check)
 
     @property
     def budget(self) -> Budget:
