@@ -227,16 +227,30 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
     return spec
 
 
+MAX_TOML_BYTES = 1 << 20  # a model config or search space is a few KB: more is not one
+
+
+def read_toml_text(path: Path) -> str:
+    """The text of a config or space file, read no further than MAX_TOML_BYTES (``/dev/zero``
+    given by mistake would fill the memory). ValueError when it is longer or not UTF-8,
+    OSError when it cannot be read."""
+    with open(path, "rb") as f:
+        raw = f.read(MAX_TOML_BYTES + 1)
+    if len(raw) > MAX_TOML_BYTES:
+        raise ValueError(f"over {MAX_TOML_BYTES:,} bytes, far more than a config holds")
+    return raw.decode()
+
+
 def load_config(path: str | Path) -> ModelSpec:
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text())
+        data = tomllib.loads(read_toml_text(p))
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except tomllib.TOMLDecodeError as exc:  # a ValueError: before the next line
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{p}: cannot read ({exc})") from None
     train = data.get("train")
     if isinstance(train, dict) and isinstance(train.get("teacher"), str) and train["teacher"]:
         # a relative teacher is relative to the config file, wherever `ebnn train` runs

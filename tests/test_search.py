@@ -342,6 +342,8 @@ def test_report_rerenders(local):
     (("{space}", "-o", "{tmp}/x", "--max-ms", "inf"), "--max-ms inf: give a finite number"),
     (("{space}", "-o", "{tmp}/x", "--max-ms", "1e-9"), "less than one cycle"),
     (("{space}", "-o", "{tmp}/x", "--sram", "0"), "--sram 0: a budget must be more than 0"),
+    (("{space}", "-o", "{tmp}/x", "--time", "inf"), "must be a finite duration"),
+    (("/dev/zero", "-o", "{tmp}/x"), "far more than a config holds"),
     (("{space}", "-o", "{tmp}/x", "--flash", "0"), "--flash 0: a budget must be more than 0"),
 ])
 def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):
@@ -386,6 +388,32 @@ def test_a_model_file_gone_from_trials_is_named_and_the_outputs_stay(local, tmp_
     assert f"{gone} is missing" in line
     assert {p.name: p.read_bytes() for p in (out / "pareto").iterdir()} == before
     assert not (out / "pareto.new").exists()
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    ({"target": "foo"}, "unknown target 'foo'"),
+    ({"sram": "2k"}, "sram = '2k' is not int"),
+    ({"minimize_cycles": False}, "not the same search's"),  # another search's settings
+])
+def test_a_hand_edited_settings_file_is_one_line(local, tmp_path, edit, words):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    path = out / "search.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **edit}))
+    before = len(study_of(out).trials)
+    for args in (("--report", out), ("-o", out, "--resume", "--trials", "9")):
+        assert words in one_line_error(ebnn("search", *args))
+    assert len(study_of(out).trials) == before
+
+
+def test_resume_takes_the_space_with_other_comments(local, space_file, tmp_path):
+    other = tmp_path / "space.toml"
+    other.write_text("# the same space, commented\n" + space_file.read_text() + "\n# end\n")
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    ran = ebnn("search", other, "-o", out, "--resume", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert essentials(out) == essentials(local)
 
 
 def test_a_search_stopped_before_its_study_was_stored_resumes(local, tmp_path):

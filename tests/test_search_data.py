@@ -89,7 +89,7 @@ def test_csv_rows_take_the_space_input(space_file, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (("--dataset", "digits", "--data", "x.csv"), "give one of --dataset and --data, not both"),
-    (("--dataset", "mnist"), "the space's models take"),
+    (("--dataset", "mnist"), "the space's input takes"),
     (("--dataset", "mnist1d"), "mnist1d holds sequences"),
 ])
 def test_bad_data_options_fail_in_one_line(space_file, tmp_path, args, message):

@@ -47,7 +47,8 @@ def parse_duration(text: str) -> float:
         h, mi, s = (float(g) if g else 0.0 for g in m.groups())
         seconds = 3600 * h + 60 * mi + s
     if not 0 < seconds < math.inf:
-        raise click.BadParameter(f"{text!r}: must be more than 0 seconds")
+        raise click.BadParameter(f"{text!r}: must be a finite duration of more than 0 "
+                                 "seconds")
     return seconds
 
 
@@ -246,14 +247,17 @@ def _duration(text: str) -> float:
 
 
 def _new_settings(space: Path, given: dict[str, Any]) -> Any:
+    from ebnn.config import read_toml_text
     from ebnn.search.space import SpaceError, load_space
     from ebnn.search.study import OPTUNA_STARTUP, Settings
 
     try:
         loaded = load_space(space)
-        text = space.read_text()
+        text = read_toml_text(space)  # read whole a moment ago
     except SpaceError as exc:
         _fail(str(exc))
+    except (OSError, ValueError) as exc:  # changed since
+        _fail(f"{space}: cannot read ({exc})")
     if given["stratify"] and len(loaded.shape_names) < 2:
         _fail(f"--stratify deals the space's shapes: {space} lists fewer than two "
               "([space] shapes)")
@@ -302,11 +306,15 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
             given["max_ms"] * t.clock_hz / 1000):
         _fail("--max-ms differs from the search in this folder; leave it out to keep it")
     if space is not None:
-        try:
-            text = space.read_text()
+        from ebnn.config import read_toml_text
+
+        try:  # the same tables and values: comments and layout may differ
+            same = tomllib.loads(read_toml_text(space)) == tomllib.loads(settings.space)
         except OSError as exc:
             _fail(f"{space}: cannot read ({exc.strerror or exc})")
-        if text != settings.space:
+        except ValueError as exc:  # too long, not UTF-8, not TOML
+            _fail(f"{space}: cannot read ({exc})")
+        if not same:
             _fail(f"{space} is not the space this search began with; leave it out to keep it")
 
 
@@ -575,12 +583,13 @@ def _refit(study: Any, settings: Any, backend: Any, progress: _Progress, output:
 
 def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
     """The trial parameters of each --start config (one-line error when one does not fit)."""
+    from ebnn.config import read_toml_text
     from ebnn.search.space import SpaceError
 
     found = []
     for path in paths:
         try:
-            config = tomllib.loads(Path(path).read_text())
+            config = tomllib.loads(read_toml_text(Path(path)))
             found.append(space.params_of(config, f"--start {path}"))
         except OSError as exc:
             _fail(f"--start {path}: cannot read ({exc.strerror or exc})")
@@ -588,6 +597,8 @@ def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
             _fail(f"--start {path}: not valid TOML ({exc})")
         except SpaceError as exc:
             _fail(str(exc))
+        except ValueError as exc:  # too long, not UTF-8
+            _fail(f"--start {path}: cannot read ({exc})")
     return found
 
 

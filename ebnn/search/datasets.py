@@ -64,7 +64,7 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
     on a problem."""
     full = load_source(dataset, data, data_dir, "train")
     if shape is not None:
-        full = full.fit_to(shape, "the space's models")
+        full = full.fit_to(shape, "the space's input")
     train, val = split_train_val(full, val_fraction, seed)
     test: Dataset | None = None
     if test_dir is not None:  # an IDX folder; the data set's name only labels it
@@ -73,7 +73,7 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
           else has_test_split(dataset, data, None)):
         test = load_source(dataset, data, data_dir, "test")
     if test is not None and shape is not None:
-        test = test.fit_to(shape, "the space's models")
+        test = test.fit_to(shape, "the space's input")
     if test is not None and (test.image_shape != full.image_shape
                              or test.classes != full.classes):
         raise DatasetError(f"the test images are {test.image_shape} in {test.classes} classes, "

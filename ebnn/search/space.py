@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ebnn.config import ConfigError, TrainSpec, parse_config
+from ebnn.config import ConfigError, TrainSpec, parse_config, read_toml_text
 from ebnn.layers import HIDDEN_KINDS, KINDS, LayerError, check_follows
 
 FIXED_TRAIN_KEYS = ("seed", "val_fraction")  # one validation split for every candidate
@@ -472,13 +472,13 @@ def parse_space(data: dict[str, Any], source: str = "space") -> Space:
 def load_space(path: str | Path) -> Space:
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text())
+        data = tomllib.loads(read_toml_text(p))
     except FileNotFoundError:
         raise SpaceError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpaceError(f"{p}: cannot read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except tomllib.TOMLDecodeError as exc:  # a ValueError: before the next line
         raise SpaceError(f"{p}: not valid TOML ({exc})") from None
+    except (OSError, ValueError) as exc:
+        raise SpaceError(f"{p}: cannot read ({exc})") from None
     return parse_space(data, str(p))
 
 

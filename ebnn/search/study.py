@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,11 +99,36 @@ class Settings:
     def load(directory: Path) -> Settings:
         path = directory / SETTINGS_NAME
         try:
-            return Settings(**json.loads(path.read_text()))
+            settings = Settings(**json.loads(path.read_text()))
         except FileNotFoundError:
             raise SearchError(f"{directory}: no search here ({SETTINGS_NAME} is missing)") from None
         except (OSError, ValueError, TypeError) as exc:
             raise SearchError(f"{path}: not a search's settings ({exc})") from None
+        problem = settings._problem()
+        if problem:
+            raise SearchError(f"{path}: not a search's settings ({problem})")
+        return settings
+
+    def _problem(self) -> str | None:
+        """What in a (hand-edited) search.json no search wrote: a value of the wrong type, an
+        unknown target, a budget of no bytes; None when it is sound."""
+        from toolchain.profiles import TARGETS
+
+        types: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": (bool,),
+                                              "list[str]": (list,)}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kinds = [k.strip() for k in str(f.type).split("|")]
+            if value is None and "None" in kinds:
+                continue
+            if not any(isinstance(value, types[k]) and (k == "bool") == isinstance(value, bool)
+                       for k in kinds if k != "None"):
+                return f"{f.name} = {value!r:.40} is not {' or '.join(kinds)}"
+        if self.target not in TARGETS:
+            return f"unknown target {self.target!r:.40}"
+        if min(self.sram, self.flash, self.clock_hz, self.batch, self.startup) < 1:
+            return "sram, flash, clock_hz, batch and startup must be more than 0"
+        return None
 
 
 @dataclass
@@ -167,7 +192,12 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
                           "outcome) is gone; start the search again in another folder")
     try:
         try:
-            return optuna.load_study(study_name=STUDY_NAME, storage=storage)
+            study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
+            if [d.name.lower() for d in study.directions] != directions:
+                raise SearchError(f"{db}: its study has {len(study.directions)} objective(s), "
+                                  f"{SETTINGS_NAME} asks for {len(directions)}: not the same "
+                                  "search's")
+            return study
         except KeyError:  # no such study in the file
             if not fresh:
                 raise SearchError(f"{db}: holds no study of a search, though {trained} holds "
