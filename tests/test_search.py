@@ -351,6 +351,23 @@ def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):
     assert words in one_line_error(ebnn("search", *args))
 
 
+def test_the_default_trials_cap_no_later_time(local, tmp_path):
+    """A search given no --trials keeps none: the default caps a plain --resume, not a later
+    --resume --time (which goes on until its time is up)."""
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    path = out / "search.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "trials": None}))
+    with mock.patch.object(command, "DEFAULT_TRIALS", TRIALS):  # the study holds as many
+        ran = ebnn("search", "-o", out, "--resume", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert "the --trials 3 of the default: no new trial" in " ".join(ran.stderr.split())
+    assert json.loads(path.read_text())["trials"] is None
+    ran = ebnn("search", "-o", out, "--resume", "--time", "1s", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert len(study_of(out).trials) > TRIALS
+
+
 def test_a_damaged_study_is_one_line_and_not_replaced(local, space_file, tmp_path):
     out = tmp_path / "s"
     shutil.copytree(local, out)
@@ -361,7 +378,8 @@ def test_a_damaged_study_is_one_line_and_not_replaced(local, space_file, tmp_pat
     assert db.read_bytes() == b"garbage" * 100
     db.unlink()  # the study gone, its trials still there: nothing is made up in its place
     for args in (("--report", out), ("-o", out, "--resume")):
-        assert "study.db: missing, though" in one_line_error(ebnn("search", *args))
+        assert ("study.db: missing: the study (every outcome) is gone; start the search again"
+                in one_line_error(ebnn("search", *args)))
     assert not db.exists()
     # and a new search does not write over the trials and settings left
     before = (out / "search.json").read_text()
@@ -421,6 +439,9 @@ def test_a_search_stopped_before_its_study_was_stored_resumes(local, tmp_path):
     out = tmp_path / "s"
     out.mkdir()
     shutil.copy(local / "search.json", out / "search.json")
+    # a report only reads: it says how to go on, and makes no study
+    assert "--resume starts it" in one_line_error(ebnn("search", "--report", out))
+    assert not (out / "study.db").exists()
     ran = ebnn("search", "-o", out, "--resume", "--trials", "1", "--jobs", "1")
     assert ran.returncode == 0, ran.stderr
     assert len(study_of(out).trials) == 1 and (out / "pareto.json").exists()

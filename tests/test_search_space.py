@@ -70,11 +70,13 @@ def test_fixed_trial_picks_what_it_is_told():
     # a value no candidate can take: refused at once, not by every trial that draws it
     ({"conv": {"filters": "many"}}, "filters = 'many' can never be used"),
     ({"conv": {"filters": [8, -4]}}, "filters = -4 can never be used"),
-    ({"conv": {"filters": {"low": 1, "high": 1e9}}}, "filters = 1000000000.0 can never"),
+    ({"conv": {"filters": {"low": 1, "high": 1e9}}},
+     "filters = {low = 1, high = 1000000000.0} holds values no candidate can take"),
+    ({"conv": {"filters": {"low": 4, "high": 64, "step": 4.0}}}, "got 4.0"),  # floats drawn
     ({"linear": {"units": [16, 2.5]}}, "units = 2.5 can never be used"),
     ({"first": {"filters": 4, "stride": 0}}, "stride = 0 can never be used"),
     ({"train": {"lr": "fast"}}, "lr = 'fast' can never be used"),
-    ({"train": {"lr": {"low": -1.0, "high": 0.1}}}, "lr = -1.0 can never be used"),
+    ({"train": {"lr": {"low": -1.0, "high": 0.1}}}, "lr = {low = -1.0, high = 0.1} holds"),
     ({"train": {"epochs": [0, 5]}}, "epochs = 0 can never be used"),
     ({"train": {"seed": -1}}, "seed = -1 can never be used"),
     ({"train": {"rotate": [10, 120]}}, "rotate = 120 can never be used"),
@@ -93,9 +95,26 @@ def test_a_model_name_that_is_no_plain_file_name_is_refused(name):
 
 
 def test_values_that_fit_only_some_layers_stay_the_trials_to_reject():
-    # a kernel over a small map, a pool stride with the drawn pool: not refused at load
-    s = space(conv={"filters": 8, "kernel": [3, 40], "pool": [1, 2], "pool_stride": 2})
-    assert s.layer["conv"]["kernel"] == [3, 40]
+    # a kernel that fits a first layer's 28 x 28 but not a later, smaller map; a pool stride
+    # valid only with the pool drawn; an open end (init > 0) a continuous range never draws
+    s = space(conv={"filters": 8, "kernel": [3, 20], "pool": [1, 2], "pool_stride": 2},
+              train={"init": {"low": 0.0, "high": 1.0}})
+    assert s.layer["conv"]["kernel"] == [3, 20]
+
+
+def test_a_kept_space_is_read_again_without_the_newer_rules():
+    """A search begun before the name and value rules resumes: its stored space is not
+    refused for them (parse_space(strict=False), as --resume and --report read it)."""
+    data = {"model": {**BASE["model"], "name": "MNIST search (2k)"},
+            "space": {"train": {"lr": {"low": 0.0, "high": 0.1}}}}
+    with pytest.raises(SpaceError):
+        parse_space(data)
+    assert parse_space(data, strict=False).name == "MNIST search (2k)"
+
+
+def test_a_model_error_is_named_as_one():
+    with pytest.raises(SpaceError, match=r"\[model\]: 'classes'"):
+        parse_space({"model": {**BASE["model"], "classes": 1}, "space": {"train": {"lr": 0.01}}})
 
 
 def test_model_table_is_checked():

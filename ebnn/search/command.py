@@ -197,8 +197,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _fail("give the search's folder with -o DIR")
     for option, value in (("--sram", sram), ("--flash", flash)):
         if value == 0:
-            _fail(f"{option} 0: a budget must be more than 0 bytes (leave it out for the "
-                  "target's)")
+            _fail(f"{option} 0: a budget must be more than 0 bytes")
     if max_ms is not None and not math.isfinite(max_ms):
         _fail(f"--max-ms {max_ms}: give a finite number of milliseconds")
     if address is not None and backend != "ray":
@@ -309,11 +308,17 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
         from ebnn.config import read_toml_text
 
         try:  # the same tables and values: comments and layout may differ
-            same = tomllib.loads(read_toml_text(space)) == tomllib.loads(settings.space)
+            given_space = tomllib.loads(read_toml_text(space))
         except OSError as exc:
             _fail(f"{space}: cannot read ({exc.strerror or exc})")
-        except ValueError as exc:  # too long, not UTF-8, not TOML
+        except tomllib.TOMLDecodeError as exc:
+            _fail(f"{space}: not valid TOML ({exc})")
+        except ValueError as exc:  # too long, not UTF-8
             _fail(f"{space}: cannot read ({exc})")
+        try:
+            same = given_space == tomllib.loads(settings.space)
+        except tomllib.TOMLDecodeError:
+            same = False  # the kept space is damaged: reported as the search is read
         if not same:
             _fail(f"{space} is not the space this search began with; leave it out to keep it")
 
@@ -325,7 +330,7 @@ def _load(settings: Any) -> tuple[Any, Any]:
     from ebnn.search.space import SpaceError, parse_space
 
     try:
-        space = parse_space(tomllib.loads(settings.space), "space")
+        space = parse_space(tomllib.loads(settings.space), "space", strict=False)
         data = load_search_data(settings.dataset,
                                 None if settings.data_dir is None else Path(settings.data_dir),
                                 space.val_fraction, space.seed,
@@ -373,6 +378,8 @@ def _report(output: Path, settings: Any) -> None:
         study = open_study(output, settings, create=False)
     except SearchError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{output}: cannot read ({exc.strerror or exc})")
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
 
@@ -429,28 +436,34 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         _fail(str(exc))
     try:
         output.mkdir(parents=True, exist_ok=True)
-        if not cv_only:
-            settings = replace(settings, trials=trials)
+        # only a --trials the user gave is kept: the default caps no later --time
+        cap = trials if given_trials else settings.trials
         if resume:  # the study first: settings are not rewritten for one that cannot open
-            study = open_study(output, settings, create=False)
+            study = open_study(output, settings, create=False, may_start=True)
+            settings = replace(settings, trials=cap)
             settings.save(output)
         else:
+            settings = replace(settings, trials=cap)
             settings.save(output)
             study = open_study(output, settings, create=True)
         for params in first:  # asked before anything the sampler proposes
             study.enqueue_trial(params)
+        # --cv-folds not given: the last --cv run's when resuming (its folds' results are kept)
+        folds = cv[1] or (last_folds(study.user_attrs) if resume else None) or DEFAULT_FOLDS
+        run_cv = (cv[0], folds, cv[2])
+        held = sum(t.state.name != "WAITING" for t in study.get_trials(deepcopy=False))
     except (OSError, SearchError) as exc:
         backend.close()
         _fail(str(exc) if isinstance(exc, SearchError)
               else f"{output}: cannot write ({exc.strerror or exc})")
-    # --cv-folds not given: the last --cv run's when resuming (its folds' results are kept)
-    folds = cv[1] or (last_folds(study.user_attrs) if resume else None) or DEFAULT_FOLDS
-    run_cv = (cv[0], folds, cv[2])
-    held = sum(t.state.name != "WAITING" for t in study.get_trials(deepcopy=False))
+    except BaseException:  # Ctrl-C too: no worker is left behind
+        backend.close()
+        raise
     if resume and not cv_only and trials is not None and held >= trials:
-        err.print(f"the study holds {held} trial(s), the --trials {trials} "
-                  f"{'given' if given_trials else 'it was last given'}: no new trial (a "
-                  "larger --trials goes on)", markup=False, soft_wrap=True)
+        which = ("given" if given_trials else "it was last given" if settings.trials is not None
+                 else "of the default")
+        err.print(f"the study holds {held} trial(s), the --trials {trials} {which}: no new "
+                  "trial (a larger --trials goes on)", markup=False, soft_wrap=True)
     b = settings.budget
     err.print(f"searching {settings.target} (SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B"
               + ("" if b.max_cycles is None else f", ≤ {b.max_cycles:,} cycles")

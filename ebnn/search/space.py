@@ -352,10 +352,25 @@ def _kind_table(raw: Any, kind: str, where: str) -> dict[str, Choice]:
 
 
 def _values(choice: Choice) -> list[Any]:
-    """What a choice can give that can be checked alone: a value, a list's, a range's ends."""
+    """Values a choice gives that can be checked alone: a value, a list's, a range's ends as
+    drawn (floats unless the range is of integers; a continuous range's a hair inside, as an
+    open end such as init's 0 is never drawn)."""
     if isinstance(choice, Range):
-        return [choice.low, choice.high]
+        if choice.integer:
+            return [int(choice.low), int(choice.high)]
+        low, high = float(choice.low), float(choice.high)
+        if choice.step is None and high > low:
+            return [low + (high - low) * 1e-6, high - (high - low) * 1e-6]
+        return [low, high]
     return list(choice) if isinstance(choice, list) else [choice]
+
+
+def _unusable(key: str, choice: Choice, value: Any, why: str) -> str:
+    """The message for a ``value`` of ``choice`` that no candidate can take."""
+    if isinstance(choice, Range):
+        return (f"{key} = {{low = {choice.low!r}, high = {choice.high!r}}} holds values no "
+                f"candidate can take ({key} = {value:g}: {why})")
+    return f"{key} = {value!r:.40} can never be used ({why})"
 
 
 def _check_layer_values(kind: str, table: dict[str, Choice], where: str) -> None:
@@ -371,8 +386,8 @@ def _check_layer_values(kind: str, table: dict[str, Choice], where: str) -> None
             try:
                 k.parse({"type": kind, **needed, key: value}, where)
             except (LayerError, ConfigError) as exc:
-                raise SpaceError(f"{where}: {key} = {value!r:.40} can never be used "
-                                 f"({str(exc).removeprefix(where + ': ')})") from None
+                raise SpaceError(f"{where}: " + _unusable(
+                    key, choice, value, str(exc).removeprefix(where + ": "))) from None
 
 
 def _check_train_values(model: dict[str, Any], train: dict[str, Choice], source: str) -> None:
@@ -384,11 +399,14 @@ def _check_train_values(model: dict[str, Any], train: dict[str, Choice], source:
                 parse_config({"model": {**model, "layers": [{"type": "conv", "filters": 1}]},
                               "train": {key: value}}, source)
             except ConfigError as exc:
-                raise SpaceError(f"{source}: [space.train] {key} = {value!r:.40} can never be "
-                                 f"used ({str(exc).removeprefix('[train]: ')})") from None
+                raise SpaceError(f"{source}: [space.train] " + _unusable(
+                    key, choice, value, str(exc).removeprefix("[train]: "))) from None
 
 
-def parse_space(data: dict[str, Any], source: str = "space") -> Space:
+def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True) -> Space:
+    """The space in ``data``. ``strict`` (a new search's space): also the rules that came
+    after searches were begun (the plain model name, every value usable), which a space kept
+    by such a search, read again to resume or report it, is not held to."""
     unknown = set(data) - {"model", "space"}
     if unknown:
         raise SpaceError(f"{source}: unknown table(s) {', '.join(sorted(unknown))} "
@@ -401,7 +419,7 @@ def parse_space(data: dict[str, Any], source: str = "space") -> Space:
         raise SpaceError(f"{source}: [model] takes no layers in a search space: [space] "
                          "describes them")
     name = model.get("name", "model")
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if strict and (not isinstance(name, str) or not _NAME.fullmatch(name)):
         raise SpaceError(f"{source}: [model] name {name!r:.40} must be a plain name for the "
                          "search's file names: up to 64 letters, digits, '.', '_', '+' or '-', "
                          "starting with a letter or digit")
@@ -446,10 +464,6 @@ def parse_space(data: dict[str, Any], source: str = "space") -> Space:
         if key in train and isinstance(train[key], (list, Range)):
             raise SpaceError(f"{source}: [space.train] {key} must be one value: every "
                              "candidate is validated on the same held-out images")
-    for k, table in layer.items():
-        _check_layer_values(k, table, f"{source}: [space.{k}]")
-    _check_layer_values("conv", first, f"{source}: [space.first]")
-    _check_train_values(model, train, source)
     teacher = train.get("teacher")
     if teacher is not None and not (isinstance(teacher, str) and Path(teacher).is_absolute()):
         # candidates train in other processes or machines, and a search is resumed from
@@ -461,6 +475,11 @@ def parse_space(data: dict[str, Any], source: str = "space") -> Space:
                              source)
     except ConfigError as exc:
         raise SpaceError(str(exc)) from None
+    if strict:  # after the model's own checks, which these rely on
+        for k, table in layer.items():
+            _check_layer_values(k, table, f"{source}: [space.{k}]")
+        _check_layer_values("conv", first, f"{source}: [space.first]")
+        _check_train_values(model, train, source)
     result = Space(probe.name, probe.input, probe.classes, (blocks[0], blocks[1]),
                    tuple(kinds), first, layer, train, shapes)
     if result.val_fraction <= 0:

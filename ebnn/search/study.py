@@ -115,19 +115,23 @@ class Settings:
         from toolchain.profiles import TARGETS
 
         types: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": (bool,),
-                                              "list[str]": (list,)}
+                                              "float": (int, float), "list[str]": (list,)}
         for f in fields(self):
             value = getattr(self, f.name)
             kinds = [k.strip() for k in str(f.type).split("|")]
             if value is None and "None" in kinds:
                 continue
-            if not any(isinstance(value, types[k]) and (k == "bool") == isinstance(value, bool)
+            if not any(isinstance(value, types.get(k, (object,)))
+                       and (k == "bool") == isinstance(value, bool)
                        for k in kinds if k != "None"):
                 return f"{f.name} = {value!r:.40} is not {' or '.join(kinds)}"
         if self.target not in TARGETS:
             return f"unknown target {self.target!r:.40}"
-        if min(self.sram, self.flash, self.clock_hz, self.batch, self.startup) < 1:
-            return "sram, flash, clock_hz, batch and startup must be more than 0"
+        if min(self.sram, self.flash, self.clock_hz, self.batch, self.startup,
+               1 if self.max_cycles is None else self.max_cycles) < 1:
+            return "sram, flash, clock_hz, max_cycles, batch and startup must be more than 0"
+        if self.start is not None and not all(isinstance(p, str) for p in self.start):
+            return "start must list config paths"
         return None
 
 
@@ -176,7 +180,11 @@ def storage_url(directory: Path) -> str:
     return f"sqlite:///{(directory / DB_NAME).resolve()}"
 
 
-def open_study(directory: Path, settings: Settings, create: bool) -> Any:
+def open_study(directory: Path, settings: Settings, create: bool,
+               may_start: bool = False) -> Any:
+    """The search's study: a new one (``create``), else the one in ``directory``. With
+    ``may_start`` (``--resume``), a search stopped before its study was stored (no trial kept,
+    no report written) starts one now; otherwise a missing or empty study is a SearchError."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -186,10 +194,13 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
     db = directory / DB_NAME
     trained = directory / TRIALS_DIR
     # a search stopped before its study was stored holds no trial to lose: it starts afresh
-    fresh = create or not (trained.is_dir() and any(trained.iterdir()))
+    fresh = create or (may_start and not (trained.is_dir() and any(trained.iterdir()))
+                       and not (directory / "pareto.json").exists())
     if not (create or db.is_file() or fresh):  # Optuna would make an empty one
-        raise SearchError(f"{db}: missing, though {trained} holds trials: the study (every "
-                          "outcome) is gone; start the search again in another folder")
+        raise SearchError(f"{db}: missing: the study (every outcome) is gone" + (
+            "; --resume starts it" if may_start is False and not any(
+                p.exists() for p in (trained, directory / "pareto.json")) else
+            "; start the search again in another folder"))
     try:
         try:
             study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
@@ -200,8 +211,10 @@ def open_study(directory: Path, settings: Settings, create: bool) -> Any:
             return study
         except KeyError:  # no such study in the file
             if not fresh:
-                raise SearchError(f"{db}: holds no study of a search, though {trained} holds "
-                                  "trials; start the search again in another folder") from None
+                raise SearchError(f"{db}: holds no study of a search" + (
+                    "; --resume starts it" if not create and not may_start and not any(
+                        p.exists() for p in (trained, directory / "pareto.json")) else
+                    "; start the search again in another folder")) from None
             return optuna.create_study(study_name=STUDY_NAME, storage=storage,
                                        directions=directions)
     except SearchError:
