@@ -343,6 +343,9 @@ def test_report_rerenders(local):
     (("{space}", "-o", "{tmp}/x", "--max-ms", "1e-9"), "less than one cycle"),
     (("{space}", "-o", "{tmp}/x", "--sram", "0"), "--sram 0: a budget must be more than 0"),
     (("{space}", "-o", "{tmp}/x", "--time", "inf"), "must be a finite duration"),
+    (("{space}", "-o", "{tmp}/x", "--sram", "1024M"), "more than the Cortex-M memory map"),
+    (("--report", "{local}", "--trials", "9"), "--trials, --time, --jobs and --backend run one"),
+    (("--report", "{local}", "--backend", "ray"), "--trials, --time, --jobs and --backend"),
     (("/dev/zero", "-o", "{tmp}/x"), "far more than a config holds"),
     (("{space}", "-o", "{tmp}/x", "--flash", "0"), "--flash 0: a budget must be more than 0"),
 ])

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ebnn.data_options import data_dir_option, data_option, dataset_option
+from toolchain.memory_map import REGION_SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE
 
@@ -198,6 +199,9 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     for option, value in (("--sram", sram), ("--flash", flash)):
         if value == 0:
             _fail(f"{option} 0: a budget must be more than 0 bytes")
+        if value is not None and value > REGION_SIZE:
+            _fail(f"{option} {value:,} B: more than the Cortex-M memory map holds "
+                  f"({REGION_SIZE >> 20} MiB); no firmware could be built for it")
     if max_ms is not None and not math.isfinite(max_ms):
         _fail(f"--max-ms {max_ms}: give a finite number of milliseconds")
     if address is not None and backend != "ray":
@@ -208,6 +212,10 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _fail("--cv-race races the --cv K candidates through the folds: give --cv K too")
     if report and refit:
         _fail("--report DIR re-renders a search: --refit runs one (-o DIR --resume --refit)")
+    if report and (trials is not None or duration is not None or jobs is not None
+                   or address is not None or backend != "local"):
+        _fail("--report DIR re-renders a search: --trials, --time, --jobs and --backend run "
+              "one (-o DIR --resume)")
     if starts and (resume or report):
         _fail("--start is for a new search: a search resumed goes on from its own trials")
     given = {"target": target, "sram": sram, "flash": flash, "max_ms": max_ms,
