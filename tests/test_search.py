@@ -29,6 +29,7 @@ from ebnn.config import parse_config
 from ebnn.data import load_dataset, split_train_val
 from ebnn.export import export_checkpoint
 from ebnn.search import command, crossval
+from ebnn.search import outputs as outputs_mod
 from ebnn.search import refit as refit_mod
 from ebnn.search.backends import InProcess
 from ebnn.search.crossval import FoldOutcome
@@ -396,6 +397,16 @@ def test_a_backend_that_cannot_start_leaves_no_search_behind(space_file, tmp_pat
                                "--address", "::garbage::"))
     assert "cannot start or reach ::garbage::" in line
     assert not out.exists()  # so the same command with a good address starts it, no --resume
+
+
+def test_ctrl_c_while_the_outputs_are_written_says_how_to_write_them(local, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    with mock.patch.object(outputs_mod, "write_report", side_effect=KeyboardInterrupt):
+        ran = ebnn("search", "--report", out)
+    assert ran.returncode == command.EXIT_INTERRUPTED, ran.stderr
+    assert f"`ebnn search --report {out}` writes them" in " ".join(ran.stderr.split())
+    assert ebnn("search", "--report", out).returncode == 0
 
 
 def test_a_model_file_gone_from_trials_is_named_and_the_outputs_stay(local, tmp_path):

@@ -368,9 +368,14 @@ def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: An
     from ebnn.search.handmade import measure_handmade
     from ebnn.search.outputs import write_report
 
-    reference = measure_handmade(output, settings, data, space.seed, space.val_fraction)
     try:
+        reference = measure_handmade(output, settings, data, space.seed, space.val_fraction)
         return write_report(output, settings, study, reference)
+    except KeyboardInterrupt:  # the study holds everything: the outputs can be written again
+        err.print(f"interrupted while writing the outputs; the study keeps every finished "
+                  f"trial: `ebnn search --report {output}` writes them", markup=False,
+                  soft_wrap=True)
+        sys.exit(EXIT_INTERRUPTED)
     except FileNotFoundError as exc:  # a model file of trials/ or refits/ deleted
         _fail(f"{output}: cannot write the report: {exc.filename} is missing (the outputs "
               "written before stay as they were)")
