@@ -303,6 +303,10 @@ def test_resume_after_an_interrupted_run(local, space_file, tmp_path):
         driver.run(TRIALS, None)
     states = {n: o["state"] for n, o in outcomes(out).items()}
     assert "RUNNING" in states.values()
+    running = list(states.values()).count("RUNNING")
+    shown = ebnn("search", "--report", out)  # the totals count them apart
+    assert f"failed, {running} unfinished" in shown.stderr, shown.stderr
+    assert f"{running} unfinished;" in (out / "pareto.md").read_text()
     ran = ebnn("search", "-o", out, "--resume", "--jobs", "1")
     assert ran.returncode == 0, ran.stderr
     # nothing lost, nothing run twice, and the same study as the uninterrupted search

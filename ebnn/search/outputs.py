@@ -45,10 +45,12 @@ class Summary:
     pruned: int = 0  # stopped early by --prune
 
     def line(self) -> str:
-        """``N trials: a trained, b rejected (c before training), d failed[, e pruned]``."""
+        """``N trials: a trained, b rejected (c before training), d failed[, e pruned][, f
+        unfinished]`` (an interrupt leaves trials unfinished: --resume runs them first)."""
         return (f"{self.trials} trials: {self.trained} trained, {self.rejected} rejected "
                 f"({self.rejected_before_training} before training), {self.failed} failed"
-                + (f", {self.pruned} pruned" if self.pruned else ""))
+                + (f", {self.pruned} pruned" if self.pruned else "")
+                + (f", {self.running} unfinished" if self.running else ""))
 
 
 def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
@@ -289,9 +291,7 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
         "",
         *([f"Started from {', '.join(f'`{p}`' for p in settings.start)} (asked first).", ""]
           if settings.start else []),
-        summary.line()
-        + (f", {summary.running} unfinished" if summary.running else "")
-        + f"; {summary.seconds / 60:.1f} min with a trial, fold or refit running.",
+        summary.line() + f"; {summary.seconds / 60:.1f} min with a trial, fold or refit running.",
         "",
         "Accuracy on the validation images is the firmware's (run in the simulator); test "
         "accuracy, where there is a test split, is only reported. Cycles: worst over the "
