@@ -425,7 +425,8 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.study import Driver, SearchError, open_study
 
     space, data = _load(settings)
-    settings = replace(settings, data_digest=data.digest())  # kept from now on (a new search)
+    if settings.data_digest is None:  # a new search (or one begun before the check): kept
+        settings = replace(settings, data_digest=data.digest())
     given_trials = trials is not None
     if cv[0] and space.train.get("teacher"):
         _check_fold_teacher(space.train["teacher"])

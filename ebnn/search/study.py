@@ -194,29 +194,29 @@ def open_study(directory: Path, settings: Settings, create: bool,
     db = directory / DB_NAME
     trained = directory / TRIALS_DIR
     # a search stopped before its study was stored holds no trial to lose: it starts afresh
-    fresh = create or (may_start and not (trained.is_dir() and any(trained.iterdir()))
-                       and not (directory / "pareto.json").exists())
-    if not (create or db.is_file() or fresh):  # Optuna would make an empty one
-        raise SearchError(f"{db}: missing: the study (every outcome) is gone" + (
-            "; --resume starts it" if may_start is False and not any(
-                p.exists() for p in (trained, directory / "pareto.json")) else
-            "; start the search again in another folder"))
+    untouched = not (trained.is_dir() and any(trained.iterdir())) and not (
+        directory / "pareto.json").exists()
+    fresh = create or (may_start and untouched)
+    how = ("; --resume starts it" if untouched and not may_start
+           else "; start the search again in another folder")
+    if not (db.is_file() or fresh):  # Optuna would make an empty one
+        raise SearchError(f"{db}: missing: the study (every outcome) is gone{how}")
     try:
-        try:
-            study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
-            if [d.name.lower() for d in study.directions] != directions:
-                raise SearchError(f"{db}: its study has {len(study.directions)} objective(s), "
-                                  f"{SETTINGS_NAME} asks for {len(directions)}: not the same "
-                                  "search's")
-            return study
-        except KeyError:  # no such study in the file
-            if not fresh:
-                raise SearchError(f"{db}: holds no study of a search" + (
-                    "; --resume starts it" if not create and not may_start and not any(
-                        p.exists() for p in (trained, directory / "pareto.json")) else
-                    "; start the search again in another folder")) from None
+        if create:
             return optuna.create_study(study_name=STUDY_NAME, storage=storage,
                                        directions=directions)
+        try:
+            study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
+        except KeyError:  # no such study in the file
+            if not fresh:
+                raise SearchError(f"{db}: holds no study of a search{how}") from None
+            return optuna.create_study(study_name=STUDY_NAME, storage=storage,
+                                       directions=directions)
+        if [d.name.lower() for d in study.directions] != directions:
+            raise SearchError(f"{db}: its study has {len(study.directions)} objective(s), "
+                              f"{SETTINGS_NAME} asks for {len(directions)}: not the same "
+                              "search's")
+        return study
     except SearchError:
         raise
     except Exception as exc:  # SQLAlchemy's and Optuna's errors on a damaged database
