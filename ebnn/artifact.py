@@ -16,7 +16,6 @@ Which arrays a layer stores beside its weights, and the checks of its fields, ar
 (``ebnn/layers/``); a kind this version does not know is an error.
 """
 
-import contextlib
 import io
 import json
 import math
@@ -32,6 +31,7 @@ from ebnn.layers import LayerError, LayerKind, check_follows, kind
 from ebnn.layers.base import MAX_DIM, MAX_VALUES, MAX_WEIGHT_BITS
 from ebnn.layers.conv import pair_value
 from ebnn.quantize import InputQuant, QuantError
+from sim.formats import write_bytes
 
 FORMAT = "ebnn"
 # Version 1: uint8 input. Version 2 adds the header key "input_quant" (float input quantised
@@ -155,14 +155,9 @@ def save(art: Artifact, path: str | Path) -> None:
     buf = io.BytesIO()
     # mypy matches **arrays against savez's allow_pickle: bool too; no array is named that
     np.savez(buf, **arrays)  # type: ignore[arg-type]
-    tmp = p.with_name(p.name + ".tmp")
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(buf.getvalue())
-        tmp.replace(p)  # never leave a half-written artifact behind
+        write_bytes(p, buf.getvalue())  # never leave a half-written artifact behind
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise ArtifactError(f"{p}: cannot write ({exc.strerror or exc})") from None
 
 

@@ -26,6 +26,7 @@ from ebnn.config import ConfigError, ModelSpec, TrainSpec, parse_config
 from ebnn.data import Dataset
 from ebnn.layers import HIDDEN_KINDS, kind
 from ebnn.model import EBNN
+from sim.formats import write_bytes
 
 CHECKPOINT_FORMAT = "ebnn-checkpoint"
 
@@ -183,9 +184,9 @@ def calibrate_bn(model: EBNN, images: np.ndarray, cfg: TrainSpec, passes: int,
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)  # an interrupted save never corrupts the previous checkpoint
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    write_bytes(path, buf.getvalue())  # an interrupted save never corrupts the previous one
 
 
 def load_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, Any]:
@@ -261,8 +262,8 @@ def _augment(images: torch.Tensor, cfg: TrainSpec, gen: torch.Generator) -> torc
 def split_digest(val_set: Dataset) -> str:
     """What identifies a model's validation images (and their labels): a teacher must have
     been validated on exactly these, so it was not trained on them."""
-    h = hashlib.sha256(np.ascontiguousarray(val_set.images).tobytes())
-    h.update(np.ascontiguousarray(val_set.labels).tobytes())
+    h = hashlib.sha256(np.ascontiguousarray(val_set.images).data)  # no copy
+    h.update(np.ascontiguousarray(val_set.labels).data)
     return h.hexdigest()
 
 
@@ -341,12 +342,16 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
     start_epoch = 0
     ckpt = output.with_name(output.name + ".ckpt")
     config = spec_to_config(spec)
+    data_digest = split_digest(train_set) + split_digest(val_set)
     if resume:
         if not ckpt.is_file():
             raise TrainError(f"--resume: no checkpoint {ckpt} to resume from")
         payload = load_checkpoint(ckpt)
         if payload["config"] != config or payload["epochs"] != epochs:
             raise TrainError(f"--resume: {ckpt} was made with another config or epoch count")
+        if payload.get("data_digest", data_digest) != data_digest:  # older ones lack it
+            raise TrainError(f"--resume: {ckpt} was trained on other data (other images or "
+                             "labels, another split or input quantisation); train it anew")
         model.load_state_dict(payload["state_dict"])
         opt.load_state_dict(payload["optimizer"])
         sched.load_state_dict(payload["scheduler"])
@@ -387,7 +392,7 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
             "format": CHECKPOINT_FORMAT, "config": config, "epochs": epochs, "epoch": epoch + 1,
             "state_dict": model.state_dict(), "optimizer": opt.state_dict(),
             "scheduler": sched.state_dict(), "generator": gen.get_state(),
-            "history": vars(history),
+            "history": vars(history), "data_digest": data_digest,
         })
         if after_epoch is not None:
             after_epoch(epoch + 1, model)

@@ -2,6 +2,7 @@
 
 import bisect
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from toolchain.memory_map import FLASH_BASE, SRAM_BASE
+from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE
 
 TARGET_SECTION = ".ebnn_sim.target"
 META_SECTION = ".ebnn_sim.meta"  # key=value lines written by toolchain.build (metadata=)
@@ -46,7 +47,7 @@ class FirmwareImage:
     functions: list[tuple[int, int, str]]  # sorted (start, size, name)
     target_name: str | None
     flash_used: int  # bytes of flash the image occupies (code, constants, .data initial values)
-    static_end: int  # first SRAM address past .data/.bss/TLS
+    static_end: int  # the stack's limit: first SRAM address past the static data below it
     exec_ranges: list[tuple[int, int]] = field(default_factory=list)  # [start, end) of code
     # the SRAM and flash sizes `ebnn-sim build` linked it for (None: not recorded)
     linked_sram: int | None = None
@@ -63,10 +64,14 @@ class FirmwareImage:
         return None
     # key=value metadata of the build (.ebnn_sim.meta): e.g. input.shape, input.bytes
     metadata: dict[str, str] = field(default_factory=dict)
+    # static data above the initial SP (a stack linked below .data/.bss, a .noinit at the top)
+    static_above: int = 0  # its bytes
+    static_top: int = 0  # first SRAM address past all static data (0: static_end)
 
     @property
     def static_ram(self) -> int:
-        return max(0, self.static_end - SRAM_BASE)
+        """Bytes of SRAM the static data takes (alignment gaps below the stack included)."""
+        return max(0, self.static_end - SRAM_BASE) + self.static_above
 
     def function_at(self, address: int) -> tuple[str, int] | None:
         """(name, offset) of the function containing ``address``, if the symbol table knows it."""
@@ -83,6 +88,26 @@ class FirmwareImage:
 
     def __post_init__(self) -> None:
         self._starts = [f[0] for f in self.functions]
+
+
+def _static_layout(in_sram: list[Section], sp0: int | None) -> tuple[int, int, int]:
+    """(the stack's limit, bytes of static data above the initial SP, first address past all
+    static data) of the SRAM sections. The stack grows down from ``sp0`` to the end of the
+    highest section below it (SRAM's start when there is none): a stack linked below .data
+    and .bss (a section named like ``.stack`` that ends at ``sp0``, as flip-link and many
+    vendor scripts place it) is not static data, and sections above ``sp0`` are no limit.
+    Without an initial SP every section counts as below it."""
+    top = max((s.address + s.size for s in in_sram), default=SRAM_BASE)
+    if sp0 is None or not SRAM_BASE < sp0 <= SRAM_BASE + REGION_SIZE:
+        return top, 0, top
+
+    def reserve(s: Section) -> bool:  # the stack's own reservation
+        return "stack" in s.name.lower() and s.address + s.size == sp0
+
+    below = [s for s in in_sram if s.address + s.size <= sp0 and not reserve(s)]
+    above = [s for s in in_sram if s.address + s.size > sp0 and not reserve(s)]
+    limit = max((s.address + s.size for s in below), default=SRAM_BASE)
+    return limit, sum(s.size for s in above), top
 
 
 def load_elf(path: str | os.PathLike[str]) -> FirmwareImage:
@@ -156,18 +181,22 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         segments.append(Segment(seg["p_paddr"], data))
     if not segments:
         raise InvalidFirmware(f"{path}: no loadable segments")
+    sp0 = next((struct.unpack_from("<I", s.data)[0] for s in segments
+                if s.address == FLASH_BASE and len(s.data) >= 4), None)
 
     sections: list[Section] = []
-    static_end = SRAM_BASE
+    in_sram: list[Section] = []
     exec_ranges: list[tuple[int, int]] = []
     for sec in elf.iter_sections():
         flags = sec["sh_flags"]
         if not flags & SH_FLAGS.SHF_ALLOC or sec["sh_size"] == 0:
             continue
         addr, size = sec["sh_addr"], sec["sh_size"]
-        if addr >= SRAM_BASE:
+        if SRAM_BASE <= addr < SRAM_BASE + REGION_SIZE:
             kind = "bss" if sec["sh_type"] == "SHT_NOBITS" else "data"
-            static_end = max(static_end, addr + size)
+            in_sram.append(Section(sec.name, addr, size, kind))
+        elif addr >= SRAM_BASE:  # a device's registers (a struct placed on a UART): not SRAM
+            kind = "device"
         else:
             kind = "flash"
         if flags & SH_FLAGS.SHF_EXECINSTR:
@@ -225,6 +254,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
             if sep and key:
                 metadata[key] = value
 
+    static_end, static_above, static_top = _static_layout(in_sram, sp0)
     return FirmwareImage(
         path=path,
         entry=elf["e_entry"],
@@ -235,6 +265,8 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         target_name=target_name,
         flash_used=flash_used,
         static_end=static_end,
+        static_above=static_above,
+        static_top=static_top,
         exec_ranges=exec_ranges,
         linked_sram=linked.get("sram"),
         linked_flash=linked.get("flash"),

@@ -215,7 +215,8 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
             pixels = np.round(pixels * 255.0)
         if pixels.ndim == 3:
             rgb = pixels[..., :3]
-            pixels = rgb[..., 0] if np.all(rgb == rgb[..., :1]) else rgb
+            colour = fmt is not None and len(fmt.shape) == 3 and fmt.shape[2] == 3
+            pixels = rgb[..., 0] if not colour and np.all(rgb == rgb[..., :1]) else rgb
         if fmt is not None:
             h, w = pixels.shape[:2]
             c = pixels.shape[2] if pixels.ndim == 3 else 1
@@ -227,6 +228,8 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
         data = fh.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise _too_large(path, "the file")
+    if not data:
+        raise InputError(f"{path}: empty; an input file must hold at least one input")
     if fmt is not None and len(data) % fmt.size:
         raise InputError(f"{path}: {len(data):,} bytes, not a whole number of inputs; this "
                          f"firmware reads {fmt.describe()}")

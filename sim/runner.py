@@ -315,7 +315,7 @@ class Simulator:
         if needed > self.flash_size:
             return (f"the image needs {needed} bytes of flash; "
                     f"only {format_size(self.flash_size)} mapped")
-        if img.static_end > SRAM_BASE + self.sram_size:
+        if max(img.static_top, img.static_end) > SRAM_BASE + self.sram_size:
             return (f"static data (.data + .bss) needs {img.static_ram} bytes; "
                     f"only {format_size(self.sram_size)} of SRAM mapped")
         sram_end = max((s.address + len(s.data) for s in img.segments
@@ -1128,7 +1128,8 @@ class Simulator:
         with a computed value (a VLA, alloca, a large frame) just did (the next did not run);
         the fault names that instruction."""
         lowest, limit = stop.address, stop.limit
-        into = "heap" if limit > self.image.static_end else "static data (.data/.bss)"
+        into = ("heap" if limit > self.image.static_end else "static data (.data/.bss)"
+                if limit > SRAM_BASE else "unmapped memory below SRAM")
         if stop.reason == StopReason.SP_WRITE:
             pc = self._counter.sp_writers.get(stop.pc, stop.pc)
             what = f"this instruction moved SP to 0x{lowest:08x}"

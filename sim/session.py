@@ -132,7 +132,7 @@ def _fitted(image: FirmwareImage, sram: int, flash: int) -> tuple[int, int]:
     """``sram`` and ``flash``, or more where the image needs more to start: its static data and
     code, and the initial SP of its vector table (an image linked for a larger SRAM)."""
     flash = max(flash, _round_up(image.flash_used))
-    sram = max(sram, _round_up(image.static_ram))
+    sram = max(sram, _round_up(max(image.static_top, image.static_end) - SRAM_BASE))
     for seg in image.segments:  # initial SP: the first word of the vector table
         if seg.address == FLASH_BASE and len(seg.data) >= 4:
             sp0 = struct.unpack_from("<I", seg.data)[0]

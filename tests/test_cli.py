@@ -481,6 +481,15 @@ def test_build_missing_source(cli, tmp_path):
     assert line == f"error: source file not found: {tmp_path / 'missing.c'}"
 
 
+def test_build_refuses_sizes_run_cannot_map(cli, tmp_path):
+    """It used to link for 600 MiB of SRAM, which `run` then refused."""
+    src = tmp_path / "main.c"
+    src.write_text("int main(void) { return 0; }\n")
+    line = assert_single_error_line(cli("build", src, "--sram", "600M", "-o", tmp_path / "f.elf"))
+    assert "SRAM size 629,145,600 bytes does not fit the Cortex-M memory map" in line
+    assert not (tmp_path / "f.elf").exists()
+
+
 def test_build_without_the_toolchain_names_the_apt_package(cli, tmp_path):
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()

@@ -3,6 +3,7 @@ summarised (``run`` on stderr, the head of ``profile``, the pytest fixture's rep
 the JSON documents are built in one place, whatever object is asked for them."""
 
 import json
+from pathlib import Path
 
 import sim
 from sim import session
@@ -58,3 +59,36 @@ def test_to_dict_is_the_json_format(firmware):
     prof = Profiler(sim.Simulator(image), top=5).run()
     assert prof.to_dict() == profile_dict(prof)
     assert profile_dict(prof)["run"]["instructions"] == report.instructions
+
+
+def test_write_bytes_keeps_links_devices_and_modes(tmp_path) -> None:
+    """Outputs are replaced whole, but a link is written through (it used to be replaced by a
+    file), a device or FIFO is written into (it used to be replaced: `--json /dev/full` as
+    root replaced the device), and a file keeps its mode."""
+    import os
+    import stat
+
+    from sim.formats import write_bytes
+
+    target = tmp_path / "target.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_bytes(link, b"new")
+    assert link.is_symlink() and target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    write_bytes(Path("/dev/null"), b"x")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_bytes(fifo, b"piped")
+        assert os.read(reader, 16) == b"piped" and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    finally:
+        os.close(reader)
+    write_bytes(tmp_path / "new" / "r.json", b"{}")
+    assert (tmp_path / "new" / "r.json").read_bytes() == b"{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link.json", "new",
+                                                          "target.json"]  # no temp file left

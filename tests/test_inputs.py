@@ -80,3 +80,28 @@ def test_png_errors_are_one_line(tmp_path: Path) -> None:
         with pytest.raises(InputError) as e:
             console_bytes(p)
         assert str(p) in one_line(e) and "PNG" in one_line(e)
+
+
+def test_empty_raw_input_is_refused(tmp_path: Path) -> None:
+    """It used to let the firmware classify its embedded sample, as if no input were given."""
+    from sim.inputs import InputFormat
+
+    p = tmp_path / "empty.bin"
+    p.write_bytes(b"")
+    for fmt in (None, InputFormat((28, 28, 1), 784)):
+        with pytest.raises(InputError, match="empty"):
+            console_bytes(p, fmt)
+
+
+def test_grey_looking_rgb_png_feeds_a_colour_model(tmp_path: Path) -> None:
+    """An RGB PNG whose channels are equal is three channels to a colour firmware (as training
+    read it), one to a grey one."""
+    from PIL import Image
+
+    from sim.inputs import InputFormat
+
+    grey = np.random.default_rng(3).integers(0, 256, (5, 4), dtype=np.uint8)
+    p = tmp_path / "g.png"
+    Image.fromarray(np.stack([grey] * 3, axis=-1)).save(p)
+    assert console_bytes(p, InputFormat((5, 4, 3), 60)) == np.stack([grey] * 3, -1).tobytes()
+    assert console_bytes(p, InputFormat((5, 4, 1), 20)) == grey.tobytes()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import firmware
 from toolchain.linker import linker_script
+from toolchain.memory_map import REGION_SIZE
 from toolchain.profiles import Target, get_target
 
 TARGET_SECTION = ".ebnn_sim.target"
@@ -128,6 +129,10 @@ def build(
         tgt = dataclasses.replace(tgt, fpu=None)
     sram = tgt.sram if sram is None else sram
     flash = tgt.flash if flash is None else flash
+    for what, size in (("SRAM", sram), ("flash", flash)):  # as `ebnn-sim run` would refuse it
+        if not 0 < size <= REGION_SIZE:
+            raise ToolchainError(f"{what} size {size:,} bytes does not fit the Cortex-M memory "
+                                 f"map: at most {REGION_SIZE >> 20} MiB")
     gcc = find_compiler()
     srcs = [Path(s) for s in sources]
     for s in srcs:

@@ -45,6 +45,7 @@ from ebnn.search.measure import (
     probe_task,
 )
 from ebnn.search.space import Space
+from sim.formats import write_bytes
 
 STUDY_NAME = "ebnn-search"
 DB_NAME = "study.db"
@@ -263,10 +264,7 @@ def _key(config: dict[str, Any]) -> str:
 def write_atomically(path: Path, data: bytes) -> None:
     """``data`` in ``path`` (its folder made), whole or not at all: written beside it, then
     renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    write_bytes(path, data)
 
 
 def write_trial_files(directory: Path, o: Outcome) -> None:

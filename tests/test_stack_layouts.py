@@ -1,0 +1,82 @@
+"""Linker layouts other than ebnn-sim's own: a stack linked below .data/.bss (flip-link and
+many vendor scripts), a section placed on a peripheral's registers. Each is valid on the chip;
+the emulator must neither fault them nor count a device as static RAM."""
+
+import subprocess
+from pathlib import Path
+
+import sim
+from sim.elf import load_elf
+
+START = r"""
+#include <stdint.h>
+extern uint32_t _sdata[], _edata[], _sidata[], _sbss[], _ebss[], _estack[];
+int main(void);
+static void sh_exit(int code) {
+    uint32_t blk[2] = {0x20026, (uint32_t)code};
+    register int r0 __asm__("r0") = 0x20;
+    register void *r1 __asm__("r1") = blk;
+    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+}
+void Reset_Handler(void) {
+    uint32_t *s = _sidata, *d = _sdata;
+    while (d < _edata) *d++ = *s++;
+    for (d = _sbss; d < _ebss;) *d++ = 0;
+    sh_exit(main());
+    for (;;) {}
+}
+void Default_Handler(void) { sh_exit(99); for (;;) {} }
+__attribute__((section(".vectors"), used)) void (*const vec[16])(void) = {
+    (void (*)(void))_estack, Reset_Handler, Default_Handler, Default_Handler, Default_Handler,
+    Default_Handler, Default_Handler, 0, 0, 0, 0, Default_Handler, Default_Handler, 0,
+    Default_Handler, Default_Handler};
+int counter = 5;
+int arr[100];
+int f(int n) { volatile int b[20]; b[0] = n; return n ? f(n - 1) + b[0] : 0; }
+int main(void) { arr[3] = counter; return f(%(depth)d) - %(sum)d + arr[3] - 5; }
+"""
+
+LOW_STACK = """
+MEMORY { FLASH (rx) : ORIGIN = 0x0, LENGTH = 64K  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 15K }
+SECTIONS {
+  .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) } > FLASH
+  .stack (NOLOAD) : { . = . + 0x800; _estack = .; } > RAM
+  .data : { _sdata = .; *(.data*) _edata = .; } > RAM AT > FLASH
+  _sidata = LOADADDR(.data);
+  .bss : { _sbss = .; *(.bss*) *(COMMON) _ebss = .; } > RAM
+  .uart 0x40004000 (NOLOAD) : { *(.uart) } %(uart)s
+}
+"""
+
+
+def _build(tmp_path: Path, name: str, depth: int, uart: bool = False) -> Path:
+    src, ld, elf = tmp_path / f"{name}.c", tmp_path / f"{name}.ld", tmp_path / f"{name}.elf"
+    extra = "__attribute__((section(\".uart\"))) volatile uint32_t UART0[4];\n" if uart else ""
+    src.write_text(START % {"depth": depth, "sum": depth * (depth + 1) // 2} + extra)
+    ld.write_text(LOW_STACK % {"uart": ""})
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O1", "-nostdlib",
+                    "-nostartfiles", "-T", str(ld), str(src), "-o", str(elf)], check=True,
+                   capture_output=True)
+    return elf
+
+
+def test_a_stack_below_static_data_runs_and_is_measured(tmp_path: Path) -> None:
+    image = load_elf(_build(tmp_path, "low", 10))
+    # the limit is SRAM's start; the static data (.data + .bss above the stack) is counted
+    assert image.static_end == 0x2000_0000 and image.static_ram == 4 + 400
+    report = sim.run(image, sim.RunOptions(sram=15 * 1024))
+    assert report.fault is None and report.exit_code == 0, report.fault
+    assert 0 < report.stack_peak < 0x800
+    assert report.sram_peak == report.static + report.stack_peak
+
+
+def test_a_stack_below_static_data_overflows_at_sram_start(tmp_path: Path) -> None:
+    report = sim.run(load_elf(_build(tmp_path, "deep", 200)), sim.RunOptions(sram=15 * 1024))
+    assert report.fault is not None and report.fault.kind == "stack_overflow"
+    assert "unmapped memory below SRAM" in report.fault.message
+
+
+def test_a_section_on_a_peripheral_is_not_static_ram(tmp_path: Path) -> None:
+    image = load_elf(_build(tmp_path, "uart", 10, uart=True))
+    assert image.static_ram == 4 + 400
+    assert any(s.kind == "device" for s in image.sections)
