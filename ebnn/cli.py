@@ -105,9 +105,19 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     try:
         spec = load_config(config)
         ds = load_source(dataset, data, data_dir, "train").fit_to(spec.input, f"{config}")
+        present = np.unique(ds.labels)
+        if len(present) < 2:
+            _fail(f"{ds.source}: every sample is of one class; a classifier needs two or more")
         if ds.classes != spec.classes:
             _fail(f"{config}: the model has {spec.classes} classes; {ds.name} has "
                   f"{ds.classes}")
+        empty = sorted(set(range(ds.classes)) - set(present.tolist()))
+        if empty:  # an empty class folder, a gap in the labels: the model never learns them
+            names = ds.class_names or ()
+            shown = ", ".join(names[c] if c < len(names) else str(c) for c in empty[:20])
+            err.print(f"warning: {len(empty)} of the {ds.classes} classes have no samples "
+                      f"({shown}{', ...' if len(empty) > 20 else ''})", markup=False,
+                      soft_wrap=True)
         train_set, val_set = split_train_val(ds, spec.train.val_fraction, spec.train.seed)
         train_set = train_set.sample(train_images)
         if ds.images.dtype != np.uint8:
@@ -117,6 +127,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
             val_set = replace(val_set, images=quant.apply(val_set.images))
         if data is not None:
             extra["data_path"] = str(data.resolve())
+        if ds.class_names is not None:  # eval and verify number other data's classes by them
+            extra["class_names"] = list(ds.class_names)
     except (ConfigError, DatasetError, QuantError) as exc:
         _fail(str(exc))
     from ebnn.train import TrainError, plot_history, train  # torch: once the config is good

@@ -17,7 +17,7 @@ file and what is wrong with it.
 from __future__ import annotations
 
 import functools
-import gzip
+import math
 import struct
 import zlib
 from dataclasses import dataclass, replace
@@ -64,6 +64,7 @@ _IDX_DTYPES: dict[int, np.dtype[Any]] = {
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_IDX_BYTES = 1 << 30  # an IDX file's bytes after gunzip
 
 
 class DatasetError(Exception):
@@ -94,6 +95,7 @@ class Dataset:
     classes: int
     source: str  # where it came from, for people
     layout: str = "image"  # one of LAYOUTS
+    class_names: tuple[str, ...] | None = None  # label i's name, when the data names classes
 
     def __post_init__(self) -> None:
         ndim = LAYOUTS.get(self.layout)
@@ -123,6 +125,9 @@ class Dataset:
                 f"dataset {self.name!r}: labels must lie in 0..{self.classes - 1}, found "
                 f"{self.labels.min()}..{self.labels.max()}"
             )
+        if self.class_names is not None and len(self.class_names) > self.classes:
+            raise DatasetError(f"dataset {self.name!r}: {len(self.class_names)} class names "
+                               f"for {self.classes} classes")
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -200,8 +205,14 @@ def _read_bytes(path: Path) -> bytes:
         if path.suffix == ".gz":
             raise DatasetError(f"{path}: named .gz but is not gzip data")
         return raw
-    try:
-        return gzip.decompress(raw)
+    try:  # bounded: a small .gz may expand to gigabytes
+        out = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        data = out.decompress(raw, MAX_IDX_BYTES + 1)
+        if len(data) > MAX_IDX_BYTES:
+            raise DatasetError(f"{path}: expands to more than {MAX_IDX_BYTES >> 20} MiB")
+        if not out.eof:
+            raise EOFError
+        return data
     except EOFError:
         raise DatasetError(f"{path}: truncated gzip data (the file ends early)") from None
     except (OSError, zlib.error) as e:
@@ -235,7 +246,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         )
     dims = struct.unpack(f">{ndim}I", data[4:header_len])
     dtype = _IDX_DTYPES[code]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: no overflow
     got = len(data) - header_len
     if got < expected:
         raise DatasetError(
@@ -442,9 +453,13 @@ def split_train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Datase
     permutation from ``numpy.random.default_rng(seed)``: the same dataset and seed always give
     the same split. Both parts keep the images in their original order and share ``name`` and
     ``classes`` with ``ds``; their ``source`` says which part of which split they are.
+    ``val_fraction`` 0 keeps every image for training (the validation part is empty).
     """
-    if not 0.0 < val_fraction < 1.0:
-        raise DatasetError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}")
+    if not 0.0 <= val_fraction < 1.0:
+        raise DatasetError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if val_fraction == 0.0:
+        return ds, replace(ds, images=ds.images[:0], labels=ds.labels[:0],
+                           source=f"{ds.source} [no validation split]")
     rng = np.random.default_rng(seed)
     val_mask = np.zeros(len(ds), dtype=bool)
     for c in range(ds.classes):
@@ -456,7 +471,8 @@ def split_train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Datase
     if n_val == 0 or n_val == len(ds):
         raise DatasetError(
             f"val_fraction {val_fraction} of {len(ds)} images in {ds.name!r} leaves "
-            f"{'no validation' if n_val == 0 else 'no training'} images"
+            f"{'no validation' if n_val == 0 else 'no training'} images (each class gives "
+            "round(its images x val_fraction); val_fraction = 0 trains without validation)"
         )
     note = f" [{1 - val_fraction:.0%}/{val_fraction:.0%} stratified split, seed {seed}"
 

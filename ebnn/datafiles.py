@@ -13,6 +13,7 @@ import io
 import math
 import tokenize
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,10 @@ MAX_DATA_BYTES = 1 << 30  # decoded values of one data set in memory (float32 or
 MAX_FILE_BYTES = 512 << 20  # a CSV file, or an npz archive's members uncompressed
 MAX_FILES = 200_000  # images in one folder tree
 MAX_CLASSES = 4096
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff",
+                  ".webp")
+WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")  # 16-bit grey: scaled as 65535 -> 255
 SPLIT_NAMES = ("train", "test")
 
 
@@ -75,9 +79,12 @@ def _labels(raw: np.ndarray, where: str, classes: int | None) -> tuple[np.ndarra
         raw = raw.astype(np.int64)
     if raw.dtype.kind not in "iu":
         raise DatasetError(f"{where}: labels must be integers, got {raw.dtype}")
-    labels = raw.astype(np.int64)
-    if len(labels) == 0:
+    if len(raw) == 0:
         raise DatasetError(f"{where}: no samples")
+    if raw.min() < 0 or raw.max() >= MAX_CLASSES:  # before the cast: 2**64-1 would wrap
+        raise DatasetError(f"{where}: labels must be class numbers 0..{MAX_CLASSES - 1}, "
+                           f"found {raw.min()}..{raw.max()}")
+    labels = raw.astype(np.int64)
     n = int(labels.max()) + 1 if classes is None else classes
     if labels.min() < 0 or labels.max() >= n or n > MAX_CLASSES:
         raise DatasetError(f"{where}: labels must lie in 0..{min(n, MAX_CLASSES) - 1}, found "
@@ -91,9 +98,11 @@ def _values(raw: np.ndarray, where: str) -> np.ndarray:
         return raw
     if raw.dtype.kind not in "iuf" or raw.dtype.itemsize > 8:
         raise DatasetError(f"{where}: values must be numbers, got {raw.dtype}")
-    values = raw.astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32 becomes inf, refused below
+        values = raw.astype(np.float32)
     if not np.all(np.isfinite(values)):
-        raise DatasetError(f"{where}: values must be finite (found nan or inf)")
+        raise DatasetError(f"{where}: values must be finite and within float32 (found nan, "
+                           "inf or a larger magnitude)")
     return values
 
 
@@ -180,45 +189,89 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
     if len(raw) > MAX_FILE_BYTES:
         raise DatasetError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
     text = raw.decode("utf-8", errors="replace")
-    try:  # newline="": the csv module handles \r\n and a lone \r itself
-        rows = [row for row in csv.reader(io.StringIO(text, newline=""))
-                if row and any(c.strip() for c in row)]
-    except csv.Error as exc:  # e.g. a NUL byte or a broken quote
-        raise DatasetError(f"{path}: not a readable CSV file ({exc})") from None
-    if len(rows) < 2:
+    del raw
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        """(line number, cells) of every row that is not blank; streamed, so the file's
+        cells are never all held as Python strings at once."""
+        reader = csv.reader(io.StringIO(text, newline=""))  # handles \r\n and a lone \r
+        try:
+            for row in reader:
+                if row and any(c.strip() for c in row):
+                    yield reader.line_num, row
+        except csv.Error as exc:  # e.g. a NUL byte or a broken quote
+            raise DatasetError(f"{path}:{reader.line_num}: not a readable CSV row ({exc})"
+                               ) from None
+
+    it = rows()
+    header = next(it, (0, []))[1]
+    if not header:
         raise DatasetError(f"{path}: needs a header row and at least one sample row")
-    header, body = rows[0], rows[1:]
-    try:
-        [float(c) for c in header]
-    except ValueError:
-        pass
-    else:
+    if all(_number(c) for c in header):
         raise DatasetError(f"{path}: the first row must be a header (label, then feature "
                            "names); it holds only numbers")
     width = len(header)
     if width < 2:
         raise DatasetError(f"{path}: needs a label column and at least one feature column")
-    for i, row in enumerate(body, 2):
+    count = 0  # first pass: the shape, so the values can go straight into one array
+    for line, row in it:
         if len(row) != width:
-            raise DatasetError(f"{path}:{i}: {len(row)} columns, the header has {width}")
-    if len(body) * (width - 1) * 4 > MAX_DATA_BYTES:
+            raise DatasetError(f"{path}:{line}: {len(row)} columns, the header has {width}")
+        count += 1
+    if count == 0:
+        raise DatasetError(f"{path}: needs a header row and at least one sample row")
+    if count * (width - 1) * 4 > MAX_DATA_BYTES:
         raise DatasetError(f"{path}: more than {MAX_DATA_BYTES >> 20} MiB of values")
-    try:
-        values = np.array([row[1:] for row in body], dtype=np.float64)
-    except ValueError:
-        bad = next(i for i, row in enumerate(body, 2) if not all(_number(c) for c in row[1:]))
-        raise DatasetError(f"{path}:{bad}: a feature is not a number") from None
-    names = [row[0].strip() for row in body]
-    if all(_integer(n) for n in names):
-        labels, n = _labels(np.array([int(v) for v in names], np.int64), str(path), classes)
-        class_note = ""
-    else:
-        known = sorted(set(names))
-        labels = np.array([known.index(n) for n in names], np.int64)
-        n = max(len(known), 2) if classes is None else classes
-        class_note = f"; classes {', '.join(known)[:200]}"
-    samples = values.astype(np.uint8) if _bytes_only(values) else _values(values, str(path))
-    return Dataset(path.stem, samples, labels, n, f"{path}{class_note}", "flat")
+    values = np.empty((count, width - 1), np.float32)
+    names: list[str] = []
+    lines: list[int] = []
+    it = rows()
+    next(it)
+    whole = True  # every value a whole number 0..255: pixels, kept as uint8
+    for i, (line, row) in enumerate(it):
+        try:
+            v = np.array(row[1:], np.float64)
+        except ValueError:
+            raise DatasetError(f"{path}:{line}: a feature is not a number") from None
+        if not np.all(np.abs(v) <= FLOAT32_MAX):  # nan, inf, or beyond float32
+            raise DatasetError(f"{path}:{line}: a feature is nan, infinite or beyond float32 "
+                               "(values must be finite)")
+        whole = whole and bool(np.all(v == np.round(v)) and v.min() >= 0 and v.max() <= 255)
+        values[i] = v
+        names.append(row[0].strip())
+        lines.append(line)
+    labels, n, known = _csv_labels(path, names, lines, classes)
+    samples = values.astype(np.uint8) if whole else values
+    class_note = f"; classes {', '.join(known)[:200]}" if known else ""
+    return Dataset(path.stem, samples, labels, n, f"{path}{class_note}", "flat",
+                   tuple(known) if known else None)
+
+
+def _csv_labels(path: Path, names: list[str], lines: list[int], classes: int | None
+                ) -> tuple[np.ndarray, int, list[str]]:
+    """(labels, classes, class names or []) of a CSV's label column: whole numbers (``3``,
+    ``3.0``) are the labels themselves; otherwise every label is a class name, numbered in
+    sorted order. A column mixing numbers with something else (a blank, ``?``) is refused at
+    the first odd row, as is a number that is not a whole one."""
+    numeric = [_number(s) for s in names]
+    if any(numeric):
+        for s, line, is_num in zip(names, lines, numeric, strict=True):
+            if not is_num:
+                raise DatasetError(f"{path}:{line}: label {s[:40]!r} is not a number, as the "
+                                   "other labels are; give every row a label")
+            x = float(s)
+            if not math.isfinite(x) or x != round(x) or not 0 <= x < MAX_CLASSES:
+                raise DatasetError(f"{path}:{line}: label {s[:40]} is not a class number "
+                                   f"0..{MAX_CLASSES - 1}")
+        labels, n = _labels(np.array([round(float(s)) for s in names], np.int64), str(path),
+                            classes)
+        return labels, n, []
+    known = sorted(set(names))
+    if len(known) > MAX_CLASSES:
+        raise DatasetError(f"{path}: more than {MAX_CLASSES} class names")
+    index = {name: i for i, name in enumerate(known)}
+    labels = np.array([index[s] for s in names], np.int64)
+    return labels, max(len(known), 2) if classes is None else classes, known
 
 
 def _number(text: str) -> bool:
@@ -229,34 +282,32 @@ def _number(text: str) -> bool:
     return True
 
 
-def _integer(text: str) -> bool:
-    return text.lstrip("+-").isdigit() and len(text) <= 18
-
-
-def _bytes_only(values: np.ndarray) -> bool:
-    """Every value a whole number 0..255: pixels, kept as uint8."""
-    return bool(values.size and np.all(values == np.round(values)) and values.min() >= 0
-                and values.max() <= 255)
-
-
 def load_image_folder(root: Path, split: str, classes: int | None = None) -> Dataset:
     """Images in class sub-folders (``root/<class>/*.png``; with ``root/train`` and
     ``root/test`` each holding class sub-folders, those are the splits). Classes are the
-    sub-folder names in sorted order; every image must have the same size and mode."""
+    sub-folder names in sorted order, over both splits when there are two (so a class missing
+    from one split keeps its number); every image must have the same size and mode."""
     from PIL import Image, UnidentifiedImageError
+
+    def classes_in(folder: Path) -> set[str]:
+        return {d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")}
 
     folder = root
     if (root / "train").is_dir() and (root / "test").is_dir():
         folder = root / split
+        names = sorted(classes_in(root / "train") | classes_in(root / "test"))
     elif split != "train":
         raise DatasetError(f"{root}: has no test split (no train/ and test/ sub-folders)")
-    names = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    else:
+        names = sorted(classes_in(folder))
     if not names:
         raise DatasetError(f"{folder}: no class sub-folders (expected {folder}/<class>/*.png)")
     if len(names) > MAX_CLASSES:
         raise DatasetError(f"{folder}: more than {MAX_CLASSES} class sub-folders")
     files: list[tuple[Path, int]] = []
     for label, name in enumerate(names):
+        if not (folder / name).is_dir():  # a class only the other split has
+            continue
         for f in sorted((folder / name).iterdir()):
             if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file():
                 files.append((f, label))
@@ -281,14 +332,19 @@ def load_image_folder(root: Path, split: str, classes: int | None = None) -> Dat
                     raise DatasetError(
                         f"{f}: {im.size[0]}x{im.size[1]} {mode}, the first image is "
                         f"{first[0][0]}x{first[0][1]} {first[1]}; all must be alike")
-                pixels = np.asarray(im.convert(mode), np.uint8)
+                if im.mode in WIDE_MODES:  # as `ebnn-sim run --input` reads a 16-bit PNG
+                    wide = np.asarray(im, np.float64)
+                    pixels = np.clip(np.round(wide * (255 / 65535)), 0, 255).astype(np.uint8)
+                else:
+                    pixels = np.asarray(im.convert(mode), np.uint8)
         except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as exc:
             raise DatasetError(f"{f}: not a readable image ({type(exc).__name__})") from None
         images.append(pixels.reshape(pixels.shape[0], pixels.shape[1], -1))
     labels = np.array([label for _, label in files], np.int64)
     n = max(len(names), 2) if classes is None else classes
     return Dataset(root.name or str(root), np.stack(images), labels, n,
-                   f"{folder} ({len(files)} images; classes {', '.join(names)[:200]})")
+                   f"{folder} ({len(files)} images; classes {', '.join(names)[:200]})",
+                   class_names=tuple(names))
 
 
 def load_source(dataset: str | None, data: Path | None, data_dir: Path | None, split: str,

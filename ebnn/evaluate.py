@@ -1,5 +1,6 @@
 """Accuracy of an artifact's integer reference, and its agreement with the torch model."""
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,41 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
         frac, seed = train_cfg.get("val_fraction", 0.1), train_cfg.get("seed", 0)
         if not frac:
             raise EvalError("the model was trained without a validation split; use --split")
-        return split_train_val(ds.fit_to(art.input_shape), frac, seed)[1], split
+        ds = split_train_val(ds.fit_to(art.input_shape), frac, seed)[1]
+        return with_model_classes(art, ds), split
     ds = load_source(dataset, data, data_dir, "train" if split == "all" else split)
-    return ds.fit_to(art.input_shape), split
+    return with_model_classes(art, ds.fit_to(art.input_shape)), split
+
+
+def with_model_classes(art: Artifact, ds: Dataset) -> Dataset:
+    """``ds`` with its labels in the model's numbering: data that names its classes (image
+    folders, CSV class names) numbers them by the names it holds, so a test split without one
+    of the training classes would shift every later one; the artifact records the training
+    data's names, and the labels are mapped by name (a name the model does not know is
+    refused). EvalError for labels the model cannot output."""
+    names = art.metadata.get("class_names")
+    if not (isinstance(names, list) and len(names) <= art.classes
+            and all(isinstance(n, str) for n in names)):
+        names = None  # none recorded (an older artifact, numbered labels) or not names
+    if ds.class_names is not None and names is not None:
+        index = {name: i for i, name in enumerate(names)}
+        unknown = [n for n in ds.class_names if n not in index]
+        present = set(ds.class_names[int(i)] for i in np.unique(ds.labels))
+        if any(n in present for n in unknown):
+            raise EvalError(f"{ds.source}: class {unknown[0][:60]!r} is not one of the "
+                            f"{len(names)} the model was trained on "
+                            f"({', '.join(names)[:200]})")
+        remap = np.array([index.get(n, -1) for n in ds.class_names], np.int64)
+        ds = replace(ds, labels=remap[ds.labels], classes=art.classes,
+                     class_names=tuple(names))
+    elif ds.class_names is not None and names is None and len(ds.class_names) != art.classes:
+        raise EvalError(f"{ds.source}: {len(ds.class_names)} classes, the model has "
+                        f"{art.classes}; its artifact does not record the training classes' "
+                        "names to match them (export it again from a checkpoint trained now)")
+    if len(ds.labels) and ds.labels.max() >= art.classes:
+        raise EvalError(f"{ds.source}: labels up to {int(ds.labels.max())}; the model has "
+                        f"{art.classes} classes (0..{art.classes - 1})")
+    return ds
 
 
 def exported_from(art: Artifact, payload: dict[str, Any]) -> bool:

@@ -106,6 +106,8 @@ def export_checkpoint(payload: dict[str, Any]) -> Artifact:
     }
     if isinstance(payload.get("data_path"), str):
         metadata["data_path"] = payload["data_path"]
+    if isinstance(payload.get("class_names"), list):
+        metadata["class_names"] = payload["class_names"]
     art = export_model(net, metadata=metadata)
     if "sample" in payload:
         art.sample = payload["sample"].numpy()

@@ -80,7 +80,9 @@ def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
 @click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
               default=None, metavar="N",
               help="Stop (exit 5) when the firmware runs more than N instructions per image "
-                   "(a firmware that never answers).")
+                   "on average (a firmware that never answers): each job's session may run N "
+                   "times its images plus one (start-up), so one slow image may use others' "
+                   "share.")
 @click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,
               metavar="SECONDS",
               help=f"Stop (exit 5) after this many seconds of wall time per emulator process "

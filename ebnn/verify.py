@@ -14,7 +14,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ from sim import FirmwareImage, Simulator, load_elf
 from sim.interrupts import stop_on_sigint
 from sim.runner import MAX_INSTRUCTIONS, RunOptions
 
-CONSOLE_PER_IMAGE = 4096  # console bytes verify keeps per image (the harness prints ~10 per class)
+CONSOLE_PER_IMAGE = 4096  # console bytes verify keeps per image at least
+CONSOLE_PER_CLASS = 12  # the harness prints each score as a decimal int32 and a space
 INFER_SYMBOL = "ebnn_infer"
 STREAM_SYMBOL = "ebnn_stream_begin"  # where an inference starts in a streaming build
 REPORT_SYMBOL = "ebnn_report"
@@ -105,6 +106,7 @@ class Limits:
 
     timeout: float | None = None
     max_instructions: int | None = None  # per image
+    console_per_image: int = CONSOLE_PER_IMAGE  # bytes kept (more for a model of many classes)
 
     def for_images(self, n: int) -> int | None:
         """The session's instruction limit for ``n`` images (start-up counts as one more)."""
@@ -129,8 +131,8 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     image = load_firmware(elf)
     # the harness prints one line of scores and one of the class per image: keep all of it
     # (well over what any model prints), still bounded for a firmware that prints without end
-    keep = 64 * 1024 + CONSOLE_PER_IMAGE * len(images)
     limits = limits or Limits(timeout=timeout)
+    keep = 64 * 1024 + limits.console_per_image * len(images)
     sim = Simulator(image, RunOptions(target=target, timeout=limits.timeout, console_keep=keep,
                                       max_instructions=limits.for_images(len(images))))
     infer = image.symbols[STREAM_SYMBOL if STREAM_SYMBOL in image.symbols else INFER_SYMBOL]
@@ -144,7 +146,10 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
         raise VerifyInterrupted(f"interrupted after {sim.marks_reached // 2} of "
                                 f"{len(images)} images")
     if report.status == "timeout":
-        raise VerifyLimit(f"firmware run stopped: {report.problem}")
+        per = ("" if limits.max_instructions is None or "instruction" not in report.problem else
+               f" ({limits.max_instructions:,} per image x {len(images) + 1}: the images and "
+               "start-up)")
+        raise VerifyLimit(f"firmware run stopped: {report.problem}{per}")
     if report.status != "ok" or report.exit_code != 0:
         why = report.problem
         raise VerifyError(f"firmware run failed: {report.status}: {why}")
@@ -277,6 +282,8 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
     The reference runs in a thread beside the emulation (numpy and the emulator both release
     the GIL), so it costs no wall time when a core is free.
     """
+    per_image = max(CONSOLE_PER_IMAGE, 64 + CONSOLE_PER_CLASS * art.classes)
+    limits = replace(limits or Limits(), console_per_image=per_image)
     with ThreadPoolExecutor(max_workers=1) as side:
         ref_future: list[Future[reference.ReferenceResult]] = []
         scores, classes, instructions, cycles = run_parallel(

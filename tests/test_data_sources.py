@@ -58,7 +58,7 @@ def test_npz_sequences_and_flat(tmp_path: Path) -> None:
     ({"x": np.zeros((3, 2, 2)), "y": [0, 1]}, "3 samples but y has 2"),
     ({"x": np.full((2, 2, 2), np.nan), "y": [0, 1]}, "finite"),
     ({"x": np.zeros((2, 2, 2)), "y": [0.5, 1]}, "integers"),
-    ({"x": np.zeros((2, 2, 2)), "y": [-1, 1]}, "labels must lie"),
+    ({"x": np.zeros((2, 2, 2)), "y": [-1, 1]}, "class numbers 0..4095"),
     ({"x": np.zeros((2,)), "y": [0, 1]}, "fit no layout"),
     ({"x": np.zeros((2, 2, 2)), "y": [0, 1], "layout": np.array("movie")}, "layout"),
 ])
@@ -112,8 +112,15 @@ def test_csv_with_integer_and_named_labels(tmp_path: Path) -> None:
     ("label,a\n", "at least one sample"),
     ("label,a,b\n0,1\n", "2 columns, the header has 3"),
     ("label,a\n0,x\n", "not a number"),
-    ("label,a\n0,nan\n", "finite"),
+    ("label,a\n0,nan\n", "bad.csv:2: a feature is nan"),
+    ("label,a\n0,1e300\n", "beyond float32"),
     ("label\n0\n", "feature column"),
+    # a blank line does not shift the line numbers; a missing label is named, not a class
+    ("label,a\n0,1\n\n1,2\n,3\n", "bad.csv:5: label '' is not a number"),
+    ("label,a\n0,1\n?,2\n", "bad.csv:3: label '?' is not a number"),
+    ("label,a\n0,1\n1000000000000000000000000000000,2\n", "bad.csv:3: label 1000"),
+    ("label,a\n0,1\n2.5,2\n", "bad.csv:3: label 2.5 is not a class number"),
+    ("label,a\n0,1\n-1,2\n", "bad.csv:3: label -1 is not a class number"),
 ])
 def test_bad_csv_is_one_line(tmp_path: Path, text: str, words: str) -> None:
     p = tmp_path / "bad.csv"
@@ -121,6 +128,15 @@ def test_bad_csv_is_one_line(tmp_path: Path, text: str, words: str) -> None:
     with pytest.raises(DatasetError) as e:
         load_path(p)
     assert words in one_line(e)
+
+
+def test_csv_whole_float_labels_are_numbers(tmp_path: Path) -> None:
+    """pandas writes integer labels of a float column as 1.0: they are class 1, not names
+    sorted as text (where "10.0" would come before "2.0")."""
+    p = tmp_path / "f.csv"
+    p.write_text("label,a\n" + "".join(f"{c}.0,{c}\n" for c in range(12)))
+    ds = load_path(p)
+    assert list(ds.labels) == list(range(12)) and ds.classes == 12 and ds.class_names is None
 
 
 def test_csv_has_one_split(tmp_path: Path) -> None:
@@ -152,6 +168,29 @@ def test_image_folder(tmp_path: Path) -> None:
     assert len(load_path(tmp_path / "split", "test")) == 2
 
 
+def test_image_folder_splits_share_class_numbers(tmp_path: Path) -> None:
+    """A test split without one of the classes keeps the others' numbers (they used to shift
+    down, so every later class was scored as the wrong one)."""
+    _folder(tmp_path / "s" / "train", {"a": 2, "b": 2, "c": 2})
+    _folder(tmp_path / "s" / "test", {"a": 1, "c": 2})
+    train, test = load_path(tmp_path / "s", "train"), load_path(tmp_path / "s", "test")
+    assert train.class_names == test.class_names == ("a", "b", "c")
+    assert list(test.labels) == [0, 2, 2] and test.classes == 3
+
+
+def test_sixteen_bit_png_is_scaled_as_run_reads_it(tmp_path: Path) -> None:
+    from sim.inputs import console_bytes
+
+    wide = (RNG.integers(0, 65536, (4, 5))).astype(np.uint16)
+    for c in "ab":
+        (tmp_path / "w" / c).mkdir(parents=True)
+        Image.fromarray(wide).save(tmp_path / "w" / c / "0.png")
+    ds = load_path(tmp_path / "w")
+    run = np.frombuffer(console_bytes(tmp_path / "w" / "a" / "0.png"), np.uint8)
+    assert np.array_equal(ds.images[0].ravel(), run)
+    assert np.array_equal(run, np.round(wide.ravel().astype(float) * 255 / 65535).astype(np.uint8))
+
+
 def test_bad_image_folders(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="no class sub-folders"):
@@ -170,6 +209,37 @@ def test_bad_image_folders(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hi")
     with pytest.raises(DatasetError, match="not a data file"):
         load_path(tmp_path / "notes.txt")
+
+
+def test_hostile_idx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    import ebnn.data
+    from ebnn.data import read_idx
+
+    # dimensions whose product overflows int64 are a short file, not a negative count
+    (tmp_path / "huge").write_bytes(b"\0\0\x08\x03" + b"\xee\x6b\x28\x00" * 3 + b"\0" * 8)
+    with pytest.raises(DatasetError, match="truncated IDX file"):
+        read_idx(tmp_path / "huge")
+    # a small .gz that expands past the bound is refused while it expands
+    monkeypatch.setattr(ebnn.data, "MAX_IDX_BYTES", 1 << 16)
+    (tmp_path / "bomb.gz").write_bytes(gzip.compress(b"\0" * (1 << 20)))
+    with pytest.raises(DatasetError, match="expands to more than"):
+        read_idx(tmp_path / "bomb.gz")
+    (tmp_path / "ok.gz").write_bytes(gzip.compress(b"\0\0\x08\x01\0\0\0\x02\x07\x09"))
+    assert list(read_idx(tmp_path / "ok.gz")) == [7, 9]
+
+
+@pytest.mark.parametrize("labels, words", [
+    (np.array([0, 2**64 - 1], np.uint64), "class numbers 0..4095"),
+    (np.array([0, 5000]), "class numbers 0..4095"),
+])
+def test_npz_labels_out_of_range(tmp_path: Path, labels: np.ndarray, words: str) -> None:
+    p = tmp_path / "l.npz"
+    np.savez(p, x=np.zeros((2, 3, 3), np.uint8), y=labels)
+    with pytest.raises(DatasetError) as e:
+        load_path(p)
+    assert words in one_line(e)
 
 
 def test_idx_folder_by_path() -> None:
@@ -270,3 +340,115 @@ def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     np.savez(p, x=np.zeros((300, 32, 32)), y=np.zeros(300, np.int64))
     with pytest.raises(DatasetError, match="members over 1 MiB"):
         load_path(p)
+
+
+# --- class names and labels from training to eval (issue: a test split without a class) ------
+NAMED_CONFIG = """
+[model]
+name = "named"
+input = [2, 2, 1]
+classes = 3
+[[model.layers]]
+type = "conv"
+filters = 4
+kernel = 2
+[train]
+epochs = {epochs}
+"""
+
+
+def _named_csv(path: Path, names: list[str], rows: int = 20) -> None:
+    body = "".join(f"{n}," + ",".join(str((k * 37 + j * 11 + i) % 256) for j in range(4)) + "\n"
+                   for i, n in enumerate(names) for k in range(rows))
+    path.write_text("label,a,b,c,d\n" + body)
+
+
+@pytest.fixture(scope="module")
+def named_model(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("named")
+    (out / "named.toml").write_text(NAMED_CONFIG.format(epochs=1))
+    _named_csv(out / "train.csv", ["cat", "dog", "emu"])
+    proc = ebnn("train", out / "named.toml", "--data", out / "train.csv", "-o", out / "m.pt")
+    assert proc.returncode == 0, proc.stderr
+    assert ebnn("export", out / "m.pt", "-o", out / "m.ebnn").returncode == 0
+    return out
+
+
+def test_eval_numbers_classes_by_the_training_names(named_model: Path, tmp_path: Path) -> None:
+    from ebnn.artifact import load
+    from ebnn.evaluate import EvalError, eval_dataset
+
+    art = load(named_model / "m.ebnn")
+    assert art.metadata["class_names"] == ["cat", "dog", "emu"]
+    _named_csv(tmp_path / "no-dog.csv", ["cat", "emu"], rows=3)  # numbered 0, 1 on its own
+    ds, _ = eval_dataset(art, None, None, None, tmp_path / "no-dog.csv")
+    assert list(ds.labels) == [0] * 3 + [2] * 3
+    _named_csv(tmp_path / "fox.csv", ["cat", "fox"], rows=2)
+    with pytest.raises(EvalError, match="class 'fox' is not one of the 3"):
+        eval_dataset(art, None, None, None, tmp_path / "fox.csv")
+    np.savez(tmp_path / "seven.npz", x=np.zeros((4, 2, 2), np.uint8), y=np.full(4, 7))
+    msg = one_line_error(ebnn("eval", named_model / "m.ebnn", "--data", tmp_path / "seven.npz"))
+    assert "labels up to 7; the model has 3 classes" in msg
+
+
+def test_train_refuses_one_class_and_warns_of_empty_ones(tmp_path: Path) -> None:
+    cfg = tmp_path / "named.toml"
+    cfg.write_text(NAMED_CONFIG.format(epochs=1))
+    _named_csv(tmp_path / "one.csv", ["cat"])
+    msg = one_line_error(ebnn("train", cfg, "--data", tmp_path / "one.csv", "-o", tmp_path / "x"))
+    assert "every sample is of one class" in msg
+    np.savez(tmp_path / "gap.npz", x=RNG.integers(0, 256, (40, 2, 2), dtype=np.uint8),
+             y=np.arange(40) % 2 * 2)  # labels 0 and 2: class 1 never seen
+    proc = ebnn("train", cfg, "--data", tmp_path / "gap.npz", "-o", tmp_path / "g.pt")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: 1 of the 3 classes have no samples (1)" in proc.stderr
+
+
+def test_resume_refuses_other_data(tmp_path: Path) -> None:
+    cfg = tmp_path / "named.toml"
+    cfg.write_text(NAMED_CONFIG.format(epochs=2))
+    _named_csv(tmp_path / "a.csv", ["cat", "dog", "emu"])
+    _named_csv(tmp_path / "b.csv", ["cat", "dog", "emu"], rows=25)
+    assert ebnn("train", cfg, "--data", tmp_path / "a.csv", "-o", tmp_path / "m.pt"
+                ).returncode == 0
+    assert (tmp_path / "m.pt.ckpt").is_file()
+    again = ebnn("train", cfg, "--data", tmp_path / "a.csv", "-o", tmp_path / "m.pt", "--resume")
+    assert again.returncode == 0, again.stderr  # the same data resumes (at its end)
+    proc = ebnn("train", cfg, "--data", tmp_path / "b.csv", "-o", tmp_path / "m.pt", "--resume")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "error: --resume:" in proc.stderr and "trained on other data" in proc.stderr
+
+
+def test_verify_a_model_of_many_classes(tmp_path: Path) -> None:
+    """The harness prints a score per class: verify kept 4 KiB of console per image, too
+    little for 500 scores, and blamed the firmware."""
+    from helpers import run_cli_in_process
+
+    cfg = tmp_path / "wide.toml"
+    cfg.write_text(NAMED_CONFIG.format(epochs=1).replace("classes = 3", "classes = 500"))
+    np.savez(tmp_path / "wide.npz", x=RNG.integers(0, 256, (5000, 2, 2), dtype=np.uint8),
+             y=np.arange(5000) % 500)
+    for args in (("train", cfg, "--data", tmp_path / "wide.npz", "-o", tmp_path / "w.pt"),
+                 ("export", tmp_path / "w.pt", "-o", tmp_path / "w.ebnn"),
+                 ("build", tmp_path / "w.ebnn", "--sram", "8k", "-o", tmp_path / "w.elf")):
+        proc = ebnn(*args)
+        assert proc.returncode == 0, proc.stderr
+    res = run_cli_in_process("verify", tmp_path / "w.elf", "--model", tmp_path / "w.ebnn",
+                             "--limit", "40")
+    assert res.returncode == 0, res.stderr
+    assert "0 mismatches in 40 images" in res.stderr
+
+
+def test_train_without_a_validation_split(tmp_path: Path) -> None:
+    """docs/config.md allows val_fraction = 0; training refused it deep in the split."""
+    cfg = tmp_path / "named.toml"
+    cfg.write_text(NAMED_CONFIG.format(epochs=1) + "val_fraction = 0\n")
+    _named_csv(tmp_path / "a.csv", ["cat", "dog", "emu"])
+    proc = ebnn("train", cfg, "--data", tmp_path / "a.csv", "-o", tmp_path / "m.pt")
+    assert proc.returncode == 0, proc.stderr
+    assert "training named on 60 images" in " ".join(proc.stderr.split())
+    assert ebnn("export", tmp_path / "m.pt", "-o", tmp_path / "m.ebnn").returncode == 0
+    msg = one_line_error(ebnn("eval", tmp_path / "m.ebnn"))
+    assert "trained without a validation split; use --split" in msg
+    proc = ebnn("eval", tmp_path / "m.ebnn", "--split", "all")
+    assert proc.returncode == 0, proc.stderr
