@@ -32,6 +32,7 @@ from sim.runner import (
 from toolchain.profiles import TARGETS
 
 if TYPE_CHECKING:
+    from ebnn.artifact import Artifact
     from sim.elf import FirmwareImage
     from sim.profile import FunctionGroups
 
@@ -53,6 +54,18 @@ def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
     from ebnn.verify import INFER_SYMBOL
 
     return layer_of if INFER_SYMBOL in image.symbols else None
+
+
+def check_model_input(image: FirmwareImage, art: Artifact, elf: Path, model: Path) -> None:
+    """VerifyError when the ELF's recorded input is not the model's (another model's firmware):
+    it would fail at its first image with no more than an exit status."""
+    from ebnn.verify import VerifyError
+
+    shape = image.metadata.get("input.shape")
+    ours = ",".join(map(str, art.input_dims()))
+    if shape is not None and shape != ours:
+        raise VerifyError(f"{elf} reads inputs of shape [{shape.replace(',', ', ')}], the model "
+                          f"{model} takes [{ours.replace(',', ', ')}]: not its firmware")
 
 
 @click.command("verify")
@@ -133,7 +146,9 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         total = len(images)
         # a bad ELF or a --target contradicting the one it was built for fails here, before
         # the progress bar
-        resolve_target(load_firmware(elf), target)
+        image = load_firmware(elf)
+        resolve_target(image, target)
+        check_model_input(image, art, elf, model_path)
         compiler = host_compiler(cc) if native else None  # so does a missing compiler
         # transient: the summary below replaces the bar, and an error is left on its own line
         with ProgressLine(cli.err, "verifying", total, transient=True) as bar:

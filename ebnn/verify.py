@@ -133,8 +133,13 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     # (well over what any model prints), still bounded for a firmware that prints without end
     limits = limits or Limits(timeout=timeout)
     keep = 64 * 1024 + limits.console_per_image * len(images)
-    sim = Simulator(image, RunOptions(target=target, timeout=limits.timeout, console_keep=keep,
-                                      max_instructions=limits.for_images(len(images))))
+    try:
+        sim = Simulator(image, RunOptions(target=target, timeout=limits.timeout,
+                                          console_keep=keep,
+                                          max_instructions=limits.for_images(len(images))))
+    except MemoryError:  # an ELF that records hundreds of MiB of SRAM or flash
+        raise VerifyError(f"{elf}: not enough host memory to map the SRAM and flash it was "
+                          "linked for") from None
     infer = image.symbols[STREAM_SYMBOL if STREAM_SYMBOL in image.symbols else INFER_SYMBOL]
     report_at = image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
@@ -146,9 +151,9 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
         raise VerifyInterrupted(f"interrupted after {sim.marks_reached // 2} of "
                                 f"{len(images)} images")
     if report.status == "timeout":
-        per = ("" if limits.max_instructions is None or "instruction" not in report.problem else
-               f" ({limits.max_instructions:,} per image x {len(images) + 1}: the images and "
-               "start-up)")
+        by_count = limits.max_instructions is not None and "instruction" in (report.problem or "")
+        per = (f" ({limits.max_instructions:,} per image x {len(images) + 1}: the images and "
+               "start-up)" if by_count else "")
         raise VerifyLimit(f"firmware run stopped: {report.problem}{per}")
     if report.status != "ok" or report.exit_code != 0:
         why = report.problem

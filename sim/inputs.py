@@ -174,6 +174,9 @@ def _read_csv(path: Path) -> np.ndarray:
     return table
 
 
+OTHER_IMAGES = (".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+
+
 def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
     """What the firmware reads from its console when ``path`` is its first ``--input``. Every
     read is bounded (MAX_INPUT_BYTES), whatever the file claims or is (/dev/zero included).
@@ -224,6 +227,9 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
                 raise InputError(f"{path}: a {w}x{h} {'grey' if c == 1 else 'colour'} image; "
                                  f"this firmware reads {fmt.describe()}")
         return _uint8(pixels, path).tobytes()  # pixels are the raw bytes: never quantised
+    if suffix in OTHER_IMAGES:  # not raw bytes: its compressed data would be fed as pixels
+        raise InputError(f"{path}: a {suffix[1:].upper()} image; --input reads PNG images (or "
+                         ".npy, .csv and raw bytes): convert it to PNG")
     with path.open("rb") as fh:
         data = fh.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:

@@ -27,6 +27,7 @@ from sim.interrupts import stop_on_sigint
 from sim.report import RunReport
 from sim.runner import PAGE, REGION, ImageError, RunOptions, Simulator, resolve_target
 from toolchain.memory_map import FLASH_BASE, SRAM_BASE
+from toolchain.sizes import format_size
 
 
 class SessionError(Exception):
@@ -103,6 +104,11 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
         return Simulator(image, options)
     except (ImageError, ValueError) as exc:
         raise SessionError(str(exc), image.path) from None
+    except MemoryError:  # the maps and the emulator's tables take ~3 bytes per mapped byte
+        sizes = (options.sram or target.sram, options.flash or target.flash)
+        raise SessionError(f"not enough host memory to map {format_size(sizes[0])} of SRAM "
+                           f"and {format_size(sizes[1])} of flash (the ELF's or the options' "
+                           "sizes)", image.path) from None
 
 
 def run(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> RunReport:

@@ -193,6 +193,16 @@ def test_verify_cli_mismatch_exits_1(trained, tmp_path):
     assert "output layer (all hidden bits agree)" in data["first_mismatch"]["where"]
 
 
+def test_verify_cli_names_another_models_firmware(trained):
+    """It used to say only 'firmware run failed: ok: exited with status 2'."""
+    res = run_cli_in_process("verify", trained / "small.elf", "--model",
+                             Path(__file__).resolve().parents[1] / "examples" / "digits"
+                             / "digits.ebnn")
+    line = one_line_error(res)
+    assert "reads inputs of shape [28, 28, 1]" in line and "takes [8, 8, 1]" in line
+    assert "not its firmware" in line
+
+
 @pytest.mark.parametrize("how, words", [
     ("not_ebnn", "no symbol ebnn_infer"),
     ("truncated", "error:"),
@@ -260,6 +270,9 @@ def test_verify_cli_limits_stop_a_run_with_exit_5(trained, option):
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: firmware run stopped: "), lines
     assert ("instruction limit" if option[0] == "--max-instructions" else "timeout") in lines[0]
+    # the limit is a session's: N per image times the images and start-up, and says so
+    assert ("(1,000 per image x 51: the images and start-up)" in lines[0]) == (
+        option[0] == "--max-instructions")
 
 
 def test_verify_cli_limits_that_hold_change_nothing(trained):

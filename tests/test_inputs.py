@@ -105,3 +105,13 @@ def test_grey_looking_rgb_png_feeds_a_colour_model(tmp_path: Path) -> None:
     Image.fromarray(np.stack([grey] * 3, axis=-1)).save(p)
     assert console_bytes(p, InputFormat((5, 4, 3), 60)) == np.stack([grey] * 3, -1).tobytes()
     assert console_bytes(p, InputFormat((5, 4, 1), 20)) == grey.tobytes()
+
+
+def test_other_image_formats_are_named_not_fed_as_bytes(tmp_path: Path) -> None:
+    from PIL import Image
+
+    p = tmp_path / "digit.jpg"
+    Image.fromarray(DIGIT[..., 0]).save(p)
+    with pytest.raises(InputError) as e:
+        console_bytes(p)
+    assert "a JPG image; --input reads PNG images" in one_line(e)

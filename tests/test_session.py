@@ -52,6 +52,17 @@ def test_unknown_target_and_unmappable_sizes_name_the_elf(firmware):
     assert size.with_elf.startswith(f"{elf}: SRAM size")
 
 
+def test_a_map_the_host_cannot_allocate_is_one_line(firmware, monkeypatch):
+    """An ELF recording 512 MiB of flash under a memory ulimit: numpy's MemoryError used to
+    reach the user as a traceback."""
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(session, "Simulator", no_memory)
+    err = one_line_error(firmware("hello.c"), RunSpec(flash=512 << 20))
+    assert str(err).startswith("not enough host memory to map 15 KiB of SRAM and 512 MiB of flash")
+
+
 def test_output_dir_that_is_a_file(firmware, tmp_path):
     taken = tmp_path / "taken"
     taken.write_text("")

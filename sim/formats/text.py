@@ -50,9 +50,12 @@ def pct_of(part: int | float, whole: int | float) -> str:
 
 def print_run_summary(report: RunReport, console: Console) -> None:
     """Status and exit code, the measurements, sandbox refusals, broken budgets, the fault."""
-    status_style = {"ok": "green", "over_budget": "yellow"}.get(report.status, "red")
+    # a clean run whose firmware exited non-zero is a failure (exit 1), not "ok"
+    failed = report.status in ("ok", "over_budget") and report.exit_code not in (0, None)
+    headline = "failed" if failed else report.status
+    status_style = {"ok": "green", "over_budget": "yellow"}.get(headline, "red")
     exit_text = "—" if report.exit_code is None else str(report.exit_code)
-    console.print(f"[bold {status_style}]{report.status}[/]  firmware exit code {exit_text}  "
+    console.print(f"[bold {status_style}]{headline}[/]  firmware exit code {exit_text}  "
                   f"[dim]({report.target}: {report.core} @ {report.clock_hz / 1e6:g} MHz)[/]")
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
