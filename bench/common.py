@@ -102,13 +102,14 @@ class TestData:
 
 @cache
 def _load_test_data(dataset: str, metadata_json: str,
-                    input_shape: tuple[int, ...]) -> TestData:
+                    input_shape: tuple[int, ...], classes: int) -> TestData:
     from types import SimpleNamespace
 
     from ebnn.evaluate import eval_dataset
 
     # all eval_dataset reads of an artifact
-    art = SimpleNamespace(metadata=json.loads(metadata_json), input_shape=input_shape)
+    art = SimpleNamespace(metadata=json.loads(metadata_json), input_shape=input_shape,
+                          classes=classes)
     if dataset == "mnist":
         if (OFFICIAL_MNIST / "t10k-images-idx3-ubyte.gz").is_file() or \
                 (OFFICIAL_MNIST / "t10k-images-idx3-ubyte").is_file():
@@ -133,7 +134,7 @@ def test_data(art: Any) -> TestData:
     cfg = art.metadata.get("config") or {}
     # Only the validation split depends on the model (its seed and fraction).
     key = json.dumps({"config": {"train": cfg.get("train", {})}}, sort_keys=True)
-    return _load_test_data(dataset, key, tuple(art.input_shape))
+    return _load_test_data(dataset, key, tuple(art.input_shape), art.classes)
 
 
 # --- building ----------------------------------------------------------------------------------

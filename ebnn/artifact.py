@@ -215,7 +215,8 @@ def _read_arrays(p: Path) -> dict[str, np.ndarray]:
 def load(path: str | Path) -> Artifact:
     p = Path(path)
     if not p.is_file():
-        raise ArtifactError(f"{p}: no such file")
+        raise ArtifactError(f"{p}: " + ("not a regular file (a .ebnn artifact is one)"
+                                        if p.exists() else "no such file"))
     try:
         arrays = _read_arrays(p)
     except ArtifactError as exc:

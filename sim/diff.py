@@ -91,12 +91,43 @@ def load_report(path: Path) -> dict[str, Any]:
         raise DiffError(f"{path}: not valid JSON ({exc})") from None
     except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long
         raise DiffError(f"{path}: not a report ({type(exc).__name__})") from None
+    if isinstance(data, dict):
+        _check_values(data, path)
     if not isinstance(data, dict) or (
             all(_lookup(data, paths) is None for _, _, paths in SUMMARY)
             and not any(isinstance(data.get(s), list) for s, _ in SECTIONS)):
         raise DiffError(f"{path}: not an ebnn-sim report (no instructions, cycles, sram, flash, "
                         "functions or layers)")
     return data
+
+
+def _bad(v: Any) -> bool:
+    """A value where a count or a size belongs that is neither one (a non-negative finite
+    number) nor absent (null, or a table of further keys)."""
+    return v is not None and not isinstance(v, dict) and not (_is_number(v) and v >= 0)
+
+
+def _check_values(data: dict[str, Any], path: Path) -> None:
+    """DiffError naming the first measurement that is not a count: a hand-edited or damaged
+    report would otherwise show it as gone, or a negative count as a change."""
+    for _, _, paths in SUMMARY:
+        for keys in paths:
+            node: Any = data
+            for key in keys:
+                node = node.get(key) if isinstance(node, dict) else None
+            if _bad(node):
+                raise DiffError(f"{path}: {'.'.join(keys)} is {json.dumps(node)[:40]}, not a "
+                                "non-negative number; not a report ebnn-sim wrote")
+    for section, which in SECTIONS:
+        items = data.get(section)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            counts = item.get(which) if isinstance(item, dict) else None
+            counts = counts if isinstance(counts, dict) else item
+            for k in COUNTS:
+                if isinstance(counts, dict) and _bad(counts.get(k)):
+                    raise DiffError(f"{path}: {section}[{i}] {k} is "
+                                    f"{json.dumps(counts.get(k))[:40]}, not a non-negative "
+                                    "number; not a report ebnn-sim wrote")
 
 
 @dataclass

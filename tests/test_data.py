@@ -386,9 +386,11 @@ def test_split_by_index_small(tmp_path: Path) -> None:
 
 
 def test_split_bad_fraction(mnist: Dataset) -> None:
-    for f in (0.0, 1.0, -0.1, 1.5):
+    for f in (1.0, -0.1, 1.5):
         with pytest.raises(DatasetError, match="val_fraction"):
             split_train_val(mnist, f, seed=0)
+    train, val = split_train_val(mnist, 0.0, seed=0)  # 0: no validation split (docs/config.md)
+    assert train is mnist and len(val) == 0 and val.classes == mnist.classes
     with pytest.raises(DatasetError, match="no validation"):
         split_train_val(mnist, 0.0001, seed=0)
 

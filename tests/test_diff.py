@@ -177,6 +177,13 @@ def test_two_real_profiles(firmware, tmp_path):
     ("{not json", "not valid JSON"),
     ("[1, 2]", "not an ebnn-sim report"),
     ('{"status": "ok"}', "not an ebnn-sim report"),
+    # measurements that are not counts: shown as gone or as changes before
+    ('{"instructions": "12", "cycles": 5}', 'instructions is "12", not a non-negative number'),
+    ('{"instructions": true}', "instructions is true, not a non-negative number"),
+    ('{"instructions": -5}', "instructions is -5, not a non-negative number"),
+    ('{"instructions": NaN}', "instructions is NaN, not a non-negative number"),
+    ('{"cycles": 1, "functions": [{"name": "f", "self": {"cycles": "x"}}]}',
+     'functions[0] cycles is "x", not a non-negative number'),
 ])
 def test_bad_reports_exit_2(loop_reports, tmp_path, content, message):
     bad = tmp_path / "bad.json"

@@ -69,6 +69,14 @@ def test_shipped_artifact_still_loads() -> None:
     assert load(TINY).classes == 10
 
 
+def test_a_device_or_folder_is_not_called_missing(tmp_path: Path) -> None:
+    for p in (Path("/dev/zero"), tmp_path):
+        with pytest.raises(ArtifactError, match="not a regular file"):
+            load(p)
+    with pytest.raises(ArtifactError, match="no such file"):
+        load(tmp_path / "missing.ebnn")
+
+
 @pytest.mark.parametrize("text", ["[1, 2]", '"ebnn"', "42", "null"])
 def test_header_not_an_object(tmp_path: Path, text: str) -> None:
     _fails_load(_with_header(tmp_path / "a.ebnn", text), "not a JSON object")
