@@ -172,8 +172,9 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
                      spec.name if spec.name == ds.name else f"{spec.name} on {ds.name}")
     except OSError as exc:
         _fail(_os_error(plot, exc))
-    err.print(f"wrote {output} (validation accuracy {100 * history.val_acc[-1]:.2f}%), "
-              f"curves in {plot}")
+    acc = history.val_acc[-1]
+    said = "no validation split" if np.isnan(acc) else f"validation accuracy {100 * acc:.2f}%"
+    err.print(f"wrote {output} ({said}), curves in {plot}")
 
 
 @main.command("export")

@@ -194,7 +194,10 @@ class Dataset:
 def _read_bytes(path: Path) -> bytes:
     """The file's content, gunzipped when it is gzip data (by magic, whatever its suffix)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:  # bounded whatever the file is (a link to /dev/zero)
+            raw = fh.read(MAX_IDX_BYTES + 1)
+        if len(raw) > MAX_IDX_BYTES:
+            raise DatasetError(f"{path}: larger than {MAX_IDX_BYTES >> 20} MiB")
     except FileNotFoundError:
         raise DatasetError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -205,14 +208,19 @@ def _read_bytes(path: Path) -> bytes:
         if path.suffix == ".gz":
             raise DatasetError(f"{path}: named .gz but is not gzip data")
         return raw
-    try:  # bounded: a small .gz may expand to gigabytes
-        out = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        data = out.decompress(raw, MAX_IDX_BYTES + 1)
-        if len(data) > MAX_IDX_BYTES:
-            raise DatasetError(f"{path}: expands to more than {MAX_IDX_BYTES >> 20} MiB")
-        if not out.eof:
-            raise EOFError
-        return data
+    try:  # bounded: a small .gz may expand to gigabytes; every member, as gzip.decompress
+        parts: list[bytes] = []
+        size, rest = 0, raw
+        while rest:
+            out = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            parts.append(out.decompress(rest, MAX_IDX_BYTES + 1 - size))
+            size += len(parts[-1])
+            if size > MAX_IDX_BYTES:
+                raise DatasetError(f"{path}: expands to more than {MAX_IDX_BYTES >> 20} MiB")
+            if not out.eof:
+                raise EOFError
+            rest = out.unused_data.lstrip(b"\0")  # gzip pads members with zeros at times
+        return b"".join(parts)
     except EOFError:
         raise DatasetError(f"{path}: truncated gzip data (the file ends early)") from None
     except (OSError, zlib.error) as e:

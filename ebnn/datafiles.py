@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import tokenize
 import zipfile
 from collections.abc import Iterator
@@ -24,6 +25,9 @@ MAX_DATA_BYTES = 1 << 30  # decoded values of one data set in memory (float32 or
 MAX_FILE_BYTES = 512 << 20  # a CSV file, or an npz archive's members uncompressed
 MAX_FILES = 200_000  # images in one folder tree
 MAX_CLASSES = 4096
+# a CSV label that is a class number: digits, maybe a sign and a zero fraction (pandas' 3.0);
+# anything else (1e3, 1_0, nan, a 19-digit id) is a class name
+_LABEL_NUMBER = re.compile(r"[+-]?[0-9]{1,18}(\.0*)?")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff",
                   ".webp")
@@ -251,16 +255,15 @@ def _csv_labels(path: Path, names: list[str], lines: list[int], classes: int | N
                 ) -> tuple[np.ndarray, int, list[str]]:
     """(labels, classes, class names or []) of a CSV's label column: whole numbers (``3``,
     ``3.0``) are the labels themselves; otherwise every label is a class name, numbered in
-    sorted order. A column mixing numbers with something else (a blank, ``?``) is refused at
-    the first odd row, as is a number that is not a whole one."""
-    numeric = [_number(s) for s in names]
+    sorted order. A column mixing numbers with something else (a blank, ``?``, ``2.5``) is
+    refused at the first odd row, as is a number beyond the class numbers."""
+    numeric = [_LABEL_NUMBER.fullmatch(s) is not None for s in names]
     if any(numeric):
         for s, line, is_num in zip(names, lines, numeric, strict=True):
             if not is_num:
-                raise DatasetError(f"{path}:{line}: label {s[:40]!r} is not a number, as the "
-                                   "other labels are; give every row a label")
-            x = float(s)
-            if not math.isfinite(x) or x != round(x) or not 0 <= x < MAX_CLASSES:
+                raise DatasetError(f"{path}:{line}: label {s[:40]!r} is not a class number, as "
+                                   "the other labels are; give every row a label 0..K-1")
+            if not 0 <= float(s) < MAX_CLASSES:
                 raise DatasetError(f"{path}:{line}: label {s[:40]} is not a class number "
                                    f"0..{MAX_CLASSES - 1}")
         labels, n = _labels(np.array([round(float(s)) for s in names], np.int64), str(path),
@@ -321,7 +324,8 @@ def load_image_folder(root: Path, split: str, classes: int | None = None) -> Dat
     for f, _ in files:
         try:
             with Image.open(f) as im:
-                mode = "L" if im.mode in ("1", "L", "P", "I", "I;16", "F", "LA") else "RGB"
+                grey = ("1", "L", "P", "F", "LA", *WIDE_MODES)
+                mode = "L" if im.mode in grey else "RGB"
                 if first is None:
                     first = (im.size, mode)
                     w, h = im.size

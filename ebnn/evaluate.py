@@ -62,13 +62,13 @@ def with_model_classes(art: Artifact, ds: Dataset) -> Dataset:
     refused). EvalError for labels the model cannot output."""
     names = art.metadata.get("class_names")
     if not (isinstance(names, list) and len(names) <= art.classes
-            and all(isinstance(n, str) for n in names)):
+            and all(isinstance(n, str) for n in names) and len(set(names)) == len(names)):
         names = None  # none recorded (an older artifact, numbered labels) or not names
     if ds.class_names is not None and names is not None:
         index = {name: i for i, name in enumerate(names)}
-        unknown = [n for n in ds.class_names if n not in index]
-        present = set(ds.class_names[int(i)] for i in np.unique(ds.labels))
-        if any(n in present for n in unknown):
+        present = [ds.class_names[int(i)] for i in np.unique(ds.labels)]
+        unknown = [n for n in present if n not in index]
+        if unknown:
             raise EvalError(f"{ds.source}: class {unknown[0][:60]!r} is not one of the "
                             f"{len(names)} the model was trained on "
                             f"({', '.join(names)[:200]})")

@@ -130,8 +130,8 @@ def main() -> None:
                    "is also the console input (semihosting SYS_READ on stdin); a .npy or .png "
                    "there is converted to its uint8 pixel bytes.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Directory in which the firmware may create files. Without it, opening a "
-                   "file for writing is refused.")
+              help="Directory in which the firmware may create, overwrite or append to files. "
+                   "Without it, opening a file for writing is refused.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, callback=output_path,
               help="Write the report as JSON to this file.")
@@ -289,7 +289,8 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill. Default: the target's.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Directory in which the firmware may create files, as for `run`.")
+              help="Directory in which the firmware may create, overwrite or append to files, "
+                   "as for `run`.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, callback=output_path,
               help="Write the profile as JSON (keys: docs/profile.md).")

@@ -34,7 +34,9 @@ class Section:
     name: str
     address: int
     size: int
-    kind: str  # "flash" (code/constants), "data" (.data: SRAM, initialised from flash), "bss"
+    # "flash" (code/constants), "data" (.data: SRAM, initialised from flash), "bss", "device"
+    # (placed at a peripheral's registers, beyond the SRAM region)
+    kind: str
 
 
 @dataclass
@@ -67,6 +69,12 @@ class FirmwareImage:
     # static data above the initial SP (a stack linked below .data/.bss, a .noinit at the top)
     static_above: int = 0  # its bytes
     static_top: int = 0  # first SRAM address past all static data (0: static_end)
+    initial_sp: int | None = None  # the vector table's first word, when the image has one
+
+    def heap_above_stack(self, sp0: int | None) -> bool:
+        """Whether static data (and so the heap after it) lies above the initial SP ``sp0``: a
+        stack linked below .data/.bss, which grows away from the heap."""
+        return sp0 is not None and self.static_top > sp0 and self.static_end < sp0
 
     @property
     def static_ram(self) -> int:
@@ -267,6 +275,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         static_end=static_end,
         static_above=static_above,
         static_top=static_top,
+        initial_sp=sp0,
         exec_ranges=exec_ranges,
         linked_sram=linked.get("sram"),
         linked_flash=linked.get("flash"),

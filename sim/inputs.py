@@ -227,15 +227,15 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
                 raise InputError(f"{path}: a {w}x{h} {'grey' if c == 1 else 'colour'} image; "
                                  f"this firmware reads {fmt.describe()}")
         return _uint8(pixels, path).tobytes()  # pixels are the raw bytes: never quantised
-    if suffix in OTHER_IMAGES:  # not raw bytes: its compressed data would be fed as pixels
+    if suffix in OTHER_IMAGES and fmt is not None:  # an eBNN harness reads pixels, not files
         raise InputError(f"{path}: a {suffix[1:].upper()} image; --input reads PNG images (or "
                          ".npy, .csv and raw bytes): convert it to PNG")
     with path.open("rb") as fh:
         data = fh.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise _too_large(path, "the file")
-    if not data:
-        raise InputError(f"{path}: empty; an input file must hold at least one input")
+    if not data and fmt is not None:  # the harness would classify its embedded sample
+        raise InputError(f"{path}: empty; this firmware reads {fmt.describe()}")
     if fmt is not None and len(data) % fmt.size:
         raise InputError(f"{path}: {len(data):,} bytes, not a whole number of inputs; this "
                          f"firmware reads {fmt.describe()}")

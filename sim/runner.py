@@ -253,6 +253,8 @@ class Simulator:
                             self.sram.ctypes.data)
 
         brk = image.symbols.get("__heap_break")
+        if image.heap_above_stack(image.initial_sp):  # the stack cannot grow into it
+            brk = None
         tables = CodeTables(*build_tables(self.flash, FLASH_BASE, image.exec_ranges, self.timing))
         self._counter = NativeCounter(
             self.uc, flash=self.flash, flash_base=FLASH_BASE, sram=self.sram, sram_base=SRAM_BASE,
@@ -315,8 +317,9 @@ class Simulator:
         if needed > self.flash_size:
             return (f"the image needs {needed} bytes of flash; "
                     f"only {format_size(self.flash_size)} mapped")
-        if max(img.static_top, img.static_end) > SRAM_BASE + self.sram_size:
-            return (f"static data (.data + .bss) needs {img.static_ram} bytes; "
+        static_top = max(img.static_top, img.static_end)
+        if static_top > SRAM_BASE + self.sram_size:
+            return (f"static data (.data + .bss) needs {static_top - SRAM_BASE} bytes; "
                     f"only {format_size(self.sram_size)} of SRAM mapped")
         sram_end = max((s.address + len(s.data) for s in img.segments
                         if SRAM_BASE <= s.address < SRAM_BASE + REGION), default=SRAM_BASE)
@@ -750,7 +753,13 @@ class Simulator:
         opts = self.options
         sp0, reset = self._reset()
         counter = self._counter
-        heap_start = self.image.symbols.get("__heap_start", self.image.static_end)
+        img = self.image
+        if img.heap_above_stack(sp0):  # the heap grows up from the data above the stack
+            heapinfo = (img.symbols.get("__heap_start", img.static_top),
+                        SRAM_BASE + self.sram_size, sp0, img.static_end)
+        else:
+            heapinfo = (img.symbols.get("__heap_start", img.static_end), sp0 - 1024, sp0,
+                        SRAM_BASE)
         self._sh = Semihost(
             inputs=[Path(p) for p in opts.inputs],
             output_dir=opts.output_dir,
@@ -759,7 +768,7 @@ class Simulator:
             clock=lambda: counter.cycles,
             clock_hz=self.target.clock_hz,
             cmdline=opts.cmdline.encode(),
-            heapinfo=(heap_start, sp0 - 1024, sp0, SRAM_BASE),
+            heapinfo=heapinfo,
             console_keep=opts.console_keep,
         )
         self._memory = Memory(self._host_read, self._host_write)

@@ -105,7 +105,9 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
     except (ImageError, ValueError) as exc:
         raise SessionError(str(exc), image.path) from None
     except MemoryError:  # the maps and the emulator's tables take ~3 bytes per mapped byte
-        sizes = (options.sram or target.sram, options.flash or target.flash)
+        own = target.name == image.target_name  # as Simulator picks them
+        sizes = (options.sram or (image.linked_sram if own else None) or target.sram,
+                 options.flash or (image.linked_flash if own else None) or target.flash)
         raise SessionError(f"not enough host memory to map {format_size(sizes[0])} of SRAM "
                            f"and {format_size(sizes[1])} of flash (the ELF's or the options' "
                            "sizes)", image.path) from None

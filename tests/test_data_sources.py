@@ -116,10 +116,11 @@ def test_csv_with_integer_and_named_labels(tmp_path: Path) -> None:
     ("label,a\n0,1e300\n", "beyond float32"),
     ("label\n0\n", "feature column"),
     # a blank line does not shift the line numbers; a missing label is named, not a class
-    ("label,a\n0,1\n\n1,2\n,3\n", "bad.csv:5: label '' is not a number"),
-    ("label,a\n0,1\n?,2\n", "bad.csv:3: label '?' is not a number"),
-    ("label,a\n0,1\n1000000000000000000000000000000,2\n", "bad.csv:3: label 1000"),
-    ("label,a\n0,1\n2.5,2\n", "bad.csv:3: label 2.5 is not a class number"),
+    ("label,a\n0,1\n\n1,2\n,3\n", "bad.csv:5: label '' is not a class number"),
+    ("label,a\n0,1\n?,2\n", "bad.csv:3: label '?' is not a class number"),
+    ("label,a\n0,1\n1000000000000000000000000000000,2\n", "bad.csv:3: label '1000"),
+    ("label,a\n0,1\n2.5,2\n", "bad.csv:3: label '2.5' is not a class number"),
+    ("label,a\n1_0,1\n2,2\n", "bad.csv:2: label '1_0' is not a class number"),
     ("label,a\n0,1\n-1,2\n", "bad.csv:3: label -1 is not a class number"),
 ])
 def test_bad_csv_is_one_line(tmp_path: Path, text: str, words: str) -> None:
@@ -228,6 +229,13 @@ def test_hostile_idx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         read_idx(tmp_path / "bomb.gz")
     (tmp_path / "ok.gz").write_bytes(gzip.compress(b"\0\0\x08\x01\0\0\0\x02\x07\x09"))
     assert list(read_idx(tmp_path / "ok.gz")) == [7, 9]
+    # a .gz of two members (cat a.gz b.gz, bgzip) is read whole, as gzip.decompress did
+    (tmp_path / "two.gz").write_bytes(gzip.compress(b"\0\0\x08\x01\0\0\0\x02")
+                                      + gzip.compress(b"\x07\x09"))
+    assert list(read_idx(tmp_path / "two.gz")) == [7, 9]
+    (tmp_path / "big").write_bytes(b"\0" * ((1 << 16) + 1))
+    with pytest.raises(DatasetError, match="larger than"):
+        read_idx(tmp_path / "big")
 
 
 @pytest.mark.parametrize("labels, words", [
@@ -446,7 +454,8 @@ def test_train_without_a_validation_split(tmp_path: Path) -> None:
     _named_csv(tmp_path / "a.csv", ["cat", "dog", "emu"])
     proc = ebnn("train", cfg, "--data", tmp_path / "a.csv", "-o", tmp_path / "m.pt")
     assert proc.returncode == 0, proc.stderr
-    assert "training named on 60 images" in " ".join(proc.stderr.split())
+    said = " ".join(proc.stderr.split())
+    assert "training named on 60 images" in said and "(no validation split)" in said
     assert ebnn("export", tmp_path / "m.pt", "-o", tmp_path / "m.ebnn").returncode == 0
     msg = one_line_error(ebnn("eval", tmp_path / "m.ebnn"))
     assert "trained without a validation split; use --split" in msg

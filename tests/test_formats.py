@@ -92,3 +92,34 @@ def test_write_bytes_keeps_links_devices_and_modes(tmp_path) -> None:
     assert (tmp_path / "new" / "r.json").read_bytes() == b"{}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link.json", "new",
                                                           "target.json"]  # no temp file left
+
+
+def test_write_bytes_to_a_descriptor_appends_and_keeps_set_id_bits_off(tmp_path) -> None:
+    """`--json /dev/stdout >> log` replaced the log file (a new inode) and lost its lines;
+    a replaced file kept its setuid bit; a dangling link's folder was created."""
+    import os
+    import stat
+
+    import pytest
+
+    from sim.formats import write_bytes
+
+    log = tmp_path / "log.txt"
+    with log.open("ab") as fh:
+        fh.write(b"before\n")
+        fh.flush()
+        inode = log.stat().st_ino
+        link = tmp_path / "stdout"
+        link.symlink_to(f"/proc/self/fd/{fh.fileno()}")
+        write_bytes(link, b"{}\n")
+    assert log.read_bytes() == b"before\n{}\n" and log.stat().st_ino == inode
+    suid = tmp_path / "tool.json"
+    suid.write_text("x")
+    suid.chmod(0o4755)
+    write_bytes(suid, b"y")
+    assert stat.S_IMODE(os.stat(suid).st_mode) == 0o755
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "nowhere" / "x.json")
+    with pytest.raises(FileNotFoundError):
+        write_bytes(dangling, b"z")
+    assert not (tmp_path / "nowhere").exists()

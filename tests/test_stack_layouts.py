@@ -5,6 +5,8 @@ the emulator must neither fault them nor count a device as static RAM."""
 import subprocess
 from pathlib import Path
 
+import pytest
+
 import sim
 from sim.elf import load_elf
 
@@ -49,9 +51,12 @@ SECTIONS {
 """
 
 
-def _build(tmp_path: Path, name: str, depth: int, uart: bool = False) -> Path:
+def _build(tmp_path: Path, name: str, depth: int, uart: bool = False, heap: bool = False
+           ) -> Path:
     src, ld, elf = tmp_path / f"{name}.c", tmp_path / f"{name}.ld", tmp_path / f"{name}.elf"
     extra = "__attribute__((section(\".uart\"))) volatile uint32_t UART0[4];\n" if uart else ""
+    if heap:  # a heap break as firmware/semihost.c keeps it: above the stack here
+        extra += "uint8_t *__heap_break = (uint8_t *)_ebss;\n"
     src.write_text(START % {"depth": depth, "sum": depth * (depth + 1) // 2} + extra)
     ld.write_text(LOW_STACK % {"uart": ""})
     subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O1", "-nostdlib",
@@ -60,10 +65,11 @@ def _build(tmp_path: Path, name: str, depth: int, uart: bool = False) -> Path:
     return elf
 
 
-def test_a_stack_below_static_data_runs_and_is_measured(tmp_path: Path) -> None:
-    image = load_elf(_build(tmp_path, "low", 10))
+@pytest.mark.parametrize("heap", [False, True])
+def test_a_stack_below_static_data_runs_and_is_measured(tmp_path: Path, heap: bool) -> None:
+    image = load_elf(_build(tmp_path, "low", 10, heap=heap))
     # the limit is SRAM's start; the static data (.data + .bss above the stack) is counted
-    assert image.static_end == 0x2000_0000 and image.static_ram == 4 + 400
+    assert image.static_end == 0x2000_0000 and image.static_ram == 4 + 400 + 4 * heap
     report = sim.run(image, sim.RunOptions(sram=15 * 1024))
     assert report.fault is None and report.exit_code == 0, report.fault
     assert 0 < report.stack_peak < 0x800

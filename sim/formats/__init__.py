@@ -26,31 +26,51 @@ class OutputError(Exception):
 def write_bytes(path: Path, data: bytes) -> None:
     """``data`` into ``path``, whole or not at all: written to a new temporary file beside it
     (a name no one can have planted: ``mkstemp``), then renamed over it, so an interrupted or
-    failed command never leaves a half-written file. A symbolic link is written through (its
-    target replaced, the link kept); a device or FIFO (``/dev/stdout``) is written into, never
-    replaced. Parent directories are created. OSError when it cannot be written."""
+    failed command never leaves a half-written file; a file keeps its permissions (not its
+    set-id bits). A symbolic link is written through, as a shell's ``>`` would (its target
+    replaced, the link kept; a dangling link's folder is not created). A stream, i.e. a device,
+    a FIFO, or a process's open descriptor (``/dev/stdout``, ``/proc/self/fd/1``, even when it
+    leads to a file), is appended to and never replaced. The parent folders of a new path are
+    created. OSError when it cannot be written."""
+    resolved = os.path.realpath(path)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         mode = None
     if mode is not None and stat.S_ISDIR(mode):
         raise IsADirectoryError(21, "it is a directory")
-    if mode is not None and not stat.S_ISREG(mode):
-        with open(path, "wb") as fh:
+    if _names_a_descriptor(path) or (mode is not None and not stat.S_ISREG(mode)):
+        with open(path, "ab") as fh:  # at the stream's end: a log >>'d to keeps its lines
             fh.write(data)
         return
-    target = Path(os.path.realpath(path))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = Path(resolved)
+    if not os.path.islink(path):
+        target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_UMASK)
+        os.chmod(tmp, stat.S_IMODE(mode) & 0o777 if mode is not None else 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _names_a_descriptor(path: Path) -> bool:
+    """Whether ``path`` or a link on the way to it is a process's descriptor (/dev/stdout,
+    /dev/fd/N, /proc/PID/fd/N): replacing what it leads to would cut the file the shell
+    redirected the output to from the process writing it."""
+    prefixes = ("/dev/std", "/dev/fd/", "/proc/")
+    p = os.path.abspath(path)
+    for _ in range(40):  # the kernel's limit on a chain of links
+        if p.startswith(prefixes):
+            return True
+        if not os.path.islink(p):
+            return False
+        p = os.path.join(os.path.dirname(p), os.readlink(p))
+    return False
 
 
 def write_text(path: Path, text: str) -> None:
