@@ -72,9 +72,15 @@ class FirmwareImage:
     initial_sp: int | None = None  # the vector table's first word, when the image has one
 
     def heap_above_stack(self, sp0: int | None) -> bool:
-        """Whether static data (and so the heap after it) lies above the initial SP ``sp0``: a
-        stack linked below .data/.bss, which grows away from the heap."""
-        return sp0 is not None and self.static_top > sp0 and self.static_end < sp0
+        """Whether the heap lies above the initial SP ``sp0``, so the stack grows away from it:
+        where ``__heap_start`` says, else when all static data does (a stack linked below
+        .data/.bss; a .noinit above a stack that sits over .bss leaves the heap below)."""
+        if sp0 is None:
+            return False
+        start = self.symbols.get("__heap_start")
+        if start is not None:
+            return start >= sp0
+        return self.static_top > sp0 and self.static_end == SRAM_BASE
 
     @property
     def static_ram(self) -> int:
