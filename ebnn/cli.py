@@ -119,6 +119,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
                       f"({shown}{', ...' if len(empty) > 20 else ''})", markup=False,
                       soft_wrap=True)
         train_set, val_set = split_train_val(ds, spec.train.val_fraction, spec.train.seed)
+        pool = len(train_set)
         train_set = train_set.sample(train_images)
         if ds.images.dtype != np.uint8:
             quant = fit(train_set.images)
@@ -137,8 +138,9 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     if resume and not ckpt.is_file():
         _fail(f"--resume: no checkpoint {ckpt} to resume from")
     _make_parent(output)
-    first = (f" (--train-images: {train_images} of them, every class in proportion)"
-             if train_images else "")
+    first = ("" if not train_images else
+             f" (--train-images {train_images}: all {pool} there are)" if train_images >= pool
+             else f" (--train-images: {train_images} of them, every class in proportion)")
     err.print(f"training {spec.name} on {len(train_set)} images of {ds.source}{first}; "
               f"{len(val_set)} held out for validation")
     failure: TrainError | None = None

@@ -122,9 +122,12 @@ class Semihost:
         self._files: dict[int, BinaryIO | bytes] = {}
         self._positions: dict[int, int] = {}
         self._next = 3
-        allowed = {}
+        allowed: dict[str, Path] = {}
+        self._ambiguous: set[str] = set()  # a base name two inputs share: open those by path
         for p in self.inputs:
             allowed[str(p)] = p
+            if p.name in allowed and allowed[p.name] != p and p.name != str(allowed[p.name]):
+                self._ambiguous.add(p.name)
             allowed.setdefault(p.name, p)
         self._allowed = allowed
 
@@ -214,6 +217,11 @@ class Semihost:
         if name == FEATURES_FILE and not writing:
             return self._register(FEATURE_BYTES)
         if not writing:
+            if name in self._ambiguous:
+                self._refuse("SYS_OPEN", f"{name!r} for reading: two --input files have that "
+                                         "name; open one by the path given")
+                self.errno = ENOENT
+                return -1
             path = self._allowed.get(name)
             if path is None:
                 self._refuse("SYS_OPEN", f"{name!r} for reading: not a file passed with --input")

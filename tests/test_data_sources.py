@@ -456,6 +456,10 @@ def test_train_without_a_validation_split(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     said = " ".join(proc.stderr.split())
     assert "training named on 60 images" in said and "(no validation split)" in said
+    proc = ebnn("train", cfg, "--data", tmp_path / "a.csv", "-o", tmp_path / "n.pt",
+                "--train-images", "1000")  # more than there are: it said "1000 of them"
+    assert "training named on 60 images" in " ".join(proc.stderr.split())
+    assert "(--train-images 1000: all 60 there are)" in " ".join(proc.stderr.split())
     assert ebnn("export", tmp_path / "m.pt", "-o", tmp_path / "m.ebnn").returncode == 0
     msg = one_line_error(ebnn("eval", tmp_path / "m.ebnn"))
     assert "trained without a validation split; use --split" in msg

@@ -348,3 +348,16 @@ def test_errno_after_an_input_vanished(tmp_path):
     assert host.call(SYS_ERRNO, 0, mem) == ENOENT
     assert [str(r) for r in host.refusals] == [
         "SYS_OPEN refused: 'data.txt': No such file or directory"]
+
+
+def test_two_inputs_of_one_name_are_opened_by_path(tmp_path):
+    """The first of two inputs named a.txt used to win silently."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    first, second = tmp_path / "x" / "a.txt", tmp_path / "y" / "a.txt"
+    first.write_text("first")
+    second.write_text("second")
+    host, mem = Semihost(inputs=[first, second]), FakeMemory()
+    assert open_call(host, mem, "a.txt", 0) == -1
+    assert "two --input files have that name" in str(host.refusals[0])
+    assert open_call(host, mem, str(second), 0) >= 3
