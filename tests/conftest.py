@@ -38,3 +38,16 @@ def cli(tmp_path: Path):
         return runner(*args, json_path=path, **kwargs)
 
     return invoke
+
+
+# The longest files first: `--dist loadfile` (make test) hands a worker a whole file, so a
+# file of several minutes started last holds the run up alone (test_readme.py's bench
+# commands take ~6 min; measured with --durations, session 28: alphabetical order left it for
+# last and the suite took 12-16 min on 2 cores). Other files keep their order.
+SLOW_FILES = ("test_readme.py", "test_search.py", "test_search_pruning.py",
+              "test_ebnn_exact.py", "test_hardening.py", "test_search_stratify.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))  # stable
