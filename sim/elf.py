@@ -121,7 +121,19 @@ def _static_layout(in_sram: list[Section], sp0: int | None) -> tuple[int, int, i
     below = [s for s in in_sram if s.address + s.size <= sp0 and not reserve(s)]
     above = [s for s in in_sram if s.address + s.size > sp0 and not reserve(s)]
     limit = max((s.address + s.size for s in below), default=SRAM_BASE)
-    return limit, sum(s.size for s in above), top
+    return limit, _covered(above), top
+
+
+def _covered(sections: list[Section]) -> int:
+    """Bytes the sections cover, overlaps counted once (``.tbss`` lies over ``.bss``: the
+    thread-local template takes no memory of its own)."""
+    covered, end = 0, 0
+    for start, stop in sorted((s.address, s.address + s.size) for s in sections):
+        start = max(start, end)
+        if stop > start:
+            covered += stop - start
+            end = stop
+    return covered
 
 
 def load_elf(path: str | os.PathLike[str]) -> FirmwareImage:

@@ -361,3 +361,15 @@ def test_two_inputs_of_one_name_are_opened_by_path(tmp_path):
     assert open_call(host, mem, "a.txt", 0) == -1
     assert "two --input files have that name" in str(host.refusals[0])
     assert open_call(host, mem, str(second), 0) >= 3
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "stm32l552"])
+def test_c_library_stdio_reaches_the_console(firmware, cli, tmp_path, target):
+    # `ebnn-sim build` links picolibc's semihosting stdio: printf links (it did not: no
+    # `stdout`) and writes to the console; stdin reads the first input. v7-M, v6-M, v8-M.
+    (tmp_path / "line.txt").write_text("a line\nnot read\n")
+    elf = firmware("stdio.c", target=target)
+    result = cli("run", elf, "--input", tmp_path / "line.txt")
+    assert result.report["exit_code"] == 3
+    assert result.report["stdout"] == ("hello 42 x 3.142\nputs line\nto stderr\n"
+                                       "read: a line\nheap\n")

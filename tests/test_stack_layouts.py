@@ -86,3 +86,14 @@ def test_a_section_on_a_peripheral_is_not_static_ram(tmp_path: Path) -> None:
     image = load_elf(_build(tmp_path, "uart", 10, uart=True))
     assert image.static_ram == 4 + 400
     assert any(s.kind == "device" for s in image.sections)
+
+
+def test_static_data_above_the_stack_counts_overlapping_sections_once() -> None:
+    # .tbss (the thread-local template) lies over the start of .bss: its bytes are .bss's
+    from sim.elf import Section, _static_layout
+    sections = [Section(".stack", 0x2000_0000, 0x800, "bss"),
+                Section(".data", 0x2000_0800, 0x10, "data"),
+                Section(".tbss", 0x2000_0810, 0x4, "bss"),
+                Section(".bss", 0x2000_0810, 0x190, "bss")]
+    limit, above, top = _static_layout(sections, 0x2000_0800)
+    assert (limit, above, top) == (0x2000_0000, 0x10 + 0x190, 0x2000_09a0)

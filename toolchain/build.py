@@ -87,11 +87,13 @@ def find_compiler() -> str:
 
 
 def _libc_flags(gcc: str) -> list[str]:
-    """picolibc when installed (small, no start files of its own), otherwise newlib-nano."""
+    """picolibc when installed (small, no start files of its own), otherwise newlib-nano.
+    picolibc's stdio goes to the semihosting console (``--oslib=semihost``), so ``printf``
+    links; a firmware that does not use stdio links nothing more."""
     specs = subprocess.run([gcc, "-print-file-name=picolibc.specs"], capture_output=True,
                            text=True, check=False).stdout.strip()
     if specs and Path(specs).is_file():
-        return ["--specs=picolibc.specs"]
+        return ["--specs=picolibc.specs", "--oslib=semihost"]
     return ["--specs=nano.specs"]
 
 

@@ -1,0 +1,22 @@
+/* The C library's stdio on the semihosting console: formatted output (a float included),
+ * stderr, a line read from stdin, and the heap. Exits 3 so a test sees the status too. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(void)
+{
+    char line[64];
+    printf("hello %d %s %.3f\n", 42, "x", 3.14159);
+    puts("puts line");
+    fputs("to stderr\n", stderr);
+    if (fgets(line, sizeof line, stdin) != NULL)
+        printf("read: %s", line);
+    char *p = malloc(100);
+    if (p == NULL)
+        return 1;
+    strcpy(p, "heap");
+    printf("%s\n", p);
+    free(p);
+    return 3;
+}
