@@ -42,6 +42,7 @@
 #define BF_DYNAMIC_SP 4u
 #define BF_FP 8u /* the block holds a floating-point (VFP) instruction */
 #define BF_ALIGN 16u /* the block holds accesses whose base registers are checked at its entry */
+#define BF_FP64 64u /* the block holds a double-precision VFP operation (an .f64 mnemonic) */
 #define BF_SP_UNSURE 32u /* the block's net SP change is not known before it runs: an SP change
                           * inside an IT block (conditional), a net change too large for spnet,
                           * or code outside flash; the shadow SP is dropped after it */
@@ -58,7 +59,10 @@ enum stop_reason {
     STOP_ALIGN_ENTRY = 8,    /* a base register checked at block entry is unaligned: the block did
                               * not run; Python moves those checks to their instructions and
                               * runs the block again */
-    STOP_UNALIGN_TRP = 9     /* an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run */
+    STOP_UNALIGN_TRP = 9,    /* an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run */
+    STOP_FP64 = 10           /* a block with a double-precision operation on a single-precision
+                              * FPU (Unicorn's model of the core has double precision): it did
+                              * not run */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -309,6 +313,8 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
             f |= BF_DYNAMIC_SP;
         if (in_flash && s->fp && s->fp[idx])
             f |= BF_FP;
+        if (in_flash && s->fp && (s->fp[idx] & 2u))
+            f |= BF_FP64;
         if (in_flash && s->align) {
             if (s->align[idx])
                 am |= dep[s->align[idx] & 15u];
@@ -449,6 +455,16 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
     if ((flags & BF_FP) && (s->slow_flags & BF_FP) && s->stop_reason == STOP_NONE) {
         s->stop_reason = STOP_FPU_DISABLED;
         s->stop_pc = addr;
+        s->emu_stop(uc);
+        return;
+    }
+    if ((flags & BF_FP64) && (s->slow_flags & BF_FP64) && s->stop_reason == STOP_NONE) {
+        /* Python runs the block again, up to the operation: nothing of it is counted yet,
+         * and its refill is due again (as align_entry) */
+        s->stop_reason = STOP_FP64;
+        s->stop_pc = addr;
+        s->next_seq = extra ? addr | 1u : addr;
+        s->last_count = s->last_cycles = 0;
         s->emu_stop(uc);
         return;
     }

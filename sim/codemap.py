@@ -38,12 +38,25 @@ def cost_byte(insn: capstone.CsInsn, timing: CoreTiming, prev: capstone.CsInsn |
     return cost | (PAIRS if dual_issues(insn, prev, timing) else 0)
 
 
+FP64 = 3  # the fp table's value for a double-precision operation
+
+
+def fp_kind(mnemonic: str) -> int:
+    """The fp table's value for an instruction: 0 not floating point, 1 floating point,
+    FP64 a double-precision operation (which an FPv4-SP/FPv5-SP FPU does not have)."""
+    if not mnemonic.startswith("v"):
+        return 0
+    return FP64 if "f64" in mnemonic else 1
+
+
 def build_tables(
     flash: np.ndarray, flash_base: int, exec_ranges: list[tuple[int, int]], timing: CoreTiming
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cost, spd, fp) arrays of ``len(flash) // 2`` entries; cost 0 means "no instruction
     known", fp 1 marks a floating-point instruction (all of them, and nothing else, have
-    mnemonics starting with "v" in Arm syntax)."""
+    mnemonics starting with "v" in Arm syntax), fp 3 one that computes in double precision
+    (an ``.f64`` mnemonic: loads, stores and moves of a D register are single-precision FPU
+    instructions too)."""
     n = len(flash) // 2
     cost = np.zeros(n, np.uint8)
     spd = np.zeros(n, np.int16)
@@ -67,7 +80,7 @@ def build_tables(
                 prev = None
                 continue
             idx = (insn.address - flash_base) >> 1
-            fp[idx] = insn.mnemonic.startswith("v")
+            fp[idx] = fp_kind(insn.mnemonic)
             if every_detail or needs_detail(insn):
                 off = insn.address - flash_base - lo
                 insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))

@@ -51,6 +51,10 @@ def undefined(core: Core, insn: capstone.CsInsn | None, raw: bytes = b"") -> str
         return f"undefined instruction ({fault})"
     if insn is not None:
         what = f"`{f'{insn.mnemonic} {insn.op_str}'.strip()}`"
+        if "f64" in insn.mnemonic and core.fpu is not None and "-sp-" in core.fpu:
+            return (f"undefined instruction ({fault}): {what} computes in double precision; "
+                    f"{core.name}'s FPU ({core.fpu}) has single precision only (build with "
+                    f"-mfpu={core.fpu}: doubles then go to the C library)")
     elif len(raw) >= 2:
         halfwords = [int.from_bytes(raw[i : i + 2], "little") for i in range(0, len(raw), 2)]
         what = "encoding " + " ".join(f"0x{h:04x}" for h in halfwords)

@@ -80,12 +80,14 @@ class StopReason(IntEnum):
     THREAD_STACK = 7  # a block would lower a thread's SP (PSP) below its stack's region
     ALIGN_ENTRY = 8  # a base register checked at block entry is unaligned: the block did not run
     UNALIGN_TRP = 9  # an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run
+    FP64 = 10  # a block with a double-precision operation on a single-precision FPU: not run
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
-_BF_MOVES_SP, _BF_DYNAMIC_SP, _BF_FP, _BF_ALIGN, _BF_SP_UNSURE = 2, 4, 8, 16, 32
+_BF_MOVES_SP, _BF_DYNAMIC_SP, _BF_FP, _BF_ALIGN, _BF_SP_UNSURE, _BF_FP64 = 2, 4, 8, 16, 32, 64
 _SP_FLAGS = _BF_MOVES_SP | _BF_DYNAMIC_SP | _BF_SP_UNSURE
-_SLOW_FLAGS = _SP_FLAGS | _BF_ALIGN  # always slow; BF_FP too while the FPU is disabled
+# always slow; BF_FP too while the FPU is disabled, BF_FP64 where double precision is trapped
+_SLOW_FLAGS = _SP_FLAGS | _BF_ALIGN
 # Unicorn ids of R0-R12, SP, LR, PC: gpr_regids in _blockhook.c
 _GPR_REGIDS = [getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)] + [
     UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC]
@@ -391,7 +393,12 @@ class NativeCounter:
 
     def set_fp_trap(self, on: bool) -> None:
         """Stop before any block holding a floating-point instruction (the FPU is disabled)."""
-        self._s.slow_flags = _SLOW_FLAGS | (_BF_FP if on else 0)
+        self._s.slow_flags = self._s.slow_flags & ~_BF_FP | (_BF_FP if on else 0)
+
+    def set_fp64_trap(self, on: bool) -> None:
+        """Stop before any block holding a double-precision operation (StopReason.FP64): the
+        core's FPU has single precision only, and Unicorn's model of it executes them."""
+        self._s.slow_flags = self._s.slow_flags & ~_BF_FP64 | (_BF_FP64 if on else 0)
 
     # --- exceptions -----------------------------------------------------------------------------
     def set_event_handler(self, handler: "Callable[[int], int]", *, masks: bool) -> None:

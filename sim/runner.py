@@ -42,7 +42,7 @@ from unicorn import arm_const as R
 
 from sim import devices, faults
 from sim.alignment import alignment_checks, division_checks, unaligned_trap_checks
-from sim.codemap import build_tables
+from sim.codemap import FP64, build_tables
 from sim.elf import FirmwareImage, clip_ranges
 from sim.exceptions import (
     BUSFAULT,
@@ -71,6 +71,7 @@ from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS, Target, get_target
 from toolchain.sizes import format_size
 
+_END = 0xFFFFFFFF  # emu_start's `until` for a run without an end address
 EXCP_EXCEPTION_EXIT = 8  # QEMU's number for a branch to EXC_RETURN (Unicorn pops nothing)
 # --vector-faults: fault kind -> (exception, CFSR bits) (ARMv7-M ARM B3.2.15)
 _FAULT_CAUSES = {
@@ -256,12 +257,15 @@ class Simulator:
         if image.heap_above_stack(image.initial_sp):  # the stack cannot grow into it
             brk = None
         tables = CodeTables(*build_tables(self.flash, FLASH_BASE, image.exec_ranges, self.timing))
+        self._fp_table = tables.fp
         self._counter = NativeCounter(
             self.uc, flash=self.flash, flash_base=FLASH_BASE, sram=self.sram, sram_base=SRAM_BASE,
             tables=tables,
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
+        if self.target.fpu is not None and self.core.unicorn_fp64:
+            self._counter.set_fp64_trap(True)
         if opts.check_alignment:
             self._counter.add_alignment_checks(
                 alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core,
@@ -792,16 +796,33 @@ class Simulator:
         """Run from ``reset`` until a stop; WFI ends Unicorn's run loop, so a sleep is a
         fast-forward here and the run resumes after the WFI."""
         opts = self.options
-        pc = reset | 1
+        pc, until = reset | 1, _END
         while not self._interrupted:
             timeout_us = 0
             if opts.timeout:
                 timeout_us = max(1, int((opts.timeout - (time.perf_counter() - start)) * 1e6))
-            ok = self._emulate(pc, timeout_us)
+            ok = self._emulate(pc, timeout_us, until)
             stop = self._counter.stop
+            if (until != _END and ok and stop is None and self._fault is None
+                    and self.uc.reg_read(R.UC_ARM_REG_PC) & ~1 == until):
+                self._fault = self._make_fault(  # the FP64 stop below: reached it
+                    "undefined_instruction", faults.undefined(self.core, self._decode(until)),
+                    until)
+            until = _END
             if ok and stop is not None and stop.reason == StopReason.ALIGN_ENTRY:
                 pc = self._counter.hook_unaligned_entry(stop, self._retranslate) | 1
                 continue
+            if ok and stop is not None and stop.reason == StopReason.FP64:
+                # a double-precision operation the core's single-precision FPU does not have
+                # (Unicorn's model would compute it): the block runs up to it, which then
+                # faults, UsageFault UNDEFINSTR as on the chip
+                at = self._fp64_at(stop.pc)
+                self._counter.clear_stop()
+                if at != stop.pc:
+                    pc, until = stop.pc | 1, at
+                    continue
+                self._fault = self._make_fault(
+                    "undefined_instruction", faults.undefined(self.core, self._decode(at)), at)
             if (ok and opts.vector_faults and stop is not None and self._fault is None
                     and stop.reason in _CHIP_FAULTS):
                 # a fault the chip raises, found by the simulator's own checks: delivered too
@@ -827,6 +848,13 @@ class Simulator:
             if not self._sleep(pc - 2, "wfi"):
                 return
             pc |= 1
+
+    def _fp64_at(self, start: int) -> int:
+        """Address of the first double-precision operation from ``start`` on: in the block
+        there, which the native hook flagged from the same table."""
+        fp = self._fp_table[(start - FLASH_BASE) >> 1:]
+        found = np.flatnonzero(fp == FP64)
+        return start + 2 * int(found[0]) if len(found) else start
 
     def _retranslate(self, start: int, end: int) -> None:
         """Drop Unicorn's translated code for [start, end): hooks added since take effect."""
@@ -884,11 +912,12 @@ class Simulator:
             "that could preempt and no SysTick interrupt counting (deadlock)", pc)
         return False
 
-    def _emulate(self, pc: int, timeout_us: int) -> bool:
-        """One emu_start; False when it ended in an error (recorded as the run's fault)."""
+    def _emulate(self, pc: int, timeout_us: int, until: int = 0xFFFFFFFF) -> bool:
+        """One emu_start, to ``until`` (an address reached: Unicorn stops before it runs);
+        False when it ended in an error (recorded as the run's fault)."""
         try:
             self._counter.forget_sp()
-            self.uc.emu_start(pc, 0xFFFFFFFF, timeout=timeout_us)
+            self.uc.emu_start(pc, until, timeout=timeout_us)
             if self._hook_error is not None:
                 error, self._hook_error = self._hook_error, None
                 raise error

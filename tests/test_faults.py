@@ -295,3 +295,25 @@ def test_fault_cycles_leave_out_the_unexecuted_rest_of_the_block(firmware, case)
     timing = timing_for(simulator.target.core)
     assert report.instructions == simulator.instructions - len(rest)
     assert report.cycles == simulator.cycles - sum(instruction_cycles(i, timing) for i in rest)
+
+
+@pytest.mark.parametrize("target", [t for t, p in TARGETS.items() if p.fpu])
+def test_double_precision_faults_on_a_single_precision_fpu(firmware, cli, target):
+    """fp64.S runs a VMUL.F64 after two MOVS in its block. Every FPU target has FPv4-SP or
+    FPv5-SP: UsageFault UNDEFINSTR at that instruction (Unicorn's Cortex-M7 would compute it),
+    with the counts and registers a UDF in its place gives."""
+    elf = firmware("fp64.S", runtime=False, target=target)
+    bad = cli("run", elf)
+    udf = cli("run", firmware("fp64.S", runtime=False, target=target, defines={"UDF": None}))
+    assert bad.returncode == 4 and udf.returncode == 4
+    fault, at = bad.report["fault"], sim.load_elf(elf).symbols["at_fp64"]
+    assert fault["kind"] == "undefined_instruction" and fault["pc"] == at
+    assert "double precision" in fault["message"] and "single precision only" in fault["message"]
+    assert fault["instruction"].startswith("vmul.f64")
+    assert (fault["registers"]["r4"], fault["registers"]["r5"]) == (5, 7)  # the MOVS ran
+    for key in ("instructions", "cycles"):
+        assert bad.report[key] == udf.report[key]
+    vectored = cli("run", elf, "--vector-faults")
+    assert vectored.report["exit_code"] == 1  # the handler saw CFSR.UNDEFINSTR
+    assert vectored.report["vectored_faults"][0].startswith(
+        f"undefined_instruction at 0x{at:08x}")

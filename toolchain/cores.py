@@ -89,6 +89,10 @@ class Core:
     unicorn_model: int  # unicorn.arm_const.UC_CPU_ARM_*
     unaligned_access: bool  # False (v6-M): every unaligned halfword or word access faults
     timing: CoreTiming
+    # Unicorn's model of the core executes double-precision VFP operations, which ``fpu`` (a
+    # single-precision FPU) does not have: the simulator stops them as the chip would
+    # (QEMU's Cortex-M7 has FPv5-D16; its M4 and M33 refuse .f64 operations themselves)
+    unicorn_fp64: bool = False
 
 
 def _table(**costs: int) -> Mapping[InsnClass, int]:
@@ -132,7 +136,7 @@ CORES: dict[str, Core] = {
                  "load/store pairs, BTAC) with Cortex-M4 costs (DDI 0439 Table 3-1) per "
                  "instruction; pairing, load-use and refill rules of docs/cycle-model.md"),
                  _table(**_M7), dual_issue=DualIssue.CORTEX_M7, load_to_address_stall=1,
-                 load_use_stall=1)),
+                 load_use_stall=1), unicorn_fp64=True),
         Core("cortex-m33", "armv8-m.main", "fpv5-sp-d16", arm_const.UC_CPU_ARM_CORTEX_M33, True,
              CoreTiming("cortex-m33", 1, (
                  "Arm Cortex-M33 TRM (ARM DDI 0553 / 100230) gives no per-instruction table: "
