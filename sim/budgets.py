@@ -105,12 +105,27 @@ def load_config(path: Path | None = None, cwd: Path | None = None) -> BudgetConf
 
 def parse_config(data: dict[str, Any], path: Path, standalone: bool = True) -> BudgetConfig:
     """Budgets from parsed TOML. ``[[tool.ebnn-sim.budget]]`` always counts; top-level
-    ``[[budget]]`` only in a standalone file (``standalone``)."""
+    ``[[budget]]`` only in a standalone file (``standalone``) not named pyproject.toml, so a
+    pyproject.toml means the same with --config or without. A key that is not a budget table
+    where one is expected (``[[budgets]]``, ``[[tool.ebnn-sim.budgets]]``) is an error: a typo
+    must not check nothing."""
     name = path.name
+    standalone = standalone and name != "pyproject.toml"
     tool = data.get("tool", {})
     section = tool.get("ebnn-sim") if isinstance(tool, dict) else None
     if section is not None and not isinstance(section, dict):
         raise BudgetError(f"{name}: [tool.ebnn-sim] must be a table")
+    for key in section or {}:
+        if key != "budget":
+            raise BudgetError(f"{name}: unknown key {key!r} in [tool.ebnn-sim] (known: "
+                              "budget, as [[tool.ebnn-sim.budget]] tables)")
+    for key in data:
+        if standalone and key not in ("budget", "tool"):
+            raise BudgetError(f"{name}: unknown table {key!r} (budgets are [[budget]] or "
+                              "[[tool.ebnn-sim.budget]] tables)")
+        if not standalone and key in ("budget", "budgets"):
+            raise BudgetError(f"{name}: [[{key}]] is not read from a pyproject.toml: write "
+                              "[[tool.ebnn-sim.budget]]")
     tables: list[tuple[str, Any]] = []
     for prefix, holder in (("tool.ebnn-sim.budget", section),
                            ("budget", data if standalone else None)):

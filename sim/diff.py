@@ -15,7 +15,7 @@ Reads both report shapes:
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -113,15 +113,26 @@ def _check_values(data: dict[str, Any], path: Path) -> None:
     for _, _, paths in SUMMARY:
         for keys in paths:
             node: Any = data
-            for key in keys:
+            for depth, key in enumerate(keys):
+                if depth and not (node is None or isinstance(node, dict) or _is_number(node)):
+                    break  # where a table (or, in another shape, a count) goes: text, a list
                 node = node.get(key) if isinstance(node, dict) else None
-            if _bad(node):
-                raise DiffError(f"{path}: {'.'.join(keys)} is {json.dumps(node)[:40]}, not a "
-                                "non-negative number; not a report ebnn-sim wrote")
+            else:
+                if _bad(node):
+                    raise DiffError(f"{path}: {'.'.join(keys)} is {json.dumps(node)[:40]}, "
+                                    "not a non-negative number; not a report ebnn-sim wrote")
+                continue
+            raise DiffError(f"{path}: {'.'.join(keys[:depth])} is {json.dumps(node)[:40]}, "
+                            "not a table; not a report ebnn-sim wrote")
     for section, which in SECTIONS:
         items = data.get(section)
-        for i, item in enumerate(items if isinstance(items, list) else []):
-            counts = item.get(which) if isinstance(item, dict) else None
+        if items is not None and not isinstance(items, list):
+            raise DiffError(f"{path}: {section} is not a list; not a report ebnn-sim wrote")
+        for i, item in enumerate(items or []):
+            if not isinstance(item, dict):
+                raise DiffError(f"{path}: {section}[{i}] is {json.dumps(item)[:40]}, not an "
+                                "entry; not a report ebnn-sim wrote")
+            counts = item.get(which)
             counts = counts if isinstance(counts, dict) else item
             for k in COUNTS:
                 if isinstance(counts, dict) and _bad(counts.get(k)):
@@ -210,6 +221,9 @@ class Diff:
     summary: list[Change]
     sections: dict[str, list[EntryChange]]  # "functions"/"layers" -> changed entries, sorted
     unchanged: dict[str, int]  # entries in both reports with the same counts
+    # what makes the comparison not like for like: a run that did not end normally, another
+    # target or clock (one line each, shown above the tables)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def any_change(self) -> bool:
@@ -275,7 +289,44 @@ def diff(base: dict[str, Any], head: dict[str, Any]) -> Diff:
         changed.sort(key=lambda e: tuple(-m for m in e.magnitude))
         sections[section] = changed
         unchanged[section] = len(entries) - len(changed)
-    return Diff(summary, sections, unchanged)
+    return Diff(summary, sections, unchanged, _notes(base, head))
+
+
+def _text(data: dict[str, Any], *path: str) -> Any:
+    """The value at ``path`` in the report, or in the run report a profile embeds."""
+    for keys in (path, ("run", *path)):
+        node: Any = data
+        for key in keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            return node
+    return None
+
+
+def _notes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
+    """One line per reason the two reports' counts do not compare like for like."""
+    notes = []
+    for side, data in (("base", base), ("head", head)):
+        status, code = _text(data, "status"), _text(data, "exit_code")
+        if isinstance(status, str) and status != "ok":
+            kind = _text(data, "fault", "kind")
+            why = f" ({str(kind)[:40]})" if isinstance(kind, str) else ""
+            notes.append(f"{side}: the run ended '{status[:20]}'{why}, not at the firmware's "
+                         "exit: its counts stop there")
+        elif _is_number(code) and code != 0:
+            notes.append(f"{side}: the firmware exited with status {code}")
+
+    def where(data: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(_text(data, k) for k in ("target", "core", "clock_hz"))
+
+    b, h = where(base), where(head)
+    if all(x is not None for x in b + h) and b != h:
+        def show(t: tuple[Any, ...]) -> str:
+            clock = f"{t[2] / 1e6:g} MHz" if _is_number(t[2]) else str(t[2])[:20]
+            return f"{str(t[0])[:30]} ({str(t[1])[:20]} @ {clock})"
+        notes.append(f"different targets: base {show(b)}, head {show(h)}; cycles and time "
+                     "compare different cores or clocks")
+    return notes
 
 
 def section_title(section: str) -> str:

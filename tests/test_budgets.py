@@ -371,7 +371,8 @@ stack = "1k"
      "pyproject.toml: invalid TOML: "),
     ("[tool.ebnn-sim]\nbudget = 3\n", "tool.ebnn-sim.budget must be a table or an array"),
     ("[project]\nname = \"x\"\n", "no budgets in "),
-    ("[[budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\n", "no budgets in "),  # pyproject only
+    ("[[budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\n",  # pyproject: tool tables only
+     "[[budget]] is not read from a pyproject.toml"),
 ])
 def test_bad_config_exit_2(tmp_path, elfs, toml, message):
     project(tmp_path, elfs, ["hello"], toml)
@@ -437,3 +438,52 @@ cycles = {r.cycles + 1000}
     assert max(len(line.rstrip()) for line in lines) <= 80, proc.stdout
     assert "build/compute.elf" in proc.stdout and f"{r.cycles:,}" in proc.stdout
     assert "…" not in proc.stdout
+
+
+def test_check_table_keeps_every_verdict_whole_in_80_columns(tmp_path, elfs, measured):
+    # A long path and wide budget texts (ms) made rich shrink every column alike: the
+    # result column read 'pa' / 'FA' and its header 're'.
+    r = measured["compute"]
+    project(tmp_path, elfs, ["compute"], f"""
+[[tool.ebnn-sim.budget]]
+elf = "firmware-builds/compute-cortex-m3.elf"
+sram = "15k"
+flash = "64k"
+stack = "1k"
+ms = 0.001
+instructions = {r.instructions - 1}
+""", subdir="firmware-builds")
+    (tmp_path / "firmware-builds/compute.elf").rename(
+        tmp_path / "firmware-builds/compute-cortex-m3.elf")
+    proc = subprocess.run([str(EBNN_SIM), "check"], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "COLUMNS": "80"}, check=False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80, proc.stdout
+    header = next(line for line in lines if line.startswith("ELF"))
+    assert header.split() == ["ELF", "metric", "measured", "budget", "margin", "result"]
+    verdicts = [line.split()[-1] for line in lines if line.rstrip().endswith(("pass", "FAIL"))]
+    assert verdicts.count("pass") == 3 and verdicts.count("FAIL") == 2, proc.stdout
+
+
+GOOD = '[[tool.ebnn-sim.budget]]\nelf = "build/hello.elf"\nsram = "2k"\n'
+TYPO = 'elf = "build/hello.elf"\nstack = 10\n'  # would fail: hello's stack is larger
+
+
+@pytest.mark.parametrize("config, text, message", [
+    ("pyproject.toml", GOOD + "[[tool.ebnn-sim.budgets]]\n" + TYPO,
+     "unknown key 'budgets' in [tool.ebnn-sim]"),
+    ("pyproject.toml", "[tool.ebnn-sim]\nbudgte = 1\n" + GOOD, "unknown key 'budgte'"),
+    ("budgets.toml", GOOD + "[[budgets]]\n" + TYPO, "unknown table 'budgets'"),
+    ("pyproject.toml", GOOD + "[[budget]]\n" + TYPO,
+     "[[budget]] is not read from a pyproject.toml"),
+])
+def test_a_misspelt_budget_table_is_an_error_not_ignored(tmp_path, elfs, config, text,
+                                                         message):
+    # The good table alone passes; the typo'd one beside it was ignored (exit 0), and a
+    # pyproject.toml given with --config read [[budget]] that the implicit one did not.
+    project(tmp_path, elfs, ["hello"], text, config=config)
+    runs = [("--config", tmp_path / config)] + ([()] if config == "pyproject.toml" else [])
+    for args in runs:
+        line = assert_single_error_line(check(*args, cwd=tmp_path))
+        assert message in line, line

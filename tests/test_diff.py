@@ -184,6 +184,10 @@ def test_two_real_profiles(firmware, tmp_path):
     ('{"instructions": NaN}', "instructions is NaN, not a non-negative number"),
     ('{"cycles": 1, "functions": [{"name": "f", "self": {"cycles": "x"}}]}',
      'functions[0] cycles is "x", not a non-negative number'),
+    # tables and lists holding something else were read as absent
+    ('{"instructions": 5, "flash": "x"}', 'flash is "x", not a table'),
+    ('{"instructions": 5, "functions": [1, 2]}', "functions[0] is 1, not an entry"),
+    ('{"instructions": 5, "layers": {"a": 1}}', "layers is not a list"),
 ])
 def test_bad_reports_exit_2(loop_reports, tmp_path, content, message):
     bad = tmp_path / "bad.json"
@@ -196,3 +200,35 @@ def test_bad_reports_exit_2(loop_reports, tmp_path, content, message):
     # either side
     line = assert_single_error_line(run_cli_in_process("diff", bad, loop_reports[1]))
     assert message in line
+
+
+def test_a_fault_or_another_target_is_said_above_the_tables(loop_reports, tmp_path):
+    # A head run stopped by a stack overflow read as 'cycles -80%', an improvement; an M3 at
+    # 32 MHz was set against an M33 at 110 MHz without a word.
+    base_path, head_path = loop_reports
+    head = json.loads(head_path.read_text())
+    assert diff(load_report(base_path), load_report(head_path)).notes == []
+    faulted = {**head, "status": "fault", "exit_code": None,
+               "fault": {**(head.get("fault") or {}), "kind": "stack_overflow"}}
+    other = {**head, "target": "stm32l552", "core": "cortex-m33", "clock_hz": 110_000_000}
+    exited = {**head, "exit_code": 3}
+    cases = {"faulted": (faulted, "head: the run ended 'fault' (stack_overflow)"),
+             "other": (other, "different targets: base curie (cortex-m3 @ 32 MHz), head "
+                              "stm32l552 (cortex-m33 @ 110 MHz)"),
+             "exited": (exited, "head: the firmware exited with status 3")}
+    for name, (report, note) in cases.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(report))
+        d = diff(load_report(base_path), load_report(path))
+        assert len(d.notes) == 1 and d.notes[0].startswith(note), d.notes
+        markdown = diff_markdown(d)
+        assert f"> **Note:** {note}" in markdown
+        assert markdown.index("Note:") < markdown.index("| metric |")
+        text = run_cli_in_process("diff", base_path, path, env={"COLUMNS": "200"})
+        assert text.returncode == 0 and f"note: {note}" in text.stdout
+
+
+def test_no_change_is_said_once(tmp_path):
+    same = profile((1000, 1500), {"main": (100, 150)}, {})
+    d = diff(same, same)
+    assert diff_markdown(d).count("No change") == 1

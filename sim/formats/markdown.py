@@ -8,6 +8,8 @@ def diff_markdown(d: Diff, base_name: str = "base", head_name: str = "head",
                   limit: int | None = 20) -> str:
     """The summary table, then one table per section (functions, layers); growth in bold."""
     lines = [f"### ebnn-sim: `{base_name}` → `{head_name}`", ""]
+    for note in d.notes:
+        lines += [f"> **Note:** {_escape(note)}", ""]
     lines += ["| metric | base | head | change | % |", "|---|---:|---:|---:|---:|"]
     for c in d.summary:
         lines.append(f"| {c.name} | {c.base_text} | {c.head_text} | "
@@ -27,7 +29,7 @@ def diff_markdown(d: Diff, base_name: str = "base", head_name: str = "head",
         rest = len(entries) - len(shown)
         tail = f"{rest} more changed, " if rest else ""
         lines += ["", f"{tail}{d.unchanged[section]} unchanged."]
-    if not d.any_change:
+    if not d.any_change and not d.sections:  # each section above says so otherwise
         lines += ["", "No change."]
     return "\n".join(lines) + "\n"
 

@@ -104,9 +104,12 @@ def print_run_summary(report: RunReport, console: Console) -> None:
 # --- a profile --------------------------------------------------------------------------------
 
 
-def _name_width(console: Console, names: Iterable[str], share: int = 3) -> int:
-    """The width that keeps the longest name whole, up to 1/``share`` of the console."""
-    return min(max((len(n) for n in names), default=4), max(console.width // share, 8))
+def _name_width(console: Console, names: Iterable[str], others: Iterable[Iterable[str]]) -> int:
+    """The width that keeps the longest name whole, as far as the console leaves room beside
+    the ``others`` columns (each given as its header and cells; one space between columns)."""
+    used = sum(max((len(line) for cell in col for line in cell.split("\n")), default=0) + 1
+               for col in others)
+    return min(max((len(n) for n in names), default=4), max(console.width - used, 8))
 
 
 def print_profile(prof: Profile, console: Console, top: int | None = None) -> None:
@@ -120,22 +123,28 @@ def print_profile(prof: Profile, console: Console, top: int | None = None) -> No
 
     # Below 100 columns the cell padding goes (the column separators stay): the decoration,
     # not the data, gives way to fit 80 columns.
+    narrow = console.width < 100  # one space between columns: tables fitted to the width
     style: dict[str, Any] = {"title_justify": "left", "box": box.SIMPLE_HEAD,
                              "show_edge": False, "pad_edge": False,
-                             "padding": (0, 1) if console.width >= 100 else (0, 0)}
+                             "padding": (0, 0) if narrow else (0, 1)}
     funcs = prof.functions[:top]
     console.print()
     table = Table(title=f"functions (top {len(funcs)} of {len(prof.functions)}, "
                         "by inclusive cycles)", **style)
-    # names are not split while they fit in a third of the width (then they wrap, never cut)
+    rows = [[f"{f.inclusive.cycles:,}", pct(f.inclusive.cycles), f"{f.self.cycles:,}",
+             pct(f.self.cycles), f"{f.inclusive.instructions:,}", f"{f.calls:,}"]
+            for f in funcs]
+    # below 100 columns the headers take two lines, so the figures, not their headers, set
+    # the columns' widths; names are not split while the figures leave room (then they wrap)
+    sep = " " if console.width >= 100 else "\n"
+    headers = [f"incl{sep}cycles", "%", f"self{sep}cycles", "%", f"incl{sep}insns", "calls"]
+    columns = [[h, *(r[i] for r in rows)] for i, h in enumerate(headers)]
     table.add_column("function", overflow="fold",
-                     min_width=_name_width(console, (f.name for f in funcs)))
-    for col in ("incl cycles", "%", "self cycles", "%", "incl insns", "calls"):
+                     min_width=_name_width(console, (f.name for f in funcs), columns))
+    for col in headers:
         table.add_column(col, justify="right", no_wrap=True)
-    for f in funcs:
-        table.add_row(escape(f.name), f"{f.inclusive.cycles:,}", pct(f.inclusive.cycles),
-                      f"{f.self.cycles:,}", pct(f.self.cycles), f"{f.inclusive.instructions:,}",
-                      f"{f.calls:,}")
+    for f, row in zip(funcs, rows, strict=True):
+        table.add_row(escape(f.name), *row)
     console.print(table)
 
     if prof.layers:
@@ -170,17 +179,22 @@ def print_profile(prof: Profile, console: Console, top: int | None = None) -> No
 
     console.print()
     table = Table(title=f"hottest instructions (top {len(prof.hot)})", **style)
+    # the function's name alone (the address says where in it): kept whole beside the count,
+    # the address and a short instruction; the instruction and the line wrap
+    names = [(h.function or "?").rsplit("+0x", 1)[0] for h in prof.hot]
+    counts = [f"{h.count:,}" for h in prof.hot]
     table.add_column("count", justify="right", no_wrap=True)
     table.add_column("address", no_wrap=True)
-    table.add_column("function", overflow="fold",
-                     min_width=_name_width(console, (h.function or "?" for h in prof.hot), 4))
+    table.add_column("function", overflow="fold", min_width=_name_width(
+        console, names, [["count", *counts], ["address"], ["instruction", "x" * 12],
+                         ["line", "x" * 18]]))
     table.add_column("instruction", overflow="fold")
     table.add_column("line", overflow="fold")
-    for h in prof.hot:
+    for h, name, count in zip(prof.hot, names, counts, strict=True):
         src = f"{Path(h.file).name}:{h.line}" if h.file is not None else ""
-        table.add_row(f"{h.count:,}", f"{h.address:08x}", escape(h.function or "?"),
-                      escape(h.instruction or "?"), escape(src))
-    console.print(table)
+        table.add_row(count, f"{h.address:08x}", escape(name), escape(h.instruction or "?"),
+                      escape(src))
+    console.print(_fit_narrow(console, table) if narrow else table)
 
     mem = prof.memory
     console.print()
@@ -215,7 +229,8 @@ def print_profile(prof: Profile, console: Console, top: int | None = None) -> No
 def print_fitted(console: Console, *renderables: RenderableType) -> None:
     """Print tables within the console's width (80 columns in a pipe or CI log) without
     cutting a cell: a table too wide loses its borders and cell padding first (decoration,
-    not data); only if its unbreakable cells still do not fit is it printed wider."""
+    not data), then its wrapping columns wrap (a column that folds, such as a path, at its
+    min_width); only if its unbreakable cells still do not fit is it printed wider."""
     for r in renderables:
         if isinstance(r, Table):
             opts = console.options.update(max_width=10_000)
@@ -223,12 +238,58 @@ def print_fitted(console: Console, *renderables: RenderableType) -> None:
                 # no borders, one space between columns (rich drops a column that does not
                 # fit with a box drawn around cells this tight)
                 r.box, r.show_edge, r.padding, r.pad_edge = None, False, (0, 0, 0, 1), False
-            needed = Measurement.get(console, opts, r).minimum
-            if needed > console.width:
-                Console(width=needed, highlight=False,
-                        force_terminal=console.is_terminal).print(r)
-                continue
+                lows, highs = _column_ranges(console, r)
+                needed = sum(lows) + len(lows) - 1
+                if needed > console.width:
+                    wide = Console(width=needed, highlight=False,
+                                   force_terminal=console.is_terminal)
+                    _fix_widths(r, lows, highs, needed)
+                    wide.print(r)
+                    continue
+                _fix_widths(r, lows, highs, console.width)
         console.print(r)
+
+
+def _column_ranges(console: Console, table: Table) -> tuple[list[int], list[int]]:
+    """(narrowest, widest) width of each column's text: a no-wrap column's whole text, a
+    folding one's min_width, a wrapping one's longest word (or its min_width)."""
+    opts = console.options.update(max_width=10_000)
+    lows, highs = [], []
+    for col in table.columns:
+        sizes = [Measurement.get(console, opts, cell) for cell in (col.header, *col.cells)]
+        high = max(m.maximum for m in sizes)
+        if col.no_wrap:
+            low = high
+        elif col.overflow == "fold" and col.min_width:
+            low = min(col.min_width, high)
+        else:
+            low = max(max(m.minimum for m in sizes), col.min_width or 0)
+        lows.append(low)
+        highs.append(max(high, low))
+    return lows, highs
+
+
+def _fit_narrow(console: Console, table: Table) -> Table:
+    """``table`` (one space between columns) with fixed column widths when it is wider than
+    the console and its narrowest layout fits (``_fix_widths``); unchanged otherwise."""
+    opts = console.options.update(max_width=10_000)
+    if Measurement.get(console, opts, table).maximum > console.width:
+        lows, highs = _column_ranges(console, table)
+        if sum(lows) + len(lows) - 1 <= console.width:
+            _fix_widths(table, lows, highs, console.width)
+    return table
+
+
+def _fix_widths(table: Table, lows: list[int], highs: list[int], width: int) -> None:
+    """Give each column of ``table`` (undecorated, one space between columns) a fixed width
+    within ``width``: its narrowest plus a share of the spare room in proportion to what more
+    it could use. rich's own shrinking takes from every column alike once the wrapping ones
+    are narrow, which cut a no-wrap column ('pass' became 'pa')."""
+    spare = width - (len(lows) - 1) - sum(lows)  # less the spaces between columns
+    want = [h - lo for lo, h in zip(lows, highs, strict=True)]
+    total = sum(want)
+    for col, low, w in zip(table.columns, lows, want, strict=True):
+        col.width = low + (w * spare // total if total else 0)
 
 
 def check_table(result: CheckResult) -> Table:
@@ -268,7 +329,7 @@ def _styled(c: Change, text: str) -> Text:
 def diff_tables(d: Diff, base_name: str = "base", head_name: str = "head",
                 limit: int | None = 20) -> list[Table | Text]:
     """The summary table, then one table per section (functions, layers) that changed."""
-    out: list[Table | Text] = []
+    out: list[Table | Text] = [Text(f"note: {n}", style="yellow") for n in d.notes]
     table = Table(title=escape(f"{base_name} → {head_name}"))
     table.add_column("metric", no_wrap=True)
     for col in ("base", "head", "change", "%"):
