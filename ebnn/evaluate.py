@@ -21,20 +21,25 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
                  split: str | None, data: Path | None = None) -> tuple[Dataset, str]:
     """The samples to evaluate on, and the split's name.
 
-    Without a source given, the artifact's own (the built-in set or the path it was trained
-    on). Default split: ``test`` where the source has one; a file given with ``--data`` that
-    has none is used whole (``all``); the artifact's own source without one (the bundled MNIST
-    subset) gives the validation split held out in training (same seed and fraction, from the
-    artifact's metadata). ``val`` is ``validation``.
+    Without a source given, the built-in set the artifact was trained on; a model trained on
+    files must be given them (``data``): a path in an artifact's metadata is never read, as an
+    artifact from elsewhere could name any file. Default split: ``test`` where the source has
+    one; a file given with ``--data`` that has none is used whole (``all``), unless it is the
+    file the model was trained on: then, as for the built-in sets without one (the bundled
+    MNIST subset), the validation split held out in training (same seed and fraction, from
+    the artifact's metadata). ``val`` is ``validation``.
     """
-    cfg = art.metadata.get("config") or {}
+    meta = art.metadata
+    cfg: dict[str, Any] = meta["config"] if isinstance(meta.get("config"), dict) else {}
+    trained_on = meta.get("data_path") if isinstance(meta.get("data_path"), str) else None
     if dataset is None and data is None and data_dir is None:
-        trained_on = art.metadata.get("data_path")
-        if isinstance(trained_on, str):
-            data = Path(trained_on)
-        else:
-            dataset = art.metadata.get("dataset") or "mnist"
-    explicit = data is not None and data != Path(str(art.metadata.get("data_path")))
+        if trained_on is not None:
+            raise EvalError(f"the model was trained on {trained_on[:200]!r} (its metadata "
+                            "says): name the data with --data PATH (data is read only from "
+                            "files you name)")
+        recorded = meta.get("dataset")
+        dataset = recorded if isinstance(recorded, str) and recorded else "mnist"
+    explicit = data is not None and (trained_on is None or data != Path(trained_on))
     if split == "val":
         split = "validation"
     if split is None:
@@ -43,11 +48,17 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
         else:
             split = "all" if explicit else "validation"
     if split == "validation":
-        train_cfg = cfg.get("train", {})
-        ds = load_source(dataset, data, data_dir, "train")
+        train_cfg: dict[str, Any] = cfg["train"] if isinstance(cfg.get("train"), dict) else {}
         frac, seed = train_cfg.get("val_fraction", 0.1), train_cfg.get("seed", 0)
+        if isinstance(frac, bool) or not isinstance(frac, int | float) or not 0 <= frac < 1:
+            raise EvalError(f"the model's metadata records val_fraction {frac!r:.40}, not a "
+                            "fraction in [0, 1): name a split with --split")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+            raise EvalError(f"the model's metadata records seed {seed!r:.40}, not one training "
+                            "takes: name a split with --split")
         if not frac:
             raise EvalError("the model was trained without a validation split; use --split")
+        ds = load_source(dataset, data, data_dir, "train")
         ds = split_train_val(ds.fit_to(art.input_shape), frac, seed)[1]
         return with_model_classes(art, ds), split
     ds = load_source(dataset, data, data_dir, "train" if split == "all" else split)

@@ -44,6 +44,11 @@ _TAKEN = {"assert", "complex", "ctype", "errno", "fenv", "float", "inttypes", "i
           "stdbool", "stddef", "stdint", "stdio", "stdlib", "stdnoreturn", "string", "tgmath",
           "threads", "time", "uchar", "wchar", "wctype", "arduino", KERNELS[:-2]}
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# target names CMake keeps for itself (policy CMP0037; the IDE generators' too): the cmake
+# layout's add_library(NAME) would fail to configure
+_CMAKE_TARGETS = {"all", "clean", "help", "install", "test", "package", "package_source",
+                  "edit_cache", "rebuild_cache", "list_install_components", "depend",
+                  "preinstall", "all_build", "zero_check", "run_tests"}
 
 
 class LibraryError(Exception):
@@ -144,10 +149,16 @@ def cmake_lists(art: Artifact, gen: GeneratedC) -> str:
 #   add_subdirectory(path/to/{p})                    # in your project's CMakeLists.txt
 #   target_link_libraries(your_app PRIVATE {p})     # then #include "{p}.h"
 #
-# Built on its own (cmake -S . -B build && cmake --build build), it also builds {p}_example,
-# which checks the sample image's scores and classifies raw images from stdin.
+# Built on its own for the host (cmake -S . -B build && cmake --build build), it also builds
+# {p}_example, which checks the sample image's scores and classifies raw images from stdin
+# ({up}_BUILD_EXAMPLE: ON then, OFF when cross-compiling or added to another project).
 cmake_minimum_required(VERSION 3.13)
 project({p} LANGUAGES C)
+
+set({up}_TOP_LEVEL OFF)  # built on its own: the example too, unless cross-compiling
+if(CMAKE_SOURCE_DIR STREQUAL CMAKE_CURRENT_SOURCE_DIR AND NOT CMAKE_CROSSCOMPILING)
+  set({up}_TOP_LEVEL ON)
+endif()
 
 add_library({p} STATIC {p}.c)
 target_include_directories({p} PUBLIC ${{CMAKE_CURRENT_SOURCE_DIR}})
@@ -159,7 +170,9 @@ if({up}_NO_STATIC_SCRATCH)
   target_compile_definitions({p} PUBLIC {up}_NO_STATIC_SCRATCH)
 endif()
 
-if(CMAKE_SOURCE_DIR STREQUAL CMAKE_CURRENT_SOURCE_DIR)
+option({up}_BUILD_EXAMPLE "Build {p}_example (it uses stdio)"
+       ${{{up}_TOP_LEVEL}})
+if({up}_BUILD_EXAMPLE)
   add_executable({p}_example example/main.c)
   target_link_libraries({p}_example PRIVATE {p})
   set_target_properties({p}_example PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON)
@@ -366,6 +379,9 @@ def library_files(art: Artifact, prefix: str, layout: str) -> dict[str, str]:
     if layout not in LAYOUTS:
         raise LibraryError(f"unknown layout {layout!r} (choose {', '.join(LAYOUTS)})")
     check_prefix(prefix)
+    if layout == "cmake" and prefix.lower() in _CMAKE_TARGETS:
+        raise LibraryError(f"prefix {prefix!r} is not usable with --layout cmake: CMake keeps "
+                           "the target name for itself; give another --prefix")
     gen = generate(art, prefix)
     files = gen.files
     if layout == "plain":

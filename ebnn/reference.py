@@ -8,6 +8,7 @@ emulator, and a second BLAS thread would only compete with it. How a layer accum
 kind's (``ebnn/layers/``).
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,18 @@ def quantize_input(art: Artifact, samples: np.ndarray) -> np.ndarray:
     return to_uint8(np.asarray(samples), art.input_quant)
 
 
+WORK_BYTES = 256 << 20  # the windows of one batch of images
+
+
+def _conv_outputs(layer: Layer) -> int:
+    """Hc x Wc: the windows of a conv layer (before pooling) per image."""
+    from ebnn.layers.conv import conv_size
+
+    hc, wc = conv_size(layer.in_shape[0], layer.in_shape[1], layer.kernel, layer.stride,
+                       layer.padding)
+    return hc * wc
+
+
 def run(art: Artifact, images: np.ndarray, batch: int = 256) -> ReferenceResult:
     """Run uint8 inputs (N, H, W, C) through the artifact (float samples: quantize_input
     first)."""
@@ -66,6 +79,11 @@ def run(art: Artifact, images: np.ndarray, batch: int = 256) -> ReferenceResult:
                          f"{images.dtype} {images.shape[1:]}")
     ftype = _float_type(art)
     kinds = [layer_kind(layer, f"layer {i}") for i, layer in enumerate(art.layers)]
+    # a conv layer's windows of a batch: at most WORK_BYTES (ebnn.layers.base bounds them
+    # per image), so a model of big windows runs a few images at a time
+    window = max((math.prod(layer.weights.shape[1:]) * _conv_outputs(layer)
+                  for layer in art.hidden if layer.kind in ("conv", "conv1d")), default=0)
+    batch = max(1, min(batch, WORK_BYTES // max(1, window * np.dtype(ftype).itemsize)))
     scores: list[np.ndarray] = []
     bits: list[list[np.ndarray]] = [[] for _ in art.hidden]
     with threadpool_limits(limits=1, user_api="blas"):

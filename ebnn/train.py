@@ -202,6 +202,19 @@ def load_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, An
         raise TrainError(f"{p}: not a readable model checkpoint ({type(exc).__name__})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise TrainError(f"{p}: not an ebnn model checkpoint")
+    history = payload.get("history")
+    val_acc = history.get("val_acc") if isinstance(history, dict) else None
+    problem = (
+        "config" if not isinstance(payload.get("config"), dict) else
+        "state_dict" if not (isinstance(payload.get("state_dict"), dict) and all(
+            isinstance(v, torch.Tensor) for v in payload["state_dict"].values())) else
+        "history" if not (isinstance(val_acc, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in val_acc)) else
+        "sample" if "sample" in payload and not isinstance(payload["sample"], torch.Tensor)
+        else None)
+    if problem is not None:
+        raise TrainError(f"{p}: a damaged ebnn checkpoint ('{problem}' is missing or not what "
+                         "ebnn train writes)")
     return payload
 
 
@@ -215,7 +228,11 @@ def model_from_checkpoint(payload: dict[str, Any]) -> EBNN:
         model = EBNN(parse_config(config, "checkpoint"))
     except ConfigError as exc:
         raise TrainError(str(exc)) from None
-    model.load_state_dict(payload["state_dict"])
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:  # missing, unexpected or misshapen tensors
+        first = str(exc).splitlines()[0][:200]
+        raise TrainError(f"checkpoint: its weights do not fit its config ({first})") from None
     model.eval()
     return model
 

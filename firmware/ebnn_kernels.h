@@ -464,7 +464,8 @@ EBNN_INLINE uint32_t ebnn_sliced_signs(const uint32_t *win, const uint32_t *m, i
  * PSY, PSX (a conv1d over a [T, C] sequence is H = 1, KH = 1, SY = 1, PY = 0, PH = PSY = 1).
  * Per group of 32 filters: tab (NW * EBNN_TRIPLE_WORDS words, ebnn_count_triples) counts
  * the windows inside the input; tw (NW * 32 transposed weight words, ebnn_count_lanes) the
- * windows over the padding (unused when PY == PX == 0); cpl holds c as B = NB + 4
+ * windows over the padding (unused, and may be null, when PY == PX == 0: no arithmetic on it
+ * then); cpl holds c as B = NB + 4
  * two's-complement bit planes (NB = bits of K). The sign of 2 * count + c (+ pad, the same in
  * all lanes, added to c first) is one carry chain over the planes (ebnn_sliced_signs).
  * Cost per window and group of 32 filters: ~170 per window word inside the input (~330 on the
@@ -507,8 +508,8 @@ EBNN_INLINE void ebnn_conv_sliced_hw(const uint32_t *in, int base, ebnn_bitwrite
                         for (int g = 0; g < G; g++)
                             bits[g] |= ebnn_sliced_signs(win, mask, inner, pd,
                                                          tab + g * NW * EBNN_TRIPLE_WORDS,
-                                                         tw + g * NW * 32, cpl + g * B, NW, NB,
-                                                         n);
+                                                         P ? tw + g * NW * 32 : tw,
+                                                         cpl + g * B, NW, NB, n);
                     }
                 }
                 for (int g = 0; g < G; g++) {
@@ -539,8 +540,8 @@ EBNN_INLINE void ebnn_conv_sliced_hw(const uint32_t *in, int base, ebnn_bitwrite
                 for (int p = 0; p < NP; p++)
                     sign |= ebnn_sliced_signs(win + p * NW, mask + p * NW, inner, pad[p],
                                               tab + (g / 32) * NW * EBNN_TRIPLE_WORDS,
-                                              tw + (g / 32) * NW * 32, cpl + (g / 32) * B, NW,
-                                              NB, n);
+                                              P ? tw + (g / 32) * NW * 32 : tw,
+                                              cpl + (g / 32) * B, NW, NB, n);
                 ebnn_put_bits(bw, (sign ^ inv[g / 32]) & (0xFFFFFFFFu >> (32 - nf)),
                               (uint32_t)nf);
             }

@@ -100,6 +100,8 @@ def load_config(path: Path | None = None, cwd: Path | None = None) -> BudgetConf
         raise BudgetError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise BudgetError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise BudgetError(f"{path}: invalid TOML: nested too deeply") from None
     return parse_config(data, path.resolve(), standalone=standalone)
 
 

@@ -371,6 +371,7 @@ stack = "1k"
      "pyproject.toml: invalid TOML: "),
     ("[tool.ebnn-sim]\nbudget = 3\n", "tool.ebnn-sim.budget must be a table or an array"),
     ("[project]\nname = \"x\"\n", "no budgets in "),
+    ("a = " + "[" * 5000 + "]" * 5000 + "\n", "invalid TOML: nested too deeply"),
     ("[[budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\n",  # pyproject: tool tables only
      "[[budget]] is not read from a pyproject.toml"),
 ])

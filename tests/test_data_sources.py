@@ -442,7 +442,7 @@ def test_verify_a_model_of_many_classes(tmp_path: Path) -> None:
         proc = ebnn(*args)
         assert proc.returncode == 0, proc.stderr
     res = run_cli_in_process("verify", tmp_path / "w.elf", "--model", tmp_path / "w.ebnn",
-                             "--limit", "40")
+                             "--data", tmp_path / "wide.npz", "--limit", "40")
     assert res.returncode == 0, res.stderr
     assert "0 mismatches in 40 images" in res.stderr
 
@@ -461,7 +461,7 @@ def test_train_without_a_validation_split(tmp_path: Path) -> None:
     assert "training named on 60 images" in " ".join(proc.stderr.split())
     assert "(--train-images 1000: all 60 there are)" in " ".join(proc.stderr.split())
     assert ebnn("export", tmp_path / "m.pt", "-o", tmp_path / "m.ebnn").returncode == 0
-    msg = one_line_error(ebnn("eval", tmp_path / "m.ebnn"))
+    msg = one_line_error(ebnn("eval", tmp_path / "m.ebnn", "--data", tmp_path / "a.csv"))
     assert "trained without a validation split; use --split" in msg
-    proc = ebnn("eval", tmp_path / "m.ebnn", "--split", "all")
+    proc = ebnn("eval", tmp_path / "m.ebnn", "--data", tmp_path / "a.csv", "--split", "all")
     assert proc.returncode == 0, proc.stderr

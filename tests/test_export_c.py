@@ -219,6 +219,25 @@ def test_library_needs_no_c_library(libraries, target, tmp_path):
         assert undefined == ""
 
 
+def test_shipped_models_need_no_c_library(tmp_path):
+    """The same for every shipped model: a hidden conv over padding zeroed its window mask
+    with `= {0}`, which gcc compiles to a memset call (clang: __aeabi_memclr4)."""
+    for path in sorted((Path(__file__).parents[1] / "examples").glob("*/*.ebnn")):
+        lib = tmp_path / path.stem
+        run = ebnn("export-c", path, "-o", lib, "--prefix", "m")
+        assert run.returncode == 0, run.stderr
+        for cc in (["arm-none-eabi-gcc", *TARGETS["stm32l031"].cflags],
+                   ["clang", "--target=thumbv6m-none-eabi"]):
+            obj = tmp_path / f"{path.stem}.o"
+            proc = subprocess.run([*cc, "-O2", "-ffreestanding", *STRICT, "-c",
+                                   str(lib / "m.c"), "-o", str(obj)],
+                                  capture_output=True, text=True, check=False)
+            assert proc.returncode == 0, (path, cc, proc.stderr)
+            undefined = subprocess.run(["arm-none-eabi-nm", "-u", str(obj)],
+                                       capture_output=True, text=True, check=True).stdout
+            assert undefined == "", (path, cc[0], undefined)
+
+
 def test_ebnn_build_is_export_c_with_prefix_ebnn(models, tmp_path):
     """`ebnn build` compiles the exported library (prefix ebnn) with the harness: the same
     files, and the symbols verify and the profiler rely on."""
@@ -253,6 +272,13 @@ def test_cmake_layout_builds_and_is_exact(models, tmp_path):
     cmake("-S", libs["alpha"], "-B", build_dir, f"-DCMAKE_C_COMPILER={compiler}",
           f"-DCMAKE_C_FLAGS={flags}")
     cmake("--build", build_dir)
+    # cross-compiling (or -DALPHA_BUILD_EXAMPLE=OFF), the folder builds the library alone:
+    # the example needs a host's stdio
+    quiet = tmp_path / "build-quiet"
+    cmake("-S", libs["alpha"], "-B", quiet, f"-DCMAKE_C_COMPILER={compiler}",
+          "-DALPHA_BUILD_EXAMPLE=OFF")
+    cmake("--build", quiet)
+    assert (quiet / "libalpha.a").exists() and not (quiet / "alpha_example").exists()
     run = subprocess.run([str(build_dir / "alpha_example")], input=models["alpha"].images
                          .tobytes(), capture_output=True, check=False)
     assert run.returncode == 0 and b"alpha: sample ok" in run.stderr, run.stderr
@@ -479,6 +505,24 @@ def test_bad_prefixes_are_refused(models, tmp_path, prefix, words):
         check_prefix(prefix)
 
 
+@pytest.mark.parametrize("prefix", ["test", "all", "install", "Clean"])
+def test_cmake_target_names_are_refused_for_the_cmake_layout(models, tmp_path, prefix):
+    # add_library(test) configured, then failed once the parent project enable_testing()s
+    line = one_line_error(ebnn("export-c", models["alpha"].path, "-o", tmp_path / "lib",
+                               "--prefix", prefix, "--layout", "cmake"))
+    assert "CMake keeps the target name" in line
+    assert not (tmp_path / "lib").exists()
+    assert ebnn("export-c", models["alpha"].path, "-o", tmp_path / "plain", "--prefix",
+                prefix).returncode == 0  # a plain library may be called so
+
+
+def test_an_empty_output_folder_is_refused(models, tmp_path):
+    # -o "" wrote the library into the current folder
+    run = ebnn("export-c", models["alpha"].path, "-o", "")
+    assert run.returncode == 2 and "an empty path" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_prefix_clashing_with_the_kernel_header(monkeypatch, tmp_path):
     """A prefix whose names the kernel header defines too (none does today: this guards the
     kernels' future macros) is refused."""
@@ -518,3 +562,30 @@ def test_export_c_help_explains():
     for words in ("NAME_infer_with", "NAME_SCRATCH_WORDS", "plain", "cmake", "arduino",
                   "zephyr", "--prefix", "docs/deploy.md"):
         assert words in text, words
+
+
+def test_deploy_docs_table_is_what_the_recipe_measures(tmp_path):
+    """docs/deploy.md's code and const data of the shipped models, by its own recipe."""
+    root = Path(__file__).parents[1]
+    text = (root / "docs" / "deploy.md").read_text()
+    rows = re.findall(r"^\| `([\w-]+)` \| ([\d,]+) B \| ([\d,]+) B \|", text, re.M)
+    assert len(rows) >= 4, rows
+    for name, code, const in rows:
+        lib = tmp_path / name
+        assert ebnn("export-c", root / "examples" / name / f"{name}.ebnn", "-o",
+                    lib).returncode == 0
+        source = next(lib.glob("*.c"))
+        obj = tmp_path / f"{name}.o"
+        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O2",
+                        "-ffunction-sections", "-fdata-sections", "-c", str(source), "-I",
+                        str(lib), "-o", str(obj)], check=True)
+        sizes = subprocess.run(["arm-none-eabi-size", "-A", str(obj)], capture_output=True,
+                               text=True, check=True).stdout.splitlines()
+        total = {".text": 0, ".rodata": 0}
+        for line in sizes:
+            parts = line.split()
+            for kind in total:
+                if parts and parts[0].startswith(kind):
+                    total[kind] += int(parts[1])
+        assert (total[".text"], total[".rodata"]) == (
+            int(code.replace(",", "")), int(const.replace(",", ""))), name

@@ -142,13 +142,14 @@ def test_a_version_2_artifact_with_a_bad_quantisation_is_refused(model: Path, tm
 
 
 def test_eval_verify_and_torch_agree_on_quantised_input(model: Path, tmp_path: Path) -> None:
-    proc = ebnn("eval", model / "m.ebnn", "--pt", model / "m.pt", "--json", tmp_path / "e.json")
+    proc = ebnn("eval", model / "m.ebnn", "--data", model / "blobs.npz", "--pt", model / "m.pt",
+                "--json", tmp_path / "e.json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads((tmp_path / "e.json").read_text())
     assert result["split"] == "test" and result["images"] == 60  # the npz's test split
     assert result["accuracy"] > 0.6 and result["torch_agreement"] == 1.0
     res = run_cli_in_process("verify", model / "m.elf", "--model", model / "m.ebnn",
-                             "--split", "val")
+                             "--data", model / "blobs.npz", "--split", "val")
     assert res.returncode == 0, res.stderr
     assert "0 mismatches in 60 images" in res.stderr  # 20% of 300 held out
 
@@ -289,7 +290,8 @@ def test_eval_refuses_a_checkpoint_the_artifact_was_not_exported_from(model: Pat
     w = next(k for k in payload["state_dict"] if k.endswith("op.weight"))
     payload["state_dict"][w] = -payload["state_dict"][w]
     torch.save(payload, tmp_path / "other.pt")
-    msg = one_line_error(ebnn("eval", model / "m.ebnn", "--pt", tmp_path / "other.pt"))
+    msg = one_line_error(ebnn("eval", model / "m.ebnn", "--data", model / "blobs.npz", "--pt",
+                              tmp_path / "other.pt"))
     assert "not the checkpoint this artifact was exported from" in msg
     msg = one_line_error(ebnn("eval", ROOT / "examples" / "mnist" / "mnist.ebnn", "--pt",
                               model / "m.pt"))

@@ -426,3 +426,157 @@ if st is not None:
             assert "\n" not in str(exc)
         else:
             assert spec.weight_bits() <= 64 << 20
+
+
+# 3. review of session 29: small artifacts and configs that asked for much, metadata that
+# named files or held the wrong types
+
+def _artifact_with(path: Path, **fields: Any) -> Path:
+    header = _header()
+    header.update(fields)
+    return _with_header(path, json.dumps(header))
+
+
+def _big_window_artifact(path: Path, k: int, pad: int) -> Path:
+    """A first conv of a k x k kernel over a 1 x 1 input padded by ``pad``: a few weights and
+    one output, but (hc x wc) windows of k*k values each."""
+    hc = 1 + 2 * pad - k + 1
+    layers = [
+        {"kind": "conv", "first": True, "in_shape": [1, 1, 1], "out_shape": [1, 1, 1],
+         "weights_shape": [1, k, k, 1], "kernel": [k, k], "stride": 1, "padding": pad,
+         "pool": hc, "pool_stride": hc, "shift": 0},
+        {"kind": "output", "first": False, "in_shape": [1, 1, 1], "out_shape": [2],
+         "weights_shape": [2, 1], "kernel": [1, 1], "stride": 1, "padding": 0, "pool": 1,
+         "pool_stride": 1, "shift": 0}]
+    header = {"format": "ebnn", "version": 1, "name": "big", "input_shape": [1, 1, 1],
+              "classes": 2, "layers": layers, "metadata": {}}
+    return _write(path, {
+        "header": np.frombuffer(json.dumps(header).encode(), np.uint8),
+        "l0_weights": np.zeros((k * k + 7) // 8, np.uint8),
+        "l0_threshold": np.zeros(1, np.int32), "l0_direction": np.ones(1, np.int8),
+        "l1_weights": np.zeros(1, np.uint8), "l1_scale": np.ones(2, np.int32),
+        "l1_offset": np.zeros(2, np.int32)})
+
+
+def test_windows_over_the_limit_are_refused_at_load(tmp_path: Path) -> None:
+    # 1.6 KB: export-c took 5.4 GB and eval asked numpy for 16 GiB to 128 TiB
+    _fails_load(_big_window_artifact(tmp_path / "w.ebnn", 192, 191), "windows", "limit")
+
+
+def test_a_large_window_model_runs_a_few_images_at_a_time(tmp_path: Path) -> None:
+    # within the limit (91 x 91 windows of 4,096 values: 135 MB per image in float32), the
+    # reference holds a batch of them within reference.WORK_BYTES instead of 256 images
+    import resource
+
+    from ebnn import reference
+
+    art = load(_big_window_artifact(tmp_path / "w.ebnn", 64, 63))
+    images = np.zeros((16, 1, 1, 1), np.uint8)  # 2.2 GB of windows in one batch
+    status = Path("/proc/self/status").read_text().splitlines()
+    in_use = next(int(line.split()[1]) << 10 for line in status if line.startswith("VmSize:"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (in_use + (1 << 30), hard))
+    try:
+        result = reference.run(art, images)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    assert result.classes.shape == (16,)
+
+
+def test_first_layer_fold_over_the_limit_in_config() -> None:
+    # a 10-line config made ebnn summary / export ask torch for 8.5 GB (137 GB with 16
+    # filters): export folds the first BN over 2 x 255 x fan-in accumulator values
+    _config_fails(_config(layer={"filters": 4, "kernel": 2048, "padding": 1024, "pool": 1},
+                          input=[1, 1, 1]), "folds its batch norm")
+
+
+def test_long_names_are_refused(tmp_path: Path) -> None:
+    # a 32 MiB name (a 35 KB file) took export-c to a MemoryError and summary to minutes
+    _fails_load(_artifact_with(tmp_path / "n.ebnn", name="A" * 257), "name", "256")
+    _fails_load(_artifact_with(tmp_path / "e.ebnn", name=""), "name")
+    _fails_load(_artifact_with(tmp_path / "i.ebnn", name=7), "name")
+    _config_fails(_config(name="A" * 257), "name", "256")
+
+
+def test_a_float_beyond_range_is_no_infinity(tmp_path: Path) -> None:
+    text = json.dumps(_header())
+    assert '"metadata": {' in text
+    _fails_load(_with_header(tmp_path / "f.ebnn", text.replace('"metadata": {',
+                                                                '"metadata": {"x": 1e400, ')),
+                "1e400")
+
+
+def test_too_many_members_are_refused(tmp_path: Path) -> None:
+    arrays = _arrays()
+    arrays.update({f"junk{i}": np.zeros(0, np.uint8) for i in range(5000)})
+    _fails_load(_write(tmp_path / "m.ebnn", arrays), "members")
+
+
+def test_eval_never_reads_a_path_the_artifact_names(tmp_path: Path) -> None:
+    # an artifact from elsewhere named a secret file (eval quoted its content in an error)
+    # or a FIFO (eval blocked for ever)
+    import os
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("id,amount\n0,1\nsk_live_TOKEN,5\n")
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    for target in (secret, fifo):
+        meta = {**_header()["metadata"], "data_path": str(target)}
+        path = _artifact_with(tmp_path / "d.ebnn", metadata=meta)
+        out = _cli_fails(["eval", str(path)], "--data PATH", str(target))
+        assert "sk_live" not in out
+
+
+@pytest.mark.parametrize("meta", [
+    {"config": [1]}, {"config": "abc"}, {"config": {"train": "abc"}},
+    {"config": {"train": {"val_fraction": "abc"}}}, {"config": {"train": {"seed": -1}}},
+    {"config": {"train": {"seed": 1.5}}}, {"dataset": 123}, {"dataset": [1]},
+])
+def test_metadata_of_the_wrong_type_is_one_line(tmp_path: Path, meta: dict[str, Any]) -> None:
+    # each was a traceback in eval (and verify --model)
+    header = _header()
+    path = _artifact_with(tmp_path / "m.ebnn", metadata={
+        k: v for k, v in {**header["metadata"], **meta}.items() if k != "data_path"})
+    result = CliRunner().invoke(main, ["eval", str(path), "--limit", "20"])
+    assert result.exit_code in (0, 2), (result.output, result.exception)
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit), result.exception
+
+
+@pytest.mark.parametrize("damage", ["no config", "no history", "config str", "val_acc str",
+                                    "sample str", "empty state", "wrong shape"])
+def test_a_damaged_checkpoint_is_one_line(tmp_path: Path, damage: str) -> None:
+    # each was a traceback from ebnn export (KeyError, TypeError, load_state_dict's error)
+    import torch
+
+    payload = torch.load(TINY_PT, weights_only=True)
+    if damage == "no config":
+        del payload["config"]
+    elif damage == "no history":
+        del payload["history"]
+    elif damage == "config str":
+        payload["config"] = "abc"
+    elif damage == "val_acc str":
+        payload["history"]["val_acc"] = "x"
+    elif damage == "sample str":
+        payload["sample"] = "abc"
+    elif damage == "empty state":
+        payload["state_dict"] = {}
+    else:
+        key = next(k for k in payload["state_dict"] if k.endswith("op.weight"))
+        payload["state_dict"][key] = torch.zeros(3, 3)
+    torch.save(payload, tmp_path / "bad.pt")
+    out = _cli_fails(["export", str(tmp_path / "bad.pt"), "-o", str(tmp_path / "bad.ebnn")])
+    assert "checkpoint" in out
+    assert not (tmp_path / "bad.ebnn").exists()
+
+
+def test_toml_nested_too_deeply_is_one_line(tmp_path: Path) -> None:
+    # a RecursionError traceback from tomllib in ebnn summary and ebnn train
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config(deep)
+    _cli_fails(["summary", str(deep)], "nested too deeply")

@@ -1216,3 +1216,46 @@ def test_an_interrupt_says_how_to_go_on_with_the_folds_and_refits(local, tmp_pat
         ran = ebnn("search", "-o", out, "--resume", *CV, "--refit", "--jobs", "1")
     assert ran.returncode == command.EXIT_INTERRUPTED, ran.stderr
     assert "--resume --cv 2 --cv-folds 2 --refit`" in " ".join(ran.stderr.split())
+
+
+def _edit_outcomes(db: Path, edit) -> None:
+    """Apply ``edit`` to every trial's stored outcome record (as a hostile folder could)."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    rows = list(con.execute("select trial_id, value_json from trial_user_attributes "
+                            "where key = 'outcome'"))
+    for tid, value in rows:
+        con.execute("update trial_user_attributes set value_json = ? where trial_id = ? and "
+                    "key = 'outcome'", (json.dumps(edit(json.loads(value))), tid))
+    con.commit()
+    con.close()
+
+
+def test_report_writes_inside_its_folder_whatever_the_study_names(local, tmp_path):
+    # a model name from the study's database was a path: --report copied the models there
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    escaped = tmp_path / "escaped"
+    escaped.mkdir()
+
+    def rename(record):
+        if isinstance(record.get("config"), dict):
+            record["config"]["model"]["name"] = f"{escaped}/../escaped/owned"
+        return record
+
+    _edit_outcomes(out / "study.db", rename)
+    ran = ebnn("search", "--report", out)
+    assert ran.returncode == 0, ran.stderr
+    assert list(escaped.iterdir()) == []
+    names = [p.name for p in (out / "pareto").iterdir()]
+    assert names and all("/" not in n and not n.startswith(".") and n.startswith("_tmp_")
+                         for n in names), names
+
+
+def test_a_damaged_outcome_record_is_one_line(local, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    _edit_outcomes(out / "study.db", lambda record: {"status": 1})
+    line = one_line_error(ebnn("search", "--report", out))
+    assert "outcome in the study is damaged" in line

@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 MAX_DIM = 4096  # filters, units, classes, each input dimension, kernel, stride, padding, pool
 MAX_VALUES = 1 << 24  # values in the input image and in any layer's output (pre-pool, too)
 MAX_WEIGHT_BITS = 64 << 20  # weights of the whole model
+MAX_NAME = 256  # characters of a model's name (it becomes C identifiers and file names)
+# values of a conv layer's windows for one image (Hc x Wc x kh*kw*C), which the numpy
+# reference holds: a large kernel over a padded small input is few weights and outputs but
+# a huge window matrix
+MAX_WINDOW_VALUES = 1 << 27
+# export folds the first layer's BN over every accumulator value it can reach, for each
+# filter: (2 * 255 * fan_in + 1) x filters values at once
+MAX_FOLD_VALUES = 1 << 28
 
 
 class LayerError(Exception):

@@ -16,6 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ebnn.ctext import c_array, hidden_layer_function, pack_words, words
 from ebnn.layers.base import (
     MAX_VALUES,
+    MAX_WINDOW_VALUES,
     LayerError,
     LayerKind,
     LayerSpec,
@@ -176,8 +177,8 @@ def sliced_rows_function(name: str, index: int, layer: Layer,
     padded = (py, px) != (0, 0)
     # a stream's loop order keeps one window (ebnn_conv_sliced_hw's ONE): less stack
     nwin = nw if ring else qy * qx * nw
-    if padded:  # mask = {0}: written before use, the compiler cannot always see it
-        scratch = f"    uint32_t win[{nwin}], mask[{nwin}] = {{0}}, n[{nb}];\n"
+    if padded:  # mask: written by ebnn_gather before each use
+        scratch = f"    uint32_t win[{nwin}], mask[{nwin}], n[{nb}];\n"
     else:  # no window over the padding: no mask
         scratch = f"    uint32_t win[{nwin}], n[{nb}], *mask = win;\n"
     scratch += (f"    uint32_t bits[{(f + 31) // 32}];\n" if ring
@@ -252,6 +253,9 @@ class Conv(ThresholdHead, LayerKind):
         if hc * wc * spec.out > MAX_VALUES:
             raise LayerError(f"{where}: a {hc}x{wc}x{spec.out} conv output is over the limit of "
                              f"{MAX_VALUES:,} values")
+        if hc * wc * kh * kw * in_shape[2] > MAX_WINDOW_VALUES:
+            raise LayerError(f"{where}: {hc}x{wc} windows of {kh}x{kw}x{in_shape[2]} values are "
+                             f"over the limit of {MAX_WINDOW_VALUES:,} values per image")
         return (hp, wp, spec.out)
 
     def build(self, spec: LayerSpec, in_shape: tuple[int, ...]

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from ebnn.data_options import data_dir_option, data_option, dataset_option
+from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
 from toolchain.memory_map import REGION_SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE
@@ -60,7 +60,7 @@ def _cpus() -> int:
 
 @click.command("search")
 @click.argument("space", type=click.Path(path_type=Path, dir_okay=False), required=False)
-@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False), default=None,
+@click.option("-o", "--output", type=FolderPath(file_okay=False), default=None,
               help="Folder of the search: the study (study.db), every trained candidate's "
                    "files (trials/), pareto.json, pareto.md, pareto.png, pareto/.")
 @click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
@@ -313,10 +313,10 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
             given["max_ms"] * t.clock_hz / 1000):
         _fail("--max-ms differs from the search in this folder; leave it out to keep it")
     if space is not None:
-        from ebnn.config import read_toml_text
+        from ebnn.config import loads_toml, read_toml_text
 
         try:  # the same tables and values: comments and layout may differ
-            given_space = tomllib.loads(read_toml_text(space))
+            given_space = loads_toml(read_toml_text(space))
         except OSError as exc:
             _fail(f"{space}: cannot read ({exc.strerror or exc})")
         except tomllib.TOMLDecodeError as exc:
@@ -324,7 +324,7 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
         except ValueError as exc:  # too long, not UTF-8
             _fail(f"{space}: cannot read ({exc})")
         try:
-            same = given_space == tomllib.loads(settings.space)
+            same = given_space == loads_toml(settings.space)
         except tomllib.TOMLDecodeError:
             same = False  # the kept space is damaged: reported as the search is read
         if not same:
@@ -333,12 +333,13 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
 
 def _load(settings: Any) -> tuple[Any, Any]:
     """The space and the images of a search."""
+    from ebnn.config import loads_toml
     from ebnn.data import DatasetError
     from ebnn.search.datasets import load_search_data
     from ebnn.search.space import SpaceError, parse_space
 
     try:
-        space = parse_space(tomllib.loads(settings.space), "space", strict=False)
+        space = parse_space(loads_toml(settings.space), "space", strict=False)
         data = load_search_data(settings.dataset,
                                 None if settings.data_dir is None else Path(settings.data_dir),
                                 space.val_fraction, space.seed,
@@ -367,6 +368,7 @@ def _load(settings: Any) -> tuple[Any, Any]:
 def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: Any) -> Any:
     from ebnn.search.handmade import measure_handmade
     from ebnn.search.outputs import write_report
+    from ebnn.search.study import SearchError
 
     try:
         reference = measure_handmade(output, settings, data, space.seed, space.val_fraction)
@@ -379,6 +381,8 @@ def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: An
     except FileNotFoundError as exc:  # a model file of trials/ or refits/ deleted
         _fail(f"{output}: cannot write the report: {exc.filename} is missing (the outputs "
               "written before stay as they were)")
+    except SearchError as exc:
+        _fail(f"{output}: cannot write the report: {exc}")
     except OSError as exc:
         _fail(f"{output}: cannot write the report ({exc.strerror or exc})")
 
@@ -610,13 +614,13 @@ def _refit(study: Any, settings: Any, backend: Any, progress: _Progress, output:
 
 def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
     """The trial parameters of each --start config (one-line error when one does not fit)."""
-    from ebnn.config import read_toml_text
+    from ebnn.config import loads_toml, read_toml_text
     from ebnn.search.space import SpaceError
 
     found = []
     for path in paths:
         try:
-            config = tomllib.loads(read_toml_text(Path(path)))
+            config = loads_toml(read_toml_text(Path(path)))
             found.append(space.params_of(config, f"--start {path}"))
         except OSError as exc:
             _fail(f"--start {path}: cannot read ({exc.strerror or exc})")

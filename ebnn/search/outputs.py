@@ -15,13 +15,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ebnn.search import crossval, refit
-from ebnn.search.study import TRIALS_DIR, Settings, fitted
+from ebnn.search.study import TRIALS_DIR, SearchError, Settings, fitted
 
 PARETO_DIR = "pareto"
 SUFFIXES = ("toml", "pt", "ebnn", "elf")
@@ -69,6 +70,13 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
             starts.append(t.datetime_start)
             ends.append(t.datetime_complete)
         record = t.user_attrs.get("outcome")
+        if record is not None and not (
+                isinstance(record, dict) and isinstance(record.get("status"), str)
+                and isinstance(record.get("trained"), bool)
+                and isinstance(record.get("config"), dict)
+                and isinstance(record["config"].get("model"), dict)):
+            raise SearchError(f"trial {t.number}: its outcome in the study is damaged (not "
+                              "what ebnn search writes)")
         if record is not None:
             records.append({**record, "number": t.number, "state": t.state.name,
                             "same_as": t.user_attrs.get("same_as")})
@@ -173,7 +181,12 @@ def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 
 
 def model_name(settings: Settings, r: dict[str, Any]) -> str:
-    return f"{r['config']['model']['name']}-t{r['number']:05d}"
+    """The file stem of candidate ``r``'s models in pareto/: its model's name as a plain file
+    name (letters, digits, ``._-``; nothing that could lead out of the folder, whatever the
+    study's database holds), then its trial number."""
+    name = r["config"]["model"]["name"]
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name if isinstance(name, str) else "")[:64]
+    return f"{safe.lstrip('.') or 'model'}-t{int(r['number']):05d}"
 
 
 def refit_of(study: Any, settings: Settings, r: dict[str, Any]) -> dict[str, Any] | None:

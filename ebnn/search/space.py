@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ebnn.config import ConfigError, TrainSpec, parse_config, read_toml_text
+from ebnn.config import ConfigError, TrainSpec, loads_toml, parse_config, read_toml_text
 from ebnn.layers import HIDDEN_KINDS, KINDS, LayerError, check_follows
 
 FIXED_TRAIN_KEYS = ("seed", "val_fraction")  # one validation split for every candidate
@@ -491,7 +491,7 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
 def load_space(path: str | Path) -> Space:
     p = Path(path)
     try:
-        data = tomllib.loads(read_toml_text(p))
+        data = loads_toml(read_toml_text(p))
     except FileNotFoundError:
         raise SpaceError(f"{p}: no such file") from None
     except tomllib.TOMLDecodeError as exc:  # a ValueError: before the next line
