@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,8 +16,8 @@ class FolderPath(click.Path):
     def __init__(self, file_okay: bool = True) -> None:
         super().__init__(path_type=Path, file_okay=file_okay)
 
-    def convert(self, value: object, param: click.Parameter | None,
-                ctx: click.Context | None) -> object:
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
             self.fail("an empty path (give the folder to write)", param, ctx)
         return super().convert(value, param, ctx)

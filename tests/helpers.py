@@ -178,3 +178,14 @@ def wait_until_running(proc: subprocess.Popen, extra: float = 1.0, limit: float 
             return
         time.sleep(0.2)
     raise AssertionError("the command did not get past its start-up")
+
+
+def die_on_odd(task: int, data: object) -> int:
+    """A backend task for tests: the worker dies on an odd task (as the OOM killer would
+    end it), returns an even one."""
+    import time
+
+    if task % 2:
+        os._exit(1)
+    time.sleep(0.5)
+    return task

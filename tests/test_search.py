@@ -335,6 +335,8 @@ def test_report_rerenders(local):
     (("{local}/search.json", "-o", "{tmp}/x"), "not valid TOML"),
     (("{space}", "-o", "{local}"), "holds a search already"),
     (("-o", "{local}", "--resume", "--sram", "1k"), "--sram differs"),
+    (("-o", "{local}", "--resume", "--target", "stm32l031"), "--target differs"),
+    (("--report", "{local}", "--target", "stm32l031"), "--target differs"),
     (("-o", "{local}", "--resume", "--train-images", "200"), "--train-images differs"),
     (("-o", "{local}", "--resume", "--no-cycles-objective"),
      "--cycles-objective/--no-cycles-objective differs"),
@@ -461,8 +463,9 @@ def test_a_search_stopped_before_its_study_was_stored_resumes(local, tmp_path):
     assert "--resume starts it" in one_line_error(ebnn("search", "--report", out))
     assert not (out / "study.db").exists()
     ran = ebnn("search", "-o", out, "--resume", "--trials", "1", "--jobs", "1")
-    assert ran.returncode == 0, ran.stderr
     assert len(study_of(out).trials) == 1 and (out / "pareto.json").exists()
+    fitted = json.loads((out / "pareto.json").read_text())  # its one trial may not fit: exit 3
+    assert ran.returncode == (0 if fitted else command.EXIT_EMPTY), ran.stderr
 
 
 # -- --cv: the best candidates re-ranked by cross-validation -----------------------------------
@@ -1259,3 +1262,64 @@ def test_a_damaged_outcome_record_is_one_line(local, tmp_path):
     _edit_outcomes(out / "study.db", lambda record: {"status": 1})
     line = one_line_error(ebnn("search", "--report", out))
     assert "outcome in the study is damaged" in line
+
+
+def test_a_folder_in_use_by_another_search_is_refused(local, tmp_path):
+    # two --resume runs at once trained the same trial; one ended in Optuna's traceback
+    import fcntl
+    import os
+
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    fd = os.open(out / command.LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
+    os.write(fd, b"4242")
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        for args in (("--report", out), ("-o", out, "--resume", "--trials", "99")):
+            line = one_line_error(ebnn("search", *args))
+            assert "in use by another ebnn search (pid 4242)" in line
+    finally:
+        os.close(fd)
+    assert ebnn("search", "--report", out).returncode == 0  # released: it goes on
+
+
+def test_a_broken_toolchain_is_a_failure_not_a_rejection(tmp_path):
+    # a missing compiler (or C that does not compile) was told to Optuna as over the budget,
+    # kept, and copied to every later trial of the same config
+    from toolchain.build import ToolchainError
+
+    space = load_space_text(tmp_path)
+    data = load_search_data(None, None, space.val_fraction, space.seed)
+    small = {"model": {"name": "small", "input": [28, 28, 1], "classes": 10,
+                       "layers": [{"type": "conv", "filters": 4, "kernel": 3}]},
+             "train": {"epochs": 1}}
+    broken = ToolchainError("arm-none-eabi-gcc not found; install it")
+    with mock.patch("ebnn.build.build_firmware", side_effect=broken):
+        out = run_task(Task(0, small, Budget("curie", 15360, 200_000, None, 32_000_000)), data)
+    assert out.status == "failed" and "does not build for curie" in out.reason, out.reason
+
+
+def test_a_search_with_nothing_in_the_budget_exits_3(space_file, tmp_path):
+    # every candidate over 128 B of SRAM: it exited 0 with an empty Pareto set
+    out = fresh(tmp_path / "s")
+    ran = ebnn("search", space_file, "--sram", "128", "--trials", "2", "--epochs", "1",
+               "--train-images", "300", "--batch", "2", "--seed", "3", "-o", out)
+    assert ran.returncode == command.EXIT_EMPTY, ran.stderr
+    said = " ".join(ran.stderr.split())
+    assert "no model in the Pareto set (2 rejected, 0 failed); 1 x before training: SRAM" in said
+    assert json.loads((out / "pareto.json").read_text()) == []
+
+
+def test_a_worker_that_dies_stops_the_batch_instead_of_hanging():
+    # a Pool replaces a dead worker and never finishes its task: run_batch polled for ever
+    from helpers import die_on_odd
+
+    from ebnn.search.backends import LocalPool, WorkerLost
+
+    pool = LocalPool({}, 2)  # type: ignore[arg-type]  # any data: the task ignores it
+    got: list[int] = []
+    try:
+        with pytest.raises(WorkerLost, match="a worker process died"):
+            pool.run_batch([0, 1, 2], got.append, die_on_odd)
+    finally:
+        pool.close()

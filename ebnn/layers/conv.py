@@ -177,12 +177,15 @@ def sliced_rows_function(name: str, index: int, layer: Layer,
     padded = (py, px) != (0, 0)
     # a stream's loop order keeps one window (ebnn_conv_sliced_hw's ONE): less stack
     nwin = nw if ring else qy * qx * nw
-    if padded:  # mask: written by ebnn_gather before each use
+    if padded:  # mask: written by ebnn_gather before each use; zeroed once so that compilers
+        # see it written (gcc's -Wmaybe-uninitialized), by a loop (= {0} became a memset call)
         scratch = f"    uint32_t win[{nwin}], mask[{nwin}], n[{nb}];\n"
     else:  # no window over the padding: no mask
         scratch = f"    uint32_t win[{nwin}], n[{nb}], *mask = win;\n"
     scratch += (f"    uint32_t bits[{(f + 31) // 32}];\n" if ring
                 else f"    int32_t pad[{qy * qx}];\n")
+    if padded:  # after the declarations (C90-style -Wdeclaration-after-statement)
+        scratch += f"    EBNN_UNROLL\n    for (int i = 0; i < {nwin}; i++)\n        mask[i] = 0;\n"
     tw_name = f"{p}_tw" if padded else "0"
     consts = f"{p}_tab, {tw_name}, {p}_cpl, {p}_inv"
     if ring:

@@ -29,6 +29,12 @@ class BackendError(Exception):
     """The backend cannot start; ``str()`` is one line for the user."""
 
 
+class WorkerLost(Exception):
+    """A worker died while it ran a task (killed, out of memory, a Ray node lost): the batch
+    cannot finish; ``str()`` is one line for the user. The tasks in flight stay unfinished
+    (``--resume`` runs them again)."""
+
+
 class Backend(Protocol):
     name: str
     jobs: int
@@ -88,12 +94,18 @@ class LocalPool:
         ctx = multiprocessing.get_context("spawn")
         with sigint_blocked():
             self._pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(data,))
+        # a Pool replaces a worker that died and never finishes its task: the workers' pids,
+        # to see one gone (multiprocessing.active_children: this process's live children)
+        self._workers = {p.pid for p in multiprocessing.active_children()}
 
     def run_batch(self, tasks: Sequence[Any], done: Done, run: Work = run_task) -> None:
         pending = [self._pool.apply_async(_pool_task, (run, t)) for t in tasks]
         try:
             while pending:
                 pending[0].wait(0.2)
+                if not self._workers <= {p.pid for p in multiprocessing.active_children()}:
+                    raise WorkerLost("a worker process died while it trained (killed, or out "
+                                     "of memory?)")
                 still = []
                 for r in pending:
                     if r.ready():
@@ -151,7 +163,14 @@ class RayTasks:
             while pending:
                 ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
                 for ref in ready:
-                    done(ray.get(ref))
+                    try:
+                        result = ray.get(ref)
+                    except ray.exceptions.RayError as exc:  # a task raises nothing itself
+                        first = str(exc).strip().splitlines()
+                        raise WorkerLost(f"a Ray task was lost ({type(exc).__name__}"
+                                         + (f": {first[0][:120]}" if first else "") + ")"
+                                         ) from None
+                    done(result)
         except BaseException:
             for ref in pending:
                 ray.cancel(ref, force=True)

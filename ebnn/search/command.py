@@ -32,6 +32,36 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+LOCK_NAME = ".lock"  # in a search's folder: held (flock) while a search, resume or report runs
+
+
+def _lock(output: Path) -> None:
+    """Hold ``output``'s lock, or fail in one line when another ebnn search holds it: two
+    processes in one study trained the same trial and one ended in Optuna's traceback."""
+    import fcntl
+
+    try:
+        fd = os.open(output / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror or exc})")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 32).decode(errors="replace").strip()
+        os.close(fd)
+        _fail(f"{output} is in use by another ebnn search"
+              + (f" (pid {holder})" if holder.isdigit() else "")
+              + ": wait for it to end, or stop it")
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # released when the command ends (in-process callers run others)
+        ctx.call_on_close(lambda: os.close(fd))
+
+
+EXIT_EMPTY = 3  # a search that ran but holds no model within the budget
+MAX_JOBS = 256  # worker processes: each holds the images and torch (~55 MB idle)
+
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
 
 
@@ -78,8 +108,9 @@ def _cpus() -> int:
               help="Start no new batch after this long, e.g. 2h or 30m.")
 @click.option("--epochs", type=click.IntRange(min=1, max=10_000), default=None,
               help="Train every candidate this many epochs (overrides the space's).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Candidates run at once (default: the CPUs of this machine).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS), default=None,
+              help="Candidates run at once (default: the CPUs of this machine; no more "
+                   f"workers start than a batch holds; at most {MAX_JOBS}).")
 @click.option("--batch", type=click.IntRange(min=1, max=1024), default=None,
               help="Candidates the sampler proposes at a time (default: --jobs). Results depend "
                    "on the seed and the batch, not on --jobs or the backend (on one CPU); kept "
@@ -242,8 +273,14 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     if report:
         _report(output, settings)
         return
-    _search(output, settings, resume, trials, seconds, jobs or _cpus(), backend, address,
-            (cv, cv_folds, cv_race), refit)
+    try:
+        # no more workers than a batch runs at once (each holds the images and torch)
+        _search(output, settings, resume, trials, seconds,
+                min(jobs or _cpus(), settings.batch), backend, address, (cv, cv_folds, cv_race),
+                refit)
+    except KeyboardInterrupt:  # before the search loop (it handles its own): click said
+        err.print("interrupted before the search began", markup=False)  # "Aborted!", exit 1
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def _duration(text: str) -> float:
@@ -304,8 +341,8 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
             continue
         if key in ("data_dir", "test_dir", "data_path"):
             value = str(Path(value).resolve())
-        if key == "target":
-            value = t.name
+        if key == "target":  # a profile's name as the settings keep it
+            value = TARGETS[value].name if value in TARGETS else value
         if stored.get(key) != value:
             _fail(f"{_OPTIONS.get(key, '--' + key.replace('_', '-'))} differs from the search "
                   f"in this folder ({stored.get(key)!r}); leave it out to keep it")
@@ -390,6 +427,7 @@ def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: An
 def _report(output: Path, settings: Any) -> None:
     from ebnn.search.study import SearchError, open_study
 
+    _lock(output)
     space, data = _load(settings)
     try:
         study = open_study(output, settings, create=False)
@@ -423,7 +461,7 @@ def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> 
 def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             seconds: float | None, jobs: int, backend_name: str, address: str | None,
             cv: tuple[int, int | None, bool] = (0, None, False), refit: bool = False) -> None:
-    from ebnn.search.backends import BackendError, make_backend
+    from ebnn.search.backends import BackendError, WorkerLost, make_backend
     from ebnn.search.crossval import CrossValError, last_folds
     from ebnn.search.outputs import cv_options
     from ebnn.search.study import Driver, SearchError, open_study
@@ -454,6 +492,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         _fail(str(exc))
     try:
         output.mkdir(parents=True, exist_ok=True)
+        _lock(output)
         # only a --trials the user gave is kept: the default caps no later --time
         cap = trials if given_trials else settings.trials
         if resume:  # the study first: settings are not rewritten for one that cannot open
@@ -490,6 +529,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
               f"{backend_name} backend", markup=False, soft_wrap=True)
     interrupted = in_cv = in_refit = False
     cv_error: str | None = None
+    lost: str | None = None
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
     previous = signal.signal(signal.SIGTERM, _terminate)
     with _Progress(trials) as progress:
@@ -506,6 +546,8 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             interrupted = True
         except CrossValError as exc:
             cv_error = str(exc)
+        except WorkerLost as exc:  # the finished work is kept: the outputs are written
+            lost = str(exc)
         finally:
             backend.close()
             signal.signal(signal.SIGTERM, previous)
@@ -528,6 +570,22 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     if cv_error is not None:  # the trials' outputs are written; the folds wait for --resume
         _fail(f"--cv: {cv_error}; no fold ran: put the teacher back and continue with "
               f"`ebnn search -o {output} --resume {options}`")
+    if lost is not None:
+        err.print(f"[bold red]error:[/] {escape(lost)}; the search stopped there, its "
+                  f"finished work is kept in {escape(str(output))}: continue with `ebnn "
+                  f"search -o {escape(str(output))} --resume`", soft_wrap=True)
+        sys.exit(1)
+    if not entries:  # nothing fitted, or nothing trained: a script must not go on as if
+        from collections import Counter
+
+        from ebnn.search.outputs import load_records
+
+        reasons = Counter(str(r.get("reason"))[:200] for r in load_records(study)[0]
+                          if r["status"] != "ok" and r.get("reason"))
+        common = "".join(f"; {n} x {why}" for why, n in reasons.most_common(2))
+        err.print(f"no model in the Pareto set ({summary.rejected} rejected, "
+                  f"{summary.failed} failed){common}", markup=False, soft_wrap=True)
+        sys.exit(EXIT_EMPTY)
 
 
 def _check_fold_teacher(teacher: str) -> None:

@@ -163,7 +163,7 @@ def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
             ("static SRAM" if mem == "sram" else mem) + f" {need:,} B > "  # the stack not in it
             + (f"{allowed[mem]:,} B" if need > allowed[mem]
                else f"{budget.target}'s {exc.linked[mem]:,} B")  # a budget above the part's
-            + " (the linker)" for mem, need in exc.needed.items())) from None
+            + " (the linker)" for mem, need in exc.needed.items()), budget=True) from None
     except ToolchainError as exc:
         raise MeasureError(f"does not build for {budget.target}"
                            f"{' in the budget' if link_to_budget else ''}: "
@@ -179,7 +179,8 @@ def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
         raise MeasureError(f"does not run: {exc.with_elf}") from None
     problem = report.problem
     if problem is not None and report.status != "over_budget":
-        raise MeasureError(f"firmware run failed: {problem}")
+        overflow = report.fault is not None and report.fault.kind == "stack_overflow"
+        raise MeasureError(f"firmware run failed: {problem}", budget=overflow and link_to_budget)
     try:
         _, classes, _, cycles, _ = run_firmware(elf, images, budget.target,
                                                 timeout=RUN_TIMEOUT)
@@ -201,7 +202,13 @@ def _first_error(message: str) -> str:
 
 
 class MeasureError(Exception):
-    """The candidate's firmware cannot be built or run; ``str()`` is one line."""
+    """The candidate's firmware cannot be built or run; ``str()`` is one line. ``budget``: for
+    the budget's sake (it does not fit: a rejection); otherwise something is broken (the
+    toolchain, the generated C, the firmware: a failure, tried again on a repeat)."""
+
+    def __init__(self, message: str, budget: bool = False) -> None:
+        super().__init__(message)
+        self.budget = budget
 
 
 def probe_lower_bounds(probe: Firmware) -> Firmware:
@@ -286,7 +293,8 @@ def _probe(task: Task, data: SearchData) -> Outcome:
                                         Path(tmp) / "probe.elf", task.budget,
                                         data.val.images[:1], link_to_budget=False)
         except MeasureError as exc:
-            out.status, out.reason = "rejected", f"before training: {exc}"
+            out.status = "rejected" if exc.budget else "failed"
+            out.reason = f"before training: {exc}"
             return out
     out.probe = probe
     out.seconds["probe"] = time.perf_counter() - t0
@@ -342,7 +350,8 @@ def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out:
     try:
         m = measure_trained(pt, work, budget, data, toml, {"search_trial": task.number})
     except MeasureError as exc:
-        out.status, out.reason = "rejected", f"after training: {exc}"
+        out.status = "rejected" if exc.budget else "failed"
+        out.reason = f"after training: {exc}"
         return out
     out.final = m.final
     out.seconds["measure"] = time.perf_counter() - t0
