@@ -1323,3 +1323,12 @@ def test_a_worker_that_dies_stops_the_batch_instead_of_hanging():
             pool.run_batch([0, 1, 2], got.append, die_on_odd)
     finally:
         pool.close()
+
+
+def test_a_cluster_address_where_nothing_answers_is_one_line(space_file, tmp_path):
+    # ray.init retried 127.0.0.1:1 for over 11 minutes, deaf to Ctrl-C and SIGTERM
+    out = tmp_path / "s"
+    line = one_line_error(ebnn("search", space_file, *ARGS, "-o", out, "--backend", "ray",
+                               "--address", "127.0.0.1:1"))
+    assert "cannot start or reach 127.0.0.1:1: nothing answers there" in line
+    assert not out.exists()

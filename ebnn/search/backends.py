@@ -142,6 +142,8 @@ class RayTasks:
                                       "configure_logging": False}
             if cluster is None:
                 kwargs["num_cpus"] = jobs
+            else:
+                _reachable(cluster)
             try:
                 ray.init(address=cluster, **kwargs)
             except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -179,6 +181,25 @@ class RayTasks:
     def close(self) -> None:
         if self._started:
             self._ray.shutdown()
+
+
+def _reachable(address: str, seconds: float = 10.0) -> None:
+    """BackendError unless a HOST:PORT (or ray://HOST:PORT) address accepts a connection:
+    ray.init retries an unreachable cluster for ever, deaf to Ctrl-C and SIGTERM. Other forms
+    ("auto", a local socket) are left to Ray."""
+    import re
+    import socket
+
+    m = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d{1,5})", address.strip())
+    if m is None:
+        return
+    try:
+        socket.create_connection((m.group(1), int(m.group(2))), timeout=seconds).close()
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or \
+            type(exc).__name__
+        raise BackendError(f"cannot start or reach {address}: nothing answers there "
+                           f"({why})") from None
 
 
 def make_backend(name: str, data: SearchData, jobs: int, address: str | None) -> Backend:
