@@ -39,7 +39,9 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
                             "files you name)")
         recorded = meta.get("dataset")
         dataset = recorded if isinstance(recorded, str) and recorded else "mnist"
-    explicit = data is not None and (trained_on is None or data != Path(trained_on))
+    # the path recorded is resolved (ebnn train): a relative --data naming the same file is it
+    explicit = data is not None and (trained_on is None
+                                     or data.resolve() != Path(trained_on).resolve())
     if split == "val":
         split = "validation"
     if split is None:

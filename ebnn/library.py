@@ -48,7 +48,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # layout's add_library(NAME) would fail to configure
 _CMAKE_TARGETS = {"all", "clean", "help", "install", "test", "package", "package_source",
                   "edit_cache", "rebuild_cache", "list_install_components", "depend",
-                  "preinstall", "all_build", "zero_check", "run_tests"}
+                  "preinstall", "ALL_BUILD", "ZERO_CHECK", "RUN_TESTS", "INSTALL", "PACKAGE"}
 
 
 class LibraryError(Exception):
@@ -379,7 +379,7 @@ def library_files(art: Artifact, prefix: str, layout: str) -> dict[str, str]:
     if layout not in LAYOUTS:
         raise LibraryError(f"unknown layout {layout!r} (choose {', '.join(LAYOUTS)})")
     check_prefix(prefix)
-    if layout == "cmake" and prefix.lower() in _CMAKE_TARGETS:
+    if layout == "cmake" and prefix in _CMAKE_TARGETS:
         raise LibraryError(f"prefix {prefix!r} is not usable with --layout cmake: CMake keeps "
                            "the target name for itself; give another --prefix")
     gen = generate(art, prefix)

@@ -308,8 +308,10 @@ def _notes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
     notes = []
     for side, data in (("base", base), ("head", head)):
         status, code = _text(data, "status"), _text(data, "exit_code")
+        kind = _text(data, "fault", "kind")
+        if status == "over_budget" and kind != "image_too_large":
+            continue  # it ran to its end and broke a budget: its counts are whole
         if isinstance(status, str) and status != "ok":
-            kind = _text(data, "fault", "kind")
             why = f" ({str(kind)[:40]})" if isinstance(kind, str) else ""
             notes.append(f"{side}: the run ended '{status[:20]}'{why}, not at the firmware's "
                          "exit: its counts stop there")

@@ -465,3 +465,18 @@ def test_train_without_a_validation_split(tmp_path: Path) -> None:
     assert "trained without a validation split; use --split" in msg
     proc = ebnn("eval", tmp_path / "m.ebnn", "--data", tmp_path / "a.csv", "--split", "all")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_training_file_named_relatively_gives_its_validation_split(
+        named_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the path recorded is absolute: a relative --data naming the same file was taken for
+    # another file and scored whole (training images included)
+    from ebnn.artifact import load
+    from ebnn.evaluate import eval_dataset
+
+    art = load(named_model / "m.ebnn")
+    monkeypatch.chdir(named_model)
+    _, split = eval_dataset(art, None, None, None, Path("train.csv"))
+    assert split == "validation"
+    _, split = eval_dataset(art, None, None, None, named_model / "train.csv")
+    assert split == "validation"

@@ -208,6 +208,9 @@ def test_a_fault_or_another_target_is_said_above_the_tables(loop_reports, tmp_pa
     base_path, head_path = loop_reports
     head = json.loads(head_path.read_text())
     assert diff(load_report(base_path), load_report(head_path)).notes == []
+    over = {**head, "status": "over_budget", "over_budget": ["stack"]}  # ran to its end
+    (tmp_path / "over.json").write_text(json.dumps(over))
+    assert diff(load_report(base_path), load_report(tmp_path / "over.json")).notes == []
     faulted = {**head, "status": "fault", "exit_code": None,
                "fault": {**(head.get("fault") or {}), "kind": "stack_overflow"}}
     other = {**head, "target": "stm32l552", "core": "cortex-m33", "clock_hz": 110_000_000}

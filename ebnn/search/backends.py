@@ -103,16 +103,17 @@ class LocalPool:
         try:
             while pending:
                 pending[0].wait(0.2)
-                if not self._workers <= {p.pid for p in multiprocessing.active_children()}:
-                    raise WorkerLost("a worker process died while it trained (killed, or out "
-                                     "of memory?)")
+                alive = {p.pid for p in multiprocessing.active_children()}
                 still = []
-                for r in pending:
+                for r in pending:  # what finished is recorded first
                     if r.ready():
                         done(r.get())
                     else:
                         still.append(r)
                 pending = still
+                if pending and not self._workers <= alive:
+                    raise WorkerLost("a worker process died while it trained (killed, or out "
+                                     "of memory?)")
         except BaseException:
             self._pool.terminate()
             raise

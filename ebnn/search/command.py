@@ -46,7 +46,7 @@ def _lock(output: Path) -> None:
         _fail(f"{output}: cannot write ({exc.strerror or exc})")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:  # held; any other error: a file system without locks, go on
         holder = os.read(fd, 32).decode(errors="replace").strip()
         os.close(fd)
         _fail(f"{output} is in use by another ebnn search"
@@ -273,13 +273,14 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     if report:
         _report(output, settings)
         return
+    jobs = jobs or _cpus()
+    if not cv and not refit:  # no more workers than a batch of trials runs at once (each
+        jobs = min(jobs, settings.batch)  # holds the images and torch); folds use more
     try:
-        # no more workers than a batch runs at once (each holds the images and torch)
-        _search(output, settings, resume, trials, seconds,
-                min(jobs or _cpus(), settings.batch), backend, address, (cv, cv_folds, cv_race),
-                refit)
-    except KeyboardInterrupt:  # before the search loop (it handles its own): click said
-        err.print("interrupted before the search began", markup=False)  # "Aborted!", exit 1
+        _search(output, settings, resume, trials, seconds, jobs, backend, address,
+                (cv, cv_folds, cv_race), refit)
+    except KeyboardInterrupt:  # outside the search loop (it handles its own): click said
+        err.print("interrupted", markup=False)  # "Aborted!" and exit 1
         sys.exit(EXIT_INTERRUPTED)
 
 
@@ -571,9 +572,11 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         _fail(f"--cv: {cv_error}; no fold ran: put the teacher back and continue with "
               f"`ebnn search -o {output} --resume {options}`")
     if lost is not None:
+        again = ((f" {options}" if in_cv else "")
+                 + (" --refit" if refit and (in_cv or in_refit) else ""))
         err.print(f"[bold red]error:[/] {escape(lost)}; the search stopped there, its "
                   f"finished work is kept in {escape(str(output))}: continue with `ebnn "
-                  f"search -o {escape(str(output))} --resume`", soft_wrap=True)
+                  f"search -o {escape(str(output))} --resume{again}`", soft_wrap=True)
         sys.exit(1)
     if not entries:  # nothing fitted, or nothing trained: a script must not go on as if
         from collections import Counter

@@ -180,7 +180,9 @@ def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
     problem = report.problem
     if problem is not None and report.status != "over_budget":
         overflow = report.fault is not None and report.fault.kind == "stack_overflow"
-        raise MeasureError(f"firmware run failed: {problem}", budget=overflow and link_to_budget)
+        # the stack overflowed the SRAM it had (the budget's, or the whole part's for a
+        # probe): too big for the budget either way
+        raise MeasureError(f"firmware run failed: {problem}", budget=overflow)
     try:
         _, classes, _, cycles, _ = run_firmware(elf, images, budget.target,
                                                 timeout=RUN_TIMEOUT)

@@ -186,7 +186,7 @@ def print_profile(prof: Profile, console: Console, top: int | None = None) -> No
     table.add_column("count", justify="right", no_wrap=True)
     table.add_column("address", no_wrap=True)
     table.add_column("function", overflow="fold", min_width=_name_width(
-        console, names, [["count", *counts], ["address"], ["instruction", "x" * 12],
+        console, names, [["count", *counts], ["address", "x" * 8], ["instruction", "x" * 12],
                          ["line", "x" * 18]]))
     table.add_column("instruction", overflow="fold")
     table.add_column("line", overflow="fold")
