@@ -40,8 +40,7 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
         recorded = meta.get("dataset")
         dataset = recorded if isinstance(recorded, str) and recorded else "mnist"
     # the path recorded is resolved (ebnn train): a relative --data naming the same file is it
-    explicit = data is not None and (trained_on is None
-                                     or data.resolve() != Path(trained_on).resolve())
+    explicit = data is not None and not _same_path(data, trained_on)
     if split == "val":
         split = "validation"
     if split is None:
@@ -65,6 +64,16 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
         return with_model_classes(art, ds), split
     ds = load_source(dataset, data, data_dir, "train" if split == "all" else split)
     return with_model_classes(art, ds.fit_to(art.input_shape)), split
+
+
+def _same_path(data: Path, recorded: str | None) -> bool:
+    """Whether ``data`` names the file the metadata records (a hostile record: not it)."""
+    if recorded is None:
+        return False
+    try:
+        return data.resolve() == Path(recorded).resolve()
+    except (OSError, ValueError, RuntimeError):  # a NUL byte, a name too long, a link loop
+        return False
 
 
 def with_model_classes(art: Artifact, ds: Dataset) -> Dataset:

@@ -495,6 +495,6 @@ def test_profile_keeps_long_function_names_whole_at_80_columns(profiles):
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
     functions = text.split("functions (", 1)[1].split("\n\n", 1)[0]
     hot = text.split("hottest instructions", 1)[1].split("\n\n", 1)[0]
-    for name in ("accumulate_rows_of_the_first_layer", "threshold_and_pack_the_output_bits"):
+    for name in ("accumulate_rows_of_first_layer", "threshold_and_pack_output_bits"):
         assert re.search(rf"^{name} ", functions, re.M), functions
         assert re.search(rf" {name} ", hot), hot

@@ -6,7 +6,7 @@
 
 volatile uint32_t sink;
 
-NOINLINE uint32_t accumulate_rows_of_the_first_layer(uint32_t n)
+NOINLINE uint32_t accumulate_rows_of_first_layer(uint32_t n)
 {
     uint32_t acc = 0;
     for (uint32_t i = 0; i < n; i++)
@@ -14,7 +14,7 @@ NOINLINE uint32_t accumulate_rows_of_the_first_layer(uint32_t n)
     return acc;
 }
 
-NOINLINE uint32_t threshold_and_pack_the_output_bits(uint32_t x)
+NOINLINE uint32_t threshold_and_pack_output_bits(uint32_t x)
 {
     uint32_t bits = 0;
     for (int i = 0; i < 32; i++)
@@ -24,6 +24,6 @@ NOINLINE uint32_t threshold_and_pack_the_output_bits(uint32_t x)
 
 int main(void)
 {
-    sink = threshold_and_pack_the_output_bits(accumulate_rows_of_the_first_layer(300));
+    sink = threshold_and_pack_output_bits(accumulate_rows_of_first_layer(300));
     return 0;
 }
