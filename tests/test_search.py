@@ -345,6 +345,7 @@ def test_report_rerenders(local):
     (("-o", "{local}", "--resume", "--startup", "20"), "--startup differs"),
     (("{space}", "-o", "{tmp}/x", "--address", "a:1"), "--address is for --backend ray"),
     (("-o", "{local}", "--resume", "--cv-race"), "give --cv K too"),
+    (("-o", "{local}", "--resume", "--cv-folds", "3"), "--cv-folds is the folds of --cv K"),
     (("{space}", "-o", "{tmp}/x", "--max-ms", "nan"), "--max-ms nan: give a finite number"),
     (("{space}", "-o", "{tmp}/x", "--max-ms", "inf"), "--max-ms inf: give a finite number"),
     (("{space}", "-o", "{tmp}/x", "--max-ms", "1e-9"), "less than one cycle"),

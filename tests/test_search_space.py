@@ -80,6 +80,9 @@ def test_fixed_trial_picks_what_it_is_told():
     ({"train": {"epochs": [0, 5]}}, "epochs = 0 can never be used"),
     ({"train": {"seed": -1}}, "seed = -1 can never be used"),
     ({"train": {"rotate": [10, 120]}}, "rotate = 120 can never be used"),
+    # pool_stride was not checked at all: every trial drawing "x" was invalid at run time
+    ({"conv": {"filters": 8, "pool": 2, "pool_stride": [[5, "x"]]}}, "pool_stride"),
+    ({"conv": {"filters": 8, "pool": 2, "pool_stride": [2, 0]}}, "pool_stride = 0 can never"),
 ])
 def test_bad_spaces_are_refused_with_one_line(tables, words):
     with pytest.raises(SpaceError) as info:

@@ -241,6 +241,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _fail("--report DIR re-renders a search: --cv runs one (-o DIR --resume --cv K)")
     if cv_race and not cv:
         _fail("--cv-race races the --cv K candidates through the folds: give --cv K too")
+    if cv_folds is not None and not cv:
+        _fail("--cv-folds is the folds of --cv K: give --cv K too")
     if report and refit:
         _fail("--report DIR re-renders a search: --refit runs one (-o DIR --resume --refit)")
     if report and (trials is not None or duration is not None or jobs is not None

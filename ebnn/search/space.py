@@ -380,11 +380,15 @@ def _check_layer_values(kind: str, table: dict[str, Choice], where: str) -> None
     k = HIDDEN_KINDS[kind]
     needed: dict[str, Any] = {key: 1 for key in ("filters", "units") if key in k.keys}
     for key, choice in table.items():
-        if key == "pool_stride":  # valid or not with the drawn pool, not alone
-            continue
         for value in _values(choice):
+            extra: dict[str, Any] = {}
+            if key == "pool_stride":  # its type and range, with a pool it may stride over
+                def over(v: Any) -> Any:
+                    return v if isinstance(v, int) and not isinstance(v, bool) and v > 1 else 2
+                extra["pool"] = [over(v) for v in value] if isinstance(value, list) else over(
+                    value)
             try:
-                k.parse({"type": kind, **needed, key: value}, where)
+                k.parse({"type": kind, **needed, **extra, key: value}, where)
             except (LayerError, ConfigError) as exc:
                 raise SpaceError(f"{where}: " + _unusable(
                     key, choice, value, str(exc).removeprefix(where + ": "))) from None
