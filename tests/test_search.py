@@ -1333,3 +1333,35 @@ def test_a_cluster_address_where_nothing_answers_is_one_line(space_file, tmp_pat
                                "--address", "127.0.0.1:1"))
     assert "cannot start or reach 127.0.0.1:1: nothing answers there" in line
     assert not out.exists()
+
+
+def test_a_refit_whose_firmware_does_not_build_runs_again():
+    # a refit that met a missing compiler was kept as a rejection for good
+    from ebnn.search import refit as refit_mod
+    from ebnn.search.measure import UNEXPECTED
+
+    task = refit_mod.RefitTask(3, {"model": {"name": "m"}}, Budget("curie", 2048, 200_000,
+                                                                     None, 32_000_000), None)
+    key = refit_mod.KEY.format(3)
+    broken = {"setup": task.setup(), "status": "failed",
+              "reason": f"{UNEXPECTED}does not build for curie: gcc not found"}
+    over = {"setup": task.setup(), "status": "rejected", "reason": "SRAM 3,000 B > 2,048 B"}
+    assert refit_mod.pending({key: broken}, [task]) == [task]
+    assert refit_mod.pending({key: over}, [task]) == []
+
+
+def test_a_refit_that_meets_a_broken_toolchain_is_failed_not_rejected(tmp_path):
+    from ebnn.search import refit as refit_mod
+    from ebnn.search.measure import UNEXPECTED
+    from toolchain.build import ToolchainError
+
+    space = load_space_text(tmp_path)
+    data = load_search_data(None, None, space.val_fraction, space.seed)
+    small = {"model": {"name": "small", "input": [28, 28, 1], "classes": 10,
+                       "layers": [{"type": "conv", "filters": 4, "kernel": 3, "stride": 2}]},
+             "train": {"epochs": 1}}
+    task = refit_mod.RefitTask(0, small, Budget("curie", 15360, 200_000, None, 32_000_000), 200)
+    with mock.patch("ebnn.build.build_firmware", side_effect=ToolchainError("gcc not found")):
+        out = refit_mod.run_refit(task, data)
+    assert out.status == "failed" and out.reason.startswith(UNEXPECTED), out.reason
+    assert "does not build for curie" in out.reason

@@ -105,8 +105,10 @@ def _refit(task: RefitTask, data: SearchData, out: RefitOutcome) -> None:
             m = measure_trained(work / "model.pt", work, task.budget, data,
                                 config_toml(task.config),
                                 {"search_trial": task.number, "search_refit": True})
-        except MeasureError as exc:
-            out.status, out.reason = "rejected", str(exc)
+        except MeasureError as exc:  # over the budget: it stands; broken (the toolchain, the
+            # generated C): as an unexpected error, run again by the next --refit
+            out.status, out.reason = (("rejected", str(exc)) if exc.budget
+                                      else ("failed", f"{UNEXPECTED}{exc}"))
             return
     out.final = m.final
     if m.over is not None:
