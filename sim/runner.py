@@ -805,9 +805,7 @@ class Simulator:
             stop = self._counter.stop
             if (until != _END and ok and stop is None and self._fault is None
                     and self.uc.reg_read(R.UC_ARM_REG_PC) & ~1 == until):
-                self._fault = self._make_fault(  # the FP64 stop below: reached it
-                    "undefined_instruction", faults.undefined(self.core, self._decode(until)),
-                    until)
+                self._fault = self._undefined(until)  # the FP64 stop below: reached it
             until = _END
             if ok and stop is not None and stop.reason == StopReason.ALIGN_ENTRY:
                 pc = self._counter.hook_unaligned_entry(stop, self._retranslate) | 1
@@ -821,8 +819,7 @@ class Simulator:
                 if at != stop.pc:
                     pc, until = stop.pc | 1, at
                     continue
-                self._fault = self._make_fault(
-                    "undefined_instruction", faults.undefined(self.core, self._decode(at)), at)
+                self._fault = self._undefined(at)
             if (ok and opts.vector_faults and stop is not None and self._fault is None
                     and stop.reason in _CHIP_FAULTS):
                 # a fault the chip raises, found by the simulator's own checks: delivered too
@@ -848,6 +845,11 @@ class Simulator:
             if not self._sleep(pc - 2, "wfi"):
                 return
             pc |= 1
+
+    def _undefined(self, pc: int) -> Fault:
+        """UsageFault UNDEFINSTR for the instruction at ``pc`` (which did not run)."""
+        return self._make_fault("undefined_instruction",
+                                faults.undefined(self.core, self._decode(pc)), pc)
 
     def _fp64_at(self, start: int) -> int:
         """Address of the first double-precision operation from ``start`` on: in the block
@@ -912,7 +914,7 @@ class Simulator:
             "that could preempt and no SysTick interrupt counting (deadlock)", pc)
         return False
 
-    def _emulate(self, pc: int, timeout_us: int, until: int = 0xFFFFFFFF) -> bool:
+    def _emulate(self, pc: int, timeout_us: int, until: int = _END) -> bool:
         """One emu_start, to ``until`` (an address reached: Unicorn stops before it runs);
         False when it ended in an error (recorded as the run's fault)."""
         try:
