@@ -1060,6 +1060,15 @@ def refitted(cv, tmp_path_factory) -> Path:
     return out
 
 
+def test_a_damaged_refit_record_is_one_line(refitted, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(refitted, out)
+    _edit_study_attr(out / "study.db", "refit/", lambda r: {**r, "start": None})
+    for args in (["--report", out], ["-o", out, "--resume", "--refit", "--jobs", "1"]):
+        line = one_line_error(ebnn("search", *args))
+        assert "record: its start is damaged (not what ebnn search writes)" in line, line
+
+
 def without_refit(directory: Path) -> list[dict]:
     return [{k: v for k, v in e.items() if k != "refit"} for e in pareto(directory)]
 
@@ -1257,12 +1266,58 @@ def test_report_writes_inside_its_folder_whatever_the_study_names(local, tmp_pat
                          for n in names), names
 
 
-def test_a_damaged_outcome_record_is_one_line(local, tmp_path):
+def _damage_ok(field: str, value):
+    def edit(record):
+        if record.get("status") == "ok":
+            *path, last = field.split(".")
+            inner = record
+            for key in path:
+                inner = inner[key]
+            inner[last] = value
+        return record
+    return edit
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    (lambda record: {"status": 1}, "its outcome.status in the study is damaged"),
+    (_damage_ok("val_accuracy", "x"), "its outcome.val_accuracy in the study is damaged"),
+    (_damage_ok("final.cycles", "y"), "its outcome.final.cycles in the study is damaged"),
+    (_damage_ok("config", []), "its outcome.config in the study is damaged"),
+])
+def test_a_damaged_outcome_record_is_one_line(local, tmp_path, edit, words):
+    # a value of the wrong type in an outcome the checks let through ranked the candidates
+    # into a TypeError traceback
     out = tmp_path / "s"
     shutil.copytree(local, out)
-    _edit_outcomes(out / "study.db", lambda record: {"status": 1})
-    line = one_line_error(ebnn("search", "--report", out))
-    assert "outcome in the study is damaged" in line
+    _edit_outcomes(out / "study.db", edit)
+    before = (out / "study.db").read_bytes()
+    for args in (["--report", out], ["-o", out, "--resume", "--trials", TRIALS, "--jobs", "1"]):
+        line = one_line_error(ebnn("search", *args))
+        assert words in line and "(not what ebnn search writes)" in line, line
+    assert (out / "study.db").read_bytes() == before
+
+
+def _edit_study_attr(db: Path, prefix: str, edit) -> None:
+    """Apply ``edit`` to the study's user attributes whose key starts with ``prefix``."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    for key, value in list(con.execute("select key, value_json from study_user_attributes")):
+        if key.startswith(prefix):
+            con.execute("update study_user_attributes set value_json = ? where key = ?",
+                        (json.dumps(edit(json.loads(value))), key))
+    con.commit()
+    con.close()
+
+
+def test_a_damaged_fold_record_is_one_line(cv, tmp_path):
+    # --resume --cv read a fold's accuracy of the wrong type: a traceback in the ranking
+    out = tmp_path / "s"
+    shutil.copytree(cv, out)
+    _edit_study_attr(out / "study.db", "cv/0",
+                     lambda r: {**r, "results": [{"accuracy": "x", "start": 0, "end": 1}]})
+    line = one_line_error(ebnn("search", "-o", out, "--resume", *CV, "--jobs", "1"))
+    assert "record: its results[0].accuracy is damaged (not what ebnn search writes)" in line
 
 
 def test_a_folder_in_use_by_another_search_is_refused(local, tmp_path):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ebnn.search import crossval, refit
-from ebnn.search.study import TRIALS_DIR, SearchError, Settings, fitted
+from ebnn.search.study import TRIALS_DIR, Settings, fitted
 
 PARETO_DIR = "pareto"
 SUFFIXES = ("toml", "pt", "ebnn", "elf")
@@ -69,14 +69,7 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
         if t.datetime_start is not None and t.datetime_complete is not None:
             starts.append(t.datetime_start)
             ends.append(t.datetime_complete)
-        record = t.user_attrs.get("outcome")
-        if record is not None and not (
-                isinstance(record, dict) and isinstance(record.get("status"), str)
-                and isinstance(record.get("trained"), bool)
-                and isinstance(record.get("config"), dict)
-                and isinstance(record["config"].get("model"), dict)):
-            raise SearchError(f"trial {t.number}: its outcome in the study is damaged (not "
-                              "what ebnn search writes)")
+        record = t.user_attrs.get("outcome")  # its shape checked as the study was opened
         if record is not None:
             records.append({**record, "number": t.number, "state": t.state.name,
                             "same_as": t.user_attrs.get("same_as")})

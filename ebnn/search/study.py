@@ -44,6 +44,7 @@ from ebnn.search.measure import (
     probe_lower_bounds,
     probe_task,
 )
+from ebnn.search.records import study_problem
 from ebnn.search.space import Space
 from sim.formats import write_bytes
 
@@ -217,6 +218,9 @@ def open_study(directory: Path, settings: Settings, create: bool,
             raise SearchError(f"{db}: its study has {len(study.directions)} objective(s), "
                               f"{SETTINGS_NAME} asks for {len(directions)}: not the same "
                               "search's")
+        damaged = study_problem(study)
+        if damaged is not None:
+            raise SearchError(f"{db}: {damaged}")
         return study
     except SearchError:
         raise
