@@ -213,7 +213,8 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     sections: list[Section] = []
     in_sram: list[Section] = []
     exec_ranges: list[tuple[int, int]] = []
-    for sec in elf.iter_sections():
+    exec_index: set[int] = set()  # the executable sections' indices: their mapping symbols
+    for index, sec in enumerate(elf.iter_sections()):
         flags = sec["sh_flags"]
         if not flags & SH_FLAGS.SHF_ALLOC or sec["sh_size"] == 0:
             continue
@@ -227,6 +228,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
             kind = "flash"
         if flags & SH_FLAGS.SHF_EXECINSTR:
             exec_ranges.append((addr, addr + size))
+            exec_index.add(index)
         sections.append(Section(sec.name, addr, size, kind))
 
     flash_used = sum(
@@ -246,7 +248,10 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
                 continue
             kind = sym["st_info"]["type"]
             value = sym["st_value"]
-            if sym.name[:2] in ("$t", "$a", "$d") and sym.name[2:3] in ("", "."):
+            # a mapping symbol of another section (.debug_frame's $d, an offset into the
+            # debug data) says nothing about the code that happens to lie at that address
+            if (sym.name[:2] in ("$t", "$a", "$d") and sym.name[2:3] in ("", ".")
+                    and sym["st_shndx"] in exec_index):
                 mapping.append((value, sym.name[1] != "d"))
             if kind == "STT_FUNC":
                 value &= ~1

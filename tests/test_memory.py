@@ -4,6 +4,7 @@ Expected values come from the programs' disassembly (arm-none-eabi-gcc 12.2, -O2
 next to each assertion.
 """
 
+import shutil
 import subprocess
 
 import pytest
@@ -158,3 +159,20 @@ def test_code_ranges_cut_sections_at_mapping_symbols(mapping, expected):
 
 def test_clip_ranges_keeps_the_parts_inside_code():
     assert clip_ranges([(0, 10), (20, 30), (40, 50)], [(5, 25)]) == [(5, 10), (20, 25)]
+
+
+def test_debug_sections_mapping_symbols_do_not_hide_code(firmware, tmp_path):
+    # libgcc's ARMv6-M division routines carry a $d in .debug_frame whose value (an offset in
+    # the debug data) lies inside .text: taken for a literal pool, it hid the code after it
+    # from the cycle and SP tables (an M0+ -g build: stack peak 80 B instead of 104, cycles
+    # too few). The same image stripped of its debug sections must measure the same.
+    elf = firmware("recurse.c", "descend.S", target="stm32l031", defines={"DEPTH": 10})
+    stripped = tmp_path / "stripped.elf"
+    objcopy = shutil.which("arm-none-eabi-objcopy")
+    assert objcopy is not None
+    subprocess.run([objcopy, "--strip-debug", str(elf), str(stripped)], check=True)
+    full, bare = sim.load_elf(elf), sim.load_elf(stripped)
+    assert full.exec_ranges == bare.exec_ranges
+    a = sim.run(full, target="stm32l031")
+    b = sim.run(bare, target="stm32l031")
+    assert (a.cycles, a.stack_peak) == (b.cycles, b.stack_peak)
