@@ -87,6 +87,56 @@ def test_csv_rows_take_the_space_input(space_file, tmp_path):
     assert (out / "pareto.json").read_text() == before
 
 
+SEQUENCE_SPACE = """\
+[model]
+name = "imu"
+input = [100, 6]
+classes = 4
+
+[space]
+blocks = [1, 2]
+kinds = ["conv1d", "linear"]
+
+[space.first]
+filters = [4, 8]
+kernel = 5
+padding = 2
+pool = 4
+
+[space.conv1d]
+filters = 8
+pool = 5
+
+[space.linear]
+units = 8
+
+[space.train]
+epochs = 1
+batch_size = 8
+seed = 0
+val_fraction = 0.2
+"""
+
+
+def test_a_sequence_data_set_is_searched_with_conv1d_blocks(tmp_path):
+    # the first block was always a 2-D conv whose default 3x3 kernel fits no [T, C] input:
+    # every sequence space (basicmotions' included) was refused
+    space = tmp_path / "imu.toml"
+    space.write_text(SEQUENCE_SPACE)
+    out = fresh(tmp_path / "s")
+    ran = ebnn("search", space, "--dataset", "basicmotions", "--sram", "2k", "--trials", "3",
+               "--jobs", "1", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    entries = json.loads((out / "pareto.json").read_text())
+    assert entries and all(e["test_accuracy"] is not None for e in entries)
+    for e in entries:
+        layers = e["config"]["model"]["layers"]
+        assert layers[0]["type"] == "conv1d" and layers[0]["kernel"] == 5
+        assert all(layer["type"] in ("conv1d", "linear") for layer in layers)
+        assert e["sram_peak"] <= 2048
+    assert "| conv1d " in (out / "pareto.md").read_text()
+
+
 @pytest.mark.parametrize("args, message", [
     (("--dataset", "digits", "--data", "x.csv"), "give one of --dataset and --data, not both"),
     (("--dataset", "mnist"), "the space's input takes"),
@@ -154,7 +204,8 @@ def test_the_handmade_models_lie_in_the_shipped_spaces():
 
     root = Path(__file__).resolve().parent.parent / "examples"
     for space, model in (("mnist", "mnist"), ("mnist", "mnist-tiny"), ("digits", "digits"),
-                         ("mnist-near", "mnist"), ("mnist-near-recipe", "mnist")):
+                         ("mnist-near", "mnist"), ("mnist-near-recipe", "mnist"),
+                         ("basicmotions", "basicmotions")):
         sp = load_space(root / "search" / f"{space}.toml")
         config = tomllib.loads((root / model / f"{model}.toml").read_text())
         made = sp.suggest(optuna.trial.FixedTrial(sp.params_of(config, model)))

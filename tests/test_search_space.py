@@ -80,6 +80,12 @@ def test_fixed_trial_picks_what_it_is_told():
     ({"train": {"epochs": [0, 5]}}, "epochs = 0 can never be used"),
     ({"train": {"seed": -1}}, "seed = -1 can never be used"),
     ({"train": {"rotate": [10, 120]}}, "rotate = 120 can never be used"),
+    # a kind later blocks may have, without the key it has no default for: every trial
+    # drawing it failed at run time (reported as a rejection)
+    ({"blocks": [1, 2], "kinds": ["conv", "linear"], "conv": {"filters": 8}},
+     "[space.linear]: needs units (a linear block has no default)"),
+    ({"blocks": 1, "conv": {"kernel": 3}}, "[space.conv]: needs filters"),
+    ({"first": {"kernel": 3}, "conv": {"filters": 8}}, "[space.first]: needs filters"),
     # pool_stride was not checked at all: every trial drawing "x" was invalid at run time
     ({"conv": {"filters": 8, "pool": 2, "pool_stride": [[5, "x"]]}}, "pool_stride"),
     ({"conv": {"filters": 8, "pool": 2, "pool_stride": [2, 0]}}, "pool_stride = 0 can never"),
@@ -124,7 +130,7 @@ def test_model_table_is_checked():
     with pytest.raises(SpaceError, match="layers"):
         parse_space({"model": {**BASE["model"], "layers": []}, "space": {}})
     with pytest.raises(SpaceError, match="input"):
-        parse_space({"model": {**BASE["model"], "input": [28, 28]}, "space": {}})
+        parse_space({"model": {**BASE["model"], "input": [28]}, "space": {}})
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("2h", 7200), ("90m", 5400), ("1h30m", 5400),
@@ -178,7 +184,7 @@ def test_the_search_sampler_models_the_shape_jointly_with_one_objective(tables, 
     """What ``shapes`` is for: the search's own TPE (one objective, accuracy alone) puts the
     shape in its joint model with the first layer and the recipe; block by block, a third
     block's kind stands alone. With several objectives TPE models every parameter alone."""
-    s = space(**tables, first={"stride": [1, 2]}, conv={"filters": [8, 16]},
+    s = space(**tables, first={"filters": 8, "stride": [1, 2]}, conv={"filters": [8, 16]},
               linear={"units": [32]}, train={"shift": [1, 2]})
     for directions, expect in ((["maximize"], {joint, "b1.stride", "train.shift"}),
                                (["maximize", "minimize", "minimize"], set())):
@@ -214,12 +220,12 @@ def test_blocks_are_drawn_in_order_each_kind_before_its_keys():
             return low
 
     s = space(blocks=[1, 3], kinds=["conv", "linear"], conv={"filters": [8, 16], "pool": [1, 2]},
-              train={"shift": [1, 2]})
+              linear={"units": 16}, train={"shift": [1, 2]})
     s.suggest(Recorder())
     assert asked == ["blocks", "b1.filters", "b1.pool", "b2.kind", "b2.filters", "b2.pool",
                      "b3.kind", "b3.filters", "b3.pool", "train.shift"]
     asked.clear()
-    space(shapes=SHAPES, conv={"filters": [8, 16]}).suggest(Recorder())
+    space(shapes=SHAPES, conv={"filters": [8, 16]}, linear={"units": 16}).suggest(Recorder())
     assert asked == ["shape", "b1.filters", "b2.filters"]
 
 
@@ -255,7 +261,7 @@ def test_shapes_map_a_config_back_to_its_parameters():
     # one shape: nothing to draw
     config["model"]["layers"] = config["model"]["layers"][:2]
     assert "shape" not in two_convs_only.params_of(config, "start.toml")
-    assert space(shapes=[["conv"]]).blocks == (1, 1)
+    assert space(shapes=[["conv"]], conv={"filters": 8}).blocks == (1, 1)
 
 
 @pytest.mark.parametrize(("tables", "words"), [
@@ -274,4 +280,38 @@ def test_shapes_map_a_config_back_to_its_parameters():
 def test_bad_shapes_are_refused_with_one_line(tables, words):
     with pytest.raises(SpaceError) as info:
         space(**tables)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+SEQUENCE = {"model": {"name": "s", "input": [50, 3], "classes": 3}}
+
+
+def test_a_sequence_space_begins_with_a_conv1d():
+    s = parse_space({**SEQUENCE, "space": {
+        "blocks": [1, 2], "kinds": ["conv1d", "linear"],
+        "first": {"filters": [4, 8], "kernel": [3, 5]}, "conv1d": {"filters": 8},
+        "linear": {"units": 16}}})
+    assert s.first_kind == "conv1d"
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    kinds = set()
+    for _ in range(20):
+        config = s.suggest(study.ask())
+        layers = config["model"]["layers"]
+        assert layers[0]["type"] == "conv1d"
+        kinds.update(layer["type"] for layer in layers[1:])
+        spec = parse_config(config)
+        assert s.params_of(config, "drawn") is not None and spec.input == (1, 50, 3)
+    assert kinds == {"conv1d", "linear"}
+    # the default kinds follow the input too
+    assert parse_space({**SEQUENCE, "space": {"conv1d": {"filters": 4}}}).kinds == ("conv1d",)
+
+
+@pytest.mark.parametrize(("tables", "words"), [
+    ({"shapes": [["conv", "linear"]], "conv": {"filters": 4}, "linear": {"units": 8}},
+     "the first block must be a conv1d (the input is a sequence [T, C])"),
+    ({"first": {"filters": 4, "kernel": [[1, 3]]}}, "kernel"),
+])
+def test_bad_sequence_spaces_are_refused_with_one_line(tables, words):
+    with pytest.raises(SpaceError) as info:
+        parse_space({**SEQUENCE, "space": tables})
     assert words in str(info.value) and "\n" not in str(info.value)

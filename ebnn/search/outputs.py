@@ -349,10 +349,11 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
 def layers_text(config: dict[str, Any]) -> str:
     parts = []
     for layer in config["model"]["layers"]:
-        if layer["type"] == "conv":
+        if layer["type"] in ("conv", "conv1d"):
             k = layer.get("kernel", 3)
-            k = f"{k[0]}x{k[1]}" if isinstance(k, list) else f"{k}x{k}"
-            text = f"conv {layer['filters']} {k}"
+            k = (f"k{k}" if layer["type"] == "conv1d" else
+                 f"{k[0]}x{k[1]}" if isinstance(k, list) else f"{k}x{k}")
+            text = f"{layer['type']} {layer['filters']} {k}"
             if layer.get("stride", 1) != 1:
                 text += f"/{layer['stride']}"
             if layer.get("padding", 0):

@@ -7,11 +7,12 @@
 
     [space]
     blocks = [1, 3]            # hidden blocks: at least 1, at most 3
-    kinds = ["conv", "linear"] # kinds a block after the first may have (the first is a conv)
+    kinds = ["conv", "linear"] # kinds a block after the first may have (the first is a conv;
+                               # a conv1d when the input is a sequence [T, C])
     # or, instead of blocks and kinds, the kind sequences themselves, drawn as one parameter:
     # shapes = [["conv", "conv"], ["conv", "conv", "conv"], ["conv", "conv", "linear"]]
 
-    [space.first]              # the first block (a conv on the pixels); default: [space.conv]
+    [space.first]              # the first block (on the input); default: [space.conv]
     filters = [4, 8, 16]       # a list: one of these
     kernel = [3, 4]
     stride = 2                 # a value: always this
@@ -148,6 +149,7 @@ class Space:
     layer: dict[str, dict[str, Choice]]  # kind -> key -> choice
     train: dict[str, Choice] = field(default_factory=dict)
     shapes: tuple[tuple[str, ...], ...] = ()  # the kind sequences, when drawn as one parameter
+    first_kind: str = "conv"  # the first block's: conv1d when the input is a sequence [T, C]
 
     @property
     def val_fraction(self) -> float:
@@ -175,7 +177,7 @@ class Space:
         else:
             lo, hi = self.blocks
             n = trial.suggest_int("blocks", lo, hi) if hi > lo else lo
-            kinds = ["conv"]
+            kinds = [self.first_kind]
         layers: list[dict[str, Any]] = []
         for i in range(1, n + 1):
             # block by block, each kind is drawn just before its block's keys: the order the
@@ -225,10 +227,10 @@ class Space:
                                  f"{hi}")
             if hi > lo:
                 params["blocks"] = len(kinds)
-        previous = "conv"
+        previous = self.first_kind
         for i, layer in enumerate(spec.layers, 1):
             if not self.shapes:
-                allowed = ["conv"] if i == 1 else self._kinds_after(previous)
+                allowed = [self.first_kind] if i == 1 else self._kinds_after(previous)
                 if layer.type not in allowed:
                     raise SpaceError(f"{where}: layer {i} is a {layer.type}; the space's layer "
                                      f"{i} is a {' or '.join(allowed)}")
@@ -282,7 +284,9 @@ class Space:
         """A layer key's value as the config parser normalises it (None: the default)."""
         layer: dict[str, Any] = {"type": kind}
         if kind != "linear":
-            layer.setdefault("filters", 1)
+            layer["filters"] = 1
+            if key != "kernel":  # a kernel of 1 fits any input (a 1-row [1, T, C] too)
+                layer["kernel"] = 1
         else:
             layer["units"] = 1
         if value is not None:
@@ -290,7 +294,7 @@ class Space:
         try:
             spec = parse_config({"model": {"name": "x", "input": list(self.input),
                                            "classes": self.classes,
-                                           "layers": [{"type": "conv", "filters": 1}, layer]
+                                           "layers": [_probe_layer(self.first_kind), layer]
                                            if kind == "linear" else [layer]}})
         except ConfigError:
             return None  # not a value this layer can take
@@ -306,7 +310,7 @@ def shape_name(kinds: tuple[str, ...] | list[str]) -> str:
     return "-".join(kinds)
 
 
-def _shapes(raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
+def _shapes(raw: Any, where: str, first_kind: str) -> tuple[tuple[str, ...], ...]:
     """``[space] shapes``: distinct kind sequences a model may have, each a valid model."""
     if not isinstance(raw, list) or not raw or not all(
             isinstance(s, list) and s and all(isinstance(k, str) for k in s) for s in raw):
@@ -319,8 +323,10 @@ def _shapes(raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
         if unknown:
             raise SpaceError(f"{where}: shape {name}: {unknown[0]} is not a layer type (one of "
                              f"{', '.join(HIDDEN_KINDS)})")
-        if shape[0] != "conv":
-            raise SpaceError(f"{where}: shape {name}: the first block must be a conv")
+        if shape[0] != first_kind:
+            raise SpaceError(f"{where}: shape {name}: the first block must be a {first_kind}"
+                             + (" (the input is a sequence [T, C])" if first_kind != "conv"
+                                else ""))
         if len(shape) > MAX_BLOCKS:
             raise SpaceError(f"{where}: shape {name}: more than {MAX_BLOCKS} blocks")
         for a, b in itertools.pairwise(shape):
@@ -394,13 +400,28 @@ def _check_layer_values(kind: str, table: dict[str, Choice], where: str) -> None
                     key, choice, value, str(exc).removeprefix(where + ": "))) from None
 
 
-def _check_train_values(model: dict[str, Any], train: dict[str, Choice], source: str) -> None:
+def _probe_layer(kind: str) -> dict[str, Any]:
+    """A first layer that fits any input of its kind (a 1-row [1, T, C] too): to check the
+    rest of a model against."""
+    return {"type": kind, "filters": 1, "kernel": 1}
+
+
+def _check_required(kind: str, table: dict[str, Choice], where: str) -> None:
+    """SpaceError when a block of ``kind`` could be drawn without a key it has no default for
+    (a conv's filters, a linear's units): every trial drawing it would fail."""
+    for key in ("filters", "units"):
+        if key in HIDDEN_KINDS[kind].keys and key not in table:
+            raise SpaceError(f"{where}: needs {key} (a {kind} block has no default)")
+
+
+def _check_train_values(model: dict[str, Any], train: dict[str, Choice], source: str,
+                        first_kind: str) -> None:
     """SpaceError for a [space.train] value no training takes (each key is checked alone by
     the config parser, as every [train] limit is one key's)."""
     for key, choice in train.items():
         for value in _values(choice):
             try:
-                parse_config({"model": {**model, "layers": [{"type": "conv", "filters": 1}]},
+                parse_config({"model": {**model, "layers": [_probe_layer(first_kind)]},
                               "train": {key: value}}, source)
             except ConfigError as exc:
                 raise SpaceError(f"{source}: [space.train] " + _unusable(
@@ -430,15 +451,18 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
     unknown = set(space) - {"blocks", "kinds", "shapes", "first", "train", *HIDDEN_KINDS}
     if unknown:
         raise SpaceError(f"{source}: [space]: unknown key(s) {', '.join(sorted(unknown))}")
+    # a sequence [T, C] begins with a conv along time; an image (or a 1-row [1, W, C]) with a conv
+    raw_input = model.get("input")
+    first_kind = "conv1d" if isinstance(raw_input, list) and len(raw_input) == 2 else "conv"
     shapes: tuple[tuple[str, ...], ...] = ()
     if "shapes" in space:
         if {"blocks", "kinds"} & set(space):
             raise SpaceError(f"{source}: [space] shapes replaces blocks and kinds: give one or "
                              "the other")
-        shapes = _shapes(space["shapes"], f"{source}: [space]")
+        shapes = _shapes(space["shapes"], f"{source}: [space]", first_kind)
         lengths = [len(s) for s in shapes]
         space = {**space, "blocks": [min(lengths), max(lengths)],
-                 "kinds": sorted({k for s in shapes for k in s[1:]}) or ["conv"]}
+                 "kinds": sorted({k for s in shapes for k in s[1:]}) or [first_kind]}
     blocks = space.get("blocks", 1)
     if isinstance(blocks, int) and not isinstance(blocks, bool):
         blocks = [blocks, blocks]
@@ -447,14 +471,14 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
             or not 1 <= blocks[0] <= blocks[1] <= MAX_BLOCKS):
         raise SpaceError(f"{source}: [space] blocks must be N or [min, max] with "
                          f"1 <= min <= max <= {MAX_BLOCKS}")
-    kinds = space.get("kinds", ["conv"])
+    kinds = space.get("kinds", [first_kind])
     if (not isinstance(kinds, list) or not kinds
             or not all(isinstance(k, str) and k in HIDDEN_KINDS for k in kinds)):
         raise SpaceError(f"{source}: [space] kinds must list layer types among "
                          f"{', '.join(HIDDEN_KINDS)}")
     layer = {k: _kind_table(space.get(k), k, f"{source}: [space.{k}]") for k in HIDDEN_KINDS}
-    first = (_kind_table(space["first"], "conv", f"{source}: [space.first]")
-             if "first" in space else layer["conv"])
+    first = (_kind_table(space["first"], first_kind, f"{source}: [space.first]")
+             if "first" in space else layer[first_kind])
     raw_train = space.get("train", {})
     if not isinstance(raw_train, dict):
         raise SpaceError(f"{source}: [space.train] must be a table")
@@ -475,20 +499,26 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
         raise SpaceError(f"{source}: [space.train] teacher must be one absolute path")
     try:
         # the model table and the fixed parts are checked by the config parser itself
-        probe = parse_config({"model": {**model, "layers": [{"type": "conv", "filters": 1}]}},
-                             source)
+        probe = parse_config({"model": {**model, "layers": [_probe_layer(first_kind)]}}, source)
     except ConfigError as exc:
         raise SpaceError(str(exc)) from None
     if strict:  # after the model's own checks, which these rely on
         for k, table in layer.items():
             _check_layer_values(k, table, f"{source}: [space.{k}]")
-        _check_layer_values("conv", first, f"{source}: [space.first]")
-        _check_train_values(model, train, source)
+        _check_layer_values(first_kind, first, f"{source}: [space.first]")
+        _check_train_values(model, train, source, first_kind)
     result = Space(probe.name, probe.input, probe.classes, (blocks[0], blocks[1]),
-                   tuple(kinds), first, layer, train, shapes)
+                   tuple(kinds), first, layer, train, shapes, first_kind)
     if result.val_fraction <= 0:
         raise SpaceError(f"{source}: [space.train] val_fraction must be > 0: a search "
                          "validates every candidate")
+    if strict:
+        _check_required(first_kind, first, f"{source}: [space.first]"
+                        if "first" in space else f"{source}: [space.{first_kind}]")
+        if blocks[1] > 1:  # the kinds later blocks may have
+            later = {k for shape in shapes for k in shape[1:]} if shapes else set(kinds)
+            for kind in sorted(later):
+                _check_required(kind, layer[kind], f"{source}: [space.{kind}]")
     return result
 
 
