@@ -211,7 +211,9 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
     header = next(it, (0, []))[1]
     if not header:
         raise DatasetError(f"{path}: needs a header row and at least one sample row")
-    if all(_number(c) for c in header):
+    # pandas names the columns of a DataFrame made from an array 0, 1, 2, ...: a header
+    pandas_names = [c.strip() for c in header] == [str(i) for i in range(len(header))]
+    if all(_number(c) for c in header) and not pandas_names:
         raise DatasetError(f"{path}: the first row must be a header (label, then feature "
                            "names); it holds only numbers")
     width = len(header)
@@ -244,6 +246,12 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
         values[i] = v
         names.append(row[0].strip())
         lines.append(line)
+    if (not pandas_names and header[0].strip() in set(names)
+            and all(_number(c) for c in header[1:])):
+        # a file without a header: its first sample was about to be dropped as one
+        raise DatasetError(f"{path}: the first row is a sample, not a header (its label "
+                           f"{header[0].strip()[:40]!r} labels rows below, the rest are "
+                           "numbers): put a header row (label, then feature names) first")
     labels, n, known = _csv_labels(path, names, lines, classes)
     samples = values.astype(np.uint8) if whole else values
     class_note = f"; classes {', '.join(known)[:200]}" if known else ""

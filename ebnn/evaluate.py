@@ -1,5 +1,6 @@
 """Accuracy of an artifact's integer reference, and its agreement with the torch model."""
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -97,10 +98,17 @@ def with_model_classes(art: Artifact, ds: Dataset) -> Dataset:
         remap = np.array([index.get(n, -1) for n in ds.class_names], np.int64)
         ds = replace(ds, labels=remap[ds.labels], classes=art.classes,
                      class_names=tuple(names))
-    elif ds.class_names is not None and names is None and len(ds.class_names) != art.classes:
-        raise EvalError(f"{ds.source}: {len(ds.class_names)} classes, the model has "
-                        f"{art.classes}; its artifact does not record the training classes' "
-                        "names to match them (export it again from a checkpoint trained now)")
+    elif ds.class_names is not None and names is None:
+        # the model was trained on numbered labels (or its artifact predates the names): a
+        # name that is a number is that label; any other name matches no number by itself
+        # (numbering them in sorted order scored a model on the wrong classes)
+        if not all(re.fullmatch(r"[0-9]{1,9}", n) for n in ds.class_names):
+            raise EvalError(f"{ds.source}: the data names its classes, the model records "
+                            "no class names (it was trained on numbered labels): which name is "
+                            f"which of its classes 0..{art.classes - 1} cannot be told; give "
+                            "the labels as those numbers")
+        remap = np.array([int(n) for n in ds.class_names], np.int64)
+        ds = replace(ds, labels=remap[ds.labels], classes=art.classes, class_names=None)
     if len(ds.labels) and ds.labels.max() >= art.classes:
         raise EvalError(f"{ds.source}: labels up to {int(ds.labels.max())}; the model has "
                         f"{art.classes} classes (0..{art.classes - 1})")

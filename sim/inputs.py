@@ -153,8 +153,9 @@ class InputFormat:
 
 
 def _read_csv(path: Path) -> np.ndarray:
-    """The numbers of a CSV file as float64 rows (a first row that is not numbers is a
-    header and skipped); bounded by MAX_INPUT_BYTES."""
+    """The numbers of a CSV file as float64 rows (a first row that is not numbers, or is
+    pandas' column names 0, 1, 2, ..., N-1, is a header and skipped); bounded by
+    MAX_INPUT_BYTES."""
     with path.open("rb") as fh:
         data = fh.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
@@ -163,6 +164,10 @@ def _read_csv(path: Path) -> np.ndarray:
             if line.strip()]
     try:
         [float(v) for v in rows[0]] if rows else None
+        # pandas' column names of a DataFrame made from an array: 0, 1, 2, ...
+        if len(rows) > 1 and len(rows[0]) >= 4 and [v.strip() for v in rows[0]] == [
+                str(i) for i in range(len(rows[0]))]:
+            rows = rows[1:]
     except ValueError:
         rows = rows[1:]  # a header
     if not rows or len({len(r) for r in rows}) != 1:

@@ -122,6 +122,9 @@ def test_csv_with_integer_and_named_labels(tmp_path: Path) -> None:
     ("label,a\n0,1\n2.5,2\n", "bad.csv:3: label '2.5' is not a class number"),
     ("label,a\n1_0,1\n2,2\n", "bad.csv:2: label '1_0' is not a class number"),
     ("label,a\n0,1\n-1,2\n", "bad.csv:3: label -1 is not a class number"),
+    # no header: the first sample was taken for one and dropped without a word
+    ("walk,0.5,1\nrun,2,3\nwalk,0,0\n", "the first row is a sample, not a header (its label "
+     "'walk' labels rows below"),
 ])
 def test_bad_csv_is_one_line(tmp_path: Path, text: str, words: str) -> None:
     p = tmp_path / "bad.csv"
@@ -129,6 +132,14 @@ def test_bad_csv_is_one_line(tmp_path: Path, text: str, words: str) -> None:
     with pytest.raises(DatasetError) as e:
         load_path(p)
     assert words in one_line(e)
+
+
+def test_csv_with_pandas_column_names_reads_them_as_the_header(tmp_path: Path) -> None:
+    # pd.DataFrame(array).to_csv(index=False) names the columns 0, 1, 2, ...
+    p = tmp_path / "pandas.csv"
+    p.write_text("0,1,2,3\n1,10,20,30\n0,40,50,60\n")
+    ds = load_path(p)
+    assert list(ds.labels) == [1, 0] and ds.images.tolist() == [[10, 20, 30], [40, 50, 60]]
 
 
 def test_csv_whole_float_labels_are_numbers(tmp_path: Path) -> None:
@@ -397,6 +408,32 @@ def test_eval_numbers_classes_by_the_training_names(named_model: Path, tmp_path:
     np.savez(tmp_path / "seven.npz", x=np.zeros((4, 2, 2), np.uint8), y=np.full(4, 7))
     msg = one_line_error(ebnn("eval", named_model / "m.ebnn", "--data", tmp_path / "seven.npz"))
     assert "labels up to 7; the model has 3 classes" in msg
+
+
+def test_a_model_without_class_names_takes_named_data_only_by_number(
+        named_model: Path, tmp_path: Path) -> None:
+    """A model trained on numbered labels scored on data that names its classes: names were
+    numbered in sorted order, whatever the user's numbering was (26.67% instead of 95%, exit
+    0). A name that is a number is that label; other names are refused, in one line."""
+    from ebnn.artifact import load
+    from ebnn.evaluate import eval_dataset
+
+    numbered = tmp_path / "numbered.npz"  # the user's coding: emu 0, cat 1, dog 2
+    values = RNG.integers(0, 256, (30, 2, 2), dtype=np.uint8)
+    np.savez(numbered, x=values, y=np.arange(30) % 3)
+    ebnn_file = tmp_path / "m.ebnn"
+    assert ebnn("train", named_model / "named.toml", "--data", numbered, "-o",
+                tmp_path / "m.pt").returncode == 0
+    assert ebnn("export", tmp_path / "m.pt", "-o", ebnn_file).returncode == 0
+    art = load(ebnn_file)
+    assert "class_names" not in art.metadata or art.metadata["class_names"] is None
+    _named_csv(tmp_path / "named.csv", ["emu", "cat", "dog"], rows=2)
+    msg = one_line_error(ebnn("eval", ebnn_file, "--data", tmp_path / "named.csv"))
+    assert "the model records no class names" in msg and "give the labels as those numbers" in msg
+    # names that are numbers are those labels (not their sorted order: "10" after "1")
+    _named_csv(tmp_path / "digits.csv", ["2", "0"], rows=2)
+    ds, _ = eval_dataset(art, None, None, None, tmp_path / "digits.csv")
+    assert list(ds.labels) == [2, 2, 0, 0]
 
 
 def test_train_refuses_one_class_and_warns_of_empty_ones(tmp_path: Path) -> None:

@@ -42,6 +42,15 @@ def test_npy_becomes_its_uint8_bytes_in_c_order(tmp_path: Path, convert) -> None
     assert console_bytes(p) == DIGIT.tobytes()
 
 
+def test_csv_with_pandas_column_names_skips_them(tmp_path: Path) -> None:
+    # pd.DataFrame(inputs).to_csv(index=False) writes the column names 0..N-1 first: they
+    # were classified as an extra first input, every answer one row off the user's
+    p = tmp_path / "inputs.csv"
+    flat = DIGIT.reshape(-1)
+    p.write_text(",".join(map(str, range(flat.size))) + "\n" + ",".join(map(str, flat)) + "\n")
+    assert console_bytes(p) == DIGIT.tobytes()
+
+
 def test_npy_errors_are_one_line(tmp_path: Path) -> None:
     p = tmp_path / "x.npy"
     np.save(p, DIGIT.astype(np.float32) * 2)
