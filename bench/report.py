@@ -1406,7 +1406,9 @@ def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
         "(the data sets' published baselines), and not re-measured. Do not "
         "edit by hand: re-run the command.", "",
         host_section(res), "",
-        "## Headline", "", _safe(headline, "", res, quick),
+        # the README's headline, whose link to this page would lead to docs/docs/ from here
+        "## Headline", "", _safe(headline, "", res, quick).replace(
+            "[docs/results.md](docs/results.md)", "this page"),
         "## 1. Accuracy vs peak SRAM vs latency on the Curie-class target", "",
         _safe(models_section, "models", res, img),
         "## 2. Firmware efficiency per model and core", "",

@@ -292,8 +292,9 @@ def datasets_cmd(json_path: Path | None) -> None:
 def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | None) -> None:
     """Per layer: shape, weight bits, operations, flash, SRAM and stack of the firmware.
 
-    MODEL is a .ebnn artifact or a config (.toml: its untrained model; the figures do not
-    depend on the weights' values). The firmware is built for the target as `ebnn build`
+    MODEL is a .ebnn artifact or a config (.toml: its untrained model, seeded random weights;
+    the first layer's code depends on the weights, so a trained model's flash, stack and
+    cycles differ by a few percent, either way). The firmware is built for the target as `ebnn build`
     builds it and run once in the simulator: flash is read from the ELF's symbols, cycles
     from the profiler's per-layer groups, stack and SRAM measured (docs/data.md).
     """

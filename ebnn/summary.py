@@ -1,8 +1,9 @@
 """``ebnn summary``: per layer the shape, weight bits, operations, and the flash, SRAM and stack of
 the generated firmware, measured.
 
-The static columns come from the artifact (a config is first made into an untrained artifact:
-its figures do not depend on the weights' values). The memory and cycle columns are not
+The static columns come from the artifact (a config is first made into an untrained artifact;
+the first layer's straight-line code depends on the weights, so the firmware figures of a
+config are an untrained model's, a few percent from a trained one's, either way). The memory and cycle columns are not
 estimated from the C: the firmware is built for the target exactly as ``ebnn build`` builds
 it and run once on its embedded sample in the simulator, and
 

@@ -110,9 +110,11 @@ def main() -> None:
                    f"ELF by `ebnn-sim build`, else {DEFAULT_TARGET}.")
 @click.option("--sram", type=SIZE, default=None,
               help="SRAM to map at 0x20000000, e.g. 15k; every byte past it faults. Also the "
-                   "peak-SRAM budget. Default: the target's.")
+                   "peak-SRAM budget. Default: what the ELF was linked for (recorded by "
+                   "`ebnn-sim build`/`ebnn build`), else the target's.")
 @click.option("--flash", type=SIZE, default=None,
-              help="Flash to map at 0x00000000; also the flash budget. Default: the target's.")
+              help="Flash to map at 0x00000000; also the flash budget. Default: what the ELF "
+                   "was linked for, else the target's.")
 @click.option("--max-stack", type=SIZE, default=None, help="Stack budget (peak stack use).")
 @click.option("--max-cycles", type=click.IntRange(min=0), default=None,
               help="Budget of estimated cycles for the whole run.")
@@ -277,9 +279,10 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
                    f"{DEFAULT_TARGET}).")
 @click.option("--sram", type=SIZE, default=None,
               help="SRAM to map, and the budget the memory map is drawn against. "
-                   "Default: the target's.")
+                   "Default: what the ELF was linked for, else the target's.")
 @click.option("--flash", type=SIZE, default=None,
-              help="Flash to map at 0x00000000. Default: the target's.")
+              help="Flash to map at 0x00000000. Default: what the ELF was linked for, else "
+                   "the target's.")
 @click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
               default=None,
               help="Stop (exit 5) before executing more than this many instructions.")

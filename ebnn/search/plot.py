@@ -29,8 +29,13 @@ def anchors_for(dataset: str) -> tuple[tuple[str, float, int, str], ...]:
 def plot_search(path: Path, settings: Settings, records: list[dict[str, Any]],
                 entries: list[dict[str, Any]], reference: list[dict[str, Any]]) -> None:
     dataset = settings.dataset or ("mnist" if settings.data_dir is None else "")
+    import logging
+
     import matplotlib
 
+    # the log axis's tick labels ask for a math font this machine may lack: matplotlib falls
+    # back to DejaVu and said so some 20 times among the search's progress lines
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
