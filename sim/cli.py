@@ -380,7 +380,8 @@ def _split_flags(ctx: click.Context, param: click.Parameter,
 def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | None,
               flash: int | None, include_dirs: tuple[str, ...], defines: tuple[str, ...],
               opt: str, cflags: list[str], ldflags: list[str]) -> None:
-    """Cross-compile C SOURCES with the start-up code and semihosting runtime.
+    """Cross-compile C (and assembly: .S, .s) SOURCES with the start-up code and semihosting
+    runtime. C++ and constructors are refused (the start-up code runs none).
 
     The ELF records its target, so `ebnn-sim run` needs no --target for it.
     """

@@ -477,6 +477,22 @@ def test_build_failure_shows_the_compiler_errors(cli, tmp_path):
     assert not (tmp_path / "fw.elf").exists()
 
 
+def test_build_refuses_constructors_and_cxx_it_would_not_run(cli, tmp_path):
+    # the start-up code runs no .init_array: a constructor was dropped silently (ready=0)
+    src = tmp_path / "ctor.c"
+    src.write_text("static int ready;\n__attribute__((constructor)) static void init(void) "
+                   "{ ready = 1; }\nint main(void) { return ready ? 0 : 1; }\n")
+    result = cli("build", src, "-o", tmp_path / "fw.elf")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "the firmware has constructors (.init_array): the start-up code runs none" in \
+        result.stderr
+    assert not (tmp_path / "fw.elf").exists()
+    cxx = tmp_path / "main.cpp"
+    cxx.write_text("int main() { return 0; }\n")
+    line = assert_single_error_line(cli("build", cxx, "-o", tmp_path / "fw.elf"))
+    assert line.startswith(f"error: {cxx}: C++ is not built here")
+
+
 def test_build_missing_source(cli, tmp_path):
     line = assert_single_error_line(cli("build", tmp_path / "missing.c", "-o",
                                         tmp_path / "fw.elf"))

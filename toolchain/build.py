@@ -97,6 +97,9 @@ def _libc_flags(gcc: str) -> list[str]:
     return ["--specs=nano.specs"]
 
 
+CXX_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++", ".C", ".cp", ".CPP")
+
+
 def build(
     sources: Sequence[str | Path],
     output: str | Path,
@@ -140,6 +143,10 @@ def build(
     for s in srcs:
         if not s.is_file():
             raise ToolchainError(f"source file not found: {s}")
+        if s.suffix in CXX_SUFFIXES:  # gcc would compile it as C++ with C's flags and libraries
+            raise ToolchainError(f"{s}: C++ is not built here (no C++ runtime, and the start-up "
+                                 "code runs no static constructors); build it with your own "
+                                 "toolchain and run the ELF")
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
     fw_dir = Path(firmware.__file__).parent

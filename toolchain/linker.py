@@ -31,6 +31,15 @@ SECTIONS
 
   .ARM.exidx : {{ *(.ARM.exidx* .gnu.linkonce.armexidx.*) }} > FLASH
 
+  /* The start-up code runs no constructors (GNU C's __attribute__((constructor)), C++ static
+     objects): a firmware that has some is refused at link time rather than run without them. */
+  .init_array :
+  {{
+    KEEP(*(.preinit_array .init_array .init_array.* .ctors .ctors.*))
+  }} > FLASH
+  ASSERT(SIZEOF(.init_array) == 0,
+         "the firmware has constructors (.init_array): the start-up code runs none")
+
   .data : ALIGN(8)
   {{
     __data_start = .;
