@@ -323,7 +323,10 @@ class Simulator:
                     f"only {format_size(self.flash_size)} mapped")
         static_top = max(img.static_top, img.static_end)
         if static_top > SRAM_BASE + self.sram_size:
-            return (f"static data (.data + .bss) needs {static_top - SRAM_BASE} bytes; "
+            last = max((sec for sec in img.sections if sec.kind in ("data", "bss")),
+                       key=lambda sec: sec.address + sec.size, default=None)
+            which = "" if last is None else f" ({last.name[:40]} ends there)"
+            return (f"the SRAM sections need {static_top - SRAM_BASE} bytes{which}; "
                     f"only {format_size(self.sram_size)} of SRAM mapped")
         sram_end = max((s.address + len(s.data) for s in img.segments
                         if SRAM_BASE <= s.address < SRAM_BASE + REGION), default=SRAM_BASE)

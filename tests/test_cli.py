@@ -105,7 +105,7 @@ def test_sram_too_small_for_static_data(firmware, cli):
     fault = result.report["fault"]
     assert fault["kind"] == "image_too_large"
     assert fault["message"] == (
-        "static data (.data + .bss) needs 2048 bytes; only 1 KiB of SRAM mapped")
+        "the SRAM sections need 2048 bytes (.bss ends there); only 1 KiB of SRAM mapped")
 
 
 def test_wait_states_option(firmware, cli):
