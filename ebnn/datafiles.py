@@ -332,8 +332,11 @@ def load_image_folder(root: Path, split: str, classes: int | None = None) -> Dat
     for f, _ in files:
         try:
             with Image.open(f) as im:
-                grey = ("1", "L", "P", "F", "LA", *WIDE_MODES)
+                grey = ("1", "L", "F", "LA", *WIDE_MODES)
                 mode = "L" if im.mode in grey else "RGB"
+                if im.mode in ("P", "PA"):  # a palette: grey when every colour used is
+                    rgb = np.asarray(im.convert("RGB"))  # (as `ebnn-sim run --input` decides)
+                    mode = "L" if (rgb == rgb[..., :1]).all() else "RGB"
                 if first is None:
                     first = (im.size, mode)
                     w, h = im.size

@@ -126,13 +126,18 @@ class InputFormat:
                            None if zero is None else tuple(int(z) for z in zero))
 
     def quantise(self, values: np.ndarray, path: Path) -> np.ndarray:
-        """uint8 inputs of ``values`` (..., C): quantised when the format has a scale, else
-        whole numbers 0..255."""
-        if self.scale is None or self.zero_point is None or values.dtype == np.uint8:
+        """uint8 inputs of ``values`` (..., C): quantised when the format has a scale (whatever
+        their type, uint8 too, as ``ebnn eval`` and ``verify`` quantise them), else whole
+        numbers 0..255. Quantised from their float32 values: data files load as float32 for
+        training and the reference, so a value within float32 rounding of a .5 step becomes
+        the same byte here."""
+        if self.scale is None or self.zero_point is None:
             return _uint8(values, path)
         if values.dtype.kind not in "iuf" or not np.all(np.isfinite(values)):
             raise InputError(f"{path}: values must be finite numbers")
-        flat = values.astype(np.float64).reshape(-1, len(self.scale))
+        f32 = np.finfo(np.float32).max
+        single = np.clip(values.astype(np.float64), -f32, f32).astype(np.float32)
+        flat = single.astype(np.float64).reshape(-1, len(self.scale))
         q = np.rint(flat / np.asarray(self.scale)) + np.asarray(self.zero_point, np.float64)
         out: np.ndarray = np.clip(q, 0, 255).astype(np.uint8)
         return out

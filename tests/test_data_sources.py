@@ -203,6 +203,24 @@ def test_sixteen_bit_png_is_scaled_as_run_reads_it(tmp_path: Path) -> None:
     assert np.array_equal(run, np.round(wide.ravel().astype(float) * 255 / 65535).astype(np.uint8))
 
 
+@pytest.mark.parametrize("colour", [True, False])
+def test_palette_png_is_colour_or_grey_as_run_reads_it(tmp_path: Path, colour: bool) -> None:
+    # a colour palette PNG (pngquant, a GIF re-saved) was converted to grey for training,
+    # while `ebnn-sim run --input` read the same file as colour
+    from sim.inputs import console_bytes
+
+    rgb = RNG.integers(0, 256, (4, 5, 3), dtype=np.uint8)
+    if not colour:
+        rgb[..., 1] = rgb[..., 2] = rgb[..., 0]
+    for c in "ab":
+        (tmp_path / "p" / c).mkdir(parents=True)
+        Image.fromarray(rgb).quantize(16).save(tmp_path / "p" / c / "0.png")
+    ds = load_path(tmp_path / "p")
+    assert ds.image_shape == ((4, 5, 3) if colour else (4, 5, 1))
+    run = np.frombuffer(console_bytes(tmp_path / "p" / "a" / "0.png"), np.uint8)
+    assert np.array_equal(ds.images[0].ravel(), run)
+
+
 def test_bad_image_folders(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="no class sub-folders"):

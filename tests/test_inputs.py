@@ -8,7 +8,9 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from sim.inputs import InputError, console_bytes
+from sim.inputs import InputError, InputFormat, console_bytes
+
+RNG = np.random.default_rng(0)
 
 DIGIT = np.random.default_rng(7).integers(0, 256, (28, 28, 1), dtype=np.uint8)
 
@@ -49,6 +51,23 @@ def test_csv_with_pandas_column_names_skips_them(tmp_path: Path) -> None:
     flat = DIGIT.reshape(-1)
     p.write_text(",".join(map(str, range(flat.size))) + "\n" + ",".join(map(str, flat)) + "\n")
     assert console_bytes(p) == DIGIT.tobytes()
+
+
+def test_a_float_models_inputs_quantise_as_the_reference_does(tmp_path: Path) -> None:
+    from ebnn.quantize import InputQuant
+
+    scale, zero = (0.1, 0.25), (3, -2)
+    fmt = InputFormat((4, 2), 8, scale, zero)
+    quant = InputQuant(scale, zero)
+    # uint8 values of a float model were passed through raw (eval and verify quantise them)
+    raw = RNG.integers(0, 256, (4, 2), dtype=np.uint8)
+    np.save(tmp_path / "u8.npy", raw)
+    assert console_bytes(tmp_path / "u8.npy", fmt) == quant.apply(raw).tobytes()
+    # a float64 value within float32 rounding of a .5 step: the reference sees float32 data
+    edge = np.full((4, 2), 0.25, np.float64) + 1e-9  # 2.5 steps of channel 1, as float32 2.5
+    np.save(tmp_path / "f64.npy", edge)
+    assert console_bytes(tmp_path / "f64.npy", fmt) == quant.apply(
+        edge.astype(np.float32)).tobytes()
 
 
 def test_npy_errors_are_one_line(tmp_path: Path) -> None:
