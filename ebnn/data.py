@@ -182,8 +182,13 @@ class Dataset:
         if self.layout == "flat" and size == int(np.prod(shape)):
             return replace(self, images=self.images.reshape(len(self), *shape),
                            layout="image" if len(shape) == 3 else "sequence")
+        sequence = len(shape) == 3 and shape[0] == 1
+        hint = ("; an .npz of (N, T, C) sequences needs a member layout = \"sequence\" (without "
+                "it they are greyscale T x C images)" if sequence and self.layout == "image"
+                and self.image_shape == (*shape[1:], 1) else "")
+        takes = f"sequences {list(shape[1:])}" if sequence else str(shape)
         raise DatasetError(f"{self.name} samples are {self.image_shape} ({size} values); "
-                           f"{what} takes {shape} ({int(np.prod(shape))} values)")
+                           f"{what} takes {takes} ({int(np.prod(shape))} values){hint}")
 
 
 # ---------------------------------------------------------------------------------------------

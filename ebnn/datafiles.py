@@ -161,6 +161,12 @@ def load_npz(path: Path, split: str, classes: int | None = None) -> Dataset:
                 raise DatasetError(f"{where}: members over {MAX_FILE_BYTES >> 20} MiB "
                                    "uncompressed")
             names = {i.filename for i in infos}
+            half = {"x_test.npy", "y_test.npy"} & names
+            if len(half) == 1:  # else the test split is silently not there: x is scored whole
+                (have,) = half
+                raise DatasetError(f"{where}: has {have[:-4]} but not "
+                                   f"{'y_test' if have == 'x_test.npy' else 'x_test'}: a test "
+                                   "split needs both")
             xk, yk = ("x", "y") if split == "train" else ("x_test", "y_test")
             missing = [k for k in (xk, yk) if f"{k}.npy" not in names]
             if missing:

@@ -51,6 +51,13 @@ def test_npz_sequences_and_flat(tmp_path: Path) -> None:
     with pytest.raises(DatasetError) as e:
         ds.fit_to((5, 5, 1))
     assert "(12,)" in one_line(e)
+    # (N, T, C) without layout: greyscale images; a sequence model names the missing member
+    bare = tmp_path / "bare.npz"
+    np.savez(bare, x=RNG.normal(size=(10, 30, 6)), y=np.arange(10) % 2)
+    with pytest.raises(DatasetError) as e:
+        load_path(bare).fit_to((1, 30, 6))
+    assert 'takes sequences [30, 6] (180 values); an .npz of (N, T, C) sequences needs a ' \
+        'member layout = "sequence"' in one_line(e)
 
 
 @pytest.mark.parametrize("arrays, words", [
@@ -61,6 +68,9 @@ def test_npz_sequences_and_flat(tmp_path: Path) -> None:
     ({"x": np.zeros((2, 2, 2)), "y": [-1, 1]}, "class numbers 0..4095"),
     ({"x": np.zeros((2,)), "y": [0, 1]}, "fit no layout"),
     ({"x": np.zeros((2, 2, 2)), "y": [0, 1], "layout": np.array("movie")}, "layout"),
+    # half a test split was ignored: eval scored x (the training samples) whole
+    ({"x": np.zeros((2, 2, 2)), "y": [0, 1], "x_test": np.zeros((2, 2, 2))},
+     "has x_test but not y_test: a test split needs both"),
 ])
 def test_bad_npz_is_one_line(tmp_path: Path, arrays, words) -> None:
     p = tmp_path / "bad.npz"
