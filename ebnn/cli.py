@@ -294,9 +294,10 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
 
     MODEL is a .ebnn artifact or a config (.toml: its untrained model, seeded random weights;
     the first layer's code depends on the weights, so a trained model's flash, stack and
-    cycles differ by a few percent, either way). The firmware is built for the target as `ebnn build`
-    builds it and run once in the simulator: flash is read from the ELF's symbols, cycles
-    from the profiler's per-layer groups, stack and SRAM measured (docs/data.md).
+    cycles differ by a few percent, either way). The firmware is built for the target as
+    `ebnn build` builds it and run once in the simulator: flash is read from the ELF's
+    symbols, cycles from the profiler's per-layer groups, stack and SRAM measured
+    (docs/data.md).
     """
     from ebnn.summary import summarise
 

@@ -45,6 +45,34 @@ def label(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9 ._+-]", "_", text)
 
 
+def _class_names_macro(art: Artifact, up: str) -> str:
+    """``NAME_CLASS_NAMES``: an initializer of the class names the training data gave, when
+    the artifact records one for every class (characters other than letters, digits, space
+    and ``._+-`` as ``_``); nothing otherwise."""
+    names = art.metadata.get("class_names")
+    if not (isinstance(names, list) and len(names) == art.classes
+            and all(isinstance(n, str) for n in names)):
+        return ""
+    return ("/* The classes' names, score i's first: static const char *const names[] =\n"
+            f" * {up}_CLASS_NAMES; */\n#define {up}_CLASS_NAMES {{"
+            + ", ".join(f'"{label(n)[:64]}"' for n in names) + "}\n")
+
+
+def _quant_macros(art: Artifact, up: str) -> str:
+    """Initializers of the input quantisation's per-channel scale (doubles) and zero point, for
+    the firmware's own conversion of its readings; nothing for a model on uint8 data."""
+    if art.input_quant is None:
+        return ""
+    q = art.input_quant
+    return ("/* Quantise channel c's reading x as clamp(round_half_even(x / scale[c]) +\n"
+            f" * zero_point[c], 0, 255), in double: {{ static const double scale[] =\n"
+            f" * {up}_INPUT_SCALE; static const int32_t zero_point[] = {up}_INPUT_ZERO_POINT; }} "
+            "*/\n"
+            f"#define {up}_INPUT_SCALE {{" + ", ".join(repr(float(v)) for v in q.scale) + "}\n"
+            f"#define {up}_INPUT_ZERO_POINT {{" + ", ".join(str(int(v)) for v in q.zero_point)
+            + "}\n")
+
+
 def model_label(art: Artifact) -> str:
     return label(art.name)
 
@@ -376,6 +404,7 @@ class GeneratedC:
     stack_bytes: int  # local arrays of the layer with the most
     sample_scores: tuple[int, ...]  # what the model computes for <prefix>_sample
     sample_class: int
+    sequence: bool = False  # the input is a sequence [T, C], not an image
 
     @property
     def files(self) -> dict[str, str]:
@@ -569,6 +598,7 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         f"#define {up}_INPUT_HEIGHT {h}\n#define {up}_INPUT_WIDTH {w}\n"
         f"#define {up}_INPUT_CHANNELS {c}\n#define {up}_INPUT_SIZE {size}\n"
         f"#define {up}_CLASSES {art.classes}\n#define {up}_LAYERS {len(art.layers)}\n"
+        + _class_names_macro(art, up) + _quant_macros(art, up) +
         f"#define {up}_SCRATCH_WORDS {scratch}\n"
         f"#define {up}_SCRATCH_SIZE (4 * {up}_SCRATCH_WORDS)\n"
         f"/* The scratch with room for the image inside it, at byte {up}_WORK_INPUT_OFFSET\n"
@@ -623,4 +653,4 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         "#ifdef __cplusplus\n}\n#endif\n\n#endif\n"
     )
     return GeneratedC(prefix, header, source, scratch, plan, const_bytes, stack_bytes,
-                      sample_scores, sample_class)
+                      sample_scores, sample_class, art.sequence)

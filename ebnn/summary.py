@@ -3,9 +3,9 @@ the generated firmware, measured.
 
 The static columns come from the artifact (a config is first made into an untrained artifact;
 the first layer's straight-line code depends on the weights, so the firmware figures of a
-config are an untrained model's, a few percent from a trained one's, either way). The memory and cycle columns are not
-estimated from the C: the firmware is built for the target exactly as ``ebnn build`` builds
-it and run once on its embedded sample in the simulator, and
+config are an untrained model's, a few percent from a trained one's, either way). The memory
+and cycle columns are not estimated from the C: the firmware is built for the target exactly
+as ``ebnn build`` builds it and run once on its embedded sample in the simulator, and
 
 - flash per layer: the size of the layer's function (``ebnn_layer<N>``, ``ebnn_output_layer``,
   the profiler's layer groups of the ebnn plugin) plus the const arrays named for it

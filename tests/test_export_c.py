@@ -202,6 +202,41 @@ def test_header_documents_the_api(models, libraries):
             Path(__file__).parents[1] / "firmware" / "ebnn_kernels.h").read_text()
 
 
+def test_header_gives_class_names_and_quantisation_to_compile_with(tmp_path):
+    # the names and the scale/zero point were only in the artifact or a comment: firmware
+    # authors had to copy them out by hand
+    from dataclasses import replace
+
+    art = artifact.load(Path(__file__).parents[1] / "examples" / "basicmotions" /
+                        "basicmotions.ebnn")
+    names = ["Badminton", "Running", 'Stand*/"x', "Walking"]  # sanitised in C
+    art = replace(art, metadata={**art.metadata, "class_names": names})
+    gen = generate(art, "imu")
+    (tmp_path / "imu.h").write_text(gen.header)
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\n#include "imu.h"\n'
+        "static const char *const names[] = IMU_CLASS_NAMES;\n"
+        "static const double scale[] = IMU_INPUT_SCALE;\n"
+        "static const int32_t zero_point[] = IMU_INPUT_ZERO_POINT;\n"
+        "int main(void) {\n"
+        "  for (int i = 0; i < IMU_CLASSES; i++) printf(\"%s\\n\", names[i]);\n"
+        "  for (int c = 0; c < IMU_INPUT_CHANNELS; c++)\n"
+        "    printf(\"%.17g %d\\n\", scale[c], (int)zero_point[c]);\n"
+        "  return (int)(sizeof names / sizeof names[0]) != IMU_CLASSES;\n}\n")
+    exe = tmp_path / "main"
+    subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-o", exe,
+                    tmp_path / "main.c"], check=True)
+    lines = subprocess.run([exe], check=True, capture_output=True, text=True).stdout.split("\n")
+    assert lines[:4] == ["Badminton", "Running", "Stand___x", "Walking"]
+    q = art.input_quant
+    assert [(float(a), int(b)) for a, b in (ln.split() for ln in lines[4:10])] == list(
+        zip(q.scale, q.zero_point, strict=True))
+    assert "IMU_CLASS_NAMES" not in generate(replace(art, metadata={}), "imu").header
+    from ebnn.library import arduino_sketch  # a sequence model's sketch reads sequences
+
+    assert "classifies sequences sent over the serial" in arduino_sketch(gen)
+
+
 # the core without a divide instruction, and one with the DSP extension and an FPU
 @pytest.mark.parametrize("target", ["stm32l031", "nrf52832"])
 def test_library_needs_no_c_library(libraries, target, tmp_path):
