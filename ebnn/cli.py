@@ -10,8 +10,9 @@
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
 from ebnn.search.command import search_cmd
+from sim.output_guard import GuardedGroup
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
 
@@ -49,7 +51,7 @@ def _make_parent(output: Path) -> None:
 
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ebnn-sim")
 def main() -> None:
     """Embedded binarized neural networks: train in PyTorch, export integer-exact, build
@@ -67,7 +69,13 @@ def main() -> None:
     """
 
 
-@main.command("train")
+def _train_outputs(params: Mapping[str, Any]) -> dict[str, Path]:
+    out = params["output"]
+    return {"the checkpoint": out.with_name(out.name + ".ckpt"),
+            "the curves": out.with_suffix(".png")}
+
+
+@main.command("train", derived=_train_outputs)
 @click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Model checkpoint to write (MODEL.pt); MODEL.pt.ckpt and MODEL.png beside it.")

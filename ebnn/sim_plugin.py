@@ -21,6 +21,7 @@ from rich.markup import escape
 from sim import cli
 from sim.elf import InvalidFirmware
 from sim.formats.json import write_json
+from sim.output_guard import GuardedCommand
 from sim.plugins import Plugin
 from sim.runner import (
     MAX_INSTRUCTIONS,
@@ -68,7 +69,7 @@ def check_model_input(image: FirmwareImage, art: Artifact, elf: Path, model: Pat
                           f"{model} takes [{ours.replace(',', ', ')}]: not its firmware")
 
 
-@click.command("verify")
+@click.command("verify", cls=GuardedCommand)
 @click.argument("elf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--model", "model_path", type=click.Path(path_type=Path, dir_okay=False),
               required=True, help="The .ebnn artifact the firmware was built from.")

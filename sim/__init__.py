@@ -8,17 +8,28 @@ and estimated cycles, measures stack and heap, and stops with a precise report o
     report = run(load_elf("model.elf"), sram=15 * 1024)
 """
 
-from sim.elf import FirmwareImage, InvalidFirmware, load_elf
-from sim.report import Fault, RunReport
-from sim.runner import RunOptions, Simulator, run
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "Fault",
-    "FirmwareImage",
-    "InvalidFirmware",
-    "RunOptions",
-    "RunReport",
-    "Simulator",
-    "load_elf",
-    "run",
-]
+if TYPE_CHECKING:
+    from sim.elf import FirmwareImage, InvalidFirmware, load_elf
+    from sim.report import Fault, RunReport
+    from sim.runner import RunOptions, Simulator, run
+
+# Imported on first use (PEP 562): a light submodule (``sim.output_guard``, which ``ebnn
+# --help`` loads) does not load Unicorn and the runner with it.
+_HOMES = {
+    "FirmwareImage": "sim.elf", "InvalidFirmware": "sim.elf", "load_elf": "sim.elf",
+    "Fault": "sim.report", "RunReport": "sim.report",
+    "RunOptions": "sim.runner", "Simulator": "sim.runner", "run": "sim.runner",
+}
+
+__all__ = ["Fault", "FirmwareImage", "InvalidFirmware", "RunOptions", "RunReport", "Simulator",
+           "load_elf", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    return getattr(import_module(home), name)

@@ -18,6 +18,7 @@ from sim.formats import OutputError, check_writable, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import print_run_summary, targets_table
 from sim.interrupts import stop_on_sigint
+from sim.output_guard import GuardedGroup
 from sim.report import EXIT_USAGE
 from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MAX_WAIT_STATES, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
@@ -49,7 +50,7 @@ def _warn(message: str) -> None:
     err.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
-class PluginGroup(click.Group):
+class PluginGroup(GuardedGroup):
     """The built-in commands, plus those of the installed plugins (:mod:`sim.plugins`), which
     are loaded the first time a command is not a built-in one, or all are listed."""
 

@@ -1420,3 +1420,36 @@ def test_a_refit_that_meets_a_broken_toolchain_is_failed_not_rejected(tmp_path):
         out = refit_mod.run_refit(task, data)
     assert out.status == "failed" and out.reason.startswith(UNEXPECTED), out.reason
     assert "does not build for curie" in out.reason
+
+
+def test_sigterm_to_the_whole_process_group_stops_the_search(space_file, tmp_path):
+    # a batch system's time limit signals every process of the job: the pool workers died
+    # holding a queue lock and the search waited for it for ever (only SIGKILL ended it)
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = fresh(tmp_path / "s")
+    exe = Path(sys.executable).with_name("ebnn")
+    proc = subprocess.Popen(
+        [str(exe), "search", str(space_file), "--sram", "2k", "--trials", "6", "--epochs", "5",
+         "--train-images", "300", "--jobs", "2", "-o", str(out)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, start_new_session=True)
+    assert proc.stderr is not None
+    # the first candidate finished: its worker waits idle (holding the queue's read lock, in
+    # multiprocessing.Pool) while the other trains on
+    line = ""
+    while not line.startswith("trial "):
+        line = proc.stderr.readline()
+        assert line, "the search ended before a trial finished"
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        rest = proc.communicate(timeout=90)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the search did not stop within 90 s of SIGTERM")
+    assert proc.returncode == command.EXIT_INTERRUPTED, rest
+    assert "interrupted: finished trials are kept" in rest and "Traceback" not in rest
+    assert (out / "study.db").is_file() and (out / "pareto.json").is_file()

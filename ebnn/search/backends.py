@@ -15,6 +15,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from ebnn.search.datasets import SearchData
@@ -85,42 +87,46 @@ def _pool_task(run: Work, task: Any) -> Any:
 
 
 class LocalPool:
-    """``jobs`` worker processes on this machine (spawned: no state shared with the driver)."""
+    """``jobs`` worker processes on this machine (spawned: no state shared with the driver).
+
+    concurrent.futures' pool rather than multiprocessing.Pool: a worker that dies (the OOM
+    killer, SIGTERM to the whole process group) breaks it at once, where Pool replaced the
+    worker and never finished its task, and Pool.terminate() could wait for ever for a queue
+    lock a worker killed while idle held."""
 
     name = "local"
 
     def __init__(self, data: SearchData, jobs: int) -> None:
         self.jobs = jobs
-        ctx = multiprocessing.get_context("spawn")
-        with sigint_blocked():
-            self._pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(data,))
-        # a Pool replaces a worker that died and never finishes its task: the workers' pids,
-        # to see one gone (multiprocessing.active_children: this process's live children)
-        self._workers = {p.pid for p in multiprocessing.active_children()}
+        self._pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_init_worker, initargs=(data,))
 
     def run_batch(self, tasks: Sequence[Any], done: Done, run: Work = run_task) -> None:
-        pending = [self._pool.apply_async(_pool_task, (run, t)) for t in tasks]
         try:
+            with sigint_blocked():  # workers start on these submits: none sees a Ctrl-C
+                pending = {self._pool.submit(_pool_task, run, t) for t in tasks}  # while it imports
             while pending:
-                pending[0].wait(0.2)
-                alive = {p.pid for p in multiprocessing.active_children()}
-                still = []
-                for r in pending:  # what finished is recorded first
-                    if r.ready():
-                        done(r.get())
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                lost = False
+                for f in finished:  # what finished is recorded first
+                    if isinstance(f.exception(), BrokenProcessPool):
+                        lost = True
                     else:
-                        still.append(r)
-                pending = still
-                if pending and not self._workers <= alive:
+                        done(f.result())
+                if lost:
                     raise WorkerLost("a worker process died while it trained (killed, or out "
                                      "of memory?)")
         except BaseException:
-            self._pool.terminate()
+            self.close()
             raise
 
     def close(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        # the workers are killed, not waited for: an interrupted batch's candidates run again
+        # on --resume, and a finished batch's workers are idle
+        for p in list((self._pool._processes or {}).values()):
+            if p.exitcode is None:
+                p.kill()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class RayTasks:

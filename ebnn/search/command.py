@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
+from sim.output_guard import GuardedCommand
 from toolchain.memory_map import REGION_SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE
@@ -88,7 +89,7 @@ def _cpus() -> int:
         os.cpu_count() or 1)
 
 
-@click.command("search")
+@click.command("search", cls=GuardedCommand)
 @click.argument("space", type=click.Path(path_type=Path, dir_okay=False), required=False)
 @click.option("-o", "--output", type=FolderPath(file_okay=False), default=None,
               help="Folder of the search: the study (study.db), every trained candidate's "

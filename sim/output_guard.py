@@ -1,0 +1,102 @@
+"""Outputs that would replace a command's own inputs, refused before any work.
+
+``ebnn export a.pt -o a.pt`` replaced the trained checkpoint with its export, ``ebnn-sim run
+fw.elf --json fw.elf`` the firmware with its report, ``ebnn train c.toml -o m.png`` the model
+with its curves: every command of ``ebnn`` and ``ebnn-sim`` is a :class:`GuardedCommand`, which
+compares the files a command will write (its ``-o``/``--json``/``--junit``/``--html``/
+``--speedscope`` options and the files derived from them) with the paths it was given to read,
+and with each other, through links too. Light on purpose: ``ebnn --help`` imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+# the parameters naming a file a command writes (every other path parameter is read)
+OUTPUT_PARAMS = frozenset({"output", "json_path", "junit_path", "html_path", "speedscope_path"})
+# a command's files written beside an output, from its parameters: what each is called
+Derived = Callable[[Mapping[str, Any]], Mapping[str, Path]]
+
+
+def _identity(path: Path) -> tuple[object, ...] | None:
+    """What tells two names of one file apart from two files: the inode when it exists (a hard
+    link too), else the path with every link resolved. None for a device or FIFO (a terminal
+    is both /dev/stdin and /dev/stdout: not one file replacing another)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        try:
+            return ("path", os.path.realpath(path))
+        except (OSError, ValueError):
+            return None
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        return None
+    return ("inode", st.st_dev, st.st_ino)
+
+
+def _paths(value: Any) -> list[Path]:
+    if isinstance(value, Path):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, Path)]
+    return []
+
+
+def clash(outputs: Mapping[str, Path], inputs: Iterable[Path]) -> str | None:
+    """A one-line message when an output is the same file as an input or as another output,
+    else None. ``outputs``: what each output is (``--json``) -> its path."""
+    seen: dict[tuple[object, ...], str] = {}
+    for path in inputs:
+        key = _identity(path)
+        if key is not None:
+            seen.setdefault(key, f"the input {path}")
+    for what, path in outputs.items():
+        key = _identity(path)
+        if key is None:
+            continue
+        if key in seen:
+            return f"{what} {path} would replace {seen[key]}: give it another name"
+        seen[key] = f"{what} ({path})"
+    return None
+
+
+class GuardedCommand(click.Command):
+    """A command whose outputs may not replace its inputs (or each other): one line, exit 2,
+    before the command runs. ``derived`` names the files it writes beside its outputs."""
+
+    def __init__(self, *args: Any, derived: Derived | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.derived = derived
+
+    def invoke(self, ctx: click.Context) -> Any:
+        params = ctx.params
+        outputs: dict[str, Path] = {}
+        inputs: list[Path] = []
+        for param in self.params:
+            name = param.name or ""
+            paths = _paths(params.get(name))
+            if name in OUTPUT_PARAMS:
+                if paths:
+                    outputs[max(param.opts, key=len) if param.opts else name] = paths[0]
+            else:
+                inputs += paths
+        if self.derived is not None:
+            outputs.update(self.derived(params))
+        message = clash(outputs, inputs)
+        if message is not None:
+            click.echo(f"error: {message}", err=True)
+            sys.exit(2)
+        return super().invoke(ctx)
+
+
+class GuardedGroup(click.Group):
+    """A group whose commands are :class:`GuardedCommand`."""
+
+    command_class = GuardedCommand

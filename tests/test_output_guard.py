@@ -1,0 +1,64 @@
+"""An output that would replace one of the command's inputs, or another of its outputs, is
+refused before the command runs (`ebnn export a.pt -o a.pt` replaced the trained checkpoint)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from test_ebnn_cli import ebnn, one_line_error
+
+from sim.output_guard import clash
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "examples" / "mnist-tiny"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("guard")
+    for suffix in ("pt", "ebnn", "toml"):
+        shutil.copy(TINY / f"mnist-tiny.{suffix}", d / f"m.{suffix}")
+    assert ebnn("build", d / "m.ebnn", "-o", d / "m.elf").returncode == 0
+    (d / "link.json").symlink_to(d / "m.ebnn")
+    return d
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["export", "{d}/m.pt", "-o", "{d}/m.pt"], "--output {d}/m.pt would replace the input"),
+    (["train", "{d}/m.toml", "-o", "{d}/m.toml"], "--output {d}/m.toml would replace the input"),
+    # the curves go to OUTPUT.png: the model just written would become the plot
+    (["train", "{d}/m.toml", "-o", "{d}/new.png"], "the curves {d}/new.png would replace"),
+    (["eval", "{d}/m.ebnn", "--json", "{d}/link.json"], "would replace the input {d}/m.ebnn"),
+    (["summary", "{d}/m.ebnn", "--json", "{d}/m.ebnn"], "would replace the input"),
+    (["build", "{d}/m.ebnn", "-o", "{d}/m.ebnn"], "would replace the input"),
+])
+def test_ebnn_refuses_an_output_that_is_an_input(files, args, words):
+    before = {p.name: p.read_bytes() for p in files.iterdir() if p.is_file()}
+    line = one_line_error(ebnn(*[a.format(d=files) for a in args]))
+    assert words.format(d=files) in line and line.endswith("give it another name")
+    assert {p.name: p.read_bytes() for p in files.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["run", "{d}/m.elf", "--json", "{d}/m.elf"], "--json {d}/m.elf would replace the input"),
+    (["run", "{d}/m.elf", "--input", "{d}/in.png", "--json", "{d}/in.png"], "the input"),
+    (["profile", "{d}/m.elf", "--json", "{d}/p.json", "--html", "{d}/p.json"],
+     "--html {d}/p.json would replace --json ({d}/p.json)"),
+    (["verify", "{d}/m.elf", "--model", "{d}/m.ebnn", "--json", "{d}/m.ebnn"], "the input"),
+])
+def test_ebnn_sim_refuses_an_output_that_is_an_input(files, cli, args, words):
+    shutil.copy(TINY / "sample-0.png", files / "in.png")
+    before = {p.name: p.read_bytes() for p in files.iterdir() if p.is_file()}
+    result = cli(*[a.format(d=files) for a in args], json=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert words.format(d=files) in result.stderr
+    assert {p.name: p.read_bytes() for p in files.iterdir() if p.is_file()} == before
+
+
+def test_streams_and_distinct_files_are_no_clash(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_text("x")
+    assert clash({"--json": b}, [a]) is None
+    assert clash({"--json": Path("/dev/stdout")}, [Path("/dev/stdin")]) is None  # a terminal
+    b.hardlink_to(a)  # another name of the same file
+    assert "would replace the input" in (clash({"--json": b}, [a]) or "")
