@@ -9,6 +9,7 @@ import numpy as np
 import firmware
 from ebnn.artifact import Artifact
 from ebnn.codegen import GeneratedC, generate
+from sim.formats import write_bytes
 from toolchain.build import BuildResult, build
 
 PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebnn_buf, ...
@@ -29,7 +30,7 @@ def write_sources(gen: GeneratedC, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, text in gen.files.items():
-        (directory / name).write_text(text)
+        write_bytes(directory / name, text.encode())
         paths.append(directory / name)
     return paths
 

@@ -145,6 +145,10 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     ckpt = output.with_name(output.name + ".ckpt")
     if resume and not ckpt.is_file():
         _fail(f"--resume: no checkpoint {ckpt} to resume from")
+    if not resume and ckpt.is_file():  # an interrupted run's epochs, about to be replaced
+        err.print(f"warning: {ckpt} (an earlier run's last finished epoch) is replaced as this "
+                  "run starts again from epoch 1; --resume goes on from it instead",
+                  markup=False, soft_wrap=True)
     _make_parent(output)
     first = ("" if not train_images else
              f" (--train-images {train_images}: all {pool} there are)" if train_images >= pool
@@ -250,11 +254,17 @@ def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: P
         err.print(f"torch accuracy {100 * result['torch_accuracy']:.2f}%, identical predictions "
                   f"torch vs reference {100 * result['torch_agreement']:.3f}%")
     if json_path is not None:
-        try:
-            json_path.parent.mkdir(parents=True, exist_ok=True)
-            json_path.write_text(json.dumps(result, indent=2) + "\n")
-        except OSError as exc:
-            _fail(_os_error(json_path, exc))
+        _write_json(json_path, result)
+
+
+def _write_json(path: Path, value: object) -> None:
+    """``value`` as indented JSON in ``path``, whole or not at all; one line when it cannot."""
+    from sim.formats import write_bytes
+
+    try:
+        write_bytes(path, (json.dumps(value, indent=2) + "\n").encode())
+    except OSError as exc:
+        _fail(_os_error(path, exc))
 
 
 @main.command("datasets")
@@ -282,11 +292,7 @@ def datasets_cmd(json_path: Path | None) -> None:
         out.print(f"[bold]{r.name}[/]: {escape(r.description)}; {kind} = {list(r.shape)} "
                   f"{r.dtype}, {r.classes} classes; {splits}; source: {escape(r.source)}")
     if json_path is not None:
-        try:
-            json_path.parent.mkdir(parents=True, exist_ok=True)
-            json_path.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
-        except OSError as exc:
-            _fail(_os_error(json_path, exc))
+        _write_json(json_path, [asdict(r) for r in rows])
 
 
 @main.command("summary")
@@ -357,11 +363,7 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
                   + ", ".join(f"{escape(k)} {v:,}" for k, v in s.buffers.items())
                   + f") + stack peak {num(s.stack_peak)} B")
     if json_path is not None:
-        try:
-            json_path.parent.mkdir(parents=True, exist_ok=True)
-            json_path.write_text(json.dumps(s.to_dict(), indent=2) + "\n")
-        except OSError as exc:
-            _fail(_os_error(json_path, exc))
+        _write_json(json_path, s.to_dict())
 
 
 def _artifact_or_config(path: Path) -> "Artifact":

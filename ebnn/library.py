@@ -33,6 +33,7 @@ from ebnn.codegen import (
     model_label,
 )
 from ebnn.ctext import c_array
+from sim.formats import write_bytes
 
 LAYOUTS = ("plain", "cmake", "arduino", "zephyr")
 
@@ -414,8 +415,7 @@ def export_library(art: Artifact, directory: Path, prefix: str,
     try:
         for rel, text in files.items():
             path = directory / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            write_bytes(path, text.encode())  # each file whole: a failure leaves no stub
             written.append(path)
     except OSError as exc:
         raise LibraryError(f"{directory}: cannot write the library ({exc.strerror or exc})"

@@ -462,5 +462,7 @@ def plot_history(history: History, path: Path, title: str) -> None:
         ax.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=100, format="png")
     plt.close(fig)
+    write_bytes(path, buffer.getvalue())  # whole or not at all

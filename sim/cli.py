@@ -164,7 +164,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
 
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, inputs=inputs,
-                   output_dir=output_dir, echo=None if quiet else echo,
+                   # stdout closed (`>&-`): nowhere to echo to, as with --quiet
+                   output_dir=output_dir, echo=None if quiet or sys.stdout is None else echo,
                    budgets={"sram": sram, "flash": flash, "stack": max_stack,
                             "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals)

@@ -19,6 +19,8 @@ from typing import Any
 
 import click
 
+from sim.formats import OutputError, check_writable
+
 # the parameters naming a file a command writes (every other path parameter is read)
 OUTPUT_PARAMS = frozenset({"output", "json_path", "junit_path", "html_path", "speedscope_path"})
 # a command's files written beside an output, from its parameters: what each is called
@@ -78,6 +80,7 @@ class GuardedCommand(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         params = ctx.params
         outputs: dict[str, Path] = {}
+        files: list[Path] = []  # the outputs that are files (not a search's or export-c's folder)
         inputs: list[Path] = []
         for param in self.params:
             name = param.name or ""
@@ -85,11 +88,19 @@ class GuardedCommand(click.Command):
             if name in OUTPUT_PARAMS:
                 if paths:
                     outputs[max(param.opts, key=len) if param.opts else name] = paths[0]
+                    if isinstance(param.type, click.Path) and not param.type.dir_okay:
+                        files.append(paths[0])
             else:
                 inputs += paths
         if self.derived is not None:
             outputs.update(self.derived(params))
+            files += self.derived(params).values()
         message = clash(outputs, inputs)
+        try:  # before the work: a read-only disk found after an hour of training costs it
+            for path in files:
+                check_writable(path)
+        except OutputError as exc:
+            message = message or str(exc)
         if message is not None:
             click.echo(f"error: {message}", err=True)
             sys.exit(2)

@@ -493,6 +493,30 @@ def test_build_refuses_constructors_and_cxx_it_would_not_run(cli, tmp_path):
     assert line.startswith(f"error: {cxx}: C++ is not built here")
 
 
+def test_a_build_that_fails_halfway_leaves_the_earlier_elf_whole(tmp_path, monkeypatch):
+    # the ELF was linked in place, then objcopy added its target record: an objcopy that
+    # failed (a full disk, Ctrl-C) left an ELF without it, which ran as curie
+    import subprocess
+
+    import toolchain.build as tb
+
+    elf = tmp_path / "fw.elf"
+    tb.build([PROGRAMS / "exit.c"], elf, "stm32l031")
+    before = elf.read_bytes()
+    real = subprocess.run
+
+    def objcopy_fails(cmd, *args, **kwargs):
+        if "objcopy" in str(cmd[0]):
+            return subprocess.CompletedProcess(cmd, 1, "", "No space left on device")
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(tb.subprocess, "run", objcopy_fails)
+    with pytest.raises(tb.ToolchainError, match="objcopy failed"):
+        tb.build([PROGRAMS / "exit.c"], elf, "curie", defines={"CODE": 3})
+    assert elf.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fw.elf"]  # no temporary file left
+
+
 def test_build_missing_source(cli, tmp_path):
     line = assert_single_error_line(cli("build", tmp_path / "missing.c", "-o",
                                         tmp_path / "fw.elf"))
@@ -599,3 +623,13 @@ def test_run_and_profile_default_to_the_memories_the_elf_was_linked_for(cli, tmp
     out = tmp_path / "p.json"
     cli("profile", elf, "--json", out, json=False)
     assert json.loads(out.read_text())["memory"]["sram_size"] == 2048
+
+
+def test_run_with_its_stdout_closed_is_quiet(firmware, tmp_path):
+    # `ebnn-sim run fw.elf >&-`: AttributeError traceback ('NoneType' has no 'buffer')
+    exe = Path(sys.executable).with_name("ebnn-sim")
+    proc = subprocess.run([str(exe), "run", str(firmware("hello.c")), "--json",
+                           str(tmp_path / "r.json")], stderr=subprocess.PIPE, text=True,
+                          preexec_fn=lambda: os.close(1), check=False)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["status"] == "ok"

@@ -350,6 +350,20 @@ def test_train_images_trains_on_n_of_every_class(tmp_path):
     assert "x>=1" in ebnn("train", cfg, "-o", tmp_path / "n.pt", "--train-images", "0").stderr
 
 
+def test_training_again_without_resume_warns_of_the_checkpoint_it_replaces(tmp_path):
+    # an interrupted run's epoch-15 checkpoint became an epoch-8 one without a word
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(SMALL.replace("epochs = 2", "epochs = 1"))
+    model = tmp_path / "m.pt"
+    first = ebnn("train", cfg, "-o", model, "--train-images", "64")
+    assert first.returncode == 0 and "warning" not in first.stderr, first.stderr
+    again = ebnn("train", cfg, "-o", model, "--train-images", "64")
+    assert again.returncode == 0, again.stderr
+    assert (f"warning: {model}.ckpt (an earlier run's last finished epoch) is replaced as this "
+            "run starts again from epoch 1; --resume goes on from it instead") in " ".join(
+                again.stderr.split())
+
+
 def test_resume_without_checkpoint_is_an_error(tmp_path):
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)

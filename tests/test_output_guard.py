@@ -62,3 +62,16 @@ def test_streams_and_distinct_files_are_no_clash(tmp_path):
     assert clash({"--json": Path("/dev/stdout")}, [Path("/dev/stdin")]) is None  # a terminal
     b.hardlink_to(a)  # another name of the same file
     assert "would replace the input" in (clash({"--json": b}, [a]) or "")
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(files, cli, tmp_path):
+    # ebnn-sim build under a regular file was a FileExistsError traceback; ebnn eval ran the
+    # whole evaluation first and then said 'File exists'
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    line = one_line_error(ebnn("eval", files / "m.ebnn", "--json", blocker / "x.json"))
+    assert line == f"error: cannot write {blocker / 'x.json'}: {blocker} is not a directory"
+    result = cli("build", ROOT / "tests" / "programs" / "hello.c", "-o", blocker / "x.elf",
+                 json=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{blocker} is not a directory" in result.stderr

@@ -12,6 +12,7 @@ uses are ``input.*``, the format of one console input (``input.shape=28,28,1``,
 ``input.zero_point=`` per channel): see docs/simulator.md.
 """
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -167,7 +168,8 @@ def build(
         if runtime:
             cmd += [str(fw_dir / "startup.c"), str(fw_dir / "semihost.c")]
         cmd += list(extra_ldflags)
-        cmd += ["-o", str(out)]
+        staged = Path(tmp) / "firmware.elf"  # `out` is replaced once the ELF is whole
+        cmd += ["-o", str(staged)]
         # ld's messages in English whatever the locale: _overflow() reads them
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
                               env={**os.environ, "LC_ALL": "C"})
@@ -188,12 +190,31 @@ def build(
         proc = subprocess.run(
             [objcopy, *(a for sec in sections for a in (
                 "--add-section", f"{sec}={files[sec]}", "--set-section-flags",
-                f"{sec}=readonly")), str(out)],
+                f"{sec}=readonly")), str(staged)],
             capture_output=True, text=True, check=False,
         )
         if proc.returncode != 0:
             raise ToolchainError(f"objcopy failed: {proc.stderr.strip()}")
+        _replace(staged, out)
     return BuildResult(out, tgt, sram, flash, tuple(cmd))
+
+
+def _replace(staged: Path, out: Path) -> None:
+    """``out`` becomes a copy of ``staged`` at once (a temporary file beside it, renamed): a
+    build that fails or is interrupted halfway leaves no ELF without its target record, and
+    an earlier good ELF there stays whole. ToolchainError when it cannot be written."""
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name[:32]}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(staged.read_bytes())
+        shutil.copymode(staged, tmp)  # executable, as gcc made it (under the umask)
+        os.replace(tmp, out)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise ToolchainError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise
 
 
 def format_metadata(metadata: Mapping[str, str]) -> str:

@@ -46,7 +46,7 @@ def write_bytes(path: Path, data: bytes) -> None:
     target = Path(resolved)
     if not os.path.islink(path):
         target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:32]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -84,14 +84,23 @@ def write_text(path: Path, text: str) -> None:
 
 def check_writable(path: Path | None) -> None:
     """OutputError unless ``path`` could be written: it is not a directory, and its nearest
-    existing ancestor is a directory. Commands call this before a long run, so that a typo in
-    an output path does not cost the run."""
+    existing ancestor is a directory it may write in (or the file exists and may be written).
+    Commands call this before a long run, so that a typo in an output path or a read-only
+    disk does not cost the run."""
     if path is None:
         return
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"cannot write {path}: not writable (permissions, or a read-only "
+                              "file system)")
+        return
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
                 raise OutputError(f"cannot write {path}: {parent} is not a directory")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise OutputError(f"cannot write {path}: {parent} is not writable "
+                                  "(permissions, or a read-only file system)")
             return
