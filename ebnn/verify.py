@@ -13,7 +13,8 @@ import itertools
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import numpy as np
 from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
 from ebnn.codegen import layer_function, output_function, plan_buffers, scratch_buffer
-from ebnn.workers import ignore_sigint, sigint_blocked
+from ebnn.workers import ignore_sigint, sigint_blocked, sigterm_interrupts, stop_pool
 from sim import FirmwareImage, Simulator, load_elf
 from sim.interrupts import stop_on_sigint
 from sim.runner import MAX_INSTRUCTIONS, RunOptions
@@ -259,21 +260,25 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
     # one of them holds a lock, and the child then waits on it forever.
     ctx = multiprocessing.get_context("forkserver")
     done = ctx.Value("q", 0)
-    # multiprocessing.Pool rather than an executor: leaving the block terminates the workers,
-    # so the first worker to fail ends the verification at once.
-    with sigint_blocked():
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(done,))
-    with pool, _Poller(lambda: done.value, progress):
-        pending = [pool.apply_async(_run_chunk, ((elf, images[idx], target, limits),))
-                   for idx in chunks]
-        if started is not None:
-            started()
-        while not all(r.ready() for r in pending):
-            next(r for r in pending if not r.ready()).wait(0.1)
-            for r in pending:
-                if r.ready() and not r.successful():
-                    r.get()  # re-raises the worker's error
-        parts = [r.get() for r in pending]
+    with sigterm_interrupts():
+        with sigint_blocked():  # the fork server and the workers start on these submits
+            pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                                       initargs=(done,))
+            pending = [pool.submit(_run_chunk, (elf, images[idx], target, limits))
+                       for idx in chunks]
+        try:  # the first worker to fail (or die) ends the verification at once
+            with _Poller(lambda: done.value, progress):
+                if started is not None:
+                    started()
+                for future in as_completed(pending):
+                    try:
+                        future.result()  # re-raises the worker's error
+                    except BrokenProcessPool:
+                        raise VerifyError("a worker process died (killed, or out of "
+                                          "memory?)") from None
+                parts = [f.result() for f in pending]
+        finally:
+            stop_pool(pool)
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             [v for p in parts for v in p[2]], [v for p in parts for v in p[3]])
 

@@ -13,8 +13,11 @@ meanwhile reaches the parent when the block ends.
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 
 @contextmanager
@@ -31,3 +34,33 @@ def ignore_sigint() -> None:
     """In a worker's initializer: interrupts are the parent's to handle."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """End ``pool`` now: its workers are killed, not waited for (a batch cut short runs again,
+    or not at all), then it is shut down. concurrent.futures' pool, not multiprocessing.Pool,
+    in ``ebnn search`` and ``verify -j``: a worker killed while idle (SIGTERM to the process
+    group) could hold Pool's task-queue lock, and Pool.terminate() waited for it for ever."""
+    for process in list((pool._processes or {}).values()):
+        if process.exitcode is None:
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM (a job's time limit, ``kill``, ``timeout``) raises
+    KeyboardInterrupt in the main thread, so the command stops as on Ctrl-C: its workers ended,
+    its partial results reported."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1018,8 +1018,8 @@ class Simulator:
             if self._interrupted:
                 status = "interrupted"
                 fault = self._make_fault(
-                    "interrupted", f"stopped by the user (SIGINT) after {insns:,} instructions",
-                    pc)
+                    "interrupted",
+                    f"stopped by a signal (Ctrl-C, SIGTERM) after {insns:,} instructions", pc)
             else:
                 status = "timeout"
                 fault = self._make_fault(

@@ -59,9 +59,11 @@ def test_ctrl_c_stops_a_spinning_firmware_with_a_partial_report(firmware, tmp_pa
     assert report["instructions"] > 1_000_000
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("command", ["profile", "check"])
-def test_ctrl_c_stops_profile_and_check(firmware, tmp_path, command):
-    """Issue 12: every command, not only run, stops on SIGINT with exit 130 and no traceback."""
+def test_ctrl_c_stops_profile_and_check(firmware, tmp_path, command, sig):
+    """Issue 12: every command, not only run, stops on SIGINT with exit 130 and no traceback;
+    SIGTERM too (`timeout`, a cancelled CI job: it killed them without a report)."""
     elf = firmware("spin.c")
     args = [str(EBNN_SIM), "profile", str(elf)] if command == "profile" else [
         str(EBNN_SIM), "check", "--config", str(tmp_path / "b.toml")]
@@ -69,7 +71,7 @@ def test_ctrl_c_stops_profile_and_check(firmware, tmp_path, command):
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     wait_until_running(proc)
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, sig)
     sent = time.monotonic()
     out, err = proc.communicate(timeout=60)
     assert time.monotonic() - sent < 5

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from ebnn.search.datasets import SearchData
 from ebnn.search.measure import run_task
-from ebnn.workers import ignore_sigint, sigint_blocked
+from ebnn.workers import ignore_sigint, sigint_blocked, stop_pool
 
 Done = Callable[[Any], None]
 Work = Callable[[Any, SearchData], Any]  # a picklable module-level function
@@ -121,12 +121,9 @@ class LocalPool:
             raise
 
     def close(self) -> None:
-        # the workers are killed, not waited for: an interrupted batch's candidates run again
-        # on --resume, and a finished batch's workers are idle
-        for p in list((self._pool._processes or {}).values()):
-            if p.exitcode is None:
-                p.kill()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        # an interrupted batch's candidates run again on --resume; a finished one's workers
+        # are idle
+        stop_pool(self._pool)
 
 
 class RayTasks:
