@@ -426,7 +426,11 @@ def export_library(art: Artifact, directory: Path, prefix: str,
 # ---- the library on the host: a fast cross-check of the generated C -------------------------
 
 def host_compiler(name: str | None = None) -> str:
-    """Path of the host C compiler ``name`` (default: cc), or LibraryError."""
+    """Path of the host C compiler ``name`` (default: cc), or LibraryError. ``name`` is one
+    program: $CC holding flags as well (``gcc -m32``, which make splits) is refused as such."""
+    if name is not None and len(name.split()) > 1 and shutil.which(name) is None:
+        raise LibraryError(f"host C compiler {name!r}: name one program (flags such as "
+                           f"{name.split()[1]!r} are not taken here)")
     found = shutil.which(name or "cc")
     if found is None:
         raise LibraryError(f"host C compiler {name or 'cc'!r} not found (install gcc or clang, "

@@ -194,7 +194,7 @@ def load_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, An
     hashed is what it loads) named by ``path``. TrainError (one line) when it is not one."""
     p = Path(path)
     if data is None and not p.is_file():
-        raise TrainError(f"{p}: no such file")
+        raise TrainError(f"{p}: " + ("not a regular file" if p.exists() else "no such file"))
     try:
         payload = torch.load(p if data is None else io.BytesIO(data), map_location="cpu",
                              weights_only=True)

@@ -104,7 +104,11 @@ class GuardedCommand(click.Command):
         if message is not None:
             click.echo(f"error: {message}", err=True)
             sys.exit(2)
-        return super().invoke(ctx)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # outside a command's own handling (start-up, data loading):
+            click.echo("interrupted", err=True)  # 130 as everywhere, not click's 'Aborted!' 1
+            sys.exit(130)
 
 
 class GuardedGroup(click.Group):

@@ -75,3 +75,28 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_work(files, cli,
                  json=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{blocker} is not a directory" in result.stderr
+
+
+def test_ctrl_c_outside_a_commands_own_handling_exits_130():
+    # Ctrl-C while data loaded or a plot was saved: click's 'Aborted!' and exit 1 (which is
+    # run's 'firmware exited non-zero')
+    import click
+    from click.testing import CliRunner
+
+    from sim.output_guard import GuardedCommand
+
+    @click.command(cls=GuardedCommand)
+    def slow() -> None:
+        raise KeyboardInterrupt
+
+    result = CliRunner().invoke(slow, [])
+    assert result.exit_code == 130 and result.stderr.strip() == "interrupted"
+
+
+def test_special_files_and_a_cc_with_flags_are_named_for_what_they_are(files):
+    line = one_line_error(ebnn("export", "/dev/null", "-o", files / "y.ebnn"))
+    assert line == "error: /dev/null: not a regular file"
+    from ebnn.library import LibraryError, host_compiler
+
+    with pytest.raises(LibraryError, match="'gcc -m32': name one program"):
+        host_compiler("gcc -m32")
