@@ -146,8 +146,9 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     if resume and not ckpt.is_file():
         _fail(f"--resume: no checkpoint {ckpt} to resume from")
     if not resume and ckpt.is_file():  # an interrupted run's epochs, about to be replaced
-        err.print(f"warning: {ckpt} (an earlier run's last finished epoch) is replaced as this "
-                  "run starts again from epoch 1; --resume goes on from it instead",
+        err.print(f"warning: {ckpt} (an earlier run's last finished epoch) will be replaced "
+                  "when this run's first epoch ends: it starts again from epoch 1; --resume "
+                  "goes on from it instead",
                   markup=False, soft_wrap=True)
     _make_parent(output)
     first = ("" if not train_images else

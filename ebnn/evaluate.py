@@ -104,8 +104,9 @@ def with_model_classes(art: Artifact, ds: Dataset) -> Dataset:
         # (numbering them in sorted order scored a model on the wrong classes)
         if not all(re.fullmatch(r"[0-9]{1,9}", n) for n in ds.class_names):
             raise EvalError(f"{ds.source}: the data names its classes, the model records "
-                            "no class names (it was trained on numbered labels): which name is "
-                            f"which of its classes 0..{art.classes - 1} cannot be told; give "
+                            "no class names (it was trained on numbered labels, or before "
+                            "models recorded them: train it again to record them): which name "
+                            f"is which of its classes 0..{art.classes - 1} cannot be told; give "
                             "the labels as those numbers")
         remap = np.array([int(n) for n in ds.class_names], np.int64)
         ds = replace(ds, labels=remap[ds.labels], classes=art.classes, class_names=None)

@@ -119,7 +119,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     artifact's integer reference; every score and the class must agree bit for bit. With
     --native the same images also go through the model's C built for this machine. Exit 0
     when all agree, 1 on any mismatch, 2 on bad input, 5 when the firmware ran past
-    --max-instructions or --timeout, 130 on Ctrl-C.
+    --max-instructions or --timeout, 130 on Ctrl-C or SIGTERM.
     """
     # The model world is imported only when a verification runs.
     from ebnn.artifact import ArtifactError, load

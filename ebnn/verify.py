@@ -44,8 +44,10 @@ class VerifyLimit(VerifyError):
     """The firmware ran past the instruction limit or the timeout (exit 5, as `run`)."""
 
 
-class VerifyInterrupted(Exception):
-    """Ctrl-C (SIGINT) stopped the firmware run before every image was verified."""
+class VerifyInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM stopped the firmware run before every image was verified.
+    A KeyboardInterrupt: a caller's ``except Exception`` (a search trial's) does not take it
+    for the candidate's failure."""
 
 
 @dataclass
@@ -144,8 +146,8 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     infer = image.symbols[STREAM_SYMBOL if STREAM_SYMBOL in image.symbols else INFER_SYMBOL]
     report_at = image.symbols[REPORT_SYMBOL]
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
-    # SIGINT stops the emulator at the next block (in a worker process too: the terminal
-    # signals the whole process group)
+    # SIGINT and SIGTERM stop the emulator at the next block (in the command's own process;
+    # verify -j's workers are ended by it)
     with stop_on_sigint(sim.interrupt), _Poller(lambda: sim.marks_reached // 2, progress):
         report = sim.run(stdin=io.BytesIO(np.ascontiguousarray(images, np.uint8).tobytes()))
     if report.status == "interrupted":
@@ -261,12 +263,12 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
     ctx = multiprocessing.get_context("forkserver")
     done = ctx.Value("q", 0)
     with sigterm_interrupts():
-        with sigint_blocked():  # the fork server and the workers start on these submits
-            pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                                       initargs=(done,))
-            pending = [pool.submit(_run_chunk, (elf, images[idx], target, limits))
-                       for idx in chunks]
+        pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(done,))
         try:  # the first worker to fail (or die) ends the verification at once
+            with sigint_blocked():  # the fork server and the workers start on these submits
+                pending = [pool.submit(_run_chunk, (elf, images[idx], target, limits))
+                           for idx in chunks]
             with _Poller(lambda: done.value, progress):
                 if started is not None:
                     started()

@@ -9,6 +9,7 @@ and estimated cycles, measures stack and heap, and stops with a precise report o
 """
 
 from importlib import import_module
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,6 +31,12 @@ __all__ = ["Fault", "FirmwareImage", "InvalidFirmware", "RunOptions", "RunReport
 
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    return getattr(import_module(home), name)
+    if home is not None:
+        return getattr(import_module(home), name)
+    if not name.startswith("_") and find_spec(f"sim.{name}") is not None:
+        return import_module(f"sim.{name}")  # `import sim; sim.runner`, as when all loaded
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

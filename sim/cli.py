@@ -100,7 +100,7 @@ def main() -> None:
 
     Exit codes of run: 0 ok, 1 firmware exited non-zero, 2 usage or bad input,
     3 over budget, 4 fault, 5 instruction limit, timeout or deadlock, 130 interrupted
-    (Ctrl-C).
+    (Ctrl-C or SIGTERM).
     """
 
 

@@ -8,9 +8,10 @@ grey (all colour channels equal), else RGB. Any other file is passed through unc
 When the ELF records its input format (:class:`InputFormat`, the ``input.*`` keys of its
 ``.ebnn_sim.meta`` section: "the firmware reads N bytes of shape [..] per input"), the input is
 checked against it and refused with one line unless it is one or more whole inputs of that
-shape; float values (``.npy`` floats, ``.csv``) are quantised with the recorded per-channel
-scale and zero point, ``q = clamp(round_half_even(x / scale) + zero_point, 0, 255)`` in
-float64. Without a recorded quantisation, values must be whole numbers 0..255.
+shape; with a recorded quantisation every value (``.npy``, ``.csv``, a PNG's pixels) is
+quantised with its per-channel scale and zero point, ``q = clamp(round_half_even(x / scale)
++ zero_point, 0, 255)``, computed in float64 from the value's float32 (as the data files load
+for training and the reference). Without one, values must be whole numbers 0..255.
 """
 
 import math
@@ -236,7 +237,9 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
             if (h, w, c) != fmt.shape:
                 raise InputError(f"{path}: a {w}x{h} {'grey' if c == 1 else 'colour'} image; "
                                  f"this firmware reads {fmt.describe()}")
-        return _uint8(pixels, path).tobytes()  # pixels are the raw bytes: never quantised
+        if fmt is not None:  # a float model's pixels are values like any other (as eval's)
+            return fmt.quantise(_uint8(pixels, path).reshape(1, *fmt.shape), path).tobytes()
+        return _uint8(pixels, path).tobytes()
     if suffix in OTHER_IMAGES and fmt is not None:  # an eBNN harness reads pixels, not files
         raise InputError(f"{path}: a {suffix[1:].upper()} image; --input reads PNG images (or "
                          ".npy, .csv and raw bytes): convert it to PNG")

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from sim.formats import OutputError, check_writable
+from sim.formats import OutputError, check_writable, names_a_descriptor
 
 # the parameters naming a file a command writes (every other path parameter is read)
 OUTPUT_PARAMS = frozenset({"output", "json_path", "junit_path", "html_path", "speedscope_path"})
@@ -30,7 +30,11 @@ Derived = Callable[[Mapping[str, Any]], Mapping[str, Path]]
 def _identity(path: Path) -> tuple[object, ...] | None:
     """What tells two names of one file apart from two files: the inode when it exists (a hard
     link too), else the path with every link resolved. None for a device or FIFO (a terminal
-    is both /dev/stdin and /dev/stdout: not one file replacing another)."""
+    is both /dev/stdin and /dev/stdout: not one file replacing another), and for a process's
+    descriptor (/dev/stdout and /dev/stderr redirected to one log are appended to, not
+    replaced)."""
+    if names_a_descriptor(path):
+        return None
     try:
         st = os.stat(path)
     except (OSError, ValueError):
@@ -79,25 +83,22 @@ class GuardedCommand(click.Command):
 
     def invoke(self, ctx: click.Context) -> Any:
         params = ctx.params
+        # the outputs that are files: a search's or export-c's output folder is written into,
+        # and may be what it reads (`ebnn search --report DIR -o DIR`)
         outputs: dict[str, Path] = {}
-        files: list[Path] = []  # the outputs that are files (not a search's or export-c's folder)
         inputs: list[Path] = []
         for param in self.params:
             name = param.name or ""
             paths = _paths(params.get(name))
-            if name in OUTPUT_PARAMS:
-                if paths:
-                    outputs[max(param.opts, key=len) if param.opts else name] = paths[0]
-                    if isinstance(param.type, click.Path) and not param.type.dir_okay:
-                        files.append(paths[0])
-            else:
+            if name not in OUTPUT_PARAMS:
                 inputs += paths
+            elif paths and isinstance(param.type, click.Path) and not param.type.dir_okay:
+                outputs[max(param.opts, key=len) if param.opts else name] = paths[0]
         if self.derived is not None:
             outputs.update(self.derived(params))
-            files += self.derived(params).values()
         message = clash(outputs, inputs)
         try:  # before the work: a read-only disk found after an hour of training costs it
-            for path in files:
+            for path in outputs.values():
                 check_writable(path)
         except OutputError as exc:
             message = message or str(exc)

@@ -66,7 +66,7 @@ class RunSpec:
     # Map the target's memories, grown only as far as the image needs to start (it was linked
     # for a larger memory): budgets, not the mapping, then judge the peaks.
     fit_image: bool = False
-    # SIGINT (Ctrl-C) stops the run with status "interrupted" instead of raising
+    # SIGINT (Ctrl-C) or SIGTERM stops the run with status "interrupted" instead of raising
     # KeyboardInterrupt after it (the commands set this; a library caller decides itself)
     interruptible: bool = False
     vector_faults: bool = False  # faults go to the firmware's handlers (still reported)

@@ -484,8 +484,8 @@ def test_build_refuses_constructors_and_cxx_it_would_not_run(cli, tmp_path):
                    "{ ready = 1; }\nint main(void) { return ready ? 0 : 1; }\n")
     result = cli("build", src, "-o", tmp_path / "fw.elf")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "the firmware has constructors (.init_array): the start-up code runs none" in \
-        result.stderr
+    assert "constructors or destructors (.init_array, .fini_array): the start-up code runs " \
+        "none" in result.stderr
     assert not (tmp_path / "fw.elf").exists()
     cxx = tmp_path / "main.cpp"
     cxx.write_text("int main() { return 0; }\n")
@@ -515,6 +515,20 @@ def test_a_build_that_fails_halfway_leaves_the_earlier_elf_whole(tmp_path, monke
         tb.build([PROGRAMS / "exit.c"], elf, "curie", defines={"CODE": 3})
     assert elf.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fw.elf"]  # no temporary file left
+
+
+def test_build_writes_through_links_and_to_devices(cli, tmp_path):
+    # the staged ELF was renamed over whatever -o named: as root, -o /dev/null replaced the
+    # device with a file
+    import stat
+
+    result = cli("build", PROGRAMS / "exit.c", "-o", os.devnull, json=False)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    target, link = tmp_path / "real.elf", tmp_path / "link.elf"
+    link.symlink_to(target)
+    assert cli("build", PROGRAMS / "exit.c", "-o", link, json=False).returncode == 0
+    assert link.is_symlink() and target.read_bytes()[:4] == b"\x7fELF"
 
 
 def test_build_missing_source(cli, tmp_path):

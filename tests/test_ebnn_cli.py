@@ -361,9 +361,9 @@ def test_training_again_without_resume_warns_of_the_checkpoint_it_replaces(tmp_p
     assert first.returncode == 0 and "warning" not in first.stderr, first.stderr
     again = ebnn("train", cfg, "-o", model, "--train-images", "64")
     assert again.returncode == 0, again.stderr
-    assert (f"warning: {model}.ckpt (an earlier run's last finished epoch) is replaced as this "
-            "run starts again from epoch 1; --resume goes on from it instead") in " ".join(
-                again.stderr.split())
+    assert (f"warning: {model}.ckpt (an earlier run's last finished epoch) will be replaced "
+            "when this run's first epoch ends: it starts again from epoch 1; --resume goes on "
+            "from it instead") in " ".join(again.stderr.split())
 
 
 def test_resume_without_checkpoint_is_an_error(tmp_path):

@@ -68,6 +68,14 @@ def test_a_float_models_inputs_quantise_as_the_reference_does(tmp_path: Path) ->
     np.save(tmp_path / "f64.npy", edge)
     assert console_bytes(tmp_path / "f64.npy", fmt) == quant.apply(
         edge.astype(np.float32)).tobytes()
+    # a PNG's pixels for a float model: quantised as eval quantises an image folder's
+    from PIL import Image
+
+    grey = RNG.integers(0, 256, (3, 2), dtype=np.uint8)
+    Image.fromarray(grey).save(tmp_path / "g.png")
+    one = InputQuant((2.0,), (7,))
+    got = console_bytes(tmp_path / "g.png", InputFormat((3, 2, 1), 6, (2.0,), (7,)))
+    assert got == one.apply(grey[..., None]).tobytes() != grey.tobytes()
 
 
 def test_npy_errors_are_one_line(tmp_path: Path) -> None:

@@ -1381,6 +1381,26 @@ def test_a_worker_that_dies_stops_the_batch_instead_of_hanging():
         pool.close()
 
 
+def test_a_worker_that_dies_between_batches_stops_the_next_one():
+    # the next batch's submit raised BrokenProcessPool: a traceback, no outputs written
+    from helpers import die_on_odd
+
+    from ebnn.search.backends import LocalPool, WorkerLost
+
+    pool = LocalPool({}, 2)  # type: ignore[arg-type]  # any data: the task ignores it
+    got: list[int] = []
+    try:
+        pool.run_batch([0, 2], got.append, die_on_odd)
+        assert sorted(got) == [0, 2]
+        for process in list(pool._pool._processes.values()):  # idle now: the OOM killer
+            process.kill()
+            process.join(10)
+        with pytest.raises(WorkerLost, match="a worker process died"):
+            pool.run_batch([4], got.append, die_on_odd)
+    finally:
+        pool.close()
+
+
 def test_a_cluster_address_where_nothing_answers_is_one_line(space_file, tmp_path):
     # ray.init retried 127.0.0.1:1 for over 11 minutes, deaf to Ctrl-C and SIGTERM
     out = tmp_path / "s"

@@ -17,6 +17,7 @@ import dataclasses
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -98,7 +99,7 @@ def _libc_flags(gcc: str) -> list[str]:
     return ["--specs=nano.specs"]
 
 
-CXX_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++", ".C", ".cp", ".CPP")
+CXX_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++", ".cp")  # any case; and .C
 
 
 def build(
@@ -144,7 +145,8 @@ def build(
     for s in srcs:
         if not s.is_file():
             raise ToolchainError(f"source file not found: {s}")
-        if s.suffix in CXX_SUFFIXES:  # gcc would compile it as C++ with C's flags and libraries
+        # gcc would compile it as C++ with C's flags and libraries
+        if s.suffix.lower() in CXX_SUFFIXES or s.suffix == ".C":
             raise ToolchainError(f"{s}: C++ is not built here (no C++ runtime, and the start-up "
                                  "code runs no static constructors); build it with your own "
                                  "toolchain and run the ELF")
@@ -196,13 +198,29 @@ def build(
         if proc.returncode != 0:
             raise ToolchainError(f"objcopy failed: {proc.stderr.strip()}")
         _replace(staged, out)
-    return BuildResult(out, tgt, sram, flash, tuple(cmd))
+    # the command as it would build `out` in one step (it linked a staged copy, renamed)
+    return BuildResult(out, tgt, sram, flash, tuple(str(out) if a == str(staged) else a
+                                                    for a in cmd))
 
 
 def _replace(staged: Path, out: Path) -> None:
     """``out`` becomes a copy of ``staged`` at once (a temporary file beside it, renamed): a
     build that fails or is interrupted halfway leaves no ELF without its target record, and
-    an earlier good ELF there stays whole. ToolchainError when it cannot be written."""
+    an earlier good ELF there stays whole. A device or FIFO is written to (``-o /dev/null``
+    must not replace the device), a symbolic link through (its target replaced, the link
+    kept). ToolchainError when it cannot be written."""
+    try:
+        mode = os.stat(out).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):  # a device or FIFO (/dev/null): written
+        try:  # to, never replaced
+            with open(out, "wb") as fh:
+                fh.write(staged.read_bytes())
+        except OSError as exc:
+            raise ToolchainError(f"cannot write {out}: {exc.strerror or exc}") from None
+        return
+    out = Path(os.path.realpath(out))  # a link is written through: its target replaced
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name[:32]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

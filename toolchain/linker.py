@@ -31,14 +31,16 @@ SECTIONS
 
   .ARM.exidx : {{ *(.ARM.exidx* .gnu.linkonce.armexidx.*) }} > FLASH
 
-  /* The start-up code runs no constructors (GNU C's __attribute__((constructor)), C++ static
-     objects): a firmware that has some is refused at link time rather than run without them. */
+  /* The start-up code runs no constructors or destructors (GNU C's __attribute__((constructor)),
+     C++ static objects): a firmware that has some is refused at link time rather than run
+     without them. */
   .init_array :
   {{
     KEEP(*(.preinit_array .init_array .init_array.* .ctors .ctors.*))
+    KEEP(*(.fini_array .fini_array.* .dtors .dtors.*))
   }} > FLASH
   ASSERT(SIZEOF(.init_array) == 0,
-         "the firmware has constructors (.init_array): the start-up code runs none")
+         "constructors or destructors (.init_array, .fini_array): the start-up code runs none")
 
   .data : ALIGN(8)
   {{

@@ -103,8 +103,13 @@ class LocalPool:
 
     def run_batch(self, tasks: Sequence[Any], done: Done, run: Work = run_task) -> None:
         try:
-            with sigint_blocked():  # workers start on these submits: none sees a Ctrl-C
-                pending = {self._pool.submit(_pool_task, run, t) for t in tasks}  # while it imports
+            try:
+                # the workers start on these submits, SIGINT blocked: none sees a Ctrl-C while
+                # it imports
+                with sigint_blocked():
+                    pending = {self._pool.submit(_pool_task, run, t) for t in tasks}
+            except BrokenProcessPool:  # a worker died idle, between batches
+                raise WorkerLost("a worker process died (killed, or out of memory?)") from None
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 lost = False

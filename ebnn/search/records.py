@@ -36,8 +36,8 @@ class Maybe:
 
 
 SPAN = ListOf(float, 2)  # [start, end], seconds since the epoch
-FIRMWARE = {"sram_peak": int, "flash": int, "cycles": int, "cycles_median": float,
-            "cycles_min": int, "stack_peak": Maybe(int)}
+FIRMWARE = {"sram_peak": int, "flash": int, "cycles": int, "cycles_median": Maybe(float),
+            "cycles_min": Maybe(int), "stack_peak": Maybe(int)}  # Maybe: older searches
 OUTCOME = {"status": str, "reason": str, "probe": Optional(FIRMWARE),
            "final": Optional(FIRMWARE), "trained": bool, "val_accuracy": Optional(float),
            "torch_val_accuracy": Optional(float), "test_accuracy": Optional(float),
@@ -45,7 +45,8 @@ OUTCOME = {"status": str, "reason": str, "probe": Optional(FIRMWARE),
            "rung_scores": Maybe(ListOf(float)), "config": {"model": dict}}
 FOLD = Optional({"accuracy": Optional(float), "start": float, "end": float,
                  "reason": Maybe(str), "teacher_sha256": Maybe(str), "sha256": Maybe(str)})
-CV_RUN = {"k": int, "folds": int, "seed": int, "teacher": Optional(str), "race": Maybe(bool)}
+CV_RUN = {"k": int, "folds": int, "seed": int, "teacher": Maybe(Optional(str)),
+          "race": Maybe(bool)}
 CV = {"folds": int, "seed": int, "results": ListOf(FOLD), "earlier": Maybe(ListOf(SPAN))}
 REFIT = {"setup": dict, "status": str, "reason": str, "final": Optional(FIRMWARE),
          "test_accuracy": Optional(float), "start": float, "end": float,

@@ -39,7 +39,7 @@ def write_bytes(path: Path, data: bytes) -> None:
         mode = None
     if mode is not None and stat.S_ISDIR(mode):
         raise IsADirectoryError(21, "it is a directory")
-    if _names_a_descriptor(path) or (mode is not None and not stat.S_ISREG(mode)):
+    if names_a_descriptor(path) or (mode is not None and not stat.S_ISREG(mode)):
         with open(path, "ab") as fh:  # at the stream's end: a log >>'d to keeps its lines
             fh.write(data)
         return
@@ -58,7 +58,7 @@ def write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def _names_a_descriptor(path: Path) -> bool:
+def names_a_descriptor(path: Path) -> bool:
     """Whether ``path`` or a link on the way to it is a process's descriptor (/dev/stdout,
     /dev/fd/N, /proc/PID/fd/N): replacing what it leads to would cut the file the shell
     redirected the output to from the process writing it."""
@@ -84,19 +84,20 @@ def write_text(path: Path, text: str) -> None:
 
 def check_writable(path: Path | None) -> None:
     """OutputError unless ``path`` could be written: it is not a directory, and its nearest
-    existing ancestor is a directory it may write in (or the file exists and may be written).
+    existing ancestor is a directory it may write in (a device or FIFO: that it may be written).
     Commands call this before a long run, so that a typo in an output path or a read-only
     disk does not cost the run."""
     if path is None:
         return
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory")
-    if path.exists():
+    if path.exists() and not path.is_file():  # a device or FIFO: written to in place
         if not os.access(path, os.W_OK):
             raise OutputError(f"cannot write {path}: not writable (permissions, or a read-only "
                               "file system)")
         return
-    for parent in path.parents:
+    # a file (existing or not) is replaced by a new one in its folder: the folder's rights
+    for parent in Path(os.path.realpath(path)).parents:
         if parent.exists():
             if not parent.is_dir():
                 raise OutputError(f"cannot write {path}: {parent} is not a directory")
