@@ -334,24 +334,38 @@ def load_image_folder(root: Path, split: str, classes: int | None = None) -> Dat
                            "sub-folders")
     images: list[np.ndarray] = []
     first: tuple[tuple[int, int], str] | None = None
+    grey_mode = False  # a grey image seen that is not a palette whose colours happen to be grey
     for f, _ in files:
         try:
             with Image.open(f) as im:
                 grey = ("1", "L", "F", "LA", *WIDE_MODES)
                 mode = "L" if im.mode in grey else "RGB"
+                palette_grey = False
                 if im.mode in ("P", "PA"):  # a palette: grey when every colour used is
                     rgb = np.asarray(im.convert("RGB"))  # (as `ebnn-sim run --input` decides)
                     mode = "L" if (rgb == rgb[..., :1]).all() else "RGB"
+                    palette_grey = mode == "L"
                 if first is None:
                     first = (im.size, mode)
                     w, h = im.size
                     if w * h * (1 if mode == "L" else 3) * len(files) > MAX_DATA_BYTES:
                         raise DatasetError(f"{folder}: {len(files):,} images of {w}x{h} are "
                                            f"more than {MAX_DATA_BYTES >> 20} MiB")
+                elif im.size == first[0] and mode != first[1] and (
+                        palette_grey or (mode == "RGB" and not grey_mode)):
+                    # a palette of grey colours is a frame of a colour palette set: colour
+                    if mode == "RGB":  # every image so far such a palette: all colour
+                        if w * h * 3 * len(files) > MAX_DATA_BYTES:
+                            raise DatasetError(f"{folder}: {len(files):,} images of {w}x{h} "
+                                               f"are more than {MAX_DATA_BYTES >> 20} MiB")
+                        images = [np.repeat(a, 3, axis=2) for a in images]
+                        first = (first[0], "RGB")
+                    mode = "RGB"
                 elif (im.size, mode) != first:
                     raise DatasetError(
                         f"{f}: {im.size[0]}x{im.size[1]} {mode}, the first image is "
                         f"{first[0][0]}x{first[0][1]} {first[1]}; all must be alike")
+                grey_mode = grey_mode or (mode == "L" and not palette_grey)
                 if im.mode in WIDE_MODES:  # as `ebnn-sim run --input` reads a 16-bit PNG
                     wide = np.asarray(im, np.float64)
                     pixels = np.clip(np.round(wide * (255 / 65535)), 0, 255).astype(np.uint8)

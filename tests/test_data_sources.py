@@ -240,6 +240,22 @@ def test_palette_png_is_colour_or_grey_as_run_reads_it(tmp_path: Path, colour: b
     assert np.array_equal(ds.images[0].ravel(), run)
 
 
+def test_a_colour_palette_set_with_a_grey_frame_is_colour(tmp_path: Path) -> None:
+    # a frame whose palette colours happen to be grey was 'L' beside 'RGB' ones: refused
+    rgb = RNG.integers(0, 256, (4, 5, 3), dtype=np.uint8)
+    grey = np.repeat(rgb[..., :1], 3, axis=2)
+    for c, frames in (("a", [grey, rgb]), ("b", [rgb, grey])):  # the grey frame first, then last
+        (tmp_path / "p" / c).mkdir(parents=True)
+        for i, frame in enumerate(frames):
+            Image.fromarray(frame).quantize(16).save(tmp_path / "p" / c / f"{i}.png")
+    ds = load_path(tmp_path / "p")
+    assert ds.image_shape == (4, 5, 3) and len(ds) == 4
+    # a grey image (mode L) beside colour stays refused: all grey or all colour
+    Image.fromarray(rgb[..., 0]).save(tmp_path / "p" / "b" / "2.png")
+    with pytest.raises(DatasetError, match="all must be alike"):
+        load_path(tmp_path / "p")
+
+
 def test_bad_image_folders(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="no class sub-folders"):
