@@ -15,20 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
 from ebnn.search.command import search_cmd
-from sim.output_guard import GuardedGroup
+from sim.output_guard import GuardedGroup, PipeConsole
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
 
 if TYPE_CHECKING:
     from ebnn.artifact import Artifact
 
-err = Console(stderr=True, highlight=False)
+err = PipeConsole(stderr=True, highlight=False)
 
 
 def _fail(message: str) -> NoReturn:
@@ -282,7 +281,7 @@ def datasets_cmd(json_path: Path | None) -> None:
     from ebnn.datasets import BUILTINS, describe
 
     rows = [describe(name) for name in BUILTINS]
-    out = Console(highlight=False)  # wrapped at the terminal's width (80 in a pipe)
+    out = PipeConsole(highlight=False)  # wrapped at the terminal's width (80 in a pipe)
     for r in rows:
         if r.problem is not None:
             out.print(f"[bold]{r.name}[/]: {escape(r.description)}; not available: "
@@ -326,7 +325,7 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
     except RuntimeError as exc:
         _fail(f"{model}: {exc}")
     # the terminal's width (80 in a pipe); headers wrap, numbers and names are never cut
-    out = Console(highlight=False)
+    out = PipeConsole(highlight=False)
     out.print(f"{escape(s.name)}: input {s.input_format}, {s.classes} classes"
               + (f"; firmware for {s.target}" if s.target else ""))  # wraps at spaces
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from rich.console import Console, RenderableType
+from rich.console import RenderableType
 from rich.markup import escape
 
 from sim import plugins, session
@@ -18,7 +18,7 @@ from sim.formats import OutputError, check_writable, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import print_run_summary, targets_table
 from sim.interrupts import stop_on_sigint
-from sim.output_guard import GuardedGroup
+from sim.output_guard import GuardedGroup, PipeConsole
 from sim.report import EXIT_USAGE
 from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MAX_WAIT_STATES, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
@@ -27,7 +27,7 @@ from toolchain.sizes import SIZE, format_size
 
 # The console for messages and summaries (stderr). Plugin commands print through it too, with
 # ``fail`` for their errors, so that every command of ebnn-sim looks and behaves alike.
-err = Console(stderr=True, highlight=False)
+err = PipeConsole(stderr=True, highlight=False)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -186,7 +186,7 @@ def _print_unwrapped(*renderables: RenderableType) -> None:
     tables' decoration before any figure would be wrapped or cut (``print_fitted``)."""
     from sim.formats.text import print_fitted
 
-    print_fitted(Console(), *renderables)
+    print_fitted(PipeConsole(), *renderables)
 
 
 @main.command("check")
@@ -228,7 +228,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
         result = run_checks(config, progress=progress if err.is_terminal else None)
     except BudgetError as exc:
         fail(str(exc))
-    out = Console(highlight=False)
+    out = PipeConsole(highlight=False)
     _print_unwrapped(check_table(result))
     for e in result.problems:
         out.print(f"[bold red]{escape(e.name)}:[/] {escape(e.problem or '')}", soft_wrap=True)
@@ -336,7 +336,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     with stop_on_sigint(simulator.interrupt):
         prof = Profiler(simulator, top=top, groups=groups).run()
     session.apply_budgets(prof.report, spec.budgets)
-    print_profile(prof, Console(highlight=False))
+    print_profile(prof, PipeConsole(highlight=False))
     if json_path is not None:
         write_json(json_path, profile_dict(prof))
     if speedscope_path is not None:

@@ -10,14 +10,16 @@ and with each other, through links too. Light on purpose: ``ebnn --help`` import
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+from rich.console import Console
 
 from sim.formats import OutputError, check_writable, names_a_descriptor
 
@@ -110,9 +112,29 @@ class GuardedCommand(click.Command):
         except KeyboardInterrupt:  # outside a command's own handling (start-up, data loading):
             click.echo("interrupted", err=True)  # 130 as everywhere, not click's 'Aborted!' 1
             sys.exit(130)
+        except BrokenPipeError:  # printed by click or print(): as PipeConsole's
+            _reader_left()
 
 
 class GuardedGroup(click.Group):
     """A group whose commands are :class:`GuardedCommand`."""
 
     command_class = GuardedCommand
+
+
+def _reader_left() -> NoReturn:
+    """``ebnn-sim run fw.elf | head -1``: the reader left. Exit 141, as a process SIGPIPE
+    ends (rich and click exit 1, which is run's 'the firmware exited non-zero'); the streams
+    go to /dev/null so that Python's flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(devnull, stream.fileno())
+    sys.exit(141)
+
+
+class PipeConsole(Console):
+    """The commands' rich console: a reader that leaves ends the command with 141."""
+
+    def on_broken_pipe(self) -> None:
+        _reader_left()

@@ -647,3 +647,21 @@ def test_run_with_its_stdout_closed_is_quiet(firmware, tmp_path):
                           preexec_fn=lambda: os.close(1), check=False)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert json.loads((tmp_path / "r.json").read_text())["status"] == "ok"
+
+
+def test_a_reader_that_leaves_ends_the_command_with_141(cli, tmp_path):
+    # `ebnn-sim run fw.elf 2>&1 | head -1` exited 1 (rich's choice), which is run's 'the
+    # firmware exited non-zero': under `set -o pipefail` a firmware failure
+    src = tmp_path / "talk.c"
+    src.write_text('#include <stdio.h>\nint main(void) {\n  puts("first");\n'
+                   "  for (volatile int i = 0; i < 2000000; i++) {}\n"
+                   '  puts("second");\n  return 0;\n}\n')
+    elf = tmp_path / "talk.elf"
+    assert cli("build", src, "-o", elf, json=False).returncode == 0
+    exe = Path(sys.executable).with_name("ebnn-sim")
+    proc = subprocess.Popen([str(exe), "run", str(elf)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"first\n"
+    proc.stdout.close()  # as head -1 does
+    assert proc.wait(timeout=60) == 141

@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
-from sim.output_guard import GuardedCommand
+from sim.output_guard import GuardedCommand, PipeConsole
 from toolchain.memory_map import REGION_SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE
 
-err = Console(stderr=True, highlight=False)
+err = PipeConsole(stderr=True, highlight=False)
 DEFAULT_TRIALS = 20
 DEFAULT_FOLDS = 5  # --cv-folds of a search's first --cv run
 EXIT_INTERRUPTED = 130
