@@ -5,7 +5,10 @@ fw.elf --json fw.elf`` the firmware with its report, ``ebnn train c.toml -o m.pn
 with its curves: every command of ``ebnn`` and ``ebnn-sim`` is a :class:`GuardedCommand`, which
 compares the files a command will write (its ``-o``/``--json``/``--junit``/``--html``/
 ``--speedscope`` options and the files derived from them) with the paths it was given to read,
-and with each other, through links too. Light on purpose: ``ebnn --help`` imports it.
+and with each other, through links too, and checks that each can be written, all before the
+command does any work. It also ends every command alike where click and rich would not: 130 for
+a Ctrl-C outside the command's own handling, 141 when the reader of its output leaves
+(:class:`PipeConsole`). Light on purpose: ``ebnn --help`` imports it.
 """
 
 from __future__ import annotations
