@@ -6,6 +6,7 @@ faults. Counting happens in a native block hook (sim/_blockhook.c); Python runs 
 semihosting calls and faults.
 """
 
+import functools
 import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -110,6 +111,9 @@ _RESET_STATE = (R.UC_ARM_REG_XPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_PRIMASK,
                 R.UC_ARM_REG_BASEPRI, R.UC_ARM_REG_FAULTMASK, R.UC_ARM_REG_PSP)
 
 BlockCallback = Callable[[int, int], None]  # (address, size in bytes) of a block about to run
+# the vector table entries looked at for a handler that is only `b .`: the system exceptions and
+# the first 48 interrupts (a Default_Handler serves several of them)
+SPIN_VECTORS = 64
 
 
 class ImageError(Exception):
@@ -305,6 +309,13 @@ class Simulator:
         halfwords = self.flash[: self.flash_size & ~1].view(np.uint16)
         for index in np.flatnonzero((halfwords == 0xBF40) & (tables.cost > 0)).tolist():
             self.on_entry(FLASH_BASE + 2 * index, self._sev)
+        # a handler that is only `b .` (the Default_Handler of many vendors' start-up code):
+        # reached where nothing can preempt it, the firmware has stopped for good
+        vectors = self.flash[: min(self.flash_size, 4 * SPIN_VECTORS) & ~3].view(np.uint32)
+        for entry in sorted({int(v) & ~1 for v in vectors[2:] if v & 1}):
+            if (FLASH_BASE <= entry < FLASH_BASE + self.flash_size - 1 and entry % 2 == 0
+                    and halfwords[entry // 2] == 0xE7FE and tables.cost[entry // 2] > 0):
+                self.on_entry(entry, functools.partial(self._spin, entry))
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_bad_access)
         self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT, self._on_bad_access)
         self._md = make_disassembler()
@@ -905,6 +916,16 @@ class Simulator:
                               f"-> {exception_name(self.ipsr())}")
         self._fault = None
         return True
+
+    def _spin(self, pc: int) -> None:
+        """A handler's `b .` at ``pc`` runs: a deadlock when nothing can ever preempt it (its
+        execution priority is 0 or less: only NMI could, and nothing pends one there)."""
+        if self.exceptions.execution_priority() > 0 or self._deadlock is not None:
+            return
+        self._deadlock = self._make_fault(
+            "deadlock", f"the {exception_name(self.ipsr())} handler spins (b .) where nothing "
+            "can preempt it: the firmware stopped here for good (deadlock)", pc)
+        self.uc.emu_stop()
 
     def _sleep(self, pc: int, what: str) -> bool:
         """WFI/WFE at ``pc``: fast-forward to the event that wakes the core; False (and the

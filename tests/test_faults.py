@@ -317,3 +317,18 @@ def test_double_precision_faults_on_a_single_precision_fpu(firmware, cli, target
     assert vectored.report["exit_code"] == 1  # the handler saw CFSR.UNDEFINSTR
     assert vectored.report["vectored_faults"][0].startswith(
         f"undefined_instruction at 0x{at:08x}")
+
+
+def test_a_fault_handler_that_spins_is_a_deadlock(firmware, cli):
+    # --vector-faults into a vendor Default_Handler (`b .`): the run spun until a limit (run
+    # has none by default), a CI job until its own time limit
+    vectored = cli("run", firmware("spin_handler.S", runtime=False), "--vector-faults")
+    assert vectored.returncode == 5, vectored.stderr
+    assert vectored.report["status"] == "deadlock"
+    fault = vectored.report["fault"]
+    assert fault["kind"] == "deadlock" and "the HardFault handler spins (b .)" in fault["message"]
+    assert vectored.report["instructions"] < 10
+    # the same `b .` in thread mode (a `while (1);` waiting for interrupts) is no deadlock
+    thread = cli("run", firmware("spin_handler.S", runtime=False, defines={"THREAD_SPIN": None}),
+                 "--max-instructions", "100000")
+    assert thread.report["fault"]["kind"] == "instruction_limit", thread.report["fault"]
