@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ebnn.data import IDX_FILES, Dataset, DatasetError, _find_idx, _load_idx_dir
+from sim.inputs import pandas_column_names
 
 MAX_DATA_BYTES = 1 << 30  # decoded values of one data set in memory (float32 or uint8)
 MAX_FILE_BYTES = 512 << 20  # a CSV file, or an npz archive's members uncompressed
@@ -217,7 +218,7 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
     if not header:
         raise DatasetError(f"{path}: needs a header row and at least one sample row")
     # pandas names the columns of a DataFrame made from an array 0, 1, 2, ...: a header
-    pandas_names = [c.strip() for c in header] == [str(i) for i in range(len(header))]
+    pandas_names = pandas_column_names(header)
     if all(_number(c) for c in header) and not pandas_names:
         raise DatasetError(f"{path}: the first row must be a header (label, then feature "
                            "names); it holds only numbers")

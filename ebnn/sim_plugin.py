@@ -130,7 +130,6 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         Limits,
         NativeResult,
         VerifyError,
-        VerifyInterrupted,
         VerifyLimit,
         load_firmware,
         verify,
@@ -164,8 +163,8 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware, ImageError,
             LibraryError) as exc:
         cli.fail(str(exc))
-    except (VerifyInterrupted, KeyboardInterrupt):
-        # Ctrl-C: the emulator (or the worker processes) stopped; nothing was compared
+    except KeyboardInterrupt:  # VerifyInterrupted too
+        # Ctrl-C or SIGTERM: the emulator (or the worker processes) stopped; nothing compared
         done = bar.completed if bar is not None else 0
         cli.err.print(f"interrupted: {done:,} of {total:,} images run, none compared",
                       markup=False)

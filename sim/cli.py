@@ -14,7 +14,7 @@ from rich.console import RenderableType
 from rich.markup import escape
 
 from sim import plugins, session
-from sim.formats import OutputError, check_writable, write_text
+from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import print_run_summary, targets_table
 from sim.interrupts import stop_on_sigint
@@ -34,16 +34,6 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """``error: MESSAGE`` on one line of stderr, then exit (2: usage or bad input)."""
     err.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     sys.exit(code)
-
-
-def output_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
-    """Click callback for options naming a file to write: refused with one line before the
-    command does any work when it could not be written."""
-    try:
-        check_writable(value)
-    except OutputError as exc:
-        fail(str(exc))
-    return value
 
 
 def _warn(message: str) -> None:
@@ -136,7 +126,7 @@ def main() -> None:
               help="Directory in which the firmware may create, overwrite or append to files. "
                    "Without it, opening a file for writing is refused.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, callback=output_path,
+              default=None,
               help="Write the report as JSON to this file.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Do not echo the firmware's console output (it is still in --json).")
@@ -194,10 +184,10 @@ def _print_unwrapped(*renderables: RenderableType) -> None:
               help="TOML file with [[tool.ebnn-sim.budget]] (or [[budget]]) tables; paths in it "
                    "are relative to its directory. Default: ./pyproject.toml.")
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, callback=output_path,
+              default=None,
               help="Write JUnit XML: one testcase per ELF and metric.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, callback=output_path,
+              default=None,
               help="Write the results, with every run's report, as JSON.")
 def check_cmd(config_path: Path | None, junit_path: Path | None,
               json_path: Path | None) -> None:
@@ -297,14 +287,14 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
               help="Directory in which the firmware may create, overwrite or append to files, "
                    "as for `run`.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, callback=output_path,
+              default=None,
               help="Write the profile as JSON (keys: docs/profile.md).")
 @click.option("--speedscope", "speedscope_path",
-              type=click.Path(path_type=Path, dir_okay=False), default=None, callback=output_path,
+              type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write a speedscope flame graph weighted by cycles (open it in "
                    "speedscope.app).")
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, callback=output_path,
+              default=None,
               help="Write a self-contained HTML report (no external resources).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Functions and hottest instructions to list.")

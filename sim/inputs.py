@@ -158,6 +158,12 @@ class InputFormat:
                          f"firmware reads {self.describe()}")
 
 
+def pandas_column_names(cells: list[str]) -> bool:
+    """Whether a CSV row is the header pandas writes for a DataFrame made from an array
+    (``to_csv(index=False)``): the column names 0, 1, 2, ..."""
+    return [c.strip() for c in cells] == [str(i) for i in range(len(cells))]
+
+
 def _read_csv(path: Path) -> np.ndarray:
     """The numbers of a CSV file as float64 rows (a first row that is not numbers, or is
     pandas' column names 0, 1, 2, ..., N-1, is a header and skipped); bounded by
@@ -170,9 +176,7 @@ def _read_csv(path: Path) -> np.ndarray:
             if line.strip()]
     try:
         [float(v) for v in rows[0]] if rows else None
-        # pandas' column names of a DataFrame made from an array: 0, 1, 2, ...
-        if len(rows) > 1 and len(rows[0]) >= 4 and [v.strip() for v in rows[0]] == [
-                str(i) for i in range(len(rows[0]))]:
+        if len(rows) > 1 and len(rows[0]) >= 4 and pandas_column_names(rows[0]):
             rows = rows[1:]
     except ValueError:
         rows = rows[1:]  # a header

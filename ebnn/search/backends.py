@@ -87,12 +87,9 @@ def _pool_task(run: Work, task: Any) -> Any:
 
 
 class LocalPool:
-    """``jobs`` worker processes on this machine (spawned: no state shared with the driver).
-
-    concurrent.futures' pool rather than multiprocessing.Pool: a worker that dies (the OOM
-    killer, SIGTERM to the whole process group) breaks it at once, where Pool replaced the
-    worker and never finished its task, and Pool.terminate() could wait for ever for a queue
-    lock a worker killed while idle held."""
+    """``jobs`` worker processes on this machine (spawned: no state shared with the driver),
+    in concurrent.futures' pool: a worker that dies breaks the batch at once (WorkerLost);
+    why not multiprocessing.Pool: :func:`ebnn.workers.stop_pool`."""
 
     name = "local"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import signal
 import sys
 import tomllib
 from dataclasses import asdict, replace
@@ -16,6 +15,7 @@ import click
 from rich.markup import escape
 
 from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
+from ebnn.workers import sigterm_interrupts
 from sim.output_guard import GuardedCommand, PipeConsole
 from toolchain.memory_map import REGION_SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
@@ -534,8 +534,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     cv_error: str | None = None
     lost: str | None = None
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    with _Progress(trials) as progress:
+    with _Progress(trials) as progress, sigterm_interrupts():
         driver = Driver(output, settings, space, study, backend, data, progress.update)
         try:
             driver.run(0 if cv_only else trials, seconds)
@@ -553,7 +552,6 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             lost = str(exc)
         finally:
             backend.close()
-            signal.signal(signal.SIGTERM, previous)
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
     options = cv_options(*run_cv)
@@ -694,10 +692,6 @@ def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
         except ValueError as exc:  # too long, not UTF-8
             _fail(f"--start {path}: cannot read ({exc})")
     return found
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 class _Progress:
