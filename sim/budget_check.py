@@ -70,10 +70,23 @@ class Check:
         return f"{self.metric}: {self.measured} > {self.limit} (over by {-self.margin})"
 
 
+def check_limits(limits: Mapping[str, int | None]) -> None:
+    """ValueError for a metric not in METRICS (a typo must not check nothing) or a limit that
+    is not a whole number >= 0."""
+    for metric, value in limits.items():
+        if metric not in METRICS:
+            raise ValueError(f"unknown budget {metric!r} (known: {', '.join(METRICS)})")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            raise ValueError(f"budget {metric} must be a whole number >= 0, not {value!r}")
+
+
 def compare(report: RunReport, limits: Mapping[str, int | None], where: str = "",
             ms: float | None = None) -> list[Check]:
     """``report`` against ``limits`` (metric in METRICS -> limit; None: not checked) and, with
-    ``ms``, a cycles budget in milliseconds at the report's clock. In METRICS order."""
+    ``ms``, a cycles budget in milliseconds at the report's clock. In METRICS order;
+    ValueError for limits :func:`check_limits` refuses."""
+    check_limits(limits)
     measured = {
         "sram": report.sram_peak,
         "flash": report.flash_used,

@@ -310,7 +310,10 @@ class CheckResult:
     @property
     def summary(self) -> str:
         n, e = len(self.checks), len(self.elfs)
-        elfs = f"{e} ELF{'s' if e != 1 else ''}"
+        distinct = len({r.path for r in self.elfs})
+        elfs = f"{distinct} ELF{'s' if distinct != 1 else ''}"
+        if distinct != e:
+            elfs += f", {e} runs"
         parts = []
         if self.broken:
             parts.append(f"{len(self.broken)} of {n} budgets broken")
@@ -331,16 +334,42 @@ def _display_name(path: Path, base: Path) -> str:
     return str(path)
 
 
-def run_one(key: _RunKey, budgets: list[Budget], base: Path) -> ElfResult:
+def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
+    """How each run is shown: the ELF's name, followed by what sets its runs apart (target,
+    inputs, limits) when one ELF runs more than once, so that no two runs (and no two JUnit
+    testcases) share a name."""
+    names = {}
+    for key in keys:
+        name = _display_name(key.elf, base)
+        same = [k for k in keys if k.elf == key.elf]
+        if len(same) > 1:
+            parts = []
+            if len({k.target for k in same}) > 1:
+                parts.append(f"target {key.target or 'recorded'}")
+            if len({k.inputs for k in same}) > 1:
+                parts.append("input " + (", ".join(_display_name(p, base) for p in key.inputs)
+                                         or "none"))
+            if len({k.max_instructions for k in same}) > 1:
+                parts.append(f"max_instructions {key.max_instructions or 'none'}")
+            if len({k.timeout for k in same}) > 1:
+                parts.append(f"timeout {key.timeout:g}")
+            name += f" ({'; '.join(parts)})"
+        names[key] = name
+    return names
+
+
+def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = None
+            ) -> ElfResult:
     """Run one image (with its target's memories, grown only to what the image was linked
-    for) and compare it with every budget table that matched it."""
+    for) and compare it with every budget table that matched it; ``name`` is how the
+    result is shown (the ELF's name relative to ``base`` by default)."""
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
                    timeout=key.timeout, inputs=key.inputs, fit_image=True, interruptible=True)
     try:
         report = session.run(key.elf, spec)
     except SessionError as exc:
         raise BudgetError(f"{budgets[0].where}: {exc.with_elf}") from None
-    result = ElfResult(key.elf, _display_name(key.elf, base), report)
+    result = ElfResult(key.elf, name or _display_name(key.elf, base), report)
     for b in budgets:
         result.checks += compare(report, b.limits, b.where, b.ms)
     return result
@@ -350,11 +379,12 @@ def run_checks(config: BudgetConfig,
                progress: Callable[[str], None] | None = None) -> CheckResult:
     """Run every matched ELF once and compare it with its budgets."""
     runs = match(config)
+    names = _run_names(list(runs), config.base)
     results = []
     for key, budgets in runs.items():
         if progress is not None:
-            progress(_display_name(key.elf, config.base))
-        results.append(run_one(key, budgets, config.base))
+            progress(names[key])
+        results.append(run_one(key, budgets, config.base, names[key]))
         if results[-1].report.status == "interrupted":
             break  # Ctrl-C: report what ran so far, run nothing more
     return CheckResult(config, results)

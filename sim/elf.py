@@ -2,6 +2,7 @@
 
 import bisect
 import os
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +137,16 @@ def _covered(sections: list[Section]) -> int:
     return covered
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(name: str) -> str:
+    """A symbol or section name with its control characters (which no C identifier has, but
+    an assembler label may) written as ``\\xNN``: reports print names, and an escape sequence
+    in one would recolour a terminal or make a JUnit file unreadable."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
+
+
 def load_elf(path: str | os.PathLike[str]) -> FirmwareImage:
     """Parse ``path``; InvalidFirmware for anything that is not a 32-bit little-endian ARM ELF."""
     p = Path(path)
@@ -221,7 +232,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         addr, size = sec["sh_addr"], sec["sh_size"]
         if SRAM_BASE <= addr < SRAM_BASE + REGION_SIZE:
             kind = "bss" if sec["sh_type"] == "SHT_NOBITS" else "data"
-            in_sram.append(Section(sec.name, addr, size, kind))
+            in_sram.append(Section(_printable(sec.name), addr, size, kind))
         elif addr >= SRAM_BASE:  # a device's registers (a struct placed on a UART): not SRAM
             kind = "device"
         else:
@@ -229,7 +240,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         if flags & SH_FLAGS.SHF_EXECINSTR:
             exec_ranges.append((addr, addr + size))
             exec_index.add(index)
-        sections.append(Section(sec.name, addr, size, kind))
+        sections.append(Section(_printable(sec.name), addr, size, kind))
 
     flash_used = sum(
         len(s.data) for s in segments if FLASH_BASE <= s.address < SRAM_BASE
@@ -246,22 +257,23 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         for sym in symtab.iter_symbols():
             if not sym.name or sym["st_shndx"] == "SHN_UNDEF":
                 continue
+            name = _printable(sym.name)
             kind = sym["st_info"]["type"]
             value = sym["st_value"]
             # a mapping symbol of another section (.debug_frame's $d, an offset into the
             # debug data) says nothing about the code that happens to lie at that address
-            if (sym.name[:2] in ("$t", "$a", "$d") and sym.name[2:3] in ("", ".")
+            if (name[:2] in ("$t", "$a", "$d") and name[2:3] in ("", ".")
                     and sym["st_shndx"] in exec_index):
-                mapping.append((value, sym.name[1] != "d"))
+                mapping.append((value, name[1] != "d"))
             if kind == "STT_FUNC":
                 value &= ~1
-                functions.append((value, sym["st_size"], sym.name))
+                functions.append((value, sym["st_size"], name))
             elif kind == "STT_OBJECT" and sym["st_size"]:
-                objects.append((value, sym["st_size"], sym.name))
+                objects.append((value, sym["st_size"], name))
             if kind in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE", "STT_TLS") and (
-                sym.name not in symbols or sym["st_info"]["bind"] == "STB_GLOBAL"
+                name not in symbols or sym["st_info"]["bind"] == "STB_GLOBAL"
             ):
-                symbols[sym.name] = value
+                symbols[name] = value
     functions.sort()
     objects.sort()
     exec_ranges = code_ranges(exec_ranges, mapping)

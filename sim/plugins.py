@@ -89,6 +89,35 @@ def load_all(warn: Warn) -> dict[str, Plugin]:
     return plugins
 
 
+class _Guarded:
+    """A plugin's FunctionGroups that never raises nor returns anything but None or
+    (str, int | None): on its first failure the plugin's groups are dropped with one warning
+    line and every later call returns None (so a profile, which asks twice, drops the groups
+    it already took from it)."""
+
+    def __init__(self, name: str, groups: Callable[[str], object], warn: Warn) -> None:
+        self.name, self.groups, self.warn = name, groups, warn
+        self.failed = False
+
+    def __call__(self, function: str) -> tuple[str, int | None] | None:
+        if self.failed:
+            return None
+        try:
+            found = self.groups(function)
+        except Exception as exc:  # a third party's code
+            problem = _one_line(exc)
+        else:
+            if found is None or (
+                    isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], str)
+                    and (found[1] is None or (isinstance(found[1], int)
+                                              and not isinstance(found[1], bool)))):
+                return found
+            problem = f"{function!r} -> {found!r} is not (group name, index or None)"
+        self.failed = True
+        self.warn(f"plugin {self.name!r}: function groups failed: {problem}; groups left out")
+        return None
+
+
 def function_groups(plugins: dict[str, Plugin], image: FirmwareImage,
                     warn: Warn) -> FunctionGroups | None:
     """The profiler's groups for ``image`` from every plugin that has some (the first plugin
@@ -98,13 +127,18 @@ def function_groups(plugins: dict[str, Plugin], image: FirmwareImage,
     for name, plugin in plugins.items():
         if plugin.function_groups is None:
             continue
-        try:
-            groups = plugin.function_groups(image)
+        try:  # typed, but a third party's code: anything may come back
+            groups: object = plugin.function_groups(image)
         except Exception as exc:  # a third party's code
             warn(f"plugin {name!r}: function groups failed: {_one_line(exc)}")
             continue
-        if groups is not None:
-            found.append(groups)
+        if groups is None:
+            continue
+        if not callable(groups):
+            warn(f"plugin {name!r}: function groups failed: function_groups returned a "
+                 f"{type(groups).__name__}, not a function")
+            continue
+        found.append(_Guarded(name, groups, warn))
     if len(found) <= 1:
         return found[0] if found else None
 

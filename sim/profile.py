@@ -506,10 +506,20 @@ class Profiler:
         functions.sort(key=lambda f: (-f.inclusive.cycles, -f.self.cycles, f.name))
 
         layers = []
-        for f in functions:
-            group = self.groups(f.name) if self.groups is not None else None
-            if group is not None:
-                layers.append(LayerProfile(group[0], group[1], f.inclusive, f.calls))
+        if self.groups is not None:  # one layer per group, however many functions it has
+            of = {f.name: g for f in functions if (g := self.groups(f.name)) is not None}
+            # asked again: a plugin whose groups failed part-way (sim.plugins) answers None
+            # since, so none of its groups is kept
+            of = {name: g for name in of if (g := self.groups(name)) is not None}
+            index: dict[str, int | None] = {}  # a group's smallest index
+            for name, i in of.values():
+                if index.get(name) is None or (i is not None and i < (index[name] or 0)):
+                    index[name] = i
+            group_incl: dict[str, Counts] = {}
+            group_of = {func: g[0] for func, g in of.items()}
+            entries = self._inclusive(group_incl, group_of.get)
+            layers = [LayerProfile(name, index[name], group_incl[name], entries[name])
+                      for name in index if name in group_incl]
         layers.sort(key=lambda layer: (layer.index is None, layer.index or 0))
 
         stacks = [StackSample(n.path(), Counts(n.insns, n.cycles))
@@ -539,24 +549,31 @@ class Profiler:
             todo.extend(n.children.values())
         return out
 
-    def _inclusive(self, incl: dict[str, Counts]) -> None:
-        """A function's inclusive count: every stack it is on, counted once however many times
-        it is on that stack (recursion is not double counted)."""
-        on_path: Counter[str | None] = Counter()
-        todo: list[tuple[_Node, bool]] = [(self.root, False)]
+    def _inclusive(self, incl: dict[str, Counts],
+                   key: Callable[[str], str | None] = lambda func: func) -> Counter[str]:
+        """Inclusive counts by ``key`` (a function's own name by default, or its group; None:
+        not counted): every stack on which some function of the key is, counted once however
+        many times it is on that stack (recursion, or a group's functions calling each
+        other, is not double counted). Returns the calls into each key from outside it."""
+        on_path: Counter[str] = Counter()
+        entries: Counter[str] = Counter()
+        todo: list[tuple[_Node, str | None]] = [(self.root, None)]
         while todo:
             n, leaving = todo.pop()
-            if leaving:
-                on_path[n.func] -= 1
+            if leaving is not None:
+                on_path[leaving] -= 1
                 continue
-            if n.func is not None:
-                if not on_path[n.func]:
-                    c = incl.setdefault(n.func, Counts())
+            k = key(n.func) if n.func is not None else None
+            if k is not None:
+                if not on_path[k]:
+                    c = incl.setdefault(k, Counts())
                     c.instructions += n.sub_insns
                     c.cycles += n.sub_cycles
-                on_path[n.func] += 1
-                todo.append((n, True))
-            todo.extend((ch, False) for ch in n.children.values())
+                    entries[k] += n.calls
+                on_path[k] += 1
+                todo.append((n, k))
+            todo.extend((ch, None) for ch in n.children.values())
+        return entries
 
     def _read(self, addr: int, size: int) -> bytes | None:
         try:

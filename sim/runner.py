@@ -496,6 +496,7 @@ class Simulator:
         reaches one of ``addresses`` (e.g. function entries), at most ``capacity`` per run.
         Once per Simulator. Read them with ``marks()``; ``marks_reached`` counts them live."""
         self._counter.add_marks(list(addresses), capacity)
+        self._flush_translations()  # code translated by an earlier run() has no hook
 
     def marks(self) -> np.ndarray:
         """(n, 3) uint64 rows of address, instructions, cycles; RuntimeError when more marks
@@ -509,14 +510,17 @@ class Simulator:
     def on_block(self, callback: BlockCallback) -> None:
         """Call ``callback(address, size)`` in Python before every block, after the native
         counter has counted it (so ``instructions``/``cycles`` include it). Slow: for
-        profiling, not for runs whose speed matters."""
+        profiling, not for runs whose speed matters. May be added after a ``run()``: the
+        next run calls it too."""
         self.uc.hook_add(UC_HOOK_BLOCK, lambda uc, address, size, user: callback(address, size))
+        self._flush_translations()  # code translated by an earlier run() has no hook
 
     def on_entry(self, address: int, callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever execution reaches ``address``, before the instruction
-        there runs."""
+        there runs. May be added after a ``run()``: the next run calls it too."""
         self.uc.hook_add(UC_HOOK_CODE, lambda uc, a, size, user: callback(), begin=address,
                          end=address)
+        self._flush_translations()  # code translated by an earlier run() has no hook
 
     # --- hooks --------------------------------------------------------------------------------
     def _stop_with(self, fault: Fault) -> None:
@@ -871,6 +875,10 @@ class Simulator:
         fp = self._fp_table[(start - FLASH_BASE) >> 1:]
         found = np.flatnonzero(fp == FP64)
         return start + 2 * int(found[0]) if len(found) else start
+
+    def _flush_translations(self) -> None:
+        """Drop all of Unicorn's translated code: hooks added since take effect everywhere."""
+        self.uc.ctl_flush_tb()  # type: ignore[attr-defined]  # unicorn 2.1's Uc has it
 
     def _retranslate(self, start: int, end: int) -> None:
         """Drop Unicorn's translated code for [start, end): hooks added since take effect."""

@@ -20,7 +20,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.budget_check import compare
+from sim.budget_check import check_limits, compare
 from sim.elf import FirmwareImage, InvalidFirmware, load_elf
 from sim.inputs import InputError, InputFormat, console_bytes
 from sim.interrupts import stop_on_sigint
@@ -61,7 +61,7 @@ class RunSpec:
     echo: Callable[[bytes], None] | None = None  # console output as it appears
     cmdline: str = ""
     # metric (sim.budget_check.METRICS) -> limit (None: not checked), judged after a run that
-    # was otherwise ok
+    # was otherwise ok; checked when the spec is made (ValueError)
     budgets: Mapping[str, int | None] = field(default_factory=dict)
     # Map the target's memories, grown only as far as the image needs to start (it was linked
     # for a larger memory): budgets, not the mapping, then judge the peaks.
@@ -71,6 +71,9 @@ class RunSpec:
     interruptible: bool = False
     vector_faults: bool = False  # faults go to the firmware's handlers (still reported)
     strict_peripherals: bool = False  # an unmodelled device register is a fault
+
+    def __post_init__(self) -> None:
+        check_limits(self.budgets)
 
 
 def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simulator:

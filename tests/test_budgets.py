@@ -8,6 +8,7 @@ CliRunner; one test runs the installed script.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -278,6 +279,51 @@ stack = "1k"
     assert "read: payload" in data["elfs"][1]["report"]["stdout"]
 
 
+def test_one_elf_run_with_two_inputs_is_two_named_runs(tmp_path, elfs):
+    for folder, text in (("a", "first"), ("b", "second")):  # io.c reads data.txt
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "data.txt").write_text(text + "\n")
+    project(tmp_path, elfs, ["read"], """
+[[budget]]
+elf = "build/read.elf"
+input = "a/data.txt"
+stack = "1k"
+
+[[budget]]
+elf = "build/read.elf"
+input = "b/data.txt"
+stack = "1k"
+instructions = 1
+""", config="budgets.toml")
+    result = check("--config", "budgets.toml", "--junit", "j.xml", "--json", "r.json",
+                   cwd=tmp_path)
+    assert result.returncode == 3, result
+    assert "1 of 3 budgets broken (1 ELF, 2 runs)" in result.stdout
+    by_case = cases(junit(tmp_path / "j.xml"))
+    assert set(by_case) == {("build/read.elf (input a/data.txt)", "stack"),
+                            ("build/read.elf (input b/data.txt)", "stack"),
+                            ("build/read.elf (input b/data.txt)", "instructions")}
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [e["elf"] for e in data["elfs"]] == ["build/read.elf (input a/data.txt)",
+                                               "build/read.elf (input b/data.txt)"]
+    assert "read: second" in data["elfs"][1]["report"]["stdout"]
+
+
+def test_junit_is_well_formed_with_control_characters_in_names(tmp_path, elfs):
+    # XML 1.0 forbids U+0001 even escaped: one such name made the whole report unreadable
+    project(tmp_path, elfs, ["exit3"], """
+[[budget]]
+elf = "build/*.elf"
+stack = "1k"
+""", config="budgets.toml")
+    (tmp_path / "build/exit3.elf").rename(tmp_path / "build/a\x01b.elf")
+    result = check("--config", "budgets.toml", "--junit", "j.xml", cwd=tmp_path)
+    assert result.returncode == 4, result
+    case = junit(tmp_path / "j.xml").find("testcase")  # ET.parse: well-formed
+    assert case.get("classname") == "build/a\\x01b.elf"
+    assert case.find("error").get("message").startswith("build/a\\x01b.elf: exited with status 3")
+
+
 def test_standalone_config_accepts_tool_tables(tmp_path, elfs):
     project(tmp_path, elfs, ["hello"], """
 [[tool.ebnn-sim.budget]]
@@ -488,3 +534,16 @@ def test_a_misspelt_budget_table_is_an_error_not_ignored(tmp_path, elfs, config,
     for args in runs:
         line = assert_single_error_line(check(*args, cwd=tmp_path))
         assert message in line, line
+
+
+@pytest.mark.parametrize(("budgets", "message"), [
+    ({"stak": 10}, "unknown budget 'stak'"),
+    ({"ms": 16}, "unknown budget 'ms'"),
+    ({"stack": -1}, "budget stack must be a whole number >= 0, not -1"),
+    ({"cycles": 1.5}, "budget cycles must be a whole number >= 0, not 1.5"),
+])
+def test_the_api_refuses_budgets_that_would_check_nothing(budgets, message):
+    from sim.session import RunSpec
+    with pytest.raises(ValueError, match=re.escape(message)):
+        RunSpec(budgets=budgets)
+    assert RunSpec(budgets={"stack": None, "sram": 0}).budgets == {"stack": None, "sram": 0}

@@ -252,3 +252,17 @@ def test_a_segment_past_a_small_flash_is_the_image_not_fitting(firmware):
     assert report.status == "over_budget" and report.exit_status == 3
     assert report.fault is not None and report.fault.kind == "image_too_large"
     assert f"needs {40 * 1024 + 16} bytes of flash" in report.fault.message
+
+
+def test_control_characters_in_symbol_names_are_escaped(firmware, cli, tmp_path):
+    # an assembler label may hold any byte: an ESC in one would recolour the terminal of every
+    # report that prints it, a U+0001 make JUnit XML unreadable
+    elf = tmp_path / "names.elf"
+    subprocess.run(["arm-none-eabi-objcopy", "--redefine-sym", "main=ma\x01in\x1b[31m",
+                    str(firmware("hello.c")), str(elf)], check=True)
+    image = sim.load_elf(elf)
+    assert "ma\\x01in\\x1b[31m" in image.symbols
+    assert not any("\x1b" in name or "\x01" in name for _, _, name in image.functions)
+    result = cli("profile", elf, json=False)
+    assert result.returncode == 0, result
+    assert "ma\\x01in\\x1b[31m" in result.stdout and "\x1b" not in result.stdout

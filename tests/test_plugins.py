@@ -134,6 +134,25 @@ def test_profile_lists_the_layers_the_plugin_names(cli, tmp_path):
     assert all(layer["calls"] == 1 for layer in doc["layers"])
 
 
+def test_a_group_of_several_functions_is_one_layer(cli, tmp_path):
+    from sim.profile import Profiler
+    src = tmp_path / "layered.c"
+    src.write_text(LAYERED_C)
+    elf = tmp_path / "layered.elf"
+    assert cli("build", src, "-o", elf).returncode == 0
+    groups = {"ebnn_layer1": ("middle", 1), "ebnn_layer2": ("middle", 2),  # siblings
+              "ebnn_infer": ("outer", 0), "ebnn_layer0": ("outer", 0)}  # one inside the other
+    profile = Profiler(sim.Simulator(sim.load_elf(elf), sim.RunOptions()),
+                       groups=groups.get).run()
+    by_name = {f.name: f.inclusive for f in profile.functions}
+    assert [(layer.name, layer.index, layer.calls) for layer in profile.layers] == [
+        ("outer", 0, 1), ("middle", 1, 2)]
+    outer, middle = profile.layers
+    assert outer.inclusive == by_name["ebnn_infer"]  # not added to ebnn_layer0's again
+    assert middle.inclusive.cycles == (by_name["ebnn_layer1"].cycles
+                                       + by_name["ebnn_layer2"].cycles)
+
+
 # --- plugins that go wrong ---------------------------------------------------------------------
 
 
@@ -233,6 +252,27 @@ def test_function_groups_of_several_plugins(firmware):
     assert [groups(f) for f in ("alpha", "beta", "main")] == [("A", 1), ("B", 2), None]
     assert warned == ["plugin 'broken': function groups failed: KeyError: 'symbols'"]
     assert plugins.function_groups({"none": Plugin()}, image, warned.append) is None
+
+
+def test_function_groups_that_go_wrong_are_left_out_whole(firmware):
+    image = firmware.image("hello.c")
+    warned: list[str] = []
+
+    def part_way(image):  # answers for some functions, then raises
+        return lambda f: ("A", 1) if f.startswith("a") else {}["boom"] if f == "boom" else None
+
+    found = {"p": Plugin(function_groups=part_way),
+             "dict": Plugin(function_groups=lambda image: {"main": ("M", 0)}),
+             "str": Plugin(function_groups=lambda image: lambda f: "M" if f == "main" else None)}
+    groups = plugins.function_groups(found, image, warned.append)
+    assert groups is not None
+    assert groups("alpha") == ("A", 1) and groups("main") is None and groups("boom") is None
+    assert groups("alpha") is None  # the failed plugin answers nothing more
+    assert warned == [
+        "plugin 'dict': function groups failed: function_groups returned a dict, not a function",
+        "plugin 'str': function groups failed: 'main' -> 'M' is not (group name, index or "
+        "None); groups left out",
+        "plugin 'p': function groups failed: KeyError: 'boom'; groups left out"]
 
 
 def test_the_cli_loads_plugins_once(monkeypatch):

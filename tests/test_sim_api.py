@@ -47,6 +47,22 @@ def test_entry_callback_runs_each_time_the_address_is_reached(firmware):
     assert hits == list(range(10, 0, -1))  # r1 counts down from N
 
 
+def test_callbacks_and_marks_added_after_a_run_see_the_next_run(firmware):
+    # code translated by the first run must not keep running without the new hooks
+    image = sim.load_elf(firmware("loop.S", runtime=False, defines={"N": 10}))
+    s = sim.Simulator(image, sim.RunOptions())
+    first = s.run()
+    blocks: list[int] = []
+    hits: list[int] = []
+    s.on_block(lambda address, size: blocks.append(address))
+    s.on_entry(image.symbols["loop"], lambda: hits.append(s.read_register("r1")))
+    s.add_marks([image.symbols["loop"]], capacity=16)
+    second = s.run()
+    assert second.instructions == first.instructions
+    assert len(blocks) >= 10 and hits == list(range(10, 0, -1))
+    assert s.marks_reached == 10
+
+
 def test_every_target_refers_to_a_core_record():
     assert set(CORES) == {t.core for t in TARGETS.values()}
     for t in TARGETS.values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +11,17 @@ from sim.formats import write_text
 
 if TYPE_CHECKING:
     from sim.budgets import CheckResult
+
+
+# characters XML 1.0 does not allow, even escaped (C0 controls but tab, newline and CR;
+# surrogates; U+FFFE/U+FFFF): a symbol name or console byte with one made the whole report
+# unreadable to Jenkins and GitLab
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """``text`` with every character XML 1.0 forbids shown as ``\\xNN``/``\\uNNNN``."""
+    return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 def check_junit(result: CheckResult) -> ET.ElementTree:
@@ -45,6 +57,10 @@ def check_junit(result: CheckResult) -> ET.ElementTree:
         node.set("errors", str(errors))
         node.set("time", f"{wall:.3f}")
     suite.set("skipped", "0")
+    for node in root.iter():
+        node.attrib = {k: _xml_safe(v) for k, v in node.attrib.items()}
+        if node.text:
+            node.text = _xml_safe(node.text)
     ET.indent(root)
     return ET.ElementTree(root)
 
