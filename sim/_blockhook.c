@@ -159,11 +159,14 @@ typedef struct {
     /* exceptions: the one compare per block is cycles >= event_at */
     uint64_t event_at;         /* cycles at which to look at events: 0 every block (something is
                                 * pending), timer_at otherwise, UINT64_MAX never */
-    uint64_t timer_at;         /* cycles at which the next timer (SysTick) event falls due */
+    uint64_t timer_at;         /* cycles at which the next timer event (SysTick, device_at)
+                                * falls due */
+    uint64_t device_at;        /* cycles of the next device event (a UART byte arriving) */
     event_fn on_event;         /* the exception model, in Python; NULL: none */
     int32_t pend_prio;         /* group priority of the best pending, enabled exception */
     int32_t active_prio;       /* execution priority the active exceptions give (256: none) */
     uint32_t group_mask;       /* AIRCR.PRIGROUP as a mask of the group-priority bits */
+    uint32_t prio_mask;        /* the priority bits the part implements (BASEPRI's too) */
     int32_t primask_regid, faultmask_regid, basepri_regid; /* -1: the core has no such mask */
     /* thread stacks: while thread mode runs on PSP, SP is tracked apart from the main stack */
     uint32_t psp_mode;         /* 1: SP is a thread's (PSP) stack */
@@ -623,14 +626,16 @@ void sim_exc_update(sim_state *s)
 
 /* --- SysTick, counting the core's cycles (sim/exceptions.py's SysTick holds the rest: reads
  * and writes of its registers) --- */
+#define NMI_EXC 2u
 #define SYSTICK_EXC 15u
 #define SVCALL_EXC 11u
 
-/* The cycle of the next SysTick interrupt: when the counter reaches 0 with ENABLE and
- * TICKINT set, never otherwise. */
+/* The cycle of the next timer event: the next SysTick interrupt (when the counter reaches 0
+ * with ENABLE and TICKINT set) or the next device event, whichever comes first. */
 static inline uint64_t systick_timer_at(const sim_state *s)
 {
-    return ((s->st_csr & 3u) == 3u) ? s->st_zero_at : UINT64_MAX;
+    uint64_t tick = ((s->st_csr & 3u) == 3u) ? s->st_zero_at : UINT64_MAX;
+    return tick < s->device_at ? tick : s->device_at;
 }
 
 /* Account SysTick's wraps up to now: COUNTFLAG, and SysTick pending with TICKINT. A reload
@@ -654,12 +659,14 @@ void sim_advance_systick(sim_state *s)
 }
 
 /* The execution priority with the active exceptions giving `prio`, lowered by PRIMASK (0),
- * FAULTMASK (-1) and BASEPRI (its group priority), given as v[0], v[2] and v[1]. */
+ * FAULTMASK (-1) and BASEPRI (its group priority), given as v[0], v[2] and v[1]. BASEPRI
+ * holds only the implemented priority bits, and is judged non-zero before its subpriority
+ * bits are dropped (ARMv7-M ExecutionPriority: with PRIGROUP 7 any BASEPRI masks all). */
 static int32_t apply_masks(const sim_state *s, int32_t prio, const uint32_t v[3])
 {
-    uint32_t basepri = v[1] & s->group_mask;
-    if (basepri && (int32_t)basepri < prio)
-        prio = (int32_t)basepri;
+    uint32_t basepri = v[1] & s->prio_mask;
+    if (basepri && (int32_t)(basepri & s->group_mask) < prio)
+        prio = (int32_t)(basepri & s->group_mask);
     if ((v[0] & 1) && prio > 0)
         prio = 0;
     if (v[2] & 1)
@@ -954,12 +961,12 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret, int fr
     exc_return |= fp ? 0u : 0x10u;
     if (on_psp) { /* SPSEL=0 then swaps SP to the MSP */
         sim_leave_thread_stack(s, frame);
-        branch_to_handler(uc, s, exc, exc_return, handler, xpsr, nzcv, frame, control & ~6u,
+        branch_to_handler(uc, s, exc, exc_return, handler, xpsr, nzcv, frame, control & ~0xEu,
                           RG_PSP, 1, from_intr);
     } else {
         if (frame < s->min_sp)
             s->min_sp = frame;
-        branch_to_handler(uc, s, exc, exc_return, handler, xpsr, nzcv, frame, control & ~4u,
+        branch_to_handler(uc, s, exc, exc_return, handler, xpsr, nzcv, frame, control & ~0xCu,
                           RG_SP, (control & 4u) != 0, from_intr);
     }
     s->cycles += s->entry_cycles;
@@ -976,7 +983,7 @@ static int valid_exc_return(const sim_state *s, uint32_t v)
 
 /* ExceptionReturn for a branch to EXC_RETURN (intno 8): SysTick accounted up to now, then
  * tail-chaining, or popping the frame (integer or extended) from the stack EXC_RETURN names.
- * 1 when done; 0 (nothing changed) for Python. */
+ * 1 when done; 0 for Python (nothing changed but FAULTMASK, which it clears again). */
 static int fast_return(void *uc, sim_state *s)
 {
     if (!(s->exc_flags & EXC_FAST))
@@ -1001,6 +1008,10 @@ static int fast_return(void *uc, sim_state *s)
     int to_thread = (value & 8) != 0;
     if (to_thread && any && !(s->ccr & 1))
         return 0; /* INVPC */
+    if (ipsr != NMI_EXC && s->faultmask_regid >= 0) { /* DeActivate: FAULTMASK cleared */
+        uint32_t zero = 0;
+        s->reg_write(uc, s->faultmask_regid, &zero);
+    }
     if (s->pend_exc >= 0 &&
         exc_group(s, (uint32_t)s->pend_exc) < masked_priority(uc, s, active_priority(s, active))) {
         uint32_t exc = (uint32_t)s->pend_exc, handler;
@@ -1027,6 +1038,8 @@ static int fast_return(void *uc, sim_state *s)
         return 0;
     uint32_t w[FP_FRAME / 4];
     memcpy(w, mem, 32); /* constant sizes: no string copy */
+    if (!(w[7] & (1u << 24)))
+        return 0; /* EPSR.T clear in the frame: Python returns into INVSTATE */
     if (fp)
         memcpy(w + 8, mem + 32, FP_FRAME - 32);
     uint32_t ipsr_new = to_thread ? 0u : (w[7] & 0x1ff);
@@ -1449,8 +1462,10 @@ static const uint32_t layout[] = {
     FIELD(sim_state, last_count) FIELD(sim_state, last_cycles)
     FIELD(sim_state, marks) FIELD(sim_state, marks_cap) FIELD(sim_state, marks_len)
     FIELD(sim_state, fp) FIELD(sim_state, slow_flags)
-    FIELD(sim_state, event_at) FIELD(sim_state, timer_at) FIELD(sim_state, on_event)
+    FIELD(sim_state, event_at) FIELD(sim_state, timer_at) FIELD(sim_state, device_at)
+    FIELD(sim_state, on_event)
     FIELD(sim_state, pend_prio) FIELD(sim_state, active_prio) FIELD(sim_state, group_mask)
+    FIELD(sim_state, prio_mask)
     FIELD(sim_state, primask_regid) FIELD(sim_state, faultmask_regid)
     FIELD(sim_state, basepri_regid) FIELD(sim_state, psp_mode) FIELD(sim_state, psp_limit)
     FIELD(sim_state, psp_min) FIELD(sim_state, control_regid) FIELD(sim_state, ipsr_regid)

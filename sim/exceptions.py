@@ -51,6 +51,7 @@ from toolchain.cores import Core
 
 # exception numbers
 NMI, HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT = 2, 3, 4, 5, 6
+_SLEEP_EVENTS = 64  # timer events one WFI sleeps through before the core looks again
 SVCALL, DEBUGMON, PENDSV, SYSTICK = 11, 12, 14, 15
 IRQ0 = 16
 
@@ -60,11 +61,15 @@ NAMES = {NMI: "NMI", HARDFAULT: "HardFault", MEMMANAGE: "MemManage", BUSFAULT: "
 
 
 
-def valid_exc_return(value: int, v8m: bool) -> bool:
-    """An EXC_RETURN this core's architecture defines (no Security Extension)."""
+def valid_exc_return(value: int, v8m: bool, fpu: bool = True) -> bool:
+    """An EXC_RETURN this core's architecture defines (no Security Extension); an extended
+    (FP) frame, bit 4 clear, only on a core with an FPU."""
+    if not fpu and not value & 0x10:
+        return False
     if v8m:  # bits 31:7 ones, S (6) and ES (0) clear, bit 1 clear; DCRS (5) any
         return value >> 7 == 0x1FFFFFF and not value & 0x43
     return value >> 5 == 0x7FFFFFF and value & 0xF in (1, 9, 0xD)
+
 
 def _mask(words: np.ndarray) -> int:
     """A bitmask held as 64-bit words (lowest first) as one integer."""
@@ -314,6 +319,7 @@ class ExceptionModel:
         self.scr = 0
         self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
         self.systick.clear()
+        self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events
         self.sleep_cycles = 0
         self.event_register = False
         self.sleep_on_exit_pending = False
@@ -370,9 +376,7 @@ class ExceptionModel:
             primask, basepri, faultmask = self.regs.read(R.UC_ARM_REG_PRIMASK), 0, 0
         else:
             primask, basepri, faultmask = self.regs.read_many(_MASKS)
-        basepri &= self.group_mask
-        if basepri and basepri < prio:
-            prio = basepri
+        prio = self._basepri_boost(prio, basepri)
         if primask & 1 and prio > 0:
             prio = 0
         if faultmask & 1:
@@ -384,7 +388,31 @@ class ExceptionModel:
         works out the best pending exception and the active priority from the shared state)."""
         st = self.systick
         timer_at = st.zero_at if st.enabled and st.csr & 2 else NEVER
-        self.counter.set_events(timer_at=timer_at, group_mask=self.group_mask)
+        self.counter.set_events(timer_at=timer_at, group_mask=self.group_mask,
+                                prio_mask=self.prio_mask, device_at=self.device_at)
+
+    # --- device events ----------------------------------------------------------------------------
+    def set_timer(self, owner: object, at: int | None, event: Callable[[], None]) -> None:
+        """Call ``event()`` at the block boundary at or after cycle ``at`` (sleep included:
+        WFI wakes for it), once; ``at`` None cancels ``owner``'s timer. One timer per owner
+        (a device), replaced by the next call."""
+        if at is None:
+            self._timers.pop(owner, None)
+        else:
+            self._timers[owner] = (at, event)
+        self.update()
+
+    @property
+    def device_at(self) -> int:
+        """The cycle of the next device event, NEVER for none."""
+        return min((at for at, _ in self._timers.values()), default=NEVER)
+
+    def _run_timers(self) -> None:
+        """The device events that fell due (an event may set its owner's next)."""
+        for owner, (at, event) in list(self._timers.items()):
+            if at <= self.now and self._timers.get(owner) == (at, event):
+                del self._timers[owner]
+                event()
 
     def set_pending(self, exc: int, on: bool = True) -> None:
         if on:
@@ -466,6 +494,7 @@ class ExceptionModel:
         """At the block boundary before ``address``: account timers, then take the pending
         exception if it can preempt. 1 when taken (the block at ``address`` does not run)."""
         self.advance_systick()
+        self._run_timers()
         exc = self.best_pending()
         if exc is None or self.group(exc) >= self.execution_priority():
             self.update()
@@ -499,13 +528,14 @@ class ExceptionModel:
         if not self.write_mem(frame, data):
             raise StackingError(frame, "exception frame")
         exc_return = self._exc_return(handler=bool(ipsr), psp=bool(control & 2), fp=fp)
+        # CONTROL: FPCA and (ARMv8-M) SFPA cleared on entry; bit 3 is reserved before v8-M
         if not ipsr and control & 2:  # a thread on PSP: SPSEL=0 swaps SP to the MSP
             self._leave_thread_stack(frame)
             first: tuple[tuple[int, ...], list[int]] = (
-                (R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL), [frame, control & ~0x6])
+                (R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL), [frame, control & ~0xE])
         else:
             self.counter.lower_min_sp(frame)
-            first = ((R.UC_ARM_REG_SP, R.UC_ARM_REG_CONTROL), [frame, control & ~0x4])
+            first = ((R.UC_ARM_REG_SP, R.UC_ARM_REG_CONTROL), [frame, control & ~0xC])
         self._branch_to_handler(exc, exc_return, first, nzcv, xpsr)
         self.counter.add_cycles(self.entry_cycles)
 
@@ -560,6 +590,8 @@ class ExceptionModel:
         if to_thread and self.active and not (self.ccr & 1):
             raise StackingError(0, "return to thread mode with exceptions still active "
                                    "(NONBASETHRDENA clear): INVPC UsageFault; exception frame")
+        if ipsr != NMI and not self.v6m:  # DeActivate clears FAULTMASK (ARMv7-M B1.5.8)
+            regs.write(R.UC_ARM_REG_FAULTMASK, 0)
         self.advance_systick()
         exc = self.best_pending()
         if exc is not None and self.group(exc) < self.execution_priority():
@@ -585,15 +617,19 @@ class ExceptionModel:
             new_control = (control & ~0x4) | (4 if fp else 0)
         ids: tuple[int, ...] = (R.UC_ARM_REG_XPSR, R.UC_ARM_REG_CONTROL, R.UC_ARM_REG_SP,
                                 *_FRAME_REGS)
-        values = [(xpsr & ~0x3FF) | ipsr_new | (1 << 24), new_control, new_sp, *words[:6]]
+        # EPSR.T from the frame: a frame with it clear (a hand-made task frame whose xPSR is
+        # 0) returns into INVSTATE at the stacked PC, as on the chip
+        thumb = xpsr >> 24 & 1
+        values = [(xpsr & ~0x3FF) | ipsr_new, new_control, new_sp, *words[:6]]
         if fp:
             ids += _FP_REGS[:17]
             values += list(struct.unpack_from("<17I", data, 0x20))
         regs.write_many(ids, values)
         # an MSR after the XPSR write rebuilds Unicorn's cached flags; then the branch
         regs.write(R.UC_ARM_REG_APSR_NZCV, regs.read(R.UC_ARM_REG_APSR_NZCV))
-        # PC alone: a PC written in a batch does not end the block Unicorn is running
-        regs.write(R.UC_ARM_REG_PC, pc | 1)
+        # PC alone: a PC written in a batch does not end the block Unicorn is running (its
+        # bit 0 sets Unicorn's Thumb state)
+        regs.write(R.UC_ARM_REG_PC, pc & ~1 | thumb)
         if use_psp:
             self._enter_thread_stack(new_sp)
         else:
@@ -656,22 +692,34 @@ class ExceptionModel:
             return False
         prio = self.active_priority()
         if not self.v6m:
-            basepri = self.regs.read(R.UC_ARM_REG_BASEPRI) & self.group_mask
-            if basepri and basepri < prio:
-                prio = basepri
+            prio = self._basepri_boost(prio, self.regs.read(R.UC_ARM_REG_BASEPRI))
         return self.group(exc) < prio
 
+    def _basepri_boost(self, prio: int, basepri: int) -> int:
+        """``prio`` lowered by BASEPRI: only the part's implemented priority bits are held,
+        and the register is judged non-zero before its subpriority bits are dropped
+        (ExecutionPriority: with PRIGROUP 7 any non-zero BASEPRI masks every exception with
+        a configurable priority)."""
+        basepri &= self.prio_mask
+        return min(prio, basepri & self.group_mask) if basepri else prio
+
     def sleep(self) -> bool:
-        """WFI (or WFE with no event): fast-forward to the next event that wakes the core,
-        counting the cycles as sleep. False when nothing ever can: deadlock."""
-        if self.wake_pending():
-            return True
-        st = self.systick
-        if not (st.enabled and st.csr & 2 and st.zero_at != NEVER) or self.pending >> SYSTICK & 1:
-            return False
-        skip = max(0, st.zero_at - self.now)
-        self.counter.add_cycles(skip)
-        self.sleep_cycles += skip
-        self.advance_systick()
-        self.update()
-        return self.wake_pending()
+        """WFI (or WFE with no event): fast-forward to the next event that wakes the core (a
+        SysTick interrupt, a device event), counting the cycles as sleep. False when nothing
+        ever can: deadlock."""
+        for _ in range(_SLEEP_EVENTS):
+            if self.wake_pending():
+                return True
+            st = self.systick
+            at = self.device_at
+            if st.enabled and st.csr & 2 and not self.pending >> SYSTICK & 1:
+                at = min(at, st.zero_at)
+            if at == NEVER:
+                return False
+            skip = max(0, at - self.now)
+            self.counter.add_cycles(skip)
+            self.sleep_cycles += skip
+            self.advance_systick()
+            self._run_timers()
+            self.update()
+        return True  # events that do not wake it: let the core look again

@@ -33,7 +33,8 @@ EXCEPTIONS: dict[int, tuple[str, str]] = {
     EXCP_DATA_ABORT: ("hard_fault", "data abort (bus fault)"),
     EXCP_NOCP: ("hard_fault", "coprocessor access (UsageFault NOCP)"),
     EXCP_INVSTATE: ("hard_fault",
-                    "invalid state (UsageFault INVSTATE: branch with the Thumb bit clear)"),
+                    "invalid state (UsageFault INVSTATE: the Thumb bit is clear, after a branch "
+                    "to an even address or an exception return whose stacked xPSR has T = 0)"),
     EXCP_STKOF: ("stack_overflow", "stack limit register violated (UsageFault STKOF)"),
     EXCP_UNALIGNED: ("hard_fault", "unaligned access (UsageFault UNALIGNED)"),
     EXCP_DIVBYZERO: ("hard_fault", "divide by zero (UsageFault DIVBYZERO)"),

@@ -134,9 +134,11 @@ class _SimState(ctypes.Structure):
     marks_len: int
     event_at: int
     timer_at: int
+    device_at: int
     pend_prio: int
     active_prio: int
     group_mask: int
+    prio_mask: int
     psp_mode: int
     psp_limit: int
     psp_min: int
@@ -175,9 +177,10 @@ class _SimState(ctypes.Structure):
         ("last_count", ctypes.c_uint32), ("last_cycles", ctypes.c_uint32),
         ("marks", _P), ("marks_cap", ctypes.c_uint32), ("marks_len", ctypes.c_uint32),
         ("fp", _P), ("slow_flags", ctypes.c_uint32),
-        ("event_at", ctypes.c_uint64), ("timer_at", ctypes.c_uint64), ("on_event", _P),
+        ("event_at", ctypes.c_uint64), ("timer_at", ctypes.c_uint64),
+        ("device_at", ctypes.c_uint64), ("on_event", _P),
         ("pend_prio", ctypes.c_int32), ("active_prio", ctypes.c_int32),
-        ("group_mask", ctypes.c_uint32),
+        ("group_mask", ctypes.c_uint32), ("prio_mask", ctypes.c_uint32),
         ("primask_regid", ctypes.c_int32), ("faultmask_regid", ctypes.c_int32),
         ("basepri_regid", ctypes.c_int32),
         ("psp_mode", ctypes.c_uint32), ("psp_limit", ctypes.c_uint32),
@@ -351,8 +354,8 @@ class NativeCounter:
         s.slow_flags = _SLOW_FLAGS
         s.sp_check = int(os.environ.get(CHECK_SP_ENV) == "1")
         s.gpr_regids[:] = _GPR_REGIDS
-        s.event_at = s.timer_at = NEVER
-        s.pend_prio, s.active_prio, s.group_mask = NO_PENDING, 256, 0xFF
+        s.event_at = s.timer_at = s.device_at = NEVER
+        s.pend_prio, s.active_prio, s.group_mask, s.prio_mask = NO_PENDING, 256, 0xFF, 0xFF
         s.primask_regid, s.faultmask_regid, s.basepri_regid = UC_ARM_REG_PRIMASK, -1, -1
         s.control_regid, s.ipsr_regid = UC_ARM_REG_CONTROL, UC_ARM_REG_IPSR
         s.reg_write = _addr(uclib.uc_reg_write)
@@ -522,13 +525,17 @@ class NativeCounter:
                       ctypes.sizeof(s.exc_handler_cycles))
         s.tail_chained = s.hs_len = 0
 
-    def set_events(self, *, timer_at: int, group_mask: int) -> None:
+    def set_events(self, *, timer_at: int, group_mask: int, prio_mask: int = 0xFF,
+                   device_at: int = NEVER) -> None:
         """What the native hook checks per block: the next timer event (cycles, NEVER for
-        none) and the PRIGROUP mask; the pending and active state comes from the C state
+        none: the earlier of SysTick's interrupt and ``device_at``, the next device event,
+        which the hook keeps in it when it accounts SysTick itself), the PRIGROUP mask and
+        the implemented priority bits; the pending and active state comes from the C state
         itself (``sim_exc_update`` works out the best pending and the active priority)."""
         s = self._s
-        s.timer_at = timer_at
-        s.group_mask = group_mask
+        s.timer_at = min(timer_at, device_at)
+        s.device_at = device_at
+        s.group_mask, s.prio_mask = group_mask, prio_mask
         self._update_fn(self._state_ref)
 
     def request_stop(self) -> None:

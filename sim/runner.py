@@ -583,16 +583,32 @@ class Simulator:
         model = self.exceptions
         value = pc if model.v8m else pc | 1
         ipsr = self.ipsr()
-        if not ipsr or not valid_exc_return(value, model.v8m):
+        if not ipsr or not valid_exc_return(value, model.v8m, model.has_fpu):
             where = "in thread mode" if not ipsr else f"in {exception_name(ipsr)}"
+            branch = self._last_instruction()
             self._stop_with(self._make_fault(
                 "hard_fault", f"branch to 0x{value:08x} {where}: not a valid exception return "
-                "(UsageFault INVPC)", self._regs.read(R.UC_ARM_REG_LR)))
+                "(UsageFault INVPC)",
+                branch if branch is not None else self._regs.read(R.UC_ARM_REG_LR)))
             return
         try:
             model.exception_return(value)
         except StackingError as exc:
             self._stop_with(self._stacking_fault(exc, pc))
+
+    def _last_instruction(self) -> int | None:
+        """The address of the last instruction of the block that ran last (the branch that
+        left it, when execution stopped on its target), or None if it cannot be decoded."""
+        block = self._counter.last_block
+        address = block.start
+        while block.start <= address < block.end:
+            insn = self._decode(address)
+            if insn is None:
+                return None
+            if address + insn.size >= block.end:
+                return address
+            address += insn.size
+        return None
 
     def _stacking_fault(self, exc: StackingError, pc: int) -> Fault:
         fault = self._make_fault("hard_fault", f"exception stacking failed: {exc}", pc)
@@ -943,7 +959,8 @@ class Simulator:
         self._deadlock = self._make_fault(
             "deadlock",
             f"{what.upper()} with nothing that can ever wake the core: no exception pending "
-            "that could preempt and no SysTick interrupt counting (deadlock)", pc)
+            "that could preempt, no SysTick interrupt counting, no device event to come "
+            "(deadlock)", pc)
         return False
 
     def _emulate(self, pc: int, timeout_us: int, until: int = _END) -> bool:

@@ -237,6 +237,22 @@ def test_uart_reads_the_console_input(firmware, cli, tmp_path):
     assert result.report["stdout"] == "HELLO UART\n"
 
 
+@pytest.mark.parametrize("case", ["uart_rx_irq_wfi", "uart_rx_irq_spin"])
+def test_uart_receive_interrupts_deliver_the_input_a_byte_at_a_time(firmware, cli, tmp_path,
+                                                                     case):
+    data = tmp_path / "in.txt"
+    data.write_text("hello\n")
+    result = cli("run", irq_program(firmware, "misc.c", CASE=case), "--input", data)
+    assert result.returncode == 0, result
+    report = result.report
+    assert report["stdout"] == "HELLO\n"
+    assert report["exceptions"]["taken"] == {"IRQ0": 6}  # one per byte
+    # a byte arrives one character time (10 x BAUDDIV, at least 16) after the last was read
+    assert report["cycles"] + report["sleep_cycles"] >= 6 * 160
+    if case == "uart_rx_irq_wfi":
+        assert report["sleep_cycles"] > 0
+
+
 def test_a_second_run_starts_from_reset_state_after_ending_in_a_thread(firmware):
     """threads.c exits from a thread on the process stack: the next run of the same simulator
     starts in thread mode on the main stack again, with the same results."""
@@ -284,3 +300,65 @@ def test_vector_faults_delivers_unaligned_and_divide_by_zero(firmware, cli, targ
     assert [f.rsplit("-> ", 1)[1] for f in report["vectored_faults"]] == [
         "UsageFault", "UsageFault", "HardFault"]
     assert report["exceptions"]["taken"] == {"HardFault": 1, "UsageFault": 2}
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "nrf52832", "stm32l552"])
+def test_an_exception_return_takes_the_thumb_bit_from_the_frame(firmware, target):
+    # a task frame with xPSR 0 (instead of 0x01000000) faults at the task on the chip
+    bad = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="THUMB",
+                                           XPSR="0u")))
+    assert bad.status == "fault" and "INVSTATE" in bad.fault.message, bad.problem
+    assert bad.fault.function == "task+0x0"
+    good = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="THUMB",
+                                            XPSR="0x01000000u")))
+    assert (good.status, good.stdout) == ("ok", "task ran\n"), good.problem
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32f746", "stm32l552"])
+def test_an_exception_return_clears_faultmask(firmware, target):
+    report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target,
+                                              CASE="FAULTMASK")))
+    assert report.stdout == "irq0 taken 1\nfaultmask after its return 0\nirq1 taken 1\n"
+
+
+@pytest.mark.parametrize(("target", "prigroup", "basepri", "taken"), [
+    ("curie", 0, "0x40", 0),  # 0x20 is above 0x40: taken at once
+    ("curie", 0, "0x20", 1),  # masked until BASEPRI is cleared
+    ("curie", 0, "0x10", 0),  # curie implements 3 priority bits: BASEPRI reads 0
+    ("stm32f746", 0, "0x10", 1),  # the M7 implements 4: 0x10 masks 0x20
+    ("curie", 7, "0x80", 1),  # PRIGROUP 7: no group bits, any BASEPRI masks all
+])
+def test_basepri_holds_the_implemented_bits_and_masks_with_prigroup_7(
+        firmware, target, prigroup, basepri, taken):
+    report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="BASEPRI",
+                                              PG=str(prigroup), BP=basepri)))
+    under = 1 - taken
+    assert report.stdout == f"taken under basepri {under}\ntaken after 1\n", report.problem
+
+
+@pytest.mark.parametrize(("target", "fixed"), [
+    ("curie", 0), ("nrf52832", 0), ("stm32f746", 1), ("stm32l552", 1), ("stm32l031", 1)])
+def test_stkalign_is_fixed_where_the_core_fixes_it(firmware, target, fixed):
+    # writable on the M3 and M4; RES1 on ARMv8-M, always one on ARMv6-M and the M7
+    report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="STKALIGN")))
+    assert report.stdout == f"stkalign {fixed}\n", report.problem
+
+
+@pytest.mark.parametrize(("target", "value"), [
+    ("curie", "0xFFFFFFF5"),  # not an EXC_RETURN at all
+    ("curie", "0xFFFFFFE9"),  # an FP frame, on a core without an FPU
+])
+def test_a_bad_exception_return_is_reported_at_its_branch(firmware, target, value):
+    elf = irq_program(firmware, "returns.c", target, CASE="BADRETURN", RET=f'"{value}"')
+    image = sim.load_elf(elf)
+    fault = sim.run(image).fault
+    assert fault is not None and "not a valid exception return (UsageFault INVPC)" in fault.message
+    assert f"branch to {value.lower()}" in fault.message
+    assert fault.pc == image.symbols["bad_return"]
+
+
+@pytest.mark.parametrize("target", ["nrf52832", "stm32f746", "stm32l552"])
+def test_exception_entry_clears_the_fp_bits_of_control(firmware, target):
+    # FPCA, and on ARMv8-M SFPA (which Unicorn's secure-state M33 sets), read 0 in a handler
+    report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="FPCONTROL")))
+    assert report.stdout == "control after fp 4\ncontrol in handler 0\n", report.problem

@@ -35,7 +35,7 @@ CASES = {
                    "BKPT 0x01 (not semihosting)", "bkpt #1"),
     # blx to flash_write's address with the Thumb bit clear: the fault is at the target.
     "arm_state_branch": ("hard_fault", None, None, None, "flash_write+0x0",
-                         "invalid state (UsageFault INVSTATE: branch with the Thumb bit clear)",
+                         "invalid state (UsageFault INVSTATE: the Thumb bit is clear",
                          "movs"),
 }
 

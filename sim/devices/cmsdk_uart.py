@@ -7,7 +7,15 @@ run's input (``--input``/stdin, the stream SYS_READ reads) while CTRL.RXEN is se
 TX never full (bytes go out at once), RXFULL while an input byte waits. CTRL 0x08: TXEN, RXEN,
 TXINTEN, RXINTEN (others read back). INTSTATUS 0x0C: TX (bit 0) set after every byte sent with
 TXINTEN, RX (bit 1) while a byte waits with RXINTEN; each pends its NVIC line (UART0 RX is IRQ 0,
-TX is IRQ 1 on mps2-an385); a write clears. BAUDDIV 0x10 reads back. Everything else (the
+TX is IRQ 1 on mps2-an385); a write clears. BAUDDIV 0x10 reads back.
+
+Polled (RXINTEN clear), the input is there whenever the firmware looks: the next byte is read
+from it by a STATE or DATA load (so an interactive console is not read ahead of the
+firmware's prompt). Interrupt-driven (RXINTEN set), bytes arrive on the line as they would at
+the configured baud rate: one character time (10 bits of BAUDDIV cycles each; BAUDDIV below
+16, the hardware's minimum, counts as 16) after RXINTEN is set or the receive buffer is read,
+the next byte lands in the buffer, sets RX and pends IRQ 0, also while the core sleeps (WFI
+wakes for it). Clearing RX while a byte waits does not set it again. Everything else (the
 PrimeCell ID registers, overrun) is not modelled and listed in the report.
 """
 
@@ -31,17 +39,31 @@ class CmsdkUart(Device):
         self._regs: dict[int, int] = {}
 
     def _fill_rx(self) -> None:
-        if self._rx is None and self.ctrl & 2:
+        """Polled: the next input byte into the empty receive buffer."""
+        if self._rx is None and self.ctrl & 2 and not self.ctrl & 8:
             self._rx = self.host.console_read()
-        if self._rx is not None and self.ctrl & 8 and not self.intstatus & 2:
-            self.intstatus |= 2
-            self.host.raise_irq(RX_IRQ)
+
+    def _expect_rx(self) -> None:
+        """Interrupt-driven: the next byte arrives one character time from now."""
+        if self._rx is None and self.ctrl & 0xA == 0xA:
+            model = self.host.exceptions
+            model.set_timer(self, model.now + 10 * max(16, self.bauddiv), self._arrive)
+        else:
+            self.host.exceptions.set_timer(self, None, self._arrive)
+
+    def _arrive(self) -> None:
+        if self._rx is None and self.ctrl & 0xA == 0xA:
+            self._rx = self.host.console_read()
+            if self._rx is not None:
+                self.intstatus |= 2
+                self.host.raise_irq(RX_IRQ)
 
     def read(self, offset: int, size: int) -> int:
         if offset == DATA:
             self._fill_rx()
             value, self._rx = (self._rx or 0), None
             self.intstatus &= ~2
+            self._expect_rx()
             return value
         if offset == STATE:
             self._fill_rx()
@@ -64,6 +86,7 @@ class CmsdkUart(Device):
                     self.host.raise_irq(TX_IRQ)
         elif offset == CTRL:
             self.ctrl = value & 0x7F
+            self._expect_rx()
         elif offset == INTSTATUS:
             self.intstatus &= ~value
         elif offset == BAUDDIV:

@@ -242,7 +242,9 @@ class SystemControlSpace(Device):
         elif word == 0xD10:
             m.scr = value & 0x16
         elif word == 0xD14:
-            m.ccr = (value & 0x31B) | (0x200 if m.v6m else 0)
+            # STKALIGN is fixed to 1 on ARMv6-M, ARMv8-M (RES1) and the Cortex-M7
+            fixed = m.v6m or m.v8m or m.core.name == "cortex-m7"
+            m.ccr = (value & 0x31B) | (0x200 if fixed else 0)
             if m.v6m:
                 m.ccr |= 0x8
             self.host.set_div0_trap(bool(m.ccr & CCR_DIV_0_TRP))

@@ -1,11 +1,13 @@
 /* One behaviour per build (-DCASE=...): a system reset request, WFE after SEV, WFE with
- * nothing to wake the core, the UART reading the console input. */
+ * nothing to wake the core, the UART reading the console input polled, and interrupt-driven
+ * (one byte per RX interrupt, HAL style) while the core sleeps in WFI or spins on a flag. */
 #include "cm.h"
 #include "semihost.h"
 
 #define UART_DATA REG(0x40004000u)
 #define UART_STATE REG(0x40004004u)
 #define UART_CTRL REG(0x40004008u)
+#define UART_INTSTATUS REG(0x4000400Cu)
 
 static int reset(void)
 {
@@ -38,6 +40,41 @@ static int uart_rx(void)
             break;
         char c = (char)UART_DATA;
         UART_DATA = (uint8_t)(c >= 'a' && c <= 'z' ? c - 32 : c);
+    }
+    return 0;
+}
+
+static volatile int rx_done;
+
+void IRQ0_Handler(void) /* UART0 RX */
+{
+    char c = (char)UART_DATA;
+    UART_INTSTATUS = 2u;
+    UART_DATA = (uint8_t)(c >= 'a' && c <= 'z' ? c - 32 : c);
+    if (c == '\n')
+        rx_done = 1;
+}
+
+static void uart_rx_interrupts(void)
+{
+    NVIC_ISER = 1u;
+    UART_CTRL = 1u | 2u | 8u; /* TX, RX and RX interrupt enable */
+}
+
+static int uart_rx_irq_wfi(void)
+{
+    uart_rx_interrupts();
+    __asm__ volatile("cpsid i" ::: "memory"); /* no lost wake-up between the test and WFI */
+    while (!rx_done)
+        __asm__ volatile("wfi\n\tcpsie i\n\tisb\n\tcpsid i" ::: "memory");
+    __asm__ volatile("cpsie i" ::: "memory");
+    return 0;
+}
+
+static int uart_rx_irq_spin(void)
+{
+    uart_rx_interrupts();
+    while (!rx_done) {
     }
     return 0;
 }
