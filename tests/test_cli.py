@@ -493,6 +493,29 @@ def test_build_refuses_constructors_and_cxx_it_would_not_run(cli, tmp_path):
     assert line.startswith(f"error: {cxx}: C++ is not built here")
 
 
+def test_build_keeps_noinit_below_the_heap_and_refuses_stray_ram_sections(cli, tmp_path):
+    # .noinit was an orphan ld placed after __heap_start: malloc handed out its bytes
+    src = tmp_path / "noinit.c"
+    src.write_text("#include <stdlib.h>\n#include <string.h>\n"
+                   "__attribute__((section(\".noinit\"))) unsigned char keep[256];\n"
+                   "int main(void) {\n  memset(keep, 0xAA, sizeof keep);\n"
+                   "  unsigned char *p = malloc(512);\n  memset(p, 0x55, 512);\n"
+                   "  return keep[0] == 0xAA && keep[255] == 0xAA ? 0 : 1;\n}\n")
+    elf = tmp_path / "noinit.elf"
+    assert cli("build", src, "-o", elf).returncode == 0
+    result = cli("run", elf)
+    assert result.returncode == 0, result
+    image = sim.load_elf(elf)
+    assert image.symbols["keep"] + 256 <= image.symbols["__heap_start"]
+    stray = tmp_path / "stray.c"
+    stray.write_text("__attribute__((section(\".ccmram\"))) int fast[4];\n"
+                     "int main(void) { fast[1] = 2; return fast[1] - 2; }\n")
+    line = assert_single_error_line(cli("build", stray, "-o", tmp_path / "stray.elf"))
+    assert line.startswith("error: section .ccmram in SRAM: the start-up code initialises only "
+                           ".data and .bss")
+    assert not (tmp_path / "stray.elf").exists()
+
+
 def test_a_build_that_fails_halfway_leaves_the_earlier_elf_whole(tmp_path, monkeypatch):
     # the ELF was linked in place, then objcopy added its target record: an objcopy that
     # failed (a full disk, Ctrl-C) left an ELF without it, which ran as curie

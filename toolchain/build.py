@@ -24,9 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+
 import firmware
 from toolchain.linker import linker_script
-from toolchain.memory_map import REGION_SIZE
+from toolchain.memory_map import REGION_SIZE, SRAM_BASE
 from toolchain.profiles import Target, get_target
 
 TARGET_SECTION = ".ebnn_sim.target"
@@ -197,10 +200,32 @@ def build(
         )
         if proc.returncode != 0:
             raise ToolchainError(f"objcopy failed: {proc.stderr.strip()}")
+        _check_ram_sections(staged)
         _replace(staged, out)
     # the command as it would build `out` in one step (it linked a staged copy, renamed)
     return BuildResult(out, tgt, sram, flash, tuple(str(out) if a == str(staged) else a
                                                     for a in cmd))
+
+
+# The SRAM sections the linker script places (toolchain/linker.py): the start-up code copies
+# .data (and .tdata), zeroes .bss (and .tbss), leaves .noinit; the heap starts above them all.
+RAM_SECTIONS = frozenset({".data", ".tdata", ".tbss", ".bss", ".noinit"})
+
+
+def _check_ram_sections(elf: Path) -> None:
+    """ToolchainError for a section in SRAM that the script does not place (a source's own
+    ``section(".name")``): ld puts such an orphan where it likes, so the start-up code would
+    not initialise it and the heap could be handed out over it."""
+    with elf.open("rb") as fh:
+        stray = [sec.name for sec in ELFFile(fh).iter_sections()
+                 if sec["sh_flags"] & SH_FLAGS.SHF_ALLOC and sec["sh_size"]
+                 and SRAM_BASE <= sec["sh_addr"] < SRAM_BASE + REGION_SIZE
+                 and sec.name not in RAM_SECTIONS]
+    if stray:
+        raise ToolchainError(
+            f"section{'s' if len(stray) > 1 else ''} {', '.join(stray)} in SRAM: the start-up "
+            "code initialises only .data and .bss (and keeps .noinit as it is); put the "
+            "variables there (e.g. __attribute__((section(\".noinit\"))))")
 
 
 def _replace(staged: Path, out: Path) -> None:

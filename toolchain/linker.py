@@ -75,6 +75,13 @@ SECTIONS
     __bss_end = .;
   }} > RAM
 
+  /* Left as it is at reset (boot flags, crash logs): not zeroed, below the heap. */
+  .noinit (NOLOAD) : ALIGN(4)
+  {{
+    *(.noinit .noinit.*)
+    . = ALIGN(4);
+  }} > RAM
+
   __heap_start = ALIGN(8);
   __stack_top = ORIGIN(RAM) + LENGTH(RAM);
 
