@@ -38,6 +38,7 @@ class Section:
     # "flash" (code/constants), "data" (.data: SRAM, initialised from flash), "bss", "device"
     # (placed at a peripheral's registers, beyond the SRAM region)
     kind: str
+    align: int = 1  # sh_addralign
 
 
 @dataclass
@@ -67,9 +68,11 @@ class FirmwareImage:
         return None
     # key=value metadata of the build (.ebnn_sim.meta): e.g. input.shape, input.bytes
     metadata: dict[str, str] = field(default_factory=dict)
-    # static data above the initial SP (a stack linked below .data/.bss, a .noinit at the top)
-    static_above: int = 0  # its bytes
+    # bytes of static data in SRAM, below and above the initial SP (a stack linked below
+    # .data/.bss, a .noinit at the top), with the alignment padding between sections
+    static_bytes: int = 0
     static_top: int = 0  # first SRAM address past all static data (0: static_end)
+    static_sections: list[str] = field(default_factory=list)  # their names, by address
     initial_sp: int | None = None  # the vector table's first word, when the image has one
 
     def heap_above_stack(self, sp0: int | None) -> bool:
@@ -85,8 +88,9 @@ class FirmwareImage:
 
     @property
     def static_ram(self) -> int:
-        """Bytes of SRAM the static data takes (alignment gaps below the stack included)."""
-        return max(0, self.static_end - SRAM_BASE) + self.static_above
+        """Bytes of SRAM the static data takes (the padding that aligns its sections
+        included; not a hole between two memories, nor a stack or heap reservation)."""
+        return self.static_bytes
 
     def function_at(self, address: int) -> tuple[str, int] | None:
         """(name, offset) of the function containing ``address``, if the symbol table knows it."""
@@ -105,31 +109,41 @@ class FirmwareImage:
         self._starts = [f[0] for f in self.functions]
 
 
-def _static_layout(in_sram: list[Section], sp0: int | None) -> tuple[int, int, int]:
-    """(the stack's limit, bytes of static data above the initial SP, first address past all
-    static data) of the SRAM sections. The stack grows down from ``sp0`` to the end of the
-    highest section below it (SRAM's start when there is none): a stack linked below .data
-    and .bss (a section named like ``.stack`` that ends at ``sp0``, as flip-link and many
-    vendor scripts place it) is not static data, and sections above ``sp0`` are no limit.
-    Without an initial SP every section counts as below it."""
+def _static_layout(in_sram: list[Section],
+                   sp0: int | None) -> tuple[int, int, int, list[Section]]:
+    """(the stack's limit, bytes of static data, first address past all static data, the
+    sections counted) of the SRAM sections. The stack grows down from ``sp0`` to the end of
+    the highest section below it (SRAM's start when there is none); sections above ``sp0``
+    are no limit. A stack reservation (an uninitialised section named like ``.stack``: one
+    linked below .data and .bss, ending at ``sp0``, as flip-link and many vendor scripts
+    place it, or STM32CubeIDE's ``._user_heap_stack`` after .bss, which only makes ld check
+    that a minimum heap and stack fit) is neither static data nor a limit. Without an initial
+    SP every section counts as below it."""
     top = max((s.address + s.size for s in in_sram), default=SRAM_BASE)
     if sp0 is None or not SRAM_BASE < sp0 <= SRAM_BASE + REGION_SIZE:
-        return top, 0, top
+        return top, _static_bytes(in_sram), top, sorted(in_sram, key=lambda s: s.address)
 
-    def reserve(s: Section) -> bool:  # the stack's own reservation
-        return "stack" in s.name.lower() and s.address + s.size == sp0
+    def reserve(s: Section) -> bool:  # a stack's reservation
+        return "stack" in s.name.lower() and s.kind == "bss"
 
     below = [s for s in in_sram if s.address + s.size <= sp0 and not reserve(s)]
     above = [s for s in in_sram if s.address + s.size > sp0 and not reserve(s)]
     limit = max((s.address + s.size for s in below), default=SRAM_BASE)
-    return limit, _covered(above), top
+    counted = sorted(below + above, key=lambda s: s.address)
+    return limit, _static_bytes(below) + _static_bytes(above), top, counted
 
 
-def _covered(sections: list[Section]) -> int:
+def _static_bytes(sections: list[Section]) -> int:
     """Bytes the sections cover, overlaps counted once (``.tbss`` lies over ``.bss``: the
-    thread-local template takes no memory of its own)."""
-    covered, end = 0, 0
-    for start, stop in sorted((s.address, s.address + s.size) for s in sections):
+    thread-local template takes no memory of its own), with the padding before a section
+    that its alignment makes (a hole smaller than that alignment, and the hole from SRAM's
+    start to the first section when it is). A larger hole lies between two memories (DTCM
+    and SRAM) or was left on purpose: not static data."""
+    covered, end = 0, SRAM_BASE
+    for s in sorted(sections, key=lambda s: (s.address, s.size)):
+        start, stop = s.address, s.address + s.size
+        if end < start < end + max(1, s.align):
+            covered += start - end  # alignment padding
         start = max(start, end)
         if stop > start:
             covered += stop - start
@@ -232,7 +246,8 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         addr, size = sec["sh_addr"], sec["sh_size"]
         if SRAM_BASE <= addr < SRAM_BASE + REGION_SIZE:
             kind = "bss" if sec["sh_type"] == "SHT_NOBITS" else "data"
-            in_sram.append(Section(_printable(sec.name), addr, size, kind))
+            in_sram.append(Section(_printable(sec.name), addr, size, kind,
+                                   sec["sh_addralign"]))
         elif addr >= SRAM_BASE:  # a device's registers (a struct placed on a UART): not SRAM
             kind = "device"
         else:
@@ -297,7 +312,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
             if sep and key:
                 metadata[key] = value
 
-    static_end, static_above, static_top = _static_layout(in_sram, sp0)
+    static_end, static_bytes, static_top, counted = _static_layout(in_sram, sp0)
     return FirmwareImage(
         path=path,
         entry=elf["e_entry"],
@@ -308,7 +323,8 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         target_name=target_name,
         flash_used=flash_used,
         static_end=static_end,
-        static_above=static_above,
+        static_bytes=static_bytes,
+        static_sections=[sec.name for sec in counted if sec.size],
         static_top=static_top,
         initial_sp=sp0,
         exec_ranges=exec_ranges,

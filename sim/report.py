@@ -68,6 +68,7 @@ class RunReport:
     exceptions: dict[str, int] = field(default_factory=dict)  # exception name -> times taken
     handler_cycles: dict[str, int] = field(default_factory=dict)  # name -> cycles in handler
     tail_chained: int = 0  # entries by tail-chaining (no unstacking and restacking)
+    static_sections: list[str] = field(default_factory=list)  # the SRAM sections in ``static``
     unmodelled: list[str] = field(default_factory=list)  # device registers not modelled, used
     thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
     vectored_faults: list[str] = field(default_factory=list)  # faults the firmware handled

@@ -51,14 +51,33 @@ SECTIONS {
 """
 
 
-def _build(tmp_path: Path, name: str, depth: int, uart: bool = False, heap: bool = False
-           ) -> Path:
+# STM32CubeIDE's layout: the stack at the top of RAM, ._user_heap_stack after .bss only to
+# make ld check that a minimum heap and stack fit (ST's section, sizes as CubeMX's defaults)
+CUBE = """
+_estack = ORIGIN(RAM) + LENGTH(RAM);
+_Min_Heap_Size = 0x200;
+_Min_Stack_Size = 0x400;
+MEMORY { FLASH (rx) : ORIGIN = 0x0, LENGTH = 64K  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 15K }
+SECTIONS {
+  .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) } > FLASH
+  .data : { _sdata = .; *(.data*) _edata = .; } > RAM AT > FLASH
+  _sidata = LOADADDR(.data);
+  .bss : { _sbss = .; *(.bss*) *(COMMON) _ebss = .; } > RAM
+  ._user_heap_stack : { . = ALIGN(8); PROVIDE(end = .); . = . + _Min_Heap_Size;
+                        . = . + _Min_Stack_Size; . = ALIGN(8); } > RAM
+  .uart 0x40004000 (NOLOAD) : { *(.uart) } %(uart)s
+}
+"""
+
+
+def _build(tmp_path: Path, name: str, depth: int, uart: bool = False, heap: bool = False,
+           script: str = LOW_STACK) -> Path:
     src, ld, elf = tmp_path / f"{name}.c", tmp_path / f"{name}.ld", tmp_path / f"{name}.elf"
     extra = "__attribute__((section(\".uart\"))) volatile uint32_t UART0[4];\n" if uart else ""
     if heap:  # a heap break as firmware/semihost.c keeps it: above the stack here
         extra += "uint8_t *__heap_break = (uint8_t *)_ebss;\n"
     src.write_text(START % {"depth": depth, "sum": depth * (depth + 1) // 2} + extra)
-    ld.write_text(LOW_STACK % {"uart": ""})
+    ld.write_text(script % {"uart": ""})
     subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O1", "-nostdlib",
                     "-nostartfiles", "-T", str(ld), str(src), "-o", str(elf)], check=True,
                    capture_output=True)
@@ -95,5 +114,36 @@ def test_static_data_above_the_stack_counts_overlapping_sections_once() -> None:
                 Section(".data", 0x2000_0800, 0x10, "data"),
                 Section(".tbss", 0x2000_0810, 0x4, "bss"),
                 Section(".bss", 0x2000_0810, 0x190, "bss")]
-    limit, above, top = _static_layout(sections, 0x2000_0800)
-    assert (limit, above, top) == (0x2000_0000, 0x10 + 0x190, 0x2000_09a0)
+    limit, static, top, counted = _static_layout(sections, 0x2000_0800)
+    assert (limit, static, top) == (0x2000_0000, 0x10 + 0x190, 0x2000_09a0)
+    assert [s.name for s in counted] == [".data", ".tbss", ".bss"]
+
+
+def test_static_ram_counts_alignment_padding_not_holes_between_memories() -> None:
+    from sim.elf import Section, _static_layout
+    dtcm_and_ram = [Section(".dtcm", 0x2000_0000, 0x10, "data", 4),
+                    Section(".data", 0x2001_0000, 0x6, "data", 4),
+                    Section(".bss", 0x2001_0008, 0x10, "bss", 8)]  # 2 bytes of padding
+    limit, static, _, _ = _static_layout(dtcm_and_ram, 0x2005_0000)
+    assert (limit, static) == (0x2001_0018, 0x10 + 0x6 + 2 + 0x10)
+
+
+def test_a_cube_heap_and_stack_check_section_is_not_static_data_nor_a_limit() -> None:
+    # STM32CubeIDE's ._user_heap_stack only makes ld check a minimum heap and stack fit
+    from sim.elf import Section, _static_layout
+    sections = [Section(".data", 0x2000_0000, 0x20, "data", 8),
+                Section(".bss", 0x2000_0020, 0x40, "bss", 4),
+                Section("._user_heap_stack", 0x2000_0060, 0x600, "bss", 8)]
+    limit, static, _, counted = _static_layout(sections, 0x2000_4000)
+    assert (limit, static) == (0x2000_0060, 0x60)
+    assert [s.name for s in counted] == [".data", ".bss"]
+
+
+def test_a_stack_deeper_than_cubes_minimum_runs_as_on_the_chip(tmp_path: Path) -> None:
+    # 150 frames take about 11 KiB: far past _Min_Stack_Size, into what ld only reserved as
+    # a check, and still inside the 15 KiB
+    elf = _build(tmp_path, "cube", 150, script=CUBE)
+    report = sim.run(load_elf(elf), sim.RunOptions(sram=15 * 1024))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.static == 4 + 400 and report.static_sections == [".data", ".bss"]
+    assert report.stack_peak > 0x600 + 0x400

@@ -41,6 +41,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "sram": {
             "size": report.sram_size,
             "static": report.static,
+            "static_sections": report.static_sections,
             "stack_peak": report.stack_peak,
             "heap_peak": report.heap_peak,
             "heap_tracked": report.heap_tracked,

@@ -32,6 +32,18 @@ if TYPE_CHECKING:
     from toolchain.profiles import Target
 
 
+_DATA_BSS = {".data", ".bss", ".tdata", ".tbss"}
+
+
+def static_label(sections: list[str]) -> str:
+    """What static RAM holds: '.data + .bss' for the usual sections, else their names (a
+    vendor script's .noinit, .dtcm, a heap reservation), at most four."""
+    if set(sections) <= _DATA_BSS:
+        return ".data + .bss"
+    names = [n for n in sections if n not in (".tdata", ".tbss")]
+    return " + ".join(names[:4]) + (f" + {len(names) - 4} more" if len(names) > 4 else "")
+
+
 def plain_text(draw: Callable[[Console], None], width: int = 200) -> str:
     """What ``draw(console)`` prints, as plain text (no colour, no styles)."""
     out = io.StringIO()
@@ -66,7 +78,7 @@ def print_run_summary(report: RunReport, console: Console) -> None:
                   f"estimate, {report.flash_wait_states} flash wait states per refill")
     table.add_row("time", f"{report.time_ms:,.3f} ms",
                   f"at {report.clock_hz / 1e6:g} MHz, the whole run (start-up included)")
-    table.add_row("static RAM", f"{report.static:,} B", ".data + .bss")
+    table.add_row("static RAM", f"{report.static:,} B", static_label(report.static_sections))
     table.add_row("stack peak", f"{report.stack_peak:,} B", "")
     heap_note = "" if report.heap_tracked else "not tracked (an allocator without __heap_peak)"
     table.add_row("heap peak", f"{report.heap_peak:,} B", heap_note)
