@@ -25,7 +25,9 @@ from unicorn import (
     UC_HOOK_BLOCK,
     UC_HOOK_CODE,
     UC_HOOK_MEM_FETCH_PROT,
+    UC_HOOK_MEM_READ,
     UC_HOOK_MEM_UNMAPPED,
+    UC_HOOK_MEM_WRITE,
     UC_HOOK_MEM_WRITE_PROT,
     UC_MEM_FETCH_PROT,
     UC_MEM_FETCH_UNMAPPED,
@@ -301,6 +303,13 @@ class Simulator:
                 continue
             self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
                              self._device_write(dev), None)
+        self._device_pc: int | None = None
+        if self.options.strict_peripherals:
+            # a device's callback sees the PC of its block's start (Unicorn syncs it for
+            # memory hooks, not for MMIO): note where each device access is, to fault there
+            for dev in self.devices:
+                self.uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._note_device_pc,
+                                 begin=dev.base, end=dev.base + dev.size - 1)
 
         # natively: exception returns finish in C when they can; the rest comes here
         self._counter.set_interrupt_handler(
@@ -393,13 +402,18 @@ class Simulator:
         key = f"{device.name}+0x{offset:03x} (0x{device.base + offset:08x}) {verb}"
         self._unmodelled[key] = self._unmodelled.get(key, 0) + 1
         if self.options.strict_peripherals:
-            pc = self._regs.read(R.UC_ARM_REG_PC)
+            pc = self._device_pc if self._device_pc is not None else self._regs.read(
+                R.UC_ARM_REG_PC)
             fault = self._make_fault(
                 "unmodelled_register",
                 f"{size}-byte {verb} of {device.name} register at 0x{device.base + offset:08x}, "
                 "which the simulator does not model (--strict-peripherals)", pc)
             fault.address, fault.size, fault.access = device.base + offset, size, verb
             self._stop_with(fault)
+
+    def _note_device_pc(self, uc: Uc, access: int, address: int, size: int, value: int,
+                        user: object) -> None:
+        self._device_pc = uc.reg_read(R.UC_ARM_REG_PC)
 
     def _stack_region(self, addr: int) -> tuple[str, int, int] | None:
         """(name, start, end) of the static object (a task's stack array, an RTOS heap) that
@@ -919,10 +933,10 @@ class Simulator:
             return False
         exc, status = cause
         n, c = self._unretired(fault.pc)
-        if exc == BUSFAULT and fault.address is not None and fault.kind != "unmapped_fetch":
-            status |= 1 << 15  # BFARVALID
-            model.bfar = fault.address
-        if not model.v6m:
+        if not model.v6m:  # ARMv6-M has no fault status or address registers
+            if exc == BUSFAULT and fault.address is not None and fault.kind != "unmapped_fetch":
+                status |= 1 << 15  # BFARVALID
+                model.bfar = fault.address
             model.cfsr |= status
         else:
             exc = HARDFAULT
@@ -1090,6 +1104,7 @@ class Simulator:
             cycles=cycles,
             sram_size=self.sram_size,
             static=self.image.static_ram,
+            static_sections=list(self.image.static_sections),
             stack_peak=stack_peak,
             heap_peak=heap_peak,
             heap_tracked=heap_tracked,

@@ -8,7 +8,7 @@ Clock and time calls answer from the simulated cycle count, so runs are reproduc
 
 import os
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -25,7 +25,10 @@ FEATURES_FILE = ":semihosting-features"
 FEATURE_BYTES = b"SHFB\x03"  # EXIT_EXTENDED and STDOUT_STDERR supported
 
 EPERM, ENOENT, EBADF = 1, 2, 9
-MAX_STRING = 4096
+MAX_STRING = 4096  # bytes of a refused operation's argument shown in the report
+# SYS_WRITE0 reads its string in aligned pieces of this size: a divisor of every mapped size
+# (multiples of Unicorn's 1 KiB page), so a piece never crosses a region's end
+_PIECE = 1024
 
 _NAMES = {
     SYS_TMPNAM: "SYS_TMPNAM", SYS_REMOVE: "SYS_REMOVE", SYS_RENAME: "SYS_RENAME",
@@ -44,17 +47,18 @@ class Memory:
         value: int = struct.unpack("<I", self.read(addr + 4 * index, 4))[0]
         return value
 
-    def cstring(self, addr: int) -> bytes:
-        out = bytearray()
-        while len(out) < MAX_STRING:
-            at = addr + len(out)
-            chunk = self.read(at, 64 - at % 64)  # aligned chunks never cross a region's end
+    def cstring(self, addr: int) -> Iterator[bytes]:
+        """The NUL-terminated string at ``addr`` in pieces, however long: it ends at its NUL,
+        or with UcError where mapped memory ends."""
+        at = addr
+        while True:
+            chunk = self.read(at, _PIECE - at % _PIECE)
             nul = chunk.find(b"\0")
             if nul >= 0:
-                out += chunk[:nul]
-                return bytes(out)
-            out += chunk
-        return bytes(out)
+                yield chunk[:nul]
+                return
+            yield chunk
+            at += len(chunk)
 
 
 @dataclass
@@ -152,7 +156,8 @@ class Semihost:
             self._out(mem.read(arg, 1))
             return 0
         if op == SYS_WRITE0:
-            self._out(mem.cstring(arg))
+            for piece in mem.cstring(arg):
+                self._out(piece)
             return 0
         if op == SYS_WRITE:
             return self._write(mem.word(arg), mem.word(arg, 1), mem.word(arg, 2), mem)

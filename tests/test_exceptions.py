@@ -165,6 +165,12 @@ def test_unmodelled_register_is_listed_or_with_strict_peripherals_a_fault(firmwa
     fault = strict.report["fault"]
     assert fault["kind"] == "unmodelled_register"
     assert fault["address"] == 0xE000ED94 and fault["access"] == "write"
+    # at the store itself, not at its block's first instruction (where a device callback
+    # finds Unicorn's PC)
+    assert fault["instruction"].startswith("str"), fault
+    dwt = cli("run", firmware("device.c", defines={"DEVICE_ADDR": "0xE0001FB0u"}),  # DWT_LAR
+              "--strict-peripherals")
+    assert dwt.report["fault"]["instruction"].startswith("str"), dwt.report["fault"]
 
 
 VFAULT_OUTPUT = """busfault cfsr 0x00008200
@@ -361,4 +367,12 @@ def test_a_bad_exception_return_is_reported_at_its_branch(firmware, target, valu
 def test_exception_entry_clears_the_fp_bits_of_control(firmware, target):
     # FPCA, and on ARMv8-M SFPA (which Unicorn's secure-state M33 sets), read 0 in a handler
     report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="FPCONTROL")))
-    assert report.stdout == "control after fp 4\ncontrol in handler 0\n", report.problem
+    assert report.stdout == ("fpccr aspen lspen 3\ncontrol after fp 4\n"
+                             "control in handler 0\n"), report.problem
+
+
+@pytest.mark.parametrize(("target", "there"), [("curie", 1), ("stm32l031", 0)])
+def test_registers_armv6m_does_not_have_do_nothing_there(firmware, target, there):
+    report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="SCBREGS")))
+    assert report.stdout == (f"stir took irq0 {there}\nshpr1 {there}\n"
+                             f"shcsr enables {7 * there}\nrettobase {there}\n"), report.problem

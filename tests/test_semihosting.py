@@ -373,3 +373,12 @@ def test_c_library_stdio_reaches_the_console(firmware, cli, tmp_path, target):
     assert result.report["exit_code"] == 3
     assert result.report["stdout"] == ("hello 42 x 3.142\nputs line\nto stderr\n"
                                        "read: a line\nheap\n")
+
+
+def test_write0_prints_a_string_of_any_length(firmware, cli):
+    # it stopped at 4,096 bytes without a word (stdout_dropped 0)
+    result = cli("run", io_elf(firmware, "OP_LONG_WRITE0"))
+    assert result.returncode == 0
+    text = "".join(chr(ord("a") + i % 26) for i in range(10000))
+    assert result.report["stdout"] == text + "|end\n"
+    assert result.report["stdout_dropped"] == 0

@@ -51,6 +51,11 @@ _SHCSR_ACTIVE = {MEMMANAGE: 0, BUSFAULT: 1, USAGEFAULT: 3, SVCALL: 7, DEBUGMON: 
                  SYSTICK: 11}
 _SHCSR_PENDED = {USAGEFAULT: 12, MEMMANAGE: 13, BUSFAULT: 14, SVCALL: 15}
 
+# registers ARMv6-M does not have (the fault status and address registers, STIR): read as
+# zero, writes ignored there; of SHCSR it has only SVCALLPENDED, of SHPR1 nothing
+_NOT_V6M = {0xD28, 0xD2C, 0xD34, 0xD38, 0xF00}
+_V6M_SHCSR = 1 << 15
+
 # offsets of registers modelled (everything else is unmodelled)
 _WORD_REGS = {0x004, 0x008, 0x010, 0x014, 0x018, 0x01C, 0xD00, 0xD04, 0xD08, 0xD0C, 0xD10,
               0xD14, 0xD24, 0xD28, 0xD2C, 0xD34, 0xD38, 0xD88, 0xDFC, 0xF00}
@@ -63,6 +68,8 @@ class SystemControlSpace(Device):
 
     def reset(self) -> None:
         self._regs: dict[int, int] = {}
+        if self._model.has_fpu:  # FPCCR (read back, unmodelled): ASPEN and LSPEN at reset
+            self._regs[0xF34] = 0xC0000000
         self.cpacr = 0
         self.demcr = 0
         self.actlr = 0
@@ -134,8 +141,9 @@ class SystemControlSpace(Device):
     def _exception_at(self, offset: int) -> int | None:
         if offset >= 0xD18 and offset < 0xD24:
             exc = offset - 0xD18 + 4
-            return exc if exc in (MEMMANAGE, BUSFAULT, USAGEFAULT, SVCALL, DEBUGMON, PENDSV,
-                                  SYSTICK) else None
+            ours = (SVCALL, PENDSV, SYSTICK) if self._model.v6m else (
+                MEMMANAGE, BUSFAULT, USAGEFAULT, SVCALL, DEBUGMON, PENDSV, SYSTICK)
+            return exc if exc in ours else None
         irq = offset - 0x400
         return IRQ0 + irq if irq < self._model.irqs else None
 
@@ -158,6 +166,8 @@ class SystemControlSpace(Device):
 
     def _read_word(self, word: int) -> int:
         m = self._model
+        if m.v6m and word in _NOT_V6M:
+            return 0
         bank = self._bank(word)
         if bank is not None:
             base, index = bank
@@ -250,7 +260,11 @@ class SystemControlSpace(Device):
             self.host.set_div0_trap(bool(m.ccr & CCR_DIV_0_TRP))
             if not m.v6m:  # ARMv6-M: always set, and Unicorn's Cortex-M0 enforces it
                 self.host.set_unaligned_trap(bool(m.ccr & CCR_UNALIGN_TRP))
+        elif m.v6m and word in _NOT_V6M:
+            pass  # not on ARMv6-M
         elif word == 0xD24:
+            if m.v6m:  # only SVCALLPENDED is there to write
+                value = self._shcsr_state() & ~_V6M_SHCSR | value & _V6M_SHCSR
             m.shcsr_enables = value & 0x70000
             for exc, bit in _SHCSR_ACTIVE.items():
                 m.active = (m.active & ~(1 << exc)) | ((value >> bit & 1) << exc)
@@ -284,8 +298,8 @@ class SystemControlSpace(Device):
         if best is not None:
             value |= (best & 0x1FF) << 12
         others = m.active & ~(1 << ipsr)
-        if not others:
-            value |= 1 << 11  # RETTOBASE
+        if not others and not m.v6m:
+            value |= 1 << 11  # RETTOBASE (ARMv7-M and later)
         if m.pending >> IRQ0:
             value |= 1 << 22  # ISRPENDING
         if m.pending >> SYSTICK & 1:
@@ -311,6 +325,10 @@ class SystemControlSpace(Device):
         m.set_pending(PENDSV, bool(m.pending >> PENDSV & 1))
 
     def _shcsr(self) -> int:
+        return self._shcsr_state() & _V6M_SHCSR if self._model.v6m else self._shcsr_state()
+
+    def _shcsr_state(self) -> int:
+        """SHCSR with every bit the model holds (ARMv6-M shows only SVCALLPENDED of it)."""
         m = self._model
         value = m.shcsr_enables
         for exc, bit in _SHCSR_ACTIVE.items():

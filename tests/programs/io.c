@@ -19,6 +19,7 @@
 #define OP_MARKUP 10
 #define OP_WRITE_MISSING_DIR 11
 #define OP_HUGE_WRITE 12
+#define OP_LONG_WRITE0 13
 
 static void say(const char *label, long value)
 {
@@ -81,6 +82,13 @@ int main(void)
     /* A length gone negative (a typical C bug): 0xFFFFFFFF bytes from a valid pointer. */
     sh_write0("before\n");
     say("wrote ", sh_write(1, "abc", (size_t)-1));
+#elif OP == OP_LONG_WRITE0
+    /* One string of 10,000 characters: SYS_WRITE0 has no length limit. */
+    static char text[10001];
+    for (int i = 0; i < 10000; i++)
+        text[i] = (char)('a' + i % 26);
+    sh_write0(text);
+    sh_write0("|end\n");
 #else
 #error "define OP"
 #endif

@@ -1,5 +1,5 @@
 /* What exception entry and return do, one behaviour per build (-DCASE=THUMB, FAULTMASK,
- * BASEPRI, STKALIGN, BADRETURN or FPCONTROL):
+ * BASEPRI, STKALIGN, BADRETURN, FPCONTROL or SCBREGS):
  *  thumb:     a task started from a hand-made frame whose xPSR is XPSR (0 is the classic RTOS
  *             port bug; the chip faults INVSTATE at the task, 0x01000000 runs it)
  *  faultmask: a handler that sets FAULTMASK returns: DeActivate clears it (ARMv7-M B1.5.8),
@@ -11,7 +11,9 @@
  *  badreturn: a handler branches to EXC_RETURN value RET (invalid, or an FP frame on a core
  *             without an FPU): INVPC, to be reported at that branch
  *  fpcontrol: after a floating-point instruction (CONTROL.FPCA, and SFPA on ARMv8-M, set) a
- *             handler reads CONTROL: entry cleared both */
+ *             handler reads CONTROL: entry cleared both
+ *  scbregs:   registers ARMv6-M does not have (STIR, SHPR1, SHCSR's enables, ICSR.RETTOBASE)
+ *             do nothing there */
 #include "cm.h"
 #include "semihost.h"
 
@@ -21,6 +23,7 @@
 #define STKALIGN 4
 #define BADRETURN 5
 #define FPCONTROL 6
+#define SCBREGS 7
 
 static volatile uint32_t taken0, taken1;
 
@@ -152,11 +155,28 @@ static int run(void)
     uint32_t control;
     x = x * 2.0f;
     __asm__ volatile("mrs %0, control" : "=r"(control));
+    say("fpccr aspen lspen ", REG(0xE000EF34u) >> 30); /* reset value 0xC0000000 */
     say("control after fp ", control & 4u);
     SCB_ICSR = PENDSVSET;
     isb();
     say("control in handler ", control_in_handler);
     return x == 3.0f ? 0 : 1;
+}
+#endif
+
+#if CASE == SCBREGS
+static int run(void)
+{
+    NVIC_ISER = 1u;
+    STIR = 0u; /* pends IRQ0 where there is a STIR */
+    isb();
+    say("stir took irq0 ", taken0);
+    REG(0xE000ED18u) = 0x00C0C0C0u; /* SHPR1: MemManage, BusFault, UsageFault */
+    say("shpr1 ", REG(0xE000ED18u) != 0u);
+    SCB_SHCSR = 0x70000u;
+    say("shcsr enables ", SCB_SHCSR >> 16 & 7u);
+    say("rettobase ", SCB_ICSR >> 11 & 1u);
+    return 0;
 }
 #endif
 
