@@ -244,8 +244,17 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
                           f"folds its batch norm over (2 x 255 x inputs + 1) x outputs = "
                           f"{(2 * 255 * fan_in + 1) * first.out:,} values, at most "
                           f"{MAX_FOLD_VALUES:,}")
+    if 255 * fan_in > MAX_EXACT_SUM:
+        raise ConfigError(f"{source}: layer 1's {fan_in:,} inputs per output are too many: its "
+                          f"sums reach 255 x {fan_in:,} = {255 * fan_in:,}, past 2^24, where "
+                          "PyTorch's float32 convolution (training and eval --pt) is no longer "
+                          f"exact; at most {MAX_EXACT_SUM // 255:,} inputs per output")
     return spec
 
+
+# a first layer's sums of 255 x inputs must stay exact in float32 (PyTorch's convolution):
+# every integer up to 2^24 is a float32
+MAX_EXACT_SUM = 1 << 24
 
 MAX_TOML_BYTES = 1 << 20  # a model config or search space is a few KB: more is not one
 

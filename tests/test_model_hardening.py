@@ -490,6 +490,16 @@ def test_first_layer_fold_over_the_limit_in_config() -> None:
                           input=[1, 1, 1]), "folds its batch norm")
 
 
+def test_a_first_layer_whose_sums_pass_float32s_exact_range_is_refused() -> None:
+    # 257 x 257 x 1 taps: sums up to 255 x 66,049 > 2^24, where torch's float32 convolution
+    # rounded (torch +1 where the exact sum gives 0); 65,793 taps are the most that stay exact
+    _config_fails(_config(layer={"filters": 1, "kernel": 257, "padding": 0, "pool": 1},
+                          input=[257, 257, 1]), "66,049 inputs per output are too many",
+                  "at most 65,793 inputs per output")
+    assert parse_config(_config(layer={"filters": 1, "kernel": [256, 257], "padding": 0,
+                                       "pool": 1}, input=[256, 257, 1]))  # 65,792 taps
+
+
 def test_long_names_are_refused(tmp_path: Path) -> None:
     # a 32 MiB name (a 35 KB file) took export-c to a MemoryError and summary to minutes
     _fails_load(_artifact_with(tmp_path / "n.ebnn", name="A" * 257), "name", "256")
