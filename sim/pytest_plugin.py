@@ -94,13 +94,16 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
 
         nonlocal runs
         sram_b, flash_b = _size(sram, "sram"), _size(flash, "flash")
-        spec = RunSpec(
-            target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
-            max_instructions=max_instructions, timeout=timeout,
-            inputs=[_resolve(p, root) for p in inputs], stdin=stdin,
-            output_dir=None if output_dir is None else Path(output_dir), cmdline=cmdline,
-            budgets={"sram": sram_b, "flash": flash_b, "stack": _size(max_stack, "max_stack"),
-                     "cycles": max_cycles})
+        try:
+            spec = RunSpec(
+                target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
+                max_instructions=max_instructions, timeout=timeout,
+                inputs=[_resolve(p, root) for p in inputs], stdin=stdin,
+                output_dir=None if output_dir is None else Path(output_dir), cmdline=cmdline,
+                budgets={"sram": sram_b, "flash": flash_b,
+                         "stack": _size(max_stack, "max_stack"), "cycles": max_cycles})
+        except ValueError as exc:  # a budget that is not a whole number >= 0
+            raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
         try:
             report = session.run(_resolve(elf, root), spec)
         except SessionError as exc:
@@ -109,7 +112,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         runs += 1
         tag = "" if runs == 1 else f" #{runs}"
         request.node.add_report_section("call", f"ebnn-sim{tag}", _section(report))
-        props: dict[str, Any] = {"instructions": report.instructions, "cycles": report.cycles,
+        props: dict[str, Any] = {"elf": report.elf,
+                                 "instructions": report.instructions, "cycles": report.cycles,
                                  "sram_peak": report.sram_peak,
                                  "stack_peak": report.stack_peak,
                                  "flash_used": report.flash_used}

@@ -6,9 +6,14 @@ import shutil
 import xml.etree.ElementTree as ET
 from importlib.metadata import entry_points
 
+import numpy  # noqa: F401  # see below
 import pytest
 
 import sim
+
+# pytester puts sys.modules back as it found them after each test: numpy, first imported
+# inside one (sim.run in a fixture), would be imported a second time by the next, which
+# numpy refuses. Imported here, it is there before any test (as in the whole suite).
 
 pytest_plugins = ["pytester"]
 
@@ -103,6 +108,7 @@ def test_users_tests_pass_and_fail_as_they_should(user_project):
         user_project.path / "build/fw.elf")).instructions)
     assert {"ebnn_sim.cycles", "ebnn_sim.sram_peak", "ebnn_sim.stack_peak",
             "ebnn_sim.flash_used"} <= set(props)
+    assert props["ebnn_sim.elf"].endswith("build/fw.elf")
 
 
 def test_missing_elf_and_bad_size_fail_with_one_message(pytester):
@@ -112,13 +118,18 @@ def test_missing(ebnn_sim):
 
 def test_bad_size(ebnn_sim, tmp_path):
     ebnn_sim("whatever.elf", sram="15q")
+
+def test_bad_cycles(ebnn_sim, tmp_path):
+    ebnn_sim("whatever.elf", max_cycles=1.5e6)
 ''')
     (pytester.path / "whatever.elf").write_bytes(b"\x7fELF")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines([
         "*_ test_missing _*", "ebnn_sim: build/nope.elf: no such file",
         "*_ test_bad_size _*", "ebnn_sim(sram=...): not a size: '15q' (examples: *",
+        "*_ test_bad_cycles _*",
+        "ebnn_sim: budget cycles must be a whole number >= 0, not 1500000.0",
     ])
     out = result.stdout.str()
     assert "Traceback" not in out and "During handling" not in out
