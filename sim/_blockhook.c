@@ -975,6 +975,8 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret, int fr
 
 static int valid_exc_return(const sim_state *s, uint32_t v)
 {
+    if (!(s->exc_flags & EXC_FPU) && !(v & 0x10u))
+        return 0; /* an extended (FP) frame on a core without an FPU */
     if (s->exc_flags & EXC_V8M)
         return (v >> 7) == 0x1FFFFFFu && !(v & 0x43u);
     uint32_t low = v & 0xF;

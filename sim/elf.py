@@ -4,6 +4,7 @@ import bisect
 import os
 import re
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,22 +110,26 @@ class FirmwareImage:
         self._starts = [f[0] for f in self.functions]
 
 
-def _static_layout(in_sram: list[Section],
-                   sp0: int | None) -> tuple[int, int, int, list[Section]]:
+def _static_layout(in_sram: list[Section], sp0: int | None,
+                   objects: Sequence[tuple[int, int, str]] = ()
+                   ) -> tuple[int, int, int, list[Section]]:
     """(the stack's limit, bytes of static data, first address past all static data, the
     sections counted) of the SRAM sections. The stack grows down from ``sp0`` to the end of
     the highest section below it (SRAM's start when there is none); sections above ``sp0``
     are no limit. A stack reservation (an uninitialised section named like ``.stack``: one
     linked below .data and .bss, ending at ``sp0``, as flip-link and many vendor scripts
-    place it, or STM32CubeIDE's ``._user_heap_stack`` after .bss, which only makes ld check
-    that a minimum heap and stack fit) is neither static data nor a limit. Without an initial
-    SP every section counts as below it."""
+    place it, or one holding no variable (no sized object of ``objects``), as STM32CubeIDE's
+    ``._user_heap_stack`` after .bss, which only makes ld check that a minimum heap and stack
+    fit) is neither static data nor a limit; a section of task stacks (arrays) is static data.
+    Without an initial SP every section counts as below it."""
     top = max((s.address + s.size for s in in_sram), default=SRAM_BASE)
     if sp0 is None or not SRAM_BASE < sp0 <= SRAM_BASE + REGION_SIZE:
         return top, _static_bytes(in_sram), top, sorted(in_sram, key=lambda s: s.address)
 
     def reserve(s: Section) -> bool:  # a stack's reservation
-        return "stack" in s.name.lower() and s.kind == "bss"
+        end = s.address + s.size
+        return "stack" in s.name.lower() and s.kind == "bss" and (
+            end == sp0 or not any(s.address <= a < end for a, _, _ in objects))
 
     below = [s for s in in_sram if s.address + s.size <= sp0 and not reserve(s)]
     above = [s for s in in_sram if s.address + s.size > sp0 and not reserve(s)]
@@ -312,7 +317,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
             if sep and key:
                 metadata[key] = value
 
-    static_end, static_bytes, static_top, counted = _static_layout(in_sram, sp0)
+    static_end, static_bytes, static_top, counted = _static_layout(in_sram, sp0, objects)
     return FirmwareImage(
         path=path,
         entry=elf["e_entry"],

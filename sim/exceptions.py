@@ -703,12 +703,16 @@ class ExceptionModel:
         basepri &= self.prio_mask
         return min(prio, basepri & self.group_mask) if basepri else prio
 
-    def sleep(self) -> bool:
-        """WFI (or WFE with no event): fast-forward to the next event that wakes the core (a
-        SysTick interrupt, a device event), counting the cycles as sleep. False when nothing
-        ever can: deadlock."""
+    def sleep(self, wfe: bool = False) -> bool:
+        """WFI (or, ``wfe``, WFE with no event): fast-forward to the next event that wakes the
+        core (a SysTick interrupt, a device event; for WFE also the event register, which a
+        pended interrupt sets under SCR.SEVONPEND, consumed), counting the cycles as sleep.
+        False when nothing ever can: deadlock."""
         for _ in range(_SLEEP_EVENTS):
             if self.wake_pending():
+                return True
+            if wfe and self.event_register:
+                self.event_register = False
                 return True
             st = self.systick
             at = self.device_at

@@ -641,7 +641,7 @@ class Simulator:
         if insn == b"\x20\xbf":  # WFE
             if model.event_register:
                 model.event_register = False
-            elif not self._sleep(pc - 2, "wfe"):
+            elif not self._sleep(pc - 2, "wfe", wfe=True):
                 return True  # deadlock: the run ends
         elif insn != b"\x10\xbf":  # YIELD: a hint, nothing to do
             return False
@@ -965,10 +965,10 @@ class Simulator:
             "can preempt it: the firmware stopped here for good (deadlock)", pc)
         self.uc.emu_stop()
 
-    def _sleep(self, pc: int, what: str) -> bool:
+    def _sleep(self, pc: int, what: str, wfe: bool = False) -> bool:
         """WFI/WFE at ``pc``: fast-forward to the event that wakes the core; False (and the
         run ends as a deadlock) when nothing can ever wake it."""
-        if self.exceptions.sleep():
+        if self.exceptions.sleep(wfe):
             return True
         self._deadlock = self._make_fault(
             "deadlock",

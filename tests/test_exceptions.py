@@ -243,7 +243,7 @@ def test_uart_reads_the_console_input(firmware, cli, tmp_path):
     assert result.report["stdout"] == "HELLO UART\n"
 
 
-@pytest.mark.parametrize("case", ["uart_rx_irq_wfi", "uart_rx_irq_spin"])
+@pytest.mark.parametrize("case", ["uart_rx_irq_wfi", "uart_rx_irq_spin", "uart_rx_irq_ctrl"])
 def test_uart_receive_interrupts_deliver_the_input_a_byte_at_a_time(firmware, cli, tmp_path,
                                                                      case):
     data = tmp_path / "in.txt"
@@ -257,6 +257,17 @@ def test_uart_receive_interrupts_deliver_the_input_a_byte_at_a_time(firmware, cl
     assert report["cycles"] + report["sleep_cycles"] >= 6 * 160
     if case == "uart_rx_irq_wfi":
         assert report["sleep_cycles"] > 0
+
+
+def test_wfe_wakes_for_an_interrupt_that_only_pends_with_sevonpend(firmware, cli, tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("hello\n")
+    result = cli("run", irq_program(firmware, "misc.c", CASE="uart_rx_wfe_sevonpend"),
+                 "--input", data)
+    assert result.returncode == 0, result
+    assert result.report["stdout"] == "HELLO\n"
+    assert result.report["exceptions"]["taken"] == {}  # IRQ0 never enabled: only pended
+    assert result.report["sleep_cycles"] > 0
 
 
 def test_a_second_run_starts_from_reset_state_after_ending_in_a_thread(firmware):
@@ -354,10 +365,14 @@ def test_stkalign_is_fixed_where_the_core_fixes_it(firmware, target, fixed):
     ("curie", "0xFFFFFFF5"),  # not an EXC_RETURN at all
     ("curie", "0xFFFFFFE9"),  # an FP frame, on a core without an FPU
 ])
-def test_a_bad_exception_return_is_reported_at_its_branch(firmware, target, value):
-    elf = irq_program(firmware, "returns.c", target, CASE="BADRETURN", RET=f'"{value}"')
+@pytest.mark.parametrize("pend", [False, True])  # with an IRQ pending: the native path's case
+def test_a_bad_exception_return_is_reported_at_its_branch(firmware, target, value, pend):
+    defines = {"CASE": "BADRETURN", "RET": f'"{value}"'} | ({"PEND": None} if pend else {})
+    elf = irq_program(firmware, "returns.c", target, **defines)
     image = sim.load_elf(elf)
-    fault = sim.run(image).fault
+    report = sim.run(image)
+    assert "IRQ0" not in report.exceptions
+    fault = report.fault
     assert fault is not None and "not a valid exception return (UsageFault INVPC)" in fault.message
     assert f"branch to {value.lower()}" in fault.message
     assert fault.pc == image.symbols["bad_return"]

@@ -123,3 +123,11 @@ def test_write_bytes_to_a_descriptor_appends_and_keeps_set_id_bits_off(tmp_path)
     with pytest.raises(FileNotFoundError):
         write_bytes(dangling, b"z")
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_static_ram_is_labelled_with_its_sections():
+    from sim.formats.text import static_label
+    assert static_label([]) == "none"
+    assert static_label([".data", ".tbss", ".bss"]) == ".data + .bss"
+    assert static_label([".dtcm", ".data", ".bss"]) == ".dtcm + .data + .bss"
+    assert static_label([f".s{i}" for i in range(6)]) == ".s0 + .s1 + .s2 + .s3 + 2 more"

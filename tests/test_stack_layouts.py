@@ -147,3 +147,15 @@ def test_a_stack_deeper_than_cubes_minimum_runs_as_on_the_chip(tmp_path: Path) -
     assert (report.status, report.exit_code) == ("ok", 0), report.problem
     assert report.static == 4 + 400 and report.static_sections == [".data", ".bss"]
     assert report.stack_peak > 0x600 + 0x400
+
+
+def test_a_section_of_task_stacks_is_static_data_and_the_stacks_limit() -> None:
+    # named like a stack, but holding arrays (RTOS task stacks): the main stack must not run
+    # into it unseen, and its bytes are SRAM the firmware uses
+    from sim.elf import Section, _static_layout
+    sections = [Section(".bss", 0x2000_0000, 0x4, "bss", 4),
+                Section(".task_stacks", 0x2000_0004, 0x2000, "bss", 4)]
+    objects = [(0x2000_0004, 0x2000, "task_stacks")]
+    limit, static, _, counted = _static_layout(sections, 0x2000_4000, objects)
+    assert (limit, static) == (0x2000_2004, 0x2004)
+    assert [s.name for s in counted] == [".bss", ".task_stacks"]

@@ -6,16 +6,17 @@ CTRL.TXEN is set, and is dropped otherwise, as QEMU does; a load returns the nex
 run's input (``--input``/stdin, the stream SYS_READ reads) while CTRL.RXEN is set. STATE 0x04:
 TX never full (bytes go out at once), RXFULL while an input byte waits. CTRL 0x08: TXEN, RXEN,
 TXINTEN, RXINTEN (others read back). INTSTATUS 0x0C: TX (bit 0) set after every byte sent with
-TXINTEN, RX (bit 1) while a byte waits with RXINTEN; each pends its NVIC line (UART0 RX is IRQ 0,
-TX is IRQ 1 on mps2-an385); a write clears. BAUDDIV 0x10 reads back.
+TXINTEN, RX (bit 1) when a byte arrives with RXINTEN (below); each pends its NVIC line (UART0
+RX is IRQ 0, TX is IRQ 1 on mps2-an385); a write clears. BAUDDIV 0x10 reads back.
 
 Polled (RXINTEN clear), the input is there whenever the firmware looks: the next byte is read
 from it by a STATE or DATA load (so an interactive console is not read ahead of the
 firmware's prompt). Interrupt-driven (RXINTEN set), bytes arrive on the line as they would at
 the configured baud rate: one character time (10 bits of BAUDDIV cycles each; BAUDDIV below
-16, the hardware's minimum, counts as 16) after RXINTEN is set or the receive buffer is read,
-the next byte lands in the buffer, sets RX and pends IRQ 0, also while the core sleeps (WFI
-wakes for it). Clearing RX while a byte waits does not set it again. Everything else (the
+16, the hardware's minimum, counts as 16) after RX and RXINTEN are switched on or the receive
+buffer is read, the next byte lands in the buffer, sets RX and pends IRQ 0, also while the
+core sleeps (WFI wakes for it). Other CTRL writes leave a byte on its way as it is; clearing
+RX while a byte waits does not set it again. Everything else (the
 PrimeCell ID registers, overrun) is not modelled and listed in the report.
 """
 
@@ -36,6 +37,7 @@ class CmsdkUart(Device):
         self.intstatus = 0
         self.bauddiv = 0
         self._rx: int | None = None  # the byte waiting in the receive buffer
+        self._arriving = False  # interrupt-driven: the next byte is on its way (a timer)
         self._regs: dict[int, int] = {}
 
     def _fill_rx(self) -> None:
@@ -44,14 +46,19 @@ class CmsdkUart(Device):
             self._rx = self.host.console_read()
 
     def _expect_rx(self) -> None:
-        """Interrupt-driven: the next byte arrives one character time from now."""
+        """Interrupt-driven: the next byte arrives one character time from now (unless one is
+        already on its way); with RX or RXINTEN off, none comes."""
+        model = self.host.exceptions
         if self._rx is None and self.ctrl & 0xA == 0xA:
-            model = self.host.exceptions
-            model.set_timer(self, model.now + 10 * max(16, self.bauddiv), self._arrive)
-        else:
-            self.host.exceptions.set_timer(self, None, self._arrive)
+            if not self._arriving:
+                self._arriving = True
+                model.set_timer(self, model.now + 10 * max(16, self.bauddiv), self._arrive)
+        elif self._arriving:
+            self._arriving = False
+            model.set_timer(self, None, self._arrive)
 
     def _arrive(self) -> None:
+        self._arriving = False
         if self._rx is None and self.ctrl & 0xA == 0xA:
             self._rx = self.host.console_read()
             if self._rx is not None:

@@ -38,6 +38,8 @@ _DATA_BSS = {".data", ".bss", ".tdata", ".tbss"}
 def static_label(sections: list[str]) -> str:
     """What static RAM holds: '.data + .bss' for the usual sections, else their names (a
     vendor script's .noinit, .dtcm, a heap reservation), at most four."""
+    if not sections:
+        return "none"
     if set(sections) <= _DATA_BSS:
         return ".data + .bss"
     names = [n for n in sections if n not in (".tdata", ".tbss")]

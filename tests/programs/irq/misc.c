@@ -1,6 +1,7 @@
 /* One behaviour per build (-DCASE=...): a system reset request, WFE after SEV, WFE with
  * nothing to wake the core, the UART reading the console input polled, and interrupt-driven
- * (one byte per RX interrupt, HAL style) while the core sleeps in WFI or spins on a flag. */
+ * (one byte per RX interrupt, HAL style) while the core sleeps in WFI or spins on a flag
+ * (rewriting CTRL as it spins), or, the interrupt disabled, WFE woken by SEVONPEND. */
 #include "cm.h"
 #include "semihost.h"
 
@@ -77,6 +78,30 @@ static int uart_rx_irq_spin(void)
     while (!rx_done) {
     }
     return 0;
+}
+
+static int uart_rx_irq_ctrl(void)
+{
+    uart_rx_interrupts();
+    while (!rx_done)
+        UART_CTRL = 1u | 2u | 8u; /* the same value again: a byte on its way stays so */
+    return 0;
+}
+
+static int uart_rx_wfe_sevonpend(void)
+{
+    SCB_SCR = 0x10u; /* SEVONPEND: an interrupt becoming pending is a WFE wake-up event */
+    UART_CTRL = 1u | 2u | 8u; /* RX interrupt enabled at the UART, not in the NVIC */
+    for (;;) {
+        while (!(UART_STATE & 2u))
+            __asm__ volatile("wfe" ::: "memory");
+        char c = (char)UART_DATA;
+        UART_INTSTATUS = 2u;
+        NVIC_ICPR = 1u;
+        UART_DATA = (uint8_t)(c >= 'a' && c <= 'z' ? c - 32 : c);
+        if (c == '\n')
+            return 0;
+    }
 }
 
 int main(void) { return CASE(); }
