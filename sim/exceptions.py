@@ -531,6 +531,8 @@ class ExceptionModel:
         # CONTROL: FPCA and (ARMv8-M) SFPA cleared on entry; bit 3 is reserved before v8-M
         if not ipsr and control & 2:  # a thread on PSP: SPSEL=0 swaps SP to the MSP
             self._leave_thread_stack(frame)
+            if self.trace is not None:  # the profiler keeps the thread's call stack by it
+                self.trace.append(("thread_out", frame, None))
             first: tuple[tuple[int, ...], list[int]] = (
                 (R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL), [frame, control & ~0xE])
         else:
@@ -632,6 +634,8 @@ class ExceptionModel:
         regs.write(R.UC_ARM_REG_PC, pc & ~1 | thumb)
         if use_psp:
             self._enter_thread_stack(new_sp)
+            if self.trace is not None:  # the thread whose frame this was resumes
+                self.trace.append(("thread_in", frame, None))
         else:
             self.counter.set_thread_stack(False)
         self.counter.branch_to(pc)

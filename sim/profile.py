@@ -6,8 +6,8 @@ A :class:`Profiler` adds a Python block callback to a :class:`~sim.runner.Simula
 already include the block when the callback sees it. Per executed block it
 
 - takes the block's instructions and cycles as the change in the simulator's own totals since
-  the previous block (``Simulator.instructions`` / ``.cycles``), so the per-function numbers
-  add up to the run report's totals exactly, refills included;
+  the previous block (``Simulator.instructions`` / ``.active_cycles()``, sleep left out), so
+  the per-function numbers add up to the run report's totals exactly, refills included;
 - keeps a shadow call stack as a calling-context tree: a block at a function's first
   instruction whose LR holds the end of the previous block (the return address a BL/BLX just
   wrote) is a call; a block at the return address of a frame on the stack, with SP back at its
@@ -331,6 +331,7 @@ class Profiler:
         self._min_sp = 0xFFFFFFFF
         self._min_node: _Node | None = None
         self._interrupted: list[_Node] = []  # the frames exception handlers preempted
+        self._threads: dict[int, _Node] = {}  # preempted threads on PSP, by their frame
 
     # --- per block ---------------------------------------------------------------------------
     def _function(self, addr: int) -> tuple[str, bool]:
@@ -345,7 +346,8 @@ class Profiler:
             return  # the native hook stopped the run before this block: it never ran
         if sim.exceptions.trace and self._exceptions(addr):
             return  # an exception entry replaced this block: it did not run
-        insns, cycles = sim.instructions, sim.cycles
+        # active cycles, as the report counts them: a WFI's sleep is no block's cost
+        insns, cycles = sim.instructions, sim.active_cycles()
         if self._last is None and insns == 0:
             # The deltas below are this block's only if the native hook (registered first)
             # has already counted it; Unicorn calls block hooks in registration order.
@@ -373,13 +375,23 @@ class Profiler:
     def _exceptions(self, addr: int) -> bool:
         """Follow the exception entries and returns since the last block. An entry is not a
         call: the handler runs as a frame of its own at the top level, its time its own, and
-        its return resumes the frame it preempted. True when an entry replaced the block at
-        ``addr`` (its cycles so far, the entry's, go to the handler)."""
+        its return resumes the frame it preempted, or, returning to a thread on the process
+        stack, the frame of the thread whose exception frame it pops (an RTOS's context
+        switch: each task's calls stay its own, not nested in the task it replaced). True when
+        an entry replaced the block at ``addr`` (its cycles so far, the entry's, go to the
+        handler)."""
         trace = self.sim.exceptions.trace
         assert trace is not None
         replaced = False
         for kind, handler, diverted in trace:
-            if kind == "enter" and handler is not None:
+            if kind == "thread_out" and handler is not None:
+                # a thread on PSP preempted: its frame's address names it until it resumes
+                self._threads[handler] = self._node
+            elif kind == "thread_in" and handler is not None:
+                # a return to a thread on PSP: the one preempted with that frame (an RTOS
+                # switched to it), or a thread starting (a frame the RTOS made): at the top
+                self._node = self._threads.pop(handler, self.root)
+            elif kind == "enter" and handler is not None:
                 self._interrupted.append(self._node)
                 func, _ = self._funcs.get(handler) or self._function(handler)
                 node = self._node = self.root.child(func)

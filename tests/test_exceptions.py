@@ -214,9 +214,26 @@ def test_profile_gives_handler_time_to_the_handler(firmware):
     assert (pendsv.calls, systick.calls) == (13, 3)  # entries, counted like calls
     switch = prof.function("switch_to_next")
     assert switch is not None and pendsv.inclusive.cycles > switch.inclusive.cycles > 0
-    top_level = [reset, pendsv, systick, prof.function("SVC_Handler")]
+    # the threads run on their own stacks, switched by PendSV: each a top-level frame too
+    top_level = [reset, pendsv, systick, prof.function("SVC_Handler"),
+                 prof.function("thread_a"), prof.function("thread_b")]
+    assert {s.stack[0] for s in prof.stacks} == {f.name for f in top_level if f}
     assert sum(f.inclusive.cycles for f in top_level if f) == report.cycles
     assert sum(f.inclusive.instructions for f in top_level if f) == report.instructions
+
+
+def test_profile_leaves_sleep_out_of_every_function(firmware):
+    # the cycles asleep in WFI were the waking handler's, and the last frame went negative
+    from sim.profile import Profiler
+
+    image = sim.load_elf(irq_program(firmware, "systick.c", TICKS=10, RELOAD=999))
+    prof = Profiler(sim.Simulator(image)).run()
+    report = prof.report
+    assert report.sleep_cycles > 9_000
+    assert all(f.self.cycles >= 0 for f in prof.functions)
+    assert sum(f.self.cycles for f in prof.functions) == report.cycles
+    systick = prof.function("SysTick_Handler")
+    assert systick is not None and systick.self.cycles < 100 * systick.self.instructions
 
 
 @pytest.mark.parametrize(("case", "status", "code", "stdout"), [
@@ -381,9 +398,11 @@ def test_a_bad_exception_return_is_reported_at_its_branch(firmware, target, valu
 @pytest.mark.parametrize("target", ["nrf52832", "stm32f746", "stm32l552"])
 def test_exception_entry_clears_the_fp_bits_of_control(firmware, target):
     # FPCA, and on ARMv8-M SFPA (which Unicorn's secure-state M33 sets), read 0 in a handler
-    report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="FPCONTROL")))
+    report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="FPCONTROL")),
+                     sim.RunOptions(strict_peripherals=True))
     assert report.stdout == ("fpccr aspen lspen 3\ncontrol after fp 4\n"
                              "control in handler 0\n"), report.problem
+    assert report.unmodelled == []
 
 
 @pytest.mark.parametrize(("target", "there"), [("curie", 1), ("stm32l031", 0)])
@@ -391,3 +410,25 @@ def test_registers_armv6m_does_not_have_do_nothing_there(firmware, target, there
     report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="SCBREGS")))
     assert report.stdout == (f"stir took irq0 {there}\nshpr1 {there}\n"
                              f"shcsr enables {7 * there}\nrettobase {there}\n"), report.problem
+
+
+def test_the_summary_says_the_time_asleep_apart(firmware, cli):
+    result = cli("run", irq_program(firmware, "systick.c", TICKS=10, RELOAD=999))
+    asleep = result.report["sleep_cycles"] / 32e3  # curie: 32 MHz
+    line = next(t for t in result.stderr.splitlines() if t.startswith("time"))
+    assert f"at 32 MHz awake, + {asleep:,.3f} ms asleep" in line
+
+
+def test_profile_keeps_each_thread_its_own_call_stack(firmware):
+    # PendSV switches between two threads on PSP: neither may appear nested in the other
+    from sim.profile import Profiler
+
+    image = sim.load_elf(irq_program(firmware, "threads.c"))
+    prof = Profiler(sim.Simulator(image)).run()
+    assert prof.report.status == "ok"
+    roots = {s.stack[0] for s in prof.stacks}
+    assert {"thread_a", "thread_b"} <= roots
+    assert not any("thread_a" in s.stack and "thread_b" in s.stack for s in prof.stacks)
+    a, b = prof.function("thread_a"), prof.function("thread_b")
+    assert a is not None and b is not None
+    assert a.inclusive.cycles + b.inclusive.cycles <= prof.report.cycles

@@ -14,7 +14,8 @@ exceptions; this device is its register view. Modelled (offsets from 0xE000E000)
   the run as a reset), SCR 0xD10, CCR 0xD14, SHPR1-3 0xD18-0xD23, SHCSR 0xD24, CFSR 0xD28 (write
   one to clear), HFSR 0xD2C, MMFAR 0xD34, BFAR 0xD38, CPACR 0xD88 (the FPU's enable: the host
   stops before an FP instruction while CP10/CP11 are not granted), DEMCR 0xDFC (TRCENA gates the
-  DWT and the ITM).
+  DWT and the ITM), FPCCR 0xF34 on FPU cores (ASPEN and LSPEN read back, from reset value
+  0xC0000000; frames are stacked eagerly, so clearing ASPEN is listed as unmodelled).
 
 Every other offset reads back what was last written (0 after reset) and is listed in the report
 as unmodelled; ``--strict-peripherals`` makes an access to one a fault. A write to CCR passes
@@ -68,8 +69,7 @@ class SystemControlSpace(Device):
 
     def reset(self) -> None:
         self._regs: dict[int, int] = {}
-        if self._model.has_fpu:  # FPCCR (read back, unmodelled): ASPEN and LSPEN at reset
-            self._regs[0xF34] = 0xC0000000
+        self.fpccr = 0xC0000000  # ASPEN and LSPEN, as at reset
         self.cpacr = 0
         self.demcr = 0
         self.actlr = 0
@@ -87,6 +87,8 @@ class SystemControlSpace(Device):
         word = offset & ~3
         if word in _WORD_REGS:
             return True
+        if word == 0xF34:  # FPCCR, on a core with an FPU
+            return self._model.has_fpu
         if 0xD18 <= word < 0xD24:  # SHPR1-3
             return True
         for base in (0x100, 0x180, 0x200, 0x280, 0x300):
@@ -212,6 +214,8 @@ class SystemControlSpace(Device):
             return self.cpacr
         if word == 0xDFC:
             return self.demcr
+        if word == 0xF34:
+            return self.fpccr
         return 0  # STIR reads as 0
 
     def _irq_mask(self, index: int) -> int:
@@ -284,6 +288,10 @@ class SystemControlSpace(Device):
             self._update_fpu()
         elif word == 0xDFC:
             self.demcr = value & 0x010F07F1
+        elif word == 0xF34:
+            self.fpccr = value & 0xC0000000  # the status bits are the hardware's
+            if not value >> 31:  # ASPEN cleared: frames would stay integer, not modelled
+                self.host.unmodelled(self, word, 4, value)
         elif word == 0xF00:
             irq = value & 0x1FF
             if irq < m.irqs:

@@ -78,8 +78,14 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     table.add_row("instructions", f"{report.instructions:,}", "exact")
     table.add_row("cycles", f"{report.cycles:,}",
                   f"estimate, {report.flash_wait_states} flash wait states per refill")
-    table.add_row("time", f"{report.time_ms:,.3f} ms",
-                  f"at {report.clock_hz / 1e6:g} MHz, the whole run (start-up included)")
+    mhz = f"{report.clock_hz / 1e6:g} MHz"
+    if report.sleep_cycles:  # the time the core ran; asleep it spent more
+        asleep = report.sleep_cycles / report.clock_hz * 1e3
+        table.add_row("time", f"{report.time_ms:,.3f} ms",
+                      f"at {mhz} awake, + {asleep:,.3f} ms asleep")
+    else:
+        table.add_row("time", f"{report.time_ms:,.3f} ms",
+                      f"at {mhz}, the whole run (start-up included)")
     table.add_row("static RAM", f"{report.static:,} B", static_label(report.static_sections))
     table.add_row("stack peak", f"{report.stack_peak:,} B", "")
     heap_note = "" if report.heap_tracked else "not tracked (an allocator without __heap_peak)"

@@ -162,6 +162,7 @@ static int run(void)
     x = x * 2.0f;
     __asm__ volatile("mrs %0, control" : "=r"(control));
     say("fpccr aspen lspen ", REG(0xE000EF34u) >> 30); /* reset value 0xC0000000 */
+    REG(0xE000EF34u) = 0xC0000000u; /* as RTOS ports write it: modelled, no strict fault */
     say("control after fp ", control & 4u);
     SCB_ICSR = PENDSVSET;
     isb();
