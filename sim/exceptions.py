@@ -532,7 +532,7 @@ class ExceptionModel:
         if not ipsr and control & 2:  # a thread on PSP: SPSEL=0 swaps SP to the MSP
             self._leave_thread_stack(frame)
             if self.trace is not None:  # the profiler keeps the thread's call stack by it
-                self.trace.append(("thread_out", frame, None))
+                self.trace.append(("thread_out", frame, return_address & ~1))
             first: tuple[tuple[int, ...], list[int]] = (
                 (R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL), [frame, control & ~0xE])
         else:
@@ -635,7 +635,7 @@ class ExceptionModel:
         if use_psp:
             self._enter_thread_stack(new_sp)
             if self.trace is not None:  # the thread whose frame this was resumes
-                self.trace.append(("thread_in", frame, None))
+                self.trace.append(("thread_in", frame, pc & ~1))
         else:
             self.counter.set_thread_stack(False)
         self.counter.branch_to(pc)

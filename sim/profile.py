@@ -331,7 +331,8 @@ class Profiler:
         self._min_sp = 0xFFFFFFFF
         self._min_node: _Node | None = None
         self._interrupted: list[_Node] = []  # the frames exception handlers preempted
-        self._threads: dict[int, _Node] = {}  # preempted threads on PSP, by their frame
+        # preempted threads on PSP, by their exception frame's address and return address
+        self._threads: dict[tuple[int, int], _Node] = {}
 
     # --- per block ---------------------------------------------------------------------------
     def _function(self, addr: int) -> tuple[str, bool]:
@@ -384,13 +385,15 @@ class Profiler:
         assert trace is not None
         replaced = False
         for kind, handler, diverted in trace:
-            if kind == "thread_out" and handler is not None:
-                # a thread on PSP preempted: its frame's address names it until it resumes
-                self._threads[handler] = self._node
-            elif kind == "thread_in" and handler is not None:
+            if kind == "thread_out" and handler is not None and diverted is not None:
+                # a thread on PSP preempted: its frame's address and return address name it
+                # until it resumes
+                self._threads[handler, diverted] = self._node
+            elif kind == "thread_in" and handler is not None and diverted is not None:
                 # a return to a thread on PSP: the one preempted with that frame (an RTOS
-                # switched to it), or a thread starting (a frame the RTOS made): at the top
-                self._node = self._threads.pop(handler, self.root)
+                # switched to it), or a thread starting (a frame the RTOS made, perhaps where
+                # a deleted task's was): at the top
+                self._node = self._threads.pop((handler, diverted), self.root)
             elif kind == "enter" and handler is not None:
                 self._interrupted.append(self._node)
                 func, _ = self._funcs.get(handler) or self._function(handler)
