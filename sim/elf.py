@@ -118,9 +118,10 @@ def _static_layout(in_sram: list[Section], sp0: int | None,
     the highest section below it (SRAM's start when there is none); sections above ``sp0``
     are no limit. A stack reservation (an uninitialised section named like ``.stack``: one
     linked below .data and .bss, ending at ``sp0``, as flip-link and many vendor scripts
-    place it, or one holding no variable (no sized object of ``objects``), as STM32CubeIDE's
-    ``._user_heap_stack`` after .bss, which only makes ld check that a minimum heap and stack
-    fit) is neither static data nor a limit; a section of task stacks (arrays) is static data.
+    place it; STM32CubeIDE's ``._user_heap_stack`` after .bss, which only makes ld check that
+    a minimum heap and stack fit; or one holding no variable (no sized object of ``objects``;
+    a stripped ELF names none, so there only the two before count) is neither static data nor
+    a limit; a section of task stacks (arrays) is static data.
     Without an initial SP every section counts as below it."""
     top = max((s.address + s.size for s in in_sram), default=SRAM_BASE)
     if sp0 is None or not SRAM_BASE < sp0 <= SRAM_BASE + REGION_SIZE:
@@ -128,8 +129,12 @@ def _static_layout(in_sram: list[Section], sp0: int | None,
 
     def reserve(s: Section) -> bool:  # a stack's reservation
         end = s.address + s.size
-        return "stack" in s.name.lower() and s.kind == "bss" and (
-            end == sp0 or not any(s.address <= a < end for a, _, _ in objects))
+        if "stack" not in s.name.lower() or s.kind != "bss":
+            return False
+        if end == sp0 or s.name == "._user_heap_stack":
+            return True
+        # no variable in it; a stripped ELF names none, so only the two shapes above count
+        return bool(objects) and not any(s.address <= a < end for a, _, _ in objects)
 
     below = [s for s in in_sram if s.address + s.size <= sp0 and not reserve(s)]
     above = [s for s in in_sram if s.address + s.size > sp0 and not reserve(s)]

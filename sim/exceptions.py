@@ -529,10 +529,10 @@ class ExceptionModel:
             raise StackingError(frame, "exception frame")
         exc_return = self._exc_return(handler=bool(ipsr), psp=bool(control & 2), fp=fp)
         # CONTROL: FPCA and (ARMv8-M) SFPA cleared on entry; bit 3 is reserved before v8-M
+        if not ipsr and self.trace is not None:  # the profiler keeps the thread's calls by it
+            self.trace.append(("thread_out", frame, return_address & ~1))
         if not ipsr and control & 2:  # a thread on PSP: SPSEL=0 swaps SP to the MSP
             self._leave_thread_stack(frame)
-            if self.trace is not None:  # the profiler keeps the thread's call stack by it
-                self.trace.append(("thread_out", frame, return_address & ~1))
             first: tuple[tuple[int, ...], list[int]] = (
                 (R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL), [frame, control & ~0xE])
         else:
@@ -632,10 +632,10 @@ class ExceptionModel:
         # PC alone: a PC written in a batch does not end the block Unicorn is running (its
         # bit 0 sets Unicorn's Thumb state)
         regs.write(R.UC_ARM_REG_PC, pc & ~1 | thumb)
+        if to_thread and self.trace is not None:  # the thread whose frame this was resumes
+            self.trace.append(("thread_in", frame, pc & ~1))
         if use_psp:
             self._enter_thread_stack(new_sp)
-            if self.trace is not None:  # the thread whose frame this was resumes
-                self.trace.append(("thread_in", frame, pc & ~1))
         else:
             self.counter.set_thread_stack(False)
         self.counter.branch_to(pc)

@@ -331,7 +331,7 @@ class Profiler:
         self._min_sp = 0xFFFFFFFF
         self._min_node: _Node | None = None
         self._interrupted: list[_Node] = []  # the frames exception handlers preempted
-        # preempted threads on PSP, by their exception frame's address and return address
+        # preempted thread-mode code, by its exception frame's address and return address
         self._threads: dict[tuple[int, int], _Node] = {}
 
     # --- per block ---------------------------------------------------------------------------
@@ -376,9 +376,10 @@ class Profiler:
     def _exceptions(self, addr: int) -> bool:
         """Follow the exception entries and returns since the last block. An entry is not a
         call: the handler runs as a frame of its own at the top level, its time its own, and
-        its return resumes the frame it preempted, or, returning to a thread on the process
-        stack, the frame of the thread whose exception frame it pops (an RTOS's context
-        switch: each task's calls stay its own, not nested in the task it replaced). True when
+        its return resumes the frame it preempted, or, returning to thread mode, the frame of
+        the thread whose exception frame it pops (after an RTOS's context switch: each task's
+        calls stay its own, not nested in the task it replaced; main's are there again when a
+        handler returns to it on the main stack). True when
         an entry replaced the block at ``addr`` (its cycles so far, the entry's, go to the
         handler)."""
         trace = self.sim.exceptions.trace
@@ -386,13 +387,13 @@ class Profiler:
         replaced = False
         for kind, handler, diverted in trace:
             if kind == "thread_out" and handler is not None and diverted is not None:
-                # a thread on PSP preempted: its frame's address and return address name it
-                # until it resumes
+                # thread mode preempted: its frame's address and return address name it until
+                # it resumes
                 self._threads[handler, diverted] = self._node
             elif kind == "thread_in" and handler is not None and diverted is not None:
-                # a return to a thread on PSP: the one preempted with that frame (an RTOS
-                # switched to it), or a thread starting (a frame the RTOS made, perhaps where
-                # a deleted task's was): at the top
+                # a return to thread mode: the thread preempted with that frame (the same, or
+                # one an RTOS switched to), or a thread starting (a frame the RTOS made,
+                # perhaps where a deleted task's was): at the top
                 self._node = self._threads.pop((handler, diverted), self.root)
             elif kind == "enter" and handler is not None:
                 self._interrupted.append(self._node)

@@ -432,3 +432,17 @@ def test_profile_keeps_each_thread_its_own_call_stack(firmware):
     a, b = prof.function("thread_a"), prof.function("thread_b")
     assert a is not None and b is not None
     assert a.inclusive.cycles + b.inclusive.cycles <= prof.report.cycles
+
+
+def test_profile_resumes_main_when_a_handler_returns_to_it_from_a_thread(firmware):
+    # main's frames were dropped when the thread started: its later calls were top-level
+    from sim.profile import Profiler
+
+    image = sim.load_elf(irq_program(firmware, "returns.c", CASE="BACKTOMAIN"))
+    prof = Profiler(sim.Simulator(image)).run()
+    assert prof.report.stdout == "back in main\n", prof.report.problem
+    stacks = {tuple(s.stack) for s in prof.stacks}
+    assert ("thread", "work") in stacks  # the thread: a top-level frame of its own
+    assert any(s[-2:] == ("after", "work") and s[:2] == ("Reset_Handler", "main")
+               for s in stacks), stacks
+    assert not any(s[0] in ("main", "after") for s in stacks)

@@ -159,3 +159,15 @@ def test_a_section_of_task_stacks_is_static_data_and_the_stacks_limit() -> None:
     limit, static, _, counted = _static_layout(sections, 0x2000_4000, objects)
     assert (limit, static) == (0x2000_2004, 0x2004)
     assert [s.name for s in counted] == [".bss", ".task_stacks"]
+
+
+def test_a_stripped_elf_keeps_its_stack_named_sections_static() -> None:
+    # without a symbol table nothing says the section holds no variable: only a reservation
+    # ending at the initial SP and ST's check section are left out
+    from sim.elf import Section, _static_layout
+    sections = [Section(".bss", 0x2000_0000, 0x4, "bss", 4),
+                Section(".task_stacks", 0x2000_0004, 0x2000, "bss", 4),
+                Section("._user_heap_stack", 0x2000_2008, 0x600, "bss", 8)]
+    limit, static, _, counted = _static_layout(sections, 0x2000_4000, [])
+    assert (limit, static) == (0x2000_2004, 0x2004)
+    assert [s.name for s in counted] == [".bss", ".task_stacks"]

@@ -1,5 +1,5 @@
 /* What exception entry and return do, one behaviour per build (-DCASE=THUMB, FAULTMASK,
- * BASEPRI, STKALIGN, BADRETURN, FPCONTROL or SCBREGS):
+ * BASEPRI, STKALIGN, BADRETURN, FPCONTROL, SCBREGS or BACKTOMAIN):
  *  thumb:     a task started from a hand-made frame whose xPSR is XPSR (0 is the classic RTOS
  *             port bug; the chip faults INVSTATE at the task, 0x01000000 runs it)
  *  faultmask: a handler that sets FAULTMASK returns: DeActivate clears it (ARMv7-M B1.5.8),
@@ -13,7 +13,9 @@
  *  fpcontrol: after a floating-point instruction (CONTROL.FPCA, and SFPA on ARMv8-M, set) a
  *             handler reads CONTROL: entry cleared both
  *  scbregs:   registers ARMv6-M does not have (STIR, SHPR1, SHCSR's enables, ICSR.RETTOBASE)
- *             do nothing there */
+ *             do nothing there
+ *  backtomain: main runs a thread on PSP (SVC 0), which ends with SVC 1, whose handler returns
+ *             to main on the main stack: main's calls go on (ARMv7-M instructions) */
 #include "cm.h"
 #include "semihost.h"
 
@@ -24,6 +26,7 @@
 #define BADRETURN 5
 #define FPCONTROL 6
 #define SCBREGS 7
+#define BACKTOMAIN 8
 
 static volatile uint32_t taken0, taken1;
 
@@ -183,6 +186,65 @@ static int run(void)
     SCB_SHCSR = 0x70000u;
     say("shcsr enables ", SCB_SHCSR >> 16 & 7u);
     say("rettobase ", SCB_ICSR >> 11 & 1u);
+    return 0;
+}
+#endif
+
+#if CASE == BACKTOMAIN
+static uint32_t thread_stack[64] __attribute__((aligned(8)));
+uint32_t *thread_top;
+volatile uint32_t sink;
+
+static uint32_t __attribute__((noinline)) work(uint32_t n)
+{
+    uint32_t x = 1;
+    for (uint32_t i = 0; i < n; i++)
+        x = x * 1664525u + 1013904223u;
+    return x;
+}
+
+static void __attribute__((noinline)) after(void) { sink = work(2000); }
+
+static void thread(void)
+{
+    sink = work(100);
+    __asm__ volatile("svc 1");
+    for (;;) {
+    }
+}
+
+void SVC_Handler(void) __attribute__((naked));
+void SVC_Handler(void)
+{
+    __asm__ volatile(".syntax unified\n\t"
+                     "tst lr, #4\n\t"
+                     "bne 1f\n\t" /* from main: start the thread on PSP */
+                     "ldr r0, =thread_top\n\t"
+                     "ldr r0, [r0]\n\t"
+                     "msr psp, r0\n\t"
+                     "orr lr, lr, #4\n\t"
+                     "bx lr\n"
+                     "1:\n\t" /* from the thread: back to main on the main stack */
+                     "bic lr, lr, #4\n\t"
+                     "bx lr\n");
+}
+
+static void __attribute__((noinline)) run_thread(void)
+{
+    uint32_t *frame = &thread_stack[64 - 8];
+    for (int i = 0; i < 8; i++)
+        frame[i] = 0;
+    frame[6] = (uint32_t)thread & ~1u;
+    frame[7] = 1u << 24;
+    thread_top = frame;
+    __asm__ volatile("svc 0" ::: "memory");
+}
+
+static int run(void)
+{
+    run_thread();
+    after();
+    sh_write0("back in main\n");
     return 0;
 }
 #endif
