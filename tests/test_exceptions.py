@@ -446,3 +446,17 @@ def test_profile_resumes_main_when_a_handler_returns_to_it_from_a_thread(firmwar
     assert any(s[-2:] == ("after", "work") and s[:2] == ("Reset_Handler", "main")
                for s in stacks), stacks
     assert not any(s[0] in ("main", "after") for s in stacks)
+
+
+def test_the_cortex_m0plus_has_no_cycle_counter_and_no_itm(firmware):
+    # code tuned in the simulator read CYCCNT and printed through the ITM, which the part lacks
+    image = sim.load_elf(irq_program(firmware, "periph.c", "stm32l031", TRACE=None))
+    report = sim.run(image)
+    assert report.status == "fault" and report.fault.address == 0xE0000E80, report.problem
+    assert report.fault.kind == "unmapped_write"  # ITM_TCR: no ITM there
+    cyccnt = sim.run(sim.load_elf(firmware("device.c", target="stm32l031",
+                                           defines={"DEVICE_ADDR": "0xE0001004u"})))
+    assert cyccnt.exit_code == 0  # CYCCNT reads 0 whatever was written
+    ctrl = sim.run(sim.load_elf(firmware("device.c", target="stm32l031",
+                                         defines={"DEVICE_ADDR": "0xE0001000u"})))
+    assert ctrl.exit_code == 2 << 28 | 1 << 25  # NUMCOMP 2, NOCYCCNT

@@ -58,8 +58,10 @@ TARGETS: dict[str, Target] = {
     for t in (
         Target("curie", "Intel Curie (Quark SE) as Cortex-M3", "cortex-m3", 32_000_000,
                15 * KIB, 196 * KIB, 0, None),
+        # ARMv6-M has no ITM (and its DWT no cycle counter: sim/devices/dwt.py)
         Target("stm32l031", "STM32L031K6 (Cortex-M0+)", "cortex-m0plus", 32_000_000,
-               8 * KIB, 32 * KIB, 1, None, prio_bits=2),
+               8 * KIB, 32 * KIB, 1, None, prio_bits=2,
+               devices=("scs", "dwt", "cmsdk_uart")),
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),
         Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,

@@ -4,7 +4,8 @@ CYCCNT counts the cycles the run report counts (active cycles: not the cycles sp
 WFI/WFE) while DEMCR.TRCENA (in the SCS) and CTRL.CYCCNTENA are both set; a write sets it.
 CTRL reads NUMCOMP = 4 (bits 31:28) and CYCCNTENA. The comparators, the other profiling
 counters (CPICNT, EXCCNT, SLEEPCNT, LSUCNT, FOLDCNT) and PCSR are not modelled: they read back
-what was written and are listed in the report.
+what was written and are listed in the report. On ARMv6-M (the Cortex-M0+) the DWT has no
+cycle counter: CTRL reads NUMCOMP = 2 and NOCYCCNT, CYCCNT reads 0 and ignores writes.
 """
 
 from sim.devices import Device
@@ -12,6 +13,7 @@ from sim.devices import Device
 DWT_BASE = 0xE000_1000
 CTRL, CYCCNT = 0x000, 0x004
 NUMCOMP = 4 << 28
+V6M_CTRL = 2 << 28 | 1 << 25  # two comparators, NOCYCCNT
 
 
 class DataWatchpointTrace(Device):
@@ -25,8 +27,12 @@ class DataWatchpointTrace(Device):
         self._count = 0  # CYCCNT at _since (active cycles)
         self._since = 0
 
+    @property
+    def _v6m(self) -> bool:
+        return self.host.core.architecture == "armv6-m"
+
     def _counting(self) -> bool:
-        return bool(self.ctrl & 1) and self.host.trace_enabled()
+        return bool(self.ctrl & 1) and self.host.trace_enabled() and not self._v6m
 
     def _cyccnt(self) -> int:
         if self._counting():
@@ -40,9 +46,9 @@ class DataWatchpointTrace(Device):
     def read(self, offset: int, size: int) -> int:
         word = offset & ~3
         if word == CTRL:
-            value = NUMCOMP | (self.ctrl & 1)
+            value = V6M_CTRL if self._v6m else NUMCOMP | (self.ctrl & 1)
         elif word == CYCCNT:
-            value = self._cyccnt()
+            value = 0 if self._v6m else self._cyccnt()
         else:
             self.host.unmodelled(self, offset, size, None)
             value = self._regs.get(word, 0)
@@ -54,8 +60,9 @@ class DataWatchpointTrace(Device):
             self._freeze()
             self.ctrl = value
         elif word == CYCCNT:
-            self._count = value & 0xFFFFFFFF
-            self._since = self.host.active_cycles()
+            if not self._v6m:
+                self._count = value & 0xFFFFFFFF
+                self._since = self.host.active_cycles()
         else:
             self.host.unmodelled(self, offset, size, value)
             self._regs[word] = value
