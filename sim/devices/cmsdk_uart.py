@@ -15,8 +15,9 @@ firmware's prompt). Interrupt-driven (RXINTEN set), bytes arrive on the line as 
 the configured baud rate: one character time (10 bits of BAUDDIV cycles each; BAUDDIV below
 16, the hardware's minimum, counts as 16) after RX and RXINTEN are switched on or the receive
 buffer is read, the next byte lands in the buffer, sets RX and pends IRQ 0, also while the
-core sleeps (WFI wakes for it). Other CTRL writes leave a byte on its way as it is; clearing
-RX while a byte waits does not set it again. Everything else (the
+core sleeps (WFI and WFE wake for it when IRQ 0 could preempt; WFE also, with SCR.SEVONPEND,
+when it could not). Other CTRL writes leave a byte on its way as it is; clearing RX while a
+byte waits does not set it again. Everything else (the
 PrimeCell ID registers, overrun) is not modelled and listed in the report.
 """
 
