@@ -369,24 +369,34 @@ def _split_flags(ctx: click.Context, param: click.Parameter,
 @click.option("--ldflags", multiple=True, callback=_split_flags, metavar="FLAGS",
               help='More linker flags, e.g. --ldflags "-Wl,-Map=fw.map -lm" (repeatable); '
                    "passed to gcc after the sources.")
+@click.option("--irq-vectors", is_flag=True,
+              help="Start-up code with interrupt vectors: weak CMSIS-named handlers "
+                   "(SVC_Handler, PendSV_Handler, SysTick_Handler, IRQ0_Handler..IRQ5_Handler, "
+                   "...) for 32 interrupts; without it the vector table has the 16 system "
+                   "exceptions only.")
 def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | None,
               flash: int | None, include_dirs: tuple[str, ...], defines: tuple[str, ...],
-              opt: str, cflags: list[str], ldflags: list[str]) -> None:
+              opt: str, cflags: list[str], ldflags: list[str], irq_vectors: bool) -> None:
     """Cross-compile C (and assembly: .S, .s) SOURCES with the start-up code and semihosting
     runtime. C++ and constructors are refused (the start-up code runs none).
 
     The ELF records its target, so `ebnn-sim run` needs no --target for it.
     """
+    import firmware
     from toolchain.build import ToolchainError, build  # the compiler driver: only here
 
     defs: dict[str, str | None] = {}
     for d in defines:
         name, _, value = d.partition("=")
         defs[name] = value or None
+    srcs: list[Path] = list(sources)
+    if irq_vectors:  # firmware/irq_startup.c instead of startup.c, semihosting beside it
+        fw = Path(firmware.__file__).parent
+        srcs = [fw / "irq_startup.c", *srcs, fw / "semihost.c"]
     try:
-        result = build(sources, output, target, sram=sram, flash=flash,
+        result = build(srcs, output, target, sram=sram, flash=flash,
                        include_dirs=include_dirs, defines=defs, opt=f"-O{opt}",
-                       extra_cflags=cflags, extra_ldflags=ldflags)
+                       extra_cflags=cflags, extra_ldflags=ldflags, runtime=not irq_vectors)
     except ToolchainError as exc:
         fail(str(exc))
     err.print(f"built {escape(str(result.elf))} for {result.target.name} "

@@ -516,6 +516,35 @@ def test_build_keeps_noinit_below_the_heap_and_refuses_stray_ram_sections(cli, t
     assert not (tmp_path / "stray.elf").exists()
 
 
+IRQ0_C = """#include <stdint.h>
+#include "semihost.h"
+static volatile int taken;
+void IRQ0_Handler(void) { taken++; }
+int main(void)
+{
+    *(volatile uint32_t *)0xE000E100u = 1u; /* NVIC_ISER0: enable IRQ0 */
+    *(volatile uint32_t *)0xE000E200u = 1u; /* NVIC_ISPR0: pend it */
+    __asm__ volatile("dsb\\n\\tisb" ::: "memory");
+    return taken == 1 ? 0 : 1;
+}
+"""
+
+
+def test_build_with_irq_vectors_takes_interrupts(cli, tmp_path):
+    # the default start-up code's vector table stops at the 16 system exceptions: IRQ0's
+    # "vector" was code, and the run faulted at a garbage address
+    src = tmp_path / "irq.c"
+    src.write_text(IRQ0_C)
+    elf = tmp_path / "irq.elf"
+    assert cli("build", "--irq-vectors", src, "-o", elf).returncode == 0
+    result = cli("run", elf)
+    assert result.returncode == 0, result
+    assert result.report["exceptions"]["taken"] == {"IRQ0": 1}
+    plain = tmp_path / "plain.elf"
+    assert cli("build", src, "-o", plain).returncode == 0
+    assert cli("run", plain).report["status"] == "fault"
+
+
 def test_a_build_that_fails_halfway_leaves_the_earlier_elf_whole(tmp_path, monkeypatch):
     # the ELF was linked in place, then objcopy added its target record: an objcopy that
     # failed (a full disk, Ctrl-C) left an ELF without it, which ran as curie
