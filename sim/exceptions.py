@@ -51,9 +51,10 @@ from toolchain.cores import Core
 
 # exception numbers
 NMI, HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT = 2, 3, 4, 5, 6
-_SLEEP_EVENTS = 64  # timer events one WFI sleeps through before the core looks again
 SVCALL, DEBUGMON, PENDSV, SYSTICK = 11, 12, 14, 15
 IRQ0 = 16
+
+_SLEEP_EVENTS = 64  # timer events one WFI sleeps through before the core looks again
 
 NAMES = {NMI: "NMI", HARDFAULT: "HardFault", MEMMANAGE: "MemManage", BUSFAULT: "BusFault",
          USAGEFAULT: "UsageFault", SVCALL: "SVCall", DEBUGMON: "DebugMon", PENDSV: "PendSV",
@@ -528,9 +529,9 @@ class ExceptionModel:
         if not self.write_mem(frame, data):
             raise StackingError(frame, "exception frame")
         exc_return = self._exc_return(handler=bool(ipsr), psp=bool(control & 2), fp=fp)
-        # CONTROL: FPCA and (ARMv8-M) SFPA cleared on entry; bit 3 is reserved before v8-M
         if not ipsr and self.trace is not None:  # the profiler keeps the thread's calls by it
             self.trace.append(("thread_out", frame, return_address & ~1))
+        # CONTROL: FPCA and (ARMv8-M) SFPA cleared on entry; bit 3 is reserved before v8-M
         if not ipsr and control & 2:  # a thread on PSP: SPSEL=0 swaps SP to the MSP
             self._leave_thread_stack(frame)
             first: tuple[tuple[int, ...], list[int]] = (

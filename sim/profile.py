@@ -379,9 +379,8 @@ class Profiler:
         its return resumes the frame it preempted, or, returning to thread mode, the frame of
         the thread whose exception frame it pops (after an RTOS's context switch: each task's
         calls stay its own, not nested in the task it replaced; main's are there again when a
-        handler returns to it on the main stack). True when
-        an entry replaced the block at ``addr`` (its cycles so far, the entry's, go to the
-        handler)."""
+        handler returns to it on the main stack). True when an entry replaced the block at
+        ``addr`` (its cycles so far, the entry's, go to the handler)."""
         trace = self.sim.exceptions.trace
         assert trace is not None
         replaced = False
