@@ -382,21 +382,16 @@ def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | 
 
     The ELF records its target, so `ebnn-sim run` needs no --target for it.
     """
-    import firmware
     from toolchain.build import ToolchainError, build  # the compiler driver: only here
 
     defs: dict[str, str | None] = {}
     for d in defines:
         name, _, value = d.partition("=")
         defs[name] = value or None
-    srcs: list[Path] = list(sources)
-    if irq_vectors:  # firmware/irq_startup.c instead of startup.c, semihosting beside it
-        fw = Path(firmware.__file__).parent
-        srcs = [fw / "irq_startup.c", *srcs, fw / "semihost.c"]
     try:
-        result = build(srcs, output, target, sram=sram, flash=flash,
+        result = build(sources, output, target, sram=sram, flash=flash,
                        include_dirs=include_dirs, defines=defs, opt=f"-O{opt}",
-                       extra_cflags=cflags, extra_ldflags=ldflags, runtime=not irq_vectors)
+                       extra_cflags=cflags, extra_ldflags=ldflags, irq_vectors=irq_vectors)
     except ToolchainError as exc:
         fail(str(exc))
     err.print(f"built {escape(str(result.elf))} for {result.target.name} "

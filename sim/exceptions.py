@@ -403,6 +403,10 @@ class ExceptionModel:
             self._timers[owner] = (at, event)
         self.update()
 
+    def has_timer(self, owner: object) -> bool:
+        """Whether ``owner``'s timer is set (and has not run yet)."""
+        return owner in self._timers
+
     @property
     def device_at(self) -> int:
         """The cycle of the next device event, NEVER for none."""

@@ -119,12 +119,15 @@ def build(
     extra_ldflags: Sequence[str] = (),
     runtime: bool = True,
     metadata: Mapping[str, str] | None = None,
+    irq_vectors: bool = False,
 ) -> BuildResult:
     """Compile and link ``sources`` into ``output`` for ``target``.
 
     ``sram``/``flash`` override the profile's sizes. With ``runtime`` the start-up code (vector
     table, ``.data`` copy, ``.bss`` zeroing, ``exit(main())``) and semihosting helpers from
-    ``firmware/`` are linked in; without it the sources bring their own vector table.
+    ``firmware/`` are linked in; without it the sources bring their own vector table. With
+    ``irq_vectors`` that start-up code is ``irq_startup.c``, whose vector table adds 32
+    interrupts with weak CMSIS-named handlers (``startup.c`` has the 16 system exceptions).
     ``extra_cflags`` follow the project's compiler flags (so ``-O3`` there wins over ``opt``);
     ``extra_ldflags`` follow the sources, where the linker resolves libraries such as ``-lm``.
     ``metadata`` (keys and values of printable ASCII, no ``=`` in a key) goes into the
@@ -171,7 +174,8 @@ def build(
         cmd += list(extra_cflags)
         cmd += [str(s) for s in srcs]
         if runtime:
-            cmd += [str(fw_dir / "startup.c"), str(fw_dir / "semihost.c")]
+            startup = "irq_startup.c" if irq_vectors else "startup.c"
+            cmd += [str(fw_dir / startup), str(fw_dir / "semihost.c")]
         cmd += list(extra_ldflags)
         staged = Path(tmp) / "firmware.elf"  # `out` is replaced once the ELF is whole
         cmd += ["-o", str(staged)]

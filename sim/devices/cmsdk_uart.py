@@ -38,7 +38,6 @@ class CmsdkUart(Device):
         self.intstatus = 0
         self.bauddiv = 0
         self._rx: int | None = None  # the byte waiting in the receive buffer
-        self._arriving = False  # interrupt-driven: the next byte is on its way (a timer)
         self._regs: dict[int, int] = {}
 
     def _fill_rx(self) -> None:
@@ -51,15 +50,12 @@ class CmsdkUart(Device):
         already on its way); with RX or RXINTEN off, none comes."""
         model = self.host.exceptions
         if self._rx is None and self.ctrl & 0xA == 0xA:
-            if not self._arriving:
-                self._arriving = True
+            if not model.has_timer(self):  # else a byte is on its way already
                 model.set_timer(self, model.now + 10 * max(16, self.bauddiv), self._arrive)
-        elif self._arriving:
-            self._arriving = False
+        elif model.has_timer(self):
             model.set_timer(self, None, self._arrive)
 
     def _arrive(self) -> None:
-        self._arriving = False
         if self._rx is None and self.ctrl & 0xA == 0xA:
             self._rx = self.host.console_read()
             if self._rx is not None:
