@@ -178,6 +178,7 @@ typedef struct {
     uint64_t exc_pending[EXC_WORDS];  /* bit per exception number */
     uint64_t exc_active[EXC_WORDS];
     uint64_t exc_enabled[EXC_WORDS];  /* IRQs only: system exceptions are always enabled */
+    uint64_t exc_level[EXC_WORDS];    /* IRQ lines a device holds high (level-sensitive) */
     int32_t exc_prio[64 * EXC_WORDS]; /* priority per exception (-3, -2, -1 fixed) */
     int32_t pend_exc;                 /* the best pending enabled exception, -1: none */
     uint32_t vtor, ccr;
@@ -197,7 +198,9 @@ typedef struct {
     reg_write_batch_fn reg_write_batch;
     intr_fn on_intr;                  /* Python, for every other interrupt; NULL: none */
     int32_t exc_regids[RG_COUNT];
-    uint32_t scr;                     /* SCB->SCR (SEVONPEND) */
+    uint32_t scr;                     /* SCB->SCR (SLEEPONEXIT, SEVONPEND) */
+    uint32_t msplim, psplim;          /* ARMv8-M stack limits, as the firmware's MSRs set them */
+    uint32_t vec_base, vec_entries;   /* the image's vector table and its length (0: unknown) */
     mmio_read_fn scs_read;            /* the SCS device, for everything but the fast stores */
     mmio_write_fn scs_write;
     /* thread stacks: the image's sized data objects sorted by start (sim/elf.py), and per
@@ -369,13 +372,15 @@ static inline uint32_t stack_limit(const sim_state *s)
     return limit;
 }
 
+static int32_t object_at(const sim_state *s, uint32_t a);
+
 /* SP below the main stack's limit may be a thread's stack: thread mode on PSP, which firmware
  * enters with MSR CONTROL (an RTOS starting its first task) or an exception return (then the
  * exception model has set psp_mode already). Returns 0 when SP is the main stack's (the caller
  * checks it), 1 when it was tracked as a thread's, 2 when the run was stopped: the thread's
  * stack would go below its region. */
 static __attribute__((noinline)) int thread_stack(void *uc, sim_state *s, uint32_t addr,
-                                                  uint32_t lowest)
+                                                  uint32_t sp, uint32_t lowest)
 {
     if (!s->psp_mode) {
         uint32_t control = 0, ipsr = 0;
@@ -383,8 +388,9 @@ static __attribute__((noinline)) int thread_stack(void *uc, sim_state *s, uint32
         s->reg_read(uc, s->ipsr_regid, &ipsr);
         if (!(control & 2) || (ipsr & 0x1ff))
             return 0;
+        int32_t i = object_at(s, sp - 1u); /* bounded by the object SP was set in */
         s->psp_mode = 1;
-        s->psp_limit = 0;
+        s->psp_limit = i >= 0 ? s->obj_start[i] : 0u;
         s->psp_min = lowest;
     }
     if (lowest < s->psp_limit && s->stop_reason == STOP_NONE) {
@@ -485,7 +491,7 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
         }
         uint32_t lowest = sp + (uint32_t)spmin;
         uint32_t limit = stack_limit(s);
-        int thread = (s->psp_mode || lowest < limit) ? thread_stack(uc, s, addr, lowest) : 0;
+        int thread = (s->psp_mode || lowest < limit) ? thread_stack(uc, s, addr, sp, lowest) : 0;
         if (thread == 2)
             return;
         if (thread)
@@ -903,6 +909,8 @@ static const int fp_regs[17] = {RG_S0,      RG_S0 + 1,  RG_S0 + 2,  RG_S0 + 3,  
 
 static int vector_of(const sim_state *s, uint32_t exc, uint32_t *handler)
 {
+    if (s->vec_entries && s->vtor == s->vec_base && exc >= s->vec_entries)
+        return 0; /* past the end of the image's table: Python stops the run */
     const uint8_t *v = host(s, s->vtor + 4u * exc, 4, 1);
     if (v == NULL)
         return 0;
@@ -939,6 +947,17 @@ static int fast_enter(void *uc, sim_state *s, uint32_t exc, uint32_t ret, int fr
     int aligned = (s->exc_flags & EXC_V6M) || (s->ccr & 0x200);
     uint32_t frame = aligned ? ((sp - size) & ~7u) : sp - size;
     uint32_t forced = (aligned && ((sp - size) & 4)) ? 0x200u : 0u;
+    /* a frame that would overflow its stack (below MSPLIM/PSPLIM on ARMv8-M: STKOF; into
+     * static data or the heap; below a thread's stack object): Python stops the run */
+    if ((s->exc_flags & EXC_V8M) && frame < (on_psp ? s->psplim : s->msplim))
+        return 0;
+    uint32_t plim = s->psp_limit;
+    if (on_psp && !plim) { /* not bounded yet (a thread started by MSR CONTROL): its object */
+        int32_t i = object_at(s, sp - 1u);
+        plim = i >= 0 ? s->obj_start[i] : 0u;
+    }
+    if (on_psp ? frame < plim : frame < stack_limit(s))
+        return 0;
     uint8_t *mem = host(s, frame, size, 0);
     if (mem == NULL || !vector_of(s, exc, &handler))
         return 0;
@@ -1010,6 +1029,10 @@ static int fast_return(void *uc, sim_state *s)
     int to_thread = (value & 8) != 0;
     if (to_thread && any && !(s->ccr & 1))
         return 0; /* INVPC */
+    if (exc_bit(s->exc_level, ipsr))
+        return 0; /* its line is still high: Python pends it again */
+    if (to_thread && (s->scr & 2))
+        return 0; /* SLEEPONEXIT: Python returns, then sleeps */
     if (ipsr != NMI_EXC && s->faultmask_regid >= 0) { /* DeActivate: FAULTMASK cleared */
         uint32_t zero = 0;
         s->reg_write(uc, s->faultmask_regid, &zero);
@@ -1148,11 +1171,21 @@ uint64_t sim_scs_read(void *uc, uint64_t offset, unsigned size, void *user)
     return s->scs_read(offset, size);
 }
 
+/* Privileged: handler mode, or thread mode with CONTROL.nPRIV clear. */
+static int privileged(void *uc, const sim_state *s)
+{
+    uint32_t control = 0, ipsr = 0;
+    s->reg_read(uc, s->control_regid, &control);
+    if (!(control & 1))
+        return 1;
+    s->reg_read(uc, s->ipsr_regid, &ipsr);
+    return (ipsr & 0x1ff) != 0;
+}
+
 void sim_scs_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
 {
-    (void)uc;
     sim_state *s = (sim_state *)user;
-    if (offset == ICSR_OFFSET && size == 4 && value == (1u << 28)) {
+    if (offset == ICSR_OFFSET && size == 4 && value == (1u << 28) && privileged(uc, s)) {
         exc_set(s->exc_pending, PENDSV_EXC);
         if (s->scr & 0x10) /* SEVONPEND */
             s->event_register = 1;
@@ -1267,7 +1300,7 @@ void sim_sp_hook(void *uc, uint64_t address, uint32_t size, void *user)
     uint32_t sp = 0;
     s->reg_read(uc, s->sp_regid, &sp);
     uint32_t limit = stack_limit(s);
-    if ((s->psp_mode || sp < limit) && thread_stack(uc, s, (uint32_t)address, sp))
+    if ((s->psp_mode || sp < limit) && thread_stack(uc, s, (uint32_t)address, sp, sp))
         return;
     if (sp < s->min_sp)
         s->min_sp = sp;
@@ -1472,6 +1505,7 @@ static const uint32_t layout[] = {
     FIELD(sim_state, basepri_regid) FIELD(sim_state, psp_mode) FIELD(sim_state, psp_limit)
     FIELD(sim_state, psp_min) FIELD(sim_state, control_regid) FIELD(sim_state, ipsr_regid)
     FIELD(sim_state, exc_pending) FIELD(sim_state, exc_active) FIELD(sim_state, exc_enabled)
+    FIELD(sim_state, exc_level)
     FIELD(sim_state, exc_prio) FIELD(sim_state, pend_exc) FIELD(sim_state, vtor)
     FIELD(sim_state, ccr) FIELD(sim_state, entry_cycles) FIELD(sim_state, tail_cycles)
     FIELD(sim_state, exc_flags) FIELD(sim_state, event_register)
@@ -1480,6 +1514,8 @@ static const uint32_t layout[] = {
     FIELD(sim_state, hs_start) FIELD(sim_state, reg_write)
     FIELD(sim_state, reg_read_batch) FIELD(sim_state, reg_write_batch)
     FIELD(sim_state, on_intr) FIELD(sim_state, exc_regids) FIELD(sim_state, scr)
+    FIELD(sim_state, msplim) FIELD(sim_state, psplim) FIELD(sim_state, vec_base)
+    FIELD(sim_state, vec_entries)
     FIELD(sim_state, scs_read) FIELD(sim_state, scs_write) FIELD(sim_state, obj_start)
     FIELD(sim_state, obj_size) FIELD(sim_state, obj_peak) FIELD(sim_state, obj_order)
     FIELD(sim_state, n_objs) FIELD(sim_state, seen_seq) FIELD(sim_state, switched_in_at)
@@ -1493,6 +1529,9 @@ static const uint32_t layout[] = {
     FIELD(block_info, amask)
 };
 #undef FIELD
+
+/* The lowest address the main stack may reach (for the exception model's frame checks). */
+uint32_t sim_stack_limit(const sim_state *s) { return stack_limit(s); }
 
 uint32_t sim_layout(uint32_t *out, uint32_t cap)
 {

@@ -111,11 +111,16 @@ def exception_name(n: int) -> str:
 
 
 class StackingError(Exception):
-    """An exception frame could not be written or read (the SP points outside SRAM)."""
+    """Exception entry or return could not go on: a frame or vector outside SRAM and flash
+    (``what`` at ``address``), or, with ``message``, a frame that would overflow its stack
+    (``kind`` stack_limit or stack_overflow) or an invalid return (no ``address``)."""
 
-    def __init__(self, address: int, what: str) -> None:
-        super().__init__(f"{what} at 0x{address:08x} lies outside SRAM")
-        self.address = address
+    def __init__(self, address: int | None, what: str = "", *, kind: str = "hard_fault",
+                 message: str | None = None, access: str | None = "write") -> None:
+        if message is None:
+            message = f"exception stacking failed: {what} at 0x{address or 0:08x} lies outside SRAM"
+        super().__init__(message)
+        self.address, self.kind, self.access = address, kind, access
 
 
 class SysTick:
@@ -202,7 +207,9 @@ class ExceptionModel:
     def __init__(self, core: Core, irqs: int, prio_bits: int, counter: NativeCounter,
                  regs: Registers, read_mem: Callable[[int, int], bytes | None],
                  write_mem: Callable[[int, bytes], bool], has_fpu: bool,
-                 stack_objects: list[tuple[int, int, str]] | None = None) -> None:
+                 stack_objects: list[tuple[int, int, str]] | None = None,
+                 frame_guard: Callable[[int, int, int, bool], StackingError | None] | None = None,
+                 ) -> None:
         self.core = core
         self.v6m = core.architecture == "armv6-m"
         self.v8m = core.architecture.startswith("armv8")
@@ -213,6 +220,10 @@ class ExceptionModel:
         self.read_mem = read_mem
         self.write_mem = write_mem
         self.has_fpu = has_fpu
+        # the image's vector table: (name, address, entries), None when unknown
+        self.vector_table: tuple[str, int, int] | None = None
+        # (frame, size, SP, on the PSP) -> why an entry may not stack there (None: it may)
+        self.frame_guard = frame_guard
         # (start, size, name) of the image's sized data objects, by start: thread stacks
         counter.set_stack_objects(stack_objects or [])
         # For a profiler: ("enter", handler address, the block the entry replaced or None) and
@@ -222,12 +233,14 @@ class ExceptionModel:
         self._c = counter.state
         self.systick = SysTick(self._c)
         self._pending_w, self._active_w, self._enabled_w, self.prio = counter.exc_masks()
+        self._level_w = counter.exc_levels()
         counter.configure_exceptions(
             flags=EXC_FAST | (EXC_FPU if has_fpu else 0) | (EXC_V8M if self.v8m else 0)
             | (EXC_V6M if self.v6m else 0),
             entry_cycles=self.entry_cycles, tail_cycles=_TAIL_CHAIN)
         counter.set_event_handler(self._on_event_c, masks=not self.v6m)
-        self.fault: tuple[str, str, int] | None = None  # set when the model stops the run
+        # set when the model stops the run: kind, message, pc, address, access
+        self.fault: tuple[str, str, int, int | None, str | None] | None = None
         self.reset()
 
     # --- state ----------------------------------------------------------------------------------
@@ -256,6 +269,15 @@ class ExceptionModel:
     @enabled.setter
     def enabled(self, value: int) -> None:
         _set_mask(self._enabled_w, value)
+
+    @property
+    def levels(self) -> int:
+        """Bit per exception number: the interrupt lines devices hold high."""
+        return _mask(self._level_w)
+
+    @levels.setter
+    def levels(self, value: int) -> None:
+        _set_mask(self._level_w, value)
 
     @property
     def vtor(self) -> int:
@@ -313,17 +335,19 @@ class ExceptionModel:
         self.enabled = 0  # bit per exception number (IRQs only; system ones always enabled)
         self.pending = 0
         self.active = 0
+        self.levels = 0
         self.prigroup = 0
         self.vtor = 0
         self.shcsr_enables = 0  # MEMFAULTENA/BUSFAULTENA/USGFAULTENA (bits 16-18)
-        self.ccr = 0x200 if not self.v6m else 0x208  # STKALIGN (v6-M: also UNALIGN_TRP)
+        # STKALIGN; v6-M: also UNALIGN_TRP; v8-M: NONBASETHRDENA (RES1)
+        self.ccr = 0x208 if self.v6m else 0x201 if self.v8m else 0x200
         self.scr = 0
+        self._c.msplim = self._c.psplim = 0  # ARMv8-M stack limits (MSR hooks set them)
         self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
         self.systick.clear()
         self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events
         self.sleep_cycles = 0
         self.event_register = False
-        self.sleep_on_exit_pending = False
         self.fault = None
         self.counter.reset_thread_stacks()
         self._diverting: int | None = None  # the block an asynchronous entry replaces
@@ -419,6 +443,16 @@ class ExceptionModel:
                 del self._timers[owner]
                 event()
 
+    def set_level(self, exc: int, high: bool) -> None:
+        """A device drives the (level-sensitive) line of exception ``exc``: rising, it pends
+        the exception; while high, a return from its handler pends it again (the handler
+        must clear the device's interrupt status, as on the chip). Falling does not un-pend."""
+        bit = 1 << exc
+        was = bool(self.levels & bit)
+        self.levels = self.levels | bit if high else self.levels & ~bit
+        if high and not was:
+            self.set_pending(exc)
+
     def set_pending(self, exc: int, on: bool = True) -> None:
         if on:
             self.pending |= 1 << exc
@@ -487,11 +521,11 @@ class ExceptionModel:
         try:
             return self.on_event(address)
         except StackingError as exc:
-            self.fault = ("hard_fault", f"exception stacking failed: {exc}", address)
+            self.fault = (exc.kind, str(exc), address, exc.address, exc.access)
             self.counter.request_stop()
             return 0
         except Exception as exc:  # an exception must not unwind through Unicorn's C frames
-            self.fault = ("hard_fault", f"exception model error: {exc!r}", address)
+            self.fault = ("hard_fault", f"exception model error: {exc!r}", address, None, None)
             self.counter.request_stop()
             return 0
 
@@ -530,6 +564,10 @@ class ExceptionModel:
         data = struct.pack("<8I", *words, return_address & ~1, (xpsr & ~0x200) | forced)
         if fp:
             data += struct.pack("<18I", *regs.read_many(_FP_REGS), 0)
+        refused = self.frame_guard(frame, size, sp, not ipsr and bool(control & 2)) if (
+            self.frame_guard is not None) else None
+        if refused is not None:
+            raise refused
         if not self.write_mem(frame, data):
             raise StackingError(frame, "exception frame")
         exc_return = self._exc_return(handler=bool(ipsr), psp=bool(control & 2), fp=fp)
@@ -561,9 +599,16 @@ class ExceptionModel:
         """Handler mode for ``exc``: xPSR with IPSR = ``exc`` and the IT state cleared, LR =
         ``exc_return``, PC = its vector; the registers in ``first`` are written before (in one
         call with the rest)."""
+        table = self.vector_table
+        if table is not None and self.vtor == table[1] and exc >= table[2]:
+            raise StackingError(None, access=None, kind="missing_vector", message=(
+                f"{exception_name(exc)} (exception {exc}) was taken, but the vector table "
+                f"({table[0]}, {table[2]} entries at 0x{table[1]:08x}) ends before its entry: "
+                "the chip would branch to whatever word follows the table"))
         vector = self.read_mem(self.vtor + 4 * exc, 4)
         if vector is None:
-            raise StackingError(self.vtor + 4 * exc, f"the vector of {exception_name(exc)}")
+            raise StackingError(self.vtor + 4 * exc, f"the vector of {exception_name(exc)}",
+                                access="read")
         handler = struct.unpack("<I", vector)[0]
         self.pending &= ~(1 << exc)
         self.active |= 1 << exc
@@ -589,14 +634,17 @@ class ExceptionModel:
         regs = self.regs
         ipsr, control, psp, msp = regs.read_many(_RETURN_READ)
         self.active &= ~(1 << ipsr)
+        if self.levels >> ipsr & 1:  # a level-sensitive line still high: pending again
+            self.pending |= 1 << ipsr
         self.counter.handler_close(ipsr)
         if self.trace is not None:
             self.trace.append(("return", None, None))
         self.event_register = True  # an exception return is an event for WFE
         to_thread = bool(exc_return & 8)
         if to_thread and self.active and not (self.ccr & 1):
-            raise StackingError(0, "return to thread mode with exceptions still active "
-                                   "(NONBASETHRDENA clear): INVPC UsageFault; exception frame")
+            raise StackingError(None, access=None, message=(
+                "return to thread mode with exceptions still active (CCR.NONBASETHRDENA "
+                "clear): UsageFault INVPC"))
         if ipsr != NMI and not self.v6m:  # DeActivate clears FAULTMASK (ARMv7-M B1.5.8)
             regs.write(R.UC_ARM_REG_FAULTMASK, 0)
         self.advance_systick()
@@ -612,7 +660,7 @@ class ExceptionModel:
         size = 0x20 + (4 * _FP_FRAME_EXTRA if fp else 0)
         data = self.read_mem(frame, size)
         if data is None:
-            raise StackingError(frame, "exception frame (return)")
+            raise StackingError(frame, "exception frame (return)", access="read")
         words = list(struct.unpack_from("<8I", data))
         pc, xpsr = words[6], words[7]
         new_sp = frame + size + (4 if xpsr & 0x200 else 0)
@@ -695,10 +743,16 @@ class ExceptionModel:
         return True
 
     # --- sleep ------------------------------------------------------------------------------------
-    def wake_pending(self) -> bool:
+    def wake_pending(self, wfe: bool = False) -> bool:
+        """Whether a pending exception wakes the core: for WFI one that could preempt but for
+        PRIMASK (ARMv7-M B1.5.19: it wakes, then is taken once PRIMASK clears); for WFE only
+        one that can preempt now, PRIMASK and FAULTMASK included (SEVONPEND aside: that is
+        the event register)."""
         exc = self.best_pending()
         if exc is None:
             return False
+        if wfe:
+            return self.group(exc) < self.execution_priority()
         prio = self.active_priority()
         if not self.v6m:
             prio = self._basepri_boost(prio, self.regs.read(R.UC_ARM_REG_BASEPRI))
@@ -718,7 +772,7 @@ class ExceptionModel:
         pended interrupt sets under SCR.SEVONPEND, consumed), counting the cycles as sleep.
         False when nothing ever can: deadlock."""
         for _ in range(_SLEEP_EVENTS):
-            if self.wake_pending():
+            if self.wake_pending(wfe):
                 return True
             if wfe and self.event_register:
                 self.event_register = False

@@ -35,7 +35,8 @@ EXCEPTIONS: dict[int, tuple[str, str]] = {
     EXCP_INVSTATE: ("hard_fault",
                     "invalid state (UsageFault INVSTATE: the Thumb bit is clear, after a branch "
                     "to an even address or an exception return whose stacked xPSR has T = 0)"),
-    EXCP_STKOF: ("stack_overflow", "stack limit register violated (UsageFault STKOF)"),
+    EXCP_STKOF: ("stack_limit", "SP would go below MSPLIM/PSPLIM, the stack limit "
+                               "(UsageFault STKOF)"),
     EXCP_UNALIGNED: ("hard_fault", "unaligned access (UsageFault UNALIGNED)"),
     EXCP_DIVBYZERO: ("hard_fault", "divide by zero (UsageFault DIVBYZERO)"),
 }

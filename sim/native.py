@@ -152,6 +152,10 @@ class _SimState(ctypes.Structure):
     tail_chained: int
     hs_len: int
     scr: int
+    msplim: int
+    psplim: int
+    vec_base: int
+    vec_entries: int
     st_zero_at: int
     st_csr: int
     st_rvr: int
@@ -189,6 +193,7 @@ class _SimState(ctypes.Structure):
         ("exc_pending", ctypes.c_uint64 * EXC_WORDS),
         ("exc_active", ctypes.c_uint64 * EXC_WORDS),
         ("exc_enabled", ctypes.c_uint64 * EXC_WORDS),
+        ("exc_level", ctypes.c_uint64 * EXC_WORDS),
         ("exc_prio", ctypes.c_int32 * (64 * EXC_WORDS)),
         ("pend_exc", ctypes.c_int32), ("vtor", ctypes.c_uint32), ("ccr", ctypes.c_uint32),
         ("entry_cycles", ctypes.c_uint32), ("tail_cycles", ctypes.c_uint32),
@@ -199,7 +204,9 @@ class _SimState(ctypes.Structure):
         ("hs_exc", ctypes.c_uint32 * HANDLER_STACK), ("hs_start", ctypes.c_uint64 * HANDLER_STACK),
         ("reg_write", _P), ("reg_read_batch", _P), ("reg_write_batch", _P), ("on_intr", _P),
         ("exc_regids", ctypes.c_int32 * len(_EXC_REGIDS)),
-        ("scr", ctypes.c_uint32), ("scs_read", _P), ("scs_write", _P),
+        ("scr", ctypes.c_uint32), ("msplim", ctypes.c_uint32), ("psplim", ctypes.c_uint32),
+        ("vec_base", ctypes.c_uint32), ("vec_entries", ctypes.c_uint32),
+        ("scs_read", _P), ("scs_write", _P),
         ("obj_start", _P), ("obj_size", _P), ("obj_peak", _P), ("obj_order", _P),
         ("n_objs", ctypes.c_uint32), ("seen_seq", ctypes.c_uint32),
         ("switched_in_at", ctypes.c_uint32),
@@ -260,6 +267,8 @@ def _load() -> ctypes.CDLL:
                  "sim_enter_thread_stack"):
         getattr(lib, name).argtypes = [ctypes.POINTER(_SimState), ctypes.c_uint32]
         getattr(lib, name).restype = None
+    lib.sim_stack_limit.argtypes = [ctypes.POINTER(_SimState)]
+    lib.sim_stack_limit.restype = ctypes.c_uint32
     check_layout(lib)
     return lib
 
@@ -456,6 +465,11 @@ class NativeCounter:
         return (np.ctypeslib.as_array(s.exc_pending), np.ctypeslib.as_array(s.exc_active),
                 np.ctypeslib.as_array(s.exc_enabled), np.ctypeslib.as_array(s.exc_prio))
 
+    def exc_levels(self) -> np.ndarray:
+        """View of the interrupt lines held high (uint64 words, bit per exception number): an
+        exception return whose line is high is left to Python, which pends it again."""
+        return np.ctypeslib.as_array(self._s.exc_level)
+
     @property
     def state(self) -> _SimState:
         """The C state itself (the exception model reads and writes its fields)."""
@@ -497,6 +511,11 @@ class NativeCounter:
     def enter_thread_stack(self, sp: int) -> None:
         """Thread mode resumes on PSP at ``sp``."""
         library().sim_enter_thread_stack(self._state_ref, sp)
+
+    def stack_limit(self) -> int:
+        """The lowest address the main stack may reach: the end of static data, or the heap's
+        break when the heap has grown past it."""
+        return int(library().sim_stack_limit(self._state_ref))
 
     def advance_systick(self) -> None:
         """Account SysTick's wraps up to now (its state lives in ``state.st_*``)."""

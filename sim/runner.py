@@ -83,6 +83,8 @@ _FAULT_CAUSES = {
     "flash_write": (BUSFAULT, 1 << 9),
     "unmapped_fetch": (BUSFAULT, 1 << 8),  # IBUSERR
     "undefined_instruction": (USAGEFAULT, 1 << 16),  # UNDEFINSTR
+    "stack_limit": (USAGEFAULT, 1 << 20),  # STKOF (ARMv8-M)
+    "bus_fault": (BUSFAULT, 1 << 9),  # a device refused the access: PRECISERR
 }
 # native stops for faults the chip raises: reported as faults, delivered under --vector-faults
 _CHIP_FAULTS = (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO, StopReason.UNALIGN_TRP)
@@ -281,7 +283,11 @@ class Simulator:
         self.exceptions = ExceptionModel(
             self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
-            stack_objects=image.objects)
+            stack_objects=image.objects, frame_guard=self._frame_guard)
+        table = _vector_table(image)
+        if table is not None:
+            self.exceptions.vector_table = table
+            self._counter.state.vec_base, self._counter.state.vec_entries = table[1:]
         # the context an RTOS saves on a thread's stack from its handlers counts in its peak
         if writes_psp(self.flash):
             self._counter.add_store_checks(store_checks(
@@ -318,6 +324,16 @@ class Simulator:
         halfwords = self.flash[: self.flash_size & ~1].view(np.uint16)
         for index in np.flatnonzero((halfwords == 0xBF40) & (tables.cost > 0)).tolist():
             self.on_entry(FLASH_BASE + 2 * index, self._sev)
+        if self.exceptions.v8m:
+            # MSR MSPLIM/PSPLIM (Unicorn has no register id for them): a code hook on each
+            # keeps the limits exception entry checks its frame against
+            first = np.flatnonzero(((halfwords[:-1] & 0xFFF0) == 0xF380)
+                                   & ((halfwords[1:] == 0x880A) | (halfwords[1:] == 0x880B))
+                                   & (tables.cost[: len(halfwords) - 1] > 0))
+            for index in first.tolist():
+                self.on_entry(FLASH_BASE + 2 * index, functools.partial(
+                    self._msr_stack_limit, int(halfwords[index]) & 0xF,
+                    int(halfwords[index + 1]) == 0x880B))
         # a handler that is only `b .` (the Default_Handler of many vendors' start-up code):
         # reached where nothing can preempt it, the firmware has stopped for good
         vectors = self.flash[: min(self.flash_size, 4 * SPIN_VECTORS) & ~3].view(np.uint32)
@@ -382,6 +398,10 @@ class Simulator:
         if 0 <= irq < self.target.irqs:
             self.exceptions.set_pending(16 + irq)
 
+    def set_irq_level(self, irq: int, high: bool) -> None:
+        if 0 <= irq < self.target.irqs:
+            self.exceptions.set_level(16 + irq, high)
+
     def request_reset(self) -> None:
         self._reset_requested = True
         self.uc.emu_stop()
@@ -395,6 +415,25 @@ class Simulator:
         stdin = self._sh.stdin
         data = stdin.read(1) if stdin is not None else b""
         return data[0] if data else None
+
+    def unprivileged(self) -> bool:
+        return not self.ipsr() and bool(self._regs.read(R.UC_ARM_REG_CONTROL) & 1)
+
+    def bus_fault(self, device: devices.Device, offset: int, size: int, value: int | None,
+                  why: str) -> None:
+        verb = "read" if value is None else "write"
+        address = device.base + offset
+        if self._device_pc is not None:
+            pc, where = self._device_pc, ""
+        else:  # a device callback sees the PC of its block's start, not of the access
+            pc = self._counter.last_block.start
+            where = (" (in the block starting here: run with --strict-peripherals for the "
+                     "instruction)")
+        fault = self._make_fault(
+            "bus_fault", f"{size}-byte {verb} at 0x{address:08x}: {why}: precise BusFault on "
+            f"the chip{where}", pc)
+        fault.address, fault.size, fault.access = address, size, verb
+        self._stop_with(fault)
 
     def unmodelled(self, device: devices.Device, offset: int, size: int,
                    value: int | None) -> None:
@@ -608,7 +647,15 @@ class Simulator:
         try:
             model.exception_return(value)
         except StackingError as exc:
-            self._stop_with(self._stacking_fault(exc, pc))
+            branch = self._last_instruction() if exc.address is None else None
+            self._stop_with(self._stacking_fault(exc, pc if branch is None else branch))
+            return
+        if model.scr & 2 and not self.ipsr():
+            # SCR.SLEEPONEXIT: back in thread mode the core sleeps at once, as WFI would;
+            # the exception that wakes it is taken before any thread instruction runs
+            resumed = self._regs.read(R.UC_ARM_REG_PC) & ~1
+            if not self._sleep(resumed, "sleep on exit (SCR.SLEEPONEXIT)"):
+                self.uc.emu_stop()
 
     def _last_instruction(self) -> int | None:
         """The address of the last instruction of the block that ran last (the branch that
@@ -625,9 +672,53 @@ class Simulator:
         return None
 
     def _stacking_fault(self, exc: StackingError, pc: int) -> Fault:
-        fault = self._make_fault("hard_fault", f"exception stacking failed: {exc}", pc)
-        fault.address, fault.access = exc.address, "write"
+        fault = self._make_fault(exc.kind, str(exc), pc)
+        fault.address, fault.access = exc.address, exc.access
         return fault
+
+    def _frame_guard(self, frame: int, size: int, sp: int, on_psp: bool) -> StackingError | None:
+        """Why exception entry from ``sp`` may not stack its ``size``-byte frame at ``frame``
+        (None: it may): below MSPLIM/PSPLIM on ARMv8-M (the chip's UsageFault STKOF, nothing
+        written), or, as the simulator's own checks for code, into static data or the heap, or
+        below the object holding a thread's stack."""
+        c = self._counter.state
+        what = f"exception entry would stack its {size}-byte frame at 0x{frame:08x}"
+        if self.exceptions.v8m:
+            limit, name = (c.psplim, "PSPLIM") if on_psp else (c.msplim, "MSPLIM")
+            if frame < limit:
+                return StackingError(frame, kind="stack_limit", message=(
+                    f"{what}, below {name} 0x{limit:08x}: UsageFault STKOF"))
+        if on_psp:
+            region = self._stack_region(c.psp_limit + 1 if c.psp_limit else sp)
+            start = c.psp_limit or (region[1] if region else 0)
+            if frame < start:
+                name = f" ({region[0]})" if region else ""
+                return StackingError(frame, kind="stack_overflow", message=(
+                    f"thread stack overflow: {what}, {start - frame} bytes below its "
+                    f"region{name} at 0x{start:08x}"))
+            return None
+        limit = self._counter.stack_limit()
+        if frame < limit:
+            return StackingError(frame, kind="stack_overflow", message=(
+                f"stack overflow into {self._below(limit)}: {what}, {limit - frame} bytes below "
+                f"its limit 0x{limit:08x}"))
+        return None
+
+    def _below(self, limit: int) -> str:
+        """What lies below the main stack's ``limit``."""
+        return ("heap" if limit > self.image.static_end else "static data (.data/.bss)"
+                if limit > SRAM_BASE else "unmapped memory below SRAM")
+
+    def _msr_stack_limit(self, rn: int, psp: bool) -> None:
+        """An MSR to MSPLIM (or PSPLIM, ``psp``) from register ``rn`` is about to run: ignored
+        when unprivileged, bits [2:0] read as zero."""
+        if not self.ipsr() and self._regs.read(R.UC_ARM_REG_CONTROL) & 1:
+            return
+        value = self._regs.read(R.UC_ARM_REG_R0 + rn) & ~7 if rn < 13 else 0
+        if psp:
+            self._counter.state.psplim = value
+        else:
+            self._counter.state.msplim = value
 
     def _sev(self) -> None:
         self.exceptions.event_register = True
@@ -641,7 +732,7 @@ class Simulator:
         if insn == b"\x20\xbf":  # WFE
             if model.event_register:
                 model.event_register = False
-            elif not self._sleep(pc - 2, "wfe", wfe=True):
+            elif not self._sleep(pc - 2, "WFE", wfe=True):
                 return True  # deadlock: the run ends
         elif insn != b"\x10\xbf":  # YIELD: a hint, nothing to do
             return False
@@ -890,7 +981,7 @@ class Simulator:
             pc = self._regs.read(R.UC_ARM_REG_PC)
             if not (self._mapped(pc - 2, 2) and self._host_read(pc - 2, 2) == b"\x30\xbf"):
                 return  # not a WFI: Unicorn's own timeout
-            if not self._sleep(pc - 2, "wfi"):
+            if not self._sleep(pc - 2, "WFI"):
                 return
             pc |= 1
 
@@ -923,6 +1014,10 @@ class Simulator:
         assert fault is not None and fault.pc is not None
         model = self.exceptions
         cause = _FAULT_CAUSES.get(fault.kind)
+        if fault.kind == "stack_limit" and fault.address is not None:
+            return False  # at exception entry (a derived exception): the run stops there
+        if fault.kind == "bus_fault" and not self.options.strict_peripherals:
+            return False  # found after its block ran: without its instruction, not delivered
         if cause is None and "INVSTATE" in fault.message:
             cause = (USAGEFAULT, 1 << 17)
         if cause is None and "unaligned" in fault.message:
@@ -972,7 +1067,7 @@ class Simulator:
             return True
         self._deadlock = self._make_fault(
             "deadlock",
-            f"{what.upper()} with nothing that can ever wake the core: no exception pending "
+            f"{what} with nothing that can ever wake the core: no exception pending "
             "that could preempt, no SysTick interrupt counting, no device event to come "
             "(deadlock)", pc)
         return False
@@ -1031,8 +1126,9 @@ class Simulator:
         fault = self._fault
         model = self.exceptions
         if fault is None and model.fault is not None:
-            kind, text, at = model.fault
+            kind, text, at, address, access = model.fault
             fault = self._make_fault(kind, text, at)
+            fault.address, fault.access = address, access
         if self.fit_problem is not None:
             status = "over_budget"
             fault = Fault(kind="image_too_large", message=self.fit_problem)
@@ -1232,8 +1328,7 @@ class Simulator:
         with a computed value (a VLA, alloca, a large frame) just did (the next did not run);
         the fault names that instruction."""
         lowest, limit = stop.address, stop.limit
-        into = ("heap" if limit > self.image.static_end else "static data (.data/.bss)"
-                if limit > SRAM_BASE else "unmapped memory below SRAM")
+        into = self._below(limit)
         if stop.reason == StopReason.SP_WRITE:
             pc = self._counter.sp_writers.get(stop.pc, stop.pc)
             what = f"this instruction moved SP to 0x{lowest:08x}"
@@ -1249,6 +1344,19 @@ class Simulator:
         fault.address, fault.access = lowest, "write"
         fault.size = limit - lowest
         return fault
+
+
+def _vector_table(image: FirmwareImage) -> tuple[str, int, int] | None:
+    """(name, address, entries) of the vector table at reset (VTOR 0): the sized object there
+    (``__vectors``, ``g_pfnVectors``), else a section named for vectors starting there; None
+    when the image does not say (the check then stays off)."""
+    hit = image.object_at(FLASH_BASE)
+    if hit is not None and hit[1] == FLASH_BASE and hit[2] >= 8:
+        return hit[0], FLASH_BASE, hit[2] // 4
+    for section in image.sections:
+        if section.address == FLASH_BASE and "vector" in section.name and section.size >= 8:
+            return section.name, FLASH_BASE, section.size // 4
+    return None
 
 
 def run(image: FirmwareImage, options: RunOptions | None = None, **kwargs: Any) -> RunReport:

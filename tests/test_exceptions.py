@@ -240,16 +240,21 @@ def test_profile_leaves_sleep_out_of_every_function(firmware):
     ("reset", "reset", 1, "resetting\n"),
     ("sev_wfe", "ok", 0, "woke\n"),
     ("wfe_deadlock", "deadlock", 5, ""),
+    ("wfe_primask", "deadlock", 5, ""),
+    ("sleeponexit_deadlock", "deadlock", 5, "irq2\n"),
 ])
-def test_reset_request_wfe_and_sev(firmware, cli, case, status, code, stdout):
+def test_reset_request_wfe_sev_and_sleep_on_exit(firmware, cli, case, status, code, stdout):
     result = cli("run", irq_program(firmware, "misc.c", CASE=case))
     assert result.returncode == code
     assert result.report["status"] == status
     assert result.report["stdout"] == stdout
     if status != "ok":
         assert result.report["fault"]["kind"] == status
-    if case == "wfe_deadlock":
+    if case.startswith("wfe_"):
         assert result.report["fault"]["instruction"] == "wfe"
+    if case == "sleeponexit_deadlock":  # at the thread instruction the return went back to
+        assert result.report["fault"]["function"].startswith("main")  # inlined there
+        assert "SLEEPONEXIT" in result.report["fault"]["message"]
 
 
 def test_uart_reads_the_console_input(firmware, cli, tmp_path):
@@ -460,3 +465,99 @@ def test_the_cortex_m0plus_has_no_cycle_counter_and_no_itm(firmware):
     ctrl = sim.run(sim.load_elf(firmware("device.c", target="stm32l031",
                                          defines={"DEVICE_ADDR": "0xE0001000u"})))
     assert ctrl.exit_code == 2 << 28 | 1 << 25  # NUMCOMP 2, NOCYCCNT
+
+
+TIMER_OUTPUT = """counts down
+holds when stopped
+no status without INTEN
+timer0 ticks 5
+oneshot 1
+value 0
+level entries 3
+"""
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "nrf52832", "stm32f746",
+                                    "stm32l552"])
+def test_cmsdk_timers_count_interrupt_and_hold_a_level_line(firmware, target):
+    report = sim.run(sim.load_elf(irq_program(firmware, "timer.c", target)))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.stdout == TIMER_OUTPUT + "sleep-on-exit wakeups 1\n"
+    # 5 + 5 periodic ticks of timer 0; timer 1: the one shot, then one event entered 3 times
+    assert report.exceptions == {"IRQ8": 10, "IRQ9": 4}
+    assert not report.unmodelled
+
+
+@pytest.mark.parametrize(("case", "limit"), [("psplim_svc", "PSPLIM"),
+                                             ("msplim_svc", "MSPLIM")])
+def test_armv8m_entry_below_the_stack_limit_is_stkof_with_nothing_written(firmware, cli, case,
+                                                                           limit):
+    result = cli("run", irq_program(firmware, "stklim.c", "stm32l552", CASE=case))
+    assert result.returncode == 4, result
+    fault = result.report["fault"]
+    assert fault["kind"] == "stack_limit"
+    assert f"below {limit}" in fault["message"] and "UsageFault STKOF" in fault["message"]
+    assert fault["instruction"].startswith("svc")  # where the entry was, before the handler
+    assert result.report["exceptions"]["taken"] == {}
+    assert result.report["stdout"] == ""
+
+
+def test_armv8m_stack_limit_fault_of_an_instruction_is_delivered_with_vector_faults(firmware,
+                                                                                    cli):
+    elf = irq_program(firmware, "stklim.c", "stm32l552", CASE="msplim_sub")
+    plain = cli("run", elf)
+    assert plain.returncode == 4 and plain.report["fault"]["kind"] == "stack_limit"
+    assert plain.report["fault"]["instruction"].startswith("sub")
+    vectored = cli("run", elf, "--vector-faults")
+    assert vectored.report["stdout"] == "usagefault STKOF\n"
+    assert vectored.returncode == 1 and vectored.report["exit_code"] == 6
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l552"])
+def test_an_entry_frame_overflowing_a_thread_stack_or_into_static_data_stops_before_it(
+        firmware, cli, target):
+    thread = cli("run", irq_program(firmware, "stklim.c", target, CASE="thread_svc"))
+    assert thread.returncode == 4, thread
+    fault = thread.report["fault"]
+    assert fault["kind"] == "stack_overflow" and fault["instruction"].startswith("svc")
+    assert "thread stack overflow: exception entry" in fault["message"]
+    assert "(task_stack)" in fault["message"]
+    main = cli("run", irq_program(firmware, "stklim.c", target, CASE="static_svc"))
+    assert main.returncode == 4, main
+    fault = main.report["fault"]
+    assert fault["kind"] == "stack_overflow" and fault["instruction"].startswith("svc")
+    assert "stack overflow into static data (.data/.bss): exception entry" in fault["message"]
+
+
+@pytest.mark.parametrize("case", ["unpriv_cpuid", "unpriv_pendsv"])
+def test_unprivileged_access_to_the_scs_is_a_bus_fault(firmware, cli, case):
+    elf = irq_program(firmware, "misc.c", CASE=case)
+    result = cli("run", elf)
+    assert result.returncode == 4, result
+    fault = result.report["fault"]
+    assert fault["kind"] == "bus_fault" and "CONTROL.nPRIV" in fault["message"]
+    assert fault["address"] in (0xE000ED00, 0xE000ED04)
+    # with --strict-peripherals the access's own instruction, and --vector-faults delivers it
+    strict = cli("run", elf, "--strict-peripherals", "--vector-faults")
+    assert strict.report["vectored_faults"][0].startswith("bus_fault")
+    assert "unexpected exception 3" in strict.report["stdout"]  # HardFault (BusFault forced)
+    exact = cli("run", elf, "--strict-peripherals")
+    assert exact.report["fault"]["instruction"].startswith(("ldr", "str"))
+
+
+def test_unprivileged_stir_write_is_allowed_with_usersetmpend(firmware, cli):
+    result = cli("run", irq_program(firmware, "misc.c", CASE="unpriv_stir"))
+    assert result.returncode == 0, result
+    assert result.report["stdout"] == "irq2\n"
+
+
+def test_an_interrupt_past_the_end_of_the_vector_table_is_named(firmware, cli):
+    result = cli("run", firmware("pend_irq.c"))
+    assert result.returncode == 4, result
+    fault = result.report["fault"]
+    assert fault["kind"] == "missing_vector"
+    assert "IRQ3 (exception 19) was taken" in fault["message"]
+    assert "16 entries at 0x00000000" in fault["message"]
+    # with the 48-entry table of --irq-vectors the same program runs its (default) handler
+    ok = cli("run", irq_program(firmware, "../pend_irq.c"))
+    assert ok.report["stdout"] == "unexpected exception 19\n"

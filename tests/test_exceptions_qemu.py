@@ -83,3 +83,14 @@ def test_uart_output_matches_qemu(firmware, tmp_path):
         capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == report.exit_code == 0
     assert report.stdout == serial.read_text() == "uart: hello\n"
+
+
+def test_cmsdk_timers_match_qemu(firmware, tmp_path):
+    from test_exceptions import TIMER_OUTPUT
+
+    # QEMU does not model SCR.SLEEPONEXIT: that part is the simulator's own test
+    elf = irq_program(firmware, "timer.c", NO_SLEEPONEXIT=None)
+    report = sim.run(sim.load_elf(elf))
+    qemu = run_qemu(elf, "curie", tmp_path / "trace.log")
+    assert report.stdout == qemu.console == TIMER_OUTPUT
+    assert report.exit_code == qemu.returncode == 0

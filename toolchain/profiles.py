@@ -25,7 +25,8 @@ class Target:
     flash_wait_states: int
     fpu: str | None  # gcc -mfpu when the part has the core's FPU fitted, else None (soft float)
     # memory-mapped devices the simulator models for this part, by name (sim.devices)
-    devices: tuple[str, ...] = ("scs", "dwt", "itm", "cmsdk_uart")
+    devices: tuple[str, ...] = ("scs", "dwt", "itm", "cmsdk_uart", "cmsdk_timer0",
+                                "cmsdk_timer1")
     irqs: int = 32  # external interrupt lines of the NVIC (at least 32 modelled)
     prio_bits: int = 3  # implemented bits of each 8-bit exception priority
 
@@ -61,7 +62,7 @@ TARGETS: dict[str, Target] = {
         # ARMv6-M has no ITM (and its DWT no cycle counter: sim/devices/dwt.py)
         Target("stm32l031", "STM32L031K6 (Cortex-M0+)", "cortex-m0plus", 32_000_000,
                8 * KIB, 32 * KIB, 1, None, prio_bits=2,
-               devices=("scs", "dwt", "cmsdk_uart")),
+               devices=("scs", "dwt", "cmsdk_uart", "cmsdk_timer0", "cmsdk_timer1")),
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),
         Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,

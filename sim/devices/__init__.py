@@ -51,6 +51,10 @@ class DeviceHost(Protocol):
     def raise_irq(self, irq: int) -> None:
         """Pend external interrupt ``irq`` in the NVIC."""
 
+    def set_irq_level(self, irq: int, high: bool) -> None:
+        """Drive external interrupt line ``irq`` (level-sensitive): rising pends it; while it
+        stays high, a return from its handler pends it again."""
+
     def request_reset(self) -> None:
         """AIRCR.SYSRESETREQ: stop the run, reported as a reset."""
 
@@ -59,6 +63,14 @@ class DeviceHost(Protocol):
 
     def console_read(self) -> int | None:
         """The next byte of the run's input, None at its end."""
+
+    def unprivileged(self) -> bool:
+        """Thread mode with CONTROL.nPRIV set: the code running is unprivileged."""
+
+    def bus_fault(self, device: "Device", offset: int, size: int, value: int | None,
+                  why: str) -> None:
+        """The access (value None: a load) is one the chip refuses with a precise BusFault:
+        the run stops."""
 
     def unmodelled(self, device: "Device", offset: int, size: int, value: int | None) -> None:
         """The firmware accessed a register the device does not model (value None: a load)."""
@@ -88,13 +100,14 @@ class Device(ABC):
 
 
 def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
+    from sim.devices.cmsdk_timer import CmsdkTimer0, CmsdkTimer1
     from sim.devices.cmsdk_uart import CmsdkUart
     from sim.devices.dwt import DataWatchpointTrace
     from sim.devices.itm import InstrumentationTrace
     from sim.devices.scs import SystemControlSpace
 
     return {d.name: d for d in (SystemControlSpace, DataWatchpointTrace, InstrumentationTrace,
-                                CmsdkUart)}
+                                CmsdkUart, CmsdkTimer0, CmsdkTimer1)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -28,6 +28,7 @@ from sim.devices import Device
 from sim.exceptions import (
     BUSFAULT,
     DEBUGMON,
+    HARDFAULT,
     IRQ0,
     MEMMANAGE,
     NMI,
@@ -97,7 +98,21 @@ class SystemControlSpace(Device):
         return 0x400 <= word < 0x400 + self._model.irqs + (-self._model.irqs % 4)
 
     # --- access -------------------------------------------------------------------------------
+    def _refused(self, offset: int, size: int, value: int | None) -> bool:
+        """Unprivileged code (thread mode with CONTROL.nPRIV set) may not touch the SCS (but
+        STIR, with CCR.USERSETMPEND): the chip takes a precise BusFault."""
+        if not self.host.unprivileged():
+            return False
+        if offset & ~3 == 0xF00 and value is not None and self._model.ccr & 2:
+            return False
+        self.host.bus_fault(self, offset, size, value,
+                            "unprivileged access (thread mode, CONTROL.nPRIV set) to the "
+                            "System Control Space")
+        return True
+
     def read(self, offset: int, size: int) -> int:
+        if self._refused(offset, size, None):
+            return 0
         if not self._known(offset):
             self.host.unmodelled(self, offset, size, None)
             return self._merged_read(offset, size)
@@ -108,6 +123,8 @@ class SystemControlSpace(Device):
         return (self._read_word(offset & ~3) >> shift) & mask
 
     def write(self, offset: int, size: int, value: int) -> None:
+        if self._refused(offset, size, value):
+            return
         if not self._known(offset):
             self.host.unmodelled(self, offset, size, value)
             self._merged_write(offset, size, value)
@@ -258,7 +275,9 @@ class SystemControlSpace(Device):
         elif word == 0xD14:
             # STKALIGN is fixed to 1 on ARMv6-M, ARMv8-M (RES1) and the Cortex-M7
             fixed = m.v6m or m.v8m or m.core.name == "cortex-m7"
-            m.ccr = (value & 0x31B) | (0x200 if fixed else 0)
+            # ARMv8-M: NONBASETHRDENA is RES1, STKOFHFNMIGN (bit 10) stored
+            m.ccr = (value & (0x71B if m.v8m else 0x31B)) | (0x200 if fixed else 0) | (
+                1 if m.v8m else 0)
             if m.v6m:
                 m.ccr |= 0x8
             self.host.set_div0_trap(bool(m.ccr & CCR_DIV_0_TRP))
@@ -343,6 +362,10 @@ class SystemControlSpace(Device):
             value |= (m.active >> exc & 1) << bit
         for exc, bit in _SHCSR_PENDED.items():
             value |= (m.pending >> exc & 1) << bit
+        if m.v8m:  # HARDFAULTACT, NMIACT, HARDFAULTPENDED (read here, not written)
+            for exc, bit in ((HARDFAULT, 2), (NMI, 5)):
+                value |= (m.active >> exc & 1) << bit
+            value |= (m.pending >> HARDFAULT & 1) << 21
         return value
 
     def _update_fpu(self) -> None:

@@ -1,5 +1,7 @@
 /* One behaviour per build (-DCASE=...): a system reset request, WFE after SEV, WFE with
- * nothing to wake the core, the UART reading the console input polled, and interrupt-driven
+ * nothing to wake the core or only an interrupt PRIMASK holds back, sleep-on-exit with
+ * nothing to wake the core, unprivileged code touching the SCS (a BusFault on the chip; STIR
+ * allowed with CCR.USERSETMPEND), the UART reading the console input polled, and interrupt-driven
  * (one byte per RX interrupt, HAL style) while the core sleeps in WFI or spins on a flag
  * (rewriting CTRL as it spins), or, the interrupt disabled, WFE woken by SEVONPEND. */
 #include "cm.h"
@@ -31,6 +33,59 @@ static int wfe_deadlock(void)
 {
     __asm__ volatile("wfe" ::: "memory"); /* no event, nothing pending, no SysTick: deadlock */
     return 0;
+}
+
+static int wfe_primask(void)
+{
+    __asm__ volatile("sev\n\twfe" ::: "memory"); /* the event register cleared */
+    NVIC_ISER = 1u << 8;
+    __asm__ volatile("cpsid i" ::: "memory");
+    REG(0x40000004u) = 200u; /* TIMER0 VALUE: its interrupt pends in 200 cycles */
+    REG(0x40000000u) = 9u;   /* EN | INTEN */
+    /* PRIMASK keeps the interrupt from preempting and SEVONPEND is clear: no wake-up event,
+     * WFE sleeps for good (WFI would wake) */
+    __asm__ volatile("wfe" ::: "memory");
+    return 0;
+}
+
+void IRQ2_Handler(void) { sh_write0("irq2\n"); }
+
+static int sleeponexit_deadlock(void)
+{
+    NVIC_ISER = 1u << 2;
+    SCB_SCR = 2u; /* SLEEPONEXIT */
+    NVIC_ISPR = 1u << 2;
+    isb(); /* IRQ2 runs here; returning from it the core sleeps with nothing to wake it */
+    sh_write0("back in main\n");
+    return 0;
+}
+
+static void drop_privilege(void)
+{
+    __asm__ volatile("movs r0, #1\n\tmsr control, r0\n\tisb" ::: "r0", "memory"); /* nPRIV */
+}
+
+static int unpriv_cpuid(void)
+{
+    drop_privilege();
+    return (int)(SCB_CPUID & 0xFF); /* the chip: precise BusFault */
+}
+
+static int unpriv_pendsv(void)
+{
+    drop_privilege();
+    SCB_ICSR = PENDSVSET; /* the same, through the simulator's native store path */
+    return 0;
+}
+
+static int unpriv_stir(void)
+{
+    NVIC_ISER = 1u << 2;
+    SCB_CCR |= 2u; /* USERSETMPEND: unprivileged code may write STIR */
+    drop_privilege();
+    STIR = 2u;
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+    return 0; /* IRQ2 ran first */
 }
 
 static int uart_rx(void)

@@ -1,0 +1,90 @@
+/* Exception entry against the stack's bounds, one case per build (-DCASE=...): on ARMv8-M an
+ * SVC whose frame would go below PSPLIM (a task stack carved from a heap-like array) or
+ * MSPLIM, an instruction moving SP below MSPLIM with the UsageFault handler enabled; on any
+ * core an SVC from a thread (started by MSR CONTROL) with 16 bytes of its stack left, and an
+ * SVC whose frame would land in static data. Each prints its guard words after the SVC: the
+ * simulator must stop before any of them is overwritten. */
+#include "cm.h"
+#include "semihost.h"
+
+static uint32_t arena[64]; /* [0..7]: a neighbour (guard words); the task's stack above */
+static uint32_t task_stack[4];
+
+void SVC_Handler(void) {}
+
+void UsageFault_Handler(void)
+{
+    sh_write0((SCB_CFSR & (1u << 20)) ? "usagefault STKOF\n" : "usagefault other\n");
+    sh_exit(6);
+}
+
+static void guards(const uint32_t *g)
+{
+    for (int i = 0; i < 8; i++)
+        if (g[i] != 0x6A6A0000u + (uint32_t)i)
+            sh_write0("guard overwritten\n");
+}
+
+#if defined(__ARM_ARCH_8M_MAIN__)
+static int psplim_svc(void)
+{
+    for (int i = 0; i < 8; i++)
+        arena[i] = 0x6A6A0000u + (uint32_t)i;
+    uint32_t limit = (uint32_t)&arena[8];
+    __asm__ volatile("msr psplim, %0\n\tmsr psp, %1\n\tmovs r0, #2\n\tmsr control, r0\n\tisb\n\t"
+                     "svc #0\n\tmovs r0, #0\n\tmsr control, r0\n\tisb"
+                     :: "r"(limit), "r"(limit + 16) : "r0", "memory");
+    guards(arena);
+    return 0;
+}
+
+static int msplim_svc(void)
+{
+    uint32_t sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    uint32_t *g = (uint32_t *)((sp - 256u) & ~7u);
+    for (int i = 0; i < 8; i++)
+        g[i] = 0x6A6A0000u + (uint32_t)i;
+    uint32_t limit = (uint32_t)&g[8];
+    /* SP = MSPLIM + 8: the 32-byte frame would take 24 bytes below the limit */
+    __asm__ volatile("msr msplim, %0\n\tmov r1, sp\n\tadd r2, %0, #8\n\tmov sp, r2\n\t"
+                     "svc #0\n\tmov sp, r1"
+                     :: "r"(limit) : "r1", "r2", "memory");
+    guards(g);
+    return 0;
+}
+
+static int msplim_sub(void)
+{
+    SCB_SHCSR |= 1u << 18; /* USGFAULTENA */
+    uint32_t sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    __asm__ volatile("msr msplim, %0\n\tsub sp, sp, #0x400\n\tadd sp, sp, #0x400"
+                     :: "r"(sp - 64u) : "memory");
+    sh_write0("not caught\n");
+    return 0;
+}
+#endif
+
+static int thread_svc(void)
+{
+    for (int i = 0; i < 8; i++)
+        arena[56 + i] = 0x6A6A0000u + (uint32_t)i; /* just below task_stack, if laid out so */
+    uint32_t top = (uint32_t)&task_stack[4];
+    __asm__ volatile("msr psp, %0\n\tmovs r0, #2\n\tmsr control, r0\n\tisb\n\tsvc #0\n\t"
+                     "movs r0, #0\n\tmsr control, r0\n\tisb"
+                     :: "r"(top) : "r0", "memory");
+    sh_write0("no overflow seen\n");
+    return 0;
+}
+
+static int static_svc(void)
+{
+    uint32_t top = (uint32_t)&task_stack[4];
+    __asm__ volatile("mov r1, sp\n\tmov sp, %0\n\tsvc #0\n\tmov sp, r1" :: "r"(top)
+                     : "r1", "memory");
+    sh_write0("no overflow seen\n");
+    return 0;
+}
+
+int main(void) { return CASE(); }
