@@ -394,10 +394,6 @@ class Simulator:
     def ipsr(self) -> int:
         return self._regs.read(R.UC_ARM_REG_IPSR) & 0x1FF
 
-    def raise_irq(self, irq: int) -> None:
-        if 0 <= irq < self.target.irqs:
-            self.exceptions.set_pending(16 + irq)
-
     def set_irq_level(self, irq: int, high: bool) -> None:
         if 0 <= irq < self.target.irqs:
             self.exceptions.set_level(16 + irq, high)

@@ -48,9 +48,6 @@ class DeviceHost(Protocol):
     def ipsr(self) -> int:
         """The exception number the core is handling (0 in thread mode)."""
 
-    def raise_irq(self, irq: int) -> None:
-        """Pend external interrupt ``irq`` in the NVIC."""
-
     def set_irq_level(self, irq: int, high: bool) -> None:
         """Drive external interrupt line ``irq`` (level-sensitive): rising pends it; while it
         stays high, a return from its handler pends it again."""

@@ -6,8 +6,10 @@ CTRL.TXEN is set, and is dropped otherwise, as QEMU does; a load returns the nex
 run's input (``--input``/stdin, the stream SYS_READ reads) while CTRL.RXEN is set. STATE 0x04:
 TX never full (bytes go out at once), RXFULL while an input byte waits. CTRL 0x08: TXEN, RXEN,
 TXINTEN, RXINTEN (others read back). INTSTATUS 0x0C: TX (bit 0) set after every byte sent with
-TXINTEN, RX (bit 1) when a byte arrives with RXINTEN (below); each pends its NVIC line (UART0
-RX is IRQ 0, TX is IRQ 1 on mps2-an385); a write clears. BAUDDIV 0x10 reads back.
+TXINTEN, RX (bit 1) when a byte arrives with RXINTEN (below); each stays set until a write of
+one clears it, and drives its NVIC line as a level (UART0 RX is IRQ 0, TX is IRQ 1 on
+mps2-an385), as in QEMU's model: a handler that leaves its bit set is entered again when it
+returns. BAUDDIV 0x10 reads back.
 
 Polled (RXINTEN clear), the input is there whenever the firmware looks: the next byte is read
 from it by a STATE or DATA load (so an interactive console is not read ahead of the
@@ -59,14 +61,18 @@ class CmsdkUart(Device):
         if self._rx is None and self.ctrl & 0xA == 0xA:
             self._rx = self.host.console_read()
             if self._rx is not None:
-                self.intstatus |= 2
-                self.host.raise_irq(RX_IRQ)
+                self._set_status(self.intstatus | 2)
+
+    def _set_status(self, value: int) -> None:
+        """INTSTATUS, and the TX and RX interrupt lines that follow its bits."""
+        self.intstatus = value & 3
+        self.host.set_irq_level(TX_IRQ, bool(value & 1))
+        self.host.set_irq_level(RX_IRQ, bool(value & 2))
 
     def read(self, offset: int, size: int) -> int:
         if offset == DATA:
             self._fill_rx()
             value, self._rx = (self._rx or 0), None
-            self.intstatus &= ~2
             self._expect_rx()
             return value
         if offset == STATE:
@@ -86,13 +92,12 @@ class CmsdkUart(Device):
             if self.ctrl & 1:
                 self.host.console_write(bytes([value & 0xFF]))
                 if self.ctrl & 4:
-                    self.intstatus |= 1
-                    self.host.raise_irq(TX_IRQ)
+                    self._set_status(self.intstatus | 1)
         elif offset == CTRL:
             self.ctrl = value & 0x7F
             self._expect_rx()
         elif offset == INTSTATUS:
-            self.intstatus &= ~value
+            self._set_status(self.intstatus & ~value)
         elif offset == BAUDDIV:
             self.bauddiv = value & 0xFFFFF
         elif offset == STATE:
