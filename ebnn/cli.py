@@ -420,12 +420,18 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
     """
     from ebnn.artifact import ArtifactError, load
     from ebnn.build import build_firmware, source_dir
-    from toolchain.build import ToolchainError
+    from toolchain.build import MemoryOverflow, ToolchainError
 
     try:
         art = load(artifact)
         _make_parent(output)
         result, _ = build_firmware(art, output, target, sram=sram, flash=flash, stream=stream)
+    except MemoryOverflow as exc:
+        hint = (" (`ebnn summary` shows each layer's share; a hidden conv layer's flash is "
+                "about 6x its weight bytes, docs/config.md)" if "flash" in exc.needed else "")
+        if "sram" in exc.needed and not stream:
+            hint += " (--stream keeps only a few rows of each map)"
+        _fail(f"{exc}{hint}")
     except (ArtifactError, ToolchainError) as exc:
         _fail(str(exc))
     except OSError as exc:

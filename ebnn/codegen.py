@@ -14,6 +14,7 @@ prefix; the kernels are static inline. The public API is documented in the heade
 (``header_comment``) and in docs/deploy.md.
 """
 
+import itertools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -95,10 +96,10 @@ def scratch_buffer(prefix: str = "ebnn") -> str:
 class BufferPlan:
     """Where the activations live in the one scratch area of ``uint32_t`` words.
 
-    Hidden layer i writes its bits at word ``outputs[i]``: layer 0 at 0, then each layer at 0
-    when it fits below the output it reads, else right after it. ``scratch_words`` holds them
-    all. The image may also sit in the area, at byte ``input_offset`` (a word boundary):
-    the first layer writes its output below it and never overtakes its reads
+    Hidden layer i writes its bits at word ``outputs[i]``: the even layers at 0, the odd ones
+    at the end of the area, which is as long as the largest two consecutive outputs together
+    (``scratch_words``). The image may also sit in the area, at byte ``input_offset`` (a word
+    boundary): the first layer writes its output below it and never overtakes its reads
     (``LayerKind.input_alias_offset``), and the later layers overwrite the dead image; the area
     is then ``work_words`` long.
     """
@@ -378,13 +379,17 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
     return "\n".join(lines)
 
 
+def ping_pong(sizes: list[int]) -> tuple[list[int], int]:
+    """(offsets, length) of consecutive outputs of ``sizes`` words in one area: layer i reads
+    layer i - 1's output while it writes its own and nothing older is alive, so the area needs
+    the largest pair of neighbours, with the outputs at its two ends by turns."""
+    length = max([sizes[0], *(a + b for a, b in itertools.pairwise(sizes))])
+    return [0 if i % 2 == 0 else length - n for i, n in enumerate(sizes)], length
+
+
 def plan_buffers(art: Artifact) -> BufferPlan:
     sizes = [words(int(np.prod(layer.out_shape))) for layer in art.hidden]
-    offsets = [0]
-    for i in range(1, len(sizes)):
-        prev = offsets[-1]
-        offsets.append(0 if sizes[i] <= prev else prev + sizes[i - 1])
-    scratch = max(o + n for o, n in zip(offsets, sizes, strict=True))
+    offsets, scratch = ping_pong(sizes)
     first = art.hidden[0]
     gap = layer_kind(first, "layer 0").input_alias_offset(first)
     if gap is None:  # the image after the first layer's output

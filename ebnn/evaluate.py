@@ -174,10 +174,11 @@ def evaluate(art: Artifact, dataset: str | None = None, data_dir: Path | None = 
                                 "export` read")
         except (TrainError, ExportError) as exc:
             raise EvalError(str(exc)) from None
+        batch = net.inference_batch()
         with torch.no_grad():
             pred = np.concatenate([
-                net(torch.from_numpy(images[s : s + 1000])).argmax(1).numpy()
-                for s in range(0, len(images), 1000)])
+                net(torch.from_numpy(images[s : s + batch])).argmax(1).numpy()
+                for s in range(0, len(images), batch)])
         result["torch_accuracy"] = float(np.mean(pred == labels))
         result["torch_agreement"] = float(np.mean(pred == ref.classes))
         result["torch_disagreements"] = int(np.sum(pred != ref.classes))

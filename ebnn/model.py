@@ -8,6 +8,7 @@ computes is exactly 255 times it. Hidden blocks read ±1 activations; their conv
 integers too. The final block is a binary linear layer with BN giving class scores.
 """
 
+import math
 from collections.abc import Iterable
 
 import torch
@@ -96,6 +97,18 @@ class EBNN(nn.Module):
         blocks.append(Block(LayerSpec("output", spec.classes), shape, first=False))
         # torch's ModuleList is not generic: it yields Modules, and this one holds Blocks
         self.blocks: Iterable[Block] = nn.ModuleList(blocks)  # type: ignore[assignment]
+
+    def inference_batch(self, cap: int = 1000, budget: int = 256 << 20) -> int:
+        """Images per forward pass for evaluation: ``cap``, fewer when the float maps of that
+        many (each conv's output before pooling, with the tensors beside it) would pass
+        ``budget`` bytes, so memory follows the model, not the data."""
+        shape: tuple[int, ...] = self.spec.input
+        values = math.prod(shape)
+        for layer, out in zip(self.spec.layers, self.spec.shapes(), strict=True):
+            values += math.prod(out) * layer.pool[0] * layer.pool[1]
+            shape = out
+        per_image = 4 * 3 * values  # float32; the conv's, the batch norm's and the sign's
+        return max(1, min(cap, budget // per_image))
 
     @staticmethod
     def pixels(images: torch.Tensor) -> torch.Tensor:

@@ -22,7 +22,7 @@ from ebnn.quantize import to_uint8
 class ReferenceResult:
     scores: np.ndarray  # int64 (N, classes)
     classes: np.ndarray  # int64 (N,)
-    bits: list[np.ndarray]  # per hidden layer: bool (N, *out_shape)
+    bits: list[np.ndarray]  # per hidden layer: bool (N, *out_shape); [] unless asked for
 
 
 EXACT_FLOAT32 = 2**24  # every integer of smaller magnitude is a float32
@@ -68,9 +68,11 @@ def _conv_outputs(layer: Layer) -> int:
     return hc * wc
 
 
-def run(art: Artifact, images: np.ndarray, batch: int = 256) -> ReferenceResult:
+def run(art: Artifact, images: np.ndarray, batch: int = 256,
+        keep_bits: bool = False) -> ReferenceResult:
     """Run uint8 inputs (N, H, W, C) through the artifact (float samples: quantize_input
-    first)."""
+    first). ``keep_bits``: every hidden layer's bits of every image too (memory grows with
+    the images times the maps: ask for a few images)."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[None]
@@ -91,11 +93,13 @@ def run(art: Artifact, images: np.ndarray, batch: int = 256) -> ReferenceResult:
             x = images[start : start + batch].astype(ftype) * 2 - 255
             for i, layer in enumerate(art.hidden):
                 b = threshold(layer, kinds[i].accumulate(layer, x))
-                bits[i].append(b)
+                if keep_bits:
+                    bits[i].append(b)
                 x = (b.astype(ftype) * 2 - 1)
             out = art.output
             assert out.scale is not None and out.offset is not None  # a validated layer
             dot = kinds[-1].accumulate(out, x).astype(np.int64)
             scores.append(dot * out.scale.astype(np.int64) + out.offset.astype(np.int64))
     s = np.concatenate(scores) if scores else np.zeros((0, art.classes), np.int64)
-    return ReferenceResult(s, np.argmax(s, axis=1), [np.concatenate(b) for b in bits])
+    return ReferenceResult(s, np.argmax(s, axis=1),
+                           [np.concatenate(b) for b in bits] if keep_bits else [])

@@ -129,14 +129,18 @@ def shift_batch(images: torch.Tensor, shift: int, gen: torch.Generator) -> torch
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray, batch: int = 1000) -> float:
+def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray,
+             batch: int | None = None) -> float:
     return evaluate(model, images, labels, batch)[0]
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, images: np.ndarray, labels: np.ndarray,
-             batch: int = 1000) -> tuple[float, float]:
-    """(accuracy, mean cross-entropy) in eval mode; no randomness is drawn."""
+             batch: int | None = None) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) in eval mode; no randomness is drawn. ``batch``:
+    images per pass, by default up to 1000 as the model's maps allow (EBNN.inference_batch)."""
+    if batch is None:
+        batch = model.inference_batch() if isinstance(model, EBNN) else 1000
     model.eval()
     correct, loss = 0, 0.0
     for s in range(0, len(images), batch):

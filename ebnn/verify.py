@@ -318,7 +318,7 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
         k = int(np.argmax(scores[i] != ref.scores[i]))
         result.first_mismatch = {"image": i, "score_index": k, "firmware": int(scores[i, k]),
                                  "reference": int(ref.scores[i, k])}
-        result.first_mismatch.update(locate_mismatch(art, elf, images[i], ref, i, target))
+        result.first_mismatch.update(locate_mismatch(art, elf, images[i], target))
     return result
 
 
@@ -397,11 +397,13 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
     return [snapshots[i] for i in range(len(hidden))]
 
 
-def locate_mismatch(art: Artifact, elf: Path, image: np.ndarray, ref: reference.ReferenceResult,
-                    index: int, target: str | None = None) -> dict[str, Any]:
-    """The first hidden layer, element and bit where firmware and reference differ."""
+def locate_mismatch(art: Artifact, elf: Path, image: np.ndarray,
+                    target: str | None = None) -> dict[str, Any]:
+    """The first hidden layer, element and bit where firmware and reference differ on
+    ``image`` (the reference's bits of that one image computed again)."""
+    ref = reference.run(art, image, keep_bits=True)
     for layer, bits in enumerate(firmware_layer_bits(art, elf, image, target)):
-        expected = ref.bits[layer][index]
+        expected = ref.bits[layer][0]
         diff = np.argwhere(bits != expected)
         if len(diff):
             element = [int(v) for v in diff[0]]

@@ -110,7 +110,7 @@ def test_export_uses_every_direction(exported):
 
 def test_reference_bits_equal_torch(exported):
     model, art, images, _ = exported
-    ref = reference.run(art, images)
+    ref = reference.run(art, images, keep_bits=True)
     x = EBNN.pixels(torch.from_numpy(images))
     with torch.no_grad():
         for block, bits in zip(model.blocks[:-1], ref.bits, strict=True):

@@ -11,7 +11,7 @@ import pytest
 
 from ebnn import artifact, reference
 from ebnn.build import build_firmware
-from ebnn.codegen import plan_buffers, plan_stream
+from ebnn.codegen import ping_pong, plan_buffers, plan_stream
 from ebnn.ctext import words
 from ebnn.verify import parse_scores
 from sim import Simulator, load_elf
@@ -36,6 +36,20 @@ def test_no_layer_writes_over_what_it_reads(name):
     assert plan.input_offset % 4 == 0
     image = int(np.prod(art.input_shape))
     assert plan.work_words == max(plan.scratch_words, words(8 * (plan.input_offset + image)))
+
+
+@pytest.mark.parametrize(("sizes", "length"), [
+    ([2048, 7168, 7168, 16], 14336),  # 8, 28, 28 KiB: a greedy plan took 16 Ki words
+    ([4096, 8192, 8192, 8192, 8192, 8192, 8192, 8192], 16384),
+    ([40, 20, 10], 60), ([12], 12), ([5, 30, 5, 30], 35),
+])
+def test_consecutive_outputs_need_only_the_largest_neighbouring_pair(sizes, length):
+    offsets, total = ping_pong(sizes)
+    assert total == length
+    spans = [(o, o + n) for o, n in zip(offsets, sizes, strict=True)]
+    assert all(a >= 0 and b <= total for a, b in spans)
+    for (a0, a1), (b0, b1) in itertools.pairwise(spans):
+        assert a1 <= b0 or b1 <= a0
 
 
 def test_mnist_image_shares_the_first_layers_output():

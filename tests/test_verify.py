@@ -43,7 +43,7 @@ def test_good_firmware_verifies(model):
 
 def test_firmware_layer_bits_equal_reference(model):
     art, elf, images = model
-    ref = reference.run(art, images[:1])
+    ref = reference.run(art, images[:1], keep_bits=True)
     for got, expected in zip(firmware_layer_bits(art, elf, images[0]), ref.bits, strict=True):
         assert np.array_equal(got, expected[0])
 
@@ -52,7 +52,7 @@ def test_firmware_layer_bits_equal_reference(model):
 def test_flipped_threshold_is_named(which, request, tmp_path):
     art, elf, images = request.getfixturevalue(which)
     layer = art.layers[1]
-    ref = reference.run(art, images)
+    ref = reference.run(art, images, keep_bits=True)
     channel = int(np.nonzero(layer.direction != 0)[0][0])
     # flip the channel's inversion bit: its bit becomes the opposite of the reference's
     want_one = not ref.bits[1][0, 0, 0, channel]

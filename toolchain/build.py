@@ -47,11 +47,15 @@ class MemoryOverflow(ToolchainError):
     ``"flash"`` and ``"sram"``): ``needed`` holds, per memory that overflowed, the bytes the
     linker asked for (the size linked for plus its "region overflowed by N bytes"). For SRAM
     that is the static data only: the stack, at the top of SRAM, is not in the region.
-    ``str()`` is the linker's full message."""
+    ``str()`` says what needs how much against what it was linked for, in one line; the
+    linker's own message is in ``linker``."""
 
     def __init__(self, message: str, needed: dict[str, int], linked: dict[str, int]) -> None:
-        super().__init__(message)
-        self.needed, self.linked = needed, linked
+        self.needed, self.linked, self.linker = needed, linked, message
+        super().__init__("the image does not fit: " + "; ".join(
+            f"{'static data needs' if mem == 'sram' else 'code and constants need'} "
+            f"{need:,} B of {'SRAM' if mem == 'sram' else 'flash'}, linked for "
+            f"{linked[mem]:,} B" for mem, need in needed.items()))
 
 
 # GNU ld: "region `FLASH' overflowed by 74736 bytes" ("by 1 byte"); toolchain/linker.py names
