@@ -371,7 +371,7 @@ def _split_flags(ctx: click.Context, param: click.Parameter,
                    "passed to gcc after the sources.")
 @click.option("--irq-vectors", is_flag=True,
               help="Start-up code with interrupt vectors: weak CMSIS-named handlers "
-                   "(SVC_Handler, PendSV_Handler, SysTick_Handler, IRQ0_Handler..IRQ5_Handler, "
+                   "(SVC_Handler, PendSV_Handler, SysTick_Handler, IRQ0_Handler..IRQ31_Handler, "
                    "...) for 32 interrupts; without it the vector table has the 16 system "
                    "exceptions only.")
 def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | None,

@@ -324,16 +324,17 @@ class Simulator:
         halfwords = self.flash[: self.flash_size & ~1].view(np.uint16)
         for index in np.flatnonzero((halfwords == 0xBF40) & (tables.cost > 0)).tolist():
             self.on_entry(FLASH_BASE + 2 * index, self._sev)
-        if self.exceptions.v8m:
-            # MSR MSPLIM/PSPLIM (Unicorn has no register id for them): a code hook on each
-            # keeps the limits exception entry checks its frame against
-            first = np.flatnonzero(((halfwords[:-1] & 0xFFF0) == 0xF380)
-                                   & ((halfwords[1:] == 0x880A) | (halfwords[1:] == 0x880B))
-                                   & (tables.cost[: len(halfwords) - 1] > 0))
-            for index in first.tolist():
-                self.on_entry(FLASH_BASE + 2 * index, functools.partial(
-                    self._msr_stack_limit, int(halfwords[index]) & 0xF,
-                    int(halfwords[index + 1]) == 0x880B))
+        # MSR CONTROL (thread code leaving its PSP stack) and, on ARMv8-M, MSR MSPLIM/PSPLIM
+        # (Unicorn has no register id for them): a code hook on each
+        sysm = (0x8814, 0x880A, 0x880B) if self.exceptions.v8m else (0x8814,)
+        first = np.flatnonzero(((halfwords[:-1] & 0xFFF0) == 0xF380)
+                               & np.isin(halfwords[1:], sysm)
+                               & (tables.cost[: len(halfwords) - 1] > 0))
+        for index in first.tolist():
+            rn, sys_reg = int(halfwords[index]) & 0xF, int(halfwords[index + 1])
+            hook = (functools.partial(self._msr_control, rn) if sys_reg == 0x8814 else
+                    functools.partial(self._msr_stack_limit, rn, sys_reg == 0x880B))
+            self.on_entry(FLASH_BASE + 2 * index, hook)
         # a handler that is only `b .` (the Default_Handler of many vendors' start-up code):
         # reached where nothing can preempt it, the firmware has stopped for good
         vectors = self.flash[: min(self.flash_size, 4 * SPIN_VECTORS) & ~3].view(np.uint32)
@@ -684,9 +685,9 @@ class Simulator:
             if frame < limit:
                 return StackingError(frame, kind="stack_limit", message=(
                     f"{what}, below {name} 0x{limit:08x}: UsageFault STKOF"))
-        if on_psp:
-            region = self._stack_region(c.psp_limit + 1 if c.psp_limit else sp)
-            start = c.psp_limit or (region[1] if region else 0)
+        if on_psp:  # bounded by the object its SP lies in, whoever set it (MSR, a return)
+            region = self._stack_region(sp)
+            start = region[1] if region else 0
             if frame < start:
                 name = f" ({region[0]})" if region else ""
                 return StackingError(frame, kind="stack_overflow", message=(
@@ -715,6 +716,18 @@ class Simulator:
             self._counter.state.psplim = value
         else:
             self._counter.state.msplim = value
+
+    def _msr_control(self, rn: int) -> None:
+        """An MSR to CONTROL is about to run: thread code clearing SPSEL leaves the stack
+        of the thread it ran (its peak is recorded, as when an exception preempts it), so that
+        a later thread on another stack is not held to this one's bounds."""
+        if self.ipsr() or rn >= 13:
+            return
+        control = self._regs.read(R.UC_ARM_REG_CONTROL)
+        if control & 1 or not control & 2 or self._regs.read(R.UC_ARM_REG_R0 + rn) & 2:
+            return  # unprivileged (SPSEL stays), not on PSP, or staying there
+        if self._counter.state.psp_mode:
+            self._counter.leave_thread_stack(self._regs.read(R.UC_ARM_REG_PSP))
 
     def _sev(self) -> None:
         self.exceptions.event_register = True

@@ -242,9 +242,11 @@ def test_profile_leaves_sleep_out_of_every_function(firmware):
     ("wfe_deadlock", "deadlock", 5, ""),
     ("wfe_primask", "deadlock", 5, ""),
     ("sleeponexit_deadlock", "deadlock", 5, "irq2\n"),
+    ("timer_icpr", "ok", 0, ""),
+    ("timer_cannot_wake", "deadlock", 5, ""),
 ])
 def test_reset_request_wfe_sev_and_sleep_on_exit(firmware, cli, case, status, code, stdout):
-    result = cli("run", irq_program(firmware, "misc.c", CASE=case))
+    result = cli("run", irq_program(firmware, "misc.c", CASE=case), "--timeout", "60")
     assert result.returncode == code
     assert result.report["status"] == status
     assert result.report["stdout"] == stdout
@@ -573,3 +575,11 @@ def test_uart_rx_status_is_sticky_and_its_line_a_level(firmware, cli, tmp_path):
     assert result.returncode == 0, result
     assert result.report["exceptions"]["taken"] == {"IRQ0": 6}
     assert result.report["stdout"] == "ABC"
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l552"])
+def test_a_thread_leaving_its_stack_by_msr_control_does_not_bound_the_next(firmware, cli,
+                                                                          target):
+    result = cli("run", irq_program(firmware, "stklim.c", target, CASE="two_threads"))
+    assert result.returncode == 0, result
+    assert result.report["stdout"] == "two threads\n"

@@ -39,7 +39,7 @@ class CmsdkTimer(Device):
         self.intstatus = 0
         self._count = 0  # the count at cycle self._since (frozen while not counting)
         self._since = 0
-        self._next_zero = NEVER  # the next 1 -> 0 step not yet accounted
+        self._next_zero = NEVER  # the 1 -> 0 step that sets INTSTATUS next (NEVER: none can)
         self._regs: dict[int, int] = {}
 
     # --- time ---------------------------------------------------------------------------------
@@ -58,41 +58,45 @@ class CmsdkTimer(Device):
         into = (elapsed - self._count) % (self.reload + 1)
         return 0 if into == 0 else self.reload + 1 - into
 
-    def _catch_up(self) -> None:
-        """Account the zero crossings up to now: the interrupt status, and the next one."""
-        now = self.host.exceptions.now
-        if self._next_zero > now:
-            return
-        if self.ctrl & INTEN:
-            self._raise()
-        if self.reload == 0:
-            self._next_zero = NEVER
-        else:
-            period = self.reload + 1
-            self._next_zero += period * ((now - self._next_zero) // period + 1)
-        self._schedule()
-
-    def _rebase(self, count: int) -> None:
-        """The count is ``count`` now (a write, a start or a stop): plan the next zero."""
-        now = self.host.exceptions.now
-        self._count, self._since = count & MASK32, now
+    def _zero_after(self, after: int) -> int:
+        """The first cycle after ``after`` at which the count goes from 1 to 0 (NEVER: none):
+        ``count`` cycles from the base, then every RELOAD + 1 (a count written as 0 reloads
+        first, without a step)."""
         if not self._counting:
-            self._next_zero = NEVER
-        elif self._count:
-            self._next_zero = now + self._count
-        elif self.reload:  # 0 now: reloads next cycle, without an interrupt for this zero
-            self._next_zero = now + 1 + self.reload
-        else:
-            self._next_zero = NEVER
-        self._schedule()
+            return NEVER
+        first = self._since + (self._count if self._count else self.reload + 1)
+        if not self._count and not self.reload:
+            return NEVER
+        if first > after:
+            return first
+        if not self.reload:
+            return NEVER
+        period = self.reload + 1
+        return first + period * ((after - first) // period + 1)
 
     def _schedule(self) -> None:
+        """Plan the next step that changes something: only while INTEN is set and INTSTATUS
+        clear (a step sets it; once set, more steps change nothing), so a timer that cannot
+        interrupt costs nothing and never wakes a sleeping core."""
+        now = self.host.exceptions.now
+        self._next_zero = (self._zero_after(now) if self.ctrl & INTEN and not self.intstatus
+                           else NEVER)
         at = None if self._next_zero == NEVER else self._next_zero
         self.host.exceptions.set_timer(self, at, self._catch_up)
 
-    def _raise(self) -> None:
-        self.intstatus |= 1
+    def _catch_up(self) -> None:
+        """The planned step, when it has come: INTSTATUS set and the line raised."""
+        if self._next_zero > self.host.exceptions.now:
+            return
+        self._next_zero = NEVER
+        self.intstatus = 1
         self.host.set_irq_level(self.irq, True)
+        self._schedule()
+
+    def _rebase(self, count: int) -> None:
+        """The count is ``count`` now (a write, a start or a stop)."""
+        self._count, self._since = count & MASK32, self.host.exceptions.now
+        self._schedule()
 
     # --- registers ----------------------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
@@ -126,6 +130,7 @@ class CmsdkTimer(Device):
             if value & 1 and self.intstatus & 1:
                 self.intstatus = 0
                 self.host.set_irq_level(self.irq, False)
+                self._schedule()
         elif _ID_BASE <= offset < _ID_BASE + 4 * len(_IDS):
             pass  # read-only identification
         else:

@@ -251,8 +251,8 @@ class SystemControlSpace(Device):
                 m.enabled &= ~bits
             elif base == 0x200:
                 m.pending |= bits
-            elif base == 0x280:
-                m.pending &= ~bits
+            elif base == 0x280:  # a line held high (and not active) pends again at once
+                m.pending = m.pending & ~bits | m.levels & bits & ~m.active
             m.update()  # IABR (0x300) is read-only
             return
         if word == 0x008:

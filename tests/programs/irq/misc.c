@@ -1,7 +1,8 @@
 /* One behaviour per build (-DCASE=...): a system reset request, WFE after SEV, WFE with
  * nothing to wake the core or only an interrupt PRIMASK holds back, sleep-on-exit with
  * nothing to wake the core, unprivileged code touching the SCS (a BusFault on the chip; STIR
- * allowed with CCR.USERSETMPEND), the UART reading the console input polled, and interrupt-driven
+ * allowed with CCR.USERSETMPEND), a timer interrupt pended before it was enabled, a timer
+ * that cannot wake the core, the UART reading the console input polled, and interrupt-driven
  * (one byte per RX interrupt, HAL style) while the core sleeps in WFI or spins on a flag
  * (rewriting CTRL as it spins), or, the interrupt disabled, WFE woken by SEVONPEND. */
 #include "cm.h"
@@ -86,6 +87,39 @@ static int unpriv_stir(void)
     STIR = 2u;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
     return 0; /* IRQ2 ran first */
+}
+
+static volatile int timer_ticks;
+
+void IRQ8_Handler(void)
+{
+    REG(0x4000000Cu) = 1u; /* TIMER0 INTCLEAR */
+    timer_ticks++;
+}
+
+static int timer_icpr(void)
+{
+    /* the usual set-up order: start the timer, then clear any stale pending state, then
+     * enable: its line, high by then, pends again at once (and it keeps ticking) */
+    REG(0x40000008u) = 100u; /* RELOAD */
+    REG(0x40000000u) = 9u;   /* EN | INTEN */
+    while (!(REG(0x4000000Cu) & 1u))
+        ;
+    NVIC_ICPR = 1u << 8;
+    NVIC_ISER = 1u << 8;
+    while (timer_ticks < 3)
+        __asm__ volatile("wfi" ::: "memory");
+    REG(0x40000000u) = 0u;
+    return 0;
+}
+
+static int timer_cannot_wake(void)
+{
+    /* a periodic timer whose interrupt is not enabled in the NVIC: WFI sleeps for good */
+    REG(0x40000008u) = 100u;
+    REG(0x40000000u) = 9u;
+    __asm__ volatile("wfi" ::: "memory");
+    return 0;
 }
 
 static int uart_rx(void)

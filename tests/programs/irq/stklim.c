@@ -2,7 +2,8 @@
  * SVC whose frame would go below PSPLIM (a task stack carved from a heap-like array) or
  * MSPLIM, an instruction moving SP below MSPLIM with the UsageFault handler enabled; on any
  * core an SVC from a thread (started by MSR CONTROL) with 16 bytes of its stack left, and an
- * SVC whose frame would land in static data. Each prints its guard words after the SVC: the
+ * SVC whose frame would land in static data; two threads started one after the other on two
+stacks, the second below the first (legitimate: no overflow). Each overflow case prints its guard words after the SVC: the
  * simulator must stop before any of them is overwritten. */
 #include "cm.h"
 #include "semihost.h"
@@ -84,6 +85,29 @@ static int static_svc(void)
     __asm__ volatile("mov r1, sp\n\tmov sp, %0\n\tsvc #0\n\tmov sp, r1" :: "r"(top)
                      : "r1", "memory");
     sh_write0("no overflow seen\n");
+    return 0;
+}
+
+static uint32_t stack_one[32], stack_two[32];
+static volatile int svcs;
+
+static void thread_on(uint32_t *top)
+{
+    __asm__ volatile("msr psp, %0\n\tmovs r0, #2\n\tmsr control, r0\n\tisb\n\t"
+                     "push {r4, r5}\n\tpop {r4, r5}\n\tsvc #0\n\t"
+                     "movs r0, #0\n\tmsr control, r0\n\tisb"
+                     :: "r"(top) : "r0", "memory");
+    svcs++;
+}
+
+static int two_threads(void)
+{
+    /* the higher array first, then the lower: the second is not held to the first's bounds */
+    uint32_t *hi = stack_one > stack_two ? stack_one : stack_two;
+    uint32_t *lo = stack_one > stack_two ? stack_two : stack_one;
+    thread_on(hi + 32);
+    thread_on(lo + 32);
+    sh_write0(svcs == 2 ? "two threads\n" : "lost a thread\n");
     return 0;
 }
 
