@@ -348,13 +348,15 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
         widest = max(len(row[i]) for row in rows)
         if i == 1:  # a long layer label wraps at its spaces, never inside a word (conv1d16)
             widest = max(len(word) for row in rows for word in row[1].split())
-        # numbers keep their width; a header wraps at its space rather than widen its column
+        # numbers and header words keep their width; a header wraps at its spaces
         fit = max(widest, *(len(word) for word in head.split()))
         table.add_column(head, justify="left" if i in (1, 2) else "right",
-                         min_width=widest, max_width=None if i == 1 else fit, overflow="fold")
+                         min_width=fit, max_width=None if i == 1 else fit, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    out.print(table)
+    from sim.formats.text import print_fitted
+
+    print_fitted(out, table)  # wider than the terminal rather than a figure cut
     out.print("total: stack is the whole run's peak, cycles the whole run's (start-up "
               "included)")
     if s.target is not None:

@@ -320,3 +320,42 @@ def test_summary_fits_80_columns(tmp_path: Path, name: str) -> None:
         for key in ("weight_bits", "binary_macs", "cycles", "stack"):
             assert f"{r[key]:,}" in proc.stdout, (key, proc.stdout)
     assert f"{s['cycles']:,}" in proc.stdout
+
+
+WIDE_MODEL = """[model]
+name = "wide"
+input = [32, 32, 3]
+classes = 100
+[[model.layers]]
+type = "conv"
+filters = 64
+kernel = 3
+pool = 2
+[[model.layers]]
+type = "conv"
+filters = 256
+kernel = 3
+padding = 1
+pool = 2
+[[model.layers]]
+type = "linear"
+units = 512
+"""
+
+
+def test_summary_of_figures_wider_than_80_columns_keeps_every_figure_whole(
+        tmp_path: Path) -> None:
+    """A model whose figures cannot fit 80 columns: the table is printed wider rather than
+    any figure (or a header word) being cut."""
+    config = tmp_path / "wide.toml"
+    config.write_text(WIDE_MODEL)
+    exe = Path(sys.executable).with_name("ebnn")
+    proc = subprocess.run([str(exe), "summary", str(config), "-t", "stm32f746", "--json",
+                           str(tmp_path / "s.json")], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "80"}, check=False)
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads((tmp_path / "s.json").read_text())
+    for r in s["layers"]:
+        for key in ("weight_bits", "binary_macs", "cycles", "flash_const"):
+            assert f"{r[key]:,}" in proc.stdout, (key, proc.stdout)
+    assert f"{s['cycles']:,}" in proc.stdout and "buffer" in proc.stdout
