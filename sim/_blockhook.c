@@ -1129,15 +1129,20 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
         return 0;
     if (s->cycles >= s->timer_at) {
         sim_advance_systick(s);
-        if (s->cycles >= s->timer_at)
-            return python_event(s, addr);
+        if (s->cycles >= s->timer_at) {
+            /* a device's event: Python runs it; 2 = nothing taken yet, take what it pended
+             * natively below if the fast path applies */
+            int r = python_event(s, addr);
+            if (r != 2 || s->stop_reason != STOP_NONE)
+                return r == 1;
+        }
     }
     /* the masks only lower the execution priority below the active exceptions' */
     if (s->pend_prio >= s->active_prio)
         return 0;
     if (s->pend_exc < 0 || !(s->exc_flags & EXC_FAST)) {
         if (s->pend_prio < execution_priority(uc, s))
-            return python_event(s, addr);
+            return python_event(s, addr) == 1;
         return 0;
     }
     /* the entry's registers and the masks in one call */
@@ -1151,7 +1156,7 @@ static __attribute__((noinline)) int event_block(void *uc, sim_state *s, uint32_
         return 0;
     if (fast_enter(uc, s, (uint32_t)s->pend_exc, addr, 0, r))
         return 1;
-    return python_event(s, addr);
+    return python_event(s, addr) == 1;
 }
 
 /* Unicorn's MMIO callbacks for the System Control Space (0xE000E000): a store of PENDSVSET

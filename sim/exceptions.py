@@ -231,6 +231,7 @@ class ExceptionModel:
         self._trace: list[tuple[str, int | None, int | None]] | None = None
         self.entry_cycles = _ENTRY.get(core.name, 12)
         self._c = counter.state
+        self._holding = False  # update() held while device events run
         self.systick = SysTick(self._c)
         self._pending_w, self._active_w, self._enabled_w, self.prio = counter.exc_masks()
         self._level_w = counter.exc_levels()
@@ -410,7 +411,10 @@ class ExceptionModel:
 
     def update(self) -> None:
         """Tell the native hook what to watch: the next SysTick event, the PRIGROUP mask (C
-        works out the best pending exception and the active priority from the shared state)."""
+        works out the best pending exception and the active priority from the shared state).
+        Held (and done once after) while device events run."""
+        if self._holding:
+            return
         st = self.systick
         timer_at = st.zero_at if st.enabled and st.csr & 2 else NEVER
         self.counter.set_events(timer_at=timer_at, group_mask=self.group_mask,
@@ -443,13 +447,22 @@ class ExceptionModel:
                 del self._timers[owner]
                 event()
 
+    def _run_timers_held(self) -> None:
+        """The device events that fell due, with one update() after them all."""
+        self._holding = True
+        try:
+            self._run_timers()
+        finally:
+            self._holding = False
+        self.update()
+
     def set_level(self, exc: int, high: bool) -> None:
         """A device drives the (level-sensitive) line of exception ``exc``: rising, it pends
         the exception; while high, a return from its handler pends it again (the handler
         must clear the device's interrupt status, as on the chip). Falling does not un-pend."""
-        bit = 1 << exc
-        was = bool(self.levels & bit)
-        self.levels = self.levels | bit if high else self.levels & ~bit
+        words, w, bit = self._level_w, exc >> 6, 1 << (exc & 63)
+        was = int(words[w]) & bit
+        words[w] = int(words[w]) | bit if high else int(words[w]) & ~bit
         if high and not was:
             self.set_pending(exc)
 
@@ -518,7 +531,15 @@ class ExceptionModel:
 
     # --- entry ------------------------------------------------------------------------------------
     def _on_event_c(self, address: int) -> int:
+        """The native hook's call at a block boundary where a timer is due or an exception
+        can preempt: 1 when an exception was taken here; 2 when device events ran and the
+        hook may take what they pended itself (its fast path; it calls again if that does not
+        apply); 0 otherwise."""
         try:
+            if self._trace is None and self.device_at <= self.now:
+                self.advance_systick()
+                self._run_timers_held()
+                return 2
             return self.on_event(address)
         except StackingError as exc:
             self.fault = (exc.kind, str(exc), address, exc.address, exc.access)
@@ -634,7 +655,7 @@ class ExceptionModel:
         regs = self.regs
         ipsr, control, psp, msp = regs.read_many(_RETURN_READ)
         self.active &= ~(1 << ipsr)
-        if self.levels >> ipsr & 1:  # a level-sensitive line still high: pending again
+        if int(self._level_w[ipsr >> 6]) >> (ipsr & 63) & 1:  # a line still high: pends again
             self.pending |= 1 << ipsr
         self.counter.handler_close(ipsr)
         if self.trace is not None:
@@ -787,6 +808,5 @@ class ExceptionModel:
             self.counter.add_cycles(skip)
             self.sleep_cycles += skip
             self.advance_systick()
-            self._run_timers()
-            self.update()
+            self._run_timers_held()
         return True  # events that do not wake it: let the core look again

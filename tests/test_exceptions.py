@@ -583,3 +583,16 @@ def test_a_thread_leaving_its_stack_by_msr_control_does_not_bound_the_next(firmw
     result = cli("run", irq_program(firmware, "stklim.c", target, CASE="two_threads"))
     assert result.returncode == 0, result
     assert result.report["stdout"] == "two threads\n"
+
+
+def test_device_interrupts_are_the_same_taken_natively_or_by_the_python_model(firmware):
+    """The timer program: the native path (a device event in Python, then the
+    exception taken in C) and the profiler's all-Python path give the same run."""
+    from sim.profile import Profiler
+
+    image = sim.load_elf(irq_program(firmware, "timer.c"))
+    native = sim.run(image)
+    python = Profiler(sim.Simulator(image)).run().report
+    assert native.stdout == python.stdout == TIMER_OUTPUT + "sleep-on-exit wakeups 1\n"
+    assert (native.instructions, native.cycles, native.sleep_cycles, native.exceptions) == (
+        python.instructions, python.cycles, python.sleep_cycles, python.exceptions)
