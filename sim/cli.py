@@ -108,7 +108,8 @@ def main() -> None:
                    "was linked for, else the target's.")
 @click.option("--max-stack", type=SIZE, default=None, help="Stack budget (peak stack use).")
 @click.option("--max-cycles", type=click.IntRange(min=0), default=None,
-              help="Budget of estimated cycles for the whole run.")
+              help="Budget of estimated cycles for the whole run (active: cycles asleep in "
+                   "WFI/WFE are not counted).")
 @click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
               default=None,
               help="Stop (exit 5) before executing more than this many instructions.")

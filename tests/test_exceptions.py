@@ -596,3 +596,10 @@ def test_device_interrupts_are_the_same_taken_natively_or_by_the_python_model(fi
     assert native.stdout == python.stdout == TIMER_OUTPUT + "sleep-on-exit wakeups 1\n"
     assert (native.instructions, native.cycles, native.sleep_cycles, native.exceptions) == (
         python.instructions, python.cycles, python.sleep_cycles, python.exceptions)
+
+
+def test_a_handler_the_run_ends_in_counts_its_cycles(firmware):
+    image = sim.load_elf(irq_program(firmware, "misc.c", CASE="exit_in_handler"))
+    report = sim.run(image)
+    assert report.exit_code == 7 and report.exceptions == {"IRQ2": 1}
+    assert report.handler_cycles.get("IRQ2", 0) > 0

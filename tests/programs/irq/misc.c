@@ -49,7 +49,23 @@ static int wfe_primask(void)
     return 0;
 }
 
-void IRQ2_Handler(void) { sh_write0("irq2\n"); }
+static volatile int exit_in_irq2;
+
+void IRQ2_Handler(void)
+{
+    sh_write0("irq2\n");
+    if (exit_in_irq2)
+        sh_exit(7); /* the run ends inside the handler */
+}
+
+static int exit_in_handler(void)
+{
+    exit_in_irq2 = 1;
+    NVIC_ISER = 1u << 2;
+    NVIC_ISPR = 1u << 2;
+    isb();
+    return 0;
+}
 
 static int sleeponexit_deadlock(void)
 {
