@@ -63,6 +63,11 @@ MODELS = {
         {"type": "conv", "filters": 6, "kernel": 3, "padding": 1, "pool": 2},
         {"type": "conv", "filters": 35, "kernel": 2, "stride": 2, "padding": 1},
         {"type": "conv", "filters": 9, "kernel": 1, "stride": 3}]},
+    # a hidden conv pooled over 3x4 windows without padding: kept one window at a time (the
+    # kernel's ONE order, as a stream does), 40 filters in two groups
+    "bigpool": {"input": [13, 12, 1], "classes": 3, "layers": [
+        {"type": "conv", "filters": 6, "kernel": 3},
+        {"type": "conv", "filters": 40, "kernel": 2, "pool": [3, 4]}]},
     # a one-word window with padding (2x2x8 bits): GCC's -Warray-bounds once failed its build
     "oneword": {"input": [8, 8, 1], "classes": 10, "layers": [
         {"type": "conv", "filters": 8, "kernel": 3, "padding": 1, "pool": 2},

@@ -175,14 +175,17 @@ def sliced_rows_function(name: str, index: int, layer: Layer,
     nw = words(kh * kw * c)
     nb = count_planes(kh * kw * c)
     padded = (py, px) != (0, 0)
-    # a stream's loop order keeps one window (ebnn_conv_sliced_hw's ONE): less stack
-    nwin = nw if ring else qy * qx * nw
+    # a stream's loop order keeps one window (ebnn_conv_sliced_hw's ONE): less stack; so does
+    # a whole map's pool of more than 2x2 windows, whose windows kept at once (and the loops
+    # gcc unrolls over them) would grow stack and code with the pool's area
+    one = bool(ring) or qy * qx > 4
+    nwin = nw if one else qy * qx * nw
     if padded:  # mask: written by ebnn_gather before each use; zeroed once so that compilers
         # see it written (gcc's -Wmaybe-uninitialized), by a loop (= {0} became a memset call)
         scratch = f"    uint32_t win[{nwin}], mask[{nwin}], n[{nb}];\n"
     else:  # no window over the padding: no mask
         scratch = f"    uint32_t win[{nwin}], n[{nb}], *mask = win;\n"
-    scratch += (f"    uint32_t bits[{(f + 31) // 32}];\n" if ring
+    scratch += (f"    uint32_t bits[{(f + 31) // 32}];\n" if one
                 else f"    int32_t pad[{qy * qx}];\n")
     if padded:  # after the declarations (C90-style -Wdeclaration-after-statement)
         scratch += f"    EBNN_UNROLL\n    for (int i = 0; i < {nwin}; i++)\n        mask[i] = 0;\n"
@@ -201,7 +204,10 @@ def sliced_rows_function(name: str, index: int, layer: Layer,
         head = (f"/* layer {index}, output rows py0..py1-1 into bw */\n"
                 f"static EBNN_NOINLINE void {name}(const uint32_t *in, "
                 "ebnn_bitwriter *bw, int py0, int py1)\n{\n")
-        if square:  # the short form: the same C as before per-axis geometry
+        if one:
+            call = (f"ebnn_conv_sliced_hw(in, 0, bw, py0, py1, 0, {wo}, {consts}, {hw_dims}, "
+                    f"{nw}, {nb}, 1, win, mask, 0, bits, n);")
+        elif square:  # the short form: the same C as before per-axis geometry
             call = (f"ebnn_conv_sliced(in, bw, py0, py1, {consts}, {h}, {w}, {c}, {kh}, {kw}, "
                     f"{sy}, {py}, {qy}, {ty}, {wo}, {f}, {nw}, {nb}, win, mask, pad, n);")
         else:
