@@ -201,6 +201,7 @@ typedef struct {
     uint32_t scr;                     /* SCB->SCR (SLEEPONEXIT, SEVONPEND) */
     uint32_t msplim, psplim;          /* ARMv8-M stack limits, as the firmware's MSRs set them */
     uint32_t vec_base, vec_entries;   /* the image's vector table and its length (0: unknown) */
+    uint32_t min_sp_prev, min_sp_at;  /* min_sp before the block at min_sp_at last lowered it */
     mmio_read_fn scs_read;            /* the SCS device, for everything but the fast stores */
     mmio_write_fn scs_write;
     /* thread stacks: the image's sized data objects sorted by start (sim/elf.py), and per
@@ -501,8 +502,11 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
             s->emu_stop(uc);
             return;
         }
-        if (lowest < s->min_sp && !thread)
+        if (lowest < s->min_sp && !thread) {
+            s->min_sp_prev = s->min_sp; /* a fault inside the block takes it back */
+            s->min_sp_at = addr;
             s->min_sp = lowest;
+        }
         s->sp_pending = flags & BF_DYNAMIC_SP;
         s->sp_known = !(flags & (BF_DYNAMIC_SP | BF_SP_UNSURE));
         s->sp_shadow = sp + (uint32_t)((int32_t)spnet * 4);
@@ -1517,7 +1521,7 @@ static const uint32_t layout[] = {
     FIELD(sim_state, reg_read_batch) FIELD(sim_state, reg_write_batch)
     FIELD(sim_state, on_intr) FIELD(sim_state, exc_regids) FIELD(sim_state, scr)
     FIELD(sim_state, msplim) FIELD(sim_state, psplim) FIELD(sim_state, vec_base)
-    FIELD(sim_state, vec_entries)
+    FIELD(sim_state, vec_entries) FIELD(sim_state, min_sp_prev) FIELD(sim_state, min_sp_at)
     FIELD(sim_state, scs_read) FIELD(sim_state, scs_write) FIELD(sim_state, obj_start)
     FIELD(sim_state, obj_size) FIELD(sim_state, obj_peak) FIELD(sim_state, obj_order)
     FIELD(sim_state, n_objs) FIELD(sim_state, seen_seq) FIELD(sim_state, switched_in_at)

@@ -156,6 +156,8 @@ class _SimState(ctypes.Structure):
     psplim: int
     vec_base: int
     vec_entries: int
+    min_sp_prev: int
+    min_sp_at: int
     st_zero_at: int
     st_csr: int
     st_rvr: int
@@ -206,6 +208,7 @@ class _SimState(ctypes.Structure):
         ("exc_regids", ctypes.c_int32 * len(_EXC_REGIDS)),
         ("scr", ctypes.c_uint32), ("msplim", ctypes.c_uint32), ("psplim", ctypes.c_uint32),
         ("vec_base", ctypes.c_uint32), ("vec_entries", ctypes.c_uint32),
+        ("min_sp_prev", ctypes.c_uint32), ("min_sp_at", ctypes.c_uint32),
         ("scs_read", _P), ("scs_write", _P),
         ("obj_start", _P), ("obj_size", _P), ("obj_peak", _P), ("obj_order", _P),
         ("n_objs", ctypes.c_uint32), ("seen_seq", ctypes.c_uint32),
@@ -589,6 +592,13 @@ class NativeCounter:
         or (``on`` False) the main stack."""
         s = self._s
         s.psp_mode, s.psp_min, s.psp_limit = int(on), sp, limit
+
+    def refused_sp(self, sp: int) -> None:
+        """An instruction of the last block was refused its SP move (ARMv8-M STKOF): the low
+        the block's entry recorded for it is taken back; SP, as the fault left it, counts."""
+        s = self._s
+        if s.min_sp_at == s.last_addr and s.min_sp_prev:
+            s.min_sp = min(s.min_sp_prev, sp)
 
     def lower_min_sp(self, sp: int) -> None:
         """Record a stack address written outside any block (an exception frame)."""

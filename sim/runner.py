@@ -621,6 +621,8 @@ class Simulator:
                 "hard_fault", "SVC where SVCall cannot be taken: its priority is not above the "
                 "execution priority (HardFault)", pc - 2))
             return
+        if intno == faults.EXCP_STKOF:  # the SP move was refused: not in the stack peak
+            self._counter.refused_sp(self._regs.read(R.UC_ARM_REG_SP))
         kind, text = faults.EXCEPTIONS.get(intno, ("hard_fault", f"exception {intno}"))
         if intno == faults.EXCP_SWI:
             pc -= 2  # SVC (always 16 bits) arrives with PC already past it: report the SVC

@@ -510,6 +510,7 @@ def test_armv8m_stack_limit_fault_of_an_instruction_is_delivered_with_vector_fau
     plain = cli("run", elf)
     assert plain.returncode == 4 and plain.report["fault"]["kind"] == "stack_limit"
     assert plain.report["fault"]["instruction"].startswith("sub")
+    assert plain.report["sram"]["stack_peak"] < 0x400  # the refused `sub sp, #0x400` is not in it
     vectored = cli("run", elf, "--vector-faults")
     assert vectored.report["stdout"] == "usagefault STKOF\n"
     assert vectored.returncode == 1 and vectored.report["exit_code"] == 6
