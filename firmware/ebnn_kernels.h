@@ -117,6 +117,15 @@ EBNN_INLINE void ebnn_or_bits(uint32_t *d, uint32_t pos, uint32_t v, uint32_t n)
         d[w + 1] |= v >> (32u - o);
 }
 
+/* XORs the n (1..32) low bits of v into d from bit pos on. ~7. */
+EBNN_INLINE void ebnn_xor_bits(uint32_t *d, uint32_t pos, uint32_t v, uint32_t n)
+{
+    uint32_t w = pos >> 5, o = pos & 31u;
+    d[w] ^= v << o;
+    if (o + n > 32u)
+        d[w + 1] ^= v >> (32u - o);
+}
+
 /* Drops the first drop bits of stream s: the next keep bits move to its start (a stream's ring
  * forgets the rows no later output reads). Reads only the words holding those bits; moving
  * down in place is safe (word i is written after words i.. were read). ~12 per word moved. */

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ebnn.ctext import c_array, pack_words
-
 if TYPE_CHECKING:
     from ebnn.artifact import Layer
 
@@ -109,12 +107,6 @@ def _thresholds(layer: Layer) -> tuple[list[int | None], list[int | None], list[
     return raw, exact, inv
 
 
-def _stream(bits: list[int], repeat: int) -> np.ndarray:
-    """``bits`` repeated ``repeat`` times as a zero-padded stream of uint32 words."""
-    stream: np.ndarray = pack_words(np.tile(np.array(bits, bool), repeat)[None, :])[0]
-    return stream
-
-
 def rows_function(function: str) -> str:
     """The first layer's function for a range of output rows (``first_layer_function``)."""
     return f"{function}_rows"
@@ -181,7 +173,6 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
         f"EBNN_NOINLINE void {function}(const uint8_t *in, uint32_t *out)",
         "{",
     ]
-    consts = ""
     if streams_by_rows(layer):  # each conv window in at most one output pixel: in registers
         head = [
             f"/* layer {i}, output rows py0..py1-1 into bw: first conv {layer.in_shape} -> "
@@ -243,10 +234,12 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
             "        }",
             "    }",
         ]
-        if any(masks):
-            consts = c_array("uint32_t", f"l{i}_inv", _stream(inv, ho * wo), hexa=True)
-            body += [f"    for (int k = 0; k < {nwords}; k++)", f"        out[k] ^= l{i}_inv[k];"]
-    return consts, "\n".join(head + body + ["}", ""])
+        if any(masks):  # each pixel's filters XORed with their inversion bits (~7 per word)
+            body += [f"    for (uint32_t pos = 0; pos < {ho * wo * f}u; pos += {f}u) {{",
+                     *(f"        ebnn_xor_bits(out, pos + {32 * k}u, 0x{masks[k]:08x}u, "
+                       f"{sizes[k]}u);" for k in range(nm) if masks[k]),
+                     "    }"]
+    return "", "\n".join(head + body + ["}", ""])
 
 
 def input_alias_offset(layer: Layer) -> int | None:
