@@ -169,6 +169,45 @@ EBNN_INLINE ebnn_bitwriter ebnn_writer_at(uint32_t *s, uint32_t pos)
     return bw;
 }
 
+/* A first layer too large for straight-line code (ebnn/layers/first_conv.py, LOOP_CHARS):
+ * the raw taps of a window inside the image, s[(ky * KW + kx) * C + c] = its pixel, from q, its
+ * top-left pixel. ~3 instructions per tap. */
+EBNN_INLINE void ebnn_first_raw(const uint8_t *q, int32_t *s, int W, int C, int KH, int KW)
+{
+    int j = 0;
+    for (int ky = 0; ky < KH; ky++)
+        for (int i = 0; i < KW * C; i++)
+            s[j++] = q[ky * W * C + i];
+}
+
+/* ... the sum of a window's N taps s[] (once per window). ~2 instructions per tap. */
+EBNN_INLINE int32_t ebnn_first_total(const int32_t *s, int N)
+{
+    int32_t total = 0;
+    for (int t = 0; t < N; t++)
+        total += s[t];
+    return total;
+}
+
+/* ... and one filter's sum over the taps: +s[t] where bit t of w (w[t / 32], bit t % 32) is
+ * set, -s[t] where it is clear, as 2 * (the taps with bit set) - total. ~6 instructions per
+ * tap (a load, the bit as a mask, an AND, an add, the next bit). */
+EBNN_INLINE int32_t ebnn_first_dot(const int32_t *s, const uint32_t *w, int N, int32_t total)
+{
+    int32_t plus = 0;
+    for (int wi = 0; 32 * wi < N; wi++) {
+        uint32_t bits = w[wi];
+        const int32_t *q = s + 32 * wi;
+        int n = N - 32 * wi < 32 ? N - 32 * wi : 32;
+        EBNN_UNROLL
+        for (int t = 0; t < n; t++) {
+            plus += q[t] & -(int32_t)(bits & 1u);
+            bits >>= 1;
+        }
+    }
+    return 2 * plus - total;
+}
+
 /* The first layer's taps of the window at (y0, x0) (top-left, may lie in the padding):
  * s[(ky * KW + kx) * C + c] = 2 * pixel - 255, or 0 where the window covers padding.
  * in holds the image from row base on (0: the whole image; a stream's ring of rows otherwise).

@@ -156,6 +156,25 @@ def test_streamed_rows_give_the_same_scores(exported, target):
     assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
 
 
+@pytest.mark.parametrize("target", ["curie", "stm32l031"])
+def test_first_layer_as_a_loop_gives_the_same_scores(exported, target, monkeypatch):
+    """A first layer too large for straight-line code (first_conv.LOOP_CHARS) sums its taps
+    in a loop over weight bits: forced here on every config, whole image and streamed."""
+    from ebnn.layers import first_conv
+
+    _, art, images, outdir = exported
+    monkeypatch.setattr(first_conv, "LOOP_CHARS", 0)
+    ref = reference.run(art, images)
+    for stream in (False, True):
+        elf = outdir / f"{art.name}-{target}-loop{'-stream' if stream else ''}.elf"
+        result, _ = build_firmware(art, elf, target, stream=stream)
+        assert "ebnn_first_dot(" in (result.elf.parent / f"{elf.stem}-src" / "ebnn.c").read_text()
+        report = Simulator(load_elf(result.elf)).run(stdin=io.BytesIO(images.tobytes()))
+        assert report.status == "ok" and report.exit_code == 0
+        scores, classes = parse_scores(report.stdout, art.classes)
+        assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
+
+
 def test_hidden_layers_use_no_floating_point(exported):
     _, art, _, outdir = exported
     result, _ = build_firmware(art, outdir / f"{art.name}-fp.elf", "nrf52832")  # has an FPU

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ebnn.ctext import c_array, pack_words
+
 if TYPE_CHECKING:
     from ebnn.artifact import Layer
 
@@ -75,6 +77,45 @@ def _window_code(layer: Layer, indent: str, thresholds: list[int | None]) -> lis
     return lines
 
 
+# straight-line code longer than this (characters of C per window) makes the layer a loop
+# instead: a whole-image kernel of 28x28 taps and 64 filters was 283 KB a window (105 KB of
+# code, minutes to build: 8 s as a loop, 7 KB of flash, but 11x the cycles); every shipped
+# model's first layer is under 4 KB
+LOOP_CHARS = 64_000
+NEVER = 0x7FFFFFFF  # a threshold no sum reaches: a constant bit (the inversion mask sets it)
+
+
+def _loop_code(i: int, layer: Layer, indent: str, which: str) -> list[str]:
+    """The loop form of ``_window_code``: each filter's sum over the taps ``s[]`` with its
+    weight bits from ``l<i>_w`` (``ebnn_first_dot``), compared with ``l<i>_t<which>``."""
+    f = layer.out_shape[-1]
+    taps = int(np.prod(layer.weights.shape[1:]))
+    nwt = (taps + 31) // 32
+    lines = [f"{indent}a = ebnn_first_total(s, {taps});"]
+    for k in range((f + 31) // 32):
+        lines += [f"{indent}for (int f = 0; f < {min(32, f - 32 * k)}; f++) {{",
+                  f"{indent}    int32_t sum = ebnn_first_dot(s, l{i}_w + ({32 * k} + f) * {nwt}, "
+                  f"{taps}, a);",
+                  f"{indent}    m{k} |= (uint32_t)(sum >= l{i}_t{which}[{32 * k} + f]) << f;",
+                  f"{indent}}}"]
+    return lines
+
+
+def _loop_consts(i: int, layer: Layer, raw: list[int | None],
+                 exact: list[int | None] | None) -> str:
+    """``l<i>_w`` (each filter's weight bits, tap t at bit t % 32 of word t / 32) and the
+    thresholds ``l<i>_traw`` and (a padded layer's) ``l<i>_texact`` (NEVER for a constant
+    bit) of the loop form."""
+    w = layer.weights.reshape(layer.weights.shape[0], -1).astype(bool)
+    out = c_array("uint32_t", f"l{i}_w", pack_words(w).reshape(-1), hexa=True)
+    for name, values in (("raw", raw), ("exact", exact or [])):
+        if not values:
+            continue
+        out += c_array("int32_t", f"l{i}_t{name}",
+                       np.array([NEVER if t is None else t for t in values], np.int64))
+    return out
+
+
 def _thresholds(layer: Layer) -> tuple[list[int | None], list[int | None], list[int]]:
     """Per filter: the threshold of the raw-pixel sum ``R = sum w * x`` of a window inside the
     image, of the exact accumulator ``A = sum w * (2x - 255)`` of a window over the padding
@@ -136,6 +177,12 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
     per output pixel ~10 (bits out). Windows in no pool window are never computed; with
     overlapping pools (pool stride < pool on either axis) every window is computed once and
     ORed into each output pixel that pools it. No division or modulo.
+
+    A layer whose straight-line code would pass ``LOOP_CHARS`` characters per window (many
+    taps times many filters: a whole-image kernel) is a loop instead, the weights as bits in flash
+    (``ebnn_first_raw``, ``ebnn_first_total``, ``ebnn_first_dot``): ~3 per tap to load, ~2 per
+    tap for the window's total, then ~6 per tap and filter; its code does not grow with the
+    layer.
     """
     h, w, c = layer.in_shape
     kh, kw = layer.kernel
@@ -150,12 +197,17 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
     masks = [sum(b << j for j, b in enumerate(inv[k * 32 : k * 32 + 32])) for k in range(nm)]
     sizes = [min(32, f - 32 * k) for k in range(nm)]
     offsets = [(ky * w + kx) * c + ch for ky in range(kh) for kx in range(kw) for ch in range(c)]
+    loop = len("\n".join(_window_code(layer, "", raw))) > LOOP_CHARS
+
+    def sums(ind: str, which: str, thresholds: list[int | None]) -> list[str]:
+        return (_loop_code(i, layer, ind, which) if loop
+                else _window_code(layer, ind, thresholds))
 
     def window(ind: str) -> list[str]:
+        load = ([f"{ind}    ebnn_first_raw(q, s, {w}, {c}, {kh}, {kw});"] if loop
+                else [f"{ind}    s[{j}] = q[{o}];" for j, o in enumerate(offsets)])
         inside = [f"{ind}    const uint8_t *q = in + ((y0 - base) * {w} + x0) * {c};",
-                  f"{ind}    int32_t s[{taps}], a;",
-                  *(f"{ind}    s[{j}] = q[{o}];" for j, o in enumerate(offsets)),
-                  *_window_code(layer, ind + "    ", raw)]
+                  f"{ind}    int32_t s[{taps}], a;", *load, *sums(ind + "    ", "raw", raw)]
         code = [f"{ind}int y0 = cy * {sy} - {pdy}, x0 = cx * {sx} - {pdx};"]
         if pdy == 0 and pdx == 0:
             return [*code, f"{ind}{{", *inside, f"{ind}}}"]
@@ -164,7 +216,7 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
             *inside, f"{ind}}} else {{",
             f"{ind}    int32_t s[{taps}], a;",
             f"{ind}    ebnn_first_taps(in, base, s, {h}, {w}, {c}, {kh}, {kw}, y0, x0);",
-            *_window_code(layer, ind + "    ", exact), f"{ind}}}"]
+            *sums(ind + "    ", "exact", exact), f"{ind}}}"]
 
     clear = "uint32_t " + ", ".join(f"m{k} = 0" for k in range(nm)) + ";"
     head = [
@@ -239,7 +291,9 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
                      *(f"        ebnn_xor_bits(out, pos + {32 * k}u, 0x{masks[k]:08x}u, "
                        f"{sizes[k]}u);" for k in range(nm) if masks[k]),
                      "    }"]
-    return "", "\n".join(head + body + ["}", ""])
+    padded = (pdy, pdx) != (0, 0)
+    consts = _loop_consts(i, layer, raw, exact if padded else None) if loop else ""
+    return consts, "\n".join(head + body + ["}", ""])
 
 
 def input_alias_offset(layer: Layer) -> int | None:
