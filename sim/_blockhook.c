@@ -373,22 +373,25 @@ static inline uint32_t stack_limit(const sim_state *s)
     return limit;
 }
 
+static int32_t object_at(const sim_state *s, uint32_t a);
+
 /* SP below the main stack's limit may be a thread's stack: thread mode on PSP, which firmware
  * enters with MSR CONTROL (an RTOS starting its first task) or an exception return (then the
  * exception model has set psp_mode already). Returns 0 when SP is the main stack's (the caller
  * checks it), 1 when it was tracked as a thread's, 2 when the run was stopped: the thread's
  * stack would go below its region. */
 static __attribute__((noinline)) int thread_stack(void *uc, sim_state *s, uint32_t addr,
-                                                  uint32_t lowest)
+                                                  uint32_t sp, uint32_t lowest)
 {
-    if (!s->psp_mode) {
+    if (!s->psp_mode) { /* (the MSR CONTROL/PSP hooks in flash usually got here first) */
         uint32_t control = 0, ipsr = 0;
         s->reg_read(uc, s->control_regid, &control);
         s->reg_read(uc, s->ipsr_regid, &ipsr);
         if (!(control & 2) || (ipsr & 0x1ff))
             return 0;
+        int32_t i = object_at(s, sp - 1u); /* bounded by the object SP lies in */
         s->psp_mode = 1;
-        s->psp_limit = 0;
+        s->psp_limit = i >= 0 ? s->obj_start[i] : 0u;
         s->psp_min = lowest;
     }
     if (lowest < s->psp_limit && s->stop_reason == STOP_NONE) {
@@ -489,7 +492,7 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
         }
         uint32_t lowest = sp + (uint32_t)spmin;
         uint32_t limit = stack_limit(s);
-        int thread = (s->psp_mode || lowest < limit) ? thread_stack(uc, s, addr, lowest) : 0;
+        int thread = (s->psp_mode || lowest < limit) ? thread_stack(uc, s, addr, sp, lowest) : 0;
         if (thread == 2)
             return;
         if (thread)
@@ -1306,7 +1309,7 @@ void sim_sp_hook(void *uc, uint64_t address, uint32_t size, void *user)
     uint32_t sp = 0;
     s->reg_read(uc, s->sp_regid, &sp);
     uint32_t limit = stack_limit(s);
-    if ((s->psp_mode || sp < limit) && thread_stack(uc, s, (uint32_t)address, sp))
+    if ((s->psp_mode || sp < limit) && thread_stack(uc, s, (uint32_t)address, sp, sp))
         return;
     if (sp < s->min_sp)
         s->min_sp = sp;

@@ -326,7 +326,12 @@ class ExceptionModel:
 
     @property
     def stats(self) -> Stats:
-        taken, handler_cycles, tail_chained = self.counter.exc_stats()
+        return self.stats_until(None)
+
+    def stats_until(self, end: int | None) -> Stats:
+        """The statistics, a handler still running counted up to cycle ``end`` (sleep
+        included; None: now)."""
+        taken, handler_cycles, tail_chained = self.counter.exc_stats(end)
         return Stats(taken=taken, tail_chained=tail_chained, handler_cycles=handler_cycles)
 
     def reset(self) -> None:

@@ -532,14 +532,16 @@ class NativeCounter:
         """A handler returns now: the cycles since its entry are attributed to it."""
         library().sim_handler_close(self._state_ref, exc)
 
-    def exc_stats(self) -> tuple[dict[int, int], dict[int, int], int]:
+    def exc_stats(self, end: int | None = None) -> tuple[dict[int, int], dict[int, int], int]:
         """(entries per exception, handler cycles per exception, tail-chains), nonzero ones; a
-        handler still running (a run that ended inside it) counts up to now."""
+        handler still running (a run that ended inside it) counts up to cycle ``end`` (default
+        now: the last block counted whole)."""
         s = self._s
+        end = s.cycles if end is None else end
         taken = np.ctypeslib.as_array(s.exc_taken)
         cycles = np.ctypeslib.as_array(s.exc_handler_cycles).astype(np.int64)
         for i in range(s.hs_len):
-            cycles[s.hs_exc[i]] += s.cycles - s.hs_start[i]
+            cycles[s.hs_exc[i]] += max(0, end - s.hs_start[i])
         return ({int(e): int(taken[e]) for e in np.flatnonzero(taken)},
                 {int(e): int(cycles[e]) for e in np.flatnonzero(cycles)}, int(s.tail_chained))
 

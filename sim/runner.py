@@ -326,13 +326,14 @@ class Simulator:
             self.on_entry(FLASH_BASE + 2 * index, self._sev)
         # MSR CONTROL (thread code leaving its PSP stack) and, on ARMv8-M, MSR MSPLIM/PSPLIM
         # (Unicorn has no register id for them): a code hook on each
-        sysm = (0x8814, 0x880A, 0x880B) if self.exceptions.v8m else (0x8814,)
+        sysm = (0x8814, 0x8809, 0x880A, 0x880B) if self.exceptions.v8m else (0x8814, 0x8809)
         first = np.flatnonzero(((halfwords[:-1] & 0xFFF0) == 0xF380)
                                & np.isin(halfwords[1:], sysm)
                                & (tables.cost[: len(halfwords) - 1] > 0))
         for index in first.tolist():
             rn, sys_reg = int(halfwords[index]) & 0xF, int(halfwords[index + 1])
             hook = (functools.partial(self._msr_control, rn) if sys_reg == 0x8814 else
+                    functools.partial(self._msr_psp, rn) if sys_reg == 0x8809 else
                     functools.partial(self._msr_stack_limit, rn, sys_reg == 0x880B))
             self.on_entry(FLASH_BASE + 2 * index, hook)
         # a handler that is only `b .` (the Default_Handler of many vendors' start-up code):
@@ -720,16 +721,34 @@ class Simulator:
             self._counter.state.msplim = value
 
     def _msr_control(self, rn: int) -> None:
-        """An MSR to CONTROL is about to run: thread code clearing SPSEL leaves the stack
-        of the thread it ran (its peak is recorded, as when an exception preempts it), so that
-        a later thread on another stack is not held to this one's bounds."""
+        """An MSR to CONTROL is about to run in thread mode: setting SPSEL starts a thread
+        on the PSP's stack (tracked apart from the main stack, bounded by the object it lies
+        in), clearing it leaves that stack (its peak recorded, as when an exception preempts
+        the thread), so that a later thread on another stack is not held to its bounds."""
         if self.ipsr() or rn >= 13:
             return
         control = self._regs.read(R.UC_ARM_REG_CONTROL)
-        if control & 1 or not control & 2 or self._regs.read(R.UC_ARM_REG_R0 + rn) & 2:
-            return  # unprivileged (SPSEL stays), not on PSP, or staying there
+        if control & 1:
+            return  # unprivileged: SPSEL cannot change
+        to_psp = bool(self._regs.read(R.UC_ARM_REG_R0 + rn) & 2)
+        psp = self._regs.read(R.UC_ARM_REG_PSP)
+        if to_psp and not control & 2:
+            self._counter.enter_thread_stack(psp)
+        elif not to_psp and control & 2 and self._counter.state.psp_mode:
+            self._counter.leave_thread_stack(psp)
+
+    def _msr_psp(self, rn: int) -> None:
+        """An MSR to PSP is about to run: in thread mode on the PSP the thread moves to
+        another stack (the one it leaves records its peak; the new one is bounded by its
+        object)."""
+        if self.ipsr() or rn >= 13:
+            return
+        control = self._regs.read(R.UC_ARM_REG_CONTROL)
+        if control & 1 or not control & 2:
+            return
         if self._counter.state.psp_mode:
             self._counter.leave_thread_stack(self._regs.read(R.UC_ARM_REG_PSP))
+        self._counter.enter_thread_stack(self._regs.read(R.UC_ARM_REG_R0 + rn))
 
     def _sev(self) -> None:
         self.exceptions.event_register = True
@@ -1200,6 +1219,8 @@ class Simulator:
         heap_tracked = (peak_brk is not None and heap_start is not None) or not any(
             name in self.image.symbols for name in _ALLOCATORS)
         stack_peak = max(0, sp0 - counter.min_sp) if self.fit_problem is None else 0
+        # a handler the run ended in counts to the end, less what was taken back
+        stats = model.stats_until(cycles + model.sleep_cycles)
         report = RunReport(
             elf=str(self.image.path),
             target=self.target.name,
@@ -1224,10 +1245,10 @@ class Simulator:
             flash_wait_states=self.wait_states,
             refusals=[str(r) for r in self._sh.refusals],
             sleep_cycles=model.sleep_cycles,
-            exceptions={exception_name(n): k for n, k in sorted(model.stats.taken.items())},
+            exceptions={exception_name(n): k for n, k in sorted(stats.taken.items())},
             handler_cycles={exception_name(n): k
-                            for n, k in sorted(model.stats.handler_cycles.items())},
-            tail_chained=model.stats.tail_chained,
+                            for n, k in sorted(stats.handler_cycles.items())},
+            tail_chained=stats.tail_chained,
             thread_stacks=self._thread_peaks(),
             vectored_faults=list(self._vectored),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],

@@ -604,3 +604,28 @@ def test_a_handler_the_run_ends_in_counts_its_cycles(firmware):
     report = sim.run(image)
     assert report.exit_code == 7 and report.exceptions == {"IRQ2": 1}
     assert report.handler_cycles.get("IRQ2", 0) > 0
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031"])
+def test_a_thread_started_by_msr_is_held_to_its_stack_object(firmware, cli, target):
+    deep = cli("run", irq_program(firmware, "stklim.c", target, CASE="thread_deep"))
+    assert deep.returncode == 4, deep
+    fault = deep.report["fault"]
+    assert fault["kind"] == "stack_overflow" and "(small_stack)" in fault["message"]
+    top = cli("run", irq_program(firmware, "stklim.c", target, CASE="thread_top"))
+    assert top.returncode == 0, top
+    assert top.report["sram"]["stack_peak"] < 256  # main's own, not SRAM's size
+    assert "top_stack" in top.report["sram"]["thread_stacks"]
+
+
+def test_handler_cycles_of_a_faulting_handler_leave_out_what_did_not_run(firmware):
+    from sim.profile import Profiler
+
+    image = sim.load_elf(irq_program(firmware, "misc.c", CASE="fault_in_handler"))
+    report = sim.run(image)
+    assert report.status == "fault" and report.exceptions == {"IRQ2": 1}
+    profile = Profiler(sim.Simulator(image)).run()
+    handler = profile.function("IRQ2_Handler")
+    assert handler is not None
+    # the store that faulted and the rest of its block never ran: neither counts
+    assert report.handler_cycles["IRQ2"] == handler.inclusive.cycles

@@ -3,7 +3,9 @@
  * MSPLIM, an instruction moving SP below MSPLIM with the UsageFault handler enabled; on any
  * core an SVC from a thread (started by MSR CONTROL) with 16 bytes of its stack left, and an
  * SVC whose frame would land in static data; two threads started one after the other on two
-stacks, the second below the first (legitimate: no overflow). Each overflow case prints its guard words after the SVC: the
+stacks, the second below the first (legitimate: no overflow); a thread started by MSR CONTROL
+that outgrows its stack; a thread on the last static object (the main stack's peak stays the
+main stack's). Each overflow case prints its guard words after the SVC: the
  * simulator must stop before any of them is overwritten. */
 #include "cm.h"
 #include "semihost.h"
@@ -109,6 +111,47 @@ static int two_threads(void)
     thread_on(lo + 32);
     sh_write0(svcs == 2 ? "two threads\n" : "lost a thread\n");
     return 0;
+}
+
+static uint32_t small_stack[16];
+
+__attribute__((noinline)) static uint32_t deep(int n)
+{
+    volatile uint32_t buf[8];
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint32_t)(n + i);
+    return n ? deep(n - 1) + buf[3] : buf[0];
+}
+
+static int thread_deep(void)
+{
+    /* a thread started by MSR CONTROL on a 64-byte stack that needs several hundred */
+    __asm__ volatile("msr psp, %0\n\tmovs r0, #2\n\tmsr control, r0\n\tisb"
+                     :: "r"(&small_stack[16]) : "r0", "memory");
+    uint32_t r = deep(8);
+    __asm__ volatile("movs r0, #0\n\tmsr control, r0\n\tisb" ::: "r0", "memory");
+    return (int)(r & 1u);
+}
+
+/* the last static data: its end is where the main stack's limit lies */
+static uint32_t top_stack[32] __attribute__((section(".noinit")));
+static volatile uint32_t top_count;
+
+__attribute__((noinline)) static void count_up(void)
+{
+    for (uint32_t i = 0; i < 10; i++)
+        top_count += i;
+}
+
+static int thread_top(void)
+{
+    /* a thread on the last static object: its first blocks push nothing, its SP is the end
+     * of static data; the main stack's peak must not become SRAM's size */
+    __asm__ volatile("msr psp, %0\n\tmovs r0, #2\n\tmsr control, r0\n\tisb"
+                     :: "r"(&top_stack[32]) : "r0", "memory");
+    count_up();
+    __asm__ volatile("movs r0, #0\n\tmsr control, r0\n\tisb" ::: "r0", "memory");
+    return top_count == 45 ? 0 : 1;
 }
 
 int main(void) { return CASE(); }
