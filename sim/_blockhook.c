@@ -202,6 +202,7 @@ typedef struct {
     uint32_t msplim, psplim;          /* ARMv8-M stack limits, as the firmware's MSRs set them */
     uint32_t vec_base, vec_entries;   /* the image's vector table and its length (0: unknown) */
     uint32_t min_sp_prev, min_sp_at;  /* min_sp before the block at min_sp_at last lowered it */
+    uint32_t unpriv;                  /* 1 once the firmware has set CONTROL.nPRIV (MSR hook) */
     mmio_read_fn scs_read;            /* the SCS device, for everything but the fast stores */
     mmio_write_fn scs_write;
     /* thread stacks: the image's sized data objects sorted by start (sim/elf.py), and per
@@ -1194,7 +1195,8 @@ static int privileged(void *uc, const sim_state *s)
 void sim_scs_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
 {
     sim_state *s = (sim_state *)user;
-    if (offset == ICSR_OFFSET && size == 4 && value == (1u << 28) && privileged(uc, s)) {
+    if (offset == ICSR_OFFSET && size == 4 && value == (1u << 28) &&
+        (!s->unpriv || privileged(uc, s))) {
         exc_set(s->exc_pending, PENDSV_EXC);
         if (s->scr & 0x10) /* SEVONPEND */
             s->event_register = 1;
@@ -1525,6 +1527,7 @@ static const uint32_t layout[] = {
     FIELD(sim_state, on_intr) FIELD(sim_state, exc_regids) FIELD(sim_state, scr)
     FIELD(sim_state, msplim) FIELD(sim_state, psplim) FIELD(sim_state, vec_base)
     FIELD(sim_state, vec_entries) FIELD(sim_state, min_sp_prev) FIELD(sim_state, min_sp_at)
+    FIELD(sim_state, unpriv)
     FIELD(sim_state, scs_read) FIELD(sim_state, scs_write) FIELD(sim_state, obj_start)
     FIELD(sim_state, obj_size) FIELD(sim_state, obj_peak) FIELD(sim_state, obj_order)
     FIELD(sim_state, n_objs) FIELD(sim_state, seen_seq) FIELD(sim_state, switched_in_at)

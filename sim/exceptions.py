@@ -349,6 +349,7 @@ class ExceptionModel:
         self.ccr = 0x208 if self.v6m else 0x201 if self.v8m else 0x200
         self.scr = 0
         self._c.msplim = self._c.psplim = 0  # ARMv8-M stack limits (MSR hooks set them)
+        self._c.unpriv = 0  # set by the MSR CONTROL hook when the firmware drops privilege
         self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
         self.systick.clear()
         self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events

@@ -158,6 +158,7 @@ class _SimState(ctypes.Structure):
     vec_entries: int
     min_sp_prev: int
     min_sp_at: int
+    unpriv: int
     st_zero_at: int
     st_csr: int
     st_rvr: int
@@ -209,6 +210,7 @@ class _SimState(ctypes.Structure):
         ("scr", ctypes.c_uint32), ("msplim", ctypes.c_uint32), ("psplim", ctypes.c_uint32),
         ("vec_base", ctypes.c_uint32), ("vec_entries", ctypes.c_uint32),
         ("min_sp_prev", ctypes.c_uint32), ("min_sp_at", ctypes.c_uint32),
+        ("unpriv", ctypes.c_uint32),
         ("scs_read", _P), ("scs_write", _P),
         ("obj_start", _P), ("obj_size", _P), ("obj_peak", _P), ("obj_order", _P),
         ("n_objs", ctypes.c_uint32), ("seen_seq", ctypes.c_uint32),

@@ -725,12 +725,17 @@ class Simulator:
         on the PSP's stack (tracked apart from the main stack, bounded by the object it lies
         in), clearing it leaves that stack (its peak recorded, as when an exception preempts
         the thread), so that a later thread on another stack is not held to its bounds."""
-        if self.ipsr() or rn >= 13:
+        if rn >= 13:
+            return
+        value = self._regs.read(R.UC_ARM_REG_R0 + rn)
+        if value & 1:  # nPRIV: from now on the native SCS store checks privilege too
+            self._counter.state.unpriv = 1
+        if self.ipsr():
             return
         control = self._regs.read(R.UC_ARM_REG_CONTROL)
         if control & 1:
             return  # unprivileged: SPSEL cannot change
-        to_psp = bool(self._regs.read(R.UC_ARM_REG_R0 + rn) & 2)
+        to_psp = bool(value & 2)
         psp = self._regs.read(R.UC_ARM_REG_PSP)
         if to_psp and not control & 2:
             self._counter.enter_thread_stack(psp)
