@@ -63,11 +63,6 @@ MODELS = {
         {"type": "conv", "filters": 6, "kernel": 3, "padding": 1, "pool": 2},
         {"type": "conv", "filters": 35, "kernel": 2, "stride": 2, "padding": 1},
         {"type": "conv", "filters": 9, "kernel": 1, "stride": 3}]},
-    # a hidden conv pooled over 3x4 windows without padding: kept one window at a time (the
-    # kernel's ONE order, as a stream does), 40 filters in two groups
-    "bigpool": {"input": [13, 12, 1], "classes": 3, "layers": [
-        {"type": "conv", "filters": 6, "kernel": 3},
-        {"type": "conv", "filters": 40, "kernel": 2, "pool": [3, 4]}]},
     # a one-word window with padding (2x2x8 bits): GCC's -Warray-bounds once failed its build
     "oneword": {"input": [8, 8, 1], "classes": 10, "layers": [
         {"type": "conv", "filters": 8, "kernel": 3, "padding": 1, "pool": 2},
@@ -156,13 +151,15 @@ def test_streamed_rows_give_the_same_scores(exported, target):
     assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
 
 
-@pytest.mark.parametrize("target", ["curie", "stm32l031"])
-def test_first_layer_as_a_loop_gives_the_same_scores(exported, target, monkeypatch):
+def test_first_layer_as_a_loop_gives_the_same_scores(exported, monkeypatch):
     """A first layer too large for straight-line code (first_conv.LOOP_CHARS) sums its taps
-    in a loop over weight bits: forced here on every config, whole image and streamed."""
+    in a loop over weight bits: forced here on every config, whole image and streamed (on
+    the M0+ for the configs whose first layer pads, overlaps its pools or reads a sequence,
+    on the M3 for the others: the loop's C is the same for every core)."""
     from ebnn.layers import first_conv
 
     _, art, images, outdir = exported
+    target = "stm32l031" if art.name in ("mixed", "wide", "seq") else "curie"
     monkeypatch.setattr(first_conv, "LOOP_CHARS", 0)
     ref = reference.run(art, images)
     for stream in (False, True):
@@ -173,6 +170,27 @@ def test_first_layer_as_a_loop_gives_the_same_scores(exported, target, monkeypat
         assert report.status == "ok" and report.exit_code == 0
         scores, classes = parse_scores(report.stdout, art.classes)
         assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
+
+
+# a hidden conv pooled over 3x4 windows without padding: kept one window at a time (the
+# kernel's ONE order, as a stream does; "mixed" has it padded), 40 filters in two groups
+BIG_POOL = {"bigpool": {"input": [13, 12, 1], "classes": 3, "layers": [
+    {"type": "conv", "filters": 6, "kernel": 3},
+    {"type": "conv", "filters": 40, "kernel": 2, "pool": [3, 4]}]}}
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031"])
+def test_a_large_unpadded_pool_gives_the_same_scores(tmp_path, target):
+    art = export_model(random_model("bigpool", models=BIG_POOL))
+    images = np.random.default_rng(2).integers(0, 256, (8, *art.input_shape), dtype=np.uint8)
+    result, _ = build_firmware(art, tmp_path / f"bigpool-{target}.elf", target)
+    source = (result.elf.parent / f"bigpool-{target}-src" / "ebnn.c").read_text()
+    whole = [ln for ln in source.splitlines() if "ebnn_conv_sliced_hw(in, 0, bw, py0" in ln]
+    assert whole and all(", 1, win, mask, 0, bits, n);" in ln for ln in whole)  # ONE order
+    report = Simulator(load_elf(result.elf)).run(stdin=io.BytesIO(images.tobytes()))
+    scores, classes = parse_scores(report.stdout, art.classes)
+    ref = reference.run(art, images)
+    assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
 
 
 def test_hidden_layers_use_no_floating_point(exported):
