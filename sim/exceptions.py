@@ -324,10 +324,6 @@ class ExceptionModel:
         self._trace = value
         self.counter.set_fast_exceptions(value is None)
 
-    @property
-    def stats(self) -> Stats:
-        return self.stats_until(None)
-
     def stats_until(self, end: int | None) -> Stats:
         """The statistics, a handler still running counted up to cycle ``end`` (sleep
         included; None: now)."""
@@ -572,10 +568,6 @@ class ExceptionModel:
             self._diverting = None
         return 1
 
-    def deliverable(self) -> bool:
-        exc = self.best_pending()
-        return exc is not None and self.group(exc) < self.execution_priority()
-
     def enter(self, exc: int, return_address: int) -> None:
         """ExceptionEntry: push the frame on the current stack, switch to handler mode on the
         main stack, branch to the vector. ``return_address`` is where the interrupted code
@@ -738,10 +730,6 @@ class ExceptionModel:
         thread's stack peak (its object's end minus the lowest address touched; in no object,
         a lower bound from where the thread was switched in)."""
         self.counter.leave_thread_stack(frame)
-
-    def _priority_after_return(self) -> int:
-        prio = self.execution_priority()
-        return prio
 
     # --- synchronous exceptions -----------------------------------------------------------------
     def svc(self, return_address: int) -> bool:
