@@ -208,3 +208,10 @@ def test_docs_commands_run_as_written(doc: Path, readme_state: Path, tmp_path: P
             shipped = json.loads((ROOT / "examples" / "reports" / f"{name}.json").read_text())
             for key in ("instructions", "cycles", "sram", "flash"):
                 assert made[key] == shipped[key], (name, key)
+
+
+def test_readme_results_table_is_the_one_bench_rendered() -> None:
+    """The README's results are bench's headline (bench/results/headline.md), not a hand copy:
+    a number re-measured by `make bench` must reach the README too."""
+    headline = (ROOT / "bench" / "results" / "headline.md").read_text()
+    assert headline.strip() in (ROOT / "README.md").read_text()
