@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ebnn.layers import LayerError, LayerKind, check_follows, kind
-from ebnn.layers.base import MAX_DIM, MAX_NAME, MAX_VALUES, MAX_WEIGHT_BITS
+from ebnn.layers.base import MAX_DIM, MAX_NAME, MAX_SIZE, MAX_VALUES, MAX_WEIGHT_BITS
 from ebnn.layers.conv import pair_value
 from ebnn.quantize import InputQuant, QuantError
 from sim.formats import write_bytes
@@ -315,7 +315,7 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
     model_name = header.get("name")
     if not isinstance(model_name, str) or not 0 < len(model_name) <= MAX_NAME:
         raise ArtifactError(f"header 'name' must be a string of 1..{MAX_NAME} characters")
-    input_shape = _ints(header.get("input_shape"), "input_shape", 3)
+    input_shape = _ints(header.get("input_shape"), "input_shape", 3, hi=MAX_SIZE)
     if math.prod(input_shape) > MAX_VALUES:
         raise ArtifactError(f"input shape {input_shape} is over {MAX_VALUES:,} values")
     classes = _int(header.get("classes"), "classes", 2)
@@ -342,8 +342,9 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
             raise ArtifactError(f"{where}: 'first' must be true or false")
         bits = np.unpackbits(packed.ravel(), count=n, bitorder="little").astype(bool)
         layer = Layer(
-            kind=k.name, first=h["first"], in_shape=_ints(h.get("in_shape"), f"{where}: in_shape"),
-            out_shape=_ints(h.get("out_shape"), f"{where}: out_shape"),
+            kind=k.name, first=h["first"],
+            in_shape=_ints(h.get("in_shape"), f"{where}: in_shape", hi=MAX_SIZE),
+            out_shape=_ints(h.get("out_shape"), f"{where}: out_shape", hi=MAX_SIZE),
             weights=bits.reshape(shape),
             kernel=_ints(h.get("kernel"), f"{where}: kernel", 2),  # type: ignore[arg-type]
             stride=_pair(h.get("stride"), f"{where}: stride", version),

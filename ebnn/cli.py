@@ -408,8 +408,8 @@ def _artifact_or_config(path: Path) -> "Artifact":
                    "starts at its top and `ebnn-sim run --sram 2k` runs the ELF in exactly that.")
 @click.option("--flash", type=SIZE, default=None, help="Link for this much flash.")
 @click.option("--stream", is_flag=True,
-              help="The streaming harness: each image is fed row by row, as a sensor delivers "
-                   "it, to ebnn_stream_row (no image buffer).")
+              help="The streaming harness: each image is fed row by row (a sequence step by "
+                   "step), as a sensor delivers it, to ebnn_stream_row (no image buffer).")
 def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
               flash: int | None, stream: bool) -> None:
     """Generate C for ARTIFACT and build firmware for a target.

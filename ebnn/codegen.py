@@ -17,7 +17,7 @@ prefix; the kernels are static inline. The public API is documented in the heade
 import itertools
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ from ebnn import reference
 from ebnn.artifact import Artifact, Layer, layer_kind
 from ebnn.ctext import c_array, words
 from ebnn.layers.conv import Conv, sliced_rows_function
-from ebnn.layers.first_conv import rows_function, streams_by_rows
+from ebnn.layers.first_conv import first_layer_function, rows_function, streams_by_rows
 from ebnn.layers.output import OFFSET as OUT_OFFSET
 from ebnn.layers.output import SCALE as OUT_SCALE
 from ebnn.layers.output import WEIGHTS as OUT_WEIGHTS
@@ -159,9 +159,12 @@ class StreamPlan:
     ``tail_at``, whose complete words the output layer counts at once
     (``ebnn_output_count``): no layer's whole output is ever stored. Otherwise (a linear layer
     follows) the last chain layer writes its whole output at ``outputs[0]`` and layers
-    chain-1.. keep their outputs at ``outputs`` once the image is complete.
-    ``chain`` == 0 (overlapping pools in the first layer, or a one-row input such as a
-    sequence, which arrives whole): ``rows`` is the whole image, after
+    chain-1.. keep their outputs at ``outputs`` once the image is complete. The image's ring
+    holds ``cap`` rows: ``rows`` for an image (each row moves the ring up one row once it is
+    full), more for a sequence, whose rows (steps) are a few bytes and come by thousands: the
+    ring moves its last ``rows - 1`` rows to its start only when full (``s->fill`` rows in).
+    ``chain`` == 0 (overlapping pools in the first layer, or a one-row image, which arrives
+    whole; a sequence streams turned, ``stream_artifact``): ``rows`` is the whole image, after
     the first layer's output of ``BufferPlan``, and the layers run after the last row.
     """
 
@@ -173,12 +176,42 @@ class StreamPlan:
     tail_bits: int
     outputs: tuple[int, ...]
     words: int
+    cap: int = 0
+
+
+def stream_artifact(art: Artifact) -> Artifact:
+    """The model a stream runs: ``art`` itself for an image; for a sequence (a 1 x T image of C
+    channels), the same model turned on its side, a T x 1 image, so that it streams step by
+    step. Every map keeps its bytes and bits (HWC order is the same with H = 1 or W = 1), and so
+    do the weights (taps in (ky, kx, c) order) and every constant: only the geometry swaps
+    axes, and the stream's rows are the sequence's steps."""
+    if not art.sequence:
+        return art
+
+    def turn(layer: Layer) -> Layer:
+        if layer.kind != "conv1d":  # linear and output layers read the flattened map
+            return layer
+        (h, w, c), (ho, wo, f) = layer.in_shape, layer.out_shape
+        def swap(pair: tuple[int, int]) -> tuple[int, int]:
+            return pair[1], pair[0]
+
+        return replace(layer, kind="conv", in_shape=(w, h, c), out_shape=(wo, ho, f),
+                       weights=layer.weights.transpose(0, 2, 1, 3),
+                       kernel=swap(layer.kernel), stride=swap(layer.stride),
+                       padding=swap(layer.padding), pool=swap(layer.pool),
+                       pool_stride=swap(layer.pool_stride))
+
+    h, w, c = art.input_shape
+    return replace(art, input_shape=(w, h, c), layers=[turn(layer) for layer in art.layers],
+                   sample=None if art.sample is None else np.asarray(art.sample).reshape(w, h, c))
 
 
 def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
+    """The stream of ``art`` (a ``stream_artifact``) with ``plan``, the buffers of the model's
+    whole-image functions."""
     first = art.hidden[0]
     h, w, c = art.input_shape
-    # a single row (a sequence) arrives whole: rings would only add to its buffers
+    # a single row arrives whole: rings would only add to its buffers
     if h == 1 or not (_is_conv(first, "layer 0") and streams_by_rows(first)):
         image_at = plan.outputs[0] + words(int(np.prod(first.out_shape)))
         return StreamPlan(0, h, (image_at,), (), 0, 0, plan.outputs,
@@ -187,7 +220,10 @@ def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
     while chain < len(art.hidden) and _is_conv(art.hidden[chain], f"layer {chain}"):
         chain += 1
     rows = row_geometry(first).ring_rows
-    at = words(8 * rows * w * c)
+    # a sequence's ring moves rows - 1 steps every rows steps: ~1 step's bytes per step (an
+    # image's moves rows - 1 rows per row: few rows of many bytes, and its SRAM is the budget)
+    cap = 2 * rows - 1 if w == 1 else rows
+    at = words(8 * cap * w * c)
     ring_at, row_bits = [0], [8 * w * c]
     for layer in art.hidden[1:chain]:
         bits = layer.in_shape[1] * layer.in_shape[2]
@@ -198,14 +234,14 @@ def plan_stream(art: Artifact, plan: BufferPlan) -> StreamPlan:
     if chain == len(art.hidden):  # a row of the first layer, a pixel of a later one
         tail = last.out_shape[2] * (last.out_shape[1] if chain == 1 else 1)
         return StreamPlan(chain, rows, tuple(ring_at), tuple(row_bits), at, tail, (),
-                          at + words(tail))
+                          at + words(tail), cap)
     sizes = [words(int(np.prod(layer.out_shape))) for layer in art.hidden[chain - 1:]]
     outputs = [at]  # after the rings, which are live while it is written
     for i in range(1, len(sizes)):  # the rings are dead once the image is complete
         prev = outputs[-1]
         outputs.append(0 if sizes[i] <= prev else prev + sizes[i - 1])
     return StreamPlan(chain, rows, tuple(ring_at), tuple(row_bits), 0, 0, tuple(outputs),
-                      max(o + n for o, n in zip(outputs, sizes, strict=True)))
+                      max(o + n for o, n in zip(outputs, sizes, strict=True)), cap)
 
 
 def stream_rows_function(i: int, prefix: str = "ebnn") -> str:
@@ -267,6 +303,8 @@ def _stream_last(art: Artifact, prefix: str, sp: StreamPlan) -> list[str]:
 
 def _rows_call(prefix: str, sp: StreamPlan, j: int) -> str:
     """C: layer j's output row r into bw, from its ring (the image's, for layer 0)."""
+    if j == 0 and sp.cap > sp.rows:
+        return f"{prefix}_stream_rows0((const uint8_t *)s->buf, s->row - s->fill, &bw, r);"
     if j == 0:
         return (f"{prefix}_stream_rows0((const uint8_t *)s->buf, s->row <= {sp.rows} ? 0 : "
                 f"s->row - {sp.rows}, &bw, r);")
@@ -296,10 +334,12 @@ def _stream_store(art: Artifact, prefix: str, sp: StreamPlan, k: int) -> list[st
             f"    {rows}", "    ebnn_flush(&bw);", "}", ""]
 
 
-def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan) -> str:
+def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan,
+                   turned: bool) -> str:
     """``<prefix>_stream_begin``, ``<prefix>_stream_row`` and the functions a stream's layers
     run by (``<prefix>_stream_rows0``, ``<prefix>_layer<J>_stream_rows``,
-    ``<prefix>_stream_count``)."""
+    ``<prefix>_stream_count``) for ``art``, a ``stream_artifact`` (``turned``: a sequence's,
+    whose first layer needs its own rows function)."""
     h, w, c = art.input_shape
     row = w * c
     out = art.output
@@ -309,6 +349,8 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
     if sp.chain:
         begin += [f"    for (int j = 0; j < {sp.chain}; j++)", "        s->py[j] = s->lo[j] = 0;",
                   "    s->at = s->word = s->n = 0;"]
+        if sp.cap > sp.rows:
+            begin.append("    s->fill = 0;")
         if not sp.outputs:
             begin += [f"    for (int k = 0; k < {units}; k++)", "        s->acc[k] = 0;"]
     lines += [*begin, "}", ""]
@@ -329,16 +371,40 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
             lines += [f"    ebnn_output_count({tail}, s->acc, {OUT_WEIGHTS}, {units}, "
                       f"{words(n_in)}, s->at, m);", "    s->at += m;", "}", ""]
     if sp.chain:  # out of line: its frame is gone when the later layers run
+        layer0 = layer_function(0, prefix)
+        if turned:  # the first layer along the steps (its constants are the model's)
+            layer0 = f"{prefix}_stream_layer0"
+            lines.append(first_layer_function(layer0, 0, art.hidden[0], "the stream",
+                                              whole=False)[1])
         lines += [f"static EBNN_NOINLINE void {prefix}_stream_rows0(const uint8_t *in, int base, "
                   "ebnn_bitwriter *bw, int py)", "{",
-                  f"    {rows_function(layer_function(0, prefix))}(in, base, bw, py, py + 1);",
+                  f"    {rows_function(layer0)}(in, base, bw, py, py + 1);",
                   "}", ""]
         for k in range(1, sp.chain):
             lines += _stream_store(art, prefix, sp, k)
         lines += _stream_last(art, prefix, sp)
-    lines += [f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores)",
-              "{", f"    uint8_t *ring = (uint8_t *)(s->buf + {sp.ring_at[0]}), *slot;",
-              "    int y = s->row++, cls;",
+    head = [f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores)",
+            "{", f"    uint8_t *ring = (uint8_t *)(s->buf + {sp.ring_at[0]}), *slot;",
+            "    int y = s->row++, cls;"]
+    spare = sp.cap > sp.rows
+    if spare:  # a sequence's step: most steps only store their bytes, without the frame of
+        # the layers' loops (out of line: ~20 cycles a step instead of ~80)
+        head[-1] = "    int y = s->row++;"
+        lines += [f"static EBNN_NOINLINE int {prefix}_stream_step({prefix}_stream *s, int y, "
+                  "int32_t *scores)", "{", "    int cls;"]
+        body = lines
+        lines = head
+    else:
+        lines += head
+    if spare:  # spare rows: the last rows - 1 move to the start when it is full
+        lines += [f"    if (s->fill == {sp.cap}) {{",
+                  f"        for (int k = 0; k < {(sp.rows - 1) * row}; k++)",
+                  f"            ring[k] = ring[k + {(sp.cap - sp.rows + 1) * row}];",
+                  f"        s->fill = {sp.rows - 1};",
+                  "    }",
+                  f"    slot = ring + s->fill++ * {row};"]
+    else:
+        lines += [
               f"    if (y < {sp.rows}) {{",
               f"        slot = ring + y * {row};",
               "    } else { /* the ring keeps the last rows in order: move them up one */",
@@ -348,9 +414,14 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
                 [f"        for (int k = 0; k < {(sp.rows - 1) * row}; k++)",
                  f"            ring[k] = ring[k + {row}];"]),
               f"        slot = ring + {(sp.rows - 1) * row};",
-              "    }",
-              f"    for (int k = 0; k < {row}; k++)",
+              "    }"]
+    lines += [f"    for (int k = 0; k < {row}; k++)",
               "        slot[k] = row[k];"]
+    if spare:
+        ready = _ready(row_geometry(art.hidden[0]), "s->py[0]", "y + 1")
+        lines += [f"    if (y < {h - 1} && !({ready}))", "        return -1;",
+                  f"    return {prefix}_stream_step(s, y, scores);", "}", ""]
+        step, lines = lines, body
     if sp.chain:
         lines += _stream_levels(art, prefix, sp, 0, "y + 1", "    ")
         lines += [f"    if (y < {h - 1})", "        return -1;"]
@@ -376,6 +447,8 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan)
         lines.append(f"    cls = {output_function(prefix)}(s->buf + {outputs[-1]}, scores);")
     lines += [f"    {prefix}_stream_begin(s); /* ready for the next image */", "    return cls;",
               "}", ""]
+    if spare:
+        lines += step
     return "\n".join(lines)
 
 
@@ -425,6 +498,7 @@ def generated_names(prefix: str) -> list[str]:
     return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "layer0_rows",
                                       "output_layer", "buf", "sample", "stream",
                                       "stream_begin", "stream_row", "stream_rows0",
+                                      "stream_layer0_rows", "stream_step",
                                       "stream_count",
                                       "stream_store1", "stream_last",
                                       "layer1_stream_rows")] + [
@@ -432,7 +506,7 @@ def generated_names(prefix: str) -> list[str]:
                               "INPUT_CHANNELS", "INPUT_SIZE", "CLASSES", "LAYERS",
                               "SCRATCH_WORDS", "SCRATCH_SIZE", "WORK_WORDS", "WORK_SIZE",
                               "WORK_INPUT_OFFSET", "INPUT_BUFFER", "IMAGE_IN_SCRATCH",
-                              "ROW_SIZE", "STREAM_WORDS",
+                              "ROW_SIZE", "STREAM_ROWS", "STREAM_WORDS",
                               "SAMPLE_CLASS", "NO_STATIC_SCRATCH")]
 
 
@@ -525,7 +599,8 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     up = prefix.upper()
     hidden, out = art.hidden, art.output
     plan = plan_buffers(art)
-    sp = plan_stream(art, plan)
+    sart = stream_artifact(art)
+    sp = plan_stream(sart, plan)
     scratch = plan.scratch_words
     buf = scratch_buffer(prefix)
     h, w, c = art.input_shape
@@ -577,7 +652,7 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
               f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, "
               "uint32_t *scratch)\n{\n", *calls_with,
               f"    return {output_function(prefix)}({src_with}, scores);\n}}\n\n",
-              _stream_source(art, prefix, plan, sp)]
+              _stream_source(sart, prefix, plan, sp, sart is not art)]
     source = "".join(parts)
     const_bytes = _const_bytes(source) + size
 
@@ -585,8 +660,9 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     sample_text = ("An all-zero image (the artifact carries no sample)" if art.sample is None
                    else "An image from the training data" + (
                        f" (labelled {label} in its data set)" if isinstance(label, int) else ""))
+    rows, row_size = sart.input_shape[0], sart.input_shape[1] * c
     if not sp.chain:
-        why = ("the input is one row" if h == 1 else
+        why = ("the input is one row" if rows == 1 else
                "its first layer's\n * pools overlap" if _is_conv(art.hidden[0], "layer 0") else
                "its first layer is not a conv")
         how = f"The layers run after the last row: the stream keeps the whole image ({why})"
@@ -595,6 +671,16 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
                "become computable, each on a ring of the\n * rows it still reads (the image: "
                f"{sp.rows} rows)" + ("; the output layer counts their last bits as they come"
                                      if not sp.outputs else ""))
+    if art.sequence:
+        rows_text = (f"/* Streaming: the sequence step by step, as a sensor delivers it (step 0 "
+                     f"first; a \"row\" is one\n * step, {up}_ROW_SIZE bytes: its "
+                     f"{up}_INPUT_CHANNELS channels). {prefix}_stream_begin starts a sequence; "
+                     f"\n * {prefix}_stream_row takes the next of its {up}_STREAM_ROWS steps")
+    else:
+        rows_text = (f"/* Streaming: the image row by row, as a sensor delivers it (top row "
+                     f"first, each row\n * {up}_ROW_SIZE bytes, HWC). {prefix}_stream_begin "
+                     f"starts an image; {prefix}_stream_row\n * takes the next of its "
+                     f"{up}_STREAM_ROWS rows")
     header = (
         header_comment(art, prefix, scratch, const_bytes, stack_bytes)
         + f"#ifndef {up}_H\n#define {up}_H\n\n#include <stdint.h>\n\n"
@@ -636,12 +722,11 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         "must not overlap the scratch,\n * except at (uint8_t *)scratch + "
         f"{up}_WORK_INPUT_OFFSET in a scratch of {up}_WORK_WORDS words. */\n"
         f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, uint32_t *scratch);\n\n"
-        f"/* Streaming: the image row by row, as a sensor delivers it (top row first, each row\n"
-        f" * {up}_ROW_SIZE bytes, HWC). {prefix}_stream_begin starts an image; {prefix}_stream_row"
-        "\n * takes the next row (copied: row may be reused at once) and returns -1, or after"
-        f"\n * the last row the class, scores filled (the stream is then ready for the next "
-        "image).\n * " + how + ". Its state is all the memory it needs. Reentrant per stream. */\n"
-        f"#define {up}_ROW_SIZE {w * c}\n#define {up}_STREAM_WORDS {sp.words}\n"
+        + rows_text + " (copied: row may be reused at once) and returns -1, or after"
+        "\n * the last the class, scores filled (the stream is then ready for the next "
+        "input).\n * " + how + ". Its state is all the memory it needs. Reentrant per stream. */\n"
+        f"#define {up}_STREAM_ROWS {rows}\n#define {up}_ROW_SIZE {row_size}\n"
+        f"#define {up}_STREAM_WORDS {sp.words}\n"
         "typedef struct {\n"
         f"    uint32_t buf[{up}_STREAM_WORDS]; /* the rows the layers still read, activations */\n"
         "    int row; /* image rows received */\n"
@@ -650,6 +735,7 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
            "    uint32_t at, word, n; /* where the last of them writes: word, partial word, "
            "bits */\n"
            if sp.chain else "")
+        + ("    int fill; /* rows (steps) in the input's ring */\n" if sp.cap > sp.rows else "")
         + (f"    uint32_t acc[{art.classes}]; /* the output layer's counts so far */\n"
            if sp.chain and not sp.outputs else "")
         + f"}} {prefix}_stream;\n"

@@ -37,6 +37,7 @@ from ebnn.layers.base import (
     MAX_DIM,
     MAX_FOLD_VALUES,
     MAX_NAME,
+    MAX_SIZE,
     MAX_VALUES,
     MAX_WEIGHT_BITS,
     int_key,
@@ -201,10 +202,10 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
         raise ConfigError(f"{source}: [model]: unknown key(s) {', '.join(sorted(unknown))}")
     inp = model.get("input")
     if (not isinstance(inp, list) or len(inp) not in (2, 3)
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_DIM
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_SIZE
                        for v in inp)):
         raise ConfigError(f"{source}: [model] input must be [H, W, C] (an image) or [T, C] (a "
-                          f"sequence), integers in 1..{MAX_DIM}")
+                          f"sequence), integers in 1..{MAX_SIZE}")
     if len(inp) == 2:  # a sequence [T, C] is a 1 x T image of C channels
         inp = [1, *inp]
     if math.prod(inp) > MAX_VALUES:

@@ -114,7 +114,7 @@ static int stream_image(void)
 {
     ebnn_stream_begin(&stream);
     int cls = -1;
-    for (uint32_t y = 0; y < EBNN_INPUT_HEIGHT; y++) {
+    for (uint32_t y = 0; y < EBNN_STREAM_ROWS; y++) {
         uint32_t got = read_bytes(row, EBNN_ROW_SIZE);
         if (got == 0 && y == 0)
             return -1;
@@ -137,7 +137,7 @@ int main(void)
             if (count > 0)
                 return 0;
             ebnn_stream_begin(&stream); /* no input: the sample, row by row */
-            for (uint32_t y = 0; y < EBNN_INPUT_HEIGHT; y++)
+            for (uint32_t y = 0; y < EBNN_STREAM_ROWS; y++)
                 cls = ebnn_stream_row(&stream, ebnn_sample + y * EBNN_ROW_SIZE, scores);
             ebnn_report(cls);
             return 0;

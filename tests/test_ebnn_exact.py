@@ -49,6 +49,19 @@ MODELS = {
         {"type": "conv1d", "filters": 33, "kernel": 3, "padding": 1, "pool": 2,
          "pool_stride": 1},
         {"type": "linear", "units": 11}]},
+    # sequences whose first layer streams step by step (the stream turns them on their side):
+    # a strided padded conv1d into a conv1d with overlapping pools, then a linear layer that
+    # reads the turned map; and conv1d layers only (the output counts bits as they come), one
+    # of stride 3 that skips steps
+    "seqrows": {"input": [41, 3], "classes": 4, "layers": [
+        {"type": "conv1d", "filters": 7, "kernel": 5, "stride": 2, "padding": 2, "pool": 2},
+        {"type": "conv1d", "filters": 33, "kernel": 3, "padding": 1, "pool": 2,
+         "pool_stride": 1},
+        {"type": "linear", "units": 9}]},
+    "seqchain": {"input": [29, 2], "classes": 3, "layers": [
+        {"type": "conv1d", "filters": 6, "kernel": 3, "pool": 2},
+        {"type": "conv1d", "filters": 35, "kernel": 2, "stride": 2, "padding": 1},
+        {"type": "conv1d", "filters": 9, "kernel": 1, "stride": 3}]},
     # per-axis geometry on 4 channels: rectangular kernels, strides, padding and pools, an
     # overlapping pool along y only
     "rect": {"input": [11, 9, 4], "classes": 3, "layers": [
@@ -144,6 +157,9 @@ def test_streamed_rows_give_the_same_scores(exported, target):
     _, art, images, outdir = exported
     result, _ = build_firmware(art, outdir / f"{art.name}-{target}-stream.elf", target,
                                stream=True)
+    if art.name in ("seqrows", "seqchain"):  # step by step, the first layer along the steps
+        source = (outdir / f"{art.name}-{target}-stream-src" / "ebnn.c").read_text()
+        assert "ebnn_stream_layer0_rows(" in source and "ebnn_stream_step(" in source
     report = Simulator(load_elf(result.elf)).run(stdin=io.BytesIO(images.tobytes()))
     assert report.status == "ok" and report.exit_code == 0
     scores, classes = parse_scores(report.stdout, art.classes)
@@ -282,3 +298,28 @@ def test_zero_gamma_gives_constant_bit():
     for beta, bit in ((0.5, 1), (-0.5, 0)):
         thr, direction = fold_threshold(_bn_block(0.0, 1.0, 1.0, beta, first=False), 9)
         assert direction[0] == 0 and int(thr[0] != 0) == bit
+
+
+# a sequence longer than any other size may be (MAX_DIM 4096): 6,000 steps of 2 channels
+LONG = {"long": {"input": [6000, 2], "classes": 3, "layers": [
+    {"type": "conv1d", "filters": 8, "kernel": 16, "stride": 4, "pool": 8},
+    {"type": "conv1d", "filters": 16, "kernel": 3, "padding": 1, "pool": 10},
+    {"type": "linear", "units": 10}]}}
+
+
+def test_a_long_sequence_streams_step_by_step_in_little_sram(tmp_path):
+    """Whole, the firmware holds the 12,000-byte sequence; streamed, a ring of the steps the
+    first layer still reads and the maps' rings: the same scores."""
+    art = export_model(random_model("long", models=LONG))
+    seqs = np.random.default_rng(3).integers(0, 256, (3, *art.input_shape), dtype=np.uint8)
+    ref = reference.run(art, seqs)
+    peaks = {}
+    for stream in (False, True):
+        result, _ = build_firmware(art, tmp_path / f"long-{stream}.elf", "nrf52832",
+                                   stream=stream)
+        report = Simulator(load_elf(result.elf)).run(stdin=io.BytesIO(seqs.tobytes()))
+        assert report.status == "ok" and report.exit_code == 0, report.problem
+        scores, classes = parse_scores(report.stdout, art.classes)
+        assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
+        peaks[stream] = report.sram_peak
+    assert peaks[False] > 12_000 and peaks[True] < 1_000, peaks

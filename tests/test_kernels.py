@@ -11,7 +11,7 @@ import pytest
 
 from ebnn import artifact, reference
 from ebnn.build import build_firmware
-from ebnn.codegen import ping_pong, plan_buffers, plan_stream
+from ebnn.codegen import ping_pong, plan_buffers, plan_stream, stream_artifact
 from ebnn.ctext import words
 from ebnn.verify import parse_scores
 from sim import Simulator, load_elf
@@ -92,21 +92,22 @@ def test_mnist_stream_keeps_no_whole_map():
     assert sp.words == words(8 * 4 * 28) + words(4 * 13 * 7) + words(96)
 
 
-def test_a_sequence_streams_as_one_row(tmp_path):
-    """A [T, C] sequence is one row: it arrives whole, so a stream runs its layers after it
-    (rings of whole maps would only add to its buffers: mnist1d 708 B streamed on the sample,
-    848 B with its three conv1d layers on rings), keeps the sequence beside the layers'
-    outputs, and its header says why; its scores are the whole-input firmware's."""
+def test_a_sequence_streams_step_by_step(tmp_path):
+    """A [T, C] sequence (a 1 x T image) streams turned on its side: its rows are its steps,
+    C bytes each, and its conv1d layers run on rings of steps (mnist1d: 588 B streamed on the
+    sample, 664 B whole; held whole, as before, the stream took 708 B); its scores are the
+    whole-input firmware's."""
     art = load("mnist1d")
-    sp = plan_stream(art, plan_buffers(art))
-    assert (sp.chain, sp.rows) == (0, 1)
+    sp = plan_stream(stream_artifact(art), plan_buffers(art))
+    assert sp.chain == 3 and sp.cap > sp.rows > 1
     whole, _ = build_firmware(art, tmp_path / "seq.elf", "curie")
     streamed, _ = build_firmware(art, tmp_path / "seq-stream.elf", "curie", stream=True)
-    assert "the stream keeps the whole image (the input is one row)" in " ".join(
-        (streamed.elf.parent / "seq-stream-src" / "ebnn.h").read_text().split())
+    header = (streamed.elf.parent / "seq-stream-src" / "ebnn.h").read_text()
+    assert "#define EBNN_STREAM_ROWS 40\n#define EBNN_ROW_SIZE 1\n" in header
     w = Simulator(load_elf(whole.elf)).run()
     s = Simulator(load_elf(streamed.elf)).run()
     assert s.status == "ok" and s.exit_code == 0 and s.stdout == w.stdout
+    assert s.sram_peak < w.sram_peak, (s.sram_peak, w.sram_peak)
 
 
 def test_mnist_streamed_peak_sram(tmp_path):

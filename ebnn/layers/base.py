@@ -27,9 +27,13 @@ if TYPE_CHECKING:
 
 
 # Resource limits on what a config or an artifact may describe (docs/config.md, docs/security.md):
-# no single size beyond MAX_DIM, no map of more than MAX_VALUES values, no model of more than
-# MAX_WEIGHT_BITS weights, so no hostile input can ask for an absurd allocation or training run.
-MAX_DIM = 4096  # filters, units, classes, each input dimension, kernel, stride, padding, pool
+# no single size beyond MAX_DIM (a map's side: MAX_SIZE), no map of more than MAX_VALUES values,
+# no model of more than MAX_WEIGHT_BITS weights, so no hostile input can ask for an absurd
+# allocation or training run.
+MAX_DIM = 4096  # filters, units, classes, kernel, stride, padding, pool
+# each dimension of a map: the input's H, W or T (1 s of 16 kHz audio is 16,000 steps) and a
+# layer's output; MAX_VALUES bounds their product
+MAX_SIZE = 65_536
 MAX_VALUES = 1 << 24  # values in the input image and in any layer's output (pre-pool, too)
 MAX_WEIGHT_BITS = 64 << 20  # weights of the whole model
 MAX_NAME = 256  # characters of a model's name (it becomes C identifiers and file names)

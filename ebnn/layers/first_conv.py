@@ -159,7 +159,8 @@ def streams_by_rows(layer: Layer) -> bool:
     return all(s >= p for s, p in zip(layer.pool_stride, layer.pool, strict=True))
 
 
-def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple[str, str]:
+def first_layer_function(function: str, i: int, layer: Layer, dst: str,
+                         whole: bool = True) -> tuple[str, str]:
     """(constant arrays, function): the first layer. Per conv window, its taps (raw pixels
     inside the image: one load each; ``2x - 255``, 0 in the padding, at the border) are folded
     into every filter's sum by straight-line code with literal weights and thresholds, each
@@ -183,6 +184,9 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
     (``ebnn_first_raw``, ``ebnn_first_total``, ``ebnn_first_dot``): ~3 per tap to load, ~2 per
     tap for the window's total, then ~6 per tap and filter; its code does not grow with the
     layer.
+
+    ``whole`` False (a layer that ``streams_by_rows``): the rows function alone, without the
+    function for the whole image.
     """
     h, w, c = layer.in_shape
     kh, kw = layer.kernel
@@ -247,6 +251,10 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str) -> tuple
             "    }",
             "}",
             "",
+        ]
+        if not whole:
+            return "", "\n".join(head)
+        head += [
             f"/* layer {i}: the whole image; writes {dst}. */",
             f"EBNN_NOINLINE void {function}(const uint8_t *in, uint32_t *out)",
             "{",
