@@ -8,7 +8,8 @@ and cycle columns are not estimated from the C: the firmware is built for the ta
 as ``ebnn build`` builds it and run once on its embedded sample in the simulator, and
 
 - flash per layer: the size of the layer's function (``ebnn_layer<N>``, ``ebnn_output_layer``,
-  the profiler's layer groups of the ebnn plugin) plus the const arrays named for it
+  the profiler's layer groups of the ebnn plugin) and of the functions named for it and their
+  GCC clones (``_layer_of_function``), plus the const arrays named for it
   (``l<N>_*``, ``out_*``: the code generator's convention, ``ebnn/layers/base.py``), from the
   ELF's symbol table;
 - SRAM buffers: every object the ELF places in SRAM (.data/.bss), with its size;
@@ -121,6 +122,17 @@ def _symbols(elf: Path) -> list[tuple[str, int, int, str]]:
     return out
 
 
+def _layer_of_function(name: str, functions: list[str]) -> int | None:
+    """The layer whose code ``name`` is: its function (``ebnn_layer<N>``,
+    ``ebnn_output_layer``), the functions named for it (``ebnn_layer<N>_rows``) and the clones
+    GCC makes of them (``ebnn_layer1_rows.constprop.0``, ``.isra``, ``.part``), which hold
+    most of a hidden conv layer's code."""
+    for i, function in enumerate(functions):
+        if name == function or name.startswith((function + "_", function + ".")):
+            return i
+    return None
+
+
 def _layer_of_const(name: str, hidden: int) -> int | None:
     m = re.match(r"l(\d+)_", name)
     if m and int(m.group(1)) < hidden:
@@ -154,9 +166,9 @@ def _measure(art: Artifact, s: Summary, elf: Path, target: str) -> None:
     hidden = len(art.hidden)
     functions = [layer_function(i) for i in range(hidden)] + [output_function()]
     symbols = _symbols(elf)
-    sizes = {name: size for name, _, size, kind in symbols if kind == "STT_FUNC"}
     for i, row in enumerate(s.layers):
-        row.flash_code = sizes.get(functions[i])
+        row.flash_code = sum(size for name, _, size, kind in symbols
+                             if kind == "STT_FUNC" and _layer_of_function(name, functions) == i)
         row.flash_const = sum(size for name, addr, size, kind in symbols
                               if kind == "STT_OBJECT" and addr < SRAM_BASE
                               and _layer_of_const(name, hidden) == i)
