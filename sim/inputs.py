@@ -212,14 +212,16 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
         table = _read_csv(path)
         if fmt is None:
             return _uint8(table, path).tobytes()
-        if table.size == fmt.size:
-            table = table.reshape(fmt.shape)
-        elif table.shape[1] == fmt.size:
+        rows = (fmt.shape[0], math.prod(fmt.shape[1:]))  # one input as rows: T x C, H x WC
+        if table.shape[1] == fmt.size:
             table = table.reshape(-1, *fmt.shape)  # one input a row
-        else:
+        elif table.shape in (rows, (fmt.size, 1)):  # or a column (np.savetxt of a vector)
+            table = table.reshape(fmt.shape)
+        else:  # a transposed (channel-major) sensor log has the size but not the layout
             raise InputError(f"{path}: a CSV of {table.shape[0]} rows of {table.shape[1]} "
                              f"values; this firmware reads {fmt.describe()}: give one input "
-                             "(in C order) or one input a row")
+                             f"a row ({fmt.size} values in C order), one input as {rows[0]} "
+                             f"rows of {rows[1]}, or a column")
         return fmt.quantise(table, path).tobytes()
     if suffix == ".png":
         from matplotlib import image

@@ -243,6 +243,30 @@ def test_hostile_input_metadata_is_one_line(meta, words) -> None:
         InputFormat.from_metadata(meta)
 
 
+def test_a_csv_input_is_an_input_a_row_its_rows_or_a_column_never_another_layout(
+        tmp_path: Path) -> None:
+    """A [64, 3] window: 64 rows of 3, one row of 192, a column of 192, or inputs a row; the
+    same window channel-major (3 rows of 64), or 6 rows of 32, has the size but not the
+    layout and is refused (it was flattened and classified, scrambled)."""
+    fmt = InputFormat.from_metadata({"input.shape": "64,3"})
+    window = (np.arange(192).reshape(64, 3) * 7 + 1) % 256  # no row reads as pandas column names
+    want = window.astype(np.uint8).tobytes()
+
+    def csv(name: str, table: np.ndarray) -> Path:
+        path = tmp_path / name
+        np.savetxt(path, table, fmt="%d", delimiter=",")
+        return path
+
+    assert console_bytes(csv("rows.csv", window), fmt) == want
+    assert console_bytes(csv("row.csv", window.reshape(1, -1)), fmt) == want
+    assert console_bytes(csv("column.csv", window.reshape(-1, 1)), fmt) == want
+    assert console_bytes(csv("two.csv", np.stack([window.ravel()] * 2)), fmt) == want * 2
+    for name, table in (("t.csv", window.T), ("six.csv", window.reshape(6, 32))):
+        with pytest.raises(InputError, match=r"one input a row \(192 values in C order\), one "
+                                             r"input as 64 rows of 3, or a column"):
+            console_bytes(csv(name, table), fmt)
+
+
 def test_no_metadata_keeps_the_old_pass_through(tmp_path: Path) -> None:
     assert InputFormat.from_metadata({}) is None
     p = tmp_path / "x.bin"
