@@ -110,6 +110,24 @@ def with_model_classes(art: Artifact, ds: Dataset) -> Dataset:
                             "the labels as those numbers")
         remap = np.array([int(n) for n in ds.class_names], np.int64)
         ds = replace(ds, labels=remap[ds.labels], classes=art.classes, class_names=None)
+    elif ds.class_names is None and names is not None:
+        # numbered data for a model that names its classes: the numbers say nothing about the
+        # names (an .npz of an image folder numbered its own way scored 0% without a word),
+        # unless the names are numbers themselves (folders 0/, 1/, ...)
+        if not all(re.fullmatch(r"[0-9]{1,9}", n) for n in names):
+            shown = ", ".join(f"{i} {n}" for i, n in enumerate(names))
+            raise EvalError(f"{ds.source}: the data numbers its classes, the model names them "
+                            f"({shown[:200]}): which number is which name cannot be told; give "
+                            "the labels as names (class folders, a CSV of class names)")
+        index = {int(n): i for i, n in enumerate(names)}
+        labels, where = np.unique(ds.labels, return_inverse=True)
+        missing = [int(k) for k in labels if int(k) not in index]
+        if missing:
+            raise EvalError(f"{ds.source}: class {missing[0]} is not one of the {len(names)} "
+                            f"the model was trained on ({', '.join(names)[:200]})")
+        mapped = np.array([index[int(k)] for k in labels], np.int64)
+        ds = replace(ds, labels=mapped[where].reshape(ds.labels.shape), classes=art.classes,
+                     class_names=tuple(names))
     if len(ds.labels) and ds.labels.max() >= art.classes:
         raise EvalError(f"{ds.source}: labels up to {int(ds.labels.max())}; the model has "
                         f"{art.classes} classes (0..{art.classes - 1})")

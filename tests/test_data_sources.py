@@ -4,6 +4,7 @@ folders and the built-in sets; every bad file is one line, never a traceback."""
 import io
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -458,9 +459,29 @@ def test_eval_numbers_classes_by_the_training_names(named_model: Path, tmp_path:
     _named_csv(tmp_path / "fox.csv", ["cat", "fox"], rows=2)
     with pytest.raises(EvalError, match="class 'fox' is not one of the 3"):
         eval_dataset(art, None, None, None, tmp_path / "fox.csv")
+    named_numbers = replace(art, metadata={**art.metadata, "class_names": ["2", "0", "1"]})
     np.savez(tmp_path / "seven.npz", x=np.zeros((4, 2, 2), np.uint8), y=np.full(4, 7))
-    msg = one_line_error(ebnn("eval", named_model / "m.ebnn", "--data", tmp_path / "seven.npz"))
-    assert "labels up to 7; the model has 3 classes" in msg
+    with pytest.raises(EvalError, match="class 7 is not one of the 3"):
+        eval_dataset(named_numbers, None, None, None, tmp_path / "seven.npz")
+
+
+def test_a_model_with_class_names_takes_numbered_data_only_by_names_that_are_numbers(
+        named_model: Path, tmp_path: Path) -> None:
+    """Numbered labels (an .npz) for a model that names its classes: they were scored by index
+    (an .npz of an image folder numbered its own way: 0.00%, exit 0). Refused in one line,
+    unless the names are numbers (folders 0/, 1/, ...), which then number the labels."""
+    from ebnn.artifact import load
+    from ebnn.evaluate import eval_dataset
+
+    np.savez(tmp_path / "numbered.npz", x=np.zeros((6, 2, 2), np.uint8), y=np.arange(6) % 3)
+    msg = one_line_error(ebnn("eval", named_model / "m.ebnn", "--data",
+                              tmp_path / "numbered.npz"))
+    assert ("the data numbers its classes, the model names them (0 cat, 1 dog, 2 emu): which "
+            "number is which name cannot be told") in msg
+    art = load(named_model / "m.ebnn")
+    named_numbers = replace(art, metadata={**art.metadata, "class_names": ["2", "0", "1"]})
+    ds, _ = eval_dataset(named_numbers, None, None, None, tmp_path / "numbered.npz")
+    assert list(ds.labels) == [1, 2, 0, 1, 2, 0]  # label 0 is the model's class "0": index 1
 
 
 def test_a_model_without_class_names_takes_named_data_only_by_number(
