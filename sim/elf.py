@@ -223,6 +223,73 @@ def clip_ranges(ranges: list[tuple[int, int]], code: list[tuple[int, int]]
     return [(max(a, c), min(b, d)) for a, b in ranges for c, d in code if max(a, c) < min(b, d)]
 
 
+# Tag_CPU_arch_profile (7) of the ARM build attributes: 'A' application, 'R' real-time, 'M'
+# microcontroller, 'S' application or real-time; absent from objects that say nothing
+_NOT_M_PROFILES = {ord("A"): "an A-profile (application) core",
+                   ord("R"): "an R-profile (real-time) core"}
+_MAX_ATTRIBUTES = 1 << 16  # bytes of .ARM.attributes read (gcc writes ~60)
+
+
+def _uleb(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    value = shift = 0
+    while pos < end and shift < 64:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+    raise ValueError("truncated ULEB128")
+
+
+def _arch_profile(elf: ELFFile) -> str | None:
+    """What the ELF's build attributes say it was built for when that is not a Cortex-M (A- or
+    R-profile code: ARM state, another memory map); None otherwise, also when they say
+    nothing or cannot be read (the image is then judged as it runs). Read by hand, every
+    step bounded: pyelftools' reader loops for ever on a subsection of length 0."""
+    sec = elf.get_section_by_name(".ARM.attributes")
+    if sec is None or sec["sh_type"] != "SHT_ARM_ATTRIBUTES":
+        return None
+    try:
+        data = sec.data()[:_MAX_ATTRIBUTES]
+        if data[:1] != b"A":
+            return None
+        pos, name, profile = 1, None, None
+        while pos + 4 <= len(data):  # subsections: length, vendor, sub-subsections
+            end = pos + struct.unpack_from("<I", data, pos)[0]
+            vendor = data.find(b"\0", pos + 4, len(data))
+            if end <= pos + 4 or end > len(data) or not pos + 4 <= vendor < end:
+                return None
+            q = vendor + 1
+            while data[pos + 4:vendor] == b"aeabi" and q + 5 <= end:  # tag, size, attributes
+                tag, size = data[q], struct.unpack_from("<I", data, q + 1)[0]
+                if size < 5 or q + size > end:
+                    return None
+                p, stop = q + 5, q + size
+                while tag == 1 and p < stop and profile is None:  # the whole file's attributes
+                    attr, p = _uleb(data, p, stop)
+                    if attr in (4, 5, 67) or (attr > 32 and attr % 2):  # a NUL-ended string
+                        nul = data.find(b"\0", p, stop)
+                        if nul < 0:
+                            return None
+                        if attr == 5:
+                            name = data[p:nul].decode("ascii", "replace")
+                        p = nul + 1
+                    elif attr == 32:  # Tag_compatibility: a number, then a string
+                        return None
+                    else:
+                        value, p = _uleb(data, p, stop)
+                        if attr == 7:
+                            profile = value
+                q = stop
+            pos = end
+        if profile in _NOT_M_PROFILES:
+            return _NOT_M_PROFILES[profile] + (f" ({_printable(name)})" if name else "")
+    except (ELFError, ValueError, struct.error):
+        return None
+    return None
+
+
 def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     if elf.elfclass != 32 or not elf.little_endian:
         raise InvalidFirmware(
@@ -231,6 +298,10 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
         raise InvalidFirmware(f"{path}: ELF for {elf['e_machine']}, not ARM (Cortex-M)")
     if elf["e_type"] != "ET_EXEC":
         raise InvalidFirmware(f"{path}: {elf['e_type']} file, expected a linked executable")
+    profile = _arch_profile(elf)
+    if profile is not None:
+        raise InvalidFirmware(f"{path}: built for {profile}, not a Cortex-M (M-profile) core: "
+                              "build with -mcpu=cortex-m<N> -mthumb")
 
     segments: list[Segment] = []
     for seg in elf.iter_segments():

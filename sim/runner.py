@@ -70,7 +70,7 @@ from sim.semihosting import ExitRequest, Memory, Semihost
 from sim.thread_stores import handler_ranges, store_checks, writes_psp
 from sim.timing import make_disassembler
 from toolchain.cores import Core
-from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE
+from toolchain.memory_map import FLASH_BASE, PAGE_SIZE, REGION_SIZE, SRAM_BASE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS, Target, get_target
 from toolchain.sizes import format_size
 
@@ -89,7 +89,7 @@ _FAULT_CAUSES = {
 # native stops for faults the chip raises: reported as faults, delivered under --vector-faults
 _CHIP_FAULTS = (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO, StopReason.UNALIGN_TRP)
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
-PAGE = 1024  # Unicorn's page size for ARM: mapped sizes must be multiples of it
+PAGE = PAGE_SIZE  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
 ERASED = 0xFF  # what flash the image does not fill reads as: erased NOR flash
 T = TypeVar("T")
@@ -1137,13 +1137,23 @@ class Simulator:
         return True
 
     def _check_vectors(self, sp0: int, reset: int) -> None:
-        if not (SRAM_BASE < sp0 <= SRAM_BASE + self.sram_size) or not self._mapped(reset & ~1, 2):
+        lowest = min(s.address for s in self.image.segments)
+        if lowest != FLASH_BASE:  # linked at 0x8000 (gcc's default) or for another map
+            self._fault = Fault(
+                kind="hard_fault",
+                message=(f"no vector table at 0x00000000: the image loads nothing there (its "
+                         f"lowest load segment is at 0x{lowest:08x}); link it with a Cortex-M "
+                         "linker script that puts the vector table at the start of flash"),
+                pc=reset & ~1,
+            )
+        elif not (SRAM_BASE < sp0 <= SRAM_BASE + self.sram_size) or not self._mapped(reset & ~1, 2):
+            larger = SRAM_BASE + self.sram_size < sp0 <= SRAM_BASE + REGION
             self._fault = Fault(
                 kind="hard_fault",
                 message=(
                     f"no usable vector table at 0x00000000: initial SP 0x{sp0:08x} must lie in "
                     f"the {format_size(self.sram_size)} SRAM and the reset vector 0x{reset:08x} "
-                    "in flash (was the ELF linked for a larger SRAM?)"
+                    "in flash" + (" (was the ELF linked for a larger SRAM?)" if larger else "")
                 ),
                 pc=reset & ~1,
             )
