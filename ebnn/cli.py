@@ -438,6 +438,8 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
         _fail(str(exc))
     except OSError as exc:
         _fail(_os_error(output, exc))
+    for warning in result.target.beyond_part(result.sram, result.flash):
+        err.print(f"warning: {warning}", markup=False)
     err.print(f"built {result.elf} for {target} ({format_size(result.sram)} SRAM); generated C "
               f"in {source_dir(result.elf)}", markup=False)
 

@@ -287,6 +287,14 @@ class CheckResult:
         return [(e, c) for e in self.elfs for c in e.checks]
 
     @property
+    def warnings(self) -> list[tuple[ElfResult, str]]:
+        """ELFs that ran with more SRAM or flash than their target part has (linked for
+        more): their budgets hold on a larger variant of the part, not on the part itself."""
+        return [(e, w) for e in self.elfs if e.report.target in TARGETS
+                for w in TARGETS[e.report.target].beyond_part(e.report.sram_size,
+                                                              e.report.flash_size)]
+
+    @property
     def problems(self) -> list[ElfResult]:
         return [e for e in self.elfs if e.problem is not None]
 

@@ -223,6 +223,9 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     _print_unwrapped(check_table(result))
     for e in result.problems:
         out.print(f"[bold red]{escape(e.name)}:[/] {escape(e.problem or '')}", soft_wrap=True)
+    for e, warning in result.warnings:
+        out.print(f"[yellow]{escape(e.name)}: warning:[/] {escape(warning)}",
+                  soft_wrap=True)
     style = {0: "green", 3: "bold red"}.get(result.exit_code, "bold red")
     out.print(f"[{style}]{escape(result.summary)}[/]")
     if junit_path is not None:
@@ -395,6 +398,8 @@ def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | 
                        extra_cflags=cflags, extra_ldflags=ldflags, irq_vectors=irq_vectors)
     except ToolchainError as exc:
         fail(str(exc))
+    for warning in result.target.beyond_part(result.sram, result.flash):
+        _warn(warning)
     err.print(f"built {escape(str(result.elf))} for {result.target.name} "
               f"({format_size(result.sram)} SRAM, {format_size(result.flash)} flash)",
               soft_wrap=True)

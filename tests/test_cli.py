@@ -197,6 +197,16 @@ def test_sizes_the_memory_map_cannot_hold(firmware, cli, option, value, text):
     assert text in assert_single_error_line(cli("run", firmware("hello.c"), option, value))
 
 
+def test_build_refuses_sizes_not_whole_kib_and_warns_beyond_the_part(cli, tmp_path):
+    line = assert_single_error_line(cli("build", PROGRAMS / "hello.c", "-o", tmp_path / "a.elf",
+                                        "--flash", "3000"))
+    assert "flash size 3,000 bytes is not a whole number of KiB" in line
+    built = cli("build", PROGRAMS / "hello.c", "-o", tmp_path / "b.elf", "--sram", "32k")
+    assert built.returncode == 0
+    assert ("warning: SRAM 32 KiB is more than curie's 15 KiB: right only for a larger variant "
+            "of the part") in " ".join(built.stderr.split())
+
+
 def test_run_elf_linked_for_a_smaller_sram(firmware, cli, tmp_path):
     elf = tmp_path / "fw8k.elf"
     built = cli("build", PROGRAMS / "hello.c", "-o", elf, "--sram", "8k")
@@ -319,6 +329,53 @@ def test_arm_object_file_is_not_an_executable(cli, tmp_path):
                     str(PROGRAMS / "exit.c"), "-o", str(obj)], check=True)
     line = assert_single_error_line(cli("run", obj))
     assert "ET_REL file, expected a linked executable" in line
+
+
+def bare_elf(tmp_path: Path, name: str, *cpu: str) -> Path:
+    """A program linked by gcc's defaults alone (no start-up, no linker script: at 0x8000)."""
+    src = tmp_path / "bare.c"
+    src.write_text("void _start(void) { for (;;) {} }\n")
+    out = tmp_path / name
+    subprocess.run(["arm-none-eabi-gcc", *cpu, "-O1", "-nostdlib", "-nostartfiles", "-e",
+                    "_start", str(src), "-o", str(out)], check=True)
+    return out
+
+
+def test_an_a_profile_elf_is_refused_as_not_cortex_m(cli, tmp_path):
+    elf = bare_elf(tmp_path, "a9.elf", "-marm", "-mcpu=cortex-a9")
+    line = assert_single_error_line(cli("run", elf))
+    assert "built for an A-profile (application) core (7-A), not a Cortex-M" in line
+
+
+def test_an_image_with_nothing_at_address_0_says_so(cli, tmp_path):
+    # an M-profile image without a Cortex-M linker script: its vector table is not at 0, and
+    # the SRAM it was linked for has nothing to do with it
+    result = cli("run", bare_elf(tmp_path, "m3.elf", "-mthumb", "-mcpu=cortex-m3"))
+    assert result.returncode == 4
+    message = result.report["fault"]["message"]
+    assert "the image loads nothing there (its lowest load segment is at 0x00008000)" in message
+    assert "larger SRAM" not in message
+
+
+@pytest.mark.parametrize("patch", ["subsection_length_0", "attributes_size_huge", "uleb_cut"])
+def test_malformed_build_attributes_neither_hang_nor_refuse(tmp_path, patch):
+    """.ARM.attributes only advise: read by hand with every step bounded (pyelftools' reader
+    loops for ever on a subsection of length 0), a malformed one says nothing."""
+    elf = bare_elf(tmp_path, "a9.elf", "-marm", "-mcpu=cortex-a9")
+    data = bytearray(elf.read_bytes())
+    with elf.open("rb") as fh:
+        sec = ELFFile(fh).get_section_by_name(".ARM.attributes")
+        at, size = sec["sh_offset"], sec["sh_size"]
+    assert data[at] == ord("A")
+    if patch == "subsection_length_0":
+        struct.pack_into("<I", data, at + 1, 0)
+    elif patch == "attributes_size_huge":  # the File sub-subsection after "aeabi\0"
+        struct.pack_into("<I", data, at + 1 + 4 + 6 + 1, 0xFFFFFFFF)
+    else:  # every attribute byte a ULEB128 continuation
+        data[at + 1 + 4 + 6 + 5 : at + size] = b"\x80" * (size - 16)
+    bad = tmp_path / "bad.elf"
+    bad.write_bytes(bytes(data))
+    assert sim.load_elf(bad).segments  # loads: judged as it runs
 
 
 def test_unknown_target_recorded_in_the_elf(firmware, cli, tmp_path):

@@ -474,6 +474,21 @@ def test_a_model_too_big_for_the_part_says_what_it_needs_in_one_line(tmp_path):
     assert "overflowed" not in line  # the linker's own words stay out of it
 
 
+def test_sizes_the_simulator_cannot_map_are_refused_and_larger_than_the_part_warned(tmp_path):
+    model = Path(__file__).resolve().parents[1] / "examples/mnist-tiny/mnist-tiny.ebnn"
+    # 1.5 KiB linked, then no `ebnn-sim run`/`verify` could map it (the emulator's pages)
+    line = one_line_error(ebnn("build", model, "-o", tmp_path / "a.elf", "--sram", "1536"))
+    assert "SRAM size 1,536 bytes is not a whole number of KiB" in line and "link for 2k" in line
+    assert not (tmp_path / "a.elf").exists()
+    # 64 KiB on an 8 KiB part: built (a larger variant of the part), with a warning
+    built = ebnn("build", model, "-o", tmp_path / "b.elf", "-t", "stm32l031", "--sram", "64k")
+    assert built.returncode == 0 and (tmp_path / "b.elf").is_file()
+    assert ("warning: SRAM 64 KiB is more than stm32l031's 8 KiB: right only for a larger "
+            "variant of the part") in " ".join(built.stderr.split())
+    quiet = ebnn("build", model, "-o", tmp_path / "c.elf", "-t", "stm32l031", "--sram", "8k")
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr
+
+
 def test_memory_overflow_names_each_memory_against_what_it_was_linked_for():
     from toolchain.build import MemoryOverflow
 

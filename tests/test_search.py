@@ -1359,9 +1359,11 @@ def test_a_search_with_nothing_in_the_budget_exits_3(space_file, tmp_path):
     # every candidate over 128 B of SRAM: it exited 0 with an empty Pareto set
     out = fresh(tmp_path / "s")
     ran = ebnn("search", space_file, "--sram", "128", "--trials", "2", "--epochs", "1",
-               "--train-images", "300", "--batch", "2", "--seed", "3", "-o", out)
+               "--train-images", "300", "--batch", "2", "--seed", "3", "--flash", "512k",
+               "-o", out)
     assert ran.returncode == command.EXIT_EMPTY, ran.stderr
     said = " ".join(ran.stderr.split())
+    assert "warning: flash 512 KiB is more than curie's 196 KiB" in said
     assert "no model in the Pareto set (2 rejected, 0 failed); 1 x before training: SRAM" in said
     assert json.loads((out / "pareto.json").read_text()) == []
 

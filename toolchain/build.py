@@ -29,7 +29,7 @@ from elftools.elf.elffile import ELFFile
 
 import firmware
 from toolchain.linker import linker_script
-from toolchain.memory_map import REGION_SIZE, SRAM_BASE
+from toolchain.memory_map import PAGE_SIZE, REGION_SIZE, SRAM_BASE
 from toolchain.profiles import Target, get_target
 
 TARGET_SECTION = ".ebnn_sim.target"
@@ -85,6 +85,22 @@ class BuildResult:
     sram: int
     flash: int
     command: tuple[str, ...]
+
+
+def check_memory_sizes(sram: int, flash: int) -> None:
+    """ToolchainError for a size the simulator could not map, as `ebnn-sim run` would refuse
+    it: beyond the Cortex-M memory map, or not whole KiB (a budget in between is a peak to
+    check, not a size to link for)."""
+    for what, size in (("SRAM", sram), ("flash", flash)):
+        if not 0 < size <= REGION_SIZE:
+            raise ToolchainError(f"{what} size {size:,} bytes does not fit the Cortex-M memory "
+                                 f"map: at most {REGION_SIZE >> 20} MiB")
+        if size % PAGE_SIZE:
+            whole = -(-size // PAGE_SIZE)
+            raise ToolchainError(
+                f"{what} size {size:,} bytes is not a whole number of KiB: the simulator maps "
+                f"memory by the KiB and could not run the ELF (link for {whole}k; a budget of "
+                f"{size:,} B is a peak for `ebnn-sim check`: docs/ci.md)")
 
 
 def find_compiler() -> str:
@@ -146,10 +162,7 @@ def build(
         tgt = dataclasses.replace(tgt, fpu=None)
     sram = tgt.sram if sram is None else sram
     flash = tgt.flash if flash is None else flash
-    for what, size in (("SRAM", sram), ("flash", flash)):  # as `ebnn-sim run` would refuse it
-        if not 0 < size <= REGION_SIZE:
-            raise ToolchainError(f"{what} size {size:,} bytes does not fit the Cortex-M memory "
-                                 f"map: at most {REGION_SIZE >> 20} MiB")
+    check_memory_sizes(sram, flash)
     gcc = find_compiler()
     srcs = [Path(s) for s in sources]
     for s in srcs:

@@ -9,6 +9,7 @@ sits at 0xE0000000.
 FLASH_BASE = 0x0000_0000
 SRAM_BASE = 0x2000_0000
 REGION_SIZE = 0x2000_0000  # the code region and the SRAM region: 512 MiB each
+PAGE_SIZE = 1024  # the simulator maps memory in Unicorn's ARM pages: sizes are whole KiB
 
 SCS_BASE = 0xE000_E000  # System Control Space: 4 KiB inside the Private Peripheral Bus
 SCS_SIZE = 0x1000

@@ -10,6 +10,7 @@ parts whose flash cache or accelerator (nRF52 cache, ST ART/ICACHE) hides it in 
 from dataclasses import dataclass
 
 from toolchain.cores import Core, get_core
+from toolchain.sizes import format_size
 
 KIB = 1024
 
@@ -52,6 +53,15 @@ class Target:
     @property
     def clock_mhz(self) -> float:
         return self.clock_hz / 1e6
+
+    def beyond_part(self, sram: int, flash: int) -> list[str]:
+        """Warnings for sizes larger than the part's own memories: right for a larger variant
+        of the part, but such an image does not start on the part itself (its initial stack
+        pointer lies past the part's SRAM) or may not fit its flash."""
+        return [f"{what} {format_size(size)} is more than {self.name}'s {format_size(own)}: "
+                "right only for a larger variant of the part"
+                for what, size, own in (("SRAM", sram, self.sram), ("flash", flash, self.flash))
+                if size > own]
 
 
 TARGETS: dict[str, Target] = {

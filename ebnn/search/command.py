@@ -525,6 +525,8 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         err.print(f"the study holds {held} trial(s), the --trials {trials} {which}: no new "
                   "trial (a larger --trials goes on)", markup=False, soft_wrap=True)
     b = settings.budget
+    for warning in TARGETS[settings.target].beyond_part(b.sram, b.flash):
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     err.print(f"searching {settings.target} (SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B"
               + ("" if b.max_cycles is None else f", ≤ {b.max_cycles:,} cycles")
               + f") on {len(data.subset(settings.train_limit).train)} training and "

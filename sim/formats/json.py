@@ -141,6 +141,7 @@ def check_dict(result: CheckResult) -> dict[str, Any]:
         "summary": result.summary,
         "elfs": [
             {"elf": e.name, "path": str(e.path), "problem": e.problem,
+             "warnings": [w for r, w in result.warnings if r is e],
              "checks": [_check_dict(c) for c in e.checks], "report": report_dict(e.report)}
             for e in result.elfs
         ],
