@@ -186,6 +186,9 @@ def _read_arrays(p: Path) -> dict[str, np.ndarray]:
                 if info.compress_type not in _COMPRESSIONS:
                     raise ArtifactError(f"not a .ebnn file (member {info.filename!r} uses "
                                         f"compression method {info.compress_type})")
+                if info.filename.endswith("/data.pkl"):  # torch.save's archive
+                    raise ArtifactError("a PyTorch checkpoint (what `ebnn train` writes), not "
+                                        "a .ebnn artifact: make one with `ebnn export`")
                 if not info.filename.endswith(".npy"):
                     raise ArtifactError(f"not a .ebnn file (member {info.filename!r})")
                 with zf.open(info) as f:

@@ -26,6 +26,7 @@ class scores is always appended. What a layer type accepts (keys, defaults, chec
 may follow which) is its kind's, in ``ebnn/layers/``.
 """
 
+import difflib
 import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
@@ -127,6 +128,14 @@ def _layer(raw: Any, where: str) -> tuple[LayerSpec, LayerKind]:
     return k.parse(raw, where), k
 
 
+def _train_of(data: dict[str, Any], source: str) -> TrainSpec:
+    """The [train] table of a config from ``source``, its errors naming the file."""
+    try:
+        return _train(data.get("train"))
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
 def _train(raw: Any) -> TrainSpec:
     if raw is None:
         return TrainSpec()
@@ -135,7 +144,10 @@ def _train(raw: Any) -> TrainSpec:
     names = {f.name: f for f in fields(TrainSpec)}
     unknown = set(raw) - set(names)
     if unknown:
-        raise ConfigError(f"[train]: unknown key(s) {', '.join(sorted(unknown))}")
+        near = [m for key in sorted(unknown) for m in difflib.get_close_matches(key, names, 1)]
+        raise ConfigError(f"[train]: unknown key(s) {', '.join(sorted(unknown))}"
+                          + (f" (did you mean {', '.join(near)}?)" if near else "")
+                          + f"; it takes {', '.join(names)}")
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "teacher":
@@ -225,7 +237,7 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
         raise ConfigError(f"{source}: [model] name must be a string of 1..{MAX_NAME} "
                           "characters")
     spec = ModelSpec(name, (inp[0], inp[1], inp[2]), classes,
-                     tuple(layer for layer, _ in parsed), _train(data.get("train")))
+                     tuple(layer for layer, _ in parsed), _train_of(data, source))
     if inp[0] == 1 and (spec.train.rotate or spec.train.scale or spec.train.elastic):
         raise ConfigError(f"{source}: [train] rotate, scale and elastic distort images; a "
                           "sequence (or a 1-row input) takes only 'shift', along time")

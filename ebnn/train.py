@@ -12,6 +12,7 @@ exactly where an interrupted run stopped. Checkpoints load with ``weights_only=T
 import hashlib
 import io
 import math
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -193,6 +194,15 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     write_bytes(path, buf.getvalue())  # an interrupted save never corrupts the previous one
 
 
+def _is_artifact(source: Path | bytes) -> bool:
+    """Whether ``source`` is a zip archive holding a .ebnn header (a mistaken file name)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            return "header.npy" in zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
 def load_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, Any]:
     """The checkpoint at ``path``, or in ``data`` (its bytes, read already: what a caller
     hashed is what it loads) named by ``path``. TrainError (one line) when it is not one."""
@@ -203,7 +213,10 @@ def load_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, An
         payload = torch.load(p if data is None else io.BytesIO(data), map_location="cpu",
                              weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file
-        raise TrainError(f"{p}: not a readable model checkpoint ({type(exc).__name__})") from None
+        what = ("a .ebnn artifact, which `ebnn export` made from a checkpoint: give the .pt "
+                "that `ebnn train` wrote" if _is_artifact(p if data is None else data)
+                else f"not a readable model checkpoint ({type(exc).__name__})")
+        raise TrainError(f"{p}: {what}") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise TrainError(f"{p}: not an ebnn model checkpoint")
     history = payload.get("history")

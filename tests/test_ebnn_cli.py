@@ -381,6 +381,10 @@ def test_resume_without_checkpoint_is_an_error(tmp_path):
     (SMALL.replace("epochs = 2", "epochs = 'two'"), "epochs"),
     (SMALL.replace("classes = 10", "classes = 10\nclases = 10"), "[model]: unknown key(s) clases"),
     (SMALL.replace("[train]", "[trian]"), "unknown table(s) trian"),
+    # named like a layer's typo: the file, the likely key, and every key [train] takes
+    (SMALL.replace("epochs = 2", "epoch = 2"),
+     "bad.toml: [train]: unknown key(s) epoch (did you mean epochs?); it takes epochs, "
+     "batch_size, lr,"),
     ("this is [not toml", "TOML"),
 ])
 def test_bad_configs_are_rejected(tmp_path, text, words):
@@ -443,6 +447,15 @@ def test_corrupted_artifacts_are_rejected(trained, tmp_path, how, words):
     bad = _corrupt(trained, tmp_path, how)
     assert words in one_line_error(ebnn("build", bad, "-o", tmp_path / "x.elf"))
     assert words in one_line_error(ebnn("eval", bad))
+
+
+def test_a_checkpoint_and_an_artifact_mistaken_for_each_other_say_which_is_which(trained,
+                                                                                  tmp_path):
+    pt, art = trained / "small.pt", trained / "small.ebnn"
+    msg = one_line_error(ebnn("build", pt, "-o", tmp_path / "x.elf"))
+    assert "a PyTorch checkpoint (what `ebnn train` writes), not a .ebnn artifact" in msg
+    msg = one_line_error(ebnn("export", art, "-o", tmp_path / "x.ebnn"))
+    assert "a .ebnn artifact, which `ebnn export` made from a checkpoint" in msg
 
 
 def test_pickle_is_never_loaded(trained, tmp_path):
