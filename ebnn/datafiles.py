@@ -154,6 +154,25 @@ def _read_member(zf: zipfile.ZipFile, name: str, where: str) -> np.ndarray:
     return arr
 
 
+NPZ_MEMBERS = ("x", "y", "x_test", "y_test", "layout")
+
+
+def _check_npz_members(names: set[str], where: str) -> None:
+    """DatasetError for members that look meant but are not read: another case of a known
+    name (``X_test`` was ignored, and eval scored the training samples), test labels without
+    test samples, or ``x_train``/``y_train`` beside ``x``/``y``. Other members are ignored."""
+    known = {f"{n}.npy" for n in (*NPZ_MEMBERS, "x_train", "y_train")}
+    odd = sorted(n for n in names if n not in known and n.lower() in known)
+    if odd:
+        raise DatasetError(f"{where}: member(s) {', '.join(n[:-4] for n in odd)[:200]}: the "
+                           f"names are lowercase ({', '.join(NPZ_MEMBERS)})")
+    if "y_test.npy" in names and "x_test.npy" not in names:
+        raise DatasetError(f"{where}: has y_test but not x_test: no test samples to score")
+    if {"x.npy", "y.npy"} & names and {"x_train.npy", "y_train.npy"} & names:
+        raise DatasetError(f"{where}: holds x/y and x_train/y_train: which are the training "
+                           "samples cannot be told")
+
+
 def load_npz(path: Path, split: str, classes: int | None = None) -> Dataset:
     """``x``/``y`` (train) and ``x_test``/``y_test`` (test), optional string ``layout``."""
     where = str(path)
@@ -164,14 +183,19 @@ def load_npz(path: Path, split: str, classes: int | None = None) -> Dataset:
                 raise DatasetError(f"{where}: members over {MAX_FILE_BYTES >> 20} MiB "
                                    "uncompressed")
             names = {i.filename for i in infos}
-            xk, yk = ("x", "y") if split == "train" else ("x_test", "y_test")
+            _check_npz_members(names, where)
+            if split == "train" and not {"x.npy", "y.npy"} & names:  # Keras' own names
+                xk, yk = "x_train", "y_train"
+            else:
+                xk, yk = ("x", "y") if split == "train" else ("x_test", "y_test")
             if split != "train" and "x_test.npy" in names and "y_test.npy" not in names:
                 raise DatasetError(f"{where}: has x_test but not y_test: its test split has "
                                    "no labels to score it by")
             missing = [k for k in (xk, yk) if f"{k}.npy" not in names]
             if missing:
                 raise DatasetError(f"{where}: no array {' or '.join(missing)} (an .npz holds x, "
-                                   "y and optionally x_test, y_test and layout)")
+                                   "y (or x_train, y_train) and optionally x_test, y_test and "
+                                   "layout)")
             x = _read_member(zf, f"{xk}.npy", where)
             y = _read_member(zf, f"{yk}.npy", where)
             layout = (str(_read_member(zf, "layout.npy", where)) if "layout.npy" in names

@@ -69,6 +69,12 @@ def test_npz_sequences_and_flat(tmp_path: Path) -> None:
     ({"x": np.zeros((2, 2, 2)), "y": [-1, 1]}, "class numbers 0..4095"),
     ({"x": np.zeros((2,)), "y": [0, 1]}, "fit no layout"),
     ({"x": np.zeros((2, 2, 2)), "y": [0, 1], "layout": np.array("movie")}, "layout"),
+    # meant but not read: X_test was ignored and eval scored the training samples, 100%
+    ({"x": np.zeros((2, 2, 2)), "y": [0, 1], "X_test": np.zeros((2, 2, 2)), "Y_test": [0, 1]},
+     "member(s) X_test, Y_test: the names are lowercase (x, y, x_test, y_test, layout)"),
+    ({"x": np.zeros((2, 2, 2)), "y": [0, 1], "y_test": [0, 1]}, "has y_test but not x_test"),
+    ({"x": np.zeros((2, 2, 2)), "y": [0, 1], "x_train": np.zeros((2, 2, 2))},
+     "holds x/y and x_train/y_train"),
 ])
 def test_bad_npz_is_one_line(tmp_path: Path, arrays, words) -> None:
     p = tmp_path / "bad.npz"
@@ -76,6 +82,17 @@ def test_bad_npz_is_one_line(tmp_path: Path, arrays, words) -> None:
     with pytest.raises(DatasetError) as e:
         load_path(p)
     assert words in one_line(e) and str(p) in one_line(e)
+
+
+def test_an_npz_with_keras_names_and_other_members_loads(tmp_path: Path) -> None:
+    """x_train/y_train (keras.datasets' mnist.npz) are the training split; a member of
+    another name (class names, say) is not read."""
+    p = tmp_path / "keras.npz"
+    np.savez(p, x_train=np.zeros((4, 2, 2), np.uint8), y_train=[0, 1, 0, 1],
+             x_test=np.ones((2, 2, 2), np.uint8), y_test=[1, 0], names=np.array(["a", "b"]))
+    train, test = load_path(p), load_path(p, "test")
+    assert list(train.labels) == [0, 1, 0, 1] and list(test.labels) == [1, 0]
+    assert train.images.shape[0] == 4 and int(test.images.max()) == 1
 
 
 def test_an_npz_test_split_without_labels_trains_but_is_not_scored(tmp_path: Path) -> None:
