@@ -3,6 +3,7 @@
 options."""
 
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,9 @@ def test_a_sequence_data_set_is_searched_with_conv1d_blocks(tmp_path):
     for e in entries:
         layers = e["config"]["model"]["layers"]
         assert layers[0]["type"] == "conv1d" and layers[0]["kernel"] == 5
+        assert e["config"]["model"]["input"] == [100, 6]  # [T, C] as the space gives it
+        config = tomllib.loads((out / e["ebnn"]).with_suffix(".toml").read_text())
+        assert config["model"]["input"] == [100, 6]  # the Pareto model's config file too
         assert all(layer["type"] in ("conv1d", "linear") for layer in layers)
         assert e["sram_peak"] <= 2048
     assert "| conv1d " in (out / "pareto.md").read_text()

@@ -193,7 +193,9 @@ class Space:
         train = {key: _draw(trial, f"train.{key}", choice) for key, choice in self.train.items()}
         if epochs is not None:
             train["epochs"] = epochs
-        return {"model": {"name": self.name, "input": list(self.input),
+        # a sequence's input as its config says it, [T, C] (held as the 1 x T image [1, T, C])
+        shape = list(self.input[1:] if self.first_kind == "conv1d" else self.input)
+        return {"model": {"name": self.name, "input": shape,
                           "classes": self.classes, "layers": layers}, "train": train}
 
     def _kinds_after(self, previous: str) -> list[str]:
