@@ -372,6 +372,10 @@ max_instructions = 5000
     assert "build/spin.elf: stopped by the instruction limit" in out
     assert "3 of 4 runs failed" in out
     assert "1 of 4 budgets broken" in out  # hello's stack (16 B) is over 8 B as well
+    # a failed run's figures are not the run's: no margin, neither headroom nor excess
+    errors = [line for line in result.stdout.splitlines() if "ERROR" in line]
+    assert len(errors) == 3 and all("—" in line for line in errors), errors
+    assert not any(word in line for line in errors for word in ("left", "over"))
     suite = junit(tmp_path / "j.xml")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "1", "3")
     by_case = cases(suite)

@@ -332,7 +332,10 @@ def check_table(result: CheckResult) -> Table:
                 verdict = "[green]pass[/]"
             else:
                 verdict = "[bold red]FAIL[/]"
-            margin = c.margin_text if c.passed else f"[red]{c.margin_text}[/]"
+            if e.problem is not None:  # measured up to a fault or limit: no headroom to show
+                margin = "[dim]—[/]"
+            else:
+                margin = c.margin_text if c.passed else f"[red]{c.margin_text}[/]"
             table.add_row(escape(e.name) if i == 0 else "", c.metric, measured, c.budget_text,
                           margin, verdict, end_section=i == len(e.checks) - 1)
     return table
