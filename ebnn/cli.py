@@ -153,7 +153,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     first = ("" if not train_images else
              f" (--train-images {train_images}: all {pool} there are)" if train_images >= pool
              else f" (--train-images: {train_images} of them, every class in proportion)")
-    err.print(f"training {spec.name} on {len(train_set)} images of {ds.source}{first}; "
+    samples = "sequences" if spec.layers[0].type == "conv1d" else "images"
+    err.print(f"training {spec.name} on {len(train_set)} {samples} of {ds.source}{first}; "
               f"{len(val_set)} held out for validation")
     failure: TrainError | None = None
     interrupted = False
@@ -248,7 +249,8 @@ def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: P
                           torch_model=torch_model, limit=limit, data=data)
     except (ArtifactError, DatasetError, EvalError) as exc:
         _fail(str(exc))
-    err.print(f"{result['dataset']} ({result['split']}, {result['images']} images): "
+    samples = "sequences" if art.sequence else "images"
+    err.print(f"{result['dataset']} ({result['split']}, {result['images']} {samples}): "
               f"reference accuracy {100 * result['accuracy']:.2f}%")
     if result.get("torch_agreement") is not None:
         err.print(f"torch accuracy {100 * result['torch_accuracy']:.2f}%, identical predictions "

@@ -175,7 +175,8 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     report = result.to_dict()
     err = cli.err
     style = "green" if result.mismatches == 0 else "red"
-    err.print(f"[bold {style}]{result.mismatches} mismatches[/] in {result.compared} images "
+    samples = "sequences" if art.sequence else "images"
+    err.print(f"[bold {style}]{result.mismatches} mismatches[/] in {result.compared} {samples} "
               f"({ds.name}, {split_name}); firmware accuracy {100 * (result.accuracy or 0):.2f}%")
     for key in ("instructions", "cycles"):
         st = report[key]
@@ -194,7 +195,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         first = (f"; first at image {native_result.mismatch_indices[0]}"
                  if native_result.mismatches else "")
         err.print(f"native ({escape(native_result.compiler)}): [bold {style}]"
-                  f"{native_result.mismatches} mismatches[/] in {native_result.compared} images"
+                  f"{native_result.mismatches} mismatches[/] in {native_result.compared} {samples}"
                   f"{first}")
     if json_path is not None:
         write_json(json_path, report)

@@ -83,7 +83,7 @@ def test_verify_has_no_mismatch(model, cli) -> None:
     ran = cli("verify", out / "seq.elf", "--model", out / "seq.ebnn", "--data", out / "seq.npz",
               json=False)
     assert ran.returncode == 0, ran.stderr
-    assert "0 mismatches in 30 images" in ran.stdout + ran.stderr
+    assert "0 mismatches in 30 sequences" in ran.stdout + ran.stderr
 
 
 def test_summary_names_the_conv1d_layers(model, tmp_path) -> None:
