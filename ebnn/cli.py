@@ -424,9 +424,10 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
     """
     from ebnn.artifact import ArtifactError, load
     from ebnn.build import build_firmware, source_dir
-    from toolchain.build import MemoryOverflow, ToolchainError
+    from toolchain.build import MemoryOverflow, ToolchainError, check_memory_sizes
 
     try:
+        check_memory_sizes(sram, flash, whole_kib=True)  # an ELF `ebnn-sim run` can map
         art = load(artifact)
         _make_parent(output)
         result, _ = build_firmware(art, output, target, sram=sram, flash=flash, stream=stream)

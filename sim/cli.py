@@ -386,13 +386,14 @@ def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | 
 
     The ELF records its target, so `ebnn-sim run` needs no --target for it.
     """
-    from toolchain.build import ToolchainError, build  # the compiler driver: only here
+    from toolchain.build import ToolchainError, build, check_memory_sizes  # only here
 
     defs: dict[str, str | None] = {}
     for d in defines:
         name, _, value = d.partition("=")
         defs[name] = value or None
     try:
+        check_memory_sizes(sram, flash, whole_kib=True)  # an ELF `run` can map
         result = build(sources, output, target, sram=sram, flash=flash,
                        include_dirs=include_dirs, defines=defs, opt=f"-O{opt}",
                        extra_cflags=cflags, extra_ldflags=ldflags, irq_vectors=irq_vectors)

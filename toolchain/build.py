@@ -87,15 +87,17 @@ class BuildResult:
     command: tuple[str, ...]
 
 
-def check_memory_sizes(sram: int, flash: int) -> None:
-    """ToolchainError for a size the simulator could not map, as `ebnn-sim run` would refuse
-    it: beyond the Cortex-M memory map, or not whole KiB (a budget in between is a peak to
-    check, not a size to link for)."""
+def check_memory_sizes(sram: int | None, flash: int | None, whole_kib: bool = False) -> None:
+    """ToolchainError for a size beyond the Cortex-M memory map; with ``whole_kib`` (the build
+    commands: an ELF a user then runs) also for one the simulator could not map, not whole KiB
+    (a budget in between is a peak to check, not a size to link for)."""
     for what, size in (("SRAM", sram), ("flash", flash)):
+        if size is None:
+            continue
         if not 0 < size <= REGION_SIZE:
             raise ToolchainError(f"{what} size {size:,} bytes does not fit the Cortex-M memory "
                                  f"map: at most {REGION_SIZE >> 20} MiB")
-        if size % PAGE_SIZE:
+        if whole_kib and size % PAGE_SIZE:
             whole = -(-size // PAGE_SIZE)
             raise ToolchainError(
                 f"{what} size {size:,} bytes is not a whole number of KiB: the simulator maps "
