@@ -116,8 +116,12 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
         if len(present) < 2:
             _fail(f"{ds.source}: every sample is of one class; a classifier needs two or more")
         if ds.classes != spec.classes:
+            # labels 1..K (numbered from 1) read as K + 1 classes of which 0 is empty
+            from_one = (ds.class_names is None and ds.classes == spec.classes + 1
+                        and int(present[0]) == 1)
             _fail(f"{config}: the model has {spec.classes} classes; {ds.name} has "
-                  f"{ds.classes}")
+                  f"{ds.classes}" + (f" (its labels run 1..{spec.classes}: number them from 0)"
+                                     if from_one else ""))
         empty = sorted(set(range(ds.classes)) - set(present.tolist()))
         if empty:  # an empty class folder, a gap in the labels: the model never learns them
             names = ds.class_names or ()

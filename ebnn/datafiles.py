@@ -307,6 +307,9 @@ def _csv_labels(path: Path, names: list[str], lines: list[int], classes: int | N
         labels, n = _labels(np.array([round(float(s)) for s in names], np.int64), str(path),
                             classes)
         return labels, n, []
+    blank = next((line for s, line in zip(names, lines, strict=True) if not s.strip()), None)
+    if blank is not None:  # it became a class of its own, '', and the counts disagreed
+        raise DatasetError(f"{path}:{blank}: no label; give every row its class name")
     known = sorted(set(names))
     if len(known) > MAX_CLASSES:
         raise DatasetError(f"{path}: more than {MAX_CLASSES} class names")

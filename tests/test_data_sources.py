@@ -155,6 +155,8 @@ def test_csv_with_integer_and_named_labels(tmp_path: Path) -> None:
     # a blank line does not shift the line numbers; a missing label is named, not a class
     ("label,a\n0,1\n\n1,2\n,3\n", "bad.csv:5: label '' is not a class number"),
     ("label,a\n0,1\n?,2\n", "bad.csv:3: label '?' is not a class number"),
+    # among class names a blank label was a class of its own, ''
+    ("label,a\ncat,1\ndog,2\n ,3\n", "bad.csv:4: no label; give every row its class name"),
     ("label,a\n0,1\n1000000000000000000000000000000,2\n", "bad.csv:3: label '1000"),
     ("label,a\n0,1\n2.5,2\n", "bad.csv:3: label '2.5' is not a class number"),
     ("label,a\n1_0,1\n2,2\n", "bad.csv:2: label '1_0' is not a class number"),
@@ -538,6 +540,11 @@ def test_train_refuses_one_class_and_warns_of_empty_ones(tmp_path: Path) -> None
     proc = ebnn("train", cfg, "--data", tmp_path / "gap.npz", "-o", tmp_path / "g.pt")
     assert proc.returncode == 0, proc.stderr
     assert "warning: 1 of the 3 classes have no samples (1)" in proc.stderr
+    np.savez(tmp_path / "from1.npz", x=RNG.integers(0, 256, (30, 2, 2), dtype=np.uint8),
+             y=np.arange(30) % 3 + 1)  # labels 1..3 for 3 classes
+    msg = one_line_error(ebnn("train", cfg, "--data", tmp_path / "from1.npz", "-o",
+                              tmp_path / "f.pt"))
+    assert "has 4 (its labels run 1..3: number them from 0)" in msg
 
 
 def test_resume_refuses_other_data(tmp_path: Path) -> None:
