@@ -276,9 +276,13 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 
 def _find_idx(data_dir: Path, base: str) -> Path | None:
-    for candidate in (data_dir / base, data_dir / f"{base}.gz"):
-        if candidate.is_file():
-            return candidate
+    """``base`` (``train-images-idx3-ubyte``) in ``data_dir``, gzipped or not, also under the
+    dotted name some mirrors use (Kaggle's ``train-images.idx3-ubyte``)."""
+    dotted = base.replace("-idx", ".idx")
+    for name in (base, dotted):
+        for candidate in (data_dir / name, data_dir / f"{name}.gz"):
+            if candidate.is_file():
+                return candidate
     return None
 
 

@@ -334,6 +334,20 @@ def test_npz_labels_out_of_range(tmp_path: Path, labels: np.ndarray, words: str)
     assert words in one_line(e)
 
 
+def test_idx_files_under_dotted_names(tmp_path: Path) -> None:
+    """Kaggle's MNIST names its files train-images.idx3-ubyte: a folder of them was 'no class
+    sub-folders'."""
+    import struct
+
+    images = RNG.integers(0, 256, (3, 2, 2), dtype=np.uint8)
+    (tmp_path / "train-images.idx3-ubyte").write_bytes(
+        b"\0\0\x08\x03" + struct.pack(">III", 3, 2, 2) + images.tobytes())
+    (tmp_path / "train-labels.idx1-ubyte").write_bytes(
+        b"\0\0\x08\x01" + struct.pack(">I", 3) + bytes([2, 0, 1]))
+    ds = load_path(tmp_path)
+    assert list(ds.labels) == [2, 0, 1] and np.array_equal(ds.images[..., 0], images)
+
+
 def test_idx_folder_by_path() -> None:
     mnist = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
     ds = load_path(mnist, "test")
