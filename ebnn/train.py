@@ -194,6 +194,26 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     write_bytes(path, buf.getvalue())  # an interrupted save never corrupts the previous one
 
 
+def _what_differs(was: Any, now: dict[str, Any], was_epochs: Any, epochs: int) -> str:
+    """The first few settings a checkpoint was made with that differ from this run's."""
+    changes: list[str] = []
+
+    def walk(a: Any, b: Any, where: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in [*a, *(k for k in b if k not in a)]:
+                walk(a.get(key), b.get(key), f"{where}.{key}" if where else str(key))
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(x, y, f"{where}[{i}]")
+        elif a != b:
+            changes.append(f"{where} {a!r:.40} -> {b!r:.40}")
+
+    if was_epochs != epochs:
+        changes.append(f"epochs {was_epochs!r:.20} -> {epochs}")
+    walk(was, now, "")
+    return "; ".join(changes[:4]) + (f"; {len(changes) - 4} more" if len(changes) > 4 else "")
+
+
 def _is_artifact(source: Path | bytes) -> bool:
     """Whether ``source`` is a zip archive holding a .ebnn header (a mistaken file name)."""
     try:
@@ -382,7 +402,9 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
             raise TrainError(f"--resume: no checkpoint {ckpt} to resume from")
         payload = load_checkpoint(ckpt)
         if payload["config"] != config or payload["epochs"] != epochs:
-            raise TrainError(f"--resume: {ckpt} was made with another config or epoch count")
+            raise TrainError(f"--resume: {ckpt} was made with another config or epoch count: "
+                             + _what_differs(payload["config"], config, payload["epochs"],
+                                             epochs))
         if payload.get("data_digest", data_digest) != data_digest:  # older ones lack it
             raise TrainError(f"--resume: {ckpt} was trained on other data (other images or "
                              "labels, another split or input quantisation); train it anew")

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 import traceback
 from pathlib import Path
 from typing import NamedTuple
@@ -25,7 +26,7 @@ from rich.console import Console
 
 from ebnn import artifact
 from ebnn import cli as ebnn_cli
-from ebnn.config import load_config
+from ebnn.config import load_config, parse_config
 from ebnn.data import load_dataset, split_train_val
 from ebnn.train import train
 from sim.cli import main as sim_main
@@ -311,6 +312,21 @@ def test_resume_continues_exactly(tmp_path):
     straight, _ = train(spec, tr, tr, tmp_path / "b.pt")
     for key, value in straight.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_resume_with_another_config_names_what_changed(tmp_path):
+    from ebnn.train import TrainError
+
+    spec = parse_config(tomllib.loads(SMALL.replace("epochs = 2", "epochs = 1")))
+    tr, _ = split_train_val(load_dataset("mnist"), 0.95, 0)  # 250 images
+    train(spec, tr, tr, tmp_path / "a.pt")
+    other = parse_config(tomllib.loads(SMALL.replace("epochs = 2", "epochs = 1")
+                                       .replace("lr = 0.01", "lr = 0.02")))
+    with pytest.raises(TrainError, match=r"another config or epoch count: train\.lr 0\.01 -> "
+                                         r"0\.02$"):
+        train(other, tr, tr, tmp_path / "a.pt", resume=True)
+    with pytest.raises(TrainError, match=r"epoch count: epochs 1 -> 3$"):
+        train(spec, tr, tr, tmp_path / "a.pt", resume=True, epochs=3)
 
 
 def test_ctrl_c_during_training_keeps_the_checkpoint(tmp_path):
