@@ -3,6 +3,7 @@
  * EBNN_INPUT_SIZE-byte uint8 HWC image after another, and prints for each
  *     scores: s0 s1 ... s(K-1)
  *     class: k
+ * ("class: k (name)" when the model names its classes).
  * With no input at all it classifies the sample image embedded in the model, so the ELF runs
  * with no arguments. Exit status 0, or 2 on a short (truncated) image.
  *
@@ -48,8 +49,18 @@ static uint32_t read_bytes(uint8_t *p, uint32_t size)
     return got;
 }
 
-/* The longest report: "scores:", K times " -2147483648", "\nclass: ", the class, "\n". */
-#define EBNN_REPORT_MAX (7 + 12 * EBNN_CLASSES + 8 + 11 + 1)
+#ifdef EBNN_CLASS_NAMES
+/* The model names its classes (ebnn.h, from the training data): the class line gives the name
+ * too, "class: 2 (walk)". In flash. */
+static const char *const class_names[EBNN_CLASSES] = EBNN_CLASS_NAMES;
+#define EBNN_NAME_MAX (2 + 64 + 1) /* " (", a name (ebnn.h cuts them at 64), ")" */
+#else
+#define EBNN_NAME_MAX 0
+#endif
+
+/* The longest report: "scores:", K times " -2147483648", "\nclass: ", the class, its name,
+ * "\n". */
+#define EBNN_REPORT_MAX (7 + 12 * EBNN_CLASSES + 8 + 11 + EBNN_NAME_MAX + 1)
 
 #if TEXT_SIZE >= EBNN_REPORT_MAX
 static char *put_str(char *p, const char *s)
@@ -93,6 +104,11 @@ void ebnn_report(int cls)
     }
     p = put_str(p, "\nclass: ");
     p = put_int(p, (long)cls);
+#ifdef EBNN_CLASS_NAMES
+    p = put_str(p, " (");
+    p = put_str(p, class_names[cls]);
+    *p++ = ')';
+#endif
     *p++ = '\n';
     sh_write(1, line, (size_t)(p - line));
 #else
@@ -103,6 +119,11 @@ void ebnn_report(int cls)
     }
     sh_write0("\nclass: ");
     sh_write_int((long)cls);
+#ifdef EBNN_CLASS_NAMES
+    sh_write0(" (");
+    sh_write0(class_names[cls]);
+    sh_write0(")");
+#endif
     sh_write0("\n");
 #endif
 }

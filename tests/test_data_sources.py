@@ -480,6 +480,22 @@ def named_model(tmp_path_factory) -> Path:
     return out
 
 
+def test_the_firmware_of_a_model_that_names_its_classes_prints_the_name(
+        named_model: Path, tmp_path: Path) -> None:
+    from ebnn.artifact import load
+    from ebnn.build import build_firmware
+    from ebnn.verify import parse_scores
+    from sim import Simulator, load_elf
+
+    art = load(named_model / "m.ebnn")
+    result, _ = build_firmware(art, tmp_path / "named.elf", "stm32l031")
+    report = Simulator(load_elf(result.elf)).run()
+    assert report.status == "ok" and report.exit_code == 0
+    [line] = [ln for ln in report.stdout.splitlines() if ln.startswith("class:")]
+    _, classes = parse_scores(report.stdout, 3)  # verify reads the number as before
+    assert line == f"class: {classes[0]} ({['cat', 'dog', 'emu'][classes[0]]})"
+
+
 def test_eval_numbers_classes_by_the_training_names(named_model: Path, tmp_path: Path) -> None:
     from ebnn.artifact import load
     from ebnn.evaluate import EvalError, eval_dataset
