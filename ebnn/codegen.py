@@ -376,8 +376,9 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan,
             layer0 = f"{prefix}_stream_layer0"
             lines.append(first_layer_function(layer0, 0, art.hidden[0], "the stream",
                                               whole=False)[1])
-        lines += [f"static EBNN_NOINLINE void {prefix}_stream_rows0(const uint8_t *in, int base, "
-                  "ebnn_bitwriter *bw, int py)", "{",
+        lines += [f"static {'EBNN_NO_THREADING ' if turned else ''}EBNN_NOINLINE void "
+                  f"{prefix}_stream_rows0(const uint8_t *in, int base, ebnn_bitwriter *bw, "
+                  "int py)", "{",
                   f"    {rows_function(layer0)}(in, base, bw, py, py + 1);",
                   "}", ""]
         for k in range(1, sp.chain):

@@ -43,6 +43,14 @@
 #define EBNN_INLINE static inline
 #define EBNN_NOINLINE
 #endif
+/* GCC's jump threading copies a first layer's window code once per pool row when the rows
+ * function runs one output row of a sequence's stream (mnist1d: 6.3 KB instead of 2.7 KB, and
+ * no faster); caller and callee both carry it, or GCC will not inline one into the other. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EBNN_NO_THREADING __attribute__((optimize("no-thread-jumps")))
+#else
+#define EBNN_NO_THREADING
+#endif
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
 #define EBNN_UNROLL _Pragma("GCC unroll 16")
 #define EBNN_UNROLL_10 _Pragma("GCC unroll 10")

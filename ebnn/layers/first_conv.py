@@ -186,7 +186,8 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str,
     layer.
 
     ``whole`` False (a layer that ``streams_by_rows``): the rows function alone, without the
-    function for the whole image.
+    function for the whole image, and ``EBNN_NO_THREADING`` (a sequence's stream runs it one
+    output row at a time, whose pool rows GCC's jump threading would copy the window code for).
     """
     h, w, c = layer.in_shape
     kh, kw = layer.kernel
@@ -234,7 +235,8 @@ def first_layer_function(function: str, i: int, layer: Layer, dst: str,
             f"/* layer {i}, output rows py0..py1-1 into bw: first conv {layer.in_shape} -> "
             f"{layer.out_shape}, {geometry}."
             "\n * in holds the image from row base on (0: the whole image; a stream's rows). */",
-            f"EBNN_INLINE void {rows_function(function)}(const uint8_t *in, int base, "
+            f"{'' if whole else 'EBNN_NO_THREADING '}EBNN_INLINE void "
+            f"{rows_function(function)}(const uint8_t *in, int base, "
             "ebnn_bitwriter *bw, int py0, int py1)",
             "{",
             "    for (int py = py0; py < py1; py++) {",
