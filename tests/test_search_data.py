@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ebnn.artifact import load as load_artifact
-from ebnn.data import split_train_val
+from ebnn.data import DatasetError, split_train_val
 from ebnn.datasets import load_digits_split
 from ebnn.quantize import fit
 from ebnn.search.datasets import load_search_data
@@ -86,6 +86,44 @@ def test_csv_rows_take_the_space_input(space_file, tmp_path):
     for args in (("-o", out, "--resume", "--trials", "2"), ("--report", out)):
         assert "is not the data this search began with" in one_line_error(ebnn("search", *args))
     assert (out / "pareto.json").read_text() == before
+
+
+def test_a_test_file_of_its_own_is_the_test_split(space_file, tmp_path):
+    """--test-data: a CSV search's test split from another file (only --test-data-dir, IDX,
+    could give one: a CSV search reported no test accuracy)."""
+    header = ",".join(["label", *(f"p{i}" for i in range(64))])
+    for split in ("train", "test"):
+        digits = load_digits_split(split)
+        rows = np.column_stack([digits.labels, digits.images.reshape(len(digits), -1) / 16.0])
+        np.savetxt(tmp_path / f"{split}.csv", rows, fmt="%.4f", delimiter=",", header=header,
+                   comments="")
+    out = fresh(tmp_path / "s")
+    ran = ebnn("search", space_file, "--data", tmp_path / "train.csv", "--test-data",
+               tmp_path / "test.csv", *ARGS, "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    (entry,) = json.loads((out / "pareto.json").read_text())
+    assert entry["test_accuracy"] is not None and entry["test_accuracy"] > 0.1
+    assert json.loads((out / "search.json").read_text())["test_data"] == str(
+        (tmp_path / "test.csv").resolve())
+    both = ebnn("search", space_file, "--data", tmp_path / "train.csv", "--test-data",
+                tmp_path / "test.csv", "--test-data-dir", tmp_path, *ARGS, "-o", tmp_path / "b")
+    assert "--test-data and --test-data-dir both name a test split" in one_line_error(both)
+
+
+def test_a_test_file_numbers_its_class_names_as_the_training_data_does(tmp_path):
+    def named(path: Path, names: list[str]) -> Path:
+        body = "".join(f"{n},{i % 7},{(i * 3) % 5},{i % 2},{i % 3}\n"
+                       for i, n in enumerate(names * 6))
+        path.write_text("label,a,b,c,d\n" + body)
+        return path
+
+    train = named(tmp_path / "train.csv", ["cat", "dog", "emu"])
+    no_dog = named(tmp_path / "no-dog.csv", ["cat", "emu"])  # cat 0, emu 1 on its own
+    data = load_search_data(None, None, 0.2, 0, data=train, shape=(2, 2, 1), test_data=no_dog)
+    assert sorted(set(data.test.labels.tolist())) == [0, 2]  # emu is the training data's 2
+    fox = named(tmp_path / "fox.csv", ["cat", "fox"])
+    with pytest.raises(DatasetError, match="class 'fox' is not one of the training data's"):
+        load_search_data(None, None, 0.2, 0, data=train, shape=(2, 2, 1), test_data=fox)
 
 
 SEQUENCE_SPACE = """\

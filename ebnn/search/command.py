@@ -121,6 +121,9 @@ def _cpus() -> int:
 @click.option("--test-data-dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="IDX directory whose t10k files are the test split "
                                  "(reported, never used to choose), e.g. the official MNIST.")
+@click.option("--test-data", type=click.Path(path_type=Path), default=None, metavar="PATH",
+              help="The test split from a data path (.npz, .csv, a folder: its test split if "
+                   "it has one, else all of it); reported, never used to choose.")
 @click.option("--train-images", type=click.IntRange(min=1), default=None,
               help="Train on N training images only, every class in proportion (quick "
                    "searches).")
@@ -192,7 +195,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                flash: int | None, max_ms: float | None, trials: int | None,
                duration: str | None, epochs: int | None, jobs: int | None, batch: int | None,
                dataset: str | None, data: Path | None, data_dir: Path | None,
-               test_data_dir: Path | None,
+               test_data_dir: Path | None, test_data: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, cycles_objective: bool | None,
                starts: tuple[Path, ...], prune: bool | None, multivariate: bool | None,
@@ -237,6 +240,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         _fail(f"--max-ms {max_ms}: give a finite number of milliseconds")
     if address is not None and backend != "ray":
         _fail("--address is for --backend ray")
+    if test_data is not None and test_data_dir is not None:
+        _fail("--test-data and --test-data-dir both name a test split: give one")
     if report and cv:
         _fail("--report DIR re-renders a search: --cv runs one (-o DIR --resume --cv K)")
     if cv_race and not cv:
@@ -254,7 +259,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     given = {"target": target, "sram": sram, "flash": flash, "max_ms": max_ms,
              "epochs": epochs, "dataset": dataset, "data_path": data,
              "data_dir": data_dir,
-             "test_dir": test_data_dir, "train_limit": train_images, "seed": seed,
+             "test_dir": test_data_dir, "test_data": test_data, "train_limit": train_images,
+             "seed": seed,
              "minimize_sram": sram_objective, "minimize_cycles": cycles_objective,
              "batch": batch, "prune": prune, "multivariate": multivariate, "startup": startup,
              "stratify": stratify}
@@ -324,13 +330,15 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         data_dir=None if given["data_dir"] is None else str(given["data_dir"].resolve()),
         data_path=None if given["data_path"] is None else str(given["data_path"].resolve()),
         test_dir=None if given["test_dir"] is None else str(given["test_dir"].resolve()),
+        test_data=None if given["test_data"] is None else str(given["test_data"].resolve()),
         train_limit=given["train_limit"], batch=given["batch"], prune=bool(given["prune"]),
         multivariate=bool(given["multivariate"]), startup=given["startup"] or OPTUNA_STARTUP,
         stratify=bool(given["stratify"]))
 
 
 # the option of each setting whose name is not the option's
-_OPTIONS = {"data_path": "--data", "test_dir": "--test-data-dir", "train_limit": "--train-images",
+_OPTIONS = {"data_path": "--data", "test_dir": "--test-data-dir", "test_data": "--test-data",
+            "train_limit": "--train-images",
             "minimize_sram": "--sram-objective/--no-sram-objective",
             "minimize_cycles": "--cycles-objective/--no-cycles-objective"}
 
@@ -342,7 +350,7 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
     for key, value in given.items():
         if value is None or key == "max_ms":
             continue
-        if key in ("data_dir", "test_dir", "data_path"):
+        if key in ("data_dir", "test_dir", "data_path", "test_data"):
             value = str(Path(value).resolve())
         if key == "target":  # a profile's name as the settings keep it
             value = TARGETS[value].name if value in TARGETS else value
@@ -385,7 +393,8 @@ def _load(settings: Any) -> tuple[Any, Any]:
                                 space.val_fraction, space.seed,
                                 None if settings.test_dir is None else Path(settings.test_dir),
                                 None if settings.data_path is None else Path(settings.data_path),
-                                tuple(space.input))
+                                tuple(space.input),
+                                None if settings.test_data is None else Path(settings.test_data))
     except (SpaceError, DatasetError, tomllib.TOMLDecodeError) as exc:
         _fail(str(exc))
     if data.train.image_shape != space.input or data.train.classes != space.classes:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ebnn.data import Dataset, DatasetError, load_dataset, split_train_val
-from ebnn.datafiles import has_test_split, load_source, splits_of
+from ebnn.datafiles import has_test_split, load_path, load_source, splits_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,15 +53,39 @@ class SearchData:
         return replace(self, train=self.train.sample(limit))
 
 
+def _by_names(test: Dataset, train: Dataset) -> Dataset:
+    """``test`` with its labels in ``train``'s numbering: data that names its classes numbers
+    them by the names it holds (a test file without one class would shift the later ones)."""
+    if test.class_names is None and train.class_names is None:
+        return test
+    if test.class_names is None or train.class_names is None:
+        raise DatasetError(f"{test.source}: "
+                           + ("names its classes, the training data numbers them"
+                              if train.class_names is None else
+                              "numbers its classes, the training data names them")
+                           + ": which is which cannot be told")
+    index = {name: i for i, name in enumerate(train.class_names)}
+    present = [test.class_names[int(k)] for k in np.unique(test.labels)]
+    unknown = [n for n in present if n not in index]
+    if unknown:
+        raise DatasetError(f"{test.source}: class {unknown[0][:60]!r} is not one of the "
+                           f"training data's ({', '.join(train.class_names)[:200]})")
+    remap = np.array([index.get(n, -1) for n in test.class_names], np.int64)
+    return replace(test, labels=remap[test.labels], classes=train.classes,
+                   class_names=train.class_names)
+
+
 def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: float,
                      seed: int, test_dir: Path | None = None,
                      data: Path | None = None,
-                     shape: tuple[int, ...] | None = None) -> SearchData:
+                     shape: tuple[int, ...] | None = None,
+                     test_data: Path | None = None) -> SearchData:
     """The training split, with ``val_fraction`` held out (stratified, fixed by ``seed``: the
     split ``ebnn train`` makes for the same config), and a test split: ``test_dir``'s (an IDX
-    folder with the t10k files), else the source's own if it has one (the bundled MNIST subset
-    has none). ``shape``: the space's input, which flat samples (CSV rows) take. DatasetError
-    on a problem."""
+    folder with the t10k files), or ``test_data``'s (a data path: its test split if it has
+    one, else all of it; class names numbered by the training data's), else the source's own
+    if it has one (the bundled MNIST subset has none). ``shape``: the space's input, which
+    flat samples (CSV rows) take. DatasetError on a problem."""
     full = load_source(dataset, data, data_dir, "train")
     if shape is not None:
         full = full.fit_to(shape, "the space's input")
@@ -69,6 +93,9 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
     test: Dataset | None = None
     if test_dir is not None:  # an IDX folder; the data set's name only labels it
         test = load_dataset(dataset or "mnist", data_dir=test_dir, split="test")
+    elif test_data is not None:
+        test = _by_names(load_path(test_data, "test" if "test" in splits_of(test_data)
+                                   else "train"), full)
     elif ("test" in splits_of(data_dir) if data_dir is not None
           else has_test_split(dataset, data, None)):
         test = load_source(dataset, data, data_dir, "test")

@@ -82,6 +82,7 @@ class Settings:
     data_dir: str | None = None
     data_path: str | None = None  # --data PATH
     test_dir: str | None = None
+    test_data: str | None = None  # --test-data PATH
     train_limit: int | None = None
     start: list[str] | None = None  # --start configs, asked first (for the record)
     prune: bool = False  # --prune
