@@ -17,6 +17,7 @@ PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebn
 # or, streaming, row by row into ebnn_stream_row.
 HARNESS_DEFINES = ["-DEBNN_IMAGE_IN_SCRATCH"]
 STREAM_DEFINES = ["-DEBNN_HARNESS_STREAM"]
+NO_SAMPLE_DEFINES = ["-DEBNN_HARNESS_NO_SAMPLE"]
 
 
 def source_dir(elf: Path) -> Path:
@@ -37,27 +38,30 @@ def write_sources(gen: GeneratedC, directory: Path) -> list[Path]:
 
 def build_firmware(art: Artifact, elf: str | Path, target: str = "curie", opt: str = "-O2",
                    sram: int | None = None, flash: int | None = None, stream: bool = False,
-                   ) -> tuple[BuildResult, GeneratedC]:
+                   sample: bool = True) -> tuple[BuildResult, GeneratedC]:
     """Generate ``ebnn.c``/``ebnn.h`` beside the ELF and build them with the harness (with
-    ``stream``, the harness that feeds each image row by row to ``ebnn_stream_row``)."""
+    ``stream``, the harness that feeds each image row by row to ``ebnn_stream_row``; without
+    ``sample``, one that links no sample input and needs input to run)."""
     out = Path(elf)
     gen = generate(art, PREFIX)
     src = source_dir(out)
     write_sources(gen, src)
     return compile_firmware(src, out, target, opt, sram, flash, stream,
-                            input_metadata(art)), gen
+                            input_metadata(art), sample), gen
 
 
 def compile_firmware(src: Path, elf: str | Path, target: str = "curie", opt: str = "-O2",
                      sram: int | None = None, flash: int | None = None,
                      stream: bool = False,
-                     metadata: dict[str, str] | None = None) -> BuildResult:
+                     metadata: dict[str, str] | None = None,
+                     sample: bool = True) -> BuildResult:
     """Build the generated (or hand-edited) ``ebnn.c`` in ``src`` with the harness."""
     fw = Path(firmware.__file__).parent
     # -Werror: the generated C and the kernels must stay -Wall -Wextra clean on every core.
     return build([src / f"{PREFIX}.c", fw / "ebnn_main.c"], Path(elf), target,
                  include_dirs=[src], opt=opt, sram=sram, flash=flash,
-                 extra_cflags=["-Werror", *(STREAM_DEFINES if stream else HARNESS_DEFINES)],
+                 extra_cflags=["-Werror", *(STREAM_DEFINES if stream else HARNESS_DEFINES),
+                               *([] if sample else NO_SAMPLE_DEFINES)],
                  metadata=metadata)
 
 

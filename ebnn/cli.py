@@ -9,6 +9,7 @@
 """
 
 import json
+import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -416,8 +417,11 @@ def _artifact_or_config(path: Path) -> "Artifact":
 @click.option("--stream", is_flag=True,
               help="The streaming harness: each image is fed row by row (a sequence step by "
                    "step), as a sensor delivers it, to ebnn_stream_row (no image buffer).")
+@click.option("--no-sample", "no_sample", is_flag=True,
+              help="Link no sample input (a long sequence's fills flash: its size is "
+                   "INPUT_SIZE bytes); the firmware then needs --input to run.")
 def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
-              flash: int | None, stream: bool) -> None:
+              flash: int | None, stream: bool, no_sample: bool) -> None:
     """Generate C for ARTIFACT and build firmware for a target.
 
     The model's C is the library `ebnn export-c` ships (prefix ebnn: ebnn_infer), compiled with
@@ -434,10 +438,15 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
         check_memory_sizes(sram, flash, whole_kib=True)  # an ELF `ebnn-sim run` can map
         art = load(artifact)
         _make_parent(output)
-        result, _ = build_firmware(art, output, target, sram=sram, flash=flash, stream=stream)
+        result, _ = build_firmware(art, output, target, sram=sram, flash=flash, stream=stream,
+                                   sample=not no_sample)
     except MemoryOverflow as exc:
-        hint = (" (`ebnn summary` shows each layer's share; a hidden conv layer's flash is "
-                "about 6x its weight bytes, docs/config.md)" if "flash" in exc.needed else "")
+        size = math.prod(art.input_shape)
+        sample = (f"; the sample input embedded for runs without input takes {size:,} B of "
+                  "it: --no-sample leaves it out" if not no_sample and size >= 1024 else "")
+        hint = (f" (`ebnn summary` shows each layer's share; a hidden conv layer's flash is "
+                f"about 6x its weight bytes, docs/config.md{sample})"
+                if "flash" in exc.needed else "")
         if "sram" in exc.needed and not stream:
             hint += " (--stream keeps only a few rows of each map)"
         _fail(f"{exc}{hint}")

@@ -518,6 +518,37 @@ def test_sizes_the_simulator_cannot_map_are_refused_and_larger_than_the_part_war
     assert quiet.returncode == 0 and "warning" not in quiet.stderr
 
 
+def test_no_sample_links_no_sample_and_needs_input(tmp_path):
+    from sim import load_elf
+
+    model = Path(__file__).resolve().parents[1] / "examples/mnist-tiny/mnist-tiny.ebnn"
+    digit = Path(__file__).resolve().parents[1] / "examples/mnist/digit-7.png"
+    assert ebnn("build", model, "-o", tmp_path / "a.elf").returncode == 0
+    assert ebnn("build", model, "-o", tmp_path / "b.elf", "--no-sample").returncode == 0
+    with_sample, without = load_elf(tmp_path / "a.elf"), load_elf(tmp_path / "b.elf")
+    assert "ebnn_sample" in with_sample.symbols and "ebnn_sample" not in without.symbols
+    assert without.flash_used < with_sample.flash_used - 600  # the 784-byte image, less a message
+    bare = run_cli_in_process("run", tmp_path / "b.elf")
+    assert bare.returncode == 1 and "built without its sample (--no-sample)" in bare.stdout
+    ran = run_cli_in_process("run", tmp_path / "b.elf", "--input", digit)
+    assert ran.returncode == 0 and "class: 7" in ran.stdout
+
+
+def test_a_flash_overflow_names_a_large_sample(tmp_path):
+    from test_ebnn_exact import random_model
+
+    from ebnn.export import export_model
+
+    seq = {"seq": {"input": [3000, 1], "classes": 2, "layers": [
+        {"type": "conv1d", "filters": 4, "kernel": 8, "stride": 4, "pool": 4}]}}
+    art = export_model(random_model("seq", models=seq))
+    artifact.save(art, tmp_path / "seq.ebnn")
+    line = one_line_error(ebnn("build", tmp_path / "seq.ebnn", "-o", tmp_path / "x.elf",
+                               "--flash", "2k"))
+    assert "the sample input embedded for runs without input takes 3,000 B" in line
+    assert "--no-sample leaves it out" in line
+
+
 def test_memory_overflow_names_each_memory_against_what_it_was_linked_for():
     from toolchain.build import MemoryOverflow
 
