@@ -172,7 +172,7 @@ class _Node:
     currently on the shadow stack: a path is on the stack at most once at a time."""
 
     __slots__ = ("calls", "children", "cycles", "func", "insns", "parent", "ret", "sp",
-                 "sub_cycles", "sub_insns", "tail")
+                 "start", "sub_cycles", "sub_insns", "tail")
 
     def __init__(self, func: str | None, parent: _Node | None) -> None:
         self.func = func
@@ -183,6 +183,7 @@ class _Node:
         self.ret: int | None = None
         self.sp = 0
         self.tail = False  # entered by a tail call: returns straight to its caller's caller
+        self.start = 0  # active cycles when the activation on the stack was entered
 
     def child(self, func: str) -> _Node:
         node = self.children.get(func)
@@ -218,6 +219,9 @@ class FunctionProfile:
     calls: int
     file: str | None = None
     line: int | None = None
+    # the most active cycles one call took, from its first block to the return (what it
+    # called and the handlers that preempted it included); None: no call returned
+    max_call_cycles: int | None = None
 
 
 @dataclass
@@ -328,6 +332,8 @@ class Profiler:
         self._blocks: Counter[tuple[int, int]] = Counter()
         self._last: tuple[int, int] | None = None
         self._insns = self._cycles = 0
+        self._now = 0  # active cycles before the block being followed
+        self._max_call: dict[str, int] = {}  # function -> most cycles one call took
         self._min_sp = 0xFFFFFFFF
         self._min_node: _Node | None = None
         self._interrupted: list[_Node] = []  # the frames exception handlers preempted
@@ -355,6 +361,7 @@ class Profiler:
             raise RuntimeError("sim.profile: the simulator's native block hook did not run "
                                "before the profiler's block callback")
         d_insns, d_cycles = insns - self._insns, cycles - self._cycles
+        self._now = self._cycles
         self._insns, self._cycles = insns, cycles
         key = (addr, size)
         self._blocks[key] += 1
@@ -399,9 +406,14 @@ class Profiler:
                 func, _ = self._funcs.get(handler) or self._function(handler)
                 node = self._node = self.root.child(func)
                 node.ret, node.sp, node.tail = None, 0, False
+                node.start = self._cycles  # the entry's cycles come with the next block
                 node.calls += 1
                 replaced = replaced or diverted == addr
             elif kind == "return":
+                handler_node = self._node
+                while handler_node.parent is not None and handler_node.parent is not self.root:
+                    handler_node = handler_node.parent  # the handler: a frame at the top
+                self._ended(handler_node, self._cycles)
                 self._node = self._interrupted.pop() if self._interrupted else self.root
         trace.clear()
         self._next = None
@@ -450,16 +462,24 @@ class Profiler:
         # a jump into the middle of a function not on the stack: it replaces the top frame
         parent = node.parent or root
         new = parent.child(func)
-        new.ret, new.sp, new.tail = node.ret, node.sp, node.tail
+        new.ret, new.sp, new.tail, new.start = node.ret, node.sp, node.tail, node.start
         return new
 
     def _push(self, node: _Node, func: str, ret: int | None, sp: int, tail: bool) -> _Node:
         new = node.child(func)
         new.ret, new.sp, new.tail = ret, sp, tail
+        new.start = self._now  # this block, the callee's first, is the call's
         if ret is not None:
             self._rets[ret] += 1
         new.calls += 1
         return new
+
+    def _ended(self, node: _Node, now: int) -> None:
+        """An activation of ``node`` returned at ``now`` (active cycles)."""
+        if node.func is not None and node.func != UNKNOWN:
+            took = now - node.start
+            if took > self._max_call.get(node.func, -1):
+                self._max_call[node.func] = took
 
     def _pop_to(self, node: _Node, target: _Node) -> _Node:
         rets = self._rets
@@ -469,6 +489,7 @@ class Profiler:
                 rets[n.ret] -= 1
                 if rets[n.ret] <= 0:
                     del rets[n.ret]
+            self._ended(n, self._now)  # returned before this block, its caller's
             n = n.parent
         return target
 
@@ -517,7 +538,8 @@ class Profiler:
                 loc = sources.functions.get(addr) or sources.lookup(addr)
             functions.append(FunctionProfile(
                 name=name, address=addr, self=own, inclusive=incl.get(name, Counts()),
-                calls=calls[name], file=loc[0] if loc else None, line=loc[1] if loc else None))
+                calls=calls[name], file=loc[0] if loc else None, line=loc[1] if loc else None,
+                max_call_cycles=self._max_call.get(name)))
         functions.sort(key=lambda f: (-f.inclusive.cycles, -f.self.cycles, f.name))
 
         layers = []

@@ -121,6 +121,31 @@ def test_recursion_is_not_double_counted(profiles):
     assert stack["call_stack"].count("descend") == DEPTH + 1
 
 
+def test_the_longest_call_of_each_function(firmware, profiles):
+    """max_call_cycles: a function's longest call, from its first block to its return, what it
+    calls included (an uneven function's worst case: a streamed model's step, an interrupt
+    handler). work(10) among work(1..10) takes as long as work(10) called alone."""
+    _, many = _profile(firmware("calls.c"))
+    _, once = _profile(firmware("calls.c", defines={"ONCE": None}))
+    work, alone = many.function("work"), once.function("work")
+    assert work is not None and alone is not None and (work.calls, alone.calls) == (10, 1)
+    assert work.max_call_cycles == alone.max_call_cycles == alone.inclusive.cycles
+    assert work.inclusive.cycles / 10 < work.max_call_cycles < work.inclusive.cycles
+    # a recursive function's outermost call holds all the others
+    descend = profiles["recurse"][1].function("descend")
+    assert descend is not None and descend.max_call_cycles == descend.inclusive.cycles
+    reset = once.function("Reset_Handler")  # never returns: no call to measure
+    assert reset is not None and reset.max_call_cycles is None
+    # an interrupt handler: each entry to its exception return, the same ten times
+    _, ticks = _profile(firmware("../../firmware/irq_startup.c", "irq/systick.c",
+                                 "../../firmware/semihost.c", runtime=False,
+                                 defines={"TICKS": 10, "RELOAD": 999}))
+    handler = ticks.function("SysTick_Handler")
+    assert handler is not None and handler.calls == 10
+    assert handler.max_call_cycles is not None
+    assert 10 * handler.max_call_cycles == handler.inclusive.cycles
+
+
 def test_hot_instructions_point_to_source_lines(profiles):
     _, prof = profiles["compute"]
     hot = prof.hot

@@ -242,7 +242,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
     out.append('<table><tr><th>function</th><th class="n">inclusive cycles</th>'
                '<th class="n">share</th><th class="n">self cycles</th>'
                '<th class="n">inclusive instructions</th><th class="n">self instructions</th>'
-               '<th class="n">calls</th><th>source</th></tr>')
+               '<th class="n">calls</th><th class="n">longest call</th><th>source</th></tr>')
     for f in funcs:
         src = f"{Path(f.file).name}:{f.line}" if f.file else ""
         out.append(f"<tr><td><code>{esc(f.name)}</code></td>"
@@ -251,7 +251,9 @@ def render_html(profile: Profile, top: int | None = None) -> str:
                    f'<td class="n">{f.self.cycles:,}</td>'
                    f'<td class="n">{f.inclusive.instructions:,}</td>'
                    f'<td class="n">{f.self.instructions:,}</td>'
-                   f'<td class="n">{f.calls:,}</td><td class="src mono">{esc(src)}</td></tr>')
+                   f'<td class="n">{f.calls:,}</td>'
+                   f'<td class="n">{"—" if f.max_call_cycles is None else f"{f.max_call_cycles:,}"}'
+                   f'</td><td class="src mono">{esc(src)}</td></tr>')
     out.append("</table>")
 
     if profile.hot_lines:

@@ -83,6 +83,7 @@ def profile_dict(prof: Profile) -> dict[str, Any]:
                 "file": f.file,
                 "line": f.line,
                 "calls": f.calls,
+                "max_call_cycles": f.max_call_cycles,
                 "self": f.self.to_dict(),
                 "inclusive": f.inclusive.to_dict(),
                 "share": prof.share(f.inclusive.cycles),

@@ -152,12 +152,14 @@ def print_profile(prof: Profile, console: Console, top: int | None = None) -> No
     table = Table(title=f"functions (top {len(funcs)} of {len(prof.functions)}, "
                         "by inclusive cycles)", **style)
     rows = [[f"{f.inclusive.cycles:,}", pct(f.inclusive.cycles), f"{f.self.cycles:,}",
-             pct(f.self.cycles), f"{f.inclusive.instructions:,}", f"{f.calls:,}"]
+             pct(f.self.cycles), f"{f.inclusive.instructions:,}", f"{f.calls:,}",
+             "—" if f.max_call_cycles is None else f"{f.max_call_cycles:,}"]
             for f in funcs]
     # below 100 columns the headers take two lines, so the figures, not their headers, set
     # the columns' widths; names are not split while the figures leave room (then they wrap)
     sep = " " if console.width >= 100 else "\n"
-    headers = [f"incl{sep}cycles", "%", f"self{sep}cycles", "%", f"incl{sep}insns", "calls"]
+    headers = [f"incl{sep}cycles", "%", f"self{sep}cycles", "%", f"incl{sep}insns", "calls",
+               f"longest{sep}call"]
     columns = [[h, *(r[i] for r in rows)] for i, h in enumerate(headers)]
     table.add_column("function", overflow="fold",
                      min_width=_name_width(console, (f.name for f in funcs), columns))
