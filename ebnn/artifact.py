@@ -270,6 +270,15 @@ def _ints(value: Any, what: str, length: int | None = None, lo: int = 1,
     return tuple(_int(v, what, lo, hi) for v in value)
 
 
+def _shape(value: Any, what: str) -> tuple[int, ...]:
+    """A map's shape: (H, W, C) with sides up to MAX_SIZE and channels (filters) up to
+    MAX_DIM, or (N,) units up to MAX_DIM."""
+    if isinstance(value, list) and len(value) == 3:
+        h, w = _ints(value[:2], what, 2, hi=MAX_SIZE)
+        return h, w, _int(value[2], what)
+    return _ints(value, what, 1)
+
+
 def _pair(value: Any, what: str, version: int, lo: int = 1) -> tuple[int, int]:
     """A per-axis size: an integer (both axes), or from version 3 on ``[y, x]``."""
     if isinstance(value, list) and version >= 3:
@@ -318,7 +327,10 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
     model_name = header.get("name")
     if not isinstance(model_name, str) or not 0 < len(model_name) <= MAX_NAME:
         raise ArtifactError(f"header 'name' must be a string of 1..{MAX_NAME} characters")
-    input_shape = _ints(header.get("input_shape"), "input_shape", 3, hi=MAX_SIZE)
+    raw_input = header.get("input_shape")
+    if not isinstance(raw_input, list) or len(raw_input) != 3:
+        raise ArtifactError("input_shape must be a list of 3 integers")
+    input_shape = _shape(raw_input, "input_shape")
     if math.prod(input_shape) > MAX_VALUES:
         raise ArtifactError(f"input shape {input_shape} is over {MAX_VALUES:,} values")
     classes = _int(header.get("classes"), "classes", 2)
@@ -346,8 +358,8 @@ def _from_arrays(arrays: dict[str, np.ndarray]) -> Artifact:
         bits = np.unpackbits(packed.ravel(), count=n, bitorder="little").astype(bool)
         layer = Layer(
             kind=k.name, first=h["first"],
-            in_shape=_ints(h.get("in_shape"), f"{where}: in_shape", hi=MAX_SIZE),
-            out_shape=_ints(h.get("out_shape"), f"{where}: out_shape", hi=MAX_SIZE),
+            in_shape=_shape(h.get("in_shape"), f"{where}: in_shape"),
+            out_shape=_shape(h.get("out_shape"), f"{where}: out_shape"),
             weights=bits.reshape(shape),
             kernel=_ints(h.get("kernel"), f"{where}: kernel", 2),  # type: ignore[arg-type]
             stride=_pair(h.get("stride"), f"{where}: stride", version),

@@ -668,10 +668,12 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
                "its first layer is not a conv")
         how = f"The layers run after the last row: the stream keeps the whole image ({why})"
     else:
+        held = (f"the sequence: {sp.cap} steps" if art.sequence
+                else f"the image: {sp.rows} rows")
         how = (f"The first {sp.chain} layer{'s' if sp.chain > 1 else ''} run as their rows "
-               "become computable, each on a ring of the\n * rows it still reads (the image: "
-               f"{sp.rows} rows)" + ("; the output layer counts their last bits as they come"
-                                     if not sp.outputs else ""))
+               f"become computable, each on a ring of the\n * rows it still reads ({held})"
+               + ("; the output layer counts their last bits as they come"
+                  if not sp.outputs else ""))
     if art.sequence:
         rows_text = (f"/* Streaming: the sequence step by step, as a sensor delivers it (step 0 "
                      f"first; a \"row\" is one\n * step, {up}_ROW_SIZE bytes: its "

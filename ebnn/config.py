@@ -214,10 +214,11 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
         raise ConfigError(f"{source}: [model]: unknown key(s) {', '.join(sorted(unknown))}")
     inp = model.get("input")
     if (not isinstance(inp, list) or len(inp) not in (2, 3)
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_SIZE
-                       for v in inp)):
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                       for v in inp)
+            or max(inp[:-1]) > MAX_SIZE or inp[-1] > MAX_DIM):
         raise ConfigError(f"{source}: [model] input must be [H, W, C] (an image) or [T, C] (a "
-                          f"sequence), integers in 1..{MAX_SIZE}")
+                          f"sequence): H, W and T in 1..{MAX_SIZE}, C in 1..{MAX_DIM}")
     if len(inp) == 2:  # a sequence [T, C] is a 1 x T image of C channels
         inp = [1, *inp]
     if math.prod(inp) > MAX_VALUES:
@@ -248,6 +249,10 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
     if bits > MAX_WEIGHT_BITS:
         raise ConfigError(f"{source}: the model has {bits:,} weights, over the limit of "
                           f"{MAX_WEIGHT_BITS:,}")
+    for i, shape in enumerate(spec.shapes()):  # padding can make a map longer than its input
+        if len(shape) == 3 and max(shape[:2]) > MAX_SIZE:
+            raise ConfigError(f"{source}: layer {i + 1}'s output map {list(shape)} has a side "
+                              f"over the limit of {MAX_SIZE:,} (an artifact could not hold it)")
     first = spec.layers[0]
     fan_in = (first.kernel[0] * first.kernel[1] * inp[2] if len(spec.shapes()[0]) == 3
               else math.prod(inp))

@@ -245,8 +245,9 @@ def _uleb(data: bytes, pos: int, end: int) -> tuple[int, int]:
 def _arch_profile(elf: ELFFile) -> str | None:
     """What the ELF's build attributes say it was built for when that is not a Cortex-M (A- or
     R-profile code: ARM state, another memory map); None otherwise, also when they say
-    nothing or cannot be read (the image is then judged as it runs). Read by hand, every
-    step bounded: pyelftools' reader loops for ever on a subsection of length 0."""
+    nothing or their contents cannot be read (the image is then judged as it runs; a section
+    whose format byte pyelftools refuses makes the ELF unreadable, as it always did). Read by
+    hand, every step bounded: pyelftools' reader loops for ever on a subsection of length 0."""
     sec = elf.get_section_by_name(".ARM.attributes")
     if sec is None or sec["sh_type"] != "SHT_ARM_ATTRIBUTES":
         return None

@@ -213,15 +213,19 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
         if fmt is None:
             return _uint8(table, path).tobytes()
         rows = (fmt.shape[0], math.prod(fmt.shape[1:]))  # one input as rows: T x C, H x WC
+        per_pixel = (math.prod(fmt.shape[:-1]), fmt.shape[-1])  # a pixel a row: HW x C
         if table.shape[1] == fmt.size:
             table = table.reshape(-1, *fmt.shape)  # one input a row
-        elif table.shape in (rows, (fmt.size, 1)):  # or a column (np.savetxt of a vector)
+        elif table.shape in (rows, per_pixel, (fmt.size, 1)):  # or a column (a vector's savetxt)
             table = table.reshape(fmt.shape)
         else:  # a transposed (channel-major) sensor log has the size but not the layout
             raise InputError(f"{path}: a CSV of {table.shape[0]} rows of {table.shape[1]} "
                              f"values; this firmware reads {fmt.describe()}: give one input "
                              f"a row ({fmt.size} values in C order), one input as {rows[0]} "
-                             f"rows of {rows[1]}, or a column")
+                             f"rows of {rows[1]}"
+                             + (f" or {per_pixel[0]} rows of {per_pixel[1]}"
+                                if per_pixel != rows else "")
+                             + ", or a column")
         return fmt.quantise(table, path).tobytes()
     if suffix == ".png":
         from matplotlib import image

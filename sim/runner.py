@@ -1144,7 +1144,7 @@ class Simulator:
                 message=(f"no vector table at 0x00000000: the image loads nothing there (its "
                          f"lowest load segment is at 0x{lowest:08x}); link it with a Cortex-M "
                          "linker script that puts the vector table at the start of flash"),
-                pc=reset & ~1,
+                pc=None,  # the erased word there is no address
             )
         elif not (SRAM_BASE < sp0 <= SRAM_BASE + self.sram_size) or not self._mapped(reset & ~1, 2):
             larger = SRAM_BASE + self.sram_size < sp0 <= SRAM_BASE + REGION

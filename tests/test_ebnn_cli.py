@@ -397,6 +397,11 @@ def test_resume_without_checkpoint_is_an_error(tmp_path):
     (SMALL.replace("epochs = 2", "epochs = 'two'"), "epochs"),
     (SMALL.replace("classes = 10", "classes = 10\nclases = 10"), "[model]: unknown key(s) clases"),
     (SMALL.replace("[train]", "[trian]"), "unknown table(s) trian"),
+    # a map longer than any artifact may hold: export wrote it, every command refused it
+    ("[model]\nname = 'x'\ninput = [65536, 1]\nclasses = 2\n[[model.layers]]\n"
+     "type = 'conv1d'\nfilters = 2\nkernel = 1\npadding = 4096\n",
+     "layer 1's output map [1, 73728, 2] has a side over the limit of 65,536"),
+    (SMALL.replace("input = [28, 28, 1]", "input = [28, 28, 5000]"), "C in 1..4096"),
     # named like a layer's typo: the file, the likely key, and every key [train] takes
     (SMALL.replace("epochs = 2", "epoch = 2"),
      "bad.toml: [train]: unknown key(s) epoch (did you mean epochs?); it takes epochs, "

@@ -261,6 +261,10 @@ def test_a_csv_input_is_an_input_a_row_its_rows_or_a_column_never_another_layout
     assert console_bytes(csv("row.csv", window.reshape(1, -1)), fmt) == want
     assert console_bytes(csv("column.csv", window.reshape(-1, 1)), fmt) == want
     assert console_bytes(csv("two.csv", np.stack([window.ravel()] * 2)), fmt) == want * 2
+    rgb = InputFormat.from_metadata({"input.shape": "4,4,3"})
+    image = (np.arange(48).reshape(4, 4, 3) * 5 + 1) % 256
+    for name, table in (("hwc.csv", image.reshape(4, 12)), ("pixels.csv", image.reshape(16, 3))):
+        assert console_bytes(csv(name, table), rgb) == image.astype(np.uint8).tobytes()
     for name, table in (("t.csv", window.T), ("six.csv", window.reshape(6, 32))):
         with pytest.raises(InputError, match=r"one input a row \(192 values in C order\), one "
                                              r"input as 64 rows of 3, or a column"):

@@ -104,6 +104,7 @@ def test_a_sequence_streams_step_by_step(tmp_path):
     streamed, _ = build_firmware(art, tmp_path / "seq-stream.elf", "curie", stream=True)
     header = (streamed.elf.parent / "seq-stream-src" / "ebnn.h").read_text()
     assert "#define EBNN_STREAM_ROWS 40\n#define EBNN_ROW_SIZE 1\n" in header
+    assert f"(the sequence: {sp.cap} steps)" in " ".join(header.split())
     w = Simulator(load_elf(whole.elf)).run()
     s = Simulator(load_elf(streamed.elf)).run()
     assert s.status == "ok" and s.exit_code == 0 and s.stdout == w.stdout

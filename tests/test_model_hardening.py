@@ -97,6 +97,7 @@ def test_header_not_utf8(tmp_path: Path) -> None:
     ("classes", "Infinity"), ("classes", "NaN"), ("classes", "10.0"), ("classes", "1e300"),
     ("classes", str(10**40)), ("input_shape", "[28, 28.5, 1]"), ("input_shape", "[28, 28]"),
     ("input_shape", "[100000, 100000, 1]"), ("input_shape", '"abc"'),
+    ("input_shape", "[1, 1, 5000]"), ("input_shape", "[1, 70000, 1]"),
 ])
 def test_header_bad_numbers(tmp_path: Path, field: str, value: str) -> None:
     header = _header()
@@ -111,6 +112,8 @@ def test_header_bad_numbers(tmp_path: Path, field: str, value: str) -> None:
     ("weights_shape", "[1000000, 1000000]"), ("weights_shape", "[-8, -1]"),
     ("weights_shape", "[]"), ("in_shape", "{}"), ("first", "1"), ("kind", "[]"),
     ("shift", "1e400"),
+    # a map's sides may be 65,536 (a long sequence), its channels (filters) 4,096 only
+    ("out_shape", "[1, 1, 60000]"), ("in_shape", "[1, 1, 5000]"), ("out_shape", "[70000, 1, 1]"),
 ])
 def test_layer_bad_numbers(tmp_path: Path, field: str, value: str) -> None:
     header = _header()
