@@ -38,23 +38,37 @@ if TYPE_CHECKING:
     from sim.profile import FunctionGroups
 
 _LAYER = re.compile(r"ebnn_layer(\d+)$")
+# a streaming build's functions of a layer (GCC's clones too): layer 0's rows, a later conv's
+# rows from its ring, the output layer's count of bits as they come
+_STREAM_LAYER = re.compile(r"ebnn_(?:stream_rows(0)|layer(\d+)_stream_rows)(?:\.[\w.]+)?$")
+_STREAM_COUNT = re.compile(r"ebnn_stream_count(?:\.[\w.]+)?$")
 OUTPUT_LAYER = "ebnn_output_layer"
 MAX_JOBS = 64  # verify -j: emulator processes at most (docs/security.md)
 
 
 def layer_of(function: str) -> tuple[str, int | None] | None:
-    """``ebnn_layerN`` -> (its name, N); the output layer -> (its name, None): listed last."""
+    """``ebnn_layerN`` -> (its name, N); the output layer -> (its name, None): listed last.
+    A streaming build's rows functions are their layer's (``ebnn_stream_rows0`` layer 0,
+    ``ebnn_layerN_stream_rows`` layer N), its output count the output layer's; the stream's
+    own bookkeeping (rings, ``ebnn_stream_row``) belongs to none."""
     m = _LAYER.match(function)
     if m:
         return function, int(m.group(1))
-    return (function, None) if function == OUTPUT_LAYER else None
+    m = _STREAM_LAYER.match(function)
+    if m:
+        n = int(m.group(1) or m.group(2))
+        return f"ebnn_layer{n}", n
+    if function == OUTPUT_LAYER or _STREAM_COUNT.match(function):
+        return OUTPUT_LAYER, None
+    return None
 
 
 def layer_groups(image: FirmwareImage) -> FunctionGroups | None:
-    """The layers of an eBNN firmware; None for any other image."""
-    from ebnn.verify import INFER_SYMBOL
+    """The layers of an eBNN firmware (whole-input or streaming); None for any other image."""
+    from ebnn.verify import INFER_SYMBOL, STREAM_SYMBOL
 
-    return layer_of if INFER_SYMBOL in image.symbols else None
+    ebnn = INFER_SYMBOL in image.symbols or STREAM_SYMBOL in image.symbols
+    return layer_of if ebnn else None
 
 
 def check_model_input(image: FirmwareImage, art: Artifact, elf: Path, model: Path) -> None:

@@ -432,6 +432,28 @@ def test_ebnn_layers(tmp_path, cli):
 
 # --- the HTML page as a person sees it -----------------------------------------------------------
 
+@pytest.mark.parametrize("name", ["chain", "seqrows"])
+def test_ebnn_layers_of_a_streaming_build(tmp_path, name):
+    """`ebnn build --stream` drops ebnn_infer and the whole-input layers: the layers are its
+    rows functions (and the output layer's count), which the table listed none of."""
+    from test_ebnn_exact import random_model
+
+    from ebnn.build import build_firmware
+    from ebnn.export import export_model
+
+    art = export_model(random_model(name))
+    art.sample = np.random.default_rng(3).integers(0, 256, tuple(art.input_shape), np.uint8)
+    result, _ = build_firmware(art, tmp_path / f"{name}.elf", "curie", stream=True)
+    plain, prof = _profile(result.elf)
+    assert plain.status == "ok" and plain.exit_code == 0
+    _assert_consistent(plain, prof)
+    names = [layer.name for layer in prof.layers]
+    convs = [f"ebnn_layer{i}" for i, layer in enumerate(art.hidden) if len(layer.out_shape) == 3]
+    assert names[:len(convs)] == convs and names[-1] == OUTPUT_LAYER
+    assert all(layer.inclusive.cycles > 0 for layer in prof.layers)
+    assert sum(layer.inclusive.cycles for layer in prof.layers) < prof.total.cycles
+
+
 def test_html_recursion_is_collapsed_and_paths_are_short(profiles):
     from sim.formats.html import collapse_chain
 
