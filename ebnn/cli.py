@@ -310,7 +310,11 @@ def datasets_cmd(json_path: Path | None) -> None:
               help="Only the artifact's figures: no firmware build (no cross toolchain needed).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the summary as JSON.")
-def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | None) -> None:
+@click.option("--stream", is_flag=True,
+              help="Measure the streaming firmware (`ebnn build --stream`): each layer's rows "
+                   "functions, the stack from each ebnn_stream_row call.")
+def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | None,
+                stream: bool) -> None:
     """Per layer: shape, weight bits, operations, flash, SRAM and stack of the firmware.
 
     MODEL is a .ebnn artifact or a config (.toml: its untrained model, seeded random weights;
@@ -326,7 +330,7 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
     from toolchain.build import ToolchainError
 
     try:
-        s = summarise(art, None if static_only else target)
+        s = summarise(art, None if static_only else target, stream)
     except ToolchainError as exc:
         _fail(str(exc))
     except RuntimeError as exc:
@@ -334,7 +338,8 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
     # the terminal's width (80 in a pipe); headers wrap, numbers and names are never cut
     out = PipeConsole(highlight=False)
     out.print(f"{escape(s.name)}: input {s.input_format}, {s.classes} classes"
-              + (f"; firmware for {s.target}" if s.target else ""))  # wraps at spaces
+              + (f"; {'streaming ' if s.stream else ''}firmware for {s.target}"
+                 if s.target else ""))  # wraps at spaces
 
     def num(v: int | None) -> str:
         return "" if v is None else f"{v:,}"

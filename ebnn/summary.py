@@ -36,6 +36,7 @@ from ebnn.layers.conv import Conv, conv_size
 from toolchain.memory_map import SRAM_BASE
 
 INFER = "ebnn_infer"
+STREAM_ROW = "ebnn_stream_row"  # a streaming build's entry, once per row (step)
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Summary:
     classes: int
     layers: list[LayerRow]
     target: str | None = None
+    stream: bool = False  # the streaming firmware (`ebnn build --stream`) was measured
     flash_total: int | None = None
     sram_static: int | None = None
     stack_peak: int | None = None
@@ -140,19 +142,33 @@ def _layer_of_const(name: str, hidden: int) -> int | None:
     return hidden if name.startswith("out_") else None
 
 
-def summarise(art: Artifact, target: str | None = "curie") -> Summary:
+def summarise(art: Artifact, target: str | None = "curie", stream: bool = False) -> Summary:
     """The summary of ``art``; with a target, built and measured on it (needs the cross
-    toolchain: ToolchainError otherwise)."""
+    toolchain: ToolchainError otherwise); with ``stream``, its streaming firmware."""
     s = Summary(art.name, list(art.input_shape), input_format(art), art.classes,
                 static_rows(art))
     if target is None:
         return s
     with tempfile.TemporaryDirectory(prefix="ebnn-summary-") as tmp:
-        _measure(art, s, Path(tmp) / "model.elf", target)
+        _measure(art, s, Path(tmp) / "model.elf", target, stream)
     return s
 
 
-def _measure(art: Artifact, s: Summary, elf: Path, target: str) -> None:
+def _layer_index(name: str, functions: list[str], hidden: int) -> int | None:
+    """The layer (0.., the output layer ``hidden``) whose code the function ``name`` is, in a
+    whole-input or a streaming build (``ebnn.sim_plugin.layer_of``'s groups)."""
+    from ebnn.sim_plugin import layer_of
+
+    i = _layer_of_function(name, functions)
+    if i is not None:
+        return i
+    group = layer_of(name)
+    if group is None:
+        return None
+    return hidden if group[1] is None else group[1]
+
+
+def _measure(art: Artifact, s: Summary, elf: Path, target: str, stream: bool = False) -> None:
     from ebnn.build import build_firmware
     from ebnn.codegen import layer_function, output_function
     from ebnn.sim_plugin import layer_groups
@@ -160,15 +176,17 @@ def _measure(art: Artifact, s: Summary, elf: Path, target: str) -> None:
     from sim.profile import Profiler
     from sim.runner import RunOptions
 
-    build_firmware(art, elf, target)
+    build_firmware(art, elf, target, stream=stream)
     image = load_elf(elf)
-    s.target = target
+    s.target, s.stream = target, stream
     hidden = len(art.hidden)
     functions = [layer_function(i) for i in range(hidden)] + [output_function()]
     symbols = _symbols(elf)
+    code = {name: _layer_index(name, functions, hidden)
+            for name, _, _, kind in symbols if kind == "STT_FUNC"}
     for i, row in enumerate(s.layers):
         row.flash_code = sum(size for name, _, size, kind in symbols
-                             if kind == "STT_FUNC" and _layer_of_function(name, functions) == i)
+                             if kind == "STT_FUNC" and code[name] == i)
         row.flash_const = sum(size for name, addr, size, kind in symbols
                               if kind == "STT_OBJECT" and addr < SRAM_BASE
                               and _layer_of_const(name, hidden) == i)
@@ -189,12 +207,14 @@ def _measure(art: Artifact, s: Summary, elf: Path, target: str) -> None:
         return hook
 
     def at_infer() -> None:
-        base.append(sim.read_register("sp"))
+        base[:] = [sim.read_register("sp")]  # a stream enters once per step
         current[0] = None
 
-    sim.on_entry(image.symbols[INFER], at_infer)
-    for i, name in enumerate(functions):
-        sim.on_entry(image.symbols[name], enter(i))
+    # stack from SP at the call into the library: ebnn_infer, or each step's ebnn_stream_row
+    sim.on_entry(image.symbols[STREAM_ROW if stream else INFER], at_infer)
+    for name, layer in code.items():
+        if layer is not None and name in image.symbols:
+            sim.on_entry(image.symbols[name], enter(layer))
 
     def block(address: int, size: int) -> None:
         i = current[0]

@@ -102,6 +102,50 @@ def test_summary_names_the_conv1d_layers(model, tmp_path) -> None:
     assert all(r["cycles"] > 0 for r in rows)
 
 
+LONG_CONFIG = """[model]
+name = "long"
+input = [6000, 2]
+classes = 3
+[[model.layers]]
+type = "conv1d"
+filters = 8
+kernel = 16
+stride = 4
+pool = 8
+[[model.layers]]
+type = "conv1d"
+filters = 16
+kernel = 3
+padding = 1
+pool = 10
+"""
+
+
+def test_summary_of_the_streaming_firmware_sizes_a_model_that_fits_only_streamed(
+        tmp_path, cli) -> None:
+    """6,000 steps of 2 channels: 12,000 bytes that the STM32L031's 8 KiB cannot hold whole;
+    `ebnn summary --stream` measures the firmware that fits, per layer."""
+    config = tmp_path / "long.toml"
+    config.write_text(LONG_CONFIG)
+    whole = ebnn("summary", config, "-t", "stm32l031")
+    assert "static data needs" in one_line_error(whole)
+    ran = ebnn("summary", config, "-t", "stm32l031", "--stream", "--json", tmp_path / "s.json")
+    assert ran.returncode == 0, ran.stderr
+    assert "streaming firmware for stm32l031" in " ".join(ran.stdout.split())
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["stream"] and s["sram_peak"] < 1024
+    rows = s["layers"]
+    assert all(r["flash_code"] > 0 and r["cycles"] > 0 and r["stack"] > 0 for r in rows)
+    assert sum(r["cycles"] for r in rows) < s["cycles"]
+    # the same figures as the firmware `ebnn build --stream` makes, run on its sample
+    from ebnn.build import build_firmware
+    from ebnn.cli import _artifact_or_config
+
+    build_firmware(_artifact_or_config(config), tmp_path / "long.elf", "stm32l031", stream=True)
+    run = cli("run", tmp_path / "long.elf").report
+    assert (run["sram"]["peak"], run["flash"]["used"]) == (s["sram_peak"], s["flash_total"])
+
+
 def test_run_takes_inputs_of_the_sequence_shape(model, cli, tmp_path) -> None:
     out, x = model
     art = artifact.load(out / "seq.ebnn")
