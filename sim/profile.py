@@ -171,7 +171,7 @@ class _Node:
     """One distinct call stack (root .. this function). ``ret``/``sp`` describe the activation
     currently on the shadow stack: a path is on the stack at most once at a time."""
 
-    __slots__ = ("calls", "children", "cycles", "func", "insns", "parent", "ret", "sp",
+    __slots__ = ("calls", "children", "cycles", "func", "insns", "owner", "parent", "ret", "sp",
                  "start", "sub_cycles", "sub_insns", "tail")
 
     def __init__(self, func: str | None, parent: _Node | None) -> None:
@@ -184,6 +184,7 @@ class _Node:
         self.sp = 0
         self.tail = False  # entered by a tail call: returns straight to its caller's caller
         self.start = 0  # active cycles when the activation on the stack was entered
+        self.owner = func  # the function that activation called (a jump may have left it)
 
     def child(self, func: str) -> _Node:
         node = self.children.get(func)
@@ -334,6 +335,11 @@ class Profiler:
         self._insns = self._cycles = 0
         self._now = 0  # active cycles before the block being followed
         self._max_call: dict[str, int] = {}  # function -> most cycles one call took
+        # the activations' starts of a chain set aside while other code may run the same
+        # functions: a preempted handler's or thread's (another thread, or the same handler
+        # on a second vector, would overwrite them: a node is a call path, not a thread)
+        self._saved: list[list[tuple[_Node, int, str | None]]] = []
+        self._thread_saved: dict[tuple[int, int], list[tuple[_Node, int, str | None]]] = {}
         self._min_sp = 0xFFFFFFFF
         self._min_node: _Node | None = None
         self._interrupted: list[_Node] = []  # the frames exception handlers preempted
@@ -396,25 +402,30 @@ class Profiler:
                 # thread mode preempted: its frame's address and return address name it until
                 # it resumes
                 self._threads[handler, diverted] = self._node
+                self._thread_saved[handler, diverted] = self._chain(self._node)
             elif kind == "thread_in" and handler is not None and diverted is not None:
                 # a return to thread mode: the thread preempted with that frame (the same, or
                 # one an RTOS switched to), or a thread starting (a frame the RTOS made,
                 # perhaps where a deleted task's was): at the top
                 self._node = self._threads.pop((handler, diverted), self.root)
+                self._restore(self._thread_saved.pop((handler, diverted), []))
             elif kind == "enter" and handler is not None:
                 self._interrupted.append(self._node)
+                self._saved.append(self._chain(self._node))
                 func, _ = self._funcs.get(handler) or self._function(handler)
                 node = self._node = self.root.child(func)
                 node.ret, node.sp, node.tail = None, 0, False
-                node.start = self._cycles  # the entry's cycles come with the next block
+                node.start, node.owner = self._cycles, func  # the entry's cycles: next block's
                 node.calls += 1
                 replaced = replaced or diverted == addr
             elif kind == "return":
-                handler_node = self._node
-                while handler_node.parent is not None and handler_node.parent is not self.root:
-                    handler_node = handler_node.parent  # the handler: a frame at the top
-                self._ended(handler_node, self._cycles)
+                # the handler's frame ends, and the functions it jumped to (a tail call)
+                n: _Node | None = self._node
+                while n is not None and n is not self.root:
+                    self._ended(n, self._cycles)
+                    n = n.parent
                 self._node = self._interrupted.pop() if self._interrupted else self.root
+                self._restore(self._saved.pop() if self._saved else [])
         trace.clear()
         self._next = None
         return replaced
@@ -459,27 +470,45 @@ class Profiler:
             if caller.func == func:
                 return self._pop_to(node, caller)  # unwound into a function on the stack
             caller = caller.parent
-        # a jump into the middle of a function not on the stack: it replaces the top frame
+        # a jump into the middle of a function not on the stack: it replaces the top frame,
+        # the rest of the call that was made (its return ends that call, not one of ``func``)
         parent = node.parent or root
         new = parent.child(func)
-        new.ret, new.sp, new.tail, new.start = node.ret, node.sp, node.tail, node.start
+        new.ret, new.sp, new.tail = node.ret, node.sp, node.tail
+        new.start, new.owner = node.start, node.owner
         return new
 
     def _push(self, node: _Node, func: str, ret: int | None, sp: int, tail: bool) -> _Node:
         new = node.child(func)
         new.ret, new.sp, new.tail = ret, sp, tail
-        new.start = self._now  # this block, the callee's first, is the call's
+        new.start, new.owner = self._now, func  # this block, the callee's first, is the call's
         if ret is not None:
             self._rets[ret] += 1
         new.calls += 1
         return new
 
     def _ended(self, node: _Node, now: int) -> None:
-        """An activation of ``node`` returned at ``now`` (active cycles)."""
-        if node.func is not None and node.func != UNKNOWN:
+        """An activation of ``node`` returned at ``now`` (active cycles): a call of the
+        function it was made to (``owner``) ended."""
+        owner = node.owner
+        if owner is not None and owner != UNKNOWN:
             took = now - node.start
-            if took > self._max_call.get(node.func, -1):
-                self._max_call[node.func] = took
+            if took > self._max_call.get(owner, -1):
+                self._max_call[owner] = took
+
+    def _chain(self, node: _Node) -> list[tuple[_Node, int, str | None]]:
+        """The starts of the activations on ``node``'s chain, to be restored."""
+        out = []
+        n: _Node | None = node
+        while n is not None and n is not self.root:
+            out.append((n, n.start, n.owner))
+            n = n.parent
+        return out
+
+    @staticmethod
+    def _restore(saved: list[tuple[_Node, int, str | None]]) -> None:
+        for n, start, owner in saved:
+            n.start, n.owner = start, owner
 
     def _pop_to(self, node: _Node, target: _Node) -> _Node:
         rets = self._rets

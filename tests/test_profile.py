@@ -146,6 +146,41 @@ def test_the_longest_call_of_each_function(firmware, profiles):
     assert 10 * handler.max_call_cycles == handler.inclusive.cycles
 
 
+def _irq_profile(firmware, name: str, **defines) -> Profile:
+    elf = firmware("../../firmware/irq_startup.c", f"irq/{name}", "../../firmware/semihost.c",
+                   runtime=False, defines=defines or None)
+    plain, prof = _profile(elf)
+    assert plain.status == "ok", plain.problem
+    return prof
+
+
+def test_the_longest_call_across_exceptions_threads_and_jumps(firmware):
+    """A handler's tail call ends at the exception return; a handler on two nested vectors,
+    and two threads running the same function, do not restart each other's calls; a call that
+    ends in another function's middle is the called function's."""
+    prof = _irq_profile(firmware, "calls.c", TAIL=None)
+    spin = prof.function("spin")  # IRQ0_Handler is `b spin`
+    assert spin is not None and spin.calls == 3 and spin.max_call_cycles is not None
+    assert 3 * spin.max_call_cycles == spin.inclusive.cycles
+    prof = _irq_profile(firmware, "calls.c", SHARED=None)
+    shared = prof.function("shared_handler")  # IRQ0's run holds IRQ1's
+    assert shared is not None and shared.calls == 2
+    assert shared.max_call_cycles == shared.inclusive.cycles
+    elf = firmware("../../firmware/irq_startup.c", "irq/shared_threads.c",
+                   "../../firmware/semihost.c", runtime=False)
+    plain, prof = _profile(elf)
+    measured = [int(v) for v in re.findall(r"\d+", plain.stdout)]  # DWT, in the threads
+    job = prof.function("job")
+    assert job is not None and job.calls == 21 and job.max_call_cycles is not None
+    assert abs(job.max_call_cycles - max(measured)) < 100, (job.max_call_cycles, measured)
+    _, prof = _profile(firmware("midjump_main.c", "midjump.S"))
+    work_a, func_b = prof.function("work_a"), prof.function("func_b")
+    assert work_a is not None and func_b is not None
+    assert work_a.max_call_cycles is not None and work_a.max_call_cycles > 2000
+    assert func_b.max_call_cycles is not None
+    assert func_b.max_call_cycles <= func_b.inclusive.cycles < 200
+
+
 def test_hot_instructions_point_to_source_lines(profiles):
     _, prof = profiles["compute"]
     hot = prof.hot
