@@ -124,6 +124,19 @@ def test_a_test_file_numbers_its_class_names_as_the_training_data_does(tmp_path)
     fox = named(tmp_path / "fox.csv", ["cat", "fox"])
     with pytest.raises(DatasetError, match="class 'fox' is not one of the training data's"):
         load_search_data(None, None, 0.2, 0, data=train, shape=(2, 2, 1), test_data=fox)
+    # numbered test labels: fewer classes than the training data's is fine; for training
+    # classes named with numbers (folders 0/, 1/, ...), the numbers are those names
+    numbered = named(tmp_path / "numbered.csv", ["0", "1", "2"])
+    no_two = named(tmp_path / "no-two.csv", ["0", "1"])
+    data = load_search_data(None, None, 0.2, 0, data=numbered, shape=(2, 2, 1),
+                            test_data=no_two)
+    assert data.test.classes == 3 and sorted(set(data.test.labels.tolist())) == [0, 1]
+    from dataclasses import replace
+
+    import ebnn.search.datasets as sd
+    folders = replace(data.train, class_names=("0", "1", "2"))
+    test = sd._by_names(replace(data.test, class_names=None), folders)
+    assert test.class_names == ("0", "1", "2") and sorted(set(test.labels.tolist())) == [0, 1]
 
 
 SEQUENCE_SPACE = """\

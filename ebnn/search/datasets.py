@@ -57,7 +57,13 @@ def _by_names(test: Dataset, train: Dataset) -> Dataset:
     """``test`` with its labels in ``train``'s numbering: data that names its classes numbers
     them by the names it holds (a test file without one class would shift the later ones)."""
     if test.class_names is None and train.class_names is None:
+        if test.classes < train.classes:  # numbered from the labels it holds: fewer is fine
+            test = replace(test, classes=train.classes)
         return test
+    numbers = train.class_names is not None and all(n.isdigit() for n in train.class_names)
+    if test.class_names is None and numbers:  # folders 0/, 1/, ...: the numbers are names
+        assert train.class_names is not None
+        test = replace(test, class_names=tuple(str(k) for k in range(test.classes)))
     if test.class_names is None or train.class_names is None:
         raise DatasetError(f"{test.source}: "
                            + ("names its classes, the training data numbers them"
