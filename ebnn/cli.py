@@ -459,10 +459,27 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
         _fail(str(exc))
     except OSError as exc:
         _fail(_os_error(output, exc))
-    for warning in result.target.beyond_part(result.sram, result.flash):
+    warnings = result.target.beyond_part(result.sram, result.flash)
+    if not no_sample:
+        warnings += _stack_fit(result.elf, stream)
+    for warning in warnings:
         err.print(f"warning: {warning}", markup=False)
     err.print(f"built {result.elf} for {target} ({format_size(result.sram)} SRAM); generated C "
               f"in {source_dir(result.elf)}", markup=False)
+
+
+def _stack_fit(elf: Path, stream: bool) -> list[str]:
+    """The link checks static data only: run the firmware once on its sample (a few ms for
+    most models) and say so when its stack does not fit the SRAM it was linked for."""
+    import sim
+
+    report = sim.run(sim.load_elf(elf), max_instructions=2_000_000_000, timeout=120.0)
+    if report.fault is None or report.fault.kind != "stack_overflow":
+        return []
+    return [f"on its sample the firmware overflows its stack: static data {report.static:,} B "
+            f"leaves {report.sram_size - report.static:,} B of the {report.sram_size:,} B it "
+            "was linked for, not enough"
+            + ("" if stream else " (--stream keeps only a few rows of each map)")]
 
 
 @main.command("export-c")

@@ -554,6 +554,27 @@ def test_a_flash_overflow_names_a_large_sample(tmp_path):
     assert "--no-sample leaves it out" in line
 
 
+def test_a_stack_that_does_not_fit_is_said_at_build_time(tmp_path):
+    """The link checks static data only: 8,000 input bytes on the 8 KiB STM32L031 linked, and
+    the firmware overflowed its stack at its first run. The build runs its sample once."""
+    from test_ebnn_exact import random_model
+
+    from ebnn.export import export_model
+
+    seq = {"fit": {"input": [8000, 1], "classes": 3, "layers": [
+        {"type": "conv1d", "filters": 8, "kernel": 16, "stride": 4, "pool": 8}]}}
+    art = export_model(random_model("fit", models=seq))
+    artifact.save(art, tmp_path / "fit.ebnn")
+    ran = ebnn("build", tmp_path / "fit.ebnn", "-o", tmp_path / "fit.elf", "-t", "stm32l031")
+    assert ran.returncode == 0 and (tmp_path / "fit.elf").is_file()  # built, and said
+    said = " ".join(ran.stderr.split())
+    assert "warning: on its sample the firmware overflows its stack" in said
+    assert "of the 8,192 B it was linked for, not enough (--stream keeps" in said
+    streamed = ebnn("build", tmp_path / "fit.ebnn", "-o", tmp_path / "s.elf", "-t", "stm32l031",
+                    "--stream")
+    assert streamed.returncode == 0 and "warning" not in streamed.stderr
+
+
 def test_memory_overflow_names_each_memory_against_what_it_was_linked_for():
     from toolchain.build import MemoryOverflow
 
