@@ -421,7 +421,8 @@ def _artifact_or_config(path: Path) -> "Artifact":
 @click.option("--flash", type=SIZE, default=None, help="Link for this much flash.")
 @click.option("--stream", is_flag=True,
               help="The streaming harness: each image is fed row by row (a sequence step by "
-                   "step), as a sensor delivers it, to ebnn_stream_row (no image buffer).")
+                   "step), as a sensor delivers it, to ebnn_stream_row (no image buffer, unless "
+                   "the first layer's pools overlap: then the build says so).")
 @click.option("--no-sample", "no_sample", is_flag=True,
               help="Link no sample input (a long sequence's fills flash: its size is "
                    "INPUT_SIZE bytes); the firmware then needs --input to run.")
@@ -443,8 +444,8 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
         check_memory_sizes(sram, flash, whole_kib=True)  # an ELF `ebnn-sim run` can map
         art = load(artifact)
         _make_parent(output)
-        result, _ = build_firmware(art, output, target, sram=sram, flash=flash, stream=stream,
-                                   sample=not no_sample)
+        result, gen = build_firmware(art, output, target, sram=sram, flash=flash,
+                                     stream=stream, sample=not no_sample)
     except MemoryOverflow as exc:
         size = math.prod(art.input_shape)
         sample = (f"; the sample input embedded for runs without input takes {size:,} B of "
@@ -460,6 +461,10 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
     except OSError as exc:
         _fail(_os_error(output, exc))
     warnings = result.target.beyond_part(result.sram, result.flash)
+    if stream and gen.stream_whole:
+        warnings.append("--stream keeps the whole input of this model (its first layer's "
+                        "pools overlap, pool stride < pool; or it is not a conv; or the image is "
+                        "one row): no SRAM is saved (docs/deploy.md)")
     if not no_sample:
         warnings += _stack_fit(result.elf, stream)
     for warning in warnings:
@@ -507,6 +512,11 @@ def export_c_cmd(artifact: Path, output: Path, prefix: str | None, layout: str) 
         scratch, fills NAME_CLASSES scores and returns the class;
     int NAME_infer_with(const uint8_t *input, int32_t *scores, uint32_t *scratch)
         the same with the caller's scratch[NAME_SCRATCH_WORDS] (reentrant).
+    void NAME_stream_begin(NAME_stream *s)
+    int NAME_stream_row(NAME_stream *s, const uint8_t *row, int32_t *scores)
+        the input row by row (a sequence step by step) as a sensor delivers it,
+        NAME_STREAM_ROWS rows of NAME_ROW_SIZE bytes: -1 until the last, then the
+        class; the stream's state is all the memory it needs.
 
     No start-up code, semihosting or heap; weights are const (flash). The C is the one
     `ebnn build` measures (there with prefix ebnn), bit for bit the model's reference.
@@ -537,7 +547,8 @@ def export_c_cmd(artifact: Path, output: Path, prefix: str | None, layout: str) 
     except OSError as exc:
         _fail(_os_error(output, exc))
     err.print(f"wrote {len(written)} files of the {layout} library {name} to {output}: "
-              f"{name}.h declares {name}_infer", markup=False, soft_wrap=True)
+              f"{name}.h declares {name}_infer and {name}_stream_row", markup=False,
+              soft_wrap=True)
 
 
 main.add_command(search_cmd)

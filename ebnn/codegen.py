@@ -484,6 +484,8 @@ class GeneratedC:
     sample_scores: tuple[int, ...]  # what the model computes for <prefix>_sample
     sample_class: int
     sequence: bool = False  # the input is a sequence [T, C], not an image
+    stream_whole: bool = False  # the stream keeps the whole input (its first layer's pools
+    # overlap, or it is one row, or not a conv): no memory saved over the whole-input calls
 
     @property
     def files(self) -> dict[str, str]:
@@ -658,8 +660,9 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     const_bytes = _const_bytes(source) + size
 
     label = art.metadata.get("sample_label")
-    sample_text = ("An all-zero image (the artifact carries no sample)" if art.sample is None
-                   else "An image from the training data" + (
+    what = "sequence" if art.sequence else "image"
+    sample_text = (f"An all-zero {what} (the artifact carries no sample)" if art.sample is None
+                   else f"A{'n' if what == 'image' else ''} {what} from the training data" + (
                        f" (labelled {label} in its data set)" if isinstance(label, int) else ""))
     rows, row_size = sart.input_shape[0], sart.input_shape[1] * c
     if not sp.chain:
@@ -747,4 +750,4 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         "#ifdef __cplusplus\n}\n#endif\n\n#endif\n"
     )
     return GeneratedC(prefix, header, source, scratch, plan, const_bytes, stack_bytes,
-                      sample_scores, sample_class, art.sequence)
+                      sample_scores, sample_class, art.sequence, not sp.chain)

@@ -575,6 +575,23 @@ def test_a_stack_that_does_not_fit_is_said_at_build_time(tmp_path):
     assert streamed.returncode == 0 and "warning" not in streamed.stderr
 
 
+def test_stream_says_when_it_keeps_the_whole_input(tmp_path):
+    """Overlapping first-layer pools: --stream holds the whole image (its help says 'no image
+    buffer'), which the build now says."""
+    from test_ebnn_exact import random_model
+
+    from ebnn.export import export_model
+
+    art = export_model(random_model("wide"))  # pool 3, pool stride 2 on the pixels
+    artifact.save(art, tmp_path / "wide.ebnn")
+    ran = ebnn("build", tmp_path / "wide.ebnn", "-o", tmp_path / "w.elf", "--stream")
+    assert ran.returncode == 0
+    assert "warning: --stream keeps the whole input of this model" in " ".join(ran.stderr.split())
+    tiny = Path(__file__).resolve().parents[1] / "examples/mnist-tiny/mnist-tiny.ebnn"
+    rows = ebnn("build", tiny, "-o", tmp_path / "t.elf", "--stream")
+    assert rows.returncode == 0 and "warning" not in rows.stderr
+
+
 def test_memory_overflow_names_each_memory_against_what_it_was_linked_for():
     from toolchain.build import MemoryOverflow
 
