@@ -463,6 +463,26 @@ def load_dataset(
     )
 
 
+def relabel_by_names(ds: Dataset, names: tuple[str, ...], classes: int, known: str,
+                     error: type[Exception] = DatasetError) -> Dataset:
+    """``ds`` with its labels in the numbering of ``names`` (a model's or the training data's
+    class names): data that names its classes numbers them by the names it holds (a split
+    without one class shifts every later one), so its labels are mapped by name; numbered
+    data's labels are read as the names that are those numbers (folders ``0/``, ``1/``, ...).
+    ``error`` (one line; ``known`` says whose classes: "the 3 the model was trained on") for a
+    class ``names`` does not hold."""
+    numbered = ds.class_names is None
+    held = tuple(str(k) for k in range(ds.classes)) if ds.class_names is None else ds.class_names
+    index = {name: i for i, name in enumerate(names)}
+    unknown = [held[int(k)] for k in np.unique(ds.labels) if held[int(k)] not in index]
+    if unknown:
+        shown = unknown[0] if numbered else repr(unknown[0][:60])
+        raise error(f"{ds.source}: class {shown} is not one of {known} "
+                    f"({', '.join(names)[:200]})")
+    remap = np.array([index.get(name, -1) for name in held], np.int64)
+    return replace(ds, labels=remap[ds.labels], classes=classes, class_names=names)
+
+
 def split_train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Dataset, Dataset]:
     """Deterministic stratified split of ``ds`` into (train, validation).
 

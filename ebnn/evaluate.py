@@ -9,7 +9,7 @@ import numpy as np
 
 from ebnn import reference
 from ebnn.artifact import Artifact
-from ebnn.data import Dataset, split_train_val
+from ebnn.data import Dataset, relabel_by_names, split_train_val
 from ebnn.datafiles import has_test_split, load_source
 from ebnn.quantize import QuantError
 
@@ -87,18 +87,7 @@ def with_model_classes(art: Artifact, ds: Dataset) -> Dataset:
     if not (isinstance(names, list) and len(names) <= art.classes
             and all(isinstance(n, str) for n in names) and len(set(names)) == len(names)):
         names = None  # none recorded (an older artifact, numbered labels) or not names
-    if ds.class_names is not None and names is not None:
-        index = {name: i for i, name in enumerate(names)}
-        present = [ds.class_names[int(i)] for i in np.unique(ds.labels)]
-        unknown = [n for n in present if n not in index]
-        if unknown:
-            raise EvalError(f"{ds.source}: class {unknown[0][:60]!r} is not one of the "
-                            f"{len(names)} the model was trained on "
-                            f"({', '.join(names)[:200]})")
-        remap = np.array([index.get(n, -1) for n in ds.class_names], np.int64)
-        ds = replace(ds, labels=remap[ds.labels], classes=art.classes,
-                     class_names=tuple(names))
-    elif ds.class_names is not None and names is None:
+    if ds.class_names is not None and names is None:
         # the model was trained on numbered labels (or its artifact predates the names): a
         # name that is a number is that label; any other name matches no number by itself
         # (numbering them in sorted order scored a model on the wrong classes)
@@ -110,24 +99,17 @@ def with_model_classes(art: Artifact, ds: Dataset) -> Dataset:
                             "the labels as those numbers")
         remap = np.array([int(n) for n in ds.class_names], np.int64)
         ds = replace(ds, labels=remap[ds.labels], classes=art.classes, class_names=None)
-    elif ds.class_names is None and names is not None:
+    elif names is not None:
         # numbered data for a model that names its classes: the numbers say nothing about the
         # names (an .npz of an image folder numbered its own way scored 0% without a word),
         # unless the names are numbers themselves (folders 0/, 1/, ...)
-        if not all(re.fullmatch(r"[0-9]{1,9}", n) for n in names):
+        if ds.class_names is None and not all(re.fullmatch(r"[0-9]{1,9}", n) for n in names):
             shown = ", ".join(f"{i} {n}" for i, n in enumerate(names))
             raise EvalError(f"{ds.source}: the data numbers its classes, the model names them "
                             f"({shown[:200]}): which number is which name cannot be told; give "
                             "the labels as names (class folders, a CSV of class names)")
-        index = {int(n): i for i, n in enumerate(names)}
-        labels, where = np.unique(ds.labels, return_inverse=True)
-        missing = [int(k) for k in labels if int(k) not in index]
-        if missing:
-            raise EvalError(f"{ds.source}: class {missing[0]} is not one of the {len(names)} "
-                            f"the model was trained on ({', '.join(names)[:200]})")
-        mapped = np.array([index[int(k)] for k in labels], np.int64)
-        ds = replace(ds, labels=mapped[where].reshape(ds.labels.shape), classes=art.classes,
-                     class_names=tuple(names))
+        ds = relabel_by_names(ds, tuple(names), art.classes,
+                              f"the {len(names)} the model was trained on", EvalError)
     if len(ds.labels) and ds.labels.max() >= art.classes:
         raise EvalError(f"{ds.source}: labels up to {int(ds.labels.max())}; the model has "
                         f"{art.classes} classes (0..{art.classes - 1})")

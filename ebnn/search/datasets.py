@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ebnn.data import Dataset, DatasetError, load_dataset, split_train_val
+from ebnn.data import Dataset, DatasetError, load_dataset, relabel_by_names, split_train_val
 from ebnn.datafiles import has_test_split, load_path, load_source, splits_of
 
 
@@ -60,25 +60,14 @@ def _by_names(test: Dataset, train: Dataset) -> Dataset:
         if test.classes < train.classes:  # numbered from the labels it holds: fewer is fine
             test = replace(test, classes=train.classes)
         return test
-    numbers = train.class_names is not None and all(n.isdigit() for n in train.class_names)
-    if test.class_names is None and numbers:  # folders 0/, 1/, ...: the numbers are names
-        assert train.class_names is not None
-        test = replace(test, class_names=tuple(str(k) for k in range(test.classes)))
-    if test.class_names is None or train.class_names is None:
+    if train.class_names is None or (test.class_names is None and not all(
+            n.isdigit() for n in train.class_names)):  # numbers only match names that are
         raise DatasetError(f"{test.source}: "
                            + ("names its classes, the training data numbers them"
                               if train.class_names is None else
                               "numbers its classes, the training data names them")
                            + ": which is which cannot be told")
-    index = {name: i for i, name in enumerate(train.class_names)}
-    present = [test.class_names[int(k)] for k in np.unique(test.labels)]
-    unknown = [n for n in present if n not in index]
-    if unknown:
-        raise DatasetError(f"{test.source}: class {unknown[0][:60]!r} is not one of the "
-                           f"training data's ({', '.join(train.class_names)[:200]})")
-    remap = np.array([index.get(n, -1) for n in test.class_names], np.int64)
-    return replace(test, labels=remap[test.labels], classes=train.classes,
-                   class_names=train.class_names)
+    return relabel_by_names(test, train.class_names, train.classes, "the training data's")
 
 
 def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: float,
