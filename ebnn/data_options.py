@@ -36,5 +36,5 @@ data_dir_option = click.option(
 data_option = click.option(
     "--data", type=click.Path(path_type=Path), default=None, metavar="PATH",
     help="Data from a path: an .npz (x, y, optional x_test, y_test), a .csv (header row; label "
-         "column, then the values), a folder of images in class sub-folders, or a folder of "
-         "IDX files (docs/data.md).")
+         "column, then the values), a folder of images or WAV clips in class sub-folders, or a "
+         "folder of IDX files (docs/data.md).")

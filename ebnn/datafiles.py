@@ -1,5 +1,6 @@
 """Data from a path (``--data PATH``): an ``.npz`` archive, a ``.csv`` table, a folder of images
-in class sub-folders, or a folder of IDX files. The layouts are documented in docs/data.md.
+or WAV clips in class sub-folders, or a folder of IDX files. The layouts are documented in
+docs/data.md.
 
 Every read is bounded (:data:`MAX_DATA_BYTES` of decoded values, :data:`MAX_FILES` images) and
 checked before it is trusted: a bad file is one :class:`~ebnn.data.DatasetError` line naming
@@ -21,6 +22,7 @@ import numpy as np
 
 from ebnn.data import IDX_FILES, Dataset, DatasetError, _find_idx, _load_idx_dir
 from sim.inputs import pandas_column_names
+from sim.wav import Wav, WavError, read_wav
 
 MAX_DATA_BYTES = 1 << 30  # decoded values of one data set in memory (float32 or uint8)
 MAX_FILE_BYTES = 512 << 20  # a CSV file, or an npz archive's members uncompressed
@@ -30,6 +32,7 @@ MAX_CLASSES = 4096
 # anything else (1e3, 1_0, nan, a 19-digit id) is a class name
 _LABEL_NUMBER = re.compile(r"[+-]?[0-9]{1,18}(\.0*)?")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+AUDIO_SUFFIXES = (".wav",)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff",
                   ".webp")
 WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")  # 16-bit grey: scaled as 65535 -> 255
@@ -65,7 +68,7 @@ def load_path(path: str | Path, split: str = "train", classes: int | None = None
     if p.is_dir():
         if any(_find_idx(p, base) for pair in IDX_FILES.values() for base in pair):
             return _load_idx_dir(p.name or str(p), p, split, classes)
-        return load_image_folder(p, split, classes)
+        return load_class_folder(p, split, classes)
     suffix = p.suffix.lower()
     if suffix == ".npz":
         return load_npz(p, split, classes)
@@ -74,8 +77,8 @@ def load_path(path: str | Path, split: str = "train", classes: int | None = None
             raise DatasetError(f"{p}: a CSV holds one split; pass the test CSV itself as the "
                                "data")
         return load_csv(p, classes)
-    raise DatasetError(f"{p}: not a data file; expected a .npz, a .csv, a folder of images in "
-                       "class sub-folders or a folder of IDX files")
+    raise DatasetError(f"{p}: not a data file; expected a .npz, a .csv, a folder of images or "
+                       "WAV clips in class sub-folders or a folder of IDX files")
 
 
 def _labels(raw: np.ndarray, where: str, classes: int | None) -> tuple[np.ndarray, int]:
@@ -326,12 +329,9 @@ def _number(text: str) -> bool:
     return True
 
 
-def load_image_folder(root: Path, split: str, classes: int | None = None) -> Dataset:
-    """Images in class sub-folders (``root/<class>/*.png``; with ``root/train`` and
-    ``root/test`` each holding class sub-folders, those are the splits). Classes are the
-    sub-folder names in sorted order, over both splits when there are two (so a class missing
-    from one split keeps its number); every image must have the same size and mode."""
-    from PIL import Image, UnidentifiedImageError
+def _class_files(root: Path, split: str) -> tuple[Path, list[str], list[tuple[Path, int]]]:
+    """(the split's folder, the class names, its (file, label) pairs) of a folder in class
+    sub-folders: its images or WAV clips, whichever it holds (never both)."""
 
     def classes_in(folder: Path) -> set[str]:
         return {d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")}
@@ -345,21 +345,97 @@ def load_image_folder(root: Path, split: str, classes: int | None = None) -> Dat
     else:
         names = sorted(classes_in(folder))
     if not names:
-        raise DatasetError(f"{folder}: no class sub-folders (expected {folder}/<class>/*.png)")
+        raise DatasetError(f"{folder}: no class sub-folders (expected {folder}/<class>/*.png "
+                           f"or {folder}/<class>/*.wav)")
     if len(names) > MAX_CLASSES:
         raise DatasetError(f"{folder}: more than {MAX_CLASSES} class sub-folders")
     files: list[tuple[Path, int]] = []
+    kinds: dict[bool, Path] = {}  # is a clip -> the first such file
     for label, name in enumerate(names):
         if not (folder / name).is_dir():  # a class only the other split has
             continue
         for f in sorted((folder / name).iterdir()):
-            if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file():
+            suffix = f.suffix.lower()
+            if suffix in (*IMAGE_SUFFIXES, *AUDIO_SUFFIXES) and f.is_file():
+                kinds.setdefault(suffix in AUDIO_SUFFIXES, f)
                 files.append((f, label))
                 if len(files) > MAX_FILES:
-                    raise DatasetError(f"{folder}: more than {MAX_FILES:,} images")
+                    raise DatasetError(f"{folder}: more than {MAX_FILES:,} files")
     if not files:
-        raise DatasetError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in its class "
-                           "sub-folders")
+        raise DatasetError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) or WAV clips "
+                           "in its class sub-folders")
+    if len(kinds) == 2:
+        raise DatasetError(f"{folder}: holds images ({kinds[False]}) and WAV clips "
+                           f"({kinds[True]}); a data set is one or the other")
+    return folder, names, files
+
+
+def load_class_folder(root: Path, split: str, classes: int | None = None) -> Dataset:
+    """Images or WAV clips in class sub-folders (``root/<class>/*.png``, ``*.wav``; with
+    ``root/train`` and ``root/test`` each holding class sub-folders, those are the splits).
+    Classes are the sub-folder names in sorted order, over both splits when there are two (so
+    a class missing from one split keeps its number)."""
+    folder, names, files = _class_files(root, split)
+    n = max(len(names), 2) if classes is None else classes
+    if files[0][0].suffix.lower() in AUDIO_SUFFIXES:
+        return _load_clips(root, split, folder, names, files, n)
+    return _load_images(root, folder, names, files, n)
+
+
+def _read_clip(f: Path) -> Wav:
+    try:
+        return read_wav(f, MAX_FILE_BYTES)
+    except WavError as exc:
+        raise DatasetError(str(exc)) from None
+
+
+def _load_clips(root: Path, split: str, folder: Path, names: list[str],
+                files: list[tuple[Path, int]], classes: int) -> Dataset:
+    """WAV clips as sequences (T, C) of their samples (``sim.wav``: 8-bit PCM as bytes, others
+    as values to quantise), every clip padded at its end with silence to the longest clip of
+    the folder (of both splits when it has two, so train and test agree). Every clip must have
+    the same sample format, rate and channel count."""
+    clips: list[Wav] = []
+    decoded = 0
+
+    def alike(wav: Wav, f: Path) -> Wav:
+        first = clips[0] if clips else wav
+        if (wav.kind, wav.rate, wav.samples.shape[1]) != (
+                first.kind, first.rate, first.samples.shape[1]):
+            raise DatasetError(f"{f}: {wav.kind}, {wav.rate} Hz, {wav.samples.shape[1]} "
+                               f"channel(s); the first clip ({files[0][0].name}) is "
+                               f"{first.kind}, {first.rate} Hz, {first.samples.shape[1]} "
+                               "channel(s): all must be alike")
+        return wav
+
+    for f, _ in files:
+        wav = alike(_read_clip(f), f)
+        decoded += wav.samples.size * 4
+        if decoded > MAX_DATA_BYTES:
+            raise DatasetError(f"{folder}: more than {MAX_DATA_BYTES >> 20} MiB of samples")
+        clips.append(wav)
+    frames = max(len(c.samples) for c in clips)
+    if folder != root:  # the other split's clips set the length too (and must be alike)
+        for f, _ in _class_files(root, "test" if split == "train" else "train")[2]:
+            frames = max(frames, len(alike(_read_clip(f), f).samples))
+    first = clips[0]
+    per_sample = max(4, first.samples.dtype.itemsize)  # float32 values; float64 while padded
+    if len(clips) * frames * first.samples.shape[1] * per_sample > MAX_DATA_BYTES:
+        raise DatasetError(f"{folder}: {len(clips):,} clips of {frames:,} frames are more than "
+                           f"{MAX_DATA_BYTES >> 20} MiB")
+    values = _values(np.stack([c.padded(frames) for c in clips]), str(folder))
+    labels = np.array([label for _, label in files], np.int64)
+    return Dataset(root.name or str(root), values, labels, classes,
+                   f"{folder} ({len(files)} clips, {first.kind}, {first.rate} Hz, "
+                   f"{first.samples.shape[1]} channel(s), padded to {frames:,} frames; classes "
+                   f"{', '.join(names)[:200]})", layout="sequence", class_names=tuple(names))
+
+
+def _load_images(root: Path, folder: Path, names: list[str], files: list[tuple[Path, int]],
+                 n: int) -> Dataset:
+    """The images of a class folder: every one must have the same size and mode."""
+    from PIL import Image, UnidentifiedImageError
+
     images: list[np.ndarray] = []
     first: tuple[tuple[int, int], str] | None = None
     grey_mode = False  # a grey image seen that is not a palette whose colours happen to be grey
@@ -403,7 +479,6 @@ def load_image_folder(root: Path, split: str, classes: int | None = None) -> Dat
             raise DatasetError(f"{f}: not a readable image ({type(exc).__name__})") from None
         images.append(pixels.reshape(pixels.shape[0], pixels.shape[1], -1))
     labels = np.array([label for _, label in files], np.int64)
-    n = max(len(names), 2) if classes is None else classes
     return Dataset(root.name or str(root), np.stack(images), labels, n,
                    f"{folder} ({len(files)} images; classes {', '.join(names)[:200]})",
                    class_names=tuple(names))

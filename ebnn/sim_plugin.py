@@ -91,8 +91,8 @@ def check_model_input(image: FirmwareImage, art: Artifact, elf: Path, model: Pat
               type=click.Choice(["mnist", "fashion-mnist", "digits", "mnist1d", "basicmotions"]),
               default=None, help="Images to verify on (default: the artifact's data set).")
 @click.option("--data", type=click.Path(path_type=Path), default=None, metavar="PATH",
-              help="Data from a path: .npz, .csv, a folder of images in class sub-folders or "
-                   "of IDX files (docs/data.md).")
+              help="Data from a path: .npz, .csv, a folder of images or WAV clips in class "
+                   "sub-folders, or of IDX files (docs/data.md).")
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory of IDX files (e.g. the official MNIST test set).")
 @click.option("--split", type=click.Choice(["train", "val", "test", "validation", "all"]),

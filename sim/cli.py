@@ -121,8 +121,9 @@ def main() -> None:
 @click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               multiple=True,
               help="A host file the firmware may open for reading (repeatable). The first one "
-                   "is also the console input (semihosting SYS_READ on stdin); a .npy or .png "
-                   "there is converted to its uint8 pixel bytes.")
+                   "is also the console input (semihosting SYS_READ on stdin); a .npy, .csv, .png "
+                   "or .wav there is converted to bytes (checked against, and quantised as, "
+                   "the input format an `ebnn build` ELF records: docs/data.md).")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files. "
                    "Without it, opening a file for writing is refused.")

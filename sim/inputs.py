@@ -3,12 +3,15 @@
 The simulator does not know what a firmware computes; it turns common formats into the bytes a
 C program would read: ``.npy`` arrays in C order, ``.csv`` tables of numbers (a header row is
 skipped) and ``.png`` images as uint8 pixels, row by row, one byte per pixel when the image is
-grey (all colour channels equal), else RGB. Any other file is passed through unchanged.
+grey (all colour channels equal), else RGB; ``.wav`` clips as their samples are stored
+(little-endian, frames interleaved). Any other file is passed through unchanged.
 
 When the ELF records its input format (:class:`InputFormat`, the ``input.*`` keys of its
 ``.ebnn_sim.meta`` section: "the firmware reads N bytes of shape [..] per input"), the input is
 checked against it and refused with one line unless it is one or more whole inputs of that
-shape; with a recorded quantisation every value (``.npy``, ``.csv``, a PNG's pixels) is
+shape (a WAV clip shorter than one input gets silence appended, as ``ebnn``'s folders of clips
+are padded); with a recorded quantisation every value (``.npy``, ``.csv``, a PNG's pixels, a
+WAV's samples as ``sim.wav`` reads them) is
 quantised with its per-channel scale and zero point, ``q = clamp(round_half_even(x / scale)
 + zero_point, 0, 255)``, computed in float64 from the value's float32 (as the data files load
 for training and the reference). Without one, values must be whole numbers 0..255.
@@ -189,6 +192,29 @@ def _read_csv(path: Path) -> np.ndarray:
     return table
 
 
+def _wav_bytes(path: Path, fmt: InputFormat | None) -> bytes:
+    """A WAV clip's console bytes: without ``fmt``, its samples as stored; with one, a clip
+    shorter than one input gets silence appended (as ``ebnn``'s folders of clips pad theirs)
+    and a longer one must be whole inputs; then its values are bytes as ``quantise`` says."""
+    from sim.wav import WavError, read_wav
+
+    try:
+        wav = read_wav(path, MAX_INPUT_BYTES)
+    except WavError as exc:
+        raise InputError(str(exc)) from None
+    if fmt is None:
+        return wav.stored_bytes()
+    steps, channels = math.prod(fmt.shape[:-1]), fmt.shape[-1]
+    frames = len(wav.samples)
+    if wav.samples.shape[1] != channels or (frames > steps and frames % steps):
+        raise InputError(f"{path}: {frames:,} frames of {wav.samples.shape[1]} channel(s) "
+                         f"({wav.kind}); this firmware reads {fmt.describe()}, {steps:,} frames "
+                         f"of {channels} channel(s) an input (a shorter clip is padded with "
+                         "silence)")
+    samples = wav.padded(steps) if frames < steps else wav.samples
+    return fmt.quantise(samples.reshape(-1, *fmt.shape), path).tobytes()
+
+
 OTHER_IMAGES = (".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
 
@@ -250,6 +276,8 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
         if fmt is not None:  # a float model's pixels are values like any other (as eval's)
             return fmt.quantise(_uint8(pixels, path).reshape(1, *fmt.shape), path).tobytes()
         return _uint8(pixels, path).tobytes()
+    if suffix == ".wav":
+        return _wav_bytes(path, fmt)
     if suffix in OTHER_IMAGES and fmt is not None:  # an eBNN harness reads pixels, not files
         raise InputError(f"{path}: a {suffix[1:].upper()} image; --input reads PNG images (or "
                          ".npy, .csv and raw bytes): convert it to PNG")
