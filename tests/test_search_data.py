@@ -8,13 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from ebnn.artifact import load as load_artifact
 from ebnn.data import DatasetError, split_train_val
 from ebnn.datasets import load_digits_split
 from ebnn.quantize import fit
 from ebnn.search.datasets import load_search_data
-from tests.test_search import ebnn, fresh, one_line_error
+from sim.cli import main as sim_main
+from tests.test_search import ebnn, fresh, one_line_error, outcomes
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SPACE = """\
 [model]
@@ -278,3 +282,71 @@ def test_a_named_data_set_takes_a_test_folder(tmp_path):
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", ds.labels[:50])
     data = load_search_data("mnist", None, 0.1, 0, tmp_path, shape=(28, 28, 1))
     assert len(data.test) == 50 and data.test.name == "mnist"
+
+
+CLIP_SPACE = """\
+[model]
+name = "tones"
+input = [800, 1]
+classes = 3
+
+[space]
+blocks = 2
+kinds = ["conv1d"]
+
+[space.first]
+filters = [32, 48]
+kernel = 8
+stride = 4
+pool = 2
+
+[space.conv1d]
+filters = 8
+pool = 4
+
+[space.train]
+epochs = 1
+batch_size = 16
+seed = 0
+val_fraction = 0.2
+"""
+
+
+def test_a_stream_search_finds_models_whose_whole_input_does_not_fit(tmp_path):
+    """`--stream`: 800-frame clips (800 B of input) in 1 KiB of SRAM. Built whole, every
+    candidate is over the budget before training; streamed, the Pareto models are streaming
+    firmware that runs a WAV clip in 1 KiB, and a resume must keep the setting."""
+    import subprocess
+    import sys
+
+    from sim.elf import load_elf
+
+    clips = tmp_path / "clips"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "audio" / "make_tones.py"),
+                    str(clips), "--train", "10", "--test", "3"], check=True,
+                   capture_output=True)
+    space = tmp_path / "tones.toml"
+    space.write_text(CLIP_SPACE)
+    whole = fresh(tmp_path / "whole")
+    ran = ebnn("search", space, "--data", clips, "--sram", "1k", "--trials", "2", "--jobs",
+               "1", "-o", whole)
+    assert ran.returncode == 3 and "no model in the Pareto set" in ran.stderr, ran.stderr
+    assert "validation sequences of clips" in ran.stderr
+    records = outcomes(whole).values()
+    assert records and all(r["status"] == "rejected" and "before training: SRAM" in r["reason"]
+                           for r in records)
+    out = fresh(tmp_path / "stream")
+    ran = ebnn("search", space, "--data", clips, "--sram", "1k", "--stream", "--trials", "2",
+               "--jobs", "1", "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    assert "streaming firmware" in ran.stderr and "(streaming firmware)" in (
+        out / "pareto.md").read_text()
+    entries = json.loads((out / "pareto.json").read_text())
+    assert entries and all(e["sram_peak"] <= 1024 for e in entries)
+    for e in entries:
+        assert "ebnn_stream_row" in load_elf(out / e["elf"]).symbols
+        res = CliRunner().invoke(sim_main, ["run", str(out / e["elf"]), "--sram", "1k",
+                                            "--input", str(clips / "test" / "hum" / "000.wav")])
+        assert res.exit_code == 0, res.output
+    assert "--stream differs" in one_line_error(
+        ebnn("search", "-o", whole, "--resume", "--stream", "--trials", "3"))

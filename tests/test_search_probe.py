@@ -33,13 +33,16 @@ from ebnn.train import load_checkpoint, train
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HANDMADE = sorted(p.parent.name for p in EXAMPLES.glob("*/*.ebnn"))
 CURIE = Budget("curie", 80 * 1024, 200_704, None, 32_000_000)
+CURIE_STREAM = Budget("curie", 80 * 1024, 200_704, None, 32_000_000, stream=True)
 
 
-def measure(art: Artifact, tmp_path: Path, name: str, images: int = 1) -> Firmware:
+def measure(art: Artifact, tmp_path: Path, name: str, images: int = 1,
+            budget: Budget = CURIE) -> Firmware:
     """``art``'s firmware on ``images`` images: a blank one, then seeded random pixels."""
     batch = np.random.default_rng(0).integers(0, 256, (images, *art.input_shape), np.uint8)
     batch[0] = 0
-    fw, _ = measure_firmware(art, tmp_path / f"{name}.elf", CURIE, batch, link_to_budget=False)
+    fw, _ = measure_firmware(art, tmp_path / f"{name}.elf", budget, batch,
+                             link_to_budget=False)
     return fw
 
 
@@ -54,18 +57,22 @@ def test_every_hand_made_model_is_checked():
     assert len(HANDMADE) >= 7 and {"mnist", "basicmotions", "mnist1d"} <= set(HANDMADE)
 
 
+@pytest.mark.parametrize("budget", [CURIE, CURIE_STREAM], ids=["whole", "stream"])
 @pytest.mark.parametrize("name", HANDMADE)
-def test_the_probe_bounds_the_trained_model_from_below(name, tmp_path):
+def test_the_probe_bounds_the_trained_model_from_below(name, budget, tmp_path):
+    """Built whole and streamed (`ebnn search --stream`): the stream's first layer runs the
+    same straight-line window code a row at a time."""
     spec = load_config(EXAMPLES / name / f"{name}.toml")
     trained = load_artifact(EXAMPLES / name / f"{name}.ebnn")
     probe = measure(_probe_artifact(spec, np.zeros(trained.input_shape, np.uint8)), tmp_path,
-                    "probe")
-    real = measure(trained, tmp_path, "trained", images=4)
+                    "probe", budget=budget)
+    real = measure(trained, tmp_path, "trained", images=4, budget=budget)
     assert_bounded(probe_lower_bounds(probe), real)
     # the probe itself, without the slacks, already is under these models' figures but SRAM
     assert probe.cycles <= real.cycles_min and probe.flash <= real.flash
-    print(f"{name}: probe/trained cycles {probe.cycles / real.cycles_min:.3f}, SRAM "
-          f"{probe.sram_peak - real.sram_peak:+d} B, flash {probe.flash - real.flash:+d} B")
+    print(f"{name} {'stream' if budget.stream else 'whole'}: probe/trained cycles "
+          f"{probe.cycles / real.cycles_min:.3f}, SRAM {probe.sram_peak - real.sram_peak:+d} B, "
+          f"flash {probe.flash - real.flash:+d} B")
 
 
 def test_the_lower_bounds_are_the_probe_less_its_slacks():

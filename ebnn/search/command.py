@@ -150,6 +150,10 @@ def _cpus() -> int:
                    "its validation accuracy there (BNs calibrated) is below the median of the "
                    "candidates before it at the same point. Give --batch about twice --jobs so "
                    "a worker whose candidate stopped takes the next. Kept with the search.")
+@click.option("--stream", is_flag=True, default=None,
+              help="Build and measure every candidate as `ebnn build --stream` builds it: the "
+                   "input fed row by row (a sequence step by step), no input buffer; for inputs "
+                   "too large for the SRAM whole, such as audio. Kept with the search.")
 @click.option("--multivariate", is_flag=True, default=None,
               help="Multivariate TPE with groups: a joint model for each group of parameters "
                    "that occur together, so a later conv block's filters, kernel, padding and "
@@ -198,7 +202,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
                test_data_dir: Path | None, test_data: Path | None,
                train_images: int | None, backend: str, address: str | None, seed: int | None,
                sram_objective: bool | None, cycles_objective: bool | None,
-               starts: tuple[Path, ...], prune: bool | None, multivariate: bool | None,
+               starts: tuple[Path, ...], prune: bool | None, stream: bool | None,
+               multivariate: bool | None,
                startup: int | None, stratify: bool | None, cv: int, cv_folds: int | None,
                cv_race: bool, refit: bool,
                resume: bool, report_dir: Path | None) -> None:
@@ -263,7 +268,7 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
              "seed": seed,
              "minimize_sram": sram_objective, "minimize_cycles": cycles_objective,
              "batch": batch, "prune": prune, "multivariate": multivariate, "startup": startup,
-             "stratify": stratify}
+             "stratify": stratify, "stream": stream}
     try:
         if report or resume:
             settings = Settings.load(output)
@@ -333,7 +338,7 @@ def _new_settings(space: Path, given: dict[str, Any]) -> Any:
         test_data=None if given["test_data"] is None else str(given["test_data"].resolve()),
         train_limit=given["train_limit"], batch=given["batch"], prune=bool(given["prune"]),
         multivariate=bool(given["multivariate"]), startup=given["startup"] or OPTUNA_STARTUP,
-        stratify=bool(given["stratify"]))
+        stratify=bool(given["stratify"]), stream=bool(given["stream"]))
 
 
 # the option of each setting whose name is not the option's
@@ -536,10 +541,13 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     b = settings.budget
     for warning in TARGETS[settings.target].beyond_part(b.sram, b.flash):
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
-    err.print(f"searching {settings.target} (SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B"
+    err.print(f"searching {settings.target} ({'streaming firmware, ' if b.stream else ''}"
+              f"SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B"
               + ("" if b.max_cycles is None else f", ≤ {b.max_cycles:,} cycles")
               + f") on {len(data.subset(settings.train_limit).train)} training and "
-              f"{len(data.val)} validation images of {data.name}; {jobs} job(s), "
+              f"{len(data.val)} validation "
+              f"{'sequences' if space.first_kind == 'conv1d' else 'images'} of {data.name}; "
+              f"{jobs} job(s), "
               f"{backend_name} backend", markup=False, soft_wrap=True)
     interrupted = in_cv = in_refit = False
     cv_error: str | None = None

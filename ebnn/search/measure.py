@@ -64,6 +64,7 @@ class Budget:
     flash: int  # bytes
     max_cycles: int | None  # per inference, worst over the validation images
     clock_hz: int
+    stream: bool = False  # built as `ebnn build --stream` builds (row by row, no input buffer)
 
     def ms(self, cycles: float) -> float:
         return cycles / self.clock_hz * 1e3
@@ -156,7 +157,7 @@ def measure_firmware(art: Any, elf: Path, budget: Budget, images: np.ndarray,
     sram = -(-budget.sram // PAGE) * PAGE if link_to_budget else None
     flash = -(-budget.flash // PAGE) * PAGE if link_to_budget else None
     try:
-        build_firmware(art, elf, budget.target, sram=sram, flash=flash)
+        build_firmware(art, elf, budget.target, sram=sram, flash=flash, stream=budget.stream)
     except MemoryOverflow as exc:  # the budget's words: what it needs against what is allowed
         allowed = {"flash": budget.flash, "sram": budget.sram}
         raise MeasureError("; ".join(

@@ -293,7 +293,8 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
     cyc = ("no latency budget" if b.max_cycles is None
            else f"≤ {b.max_cycles:,} cycles ({b.ms(b.max_cycles):g} ms)")
     lines = [
-        f"# Search on {settings.target}: SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B, {cyc}",
+        f"# Search on {settings.target}{' (streaming firmware)' if b.stream else ''}: "
+        f"SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B, {cyc}",
         "",
         *([f"Started from {', '.join(f'`{p}`' for p in settings.start)} (asked first).", ""]
           if settings.start else []),

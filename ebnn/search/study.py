@@ -90,10 +90,12 @@ class Settings:
     startup: int = OPTUNA_STARTUP  # --startup: the finished trials TPE proposes at random
     stratify: bool = False  # --stratify: the first `startup` candidates that fit, shape by shape
     data_digest: str | None = None  # SearchData.digest() (None: a search begun before the check)
+    stream: bool = False  # --stream: candidates built as `ebnn build --stream` builds
 
     @property
     def budget(self) -> Budget:
-        return Budget(self.target, self.sram, self.flash, self.max_cycles, self.clock_hz)
+        return Budget(self.target, self.sram, self.flash, self.max_cycles, self.clock_hz,
+                      self.stream)
 
     def save(self, directory: Path) -> None:
         (directory / SETTINGS_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
