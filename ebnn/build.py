@@ -2,6 +2,7 @@
 ``ebnn.codegen``, as ``ebnn export-c --prefix ebnn`` writes it) compiled with the harness
 ``firmware/ebnn_main.c`` and the start-up runtime."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,9 @@ def compile_firmware(src: Path, elf: str | Path, target: str = "curie", opt: str
                  metadata=metadata)
 
 
+WAV_FORMAT = re.compile(r"(8|16|24|32|64)-bit (PCM|float)")  # sim.wav.Wav.kind
+
+
 def input_metadata(art: Artifact) -> dict[str, str]:
     """The ELF metadata (``.ebnn_sim.meta``) of the harness's console input: one uint8 sample
     of the input shape per inference, and the float quantisation when the model has one, so
@@ -75,5 +79,9 @@ def input_metadata(art: Artifact) -> dict[str, str]:
     if art.input_quant is not None:
         meta["input.scale"] = ",".join(repr(float(v)) for v in art.input_quant.scale)
         meta["input.zero_point"] = ",".join(str(int(v)) for v in art.input_quant.zero_point)
+    clips = art.metadata.get("input_clips")  # trained on WAV clips: other clips must match
+    if isinstance(clips, dict) and WAV_FORMAT.fullmatch(str(clips.get("format"))) and (
+            type(clips.get("rate")) is int and 0 < clips["rate"] < 2**32):
+        meta["input.wav.format"], meta["input.wav.rate"] = clips["format"], str(clips["rate"])
     return meta
 

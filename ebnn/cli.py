@@ -105,7 +105,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     import numpy as np
 
     from ebnn.config import ConfigError, load_config
-    from ebnn.data import DatasetError, split_train_val
+    from ebnn.data import DatasetError, split_train_val, training_extra
     from ebnn.datafiles import load_source
     from ebnn.quantize import QuantError, fit
 
@@ -140,8 +140,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
             val_set = replace(val_set, images=quant.apply(val_set.images))
         if data is not None:
             extra["data_path"] = str(data.resolve())
-        if ds.class_names is not None:  # eval and verify number other data's classes by them
-            extra["class_names"] = list(ds.class_names)
+        extra.update(training_extra(ds))
     except (ConfigError, DatasetError, QuantError) as exc:
         _fail(str(exc))
     from ebnn.train import TrainError, plot_history, train  # torch: once the config is good
@@ -327,10 +326,13 @@ def summary_cmd(model: Path, target: str, static_only: bool, json_path: Path | N
     from ebnn.summary import summarise
 
     art = _artifact_or_config(model)
-    from toolchain.build import ToolchainError
+    from toolchain.build import MemoryOverflow, ToolchainError
 
     try:
         s = summarise(art, None if static_only else target, stream)
+    except MemoryOverflow as exc:  # as `ebnn build` says it
+        _fail(f"{exc}" + (" (--stream keeps only a few rows of each map)"
+                          if "sram" in exc.needed and not stream else ""))
     except ToolchainError as exc:
         _fail(str(exc))
     except RuntimeError as exc:

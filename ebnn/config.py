@@ -168,8 +168,11 @@ def _train(raw: Any) -> TrainSpec:
                               f"0..{TRAIN_INT_MAX.get(key, MAX_DIM)}, got {value!r}")
         values[key] = want(value)
     spec = TrainSpec(**values)
-    if spec.epochs < 1 or spec.batch_size < 1 or spec.lr <= 0:
-        raise ConfigError("[train]: epochs and batch_size must be >= 1 and lr > 0")
+    if spec.epochs < 1 or spec.lr <= 0:
+        raise ConfigError("[train]: epochs must be >= 1 and lr > 0")
+    if spec.batch_size < 2:  # the output's batch norm has one value per class and sample
+        raise ConfigError(f"[train]: batch_size must be >= 2 (batch norm needs two samples a "
+                          f"step), got {spec.batch_size}")
     if not 0.0 <= spec.val_fraction < 1.0:
         raise ConfigError("[train]: val_fraction must be in [0, 1)")
     if spec.shift < 0 or spec.weight_decay < 0 or spec.warmup < 0:

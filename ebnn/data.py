@@ -79,6 +79,42 @@ class DatasetError(Exception):
 LAYOUTS = {"image": 3, "sequence": 2, "flat": 1}
 
 
+@dataclass(frozen=True)
+class Clips:
+    """What a folder of WAV clips holds (``ebnn.datafiles``): every sample a clip padded at its
+    end with silence to the longest, which set the length."""
+
+    kind: str  # "16-bit PCM", "32-bit float" (sim.wav.Wav.kind)
+    rate: int  # Hz
+    silence: float  # the value of silence: 128 for 8-bit PCM (bytes), else 0
+    longest: str  # the longest clip's path
+
+    def describe(self) -> str:
+        return f"{self.kind} at {self.rate} Hz"
+
+    def record(self) -> dict[str, object]:
+        """What a model trained on these clips keeps (checkpoint and artifact
+        ``input_clips``): the format its inputs must have."""
+        return {"format": self.kind, "rate": self.rate}
+
+
+def training_extra(ds: Dataset) -> dict[str, object]:
+    """What a checkpoint keeps of its training data beyond the weights, for eval, verify and
+    the firmware: the class names (other data is numbered by them) and a clip folder's sample
+    format and rate (other clips must have them)."""
+    extra: dict[str, object] = {}
+    if ds.class_names is not None:
+        extra["class_names"] = list(ds.class_names)
+    if ds.clips is not None:
+        extra["input_clips"] = ds.clips.record()
+    return extra
+
+
+#: the largest padded clip data set :meth:`Dataset.fit_to` makes (float32 values): 1 GiB, as
+#: ``ebnn.datafiles.MAX_DATA_BYTES`` bounds what is read
+MAX_PADDED_BYTES = 1 << 30
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Samples and labels of one split of one dataset.
@@ -96,6 +132,7 @@ class Dataset:
     source: str  # where it came from, for people
     layout: str = "image"  # one of LAYOUTS
     class_names: tuple[str, ...] | None = None  # label i's name, when the data names classes
+    clips: Clips | None = None  # WAV clips padded to the longest (sequences)
 
     def __post_init__(self) -> None:
         ndim = LAYOUTS.get(self.layout)
@@ -169,6 +206,10 @@ class Dataset:
         shape = tuple(shape)
         if self.image_shape == shape:
             return self
+        if self.layout == "sequence" and self.clips is not None:
+            padded = self._pad_clips(shape, what)
+            if padded is not self:
+                return padded.fit_to(shape, what)
         if self.layout == "sequence":
             if shape == (1, *self.image_shape):  # a sequence is a 1 x T image of C channels
                 return replace(self, images=self.images.reshape(len(self), *shape),
@@ -189,6 +230,30 @@ class Dataset:
         takes = f"sequences {list(shape[1:])}" if sequence else str(shape)
         raise DatasetError(f"{self.name} samples are {self.image_shape} ({size} values); "
                            f"{what} takes {takes} ({int(np.prod(shape))} values){hint}")
+
+
+    def _pad_clips(self, shape: tuple[int, ...], what: str) -> Dataset:
+        """Clips for a model's longer input, as ``ebnn-sim run --input`` feeds a short clip:
+        padded with more silence (self when the lengths agree or the channels do not); a
+        model's shorter input is refused naming the longest clip."""
+        assert self.clips is not None
+        seq = shape[1:] if len(shape) == 3 and shape[0] == 1 else shape
+        have, channels = self.image_shape
+        if len(seq) == 2 and seq[1] == channels and seq[0] != have:
+            steps = seq[0]
+            if steps < have:
+                raise DatasetError(
+                    f"{self.name}: its clips are padded with silence to the longest, "
+                    f"{self.clips.longest} ({have:,} frames); {what} takes {steps:,} frames: "
+                    "trim or leave out the clips longer than that")
+            if len(self) * steps * channels * self.images.itemsize > MAX_PADDED_BYTES:
+                raise DatasetError(f"{self.name}: {len(self):,} clips padded to {steps:,} "
+                                   f"frames are more than {MAX_PADDED_BYTES >> 20} MiB")
+            images = np.pad(self.images, ((0, 0), (0, steps - have), (0, 0)),
+                            constant_values=self.images.dtype.type(self.clips.silence))
+            return replace(self, images=images,
+                           source=f"{self.source}, padded to {steps:,} frames for {what}")
+        return self
 
 
 # ---------------------------------------------------------------------------------------------

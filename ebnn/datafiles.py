@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ebnn.data import IDX_FILES, Dataset, DatasetError, _find_idx, _load_idx_dir
+from ebnn.data import IDX_FILES, Clips, Dataset, DatasetError, _find_idx, _load_idx_dir
 from sim.inputs import pandas_column_names
-from sim.wav import Wav, WavError, read_wav
+from sim.wav import Wav, WavError, read_header, read_wav
 
 MAX_DATA_BYTES = 1 << 30  # decoded values of one data set in memory (float32 or uint8)
 MAX_FILE_BYTES = 512 << 20  # a CSV file, or an npz archive's members uncompressed
@@ -356,7 +356,9 @@ def _class_files(root: Path, split: str) -> tuple[Path, list[str], list[tuple[Pa
             continue
         for f in sorted((folder / name).iterdir()):
             suffix = f.suffix.lower()
-            if suffix in (*IMAGE_SUFFIXES, *AUDIO_SUFFIXES) and f.is_file():
+            # hidden files too are skipped: macOS writes ._NAME.wav beside every file it copies
+            if suffix in (*IMAGE_SUFFIXES, *AUDIO_SUFFIXES) and not f.name.startswith(".") and (
+                    f.is_file()):
                 kinds.setdefault(suffix in AUDIO_SUFFIXES, f)
                 files.append((f, label))
                 if len(files) > MAX_FILES:
@@ -382,53 +384,54 @@ def load_class_folder(root: Path, split: str, classes: int | None = None) -> Dat
     return _load_images(root, folder, names, files, n)
 
 
-def _read_clip(f: Path) -> Wav:
-    try:
-        return read_wav(f, MAX_FILE_BYTES)
-    except WavError as exc:
-        raise DatasetError(str(exc)) from None
-
-
 def _load_clips(root: Path, split: str, folder: Path, names: list[str],
                 files: list[tuple[Path, int]], classes: int) -> Dataset:
     """WAV clips as sequences (T, C) of their samples (``sim.wav``: 8-bit PCM as bytes, others
     as values to quantise), every clip padded at its end with silence to the longest clip of
-    the folder (of both splits when it has two, so train and test agree). Every clip must have
-    the same sample format, rate and channel count."""
-    clips: list[Wav] = []
-    decoded = 0
-
-    def alike(wav: Wav, f: Path) -> Wav:
-        first = clips[0] if clips else wav
-        if (wav.kind, wav.rate, wav.samples.shape[1]) != (
-                first.kind, first.rate, first.samples.shape[1]):
-            raise DatasetError(f"{f}: {wav.kind}, {wav.rate} Hz, {wav.samples.shape[1]} "
-                               f"channel(s); the first clip ({files[0][0].name}) is "
-                               f"{first.kind}, {first.rate} Hz, {first.samples.shape[1]} "
-                               "channel(s): all must be alike")
-        return wav
-
-    for f, _ in files:
-        wav = alike(_read_clip(f), f)
-        decoded += wav.samples.size * 4
-        if decoded > MAX_DATA_BYTES:
-            raise DatasetError(f"{folder}: more than {MAX_DATA_BYTES >> 20} MiB of samples")
-        clips.append(wav)
-    frames = max(len(c.samples) for c in clips)
-    if folder != root:  # the other split's clips set the length too (and must be alike)
-        for f, _ in _class_files(root, "test" if split == "train" else "train")[2]:
-            frames = max(frames, len(alike(_read_clip(f), f).samples))
-    first = clips[0]
-    per_sample = max(4, first.samples.dtype.itemsize)  # float32 values; float64 while padded
-    if len(clips) * frames * first.samples.shape[1] * per_sample > MAX_DATA_BYTES:
-        raise DatasetError(f"{folder}: {len(clips):,} clips of {frames:,} frames are more than "
-                           f"{MAX_DATA_BYTES >> 20} MiB")
-    values = _values(np.stack([c.padded(frames) for c in clips]), str(folder))
+    the folder (of both splits when it has two, so train and test agree: their headers are
+    read, not their samples). Every clip must have the same sample format, rate and channel
+    count. The samples go straight into one array of the padded size (at most
+    :data:`MAX_DATA_BYTES`): memory is that array and one clip."""
+    paths = [f for f, _ in files] + (  # the other split's clips set the length too
+        [f for f, _ in _class_files(root, "test" if split == "train" else "train")[2]]
+        if folder != root else [])
+    try:
+        headers = [read_header(f) for f in paths]
+    except WavError as exc:
+        raise DatasetError(str(exc)) from None
+    first = headers[0]
+    for h, f in zip(headers, paths, strict=True):  # the other split's must be alike too
+        if (h.bits, h.rate, h.channels) != (first.bits, first.rate, first.channels):
+            raise DatasetError(f"{f}: {h.describe()}; the first clip ({paths[0]}) has "
+                               f"{first.describe()}: all must be alike")
+    frames, longest = max(((h.frames, f) for h, f in zip(headers, paths, strict=True)),
+                          key=lambda fl: fl[0])
+    eight = first.bits == 8  # 8-bit PCM: bytes as they are, 128 is silence
+    channels = first.channels
+    if len(files) * frames * channels * (1 if eight else 4) > MAX_DATA_BYTES:
+        raise DatasetError(f"{folder}: {len(files):,} clips padded to {frames:,} frames (the "
+                           f"longest: {longest}) are more than {MAX_DATA_BYTES >> 20} MiB")
+    values = np.full((len(files), frames, channels), 128 if eight else 0,
+                     np.uint8 if eight else np.float32)
+    kind: Wav | None = None
+    for i, (f, _) in enumerate(files):
+        try:
+            wav = read_wav(f, MAX_FILE_BYTES)
+        except WavError as exc:
+            raise DatasetError(str(exc)) from None
+        if kind is None:
+            kind = wav
+        elif wav.describe() != kind.describe():
+            raise DatasetError(f"{f}: {wav.describe()}; the first clip ({files[0][0]}) is "
+                               f"{kind.describe()}: all must be alike")
+        values[i, : len(wav.samples)] = _values(wav.samples, str(f))
+    assert kind is not None  # files is not empty
     labels = np.array([label for _, label in files], np.int64)
     return Dataset(root.name or str(root), values, labels, classes,
-                   f"{folder} ({len(files)} clips, {first.kind}, {first.rate} Hz, "
-                   f"{first.samples.shape[1]} channel(s), padded to {frames:,} frames; classes "
-                   f"{', '.join(names)[:200]})", layout="sequence", class_names=tuple(names))
+                   f"{folder} ({len(files)} clips, {kind.describe()}, padded to {frames:,} "
+                   f"frames; classes {', '.join(names)[:200]})", layout="sequence",
+                   class_names=tuple(names),
+                   clips=Clips(kind.kind, kind.rate, 128 if eight else 0, str(longest)))
 
 
 def _load_images(root: Path, folder: Path, names: list[str], files: list[tuple[Path, int]],

@@ -60,11 +60,29 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
                             "takes: name a split with --split")
         if not frac:
             raise EvalError("the model was trained without a validation split; use --split")
-        ds = load_source(dataset, data, data_dir, "train")
+        ds = with_model_input(art, load_source(dataset, data, data_dir, "train"))
         ds = split_train_val(ds.fit_to(art.input_shape), frac, seed)[1]
         return with_model_classes(art, ds), split
-    ds = load_source(dataset, data, data_dir, "train" if split == "all" else split)
+    if split == "all" and has_test_split(dataset, data, data_dir):  # "all" was the train split
+        raise EvalError(f"{data or data_dir or dataset} has a train and a test split: name one "
+                        "(--split all is a file without a test split, used whole)")
+    ds = with_model_input(art, load_source(dataset, data, data_dir,
+                                           "train" if split == "all" else split))
     return with_model_classes(art, ds.fit_to(art.input_shape)), split
+
+
+def with_model_input(art: Artifact, ds: Dataset) -> Dataset:
+    """``ds`` when its samples are what the model was trained on: a model of WAV clips
+    records their sample format and rate (``input_clips``), and clips of another would be
+    quantised on another scale; EvalError for those."""
+    recorded = art.metadata.get("input_clips")
+    if ds.clips is None or not isinstance(recorded, dict):
+        return ds
+    fmt, rate = recorded.get("format"), recorded.get("rate")
+    if (fmt, rate) != (ds.clips.kind, ds.clips.rate):
+        raise EvalError(f"{ds.source}: {ds.clips.describe()}; the model was trained on "
+                        f"{str(fmt)[:40]} clips at {str(rate)[:20]} Hz: convert them")
+    return ds
 
 
 def _same_path(data: Path, recorded: str | None) -> bool:

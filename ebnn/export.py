@@ -108,6 +108,8 @@ def export_checkpoint(payload: dict[str, Any]) -> Artifact:
         metadata["data_path"] = payload["data_path"]
     if isinstance(payload.get("class_names"), list):
         metadata["class_names"] = payload["class_names"]
+    if isinstance(payload.get("input_clips"), dict):
+        metadata["input_clips"] = payload["input_clips"]
     art = export_model(net, metadata=metadata)
     if "sample" in payload:
         art.sample = payload["sample"].numpy()

@@ -360,6 +360,13 @@ def _distilled(loss: torch.Tensor, scores: torch.Tensor, teacher: EBNN, x: torch
     return (1 - cfg.teacher_weight) * loss + cfg.teacher_weight * kd
 
 
+def _steps(samples: int, batch: int) -> int:
+    """Steps per epoch of ``batch`` samples: a last step of one sample joins the one before
+    (batch norm cannot train on one sample: 81 samples in batches of 16 were a traceback)."""
+    steps = math.ceil(samples / batch)
+    return steps - 1 if steps > 1 and samples % batch == 1 else steps
+
+
 def _lr_factor(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -383,7 +390,7 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
     teacher = (check_teacher(cfg.teacher, spec.input, spec.classes, val_set) if cfg.teacher
                else None)
     gen = torch.Generator().manual_seed(cfg.seed)
-    steps_per_epoch = math.ceil(len(train_set.images) / cfg.batch_size)
+    steps_per_epoch = _steps(len(train_set.images), cfg.batch_size)
     total = epochs * steps_per_epoch
     warmup = min(round(cfg.warmup * steps_per_epoch), total)
     latent = [block.op.weight for block in model.blocks]
@@ -422,7 +429,8 @@ def _train(spec: ModelSpec, train_set: Dataset, val_set: Dataset, output: Path, 
         order = torch.randperm(len(images), generator=gen)
         loss_sum, correct = 0.0, 0
         for b in range(steps_per_epoch):
-            idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            last = b == steps_per_epoch - 1  # the rest: up to batch_size + 1 (see _steps)
+            idx = order[b * cfg.batch_size : len(images) if last else (b + 1) * cfg.batch_size]
             x = _augment(images[idx], cfg, gen)
             y = labels[idx]
             scores = model(x)

@@ -87,6 +87,7 @@ class InputFormat:
     size: int  # bytes per input
     scale: tuple[float, ...] | None = None  # per channel (last axis), for float values
     zero_point: tuple[int, ...] | None = None
+    wav: tuple[str, int] | None = None  # a WAV clip's sample format and rate, when recorded
 
     def describe(self) -> str:
         return (f"inputs of shape [{', '.join(map(str, self.shape))}] ({self.size:,} bytes "
@@ -126,8 +127,15 @@ class InputFormat:
                 or not all(s > 0 for s in scale))):
             raise InputError("the ELF's metadata input.scale and input.zero_point must give "
                              "one positive scale and one zero point per channel")
+        wav = None
+        if "input.wav.format" in meta or "input.wav.rate" in meta:
+            rate = meta.get("input.wav.rate", "")
+            if "input.wav.format" not in meta or not rate.isdigit() or not 0 < int(rate) < 2**32:
+                raise InputError("the ELF's metadata input.wav.format and input.wav.rate must "
+                                 "give a sample format and a rate in Hz")
+            wav = (meta["input.wav.format"][:40], int(rate))
         return InputFormat(tuple(int(n) for n in shape), size, scale,
-                           None if zero is None else tuple(int(z) for z in zero))
+                           None if zero is None else tuple(int(z) for z in zero), wav)
 
     def quantise(self, values: np.ndarray, path: Path) -> np.ndarray:
         """uint8 inputs of ``values`` (..., C): quantised when the format has a scale (whatever
@@ -204,13 +212,17 @@ def _wav_bytes(path: Path, fmt: InputFormat | None) -> bytes:
         raise InputError(str(exc)) from None
     if fmt is None:
         return wav.stored_bytes()
+    if fmt.wav is not None and (wav.kind, wav.rate) != fmt.wav:
+        raise InputError(f"{path}: {wav.kind} at {wav.rate} Hz; this firmware's model was "
+                         f"trained on {fmt.wav[0]} clips at {fmt.wav[1]} Hz: convert the clip "
+                         "(its samples would be quantised on another scale)")
     steps, channels = math.prod(fmt.shape[:-1]), fmt.shape[-1]
     frames = len(wav.samples)
     if wav.samples.shape[1] != channels or (frames > steps and frames % steps):
-        raise InputError(f"{path}: {frames:,} frames of {wav.samples.shape[1]} channel(s) "
-                         f"({wav.kind}); this firmware reads {fmt.describe()}, {steps:,} frames "
-                         f"of {channels} channel(s) an input (a shorter clip is padded with "
-                         "silence)")
+        raise InputError(f"{path}: {frames:,} frames of {wav.describe()}; this firmware reads "
+                         f"{fmt.describe()}: {steps:,} frames of {channels} channel(s) an input, "
+                         "so a clip of at most that (padded with silence) or of whole inputs "
+                         "back to back; trim it")
     samples = wav.padded(steps) if frames < steps else wav.samples
     return fmt.quantise(samples.reshape(-1, *fmt.shape), path).tobytes()
 

@@ -5,13 +5,14 @@ what the data loader gives the model (end to end: train, build, run, verify)."""
 import json
 import wave
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
 from helpers import assert_single_error_line, run_cli_in_process
 from PIL import Image
 from scipy.io import wavfile
-from test_ebnn_cli import ebnn
+from test_ebnn_cli import ebnn, one_line_error
 
 from ebnn.data import DatasetError
 from ebnn.datafiles import load_path, splits_of
@@ -70,11 +71,21 @@ def test_bad_wavs_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "text.wav").write_text("hello")
     _pcm(tmp_path / "empty.wav", np.zeros((0, 1)), 2)
     _pcm(tmp_path / "big.wav", np.zeros((600, 1)), 2)
-    for name, words in [("short.wav", "not a readable WAV"), ("text.wav", "not a readable WAV"),
+    good = (tmp_path / "big.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(good[:-100])  # a copy that stopped early
+    huge = bytearray(good)
+    huge[16:20] = (0xFFFFFFF0).to_bytes(4, "little")  # a fmt chunk of 4 GiB in 1.2 KB
+    (tmp_path / "huge.wav").write_bytes(bytes(huge))
+    (tmp_path / "alaw.wav").write_bytes(good[:20] + (6).to_bytes(2, "little") + good[22:])
+    for name, words in [("short.wav", "no fmt chunk"), ("text.wav", "no RIFF/WAVE header"),
                         ("empty.wav", "without samples"), ("big.wav", "larger than"),
-                        ("none.wav", "no such file")]:
+                        ("none.wav", "no such file"),
+                        ("cut.wav", "cut short: its data chunk says 1,200 bytes, the file "
+                                    "holds 1,100"),
+                        ("huge.wav", "its 'fmt ' chunk says 4,294,967,280 bytes"),
+                        ("alaw.wav", "not a WAV file scipy reads")]:
         with pytest.raises(WavError) as exc:
-            read_wav(tmp_path / name, 1 << 10)
+            read_wav(tmp_path / name, 1 << 10 if name == "big.wav" else 1 << 20)
         assert words in str(exc.value) and "\n" not in str(exc.value), name
 
 
@@ -96,7 +107,8 @@ def test_a_folder_of_clips_is_sequences_padded_with_silence(tmp_path: Path) -> N
     assert train.labels.tolist() == [0, 0, 1] and test.labels.tolist() == [1]
     assert train.images.dtype == np.float32  # 16-bit values: quantised by the model
     assert train.images[0, :, 0].tolist() == [100, 200, 300, 400, 500, 0, 0, 0, 0]
-    assert "16-bit PCM, 8000 Hz, 1 channel(s), padded to 9 frames" in train.source
+    assert "16-bit PCM at 8000 Hz, 1 channel, padded to 9 frames" in train.source
+    assert train.clips is not None and train.clips.longest == str(tmp_path / "test/yes/0.wav")
 
 
 def test_eight_bit_clips_are_bytes_padded_with_their_silence(tmp_path: Path) -> None:
@@ -118,8 +130,9 @@ def test_clip_folders_that_do_not_fit_together_are_refused(tmp_path: Path) -> No
     _clips(tmp_path / "splits" / "test", {"a": [4]}, rate=16000)
     _clips(tmp_path / "broken", {"a": [4]})
     (tmp_path / "broken" / "a" / "bad.wav").write_text("not audio")
-    for name, words in [("rates", "16000 Hz"), ("widths", "8-bit PCM"), ("splits", "16000 Hz"),
-                        ("mixed", "holds images"), ("broken", "not a readable WAV")]:
+    for name, words in [("rates", "16000 Hz"), ("widths", "8-bit samples"),
+                        ("splits", "16000 Hz"),
+                        ("mixed", "holds images"), ("broken", "no RIFF/WAVE header")]:
         with pytest.raises(DatasetError) as exc:
             load_path(tmp_path / name)
         assert words in str(exc.value), name
@@ -205,22 +218,127 @@ def test_a_model_of_clips_end_to_end(tmp_path: Path) -> None:
     _pcm(tmp_path / "stereo.wav", np.zeros((64, 2)), 2)
     err = assert_single_error_line(run_cli_in_process("run", tmp_path / "t.elf", "--input",
                                                       tmp_path / "stereo.wav"))
-    assert "2 channel(s)" in err
+    assert "16-bit PCM at 8000 Hz, 2 channels" in err
+    _pcm(tmp_path / "fast.wav", np.zeros((64, 1)), 2, rate=16000)  # recorded: 8000 Hz clips
+    err = assert_single_error_line(run_cli_in_process("run", tmp_path / "t.elf", "--input",
+                                                      tmp_path / "fast.wav"))
+    assert "trained on 16-bit PCM clips at 8000 Hz" in err
+
+    # new recordings, every one shorter than the model's input: padded as run --input pads
+    for c in range(3):
+        for i in range(2):
+            _pcm(tmp_path / "new" / f"c{c}" / f"{i}.wav",
+                 rng.normal(0, 3000, 30 + 5 * c + i), 2)
+    ran = ebnn("eval", tmp_path / "t.ebnn", "--data", tmp_path / "new")
+    assert ran.returncode == 0, ran.stderr
+    ver = run_cli_in_process("verify", tmp_path / "t.elf", "--model", tmp_path / "t.ebnn",
+                             "--data", tmp_path / "new", "--json", tmp_path / "n.json")
+    assert ver.returncode == 0 and json.loads((tmp_path / "n.json").read_text())[
+        "mismatches"] == 0, ver.stderr
+    # clips of another rate are refused, as run --input refuses them
+    _pcm(tmp_path / "fast" / "c0" / "0.wav", np.zeros(40), 2, rate=16000)
+    _pcm(tmp_path / "fast" / "c1" / "0.wav", np.zeros(40), 2, rate=16000)
+    assert "the model was trained on 16-bit PCM clips at 8000 Hz" in one_line_error(
+        ebnn("eval", tmp_path / "t.ebnn", "--data", tmp_path / "fast"))
+    # a folder with train/ and test/ has no "all": it was the train split, labelled all
+    assert "has a train and a test split" in one_line_error(
+        ebnn("eval", tmp_path / "t.ebnn", "--data", tmp_path / "clips", "--split", "all"))
+
+
+def test_summary_of_a_model_too_big_whole_suggests_streaming(tmp_path: Path) -> None:
+    (tmp_path / "long.toml").write_text(TONES.replace("[64, 1]", "[16000, 1]"))
+    assert "(--stream keeps only a few rows of each map)" in one_line_error(
+        ebnn("summary", tmp_path / "long.toml", "--target", "stm32l031"))
 
 
 def test_clip_folders_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The padded array is sized from the clips' headers before any sample is read."""
     import ebnn.datafiles as datafiles
 
     _clips(tmp_path / "long", {"a": [10, 1000], "b": [10]})
-    monkeypatch.setattr(datafiles, "MAX_DATA_BYTES", 6000)  # 1,020 samples read: fits
-    with pytest.raises(DatasetError) as exc:  # three clips padded to 1,000 frames do not
+    monkeypatch.setattr(datafiles, "MAX_DATA_BYTES", 6000)  # 1,020 samples: three padded not
+    with (mock.patch.object(datafiles, "read_wav", side_effect=AssertionError("read")),
+          pytest.raises(DatasetError) as exc):
         load_path(tmp_path / "long")
-    assert "3 clips of 1,000 frames are more than" in str(exc.value)
-    monkeypatch.setattr(datafiles, "MAX_DATA_BYTES", 2000)
-    with pytest.raises(DatasetError) as exc:
-        load_path(tmp_path / "long")
-    assert "MiB of samples" in str(exc.value)
+    assert f"3 clips padded to 1,000 frames (the longest: {tmp_path}/long/a/1.wav)" in str(
+        exc.value)
+    monkeypatch.setattr(datafiles, "MAX_DATA_BYTES", 1 << 20)
     monkeypatch.setattr(datafiles, "MAX_FILE_BYTES", 100)
     with pytest.raises(DatasetError) as exc:
         load_path(tmp_path / "long")
     assert "larger than" in str(exc.value)
+
+
+def _riff(chunks: list[tuple[bytes, bytes]], big: bool = False) -> bytes:
+    order = "big" if big else "little"
+    body = b"WAVE" + b"".join(name + len(data).to_bytes(4, order) + data + b"\0" * (len(data) & 1)
+                              for name, data in chunks)
+    return (b"RIFX" if big else b"RIFF") + len(body).to_bytes(4, order) + body
+
+
+def _fmt(channels: int, rate: int, bits: int, big: bool = False) -> bytes:
+    order = "big" if big else "little"
+    frame = channels * bits // 8
+    return b"".join(v.to_bytes(n, order) for v, n in (
+        (1, 2), (channels, 2), (rate, 4), (rate * frame, 4), (frame, 2), (bits, 2)))
+
+
+def test_the_sample_width_comes_from_the_fmt_chunk_wherever_it_lies(tmp_path: Path) -> None:
+    """24-bit clips from field recorders (a JUNK/bext chunk of kilobytes before fmt) and
+    RIFX (big-endian) files are 24-bit, not 32-bit with values 256 times too large."""
+    values = [-200000, 8388607, -8388608, 5]
+    little = b"".join(v.to_bytes(3, "little", signed=True) for v in values)
+    big = b"".join(v.to_bytes(3, "big", signed=True) for v in values)
+    (tmp_path / "junk.wav").write_bytes(_riff([(b"JUNK", b"\0" * 5000),
+                                               (b"fmt ", _fmt(1, 16000, 24)),
+                                               (b"data", little)]))
+    (tmp_path / "rifx.wav").write_bytes(_riff([(b"fmt ", _fmt(1, 16000, 24, big=True)),
+                                               (b"data", big)], big=True))
+    # a data size written before the recording ended: the rest of the file
+    streamed = bytearray(_riff([(b"fmt ", _fmt(1, 16000, 24)), (b"data", little)]))
+    streamed[40:44] = (0xFFFFFFFF).to_bytes(4, "little")
+    (tmp_path / "streamed.wav").write_bytes(bytes(streamed))
+    for name in ("junk.wav", "rifx.wav", "streamed.wav"):
+        wav = read_wav(tmp_path / name, 1 << 20)
+        assert (wav.kind, wav.samples[:, 0].tolist()) == ("24-bit PCM", values), name
+        assert len(console_bytes(tmp_path / name)) == 12  # 3 bytes a sample, as stored
+
+
+def test_hidden_files_in_class_folders_are_skipped(tmp_path: Path) -> None:
+    _clips(tmp_path, {"a": [4], "b": [4]})
+    (tmp_path / "a" / "._0.wav").write_bytes(b"\0\5\26\7 AppleDouble")  # macOS metadata
+    data = load_path(tmp_path)
+    assert len(data) == 2
+
+
+def test_clips_are_padded_to_the_models_input_or_refused_naming_the_longest(
+        tmp_path: Path) -> None:
+    _clips(tmp_path / "new", {"a": [5, 7], "b": [6]})
+    data = load_path(tmp_path / "new")
+    assert data.image_shape == (7, 1)
+    longer = data.fit_to((1, 10, 1), "the model")  # as eval, verify and run --input pad
+    assert longer.image_shape == (1, 10, 1)
+    assert longer.images[1, 0, :, 0].tolist() == [100, 200, 300, 400, 500, 600, 700, 0, 0, 0]
+    with pytest.raises(DatasetError) as exc:
+        data.fit_to((1, 6, 1), "the model")
+    assert f"the longest, {tmp_path}/new/a/1.wav (7 frames); the model takes 6 frames" in str(
+        exc.value)
+    with pytest.raises(DatasetError, match="holds sequences"):
+        data.fit_to((1, 10, 2), "the model")  # other channels: the sequence message
+
+
+def test_wav_input_of_another_format_than_the_models_is_refused(tmp_path: Path) -> None:
+    fmt = InputFormat((4, 1), 4, scale=(10.0,), zero_point=(128,), wav=("16-bit PCM", 8000))
+    _pcm(tmp_path / "ok.wav", np.array([10, 20]), 2)
+    assert list(console_bytes(tmp_path / "ok.wav", fmt)) == [129, 130, 128, 128]
+    for name, width, rate, words in [("rate.wav", 2, 16000, "16-bit PCM at 16000 Hz"),
+                                     ("bytes.wav", 1, 8000, "8-bit PCM at 8000 Hz")]:
+        _pcm(tmp_path / name, np.array([10, 20]), width, rate)
+        with pytest.raises(InputError) as exc:
+            console_bytes(tmp_path / name, fmt)
+        assert f"{words}; this firmware's model was trained on 16-bit PCM clips at 8000 Hz" in (
+            str(exc.value))
+    assert InputFormat.from_metadata({"input.shape": "4,1", "input.wav.format": "16-bit PCM",
+                                      "input.wav.rate": "8000"}).wav == ("16-bit PCM", 8000)
+    with pytest.raises(InputError, match=r"input\.wav\.rate"):
+        InputFormat.from_metadata({"input.shape": "4,1", "input.wav.format": "16-bit PCM"})

@@ -348,5 +348,11 @@ def test_a_stream_search_finds_models_whose_whole_input_does_not_fit(tmp_path):
         res = CliRunner().invoke(sim_main, ["run", str(out / e["elf"]), "--sram", "1k",
                                             "--input", str(clips / "test" / "hum" / "000.wav")])
         assert res.exit_code == 0, res.output
+    # the candidates keep what `ebnn train` keeps: the class names (eval numbers the
+    # folder's classes by them) and the clips' format (other clips must have it)
+    art = load_artifact(out / entries[0]["ebnn"])
+    assert art.metadata["class_names"] == ["chirp", "hum", "whistle"]
+    assert art.metadata["input_clips"] == {"format": "16-bit PCM", "rate": 8000}
+    assert ebnn("eval", out / entries[0]["ebnn"], "--data", clips).returncode == 0
     assert "--stream differs" in one_line_error(
         ebnn("search", "-o", whole, "--resume", "--stream", "--trials", "3"))

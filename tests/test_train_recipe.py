@@ -150,3 +150,31 @@ def test_recipe_defaults_change_nothing() -> None:
     spec = TrainSpec()
     assert (spec.rotate, spec.scale, spec.elastic, spec.label_smoothing, spec.warmup,
             spec.bn_calibrate) == (0.0, 0.0, 0.0, 0.0, 0.0, 0)
+
+
+@pytest.mark.parametrize("samples", [33, 65])
+def test_a_last_batch_of_one_sample_joins_the_one_before(tmp_path, samples: int) -> None:
+    """33 samples in batches of 32 ended on a batch of one: batch norm raised (a traceback
+    from `ebnn train` on 81 clips in batches of 16)."""
+    cfg = tmp_path / "b.toml"
+    cfg.write_text(CONFIG.format(extra="").replace("epochs = 2", "epochs = 1")
+                   .replace("batch_size = 64", "batch_size = 32"))
+    spec = load_config(cfg)
+    tr, val = split_train_val(load_dataset("mnist"), 0.1, 0)
+    tr = type(tr)(tr.name, tr.images[:samples], tr.labels[:samples], tr.classes, tr.source)
+    _, history = train(spec, tr, val, tmp_path / "b.pt")
+    assert len(history.train_loss) == 1 and np.isfinite(history.train_loss[0])
+
+
+def test_steps_per_epoch() -> None:
+    from ebnn.train import _steps
+
+    # 33 -> one step of 33; 65 -> 32 and 33; otherwise ceil(n / batch)
+    assert [_steps(n, 32) for n in (1, 2, 32, 33, 34, 64, 65, 96)] == [1, 1, 1, 1, 2, 2, 2, 3]
+
+
+def test_batches_of_one_are_refused(tmp_path) -> None:
+    cfg = tmp_path / "one.toml"
+    cfg.write_text(CONFIG.format(extra="").replace("batch_size = 64", "batch_size = 1"))
+    with pytest.raises(ConfigError, match="batch_size must be >= 2"):
+        load_config(cfg)

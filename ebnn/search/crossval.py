@@ -230,7 +230,7 @@ def _train_fold(config: dict[str, Any], source: str, fold: int, folds: int, seed
 
     held, rest = part(which == fold, "held out"), part(which != fold, "training")
     spec = parse_config(config, source)
-    extra = {} if data.quant is None else {"input_quant": data.quant}
+    extra = data.train_extra()
     train(spec, rest, held, pt, extra=extra)
     art = export_checkpoint(load_checkpoint(pt))
     return float(np.mean(reference.run(art, held.images).classes == held.labels))

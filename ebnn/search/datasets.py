@@ -30,6 +30,16 @@ class SearchData:
     def name(self) -> str:
         return self.train.name
 
+    def train_extra(self) -> dict[str, Any]:
+        """What each candidate's checkpoint keeps beyond its weights, as `ebnn train`'s does:
+        the input quantisation, the class names, a clip folder's format."""
+        from ebnn.data import training_extra
+
+        extra: dict[str, Any] = training_extra(self.train)
+        if self.quant is not None:
+            extra["input_quant"] = self.quant
+        return extra
+
     @property
     def source(self) -> str:
         return self.train.source

@@ -332,7 +332,7 @@ def _train_and_measure(task: Task, spec: Any, data: SearchData, work: Path, out:
     train_set = data.subset(task.train_limit).train
     t0 = time.perf_counter()
     pt = work / "model.pt"
-    extra = {} if data.quant is None else {"input_quant": data.quant}
+    extra = data.train_extra()
     out.epochs = spec.train.epochs
 
     def score(model: Any) -> float:

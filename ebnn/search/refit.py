@@ -97,7 +97,7 @@ def _refit(task: RefitTask, data: SearchData, out: RefitOutcome) -> None:
     out.images = len(pool)
     none = replace(pool, images=pool.images[:0], labels=pool.labels[:0],
                    source=f"{pool.source}: no validation (--refit)")
-    extra = {} if data.quant is None else {"input_quant": data.quant}
+    extra = data.train_extra()
     with tempfile.TemporaryDirectory(prefix="ebnn-refit-") as tmp:
         work = Path(tmp)
         train(spec, pool, none, work / "model.pt", extra=extra)
