@@ -392,9 +392,17 @@ def _load_clips(root: Path, split: str, folder: Path, names: list[str],
     read, not their samples). Every clip must have the same sample format, rate and channel
     count. The samples go straight into one array of the padded size (at most
     :data:`MAX_DATA_BYTES`): memory is that array and one clip."""
-    paths = [f for f, _ in files] + (  # the other split's clips set the length too
-        [f for f, _ in _class_files(root, "test" if split == "train" else "train")[2]]
-        if folder != root else [])
+    paths = [f for f, _ in files]
+    if folder != root:  # the other split's clips set the length too (when it has any)
+        other = "test" if split == "train" else "train"
+        try:
+            more = [f for f, _ in _class_files(root, other)[2]]
+        except DatasetError:  # no class folders or no files there: this split alone
+            more = []
+        if any(f.suffix.lower() not in AUDIO_SUFFIXES for f in more):
+            raise DatasetError(f"{root}: {split}/ holds WAV clips, {other}/ images; a data set "
+                               "is one or the other")
+        paths += more
     try:
         headers = [read_header(f) for f in paths]
     except WavError as exc:
@@ -406,7 +414,7 @@ def _load_clips(root: Path, split: str, folder: Path, names: list[str],
                                f"{first.describe()}: all must be alike")
     frames, longest = max(((h.frames, f) for h, f in zip(headers, paths, strict=True)),
                           key=lambda fl: fl[0])
-    eight = first.bits == 8  # 8-bit PCM: bytes as they are, 128 is silence
+    eight = first.width == 1  # 8-bit PCM (or fewer bits): bytes as they are, 128 is silence
     channels = first.channels
     if len(files) * frames * channels * (1 if eight else 4) > MAX_DATA_BYTES:
         raise DatasetError(f"{folder}: {len(files):,} clips padded to {frames:,} frames (the "
@@ -424,6 +432,8 @@ def _load_clips(root: Path, split: str, folder: Path, names: list[str],
         elif wav.describe() != kind.describe():
             raise DatasetError(f"{f}: {wav.describe()}; the first clip ({files[0][0]}) is "
                                f"{kind.describe()}: all must be alike")
+        if len(wav.samples) > frames:  # read_wav holds it to its header: changed since
+            raise DatasetError(f"{f}: changed while the folder was read")
         values[i, : len(wav.samples)] = _values(wav.samples, str(f))
     assert kind is not None  # files is not empty
     labels = np.array([label for _, label in files], np.int64)

@@ -10,7 +10,7 @@ import numpy as np
 from ebnn import reference
 from ebnn.artifact import Artifact
 from ebnn.data import Dataset, relabel_by_names, split_train_val
-from ebnn.datafiles import has_test_split, load_source
+from ebnn.datafiles import has_test_split, load_source, splits_of
 from ebnn.quantize import QuantError
 
 
@@ -63,7 +63,9 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
         ds = with_model_input(art, load_source(dataset, data, data_dir, "train"))
         ds = split_train_val(ds.fit_to(art.input_shape), frac, seed)[1]
         return with_model_classes(art, ds), split
-    if split == "all" and has_test_split(dataset, data, data_dir):  # "all" was the train split
+    # "all" was the train split of data that has a test split (an IDX folder: its t10k files)
+    if split == "all" and ("test" in splits_of(data_dir) if data_dir is not None
+                           else has_test_split(dataset, data, None)):
         raise EvalError(f"{data or data_dir or dataset} has a train and a test split: name one "
                         "(--split all is a file without a test split, used whole)")
     ds = with_model_input(art, load_source(dataset, data, data_dir,

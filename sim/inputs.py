@@ -130,7 +130,8 @@ class InputFormat:
         wav = None
         if "input.wav.format" in meta or "input.wav.rate" in meta:
             rate = meta.get("input.wav.rate", "")
-            if "input.wav.format" not in meta or not rate.isdigit() or not 0 < int(rate) < 2**32:
+            if "input.wav.format" not in meta or not (rate.isdigit() and len(rate) <= 10) or (
+                    not 0 < int(rate) < 2**32):
                 raise InputError("the ELF's metadata input.wav.format and input.wav.rate must "
                                  "give a sample format and a rate in Hz")
             wav = (meta["input.wav.format"][:40], int(rate))

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 MAX_CHUNKS = 4096  # chunks walked before the data chunk: a real file has a handful
-STREAMED_SIZES = (0, 0xFFFFFFFF)  # a data size written before the recording ended (or RF64's)
+UNWRITTEN = 0xFFFFFFFF  # a data size a recorder writes before it knows it (and RF64's)
 
 
 class WavError(ValueError):
@@ -95,18 +95,21 @@ def _regular(path: Path) -> int:
 
 
 def read_header(path: Path) -> WavHeader:
-    """Walk ``path``'s RIFF chunks (RIFX: big-endian; RF64) up to its data chunk, without
-    reading the samples; WavError (one line) for a file that is not a WAV file, a chunk larger
-    than the file, or a data chunk cut short."""
+    """Walk ``path``'s RIFF chunks (RIFX: big-endian), without reading the samples; WavError
+    (one line) for a file that is not a WAV file, a chunk larger than the file, a data chunk
+    cut short or whose size was never written."""
     size = _regular(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(12)
-            if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX", b"RF64") or (
-                    head[8:12] != b"WAVE"):
+            if head[:4] == b"RF64":
+                raise WavError(f"{path}: an RF64 file (for recordings over 4 GiB): not read; "
+                               "convert it to WAV")
+            if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
                 raise WavError(f"{path}: not a WAV file (no RIFF/WAVE header)")
             order: Literal["big", "little"] = "big" if head[:4] == b"RIFX" else "little"
             fmt: tuple[int, int, int, int] | None = None  # rate, channels, bits, frame bytes
+            data: int | None = None  # the last data chunk's bytes (scipy reads the last)
             at = 12
             for _ in range(MAX_CHUNKS):
                 fh.seek(at)
@@ -119,13 +122,14 @@ def read_header(path: Path) -> WavHeader:
                     if fmt is None:
                         raise WavError(f"{path}: damaged: its data chunk comes before the fmt "
                                        "chunk")
-                    if length in STREAMED_SIZES:
-                        length = left
-                    elif length > left:
+                    if length == UNWRITTEN:
+                        raise WavError(f"{path}: its data size was never written (a recording "
+                                       "that did not finish): rewrite the file, e.g. sox in.wav "
+                                       "out.wav")
+                    if length > left:
                         raise WavError(f"{path}: cut short: its data chunk says {length:,} "
                                        f"bytes, the file holds {left:,}")
-                    rate, channels, bits, frame = fmt
-                    return WavHeader(rate, channels, bits, length // frame)
+                    data = length
                 if length > left:
                     raise WavError(f"{path}: damaged: its {name.decode('latin-1')!r} chunk says "
                                    f"{length:,} bytes, the file holds {left:,}")
@@ -142,10 +146,15 @@ def read_header(path: Path) -> WavHeader:
                                        f"channels, {frame}-byte frames at {rate} Hz")
                     fmt = (rate, channels, bits, frame)
                 at += 8 + length + (length & 1)
+            else:
+                raise WavError(f"{path}: damaged: more than {MAX_CHUNKS} chunks")
     except OSError as exc:
         raise WavError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    raise WavError(f"{path}: not a WAV file with samples (no "
-                   f"{'data' if fmt is not None else 'fmt'} chunk)")
+    if fmt is None or data is None:
+        raise WavError(f"{path}: not a WAV file with samples (no "
+                       f"{'data' if fmt is not None else 'fmt'} chunk)")
+    rate, channels, bits, frame = fmt
+    return WavHeader(rate, channels, bits, data // frame)
 
 
 def read_wav(path: Path, max_bytes: int) -> Wav:
@@ -169,6 +178,13 @@ def read_wav(path: Path, max_bytes: int) -> Wav:
     if data.size == 0:
         raise WavError(f"{path}: a WAV file without samples")
     samples = data if data.ndim == 2 else data.reshape(-1, 1)
+    if (len(samples), samples.shape[1], int(rate)) != (header.frames, header.channels,
+                                                       header.rate):
+        # two data chunks (scipy reads the last), a frame size that is not the samples', a fmt
+        # chunk after the data: which is meant cannot be told
+        raise WavError(f"{path}: damaged: its header says {header.frames:,} frames of "
+                       f"{header.channels} channel(s) at {header.rate} Hz, its samples read as "
+                       f"{len(samples):,} of {samples.shape[1]} at {int(rate)} Hz")
     samples = samples.astype(samples.dtype.newbyteorder("="), copy=False)  # RIFX's big-endian
     width = header.width if header.width == 3 and samples.dtype == np.int32 else (
         samples.dtype.itemsize)

@@ -17,7 +17,7 @@ from test_ebnn_cli import ebnn, one_line_error
 from ebnn.data import DatasetError
 from ebnn.datafiles import load_path, splits_of
 from sim.inputs import InputError, InputFormat, console_bytes
-from sim.wav import WavError, read_wav
+from sim.wav import WavError, read_header, read_wav
 
 
 def _pcm(path: Path, samples: np.ndarray, width: int, rate: int = 8000) -> None:
@@ -276,9 +276,10 @@ def _riff(chunks: list[tuple[bytes, bytes]], big: bool = False) -> bytes:
     return (b"RIFX" if big else b"RIFF") + len(body).to_bytes(4, order) + body
 
 
-def _fmt(channels: int, rate: int, bits: int, big: bool = False) -> bytes:
+def _fmt(channels: int, rate: int, bits: int, big: bool = False,
+         frame: int | None = None) -> bytes:
     order = "big" if big else "little"
-    frame = channels * bits // 8
+    frame = frame or channels * bits // 8
     return b"".join(v.to_bytes(n, order) for v, n in (
         (1, 2), (channels, 2), (rate, 4), (rate * frame, 4), (frame, 2), (bits, 2)))
 
@@ -294,14 +295,39 @@ def test_the_sample_width_comes_from_the_fmt_chunk_wherever_it_lies(tmp_path: Pa
                                                (b"data", little)]))
     (tmp_path / "rifx.wav").write_bytes(_riff([(b"fmt ", _fmt(1, 16000, 24, big=True)),
                                                (b"data", big)], big=True))
-    # a data size written before the recording ended: the rest of the file
-    streamed = bytearray(_riff([(b"fmt ", _fmt(1, 16000, 24)), (b"data", little)]))
-    streamed[40:44] = (0xFFFFFFFF).to_bytes(4, "little")
-    (tmp_path / "streamed.wav").write_bytes(bytes(streamed))
-    for name in ("junk.wav", "rifx.wav", "streamed.wav"):
+    for name in ("junk.wav", "rifx.wav"):
         wav = read_wav(tmp_path / name, 1 << 20)
         assert (wav.kind, wav.samples[:, 0].tolist()) == ("24-bit PCM", values), name
         assert len(console_bytes(tmp_path / name)) == 12  # 3 bytes a sample, as stored
+
+
+def test_headers_that_do_not_say_what_the_samples_are_are_refused(tmp_path: Path) -> None:
+    """What scipy would read differently from the header (the clip loader sizes its array by
+    the header), or would allocate gigabytes for."""
+    pcm = (np.arange(8) * 100).astype("<i2").tobytes()
+    cases = {
+        # a data size a recorder writes before it knows it: scipy reserved 4 GiB
+        "unwritten.wav": (_riff([(b"fmt ", _fmt(1, 8000, 16)), (b"data", pcm)]), 40,
+                          0xFFFFFFFF, "never written"),
+        # 8-bit stereo whose frames are said to be 3 bytes
+        "align.wav": (_riff([(b"fmt ", _fmt(2, 8000, 8, frame=3)), (b"data", bytes(12))]),
+                      None, None, "damaged: its header says 4 frames"),
+        "rf64.wav": (b"RF64" + bytes(8), None, None, "an RF64 file"),
+    }
+    for name, (raw, at, value, words) in cases.items():
+        data = bytearray(raw)
+        if at is not None:
+            data[at : at + (2 if value < 65536 else 4)] = value.to_bytes(
+                2 if value < 65536 else 4, "little")
+        (tmp_path / name).write_bytes(bytes(data))
+        with pytest.raises(WavError) as exc:
+            read_wav(tmp_path / name, 1 << 20)
+        assert words in str(exc.value), (name, str(exc.value))
+    # two data chunks: scipy reads the last, and so does the header walk (the array's size)
+    (tmp_path / "two.wav").write_bytes(_riff([(b"fmt ", _fmt(1, 8000, 16)), (b"data", pcm),
+                                              (b"data", pcm + pcm)]))
+    assert read_header(tmp_path / "two.wav").frames == len(read_wav(
+        tmp_path / "two.wav", 1 << 20).samples) == 16
 
 
 def test_hidden_files_in_class_folders_are_skipped(tmp_path: Path) -> None:
@@ -342,3 +368,48 @@ def test_wav_input_of_another_format_than_the_models_is_refused(tmp_path: Path) 
                                       "input.wav.rate": "8000"}).wav == ("16-bit PCM", 8000)
     with pytest.raises(InputError, match=r"input\.wav\.rate"):
         InputFormat.from_metadata({"input.shape": "4,1", "input.wav.format": "16-bit PCM"})
+
+
+def test_a_search_refuses_test_clips_of_another_format(tmp_path: Path) -> None:
+    from ebnn.search.datasets import load_search_data
+
+    _clips(tmp_path / "train", {"a": [6, 6, 6, 6], "b": [6, 6, 6, 6]})
+    _clips(tmp_path / "test", {"a": [5], "b": [5]}, rate=16000)
+    with pytest.raises(DatasetError, match="16-bit PCM at 16000 Hz; the training clips are "
+                                           "16-bit PCM at 8000 Hz"):
+        load_search_data(None, None, 0.25, 0, data=tmp_path / "train", shape=(1, 6, 1),
+                         test_data=tmp_path / "test")
+    _clips(tmp_path / "test8k", {"a": [5], "b": [4]})  # shorter: padded to the space's input
+    data = load_search_data(None, None, 0.25, 0, data=tmp_path / "train", shape=(1, 6, 1),
+                            test_data=tmp_path / "test8k")
+    assert data.test is not None and data.test.image_shape == (1, 6, 1)
+
+
+def test_a_split_folder_whose_other_split_is_empty_or_images(tmp_path: Path) -> None:
+    _clips(tmp_path / "empty" / "train", {"a": [4], "b": [5]})
+    (tmp_path / "empty" / "test").mkdir()
+    assert load_path(tmp_path / "empty", "train").image_shape == (5, 1)
+    _clips(tmp_path / "mixed" / "train", {"a": [4], "b": [5]})
+    (tmp_path / "mixed" / "test" / "a").mkdir(parents=True)
+    Image.new("L", (4, 4)).save(tmp_path / "mixed" / "test" / "a" / "x.png")
+    with pytest.raises(DatasetError, match="train/ holds WAV clips, test/ images"):
+        load_path(tmp_path / "mixed", "train")
+
+
+def test_hostile_wav_metadata_is_one_line() -> None:
+    with pytest.raises(InputError, match=r"input\.wav"):
+        InputFormat.from_metadata({"input.shape": "4,1", "input.wav.format": "16-bit PCM",
+                                   "input.wav.rate": "9" * 5000})
+
+
+def test_refits_stored_before_stream_searches_still_match() -> None:
+    """A refit record keeps its task's setup; one stored before --stream existed has no
+    stream in its budget, and must still stand for a search that does not stream."""
+    from ebnn.search.measure import Budget
+    from ebnn.search.refit import RefitTask
+
+    plain = RefitTask(1, {"model": {}}, Budget("curie", 2048, 200_704, None, 32_000_000))
+    assert "stream" not in plain.setup()["budget"]
+    streamed = RefitTask(1, {"model": {}}, Budget("curie", 2048, 200_704, None, 32_000_000,
+                                                  stream=True))
+    assert streamed.setup()["budget"]["stream"] is True

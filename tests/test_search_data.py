@@ -342,7 +342,7 @@ def test_a_stream_search_finds_models_whose_whole_input_does_not_fit(tmp_path):
     assert "streaming firmware" in ran.stderr and "(streaming firmware)" in (
         out / "pareto.md").read_text()
     entries = json.loads((out / "pareto.json").read_text())
-    assert entries and all(e["sram_peak"] <= 1024 for e in entries)
+    assert entries and all(e["sram_peak"] <= 1024 and e["stream"] for e in entries)
     for e in entries:
         assert "ebnn_stream_row" in load_elf(out / e["elf"]).symbols
         res = CliRunner().invoke(sim_main, ["run", str(out / e["elf"]), "--sram", "1k",

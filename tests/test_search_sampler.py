@@ -110,6 +110,7 @@ def test_a_new_search_keeps_the_startup_it_was_given():
              "dataset": None, "data_path": None, "data_dir": None, "test_dir": None,
              "test_data": None,
              "train_limit": None, "seed": None, "minimize_sram": None, "minimize_cycles": None,
-             "batch": 2, "prune": None, "multivariate": None, "stratify": None}
+             "batch": 2, "prune": None, "multivariate": None, "stratify": None,
+             "stream": None}
     assert _new_settings(SPACE, {**given, "startup": 32}).startup == 32
     assert _new_settings(SPACE, {**given, "startup": None}).startup == 10

@@ -104,6 +104,10 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
     elif ("test" in splits_of(data_dir) if data_dir is not None
           else has_test_split(dataset, data, None)):
         test = load_source(dataset, data, data_dir, "test")
+    if test is not None and test.clips is not None and full.clips is not None and (
+            test.clips.describe() != full.clips.describe()):  # other clips: another scale
+        raise DatasetError(f"{test.source}: {test.clips.describe()}; the training clips are "
+                           f"{full.clips.describe()}: convert them")
     if test is not None and shape is not None:
         test = test.fit_to(shape, "the space's input")
     if test is not None and (test.image_shape != full.image_shape

@@ -217,6 +217,7 @@ def entry(directory: Path, settings: Settings, r: dict[str, Any],
     return {
         "name": name, "trial": r["number"], "config": r["config"],
         "toml": files["toml"], "pt": files["pt"], "ebnn": files["ebnn"], "elf": files["elf"],
+        "stream": settings.stream,  # the .elf (and the figures) of `ebnn build --stream`
         "accuracy": accuracy(r), "val_accuracy": r["val_accuracy"],
         "cv_accuracy": r.get("cv_accuracy"), "cv_folds": r.get("cv_folds") or [],
         "test_accuracy": r["test_accuracy"],

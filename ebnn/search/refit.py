@@ -53,8 +53,10 @@ class RefitTask:
     def setup(self) -> dict[str, Any]:
         """What a stored refit must match to stand for this one (the search's data is fixed
         with its settings)."""
-        return {"config": self.config, "train_limit": self.train_limit,
-                "budget": asdict(self.budget)}
+        budget = asdict(self.budget)
+        if not budget["stream"]:  # as refits stored before --stream recorded their budget
+            del budget["stream"]
+        return {"config": self.config, "train_limit": self.train_limit, "budget": budget}
 
 
 @dataclass
