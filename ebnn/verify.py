@@ -102,6 +102,45 @@ def load_firmware(elf: Path) -> FirmwareImage:
     return image
 
 
+ROW_SYMBOL = "ebnn_stream_row"  # a streaming build's call per row
+
+
+def return_sites(image: FirmwareImage, callee: str) -> list[int]:
+    """The address after each ``bl callee`` in the image's functions (where its calls
+    return); none when the callee is not a symbol or is only reached otherwise."""
+    import capstone
+
+    target = image.symbols.get(callee)
+    if target is None:
+        return []
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    sites = []
+    for start, size, _ in image.functions:
+        seg = next((s for s in image.segments
+                    if s.address <= start and start + size <= s.address + len(s.data)), None)
+        if seg is None or size <= 0:
+            continue
+        code = seg.data[start - seg.address : start - seg.address + size]
+        for insn in md.disasm(code, start):
+            if insn.mnemonic == "bl" and insn.op_str == f"#{target:#x}":
+                sites.append(insn.address + insn.size)
+    return sites
+
+
+def stream_pauses(image: FirmwareImage) -> tuple[list[int], list[int]]:
+    """(pauses, resumes) that leave a streaming harness's own work out of an inference's
+    counts: a pause where each call of ``ebnn_stream_begin`` or ``ebnn_stream_row`` returns,
+    a resume at ``ebnn_stream_row``'s entry, so what counts is those two functions' calls
+    (the rows' reading from the console between them is the harness's). ([], []) when a
+    call's return cannot be found: then everything from the begin to the report counts."""
+    if ROW_SYMBOL not in image.symbols or STREAM_SYMBOL not in image.symbols:
+        return [], []
+    begin, row = return_sites(image, STREAM_SYMBOL), return_sites(image, ROW_SYMBOL)
+    if not begin or not row:
+        return [], []
+    return begin + row, [image.symbols[ROW_SYMBOL]]
+
+
 @dataclass(frozen=True)
 class Limits:
     """What may stop a verification's emulator: wall-clock seconds per session (one per job)
@@ -126,10 +165,11 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     """Run all images through the firmware in one session.
 
     Per-inference instructions and cycles are what retires from the first instruction of
-    ``ebnn_infer`` (``ebnn_stream_begin`` in a streaming build: feeding the rows included) up
-    to the first of ``ebnn_report`` (the harness's call in between included),
-    recorded in C by marks on those two entries. ``progress(n)`` reports finished images from a
-    thread that polls the mark count, so no Python runs per image.
+    ``ebnn_infer`` up to the first of ``ebnn_report`` (the harness's call in between
+    included), recorded in C by marks on those two entries; in a streaming build, what its
+    calls of ``ebnn_stream_begin`` and ``ebnn_stream_row`` retire (``stream_pauses``: the
+    harness reading the rows from the console is left out). ``progress(n)`` reports
+    finished images from a thread that polls the mark count, so no Python runs per image.
     """
     image = load_firmware(elf)
     # the harness prints one line of scores and one of the class per image: keep all of it
@@ -145,7 +185,9 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
                           "linked for") from None
     infer = image.symbols[STREAM_SYMBOL if STREAM_SYMBOL in image.symbols else INFER_SYMBOL]
     report_at = image.symbols[REPORT_SYMBOL]
-    sim.add_marks([infer, report_at], capacity=2 * len(images) + 2)
+    pauses, resumes = stream_pauses(image)
+    sim.add_marks([infer, report_at], capacity=2 * len(images) + 2, pauses=pauses,
+                  resumes=resumes)
     # SIGINT and SIGTERM stop the emulator at the next block (in the command's own process;
     # verify -j's workers are ended by it)
     with stop_on_sigint(sim.interrupt), _Poller(lambda: sim.marks_reached // 2, progress):

@@ -228,7 +228,19 @@ typedef struct {
     uint32_t sp_check;
     uint32_t sp_mismatches;
     uint32_t sp_mismatch_pc;
+    /* pauses of the marks (sim/native.py add_marks): per marked address (mark_addrs, n_marks)
+     * its kind, MARK_RECORD, MARK_PAUSE or MARK_RESUME. A pause mark opens a pause (unless one
+     * is open), a resume mark closes it, a record mark closes it and records what retired
+     * outside every pause so far: a harness's own work between a library's calls left out */
+    const uint32_t *mark_addrs;
+    const uint8_t *mark_kinds;
+    uint32_t n_marks;
+    uint32_t paused;                    /* 1 while a pause is open */
+    uint64_t pause_insns, pause_cycles; /* the counters when it opened */
+    uint64_t paused_insns, paused_cycles; /* retired in closed pauses */
 } sim_state;
+
+enum { MARK_RECORD = 0, MARK_PAUSE = 1, MARK_RESUME = 2 };
 
 static inline uint32_t insn_len(uint16_t hw)
 {
@@ -1461,20 +1473,39 @@ void sim_mark_hook(void *uc, uint64_t address, uint32_t size, void *user)
     sim_state *s = (sim_state *)user;
     (void)uc;
     (void)size;
-    if (s->marks_len < s->marks_cap) {
-        uint64_t insns = s->insns - s->last_count, cycles = s->cycles - s->last_cycles;
-        uint32_t addr = (uint32_t)address, start = s->last_addr;
-        if (addr > start && addr < s->next_seq) {
-            block_info part, whole;
-            range_facts(s, start, addr - start, &part);
-            range_facts(s, start, s->next_seq - start, &whole);
-            insns += part.count;
-            cycles += part.cost + (s->last_cycles - whole.cost);
+    uint64_t insns = s->insns - s->last_count, cycles = s->cycles - s->last_cycles;
+    uint32_t addr = (uint32_t)address, start = s->last_addr;
+    if (addr > start && addr < s->next_seq) {
+        block_info part, whole;
+        range_facts(s, start, addr - start, &part);
+        range_facts(s, start, s->next_seq - start, &whole);
+        insns += part.count;
+        cycles += part.cost + (s->last_cycles - whole.cost);
+    }
+    uint32_t kind = MARK_RECORD;
+    for (uint32_t i = 0; i < s->n_marks; i++)
+        if (s->mark_addrs[i] == addr)
+            kind = s->mark_kinds[i];
+    if (kind == MARK_PAUSE) {
+        if (!s->paused) {
+            s->paused = 1;
+            s->pause_insns = insns;
+            s->pause_cycles = cycles;
         }
+        return;
+    }
+    if (s->paused) { /* a resume, or a record: the pause ends here */
+        s->paused = 0;
+        s->paused_insns += insns - s->pause_insns;
+        s->paused_cycles += cycles - s->pause_cycles;
+    }
+    if (kind == MARK_RESUME)
+        return;
+    if (s->marks_len < s->marks_cap) {
         uint64_t *m = s->marks + 3u * s->marks_len;
         m[0] = address;
-        m[1] = insns;
-        m[2] = cycles;
+        m[1] = insns - s->paused_insns;
+        m[2] = cycles - s->paused_cycles;
     }
     s->marks_len++;
 }
@@ -1535,6 +1566,9 @@ static const uint32_t layout[] = {
     FIELD(sim_state, st_countflag) FIELD(sim_state, st_stopped)
     FIELD(sim_state, align) FIELD(sim_state, xfer) FIELD(sim_state, gpr_regids)
     FIELD(sim_state, sp_check) FIELD(sim_state, sp_mismatches) FIELD(sim_state, sp_mismatch_pc)
+    FIELD(sim_state, mark_addrs) FIELD(sim_state, mark_kinds) FIELD(sim_state, n_marks)
+    FIELD(sim_state, paused) FIELD(sim_state, pause_insns) FIELD(sim_state, pause_cycles)
+    FIELD(sim_state, paused_insns) FIELD(sim_state, paused_cycles)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags) FIELD(block_info, spnet)

@@ -55,6 +55,7 @@ InterruptHandler = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
 MmioRead = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32)
 MmioWrite = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint64)
 EXC_WORDS = 4  # 64-bit words of the exception bitmasks: 256 exception numbers
+MARK_RECORD, MARK_PAUSE, MARK_RESUME = 0, 1, 2  # the kinds of marked addresses (_blockhook.c)
 HANDLER_STACK = 264  # handlers entered and not yet returned, for their cycles
 # exc_flags
 EXC_FAST, EXC_FPU, EXC_V8M, EXC_V6M = 1, 2, 4, 8
@@ -221,6 +222,10 @@ class _SimState(ctypes.Structure):
         ("align", _P), ("xfer", _P), ("gpr_regids", ctypes.c_int32 * 16),
         ("sp_check", ctypes.c_uint32), ("sp_mismatches", ctypes.c_uint32),
         ("sp_mismatch_pc", ctypes.c_uint32),
+        ("mark_addrs", _P), ("mark_kinds", _P), ("n_marks", ctypes.c_uint32),
+        ("paused", ctypes.c_uint32), ("pause_insns", ctypes.c_uint64),
+        ("pause_cycles", ctypes.c_uint64), ("paused_insns", ctypes.c_uint64),
+        ("paused_cycles", ctypes.c_uint64),
     ]
 
 
@@ -349,6 +354,8 @@ class NativeCounter:
         self._tables = tables  # the state points into these arrays: keep them alive
         self._bcache = np.zeros(len(flash) // 2, _BLOCK_INFO)
         self._marks = np.zeros((0, 3), np.uint64)
+        self._mark_addrs = np.zeros(0, np.uint32)  # the marked addresses and their kinds: C
+        self._mark_kinds = np.zeros(0, np.uint8)  # reads them (kept alive here)
         self._marks_installed = False
         self._mark_fn = _addr(lib.sim_mark_hook)
         s = self._s = _SimState()
@@ -406,6 +413,7 @@ class NativeCounter:
         s.stop_reason = StopReason.NONE
         s.sp_pending = s.sp_known = 0
         s.marks_len = 0
+        s.paused = s.paused_insns = s.paused_cycles = 0
         s.psp_mode = s.psp_limit = s.psp_min = 0
 
     def set_fp_trap(self, on: bool) -> None:
@@ -648,10 +656,16 @@ class NativeCounter:
         return int(n), int(cost.value)
 
     # --- marks ----------------------------------------------------------------------------------
-    def add_marks(self, addresses: list[int], capacity: int) -> None:
+    def add_marks(self, addresses: list[int], capacity: int, pauses: list[int] | None = None,
+                  resumes: list[int] | None = None) -> None:
         """Record (address, instructions and cycles retired before it) whenever execution
         reaches one of ``addresses``, up to ``capacity`` times in all (per run), in C: no Python
-        runs per mark. Read them back with ``marks()``. Once per engine."""
+        runs per mark. Read them back with ``marks()``. Once per engine.
+
+        ``pauses`` and ``resumes``: reaching a pause address opens a pause (unless one is
+        open), a resume address or a recorded one closes it; the recorded counts leave out
+        what retired in pauses (e.g. a harness's reading of input between a library's
+        calls)."""
         if self._marks_installed:
             raise RuntimeError("marks are already installed on this engine")
         self._marks_installed = True
@@ -659,7 +673,14 @@ class NativeCounter:
         s = self._s
         s.marks = self._marks.ctypes.data
         s.marks_cap, s.marks_len = capacity, 0
-        for addr in addresses:
+        kinds = {a: MARK_RECORD for a in addresses}
+        kinds |= {a: MARK_PAUSE for a in pauses or []}
+        kinds |= {a: MARK_RESUME for a in resumes or []}
+        self._mark_addrs = np.array(list(kinds), np.uint32)
+        self._mark_kinds = np.array(list(kinds.values()), np.uint8)
+        s.mark_addrs, s.mark_kinds = self._mark_addrs.ctypes.data, self._mark_kinds.ctypes.data
+        s.n_marks = len(kinds)
+        for addr in kinds:
             self._add(UC_HOOK_CODE, self._mark_fn, addr, addr)
 
     # --- alignment ------------------------------------------------------------------------------

@@ -542,11 +542,14 @@ class Simulator:
         run)."""
         return self._counter.stopped
 
-    def add_marks(self, addresses: Iterable[int], capacity: int) -> None:
+    def add_marks(self, addresses: Iterable[int], capacity: int,
+                  pauses: Iterable[int] = (), resumes: Iterable[int] = ()) -> None:
         """Record, in C, (address, instructions, cycles retired before it) each time execution
         reaches one of ``addresses`` (e.g. function entries), at most ``capacity`` per run.
-        Once per Simulator. Read them with ``marks()``; ``marks_reached`` counts them live."""
-        self._counter.add_marks(list(addresses), capacity)
+        Once per Simulator. Read them with ``marks()``; ``marks_reached`` counts them live.
+        What retires between reaching a ``pauses`` address and the next ``resumes`` (or
+        recorded) one is left out of the records (``NativeCounter.add_marks``)."""
+        self._counter.add_marks(list(addresses), capacity, list(pauses), list(resumes))
         self._flush_translations()  # code translated by an earlier run() has no hook
 
     def marks(self) -> np.ndarray:

@@ -143,3 +143,27 @@ def test_marks_inside_a_block_count_what_retired(firmware):
         assert marks[:, 1].tolist() == [1 + 2 * k for k in range(10)]
     with pytest.raises(RuntimeError, match="already installed"):
         s.add_marks([loop], capacity=16)
+
+
+def test_marks_leave_out_what_retires_in_a_pause(firmware):
+    """loop.S again, with a pause at each `bne` (loop + 2): a record closes it, so before the
+    k-th arrival at `loop` the k branches taken so far do not count: 1 + k instructions.
+    Paused at each `subs` and recorded at its `bne`, the subs are left out."""
+    import sim
+
+    image = sim.load_elf(firmware("loop.S", runtime=False, defines={"N": 10}))
+    loop = image.symbols["loop"]
+    s = sim.Simulator(image, sim.RunOptions())
+    s.add_marks([loop], capacity=16, pauses=[loop + 2])
+    assert s.run().instructions == 24  # the run's own counts are whole
+    marks = s.marks()
+    assert marks[:, 1].tolist() == [1 + k for k in range(10)]
+    whole = sim.Simulator(image, sim.RunOptions())
+    whole.add_marks([loop], capacity=16)
+    whole.run()
+    assert np.all(marks[1:, 2] < whole.marks()[1:, 2])  # the branches' cycles left out too
+    again = sim.Simulator(image, sim.RunOptions())
+    again.add_marks([loop + 2], capacity=16, pauses=[loop])
+    again.run()  # paused from each subs to its bne: at the k-th bne, movs and k - 1 bne
+    assert again.marks()[:, 1].tolist() == list(range(1, 11))
+
