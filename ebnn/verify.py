@@ -106,23 +106,27 @@ ROW_SYMBOL = "ebnn_stream_row"  # a streaming build's call per row
 
 
 def return_sites(image: FirmwareImage, callee: str) -> list[int]:
-    """The address after each ``bl callee`` in the image's functions (where its calls
-    return); none when the callee is not a symbol or is only reached otherwise."""
+    """The address after each ``bl callee`` in the harness (the image's functions but the
+    library's, whose names begin ``ebnn_``): where its calls return. Literal pools between
+    the instructions are stepped over (capstone's skipdata)."""
     import capstone
+    from capstone import arm_const
 
     target = image.symbols.get(callee)
     if target is None:
         return []
     md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    md.detail = True
+    md.skipdata = True
     sites = []
-    for start, size, _ in image.functions:
+    for start, size, name in image.functions:
         seg = next((s for s in image.segments
                     if s.address <= start and start + size <= s.address + len(s.data)), None)
-        if seg is None or size <= 0:
+        if seg is None or size <= 0 or name.startswith("ebnn_"):
             continue
         code = seg.data[start - seg.address : start - seg.address + size]
         for insn in md.disasm(code, start):
-            if insn.mnemonic == "bl" and insn.op_str == f"#{target:#x}":
+            if insn.id == arm_const.ARM_INS_BL and insn.operands[0].imm == target:
                 sites.append(insn.address + insn.size)
     return sites
 
@@ -131,13 +135,15 @@ def stream_pauses(image: FirmwareImage) -> tuple[list[int], list[int]]:
     """(pauses, resumes) that leave a streaming harness's own work out of an inference's
     counts: a pause where each call of ``ebnn_stream_begin`` or ``ebnn_stream_row`` returns,
     a resume at ``ebnn_stream_row``'s entry, so what counts is those two functions' calls
-    (the rows' reading from the console between them is the harness's). ([], []) when a
-    call's return cannot be found: then everything from the begin to the report counts."""
+    (the rows' reading from the console between them is the harness's). ([], []) for a
+    whole-input build; VerifyError when the harness calls them otherwise than ``ebnn build``'s
+    does (its counts would mean something else)."""
     if ROW_SYMBOL not in image.symbols or STREAM_SYMBOL not in image.symbols:
         return [], []
     begin, row = return_sites(image, STREAM_SYMBOL), return_sites(image, ROW_SYMBOL)
     if not begin or not row:
-        return [], []
+        raise VerifyError(f"{image.path}: no bl to {STREAM_SYMBOL} and {ROW_SYMBOL} in the "
+                          "harness; not a streaming firmware built by `ebnn build --stream`")
     return begin + row, [image.symbols[ROW_SYMBOL]]
 
 

@@ -674,8 +674,10 @@ class NativeCounter:
         s.marks = self._marks.ctypes.data
         s.marks_cap, s.marks_len = capacity, 0
         kinds = {a: MARK_RECORD for a in addresses}
-        kinds |= {a: MARK_PAUSE for a in pauses or []}
-        kinds |= {a: MARK_RESUME for a in resumes or []}
+        for kind, more in ((MARK_PAUSE, pauses or []), (MARK_RESUME, resumes or [])):
+            for a in more:
+                if kinds.setdefault(a, kind) != kind:
+                    raise ValueError(f"mark address {a:#x} given twice, as two kinds")
         self._mark_addrs = np.array(list(kinds), np.uint32)
         self._mark_kinds = np.array(list(kinds.values()), np.uint8)
         s.mark_addrs, s.mark_kinds = self._mark_addrs.ctypes.data, self._mark_kinds.ctypes.data

@@ -445,3 +445,9 @@ def test_verify_counts_a_streams_library_calls_not_the_harness_reading_rows(
     with mock.patch("ebnn.verify.stream_pauses", return_value=([], [])):  # as before
         whole = run_firmware(elf, sample, target)[3]
     assert whole[0] > cycles[0] + 40 * 20  # reading each of the 40 rows cost the harness more
+    # a harness whose calls cannot be found would be counted otherwise: refused, not guessed
+    from ebnn.verify import VerifyError
+
+    with (mock.patch("ebnn.verify.return_sites", return_value=[]),
+          pytest.raises(VerifyError, match="no bl to ebnn_stream_begin")):
+        run_firmware(elf, sample, target)

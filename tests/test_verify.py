@@ -166,4 +166,6 @@ def test_marks_leave_out_what_retires_in_a_pause(firmware):
     again.add_marks([loop + 2], capacity=16, pauses=[loop])
     again.run()  # paused from each subs to its bne: at the k-th bne, movs and k - 1 bne
     assert again.marks()[:, 1].tolist() == list(range(1, 11))
+    with pytest.raises(ValueError, match="given twice"):  # its records would vanish
+        sim.Simulator(image, sim.RunOptions()).add_marks([loop], 16, pauses=[loop])
 
