@@ -201,6 +201,13 @@ def _read_csv(path: Path) -> np.ndarray:
     return table
 
 
+def _needs(path: Path, package: str) -> str:
+    """The one line for an input whose reader is not installed (the simulator's own
+    dependencies do not include the ``ml`` extra's)."""
+    return (f"{path}: reading a {path.suffix.lower()[1:].upper()} input needs {package} (pip "
+            f"install {package}, or the package's ml extra: pip install 'ebnn-sim[ml]')")
+
+
 def _wav_bytes(path: Path, fmt: InputFormat | None) -> bytes:
     """A WAV clip's console bytes: without ``fmt``, its samples as stored; with one, a clip
     shorter than one input gets silence appended (as ``ebnn``'s folders of clips pad theirs)
@@ -211,6 +218,8 @@ def _wav_bytes(path: Path, fmt: InputFormat | None) -> bytes:
         wav = read_wav(path, MAX_INPUT_BYTES)
     except WavError as exc:
         raise InputError(str(exc)) from None
+    except ImportError:
+        raise InputError(_needs(path, "scipy")) from None
     if fmt is None:
         return wav.stored_bytes()
     if fmt.wav is not None and (wav.kind, wav.rate) != fmt.wav:
@@ -267,8 +276,10 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
                              + ", or a column")
         return fmt.quantise(table, path).tobytes()
     if suffix == ".png":
-        from matplotlib import image
-
+        try:
+            from matplotlib import image
+        except ImportError:
+            raise InputError(_needs(path, "matplotlib")) from None
         _check_png_size(path)
         try:
             pixels = image.imread(path)

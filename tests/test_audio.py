@@ -451,3 +451,14 @@ def test_verify_counts_a_streams_library_calls_not_the_harness_reading_rows(
     with (mock.patch("ebnn.verify.return_sites", return_value=[]),
           pytest.raises(VerifyError, match="no bl to ebnn_stream_begin")):
         run_firmware(elf, sample, target)
+
+
+@pytest.mark.parametrize("module, name", [("scipy.io", "c.wav"), ("matplotlib", "c.png")])
+def test_an_input_reader_not_installed_is_one_line(tmp_path: Path, module: str,
+                                                   name: str) -> None:
+    """`pip install ebnn-sim` without the ml extra has neither scipy nor matplotlib."""
+    _pcm(tmp_path / "c.wav", np.array([1, 2]), 2)
+    Image.new("L", (2, 2)).save(tmp_path / "c.png")
+    with mock.patch.dict("sys.modules", {module: None}), pytest.raises(InputError) as exc:
+        console_bytes(tmp_path / name)
+    assert f"needs {module.split('.')[0]} (pip install {module.split('.')[0]}" in str(exc.value)
