@@ -470,7 +470,7 @@ def test_build_for_a_flash_too_small(cli, tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
-        "error: the image does not fit: code and constants need "), result.stderr
+        "error: the firmware does not fit: code and constants need "), result.stderr
     assert lines[0].endswith("B of flash, linked for 4,096 B")
     fits = cli("build", PROGRAMS / "big.c", "-o", tmp_path / "fw.elf", "--flash", "8k")
     assert fits.returncode == 0
@@ -489,7 +489,7 @@ def test_an_overflow_says_how_much_each_memory_needs(tmp_path):
                                                                        "sram": 1024}
     assert needed["flash"] > 4096 and needed["sram"] >= 2048  # 4 KiB constants, 2 KiB .bss
     assert "overflowed" in small.value.linker  # the linker's words, kept
-    assert str(small.value).startswith("the image does not fit: code and constants need ")
+    assert str(small.value).startswith("the firmware does not fit: code and constants need ")
     build([PROGRAMS / "big.c"], tmp_path / "b.elf", flash=needed["flash"], sram=needed["sram"])
     with pytest.raises(MemoryOverflow) as again:
         build([PROGRAMS / "big.c"], tmp_path / "c.elf", flash=needed["flash"] - 1,

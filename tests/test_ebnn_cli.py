@@ -503,7 +503,7 @@ def test_a_model_too_big_for_the_part_says_what_it_needs_in_one_line(tmp_path):
     model = Path(__file__).resolve().parents[1] / "examples/fashion-mnist/fashion-mnist.ebnn"
     line = one_line_error(ebnn("build", model, "-o", tmp_path / "x.elf", "--target",
                                "stm32l031", "--flash", "4k"))
-    assert "the image does not fit: code and constants need" in line
+    assert "the firmware does not fit: code and constants need" in line
     assert "B of flash, linked for 4,096 B" in line and "6x its weight bytes" in line
     assert "overflowed" not in line  # the linker's own words stay out of it
 
@@ -597,6 +597,6 @@ def test_memory_overflow_names_each_memory_against_what_it_was_linked_for():
 
     exc = MemoryOverflow("ld: region `RAM' overflowed by 10 bytes", {"sram": 1034},
                          {"sram": 1024, "flash": 4096})
-    assert str(exc) == ("the image does not fit: static data needs 1,034 B of SRAM, linked for "
+    assert str(exc) == ("the firmware does not fit: static data needs 1,034 B of SRAM, linked for "
                         "1,024 B")
     assert "overflowed" in exc.linker

@@ -52,7 +52,7 @@ class MemoryOverflow(ToolchainError):
 
     def __init__(self, message: str, needed: dict[str, int], linked: dict[str, int]) -> None:
         self.needed, self.linked, self.linker = needed, linked, message
-        super().__init__("the image does not fit: " + "; ".join(
+        super().__init__("the firmware does not fit: " + "; ".join(
             f"{'static data needs' if mem == 'sram' else 'code and constants need'} "
             f"{need:,} B of {'SRAM' if mem == 'sram' else 'flash'}, linked for "
             f"{linked[mem]:,} B" for mem, need in needed.items()))
