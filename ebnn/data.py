@@ -110,9 +110,7 @@ def training_extra(ds: Dataset) -> dict[str, object]:
     return extra
 
 
-#: the largest padded clip data set :meth:`Dataset.fit_to` makes (float32 values): 1 GiB, as
-#: ``ebnn.datafiles.MAX_DATA_BYTES`` bounds what is read
-MAX_PADDED_BYTES = 1 << 30
+MAX_DATA_BYTES = 1 << 30  # decoded values of one data set in memory (float32 or uint8)
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,9 +244,9 @@ class Dataset:
                     f"{self.name}: its clips are padded with silence to the longest, "
                     f"{self.clips.longest} ({have:,} frames); {what} takes {steps:,} frames: "
                     "trim or leave out the clips longer than that")
-            if len(self) * steps * channels * self.images.itemsize > MAX_PADDED_BYTES:
+            if len(self) * steps * channels * self.images.itemsize > MAX_DATA_BYTES:
                 raise DatasetError(f"{self.name}: {len(self):,} clips padded to {steps:,} "
-                                   f"frames are more than {MAX_PADDED_BYTES >> 20} MiB")
+                                   f"frames are more than {MAX_DATA_BYTES >> 20} MiB")
             images = np.pad(self.images, ((0, 0), (0, steps - have), (0, 0)),
                             constant_values=self.images.dtype.type(self.clips.silence))
             return replace(self, images=images,

@@ -20,11 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ebnn.data import IDX_FILES, Clips, Dataset, DatasetError, _find_idx, _load_idx_dir
+from ebnn.data import (
+    IDX_FILES,
+    MAX_DATA_BYTES,
+    Clips,
+    Dataset,
+    DatasetError,
+    _find_idx,
+    _load_idx_dir,
+)
 from sim.inputs import pandas_column_names
 from sim.wav import Wav, WavError, read_header, read_wav
 
-MAX_DATA_BYTES = 1 << 30  # decoded values of one data set in memory (float32 or uint8)
 MAX_FILE_BYTES = 512 << 20  # a CSV file, or an npz archive's members uncompressed
 MAX_FILES = 200_000  # images in one folder tree
 MAX_CLASSES = 4096
