@@ -33,6 +33,8 @@ from sim.runner import (
 from toolchain.profiles import TARGETS
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ebnn.artifact import Artifact
     from sim.elf import FirmwareImage
     from sim.profile import FunctionGroups
@@ -99,6 +101,13 @@ def check_model_input(image: FirmwareImage, art: Artifact, elf: Path, model: Pat
               default=None,
               help="Default: test where the data has one; a --data file without one is used "
                    "whole (all); else the validation split held out in training (val).")
+@click.option("--input", "inputs", type=click.Path(path_type=Path, exists=True), multiple=True,
+              metavar="PATH",
+              help="Verify on these files instead of a data set; no labels needed (so no "
+                   "accuracy): a file as `ebnn-sim run --input` reads it (.png, .wav, .npy, "
+                   ".csv or raw bytes: one or more whole inputs, quantised as the model's data), "
+                   "or a folder of them (its files and sub-folders', by name; hidden ones "
+                   "skipped). Repeatable.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS), default=1,
               show_default=True,
@@ -124,14 +133,17 @@ def check_model_input(image: FirmwareImage, art: Artifact, elf: Path, model: Pat
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the result as JSON.")
 def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | None,
-               data_dir: Path | None, split: str | None, limit: int | None, jobs: int,
+               data_dir: Path | None, split: str | None, inputs: tuple[Path, ...],
+               limit: int | None, jobs: int,
                target: str | None, max_instructions: int | None, timeout: float | None,
                native: bool, cc: str, json_path: Path | None) -> None:
     """Check that an eBNN firmware computes exactly what its model computes.
 
     Every image goes through the firmware (in one emulator session per job) and through the
-    artifact's integer reference; every score and the class must agree bit for bit. With
-    --native the same images also go through the model's C built for this machine. Exit 0
+    artifact's integer reference; every score and the class must agree bit for bit. The
+    images are a data set's (its test split by default), or files of inputs without labels
+    (--input: recordings from the device, say). With --native the same images also go
+    through the model's C built for this machine. Exit 0
     when all agree, 1 on any mismatch, 2 on bad input, 5 when the firmware ran past
     --max-instructions or --timeout, 130 on Ctrl-C or SIGTERM.
     """
@@ -141,28 +153,41 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     from ebnn.evaluate import EvalError, eval_dataset, eval_inputs
     from ebnn.library import LibraryError, host_compiler
     from ebnn.verify import (
+        InputFiles,
         Limits,
         NativeResult,
         VerifyError,
         VerifyLimit,
         load_firmware,
+        load_input_files,
         verify,
         verify_native,
     )
     from sim.progress import ProgressLine
 
+    if inputs and (dataset or data or data_dir or split):
+        cli.fail("--input verifies files instead of a data set: give it without --dataset, "
+                 "--data, --data-dir and --split")
     bar: ProgressLine | None = None
     total = 0
+    files: InputFiles | None = None
     try:
         art = load(model_path)
-        ds, split_name = eval_dataset(art, dataset, data_dir, split, data)
-        images, labels = eval_inputs(art, ds.images[:limit]), ds.labels[:limit]
-        total = len(images)
-        # a bad ELF or a --target contradicting the one it was built for fails here, before
-        # the progress bar
+        # a bad ELF, another model's or a --target contradicting the one it was built for
+        # fails here, before the inputs are read and the progress bar starts
         image = load_firmware(elf)
         resolve_target(image, target)
         check_model_input(image, art, elf, model_path)
+        labels: np.ndarray | None
+        if inputs:
+            files = load_input_files(art, list(inputs), limit)
+            images, labels = files.images, None
+            where = f"{files.files:,} input file{'s' if files.files != 1 else ''}, no labels"
+        else:
+            ds, split_name = eval_dataset(art, dataset, data_dir, split, data)
+            images, labels = eval_inputs(art, ds.images[:limit]), ds.labels[:limit]
+            where = f"{ds.name}, {split_name}"
+        total = len(images)
         compiler = host_compiler(cc) if native else None  # so does a missing compiler
         # transient: the summary below replaces the bar, and an error is left on its own line
         with ProgressLine(cli.err, "verifying", total, transient=True) as bar:
@@ -186,21 +211,28 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
             write_json(json_path, {"status": "interrupted", "images": total, "run": done,
                                    "compared": 0})
         sys.exit(130)
+    if result.first_mismatch and files is not None:  # which file, and which of its inputs
+        path, k = files.sources[result.first_mismatch["image"]]
+        result.first_mismatch.update(file=str(path), file_index=k)
     report = result.to_dict()
     err = cli.err
     style = "green" if result.mismatches == 0 else "red"
-    samples = "sequences" if art.sequence else "images"
+    samples = ("sequence" if art.sequence else "image") + ("" if result.compared == 1 else "s")
+    accuracy = ("" if result.accuracy is None
+                else f"; firmware accuracy {100 * result.accuracy:.2f}%")
     err.print(f"[bold {style}]{result.mismatches} mismatches[/] in {result.compared} {samples} "
-              f"({ds.name}, {split_name}); firmware accuracy {100 * (result.accuracy or 0):.2f}%")
+              f"({escape(where)}){accuracy}")
     for key in ("instructions", "cycles"):
         st = report[key]
         err.print(f"{key} per inference: min {st['min']:,}  median {st['median']:,.0f}  "
                   f"max {st['max']:,}")
     if result.first_mismatch:
         m = result.first_mismatch
-        err.print(f"first mismatch: image {m['image']}, score {m['score_index']}: firmware "
+        err.print(f"first mismatch: image {m['image']}"
+                  + (f" ({m['file']}, input {m['file_index']})" if "file" in m else "")
+                  + f", score {m['score_index']}: firmware "
                   f"{m['firmware']} != reference {m['reference']}; first differing bit: "
-                  f"{m.get('where', 'unknown')}", markup=False)
+                  f"{m.get('where', 'unknown')}", markup=False, soft_wrap=True)
     mismatches = result.mismatches
     if native_result is not None:
         report["native"] = native_result.to_dict()
@@ -208,6 +240,9 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         style = "green" if native_result.mismatches == 0 else "red"
         first = (f"; first at image {native_result.mismatch_indices[0]}"
                  if native_result.mismatches else "")
+        if files is not None and native_result.mismatches:
+            path, k = files.sources[native_result.mismatch_indices[0]]
+            first += f" ({escape(str(path))}, input {k})"
         err.print(f"native ({escape(native_result.compiler)}): [bold {style}]"
                   f"{native_result.mismatches} mismatches[/] in {native_result.compared} {samples}"
                   f"{first}")

@@ -235,6 +235,14 @@ def test_a_model_of_clips_end_to_end(tmp_path: Path) -> None:
                              "--data", tmp_path / "new", "--json", tmp_path / "n.json")
     assert ver.returncode == 0 and json.loads((tmp_path / "n.json").read_text())[
         "mismatches"] == 0, ver.stderr
+    # the same recordings as unlabelled files (verify --input): padded as the loader pads them
+    ver = run_cli_in_process("verify", tmp_path / "t.elf", "--model", tmp_path / "t.ebnn",
+                             "--input", tmp_path / "new", "--json", tmp_path / "f.json")
+    assert ver.returncode == 0, ver.stderr
+    assert "0 mismatches in 6 sequences (6 input files, no labels)" in ver.stderr
+    assert "trained on 16-bit PCM clips at 8000 Hz" in one_line_error(run_cli_in_process(
+        "verify", tmp_path / "t.elf", "--model", tmp_path / "t.ebnn", "--input",
+        tmp_path / "fast.wav"))
     # clips of another rate are refused, as run --input refuses them
     _pcm(tmp_path / "fast" / "c0" / "0.wav", np.zeros(40), 2, rate=16000)
     _pcm(tmp_path / "fast" / "c1" / "0.wav", np.zeros(40), 2, rate=16000)

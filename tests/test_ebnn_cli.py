@@ -204,6 +204,108 @@ def test_verify_cli_names_another_models_firmware(trained):
     assert "not its firmware" in line
 
 
+def _input_files(root: Path) -> np.ndarray:
+    """A folder of unlabelled inputs: a.png, sub/b.npy (3 images), and hidden files that are
+    not inputs; returns the 4 images in the order verify --input reads them."""
+    from PIL import Image
+
+    images = load_dataset("mnist", split="train").images[:4].astype(np.uint8)
+    (root / "sub" / ".cache").mkdir(parents=True)
+    Image.fromarray(images[0][:, :, 0]).save(root / "a.png")
+    np.save(root / "sub" / "b.npy", images[1:])
+    (root / "._a.png").write_bytes(b"AppleDouble")  # not an input: skipped as hidden
+    (root / "sub" / ".cache" / "x").write_bytes(b"junk")
+    return images
+
+
+def test_verify_cli_on_unlabelled_input_files(trained, tmp_path):
+    """verify --input: files (a folder of them) instead of a data set, without labels."""
+    images = _input_files(tmp_path / "in")
+    res = run_cli_in_process("verify", trained / "small.elf", "--model",
+                             trained / "small.ebnn", "--input", tmp_path / "in",
+                             json_path=tmp_path / "v.json")
+    assert res.returncode == 0, res.stderr
+    assert "0 mismatches in 4 images (2 input files, no labels)" in res.stderr
+    assert "accuracy" not in res.stderr
+    data = json.loads((tmp_path / "v.json").read_text())
+    assert data["compared"] == 4 and data["mismatches"] == 0 and data["accuracy"] is None
+
+    from ebnn.verify import load_input_files
+
+    art = artifact.load(trained / "small.ebnn")
+    got = load_input_files(art, [tmp_path / "in"])
+    assert np.array_equal(got.images, images)  # by name: a.png, then sub/b.npy's three
+    assert [(p.name, k) for p, k in got.sources] == [("a.png", 0)] + [("b.npy", k)
+                                                                      for k in range(3)]
+    limited = load_input_files(art, [tmp_path / "in" / "sub", tmp_path / "in" / "a.png"], 2)
+    assert np.array_equal(limited.images, images[1:3]) and limited.files == 1
+
+
+def test_verify_cli_names_the_file_of_a_mismatch(trained, tmp_path):
+    _input_files(tmp_path / "in")
+    art = artifact.load(trained / "small.ebnn")
+    art.output.offset = art.output.offset + 1
+    artifact.save(art, tmp_path / "other.ebnn")
+    res = run_cli_in_process("verify", trained / "small.elf", "--model", tmp_path / "other.ebnn",
+                             "--input", tmp_path / "in" / "sub", json_path=tmp_path / "v.json")
+    assert res.returncode == 1, res.stderr
+    first = json.loads((tmp_path / "v.json").read_text())["first_mismatch"]
+    assert first["image"] == 0 and first["file"].endswith("b.npy") and first["file_index"] == 0
+    assert f"first mismatch: image 0 ({first['file']}, input 0), score" in res.stderr
+
+
+@pytest.mark.parametrize("make, extra, words", [
+    (lambda d: d.mkdir(), (), "a folder without input files"),
+    (lambda d: (d.mkdir(), (d / "notes.txt").write_text("hi")), (),
+     "notes.txt: 2 bytes, not a whole number of inputs"),
+    (lambda d: (d.mkdir(), np.save(d / "x.npy", np.zeros((2, 8, 8)))), (),
+     "an array of shape [2, 8, 8]; this firmware reads inputs of shape [28, 28, 1]"),
+    (lambda d: d.mkdir(), ("--data-dir", "."), "--input verifies files instead of a data set"),
+])
+def test_verify_cli_refuses_input_files_in_one_line(trained, tmp_path, make, extra, words):
+    make(tmp_path / "in")
+    assert words in one_line_error(run_cli_in_process(
+        "verify", trained / "small.elf", "--model", trained / "small.ebnn", "--input",
+        tmp_path / "in", *extra))
+
+
+def test_verify_input_files_are_bounded(tmp_path, monkeypatch):
+    """A folder named by mistake (/, a home directory) stops at MAX_FILES files; inputs stop
+    at MAX_DATA_BYTES in all: one line each, before the emulator starts."""
+    from ebnn import data, datafiles
+    from ebnn.verify import VerifyError, load_input_files
+
+    art = artifact.load(Path(__file__).resolve().parents[1] / "examples" / "mnist" / "mnist.ebnn")
+    for i in range(4):
+        (tmp_path / f"{i}.bin").write_bytes(bytes(784))
+    monkeypatch.setattr(datafiles, "MAX_FILES", 3)
+    with pytest.raises(VerifyError, match="more than 3 files"):
+        load_input_files(art, [tmp_path])
+    monkeypatch.setattr(datafiles, "MAX_FILES", 4)
+    assert len(load_input_files(art, [tmp_path]).images) == 4
+    monkeypatch.setattr(data, "MAX_DATA_BYTES", 3 * 784)
+    with pytest.raises(VerifyError, match=r"3\.bin: the inputs so far are more than"):
+        load_input_files(art, [tmp_path])
+
+
+def test_verify_input_files_are_quantised_as_the_models_data(tmp_path):
+    """A float model's inputs from .npy and .csv files: the bytes its data set gives it."""
+    from ebnn.evaluate import eval_dataset, eval_inputs
+    from ebnn.verify import load_input_files
+
+    art = artifact.load(Path(__file__).resolve().parents[1] / "examples" / "basicmotions"
+                        / "basicmotions.ebnn")
+    assert art.input_quant is not None
+    ds, _ = eval_dataset(art, None, None, None, None)
+    x = ds.images[:5].reshape(5, *art.input_dims())
+    np.save(tmp_path / "a.npy", x)
+    np.savetxt(tmp_path / "b.csv", x.reshape(5, -1), delimiter=",", fmt="%.9g")
+    got = load_input_files(art, [tmp_path / "a.npy", tmp_path / "b.csv"])
+    expected = eval_inputs(art, ds.images[:5])
+    assert np.array_equal(got.images, np.concatenate([expected, expected]))
+    assert got.files == 2
+
+
 @pytest.mark.parametrize("how, words", [
     ("not_ebnn", "no symbol ebnn_infer"),
     ("truncated", "error:"),
