@@ -155,8 +155,8 @@ def load_basicmotions(split: str) -> Dataset:
     classes = sorted(set(names) | set(read_ts(folder / "BasicMotions_TRAIN.ts")[1]))
     labels = np.array([classes.index(n) for n in names], np.int64)
     return Dataset("basicmotions", values, labels, len(classes),
-                   f"UEA BasicMotions {split} split ({path}); classes "
-                   f"{', '.join(classes)}", layout="sequence")
+                   f"UEA BasicMotions {split} split ({path.name}, as PyPI sktime ships it); "
+                   f"classes {', '.join(classes)}", layout="sequence")
 
 
 LOADERS: dict[str, Callable[[str], Dataset]] = {
