@@ -236,22 +236,40 @@ def export_cmd(model: Path, output: Path) -> None:
 @click.option("--pt", "torch_model", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also report agreement between this torch model and the "
                                  "integer reference.")
+@click.option("--input", "inputs", type=click.Path(path_type=Path, exists=True), multiple=True,
+              metavar="PATH",
+              help="Instead of a data set's accuracy, the reference's class and scores for "
+                   "each input in these files (what the firmware must print for them; no "
+                   "labels needed): a file as `ebnn-sim run --input` reads it (.png, .wav, "
+                   ".npy, .csv or raw bytes) or a folder of them. Repeatable.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the results as JSON.")
 def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: Path | None,
-             split: str | None, torch_model: Path | None, limit: int | None,
-             json_path: Path | None) -> None:
-    """Accuracy of the integer reference of ARTIFACT on a dataset."""
+             split: str | None, torch_model: Path | None, inputs: tuple[Path, ...],
+             limit: int | None, json_path: Path | None) -> None:
+    """Accuracy of the integer reference of ARTIFACT on a dataset.
+
+    With --input, the reference's class and scores for each input of those files instead,
+    one line each on stdout: what a firmware of this model (yours, built from `ebnn export-c`)
+    must print for them.
+    """
     from ebnn.artifact import ArtifactError, load
     from ebnn.data import DatasetError
     from ebnn.evaluate import EvalError, evaluate
+    from ebnn.input_files import InputFilesError
 
+    if inputs and (dataset or data or data_dir or split or torch_model):
+        _fail("--input evaluates files instead of a data set: give it without --dataset, "
+              "--data, --data-dir, --split and --pt")
     try:
         art = load(artifact)
+        if inputs:
+            _eval_inputs(art, list(inputs), limit, json_path)
+            return
         result = evaluate(art, dataset=dataset, data_dir=data_dir, split=split,
                           torch_model=torch_model, limit=limit, data=data)
-    except (ArtifactError, DatasetError, EvalError) as exc:
+    except (ArtifactError, DatasetError, EvalError, InputFilesError) as exc:
         _fail(str(exc))
     samples = "sequences" if art.sequence else "images"
     err.print(f"{result['dataset']} ({result['split']}, {result['images']} {samples}): "
@@ -261,6 +279,30 @@ def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: P
                   f"torch vs reference {100 * result['torch_agreement']:.3f}%")
     if json_path is not None:
         _write_json(json_path, result)
+
+
+def _eval_inputs(art: "Artifact", paths: list[Path], limit: int | None,
+                 json_path: Path | None) -> None:
+    """``eval --input``: the reference's class and scores for each input of ``paths``."""
+    from ebnn import reference
+    from ebnn.input_files import load_input_files
+
+    files = load_input_files(art, paths, limit, reader="this model")
+    ref = reference.run(art, files.images)
+    names = art.metadata.get("class_names")
+    if not (isinstance(names, list) and len(names) == art.classes):
+        names = None
+    several = {p for p, k in files.sources if k > 0}  # files of more than one input
+    rows = []
+    for (path, k), cls, scores in zip(files.sources, ref.classes, ref.scores, strict=True):
+        name = f" ({names[cls]})" if names else ""
+        click.echo(f"{path}{f' [{k}]' if path in several else ''}: class {int(cls)}{name}  "
+                   "scores: " + " ".join(str(int(v)) for v in scores))
+        rows.append({"file": str(path), "index": k, "class": int(cls),
+                     **({"name": str(names[cls])} if names else {}),
+                     "scores": [int(v) for v in scores]})
+    if json_path is not None:
+        _write_json(json_path, {"inputs": rows, "images": len(rows)})
 
 
 def _write_json(path: Path, value: object) -> None:

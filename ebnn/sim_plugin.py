@@ -151,15 +151,14 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     from ebnn.artifact import ArtifactError, load
     from ebnn.data import DatasetError
     from ebnn.evaluate import EvalError, eval_dataset, eval_inputs
+    from ebnn.input_files import InputFiles, InputFilesError, load_input_files
     from ebnn.library import LibraryError, host_compiler
     from ebnn.verify import (
-        InputFiles,
         Limits,
         NativeResult,
         VerifyError,
         VerifyLimit,
         load_firmware,
-        load_input_files,
         verify,
         verify_native,
     )
@@ -200,7 +199,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         cli.err.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(5)
     except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware, ImageError,
-            LibraryError) as exc:
+            LibraryError, InputFilesError) as exc:
         cli.fail(str(exc))
     except KeyboardInterrupt:  # VerifyInterrupted too
         # Ctrl-C or SIGTERM: the emulator (or the worker processes) stopped; nothing compared

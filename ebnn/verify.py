@@ -11,7 +11,6 @@ the emulation. See docs/verify.md.
 import io
 import itertools
 import multiprocessing
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -101,79 +100,6 @@ def load_firmware(elf: Path) -> FirmwareImage:
         if sym not in image.symbols:
             raise VerifyError(f"{elf}: no symbol {sym}; not an eBNN firmware built by `ebnn build`")
     return image
-
-
-@dataclass
-class InputFiles:
-    """Inputs read from files (``verify --input``): no labels, only the model's inputs."""
-
-    images: np.ndarray  # uint8, (N, *input shape), quantised as the model's data would be
-    sources: list[tuple[Path, int]]  # per input: the file it came from, its index in that file
-    files: int
-
-
-def input_file_paths(paths: list[Path]) -> list[Path]:
-    """``paths`` with every folder replaced by the files in it and its sub-folders, by name
-    (hidden files and folders skipped, symbolic links to folders not followed); VerifyError
-    for a folder without any, or for more than MAX_FILES in all (a folder named by mistake)."""
-    from ebnn.datafiles import MAX_FILES
-
-    found: list[Path] = []
-    for path in paths:
-        if not path.is_dir():
-            found.append(path)
-            continue
-        inside: list[Path] = []
-        for root, dirs, names in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            inside += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
-            if len(found) + len(inside) > MAX_FILES:
-                raise VerifyError(f"{path}: more than {MAX_FILES:,} files")
-        if not inside:
-            raise VerifyError(f"{path}: a folder without input files")
-        found += inside
-    return found
-
-
-def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None
-                     ) -> InputFiles:
-    """The inputs in ``paths`` (files, or folders of them) as ``ebnn-sim run --input`` gives
-    them to this model's firmware: each file one or more whole inputs, quantised as the
-    model's data (``sim.inputs``, from the model's own input format); the first ``limit`` of
-    them. VerifyError (one line) for a file that is not."""
-    from ebnn.build import input_metadata
-    from ebnn.data import MAX_DATA_BYTES
-    from sim.inputs import InputError, InputFormat, console_bytes
-
-    try:
-        fmt = InputFormat.from_metadata(input_metadata(art))
-    except InputError as exc:
-        raise VerifyError(f"the model's input: {exc}") from None
-    assert fmt is not None
-    chunks: list[np.ndarray] = []
-    sources: list[tuple[Path, int]] = []
-    size = 0
-    files = input_file_paths(paths)
-    for path in files:
-        if limit is not None and len(sources) >= limit:
-            break
-        try:
-            data = console_bytes(path, fmt)
-        except InputError as exc:
-            raise VerifyError(str(exc)) from None
-        except OSError as exc:
-            raise VerifyError(f"{path}: {exc.strerror or exc}") from None
-        size += len(data)
-        if size > MAX_DATA_BYTES:
-            raise VerifyError(f"{path}: the inputs so far are more than "
-                              f"{MAX_DATA_BYTES >> 20} MiB; verify fewer at a time")
-        arr = np.frombuffer(data, np.uint8).reshape(-1, *art.input_shape)
-        chunks.append(arr)
-        sources += [(path, k) for k in range(len(arr))]
-    images = np.concatenate(chunks)
-    if limit is not None:
-        images, sources = images[:limit], sources[:limit]
-    return InputFiles(images, sources, len({p for p, _ in sources}))
 
 
 ROW_SYMBOL = "ebnn_stream_row"  # a streaming build's call per row

@@ -88,6 +88,7 @@ class InputFormat:
     scale: tuple[float, ...] | None = None  # per channel (last axis), for float values
     zero_point: tuple[int, ...] | None = None
     wav: tuple[str, int] | None = None  # a WAV clip's sample format and rate, when recorded
+    reader: str = "this firmware"  # what reads the inputs, in messages ("this model": eval's)
 
     def describe(self) -> str:
         return (f"inputs of shape [{', '.join(map(str, self.shape))}] ({self.size:,} bytes "
@@ -166,8 +167,8 @@ class InputFormat:
                 return arr.reshape(1, *self.shape)
             if arr.ndim == len(shape) + 1 and arr.shape[1:] == shape and arr.shape[0] >= 1:
                 return arr.reshape(-1, *self.shape)
-        raise InputError(f"{path}: {what} of shape [{', '.join(map(str, arr.shape))}]; this "
-                         f"firmware reads {self.describe()}")
+        raise InputError(f"{path}: {what} of shape [{', '.join(map(str, arr.shape))}]; "
+                         f"{self.reader} reads {self.describe()}")
 
 
 def pandas_column_names(cells: list[str]) -> bool:
@@ -223,13 +224,14 @@ def _wav_bytes(path: Path, fmt: InputFormat | None) -> bytes:
     if fmt is None:
         return wav.stored_bytes()
     if fmt.wav is not None and (wav.kind, wav.rate) != fmt.wav:
-        raise InputError(f"{path}: {wav.kind} at {wav.rate} Hz; this firmware's model was "
-                         f"trained on {fmt.wav[0]} clips at {fmt.wav[1]} Hz: convert the clip "
+        model = "this firmware's model" if fmt.reader == "this firmware" else fmt.reader
+        raise InputError(f"{path}: {wav.kind} at {wav.rate} Hz; {model} was trained on "
+                         f"{fmt.wav[0]} clips at {fmt.wav[1]} Hz: convert the clip "
                          "(its samples would be quantised on another scale)")
     steps, channels = math.prod(fmt.shape[:-1]), fmt.shape[-1]
     frames = len(wav.samples)
     if wav.samples.shape[1] != channels or (frames > steps and frames % steps):
-        raise InputError(f"{path}: {frames:,} frames of {wav.describe()}; this firmware reads "
+        raise InputError(f"{path}: {frames:,} frames of {wav.describe()}; {fmt.reader} reads "
                          f"{fmt.describe()}: {steps:,} frames of {channels} channel(s) an input, "
                          "so a clip of at most that (padded with silence) or of whole inputs "
                          "back to back; trim it")
@@ -268,7 +270,7 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
             table = table.reshape(fmt.shape)
         else:  # a transposed (channel-major) sensor log has the size but not the layout
             raise InputError(f"{path}: a CSV of {table.shape[0]} rows of {table.shape[1]} "
-                             f"values; this firmware reads {fmt.describe()}: give one input "
+                             f"values; {fmt.reader} reads {fmt.describe()}: give one input "
                              f"a row ({fmt.size} values in C order), one input as {rows[0]} "
                              f"rows of {rows[1]}"
                              + (f" or {per_pixel[0]} rows of {per_pixel[1]}"
@@ -296,7 +298,7 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
             c = pixels.shape[2] if pixels.ndim == 3 else 1
             if (h, w, c) != fmt.shape:
                 raise InputError(f"{path}: a {w}x{h} {'grey' if c == 1 else 'colour'} image; "
-                                 f"this firmware reads {fmt.describe()}")
+                                 f"{fmt.reader} reads {fmt.describe()}")
         if fmt is not None:  # a float model's pixels are values like any other (as eval's)
             return fmt.quantise(_uint8(pixels, path).reshape(1, *fmt.shape), path).tobytes()
         return _uint8(pixels, path).tobytes()
@@ -310,7 +312,7 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
     if len(data) > MAX_INPUT_BYTES:
         raise _too_large(path, "the file")
     if not data and fmt is not None:  # the harness would classify its embedded sample
-        raise InputError(f"{path}: empty; this firmware reads {fmt.describe()}")
+        raise InputError(f"{path}: empty; {fmt.reader} reads {fmt.describe()}")
     if fmt is not None and len(data) % fmt.size:
         raise InputError(f"{path}: {len(data):,} bytes, not a whole number of inputs; this "
                          f"firmware reads {fmt.describe()}")

@@ -240,6 +240,10 @@ def test_a_model_of_clips_end_to_end(tmp_path: Path) -> None:
                              "--input", tmp_path / "new", "--json", tmp_path / "f.json")
     assert ver.returncode == 0, ver.stderr
     assert "0 mismatches in 6 sequences (6 input files, no labels)" in ver.stderr
+    named = ebnn("eval", tmp_path / "t.ebnn", "--input", clip)  # the class by its folder's name
+    assert named.returncode == 0, named.stderr
+    assert named.stdout == (f"{clip}: class {expected[short]} (c{expected[short]})  scores: "
+                            f"{' '.join(map(str, ref.scores[short]))}\n")
     assert "trained on 16-bit PCM clips at 8000 Hz" in one_line_error(run_cli_in_process(
         "verify", tmp_path / "t.elf", "--model", tmp_path / "t.ebnn", "--input",
         tmp_path / "fast.wav"))

@@ -147,7 +147,7 @@ def test_firmware_properties(trained):
     for name in ("out_w", "out_scale", "l1_rec", "l1_tab"):
         if name in image.symbols:
             assert image.symbols[name] < 0x2000_0000, f"{name} is not in flash"
-    assert image.symbols["ebnn_buf"] >= 0x2000_0000
+    assert image.symbols["ebnn_work"] >= 0x2000_0000
 
 
 def test_training_records_validation_loss_and_plots_it(trained):
@@ -230,7 +230,7 @@ def test_verify_cli_on_unlabelled_input_files(trained, tmp_path):
     data = json.loads((tmp_path / "v.json").read_text())
     assert data["compared"] == 4 and data["mismatches"] == 0 and data["accuracy"] is None
 
-    from ebnn.verify import load_input_files
+    from ebnn.input_files import load_input_files
 
     art = artifact.load(trained / "small.ebnn")
     got = load_input_files(art, [tmp_path / "in"])
@@ -269,29 +269,56 @@ def test_verify_cli_refuses_input_files_in_one_line(trained, tmp_path, make, ext
         tmp_path / "in", *extra))
 
 
+def test_eval_input_prints_what_the_firmware_must_print(trained, tmp_path):
+    """ebnn eval --input: the reference's class and scores per input, one line each on stdout;
+    the firmware's own for the same PNG (run --input) are the same numbers."""
+    _input_files(tmp_path / "in")
+    res = ebnn("eval", trained / "small.ebnn", "--input", tmp_path / "in", "--json",
+               tmp_path / "e.json")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert len(lines) == 4 and lines[0].startswith(f"{tmp_path / 'in' / 'a.png'}: class ")
+    assert lines[3].startswith(f"{tmp_path / 'in' / 'sub' / 'b.npy'} [2]: class ")
+    rows = json.loads((tmp_path / "e.json").read_text())["inputs"]
+    assert [(Path(r["file"]).name, r["index"]) for r in rows] == [("a.png", 0)] + [
+        ("b.npy", k) for k in range(3)]
+    fw = run_cli_in_process("run", trained / "small.elf", "--input", tmp_path / "in" / "a.png")
+    assert fw.returncode == 0, fw.stderr
+    assert f"scores: {' '.join(map(str, rows[0]['scores']))}" in fw.stdout
+    assert f"class: {rows[0]['class']}" in fw.stdout
+    assert lines[0].endswith(f"class {rows[0]['class']}  scores: "
+                             + " ".join(map(str, rows[0]["scores"])))
+    assert "--input evaluates files instead of a data set" in one_line_error(
+        ebnn("eval", trained / "small.ebnn", "--input", tmp_path / "in", "--pt",
+             trained / "small.pt"))
+    assert "a.png: a 28x28 grey image; this model reads inputs of shape [8, 8, 1]" in (
+        one_line_error(ebnn("eval", Path(__file__).resolve().parents[1] / "examples" / "digits"
+                            / "digits.ebnn", "--input", tmp_path / "in" / "a.png")))
+
+
 def test_verify_input_files_are_bounded(tmp_path, monkeypatch):
     """A folder named by mistake (/, a home directory) stops at MAX_FILES files; inputs stop
     at MAX_DATA_BYTES in all: one line each, before the emulator starts."""
     from ebnn import data, datafiles
-    from ebnn.verify import VerifyError, load_input_files
+    from ebnn.input_files import InputFilesError, load_input_files
 
     art = artifact.load(Path(__file__).resolve().parents[1] / "examples" / "mnist" / "mnist.ebnn")
     for i in range(4):
         (tmp_path / f"{i}.bin").write_bytes(bytes(784))
     monkeypatch.setattr(datafiles, "MAX_FILES", 3)
-    with pytest.raises(VerifyError, match="more than 3 files"):
+    with pytest.raises(InputFilesError, match="more than 3 files"):
         load_input_files(art, [tmp_path])
     monkeypatch.setattr(datafiles, "MAX_FILES", 4)
     assert len(load_input_files(art, [tmp_path]).images) == 4
     monkeypatch.setattr(data, "MAX_DATA_BYTES", 3 * 784)
-    with pytest.raises(VerifyError, match=r"3\.bin: the inputs so far are more than"):
+    with pytest.raises(InputFilesError, match=r"3\.bin: the inputs so far are more than"):
         load_input_files(art, [tmp_path])
 
 
 def test_verify_input_files_are_quantised_as_the_models_data(tmp_path):
     """A float model's inputs from .npy and .csv files: the bytes its data set gives it."""
     from ebnn.evaluate import eval_dataset, eval_inputs
-    from ebnn.verify import load_input_files
+    from ebnn.input_files import load_input_files
 
     art = artifact.load(Path(__file__).resolve().parents[1] / "examples" / "basicmotions"
                         / "basicmotions.ebnn")
