@@ -13,7 +13,7 @@ from ebnn.codegen import GeneratedC, generate
 from sim.formats import write_bytes
 from toolchain.build import BuildResult, build
 
-PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebnn_buf, ...
+PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebnn_work, ...
 # The harness reads each image into the library's scratch (EBNN_INPUT_BUFFER): no image buffer;
 # or, streaming, row by row into ebnn_stream_row.
 HARNESS_DEFINES = ["-DEBNN_IMAGE_IN_SCRATCH"]

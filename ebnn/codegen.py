@@ -92,6 +92,14 @@ def scratch_buffer(prefix: str = "ebnn") -> str:
     return f"{prefix}_buf"
 
 
+def work_buffer(prefix: str = "ebnn") -> str:
+    """The static scratch when ``<PREFIX>_IMAGE_IN_SCRATCH`` is defined: the same, with room for
+    the image (``ebnn build``'s harness). Its own name: code compiled with the define and a
+    ``<prefix>.c`` compiled without it do not link, instead of writing an image over the end
+    of the smaller scratch."""
+    return f"{prefix}_work"
+
+
 @dataclass(frozen=True)
 class BufferPlan:
     """Where the activations live in the one scratch area of ``uint32_t`` words.
@@ -499,7 +507,7 @@ def generated_names(prefix: str) -> list[str]:
     header (layer functions stand for all ``<prefix>_layer<N>``)."""
     up = prefix.upper()
     return [f"{prefix}_{n}" for n in ("infer", "infer_with", "layer0", "layer0_rows",
-                                      "output_layer", "buf", "sample", "stream",
+                                      "output_layer", "buf", "work", "sample", "stream",
                                       "stream_begin", "stream_row", "stream_rows0",
                                       "stream_layer0_rows", "stream_step",
                                       "stream_count",
@@ -628,7 +636,11 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     parts.append(f"EBNN_NOINLINE int {output_function(prefix)}(const uint32_t *in, "
                  "int32_t *scores);\n\n")
     parts.append(guard + f"/* The static scratch of {prefix}_infer (layer outputs: "
-                 f"{prefix}.h). */\n#ifdef {up}_IMAGE_IN_SCRATCH\n"
+                 f"{prefix}.h). With {up}_IMAGE_IN_SCRATCH it\n * has room for the image and "
+                 f"is named {work_buffer(prefix)}, as {prefix}.h declares it then: your code "
+                 f"and {prefix}.c\n * compiled one with the define and one without do not "
+                 "link (instead of writing an image\n * over the end of the smaller scratch). */"
+                 f"\n#ifdef {up}_IMAGE_IN_SCRATCH\n#define {buf} {work_buffer(prefix)}\n"
                  f"uint32_t {buf}[{up}_WORK_WORDS];\n#else\n"
                  f"extern uint32_t {buf}[{up}_SCRATCH_WORDS];\n"
                  f"uint32_t {buf}[{up}_SCRATCH_WORDS];\n#endif\n#endif\n")
@@ -719,8 +731,9 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         f"scratch\n * is {up}_WORK_SIZE bytes and {up}_INPUT_BUFFER is the place in it for the "
         f"image:\n * {prefix}_infer({up}_INPUT_BUFFER, scores) needs no other buffer (the image "
         "is destroyed). */\n"
-        f"#ifdef {up}_IMAGE_IN_SCRATCH\nextern uint32_t {buf}[{up}_WORK_WORDS];\n"
-        f"#define {up}_INPUT_BUFFER ((uint8_t *){buf} + {up}_WORK_INPUT_OFFSET)\n#endif\n"
+        f"#ifdef {up}_IMAGE_IN_SCRATCH\nextern uint32_t {work_buffer(prefix)}[{up}_WORK_WORDS];\n"
+        f"#define {up}_INPUT_BUFFER ((uint8_t *){work_buffer(prefix)} + {up}_WORK_INPUT_OFFSET)"
+        "\n#endif\n"
         "#endif\n\n"
         f"/* The same with the caller's scratch[{up}_SCRATCH_WORDS] (uint32_t: word-aligned; "
         "no need to\n * initialise it; its contents are garbage afterwards). Reentrant: the "

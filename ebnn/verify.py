@@ -23,7 +23,7 @@ import numpy as np
 
 from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
-from ebnn.codegen import layer_function, output_function, plan_buffers, scratch_buffer
+from ebnn.codegen import layer_function, output_function, plan_buffers, work_buffer
 from ebnn.workers import ignore_sigint, sigint_blocked, sigterm_interrupts, stop_pool
 from sim import FirmwareImage, Simulator, load_elf
 from sim.interrupts import stop_on_sigint
@@ -420,7 +420,8 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
     hidden = art.hidden
     entries = [layer_function(i + 1) for i in range(len(hidden) - 1)] + [output_function()]
     plan = plan_buffers(art)  # the harness's layer outputs: in the library's static scratch
-    for name in [*entries, scratch_buffer()]:
+    # (with the image in it: ebnn_work)
+    for name in [*entries, work_buffer()]:
         if name not in fw.symbols:
             raise VerifyError(f"{elf}: no symbol {name}; was it built from this model?")
     sim = Simulator(fw, RunOptions(target=target))
@@ -431,7 +432,7 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
         nwords = (nbits + 31) // 32
 
         def hook() -> None:
-            raw = sim.read_memory(fw.symbols[scratch_buffer()] + 4 * plan.outputs[i], nwords * 4)
+            raw = sim.read_memory(fw.symbols[work_buffer()] + 4 * plan.outputs[i], nwords * 4)
             words = np.frombuffer(raw, "<u4")
             bits = np.unpackbits(words.view(np.uint8), bitorder="little")[:nbits].astype(bool)
             snapshots[i] = bits.reshape(hidden[i].out_shape)

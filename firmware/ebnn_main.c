@@ -31,7 +31,7 @@ static uint8_t row[EBNN_ROW_SIZE];
 #error "the harness reads images into the library's scratch: build with -DEBNN_IMAGE_IN_SCRATCH"
 #endif
 #define input EBNN_INPUT_BUFFER
-#define TEXT ((char *)ebnn_buf)
+#define TEXT ((char *)ebnn_work)
 #define TEXT_SIZE EBNN_WORK_SIZE
 #endif
 static int32_t scores[EBNN_CLASSES];

@@ -178,6 +178,42 @@ def test_caller_supplied_scratch_only(models, libraries, tmp_path):
     assert_program_output_is_exact(run.stdout.decode(), models, static=False)
 
 
+IN_SCRATCH_MAIN = r"""
+#include <stdio.h>
+#include "alpha.h"
+int main(void)
+{
+    int32_t scores[ALPHA_CLASSES];
+    if (fread(ALPHA_INPUT_BUFFER, 1, ALPHA_INPUT_SIZE, stdin) != ALPHA_INPUT_SIZE)
+        return 2;
+    alpha_infer(ALPHA_INPUT_BUFFER, scores);
+    for (int k = 0; k < ALPHA_CLASSES; k++)
+        printf("%ld ", (long)scores[k]);
+    return 0;
+}
+"""
+
+
+def test_image_in_scratch_defined_for_one_side_only_does_not_link(models, libraries, tmp_path):
+    """<PREFIX>_IMAGE_IN_SCRATCH for the application but not for <prefix>.c used to link and
+    write the whole image over the end of the smaller scratch; now the link fails, naming the
+    work buffer. Defined for both, the image in the scratch gives the reference's scores."""
+    lib = libraries["alpha"]
+    (tmp_path / "main.c").write_text(IN_SCRATCH_MAIN)
+    obj = native("gcc", [lib / "alpha.c"], [lib], tmp_path / "alpha.o", ["-c", "-O2", *STRICT])
+    proc = subprocess.run(["gcc", "-DALPHA_IMAGE_IN_SCRATCH", f"-I{lib}", str(tmp_path / "main.c"),
+                           str(obj), "-o", str(tmp_path / "bad")], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode != 0 and "alpha_work" in proc.stderr, proc.stderr
+    exe = native("gcc", [lib / "alpha.c", tmp_path / "main.c"], [lib], tmp_path / "good",
+                 ["-O2", "-DALPHA_IMAGE_IN_SCRATCH"])
+    alpha = models["alpha"]
+    run = subprocess.run([str(exe)], input=alpha.images[1].tobytes(), capture_output=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout.decode().split() == [str(int(v)) for v in alpha.ref.scores[1]]
+
+
 def test_header_documents_the_api(models, libraries):
     for prefix, model in models.items():
         header = (libraries[prefix] / f"{prefix}.h").read_text()
@@ -282,7 +318,7 @@ def test_ebnn_build_is_export_c_with_prefix_ebnn(models, tmp_path):
     assert {p.name: p.read_text() for p in src.iterdir()} == library_files(
         model.art, "ebnn", "plain")
     symbols = load_elf(result.elf).symbols
-    for name in ("ebnn_infer", "ebnn_layer0", "ebnn_layer2", "ebnn_output_layer", "ebnn_buf",
+    for name in ("ebnn_infer", "ebnn_layer0", "ebnn_layer2", "ebnn_output_layer", "ebnn_work",
                  "ebnn_report"):
         assert name in symbols, name
     # the image is read into the scratch: its only buffer is the library's, of WORK words

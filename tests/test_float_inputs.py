@@ -299,7 +299,7 @@ def test_summary_measures_the_firmware(tmp_path: Path, cli, mnist_elf: Path) -> 
     assert layers[2]["flash_const"] >= 10 * 2400 // 8  # the output weights at least
     assert sum(r["cycles"] for r in layers) < s["cycles"]
     # the image sits in the layers' scratch area (its outputs overwrite it once read)
-    assert s["buffers"]["ebnn_buf"] >= 784 and sum(s["buffers"].values()) == s["sram_static"]
+    assert s["buffers"]["ebnn_work"] >= 784 and sum(s["buffers"].values()) == s["sram_static"]
     assert "conv96" in proc.stdout  # "conv96 3x3 pool2", wrapped at 80 columns
     assert f"stack peak {s['stack_peak']:,} B" in proc.stdout
 
