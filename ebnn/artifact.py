@@ -16,6 +16,7 @@ Which arrays a layer stores beside its weights, and the checks of its fields, ar
 (``ebnn/layers/``); a kind this version does not know is an error.
 """
 
+import hashlib
 import io
 import json
 import math
@@ -129,6 +130,33 @@ def version_of(art: Artifact) -> int:
     return 1 if art.input_quant is None else 2
 
 
+def _layer_arrays(art: Artifact) -> dict[str, np.ndarray]:
+    """Each layer's arrays as the archive stores them (weights as packed bits)."""
+    arrays: dict[str, np.ndarray] = {}
+    for i, layer in enumerate(art.layers):
+        arrays[f"l{i}_weights"] = np.packbits(layer.weights.astype(np.uint8).ravel(),
+                                              bitorder="little")
+        for name, dtype in layer_kind(layer, f"layer {i}").params.items():
+            arrays[f"l{i}_{name}"] = getattr(layer, name).astype(dtype)
+    return arrays
+
+
+def model_digest(art: Artifact) -> str:
+    """SHA-256 (hex) of what the model computes: input shape and quantisation, classes, every
+    layer's kind, geometry and arrays; not its name, metadata or sample, so a re-export with
+    other metadata (or a retraining that ends in the same weights) keeps it. ``ebnn build``
+    records it in the ELF, and ``ebnn-sim verify`` names another model's firmware by it."""
+    h = hashlib.sha256()
+    structure = {"input_shape": list(art.input_shape), "classes": art.classes,
+                 "layers": [layer.header() for layer in art.layers],
+                 "input_quant": None if art.input_quant is None else art.input_quant.to_dict()}
+    h.update(json.dumps(structure, sort_keys=True).encode())
+    for name, arr in _layer_arrays(art).items():
+        h.update(f"{name}:{arr.dtype.str}:{arr.shape}".encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
 def save(art: Artifact, path: str | Path) -> None:
     validate(art)
     header: dict[str, Any] = {
@@ -143,12 +171,8 @@ def save(art: Artifact, path: str | Path) -> None:
     except ValueError:
         raise ArtifactError("the model's header holds NaN or an infinity (in its metadata?), "
                             "which a .ebnn cannot hold") from None
-    arrays: dict[str, np.ndarray] = {"header": np.frombuffer(text.encode(), dtype=np.uint8)}
-    for i, layer in enumerate(art.layers):
-        arrays[f"l{i}_weights"] = np.packbits(layer.weights.astype(np.uint8).ravel(),
-                                              bitorder="little")
-        for name, dtype in layer_kind(layer, f"layer {i}").params.items():
-            arrays[f"l{i}_{name}"] = getattr(layer, name).astype(dtype)
+    arrays: dict[str, np.ndarray] = {"header": np.frombuffer(text.encode(), dtype=np.uint8),
+                                     **_layer_arrays(art)}
     if art.sample is not None:
         arrays["sample"] = np.asarray(art.sample, np.uint8).reshape(art.input_shape)
     p = Path(path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import firmware
-from ebnn.artifact import Artifact
+from ebnn.artifact import Artifact, model_digest
 from ebnn.codegen import GeneratedC, generate
 from sim.formats import write_bytes
 from toolchain.build import BuildResult, build
@@ -72,8 +72,10 @@ WAV_FORMAT = re.compile(r"(8|16|24|32|64)-bit (PCM|float)")  # sim.wav.Wav.kind
 def input_metadata(art: Artifact) -> dict[str, str]:
     """The ELF metadata (``.ebnn_sim.meta``) of the harness's console input: one uint8 sample
     of the input shape per inference, and the float quantisation when the model has one, so
-    ``ebnn-sim run --input`` checks and converts inputs without knowing the model."""
-    meta = {"input.shape": ",".join(map(str, art.input_dims())), "input.dtype": "uint8",
+    ``ebnn-sim run --input`` checks and converts inputs without knowing the model; and the
+    model's digest, by which ``verify`` tells another model's firmware."""
+    meta = {"model.digest": model_digest(art),
+            "input.shape": ",".join(map(str, art.input_dims())), "input.dtype": "uint8",
             "input.bytes": str(int(np.prod(art.input_shape))),
             "input.layout": "TC" if art.sequence else "HWC"}
     if art.input_quant is not None:

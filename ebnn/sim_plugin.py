@@ -148,7 +148,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     --max-instructions or --timeout, 130 on Ctrl-C or SIGTERM.
     """
     # The model world is imported only when a verification runs.
-    from ebnn.artifact import ArtifactError, load
+    from ebnn.artifact import ArtifactError, load, model_digest
     from ebnn.data import DatasetError
     from ebnn.evaluate import EvalError, eval_dataset, eval_inputs
     from ebnn.input_files import InputFiles, InputFilesError, load_input_files
@@ -214,6 +214,8 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         path, k = files.sources[result.first_mismatch["image"]]
         result.first_mismatch.update(file=str(path), file_index=k)
     report = result.to_dict()
+    recorded, ours = image.metadata.get("model.digest"), model_digest(art)
+    report["model_digest"] = {"model": ours, "elf": recorded}
     err = cli.err
     style = "green" if result.mismatches == 0 else "red"
     samples = ("sequence" if art.sequence else "image") + ("" if result.compared == 1 else "s")
@@ -232,6 +234,11 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
                   + f", score {m['score_index']}: firmware "
                   f"{m['firmware']} != reference {m['reference']}; first differing bit: "
                   f"{m.get('where', 'unknown')}", markup=False, soft_wrap=True)
+    if result.mismatches and recorded is not None and recorded != ours:
+        err.print(f"note: {elf} was built from another model than {model_path} (model digest "
+                  f"{recorded[:16]} in the ELF, {ours[:16]} for the model): rebuild it with "
+                  "ebnn build, or give the model it was built from", markup=False,
+                  soft_wrap=True)
     mismatches = result.mismatches
     if native_result is not None:
         report["native"] = native_result.to_dict()

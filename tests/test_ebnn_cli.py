@@ -192,6 +192,22 @@ def test_verify_cli_mismatch_exits_1(trained, tmp_path):
     assert data["mismatches"] == 5 and data["status"] == "mismatch"
     assert data["first_mismatch"]["firmware"] + 1 == data["first_mismatch"]["reference"]
     assert "output layer (all hidden bits agree)" in data["first_mismatch"]["where"]
+    # the ELF records the digest of the model it was built from: another model is named
+    digest = data["model_digest"]
+    assert digest["elf"] == artifact.model_digest(artifact.load(trained / "small.ebnn"))
+    assert digest["model"] == artifact.model_digest(art) != digest["elf"]
+    assert f"was built from another model than {tmp_path / 'other.ebnn'}" in res.stderr
+
+
+def test_model_digest_is_what_the_model_computes(trained):
+    """Metadata, name and sample do not change it (a re-export keeps it); any array does."""
+    art = artifact.load(trained / "small.ebnn")
+    digest = artifact.model_digest(art)
+    art.metadata = {**art.metadata, "note": "re-exported"}
+    art.name, art.sample = "renamed", None
+    assert artifact.model_digest(art) == digest
+    art.hidden[0].weights = ~art.hidden[0].weights
+    assert artifact.model_digest(art) != digest
 
 
 def test_verify_cli_names_another_models_firmware(trained):
