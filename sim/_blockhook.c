@@ -842,6 +842,9 @@ static uint8_t *host(const sim_state *s, uint32_t addr, uint32_t n, int flash_ok
     off = addr - s->flash_base;
     if (flash_ok && off < s->flash_size && s->flash_size - off >= n)
         return (uint8_t *)s->flash + off;
+    /* flash linked elsewhere (an STM32's 0x08000000) is aliased at 0, as the part boots */
+    if (flash_ok && s->flash_base && addr < s->flash_size && s->flash_size - addr >= n)
+        return (uint8_t *)s->flash + addr;
     return NULL;
 }
 

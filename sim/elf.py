@@ -13,9 +13,10 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE
+from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE, STM32_FLASH
 
 TARGET_SECTION = ".ebnn_sim.target"
+FLASH_STARTS = (FLASH_BASE, STM32_FLASH)  # where a vector table may start flash (sim.runner)
 META_SECTION = ".ebnn_sim.meta"  # key=value lines written by toolchain.build (metadata=)
 MAX_META = 16 << 10
 EM_ARM = "EM_ARM"
@@ -315,7 +316,7 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     if not segments:
         raise InvalidFirmware(f"{path}: no loadable segments")
     sp0 = next((struct.unpack_from("<I", s.data)[0] for s in segments
-                if s.address == FLASH_BASE and len(s.data) >= 4), None)
+                if s.address in FLASH_STARTS and len(s.data) >= 4), None)
 
     sections: list[Section] = []
     in_sram: list[Section] = []

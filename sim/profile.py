@@ -41,7 +41,7 @@ from sim.elf import FirmwareImage
 from sim.report import RunReport
 from sim.runner import Simulator
 from sim.timing import instruction_cycles, make_disassembler
-from toolchain.memory_map import FLASH_BASE, SRAM_BASE
+from toolchain.memory_map import SRAM_BASE
 
 UNKNOWN = "<unknown>"  # code outside every function symbol
 
@@ -711,7 +711,7 @@ class Profiler:
 
     def _memory(self, report: RunReport) -> dict[str, Any]:
         image = self.image
-        sp0 = struct.unpack("<I", self.sim.read_memory(FLASH_BASE, 4))[0]
+        sp0 = struct.unpack("<I", self.sim.read_memory(self.sim.flash_base, 4))[0]
         lowest = sp0 - report.stack_peak if report.stack_peak else None
         node = self._min_node if report.stack_peak else None
         heap_start = image.symbols.get("__heap_start")

@@ -1,6 +1,7 @@
 """Load a firmware image into Unicorn, run it, and say what happened.
 
-Memory: flash at 0x00000000 (read/execute: a store faults) and SRAM at 0x20000000, each mapped
+Memory: flash at 0x00000000 (read/execute: a store faults; on an STM32 profile, an image
+linked at 0x08000000 has it there, aliased at 0 for reads) and SRAM at 0x20000000, each mapped
 at exactly the requested size from host buffers the simulator owns, so every access past them
 faults. Counting happens in a native block hook (sim/_blockhook.c); Python runs only for
 semihosting calls and faults.
@@ -220,6 +221,7 @@ class Simulator:
         )
         self.core: Core = self.target.cpu
         self.timing = self.core.timing
+        self.flash_base = flash_base(image, self.target)
         self.fit_problem = self._check_fit()
         self._fault: Fault | None = None  # how the current run ended, if it faulted
         self._exit: int | None = None  # the firmware's exit status, if it exited
@@ -228,46 +230,51 @@ class Simulator:
         self.flash = np.full(self.flash_size, ERASED, np.uint8)
         self.sram = np.zeros(self.sram_size, np.uint8)
         self._sram_image: list[tuple[int, bytes]] = []
-        # An image linked for another map (an STM32's flash at 0x08000000) has no vector table
-        # at 0; a segment outside both regions belongs to no memory at all. Either is refused.
+        # Flash is at 0, or where the part has it when the image was linked there (an STM32's
+        # 0x08000000: flash_base). An image linked for another map (an STM32's, on a part
+        # whose flash is at 0) has no vector table at the start of flash; a segment outside
+        # both regions belongs to no memory at all. Either is refused.
         # A segment that starts in the flash or SRAM region past the mapped size is the image
         # not fitting the memories asked for: _check_fit reports it (image_too_large).
-        starts_at_zero = any(s.address == FLASH_BASE for s in image.segments)
+        base = self.flash_base
+        starts_at_base = any(s.address == base for s in image.segments)
         for seg in image.segments:
-            if FLASH_BASE <= seg.address < FLASH_BASE + self.flash_size:
-                off = seg.address - FLASH_BASE
+            if base <= seg.address < base + self.flash_size:
+                off = seg.address - base
                 n = min(len(seg.data), self.flash_size - off)
                 self.flash[off : off + n] = np.frombuffer(seg.data[:n], np.uint8)
             elif SRAM_BASE <= seg.address < SRAM_BASE + self.sram_size:
                 self._sram_image.append((seg.address - SRAM_BASE, seg.data))
-            elif not starts_at_zero or not (
-                    FLASH_BASE <= seg.address < FLASH_BASE + REGION
+            elif not starts_at_base or not (
+                    base <= seg.address < FLASH_BASE + REGION
                     or SRAM_BASE <= seg.address < SRAM_BASE + REGION):
                 raise ImageError(
                     f"load segment at 0x{seg.address:08x} ({len(seg.data):,} bytes) lies "
-                    f"outside the memory map (flash 0x{FLASH_BASE:08x}-"
-                    f"0x{FLASH_BASE + self.flash_size - 1:08x}, SRAM 0x{SRAM_BASE:08x}-"
+                    f"outside the memory map (flash 0x{base:08x}-"
+                    f"0x{base + self.flash_size - 1:08x}, SRAM 0x{SRAM_BASE:08x}-"
                     f"0x{SRAM_BASE + self.sram_size - 1:08x}): link for flash at "
                     f"0x{FLASH_BASE:08x} and SRAM at 0x{SRAM_BASE:08x}, as `ebnn-sim build` "
-                    "does")
+                    "does" + _other_map_hint(seg.address, self.target))
 
         # The core's own model, without UC_MODE_MCLASS: with that mode Unicorn ignores the
         # model and emulates a Cortex-M33 whatever was asked (../docs/simulator.md).
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
         self.uc.ctl_set_cpu_model(self.core.unicorn_model)
         self._regs = Registers(self.uc)
-        self.uc.mem_map_ptr(FLASH_BASE, self.flash_size, UC_PROT_READ | UC_PROT_EXEC,
+        self.uc.mem_map_ptr(base, self.flash_size, UC_PROT_READ | UC_PROT_EXEC,
                             self.flash.ctypes.data)
+        if base != FLASH_BASE:  # the boot alias at 0 (vector fetches at VTOR 0): reads only
+            self.uc.mem_map_ptr(FLASH_BASE, self.flash_size, UC_PROT_READ, self.flash.ctypes.data)
         self.uc.mem_map_ptr(SRAM_BASE, self.sram_size, UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC,
                             self.sram.ctypes.data)
 
         brk = image.symbols.get("__heap_break")
         if image.heap_above_stack(image.initial_sp):  # the stack cannot grow into it
             brk = None
-        tables = CodeTables(*build_tables(self.flash, FLASH_BASE, image.exec_ranges, self.timing))
+        tables = CodeTables(*build_tables(self.flash, base, image.exec_ranges, self.timing))
         self._fp_table = tables.fp
         self._counter = NativeCounter(
-            self.uc, flash=self.flash, flash_base=FLASH_BASE, sram=self.sram, sram_base=SRAM_BASE,
+            self.uc, flash=self.flash, flash_base=base, sram=self.sram, sram_base=SRAM_BASE,
             tables=tables,
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
@@ -276,7 +283,7 @@ class Simulator:
             self._counter.set_fp64_trap(True)
         if opts.check_alignment:
             self._counter.add_alignment_checks(
-                alignment_checks(self.flash, FLASH_BASE, image.exec_ranges, self.core,
+                alignment_checks(self.flash, base, image.exec_ranges, self.core,
                                  image.symbols.values()))
         self._div0_installed = False
         self._trp_installed = False
@@ -284,15 +291,15 @@ class Simulator:
             self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
             stack_objects=image.objects, frame_guard=self._frame_guard)
-        table = _vector_table(image)
+        table = _vector_table(image, base)
         if table is not None:
             self.exceptions.vector_table = table
             self._counter.state.vec_base, self._counter.state.vec_entries = table[1:]
         # the context an RTOS saves on a thread's stack from its handlers counts in its peak
         if writes_psp(self.flash):
             self._counter.add_store_checks(store_checks(
-                self.flash, FLASH_BASE,
-                clip_ranges(handler_ranges(self.flash, FLASH_BASE, IRQ0 + self.target.irqs,
+                self.flash, base,
+                clip_ranges(handler_ranges(self.flash, base, IRQ0 + self.target.irqs,
                                            image.functions), image.exec_ranges)))
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
         self._reset_requested = False
@@ -323,7 +330,7 @@ class Simulator:
         # Unicorn executes SEV as a no-op: a code hook on each one sets the event register
         halfwords = self.flash[: self.flash_size & ~1].view(np.uint16)
         for index in np.flatnonzero((halfwords == 0xBF40) & (tables.cost > 0)).tolist():
-            self.on_entry(FLASH_BASE + 2 * index, self._sev)
+            self.on_entry(base + 2 * index, self._sev)
         # MSR CONTROL (thread code leaving its PSP stack) and, on ARMv8-M, MSR MSPLIM/PSPLIM
         # (Unicorn has no register id for them): a code hook on each
         sysm = (0x8814, 0x8809, 0x880A, 0x880B) if self.exceptions.v8m else (0x8814, 0x8809)
@@ -335,13 +342,14 @@ class Simulator:
             hook = (functools.partial(self._msr_control, rn) if sys_reg == 0x8814 else
                     functools.partial(self._msr_psp, rn) if sys_reg == 0x8809 else
                     functools.partial(self._msr_stack_limit, rn, sys_reg == 0x880B))
-            self.on_entry(FLASH_BASE + 2 * index, hook)
+            self.on_entry(base + 2 * index, hook)
         # a handler that is only `b .` (the Default_Handler of many vendors' start-up code):
         # reached where nothing can preempt it, the firmware has stopped for good
         vectors = self.flash[: min(self.flash_size, 4 * SPIN_VECTORS) & ~3].view(np.uint32)
         for entry in sorted({int(v) & ~1 for v in vectors[2:] if v & 1}):
-            if (FLASH_BASE <= entry < FLASH_BASE + self.flash_size - 1 and entry % 2 == 0
-                    and halfwords[entry // 2] == 0xE7FE and tables.cost[entry // 2] > 0):
+            if (base <= entry < base + self.flash_size - 1 and entry % 2 == 0
+                    and halfwords[(entry - base) // 2] == 0xE7FE
+                    and tables.cost[(entry - base) // 2] > 0):
                 self.on_entry(entry, functools.partial(self._spin, entry))
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_bad_access)
         self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT, self._on_bad_access)
@@ -353,9 +361,10 @@ class Simulator:
 
     def _check_fit(self) -> str | None:
         img = self.image
+        base = self.flash_base
         flash_end = max((s.address + len(s.data) for s in img.segments
-                         if FLASH_BASE <= s.address < FLASH_BASE + REGION), default=0)
-        needed = max(img.flash_used, flash_end - FLASH_BASE)
+                         if base <= s.address < FLASH_BASE + REGION), default=base)
+        needed = max(img.flash_used, flash_end - base)
         if needed > self.flash_size:
             return (f"the image needs {needed} bytes of flash; "
                     f"only {format_size(self.flash_size)} mapped")
@@ -462,7 +471,7 @@ class Simulator:
         return name, start, start + size
 
     def _frame_read(self, addr: int, size: int) -> bytes | None:
-        return self._host_read(addr, size) if self._mapped(addr, size) else None
+        return self._host_read(addr, size) if self._readable(addr, size) else None
 
     def _frame_write(self, addr: int, data: bytes) -> bool:
         if not self._in_sram(addr, len(data)):
@@ -487,8 +496,9 @@ class Simulator:
         if on and not self._div0_installed:
             self._div0_installed = True
             self._counter.add_division_checks(
-                division_checks(self.flash, FLASH_BASE, self.image.exec_ranges, self.core), True)
-            self.uc.ctl_remove_cache(FLASH_BASE, FLASH_BASE + self.flash_size)
+                division_checks(self.flash, self.flash_base, self.image.exec_ranges, self.core),
+                True)
+            self.uc.ctl_remove_cache(self.flash_base, self.flash_base + self.flash_size)
         self._counter.set_div0_trap(on)
 
     def set_unaligned_trap(self, on: bool) -> None:
@@ -500,8 +510,9 @@ class Simulator:
         if on and not self._trp_installed:
             self._trp_installed = True
             self._counter.add_unaligned_trap_checks(
-                unaligned_trap_checks(self.flash, FLASH_BASE, self.image.exec_ranges, self.core))
-            self.uc.ctl_remove_cache(FLASH_BASE, FLASH_BASE + self.flash_size)
+                unaligned_trap_checks(self.flash, self.flash_base, self.image.exec_ranges,
+                                      self.core))
+            self.uc.ctl_remove_cache(self.flash_base, self.flash_base + self.flash_size)
         self._counter.set_unaligned_trap(on)
 
     def read_memory(self, address: int, size: int) -> bytes:
@@ -822,7 +833,11 @@ class Simulator:
         if sram_end <= address < sram_end + 0x100000:
             past = address - sram_end
             return f" ({past} bytes past the end of {format_size(self.sram_size)} SRAM)"
-        if address < SRAM_BASE and address >= FLASH_BASE + self.flash_size:
+        base = self.flash_base
+        if base != FLASH_BASE and address < self.flash_size:
+            return (f" (the boot alias of flash at 0x{base:08x}: mapped for reads only, run code "
+                    "at its linked address)")
+        if address < SRAM_BASE and address >= base + self.flash_size:
             return f" (past the end of {format_size(self.flash_size)} flash)"
         if address < 0x1000:
             return " (near address 0: null pointer?)"
@@ -834,8 +849,11 @@ class Simulator:
         SRAM raises UcError(UC_ERR_READ_UNMAPPED), like Unicorn's mem_read."""
         if addr >= SRAM_BASE and addr + size <= SRAM_BASE + self.sram_size:
             return self.sram[addr - SRAM_BASE : addr - SRAM_BASE + size].tobytes()
-        if addr >= FLASH_BASE and addr + size <= FLASH_BASE + self.flash_size:
-            return self.flash[addr - FLASH_BASE : addr - FLASH_BASE + size].tobytes()
+        base = self.flash_base
+        if addr >= base and addr + size <= base + self.flash_size:
+            return self.flash[addr - base : addr - base + size].tobytes()
+        if base != FLASH_BASE and addr + size <= self.flash_size:  # the boot alias at 0
+            return self.flash[addr : addr + size].tobytes()
         raise UcError(UC_ERR_READ_UNMAPPED)
 
     def _host_write(self, addr: int, data: bytes) -> None:
@@ -845,13 +863,20 @@ class Simulator:
         if self._in_sram(addr, len(data)):
             self.uc.mem_write(addr, data)
             return
-        if addr >= FLASH_BASE and addr + len(data) <= FLASH_BASE + self.flash_size:
-            raise UcError(UC_ERR_WRITE_PROT)
+        if addr + len(data) <= self.flash_size or (
+                addr >= self.flash_base and addr + len(data) <= self.flash_base + self.flash_size):
+            raise UcError(UC_ERR_WRITE_PROT)  # flash, or its boot alias at 0
         raise UcError(UC_ERR_WRITE_UNMAPPED)
 
     def _mapped(self, addr: int, size: int) -> bool:
-        return (addr >= FLASH_BASE and addr + size <= FLASH_BASE + self.flash_size) or \
+        base = self.flash_base
+        return (addr >= base and addr + size <= base + self.flash_size) or \
             self._in_sram(addr, size)
+
+    def _readable(self, addr: int, size: int) -> bool:
+        """Mapped, or in the boot alias of flash at 0 (reads only)."""
+        return self._mapped(addr, size) or (
+            self.flash_base != FLASH_BASE and addr + size <= self.flash_size)
 
     # --- fault description -----------------------------------------------------------------
     def _make_fault(self, kind: str, text: str, pc: int) -> Fault:
@@ -1031,7 +1056,7 @@ class Simulator:
     def _fp64_at(self, start: int) -> int:
         """Address of the first double-precision operation from ``start`` on: in the block
         there, which the native hook flagged from the same table."""
-        fp = self._fp_table[(start - FLASH_BASE) >> 1:]
+        fp = self._fp_table[(start - self.flash_base) >> 1:]
         found = np.flatnonzero(fp == FP64)
         return start + 2 * int(found[0]) if len(found) else start
 
@@ -1141,7 +1166,7 @@ class Simulator:
 
     def _check_vectors(self, sp0: int, reset: int) -> None:
         lowest = min(s.address for s in self.image.segments)
-        if lowest != FLASH_BASE:  # linked at 0x8000 (gcc's default) or for another map
+        if lowest != self.flash_base:  # linked at 0x8000 (gcc's default) or for another map
             self._fault = Fault(
                 kind="hard_fault",
                 message=(f"no vector table at 0x00000000: the image loads nothing there (its "
@@ -1396,17 +1421,36 @@ class Simulator:
         return fault
 
 
-def _vector_table(image: FirmwareImage) -> tuple[str, int, int] | None:
-    """(name, address, entries) of the vector table at reset (VTOR 0): the sized object there
-    (``__vectors``, ``g_pfnVectors``), else a section named for vectors starting there; None
-    when the image does not say (the check then stays off)."""
-    hit = image.object_at(FLASH_BASE)
-    if hit is not None and hit[1] == FLASH_BASE and hit[2] >= 8:
-        return hit[0], FLASH_BASE, hit[2] // 4
+def _vector_table(image: FirmwareImage, base: int = FLASH_BASE) -> tuple[str, int, int] | None:
+    """(name, address, entries) of the vector table at reset (at the start of flash, ``base``):
+    the sized object there (``__vectors``, ``g_pfnVectors``), else a section named for vectors
+    starting there; None when the image does not say (the check then stays off)."""
+    hit = image.object_at(base)
+    if hit is not None and hit[1] == base and hit[2] >= 8:
+        return hit[0], base, hit[2] // 4
     for section in image.sections:
-        if section.address == FLASH_BASE and "vector" in section.name and section.size >= 8:
-            return section.name, FLASH_BASE, section.size // 4
+        if section.address == base and "vector" in section.name and section.size >= 8:
+            return section.name, base, section.size // 4
     return None
+
+
+def flash_base(image: FirmwareImage, target: Target) -> int:
+    """Where ``image``'s flash is on ``target``: 0, or the part's own flash address (an
+    STM32's 0x08000000, aliased at 0 when it boots from flash) when the image loads its
+    vector table there and nothing below it, as a vendor linker script links it."""
+    at = target.flash_address
+    if at != FLASH_BASE and min((s.address for s in image.segments), default=0) == at:
+        return at
+    return FLASH_BASE
+
+
+def _other_map_hint(address: int, target: Target) -> str:
+    """For a segment at another part's flash: the targets whose flash is there."""
+    there = [t.name for t in TARGETS.values()
+             if t.flash_address and t.flash_address <= address < t.flash_address + REGION]
+    if not there or target.name in there:
+        return ""
+    return f", or run it as one of the parts whose flash is there (--target {', '.join(there)})"
 
 
 def run(image: FirmwareImage, options: RunOptions | None = None, **kwargs: Any) -> RunReport:

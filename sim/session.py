@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.budget_check import check_limits, compare
-from sim.elf import FirmwareImage, InvalidFirmware, load_elf
+from sim.elf import FLASH_STARTS, FirmwareImage, InvalidFirmware, load_elf
 from sim.inputs import InputError, InputFormat, console_bytes
 from sim.interrupts import stop_on_sigint
 from sim.report import RunReport
 from sim.runner import PAGE, REGION, ImageError, RunOptions, Simulator, resolve_target
-from toolchain.memory_map import FLASH_BASE, SRAM_BASE
+from toolchain.memory_map import SRAM_BASE
 from toolchain.sizes import format_size
 
 
@@ -145,7 +145,7 @@ def _fitted(image: FirmwareImage, sram: int, flash: int) -> tuple[int, int]:
     flash = max(flash, _round_up(image.flash_used))
     sram = max(sram, _round_up(max(image.static_top, image.static_end) - SRAM_BASE))
     for seg in image.segments:  # initial SP: the first word of the vector table
-        if seg.address == FLASH_BASE and len(seg.data) >= 4:
+        if seg.address in FLASH_STARTS and len(seg.data) >= 4:
             sp0 = struct.unpack_from("<I", seg.data)[0]
             if SRAM_BASE < sp0 <= SRAM_BASE + REGION:
                 sram = max(sram, _round_up(sp0 - SRAM_BASE))

@@ -7,6 +7,9 @@ sits at 0xE0000000.
 """
 
 FLASH_BASE = 0x0000_0000
+# Where an STM32's flash really is: vendor linker scripts link there, and the part boots from
+# flash through an alias of it at 0 (toolchain.profiles: Target.flash_address).
+STM32_FLASH = 0x0800_0000
 SRAM_BASE = 0x2000_0000
 REGION_SIZE = 0x2000_0000  # the code region and the SRAM region: 512 MiB each
 PAGE_SIZE = 1024  # the simulator maps memory in Unicorn's ARM pages: sizes are whole KiB

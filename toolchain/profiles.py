@@ -10,6 +10,7 @@ parts whose flash cache or accelerator (nRF52 cache, ST ART/ICACHE) hides it in 
 from dataclasses import dataclass
 
 from toolchain.cores import Core, get_core
+from toolchain.memory_map import STM32_FLASH
 from toolchain.sizes import format_size
 
 KIB = 1024
@@ -30,6 +31,9 @@ class Target:
                                 "cmsdk_timer1")
     irqs: int = 32  # external interrupt lines of the NVIC (at least 32 modelled)
     prio_bits: int = 3  # implemented bits of each 8-bit exception priority
+    # where the part's flash is, when an image may be linked there rather than at 0 (an STM32's
+    # 0x08000000, which the part aliases at 0 when it boots from flash); 0: flash at 0 only
+    flash_address: int = 0
 
     def __post_init__(self) -> None:
         core = get_core(self.core)
@@ -72,13 +76,15 @@ TARGETS: dict[str, Target] = {
         # ARMv6-M has no ITM (and its DWT no cycle counter: sim/devices/dwt.py)
         Target("stm32l031", "STM32L031K6 (Cortex-M0+)", "cortex-m0plus", 32_000_000,
                8 * KIB, 32 * KIB, 1, None, prio_bits=2,
-               devices=("scs", "dwt", "cmsdk_uart", "cmsdk_timer0", "cmsdk_timer1")),
+               devices=("scs", "dwt", "cmsdk_uart", "cmsdk_timer0", "cmsdk_timer1"),
+               flash_address=STM32_FLASH),
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),
         Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,
-               320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4),
+               320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4,
+               flash_address=STM32_FLASH),
         Target("stm32l552", "STM32L552 (Cortex-M33)", "cortex-m33", 110_000_000,
-               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109),
+               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109, flash_address=STM32_FLASH),
     )
 }
 

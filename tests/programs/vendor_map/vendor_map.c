@@ -1,0 +1,80 @@
+/*
+ * Firmware laid out as a vendor's start-up code and linker script lay out an STM32's: the
+ * vector table and code in flash at 0x08000000 (vendor_map.ld), .data copied from there to
+ * SRAM, VTOR left at its reset value 0, where the part aliases the flash it boots from. It
+ * checks its .data, takes SysTick interrupts (their vectors fetched through the alias), reads
+ * its vector table through the alias and prints "vendor ok"; with -DRUN_FROM_ALIAS it calls a
+ * function at its alias address instead (0x0000xxxx), which the simulator refuses to execute.
+ */
+#include <stdint.h>
+
+extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
+void Reset_Handler(void);
+void SysTick_Handler(void);
+void Default_Handler(void);
+
+__attribute__((section(".isr_vector"), used)) const uintptr_t g_pfnVectors[16] = {
+    (uintptr_t)&_estack, (uintptr_t)Reset_Handler, (uintptr_t)Default_Handler,
+    (uintptr_t)Default_Handler, [11] = (uintptr_t)Default_Handler,
+    [14] = (uintptr_t)Default_Handler, [15] = (uintptr_t)SysTick_Handler,
+};
+
+static volatile uint32_t ticks;
+volatile uint32_t initialised = 0x12345678u; /* .data: its value comes from flash */
+
+#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+#define VTOR (*(volatile uint32_t *)0xE000ED08u)
+
+static int semihost(int op, const void *arg)
+{
+    register int r0 __asm__("r0") = op;
+    register const void *r1 __asm__("r1") = arg;
+    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+    return r0;
+}
+
+static void finish(uint32_t status)
+{
+    const uint32_t block[2] = {0x20026u, status}; /* ADP_Stopped_ApplicationExit */
+    semihost(0x20, block);                           /* SYS_EXIT_EXTENDED */
+    for (;;) {
+    }
+}
+
+void SysTick_Handler(void) { ticks++; }
+
+void Default_Handler(void) { finish(99); }
+
+static uint32_t check(void)
+{
+    if (initialised != 0x12345678u)
+        return 1;
+    uintptr_t reset_vector = 4u; /* read through the alias at 0 */
+    __asm__("" : "+r"(reset_vector)); /* an address, not a constant GCC checks bounds against */
+    if (VTOR != 0 || *(const volatile uint32_t *)reset_vector != (uintptr_t)Reset_Handler)
+        return 2;
+#ifdef RUN_FROM_ALIAS
+    void (*aliased)(void) = (void (*)(void))((uintptr_t)SysTick_Handler - 0x08000000u);
+    aliased();
+#endif
+    SYST_RVR = 999;
+    SYST_CVR = 0;
+    SYST_CSR = 7; /* processor clock, interrupt, enable */
+    while (ticks < 3)
+        __asm__ volatile("wfi");
+    SYST_CSR = 0;
+    semihost(0x04, "vendor ok\n"); /* SYS_WRITE0 */
+    return 0;
+}
+
+void Reset_Handler(void)
+{
+    uint32_t *src = &_sidata, *dst = &_sdata;
+    while (dst < &_edata)
+        *dst++ = *src++;
+    for (dst = &_sbss; dst < &_ebss; dst++)
+        *dst = 0;
+    finish(check());
+}
