@@ -241,7 +241,8 @@ def export_cmd(model: Path, output: Path) -> None:
               help="Instead of a data set's accuracy, the reference's class and scores for "
                    "each input in these files (what the firmware must print for them; no "
                    "labels needed): a file as `ebnn-sim run --input` reads it (.png, .wav, "
-                   ".npy, .csv or raw bytes) or a folder of them. Repeatable.")
+                   ".npy, .csv or raw bytes) or a folder of them (as verify --input). "
+                   "Repeatable.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the results as JSON.")
@@ -285,9 +286,11 @@ def _eval_inputs(art: "Artifact", paths: list[Path], limit: int | None,
                  json_path: Path | None) -> None:
     """``eval --input``: the reference's class and scores for each input of ``paths``."""
     from ebnn import reference
-    from ebnn.input_files import load_input_files
+    from ebnn.input_files import display, load_input_files, skipped_note
 
     files = load_input_files(art, paths, limit, reader="this model")
+    if files.skipped:
+        err.print(skipped_note(files.skipped), markup=False, soft_wrap=True)
     ref = reference.run(art, files.images)
     names = art.metadata.get("class_names")
     if not (isinstance(names, list) and len(names) == art.classes):
@@ -296,9 +299,9 @@ def _eval_inputs(art: "Artifact", paths: list[Path], limit: int | None,
     rows = []
     for (path, k), cls, scores in zip(files.sources, ref.classes, ref.scores, strict=True):
         name = f" ({names[cls]})" if names else ""
-        click.echo(f"{path}{f' [{k}]' if path in several else ''}: class {int(cls)}{name}  "
-                   "scores: " + " ".join(str(int(v)) for v in scores))
-        rows.append({"file": str(path), "index": k, "class": int(cls),
+        click.echo(f"{display(path)}{f' [{k}]' if path in several else ''}: class {int(cls)}"
+                   f"{name}  scores: " + " ".join(str(int(v)) for v in scores))
+        rows.append({"file": display(path), "index": k, "class": int(cls),
                      **({"name": str(names[cls])} if names else {}),
                      "scores": [int(v) for v in scores]})
     if json_path is not None:

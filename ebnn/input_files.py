@@ -20,6 +20,11 @@ class InputFilesError(Exception):
     line for the user."""
 
 
+# What a folder's files must end in to be read as inputs (``sim.inputs``: raw bytes for the
+# last two); anything else in a folder (a README, Thumbs.db, a JPEG) is skipped and reported.
+INPUT_SUFFIXES = (".png", ".wav", ".npy", ".csv", ".bin", ".raw")
+
+
 @dataclass
 class InputFiles:
     """Inputs read from files: no labels, only the model's inputs."""
@@ -27,29 +32,60 @@ class InputFiles:
     images: np.ndarray  # uint8, (N, *input shape), quantised as the model's data would be
     sources: list[tuple[Path, int]]  # per input: the file it came from, its index in that file
     files: int
+    skipped: list[Path]  # files in the folders that are not inputs by their suffix
 
 
-def input_file_paths(paths: list[Path]) -> list[Path]:
-    """``paths`` with every folder replaced by the files in it and its sub-folders, by name
-    (hidden files and folders skipped, symbolic links to folders not followed); InputFilesError
-    for a folder without any, or for more than MAX_FILES in all (a folder named by mistake)."""
+def display(path: Path) -> str:
+    """``path`` for text and JSON: a name that is not UTF-8 with its bytes as \\xNN escapes
+    (strict JSON parsers refuse the lone surrogates Python keeps them as)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def skipped_note(skipped: list[Path]) -> str:
+    """The line saying which files of the folders were not read."""
+    names = ", ".join(display(p) for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+    return (f"note: {len(skipped):,} file{'s' if len(skipped) != 1 else ''} skipped: not "
+            f"inputs by their suffix ({names}); inputs end in {', '.join(INPUT_SUFFIXES)}")
+
+
+def _walk_error(exc: OSError) -> None:
+    raise InputFilesError(f"{exc.filename}: cannot list it ({exc.strerror or exc})")
+
+
+def input_file_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """``paths`` with every folder replaced by the input files in it and its sub-folders, in
+    name order over the tree (hidden files and folders skipped, symbolic links to folders not
+    followed), and the files skipped there for their suffix (not INPUT_SUFFIXES).
+    InputFilesError for a folder without inputs or that cannot be listed, a path that is not a
+    regular file (a FIFO would block for ever), or more than MAX_FILES files in all (a folder
+    named by mistake)."""
     from ebnn.datafiles import MAX_FILES
 
     found: list[Path] = []
+    skipped: list[Path] = []
     for path in paths:
         if not path.is_dir():
             found.append(path)
             continue
         inside: list[Path] = []
-        for root, dirs, names in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            inside += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
-            if len(found) + len(inside) > MAX_FILES:
-                raise InputFilesError(f"{path}: more than {MAX_FILES:,} files")
+        for root, dirs, names in os.walk(path, onerror=_walk_error):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in names:
+                if name.startswith("."):
+                    continue
+                (inside if name.lower().endswith(INPUT_SUFFIXES) else skipped).append(
+                    Path(root) / name)
+            if len(found) + len(inside) + len(skipped) > MAX_FILES:
+                raise InputFilesError(f"{display(path)}: more than {MAX_FILES:,} files")
         if not inside:
-            raise InputFilesError(f"{path}: a folder without input files")
-        found += inside
-    return found
+            raise InputFilesError(f"{display(path)}: a folder without input files ("
+                                  + ", ".join(INPUT_SUFFIXES) + ")")
+        found += sorted(inside, key=lambda p: p.relative_to(path).parts)
+    for path in found:
+        if not path.is_file():
+            raise InputFilesError(f"{display(path)}: not a regular file (a FIFO or a device "
+                                  "would be read for ever)")
+    return found, sorted(skipped)
 
 
 def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None,
@@ -72,7 +108,7 @@ def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None,
     chunks: list[np.ndarray] = []
     sources: list[tuple[Path, int]] = []
     size = 0
-    files = input_file_paths(paths)
+    files, skipped = input_file_paths(paths)
     for path in files:
         if limit is not None and len(sources) >= limit:
             break
@@ -92,4 +128,4 @@ def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None,
     images = np.concatenate(chunks)
     if limit is not None:
         images, sources = images[:limit], sources[:limit]
-    return InputFiles(images, sources, len({p for p, _ in sources}))
+    return InputFiles(images, sources, len({p for p, _ in sources}), skipped)

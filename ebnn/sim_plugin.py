@@ -106,8 +106,8 @@ def check_model_input(image: FirmwareImage, art: Artifact, elf: Path, model: Pat
               help="Verify on these files instead of a data set; no labels needed (so no "
                    "accuracy): a file as `ebnn-sim run --input` reads it (.png, .wav, .npy, "
                    ".csv or raw bytes: one or more whole inputs, quantised as the model's data), "
-                   "or a folder of them (its files and sub-folders', by name; hidden ones "
-                   "skipped). Repeatable.")
+                   "or a folder of them (its and its sub-folders' .png, .wav, .npy, .csv, .bin "
+                   "and .raw files, by name; hidden ones skipped). Repeatable.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS), default=1,
               show_default=True,
@@ -151,7 +151,13 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     from ebnn.artifact import ArtifactError, load, model_digest
     from ebnn.data import DatasetError
     from ebnn.evaluate import EvalError, eval_dataset, eval_inputs
-    from ebnn.input_files import InputFiles, InputFilesError, load_input_files
+    from ebnn.input_files import (
+        InputFiles,
+        InputFilesError,
+        display,
+        load_input_files,
+        skipped_note,
+    )
     from ebnn.library import LibraryError, host_compiler
     from ebnn.verify import (
         Limits,
@@ -180,6 +186,8 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         labels: np.ndarray | None
         if inputs:
             files = load_input_files(art, list(inputs), limit)
+            if files.skipped:
+                cli.err.print(skipped_note(files.skipped), markup=False, soft_wrap=True)
             images, labels = files.images, None
             where = f"{files.files:,} input file{'s' if files.files != 1 else ''}, no labels"
         else:
@@ -212,7 +220,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         sys.exit(130)
     if result.first_mismatch and files is not None:  # which file, and which of its inputs
         path, k = files.sources[result.first_mismatch["image"]]
-        result.first_mismatch.update(file=str(path), file_index=k)
+        result.first_mismatch.update(file=display(path), file_index=k)
     report = result.to_dict()
     recorded, ours = image.metadata.get("model.digest"), model_digest(art)
     report["model_digest"] = {"model": ours, "elf": recorded}
@@ -248,7 +256,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
                  if native_result.mismatches else "")
         if files is not None and native_result.mismatches:
             path, k = files.sources[native_result.mismatch_indices[0]]
-            first += f" ({escape(str(path))}, input {k})"
+            first += f" ({escape(display(path))}, input {k})"
         err.print(f"native ({escape(native_result.compiler)}): [bold {style}]"
                   f"{native_result.mismatches} mismatches[/] in {native_result.compared} {samples}"
                   f"{first}")

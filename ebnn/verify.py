@@ -23,7 +23,13 @@ import numpy as np
 
 from ebnn import reference
 from ebnn.artifact import Artifact, layer_kind
-from ebnn.codegen import layer_function, output_function, plan_buffers, work_buffer
+from ebnn.codegen import (
+    layer_function,
+    output_function,
+    plan_buffers,
+    scratch_buffer,
+    work_buffer,
+)
 from ebnn.workers import ignore_sigint, sigint_blocked, sigterm_interrupts, stop_pool
 from sim import FirmwareImage, Simulator, load_elf
 from sim.interrupts import stop_on_sigint
@@ -420,8 +426,10 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
     hidden = art.hidden
     entries = [layer_function(i + 1) for i in range(len(hidden) - 1)] + [output_function()]
     plan = plan_buffers(art)  # the harness's layer outputs: in the library's static scratch
-    # (with the image in it: ebnn_work)
-    for name in [*entries, work_buffer()]:
+    # (with the image in it: ebnn_work; ebnn_buf in firmware built before it had its own name)
+    scratch = next((n for n in (work_buffer(), scratch_buffer()) if n in fw.symbols),
+                   work_buffer())
+    for name in [*entries, scratch]:
         if name not in fw.symbols:
             raise VerifyError(f"{elf}: no symbol {name}; was it built from this model?")
     sim = Simulator(fw, RunOptions(target=target))
@@ -432,7 +440,7 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
         nwords = (nbits + 31) // 32
 
         def hook() -> None:
-            raw = sim.read_memory(fw.symbols[work_buffer()] + 4 * plan.outputs[i], nwords * 4)
+            raw = sim.read_memory(fw.symbols[scratch] + 4 * plan.outputs[i], nwords * 4)
             words = np.frombuffer(raw, "<u4")
             bits = np.unpackbits(words.view(np.uint8), bitorder="little")[:nbits].astype(bool)
             snapshots[i] = bits.reshape(hidden[i].out_shape)
@@ -449,9 +457,18 @@ def firmware_layer_bits(art: Artifact, elf: Path, image: np.ndarray,
 def locate_mismatch(art: Artifact, elf: Path, image: np.ndarray,
                     target: str | None = None) -> dict[str, Any]:
     """The first hidden layer, element and bit where firmware and reference differ on
-    ``image`` (the reference's bits of that one image computed again)."""
+    ``image`` (the reference's bits of that one image computed again). A firmware whose
+    layers cannot be read (a streaming build: no whole layer outputs; a harness of another
+    shape) is still a mismatch, left unlocated with the reason."""
     ref = reference.run(art, image, keep_bits=True)
-    for layer, bits in enumerate(firmware_layer_bits(art, elf, image, target)):
+    if STREAM_SYMBOL in load_elf(elf).symbols:
+        return {"where": "not located: a streaming build keeps only a few rows of each layer "
+                         "(build it whole with ebnn build, without --stream, to locate it)"}
+    try:
+        layers = firmware_layer_bits(art, elf, image, target)
+    except VerifyError as exc:
+        return {"where": f"not located: {exc}"}
+    for layer, bits in enumerate(layers):
         expected = ref.bits[layer][0]
         diff = np.argwhere(bits != expected)
         if len(diff):

@@ -314,6 +314,6 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
     if not data and fmt is not None:  # the harness would classify its embedded sample
         raise InputError(f"{path}: empty; {fmt.reader} reads {fmt.describe()}")
     if fmt is not None and len(data) % fmt.size:
-        raise InputError(f"{path}: {len(data):,} bytes, not a whole number of inputs; this "
-                         f"firmware reads {fmt.describe()}")
+        raise InputError(f"{path}: {len(data):,} bytes, not a whole number of inputs; "
+                         f"{fmt.reader} reads {fmt.describe()}")
     return data

@@ -257,6 +257,51 @@ def test_verify_cli_on_unlabelled_input_files(trained, tmp_path):
     assert np.array_equal(limited.images, images[1:3]) and limited.files == 1
 
 
+def test_input_folders_are_read_in_name_order_and_other_files_skipped(trained, tmp_path):
+    """Name order over the whole tree (a sub-folder's files where its name sorts), and the
+    files that are no inputs by their suffix named in a note instead of aborting the run."""
+    images = load_dataset("mnist", split="train").images[:3].astype(np.uint8)
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    (root / "z.raw").write_bytes(images[2].tobytes())
+    (root / "sub" / "b.raw").write_bytes(images[1].tobytes())
+    (root / "a.raw").write_bytes(images[0].tobytes())
+    (root / "README.txt").write_text("captured on the bench")
+    (root / "sub" / "Thumbs.db").write_bytes(bytes(784))  # a multiple of the input: not read
+    res = ebnn("eval", trained / "small.ebnn", "--input", root, "--json", tmp_path / "e.json")
+    assert res.returncode == 0, res.stderr
+    rows = json.loads((tmp_path / "e.json").read_text())["inputs"]
+    assert [Path(r["file"]).relative_to(root).as_posix() for r in rows] == [
+        "a.raw", "sub/b.raw", "z.raw"]
+    assert "note: 2 files skipped: not inputs by their suffix" in res.stderr
+    assert "README.txt" in res.stderr and "Thumbs.db" in res.stderr
+
+
+def test_verify_mismatches_are_counted_when_they_cannot_be_located(trained, tmp_path):
+    """A streaming build (no whole layer outputs) and a firmware built before the scratch was
+    named ebnn_work: every mismatch is still counted and written, the location says why it is
+    missing (both used to stop verify with exit 2 and no report)."""
+    art = artifact.load(trained / "small.ebnn")
+    art.output.offset = art.output.offset + 1
+    artifact.save(art, tmp_path / "other.ebnn")
+    stream = tmp_path / "stream.elf"
+    assert ebnn("build", trained / "small.ebnn", "--stream", "-o", stream).returncode == 0
+    res = run_cli_in_process("verify", stream, "--model", tmp_path / "other.ebnn", "--limit",
+                             "3", json_path=tmp_path / "s.json")
+    assert res.returncode == 1, res.stderr
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert data["mismatches"] == 3
+    assert data["first_mismatch"]["where"].startswith("not located: a streaming build")
+    old = tmp_path / "old.elf"  # ebnn_buf, as ebnn build named the harness's scratch before
+    subprocess.run(["arm-none-eabi-objcopy", "--redefine-sym", "ebnn_work=ebnn_buf",
+                    str(trained / "small.elf"), str(old)], check=True)
+    res = run_cli_in_process("verify", old, "--model", tmp_path / "other.ebnn", "--limit", "2",
+                             json_path=tmp_path / "o.json")
+    assert res.returncode == 1, res.stderr
+    where = json.loads((tmp_path / "o.json").read_text())["first_mismatch"]["where"]
+    assert where == "output layer (all hidden bits agree)"
+
+
 def test_verify_cli_names_the_file_of_a_mismatch(trained, tmp_path):
     _input_files(tmp_path / "in")
     art = artifact.load(trained / "small.ebnn")
@@ -272,8 +317,12 @@ def test_verify_cli_names_the_file_of_a_mismatch(trained, tmp_path):
 
 @pytest.mark.parametrize("make, extra, words", [
     (lambda d: d.mkdir(), (), "a folder without input files"),
+    (lambda d: (d.mkdir(), (d / "notes.bin").write_text("hi")), (),
+     "notes.bin: 2 bytes, not a whole number of inputs"),
     (lambda d: (d.mkdir(), (d / "notes.txt").write_text("hi")), (),
-     "notes.txt: 2 bytes, not a whole number of inputs"),
+     "in: a folder without input files (.png, .wav, .npy, .csv, .bin, .raw)"),
+    (lambda d: (d.mkdir(), os.mkfifo(d / "live.raw")), (),
+     "live.raw: not a regular file"),
     (lambda d: (d.mkdir(), np.save(d / "x.npy", np.zeros((2, 8, 8)))), (),
      "an array of shape [2, 8, 8]; this firmware reads inputs of shape [28, 28, 1]"),
     (lambda d: d.mkdir(), ("--data-dir", "."), "--input verifies files instead of a data set"),
