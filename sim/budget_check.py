@@ -70,6 +70,13 @@ class Check:
         return f"{self.metric}: {self.measured} > {self.limit} (over by {-self.margin})"
 
 
+def sram_budget(mapped: int | None, max_sram: int | None) -> int | None:
+    """The peak-SRAM budget of a run: the SRAM mapped (``--sram``) and ``--max-sram``, the
+    lower of the two given."""
+    given = [v for v in (mapped, max_sram) if v is not None]
+    return min(given) if given else None
+
+
 def check_limits(limits: Mapping[str, int | None]) -> None:
     """ValueError for a metric not in METRICS (a typo must not check nothing) or a limit that
     is not a whole number >= 0."""

@@ -289,10 +289,14 @@ class CheckResult:
     @property
     def warnings(self) -> list[tuple[ElfResult, str]]:
         """ELFs that ran with more SRAM or flash than their target part has (linked for
-        more): their budgets hold on a larger variant of the part, not on the part itself."""
+        more): their budgets hold on a larger variant of the part, not on the part itself;
+        and ELFs whose heap was not tracked: their SRAM peak leaves the heap out."""
         return [(e, w) for e in self.elfs if e.report.target in TARGETS
                 for w in TARGETS[e.report.target].beyond_part(e.report.sram_size,
-                                                              e.report.flash_size)]
+                                                              e.report.flash_size)] + [
+            (e, "heap not tracked (no __heap_peak: an allocator of its own, or a stripped "
+                "ELF): its SRAM peak is static data and stack only")
+            for e in self.elfs if not e.report.heap_tracked]
 
     @property
     def problems(self) -> list[ElfResult]:

@@ -14,6 +14,7 @@ from rich.console import RenderableType
 from rich.markup import escape
 
 from sim import plugins, session
+from sim.budget_check import sram_budget
 from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import print_run_summary, targets_table
@@ -102,10 +103,15 @@ def main() -> None:
 @click.option("--sram", type=SIZE, default=None,
               help="SRAM to map at 0x20000000, e.g. 15k; every byte past it faults. Also the "
                    "peak-SRAM budget. Default: what the ELF was linked for (recorded by "
-                   "`ebnn-sim build`/`ebnn build`), else the target's.")
+                   "`ebnn-sim build`/`ebnn build`), else the target's. A firmware linked for "
+                   "more starts its stack past it and faults at reset: for a budget below "
+                   "the size it was linked for, use --max-sram.")
 @click.option("--flash", type=SIZE, default=None,
               help="Flash to map at 0x00000000; also the flash budget. Default: what the ELF "
                    "was linked for, else the target's.")
+@click.option("--max-sram", type=SIZE, default=None,
+              help="Peak-SRAM budget (static + stack + heap) without changing the SRAM "
+                   "mapped: exit 3 when the peak is over it, as `check`'s sram budget.")
 @click.option("--max-stack", type=SIZE, default=None, help="Stack budget (peak stack use).")
 @click.option("--max-cycles", type=click.IntRange(min=0), default=None,
               help="Budget of estimated cycles for the whole run (active: cycles asleep in "
@@ -140,7 +146,8 @@ def main() -> None:
               help="An access to a device register the simulator does not model is a fault "
                    "(default: it reads back what was written and is listed in the report).")
 def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
-        max_stack: int | None, max_cycles: int | None, max_instructions: int | None,
+        max_sram: int | None, max_stack: int | None, max_cycles: int | None,
+        max_instructions: int | None,
         timeout: float | None, wait_states: int | None, inputs: tuple[Path, ...],
         output_dir: Path | None, json_path: Path | None, quiet: bool, vector_faults: bool,
         strict_peripherals: bool) -> None:
@@ -158,8 +165,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                    max_instructions=max_instructions, timeout=timeout, inputs=inputs,
                    # stdout closed (`>&-`): nowhere to echo to, as with --quiet
                    output_dir=output_dir, echo=None if quiet or sys.stdout is None else echo,
-                   budgets={"sram": sram, "flash": flash, "stack": max_stack,
-                            "cycles": max_cycles}, interruptible=True,
+                   budgets={"sram": sram_budget(sram, max_sram), "flash": flash,
+                            "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals)
     try:
         report = session.run(elf, spec)

@@ -8,7 +8,8 @@ simulator and hands your test the report::
         assert report.stdout.startswith("class 7")
 
 The call takes the options of ``ebnn-sim run``: ``target``, ``sram``, ``flash`` (sizes as
-``"15k"`` or bytes: mapped at that size and also the budget), ``max_stack``, ``max_cycles``,
+``"15k"`` or bytes: mapped at that size and also the budget), ``max_sram`` (a peak-SRAM
+budget that maps nothing: below the size the ELF was linked for), ``max_stack``, ``max_cycles``,
 ``max_instructions``, ``timeout``, ``wait_states``, ``inputs`` (host files the firmware may
 read; the first is also its console input, ``.npy``/``.png`` converted to pixel bytes),
 ``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``. With ``check=True``
@@ -78,6 +79,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         target: str | None = None,
         sram: Size = None,
         flash: Size = None,
+        max_sram: Size = None,
         max_stack: Size = None,
         max_cycles: int | None = None,
         max_instructions: int | None = None,
@@ -90,6 +92,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         check: bool = True,
     ) -> "RunReport":
         from sim import session
+        from sim.budget_check import sram_budget
         from sim.session import RunSpec, SessionError
 
         nonlocal runs
@@ -100,8 +103,9 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                 max_instructions=max_instructions, timeout=timeout,
                 inputs=[_resolve(p, root) for p in inputs], stdin=stdin,
                 output_dir=None if output_dir is None else Path(output_dir), cmdline=cmdline,
-                budgets={"sram": sram_b, "flash": flash_b,
-                         "stack": _size(max_stack, "max_stack"), "cycles": max_cycles})
+                budgets={"sram": sram_budget(sram_b, _size(max_sram, "max_sram")),
+                         "flash": flash_b, "stack": _size(max_stack, "max_stack"),
+                         "cycles": max_cycles})
         except ValueError as exc:  # a budget that is not a whole number >= 0
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
         try:

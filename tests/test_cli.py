@@ -42,6 +42,22 @@ def test_firmware_exit_status_via_the_installed_command(firmware, cli, status, c
 # --- budgets -------------------------------------------------------------------------------
 
 
+def test_sram_budget_below_the_size_linked_for(firmware, cli):
+    """--sram maps memory: below the 15 KiB the ELF is linked for, its stack starts past the
+    SRAM and it faults at reset (exit 4). --max-sram is the peak-SRAM budget alone (exit 3),
+    as check's sram budget; given both, the lower one is the budget."""
+    elf = firmware("hello.c")
+    peak = sim.run(sim.load_elf(elf)).sram_peak
+    assert cli("run", elf, "--sram", "1k").returncode == 4
+    within = cli("run", elf, "--max-sram", str(peak))
+    assert within.returncode == 0 and within.report["sram"]["size"] == 15 * 1024
+    over = cli("run", elf, "--max-sram", str(peak - 1))
+    assert over.returncode == 3
+    assert over.report["over_budget"] == [{"name": "sram", "limit": peak - 1, "actual": peak}]
+    both = cli("run", elf, "--sram", "15k", "--max-sram", str(peak - 1))
+    assert both.returncode == 3
+
+
 def test_stack_budget(firmware, cli):
     elf = firmware("hello.c")
     peak = sim.run(sim.load_elf(elf)).stack_peak

@@ -4,6 +4,7 @@ Expected values come from the programs' disassembly (arm-none-eabi-gcc 12.2, -O2
 next to each assertion.
 """
 
+import json
 import shutil
 import subprocess
 
@@ -103,6 +104,27 @@ def test_heap_is_empty_when_no_allocator_is_linked(firmware):
     # hello.c never calls sbrk, so --gc-sections drops the allocator and its heap symbols.
     report = sim.run(firmware.image("hello.c"))
     assert (report.heap_tracked, report.heap_peak) == (True, 0)
+
+
+def test_a_stripped_elf_does_not_claim_its_heap_is_tracked(firmware, cli, tmp_path):
+    """Stripped (strip, or --ldflags -s), an ELF names neither its break nor its allocator:
+    its heap used to count as tracked and empty, so a check SRAM budget passed a firmware
+    over it. Now it is untracked, and check says its SRAM peak leaves the heap out."""
+    elf = firmware("heap.c", defines={"USE_MALLOC": None})
+    stripped = tmp_path / "stripped.elf"
+    subprocess.run(["arm-none-eabi-strip", "-o", str(stripped), str(elf)], check=True)
+    report = sim.run(sim.load_elf(stripped))
+    assert report.exit_code == 0 and (report.heap_tracked, report.heap_peak) == (False, 0)
+    run = cli("run", stripped)
+    assert "not tracked (no __heap_peak: an allocator of its own, or a stripped ELF)" in (
+        " ".join(run.stderr.split()))  # the summary's note, however the table wraps it
+    (tmp_path / "budgets.toml").write_text(f'[[budget]]\nelf = "{stripped}"\nsram = "15k"\n')
+    check = cli("check", "--config", tmp_path / "budgets.toml", "--json", tmp_path / "c.json",
+                json=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "heap not tracked" in " ".join((check.stdout + check.stderr).split())
+    [elf_result] = json.loads((tmp_path / "c.json").read_text())["elfs"]
+    assert any("heap not tracked" in w for w in elf_result["warnings"])
 
 
 def test_heap_is_untracked_with_an_allocator_of_its_own(firmware):

@@ -44,6 +44,9 @@ def test_fault_with_check_false(ebnn_sim):
 def test_budget_broken(ebnn_sim):
     ebnn_sim("build/fw.elf", max_stack=8)
 
+def test_sram_budget_below_the_link(ebnn_sim):
+    ebnn_sim("build/fw.elf", max_sram=64)
+
 def test_inputs(ebnn_sim):
     report = ebnn_sim("build/read.elf", inputs=["data/data.txt"])
     assert "read: payload" in report.stdout
@@ -73,7 +76,7 @@ def test_entry_point_is_installed():
 
 def test_users_tests_pass_and_fail_as_they_should(user_project):
     result = user_project.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=j.xml")
-    result.assert_outcomes(passed=4, failed=3)
+    result.assert_outcomes(passed=4, failed=4)
     out = result.stdout.str()
     result.stdout.fnmatch_lines([
         "FAILED test_firmware.py::test_over_a_users_limit - AssertionError*",
@@ -91,6 +94,12 @@ def test_users_tests_pass_and_fail_as_they_should(user_project):
     result.stdout.fnmatch_lines([
         "*_ test_budget_broken _*",
         "ebnn_sim: build/fw.elf: over budget: stack: * > 8 (over by *)*",
+    ])
+    # max_sram: a peak-SRAM budget below the 15 KiB the ELF is linked for, which sram= (a
+    # mapping) cannot be: its stack would start past the SRAM
+    result.stdout.fnmatch_lines([
+        "*_ test_sram_budget_below_the_link _*",
+        "ebnn_sim: build/fw.elf: over budget: sram: * > 64 (over by *)*",
     ])
     # a failed test carries the run's summary, as `ebnn-sim run` prints it, as a report section
     result.stdout.fnmatch_lines(["*Captured ebnn-sim call*", "build/fw.elf: ok, exit code 0 *",

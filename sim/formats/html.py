@@ -215,7 +215,8 @@ def render_html(profile: Profile, top: int | None = None) -> str:
                    f"(<span class='mono'>{esc(chain)}</span>).</p>")
     heap = mem["heap"]
     if not heap["tracked"]:
-        out.append("<p>Heap not tracked (the ELF has no <code>__heap_peak</code> symbol).</p>")
+        out.append("<p>Heap not tracked (the ELF has no <code>__heap_peak</code> symbol: an "
+                   "allocator of its own, or a stripped ELF).</p>")
 
     if profile.layers:
         out.append("<h2>Cycles per layer</h2>")
