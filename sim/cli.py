@@ -19,7 +19,7 @@ from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import print_run_summary, targets_table
 from sim.interrupts import stop_on_sigint
-from sim.output_guard import GuardedGroup, PipeConsole
+from sim.output_guard import GuardedGroup, PipeConsole, reader_left_exit
 from sim.report import EXIT_USAGE
 from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MAX_WAIT_STATES, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
@@ -157,9 +157,17 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     and time at the target clock, static RAM, stack and heap peaks, flash used.
     """
 
+    reader_left = False
+
     def echo(data: bytes) -> None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        nonlocal reader_left
+        if reader_left:
+            return
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `| head`: the run goes on, so that its report is written
+            reader_left = True
 
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, inputs=inputs,
@@ -172,11 +180,13 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         report = session.run(elf, spec)
     except SessionError as exc:
         fail(str(exc))
-    if report.stdout and not report.stdout.endswith("\n") and not quiet:
+    if json_path is not None:  # first: a reader of stdout that left does not lose it
+        write_json(json_path, report_dict(report))
+    if report.stdout and not report.stdout.endswith("\n") and not quiet and not reader_left:
         sys.stdout.write("\n")
     print_run_summary(report, err)
-    if json_path is not None:
-        write_json(json_path, report_dict(report))
+    if reader_left:  # 141, as a process SIGPIPE ends, once the report is written
+        reader_left_exit()
     sys.exit(report.exit_status)
 
 
@@ -227,6 +237,11 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
         result = run_checks(config, progress=progress if err.is_terminal else None)
     except BudgetError as exc:
         fail(str(exc))
+    # the files first: a reader of stdout that leaves (`| head`) does not lose them
+    if junit_path is not None:
+        write_junit(result, junit_path)
+    if json_path is not None:
+        write_json(json_path, check_dict(result))
     out = PipeConsole(highlight=False)
     _print_unwrapped(check_table(result))
     for e in result.problems:
@@ -236,10 +251,6 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
                   soft_wrap=True)
     style = {0: "green", 3: "bold red"}.get(result.exit_code, "bold red")
     out.print(f"[{style}]{escape(result.summary)}[/]")
-    if junit_path is not None:
-        write_junit(result, junit_path)
-    if json_path is not None:
-        write_json(json_path, check_dict(result))
     sys.exit(result.exit_code)
 
 
@@ -338,13 +349,14 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     with stop_on_sigint(simulator.interrupt):
         prof = Profiler(simulator, top=top, groups=groups).run()
     session.apply_budgets(prof.report, spec.budgets)
-    print_profile(prof, PipeConsole(highlight=False))
+    # the files first: a reader of stdout that leaves (`| head`) does not lose them
     if json_path is not None:
         write_json(json_path, profile_dict(prof))
     if speedscope_path is not None:
         write_json(speedscope_path, speedscope(prof), indent=None)
     if html_path is not None:
         write_text(html_path, render_html(prof))
+    print_profile(prof, PipeConsole(highlight=False))
     sys.exit(prof.report.exit_status)
 
 

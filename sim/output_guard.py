@@ -125,6 +125,11 @@ class GuardedGroup(click.Group):
     command_class = GuardedCommand
 
 
+def reader_left_exit() -> NoReturn:
+    """End a command whose output's reader left (a command that noticed it itself)."""
+    _reader_left()
+
+
 def _reader_left() -> NoReturn:
     """``ebnn-sim run fw.elf | head -1``: the reader left. Exit 141, as a process SIGPIPE
     ends (rich and click exit 1, which is run's 'the firmware exited non-zero'); the streams

@@ -788,9 +788,35 @@ def test_a_reader_that_leaves_ends_the_command_with_141(cli, tmp_path):
     elf = tmp_path / "talk.elf"
     assert cli("build", src, "-o", elf, json=False).returncode == 0
     exe = Path(sys.executable).with_name("ebnn-sim")
-    proc = subprocess.Popen([str(exe), "run", str(elf)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([str(exe), "run", str(elf), "--json", str(tmp_path / "r.json")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.stdout is not None
     assert proc.stdout.readline() == b"first\n"
     proc.stdout.close()  # as head -1 does
     assert proc.wait(timeout=60) == 141
+    # the run went on to its end: its report was written (it used to be lost)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["status"] == "ok" and report["stdout"] == "first\nsecond\n"
+
+
+@pytest.mark.parametrize("command", ["check", "profile"])
+def test_files_are_written_before_a_reader_can_leave(firmware, tmp_path, command):
+    """`check ... --junit j.xml | head -1`, `profile ... --html p.html | head -1`: the tables
+    go to stdout last, so the files are there however early the reader leaves."""
+    elf = firmware("hello.c")
+    exe = Path(sys.executable).with_name("ebnn-sim")
+    if command == "check":
+        (tmp_path / "b.toml").write_text(f'[[budget]]\nelf = "{elf}"\nstack = 1024\n')
+        args = ["check", "--config", str(tmp_path / "b.toml"), "--junit",
+                str(tmp_path / "j.xml"), "--json", str(tmp_path / "c.json")]
+        files = ["j.xml", "c.json"]
+    else:
+        args = ["profile", str(elf), "--json", str(tmp_path / "p.json"), "--html",
+                str(tmp_path / "p.html"), "--speedscope", str(tmp_path / "p.ss")]
+        files = ["p.json", "p.html", "p.ss"]
+    proc = subprocess.Popen([str(exe), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    proc.stdout.close()  # a reader that left before the first line
+    assert proc.wait(timeout=120) in (0, 141)
+    assert all((tmp_path / f).stat().st_size > 0 for f in files)
