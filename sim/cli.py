@@ -419,7 +419,7 @@ def build_cmd(sources: tuple[Path, ...], output: Path, target: str, sram: int | 
                        extra_cflags=cflags, extra_ldflags=ldflags, irq_vectors=irq_vectors)
     except ToolchainError as exc:
         fail(str(exc))
-    for warning in result.target.beyond_part(result.sram, result.flash):
+    for warning in [*result.target.beyond_part(result.sram, result.flash), *result.warnings]:
         _warn(warning)
     err.print(f"built {escape(str(result.elf))} for {result.target.name} "
               f"({format_size(result.sram)} SRAM, {format_size(result.flash)} flash)",

@@ -618,8 +618,33 @@ def test_build_with_irq_vectors_takes_interrupts(cli, tmp_path):
     assert result.returncode == 0, result
     assert result.report["exceptions"]["taken"] == {"IRQ0": 1}
     plain = tmp_path / "plain.elf"
-    assert cli("build", src, "-o", plain).returncode == 0
+    built = cli("build", src, "-o", plain)
+    assert built.returncode == 0
     assert cli("run", plain).report["status"] == "fault"
+    # the build says why: the handler is defined, and the table without --irq-vectors has
+    # no vector for it (it used to be dropped without a word)
+    assert "warning: IRQ0_Handler is defined but no vector calls it" in built.stderr
+    assert "build with --irq-vectors" in built.stderr
+
+
+def test_build_warns_of_handlers_no_vector_calls(cli, tmp_path):
+    """SysTick_Handler without --irq-vectors (its exception goes to the fault handler), a
+    vendor's TIM2_IRQHandler with it (no vector has that name); none for handlers the table
+    calls, nor for a firmware without any."""
+    src = tmp_path / "tick.c"
+    src.write_text("void SysTick_Handler(void) {}\nvoid TIM2_IRQHandler(void) {}\n"
+                   "int main(void) { return 0; }\n")
+    plain = cli("build", src, "-o", tmp_path / "plain.elf")
+    assert plain.returncode == 0
+    assert "SysTick_Handler is defined but no vector calls it" in plain.stderr
+    assert "TIM2_IRQHandler is defined but no vector calls it" in plain.stderr
+    irq = cli("build", "--irq-vectors", src, "-o", tmp_path / "irq.elf")
+    assert irq.returncode == 0
+    assert "SysTick_Handler is defined" not in irq.stderr
+    assert "TIM2_IRQHandler is defined but no vector calls it: the --irq-vectors table" in (
+        " ".join(irq.stderr.split()))
+    quiet = cli("build", PROGRAMS / "exit.c", "-o", tmp_path / "exit.elf")
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr
 
 
 def test_a_build_that_fails_halfway_leaves_the_earlier_elf_whole(tmp_path, monkeypatch):

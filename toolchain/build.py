@@ -85,6 +85,26 @@ class BuildResult:
     sram: int
     flash: int
     command: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # handlers no vector calls (unused_handlers)
+
+
+# The exception handlers the start-up code's vector tables name: startup.c routes every
+# exception but reset to Fault_Handler; irq_startup.c (--irq-vectors) has weak CMSIS names.
+IRQ_STARTUP_HANDLERS = frozenset(
+    {"NMI_Handler", "HardFault_Handler", "MemManage_Handler", "BusFault_Handler",
+     "UsageFault_Handler", "SVC_Handler", "PendSV_Handler", "SysTick_Handler",
+     "Default_Handler"} | {f"IRQ{i}_Handler" for i in range(32)})
+_REMOVED_HANDLER = re.compile(r"removing unused section '\.text\.(\w+_(?:Handler|IRQHandler))'")
+
+
+def unused_handlers(linker_output: str, irq_vectors: bool) -> list[str]:
+    """The exception handlers a source defines that no vector calls, from ld's
+    --print-gc-sections: a SysTick_Handler built without --irq-vectors (the table then sends
+    SysTick to the fault handler) or a vendor's TIM2_IRQHandler (no vector of that name)."""
+    names = sorted({m.group(1) for m in _REMOVED_HANDLER.finditer(linker_output)})
+    if irq_vectors:  # a removed CMSIS name there is irq_startup.c's weak one, overridden
+        return [n for n in names if n not in IRQ_STARTUP_HANDLERS]
+    return [n for n in names if n not in ("Reset_Handler", "Fault_Handler")]
 
 
 def check_memory_sizes(sram: int | None, flash: int | None, whole_kib: bool = False) -> None:
@@ -186,6 +206,7 @@ def build(
             gcc, *tgt.cflags, opt, "-g", "-std=c99", "-Wall", "-Wextra", "-ffreestanding",
             "-ffunction-sections", "-fdata-sections", "-nostartfiles",
             *_libc_flags(gcc), f"-T{ld}", "-Wl,--gc-sections",
+            *(["-Wl,--print-gc-sections"] if runtime else []),  # handlers no vector calls
             f"-I{fw_dir}", *(f"-I{d}" for d in include_dirs),
         ]
         for key, val in (defines or {}).items():
@@ -201,10 +222,13 @@ def build(
         # ld's messages in English whatever the locale: _overflow() reads them
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
                               env={**os.environ, "LC_ALL": "C"})
+        link_output = proc.stderr
         if proc.returncode != 0:
-            message = f"compilation failed:\n{proc.stderr.strip()}"
+            shown = "\n".join(line for line in proc.stderr.splitlines()
+                              if "removing unused section" not in line)
+            message = f"compilation failed:\n{shown.strip()}"
             linked = {"flash": flash, "sram": sram}
-            needed = _overflow(proc.stderr, linked, [*extra_cflags, *extra_ldflags])
+            needed = _overflow(shown, linked, [*extra_cflags, *extra_ldflags])
             raise MemoryOverflow(message, needed, linked) if needed else ToolchainError(message)
         name_file = Path(tmp) / "target.txt"
         # the profile's name, then the memory sizes the image was linked for
@@ -226,8 +250,17 @@ def build(
         _check_ram_sections(staged)
         _replace(staged, out)
     # the command as it would build `out` in one step (it linked a staged copy, renamed)
+    handlers = unused_handlers(link_output, irq_vectors) if runtime else []
+    warnings = [f"{name} is defined but no vector calls it: "
+                + ("the vector table without --irq-vectors sends every exception but reset to "
+                   "the fault handler; build with --irq-vectors (CMSIS names: SVC_Handler, "
+                   "PendSV_Handler, SysTick_Handler, IRQ0_Handler..IRQ31_Handler)"
+                   if not irq_vectors else
+                   "the --irq-vectors table names SVC_Handler, PendSV_Handler, "
+                   "SysTick_Handler and IRQ0_Handler..IRQ31_Handler")
+                for name in handlers]
     return BuildResult(out, tgt, sram, flash, tuple(str(out) if a == str(staged) else a
-                                                    for a in cmd))
+                                                    for a in cmd), tuple(warnings))
 
 
 # The SRAM sections the linker script places (toolchain/linker.py): the start-up code copies
