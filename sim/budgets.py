@@ -281,6 +281,7 @@ class ElfResult:
 class CheckResult:
     config: BudgetConfig
     elfs: list[ElfResult]
+    not_run: list[str] = field(default_factory=list)  # runs a Ctrl-C left out, by name
 
     @property
     def checks(self) -> list[tuple[ElfResult, Check]]:
@@ -331,6 +332,9 @@ class CheckResult:
             parts.append(f"{len(self.broken)} of {n} budgets broken")
         if self.problems:
             parts.append(f"{len(self.problems)} of {e} runs failed")
+        if self.not_run:
+            shown = ", ".join(self.not_run[:3]) + (", ..." if len(self.not_run) > 3 else "")
+            parts.append(f"interrupted: {len(self.not_run)} not run ({shown})")
         if not parts:
             return f"all {n} budgets met ({elfs})"
         return "; ".join(parts) + f" ({elfs})"
@@ -393,10 +397,12 @@ def run_checks(config: BudgetConfig,
     runs = match(config)
     names = _run_names(list(runs), config.base)
     results = []
-    for key, budgets in runs.items():
+    keys = list(runs)
+    for i, key in enumerate(keys):
         if progress is not None:
             progress(names[key])
-        results.append(run_one(key, budgets, config.base, names[key]))
+        results.append(run_one(key, runs[key], config.base, names[key]))
         if results[-1].report.status == "interrupted":
-            break  # Ctrl-C: report what ran so far, run nothing more
+            # Ctrl-C: report what ran so far, and name what did not, run nothing more
+            return CheckResult(config, results, [names[k] for k in keys[i + 1:]])
     return CheckResult(config, results)

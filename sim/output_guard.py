@@ -102,6 +102,10 @@ class GuardedCommand(click.Command):
         if self.derived is not None:
             outputs.update(self.derived(params))
         message = clash(outputs, inputs)
+        dash = next((what for what, path in outputs.items() if str(path) == "-"), None)
+        if dash is not None:  # it would be a file named '-', not standard output
+            message = (f"{dash} -: give a file name ('-' is not standard output here; "
+                       "/dev/fd/1 is)")
         try:  # before the work: a read-only disk found after an hour of training costs it
             for path in outputs.values():
                 check_writable(path)

@@ -115,6 +115,24 @@ instructions = {r.instructions}
     assert elf["report"]["sram"]["size"] == 15 * 1024
 
 
+def test_two_tables_budgeting_one_metric_are_two_junit_cases_by_name(tmp_path, elfs, measured):
+    """One passing and one failing case of the same classname and name: CI tools keyed on
+    those let one hide the other. The tables tell them apart."""
+    r = measured["compute"]
+    project(tmp_path, elfs, ["compute"], f"""
+[[tool.ebnn-sim.budget]]
+elf = "build/compute.elf"
+stack = "1k"
+
+[[tool.ebnn-sim.budget]]
+elf = "build/*.elf"
+stack = {r.stack_peak - 1}
+""")
+    assert check("--junit", "junit.xml", cwd=tmp_path).returncode == 3
+    names = [c.get("name") for c in junit(tmp_path / "junit.xml").findall("testcase")]
+    assert len(names) == len(set(names)) == 2 and all(n.startswith("stack (") for n in names)
+
+
 def test_broken_budgets_exit_3_and_junit_failures(tmp_path, elfs, measured):
     r = measured["compute"]
     project(tmp_path, elfs, ["compute"], f"""

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -66,8 +67,11 @@ def test_ctrl_c_stops_profile_and_check(firmware, tmp_path, command, sig):
     SIGTERM too (`timeout`, a cancelled CI job: it killed them without a report)."""
     elf = firmware("spin.c")
     args = [str(EBNN_SIM), "profile", str(elf)] if command == "profile" else [
-        str(EBNN_SIM), "check", "--config", str(tmp_path / "b.toml")]
-    (tmp_path / "b.toml").write_text(f'[[budget]]\nelf = "{elf}"\nsram = "15k"\n')
+        str(EBNN_SIM), "check", "--config", str(tmp_path / "b.toml"), "--junit",
+        str(tmp_path / "j.xml"), "--json", str(tmp_path / "c.json")]
+    later = firmware("hello.c")  # never runs: the check is interrupted in spin.c
+    (tmp_path / "b.toml").write_text(f'[[budget]]\nelf = "{elf}"\nsram = "15k"\n\n'
+                                     f'[[budget]]\nelf = "{later}"\nsram = "15k"\n')
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     wait_until_running(proc)
@@ -78,6 +82,12 @@ def test_ctrl_c_stops_profile_and_check(firmware, tmp_path, command, sig):
     assert proc.returncode == 130, out + err
     assert "Traceback" not in out + err
     assert "interrupted" in out + err
+    if command == "check":  # what the interrupt left out is named, not lost
+        assert "interrupted: 1 not run" in " ".join(out.split())
+        assert json.loads((tmp_path / "c.json").read_text())["not_run"] == [str(later)]
+        skipped = [c for c in ET.parse(tmp_path / "j.xml").iter("testcase")
+                   if c.find("skipped") is not None]
+        assert [c.get("classname") for c in skipped] == [str(later)]
 
 
 @pytest.mark.parametrize("option", [

@@ -55,6 +55,16 @@ def test_ebnn_sim_refuses_an_output_that_is_an_input(files, cli, args, words):
     assert {p.name: p.read_bytes() for p in files.iterdir() if p.is_file()} == before
 
 
+@pytest.mark.parametrize("args", [["run", "{d}/m.elf", "--json", "-"],
+                                  ["check", "--junit", "-"]])
+def test_a_dash_is_refused_not_written_as_a_file_named_dash(files, cli, tmp_path, args):
+    """`--json -` wrote a file named '-' in the current directory without a word."""
+    result = cli(*[a.format(d=files) for a in args], json=False, cwd=tmp_path)
+    assert result.returncode == 2 and "give a file name ('-' is not standard output" in (
+        result.stderr)
+    assert not (tmp_path / "-").exists()
+
+
 def test_streams_and_distinct_files_are_no_clash(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.write_text("x")

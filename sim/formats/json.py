@@ -146,4 +146,5 @@ def check_dict(result: CheckResult) -> dict[str, Any]:
              "checks": [_check_dict(c) for c in e.checks], "report": report_dict(e.report)}
             for e in result.elfs
         ],
+        "not_run": result.not_run,  # interrupted (Ctrl-C) before these ran
     }
