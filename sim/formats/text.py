@@ -264,8 +264,9 @@ def print_fitted(console: Console, *renderables: RenderableType) -> None:
                 lows, highs = _column_ranges(console, r)
                 needed = sum(lows) + len(lows) - 1
                 if needed > console.width:
-                    wide = Console(width=needed, highlight=False,
-                                   force_terminal=console.is_terminal)
+                    # of the console's own class: a PipeConsole's reader that leaves is 141
+                    wide = type(console)(width=needed, highlight=False,
+                                         force_terminal=console.is_terminal)
                     _fix_widths(r, lows, highs, needed)
                     wide.print(r)
                     continue
