@@ -563,6 +563,32 @@ def test_html_long_source_lines_wrap_in_chromium(profiles, tmp_path):
     assert layout["problems"] == [], layout
 
 
+def test_a_table_printed_wider_goes_where_the_console_prints_and_as_it_does():
+    """A table whose unbreakable cells do not fit is printed wider by another console: of
+    the caller's class (a PipeConsole: 141 when the reader leaves, not rich's 1) and into
+    the caller's file (it went to sys.stdout whatever the console wrote to)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.formats.text import print_fitted
+
+    made: list[Console] = []
+
+    class Mine(Console):
+        def __init__(self, *args, **kwargs) -> None:
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    table = Table()
+    table.add_column("name", no_wrap=True)
+    table.add_row("x" * 200)
+    buf = io.StringIO()
+    console = Mine(file=buf, width=80, force_terminal=False)
+    print_fitted(console, table)
+    assert len(made) == 2 and made[1].file is buf
+    assert "x" * 200 in buf.getvalue()
+
+
 def test_profile_keeps_long_function_names_whole_at_80_columns(profiles):
     # 'ebnn_layer1_rows.constprop.0' (28 characters) was split over two lines in the functions
     # table and the hottest instructions (with its +0x offset) in ebnn-sim's own main model.

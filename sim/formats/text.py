@@ -265,7 +265,7 @@ def print_fitted(console: Console, *renderables: RenderableType) -> None:
                 needed = sum(lows) + len(lows) - 1
                 if needed > console.width:
                     # of the console's own class: a PipeConsole's reader that leaves is 141
-                    wide = type(console)(width=needed, highlight=False,
+                    wide = type(console)(file=console.file, width=needed, highlight=False,
                                          force_terminal=console.is_terminal)
                     _fix_widths(r, lows, highs, needed)
                     wide.print(r)
