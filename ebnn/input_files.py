@@ -56,9 +56,9 @@ def input_file_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """``paths`` with every folder replaced by the input files in it and its sub-folders, in
     name order over the tree (hidden files and folders skipped, symbolic links to folders not
     followed), and the files skipped there for their suffix (not INPUT_SUFFIXES).
-    InputFilesError for a folder without inputs or that cannot be listed, a path that is not a
-    regular file (a FIFO would block for ever), or more than MAX_FILES files in all (a folder
-    named by mistake)."""
+    InputFilesError for a folder without inputs or that cannot be listed, a file in a folder
+    that is not a regular file (a FIFO there would block for ever; one named is read as a
+    pipe), or more than MAX_FILES files in all (a folder named by mistake)."""
     from ebnn.datafiles import MAX_FILES
 
     found: list[Path] = []
@@ -80,11 +80,12 @@ def input_file_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
         if not inside:
             raise InputFilesError(f"{display(path)}: a folder without input files ("
                                   + ", ".join(INPUT_SUFFIXES) + ")")
-        found += sorted(inside, key=lambda p: p.relative_to(path).parts)
-    for path in found:
-        if not path.is_file():
-            raise InputFilesError(f"{display(path)}: not a regular file (a FIFO or a device "
-                                  "would be read for ever)")
+        inside.sort(key=lambda p: p.relative_to(path).parts)
+        found += inside
+        for file in inside:  # named by the user, a pipe is an input; found, it may hang
+            if not file.is_file():
+                raise InputFilesError(f"{display(file)}: not a regular file (a FIFO or a "
+                                      "device in a folder could be read for ever)")
     return found, sorted(skipped)
 
 

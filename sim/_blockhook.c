@@ -929,7 +929,11 @@ static const int fp_regs[17] = {RG_S0,      RG_S0 + 1,  RG_S0 + 2,  RG_S0 + 3,  
 
 static int vector_of(const sim_state *s, uint32_t exc, uint32_t *handler)
 {
-    if (s->vec_entries && s->vtor == s->vec_base && exc >= s->vec_entries)
+    /* VTOR at the image's table, or at its boot alias at 0 (flash linked at flash_base) */
+    int at_table = s->vtor == s->vec_base ||
+                   (s->flash_base && s->vec_base >= s->flash_base &&
+                    s->vtor == s->vec_base - s->flash_base);
+    if (s->vec_entries && at_table && exc >= s->vec_entries)
         return 0; /* past the end of the image's table: Python stops the run */
     const uint8_t *v = host(s, s->vtor + 4u * exc, 4, 1);
     if (v == NULL)

@@ -6,6 +6,7 @@ The firmware's console output goes to stdout as it appears; the run summary goes
 
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -107,8 +108,9 @@ def main() -> None:
                    "more starts its stack past it and faults at reset: for a budget below "
                    "the size it was linked for, use --max-sram.")
 @click.option("--flash", type=SIZE, default=None,
-              help="Flash to map at 0x00000000; also the flash budget. Default: what the ELF "
-                   "was linked for, else the target's.")
+              help="Flash to map at 0x00000000 (at 0x08000000 for an image linked there, on "
+                   "stm32l031); also the flash budget. Default: what the ELF was linked for, "
+                   "else the target's.")
 @click.option("--max-sram", type=SIZE, default=None,
               help="Peak-SRAM budget (static + stack + heap) without changing the SRAM "
                    "mapped: exit 3 when the peak is over it, as `check`'s sram budget.")
@@ -158,6 +160,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     """
 
     reader_left = False
+    stop: list[Callable[[], None]] = []  # the simulator's interrupt, once it exists
 
     def echo(data: bytes) -> None:
         nonlocal reader_left
@@ -166,8 +169,10 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
-        except BrokenPipeError:  # `| head`: the run goes on, so that its report is written
+        except BrokenPipeError:  # `| head`: the run stops as on Ctrl-C, its report is written
             reader_left = True
+            for interrupt in stop:
+                interrupt()
 
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, inputs=inputs,
@@ -177,9 +182,15 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals)
     try:
-        report = session.run(elf, spec)
+        simulator = session.prepare(elf, spec)
     except SessionError as exc:
         fail(str(exc))
+    stop.append(simulator.interrupt)
+    with stop_on_sigint(simulator.interrupt):
+        report = session.apply_budgets(simulator.run(), spec.budgets)
+    if reader_left and report.fault is not None and report.status == "interrupted":
+        report.fault.message = (f"stopped when the reader of its console output left (| head) "
+                                f"after {report.instructions:,} instructions")
     if json_path is not None:  # first: a reader of stdout that left does not lose it
         write_json(json_path, report_dict(report))
     if report.stdout and not report.stdout.endswith("\n") and not quiet and not reader_left:

@@ -222,6 +222,7 @@ class ExceptionModel:
         self.has_fpu = has_fpu
         # the image's vector table: (name, address, entries), None when unknown
         self.vector_table: tuple[str, int, int] | None = None
+        self.vector_alias: int | None = None  # the table's address in a boot alias at 0
         # (frame, size, SP, on the PSP) -> why an entry may not stack there (None: it may)
         self.frame_guard = frame_guard
         # (start, size, name) of the image's sized data objects, by start: thread stacks
@@ -619,7 +620,7 @@ class ExceptionModel:
         ``exc_return``, PC = its vector; the registers in ``first`` are written before (in one
         call with the rest)."""
         table = self.vector_table
-        if table is not None and self.vtor == table[1] and exc >= table[2]:
+        if table is not None and self.vtor in (table[1], self.vector_alias) and exc >= table[2]:
             raise StackingError(None, access=None, kind="missing_vector", message=(
                 f"{exception_name(exc)} (exception {exc}) was taken, but the vector table "
                 f"({table[0]}, {table[2]} entries at 0x{table[1]:08x}) ends before its entry: "

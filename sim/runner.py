@@ -1,6 +1,6 @@
 """Load a firmware image into Unicorn, run it, and say what happened.
 
-Memory: flash at 0x00000000 (read/execute: a store faults; on an STM32 profile, an image
+Memory: flash at 0x00000000 (read/execute: a store faults; on the stm32l031 profile, an image
 linked at 0x08000000 has it there, aliased at 0 for reads) and SRAM at 0x20000000, each mapped
 at exactly the requested size from host buffers the simulator owns, so every access past them
 faults. Counting happens in a native block hook (sim/_blockhook.c); Python runs only for
@@ -222,6 +222,8 @@ class Simulator:
         self.core: Core = self.target.cpu
         self.timing = self.core.timing
         self.flash_base = flash_base(image, self.target)
+        # the boot alias of flash linked elsewhere: at 0, up to where the flash itself starts
+        self.alias_size = min(self.flash_size, self.flash_base) if self.flash_base else 0
         self.fit_problem = self._check_fit()
         self._fault: Fault | None = None  # how the current run ended, if it faulted
         self._exit: int | None = None  # the firmware's exit status, if it exited
@@ -254,7 +256,8 @@ class Simulator:
                     f"0x{base + self.flash_size - 1:08x}, SRAM 0x{SRAM_BASE:08x}-"
                     f"0x{SRAM_BASE + self.sram_size - 1:08x}): link for flash at "
                     f"0x{FLASH_BASE:08x} and SRAM at 0x{SRAM_BASE:08x}, as `ebnn-sim build` "
-                    "does" + _other_map_hint(seg.address, self.target))
+                    "does" + _other_map_hint(min(s.address for s in image.segments),
+                                             self.target))
 
         # The core's own model, without UC_MODE_MCLASS: with that mode Unicorn ignores the
         # model and emulates a Cortex-M33 whatever was asked (../docs/simulator.md).
@@ -263,8 +266,8 @@ class Simulator:
         self._regs = Registers(self.uc)
         self.uc.mem_map_ptr(base, self.flash_size, UC_PROT_READ | UC_PROT_EXEC,
                             self.flash.ctypes.data)
-        if base != FLASH_BASE:  # the boot alias at 0 (vector fetches at VTOR 0): reads only
-            self.uc.mem_map_ptr(FLASH_BASE, self.flash_size, UC_PROT_READ, self.flash.ctypes.data)
+        if self.alias_size:  # the boot alias at 0 (vector fetches at VTOR 0): reads only
+            self.uc.mem_map_ptr(FLASH_BASE, self.alias_size, UC_PROT_READ, self.flash.ctypes.data)
         self.uc.mem_map_ptr(SRAM_BASE, self.sram_size, UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC,
                             self.sram.ctypes.data)
 
@@ -294,6 +297,8 @@ class Simulator:
         table = _vector_table(image, base)
         if table is not None:
             self.exceptions.vector_table = table
+            if base != FLASH_BASE:  # VTOR 0 reads it through the boot alias
+                self.exceptions.vector_alias = table[1] - base
             self._counter.state.vec_base, self._counter.state.vec_entries = table[1:]
         # the context an RTOS saves on a thread's stack from its handlers counts in its peak
         if writes_psp(self.flash):
@@ -834,9 +839,9 @@ class Simulator:
             past = address - sram_end
             return f" ({past} bytes past the end of {format_size(self.sram_size)} SRAM)"
         base = self.flash_base
-        if base != FLASH_BASE and address < self.flash_size:
-            return (f" (the boot alias of flash at 0x{base:08x}: mapped for reads only, run code "
-                    "at its linked address)")
+        if address < self.alias_size:  # (8) a data access there is more likely a null pointer
+            return (f" (the boot alias of flash at 0x{base:08x}: read-only, and code runs at "
+                    "its linked address" + ("; null pointer?)" if address < 0x1000 else ")"))
         if address < SRAM_BASE and address >= base + self.flash_size:
             return f" (past the end of {format_size(self.flash_size)} flash)"
         if address < 0x1000:
@@ -852,7 +857,7 @@ class Simulator:
         base = self.flash_base
         if addr >= base and addr + size <= base + self.flash_size:
             return self.flash[addr - base : addr - base + size].tobytes()
-        if base != FLASH_BASE and addr + size <= self.flash_size:  # the boot alias at 0
+        if addr + size <= self.alias_size:  # the boot alias at 0
             return self.flash[addr : addr + size].tobytes()
         raise UcError(UC_ERR_READ_UNMAPPED)
 
@@ -863,8 +868,9 @@ class Simulator:
         if self._in_sram(addr, len(data)):
             self.uc.mem_write(addr, data)
             return
-        if addr + len(data) <= self.flash_size or (
-                addr >= self.flash_base and addr + len(data) <= self.flash_base + self.flash_size):
+        end = addr + len(data)
+        if (self.flash_base <= addr and end <= self.flash_base + self.flash_size) or (
+                end <= self.alias_size):
             raise UcError(UC_ERR_WRITE_PROT)  # flash, or its boot alias at 0
         raise UcError(UC_ERR_WRITE_UNMAPPED)
 
@@ -875,8 +881,7 @@ class Simulator:
 
     def _readable(self, addr: int, size: int) -> bool:
         """Mapped, or in the boot alias of flash at 0 (reads only)."""
-        return self._mapped(addr, size) or (
-            self.flash_base != FLASH_BASE and addr + size <= self.flash_size)
+        return self._mapped(addr, size) or addr + size <= self.alias_size
 
     # --- fault description -----------------------------------------------------------------
     def _make_fault(self, kind: str, text: str, pc: int) -> Fault:
@@ -1446,13 +1451,13 @@ def flash_base(image: FirmwareImage, target: Target) -> int:
     return FLASH_BASE
 
 
-def _other_map_hint(address: int, target: Target) -> str:
-    """For a segment at another part's flash: the targets whose flash is there."""
-    there = [t.name for t in TARGETS.values()
-             if t.flash_address and t.flash_address <= address < t.flash_address + REGION]
+def _other_map_hint(lowest: int, target: Target) -> str:
+    """For an image whose lowest segment is at another part's flash: the targets that run it
+    (its vector table must be there, at the start of that flash)."""
+    there = [t.name for t in TARGETS.values() if t.flash_address and t.flash_address == lowest]
     if not there or target.name in there:
         return ""
-    return f", or run it as one of the parts whose flash is there (--target {', '.join(there)})"
+    return f", or run it as a part whose flash is there (--target {', '.join(there)})"
 
 
 def run(image: FirmwareImage, options: RunOptions | None = None, **kwargs: Any) -> RunReport:

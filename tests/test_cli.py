@@ -641,8 +641,11 @@ def test_build_warns_of_handlers_no_vector_calls(cli, tmp_path):
     irq = cli("build", "--irq-vectors", src, "-o", tmp_path / "irq.elf")
     assert irq.returncode == 0
     assert "SysTick_Handler is defined" not in irq.stderr
-    assert "TIM2_IRQHandler is defined but no vector calls it: the --irq-vectors table" in (
-        " ".join(irq.stderr.split()))
+    assert "TIM2_IRQHandler is defined but no vector calls it: no vector table here has that "\
+        "name" in " ".join(irq.stderr.split())
+    # without --irq-vectors, only the names its table would call are told to use it
+    assert "TIM2_IRQHandler is defined but no vector calls it: no vector table here" in (
+        " ".join(plain.stderr.split()))
     quiet = cli("build", PROGRAMS / "exit.c", "-o", tmp_path / "exit.elf")
     assert quiet.returncode == 0 and "warning" not in quiet.stderr
 
@@ -819,9 +822,29 @@ def test_a_reader_that_leaves_ends_the_command_with_141(cli, tmp_path):
     assert proc.stdout.readline() == b"first\n"
     proc.stdout.close()  # as head -1 does
     assert proc.wait(timeout=60) == 141
-    # the run went on to its end: its report was written (it used to be lost)
+    # the run stopped there as on Ctrl-C, and its report was written (it used to be lost)
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["status"] == "ok" and report["stdout"] == "first\nsecond\n"
+    assert report["status"] == "interrupted" and report["stdout"].startswith("first\n")
+    assert "the reader of its console output left" in report["fault"]["message"]
+
+
+def test_a_firmware_that_never_ends_stops_when_its_reader_leaves(firmware, tmp_path):
+    """Running on to the end after the reader left (to write the report) never ended for a
+    firmware that prints for ever: it stops at once, as a SIGPIPE'd process would."""
+    src = tmp_path / "chatter.c"
+    src.write_text('#include <stdio.h>\nint main(void) {\n  for (unsigned i = 0;; i++)\n'
+                   '    printf("line %u\\n", i);\n}\n')
+    elf = tmp_path / "chatter.elf"
+    from toolchain.build import build
+
+    build([src], elf, "curie")
+    exe = Path(sys.executable).with_name("ebnn-sim")
+    proc = subprocess.Popen([str(exe), "run", str(elf)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"line 0\n"
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 141
 
 
 @pytest.mark.parametrize("command", ["check", "profile"])

@@ -361,6 +361,29 @@ def test_eval_input_prints_what_the_firmware_must_print(trained, tmp_path):
                             / "digits.ebnn", "--input", tmp_path / "in" / "a.png")))
 
 
+def test_a_pipe_named_as_input_is_read(tmp_path):
+    """`verify --input <(make_inputs)` or /dev/stdin: a FIFO named by the user is an input
+    (one found in a folder is refused: nothing may be writing it)."""
+    import threading
+
+    from ebnn.input_files import load_input_files
+
+    art = artifact.load(Path(__file__).resolve().parents[1] / "examples" / "mnist" / "mnist.ebnn")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    image = bytes(range(256)) * 3 + bytes(16)
+
+    def feed() -> None:
+        with fifo.open("wb") as fh:
+            fh.write(image)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    got = load_input_files(art, [fifo])
+    writer.join()
+    assert got.images.tobytes() == image
+
+
 def test_verify_input_files_are_bounded(tmp_path, monkeypatch):
     """A folder named by mistake (/, a home directory) stops at MAX_FILES files; inputs stop
     at MAX_DATA_BYTES in all: one line each, before the emulator starts."""

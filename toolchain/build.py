@@ -253,11 +253,11 @@ def build(
     handlers = unused_handlers(link_output, irq_vectors) if runtime else []
     warnings = [f"{name} is defined but no vector calls it: "
                 + ("the vector table without --irq-vectors sends every exception but reset to "
-                   "the fault handler; build with --irq-vectors (CMSIS names: SVC_Handler, "
-                   "PendSV_Handler, SysTick_Handler, IRQ0_Handler..IRQ31_Handler)"
-                   if not irq_vectors else
-                   "the --irq-vectors table names SVC_Handler, PendSV_Handler, "
-                   "SysTick_Handler and IRQ0_Handler..IRQ31_Handler")
+                   "the fault handler; build with --irq-vectors, whose table calls it"
+                   if not irq_vectors and name in IRQ_STARTUP_HANDLERS else
+                   "no vector table here has that name (the --irq-vectors one names "
+                   "SVC_Handler, PendSV_Handler, SysTick_Handler and IRQ0_Handler.."
+                   "IRQ31_Handler): rename it, or link start-up code of your own")
                 for name in handlers]
     return BuildResult(out, tgt, sram, flash, tuple(str(out) if a == str(staged) else a
                                                     for a in cmd), tuple(warnings))

@@ -31,8 +31,11 @@ class Target:
                                 "cmsdk_timer1")
     irqs: int = 32  # external interrupt lines of the NVIC (at least 32 modelled)
     prio_bits: int = 3  # implemented bits of each 8-bit exception priority
-    # where the part's flash is, when an image may be linked there rather than at 0 (an STM32's
-    # 0x08000000, which the part aliases at 0 when it boots from flash); 0: flash at 0 only
+    # where the part's flash is, when an image may be linked there rather than at 0: the
+    # STM32L0's 0x08000000, which the part aliases at 0 when it boots from main flash (RM0377,
+    # boot configuration); 0: flash at 0 only. Not set for parts that boot otherwise (the F7
+    # from its ITCM flash address with ITCM RAM at 0, the L5 through its boot-address option
+    # bytes): their boot is not modelled, so their vendor images are refused.
     flash_address: int = 0
 
     def __post_init__(self) -> None:
@@ -81,10 +84,9 @@ TARGETS: dict[str, Target] = {
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),
         Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,
-               320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4,
-               flash_address=STM32_FLASH),
+               320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4),
         Target("stm32l552", "STM32L552 (Cortex-M33)", "cortex-m33", 110_000_000,
-               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109, flash_address=STM32_FLASH),
+               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109),
     )
 }
 

@@ -4,7 +4,8 @@
  * SRAM, VTOR left at its reset value 0, where the part aliases the flash it boots from. It
  * checks its .data, takes SysTick interrupts (their vectors fetched through the alias), reads
  * its vector table through the alias and prints "vendor ok"; with -DRUN_FROM_ALIAS it calls a
- * function at its alias address instead (0x0000xxxx), which the simulator refuses to execute.
+ * function at its alias address instead (0x0000xxxx), which the simulator refuses to execute;
+ * with -DIRQ_PAST_TABLE it pends IRQ0, whose vector lies past its 16-entry table.
  */
 #include <stdint.h>
 
@@ -55,6 +56,11 @@ static uint32_t check(void)
     __asm__("" : "+r"(reset_vector)); /* an address, not a constant GCC checks bounds against */
     if (VTOR != 0 || *(const volatile uint32_t *)reset_vector != (uintptr_t)Reset_Handler)
         return 2;
+#ifdef IRQ_PAST_TABLE
+    *(volatile uint32_t *)0xE000E100u = 1u; /* NVIC_ISER0: IRQ0 enabled */
+    *(volatile uint32_t *)0xE000E200u = 1u; /* NVIC_ISPR0: IRQ0 pending */
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
 #ifdef RUN_FROM_ALIAS
     void (*aliased)(void) = (void (*)(void))((uintptr_t)SysTick_Handler - 0x08000000u);
     aliased();
