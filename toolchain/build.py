@@ -249,7 +249,6 @@ def build(
             raise ToolchainError(f"objcopy failed: {proc.stderr.strip()}")
         _check_ram_sections(staged)
         _replace(staged, out)
-    # the command as it would build `out` in one step (it linked a staged copy, renamed)
     handlers = unused_handlers(link_output, irq_vectors) if runtime else []
     warnings = [f"{name} is defined but no vector calls it: "
                 + ("the vector table without --irq-vectors sends every exception but reset to "
@@ -259,6 +258,7 @@ def build(
                    "SVC_Handler, PendSV_Handler, SysTick_Handler and IRQ0_Handler.."
                    "IRQ31_Handler): rename it, or link start-up code of your own")
                 for name in handlers]
+    # the command as it would build `out` in one step (it linked a staged copy, renamed)
     return BuildResult(out, tgt, sram, flash, tuple(str(out) if a == str(staged) else a
                                                     for a in cmd), tuple(warnings))
 
