@@ -196,6 +196,9 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     if report.stdout and not report.stdout.endswith("\n") and not quiet and not reader_left:
         sys.stdout.write("\n")
     print_run_summary(report, err)
+    if not report.heap_tracked and (sram is not None or max_sram is not None):
+        _warn("heap not tracked (no __heap_peak: an allocator of its own, or a stripped ELF): "
+              "the SRAM budget was checked against static data and stack only")
     if reader_left:  # 141, as a process SIGPIPE ends, once the report is written
         reader_left_exit()
     sys.exit(report.exit_status)

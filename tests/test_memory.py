@@ -118,6 +118,11 @@ def test_a_stripped_elf_does_not_claim_its_heap_is_tracked(firmware, cli, tmp_pa
     run = cli("run", stripped)
     assert "not tracked (no __heap_peak: an allocator of its own, or a stripped ELF)" in (
         " ".join(run.stderr.split()))  # the summary's note, however the table wraps it
+    assert "warning: heap not tracked" not in run.stderr  # no SRAM budget to qualify
+    budget = cli("run", stripped, "--max-sram", "15k")
+    assert budget.returncode == 0 and "warning: heap not tracked" in budget.stderr
+    assert "SRAM budget was checked against static data and stack only" in " ".join(
+        budget.stderr.split())
     (tmp_path / "budgets.toml").write_text(f'[[budget]]\nelf = "{stripped}"\nsram = "15k"\n')
     check = cli("check", "--config", tmp_path / "budgets.toml", "--json", tmp_path / "c.json",
                 json=False)
