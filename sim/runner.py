@@ -1264,10 +1264,12 @@ class Simulator:
         heap_peak = max(0, peak_brk - heap_start) if (
             peak_brk is not None and heap_start is not None) else 0
         # Without a break variable the heap is known only when no allocator is linked at all,
-        # which a stripped ELF (no symbols) cannot tell
+        # which a stripped ELF cannot tell: no symbols, or (built by ebnn-sim build, whose
+        # linker script always defines __heap_start) not that one
+        stripped = not self.image.symbols or (
+            self.image.target_name is not None and heap_start is None)
         heap_tracked = (peak_brk is not None and heap_start is not None) or (
-            bool(self.image.symbols)
-            and not any(name in self.image.symbols for name in _ALLOCATORS))
+            not stripped and not any(name in self.image.symbols for name in _ALLOCATORS))
         stack_peak = max(0, sp0 - counter.min_sp) if self.fit_problem is None else 0
         # a handler the run ended in counts to the end, less what was taken back
         stats = model.stats_until(cycles + model.sleep_cycles)

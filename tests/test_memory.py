@@ -115,6 +115,10 @@ def test_a_stripped_elf_does_not_claim_its_heap_is_tracked(firmware, cli, tmp_pa
     subprocess.run(["arm-none-eabi-strip", "-o", str(stripped), str(elf)], check=True)
     report = sim.run(sim.load_elf(stripped))
     assert report.exit_code == 0 and (report.heap_tracked, report.heap_peak) == (False, 0)
+    kept = tmp_path / "kept-main.elf"  # strip -s -K main: one symbol left, not the heap's
+    subprocess.run(["arm-none-eabi-strip", "-s", "-K", "main", "-o", str(kept), str(elf)],
+                   check=True)
+    assert sim.run(sim.load_elf(kept)).heap_tracked is False
     run = cli("run", stripped)
     assert "not tracked (no __heap_peak: an allocator of its own, or a stripped ELF)" in (
         " ".join(run.stderr.split()))  # the summary's note, however the table wraps it
