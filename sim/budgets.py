@@ -291,13 +291,14 @@ class CheckResult:
     def warnings(self) -> list[tuple[ElfResult, str]]:
         """ELFs that ran with more SRAM or flash than their target part has (linked for
         more): their budgets hold on a larger variant of the part, not on the part itself;
-        and ELFs whose heap was not tracked: their SRAM peak leaves the heap out."""
+        and ELFs with an SRAM budget whose heap was not tracked: their peak leaves it out."""
         return [(e, w) for e in self.elfs if e.report.target in TARGETS
                 for w in TARGETS[e.report.target].beyond_part(e.report.sram_size,
                                                               e.report.flash_size)] + [
             (e, "heap not tracked (no __heap_peak: an allocator of its own, or a stripped "
                 "ELF): its SRAM peak is static data and stack only")
-            for e in self.elfs if not e.report.heap_tracked]
+            for e in self.elfs
+            if not e.report.heap_tracked and any(c.metric == "sram" for c in e.checks)]
 
     @property
     def problems(self) -> list[ElfResult]:
