@@ -19,7 +19,13 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
+from ebnn.data_options import (
+    FolderPath,
+    data_dir_option,
+    data_option,
+    dataset_option,
+    input_files_option,
+)
 from ebnn.search.command import search_cmd
 from sim.output_guard import GuardedGroup, PipeConsole
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
@@ -236,13 +242,8 @@ def export_cmd(model: Path, output: Path) -> None:
 @click.option("--pt", "torch_model", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Also report agreement between this torch model and the "
                                  "integer reference.")
-@click.option("--input", "inputs", type=click.Path(path_type=Path, exists=True), multiple=True,
-              metavar="PATH",
-              help="Instead of a data set's accuracy, the reference's class and scores for "
-                   "each input in these files (what the firmware must print for them; no "
-                   "labels needed): a file as `ebnn-sim run --input` reads it (.png, .wav, "
-                   ".npy, .csv or raw bytes) or a folder of them (as verify --input). "
-                   "Repeatable.")
+@input_files_option("Instead of a data set's accuracy, the reference's class and scores for "
+                    "each input in these files, what the firmware must print for them")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the results as JSON.")

@@ -1,10 +1,12 @@
 """The click options that choose a data set, shared by `ebnn train`, `eval`, `verify` and
-`search`; and the type of an output folder."""
+`search`; the --input of files without labels, shared by `eval` and `verify`; and the type of
+an output folder."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -38,3 +40,18 @@ data_option = click.option(
     help="Data from a path: an .npz (x, y, optional x_test, y_test), a .csv (header row; label "
          "column, then the values), a folder of images or WAV clips in class sub-folders, or a "
          "folder of IDX files (docs/data.md).")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def input_files_option(purpose: str) -> Callable[[F], F]:
+    """``--input PATH`` (repeatable) of `ebnn eval` and `ebnn-sim verify`: files or folders of
+    inputs without labels, read by ``ebnn.input_files``; ``purpose`` starts the help."""
+    return click.option(
+        "--input", "inputs", type=click.Path(path_type=Path, exists=True), multiple=True,
+        metavar="PATH",
+        help=f"{purpose} (no labels needed): a file as `ebnn-sim run --input` reads it (.png, "
+             ".wav, .npy, .csv or raw bytes: one or more whole inputs, quantised as the model's "
+             "data), or a folder of them (its and its sub-folders' .png, .wav, .npy, .csv, .bin "
+             "and .raw files, by name; hidden ones skipped). Repeatable.")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
+from ebnn.data_options import input_files_option
 from sim import cli
 from sim.elf import InvalidFirmware
 from sim.formats.json import write_json
@@ -101,13 +102,7 @@ def check_model_input(image: FirmwareImage, art: Artifact, elf: Path, model: Pat
               default=None,
               help="Default: test where the data has one; a --data file without one is used "
                    "whole (all); else the validation split held out in training (val).")
-@click.option("--input", "inputs", type=click.Path(path_type=Path, exists=True), multiple=True,
-              metavar="PATH",
-              help="Verify on these files instead of a data set; no labels needed (so no "
-                   "accuracy): a file as `ebnn-sim run --input` reads it (.png, .wav, .npy, "
-                   ".csv or raw bytes: one or more whole inputs, quantised as the model's data), "
-                   "or a folder of them (its and its sub-folders' .png, .wav, .npy, .csv, .bin "
-                   "and .raw files, by name; hidden ones skipped). Repeatable.")
+@input_files_option("Verify on these files instead of a data set, without an accuracy")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS), default=1,
               show_default=True,

@@ -31,7 +31,14 @@ from typing import Any
 
 from sim import session
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
-from sim.report import EXIT_FAULT, EXIT_INTERRUPTED, EXIT_OK, EXIT_OVER_BUDGET, RunReport
+from sim.report import (
+    EXIT_FAULT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_OVER_BUDGET,
+    HEAP_UNTRACKED,
+    RunReport,
+)
 from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
 from toolchain.profiles import TARGETS
@@ -295,8 +302,8 @@ class CheckResult:
         return [(e, w) for e in self.elfs if e.report.target in TARGETS
                 for w in TARGETS[e.report.target].beyond_part(e.report.sram_size,
                                                               e.report.flash_size)] + [
-            (e, "heap not tracked (no __heap_peak: an allocator of its own, or a stripped "
-                "ELF): its SRAM peak is static data and stack only")
+            (e, f"heap not tracked ({HEAP_UNTRACKED}): its SRAM peak is static data and "
+                "stack only")
             for e in self.elfs
             if not e.report.heap_tracked and any(c.metric == "sram" for c in e.checks)]
 

@@ -20,8 +20,8 @@ from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import print_run_summary, targets_table
 from sim.interrupts import stop_on_sigint
-from sim.output_guard import GuardedGroup, PipeConsole, reader_left_exit
-from sim.report import EXIT_USAGE
+from sim.output_guard import GuardedGroup, PipeConsole, reader_left
+from sim.report import EXIT_USAGE, HEAP_UNTRACKED
 from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MAX_WAIT_STATES, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
@@ -159,18 +159,18 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     and time at the target clock, static RAM, stack and heap peaks, flash used.
     """
 
-    reader_left = False
+    left = False
     stop: list[Callable[[], None]] = []  # the simulator's interrupt, once it exists
 
     def echo(data: bytes) -> None:
-        nonlocal reader_left
-        if reader_left:
+        nonlocal left
+        if left:
             return
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         except BrokenPipeError:  # `| head`: the run stops as on Ctrl-C, its report is written
-            reader_left = True
+            left = True
             for interrupt in stop:
                 interrupt()
 
@@ -182,25 +182,22 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals)
     try:
-        simulator = session.prepare(elf, spec)
+        report = session.run(elf, spec, prepared=lambda sim: stop.append(sim.interrupt))
     except SessionError as exc:
         fail(str(exc))
-    stop.append(simulator.interrupt)
-    with stop_on_sigint(simulator.interrupt):
-        report = session.apply_budgets(simulator.run(), spec.budgets)
-    if reader_left and report.fault is not None and report.status == "interrupted":
+    if left and report.fault is not None and report.status == "interrupted":
         report.fault.message = (f"stopped when the reader of its console output left (| head) "
                                 f"after {report.instructions:,} instructions")
     if json_path is not None:  # first: a reader of stdout that left does not lose it
         write_json(json_path, report_dict(report))
-    if report.stdout and not report.stdout.endswith("\n") and not quiet and not reader_left:
+    if report.stdout and not report.stdout.endswith("\n") and not quiet and not left:
         sys.stdout.write("\n")
     print_run_summary(report, err)
     if not report.heap_tracked and (sram is not None or max_sram is not None):
-        _warn("heap not tracked (no __heap_peak: an allocator of its own, or a stripped ELF): "
-              "the SRAM budget was checked against static data and stack only")
-    if reader_left:  # 141, as a process SIGPIPE ends, once the report is written
-        reader_left_exit()
+        _warn(f"heap not tracked ({HEAP_UNTRACKED}): the SRAM budget was checked against "
+              "static data and stack only")
+    if left:  # 141, as a process SIGPIPE ends, once the report is written
+        reader_left()
     sys.exit(report.exit_status)
 
 

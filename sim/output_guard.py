@@ -120,7 +120,7 @@ class GuardedCommand(click.Command):
             click.echo("interrupted", err=True)  # 130 as everywhere, not click's 'Aborted!' 1
             sys.exit(130)
         except BrokenPipeError:  # printed by click or print(): as PipeConsole's
-            _reader_left()
+            reader_left()
 
 
 class GuardedGroup(click.Group):
@@ -129,12 +129,7 @@ class GuardedGroup(click.Group):
     command_class = GuardedCommand
 
 
-def reader_left_exit() -> NoReturn:
-    """End a command whose output's reader left (a command that noticed it itself)."""
-    _reader_left()
-
-
-def _reader_left() -> NoReturn:
+def reader_left() -> NoReturn:
     """``ebnn-sim run fw.elf | head -1``: the reader left. Exit 141, as a process SIGPIPE
     ends (rich and click exit 1, which is run's 'the firmware exited non-zero'); the streams
     go to /dev/null so that Python's flush at exit does not fail again."""
@@ -149,4 +144,4 @@ class PipeConsole(Console):
     """The commands' rich console: a reader that leaves ends the command with 141."""
 
     def on_broken_pipe(self) -> None:
-        _reader_left()
+        reader_left()

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from sim.budget_check import Check
 
 # Exit codes of `ebnn-sim run` (and of anything built on RunReport.exit_status).
+# why a report's heap_tracked is False, as the summary, check and run say it
+HEAP_UNTRACKED = "no __heap_peak: an allocator of its own, or a stripped ELF"
 EXIT_OK = 0
 EXIT_FIRMWARE_FAILED = 1
 EXIT_USAGE = 2

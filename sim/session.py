@@ -116,9 +116,13 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
                            "sizes)", image.path) from None
 
 
-def run(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> RunReport:
-    """Prepare, run once, apply ``spec.budgets``."""
+def run(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec,
+        prepared: Callable[[Simulator], None] | None = None) -> RunReport:
+    """Prepare, run once, apply ``spec.budgets``; ``prepared`` is handed the simulator before
+    it runs (``run``'s echo stops it by it when the reader of the console leaves)."""
     simulator = prepare(elf, spec)
+    if prepared is not None:
+        prepared(simulator)
     with stop_on_sigint(simulator.interrupt) if spec.interruptible else nullcontext():
         report = simulator.run()
     return apply_budgets(report, spec.budgets)

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.diff import section_title
+from sim.report import HEAP_UNTRACKED
 from toolchain.sizes import format_size
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     table.add_row("static RAM", f"{report.static:,} B", static_label(report.static_sections))
     table.add_row("stack peak", f"{report.stack_peak:,} B", "")
     heap_note = "" if report.heap_tracked else (
-        "not tracked (no __heap_peak: an allocator of its own, or a stripped ELF)")
+        f"not tracked ({HEAP_UNTRACKED})")
     table.add_row("heap peak", f"{report.heap_peak:,} B", heap_note)
     table.add_row("SRAM peak", f"{report.sram_peak:,} B", f"of {format_size(report.sram_size)}")
     table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
