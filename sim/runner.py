@@ -371,7 +371,12 @@ class Simulator:
                          if base <= s.address < FLASH_BASE + REGION), default=base)
         needed = max(img.flash_used, flash_end - base)
         if needed > self.flash_size:
-            return (f"the image needs {needed} bytes of flash; "
+            # an image whose flash segments lie far apart (one at 0, one at 0x08000000) needs
+            # the whole distance mapped: where the holes alone are more than the flash mapped,
+            # name the span, as the size alone reads as a miscount
+            span = ("" if flash_end - base - img.flash_used <= self.flash_size else
+                    f" (its flash segments span {base:#010x} to {flash_end:#010x})")
+            return (f"the image needs {needed:,} bytes of flash{span}; "
                     f"only {format_size(self.flash_size)} mapped")
         static_top = max(img.static_top, img.static_end)
         if static_top > SRAM_BASE + self.sram_size:

@@ -108,7 +108,8 @@ def test_flash_too_small_for_the_image(firmware, cli):
     assert report["status"] == "over_budget"
     assert report["instructions"] == 0  # not run at all
     assert report["fault"]["kind"] == "image_too_large"
-    assert report["fault"]["message"] == f"the image needs {used} bytes of flash; only 4 KiB mapped"
+    assert report["fault"]["message"] == (
+        f"the image needs {used:,} bytes of flash; only 4 KiB mapped")
     assert report["flash"] == {"size": 4096, "used": used}
     within = cli("run", elf, "--flash", "8k")
     assert (within.returncode, within.report["status"]) == (0, "ok")

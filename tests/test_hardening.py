@@ -127,7 +127,7 @@ def test_a_segment_running_past_the_flash_end_is_not_truncated(firmware):
     image.segments.append(Segment(flash - 8, b"\x00" * 64))  # 56 bytes past the end
     report = sim.run(image, sim.RunOptions(flash=flash))
     assert report.fault is not None and report.fault.kind == "image_too_large"
-    assert f"needs {flash + 56} bytes of flash" in report.fault.message
+    assert f"needs {flash + 56:,} bytes of flash;" in report.fault.message
 
 
 def test_a_segment_in_no_region_is_an_image_error(firmware):
@@ -261,7 +261,22 @@ def test_a_segment_past_a_small_flash_is_the_image_not_fitting(firmware):
     report = sim.run(image, sim.RunOptions(flash=16 * 1024))
     assert report.status == "over_budget" and report.exit_status == 3
     assert report.fault is not None and report.fault.kind == "image_too_large"
-    assert f"needs {40 * 1024 + 16} bytes of flash" in report.fault.message
+    assert report.fault.message == (
+        f"the image needs {40 * 1024 + 16:,} bytes of flash (its flash segments span 0x00000000"
+        f" to {40 * 1024 + 16:#010x}); only 16 KiB mapped")
+
+
+def test_segments_far_apart_name_their_span(firmware):
+    """Linked partly at 0 and partly at 0x08000000 (an STM32 address) for a part whose flash
+    is at 0: the flash would have to hold the whole distance, and the error names the span
+    rather than a bare count of 134 million bytes that reads as a miscount."""
+    image = firmware.image("exit.c")
+    image.segments.append(Segment(0x0800_0000, b"\x00" * 16))
+    report = sim.run(image, sim.RunOptions(target="curie"))
+    assert report.fault is not None and report.fault.kind == "image_too_large"
+    assert report.fault.message == (
+        f"the image needs {0x0800_0010:,} bytes of flash (its flash segments span 0x00000000"
+        " to 0x08000010); only 196 KiB mapped")
 
 
 def test_control_characters_in_symbol_names_are_escaped(firmware, cli, tmp_path):

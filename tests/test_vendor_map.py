@@ -96,3 +96,4 @@ def test_an_image_not_starting_at_the_flash_gets_no_hint(cli, tmp_path):
                     str(VENDOR / "vendor_map.c"), "-o", str(elf)], check=True)
     line = assert_single_error_line(cli("run", elf, "--target", "stm32l031", json=False))
     assert "load segment at 0x08004000" in line and "--target" not in line
+
