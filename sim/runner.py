@@ -1091,6 +1091,9 @@ class Simulator:
             return False  # at exception entry (a derived exception): the run stops there
         if fault.kind == "bus_fault" and not self.options.strict_peripherals:
             return False  # found after its block ran: without its instruction, not delivered
+        if (fault.kind == "unmapped_fetch" and fault.address is not None
+                and fault.address < self.alias_size):
+            return False  # the chip runs code from its boot alias; the simulator stops there
         if cause is None and "INVSTATE" in fault.message:
             cause = (USAGEFAULT, 1 << 17)
         if cause is None and "unaligned" in fault.message:

@@ -43,15 +43,18 @@ def test_an_stm32_vendor_layout_runs_where_it_was_linked(cli, tmp_path):
     assert "SysTick_Handler" in profile.stdout and "Reset_Handler" in profile.stdout
 
 
-def test_code_run_from_the_boot_alias_is_a_fault_that_says_so(cli, tmp_path):
+@pytest.mark.parametrize("vector", [False, True])
+def test_code_run_from_the_boot_alias_is_a_fault_that_says_so(cli, tmp_path, vector):
     """The alias at 0 is mapped for reads (vector fetches): code there would be counted as
-    code outside flash, so a jump into it stops with a fault naming the alias."""
+    code outside flash, so a jump into it stops with a fault naming the alias. The chip would
+    run that code, so --vector-faults does not hand it to the firmware's HardFault handler."""
     res = cli("run", vendor_elf(tmp_path, "cortex-m0plus", "-DRUN_FROM_ALIAS"), "--target",
-              "stm32l031")
+              "stm32l031", *(["--vector-faults"] if vector else []))
     assert res.returncode == 4, res.stderr
     fault = res.report["fault"]
     assert fault["kind"] == "unmapped_fetch" and fault["pc"] < 0x400
     assert "the boot alias of flash at 0x08000000" in fault["message"]
+    assert res.report["exceptions"]["taken"] == {}
 
 
 def test_an_exception_past_the_table_through_the_alias_is_a_missing_vector(cli, tmp_path):
