@@ -313,6 +313,41 @@ def test_resume_after_an_interrupted_run(local, space_file, tmp_path):
     assert essentials(out) == essentials(local)
 
 
+def test_a_trial_interrupted_while_it_is_proposed_is_proposed_again(local, space_file,
+                                                                    tmp_path):
+    """Ctrl-C after a trial was asked and had drawn a parameter, before its config was
+    recorded: --resume proposes it again as it was (not failed, not lost from --trials, not a
+    different config from the parameter it had drawn), and the study is the uninterrupted one."""
+    out = fresh(tmp_path / "asked")
+    settings = Settings.load(local)
+    settings.save(out)
+    space = load_space(space_file)
+    data = load_search_data(None, None, space.val_fraction, space.seed)
+    study = open_study(out, settings, create=True)
+    driver = Driver(out, settings, space, study, InProcess(data), data)
+    suggest = optuna.trial.Trial._suggest
+    drawn = []
+
+    def interrupted(trial, name, distribution):
+        if trial.number == 1:
+            drawn.append(name)
+            if len(drawn) == 2:
+                raise KeyboardInterrupt
+        return suggest(trial, name, distribution)
+
+    with mock.patch.object(optuna.trial.Trial, "_suggest", interrupted), \
+            pytest.raises(KeyboardInterrupt):
+        driver.run(TRIALS, None)
+    asked = optuna.load_study(study_name="ebnn-search",
+                              storage=f"sqlite:///{out / 'study.db'}").trials[1]
+    assert asked.state.name == "RUNNING" and "config" not in asked.user_attrs
+    assert list(asked.params) == drawn[:1]
+    ran = ebnn("search", "-o", out, "--resume", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert essentials(out) == essentials(local)
+    assert f"{TRIALS} trials:" in ran.stderr and "0 failed" in ran.stderr
+
+
 def test_report_rerenders(local):
     before = (local / "pareto.json").read_text()
     (local / "pareto.json").unlink()

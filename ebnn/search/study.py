@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -250,8 +251,6 @@ def _sampler(seed: int, number: int, multivariate: bool = False,
     block whose kind is drawn are modelled jointly too. ``startup`` (``--startup``): how many
     finished trials TPE proposes at random before it models them (default Optuna's, 10, what
     searches made before the option used)."""
-    import warnings
-
     import optuna
 
     seed = trial_seed(seed, number)
@@ -452,21 +451,51 @@ class Driver:
 
         self.backend.run_batch(list(unique.values()), done)
 
+    def _ask_again(self, t: Any, finished: list[Any], number: int) -> Any:
+        """Trial ``t``, asked as sampler ``number`` and interrupted before its config was
+        recorded, ready to be proposed again as it was: the same sampler, asked in a study in
+        memory holding the finished trials (none has finished since; the sampler ignores the
+        RUNNING ones) and ``t``'s fixed parameters (a shape --stratify dealt, --start's config),
+        proposes what the search not interrupted did. Asking ``t`` itself would not: the
+        parameters it had drawn before the interrupt are kept in it, and drawing past them
+        shifts every later draw."""
+        optuna = self._optuna
+        sampler = _sampler(self.settings.seed, number, self.settings.multivariate,
+                           self.settings.startup)
+        memory = optuna.create_study(directions=self.study.directions, sampler=sampler)
+        memory.add_trials(finished)
+        fixed = t.system_attrs.get("fixed_params")
+        if fixed:
+            memory.enqueue_trial(fixed)
+        self.space.suggest(memory.ask(), self.settings.epochs)
+        with warnings.catch_warnings():  # PartialFixedSampler is marked experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self.study.sampler = optuna.samplers.PartialFixedSampler(
+                memory.get_trials(deepcopy=False)[-1].params, sampler)
+        return optuna.trial.Trial(self.study, t._trial_id)
+
     def _unfinished(self, members: list[Member]) -> bool:
         """The trials an interrupted search left RUNNING, in order: a probed one is a member of
-        the batch again, one interrupted in its probe is probed again (as it would have been).
+        the batch again, one interrupted in its probe is probed again (as it would have been),
+        one interrupted before its config was recorded is proposed again, as it was.
         True when that batch had started training: the rest of it runs as it is (a member asked
         now would be proposed before its batch-mates finished, unlike in the search not
         interrupted); else the batch is still being filled."""
         started = False
         state = self._optuna.trial.TrialState
-        for t in self.study.get_trials(deepcopy=False, states=(state.RUNNING,)):
-            trial = self._optuna.trial.Trial(self.study, t._trial_id)
+        counted = (state.RUNNING, state.COMPLETE, state.PRUNED, state.FAIL)
+        trials = self.study.get_trials(deepcopy=False)
+        for t in [t for t in trials if t.state == state.RUNNING]:
             config = t.user_attrs.get("config")
-            if config is None:  # interrupted between ask and recording its config
-                self.study.tell(trial, state=state.FAIL)
-                self.tally.done += 1
-            elif t.user_attrs.get("probe") is not None:
+            if config is None:  # interrupted between its ask and recording its config
+                number = sum(u.number < t.number and u.state in counted for u in trials)
+                trial = self._ask_again(t, [u for u in trials if u.state.is_finished()], number)
+                config = self.space.suggest(trial, self.settings.epochs)
+                trial.set_user_attr("config", config)
+                self._consider(trial, config, members)
+                continue
+            trial = self._optuna.trial.Trial(self.study, t._trial_id)
+            if t.user_attrs.get("probe") is not None:
                 rungs = self._rungs(trial, config) if "rungs" not in t.user_attrs else tuple(
                     (int(e), float(a)) for e, a in t.user_attrs["rungs"])
                 members.append((trial, config, Firmware(**t.user_attrs["probe"]), rungs))
