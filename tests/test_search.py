@@ -1510,3 +1510,18 @@ def test_sigterm_to_the_whole_process_group_stops_the_search(space_file, tmp_pat
     assert proc.returncode == command.EXIT_INTERRUPTED, rest
     assert "interrupted: finished trials are kept" in rest and "Traceback" not in rest
     assert (out / "study.db").is_file() and (out / "pareto.json").is_file()
+
+
+def test_the_plot_quotes_mnist_anchors_only_for_mnist(local):
+    """SpArSe's and the eBNN paper's MNIST accuracies beside a search on the bundled MNIST or
+    --dataset mnist; not beside one on the user's own --data or --data-dir, or another data
+    set (search review finding 3: every --data search's plot showed them)."""
+    from ebnn.search.plot import MNIST_ANCHORS, anchors_for
+
+    settings = Settings.load(local)
+    assert settings.dataset is None and settings.data_dir is None
+    assert anchors_for(settings) == MNIST_ANCHORS
+    assert anchors_for(replace(settings, dataset="mnist", data_dir="/idx")) == MNIST_ANCHORS
+    for other in ({"data_path": "shapes/"}, {"data_dir": "/idx"}, {"dataset": "digits"},
+                  {"dataset": "fashion-mnist"}):
+        assert anchors_for(replace(settings, **other)) == (), other

@@ -22,13 +22,17 @@ MNIST_ANCHORS = (
 )
 
 
-def anchors_for(dataset: str) -> tuple[tuple[str, float, int, str], ...]:
-    return MNIST_ANCHORS if dataset == "mnist" else ()
+def anchors_for(settings: Settings) -> tuple[tuple[str, float, int, str], ...]:
+    """The quoted anchors a search's plot shows: MNIST's for a search on MNIST (the bundled
+    images, or --dataset mnist), none for other data (--data, --data-dir, another --dataset),
+    whose accuracies they are not comparable with."""
+    mnist = settings.dataset == "mnist" or (
+        settings.dataset is None and settings.data_dir is None and settings.data_path is None)
+    return MNIST_ANCHORS if mnist else ()
 
 
 def plot_search(path: Path, settings: Settings, records: list[dict[str, Any]],
                 entries: list[dict[str, Any]], reference: list[dict[str, Any]]) -> None:
-    dataset = settings.dataset or ("mnist" if settings.data_dir is None else "")
     import logging
 
     import matplotlib
@@ -64,7 +68,8 @@ def plot_search(path: Path, settings: Settings, records: list[dict[str, Any]],
                    zorder=5, label="hand-made models, measured the same way" if i == 0 else None)
         ax.annotate(f"{h['name']} (hand-made)", (h["sram_peak"], 100 * h["val_accuracy"]),
                     textcoords="offset points", xytext=(6, -10), fontsize=8)
-    for i, (label, acc, bound, what) in enumerate(anchors_for(dataset)):
+    anchors = anchors_for(settings)
+    for i, (label, acc, bound, what) in enumerate(anchors):
         ax.scatter([bound], [100 * acc], marker="<", s=70, facecolors="none",
                    edgecolors="tab:red", zorder=5,
                    label="quoted, at the memory bound stated (not measured)" if i == 0 else None)
@@ -75,7 +80,8 @@ def plot_search(path: Path, settings: Settings, records: list[dict[str, Any]],
                label=f"SRAM budget {settings.sram:,} B")
     ax.set_xscale("log")
     ax.set_xlabel("peak SRAM, static + stack (bytes, measured in the simulator)")
-    ax.set_ylabel("accuracy (%): validation or cv (measured), test (quoted)")
+    ax.set_ylabel("accuracy (%): validation or cv (measured)"
+                  + (", test (quoted)" if anchors else ""))
     ax.set_title(f"ebnn search on {settings.target}: accuracy vs SRAM")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
