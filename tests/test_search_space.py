@@ -315,3 +315,30 @@ def test_bad_sequence_spaces_are_refused_with_one_line(tables, words):
     with pytest.raises(SpaceError) as info:
         parse_space({**SEQUENCE, "space": tables})
     assert words in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("units, batch, message", [
+    (16, 48, None),
+    (32, 40, None),
+    (12, 48, r"start\.toml: layer 2 units = 12 is not in the space's range 8 to 32 in steps "
+             r"of 8"),
+    (40, 48, r"layer 2 units = 40 is not in the space's range 8 to 32 in steps of 8"),
+    (16, 50, r"\[train\] batch_size = 50 is not in the space's range 32 to 64 in steps of 8"),
+])
+def test_a_start_config_must_lie_on_a_ranges_steps(units, batch, message):
+    """A value between a range's steps is one the space never draws: refused in one line
+    (search review finding 2: Optuna warned in its own words and the trial trained it)."""
+    s = space(shapes=[["conv", "linear"]], first={"filters": 4, "kernel": 3},
+              linear={"units": {"low": 8, "high": 32, "step": 8}},
+              train={"batch_size": {"low": 32, "high": 64, "step": 8}})
+    config = {**BASE, "model": {**BASE["model"], "layers": [
+        {"type": "conv", "filters": 4, "kernel": 3}, {"type": "linear", "units": units}]},
+        "train": {"batch_size": batch}}
+    if message is None:
+        params = s.params_of(config, "start.toml")
+        made = s.suggest(optuna.trial.FixedTrial(params))
+        assert made["model"]["layers"][1]["units"] == units
+        assert made["train"]["batch_size"] == batch
+    else:
+        with pytest.raises(SpaceError, match=message):
+            s.params_of(config, "start.toml")

@@ -89,6 +89,22 @@ class Range:
         return (isinstance(self.low, int) and isinstance(self.high, int)
                 and (self.step is None or isinstance(self.step, int)))
 
+    def holds(self, value: float) -> bool:
+        """``value`` is one the range draws: within it, whole for an integer range, and on
+        its grid of steps from ``low``."""
+        if not self.low <= value <= self.high:
+            return False
+        if self.integer and value != int(value):
+            return False
+        step = self.step or (1 if self.integer else None)
+        if step is None:
+            return True
+        steps = (value - self.low) / step
+        return abs(steps - round(steps)) < 1e-9
+
+    def __str__(self) -> str:
+        return f"{self.low} to {self.high}" + (f" in steps of {self.step}" if self.step else "")
+
 
 Choice = Any  # a fixed value, a list of choices or a Range
 
@@ -248,8 +264,9 @@ class Space:
                 if isinstance(choice, Range):
                     value = have[0] if isinstance(have, tuple) else have
                     if have != self._layer_value(layer.type, key, value) or not (
-                            choice.low <= value <= choice.high):
-                        raise SpaceError(f"{where}: layer {i} {key} is outside the space")
+                            choice.holds(value)):
+                        raise SpaceError(f"{where}: layer {i} {key} = {_show(have)} is not "
+                                         f"in the space's range {choice}")
                     params[f"b{i}.{key}"] = value
                     continue
                 match = [v for v in options if self._layer_value(layer.type, key, v) == have]
@@ -262,9 +279,9 @@ class Space:
         for key, choice in self.train.items():
             value = getattr(spec.train, key)
             if isinstance(choice, Range):
-                if not choice.low <= value <= choice.high:
-                    raise SpaceError(f"{where}: [train] {key} = {value} is outside the space's "
-                                     f"range {choice.low} to {choice.high}")
+                if not choice.holds(value):
+                    raise SpaceError(f"{where}: [train] {key} = {_show(value)} is not in the "
+                                     f"space's range {choice}")
                 params[f"train.{key}"] = value
             elif isinstance(choice, list) and len(choice) > 1:
                 if value not in choice:
