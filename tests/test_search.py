@@ -7,6 +7,7 @@ and pool) or 48 filters (over 2 KiB whatever the weights); 1 epoch on 300 images
 
 import io
 import json
+import re
 import shutil
 import struct
 import traceback
@@ -1399,8 +1400,18 @@ def test_a_search_with_nothing_in_the_budget_exits_3(space_file, tmp_path):
     assert ran.returncode == command.EXIT_EMPTY, ran.stderr
     said = " ".join(ran.stderr.split())
     assert "warning: flash 512 KiB is more than curie's 196 KiB" in said
-    assert "no model in the Pareto set (2 rejected, 0 failed); 1 x before training: SRAM" in said
+    # the two reasons differ only in their bytes: counted together (search review finding 6)
+    assert re.search(r"no model in the Pareto set \(2 rejected, 0 failed\); 2 x before "
+                     r"training: SRAM at least [\d,]+ B > 128 B( \(figures differ\))?$",
+                     said), said
     assert json.loads((out / "pareto.json").read_text()) == []
+    # --report says it too, with the same exit (finding 4: it exited 0), and so does pareto.md
+    again = ebnn("search", "--report", out)
+    assert again.returncode == command.EXIT_EMPTY, again.stderr
+    assert "no model in the Pareto set (2 rejected, 0 failed); 2 x before training: SRAM" in (
+        " ".join(again.stderr.split()))
+    assert "No model in the Pareto set: no candidate was trained within the budget (most " \
+        "common reasons: 2 x before training: SRAM at least" in (out / "pareto.md").read_text()
 
 
 def test_a_worker_that_dies_stops_the_batch_instead_of_hanging():
@@ -1525,3 +1536,21 @@ def test_the_plot_quotes_mnist_anchors_only_for_mnist(local):
     for other in ({"data_path": "shapes/"}, {"data_dir": "/idx"}, {"dataset": "digits"},
                   {"dataset": "fashion-mnist"}):
         assert anchors_for(replace(settings, **other)) == (), other
+
+
+def test_common_reasons_count_reasons_that_differ_only_in_their_figures():
+    from ebnn.search.outputs import common_reasons
+
+    records = [
+        {"status": "invalid", "reason": "trial 0: layer 1: kernel 17x17 does not fit 16x16"},
+        {"status": "invalid", "reason": "layer 1: kernel 20x20 does not fit 16x16"},
+        {"status": "rejected", "reason": "before training: SRAM at least 1,396 B > 200 B"},
+        {"status": "rejected", "reason": "before training: SRAM at least 1,396 B > 200 B"},
+        {"status": "rejected", "reason": "before training: SRAM at least 396 B > 200 B"},
+        {"status": "failed", "reason": "does not build for curie: no compiler"},
+        {"status": "ok", "reason": None},
+    ]
+    assert common_reasons(records, 2) == [
+        "3 x before training: SRAM at least 1,396 B > 200 B (figures differ)",
+        "2 x layer 1: kernel 17x17 does not fit 16x16 (figures differ)"]
+    assert common_reasons(records[5:], 3) == ["1 x does not build for curie: no compiler"]

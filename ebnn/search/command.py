@@ -454,6 +454,7 @@ def _report(output: Path, settings: Any) -> None:
         _fail(f"{output}: cannot read ({exc.strerror or exc})")
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
+    _exit_if_empty(study, entries, summary)
 
 
 def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> None:
@@ -597,17 +598,20 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
                   f"finished work is kept in {escape(str(output))}: continue with `ebnn "
                   f"search -o {escape(str(output))} --resume{again}`", soft_wrap=True)
         sys.exit(1)
-    if not entries:  # nothing fitted, or nothing trained: a script must not go on as if
-        from collections import Counter
+    _exit_if_empty(study, entries, summary)
 
-        from ebnn.search.outputs import load_records
 
-        reasons = Counter(str(r.get("reason"))[:200] for r in load_records(study)[0]
-                          if r["status"] != "ok" and r.get("reason"))
-        common = "".join(f"; {n} x {why}" for why, n in reasons.most_common(2))
-        err.print(f"no model in the Pareto set ({summary.rejected} rejected, "
-                  f"{summary.failed} failed){common}", markup=False, soft_wrap=True)
-        sys.exit(EXIT_EMPTY)
+def _exit_if_empty(study: Any, entries: list[dict[str, Any]], summary: Any) -> None:
+    """No model in the Pareto set (nothing fitted, or nothing trained): exit 3 with the most
+    common reasons, so a script does not go on as if there were one (search or --report)."""
+    if entries:
+        return
+    from ebnn.search.outputs import common_reasons, load_records
+
+    common = "".join(f"; {why}" for why in common_reasons(load_records(study)[0], 2))
+    err.print(f"no model in the Pareto set ({summary.rejected} rejected, "
+              f"{summary.failed} failed){common}", markup=False, soft_wrap=True)
+    sys.exit(EXIT_EMPTY)
 
 
 def _check_fold_teacher(teacher: str) -> None:

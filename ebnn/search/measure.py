@@ -273,8 +273,8 @@ def _spec(task: Task, data: SearchData, out: Outcome) -> Any:
 
     try:
         spec = parse_config(task.config, f"trial {task.number}")
-    except ConfigError as exc:
-        out.status, out.reason = "invalid", str(exc)
+    except ConfigError as exc:  # the progress line names the trial already
+        out.status, out.reason = "invalid", str(exc).removeprefix(f"trial {task.number}: ")
         return None
     if spec.input != data.train.image_shape or spec.classes != data.train.classes:
         out.status = "invalid"

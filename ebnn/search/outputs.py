@@ -91,6 +91,22 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
     return records, summary
 
 
+def common_reasons(records: list[dict[str, Any]], n: int) -> list[str]:
+    """The ``n`` most common reasons candidates were rejected, invalid or failed, as
+    ``"5 x REASON"``: reasons that differ only in their figures (bytes over the budget, a
+    kernel's size) count together, shown by the first of them."""
+    groups: dict[str, list[str]] = {}
+    for r in records:
+        if r["status"] == "ok" or not r.get("reason"):
+            continue
+        # records written before the trial's name was left out of its reason begin with it
+        why = re.sub(r"^trial \d+: ", "", str(r["reason"]))[:200]
+        groups.setdefault(re.sub(r"\d[\d,.]*", "#", why), []).append(why)
+    top = sorted(groups.values(), key=len, reverse=True)[:n]
+    return [f"{len(g)} x {g[0]}" + (" (figures differ)" if len(set(g)) > 1 else "")
+            for g in top]
+
+
 def busy_seconds(intervals: list[tuple[float, float]]) -> float:
     """Seconds covered by at least one trial, fold or refit: a search resumed days later is
     not charged for the days between its runs."""
@@ -289,7 +305,8 @@ def _cv_text(summary: Summary) -> str:
 
 
 def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary,
-             reference: list[dict[str, Any]]) -> str:
+             reference: list[dict[str, Any]], reasons: list[str] | None = None) -> str:
+    """pareto.md; ``reasons``: :func:`common_reasons`, said where the Pareto set is empty."""
     b = settings.budget
     cyc = ("no latency budget" if b.max_cycles is None
            else f"≤ {b.max_cycles:,} cycles ({b.ms(b.max_cycles):g} ms)")
@@ -311,6 +328,9 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
         "| --- | ---: |" + (" ---: |" if summary.cross_validated else "")
         + " ---: | ---: | ---: | ---: | ---: | --- |",
     ]
+    if not entries:
+        lines[-2:] = ["No model in the Pareto set: no candidate was trained within the budget"
+                      + (f" (most common reasons: {'; '.join(reasons)})." if reasons else ".")]
     for e in entries:
         cv = f" {_pct(e['cv_accuracy'])} |" if summary.cross_validated else ""
         lines.append(
@@ -379,6 +399,7 @@ def write_report(directory: Path, settings: Settings, study: Any,
     copy_models(directory, settings, front, refits)
     entries = [entry(directory, settings, r, f) for r, f in zip(front, refits, strict=True)]
     (directory / "pareto.json").write_text(json.dumps(entries, indent=2) + "\n")
-    (directory / "pareto.md").write_text(markdown(settings, entries, summary, reference))
+    (directory / "pareto.md").write_text(markdown(settings, entries, summary, reference,
+                                                  common_reasons(records, 3)))
     plot_search(directory / "pareto.png", settings, records, entries, reference)
     return entries, summary
