@@ -1554,3 +1554,13 @@ def test_common_reasons_count_reasons_that_differ_only_in_their_figures():
         "3 x before training: SRAM at least 1,396 B > 200 B (figures differ)",
         "2 x layer 1: kernel 17x17 does not fit 16x16 (figures differ)"]
     assert common_reasons(records[5:], 3) == ["1 x does not build for curie: no compiler"]
+
+
+def test_a_search_without_the_cross_compiler_stops_before_its_first_trial(space_file,
+                                                                           tmp_path):
+    """Every candidate is built: without arm-none-eabi-gcc each failed in turn, all counted
+    against --trials, so a --resume with the compiler back had none left (review finding 11)."""
+    with mock.patch("toolchain.build.shutil.which", return_value=None):
+        line = one_line_error(ebnn("search", space_file, *ARGS, "-o", tmp_path / "s"))
+    assert "arm-none-eabi-gcc not found" in line and "apt-get install" in line
+    assert not (tmp_path / "s").exists()

@@ -485,6 +485,12 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.study import Driver, SearchError, open_study
 
     space, data = _load(settings)
+    from toolchain.build import ToolchainError, find_compiler
+
+    try:  # without it every candidate would fail in turn, each counted against --trials
+        find_compiler()
+    except ToolchainError as exc:
+        _fail(f"{exc} (every candidate's firmware is built and run)")
     if settings.data_digest is None:  # a new search (or one begun before the check): kept
         settings = replace(settings, data_digest=data.digest())
     given_trials = trials is not None
