@@ -342,3 +342,20 @@ def test_a_start_config_must_lie_on_a_ranges_steps(units, batch, message):
     else:
         with pytest.raises(SpaceError, match=message):
             s.params_of(config, "start.toml")
+
+
+@pytest.mark.parametrize("tables, message", [
+    ({"first": {"filters": 4, "kernel": [29, 30]}},
+     "does not fit a 28x28 input"),
+    ({"shapes": [["conv", "conv1d"]], "first": {"filters": 4, "kernel": 3},
+      "conv1d": {"filters": 4, "kernel": 3}}, "layer 2: a conv1d layer reads a sequence"),
+])
+def test_a_space_with_no_model_in_it_is_refused_when_read(tables, message):
+    """Every trial of such a space would be rejected as invalid, after the whole search
+    (search review finding 5); a space where only some candidates are models is kept."""
+    with pytest.raises(SpaceError, match="none of 1,000 candidates drawn at random from the "
+                       "space is a model") as err:
+        space(**tables)
+    assert message in str(err.value)
+    some = space(first={"filters": 4, "kernel": [29, 3]})  # half of them fit
+    assert some.first["kernel"] == [29, 3]

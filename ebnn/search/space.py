@@ -46,6 +46,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import random
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -538,7 +539,48 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
             later = {k for shape in shapes for k in shape[1:]} if shapes else set(kinds)
             for kind in sorted(later):
                 _check_required(kind, layer[kind], f"{source}: [space.{kind}]")
+        _check_some_model(result, source)
     return result
+
+
+class _RandomDraw:
+    """A Suggester drawing each value uniformly at random (log and step ignored: only
+    whether a config is a model matters here)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        return self.rng.choice(list(choices))
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1,
+                    log: bool = False) -> int:
+        return low + step * self.rng.randrange((high - low) // step + 1)
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float:
+        return self.rng.uniform(low, high)
+
+
+SOME_MODEL_DRAWS = 1000
+
+
+def _check_some_model(space: Space, source: str) -> None:
+    """SpaceError when no candidate the space draws is a model (every first-block kernel
+    larger than the input, a conv1d block after a 2-D map in every shape): every trial of the
+    search would be rejected as invalid. Judged on candidates drawn at random (seeded): one
+    that is a model ends the check, usually the first."""
+    rng = random.Random(0)
+    first = None
+    for _ in range(SOME_MODEL_DRAWS):
+        try:
+            parse_config(space.suggest(_RandomDraw(rng)), "candidate")
+            return
+        except ConfigError as exc:
+            first = first or str(exc).removeprefix("candidate: ")
+    raise SpaceError(f"{source}: none of {SOME_MODEL_DRAWS:,} candidates drawn at random from "
+                     f"the space is a model (the first: {first}), so every trial would be "
+                     "rejected")
 
 
 def load_space(path: str | Path) -> Space:
