@@ -128,7 +128,9 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
                         and int(present[0]) == 1)
             _fail(f"{config}: the model has {spec.classes} classes; {ds.name} has "
                   f"{ds.classes}" + (f" (its labels run 1..{spec.classes}: number them from 0)"
-                                     if from_one else ""))
+                                     if from_one else "")
+                  + ("" if data_dir is None else f" (--data-dir reads {ds.name}'s own IDX "
+                     "files; IDX files of your own task: --data DIR)"))
         empty = sorted(set(range(ds.classes)) - set(present.tolist()))
         if empty:  # an empty class folder, a gap in the labels: the model never learns them
             names = ds.class_names or ()

@@ -33,8 +33,9 @@ dataset_option = click.option(
          "the built-in set the model was trained on (one trained on your files: give --data).")
 data_dir_option = click.option(
     "--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-    help="Directory of IDX files (gzipped or not) under their standard names, e.g. the "
-         "official MNIST or Fashion-MNIST files.")
+    help="Directory of a built-in set's IDX files (gzipped or not) under their standard "
+         "names: the official files of --dataset (mnist, fashion-mnist), e.g. MNIST's full "
+         "training set. IDX files of your own task (other classes): --data DIR.")
 data_option = click.option(
     "--data", type=click.Path(path_type=Path), default=None, metavar="PATH",
     help="Data from a path: an .npz (x, y, optional x_test, y_test), a .csv (header row; label "

@@ -356,3 +356,27 @@ def test_a_stream_search_finds_models_whose_whole_input_does_not_fit(tmp_path):
     assert ebnn("eval", out / entries[0]["ebnn"], "--data", clips).returncode == 0
     assert "--stream differs" in one_line_error(
         ebnn("search", "-o", whole, "--resume", "--stream", "--trials", "3"))
+
+
+def test_data_dir_of_ones_own_idx_files_points_to_data(tmp_path):
+    """--data-dir reads a built-in set's files (MNIST's 10 classes): given IDX files of
+    another task, train and search say to use --data (search review finding 7)."""
+    from tests.test_search import write_idx
+
+    rng = np.random.default_rng(0)
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    write_idx(idx / "train-images-idx3-ubyte", rng.integers(0, 256, (30, 16, 16)))
+    write_idx(idx / "train-labels-idx1-ubyte", np.arange(30) % 3)
+    space = tmp_path / "three.toml"
+    space.write_text('[model]\nname = "three"\ninput = [16, 16, 1]\nclasses = 3\n\n'
+                     '[space.first]\nfilters = 4\nkernel = 3\n')
+    line = one_line_error(ebnn("search", space, "--data-dir", idx, "-o", tmp_path / "s"))
+    assert "3 classes; mnist has (16, 16, 1) in 10" in line
+    assert line.endswith("(--data-dir reads mnist's own IDX files; IDX files of your own "
+                         "task: --data DIR)")
+    config = tmp_path / "three-model.toml"
+    config.write_text('[model]\nname = "three"\ninput = [16, 16, 1]\nclasses = 3\n\n'
+                      '[[model.layers]]\ntype = "conv"\nfilters = 4\nkernel = 3\n')
+    line = one_line_error(ebnn("train", config, "--data-dir", idx, "-o", tmp_path / "t"))
+    assert line.endswith("IDX files of your own task: --data DIR)"), line

@@ -404,7 +404,10 @@ def _load(settings: Any) -> tuple[Any, Any]:
         _fail(str(exc))
     if data.train.image_shape != space.input or data.train.classes != space.classes:
         _fail(f"the space's models take {space.input} images in {space.classes} classes; "
-              f"{data.name} has {data.train.image_shape} in {data.train.classes}")
+              f"{data.name} has {data.train.image_shape} in {data.train.classes}"
+              + ("" if settings.data_dir is None else
+                 f" (--data-dir reads {data.name}'s own IDX files; IDX files of your own task: "
+                 "--data DIR)"))
     if settings.data_digest not in (None, data.digest()):
         _fail(f"the data ({data.source}) is not the data this search began with: its images "
               "or labels changed, and candidates trained on other images cannot be ranked "
