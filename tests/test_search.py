@@ -1564,3 +1564,13 @@ def test_a_search_without_the_cross_compiler_stops_before_its_first_trial(space_
         line = one_line_error(ebnn("search", space_file, *ARGS, "-o", tmp_path / "s"))
     assert "arm-none-eabi-gcc not found" in line and "apt-get install" in line
     assert not (tmp_path / "s").exists()
+
+
+def test_fewer_training_images_than_classes_is_refused(space_file, tmp_path):
+    """--train-images promises every class: below the class count some had none (search
+    review finding 10)."""
+    line = one_line_error(ebnn("search", space_file, "--train-images", "9", "--trials", "1",
+                               "-o", tmp_path / "s"))
+    assert line == ("error: --train-images 9: fewer than the data's 10 classes; every class "
+                    "needs a training image")
+    assert not (tmp_path / "s").exists()

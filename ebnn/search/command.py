@@ -126,7 +126,7 @@ def _cpus() -> int:
                    "it has one, else all of it); reported, never used to choose.")
 @click.option("--train-images", type=click.IntRange(min=1), default=None,
               help="Train on N training images only, every class in proportion (quick "
-                   "searches).")
+                   "searches; at least one per class).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="local: a process pool of --jobs processes. ray: one Ray "
                                       "task per candidate.")
@@ -488,6 +488,9 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.study import Driver, SearchError, open_study
 
     space, data = _load(settings)
+    if settings.train_limit is not None and settings.train_limit < data.train.classes:
+        _fail(f"--train-images {settings.train_limit}: fewer than the data's "
+              f"{data.train.classes} classes; every class needs a training image")
     from toolchain.build import ToolchainError, find_compiler
 
     try:  # without it every candidate would fail in turn, each counted against --trials
