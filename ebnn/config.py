@@ -43,6 +43,7 @@ from ebnn.layers.base import (
     MAX_WEIGHT_BITS,
     int_key,
 )
+from ebnn.toml_value import toml_value
 
 # [train] integer keys: the upper bounds (documented in docs/config.md)
 TRAIN_INT_MAX = {"epochs": 10_000, "batch_size": 65_536, "seed": 2**32 - 1, "shift": MAX_DIM,
@@ -159,13 +160,14 @@ def _train(raw: Any) -> TrainSpec:
         want = float if names[key].type in (float, "float") else int
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 want is int and not isinstance(value, int)):
-            raise ConfigError(f"[train]: '{key}' must be a number, got {value!r}")
+            raise ConfigError(f"[train]: '{key}' must be a number, got {toml_value(value):.40}")
         if want is float and not abs(value) <= TRAIN_FLOAT_MAX:  # False for nan; no float(10**400)
             raise ConfigError(f"[train]: '{key}' must be a finite number of at most "
-                              f"{TRAIN_FLOAT_MAX:g}, got {value!r}")
+                              f"{TRAIN_FLOAT_MAX:g}, got {toml_value(value):.40}")
         if want is int and not 0 <= value <= TRAIN_INT_MAX.get(key, MAX_DIM):
             raise ConfigError(f"[train]: '{key}' must be an integer in "
-                              f"0..{TRAIN_INT_MAX.get(key, MAX_DIM)}, got {value!r}")
+                              f"0..{TRAIN_INT_MAX.get(key, MAX_DIM)}, got "
+                              f"{toml_value(value):.40}")
         values[key] = want(value)
     spec = TrainSpec(**values)
     if spec.epochs < 1 or spec.lr <= 0:

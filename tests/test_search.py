@@ -370,13 +370,17 @@ def test_report_rerenders(local):
     (("{tmp}/missing.toml", "-o", "{tmp}/x"), "no such file"),
     (("{local}/search.json", "-o", "{tmp}/x"), "not valid TOML"),
     (("{space}", "-o", "{local}"), "holds a search already"),
-    (("-o", "{local}", "--resume", "--sram", "1k"), "--sram differs"),
+    (("-o", "{local}", "--resume", "--sram", "1k"), "--sram differs from the search in this folder "
+     "(it ran with 2048)"),
     (("-o", "{local}", "--resume", "--target", "stm32l031"), "--target differs"),
     (("--report", "{local}", "--target", "stm32l031"), "--target differs"),
-    (("-o", "{local}", "--resume", "--train-images", "200"), "--train-images differs"),
+    (("-o", "{local}", "--resume", "--train-images", "200"), "--train-images differs from the "
+     "search in this folder (it ran with 300)"),
     (("-o", "{local}", "--resume", "--no-cycles-objective"),
-     "--cycles-objective/--no-cycles-objective differs"),
-    (("-o", "{local}", "--resume", "--prune"), "--prune differs"),
+     "--cycles-objective/--no-cycles-objective differs from the search in this folder (it ran "
+     "with --cycles-objective)"),
+    (("-o", "{local}", "--resume", "--prune"), "--prune differs from the search in this folder "
+     "(it ran without --prune)"),
     (("-o", "{local}", "--resume", "--multivariate"), "--multivariate differs"),
     (("-o", "{local}", "--resume", "--startup", "20"), "--startup differs"),
     (("{space}", "-o", "{tmp}/x", "--address", "a:1"), "--address is for --backend ray"),

@@ -109,6 +109,11 @@ def test_a_test_file_of_its_own_is_the_test_split(space_file, tmp_path):
     assert entry["test_accuracy"] is not None and entry["test_accuracy"] > 0.1
     assert json.loads((out / "search.json").read_text())["test_data"] == str(
         (tmp_path / "test.csv").resolve())
+    # only the test file changed: the refusal names it, not only the training file
+    test_csv = tmp_path / "test.csv"
+    test_csv.write_text(test_csv.read_text().replace("\n1.0000,", "\n2.0000,", 1))
+    line = one_line_error(ebnn("search", "--report", out))
+    assert f"; test split {test_csv}) is not the data this search began with" in line, line
     both = ebnn("search", space_file, "--data", tmp_path / "train.csv", "--test-data",
                 tmp_path / "test.csv", "--test-data-dir", tmp_path, *ARGS, "-o", tmp_path / "b")
     assert "--test-data and --test-data-dir both name a test split" in one_line_error(both)

@@ -359,3 +359,17 @@ def test_a_space_with_no_model_in_it_is_refused_when_read(tables, message):
     assert message in str(err.value)
     some = space(first={"filters": 4, "kernel": [29, 3]})  # half of them fit
     assert some.first["kernel"] == [29, 3]
+
+
+@pytest.mark.parametrize("first, message", [
+    ({"filters": [True, 8], "kernel": 3},
+     "filters = true can never be used ('filters' must be an integer in 1..4096, got true)"),
+    ({"filters": 4, "kernel": 3, "pool": [0, 2]},
+     "pool = 0 can never be used ('pool' must be an integer or [ph, pw] in 1..4096, got 0)"),
+    ({"filters": 4, "kernel": "x"}, 'kernel = "x" can never be used'),
+])
+def test_values_in_messages_are_spelled_as_toml_spells_them(first, message):
+    """As the user wrote them in the file (search review finding 12: True, 'x', [0, 0])."""
+    with pytest.raises(SpaceError) as err:
+        space(first=first)
+    assert message in str(err.value)

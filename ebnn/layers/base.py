@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from ebnn.toml_value import toml_value
+
 if TYPE_CHECKING:
     from torch import nn
 
@@ -75,7 +77,8 @@ def int_key(table: dict[str, Any], key: str, default: int | None, where: str,
     if value is None:
         raise LayerError(f"{where}: '{key}' is required")
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise LayerError(f"{where}: '{key}' must be an integer in {lo}..{hi}, got {value!r}")
+        raise LayerError(f"{where}: '{key}' must be an integer in {lo}..{hi}, got "
+                         f"{toml_value(value):.40}")
     return value
 
 
@@ -83,7 +86,7 @@ def pair_key(table: dict[str, Any], key: str, default: int | tuple[int, int] | N
              lo: int = 1, hi: int = MAX_DIM) -> tuple[int, int]:
     """``table[key]`` (or ``default``): an integer (the same on both axes) or ``[y, x]``, each
     in ``lo..hi``; None as default: required."""
-    value = table.get(key, default)
+    value = given = table.get(key, default)
     if value is None:
         raise LayerError(f"{where}: '{key}' is required")
     if isinstance(value, tuple):
@@ -94,7 +97,7 @@ def pair_key(table: dict[str, Any], key: str, default: int | tuple[int, int] | N
             or not all(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
                        for v in value)):
         raise LayerError(f"{where}: '{key}' must be an integer or [{key[0]}h, {key[0]}w] in "
-                         f"{lo}..{hi}, got {value!r}")
+                         f"{lo}..{hi}, got {toml_value(given):.40}")
     return value[0], value[1]
 
 

@@ -15,6 +15,7 @@ import click
 from rich.markup import escape
 
 from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
+from ebnn.toml_value import toml_value
 from ebnn.workers import sigterm_interrupts
 from sim.output_guard import GuardedCommand, PipeConsole
 from toolchain.memory_map import REGION_SIZE
@@ -360,8 +361,15 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
         if key == "target":  # a profile's name as the settings keep it
             value = TARGETS[value].name if value in TARGETS else value
         if stored.get(key) != value:
-            _fail(f"{_OPTIONS.get(key, '--' + key.replace('_', '-'))} differs from the search "
-                  f"in this folder ({stored.get(key)!r}); leave it out to keep it")
+            option = _OPTIONS.get(key, "--" + key.replace("_", "-"))
+            was = stored.get(key)
+            on, _, off = option.partition("/")
+            ran = (f"it ran with {on}" if was is True else
+                   f"it ran with {off}" if was is False and off else
+                   f"it ran without {on}" if was is False or was is None else
+                   f"it ran with {toml_value(was)}")
+            _fail(f"{option} differs from the search in this folder ({ran}); leave it out to "
+                  "keep it")
     if given["max_ms"] is not None and settings.max_cycles != math.floor(
             given["max_ms"] * t.clock_hz / 1000):
         _fail("--max-ms differs from the search in this folder; leave it out to keep it")
@@ -409,9 +417,12 @@ def _load(settings: Any) -> tuple[Any, Any]:
                  f" (--data-dir reads {data.name}'s own IDX files; IDX files of your own task: "
                  "--data DIR)"))
     if settings.data_digest not in (None, data.digest()):
-        _fail(f"the data ({data.source}) is not the data this search began with: its images "
-              "or labels changed, and candidates trained on other images cannot be ranked "
-              "together; put the data back, or start a new search in another folder")
+        # one digest covers every split: name the test split's source too, it may be the one
+        test = ("" if data.test is None or data.test.source == data.train.source
+                else f"; test split {data.test.source}")
+        _fail(f"the data ({data.source}{test}) is not the data this search began with: its "
+              "images or labels changed, and candidates trained on other images cannot be "
+              "ranked together; put the data back, or start a new search in another folder")
     if space.train.get("teacher"):  # refused once here, not in every trial
         from ebnn.train import TrainError, check_teacher
 

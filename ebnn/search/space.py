@@ -55,6 +55,7 @@ from typing import Any, Protocol
 
 from ebnn.config import ConfigError, TrainSpec, loads_toml, parse_config, read_toml_text
 from ebnn.layers import HIDDEN_KINDS, KINDS, LayerError, check_follows
+from ebnn.toml_value import toml_value
 
 FIXED_TRAIN_KEYS = ("seed", "val_fraction")  # one validation split for every candidate
 # The model name begins every file name a search writes (pareto/NAME-tNNNNN.*): one plain name
@@ -396,7 +397,7 @@ def _unusable(key: str, choice: Choice, value: Any, why: str) -> str:
     if isinstance(choice, Range):
         return (f"{key} = {{low = {choice.low!r}, high = {choice.high!r}}} holds values no "
                 f"candidate can take ({key} = {value:g}: {why})")
-    return f"{key} = {value!r:.40} can never be used ({why})"
+    return f"{key} = {toml_value(value):.40} can never be used ({why})"
 
 
 def _check_layer_values(kind: str, table: dict[str, Choice], where: str) -> None:
@@ -598,15 +599,7 @@ def load_space(path: str | Path) -> Space:
 
 def config_toml(config: dict[str, Any]) -> str:
     """A candidate's config as a model config file (``ebnn train`` reads it back)."""
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, str):
-            return json.dumps(v)
-        return repr(v)
-
+    value = toml_value
     model = config["model"]
     lines = ["[model]", f"name = {value(model['name'])}", f"input = {value(model['input'])}",
              f"classes = {value(model['classes'])}"]
