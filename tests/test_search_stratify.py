@@ -113,7 +113,7 @@ def test_a_resumed_search_deals_on_from_the_trials_it_holds(strata, tmp_path):
 def test_stratify_needs_shapes(tmp_path):
     space = tmp_path / "blocks.toml"
     space.write_text(STRATA.replace('shapes = [["conv"], ["conv", "conv"], ["conv", "linear"]]',
-                                    "blocks = [1, 2]"))
+                                    'blocks = [1, 2]\nkinds = ["conv", "linear"]'))
     line = one_line_error(ebnn("search", space, "--stratify", "--trials", "1", "-o",
                                tmp_path / "o"))
     assert "--stratify" in line and "shapes" in line

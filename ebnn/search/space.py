@@ -540,8 +540,25 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
             later = {k for shape in shapes for k in shape[1:]} if shapes else set(kinds)
             for kind in sorted(later):
                 _check_required(kind, layer[kind], f"{source}: [space.{kind}]")
+        _check_kinds_used(kinds, shapes, set(space), first_kind, source)
         _check_some_model(result, source)
     return result
+
+
+def _check_kinds_used(kinds: list[str], shapes: tuple[tuple[str, ...], ...], tables: set[str],
+                      first_kind: str, source: str) -> None:
+    """SpaceError for a kind listed twice (drawn twice as often: not what a list of kinds
+    says) and for a [space.KIND] table no block of the space can use."""
+    twice = sorted({k for k in kinds if kinds.count(k) > 1})
+    if twice:
+        raise SpaceError(f"{source}: [space] kinds lists {twice[0]} more than once")
+    used = set(kinds) | ({first_kind} if "first" not in tables else set())
+    unused = sorted(k for k in HIDDEN_KINDS if k in tables and k not in used)
+    if unused:
+        raise SpaceError(f"{source}: [space.{unused[0]}] is never used: no block of the "
+                         f"space is a {unused[0]} (" + (
+                             f"shapes {', '.join(shape_name(x) for x in shapes)}" if shapes
+                             else f"kinds {', '.join(kinds)}") + ")")
 
 
 class _RandomDraw:
