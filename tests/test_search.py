@@ -291,15 +291,20 @@ class StopAfterFirst(InProcess):
         raise KeyboardInterrupt
 
 
-def test_resume_after_an_interrupted_run(local, space_file, tmp_path):
-    out = fresh(tmp_path / "resumed")
-    # the search the CLI started in `local`, interrupted inside its first batch
+def local_again(local: Path, space_file: Path, out: Path, backend: type[InProcess]) -> Driver:
+    """A driver of the search the CLI started in `local`, writing to ``out``, on ``backend``."""
     settings = Settings.load(local)
     settings.save(out)
     space = load_space(space_file)
     data = load_search_data(None, None, space.val_fraction, space.seed)
     study = open_study(out, settings, create=True)
-    driver = Driver(out, settings, space, study, StopAfterFirst(data), data)
+    return Driver(out, settings, space, study, backend(data), data)
+
+
+def test_resume_after_an_interrupted_run(local, space_file, tmp_path):
+    out = fresh(tmp_path / "resumed")
+    # the search the CLI started in `local`, interrupted inside its first batch
+    driver = local_again(local, space_file, out, StopAfterFirst)
     with pytest.raises(KeyboardInterrupt):
         driver.run(TRIALS, None)
     states = {n: o["state"] for n, o in outcomes(out).items()}
@@ -320,12 +325,7 @@ def test_a_trial_interrupted_while_it_is_proposed_is_proposed_again(local, space
     recorded: --resume proposes it again as it was (not failed, not lost from --trials, not a
     different config from the parameter it had drawn), and the study is the uninterrupted one."""
     out = fresh(tmp_path / "asked")
-    settings = Settings.load(local)
-    settings.save(out)
-    space = load_space(space_file)
-    data = load_search_data(None, None, space.val_fraction, space.seed)
-    study = open_study(out, settings, create=True)
-    driver = Driver(out, settings, space, study, InProcess(data), data)
+    driver = local_again(local, space_file, out, InProcess)
     suggest = optuna.trial.Trial._suggest
     drawn = []
 
