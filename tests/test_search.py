@@ -319,11 +319,19 @@ def test_resume_after_an_interrupted_run(local, space_file, tmp_path):
     assert essentials(out) == essentials(local)
 
 
+@pytest.mark.parametrize("options", [(), ("--no-cycles-objective", "--no-sram-objective"),
+                                     ("--multivariate",)])
 def test_a_trial_interrupted_while_it_is_proposed_is_proposed_again(local, space_file,
-                                                                    tmp_path):
+                                                                    tmp_path, options):
     """Ctrl-C after a trial was asked and had drawn a parameter, before its config was
     recorded: --resume proposes it again as it was (not failed, not lost from --trials, not a
-    different config from the parameter it had drawn), and the study is the uninterrupted one."""
+    different config from the parameter it had drawn), and the study is the uninterrupted one.
+    One objective and --multivariate make TPE multivariate, whose search space keeps to the
+    first study it sees (one sampler for the study in memory and the real one: a traceback)."""
+    if options:  # the uninterrupted search with these options
+        local = fresh(tmp_path / "whole")
+        ran = ebnn("search", space_file, *ARGS, *options, "--jobs", "1", "-o", local)
+        assert ran.returncode == 0, ran.stderr
     out = fresh(tmp_path / "asked")
     driver = local_again(local, space_file, out, InProcess)
     suggest = optuna.trial.Trial._suggest
@@ -1528,17 +1536,18 @@ def test_sigterm_to_the_whole_process_group_stops_the_search(space_file, tmp_pat
 
 
 def test_the_plot_quotes_mnist_anchors_only_for_mnist(local):
-    """SpArSe's and the eBNN paper's MNIST accuracies beside a search on the bundled MNIST or
-    --dataset mnist; not beside one on the user's own --data or --data-dir, or another data
-    set (search review finding 3: every --data search's plot showed them)."""
+    """SpArSe's and the eBNN paper's MNIST accuracies beside a search on the bundled MNIST,
+    --dataset mnist or MNIST's own files (--data-dir); not beside one on the user's own --data
+    or another data set (search review finding 3: every --data search's plot showed them)."""
     from ebnn.search.plot import MNIST_ANCHORS, anchors_for
 
     settings = Settings.load(local)
     assert settings.dataset is None and settings.data_dir is None
     assert anchors_for(settings) == MNIST_ANCHORS
     assert anchors_for(replace(settings, dataset="mnist", data_dir="/idx")) == MNIST_ANCHORS
-    for other in ({"data_path": "shapes/"}, {"data_dir": "/idx"}, {"dataset": "digits"},
-                  {"dataset": "fashion-mnist"}):
+    assert anchors_for(replace(settings, data_dir="/idx")) == MNIST_ANCHORS
+    for other in ({"data_path": "shapes/"}, {"dataset": "digits"},
+                  {"dataset": "fashion-mnist", "data_dir": "/idx"}):
         assert anchors_for(replace(settings, **other)) == (), other
 
 

@@ -97,6 +97,8 @@ def test_fixed_trial_picks_what_it_is_told():
      "[space.linear] is never used: no block of the space is a linear (kinds conv)"),
     ({"shapes": [["conv", "conv"]], "conv": {"filters": 8}, "linear": {"units": 8}},
      "[space.linear] is never used: no block of the space is a linear (shapes conv-conv)"),
+    ({"blocks": 1, "kinds": ["conv", "linear"], "conv": {"filters": 8}, "linear": {"units": 8}},
+     "[space.linear] is never used: no block of the space is a linear (one block, a conv)"),
 ])
 def test_bad_spaces_are_refused_with_one_line(tables, words):
     with pytest.raises(SpaceError) as info:
@@ -327,10 +329,11 @@ def test_bad_sequence_spaces_are_refused_with_one_line(tables, words):
 @pytest.mark.parametrize("units, batch, message", [
     (16, 48, None),
     (32, 40, None),
-    (12, 48, r"start\.toml: layer 2 units = 12 is not in the space's range 8 to 32 in steps "
-             r"of 8"),
-    (40, 48, r"layer 2 units = 40 is not in the space's range 8 to 32 in steps of 8"),
-    (16, 50, r"\[train\] batch_size = 50 is not in the space's range 32 to 64 in steps of 8"),
+    (12, 48, r"start\.toml: layer 2 units = 12 is not in the space's range integers 8 to 32 "
+             r"in steps of 8"),
+    (40, 48, r"layer 2 units = 40 is not in the space's range integers 8 to 32 in steps of 8"),
+    (16, 50, r"\[train\] batch_size = 50 is not in the space's range integers 32 to 64 in "
+             r"steps of 8"),
 ])
 def test_a_start_config_must_lie_on_a_ranges_steps(units, batch, message):
     """A value between a range's steps is one the space never draws: refused in one line

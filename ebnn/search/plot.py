@@ -24,10 +24,10 @@ MNIST_ANCHORS = (
 
 def anchors_for(settings: Settings) -> tuple[tuple[str, float, int, str], ...]:
     """The quoted anchors a search's plot shows: MNIST's for a search on MNIST (the bundled
-    images, or --dataset mnist), none for other data (--data, --data-dir, another --dataset),
-    whose accuracies they are not comparable with."""
-    mnist = settings.dataset == "mnist" or (
-        settings.dataset is None and settings.data_dir is None and settings.data_path is None)
+    images, --dataset mnist, or MNIST's own files with --data-dir), none for other data
+    (--data, another --dataset), whose accuracies they are not comparable with."""
+    mnist = settings.dataset == "mnist" or (settings.dataset is None
+                                            and settings.data_path is None)
     return MNIST_ANCHORS if mnist else ()
 
 

@@ -105,7 +105,8 @@ class Range:
         return abs(steps - round(steps)) < 1e-9
 
     def __str__(self) -> str:
-        return f"{self.low} to {self.high}" + (f" in steps of {self.step}" if self.step else "")
+        return (("integers " if self.integer else "") + f"{self.low} to {self.high}"
+                + (f" in steps of {self.step}" if self.step else ""))
 
 
 Choice = Any  # a fixed value, a list of choices or a Range
@@ -540,7 +541,8 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
             later = {k for shape in shapes for k in shape[1:]} if shapes else set(kinds)
             for kind in sorted(later):
                 _check_required(kind, layer[kind], f"{source}: [space.{kind}]")
-        _check_kinds_used(kinds, shapes, set(space), first_kind, source)
+        _check_kinds_used(kinds if blocks[1] > 1 else [], shapes, set(space), first_kind,
+                          source)
         _check_some_model(result, source)
     return result
 
@@ -548,7 +550,8 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
 def _check_kinds_used(kinds: list[str], shapes: tuple[tuple[str, ...], ...], tables: set[str],
                       first_kind: str, source: str) -> None:
     """SpaceError for a kind listed twice (drawn twice as often: not what a list of kinds
-    says) and for a [space.KIND] table no block of the space can use."""
+    says) and for a [space.KIND] table no block of the space can use. ``kinds``: those of the
+    blocks after the first (none when the space has one block)."""
     twice = sorted({k for k in kinds if kinds.count(k) > 1})
     if twice:
         raise SpaceError(f"{source}: [space] kinds lists {twice[0]} more than once")
@@ -558,7 +561,8 @@ def _check_kinds_used(kinds: list[str], shapes: tuple[tuple[str, ...], ...], tab
         raise SpaceError(f"{source}: [space.{unused[0]}] is never used: no block of the "
                          f"space is a {unused[0]} (" + (
                              f"shapes {', '.join(shape_name(x) for x in shapes)}" if shapes
-                             else f"kinds {', '.join(kinds)}") + ")")
+                             else f"kinds {', '.join(kinds)}" if kinds
+                             else "one block, a " + first_kind) + ")")
 
 
 class _RandomDraw:
@@ -597,8 +601,8 @@ def _check_some_model(space: Space, source: str) -> None:
         except ConfigError as exc:
             first = first or str(exc).removeprefix("candidate: ")
     raise SpaceError(f"{source}: none of {SOME_MODEL_DRAWS:,} candidates drawn at random from "
-                     f"the space is a model (the first: {first}), so every trial would be "
-                     "rejected")
+                     f"the space is a model (the first: {first}): its trials would be rejected "
+                     "as invalid, all or almost all")
 
 
 def load_space(path: str | Path) -> Space:

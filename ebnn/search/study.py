@@ -10,7 +10,8 @@ trials: a search's trials depend on its seed and batch size, not on which candid
 first, the number of jobs or the backend (on one CPU: training rounds differently on another);
 and a search resumed after an interrupt does what the uninterrupted one would have done.
 Trials left RUNNING (in the database, with the configs they were asked with) come first: a
-probed one joins the batch again, one interrupted in its probe is probed again.
+probed one joins the batch again, one interrupted in its probe is probed again, one interrupted
+before its config was recorded is proposed again as it was.
 
 With ``--prune`` (``ebnn.search.pruning``) a candidate learning worse than the earlier ones at
 a quarter or half of its epochs stops there and is told PRUNED; its thresholds are fixed when it
@@ -460,9 +461,12 @@ class Driver:
         parameters it had drawn before the interrupt are kept in it, and drawing past them
         shifts every later draw."""
         optuna = self._optuna
-        sampler = _sampler(self.settings.seed, number, self.settings.multivariate,
-                           self.settings.startup)
-        memory = optuna.create_study(directions=self.study.directions, sampler=sampler)
+
+        def sampler() -> Any:  # one each: a multivariate TPE keeps to the first study it sees
+            return _sampler(self.settings.seed, number, self.settings.multivariate,
+                            self.settings.startup)
+
+        memory = optuna.create_study(directions=self.study.directions, sampler=sampler())
         memory.add_trials(finished)
         fixed = t.system_attrs.get("fixed_params")
         if fixed:
@@ -471,7 +475,7 @@ class Driver:
         with warnings.catch_warnings():  # PartialFixedSampler is marked experimental
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             self.study.sampler = optuna.samplers.PartialFixedSampler(
-                memory.get_trials(deepcopy=False)[-1].params, sampler)
+                memory.get_trials(deepcopy=False)[-1].params, sampler())
         return optuna.trial.Trial(self.study, t._trial_id)
 
     def _unfinished(self, members: list[Member]) -> bool:
