@@ -504,16 +504,22 @@ def _load_images(root: Path, folder: Path, names: list[str], files: list[tuple[P
                    class_names=tuple(names))
 
 
+IDX_BUILTINS = ("mnist", "fashion-mnist")  # the built-in sets --data-dir reads from IDX files
+
+
 def load_source(dataset: str | None, data: Path | None, data_dir: Path | None, split: str,
                 default: str = "mnist") -> Dataset:
     """One split ("train" or "test") of a data set named (``--dataset``), at a path
-    (``--data``) or in an IDX folder (``--data-dir``); at most one of the three."""
+    (``--data``) or in an IDX folder (``--data-dir``, the own files of ``--dataset``, mnist
+    or fashion-mnist); ``--data`` with neither of the others."""
     from ebnn.data import load_dataset
 
-    given = [opt for opt, v in (("--dataset", dataset), ("--data", data),
-                                ("--data-dir", data_dir)) if v is not None]
-    if len(given) > 1:
-        raise DatasetError(f"give one of {' and '.join(given)}, not both")
+    if data is not None and (dataset is not None or data_dir is not None):
+        given = "--dataset" if dataset is not None else "--data-dir"
+        raise DatasetError(f"give one of {given} and --data, not both")
+    if dataset is not None and data_dir is not None and dataset not in IDX_BUILTINS:
+        raise DatasetError(f"--data-dir reads the IDX files of {' or '.join(IDX_BUILTINS)}; "
+                           f"{dataset} is not read from IDX files")
     if data is not None:
         return load_path(data, split)
     return load_dataset(dataset or default, data_dir=data_dir, split=split)

@@ -817,3 +817,18 @@ def test_memory_overflow_names_each_memory_against_what_it_was_linked_for():
     assert str(exc) == ("the firmware does not fit: static data needs 1,034 B of SRAM, linked for "
                         "1,024 B")
     assert "overflowed" in exc.linker
+
+
+def test_data_dir_reads_the_files_of_the_dataset_named(tmp_path):
+    """--dataset fashion-mnist --data-dir DIR: Fashion-MNIST's own IDX files from a folder, as
+    the help says (it was refused as 'not both'); a set not read from IDX files is refused."""
+    from ebnn.data import FASHION_MNIST_DIR
+
+    model = Path(__file__).resolve().parents[1] / "examples/fashion-mnist/fashion-mnist.ebnn"
+    ran = ebnn("eval", model, "--dataset", "fashion-mnist", "--data-dir", FASHION_MNIST_DIR,
+               "--limit", "100")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr.startswith("fashion-mnist (test, 100 images): reference accuracy")
+    line = one_line_error(ebnn("eval", model, "--dataset", "digits", "--data-dir",
+                               FASHION_MNIST_DIR))
+    assert "--data-dir reads the IDX files of mnist or fashion-mnist" in line
