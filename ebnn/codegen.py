@@ -46,17 +46,30 @@ def label(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9 ._+-]", "_", text)
 
 
+def c_string(text: str, limit: int = 64) -> str:
+    """``text`` as a C string literal of its UTF-8 bytes (at most ``limit``, whole
+    characters): letters, digits, space and ``._+-`` as they are, every other byte as an octal
+    escape (three digits, so no escape runs into the next character), so names in any script
+    print as the data gave them and no two names become one."""
+    data = text.encode()
+    while len(data) > limit:
+        text = text[:-1]
+        data = text.encode()
+    return '"' + "".join(chr(b) if re.fullmatch(r"[A-Za-z0-9 ._+-]", chr(b)) else f"\\{b:03o}"
+                         for b in data) + '"'
+
+
 def _class_names_macro(art: Artifact, up: str) -> str:
     """``NAME_CLASS_NAMES``: an initializer of the class names the training data gave, when
-    the artifact records one for every class (characters other than letters, digits, space
-    and ``._+-`` as ``_``); nothing otherwise."""
+    the artifact records one for every class (as UTF-8, :func:`c_string`); nothing
+    otherwise."""
     names = art.metadata.get("class_names")
     if not (isinstance(names, list) and len(names) == art.classes
             and all(isinstance(n, str) for n in names)):
         return ""
     return ("/* The classes' names, score i's first: static const char *const names[] =\n"
             f" * {up}_CLASS_NAMES; */\n#define {up}_CLASS_NAMES {{"
-            + ", ".join(f'"{label(n)[:64]}"' for n in names) + "}\n")
+            + ", ".join(c_string(n) for n in names) + "}\n")
 
 
 def _quant_macros(art: Artifact, up: str) -> str:
