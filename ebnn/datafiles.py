@@ -222,6 +222,10 @@ def load_npz(path: Path, split: str, classes: int | None = None) -> Dataset:
     return Dataset(path.stem, values, labels, n, f"{path} ({split}: {xk}, {yk})", kind)
 
 
+# header names that say "the label": a column so named is the label column, which is the first
+LABEL_HEADERS = {"label", "labels", "class", "target", "y"}
+
+
 def load_csv(path: Path, classes: int | None = None) -> Dataset:
     """A header row, then one sample a row: the label (an integer, or a class name; names are
     numbered in sorted order) in the first column, the sample's values flattened after it."""
@@ -258,7 +262,18 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
                            "names); it holds only numbers")
     width = len(header)
     if width < 2:
-        raise DatasetError(f"{path}: needs a label column and at least one feature column")
+        sep = next((name for c, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
+                    if c in header[0]), None)
+        raise DatasetError(f"{path}: needs a label column and at least one feature column"
+                           + (f" (its header is one column holding {sep}: the columns must "
+                              "be separated by commas)" if sep else ""))
+    named = [i for i, c in enumerate(header) if c.strip().lower() in LABEL_HEADERS]
+    if named and named[0] != 0 and not pandas_names:
+        # read from the first column regardless, another column would silently be the label
+        raise DatasetError(f"{path}: column {named[0] + 1} is named "
+                           f"{header[named[0]].strip()[:40]!r}, but the label is read from the "
+                           f"first column ({header[0].strip()[:40]!r}): put the label column "
+                           "first")
     count = 0  # first pass: the shape, so the values can go straight into one array
     for line, row in it:
         if len(row) != width:
@@ -278,7 +293,13 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
         try:
             v = np.array(row[1:], np.float64)
         except ValueError:
-            raise DatasetError(f"{path}:{line}: a feature is not a number") from None
+            j = next((j for j, c in enumerate(row[1:], 1) if not _number(c)), None)
+            if j is None:
+                raise DatasetError(f"{path}:{line}: a feature is not a number") from None
+            what = ("is empty" if not row[j].strip()
+                    else f"holds {row[j].strip()[:40]!r}, not a number")
+            raise DatasetError(f"{path}:{line}: column {j + 1} ({header[j].strip()[:40]!r}) "
+                               f"{what}; features must be numbers") from None
         if not np.all(np.abs(v) <= FLOAT32_MAX):  # nan, inf, or beyond float32
             raise DatasetError(f"{path}:{line}: a feature is nan, infinite or beyond float32 "
                                "(values must be finite)")

@@ -148,7 +148,14 @@ def test_csv_with_integer_and_named_labels(tmp_path: Path) -> None:
     ("1,2,3\n0,4,5\n", "header"),
     ("label,a\n", "at least one sample"),
     ("label,a,b\n0,1\n", "2 columns, the header has 3"),
-    ("label,a\n0,x\n", "not a number"),
+    ("label,a\n0,x\n", "bad.csv:2: column 2 ('a') holds 'x', not a number"),
+    ("label,a,b\n0,1, \n", "bad.csv:2: column 3 ('b') is empty; features must be numbers"),
+    # the label read from the first column while another is named so: the wrong column was
+    # trained on without a word (data review F3); other separators than commas named (F9)
+    ("id,a,label\n0,1,2\n", "column 3 is named 'label', but the label is read from the first "
+     "column ('id'): put the label column first"),
+    ("label;a;b\n0;1;2\n", "(its header is one column holding ';': the columns must be "
+     "separated by commas)"),
     ("label,a\n0,nan\n", "bad.csv:2: a feature is nan"),
     ("label,a\n0,1e300\n", "beyond float32"),
     ("label\n0\n", "feature column"),
