@@ -278,6 +278,8 @@ def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: P
     samples = "sequences" if art.sequence else "images"
     err.print(f"{result['dataset']} ({result['split']}, {result['images']} {samples}): "
               f"reference accuracy {100 * result['accuracy']:.2f}%")
+    for warning in result["warnings"]:
+        err.print(warning, markup=False, soft_wrap=True)
     if result.get("torch_agreement") is not None:
         err.print(f"torch accuracy {100 * result['torch_accuracy']:.2f}%, identical predictions "
                   f"torch vs reference {100 * result['torch_agreement']:.3f}%")

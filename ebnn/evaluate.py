@@ -159,6 +159,22 @@ def exported_from(art: Artifact, payload: dict[str, Any]) -> bool:
     return True
 
 
+def range_warning(art: Artifact, samples: np.ndarray, where: str) -> str | None:
+    """A warning when many of float ``samples`` lie beyond the range of the model's training
+    data, which quantisation clamps to 0 or 255 without a word: data on another scale (a
+    test split left in 0..255 beside training data in 0..1) reads as a bad model."""
+    from ebnn.quantize import BEYOND_WARN, beyond_range
+
+    if art.input_quant is None:
+        return None
+    share = beyond_range(samples, art.input_quant)
+    if share <= BEYOND_WARN:
+        return None
+    return (f"warning: {where}: {100 * share:.1f}% of the input values lie beyond the range "
+            "of the model's training data and are clamped to 0 or 255: data on another scale? "
+            "(docs/data.md)")
+
+
 def eval_inputs(art: Artifact, samples: np.ndarray) -> np.ndarray:
     """The uint8 inputs of ``samples`` (quantised as the artifact says), or EvalError."""
     try:
@@ -174,10 +190,12 @@ def evaluate(art: Artifact, dataset: str | None = None, data_dir: Path | None = 
     images = eval_inputs(art, ds.images[:limit])
     labels = ds.labels[:limit]
     ref = reference.run(art, images)
+    warning = range_warning(art, ds.images[:limit], ds.source)
     result: dict[str, Any] = {
         "dataset": ds.name, "source": ds.source, "split": split_name, "images": len(labels),
         "accuracy": float(np.mean(ref.classes == labels)) if len(labels) else 0.0,
         "torch_accuracy": None, "torch_agreement": None,
+        "warnings": [] if warning is None else [warning],
     }
     if torch_model is not None:
         import torch

@@ -76,6 +76,21 @@ class InputQuant:
         return np.clip(q, 0, 255).astype(np.uint8)
 
 
+def beyond_range(x: np.ndarray, quant: InputQuant) -> float:
+    """The share of the values of float samples ``x`` that ``quant`` clamps: beyond the range
+    the model's training data had (0 for no values)."""
+    x = np.asarray(x)
+    if x.size == 0 or x.shape[-1:] != (quant.channels,):
+        return 0.0
+    q = np.rint(x.astype(np.float64) / np.asarray(quant.scale, np.float64))
+    q += np.asarray(quant.zero_point, np.float64)
+    return float(np.count_nonzero((q < 0) | (q > 255))) / x.size
+
+
+# a share of clamped values beyond which the data is likely on another scale than training's
+BEYOND_WARN = 0.01
+
+
 def fit(x: np.ndarray) -> InputQuant:
     """Scale and zero point per channel (last axis) mapping [min, max] of ``x`` onto 0..255."""
     flat = np.asarray(x, np.float64).reshape(-1, x.shape[-1])

@@ -4,6 +4,7 @@ quantising inputs, `ebnn summary`, and `ebnn eval --pt` refusing a foreign check
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,6 +153,28 @@ def test_eval_verify_and_torch_agree_on_quantised_input(model: Path, tmp_path: P
                              "--data", model / "blobs.npz", "--split", "val")
     assert res.returncode == 0, res.stderr
     assert "0 mismatches in 60 images" in res.stderr  # 20% of 300 held out
+
+
+def test_data_on_another_scale_is_warned_of(model: Path, tmp_path: Path) -> None:
+    """A test split on another scale (x 10) is clamped to 0 or 255 by the quantisation: eval
+    and verify say so instead of reporting a bad model's accuracy alone (data review F1);
+    the model's own test split gets no warning."""
+    proc = ebnn("eval", model / "m.ebnn", "--data", model / "blobs.npz")
+    assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
+    x, y = blobs(300, 0)
+    xt, yt = blobs(60, 1)
+    np.savez(tmp_path / "scaled.npz", x=x, y=y, x_test=xt * 10, y_test=yt)
+    proc = ebnn("eval", model / "m.ebnn", "--data", tmp_path / "scaled.npz", "--json",
+                tmp_path / "e.json")
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert re.search(r"warning: \S*scaled.npz \(test: x_test, y_test\): \d+\.\d% of the input "
+                     r"values lie beyond the range of the model's training data", said), said
+    (warning,) = json.loads((tmp_path / "e.json").read_text())["warnings"]
+    assert "lie beyond the range of the model's training data" in warning
+    res = run_cli_in_process("verify", model / "m.elf", "--model", model / "m.ebnn",
+                             "--data", tmp_path / "scaled.npz")
+    assert res.returncode == 0 and "lie beyond the range" in res.stderr, res.stderr
 
 
 # --- the ELF's input format and ebnn-sim run --input -------------------------------------------
