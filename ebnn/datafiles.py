@@ -16,6 +16,7 @@ import re
 import tokenize
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -357,8 +358,10 @@ def _number(text: str) -> bool:
     return True
 
 
-def _class_files(root: Path, split: str) -> tuple[Path, list[str], list[tuple[Path, int]]]:
-    """(the split's folder, the class names, its (file, label) pairs) of a folder in class
+def _class_files(root: Path, split: str
+                 ) -> tuple[Path, list[str], list[tuple[Path, int]], list[Path]]:
+    """(the split's folder, the class names, its (file, label) pairs, what its class folders
+    hold besides: files of other types and sub-folders, not hidden ones) of a folder in class
     sub-folders: its images or WAV clips, whichever it holds (never both)."""
 
     def classes_in(folder: Path) -> set[str]:
@@ -378,26 +381,47 @@ def _class_files(root: Path, split: str) -> tuple[Path, list[str], list[tuple[Pa
     if len(names) > MAX_CLASSES:
         raise DatasetError(f"{folder}: more than {MAX_CLASSES} class sub-folders")
     files: list[tuple[Path, int]] = []
+    skipped: list[Path] = []
     kinds: dict[bool, Path] = {}  # is a clip -> the first such file
     for label, name in enumerate(names):
         if not (folder / name).is_dir():  # a class only the other split has
             continue
         for f in sorted((folder / name).iterdir()):
             suffix = f.suffix.lower()
-            # hidden files too are skipped: macOS writes ._NAME.wav beside every file it copies
-            if suffix in (*IMAGE_SUFFIXES, *AUDIO_SUFFIXES) and not f.name.startswith(".") and (
-                    f.is_file()):
+            # hidden files are skipped without a word: macOS writes ._NAME.wav beside every
+            # file it copies
+            if f.name.startswith("."):
+                continue
+            if suffix in (*IMAGE_SUFFIXES, *AUDIO_SUFFIXES) and f.is_file():
                 kinds.setdefault(suffix in AUDIO_SUFFIXES, f)
                 files.append((f, label))
                 if len(files) > MAX_FILES:
                     raise DatasetError(f"{folder}: more than {MAX_FILES:,} files")
+            elif len(skipped) < MAX_FILES:
+                skipped.append(f)
     if not files:
+        split_like = sorted(n for n in names if n.lower() in ("train", "test"))
         raise DatasetError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) or WAV clips "
-                           "in its class sub-folders")
+                           "in its class sub-folders" + (
+                               f" (its {'/ and '.join(split_like)}/ "
+                               f"{'holds' if len(split_like) == 1 else 'hold'} folders: a data "
+                               "set of two splits has both train/ and test/, in lower case)"
+                               if split_like else ""))
     if len(kinds) == 2:
         raise DatasetError(f"{folder}: holds images ({kinds[False]}) and WAV clips "
                            f"({kinds[True]}); a data set is one or the other")
-    return folder, names, files
+    return folder, names, files, skipped
+
+
+def skipped_text(folder: Path, skipped: list[Path]) -> str:
+    """A Dataset source's note of what a class folder held besides its inputs (files of
+    other types, sub-folders, which are not read), with the first few named; "" for none."""
+    if not skipped:
+        return ""
+    shown = ", ".join(str(p.relative_to(folder)) + ("/" if p.is_dir() else "")
+                      for p in skipped[:3])
+    return (f"; {len(skipped):,} not read (not images or WAV clips by their suffix, or "
+            f"sub-folders): {shown}{', ...' if len(skipped) > 3 else ''}")
 
 
 def load_class_folder(root: Path, split: str, classes: int | None = None) -> Dataset:
@@ -405,11 +429,14 @@ def load_class_folder(root: Path, split: str, classes: int | None = None) -> Dat
     ``root/train`` and ``root/test`` each holding class sub-folders, those are the splits).
     Classes are the sub-folder names in sorted order, over both splits when there are two (so
     a class missing from one split keeps its number)."""
-    folder, names, files = _class_files(root, split)
+    folder, names, files, skipped = _class_files(root, split)
     n = max(len(names), 2) if classes is None else classes
     if files[0][0].suffix.lower() in AUDIO_SUFFIXES:
-        return _load_clips(root, split, folder, names, files, n)
-    return _load_images(root, folder, names, files, n)
+        ds = _load_clips(root, split, folder, names, files, n)
+    else:
+        ds = _load_images(root, folder, names, files, n)
+    note = skipped_text(folder, skipped)
+    return replace(ds, source=ds.source[:-1] + note + ")") if note else ds
 
 
 def _load_clips(root: Path, split: str, folder: Path, names: list[str],

@@ -226,6 +226,31 @@ def test_image_folder(tmp_path: Path) -> None:
     assert len(load_path(tmp_path / "split", "test")) == 2
 
 
+def test_what_a_class_folder_holds_besides_its_inputs_is_named(tmp_path: Path) -> None:
+    """Files of other types and sub-folders are not read: the data's description says so,
+    naming the first (data review F5: 11 of 31 images went without a word); hidden files are
+    skipped without one."""
+    _folder(tmp_path / "sk", {"a": 2, "b": 2, "b/session2": 3})
+    (tmp_path / "sk" / "a" / "notes.txt").write_text("x")
+    (tmp_path / "sk" / "a" / ".DS_Store").write_text("x")
+    ds = load_path(tmp_path / "sk")
+    assert len(ds) == 4 and ds.source.endswith(
+        "; 2 not read (not images or WAV clips by their suffix, or sub-folders): a/notes.txt, "
+        "b/session2/)")
+    _folder(tmp_path / "plain", {"a": 2, "b": 2})
+    assert "not read" not in load_path(tmp_path / "plain").source
+
+
+def test_a_train_folder_without_test_says_so(tmp_path: Path) -> None:
+    """train/ alone (or Train/ and Test/) read as classes whose images lie a level deeper:
+    'no images' said nothing of why (data review F8)."""
+    _folder(tmp_path / "one" / "train", {"a": 2, "b": 2})
+    with pytest.raises(DatasetError) as e:
+        load_path(tmp_path / "one")
+    assert one_line(e).endswith("(its train/ holds folders: a data set of two splits has both "
+                                "train/ and test/, in lower case)")
+
+
 def test_image_folder_splits_share_class_numbers(tmp_path: Path) -> None:
     """A test split without one of the classes keeps the others' numbers (they used to shift
     down, so every later class was scored as the wrong one)."""
