@@ -175,19 +175,20 @@ def range_warning(art: Artifact, samples: np.ndarray, where: str) -> str | None:
             "(docs/data.md)")
 
 
-def eval_inputs(art: Artifact, samples: np.ndarray) -> np.ndarray:
-    """The uint8 inputs of ``samples`` (quantised as the artifact says), or EvalError."""
+def eval_inputs(art: Artifact, samples: np.ndarray, where: str) -> np.ndarray:
+    """The uint8 inputs of ``samples`` (quantised as the artifact says), or EvalError naming
+    ``where`` they came from."""
     try:
         return reference.quantize_input(art, samples)
     except QuantError as exc:
-        raise EvalError(str(exc)) from None
+        raise EvalError(f"{where}: {exc}") from None
 
 
 def evaluate(art: Artifact, dataset: str | None = None, data_dir: Path | None = None,
              split: str | None = None, torch_model: Path | None = None,
              limit: int | None = None, data: Path | None = None) -> dict[str, Any]:
     ds, split_name = eval_dataset(art, dataset, data_dir, split, data)
-    images = eval_inputs(art, ds.images[:limit])
+    images = eval_inputs(art, ds.images[:limit], ds.source)
     labels = ds.labels[:limit]
     ref = reference.run(art, images)
     warning = range_warning(art, ds.images[:limit], ds.source)

@@ -115,6 +115,7 @@ def to_uint8(x: np.ndarray, quant: InputQuant | None) -> np.ndarray:
     if quant is not None:
         return quant.apply(x)
     if x.dtype != np.uint8:
-        raise QuantError("float samples for a model without input quantisation (it was trained "
-                         "on 8-bit data); give values 0..255 as uint8")
+        raise QuantError("float samples for a model trained on 8-bit data (whole numbers "
+                         "0..255), which has no input quantisation: give the values as its "
+                         "training data had them")
     return x

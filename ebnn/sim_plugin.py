@@ -187,7 +187,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
             where = f"{files.files:,} input file{'s' if files.files != 1 else ''}, no labels"
         else:
             ds, split_name = eval_dataset(art, dataset, data_dir, split, data)
-            images, labels = eval_inputs(art, ds.images[:limit]), ds.labels[:limit]
+            images, labels = eval_inputs(art, ds.images[:limit], ds.source), ds.labels[:limit]
             where = f"{ds.name}, {split_name}"
             warning = range_warning(art, ds.images[:limit], ds.source)
             if warning is not None:

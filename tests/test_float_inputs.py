@@ -413,3 +413,20 @@ def test_summary_of_figures_wider_than_80_columns_keeps_every_figure_whole(
         for key in ("weight_bits", "binary_macs", "cycles", "flash_const"):
             assert f"{r[key]:,}" in proc.stdout, (key, proc.stdout)
     assert f"{s['cycles']:,}" in proc.stdout and "buffer" in proc.stdout
+
+
+def test_float_test_data_for_an_8_bit_model_names_its_file(tmp_path: Path) -> None:
+    """Training data of whole bytes, a test split of floats: the refusal names the file and
+    members, as every data error does (data review F10)."""
+    x, y = blobs(40, 0)
+    x = np.clip(x + 40, 0, 255).astype(np.uint8)
+    xt, yt = blobs(10, 1)
+    np.savez(tmp_path / "mixed.npz", x=x, y=y, x_test=xt, y_test=yt)
+    (tmp_path / "m.toml").write_text(CONFIG.replace("epochs = ", "epochs = 1 #"))
+    for args in (("train", tmp_path / "m.toml", "--data", tmp_path / "mixed.npz", "-o",
+                  tmp_path / "m.pt"), ("export", tmp_path / "m.pt", "-o", tmp_path / "m.ebnn")):
+        proc = ebnn(*args)
+        assert proc.returncode == 0, proc.stderr
+    line = one_line_error(ebnn("eval", tmp_path / "m.ebnn", "--data", tmp_path / "mixed.npz"))
+    assert "mixed.npz (test: x_test, y_test): float samples for a model trained on 8-bit data" \
+        in line
