@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import struct
+import unicodedata
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -536,7 +537,10 @@ def relabel_by_names(ds: Dataset, names: tuple[str, ...], classes: int, known: s
     class ``names`` does not hold."""
     numbered = ds.class_names is None
     held = tuple(str(k) for k in range(ds.classes)) if ds.class_names is None else ds.class_names
-    index = {name: i for i, name in enumerate(names)}
+    # names compared in one Unicode normal form: a folder copied from macOS spells büro with
+    # a combining diaeresis (NFD), the model's names may hold the composed ü (NFC)
+    index = {unicodedata.normalize("NFC", name): i for i, name in enumerate(names)}
+    held = tuple(unicodedata.normalize("NFC", name) for name in held)
     unknown = [held[int(k)] for k in np.unique(ds.labels) if held[int(k)] not in index]
     if unknown:
         shown = unknown[0] if numbered else repr(unknown[0][:60])

@@ -677,3 +677,18 @@ def test_the_training_file_named_relatively_gives_its_validation_split(
     assert split == "validation"
     _, split = eval_dataset(art, None, None, None, named_model / "train.csv")
     assert split == "validation"
+
+
+def test_class_names_match_whatever_their_unicode_normal_form() -> None:
+    """A folder copied from macOS names büro with a combining diaeresis (NFD): it is the
+    model's büro (NFC), not 'büro is not one of (büro, ...)' (data review F12)."""
+    import unicodedata
+
+    from ebnn.data import relabel_by_names
+
+    nfd = unicodedata.normalize("NFD", "büro")
+    assert nfd != "büro"
+    ds = Dataset("d", np.zeros((2, 2, 2, 1), np.uint8), np.array([0, 1]), 2, "d",
+                 class_names=(nfd, "zebra"))
+    out = relabel_by_names(ds, ("zebra", "büro"), 2, "the model's")
+    assert list(out.labels) == [1, 0]
