@@ -126,9 +126,13 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
             # labels 1..K (numbered from 1) read as K + 1 classes of which 0 is empty
             from_one = (ds.class_names is None and ds.classes == spec.classes + 1
                         and int(present[0]) == 1)
+            absent = [n for i, n in enumerate(ds.class_names or ()) if i not in set(
+                present.tolist())]  # a class only the test split has counts too
             _fail(f"{config}: the model has {spec.classes} classes; {ds.name} has "
                   f"{ds.classes}" + (f" (its labels run 1..{spec.classes}: number them from 0)"
                                      if from_one else "")
+                  + (f" ({', '.join(absent)[:200]} without training samples: a class only its "
+                     "test split has counts too)" if absent else "")
                   + ("" if data_dir is None else f" (--data-dir reads {ds.name}'s own IDX "
                      "files; IDX files of your own task: --data DIR)"))
         empty = sorted(set(range(ds.classes)) - set(present.tolist()))

@@ -692,3 +692,17 @@ def test_class_names_match_whatever_their_unicode_normal_form() -> None:
                  class_names=(nfd, "zebra"))
     out = relabel_by_names(ds, ("zebra", "büro"), 2, "the model's")
     assert list(out.labels) == [1, 0]
+
+
+def test_a_class_only_in_the_test_split_is_named(tmp_path: Path) -> None:
+    """train/ with 2 classes, test/ with 3: 'the model has 2 classes; tt has 3' said nothing
+    of where the third came from (data review F13)."""
+    _folder(tmp_path / "tt" / "train", {"a": 3, "b": 3})
+    _folder(tmp_path / "tt" / "test", {"a": 1, "b": 1, "c": 1})
+    (tmp_path / "tt.toml").write_text('[model]\nname = "tt"\ninput = [4, 5, 1]\nclasses = 2\n'
+                                      '[[model.layers]]\ntype = "conv"\nfilters = 2\n'
+                                      'kernel = 3\n')
+    line = one_line_error(ebnn("train", tmp_path / "tt.toml", "--data", tmp_path / "tt", "-o",
+                               tmp_path / "tt.pt"))
+    assert line.endswith("the model has 2 classes; tt has 3 (c without training samples: a "
+                         "class only its test split has counts too)")
