@@ -223,14 +223,21 @@ def _wav_bytes(path: Path, fmt: InputFormat | None) -> bytes:
         raise InputError(_needs(path, "scipy")) from None
     if fmt is None:
         return wav.stored_bytes()
+    model = "this firmware's model" if fmt.reader == "this firmware" else fmt.reader
+    if fmt.wav is None and len(fmt.shape) == 3 and fmt.shape[0] > 1:
+        # an image model: a clip's samples would be read as pixels (a sequence model trained
+        # on an array of clips' samples, with no clip format recorded, may take them)
+        raise InputError(f"{path}: a WAV clip; {model} reads images ({fmt.describe()})")
     if fmt.wav is not None and (wav.kind, wav.rate) != fmt.wav:
-        model = "this firmware's model" if fmt.reader == "this firmware" else fmt.reader
         raise InputError(f"{path}: {wav.kind} at {wav.rate} Hz; {model} was trained on "
                          f"{fmt.wav[0]} clips at {fmt.wav[1]} Hz: convert the clip "
                          "(its samples would be quantised on another scale)")
     steps, channels = math.prod(fmt.shape[:-1]), fmt.shape[-1]
     frames = len(wav.samples)
-    if wav.samples.shape[1] != channels or (frames > steps and frames % steps):
+    if wav.samples.shape[1] != channels:
+        raise InputError(f"{path}: {wav.describe()}; {model} takes clips of {channels} "
+                         "channel(s): convert the clip")
+    if frames > steps and frames % steps:
         raise InputError(f"{path}: {frames:,} frames of {wav.describe()}; {fmt.reader} reads "
                          f"{fmt.describe()}: {steps:,} frames of {channels} channel(s) an input, "
                          "so a clip of at most that (padded with silence) or of whole inputs "

@@ -149,11 +149,21 @@ def test_wav_input_is_padded_quantised_and_checked(tmp_path: Path) -> None:
     assert list(console_bytes(tmp_path / "short.wav", fmt)) == [138, 118, 128, 128]
     _pcm(tmp_path / "two.wav", np.arange(8) * 10, 2)  # two whole inputs
     assert list(console_bytes(tmp_path / "two.wav", fmt)) == [128 + k for k in range(8)]
-    for frames, channels in ((6, 1), (3, 2)):
-        _pcm(tmp_path / "bad.wav", np.zeros((frames, channels)), 2)
-        with pytest.raises(InputError) as exc:
-            console_bytes(tmp_path / "bad.wav", fmt)
-        assert "this firmware reads inputs of shape [4, 1]" in str(exc.value)
+    _pcm(tmp_path / "bad.wav", np.zeros((6, 1)), 2)
+    with pytest.raises(InputError) as exc:
+        console_bytes(tmp_path / "bad.wav", fmt)
+    assert "this firmware reads inputs of shape [4, 1]" in str(exc.value)
+    # a stereo clip for a mono model: its channels, not its length (it was told "trim it")
+    _pcm(tmp_path / "stereo.wav", np.zeros((3, 2)), 2)
+    with pytest.raises(InputError) as exc:
+        console_bytes(tmp_path / "stereo.wav", fmt)
+    assert str(exc.value).endswith("stereo.wav: 16-bit PCM at 8000 Hz, 2 channels; this "
+                                   "firmware's model takes clips of 1 channel(s): convert the "
+                                   "clip")
+    # an image model: a clip's samples would be read as pixels (data review F11)
+    with pytest.raises(InputError) as exc:
+        console_bytes(tmp_path / "short.wav", InputFormat((2, 2, 1), 4))
+    assert "short.wav: a WAV clip; this firmware's model reads images" in str(exc.value)
     fmt8 = InputFormat((4, 1), 4)  # a model of 8-bit clips: bytes as they are
     _pcm(tmp_path / "b.wav", np.array([7, 200]), 1)
     assert list(console_bytes(tmp_path / "b.wav", fmt8)) == [7, 200, 128, 128]
