@@ -17,6 +17,7 @@ file and what is wrong with it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import struct
 import unicodedata
@@ -548,6 +549,15 @@ def relabel_by_names(ds: Dataset, names: tuple[str, ...], classes: int, known: s
                     f"({', '.join(names)[:200]})")
     remap = np.array([index.get(name, -1) for name in held], np.int64)
     return replace(ds, labels=remap[ds.labels], classes=classes, class_names=names)
+
+
+def split_digest(val_set: Dataset) -> str:
+    """What identifies a model's validation images (and their labels), as training recorded
+    them (``val_digest``): a teacher must have been validated on exactly these, so it was not
+    trained on them, and ``--split val`` must draw these again."""
+    h = hashlib.sha256(np.ascontiguousarray(val_set.images).data)  # no copy
+    h.update(np.ascontiguousarray(val_set.labels).data)
+    return h.hexdigest()
 
 
 def split_train_val(ds: Dataset, val_fraction: float, seed: int) -> tuple[Dataset, Dataset]:

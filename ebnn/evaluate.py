@@ -9,7 +9,7 @@ import numpy as np
 
 from ebnn import reference
 from ebnn.artifact import Artifact
-from ebnn.data import Dataset, relabel_by_names, split_train_val
+from ebnn.data import Dataset, relabel_by_names, split_digest, split_train_val
 from ebnn.datafiles import has_test_split, load_source, splits_of
 from ebnn.quantize import QuantError
 
@@ -159,6 +159,25 @@ def exported_from(art: Artifact, payload: dict[str, Any]) -> bool:
     return True
 
 
+def validation_warning(art: Artifact, ds: Dataset) -> str | None:
+    """A warning when ``ds``, the validation split drawn again from the data (same seed and
+    fraction), is not the one the model was held out on (``val_digest``, recorded since
+    training kept it): the data changed since training, or is another file, and its
+    "validation" accuracy may count samples the model trained on."""
+    recorded = art.metadata.get("val_digest")
+    if not isinstance(recorded, str):
+        return None
+    try:
+        images = reference.quantize_input(art, ds.images)
+    except QuantError:
+        return None  # refused when the split is evaluated
+    if split_digest(replace(ds, images=images)) == recorded:
+        return None
+    return (f"warning: {ds.source}: this validation split is not the one held out when the "
+            "model was trained (the data changed since, or is another file): its accuracy "
+            "may count samples the model trained on")
+
+
 def range_warning(art: Artifact, samples: np.ndarray, where: str) -> str | None:
     """A warning when many of float ``samples`` lie beyond the range of the model's training
     data, which quantisation clamps to 0 or 255 without a word: data on another scale (a
@@ -191,12 +210,14 @@ def evaluate(art: Artifact, dataset: str | None = None, data_dir: Path | None = 
     images = eval_inputs(art, ds.images[:limit], ds.source)
     labels = ds.labels[:limit]
     ref = reference.run(art, images)
-    warning = range_warning(art, ds.images[:limit], ds.source)
+    warnings = [w for w in (range_warning(art, ds.images[:limit], ds.source),
+                            validation_warning(art, ds) if split_name == "validation" else None)
+                if w is not None]
     result: dict[str, Any] = {
         "dataset": ds.name, "source": ds.source, "split": split_name, "images": len(labels),
         "accuracy": float(np.mean(ref.classes == labels)) if len(labels) else 0.0,
         "torch_accuracy": None, "torch_agreement": None,
-        "warnings": [] if warning is None else [warning],
+        "warnings": warnings,
     }
     if torch_model is not None:
         import torch

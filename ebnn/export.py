@@ -110,6 +110,8 @@ def export_checkpoint(payload: dict[str, Any]) -> Artifact:
         metadata["class_names"] = payload["class_names"]
     if isinstance(payload.get("input_clips"), dict):
         metadata["input_clips"] = payload["input_clips"]
+    if isinstance(payload.get("val_digest"), str):  # what --split val must draw again
+        metadata["val_digest"] = payload["val_digest"]
     art = export_model(net, metadata=metadata)
     if "sample" in payload:
         art.sample = payload["sample"].numpy()

@@ -145,7 +145,13 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     # The model world is imported only when a verification runs.
     from ebnn.artifact import ArtifactError, load, model_digest
     from ebnn.data import DatasetError
-    from ebnn.evaluate import EvalError, eval_dataset, eval_inputs, range_warning
+    from ebnn.evaluate import (
+        EvalError,
+        eval_dataset,
+        eval_inputs,
+        range_warning,
+        validation_warning,
+    )
     from ebnn.input_files import (
         InputFiles,
         InputFilesError,
@@ -189,9 +195,10 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
             ds, split_name = eval_dataset(art, dataset, data_dir, split, data)
             images, labels = eval_inputs(art, ds.images[:limit], ds.source), ds.labels[:limit]
             where = f"{ds.name}, {split_name}"
-            warning = range_warning(art, ds.images[:limit], ds.source)
-            if warning is not None:
-                cli.err.print(warning, markup=False, soft_wrap=True)
+            for warning in (range_warning(art, ds.images[:limit], ds.source),
+                            validation_warning(art, ds) if split_name == "validation" else None):
+                if warning is not None:
+                    cli.err.print(warning, markup=False, soft_wrap=True)
         total = len(images)
         compiler = host_compiler(cc) if native else None  # so does a missing compiler
         # transient: the summary below replaces the bar, and an error is left on its own line

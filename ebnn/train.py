@@ -9,7 +9,6 @@ state is checkpointed with the model and optimizer after every epoch, so ``--res
 exactly where an interrupted run stopped. Checkpoints load with ``weights_only=True``.
 """
 
-import hashlib
 import io
 import math
 import zipfile
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ebnn.config import ConfigError, ModelSpec, TrainSpec, parse_config
-from ebnn.data import Dataset
+from ebnn.data import Dataset, split_digest
 from ebnn.layers import HIDDEN_KINDS, kind
 from ebnn.model import EBNN
 from sim.formats import write_bytes
@@ -311,14 +310,6 @@ def train(
 def _augment(images: torch.Tensor, cfg: TrainSpec, gen: torch.Generator) -> torch.Tensor:
     x = warp_batch(images, cfg.rotate, cfg.scale, cfg.elastic, cfg.elastic_sigma, gen)
     return shift_batch(x, cfg.shift, gen)
-
-
-def split_digest(val_set: Dataset) -> str:
-    """What identifies a model's validation images (and their labels): a teacher must have
-    been validated on exactly these, so it was not trained on them."""
-    h = hashlib.sha256(np.ascontiguousarray(val_set.images).data)  # no copy
-    h.update(np.ascontiguousarray(val_set.labels).data)
-    return h.hexdigest()
 
 
 def check_teacher(path: str, input_shape: tuple[int, ...], classes: int,

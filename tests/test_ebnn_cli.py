@@ -416,7 +416,7 @@ def test_verify_input_files_are_quantised_as_the_models_data(tmp_path):
     np.save(tmp_path / "a.npy", x)
     np.savetxt(tmp_path / "b.csv", x.reshape(5, -1), delimiter=",", fmt="%.9g")
     got = load_input_files(art, [tmp_path / "a.npy", tmp_path / "b.csv"])
-    expected = eval_inputs(art, ds.images[:5])
+    expected = eval_inputs(art, ds.images[:5], ds.source)
     assert np.array_equal(got.images, np.concatenate([expected, expected]))
     assert got.files == 2
 

@@ -430,3 +430,22 @@ def test_float_test_data_for_an_8_bit_model_names_its_file(tmp_path: Path) -> No
     line = one_line_error(ebnn("eval", tmp_path / "m.ebnn", "--data", tmp_path / "mixed.npz"))
     assert "mixed.npz (test: x_test, y_test): float samples for a model trained on 8-bit data" \
         in line
+
+
+def test_a_validation_split_drawn_from_changed_data_is_warned_of(model: Path,
+                                                                  tmp_path: Path) -> None:
+    """--split val draws the split held out in training again (same seed and fraction); from
+    data changed since, it may hold samples the model trained on: eval and verify say so
+    (data review F4). The data the model was trained on, a float npz, draws it exactly."""
+    proc = ebnn("eval", model / "m.ebnn", "--data", model / "blobs.npz", "--split", "val")
+    assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
+    x, y = blobs(300, 0)
+    xt, yt = blobs(60, 1)
+    np.savez(tmp_path / "changed.npz", x=x[::-1], y=y[::-1], x_test=xt, y_test=yt)
+    proc = ebnn("eval", model / "m.ebnn", "--data", tmp_path / "changed.npz", "--split", "val")
+    assert proc.returncode == 0, proc.stderr
+    assert "this validation split is not the one held out when the model was trained" in (
+        " ".join(proc.stderr.split()))
+    res = run_cli_in_process("verify", model / "m.elf", "--model", model / "m.ebnn",
+                             "--data", tmp_path / "changed.npz", "--split", "val")
+    assert res.returncode == 0 and "is not the one held out" in " ".join(res.stderr.split())
