@@ -82,8 +82,9 @@ def load_path(path: str | Path, split: str = "train", classes: int | None = None
         return load_npz(p, split, classes)
     if suffix == ".csv":
         if split != "train":
-            raise DatasetError(f"{p}: a CSV holds one split; pass the test CSV itself as the "
-                               "data")
+            raise DatasetError(f"{p}: a CSV holds one split, with no test part: --split all "
+                               "(the default for a file the model was not trained on) uses it "
+                               "whole, so a test CSV is given as --data alone")
         return load_csv(p, classes)
     raise DatasetError(f"{p}: not a data file; expected a .npz, a .csv, a folder of images or "
                        "WAV clips in class sub-folders or a folder of IDX files")

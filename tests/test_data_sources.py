@@ -200,7 +200,7 @@ def test_csv_whole_float_labels_are_numbers(tmp_path: Path) -> None:
 def test_csv_has_one_split(tmp_path: Path) -> None:
     p = tmp_path / "x.csv"
     p.write_text("label,a\n0,1\n1,2\n")
-    with pytest.raises(DatasetError, match="one split"):
+    with pytest.raises(DatasetError, match="a CSV holds one split, with no test part: --split all"):
         load_path(p, "test")
 
 
