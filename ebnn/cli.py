@@ -113,7 +113,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     from ebnn.config import ConfigError, load_config
     from ebnn.data import DatasetError, split_train_val, training_extra
     from ebnn.datafiles import load_source
-    from ebnn.quantize import QuantError, fit
+    from ebnn.quantize import QuantError, collapsed_positions, fit
 
     extra: dict[str, object] = {}
     try:
@@ -148,7 +148,15 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
         if ds.images.dtype != np.uint8:
             quant = fit(train_set.images)
             extra["input_quant"] = quant.to_dict()
-            train_set = replace(train_set, images=quant.apply(train_set.images))
+            quantised = quant.apply(train_set.images)
+            lost, positions = collapsed_positions(train_set.images, quantised)
+            if lost:  # one scale per channel (the last axis): small features next to large
+                err.print(f"warning: {lost} of the input's {positions} values become one "
+                          "constant byte in 8 bits though they vary: they share a channel's "
+                          "scale with values of a far larger range (give features a channel "
+                          "each, input = [1, 1, F], or standardise them: docs/data.md)",
+                          markup=False, soft_wrap=True)
+            train_set = replace(train_set, images=quantised)
             val_set = replace(val_set, images=quant.apply(val_set.images))
         if data is not None:
             extra["data_path"] = str(data.resolve())

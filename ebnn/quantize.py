@@ -87,6 +87,19 @@ def beyond_range(x: np.ndarray, quant: InputQuant) -> float:
     return float(np.count_nonzero((q < 0) | (q > 255))) / x.size
 
 
+def collapsed_positions(x: np.ndarray, q: np.ndarray) -> tuple[int, int]:
+    """(positions whose float values vary but whose quantised bytes ``q`` do not, positions)
+    of samples ``x`` (N, ..., C): features that share a channel's scale with ones of a far
+    larger range become one constant byte (a CSV row of F features as an [F, 1] input)."""
+    flat_x = np.asarray(x).reshape(len(x), -1)
+    flat_q = np.asarray(q).reshape(len(q), -1)
+    if len(flat_x) < 2:
+        return 0, flat_x.shape[1]
+    varies = np.ptp(flat_x, axis=0) > 0
+    constant = np.ptp(flat_q.astype(np.int16), axis=0) == 0
+    return int(np.count_nonzero(varies & constant)), flat_x.shape[1]
+
+
 # a share of clamped values beyond which the data is likely on another scale than training's
 BEYOND_WARN = 0.01
 

@@ -449,3 +449,24 @@ def test_a_validation_split_drawn_from_changed_data_is_warned_of(model: Path,
     res = run_cli_in_process("verify", model / "m.elf", "--model", model / "m.ebnn",
                              "--data", tmp_path / "changed.npz", "--split", "val")
     assert res.returncode == 0 and "is not the one held out" in " ".join(res.stderr.split())
+
+
+def test_features_that_quantise_to_one_byte_are_warned_of(tmp_path: Path) -> None:
+    """A CSV row of features of very different ranges as an [F, 1] input: one scale for all,
+    so the small ones become one constant byte; training says so (data review F2), and does
+    not for the same features as channels, [1, 1, F], each with its own scale."""
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 2
+    x = np.column_stack([rng.normal(0, 1e-3, 60) + y * 1e-3, rng.normal(0, 1e-3, 60),
+                         rng.uniform(0, 10000, 60), rng.normal(0, 1, 60)])
+    np.savetxt(tmp_path / "f.csv", np.column_stack([y, x]), fmt="%.6g", delimiter=",",
+               header="label,a,b,c,d", comments="")
+    for shape, layer, warned in (("[4, 1]", "conv1d", True), ("[1, 1, 4]", "conv", False)):
+        (tmp_path / "f.toml").write_text(
+            f'[model]\nname = "f"\ninput = {shape}\nclasses = 2\n[[model.layers]]\n'
+            f'type = "{layer}"\nfilters = 2\nkernel = 1\n[train]\nepochs = 1\n')
+        proc = ebnn("train", tmp_path / "f.toml", "--data", tmp_path / "f.csv", "-o",
+                    tmp_path / "f.pt")
+        assert proc.returncode == 0, proc.stderr
+        said = " ".join(proc.stderr.split())
+        assert ("warning: 3 of the input's 4 values become one constant byte" in said) == warned
