@@ -225,7 +225,8 @@ def load_npz(path: Path, split: str, classes: int | None = None) -> Dataset:
 
 
 # header names that say "the label": a column so named is the label column, which is the first
-LABEL_HEADERS = {"label", "labels", "class", "target", "y"}
+# ("y" is not one: an accelerometer's x, y, z columns are features)
+LABEL_HEADERS = {"label", "labels", "class", "target"}
 
 
 def load_csv(path: Path, classes: int | None = None) -> Dataset:

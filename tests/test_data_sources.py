@@ -706,3 +706,12 @@ def test_a_class_only_in_the_test_split_is_named(tmp_path: Path) -> None:
                                tmp_path / "tt.pt"))
     assert line.endswith("the model has 2 classes; tt has 3 (c without training samples: a "
                          "class only its test split has counts too)")
+
+
+def test_a_feature_column_named_y_is_a_feature(tmp_path: Path) -> None:
+    """An accelerometer's columns x, y, z after the label: 'y' names a feature, not the label
+    column (only label, labels, class and target do)."""
+    p = tmp_path / "acc.csv"
+    p.write_text("activity,x,y,z\nwalk,0.1,0.2,0.3\nrun,1,2,3\n")
+    ds = load_path(p)
+    assert len(ds) == 2 and ds.class_names == ("run", "walk")
