@@ -153,8 +153,9 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
             if lost:  # one scale per channel (the last axis): small features next to large
                 err.print(f"warning: {lost} of the input's {positions} values become one "
                           "constant byte in 8 bits though they vary: they share a channel's "
-                          "scale with values of a far larger range (give features a channel "
-                          "each, input = [1, 1, F], or standardise them: docs/data.md)",
+                          "scale with values of a far larger range (tabular features: input = "
+                          "[1, 1, F] gives each its own scale; or standardise them: "
+                          "docs/data.md)",
                           markup=False, soft_wrap=True)
             train_set = replace(train_set, images=quantised)
             val_set = replace(val_set, images=quant.apply(val_set.images))

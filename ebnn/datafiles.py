@@ -225,8 +225,9 @@ def load_npz(path: Path, split: str, classes: int | None = None) -> Dataset:
 
 
 # header names that say "the label": a column so named is the label column, which is the first
-# ("y" is not one: an accelerometer's x, y, z columns are features)
-LABEL_HEADERS = {"label", "labels", "class", "target"}
+# ("y", "class", "target" are not: an accelerometer's x, y, z, a passenger's class, a
+# marketing target can be features)
+LABEL_HEADERS = {"label", "labels"}
 
 
 def load_csv(path: Path, classes: int | None = None) -> Dataset:

@@ -167,6 +167,10 @@ def validation_warning(art: Artifact, ds: Dataset) -> str | None:
     recorded = art.metadata.get("val_digest")
     if not isinstance(recorded, str):
         return None
+    if art.metadata.get("val_accuracy") is None:  # trained on every image (search --refit)
+        return (f"warning: {ds.source}: the model was trained with no validation split held "
+                "out (on every labelled image): this split's accuracy counts samples it "
+                "trained on")
     try:
         images = reference.quantize_input(art, ds.images)
     except QuantError:
@@ -189,9 +193,9 @@ def range_warning(art: Artifact, samples: np.ndarray, where: str) -> str | None:
     share = beyond_range(samples, art.input_quant)
     if share <= BEYOND_WARN:
         return None
-    return (f"warning: {where}: {100 * share:.1f}% of the input values lie beyond the range "
-            "of the model's training data and are clamped to 0 or 255: data on another scale? "
-            "(docs/data.md)")
+    return (f"warning: {where}: {100 * share:.1f}% of the input values lie far beyond the "
+            "range of the model's training data and are clamped to 0 or 255: data on another "
+            "scale? (docs/data.md)")
 
 
 def eval_inputs(art: Artifact, samples: np.ndarray, where: str) -> np.ndarray:

@@ -77,25 +77,28 @@ class InputQuant:
 
 
 def beyond_range(x: np.ndarray, quant: InputQuant) -> float:
-    """The share of the values of float samples ``x`` that ``quant`` clamps: beyond the range
-    the model's training data had (0 for no values)."""
+    """The share of the values of float samples ``x`` that lie far beyond the range the
+    model's training data had, by more than half that range, where ``quant`` clamps them
+    (0 for no values). A test split a little wider than the training split's (a few rows of
+    tabular data) is not counted; one on another scale (0..255 beside 0..1) is."""
     x = np.asarray(x)
     if x.size == 0 or x.shape[-1:] != (quant.channels,):
         return 0.0
     q = np.rint(x.astype(np.float64) / np.asarray(quant.scale, np.float64))
     q += np.asarray(quant.zero_point, np.float64)
-    return float(np.count_nonzero((q < 0) | (q > 255))) / x.size
+    return float(np.count_nonzero((q < -128) | (q > 383))) / x.size
 
 
 def collapsed_positions(x: np.ndarray, q: np.ndarray) -> tuple[int, int]:
     """(positions whose float values vary but whose quantised bytes ``q`` do not, positions)
     of samples ``x`` (N, ..., C): features that share a channel's scale with ones of a far
     larger range become one constant byte (a CSV row of F features as an [F, 1] input)."""
-    flat_x = np.asarray(x).reshape(len(x), -1)
+    flat_x = np.asarray(x, np.float64).reshape(len(x), -1)
     flat_q = np.asarray(q).reshape(len(q), -1)
     if len(flat_x) < 2:
         return 0, flat_x.shape[1]
-    varies = np.ptp(flat_x, axis=0) > 0
+    # float rounding noise (1e-16 round a constant border) is no variation
+    varies = np.ptp(flat_x, axis=0) > 1e-9 * np.maximum(1.0, np.abs(flat_x).max(axis=0))
     constant = np.ptp(flat_q.astype(np.int16), axis=0) == 0
     return int(np.count_nonzero(varies & constant)), flat_x.shape[1]
 

@@ -715,3 +715,10 @@ def test_a_feature_column_named_y_is_a_feature(tmp_path: Path) -> None:
     p.write_text("activity,x,y,z\nwalk,0.1,0.2,0.3\nrun,1,2,3\n")
     ds = load_path(p)
     assert len(ds) == 2 and ds.class_names == ("run", "walk")
+
+
+@pytest.mark.parametrize("header", ["churned,revenue,target", "survived,class,fare"])
+def test_columns_named_class_or_target_can_be_features(tmp_path: Path, header: str) -> None:
+    p = tmp_path / "f.csv"
+    p.write_text(f"{header}\n0,1,2\n1,3,4\n")
+    assert list(load_path(p).labels) == [0, 1]

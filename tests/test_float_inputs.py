@@ -169,12 +169,12 @@ def test_data_on_another_scale_is_warned_of(model: Path, tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr
     said = " ".join(proc.stderr.split())
     assert re.search(r"warning: \S*scaled.npz \(test: x_test, y_test\): \d+\.\d% of the input "
-                     r"values lie beyond the range of the model's training data", said), said
+                     r"values lie far beyond the range of the model's training data", said), said
     (warning,) = json.loads((tmp_path / "e.json").read_text())["warnings"]
-    assert "lie beyond the range of the model's training data" in warning
+    assert "lie far beyond the range of the model's training data" in warning
     res = run_cli_in_process("verify", model / "m.elf", "--model", model / "m.ebnn",
                              "--data", tmp_path / "scaled.npz")
-    assert res.returncode == 0 and "lie beyond the range" in res.stderr, res.stderr
+    assert res.returncode == 0 and "lie far beyond the range" in res.stderr, res.stderr
 
 
 # --- the ELF's input format and ebnn-sim run --input -------------------------------------------
@@ -470,3 +470,35 @@ def test_features_that_quantise_to_one_byte_are_warned_of(tmp_path: Path) -> Non
         assert proc.returncode == 0, proc.stderr
         said = " ".join(proc.stderr.split())
         assert ("warning: 3 of the input's 4 values become one constant byte" in said) == warned
+
+
+def test_the_data_warnings_leave_normal_data_alone() -> None:
+    """No warning for what normal data does (review of the data fixes): a test split a little
+    wider than the training split (a few rows of tabular data), float rounding noise round a
+    constant border."""
+    from ebnn.quantize import beyond_range, collapsed_positions
+
+    train = np.linspace(0.0, 1.0, 50).reshape(-1, 1)
+    quant = fit(train)
+    assert beyond_range(np.array([[-0.3], [1.4], [0.5]]), quant) == 0.0  # within half a range
+    assert beyond_range(np.array([[255.0], [0.5]]), quant) == 0.5  # another scale
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 1, (20, 4, 4, 1))
+    images[:, 0, :, :] = 1e-17 * rng.standard_normal((20, 4, 1))  # a border, rounding noise
+    assert collapsed_positions(images, fit(images).apply(images)) == (0, 16)
+
+
+def test_a_model_trained_on_every_image_says_so_on_its_validation_split(tmp_path: Path):
+    """A --refit model held no validation split out: --split val counts samples it trained
+    on, and the warning says why, not that the data changed (review of the data fixes)."""
+    from dataclasses import replace
+
+    art = artifact.load(ROOT / "examples" / "mnist-tiny" / "mnist-tiny.ebnn")
+    artifact.save(replace(art, metadata={**art.metadata, "val_accuracy": None}),
+                  tmp_path / "refit.ebnn")
+    proc = ebnn("eval", tmp_path / "refit.ebnn", "--split", "val")
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert "the model was trained with no validation split held out" in said
+    proc = ebnn("eval", ROOT / "examples" / "mnist-tiny" / "mnist-tiny.ebnn", "--split", "val")
+    assert "warning" not in proc.stderr
