@@ -93,13 +93,15 @@ def collapsed_positions(x: np.ndarray, q: np.ndarray) -> tuple[int, int]:
     """(positions whose float values vary but whose quantised bytes ``q`` do not, positions)
     of samples ``x`` (N, ..., C): features that share a channel's scale with ones of a far
     larger range become one constant byte (a CSV row of F features as an [F, 1] input)."""
-    flat_x = np.asarray(x, np.float64).reshape(len(x), -1)
+    flat_x = np.asarray(x).reshape(len(x), -1)  # no float64 copy of the data
     flat_q = np.asarray(q).reshape(len(q), -1)
     if len(flat_x) < 2:
         return 0, flat_x.shape[1]
+    lo = flat_x.min(axis=0).astype(np.float64)
+    hi = flat_x.max(axis=0).astype(np.float64)
     # float rounding noise (1e-16 round a constant border) is no variation
-    varies = np.ptp(flat_x, axis=0) > 1e-9 * np.maximum(1.0, np.abs(flat_x).max(axis=0))
-    constant = np.ptp(flat_q.astype(np.int16), axis=0) == 0
+    varies = hi - lo > 1e-9 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
+    constant = flat_q.min(axis=0) == flat_q.max(axis=0)
     return int(np.count_nonzero(varies & constant)), flat_x.shape[1]
 
 
