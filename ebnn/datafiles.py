@@ -16,7 +16,6 @@ import re
 import tokenize
 import zipfile
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -434,22 +433,21 @@ def load_class_folder(root: Path, split: str, classes: int | None = None) -> Dat
     a class missing from one split keeps its number)."""
     folder, names, files, skipped = _class_files(root, split)
     n = max(len(names), 2) if classes is None else classes
-    if files[0][0].suffix.lower() in AUDIO_SUFFIXES:
-        ds = _load_clips(root, split, folder, names, files, n)
-    else:
-        ds = _load_images(root, folder, names, files, n)
     note = skipped_text(folder, skipped)
-    return replace(ds, source=ds.source[:-1] + note + ")") if note else ds
+    if files[0][0].suffix.lower() in AUDIO_SUFFIXES:
+        return _load_clips(root, split, folder, names, files, n, note)
+    return _load_images(root, folder, names, files, n, note)
 
 
 def _load_clips(root: Path, split: str, folder: Path, names: list[str],
-                files: list[tuple[Path, int]], classes: int) -> Dataset:
+                files: list[tuple[Path, int]], classes: int, note: str = "") -> Dataset:
     """WAV clips as sequences (T, C) of their samples (``sim.wav``: 8-bit PCM as bytes, others
     as values to quantise), every clip padded at its end with silence to the longest clip of
     the folder (of both splits when it has two, so train and test agree: their headers are
     read, not their samples). Every clip must have the same sample format, rate and channel
     count. The samples go straight into one array of the padded size (at most
-    :data:`MAX_DATA_BYTES`): memory is that array and one clip."""
+    :data:`MAX_DATA_BYTES`): memory is that array and one clip. ``note`` ends the
+    description (:func:`skipped_text`)."""
     paths = [f for f, _ in files]
     if folder != root:  # the other split's clips set the length too (when it has any)
         other = "test" if split == "train" else "train"
@@ -497,14 +495,15 @@ def _load_clips(root: Path, split: str, folder: Path, names: list[str],
     labels = np.array([label for _, label in files], np.int64)
     return Dataset(root.name or str(root), values, labels, classes,
                    f"{folder} ({len(files)} clips, {kind.describe()}, padded to {frames:,} "
-                   f"frames; classes {', '.join(names)[:200]})", layout="sequence",
+                   f"frames; classes {', '.join(names)[:200]}{note})", layout="sequence",
                    class_names=tuple(names),
                    clips=Clips(kind.kind, kind.rate, 128 if eight else 0, str(longest)))
 
 
 def _load_images(root: Path, folder: Path, names: list[str], files: list[tuple[Path, int]],
-                 n: int) -> Dataset:
-    """The images of a class folder: every one must have the same size and mode."""
+                 n: int, note: str = "") -> Dataset:
+    """The images of a class folder: every one must have the same size and mode; ``note``
+    ends the description (:func:`skipped_text`)."""
     from PIL import Image, UnidentifiedImageError
 
     images: list[np.ndarray] = []
@@ -551,7 +550,7 @@ def _load_images(root: Path, folder: Path, names: list[str], files: list[tuple[P
         images.append(pixels.reshape(pixels.shape[0], pixels.shape[1], -1))
     labels = np.array([label for _, label in files], np.int64)
     return Dataset(root.name or str(root), np.stack(images), labels, n,
-                   f"{folder} ({len(files)} images; classes {', '.join(names)[:200]})",
+                   f"{folder} ({len(files)} images; classes {', '.join(names)[:200]}{note})",
                    class_names=tuple(names))
 
 

@@ -198,6 +198,15 @@ def range_warning(art: Artifact, samples: np.ndarray, where: str) -> str | None:
             "scale? (docs/data.md)")
 
 
+def data_warnings(art: Artifact, ds: Dataset, split: str, limit: int | None) -> list[str]:
+    """What ``eval`` and ``verify`` warn of on the split ``ds`` (its first ``limit``)
+    before scoring it: values far beyond the training range, a validation split that is not
+    the one held out."""
+    found = (range_warning(art, ds.images[:limit], ds.source),
+             validation_warning(art, ds) if split == "validation" else None)
+    return [w for w in found if w is not None]
+
+
 def eval_inputs(art: Artifact, samples: np.ndarray, where: str) -> np.ndarray:
     """The uint8 inputs of ``samples`` (quantised as the artifact says), or EvalError naming
     ``where`` they came from."""
@@ -214,9 +223,7 @@ def evaluate(art: Artifact, dataset: str | None = None, data_dir: Path | None = 
     images = eval_inputs(art, ds.images[:limit], ds.source)
     labels = ds.labels[:limit]
     ref = reference.run(art, images)
-    warnings = [w for w in (range_warning(art, ds.images[:limit], ds.source),
-                            validation_warning(art, ds) if split_name == "validation" else None)
-                if w is not None]
+    warnings = data_warnings(art, ds, split_name, limit)
     result: dict[str, Any] = {
         "dataset": ds.name, "source": ds.source, "split": split_name, "images": len(labels),
         "accuracy": float(np.mean(ref.classes == labels)) if len(labels) else 0.0,

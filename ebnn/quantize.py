@@ -71,9 +71,15 @@ class InputQuant:
         if x.shape[-1:] != (self.channels,):
             raise QuantError(f"samples have {x.shape[-1:] or 'no'} channels, the quantisation "
                              f"{self.channels}")
-        q = np.rint(x.astype(np.float64) / np.asarray(self.scale, np.float64))
+        out: np.ndarray = np.clip(self.unclamped(x), 0, 255).astype(np.uint8)
+        return out
+
+    def unclamped(self, x: np.ndarray) -> np.ndarray:
+        """``round_half_even(x / scale) + zero_point`` of float samples ``x`` (..., C), in
+        float64, before the clamp to 0..255."""
+        q = np.rint(np.asarray(x).astype(np.float64) / np.asarray(self.scale, np.float64))
         q += np.asarray(self.zero_point, np.float64)
-        return np.clip(q, 0, 255).astype(np.uint8)
+        return q
 
 
 def beyond_range(x: np.ndarray, quant: InputQuant) -> float:
@@ -84,8 +90,7 @@ def beyond_range(x: np.ndarray, quant: InputQuant) -> float:
     x = np.asarray(x)
     if x.size == 0 or x.shape[-1:] != (quant.channels,):
         return 0.0
-    q = np.rint(x.astype(np.float64) / np.asarray(quant.scale, np.float64))
-    q += np.asarray(quant.zero_point, np.float64)
+    q = quant.unclamped(x)
     return float(np.count_nonzero((q < -128) | (q > 383))) / x.size
 
 

@@ -147,10 +147,9 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     from ebnn.data import DatasetError
     from ebnn.evaluate import (
         EvalError,
+        data_warnings,
         eval_dataset,
         eval_inputs,
-        range_warning,
-        validation_warning,
     )
     from ebnn.input_files import (
         InputFiles,
@@ -195,10 +194,8 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
             ds, split_name = eval_dataset(art, dataset, data_dir, split, data)
             images, labels = eval_inputs(art, ds.images[:limit], ds.source), ds.labels[:limit]
             where = f"{ds.name}, {split_name}"
-            for warning in (range_warning(art, ds.images[:limit], ds.source),
-                            validation_warning(art, ds) if split_name == "validation" else None):
-                if warning is not None:
-                    cli.err.print(warning, markup=False, soft_wrap=True)
+            for warning in data_warnings(art, ds, split_name, limit):
+                cli.err.print(warning, markup=False, soft_wrap=True)
         total = len(images)
         compiler = host_compiler(cc) if native else None  # so does a missing compiler
         # transient: the summary below replaces the bar, and an error is left on its own line
