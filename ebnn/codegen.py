@@ -51,10 +51,7 @@ def c_string(text: str, limit: int = 64) -> str:
     characters): letters, digits, space and ``._+-`` as they are, every other byte as an octal
     escape (three digits, so no escape runs into the next character), so names in any script
     print as the data gave them and no two names become one."""
-    data = text.encode()
-    while len(data) > limit:
-        text = text[:-1]
-        data = text.encode()
+    data = text.encode()[:limit].decode(errors="ignore").encode()  # a cut character dropped
     return '"' + "".join(chr(b) if re.fullmatch(r"[A-Za-z0-9 ._+-]", chr(b)) else f"\\{b:03o}"
                          for b in data) + '"'
 
