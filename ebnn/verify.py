@@ -202,7 +202,7 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
                   resumes=resumes)
     # SIGINT and SIGTERM stop the emulator at the next block (in the command's own process;
     # verify -j's workers are ended by it)
-    with stop_on_sigint(sim.interrupt), _Poller(lambda: sim.marks_reached // 2, progress):
+    with stop_on_sigint(sim), _Poller(lambda: sim.marks_reached // 2, progress):
         report = sim.run(stdin=io.BytesIO(np.ascontiguousarray(images, np.uint8).tobytes()))
     if report.status == "interrupted":
         raise VerifyInterrupted(f"interrupted after {sim.marks_reached // 2} of "

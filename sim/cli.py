@@ -357,7 +357,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     except SessionError as exc:
         fail(str(exc))
     groups = plugins.function_groups(main.loaded_plugins(), simulator.image, _warn)
-    with stop_on_sigint(simulator.interrupt):
+    with stop_on_sigint(simulator):
         prof = Profiler(simulator, top=top, groups=groups).run()
     session.apply_budgets(prof.report, spec.budgets)
     # the files first: a reader of stdout that leaves (`| head`) does not lose them

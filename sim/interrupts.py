@@ -8,6 +8,12 @@ Python installs writes the signal number to a pipe (``signal.set_wakeup_fd``), a
 thread reading that pipe calls the given ``stop`` (``Simulator.interrupt``: a flag and
 ``uc_emu_stop``, which is safe from another thread), and the run returns with the status
 ``interrupted``.
+
+A signal that stops no run (it came after the run ended, or the block runs none) is not lost:
+when the block ends it is raised again, for the handler that was there before (Python's
+KeyboardInterrupt for SIGINT, a command's own handler for SIGTERM, or the default action). A
+search's probe ran its firmware inside this block while a SIGTERM to the process group killed
+the workers; the signal was swallowed and the search stopped as if a worker had died (exit 1).
 """
 
 import contextlib
@@ -15,17 +21,26 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Protocol
 
 _QUIT = b"\x00"  # written by the main thread to end the watcher
 
 
+class Interruptible(Protocol):
+    """What the block stops: ``sim.runner.Simulator``."""
+
+    interrupted_runs: int  # runs that ended with the status "interrupted"
+
+    def interrupt(self) -> None: ...
+
+
 @contextlib.contextmanager
-def stop_on_sigint(stop: Callable[[], None]) -> Iterator[None]:
-    """Within the block, SIGINT and SIGTERM call ``stop()`` instead of raising
-    KeyboardInterrupt or ending the process. Only in the main thread (where signals are
-    delivered) of a process that is not a multiprocessing worker; elsewhere it changes
-    nothing."""
+def stop_on_sigint(sim: Interruptible) -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM call ``sim.interrupt()`` instead of raising
+    KeyboardInterrupt or ending the process; one that stopped no run of ``sim`` is raised
+    again when the block ends. Only in the main thread (where signals are delivered) of a
+    process that is not a multiprocessing worker; elsewhere it changes nothing."""
     if (threading.current_thread() is not threading.main_thread()
             or multiprocessing.parent_process() is not None):
         # a worker process (verify -j): the command's own process decides what a signal ends
@@ -33,14 +48,18 @@ def stop_on_sigint(stop: Callable[[], None]) -> Iterator[None]:
         return
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
+    received: list[int] = []  # the signals, in the order they came
+    runs = sim.interrupted_runs
 
     def watch() -> None:
         while True:
             data = os.read(read_fd, 64)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                if bytes([signum]) in data:
+                    received.append(signum)
+                    sim.interrupt()
             if not data or _QUIT in data:
                 return
-            if bytes([signal.SIGINT]) in data or bytes([signal.SIGTERM]) in data:
-                stop()
 
     watcher = threading.Thread(target=watch, name="sigint-watcher", daemon=True)
     previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
@@ -50,10 +69,12 @@ def stop_on_sigint(stop: Callable[[], None]) -> Iterator[None]:
     try:
         yield
     finally:
-        signal.set_wakeup_fd(old_fd)
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous)  # then the wakeup fd: none is lost between
         signal.signal(signal.SIGTERM, previous_term)
+        signal.set_wakeup_fd(old_fd)
         os.write(write_fd, _QUIT)
-        watcher.join()
+        watcher.join()  # it has read every signal that came before the handlers went back
         os.close(read_fd)
         os.close(write_fd)
+        if received and sim.interrupted_runs == runs:  # it stopped no run: not swallowed
+            signal.raise_signal(received[0])

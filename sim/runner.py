@@ -228,6 +228,7 @@ class Simulator:
         self._fault: Fault | None = None  # how the current run ended, if it faulted
         self._exit: int | None = None  # the firmware's exit status, if it exited
         self._interrupted = False  # interrupt() was called during the current run
+        self.interrupted_runs = 0  # runs that interrupt() stopped (sim.interrupts reads it)
 
         self.flash = np.full(self.flash_size, ERASED, np.uint8)
         self.sram = np.zeros(self.sram_size, np.uint8)
@@ -1259,6 +1260,7 @@ class Simulator:
                 cycles -= last.cycles
             if self._interrupted:
                 status = "interrupted"
+                self.interrupted_runs += 1
                 fault = self._make_fault(
                     "interrupted",
                     f"stopped by a signal (Ctrl-C, SIGTERM) after {insns:,} instructions", pc)

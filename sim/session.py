@@ -123,7 +123,7 @@ def run(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec,
     simulator = prepare(elf, spec)
     if prepared is not None:
         prepared(simulator)
-    with stop_on_sigint(simulator.interrupt) if spec.interruptible else nullcontext():
+    with stop_on_sigint(simulator) if spec.interruptible else nullcontext():
         report = simulator.run()
     return apply_budgets(report, spec.budgets)
 

@@ -60,6 +60,56 @@ def test_ctrl_c_stops_a_spinning_firmware_with_a_partial_report(firmware, tmp_pa
     assert report["instructions"] > 1_000_000
 
 
+def _signal_in_block(simulator, sig, before=lambda: None):
+    """``sig`` sent to this process inside stop_on_sigint's block, once ``before`` returned;
+    what reached the handler that was there before the block, SIGTERM's being a test's own."""
+    from sim.interrupts import stop_on_sigint
+
+    seen: list[str] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append("SIGTERM"))
+    try:
+        with stop_on_sigint(simulator):
+            before()
+            os.kill(os.getpid(), sig)
+            time.sleep(0.1)  # the watcher thread has read it
+    except KeyboardInterrupt:
+        seen.append("KeyboardInterrupt")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return seen
+
+
+@pytest.mark.parametrize(("sig", "raised"), [(signal.SIGINT, "KeyboardInterrupt"),
+                                             (signal.SIGTERM, "SIGTERM")])
+def test_a_signal_after_the_run_is_raised_again_when_the_block_ends(firmware, sig, raised):
+    """A signal that came when no run was going (here: after it ended) reaches the handler that
+    was there before: a search's probe, which runs its firmware in the block, swallowed the
+    SIGTERM that killed its workers and the search ended as if one had died (exit 1, not 130)."""
+    simulator = sim.Simulator(firmware.image("hello.c"), sim.RunOptions())
+    report = None
+
+    def run() -> None:
+        nonlocal report
+        report = simulator.run()
+
+    assert _signal_in_block(simulator, sig, run) == [raised]
+    assert report is not None and report.status == "ok" and simulator.interrupted_runs == 0
+
+
+def test_a_signal_that_stopped_a_run_is_not_raised_again(firmware):
+    simulator = sim.Simulator(firmware.image("spin.c"), sim.RunOptions())
+    reports = []
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before the run starts: it stops at once
+        def run_after_signal(sig=sig) -> None:
+            os.kill(os.getpid(), sig)
+            time.sleep(0.1)
+            reports.append(simulator.run())
+
+        assert _signal_in_block(simulator, sig, run_after_signal) == []
+    assert [r.status for r in reports] == ["interrupted", "interrupted"]
+    assert simulator.interrupted_runs == 2
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("command", ["profile", "check"])
 def test_ctrl_c_stops_profile_and_check(firmware, tmp_path, command, sig):
