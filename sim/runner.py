@@ -320,15 +320,17 @@ class Simulator:
                 self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
                                       self._guarded(dev.write, None))
                 continue
-            self.uc.mmio_map(dev.base, dev.size, self._device_read(dev), None,
-                             self._device_write(dev), None)
+            for start, size in devices.windows(dev, self.devices):
+                self.uc.mmio_map(start, size, self._device_read(dev, start - dev.base), None,
+                                 self._device_write(dev, start - dev.base), None)
         self._device_pc: int | None = None
         if self.options.strict_peripherals:
             # a device's callback sees the PC of its block's start (Unicorn syncs it for
             # memory hooks, not for MMIO): note where each device access is, to fault there
             for dev in self.devices:
-                self.uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._note_device_pc,
-                                 begin=dev.base, end=dev.base + dev.size - 1)
+                for start, size in devices.windows(dev, self.devices):
+                    self.uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                                     self._note_device_pc, begin=start, end=start + size - 1)
 
         # natively: exception returns finish in C when they can; the rest comes here
         self._counter.set_interrupt_handler(
@@ -395,15 +397,16 @@ class Simulator:
 
     # --- devices ------------------------------------------------------------------------------
     @staticmethod
-    def _device_read(dev: devices.Device) -> Callable[..., int]:
+    def _device_read(dev: devices.Device, shift: int) -> Callable[..., int]:
+        """The callback of a window ``shift`` bytes into ``dev``'s range."""
         def read(uc: Uc, offset: int, size: int, user: object) -> int:
-            return dev.read(offset, size)
+            return dev.read(shift + offset, size)
         return read
 
     @staticmethod
-    def _device_write(dev: devices.Device) -> Callable[..., None]:
+    def _device_write(dev: devices.Device, shift: int) -> Callable[..., None]:
         def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
-            dev.write(offset, size, value)
+            dev.write(shift + offset, size, value)
         return write
 
     # --- the device host: what devices may ask of the core --------------------------------------

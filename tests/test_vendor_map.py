@@ -43,6 +43,29 @@ def test_an_stm32_vendor_layout_runs_where_it_was_linked(cli, tmp_path):
     assert "SysTick_Handler" in profile.stdout and "Reset_Handler" in profile.stdout
 
 
+def test_a_vendor_clock_set_up_runs_on_the_parts_rcc(cli, tmp_path):
+    """HSI16, the PLL and the switch to it, LSI, the reset flags: each step waits for the flag
+    the chip sets, and the firmware checks the RCC's answers (a switch to HSE, which is off, is
+    not made; MSI switched off is no longer ready). The registers of the part's other
+    peripherals read back and are listed as unmodelled, the RCC's are not; before, the first
+    RCC access was an unmapped_read fault."""
+    elf = vendor_elf(tmp_path, "cortex-m0plus", "-DCLOCK_SETUP")
+    res = cli("run", elf, "--target", "stm32l031")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "vendor ok\n" and res.report["exit_code"] == 0
+    listed = res.report["unmodelled_registers"]
+    assert "stm32l0_ahb+0x2000 (0x40022000) write: 1" in listed  # FLASH_ACR
+    assert "stm32l0_apb1+0x7004 (0x40007004) read: 1" in listed  # PWR_CSR
+    assert "stm32l0_ioport+0x014 (0x50000014) write: 1" in listed  # GPIOA_ODR
+    assert not [r for r in listed if "rcc" in r]
+
+    strict = cli("run", elf, "--target", "stm32l031", "--strict-peripherals")
+    assert strict.returncode == 4, strict.stderr
+    fault = strict.report["fault"]
+    assert fault["kind"] == "unmodelled_register" and fault["address"] == 0x40007000
+    assert "stm32l0_apb1 register at 0x40007000" in fault["message"]  # PWR_CR, the first
+
+
 @pytest.mark.parametrize("vector", [False, True])
 def test_code_run_from_the_boot_alias_is_a_fault_that_says_so(cli, tmp_path, vector):
     """The alias at 0 is mapped for reads (vector fetches): code there would be counted as

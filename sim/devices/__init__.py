@@ -74,11 +74,14 @@ class DeviceHost(Protocol):
 
 
 class Device(ABC):
-    """One memory-mapped device: ``size`` bytes at ``base`` (multiples of 1 KiB)."""
+    """One memory-mapped device: ``size`` bytes at ``base`` (multiples of 1 KiB). A background
+    device (a part's peripheral bus, whose registers only read back) answers only where no
+    other device of the target does: it is mapped around them (:func:`windows`)."""
 
     name: str
     base: int
     size: int
+    background: bool = False
 
     def __init__(self, host: DeviceHost) -> None:
         self.host = host
@@ -102,9 +105,10 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.dwt import DataWatchpointTrace
     from sim.devices.itm import InstrumentationTrace
     from sim.devices.scs import SystemControlSpace
+    from sim.devices.stm32l0 import DEVICES as STM32L0
 
     return {d.name: d for d in (SystemControlSpace, DataWatchpointTrace, InstrumentationTrace,
-                                CmsdkUart, CmsdkTimer0, CmsdkTimer1)}
+                                CmsdkUart, CmsdkTimer0, CmsdkTimer1, *STM32L0)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()
@@ -116,3 +120,18 @@ def create(names: tuple[str, ...], host: DeviceHost) -> list[Device]:
     if unknown:
         raise ValueError(f"unknown device {unknown[0]!r}; known devices: {', '.join(REGISTRY)}")
     return [REGISTRY[n](host) for n in names]
+
+
+def windows(device: Device, others: list[Device]) -> list[tuple[int, int]]:
+    """Where ``device`` is mapped, as (address, size): its whole range, or for a background
+    device its range less those of the other devices that are not."""
+    spans = [(device.base, device.base + device.size)]
+    if device.background:
+        for other in others:
+            if other is device or other.background:
+                continue
+            lo, hi = other.base, other.base + other.size
+            spans = [piece for start, end in spans
+                     for piece in ((start, min(end, lo)), (max(start, hi), end))
+                     if piece[0] < piece[1]]
+    return [(start, end - start) for start, end in spans]

@@ -5,7 +5,11 @@
  * checks its .data, takes SysTick interrupts (their vectors fetched through the alias), reads
  * its vector table through the alias and prints "vendor ok"; with -DRUN_FROM_ALIAS it calls a
  * function at its alias address instead (0x0000xxxx), which the simulator refuses to execute;
- * with -DIRQ_PAST_TABLE it pends IRQ0, whose vector lies past its 16-entry table.
+ * with -DIRQ_PAST_TABLE it pends IRQ0, whose vector lies past its 16-entry table; with
+ * -DCLOCK_SETUP it first sets the clock up as vendor start-up code does (RM0377, reset and
+ * clock control): HSI16 on, the PLL from it (x4 / 2: 32 MHz) with one flash wait state and
+ * voltage range 1, the system clock switched to the PLL, LSI on, GPIOA's clock and a pin;
+ * each step waits for the flag the chip sets, and the function returns where one is wrong.
  */
 #include <stdint.h>
 
@@ -48,8 +52,68 @@ void SysTick_Handler(void) { ticks++; }
 
 void Default_Handler(void) { finish(99); }
 
+#ifdef CLOCK_SETUP
+#define REG(addr) (*(volatile uint32_t *)(addr))
+#define RCC_CR REG(0x40021000u)
+#define RCC_CFGR REG(0x4002100Cu)
+#define RCC_IOPENR REG(0x4002102Cu)
+#define RCC_CSR REG(0x40021050u)
+#define FLASH_ACR REG(0x40022000u)
+#define PWR_CR REG(0x40007000u)
+#define PWR_CSR REG(0x40007004u)
+#define GPIOA_MODER REG(0x50000000u)
+#define GPIOA_ODR REG(0x50000014u)
+#define SWS(cfgr) (((cfgr) >> 2) & 3u)
+
+static uint32_t clock_setup(void)
+{
+    if ((RCC_CR & 0x300u) != 0x300u || SWS(RCC_CFGR) != 0) /* reset: on MSI, which is ready */
+        return 10;
+    PWR_CR = (PWR_CR & ~(3u << 11)) | (1u << 11); /* voltage range 1 */
+    while (PWR_CSR & (1u << 4))                   /* VOSF */
+        ;
+    RCC_CR |= 1u; /* HSI16ON */
+    while (!(RCC_CR & 4u))
+        ;
+    FLASH_ACR |= 1u; /* one wait state */
+    if ((FLASH_ACR & 1u) != 1u)
+        return 11;
+    RCC_CFGR = (RCC_CFGR & ~((1u << 16) | (15u << 18) | (3u << 22))) | (1u << 18) | (1u << 22);
+    RCC_CR |= 1u << 24; /* PLLON */
+    while (!(RCC_CR & (1u << 25)))
+        ;
+    RCC_CFGR = (RCC_CFGR & ~3u) | 3u; /* SW: PLL */
+    while (SWS(RCC_CFGR) != 3u)
+        ;
+    RCC_CFGR = (RCC_CFGR & ~3u) | 2u; /* SW: HSE, which is off: the switch does not happen */
+    if (SWS(RCC_CFGR) != 3u)
+        return 12;
+    RCC_CFGR = (RCC_CFGR & ~3u) | 3u;
+    RCC_CR &= ~(1u << 8); /* MSI off: its ready flag goes */
+    if (RCC_CR & (1u << 9))
+        return 13;
+    RCC_CSR |= 1u; /* LSION */
+    while (!(RCC_CSR & 2u))
+        ;
+    if ((RCC_CSR & (1u << 27)) == 0) /* PORRSTF: a power-on reset */
+        return 14;
+    RCC_CSR |= 1u << 23; /* RMVF */
+    if (RCC_CSR >> 24)
+        return 15;
+    RCC_IOPENR |= 1u; /* GPIOA */
+    GPIOA_MODER = (GPIOA_MODER & ~(3u << 10)) | (1u << 10); /* PA5: output */
+    GPIOA_ODR |= 1u << 5;
+    return (GPIOA_ODR & (1u << 5)) ? 0 : 16;
+}
+#endif
+
 static uint32_t check(void)
 {
+#ifdef CLOCK_SETUP
+    uint32_t clock = clock_setup();
+    if (clock != 0)
+        return clock;
+#endif
     if (initialised != 0x12345678u)
         return 1;
     uintptr_t reset_vector = 4u; /* read through the alias at 0 */

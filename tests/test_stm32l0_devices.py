@@ -1,0 +1,106 @@
+"""The STM32L0's reset and clock control and its peripheral buses (sim/devices/stm32l0.py),
+register by register; tests/test_vendor_map.py runs a clock set-up on them."""
+
+import pytest
+
+from sim import devices
+from sim.devices.stm32l0 import CFGR, CIFR, CR, CSR, ICSCR, Stm32l0Ahb, Stm32l0Rcc
+
+
+class Host:
+    """The one thing these devices ask of the simulator: noting an unmodelled access."""
+
+    def __init__(self) -> None:
+        self.listed: list[tuple[str, int, int, int | None]] = []
+
+    def unmodelled(self, device, offset: int, size: int, value: int | None) -> None:
+        self.listed.append((device.name, offset, size, value))
+
+
+def rcc() -> tuple[Stm32l0Rcc, Host]:
+    host = Host()
+    dev = Stm32l0Rcc(host)  # type: ignore[arg-type]
+    dev.reset()
+    return dev, host
+
+
+def test_an_oscillator_is_ready_once_on_and_not_after():
+    dev, _ = rcc()
+    assert dev.read(CR, 4) == 0x300  # reset: MSI on and ready
+    dev.write(CR, 4, dev.read(CR, 4) | 1 | 1 << 24 | 1 << 16)  # HSI16, PLL, HSE
+    assert dev.read(CR, 4) == 0x300 | 0b101 | 0b11 << 24 | 0b11 << 16
+    dev.write(CR, 4, 1 << 9)  # only a ready flag written: flags are read-only, all off
+    assert dev.read(CR, 4) == 0
+    dev.write(CR + 1, 1, 1)  # a byte store to bits 8-15: MSION
+    assert dev.read(CR, 4) == 0x300 and dev.read(CR + 1, 1) == 3
+
+
+def test_the_clock_switch_happens_only_to_a_source_that_is_on():
+    dev, _ = rcc()
+    dev.write(CFGR, 4, 3 | 0xC << 18)  # SW: PLL (off); PLLMUL kept
+    assert dev.read(CFGR, 4) == 3 | 0xC << 18  # SWS still MSI
+    dev.write(CR, 4, 1 << 24)  # PLL on, MSI off
+    dev.write(CFGR, 4, dev.read(CFGR, 4))
+    assert (dev.read(CFGR, 4) >> 2) & 3 == 3
+    dev.write(CFGR, 4, 0xC)  # SW: MSI, which is off now; the SWS written is read-only
+    assert dev.read(CFGR, 4) == 0xC
+    dev.write(CR, 4, 1 << 24 | 1 << 8)  # MSI on again: the switch back is made
+    dev.write(CFGR, 4, 0)
+    assert dev.read(CFGR, 4) == 0
+
+
+def test_reset_flags_read_a_power_on_reset_until_rmvf():
+    dev, _ = rcc()
+    assert dev.read(CSR, 4) == 0x0C00_0000
+    dev.write(CSR, 4, dev.read(CSR, 4) | 1 | 1 << 8)  # LSI, LSE on
+    assert dev.read(CSR, 4) == 0x0C00_0000 | 0b11 | 0b11 << 8
+    dev.write(CSR, 4, 0xFF00_0000)  # the flags cannot be set
+    assert dev.read(CSR, 4) == 0x0C00_0000
+    dev.write(CSR, 4, 1 << 23)  # RMVF: cleared, and RMVF reads 0; LSI and LSE now off
+    assert dev.read(CSR, 4) == 0
+
+
+def test_storage_registers_read_back_and_others_are_listed():
+    dev, host = rcc()
+    assert dev.read(ICSCR, 4) == 0xB000
+    dev.write(0x2C, 4, 0x81)  # IOPENR
+    dev.write(CIFR, 4, 0xFF)  # read-only
+    assert dev.read(0x2C, 4) == 0x81 and dev.read(CIFR, 4) == 0
+    assert host.listed == []
+    dev.write(0x60, 2, 0x1234)  # past CSR: not a register of the part
+    assert dev.read(0x60, 4) == 0x1234
+    assert host.listed == [("stm32l0_rcc", 0x60, 2, 0x1234), ("stm32l0_rcc", 0x60, 4, None)]
+
+
+def test_a_bus_reads_back_by_byte_and_lists_every_access():
+    host = Host()
+    bus = Stm32l0Ahb(host)  # type: ignore[arg-type]
+    bus.reset()
+    bus.write(0x2000, 4, 0x11223344)
+    bus.write(0x2001, 1, 0xAA)
+    assert bus.read(0x2000, 4) == 0x1122AA44 and bus.read(0x2002, 2) == 0x1122
+    assert len(host.listed) == 4 and host.listed[1] == ("stm32l0_ahb", 0x2001, 1, 0xAA)
+
+
+@pytest.mark.parametrize("names, expected", [
+    # the AHB bus around the RCC: below it and above it
+    (("stm32l0_ahb", "stm32l0_rcc"), [(0x4002_0000, 0x1000), (0x4002_1400, 0x5000)]),
+    # APB1 around the CMSDK timers and UART of the mps2 map
+    (("stm32l0_apb1", "cmsdk_timer0", "cmsdk_timer1", "cmsdk_uart"),
+     [(0x4000_2000, 0x2000), (0x4000_5000, 0x3000)]),
+    (("stm32l0_ioport", "cmsdk_uart"), [(0x5000_0000, 0x2000)]),  # nothing in the way
+])
+def test_a_bus_is_mapped_around_the_other_devices(names, expected):
+    made = devices.create(names, None)  # type: ignore[arg-type]
+    assert devices.windows(made[0], made) == expected
+    for other in made[1:]:  # foreground devices whole
+        assert devices.windows(other, made) == [(other.base, other.size)]
+
+
+def test_the_buses_are_the_stm32l031s_only():
+    from toolchain.profiles import TARGETS
+
+    for target in TARGETS.values():
+        has = {n for n in target.devices if n.startswith("stm32l0")}
+        assert has == (set() if target.name != "stm32l031" else {
+            "stm32l0_rcc", "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb", "stm32l0_ioport"})
