@@ -47,9 +47,10 @@ MASK32 = 0xFFFF_FFFF
 
 
 def _merge(old: int, offset: int, size: int, value: int) -> int:
-    """``old`` with the ``size`` bytes at ``offset & 3`` replaced by ``value``."""
+    """``old`` with the ``size`` bytes at ``offset & 3`` replaced by ``value`` (within the
+    word)."""
     shift = 8 * (offset & 3)
-    mask = ((1 << (8 * size)) - 1) << shift
+    mask = (((1 << (8 * size)) - 1) << shift) & MASK32
     return (old & ~mask) | ((value << shift) & mask)
 
 
@@ -99,7 +100,7 @@ class Stm32l0Rcc(Device):
             self.host.unmodelled(self, offset, size, value)
             self._other[word] = _merge(self._other.get(word, 0), offset, size, value)
             return
-        new = _merge(old, offset, size, value) & MASK32
+        new = _merge(old, offset, size, value)
         if word == CR:
             self.cr = new & ~_CR_FLAGS
         elif word == CFGR:
