@@ -357,6 +357,58 @@ def test_a_trial_interrupted_while_it_is_proposed_is_proposed_again(local, space
     assert f"{TRIALS} trials:" in ran.stderr and "0 failed" in ran.stderr
 
 
+@pytest.mark.parametrize("full", ["files", "study"])
+def test_a_full_disk_stops_the_search_in_one_line_and_resume_goes_on(local, space_file,
+                                                                     tmp_path, full):
+    """No space left for trial 1's model files, or for the study's database: the search stops
+    with one line saying what could not be written and how to go on (it printed a traceback
+    and exit 1), the finished trials are reported, and --resume gives the uninterrupted
+    study once there is room again."""
+    import errno
+    import sqlite3
+    import warnings
+
+    from ebnn.search import study as study_mod
+
+    out = fresh(tmp_path / full)
+    if full == "files":
+        write = study_mod.write_atomically
+
+        def no_room(path, data):
+            if path.parent.name == "00001":
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            write(path, data)
+
+        patch = mock.patch.object(study_mod, "write_atomically", no_room)
+        words = f"cannot write {out}/trials/00001/"
+    else:
+        tell = optuna.study.Study.tell
+
+        def no_room(study, trial, *args, **kwargs):
+            if getattr(trial, "number", trial) == 1:
+                raise optuna.exceptions.StorageInternalError(
+                    "An exception is raised during the commit.") from sqlite3.OperationalError(
+                    "database or disk is full")
+            return tell(study, trial, *args, **kwargs)
+
+        patch = mock.patch.object(optuna.study.Study, "tell", no_room)
+        words = f"cannot write the study in {out}/study.db (database or disk is full)"
+    with patch:
+        ran = ebnn("search", space_file, *ARGS, "--jobs", "1", "-o", out)
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr, ran.stderr
+    errors = [line for line in ran.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and words in errors[0], ran.stderr
+    assert errors[0].endswith(f"continue with `ebnn search -o {out} --resume`")
+    assert outcomes(out)[0]["state"] == "COMPLETE" and (out / "pareto.json").is_file()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = ebnn("search", "-o", out, "--resume", "--jobs", "1")
+    assert again.returncode == 0, again.stderr
+    assert essentials(out) == essentials(local)
+    # trial 1's constraints, recorded before its tell failed, are not set again noisily
+    assert not [w for w in caught if "is ignored because" in str(w.message)]
+
+
 def test_report_rerenders(local):
     before = (local / "pareto.json").read_text()
     (local / "pareto.json").unlink()

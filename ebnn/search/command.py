@@ -493,6 +493,8 @@ def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> 
 def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             seconds: float | None, jobs: int, backend_name: str, address: str | None,
             cv: tuple[int, int | None, bool] = (0, None, False), refit: bool = False) -> None:
+    from optuna.exceptions import StorageInternalError
+
     from ebnn.search.backends import BackendError, WorkerLost, make_backend
     from ebnn.search.crossval import CrossValError, last_folds
     from ebnn.search.outputs import cv_options
@@ -576,6 +578,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     interrupted = in_cv = in_refit = False
     cv_error: str | None = None
     lost: str | None = None
+    unwritten: str | None = None  # what the search could not record
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
     with _Progress(trials) as progress, sigterm_interrupts():
         driver = Driver(output, settings, space, study, backend, data, progress.update)
@@ -593,14 +596,19 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             cv_error = str(exc)
         except WorkerLost as exc:  # the finished work is kept: the outputs are written
             lost = str(exc)
+        except (OSError, StorageInternalError) as exc:  # a full disk, the folder gone
+            unwritten = _write_failure(output, exc)
         finally:
             backend.close()
+    # what a --resume must add to go on where this run stopped
+    again = ((f" {cv_options(*run_cv)}" if in_cv else "")
+             + (" --refit" if refit and (in_cv or in_refit) else ""))
+    if unwritten is not None:  # said before the outputs, which may not be written either
+        _stopped(unwritten, output, again)
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
     options = cv_options(*run_cv)
     if interrupted:
-        again = ((f" {options}" if in_cv else "")
-                 + (" --refit" if refit and (in_cv or in_refit) else ""))
         kept = " and folds" if in_cv else " and refits" if in_refit else ""
         after = ""  # interrupted in the trials: the folds and refits asked for come after
         if not (in_cv or in_refit) and (cv[0] or refit):
@@ -615,13 +623,27 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         _fail(f"--cv: {cv_error}; no fold ran: put the teacher back and continue with "
               f"`ebnn search -o {output} --resume {options}`")
     if lost is not None:
-        again = ((f" {options}" if in_cv else "")
-                 + (" --refit" if refit and (in_cv or in_refit) else ""))
-        err.print(f"[bold red]error:[/] {escape(lost)}; the search stopped there, its "
-                  f"finished work is kept in {escape(str(output))}: continue with `ebnn "
-                  f"search -o {escape(str(output))} --resume{again}`", soft_wrap=True)
+        _stopped(lost, output, again)
+    if lost is not None or unwritten is not None:
         sys.exit(1)
     _exit_if_empty(study, entries, summary)
+
+
+def _stopped(why: str, output: Path, again: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(why)}; the search stopped there, its finished work "
+              f"is kept in {escape(str(output))}: continue with `ebnn search -o "
+              f"{escape(str(output))} --resume{again}`", soft_wrap=True)
+
+
+def _write_failure(output: Path, exc: BaseException) -> str:
+    """One line for a search that could not record its work (a full disk, a folder removed):
+    what could not be written, and why."""
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename else output
+        return f"cannot write {where} ({exc.strerror or exc})"
+    cause = exc.__cause__
+    why = str(getattr(cause, "orig", None) or cause or exc).splitlines()[0]
+    return f"cannot write the study in {output / 'study.db'} ({why})"
 
 
 def _exit_if_empty(study: Any, entries: list[dict[str, Any]], summary: Any) -> None:

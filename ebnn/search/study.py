@@ -341,9 +341,22 @@ class Driver:
         write_trial_files(self.directory, o)  # before the tell: a told trial has its files
         record = outcome_record(o, config)
         trial.set_user_attr("outcome", record)
-        state = self._optuna.trial.TrialState
         if not copy and o.rung_scores:
             self.scores.append(list(o.rung_scores))
+        with warnings.catch_warnings():
+            # a trial whose tell failed half-way (a full disk) is told again on --resume: the
+            # constraints and scores it recorded then stand, and Optuna warns that it keeps them
+            warnings.filterwarnings("ignore", message="The (constraint|reported) value is "
+                                    "ignored because")
+            self._tell(trial, o, config, record)
+        self.tally.add(record)
+        self.tally.last = o
+        if self.progress is not None:
+            self.progress(self.tally)
+
+    def _tell(self, trial: Any, o: Outcome, config: dict[str, Any],
+              record: dict[str, Any]) -> None:
+        state = self._optuna.trial.TrialState
         if o.status == "failed":
             self.study.tell(trial, state=state.FAIL)
         elif o.status == "pruned":
@@ -361,10 +374,6 @@ class Driver:
                 trial.set_constraint(k, v)
             self.study.tell(trial, values)
             self.finished.setdefault(_key(config), record)
-        self.tally.add(record)
-        self.tally.last = o
-        if self.progress is not None:
-            self.progress(self.tally)
 
     # -- the loop --------------------------------------------------------------------------
 

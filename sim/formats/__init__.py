@@ -31,7 +31,7 @@ def write_bytes(path: Path, data: bytes) -> None:
     replaced, the link kept; a dangling link's folder is not created). A stream, i.e. a device,
     a FIFO, or a process's open descriptor (``/dev/stdout``, ``/proc/self/fd/1``, even when it
     leads to a file), is appended to and never replaced. The parent folders of a new path are
-    created. OSError when it cannot be written."""
+    created. OSError (naming ``path``) when it cannot be written."""
     resolved = os.path.realpath(path)
     try:
         mode = os.stat(path).st_mode
@@ -52,9 +52,11 @@ def write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
         os.chmod(tmp, stat.S_IMODE(mode) & 0o777 if mode is not None else 0o666 & ~_UMASK)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:  # a full disk: name the file
+            exc.filename = str(path)
         raise
 
 
