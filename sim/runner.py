@@ -1277,10 +1277,13 @@ class Simulator:
         heap_peak = max(0, peak_brk - heap_start) if (
             peak_brk is not None and heap_start is not None) else 0
         # Without a break variable the heap is known only when no allocator is linked at all,
-        # which a stripped ELF cannot tell: no symbols, or (built by ebnn-sim build, whose
-        # linker script always defines __heap_start) not that one
+        # which a stripped ELF cannot tell: no symbols, (built by ebnn-sim build, whose
+        # linker script always defines __heap_start) not that one, or (strip -s -K main)
+        # none for its reset handler, which every linked image names
+        reset = struct.unpack("<I", self.flash[4:8].tobytes())[0] & ~1
         stripped = not self.image.symbols or (
-            self.image.target_name is not None and heap_start is None)
+            self.image.target_name is not None and heap_start is None) or (
+            reset not in self.image.symbols.values())
         heap_tracked = (peak_brk is not None and heap_start is not None) or (
             not stripped and not any(name in self.image.symbols for name in _ALLOCATORS))
         stack_peak = max(0, sp0 - counter.min_sp) if self.fit_problem is None else 0

@@ -119,6 +119,13 @@ def test_a_stripped_elf_does_not_claim_its_heap_is_tracked(firmware, cli, tmp_pa
     subprocess.run(["arm-none-eabi-strip", "-s", "-K", "main", "-o", str(kept), str(elf)],
                    check=True)
     assert sim.run(sim.load_elf(kept)).heap_tracked is False
+    # built elsewhere (no record of ebnn-sim build, which says __heap_start is always there):
+    # only main named, not even the reset handler, and no allocator's name to see
+    foreign = tmp_path / "foreign-kept-main.elf"
+    subprocess.run(["arm-none-eabi-objcopy", "--remove-section", ".ebnn_sim.target",
+                    str(kept), str(foreign)], check=True)
+    assert sim.load_elf(foreign).target_name is None
+    assert sim.run(sim.load_elf(foreign)).heap_tracked is False
     run = cli("run", stripped)
     assert "not tracked (no __heap_peak: an allocator of its own, or a stripped ELF)" in (
         " ".join(run.stderr.split()))  # the summary's note, however the table wraps it
