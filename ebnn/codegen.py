@@ -363,7 +363,12 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan,
     out = art.output
     units, n_in = out.weights.shape
     lines: list[str] = []
-    begin = [f"void {prefix}_stream_begin({prefix}_stream *s)", "{", "    s->row = 0;"]
+    # the state's reset, inlined where a sequence begins and where one ends (not a call of
+    # <prefix>_stream_begin there: its entry is where verify counts a sequence begun, also in
+    # code built without inlining, -O0 or -Os)
+    begin = ["/* A stream ready for its next sequence. */",
+             f"EBNN_INLINE void {prefix}_stream_reset({prefix}_stream *s)", "{",
+             "    s->row = 0;"]
     if sp.chain:
         begin += [f"    for (int j = 0; j < {sp.chain}; j++)", "        s->py[j] = s->lo[j] = 0;",
                   "    s->at = s->word = s->n = 0;"]
@@ -371,7 +376,8 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan,
             begin.append("    s->fill = 0;")
         if not sp.outputs:
             begin += [f"    for (int k = 0; k < {units}; k++)", "        s->acc[k] = 0;"]
-    lines += [*begin, "}", ""]
+    lines += [*begin, "}", "", f"void {prefix}_stream_begin({prefix}_stream *s)", "{",
+              f"    {prefix}_stream_reset(s);", "}", ""]
     for j in range(1, sp.chain):  # the last one, before the output layer, pixel by pixel
         ring = (f"const {prefix}_stream *s", f"s->buf + {sp.ring_at[j]}", f"s->lo[{j}]")
         lines.append(sliced_rows_function(stream_rows_function(j, prefix), j, art.hidden[j],
@@ -464,7 +470,7 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan,
             a, b = outputs[i - first], outputs[i - first + 1]
             lines.append(f"    {layer_function(i, prefix)}(s->buf + {a}, s->buf + {b});")
         lines.append(f"    cls = {output_function(prefix)}(s->buf + {outputs[-1]}, scores);")
-    lines += [f"    {prefix}_stream_begin(s); /* ready for the next image */", "    return cls;",
+    lines += [f"    {prefix}_stream_reset(s); /* ready for the next image */", "    return cls;",
               "}", ""]
     if spare:
         lines += step

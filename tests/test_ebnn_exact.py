@@ -167,6 +167,21 @@ def test_streamed_rows_give_the_same_scores(exported, target):
     assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
 
 
+@pytest.mark.parametrize("opt", ["-O0", "-Os"])
+@pytest.mark.parametrize("name", ["chain", "seqrows"])
+def test_a_stream_built_without_inlining_verifies(tmp_path, name, opt):
+    """Built by hand at -O0, -O1 or -Os (a user's own flags), the stream step's reset for the
+    next image was a call of ebnn_stream_begin, whose entry verify takes for the start of an
+    image: "ran more than N inferences". The reset is inlined at both places now."""
+    from ebnn.verify import verify
+
+    art = export_model(random_model(name))
+    images = np.random.default_rng(2).integers(0, 256, (4, *art.input_shape), dtype=np.uint8)
+    result, _ = build_firmware(art, tmp_path / "fw.elf", "curie", opt=opt, stream=True)
+    checked = verify(art, result.elf, images)
+    assert (checked.compared, checked.mismatches) == (4, 0)
+
+
 def test_first_layer_as_a_loop_gives_the_same_scores(exported, monkeypatch):
     """A first layer too large for straight-line code (first_conv.LOOP_CHARS) sums its taps
     in a loop over weight bits: forced here on every config, whole image and streamed (on
