@@ -309,6 +309,8 @@ def _eval_inputs(art: "Artifact", paths: list[Path], limit: int | None,
     files = load_input_files(art, paths, limit, reader="this model")
     if files.skipped:
         err.print(skipped_note(files.skipped), markup=False, soft_wrap=True)
+    for warning in files.warnings:
+        err.print(warning, markup=False, soft_wrap=True)
     ref = reference.run(art, files.images)
     names = art.metadata.get("class_names")
     if not (isinstance(names, list) and len(names) == art.classes):
@@ -323,7 +325,7 @@ def _eval_inputs(art: "Artifact", paths: list[Path], limit: int | None,
                      **({"name": str(names[cls])} if names else {}),
                      "scores": [int(v) for v in scores]})
     if json_path is not None:
-        _write_json(json_path, {"inputs": rows, "images": len(rows)})
+        _write_json(json_path, {"inputs": rows, "images": len(rows), "warnings": files.warnings})
 
 
 def _write_json(path: Path, value: object) -> None:

@@ -7,7 +7,7 @@ its data, so the bytes are those the data set's samples would be.
 """
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,8 @@ class InputFiles:
     sources: list[tuple[Path, int]]  # per input: the file it came from, its index in that file
     files: int
     skipped: list[Path]  # files in the folders that are not inputs by their suffix
+    # files whose values lie far beyond the model's input scale (sim.inputs.far_beyond)
+    warnings: list[str] = field(default_factory=list)
 
 
 def display(path: Path) -> str:
@@ -110,11 +112,12 @@ def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None,
     sources: list[tuple[Path, int]] = []
     size = 0
     files, skipped = input_file_paths(paths)
+    notes: list[str] = []
     for path in files:
         if limit is not None and len(sources) >= limit:
             break
         try:
-            data = console_bytes(path, fmt)
+            data = console_bytes(path, fmt, notes)
         except InputError as exc:
             raise InputFilesError(str(exc)) from None
         except OSError as exc:
@@ -129,4 +132,5 @@ def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None,
     images = np.concatenate(chunks)
     if limit is not None:
         images, sources = images[:limit], sources[:limit]
-    return InputFiles(images, sources, len({p for p, _ in sources}), skipped)
+    return InputFiles(images, sources, len({p for p, _ in sources}), skipped,
+                      [f"warning: {note}" for note in notes])

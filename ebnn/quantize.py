@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.inputs import FAR_SHARE, far_beyond
+
 MAX_ZERO_POINT = 2**31 - 1
 
 
@@ -90,8 +92,7 @@ def beyond_range(x: np.ndarray, quant: InputQuant) -> float:
     x = np.asarray(x)
     if x.size == 0 or x.shape[-1:] != (quant.channels,):
         return 0.0
-    q = quant.unclamped(x)
-    return float(np.count_nonzero((q < -128) | (q > 383))) / x.size
+    return far_beyond(quant.unclamped(x))
 
 
 def collapsed_positions(x: np.ndarray, q: np.ndarray) -> tuple[int, int]:
@@ -111,7 +112,8 @@ def collapsed_positions(x: np.ndarray, q: np.ndarray) -> tuple[int, int]:
 
 
 # a share of clamped values beyond which the data is likely on another scale than training's
-BEYOND_WARN = 0.01
+# (the simulator's, for --input files)
+BEYOND_WARN = FAR_SHARE
 
 
 def fit(x: np.ndarray) -> InputQuant:

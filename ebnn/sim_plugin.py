@@ -188,6 +188,8 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
             files = load_input_files(art, list(inputs), limit)
             if files.skipped:
                 cli.err.print(skipped_note(files.skipped), markup=False, soft_wrap=True)
+            for warning in files.warnings:
+                cli.err.print(warning, markup=False, soft_wrap=True)
             images, labels = files.images, None
             where = f"{files.files:,} input file{'s' if files.files != 1 else ''}, no labels"
         else:

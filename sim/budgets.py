@@ -270,6 +270,7 @@ class ElfResult:
     name: str  # as shown: relative to the config's directory when possible
     report: RunReport
     checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about its --input (sim.inputs)
 
     @property
     def problem(self) -> str | None:
@@ -298,14 +299,16 @@ class CheckResult:
     def warnings(self) -> list[tuple[ElfResult, str]]:
         """ELFs that ran with more SRAM or flash than their target part has (linked for
         more): their budgets hold on a larger variant of the part, not on the part itself;
-        and ELFs with an SRAM budget whose heap was not tracked: their peak leaves it out."""
+        ELFs with an SRAM budget whose heap was not tracked: their peak leaves it out; and
+        inputs far beyond the scale the ELF records."""
         return [(e, w) for e in self.elfs if e.report.target in TARGETS
                 for w in TARGETS[e.report.target].beyond_part(e.report.sram_size,
                                                               e.report.flash_size)] + [
             (e, f"heap not tracked ({HEAP_UNTRACKED}): its SRAM peak is static data and "
                 "stack only")
             for e in self.elfs
-            if not e.report.heap_tracked and any(c.metric == "sram" for c in e.checks)]
+            if not e.report.heap_tracked and any(c.metric == "sram" for c in e.checks)] + [
+            (e, note) for e in self.elfs for note in e.notes]
 
     @property
     def problems(self) -> list[ElfResult]:
@@ -387,13 +390,15 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     """Run one image (with its target's memories, grown only to what the image was linked
     for) and compare it with every budget table that matched it; ``name`` is how the
     result is shown (the ELF's name relative to ``base`` by default)."""
+    notes: list[str] = []
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
-                   timeout=key.timeout, inputs=key.inputs, fit_image=True, interruptible=True)
+                   timeout=key.timeout, inputs=key.inputs, fit_image=True, interruptible=True,
+                   warn=notes.append)
     try:
         report = session.run(key.elf, spec)
     except SessionError as exc:
         raise BudgetError(f"{budgets[0].where}: {exc.with_elf}") from None
-    result = ElfResult(key.elf, name or _display_name(key.elf, base), report)
+    result = ElfResult(key.elf, name or _display_name(key.elf, base), report, notes=notes)
     for b in budgets:
         result.checks += compare(report, b.limits, b.where, b.ms)
     return result

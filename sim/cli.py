@@ -180,7 +180,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                    output_dir=output_dir, echo=None if quiet or sys.stdout is None else echo,
                    budgets={"sram": sram_budget(sram, max_sram), "flash": flash,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
-                   vector_faults=vector_faults, strict_peripherals=strict_peripherals)
+                   vector_faults=vector_faults, strict_peripherals=strict_peripherals,
+                   warn=_warn)
     try:
         report = session.run(elf, spec, prepared=lambda sim: stop.append(sim.interrupt))
     except SessionError as exc:
@@ -351,7 +352,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
 
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, inputs=inputs,
-                   output_dir=output_dir, budgets={"sram": sram, "flash": flash})
+                   output_dir=output_dir, budgets={"sram": sram, "flash": flash}, warn=_warn)
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:

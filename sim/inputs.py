@@ -29,6 +29,20 @@ class InputError(Exception):
     """An input file that cannot be converted; ``str()`` is one line for the user."""
 
 
+# More than this share of an input file's values quantised far beyond 0..255 (by more than
+# half that range, before the clamp) says the file is likely on another scale than the data
+# the recorded quantisation was made for (a CSV in millivolts beside training data in volts).
+FAR_SHARE = 0.01
+
+
+def far_beyond(q: np.ndarray) -> float:
+    """The share of unclamped quantised values ``q`` beyond 0..255 by more than half of it: a
+    value a little outside (a test sample a little wider than the training data) does not
+    count; one on another scale does."""
+    q = np.asarray(q)
+    return float(np.count_nonzero((q < -128) | (q > 383))) / q.size if q.size else 0.0
+
+
 def _uint8(arr: np.ndarray, path: Path) -> np.ndarray:
     if arr.dtype == np.uint8:
         return arr
@@ -139,12 +153,13 @@ class InputFormat:
         return InputFormat(tuple(int(n) for n in shape), size, scale,
                            None if zero is None else tuple(int(z) for z in zero), wav)
 
-    def quantise(self, values: np.ndarray, path: Path) -> np.ndarray:
+    def quantise(self, values: np.ndarray, path: Path,
+                 notes: list[str] | None = None) -> np.ndarray:
         """uint8 inputs of ``values`` (..., C): quantised when the format has a scale (whatever
         their type, uint8 too, as ``ebnn eval`` and ``verify`` quantise them), else whole
         numbers 0..255. Quantised from their float32 values: data files load as float32 for
         training and the reference, so a value within float32 rounding of a .5 step becomes
-        the same byte here."""
+        the same byte here. A warning for values far beyond the scale goes to ``notes``."""
         if self.scale is None or self.zero_point is None:
             return _uint8(values, path)
         if values.dtype.kind not in "iuf" or not np.all(np.isfinite(values)):
@@ -153,6 +168,11 @@ class InputFormat:
         single = np.clip(values.astype(np.float64), -f32, f32).astype(np.float32)
         flat = single.astype(np.float64).reshape(-1, len(self.scale))
         q = np.rint(flat / np.asarray(self.scale)) + np.asarray(self.zero_point, np.float64)
+        share = far_beyond(q)
+        if notes is not None and share > FAR_SHARE:
+            notes.append(f"{path}: {100 * share:.1f}% of its values lie far beyond the range "
+                         "the model's input quantisation covers (its training data's) and are "
+                         "clamped to 0 or 255: data on another scale?")
         out: np.ndarray = np.clip(q, 0, 255).astype(np.uint8)
         return out
 
@@ -209,7 +229,7 @@ def _needs(path: Path, package: str) -> str:
             f"install {package}, or the package's ml extra: pip install 'ebnn-sim[ml]')")
 
 
-def _wav_bytes(path: Path, fmt: InputFormat | None) -> bytes:
+def _wav_bytes(path: Path, fmt: InputFormat | None, notes: list[str] | None) -> bytes:
     """A WAV clip's console bytes: without ``fmt``, its samples as stored; with one, a clip
     shorter than one input gets silence appended (as ``ebnn``'s folders of clips pad theirs)
     and a longer one must be whole inputs; then its values are bytes as ``quantise`` says."""
@@ -243,17 +263,19 @@ def _wav_bytes(path: Path, fmt: InputFormat | None) -> bytes:
                          "so a clip of at most that (padded with silence) or of whole inputs "
                          "back to back; trim it")
     samples = wav.padded(steps) if frames < steps else wav.samples
-    return fmt.quantise(samples.reshape(-1, *fmt.shape), path).tobytes()
+    return fmt.quantise(samples.reshape(-1, *fmt.shape), path, notes).tobytes()
 
 
 OTHER_IMAGES = (".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
 
-def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
+def console_bytes(path: Path, fmt: InputFormat | None = None,
+                  notes: list[str] | None = None) -> bytes:
     """What the firmware reads from its console when ``path`` is its first ``--input``. Every
     read is bounded (MAX_INPUT_BYTES), whatever the file claims or is (/dev/zero included).
     With ``fmt`` (the ELF's recorded input format) the input must be whole inputs of its
-    shape, and float values are quantised as it says."""
+    shape, and float values are quantised as it says; ``notes`` gets a warning when many lie
+    far beyond its scale."""
     suffix = path.suffix.lower()
     if suffix == ".npy":
         _check_npy_size(path)
@@ -264,7 +286,7 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
         arr = np.asarray(arr)
         if fmt is None:
             return _uint8(arr, path).tobytes()
-        return fmt.quantise(fmt.inputs(arr, path, "an array"), path).tobytes()
+        return fmt.quantise(fmt.inputs(arr, path, "an array"), path, notes).tobytes()
     if suffix == ".csv":
         table = _read_csv(path)
         if fmt is None:
@@ -283,7 +305,7 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
                              + (f" or {per_pixel[0]} rows of {per_pixel[1]}"
                                 if per_pixel != rows else "")
                              + ", or a column")
-        return fmt.quantise(table, path).tobytes()
+        return fmt.quantise(table, path, notes).tobytes()
     if suffix == ".png":
         try:
             from matplotlib import image
@@ -307,10 +329,11 @@ def console_bytes(path: Path, fmt: InputFormat | None = None) -> bytes:
                 raise InputError(f"{path}: a {w}x{h} {'grey' if c == 1 else 'colour'} image; "
                                  f"{fmt.reader} reads {fmt.describe()}")
         if fmt is not None:  # a float model's pixels are values like any other (as eval's)
-            return fmt.quantise(_uint8(pixels, path).reshape(1, *fmt.shape), path).tobytes()
+            return fmt.quantise(_uint8(pixels, path).reshape(1, *fmt.shape), path,
+                                notes).tobytes()
         return _uint8(pixels, path).tobytes()
     if suffix == ".wav":
-        return _wav_bytes(path, fmt)
+        return _wav_bytes(path, fmt, notes)
     if suffix in OTHER_IMAGES and fmt is not None:  # an eBNN harness reads pixels, not files
         raise InputError(f"{path}: a {suffix[1:].upper()} image; --input reads PNG images (or "
                          ".npy, .csv and raw bytes): convert it to PNG")

@@ -59,6 +59,8 @@ class RunSpec:
     stdin: bytes | None = None  # console bytes instead of the first input's
     output_dir: Path | None = None  # created if missing
     echo: Callable[[bytes], None] | None = None  # console output as it appears
+    # told of the first input's values far beyond the ELF's recorded input scale
+    warn: Callable[[str], None] | None = None
     cmdline: str = ""
     # metric (sim.budget_check.METRICS) -> limit (None: not checked), judged after a run that
     # was otherwise ok; checked when the spec is made (ValueError)
@@ -87,8 +89,12 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
             spec.output_dir.mkdir(parents=True, exist_ok=True)
         console = spec.stdin
         if console is None and spec.inputs:
+            notes: list[str] = []
             console = console_bytes(Path(spec.inputs[0]),
-                                    InputFormat.from_metadata(image.metadata))
+                                    InputFormat.from_metadata(image.metadata), notes)
+            if spec.warn is not None:
+                for note in notes:
+                    spec.warn(note)
     except (InputError, OSError) as exc:
         raise SessionError(str(exc)) from None
     try:

@@ -177,6 +177,39 @@ def test_data_on_another_scale_is_warned_of(model: Path, tmp_path: Path) -> None
     assert res.returncode == 0 and "lie far beyond the range" in res.stderr, res.stderr
 
 
+def test_input_files_on_another_scale_are_warned_of(model: Path, tmp_path: Path, cli) -> None:
+    """The same for files given with --input (a CSV in millivolts for a model trained in
+    volts): ebnn-sim run, check, eval and verify say which file, from the scale the ELF or
+    the model records; the model's own test samples get no warning."""
+    xt = np.load(model / "blobs.npz")["x_test"][:5]
+    np.save(tmp_path / "own.npy", xt)
+    np.save(tmp_path / "scaled.npy", xt * 10)
+    words = "of its values lie far beyond the range the model's input quantisation covers"
+    own = cli("run", model / "m.elf", "--input", tmp_path / "own.npy")
+    assert own.returncode == 0 and "warning" not in own.stderr, own.stderr
+    scaled = cli("run", model / "m.elf", "--input", tmp_path / "scaled.npy")
+    said = " ".join(scaled.stderr.split())
+    assert scaled.returncode == 0 and re.search(
+        rf"warning: \S*scaled.npy: \d+\.\d% {words}", said), said
+    (tmp_path / "b.toml").write_text(f'[[budget]]\nelf = "{model / "m.elf"}"\n'
+                                     f'input = "{tmp_path / "scaled.npy"}"\nsram = "15k"\n')
+    check = cli("check", "--config", tmp_path / "b.toml", "--json", tmp_path / "c.json",
+                json=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    [elf] = json.loads((tmp_path / "c.json").read_text())["elfs"]
+    assert any(words in w for w in elf["warnings"]), elf
+    proc = ebnn("eval", model / "m.ebnn", "--input", tmp_path / "scaled.npy", "--json",
+                tmp_path / "e.json")
+    assert proc.returncode == 0 and words in " ".join(proc.stderr.split()), proc.stderr
+    assert [words in w for w in json.loads((tmp_path / "e.json").read_text())["warnings"]] == [
+        True]
+    proc = ebnn("eval", model / "m.ebnn", "--input", tmp_path / "own.npy")
+    assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
+    res = run_cli_in_process("verify", model / "m.elf", "--model", model / "m.ebnn",
+                             "--input", tmp_path / "scaled.npy")
+    assert res.returncode == 0 and words in " ".join(res.stderr.split()), res.stderr
+
+
 # --- the ELF's input format and ebnn-sim run --input -------------------------------------------
 def test_elf_records_its_input_format(model: Path) -> None:
     art = artifact.load(model / "m.ebnn")
