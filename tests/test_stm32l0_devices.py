@@ -27,26 +27,42 @@ def rcc() -> tuple[Stm32l0Rcc, Host]:
 def test_an_oscillator_is_ready_once_on_and_not_after():
     dev, _ = rcc()
     assert dev.read(CR, 4) == 0x300  # reset: MSI on and ready
-    dev.write(CR, 4, dev.read(CR, 4) | 1 | 1 << 24 | 1 << 16)  # HSI16, PLL, HSE
+    dev.write(CR, 4, dev.read(CR, 4) | 1 | 1 << 24 | 1 << 16)  # HSI16, PLL (from HSI16), HSE
     assert dev.read(CR, 4) == 0x300 | 0b101 | 0b11 << 24 | 0b11 << 16
-    dev.write(CR, 4, 1 << 9)  # only a ready flag written: flags are read-only, all off
-    assert dev.read(CR, 4) == 0
-    dev.write(CR + 1, 1, 1)  # a byte store to bits 8-15: MSION
-    assert dev.read(CR, 4) == 0x300 and dev.read(CR + 1, 1) == 3
+    dev.write(CR, 4, 1 << 9)  # a ready flag alone: flags are read-only; MSI runs the core
+    assert dev.read(CR, 4) == 0x300
+    dev.write(CR + 3, 1, 1)  # a byte store to bits 24-31: PLLON, its input (HSI16) off
+    assert dev.read(CR, 4) == 0x300 | 1 << 24 and dev.read(CR + 3, 1) == 1
+    dev.write(CR, 4, 0xFFFF_FFFF)  # reserved bits read 0
+    assert dev.read(CR, 4) == 0x013D_012B | 0x0222_0214
 
 
-def test_the_clock_switch_happens_only_to_a_source_that_is_on():
+def test_the_pll_locks_only_on_a_running_input():
+    """Forgetting HSE before a PLL fed from it times out on the chip: here too."""
+    dev, _ = rcc()
+    dev.write(CFGR, 4, 1 << 16)  # PLLSRC: HSE, which is off
+    dev.write(CR, 4, dev.read(CR, 4) | 1 << 24)
+    assert dev.read(CR, 4) & 1 << 25 == 0
+    dev.write(CR, 4, dev.read(CR, 4) | 1 << 16)  # HSE on: the PLL locks
+    assert dev.read(CR, 4) & 0b11 << 24 == 0b11 << 24
+
+
+def test_the_clock_switches_once_its_source_is_ready():
     dev, _ = rcc()
     dev.write(CFGR, 4, 3 | 0xC << 18)  # SW: PLL (off); PLLMUL kept
     assert dev.read(CFGR, 4) == 3 | 0xC << 18  # SWS still MSI
-    dev.write(CR, 4, 1 << 24)  # PLL on, MSI off
-    dev.write(CFGR, 4, dev.read(CFGR, 4))
+    dev.write(CR, 4, dev.read(CR, 4) | 1)  # HSI16 on: the PLL's input, the PLL still off
+    assert (dev.read(CFGR, 4) >> 2) & 3 == 0
+    dev.write(CR, 4, dev.read(CR, 4) | 1 << 24)  # PLL on: the switch happens now (RM0377)
     assert (dev.read(CFGR, 4) >> 2) & 3 == 3
+    dev.write(CR, 4, 0)  # the PLL and its input run the core: only MSI goes off
+    assert dev.read(CR, 4) == 0b101 | 0b11 << 24
     dev.write(CFGR, 4, 0xC)  # SW: MSI, which is off now; the SWS written is read-only
     assert dev.read(CFGR, 4) == 0xC
-    dev.write(CR, 4, 1 << 24 | 1 << 8)  # MSI on again: the switch back is made
-    dev.write(CFGR, 4, 0)
+    dev.write(CR, 4, dev.read(CR, 4) | 1 << 8)  # MSI on again: the switch back is made
     assert dev.read(CFGR, 4) == 0
+    dev.write(CR, 4, 1 << 8)  # off the PLL, PLL and HSI16 may go off
+    assert dev.read(CR, 4) == 0x300
 
 
 def test_reset_flags_read_a_power_on_reset_until_rmvf():
@@ -60,16 +76,21 @@ def test_reset_flags_read_a_power_on_reset_until_rmvf():
     assert dev.read(CSR, 4) == 0
 
 
-def test_storage_registers_read_back_and_others_are_listed():
+def test_storage_registers_read_back_and_reserved_ones_read_0():
     dev, host = rcc()
     assert dev.read(ICSCR, 4) == 0xB000
+    dev.write(ICSCR, 4, 0xFFFF_FFFF)  # HSI16CAL and MSICAL are read-only
+    assert dev.read(ICSCR, 4) == 0xFF00_FF00
     dev.write(0x2C, 4, 0x81)  # IOPENR
     dev.write(CIFR, 4, 0xFF)  # read-only
     assert dev.read(0x2C, 4) == 0x81 and dev.read(CIFR, 4) == 0
-    assert host.listed == []
-    dev.write(0x60, 2, 0x1234)  # past CSR: not a register of the part
-    assert dev.read(0x60, 4) == 0x1234
-    assert host.listed == [("stm32l0_rcc", 0x60, 2, 0x1234), ("stm32l0_rcc", 0x60, 4, None)]
+    # RM0377's reset values: MIFEN; the sleep-mode enables
+    assert [dev.read(off, 4) for off in (0x30, 0x3C, 0x40, 0x44, 0x48)] == [
+        0x100, 0x8F, 0x0111_1301, 0x0040_5225, 0xB8E6_4A11]
+    for reserved in (0x08, 0x60):  # CRRCR's (no HSI48 on the L0x1), past CSR
+        dev.write(reserved, 2, 0x1234)
+        assert dev.read(reserved, 4) == 0
+    assert host.listed == []  # every offset of the RCC is modelled
 
 
 def test_a_bus_reads_back_by_byte_and_lists_every_access():

@@ -44,11 +44,13 @@ def test_an_stm32_vendor_layout_runs_where_it_was_linked(cli, tmp_path):
 
 
 def test_a_vendor_clock_set_up_runs_on_the_parts_rcc(cli, tmp_path):
-    """HSI16, the PLL and the switch to it, LSI, the reset flags: each step waits for the flag
-    the chip sets, and the firmware checks the RCC's answers (a switch to HSE, which is off, is
-    not made; MSI switched off is no longer ready). The registers of the part's other
-    peripherals read back and are listed as unmodelled, the RCC's are not; before, the first
-    RCC access was an unmapped_read fault."""
+    """A vendor SystemInit's RCC writes (CRRCR's reserved offset too), then HSI16, the PLL
+    and the switch to it, LSI, the reset flags: each step waits for the flag the chip sets, and
+    the firmware checks the RCC's answers (a switch to HSE, which is off, is not made; MSI
+    switched off is no longer ready; HSI16, the PLL's input, stays on). The registers of the
+    part's other peripherals read back and are listed as unmodelled, the RCC's are not (with
+    --strict-peripherals the first is PWR's); before, the first RCC access was an
+    unmapped_read fault."""
     elf = vendor_elf(tmp_path, "cortex-m0plus", "-DCLOCK_SETUP")
     res = cli("run", elf, "--target", "stm32l031")
     assert res.returncode == 0, res.stderr

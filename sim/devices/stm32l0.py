@@ -6,14 +6,18 @@ RCC (0x40021000) is the one vendor start-up code waits on: it switches an oscill
 spins until its ready flag is set, then selects the system clock and spins until the switch
 status says so (STM32CubeL0's SystemClock_Config, through HAL_RCC_OscConfig and
 HAL_RCC_ClockConfig). Here an oscillator is ready as soon as it is on: CR's HSI16RDYF,
-HSI16DIVF, MSIRDY, HSERDY and PLLRDY follow HSI16ON, HSI16DIVEN, MSION, HSEON and PLLON, and
-CSR's LSIRDY and LSERDY follow LSION and LSEON. CFGR.SWS takes the source CFGR.SW selects when
-that source is on, and keeps the one before when it is not, as the chip does. CSR's reset
-flags read a power-on reset (PORRSTF, PINRSTF) until RMVF clears them. ICSCR (reset: MSI range
-5), CIER, the peripheral reset, clock-enable and sleep-mode enable registers and CCIPR read
-back what was written; CIFR reads 0 (no clock interrupt is raised) and CICR is write-only. The
-clock the firmware sets up does not change the simulated one: cycles become time at the
-profile's clock.
+HSI16DIVF, MSIRDY and HSERDY follow HSI16ON, HSI16DIVEN, MSION and HSEON, PLLRDY follows PLLON
+while the PLL's input (CFGR.PLLSRC: HSI16 or HSE) is ready, and CSR's LSIRDY and LSERDY follow
+LSION and LSEON. CFGR.SWS takes the source CFGR.SW selects as soon as that source is ready (at
+the CFGR write, or at the CR write that makes it ready later), as RM0377 says. The enable of
+the system clock's source, and of the PLL's input while the PLL is that source, cannot be
+cleared. Read-only and reserved bits ignore writes. CSR's reset flags read a power-on reset
+(PORRSTF, PINRSTF) until RMVF clears them. ICSCR (reset: MSI range 5; the calibration values
+are the part's own, 0 here), CIER, the peripheral reset, clock-enable and sleep-mode enable
+registers (RM0377's reset values) and CCIPR read back; CIFR reads 0 (no clock interrupt is
+raised), CICR is write-only, and the reserved offsets (CRRCR's, 0x08, on parts without HSI48,
+which STM32CubeL0's SystemInit clears all the same) read 0. The clock the firmware sets up does
+not change the simulated one: cycles become time at the profile's clock.
 
 The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals: GPIO, the flash interface,
 PWR, EXTI, the part's own timers and U(S)ARTs. They are not modelled: their registers read back
@@ -29,21 +33,26 @@ from sim.devices import Device
 
 RCC_BASE = 0x4002_1000
 CR, ICSCR, CFGR, CIER, CIFR, CICR, CSR = 0x00, 0x04, 0x0C, 0x10, 0x14, 0x18, 0x50
-# IOPRSTR 0x1C to CCIPR 0x4C: peripheral resets, clock enables, sleep-mode enables, clock
-# selection: storage only here
-_STORED = (ICSCR, CIER, *range(0x1C, 0x50, 4))
-# CR: (enable, ready) bit pairs: HSI16, its divider, MSI, HSE, PLL
-_CR_READY = ((0, 2), (3, 4), (8, 9), (16, 17), (24, 25))
-_CR_FLAGS = sum(1 << ready for _, ready in _CR_READY)
-# CSR: LSI and LSE
-_CSR_READY = ((0, 1), (8, 9))
-_CSR_FLAGS = sum(1 << ready for _, ready in _CSR_READY)
-RMVF = 1 << 23
-_RESET_FLAGS = 0xFF00_0000  # CSR bits 24-31, read-only
-_POWER_ON = (1 << 27) | (1 << 26)  # PORRSTF, PINRSTF
-# CFGR.SW's sources and the CR bit that has each on: MSI, HSI16, HSE, PLL
-_SOURCE_ON = (8, 0, 16, 24)
 MASK32 = 0xFFFF_FFFF
+# CR: HSI16ON, HSI16KERON, HSI16DIVEN, HSI16OUTEN, MSION, HSEON, HSEBYP, CSSHSEON, RTCPRE, PLLON
+_CR_WRITABLE = 0x013D_012B
+HSION, HSIDIVEN, MSION, HSEON, PLLON = 1 << 0, 1 << 3, 1 << 8, 1 << 16, 1 << 24
+HSIRDY, HSIDIVF, MSIRDY, HSERDY, PLLRDY = 1 << 2, 1 << 4, 1 << 9, 1 << 17, 1 << 25
+PLLSRC_HSE = 1 << 16  # CFGR
+# CFGR: SW, HPRE, PPRE1, PPRE2, STOPWUCK, PLLSRC, PLLMUL, PLLDIV, MCOSEL, MCOPRE (SWS read-only)
+_CFGR_WRITABLE = 0x7FFD_BFF3
+# ICSCR: HSI16TRIM, MSIRANGE, MSITRIM (HSI16CAL and MSICAL read-only)
+_ICSCR_WRITABLE = 0xFF00_FF00
+# CSR: LSION, LSEON, LSEBYP, LSEDRV, CSSLSEON, RTCSEL, RTCEN, RTCRST
+_CSR_WRITABLE = 0x000F_3D01
+LSION, LSIRDY, LSEON, LSERDY = 1 << 0, 1 << 1, 1 << 8, 1 << 9
+RMVF = 1 << 23
+_POWER_ON = (1 << 27) | (1 << 26)  # PORRSTF, PINRSTF
+# read back as written from their reset values: ICSCR (MSI range 5, HSI16TRIM 16), CIER, the
+# resets (0x1C-0x28), clock enables (0x2C-0x38: MIFEN), sleep-mode enables (0x3C-0x48) and CCIPR
+_STORED_RESET = {ICSCR: 5 << 13 | 16 << 8, CIER: 0, 0x1C: 0, 0x20: 0, 0x24: 0, 0x28: 0,
+                 0x2C: 0, 0x30: 1 << 8, 0x34: 0, 0x38: 0, 0x3C: 0x8F, 0x40: 0x0111_1301,
+                 0x44: 0x0040_5225, 0x48: 0xB8E6_4A11, 0x4C: 0}
 
 
 def _merge(old: int, offset: int, size: int, value: int) -> int:
@@ -54,65 +63,72 @@ def _merge(old: int, offset: int, size: int, value: int) -> int:
     return (old & ~mask) | ((value << shift) & mask)
 
 
-def _ready(enables: int, pairs: tuple[tuple[int, int], ...]) -> int:
-    return sum(1 << ready for on, ready in pairs if enables >> on & 1)
-
-
 class Stm32l0Rcc(Device):
     name = "stm32l0_rcc"
     base = RCC_BASE
     size = 0x400
 
     def reset(self) -> None:
-        self.cr = 1 << 8  # MSION: the part starts on MSI
-        self.cfgr = 0  # SW and SWS: MSI
+        self.cr = MSION  # the part starts on MSI
+        self.cfgr = 0  # SW: MSI
+        self.sws = 0  # the source the system clock is on: MSI
         self.csr = _POWER_ON
-        # ICSCR: MSI range 5, HSITRIM 16 (the calibration values are the part's own: 0 here);
-        # AHBENR: MIFEN
-        self._regs: dict[int, int] = {ICSCR: 5 << 13 | 16 << 8, 0x30: 1 << 8}
-        self._other: dict[int, int] = {}
+        self._regs = dict(_STORED_RESET)
 
-    def _word(self, word: int) -> int | None:
+    # --- the clocks -------------------------------------------------------------------------
+    def _flags(self) -> int:
+        """CR's ready flags, from the enables."""
+        cr = self.cr
+        pll_input = HSEON if self.cfgr & PLLSRC_HSE else HSION
+        return ((HSIRDY if cr & HSION else 0) | (HSIDIVF if cr & HSIDIVEN else 0)
+                | (MSIRDY if cr & MSION else 0) | (HSERDY if cr & HSEON else 0)
+                | (PLLRDY if cr & PLLON and cr & pll_input else 0))
+
+    def _sources_on(self, source: int) -> int:
+        """The CR enables system clock ``source`` (SW's encoding) needs."""
+        pll_input = HSEON if self.cfgr & PLLSRC_HSE else HSION
+        return (MSION, HSION, HSEON, PLLON | pll_input)[source]
+
+    def _switch(self) -> None:
+        """SWS takes SW's source once that source is ready (RM0377: a switch to a source not
+        yet ready happens when it becomes ready)."""
+        sw = self.cfgr & 3
+        ready = (MSIRDY, HSIRDY, HSERDY, PLLRDY)[sw]
+        if self._flags() & ready:
+            self.sws = sw
+
+    # --- registers ----------------------------------------------------------------------------
+    def _word(self, word: int) -> int:
         if word == CR:
-            return (self.cr & ~_CR_FLAGS) | _ready(self.cr, _CR_READY)
+            return self.cr | self._flags()
         if word == CFGR:
-            return self.cfgr
+            return self.cfgr | self.sws << 2
         if word == CSR:
-            return (self.csr & ~_CSR_FLAGS) | _ready(self.csr, _CSR_READY)
-        if word in (CIFR, CICR):
-            return 0
-        if word in _STORED:
-            return self._regs.get(word, 0)
-        return None
+            csr = self.csr
+            return csr | (LSIRDY if csr & LSION else 0) | (LSERDY if csr & LSEON else 0)
+        return self._regs.get(word, 0)  # CIFR, CICR and the reserved offsets: 0
 
     def read(self, offset: int, size: int) -> int:
-        word = offset & ~3
-        value = self._word(word)
-        if value is None:
-            self.host.unmodelled(self, offset, size, None)
-            value = self._other.get(word, 0)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return (self._word(offset & ~3) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
-        old = self._word(word)
-        if old is None:
-            self.host.unmodelled(self, offset, size, value)
-            self._other[word] = _merge(self._other.get(word, 0), offset, size, value)
-            return
-        new = _merge(old, offset, size, value)
+        new = _merge(self._word(word), offset, size, value)
         if word == CR:
-            self.cr = new & ~_CR_FLAGS
+            # the system clock's source (and the PLL's input under it) cannot be switched off
+            self.cr = (new & _CR_WRITABLE) | self._sources_on(self.sws)
+            self._switch()
         elif word == CFGR:
-            sw = new & 3
-            sws = sw if self.cr >> _SOURCE_ON[sw] & 1 else (self.cfgr >> 2) & 3
-            self.cfgr = (new & ~0xC) | (sws << 2)
+            self.cfgr = new & _CFGR_WRITABLE
+            self._switch()
         elif word == CSR:
-            flags = 0 if new & RMVF else self.csr & _RESET_FLAGS
-            self.csr = (new & ~(_CSR_FLAGS | RMVF | _RESET_FLAGS)) | flags
-        elif word in _STORED:
+            flags = 0 if new & RMVF else self.csr & 0xFF00_0000
+            self.csr = (new & _CSR_WRITABLE) | flags
+        elif word == ICSCR:
+            self._regs[word] = (new & _ICSCR_WRITABLE) | (self._regs[word] & ~_ICSCR_WRITABLE)
+        elif word in self._regs:
             self._regs[word] = new
-        # CIFR (read-only) and CICR (no flag to clear): nothing to keep
+        # CIFR (read-only), CICR (no flag to clear) and the reserved offsets: nothing to keep
 
 
 class _Bus(Device):

@@ -69,6 +69,14 @@ static uint32_t clock_setup(void)
 {
     if ((RCC_CR & 0x300u) != 0x300u || SWS(RCC_CFGR) != 0) /* reset: on MSI, which is ready */
         return 10;
+    /* what a vendor SystemInit does first: MSI on, the prescalers, PLL and MCO fields cleared,
+     * the other oscillators off, HSI48 off (CRRCR: reserved on this part), no clock interrupt */
+    RCC_CR |= 1u << 8;
+    RCC_CFGR &= ~((15u << 4) | (63u << 8) | (1u << 16) | (63u << 18) | (127u << 24));
+    RCC_CR &= ~(1u | (1u << 3) | (1u << 16) | (1u << 19) | (1u << 24));
+    REG(0x40021008u) &= ~1u;
+    RCC_CR &= ~(1u << 18);
+    REG(0x40021010u) = 0;
     PWR_CR = (PWR_CR & ~(3u << 11)) | (1u << 11); /* voltage range 1 */
     while (PWR_CSR & (1u << 4))                   /* VOSF */
         ;
@@ -89,8 +97,8 @@ static uint32_t clock_setup(void)
     if (SWS(RCC_CFGR) != 3u)
         return 12;
     RCC_CFGR = (RCC_CFGR & ~3u) | 3u;
-    RCC_CR &= ~(1u << 8); /* MSI off: its ready flag goes */
-    if (RCC_CR & (1u << 9))
+    RCC_CR &= ~((1u << 8) | 1u); /* MSI off: its ready flag goes; HSI16 feeds the PLL: stays */
+    if ((RCC_CR & ((1u << 9) | 4u)) != 4u)
         return 13;
     RCC_CSR |= 1u; /* LSION */
     while (!(RCC_CSR & 2u))
