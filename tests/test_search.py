@@ -360,10 +360,12 @@ def test_a_trial_interrupted_while_it_is_proposed_is_proposed_again(local, space
 @pytest.mark.parametrize("full", ["files", "study"])
 def test_a_full_disk_stops_the_search_in_one_line_and_resume_goes_on(local, space_file,
                                                                      tmp_path, full):
-    """No space left for trial 1's model files, or for the study's database: the search stops
-    with one line saying what could not be written and how to go on (it printed a traceback
-    and exit 1), the finished trials are reported, and --resume gives the uninterrupted
-    study once there is room again."""
+    """No space left for the model files of trial 1 and every later one (nor for the report),
+    or for the study's database once: the search stops with one line saying what could not be
+    written and how to go on, exit 1 (it printed a traceback; then two lines and exit 2 when
+    the report did not fit either), the finished trials kept, and --resume gives the
+    uninterrupted study once there is room again."""
+    import contextlib
     import errno
     import sqlite3
     import warnings
@@ -375,11 +377,15 @@ def test_a_full_disk_stops_the_search_in_one_line_and_resume_goes_on(local, spac
         write = study_mod.write_atomically
 
         def no_room(path, data):
-            if path.parent.name == "00001":
+            if path.parent.name >= "00001":
                 raise OSError(errno.ENOSPC, "No space left on device", str(path))
             write(path, data)
 
-        patch = mock.patch.object(study_mod, "write_atomically", no_room)
+        def no_room_left(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        patches = [mock.patch.object(study_mod, "write_atomically", no_room),
+                   mock.patch.object(outputs_mod, "write_report", no_room_left)]
         words = f"cannot write {out}/trials/00001/"
     else:
         tell = optuna.study.Study.tell
@@ -391,15 +397,20 @@ def test_a_full_disk_stops_the_search_in_one_line_and_resume_goes_on(local, spac
                     "database or disk is full")
             return tell(study, trial, *args, **kwargs)
 
-        patch = mock.patch.object(optuna.study.Study, "tell", no_room)
+        patches = [mock.patch.object(optuna.study.Study, "tell", no_room)]
         words = f"cannot write the study in {out}/study.db (database or disk is full)"
-    with patch:
+    with contextlib.ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
         ran = ebnn("search", space_file, *ARGS, "--jobs", "1", "-o", out)
     assert ran.returncode == 1 and "Traceback" not in ran.stderr, ran.stderr
     errors = [line for line in ran.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and words in errors[0], ran.stderr
     assert errors[0].endswith(f"continue with `ebnn search -o {out} --resume`")
-    assert outcomes(out)[0]["state"] == "COMPLETE" and (out / "pareto.json").is_file()
+    assert outcomes(out)[0]["state"] == "COMPLETE"
+    # the report, where it fitted
+    assert ("the report was not written either" in errors[0]) == (full == "files")
+    assert (out / "pareto.json").is_file() == (full == "study")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         again = ebnn("search", "-o", out, "--resume", "--jobs", "1")
@@ -407,6 +418,48 @@ def test_a_full_disk_stops_the_search_in_one_line_and_resume_goes_on(local, spac
     assert essentials(out) == essentials(local)
     # trial 1's constraints, recorded before its tell failed, are not set again noisily
     assert not [w for w in caught if "is ignored because" in str(w.message)]
+
+
+def test_a_study_that_cannot_be_created_on_a_full_disk_says_so(space_file, tmp_path):
+    """Optuna's own text ("invalid data in the commit, e.g. exceeding max length") hid SQLite's
+    "database or disk is full", and no --resume was named (running the command again is
+    refused: the folder holds the search's settings)."""
+    import sqlite3
+
+    def full(*args, **kwargs):
+        raise optuna.exceptions.StorageInternalError(
+            "An exception is raised during the commit.") from sqlite3.OperationalError(
+            "database or disk is full")
+
+    out = fresh(tmp_path / "s")
+    with mock.patch.object(optuna, "create_study", full):
+        line = one_line_error(ebnn("search", space_file, *ARGS, "-o", out))
+    assert line == (f"error: {out}/study.db: cannot be written (database or disk is full): make "
+                    f"room, then continue with `ebnn search -o {out} --resume`")
+    again = ebnn("search", "-o", out, "--resume", "--trials", "1", "--jobs", "1")
+    assert again.returncode in (0, 3) and len(outcomes(out)) == 1, again.stderr  # it ran
+
+
+def test_a_search_whose_folder_is_removed_says_so_and_writes_nothing(space_file, tmp_path):
+    """The folder removed under a running search: it cannot be resumed, so it is not said to
+    be, and nothing is written into a folder made again (trial files, the report)."""
+    from ebnn.search import study as study_mod
+
+    out = fresh(tmp_path / "gone")
+    write = study_mod.write_trial_files
+
+    def removed(directory, o):
+        if o.number == 1:
+            shutil.rmtree(directory)
+        write(directory, o)
+
+    with mock.patch.object(study_mod, "write_trial_files", removed):
+        ran = ebnn("search", space_file, *ARGS, "--jobs", "1", "-o", out)
+    assert ran.returncode == 1, ran.stderr
+    errors = [line for line in ran.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: the search's folder {out} was removed while it ran: its study "
+                      "is gone; start the search again"], ran.stderr
+    assert not out.exists()
 
 
 def test_report_rerenders(local):

@@ -433,7 +433,10 @@ def _load(settings: Any) -> tuple[Any, Any]:
     return space, data
 
 
-def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: Any) -> Any:
+def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: Any,
+                   fail: bool = True) -> Any:
+    """The outputs written: (Pareto entries, summary). When they cannot be, one line and exit
+    2, or (``fail`` False: a search already stopping for a full disk) the reason returned."""
     from ebnn.search.handmade import measure_handmade
     from ebnn.search.outputs import write_report
     from ebnn.search.study import SearchError
@@ -447,12 +450,15 @@ def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: An
                   soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
     except FileNotFoundError as exc:  # a model file of trials/ or refits/ deleted
-        _fail(f"{output}: cannot write the report: {exc.filename} is missing (the outputs "
-              "written before stay as they were)")
+        why = (f"{output}: cannot write the report: {exc.filename} is missing (the outputs "
+               "written before stay as they were)")
     except SearchError as exc:
-        _fail(f"{output}: cannot write the report: {exc}")
+        why = f"{output}: cannot write the report: {exc}"
     except OSError as exc:
-        _fail(f"{output}: cannot write the report ({exc.strerror or exc})")
+        why = f"{output}: cannot write the report ({exc.strerror or exc})"
+    if fail:
+        _fail(why)
+    return why
 
 
 def _report(output: Path, settings: Any) -> None:
@@ -498,7 +504,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.backends import BackendError, WorkerLost, make_backend
     from ebnn.search.crossval import CrossValError, last_folds
     from ebnn.search.outputs import cv_options
-    from ebnn.search.study import Driver, SearchError, open_study
+    from ebnn.search.study import Driver, FolderGone, SearchError, open_study
 
     space, data = _load(settings)
     if settings.train_limit is not None and settings.train_limit < data.train.classes:
@@ -579,6 +585,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     cv_error: str | None = None
     lost: str | None = None
     unwritten: str | None = None  # what the search could not record
+    gone: str | None = None  # the search's folder removed under it
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
     with _Progress(trials) as progress, sigterm_interrupts():
         driver = Driver(output, settings, space, study, backend, data, progress.update)
@@ -596,15 +603,28 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             cv_error = str(exc)
         except WorkerLost as exc:  # the finished work is kept: the outputs are written
             lost = str(exc)
-        except (OSError, StorageInternalError) as exc:  # a full disk, the folder gone
+        except FolderGone as exc:  # nothing left to go on with, nor to write the outputs to
+            gone = str(exc)
+        except (OSError, StorageInternalError) as exc:  # a full disk
             unwritten = _write_failure(output, exc)
         finally:
             backend.close()
+    if unwritten is not None and not (output / "search.json").is_file():
+        gone = str(FolderGone(output))  # the study could not be written: it was removed
+    if gone is not None:
+        err.print(f"[bold red]error:[/] {escape(gone)}", soft_wrap=True)
+        sys.exit(1)
     # what a --resume must add to go on where this run stopped
     again = ((f" {cv_options(*run_cv)}" if in_cv else "")
              + (" --refit" if refit and (in_cv or in_refit) else ""))
-    if unwritten is not None:  # said before the outputs, which may not be written either
+    if unwritten is not None:  # the disk is likely still full: the outputs may not fit either
+        written = _write_outputs(output, settings, study, space, data, fail=False)
+        if isinstance(written, str):
+            _stopped(f"{unwritten}; the report was not written either", output, again)
+            sys.exit(1)
+        _print_result(output, *written)
         _stopped(unwritten, output, again)
+        sys.exit(1)
     entries, summary = _write_outputs(output, settings, study, space, data)
     _print_result(output, entries, summary)
     options = cv_options(*run_cv)
@@ -624,7 +644,6 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
               f"`ebnn search -o {output} --resume {options}`")
     if lost is not None:
         _stopped(lost, output, again)
-    if lost is not None or unwritten is not None:
         sys.exit(1)
     _exit_if_empty(study, entries, summary)
 
@@ -638,12 +657,12 @@ def _stopped(why: str, output: Path, again: str) -> None:
 def _write_failure(output: Path, exc: BaseException) -> str:
     """One line for a search that could not record its work (a full disk, a folder removed):
     what could not be written, and why."""
+    from ebnn.search.study import storage_cause
+
     if isinstance(exc, OSError):
         where = exc.filename if exc.filename else output
         return f"cannot write {where} ({exc.strerror or exc})"
-    cause = exc.__cause__
-    why = str(getattr(cause, "orig", None) or cause or exc).splitlines()[0]
-    return f"cannot write the study in {output / 'study.db'} ({why})"
+    return f"cannot write the study in {output / 'study.db'} ({storage_cause(exc)})"
 
 
 def _exit_if_empty(study: Any, entries: list[dict[str, Any]], summary: Any) -> None:

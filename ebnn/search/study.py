@@ -230,8 +230,20 @@ def open_study(directory: Path, settings: Settings, create: bool,
     except SearchError:
         raise
     except Exception as exc:  # SQLAlchemy's and Optuna's errors on a damaged database
+        cause = storage_cause(exc)
+        if "disk is full" in cause or "No space left" in cause:
+            raise SearchError(f"{db}: cannot be written ({cause}): make room, then continue "
+                              f"with `ebnn search -o {directory} --resume`") from None
         raise SearchError(f"{db}: not a readable study ({type(exc).__name__}: "
                           f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
+def storage_cause(exc: BaseException) -> str:
+    """The first line of what the database said under Optuna's StorageInternalError (whose own
+    text is generic): SQLite's "database or disk is full", say."""
+    cause = exc.__cause__ or exc.__context__ or exc
+    text = str(getattr(cause, "orig", None) or cause)
+    return text.splitlines()[0] if text else type(cause).__name__
 
 
 def trial_seed(seed: int, number: int) -> int:
@@ -268,6 +280,14 @@ def _key(config: dict[str, Any]) -> str:
     return json.dumps(config, sort_keys=True)
 
 
+class FolderGone(Exception):
+    """The search's folder (its settings, its study) was removed while the search ran."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(f"the search's folder {directory} was removed while it ran: its "
+                         "study is gone; start the search again")
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """``data`` in ``path`` (its folder made), whole or not at all: written beside it, then
     renamed over it."""
@@ -275,6 +295,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def write_trial_files(directory: Path, o: Outcome) -> None:
+    if not (directory / SETTINGS_NAME).is_file():  # not made again by writing into it
+        raise FolderGone(directory)
     folder = directory / TRIALS_DIR / f"{o.number:05d}"
     for name, data in o.files.items():
         write_atomically(folder / name, data)
