@@ -13,7 +13,13 @@ import itertools
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,7 +36,13 @@ from ebnn.codegen import (
     scratch_buffer,
     work_buffer,
 )
-from ebnn.workers import ignore_sigint, sigint_blocked, sigterm_interrupts, stop_pool
+from ebnn.workers import (
+    WAKE_SECONDS,
+    ignore_sigint,
+    sigint_blocked,
+    sigterm_interrupts,
+    stop_pool,
+)
 from sim import FirmwareImage, Simulator, load_elf
 from sim.interrupts import stop_on_sigint
 from sim.runner import MAX_INSTRUCTIONS, RunOptions
@@ -326,12 +338,16 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
             with _Poller(lambda: done.value, progress):
                 if started is not None:
                     started()
-                for future in as_completed(pending):
-                    try:
-                        future.result()  # re-raises the worker's error
-                    except BrokenProcessPool:
-                        raise VerifyError("a worker process died (killed, or out of "
-                                          "memory?)") from None
+                waiting = set(pending)
+                while waiting:
+                    finished, waiting = wait(waiting, timeout=WAKE_SECONDS,
+                                             return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        try:
+                            future.result()  # re-raises the worker's error
+                        except BrokenProcessPool:
+                            raise VerifyError("a worker process died (killed, or out of "
+                                              "memory?)") from None
                 parts = [f.result() for f in pending]
         finally:
             stop_pool(pool)

@@ -40,11 +40,28 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     """End ``pool`` now: its workers are killed, not waited for (a batch cut short runs again,
     or not at all), then it is shut down. concurrent.futures' pool, not multiprocessing.Pool,
     in ``ebnn search`` and ``verify -j``: a worker killed while idle (SIGTERM to the process
-    group) could hold Pool's task-queue lock, and Pool.terminate() waited for it for ever."""
-    for process in list((pool._processes or {}).values()):
+    group) could hold Pool's task-queue lock, and Pool.terminate() waited for it for ever.
+
+    A worker killed while it sent a result larger than a pipe holds (a trial's model files, a
+    chunk's scores) leaves the pool's manager thread reading the rest for ever: this process
+    holds the pipe's write end too, so no end of file comes, and shutdown waited on that
+    thread. Once the workers are dead that end is closed here, so the read ends."""
+    processes = list((pool._processes or {}).values())
+    for process in processes:
         if process.exitcode is None:
             process.kill()
+    for process in processes:
+        process.join()
+    results = getattr(pool, "_result_queue", None)
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+# How long a wait for workers lasts before it is made again: a signal that another thread
+# took runs its Python handler only when the main thread wakes.
+WAKE_SECONDS = 1.0
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -35,3 +35,31 @@ def test_a_process_started_in_the_window_is_born_with_sigint_blocked():
     # blocked from its first instruction: a Ctrl-C before its initializer cannot reach it
     assert queue.get(timeout=120) == (False, True)
     proc.join(60)
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_a_pool_stops_when_a_worker_died_halfway_through_sending_its_result():
+    """A worker killed (SIGTERM to the process group) while it wrote a result larger than a
+    pipe holds: the pool's manager thread waited for the rest for ever, this process holding
+    the pipe's write end too, and stop_pool's shutdown waited on that thread (the search's
+    SIGTERM test hung once under load). Here the half-written result is written by hand."""
+    import os
+    import struct
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ebnn.workers import stop_pool
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    assert pool.submit(_square, 3).result(timeout=120) == 9  # the manager thread is running
+    hung = pool.submit(_square, 4)  # the worker's answer, or not: the header says 1 MB more
+    writer = pool._result_queue._writer  # type: ignore[attr-defined]
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"\x80")
+    stopper = threading.Thread(target=stop_pool, args=(pool,), daemon=True)
+    stopper.start()
+    stopper.join(60)
+    assert not stopper.is_alive(), "stop_pool waited for the rest of a half-sent result"
+    assert hung.done()

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from ebnn.search.datasets import SearchData
 from ebnn.search.measure import run_task
-from ebnn.workers import ignore_sigint, sigint_blocked, stop_pool
+from ebnn.workers import WAKE_SECONDS, ignore_sigint, sigint_blocked, stop_pool
 
 Done = Callable[[Any], None]
 Work = Callable[[Any, SearchData], Any]  # a picklable module-level function
@@ -108,7 +108,8 @@ class LocalPool:
             except BrokenProcessPool:  # a worker died idle, between batches
                 raise WorkerLost("a worker process died (killed, or out of memory?)") from None
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                finished, pending = wait(pending, timeout=WAKE_SECONDS,
+                                         return_when=FIRST_COMPLETED)
                 lost = False
                 for f in finished:  # what finished is recorded first
                     if isinstance(f.exception(), BrokenProcessPool):
