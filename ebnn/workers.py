@@ -13,11 +13,11 @@ meanwhile reaches the parent when the block ends.
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+
+from sim.interrupts import signals_interrupt
 
 
 @contextmanager
@@ -64,20 +64,9 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
 WAKE_SECONDS = 1.0
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-@contextmanager
-def sigterm_interrupts() -> Iterator[None]:
+def sigterm_interrupts() -> AbstractContextManager[None]:
     """Within the block, SIGTERM (a job's time limit, ``kill``, ``timeout``) raises
-    KeyboardInterrupt in the main thread, so the command stops as on Ctrl-C: its workers ended,
-    its partial results reported."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    KeyboardInterrupt in the main thread, as SIGINT does, so the command stops as on Ctrl-C:
+    its workers ended, its partial results reported (the commands' own handler,
+    ``sim.interrupts.signals_interrupt``, for callers of the library)."""
+    return signals_interrupt()

@@ -22,9 +22,49 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
+from types import FrameType
 from typing import Protocol
 
 _QUIT = b"\x00"  # written by the main thread to end the watcher
+_AGAIN_SECONDS = 0.05  # a signal that came inside a finalizer is sent again this much later
+
+
+def _in_finalizer(frame: FrameType | None) -> bool:
+    """Whether ``frame`` runs in a finalizer (a ``weakref.finalize`` callback, a ``__del__``),
+    where an exception is printed and dropped: the garbage collector runs them anywhere, e.g.
+    Unicorn's engine release while a plot is drawn."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__del__" or (code.co_name == "__call__"
+                                         and code.co_filename.endswith("weakref.py")):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    if _in_finalizer(frame):  # raised here it would be lost: the same signal once it is done
+        threading.Timer(_AGAIN_SECONDS, os.kill, (os.getpid(), signum)).start()
+        return
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM (a job's time limit, ``kill``, ``timeout``) raise
+    KeyboardInterrupt in the main thread, so a command stops as on Ctrl-C wherever it is (SIGTERM
+    killed it outright, with no report), and one that comes while a finalizer runs is not lost.
+    Elsewhere than in the main thread it changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _raise_interrupt)
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
 
 
 class Interruptible(Protocol):

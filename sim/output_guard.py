@@ -25,6 +25,7 @@ import click
 from rich.console import Console
 
 from sim.formats import OutputError, check_writable, names_a_descriptor
+from sim.interrupts import signals_interrupt
 
 # the parameters naming a file a command writes (every other path parameter is read)
 OUTPUT_PARAMS = frozenset({"output", "json_path", "junit_path", "html_path", "speedscope_path"})
@@ -115,7 +116,8 @@ class GuardedCommand(click.Command):
             click.echo(f"error: {message}", err=True)
             sys.exit(2)
         try:
-            return super().invoke(ctx)
+            with signals_interrupt():  # SIGTERM as Ctrl-C, wherever the command is
+                return super().invoke(ctx)
         except KeyboardInterrupt:  # outside a command's own handling (start-up, data loading):
             click.echo("interrupted", err=True)  # 130 as everywhere, not click's 'Aborted!' 1
             sys.exit(130)

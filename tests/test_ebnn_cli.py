@@ -546,9 +546,11 @@ def test_resume_with_another_config_names_what_changed(tmp_path):
         train(spec, tr, tr, tmp_path / "a.pt", resume=True, epochs=3)
 
 
-def test_ctrl_c_during_training_keeps_the_checkpoint(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_during_training_keeps_the_checkpoint(tmp_path, sig):
     """Issue 12: Ctrl-C stops `ebnn train` with one line and exit 130; the last finished
-    epoch's checkpoint stays, and --resume finishes from it."""
+    epoch's checkpoint stays, and --resume finishes from it. SIGTERM too: it killed train
+    outright (exit 143, no word; signal review finding 3)."""
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL.replace("epochs = 2", "epochs = 4"))
     exe = Path(sys.executable).with_name("ebnn")
@@ -561,7 +563,7 @@ def test_ctrl_c_during_training_keeps_the_checkpoint(tmp_path):
     for line in proc.stderr:  # progress lines, one per batch
         if line.startswith("epoch 2/4"):  # epoch 1 is done and checkpointed
             break
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, sig)
     _, rest = proc.communicate(timeout=60)
     assert proc.returncode == 130, rest
     assert "Traceback" not in rest

@@ -110,6 +110,76 @@ def test_a_signal_that_stopped_a_run_is_not_raised_again(firmware):
     assert simulator.interrupted_runs == 2
 
 
+def test_an_interrupt_inside_a_finalizer_is_not_lost():
+    """The garbage collector runs finalizers (Unicorn's engine release among them) anywhere: a
+    KeyboardInterrupt raised inside one is printed and dropped, and a Ctrl-C in `ebnn search`
+    while its plot was drawn was lost (signal review finding 2). The commands' handler sends
+    it again once the finalizer is done."""
+    import weakref
+
+    from sim.interrupts import signals_interrupt
+
+    class Engine:
+        pass
+
+    def release() -> None:  # the signal comes while it runs
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.3)
+
+    with signals_interrupt(), pytest.raises(KeyboardInterrupt):
+        engine = Engine()
+        weakref.finalize(engine, release)
+        del engine  # the finalizer runs here
+        time.sleep(5)  # the interrupt comes within it
+
+
+def test_an_interrupt_while_the_commands_are_imported_is_one_line(monkeypatch, capsys):
+    """The console scripts import numpy, click and rich before any command's handling exists:
+    a Ctrl-C then printed a traceback (signal review finding 4). They start in sim.launch."""
+    import importlib
+    import tomllib
+
+    from sim import launch
+
+    pyproject = tomllib.loads((PROGRAMS.parent.parent / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"] == {"ebnn": "ebnn.launch:main",
+                                               "ebnn-sim": "sim.launch:ebnn_sim"}
+
+    def interrupted(name):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib, "import_module", interrupted)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            launch.ebnn_sim()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stop.value.code == 130 and capsys.readouterr().err == "interrupted\n"
+
+
+def test_sigterm_just_after_a_run_ends_as_ctrl_c_does(firmware, monkeypatch, cli):
+    """SIGTERM after the emulation (writing the report, the summary) killed `ebnn-sim run`
+    with 143 and no word; the commands now take it as Ctrl-C: "interrupted", 130."""
+    from sim.runner import Simulator
+
+    real = Simulator.run
+
+    def run_then_signal(self, *args, **kwargs):
+        report = real(self, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)  # the watcher of stop_on_sigint's block reads it
+        return report
+
+    monkeypatch.setattr(Simulator, "run", run_then_signal)
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    res = CliRunner().invoke(main, ["run", str(firmware("hello.c"))])
+    assert res.exit_code == 130 and "interrupted" in res.output, res.output
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("command", ["profile", "check"])
 def test_ctrl_c_stops_profile_and_check(firmware, tmp_path, command, sig):
