@@ -74,6 +74,9 @@ class Interruptible(Protocol):
 
     def interrupt(self) -> None: ...
 
+    def cancel_interrupt(self) -> None:
+        """Forget an interrupt() that stopped no run (its next run is not stopped by it)."""
+
 
 @contextlib.contextmanager
 def stop_on_sigint(sim: Interruptible) -> Iterator[None]:
@@ -117,4 +120,5 @@ def stop_on_sigint(sim: Interruptible) -> Iterator[None]:
         os.close(read_fd)
         os.close(write_fd)
         if received and sim.interrupted_runs == runs:  # it stopped no run: not swallowed
+            sim.cancel_interrupt()
             signal.raise_signal(received[0])

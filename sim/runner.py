@@ -961,6 +961,11 @@ class Simulator:
         self._interrupted = True
         self.uc.emu_stop()
 
+    def cancel_interrupt(self) -> None:
+        """Forget an interrupt() that came when no run was going (sim.interrupts raises its
+        signal again instead): the next run is not stopped by it."""
+        self._interrupted = False
+
     def _read_word(self, symbol: str) -> int | None:
         addr = self.image.symbols.get(symbol)
         if addr is None or not self._in_sram(addr, 4):

@@ -94,6 +94,7 @@ def test_a_signal_after_the_run_is_raised_again_when_the_block_ends(firmware, si
 
     assert _signal_in_block(simulator, sig, run) == [raised]
     assert report is not None and report.status == "ok" and simulator.interrupted_runs == 0
+    assert simulator.run().status == "ok"  # the signal does not stop the next run as well
 
 
 def test_a_signal_that_stopped_a_run_is_not_raised_again(firmware):
