@@ -295,7 +295,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def write_trial_files(directory: Path, o: Outcome) -> None:
-    if not (directory / SETTINGS_NAME).is_file():  # not made again by writing into it
+    if o.files and not (directory / SETTINGS_NAME).is_file():  # not made again by writing
         raise FolderGone(directory)
     folder = directory / TRIALS_DIR / f"{o.number:05d}"
     for name, data in o.files.items():
