@@ -504,7 +504,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.backends import BackendError, WorkerLost, make_backend
     from ebnn.search.crossval import CrossValError, last_folds
     from ebnn.search.outputs import cv_options
-    from ebnn.search.study import Driver, FolderGone, SearchError, open_study
+    from ebnn.search.study import SETTINGS_NAME, Driver, FolderGone, SearchError, open_study
 
     space, data = _load(settings)
     if settings.train_limit is not None and settings.train_limit < data.train.classes:
@@ -609,7 +609,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             unwritten = _write_failure(output, exc)
         finally:
             backend.close()
-    if unwritten is not None and not (output / "search.json").is_file():
+    if unwritten is not None and not (output / SETTINGS_NAME).is_file():
         gone = str(FolderGone(output))  # the study could not be written: it was removed
     if gone is not None:
         err.print(f"[bold red]error:[/] {escape(gone)}", soft_wrap=True)
