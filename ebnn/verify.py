@@ -40,11 +40,10 @@ from ebnn.workers import (
     WAKE_SECONDS,
     ignore_sigint,
     sigint_blocked,
-    sigterm_interrupts,
     stop_pool,
 )
 from sim import FirmwareImage, Simulator, load_elf
-from sim.interrupts import stop_on_sigint
+from sim.interrupts import signals_interrupt, stop_on_sigint
 from sim.runner import MAX_INSTRUCTIONS, RunOptions
 
 CONSOLE_PER_IMAGE = 4096  # console bytes verify keeps per image at least
@@ -328,7 +327,7 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
     # one of them holds a lock, and the child then waits on it forever.
     ctx = multiprocessing.get_context("forkserver")
     done = ctx.Value("q", 0)
-    with sigterm_interrupts():
+    with signals_interrupt():  # SIGTERM too: the workers ended, as on Ctrl-C
         pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
                                    initargs=(done,))
         try:  # the first worker to fail (or die) ends the verification at once

@@ -15,9 +15,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
-
-from sim.interrupts import signals_interrupt
+from contextlib import contextmanager
 
 
 @contextmanager
@@ -62,11 +60,3 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
 # How long a wait for workers lasts before it is made again: a signal that another thread
 # took runs its Python handler only when the main thread wakes.
 WAKE_SECONDS = 1.0
-
-
-def sigterm_interrupts() -> AbstractContextManager[None]:
-    """Within the block, SIGTERM (a job's time limit, ``kill``, ``timeout``) raises
-    KeyboardInterrupt in the main thread, as SIGINT does, so the command stops as on Ctrl-C:
-    its workers ended, its partial results reported (the commands' own handler,
-    ``sim.interrupts.signals_interrupt``, for callers of the library)."""
-    return signals_interrupt()

@@ -42,7 +42,9 @@ def _in_finalizer(frame: FrameType | None) -> bool:
     return False
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+def raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """The handler of SIGINT and SIGTERM in a command: KeyboardInterrupt, or the signal again
+    soon when it came inside a finalizer."""
     if _in_finalizer(frame):  # raised here it would be lost: the same signal once it is done
         threading.Timer(_AGAIN_SECONDS, os.kill, (os.getpid(), signum)).start()
         return
@@ -58,8 +60,8 @@ def signals_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, _raise_interrupt)
-    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = signal.signal(signal.SIGINT, raise_interrupt)
+    previous_term = signal.signal(signal.SIGTERM, raise_interrupt)
     try:
         yield
     finally:

@@ -5,16 +5,13 @@ are still being imported (numpy, click, rich: the first tenth of a second or so)
 import importlib
 import signal
 import sys
-from types import FrameType
 
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+from sim.interrupts import raise_interrupt
 
 
 def launch(module: str) -> None:
     """Import ``module`` and run its click ``main``; an interrupt during the import ends here."""
-    signal.signal(signal.SIGTERM, _interrupt)  # the commands install their own for the run
+    signal.signal(signal.SIGTERM, raise_interrupt)  # the commands install their own for the run
     try:
         main = importlib.import_module(module).main
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
 from ebnn.toml_value import toml_value
-from ebnn.workers import sigterm_interrupts
+from sim.interrupts import signals_interrupt
 from sim.output_guard import GuardedCommand, PipeConsole
 from toolchain.memory_map import REGION_SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
@@ -587,7 +587,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     unwritten: str | None = None  # what the search could not record
     gone: str | None = None  # the search's folder removed under it
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
-    with _Progress(trials) as progress, sigterm_interrupts():
+    with _Progress(trials) as progress, signals_interrupt():
         driver = Driver(output, settings, space, study, backend, data, progress.update)
         try:
             driver.run(0 if cv_only else trials, seconds)

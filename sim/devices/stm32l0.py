@@ -76,18 +76,20 @@ class Stm32l0Rcc(Device):
         self._regs = dict(_STORED_RESET)
 
     # --- the clocks -------------------------------------------------------------------------
+    def _pll_input(self) -> int:
+        """The CR enable of the oscillator CFGR.PLLSRC feeds the PLL from."""
+        return HSEON if self.cfgr & PLLSRC_HSE else HSION
+
     def _flags(self) -> int:
         """CR's ready flags, from the enables."""
         cr = self.cr
-        pll_input = HSEON if self.cfgr & PLLSRC_HSE else HSION
         return ((HSIRDY if cr & HSION else 0) | (HSIDIVF if cr & HSIDIVEN else 0)
                 | (MSIRDY if cr & MSION else 0) | (HSERDY if cr & HSEON else 0)
-                | (PLLRDY if cr & PLLON and cr & pll_input else 0))
+                | (PLLRDY if cr & PLLON and cr & self._pll_input() else 0))
 
     def _sources_on(self, source: int) -> int:
         """The CR enables system clock ``source`` (SW's encoding) needs."""
-        pll_input = HSEON if self.cfgr & PLLSRC_HSE else HSION
-        return (MSION, HSION, HSEON, PLLON | pll_input)[source]
+        return (MSION, HSION, HSEON, PLLON | self._pll_input())[source]
 
     def _switch(self) -> None:
         """SWS takes SW's source once that source is ready (RM0377: a switch to a source not
