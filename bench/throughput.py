@@ -130,7 +130,7 @@ def measure_model(ex: common.Example, quick: bool, repeats: int, prog: Any) -> d
     n = _images_for(QUICK_INSNS if quick else TARGET_INSNS, per_image, len(td.labels))
     n_prof = _images_for(QUICK_PROFILE_INSNS if quick else PROFILE_INSNS, per_image, n)
     # the bytes the firmware reads: float data quantised as the artifact says
-    images, labels = eval_inputs(art, td.images[:n]), td.labels[:n]
+    images, labels = eval_inputs(art, td.images[:n], td.source), td.labels[:n]
     stdin = np.ascontiguousarray(images, np.uint8).tobytes()
     stdin_prof = stdin[: n_prof * images[0].size]
     modes = ("bare", "run", "verify", "verify -j2", "profile")
