@@ -87,7 +87,9 @@ def test_every_example_ships_a_sample_input_it_classifies(name, tmp_path, cli):
     """Issue 16: a sample input per model (sample-LABEL.png, the artifact's embedded sample),
     accepted by `ebnn-sim run --input` and classified as its label. A model trained on float
     data ships the same input as the data set's raw values (sample-LABEL.csv), which `run`
-    quantises as training did; a sequence model ([T, C], a 1-row input) ships only that."""
+    quantises as training did; a sequence model ([T, C], a 1-row input) ships only that. Each
+    file is that sample: its scores are the embedded sample's (digits' PNG once held the values
+    x 16, a picture, which ran as another input: session 38)."""
     from ebnn.build import build_firmware
 
     art = load(EXAMPLES / name / f"{name}.ebnn")
@@ -98,12 +100,15 @@ def test_every_example_ships_a_sample_input_it_classifies(name, tmp_path, cli):
         assert ".csv" in {p.suffix for p in samples}, f"{name}: no raw-value sample"
     elf = tmp_path / f"{name}.elf"
     build_firmware(art, elf, "curie")
+    embedded = cli("run", elf)
+    assert embedded.returncode == 0, embedded
     for sample in samples:
         label = int(sample.stem.split("-")[1])
         assert label == art.metadata["sample_label"]
         run = cli("run", elf, "--input", sample)
         assert run.returncode == 0, run
         assert f"class: {MISCLASSIFIED.get(name, label)}" in run.stdout, sample
+        assert run.stdout == embedded.stdout and "warning" not in run.stderr, (sample, run.stderr)
 
 
 # The examples on built-in data sets (issue 13): each must fit 2 KiB of SRAM on the Curie-class
