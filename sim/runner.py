@@ -471,6 +471,9 @@ class Simulator:
             fault.address, fault.size, fault.access = device.base + offset, size, verb
             self._stop_with(fault)
 
+    def device(self, name: str) -> devices.Device | None:
+        return next((d for d in self.devices if d.name == name), None)
+
     def _note_device_pc(self, uc: Uc, access: int, address: int, size: int, value: int,
                         user: object) -> None:
         self._device_pc = uc.reg_read(R.UC_ARM_REG_PC)

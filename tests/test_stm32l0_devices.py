@@ -118,10 +118,11 @@ def test_a_bus_is_mapped_around_the_other_devices(names, expected):
         assert devices.windows(other, made) == [(other.base, other.size)]
 
 
-def test_the_buses_are_the_stm32l031s_only():
+def test_the_parts_devices_are_the_stm32l031s_only():
     from toolchain.profiles import TARGETS
 
     for target in TARGETS.values():
         has = {n for n in target.devices if n.startswith("stm32l0")}
         assert has == (set() if target.name != "stm32l031" else {
-            "stm32l0_rcc", "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb", "stm32l0_ioport"})
+            "stm32l0_rcc", "stm32l0_usart2", "stm32l0_lpuart1", "stm32l0_apb1", "stm32l0_apb2",
+            "stm32l0_ahb", "stm32l0_ioport"})

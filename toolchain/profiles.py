@@ -79,9 +79,9 @@ TARGETS: dict[str, Target] = {
         # ARMv6-M has no ITM (and its DWT no cycle counter: sim/devices/dwt.py)
         Target("stm32l031", "STM32L031K6 (Cortex-M0+)", "cortex-m0plus", 32_000_000,
                8 * KIB, 32 * KIB, 1, None, prio_bits=2,
-               devices=("scs", "dwt", "cmsdk_uart", "cmsdk_timer0", "cmsdk_timer1",
-                        "stm32l0_rcc", "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb",
-                        "stm32l0_ioport"),
+               devices=("scs", "dwt", "cmsdk_uart_1k", "cmsdk_timer0", "cmsdk_timer1",
+                        "stm32l0_rcc", "stm32l0_usart2", "stm32l0_lpuart1", "stm32l0_apb1",
+                        "stm32l0_apb2", "stm32l0_ahb", "stm32l0_ioport"),
                flash_address=STM32_FLASH),
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),

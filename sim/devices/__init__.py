@@ -72,6 +72,9 @@ class DeviceHost(Protocol):
     def unmodelled(self, device: "Device", offset: int, size: int, value: int | None) -> None:
         """The firmware accessed a register the device does not model (value None: a load)."""
 
+    def device(self, name: str) -> "Device | None":
+        """The target's device called ``name`` (a part's clock control, say), if it has one."""
+
 
 class Device(ABC):
     """One memory-mapped device: ``size`` bytes at ``base`` (multiples of 1 KiB). A background
@@ -101,14 +104,16 @@ class Device(ABC):
 
 def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.cmsdk_timer import CmsdkTimer0, CmsdkTimer1
-    from sim.devices.cmsdk_uart import CmsdkUart
+    from sim.devices.cmsdk_uart import CmsdkUart, CmsdkUart1k
     from sim.devices.dwt import DataWatchpointTrace
     from sim.devices.itm import InstrumentationTrace
     from sim.devices.scs import SystemControlSpace
     from sim.devices.stm32l0 import DEVICES as STM32L0
+    from sim.devices.stm32l0_usart import DEVICES as STM32L0_USARTS
 
     return {d.name: d for d in (SystemControlSpace, DataWatchpointTrace, InstrumentationTrace,
-                                CmsdkUart, CmsdkTimer0, CmsdkTimer1, *STM32L0)}
+                                CmsdkUart, CmsdkUart1k, CmsdkTimer0, CmsdkTimer1, *STM32L0,
+                                *STM32L0_USARTS)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -105,3 +105,12 @@ class CmsdkUart(Device):
         else:
             self.host.unmodelled(self, offset, size, value)
             self._regs[offset] = value
+
+
+class CmsdkUart1k(CmsdkUart):
+    """The same UART in its first KiB only: on the STM32L0 profile, whose own USART2 and
+    LPUART1 follow at 0x40004400 and 0x40004800 (sim/devices/stm32l0_usart.py). Its
+    identification registers (0xFD0-0xFFC) are then not mapped."""
+
+    name = "cmsdk_uart_1k"
+    size = 0x400

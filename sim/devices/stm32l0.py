@@ -29,6 +29,8 @@ other device of the target is (the CMSDK timers and UART at 0x40000000, 0x400010
 chip.
 """
 
+from abc import abstractmethod
+
 from sim.devices import Device
 
 RCC_BASE = 0x4002_1000
@@ -55,7 +57,7 @@ _STORED_RESET = {ICSCR: 5 << 13 | 16 << 8, CIER: 0, 0x1C: 0, 0x20: 0, 0x24: 0, 0
                  0x44: 0x0040_5225, 0x48: 0xB8E6_4A11, 0x4C: 0}
 
 
-def _merge(old: int, offset: int, size: int, value: int) -> int:
+def merge(old: int, offset: int, size: int, value: int) -> int:
     """``old`` with the ``size`` bytes at ``offset & 3`` replaced by ``value`` (within the
     word)."""
     shift = 8 * (offset & 3)
@@ -115,7 +117,7 @@ class Stm32l0Rcc(Device):
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
-        new = _merge(self._word(word), offset, size, value)
+        new = merge(self._word(word), offset, size, value)
         if word == CR:
             # the system clock's source (and the PLL's input under it) cannot be switched off
             self.cr = (new & _CR_WRITABLE) | self._sources_on(self.sws)
@@ -131,6 +133,48 @@ class Stm32l0Rcc(Device):
         elif word in self._regs:
             self._regs[word] = new
         # CIFR (read-only), CICR (no flag to clear) and the reserved offsets: nothing to keep
+
+
+class Clocked(Device):
+    """A peripheral of the part that works only while its clock enable in the RCC is set
+    (``clock``: the RCC register's offset and the bit; clear after reset). Without its clock,
+    as on the chip, its registers read 0 and ignore writes; each such access is listed as
+    unmodelled (with ``--strict-peripherals``, a fault), as firmware that forgot the clock
+    waits for ever on the chip for a flag that never comes. On a target without the part's RCC
+    it is always clocked."""
+
+    clock: tuple[int, int]
+
+    def reset(self) -> None:
+        self._rcc: Device | None = None
+
+    def clocked(self) -> bool:
+        if self._rcc is None:
+            self._rcc = self.host.device(Stm32l0Rcc.name)
+            if self._rcc is None:
+                return True
+        offset, bit = self.clock
+        return bool(self._rcc.read(offset, 4) >> bit & 1)
+
+    def read(self, offset: int, size: int) -> int:
+        if not self.clocked():
+            self.host.unmodelled(self, offset, size, None)
+            return 0
+        return self.read_clocked(offset, size)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if not self.clocked():
+            self.host.unmodelled(self, offset, size, value)
+            return
+        self.write_clocked(offset, size, value)
+
+    @abstractmethod
+    def read_clocked(self, offset: int, size: int) -> int:
+        """``read`` while the clock is on."""
+
+    @abstractmethod
+    def write_clocked(self, offset: int, size: int, value: int) -> None:
+        """``write`` while the clock is on."""
 
 
 class _Bus(Device):
@@ -150,7 +194,7 @@ class _Bus(Device):
     def write(self, offset: int, size: int, value: int) -> None:
         self.host.unmodelled(self, offset, size, value)
         word = offset & ~3
-        self._regs[word] = _merge(self._regs.get(word, 0), offset, size, value)
+        self._regs[word] = merge(self._regs.get(word, 0), offset, size, value)
 
 
 # RM0377's memory map of the STM32L0x1: the peripheral boundary addresses of each bus

@@ -8,8 +8,10 @@
  * with -DIRQ_PAST_TABLE it pends IRQ0, whose vector lies past its 16-entry table; with
  * -DCLOCK_SETUP it first sets the clock up as vendor start-up code does (RM0377, reset and
  * clock control): HSI16 on, the PLL from it (x4 / 2: 32 MHz) with one flash wait state and
- * voltage range 1, the system clock switched to the PLL, LSI on, GPIOA's clock and a pin;
- * each step waits for the flag the chip sets, and the function returns where one is wrong.
+ * voltage range 1, the system clock switched to the PLL, LSI on, GPIOA's clock and a pin,
+ * then prints a line through USART2 (the Nucleo-L031K6's virtual COM port: its clock, PA2 as
+ * its TX pin, 115200 baud, TEACK, TXE, TC); each step waits for the flag the chip sets, and the
+ * function returns where one is wrong.
  */
 #include <stdint.h>
 
@@ -63,6 +65,12 @@ void Default_Handler(void) { finish(99); }
 #define PWR_CSR REG(0x40007004u)
 #define GPIOA_MODER REG(0x50000000u)
 #define GPIOA_ODR REG(0x50000014u)
+#define GPIOA_AFRL REG(0x50000020u)
+#define RCC_APB1ENR REG(0x40021038u)
+#define USART2_CR1 REG(0x40004400u)
+#define USART2_BRR REG(0x4000440Cu)
+#define USART2_ISR REG(0x4000441Cu)
+#define USART2_TDR REG(0x40004428u)
 #define SWS(cfgr) (((cfgr) >> 2) & 3u)
 
 static uint32_t clock_setup(void)
@@ -111,7 +119,24 @@ static uint32_t clock_setup(void)
     RCC_IOPENR |= 1u; /* GPIOA */
     GPIOA_MODER = (GPIOA_MODER & ~(3u << 10)) | (1u << 10); /* PA5: output */
     GPIOA_ODR |= 1u << 5;
-    return (GPIOA_ODR & (1u << 5)) ? 0 : 16;
+    if (!(GPIOA_ODR & (1u << 5)))
+        return 16;
+    RCC_APB1ENR |= 1u << 17;                                        /* USART2EN */
+    GPIOA_MODER = (GPIOA_MODER & ~(3u << 4)) | (2u << 4);           /* PA2: alternate */
+    GPIOA_AFRL = (GPIOA_AFRL & ~(15u << 8)) | (4u << 8);            /* AF4: USART2_TX */
+    USART2_BRR = 278;                                               /* 115200 at 32 MHz */
+    USART2_CR1 = 1u << 3;                                           /* TE */
+    USART2_CR1 |= 1u;                                               /* UE */
+    while (!(USART2_ISR & (1u << 21)))                              /* TEACK */
+        ;
+    for (const char *c = "usart2: clock set up\n"; *c; c++) {
+        while (!(USART2_ISR & (1u << 7))) /* TXE */
+            ;
+        USART2_TDR = (uint8_t)*c;
+    }
+    while (!(USART2_ISR & (1u << 6))) /* TC */
+        ;
+    return 0;
 }
 #endif
 

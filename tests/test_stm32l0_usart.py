@@ -1,0 +1,158 @@
+"""The STM32L0's USART2 and LPUART1 (sim/devices/stm32l0_usart.py) on the stm32l031 profile:
+vendor-style polled and interrupt-driven serial I/O from tests/programs/irq/usart.c, the clock
+gate, and the registers one by one."""
+
+import pytest
+
+from sim import devices
+from sim.devices.stm32l0_usart import BRR, CR1, CR3, ISR, RDR, TDR, Stm32l0Lpuart1, Stm32l0Usart2
+from tests.test_exceptions import irq_program
+
+
+def usart(firmware, case: str):
+    return irq_program(firmware, "usart.c", "stm32l031", **{f"CASE_{case}": None})
+
+
+def test_polled_usart2_prints_and_reads_as_the_vendor_hal_does(firmware, cli, tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("hello usart\nnot read\n")
+    result = cli("run", usart(firmware, "polled"), "--input", data, "--strict-peripherals")
+    assert result.returncode == 0, result
+    assert result.report["stdout"] == "usart2: hello\nHELLO USART\n"
+    assert result.report["unmodelled_registers"] == []  # RCC and USART2 only: all modelled
+
+
+def test_lpuart1_interrupts_take_a_line_a_byte_at_a_time_and_send_it_back(firmware, cli,
+                                                                          tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("line one\n")
+    result = cli("run", usart(firmware, "irq"), "--input", data)
+    assert result.returncode == 0, result
+    report = result.report
+    assert report["stdout"] == "line one\n"
+    # 9 bytes in (RXNE), 9 out (TXE), the last one's TC: one entry each here
+    assert report["exceptions"]["taken"] == {"IRQ29": 19}
+    # each byte lands one character time (10 bits of LPUARTDIV / 256 cycles) after the last
+    # was read, the core asleep meanwhile
+    assert report["cycles"] + report["sleep_cycles"] >= 9 * 10 * 71111 // 256
+    assert report["sleep_cycles"] > 8 * 2000
+
+
+def test_without_its_clock_a_usart_reads_0_and_says_so(firmware, cli):
+    elf = usart(firmware, "no_clock")
+    result = cli("run", elf)
+    assert result.returncode == 0, result
+    listed = result.report["unmodelled_registers"]
+    assert "stm32l0_usart2+0x000 (0x40004400) write: 1" in listed
+    assert "stm32l0_usart2+0x01c (0x4000441c) read: 101" in listed
+    strict = cli("run", elf, "--strict-peripherals")
+    assert strict.returncode == 4
+    fault = strict.report["fault"]
+    assert fault["kind"] == "unmodelled_register" and fault["address"] == 0x4000440C
+
+
+def test_tc_rxne_and_disabling_behave_as_rm0377_says(firmware, cli, tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("abcd")
+    result = cli("run", usart(firmware, "flags"), "--input", data)
+    assert result.returncode == 0, result
+    assert result.report["stdout"] == "x\n"
+
+
+class Host:
+    """Just enough simulator for register-level checks: no RCC (always clocked)."""
+
+    def __init__(self) -> None:
+        self.listed: list[tuple[str, int, int, int | None]] = []
+        self.sent = bytearray()
+        self.lines: dict[int, bool] = {}
+        self.timers = Timers()
+
+    def unmodelled(self, device, offset: int, size: int, value: int | None) -> None:
+        self.listed.append((device.name, offset, size, value))
+
+    def device(self, name: str):
+        return None
+
+    def console_write(self, data: bytes) -> None:
+        self.sent += data
+
+    def console_read(self) -> int | None:
+        return None
+
+    def set_irq_level(self, irq: int, high: bool) -> None:
+        self.lines[irq] = high
+
+    @property
+    def exceptions(self):
+        return self.timers
+
+
+class Timers:
+    """The exception model's timers, as the receiver sets them: the cycle of the last."""
+
+    now = 1000
+
+    def __init__(self) -> None:
+        self.due: int | None = None
+
+    def has_timer(self, owner) -> bool:
+        return self.due is not None
+
+    def set_timer(self, owner, when, action) -> None:
+        self.due = when
+
+
+@pytest.mark.parametrize("kind", [Stm32l0Usart2, Stm32l0Lpuart1])
+def test_usart_registers(kind):
+    host = Host()
+    dev = kind(host)
+    dev.reset()
+    assert dev.read(ISR, 4) == 0xC0  # reset: TXE, TC
+    dev.write(TDR, 2, ord("a"))  # not enabled: dropped
+    dev.write(CR1, 4, 0x9)  # UE, TE
+    assert dev.read(ISR, 4) == 0xC0 | 1 << 21  # TEACK
+    dev.write(TDR, 2, 0x100 | ord("b"))  # a 9-bit word: its low byte goes out
+    assert host.sent == b"b"
+    dev.write(CR1, 4, 0x9 | 1 << 7)  # TXEIE: TXE holds the line high
+    assert host.lines[dev.irq] is True
+    dev.write(CR1, 4, 0x9)
+    assert host.lines[dev.irq] is False
+    dev.write(BRR, 4, 0x1234)
+    assert dev.read(BRR, 4) == 0x1234 and dev.read(BRR + 1, 1) == 0x12
+    assert host.listed == []
+    dev.write(CR3, 4, 1 << 7)  # DMAT: the DMA is not modelled
+    dev.write(0x30, 4, 1)  # past TDR: reserved
+    assert host.listed == [(kind.name, CR3, 4, 0x80), (kind.name, 0x30, 4, 1)]
+    assert dev.read(RDR, 4) == 0  # nothing received: RXNE clear
+
+
+def test_the_usarts_take_their_stm32l0_addresses_from_the_cmsdk_uart():
+    from toolchain.profiles import TARGETS
+
+    names = TARGETS["stm32l031"].devices
+    made = devices.create(names, None)  # type: ignore[arg-type]
+    spans = {d.name: devices.windows(d, made) for d in made}
+    assert spans["cmsdk_uart_1k"] == [(0x4000_4000, 0x400)]
+    assert spans["stm32l0_usart2"] == [(0x4000_4400, 0x400)]
+    assert spans["stm32l0_lpuart1"] == [(0x4000_4800, 0x400)]
+    # the rest of APB1 around them: TIM2..SPI2 above the timers, USART4 on
+    assert (0x4000_4C00, 0x3400) in spans["stm32l0_apb1"]
+
+
+@pytest.mark.parametrize("kind, brr, cr1, cycles", [
+    (Stm32l0Usart2, 0x45, 0, 690),  # a bit is BRR cycles
+    (Stm32l0Usart2, 0x45, 1 << 15, 370),  # OVER8: USARTDIV 0x4A, a bit is half of it
+    (Stm32l0Usart2, 3, 0, 160),  # below the part's minimum divider, 16
+    (Stm32l0Lpuart1, 71111, 0, 2778),  # 115200 baud at 32 MHz: 256 x 32e6 / 115200
+    (Stm32l0Lpuart1, 0x100, 0, 30),  # below the minimum, 0x300
+])
+def test_interrupt_driven_input_comes_a_character_time_later(kind, brr, cr1, cycles):
+    host = Host()
+    dev = kind(host)
+    dev.reset()
+    dev.write(BRR, 4, brr)
+    dev.write(CR1, 4, cr1 | 1 | 1 << 2)  # UE, RE: polled, no byte is expected
+    assert host.timers.due is None
+    dev.write(CR1, 4, cr1 | 1 | 1 << 2 | 1 << 5)  # RXNEIE
+    assert host.timers.due == Timers.now + cycles
