@@ -109,11 +109,12 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.itm import InstrumentationTrace
     from sim.devices.scs import SystemControlSpace
     from sim.devices.stm32l0 import DEVICES as STM32L0
+    from sim.devices.stm32l0_tim import DEVICES as STM32L0_TIMERS
     from sim.devices.stm32l0_usart import DEVICES as STM32L0_USARTS
 
     return {d.name: d for d in (SystemControlSpace, DataWatchpointTrace, InstrumentationTrace,
                                 CmsdkUart, CmsdkUart1k, CmsdkTimer0, CmsdkTimer1, *STM32L0,
-                                *STM32L0_USARTS)}
+                                *STM32L0_USARTS, *STM32L0_TIMERS)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -1,0 +1,170 @@
+"""The STM32L0x1's general-purpose timers TIM21 and TIM22 (RM0377) as time bases: what
+STM32CubeL0's HAL_InitTick sets up when the HAL's tick comes from a timer (STM32CubeMX's
+choice, a timer rather than SysTick, for firmware whose RTOS takes SysTick), and what
+firmware counts periods or delays with.
+
+Each is a 16-bit up-counter clocked at the profile's clock (the APB2 clock, undivided), through
+its prescaler: CNT steps once per PSC + 1 cycles (asleep too) from 0 to ARR, and the step past
+ARR is an update event: CNT back to 0, the prescaler's and (with CR1.ARPE) ARR's preloaded
+values take effect, SR.UIF set (not with CR1.UDIS), and with CR1.OPM the counter stops (CEN
+cleared). EGR.UG makes an update event at once (UIF only with CR1.URS clear). The interrupt
+(TIM21: IRQ 20, TIM22: IRQ 22) is a level, UIF with DIER.UIE: a handler that does not clear
+UIF (SR is rc_w0: a 0 written clears a flag, a 1 leaves it) is entered again when it returns.
+ARR 0 stops the counter, as on the chip. A count written past ARR (or an ARR written
+below the count without ARPE) is taken back into the period; the chip counts on to 0xFFFF
+first.
+
+Each runs only while its RCC clock is on (APB2ENR: TIM21EN, bit 2; TIM22EN, bit 5); without it
+its registers read 0 and ignore writes, each access listed as unmodelled (sim.devices.stm32l0).
+Not modelled: down and centre-aligned counting, slave modes and external clocks (a timer so
+set does not count), capture/compare channels, DMA: CR2, SMCR and OR read back, and the
+capture/compare registers, DCR and DMAR, DIER's other enables, EGR's other bits and a CR1 or
+SMCR that asks for what is not modelled are listed as unmodelled registers.
+TIM2 (0x40000000) is not among them: that address is the CMSDK TIMER0's on every profile.
+"""
+
+from sim.devices.stm32l0 import Clocked, merge
+
+NEVER = 1 << 64
+CR1, CR2, SMCR, DIER, SR, EGR, CNT, PSC, ARR, OR = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14,
+                                                    0x24, 0x28, 0x2C, 0x50)
+CEN, UDIS, URS, OPM, ARPE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 7
+DIR_CMS = 0x70  # CR1: down or centre-aligned counting
+UIE = UIF = UG = 1
+SMS, ECE = 0x7, 1 << 14  # SMCR: slave mode, external clock mode 2
+APB2ENR = 0x34
+
+
+class _Tim(Clocked):
+    size = 0x400
+    irq: int
+
+    def reset(self) -> None:
+        super().reset()
+        self.cr1 = self.dier = self.sr = 0
+        self.psc = 0  # as written (preloaded)
+        self.arr = 0xFFFF
+        self._psc = 0  # in effect
+        self._arr = 0xFFFF
+        self._pos = 0  # cycles into the current count period, at cycle self._since
+        self._since = 0
+        self._regs = {CR2: 0, SMCR: 0, OR: 0}
+        self._stored: dict[int, int] = {}  # the registers not modelled, as written
+        self._next = NEVER
+
+    # --- counting ------------------------------------------------------------------------------
+    def _counting(self) -> bool:
+        return (bool(self.cr1 & CEN) and not self.cr1 & DIR_CMS
+                and not self._regs[SMCR] & (SMS | ECE) and self._arr > 0)
+
+    def _period(self) -> int:
+        """Cycles from CNT 0 to the update event."""
+        return (self._arr + 1) * (self._psc + 1)
+
+    def _load(self) -> None:
+        """An update event's transfer of the preloaded values."""
+        self._psc = self.psc
+        self._arr = self.arr
+
+    def _advance(self) -> None:
+        """Bring the count to the present: the update events since, if any."""
+        now = self.host.exceptions.now
+        if self._counting():
+            pos = self._pos + now - self._since
+            period = self._period()
+            if pos >= period:
+                pos -= period
+                if not self.cr1 & UDIS:
+                    self._load()
+                    self.sr |= UIF
+                    if self.cr1 & OPM:
+                        self.cr1 &= ~CEN
+                        pos = 0
+                if self._counting():
+                    pos %= self._period()
+            self._pos = pos
+        self._since = now
+
+    def _schedule(self) -> None:
+        """Plan the next update event only while it could raise the interrupt (UIE set, UIF
+        clear): a timer that cannot interrupt costs nothing and never wakes a sleeping core."""
+        now = self.host.exceptions.now
+        due = (now + self._period() - self._pos
+               if self._counting() and self.dier & UIE and not self.sr & UIF
+               and not self.cr1 & UDIS else None)
+        self._next = NEVER if due is None else due
+        self.host.exceptions.set_timer(self, due, self._catch_up)
+        self.host.set_irq_level(self.irq, bool(self.dier & UIE and self.sr & UIF))
+
+    def _catch_up(self) -> None:
+        if self._next > self.host.exceptions.now:
+            return
+        self._advance()
+        self._schedule()
+
+    # --- registers ----------------------------------------------------------------------------
+    def read_clocked(self, offset: int, size: int) -> int:
+        self._advance()
+        word = offset & ~3
+        if word not in (CR1, DIER, SR, CNT, PSC, ARR, *self._regs):
+            self.host.unmodelled(self, offset, size, None)
+        return (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+    def write_clocked(self, offset: int, size: int, value: int) -> None:
+        self._advance()
+        word = offset & ~3
+        value = merge(self._word(word), offset, size, value)
+        listed = False
+        if word == CR1:
+            self.cr1 = value & 0x3FF
+            listed = bool(value & DIR_CMS)
+        elif word == DIER:
+            self.dier = value & 0x5F5F
+            listed = bool(self.dier & ~UIE)
+        elif word == SR:
+            self.sr &= value  # rc_w0
+        elif word == EGR:
+            if value & UG:  # with UDIS the count restarts, but no update event
+                self._pos = 0
+                if not self.cr1 & UDIS:
+                    self._load()
+                    if not self.cr1 & URS:
+                        self.sr |= UIF
+            listed = bool(value & ~UG)
+        elif word == CNT:
+            self._pos = (value & 0xFFFF) * (self._psc + 1)
+        elif word == PSC:
+            self.psc = value & 0xFFFF
+        elif word == ARR:
+            self.arr = value & 0xFFFF
+            if not self.cr1 & ARPE:
+                self._arr = self.arr
+        elif word in self._regs:
+            self._regs[word] = value
+            listed = word == SMCR and bool(value & (SMS | ECE))
+        else:
+            self._stored[word] = value
+            listed = True
+        if listed:
+            self.host.unmodelled(self, offset, size, value)
+        if self._counting() and self._pos >= self._period():
+            self._pos %= self._period()  # a count past ARR: back into the period
+        self._schedule()
+
+    def _word(self, word: int) -> int:
+        """The register at offset ``word`` (unmodelled ones as written)."""
+        if word == CNT:
+            return self._pos // (self._psc + 1)
+        values = {CR1: self.cr1, DIER: self.dier, SR: self.sr, PSC: self.psc, ARR: self.arr}
+        return values.get(word, self._regs.get(word, self._stored.get(word, 0)))
+
+
+class Stm32l0Tim21(_Tim):
+    name, base, irq, clock = "stm32l0_tim21", 0x4001_0800, 20, (APB2ENR, 2)
+
+
+class Stm32l0Tim22(_Tim):
+    name, base, irq, clock = "stm32l0_tim22", 0x4001_1400, 22, (APB2ENR, 5)
+
+
+DEVICES = (Stm32l0Tim21, Stm32l0Tim22)

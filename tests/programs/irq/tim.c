@@ -1,0 +1,131 @@
+/*
+ * The STM32L0's TIM21 and TIM22 (RM0377) as vendor firmware uses them, on the stm32l031
+ * profile. CASE selects:
+ *   tick      TIM21 as STM32CubeL0's HAL_InitTick sets up a timer time base: its clock, PSC
+ *             for 1 MHz, ARR for 1 ms, UG to load PSC (and UIF cleared after it), UIE, CEN,
+ *             IRQ 20 enabled; a HAL_Delay-style wait for TICKS ticks asleep.
+ *   one_pulse TIM22 polled: the count rises, the update event at ARR sets UIF and with OPM
+ *             stops the counter at 0.
+ *   preload   ARPE keeps a new ARR until the update event; URS keeps UG from setting UIF;
+ *             UDIS keeps the overflow from setting it; SR is rc_w0.
+ *   no_clock  TIM21 without its RCC clock reads 0 and ignores writes.
+ * Exit status 0 when every check holds, else the number of the first that failed; tick prints
+ * the ticks counted.
+ */
+#include "cm.h"
+#include "semihost.h"
+
+#define RCC_APB2ENR REG(0x40021034u)
+#define TIM21 0x40010800u
+#define TIM22 0x40011400u
+#define CR1(t) REG((t) + 0x00u)
+#define DIER(t) REG((t) + 0x0Cu)
+#define SR(t) REG((t) + 0x10u)
+#define EGR(t) REG((t) + 0x14u)
+#define CNT(t) REG((t) + 0x24u)
+#define PSC(t) REG((t) + 0x28u)
+#define ARR(t) REG((t) + 0x2Cu)
+#define CEN 1u
+#define UDIS (1u << 1)
+#define URS (1u << 2)
+#define OPM (1u << 3)
+#define ARPE (1u << 7)
+#define UIF 1u
+
+#if CASE_tick
+static volatile uint32_t ticks;
+
+void IRQ20_Handler(void)
+{
+    if (SR(TIM21) & UIF) {
+        SR(TIM21) = ~UIF; /* rc_w0: only UIF cleared */
+        ticks++;
+    }
+}
+
+int main(void)
+{
+    RCC_APB2ENR |= 1u << 2; /* TIM21EN */
+    PSC(TIM21) = 32u - 1u;  /* 32 MHz / 32: 1 MHz */
+    ARR(TIM21) = 1000u - 1u; /* 1 ms */
+    EGR(TIM21) = 1u;         /* UG: PSC loaded; UIF set too */
+    if (!(SR(TIM21) & UIF))
+        return 1;
+    SR(TIM21) = ~UIF;
+    DIER(TIM21) = 1u; /* UIE */
+    CR1(TIM21) |= CEN;
+    NVIC_ISER = 1u << 20;
+    uint32_t start = ticks;
+    while (ticks - start < TICKS)
+        __asm__ volatile("wfi" ::: "memory");
+    CR1(TIM21) &= ~CEN;
+    sh_write0("ticks ");
+    sh_write_int((long)ticks);
+    sh_write0("\n");
+    return 0;
+}
+#endif
+
+#if CASE_one_pulse
+int main(void)
+{
+    RCC_APB2ENR |= 1u << 5; /* TIM22EN */
+    ARR(TIM22) = 999u;
+    CR1(TIM22) = OPM | CEN;
+    uint32_t a = CNT(TIM22);
+    for (volatile int i = 0; i < 10; i++)
+        ;
+    uint32_t b = CNT(TIM22);
+    if (!(b > a && b < 999u))
+        return 1;
+    while (!(SR(TIM22) & UIF))
+        ;
+    if (CR1(TIM22) & CEN || CNT(TIM22) != 0)
+        return 2;
+    return 0;
+}
+#endif
+
+#if CASE_preload
+int main(void)
+{
+    RCC_APB2ENR |= 1u << 5;
+    CR1(TIM22) = URS;
+    EGR(TIM22) = 1u; /* URS: no UIF from UG */
+    if (SR(TIM22) & UIF)
+        return 1;
+    ARR(TIM22) = 99u;
+    CR1(TIM22) = ARPE | CEN;
+    ARR(TIM22) = 4999u; /* preloaded: the first period is still 100 cycles */
+    while (!(SR(TIM22) & UIF))
+        ;
+    SR(TIM22) = 0xFFFFFFFEu; /* rc_w0 */
+    if (SR(TIM22) & UIF)
+        return 2;
+    while (CNT(TIM22) < 200u) /* the second period runs to 4999 */
+        ;
+    if (SR(TIM22) & UIF)
+        return 3;
+    CR1(TIM22) = UDIS | CEN; /* overflows now set nothing */
+    CNT(TIM22) = 4990u;
+    for (volatile int i = 0; i < 200; i++)
+        ;
+    if (SR(TIM22) & UIF || CNT(TIM22) >= 4990u)
+        return 4;
+    return 0;
+}
+#endif
+
+#if CASE_no_clock
+int main(void)
+{
+    ARR(TIM21) = 99u;
+    CR1(TIM21) = CEN;
+    if (CR1(TIM21) != 0 || ARR(TIM21) != 0)
+        return 1;
+    RCC_APB2ENR |= 1u << 2;
+    if (CR1(TIM21) != 0 || ARR(TIM21) != 0xFFFFu) /* the writes were lost: reset values */
+        return 2;
+    return 0;
+}
+#endif

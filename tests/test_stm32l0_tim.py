@@ -1,0 +1,113 @@
+"""The STM32L0's TIM21 and TIM22 (sim/devices/stm32l0_tim.py) on the stm32l031 profile: a
+vendor HAL's timer time base, one-pulse mode, preloads and the clock gate, from
+tests/programs/irq/tim.c, and the registers one by one."""
+
+import pytest
+
+from sim.devices.stm32l0_tim import ARR, CNT, CR1, DIER, EGR, PSC, SR, Stm32l0Tim21
+from tests.test_exceptions import irq_program
+
+
+def tim(firmware, case: str, **defines):
+    return irq_program(firmware, "tim.c", "stm32l031", **{f"CASE_{case}": None}, **defines)
+
+
+def test_a_hal_time_base_on_tim21_ticks_every_millisecond(firmware, cli):
+    result = cli("run", tim(firmware, "tick", TICKS=5), "--strict-peripherals")
+    assert result.returncode == 0, result
+    report = result.report
+    assert report["stdout"] == "ticks 5\n"
+    assert report["exceptions"]["taken"] == {"IRQ20": 5}
+    # 5 periods of 32 x 1000 cycles at 32 MHz, the core asleep but for the handlers
+    total = report["cycles"] + report["sleep_cycles"]
+    assert 5 * 32_000 <= total < 5 * 32_000 + 2_000
+    assert report["sleep_cycles"] > 4 * 32_000
+    assert report["unmodelled_registers"] == []
+
+
+@pytest.mark.parametrize("case", ["one_pulse", "preload", "no_clock"])
+def test_timer_behaviour(firmware, cli, case):
+    result = cli("run", tim(firmware, case))
+    assert result.returncode == 0, result.report["exit_code"]
+    listed = result.report["unmodelled_registers"]
+    if case == "no_clock":  # each access without the clock is listed
+        assert "stm32l0_tim21+0x000 (0x40010800) write: 1" in listed
+    else:
+        assert listed == []
+
+
+class Timers:
+    """The exception model's clock and timers, as a timer device uses them."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.due: int | None = None
+
+    def has_timer(self, owner) -> bool:
+        return self.due is not None
+
+    def set_timer(self, owner, when, action) -> None:
+        self.due, self.action = when, action
+
+
+class Host:
+    def __init__(self) -> None:
+        self.exceptions = Timers()
+        self.lines: dict[int, bool] = {}
+        self.listed: list[tuple[str, int, int, int | None]] = []
+
+    def device(self, name: str):
+        return None  # no RCC: always clocked
+
+    def set_irq_level(self, irq: int, high: bool) -> None:
+        self.lines[irq] = high
+
+    def unmodelled(self, device, offset: int, size: int, value: int | None) -> None:
+        self.listed.append((device.name, offset, size, value))
+
+
+def timer() -> tuple[Stm32l0Tim21, Host]:
+    host = Host()
+    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    dev.reset()
+    return dev, host
+
+
+def test_the_count_and_the_update_interrupt_follow_the_cycles():
+    dev, host = timer()
+    assert dev.read(ARR, 4) == 0xFFFF and dev.read(CNT, 4) == 0
+    dev.write(PSC, 4, 3)  # preloaded: no effect before an update event
+    dev.write(ARR, 4, 9)
+    dev.write(CR1, 4, 1)
+    host.exceptions.now = 7
+    assert dev.read(CNT, 4) == 7  # PSC 0 still
+    dev.write(EGR, 4, 1)  # UG: count 0, PSC 3 in effect, UIF
+    assert dev.read(SR, 4) == 1 and dev.read(CNT, 4) == 0
+    dev.write(SR, 4, 0)
+    dev.write(DIER, 4, 1)  # UIE: the next update is planned: 10 counts of 4 cycles
+    assert host.exceptions.due == 7 + 40 and host.lines[dev.irq] is False
+    host.exceptions.now = 46
+    assert dev.read(CNT, 2) == 9 and dev.read(SR, 4) == 0
+    host.exceptions.now = 47
+    host.exceptions.action()
+    assert dev.read(SR, 4) == 1 and host.lines[dev.irq] is True
+    assert host.exceptions.due is None  # UIF already set: nothing more to plan
+    host.exceptions.now = 47 + 4 * 25 + 2  # two more periods and a half have gone
+    assert dev.read(CNT, 4) == 5
+    dev.write(SR, 2, 0xFFFE)  # a halfword store, rc_w0: UIF cleared, the line low
+    assert host.lines[dev.irq] is False and host.exceptions.due == 47 + 4 * 30
+    assert host.listed == []
+
+
+def test_what_is_not_modelled_is_listed():
+    dev, host = timer()
+    dev.write(0x18, 4, 0x68)  # CCMR1: PWM mode, not modelled
+    dev.write(DIER, 4, 1 << 1)  # CC1IE
+    dev.write(CR1, 4, 1 << 4)  # DIR: down-counting
+    dev.write(0x08, 4, 7)  # SMCR: external clock mode 1
+    assert [entry[1] for entry in host.listed] == [0x18, DIER, CR1, 0x08]
+    assert dev.read(0x18, 4) == 0x68  # read back, listed again
+    assert host.listed[-1] == ("stm32l0_tim21", 0x18, 4, None)
+    dev.write(CR1, 4, 1)  # CEN with SMCR's slave mode: no counting here
+    host.exceptions.now = 100
+    assert dev.read(CNT, 4) == 0
