@@ -100,6 +100,7 @@ T = TypeVar("T")
 # counters are 64-bit (instructions) or 32-bit (cycles added per refill) in the native hook.
 MIN_TIMEOUT, MAX_TIMEOUT = 1e-3, 1e6  # seconds
 MAX_INSTRUCTIONS = (1 << 63) - 1
+POLL_READS = 100  # reads of one unmodelled register that make a stopped run's last one a poll
 MAX_WAIT_STATES = 255
 CONSOLE_KEEP = 1 << 20  # console bytes a report keeps: the first and the last half MiB
 
@@ -308,6 +309,7 @@ class Simulator:
                 clip_ranges(handler_ranges(self.flash, base, IRQ0 + self.target.irqs,
                                            image.functions), image.exec_ranges)))
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
+        self._polled: str | None = None  # the last device read, if an unmodelled one: its key
         self._reset_requested = False
         self._deadlock: Fault | None = None
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
@@ -317,7 +319,7 @@ class Simulator:
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
-                self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
+                self._counter.map_scs(dev.base, dev.size, self._guarded(self._scs_read, 0),
                                       self._guarded(dev.write, None))
                 continue
             for start, size in devices.windows(dev, self.devices):
@@ -396,10 +398,16 @@ class Simulator:
         return None
 
     # --- devices ------------------------------------------------------------------------------
-    @staticmethod
-    def _device_read(dev: devices.Device, shift: int) -> Callable[..., int]:
+    def _scs_read(self, offset: int, size: int) -> int:
+        """The System Control Space's reads, from the native hook."""
+        assert self._scs is not None
+        self._polled = None  # as in _device_read
+        return self._scs.read(offset, size)
+
+    def _device_read(self, dev: devices.Device, shift: int) -> Callable[..., int]:
         """The callback of a window ``shift`` bytes into ``dev``'s range."""
         def read(uc: Uc, offset: int, size: int, user: object) -> int:
+            self._polled = None  # set again by unmodelled() if this read is one
             return dev.read(shift + offset, size)
         return read
 
@@ -457,22 +465,40 @@ class Simulator:
         self._stop_with(fault)
 
     def unmodelled(self, device: devices.Device, offset: int, size: int,
-                   value: int | None) -> None:
+                   value: int | None, why: str = "") -> None:
         verb = "read" if value is None else "write"
-        key = f"{device.name}+0x{offset:03x} (0x{device.base + offset:08x}) {verb}"
+        key = (f"{device.name}+0x{offset:03x} (0x{device.base + offset:08x}) {verb}"
+               + (f", {why}" if why else ""))
         self._unmodelled[key] = self._unmodelled.get(key, 0) + 1
+        if value is None:
+            self._polled = key
         if self.options.strict_peripherals:
             pc = self._device_pc if self._device_pc is not None else self._regs.read(
                 R.UC_ARM_REG_PC)
+            what = f"while {why}" if why else "which the simulator does not model"
             fault = self._make_fault(
                 "unmodelled_register",
                 f"{size}-byte {verb} of {device.name} register at 0x{device.base + offset:08x}, "
-                "which the simulator does not model (--strict-peripherals)", pc)
+                f"{what} (--strict-peripherals)", pc)
             fault.address, fault.size, fault.access = device.base + offset, size, verb
             self._stop_with(fault)
 
     def device(self, name: str) -> devices.Device | None:
         return next((d for d in self.devices if d.name == name), None)
+
+    def _polling_hint(self) -> str:
+        """For a run stopped by a limit or a signal: when the firmware's last device read was
+        of a register the simulator does not model, read again and again, the flag it waits
+        for is likely one the simulator never sets; this says so."""
+        key = self._polled
+        reads = self._unmodelled.get(key, 0) if key is not None else 0
+        if key is None or reads < POLL_READS:
+            return ""
+        register, _, why = key.partition(", ")
+        return (f"; the firmware was polling {register.removesuffix(' read')} ({reads:,} reads), "
+                + (f"while {why}" if why else
+                   "a register the simulator does not model: it reads back what was written, "
+                   "so a status flag the firmware waits for never comes"))
 
     def _note_device_pc(self, uc: Uc, access: int, address: int, size: int, value: int,
                         user: object) -> None:
@@ -943,6 +969,7 @@ class Simulator:
             dev.reset()
         self.exceptions.reset()
         self._unmodelled = {}
+        self._polled = None
         self._reset_requested = False
         self._deadlock = None
         self._vectored = []
@@ -1279,6 +1306,9 @@ class Simulator:
                 status = "timeout"
                 fault = self._make_fault(
                     "timeout", f"wall-clock timeout of {opts.timeout} s reached", pc)
+
+        if status in ("timeout", "interrupted") and fault is not None:
+            fault.message += self._polling_hint()
 
         peak_brk = self._read_word("__heap_peak")
         heap_start = self.image.symbols.get("__heap_start")

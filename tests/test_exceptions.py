@@ -173,6 +173,34 @@ def test_unmodelled_register_is_listed_or_with_strict_peripherals_a_fault(firmwa
     assert dwt.report["fault"]["instruction"].startswith("str"), dwt.report["fault"]
 
 
+@pytest.mark.parametrize("target, address, bit, hint", [
+    # the STM32L0's ADC: ADRDY, on a bus whose registers only read back
+    ("stm32l031", 0x40012400, 0, "polling stm32l0_apb2+0x2400 (0x40012400) ({n} reads), a "
+     "register the simulator does not model: it reads back what was written, so a status "
+     "flag the firmware waits for never comes"),
+    # USART2's TEACK, its clock never turned on
+    ("stm32l031", 0x4000441C, 21, "polling stm32l0_usart2+0x01c (0x4000441c) ({n} reads), "
+     "while its clock is off (RCC APB1ENR bit 17)"),
+    # a modelled flag that the firmware never caused (TIMER0's interrupt, not enabled): no hint
+    ("curie", 0x4000000C, 0, None),
+])
+def test_a_run_stopped_while_polling_an_unmodelled_register_says_so(firmware, cli, target,
+                                                                    address, bit, hint):
+    """Driver code waiting for a flag the simulator never sets spins until a limit: the
+    limit's message names the register, so the user need not guess from a PC in a loop."""
+    elf = firmware("poll.c", target=target,
+                   defines={"DEVICE_ADDR": f"{address:#x}u", "BIT": str(bit)})
+    for limit in (("--max-instructions", "30000"), ("--timeout", "0.3")):
+        result = cli("run", elf, *limit)
+        assert result.returncode == 5, result
+        message = result.report["fault"]["message"]
+        reads = (result.report["unmodelled_registers"] or ["none: 0"])[-1].rsplit(": ", 1)[1]
+        if hint is None:
+            assert "polling" not in message, message
+        else:
+            assert int(reads) >= 100 and hint.format(n=f"{int(reads):,}") in message, message
+
+
 VFAULT_OUTPUT = """busfault cfsr 0x00008200
 bfar 0x60000000
 after busfault

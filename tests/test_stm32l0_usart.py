@@ -43,12 +43,14 @@ def test_without_its_clock_a_usart_reads_0_and_says_so(firmware, cli):
     result = cli("run", elf)
     assert result.returncode == 0, result
     listed = result.report["unmodelled_registers"]
-    assert "stm32l0_usart2+0x000 (0x40004400) write: 1" in listed
-    assert "stm32l0_usart2+0x01c (0x4000441c) read: 101" in listed
+    off = "its clock is off (RCC APB1ENR bit 17)"
+    assert f"stm32l0_usart2+0x000 (0x40004400) write, {off}: 1" in listed
+    assert f"stm32l0_usart2+0x01c (0x4000441c) read, {off}: 101" in listed
     strict = cli("run", elf, "--strict-peripherals")
     assert strict.returncode == 4
     fault = strict.report["fault"]
     assert fault["kind"] == "unmodelled_register" and fault["address"] == 0x4000440C
+    assert f"register at 0x4000440c, while {off} (--strict-peripherals)" in fault["message"]
 
 
 def test_tc_rxne_and_disabling_behave_as_rm0377_says(firmware, cli, tmp_path):

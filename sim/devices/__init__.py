@@ -69,8 +69,10 @@ class DeviceHost(Protocol):
         """The access (value None: a load) is one the chip refuses with a precise BusFault:
         the run stops."""
 
-    def unmodelled(self, device: "Device", offset: int, size: int, value: int | None) -> None:
-        """The firmware accessed a register the device does not model (value None: a load)."""
+    def unmodelled(self, device: "Device", offset: int, size: int, value: int | None,
+                   why: str = "") -> None:
+        """The firmware accessed a register the device does not model (value None: a load);
+        ``why``, if given, says what the device did instead (its clock is off, say)."""
 
     def device(self, name: str) -> "Device | None":
         """The target's device called ``name`` (a part's clock control, say), if it has one."""

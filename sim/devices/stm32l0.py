@@ -135,6 +135,9 @@ class Stm32l0Rcc(Device):
         # CIFR (read-only), CICR (no flag to clear) and the reserved offsets: nothing to keep
 
 
+_ENABLES = {0x2C: "IOPENR", 0x30: "AHBENR", 0x34: "APB2ENR", 0x38: "APB1ENR"}
+
+
 class Clocked(Device):
     """A peripheral of the part that works only while its clock enable in the RCC is set
     (``clock``: the RCC register's offset and the bit; clear after reset). Without its clock,
@@ -156,15 +159,19 @@ class Clocked(Device):
         offset, bit = self.clock
         return bool(self._rcc.read(offset, 4) >> bit & 1)
 
+    def _clock_off(self) -> str:
+        offset, bit = self.clock
+        return f"its clock is off (RCC {_ENABLES[offset]} bit {bit})"
+
     def read(self, offset: int, size: int) -> int:
         if not self.clocked():
-            self.host.unmodelled(self, offset, size, None)
+            self.host.unmodelled(self, offset, size, None, self._clock_off())
             return 0
         return self.read_clocked(offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
         if not self.clocked():
-            self.host.unmodelled(self, offset, size, value)
+            self.host.unmodelled(self, offset, size, value, self._clock_off())
             return
         self.write_clocked(offset, size, value)
 
