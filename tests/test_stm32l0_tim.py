@@ -7,13 +7,15 @@ import pytest
 from sim.devices.stm32l0_tim import ARR, CNT, CR1, DIER, EGR, PSC, SR, Stm32l0Tim21
 from tests.test_exceptions import irq_program
 
+LIMIT = ("--max-instructions", "5000000")  # a regression fails, not hangs
+
 
 def tim(firmware, case: str, **defines):
     return irq_program(firmware, "tim.c", "stm32l031", **{f"CASE_{case}": None}, **defines)
 
 
 def test_a_hal_time_base_on_tim21_ticks_every_millisecond(firmware, cli):
-    result = cli("run", tim(firmware, "tick", TICKS=5), "--strict-peripherals")
+    result = cli("run", tim(firmware, "tick", TICKS=5), "--strict-peripherals", *LIMIT)
     assert result.returncode == 0, result
     report = result.report
     assert report["stdout"] == "ticks 5\n"
@@ -25,14 +27,22 @@ def test_a_hal_time_base_on_tim21_ticks_every_millisecond(firmware, cli):
     assert report["unmodelled_registers"] == []
 
 
-@pytest.mark.parametrize("case", ["one_pulse", "preload", "no_clock"])
+@pytest.mark.parametrize("case", ["one_pulse", "preload", "no_clock", "gated", "rcc_reset"])
 def test_timer_behaviour(firmware, cli, case):
-    result = cli("run", tim(firmware, case))
+    result = cli("run", tim(firmware, case), *LIMIT)
     assert result.returncode == 0, result.report["exit_code"]
     listed = result.report["unmodelled_registers"]
     if case == "no_clock":  # each access without the clock is listed
         assert ("stm32l0_tim21+0x000 (0x40010800) write, its clock is off "
                 "(RCC APB2ENR bit 2): 1") in listed
+    elif case == "rcc_reset":
+        assert listed == ["stm32l0_tim22+0x000 (0x40011400) read, it is held in reset "
+                          "(RCC APB2RSTR bit 5): 1",
+                          "stm32l0_tim22+0x02c (0x4001142c) read, it is held in reset "
+                          "(RCC APB2RSTR bit 5): 1"]
+    elif case == "gated":  # two ticks, none while gated (the handler would run for ever
+        # if the stopped timer still set UIF: it cannot clear it), one more after
+        assert result.report["exceptions"]["taken"] == {"IRQ20": 3}
     else:
         assert listed == []
 
@@ -102,13 +112,20 @@ def test_the_count_and_the_update_interrupt_follow_the_cycles():
 
 def test_what_is_not_modelled_is_listed():
     dev, host = timer()
-    dev.write(0x18, 4, 0x68)  # CCMR1: PWM mode, not modelled
+    dev.write(0x18, 4, 0x68)  # CCMR1: PWM mode configured, nothing happens yet: not listed
+    dev.write(0x34, 4, 500)  # CCR1: likewise
+    assert host.listed == []
+    dev.write(0x20, 4, 1)  # CCER: channel 1 enabled, not modelled
     dev.write(DIER, 4, 1 << 1)  # CC1IE
     dev.write(CR1, 4, 1 << 4)  # DIR: down-counting
     dev.write(0x08, 4, 7)  # SMCR: external clock mode 1
-    assert [entry[1] for entry in host.listed] == [0x18, DIER, CR1, 0x08]
-    assert dev.read(0x18, 4) == 0x68  # read back, listed again
-    assert host.listed[-1] == ("stm32l0_tim21", 0x18, 4, None)
+    dev.write(EGR, 4, 1 << 1)  # CC1G
+    assert [entry[1] for entry in host.listed] == [0x20, DIER, CR1, 0x08, EGR]
+    # read back (HAL_TIM_Base_Stop reads CCER; LL and libopencm3 read-modify-write EGR)
+    assert (dev.read(0x18, 4), dev.read(0x34, 4), dev.read(0x20, 4)) == (0x68, 500, 1)
+    assert dev.read(EGR, 4) == 0 and len(host.listed) == 5
+    assert dev.read(0x48, 4) == 0  # DCR: DMA bursts, not modelled
+    assert host.listed[-1] == ("stm32l0_tim21", 0x48, 4, None)
     dev.write(CR1, 4, 1)  # CEN with SMCR's slave mode: no counting here
     host.exceptions.now = 100
     assert dev.read(CNT, 4) == 0

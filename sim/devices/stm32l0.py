@@ -30,8 +30,12 @@ chip.
 """
 
 from abc import abstractmethod
+from typing import TYPE_CHECKING
 
 from sim.devices import Device
+
+if TYPE_CHECKING:
+    from sim.devices import DeviceHost
 
 RCC_BASE = 0x4002_1000
 CR, ICSCR, CFGR, CIER, CIFR, CICR, CSR = 0x00, 0x04, 0x0C, 0x10, 0x14, 0x18, 0x50
@@ -69,6 +73,10 @@ class Stm32l0Rcc(Device):
     name = "stm32l0_rcc"
     base = RCC_BASE
     size = 0x400
+
+    def __init__(self, host: "DeviceHost") -> None:
+        super().__init__(host)
+        self.gated: dict[str, Clocked] = {}  # the peripherals its bits gate (Clocked.reset)
 
     def reset(self) -> None:
         self.cr = MSION  # the part starts on MSI
@@ -117,7 +125,14 @@ class Stm32l0Rcc(Device):
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
-        new = merge(self._word(word), offset, size, value)
+        gated = [d for d in self.gated.values() if word in (d.clock[0], d.clock[0] - RESETS)]
+        for dev in gated:
+            dev.settle()
+        self._write(word, merge(self._word(word), offset, size, value))
+        for dev in gated:
+            dev.rcc_changed()
+
+    def _write(self, word: int, new: int) -> None:
         if word == CR:
             # the system clock's source (and the PLL's input under it) cannot be switched off
             self.cr = (new & _CR_WRITABLE) | self._sources_on(self.sws)
@@ -136,32 +151,60 @@ class Stm32l0Rcc(Device):
 
 
 _ENABLES = {0x2C: "IOPENR", 0x30: "AHBENR", 0x34: "APB2ENR", 0x38: "APB1ENR"}
+_RESETS = {0x1C: "IOPRSTR", 0x20: "AHBRSTR", 0x24: "APB2RSTR", 0x28: "APB1RSTR"}
+RESETS = 0x10  # a bus's reset register lies this far below its enable register
 
 
 class Clocked(Device):
     """A peripheral of the part that works only while its clock enable in the RCC is set
-    (``clock``: the RCC register's offset and the bit; clear after reset). Without its clock,
-    as on the chip, its registers read 0 and ignore writes; each such access is listed as
-    unmodelled (with ``--strict-peripherals``, a fault), as firmware that forgot the clock
-    waits for ever on the chip for a flag that never comes. On a target without the part's RCC
-    it is always clocked."""
+    (``clock``: the enable register's offset and the bit; clear after reset) and its reset bit
+    clear (the same bit in the reset register 0x10 below). Without its clock it stops: its
+    registers read 0 and ignore writes, it does not count or receive, and its flags keep their
+    values; each access is listed as unmodelled (with ``--strict-peripherals``, a fault), as
+    firmware that forgot the clock waits for ever on the chip for a flag that never comes.
+    Setting its reset bit returns it to its reset state, held there until the bit is cleared.
+    On a target without the part's RCC it is always clocked.
+
+    The RCC tells the peripheral before and after a write that changes its bits:
+    :meth:`settle` (bring it up to now, as it ran) and :meth:`restart` (go on as it runs now)."""
 
     clock: tuple[int, int]
 
     def reset(self) -> None:
-        self._rcc: Device | None = None
+        rcc = self.host.device(Stm32l0Rcc.name)
+        self._rcc = rcc if isinstance(rcc, Stm32l0Rcc) else None
+        if self._rcc is not None:
+            self._rcc.gated[self.name] = self
+
+    def _bits(self) -> tuple[bool, bool]:
+        """(enabled, held in reset) by the RCC."""
+        if self._rcc is None:
+            return True, False
+        offset, bit = self.clock
+        return (bool(self._rcc.read(offset, 4) >> bit & 1),
+                bool(self._rcc.read(offset - RESETS, 4) >> bit & 1))
 
     def clocked(self) -> bool:
-        if self._rcc is None:
-            self._rcc = self.host.device(Stm32l0Rcc.name)
-            if self._rcc is None:
-                return True
-        offset, bit = self.clock
-        return bool(self._rcc.read(offset, 4) >> bit & 1)
+        enabled, held = self._bits()
+        return enabled and not held
 
     def _clock_off(self) -> str:
         offset, bit = self.clock
+        if self._bits()[1]:
+            return f"it is held in reset (RCC {_RESETS[offset - RESETS]} bit {bit})"
         return f"its clock is off (RCC {_ENABLES[offset]} bit {bit})"
+
+    def settle(self) -> None:
+        """Before the RCC changes its clock or reset bit: account the time up to now."""
+
+    def restart(self) -> None:
+        """After the change: plan what comes next (nothing, stopped)."""
+
+    def rcc_changed(self) -> None:
+        """The RCC changed its bits: back to the reset state while held in reset."""
+        if self._bits()[1]:
+            self.reset()
+        self.restart()
 
     def read(self, offset: int, size: int) -> int:
         if not self.clocked():

@@ -14,12 +14,16 @@ ARR 0 stops the counter, as on the chip. A count written past ARR (or an ARR wri
 below the count without ARPE) is taken back into the period; the chip counts on to 0xFFFF
 first.
 
-Each runs only while its RCC clock is on (APB2ENR: TIM21EN, bit 2; TIM22EN, bit 5); without it
-its registers read 0 and ignore writes, each access listed as unmodelled (sim.devices.stm32l0).
+Each runs only while its RCC clock is on (APB2ENR: TIM21EN, bit 2; TIM22EN, bit 5) and it is
+not held in reset (APB2RSTR, the same bits): without its clock it stops counting, its
+registers read 0 and ignore writes, each access listed as unmodelled; a reset returns it to
+its reset state (sim.devices.stm32l0.Clocked).
 Not modelled: down and centre-aligned counting, slave modes and external clocks (a timer so
-set does not count), capture/compare channels, DMA: CR2, SMCR and OR read back, and the
-capture/compare registers, DCR and DMAR, DIER's other enables, EGR's other bits and a CR1 or
-SMCR that asks for what is not modelled are listed as unmodelled registers.
+set does not count), capture/compare channels, DMA. CR2, SMCR, OR and the capture/compare
+registers read back (EGR, write-only, reads 0); a CR1, SMCR, DIER, EGR or CCER write that asks
+for what is not modelled (DIR or CMS, a slave mode or external clock, an enable other than
+UIE, an event other than UG, a channel enabled) is listed as unmodelled, as is any access to
+DCR, DMAR or a reserved offset.
 TIM2 (0x40000000) is not among them: that address is the CMSDK TIMER0's on every profile.
 """
 
@@ -28,6 +32,8 @@ from sim.devices.stm32l0 import Clocked, merge
 NEVER = 1 << 64
 CR1, CR2, SMCR, DIER, SR, EGR, CNT, PSC, ARR, OR = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14,
                                                     0x24, 0x28, 0x2C, 0x50)
+CCMR1, CCMR2, CCER, CCR1, CCR2, CCR3, CCR4 = 0x18, 0x1C, 0x20, 0x34, 0x38, 0x3C, 0x40
+CCXE = 0x1111  # CCER: a channel's output or capture enabled
 CEN, UDIS, URS, OPM, ARPE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 7
 DIR_CMS = 0x70  # CR1: down or centre-aligned counting
 UIE = UIF = UG = 1
@@ -48,14 +54,16 @@ class _Tim(Clocked):
         self._arr = 0xFFFF
         self._pos = 0  # cycles into the current count period, at cycle self._since
         self._since = 0
-        self._regs = {CR2: 0, SMCR: 0, OR: 0}
+        # read back; written, listed only for what they ask that is not modelled (_write)
+        self._regs = dict.fromkeys((CR2, SMCR, CCMR1, CCMR2, CCER, CCR1, CCR2, CCR3, CCR4,
+                                    OR), 0)
         self._stored: dict[int, int] = {}  # the registers not modelled, as written
         self._next = NEVER
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
         return (bool(self.cr1 & CEN) and not self.cr1 & DIR_CMS
-                and not self._regs[SMCR] & (SMS | ECE) and self._arr > 0)
+                and not self._regs[SMCR] & (SMS | ECE) and self._arr > 0 and self.clocked())
 
     def _period(self) -> int:
         """Cycles from CNT 0 to the update event."""
@@ -96,6 +104,13 @@ class _Tim(Clocked):
         self.host.exceptions.set_timer(self, due, self._catch_up)
         self.host.set_irq_level(self.irq, bool(self.dier & UIE and self.sr & UIF))
 
+    def settle(self) -> None:
+        self._advance()
+
+    def restart(self) -> None:
+        self._since = self.host.exceptions.now
+        self._schedule()
+
     def _catch_up(self) -> None:
         if self._next > self.host.exceptions.now:
             return
@@ -106,7 +121,7 @@ class _Tim(Clocked):
     def read_clocked(self, offset: int, size: int) -> int:
         self._advance()
         word = offset & ~3
-        if word not in (CR1, DIER, SR, CNT, PSC, ARR, *self._regs):
+        if word not in (CR1, DIER, SR, EGR, CNT, PSC, ARR, *self._regs):  # EGR: reads 0
             self.host.unmodelled(self, offset, size, None)
         return (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
@@ -141,7 +156,8 @@ class _Tim(Clocked):
                 self._arr = self.arr
         elif word in self._regs:
             self._regs[word] = value
-            listed = word == SMCR and bool(value & (SMS | ECE))
+            listed = ((word == SMCR and bool(value & (SMS | ECE)))
+                      or (word == CCER and bool(value & CCXE)))
         else:
             self._stored[word] = value
             listed = True

@@ -18,11 +18,13 @@ smallest divider the part allows (16, LPUART1: 0x300) when BRR is below it. The 
 while UE is set. Clearing UE resets the flags (RXNE clear, TXE and TC set) and drops a byte not
 yet read.
 
-Each port runs only while its clock is on (RCC APB1ENR: USART2EN, bit 17; LPUART1EN, bit 18):
-without it its registers read 0 and ignore writes, each access listed as unmodelled
-(sim.devices.stm32l0.Clocked). CR2, BRR, GTPR and RTOR read back (framing, stop bits and
-parity do not change what is sent); CR3 reads back, and a CR3 write that asks for DMA (DMAT,
-DMAR: the DMA is not modelled) is listed as unmodelled. Overrun, noise, framing and parity
+Each port runs only while its clock is on (RCC APB1ENR: USART2EN, bit 17; LPUART1EN, bit 18)
+and it is not held in reset (APB1RSTR, the same bits): without its clock it receives nothing,
+its registers read 0 and ignore writes, each access listed as unmodelled; a reset returns it
+to its reset state (sim.devices.stm32l0.Clocked). CR2, BRR, GTPR and RTOR read back (framing,
+stop bits and parity do not change what is sent), TDR the last data written (9 bits), RQR and
+ICR (write-only) 0; CR3 reads back, and a CR3 write that asks for DMA (DMAT, DMAR: the DMA is
+not modelled) is listed as unmodelled. Overrun, noise, framing and parity
 errors, IDLE, the receiver timeout, LIN, smartcard, IrDA and address matching are not
 modelled: their flags read 0.
 """
@@ -51,6 +53,7 @@ class _Usart(Clocked):
         self.tc = True
         self._rx: int | None = None  # the byte in the receive buffer
         self._regs = dict.fromkeys(self.stored, 0)
+        self.tdr = 0  # the last data written
 
     # --- the receiver --------------------------------------------------------------------------
     def _bit_cycles(self) -> float:
@@ -60,7 +63,11 @@ class _Usart(Clocked):
         return brr
 
     def _receiving(self) -> bool:
-        return self.cr1 & (UE | RE) == UE | RE
+        return self.cr1 & (UE | RE) == UE | RE and self.clocked()
+
+    def restart(self) -> None:
+        self._update_line()
+        self._expect_rx()
 
     def _fill_rx(self) -> None:
         """Polled: the next input byte into the empty receive buffer."""
@@ -108,7 +115,9 @@ class _Usart(Clocked):
         if word == RDR:
             self._fill_rx()
             return self._rx or 0
-        return self._regs.get(word, 0)  # RQR, ICR, TDR and unmodelled offsets: 0
+        if word == TDR:
+            return self.tdr
+        return self._regs.get(word, 0)  # RQR and ICR (write-only) and unmodelled offsets: 0
 
     def read_clocked(self, offset: int, size: int) -> int:
         word = offset & ~3
@@ -117,7 +126,7 @@ class _Usart(Clocked):
             self._rx = None
             self._update_line()
             self._expect_rx()
-        elif word not in (CR1, ISR, RDR, *self.stored):
+        elif word not in (CR1, ISR, RDR, TDR, RQR, ICR, *self.stored):
             self.host.unmodelled(self, offset, size, None)
         return value
 
@@ -127,6 +136,7 @@ class _Usart(Clocked):
         mask = (((1 << (8 * size)) - 1) << shift) & MASK32
         value = (value << shift) & mask
         if word == TDR:
+            self.tdr = (self.tdr & ~mask | value) & 0x1FF
             if self.cr1 & (UE | TE) == UE | TE and offset == TDR:
                 self.host.console_write(bytes([value & 0xFF]))
                 self.tc = True  # sent at once: TC clears and sets again

@@ -9,6 +9,9 @@
  *   preload   ARPE keeps a new ARR until the update event; URS keeps UG from setting UIF;
  *             UDIS keeps the overflow from setting it; SR is rc_w0.
  *   no_clock  TIM21 without its RCC clock reads 0 and ignores writes.
+ *   gated     a TIM21 tick whose clock is switched off for a while: it stops counting and
+ *             interrupting, and goes on from the same count when the clock is back.
+ *   rcc_reset TIM22 reset through RCC APB2RSTR (LL_TIM_DeInit): back to its reset values.
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
  * the ticks counted.
  */
@@ -16,6 +19,7 @@
 #include "semihost.h"
 
 #define RCC_APB2ENR REG(0x40021034u)
+#define RCC_APB2RSTR REG(0x40021024u)
 #define TIM21 0x40010800u
 #define TIM22 0x40011400u
 #define CR1(t) REG((t) + 0x00u)
@@ -125,6 +129,62 @@ int main(void)
         return 1;
     RCC_APB2ENR |= 1u << 2;
     if (CR1(TIM21) != 0 || ARR(TIM21) != 0xFFFFu) /* the writes were lost: reset values */
+        return 2;
+    return 0;
+}
+#endif
+
+#if CASE_gated
+static volatile uint32_t ticks;
+
+void IRQ20_Handler(void)
+{
+    SR(TIM21) = ~UIF;
+    ticks++;
+}
+
+static void spin(uint32_t n)
+{
+    for (volatile uint32_t i = 0; i < n; i++)
+        ;
+}
+
+int main(void)
+{
+    RCC_APB2ENR |= 1u << 2;
+    ARR(TIM21) = 9999u; /* a tick every 10,000 cycles */
+    DIER(TIM21) = 1u;
+    CR1(TIM21) = CEN;
+    NVIC_ISER = 1u << 20;
+    while (ticks < 2)
+        ;
+    spin(100); /* a little way into the third period */
+    RCC_APB2ENR &= ~(1u << 2); /* gated: no count, no interrupt */
+    spin(20000); /* several periods' worth */
+    if (ticks != 2)
+        return 1;
+    RCC_APB2ENR |= 1u << 2;
+    uint32_t count = CNT(TIM21);
+    if (count > 5000u) /* the count went on from where it stopped */
+        return 2;
+    while (ticks < 3)
+        ;
+    return 0;
+}
+#endif
+
+#if CASE_rcc_reset
+int main(void)
+{
+    RCC_APB2ENR |= 1u << 5;
+    ARR(TIM22) = 99u;
+    DIER(TIM22) = 1u;
+    CR1(TIM22) = CEN;
+    RCC_APB2RSTR |= 1u << 5; /* held in reset: reads 0 */
+    if (CR1(TIM22) != 0 || ARR(TIM22) != 0)
+        return 1;
+    RCC_APB2RSTR &= ~(1u << 5);
+    if (CR1(TIM22) != 0 || ARR(TIM22) != 0xFFFFu || DIER(TIM22) != 0)
         return 2;
     return 0;
 }

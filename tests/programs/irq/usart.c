@@ -10,12 +10,17 @@
  *              comes (a bounded wait here, for ever in a HAL that waits without a timeout).
  *   flags      TC clears on ICR.TCCF and sets with the next byte; clearing UE drops a byte not
  *              read; RQR.RXFRQ empties the buffer.
+ *   rcc_reset  USART2 reset through RCC APB1RSTR (LL_USART_DeInit): its registers back to
+ *              their reset values, so set up again (LL_USART_Init needs UE clear) it prints.
+ *   gated_rx   USART2 receiving by interrupt with its clock switched off for a while: no byte
+ *              arrives and no interrupt comes until the clock is back.
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
 #include "semihost.h"
 
 #define RCC_APB1ENR REG(0x40021038u)
+#define RCC_APB1RSTR REG(0x40021028u)
 #define USART2 0x40004400u
 #define LPUART1 0x40004800u
 #define CR1(u) REG((u) + 0x00u)
@@ -169,6 +174,59 @@ int main(void)
     CR1(USART2) |= UE;
     if ((char)RDR(USART2) != 'd')
         return 7;
+    return 0;
+}
+#endif
+
+#if CASE_rcc_reset
+int main(void)
+{
+    if (start(USART2, 17, 278, TE | RE))
+        return 1;
+    RCC_APB1RSTR |= 1u << 17;
+    RCC_APB1RSTR &= ~(1u << 17);
+    if (CR1(USART2) != 0 || BRR(USART2) != 0 || ISR(USART2) != (TXE | TC))
+        return 2;
+    if (start(USART2, 17, 278, TE | RE))
+        return 3;
+    send(USART2, "again\n");
+    return 0;
+}
+#endif
+
+#if CASE_gated_rx
+static volatile unsigned received;
+static volatile int gated;
+static volatile int early;
+
+void IRQ28_Handler(void)
+{
+    if (gated)
+        early = 1;
+    if (ISR(USART2) & RXNE) {
+        char c = (char)RDR(USART2);
+        TDR(USART2) = (uint8_t)c;
+        received++;
+    }
+}
+
+int main(void)
+{
+    NVIC_ISER = 1u << 28;
+    if (start(USART2, 17, 278, TE | RE | RXNEIE)) /* a character every 2,780 cycles */
+        return 1;
+    gated = 1;
+    RCC_APB1ENR &= ~(1u << 17);
+    for (volatile int i = 0; i < 2000; i++) /* over 10,000 cycles */
+        ;
+    gated = 0;
+    if (received != 0 || early)
+        return 2;
+    RCC_APB1ENR |= 1u << 17;
+    while (received < 4)
+        ;
+    while (!(ISR(USART2) & TC))
+        ;
     return 0;
 }
 #endif
