@@ -100,7 +100,9 @@ T = TypeVar("T")
 # counters are 64-bit (instructions) or 32-bit (cycles added per refill) in the native hook.
 MIN_TIMEOUT, MAX_TIMEOUT = 1e-3, 1e6  # seconds
 MAX_INSTRUCTIONS = (1 << 63) - 1
-POLL_READS = 100  # reads of one unmodelled register that make a stopped run's last one a poll
+# a run stopped at most POLL_WINDOW instructions after its last read of an unmodelled register,
+# read POLL_READS times or more, was polling it (a wait loop, with a HAL's timeout check)
+POLL_READS, POLL_WINDOW = 100, 1_000
 MAX_WAIT_STATES = 255
 CONSOLE_KEEP = 1 << 20  # console bytes a report keeps: the first and the last half MiB
 
@@ -309,7 +311,8 @@ class Simulator:
                 clip_ranges(handler_ranges(self.flash, base, IRQ0 + self.target.irqs,
                                            image.functions), image.exec_ranges)))
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
-        self._polled: str | None = None  # the last device read, if an unmodelled one: its key
+        # the last read of an unmodelled register: its key, the instructions retired by then
+        self._polled: tuple[str, int] | None = None
         self._reset_requested = False
         self._deadlock: Fault | None = None
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
@@ -319,7 +322,7 @@ class Simulator:
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
-                self._counter.map_scs(dev.base, dev.size, self._guarded(self._scs_read, 0),
+                self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
                                       self._guarded(dev.write, None))
                 continue
             for start, size in devices.windows(dev, self.devices):
@@ -398,16 +401,10 @@ class Simulator:
         return None
 
     # --- devices ------------------------------------------------------------------------------
-    def _scs_read(self, offset: int, size: int) -> int:
-        """The System Control Space's reads, from the native hook."""
-        assert self._scs is not None
-        self._polled = None  # as in _device_read
-        return self._scs.read(offset, size)
-
-    def _device_read(self, dev: devices.Device, shift: int) -> Callable[..., int]:
+    @staticmethod
+    def _device_read(dev: devices.Device, shift: int) -> Callable[..., int]:
         """The callback of a window ``shift`` bytes into ``dev``'s range."""
         def read(uc: Uc, offset: int, size: int, user: object) -> int:
-            self._polled = None  # set again by unmodelled() if this read is one
             return dev.read(shift + offset, size)
         return read
 
@@ -471,7 +468,7 @@ class Simulator:
                + (f", {why}" if why else ""))
         self._unmodelled[key] = self._unmodelled.get(key, 0) + 1
         if value is None:
-            self._polled = key
+            self._polled = (key, self._counter.instructions)
         if self.options.strict_peripherals:
             pc = self._device_pc if self._device_pc is not None else self._regs.read(
                 R.UC_ARM_REG_PC)
@@ -486,13 +483,15 @@ class Simulator:
     def device(self, name: str) -> devices.Device | None:
         return next((d for d in self.devices if d.name == name), None)
 
-    def _polling_hint(self) -> str:
-        """For a run stopped by a limit or a signal: when the firmware's last device read was
-        of a register the simulator does not model, read again and again, the flag it waits
-        for is likely one the simulator never sets; this says so."""
-        key = self._polled
-        reads = self._unmodelled.get(key, 0) if key is not None else 0
-        if key is None or reads < POLL_READS:
+    def _polling_hint(self, instructions: int) -> str:
+        """For a run stopped by a limit or a signal (after ``instructions``): when the firmware
+        read a register the simulator does not model again and again up to the stop, the flag
+        it waits for is likely one the simulator never sets; this says so."""
+        if self._polled is None:
+            return ""
+        key, at = self._polled
+        reads = self._unmodelled.get(key, 0)
+        if reads < POLL_READS or instructions - at > POLL_WINDOW:
             return ""
         register, _, why = key.partition(", ")
         return (f"; the firmware was polling {register.removesuffix(' read')} ({reads:,} reads), "
@@ -1308,7 +1307,7 @@ class Simulator:
                     "timeout", f"wall-clock timeout of {opts.timeout} s reached", pc)
 
         if status in ("timeout", "interrupted") and fault is not None:
-            fault.message += self._polling_hint()
+            fault.message += self._polling_hint(counter.instructions)
 
         peak_brk = self._read_word("__heap_peak")
         heap_start = self.image.symbols.get("__heap_start")

@@ -183,13 +183,15 @@ def test_unmodelled_register_is_listed_or_with_strict_peripherals_a_fault(firmwa
      "while its clock is off (RCC APB1ENR bit 17)"),
     # a modelled flag that the firmware never caused (TIMER0's interrupt, not enabled): no hint
     ("curie", 0x4000000C, 0, None),
+    # 200 reads of an unmodelled register (GPIOA's IDR), then a loop on no device: no hint
+    ("stm32l031", 0x50000010, -200, None),
 ])
 def test_a_run_stopped_while_polling_an_unmodelled_register_says_so(firmware, cli, target,
                                                                     address, bit, hint):
     """Driver code waiting for a flag the simulator never sets spins until a limit: the
     limit's message names the register, so the user need not guess from a PC in a loop."""
-    elf = firmware("poll.c", target=target,
-                   defines={"DEVICE_ADDR": f"{address:#x}u", "BIT": str(bit)})
+    mode = {"READS": str(-bit)} if bit < 0 else {"BIT": str(bit)}
+    elf = firmware("poll.c", target=target, defines={"DEVICE_ADDR": f"{address:#x}u", **mode})
     for limit in (("--max-instructions", "30000"), ("--timeout", "0.3")):
         result = cli("run", elf, *limit)
         assert result.returncode == 5, result

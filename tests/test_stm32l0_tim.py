@@ -124,7 +124,7 @@ def test_what_is_not_modelled_is_listed():
     # read back (HAL_TIM_Base_Stop reads CCER; LL and libopencm3 read-modify-write EGR)
     assert (dev.read(0x18, 4), dev.read(0x34, 4), dev.read(0x20, 4)) == (0x68, 500, 1)
     assert dev.read(EGR, 4) == 0 and len(host.listed) == 5
-    assert dev.read(0x48, 4) == 0  # DCR: DMA bursts, not modelled
+    assert dev.read(0x48, 4) == 0  # reserved on TIM21 and TIM22 (no DMA bursts)
     assert host.listed[-1] == ("stm32l0_tim21", 0x48, 4, None)
     dev.write(CR1, 4, 1)  # CEN with SMCR's slave mode: no counting here
     host.exceptions.now = 100

@@ -110,7 +110,8 @@ class CmsdkUart(Device):
 class CmsdkUart1k(CmsdkUart):
     """The same UART in its first KiB only: on the STM32L0 profile, whose own USART2 and
     LPUART1 follow at 0x40004400 and 0x40004800 (sim/devices/stm32l0_usart.py). Its
-    identification registers (0xFD0-0xFFC) are then not mapped."""
+    identification registers' addresses (0xFD0-0xFFC) are then the part's APB1 bus's, whose
+    registers read back (sim/devices/stm32l0.py)."""
 
     name = "cmsdk_uart_1k"
     size = 0x400

@@ -1,6 +1,7 @@
 """The STM32L0x1's own peripheral space (RM0377), so that a vendor's start-up code runs: its
-reset and clock control (RCC) modelled far enough for a clock set-up to finish, and every other
-peripheral register on its buses reading back what was written.
+reset and clock control (RCC) modelled far enough for a clock set-up to finish, the peripherals
+it gates (:class:`Clocked`), and every other peripheral register on its buses reading back
+what was written.
 
 RCC (0x40021000) is the one vendor start-up code waits on: it switches an oscillator on and
 spins until its ready flag is set, then selects the system clock and spins until the switch
@@ -19,14 +20,16 @@ raised), CICR is write-only, and the reserved offsets (CRRCR's, 0x08, on parts w
 which STM32CubeL0's SystemInit clears all the same) read 0. The clock the firmware sets up does
 not change the simulated one: cycles become time at the profile's clock.
 
+USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM21 and TIM22 (sim/devices/stm32l0_tim.py)
+are modelled, each a :class:`Clocked` peripheral that works only while its RCC clock is on.
 The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals: GPIO, the flash interface,
-PWR, EXTI, the part's own timers and U(S)ARTs. They are not modelled: their registers read back
+PWR, EXTI, TIM2, the ADC, I2C, SPI, RTC, DMA. They are not modelled: their registers read back
 what was written (0 after reset), so a register polled for a flag the firmware did not write
 reads 0 for ever; every access to them is listed in the report's unmodelled registers and with
 ``--strict-peripherals`` is a fault. The buses are background devices: mapped only where no
-other device of the target is (the CMSDK timers and UART at 0x40000000, 0x40001000 and
-0x40004000 stay), so an address off the buses still faults, as a reserved one does on the
-chip.
+other device of the target is (the CMSDK timers at 0x40000000 and 0x40001000 and the first KiB
+of the CMSDK UART at 0x40004000 stay, as do the modelled peripherals), so an address off the
+buses still faults, as a reserved one does on the chip.
 """
 
 from abc import abstractmethod
@@ -175,6 +178,7 @@ class Clocked(Device):
         self._rcc = rcc if isinstance(rcc, Stm32l0Rcc) else None
         if self._rcc is not None:
             self._rcc.gated[self.name] = self
+        self._clocked: bool | None = None  # known since the RCC's last change of its bits
 
     def _bits(self) -> tuple[bool, bool]:
         """(enabled, held in reset) by the RCC."""
@@ -185,8 +189,10 @@ class Clocked(Device):
                 bool(self._rcc.read(offset - RESETS, 4) >> bit & 1))
 
     def clocked(self) -> bool:
-        enabled, held = self._bits()
-        return enabled and not held
+        if self._clocked is None:  # the RCC's reset at a run's start does not tell: read it
+            enabled, held = self._bits()
+            self._clocked = enabled and not held
+        return self._clocked
 
     def _clock_off(self) -> str:
         offset, bit = self.clock
@@ -202,6 +208,7 @@ class Clocked(Device):
 
     def rcc_changed(self) -> None:
         """The RCC changed its bits: back to the reset state while held in reset."""
+        self._clocked = None
         if self._bits()[1]:
             self.reset()
         self.restart()

@@ -19,11 +19,11 @@ not held in reset (APB2RSTR, the same bits): without its clock it stops counting
 registers read 0 and ignore writes, each access listed as unmodelled; a reset returns it to
 its reset state (sim.devices.stm32l0.Clocked).
 Not modelled: down and centre-aligned counting, slave modes and external clocks (a timer so
-set does not count), capture/compare channels, DMA. CR2, SMCR, OR and the capture/compare
-registers read back (EGR, write-only, reads 0); a CR1, SMCR, DIER, EGR or CCER write that asks
-for what is not modelled (DIR or CMS, a slave mode or external clock, an enable other than
-UIE, an event other than UG, a channel enabled) is listed as unmodelled, as is any access to
-DCR, DMAR or a reserved offset.
+set does not count), the two capture/compare channels. CR2, SMCR, OR, CCMR1, CCER, CCR1 and
+CCR2 read back (EGR, write-only, reads 0); a CR1, SMCR, DIER, EGR or CCER write that asks for
+what is not modelled (DIR or CMS, a slave mode or external clock, an enable other than UIE, an
+event other than UG, a channel enabled) is listed as unmodelled, as is any access to another
+offset (which reads back what was written).
 TIM2 (0x40000000) is not among them: that address is the CMSDK TIMER0's on every profile.
 """
 
@@ -32,8 +32,8 @@ from sim.devices.stm32l0 import Clocked, merge
 NEVER = 1 << 64
 CR1, CR2, SMCR, DIER, SR, EGR, CNT, PSC, ARR, OR = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14,
                                                     0x24, 0x28, 0x2C, 0x50)
-CCMR1, CCMR2, CCER, CCR1, CCR2, CCR3, CCR4 = 0x18, 0x1C, 0x20, 0x34, 0x38, 0x3C, 0x40
-CCXE = 0x1111  # CCER: a channel's output or capture enabled
+CCMR1, CCER, CCR1, CCR2 = 0x18, 0x20, 0x34, 0x38
+CCXE = 0x11  # CCER: a channel's output or capture enabled (CC1E, CC2E)
 CEN, UDIS, URS, OPM, ARPE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 7
 DIR_CMS = 0x70  # CR1: down or centre-aligned counting
 UIE = UIF = UG = 1
@@ -54,9 +54,9 @@ class _Tim(Clocked):
         self._arr = 0xFFFF
         self._pos = 0  # cycles into the current count period, at cycle self._since
         self._since = 0
-        # read back; written, listed only for what they ask that is not modelled (_write)
-        self._regs = dict.fromkeys((CR2, SMCR, CCMR1, CCMR2, CCER, CCR1, CCR2, CCR3, CCR4,
-                                    OR), 0)
+        # read back; written, listed only for what they ask that is not modelled (_write);
+        # TIM21 and TIM22 have two channels: CCMR2, CCR3 and CCR4 are reserved offsets
+        self._regs = dict.fromkeys((CR2, SMCR, CCMR1, CCER, CCR1, CCR2, OR), 0)
         self._stored: dict[int, int] = {}  # the registers not modelled, as written
         self._next = NEVER
 

@@ -26,7 +26,8 @@ stop bits and parity do not change what is sent), TDR the last data written (9 b
 ICR (write-only) 0; CR3 reads back, and a CR3 write that asks for DMA (DMAT, DMAR: the DMA is
 not modelled) is listed as unmodelled. Overrun, noise, framing and parity
 errors, IDLE, the receiver timeout, LIN, smartcard, IrDA and address matching are not
-modelled: their flags read 0.
+modelled: their flags read 0. Any other offset reads back what was written, listed as
+unmodelled.
 """
 
 from sim.devices.stm32l0 import Clocked
@@ -54,6 +55,7 @@ class _Usart(Clocked):
         self._rx: int | None = None  # the byte in the receive buffer
         self._regs = dict.fromkeys(self.stored, 0)
         self.tdr = 0  # the last data written
+        self._stored: dict[int, int] = {}  # the offsets not modelled, as written
 
     # --- the receiver --------------------------------------------------------------------------
     def _bit_cycles(self) -> float:
@@ -117,7 +119,9 @@ class _Usart(Clocked):
             return self._rx or 0
         if word == TDR:
             return self.tdr
-        return self._regs.get(word, 0)  # RQR and ICR (write-only) and unmodelled offsets: 0
+        if word in (RQR, ICR):  # write-only
+            return 0
+        return self._regs.get(word, self._stored.get(word, 0))  # unmodelled: as written
 
     def read_clocked(self, offset: int, size: int) -> int:
         word = offset & ~3
@@ -157,6 +161,7 @@ class _Usart(Clocked):
                 self.host.unmodelled(self, offset, size, value >> shift)
         else:
             self.host.unmodelled(self, offset, size, value >> shift)
+            self._stored[word] = (self._stored.get(word, 0) & ~mask) | value
             return
         self._update_line()
         self._expect_rx()
