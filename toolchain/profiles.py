@@ -79,8 +79,9 @@ TARGETS: dict[str, Target] = {
         # ARMv6-M has no ITM (and its DWT no cycle counter: sim/devices/dwt.py)
         Target("stm32l031", "STM32L031K6 (Cortex-M0+)", "cortex-m0plus", 32_000_000,
                8 * KIB, 32 * KIB, 1, None, prio_bits=2,
-               devices=("scs", "dwt", "cmsdk_uart_1k", "cmsdk_timer0", "cmsdk_timer1",
-                        "stm32l0_rcc", "stm32l0_usart2", "stm32l0_lpuart1", "stm32l0_tim21",
+               # the part's TIM2 where the mps2 map has the CMSDK TIMER0
+               devices=("scs", "dwt", "cmsdk_uart_1k", "cmsdk_timer1", "stm32l0_rcc",
+                        "stm32l0_usart2", "stm32l0_lpuart1", "stm32l0_tim2", "stm32l0_tim21",
                         "stm32l0_tim22", "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb",
                         "stm32l0_ioport"),
                flash_address=STM32_FLASH),

@@ -1,30 +1,29 @@
-"""The STM32L0x1's general-purpose timers TIM21 and TIM22 (RM0377) as time bases: what
-STM32CubeL0's HAL_InitTick sets up when the HAL's tick comes from a timer (STM32CubeMX's
-choice, a timer rather than SysTick, for firmware whose RTOS takes SysTick), and what
-firmware counts periods or delays with.
+"""The STM32L0x1's general-purpose timers TIM2, TIM21 and TIM22 (RM0377) as time bases: what
+STM32CubeL0's HAL_InitTick sets up when the HAL's tick comes from a timer (STM32CubeMX's choice,
+a timer rather than SysTick, for firmware whose RTOS takes SysTick), and what firmware counts
+periods or delays with.
 
-Each is a 16-bit up-counter clocked at the profile's clock (the APB2 clock, undivided), through
+Each is a 16-bit up-counter clocked at the profile's clock (its APB clock, undivided), through
 its prescaler: CNT steps once per PSC + 1 cycles (asleep too) from 0 to ARR, and the step past
 ARR is an update event: CNT back to 0, the prescaler's and (with CR1.ARPE) ARR's preloaded
 values take effect, SR.UIF set (not with CR1.UDIS), and with CR1.OPM the counter stops (CEN
 cleared). EGR.UG makes an update event at once (UIF only with CR1.URS clear). The interrupt
-(TIM21: IRQ 20, TIM22: IRQ 22) is a level, UIF with DIER.UIE: a handler that does not clear
-UIF (SR is rc_w0: a 0 written clears a flag, a 1 leaves it) is entered again when it returns.
-ARR 0 stops the counter, as on the chip. A count written past ARR (or an ARR written
-below the count without ARPE) is taken back into the period; the chip counts on to 0xFFFF
-first.
+(TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ 22) is a level, UIF with DIER.UIE: a handler that does
+not clear UIF (SR is rc_w0: a 0 written clears a flag, a 1 leaves it) is entered again when it
+returns. ARR 0 stops the counter, as on the chip. A count written past ARR (or an ARR written
+below the count without ARPE) is taken back into the period; the chip counts on to 0xFFFF first.
 
-Each runs only while its RCC clock is on (APB2ENR: TIM21EN, bit 2; TIM22EN, bit 5) and it is
-not held in reset (APB2RSTR, the same bits): without its clock it stops counting, its
-registers read 0 and ignore writes, each access listed as unmodelled; a reset returns it to
-its reset state (sim.devices.stm32l0.Clocked).
-Not modelled: down and centre-aligned counting, slave modes and external clocks (a timer so
-set does not count), the two capture/compare channels. CR2, SMCR, OR, CCMR1, CCER, CCR1 and
-CCR2 read back (EGR, write-only, reads 0); a CR1, SMCR, DIER, EGR or CCER write that asks for
-what is not modelled (DIR or CMS, a slave mode or external clock, an enable other than UIE, an
-event other than UG, a channel enabled) is listed as unmodelled, as is any access to another
-offset (which reads back what was written).
-TIM2 (0x40000000) is not among them: that address is the CMSDK TIMER0's on every profile.
+Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21EN, bit 2;
+TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
+clock it stops counting, its registers read 0 and ignore writes, each access listed as
+unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
+down and centre-aligned counting, slave modes and external clocks (a timer so set does not
+count), the capture/compare channels (TIM2: four, TIM21 and TIM22: two). CR2, SMCR, OR, CCER and
+the channels' CCMRx and CCRx read back (EGR, write-only, reads 0); a CR1, SMCR, DIER, EGR or
+CCER write that asks for what is not modelled (DIR or CMS, a slave mode or external clock, an
+enable other than UIE, an event other than UG, a channel enabled) is listed as unmodelled, as is
+any access to another offset (which reads back what was written). On the stm32l031 profile TIM2
+takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
 from sim.devices.stm32l0 import Clocked, merge
@@ -32,18 +31,19 @@ from sim.devices.stm32l0 import Clocked, merge
 NEVER = 1 << 64
 CR1, CR2, SMCR, DIER, SR, EGR, CNT, PSC, ARR, OR = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14,
                                                     0x24, 0x28, 0x2C, 0x50)
-CCMR1, CCER, CCR1, CCR2 = 0x18, 0x20, 0x34, 0x38
-CCXE = 0x11  # CCER: a channel's output or capture enabled (CC1E, CC2E)
+CCMR1, CCMR2, CCER, CCR1, CCR2, CCR3, CCR4 = 0x18, 0x1C, 0x20, 0x34, 0x38, 0x3C, 0x40
+CCXE = 0x1111  # CCER: a channel's output or capture enabled (CC1E ... CC4E)
 CEN, UDIS, URS, OPM, ARPE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 7
 DIR_CMS = 0x70  # CR1: down or centre-aligned counting
 UIE = UIF = UG = 1
 SMS, ECE = 0x7, 1 << 14  # SMCR: slave mode, external clock mode 2
-APB2ENR = 0x34
+APB2ENR, APB1ENR = 0x34, 0x38
 
 
 class _Tim(Clocked):
     size = 0x400
     irq: int
+    channels: tuple[int, ...] = (CCMR1, CCR1, CCR2)  # TIM21, TIM22: two
 
     def reset(self) -> None:
         super().reset()
@@ -55,8 +55,8 @@ class _Tim(Clocked):
         self._pos = 0  # cycles into the current count period, at cycle self._since
         self._since = 0
         # read back; written, listed only for what they ask that is not modelled (_write);
-        # TIM21 and TIM22 have two channels: CCMR2, CCR3 and CCR4 are reserved offsets
-        self._regs = dict.fromkeys((CR2, SMCR, CCMR1, CCER, CCR1, CCR2, OR), 0)
+        # a channel the timer lacks (TIM21, TIM22: CCMR2, CCR3, CCR4) is a reserved offset
+        self._regs = dict.fromkeys((CR2, SMCR, CCER, OR, *self.channels), 0)
         self._stored: dict[int, int] = {}  # the registers not modelled, as written
         self._next = NEVER
 
@@ -175,6 +175,11 @@ class _Tim(Clocked):
         return values.get(word, self._regs.get(word, self._stored.get(word, 0)))
 
 
+class Stm32l0Tim2(_Tim):
+    name, base, irq, clock = "stm32l0_tim2", 0x4000_0000, 15, (APB1ENR, 0)
+    channels = (CCMR1, CCMR2, CCR1, CCR2, CCR3, CCR4)
+
+
 class Stm32l0Tim21(_Tim):
     name, base, irq, clock = "stm32l0_tim21", 0x4001_0800, 20, (APB2ENR, 2)
 
@@ -183,4 +188,4 @@ class Stm32l0Tim22(_Tim):
     name, base, irq, clock = "stm32l0_tim22", 0x4001_1400, 22, (APB2ENR, 5)
 
 
-DEVICES = (Stm32l0Tim21, Stm32l0Tim22)
+DEVICES = (Stm32l0Tim2, Stm32l0Tim21, Stm32l0Tim22)

@@ -1,9 +1,9 @@
 /*
  * The STM32L0's TIM21 and TIM22 (RM0377) as vendor firmware uses them, on the stm32l031
  * profile. CASE selects:
- *   tick      TIM21 as STM32CubeL0's HAL_InitTick sets up a timer time base: its clock, PSC
- *             for 1 MHz, ARR for 1 ms, UG to load PSC (and UIF cleared after it), UIE, CEN,
- *             IRQ 20 enabled; a HAL_Delay-style wait for TICKS ticks asleep.
+ *   tick      TIM21 (-DTICK_TIM2: TIM2) as STM32CubeL0's HAL_InitTick sets up a timer time
+ *             base: its clock, PSC for 1 MHz, ARR for 1 ms, UG to load PSC (and UIF cleared
+ *             after it), UIE, CEN, its IRQ enabled; a HAL_Delay-style wait for TICKS ticks.
  *   one_pulse TIM22 polled: the count rises, the update event at ARR sets UIF and with OPM
  *             stops the counter at 0.
  *   preload   ARPE keeps a new ARR until the update event; URS keeps UG from setting UIF;
@@ -37,32 +37,47 @@
 #define UIF 1u
 
 #if CASE_tick
+/* TIM21 by default; -DTICK_TIM2 for TIM2 (APB1ENR bit 0, IRQ 15) */
+#ifdef TICK_TIM2
+#define TICK 0x40000000u
+#define TICK_ENR REG(0x40021038u)
+#define TICK_EN 0u
+#define TICK_IRQ 15u
+#else
+#define TICK TIM21
+#define TICK_ENR RCC_APB2ENR
+#define TICK_EN 2u
+#define TICK_IRQ 20u
+#endif
 static volatile uint32_t ticks;
 
-void IRQ20_Handler(void)
+static void tick(void)
 {
-    if (SR(TIM21) & UIF) {
-        SR(TIM21) = ~UIF; /* rc_w0: only UIF cleared */
+    if (SR(TICK) & UIF) {
+        SR(TICK) = ~UIF; /* rc_w0: only UIF cleared */
         ticks++;
     }
 }
 
+void IRQ15_Handler(void) { tick(); }
+void IRQ20_Handler(void) { tick(); }
+
 int main(void)
 {
-    RCC_APB2ENR |= 1u << 2; /* TIM21EN */
-    PSC(TIM21) = 32u - 1u;  /* 32 MHz / 32: 1 MHz */
-    ARR(TIM21) = 1000u - 1u; /* 1 ms */
-    EGR(TIM21) = 1u;         /* UG: PSC loaded; UIF set too */
-    if (!(SR(TIM21) & UIF))
+    TICK_ENR |= 1u << TICK_EN; /* the timer's clock */
+    PSC(TICK) = 32u - 1u;  /* 32 MHz / 32: 1 MHz */
+    ARR(TICK) = 1000u - 1u; /* 1 ms */
+    EGR(TICK) = 1u;         /* UG: PSC loaded; UIF set too */
+    if (!(SR(TICK) & UIF))
         return 1;
-    SR(TIM21) = ~UIF;
-    DIER(TIM21) = 1u; /* UIE */
-    CR1(TIM21) |= CEN;
-    NVIC_ISER = 1u << 20;
+    SR(TICK) = ~UIF;
+    DIER(TICK) = 1u; /* UIE */
+    CR1(TICK) |= CEN;
+    NVIC_ISER = 1u << TICK_IRQ;
     uint32_t start = ticks;
     while (ticks - start < TICKS)
         __asm__ volatile("wfi" ::: "memory");
-    CR1(TIM21) &= ~CEN;
+    CR1(TICK) &= ~CEN;
     sh_write0("ticks ");
     sh_write_int((long)ticks);
     sh_write0("\n");
