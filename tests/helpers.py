@@ -189,3 +189,48 @@ def die_on_odd(task: int, data: object) -> int:
         os._exit(1)
     time.sleep(0.5)
     return task
+
+
+class FakeTimers:
+    """The exception model's clock and device timers, as a device uses them: ``now`` is set by
+    the test; the last timer planned is ``due`` (None: none) and its ``action``."""
+
+    def __init__(self, now: int = 0) -> None:
+        self.now = now
+        self.due: int | None = None
+        self.action: Callable[[], None] | None = None
+
+    def has_timer(self, owner: object) -> bool:
+        return self.due is not None
+
+    def set_timer(self, owner: object, when: int | None, action: Callable[[], None]) -> None:
+        self.due, self.action = when, action
+
+
+class FakeDeviceHost:
+    """Just enough simulator for register-level device tests (sim.devices.DeviceHost): no
+    other device (a part's peripheral is then always clocked), no console input; what the
+    device lists as unmodelled, sends to the console and drives on its interrupt lines is
+    kept for the test."""
+
+    def __init__(self, now: int = 0) -> None:
+        self.exceptions = FakeTimers(now)
+        self.listed: list[tuple[str, int, int, int | None]] = []
+        self.sent = bytearray()
+        self.lines: dict[int, bool] = {}
+
+    def unmodelled(self, device: Any, offset: int, size: int, value: int | None,
+                   why: str = "") -> None:
+        self.listed.append((device.name, offset, size, value))
+
+    def device(self, name: str) -> None:
+        return None
+
+    def console_write(self, data: bytes) -> None:
+        self.sent += data
+
+    def console_read(self) -> int | None:
+        return None
+
+    def set_irq_level(self, irq: int, high: bool) -> None:
+        self.lines[irq] = high

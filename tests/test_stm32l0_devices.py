@@ -2,23 +2,14 @@
 register by register; tests/test_vendor_map.py runs a clock set-up on them."""
 
 import pytest
+from helpers import FakeDeviceHost
 
 from sim import devices
 from sim.devices.stm32l0 import CFGR, CIFR, CR, CSR, ICSCR, Stm32l0Ahb, Stm32l0Rcc
 
 
-class Host:
-    """The one thing these devices ask of the simulator: noting an unmodelled access."""
-
-    def __init__(self) -> None:
-        self.listed: list[tuple[str, int, int, int | None]] = []
-
-    def unmodelled(self, device, offset: int, size: int, value: int | None) -> None:
-        self.listed.append((device.name, offset, size, value))
-
-
-def rcc() -> tuple[Stm32l0Rcc, Host]:
-    host = Host()
+def rcc() -> tuple[Stm32l0Rcc, FakeDeviceHost]:
+    host = FakeDeviceHost()
     dev = Stm32l0Rcc(host)  # type: ignore[arg-type]
     dev.reset()
     return dev, host
@@ -94,7 +85,7 @@ def test_storage_registers_read_back_and_reserved_ones_read_0():
 
 
 def test_a_bus_reads_back_by_byte_and_lists_every_access():
-    host = Host()
+    host = FakeDeviceHost()
     bus = Stm32l0Ahb(host)  # type: ignore[arg-type]
     bus.reset()
     bus.write(0x2000, 4, 0x11223344)

@@ -3,6 +3,7 @@ vendor HAL's timer time base, one-pulse mode, preloads and the clock gate, from
 tests/programs/irq/tim.c, and the registers one by one."""
 
 import pytest
+from helpers import FakeDeviceHost
 
 from sim.devices.stm32l0_tim import ARR, CNT, CR1, DIER, EGR, PSC, SR, Stm32l0Tim21
 from tests.test_exceptions import irq_program
@@ -51,38 +52,8 @@ def test_timer_behaviour(firmware, cli, case):
         assert listed == []
 
 
-class Timers:
-    """The exception model's clock and timers, as a timer device uses them."""
-
-    def __init__(self) -> None:
-        self.now = 0
-        self.due: int | None = None
-
-    def has_timer(self, owner) -> bool:
-        return self.due is not None
-
-    def set_timer(self, owner, when, action) -> None:
-        self.due, self.action = when, action
-
-
-class Host:
-    def __init__(self) -> None:
-        self.exceptions = Timers()
-        self.lines: dict[int, bool] = {}
-        self.listed: list[tuple[str, int, int, int | None]] = []
-
-    def device(self, name: str):
-        return None  # no RCC: always clocked
-
-    def set_irq_level(self, irq: int, high: bool) -> None:
-        self.lines[irq] = high
-
-    def unmodelled(self, device, offset: int, size: int, value: int | None) -> None:
-        self.listed.append((device.name, offset, size, value))
-
-
-def timer() -> tuple[Stm32l0Tim21, Host]:
-    host = Host()
+def timer() -> tuple[Stm32l0Tim21, FakeDeviceHost]:
+    host = FakeDeviceHost()
     dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
     dev.reset()
     return dev, host

@@ -3,6 +3,7 @@ vendor-style polled and interrupt-driven serial I/O from tests/programs/irq/usar
 gate, and the registers one by one."""
 
 import pytest
+from helpers import FakeDeviceHost
 
 from sim import devices
 from sim.devices.stm32l0_usart import BRR, CR1, CR3, ISR, RDR, TDR, Stm32l0Lpuart1, Stm32l0Usart2
@@ -78,53 +79,12 @@ def test_tc_rxne_and_disabling_behave_as_rm0377_says(firmware, cli, tmp_path):
     assert result.report["stdout"] == "x\n"
 
 
-class Host:
-    """Just enough simulator for register-level checks: no RCC (always clocked)."""
-
-    def __init__(self) -> None:
-        self.listed: list[tuple[str, int, int, int | None]] = []
-        self.sent = bytearray()
-        self.lines: dict[int, bool] = {}
-        self.timers = Timers()
-
-    def unmodelled(self, device, offset: int, size: int, value: int | None) -> None:
-        self.listed.append((device.name, offset, size, value))
-
-    def device(self, name: str):
-        return None
-
-    def console_write(self, data: bytes) -> None:
-        self.sent += data
-
-    def console_read(self) -> int | None:
-        return None
-
-    def set_irq_level(self, irq: int, high: bool) -> None:
-        self.lines[irq] = high
-
-    @property
-    def exceptions(self):
-        return self.timers
-
-
-class Timers:
-    """The exception model's timers, as the receiver sets them: the cycle of the last."""
-
-    now = 1000
-
-    def __init__(self) -> None:
-        self.due: int | None = None
-
-    def has_timer(self, owner) -> bool:
-        return self.due is not None
-
-    def set_timer(self, owner, when, action) -> None:
-        self.due = when
+NOW = 1000  # the cycle the register-level tests run at
 
 
 @pytest.mark.parametrize("kind", [Stm32l0Usart2, Stm32l0Lpuart1])
 def test_usart_registers(kind):
-    host = Host()
+    host = FakeDeviceHost(NOW)
     dev = kind(host)
     dev.reset()
     assert dev.read(ISR, 4) == 0xC0  # reset: TXE, TC
@@ -167,11 +127,11 @@ def test_the_usarts_take_their_stm32l0_addresses_from_the_cmsdk_uart():
     (Stm32l0Lpuart1, 0x100, 0, 30),  # below the minimum, 0x300
 ])
 def test_interrupt_driven_input_comes_a_character_time_later(kind, brr, cr1, cycles):
-    host = Host()
+    host = FakeDeviceHost(NOW)
     dev = kind(host)
     dev.reset()
     dev.write(BRR, 4, brr)
     dev.write(CR1, 4, cr1 | 1 | 1 << 2)  # UE, RE: polled, no byte is expected
-    assert host.timers.due is None
+    assert host.exceptions.due is None
     dev.write(CR1, 4, cr1 | 1 | 1 << 2 | 1 << 5)  # RXNEIE
-    assert host.timers.due == Timers.now + cycles
+    assert host.exceptions.due == NOW + cycles
