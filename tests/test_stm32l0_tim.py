@@ -1,11 +1,11 @@
-"""The STM32L0's TIM21 and TIM22 (sim/devices/stm32l0_tim.py) on the stm32l031 profile: a
+"""The STM32L0's TIM2, TIM21 and TIM22 (sim/devices/stm32l0_tim.py) on the stm32l031 profile: a
 vendor HAL's timer time base, one-pulse mode, preloads and the clock gate, from
 tests/programs/irq/tim.c, and the registers one by one."""
 
 import pytest
 from helpers import FakeDeviceHost
 
-from sim.devices.stm32l0_tim import ARR, CNT, CR1, DIER, EGR, PSC, SR, Stm32l0Tim21
+from sim.devices.stm32l0_tim import ARR, CNT, CR1, DIER, EGR, PSC, SR, Stm32l0Tim2, Stm32l0Tim21
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")  # a regression fails, not hangs
@@ -104,3 +104,14 @@ def test_what_is_not_modelled_is_listed():
     dev.write(CR1, 4, 1)  # CEN with SMCR's slave mode: no counting here
     host.exceptions.now = 100
     assert dev.read(CNT, 4) == 0
+
+
+@pytest.mark.parametrize("kind, listed", [(Stm32l0Tim2, []), (Stm32l0Tim21, [0x1C, 0x3C, 0x40])])
+def test_tim2_has_four_channels_tim21_two(kind, listed):
+    host = FakeDeviceHost()
+    dev = kind(host)  # type: ignore[arg-type]
+    dev.reset()
+    for offset in (0x1C, 0x3C, 0x40):  # CCMR2, CCR3, CCR4
+        dev.write(offset, 4, 0x55)
+        assert dev.read(offset, 4) == 0x55
+    assert sorted({entry[1] for entry in host.listed}) == listed

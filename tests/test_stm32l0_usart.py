@@ -115,6 +115,9 @@ def test_the_usarts_take_their_stm32l0_addresses_from_the_cmsdk_uart():
     assert spans["cmsdk_uart_1k"] == [(0x4000_4000, 0x400)]
     assert spans["stm32l0_usart2"] == [(0x4000_4400, 0x400)]
     assert spans["stm32l0_lpuart1"] == [(0x4000_4800, 0x400)]
+    assert spans["stm32l0_tim2"] == [(0x4000_0000, 0x400)] and "cmsdk_timer0" not in spans
+    assert spans["cmsdk_timer1"] == [(0x4000_1000, 0x1000)]
+    assert spans["stm32l0_apb1"][0] == (0x4000_0400, 0xC00)  # TIM3's place, then TIMER1
     # the rest of APB1 around them: TIM2..SPI2 above the timers, USART4 on
     assert (0x4000_4C00, 0x3400) in spans["stm32l0_apb1"]
 

@@ -20,16 +20,17 @@ raised), CICR is write-only, and the reserved offsets (CRRCR's, 0x08, on parts w
 which STM32CubeL0's SystemInit clears all the same) read 0. The clock the firmware sets up does
 not change the simulated one: cycles become time at the profile's clock.
 
-USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM21 and TIM22 (sim/devices/stm32l0_tim.py)
-are modelled, each a :class:`Clocked` peripheral that works only while its RCC clock is on.
-The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals: GPIO, the flash interface,
-PWR, EXTI, TIM2, the ADC, I2C, SPI, RTC, DMA. They are not modelled: their registers read back
-what was written (0 after reset), so a register polled for a flag the firmware did not write
-reads 0 for ever; every access to them is listed in the report's unmodelled registers and with
-``--strict-peripherals`` is a fault. The buses are background devices: mapped only where no
-other device of the target is (the CMSDK timers at 0x40000000 and 0x40001000 and the first KiB
-of the CMSDK UART at 0x40004000 stay, as do the modelled peripherals), so an address off the
-buses still faults, as a reserved one does on the chip.
+USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
+(sim/devices/stm32l0_tim.py) are modelled, each a :class:`Clocked` peripheral that works only
+while its RCC clock is on. The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals:
+GPIO, the flash interface, PWR, EXTI, LPTIM1, the ADC, I2C, SPI, RTC, DMA. They are not
+modelled: their registers read back what was written (0 after reset), so a register polled for
+a flag the firmware did not write reads 0 for ever; every access to them is listed in the
+report's unmodelled registers and with ``--strict-peripherals`` is a fault. The buses are
+background devices: mapped only where no other device of the target is (the modelled
+peripherals, and the mps2 map's CMSDK TIMER1 at 0x40001000 and the first KiB of its UART at
+0x40004000, stay), so an address off the buses still faults, as a reserved one does on the
+chip.
 """
 
 from abc import abstractmethod

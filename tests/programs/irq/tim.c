@@ -1,5 +1,5 @@
 /*
- * The STM32L0's TIM21 and TIM22 (RM0377) as vendor firmware uses them, on the stm32l031
+ * The STM32L0's TIM2, TIM21 and TIM22 (RM0377) as vendor firmware uses them, on the stm32l031
  * profile. CASE selects:
  *   tick      TIM21 (-DTICK_TIM2: TIM2) as STM32CubeL0's HAL_InitTick sets up a timer time
  *             base: its clock, PSC for 1 MHz, ARR for 1 ms, UG to load PSC (and UIF cleared
