@@ -18,7 +18,7 @@ from sim import plugins, session
 from sim.budget_check import sram_budget
 from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
-from sim.formats.text import print_run_summary, targets_table
+from sim.formats.text import devices_table, print_run_summary, targets_table
 from sim.interrupts import stop_on_sigint
 from sim.output_guard import GuardedGroup, PipeConsole, reader_left
 from sim.report import EXIT_USAGE, HEAP_UNTRACKED
@@ -373,9 +373,14 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
 
 
 @main.command("targets")
-def targets_cmd() -> None:
+@click.option("--devices", "show_devices", is_flag=True,
+              help="Also list each profile's memory-mapped devices (the System Control Space, "
+                   "UARTs, timers, a part's own peripherals) and where each is mapped.")
+def targets_cmd(show_devices: bool) -> None:
     """List target profiles: core, clock, SRAM, flash, FPU, flash wait states."""
     _print_unwrapped(targets_table(TARGETS.values()))  # 80 columns: borders go, not data
+    if show_devices:
+        _print_unwrapped(devices_table(TARGETS.values()))
 
 
 def _split_flags(ctx: click.Context, param: click.Parameter,

@@ -452,6 +452,28 @@ def test_targets_lists_every_profile_in_full(cli, columns):
     assert "…" not in result.stdout
 
 
+def test_targets_devices_lists_where_each_profile_maps_what(cli):
+    result = cli("targets", "--devices", env={"COLUMNS": "80"}, process=True)
+    assert result.returncode == 0, result.stderr
+    assert max(len(line.rstrip()) for line in result.stdout.splitlines()) <= 80
+    devices: dict[str, dict[str, str]] = {}  # target -> device -> its row
+    target = None
+    for line in result.stdout.split("memory-mapped devices", 1)[1].splitlines()[2:]:
+        words = line.strip("│┃ ").split()
+        if not words:
+            continue
+        if words[0] in TARGETS:
+            target, words = words[0], words[1:]
+        devices.setdefault(target, {})[words[0]] = " ".join(words[1:])
+    assert set(devices) == set(TARGETS)
+    assert devices["curie"]["cmsdk_timer0"] == "0x40000000-0x40000fff 4 KiB"
+    l031 = devices["stm32l031"]
+    assert l031["stm32l0_tim2"] == "0x40000000-0x400003ff 1 KiB"
+    assert l031["stm32l0_usart2"] == "0x40004400-0x400047ff 1 KiB"
+    assert l031["stm32l0_apb1"] == "0x40000000-0x40007fff (around the others) 24 KiB"
+    assert "cmsdk_timer0" not in l031 and "itm" not in l031  # TIM2 there; no ITM on an M0+
+
+
 # --- build -------------------------------------------------------------------------------
 
 

@@ -389,6 +389,26 @@ def diff_tables(d: Diff, base_name: str = "base", head_name: str = "head",
 # --- targets ----------------------------------------------------------------------------------
 
 
+def devices_table(targets: Iterable[Target]) -> Table:
+    """Each profile's memory-mapped devices and where each is mapped (a part's peripheral bus,
+    a background device, only around the others: its whole range is shown)."""
+    from sim import devices
+
+    table = Table(title="memory-mapped devices (docs/simulator.md, Devices)")
+    for col in ("target", "device", "address", "size"):
+        table.add_column(col, justify="right" if col == "size" else "left", no_wrap=True)
+    for t in targets:
+        made = devices.create(t.devices, None)  # type: ignore[arg-type]  # built, not reset
+        for i, dev in enumerate(sorted(made, key=lambda d: d.base)):
+            windows = devices.windows(dev, made)
+            size = sum(n for _, n in windows)
+            where = f"{dev.base:#010x}-{dev.base + dev.size - 1:#010x}"
+            table.add_row(t.name if i == 0 else "", dev.name,
+                          where + (" (around the others)" if dev.background else ""),
+                          format_size(size), end_section=i == len(made) - 1)
+    return table
+
+
 def targets_table(targets: Iterable[Target]) -> Table:
     """Name, part, core, clock, SRAM, flash, FPU and flash wait states of each profile."""
     table = Table(title="target profiles")
