@@ -14,6 +14,7 @@ Budgets live in ``pyproject.toml`` under ``[tool.ebnn-sim]``, or in a TOML file 
     input = "digit.png"     # file(s) handed to the firmware, the first also its console input
     max_instructions = 100000000
     timeout = 60            # seconds of wall time per run (default 120)
+    run_for = "500ms"       # device time, then the run ends ok (firmware that never exits)
 
 Every matched ELF runs once (per distinct target/input/limits) in the simulator with the
 target's SRAM and flash mapped (larger only when the image was linked for more), and every
@@ -31,6 +32,7 @@ from typing import Any
 
 from sim import session
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
+from sim.durations import format_duration, parse_duration
 from sim.report import (
     EXIT_FAULT,
     EXIT_INTERRUPTED,
@@ -39,14 +41,14 @@ from sim.report import (
     HEAP_UNTRACKED,
     RunReport,
 )
-from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MIN_TIMEOUT
+from sim.runner import MAX_INSTRUCTIONS, MAX_RUN_FOR, MAX_TIMEOUT, MIN_RUN_FOR, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
 from toolchain.profiles import TARGETS
 from toolchain.sizes import parse_size
 
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
-_RUN_KEYS = ("target", "input", "max_instructions", "timeout")
+_RUN_KEYS = ("target", "input", "max_instructions", "timeout", "run_for")
 KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
 
 
@@ -69,6 +71,7 @@ class Budget:
     inputs: tuple[Path, ...] = ()
     max_instructions: int | None = None
     timeout: float = DEFAULT_TIMEOUT
+    run_for: float | None = None  # seconds of device time
 
 
 @dataclass
@@ -215,8 +218,20 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
             raise bad(f"timeout = {timeout:g}: a time limit from {MIN_TIMEOUT:g} to "
                       f"{MAX_TIMEOUT:g} seconds")
+    run_for = None
+    if "run_for" in table:
+        value = table["run_for"]
+        try:
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise ValueError(f"not a duration: {value!r}")
+            run_for = parse_duration(value)
+        except ValueError as exc:
+            raise bad(f"run_for: {exc}") from None
+        if not MIN_RUN_FOR <= run_for <= MAX_RUN_FOR:
+            raise bad(f"run_for = {value!r}: device time from {MIN_RUN_FOR:g} to "
+                      f"{MAX_RUN_FOR:g} seconds")
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
-                  inputs=inputs, max_instructions=max_insns, timeout=timeout)
+                  inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for)
 
 
 def _int(value: Any, key: str, bad: Callable[[str], BudgetError], minimum: int) -> int:
@@ -242,6 +257,7 @@ class _RunKey:
     inputs: tuple[Path, ...]
     max_instructions: int | None
     timeout: float
+    run_for: float | None
 
 
 def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
@@ -257,7 +273,7 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
                                   f"(relative to {config.base})")
             for f in files:
                 key = _RunKey(f.resolve(), budget.target, budget.inputs,
-                              budget.max_instructions, budget.timeout)
+                              budget.max_instructions, budget.timeout, budget.run_for)
                 runs.setdefault(key, [])
                 if budget not in runs[key]:
                     runs[key].append(budget)
@@ -380,6 +396,9 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
                 parts.append(f"max_instructions {key.max_instructions or 'none'}")
             if len({k.timeout for k in same}) > 1:
                 parts.append(f"timeout {key.timeout:g}")
+            if len({k.run_for for k in same}) > 1:
+                parts.append("run_for " + (format_duration(key.run_for) if key.run_for
+                                           else "none"))
             name += f" ({'; '.join(parts)})"
         names[key] = name
     return names
@@ -392,7 +411,8 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     result is shown (the ELF's name relative to ``base`` by default)."""
     notes: list[str] = []
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
-                   timeout=key.timeout, inputs=key.inputs, fit_image=True, interruptible=True,
+                   timeout=key.timeout, run_for=key.run_for, inputs=key.inputs, fit_image=True,
+                   interruptible=True,
                    warn=notes.append)
     try:
         report = session.run(key.elf, spec)

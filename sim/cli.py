@@ -16,16 +16,26 @@ from rich.markup import escape
 
 from sim import plugins, session
 from sim.budget_check import sram_budget
+from sim.durations import DurationParam
 from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import devices_table, print_run_summary, targets_table
 from sim.interrupts import stop_on_sigint
 from sim.output_guard import GuardedGroup, PipeConsole, reader_left
 from sim.report import EXIT_USAGE, HEAP_UNTRACKED
-from sim.runner import MAX_INSTRUCTIONS, MAX_TIMEOUT, MAX_WAIT_STATES, MIN_TIMEOUT
+from sim.runner import (
+    MAX_INSTRUCTIONS,
+    MAX_RUN_FOR,
+    MAX_TIMEOUT,
+    MAX_WAIT_STATES,
+    MIN_RUN_FOR,
+    MIN_TIMEOUT,
+)
 from sim.session import RunSpec, SessionError
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
+
+RUN_FOR = DurationParam(MIN_RUN_FOR, MAX_RUN_FOR)
 
 # The console for messages and summaries (stderr). Plugin commands print through it too, with
 # ``fail`` for their errors, so that every command of ebnn-sim looks and behaves alike.
@@ -124,6 +134,11 @@ def main() -> None:
 @click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,
               help=f"Stop (exit 5) after this many seconds of wall time ({MIN_TIMEOUT:g} to "
                    f"{MAX_TIMEOUT:g}).")
+@click.option("--run-for", type=RUN_FOR, default=None, metavar="DURATION",
+              help="End the run after this much device time (500ms, 2s, 250us; awake and "
+                   "asleep, at the target clock) with the firmware still running: status ok, "
+                   "exit 0 unless a budget is broken. For firmware that never exits (a "
+                   "vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill. Default: the target's.")
 @click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -150,10 +165,12 @@ def main() -> None:
 def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         max_sram: int | None, max_stack: int | None, max_cycles: int | None,
         max_instructions: int | None,
-        timeout: float | None, wait_states: int | None, inputs: tuple[Path, ...],
+        timeout: float | None, run_for: float | None, wait_states: int | None,
+        inputs: tuple[Path, ...],
         output_dir: Path | None, json_path: Path | None, quiet: bool, vector_faults: bool,
         strict_peripherals: bool) -> None:
-    """Run ELF from its reset vector until it exits, faults or hits a limit.
+    """Run ELF from its reset vector until it exits, faults, hits a limit or has run for
+    --run-for.
 
     Prints the firmware's output, then a summary: instructions (exact), estimated cycles
     and time at the target clock, static RAM, stack and heap peaks, flash used.
@@ -175,7 +192,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                 interrupt()
 
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
-                   max_instructions=max_instructions, timeout=timeout, inputs=inputs,
+                   max_instructions=max_instructions, timeout=timeout, run_for=run_for,
+                   inputs=inputs,
                    # stdout closed (`>&-`): nowhere to echo to, as with --quiet
                    output_dir=output_dir, echo=None if quiet or sys.stdout is None else echo,
                    budgets={"sram": sram_budget(sram, max_sram), "flash": flash,
@@ -231,6 +249,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     flash = "64k"
     stack = "1k"
     cycles = 512000             or: ms = 16 (at the target clock)
+    run_for = "500ms"           for firmware that never exits: end there, ok
 
     Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
     2 bad or missing config, 3 a budget broken, 4 a firmware faulted, hit a limit or exited
@@ -316,6 +335,11 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,
               help=f"Stop (exit 5) after this many seconds of wall time ({MIN_TIMEOUT:g} to "
                    f"{MAX_TIMEOUT:g}).")
+@click.option("--run-for", type=RUN_FOR, default=None, metavar="DURATION",
+              help="End the run after this much device time (500ms, 2s, 250us; awake and "
+                   "asleep, at the target clock) with the firmware still running: status ok, "
+                   "exit 0 unless a budget is broken. For firmware that never exits (a "
+                   "vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill. Default: the target's.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -335,7 +359,8 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
               help="Functions and hottest instructions to list.")
 def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: int | None,
                 flash: int | None, max_instructions: int | None, timeout: float | None,
-                wait_states: int | None, output_dir: Path | None, json_path: Path | None,
+                run_for: float | None, wait_states: int | None, output_dir: Path | None,
+                json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
     the hottest instructions with their source lines, and memory against the SRAM budget.
@@ -351,8 +376,9 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     from sim.profile import Profiler
 
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
-                   max_instructions=max_instructions, timeout=timeout, inputs=inputs,
-                   output_dir=output_dir, budgets={"sram": sram, "flash": flash}, warn=_warn)
+                   max_instructions=max_instructions, timeout=timeout, run_for=run_for,
+                   inputs=inputs, output_dir=output_dir, budgets={"sram": sram, "flash": flash},
+                   warn=_warn)
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:

@@ -55,6 +55,7 @@ SVCALL, DEBUGMON, PENDSV, SYSTICK = 11, 12, 14, 15
 IRQ0 = 16
 
 _SLEEP_EVENTS = 64  # timer events one WFI sleeps through before the core looks again
+_END_OWNER = object()  # owner of the timer that ends the run (ExceptionModel.end_at)
 
 NAMES = {NMI: "NMI", HARDFAULT: "HardFault", MEMMANAGE: "MemManage", BUSFAULT: "BusFault",
          USAGEFAULT: "UsageFault", SVCALL: "SVCall", DEBUGMON: "DebugMon", PENDSV: "PendSV",
@@ -350,6 +351,7 @@ class ExceptionModel:
         self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
         self.systick.clear()
         self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events
+        self._end = NEVER  # the cycle at which the run ends (end_at), NEVER for none
         self.sleep_cycles = 0
         self.event_register = False
         self.fault = None
@@ -433,6 +435,14 @@ class ExceptionModel:
         else:
             self._timers[owner] = (at, event)
         self.update()
+
+    def end_at(self, at: int, event: Callable[[], None]) -> None:
+        """End the run at cycle ``at`` (a length of device time, sleep included): ``event()``
+        runs at the block boundary at or after it, or when a sleep reaches it (the sleep
+        ends there). Not an event that wakes the core: a WFI that nothing else can ever end
+        is still a deadlock. Set after reset(), which forgets it."""
+        self._end = at
+        self.set_timer(_END_OWNER, at, event)
 
     def has_timer(self, owner: object) -> bool:
         """Whether ``owner``'s timer is set (and has not run yet)."""
@@ -785,7 +795,8 @@ class ExceptionModel:
     def sleep(self, wfe: bool = False) -> bool:
         """WFI (or, ``wfe``, WFE with no event): fast-forward to the next event that wakes the
         core (a SysTick interrupt, a device event; for WFE also the event register, which a
-        pended interrupt sets under SCR.SEVONPEND, consumed), counting the cycles as sleep.
+        pended interrupt sets under SCR.SEVONPEND, consumed), counting the cycles as sleep;
+        no further than the run's end (end_at), where it returns True and the run stops.
         False when nothing ever can: deadlock."""
         for _ in range(_SLEEP_EVENTS):
             if self.wake_pending(wfe):
@@ -793,12 +804,16 @@ class ExceptionModel:
             if wfe and self.event_register:
                 self.event_register = False
                 return True
+            if self.now >= self._end:
+                return True  # the run ends here: the caller stops it
             st = self.systick
-            at = self.device_at
+            at = min((at for owner, (at, _) in self._timers.items() if owner is not _END_OWNER),
+                     default=NEVER)
             if st.enabled and st.csr & 2 and not self.pending >> SYSTICK & 1:
                 at = min(at, st.zero_at)
             if at == NEVER:
                 return False
+            at = min(at, self._end)
             skip = max(0, at - self.now)
             self.counter.add_cycles(skip)
             self.sleep_cycles += skip

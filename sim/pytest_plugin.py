@@ -10,8 +10,9 @@ simulator and hands your test the report::
 The call takes the options of ``ebnn-sim run``: ``target``, ``sram``, ``flash`` (sizes as
 ``"15k"`` or bytes: mapped at that size and also the budget), ``max_sram`` (a peak-SRAM
 budget that maps nothing: below the size the ELF was linked for), ``max_stack``, ``max_cycles``,
-``max_instructions``, ``timeout``, ``wait_states``, ``inputs`` (host files the firmware may
-read; the first is also its console input, ``.npy``/``.png`` converted to pixel bytes),
+``max_instructions``, ``timeout``, ``run_for`` (device time: ``"500ms"`` or seconds; the run
+then ends "ok" with the firmware still running), ``wait_states``, ``inputs`` (host files the
+firmware may read; the first is also its console input, ``.npy``/``.png`` converted to pixel bytes),
 ``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``. With ``check=True``
 (the default) the test fails when the firmware faults, hits a limit, exits non-zero or breaks a
 budget; pass ``check=False`` to assert on such runs yourself.
@@ -51,6 +52,17 @@ def _size(value: Size, name: str) -> int | None:
         raise pytest.fail.Exception(f"ebnn_sim({name}=...): {exc}", pytrace=False) from None
 
 
+def _duration(value: str | float | None) -> float | None:
+    from sim.durations import parse_duration
+
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise pytest.fail.Exception(f"ebnn_sim(run_for=...): {exc}", pytrace=False) from None
+
+
 def _section(report: "RunReport") -> str:
     """The report section of a test: the ELF and its outcome, the run summary as ``ebnn-sim
     run`` prints it (without colour), the firmware's output."""
@@ -84,6 +96,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         max_cycles: int | None = None,
         max_instructions: int | None = None,
         timeout: float | None = None,
+        run_for: str | float | None = None,
         wait_states: int | None = None,
         inputs: Sequence[str | os.PathLike[str]] = (),
         stdin: bytes | None = None,
@@ -97,10 +110,11 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
 
         nonlocal runs
         sram_b, flash_b = _size(sram, "sram"), _size(flash, "flash")
+        run_for_s = _duration(run_for)
         try:
             spec = RunSpec(
                 target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
-                max_instructions=max_instructions, timeout=timeout,
+                max_instructions=max_instructions, timeout=timeout, run_for=run_for_s,
                 inputs=[_resolve(p, root) for p in inputs], stdin=stdin,
                 output_dir=None if output_dir is None else Path(output_dir), cmdline=cmdline,
                 budgets={"sram": sram_budget(sram_b, _size(max_sram, "max_sram")),

@@ -74,6 +74,10 @@ class RunReport:
     unmodelled: list[str] = field(default_factory=list)  # device registers not modelled, used
     thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
     vectored_faults: list[str] = field(default_factory=list)  # faults the firmware handled
+    # --run-for: the seconds of device time after which the run ended with the firmware still
+    # running (status "ok", no exit code), and where it was then ("0x... in f+0x4: wfi")
+    run_for: float | None = None
+    stopped_at: str | None = None
 
     @property
     def time_ms(self) -> float:

@@ -99,6 +99,9 @@ T = TypeVar("T")
 # honoured to about a millisecond (Unicorn counts it in microseconds, 0 meaning none), and
 # counters are 64-bit (instructions) or 32-bit (cycles added per refill) in the native hook.
 MIN_TIMEOUT, MAX_TIMEOUT = 1e-3, 1e6  # seconds
+# --run-for: device time from a microsecond (a few cycles) to about eleven days (2**48 cycles
+# at 300 MHz: far inside the 64-bit cycle counter)
+MIN_RUN_FOR, MAX_RUN_FOR = 1e-6, 1e6  # seconds
 MAX_INSTRUCTIONS = (1 << 63) - 1
 # a run stopped at most POLL_WINDOW instructions after its last read of an unmodelled register,
 # read POLL_READS times or more, was polling it (a wait loop, with a HAL's timeout check)
@@ -136,6 +139,9 @@ class RunOptions:
     flash_wait_states: int | None = None  # default: the target's
     max_instructions: int | None = None
     timeout: float | None = None  # seconds of wall time
+    # seconds of device time (awake and asleep, at the target clock) after which the run
+    # ends as "ok" with the firmware still running: for firmware that never exits
+    run_for: float | None = None
     inputs: Sequence[Path] = ()  # host files the firmware may open for reading
     stdin: BinaryIO | None = None  # what SYS_READ on the console returns
     output_dir: Path | None = None  # where the firmware may create files
@@ -156,6 +162,10 @@ def check_options(opts: RunOptions) -> None:
     if t is not None and not (MIN_TIMEOUT <= t <= MAX_TIMEOUT):  # also rejects nan and inf
         raise ImageError(f"timeout {t} s cannot be honoured: give {MIN_TIMEOUT:g} to "
                          f"{MAX_TIMEOUT:g} seconds")
+    r = opts.run_for
+    if r is not None and not (MIN_RUN_FOR <= r <= MAX_RUN_FOR):
+        raise ImageError(f"run time {r} s out of range: {MIN_RUN_FOR:g} to {MAX_RUN_FOR:g} "
+                         "seconds of device time")
     n = opts.max_instructions
     if n is not None and not 1 <= n <= MAX_INSTRUCTIONS:
         raise ImageError(f"instruction limit {n} out of range: 1 to {MAX_INSTRUCTIONS}")
@@ -231,6 +241,7 @@ class Simulator:
         self._fault: Fault | None = None  # how the current run ended, if it faulted
         self._exit: int | None = None  # the firmware's exit status, if it exited
         self._interrupted = False  # interrupt() was called during the current run
+        self._elapsed = False  # the current run reached its --run-for end
         self.interrupted_runs = 0  # runs that interrupt() stopped (sim.interrupts reads it)
 
         self.flash = np.full(self.flash_size, ERASED, np.uint8)
@@ -967,6 +978,9 @@ class Simulator:
         for dev in self.devices:
             dev.reset()
         self.exceptions.reset()
+        self._elapsed = False
+        if self.options.run_for is not None:
+            self.exceptions.end_at(self.run_for_cycles, self._elapse)
         self._unmodelled = {}
         self._polled = None
         self._reset_requested = False
@@ -983,6 +997,17 @@ class Simulator:
         self._fault = None
         self._exit = None
         return sp0, reset
+
+    @property
+    def run_for_cycles(self) -> int:
+        """--run-for in cycles at the target clock (at least one); 0 without it."""
+        run_for = self.options.run_for
+        return 0 if run_for is None else max(1, round(run_for * self.target.clock_hz))
+
+    def _elapse(self) -> None:
+        """The run's --run-for time is up: stop at this block boundary (or this sleep)."""
+        self._elapsed = True
+        self._counter.request_stop()
 
     def interrupt(self) -> None:
         """Stop the current run as soon as the emulator reaches a block boundary; the report
@@ -1047,7 +1072,7 @@ class Simulator:
         fast-forward here and the run resumes after the WFI."""
         opts = self.options
         pc, until = reset | 1, _END
-        while not self._interrupted:
+        while not self._interrupted and not self._elapsed:
             timeout_us = 0
             if opts.timeout:
                 timeout_us = max(1, int((opts.timeout - (time.perf_counter() - start)) * 1e6))
@@ -1084,7 +1109,7 @@ class Simulator:
             if not ok:
                 return
             if (self._fault is not None or self._exit is not None or self._counter.stopped
-                    or self._interrupted or self._reset_requested
+                    or self._interrupted or self._elapsed or self._reset_requested
                     or self.exceptions.fault is not None or self._deadlock is not None):
                 return
             if opts.timeout and time.perf_counter() - start >= opts.timeout:
@@ -1247,6 +1272,7 @@ class Simulator:
         stop = counter.stop
         reason = stop.reason if stop is not None else StopReason.NONE
         status = "ok"
+        stopped_at = None
         fault = self._fault
         model = self.exceptions
         if fault is None and model.fault is not None:
@@ -1281,6 +1307,12 @@ class Simulator:
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
             fault = self._make_fault(
                 "reset", "the firmware requested a system reset (AIRCR.SYSRESETREQ)", pc)
+        elif self._elapsed:  # --run-for: the firmware is still running, and that is fine
+            pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
+            insns, cycles = self._take_back_unstarted(insns, cycles, pc)
+            where = self._make_fault("run_for", "", pc)
+            stopped_at = f"0x{pc:08x}" + (f" in {where.function}" if where.function else "") + (
+                f": {where.instruction}" if where.instruction else "")
         elif stop is not None and reason == StopReason.INSN_LIMIT:
             status = "timeout"
             fault = self._make_fault(
@@ -1291,10 +1323,7 @@ class Simulator:
             )
         else:  # the wall-clock timeout, or an interruption
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
-            last = counter.last_block
-            if pc == last.start:  # stopped at the start of a block already counted
-                insns -= last.instructions
-                cycles -= last.cycles
+            insns, cycles = self._take_back_unstarted(insns, cycles, pc)
             if self._interrupted:
                 status = "interrupted"
                 self.interrupted_runs += 1
@@ -1357,6 +1386,8 @@ class Simulator:
             thread_stacks=self._thread_peaks(),
             vectored_faults=list(self._vectored),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
+            run_for=self.options.run_for if stopped_at is not None else None,
+            stopped_at=stopped_at,
         )
         return report
 
@@ -1370,6 +1401,14 @@ class Simulator:
             if region is not None:
                 peaks[region[0]] = max(peaks.get(region[0], 0), region[2] - lowest)
         return peaks
+
+    def _take_back_unstarted(self, insns: int, cycles: int, pc: int) -> tuple[int, int]:
+        """Less the last counted block when the run stopped at its start (``pc``): Unicorn
+        stopped before running it."""
+        last = self._counter.last_block
+        if pc == last.start:
+            return insns - last.instructions, cycles - last.cycles
+        return insns, cycles
 
     def _take_back(self, insns: int, cycles: int, pc: int | None) -> tuple[int, int]:
         n, c = self._unretired(pc)

@@ -55,6 +55,7 @@ class RunSpec:
     wait_states: int | None = None
     max_instructions: int | None = None
     timeout: float | None = None  # seconds of wall time
+    run_for: float | None = None  # seconds of device time, then the run ends "ok"
     inputs: Sequence[Path] = ()  # host files the firmware may read; the first is the console
     stdin: bytes | None = None  # console bytes instead of the first input's
     output_dir: Path | None = None  # created if missing
@@ -105,7 +106,7 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
                                   target.flash if flash is None else flash)
         options = RunOptions(
             target=target.name, sram=sram, flash=flash, flash_wait_states=spec.wait_states,
-            max_instructions=spec.max_instructions, timeout=spec.timeout,
+            max_instructions=spec.max_instructions, timeout=spec.timeout, run_for=spec.run_for,
             inputs=[Path(p) for p in spec.inputs],
             stdin=None if console is None else io.BytesIO(console),
             output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline,

@@ -10,6 +10,7 @@ import numpy  # noqa: F401  # see below
 import pytest
 
 import sim
+from tests.test_exceptions import irq_program
 
 # pytester puts sys.modules back as it found them after each test: numpy, first imported
 # inside one (sim.run in a fixture), would be imported a second time by the next, which
@@ -130,15 +131,41 @@ def test_bad_size(ebnn_sim, tmp_path):
 
 def test_bad_cycles(ebnn_sim, tmp_path):
     ebnn_sim("whatever.elf", max_cycles=1.5e6)
+
+def test_bad_run_for(ebnn_sim, tmp_path):
+    ebnn_sim("whatever.elf", run_for="3m")
 ''')
     (pytester.path / "whatever.elf").write_bytes(b"\x7fELF")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(failed=3)
+    result.assert_outcomes(failed=4)
     result.stdout.fnmatch_lines([
         "*_ test_missing _*", "ebnn_sim: build/nope.elf: no such file",
         "*_ test_bad_size _*", "ebnn_sim(sram=...): not a size: '15q' (examples: *",
         "*_ test_bad_cycles _*",
         "ebnn_sim: budget cycles must be a whole number >= 0, not 1500000.0",
+        "*_ test_bad_run_for _*",
+        "ebnn_sim(run_for=...): not a duration: '3m' (examples: 500ms, 2s, 250us, 0.5)",
     ])
     out = result.stdout.str()
     assert "Traceback" not in out and "During handling" not in out
+
+
+def test_run_for_ends_firmware_that_never_exits(pytester, firmware):
+    """A vendor main loop never exits: run_for= ends the run after that much device time, as a
+    passing run (check=True), with the firmware still running."""
+    (pytester.path / "build").mkdir()
+    shutil.copy(irq_program(firmware, "forever.c", CASE_wfi=None), pytester.path / "build/fw.elf")
+    pytester.makepyfile(test_loop='''
+def test_main_loop(ebnn_sim):
+    report = ebnn_sim("build/fw.elf", run_for="20ms", max_cycles=2000)
+    assert report.status == "ok" and report.exit_code is None and report.run_for == 0.02
+    assert report.cycles + report.sleep_cycles == 640_000
+    assert report.exceptions == {"SysTick": 19}
+
+def test_without_it_a_limit_fails_the_test(ebnn_sim):
+    ebnn_sim("build/fw.elf", max_instructions=10_000)
+''')
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*_ test_without_it_a_limit_fails_the_test _*",
+                                 "ebnn_sim: build/fw.elf: stopped by the instruction limit: *"])

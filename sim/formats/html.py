@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.durations import format_duration
 from sim.formats.text import pct_of
 from toolchain.sizes import format_size
 
@@ -182,6 +183,8 @@ def render_html(profile: Profile, top: int | None = None) -> str:
     status = f'<span class="{"status-bad" if problem else "status-ok"}">{esc(r.status)}</span>'
     if r.exit_code is not None:
         status += f", exit code {esc(r.exit_code)}"
+    if r.run_for is not None:
+        status += f", still running after {esc(format_duration(r.run_for))}"
     if problem is not None:
         status += f": {esc(problem)}"
     out = [

@@ -62,6 +62,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                        "handler_cycles": report.handler_cycles},
         "unmodelled_registers": report.unmodelled,
         "vectored_faults": report.vectored_faults,
+        "run_for": report.run_for,
+        "stopped_at": report.stopped_at,
     }
 
 

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.diff import section_title
+from sim.durations import format_duration
 from sim.report import HEAP_UNTRACKED
 from toolchain.sizes import format_size
 
@@ -70,7 +71,10 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     headline = "failed" if failed else report.status
     status_style = {"ok": "green", "over_budget": "yellow"}.get(headline, "red")
     exit_text = "—" if report.exit_code is None else str(report.exit_code)
-    console.print(f"[bold {status_style}]{headline}[/]  firmware exit code {exit_text}  "
+    how = f"firmware exit code {exit_text}"
+    if report.run_for is not None:
+        how = f"still running after {format_duration(report.run_for)}"
+    console.print(f"[bold {status_style}]{headline}[/]  {how}  "
                   f"[dim]({report.target}: {report.core} @ {report.clock_hz / 1e6:g} MHz)[/]")
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -102,6 +106,8 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     for name, peak in report.thread_stacks.items():
         table.add_row("thread stack", f"{peak:,} B", name)
     console.print(table)
+    if report.stopped_at is not None:
+        console.print(f"[dim]stopped at pc {escape(report.stopped_at)}[/]", soft_wrap=True)
     for register in report.unmodelled:
         console.print(f"[yellow]unmodelled register:[/] {escape(register)}", soft_wrap=True)
     for vectored in report.vectored_faults:
