@@ -429,6 +429,10 @@ class Simulator:
     def active_cycles(self) -> int:
         return self._counter.cycles - self.exceptions.sleep_cycles
 
+    @property
+    def clock_hz(self) -> int:
+        return self.target.clock_hz
+
     def trace_enabled(self) -> bool:
         return self._scs is not None and bool(getattr(self._scs, "demcr", 0) >> 24 & 1)
 

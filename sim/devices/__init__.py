@@ -42,6 +42,10 @@ class DeviceHost(Protocol):
     def active_cycles(self) -> int:
         """Cycles the core has executed (sleep excluded): what the report and DWT count."""
 
+    @property
+    def clock_hz(self) -> int:
+        """The core's clock (the target's): cycles in a second of device time."""
+
     def trace_enabled(self) -> bool:
         """DEMCR.TRCENA: the DWT and the ITM work."""
 
@@ -111,12 +115,15 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.itm import InstrumentationTrace
     from sim.devices.scs import SystemControlSpace
     from sim.devices.stm32l0 import DEVICES as STM32L0
+    from sim.devices.stm32l0_exti import DEVICES as STM32L0_EXTI
+    from sim.devices.stm32l0_rtc import DEVICES as STM32L0_RTC
     from sim.devices.stm32l0_tim import DEVICES as STM32L0_TIMERS
     from sim.devices.stm32l0_usart import DEVICES as STM32L0_USARTS
 
     return {d.name: d for d in (SystemControlSpace, DataWatchpointTrace, InstrumentationTrace,
                                 CmsdkUart, CmsdkUart1k, CmsdkTimer0, CmsdkTimer1, *STM32L0,
-                                *STM32L0_USARTS, *STM32L0_TIMERS)}
+                                *STM32L0_USARTS, *STM32L0_TIMERS, *STM32L0_EXTI,
+                                *STM32L0_RTC)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

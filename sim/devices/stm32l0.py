@@ -22,8 +22,10 @@ not change the simulated one: cycles become time at the profile's clock.
 
 USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
 (sim/devices/stm32l0_tim.py) are modelled, each a :class:`Clocked` peripheral that works only
-while its RCC clock is on. The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals:
-GPIO, the flash interface, PWR, EXTI, LPTIM1, the ADC, I2C, SPI, RTC, DMA. They are not
+while its RCC clock is on, and so are the RTC (sim/devices/stm32l0_rtc.py, clocked by CSR's
+RTCEN and RTCSEL) and the EXTI (sim/devices/stm32l0_exti.py). The buses (APB1, APB2, AHB,
+IOPORT) cover the other peripherals: GPIO, the flash interface, PWR, LPTIM1, the ADC, I2C, SPI,
+DMA. They are not
 modelled: their registers read back what was written (0 after reset), so a register polled for
 a flag the firmware did not write reads 0 for ever; every access to them is listed in the
 report's unmodelled registers and with ``--strict-peripherals`` is a fault. The buses are
@@ -129,6 +131,8 @@ class Stm32l0Rcc(Device):
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
+        # (the RTC's bits are in CSR, whose word 0x10 below is a sleep-mode enable register: an
+        # extra settle and restart there change nothing)
         gated = [d for d in self.gated.values() if word in (d.clock[0], d.clock[0] - RESETS)]
         for dev in gated:
             dev.settle()

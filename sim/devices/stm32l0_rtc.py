@@ -1,0 +1,524 @@
+"""The STM32L0x1's real-time clock, RTC (RM0377): what STM32CubeL0's HAL_RTC_Init, the calendar
+functions, the wake-up timer and the alarms need, so that a low-power application that sleeps
+between RTC wake-ups runs, and its calendar reads the device time that passed.
+
+Clock: RTCCLK is the LSE (32,768 Hz) or the LSI (37,000 Hz), as RCC_CSR.RTCSEL selects, while
+that oscillator is on and CSR.RTCEN is set; CSR.RTCRST (a backup-domain reset) returns the RTC
+to its reset state. RTCSEL's HSE (its frequency is the board's) is not modelled. Without RTCCLK
+nothing counts and INITF, RSF, the wake-up timer and the alarms never come: the registers still
+read and write (the APB side is clocked), each access listed as unmodelled with why, as
+firmware so set up waits for ever on the chip.
+
+Write protection: after reset the protected registers (TR, DR, CR, ISR's INIT and RSF, PRER,
+WUTR, the alarms, SHIFTR, CALR) ignore writes until WPR is given 0xCA then 0x53 (any other
+value locks them again); a write the chip would ignore (locked, or PWR_CR.DBP clear: the backup
+domain is write-protected; TR, DR or PRER outside initialisation mode; WUTR or an alarm while
+it is enabled) is ignored and listed with why.
+
+Calendar: ISR.INIT stops it (INITF at once, with RTCCLK); TR, DR and PRER are written then;
+clearing INIT starts it from what was written, the prescalers from 0. It counts with the
+prescalers PREDIV_A and PREDIV_S (ck_apre = RTCCLK / (PREDIV_A + 1), one second every PREDIV_S
++ 1 of those), in 24-hour or (CR.FMT) 12-hour format, the years 2000-2099, the weekday on its
+own (as the chip does: it steps with the date, whatever date was written). SSR is the
+sub-second down-counter. Reading SSR freezes TR and DR, reading TR freezes DR, until DR is
+read, as the shadow registers do with CR.BYPSHAD clear. RSF: cleared by software or by INIT,
+set again two RTCCLK periods later. INITS says the year is not 0. ISR's ALRAWF, ALRBWF and
+WUTWF follow ALRAE, ALRBE and WUTE (set while off: the register may be written).
+
+Wake-up timer (CR.WUTE): WUTR + 1 periods of RTCCLK / 16, / 8, / 4, / 2 or of ck_spre
+(CR.WUCKSEL; WUCKSEL 11x adds 2^16), counted from the enable, then WUTF and again. Alarms A and
+B (ALRAE, ALRBE): ALRMxR's date or weekday, hours, minutes and seconds, each compared unless
+its MSKx bit is set, at each second's increment (ALRMxSSR's MASKSS must be 0: a sub-second
+alarm is not modelled). WUTF, ALRAF and ALRBF are rc_w0; with WUTIE, ALRAIE or ALRBIE the
+rising flag is an edge on the EXTI line 20 or 17 (sim/devices/stm32l0_exti.py, whose IMR and
+RTSR the firmware sets: the NVIC's IRQ 2). The backup registers BKP0R-BKP4R read back. Not
+modelled: time stamps, tampers, the calibration (CALR reads back), SHIFTR (listed), the outputs
+(OR reads back).
+"""
+
+from bisect import bisect_left, bisect_right
+from datetime import datetime, timedelta
+
+from sim.devices.stm32l0 import CSR, Clocked, merge
+from sim.devices.stm32l0_exti import RTC_ALARM, RTC_WAKEUP, Stm32l0Exti
+
+TR, DR, CR, ISR, PRER, WUTR, ALRMAR, ALRMBR, WPR, SSR, SHIFTR = (
+    0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x1C, 0x20, 0x24, 0x28, 0x2C)
+TSTR, TSDR, TSSSR, CALR, TAMPCR, ALRMASSR, ALRMBSSR, OR = (
+    0x30, 0x34, 0x38, 0x3C, 0x40, 0x44, 0x48, 0x4C)
+BKP = tuple(range(0x50, 0x64, 4))  # BKP0R-BKP4R
+LSE_HZ, LSI_HZ = 32_768, 37_000
+RTCSEL_LSE, RTCSEL_LSI, RTCEN, RTCRST = 1, 2, 1 << 18, 1 << 19
+LSION, LSEON = 1 << 0, 1 << 8
+# CR
+WUCKSEL, FMT, ALRAE, ALRBE, WUTE = 0x7, 1 << 6, 1 << 8, 1 << 9, 1 << 10
+ALRAIE, ALRBIE, WUTIE, BYPSHAD = 1 << 12, 1 << 13, 1 << 14, 1 << 5
+_CR_MODELLED = 0x00FF_FF7F  # every CR bit is kept; the unmodelled ones listed (_CR_LISTED)
+# REFCKON, TSE, TSIE, ADD1H, SUB1H, OSEL, COE: what they turn on is not modelled
+_CR_LISTED = (1 << 4) | (1 << 11) | (1 << 15) | (3 << 16) | (3 << 21) | (1 << 23)
+# ISR
+ALRAWF, ALRBWF, WUTWF, SHPF, INITS, RSF, INITF, INIT = (1 << b for b in range(8))
+ALRAF, ALRBF, WUTF = 1 << 8, 1 << 9, 1 << 10
+_ISR_FLAGS = 0x3F00  # ALRAF ... TAMP2F: rc_w0, not write-protected
+WPR_KEYS = (0xCA, 0x53)
+PROTECTED = (TR, DR, CR, PRER, WUTR, ALRMAR, ALRMBR, SHIFTR, CALR, ALRMASSR, ALRMBSSR)
+PWR_CR = 0x7000  # PWR_CR's offset on the APB1 bus (0x40007000): DBP, bit 8
+DBP = 1 << 8
+MSK1, MSK2, MSK3, MSK4, WDSEL, PM = 1 << 7, 1 << 15, 1 << 23, 1 << 31, 1 << 30, 1 << 22
+DR_RESET = 0x2101  # Monday 2000-01-01
+NEVER = 1 << 64
+
+
+def _bcd(value: int, shift: int, bits: int) -> int:
+    """The BCD field of ``bits`` bits (tens and units) at ``shift``."""
+    field = (value >> shift) & ((1 << bits) - 1)
+    return (field >> 4) * 10 + (field & 0xF)
+
+
+def _to_bcd(n: int) -> int:
+    return (n // 10) << 4 | n % 10
+
+
+class Stm32l0Rtc(Clocked):
+    name, base, size = "stm32l0_rtc", 0x4000_2800, 0x400
+    clock = (CSR, 18)  # RCC_CSR.RTCEN (RTCRST, bit 19, is its reset)
+
+    def reset(self) -> None:
+        super().reset()
+        self.wpr = 0  # keys given: 2 unlocked
+        self.cr = 0
+        self.init = False
+        self.flags = 0  # ALRAF, ALRBF, WUTF (and the others, never set)
+        self.prer = 0x007F_00FF
+        self.wutr = 0xFFFF
+        self.alarm = {ALRMAR: 0, ALRMBR: 0}
+        self.alarm_ss = {ALRMASSR: 0, ALRMBSSR: 0}
+        self._regs = {CALR: 0, TAMPCR: 0, OR: 0, **dict.fromkeys(BKP, 0)}
+        # Time is counted in RTCCLK periods ("ticks") on a timeline that stands still while
+        # RTCCLK is off: _tick(). The calendar reads self.time at tick _t0, the prescalers at
+        # 0 there (while INIT is set: frozen, at no tick).
+        self.time = datetime(2000, 1, 1)
+        self.weekday = 1  # 1 Monday ... 7 Sunday; counted on its own
+        self._t0 = 0
+        self._hz = 0  # RTCCLK while counting, 0 stopped
+        self._base_cycle = 0  # the cycle at which the timeline was at _base_tick
+        self._base_tick = 0
+        self._frozen = 0  # the timeline while stopped
+        self._wut_start = 0  # the tick the current wake-up period began
+        self._rsf_due: int | None = None  # the tick RSF sets again; None: set
+        # the shadow TR and DR as an SSR read (TR, DR) or a TR read (DR) froze them, until DR
+        # is read
+        self._tr_held: int | None = None
+        self._dr_held: int | None = None
+        self._next = NEVER
+        self._start()  # the RCC, reset before it, has RTCEN clear: not yet (no RCC: on the LSE)
+
+    # --- the clock ----------------------------------------------------------------------------
+    def _bits(self) -> tuple[bool, bool]:
+        """(RTCCLK on, held in reset) from the RCC's CSR."""
+        if self._rcc is None:
+            return True, False
+        csr = self._rcc.read(CSR, 4)
+        return self._source_hz(csr) > 0, bool(csr & RTCRST)
+
+    @staticmethod
+    def _source_hz(csr: int) -> int:
+        sel = csr >> 16 & 3
+        if not csr & RTCEN:
+            return 0
+        if sel == RTCSEL_LSE:
+            return LSE_HZ if csr & LSEON else 0
+        if sel == RTCSEL_LSI:
+            return LSI_HZ if csr & LSION else 0
+        return 0  # none selected, or the HSE (not modelled)
+
+    def _rtcclk(self) -> int:
+        if self._rcc is None:
+            return LSE_HZ
+        return self._source_hz(self._rcc.read(CSR, 4))
+
+    def _clock_off(self) -> str:
+        if self._bits()[1]:
+            return "it is held in reset (RCC CSR RTCRST, bit 19)"
+        csr = self._rcc.read(CSR, 4) if self._rcc is not None else 0
+        if not csr & RTCEN:
+            return "its clock is off (RCC CSR RTCEN, bit 18)"
+        if csr >> 16 & 3 == 3:
+            return "its clock, the HSE (RCC CSR RTCSEL), is not modelled"
+        if not csr >> 16 & 3:
+            return "no clock is selected for it (RCC CSR RTCSEL)"
+        return "its clock's oscillator is off (RCC CSR LSEON or LSION)"
+
+    def _tick(self) -> int:
+        """The timeline now: RTCCLK periods counted so far."""
+        if not self._hz:
+            return self._frozen
+        now = self.host.exceptions.now
+        return self._base_tick + (now - self._base_cycle) * self._hz // self.host.clock_hz
+
+    def _cycle_of(self, tick: int) -> int:
+        """The first cycle at which the timeline reaches ``tick`` (while counting)."""
+        return self._base_cycle + -(-(tick - self._base_tick) * self.host.clock_hz // self._hz)
+
+    @property
+    def _second(self) -> int:
+        """RTCCLK periods in a calendar second: (PREDIV_A + 1) (PREDIV_S + 1)."""
+        return ((self.prer >> 16 & 0x7F) + 1) * ((self.prer & 0x7FFF) + 1)
+
+    def _wut_period(self) -> int:
+        """RTCCLK periods between wake-ups."""
+        sel = self.cr & WUCKSEL
+        if sel < 4:
+            return (self.wutr + 1) * (16 >> sel)
+        return (self.wutr + 1 + (0x10000 if sel >= 6 else 0)) * self._second
+
+    # --- counting -----------------------------------------------------------------------------
+    def _stop(self) -> None:
+        """Bring everything up to now and stop the timeline (RTCCLK going off, or changing)."""
+        if self._hz:
+            self._advance()
+            self._frozen = self._tick()
+            self._hz = 0
+        self.host.exceptions.set_timer(self, None, self._catch_up)
+
+    def _start(self) -> None:
+        """Go on counting from now, if RTCCLK runs."""
+        hz = 0 if self._bits()[1] else self._rtcclk()
+        if hz:
+            self._hz = hz
+            self._base_cycle, self._base_tick = self.host.exceptions.now, self._frozen
+        self._schedule()
+
+    def _advance(self) -> None:
+        """The seconds, wake-ups and alarms up to now."""
+        if not self._hz:
+            return
+        tick = self._tick()
+        if not self.init:
+            seconds = (tick - self._t0) // self._second
+            if seconds > 0:
+                self._alarms_within(seconds)
+                self._step(seconds)
+                self._t0 += seconds * self._second
+        if self.cr & WUTE:
+            n = (tick - self._wut_start) // self._wut_period()
+            if n > 0:
+                self._wut_start += n * self._wut_period()
+                self._raise(WUTF)
+
+    def _step(self, seconds: int) -> None:
+        days_before = self.time.toordinal()
+        try:
+            self.time += timedelta(seconds=seconds)
+        except OverflowError:  # past 9999: the year field wraps every century anyway
+            self.time = self.time.replace(year=2000)
+        if self.time.year > 2099:
+            self.time = self.time.replace(year=2000 + (self.time.year - 2000) % 100)
+        self.weekday = (self.weekday - 1 + self.time.toordinal() - days_before) % 7 + 1
+
+    def _raise(self, flag: int) -> None:
+        """Set an event flag; its rising edge, when its interrupt is enabled, goes to the EXTI."""
+        was = self.flags & flag
+        self.flags |= flag
+        enable = {WUTF: WUTIE, ALRAF: ALRAIE, ALRBF: ALRBIE}[flag]
+        if not was and self.cr & enable:
+            exti = self.host.device(Stm32l0Exti.name)
+            if isinstance(exti, Stm32l0Exti):
+                exti.edge(RTC_WAKEUP if flag == WUTF else RTC_ALARM)
+
+    # --- alarms -------------------------------------------------------------------------------
+    def _alarm_fields(self, reg: int) -> tuple[list[int], list[int], list[int], int | None, bool]:
+        """Hours (24-hour), minutes, seconds that match, and the date (or weekday) or None."""
+        value = self.alarm[reg]
+        hours = list(range(24))
+        if not value & MSK3:
+            h = _bcd(value, 16, 6)
+            if self.cr & FMT:
+                h = h % 12 + (12 if value & PM else 0)
+            hours = [h]
+        minutes = list(range(60)) if value & MSK2 else [_bcd(value, 8, 7)]
+        seconds = list(range(60)) if value & MSK1 else [_bcd(value, 0, 7)]
+        day = None if value & MSK4 else (value >> 24 & 0xF if value & WDSEL
+                                          else _bcd(value, 24, 6))
+        return hours, minutes, seconds, day, bool(value & WDSEL)
+
+    def _next_alarm(self, reg: int) -> int | None:
+        """Seconds from now to the alarm's next match (at most about 8 years ahead), or None."""
+        hours, minutes, seconds, day, weekday = self._alarm_fields(reg)
+        now = self.time
+        after: tuple[int, int, int] | None = (now.hour, now.minute, now.second)
+        for d in range(0, 366 * 8 + 1):
+            date = now + timedelta(days=d)
+            wd = (self.weekday - 1 + d) % 7 + 1
+            if day is not None and (wd if weekday else date.day) != day:
+                after = None
+                continue
+            hms = _next_hms(hours, minutes, seconds, after)
+            if hms is not None:
+                at = datetime(date.year, date.month, date.day, *hms)
+                return int((at - now).total_seconds())
+            after = None
+        return None
+
+    def _alarms_within(self, seconds: int) -> None:
+        """The alarms matched within the next ``seconds`` seconds of the calendar."""
+        for reg, enable, flag in ((ALRMAR, ALRAE, ALRAF), (ALRMBR, ALRBE, ALRBF)):
+            if self.cr & enable:
+                due = self._next_alarm(reg)
+                if due is not None and due <= seconds:
+                    self._raise(flag)
+
+    def _schedule(self) -> None:
+        """Plan the next event that could raise an interrupt: a wake-up or an alarm with its
+        interrupt enabled and its flag clear (nothing else needs the core's attention)."""
+        due = NEVER
+        if self._hz:
+            if self.cr & WUTE and self.cr & WUTIE and not self.flags & WUTF:
+                due = min(due, self._wut_start + self._wut_period())
+            if not self.init:  # _advance left the calendar less than a second before now
+                for reg, bits, flag in ((ALRMAR, ALRAE | ALRAIE, ALRAF),
+                                        (ALRMBR, ALRBE | ALRBIE, ALRBF)):
+                    if self.cr & bits == bits and not self.flags & flag:
+                        seconds = self._next_alarm(reg)
+                        if seconds is not None:
+                            due = min(due, self._t0 + seconds * self._second)
+        self._next = NEVER if due == NEVER else self._cycle_of(due)
+        self.host.exceptions.set_timer(self, None if due == NEVER else self._next,
+                                       self._catch_up)
+
+    def _catch_up(self) -> None:
+        if self._next > self.host.exceptions.now:
+            return
+        self._advance()
+        self._schedule()
+
+    def settle(self) -> None:
+        self._stop()
+
+    def restart(self) -> None:
+        self._start()
+
+    # --- registers ----------------------------------------------------------------------------
+    def _tr(self) -> int:
+        t = self.time
+        hour, pm = t.hour, 0
+        if self.cr & FMT:
+            pm = PM if hour >= 12 else 0
+            hour = hour % 12 or 12
+        return pm | _to_bcd(hour) << 16 | _to_bcd(t.minute) << 8 | _to_bcd(t.second)
+
+    def _dr(self) -> int:
+        t = self.time
+        return (_to_bcd(t.year - 2000) << 16 | self.weekday << 13 | _to_bcd(t.month) << 8
+                | _to_bcd(t.day))
+
+    def _ssr(self) -> int:
+        """The sub-second down-counter: PREDIV_S at the second's start (and in INIT mode,
+        the prescalers held at 0)."""
+        s = self.prer & 0x7FFF
+        if self.init:
+            return s
+        apre = (self._tick() - self._t0) // ((self.prer >> 16 & 0x7F) + 1)
+        return s - apre % (s + 1)
+
+    def _isr(self) -> int:
+        value = self.flags
+        value |= 0 if self.cr & ALRAE else ALRAWF
+        value |= 0 if self.cr & ALRBE else ALRBWF
+        value |= 0 if self.cr & WUTE else WUTWF
+        if self.time.year != 2000:
+            value |= INITS
+        if self.init:
+            value |= INIT | (INITF if self._hz else 0)
+        elif self._rsf_set():
+            value |= RSF
+        return value
+
+    def _rsf_set(self) -> bool:
+        """RSF: the shadow registers copied since it was cleared (every two RTCCLK periods,
+        not in INIT mode nor with BYPSHAD)."""
+        if self.cr & BYPSHAD or self.init:
+            return False
+        if self._rsf_due is not None and self._tick() >= self._rsf_due:
+            self._rsf_due = None
+        return self._rsf_due is None
+
+    def read(self, offset: int, size: int) -> int:
+        if not self.clocked():
+            self.host.unmodelled(self, offset, size, None, self._clock_off())
+        self._advance()
+        word = offset & ~3
+        shadow = not self.cr & BYPSHAD
+        if word == TR:
+            value = self._tr() if self._tr_held is None else self._tr_held
+            if shadow and self._dr_held is None:
+                self._dr_held = self._dr()
+        elif word == DR:
+            value = self._dr() if self._dr_held is None else self._dr_held
+            self._tr_held = self._dr_held = None
+        elif word == SSR:
+            value = self._ssr()
+            if shadow and self._dr_held is None:
+                self._tr_held, self._dr_held = self._tr(), self._dr()
+        elif word == ISR:
+            value = self._isr()
+        elif word == CR:
+            value = self.cr
+        elif word == PRER:
+            value = self.prer
+        elif word == WUTR:
+            value = self.wutr
+        elif word in self.alarm:
+            value = self.alarm[word]
+        elif word in self.alarm_ss:
+            value = self.alarm_ss[word]
+        elif word in self._regs:
+            value = self._regs[word]
+        elif word in (TSTR, TSDR, TSSSR, WPR, SHIFTR):
+            value = 0  # no time stamp; write-only registers
+        else:
+            self.host.unmodelled(self, offset, size, None)
+            value = 0
+        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+    def _refuse(self, offset: int, size: int, value: int, why: str) -> None:
+        self.host.unmodelled(self, offset, size, value, f"ignored: {why}")
+
+    def _backup_locked(self) -> bool:
+        """PWR_CR.DBP clear: the backup domain, the RTC's registers, ignore writes."""
+        bus = self.host.device("stm32l0_apb1")
+        regs = getattr(bus, "_regs", None)
+        return isinstance(regs, dict) and not regs.get(PWR_CR, 0) & DBP
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if not self.clocked():
+            self.host.unmodelled(self, offset, size, value, self._clock_off())
+        word = offset & ~3
+        if self._backup_locked():
+            self._refuse(offset, size, value,
+                         "the backup domain is write-protected (PWR_CR.DBP clear)")
+            return
+        if word == WPR:
+            key = value & 0xFF
+            self.wpr = (1 if key == WPR_KEYS[0] else
+                        2 if key == WPR_KEYS[1] and self.wpr == 1 else 0)
+            return
+        self._advance()
+        self._write(word, offset, size, value, self.wpr != 2)
+        self._schedule()
+
+    def _write(self, word: int, offset: int, size: int, value: int, locked: bool) -> None:
+        old = self.read_word(word)
+        new = merge(old, offset, size, value)
+        if word == ISR:
+            self.flags &= new | ~_ISR_FLAGS  # rc_w0, open to every write
+            if locked:
+                if (new ^ old) & INIT or (old & RSF and not new & RSF):
+                    self._refuse(offset, size, value, "write-protected (RTC_WPR)")
+                return
+            if not new & RSF:
+                self._rsf_due = self._tick() + 2
+            if new & INIT and not self.init:
+                self.init = True  # the calendar stops, the prescalers are held at 0
+                self._tr_held = self._dr_held = None
+            elif not new & INIT and self.init:
+                self.init = False  # the calendar starts from what was written
+                self._t0 = self._tick()
+                self._rsf_due = self._t0 + 2
+            return
+        if word in PROTECTED and locked:
+            self._refuse(offset, size, value, "write-protected (RTC_WPR)")
+            return
+        if word in (TR, DR, PRER) and not self.init:
+            self._refuse(offset, size, value, "outside initialisation mode (RTC_ISR.INIT)")
+            return
+        if word == TR:
+            self._set_time(tr=new)
+        elif word == DR:
+            self._set_time(dr=new)
+        elif word == PRER:
+            self.prer = new & 0x007F_7FFF
+        elif word == CR:
+            if new & WUTE and not old & WUTE:
+                self._wut_start = self._tick()  # counted from the enable
+            self.cr = new & _CR_MODELLED
+            if new & _CR_LISTED:
+                self.host.unmodelled(self, offset, size, value)
+            for flag, enable in ((WUTF, WUTIE), (ALRAF, ALRAIE), (ALRBF, ALRBIE)):
+                if self.flags & flag and self.cr & enable and not old & enable:
+                    self.flags &= ~flag  # an edge of flag AND enable: raised again
+                    self._raise(flag)
+        elif word == WUTR:
+            if self.cr & WUTE:
+                self._refuse(offset, size, value, "the wake-up timer is on (RTC_CR.WUTE)")
+            else:
+                self.wutr = new & 0xFFFF
+        elif word in self.alarm:
+            enable = ALRAE if word == ALRMAR else ALRBE
+            if self.cr & enable and not self.init:
+                self._refuse(offset, size, value, "the alarm is on (RTC_CR.ALRxE)")
+            else:
+                self.alarm[word] = new
+        elif word in self.alarm_ss:
+            self.alarm_ss[word] = new & 0x0F00_7FFF
+            if new >> 24 & 0xF:
+                self.host.unmodelled(self, offset, size, value)  # a sub-second alarm
+        elif word in self._regs:
+            self._regs[word] = new
+        else:  # SHIFTR and the time stamps (read-only)
+            self.host.unmodelled(self, offset, size, value)
+
+    def read_word(self, word: int) -> int:
+        """A register's value as the firmware would read it, without a read's side effects."""
+        if word == ISR:
+            return self._isr()
+        values = {TR: self._tr(), DR: self._dr(), CR: self.cr, PRER: self.prer,
+                  WUTR: self.wutr, **self.alarm, **self.alarm_ss, **self._regs}
+        return values.get(word, 0)
+
+    def _set_time(self, tr: int | None = None, dr: int | None = None) -> None:
+        """TR or DR written in initialisation mode (a field out of range is taken modulo)."""
+        t = self.time
+        if tr is not None:
+            hour = _bcd(tr, 16, 6)
+            if self.cr & FMT:
+                hour = hour % 12 + (12 if tr & PM else 0)
+            t = t.replace(hour=hour % 24, minute=_bcd(tr, 8, 7) % 60,
+                          second=_bcd(tr, 0, 7) % 60)
+        if dr is not None:
+            year, month, day = 2000 + _bcd(dr, 16, 8) % 100, _bcd(dr, 8, 5), _bcd(dr, 0, 6)
+            month = min(max(month, 1), 12)
+            last = (datetime(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+            t = t.replace(year=year, month=month, day=min(max(day, 1), last))
+            self.weekday = (dr >> 13 & 7) or 1
+        self.time = t
+
+    # Clocked's read/write take its registers off while the clock is off; the RTC's APB side
+    # keeps working (listed above), so these are not used
+    def read_clocked(self, offset: int, size: int) -> int:
+        return self.read(offset, size)
+
+    def write_clocked(self, offset: int, size: int, value: int) -> None:
+        self.write(offset, size, value)
+
+
+def _next_hms(hours: list[int], minutes: list[int], seconds: list[int],
+              after: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
+    """The first (hour, minute, second) of the lists strictly after ``after`` (None: the
+    day's first), or None."""
+    if after is None:
+        return hours[0], minutes[0], seconds[0]
+    ah, am, asec = after
+    for h in hours[bisect_left(hours, ah):]:
+        if h > ah:
+            return h, minutes[0], seconds[0]
+        for m in minutes[bisect_left(minutes, am):]:
+            if m > am:
+                return h, m, seconds[0]
+            i = bisect_right(seconds, asec)
+            if i < len(seconds):
+                return h, m, seconds[i]
+    return None
+
+
+DEVICES = (Stm32l0Rtc,)
