@@ -174,13 +174,16 @@ def test_unmodelled_register_is_listed_or_with_strict_peripherals_a_fault(firmwa
 
 
 @pytest.mark.parametrize("target, address, bit, hint", [
-    # the STM32L0's ADC: ADRDY, on a bus whose registers only read back
-    ("stm32l031", 0x40012400, 0, "polling stm32l0_apb2+0x2400 (0x40012400) ({n} reads), a "
+    # the STM32L0's I2C1: ISR.TXIS, on a bus whose registers only read back
+    ("stm32l031", 0x40005418, 1, "polling stm32l0_apb1+0x5418 (0x40005418) ({n} reads), a "
      "register the simulator does not model: it reads back what was written, so a status "
      "flag the firmware waits for never comes"),
     # USART2's TEACK, its clock never turned on
     ("stm32l031", 0x4000441C, 21, "polling stm32l0_usart2+0x01c (0x4000441c) ({n} reads), "
      "while its clock is off (RCC APB1ENR bit 17)"),
+    # the ADC's ADRDY, its clock never turned on
+    ("stm32l031", 0x40012400, 0, "polling stm32l0_adc+0x000 (0x40012400) ({n} reads), "
+     "while its clock is off (RCC APB2ENR bit 9)"),
     # a modelled flag that the firmware never caused (TIMER0's interrupt, not enabled): no hint
     ("curie", 0x4000000C, 0, None),
     # 200 reads of an unmodelled register (GPIOA's IDR), then a loop on no device: no hint

@@ -46,6 +46,10 @@ class DeviceHost(Protocol):
     def clock_hz(self) -> int:
         """The core's clock (the target's): cycles in a second of device time."""
 
+    @property
+    def flash_size(self) -> int:
+        """Bytes of flash the run maps."""
+
     def trace_enabled(self) -> bool:
         """DEMCR.TRCENA: the DWT and the ITM work."""
 
@@ -115,7 +119,9 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.itm import InstrumentationTrace
     from sim.devices.scs import SystemControlSpace
     from sim.devices.stm32l0 import DEVICES as STM32L0
+    from sim.devices.stm32l0_adc import DEVICES as STM32L0_ADC
     from sim.devices.stm32l0_exti import DEVICES as STM32L0_EXTI
+    from sim.devices.stm32l0_factory import DEVICES as STM32L0_FACTORY
     from sim.devices.stm32l0_rtc import DEVICES as STM32L0_RTC
     from sim.devices.stm32l0_tim import DEVICES as STM32L0_TIMERS
     from sim.devices.stm32l0_usart import DEVICES as STM32L0_USARTS
@@ -123,7 +129,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     return {d.name: d for d in (SystemControlSpace, DataWatchpointTrace, InstrumentationTrace,
                                 CmsdkUart, CmsdkUart1k, CmsdkTimer0, CmsdkTimer1, *STM32L0,
                                 *STM32L0_USARTS, *STM32L0_TIMERS, *STM32L0_EXTI,
-                                *STM32L0_RTC)}
+                                *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -23,8 +23,9 @@ not change the simulated one: cycles become time at the profile's clock.
 USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
 (sim/devices/stm32l0_tim.py) are modelled, each a :class:`Clocked` peripheral that works only
 while its RCC clock is on, and so are the RTC (sim/devices/stm32l0_rtc.py, clocked by CSR's
-RTCEN and RTCSEL) and the EXTI (sim/devices/stm32l0_exti.py). The buses (APB1, APB2, AHB,
-IOPORT) cover the other peripherals: GPIO, the flash interface, PWR, LPTIM1, the ADC, I2C, SPI,
+RTCEN and RTCSEL), the EXTI (sim/devices/stm32l0_exti.py), the ADC (sim/devices/stm32l0_adc.py)
+and the factory data in system memory (sim/devices/stm32l0_factory.py). The buses (APB1, APB2,
+AHB, IOPORT) cover the other peripherals: GPIO, the flash interface, PWR, LPTIM1, I2C, SPI,
 DMA. They are not
 modelled: their registers read back what was written (0 after reset), so a register polled for
 a flag the firmware did not write reads 0 for ever; every access to them is listed in the

@@ -1,0 +1,273 @@
+"""The STM32L0x1's analog-to-digital converter, ADC (RM0377), as STM32CubeL0's HAL and LL drive
+it: calibration, enable, software-started single or continuous conversions of the selected
+channels, polled or interrupt-driven, so that firmware measuring its supply (VREFINT) or its
+temperature runs instead of waiting for ever for ADCAL, ADRDY or EOC.
+
+What it converts: channel 17 (VREFINT, with CCR.VREFEN) reads VREFINT_CAL and channel 18 (the
+temperature sensor, with CCR.TSEN) reads TS_CAL1 (sim/devices/stm32l0_factory.py): VDDA is 3.0
+V and the die at 30 degrees C, the conditions of the part's calibration, so the HAL's formulas
+give 3,000 mV and 30 degrees C. A pin (channels 0-15) has no voltage here: it converts to 0,
+and the firmware's read of such a result is listed as unmodelled ("channel 3: a pin's voltage
+is not modelled, 0 V"). RES (12, 10, 8, 6 bits) and ALIGN apply.
+
+Timing: the ADC clock is PCLK / 2, / 4 or PCLK (CFGR2.CKMODE; PCLK is the profile's clock) or,
+with CKMODE 0, the HSI16 (16 MHz, divided by CCR.PRESC), which then must be on in the RCC. A
+conversion takes SMPR's sampling time plus 12.5 ADC clock cycles; calibration (CR.ADCAL) 83;
+ADRDY is set as soon as ADEN is. Without the HSI16, nothing comes (ADRDY, calibration,
+conversions) and every ISR and CR read while the firmware waits is listed with why. ADSTART
+converts CHSELR's channels in order (CFGR1.SCANDIR: downwards), EOC after each (DR holds it;
+reading DR clears EOC), EOS after the last; CONT starts the sequence again, otherwise ADSTART
+clears. A result that overwrites one not read sets OVR (DR keeps the old one unless
+CFGR1.OVRMOD). ADSTP stops, ADDIS disables (ADEN clears). ISR's flags are rc_w1. The interrupt
+(IRQ 12, ADC_COMP) is a level: ISR & IER over ADRDY, EOSMP, EOC, EOS, OVR, EOCAL.
+
+Like the other peripherals of the part it works only while its RCC clock is on (APB2ENR ADCEN,
+bit 9; APB2RSTR resets it: sim.devices.stm32l0.Clocked). Not modelled, each listed when the
+firmware asks for it: hardware triggers (CFGR1.EXTEN: the conversion then never starts), DMA,
+the analog watchdog, discontinuous mode, WAIT, oversampling, CCR.LFMEN; CFGR1.AUTOFF is taken
+as written (no power is modelled). SMPR, TR, CALFACT and the CFGR registers read back.
+"""
+
+from sim.devices.stm32l0 import CR as RCC_CR
+from sim.devices.stm32l0 import HSION, Clocked, merge
+from sim.devices.stm32l0_factory import TS_CAL1, VREFINT_CAL
+
+ISR, IER, CR, CFGR1, CFGR2, SMPR, TR, CHSELR, DR, CALFACT, CCR = (
+    0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x20, 0x28, 0x40, 0xB4, 0x308)
+ADRDY, EOSMP, EOC, EOS, OVR, AWD, EOCAL = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 7, 1 << 11
+_FLAGS = ADRDY | EOSMP | EOC | EOS | OVR | AWD | EOCAL
+_IRQ_FLAGS = ADRDY | EOSMP | EOC | EOS | OVR | EOCAL
+ADEN, ADDIS, ADSTART, ADSTP, ADVREGEN, ADCAL = 1, 1 << 1, 1 << 2, 1 << 4, 1 << 28, 1 << 31
+# CFGR1
+DMAEN, SCANDIR, RES, ALIGN, EXTEN, OVRMOD, CONT, WAIT, DISCEN, AWDEN = (
+    1, 1 << 2, 3 << 3, 1 << 5, 3 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 16, 1 << 23)
+OVSE = 1  # CFGR2
+VREFEN, TSEN, LFMEN = 1 << 22, 1 << 23, 1 << 25  # CCR
+SAMPLING = (1.5, 3.5, 7.5, 12.5, 19.5, 39.5, 79.5, 160.5)  # SMPR.SMP, ADC clock cycles
+PRESC = (1, 2, 4, 6, 8, 10, 12, 16, 32, 64, 128, 256)  # CCR.PRESC, the HSI16's divider
+HSI16_HZ = 16_000_000
+CALIBRATION = 83  # ADC clock cycles
+VREFINT, TEMPERATURE = 17, 18
+IRQ = 12
+APB2ENR = 0x34
+NEVER = 1 << 64
+
+
+class Stm32l0Adc(Clocked):
+    name, base, size = "stm32l0_adc", 0x4001_2400, 0x400
+    clock = (APB2ENR, 9)
+
+    def reset(self) -> None:
+        super().reset()
+        self.isr = self.ier = self.cr = self.cfgr1 = self.cfgr2 = self.smpr = 0
+        self.tr = 0x0FFF_0000
+        self.chselr = self.ccr = self.calfact = 0
+        self.dr = 0
+        self._dr_channel: int | None = None  # the channel DR's result is from
+        self._sequence: list[int] = []  # channels left to convert in this sequence
+        self._calibrating = False
+        self._due = NEVER  # the cycle the conversion (or calibration) under way ends
+        self.host.exceptions.set_timer(self, None, self._catch_up)
+
+    # --- time ---------------------------------------------------------------------------------
+    def _adc_hz(self) -> float:
+        """The ADC clock, 0 when its source is off."""
+        mode = self.cfgr2 >> 30
+        if mode:
+            return self.host.clock_hz / (2, 4, 1)[mode - 1]
+        if self._rcc is not None and not self._rcc.read(RCC_CR, 4) & HSION:
+            return 0
+        presc = self.ccr >> 18 & 0xF
+        return HSI16_HZ / PRESC[min(presc, len(PRESC) - 1)]
+
+    def _cycles(self, adc_cycles: float) -> int | None:
+        hz = self._adc_hz()
+        return None if not hz else max(1, round(adc_cycles * self.host.clock_hz / hz))
+
+    def _plan(self, adc_cycles: float) -> None:
+        took = self._cycles(adc_cycles)
+        self._due = NEVER if took is None else self.host.exceptions.now + took
+        self.host.exceptions.set_timer(self, None if took is None else self._due,
+                                       self._catch_up)
+
+    def _catch_up(self) -> None:
+        while self._due <= self.host.exceptions.now:
+            self._due = NEVER
+            if self._calibrating:
+                self._calibrating = False
+                self.cr &= ~ADCAL
+                self.calfact = 0x40  # a calibration factor (the part's own; any will do here)
+                self.isr |= EOCAL
+            elif self._sequence:
+                self._convert(self._sequence.pop(0))
+        self._drive()
+
+    def settle(self) -> None:
+        self._catch_up()
+
+    def restart(self) -> None:
+        if not self.clocked():  # without its clock a conversion under way stops
+            self.host.exceptions.set_timer(self, None, self._catch_up)
+        elif self._due != NEVER:
+            self.host.exceptions.set_timer(self, self._due, self._catch_up)
+
+    # --- converting ---------------------------------------------------------------------------
+    def _channels(self) -> list[int]:
+        chosen = [c for c in range(19) if self.chselr >> c & 1]
+        return chosen[::-1] if self.cfgr1 & SCANDIR else chosen
+
+    def _start_sequence(self) -> None:
+        self._sequence = self._channels()
+        self._next_conversion()
+
+    def _next_conversion(self) -> None:
+        if self._sequence:
+            self._plan(SAMPLING[self.smpr & 7] + 12.5)
+        else:  # an empty sequence: nothing to do
+            self.cr &= ~ADSTART
+
+    def _value(self, channel: int) -> int:
+        """The 12-bit result: VREFINT and the sensor as calibrated, a pin 0 V."""
+        if channel == VREFINT and self.ccr & VREFEN:
+            return VREFINT_CAL
+        if channel == TEMPERATURE and self.ccr & TSEN:
+            return TS_CAL1
+        return 0
+
+    def _convert(self, channel: int) -> None:
+        bits = 12 - 2 * (self.cfgr1 >> 3 & 3)
+        value = self._value(channel) >> (12 - bits)
+        if self.cfgr1 & ALIGN:
+            value <<= (16 if bits > 6 else 8) - bits
+        self.isr |= EOSMP
+        if self.isr & EOC:  # the last result not read
+            self.isr |= OVR
+            if self.cfgr1 & OVRMOD:
+                self.dr, self._dr_channel = value, channel
+        else:
+            self.dr, self._dr_channel = value, channel
+        self.isr |= EOC
+        if not self._sequence:
+            self.isr |= EOS
+            if self.cfgr1 & CONT and self.cr & ADSTART:
+                self._sequence = self._channels()
+            else:
+                self.cr &= ~ADSTART
+        if self.cr & ADSTART:
+            self._next_conversion()
+
+    def _stalled(self) -> bool:
+        """Calibrating, enabled or converting without the ADC clock: nothing comes."""
+        return bool(self.cr & (ADCAL | ADEN | ADSTART)) and not self._adc_hz()
+
+    def _drive(self) -> None:
+        self.host.set_irq_level(IRQ, bool(self.isr & self.ier & _IRQ_FLAGS))
+
+    # --- registers ----------------------------------------------------------------------------
+    def read_clocked(self, offset: int, size: int) -> int:
+        self._catch_up()
+        word = offset & ~3
+        if word == DR:
+            value = self.dr
+            channel = self._dr_channel
+            if channel is not None and channel < 16:
+                self.host.unmodelled(self, offset, size, None,
+                                     f"channel {channel}: a pin's voltage is not modelled, 0 V")
+            self.isr &= ~EOC
+            self._drive()
+        else:
+            values = {ISR: self.isr, IER: self.ier, CR: self.cr, CFGR1: self.cfgr1,
+                      CFGR2: self.cfgr2, SMPR: self.smpr, TR: self.tr, CHSELR: self.chselr,
+                      CALFACT: self.calfact, CCR: self.ccr}
+            if word not in values:
+                self.host.unmodelled(self, offset, size, None)
+            elif word in (ISR, CR) and self._stalled():  # waiting for what cannot come
+                self.host.unmodelled(self, offset, size, None,
+                                     "its clock, the HSI16 (ADC_CFGR2.CKMODE 0), is off (RCC "
+                                     "CR HSI16ON)")
+            value = values.get(word, 0)
+        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+    def write_clocked(self, offset: int, size: int, value: int) -> None:
+        self._catch_up()
+        word = offset & ~3
+        old = self.read_word(word)
+        new = merge(old, offset, size, value)
+        listed = False
+        if word == ISR:
+            self.isr &= ~(new & _FLAGS)  # rc_w1
+        elif word == IER:
+            self.ier = new & 0x89F
+            listed = bool(self.ier & AWD)
+        elif word == CR:
+            listed = self._control(new)
+        elif word == CFGR1:
+            self.cfgr1 = new & 0x7CC1_FFFF
+            listed = bool(new & (DMAEN | EXTEN | WAIT | DISCEN | AWDEN))
+        elif word == CFGR2:
+            self.cfgr2 = new & 0xC000_03FD
+            listed = bool(new & OVSE)
+        elif word == SMPR:
+            self.smpr = new & 7
+        elif word == TR:
+            self.tr = new & 0x0FFF_0FFF
+        elif word == CHSELR:
+            self.chselr = new & 0x7FFFF
+        elif word == CALFACT:
+            self.calfact = new & 0x7F
+        elif word == CCR:
+            self.ccr = new & 0x03FC_0000
+            listed = bool(new & LFMEN)
+        else:
+            listed = True
+        if listed:
+            self.host.unmodelled(self, offset, size, value)
+        self._drive()
+
+    def _control(self, new: int) -> bool:
+        """A CR write (its bits are set by software and cleared by the ADC); True when it asks
+        for what is not done (a start the ADC refuses in its state, as the chip ignores it)."""
+        refused = False
+        if new & ADCAL and not self.cr & ADCAL:
+            if self.cr & ADEN:
+                refused = True  # only while disabled
+            else:
+                self.cr |= ADCAL
+                self._calibrating = True
+                self._plan(CALIBRATION)
+        if new & ADVREGEN:
+            self.cr |= ADVREGEN
+        elif not self.cr & ADEN:
+            self.cr &= ~ADVREGEN
+        if new & ADEN and not self.cr & (ADEN | ADCAL):
+            self.cr |= ADEN
+            if self._adc_hz():  # ready at once; without its clock, never
+                self.isr |= ADRDY
+        if new & ADSTART and not self.cr & ADSTART:
+            if self.cr & ADEN and not self.cr & ADDIS:
+                self.cr |= ADSTART
+                if self.cfgr1 & EXTEN:
+                    pass  # waits for a hardware trigger that never comes (listed at CFGR1)
+                else:
+                    self._start_sequence()
+            else:
+                refused = True
+        if new & ADSTP and self.cr & ADSTART:
+            self.cr &= ~ADSTART
+            self._sequence = []
+            self._due = NEVER
+            self.host.exceptions.set_timer(self, None, self._catch_up)
+        if new & ADDIS and self.cr & ADEN and not self.cr & ADSTART:
+            self.cr &= ~(ADEN | ADDIS)
+            self.isr &= ~ADRDY
+        return refused
+
+    def read_word(self, word: int) -> int:
+        """A register as the firmware reads it, without a read's side effects."""
+        values = {ISR: self.isr, IER: self.ier, CR: self.cr, CFGR1: self.cfgr1,
+                  CFGR2: self.cfgr2, SMPR: self.smpr, TR: self.tr, CHSELR: self.chselr,
+                  DR: self.dr, CALFACT: self.calfact, CCR: self.ccr}
+        return values.get(word, 0)
+
+
+DEVICES = (Stm32l0Adc,)

@@ -1,0 +1,184 @@
+/*
+ * The STM32L0's ADC and factory data (RM0377) as vendor firmware uses them, on the stm32l031
+ * profile, in the order STM32CubeL0's HAL does it: the ADC's clock (APB2ENR.ADCEN), the clock
+ * mode (CFGR2.CKMODE: PCLK / 2), the calibration (ADCAL, waited for), VREFEN and TSEN, the
+ * channel and sampling time, ADEN and a wait for ADRDY, ADSTART and a wait for EOC. CASE:
+ *   supply    VREFINT, then the temperature sensor: prints VDDA in mV and the temperature in
+ *             degrees C as the HAL's __HAL_ADC_CALC_VREFANALOG_VOLTAGE and
+ *             __HAL_ADC_CALC_TEMPERATURE compute them from the factory calibration values.
+ *   scan      channels 0, 17, 18 in one sequence (SCANDIR: -DDOWN), 8-bit left-aligned with
+ *             -DRES8: EOC after each, EOS after the last; prints the results.
+ *   irq       continuous conversions of VREFINT, EOCIE and IRQ 12 (ADC_COMP), the core asleep
+ *             in WFI between them; ADSTP after CONVERSIONS.
+ *   overrun   two channels and DR not read: OVR, DR keeps the first result (OVRMOD 0).
+ *   hsi_off   the asynchronous clock (CKMODE 0, the HSI16) left off: ADCAL never clears.
+ *   info      the unique ID, the flash size and the calibration values from system memory.
+ *   info_write a write to the factory data: a BusFault.
+ * Exit status 0 when every check holds, else the number of the first that failed.
+ */
+#include "cm.h"
+#include "semihost.h"
+
+#define RCC_CR REG(0x40021000u)
+#define RCC_APB2ENR REG(0x40021034u)
+#define ADC_ISR REG(0x40012400u)
+#define ADC_IER REG(0x40012404u)
+#define ADC_CR REG(0x40012408u)
+#define ADC_CFGR1 REG(0x4001240Cu)
+#define ADC_CFGR2 REG(0x40012410u)
+#define ADC_SMPR REG(0x40012414u)
+#define ADC_CHSELR REG(0x40012428u)
+#define ADC_DR REG(0x40012440u)
+#define ADC_CCR REG(0x40012708u)
+#define VREFINT_CAL (*(volatile uint16_t *)0x1FF80078u)
+#define TS_CAL1 (*(volatile uint16_t *)0x1FF8007Au)
+#define TS_CAL2 (*(volatile uint16_t *)0x1FF8007Eu)
+#define FLASH_SIZE (*(volatile uint16_t *)0x1FF8007Cu)
+#define UID(n) REG(0x1FF80050u + ((n) == 2 ? 0x14u : 4u * (n)))
+#define ADRDY 1u
+#define EOC (1u << 2)
+#define EOS (1u << 3)
+#define OVR (1u << 4)
+#define ADEN 1u
+#define ADSTART (1u << 2)
+#define ADSTP (1u << 4)
+#define ADVREGEN (1u << 28)
+#define ADCAL (1u << 31)
+#ifndef TRIES
+#define TRIES 20000 /* 0: wait for ever */
+#endif
+
+__attribute__((unused)) static void print_num(const char *label, long v)
+{
+    sh_write0(label);
+    sh_write_int(v);
+    sh_write0("\n");
+}
+
+/* HAL_ADC_Init, HAL_ADCEx_Calibration_Start, ADC_Enable: 0 when it went through. */
+__attribute__((unused)) static int adc_up(uint32_t ckmode)
+{
+    RCC_APB2ENR |= 1u << 9; /* ADCEN */
+    ADC_CFGR2 = ckmode << 30;
+    ADC_CR |= ADVREGEN;
+    ADC_CR |= ADCAL;
+    int n = 0;
+    while (ADC_CR & ADCAL)
+        if (++n == TRIES)
+            return 1;
+    ADC_CCR |= (1u << 22) | (1u << 23); /* VREFEN, TSEN */
+    ADC_SMPR = 7u;                      /* 160.5 ADC clock cycles */
+    ADC_ISR = ADRDY;
+    ADC_CR |= ADEN;
+    while (!(ADC_ISR & ADRDY))
+        ;
+    return 0;
+}
+
+__attribute__((unused)) static uint32_t convert(uint32_t channels)
+{
+    ADC_CHSELR = channels;
+    ADC_CR |= ADSTART;
+    while (!(ADC_ISR & EOC))
+        ;
+    return ADC_DR;
+}
+
+static volatile uint32_t conversions;
+
+void IRQ12_Handler(void)
+{
+    if (ADC_ISR & EOC) {
+        (void)ADC_DR; /* clears EOC */
+        conversions++;
+    }
+}
+
+int main(void)
+{
+#if CASE_supply
+    if (adc_up(1u))
+        return 1;
+    uint32_t vref = convert(1u << 17);
+    uint32_t ts = convert(1u << 18);
+    long vdda = 3000L * VREFINT_CAL / (long)vref;
+    /* __HAL_ADC_CALC_TEMPERATURE: the reading scaled to VDDA = 3.0 V, then the two points */
+    long t = ((long)ts * vdda / 3000L - TS_CAL1) * (130 - 30) / (TS_CAL2 - TS_CAL1) + 30;
+    print_num("vdda mV ", vdda);
+    print_num("temp C ", t);
+    return 0;
+#endif
+
+#if CASE_scan
+    if (adc_up(1u))
+        return 1;
+#ifdef DOWN
+    ADC_CFGR1 |= 1u << 2;
+#endif
+#ifdef RES8
+    ADC_CFGR1 |= (2u << 3) | (1u << 5); /* 8 bits, left-aligned */
+#endif
+    ADC_CHSELR = (1u << 0) | (1u << 17) | (1u << 18);
+    ADC_CR |= ADSTART;
+    for (int i = 0; i < 3; i++) {
+        while (!(ADC_ISR & EOC))
+            ;
+        if (i < 2 && (ADC_ISR & EOS))
+            return 2;
+        print_num("dr ", (long)ADC_DR);
+    }
+    if (!(ADC_ISR & EOS) || (ADC_CR & ADSTART))
+        return 3;
+    return 0;
+#endif
+
+#if CASE_irq
+    if (adc_up(1u))
+        return 1;
+    ADC_CHSELR = 1u << 17;
+    ADC_CFGR1 |= 1u << 13; /* CONT */
+    ADC_IER = EOC;
+    NVIC_ISER = 1u << 12;
+    ADC_CR |= ADSTART;
+    while (conversions < CONVERSIONS)
+        __asm__ volatile("wfi" ::: "memory");
+    ADC_CR |= ADSTP;
+    while (ADC_CR & ADSTART)
+        ;
+    print_num("conversions ", (long)conversions);
+    return 0;
+#endif
+
+#if CASE_overrun
+    if (adc_up(1u))
+        return 1;
+    ADC_CHSELR = (1u << 17) | (1u << 18);
+    ADC_CR |= ADSTART;
+    while (!(ADC_ISR & EOS))
+        ;
+    if (!(ADC_ISR & OVR))
+        return 2;
+    if (ADC_DR != VREFINT_CAL) /* the first result kept */
+        return 3;
+    ADC_ISR = OVR | EOS;
+    return (ADC_ISR & (OVR | EOS | EOC)) ? 4 : 0;
+#endif
+
+#if CASE_hsi_off
+    RCC_CR &= ~1u; /* HSI16 off (it is off after reset) */
+    return adc_up(0u) == 1 ? 0 : 1;
+#endif
+
+#if CASE_info
+    print_num("flash KiB ", FLASH_SIZE);
+    print_num("vrefint_cal ", VREFINT_CAL);
+    print_num("ts_cal1 ", TS_CAL1);
+    print_num("ts_cal2 ", TS_CAL2);
+    return (UID(0) | UID(1) | UID(2)) ? 0 : 1;
+#endif
+
+#if CASE_info_write
+    UID(0) = 1u;
+    return 0;
+#endif
+}
