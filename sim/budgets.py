@@ -32,7 +32,7 @@ from typing import Any
 
 from sim import session
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
-from sim.durations import format_duration, parse_duration
+from sim.durations import format_duration, out_of_range, parse_duration
 from sim.report import (
     EXIT_FAULT,
     EXIT_INTERRUPTED,
@@ -228,8 +228,7 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         except ValueError as exc:
             raise bad(f"run_for: {exc}") from None
         if not MIN_RUN_FOR <= run_for <= MAX_RUN_FOR:
-            raise bad(f"run_for = {value!r}: device time from {MIN_RUN_FOR:g} to "
-                      f"{MAX_RUN_FOR:g} seconds")
+            raise bad("run_for = " + out_of_range(value, MIN_RUN_FOR, MAX_RUN_FOR))
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for)
 

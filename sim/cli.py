@@ -135,10 +135,10 @@ def main() -> None:
               help=f"Stop (exit 5) after this many seconds of wall time ({MIN_TIMEOUT:g} to "
                    f"{MAX_TIMEOUT:g}).")
 @click.option("--run-for", type=RUN_FOR, default=None, metavar="DURATION",
-              help="End the run after this much device time (500ms, 2s, 250us; awake and "
-                   "asleep, at the target clock) with the firmware still running: status ok, "
-                   "exit 0 unless a budget is broken. For firmware that never exits (a "
-                   "vendor main loop, an RTOS).")
+              help="End the run after this much device time (500ms, 2s, 250us, or seconds: "
+                   "0.5; 1us to 1000000s; awake and asleep, at the target clock) with the "
+                   "firmware still running: status ok, exit 0 unless a budget is broken. For "
+                   "firmware that never exits (a vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill. Default: the target's.")
 @click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -336,10 +336,10 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
               help=f"Stop (exit 5) after this many seconds of wall time ({MIN_TIMEOUT:g} to "
                    f"{MAX_TIMEOUT:g}).")
 @click.option("--run-for", type=RUN_FOR, default=None, metavar="DURATION",
-              help="End the run after this much device time (500ms, 2s, 250us; awake and "
-                   "asleep, at the target clock) with the firmware still running: status ok, "
-                   "exit 0 unless a budget is broken. For firmware that never exits (a "
-                   "vendor main loop, an RTOS).")
+              help="End the run after this much device time (500ms, 2s, 250us, or seconds: "
+                   "0.5; 1us to 1000000s; awake and asleep, at the target clock) with the "
+                   "firmware still running: status ok, exit 0 unless a budget is broken. For "
+                   "firmware that never exits (a vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill. Default: the target's.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,

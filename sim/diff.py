@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from sim.durations import format_duration
+
 
 class DiffError(Exception):
     """A report that cannot be read or compared; ``str()`` is one line for the user."""
@@ -317,6 +319,21 @@ def _notes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
                          "exit: its counts stop there")
         elif _is_number(code) and code != 0:
             notes.append(f"{side}: the firmware exited with status {code}")
+
+    ran = []  # --run-for: the device time each side ran for, the firmware still running
+    for side, data in (("base", base), ("head", head)):
+        seconds = _text(data, "run_for")
+        if seconds is not None:
+            shown = (format_duration(seconds) if _is_number(seconds) and 0 < seconds < 1e9
+                     else str(seconds)[:20])
+            ran.append((side, shown))
+    if len(ran) == 2 and ran[0][1] == ran[1][1]:
+        notes.append(f"both ran for {ran[0][1]} of device time with the firmware still "
+                     "running (--run-for)")
+    else:
+        for side, shown in ran:
+            notes.append(f"{side}: ran for {shown} of device time with the firmware still "
+                         "running (--run-for): its counts stop there")
 
     def where(data: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(_text(data, k) for k in ("target", "core", "clock_hz"))

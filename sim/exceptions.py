@@ -352,6 +352,7 @@ class ExceptionModel:
         self.systick.clear()
         self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events
         self._end = NEVER  # the cycle at which the run ends (end_at), NEVER for none
+        self.ended = False  # the end fired: the run stops, and no exception is taken now
         self.sleep_cycles = 0
         self.event_register = False
         self.fault = None
@@ -442,7 +443,12 @@ class ExceptionModel:
         ends there). Not an event that wakes the core: a WFI that nothing else can ever end
         is still a deadlock. Set after reset(), which forgets it."""
         self._end = at
-        self.set_timer(_END_OWNER, at, event)
+
+        def end() -> None:
+            self.ended = True
+            event()
+
+        self.set_timer(_END_OWNER, at, end)
 
     def has_timer(self, owner: object) -> bool:
         """Whether ``owner``'s timer is set (and has not run yet)."""
@@ -552,7 +558,9 @@ class ExceptionModel:
             if self._trace is None and self.device_at <= self.now:
                 self.advance_systick()
                 self._run_timers_held()
-                return 2
+                # 0 once the run's end fired: the C hook would take a pending exception
+                # after the end (the block here runs, then the run stops)
+                return 0 if self.ended else 2
             return self.on_event(address)
         except StackingError as exc:
             self.fault = (exc.kind, str(exc), address, exc.address, exc.access)
@@ -569,7 +577,7 @@ class ExceptionModel:
         self.advance_systick()
         self._run_timers()
         exc = self.best_pending()
-        if exc is None or self.group(exc) >= self.execution_priority():
+        if exc is None or self.ended or self.group(exc) >= self.execution_priority():
             self.update()
             return 0
         self._diverting = address

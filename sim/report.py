@@ -75,7 +75,7 @@ class RunReport:
     thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
     vectored_faults: list[str] = field(default_factory=list)  # faults the firmware handled
     # --run-for: the seconds of device time after which the run ended with the firmware still
-    # running (status "ok", no exit code), and where it was then ("0x... in f+0x4: wfi")
+    # running (status "ok", no exit code), and where it was then ("0x... in f+0x4: wfi (asleep)")
     run_for: float | None = None
     stopped_at: str | None = None
 
@@ -107,7 +107,8 @@ class RunReport:
 
     @property
     def problem(self) -> str | None:
-        """Why the run failed, in one line; None when the firmware exited 0 within its budgets.
+        """Why the run failed, in one line; None when the firmware exited 0 (or ran for its
+        --run-for time) within its budgets.
 
         The first that applies: a fault, a limit, an image that never ran (too large for the
         memories), a non-zero exit status, broken budgets.

@@ -47,6 +47,7 @@ from unicorn import arm_const as R
 from sim import devices, faults
 from sim.alignment import alignment_checks, division_checks, unaligned_trap_checks
 from sim.codemap import FP64, build_tables
+from sim.durations import out_of_range
 from sim.elf import FirmwareImage, clip_ranges
 from sim.exceptions import (
     BUSFAULT,
@@ -163,9 +164,11 @@ def check_options(opts: RunOptions) -> None:
         raise ImageError(f"timeout {t} s cannot be honoured: give {MIN_TIMEOUT:g} to "
                          f"{MAX_TIMEOUT:g} seconds")
     r = opts.run_for
-    if r is not None and not (MIN_RUN_FOR <= r <= MAX_RUN_FOR):
-        raise ImageError(f"run time {r} s out of range: {MIN_RUN_FOR:g} to {MAX_RUN_FOR:g} "
-                         "seconds of device time")
+    if r is not None and (isinstance(r, bool) or not isinstance(r, int | float)):
+        raise ImageError(f"run_for {r!r}: give seconds of device time as a number (the "
+                         "command line's 500ms is 0.5)")
+    if r is not None and not (MIN_RUN_FOR <= r <= MAX_RUN_FOR):  # also rejects nan
+        raise ImageError("run_for " + out_of_range(r, MIN_RUN_FOR, MAX_RUN_FOR))
     n = opts.max_instructions
     if n is not None and not 1 <= n <= MAX_INSTRUCTIONS:
         raise ImageError(f"instruction limit {n} out of range: 1 to {MAX_INSTRUCTIONS}")
@@ -242,6 +245,8 @@ class Simulator:
         self._exit: int | None = None  # the firmware's exit status, if it exited
         self._interrupted = False  # interrupt() was called during the current run
         self._elapsed = False  # the current run reached its --run-for end
+        self._sleeping: tuple[int, str] | None = None  # (WFI/WFE address, what) while asleep
+        self._ended_asleep: tuple[int, str] | None = None  # where the end found the core
         self.interrupted_runs = 0  # runs that interrupt() stopped (sim.interrupts reads it)
 
         self.flash = np.full(self.flash_size, ERASED, np.uint8)
@@ -983,6 +988,7 @@ class Simulator:
             dev.reset()
         self.exceptions.reset()
         self._elapsed = False
+        self._sleeping = self._ended_asleep = None
         if self.options.run_for is not None:
             self.exceptions.end_at(self.run_for_cycles, self._elapse)
         self._unmodelled = {}
@@ -1011,6 +1017,7 @@ class Simulator:
     def _elapse(self) -> None:
         """The run's --run-for time is up: stop at this block boundary (or this sleep)."""
         self._elapsed = True
+        self._ended_asleep = self._sleeping
         self._counter.request_stop()
 
     def interrupt(self) -> None:
@@ -1206,7 +1213,12 @@ class Simulator:
     def _sleep(self, pc: int, what: str, wfe: bool = False) -> bool:
         """WFI/WFE at ``pc``: fast-forward to the event that wakes the core; False (and the
         run ends as a deadlock) when nothing can ever wake it."""
-        if self.exceptions.sleep(wfe):
+        self._sleeping = (pc, what)
+        try:
+            asleep = self.exceptions.sleep(wfe)
+        finally:
+            self._sleeping = None
+        if asleep:
             return True
         self._deadlock = self._make_fault(
             "deadlock",
@@ -1314,9 +1326,14 @@ class Simulator:
         elif self._elapsed:  # --run-for: the firmware is still running, and that is fine
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
             insns, cycles = self._take_back_unstarted(insns, cycles, pc)
+            asleep = ""
+            if self._ended_asleep is not None:  # where it sleeps, not where it would resume
+                at, what = self._ended_asleep
+                pc, asleep = (at, " (asleep)") if what in ("WFI", "WFE") else (
+                    pc, " (asleep: SCR.SLEEPONEXIT)")
             where = self._make_fault("run_for", "", pc)
-            stopped_at = f"0x{pc:08x}" + (f" in {where.function}" if where.function else "") + (
-                f": {where.instruction}" if where.instruction else "")
+            stopped_at = (f"0x{pc:08x}" + (f" in {where.function}" if where.function else "")
+                          + (f": {where.instruction}" if where.instruction else "") + asleep)
         elif stop is not None and reason == StopReason.INSN_LIMIT:
             status = "timeout"
             fault = self._make_fault(

@@ -62,8 +62,15 @@ def test_asleep_at_the_end_the_run_ends_at_the_cycle(firmware, cli, case):
         assert report["exceptions"]["taken"] == ({"SysTick": ticks} if ticks else {})
         assert f"still running after {format_duration(parse_duration(run_for))}" in (
             result.stderr)
-        assert f"stopped at pc 0x{int(report['stopped_at'][2:10], 16):08x} in main+" in (
-            result.stderr)
+        # where it sleeps: the WFI or WFE (or, asleep on exit, where main would resume)
+        where = report["stopped_at"]
+        assert f"stopped at pc {where}" in result.stderr
+        if case == "sleeponexit" and ticks:  # back to sleep as the first tick's handler ended
+            assert where.endswith(" (asleep: SCR.SLEEPONEXIT)") and " in main+" in where
+        elif case == "sleeponexit":  # still in main's first WFI
+            assert where.endswith(": wfi (asleep)")
+        else:
+            assert " in main+0x" in where and where.endswith(f": {case} (asleep)")
 
 
 def test_profile_runs_for_the_same_time(firmware, cli, tmp_path):
@@ -78,6 +85,38 @@ def test_profile_runs_for_the_same_time(firmware, cli, tmp_path):
         ran.report["instructions"], ran.report["cycles"])
     assert "ok  still running after 3 ms" in prof.stdout
     assert "still running after 3 ms" in page.read_text()
+
+
+def test_no_exception_is_taken_after_the_end(firmware):
+    """A busy core whose SysTick falls due at the block boundary where the end fires: the end
+    wins, the run stops there, the handler not entered (an entry that began before the end
+    may finish: the run then stops at the handler's first instruction)."""
+    image = sim.load_elf(forever(firmware, "busytick"))
+    entered_after_end = []
+    for end in range(3_000, 3_700):
+        report = sim.Simulator(image, sim.RunOptions(run_for=end / CLOCK)).run()
+        total = report.cycles + report.sleep_cycles
+        assert end <= total < end + 40, (end, total)
+        if "_Handler+0x0:" in (report.stopped_at or "") and total - 12 >= end:
+            entered_after_end.append(end)  # 12: the Cortex-M3's entry
+    assert entered_after_end == []
+
+
+def test_diff_says_what_a_run_for_report_covers(firmware, cli, tmp_path):
+    elf = forever(firmware, "wfi")
+    paths = []
+    for n, run_for in enumerate(("10ms", "20ms", "10ms")):
+        paths.append(tmp_path / f"r{n}.json")
+        cli("run", elf, "--run-for", run_for, "--json", paths[-1], json=False)
+    differ = cli("diff", paths[0], paths[1], json=False)
+    assert differ.returncode == 0, differ.stderr
+    out = " ".join((differ.stdout + differ.stderr).split())  # as wrapped to the terminal
+    assert ("base: ran for 10 ms of device time with the firmware still running (--run-for): "
+            "its counts stop there") in out
+    assert "head: ran for 20 ms of device time" in out
+    same = cli("diff", paths[0], paths[2], json=False)
+    assert ("both ran for 10 ms of device time with the firmware still running (--run-for)"
+            in " ".join((same.stdout + same.stderr).split()))
 
 
 def test_a_cycles_budget_over_a_run_for_is_the_work_done_in_that_time(firmware, cli):
@@ -144,7 +183,7 @@ def test_an_rtos_runs_for_35_ticks(tmp_path):
     ("0", "not a duration: '0': give a finite time of more than 0 s"),
     ("3m", "not a duration: '3m' (examples: 500ms, 2s, 250us, 0.5)"),
     ("-1ms", "not a duration: '-1ms'"),
-    ("2e6", "'2e6' is out of range: 1 µs to 1000000 s"),
+    ("2e6", "'2e6' is out of range: 1 µs to 1000000 s of device time"),
 ])
 def test_bad_durations_are_usage_errors(firmware, cli, value, message):
     for command in ("run", "profile"):
@@ -154,16 +193,23 @@ def test_bad_durations_are_usage_errors(firmware, cli, value, message):
 
 
 def test_a_library_caller_out_of_range_is_refused(firmware):
-    with pytest.raises(ImageError, match=r"run time 2000000\.0 s out of range"):
-        sim.run(firmware.image("hello.c"), run_for=2e6)
+    image = firmware.image("hello.c")
+    with pytest.raises(ImageError, match=r"run_for 2000000\.0 is out of range: 1 µs to 1000000 s"):
+        sim.run(image, run_for=2e6)
+    for wrong in ("500ms", True):  # seconds, a number: the command line's forms are its own
+        with pytest.raises(ImageError, match="give seconds of device time as a number"):
+            sim.run(image, run_for=wrong)
 
 
 def test_durations_parse_and_print():
     assert [parse_duration(t) for t in ("500ms", "2s", "250us", "250 µs", "0.5", ".5s")] == [
         0.5, 2.0, 0.00025, 0.00025, 0.5, 0.5]
     assert parse_duration(0.25) == 0.25
-    assert [format_duration(s) for s in (0.5, 2.0, 0.00025, 0.0105, 1e6)] == [
-        "500 ms", "2 s", "250 µs", "10.5 ms", "1000000 s"]
+    assert [format_duration(s) for s in (0.5, 2.0, 0.00025, 0.0105, 1e6, 0.0009999999999)] == [
+        "500 ms", "2 s", "250 µs", "10.5 ms", "1000000 s", "1 ms"]
+    # exact: the double nearest each (9 ms is not 9 * 1e-3)
+    for n in range(1, 1000):
+        assert (parse_duration(f"{n}ms"), parse_duration(f"{n}us")) == (n / 1000, n / 1e6)
     for bad in ("", "1h", "nan", "inf", "1e400", "ms", True):
         with pytest.raises(ValueError):
             parse_duration(bad)  # type: ignore[arg-type]
@@ -186,14 +232,17 @@ def test_check_runs_firmware_for_a_time(firmware, cli, tmp_path):
     run = json.loads((tmp_path / "c.json").read_text())["elfs"][0]["report"]
     assert run["run_for"] == 0.02 and run["cycles"] + run["sleep_cycles"] == 640_000
     config.write_text(CONFIG.format(cycles=100, run_for=0.02))  # a number: seconds
-    assert cli("check", "--config", config).returncode == 3
+    over = cli("check", "--config", config, "--json", tmp_path / "c2.json")
+    assert over.returncode == 3
+    run = json.loads((tmp_path / "c2.json").read_text())["elfs"][0]["report"]
+    assert run["run_for"] == 0.02 and run["cycles"] + run["sleep_cycles"] == 640_000
     for bad, said in (('"20 minutes"', "not a duration: '20 minutes'"),
                       ("true", "not a duration: True"),
-                      ("1e7", "run_for = 10000000.0: device time from 1e-06 to 1e+06 seconds")):
+                      ("1e7", "run_for = 10000000.0 is out of range: 1 µs to 1000000 s")):
         config.write_text(CONFIG.format(cycles=100, run_for=bad))
         result = cli("check", "--config", config)
         assert result.returncode == 2
         assert said in assert_single_error_line(result)
-    # without run_for the firmware runs into check's wall-clock timeout: a limit, exit 4
+    # without run_for the firmware runs until a limit (here its instruction limit): exit 4
     config.write_text('[[budget]]\nelf = "fw.elf"\ncycles = 100\nmax_instructions = 100000\n')
     assert cli("check", "--config", config).returncode == 4

@@ -1,7 +1,8 @@
 /* Firmware that never exits, as a vendor main loop does: ebnn-sim run --run-for ends it.
  * CASE_busy: a loop that never sleeps. CASE_wfi / CASE_wfe: a 1 ms SysTick interrupt at
  * 32 MHz, the core asleep in WFI (or WFE) between ticks; CASE_sleeponexit: the same, the core
- * going back to sleep as each handler returns (SCR.SLEEPONEXIT), main never resumed. */
+ * going back to sleep as each handler returns (SCR.SLEEPONEXIT), main never resumed;
+ * CASE_busytick: a 100 us SysTick interrupt, the core never asleep. */
 #include <stdio.h>
 
 #include "cm.h"
@@ -13,6 +14,12 @@ void SysTick_Handler(void) { ticks++; }
 int main(void)
 {
 #if defined(CASE_busy)
+    for (;;)
+        ticks++;
+#elif defined(CASE_busytick)
+    SYST_RVR = 3200u - 1u;
+    SYST_CVR = 0;
+    SYST_CSR = 7u;
     for (;;)
         ticks++;
 #else
