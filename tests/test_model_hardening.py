@@ -252,6 +252,10 @@ def test_base_config_is_valid() -> None:
             from ebnn.search.space import load_space
 
             load_space(path)
+        elif path.name == "budgets.toml":  # ebnn-sim check's budgets (docs/ci.md)
+            from sim.budgets import load_config as load_budgets
+
+            assert load_budgets(path).budgets
         else:
             load_config(path)
 

@@ -122,6 +122,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.stm32l0_adc import DEVICES as STM32L0_ADC
     from sim.devices.stm32l0_exti import DEVICES as STM32L0_EXTI
     from sim.devices.stm32l0_factory import DEVICES as STM32L0_FACTORY
+    from sim.devices.stm32l0_pwr import DEVICES as STM32L0_PWR
     from sim.devices.stm32l0_rtc import DEVICES as STM32L0_RTC
     from sim.devices.stm32l0_tim import DEVICES as STM32L0_TIMERS
     from sim.devices.stm32l0_usart import DEVICES as STM32L0_USARTS
@@ -129,7 +130,8 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     return {d.name: d for d in (SystemControlSpace, DataWatchpointTrace, InstrumentationTrace,
                                 CmsdkUart, CmsdkUart1k, CmsdkTimer0, CmsdkTimer1, *STM32L0,
                                 *STM32L0_USARTS, *STM32L0_TIMERS, *STM32L0_EXTI,
-                                *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY)}
+                                *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
+                                *STM32L0_PWR)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -15,7 +15,9 @@ the system clock's source, and of the PLL's input while the PLL is that source, 
 cleared. Read-only and reserved bits ignore writes. CSR's reset flags read a power-on reset
 (PORRSTF, PINRSTF) until RMVF clears them. ICSCR (reset: MSI range 5; the calibration values
 are the part's own, 0 here), CIER, the peripheral reset, clock-enable and sleep-mode enable
-registers (RM0377's reset values) and CCIPR read back; CIFR reads 0 (no clock interrupt is
+registers (RM0377's reset values) and CCIPR read back; CSR's backup-domain bits (the LSE, RTCSEL,
+RTCEN, RTCRST) take writes only while PWR_CR.DBP is set (others are listed as ignored), and
+RTCRST clears the others, as a backup-domain reset does; CIFR reads 0 (no clock interrupt is
 raised), CICR is write-only, and the reserved offsets (CRRCR's, 0x08, on parts without HSI48,
 which STM32CubeL0's SystemInit clears all the same) read 0. The clock the firmware sets up does
 not change the simulated one: cycles become time at the profile's clock.
@@ -24,9 +26,9 @@ USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
 (sim/devices/stm32l0_tim.py) are modelled, each a :class:`Clocked` peripheral that works only
 while its RCC clock is on, and so are the RTC (sim/devices/stm32l0_rtc.py, clocked by CSR's
 RTCEN and RTCSEL), the EXTI (sim/devices/stm32l0_exti.py), the ADC (sim/devices/stm32l0_adc.py)
-and the factory data in system memory (sim/devices/stm32l0_factory.py). The buses (APB1, APB2,
-AHB, IOPORT) cover the other peripherals: GPIO, the flash interface, PWR, LPTIM1, I2C, SPI,
-DMA. They are not
+the factory data in system memory (sim/devices/stm32l0_factory.py) and PWR
+(sim/devices/stm32l0_pwr.py). The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals:
+GPIO, the flash interface, LPTIM1, I2C, SPI, DMA. They are not
 modelled: their registers read back what was written (0 after reset), so a register polled for
 a flag the firmware did not write reads 0 for ever; every access to them is listed in the
 report's unmodelled registers and with ``--strict-peripherals`` is a fault. The buses are
@@ -59,6 +61,10 @@ _ICSCR_WRITABLE = 0xFF00_FF00
 # CSR: LSION, LSEON, LSEBYP, LSEDRV, CSSLSEON, RTCSEL, RTCEN, RTCRST
 _CSR_WRITABLE = 0x000F_3D01
 LSION, LSIRDY, LSEON, LSERDY = 1 << 0, 1 << 1, 1 << 8, 1 << 9
+# CSR's backup-domain bits (LSEON, LSEBYP, LSEDRV, CSSLSEON, RTCSEL, RTCEN, RTCRST): written only
+# while PWR_CR.DBP is set; RTCRST (bit 19) clears the others
+_CSR_BACKUP = 0x000F_3D00
+RTCRST = 1 << 19
 RMVF = 1 << 23
 _POWER_ON = (1 << 27) | (1 << 26)  # PORRSTF, PINRSTF
 # read back as written from their reset values: ICSCR (MSI range 5, HSI16TRIM 16), CIER, the
@@ -141,6 +147,12 @@ class Stm32l0Rcc(Device):
         for dev in gated:
             dev.rcc_changed()
 
+    def _backup_writable(self) -> bool:
+        """PWR_CR.DBP (sim/devices/stm32l0_pwr.py); without a PWR model, always."""
+        pwr = self.host.device("stm32l0_pwr")
+        writable = getattr(pwr, "backup_writable", None)
+        return True if writable is None else bool(writable())
+
     def _write(self, word: int, new: int) -> None:
         if word == CR:
             # the system clock's source (and the PLL's input under it) cannot be switched off
@@ -151,7 +163,14 @@ class Stm32l0Rcc(Device):
             self._switch()
         elif word == CSR:
             flags = 0 if new & RMVF else self.csr & 0xFF00_0000
-            self.csr = (new & _CSR_WRITABLE) | flags
+            written = new & _CSR_WRITABLE
+            if (written ^ self.csr) & _CSR_BACKUP and not self._backup_writable():
+                self.host.unmodelled(self, CSR, 4, new, "ignored: the backup domain is "
+                                     "write-protected (PWR_CR.DBP clear)")
+                written = (written & ~_CSR_BACKUP) | (self.csr & _CSR_BACKUP)
+            if written & RTCRST:  # a backup-domain reset: the LSE and the RTC's clock off
+                written &= ~_CSR_BACKUP | RTCRST
+            self.csr = written | flags
         elif word == ICSCR:
             self._regs[word] = (new & _ICSCR_WRITABLE) | (self._regs[word] & ~_ICSCR_WRITABLE)
         elif word in self._regs:

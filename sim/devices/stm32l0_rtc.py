@@ -12,28 +12,31 @@ firmware so set up waits for ever on the chip.
 Write protection: after reset the protected registers (TR, DR, CR, ISR's INIT and RSF, PRER,
 WUTR, the alarms, SHIFTR, CALR) ignore writes until WPR is given 0xCA then 0x53 (any other
 value locks them again); a write the chip would ignore (locked, or PWR_CR.DBP clear: the backup
-domain is write-protected; TR, DR or PRER outside initialisation mode; WUTR or an alarm while
-it is enabled) is ignored and listed with why.
+domain is write-protected, sim/devices/stm32l0_pwr.py; TR, DR or PRER outside initialisation
+mode; WUTR or an alarm while it is enabled) is ignored and listed with why.
 
-Calendar: ISR.INIT stops it (INITF at once, with RTCCLK); TR, DR and PRER are written then;
-clearing INIT starts it from what was written, the prescalers from 0. It counts with the
-prescalers PREDIV_A and PREDIV_S (ck_apre = RTCCLK / (PREDIV_A + 1), one second every PREDIV_S
-+ 1 of those), in 24-hour or (CR.FMT) 12-hour format, the years 2000-2099, the weekday on its
-own (as the chip does: it steps with the date, whatever date was written). SSR is the
+Calendar: ISR.INIT stops it (INITF at once, with RTCCLK); TR, DR and PRER are written then (TR
+and DR taken whole when INIT clears: a date set a field at a time is not corrected on the way);
+clearing INIT starts the calendar from what was written, the prescalers from 0. It counts with
+the prescalers PREDIV_A and PREDIV_S (ck_apre = RTCCLK / (PREDIV_A + 1), one second every
+PREDIV_S + 1 of those), in 24-hour or (CR.FMT) 12-hour format, the years 2000-2099, the weekday
+on its own (as the chip does: it steps with the date, whatever date was written). SSR is the
 sub-second down-counter. Reading SSR freezes TR and DR, reading TR freezes DR, until DR is
-read, as the shadow registers do with CR.BYPSHAD clear. RSF: cleared by software or by INIT,
-set again two RTCCLK periods later. INITS says the year is not 0. ISR's ALRAWF, ALRBWF and
-WUTWF follow ALRAE, ALRBE and WUTE (set while off: the register may be written).
+read, as the shadow registers do with CR.BYPSHAD clear. RSF: clear after reset, cleared by
+software or by INIT, set two RTCCLK periods later. INITS says the year is not 0. ISR's ALRAWF,
+ALRBWF and WUTWF follow ALRAE, ALRBE and WUTE (set while off: the register may be written).
 
 Wake-up timer (CR.WUTE): WUTR + 1 periods of RTCCLK / 16, / 8, / 4, / 2 or of ck_spre
-(CR.WUCKSEL; WUCKSEL 11x adds 2^16), counted from the enable, then WUTF and again. Alarms A and
-B (ALRAE, ALRBE): ALRMxR's date or weekday, hours, minutes and seconds, each compared unless
-its MSKx bit is set, at each second's increment (ALRMxSSR's MASKSS must be 0: a sub-second
+(CR.WUCKSEL; WUCKSEL 11x adds 2^16), then WUTF and again: RTCCLK's periods counted from the
+enable, ck_spre's as the calendar's seconds step (none in INIT mode); WUCKSEL is not changed
+while WUTE is set. Alarms A and B (ALRAE, ALRBE): ALRMxR's date or weekday, hours, minutes and
+seconds, each compared unless its MSKx bit is set (a PM hour in 24-hour format, or a field out
+of range, never matches), at each second's increment (ALRMxSSR's MASKSS must be 0: a sub-second
 alarm is not modelled). WUTF, ALRAF and ALRBF are rc_w0; with WUTIE, ALRAIE or ALRBIE the
 rising flag is an edge on the EXTI line 20 or 17 (sim/devices/stm32l0_exti.py, whose IMR and
 RTSR the firmware sets: the NVIC's IRQ 2). The backup registers BKP0R-BKP4R read back. Not
-modelled: time stamps, tampers, the calibration (CALR reads back), SHIFTR (listed), the outputs
-(OR reads back).
+modelled: time stamps, tampers, the calibration (CALR reads back), SHIFTR (a shift is listed; 0
+asks for none), ADD1H and SUB1H (listed, read 0), the outputs (OR reads back).
 """
 
 from bisect import bisect_left, bisect_right
@@ -41,6 +44,7 @@ from datetime import datetime, timedelta
 
 from sim.devices.stm32l0 import CSR, Clocked, merge
 from sim.devices.stm32l0_exti import RTC_ALARM, RTC_WAKEUP, Stm32l0Exti
+from sim.devices.stm32l0_pwr import Stm32l0Pwr
 
 TR, DR, CR, ISR, PRER, WUTR, ALRMAR, ALRMBR, WPR, SSR, SHIFTR = (
     0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x1C, 0x20, 0x24, 0x28, 0x2C)
@@ -59,13 +63,12 @@ _CR_LISTED = (1 << 4) | (1 << 11) | (1 << 15) | (3 << 16) | (3 << 21) | (1 << 23
 # ISR
 ALRAWF, ALRBWF, WUTWF, SHPF, INITS, RSF, INITF, INIT = (1 << b for b in range(8))
 ALRAF, ALRBF, WUTF = 1 << 8, 1 << 9, 1 << 10
-_ISR_FLAGS = 0x3F00  # ALRAF ... TAMP2F: rc_w0, not write-protected
+_ISR_FLAGS = 0x3F00  # ALRAF ... TAMP1F (ISR[13:8]): rc_w0, not write-protected
 WPR_KEYS = (0xCA, 0x53)
 PROTECTED = (TR, DR, CR, PRER, WUTR, ALRMAR, ALRMBR, SHIFTR, CALR, ALRMASSR, ALRMBSSR)
-PWR_CR = 0x7000  # PWR_CR's offset on the APB1 bus (0x40007000): DBP, bit 8
-DBP = 1 << 8
 MSK1, MSK2, MSK3, MSK4, WDSEL, PM = 1 << 7, 1 << 15, 1 << 23, 1 << 31, 1 << 30, 1 << 22
 DR_RESET = 0x2101  # Monday 2000-01-01
+_CENTURY_END = datetime(2100, 1, 1)  # the calendar's years are 2000-2099
 NEVER = 1 << 64
 
 
@@ -105,13 +108,14 @@ class Stm32l0Rtc(Clocked):
         self._base_tick = 0
         self._frozen = 0  # the timeline while stopped
         self._wut_start = 0  # the tick the current wake-up period began
-        self._rsf_due: int | None = None  # the tick RSF sets again; None: set
+        self._rsf_due: int | None = 2  # the tick RSF sets (again); None: set. Reset: clear
+        self._raw: tuple[int, int] | None = None  # TR and DR as written in INIT mode
         # the shadow TR and DR as an SSR read (TR, DR) or a TR read (DR) froze them, until DR
         # is read
         self._tr_held: int | None = None
         self._dr_held: int | None = None
         self._next = NEVER
-        self._start()  # the RCC, reset before it, has RTCEN clear: not yet (no RCC: on the LSE)
+        self._retime()  # the RCC, reset before it, has RTCEN clear: not yet (no RCC: the LSE)
 
     # --- the clock ----------------------------------------------------------------------------
     def _bits(self) -> tuple[bool, bool]:
@@ -166,25 +170,25 @@ class Stm32l0Rtc(Clocked):
         return ((self.prer >> 16 & 0x7F) + 1) * ((self.prer & 0x7FFF) + 1)
 
     def _wut_period(self) -> int:
-        """RTCCLK periods between wake-ups."""
+        """Periods between wake-ups: of RTCCLK (WUCKSEL 0xx, RTCCLK / 16 ... / 2), or seconds
+        of the calendar (1xx, ck_spre)."""
         sel = self.cr & WUCKSEL
         if sel < 4:
             return (self.wutr + 1) * (16 >> sel)
-        return (self.wutr + 1 + (0x10000 if sel >= 6 else 0)) * self._second
+        return self.wutr + 1 + (0x10000 if sel >= 6 else 0)
+
+    def _on_seconds(self) -> bool:
+        """The wake-up timer counts the calendar's seconds (ck_spre), which stop in INIT."""
+        return (self.cr & WUCKSEL) >= 4
 
     # --- counting -----------------------------------------------------------------------------
-    def _stop(self) -> None:
-        """Bring everything up to now and stop the timeline (RTCCLK going off, or changing)."""
-        if self._hz:
-            self._advance()
-            self._frozen = self._tick()
-            self._hz = 0
-        self.host.exceptions.set_timer(self, None, self._catch_up)
-
-    def _start(self) -> None:
-        """Go on counting from now, if RTCCLK runs."""
+    def _retime(self) -> None:
+        """Follow RTCCLK as the RCC gives it now: the timeline goes on at a new rate from now,
+        stops without it, or starts; while the rate stays the same nothing changes (no part of
+        a period is lost to an RCC write)."""
         hz = 0 if self._bits()[1] else self._rtcclk()
-        if hz:
+        if hz != self._hz:
+            self._frozen = self._tick()
             self._hz = hz
             self._base_cycle, self._base_tick = self.host.exceptions.now, self._frozen
         self._schedule()
@@ -194,6 +198,7 @@ class Stm32l0Rtc(Clocked):
         if not self._hz:
             return
         tick = self._tick()
+        seconds = 0
         if not self.init:
             seconds = (tick - self._t0) // self._second
             if seconds > 0:
@@ -201,20 +206,28 @@ class Stm32l0Rtc(Clocked):
                 self._step(seconds)
                 self._t0 += seconds * self._second
         if self.cr & WUTE:
-            n = (tick - self._wut_start) // self._wut_period()
-            if n > 0:
+            # _wut_start: the tick the period began (RTCCLK), or the seconds counted (ck_spre)
+            done = (self._wut_start + seconds if self._on_seconds()
+                    else tick - self._wut_start)
+            n = done // self._wut_period()
+            if self._on_seconds():
+                self._wut_start = done - n * self._wut_period()
+            else:
                 self._wut_start += n * self._wut_period()
+            if n > 0:
                 self._raise(WUTF)
 
     def _step(self, seconds: int) -> None:
-        days_before = self.time.toordinal()
-        try:
-            self.time += timedelta(seconds=seconds)
-        except OverflowError:  # past 9999: the year field wraps every century anyway
-            self.time = self.time.replace(year=2000)
-        if self.time.year > 2099:
-            self.time = self.time.replace(year=2000 + (self.time.year - 2000) % 100)
-        self.weekday = (self.weekday - 1 + self.time.toordinal() - days_before) % 7 + 1
+        """The calendar ``seconds`` on: year 99 is followed by 00 (a leap year on the chip, as
+        2000 is), the weekday stepping at each midnight."""
+        days = 0
+        while seconds > 0:
+            step = min(seconds, int((_CENTURY_END - self.time).total_seconds()))
+            after = self.time + timedelta(seconds=step)  # at most 2100-01-01 00:00
+            days += after.toordinal() - self.time.toordinal()
+            self.time = after if after < _CENTURY_END else datetime(2000, 1, 1)
+            seconds -= step
+        self.weekday = (self.weekday - 1 + days) % 7 + 1
 
     def _raise(self, flag: int) -> None:
         """Set an event flag; its rising edge, when its interrupt is enabled, goes to the EXTI."""
@@ -228,16 +241,21 @@ class Stm32l0Rtc(Clocked):
 
     # --- alarms -------------------------------------------------------------------------------
     def _alarm_fields(self, reg: int) -> tuple[list[int], list[int], list[int], int | None, bool]:
-        """Hours (24-hour), minutes, seconds that match, and the date (or weekday) or None."""
+        """Hours (24-hour), minutes, seconds that match (empty: none can), and the date (or
+        weekday) or None."""
         value = self.alarm[reg]
         hours = list(range(24))
         if not value & MSK3:
             h = _bcd(value, 16, 6)
-            if self.cr & FMT:
-                h = h % 12 + (12 if value & PM else 0)
-            hours = [h]
-        minutes = list(range(60)) if value & MSK2 else [_bcd(value, 8, 7)]
-        seconds = list(range(60)) if value & MSK1 else [_bcd(value, 0, 7)]
+            if self.cr & FMT:  # 12-hour: 12 AM is 0, 12 PM is 12
+                h = h % 12 + (12 if value & PM else 0) if 1 <= h <= 12 else 99
+            elif value & PM:  # 24-hour time has no PM: never matches
+                h = 99
+            hours = [h] if h < 24 else []
+        minutes = list(range(60)) if value & MSK2 else [
+            m for m in [_bcd(value, 8, 7)] if m < 60]
+        seconds = list(range(60)) if value & MSK1 else [
+            s for s in [_bcd(value, 0, 7)] if s < 60]
         day = None if value & MSK4 else (value >> 24 & 0xF if value & WDSEL
                                           else _bcd(value, 24, 6))
         return hours, minutes, seconds, day, bool(value & WDSEL)
@@ -245,6 +263,9 @@ class Stm32l0Rtc(Clocked):
     def _next_alarm(self, reg: int) -> int | None:
         """Seconds from now to the alarm's next match (at most about 8 years ahead), or None."""
         hours, minutes, seconds, day, weekday = self._alarm_fields(reg)
+        if not (hours and minutes and seconds) or (
+                day is not None and not 1 <= day <= (7 if weekday else 31)):
+            return None  # a field no calendar value matches
         now = self.time
         after: tuple[int, int, int] | None = (now.hour, now.minute, now.second)
         for d in range(0, 366 * 8 + 1):
@@ -274,7 +295,11 @@ class Stm32l0Rtc(Clocked):
         due = NEVER
         if self._hz:
             if self.cr & WUTE and self.cr & WUTIE and not self.flags & WUTF:
-                due = min(due, self._wut_start + self._wut_period())
+                if not self._on_seconds():
+                    due = min(due, self._wut_start + self._wut_period())
+                elif not self.init:  # the seconds left, at the calendar's second steps
+                    due = min(due, self._t0 + (self._wut_period() - self._wut_start)
+                              * self._second)
             if not self.init:  # _advance left the calendar less than a second before now
                 for reg, bits, flag in ((ALRMAR, ALRAE | ALRAIE, ALRAF),
                                         (ALRMBR, ALRBE | ALRBIE, ALRBF)):
@@ -293,10 +318,10 @@ class Stm32l0Rtc(Clocked):
         self._schedule()
 
     def settle(self) -> None:
-        self._stop()
+        self._advance()
 
     def restart(self) -> None:
-        self._start()
+        self._retime()
 
     # --- registers ----------------------------------------------------------------------------
     def _tr(self) -> int:
@@ -349,7 +374,9 @@ class Stm32l0Rtc(Clocked):
         self._advance()
         word = offset & ~3
         shadow = not self.cr & BYPSHAD
-        if word == TR:
+        if word in (TR, DR) and self._raw is not None:  # INIT mode: as written
+            value = self._raw[0 if word == TR else 1]
+        elif word == TR:
             value = self._tr() if self._tr_held is None else self._tr_held
             if shadow and self._dr_held is None:
                 self._dr_held = self._dr()
@@ -385,10 +412,10 @@ class Stm32l0Rtc(Clocked):
         self.host.unmodelled(self, offset, size, value, f"ignored: {why}")
 
     def _backup_locked(self) -> bool:
-        """PWR_CR.DBP clear: the backup domain, the RTC's registers, ignore writes."""
-        bus = self.host.device("stm32l0_apb1")
-        regs = getattr(bus, "_regs", None)
-        return isinstance(regs, dict) and not regs.get(PWR_CR, 0) & DBP
+        """PWR_CR.DBP clear: the backup domain, the RTC's registers, ignore writes (without a
+        PWR model, never)."""
+        pwr = self.host.device(Stm32l0Pwr.name)
+        return isinstance(pwr, Stm32l0Pwr) and not pwr.backup_writable()
 
     def write(self, offset: int, size: int, value: int) -> None:
         if not self.clocked():
@@ -421,8 +448,12 @@ class Stm32l0Rtc(Clocked):
             if new & INIT and not self.init:
                 self.init = True  # the calendar stops, the prescalers are held at 0
                 self._tr_held = self._dr_held = None
+                self._raw = (self._tr(), self._dr())
             elif not new & INIT and self.init:
                 self.init = False  # the calendar starts from what was written
+                if self._raw is not None:
+                    self._set_time(*self._raw)
+                    self._raw = None
                 self._t0 = self._tick()
                 self._rsf_due = self._t0 + 2
             return
@@ -432,16 +463,19 @@ class Stm32l0Rtc(Clocked):
         if word in (TR, DR, PRER) and not self.init:
             self._refuse(offset, size, value, "outside initialisation mode (RTC_ISR.INIT)")
             return
-        if word == TR:
-            self._set_time(tr=new)
-        elif word == DR:
-            self._set_time(dr=new)
+        if word in (TR, DR) and self._raw is not None:  # taken as a whole when INIT clears
+            tr, dr = self._raw
+            self._raw = (new & 0x007F_7F7F, dr) if word == TR else (tr, new & 0x00FF_FF3F)
         elif word == PRER:
             self.prer = new & 0x007F_7FFF
         elif word == CR:
-            if new & WUTE and not old & WUTE:
-                self._wut_start = self._tick()  # counted from the enable
-            self.cr = new & _CR_MODELLED
+            if (old ^ new) & WUCKSEL and old & WUTE:
+                self._refuse(offset, size, value, "WUCKSEL while the wake-up timer is on "
+                             "(RTC_CR.WUTE)")
+                new = (new & ~WUCKSEL) | (old & WUCKSEL)
+            if new & WUTE and not old & WUTE:  # counted from the enable
+                self._wut_start = 0 if (new & WUCKSEL) >= 4 else self._tick()
+            self.cr = new & _CR_MODELLED & ~(3 << 16)  # ADD1H, SUB1H: actions, read 0
             if new & _CR_LISTED:
                 self.host.unmodelled(self, offset, size, value)
             for flag, enable in ((WUTF, WUTIE), (ALRAF, ALRAIE), (ALRBF, ALRBIE)):
@@ -465,19 +499,21 @@ class Stm32l0Rtc(Clocked):
                 self.host.unmodelled(self, offset, size, value)  # a sub-second alarm
         elif word in self._regs:
             self._regs[word] = new
-        else:  # SHIFTR and the time stamps (read-only)
+        elif new or word != SHIFTR:  # a shift (SHIFTR 0 asks for none), the time stamps
             self.host.unmodelled(self, offset, size, value)
 
     def read_word(self, word: int) -> int:
         """A register's value as the firmware would read it, without a read's side effects."""
         if word == ISR:
             return self._isr()
-        values = {TR: self._tr(), DR: self._dr(), CR: self.cr, PRER: self.prer,
+        tr, dr = self._raw or (self._tr(), self._dr())
+        values = {TR: tr, DR: dr, CR: self.cr, PRER: self.prer,
                   WUTR: self.wutr, **self.alarm, **self.alarm_ss, **self._regs}
         return values.get(word, 0)
 
     def _set_time(self, tr: int | None = None, dr: int | None = None) -> None:
-        """TR or DR written in initialisation mode (a field out of range is taken modulo)."""
+        """TR and DR as written in initialisation mode, taken when it ends (a field out of
+        range is taken modulo, a day past the month's end as its last)."""
         t = self.time
         if tr is not None:
             hour = _bcd(tr, 16, 6)

@@ -71,18 +71,22 @@ __attribute__((unused)) static void print_hex(const char *label, uint32_t v)
     sh_write0("\n");
 }
 
-/* The clock and the backup domain, as SystemClock_Config and HAL_RTC_MspInit set them. */
-static void rtc_clock(int dbp, int rtcen)
+/* The clock and the backup domain, as SystemClock_Config and HAL_RTC_MspInit set them: 0 when
+ * the LSE came up (without DBP its enable, in the backup domain, is ignored). */
+static int rtc_clock(int dbp, int rtcen)
 {
     RCC_APB1ENR |= 1u << 28; /* PWREN */
     if (dbp)
         PWR_CR |= 1u << 8; /* DBP: HAL_PWR_EnableBkUpAccess */
     RCC_CSR |= 1u << 8;   /* LSEON */
+    int n = 0;
     while (!(RCC_CSR & (1u << 9)))
-        ;
+        if (++n == TRIES)
+            return 1;
     RCC_CSR = (RCC_CSR & ~(3u << 16)) | (1u << 16); /* RTCSEL: LSE */
     if (rtcen)
         RCC_CSR |= 1u << 18;
+    return 0;
 }
 
 /* HAL_RTC_Init's and HAL_RTC_SetTime/SetDate's register sequence: 0 when it went through. */
@@ -190,8 +194,12 @@ int main(void)
     RTC_CR |= WUTE;
     RTC_WPR = 0xFFu;
     NVIC_ISER = 1u << 2;
-    while (events < WAKEUPS)
+    while (events < WAKEUPS) {
+#ifdef TOUCH_RCC
+        RCC_CSR = RCC_CSR;
+#endif
         __asm__ volatile("wfi" ::: "memory");
+    }
     (void)RTC_SSR;
     print_hex("tr ", RTC_TR);
     (void)RTC_DR;
@@ -295,8 +303,7 @@ int main(void)
 #endif
 
 #if CASE_no_dbp
-    rtc_clock(0, 1);
-    if (rtc_init(0x120000u, 0x240101u, 0, 1) != 1)
+    if (rtc_clock(0, 1) != 1) /* the LSE never starts */
         return 1;
     RTC_BKP0R = 5u;
     return RTC_BKP0R == 0 ? 0 : 2;

@@ -85,6 +85,7 @@ static uint32_t clock_setup(void)
     REG(0x40021008u) &= ~1u;
     RCC_CR &= ~(1u << 18);
     REG(0x40021010u) = 0;
+    RCC_APB1ENR |= 1u << 28;                      /* PWREN: __HAL_RCC_PWR_CLK_ENABLE */
     PWR_CR = (PWR_CR & ~(3u << 11)) | (1u << 11); /* voltage range 1 */
     while (PWR_CSR & (1u << 4))                   /* VOSF */
         ;

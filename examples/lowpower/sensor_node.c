@@ -1,0 +1,205 @@
+/*
+ * A low-power sensor node on an STM32L031 (the stm32l031 profile), written against the part's
+ * registers as STM32CubeL0's HAL drives them: once a second the RTC's wake-up timer wakes the
+ * core (through EXTI line 20, IRQ 2); it measures its supply (VREFINT) and its temperature with
+ * the ADC, prints a line through USART2 (a Nucleo board's virtual COM port) and goes back to
+ * sleep (WFI). It never exits, as such firmware never does: run it for a length of device time.
+ *
+ *   ebnn-sim build examples/lowpower/sensor_node.c -t stm32l031 --irq-vectors -o out/node.elf
+ *   ebnn-sim run out/node.elf --run-for 10s
+ *   ebnn-sim check --config examples/lowpower/budgets.toml   (a duty-cycle budget for CI)
+ *
+ * In the simulator VDDA is 3.0 V and the die at 30 degrees C (the conditions of the part's
+ * factory calibration; docs/simulator.md, Devices), so every line reads 3000 mV and 30 C.
+ */
+#include <stdint.h>
+
+#define REG(a) (*(volatile uint32_t *)(a))
+#define RCC_CR REG(0x40021000u)
+#define RCC_IOPENR REG(0x4002102Cu)
+#define RCC_APB2ENR REG(0x40021034u)
+#define RCC_APB1ENR REG(0x40021038u)
+#define RCC_CSR REG(0x40021050u)
+#define PWR_CR REG(0x40007000u)
+#define GPIOA_MODER REG(0x50000000u)
+#define GPIOA_AFRL REG(0x50000020u)
+#define USART2_CR1 REG(0x40004400u)
+#define USART2_BRR REG(0x4000440Cu)
+#define USART2_ISR REG(0x4000441Cu)
+#define USART2_TDR REG(0x40004428u)
+#define RTC_TR REG(0x40002800u)
+#define RTC_DR REG(0x40002804u)
+#define RTC_CR REG(0x40002808u)
+#define RTC_ISR REG(0x4000280Cu)
+#define RTC_PRER REG(0x40002810u)
+#define RTC_WUTR REG(0x40002814u)
+#define RTC_WPR REG(0x40002824u)
+#define RTC_SSR REG(0x40002828u)
+#define EXTI_IMR REG(0x40010400u)
+#define EXTI_RTSR REG(0x40010408u)
+#define EXTI_PR REG(0x40010414u)
+#define ADC_ISR REG(0x40012400u)
+#define ADC_CR REG(0x40012408u)
+#define ADC_CFGR2 REG(0x40012410u)
+#define ADC_SMPR REG(0x40012414u)
+#define ADC_CHSELR REG(0x40012428u)
+#define ADC_DR REG(0x40012440u)
+#define ADC_CCR REG(0x40012708u)
+#define NVIC_ISER REG(0xE000E100u)
+#define VREFINT_CAL (*(volatile uint16_t *)0x1FF80078u)
+#define TS_CAL1 (*(volatile uint16_t *)0x1FF8007Au)
+#define TS_CAL2 (*(volatile uint16_t *)0x1FF8007Eu)
+
+#define INIT (1u << 7)
+#define INITF (1u << 6)
+#define RSF (1u << 5)
+#define WUTWF (1u << 2)
+#define WUTF (1u << 10)
+#define WUTE (1u << 10)
+#define WUTIE (1u << 14)
+
+static volatile uint32_t wakeups;
+
+/* The 16 MHz HSI16 as the system clock is what the HAL's examples use; the simulator's
+ * clock is the profile's (32 MHz) whatever the firmware picks, and the baud rate divider is
+ * set for that. */
+static void usart2_init(void)
+{
+    RCC_IOPENR |= 1u;                 /* GPIOA */
+    GPIOA_MODER = (GPIOA_MODER & ~(3u << 4)) | (2u << 4); /* PA2: alternate function */
+    GPIOA_AFRL = (GPIOA_AFRL & ~(15u << 8)) | (4u << 8);  /* AF4: USART2_TX */
+    RCC_APB1ENR |= 1u << 17;          /* USART2EN */
+    USART2_BRR = 32000000u / 115200u;
+    USART2_CR1 = (1u << 3) | 1u;      /* TE, UE */
+    while (!(USART2_ISR & (1u << 21))) /* TEACK */
+        ;
+}
+
+static void put(char c)
+{
+    while (!(USART2_ISR & (1u << 7))) /* TXE */
+        ;
+    USART2_TDR = (uint8_t)c;
+}
+
+static void puts_(const char *s)
+{
+    while (*s)
+        put(*s++);
+}
+
+static void put_num(long v)
+{
+    char buf[12];
+    int n = 0;
+    if (v < 0) {
+        put('-');
+        v = -v;
+    }
+    do {
+        buf[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < (int)sizeof buf);
+    while (n)
+        put(buf[--n]);
+}
+
+static void put_bcd2(uint32_t v)
+{
+    put((char)('0' + (v >> 4 & 0xFu)));
+    put((char)('0' + (v & 0xFu)));
+}
+
+/* SystemClock_Config's backup-domain part and HAL_RTC_Init: the LSE, the RTC at 1 Hz, 12:00:00,
+ * then the wake-up timer every second (HAL_RTCEx_SetWakeUpTimer_IT, RTC_WAKEUPCLOCK_CK_SPRE_16BITS). */
+static void rtc_init(void)
+{
+    RCC_APB1ENR |= 1u << 28;          /* PWREN */
+    PWR_CR |= 1u << 8;                /* DBP */
+    RCC_CSR |= 1u << 8;               /* LSEON */
+    while (!(RCC_CSR & (1u << 9)))    /* LSERDY */
+        ;
+    RCC_CSR = (RCC_CSR & ~(3u << 16)) | (1u << 16) | (1u << 18); /* RTCSEL LSE, RTCEN */
+    RTC_WPR = 0xCAu;
+    RTC_WPR = 0x53u;
+    RTC_ISR = 0xFFFFFFFFu;            /* INIT */
+    while (!(RTC_ISR & INITF))
+        ;
+    RTC_PRER = (127u << 16) | 255u;   /* 32768 / 128 / 256: 1 Hz */
+    RTC_TR = 0x120000u;
+    RTC_DR = (0x26u << 16) | (7u << 13) | 0x1206u; /* Sunday 2026-12-06 */
+    RTC_ISR &= ~INIT;
+    RTC_ISR &= ~(RSF | INIT);
+    while (!(RTC_ISR & RSF))
+        ;
+    RTC_CR &= ~WUTE;
+    while (!(RTC_ISR & WUTWF))
+        ;
+    RTC_WUTR = 0;                     /* every second */
+    RTC_CR = (RTC_CR & ~7u) | 4u;     /* WUCKSEL: ck_spre */
+    EXTI_IMR |= 1u << 20;
+    EXTI_RTSR |= 1u << 20;
+    RTC_CR |= WUTIE | WUTE;
+    RTC_WPR = 0xFFu;
+    NVIC_ISER = 1u << 2;              /* RTC */
+}
+
+/* HAL_ADC_Init, HAL_ADCEx_Calibration_Start, ADC_Enable with the internal channels on. */
+static void adc_init(void)
+{
+    RCC_APB2ENR |= 1u << 9;           /* ADCEN */
+    ADC_CFGR2 = 1u << 30;             /* PCLK / 2 */
+    ADC_CR |= 1u << 31;               /* ADCAL */
+    while (ADC_CR & (1u << 31))
+        ;
+    ADC_CCR |= (1u << 22) | (1u << 23); /* VREFEN, TSEN */
+    ADC_SMPR = 7u;                    /* 160.5 cycles: the sensor needs a long sample */
+    ADC_CR |= 1u;                     /* ADEN */
+    while (!(ADC_ISR & 1u))           /* ADRDY */
+        ;
+}
+
+static uint32_t adc_read(unsigned channel)
+{
+    ADC_CHSELR = 1u << channel;
+    ADC_CR |= 1u << 2;                /* ADSTART */
+    while (!(ADC_ISR & (1u << 2)))    /* EOC */
+        ;
+    return ADC_DR;
+}
+
+void IRQ2_Handler(void) /* HAL_RTCEx_WakeUpTimerIRQHandler */
+{
+    EXTI_PR = 1u << 20;
+    RTC_ISR = ~(WUTF | INIT) & 0x0001FFFFu;
+    wakeups++;
+}
+
+int main(void)
+{
+    usart2_init();
+    rtc_init();
+    adc_init();
+    puts_("sensor node up\r\n");
+    for (;;) {
+        uint32_t seen = wakeups;
+        while (wakeups == seen)
+            __asm__ volatile("wfi" ::: "memory");
+        long vdda = 3000L * VREFINT_CAL / (long)adc_read(17);
+        long raw = (long)adc_read(18) * vdda / 3000L; /* at VDDA = 3.0 V, as calibrated */
+        long temp = (raw - TS_CAL1) * (130 - 30) / (TS_CAL2 - TS_CAL1) + 30;
+        (void)RTC_SSR;                /* SSR, TR, then DR: a consistent reading */
+        uint32_t tr = RTC_TR;
+        (void)RTC_DR;
+        put_bcd2(tr >> 16 & 0x3Fu);
+        put(':');
+        put_bcd2(tr >> 8 & 0x7Fu);
+        put(':');
+        put_bcd2(tr & 0x7Fu);
+        puts_(" vdda ");
+        put_num(vdda);
+        puts_(" mV temp ");
+        put_num(temp);
+        puts_(" C\r\n");
+    }
+}
