@@ -444,9 +444,15 @@ class Simulator:
     def ipsr(self) -> int:
         return self._regs.read(R.UC_ARM_REG_IPSR) & 0x1FF
 
-    def set_irq_level(self, irq: int, high: bool) -> None:
-        if 0 <= irq < self.target.irqs:
-            self.exceptions.set_level(16 + irq, high)
+    def set_irq_level(self, irq: int, high: bool, source: object = None) -> None:
+        if not 0 <= irq < self.target.irqs:
+            return
+        drivers = self._irq_drivers.setdefault(irq, set())
+        if high:
+            drivers.add(source)
+        else:
+            drivers.discard(source)
+        self.exceptions.set_level(16 + irq, bool(drivers))
 
     def request_reset(self) -> None:
         self._reset_requested = True
@@ -984,6 +990,7 @@ class Simulator:
             self.sram[off : off + n] = np.frombuffer(data[:n], np.uint8)
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         self._counter.reset(sp0, reset)
+        self._irq_drivers: dict[int, set[object]] = {}  # the sources holding each line high
         for dev in self.devices:
             dev.reset()
         self.exceptions.reset()

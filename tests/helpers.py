@@ -193,18 +193,30 @@ def die_on_odd(task: int, data: object) -> int:
 
 class FakeTimers:
     """The exception model's clock and device timers, as a device uses them: ``now`` is set by
-    the test; the last timer planned is ``due`` (None: none) and its ``action``."""
+    the test; one timer per owner, as the model keeps them; the earliest planned is ``due``
+    (None: none) and its ``action``."""
 
     def __init__(self, now: int = 0) -> None:
         self.now = now
-        self.due: int | None = None
-        self.action: Callable[[], None] | None = None
+        self.timers: dict[object, tuple[int, Callable[[], None]]] = {}
+
+    @property
+    def due(self) -> int | None:
+        return min((when for when, _ in self.timers.values()), default=None)
+
+    @property
+    def action(self) -> Callable[[], None] | None:
+        planned = sorted(self.timers.values(), key=lambda t: t[0])
+        return planned[0][1] if planned else None
 
     def has_timer(self, owner: object) -> bool:
-        return self.due is not None
+        return owner in self.timers
 
     def set_timer(self, owner: object, when: int | None, action: Callable[[], None]) -> None:
-        self.due, self.action = when, action
+        if when is None:
+            self.timers.pop(owner, None)
+        else:
+            self.timers[owner] = (when, action)
 
 
 class FakeDeviceHost:
@@ -232,5 +244,5 @@ class FakeDeviceHost:
     def console_read(self) -> int | None:
         return None
 
-    def set_irq_level(self, irq: int, high: bool) -> None:
+    def set_irq_level(self, irq: int, high: bool, source: object = None) -> None:
         self.lines[irq] = high

@@ -79,3 +79,110 @@ def test_the_factory_data_reads_and_refuses_writes(firmware, cli):
     assert fault.report["fault"]["kind"] == "bus_fault"
     assert "0x1ff80050: the factory data in system memory is read-only" in (
         fault.report["fault"]["message"])
+
+
+def test_auto_off_converts_without_aden(firmware, cli):
+    """CFGR1.AUTOFF: the HAL's HAL_ADC_Start sets ADSTART without ADEN; the ADC converts."""
+    result = cli("run", adc(firmware, "autooff"), "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+
+
+@pytest.mark.parametrize("res, adc_cycles", [(0, 173), (1, 171), (2, 169), (3, 167)])
+def test_a_conversion_takes_sampling_and_its_resolution(firmware, cli, res, adc_cycles):
+    """1,000 continuous conversions back to back, 160.5 sampling + 12.5, 10.5, 8.5 or 6.5 ADC
+    clock cycles at PCLK / 2: to the cycle, whatever the core does between them."""
+    result = cli("run", adc(firmware, "timing", RES=res), *LIMIT)
+    assert result.returncode == 0, result.report["exit_code"]
+    report = result.report
+    total = report["cycles"] + report["sleep_cycles"]
+    per = 2 * adc_cycles  # core cycles
+    assert 1000 * per <= total < 1000 * per + 1_000, (total, 1000 * per)
+
+
+# --- the ADC, register by register --------------------------------------------------------------
+
+
+def adc_dev():
+    """The ADC with no RCC (always clocked, the HSI16 taken as on)."""
+    from helpers import FakeDeviceHost
+
+    from sim.devices.stm32l0_adc import Stm32l0Adc
+
+    host = FakeDeviceHost(1000)
+    host.clock_hz = 32_000_000  # type: ignore[attr-defined]
+    dev = Stm32l0Adc(host)  # type: ignore[arg-type]
+    dev.reset()
+    return host, dev
+
+
+def run_until_due(host, dev) -> int:
+    """Let the planned event happen; the cycles it was planned for from now."""
+    due = host.exceptions.due
+    assert due is not None
+    took = due - host.exceptions.now
+    host.exceptions.now = due
+    host.exceptions.action()
+    return took
+
+
+def test_calibration_enable_disable_and_the_clocks():
+    from sim.devices.stm32l0_adc import ADEN, ADRDY, CCR, CFGR2, CR, DR, EOCAL, ISR
+
+    host, dev = adc_dev()
+    dev.write(CFGR2, 4, 0)  # CKMODE 0: the HSI16 / CCR.PRESC
+    dev.write(CCR, 4, 2 << 18)  # PRESC /4: a 4 MHz ADC clock
+    dev.write(CR, 4, 1 << 31)  # ADCAL
+    assert run_until_due(host, dev) == 83 * 8  # 83 ADC clock cycles at 4 MHz, in core cycles
+    assert not dev.read(CR, 4) & 1 << 31 and dev.read(ISR, 4) & EOCAL
+    assert dev.read(DR, 4) == dev.read(0xB4, 4) == 0x40  # the factor in DR[6:0], as CALFACT
+    dev.write(CR, 4, ADEN)
+    assert dev.read(ISR, 4) & ADRDY
+    dev.write(CR, 4, ADEN | 1 << 31)  # ADCAL while enabled: refused, listed
+    assert not dev.read(CR, 4) & 1 << 31 and host.listed[-1][0] == "stm32l0_adc"
+    dev.write(CR, 4, ADEN | 1 << 1)  # ADDIS: disabled, ADRDY cleared
+    assert dev.read(CR, 4) & (ADEN | 1 << 1) == 0 and not dev.read(ISR, 4) & ADRDY
+    dev.write(CR, 4, ADEN)  # and enabled again
+    assert dev.read(ISR, 4) & ADRDY
+
+
+def test_overrun_modes_alignment_and_a_stopped_sequence():
+    from sim.devices.stm32l0_adc import (
+        ADEN,
+        ADSTART,
+        ADSTP,
+        CCR,
+        CFGR1,
+        CFGR2,
+        CHSELR,
+        CR,
+        DR,
+        EOC,
+        ISR,
+        OVR,
+    )
+
+    host, dev = adc_dev()
+    dev.write(CFGR2, 4, 3 << 30)  # PCLK: 32 MHz
+    dev.write(CCR, 4, 3 << 22)  # VREFEN, TSEN
+    dev.write(CR, 4, ADEN)
+    dev.write(CHSELR, 4, 1 << 17 | 1 << 18)
+    dev.write(CFGR1, 4, 1 << 12 | 1 << 5)  # OVRMOD: overwrite; 12-bit left-aligned
+    dev.write(CR, 4, ADEN | ADSTART)
+    assert run_until_due(host, dev) == 14  # 1.5 + 12.5 ADC clock cycles at 32 MHz
+    run_until_due(host, dev)  # the second, over the first not read
+    assert dev.read(ISR, 4) & (OVR | EOC) == OVR | EOC
+    assert dev.read(DR, 4) == 677 << 4  # TS_CAL1, overwritten in, left-aligned
+    dev.write(ISR, 1, OVR)  # a byte write clears what it writes, nothing else
+    assert dev.read(ISR, 4) & (OVR | 1 << 3) == 1 << 3  # EOS kept
+    dev.write(CFGR1, 4, 3 << 3 | 1 << 13)  # 6 bits, right-aligned; CONT
+    dev.write(CR, 4, ADEN | ADSTART)
+    run_until_due(host, dev)
+    assert dev.read(DR, 4) == 1671 >> 6
+    dev.write(CR, 4, ADEN | ADSTART | ADSTP)  # stopped mid-sequence: nothing more comes
+    assert not dev.read(CR, 4) & ADSTART and host.exceptions.due is None
+    dev.write(CCR, 4, 0)  # VREFEN off: channel 17 converts to 0, its read listed
+    dev.write(CHSELR, 4, 1 << 17)
+    dev.write(CR, 4, ADEN | ADSTART)
+    run_until_due(host, dev)
+    assert dev.read(DR, 4) == 0
+    assert host.listed[-1][:2] == ("stm32l0_adc", DR)

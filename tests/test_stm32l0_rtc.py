@@ -41,16 +41,20 @@ def test_the_calendar_counts_device_time(firmware, cli, case, time):
     assert 2.49 < asleep < 2.5
 
 
-@pytest.mark.parametrize("touch", [False, True])
-def test_rcc_writes_cost_the_rtc_no_time(firmware, cli, touch):
+def test_rcc_writes_cost_the_rtc_no_time(firmware, cli):
     """RCC_CSR rewritten before each sleep (as code that checks its clocks does): the RTC's
-    wake-ups keep their second to the cycle, 20 of them."""
-    defines = {"TOUCH_RCC": None} if touch else {}
-    result = cli("run", rtc(firmware, "wakeup", WUT=0, WUCKSEL=4, WAKEUPS=20, **defines), *LIMIT)
-    assert result.returncode == 0, result.report["exit_code"]
-    report = result.report
-    assert report["stdout"] == "tr 00120020\n"
-    assert 20 < (report["cycles"] + report["sleep_cycles"]) / CLOCK < 20.0001
+    20 wake-ups come at the same cycles as without the writes (each write used to lose part
+    of an RTCCLK period, about 62 cycles)."""
+    totals = []
+    for defines in ({}, {"TOUCH_RCC": None}):
+        result = cli("run", rtc(firmware, "wakeup", WUT=0, WUCKSEL=4, WAKEUPS=20, **defines),
+                     *LIMIT)
+        assert result.returncode == 0, result.report["exit_code"]
+        report = result.report
+        assert report["stdout"] == "tr 00120020\n"
+        totals.append(report["cycles"] + report["sleep_cycles"])
+    assert totals[0] == totals[1]
+    assert 20 * CLOCK < totals[0] < 20 * CLOCK + 1_000
 
 
 @pytest.mark.parametrize("wut, wucksel, wakeups, time", [

@@ -139,3 +139,45 @@ def test_interrupt_driven_input_comes_a_character_time_later(kind, brr, cr1, cyc
     assert host.exceptions.due is None
     dev.write(CR1, 4, cr1 | 1 | 1 << 2 | 1 << 5)  # RXNEIE
     assert host.exceptions.due == NOW + cycles
+
+
+def test_bytes_go_out_at_the_baud_rate():
+    """115200 baud at 32 MHz (BRR 278, 8N1: a frame is 2,780 cycles): the first byte goes
+    straight into the shift register (TXE stays set), the second waits in TDR (TXE clear) until
+    the first is out; TC sets when the last frame is; ICR.TCCF clears it; with TXEIE and TCIE
+    the port plans the moments they set, so a sleeping core wakes for them. 2 stop bits make a
+    frame 3,058 cycles."""
+    from sim.devices.stm32l0_usart import ICR, TC, TCIE, TXE, TXEIE
+
+    host = FakeDeviceHost(NOW)
+    dev = Stm32l0Usart2(host)
+    dev.reset()
+    dev.write(BRR, 4, 278)
+    dev.write(CR1, 4, 1 | 1 << 3)  # UE, TE
+    isr = lambda: dev.read(ISR, 4)  # noqa: E731
+    dev.write(TDR, 4, ord("a"))
+    assert isr() & (TXE | TC) == TXE  # in the shift register: TDR free, the frame going out
+    dev.write(TDR, 4, ord("b"))
+    assert isr() & (TXE | TC) == 0  # waiting in TDR
+    dev.write(CR1, 4, 1 | 1 << 3 | TXEIE | TCIE)
+    assert host.exceptions.due == NOW + 2780  # TXE sets as "a" is out
+    host.exceptions.now = NOW + 2779
+    assert isr() & TXE == 0
+    host.exceptions.now = NOW + 2780
+    assert not host.lines.get(28)
+    host.exceptions.action()  # the planned event: TXE set with TXEIE, IRQ 28 high
+    assert isr() & (TXE | TC) == TXE and host.lines[28]  # "b" shifting
+    assert host.exceptions.due == NOW + 2 * 2780  # next: TC, as "b" is out
+    host.exceptions.now = NOW + 2 * 2780
+    assert isr() & (TXE | TC) == TXE | TC
+    dev.write(ICR, 4, TC)  # TCCF
+    assert isr() & TC == 0
+    assert bytes(host.sent) == b"ab"  # to the console as they are written
+    dev.write(CR1, 4, 0)
+    dev.write(0x04, 4, 2 << 12)  # CR2.STOP: 2 stop bits
+    dev.write(CR1, 4, 1 | 1 << 3)
+    dev.write(TDR, 4, ord("c"))
+    host.exceptions.now = NOW + 2 * 2780 + 3058 - 1
+    assert isr() & TC == 0
+    host.exceptions.now += 1
+    assert isr() & TC

@@ -2,8 +2,9 @@
  * A low-power sensor node on an STM32L031 (the stm32l031 profile), written against the part's
  * registers as STM32CubeL0's HAL drives them: once a second the RTC's wake-up timer wakes the
  * core (through EXTI line 20, IRQ 2); it measures its supply (VREFINT) and its temperature with
- * the ADC, prints a line through USART2 (a Nucleo board's virtual COM port) and goes back to
- * sleep (WFI). It never exits, as such firmware never does: run it for a length of device time.
+ * the ADC, prints a line through USART2 (a Nucleo board's virtual COM port, 115200 baud,
+ * polled: the core waits for each byte to go out) and goes back to sleep (WFI). It never
+ * exits, as such firmware never does: run it for a length of device time.
  *
  *   ebnn-sim build examples/lowpower/sensor_node.c -t stm32l031 --irq-vectors -o out/node.elf
  *   ebnn-sim run out/node.elf --run-for 10s
@@ -16,6 +17,8 @@
 
 #define REG(a) (*(volatile uint32_t *)(a))
 #define RCC_CR REG(0x40021000u)
+#define RCC_CFGR REG(0x4002100Cu)
+#define FLASH_ACR REG(0x40022000u)
 #define RCC_IOPENR REG(0x4002102Cu)
 #define RCC_APB2ENR REG(0x40021034u)
 #define RCC_APB1ENR REG(0x40021038u)
@@ -60,9 +63,26 @@
 
 static volatile uint32_t wakeups;
 
-/* The 16 MHz HSI16 as the system clock is what the HAL's examples use; the simulator's
- * clock is the profile's (32 MHz) whatever the firmware picks, and the baud rate divider is
- * set for that. */
+/* SystemClock_Config for 32 MHz, the profile's clock (the simulator counts time at it whatever
+ * the firmware sets up): voltage range 1, one flash wait state, the PLL from HSI16 x 4 / 2. */
+static void clock_init(void)
+{
+    RCC_APB1ENR |= 1u << 28;          /* PWREN */
+    PWR_CR = (PWR_CR & ~(3u << 11)) | (1u << 11); /* VOS: range 1 */
+    RCC_CR |= 1u;                     /* HSI16ON */
+    while (!(RCC_CR & (1u << 2)))     /* HSI16RDYF */
+        ;
+    FLASH_ACR |= 1u;                  /* LATENCY: one wait state */
+    RCC_CFGR = (RCC_CFGR & ~((1u << 16) | (15u << 18) | (3u << 22)))
+               | (1u << 18) | (1u << 22); /* PLLSRC HSI16, PLLMUL x4, PLLDIV /2 */
+    RCC_CR |= 1u << 24;               /* PLLON */
+    while (!(RCC_CR & (1u << 25)))    /* PLLRDY */
+        ;
+    RCC_CFGR |= 3u;                   /* SW: PLL */
+    while ((RCC_CFGR >> 2 & 3u) != 3u) /* SWS */
+        ;
+}
+
 static void usart2_init(void)
 {
     RCC_IOPENR |= 1u;                 /* GPIOA */
@@ -114,8 +134,7 @@ static void put_bcd2(uint32_t v)
  * then the wake-up timer every second (HAL_RTCEx_SetWakeUpTimer_IT, RTC_WAKEUPCLOCK_CK_SPRE_16BITS). */
 static void rtc_init(void)
 {
-    RCC_APB1ENR |= 1u << 28;          /* PWREN */
-    PWR_CR |= 1u << 8;                /* DBP */
+    PWR_CR |= 1u << 8;                /* DBP (PWREN set by clock_init) */
     RCC_CSR |= 1u << 8;               /* LSEON */
     while (!(RCC_CSR & (1u << 9)))    /* LSERDY */
         ;
@@ -177,6 +196,7 @@ void IRQ2_Handler(void) /* HAL_RTCEx_WakeUpTimerIRQHandler */
 
 int main(void)
 {
+    clock_init();
     usart2_init();
     rtc_init();
     adc_init();

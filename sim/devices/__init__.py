@@ -56,9 +56,10 @@ class DeviceHost(Protocol):
     def ipsr(self) -> int:
         """The exception number the core is handling (0 in thread mode)."""
 
-    def set_irq_level(self, irq: int, high: bool) -> None:
+    def set_irq_level(self, irq: int, high: bool, source: object = None) -> None:
         """Drive external interrupt line ``irq`` (level-sensitive): rising pends it; while it
-        stays high, a return from its handler pends it again."""
+        stays high, a return from its handler pends it again. ``source`` tells the drivers of
+        a shared line apart: the line is high while any of them holds it."""
 
     def request_reset(self) -> None:
         """AIRCR.SYSRESETREQ: stop the run, reported as a reset."""

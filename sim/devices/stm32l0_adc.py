@@ -6,26 +6,30 @@ temperature runs instead of waiting for ever for ADCAL, ADRDY or EOC.
 What it converts: channel 17 (VREFINT, with CCR.VREFEN) reads VREFINT_CAL and channel 18 (the
 temperature sensor, with CCR.TSEN) reads TS_CAL1 (sim/devices/stm32l0_factory.py): VDDA is 3.0
 V and the die at 30 degrees C, the conditions of the part's calibration, so the HAL's formulas
-give 3,000 mV and 30 degrees C. A pin (channels 0-15) has no voltage here: it converts to 0,
-and the firmware's read of such a result is listed as unmodelled ("channel 3: a pin's voltage
-is not modelled, 0 V"). RES (12, 10, 8, 6 bits) and ALIGN apply.
+give 3,000 mV and 30 degrees C. With VREFEN or TSEN off the channel converts to 0, its read
+listed with why. A pin (channels 0-15) has no voltage here: it converts to 0, and the
+firmware's read of such a result is listed as unmodelled ("channel 3: a pin's voltage is not
+modelled, 0 V"). RES (12, 10, 8, 6 bits) and ALIGN apply.
 
 Timing: the ADC clock is PCLK / 2, / 4 or PCLK (CFGR2.CKMODE; PCLK is the profile's clock) or,
 with CKMODE 0, the HSI16 (16 MHz, divided by CCR.PRESC), which then must be on in the RCC. A
-conversion takes SMPR's sampling time plus 12.5 ADC clock cycles; calibration (CR.ADCAL) 83;
-ADRDY is set as soon as ADEN is. Without the HSI16, nothing comes (ADRDY, calibration,
-conversions) and every ISR and CR read while the firmware waits is listed with why. ADSTART
-converts CHSELR's channels in order (CFGR1.SCANDIR: downwards), EOC after each (DR holds it;
-reading DR clears EOC), EOS after the last; CONT starts the sequence again, otherwise ADSTART
-clears. A result that overwrites one not read sets OVR (DR keeps the old one unless
-CFGR1.OVRMOD). ADSTP stops, ADDIS disables (ADEN clears). ISR's flags are rc_w1. The interrupt
-(IRQ 12, ADC_COMP) is a level: ISR & IER over ADRDY, EOSMP, EOC, EOS, OVR, EOCAL.
+conversion takes SMPR's sampling time plus 12.5 ADC clock cycles (10.5, 8.5, 6.5 at 10, 8, 6
+bits), a sequence's conversions back to back; calibration (CR.ADCAL) 83, after which DR[6:0]
+holds the calibration factor, as CALFACT does; ADRDY is set as soon as ADEN is. Without the
+HSI16, nothing comes (ADRDY, calibration, conversions) and every ISR and CR read while the
+firmware waits is listed with why. ADSTART (with ADEN, or with CFGR1.AUTOFF, where the ADC
+powers itself on to convert) converts CHSELR's channels in order (CFGR1.SCANDIR: downwards),
+EOC after each (DR holds it; reading DR clears EOC), EOS after the last; CONT starts the
+sequence again, otherwise ADSTART clears. A result that overwrites one not read sets OVR (DR
+keeps the old one unless CFGR1.OVRMOD). ADSTP stops, ADDIS disables (ADEN clears). ISR's flags
+are rc_w1. The interrupt (IRQ 12, ADC_COMP) is a level: ISR & IER over ADRDY, EOSMP, EOC, EOS,
+OVR, EOCAL.
 
 Like the other peripherals of the part it works only while its RCC clock is on (APB2ENR ADCEN,
 bit 9; APB2RSTR resets it: sim.devices.stm32l0.Clocked). Not modelled, each listed when the
 firmware asks for it: hardware triggers (CFGR1.EXTEN: the conversion then never starts), DMA,
-the analog watchdog, discontinuous mode, WAIT, oversampling, CCR.LFMEN; CFGR1.AUTOFF is taken
-as written (no power is modelled). SMPR, TR, CALFACT and the CFGR registers read back.
+the analog watchdog, discontinuous mode, WAIT, oversampling, CCR.LFMEN; CFGR1.AUTOFF needs no
+ADEN to start (no power is modelled). SMPR, TR, CALFACT and the CFGR registers read back.
 """
 
 from sim.devices.stm32l0 import CR as RCC_CR
@@ -39,8 +43,8 @@ _FLAGS = ADRDY | EOSMP | EOC | EOS | OVR | AWD | EOCAL
 _IRQ_FLAGS = ADRDY | EOSMP | EOC | EOS | OVR | EOCAL
 ADEN, ADDIS, ADSTART, ADSTP, ADVREGEN, ADCAL = 1, 1 << 1, 1 << 2, 1 << 4, 1 << 28, 1 << 31
 # CFGR1
-DMAEN, SCANDIR, RES, ALIGN, EXTEN, OVRMOD, CONT, WAIT, DISCEN, AWDEN = (
-    1, 1 << 2, 3 << 3, 1 << 5, 3 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 16, 1 << 23)
+DMAEN, SCANDIR, RES, ALIGN, EXTEN, OVRMOD, CONT, WAIT, AUTOFF, DISCEN, AWDEN = (
+    1, 1 << 2, 3 << 3, 1 << 5, 3 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 1 << 16, 1 << 23)
 OVSE = 1  # CFGR2
 VREFEN, TSEN, LFMEN = 1 << 22, 1 << 23, 1 << 25  # CCR
 SAMPLING = (1.5, 3.5, 7.5, 12.5, 19.5, 39.5, 79.5, 160.5)  # SMPR.SMP, ADC clock cycles
@@ -49,6 +53,9 @@ HSI16_HZ = 16_000_000
 CALIBRATION = 83  # ADC clock cycles
 VREFINT, TEMPERATURE = 17, 18
 IRQ = 12
+# an internal channel converted while its source is off: 0, and why
+_OFF = {VREFINT: (1 << 22, "channel 17: VREFINT is off (ADC_CCR.VREFEN), 0"),
+        TEMPERATURE: (1 << 23, "channel 18: the temperature sensor is off (ADC_CCR.TSEN), 0")}
 APB2ENR = 0x34
 NEVER = 1 << 64
 
@@ -84,22 +91,26 @@ class Stm32l0Adc(Clocked):
         hz = self._adc_hz()
         return None if not hz else max(1, round(adc_cycles * self.host.clock_hz / hz))
 
-    def _plan(self, adc_cycles: float) -> None:
+    def _plan(self, adc_cycles: float, start: int | None = None) -> None:
+        """The conversion or calibration ending ``adc_cycles`` ADC clock cycles after
+        ``start`` (default now; a sequence's next conversion starts where the last ended)."""
         took = self._cycles(adc_cycles)
-        self._due = NEVER if took is None else self.host.exceptions.now + took
+        begin = self.host.exceptions.now if start is None else start
+        self._due = NEVER if took is None else begin + took
         self.host.exceptions.set_timer(self, None if took is None else self._due,
                                        self._catch_up)
 
     def _catch_up(self) -> None:
         while self._due <= self.host.exceptions.now:
-            self._due = NEVER
+            ended, self._due = self._due, NEVER
             if self._calibrating:
                 self._calibrating = False
                 self.cr &= ~ADCAL
                 self.calfact = 0x40  # a calibration factor (the part's own; any will do here)
+                self.dr, self._dr_channel = self.calfact, None  # DR[6:0] holds it too
                 self.isr |= EOCAL
             elif self._sequence:
-                self._convert(self._sequence.pop(0))
+                self._convert(self._sequence.pop(0), ended)
         self._drive()
 
     def settle(self) -> None:
@@ -120,9 +131,12 @@ class Stm32l0Adc(Clocked):
         self._sequence = self._channels()
         self._next_conversion()
 
-    def _next_conversion(self) -> None:
+    def _next_conversion(self, start: int | None = None) -> None:
+        """Plan the sequence's next conversion: sampling, then 12.5 ADC clock cycles at 12 bits
+        (10.5, 8.5, 6.5 at 10, 8, 6: CFGR1.RES)."""
         if self._sequence:
-            self._plan(SAMPLING[self.smpr & 7] + 12.5)
+            resolution = 12.5 - 2 * (self.cfgr1 >> 3 & 3)
+            self._plan(SAMPLING[self.smpr & 7] + resolution, start)
         else:  # an empty sequence: nothing to do
             self.cr &= ~ADSTART
 
@@ -134,7 +148,8 @@ class Stm32l0Adc(Clocked):
             return TS_CAL1
         return 0
 
-    def _convert(self, channel: int) -> None:
+    def _convert(self, channel: int, at: int) -> None:
+        """The conversion of ``channel`` that ended at cycle ``at``."""
         bits = 12 - 2 * (self.cfgr1 >> 3 & 3)
         value = self._value(channel) >> (12 - bits)
         if self.cfgr1 & ALIGN:
@@ -154,14 +169,14 @@ class Stm32l0Adc(Clocked):
             else:
                 self.cr &= ~ADSTART
         if self.cr & ADSTART:
-            self._next_conversion()
+            self._next_conversion(at)
 
     def _stalled(self) -> bool:
         """Calibrating, enabled or converting without the ADC clock: nothing comes."""
         return bool(self.cr & (ADCAL | ADEN | ADSTART)) and not self._adc_hz()
 
     def _drive(self) -> None:
-        self.host.set_irq_level(IRQ, bool(self.isr & self.ier & _IRQ_FLAGS))
+        self.host.set_irq_level(IRQ, bool(self.isr & self.ier & _IRQ_FLAGS), self)
 
     # --- registers ----------------------------------------------------------------------------
     def read_clocked(self, offset: int, size: int) -> int:
@@ -173,6 +188,8 @@ class Stm32l0Adc(Clocked):
             if channel is not None and channel < 16:
                 self.host.unmodelled(self, offset, size, None,
                                      f"channel {channel}: a pin's voltage is not modelled, 0 V")
+            elif channel in _OFF and not self.ccr & _OFF[channel][0]:
+                self.host.unmodelled(self, offset, size, None, _OFF[channel][1])
             self.isr &= ~EOC
             self._drive()
         else:
@@ -195,7 +212,7 @@ class Stm32l0Adc(Clocked):
         new = merge(old, offset, size, value)
         listed = False
         if word == ISR:
-            self.isr &= ~(new & _FLAGS)  # rc_w1
+            self.isr &= ~(merge(0, offset, size, value) & _FLAGS)  # rc_w1: the bytes written
         elif word == IER:
             self.ier = new & 0x89F
             listed = bool(self.ier & AWD)
@@ -244,7 +261,9 @@ class Stm32l0Adc(Clocked):
             if self._adc_hz():  # ready at once; without its clock, never
                 self.isr |= ADRDY
         if new & ADSTART and not self.cr & ADSTART:
-            if self.cr & ADEN and not self.cr & ADDIS:
+            # with CFGR1.AUTOFF the ADC powers itself on to convert: no ADEN needed (the
+            # HAL's HAL_ADC_Start skips ADC_Enable in that mode)
+            if (self.cr & ADEN or self.cfgr1 & AUTOFF) and not self.cr & ADDIS:
                 self.cr |= ADSTART
                 if self.cfgr1 & EXTEN:
                     pass  # waits for a hardware trigger that never comes (listed at CFGR1)

@@ -51,15 +51,15 @@ class Stm32l0Exti(Device):
             self._drive()
 
     def _drive(self) -> None:
-        """The NVIC lines: high while an enabled pending bit of theirs is set. Only a change
-        is driven: another device of the profile may share the line (the mps2 map's UART
-        on IRQ 1), and a line EXTI never raised is left to it."""
+        """The NVIC lines: high while an enabled pending bit of theirs is set, driven as one
+        source of each (the mps2 map's UART also drives IRQ 1, the ADC IRQ 12: a line is high
+        while any of its sources holds it); only a change is driven."""
         active = self.pr & self.imr
         for irq, lines in NVIC_LINES.items():
             high = bool(active & lines)
             if self._driven.get(irq, False) != high:
                 self._driven[irq] = high
-                self.host.set_irq_level(irq, high)
+                self.host.set_irq_level(irq, high, self)
 
     def read(self, offset: int, size: int) -> int:
         word = offset & ~3

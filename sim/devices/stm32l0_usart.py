@@ -1,33 +1,35 @@
-"""The STM32L0x1's USART2 and LPUART1 (RM0377), the serial ports vendor firmware prints
-through: USART2 is the Nucleo-L031K6's virtual COM port, where STM32CubeL0's HAL_UART_Transmit
-and a printf retargeted to it send their bytes.
+"""The STM32L0x1's USART2 and LPUART1 (RM0377), the serial ports vendor firmware prints through:
+USART2 is the Nucleo-L031K6's virtual COM port, where STM32CubeL0's HAL_UART_Transmit and a
+printf retargeted to it send their bytes.
 
 Both have the same registers at the same offsets (LPUART1 lacks GTPR and RTOR). TDR 0x28: a
 store sends its low byte to the run's console (beside semihosting output and the CMSDK UART's)
-while CR1.UE and CR1.TE are set; bytes go out at once, so ISR.TXE always reads 1 and ISR.TC
-reads 1 but between an ICR.TCCF write and the next TDR store. ISR.TEACK and REACK follow
-UE with TE and RE, the acknowledgements HAL_UART_Init waits for. RDR 0x24: a load returns the
-byte in the receive buffer (ISR.RXNE) from the console input (``--input``, the stream SYS_READ
-reads) while UE and RE are set; RQR.RXFRQ empties the buffer. As on the CMSDK UART, polled
-input (CR1.RXNEIE clear) is there whenever the firmware looks (an ISR or RDR load reads the next
-byte), and interrupt-driven input (RXNEIE set) arrives one character time (10 bit times) after
-the receiver is switched on or RDR is read; a bit time is BRR cycles of the profile's clock
-(USART2 with CR1.OVER8: BRR / 2 in BRR's USARTDIV encoding; LPUART1: BRR / 256), and the
-smallest divider the part allows (16, LPUART1: 0x300) when BRR is below it. The interrupt line
-(USART2: IRQ 28, LPUART1: IRQ 29) is a level: TXE with TXEIE, TC with TCIE, RXNE with RXNEIE,
-while UE is set. Clearing UE resets the flags (RXNE clear, TXE and TC set) and drops a byte not
-yet read.
+while CR1.UE and CR1.TE are set, at once; on the line it takes a frame time (start bit, 7, 8 or
+9 data bits as CR1.M1/M0 say, 1, 1.5 or 2 stop bits as CR2.STOP says, each a bit time): the
+byte goes into the shift register if it is free (ISR.TXE stays set), else waits in TDR (TXE
+clear) until the frame before is out; ISR.TC sets when the last frame is out and clears on an
+ICR.TCCF write or a TDR store. So firmware that polls TXE waits as long as on the chip, and a
+TXE or TC interrupt comes when the chip's would. ISR.TEACK and REACK follow UE with TE and RE,
+the acknowledgements HAL_UART_Init waits for. RDR 0x24: a load returns the byte in the receive
+buffer (ISR.RXNE) from the console input (``--input``, the stream SYS_READ reads) while UE and
+RE are set; RQR.RXFRQ empties the buffer. As on the CMSDK UART, polled input (CR1.RXNEIE clear)
+is there whenever the firmware looks (an ISR or RDR load reads the next byte), and
+interrupt-driven input (RXNEIE set) arrives one frame time after the receiver is switched on or
+RDR is read; a bit time is BRR cycles of the profile's clock (USART2 with CR1.OVER8: BRR / 2 in
+BRR's USARTDIV encoding; LPUART1: BRR / 256), and the smallest divider the part allows (16,
+LPUART1: 0x300) when BRR is below it. The interrupt line (USART2: IRQ 28, LPUART1: IRQ 29) is a
+level: TXE with TXEIE, TC with TCIE, RXNE with RXNEIE, while UE is set. Clearing UE resets the
+flags (RXNE clear, TXE and TC set) and drops a byte not yet read.
 
 Each port runs only while its clock is on (RCC APB1ENR: USART2EN, bit 17; LPUART1EN, bit 18)
 and it is not held in reset (APB1RSTR, the same bits): without its clock it receives nothing,
-its registers read 0 and ignore writes, each access listed as unmodelled; a reset returns it
-to its reset state (sim.devices.stm32l0.Clocked). CR2, BRR, GTPR and RTOR read back (framing,
-stop bits and parity do not change what is sent), TDR the last data written (9 bits), RQR and
-ICR (write-only) 0; CR3 reads back, and a CR3 write that asks for DMA (DMAT, DMAR: the DMA is
-not modelled) is listed as unmodelled. Overrun, noise, framing and parity
-errors, IDLE, the receiver timeout, LIN, smartcard, IrDA and address matching are not
-modelled: their flags read 0. Any other offset reads back what was written, listed as
-unmodelled.
+its registers read 0 and ignore writes, each access listed as unmodelled; a reset returns it to
+its reset state (sim.devices.stm32l0.Clocked). CR2, BRR, GTPR and RTOR read back (framing, stop
+bits and parity do not change what is sent), TDR the last data written (9 bits), RQR and ICR
+(write-only) 0; CR3 reads back, and a CR3 write that asks for DMA (DMAT, DMAR: the DMA is not
+modelled) is listed as unmodelled. Overrun, noise, framing and parity errors, IDLE, the
+receiver timeout, LIN, smartcard, IrDA and address matching are not modelled: their flags read
+0. Any other offset reads back what was written, listed as unmodelled.
 """
 
 from sim.devices.stm32l0 import Clocked
@@ -51,11 +53,61 @@ class _Usart(Clocked):
     def reset(self) -> None:
         super().reset()
         self.cr1 = 0
-        self.tc = True
+        self.tc = True  # TC not cleared (by ICR.TCCF) since the last frame was written
+        self._shift_end = 0  # the cycle the frame in the shift register is out
+        self._tdr_full = False  # a byte in TDR, waiting for the shift register
+        self._tx_timer = getattr(self, "_tx_timer", object())  # owner of the TX event
         self._rx: int | None = None  # the byte in the receive buffer
         self._regs = dict.fromkeys(self.stored, 0)
         self.tdr = 0  # the last data written
         self._stored: dict[int, int] = {}  # the offsets not modelled, as written
+
+    # --- the transmitter -----------------------------------------------------------------------
+    def _frame_cycles(self) -> int:
+        """A frame on the line: start bit, 7, 8 or 9 data bits (CR1.M1, M0), 1, 1.5 or 2 stop
+        bits (CR2.STOP), in bit times."""
+        m = (self.cr1 >> 27 & 2) | (self.cr1 >> 12 & 1)  # M1 (bit 28), M0 (bit 12)
+        data = {0: 8, 1: 9, 2: 7}.get(m, 8)
+        stop = {0: 1.0, 1: 0.5, 2: 2.0, 3: 1.5}[self._regs[CR2] >> 12 & 3]
+        return round((1 + data + stop) * self._bit_cycles())
+
+    def _tx_advance(self) -> None:
+        """The byte waiting in TDR goes to the shift register when the frame before is out."""
+        if self._tdr_full and self.host.exceptions.now >= self._shift_end:
+            self._tdr_full = False
+            self._shift_end += self._frame_cycles()
+
+    def _tx_busy(self) -> bool:
+        return self._tdr_full or self.host.exceptions.now < self._shift_end
+
+    def _send(self, byte: int) -> None:
+        """A TDR store while UE and TE: to the console at once; on the line, into the shift
+        register if it is free (TXE stays set), else into TDR until it is (TXE clear)."""
+        self.host.console_write(bytes([byte]))
+        self._tx_advance()
+        now = self.host.exceptions.now
+        if now >= self._shift_end:
+            self._shift_end = now + self._frame_cycles()
+        else:  # a byte written while TXE is clear replaces the waiting one on the chip;
+            self._tdr_full = True  # here both go to the console
+        self.tc = True
+
+    def _plan_tx(self) -> None:
+        """An event when TXE or TC sets while its interrupt is enabled (otherwise the flags
+        are read as time passes)."""
+        model = self.host.exceptions
+        at = None
+        if self.cr1 & UE:
+            if self.cr1 & TXEIE and self._tdr_full:
+                at = self._shift_end
+            elif self.cr1 & TCIE and self.tc and self._tx_busy():
+                at = self._shift_end + (self._frame_cycles() if self._tdr_full else 0)
+        model.set_timer(self._tx_timer, at, self._tx_event)
+
+    def _tx_event(self) -> None:
+        self._tx_advance()
+        self._update_line()
+        self._plan_tx()
 
     # --- the receiver --------------------------------------------------------------------------
     def _bit_cycles(self) -> float:
@@ -70,6 +122,7 @@ class _Usart(Clocked):
     def restart(self) -> None:
         self._update_line()
         self._expect_rx()
+        self._plan_tx()
 
     def _fill_rx(self) -> None:
         """Polled: the next input byte into the empty receive buffer."""
@@ -78,12 +131,12 @@ class _Usart(Clocked):
             self._update_line()
 
     def _expect_rx(self) -> None:
-        """Interrupt-driven: the next byte arrives one character time from now (unless one is
+        """Interrupt-driven: the next byte arrives one frame time from now (unless one is
         on its way already); with the receiver or RXNEIE off, none comes."""
         model = self.host.exceptions
         if self._rx is None and self._receiving() and self.cr1 & RXNEIE:
             if not model.has_timer(self):
-                model.set_timer(self, model.now + round(10 * self._bit_cycles()), self._arrive)
+                model.set_timer(self, model.now + self._frame_cycles(), self._arrive)
         elif model.has_timer(self):
             model.set_timer(self, None, self._arrive)
 
@@ -96,7 +149,10 @@ class _Usart(Clocked):
     def _isr(self) -> int:
         cr1 = self.cr1
         enabled = bool(cr1 & UE)
-        return (TXE | (TC if self.tc or not enabled else 0)
+        self._tx_advance()
+        txe = not self._tdr_full or not enabled
+        tc = (self.tc and not self._tx_busy()) or not enabled
+        return ((TXE if txe else 0) | (TC if tc else 0)
                 | (RXNE if self._rx is not None else 0)
                 | (TEACK if enabled and cr1 & TE else 0) | (REACK if enabled and cr1 & RE else 0))
 
@@ -142,13 +198,13 @@ class _Usart(Clocked):
         if word == TDR:
             self.tdr = (self.tdr & ~mask | value) & 0x1FF
             if self.cr1 & (UE | TE) == UE | TE and offset == TDR:
-                self.host.console_write(bytes([value & 0xFF]))
-                self.tc = True  # sent at once: TC clears and sets again
+                self._send(value & 0xFF)
         elif word == CR1:
             was = self.cr1
             self.cr1 = (was & ~mask) | value
             if was & UE and not self.cr1 & UE:  # disabled: the flags reset, the data goes
                 self.tc, self._rx = True, None
+                self._tdr_full, self._shift_end = False, 0
         elif word == ICR:
             if value & TC:
                 self.tc = False
@@ -165,6 +221,7 @@ class _Usart(Clocked):
             return
         self._update_line()
         self._expect_rx()
+        self._plan_tx()
 
 
 class Stm32l0Usart2(_Usart):

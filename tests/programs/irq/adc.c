@@ -7,7 +7,11 @@
  *             degrees C as the HAL's __HAL_ADC_CALC_VREFANALOG_VOLTAGE and
  *             __HAL_ADC_CALC_TEMPERATURE compute them from the factory calibration values.
  *   scan      channels 0, 17, 18 in one sequence (SCANDIR: -DDOWN), 8-bit left-aligned with
- *             -DRES8: EOC after each, EOS after the last; prints the results.
+ *             -DRES8: EOC after each, EOS after the last, the conversions back to back (each
+ *             result read before the next: printing in between would overrun); prints them.
+ *   autooff   CFGR1.AUTOFF: ADSTART without ADEN (HAL_ADC_Start in that mode) converts.
+ *   timing    1,000 conversions of VREFINT at RES (-DRES=0..3) in continuous mode, counted
+ *             in the EOC handler: the test measures how long they take.
  *   irq       continuous conversions of VREFINT, EOCIE and IRQ 12 (ADC_COMP), the core asleep
  *             in WFI between them; ADSTP after CONVERSIONS.
  *   overrun   two channels and DR not read: OVR, DR keeps the first result (OVRMOD 0).
@@ -120,15 +124,18 @@ int main(void)
 #endif
     ADC_CHSELR = (1u << 0) | (1u << 17) | (1u << 18);
     ADC_CR |= ADSTART;
-    for (int i = 0; i < 3; i++) {
+    uint32_t dr[3];
+    for (int i = 0; i < 3; i++) { /* back to back: each read before the next result */
         while (!(ADC_ISR & EOC))
             ;
         if (i < 2 && (ADC_ISR & EOS))
             return 2;
-        print_num("dr ", (long)ADC_DR);
+        dr[i] = ADC_DR;
     }
-    if (!(ADC_ISR & EOS) || (ADC_CR & ADSTART))
+    if (!(ADC_ISR & EOS) || (ADC_CR & ADSTART) || (ADC_ISR & OVR))
         return 3;
+    for (int i = 0; i < 3; i++)
+        print_num("dr ", (long)dr[i]);
     return 0;
 #endif
 
@@ -146,6 +153,30 @@ int main(void)
     while (ADC_CR & ADSTART)
         ;
     print_num("conversions ", (long)conversions);
+    return 0;
+#endif
+
+#if CASE_autooff
+    RCC_APB2ENR |= 1u << 9;
+    ADC_CFGR2 = 1u << 30;
+    ADC_CCR |= 1u << 22;
+    ADC_CFGR1 |= 1u << 15; /* AUTOFF */
+    if (convert(1u << 17) != VREFINT_CAL || (ADC_CR & ADEN))
+        return 2;
+    return 0;
+#endif
+
+#if CASE_timing
+    if (adc_up(1u))
+        return 1;
+    ADC_CFGR1 |= (RES << 3) | (1u << 13); /* CONT */
+    ADC_CHSELR = 1u << 17;
+    ADC_IER = EOC;
+    NVIC_ISER = 1u << 12;
+    ADC_CR |= ADSTART;
+    while (conversions < 1000u)
+        __asm__ volatile("wfi" ::: "memory");
+    ADC_CR |= ADSTP;
     return 0;
 #endif
 
