@@ -5,6 +5,7 @@ gate, and the registers one by one."""
 import pytest
 from helpers import FakeDeviceHost
 
+import sim
 from sim import devices
 from sim.devices.stm32l0_usart import BRR, CR1, CR3, ISR, RDR, TDR, Stm32l0Lpuart1, Stm32l0Usart2
 from tests.test_exceptions import irq_program
@@ -181,3 +182,46 @@ def test_bytes_go_out_at_the_baud_rate():
     assert isr() & TC == 0
     host.exceptions.now += 1
     assert isr() & TC
+
+
+def test_tc_sets_after_a_tccf_written_mid_frame_and_lse_clocks_lpuart(firmware):
+    """ICR.TCCF while a frame goes out does not keep TC from setting when it is out; LPUART1
+    on the LSE (RCC_CCIPR.LPUART1SEL 11) times its bits by the LSE: 9,600 baud is BRR 874,
+    a frame 10 x 874 / 256 LSE cycles = 3,334 core cycles at 32 MHz."""
+    from sim.devices.stm32l0_usart import ICR, TC
+
+    host = FakeDeviceHost(NOW)
+    dev = Stm32l0Usart2(host)
+    dev.reset()
+    dev.write(BRR, 4, 278)
+    dev.write(CR1, 4, 1 | 1 << 3)
+    dev.write(TDR, 4, 0x41)
+    dev.write(ICR, 4, TC)  # mid-frame
+    host.exceptions.now = NOW + 2780
+    assert dev.read(ISR, 4) & TC
+    dev.write(ICR, 4, TC)  # idle: cleared
+    assert not dev.read(ISR, 4) & TC
+
+    image = firmware.image("hello.c", target="stm32l031")
+    simulator = sim.Simulator(image)
+    simulator._reset()
+    rcc, lpuart = simulator.device("stm32l0_rcc"), simulator.device("stm32l0_lpuart1")
+    rcc.write(0x38, 4, 1 << 18)  # LPUART1EN
+    rcc.write(0x4C, 4, 3 << 10)  # LPUART1SEL: LSE
+    lpuart.write(BRR, 4, 874)
+    assert round(lpuart._frame_cycles()) == round(10 * 874 / 256 * 32e6 / 32768)
+
+
+def test_shared_interrupt_lines_are_a_wired_or(firmware):
+    """Two devices driving one line (the EXTI and the ADC on IRQ 12): it stays high while
+    either holds it."""
+    simulator = sim.Simulator(firmware.image("hello.c", target="stm32l031"))
+    simulator._reset()
+    line = 1 << (16 + 12)
+    first, second = object(), object()
+    simulator.set_irq_level(12, True, first)
+    simulator.set_irq_level(12, True, second)
+    simulator.set_irq_level(12, False, first)
+    assert simulator.exceptions.levels & line
+    simulator.set_irq_level(12, False, second)
+    assert not simulator.exceptions.levels & line

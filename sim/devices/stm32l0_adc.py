@@ -121,6 +121,7 @@ class Stm32l0Adc(Clocked):
             self.host.exceptions.set_timer(self, None, self._catch_up)
         elif self._due != NEVER:
             self.host.exceptions.set_timer(self, self._due, self._catch_up)
+        self._drive()  # held in reset: the line falls with the flags
 
     # --- converting ---------------------------------------------------------------------------
     def _channels(self) -> list[int]:

@@ -9,34 +9,40 @@ while CR1.UE and CR1.TE are set, at once; on the line it takes a frame time (sta
 byte goes into the shift register if it is free (ISR.TXE stays set), else waits in TDR (TXE
 clear) until the frame before is out; ISR.TC sets when the last frame is out and clears on an
 ICR.TCCF write or a TDR store. So firmware that polls TXE waits as long as on the chip, and a
-TXE or TC interrupt comes when the chip's would. ISR.TEACK and REACK follow UE with TE and RE,
-the acknowledgements HAL_UART_Init waits for. RDR 0x24: a load returns the byte in the receive
-buffer (ISR.RXNE) from the console input (``--input``, the stream SYS_READ reads) while UE and
-RE are set; RQR.RXFRQ empties the buffer. As on the CMSDK UART, polled input (CR1.RXNEIE clear)
-is there whenever the firmware looks (an ISR or RDR load reads the next byte), and
-interrupt-driven input (RXNEIE set) arrives one frame time after the receiver is switched on or
-RDR is read; a bit time is BRR cycles of the profile's clock (USART2 with CR1.OVER8: BRR / 2 in
-BRR's USARTDIV encoding; LPUART1: BRR / 256), and the smallest divider the part allows (16,
-LPUART1: 0x300) when BRR is below it. The interrupt line (USART2: IRQ 28, LPUART1: IRQ 29) is a
-level: TXE with TXEIE, TC with TCIE, RXNE with RXNEIE, while UE is set. Clearing UE resets the
-flags (RXNE clear, TXE and TC set) and drops a byte not yet read.
+TXE or TC interrupt comes when the chip's would. Left out: a store while TXE is clear sends
+both bytes to the console (the chip overwrites the waiting one), one with TE clear is dropped,
+a byte cut off by clearing UE is on the console already, setting TE sends no idle frame, and
+CR1's M1/M0 and OVER8, CR2.STOP and BRR written while UE is set take effect (the chip ignores
+such writes). ISR.TEACK and REACK follow UE with TE and RE, the acknowledgements HAL_UART_Init
+waits for. RDR 0x24: a load returns the byte in the receive buffer (ISR.RXNE) from the console
+input (``--input``, the stream SYS_READ reads) while UE and RE are set; RQR.RXFRQ empties the
+buffer. As on the CMSDK UART, polled input (CR1.RXNEIE clear) is there whenever the firmware
+looks (an ISR or RDR load reads the next byte), and interrupt-driven input (RXNEIE set) arrives
+one frame time after the receiver is switched on or RDR is read; a bit time is BRR cycles of
+the port's kernel clock, as RCC_CCIPR selects it (APB or SYSCLK: the profile's clock; HSI16: 16
+MHz; LSE: 32,768 Hz) (USART2 with CR1.OVER8: BRR / 2 in BRR's USARTDIV encoding; LPUART1: BRR /
+256), and the smallest divider the part allows (16, LPUART1: 0x300) when BRR is below it. The
+interrupt line (USART2: IRQ 28, LPUART1: IRQ 29) is a level: TXE with TXEIE, TC with TCIE, RXNE
+with RXNEIE, while UE is set. Clearing UE resets the flags (RXNE clear, TXE and TC set) and
+drops a byte not yet read.
 
 Each port runs only while its clock is on (RCC APB1ENR: USART2EN, bit 17; LPUART1EN, bit 18)
-and it is not held in reset (APB1RSTR, the same bits): without its clock it receives nothing,
-its registers read 0 and ignore writes, each access listed as unmodelled; a reset returns it to
-its reset state (sim.devices.stm32l0.Clocked). CR2, BRR, GTPR and RTOR read back (framing, stop
-bits and parity do not change what is sent), TDR the last data written (9 bits), RQR and ICR
-(write-only) 0; CR3 reads back, and a CR3 write that asks for DMA (DMAT, DMAR: the DMA is not
-modelled) is listed as unmodelled. Overrun, noise, framing and parity errors, IDLE, the
-receiver timeout, LIN, smartcard, IrDA and address matching are not modelled: their flags read
-0. Any other offset reads back what was written, listed as unmodelled.
+and it is not held in reset (APB1RSTR, the same bits): without its clock it receives nothing
+and its transmitter stops (the frame goes on when the clock is back), its registers read 0 and
+ignore writes, each access listed as unmodelled; a reset returns it to its reset state
+(sim.devices.stm32l0.Clocked). CR2, BRR, GTPR and RTOR read back (framing and parity do not
+change what is sent; the data and stop bits set the frame time), TDR the last data written (9
+bits), RQR and ICR (write-only) 0; CR3 reads back, and a CR3 write that asks for DMA (DMAT,
+DMAR: the DMA is not modelled) is listed as unmodelled. Overrun, noise, framing and parity
+errors, IDLE, the receiver timeout, LIN, smartcard, IrDA and address matching are not modelled:
+their flags read 0. Any other offset reads back what was written, listed as unmodelled.
 """
 
 from sim.devices.stm32l0 import Clocked
 
 USART2_BASE, LPUART1_BASE = 0x4000_4400, 0x4000_4800
 CR1, CR2, CR3, BRR, GTPR, RTOR, RQR, ISR, ICR, RDR, TDR = range(0, 0x2C, 4)
-APB1ENR = 0x38  # RCC's offset of the APB1 peripheral clock enables
+APB1ENR, CCIPR = 0x38, 0x4C  # RCC's offsets: APB1 clock enables, kernel clock selection
 UE, RE, TE, RXNEIE, TCIE, TXEIE, OVER8 = 1, 1 << 2, 1 << 3, 1 << 5, 1 << 6, 1 << 7, 1 << 15
 RXNE, TC, TXE, TEACK, REACK = 1 << 5, 1 << 6, 1 << 7, 1 << 21, 1 << 22
 RXFRQ = 1 << 3  # RQR
@@ -47,6 +53,7 @@ MASK32 = 0xFFFF_FFFF
 class _Usart(Clocked):
     size = 0x400
     irq: int
+    ccipr_shift: int  # where RCC_CCIPR selects the port's kernel clock
     min_divider: int  # BRR's smallest legal value
     stored: tuple[int, ...] = (CR2, CR3, BRR, GTPR, RTOR)
 
@@ -57,6 +64,7 @@ class _Usart(Clocked):
         self._shift_end = 0  # the cycle the frame in the shift register is out
         self._tdr_full = False  # a byte in TDR, waiting for the shift register
         self._tx_timer = getattr(self, "_tx_timer", object())  # owner of the TX event
+        self._tx_left = 0  # cycles of the frame left when the clock went off
         self._rx: int | None = None  # the byte in the receive buffer
         self._regs = dict.fromkeys(self.stored, 0)
         self.tdr = 0  # the last data written
@@ -97,7 +105,7 @@ class _Usart(Clocked):
         are read as time passes)."""
         model = self.host.exceptions
         at = None
-        if self.cr1 & UE:
+        if self.cr1 & UE and self.clocked():  # without its clock the transmitter stops
             if self.cr1 & TXEIE and self._tdr_full:
                 at = self._shift_end
             elif self.cr1 & TCIE and self.tc and self._tx_busy():
@@ -111,15 +119,32 @@ class _Usart(Clocked):
 
     # --- the receiver --------------------------------------------------------------------------
     def _bit_cycles(self) -> float:
+        """A bit time in core cycles: BRR's divider of the port's kernel clock."""
         brr = max(self._regs[BRR], self.min_divider)
         if self.cr1 & OVER8:  # BRR[3] is reserved; USARTDIV = BRR[15:4] << 4 | BRR[2:0] << 1
-            return ((brr & 0xFFF0) | (brr & 7) << 1) / 2
-        return brr
+            return ((brr & 0xFFF0) | (brr & 7) << 1) / 2 * self._kernel_ratio()
+        return brr * self._kernel_ratio()
+
+    def _kernel_ratio(self) -> float:
+        """Core cycles per cycle of the port's kernel clock, as RCC_CCIPR selects it: APB or
+        SYSCLK (the profile's clock), HSI16 (16 MHz) or LSE (32,768 Hz)."""
+        if self._rcc is None:
+            return 1.0
+        sel = self._rcc.read(CCIPR, 4) >> self.ccipr_shift & 3
+        return (1.0, 1.0, self.host.clock_hz / 16e6, self.host.clock_hz / 32768)[sel]
 
     def _receiving(self) -> bool:
         return self.cr1 & (UE | RE) == UE | RE and self.clocked()
 
+    def settle(self) -> None:
+        """Before an RCC change: the frame's time left, kept while the clock is off."""
+        if self.clocked():
+            self._tx_advance()
+            self._tx_left = max(0, self._shift_end - self.host.exceptions.now)
+
     def restart(self) -> None:
+        if self.clocked():  # the frame goes on where it stopped
+            self._shift_end = self.host.exceptions.now + self._tx_left
         self._update_line()
         self._expect_rx()
         self._plan_tx()
@@ -206,7 +231,8 @@ class _Usart(Clocked):
                 self.tc, self._rx = True, None
                 self._tdr_full, self._shift_end = False, 0
         elif word == ICR:
-            if value & TC:
+            self._tx_advance()
+            if value & TC and not self._tx_busy():  # a frame going out still sets TC
                 self.tc = False
         elif word == RQR:
             if value & RXFRQ:
@@ -226,15 +252,17 @@ class _Usart(Clocked):
 
 class Stm32l0Usart2(_Usart):
     name, base, irq, clock, min_divider = "stm32l0_usart2", USART2_BASE, 28, (APB1ENR, 17), 16
+    ccipr_shift = 2  # RCC_CCIPR.USART2SEL
 
 
 class Stm32l0Lpuart1(_Usart):
     name, base, irq, clock = "stm32l0_lpuart1", LPUART1_BASE, 29, (APB1ENR, 18)
     min_divider = 0x300
     stored = (CR2, CR3, BRR)  # no GTPR, RTOR
+    ccipr_shift = 10  # RCC_CCIPR.LPUART1SEL
 
     def _bit_cycles(self) -> float:
-        return max(self._regs[BRR] & 0xF_FFFF, self.min_divider) / 256
+        return max(self._regs[BRR] & 0xF_FFFF, self.min_divider) / 256 * self._kernel_ratio()
 
 
 DEVICES = (Stm32l0Usart2, Stm32l0Lpuart1)
