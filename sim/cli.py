@@ -173,7 +173,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     --run-for.
 
     Prints the firmware's output, then a summary: instructions (exact), estimated cycles
-    and time at the target clock, static RAM, stack and heap peaks, flash used.
+    and time at the target clock, static RAM, stack and heap peaks, flash used; for a core
+    that slept, the cycles asleep and its duty cycle.
     """
 
     left = False

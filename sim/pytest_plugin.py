@@ -24,7 +24,7 @@ with the package; nothing heavy (no torch) is imported.
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sim.report import RunReport
 
 Size = int | str | None
+T = TypeVar("T")
 
 
 def _resolve(path: str | os.PathLike[str], root: Path) -> Path:
@@ -41,26 +42,26 @@ def _resolve(path: str | os.PathLike[str], root: Path) -> Path:
     return root / p
 
 
-def _size(value: Size, name: str) -> int | None:
-    from toolchain.sizes import parse_size
-
+def _parsed(value: Any, name: str, parse: Callable[[Any], T]) -> T | None:
+    """``parse(value)`` (None stays None); a value it refuses fails the test in one line."""
     if value is None:
         return None
     try:
-        return parse_size(value)
+        return parse(value)
     except ValueError as exc:
         raise pytest.fail.Exception(f"ebnn_sim({name}=...): {exc}", pytrace=False) from None
+
+
+def _size(value: Size, name: str) -> int | None:
+    from toolchain.sizes import parse_size
+
+    return _parsed(value, name, parse_size)
 
 
 def _duration(value: str | float | None) -> float | None:
     from sim.durations import parse_duration
 
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise pytest.fail.Exception(f"ebnn_sim(run_for=...): {exc}", pytrace=False) from None
+    return _parsed(value, "run_for", parse_duration)
 
 
 def _section(report: "RunReport") -> str:

@@ -246,3 +246,13 @@ def test_check_runs_firmware_for_a_time(firmware, cli, tmp_path):
     # without run_for the firmware runs until a limit (here its instruction limit): exit 4
     config.write_text('[[budget]]\nelf = "fw.elf"\ncycles = 100\nmax_instructions = 100000\n')
     assert cli("check", "--config", config).returncode == 4
+
+
+def test_the_summary_gives_the_duty_cycle(firmware, cli):
+    """A core asleep but for its ticks: the share of the time it was awake, the number a
+    low-power design is held to."""
+    result = cli("run", forever(firmware, "wfi"), "--run-for", "10ms")
+    report = result.report
+    share = 100 * report["cycles"] / (report["cycles"] + report["sleep_cycles"])
+    assert f"duty cycle {share:.2g}% of the time awake" in " ".join(result.stderr.split())
+    assert 0.1 < share < 1

@@ -100,6 +100,9 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
     if report.sleep_cycles:
         table.add_row("sleep", f"{report.sleep_cycles:,}", "cycles in WFI/WFE, not in cycles")
+        awake = 100 * report.cycles / (report.cycles + report.sleep_cycles)
+        table.add_row("duty cycle", f"{awake:.1f}%" if awake >= 10 else f"{awake:.2g}%",
+                      "of the time awake")
     if report.exceptions:
         taken = ", ".join(f"{name} {n:,}" for name, n in report.exceptions.items())
         table.add_row("exceptions", f"{sum(report.exceptions.values()):,}", taken)
