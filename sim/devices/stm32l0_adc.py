@@ -53,6 +53,7 @@ HSI16_HZ = 16_000_000
 CALIBRATION = 83  # ADC clock cycles
 VREFINT, TEMPERATURE = 17, 18
 IRQ = 12
+_REGISTERS = (ISR, IER, CR, CFGR1, CFGR2, SMPR, TR, CHSELR, DR, CALFACT, CCR)  # the modelled
 # an internal channel converted while its source is off: 0, and why
 _OFF = {VREFINT: (1 << 22, "channel 17: VREFINT is off (ADC_CCR.VREFEN), 0"),
         TEMPERATURE: (1 << 23, "channel 18: the temperature sensor is off (ADC_CCR.TSEN), 0")}
@@ -194,16 +195,13 @@ class Stm32l0Adc(Clocked):
             self.isr &= ~EOC
             self._drive()
         else:
-            values = {ISR: self.isr, IER: self.ier, CR: self.cr, CFGR1: self.cfgr1,
-                      CFGR2: self.cfgr2, SMPR: self.smpr, TR: self.tr, CHSELR: self.chselr,
-                      CALFACT: self.calfact, CCR: self.ccr}
-            if word not in values:
+            if word not in _REGISTERS:
                 self.host.unmodelled(self, offset, size, None)
             elif word in (ISR, CR) and self._stalled():  # waiting for what cannot come
                 self.host.unmodelled(self, offset, size, None,
                                      "its clock, the HSI16 (ADC_CFGR2.CKMODE 0), is off (RCC "
                                      "CR HSI16ON)")
-            value = values.get(word, 0)
+            value = self.read_word(word)
         return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:

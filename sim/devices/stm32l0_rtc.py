@@ -67,7 +67,6 @@ _ISR_FLAGS = 0x3F00  # ALRAF ... TAMP1F (ISR[13:8]): rc_w0, not write-protected
 WPR_KEYS = (0xCA, 0x53)
 PROTECTED = (TR, DR, CR, PRER, WUTR, ALRMAR, ALRMBR, SHIFTR, CALR, ALRMASSR, ALRMBSSR)
 MSK1, MSK2, MSK3, MSK4, WDSEL, PM = 1 << 7, 1 << 15, 1 << 23, 1 << 31, 1 << 30, 1 << 22
-DR_RESET = 0x2101  # Monday 2000-01-01
 _CENTURY_END = datetime(2100, 1, 1)  # the calendar's years are 2000-2099
 NEVER = 1 << 64
 
@@ -387,25 +386,11 @@ class Stm32l0Rtc(Clocked):
             value = self._ssr()
             if shadow and self._dr_held is None:
                 self._tr_held, self._dr_held = self._tr(), self._dr()
-        elif word == ISR:
-            value = self._isr()
-        elif word == CR:
-            value = self.cr
-        elif word == PRER:
-            value = self.prer
-        elif word == WUTR:
-            value = self.wutr
-        elif word in self.alarm:
-            value = self.alarm[word]
-        elif word in self.alarm_ss:
-            value = self.alarm_ss[word]
-        elif word in self._regs:
-            value = self._regs[word]
-        elif word in (TSTR, TSDR, TSSSR, WPR, SHIFTR):
-            value = 0  # no time stamp; write-only registers
-        else:
-            self.host.unmodelled(self, offset, size, None)
-            value = 0
+        else:  # TSTR, TSDR, TSSSR (no time stamp), WPR, SHIFTR (write-only) read 0
+            if word not in (ISR, CR, PRER, WUTR, TSTR, TSDR, TSSSR, WPR, SHIFTR, *self.alarm,
+                            *self.alarm_ss, *self._regs):
+                self.host.unmodelled(self, offset, size, None)
+            value = self.read_word(word)
         return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
     def _refuse(self, offset: int, size: int, value: int, why: str) -> None:
@@ -506,8 +491,10 @@ class Stm32l0Rtc(Clocked):
         """A register's value as the firmware would read it, without a read's side effects."""
         if word == ISR:
             return self._isr()
-        tr, dr = self._raw or (self._tr(), self._dr())
-        values = {TR: tr, DR: dr, CR: self.cr, PRER: self.prer,
+        if word in (TR, DR):
+            tr, dr = self._raw or (self._tr(), self._dr())
+            return tr if word == TR else dr
+        values = {CR: self.cr, PRER: self.prer,
                   WUTR: self.wutr, **self.alarm, **self.alarm_ss, **self._regs}
         return values.get(word, 0)
 
