@@ -8,7 +8,7 @@ Budgets live in ``pyproject.toml`` under ``[tool.ebnn-sim]``, or in a TOML file 
     sram = "15k"            # peak SRAM: static + stack peak + heap peak
     flash = "64k"           # flash used by the image
     stack = "1k"            # stack peak
-    cycles = 512000         # estimated cycles of the whole run; or ms = 16 at the target clock
+    cycles = 512000         # estimated cycles of the whole run; or ms = 16 at the core's clock
     instructions = 400000   # exact instruction count
     target = "curie"        # default: the target recorded in the ELF
     input = "digit.png"     # file(s) handed to the firmware, the first also its console input
@@ -66,7 +66,7 @@ class Budget:
     where: str  # "pyproject.toml, budget 2": for messages
     elf: tuple[str, ...]  # globs as written
     limits: dict[str, int]  # metric -> limit (bytes, cycles, instructions)
-    ms: float | None = None  # a cycles budget in milliseconds at the target clock
+    ms: float | None = None  # a cycles budget in milliseconds of device time
     target: str | None = None
     inputs: tuple[Path, ...] = ()
     max_instructions: int | None = None

@@ -136,11 +136,12 @@ def main() -> None:
                    f"{MAX_TIMEOUT:g}).")
 @click.option("--run-for", type=RUN_FOR, default=None, metavar="DURATION",
               help="End the run after this much device time (500ms, 2s, 250us, or seconds: "
-                   "0.5; 1us to 1000000s; awake and asleep, at the target clock) with the "
+                   "0.5; 1us to 1000000s; awake and asleep, at the core's clock) with the "
                    "firmware still running: status ok, exit 0 unless a budget is broken. For "
                    "firmware that never exits (a vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
-              help="Flash wait states added to each pipeline refill. Default: the target's.")
+              help="Flash wait states added to each pipeline refill, for the whole run. "
+                   "Default: the target's, or those the firmware sets (STM32L0 FLASH_ACR).")
 @click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               multiple=True,
               help="A host file the firmware may open for reading (repeatable). The first one "
@@ -173,8 +174,9 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     --run-for.
 
     Prints the firmware's output, then a summary: instructions (exact), estimated cycles
-    and time at the target clock, static RAM, stack and heap peaks, flash used; for a core
-    that slept, the cycles asleep and its duty cycle.
+    and time at the target clock (or at the clocks the firmware set up, each listed), static
+    RAM, stack and heap peaks, flash used; for a core that slept, the cycles asleep and its
+    duty cycle.
     """
 
     left = False
@@ -249,7 +251,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     sram = "15k"                peak SRAM: static + stack peak + heap peak
     flash = "64k"
     stack = "1k"
-    cycles = 512000             or: ms = 16 (at the target clock)
+    cycles = 512000             or: ms = 16 (at the core's clock)
     run_for = "500ms"           for firmware that never exits: end there, ok
 
     Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
@@ -338,11 +340,12 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
                    f"{MAX_TIMEOUT:g}).")
 @click.option("--run-for", type=RUN_FOR, default=None, metavar="DURATION",
               help="End the run after this much device time (500ms, 2s, 250us, or seconds: "
-                   "0.5; 1us to 1000000s; awake and asleep, at the target clock) with the "
+                   "0.5; 1us to 1000000s; awake and asleep, at the core's clock) with the "
                    "firmware still running: status ok, exit 0 unless a budget is broken. For "
                    "firmware that never exits (a vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
-              help="Flash wait states added to each pipeline refill. Default: the target's.")
+              help="Flash wait states added to each pipeline refill, for the whole run. "
+                   "Default: the target's, or those the firmware sets (STM32L0 FLASH_ACR).")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files, "
                    "as for `run`.")

@@ -585,6 +585,11 @@ class NativeCounter:
         self._s.insns -= instructions
         self._s.cycles -= cycles
 
+    def set_refill(self, cycles: int) -> None:
+        """Cycles a non-sequential transfer pays from the next block on (the pipeline refill
+        plus the flash wait states, which firmware may change as it sets its clock up)."""
+        self._s.refill = cycles
+
     def add_cycles(self, n: int) -> None:
         """Cycles the core spends outside any block: exception entry and return, sleep."""
         self._s.cycles += n

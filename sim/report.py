@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sim.clocks import ClockChange, clock_rows, format_hz
 from sim.formats.json import report_dict
 
 if TYPE_CHECKING:
@@ -78,10 +79,44 @@ class RunReport:
     # running (status "ok", no exit code), and where it was then ("0x... in f+0x4: wfi (asleep)")
     run_for: float | None = None
     stopped_at: str | None = None
+    # device time awake and asleep (seconds): the cycles at the core's clock, which the
+    # firmware may have set up (``clocks``: each change; empty: the target's all along)
+    seconds: float | None = None
+    sleep_seconds: float | None = None
+    clocks: list[ClockChange] = field(default_factory=list)
 
     @property
     def time_ms(self) -> float:
+        """Device time awake, in milliseconds."""
+        if self.seconds is not None:
+            return self.seconds * 1e3
         return self.cycles / self.clock_hz * 1e3
+
+    @property
+    def sleep_ms(self) -> float:
+        """Device time asleep (WFI/WFE), in milliseconds."""
+        if self.sleep_seconds is not None:
+            return self.sleep_seconds * 1e3
+        return self.sleep_cycles / self.clock_hz * 1e3
+
+    @property
+    def duty_cycle(self) -> float:
+        """The share of device time the core was awake (1.0 for a run that never slept)."""
+        total = self.time_ms + self.sleep_ms
+        return self.time_ms / total if total else 1.0
+
+    @property
+    def clock_text(self) -> str:
+        """``32 MHz``, or with a clock the firmware set up, the one it ended at."""
+        if not self.clocks:
+            return f"{self.clock_hz / 1e6:g} MHz"
+        return f"{format_hz(self.clocks[-1].hz)} at the end, set up by the firmware"
+
+    @property
+    def clock_rows(self) -> list[tuple[str, str]]:
+        """The clock the firmware set up, a (frequency, since when and from what) row a
+        change; none if it did not."""
+        return clock_rows(self.clock_hz, self.flash_wait_states, self.clocks)
 
     @property
     def sram_peak(self) -> int:

@@ -46,6 +46,7 @@ from unicorn import arm_const as R
 
 from sim import devices, faults
 from sim.alignment import alignment_checks, division_checks, unaligned_trap_checks
+from sim.clocks import ClockLog
 from sim.codemap import FP64, build_tables
 from sim.durations import out_of_range
 from sim.elf import FirmwareImage, clip_ranges
@@ -140,7 +141,7 @@ class RunOptions:
     flash_wait_states: int | None = None  # default: the target's
     max_instructions: int | None = None
     timeout: float | None = None  # seconds of wall time
-    # seconds of device time (awake and asleep, at the target clock) after which the run
+    # seconds of device time (awake and asleep, at the core's clock) after which the run
     # ends as "ok" with the firmware still running: for firmware that never exits
     run_for: float | None = None
     inputs: Sequence[Path] = ()  # host files the firmware may open for reading
@@ -334,6 +335,8 @@ class Simulator:
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
         self._resume: int | None = None  # where to go on after a hint instruction (WFE, SEV)
         self._hook_error: BaseException | None = None  # raised in a native callback
+        self._clock = ClockLog(self.target.clock_hz)  # the core's clock over a run
+        self._wait_states = self.wait_states  # the flash wait states now
         self.devices = devices.create(self.target.devices, self)
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
@@ -436,7 +439,21 @@ class Simulator:
 
     @property
     def clock_hz(self) -> int:
-        return self.target.clock_hz
+        return self._clock.hz
+
+    def set_clock(self, hz: int, wait_states: int, source: str) -> None:
+        if self.options.flash_wait_states is not None:  # fixed for the run
+            wait_states = self.options.flash_wait_states
+        if hz == self._clock.hz and wait_states == self._wait_states:
+            return
+        now, asleep = self._counter.cycles, self.exceptions.sleep_cycles
+        self._clock.change(now, asleep, hz, wait_states, source)
+        if wait_states != self._wait_states:
+            self._wait_states = wait_states
+            self._counter.set_refill(self.timing.branch_refill + wait_states)
+        if self.options.run_for is not None and not self._elapsed:
+            self.exceptions.end_at(self._clock.cycle_at(self.options.run_for, now, asleep),
+                                   self._elapse)
 
     def trace_enabled(self) -> bool:
         return self._scs is not None and bool(getattr(self._scs, "demcr", 0) >> 24 & 1)
@@ -991,6 +1008,9 @@ class Simulator:
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         self._counter.reset(sp0, reset)
         self._irq_drivers: dict[int, set[object]] = {}  # the sources holding each line high
+        self._clock = ClockLog(self.target.clock_hz)
+        self._wait_states = self.wait_states
+        self._counter.set_refill(self.timing.branch_refill + self.wait_states)
         for dev in self.devices:
             dev.reset()
         self.exceptions.reset()
@@ -1015,9 +1035,18 @@ class Simulator:
         self._exit = None
         return sp0, reset
 
+    def _ticks(self) -> int:
+        """Device time in periods of the target's clock (semihosting's clock: SYS_CLOCK,
+        SYS_ELAPSED at SYS_TICKFREQ): the cycles, unless the firmware set a clock up."""
+        if not self._clock.varied:
+            return self._counter.cycles
+        seconds = self._clock.seconds(self._counter.cycles, self.exceptions.sleep_cycles)
+        return int(seconds * self.target.clock_hz)
+
     @property
     def run_for_cycles(self) -> int:
-        """--run-for in cycles at the target clock (at least one); 0 without it."""
+        """--run-for in cycles at the target clock (at least one; replanned when the firmware
+        changes the clock: set_clock); 0 without it."""
         run_for = self.options.run_for
         return 0 if run_for is None else max(1, round(run_for * self.target.clock_hz))
 
@@ -1049,7 +1078,6 @@ class Simulator:
         """Run from reset until the firmware exits, faults or hits a limit."""
         opts = self.options
         sp0, reset = self._reset()
-        counter = self._counter
         img = self.image
         if img.heap_above_stack(sp0):  # the heap grows up from the data above the stack
             heapinfo = (img.symbols.get("__heap_start", img.static_top),
@@ -1062,7 +1090,7 @@ class Simulator:
             output_dir=opts.output_dir,
             stdin=stdin if stdin is not None else opts.stdin,
             echo=opts.echo,
-            clock=lambda: counter.cycles,
+            clock=self._ticks,
             clock_hz=self.target.clock_hz,
             cmdline=opts.cmdline.encode(),
             heapinfo=heapinfo,
@@ -1383,6 +1411,7 @@ class Simulator:
         stack_peak = max(0, sp0 - counter.min_sp) if self.fit_problem is None else 0
         # a handler the run ended in counts to the end, less what was taken back
         stats = model.stats_until(cycles + model.sleep_cycles)
+        awake_s, asleep_s = self._clock.split(cycles + model.sleep_cycles, model.sleep_cycles)
         report = RunReport(
             elf=str(self.image.path),
             target=self.target.name,
@@ -1416,6 +1445,9 @@ class Simulator:
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
             run_for=self.options.run_for if stopped_at is not None else None,
             stopped_at=stopped_at,
+            seconds=awake_s,
+            sleep_seconds=asleep_s,
+            clocks=list(self._clock.changes),
         )
         return report
 

@@ -230,6 +230,12 @@ class FakeDeviceHost:
         self.listed: list[tuple[str, int, int, int | None]] = []
         self.sent = bytearray()
         self.lines: dict[int, bool] = {}
+        self.clock_hz = 32_000_000
+        self.clocks: list[tuple[int, int, str]] = []  # what set_clock was told
+
+    def set_clock(self, hz: int, wait_states: int, source: str) -> None:
+        self.clock_hz = hz
+        self.clocks.append((hz, wait_states, source))
 
     def unmodelled(self, device: Any, offset: int, size: int, value: int | None,
                    why: str = "") -> None:

@@ -63,8 +63,9 @@
 
 static volatile uint32_t wakeups;
 
-/* SystemClock_Config for 32 MHz, the profile's clock (the simulator counts time at it whatever
- * the firmware sets up): voltage range 1, one flash wait state, the PLL from HSI16 x 4 / 2. */
+/* SystemClock_Config for 32 MHz: voltage range 1, one flash wait state, the PLL from HSI16 x 4
+ * / 2. The simulator runs the core at the clock this sets up, from its first FLASH_ACR write
+ * on, as the chip does (the report's clock rows). */
 static void clock_init(void)
 {
     RCC_APB1ENR |= 1u << 28;          /* PWREN */

@@ -44,7 +44,14 @@ class DeviceHost(Protocol):
 
     @property
     def clock_hz(self) -> int:
-        """The core's clock (the target's): cycles in a second of device time."""
+        """The core's clock now: cycles in a second of device time (the target's, until the
+        firmware sets a clock up: set_clock)."""
+
+    def set_clock(self, hz: int, wait_states: int, source: str) -> None:
+        """The firmware set the core's clock up: from this cycle on it runs at ``hz`` with
+        ``wait_states`` flash wait states per pipeline refill (``source`` says what feeds it,
+        for the report). Devices whose clocks are not the core's convert at the new rate
+        after this (their settle before, their restart after)."""
 
     @property
     def flash_size(self) -> int:
@@ -123,6 +130,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.stm32l0_adc import DEVICES as STM32L0_ADC
     from sim.devices.stm32l0_exti import DEVICES as STM32L0_EXTI
     from sim.devices.stm32l0_factory import DEVICES as STM32L0_FACTORY
+    from sim.devices.stm32l0_flash import DEVICES as STM32L0_FLASH
     from sim.devices.stm32l0_pwr import DEVICES as STM32L0_PWR
     from sim.devices.stm32l0_rtc import DEVICES as STM32L0_RTC
     from sim.devices.stm32l0_tim import DEVICES as STM32L0_TIMERS
@@ -132,7 +140,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 CmsdkUart, CmsdkUart1k, CmsdkTimer0, CmsdkTimer1, *STM32L0,
                                 *STM32L0_USARTS, *STM32L0_TIMERS, *STM32L0_EXTI,
                                 *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
-                                *STM32L0_PWR)}
+                                *STM32L0_PWR, *STM32L0_FLASH)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

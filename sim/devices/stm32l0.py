@@ -19,8 +19,22 @@ registers (RM0377's reset values) and CCIPR read back; CSR's backup-domain bits 
 RTCEN, RTCRST) take writes only while PWR_CR.DBP is set (others are listed as ignored), and
 RTCRST clears the others, as a backup-domain reset does; CIFR reads 0 (no clock interrupt is
 raised), CICR is write-only, and the reserved offsets (CRRCR's, 0x08, on parts without HSI48,
-which STM32CubeL0's SystemInit clears all the same) read 0. The clock the firmware sets up does
-not change the simulated one: cycles become time at the profile's clock.
+which STM32CubeL0's SystemInit clears all the same) read 0.
+
+The core's clock: until the firmware first writes CFGR or ICSCR (or FLASH_ACR,
+sim/devices/stm32l0_flash.py), the core runs at the profile's clock with its flash wait states,
+standing for a start-up's clock set-up that the image does not hold (the project's own firmware
+never sets a clock up). From that write on it runs at HCLK as the registers give it, with
+FLASH_ACR.LATENCY's wait states: SYSCLK from CFGR.SWS (MSI at 32,768 x 2^(ICSCR.MSIRANGE + 1)
+Hz, HSI16 at 16 MHz or 4 MHz with CR.HSI16DIVEN, the HSE at 8 MHz (the board's crystal, which
+the simulator cannot know: STM32CubeL0's default HSE_VALUE), the PLL at its input x PLLMUL /
+PLLDIV, as SystemCoreClockUpdate computes them) divided by CFGR.HPRE. The peripherals follow:
+PCLK1 and PCLK2 are HCLK divided by PPRE1 and PPRE2 (a timer counts at PCLK, or at twice it
+when its bus is divided), the USARTs' kernel clocks and the ADC's follow RCC_CCIPR, CFGR and
+ICSCR, and a change of any of them (each write to CR, ICSCR, CFGR or CCIPR) is taken by every
+peripheral at the cycle it happens (what a frame, a conversion or a count has left goes on at
+the new rate). Device time, the report's milliseconds and --run-for follow the clock
+(sim/clocks.py).
 
 USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
 (sim/devices/stm32l0_tim.py) are modelled, each a :class:`Clocked` peripheral that works only
@@ -39,6 +53,7 @@ chip.
 """
 
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.devices import Device
@@ -74,6 +89,17 @@ _STORED_RESET = {ICSCR: 5 << 13 | 16 << 8, CIER: 0, 0x1C: 0, 0x20: 0, 0x24: 0, 0
                  0x44: 0x0040_5225, 0x48: 0xB8E6_4A11, 0x4C: 0}
 
 
+# the clock tree (RM0377 section 7.2)
+HSI16_HZ = 16_000_000
+HSE_HZ = 8_000_000  # the board's crystal: STM32CubeL0's default HSE_VALUE
+PLL_MUL = (3, 4, 6, 8, 12, 16, 24, 32, 48)  # CFGR.PLLMUL (codes past 8 are reserved)
+AHB_DIV = (1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 8, 16, 64, 128, 256, 512)  # CFGR.HPRE
+APB_DIV = (1, 1, 1, 1, 2, 4, 8, 16)  # CFGR.PPRE1, PPRE2
+CCIPR = 0x4C
+# the writes that may change a clock some peripheral or the core runs on
+_CLOCK_WORDS = (CR, ICSCR, CFGR, CCIPR)
+
+
 def merge(old: int, offset: int, size: int, value: int) -> int:
     """``old`` with the ``size`` bytes at ``offset & 3`` replaced by ``value`` (within the
     word)."""
@@ -97,6 +123,68 @@ class Stm32l0Rcc(Device):
         self.sws = 0  # the source the system clock is on: MSI
         self.csr = _POWER_ON
         self._regs = dict(_STORED_RESET)
+        # the firmware sets the clock up itself (it wrote CFGR, ICSCR or FLASH_ACR): the core
+        # runs at HCLK from then on; before, at the profile's clock
+        self.managed = False
+
+    # --- the clock tree -----------------------------------------------------------------------
+    def _hsi16(self) -> tuple[int, str]:
+        return (HSI16_HZ // 4, "HSI16 / 4") if self.cr & HSIDIVEN else (HSI16_HZ, "HSI16")
+
+    def sysclk(self) -> tuple[int, str]:
+        """SYSCLK in Hz and where it comes from (CFGR.SWS), as SystemCoreClockUpdate
+        computes it."""
+        if self.sws == 0:
+            msi = self._regs[ICSCR] >> 13 & 7
+            return 32_768 << (msi + 1), f"MSI range {msi}"
+        if self.sws == 1:
+            return self._hsi16()
+        if self.sws == 2:
+            return HSE_HZ, "HSE, 8 MHz assumed"
+        mul = PLL_MUL[min(self.cfgr >> 18 & 15, len(PLL_MUL) - 1)]
+        div = (self.cfgr >> 22 & 3) + 1
+        hz, name = (HSE_HZ, "HSE") if self.cfgr & PLLSRC_HSE else self._hsi16()
+        return hz * mul // div, f"PLL: {name} x {mul} / {div}"
+
+    def ahb_divider(self) -> int:
+        """SYSCLK cycles in an HCLK (core) cycle: CFGR.HPRE."""
+        return AHB_DIV[self.cfgr >> 4 & 15]
+
+    def apb_divider(self, bus: int) -> int:
+        """Core (HCLK) cycles in a cycle of APB ``bus`` (1 or 2): CFGR.PPRE1, PPRE2."""
+        return APB_DIV[self.cfgr >> (8 if bus == 1 else 11) & 7]
+
+    def timer_divider(self, bus: int) -> int:
+        """Core cycles in a cycle of the timers' clock on APB ``bus``: PCLK, or twice PCLK
+        when the bus is divided."""
+        div = self.apb_divider(bus)
+        return 1 if div == 1 else div // 2
+
+    def core_clock(self) -> tuple[int, str] | None:
+        """HCLK in Hz and its source, once the firmware manages the clock; None before (the
+        profile's clock)."""
+        if not self.managed:
+            return None
+        hz, source = self.sysclk()
+        div = self.ahb_divider()
+        return hz // div, source + (f", AHB / {div}" if div > 1 else "")
+
+    def reclock(self, change: Callable[[], None], manage: bool = False) -> None:
+        """Make ``change`` (to registers a clock comes from) as the chip does, at this cycle:
+        every peripheral brought up to now at the old clocks before it, and going on at the
+        new ones after it, the core's clock following (``manage``: the firmware sets the
+        clock up from now on)."""
+        devices = list(self.gated.values())
+        for dev in devices:
+            dev.settle()
+        change()
+        self.managed = self.managed or manage
+        clock = self.core_clock()
+        if clock is not None:
+            flash = self.host.device("stm32l0_flash")
+            self.host.set_clock(clock[0], int(getattr(flash, "latency", 0)), clock[1])
+        for dev in devices:
+            dev.restart()
 
     # --- the clocks -------------------------------------------------------------------------
     def _pll_input(self) -> int:
@@ -138,6 +226,10 @@ class Stm32l0Rcc(Device):
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
+        if word in _CLOCK_WORDS:
+            self.reclock(lambda: self._write(word, merge(self._word(word), offset, size, value)),
+                         manage=word in (ICSCR, CFGR))
+            return
         # (the RTC's bits are in CSR, whose word 0x10 below is a sleep-mode enable register: an
         # extra settle and restart there change nothing)
         gated = [d for d in self.gated.values() if word in (d.clock[0], d.clock[0] - RESETS)]

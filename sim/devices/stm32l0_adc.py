@@ -11,14 +11,16 @@ listed with why. A pin (channels 0-15) has no voltage here: it converts to 0, an
 firmware's read of such a result is listed as unmodelled ("channel 3: a pin's voltage is not
 modelled, 0 V"). RES (12, 10, 8, 6 bits) and ALIGN apply.
 
-Timing: the ADC clock is PCLK / 2, / 4 or PCLK (CFGR2.CKMODE; PCLK is the profile's clock) or,
-with CKMODE 0, the HSI16 (16 MHz, divided by CCR.PRESC), which then must be on in the RCC. A
-conversion takes SMPR's sampling time plus 12.5 ADC clock cycles (10.5, 8.5, 6.5 at 10, 8, 6
-bits), a sequence's conversions back to back; calibration (CR.ADCAL) 83, after which DR[6:0]
-holds the calibration factor, as CALFACT does; ADRDY is set as soon as ADEN is. Without the
-HSI16, nothing comes (ADRDY, calibration, conversions) and every ISR and CR read while the
-firmware waits is listed with why. ADSTART (with ADEN, or with CFGR1.AUTOFF, where the ADC
-powers itself on to convert) converts CHSELR's channels in order (CFGR1.SCANDIR: downwards),
+Timing: the ADC clock is PCLK / 2, / 4 or PCLK (CFGR2.CKMODE; PCLK is PCLK2, the core's clock
+divided by RCC_CFGR.PPRE2) or, with CKMODE 0, the HSI16 (16 MHz, divided by CCR.PRESC), which
+then must be on in the RCC. A conversion takes SMPR's sampling time plus 12.5 ADC clock cycles
+(10.5, 8.5, 6.5 at 10, 8, 6 bits), a sequence's conversions back to back; calibration (CR.ADCAL)
+83, after which DR[6:0] holds the calibration factor, as CALFACT does; ADRDY is set as soon as
+ADEN is. Without the HSI16, nothing comes (ADRDY, calibration, conversions) and every ISR and CR
+read while the firmware waits is listed with why; a conversion or calibration whose clock stops
+(the HSI16, or the RCC's ADCEN) stops where it is and goes on when the clock is back, and one
+whose clock changes goes on at the new rate. ADSTART (with ADEN, or with CFGR1.AUTOFF, where the
+ADC powers itself on to convert) converts CHSELR's channels in order (CFGR1.SCANDIR: downwards),
 EOC after each (DR holds it; reading DR clears EOC), EOS after the last; CONT starts the
 sequence again, otherwise ADSTART clears. A result that overwrites one not read sets OVR (DR
 keeps the old one unless CFGR1.OVRMOD). ADSTP stops, ADDIS disables (ADEN clears). ISR's flags
@@ -75,6 +77,9 @@ class Stm32l0Adc(Clocked):
         self._sequence: list[int] = []  # channels left to convert in this sequence
         self._calibrating = False
         self._due = NEVER  # the cycle the conversion (or calibration) under way ends
+        # the ADC clock cycles it has left, from an RCC change (settle) until it goes on
+        # (restart), kept while its clock is off
+        self._left: float | None = None
         self.host.exceptions.set_timer(self, None, self._catch_up)
 
     # --- time ---------------------------------------------------------------------------------
@@ -82,7 +87,8 @@ class Stm32l0Adc(Clocked):
         """The ADC clock, 0 when its source is off."""
         mode = self.cfgr2 >> 30
         if mode:
-            return self.host.clock_hz / (2, 4, 1)[mode - 1]
+            pclk = self.host.clock_hz / (1 if self._rcc is None else self._rcc.apb_divider(2))
+            return pclk / (2, 4, 1)[mode - 1]
         if self._rcc is not None and not self._rcc.read(RCC_CR, 4) & HSION:
             return 0
         presc = self.ccr >> 18 & 0xF
@@ -96,6 +102,7 @@ class Stm32l0Adc(Clocked):
         """The conversion or calibration ending ``adc_cycles`` ADC clock cycles after
         ``start`` (default now; a sequence's next conversion starts where the last ended)."""
         took = self._cycles(adc_cycles)
+        self._left = None
         begin = self.host.exceptions.now if start is None else start
         self._due = NEVER if took is None else begin + took
         self.host.exceptions.set_timer(self, None if took is None else self._due,
@@ -115,13 +122,24 @@ class Stm32l0Adc(Clocked):
         self._drive()
 
     def settle(self) -> None:
-        self._catch_up()
+        """Before an RCC change: what the conversion (or calibration) under way has left, in
+        ADC clock cycles (its clock may change)."""
+        if self._due != NEVER:
+            self._catch_up()
+        if self._due != NEVER:
+            now = self.host.exceptions.now
+            self._left = (self._due - now) * self._adc_hz() / self.host.clock_hz
 
     def restart(self) -> None:
-        if not self.clocked():  # without its clock a conversion under way stops
-            self.host.exceptions.set_timer(self, None, self._catch_up)
-        elif self._due != NEVER:
-            self.host.exceptions.set_timer(self, self._due, self._catch_up)
+        """After it: the conversion goes on at the ADC clock now; without its clock (the RCC's
+        ADCEN, or the HSI16) it stops where it is, until the clock is back."""
+        if self._left is not None:
+            if self.clocked() and self._adc_hz():
+                self._plan(self._left)
+                self._left = None
+            else:  # stopped: what it has left is kept
+                self._due = NEVER
+                self.host.exceptions.set_timer(self, None, self._catch_up)
         self._drive()  # held in reset: the line falls with the flags
 
     # --- converting ---------------------------------------------------------------------------
@@ -273,7 +291,7 @@ class Stm32l0Adc(Clocked):
         if new & ADSTP and self.cr & ADSTART:
             self.cr &= ~ADSTART
             self._sequence = []
-            self._due = NEVER
+            self._due, self._left = NEVER, None
             self.host.exceptions.set_timer(self, None, self._catch_up)
         if new & ADDIS and self.cr & ADEN and not self.cr & ADSTART:
             self.cr &= ~(ADEN | ADDIS)

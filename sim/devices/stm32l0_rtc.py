@@ -105,6 +105,10 @@ class Stm32l0Rtc(Clocked):
         self._hz = 0  # RTCCLK while counting, 0 stopped
         self._base_cycle = 0  # the cycle at which the timeline was at _base_tick
         self._base_tick = 0
+        # and the part of a period past it, in 1 / _core_hz periods; _core_hz: the core's clock
+        # the timeline counts cycles at (the firmware may change it)
+        self._base_rem = 0
+        self._core_hz = self.host.clock_hz
         self._frozen = 0  # the timeline while stopped
         self._wut_start = 0  # the tick the current wake-up period began
         self._rsf_due: int | None = 2  # the tick RSF sets (again); None: set. Reset: clear
@@ -157,11 +161,13 @@ class Stm32l0Rtc(Clocked):
         if not self._hz:
             return self._frozen
         now = self.host.exceptions.now
-        return self._base_tick + (now - self._base_cycle) * self._hz // self.host.clock_hz
+        return self._base_tick + (self._base_rem + (now - self._base_cycle) * self._hz
+                                  ) // self._core_hz
 
     def _cycle_of(self, tick: int) -> int:
         """The first cycle at which the timeline reaches ``tick`` (while counting)."""
-        return self._base_cycle + -(-(tick - self._base_tick) * self.host.clock_hz // self._hz)
+        return self._base_cycle + -(-((tick - self._base_tick) * self._core_hz
+                                      - self._base_rem) // self._hz)
 
     @property
     def _second(self) -> int:
@@ -184,12 +190,20 @@ class Stm32l0Rtc(Clocked):
     def _retime(self) -> None:
         """Follow RTCCLK as the RCC gives it now: the timeline goes on at a new rate from now,
         stops without it, or starts; while the rate stays the same nothing changes (no part of
-        a period is lost to an RCC write)."""
+        a period is lost to an RCC write). A change of the core's clock keeps the timeline
+        where it is, the part of a period included, counting cycles at the new rate."""
         hz = 0 if self._bits()[1] else self._rtcclk()
-        if hz != self._hz:
-            self._frozen = self._tick()
-            self._hz = hz
-            self._base_cycle, self._base_tick = self.host.exceptions.now, self._frozen
+        core = self.host.clock_hz
+        if hz != self._hz or core != self._core_hz:
+            now = self.host.exceptions.now
+            rem = 0
+            if self._hz:
+                total = self._base_rem + (now - self._base_cycle) * self._hz
+                self._frozen = self._base_tick + total // self._core_hz
+                if hz == self._hz:  # only the core's clock changed: keep the part of a period
+                    rem = total % self._core_hz * core // self._core_hz
+            self._hz, self._core_hz = hz, core
+            self._base_cycle, self._base_tick, self._base_rem = now, self._frozen, rem
         self._schedule()
 
     def _advance(self) -> None:

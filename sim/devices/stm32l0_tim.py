@@ -3,8 +3,9 @@ STM32CubeL0's HAL_InitTick sets up when the HAL's tick comes from a timer (STM32
 a timer rather than SysTick, for firmware whose RTOS takes SysTick), and what firmware counts
 periods or delays with.
 
-Each is a 16-bit up-counter clocked at the profile's clock (its APB clock, undivided), through
-its prescaler: CNT steps once per PSC + 1 cycles (asleep too) from 0 to ARR, and the step past
+Each is a 16-bit up-counter clocked at its bus's timer clock (PCLK, twice PCLK when RCC_CFGR's
+APB prescaler divides: the core's clock divided by 1, 1, 2, 4 or 8) through its prescaler: CNT
+steps once per PSC + 1 timer clocks (asleep too) from 0 to ARR, and the step past
 ARR is an update event: CNT back to 0, the prescaler's and (with CR1.ARPE) ARR's preloaded
 values take effect, SR.UIF set (not with CR1.UDIS), and with CR1.OPM the counter stops (CEN
 cleared). EGR.UG makes an update event at once (UIF only with CR1.URS clear). The interrupt
@@ -43,6 +44,7 @@ APB2ENR, APB1ENR = 0x34, 0x38
 class _Tim(Clocked):
     size = 0x400
     irq: int
+    bus: int  # the APB it is on (1 or 2)
     channels: tuple[int, ...] = (CCMR1, CCR1, CCR2)  # TIM21, TIM22: two
 
     def reset(self) -> None:
@@ -54,6 +56,7 @@ class _Tim(Clocked):
         self._arr = 0xFFFF
         self._pos = 0  # cycles into the current count period, at cycle self._since
         self._since = 0
+        self._div = 1  # core cycles in a timer clock (the APB prescaler)
         # read back; written, listed only for what they ask that is not modelled (_write);
         # a channel the timer lacks (TIM21, TIM22: CCMR2, CCR3, CCR4) is a reserved offset
         self._regs = dict.fromkeys((CR2, SMCR, CCER, OR, *self.channels), 0)
@@ -65,9 +68,17 @@ class _Tim(Clocked):
         return (bool(self.cr1 & CEN) and not self.cr1 & DIR_CMS
                 and not self._regs[SMCR] & (SMS | ECE) and self._arr > 0 and self.clocked())
 
+    def _divider(self) -> int:
+        """Core cycles in a cycle of the timer's clock, as the RCC's APB prescaler sets it."""
+        return 1 if self._rcc is None else self._rcc.timer_divider(self.bus)
+
+    def _step(self) -> int:
+        """Cycles per count."""
+        return (self._psc + 1) * self._div
+
     def _period(self) -> int:
         """Cycles from CNT 0 to the update event."""
-        return (self._arr + 1) * (self._psc + 1)
+        return (self._arr + 1) * self._step()
 
     def _load(self) -> None:
         """An update event's transfer of the preloaded values."""
@@ -108,6 +119,10 @@ class _Tim(Clocked):
         self._advance()
 
     def restart(self) -> None:
+        div = self._divider()
+        if div != self._div:  # the APB prescaler changed: the count goes on at the new rate
+            self._pos = self._pos * div // self._div
+            self._div = div
         self._since = self.host.exceptions.now
         self._schedule()
 
@@ -147,7 +162,7 @@ class _Tim(Clocked):
                         self.sr |= UIF
             listed = bool(value & ~UG)
         elif word == CNT:
-            self._pos = (value & 0xFFFF) * (self._psc + 1)
+            self._pos = (value & 0xFFFF) * self._step()
         elif word == PSC:
             self.psc = value & 0xFFFF
         elif word == ARR:
@@ -170,22 +185,22 @@ class _Tim(Clocked):
     def _word(self, word: int) -> int:
         """The register at offset ``word`` (unmodelled ones as written)."""
         if word == CNT:
-            return self._pos // (self._psc + 1)
+            return self._pos // self._step()
         values = {CR1: self.cr1, DIER: self.dier, SR: self.sr, PSC: self.psc, ARR: self.arr}
         return values.get(word, self._regs.get(word, self._stored.get(word, 0)))
 
 
 class Stm32l0Tim2(_Tim):
-    name, base, irq, clock = "stm32l0_tim2", 0x4000_0000, 15, (APB1ENR, 0)
+    name, base, irq, clock, bus = "stm32l0_tim2", 0x4000_0000, 15, (APB1ENR, 0), 1
     channels = (CCMR1, CCMR2, CCR1, CCR2, CCR3, CCR4)
 
 
 class Stm32l0Tim21(_Tim):
-    name, base, irq, clock = "stm32l0_tim21", 0x4001_0800, 20, (APB2ENR, 2)
+    name, base, irq, clock, bus = "stm32l0_tim21", 0x4001_0800, 20, (APB2ENR, 2), 2
 
 
 class Stm32l0Tim22(_Tim):
-    name, base, irq, clock = "stm32l0_tim22", 0x4001_1400, 22, (APB2ENR, 5)
+    name, base, irq, clock, bus = "stm32l0_tim22", 0x4001_1400, 22, (APB2ENR, 5), 2
 
 
 DEVICES = (Stm32l0Tim2, Stm32l0Tim21, Stm32l0Tim22)

@@ -5,23 +5,24 @@ printf retargeted to it send their bytes.
 Both have the same registers at the same offsets (LPUART1 lacks GTPR and RTOR). TDR 0x28: a
 store sends its low byte to the run's console (beside semihosting output and the CMSDK UART's)
 while CR1.UE and CR1.TE are set, at once; on the line it takes a frame time (start bit, 7, 8 or
-9 data bits as CR1.M1/M0 say, 1, 1.5 or 2 stop bits as CR2.STOP says, each a bit time): the
-byte goes into the shift register if it is free (ISR.TXE stays set), else waits in TDR (TXE
-clear) until the frame before is out; ISR.TC sets when the last frame is out and clears on an
-ICR.TCCF write or a TDR store. So firmware that polls TXE waits as long as on the chip, and a
-TXE or TC interrupt comes when the chip's would. Left out: a store while TXE is clear sends
-both bytes to the console (the chip overwrites the waiting one), one with TE clear is dropped,
-a byte cut off by clearing UE is on the console already, setting TE sends no idle frame, and
-CR1's M1/M0 and OVER8, CR2.STOP and BRR written while UE is set take effect (the chip ignores
-such writes). ISR.TEACK and REACK follow UE with TE and RE, the acknowledgements HAL_UART_Init
-waits for. RDR 0x24: a load returns the byte in the receive buffer (ISR.RXNE) from the console
-input (``--input``, the stream SYS_READ reads) while UE and RE are set; RQR.RXFRQ empties the
-buffer. As on the CMSDK UART, polled input (CR1.RXNEIE clear) is there whenever the firmware
-looks (an ISR or RDR load reads the next byte), and interrupt-driven input (RXNEIE set) arrives
-one frame time after the receiver is switched on or RDR is read; a bit time is BRR cycles of
-the port's kernel clock, as RCC_CCIPR selects it (APB or SYSCLK: the profile's clock; HSI16: 16
-MHz; LSE: 32,768 Hz) (USART2 with CR1.OVER8: BRR / 2 in BRR's USARTDIV encoding; LPUART1: BRR /
-256), and the smallest divider the part allows (16, LPUART1: 0x300) when BRR is below it. The
+9 data bits as CR1.M1/M0 say, 1, 1.5 or 2 stop bits as CR2.STOP says, each a bit time): the byte
+goes into the shift register if it is free (ISR.TXE stays set), else waits in TDR (TXE clear)
+until the frame before is out; ISR.TC sets when the last frame is out and clears on an ICR.TCCF
+write or a TDR store. So firmware that polls TXE waits as long as on the chip, and a TXE or TC
+interrupt comes when the chip's would. Left out: a store while TXE is clear sends both bytes to
+the console (the chip overwrites the waiting one), one with TE clear is dropped, a byte cut off
+by clearing UE is on the console already, setting TE sends no idle frame, and CR1's M1/M0 and
+OVER8, CR2.STOP and BRR written while UE is set take effect (the chip ignores such writes).
+ISR.TEACK and REACK follow UE with TE and RE, the acknowledgements HAL_UART_Init waits for. RDR
+0x24: a load returns the byte in the receive buffer (ISR.RXNE) from the console input
+(``--input``, the stream SYS_READ reads) while UE and RE are set; RQR.RXFRQ empties the buffer.
+As on the CMSDK UART, polled input (CR1.RXNEIE clear) is there whenever the firmware looks (an
+ISR or RDR load reads the next byte), and interrupt-driven input (RXNEIE set) arrives one frame
+time after the receiver is switched on or RDR is read; a bit time is BRR cycles of the port's
+kernel clock, as RCC_CCIPR selects it (PCLK1 or SYSCLK, as the RCC's clock tree gives them;
+HSI16: 16 MHz; LSE: 32,768 Hz; a change of the clocks takes effect mid-frame, the rest of the
+frame at the new rate) (USART2 with CR1.OVER8: BRR / 2 in BRR's USARTDIV encoding; LPUART1: BRR
+/ 256), and the smallest divider the part allows (16, LPUART1: 0x300) when BRR is below it. The
 interrupt line (USART2: IRQ 28, LPUART1: IRQ 29) is a level: TXE with TXEIE, TC with TCIE, RXNE
 with RXNEIE, while UE is set. Clearing UE resets the flags (RXNE clear, TXE and TC set) and
 drops a byte not yet read.
@@ -64,7 +65,9 @@ class _Usart(Clocked):
         self._shift_end = 0  # the cycle the frame in the shift register is out
         self._tdr_full = False  # a byte in TDR, waiting for the shift register
         self._tx_timer = getattr(self, "_tx_timer", object())  # owner of the TX event
-        self._tx_left = 0  # cycles of the frame left when the clock went off
+        self._tx_left = 0.0  # bit times of the frame left at the last settle()
+        self._bit = 0.0  # the bit time (cycles) at the last settle()
+        self._rx_due = 0  # the cycle the next interrupt-driven byte arrives, when planned
         self._rx: int | None = None  # the byte in the receive buffer
         self._regs = dict.fromkeys(self.stored, 0)
         self.tdr = 0  # the last data written
@@ -126,25 +129,38 @@ class _Usart(Clocked):
         return brr * self._kernel_ratio()
 
     def _kernel_ratio(self) -> float:
-        """Core cycles per cycle of the port's kernel clock, as RCC_CCIPR selects it: APB or
-        SYSCLK (the profile's clock), HSI16 (16 MHz) or LSE (32,768 Hz)."""
-        if self._rcc is None:
+        """Core cycles per cycle of the port's kernel clock, as RCC_CCIPR selects it: PCLK1
+        or SYSCLK (the core's clock divided or multiplied by the RCC's prescalers), HSI16
+        (16 MHz) or LSE (32,768 Hz)."""
+        rcc = self._rcc
+        if rcc is None:
             return 1.0
-        sel = self._rcc.read(CCIPR, 4) >> self.ccipr_shift & 3
-        return (1.0, 1.0, self.host.clock_hz / 16e6, self.host.clock_hz / 32768)[sel]
+        sel = rcc.read(CCIPR, 4) >> self.ccipr_shift & 3
+        if sel == 0:
+            return float(rcc.apb_divider(1))
+        if sel == 1:
+            return 1 / rcc.ahb_divider()
+        return self.host.clock_hz / (16e6 if sel == 2 else 32768)
 
     def _receiving(self) -> bool:
         return self.cr1 & (UE | RE) == UE | RE and self.clocked()
 
     def settle(self) -> None:
-        """Before an RCC change: the frame's time left, kept while the clock is off."""
+        """Before an RCC change: the frame's time left (in bit times: the bit time may
+        change), kept while the clock is off."""
+        self._bit = self._bit_cycles()
         if self.clocked():
             self._tx_advance()
-            self._tx_left = max(0, self._shift_end - self.host.exceptions.now)
+            self._tx_left = max(0, self._shift_end - self.host.exceptions.now) / self._bit
 
     def restart(self) -> None:
-        if self.clocked():  # the frame goes on where it stopped
-            self._shift_end = self.host.exceptions.now + self._tx_left
+        model = self.host.exceptions
+        bit = self._bit_cycles()
+        if self.clocked():  # the frame goes on where it stopped, at the bit time now
+            self._shift_end = model.now + round(self._tx_left * bit)
+        if model.has_timer(self) and bit != self._bit:  # so does a byte arriving
+            self._rx_due = model.now + round(max(0, self._rx_due - model.now) / self._bit * bit)
+            model.set_timer(self, self._rx_due, self._arrive)
         self._update_line()
         self._expect_rx()
         self._plan_tx()
@@ -161,7 +177,8 @@ class _Usart(Clocked):
         model = self.host.exceptions
         if self._rx is None and self._receiving() and self.cr1 & RXNEIE:
             if not model.has_timer(self):
-                model.set_timer(self, model.now + self._frame_cycles(), self._arrive)
+                self._rx_due = model.now + self._frame_cycles()
+                model.set_timer(self, self._rx_due, self._arrive)
         elif model.has_timer(self):
             model.set_timer(self, None, self._arrive)
 

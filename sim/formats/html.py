@@ -193,14 +193,18 @@ def render_html(profile: Profile, top: int | None = None) -> str:
         f"<title>profile: {esc(Path(r.elf).name)}</title>",
         f"<style>{CSS}</style></head><body>",
         f"<h1>Profile of <code>{esc(Path(r.elf).name)}</code></h1>",
-        f'<p class="sub">{esc(r.target)}: {esc(r.core)} @ {r.clock_hz / 1e6:g} MHz, '
-        f"{r.flash_wait_states} flash wait states. Run {status}.</p>",
+        f'<p class="sub">{esc(r.target)}: {esc(r.core)} @ {esc(r.clock_text)}, '
+        f"{r.flash_wait_states} flash wait states{' from reset' if r.clocks else ''}. "
+        f"Run {status}.</p>",
         "<table>",
         f'<tr><td>instructions</td><td class="n">{total.instructions:,}</td><td>exact</td></tr>',
         f'<tr><td>cycles</td><td class="n">{total.cycles:,}</td>'
         "<td>estimate (per-instruction timing table + refill per taken branch)</td></tr>",
         f'<tr><td>time</td><td class="n">{r.time_ms:,.3f} ms</td>'
-        f"<td>at {r.clock_hz / 1e6:g} MHz</td></tr>",
+        f"<td>at {'the firmware&#x27;s clocks' if r.clocks else f'{r.clock_hz / 1e6:g} MHz'}"
+        "</td></tr>",
+        *(f'<tr><td>{"clock" if i == 0 else ""}</td><td class="n">{esc(hz)}</td>'
+          f"<td>{esc(since)}</td></tr>" for i, (hz, since) in enumerate(r.clock_rows)),
         f'<tr><td>SRAM peak</td><td class="n">{mem["peak"]:,} B</td>'
         f"<td>of {esc(format_size(mem['sram_size']))} "
         f"({pct_of(mem['peak'], mem['sram_size'])}); {mem['free']:,} B free</td></tr>",

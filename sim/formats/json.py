@@ -58,6 +58,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "elf": report.elf,
         "wall_seconds": report.wall_seconds,
         "sleep_cycles": report.sleep_cycles,
+        "sleep_ms": report.sleep_ms,
+        "clocks": [c.to_dict() for c in report.clocks],
         "exceptions": {"taken": report.exceptions, "tail_chained": report.tail_chained,
                        "handler_cycles": report.handler_cycles},
         "unmodelled_registers": report.unmodelled,

@@ -75,22 +75,25 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     if report.run_for is not None:
         how = f"still running after {format_duration(report.run_for)}"
     console.print(f"[bold {status_style}]{headline}[/]  {how}  "
-                  f"[dim]({report.target}: {report.core} @ {report.clock_hz / 1e6:g} MHz)[/]")
+                  f"[dim]({report.target}: {report.core} @ {report.clock_text})[/]")
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_column(style="dim")
     table.add_row("instructions", f"{report.instructions:,}", "exact")
+    ws = report.flash_wait_states
     table.add_row("cycles", f"{report.cycles:,}",
-                  f"estimate, {report.flash_wait_states} flash wait states per refill")
-    mhz = f"{report.clock_hz / 1e6:g} MHz"
+                  "estimate, flash wait states as the firmware set them" if report.clocks else
+                  f"estimate, {ws} flash wait state{'' if ws == 1 else 's'} per refill")
+    mhz = "the firmware's clocks" if report.clocks else f"{report.clock_hz / 1e6:g} MHz"
     if report.sleep_cycles:  # the time the core ran; asleep it spent more
-        asleep = report.sleep_cycles / report.clock_hz * 1e3
         table.add_row("time", f"{report.time_ms:,.3f} ms",
-                      f"at {mhz} awake, + {asleep:,.3f} ms asleep")
+                      f"at {mhz} awake, + {report.sleep_ms:,.3f} ms asleep")
     else:
         table.add_row("time", f"{report.time_ms:,.3f} ms",
                       f"at {mhz}, the whole run (start-up included)")
+    for i, (hz, since) in enumerate(report.clock_rows):
+        table.add_row("clock" if i == 0 else "", hz, since)
     table.add_row("static RAM", f"{report.static:,} B", static_label(report.static_sections))
     table.add_row("stack peak", f"{report.stack_peak:,} B", "")
     heap_note = "" if report.heap_tracked else (
@@ -100,7 +103,7 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
     if report.sleep_cycles:
         table.add_row("sleep", f"{report.sleep_cycles:,}", "cycles in WFI/WFE, not in cycles")
-        awake = 100 * report.cycles / (report.cycles + report.sleep_cycles)
+        awake = 100 * report.duty_cycle
         table.add_row("duty cycle", f"{awake:.1f}%" if awake >= 10 else f"{awake:.2g}%",
                       "of the time awake")
     if report.exceptions:

@@ -1,0 +1,249 @@
+"""The core's clock as the firmware sets it up (sim/clocks.py, the STM32L0's RCC and flash
+interface): device time piece by piece, the clock tree, the peripherals following a change,
+--run-for, the report and the budgets in milliseconds."""
+
+import pytest
+
+import sim
+from sim.budget_check import compare
+from sim.clocks import ClockLog, clock_rows, format_hz
+from sim.devices.stm32l0 import CFGR, CR, ICSCR
+from tests.test_exceptions import irq_program
+
+MSI5 = 2_097_152  # MSI range 5: the part's clock after reset
+LIMIT = ("--max-instructions", "5000000")
+
+
+def clock_program(firmware, case: str):
+    return irq_program(firmware, "clock.c", "stm32l031", **{f"CASE_{case}": None})
+
+
+# --- ClockLog ----------------------------------------------------------------------------------
+def test_a_clock_log_turns_cycles_into_device_time_piece_by_piece():
+    log = ClockLog(32_000_000)
+    assert log.seconds(32_000, 0) == pytest.approx(1e-3) and not log.varied
+    log.change(32_000, 16_000, 2_000_000, 0, "MSI")  # half of the first ms asleep
+    assert log.split(32_000, 16_000) == pytest.approx((0.5e-3, 0.5e-3))
+    # 2,000 cycles more at 2 MHz (1 ms), 500 of them asleep
+    awake, asleep = log.split(34_000, 16_500)
+    assert (awake, asleep) == pytest.approx((0.5e-3 + 0.75e-3, 0.5e-3 + 0.25e-3))
+    assert log.changes[0].seconds == pytest.approx(1e-3) and log.varied
+    # 10 ms of device time falls 9 ms of 2 MHz cycles after the change
+    assert log.cycle_at(10e-3, 32_000, 16_000) == 32_000 + 18_000
+    assert log.cycle_at(0.5e-3, 34_000, 16_500) == 34_000  # already past: not before now
+
+
+def test_the_clock_rows_keep_the_first_and_last_changes():
+    log = ClockLog(32_000_000)
+    for i in range(1, 11):
+        log.change(i * 32_000, 0, 1_000_000 * i, i % 2, f"source {i}")
+    rows = clock_rows(32_000_000, 1, log.changes, most=6)
+    assert rows[0] == ("32 MHz", "from reset (the target's), 1 wait state")
+    assert rows[2] == ("...", "6 more changes")
+    assert rows[-1][0] == "10 MHz" and rows[-1][1].endswith("source 10, 0 wait states")
+    assert len(rows) == 6 and clock_rows(32_000_000, 1, []) == []
+    assert format_hz(65_536) == "65.54 kHz" and format_hz(2_097_152) == "2.097 MHz"
+
+
+# --- the RCC's clock tree, on a simulator of the part -------------------------------------------
+@pytest.fixture
+def part(firmware):
+    simulator = sim.Simulator(firmware.image("hello.c", target="stm32l031"))
+    simulator._reset()
+    simulator.console_write = lambda data: None  # no run: no console
+    return simulator
+
+
+def write(part, device: str, offset: int, value: int) -> None:
+    part.device(device).write(offset, 4, value)
+
+
+def test_the_profiles_clock_holds_until_the_firmware_writes_cfgr_icscr_or_flash_acr(part):
+    rcc = part.device("stm32l0_rcc")
+    write(part, "stm32l0_rcc", CR, rcc.read(CR, 4) | 1)  # HSI16 on: the clock is not set up
+    write(part, "stm32l0_rcc", 0x38, 1 << 17)  # a peripheral's clock: neither
+    assert part.clock_hz == 32_000_000 and part._clock.changes == []
+    write(part, "stm32l0_rcc", CFGR, 0)  # the reset value, written: the registers' clock now
+    assert part.clock_hz == MSI5
+    assert part._clock.changes[-1].source == "MSI range 5"
+    assert part._clock.changes[-1].wait_states == 0  # FLASH_ACR.LATENCY after reset
+    assert part._counter._s.refill == part.timing.branch_refill
+
+
+@pytest.mark.parametrize("writes, hz, source", [
+    ([(ICSCR, 6 << 13)], 4_194_304, "MSI range 6"),
+    ([(ICSCR, 0)], 65_536, "MSI range 0"),
+    ([(CR, 0x101), (CFGR, 1)], 16_000_000, "HSI16"),
+    ([(CR, 0x109), (CFGR, 1)], 4_000_000, "HSI16 / 4"),
+    ([(CR, 0x101), (CFGR, 1 | 0x8 << 4)], 8_000_000, "HSI16, AHB / 2"),
+    ([(CR, 0x10101), (CFGR, 2)], 8_000_000, "HSE, 8 MHz assumed"),
+    # the PLL: HSI16 x 4 / 2 (STM32CubeL0's 32 MHz), HSE x 6 / 3
+    ([(CR, 0x101), (CFGR, 1 << 18 | 1 << 22), (CR, 0x0100_0101), (CFGR, 3 | 1 << 18 | 1 << 22)],
+     32_000_000, "PLL: HSI16 x 4 / 2"),
+    ([(CR, 0x10101), (CFGR, 1 << 16 | 2 << 18 | 2 << 22), (CR, 0x0101_0101),
+      (CFGR, 3 | 1 << 16 | 2 << 18 | 2 << 22)], 16_000_000, "PLL: HSE x 6 / 3"),
+])
+def test_the_core_runs_at_hclk_as_the_registers_give_it(part, writes, hz, source):
+    for offset, value in writes:
+        write(part, "stm32l0_rcc", offset, value)
+    assert (part.clock_hz, part._clock.changes[-1].source) == (hz, source)
+
+
+def test_flash_acr_latency_sets_the_wait_states_a_refill_pays(part):
+    write(part, "stm32l0_flash", 0, 1)  # LATENCY: the first write hands the clock over
+    assert part.clock_hz == MSI5 and part._counter._s.refill == part.timing.branch_refill + 1
+    assert part.device("stm32l0_flash").read(0, 4) == 1
+    write(part, "stm32l0_flash", 0, 0)
+    assert part._counter._s.refill == part.timing.branch_refill
+    assert [(c.hz, c.wait_states) for c in part._clock.changes] == [(MSI5, 1), (MSI5, 0)]
+    write(part, "stm32l0_flash", 0x18, 0)  # SR: not modelled, listed
+    assert part.device("stm32l0_flash").read(0x18, 4) == 0 and part._unmodelled
+
+
+def test_flash_wait_states_given_for_the_run_stay(firmware):
+    simulator = sim.Simulator(firmware.image("hello.c", target="stm32l031"),
+                              sim.RunOptions(flash_wait_states=2))
+    simulator._reset()
+    simulator.device("stm32l0_flash").write(0, 4, 0)
+    assert simulator.clock_hz == MSI5
+    assert simulator._counter._s.refill == simulator.timing.branch_refill + 2
+
+
+# --- the peripherals follow a change mid-way ----------------------------------------------------
+def advance(part, cycles: int) -> None:
+    part._counter.add_cycles(cycles)
+
+
+def test_a_timer_counts_at_its_apb_timer_clock(part):
+    """TIM21 on APB2: PPRE2 / 4 makes its clock twice PCLK2, half the core's: a period of
+    1,000 counts takes 2,000 cycles; a change mid-period keeps the counts done."""
+    write(part, "stm32l0_rcc", 0x34, 1 << 2)  # TIM21EN
+    tim = part.device("stm32l0_tim21")
+    tim.write(0x2C, 4, 999)  # ARR
+    tim.write(0x00, 4, 1)  # CEN
+    advance(part, 500)
+    assert tim.read(0x24, 4) == 500  # undivided: a count a cycle
+    write(part, "stm32l0_rcc", CFGR, 5 << 11)  # PPRE2 / 4 (and the registers' clock: MSI)
+    assert tim.read(0x24, 4) == 500
+    advance(part, 600)
+    assert tim.read(0x24, 4) == 800
+    advance(part, 400)
+    assert tim.read(0x24, 4) == 0 and tim.read(0x10, 4) & 1  # the update event, UIF
+
+
+def test_a_frame_on_the_line_goes_on_at_the_new_bit_time(part):
+    """USART2 on PCLK1: BRR 278 makes a frame 2,780 cycles; halfway, PPRE1 / 2 doubles the bit
+    time, so the 1,390 cycles left become 2,780."""
+    from sim.devices.stm32l0_usart import BRR, CR1, ISR, TC, TDR
+
+    write(part, "stm32l0_rcc", 0x38, 1 << 17)  # USART2EN
+    usart = part.device("stm32l0_usart2")
+    usart.write(BRR, 4, 278)
+    usart.write(CR1, 4, 1 | 1 << 3)  # UE, TE
+    usart.write(TDR, 4, 0x41)
+    advance(part, 1390)
+    write(part, "stm32l0_rcc", CFGR, 4 << 8)  # PPRE1 / 2
+    advance(part, 2779)
+    assert not usart.read(ISR, 4) & TC
+    advance(part, 1)
+    assert usart.read(ISR, 4) & TC
+
+
+def test_a_conversion_goes_on_at_the_new_adc_clock_and_stops_without_the_hsi16(part):
+    """The ADC on the HSI16 (CKMODE 0): 83 ADC cycles of calibration are 166 cycles at 32 MHz;
+    the HSI16 off halfway stops it there, and on again it ends 83 cycles later; then on
+    PCLK2 / 2 (CKMODE 01) with PPRE2 / 2, a conversion's 14 ADC cycles are 56 core cycles."""
+    from sim.devices.stm32l0_adc import ADCAL, ADEN, ADSTART, CFGR2, CHSELR, EOC
+    from sim.devices.stm32l0_adc import CR as ADC_CR
+    from sim.devices.stm32l0_adc import ISR as ADC_ISR
+
+    write(part, "stm32l0_rcc", 0x34, 1 << 9)  # ADCEN
+    rcc = part.device("stm32l0_rcc")
+    write(part, "stm32l0_rcc", CR, rcc.read(CR, 4) | 1)  # HSI16ON
+    adc = part.device("stm32l0_adc")
+    adc.write(ADC_CR, 4, ADCAL)
+    advance(part, 83)
+    write(part, "stm32l0_rcc", CR, rcc.read(CR, 4) & ~1)  # HSI16 off: the ADC's clock stops
+    advance(part, 10_000)
+    assert adc.read(ADC_CR, 4) & ADCAL
+    write(part, "stm32l0_rcc", CR, rcc.read(CR, 4) | 1)
+    advance(part, 82)
+    assert adc.read(ADC_CR, 4) & ADCAL
+    advance(part, 1)
+    assert not adc.read(ADC_CR, 4) & ADCAL and adc.read(ADC_ISR, 4) & 1 << 11  # EOCAL
+
+    adc.write(CFGR2, 4, 1 << 30)  # CKMODE: PCLK / 2
+    write(part, "stm32l0_rcc", CFGR, 4 << 11)  # PPRE2 / 2
+    adc.write(ADC_CR, 4, ADEN)
+    adc.write(CHSELR, 4, 1 << 17)  # VREFINT; SMPR 0: 1.5 + 12.5 ADC cycles
+    adc.write(ADC_CR, 4, ADEN | ADSTART)
+    advance(part, 55)
+    assert not adc.read(ADC_ISR, 4) & EOC
+    advance(part, 1)
+    assert adc.read(ADC_ISR, 4) & EOC
+
+
+def test_the_rtc_keeps_device_time_across_a_change_of_the_core_clock(part):
+    """RTC on the LSE, a wake-up every second (ck_spre): half a second at 32 MHz, then the
+    core at MSI: the wake-up comes half a second of MSI cycles later, to a cycle."""
+    from sim.devices.stm32l0_rtc import CR as RTC_CR
+    from sim.devices.stm32l0_rtc import WUTR
+
+    write(part, "stm32l0_rcc", 0x38, 1 << 28)  # PWREN
+    part.device("stm32l0_pwr").write(0, 4, 1 << 8)  # DBP
+    write(part, "stm32l0_rcc", 0x50, 1 << 8 | 1 << 16 | 1 << 18)  # LSEON, RTCSEL LSE, RTCEN
+    rtc = part.device("stm32l0_rtc")
+    rtc.write(0x24, 4, 0xCA)  # WPR keys
+    rtc.write(0x24, 4, 0x53)
+    rtc.write(WUTR, 4, 0)  # a period of 1 s
+    rtc.write(RTC_CR, 4, 4 | 1 << 10 | 1 << 14)  # WUCKSEL ck_spre, WUTE, WUTIE
+    start = part.exceptions.now
+    advance(part, 16_000_000)
+    write(part, "stm32l0_rcc", CFGR, 0)  # MSI
+    due = part.exceptions.device_at
+    assert abs(due - (start + 16_000_000 + MSI5 // 2)) <= 1
+
+
+# --- whole runs ---------------------------------------------------------------------------------
+def test_the_time_of_a_run_is_its_cycles_at_each_clock(firmware):
+    report = sim.run(sim.load_elf(clock_program(firmware, "spin")))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    before, after = map(int, report.stdout.split())
+    assert after < before  # the same loop with no flash wait state after LATENCY 0
+    [change] = report.clocks
+    assert (change.hz, change.wait_states) == (MSI5, 0)
+    assert report.time_ms == pytest.approx(
+        (change.cycle / 32e6 + (report.cycles - change.cycle) / MSI5) * 1e3)
+    assert report.clock_rows[0] == ("32 MHz", "from reset (the target's), 1 wait state")
+
+
+def test_semihosting_time_and_run_for_follow_the_clock(firmware, cli):
+    report = sim.run(sim.load_elf(clock_program(firmware, "tick")))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.stdout == "10\n"  # 100 ms of SysTick at MSI: 10 centiseconds
+    assert report.time_ms + report.sleep_ms == pytest.approx(100, abs=0.1)
+
+    res = cli("run", clock_program(firmware, "forever"), "--run-for", "50ms", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    r = res.report
+    assert r["exceptions"]["taken"]["SysTick"] in (49, 50)  # at 32 MHz it would be 763
+    # to the block boundary at or after it (here a SysTick handler's entry: a few cycles)
+    assert 50 <= r["time_ms"] + r["sleep_ms"] < 50 + 20 / MSI5 * 1e3
+    assert [c["hz"] for c in r["clocks"]] == [MSI5]
+    summary = cli("run", clock_program(firmware, "forever"), "--run-for", "50ms", json=False)
+    text = " ".join(summary.stderr.split())
+    assert "@ 2.097 MHz at the end, set up by the firmware)" in text
+    assert "clock 32 MHz from reset (the target's), 1 wait state" in text
+    assert "2.097 MHz from 0.002 ms: MSI range 5, 0 wait states" in text
+    assert "estimate, flash wait states as the firmware set them" in text
+
+
+def test_a_budget_in_milliseconds_holds_the_firmwares_clocks(firmware):
+    report = sim.run(sim.load_elf(clock_program(firmware, "spin")))
+    ms = report.time_ms
+    [under] = compare(report, {}, ms=ms * 1.01)
+    [over] = compare(report, {}, ms=ms * 0.99)
+    assert under.passed and not over.passed
+    assert "at the firmware's clocks" in under.note
+    # at the profile's 32 MHz the same cycles would take far less: the budget would pass
+    assert report.cycles / 32e6 * 1e3 < ms * 0.99
