@@ -84,6 +84,9 @@ class RunReport:
     seconds: float | None = None
     sleep_seconds: float | None = None
     clocks: list[ClockChange] = field(default_factory=list)
+    # what the firmware did that the chip does not allow, though the run went on ("at 0.010
+    # ms: the core's clock, 32 MHz, is beyond the 16 MHz RM0377 allows in voltage range 2 ...")
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def time_ms(self) -> float:

@@ -328,6 +328,7 @@ class Simulator:
                 clip_ranges(handler_ranges(self.flash, base, IRQ0 + self.target.irqs,
                                            image.functions), image.exec_ranges)))
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
+        self._warnings: dict[str, str] = {}  # warn()'s texts -> as the report lists them
         # the last read of an unmodelled register: its key, the instructions retired by then
         self._polled: tuple[str, int] | None = None
         self._reset_requested = False
@@ -454,6 +455,11 @@ class Simulator:
         if self.options.run_for is not None and not self._elapsed:
             self.exceptions.end_at(self._clock.cycle_at(self.options.run_for, now, asleep),
                                    self._elapse)
+
+    def warn(self, text: str) -> None:
+        if text not in self._warnings:
+            seconds = self._clock.seconds(self._counter.cycles, self.exceptions.sleep_cycles)
+            self._warnings[text] = f"at {seconds * 1e3:,.3f} ms: {text}"
 
     def trace_enabled(self) -> bool:
         return self._scs is not None and bool(getattr(self._scs, "demcr", 0) >> 24 & 1)
@@ -1019,6 +1025,7 @@ class Simulator:
         if self.options.run_for is not None:
             self.exceptions.end_at(self.run_for_cycles, self._elapse)
         self._unmodelled = {}
+        self._warnings = {}
         self._polled = None
         self._reset_requested = False
         self._deadlock = None
@@ -1448,6 +1455,7 @@ class Simulator:
             seconds=awake_s,
             sleep_seconds=asleep_s,
             clocks=list(self._clock.changes),
+            warnings=list(self._warnings.values()),
         )
         return report
 

@@ -232,10 +232,14 @@ class FakeDeviceHost:
         self.lines: dict[int, bool] = {}
         self.clock_hz = 32_000_000
         self.clocks: list[tuple[int, int, str]] = []  # what set_clock was told
+        self.warnings: list[str] = []
 
     def set_clock(self, hz: int, wait_states: int, source: str) -> None:
         self.clock_hz = hz
         self.clocks.append((hz, wait_states, source))
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
 
     def unmodelled(self, device: Any, offset: int, size: int, value: int | None,
                    why: str = "") -> None:

@@ -109,6 +109,69 @@ def test_flash_wait_states_given_for_the_run_stay(firmware):
     assert simulator._counter._s.refill == simulator.timing.branch_refill + 2
 
 
+def pll_32mhz(part, vos: int | None, latency: int | None) -> None:
+    """STM32CubeL0's SystemClock_Config for 32 MHz (HSI16 x 4 / 2), with the voltage range and
+    the wait states given (None: left as after reset, range 2 and 0)."""
+    if vos is not None:
+        write(part, "stm32l0_rcc", 0x38, 1 << 28)  # PWREN
+        write(part, "stm32l0_pwr", 0, vos << 11)
+    if latency is not None:
+        write(part, "stm32l0_flash", 0, latency)
+    write(part, "stm32l0_rcc", CR, 0x101)
+    write(part, "stm32l0_rcc", CFGR, 1 << 18 | 1 << 22)
+    write(part, "stm32l0_rcc", CR, 0x0100_0101)
+    write(part, "stm32l0_rcc", CFGR, 3 | 1 << 18 | 1 << 22)
+    assert part.clock_hz == 32_000_000
+
+
+def test_a_clock_set_up_in_rm0377s_order_raises_no_warning(part):
+    pll_32mhz(part, vos=1, latency=1)
+    assert part._warnings == {}
+    write(part, "stm32l0_pwr", 0, 2 << 11)  # range 2 under 32 MHz: from this write
+    clock, vco = part._warnings.values()
+    assert clock.endswith("the core's clock, 32 MHz, is beyond the 16 MHz RM0377 allows in "
+                          "voltage range 2 (PWR_CR.VOS)")
+    assert vco.endswith("the PLL's VCO, 64 MHz, is beyond the 48 MHz RM0377 allows in "
+                        "voltage range 2 (PWR_CR.VOS)")
+
+
+@pytest.mark.parametrize("vos, latency, expected", [
+    (None, 1, "the core's clock, 32 MHz, is beyond the 16 MHz RM0377 allows in voltage range 2"),
+    (1, None, "the core's clock, 32 MHz, needs a flash wait state in voltage range 1 "
+              "(PWR_CR.VOS) (RM0377: 16 MHz at most without one; FLASH_ACR.LATENCY is 0): the "
+              "flash misreads on the chip"),
+])
+def test_a_clock_beyond_the_voltage_range_or_wait_states_is_a_warning(part, vos, latency,
+                                                                      expected):
+    pll_32mhz(part, vos, latency)
+    assert any(expected in w for w in part._warnings.values()), part._warnings
+
+
+def test_a_pll_beyond_its_limits_is_a_warning(part):
+    write(part, "stm32l0_rcc", 0x38, 1 << 28)
+    write(part, "stm32l0_pwr", 0, 1 << 11)
+    write(part, "stm32l0_rcc", CR, 0x101)
+    write(part, "stm32l0_rcc", CFGR, 8 << 18)  # x 48: a VCO of 768 MHz; PLLDIV 00
+    write(part, "stm32l0_rcc", CR, 0x0100_0101)
+    texts = " | ".join(part._warnings.values())
+    assert "the PLL's VCO, 768 MHz, is beyond the 96 MHz RM0377 allows in voltage range 1" in texts
+    assert "PLLDIV 00, which RM0377 does not allow" in texts
+
+
+def test_warnings_are_in_the_report_and_the_summary(firmware, cli):
+    """clock.c's `spin` on MSI raises none; a run whose firmware raises the clock beyond its
+    range lists it once, with the device time it came at."""
+    report = sim.run(sim.load_elf(clock_program(firmware, "spin")))
+    assert report.warnings == []
+    res = cli("run", clock_program(firmware, "overclock"), *LIMIT)
+    assert res.returncode == 0, res.stderr
+    vco, clock = res.report["warnings"]  # each once, as it comes: PLLON, then SW
+    assert vco.startswith("at 0.0") and "the PLL's VCO, 64 MHz, is beyond the 48 MHz" in vco
+    assert clock.startswith("at 0.0") and "32 MHz, is beyond the 16 MHz RM0377 allows" in clock
+    summary = cli("run", clock_program(firmware, "overclock"), json=False)
+    assert "warning: at 0.0" in summary.stderr
+
+
 # --- the peripherals follow a change mid-way ----------------------------------------------------
 def advance(part, cycles: int) -> None:
     part._counter.add_cycles(cycles)

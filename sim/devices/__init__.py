@@ -57,6 +57,10 @@ class DeviceHost(Protocol):
     def flash_size(self) -> int:
         """Bytes of flash the run maps."""
 
+    def warn(self, text: str) -> None:
+        """Something the firmware did that the chip does not allow, though the run goes on
+        (a clock beyond its voltage range, say): listed in the report's ``warnings``, once."""
+
     def trace_enabled(self) -> bool:
         """DEMCR.TRCENA: the DWT and the ITM work."""
 

@@ -56,6 +56,7 @@ from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from sim.clocks import format_hz
 from sim.devices import Device
 
 if TYPE_CHECKING:
@@ -98,6 +99,10 @@ APB_DIV = (1, 1, 1, 1, 2, 4, 8, 16)  # CFGR.PPRE1, PPRE2
 CCIPR = 0x4C
 # the writes that may change a clock some peripheral or the core runs on
 _CLOCK_WORDS = (CR, ICSCR, CFGR, CCIPR)
+# RM0377's limits in each voltage range (PWR_CR.VOS 1, 2, 3): HCLK at most, HCLK at most with
+# no flash wait state, the PLL's VCO (its input x PLLMUL) at most
+_RANGES = {1: (32_000_000, 16_000_000, 96_000_000), 2: (16_000_000, 8_000_000, 48_000_000),
+           3: (4_200_000, 4_200_000, 24_000_000)}
 
 
 def merge(old: int, offset: int, size: int, value: int) -> int:
@@ -181,10 +186,44 @@ class Stm32l0Rcc(Device):
         self.managed = self.managed or manage
         clock = self.core_clock()
         if clock is not None:
-            flash = self.host.device("stm32l0_flash")
-            self.host.set_clock(clock[0], int(getattr(flash, "latency", 0)), clock[1])
+            self.host.set_clock(clock[0], self._latency(), clock[1])
+            self.check_limits()
         for dev in devices:
             dev.restart()
+
+    def _latency(self) -> int:
+        """FLASH_ACR.LATENCY (sim/devices/stm32l0_flash.py)."""
+        return int(getattr(self.host.device("stm32l0_flash"), "latency", 0))
+
+    def check_limits(self) -> None:
+        """Warn (the report's ``warnings``) when the clock the firmware set up is beyond what
+        RM0377 allows in the voltage range PWR_CR.VOS selects: HCLK too fast for the range, or
+        for no flash wait state (the flash misreads on the chip), the PLL's VCO too fast, its
+        input out of 2 to 24 MHz, or PLLDIV's code 0 (not allowed). STM32CubeL0's
+        HAL_RCC_ClockConfig orders its writes so that none of these ever holds."""
+        clock = self.core_clock()
+        pwr = self.host.device("stm32l0_pwr")
+        vos = int(getattr(pwr, "cr", 1 << 11)) >> 11 & 3
+        if clock is None or vos not in _RANGES:
+            return
+        hz, fastest, zero_wait, vco_max = clock[0], *_RANGES[vos]
+        where = f"in voltage range {vos} (PWR_CR.VOS)"
+        if hz > fastest:
+            self.host.warn(f"the core's clock, {format_hz(hz)}, is beyond the {format_hz(fastest)} "
+                           f"RM0377 allows {where}")
+        elif hz > zero_wait and not self._latency():
+            self.host.warn(f"the core's clock, {format_hz(hz)}, needs a flash wait state "
+                           f"{where} (RM0377: {format_hz(zero_wait)} at most without one; "
+                           "FLASH_ACR.LATENCY is 0): the flash misreads on the chip")
+        if self.cr & PLLON:
+            source = HSE_HZ if self.cfgr & PLLSRC_HSE else self._hsi16()[0]
+            vco = source * PLL_MUL[min(self.cfgr >> 18 & 15, len(PLL_MUL) - 1)]
+            if vco > vco_max:
+                self.host.warn(f"the PLL's VCO, {format_hz(vco)}, is beyond the "
+                               f"{format_hz(vco_max)} RM0377 allows {where}")
+            if not self.cfgr >> 22 & 3:
+                self.host.warn("the PLL runs with RCC_CFGR.PLLDIV 00, which RM0377 does not "
+                               "allow")
 
     # --- the clocks -------------------------------------------------------------------------
     def _pll_input(self) -> int:

@@ -10,10 +10,11 @@ back. What the settings would do is not modelled: the PVD (CR.PVDE), stand-by (C
 sleep here is a sleep, and the part's clocks keep running), the ultra-low-power mode; a write
 that turns PVDE or PDDS on is listed. Like the part's other peripherals it works only while its
 RCC clock is on (APB1ENR PWREN, bit 28; sim.devices.stm32l0.Clocked): vendor code enables it
-before it sets the voltage range or DBP.
+before it sets the voltage range or DBP. A voltage range too low for the clock the firmware set
+up is a warning in the report (sim.devices.stm32l0.Stm32l0Rcc.check_limits).
 """
 
-from sim.devices.stm32l0 import Clocked, merge
+from sim.devices.stm32l0 import Clocked, Stm32l0Rcc, merge
 
 CR, CSR = 0x00, 0x04
 LPSDSR, PDDS, CWUF, CSBF, PVDE, DBP, LPRUN = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 8, 1 << 14
@@ -21,6 +22,7 @@ _CR_KEPT = 0x0000_7FF3  # LPSDSR ... LPRUN, without the actions CWUF and CSBF
 VREFINTRDYF, REGLPF = 1 << 3, 1 << 5
 EWUP = 0x0700  # CSR: EWUP1-3
 APB1ENR = 0x38
+VOS = 3 << 11  # CR: the voltage range
 
 
 class Stm32l0Pwr(Clocked):
@@ -53,7 +55,11 @@ class Stm32l0Pwr(Clocked):
             new = merge(self.cr, offset, size, value)
             if new & (PVDE | PDDS) & ~self.cr:
                 self.host.unmodelled(self, offset, size, value)
+            vos = (self.cr ^ new) & VOS
             self.cr = new & _CR_KEPT
+            rcc = self.host.device(Stm32l0Rcc.name)
+            if vos and isinstance(rcc, Stm32l0Rcc):  # the clock may be beyond the new range
+                rcc.check_limits()
         elif word == CSR:
             self.ewup = merge(self._csr(), offset, size, value) & EWUP
         else:

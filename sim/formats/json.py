@@ -60,6 +60,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "sleep_cycles": report.sleep_cycles,
         "sleep_ms": report.sleep_ms,
         "clocks": [c.to_dict() for c in report.clocks],
+        "warnings": report.warnings,
         "exceptions": {"taken": report.exceptions, "tail_chained": report.tail_chained,
                        "handler_cycles": report.handler_cycles},
         "unmodelled_registers": report.unmodelled,

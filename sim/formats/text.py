@@ -114,6 +114,8 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     console.print(table)
     if report.stopped_at is not None:
         console.print(f"[dim]stopped at pc {escape(report.stopped_at)}[/]", soft_wrap=True)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     for register in report.unmodelled:
         console.print(f"[yellow]unmodelled register:[/] {escape(register)}", soft_wrap=True)
     for vectored in report.vectored_faults:

@@ -7,6 +7,8 @@
  *   tick     MSI, SysTick every 2,097 cycles (1 ms at MSI's 2,097,152 Hz) with WFI between:
  *            after 100 ticks it prints semihosting's SYS_CLOCK (centiseconds of device time).
  *   forever  the same ticks for ever (for --run-for), counting them in `ticks`.
+ *   overclock 32 MHz from the PLL (HSI16 x 4 / 2, one wait state) in voltage range 2, the
+ *            reset's: beyond what the range allows (a warning; the run goes on).
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -14,6 +16,7 @@
 
 #define RCC_CFGR REG(0x4002100Cu)
 #define FLASH_ACR REG(0x40022000u)
+#define RCC_CR REG(0x40021000u)
 
 volatile uint32_t ticks;
 
@@ -63,11 +66,22 @@ int main(void)
     sh_write_int((long)sh_call(0x10, 0)); /* SYS_CLOCK */
     sh_write0("\n");
     return 0;
+#elif CASE_overclock
+    FLASH_ACR = 1u;
+    RCC_CR |= 1u; /* HSI16ON */
+    while (!(RCC_CR & 4u))
+        ;
+    RCC_CFGR = (1u << 18) | (1u << 22); /* PLL: x 4 / 2 */
+    RCC_CR |= 1u << 24;
+    while (!(RCC_CR & (1u << 25)))
+        ;
+    RCC_CFGR |= 3u; /* SW: PLL */
+    return ((RCC_CFGR >> 2) & 3u) == 3u ? 0 : 1;
 #elif CASE_forever
     msi_ticks();
     for (;;)
         __asm volatile("wfi");
 #else
-#error "CASE_spin, CASE_tick or CASE_forever"
+#error "CASE_spin, CASE_tick, CASE_overclock or CASE_forever"
 #endif
 }
