@@ -87,6 +87,7 @@ class RunReport:
     # what the firmware did that the chip does not allow, though the run went on ("at 0.010
     # ms: the core's clock, 32 MHz, is beyond the 16 MHz RM0377 allows in voltage range 2 ...")
     warnings: list[str] = field(default_factory=list)
+    deep_sleeps: int = 0  # sleeps in the part's deep-sleep mode (the STM32L0's Stop mode)
 
     @property
     def time_ms(self) -> float:

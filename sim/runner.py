@@ -61,6 +61,7 @@ from sim.exceptions import (
     valid_exc_return,
 )
 from sim.native import (
+    NEVER,
     CodeTables,
     LastBlock,
     NativeCounter,
@@ -329,6 +330,7 @@ class Simulator:
                                            image.functions), image.exec_ranges)))
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
         self._warnings: dict[str, str] = {}  # warn()'s texts -> as the report lists them
+        self._deep_sleeps = 0  # sleeps in the part's deep-sleep mode (_deep_sleep)
         # the last read of an unmodelled register: its key, the instructions retired by then
         self._polled: tuple[str, int] | None = None
         self._reset_requested = False
@@ -1026,6 +1028,7 @@ class Simulator:
             self.exceptions.end_at(self.run_for_cycles, self._elapse)
         self._unmodelled = {}
         self._warnings = {}
+        self._deep_sleeps = 0
         self._polled = None
         self._reset_requested = False
         self._deadlock = None
@@ -1256,18 +1259,49 @@ class Simulator:
         """WFI/WFE at ``pc``: fast-forward to the event that wakes the core; False (and the
         run ends as a deadlock) when nothing can ever wake it."""
         self._sleeping = (pc, what)
+        model = self.exceptions
+        # SCR.SLEEPDEEP, and the core does go to sleep (nothing wakes it at once)
+        deep = model.scr & 4 and not model.wake_pending(wfe) and not (
+            wfe and model.event_register)
+        wake = self._deep_sleep() if deep else None
+        asleep = False
+        systick = self.exceptions.systick
+        held, start = systick.zero_at, self._counter.cycles
+        if wake is not None and held != NEVER:  # its clock, the core's, stops: so does it
+            systick.zero_at = NEVER
+            self.exceptions.update()
         try:
             asleep = self.exceptions.sleep(wfe)
         finally:
             self._sleeping = None
+            if wake is not None:
+                self._deep_sleeps += 1
+                if held != NEVER:
+                    systick.zero_at = held + self._counter.cycles - start
+                    self.exceptions.update()
+                if asleep and not self._elapsed:  # woken (not at the run's end)
+                    wake()
         if asleep:
             return True
+        stop = (" in Stop mode (SCR.SLEEPDEEP: SysTick and the peripherals on the core's clock "
+                "stop with it)" if wake is not None else "")
         self._deadlock = self._make_fault(
             "deadlock",
-            f"{what} with nothing that can ever wake the core: no exception pending "
+            f"{what}{stop} with nothing that can ever wake the core: no exception pending "
             "that could preempt, no SysTick interrupt counting, no device event to come "
             "(deadlock)", pc)
         return False
+
+    def _deep_sleep(self) -> Callable[[], None] | None:
+        """A sleep with SCR.SLEEPDEEP: the part's deep-sleep mode, if a device of the target
+        models one (the STM32L0's RCC: Stop mode), entered now; what its end does. None: a
+        deep sleep is a sleep here."""
+        for dev in self.devices:
+            enter = getattr(dev, "deep_sleep", None)
+            if enter is not None:
+                wake: Callable[[], None] | None = enter()
+                return wake
+        return None
 
     def _emulate(self, pc: int, timeout_us: int, until: int = _END) -> bool:
         """One emu_start, to ``until`` (an address reached: Unicorn stops before it runs);
@@ -1456,6 +1490,7 @@ class Simulator:
             sleep_seconds=asleep_s,
             clocks=list(self._clock.changes),
             warnings=list(self._warnings.values()),
+            deep_sleeps=self._deep_sleeps,
         )
         return report
 

@@ -172,6 +172,28 @@ def test_warnings_are_in_the_report_and_the_summary(firmware, cli):
     assert "warning: at 0.0" in summary.stderr
 
 
+def test_stop_mode_stops_the_core_domain_and_wakes_on_msi(firmware, cli):
+    res = cli("run", clock_program(firmware, "stop"), *LIMIT)
+    assert res.returncode == 0, res.stderr
+    r = res.report
+    assert r["stdout"] == "woke on MSI\n" * 3
+    assert r["deep_sleeps"] == 3 and r["exceptions"]["taken"] == {"IRQ2": 3}
+    woken = [c for c in r["clocks"] if c["source"] == "MSI range 5, woken from Stop mode"]
+    assert len(woken) == 3 and all(c["hz"] == MSI5 and c["wait_states"] == 1 for c in woken)
+    assert 3000 < r["time_ms"] + r["sleep_ms"] < 3001  # three wake-ups of a second each
+    assert r["warnings"] == []
+    summary = cli("run", clock_program(firmware, "stop"), *LIMIT, json=False)
+    assert "3 of the sleeps in Stop mode" in " ".join(summary.stderr.split())
+
+
+def test_stop_mode_with_only_systick_to_wake_it_is_a_deadlock(firmware, cli):
+    res = cli("run", clock_program(firmware, "stop_tick"), *LIMIT)
+    assert res.returncode == 5, res.stderr
+    fault = res.report["fault"]
+    assert fault["kind"] == "deadlock" and "in Stop mode (SCR.SLEEPDEEP" in fault["message"]
+    assert res.report["deep_sleeps"] == 1 and res.report["exceptions"]["taken"] == {}
+
+
 # --- the peripherals follow a change mid-way ----------------------------------------------------
 def advance(part, cycles: int) -> None:
     part._counter.add_cycles(cycles)

@@ -34,7 +34,11 @@ when its bus is divided), the USARTs' kernel clocks and the ADC's follow RCC_CCI
 ICSCR, and a change of any of them (each write to CR, ICSCR, CFGR or CCIPR) is taken by every
 peripheral at the cycle it happens (what a frame, a conversion or a count has left goes on at
 the new rate). Device time, the report's milliseconds and --run-for follow the clock
-(sim/clocks.py).
+(sim/clocks.py). A clock beyond what the voltage range allows is a warning (check_limits).
+
+Stop mode (deep_sleep: a sleep with SCR.SLEEPDEEP and PWR_CR.PDDS clear): the peripherals of the
+core domain stop (Clocked.runs_in_stop: the RTC and a USART on the LSE go on), the simulator
+freezes SysTick, and the core wakes on MSI (HSI16 with CFGR.STOPWUCK), the PLL and HSE off.
 
 USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
 (sim/devices/stm32l0_tim.py) are modelled, each a :class:`Clocked` peripheral that works only
@@ -70,6 +74,7 @@ _CR_WRITABLE = 0x013D_012B
 HSION, HSIDIVEN, MSION, HSEON, PLLON = 1 << 0, 1 << 3, 1 << 8, 1 << 16, 1 << 24
 HSIRDY, HSIDIVF, MSIRDY, HSERDY, PLLRDY = 1 << 2, 1 << 4, 1 << 9, 1 << 17, 1 << 25
 PLLSRC_HSE = 1 << 16  # CFGR
+STOPWUCK = 1 << 15  # CFGR: the clock after Stop mode, HSI16 (MSI when clear)
 # CFGR: SW, HPRE, PPRE1, PPRE2, STOPWUCK, PLLSRC, PLLMUL, PLLDIV, MCOSEL, MCOPRE (SWS read-only)
 _CFGR_WRITABLE = 0x7FFD_BFF3
 # ICSCR: HSI16TRIM, MSIRANGE, MSITRIM (HSI16CAL and MSICAL read-only)
@@ -131,6 +136,8 @@ class Stm32l0Rcc(Device):
         # the firmware sets the clock up itself (it wrote CFGR, ICSCR or FLASH_ACR): the core
         # runs at HCLK from then on; before, at the profile's clock
         self.managed = False
+        self.stopped = False  # in Stop mode: the core domain's clocks are off
+        self._woken = False  # the clock change under way is Stop mode's end
 
     # --- the clock tree -----------------------------------------------------------------------
     def _hsi16(self) -> tuple[int, str]:
@@ -172,7 +179,45 @@ class Stm32l0Rcc(Device):
             return None
         hz, source = self.sysclk()
         div = self.ahb_divider()
-        return hz // div, source + (f", AHB / {div}" if div > 1 else "")
+        return hz // div, (source + (f", AHB / {div}" if div > 1 else "")
+                           + (", woken from Stop mode" if self._woken else ""))
+
+    # --- Stop mode ----------------------------------------------------------------------------
+    def deep_sleep(self) -> Callable[[], None] | None:
+        """WFI/WFE with SCR.SLEEPDEEP: Stop mode (PWR_CR.PDDS clear), entered now; returns
+        what its end does (the simulator calls it when the core wakes). None for stand-by
+        (PDDS set: not modelled, a sleep)."""
+        pwr = self.host.device("stm32l0_pwr")
+        if int(getattr(pwr, "cr", 0)) & 2:  # PDDS
+            return None
+        self._set_stopped(True)
+        return self._leave_stop
+
+    def _set_stopped(self, stopped: bool) -> None:
+        devices = list(self.gated.values())
+        for dev in devices:
+            dev.settle()
+        self.stopped = stopped
+        for dev in devices:
+            dev.restart()
+
+    def _leave_stop(self) -> None:
+        """RM0377: the core wakes on MSI (HSI16 with CFGR.STOPWUCK), the PLL and the HSE off
+        (HSI16 too unless it is the clock now), whatever the clock was before; the core domain's
+        peripherals go on from where they stopped."""
+        def wake() -> None:
+            hsi = bool(self.cfgr & STOPWUCK)
+            self.cr = (self.cr & ~(PLLON | HSEON | (0 if hsi else HSION))) | (
+                HSION if hsi else MSION)
+            self.sws = 1 if hsi else 0
+            self.cfgr = (self.cfgr & ~3) | self.sws
+            self.stopped = False
+
+        self._woken = True
+        try:
+            self.reclock(wake, manage=True)  # the part's own clock now, set up or not before
+        finally:
+            self._woken = False
 
     def reclock(self, change: Callable[[], None], manage: bool = False) -> None:
         """Make ``change`` (to registers a clock comes from) as the chip does, at this cycle:
@@ -348,7 +393,13 @@ class Clocked(Device):
         if self._clocked is None:  # the RCC's reset at a run's start does not tell: read it
             enabled, held = self._bits()
             self._clocked = enabled and not held
-        return self._clocked
+        return self._clocked and not (
+            self._rcc is not None and self._rcc.stopped and not self.runs_in_stop())
+
+    def runs_in_stop(self) -> bool:
+        """Whether it keeps running in Stop mode (on the LSE or the LSI): the core domain's
+        peripherals, clocked from HCLK, stop."""
+        return False
 
     def _clock_off(self) -> str:
         offset, bit = self.clock

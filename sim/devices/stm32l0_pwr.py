@@ -6,12 +6,13 @@ is clear), the wake-up flags and pins.
 CR (reset 0x1000: range 2) keeps what is written; CWUF and CSBF clear CSR's WUF and SBF and read
 0. CSR (reset 0x0008) reads VREFINTRDYF set, VOSF clear, REGLPF while CR.LPRUN and LPSDSR are
 set, WUF and SBF clear (no stand-by or wake-up event here), PVDO clear; its EWUP1-3 bits read
-back. What the settings would do is not modelled: the PVD (CR.PVDE), stand-by (CR.PDDS: a deep
-sleep here is a sleep, and the part's clocks keep running), the ultra-low-power mode; a write
-that turns PVDE or PDDS on is listed. Like the part's other peripherals it works only while its
-RCC clock is on (APB1ENR PWREN, bit 28; sim.devices.stm32l0.Clocked): vendor code enables it
-before it sets the voltage range or DBP. A voltage range too low for the clock the firmware set
-up is a warning in the report (sim.devices.stm32l0.Stm32l0Rcc.check_limits).
+back. With CR.PDDS clear a deep sleep is Stop mode (sim.devices.stm32l0.Stm32l0Rcc.deep_sleep).
+What the other settings would do is not modelled: the PVD (CR.PVDE), stand-by (CR.PDDS: a deep
+sleep with it set is a sleep, and the part's clocks keep running), the ultra-low-power mode; a
+write that turns PVDE or PDDS on is listed. Like the part's other peripherals it works only
+while its RCC clock is on (APB1ENR PWREN, bit 28; sim.devices.stm32l0.Clocked): vendor code
+enables it before it sets the voltage range or DBP. A voltage range too low for the clock the
+firmware set up is a warning in the report (sim.devices.stm32l0.Stm32l0Rcc.check_limits).
 """
 
 from sim.devices.stm32l0 import Clocked, Stm32l0Rcc, merge

@@ -121,6 +121,9 @@ class Stm32l0Rtc(Clocked):
         self._retime()  # the RCC, reset before it, has RTCEN clear: not yet (no RCC: the LSE)
 
     # --- the clock ----------------------------------------------------------------------------
+    def runs_in_stop(self) -> bool:
+        return True  # on the LSE or the LSI, in the backup domain
+
     def _bits(self) -> tuple[bool, bool]:
         """(RTCCLK on, held in reset) from the RCC's CSR."""
         if self._rcc is None:

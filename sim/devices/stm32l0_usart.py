@@ -142,6 +142,11 @@ class _Usart(Clocked):
             return 1 / rcc.ahb_divider()
         return self.host.clock_hz / (16e6 if sel == 2 else 32768)
 
+    def runs_in_stop(self) -> bool:
+        """On the LSE (RCC_CCIPR), a port goes on in Stop mode."""
+        rcc = self._rcc
+        return rcc is not None and rcc.read(CCIPR, 4) >> self.ccipr_shift & 3 == 3
+
     def _receiving(self) -> bool:
         return self.cr1 & (UE | RE) == UE | RE and self.clocked()
 

@@ -59,6 +59,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "wall_seconds": report.wall_seconds,
         "sleep_cycles": report.sleep_cycles,
         "sleep_ms": report.sleep_ms,
+        "deep_sleeps": report.deep_sleeps,
         "clocks": [c.to_dict() for c in report.clocks],
         "warnings": report.warnings,
         "exceptions": {"taken": report.exceptions, "tail_chained": report.tail_chained,

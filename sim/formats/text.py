@@ -102,7 +102,10 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     table.add_row("SRAM peak", f"{report.sram_peak:,} B", f"of {format_size(report.sram_size)}")
     table.add_row("flash", f"{report.flash_used:,} B", f"of {format_size(report.flash_size)}")
     if report.sleep_cycles:
-        table.add_row("sleep", f"{report.sleep_cycles:,}", "cycles in WFI/WFE, not in cycles")
+        stop = (f"; {report.deep_sleeps:,} of the sleeps in Stop mode" if report.deep_sleeps
+                else "")
+        table.add_row("sleep", f"{report.sleep_cycles:,}",
+                      f"cycles in WFI/WFE, not in cycles{stop}")
         awake = 100 * report.duty_cycle
         table.add_row("duty cycle", f"{awake:.1f}%" if awake >= 10 else f"{awake:.2g}%",
                       "of the time awake")

@@ -7,8 +7,15 @@
  *   tick     MSI, SysTick every 2,097 cycles (1 ms at MSI's 2,097,152 Hz) with WFI between:
  *            after 100 ticks it prints semihosting's SYS_CLOCK (centiseconds of device time).
  *   forever  the same ticks for ever (for --run-for), counting them in `ticks`.
+ *   stop_tick SysTick's interrupt as the only wake-up, in Stop mode: SysTick stops with the
+ *            core's clock, so nothing wakes it (a deadlock; the HAL suspends its tick first).
  *   overclock 32 MHz from the PLL (HSI16 x 4 / 2, one wait state) in voltage range 2, the
  *            reset's: beyond what the range allows (a warning; the run goes on).
+ *   stop     32 MHz from the PLL, TIM21 counting and SysTick running, then Stop mode three
+ *            times (SCR.SLEEPDEEP, PWR_CR.PDDS clear, WFI), the RTC's wake-up timer (LSE,
+ *            1 s, EXTI line 20, IRQ 2) ending each: the core wakes on MSI with the PLL and
+ *            HSI16 off, TIM21 and SysTick did not count while it was stopped; the clock is
+ *            set up again after each (STM32CubeL0's low-power examples do the same).
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -17,6 +24,20 @@
 #define RCC_CFGR REG(0x4002100Cu)
 #define FLASH_ACR REG(0x40022000u)
 #define RCC_CR REG(0x40021000u)
+#define RCC_CSR REG(0x40021050u)
+#define RCC_APB1ENR REG(0x40021038u)
+#define RCC_APB2ENR REG(0x40021034u)
+#define PWR_CR REG(0x40007000u)
+#define RTC_CR REG(0x40002808u)
+#define RTC_ISR REG(0x4000280Cu)
+#define RTC_WUTR REG(0x40002814u)
+#define RTC_WPR REG(0x40002824u)
+#define EXTI_IMR REG(0x40010400u)
+#define EXTI_RTSR REG(0x40010408u)
+#define EXTI_PR REG(0x40010414u)
+#define TIM21_CR1 REG(0x40010800u)
+#define TIM21_SR REG(0x40010810u)
+#define TIM21_ARR REG(0x4001082Cu)
 
 volatile uint32_t ticks;
 
@@ -24,6 +45,33 @@ void SysTick_Handler(void)
 {
     ticks++;
 }
+
+#if CASE_stop
+static volatile uint32_t wakeups;
+
+void IRQ2_Handler(void) /* the RTC's wake-up, through EXTI line 20 */
+{
+    EXTI_PR = 1u << 20;
+    RTC_ISR = ~((1u << 10) | (1u << 7)) & 0x0001FFFFu; /* WUTF cleared, INIT left */
+    wakeups++;
+}
+
+static void pll_32mhz(void)
+{
+    PWR_CR = (PWR_CR & ~(3u << 11)) | (1u << 11); /* range 1 */
+    FLASH_ACR = 1u;
+    RCC_CR |= 1u;
+    while (!(RCC_CR & 4u))
+        ;
+    RCC_CFGR = (1u << 18) | (1u << 22);
+    RCC_CR |= 1u << 24;
+    while (!(RCC_CR & (1u << 25)))
+        ;
+    RCC_CFGR |= 3u;
+    while (((RCC_CFGR >> 2) & 3u) != 3u)
+        ;
+}
+#endif
 
 #if CASE_spin
 static uint32_t timed_loop(void)
@@ -77,11 +125,55 @@ int main(void)
         ;
     RCC_CFGR |= 3u; /* SW: PLL */
     return ((RCC_CFGR >> 2) & 3u) == 3u ? 0 : 1;
+#elif CASE_stop
+    RCC_APB1ENR |= 1u << 28; /* PWREN */
+    pll_32mhz();
+    PWR_CR |= 1u << 8;   /* DBP */
+    RCC_CSR |= 1u << 8;  /* LSEON */
+    while (!(RCC_CSR & (1u << 9)))
+        ;
+    RCC_CSR |= (1u << 16) | (1u << 18); /* RTCSEL: LSE, RTCEN */
+    RTC_WPR = 0xCAu;
+    RTC_WPR = 0x53u;
+    while (!(RTC_ISR & (1u << 2))) /* WUTWF */
+        ;
+    RTC_WUTR = 0;                /* a period of one second of ck_spre */
+    RTC_CR = 4u;                 /* WUCKSEL: ck_spre */
+    EXTI_IMR |= 1u << 20;
+    EXTI_RTSR |= 1u << 20;
+    RTC_CR |= (1u << 14) | (1u << 10); /* WUTIE, WUTE */
+    NVIC_ISER = 1u << 2;
+    RCC_APB2ENR |= 1u << 2; /* TIM21 */
+    TIM21_ARR = 20000u;
+    TIM21_CR1 = 1u;
+    SYST_RVR = 0xFFFFFFu; /* 0.52 s at 32 MHz: it would wrap in a second's Stop */
+    SYST_CVR = 0;
+    SYST_CSR = 5u;
+    SCB_SCR |= 4u; /* SLEEPDEEP; PWR_CR.PDDS clear: Stop mode */
+    for (uint32_t i = 0; i < 3; i++) {
+        (void)SYST_CSR; /* COUNTFLAG cleared */
+        TIM21_SR = 0;
+        __asm volatile("wfi");
+        if (TIM21_SR & 1u || SYST_CSR & (1u << 16)) /* UIF, COUNTFLAG: they counted */
+            return 2;
+        if ((RCC_CFGR >> 2) & 3u || RCC_CR & ((1u << 25) | 4u)) /* not MSI; PLL or HSI16 on */
+            return 3;
+        sh_write0("woke on MSI\n");
+        pll_32mhz();
+    }
+    return wakeups == 3 ? 0 : 1;
+#elif CASE_stop_tick
+    SYST_RVR = 999u;
+    SYST_CVR = 0;
+    SYST_CSR = 7u;
+    SCB_SCR |= 4u;
+    __asm volatile("wfi");
+    return 1;
 #elif CASE_forever
     msi_ticks();
     for (;;)
         __asm volatile("wfi");
 #else
-#error "CASE_spin, CASE_tick, CASE_overclock or CASE_forever"
+#error "CASE_spin, CASE_tick, CASE_overclock, CASE_stop, CASE_stop_tick or CASE_forever"
 #endif
 }
