@@ -10,6 +10,7 @@ into seconds and back, and splits the time into awake and asleep (WFI/WFE) for t
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 
@@ -37,34 +38,57 @@ def format_hz(hz: float) -> str:
     return f"{hz:.4g} Hz"
 
 
+KEEP = 100  # changes kept for the report at each end of a run: the first and the last ones
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Where a piece of the run at one clock began, and the device time before it."""
+
+    cycle: int
+    sleep: int  # cycles asleep before it
+    awake_s: float
+    asleep_s: float
+    hz: int
+
+
 class ClockLog:
-    """The pieces of a run at one clock each: where each began (cycle, cycles asleep by then,
-    device time by then) and its rate."""
+    """The pieces of a run at one clock each. Time needs only the last few (a run's last block,
+    taken back when it faulted, may reach back past changes its own writes made); the report
+    keeps the first and last KEEP changes and their count."""
 
     def __init__(self, hz: int) -> None:
         self.initial_hz = hz
-        self.hz = hz
-        self.changes: list[ClockChange] = []
-        self._cycle = 0  # where the current piece began
-        self._sleep = 0  # cycles asleep before it
-        self._awake_s = 0.0  # device time awake and asleep before it
-        self._asleep_s = 0.0
+        self._pieces: deque[_Piece] = deque([_Piece(0, 0, 0.0, 0.0, hz)], maxlen=KEEP)
+        self.count = 0  # changes in all
+        self._first: list[ClockChange] = []
+        self._last: deque[ClockChange] = deque(maxlen=KEEP)
+
+    @property
+    def hz(self) -> int:
+        """The clock now."""
+        return self._pieces[-1].hz
 
     def change(self, cycle: int, sleep_cycles: int, hz: int, wait_states: int,
                source: str) -> None:
         """From ``cycle`` (with ``sleep_cycles`` of all cycles so far asleep) the core runs
         at ``hz``."""
         awake, asleep = self.split(cycle, sleep_cycles)
-        self._awake_s, self._asleep_s = awake, asleep
-        self._cycle, self._sleep, self.hz = cycle, sleep_cycles, hz
-        self.changes.append(ClockChange(cycle, hz, wait_states, source, awake + asleep))
+        self._pieces.append(_Piece(cycle, sleep_cycles, awake, asleep, hz))
+        self.count += 1
+        record = ClockChange(cycle, hz, wait_states, source, awake + asleep)
+        (self._first if len(self._first) < KEEP else self._last).append(record)
 
     def split(self, cycle: int, sleep_cycles: int) -> tuple[float, float]:
         """Device time (seconds) awake and asleep up to ``cycle``, ``sleep_cycles`` of the
         cycles so far asleep."""
-        asleep = sleep_cycles - self._sleep
-        awake = cycle - self._cycle - asleep
-        return self._awake_s + awake / self.hz, self._asleep_s + asleep / self.hz
+        piece = self._pieces[-1]
+        for piece in reversed(self._pieces):  # the last, unless ``cycle`` was taken back
+            if piece.cycle <= cycle:
+                break
+        asleep = sleep_cycles - piece.sleep
+        awake = cycle - piece.cycle - asleep
+        return piece.awake_s + awake / piece.hz, piece.asleep_s + asleep / piece.hz
 
     def seconds(self, cycle: int, sleep_cycles: int) -> float:
         """Device time up to ``cycle``, awake and asleep."""
@@ -79,16 +103,24 @@ class ClockLog:
     @property
     def varied(self) -> bool:
         """Whether the firmware changed the clock (or its wait states) during the run."""
-        return bool(self.changes)
+        return self.count > 0
+
+    def changes(self, until: int | None = None) -> list[ClockChange]:
+        """The changes kept for the report (all of them up to 2 x KEEP), in order; with
+        ``until``, only those at or before that cycle (a run's end, its last block taken
+        back)."""
+        kept = [*self._first, *self._last]
+        return kept if until is None else [c for c in kept if c.cycle <= until]
 
 
 def clock_rows(initial_hz: int, initial_wait_states: int, changes: list[ClockChange],
-               most: int = 6) -> list[tuple[str, str]]:
+               most: int = 6, total: int | None = None) -> list[tuple[str, str]]:
     """What a run's clock was, a (frequency, since when and from what) row a piece, ``most``
-    at most (the first and the last ones, with a count of those between); none when it never
-    changed."""
+    at most (the first and the last ones, with a count of those between: ``total`` changes in
+    all, when ``changes`` keeps only some); none when it never changed."""
     if not changes:
         return []
+    total = len(changes) if total is None else total
 
     def states(n: int) -> str:
         return "1 wait state" if n == 1 else f"{n} wait states"
@@ -96,8 +128,8 @@ def clock_rows(initial_hz: int, initial_wait_states: int, changes: list[ClockCha
     rows = [(format_hz(initial_hz), f"from reset (the target's), {states(initial_wait_states)}")]
     rows += [(format_hz(c.hz), f"from {c.seconds * 1e3:,.3f} ms: {c.source}, "
               f"{states(c.wait_states)}") for c in changes]
-    if len(rows) > most:
+    if total + 1 > most:
         keep = most - 1
         head, tail = rows[: keep // 2], rows[len(rows) - (keep - keep // 2):]
-        rows = [*head, ("...", f"{len(rows) - keep:,} more changes"), *tail]
+        rows = [*head, ("...", f"{total + 1 - keep:,} more changes"), *tail]
     return rows

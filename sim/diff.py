@@ -335,6 +335,12 @@ def _notes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
             notes.append(f"{side}: ran for {shown} of device time with the firmware still "
                          "running (--run-for): its counts stop there")
 
+    for side, data in (("base", base), ("head", head)):  # the firmware's own clocks
+        changes = _text(data, "clock_changes")
+        if isinstance(changes, int) and not isinstance(changes, bool) and changes > 0:
+            notes.append(f"{side}: the firmware set its clock up ({min(changes, 10**9):,} "
+                         "changes): time is device time at its clocks")
+
     def where(data: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(_text(data, k) for k in ("target", "core", "clock_hz"))
 

@@ -84,6 +84,7 @@ class RunReport:
     seconds: float | None = None
     sleep_seconds: float | None = None
     clocks: list[ClockChange] = field(default_factory=list)
+    clock_changes: int = 0  # in all (``clocks`` keeps the first and last 100)
     # what the firmware did that the chip does not allow, though the run went on ("at 0.010
     # ms: the core's clock, 32 MHz, is beyond the 16 MHz RM0377 allows in voltage range 2 ...")
     warnings: list[str] = field(default_factory=list)
@@ -120,7 +121,8 @@ class RunReport:
     def clock_rows(self) -> list[tuple[str, str]]:
         """The clock the firmware set up, a (frequency, since when and from what) row a
         change; none if it did not."""
-        return clock_rows(self.clock_hz, self.flash_wait_states, self.clocks)
+        return clock_rows(self.clock_hz, self.flash_wait_states, self.clocks,
+                          total=max(self.clock_changes, len(self.clocks)))
 
     @property
     def sram_peak(self) -> int:

@@ -449,7 +449,7 @@ class Simulator:
             wait_states = self.options.flash_wait_states
         if hz == self._clock.hz and wait_states == self._wait_states:
             return
-        now, asleep = self._counter.cycles, self.exceptions.sleep_cycles
+        now, asleep = self._store_cycle(), self.exceptions.sleep_cycles
         self._clock.change(now, asleep, hz, wait_states, source)
         if wait_states != self._wait_states:
             self._wait_states = wait_states
@@ -1045,6 +1045,28 @@ class Simulator:
         self._exit = None
         return sp0, reset
 
+    def _store_cycle(self) -> int:
+        """The cycle at which the store a device is handling now ends. A block's cycles are
+        counted when it starts, so those of its instructions after the store are taken back
+        when the block holds one store only; with more (which one is this?), its end."""
+        end, after = self._counter.cycles, None
+        if self._sleeping is not None:  # waking from a sleep: no store, now
+            return end
+        block = self._counter.last_block
+        address = block.start
+        while block.start <= address < block.end:
+            insn = self._decode(address)
+            if insn is None:
+                return end
+            address += insn.size
+            if faults.is_store(insn):
+                if after is not None:
+                    return end
+                after = address
+        if after is None or after >= block.end:
+            return end
+        return end - self._counter.range_facts(after, block.end)[1]
+
     def _ticks(self) -> int:
         """Device time in periods of the target's clock (semihosting's clock: SYS_CLOCK,
         SYS_ELAPSED at SYS_TICKFREQ): the cycles, unless the firmware set a clock up."""
@@ -1273,7 +1295,6 @@ class Simulator:
         try:
             asleep = self.exceptions.sleep(wfe)
         finally:
-            self._sleeping = None
             if wake is not None:
                 self._deep_sleeps += 1
                 if held != NEVER:
@@ -1281,6 +1302,7 @@ class Simulator:
                     self.exceptions.update()
                 if asleep and not self._elapsed:  # woken (not at the run's end)
                     wake()
+            self._sleeping = None
         if asleep:
             return True
         stop = (" in Stop mode (SCR.SLEEPDEEP: SysTick and the peripherals on the core's clock "
@@ -1488,7 +1510,8 @@ class Simulator:
             stopped_at=stopped_at,
             seconds=awake_s,
             sleep_seconds=asleep_s,
-            clocks=list(self._clock.changes),
+            clocks=self._clock.changes(until=cycles + model.sleep_cycles),
+            clock_changes=self._clock.count,
             warnings=list(self._warnings.values()),
             deep_sleeps=self._deep_sleeps,
         )

@@ -27,7 +27,7 @@ def test_a_clock_log_turns_cycles_into_device_time_piece_by_piece():
     # 2,000 cycles more at 2 MHz (1 ms), 500 of them asleep
     awake, asleep = log.split(34_000, 16_500)
     assert (awake, asleep) == pytest.approx((0.5e-3 + 0.75e-3, 0.5e-3 + 0.25e-3))
-    assert log.changes[0].seconds == pytest.approx(1e-3) and log.varied
+    assert log.changes()[0].seconds == pytest.approx(1e-3) and log.varied
     # 10 ms of device time falls 9 ms of 2 MHz cycles after the change
     assert log.cycle_at(10e-3, 32_000, 16_000) == 32_000 + 18_000
     assert log.cycle_at(0.5e-3, 34_000, 16_500) == 34_000  # already past: not before now
@@ -37,7 +37,7 @@ def test_the_clock_rows_keep_the_first_and_last_changes():
     log = ClockLog(32_000_000)
     for i in range(1, 11):
         log.change(i * 32_000, 0, 1_000_000 * i, i % 2, f"source {i}")
-    rows = clock_rows(32_000_000, 1, log.changes, most=6)
+    rows = clock_rows(32_000_000, 1, log.changes(), most=6)
     assert rows[0] == ("32 MHz", "from reset (the target's), 1 wait state")
     assert rows[2] == ("...", "6 more changes")
     assert rows[-1][0] == "10 MHz" and rows[-1][1].endswith("source 10, 0 wait states")
@@ -62,11 +62,11 @@ def test_the_profiles_clock_holds_until_the_firmware_writes_cfgr_icscr_or_flash_
     rcc = part.device("stm32l0_rcc")
     write(part, "stm32l0_rcc", CR, rcc.read(CR, 4) | 1)  # HSI16 on: the clock is not set up
     write(part, "stm32l0_rcc", 0x38, 1 << 17)  # a peripheral's clock: neither
-    assert part.clock_hz == 32_000_000 and part._clock.changes == []
+    assert part.clock_hz == 32_000_000 and part._clock.changes() == []
     write(part, "stm32l0_rcc", CFGR, 0)  # the reset value, written: the registers' clock now
     assert part.clock_hz == MSI5
-    assert part._clock.changes[-1].source == "MSI range 5"
-    assert part._clock.changes[-1].wait_states == 0  # FLASH_ACR.LATENCY after reset
+    assert part._clock.changes()[-1].source == "MSI range 5"
+    assert part._clock.changes()[-1].wait_states == 0  # FLASH_ACR.LATENCY after reset
     assert part._counter._s.refill == part.timing.branch_refill
 
 
@@ -86,7 +86,7 @@ def test_the_profiles_clock_holds_until_the_firmware_writes_cfgr_icscr_or_flash_
 def test_the_core_runs_at_hclk_as_the_registers_give_it(part, writes, hz, source):
     for offset, value in writes:
         write(part, "stm32l0_rcc", offset, value)
-    assert (part.clock_hz, part._clock.changes[-1].source) == (hz, source)
+    assert (part.clock_hz, part._clock.changes()[-1].source) == (hz, source)
 
 
 def test_flash_acr_latency_sets_the_wait_states_a_refill_pays(part):
@@ -95,7 +95,7 @@ def test_flash_acr_latency_sets_the_wait_states_a_refill_pays(part):
     assert part.device("stm32l0_flash").read(0, 4) == 1
     write(part, "stm32l0_flash", 0, 0)
     assert part._counter._s.refill == part.timing.branch_refill
-    assert [(c.hz, c.wait_states) for c in part._clock.changes] == [(MSI5, 1), (MSI5, 0)]
+    assert [(c.hz, c.wait_states) for c in part._clock.changes()] == [(MSI5, 1), (MSI5, 0)]
     write(part, "stm32l0_flash", 0x18, 0)  # SR: not modelled, listed
     assert part.device("stm32l0_flash").read(0x18, 4) == 0 and part._unmodelled
 
@@ -194,6 +194,12 @@ def test_stop_mode_with_only_systick_to_wake_it_is_a_deadlock(firmware, cli):
     assert res.report["deep_sleeps"] == 1 and res.report["exceptions"]["taken"] == {}
 
 
+def test_msi_range_7_is_a_warning(part):
+    write(part, "stm32l0_rcc", ICSCR, 7 << 13)
+    assert part.clock_hz == 8_388_608
+    assert any("MSIRANGE 111, which RM0377 does not allow" in w for w in part._warnings.values())
+
+
 # --- the peripherals follow a change mid-way ----------------------------------------------------
 def advance(part, cycles: int) -> None:
     part._counter.add_cycles(cycles)
@@ -268,6 +274,60 @@ def test_a_conversion_goes_on_at_the_new_adc_clock_and_stops_without_the_hsi16(p
     assert adc.read(ADC_ISR, 4) & EOC
 
 
+def test_a_calibration_started_without_its_clock_starts_when_the_hsi16_comes(part):
+    from sim.devices.stm32l0_adc import ADCAL
+    from sim.devices.stm32l0_adc import CR as ADC_CR
+
+    write(part, "stm32l0_rcc", 0x34, 1 << 9)  # ADCEN; the HSI16 off
+    adc = part.device("stm32l0_adc")
+    adc.write(ADC_CR, 4, ADCAL)
+    advance(part, 100_000)
+    assert adc.read(ADC_CR, 4) & ADCAL  # waiting for its clock
+    rcc = part.device("stm32l0_rcc")
+    write(part, "stm32l0_rcc", CR, rcc.read(CR, 4) | 1)
+    advance(part, 165)
+    assert adc.read(ADC_CR, 4) & ADCAL
+    advance(part, 1)
+    assert not adc.read(ADC_CR, 4) & ADCAL
+
+
+def test_a_usart_held_in_reset_with_a_byte_on_its_way_drops_it(part):
+    """RXNEIE set, a byte planned one frame on: the port's reset bit (APB1RSTR) drops it, as
+    the reset state has no receiver; before, restart() divided by the reset's bit time, 0."""
+    from sim.devices.stm32l0_usart import BRR, CR1, ISR, RXNE
+
+    write(part, "stm32l0_rcc", 0x38, 1 << 17)
+    usart = part.device("stm32l0_usart2")
+    usart.write(BRR, 4, 278)
+    usart.write(CR1, 4, 1 | 1 << 2 | 1 << 5)  # UE, RE, RXNEIE: a byte one frame on
+    assert part.exceptions.has_timer(usart)
+    write(part, "stm32l0_rcc", 0x28, 1 << 17)  # USART2RST
+    assert not part.exceptions.has_timer(usart)
+    write(part, "stm32l0_rcc", 0x28, 0)
+    advance(part, 10_000)
+    assert not usart.read(ISR, 4) & RXNE
+
+
+def test_the_hsi16_divider_slows_a_usart_on_the_hsi16(part):
+    """USART2 on the HSI16 (CCIPR USART2SEL 10) with HSI16DIVEN: a 4 MHz kernel clock, as
+    STM32CubeL0's UART_SetConfig computes BRR for it: 9,600 baud is BRR 417, a frame 10 x 417
+    kernel cycles = 1.0425 ms, 33,360 cycles at 32 MHz."""
+    from sim.devices.stm32l0_usart import BRR, CR1, ISR, TC, TDR
+
+    rcc = part.device("stm32l0_rcc")
+    write(part, "stm32l0_rcc", CR, rcc.read(CR, 4) | 1 | 1 << 3)  # HSI16ON, HSI16DIVEN
+    write(part, "stm32l0_rcc", 0x4C, 2 << 2)  # USART2SEL: HSI16
+    write(part, "stm32l0_rcc", 0x38, 1 << 17)
+    usart = part.device("stm32l0_usart2")
+    usart.write(BRR, 4, 417)
+    usart.write(CR1, 4, 1 | 1 << 3)
+    usart.write(TDR, 4, 0x41)
+    advance(part, 33_359)
+    assert not usart.read(ISR, 4) & TC
+    advance(part, 1)
+    assert usart.read(ISR, 4) & TC
+
+
 def test_the_rtc_keeps_device_time_across_a_change_of_the_core_clock(part):
     """RTC on the LSE, a wake-up every second (ck_spre): half a second at 32 MHz, then the
     core at MSI: the wake-up comes half a second of MSI cycles later, to a cycle."""
@@ -302,6 +362,22 @@ def test_the_time_of_a_run_is_its_cycles_at_each_clock(firmware):
     assert report.clock_rows[0] == ("32 MHz", "from reset (the target's), 1 wait state")
 
 
+@pytest.mark.parametrize("fault", [False, True])
+def test_a_change_takes_effect_at_its_store_within_a_block(firmware, fault):
+    """The NOPs after the ICSCR store, in its basic block, run at 65,536 Hz: 0.6 ms of them,
+    not the 1.3 us they take at 32 MHz (a block's cycles are counted when it starts). When the
+    block then faults, the time is still the sum of its pieces, never negative."""
+    elf = irq_program(firmware, "clock.c", "stm32l031", CASE_midblock=None,
+                      MIDBLOCK_FAULT=1 if fault else 0)
+    report = sim.run(sim.load_elf(elf))
+    assert report.status == ("fault" if fault else "ok"), report.problem
+    [change] = report.clocks
+    assert change.hz == 65_536 and change.cycle + 40 <= report.cycles
+    assert report.time_ms == pytest.approx(
+        (change.cycle / 32e6 + (report.cycles - change.cycle) / 65_536) * 1e3)
+    assert report.time_ms > 40 / 65_536 * 1e3
+
+
 def test_semihosting_time_and_run_for_follow_the_clock(firmware, cli):
     report = sim.run(sim.load_elf(clock_program(firmware, "tick")))
     assert (report.status, report.exit_code) == ("ok", 0), report.problem
@@ -321,6 +397,13 @@ def test_semihosting_time_and_run_for_follow_the_clock(firmware, cli):
     assert "clock 32 MHz from reset (the target's), 1 wait state" in text
     assert "2.097 MHz from 0.002 ms: MSI range 5, 0 wait states" in text
     assert "estimate, flash wait states as the firmware set them" in text
+
+
+def test_wait_states_given_for_the_run_are_said_as_such(firmware, cli):
+    summary = cli("run", clock_program(firmware, "spin"), "--wait-states", "3", json=False)
+    text = " ".join(summary.stderr.split())
+    assert "estimate, 3 flash wait states per refill" in text
+    assert "2.097 MHz from 0.0" in text and "MSI range 5, 3 wait states" in text
 
 
 def test_a_budget_in_milliseconds_holds_the_firmwares_clocks(firmware):

@@ -215,7 +215,10 @@ def test_a_fault_or_another_target_is_said_above_the_tables(loop_reports, tmp_pa
                "fault": {**(head.get("fault") or {}), "kind": "stack_overflow"}}
     other = {**head, "target": "stm32l552", "core": "cortex-m33", "clock_hz": 110_000_000}
     exited = {**head, "exit_code": 3}
+    clocked = {**head, "clock_changes": 3}
     cases = {"faulted": (faulted, "head: the run ended 'fault' (stack_overflow)"),
+             "clocked": (clocked, "head: the firmware set its clock up (3 changes): time is "
+                                  "device time at its clocks"),
              "other": (other, "different targets: base curie (cortex-m3 @ 32 MHz), head "
                               "stm32l552 (cortex-m33 @ 110 MHz)"),
              "exited": (exited, "head: the firmware exited with status 3")}

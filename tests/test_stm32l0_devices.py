@@ -48,12 +48,27 @@ def test_the_clock_switches_once_its_source_is_ready():
     assert (dev.read(CFGR, 4) >> 2) & 3 == 3
     dev.write(CR, 4, 0)  # the PLL and its input run the core: only MSI goes off
     assert dev.read(CR, 4) == 0b101 | 0b11 << 24
-    dev.write(CFGR, 4, 0xC)  # SW: MSI, which is off now; the SWS written is read-only
-    assert dev.read(CFGR, 4) == 0xC
+    dev.write(CFGR, 4, 0xC | 0xC << 18)  # SW: MSI, which is off now; SWS is read-only
+    assert dev.read(CFGR, 4) == 0xC | 0xC << 18
     dev.write(CR, 4, dev.read(CR, 4) | 1 << 8)  # MSI on again: the switch back is made
-    assert dev.read(CFGR, 4) == 0
+    assert dev.read(CFGR, 4) == 0xC << 18
     dev.write(CR, 4, 1 << 8)  # off the PLL, PLL and HSI16 may go off
     assert dev.read(CR, 4) == 0x300
+
+
+def test_pll_settings_written_while_it_runs_are_ignored_and_listed():
+    """RM0377: PLLSRC, PLLMUL and PLLDIV are written only while the PLL is off. A PLLMUL x 8
+    written under a running PLL would double the core's clock; the chip's behaviour is not
+    defined: the write keeps the old settings and is listed."""
+    dev, host = rcc()
+    dev.write(CR, 4, dev.read(CR, 4) | 1)
+    dev.write(CFGR, 4, 1 << 18 | 1 << 22)  # x 4 / 2, the PLL off: taken
+    dev.write(CR, 4, dev.read(CR, 4) | 1 << 24)
+    dev.write(CFGR, 4, 3 | 3 << 18 | 1 << 22)  # SW: PLL, and x 8 while it runs
+    assert dev.read(CFGR, 4) & ~0xC == 3 | 1 << 18 | 1 << 22 and (dev.read(CFGR, 4) >> 2) & 3 == 3
+    assert host.listed == [("stm32l0_rcc", CFGR, 4, 3 | 3 << 18 | 1 << 22)]
+    dev.write(CFGR, 4, 1 << 18 | 1 << 22)  # SW: MSI, the settings unchanged: not listed
+    assert len(host.listed) == 1
 
 
 def test_reset_flags_read_a_power_on_reset_until_rmvf():

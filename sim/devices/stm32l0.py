@@ -32,9 +32,10 @@ PLLDIV, as SystemCoreClockUpdate computes them) divided by CFGR.HPRE. The periph
 PCLK1 and PCLK2 are HCLK divided by PPRE1 and PPRE2 (a timer counts at PCLK, or at twice it
 when its bus is divided), the USARTs' kernel clocks and the ADC's follow RCC_CCIPR, CFGR and
 ICSCR, and a change of any of them (each write to CR, ICSCR, CFGR or CCIPR) is taken by every
-peripheral at the cycle it happens (what a frame, a conversion or a count has left goes on at
-the new rate). Device time, the report's milliseconds and --run-for follow the clock
-(sim/clocks.py). A clock beyond what the voltage range allows is a warning (check_limits).
+peripheral at once (at the device time a register access sees: its basic block's end; what a
+frame, a conversion or a count has left goes on at the new rate). Device time, the report's
+milliseconds and --run-for follow the clock from the store on (sim/clocks.py,
+Simulator.set_clock). A clock beyond what the voltage range allows is a warning (check_limits).
 
 Stop mode (deep_sleep: a sleep with SCR.SLEEPDEEP and PWR_CR.PDDS clear): the peripherals of the
 core domain stop (Clocked.runs_in_stop: the RTC and a USART on the LSE go on), the simulator
@@ -75,6 +76,7 @@ HSION, HSIDIVEN, MSION, HSEON, PLLON = 1 << 0, 1 << 3, 1 << 8, 1 << 16, 1 << 24
 HSIRDY, HSIDIVF, MSIRDY, HSERDY, PLLRDY = 1 << 2, 1 << 4, 1 << 9, 1 << 17, 1 << 25
 PLLSRC_HSE = 1 << 16  # CFGR
 STOPWUCK = 1 << 15  # CFGR: the clock after Stop mode, HSI16 (MSI when clear)
+_PLL_SETTINGS = 0x00FD_0000  # CFGR: PLLSRC, PLLMUL, PLLDIV
 # CFGR: SW, HPRE, PPRE1, PPRE2, STOPWUCK, PLLSRC, PLLMUL, PLLDIV, MCOSEL, MCOPRE (SWS read-only)
 _CFGR_WRITABLE = 0x7FFD_BFF3
 # ICSCR: HSI16TRIM, MSIRANGE, MSITRIM (HSI16CAL and MSICAL read-only)
@@ -142,6 +144,11 @@ class Stm32l0Rcc(Device):
     # --- the clock tree -----------------------------------------------------------------------
     def _hsi16(self) -> tuple[int, str]:
         return (HSI16_HZ // 4, "HSI16 / 4") if self.cr & HSIDIVEN else (HSI16_HZ, "HSI16")
+
+    def hsi16_hz(self) -> int:
+        """The HSI16 as SYSCLK, the PLL and the serial ports' kernel clocks take it: divided by
+        4 with CR.HSI16DIVEN."""
+        return self._hsi16()[0]
 
     def sysclk(self) -> tuple[int, str]:
         """SYSCLK in Hz and where it comes from (CFGR.SWS), as SystemCoreClockUpdate
@@ -260,6 +267,9 @@ class Stm32l0Rcc(Device):
             self.host.warn(f"the core's clock, {format_hz(hz)}, needs a flash wait state "
                            f"{where} (RM0377: {format_hz(zero_wait)} at most without one; "
                            "FLASH_ACR.LATENCY is 0): the flash misreads on the chip")
+        if self.sws == 0 and self._regs[ICSCR] >> 13 & 7 == 7:
+            self.host.warn("the core runs on MSI with RCC_ICSCR.MSIRANGE 111, which RM0377 "
+                           "does not allow")
         if self.cr & PLLON:
             source = HSE_HZ if self.cfgr & PLLSRC_HSE else self._hsi16()[0]
             vco = source * PLL_MUL[min(self.cfgr >> 18 & 15, len(PLL_MUL) - 1)]
@@ -335,7 +345,12 @@ class Stm32l0Rcc(Device):
             self.cr = (new & _CR_WRITABLE) | self._sources_on(self.sws)
             self._switch()
         elif word == CFGR:
-            self.cfgr = new & _CFGR_WRITABLE
+            new &= _CFGR_WRITABLE
+            if self.cr & PLLON and (new ^ self.cfgr) & _PLL_SETTINGS:
+                self.host.unmodelled(self, CFGR, 4, new, "PLLSRC, PLLMUL, PLLDIV ignored: the "
+                                     "PLL is on (RM0377: written only while it is off)")
+                new = (new & ~_PLL_SETTINGS) | (self.cfgr & _PLL_SETTINGS)
+            self.cfgr = new
             self._switch()
         elif word == CSR:
             flags = 0 if new & RMVF else self.csr & 0xFF00_0000

@@ -18,14 +18,14 @@ then must be on in the RCC. A conversion takes SMPR's sampling time plus 12.5 AD
 83, after which DR[6:0] holds the calibration factor, as CALFACT does; ADRDY is set as soon as
 ADEN is. Without the HSI16, nothing comes (ADRDY, calibration, conversions) and every ISR and CR
 read while the firmware waits is listed with why; a conversion or calibration whose clock stops
-(the HSI16, or the RCC's ADCEN) stops where it is and goes on when the clock is back, and one
-whose clock changes goes on at the new rate. ADSTART (with ADEN, or with CFGR1.AUTOFF, where the
-ADC powers itself on to convert) converts CHSELR's channels in order (CFGR1.SCANDIR: downwards),
-EOC after each (DR holds it; reading DR clears EOC), EOS after the last; CONT starts the
-sequence again, otherwise ADSTART clears. A result that overwrites one not read sets OVR (DR
-keeps the old one unless CFGR1.OVRMOD). ADSTP stops, ADDIS disables (ADEN clears). ISR's flags
-are rc_w1. The interrupt (IRQ 12, ADC_COMP) is a level: ISR & IER over ADRDY, EOSMP, EOC, EOS,
-OVR, EOCAL.
+(the HSI16, or the RCC's ADCEN) stops where it is and goes on when the clock is back (one
+started without it starts then), and one whose clock changes goes on at the new rate. ADSTART
+(with ADEN, or with CFGR1.AUTOFF, where the ADC powers itself on to convert) converts CHSELR's
+channels in order (CFGR1.SCANDIR: downwards), EOC after each (DR holds it; reading DR clears
+EOC), EOS after the last; CONT starts the sequence again, otherwise ADSTART clears. A result
+that overwrites one not read sets OVR (DR keeps the old one unless CFGR1.OVRMOD). ADSTP stops,
+ADDIS disables (ADEN clears). ISR's flags are rc_w1. The interrupt (IRQ 12, ADC_COMP) is a
+level: ISR & IER over ADRDY, EOSMP, EOC, EOS, OVR, EOCAL.
 
 Like the other peripherals of the part it works only while its RCC clock is on (APB2ENR ADCEN,
 bit 9; APB2RSTR resets it: sim.devices.stm32l0.Clocked). Not modelled, each listed when the
@@ -102,7 +102,8 @@ class Stm32l0Adc(Clocked):
         """The conversion or calibration ending ``adc_cycles`` ADC clock cycles after
         ``start`` (default now; a sequence's next conversion starts where the last ended)."""
         took = self._cycles(adc_cycles)
-        self._left = None
+        # without its clock it waits for it: the RCC's change that brings it starts it there
+        self._left = adc_cycles if took is None else None
         begin = self.host.exceptions.now if start is None else start
         self._due = NEVER if took is None else begin + took
         self.host.exceptions.set_timer(self, None if took is None else self._due,

@@ -20,12 +20,12 @@ As on the CMSDK UART, polled input (CR1.RXNEIE clear) is there whenever the firm
 ISR or RDR load reads the next byte), and interrupt-driven input (RXNEIE set) arrives one frame
 time after the receiver is switched on or RDR is read; a bit time is BRR cycles of the port's
 kernel clock, as RCC_CCIPR selects it (PCLK1 or SYSCLK, as the RCC's clock tree gives them;
-HSI16: 16 MHz; LSE: 32,768 Hz; a change of the clocks takes effect mid-frame, the rest of the
-frame at the new rate) (USART2 with CR1.OVER8: BRR / 2 in BRR's USARTDIV encoding; LPUART1: BRR
-/ 256), and the smallest divider the part allows (16, LPUART1: 0x300) when BRR is below it. The
-interrupt line (USART2: IRQ 28, LPUART1: IRQ 29) is a level: TXE with TXEIE, TC with TCIE, RXNE
-with RXNEIE, while UE is set. Clearing UE resets the flags (RXNE clear, TXE and TC set) and
-drops a byte not yet read.
+HSI16: 16 MHz, 4 MHz with RCC_CR.HSI16DIVEN; LSE: 32,768 Hz; a change of the clocks takes effect
+mid-frame, the rest of the frame at the new rate) (USART2 with CR1.OVER8: BRR / 2 in BRR's
+USARTDIV encoding; LPUART1: BRR / 256), and the smallest divider the part allows (16, LPUART1:
+0x300) when BRR is below it. The interrupt line (USART2: IRQ 28, LPUART1: IRQ 29) is a level:
+TXE with TXEIE, TC with TCIE, RXNE with RXNEIE, while UE is set. Clearing UE resets the flags
+(RXNE clear, TXE and TC set) and drops a byte not yet read.
 
 Each port runs only while its clock is on (RCC APB1ENR: USART2EN, bit 17; LPUART1EN, bit 18)
 and it is not held in reset (APB1RSTR, the same bits): without its clock it receives nothing
@@ -68,6 +68,7 @@ class _Usart(Clocked):
         self._tx_left = 0.0  # bit times of the frame left at the last settle()
         self._bit = 0.0  # the bit time (cycles) at the last settle()
         self._rx_due = 0  # the cycle the next interrupt-driven byte arrives, when planned
+        self.host.exceptions.set_timer(self, None, self._arrive)  # none after a reset
         self._rx: int | None = None  # the byte in the receive buffer
         self._regs = dict.fromkeys(self.stored, 0)
         self.tdr = 0  # the last data written
@@ -131,7 +132,8 @@ class _Usart(Clocked):
     def _kernel_ratio(self) -> float:
         """Core cycles per cycle of the port's kernel clock, as RCC_CCIPR selects it: PCLK1
         or SYSCLK (the core's clock divided or multiplied by the RCC's prescalers), HSI16
-        (16 MHz) or LSE (32,768 Hz)."""
+        (16 MHz, 4 with RCC_CR.HSI16DIVEN, as STM32CubeL0's UART_SetConfig takes it) or LSE
+        (32,768 Hz)."""
         rcc = self._rcc
         if rcc is None:
             return 1.0
@@ -140,7 +142,7 @@ class _Usart(Clocked):
             return float(rcc.apb_divider(1))
         if sel == 1:
             return 1 / rcc.ahb_divider()
-        return self.host.clock_hz / (16e6 if sel == 2 else 32768)
+        return self.host.clock_hz / (rcc.hsi16_hz() if sel == 2 else 32768)
 
     def runs_in_stop(self) -> bool:
         """On the LSE (RCC_CCIPR), a port goes on in Stop mode."""
@@ -163,7 +165,7 @@ class _Usart(Clocked):
         bit = self._bit_cycles()
         if self.clocked():  # the frame goes on where it stopped, at the bit time now
             self._shift_end = model.now + round(self._tx_left * bit)
-        if model.has_timer(self) and bit != self._bit:  # so does a byte arriving
+        if model.has_timer(self) and self._bit and bit != self._bit:  # so does a byte arriving
             self._rx_due = model.now + round(max(0, self._rx_due - model.now) / self._bit * bit)
             model.set_timer(self, self._rx_due, self._arrive)
         self._update_line()

@@ -194,7 +194,8 @@ def render_html(profile: Profile, top: int | None = None) -> str:
         f"<style>{CSS}</style></head><body>",
         f"<h1>Profile of <code>{esc(Path(r.elf).name)}</code></h1>",
         f'<p class="sub">{esc(r.target)}: {esc(r.core)} @ {esc(r.clock_text)}, '
-        f"{r.flash_wait_states} flash wait states{' from reset' if r.clocks else ''}. "
+        f"{r.flash_wait_states} flash wait state{'' if r.flash_wait_states == 1 else 's'}"
+        f"{' from reset' if r.clocks else ''}. "
         f"Run {status}.</p>",
         "<table>",
         f'<tr><td>instructions</td><td class="n">{total.instructions:,}</td><td>exact</td></tr>',

@@ -61,6 +61,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "sleep_ms": report.sleep_ms,
         "deep_sleeps": report.deep_sleeps,
         "clocks": [c.to_dict() for c in report.clocks],
+        "clock_changes": report.clock_changes,
         "warnings": report.warnings,
         "exceptions": {"taken": report.exceptions, "tail_chained": report.tail_chained,
                        "handler_cycles": report.handler_cycles},

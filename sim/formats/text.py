@@ -82,8 +82,9 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     table.add_column(style="dim")
     table.add_row("instructions", f"{report.instructions:,}", "exact")
     ws = report.flash_wait_states
+    varied = any(c.wait_states != ws for c in report.clocks)
     table.add_row("cycles", f"{report.cycles:,}",
-                  "estimate, flash wait states as the firmware set them" if report.clocks else
+                  "estimate, flash wait states as the firmware set them" if varied else
                   f"estimate, {ws} flash wait state{'' if ws == 1 else 's'} per refill")
     mhz = "the firmware's clocks" if report.clocks else f"{report.clock_hz / 1e6:g} MHz"
     if report.sleep_cycles:  # the time the core ran; asleep it spent more

@@ -7,6 +7,8 @@
  *   tick     MSI, SysTick every 2,097 cycles (1 ms at MSI's 2,097,152 Hz) with WFI between:
  *            after 100 ticks it prints semihosting's SYS_CLOCK (centiseconds of device time).
  *   forever  the same ticks for ever (for --run-for), counting them in `ticks`.
+ *   midblock MSI range 0 (65,536 Hz) set up, then 40 NOPs in the same basic block: they run
+ *            at the new clock (MIDBLOCK_FAULT: then a load from unmapped memory faults).
  *   stop_tick SysTick's interrupt as the only wake-up, in Stop mode: SysTick stops with the
  *            core's clock, so nothing wakes it (a deadlock; the HAL suspends its tick first).
  *   overclock 32 MHz from the PLL (HSI16 x 4 / 2, one wait state) in voltage range 2, the
@@ -169,11 +171,21 @@ int main(void)
     SCB_SCR |= 4u;
     __asm volatile("wfi");
     return 1;
+#elif CASE_midblock
+    __asm volatile("str %0, [%1]\n\t"
+                   ".rept 40\n\tnop\n\t.endr"
+#if MIDBLOCK_FAULT
+                   "\n\tldr r0, [%2]"
+#endif
+                   :
+                   : "r"(0u), "r"(0x40021004u), "r"(0x70000000u)
+                   : "r0", "memory"); /* RCC_ICSCR: MSIRANGE 0 */
+    return 0;
 #elif CASE_forever
     msi_ticks();
     for (;;)
         __asm volatile("wfi");
 #else
-#error "CASE_spin, CASE_tick, CASE_overclock, CASE_stop, CASE_stop_tick or CASE_forever"
+#error "CASE_spin, CASE_tick, CASE_overclock, CASE_stop, CASE_stop_tick, CASE_midblock or CASE_forever"
 #endif
 }
