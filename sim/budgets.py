@@ -12,11 +12,12 @@ Budgets live in ``pyproject.toml`` under ``[tool.ebnn-sim]``, or in a TOML file 
     instructions = 400000   # exact instruction count
     target = "curie"        # default: the target recorded in the ELF
     input = "digit.png"     # file(s) handed to the firmware, the first also its console input
+    analog = "3=accel.csv"  # volts for an ADC pin (or a list; "3=accel.csv@100Hz": timed)
     max_instructions = 100000000
     timeout = 60            # seconds of wall time per run (default 120)
     run_for = "500ms"       # device time, then the run ends ok (firmware that never exits)
 
-Every matched ELF runs once (per distinct target/input/limits) in the simulator with the
+Every matched ELF runs once (per distinct target/input/analog/limits) in the simulator with the
 target's SRAM and flash mapped (larger only when the image was linked for more), and every
 budget is compared with what the run measured. Exit codes of ``check``: 0 every budget
 met, 3 a budget broken, 4 a firmware faulted, hit a limit or exited non-zero, 2 bad config.
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import session
+from sim.analog import AnalogSpec, check_specs, parse_spec
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
 from sim.durations import format_duration, out_of_range, parse_duration
 from sim.report import (
@@ -48,7 +50,7 @@ from toolchain.sizes import parse_size
 
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
-_RUN_KEYS = ("target", "input", "max_instructions", "timeout", "run_for")
+_RUN_KEYS = ("target", "input", "analog", "max_instructions", "timeout", "run_for")
 KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
 
 
@@ -72,6 +74,7 @@ class Budget:
     max_instructions: int | None = None
     timeout: float = DEFAULT_TIMEOUT
     run_for: float | None = None  # seconds of device time
+    analog: tuple[AnalogSpec, ...] = ()  # volts for the ADC's pins (sim/analog.py)
 
 
 @dataclass
@@ -207,6 +210,19 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
     for p in inputs:
         if not p.is_file():
             raise bad(f"input file not found: {p}")
+    raw_analog = table.get("analog", [])
+    if isinstance(raw_analog, str):
+        raw_analog = [raw_analog]
+    if not isinstance(raw_analog, list) or not all(isinstance(a, str) for a in raw_analog):
+        raise bad("analog must be CHANNEL=FILE[@RATE] or a list of them")
+    try:
+        analog = tuple(parse_spec(a, base) for a in raw_analog)
+        check_specs(list(analog))
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    for spec in analog:
+        if not spec.path.is_file():
+            raise bad(f"analog input file not found: {spec.path}")
     max_insns = None
     if "max_instructions" in table:
         max_insns = _int(table["max_instructions"], "max_instructions", bad, minimum=1)
@@ -230,7 +246,8 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         if not MIN_RUN_FOR <= run_for <= MAX_RUN_FOR:
             raise bad("run_for = " + out_of_range(value, MIN_RUN_FOR, MAX_RUN_FOR))
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
-                  inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for)
+                  inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
+                  analog=analog)
 
 
 def _int(value: Any, key: str, bad: Callable[[str], BudgetError], minimum: int) -> int:
@@ -257,6 +274,7 @@ class _RunKey:
     max_instructions: int | None
     timeout: float
     run_for: float | None
+    analog: tuple[AnalogSpec, ...] = ()
 
 
 def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
@@ -272,7 +290,8 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
                                   f"(relative to {config.base})")
             for f in files:
                 key = _RunKey(f.resolve(), budget.target, budget.inputs,
-                              budget.max_instructions, budget.timeout, budget.run_for)
+                              budget.max_instructions, budget.timeout, budget.run_for,
+                              budget.analog)
                 runs.setdefault(key, [])
                 if budget not in runs[key]:
                     runs[key].append(budget)
@@ -391,6 +410,11 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
             if len({k.inputs for k in same}) > 1:
                 parts.append("input " + (", ".join(_display_name(p, base) for p in key.inputs)
                                          or "none"))
+            if len({k.analog for k in same}) > 1:
+                parts.append("analog " + (", ".join(
+                    f"{a.channel}={_display_name(a.path, base)}"
+                    + ("" if a.rate is None else f"@{a.rate:g}Hz") for a in key.analog)
+                    or "none"))
             if len({k.max_instructions for k in same}) > 1:
                 parts.append(f"max_instructions {key.max_instructions or 'none'}")
             if len({k.timeout for k in same}) > 1:
@@ -411,7 +435,7 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     notes: list[str] = []
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
                    timeout=key.timeout, run_for=key.run_for, inputs=key.inputs, fit_image=True,
-                   interruptible=True,
+                   interruptible=True, analog=key.analog,
                    warn=notes.append)
     try:
         report = session.run(key.elf, spec)

@@ -15,6 +15,7 @@ from rich.console import RenderableType
 from rich.markup import escape
 
 from sim import plugins, session
+from sim.analog import AnalogParam, AnalogSpec
 from sim.budget_check import sram_budget
 from sim.durations import DurationParam
 from sim.formats import OutputError, write_text
@@ -36,6 +37,7 @@ from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
 
 RUN_FOR = DurationParam(MIN_RUN_FOR, MAX_RUN_FOR)
+ANALOG = AnalogParam()
 
 # The console for messages and summaries (stderr). Plugin commands print through it too, with
 # ``fail`` for their errors, so that every command of ebnn-sim looks and behaves alike.
@@ -148,6 +150,11 @@ def main() -> None:
                    "is also the console input (semihosting SYS_READ on stdin); a .npy, .csv, .png "
                    "or .wav there is converted to bytes (checked against, and quantised as, "
                    "the input format an `ebnn build` ELF records: docs/data.md).")
+@click.option("--analog", "analog", type=ANALOG, multiple=True, metavar="CHANNEL=FILE[@RATE]",
+              help="Volts for an ADC pin (stm32l031: channels 0 to 15; repeatable), from a "
+                   ".csv of one column or a 1-D .npy: each conversion of the channel reads the "
+                   "next value, or with @RATE (@100Hz, @1kHz) the value at that device time. "
+                   "Without it a pin reads 0 V.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files. "
                    "Without it, opening a file for writing is refused.")
@@ -167,7 +174,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         max_sram: int | None, max_stack: int | None, max_cycles: int | None,
         max_instructions: int | None,
         timeout: float | None, run_for: float | None, wait_states: int | None,
-        inputs: tuple[Path, ...],
+        inputs: tuple[Path, ...], analog: tuple[AnalogSpec, ...],
         output_dir: Path | None, json_path: Path | None, quiet: bool, vector_faults: bool,
         strict_peripherals: bool) -> None:
     """Run ELF from its reset vector until it exits, faults, hits a limit or has run for
@@ -202,7 +209,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                    budgets={"sram": sram_budget(sram, max_sram), "flash": flash,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals,
-                   warn=_warn)
+                   analog=analog, warn=_warn)
     try:
         report = session.run(elf, spec, prepared=lambda sim: stop.append(sim.interrupt))
     except SessionError as exc:
@@ -253,6 +260,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     stack = "1k"
     cycles = 512000             or: ms = 16 (at the core's clock)
     run_for = "500ms"           for firmware that never exits: end there, ok
+    analog = "3=accel.csv"      volts for an ADC pin, as --analog
 
     Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
     2 bad or missing config, 3 a budget broken, 4 a firmware faulted, hit a limit or exited
@@ -346,6 +354,11 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill, for the whole run. "
                    "Default: the target's, or those the firmware sets (STM32L0 FLASH_ACR).")
+@click.option("--analog", "analog", type=ANALOG, multiple=True, metavar="CHANNEL=FILE[@RATE]",
+              help="Volts for an ADC pin (stm32l031: channels 0 to 15; repeatable), from a "
+                   ".csv of one column or a 1-D .npy: each conversion of the channel reads the "
+                   "next value, or with @RATE (@100Hz, @1kHz) the value at that device time. "
+                   "Without it a pin reads 0 V.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files, "
                    "as for `run`.")
@@ -363,7 +376,8 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
               help="Functions and hottest instructions to list.")
 def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: int | None,
                 flash: int | None, max_instructions: int | None, timeout: float | None,
-                run_for: float | None, wait_states: int | None, output_dir: Path | None,
+                run_for: float | None, wait_states: int | None,
+                analog: tuple[AnalogSpec, ...], output_dir: Path | None,
                 json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
@@ -382,7 +396,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, run_for=run_for,
                    inputs=inputs, output_dir=output_dir, budgets={"sram": sram, "flash": flash},
-                   warn=_warn)
+                   analog=analog, warn=_warn)
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:

@@ -62,7 +62,7 @@ def _too_large(path: Path, what: str) -> InputError:
                       "microcontroller's console input is never that large")
 
 
-def _check_npy_size(path: Path) -> None:
+def check_npy_size(path: Path) -> None:
     """Refuse, from its header alone, an array whose data would exceed the limit."""
     try:
         with path.open("rb") as fh:
@@ -197,7 +197,7 @@ def pandas_column_names(cells: list[str]) -> bool:
     return [c.strip() for c in cells] == [str(i) for i in range(len(cells))]
 
 
-def _read_csv(path: Path) -> np.ndarray:
+def read_csv(path: Path) -> np.ndarray:
     """The numbers of a CSV file as float64 rows (a first row that is not numbers, or is
     pandas' column names 0, 1, 2, ..., N-1, is a header and skipped); bounded by
     MAX_INPUT_BYTES."""
@@ -278,7 +278,7 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
     far beyond its scale."""
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        _check_npy_size(path)
+        check_npy_size(path)
         try:
             arr = np.load(path, allow_pickle=False)
         except (ValueError, OSError) as exc:
@@ -288,7 +288,7 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
             return _uint8(arr, path).tobytes()
         return fmt.quantise(fmt.inputs(arr, path, "an array"), path, notes).tobytes()
     if suffix == ".csv":
-        table = _read_csv(path)
+        table = read_csv(path)
         if fmt is None:
             return _uint8(table, path).tobytes()
         rows = (fmt.shape[0], math.prod(fmt.shape[1:]))  # one input as rows: T x C, H x WC

@@ -13,6 +13,7 @@ budget that maps nothing: below the size the ELF was linked for), ``max_stack``,
 ``max_instructions``, ``timeout``, ``run_for`` (device time: ``"500ms"`` or seconds; the run
 then ends "ok" with the firmware still running), ``wait_states``, ``inputs`` (host files the
 firmware may read; the first is also its console input, ``.npy``/``.png`` converted to pixel bytes),
+``analog`` (volts for the ADC's pins: ``["3=accel.csv", "4=gyro.csv@100Hz"]``, as ``--analog``),
 ``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``. With ``check=True``
 (the default) the test fails when the firmware faults, hits a limit, exits non-zero or breaks a
 budget; pass ``check=False`` to assert on such runs yourself.
@@ -23,6 +24,7 @@ with the package; nothing heavy (no torch) is imported.
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -100,12 +102,14 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         run_for: str | float | None = None,
         wait_states: int | None = None,
         inputs: Sequence[str | os.PathLike[str]] = (),
+        analog: Sequence[str] = (),
         stdin: bytes | None = None,
         output_dir: str | os.PathLike[str] | None = None,
         cmdline: str = "",
         check: bool = True,
     ) -> "RunReport":
         from sim import session
+        from sim.analog import parse_spec
         from sim.budget_check import sram_budget
         from sim.session import RunSpec, SessionError
 
@@ -113,6 +117,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         sram_b, flash_b = _size(sram, "sram"), _size(flash, "flash")
         run_for_s = _duration(run_for)
         try:
+            specs = [parse_spec(a) for a in ([analog] if isinstance(analog, str) else analog)]
+            specs = [replace(a, path=_resolve(a.path, root)) for a in specs]
             spec = RunSpec(
                 target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
                 max_instructions=max_instructions, timeout=timeout, run_for=run_for_s,
@@ -120,8 +126,9 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                 output_dir=None if output_dir is None else Path(output_dir), cmdline=cmdline,
                 budgets={"sram": sram_budget(sram_b, _size(max_sram, "max_sram")),
                          "flash": flash_b, "stack": _size(max_stack, "max_stack"),
-                         "cycles": max_cycles})
-        except ValueError as exc:  # a budget that is not a whole number >= 0
+                         "cycles": max_cycles},
+                analog=specs)
+        except ValueError as exc:  # a budget that is not a whole number >= 0, a bad analog
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
         try:
             report = session.run(_resolve(elf, root), spec)

@@ -89,6 +89,8 @@ class RunReport:
     # ms: the core's clock, 32 MHz, is beyond the 16 MHz RM0377 allows in voltage range 2 ...")
     warnings: list[str] = field(default_factory=list)
     deep_sleeps: int = 0  # sleeps in the part's deep-sleep mode (the STM32L0's Stop mode)
+    # --analog: channel -> {"file", "rate_hz", "samples", "conversions", "past_end", "clamped"}
+    analog: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def time_ms(self) -> float:

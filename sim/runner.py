@@ -46,6 +46,7 @@ from unicorn import arm_const as R
 
 from sim import devices, faults
 from sim.alignment import alignment_checks, division_checks, unaligned_trap_checks
+from sim.analog import AnalogInput, AnalogSpec, check_specs, load_volts
 from sim.clocks import ClockLog
 from sim.codemap import FP64, build_tables
 from sim.durations import out_of_range
@@ -157,6 +158,8 @@ class RunOptions:
     check_alignment: bool = True
     vector_faults: bool = False  # deliver faults to the firmware's handlers (still reported)
     strict_peripherals: bool = False  # an access to an unmodelled device register faults
+    # volts for the ADC's pins (sim/analog.py), read when the simulator is made: InputError
+    analog: Sequence[AnalogSpec] = ()
 
 
 def check_options(opts: RunOptions) -> None:
@@ -341,6 +344,7 @@ class Simulator:
         self._clock = ClockLog(self.target.clock_hz)  # the core's clock over a run
         self._wait_states = self.wait_states  # the flash wait states now
         self.devices = devices.create(self.target.devices, self)
+        self._analog = self._load_analog(opts.analog)
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
@@ -1029,6 +1033,8 @@ class Simulator:
         self._unmodelled = {}
         self._warnings = {}
         self._deep_sleeps = 0
+        for source in self._analog.values():
+            source.reset()
         self._polled = None
         self._reset_requested = False
         self._deadlock = None
@@ -1044,6 +1050,27 @@ class Simulator:
         self._fault = None
         self._exit = None
         return sp0, reset
+
+    def _load_analog(self, specs: Sequence[AnalogSpec]) -> dict[int, AnalogInput]:
+        """The ADC pins' values by channel; ImageError for a target without an ADC model,
+        InputError for a file that is not a series of volts."""
+        if not specs:
+            return {}
+        if not any(hasattr(dev, "analog_pins") for dev in self.devices):
+            raise ImageError(f"--analog needs a target whose ADC the simulator models "
+                             f"(stm32l031); {self.target.name} has none")
+        try:
+            check_specs(list(specs))
+        except ValueError as exc:
+            raise ImageError(str(exc)) from None
+        return {s.channel: AnalogInput(s, load_volts(s.path)) for s in specs}
+
+    def analog_code(self, channel: int) -> int | None:
+        source = self._analog.get(channel)
+        if source is None:
+            return None
+        return source.code(self._clock.seconds(self._counter.cycles,
+                                               self.exceptions.sleep_cycles))
 
     def _store_cycle(self) -> int:
         """The cycle at which the store a device is handling now ends. A block's cycles are
@@ -1512,7 +1539,9 @@ class Simulator:
             sleep_seconds=asleep_s,
             clocks=self._clock.changes(until=cycles + model.sleep_cycles),
             clock_changes=self._clock.count,
-            warnings=list(self._warnings.values()),
+            warnings=[*self._warnings.values(),
+                      *(note for source in self._analog.values() for note in source.notes())],
+            analog={str(n): source.summary() for n, source in sorted(self._analog.items())},
             deep_sleeps=self._deep_sleeps,
         )
         return report

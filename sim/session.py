@@ -20,6 +20,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.analog import AnalogSpec
 from sim.budget_check import check_limits, compare
 from sim.elf import FLASH_STARTS, FirmwareImage, InvalidFirmware, load_elf
 from sim.inputs import InputError, InputFormat, console_bytes
@@ -74,6 +75,7 @@ class RunSpec:
     interruptible: bool = False
     vector_faults: bool = False  # faults go to the firmware's handlers (still reported)
     strict_peripherals: bool = False  # an unmodelled device register is a fault
+    analog: Sequence[AnalogSpec] = ()  # volts for the ADC's pins (sim/analog.py)
 
     def __post_init__(self) -> None:
         check_limits(self.budgets)
@@ -110,9 +112,10 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
             inputs=[Path(p) for p in spec.inputs],
             stdin=None if console is None else io.BytesIO(console),
             output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline,
-            vector_faults=spec.vector_faults, strict_peripherals=spec.strict_peripherals)
+            vector_faults=spec.vector_faults, strict_peripherals=spec.strict_peripherals,
+            analog=spec.analog)
         return Simulator(image, options)
-    except (ImageError, ValueError) as exc:
+    except (ImageError, ValueError, InputError) as exc:
         raise SessionError(str(exc), image.path) from None
     except MemoryError:  # the maps and the emulator's tables take ~3 bytes per mapped byte
         own = target.name == image.target_name  # as Simulator picks them

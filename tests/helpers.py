@@ -241,6 +241,9 @@ class FakeDeviceHost:
     def warn(self, text: str) -> None:
         self.warnings.append(text)
 
+    def analog_code(self, channel: int) -> int | None:
+        return None
+
     def unmodelled(self, device: Any, offset: int, size: int, value: int | None,
                    why: str = "") -> None:
         self.listed.append((device.name, offset, size, value))

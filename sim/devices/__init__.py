@@ -57,6 +57,10 @@ class DeviceHost(Protocol):
     def flash_size(self) -> int:
         """Bytes of flash the run maps."""
 
+    def analog_code(self, channel: int) -> int | None:
+        """The 12-bit result of converting ADC pin ``channel`` now, from the run's --analog
+        values (one is used up unless they play at a rate); None without them."""
+
     def warn(self, text: str) -> None:
         """Something the firmware did that the chip does not allow, though the run goes on
         (a clock beyond its voltage range, say): listed in the report's ``warnings``, once."""

@@ -7,9 +7,10 @@ What it converts: channel 17 (VREFINT, with CCR.VREFEN) reads VREFINT_CAL and ch
 temperature sensor, with CCR.TSEN) reads TS_CAL1 (sim/devices/stm32l0_factory.py): VDDA is 3.0
 V and the die at 30 degrees C, the conditions of the part's calibration, so the HAL's formulas
 give 3,000 mV and 30 degrees C. With VREFEN or TSEN off the channel converts to 0, its read
-listed with why. A pin (channels 0-15) has no voltage here: it converts to 0, and the
-firmware's read of such a result is listed as unmodelled ("channel 3: a pin's voltage is not
-modelled, 0 V"). RES (12, 10, 8, 6 bits) and ALIGN apply.
+listed with why. A pin (channels 0-15) converts the run's values for it (--analog 3=accel.csv,
+sim/analog.py: recorded volts, a value per conversion or played at a rate); without them it
+converts to 0, and the firmware's read of such a result is listed as unmodelled ("channel 3: a
+pin's voltage is not modelled, 0 V"). RES (12, 10, 8, 6 bits) and ALIGN apply.
 
 Timing: the ADC clock is PCLK / 2, / 4 or PCLK (CFGR2.CKMODE; PCLK is PCLK2, the core's clock
 divided by RCC_CFGR.PPRE2) or, with CKMODE 0, the HSI16 (16 MHz, divided by CCR.PRESC), which
@@ -66,6 +67,7 @@ NEVER = 1 << 64
 class Stm32l0Adc(Clocked):
     name, base, size = "stm32l0_adc", 0x4001_2400, 0x400
     clock = (APB2ENR, 9)
+    analog_pins = range(16)  # IN0 ... IN15: --analog feeds them (sim/analog.py)
 
     def reset(self) -> None:
         super().reset()
@@ -74,6 +76,7 @@ class Stm32l0Adc(Clocked):
         self.chselr = self.ccr = self.calfact = 0
         self.dr = 0
         self._dr_channel: int | None = None  # the channel DR's result is from
+        self._dr_known = False  # and whether its value is known (a pin: --analog)
         self._sequence: list[int] = []  # channels left to convert in this sequence
         self._calibrating = False
         self._due = NEVER  # the cycle the conversion (or calibration) under way ends
@@ -161,27 +164,30 @@ class Stm32l0Adc(Clocked):
         else:  # an empty sequence: nothing to do
             self.cr &= ~ADSTART
 
-    def _value(self, channel: int) -> int:
-        """The 12-bit result: VREFINT and the sensor as calibrated, a pin 0 V."""
+    def _value(self, channel: int) -> tuple[int, bool]:
+        """The 12-bit result, and whether the simulator knows it: VREFINT and the sensor as
+        calibrated, a pin from the run's --analog values (sim/analog.py), else 0 V."""
         if channel == VREFINT and self.ccr & VREFEN:
-            return VREFINT_CAL
+            return VREFINT_CAL, True
         if channel == TEMPERATURE and self.ccr & TSEN:
-            return TS_CAL1
-        return 0
+            return TS_CAL1, True
+        code = self.host.analog_code(channel) if channel in self.analog_pins else None
+        return (0, False) if code is None else (code, True)
 
     def _convert(self, channel: int, at: int) -> None:
         """The conversion of ``channel`` that ended at cycle ``at``."""
         bits = 12 - 2 * (self.cfgr1 >> 3 & 3)
-        value = self._value(channel) >> (12 - bits)
+        code, known = self._value(channel)
+        value = code >> (12 - bits)
         if self.cfgr1 & ALIGN:
             value <<= (16 if bits > 6 else 8) - bits
         self.isr |= EOSMP
         if self.isr & EOC:  # the last result not read
             self.isr |= OVR
             if self.cfgr1 & OVRMOD:
-                self.dr, self._dr_channel = value, channel
+                self.dr, self._dr_channel, self._dr_known = value, channel, known
         else:
-            self.dr, self._dr_channel = value, channel
+            self.dr, self._dr_channel, self._dr_known = value, channel, known
         self.isr |= EOC
         if not self._sequence:
             self.isr |= EOS
@@ -206,7 +212,7 @@ class Stm32l0Adc(Clocked):
         if word == DR:
             value = self.dr
             channel = self._dr_channel
-            if channel is not None and channel < 16:
+            if channel is not None and channel < 16 and not self._dr_known:
                 self.host.unmodelled(self, offset, size, None,
                                      f"channel {channel}: a pin's voltage is not modelled, 0 V")
             elif channel in _OFF and not self.ccr & _OFF[channel][0]:

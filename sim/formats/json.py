@@ -60,6 +60,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "sleep_cycles": report.sleep_cycles,
         "sleep_ms": report.sleep_ms,
         "deep_sleeps": report.deep_sleeps,
+        "analog": report.analog,
         "clocks": [c.to_dict() for c in report.clocks],
         "clock_changes": report.clock_changes,
         "warnings": report.warnings,

@@ -115,6 +115,11 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         table.add_row("exceptions", f"{sum(report.exceptions.values()):,}", taken)
     for name, peak in report.thread_stacks.items():
         table.add_row("thread stack", f"{peak:,} B", name)
+    for i, (channel, fed) in enumerate(report.analog.items()):
+        rate = "" if fed["rate_hz"] is None else f" at {fed['rate_hz']:g} Hz"
+        table.add_row("analog" if i == 0 else "", f"{fed['conversions']:,}",
+                      f"conversions of channel {channel}: {fed['samples']:,} values"
+                      f"{rate}, {Path(str(fed['file'])).name}")
     console.print(table)
     if report.stopped_at is not None:
         console.print(f"[dim]stopped at pc {escape(report.stopped_at)}[/]", soft_wrap=True)

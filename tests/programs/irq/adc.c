@@ -18,6 +18,8 @@
  *   hsi_off   the asynchronous clock (CKMODE 0, the HSI16) left off: ADCAL never clears.
  *   info      the unique ID, the flash size and the calibration values from system memory.
  *   info_write a write to the factory data: a BusFault.
+ *   pins      PIN_READS conversions of channel 3 (a pin: the run's --analog values), each
+ *             printed, with DELAY_CYCLES of SysTick-timed wait before each when defined.
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -110,6 +112,23 @@ int main(void)
     long t = ((long)ts * vdda / 3000L - TS_CAL1) * (130 - 30) / (TS_CAL2 - TS_CAL1) + 30;
     print_num("vdda mV ", vdda);
     print_num("temp C ", t);
+    return 0;
+#endif
+
+#if CASE_pins
+    if (adc_up(1u))
+        return 1;
+    for (int i = 0; i < PIN_READS; i++) {
+#ifdef DELAY_CYCLES
+        SYST_RVR = DELAY_CYCLES - 1u;
+        SYST_CVR = 0;
+        SYST_CSR = 5u;
+        while (!(SYST_CSR & (1u << 16)))
+            ;
+        SYST_CSR = 0;
+#endif
+        print_num("pin ", (long)convert(1u << 3));
+    }
     return 0;
 #endif
 

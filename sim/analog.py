@@ -1,0 +1,171 @@
+"""Voltages on the ADC's pins: recorded sensor data for firmware that samples it.
+
+``--analog 3=accel.csv`` feeds the ADC's channel 3 (pin IN3) from a file of volts: a ``.csv``
+of one column (or one row) of numbers, a header row skipped, or a 1-D ``.npy``. Each conversion
+of the channel reads the next value (the values are samples, taken as the firmware takes them);
+``--analog 3=accel.csv@100Hz`` plays them in device time instead, value ``floor(t x 100)`` at
+device time ``t`` (a recording at its own rate, which the firmware samples at its own). Past the
+end, a conversion reads the last value (the report says how many did). The ADC converts a
+value ``v`` to ``round(v / VDDA x 4095)``, clamped to the rails 0 and VDDA (3.0 V, the
+simulator's supply: the factory calibration's condition), at 12 bits and as fewer.
+
+The simulator reads the files before the run: a file that is not a series of finite numbers is
+refused with one line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+from sim.inputs import InputError, check_npy_size, read_csv
+
+VDDA = 3.0  # volts: the ADC's reference, the part's supply in the simulator
+MAX_SAMPLES = 1 << 24  # values one channel's file may hold (128 MiB as float64)
+MIN_RATE, MAX_RATE = 1e-3, 1e9  # samples per second
+PINS = range(16)  # the ADC's external channels, IN0 ... IN15
+_SPEC = re.compile(r"^\s*(\d+)\s*=\s*(.+?)(?:@\s*([0-9.e+-]+)\s*(hz|khz|mhz)?)?\s*$",
+                   re.IGNORECASE)
+_RATE_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6}
+
+
+@dataclass(frozen=True)
+class AnalogSpec:
+    """``CHANNEL=FILE[@RATE]`` as given: the channel, the file, and samples per second of
+    device time (None: a value per conversion)."""
+
+    channel: int
+    path: Path
+    rate: float | None = None
+
+    def __str__(self) -> str:
+        rate = "" if self.rate is None else f"@{self.rate:g}Hz"
+        return f"{self.channel}={self.path}{rate}"
+
+
+def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
+    """``3=accel.csv``, ``3=accel.csv@100Hz`` (``kHz``, ``MHz``, or a plain number of Hz) as
+    an AnalogSpec, the file relative to ``base``; ValueError with one line otherwise."""
+    m = _SPEC.match(text)
+    if m is None:
+        raise ValueError(f"not an analog input: {text!r} (CHANNEL=FILE or CHANNEL=FILE@RATE: "
+                         "3=accel.csv, 3=accel.csv@100Hz)")
+    channel = int(m.group(1))
+    if channel not in PINS:
+        raise ValueError(f"analog input {text!r}: channel {channel} is not one of the ADC's "
+                         "pins, 0 to 15")
+    rate = None
+    if m.group(3) is not None:
+        try:
+            rate = float(m.group(3)) * _RATE_UNITS[(m.group(4) or "hz").lower()]
+        except ValueError:
+            rate = math.nan
+        if not MIN_RATE <= rate <= MAX_RATE:
+            raise ValueError(f"analog input {text!r}: a rate of {MIN_RATE:g} Hz to "
+                             f"{MAX_RATE:g} Hz, such as 100Hz or 1kHz")
+    path = Path(m.group(2).strip())
+    return AnalogSpec(channel, path if base is None or path.is_absolute() else base / path, rate)
+
+
+def check_specs(specs: list[AnalogSpec]) -> None:
+    """ValueError when two feed one channel."""
+    seen: set[int] = set()
+    for spec in specs:
+        if spec.channel in seen:
+            raise ValueError(f"analog channel {spec.channel} is given twice")
+        seen.add(spec.channel)
+
+
+def load_volts(path: Path) -> np.ndarray:
+    """The series of volts in ``path`` (.csv: one column or one row; .npy: one dimension, or
+    one column or row); InputError with one line otherwise."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file (an analog input)")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        values = read_csv(path)
+    elif suffix == ".npy":
+        check_npy_size(path)
+        try:
+            values = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{path}: not a readable .npy file ({exc})") from None
+    else:
+        raise InputError(f"{path}: an analog input is a .csv or .npy file of volts")
+    if values.dtype.kind not in "iuf" or values.ndim > 2 or (
+            values.ndim == 2 and min(values.shape) != 1) or values.size == 0:
+        raise InputError(f"{path}: an analog input is one series of numbers (volts): one "
+                         f"column or one row, not {values.shape} of {values.dtype}")
+    series = values.astype(np.float64).reshape(-1)
+    if series.size > MAX_SAMPLES:
+        raise InputError(f"{path}: more than {MAX_SAMPLES:,} values")
+    if not np.all(np.isfinite(series)):
+        raise InputError(f"{path}: every value must be a finite number of volts")
+    return series
+
+
+@dataclass
+class AnalogInput:
+    """One channel's values during a run, and how the run read them."""
+
+    spec: AnalogSpec
+    volts: np.ndarray
+    conversions: int = 0  # conversions that read it
+    past_end: int = 0  # of them, past the last value (they read the last)
+    clamped: int = 0  # of them, beyond the rails 0 and VDDA
+
+    def reset(self) -> None:
+        self.conversions = self.past_end = self.clamped = 0
+
+    def code(self, seconds: float) -> int:
+        """The 12-bit result of a conversion at device time ``seconds``."""
+        rate = self.spec.rate
+        index = self.conversions if rate is None else int(seconds * rate)
+        self.conversions += 1
+        if index >= len(self.volts):
+            self.past_end += 1
+            index = len(self.volts) - 1
+        volts = float(self.volts[index])
+        if not 0.0 <= volts <= VDDA:
+            self.clamped += 1
+            volts = min(max(volts, 0.0), VDDA)
+        return round(volts / VDDA * 4095)
+
+    def summary(self) -> dict[str, object]:
+        return {"file": str(self.spec.path), "rate_hz": self.spec.rate,
+                "samples": len(self.volts), "conversions": self.conversions,
+                "past_end": self.past_end, "clamped": self.clamped}
+
+    def notes(self) -> list[str]:
+        """What the report warns of: conversions past the data, values beyond the rails."""
+        name, out = f"analog channel {self.spec.channel} ({self.spec.path.name})", []
+        if self.past_end:
+            out.append(f"{name}: {self.past_end:,} of {self.conversions:,} conversions came "
+                       f"after its {len(self.volts):,} values: they read the last one")
+        if self.clamped:
+            out.append(f"{name}: {self.clamped:,} conversions read a value beyond 0 to "
+                       f"{VDDA:g} V, taken as the rail")
+        return out
+
+
+class AnalogParam(click.ParamType):  # type: ignore[type-arg]
+    """``--analog CHANNEL=FILE[@RATE]`` on a command line."""
+
+    name = "analog"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> AnalogSpec:
+        if isinstance(value, AnalogSpec):
+            return value
+        try:
+            spec = parse_spec(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if not spec.path.is_file():
+            self.fail(f"{spec.path}: no such file", param, ctx)
+        return spec

@@ -1,0 +1,143 @@
+"""Volts for the ADC's pins (sim/analog.py, ``--analog``): recorded sensor data converted by the
+STM32L0's ADC as the firmware samples it, a value per conversion or played in device time; the
+check's and the pytest fixture's ``analog``; the refusals."""
+
+import json
+
+import numpy as np
+import pytest
+
+import sim
+from sim.analog import AnalogSpec, parse_spec
+from tests.test_exceptions import irq_program
+
+LIMIT = ("--max-instructions", "5000000")
+CODES = (100, 2000, 4095)
+
+
+def pins(firmware, reads: int, delay: int | None = None):
+    defines = {"CASE_pins": None, "PIN_READS": reads}
+    if delay is not None:
+        defines["DELAY_CYCLES"] = delay
+    return irq_program(firmware, "adc.c", "stm32l031", **defines)
+
+
+def volts(code: int) -> float:
+    return code * 3.0 / 4095
+
+
+def printed(stdout: str) -> list[int]:
+    return [int(line.split()[1]) for line in stdout.splitlines() if line.startswith("pin ")]
+
+
+def test_each_conversion_reads_the_next_value_clamped_to_the_rails(firmware, cli, tmp_path):
+    data = tmp_path / "accel.csv"
+    data.write_text("volts\n" + "\n".join(str(v) for v in
+                                           [*map(volts, CODES), -0.5, 3.3]) + "\n")
+    res = cli("run", pins(firmware, 6), "--analog", f"3={data}", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert printed(res.report["stdout"]) == [*CODES, 0, 4095, 4095]  # the last: past the end
+    assert res.report["analog"] == {"3": {"file": str(data), "rate_hz": None, "samples": 5,
+                                          "conversions": 6, "past_end": 1, "clamped": 3}}
+    warnings = res.report["warnings"]
+    assert "analog channel 3 (accel.csv): 1 of 6 conversions came after its 5 values: they " \
+           "read the last one" in warnings
+    assert "analog channel 3 (accel.csv): 3 conversions read a value beyond 0 to 3 V, taken " \
+           "as the rail" in warnings
+    assert not [r for r in res.report["unmodelled_registers"] if "a pin's voltage" in r]
+    summary = cli("run", pins(firmware, 6), "--analog", f"3={data}", json=False)
+    assert "analog 6 conversions of channel 3: 5 values, accel.csv" in " ".join(
+        summary.stderr.split())
+
+
+def test_at_a_rate_the_values_play_in_device_time(firmware, cli, tmp_path):
+    """[0 V, 1.5 V, 3 V] at 100 Hz, converted 12 ms apart (384,000 cycles at 32 MHz): the
+    conversions at about 12, 24 and 36 ms read values 1, 2 and 2 (past the end)."""
+    data = tmp_path / "ramp.npy"
+    np.save(data, np.array([0.0, 1.5, 3.0]))
+    res = cli("run", pins(firmware, 3, 384_000), "--analog", f"3={data}@100Hz", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert printed(res.report["stdout"]) == [2048, 4095, 4095]
+    fed = res.report["analog"]["3"]
+    assert (fed["rate_hz"], fed["conversions"], fed["past_end"]) == (100.0, 3, 1)
+
+
+def test_without_analog_values_a_pin_reads_0_and_is_listed(firmware):
+    report = sim.run(sim.load_elf(pins(firmware, 1)))
+    assert printed(report.stdout) == [0] and report.analog == {}
+    assert any("channel 3: a pin's voltage is not modelled, 0 V" in r for r in report.unmodelled)
+
+
+def test_a_simulator_reused_starts_the_values_again(firmware, tmp_path):
+    data = tmp_path / "v.csv"
+    data.write_text("\n".join(str(volts(c)) for c in CODES))
+    simulator = sim.Simulator(sim.load_elf(pins(firmware, 2)),
+                              sim.RunOptions(analog=[AnalogSpec(3, data)]))
+    first, second = simulator.run(), simulator.run()
+    assert printed(first.stdout) == printed(second.stdout) == [100, 2000]
+    assert first.analog == second.analog
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("16=x.csv", "channel 16 is not one of the ADC's pins, 0 to 15"),
+    ("3", "not an analog input: '3'"),
+    ("3=x.csv@0Hz", "a rate of 0.001 Hz to 1e+09 Hz"),
+    ("3=missing.csv", "missing.csv: no such file"),
+])
+def test_bad_analog_options_are_one_line(firmware, cli, tmp_path, spec, message):
+    (tmp_path / "x.csv").write_text("1.0\n")
+    res = cli("run", pins(firmware, 1), "--analog", spec.replace("x.csv", str(tmp_path / "x.csv")),
+              json=False)
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    ("1,2\n3,4\n", "one series of numbers (volts): one column or one row, not (2, 2)"),
+    ("1.0\nnan\n", "every value must be a finite number of volts"),
+    ("a\nb\n", "a CSV input must hold only numbers"),
+])
+def test_a_file_that_is_not_a_series_of_volts_is_refused(firmware, cli, tmp_path, content,
+                                                        message):
+    data = tmp_path / "bad.csv"
+    data.write_text(content)
+    res = cli("run", pins(firmware, 1), "--analog", f"3={data}", json=False)
+    assert res.returncode == 2 and message in res.stderr, res.stderr
+
+
+def test_a_channel_twice_or_a_target_without_an_adc_is_refused(firmware, cli, tmp_path):
+    data = tmp_path / "v.csv"
+    data.write_text("1.0\n")
+    twice = cli("run", pins(firmware, 1), "--analog", f"3={data}", "--analog", f"3={data}",
+                json=False)
+    assert twice.returncode == 2 and "analog channel 3 is given twice" in twice.stderr
+    hello = firmware("hello.c")
+    curie = cli("run", hello, "--analog", f"3={data}", json=False)
+    assert curie.returncode == 2
+    assert "--analog needs a target whose ADC the simulator models (stm32l031)" in curie.stderr
+
+
+def test_check_and_the_fixture_take_analog_values(firmware, cli, tmp_path, ebnn_sim):
+    data = tmp_path / "v.csv"
+    data.write_text("\n".join(str(volts(c)) for c in CODES))
+    elf = pins(firmware, 3)
+    config = tmp_path / "budgets.toml"
+    config.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\nanalog = "3=v.csv"\n')
+    out = tmp_path / "check.json"
+    res = cli("check", "--config", config, "--json", out, json=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    [result] = json.loads(out.read_text())["elfs"]
+    assert printed(result["report"]["stdout"]) == list(CODES)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\nanalog = "3=nope.csv"\n')
+    refused = cli("check", "--config", bad, json=False)
+    assert refused.returncode == 2 and "analog input file not found" in refused.stderr
+
+    report = ebnn_sim(elf, analog=[f"3={data}"])
+    assert printed(report.stdout) == list(CODES)
+
+
+def test_specs_parse_rates_and_paths(tmp_path):
+    assert parse_spec("3=a.csv@1kHz", tmp_path) == AnalogSpec(3, tmp_path / "a.csv", 1000.0)
+    assert parse_spec(" 0 = b.npy @ 50 ") == AnalogSpec(0, parse_spec("0=b.npy").path, 50.0)
+    assert parse_spec("15=/abs/c.csv@2MHz", tmp_path).path.is_absolute()
+    assert str(AnalogSpec(3, tmp_path / "a.csv", 100.0)).endswith("a.csv@100Hz")
