@@ -73,9 +73,12 @@ def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
 
 
 def check_specs(specs: list[AnalogSpec]) -> None:
-    """ValueError when two feed one channel."""
+    """ValueError when a channel is not a pin or two feed one channel."""
     seen: set[int] = set()
     for spec in specs:
+        if spec.channel not in PINS:
+            raise ValueError(f"analog channel {spec.channel} is not one of the ADC's pins, 0 "
+                             "to 15")
         if spec.channel in seen:
             raise ValueError(f"analog channel {spec.channel} is given twice")
         seen.add(spec.channel)

@@ -9,6 +9,7 @@ import pytest
 
 import sim
 from sim.analog import AnalogSpec, parse_spec
+from sim.runner import ImageError
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")
@@ -141,3 +142,11 @@ def test_specs_parse_rates_and_paths(tmp_path):
     assert parse_spec(" 0 = b.npy @ 50 ") == AnalogSpec(0, parse_spec("0=b.npy").path, 50.0)
     assert parse_spec("15=/abs/c.csv@2MHz", tmp_path).path.is_absolute()
     assert str(AnalogSpec(3, tmp_path / "a.csv", 100.0)).endswith("a.csv@100Hz")
+
+
+def test_the_python_api_checks_its_specs(firmware, tmp_path):
+    data = tmp_path / "v.csv"
+    data.write_text("1.0\n")
+    image = sim.load_elf(pins(firmware, 1))
+    with pytest.raises(ImageError, match="channel 17 is not one of the ADC's pins"):
+        sim.Simulator(image, sim.RunOptions(analog=[AnalogSpec(17, data)]))
