@@ -82,10 +82,9 @@ TARGETS: dict[str, Target] = {
                # the part's TIM2 where the mps2 map has the CMSDK TIMER0
                devices=("scs", "dwt", "cmsdk_uart_1k", "cmsdk_timer1", "stm32l0_rcc",
                         "stm32l0_usart2", "stm32l0_lpuart1", "stm32l0_tim2", "stm32l0_tim21",
-                        "stm32l0_tim22", "stm32l0_pwr", "stm32l0_exti", "stm32l0_rtc",
-                        "stm32l0_adc", "stm32l0_factory", "stm32l0_flash",
-                        "stm32l0_apb1", "stm32l0_apb2",
-                        "stm32l0_ahb", "stm32l0_ioport"),
+                        "stm32l0_tim22", "stm32l0_lptim1", "stm32l0_pwr", "stm32l0_exti",
+                        "stm32l0_rtc", "stm32l0_adc", "stm32l0_factory", "stm32l0_flash",
+                        "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb", "stm32l0_ioport"),
                flash_address=STM32_FLASH),
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),

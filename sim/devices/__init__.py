@@ -139,6 +139,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.stm32l0_exti import DEVICES as STM32L0_EXTI
     from sim.devices.stm32l0_factory import DEVICES as STM32L0_FACTORY
     from sim.devices.stm32l0_flash import DEVICES as STM32L0_FLASH
+    from sim.devices.stm32l0_lptim import DEVICES as STM32L0_LPTIM
     from sim.devices.stm32l0_pwr import DEVICES as STM32L0_PWR
     from sim.devices.stm32l0_rtc import DEVICES as STM32L0_RTC
     from sim.devices.stm32l0_tim import DEVICES as STM32L0_TIMERS
@@ -148,7 +149,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 CmsdkUart, CmsdkUart1k, CmsdkTimer0, CmsdkTimer1, *STM32L0,
                                 *STM32L0_USARTS, *STM32L0_TIMERS, *STM32L0_EXTI,
                                 *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
-                                *STM32L0_PWR, *STM32L0_FLASH)}
+                                *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -38,23 +38,24 @@ milliseconds and --run-for follow the clock from the store on (sim/clocks.py,
 Simulator.set_clock). A clock beyond what the voltage range allows is a warning (check_limits).
 
 Stop mode (deep_sleep: a sleep with SCR.SLEEPDEEP and PWR_CR.PDDS clear): the peripherals of the
-core domain stop (Clocked.runs_in_stop: the RTC and a USART on the LSE go on), the simulator
-freezes SysTick, and the core wakes on MSI (HSI16 with CFGR.STOPWUCK), the PLL and HSE off.
+core domain stop (Clocked.runs_in_stop: the RTC, LPTIM1 and a USART on the LSE or LSI go on),
+the simulator freezes SysTick, and the core wakes on MSI (HSI16 with CFGR.STOPWUCK), the PLL and
+HSE off.
 
 USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
-(sim/devices/stm32l0_tim.py) are modelled, each a :class:`Clocked` peripheral that works only
-while its RCC clock is on, and so are the RTC (sim/devices/stm32l0_rtc.py, clocked by CSR's
-RTCEN and RTCSEL), the EXTI (sim/devices/stm32l0_exti.py), the ADC (sim/devices/stm32l0_adc.py)
-the factory data in system memory (sim/devices/stm32l0_factory.py) and PWR
-(sim/devices/stm32l0_pwr.py). The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals:
-GPIO, the flash interface, LPTIM1, I2C, SPI, DMA. They are not
-modelled: their registers read back what was written (0 after reset), so a register polled for
-a flag the firmware did not write reads 0 for ever; every access to them is listed in the
-report's unmodelled registers and with ``--strict-peripherals`` is a fault. The buses are
-background devices: mapped only where no other device of the target is (the modelled
-peripherals, and the mps2 map's CMSDK TIMER1 at 0x40001000 and the first KiB of its UART at
-0x40004000, stay), so an address off the buses still faults, as a reserved one does on the
-chip.
+(sim/devices/stm32l0_tim.py) and LPTIM1 (sim/devices/stm32l0_lptim.py) are modelled, each a
+:class:`Clocked` peripheral that works only while its RCC clock is on, and so are the RTC
+(sim/devices/stm32l0_rtc.py, clocked by CSR's RTCEN and RTCSEL), the EXTI
+(sim/devices/stm32l0_exti.py), the ADC (sim/devices/stm32l0_adc.py) the factory data in system
+memory (sim/devices/stm32l0_factory.py), the flash interface (sim/devices/stm32l0_flash.py) and
+PWR (sim/devices/stm32l0_pwr.py). The buses (APB1, APB2, AHB, IOPORT) cover the other
+peripherals: GPIO, I2C, SPI, DMA. They are not modelled: their registers read back what was
+written (0 after reset), so a register polled for a flag the firmware did not write reads 0 for
+ever; every access to them is listed in the report's unmodelled registers and with ``--strict-
+peripherals`` is a fault. The buses are background devices: mapped only where no other device of
+the target is (the modelled peripherals, and the mps2 map's CMSDK TIMER1 at 0x40001000 and the
+first KiB of its UART at 0x40004000, stay), so an address off the buses still faults, as a
+reserved one does on the chip.
 """
 
 from abc import abstractmethod
@@ -327,11 +328,15 @@ class Stm32l0Rcc(Device):
         # (the RTC's bits are in CSR, whose word 0x10 below is a sleep-mode enable register: an
         # extra settle and restart there change nothing)
         gated = [d for d in self.gated.values() if word in (d.clock[0], d.clock[0] - RESETS)]
-        for dev in gated:
+        # CSR also starts and stops the LSE and the LSI, the kernel clocks of some (LPTIM1)
+        others = [d for d in self.gated.values() if d not in gated] if word == CSR else []
+        for dev in gated + others:
             dev.settle()
         self._write(word, merge(self._word(word), offset, size, value))
         for dev in gated:
             dev.rcc_changed()
+        for dev in others:
+            dev.restart()
 
     def _backup_writable(self) -> bool:
         """PWR_CR.DBP (sim/devices/stm32l0_pwr.py); without a PWR model, always."""

@@ -1,0 +1,269 @@
+"""The STM32L0x1's low-power timer LPTIM1 (RM0377), as a time base: what STM32CubeL0's
+HAL_LPTIM_Counter_Start_IT and HAL_LPTIM_TimeOut_Start_IT set up, and what low-power firmware
+(a tickless idle, a periodic wake-up from Stop mode) counts with, on the LSE or the LSI while
+the core sleeps.
+
+The counter counts kernel clock cycles (RCC_CCIPR.LPTIM1SEL: PCLK1, the LSI (37 kHz), the
+HSI16 (16 MHz, 4 with HSI16DIVEN) or the LSE (32,768 Hz)) divided by CFGR.PRESC (1 ... 128),
+from 0 up to ARR: CNT equal to ARR sets ISR.ARRM and the next count is 0; CNT equal to CMP sets
+CMPM. CR.ENABLE enables it (disabled, the counter is 0 and stopped, and CR.CNTSTRT and
+SNGSTRT are ignored); CNTSTRT starts continuous counting, SNGSTRT one period (the counter back
+to 0 and stopped after ARR). ARR and CMP take writes only while enabled (ARROK and CMPOK set
+two kernel clock cycles later, as the write crosses to the LPTIM's clock domain), CFGR and IER
+only while disabled, as RM0377 says: other writes are ignored and listed. With CFGR.PRELOAD a
+new ARR or CMP takes effect at the end of the period, else at once. ICR clears ISR's flags. The
+interrupt (IRQ 13) is a level, ISR & IER; IMR line 29 of the EXTI is its Stop-mode wake-up,
+which the NVIC line does here. On the LSE or the LSI it runs in Stop mode.
+
+Each runs only while its RCC clock is on (APB1ENR LPTIM1EN, bit 31) and it is not held in reset
+(APB1RSTR, the same bit; sim.devices.stm32l0.Clocked), and counts only while its kernel clock
+runs. Not modelled (listed when set): an external clock (CFGR.CKSEL, COUNTMODE), the encoder
+mode (ENC), hardware triggers (TRIGEN: a timer started so waits for ever), the time-out mode's
+restart on a trigger, the waveform output (its settings read back), EXTTRIG, UP and DOWN.
+"""
+
+from sim.devices.stm32l0 import Clocked, merge
+
+LPTIM1_BASE = 0x4000_7C00
+ISR, ICR, IER, CFGR, CR, CMP, ARR, CNT = range(0, 0x20, 4)
+CMPM, ARRM, EXTTRIG, CMPOK, ARROK = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 4
+FLAGS = 0x7F  # ISR: CMPM ... DOWN
+ENABLE, SNGSTRT, CNTSTRT = 1, 1 << 1, 1 << 2
+CKSEL, PRELOAD, COUNTMODE, ENC = 1, 1 << 22, 1 << 23, 1 << 24
+TRIGEN = 3 << 17
+_CFGR_BITS = 0x01FE_EEDF  # CKSEL ... ENC (reserved bits read 0)
+APB1ENR, CCIPR = 0x38, 0x4C  # RCC's offsets
+LSI_HZ, LSE_HZ = 37_000, 32_768
+IRQ = 13
+SYNC = 2  # kernel clock cycles for an ARR or CMP write to reach the counter (ARROK, CMPOK)
+NEVER = 1 << 64
+
+
+class Stm32l0Lptim1(Clocked):
+    name, base, size = "stm32l0_lptim1", LPTIM1_BASE, 0x400
+    clock = (APB1ENR, 31)
+
+    def reset(self) -> None:
+        super().reset()
+        self.isr = self.ier = self.cfgr = self.cr = 0
+        self.cmp = self.arr = 0  # in effect
+        self._pending: dict[int, int] = {}  # PRELOAD: ARR and CMP for the period's end
+        self._syncing: dict[int, int] = {}  # ARROK/CMPOK -> the kernel cycle it sets at
+        self.mode = 0  # 0 stopped, SNGSTRT or CNTSTRT: how the counter runs
+        self.cnt = 0
+        self._sub = 0  # kernel cycles into the current count (the prescaler)
+        # The timeline: kernel clock cycles counted (_kc at cycle _base, _rem / _core of one
+        # more), _khz of them a second, the core at _core cycles a second; it survives a
+        # change of either clock. Integers: exact over any run.
+        self._khz = 0
+        self._core = self.host.clock_hz
+        self._base = self.host.exceptions.now
+        self._kc = 0
+        self._rem = 0
+        self._next = NEVER
+        self.host.exceptions.set_timer(self, None, self._catch_up)
+
+    # --- the clock ----------------------------------------------------------------------------
+    def runs_in_stop(self) -> bool:
+        return self._kernel_sel() in (1, 3)  # the LSI or the LSE
+
+    def _kernel_sel(self) -> int:
+        rcc = self._rcc
+        return 0 if rcc is None else rcc.read(CCIPR, 4) >> 18 & 3
+
+    def _kernel_hz(self) -> int:
+        """The kernel clock (RCC_CCIPR.LPTIM1SEL); 0 when it does not run for the counter."""
+        rcc = self._rcc
+        if self.cfgr & (CKSEL | COUNTMODE | ENC) or not self.clocked():
+            return 0
+        sel = self._kernel_sel()
+        if rcc is None or sel == 0:
+            return self.host.clock_hz // (1 if rcc is None else rcc.apb_divider(1))
+        if sel == 1:
+            return LSI_HZ if rcc.read(0x50, 4) & 2 else 0  # CSR.LSIRDY
+        if sel == 2:
+            return rcc.hsi16_hz() if rcc.read(0, 4) & 4 else 0  # CR.HSI16RDYF
+        return LSE_HZ if rcc.read(0x50, 4) & 1 << 9 else 0  # CSR.LSERDY
+
+    def _presc(self) -> int:
+        return 1 << (self.cfgr >> 9 & 7)
+
+    def _kernel_cycles(self) -> int:
+        """Kernel clock cycles counted so far."""
+        if not self._khz:
+            return self._kc
+        return self._kc + (self._rem + (self.host.exceptions.now - self._base) * self._khz
+                           ) // self._core
+
+    def _cycle_of(self, kc: int) -> int:
+        """The first core cycle at which the timeline reaches kernel cycle ``kc``."""
+        need = (kc - self._kc) * self._core - self._rem
+        return self._base + max(0, -(-need // self._khz))
+
+    def _rebase(self) -> None:
+        """The timeline's base at now, the part of a kernel cycle kept."""
+        now = self.host.exceptions.now
+        if self._khz and now != self._base:
+            total = self._rem + (now - self._base) * self._khz
+            self._kc += total // self._core
+            self._rem = total % self._core
+        self._base = now
+
+    def _retime(self) -> None:
+        """Go on at the kernel clock and the core clock there are now, from where it is."""
+        khz, core = self._kernel_hz(), self.host.clock_hz
+        if khz == self._khz and core == self._core:
+            return
+        self._rebase()
+        self._rem = self._rem * core // self._core if khz == self._khz else 0
+        self._khz, self._core = khz, core
+
+    # --- counting -----------------------------------------------------------------------------
+    def _advance(self) -> None:
+        """The counter, its matches and the ARROK/CMPOK completions, up to now."""
+        before = self._kc
+        self._rebase()
+        for flag, at in list(self._syncing.items()):
+            if self._kc >= at:
+                self.isr |= flag
+                del self._syncing[flag]
+        if not self.mode:
+            return
+        total = self._sub + self._kc - before
+        n, self._sub = divmod(total, self._presc())
+        while n > 0 and self.mode:
+            to_end = self.arr + 1 - self.cnt if self.cnt <= self.arr else 0x10000 - self.cnt
+            step = min(n, to_end)
+            self._matches(self.cnt, self.cnt + step)
+            n -= step
+            if step < to_end:
+                self.cnt += step
+                break
+            self.cnt = 0  # the count after ARR: the period's end
+            self.arr = self._pending.pop(ARR, self.arr)
+            self.cmp = self._pending.pop(CMP, self.cmp)
+            if self.mode == SNGSTRT:
+                self.mode, self._sub = 0, 0
+            elif n > self.arr + 1:  # whole periods: their matches are flags, set once
+                self._matches(0, self.arr + 1)
+                n %= self.arr + 1
+
+    def _matches(self, start: int, end: int) -> None:
+        """CNT takes the values start + 1 ... end (ARR + 1: the wrap to 0, no value)."""
+        if start < self.arr <= end:
+            self.isr |= ARRM
+        if start < self.cmp <= min(end, self.arr):
+            self.isr |= CMPM
+
+    def _schedule(self) -> None:
+        """Plan the next event that could raise the interrupt: a match or a completion with its
+        interrupt enabled and its flag clear (nothing else needs the core's attention)."""
+        due = NEVER
+        if self._khz:
+            for flag, at in self._syncing.items():
+                if self.ier & flag:
+                    due = min(due, at)
+            presc = self._presc()
+            for flag, value in ((ARRM, self.arr), (CMPM, self.cmp)):
+                if not (self.mode and self.ier & flag and not self.isr & flag
+                        and 0 < value <= self.arr):
+                    continue
+                if value > self.cnt:
+                    counts = value - self.cnt
+                elif self.mode == SNGSTRT:
+                    continue  # one period: no match after its end
+                else:
+                    counts = self.arr + 1 - self.cnt + value
+                due = min(due, self._kc + counts * presc - self._sub)
+        self._next = NEVER if due == NEVER else self._cycle_of(due)
+        self.host.exceptions.set_timer(self, None if due == NEVER else self._next,
+                                       self._catch_up)
+        self._drive()
+
+    def _catch_up(self) -> None:
+        if self._next > self.host.exceptions.now:
+            return
+        self._advance()
+        self._schedule()
+
+    def _drive(self) -> None:
+        self.host.set_irq_level(IRQ, bool(self.isr & self.ier), self)
+
+    def settle(self) -> None:
+        self._advance()
+
+    def restart(self) -> None:
+        self._retime()
+        self._schedule()
+
+    # --- registers ----------------------------------------------------------------------------
+    def read_word(self, word: int) -> int:
+        """A register as the firmware reads it (after _advance)."""
+        return {ISR: self.isr, IER: self.ier, CFGR: self.cfgr, CR: self.cr, CMP: self.cmp,
+                ARR: self.arr, CNT: self.cnt}.get(word, 0)
+
+    def read_clocked(self, offset: int, size: int) -> int:
+        self._advance()
+        self._schedule()
+        word = offset & ~3
+        if word not in (ISR, ICR, IER, CFGR, CR, CMP, ARR, CNT):
+            self.host.unmodelled(self, offset, size, None)
+        return (self.read_word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+    def _refuse(self, offset: int, size: int, value: int, why: str) -> None:
+        self.host.unmodelled(self, offset, size, value, f"ignored: {why}")
+
+    def write_clocked(self, offset: int, size: int, value: int) -> None:
+        self._advance()
+        word = offset & ~3
+        value = merge(self.read_word(word), offset, size, value)
+        enabled = bool(self.cr & ENABLE)
+        if word == ICR:
+            self.isr &= ~(value & FLAGS)
+        elif word in (IER, CFGR):
+            if enabled:
+                self._refuse(offset, size, value, "LPTIM1 is enabled (RM0377: written only "
+                             "while CR.ENABLE is clear)")
+            elif word == IER:
+                self.ier = value & FLAGS
+            else:
+                self.cfgr = value & _CFGR_BITS
+                if self.cfgr & (CKSEL | COUNTMODE | ENC | TRIGEN):
+                    self.host.unmodelled(self, offset, size, value, "an external clock, the "
+                                         "encoder or a hardware trigger: it does not count")
+        elif word == CR:
+            self._control(value)
+        elif word in (ARR, CMP):
+            if not enabled:
+                self._refuse(offset, size, value, "LPTIM1 is disabled (RM0377: written only "
+                             "while CR.ENABLE is set)")
+            else:
+                if self.cfgr & PRELOAD and self.mode:
+                    self._pending[word] = value & 0xFFFF
+                elif word == ARR:
+                    self.arr = value & 0xFFFF
+                else:
+                    self.cmp = value & 0xFFFF
+                flag = ARROK if word == ARR else CMPOK
+                self.isr &= ~flag
+                self._syncing[flag] = self._kc + SYNC
+        elif word not in (CNT, ISR):  # CNT and ISR are read-only
+            self.host.unmodelled(self, offset, size, value)
+        self._retime()
+        self._schedule()
+
+    def _control(self, value: int) -> None:
+        if not value & ENABLE:  # disabled: the counter stops at 0
+            self.cr, self.mode, self.cnt, self._sub = 0, 0, 0, 0
+            self._pending.clear()
+            return
+        self.cr = ENABLE
+        if self.cfgr & TRIGEN:
+            return  # waits for a hardware trigger (listed at CFGR)
+        if value & CNTSTRT:
+            self.mode = CNTSTRT
+        elif value & SNGSTRT:
+            self.mode = SNGSTRT
+
+
+DEVICES = (Stm32l0Lptim1,)

@@ -1,0 +1,123 @@
+/*
+ * The STM32L0's LPTIM1 (RM0377) as STM32CubeL0's HAL drives it, on the stm32l031 profile: the
+ * LSE as its kernel clock (RCC_CCIPR.LPTIM1SEL), the RCC clock on, CFGR and IER while disabled,
+ * then ENABLE, ARR (and CMP) while enabled, and CNTSTRT. CASE:
+ *   counter  HAL_LPTIM_Counter_Start_IT: ARR 32767 (a second of LSE), ARRM's interrupt
+ *            (IRQ 13); WFI until three periods passed.
+ *   timeout  HAL_LPTIM_TimeOut_Start_IT: ARR 32767 and CMP 16383, CMPM's interrupt: the first
+ *            half a second after the start, then every second; three of them.
+ *   stop     the counter's interrupts waking the core from Stop mode (SCR.SLEEPDEEP), the core
+ *            at 32 MHz from the PLL before each sleep: it wakes on MSI.
+ *   refused  ARR written while disabled and CFGR while enabled: ignored (and listed); ARROK
+ *            comes after an ARR write while enabled.
+ * Exit status 0 when every check holds, else the number of the first that failed.
+ */
+#include "cm.h"
+#include "semihost.h"
+
+#define RCC_CR REG(0x40021000u)
+#define RCC_CFGR REG(0x4002100Cu)
+#define RCC_APB1ENR REG(0x40021038u)
+#define RCC_CCIPR REG(0x4002104Cu)
+#define RCC_CSR REG(0x40021050u)
+#define PWR_CR REG(0x40007000u)
+#define FLASH_ACR REG(0x40022000u)
+#define LPTIM_ISR REG(0x40007C00u)
+#define LPTIM_ICR REG(0x40007C04u)
+#define LPTIM_IER REG(0x40007C08u)
+#define LPTIM_CFGR REG(0x40007C0Cu)
+#define LPTIM_CR REG(0x40007C10u)
+#define LPTIM_CMP REG(0x40007C14u)
+#define LPTIM_ARR REG(0x40007C18u)
+#define LPTIM_CNT REG(0x40007C1Cu)
+#define CMPM 1u
+#define ARRM (1u << 1)
+#define ARROK (1u << 4)
+
+static volatile uint32_t events;
+
+void IRQ13_Handler(void) /* HAL_LPTIM_IRQHandler */
+{
+    uint32_t isr = LPTIM_ISR & LPTIM_IER;
+    LPTIM_ICR = isr;
+    if (isr & (CMPM | ARRM))
+        events++;
+}
+
+static void lse_kernel_clock(void)
+{
+    RCC_APB1ENR |= (1u << 28) | (1u << 31); /* PWREN, LPTIM1EN */
+    PWR_CR |= 1u << 8;                      /* DBP: the LSE is in the backup domain */
+    RCC_CSR |= 1u << 8;                     /* LSEON */
+    while (!(RCC_CSR & (1u << 9)))
+        ;
+    RCC_CCIPR = (RCC_CCIPR & ~(3u << 18)) | (3u << 18); /* LPTIM1SEL: LSE */
+}
+
+__attribute__((unused)) static void pll_32mhz(void)
+{
+    PWR_CR = (PWR_CR & ~(3u << 11)) | (1u << 11);
+    FLASH_ACR = 1u;
+    RCC_CR |= 1u;
+    while (!(RCC_CR & 4u))
+        ;
+    RCC_CFGR = (1u << 18) | (1u << 22);
+    RCC_CR |= 1u << 24;
+    while (!(RCC_CR & (1u << 25)))
+        ;
+    RCC_CFGR |= 3u;
+    while (((RCC_CFGR >> 2) & 3u) != 3u)
+        ;
+}
+
+static void start(uint32_t ier, uint32_t cmp)
+{
+    LPTIM_CFGR = 0; /* the internal clock, PRESC 1, software start */
+    LPTIM_IER = ier;
+    LPTIM_CR = 1u; /* ENABLE */
+    LPTIM_ARR = 32767u;
+    if (cmp)
+        LPTIM_CMP = cmp;
+    LPTIM_CR |= 4u; /* CNTSTRT */
+    NVIC_ISER = 1u << 13;
+}
+
+int main(void)
+{
+    lse_kernel_clock();
+#if CASE_counter || CASE_timeout
+#if CASE_counter
+    start(ARRM, 0);
+#else
+    start(CMPM, 16383u);
+#endif
+    while (events < 3)
+        __asm volatile("wfi");
+    sh_write0("lptim events 3\n");
+    return 0;
+#elif CASE_stop
+    start(ARRM, 0);
+    SCB_SCR |= 4u; /* SLEEPDEEP; PWR_CR.PDDS clear: Stop mode */
+    for (uint32_t i = 0; i < 3; i++) {
+        pll_32mhz();
+        __asm volatile("wfi");
+        if ((RCC_CFGR >> 2) & 3u)
+            return 2; /* not on MSI */
+    }
+    return events == 3 ? 0 : 1;
+#elif CASE_refused
+    LPTIM_ARR = 100u; /* disabled: ignored */
+    LPTIM_CR = 1u;
+    LPTIM_CFGR = 7u << 9; /* enabled: ignored */
+    if (LPTIM_ARR != 0 || LPTIM_CFGR != 0)
+        return 2;
+    LPTIM_ARR = 100u;
+    int n = 0;
+    while (!(LPTIM_ISR & ARROK))
+        if (++n == 100000)
+            return 3;
+    return LPTIM_ARR == 100u ? 0 : 4;
+#else
+#error "CASE_counter, CASE_timeout, CASE_stop or CASE_refused"
+#endif
+}

@@ -1,0 +1,103 @@
+"""The STM32L0's LPTIM1 (sim/devices/stm32l0_lptim.py) on the stm32l031 profile: HAL-style
+interrupt-driven counting on the LSE, its time-out (compare) mode, waking the core from Stop
+mode, the writes RM0377 forbids, and the counter register by register."""
+
+import pytest
+
+import sim
+from tests.test_exceptions import irq_program
+
+LIMIT = ("--max-instructions", "5000000")
+
+
+def lptim(firmware, case: str):
+    return irq_program(firmware, "lptim.c", "stm32l031", **{f"CASE_{case}": None})
+
+
+@pytest.mark.parametrize("case, ticks", [("counter", 32767 + 2 * 32768),
+                                         ("timeout", 16383 + 2 * 32768)])
+def test_the_lse_counts_periods_while_the_core_sleeps(firmware, case, ticks):
+    """ARR 32767 on the LSE: a period is a second (ARR + 1 counts), ARRM when CNT reaches ARR,
+    32,767 counts after the start; CMP 16383 matches at CNT 16383, about half a second in."""
+    seconds = ticks / 32768
+    report = sim.run(sim.load_elf(lptim(firmware, case)))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.stdout == "lptim events 3\n"
+    assert report.exceptions == {"IRQ13": 3}
+    total = (report.time_ms + report.sleep_ms) / 1e3
+    assert seconds < total < seconds + 0.01  # the LSE's start-up and the set-up before it
+    assert report.unmodelled == []
+
+
+def test_lptim1_on_the_lse_wakes_the_core_from_stop_mode(firmware):
+    report = sim.run(sim.load_elf(lptim(firmware, "stop")))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.deep_sleeps == 3 and report.exceptions == {"IRQ13": 3}
+    assert 3.0 - 1 / 32768 < (report.time_ms + report.sleep_ms) / 1e3 < 3.01
+
+
+def test_writes_rm0377_forbids_are_ignored_and_listed(firmware, cli):
+    res = cli("run", lptim(firmware, "refused"), *LIMIT)
+    assert res.returncode == 0, res.stderr
+    listed = res.report["unmodelled_registers"]
+    assert ("stm32l0_lptim1+0x018 (0x40007c18) write, ignored: LPTIM1 is disabled (RM0377: "
+            "written only while CR.ENABLE is set): 1") in listed
+    assert ("stm32l0_lptim1+0x00c (0x40007c0c) write, ignored: LPTIM1 is enabled (RM0377: "
+            "written only while CR.ENABLE is clear): 1") in listed
+
+
+# --- register by register, on a simulator of the part -------------------------------------------
+@pytest.fixture
+def part(firmware):
+    simulator = sim.Simulator(firmware.image("hello.c", target="stm32l031"))
+    simulator._reset()
+    return simulator
+
+
+def test_the_counter_counts_prescaled_kernel_cycles(part):
+    """On PCLK1 (the core's 32 MHz) with PRESC / 4: a count every 4 cycles, ARRM at CNT =
+    ARR, then 0; SNGSTRT stops after one period."""
+    from sim.devices.stm32l0_lptim import ARR, ARRM, CFGR, CNT, CR, ISR
+
+    part.device("stm32l0_rcc").write(0x38, 4, 1 << 31)
+    dev = part.device("stm32l0_lptim1")
+    dev.write(CFGR, 4, 2 << 9)  # PRESC / 4
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 9)
+    dev.write(CR, 4, 1 | 4)  # CNTSTRT
+    part._counter.add_cycles(4 * 9 - 1)
+    assert dev.read(CNT, 4) == 8 and not dev.read(ISR, 4) & ARRM
+    part._counter.add_cycles(1)
+    assert dev.read(CNT, 4) == 9 and dev.read(ISR, 4) & ARRM
+    part._counter.add_cycles(4)
+    assert dev.read(CNT, 4) == 0
+    part._counter.add_cycles(4 * 10 * 1000 + 8)  # a thousand periods later
+    assert dev.read(CNT, 4) == 2
+    dev.write(CR, 4, 0)  # disabled: back to 0, stopped
+    assert dev.read(CNT, 4) == 0
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 9)
+    dev.write(CR, 4, 1 | 2)  # SNGSTRT: one period
+    part._counter.add_cycles(4 * 10 + 4 * 7)
+    assert dev.read(CNT, 4) == 0
+
+
+def test_preload_takes_a_new_arr_at_the_periods_end(part):
+    from sim.devices.stm32l0_lptim import ARR, ARROK, CFGR, CNT, CR, ISR, PRELOAD
+
+    part.device("stm32l0_rcc").write(0x38, 4, 1 << 31)
+    dev = part.device("stm32l0_lptim1")
+    dev.write(CFGR, 4, PRELOAD)
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 99)
+    assert dev.read(ARR, 4) == 99  # not counting yet: at once
+    part._counter.add_cycles(2)
+    assert dev.read(ISR, 4) & ARROK  # two kernel cycles later
+    dev.write(CR, 4, 1 | 4)
+    part._counter.add_cycles(50)
+    dev.write(ARR, 4, 9)
+    assert dev.read(ARR, 4) == 99  # counting: at the period's end
+    part._counter.add_cycles(50)
+    assert dev.read(CNT, 4) == 0 and dev.read(ARR, 4) == 9
+    part._counter.add_cycles(10)
+    assert dev.read(CNT, 4) == 0
