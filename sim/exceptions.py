@@ -450,6 +450,11 @@ class ExceptionModel:
 
         self.set_timer(_END_OWNER, at, end)
 
+    @property
+    def end_due(self) -> bool:
+        """Whether the run's end (end_at) has come: the core is not to go on."""
+        return self.now >= self._end
+
     def has_timer(self, owner: object) -> bool:
         """Whether ``owner``'s timer is set (and has not run yet)."""
         return owner in self._timers
@@ -813,7 +818,8 @@ class ExceptionModel:
                 self.event_register = False
                 return True
             if self.now >= self._end:
-                return True  # the run ends here: the caller stops it
+                self._run_timers_held()  # the end's event among them: the run stops here
+                return True
             st = self.systick
             at = min((at for owner, (at, _) in self._timers.items() if owner is not _END_OWNER),
                      default=NEVER)

@@ -464,7 +464,7 @@ class Simulator:
 
     def warn(self, text: str) -> None:
         if text not in self._warnings:
-            seconds = self._clock.seconds(self._counter.cycles, self.exceptions.sleep_cycles)
+            seconds = self._clock.seconds(self._store_cycle(), self.exceptions.sleep_cycles)
             self._warnings[text] = f"at {seconds * 1e3:,.3f} ms: {text}"
 
     def trace_enabled(self) -> bool:
@@ -1307,12 +1307,18 @@ class Simulator:
     def _sleep(self, pc: int, what: str, wfe: bool = False) -> bool:
         """WFI/WFE at ``pc``: fast-forward to the event that wakes the core; False (and the
         run ends as a deadlock) when nothing can ever wake it."""
-        self._sleeping = (pc, what)
         model = self.exceptions
+        model.advance_systick()  # a wrap due in the WFI's own block pends its tick first
         # SCR.SLEEPDEEP, and the core does go to sleep (nothing wakes it at once)
         deep = model.scr & 4 and not model.wake_pending(wfe) and not (
             wfe and model.event_register)
-        wake = self._deep_sleep() if deep else None
+        self._sleeping = (pc, what)  # (the time of a warning: now, not at a store)
+        mode = self._deep_sleep() if deep else None
+        if mode is not None and mode.ignored:
+            self.warn(mode.ignored)
+            self._sleeping = None
+            return True  # the part does not sleep: the program goes on
+        wake = None if mode is None else mode.wake
         asleep = False
         systick = self.exceptions.systick
         held, start = systick.zero_at, self._counter.cycles
@@ -1327,7 +1333,7 @@ class Simulator:
                 if held != NEVER:
                     systick.zero_at = held + self._counter.cycles - start
                     self.exceptions.update()
-                if asleep and not self._elapsed:  # woken (not at the run's end)
+                if asleep and not self._elapsed and not model.end_due:  # woken, not ended
                     wake()
             self._sleeping = None
         if asleep:
@@ -1341,15 +1347,15 @@ class Simulator:
             "(deadlock)", pc)
         return False
 
-    def _deep_sleep(self) -> Callable[[], None] | None:
+    def _deep_sleep(self) -> devices.DeepSleep | None:
         """A sleep with SCR.SLEEPDEEP: the part's deep-sleep mode, if a device of the target
-        models one (the STM32L0's RCC: Stop mode), entered now; what its end does. None: a
-        deep sleep is a sleep here."""
+        models one (the STM32L0's RCC: Stop mode), entered now (or refused). None: a deep
+        sleep is a sleep here."""
         for dev in self.devices:
             enter = getattr(dev, "deep_sleep", None)
             if enter is not None:
-                wake: Callable[[], None] | None = enter()
-                return wake
+                mode: devices.DeepSleep | None = enter()
+                return mode
         return None
 
     def _emulate(self, pc: int, timeout_us: int, until: int = _END) -> bool:

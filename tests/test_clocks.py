@@ -415,3 +415,61 @@ def test_a_budget_in_milliseconds_holds_the_firmwares_clocks(firmware):
     assert "at the firmware's clocks" in under.note
     # at the profile's 32 MHz the same cycles would take far less: the budget would pass
     assert report.cycles / 32e6 * 1e3 < ms * 0.99
+
+
+# --- Stop mode's edges ---------------------------------------------------------------------
+def stop_program(firmware, case: str, **defines):
+    return irq_program(firmware, "clock.c", "stm32l031", **{f"CASE_{case}": None}, **defines)
+
+
+def test_a_serial_ports_tc_does_not_end_stop_mode(firmware):
+    """RM0377: only RXNE (with UESM) of a serial port's interrupts wakes the part from Stop;
+    LPUART1's TC, due a frame after the byte, waits for the RTC's wake-up a second on."""
+    report = sim.run(sim.load_elf(stop_program(firmware, "stop_tc")))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.exceptions == {"IRQ2": 1, "IRQ29": 1} and report.deep_sleeps == 1
+    assert 999 < report.sleep_ms < 1001
+
+
+def test_stop_mode_is_not_entered_with_a_wake_up_flag_set(firmware):
+    report = sim.run(sim.load_elf(stop_program(firmware, "stop_flag")))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.deep_sleeps == 1 and report.sleep_ms < 1001  # the second WFI: no sleep
+    [warning] = report.warnings
+    assert "Stop mode not entered: EXTI_PR" not in warning  # the handler cleared EXTI_PR
+    assert "Stop mode not entered: RTC_ISR.WUTF set (RM0377:" in warning
+
+
+@pytest.mark.parametrize("reload", [2, 8, 200])
+def test_a_systick_wrap_due_before_the_wfi_keeps_the_part_out_of_stop(firmware, reload):
+    """The wrap comes RELOAD + 1 cycles after the enable: within the 20 NOPs before the WFI
+    (2, 8: a block whose cycles are counted when it starts) SysTick is pending and the WFI
+    does not sleep; after them (200) the part stops and SysTick with it, the RTC's wake-up a
+    second later ends it."""
+    report = sim.run(sim.load_elf(stop_program(firmware, "stop_tick_due", RELOAD=reload)))
+    assert report.status == "ok", report.problem
+    if reload < 20:  # ticks (a short period may tick twice before the handler stops it)
+        assert report.exit_code in (10, 20) and (report.deep_sleeps, report.sleep_cycles) == (
+            0, 0)
+    else:
+        assert (report.exit_code, report.deep_sleeps) == (1, 1) and report.sleep_ms > 999
+
+
+def test_run_for_ending_at_a_stop_mode_wfi_does_not_wake_the_core(firmware):
+    """Wherever in and around the WFI's block the run's end falls, the core is not woken
+    (no 'woken from Stop mode' clock), and a run that ended asleep says so."""
+    elf = sim.load_elf(stop_program(firmware, "stop_forever"))
+    awake = sim.run(elf, sim.RunOptions(run_for=1e-3)).cycles  # where the first WFI is
+    for cycle in range(awake - 40, awake + 8):
+        report = sim.run(elf, sim.RunOptions(run_for=cycle / 32e6))
+        assert not [c for c in report.clocks if "woken" in c.source], cycle
+        if report.deep_sleeps:
+            assert report.stopped_at.endswith("wfi (asleep)"), (cycle, report.stopped_at)
+
+
+def test_vos_00_keeps_the_voltage_range(part):
+    write(part, "stm32l0_rcc", 0x38, 1 << 28)
+    write(part, "stm32l0_pwr", 0, 1 << 11)  # range 1
+    write(part, "stm32l0_pwr", 0, 0)  # 00: not a range
+    assert part.device("stm32l0_pwr").read(0, 4) >> 11 & 3 == 1
+    assert any("VOS ignored: 00 is not a voltage range" in k for k in part._unmodelled)

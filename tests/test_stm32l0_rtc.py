@@ -316,8 +316,10 @@ def test_pwr_keeps_its_settings_and_its_regulator_is_always_ready():
     pwr.write(CR, 4, 1 << 11 | 1 << 8 | 1 << 2)  # range 1, DBP, CWUF (an action: reads 0)
     assert pwr.read(CR, 4) == 1 << 11 | 1 << 8 and pwr.backup_writable()
     assert not pwr.read(CSR, 4) & 1 << 4  # VOSF: ready at once
-    pwr.write(CR, 4, 1 << 14 | 1)  # LPRUN, LPSDSR: the regulator in low-power mode
+    pwr.write(CR, 4, 1 << 14 | 1 << 11 | 1)  # LPRUN, LPSDSR: the regulator in low-power mode
     assert pwr.read(CSR, 4) & 1 << 5 and not pwr.backup_writable()
     assert host.listed == []
-    pwr.write(CR, 4, 1 << 4)  # PVDE: the PVD is not modelled
-    assert host.listed == [("stm32l0_pwr", CR, 4, 1 << 4)]
+    pwr.write(CR, 4, 1 << 11 | 1 << 4)  # PVDE: the PVD is not modelled
+    assert host.listed == [("stm32l0_pwr", CR, 4, 1 << 11 | 1 << 4)]
+    pwr.write(CR, 4, 0)  # VOS 00 is not a range (RM0377): range 1 stays
+    assert pwr.read(CR, 4) >> 11 & 3 == 1 and host.listed[-1] == ("stm32l0_pwr", CR, 4, 0)

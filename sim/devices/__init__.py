@@ -12,12 +12,23 @@ To add a device: a module in this package with a :class:`Device` subclass, an en
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from toolchain.cores import Core
 
 if TYPE_CHECKING:
     from sim.exceptions import ExceptionModel
+
+
+@dataclass(frozen=True)
+class DeepSleep:
+    """What a part's deep-sleep mode does with a WFI or WFE under SCR.SLEEPDEEP
+    (``Device.deep_sleep``): entered, and ``wake`` is what its end does; or not entered
+    (``ignored`` says why: the core carries on at once)."""
+
+    wake: Callable[[], None] | None = None
+    ignored: str = ""
 
 
 class DeviceHost(Protocol):

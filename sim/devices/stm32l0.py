@@ -63,7 +63,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.clocks import format_hz
-from sim.devices import Device
+from sim.devices import DeepSleep, Device
 
 if TYPE_CHECKING:
     from sim.devices import DeviceHost
@@ -191,15 +191,29 @@ class Stm32l0Rcc(Device):
                            + (", woken from Stop mode" if self._woken else ""))
 
     # --- Stop mode ----------------------------------------------------------------------------
-    def deep_sleep(self) -> Callable[[], None] | None:
-        """WFI/WFE with SCR.SLEEPDEEP: Stop mode (PWR_CR.PDDS clear), entered now; returns
-        what its end does (the simulator calls it when the core wakes). None for stand-by
-        (PDDS set: not modelled, a sleep)."""
+    def deep_sleep(self) -> DeepSleep | None:
+        """WFI/WFE with SCR.SLEEPDEEP: Stop mode (PWR_CR.PDDS clear), entered now, with what
+        its end does (the simulator calls it when the core wakes); not entered while an EXTI
+        line is pending or an RTC event flag is set (RM0377: the entry is then ignored and the
+        program goes on). None for stand-by (PDDS set: not modelled, a sleep)."""
         pwr = self.host.device("stm32l0_pwr")
         if int(getattr(pwr, "cr", 0)) & 2:  # PDDS
             return None
+        for dev in self.gated.values():  # their flags up to now
+            dev.settle()
+        pending = []
+        pr = int(getattr(self.host.device("stm32l0_exti"), "pr", 0))
+        if pr:
+            pending.append(f"EXTI_PR 0x{pr:08x}")
+        flags = int(getattr(self.host.device("stm32l0_rtc"), "flags", 0))
+        pending += [f"RTC_ISR.{name}" for bit, name in ((8, "ALRAF"), (9, "ALRBF"), (10, "WUTF"))
+                    if flags >> bit & 1]
+        if pending:
+            return DeepSleep(ignored=f"Stop mode not entered: {', '.join(pending)} set (RM0377: "
+                             "the EXTI's pending bits and the RTC's event flags must be cleared "
+                             "first, else the entry is ignored and the program goes on)")
         self._set_stopped(True)
-        return self._leave_stop
+        return DeepSleep(wake=self._leave_stop)
 
     def _set_stopped(self, stopped: bool) -> None:
         devices = list(self.gated.values())
@@ -251,9 +265,9 @@ class Stm32l0Rcc(Device):
     def check_limits(self) -> None:
         """Warn (the report's ``warnings``) when the clock the firmware set up is beyond what
         RM0377 allows in the voltage range PWR_CR.VOS selects: HCLK too fast for the range, or
-        for no flash wait state (the flash misreads on the chip), the PLL's VCO too fast, its
-        input out of 2 to 24 MHz, or PLLDIV's code 0 (not allowed). STM32CubeL0's
-        HAL_RCC_ClockConfig orders its writes so that none of these ever holds."""
+        for no flash wait state (the flash misreads on the chip), the PLL's VCO too fast, or
+        PLLDIV's code 0, or MSIRANGE 111 (not allowed). STM32CubeL0's HAL_RCC_ClockConfig
+        orders its writes so that none of these ever holds."""
         clock = self.core_clock()
         pwr = self.host.device("stm32l0_pwr")
         vos = int(getattr(pwr, "cr", 1 << 11)) >> 11 & 3

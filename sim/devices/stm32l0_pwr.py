@@ -56,6 +56,10 @@ class Stm32l0Pwr(Clocked):
             new = merge(self.cr, offset, size, value)
             if new & (PVDE | PDDS) & ~self.cr:
                 self.host.unmodelled(self, offset, size, value)
+            if not new & VOS:  # RM0377: 00 is forbidden; the range stays
+                self.host.unmodelled(self, offset, size, value, "VOS ignored: 00 is not a "
+                                     "voltage range (RM0377)")
+                new |= self.cr & VOS
             vos = (self.cr ^ new) & VOS
             self.cr = new & _CR_KEPT
             rcc = self.host.device(Stm32l0Rcc.name)

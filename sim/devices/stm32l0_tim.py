@@ -5,7 +5,7 @@ periods or delays with.
 
 Each is a 16-bit up-counter clocked at its bus's timer clock (PCLK, twice PCLK when RCC_CFGR's
 APB prescaler divides: the core's clock divided by 1, 1, 2, 4 or 8) through its prescaler: CNT
-steps once per PSC + 1 timer clocks (asleep too) from 0 to ARR, and the step past
+steps once per PSC + 1 timer clocks (asleep too, not in Stop mode) from 0 to ARR, and the step past
 ARR is an update event: CNT back to 0, the prescaler's and (with CR1.ARPE) ARR's preloaded
 values take effect, SR.UIF set (not with CR1.UDIS), and with CR1.OPM the counter stops (CEN
 cleared). EGR.UG makes an update event at once (UIF only with CR1.URS clear). The interrupt

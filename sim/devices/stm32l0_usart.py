@@ -45,6 +45,7 @@ USART2_BASE, LPUART1_BASE = 0x4000_4400, 0x4000_4800
 CR1, CR2, CR3, BRR, GTPR, RTOR, RQR, ISR, ICR, RDR, TDR = range(0, 0x2C, 4)
 APB1ENR, CCIPR = 0x38, 0x4C  # RCC's offsets: APB1 clock enables, kernel clock selection
 UE, RE, TE, RXNEIE, TCIE, TXEIE, OVER8 = 1, 1 << 2, 1 << 3, 1 << 5, 1 << 6, 1 << 7, 1 << 15
+UESM = 1 << 1  # CR1: the port may wake the part from Stop mode
 RXNE, TC, TXE, TEACK, REACK = 1 << 5, 1 << 6, 1 << 7, 1 << 21, 1 << 22
 RXFRQ = 1 << 3  # RQR
 DMAR, DMAT = 1 << 6, 1 << 7  # CR3
@@ -145,9 +146,11 @@ class _Usart(Clocked):
         return self.host.clock_hz / (rcc.hsi16_hz() if sel == 2 else 32768)
 
     def runs_in_stop(self) -> bool:
-        """On the LSE (RCC_CCIPR), a port goes on in Stop mode."""
+        """A port goes on in Stop mode on the LSE (RCC_CCIPR), or on the HSI16 with CR1.UESM
+        (the port then keeps the HSI16 running for itself)."""
         rcc = self._rcc
-        return rcc is not None and rcc.read(CCIPR, 4) >> self.ccipr_shift & 3 == 3
+        sel = 0 if rcc is None else rcc.read(CCIPR, 4) >> self.ccipr_shift & 3
+        return sel == 3 or (sel == 2 and bool(self.cr1 & UESM))
 
     def _receiving(self) -> bool:
         return self.cr1 & (UE | RE) == UE | RE and self.clocked()
@@ -209,6 +212,10 @@ class _Usart(Clocked):
         isr, cr1 = self._isr(), self.cr1
         raised = ((cr1 & TXEIE and isr & TXE) or (cr1 & TCIE and isr & TC)
                   or (cr1 & RXNEIE and isr & RXNE))
+        if self._rcc is not None and self._rcc.stopped:
+            # Stop mode: only RXNE with CR1.UESM wakes the part (RM0377: TXE and TC cannot);
+            # the others are taken once something else woke it
+            raised = cr1 & UESM and cr1 & RXNEIE and isr & RXNE
         high = bool(cr1 & UE and raised)
         self.host.set_irq_level(self.irq, high)
 

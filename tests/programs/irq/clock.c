@@ -7,6 +7,14 @@
  *   tick     MSI, SysTick every 2,097 cycles (1 ms at MSI's 2,097,152 Hz) with WFI between:
  *            after 100 ticks it prints semihosting's SYS_CLOCK (centiseconds of device time).
  *   forever  the same ticks for ever (for --run-for), counting them in `ticks`.
+ *   stop_tc  LPUART1 on the LSE sending a byte with TCIE, then Stop mode with the RTC's wake-up
+ *            a second on: TC cannot end Stop (RM0377), the RTC does; TC is taken after it.
+ *   stop_flag the RTC's WUTF left set by the handler: the next Stop entry is ignored (RM0377)
+ *            and the program goes on at once.
+ *   stop_tick_due SysTick (TICKINT) wrapping RELOAD + 1 cycles after its enable, the Stop-mode
+ *            WFI after 20 NOPs in the next basic block: a wrap before the WFI keeps the part
+ *            out of Stop.
+ *   stop_forever the RTC's wake-up every 10 s, Stop mode for ever (for --run-for).
  *   midblock MSI range 0 (65,536 Hz) set up, then 40 NOPs in the same basic block: they run
  *            at the new clock (MIDBLOCK_FAULT: then a load from unmapped memory faults).
  *   stop_tick SysTick's interrupt as the only wake-up, in Stop mode: SysTick stops with the
@@ -46,16 +54,49 @@ volatile uint32_t ticks;
 void SysTick_Handler(void)
 {
     ticks++;
+#if CASE_stop_tick_due
+    SYST_CSR = 0; /* one tick */
+#endif
 }
 
-#if CASE_stop
-static volatile uint32_t wakeups;
+#if CASE_stop || CASE_stop_tc || CASE_stop_flag || CASE_stop_tick_due || CASE_stop_forever
+static volatile uint32_t wakeups, lpuart_tc;
 
 void IRQ2_Handler(void) /* the RTC's wake-up, through EXTI line 20 */
 {
     EXTI_PR = 1u << 20;
+#if !CASE_stop_flag
     RTC_ISR = ~((1u << 10) | (1u << 7)) & 0x0001FFFFu; /* WUTF cleared, INIT left */
+#endif
     wakeups++;
+}
+
+void IRQ29_Handler(void) /* LPUART1: TC */
+{
+    REG(0x40004820u) = 1u << 6; /* ICR.TCCF */
+    REG(0x40004800u) &= ~(1u << 6); /* CR1.TCIE off */
+    lpuart_tc++;
+}
+
+/* The RTC on the LSE, its wake-up every WUT + 1 seconds (ck_spre), EXTI line 20, IRQ 2. */
+static void rtc_wakeup(uint32_t wut)
+{
+    RCC_APB1ENR |= 1u << 28; /* PWREN */
+    PWR_CR |= 1u << 8;       /* DBP */
+    RCC_CSR |= 1u << 8;      /* LSEON */
+    while (!(RCC_CSR & (1u << 9)))
+        ;
+    RCC_CSR |= (1u << 16) | (1u << 18); /* RTCSEL: LSE, RTCEN */
+    RTC_WPR = 0xCAu;
+    RTC_WPR = 0x53u;
+    while (!(RTC_ISR & (1u << 2))) /* WUTWF */
+        ;
+    RTC_WUTR = wut;
+    RTC_CR = 4u; /* WUCKSEL: ck_spre */
+    EXTI_IMR |= 1u << 20;
+    EXTI_RTSR |= 1u << 20;
+    RTC_CR |= (1u << 14) | (1u << 10); /* WUTIE, WUTE */
+    NVIC_ISER = 1u << 2;
 }
 
 static void pll_32mhz(void)
@@ -127,24 +168,52 @@ int main(void)
         ;
     RCC_CFGR |= 3u; /* SW: PLL */
     return ((RCC_CFGR >> 2) & 3u) == 3u ? 0 : 1;
+#elif CASE_stop_tc
+    rtc_wakeup(0);
+    REG(0x4002104Cu) = 3u << 10; /* RCC_CCIPR.LPUART1SEL: LSE */
+    RCC_APB1ENR |= 1u << 18;     /* LPUART1EN */
+    REG(0x4000480Cu) = 874u;     /* BRR: 9600 baud at 32,768 Hz */
+    REG(0x40004800u) = 1u | (1u << 3); /* UE, TE */
+    REG(0x40004820u) = 1u << 6;        /* ICR.TCCF: TC clear */
+    REG(0x40004828u) = 'x';            /* a frame of about 1 ms */
+    REG(0x40004800u) |= 1u << 6;       /* TCIE */
+    NVIC_ISER = 1u << 29;
+    SCB_SCR |= 4u;
+    __asm volatile("wfi");
+    if (wakeups != 1) /* woken by the RTC, not by TC */
+        return 2;
+    for (int i = 0; i < 1000 && !lpuart_tc; i++)
+        ;
+    return lpuart_tc == 1 ? 0 : 3; /* TC taken once awake */
+#elif CASE_stop_flag
+    rtc_wakeup(0);
+    SCB_SCR |= 4u;
+    __asm volatile("wfi"); /* Stop: the RTC ends it; its handler leaves WUTF set */
+    __asm volatile("wfi"); /* ignored: WUTF set */
+    return wakeups == 1 ? 0 : 1;
+#elif CASE_stop_tick_due
+    rtc_wakeup(0);
+    SCB_SCR |= 4u;
+    SYST_RVR = RELOAD;
+    SYST_CVR = 0;
+    __asm volatile("str %0, [%1]\n\t" /* SysTick on, then a block of 20 NOPs and the WFI */
+                   "b 1f\n"
+                   "1:\n\t"
+                   ".rept 20\n\tnop\n\t.endr\n\t"
+                   "wfi"
+                   :
+                   : "r"(7u), "r"(0xE000E010u)
+                   : "memory");
+    return (int)(ticks * 10u + wakeups);
+#elif CASE_stop_forever
+    rtc_wakeup(9);
+    SCB_SCR |= 4u;
+    for (;;)
+        __asm volatile("wfi");
 #elif CASE_stop
     RCC_APB1ENR |= 1u << 28; /* PWREN */
     pll_32mhz();
-    PWR_CR |= 1u << 8;   /* DBP */
-    RCC_CSR |= 1u << 8;  /* LSEON */
-    while (!(RCC_CSR & (1u << 9)))
-        ;
-    RCC_CSR |= (1u << 16) | (1u << 18); /* RTCSEL: LSE, RTCEN */
-    RTC_WPR = 0xCAu;
-    RTC_WPR = 0x53u;
-    while (!(RTC_ISR & (1u << 2))) /* WUTWF */
-        ;
-    RTC_WUTR = 0;                /* a period of one second of ck_spre */
-    RTC_CR = 4u;                 /* WUCKSEL: ck_spre */
-    EXTI_IMR |= 1u << 20;
-    EXTI_RTSR |= 1u << 20;
-    RTC_CR |= (1u << 14) | (1u << 10); /* WUTIE, WUTE */
-    NVIC_ISER = 1u << 2;
+    rtc_wakeup(0);
     RCC_APB2ENR |= 1u << 2; /* TIM21 */
     TIM21_ARR = 20000u;
     TIM21_CR1 = 1u;
@@ -186,6 +255,6 @@ int main(void)
     for (;;)
         __asm volatile("wfi");
 #else
-#error "CASE_spin, CASE_tick, CASE_overclock, CASE_stop, CASE_stop_tick, CASE_midblock or CASE_forever"
+#error "CASE_spin, CASE_tick, CASE_overclock, CASE_stop*, CASE_midblock or CASE_forever"
 #endif
 }
