@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from sim.inputs import InputError, check_npy_size, read_csv
+from sim.inputs import InputError, load_npy, read_csv
 
 VDDA = 3.0  # volts: the ADC's reference, the part's supply in the simulator
 MAX_SAMPLES = 1 << 24  # values one channel's file may hold (128 MiB as float64)
@@ -93,11 +93,7 @@ def load_volts(path: Path) -> np.ndarray:
     if suffix == ".csv":
         values = read_csv(path)
     elif suffix == ".npy":
-        check_npy_size(path)
-        try:
-            values = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise InputError(f"{path}: not a readable .npy file ({exc})") from None
+        values = load_npy(path)
     else:
         raise InputError(f"{path}: an analog input is a .csv or .npy file of volts")
     if values.dtype.kind not in "iuf" or values.ndim > 2 or (

@@ -62,7 +62,7 @@ def _too_large(path: Path, what: str) -> InputError:
                       "microcontroller's console input is never that large")
 
 
-def check_npy_size(path: Path) -> None:
+def _check_npy_size(path: Path) -> None:
     """Refuse, from its header alone, an array whose data would exceed the limit."""
     try:
         with path.open("rb") as fh:
@@ -79,6 +79,16 @@ def check_npy_size(path: Path) -> None:
     # each dimension on its own too: (0, 10**30) holds nothing, and numpy overflows on it
     if count * dtype.itemsize > MAX_INPUT_BYTES or any(int(n) > MAX_INPUT_BYTES for n in shape):
         raise _too_large(path, f"the array {tuple(shape)} of {dtype}")
+
+
+def load_npy(path: Path) -> np.ndarray:
+    """The array in a .npy file, refused (InputError, one line) when larger than
+    MAX_INPUT_BYTES by its header, unreadable, or of pickled objects."""
+    _check_npy_size(path)
+    try:
+        return np.asarray(np.load(path, allow_pickle=False))
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{path}: not a readable .npy file ({exc})") from None
 
 
 def _check_png_size(path: Path) -> None:
@@ -278,12 +288,7 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
     far beyond its scale."""
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        check_npy_size(path)
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise InputError(f"{path}: not a readable .npy file ({exc})") from None
-        arr = np.asarray(arr)
+        arr = load_npy(path)
         if fmt is None:
             return _uint8(arr, path).tobytes()
         return fmt.quantise(fmt.inputs(arr, path, "an array"), path, notes).tobytes()
