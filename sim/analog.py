@@ -31,6 +31,8 @@ MIN_RATE, MAX_RATE = 1e-3, 1e9  # samples per second
 PINS = range(16)  # the ADC's external channels, IN0 ... IN15
 _SPEC = re.compile(r"^\s*(\d+)\s*=\s*(.+?)(?:@\s*([0-9.e+-]+)\s*(hz|khz|mhz)?)?\s*$",
                    re.IGNORECASE)
+# what follows a file name's last '@' when it was meant as a rate: no path, no suffix
+_RATE_LIKE = re.compile(r"^[0-9.eE+-]*\s*[a-zA-Z]{0,4}$")
 _RATE_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6}
 
 
@@ -69,6 +71,11 @@ def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
             raise ValueError(f"analog input {text!r}: a rate of {MIN_RATE:g} Hz to "
                              f"{MAX_RATE:g} Hz, such as 100Hz or 1kHz")
     path = Path(m.group(2).strip())
+    if rate is None and "@" in path.name:
+        tail = path.name.rsplit("@", 1)[1].strip()
+        if _RATE_LIKE.match(tail) and not path.exists():
+            raise ValueError(f"analog input {text!r}: not a rate: {tail!r} (100Hz, 1kHz, 2MHz, "
+                             "or a number of Hz)")
     return AnalogSpec(channel, path if base is None or path.is_absolute() else base / path, rate)
 
 
@@ -124,7 +131,8 @@ class AnalogInput:
     def code(self, seconds: float) -> int:
         """The 12-bit result of a conversion at device time ``seconds``."""
         rate = self.spec.rate
-        index = self.conversions if rate is None else int(seconds * rate)
+        # (a sample's own instant counts as it: 0.29 s at 100 Hz is sample 29, not 28.999...)
+        index = self.conversions if rate is None else int(seconds * rate + 1e-9)
         self.conversions += 1
         if index >= len(self.volts):
             self.past_end += 1

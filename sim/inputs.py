@@ -17,8 +17,10 @@ quantised with its per-channel scale and zero point, ``q = clamp(round_half_even
 for training and the reference). Without one, values must be whole numbers 0..255.
 """
 
+import io
 import math
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,26 +211,38 @@ def pandas_column_names(cells: list[str]) -> bool:
 
 def read_csv(path: Path) -> np.ndarray:
     """The numbers of a CSV file as float64 rows (a first row that is not numbers, or is
-    pandas' column names 0, 1, 2, ..., N-1, is a header and skipped); bounded by
-    MAX_INPUT_BYTES."""
+    pandas' column names 0, 1, 2, ..., N-1, is a header and skipped; a UTF-8 byte-order mark,
+    as spreadsheets write one, is not a value); bounded by MAX_INPUT_BYTES, parsed by numpy (a
+    few bytes a value, where Python lists of strings would take hundreds)."""
     with path.open("rb") as fh:
         data = fh.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise _too_large(path, "the file")
-    rows = [line.split(",") for line in data.decode("utf-8", "replace").splitlines()
-            if line.strip()]
-    try:
-        [float(v) for v in rows[0]] if rows else None
-        if len(rows) > 1 and len(rows[0]) >= 4 and pandas_column_names(rows[0]):
-            rows = rows[1:]
-    except ValueError:
-        rows = rows[1:]  # a header
-    if not rows or len({len(r) for r in rows}) != 1:
+    text = data.decode("utf-8-sig", "replace")
+    del data
+    filled = ((i, line) for i, line in enumerate(io.StringIO(text)) if line.strip())
+    first, second = next(filled, None), next(filled, None)
+    if first is None:
         raise InputError(f"{path}: a CSV input needs rows of numbers of equal length")
+    cells = first[1].rstrip("\r\n").split(",")
     try:
-        table: np.ndarray = np.array(rows, dtype=np.float64)
+        [float(v) for v in cells]
+        header = second is not None and len(cells) >= 4 and pandas_column_names(cells)
     except ValueError:
+        header = True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data": said below
+            table: np.ndarray = np.loadtxt(io.StringIO(text), delimiter=",", comments=None,
+                                           skiprows=first[0] + 1 if header else 0, ndmin=2,
+                                           dtype=np.float64)
+    except ValueError as exc:
+        if "columns" in str(exc):
+            raise InputError(f"{path}: a CSV input needs rows of numbers of equal length"
+                             ) from None
         raise InputError(f"{path}: a CSV input must hold only numbers") from None
+    if not table.size:
+        raise InputError(f"{path}: a CSV input needs rows of numbers of equal length")
     return table
 
 

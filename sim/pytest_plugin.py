@@ -31,10 +31,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 
 if TYPE_CHECKING:
+    from sim.analog import AnalogSpec
     from sim.report import RunReport
 
 Size = int | str | None
 T = TypeVar("T")
+
+
+def _analog(value: object, root: Path) -> "AnalogSpec":
+    """An ``analog=`` item: ``"3=accel.csv"`` (or an AnalogSpec), its file resolved as the
+    fixture's other paths; ValueError (one line) for anything else."""
+    from sim.analog import AnalogSpec, parse_spec
+
+    if isinstance(value, str):
+        value = parse_spec(value)
+    if not isinstance(value, AnalogSpec):
+        raise ValueError(f"analog: give 'CHANNEL=FILE[@RATE]' strings, not {value!r}")
+    return replace(value, path=_resolve(value.path, root))
 
 
 def _resolve(path: str | os.PathLike[str], root: Path) -> Path:
@@ -102,14 +115,13 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         run_for: str | float | None = None,
         wait_states: int | None = None,
         inputs: Sequence[str | os.PathLike[str]] = (),
-        analog: Sequence[str] = (),
+        analog: "Sequence[str | AnalogSpec] | str" = (),
         stdin: bytes | None = None,
         output_dir: str | os.PathLike[str] | None = None,
         cmdline: str = "",
         check: bool = True,
     ) -> "RunReport":
         from sim import session
-        from sim.analog import parse_spec
         from sim.budget_check import sram_budget
         from sim.session import RunSpec, SessionError
 
@@ -117,8 +129,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         sram_b, flash_b = _size(sram, "sram"), _size(flash, "flash")
         run_for_s = _duration(run_for)
         try:
-            specs = [parse_spec(a) for a in ([analog] if isinstance(analog, str) else analog)]
-            specs = [replace(a, path=_resolve(a.path, root)) for a in specs]
+            items = analog if isinstance(analog, list | tuple) else [analog]
+            specs = [_analog(a, root) for a in items]
             spec = RunSpec(
                 target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
                 max_instructions=max_instructions, timeout=timeout, run_for=run_for_s,

@@ -84,6 +84,7 @@ def test_a_simulator_reused_starts_the_values_again(firmware, tmp_path):
     ("3", "not an analog input: '3'"),
     ("3=x.csv@0Hz", "a rate of 0.001 Hz to 1e+09 Hz"),
     ("3=missing.csv", "missing.csv: no such file"),
+    ("3=x.csv@1GHz", "not a rate: '1GHz' (100Hz, 1kHz, 2MHz, or a number of Hz)"),
 ])
 def test_bad_analog_options_are_one_line(firmware, cli, tmp_path, spec, message):
     (tmp_path / "x.csv").write_text("1.0\n")
@@ -135,6 +136,25 @@ def test_check_and_the_fixture_take_analog_values(firmware, cli, tmp_path, ebnn_
 
     report = ebnn_sim(elf, analog=[f"3={data}"])
     assert printed(report.stdout) == list(CODES)
+    assert printed(ebnn_sim(elf, analog=AnalogSpec(3, data)).stdout) == list(CODES)
+    with pytest.raises(pytest.fail.Exception, match="analog: give 'CHANNEL=FILE"):
+        ebnn_sim(elf, analog=[data])
+
+
+def test_a_csv_with_a_byte_order_mark_keeps_its_first_value(firmware, tmp_path):
+    """A spreadsheet's "CSV UTF-8" starts with a byte-order mark: not a header."""
+    data = tmp_path / "excel.csv"
+    data.write_bytes(b"\xef\xbb\xbf" + "\n".join(str(volts(c)) for c in CODES).encode())
+    simulator = sim.Simulator(sim.load_elf(pins(firmware, 3)),
+                              sim.RunOptions(analog=[AnalogSpec(3, data)]))
+    assert printed(simulator.run().stdout) == list(CODES)
+
+
+def test_at_a_rate_a_sample_s_own_instant_reads_it(tmp_path):
+    from sim.analog import AnalogInput
+
+    source = AnalogInput(AnalogSpec(3, tmp_path / "x.csv", 100.0), np.arange(40) * 0.05)
+    assert source.code(0.29) == round(29 * 0.05 / 3.0 * 4095)  # not sample 28
 
 
 def test_specs_parse_rates_and_paths(tmp_path):

@@ -101,3 +101,68 @@ def test_preload_takes_a_new_arr_at_the_periods_end(part):
     assert dev.read(CNT, 4) == 0 and dev.read(ARR, 4) == 9
     part._counter.add_cycles(10)
     assert dev.read(CNT, 4) == 0
+
+
+def lptim_on_pclk(part, arr: int, ier: int, cfgr: int = 0):
+    """LPTIM1 on PCLK1 (the core's 32 MHz: a count a cycle), counting with ``ier`` enabled."""
+    from sim.devices.stm32l0_lptim import ARR, CFGR, CR, IER
+
+    part.device("stm32l0_rcc").write(0x38, 4, 1 << 31)
+    dev = part.device("stm32l0_lptim1")
+    dev.write(CFGR, 4, cfgr)
+    dev.write(IER, 4, ier)
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, arr)
+    dev.write(CR, 4, 1 | 4)
+    return dev
+
+
+def test_arr_lowered_below_the_count_plans_the_match_after_the_counters_wrap(part):
+    """CNT 500 and ARR written 99 (no PRELOAD: at once): the counter goes on to 0xFFFF and
+    wraps, then ARRM at 99: 65,135 counts on. Before, the match was planned in the past and
+    re-planned at every block: the run never slept again."""
+    from sim.devices.stm32l0_lptim import ARR, ARRM, CNT, ISR
+
+    dev = lptim_on_pclk(part, 999, ARRM)
+    part._counter.add_cycles(500)
+    assert dev.read(CNT, 4) == 500
+    dev.write(ARR, 4, 99)
+    now = part.exceptions.now
+    assert part.exceptions.device_at == now + (0x10000 - 500) + 99
+    part._counter.add_cycles(0x10000 - 500 + 99)
+    assert dev.read(ISR, 4) & ARRM and dev.read(CNT, 4) == 99
+
+
+def test_preload_plans_the_next_periods_match_with_the_new_arr(part):
+    """PRELOAD: ARR 99 written at CNT 500 of a 1,000-count period: ARRM at 999 ends this
+    period, then at 99 of the next, 100 counts later (not 1,000)."""
+    from sim.devices.stm32l0_lptim import ARR, ARRM, ICR, PRELOAD
+
+    dev = lptim_on_pclk(part, 999, ARRM, PRELOAD)
+    part._counter.add_cycles(500)
+    dev.write(ARR, 4, 99)
+    assert part.exceptions.device_at == part.exceptions.now + 499
+    part._counter.add_cycles(499)
+    dev.write(ICR, 4, ARRM)
+    assert part.exceptions.device_at == part.exceptions.now + 100
+
+
+def test_cmp_0_matches_at_each_wrap(part):
+    from sim.devices.stm32l0_lptim import CMP, CMPM, ISR
+
+    dev = lptim_on_pclk(part, 9, CMPM)
+    dev.write(CMP, 4, 0)
+    assert part.exceptions.device_at == part.exceptions.now + 10
+    part._counter.add_cycles(10)
+    assert dev.read(ISR, 4) & CMPM
+
+
+def test_a_start_in_the_write_that_enables_is_ignored(part):
+    from sim.devices.stm32l0_lptim import CNT, CR
+
+    part.device("stm32l0_rcc").write(0x38, 4, 1 << 31)
+    dev = part.device("stm32l0_lptim1")
+    dev.write(CR, 4, 1 | 4)  # ENABLE and CNTSTRT at once
+    part._counter.add_cycles(100)
+    assert dev.read(CNT, 4) == 0 and dev.read(CR, 4) == 1
+    assert any("CNTSTRT, SNGSTRT ignored" in k for k in part._unmodelled)

@@ -3,12 +3,13 @@ HAL_LPTIM_Counter_Start_IT and HAL_LPTIM_TimeOut_Start_IT set up, and what low-p
 (a tickless idle, a periodic wake-up from Stop mode) counts with, on the LSE or the LSI while
 the core sleeps.
 
-The counter counts kernel clock cycles (RCC_CCIPR.LPTIM1SEL: PCLK1, the LSI (37 kHz), the
-HSI16 (16 MHz, 4 with HSI16DIVEN) or the LSE (32,768 Hz)) divided by CFGR.PRESC (1 ... 128),
-from 0 up to ARR: CNT equal to ARR sets ISR.ARRM and the next count is 0; CNT equal to CMP sets
-CMPM. CR.ENABLE enables it (disabled, the counter is 0 and stopped, and CR.CNTSTRT and
-SNGSTRT are ignored); CNTSTRT starts continuous counting, SNGSTRT one period (the counter back
-to 0 and stopped after ARR). ARR and CMP take writes only while enabled (ARROK and CMPOK set
+The counter counts kernel clock cycles (RCC_CCIPR.LPTIM1SEL: PCLK1, the LSI (37 kHz), the HSI16
+(16 MHz, 4 with HSI16DIVEN) or the LSE (32,768 Hz)) divided by CFGR.PRESC (1 ... 128), from 0 up
+to ARR: CNT equal to ARR sets ISR.ARRM and the next count is 0; CNT equal to CMP sets CMPM.
+CR.ENABLE enables it (disabled, the counter is 0 and stopped, and CR.CNTSTRT and SNGSTRT are
+ignored); CNTSTRT starts continuous counting, SNGSTRT one period (the counter back to 0 and
+stopped after ARR), once enabled (set in the write that enables, they are ignored and listed);
+CMP 0 matches at each wrap to 0. ARR and CMP take writes only while enabled (ARROK and CMPOK set
 two kernel clock cycles later, as the write crosses to the LPTIM's clock domain), CFGR and IER
 only while disabled, as RM0377 says: other writes are ignored and listed. With CFGR.PRELOAD a
 new ARR or CMP takes effect at the end of the period, else at once. ICR clears ISR's flags. The
@@ -142,6 +143,8 @@ class Stm32l0Lptim1(Clocked):
             self.cnt = 0  # the count after ARR: the period's end
             self.arr = self._pending.pop(ARR, self.arr)
             self.cmp = self._pending.pop(CMP, self.cmp)
+            if self.cmp == 0:  # CNT equal to CMP: at the wrap to 0
+                self.isr |= CMPM
             if self.mode == SNGSTRT:
                 self.mode, self._sub = 0, 0
             elif n > self.arr + 1:  # whole periods: their matches are flags, set once
@@ -164,16 +167,21 @@ class Stm32l0Lptim1(Clocked):
                 if self.ier & flag:
                     due = min(due, at)
             presc = self._presc()
-            for flag, value in ((ARRM, self.arr), (CMPM, self.cmp)):
-                if not (self.mode and self.ier & flag and not self.isr & flag
-                        and 0 < value <= self.arr):
+            # the next period's ARR and CMP: those PRELOAD holds for it
+            arr2 = self._pending.get(ARR, self.arr)
+            to_wrap = (self.arr + 1 if self.cnt <= self.arr else 0x10000) - self.cnt
+            for flag, value, value2 in ((ARRM, self.arr, arr2),
+                                        (CMPM, self.cmp, self._pending.get(CMP, self.cmp))):
+                if not (self.mode and self.ier & flag and not self.isr & flag):
                     continue
-                if value > self.cnt:
+                if self.cnt < value <= self.arr:
                     counts = value - self.cnt
-                elif self.mode == SNGSTRT:
+                elif flag == CMPM and value2 == 0:
+                    counts = to_wrap  # CMP 0: at the wrap (single mode: its end)
+                elif self.mode == SNGSTRT or not 0 < value2 <= arr2:
                     continue  # one period: no match after its end
                 else:
-                    counts = self.arr + 1 - self.cnt + value
+                    counts = to_wrap + value2
                 due = min(due, self._kc + counts * presc - self._sub)
         self._next = NEVER if due == NEVER else self._cycle_of(due)
         self.host.exceptions.set_timer(self, None if due == NEVER else self._next,
@@ -256,6 +264,12 @@ class Stm32l0Lptim1(Clocked):
         if not value & ENABLE:  # disabled: the counter stops at 0
             self.cr, self.mode, self.cnt, self._sub = 0, 0, 0, 0
             self._pending.clear()
+            return
+        if not self.cr & ENABLE:
+            if value & (SNGSTRT | CNTSTRT):  # RM0377: set only once enabled
+                self.host.unmodelled(self, CR, 4, value, "CNTSTRT, SNGSTRT ignored: LPTIM1 "
+                                     "was disabled (RM0377: set them once CR.ENABLE is set)")
+            self.cr = ENABLE
             return
         self.cr = ENABLE
         if self.cfgr & TRIGEN:
