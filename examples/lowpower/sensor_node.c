@@ -10,6 +10,10 @@
  *   ebnn-sim run out/node.elf --run-for 10s
  *   ebnn-sim check --config examples/lowpower/budgets.toml   (a duty-cycle budget for CI)
  *
+ * Built with -D STOP_MODE it sleeps in Stop mode instead (SCR.SLEEPDEEP): the serial port's last
+ * byte out first (USART2 stops with the core's clock), and the clock set up again after each
+ * wake-up, as the part wakes on MSI (STM32CubeL0's low-power examples do the same).
+ *
  * In the simulator VDDA is 3.0 V and the die at 30 degrees C (the conditions of the part's
  * factory calibration; docs/simulator.md, Devices), so every line reads 3000 mV and 30 C.
  */
@@ -49,6 +53,7 @@
 #define ADC_DR REG(0x40012440u)
 #define ADC_CCR REG(0x40012708u)
 #define NVIC_ISER REG(0xE000E100u)
+#define SCB_SCR REG(0xE000ED10u)
 #define VREFINT_CAL (*(volatile uint16_t *)0x1FF80078u)
 #define TS_CAL1 (*(volatile uint16_t *)0x1FF8007Au)
 #define TS_CAL2 (*(volatile uint16_t *)0x1FF8007Eu)
@@ -204,8 +209,16 @@ int main(void)
     puts_("sensor node up\r\n");
     for (;;) {
         uint32_t seen = wakeups;
+#ifdef STOP_MODE
+        while (!(USART2_ISR & (1u << 6))) /* TC: the last byte is out */
+            ;
+        SCB_SCR |= 1u << 2;           /* SLEEPDEEP; PWR_CR.PDDS clear: Stop mode */
+#endif
         while (wakeups == seen)
             __asm__ volatile("wfi" ::: "memory");
+#ifdef STOP_MODE
+        clock_init();                 /* woken on MSI: the PLL again */
+#endif
         long vdda = 3000L * VREFINT_CAL / (long)adc_read(17);
         long raw = (long)adc_read(18) * vdda / 3000L; /* at VDDA = 3.0 V, as calibrated */
         long temp = (raw - TS_CAL1) * (130 - 30) / (TS_CAL2 - TS_CAL1) + 30;
