@@ -21,7 +21,7 @@ class ClockChange:
     cycle: int
     hz: int
     wait_states: int  # flash wait states per pipeline refill from then on
-    source: str  # what the firmware set up: "PLL (HSI16 x4 / 2)", "MSI range 5", ...
+    source: str  # what the firmware set up: "PLL: HSI16 x 4 / 2", "MSI range 5", ...
     seconds: float  # device time at the change
 
     def to_dict(self) -> dict[str, object]:
