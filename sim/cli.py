@@ -37,7 +37,11 @@ from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
 
 RUN_FOR = DurationParam(MIN_RUN_FOR, MAX_RUN_FOR)
-ANALOG = AnalogParam()
+ANALOG_OPTION = click.option(
+    "--analog", "analog", type=AnalogParam(), multiple=True, metavar="CHANNEL=FILE[@RATE]",
+    help="Volts for an ADC pin (stm32l031: channels 0 to 15; repeatable), from a .csv of one "
+         "column or a 1-D .npy: each conversion of the channel reads the next value, or with "
+         "@RATE (@100Hz, @1kHz) the value at that device time. Without it a pin reads 0 V.")
 
 # The console for messages and summaries (stderr). Plugin commands print through it too, with
 # ``fail`` for their errors, so that every command of ebnn-sim looks and behaves alike.
@@ -150,11 +154,7 @@ def main() -> None:
                    "is also the console input (semihosting SYS_READ on stdin); a .npy, .csv, .png "
                    "or .wav there is converted to bytes (checked against, and quantised as, "
                    "the input format an `ebnn build` ELF records: docs/data.md).")
-@click.option("--analog", "analog", type=ANALOG, multiple=True, metavar="CHANNEL=FILE[@RATE]",
-              help="Volts for an ADC pin (stm32l031: channels 0 to 15; repeatable), from a "
-                   ".csv of one column or a 1-D .npy: each conversion of the channel reads the "
-                   "next value, or with @RATE (@100Hz, @1kHz) the value at that device time. "
-                   "Without it a pin reads 0 V.")
+@ANALOG_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files. "
                    "Without it, opening a file for writing is refused.")
@@ -354,11 +354,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill, for the whole run. "
                    "Default: the target's, or those the firmware sets (STM32L0 FLASH_ACR).")
-@click.option("--analog", "analog", type=ANALOG, multiple=True, metavar="CHANNEL=FILE[@RATE]",
-              help="Volts for an ADC pin (stm32l031: channels 0 to 15; repeatable), from a "
-                   ".csv of one column or a 1-D .npy: each conversion of the channel reads the "
-                   "next value, or with @RATE (@100Hz, @1kHz) the value at that device time. "
-                   "Without it a pin reads 0 V.")
+@ANALOG_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files, "
                    "as for `run`.")

@@ -768,19 +768,25 @@ class Simulator:
             if not self._sleep(resumed, "sleep on exit (SCR.SLEEPONEXIT)"):
                 self.uc.emu_stop()
 
-    def _last_instruction(self) -> int | None:
-        """The address of the last instruction of the block that ran last (the branch that
-        left it, when execution stopped on its target), or None if it cannot be decoded."""
+    def _last_block_code(self) -> list[capstone.CsInsn] | None:
+        """The instructions of the block that ran last, in order; None if one cannot be
+        decoded."""
         block = self._counter.last_block
+        code: list[capstone.CsInsn] = []
         address = block.start
         while block.start <= address < block.end:
             insn = self._decode(address)
             if insn is None:
                 return None
-            if address + insn.size >= block.end:
-                return address
+            code.append(insn)
             address += insn.size
-        return None
+        return code
+
+    def _last_instruction(self) -> int | None:
+        """The address of the last instruction of the block that ran last (the branch that
+        left it, when execution stopped on its target), or None if it cannot be decoded."""
+        code = self._last_block_code()
+        return int(code[-1].address) if code else None
 
     def _stacking_fault(self, exc: StackingError, pc: int) -> Fault:
         fault = self._make_fault(exc.kind, str(exc), pc)
@@ -1076,23 +1082,13 @@ class Simulator:
         """The cycle at which the store a device is handling now ends. A block's cycles are
         counted when it starts, so those of its instructions after the store are taken back
         when the block holds one store only; with more (which one is this?), its end."""
-        end, after = self._counter.cycles, None
-        if self._sleeping is not None:  # waking from a sleep: no store, now
+        end = self._counter.cycles
+        code = None if self._sleeping is not None else self._last_block_code()  # asleep: now
+        stores = [insn for insn in code or () if faults.is_store(insn)]
+        if len(stores) != 1:
             return end
-        block = self._counter.last_block
-        address = block.start
-        while block.start <= address < block.end:
-            insn = self._decode(address)
-            if insn is None:
-                return end
-            address += insn.size
-            if faults.is_store(insn):
-                if after is not None:
-                    return end
-                after = address
-        if after is None or after >= block.end:
-            return end
-        return end - self._counter.range_facts(after, block.end)[1]
+        after, block_end = stores[0].address + stores[0].size, self._counter.last_block.end
+        return end - self._counter.range_facts(after, block_end)[1] if after < block_end else end
 
     def _ticks(self) -> int:
         """Device time in periods of the target's clock (semihosting's clock: SYS_CLOCK,

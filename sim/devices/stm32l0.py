@@ -212,16 +212,10 @@ class Stm32l0Rcc(Device):
             return DeepSleep(ignored=f"Stop mode not entered: {', '.join(pending)} set (RM0377: "
                              "the EXTI's pending bits and the RTC's event flags must be cleared "
                              "first, else the entry is ignored and the program goes on)")
-        self._set_stopped(True)
-        return DeepSleep(wake=self._leave_stop)
-
-    def _set_stopped(self, stopped: bool) -> None:
-        devices = list(self.gated.values())
-        for dev in devices:
-            dev.settle()
-        self.stopped = stopped
-        for dev in devices:
+        self.stopped = True  # (settled above)
+        for dev in self.gated.values():
             dev.restart()
+        return DeepSleep(wake=self._leave_stop)
 
     def _leave_stop(self) -> None:
         """RM0377: the core wakes on MSI (HSI16 with CFGR.STOPWUCK), the PLL and the HSE off

@@ -24,6 +24,7 @@ restart on a trigger, the waveform output (its settings read back), EXTTRIG, UP 
 """
 
 from sim.devices.stm32l0 import Clocked, merge
+from sim.devices.timeline import Timeline
 
 LPTIM1_BASE = 0x4000_7C00
 ISR, ICR, IER, CFGR, CR, CMP, ARR, CNT = range(0, 0x20, 4)
@@ -53,14 +54,8 @@ class Stm32l0Lptim1(Clocked):
         self.mode = 0  # 0 stopped, SNGSTRT or CNTSTRT: how the counter runs
         self.cnt = 0
         self._sub = 0  # kernel cycles into the current count (the prescaler)
-        # The timeline: kernel clock cycles counted (_kc at cycle _base, _rem / _core of one
-        # more), _khz of them a second, the core at _core cycles a second; it survives a
-        # change of either clock. Integers: exact over any run.
-        self._khz = 0
-        self._core = self.host.clock_hz
-        self._base = self.host.exceptions.now
-        self._kc = 0
-        self._rem = 0
+        # kernel clock cycles against the core's (either clock may change); hz 0: stopped
+        self._line = Timeline(self.host.clock_hz, self.host.exceptions.now)
         self._next = NEVER
         self.host.exceptions.set_timer(self, None, self._catch_up)
 
@@ -89,48 +84,23 @@ class Stm32l0Lptim1(Clocked):
     def _presc(self) -> int:
         return 1 << (self.cfgr >> 9 & 7)
 
-    def _kernel_cycles(self) -> int:
-        """Kernel clock cycles counted so far."""
-        if not self._khz:
-            return self._kc
-        return self._kc + (self._rem + (self.host.exceptions.now - self._base) * self._khz
-                           ) // self._core
-
-    def _cycle_of(self, kc: int) -> int:
-        """The first core cycle at which the timeline reaches kernel cycle ``kc``."""
-        need = (kc - self._kc) * self._core - self._rem
-        return self._base + max(0, -(-need // self._khz))
-
-    def _rebase(self) -> None:
-        """The timeline's base at now, the part of a kernel cycle kept."""
-        now = self.host.exceptions.now
-        if self._khz and now != self._base:
-            total = self._rem + (now - self._base) * self._khz
-            self._kc += total // self._core
-            self._rem = total % self._core
-        self._base = now
-
     def _retime(self) -> None:
         """Go on at the kernel clock and the core clock there are now, from where it is."""
-        khz, core = self._kernel_hz(), self.host.clock_hz
-        if khz == self._khz and core == self._core:
-            return
-        self._rebase()
-        self._rem = self._rem * core // self._core if khz == self._khz else 0
-        self._khz, self._core = khz, core
+        self._line.retime(self._kernel_hz(), self.host.clock_hz, self.host.exceptions.now)
 
     # --- counting -----------------------------------------------------------------------------
     def _advance(self) -> None:
         """The counter, its matches and the ARROK/CMPOK completions, up to now."""
-        before = self._kc
-        self._rebase()
+        line = self._line
+        before = line.count
+        line.rebase(self.host.exceptions.now)
         for flag, at in list(self._syncing.items()):
-            if self._kc >= at:
+            if line.count >= at:
                 self.isr |= flag
                 del self._syncing[flag]
         if not self.mode:
             return
-        total = self._sub + self._kc - before
+        total = self._sub + line.count - before
         n, self._sub = divmod(total, self._presc())
         while n > 0 and self.mode:
             to_end = self.arr + 1 - self.cnt if self.cnt <= self.arr else 0x10000 - self.cnt
@@ -162,7 +132,7 @@ class Stm32l0Lptim1(Clocked):
         """Plan the next event that could raise the interrupt: a match or a completion with its
         interrupt enabled and its flag clear (nothing else needs the core's attention)."""
         due = NEVER
-        if self._khz:
+        if self._line.hz:
             for flag, at in self._syncing.items():
                 if self.ier & flag:
                     due = min(due, at)
@@ -182,8 +152,8 @@ class Stm32l0Lptim1(Clocked):
                     continue  # one period: no match after its end
                 else:
                     counts = to_wrap + value2
-                due = min(due, self._kc + counts * presc - self._sub)
-        self._next = NEVER if due == NEVER else self._cycle_of(due)
+                due = min(due, self._line.count + counts * presc - self._sub)
+        self._next = NEVER if due == NEVER else self._line.cycle_of(due)
         self.host.exceptions.set_timer(self, None if due == NEVER else self._next,
                                        self._catch_up)
         self._drive()
@@ -254,7 +224,7 @@ class Stm32l0Lptim1(Clocked):
                     self.cmp = value & 0xFFFF
                 flag = ARROK if word == ARR else CMPOK
                 self.isr &= ~flag
-                self._syncing[flag] = self._kc + SYNC
+                self._syncing[flag] = self._line.count + SYNC
         elif word not in (CNT, ISR):  # CNT and ISR are read-only
             self.host.unmodelled(self, offset, size, value)
         self._retime()

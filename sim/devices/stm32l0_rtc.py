@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 from sim.devices.stm32l0 import CSR, Clocked, merge
 from sim.devices.stm32l0_exti import RTC_ALARM, RTC_WAKEUP, Stm32l0Exti
 from sim.devices.stm32l0_pwr import Stm32l0Pwr
+from sim.devices.timeline import Timeline
 
 TR, DR, CR, ISR, PRER, WUTR, ALRMAR, ALRMBR, WPR, SSR, SHIFTR = (
     0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x1C, 0x20, 0x24, 0x28, 0x2C)
@@ -102,14 +103,8 @@ class Stm32l0Rtc(Clocked):
         self.time = datetime(2000, 1, 1)
         self.weekday = 1  # 1 Monday ... 7 Sunday; counted on its own
         self._t0 = 0
-        self._hz = 0  # RTCCLK while counting, 0 stopped
-        self._base_cycle = 0  # the cycle at which the timeline was at _base_tick
-        self._base_tick = 0
-        # and the part of a period past it, in 1 / _core_hz periods; _core_hz: the core's clock
-        # the timeline counts cycles at (the firmware may change it)
-        self._base_rem = 0
-        self._core_hz = self.host.clock_hz
-        self._frozen = 0  # the timeline while stopped
+        # RTCCLK periods against the core's cycles (either clock may change); hz 0: stopped
+        self._line = Timeline(self.host.clock_hz, self.host.exceptions.now)
         self._wut_start = 0  # the tick the current wake-up period began
         self._rsf_due: int | None = 2  # the tick RSF sets (again); None: set. Reset: clear
         self._raw: tuple[int, int] | None = None  # TR and DR as written in INIT mode
@@ -161,16 +156,7 @@ class Stm32l0Rtc(Clocked):
 
     def _tick(self) -> int:
         """The timeline now: RTCCLK periods counted so far."""
-        if not self._hz:
-            return self._frozen
-        now = self.host.exceptions.now
-        return self._base_tick + (self._base_rem + (now - self._base_cycle) * self._hz
-                                  ) // self._core_hz
-
-    def _cycle_of(self, tick: int) -> int:
-        """The first cycle at which the timeline reaches ``tick`` (while counting)."""
-        return self._base_cycle + -(-((tick - self._base_tick) * self._core_hz
-                                      - self._base_rem) // self._hz)
+        return self._line.at(self.host.exceptions.now)
 
     @property
     def _second(self) -> int:
@@ -196,22 +182,12 @@ class Stm32l0Rtc(Clocked):
         a period is lost to an RCC write). A change of the core's clock keeps the timeline
         where it is, the part of a period included, counting cycles at the new rate."""
         hz = 0 if self._bits()[1] else self._rtcclk()
-        core = self.host.clock_hz
-        if hz != self._hz or core != self._core_hz:
-            now = self.host.exceptions.now
-            rem = 0
-            if self._hz:
-                total = self._base_rem + (now - self._base_cycle) * self._hz
-                self._frozen = self._base_tick + total // self._core_hz
-                if hz == self._hz:  # only the core's clock changed: keep the part of a period
-                    rem = total % self._core_hz * core // self._core_hz
-            self._hz, self._core_hz = hz, core
-            self._base_cycle, self._base_tick, self._base_rem = now, self._frozen, rem
+        self._line.retime(hz, self.host.clock_hz, self.host.exceptions.now)
         self._schedule()
 
     def _advance(self) -> None:
         """The seconds, wake-ups and alarms up to now."""
-        if not self._hz:
+        if not self._line.hz:
             return
         tick = self._tick()
         seconds = 0
@@ -309,7 +285,7 @@ class Stm32l0Rtc(Clocked):
         """Plan the next event that could raise an interrupt: a wake-up or an alarm with its
         interrupt enabled and its flag clear (nothing else needs the core's attention)."""
         due = NEVER
-        if self._hz:
+        if self._line.hz:
             if self.cr & WUTE and self.cr & WUTIE and not self.flags & WUTF:
                 if not self._on_seconds():
                     due = min(due, self._wut_start + self._wut_period())
@@ -323,7 +299,7 @@ class Stm32l0Rtc(Clocked):
                         seconds = self._next_alarm(reg)
                         if seconds is not None:
                             due = min(due, self._t0 + seconds * self._second)
-        self._next = NEVER if due == NEVER else self._cycle_of(due)
+        self._next = NEVER if due == NEVER else self._line.cycle_of(due)
         self.host.exceptions.set_timer(self, None if due == NEVER else self._next,
                                        self._catch_up)
 
@@ -370,7 +346,7 @@ class Stm32l0Rtc(Clocked):
         if self.time.year != 2000:
             value |= INITS
         if self.init:
-            value |= INIT | (INITF if self._hz else 0)
+            value |= INIT | (INITF if self._line.hz else 0)
         elif self._rsf_set():
             value |= RSF
         return value
