@@ -13,11 +13,12 @@ Budgets live in ``pyproject.toml`` under ``[tool.ebnn-sim]``, or in a TOML file 
     target = "curie"        # default: the target recorded in the ELF
     input = "digit.png"     # file(s) handed to the firmware, the first also its console input
     analog = "3=accel.csv"  # volts for an ADC pin (or a list; "3=accel.csv@100Hz": timed)
+    pin = "PA0=button.csv"  # levels for a GPIO pin (or a list; "PA0=1": held all along)
     max_instructions = 100000000
     timeout = 60            # seconds of wall time per run (default 120)
     run_for = "500ms"       # device time, then the run ends ok (firmware that never exits)
 
-Every matched ELF runs once (per distinct target/input/analog/limits) in the simulator with the
+Every matched ELF runs once (per distinct target/input/analog/pin/limits) in the simulator with the
 target's SRAM and flash mapped (larger only when the image was linked for more), and every
 budget is compared with what the run measured. Exit codes of ``check``: 0 every budget
 met, 3 a budget broken, 4 a firmware faulted, hit a limit or exited non-zero, 2 bad config.
@@ -35,6 +36,8 @@ from sim import session
 from sim.analog import AnalogSpec, check_specs, parse_spec
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
 from sim.durations import format_duration, out_of_range, parse_duration
+from sim.pins import PinSpec
+from sim.pins import parse_spec as parse_pin
 from sim.report import (
     EXIT_FAULT,
     EXIT_INTERRUPTED,
@@ -50,7 +53,7 @@ from toolchain.sizes import parse_size
 
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
-_RUN_KEYS = ("target", "input", "analog", "max_instructions", "timeout", "run_for")
+_RUN_KEYS = ("target", "input", "analog", "pin", "max_instructions", "timeout", "run_for")
 KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
 
 
@@ -75,6 +78,7 @@ class Budget:
     timeout: float = DEFAULT_TIMEOUT
     run_for: float | None = None  # seconds of device time
     analog: tuple[AnalogSpec, ...] = ()  # volts for the ADC's pins (sim/analog.py)
+    pins: tuple[PinSpec, ...] = ()  # levels for the GPIO pins (sim/pins.py)
 
 
 @dataclass
@@ -223,6 +227,18 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
     for spec in analog:
         if not spec.path.is_file():
             raise bad(f"analog input file not found: {spec.path}")
+    raw_pins = table.get("pin", [])
+    if isinstance(raw_pins, str):
+        raw_pins = [raw_pins]
+    if not isinstance(raw_pins, list) or not all(isinstance(a, str) for a in raw_pins):
+        raise bad("pin must be PIN=FILE, PIN=0 or PIN=1, or a list of them")
+    try:
+        pins = tuple(parse_pin(a, base) for a in raw_pins)
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    for pin in pins:
+        if pin.path is not None and not pin.path.is_file():
+            raise bad(f"pin input file not found: {pin.path}")
     max_insns = None
     if "max_instructions" in table:
         max_insns = _int(table["max_instructions"], "max_instructions", bad, minimum=1)
@@ -247,7 +263,7 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
             raise bad("run_for = " + out_of_range(value, MIN_RUN_FOR, MAX_RUN_FOR))
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
-                  analog=analog)
+                  analog=analog, pins=pins)
 
 
 def _int(value: Any, key: str, bad: Callable[[str], BudgetError], minimum: int) -> int:
@@ -275,6 +291,7 @@ class _RunKey:
     timeout: float
     run_for: float | None
     analog: tuple[AnalogSpec, ...] = ()
+    pins: tuple[PinSpec, ...] = ()
 
 
 def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
@@ -291,7 +308,7 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
             for f in files:
                 key = _RunKey(f.resolve(), budget.target, budget.inputs,
                               budget.max_instructions, budget.timeout, budget.run_for,
-                              budget.analog)
+                              budget.analog, budget.pins)
                 runs.setdefault(key, [])
                 if budget not in runs[key]:
                     runs[key].append(budget)
@@ -415,6 +432,10 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
                     f"{a.channel}={_display_name(a.path, base)}"
                     + ("" if a.rate is None else f"@{a.rate:g}Hz") for a in key.analog)
                     or "none"))
+            if len({k.pins for k in same}) > 1:
+                parts.append("pin " + (", ".join(
+                    f"{p.name}={p.level if p.path is None else _display_name(p.path, base)}"
+                    for p in key.pins) or "none"))
             if len({k.max_instructions for k in same}) > 1:
                 parts.append(f"max_instructions {key.max_instructions or 'none'}")
             if len({k.timeout for k in same}) > 1:
@@ -435,7 +456,7 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     notes: list[str] = []
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
                    timeout=key.timeout, run_for=key.run_for, inputs=key.inputs, fit_image=True,
-                   interruptible=True, analog=key.analog,
+                   interruptible=True, analog=key.analog, pins=key.pins,
                    warn=notes.append)
     try:
         report = session.run(key.elf, spec)

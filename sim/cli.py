@@ -23,6 +23,7 @@ from sim.formats.json import report_dict, write_json
 from sim.formats.text import devices_table, print_run_summary, targets_table
 from sim.interrupts import stop_on_sigint
 from sim.output_guard import GuardedGroup, PipeConsole, reader_left
+from sim.pins import PinParam, PinSpec
 from sim.report import EXIT_USAGE, HEAP_UNTRACKED
 from sim.runner import (
     MAX_INSTRUCTIONS,
@@ -42,6 +43,12 @@ ANALOG_OPTION = click.option(
     help="Volts for an ADC pin (stm32l031: channels 0 to 15; repeatable), from a .csv of one "
          "column or a 1-D .npy: each conversion of the channel reads the next value, or with "
          "@RATE (@100Hz, @1kHz) the value at that device time. Without it a pin reads 0 V.")
+PIN_OPTION = click.option(
+    "--pin", "pins", type=PinParam(), multiple=True, metavar="PIN=FILE|0|1",
+    help="Hold a GPIO pin (stm32l031: PA0 to PH15; repeatable) at a level: 0 or 1 for the "
+         "whole run, or from a .csv of seconds,level rows (the level from that device time "
+         "on: a button, a sensor's data-ready line). Its edges reach the EXTI as the "
+         "firmware routes them (SYSCFG EXTICR). Without it a pin floats or takes its pull.")
 
 # The console for messages and summaries (stderr). Plugin commands print through it too, with
 # ``fail`` for their errors, so that every command of ebnn-sim looks and behaves alike.
@@ -155,6 +162,11 @@ def main() -> None:
                    "or .wav there is converted to bytes (checked against, and quantised as, "
                    "the input format an `ebnn build` ELF records: docs/data.md).")
 @ANALOG_OPTION
+@PIN_OPTION
+@click.option("--vcd", "vcd_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None,
+              help="Write the GPIO pins' levels over the run (those that changed or --pin "
+                   "drove) as a waveform: a Value Change Dump that GTKWave or PulseView opens.")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files. "
                    "Without it, opening a file for writing is refused.")
@@ -174,9 +186,9 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         max_sram: int | None, max_stack: int | None, max_cycles: int | None,
         max_instructions: int | None,
         timeout: float | None, run_for: float | None, wait_states: int | None,
-        inputs: tuple[Path, ...], analog: tuple[AnalogSpec, ...],
-        output_dir: Path | None, json_path: Path | None, quiet: bool, vector_faults: bool,
-        strict_peripherals: bool) -> None:
+        inputs: tuple[Path, ...], analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
+        vcd_path: Path | None, output_dir: Path | None, json_path: Path | None, quiet: bool,
+        vector_faults: bool, strict_peripherals: bool) -> None:
     """Run ELF from its reset vector until it exits, faults, hits a limit or has run for
     --run-for.
 
@@ -209,7 +221,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                    budgets={"sram": sram_budget(sram, max_sram), "flash": flash,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals,
-                   analog=analog, warn=_warn)
+                   analog=analog, pins=pins, vcd=vcd_path, warn=_warn)
     try:
         report = session.run(elf, spec, prepared=lambda sim: stop.append(sim.interrupt))
     except SessionError as exc:
@@ -355,6 +367,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
               help="Flash wait states added to each pipeline refill, for the whole run. "
                    "Default: the target's, or those the firmware sets (STM32L0 FLASH_ACR).")
 @ANALOG_OPTION
+@PIN_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files, "
                    "as for `run`.")
@@ -373,8 +386,8 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: int | None,
                 flash: int | None, max_instructions: int | None, timeout: float | None,
                 run_for: float | None, wait_states: int | None,
-                analog: tuple[AnalogSpec, ...], output_dir: Path | None,
-                json_path: Path | None,
+                analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
+                output_dir: Path | None, json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
     the hottest instructions with their source lines, and memory against the SRAM budget.
@@ -392,7 +405,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, run_for=run_for,
                    inputs=inputs, output_dir=output_dir, budgets={"sram": sram, "flash": flash},
-                   analog=analog, warn=_warn)
+                   analog=analog, pins=pins, warn=_warn)
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:

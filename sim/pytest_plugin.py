@@ -14,6 +14,7 @@ budget that maps nothing: below the size the ELF was linked for), ``max_stack``,
 then ends "ok" with the firmware still running), ``wait_states``, ``inputs`` (host files the
 firmware may read; the first is also its console input, ``.npy``/``.png`` converted to pixel bytes),
 ``analog`` (volts for the ADC's pins: ``["3=accel.csv", "4=gyro.csv@100Hz"]``, as ``--analog``),
+``pins`` (levels for the GPIO pins: ``["PA0=button.csv", "PB3=1"]``, as ``--pin``),
 ``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``. With ``check=True``
 (the default) the test fails when the firmware faults, hits a limit, exits non-zero or breaks a
 budget; pass ``check=False`` to assert on such runs yourself.
@@ -32,6 +33,7 @@ import pytest
 
 if TYPE_CHECKING:
     from sim.analog import AnalogSpec
+    from sim.pins import PinSpec
     from sim.report import RunReport
 
 Size = int | str | None
@@ -48,6 +50,18 @@ def _analog(value: object, root: Path) -> "AnalogSpec":
     if not isinstance(value, AnalogSpec):
         raise ValueError(f"analog: give 'CHANNEL=FILE[@RATE]' strings, not {value!r}")
     return replace(value, path=_resolve(value.path, root))
+
+
+def _pin(value: object, root: Path) -> "PinSpec":
+    """A ``pins=`` item: ``"PA0=button.csv"`` or ``"PB3=1"`` (or a PinSpec), its file resolved
+    as the fixture's other paths; ValueError (one line) for anything else."""
+    from sim.pins import PinSpec, parse_spec
+
+    if isinstance(value, str):
+        value = parse_spec(value)
+    if not isinstance(value, PinSpec):
+        raise ValueError(f"pins: give 'PIN=FILE' or 'PIN=0|1' strings, not {value!r}")
+    return value if value.path is None else replace(value, path=_resolve(value.path, root))
 
 
 def _resolve(path: str | os.PathLike[str], root: Path) -> Path:
@@ -116,6 +130,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         wait_states: int | None = None,
         inputs: Sequence[str | os.PathLike[str]] = (),
         analog: "Sequence[str | AnalogSpec] | str" = (),
+        pins: "Sequence[str | PinSpec] | str | PinSpec" = (),
         stdin: bytes | None = None,
         output_dir: str | os.PathLike[str] | None = None,
         cmdline: str = "",
@@ -131,6 +146,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         try:
             items = analog if isinstance(analog, list | tuple) else [analog]
             specs = [_analog(a, root) for a in items]
+            pin_items = pins if isinstance(pins, list | tuple) else [pins]
+            pin_specs = [_pin(p, root) for p in pin_items]
             spec = RunSpec(
                 target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
                 max_instructions=max_instructions, timeout=timeout, run_for=run_for_s,
@@ -139,8 +156,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                 budgets={"sram": sram_budget(sram_b, _size(max_sram, "max_sram")),
                          "flash": flash_b, "stack": _size(max_stack, "max_stack"),
                          "cycles": max_cycles},
-                analog=specs)
-        except ValueError as exc:  # a budget that is not a whole number >= 0, a bad analog
+                analog=specs, pins=pin_specs)
+        except ValueError as exc:  # a budget not a whole number >= 0, a bad analog or pin
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
         try:
             report = session.run(_resolve(elf, root), spec)

@@ -91,6 +91,10 @@ class RunReport:
     deep_sleeps: int = 0  # sleeps in the part's deep-sleep mode (the STM32L0's Stop mode)
     # --analog: channel -> {"file", "rate_hz", "samples", "conversions", "past_end", "clamped"}
     analog: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the GPIO pins that changed or --pin drove: name -> {"initial", "level" (0, 1, None: no
+    # level), "rising", "falling", "changes", "high_ms", "driven" (the --pin value or None)}
+    pins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    vcd: str | None = None  # the pins' waveform file written (--vcd)
 
     @property
     def time_ms(self) -> float:

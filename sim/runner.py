@@ -70,6 +70,9 @@ from sim.native import (
     Registers,
     StopReason,
 )
+from sim.pin_trace import PinTrace
+from sim.pins import PinInput, PinSpec
+from sim.pins import check_specs as check_pin_specs
 from sim.report import Fault, RunReport
 from sim.semihosting import ExitRequest, Memory, Semihost
 from sim.thread_stores import handler_ranges, store_checks, writes_psp
@@ -160,6 +163,9 @@ class RunOptions:
     strict_peripherals: bool = False  # an access to an unmodelled device register faults
     # volts for the ADC's pins (sim/analog.py), read when the simulator is made: InputError
     analog: Sequence[AnalogSpec] = ()
+    # levels for the GPIO pins (sim/pins.py), read when the simulator is made: InputError
+    pins: Sequence[PinSpec] = ()
+    vcd: Path | None = None  # the GPIO pins' waveform, written at the run's end
 
 
 def check_options(opts: RunOptions) -> None:
@@ -345,6 +351,9 @@ class Simulator:
         self._wait_states = self.wait_states  # the flash wait states now
         self.devices = devices.create(self.target.devices, self)
         self._analog = self._load_analog(opts.analog)
+        self._pins = self._load_pins(opts.pins)
+        self._pin_trace = PinTrace(waveform=opts.vcd is not None)
+        self._pin_state: dict[str, tuple[int, int]] = {}  # port -> (known, high) traced
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
@@ -1029,9 +1038,16 @@ class Simulator:
         self._clock = ClockLog(self.target.clock_hz)
         self._wait_states = self.wait_states
         self._counter.set_refill(self.timing.branch_refill + self.wait_states)
+        for pin in self._pins.values():
+            pin.reset()
+        self._pin_trace.reset()
+        self._pin_trace.driven = {s.spec.name: str(s.spec.path or s.spec.level)
+                                  for s in self._pins.values()}
         for dev in self.devices:
             dev.reset()
         self.exceptions.reset()
+        for dev in self.devices:
+            dev.start()
         self._elapsed = False
         self._sleeping = self._ended_asleep = None
         if self.options.run_for is not None:
@@ -1070,6 +1086,59 @@ class Simulator:
         except ValueError as exc:
             raise ImageError(str(exc)) from None
         return {s.channel: AnalogInput(s, load_volts(s.path)) for s in specs}
+
+    def _load_pins(self, specs: Sequence[PinSpec]) -> dict[str, PinInput]:
+        """The GPIO pins' levels by pin name; ImageError for a target without a GPIO model or
+        a pin on a port it lacks, InputError for a file that is not a series of levels."""
+        if not specs:
+            return {}
+        ports = "".join(str(getattr(dev, "gpio_port", "")) for dev in self.devices)
+        if not ports:
+            raise ImageError(f"--pin needs a target whose GPIO the simulator models "
+                             f"(stm32l031); {self.target.name} has none")
+        try:
+            check_pin_specs(list(specs), ports)
+        except ValueError as exc:
+            raise ImageError(str(exc)) from None
+        return {s.name: PinInput(s) for s in specs}
+
+    def pin_drive(self, port: str) -> tuple[int, int]:
+        driven = high = 0
+        for source in self._pins.values():
+            level = source.level
+            if source.spec.port == port and level is not None:
+                driven |= 1 << source.spec.number
+                high |= level << source.spec.number
+        return driven, high
+
+    def pin_events(self, port: str) -> int | None:
+        now, asleep = self.exceptions.now, self.exceptions.sleep_cycles
+        seconds = self._clock.seconds(now, asleep)
+
+        def cycle_of(t: float) -> int:
+            return now if t <= seconds else self._clock.cycle_at(t, now, asleep)
+
+        due = [source.advance(cycle_of, now) for source in self._pins.values()
+               if source.spec.port == port]
+        return min((at for at in due if at is not None), default=None)
+
+    def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
+                   at_store: bool = False) -> None:
+        trace = self._pin_trace
+        if initial:
+            self._pin_state[port] = (known, high)
+            for pin in range(16):
+                trace.initial(f"P{port}{pin}", high >> pin & 1 if known >> pin & 1 else None)
+            return
+        was_known, was_high = self._pin_state.get(port, (0, 0))
+        self._pin_state[port] = (known, high)
+        changed = (known ^ was_known) | ((high ^ was_high) & known)
+        cycle = self._store_cycle() if at_store else self.exceptions.now
+        seconds = self._clock.seconds(cycle, self.exceptions.sleep_cycles)
+        for pin in range(16):
+            if changed >> pin & 1:
+                trace.change(f"P{port}{pin}", high >> pin & 1 if known >> pin & 1 else None,
+                             seconds)
 
     def analog_code(self, channel: int) -> int | None:
         source = self._analog.get(channel)
@@ -1545,8 +1614,26 @@ class Simulator:
                       *(note for source in self._analog.values() for note in source.notes())],
             analog={str(n): source.summary() for n, source in sorted(self._analog.items())},
             deep_sleeps=self._deep_sleeps,
+            pins=self._pin_trace.summary(awake_s + asleep_s),
         )
+        if self.options.vcd is not None:
+            self._write_vcd(self.options.vcd, awake_s + asleep_s, report)
         return report
+
+    def _write_vcd(self, path: Path, end_s: float, report: RunReport) -> None:
+        """The pins' waveform (--vcd) to ``path``; a failure to write it is a warning."""
+        trace = self._pin_trace
+        try:
+            trace.write_vcd(path, end_s, self.target.name)
+        except OSError as exc:
+            report.warnings.append(f"the pins' waveform was not written to {path}: "
+                                   f"{exc.strerror or exc}")
+            return
+        report.vcd = str(path)
+        if trace.dropped:
+            report.warnings.append(f"the pins' waveform ({path.name}) holds the first "
+                                   f"{trace.kept:,} pin changes; {trace.dropped:,} later ones "
+                                   "are not in it")
 
     def _thread_peaks(self) -> dict[str, int]:
         """Each thread stack's peak, the running thread's included."""

@@ -25,6 +25,7 @@ from sim.budget_check import check_limits, compare
 from sim.elf import FLASH_STARTS, FirmwareImage, InvalidFirmware, load_elf
 from sim.inputs import InputError, InputFormat, console_bytes
 from sim.interrupts import stop_on_sigint
+from sim.pins import PinSpec
 from sim.report import RunReport
 from sim.runner import PAGE, REGION, ImageError, RunOptions, Simulator, resolve_target
 from toolchain.memory_map import SRAM_BASE
@@ -76,6 +77,8 @@ class RunSpec:
     vector_faults: bool = False  # faults go to the firmware's handlers (still reported)
     strict_peripherals: bool = False  # an unmodelled device register is a fault
     analog: Sequence[AnalogSpec] = ()  # volts for the ADC's pins (sim/analog.py)
+    pins: Sequence[PinSpec] = ()  # levels for the GPIO pins (sim/pins.py)
+    vcd: Path | None = None  # the GPIO pins' waveform, written at the run's end
 
     def __post_init__(self) -> None:
         check_limits(self.budgets)
@@ -113,7 +116,7 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
             stdin=None if console is None else io.BytesIO(console),
             output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline,
             vector_faults=spec.vector_faults, strict_peripherals=spec.strict_peripherals,
-            analog=spec.analog)
+            analog=spec.analog, pins=spec.pins, vcd=spec.vcd)
         return Simulator(image, options)
     except (ImageError, ValueError, InputError) as exc:
         raise SessionError(str(exc), image.path) from None

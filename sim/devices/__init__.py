@@ -72,6 +72,20 @@ class DeviceHost(Protocol):
         """The 12-bit result of converting ADC pin ``channel`` now, from the run's --analog
         values (one is used up unless they play at a rate); None without them."""
 
+    def pin_drive(self, port: str) -> tuple[int, int]:
+        """(pins held at a level, those at 1) of GPIO port ``port`` (its letter) by the run's
+        --pin values now (sim/pins.py)."""
+
+    def pin_events(self, port: str) -> int | None:
+        """Apply the --pin changes of port ``port`` due by now; the core cycle of its next
+        (at the clock as it is now), None for none."""
+
+    def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
+                   at_store: bool = False) -> None:
+        """GPIO port ``port``'s pins now: ``known`` those at a level (the others analog or
+        floating), ``high`` those at 1; ``initial``: at the run's start; ``at_store``: a store
+        being handled changed them (timed at it, else at now). For the report's trace."""
+
     def warn(self, text: str) -> None:
         """Something the firmware did that the chip does not allow, though the run goes on
         (a clock beyond its voltage range, say): listed in the report's ``warnings``, once."""
@@ -138,6 +152,10 @@ class Device(ABC):
     def write(self, offset: int, size: int, value: int) -> None:
         """A store of ``size`` bytes of ``value`` at ``base + offset``."""
 
+    def start(self) -> None:  # noqa: B027 (a hook most devices leave empty)
+        """After every device and the core are reset for a run: plan the run's first events
+        (a device's reset may not: the core's reset forgets them)."""
+
 
 def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.cmsdk_timer import CmsdkTimer0, CmsdkTimer1
@@ -150,6 +168,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.stm32l0_exti import DEVICES as STM32L0_EXTI
     from sim.devices.stm32l0_factory import DEVICES as STM32L0_FACTORY
     from sim.devices.stm32l0_flash import DEVICES as STM32L0_FLASH
+    from sim.devices.stm32l0_gpio import DEVICES as STM32L0_GPIO
     from sim.devices.stm32l0_lptim import DEVICES as STM32L0_LPTIM
     from sim.devices.stm32l0_pwr import DEVICES as STM32L0_PWR
     from sim.devices.stm32l0_rtc import DEVICES as STM32L0_RTC
@@ -160,7 +179,8 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 CmsdkUart, CmsdkUart1k, CmsdkTimer0, CmsdkTimer1, *STM32L0,
                                 *STM32L0_USARTS, *STM32L0_TIMERS, *STM32L0_EXTI,
                                 *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
-                                *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM)}
+                                *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM,
+                                *STM32L0_GPIO)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -61,6 +61,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "sleep_ms": report.sleep_ms,
         "deep_sleeps": report.deep_sleeps,
         "analog": report.analog,
+        "pins": report.pins,
+        "vcd": report.vcd,
         "clocks": [c.to_dict() for c in report.clocks],
         "clock_changes": report.clock_changes,
         "warnings": report.warnings,

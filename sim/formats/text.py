@@ -64,6 +64,26 @@ def pct_of(part: int | float, whole: int | float) -> str:
 # --- a run ------------------------------------------------------------------------------------
 
 
+PIN_ROWS = 8  # pins the summary shows (the JSON has them all)
+
+
+def _pin_rows(table: Table, pins: dict[str, dict[str, Any]], vcd: str | None) -> None:
+    """A row for each GPIO pin that changed or --pin drove (the first PIN_ROWS)."""
+    def level(v: object) -> str:
+        return "no level" if v is None else str(v)
+
+    for i, (name, pin) in enumerate(pins.items()):
+        if i == PIN_ROWS:
+            table.add_row("", "", f"and {len(pins) - PIN_ROWS} more pins (--json)")
+            break
+        driven = "" if pin["driven"] is None else f", driven by {Path(pin['driven']).name}"
+        table.add_row("pins" if i == 0 else "", f"{name} {pin['changes']:,}",
+                      f"changes ({level(pin['initial'])} to {level(pin['level'])}), "
+                      f"{pin['high_ms']:,.3f} ms at 1{driven}")
+    if vcd is not None:
+        table.add_row("waveform" if pins else "pins", "", f"{vcd} (--vcd)")
+
+
 def print_run_summary(report: RunReport, console: Console) -> None:
     """Status and exit code, the measurements, sandbox refusals, broken budgets, the fault."""
     # a clean run whose firmware exited non-zero is a failure (exit 1), not "ok"
@@ -120,6 +140,7 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         table.add_row("analog" if i == 0 else "", f"{fed['conversions']:,}",
                       f"conversions of channel {channel}: {fed['samples']:,} values"
                       f"{rate}, {Path(str(fed['file'])).name}")
+    _pin_rows(table, report.pins, report.vcd)
     console.print(table)
     if report.stopped_at is not None:
         console.print(f"[dim]stopped at pc {escape(report.stopped_at)}[/]", soft_wrap=True)

@@ -1,0 +1,314 @@
+"""The STM32L0x1's GPIO ports (RM0377, "General-purpose I/Os") and SYSCFG's EXTI line selection:
+pins the firmware drives, reads and takes interrupts from, with the levels the run's ``--pin``
+values hold inputs at (sim/pins.py), traced for the report's ``pins`` and ``--vcd``.
+
+A port (GPIOA 0x50000000, GPIOB 0x50000400, GPIOC 0x50000800, GPIOH 0x50001C00: the ports the
+STM32L031 has) has 16 pins, each configured by MODER (input, output, alternate function,
+analog: the reset state of every pin but port A's PA4 (input), PA13 and PA14 (SWD's alternate
+functions)), OTYPER (push-pull, open-drain), PUPDR (pull-up, pull-down; PA13 pulled up and
+PA14 down at reset), OSPEEDR and AFRL/AFRH (kept: the speed and the alternate function do not
+change a level here). A pin's level:
+
+- output, push-pull: ODR's bit (a level the run's ``--pin`` holds against it is a warning: the
+  pins would short; the output wins);
+- output, open-drain, ODR 1; input; alternate function (its peripheral's signal is not
+  modelled): the level ``--pin`` holds it at, else its pull resistor's, else none (floating);
+  open-drain with ODR 0: 0;
+- analog: none (the input's Schmitt trigger is off: IDR reads 0).
+
+IDR reads the levels (0 for no level); ODR reads back (16 bits); BSRR sets (bits 0-15) and
+resets (16-31) ODR's bits, setting winning, and BRR resets; BSRR and BRR read 0. LCKR's key
+sequence (LCKK written 1, 0, 1 with the same LCK bits) locks the configuration (MODER, OTYPER,
+OSPEEDR, PUPDR, AFR) of the LCK pins until reset; writes to their fields are then ignored, as
+on the chip. Byte and half-word accesses reach their bytes of a register.
+
+Each port works only while RCC_IOPENR enables its clock (bit 0, 1, 2, 7 for A, B, C, H) and
+IOPRSTR does not hold it in reset (sim.devices.stm32l0.Clocked); its pins keep their levels
+without the clock (and in Stop mode), and their edges still reach the EXTI.
+
+SYSCFG (0x40010000, clock APB2ENR bit 0): EXTICR1-4 select which port's pin n drives EXTI line n
+(4 bits a line: 0 PA, 1 PB, 2 PC, 5 PH); a change of that pin's IDR bit is an edge of the line
+(sim/devices/stm32l0_exti.py: latched in PR as RTSR and FTSR select), and so is a change of the
+selection that changes the line's level. CFGR1-3 and the comparators' registers read back (the
+comparators are not modelled: listed when written).
+"""
+
+from sim.devices import Device
+from sim.devices.stm32l0 import Clocked, merge
+
+MODER, OTYPER, OSPEEDR, PUPDR, IDR, ODR, BSRR, LCKR, AFRL, AFRH, BRR = range(0, 0x2C, 4)
+LCKK = 1 << 16
+IOPENR, APB2ENR = 0x2C, 0x34  # RCC's offsets
+# EXTICR's codes for the ports
+PORT_CODES = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4, "H": 5}
+SYSCFG_BASE = 0x4001_0000
+EXTICR1 = 0x08  # ... EXTICR4 at 0x14
+COMP1_CSR, COMP2_CSR = 0x18, 0x1C
+_SYSCFG_WORDS = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, COMP1_CSR, COMP2_CSR, 0x20)
+
+
+def _field_table(value: int) -> list[int]:
+    """For each byte of a register of 2-bit pin fields: the 4-bit mask of its pins whose
+    field is ``value``."""
+    return [sum(1 << k for k in range(4) if byte >> (2 * k) & 3 == value) for byte in range(256)]
+
+
+_FIELDS = [_field_table(v) for v in range(4)]
+
+
+def _fields(register: int, value: int) -> int:
+    """The 16-bit mask of the pins whose 2-bit field of ``register`` is ``value``."""
+    table = _FIELDS[value]
+    return (table[register & 0xFF] | table[register >> 8 & 0xFF] << 4
+            | table[register >> 16 & 0xFF] << 8 | table[register >> 24 & 0xFF] << 12)
+
+
+def _spread(mask16: int) -> int:
+    """A 16-bit pin mask as a mask of the pins' 2-bit fields (MODER, OSPEEDR, PUPDR)."""
+    out = 0
+    for pin in range(16):
+        if mask16 >> pin & 1:
+            out |= 3 << (2 * pin)
+    return out
+
+
+def _nibbles(mask16: int, half: int) -> int:
+    """The 4-bit AFR fields of the pins of ``mask16`` in AFRL (``half`` 0) or AFRH (1)."""
+    out = 0
+    for pin in range(8):
+        if mask16 >> (pin + 8 * half) & 1:
+            out |= 0xF << (4 * pin)
+    return out
+
+
+class Stm32l0Gpio(Clocked):
+    """One port; the subclasses name it."""
+
+    gpio_port: str  # its letter
+    size = 0x400
+    _RESET = (0xFFFF_FFFF, 0, 0)  # MODER, OSPEEDR, PUPDR
+
+    _known = _high = 0  # (pins at a level, those at 1), as the EXTI and the trace last saw
+
+    def reset(self) -> None:
+        super().reset()
+        self.moder, self.ospeedr, self.pupdr = self._RESET
+        self.otyper = self.odr = self.lckr = 0
+        self.afr = [0, 0]
+        self.locked = 0  # pins whose configuration LCKR locked
+        self._key = 0  # LCKR's key sequence: writes of it so far (0-2)
+        self._warned = 0  # pins warned of as shorted
+        self._syscfg = self.host.device(Stm32l0Syscfg.name)
+
+    def start(self) -> None:
+        """The run's first levels (the --pin values of time 0 among them), and the plan for
+        the next --pin change."""
+        at = self.host.pin_events(self.gpio_port)
+        self._known, self._high = self._levels()
+        self.host.pin_levels(self.gpio_port, self._known, self._high, initial=True)
+        self.host.exceptions.set_timer(self, at, self._drive_event)
+
+    def rcc_changed(self) -> None:
+        super().rcc_changed()  # held in reset: its reset state, whose levels change now
+        self._update(True)
+
+    # --- levels -------------------------------------------------------------------------------
+    def _levels(self) -> tuple[int, int]:
+        """(pins at a level, those at 1) from the configuration and what drives the pins."""
+        driven, outside = self.host.pin_drive(self.gpio_port)
+        analog, output = _fields(self.moder, 3), _fields(self.moder, 1)
+        # push-pull outputs, and open-drain ones pulling low: ODR decides
+        forced = output & ~(self.otyper & self.odr)
+        free = ~(analog | forced) & 0xFFFF  # inputs, alternate functions, released drains
+        up, down = _fields(self.pupdr, 1), _fields(self.pupdr, 2)
+        known = forced | (free & (driven | up | down))
+        high = (forced & self.odr) | (free & driven & outside) | (free & ~driven & up)
+        shorted = forced & driven & (outside ^ self.odr) & ~self._warned
+        for pin in range(16):
+            if shorted >> pin & 1:
+                self._warned |= 1 << pin
+                self.host.warn(f"P{self.gpio_port}{pin} is held at {outside >> pin & 1} by --pin "
+                               f"while its output drives it to {self.odr >> pin & 1}: the pins "
+                               "would short (the output wins here)")
+        return known, high
+
+    def idr(self) -> int:
+        return self._high & self._known
+
+    def _update(self, at_store: bool) -> None:
+        """The pins' levels after a change of what sets them: their edges to the EXTI, the
+        change to the trace."""
+        known, high = self._levels()
+        if (known, high) == (self._known, self._high):
+            return
+        before = self.idr()
+        self._known, self._high = known, high
+        self.host.pin_levels(self.gpio_port, known, high, at_store=at_store)
+        changed = before ^ self.idr()
+        if changed and isinstance(self._syscfg, Stm32l0Syscfg):
+            self._syscfg.pins_changed(self.gpio_port, changed, self.idr())
+
+    def _drive_event(self) -> None:
+        """The --pin levels due now, and the next change planned."""
+        at = self.host.pin_events(self.gpio_port)
+        self._update(False)
+        self.host.exceptions.set_timer(self, at, self._drive_event)
+
+    def restart(self) -> None:
+        """The core's clock changed: the next --pin change is planned at the new one."""
+        if self.host.exceptions.has_timer(self):
+            self._drive_event()
+
+    # --- registers ----------------------------------------------------------------------------
+    def _word(self, word: int) -> int:
+        if word == IDR:
+            return self.idr()
+        if word == LCKR:
+            return self.lckr | (LCKK if self.locked else 0)
+        values = {MODER: self.moder, OTYPER: self.otyper, OSPEEDR: self.ospeedr,
+                  PUPDR: self.pupdr, ODR: self.odr, AFRL: self.afr[0], AFRH: self.afr[1]}
+        return values.get(word, 0)  # BSRR, BRR: write-only
+
+    def read_clocked(self, offset: int, size: int) -> int:
+        word = offset & ~3
+        if word > BRR:
+            self.host.unmodelled(self, offset, size, None)
+        return (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+    def _config(self, old: int, offset: int, size: int, value: int, fields: int) -> int:
+        """A configuration register written, the locked pins' ``fields`` kept."""
+        return (merge(old, offset, size, value) & ~fields) | (old & fields)
+
+    def write_clocked(self, offset: int, size: int, value: int) -> None:
+        word, locked = offset & ~3, self.locked
+        if word == BSRR:
+            bits = merge(0, offset, size, value)
+            self.odr = (self.odr & ~(bits >> 16) | bits) & 0xFFFF
+        elif word == BRR:
+            self.odr &= ~merge(0, offset, size, value) & 0xFFFF
+        elif word == ODR:
+            self.odr = merge(self.odr, offset, size, value) & 0xFFFF
+        elif word == MODER:
+            self.moder = self._config(self.moder, offset, size, value, _spread(locked))
+        elif word == OTYPER:
+            self.otyper = self._config(self.otyper, offset, size, value, locked) & 0xFFFF
+        elif word == OSPEEDR:
+            self.ospeedr = self._config(self.ospeedr, offset, size, value, _spread(locked))
+        elif word == PUPDR:
+            self.pupdr = self._config(self.pupdr, offset, size, value, _spread(locked))
+        elif word in (AFRL, AFRH):
+            half = (word - AFRL) // 4
+            self.afr[half] = self._config(self.afr[half], offset, size, value,
+                                          _nibbles(locked, half))
+        elif word == LCKR:
+            self._lock_key(merge(self.lckr, offset, size, value) if size != 4 else value)
+            return
+        elif word != IDR:  # IDR is read-only: a write does nothing
+            self.host.unmodelled(self, offset, size, value)
+            return
+        self._update(True)
+
+    def _lock_key(self, value: int) -> None:
+        """RM0377's key sequence: LCKK 1, 0, 1 with LCK[15:0] unchanged locks the LCK pins
+        (LCKR itself then until reset); any other write restarts it."""
+        if self.locked:
+            return
+        lck, key = value & 0xFFFF, bool(value & LCKK)
+        step = self._key
+        if step == 1 and not key and lck == self.lckr:
+            self._key = 2
+        elif step == 2 and key and lck == self.lckr:
+            self.locked, self._key = lck, 0
+        else:
+            self._key = 1 if key else 0
+        self.lckr = lck
+
+
+class Stm32l0GpioA(Stm32l0Gpio):
+    name, base, gpio_port = "stm32l0_gpioa", 0x5000_0000, "A"
+    clock = (IOPENR, 0)
+    _RESET = (0xEBFF_FCFF, 0x0C00_0000, 0x2400_0000)
+
+
+class Stm32l0GpioB(Stm32l0Gpio):
+    name, base, gpio_port = "stm32l0_gpiob", 0x5000_0400, "B"
+    clock = (IOPENR, 1)
+
+
+class Stm32l0GpioC(Stm32l0Gpio):
+    name, base, gpio_port = "stm32l0_gpioc", 0x5000_0800, "C"
+    clock = (IOPENR, 2)
+
+
+class Stm32l0GpioH(Stm32l0Gpio):
+    name, base, gpio_port = "stm32l0_gpioh", 0x5000_1C00, "H"
+    clock = (IOPENR, 7)
+
+
+class Stm32l0Syscfg(Clocked):
+    name, base, size = "stm32l0_syscfg", SYSCFG_BASE, 0x400
+    clock = (APB2ENR, 0)
+
+    def reset(self) -> None:
+        super().reset()
+        self._regs = dict.fromkeys(_SYSCFG_WORDS, 0)
+        self._ports: dict[str, Device | None] = {}
+
+    def _port(self, code: int) -> "Stm32l0Gpio | None":
+        letter = next((p for p, c in PORT_CODES.items() if c == code), None)
+        if letter is None:
+            return None
+        if letter not in self._ports:
+            self._ports[letter] = self.host.device(f"stm32l0_gpio{letter.lower()}")
+        port = self._ports[letter]
+        return port if isinstance(port, Stm32l0Gpio) else None
+
+    def selected(self, line: int) -> int:
+        """EXTICR's port code for EXTI line ``line`` (0-15)."""
+        return self._regs[EXTICR1 + 4 * (line // 4)] >> (4 * (line % 4)) & 0xF
+
+    def _line_level(self, line: int) -> bool:
+        port = self._port(self.selected(line))
+        return port is not None and bool(port.idr() >> line & 1)
+
+    def pins_changed(self, port: str, changed: int, idr: int) -> None:
+        """Port ``port``'s IDR bits ``changed`` (to ``idr``): an edge on each EXTI line that
+        selects them."""
+        code = PORT_CODES[port]
+        for line in range(16):
+            if changed >> line & 1 and self.selected(line) == code:
+                self._edge(line, bool(idr >> line & 1))
+
+    def _edge(self, line: int, rising: bool) -> None:
+        from sim.devices.stm32l0_exti import Stm32l0Exti
+
+        exti = self.host.device(Stm32l0Exti.name)
+        if isinstance(exti, Stm32l0Exti):
+            exti.edge(line, rising)
+
+    def read_clocked(self, offset: int, size: int) -> int:
+        word = offset & ~3
+        if word not in self._regs:
+            self.host.unmodelled(self, offset, size, None)
+        return (self._regs.get(word, 0) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+    def write_clocked(self, offset: int, size: int, value: int) -> None:
+        word = offset & ~3
+        if word not in self._regs or word in (COMP1_CSR, COMP2_CSR):
+            self.host.unmodelled(self, offset, size, value)
+            if word not in self._regs:
+                return
+        if EXTICR1 <= word <= EXTICR1 + 12:
+            first = word - EXTICR1  # EXTICR1 selects lines 0-3, EXTICR2 4-7, ...
+            lines = range(first, first + 4)
+            before = {n: self._line_level(n) for n in lines}
+            self._regs[word] = merge(self._regs[word], offset, size, value) & 0xFFFF
+            for n in lines:
+                level = self._line_level(n)
+                if level != before[n]:
+                    self._edge(n, level)
+            return
+        self._regs[word] = merge(self._regs[word], offset, size, value)
+
+
+DEVICES = (Stm32l0GpioA, Stm32l0GpioB, Stm32l0GpioC, Stm32l0GpioH, Stm32l0Syscfg)

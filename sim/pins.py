@@ -1,0 +1,156 @@
+"""Levels on the part's GPIO pins: a button, a sensor's data-ready line, a switch, for firmware
+that reads its pins or waits for their interrupts.
+
+``--pin PA0=button.csv`` drives pin PA0 from a file of rows ``seconds,level``: from device
+time ``seconds`` on (awake and asleep, at the core's clock as the firmware sets it up) the pin
+is held at ``level`` (0 or 1) by the outside world, until the next row; before the first row it
+is not driven (its pull resistor, if any, decides). Times are non-decreasing (two rows at one
+time: the later wins), a header row is skipped; a ``.npy`` of shape (N, 2) is read alike.
+``--pin PA0=1`` (or ``=0``) holds the pin at that level for the whole run.
+
+The simulator reads the files before the run: a file that is not such a series is refused with
+one line. A driven pin reads its level in GPIOx_IDR while it is an input; its edges reach the
+EXTI through SYSCFG's EXTICR (sim/devices/stm32l0_gpio.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+
+from sim.inputs import InputError, load_npy, read_csv
+
+MAX_ROWS = 1 << 24  # level changes one pin's file may hold
+_SPEC = re.compile(r"^\s*P([A-Z])(\d{1,2})\s*=\s*(.+?)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PinSpec:
+    """``PIN=FILE`` or ``PIN=LEVEL`` as given: the port letter, the pin (0-15), and the file
+    of level changes or the constant level."""
+
+    port: str
+    number: int
+    path: Path | None = None
+    level: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"P{self.port}{self.number}"
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.path if self.path is not None else self.level}"
+
+
+def parse_spec(text: str, base: Path | None = None) -> PinSpec:
+    """``PA0=button.csv``, ``PB3=1`` as a PinSpec, the file relative to ``base``; ValueError
+    with one line otherwise."""
+    m = _SPEC.match(text)
+    if m is None:
+        raise ValueError(f"not a pin input: {text!r} (PIN=FILE or PIN=0|1: PA0=button.csv, "
+                         "PB3=1)")
+    port, number, value = m.group(1).upper(), int(m.group(2)), m.group(3)
+    if number > 15:
+        raise ValueError(f"pin input {text!r}: a port's pins are 0 to 15")
+    if value in ("0", "1"):
+        return PinSpec(port, number, level=int(value))
+    path = Path(value)
+    return PinSpec(port, number, path if base is None or path.is_absolute() else base / path)
+
+
+def check_specs(specs: list[PinSpec], ports: str) -> None:
+    """ValueError when a pin is on a port the target lacks (``ports``: its letters) or is
+    given twice."""
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.port not in ports:
+            raise ValueError(f"pin {spec.name}: the target has ports {', '.join(ports)}")
+        if spec.name in seen:
+            raise ValueError(f"pin {spec.name} is given twice")
+        seen.add(spec.name)
+
+
+def load_levels(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The (seconds, levels) rows of ``path`` (.csv or .npy of two columns); InputError with
+    one line otherwise."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file (a pin input)")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = read_csv(path)
+    elif suffix == ".npy":
+        rows = load_npy(path)
+    else:
+        raise InputError(f"{path}: a pin input is a .csv or .npy file of seconds,level rows")
+    if rows.dtype.kind not in "iuf" or rows.ndim != 2 or rows.shape[1] != 2 or not len(rows):
+        raise InputError(f"{path}: a pin input is rows of two numbers, seconds and level (0 "
+                         f"or 1), not {rows.shape} of {rows.dtype}")
+    if len(rows) > MAX_ROWS:
+        raise InputError(f"{path}: more than {MAX_ROWS:,} rows")
+    times, levels = rows[:, 0].astype(np.float64), rows[:, 1]
+    if not np.all(np.isfinite(times)) or np.any(times < 0):
+        raise InputError(f"{path}: every time must be a finite number of seconds, 0 or more")
+    if np.any(np.diff(times) < 0):
+        row = int(np.argmax(np.diff(times) < 0)) + 2
+        raise InputError(f"{path}: the times must not go down (row {row:,} of the data is "
+                         "earlier than the one before)")
+    if not np.all((levels == 0) | (levels == 1)):
+        raise InputError(f"{path}: every level must be 0 or 1")
+    return times, levels.astype(np.uint8)
+
+
+class PinInput:
+    """One pin's levels during a run: the rows applied so far, in core cycles as the clock
+    goes (the simulator converts each row's time when it comes, at the clock then)."""
+
+    def __init__(self, spec: PinSpec) -> None:
+        self.spec = spec
+        if spec.path is None:
+            self.times = np.zeros(1)
+            self.levels = np.array([spec.level or 0], dtype=np.uint8)
+        else:
+            self.times, self.levels = load_levels(spec.path)
+        self.applied = 0
+
+    def reset(self) -> None:
+        self.applied = 0
+
+    @property
+    def level(self) -> int | None:
+        """The level the outside holds the pin at now; None: not driven (before the first
+        row)."""
+        return None if self.applied == 0 else int(self.levels[self.applied - 1])
+
+    def advance(self, cycle_of: Callable[[float], int], now: int) -> int | None:
+        """Apply the rows due by core cycle ``now`` (``cycle_of``: the first cycle of a device
+        time, at the clock as it is); the next row's cycle, None after the last."""
+        while self.applied < len(self.times):
+            at = cycle_of(float(self.times[self.applied]))
+            if at > now:
+                return at
+            self.applied += 1
+        return None
+
+    def summary(self) -> dict[str, object]:
+        return {"file": None if self.spec.path is None else str(self.spec.path),
+                "level": self.spec.level, "rows": len(self.times), "applied": self.applied}
+
+
+class PinParam(click.ParamType):  # type: ignore[type-arg]
+    """``--pin PIN=FILE|0|1`` on a command line."""
+
+    name = "pin"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> PinSpec:
+        if isinstance(value, PinSpec):
+            return value
+        try:
+            return parse_spec(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
