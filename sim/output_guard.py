@@ -55,11 +55,12 @@ def _identity(path: Path) -> tuple[object, ...] | None:
 
 
 def _paths(value: Any) -> list[Path]:
-    if isinstance(value, Path):
-        return [value]
+    """The files a parameter's value names: a path, paths, or the file of a spec that holds
+    one (``--analog 3=accel.csv``, ``--pin PA0=button.csv``)."""
     if isinstance(value, list | tuple):
-        return [v for v in value if isinstance(v, Path)]
-    return []
+        return [p for v in value for p in _paths(v)]
+    path = value if isinstance(value, Path) else getattr(value, "path", None)
+    return [path] if isinstance(path, Path) else []
 
 
 def clash(outputs: Mapping[str, Path], inputs: Iterable[Path]) -> str | None:

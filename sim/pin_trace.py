@@ -10,9 +10,9 @@ for ever must not fill the host's memory: the report says when the file holds fe
 
 from __future__ import annotations
 
+import io
 from array import array
 from dataclasses import dataclass
-from pathlib import Path
 
 MAX_CHANGES = 2_000_000  # changes a waveform keeps (~20 MB)
 PS = 1e12  # the waveform's time unit: 1 ps
@@ -97,7 +97,7 @@ class PinTrace:
                          "driven": self.driven.get(name)}
         return out
 
-    def write_vcd(self, path: Path, end_s: float, scope: str) -> None:
+    def vcd(self, end_s: float, scope: str) -> str:
         """The waveform of the pins shown, as a Value Change Dump (IEEE 1364) in 1 ps steps,
         to ``end_s``; ``scope`` names the part."""
         from vcd import VCDWriter
@@ -108,8 +108,8 @@ class PinTrace:
         def value(level: int | None) -> str:
             return "z" if level is None else str(level)
 
-        with path.open("w", encoding="ascii") as fh, VCDWriter(
-                fh, timescale="1 ps", date="", version="ebnn-sim") as writer:
+        fh = io.StringIO()
+        with VCDWriter(fh, timescale="1 ps", date="", version="ebnn-sim") as writer:
             wires = {n: writer.register_var(scope, n, "wire", size=1,
                                             init=value(self._pins[n].initial)) for n in names}
             for t, which, level in zip(self._times, self._which, self._levels, strict=True):
@@ -117,3 +117,4 @@ class PinTrace:
                 if name is not None:
                     writer.change(wires[name], round(t * PS), value(None if level < 0 else level))
             writer.flush(round(max(end_s, self._last) * PS))
+        return fh.getvalue()

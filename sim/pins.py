@@ -16,7 +16,6 @@ EXTI through SYSCFG's EXTICR (sim/devices/stm32l0_gpio.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import numpy as np
 from sim.inputs import InputError, load_npy, read_csv
 
 MAX_ROWS = 1 << 24  # level changes one pin's file may hold
+MAX_TIME = 1e6  # seconds: a row's time at most (as --run-for's longest run)
 _SPEC = re.compile(r"^\s*P([A-Z])(\d{1,2})\s*=\s*(.+?)\s*$", re.IGNORECASE)
 
 
@@ -59,6 +59,9 @@ def parse_spec(text: str, base: Path | None = None) -> PinSpec:
         raise ValueError(f"pin input {text!r}: a port's pins are 0 to 15")
     if value in ("0", "1"):
         return PinSpec(port, number, level=int(value))
+    if re.fullmatch(r"[-+.\d]+", value):
+        raise ValueError(f"pin input {text!r}: a level is 0 or 1 (or give a file of "
+                         "seconds,level rows)")
     path = Path(value)
     return PinSpec(port, number, path if base is None or path.is_absolute() else base / path)
 
@@ -93,8 +96,9 @@ def load_levels(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if len(rows) > MAX_ROWS:
         raise InputError(f"{path}: more than {MAX_ROWS:,} rows")
     times, levels = rows[:, 0].astype(np.float64), rows[:, 1]
-    if not np.all(np.isfinite(times)) or np.any(times < 0):
-        raise InputError(f"{path}: every time must be a finite number of seconds, 0 or more")
+    if not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(times > MAX_TIME):
+        raise InputError(f"{path}: every time must be a number of seconds from 0 to "
+                         f"{MAX_TIME:,.0f}")
     if np.any(np.diff(times) < 0):
         row = int(np.argmax(np.diff(times) < 0)) + 2
         raise InputError(f"{path}: the times must not go down (row {row:,} of the data is "
@@ -126,19 +130,20 @@ class PinInput:
         row)."""
         return None if self.applied == 0 else int(self.levels[self.applied - 1])
 
-    def advance(self, cycle_of: Callable[[float], int], now: int) -> int | None:
-        """Apply the rows due by core cycle ``now`` (``cycle_of``: the first cycle of a device
-        time, at the clock as it is); the next row's cycle, None after the last."""
-        while self.applied < len(self.times):
-            at = cycle_of(float(self.times[self.applied]))
-            if at > now:
-                return at
-            self.applied += 1
-        return None
+    def next_time(self) -> float | None:
+        """The device time of the next row, None after the last."""
+        return None if self.applied >= len(self.times) else float(self.times[self.applied])
 
-    def summary(self) -> dict[str, object]:
-        return {"file": None if self.spec.path is None else str(self.spec.path),
-                "level": self.spec.level, "rows": len(self.times), "applied": self.applied}
+    def take(self) -> None:
+        """Apply the next row (and the rows at its time after it: the last of them holds)."""
+        t = self.times[self.applied]
+        self.applied += 1
+        while self.applied < len(self.times) and self.times[self.applied] == t:
+            self.applied += 1
+
+    @property
+    def rows(self) -> int:
+        return len(self.times)
 
 
 class PinParam(click.ParamType):  # type: ignore[type-arg]

@@ -61,6 +61,7 @@ from sim.exceptions import (
     exception_name,
     valid_exc_return,
 )
+from sim.formats import OutputError, write_text
 from sim.native import (
     NEVER,
     CodeTables,
@@ -354,6 +355,7 @@ class Simulator:
         self._pins = self._load_pins(opts.pins)
         self._pin_trace = PinTrace(waveform=opts.vcd is not None)
         self._pin_state: dict[str, tuple[int, int]] = {}  # port -> (known, high) traced
+        self._pin_time: float | None = None  # the --pin change being applied: its time
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
         for dev in self.devices:
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
@@ -364,13 +366,22 @@ class Simulator:
                 self.uc.mmio_map(start, size, self._device_read(dev, start - dev.base), None,
                                  self._device_write(dev, start - dev.base), None)
         self._device_pc: int | None = None
-        if self.options.strict_peripherals:
-            # a device's callback sees the PC of its block's start (Unicorn syncs it for
-            # memory hooks, not for MMIO): note where each device access is, to fault there
-            for dev in self.devices:
-                for start, size in devices.windows(dev, self.devices):
-                    self.uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
-                                     self._note_device_pc, begin=start, end=start + size - 1)
+        # the code of blocks and the cycles after a store in them, as _store_cycle finds them
+        # (code in flash only: it cannot change during a run)
+        self._block_stores: dict[tuple[int, int], int | None] = {}
+        self._after_store: dict[tuple[int, int], int] = {}
+        # A device's callback sees the PC of its block's start (Unicorn syncs it for memory
+        # hooks, not for MMIO): note where each store to a device is, so that what it changes
+        # (a pin, the clock) is timed at its own cycle (_store_cycle), and with
+        # --strict-peripherals each load too, to fault there. The SCS's hot stores (PENDSVSET)
+        # stay native unless --strict-peripherals asks for every access.
+        strict = self.options.strict_peripherals
+        for dev in self.devices:
+            if dev is self._scs and not strict:
+                continue
+            for start, size in devices.windows(dev, self.devices):
+                self.uc.hook_add(UC_HOOK_MEM_WRITE | (UC_HOOK_MEM_READ if strict else 0),
+                                 self._note_device_pc, begin=start, end=start + size - 1)
 
         # natively: exception returns finish in C when they can; the rest comes here
         self._counter.set_interrupt_handler(
@@ -436,17 +447,18 @@ class Simulator:
         return None
 
     # --- devices ------------------------------------------------------------------------------
-    @staticmethod
-    def _device_read(dev: devices.Device, shift: int) -> Callable[..., int]:
+    def _device_read(self, dev: devices.Device, shift: int) -> Callable[..., int]:
         """The callback of a window ``shift`` bytes into ``dev``'s range."""
         def read(uc: Uc, offset: int, size: int, user: object) -> int:
-            return dev.read(shift + offset, size)
+            value = dev.read(shift + offset, size)
+            self._device_pc = None  # (noted for this access only)
+            return value
         return read
 
-    @staticmethod
-    def _device_write(dev: devices.Device, shift: int) -> Callable[..., None]:
+    def _device_write(self, dev: devices.Device, shift: int) -> Callable[..., None]:
         def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
             dev.write(shift + offset, size, value)
+            self._device_pc = None
         return write
 
     # --- the device host: what devices may ask of the core --------------------------------------
@@ -981,6 +993,10 @@ class Simulator:
             raise UcError(UC_ERR_WRITE_PROT)  # flash, or its boot alias at 0
         raise UcError(UC_ERR_WRITE_UNMAPPED)
 
+    def _in_flash(self, addr: int) -> bool:
+        """Code there cannot change during a run (a store to flash faults)."""
+        return self.flash_base <= addr < self.flash_base + self.flash_size
+
     def _mapped(self, addr: int, size: int) -> bool:
         base = self.flash_base
         return (addr >= base and addr + size <= base + self.flash_size) or \
@@ -1090,12 +1106,13 @@ class Simulator:
     def _load_pins(self, specs: Sequence[PinSpec]) -> dict[str, PinInput]:
         """The GPIO pins' levels by pin name; ImageError for a target without a GPIO model or
         a pin on a port it lacks, InputError for a file that is not a series of levels."""
+        ports = "".join(str(getattr(dev, "gpio_port", "")) for dev in self.devices)
+        if not ports and (specs or self.options.vcd is not None):
+            option = "--pin" if specs else "--vcd"
+            raise ImageError(f"{option} needs a target whose GPIO the simulator models "
+                             f"(stm32l031); {self.target.name} has none")
         if not specs:
             return {}
-        ports = "".join(str(getattr(dev, "gpio_port", "")) for dev in self.devices)
-        if not ports:
-            raise ImageError(f"--pin needs a target whose GPIO the simulator models "
-                             f"(stm32l031); {self.target.name} has none")
         try:
             check_pin_specs(list(specs), ports)
         except ValueError as exc:
@@ -1111,16 +1128,28 @@ class Simulator:
                 high |= level << source.spec.number
         return driven, high
 
-    def pin_events(self, port: str) -> int | None:
+    def pin_events(self, port: str, apply: Callable[[], None]) -> int | None:
         now, asleep = self.exceptions.now, self.exceptions.sleep_cycles
         seconds = self._clock.seconds(now, asleep)
 
-        def cycle_of(t: float) -> int:
+        def cycle_of(t: float) -> int:  # (due when it is now: the plan's own rounding)
             return now if t <= seconds else self._clock.cycle_at(t, now, asleep)
 
-        due = [source.advance(cycle_of, now) for source in self._pins.values()
-               if source.spec.port == port]
-        return min((at for at in due if at is not None), default=None)
+        sources = [source for source in self._pins.values() if source.spec.port == port]
+        try:
+            while True:  # the changes due, earliest first
+                due = [(t, source) for source in sources
+                       if (t := source.next_time()) is not None and cycle_of(t) <= now]
+                if not due:
+                    break
+                t, source = min(due, key=lambda d: d[0])
+                source.take()
+                self._pin_time = t  # its change is traced at its own time
+                apply()
+        finally:
+            self._pin_time = None
+        times = [t for source in sources if (t := source.next_time()) is not None]
+        return cycle_of(min(times)) if times else None
 
     def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
                    at_store: bool = False) -> None:
@@ -1133,8 +1162,11 @@ class Simulator:
         was_known, was_high = self._pin_state.get(port, (0, 0))
         self._pin_state[port] = (known, high)
         changed = (known ^ was_known) | ((high ^ was_high) & known)
-        cycle = self._store_cycle() if at_store else self.exceptions.now
-        seconds = self._clock.seconds(cycle, self.exceptions.sleep_cycles)
+        if self._pin_time is not None:
+            seconds = self._pin_time
+        else:
+            cycle = self._store_cycle() if at_store else self.exceptions.now
+            seconds = self._clock.seconds(cycle, self.exceptions.sleep_cycles)
         for pin in range(16):
             if changed >> pin & 1:
                 trace.change(f"P{port}{pin}", high >> pin & 1 if known >> pin & 1 else None,
@@ -1149,15 +1181,39 @@ class Simulator:
 
     def _store_cycle(self) -> int:
         """The cycle at which the store a device is handling now ends. A block's cycles are
-        counted when it starts, so those of its instructions after the store are taken back
-        when the block holds one store only; with more (which one is this?), its end."""
+        counted when it starts, so those of its instructions after the store are taken back:
+        the store's address is noted by a memory hook (_note_device_pc); without it (the SCS),
+        the block's one store, or with more (which one is this?) the block's end."""
         end = self._counter.cycles
-        code = None if self._sleeping is not None else self._last_block_code()  # asleep: now
-        stores = [insn for insn in code or () if faults.is_store(insn)]
-        if len(stores) != 1:
+        if self._sleeping is not None:  # asleep: now
             return end
-        after, block_end = stores[0].address + stores[0].size, self._counter.last_block.end
-        return end - self._counter.range_facts(after, block_end)[1] if after < block_end else end
+        block = self._counter.last_block
+        pc = self._device_pc
+        if pc is None or not block.start <= pc < block.end:
+            pc = self._only_store(block.start, block.end)
+            if pc is None:
+                return end
+        key = (pc, block.end)
+        after = self._after_store.get(key)
+        if after is None:
+            insn = self._decode(pc)
+            rest = pc + (insn.size if insn is not None else 2)
+            after = self._counter.range_facts(rest, block.end)[1] if rest < block.end else 0
+            if self._in_flash(pc):
+                self._after_store[key] = after
+        return end - after
+
+    def _only_store(self, start: int, end: int) -> int | None:
+        """The address of the one store in the block [start, end), None for none or more."""
+        key = (start, end)
+        if key in self._block_stores:
+            return self._block_stores[key]
+        code = self._last_block_code()
+        stores = [insn for insn in code or () if faults.is_store(insn)]
+        found = int(stores[0].address) if len(stores) == 1 else None
+        if self._in_flash(start):
+            self._block_stores[key] = found
+        return found
 
     def _ticks(self) -> int:
         """Device time in periods of the target's clock (semihosting's clock: SYS_CLOCK,
@@ -1614,20 +1670,37 @@ class Simulator:
                       *(note for source in self._analog.values() for note in source.notes())],
             analog={str(n): source.summary() for n, source in sorted(self._analog.items())},
             deep_sleeps=self._deep_sleeps,
-            pins=self._pin_trace.summary(awake_s + asleep_s),
+            pins=self._pin_summary(awake_s + asleep_s),
         )
+        report.warnings += self._pin_notes(report.pins)
         if self.options.vcd is not None:
             self._write_vcd(self.options.vcd, awake_s + asleep_s, report)
         return report
 
+    def _pin_summary(self, end_s: float) -> dict[str, dict[str, Any]]:
+        """The report's ``pins``, a driven pin's with the rows of its --pin file applied."""
+        pins = self._pin_trace.summary(end_s)
+        for name, source in self._pins.items():
+            if name in pins:
+                pins[name].update(rows=source.rows, applied=source.applied)
+        return pins
+
+    def _pin_notes(self, pins: dict[str, dict[str, Any]]) -> list[str]:
+        """A warning for each pin --pin drove that had no level all run: the firmware never
+        made it an input, so nothing could read it."""
+        return [f"{name}: --pin drove it, but it had no level all run (analog, as after "
+                "reset, or floating): the firmware never made it an input (MODER)"
+                for name in sorted(self._pins) if pins.get(name, {}).get("changes") == 0
+                and pins[name].get("initial") is None]
+
     def _write_vcd(self, path: Path, end_s: float, report: RunReport) -> None:
-        """The pins' waveform (--vcd) to ``path``; a failure to write it is a warning."""
+        """The pins' waveform (--vcd) to ``path``, whole or not at all; a failure to write it
+        is a warning (the commands check that it can be written before the run)."""
         trace = self._pin_trace
         try:
-            trace.write_vcd(path, end_s, self.target.name)
-        except OSError as exc:
-            report.warnings.append(f"the pins' waveform was not written to {path}: "
-                                   f"{exc.strerror or exc}")
+            write_text(path, trace.vcd(end_s, self.target.name))
+        except OutputError as exc:
+            report.warnings.append(f"the pins' waveform was not written: {exc}")
             return
         report.vcd = str(path)
         if trace.dropped:

@@ -125,9 +125,45 @@ def test_a_pin_held_against_its_output_is_a_warning(firmware, cli):
                "short" in w for w in res.report["warnings"])
 
 
-def test_lckr_locks_a_pins_configuration(firmware):
-    report = sim.run(sim.load_elf(gpio(firmware, "lock")))
+@pytest.mark.parametrize("case", ["lock", "lock_empty"])
+def test_lckr_locks_a_pins_configuration(firmware, case):
+    report = sim.run(sim.load_elf(gpio(firmware, case)))
     assert (report.status, report.exit_code) == ("ok", 0), report.problem
+
+
+def test_two_stores_in_one_block_are_timed_each_at_its_own_cycle(firmware, cli, tmp_path):
+    """BSRR then BRR in one basic block: a high pulse of 2 cycles (STR's on the M0+: 62,500 ps
+    at 32 MHz) each time, not 0 as when every store took the block's end."""
+    vcd = tmp_path / "pulse.vcd"
+    res = cli("run", gpio(firmware, "pulse"), "--vcd", vcd, *LIMIT)
+    assert res.returncode == 0, res.stderr
+    pa5 = res.report["pins"]["PA5"]
+    assert (pa5["rising"], pa5["falling"]) == (5, 5)
+    assert pa5["high_ms"] == pytest.approx(5 * 2 / 32e3)
+    times = [t for t, _ in waveform(vcd)["PA5"]][2:]
+    assert np.diff(times)[::2].tolist() == [62_500] * 5
+
+
+def test_syscfg_vrefint_ready_and_an_unmodelled_remap(firmware):
+    report = sim.run(sim.load_elf(gpio(firmware, "syscfg")))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert [r for r in report.unmodelled if "stm32l0_syscfg" in r] == [
+        "stm32l0_syscfg+0x000 (0x40010000) write: 1"]
+
+
+def test_a_pulse_shorter_than_a_cycle_still_reaches_the_exti(firmware, cli, tmp_path):
+    """1 ns pulses on PB3 within one cycle (31.25 ns at 32 MHz): both edges of each fall due
+    at once and are applied in turn, so the rising one is latched, as the chip's EXTI catches
+    it; the waveform has each at its own time."""
+    rows = [(t + dt, v) for t in (0.01, 0.03, 0.05) for dt, v in ((5e-9, 1), (6e-9, 0))]
+    pb3 = levels_file(tmp_path, rows)
+    vcd = tmp_path / "pulses.vcd"
+    res = cli("run", gpio(firmware, "route"), "--pin", f"PB3={pb3}", "--vcd", vcd, *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"] == "edges 3\n"
+    assert res.report["pins"]["PB3"]["rising"] == 3
+    pb3_wave = waveform(vcd)["PB3"]
+    assert pb3_wave[1:3] == [(10_000_005_000, "1"), (10_000_006_000, "0")]
 
 
 def test_edges_reach_the_exti_line_exticr_selects(firmware, cli, tmp_path):
@@ -163,6 +199,7 @@ def test_a_simulator_reused_starts_the_levels_again(firmware, tmp_path):
     ("A0=1", "not a pin input: 'A0=1'"),
     ("PA0=missing.csv", "missing.csv: no such file"),
     ("PD0=1", "pin PD0: the target has ports A, B, C, H"),
+    ("PA0=2", "a level is 0 or 1"),
 ])
 def test_bad_pin_options_are_one_line(firmware, cli, spec, message):
     res = cli("run", gpio(firmware, "blink"), "--pin", spec, json=False)
@@ -173,7 +210,8 @@ def test_bad_pin_options_are_one_line(firmware, cli, spec, message):
     ("0,1,2\n", "rows of two numbers, seconds and level"),
     ("0,1\n0.5,2\n", "every level must be 0 or 1"),
     ("0.5,1\n0.1,0\n", "the times must not go down (row 2 of the data"),
-    ("-1,1\n", "a finite number of seconds, 0 or more"),
+    ("-1,1\n", "every time must be a number of seconds from 0 to 1,000,000"),
+    ("1e13,1\n", "every time must be a number of seconds from 0 to 1,000,000"),
 ])
 def test_a_file_that_is_not_a_series_of_levels_is_refused(firmware, cli, tmp_path, content,
                                                           message):
@@ -192,6 +230,30 @@ def test_a_pin_twice_a_target_without_gpio_or_vcd_over_the_elf_is_refused(firmwa
     assert "--pin needs a target whose GPIO the simulator models (stm32l031)" in curie.stderr
     over = cli("run", elf, "--vcd", elf, json=False)
     assert over.returncode == 2 and "Traceback" not in over.stderr
+    vcd_curie = cli("run", firmware("hello.c"), "--vcd", elf.parent / "x.vcd", json=False)
+    assert vcd_curie.returncode == 2
+    assert "--vcd needs a target whose GPIO the simulator models" in vcd_curie.stderr
+
+
+def test_an_output_may_not_replace_a_pin_or_analog_file(firmware, cli, tmp_path):
+    button = levels_file(tmp_path, [(0.001, 0)], "button.csv")
+    elf = gpio(firmware, "button")
+    res = cli("run", elf, "--pin", f"PA0={button}", "--vcd", button, json=False)
+    assert res.returncode == 2 and f"would replace the input {button}" in res.stderr
+    assert button.read_text().startswith("seconds,level")
+    volts = tmp_path / "v.csv"
+    volts.write_text("1.0\n")
+    res = cli("run", elf, "--analog", f"3={volts}", "--json", volts, json=False)
+    assert res.returncode == 2 and volts.read_text() == "1.0\n"
+
+
+def test_a_driven_pin_the_firmware_never_reads_is_a_warning(firmware, cli, tmp_path):
+    rows = levels_file(tmp_path, [(0.0, 1), (0.5, 0)])
+    res = cli("run", gpio(firmware, "blink"), "--pin", f"PB7={rows}", *LIMIT)
+    assert res.returncode == 0
+    assert res.report["pins"]["PB7"]["rows"] == 2 and res.report["pins"]["PB7"]["applied"] == 1
+    assert any("PB7: --pin drove it, but it had no level all run" in w
+               for w in res.report["warnings"])
 
 
 def test_parse_spec():

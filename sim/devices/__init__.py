@@ -76,15 +76,18 @@ class DeviceHost(Protocol):
         """(pins held at a level, those at 1) of GPIO port ``port`` (its letter) by the run's
         --pin values now (sim/pins.py)."""
 
-    def pin_events(self, port: str) -> int | None:
-        """Apply the --pin changes of port ``port`` due by now; the core cycle of its next
-        (at the clock as it is now), None for none."""
+    def pin_events(self, port: str, apply: Callable[[], None]) -> int | None:
+        """Apply the --pin changes of port ``port`` due by now, one at a time in time order,
+        calling ``apply()`` after each (the port takes the levels: a pulse between two of them
+        is not lost); the core cycle of its next change (at the clock as it is now), None for
+        none."""
 
     def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
                    at_store: bool = False) -> None:
         """GPIO port ``port``'s pins now: ``known`` those at a level (the others analog or
         floating), ``high`` those at 1; ``initial``: at the run's start; ``at_store``: a store
-        being handled changed them (timed at it, else at now). For the report's trace."""
+        being handled changed them (timed at it; a --pin change at its own time; else now).
+        For the report's trace."""
 
     def warn(self, text: str) -> None:
         """Something the firmware did that the chip does not allow, though the run goes on

@@ -47,15 +47,15 @@ USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
 :class:`Clocked` peripheral that works only while its RCC clock is on, and so are the RTC
 (sim/devices/stm32l0_rtc.py, clocked by CSR's RTCEN and RTCSEL), the EXTI
 (sim/devices/stm32l0_exti.py), the ADC (sim/devices/stm32l0_adc.py) the factory data in system
-memory (sim/devices/stm32l0_factory.py), the flash interface (sim/devices/stm32l0_flash.py) and
-PWR (sim/devices/stm32l0_pwr.py). The buses (APB1, APB2, AHB, IOPORT) cover the other
-peripherals: GPIO, I2C, SPI, DMA. They are not modelled: their registers read back what was
-written (0 after reset), so a register polled for a flag the firmware did not write reads 0 for
-ever; every access to them is listed in the report's unmodelled registers and with ``--strict-
-peripherals`` is a fault. The buses are background devices: mapped only where no other device of
-the target is (the modelled peripherals, and the mps2 map's CMSDK TIMER1 at 0x40001000 and the
-first KiB of its UART at 0x40004000, stay), so an address off the buses still faults, as a
-reserved one does on the chip.
+memory (sim/devices/stm32l0_factory.py), the flash interface (sim/devices/stm32l0_flash.py),
+PWR (sim/devices/stm32l0_pwr.py) and the GPIO ports with SYSCFG (sim/devices/stm32l0_gpio.py).
+The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals: I2C, SPI, DMA. They are not
+modelled: their registers read back what was written (0 after reset), so a register polled for a
+flag the firmware did not write reads 0 for ever; every access to them is listed in the report's
+unmodelled registers and with ``--strict-peripherals`` is a fault. The buses are background
+devices: mapped only where no other device of the target is (the modelled peripherals, and the mps2
+map's CMSDK TIMER1 at 0x40001000 and the first KiB of its UART at 0x40004000, stay), so an address
+off the buses still faults, as a reserved one does on the chip.
 """
 
 from abc import abstractmethod

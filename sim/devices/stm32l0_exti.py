@@ -1,5 +1,6 @@
 """The STM32L0x1's extended interrupt and event controller, EXTI (RM0377), as far as the part's
-own modelled peripherals reach the NVIC through it: the RTC's wake-up timer (line 20) and
+own modelled peripherals reach the NVIC through it: the GPIO pins (lines 0-15, as SYSCFG's
+EXTICR selects their port: sim/devices/stm32l0_gpio.py), the RTC's wake-up timer (line 20) and
 alarms (line 17), and software interrupts on any configurable line.
 
 A configurable line (0-17, 19-22) latches a rising edge of its input in PR when RTSR selects
@@ -13,8 +14,7 @@ enables a line's event: an edge on it is a WFE wake-up event (it sets the event 
 IMR's reset value enables the direct lines (RM0377: 0x3F84_0000), EMR, RTSR, FTSR, SWIER and PR
 reset to 0.
 
-Not modelled: the GPIO pins (lines 0-15 see no edge but SWIER's: SYSCFG's EXTICR selects a pin,
-and no pin changes here), the PVD and the comparators, and the direct lines' peripherals
+Not modelled: the PVD and the comparators, and the direct lines' peripherals
 (USART, LPUART, I2C, LPTIM wake-ups come from their own interrupt lines, not modelled here).
 """
 

@@ -29,8 +29,11 @@ without the clock (and in Stop mode), and their edges still reach the EXTI.
 SYSCFG (0x40010000, clock APB2ENR bit 0): EXTICR1-4 select which port's pin n drives EXTI line n
 (4 bits a line: 0 PA, 1 PB, 2 PC, 5 PH); a change of that pin's IDR bit is an edge of the line
 (sim/devices/stm32l0_exti.py: latched in PR as RTSR and FTSR select), and so is a change of the
-selection that changes the line's level. CFGR1-3 and the comparators' registers read back (the
-comparators are not modelled: listed when written).
+selection (or SYSCFG's reset) that changes the line's level. CFGR3's VREFINT_RDYF (bit 30) reads
+1: the reference is always ready, as PWR_CSR's VREFINTRDYF (STM32CubeL0's
+HAL_ADCEx_EnableVREFINT waits for it); its other bits read back. CFGR1 (the memory remap),
+CFGR2 (I2C fast-mode plus) and the comparators' registers read back and are listed when written:
+what they switch is not modelled.
 """
 
 from sim.devices import Device
@@ -43,8 +46,10 @@ IOPENR, APB2ENR = 0x2C, 0x34  # RCC's offsets
 PORT_CODES = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4, "H": 5}
 SYSCFG_BASE = 0x4001_0000
 EXTICR1 = 0x08  # ... EXTICR4 at 0x14
-COMP1_CSR, COMP2_CSR = 0x18, 0x1C
-_SYSCFG_WORDS = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, COMP1_CSR, COMP2_CSR, 0x20)
+CFGR1, CFGR2, COMP1_CSR, COMP2_CSR, CFGR3 = 0x00, 0x04, 0x18, 0x1C, 0x20
+_SYSCFG_WORDS = (CFGR1, CFGR2, 0x08, 0x0C, 0x10, 0x14, COMP1_CSR, COMP2_CSR, CFGR3)
+_UNMODELLED = (CFGR1, CFGR2, COMP1_CSR, COMP2_CSR)  # what they switch is not modelled
+VREFINT_RDYF = 1 << 30  # CFGR3 (read-only)
 
 
 def _field_table(value: int) -> list[int]:
@@ -96,6 +101,7 @@ class Stm32l0Gpio(Clocked):
         self.otyper = self.odr = self.lckr = 0
         self.afr = [0, 0]
         self.locked = 0  # pins whose configuration LCKR locked
+        self._lckk = False  # the key sequence went through: LCKR frozen until reset
         self._key = 0  # LCKR's key sequence: writes of it so far (0-2)
         self._warned = 0  # pins warned of as shorted
         self._syscfg = self.host.device(Stm32l0Syscfg.name)
@@ -103,7 +109,7 @@ class Stm32l0Gpio(Clocked):
     def start(self) -> None:
         """The run's first levels (the --pin values of time 0 among them), and the plan for
         the next --pin change."""
-        at = self.host.pin_events(self.gpio_port)
+        at = self.host.pin_events(self.gpio_port, lambda: None)  # time 0's: the start's
         self._known, self._high = self._levels()
         self.host.pin_levels(self.gpio_port, self._known, self._high, initial=True)
         self.host.exceptions.set_timer(self, at, self._drive_event)
@@ -149,9 +155,8 @@ class Stm32l0Gpio(Clocked):
             self._syscfg.pins_changed(self.gpio_port, changed, self.idr())
 
     def _drive_event(self) -> None:
-        """The --pin levels due now, and the next change planned."""
-        at = self.host.pin_events(self.gpio_port)
-        self._update(False)
+        """The --pin changes due now, each in turn, and the next planned."""
+        at = self.host.pin_events(self.gpio_port, lambda: self._update(False))
         self.host.exceptions.set_timer(self, at, self._drive_event)
 
     def restart(self) -> None:
@@ -164,7 +169,7 @@ class Stm32l0Gpio(Clocked):
         if word == IDR:
             return self.idr()
         if word == LCKR:
-            return self.lckr | (LCKK if self.locked else 0)
+            return self.lckr | (LCKK if self._lckk else 0)
         values = {MODER: self.moder, OTYPER: self.otyper, OSPEEDR: self.ospeedr,
                   PUPDR: self.pupdr, ODR: self.odr, AFRL: self.afr[0], AFRH: self.afr[1]}
         return values.get(word, 0)  # BSRR, BRR: write-only
@@ -201,24 +206,28 @@ class Stm32l0Gpio(Clocked):
             self.afr[half] = self._config(self.afr[half], offset, size, value,
                                           _nibbles(locked, half))
         elif word == LCKR:
-            self._lock_key(merge(self.lckr, offset, size, value) if size != 4 else value)
+            self._lock_key(value if size == 4 else None, merge(self.lckr, offset, size, value))
             return
         elif word != IDR:  # IDR is read-only: a write does nothing
             self.host.unmodelled(self, offset, size, value)
             return
         self._update(True)
 
-    def _lock_key(self, value: int) -> None:
-        """RM0377's key sequence: LCKK 1, 0, 1 with LCK[15:0] unchanged locks the LCK pins
-        (LCKR itself then until reset); any other write restarts it."""
-        if self.locked:
+    def _lock_key(self, word: int | None, merged: int) -> None:
+        """RM0377's key sequence: LCKK 1, 0, 1 written (a word each) with LCK[15:0] unchanged
+        locks the LCK pins (LCKR itself, LCKK reading 1, until reset, even with no LCK bit);
+        any other write restarts it (a byte or half-word one keeps its LCK bits)."""
+        if self._lckk:
             return
-        lck, key = value & 0xFFFF, bool(value & LCKK)
+        if word is None:
+            self.lckr, self._key = merged & 0xFFFF, 0
+            return
+        lck, key = word & 0xFFFF, bool(word & LCKK)
         step = self._key
         if step == 1 and not key and lck == self.lckr:
             self._key = 2
         elif step == 2 and key and lck == self.lckr:
-            self.locked, self._key = lck, 0
+            self.locked, self._lckk, self._key = lck, True, 0
         else:
             self._key = 1 if key else 0
         self.lckr = lck
@@ -253,6 +262,14 @@ class Stm32l0Syscfg(Clocked):
         super().reset()
         self._regs = dict.fromkeys(_SYSCFG_WORDS, 0)
         self._ports: dict[str, Device | None] = {}
+
+    def rcc_changed(self) -> None:
+        """Held in reset: EXTICR back to port A, an edge where a line's level changes."""
+        before = {n: self._line_level(n) for n in range(16)}
+        super().rcc_changed()
+        for n, level in before.items():
+            if self._line_level(n) != level:
+                self._edge(n, not level)
 
     def _port(self, code: int) -> "Stm32l0Gpio | None":
         letter = next((p for p, c in PORT_CODES.items() if c == code), None)
@@ -290,11 +307,12 @@ class Stm32l0Syscfg(Clocked):
         word = offset & ~3
         if word not in self._regs:
             self.host.unmodelled(self, offset, size, None)
-        return (self._regs.get(word, 0) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        value = self._regs.get(word, 0) | (VREFINT_RDYF if word == CFGR3 else 0)
+        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
-        if word not in self._regs or word in (COMP1_CSR, COMP2_CSR):
+        if word not in self._regs or word in _UNMODELLED:
             self.host.unmodelled(self, offset, size, value)
             if word not in self._regs:
                 return

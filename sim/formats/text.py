@@ -76,7 +76,10 @@ def _pin_rows(table: Table, pins: dict[str, dict[str, Any]], vcd: str | None) ->
         if i == PIN_ROWS:
             table.add_row("", "", f"and {len(pins) - PIN_ROWS} more pins (--json)")
             break
-        driven = "" if pin["driven"] is None else f", driven by {Path(pin['driven']).name}"
+        driven = "" if pin["driven"] is None else (
+            f", driven by {Path(pin['driven']).name}"
+            + (f" ({pin['applied']:,} of {pin['rows']:,} rows)" if pin.get("rows", 1) > 1
+               else ""))
         table.add_row("pins" if i == 0 else "", f"{name} {pin['changes']:,}",
                       f"changes ({level(pin['initial'])} to {level(pin['level'])}), "
                       f"{pin['high_ms']:,.3f} ms at 1{driven}")

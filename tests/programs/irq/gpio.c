@@ -15,6 +15,12 @@
  *   route    EXTI line 3 from PB3 (EXTICR1 = 1 << 12), rising edge, software-pended line 3
  *            too: counts the handler's entries for a PB3 --pin file; prints "edges N".
  *   noclock  IDR read and a MODER write with the port's clock off (RCC_IOPENR clear).
+ *   pulse    PA5 set and reset back to back (BSRR then BRR, two stores in one basic block)
+ *            PULSES times: a pulse of one store's cycles each.
+ *   lock_empty LCKR's key sequence with no LCK bit: LCKK reads 1 and LCKR is frozen (a
+ *            second sequence for PB5 locks nothing: its MODER still takes a write).
+ *   syscfg   CFGR3's VREFINT_RDYF read (HAL_ADCEx_EnableVREFINT waits for it), then CFGR1
+ *            written (the memory remap: not modelled, listed).
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -48,6 +54,11 @@
 #ifndef PRESSES
 #define PRESSES 3
 #endif
+#ifndef PULSES
+#define PULSES 5
+#endif
+#define SYSCFG_CFGR1 REG(0x40010000u)
+#define SYSCFG_CFGR3 REG(0x40010020u)
 
 static volatile uint32_t ticks, edges;
 
@@ -170,7 +181,37 @@ int main(void)
 #elif CASE_noclock
     GPIO(PORTA, MODER) = 0u;
     return GPIO(PORTA, IDR) == 0u ? 0 : 1;
+#elif CASE_pulse
+    RCC_IOPENR |= 1u;
+    pin_mode(PORTA, 5, 1, 0, 0);
+    for (uint32_t i = 0; i < PULSES; i++) {
+        GPIO(PORTA, BSRR) = 1u << 5;
+        GPIO(PORTA, BRR) = 1u << 5;
+    }
+    return 0;
+#elif CASE_lock_empty
+    RCC_IOPENR |= 2u;
+    GPIO(PORTB, LCKR) = 1u << 16;
+    GPIO(PORTB, LCKR) = 0u;
+    GPIO(PORTB, LCKR) = 1u << 16;
+    if (GPIO(PORTB, LCKR) != (1u << 16))
+        return 1;
+    uint32_t key = 1u << 5;
+    GPIO(PORTB, LCKR) = (1u << 16) | key;
+    GPIO(PORTB, LCKR) = key;
+    GPIO(PORTB, LCKR) = (1u << 16) | key;
+    GPIO(PORTB, MODER) = 0u;
+    return GPIO(PORTB, MODER) == 0u && GPIO(PORTB, LCKR) == (1u << 16) ? 0 : 2;
+#elif CASE_syscfg
+    RCC_APB2ENR |= 1u;
+    SYSCFG_CFGR3 |= 1u << 8; /* ENBUF_VREFINT_ADC */
+    int n = 0;
+    while (!(SYSCFG_CFGR3 & (1u << 30))) /* VREFINT_RDYF */
+        if (++n == 1000)
+            return 1;
+    SYSCFG_CFGR1 = 1u; /* MEM_MODE: system flash at 0 */
+    return 0;
 #else
-#error "CASE_blink, CASE_button, CASE_levels, CASE_lock, CASE_route or CASE_noclock"
+#error "CASE_blink, button, levels, lock, route, noclock, pulse, lock_empty or syscfg"
 #endif
 }
