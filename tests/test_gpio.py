@@ -3,6 +3,7 @@ run's pin levels (--pin, sim/pins.py) and the pins' trace (the report's ``pins``
 sim/pin_trace.py)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -280,3 +281,23 @@ def test_check_and_the_fixture_take_pin_levels(firmware, cli, tmp_path, ebnn_sim
     assert ebnn_sim(elf, pins=PinSpec("A", 0, button)).stdout == "presses 3\n"
     with pytest.raises(pytest.fail.Exception, match="pins: give 'PIN=FILE"):
         ebnn_sim(elf, pins=[button])
+
+
+def test_the_low_power_examples_button_and_led(cli, tmp_path):
+    """examples/lowpower/sensor_node.c (docs/ci.md): the button's presses at 2.5 and 6.25 s
+    wake it for a line each, marked; its LED is lit once a wake-up, for the time it works."""
+    root = Path(__file__).resolve().parents[1]
+    elf = tmp_path / "node.elf"
+    built = cli("build", root / "examples/lowpower/sensor_node.c", "-t", "stm32l031",
+                "--irq-vectors", "-o", elf, json=False)
+    assert built.returncode == 0, built.stderr
+    res = cli("run", elf, "--run-for", "7s", "--pin",
+              f"PA0={root / 'examples/lowpower/button.csv'}")
+    assert res.returncode == 0, res.stderr
+    lines = res.report["stdout"].splitlines()
+    assert [line for line in lines if line.endswith("(button)")] == [
+        "12:00:02 vdda 3000 mV temp 30 C (button)", "12:00:06 vdda 3000 mV temp 30 C (button)"]
+    assert res.report["exceptions"]["taken"] == {"IRQ2": 6, "IRQ5": 2}
+    led = res.report["pins"]["PB3"]
+    assert led["rising"] == 8  # a wake-up each
+    assert 0.9 * res.report["time_ms"] < led["high_ms"] < res.report["time_ms"]

@@ -3,11 +3,15 @@
  * registers as STM32CubeL0's HAL drives them: once a second the RTC's wake-up timer wakes the
  * core (through EXTI line 20, IRQ 2); it measures its supply (VREFINT) and its temperature with
  * the ADC, prints a line through USART2 (a Nucleo board's virtual COM port, 115200 baud,
- * polled: the core waits for each byte to go out) and goes back to sleep (WFI). It never
- * exits, as such firmware never does: run it for a length of device time.
+ * polled: the core waits for each byte to go out) and goes back to sleep (WFI). Its LED (LD3 on
+ * PB3) is lit while it works; a button on PA0 (to ground, the pin pulled up) wakes it for a
+ * measurement at once (EXTI line 0, IRQ 5), marked "(button)". It never exits, as such
+ * firmware never does: run it for a length of device time.
  *
  *   ebnn-sim build examples/lowpower/sensor_node.c -t stm32l031 --irq-vectors -o out/node.elf
  *   ebnn-sim run out/node.elf --run-for 10s
+ *   ebnn-sim run out/node.elf --run-for 10s --pin PA0=examples/lowpower/button.csv \
+ *       --vcd out/node.vcd                     (two presses; the pins' waveform)
  *   ebnn-sim check --config examples/lowpower/budgets.toml   (a duty-cycle budget for CI)
  *
  * Built with -D STOP_MODE it sleeps in Stop mode instead (SCR.SLEEPDEEP): the serial port's last
@@ -28,8 +32,15 @@
 #define RCC_APB1ENR REG(0x40021038u)
 #define RCC_CSR REG(0x40021050u)
 #define PWR_CR REG(0x40007000u)
+#define RCC_IOPENR_GPIOB (1u << 1)
 #define GPIOA_MODER REG(0x50000000u)
+#define GPIOA_PUPDR REG(0x5000000Cu)
 #define GPIOA_AFRL REG(0x50000020u)
+#define GPIOB_MODER REG(0x50000400u)
+#define GPIOB_BSRR REG(0x50000418u)
+#define GPIOB_BRR REG(0x50000428u)
+#define SYSCFG_EXTICR1 REG(0x40010008u)
+#define EXTI_FTSR REG(0x4001040Cu)
 #define USART2_CR1 REG(0x40004400u)
 #define USART2_BRR REG(0x4000440Cu)
 #define USART2_ISR REG(0x4000441Cu)
@@ -66,7 +77,7 @@
 #define WUTE (1u << 10)
 #define WUTIE (1u << 14)
 
-static volatile uint32_t wakeups;
+static volatile uint32_t wakeups, presses;
 
 /* SystemClock_Config for 32 MHz: voltage range 1, one flash wait state, the PLL from HSI16 x 4
  * / 2. The simulator runs the core at the clock this sets up, from its first FLASH_ACR write
@@ -169,6 +180,21 @@ static void rtc_init(void)
     NVIC_ISER = 1u << 2;              /* RTC */
 }
 
+/* HAL_GPIO_Init: the LED (PB3) an output, the button (PA0) an input pulled up whose falling
+ * edge is EXTI line 0's interrupt (SYSCFG_EXTICR1: port A). */
+static void gpio_init(void)
+{
+    RCC_IOPENR |= 1u | RCC_IOPENR_GPIOB;
+    RCC_APB2ENR |= 1u;                /* SYSCFGEN */
+    GPIOB_MODER = (GPIOB_MODER & ~(3u << 6)) | (1u << 6); /* PB3: output */
+    GPIOA_PUPDR = (GPIOA_PUPDR & ~3u) | 1u;               /* PA0: pull-up */
+    GPIOA_MODER &= ~3u;                                   /* PA0: input */
+    SYSCFG_EXTICR1 &= ~0xFu;          /* line 0: PA0 */
+    EXTI_FTSR |= 1u;
+    EXTI_IMR |= 1u;
+    NVIC_ISER = 1u << 5;              /* EXTI0_1 */
+}
+
 /* HAL_ADC_Init, HAL_ADCEx_Calibration_Start, ADC_Enable with the internal channels on. */
 static void adc_init(void)
 {
@@ -200,15 +226,25 @@ void IRQ2_Handler(void) /* HAL_RTCEx_WakeUpTimerIRQHandler */
     wakeups++;
 }
 
+void IRQ5_Handler(void) /* HAL_GPIO_EXTI_IRQHandler: the button */
+{
+    EXTI_PR = 1u;
+    presses++;
+    wakeups++;
+}
+
 int main(void)
 {
     clock_init();
     usart2_init();
     rtc_init();
     adc_init();
+    gpio_init();
     puts_("sensor node up\r\n");
+    uint32_t pressed = 0;
     for (;;) {
         uint32_t seen = wakeups;
+        GPIOB_BRR = 1u << 3;          /* the LED off while asleep */
 #ifdef STOP_MODE
         while (!(USART2_ISR & (1u << 6))) /* TC: the last byte is out */
             ;
@@ -216,6 +252,7 @@ int main(void)
 #endif
         while (wakeups == seen)
             __asm__ volatile("wfi" ::: "memory");
+        GPIOB_BSRR = 1u << 3;         /* the LED on while it works */
 #ifdef STOP_MODE
         clock_init();                 /* woken on MSI: the PLL again */
 #endif
@@ -234,6 +271,11 @@ int main(void)
         put_num(vdda);
         puts_(" mV temp ");
         put_num(temp);
-        puts_(" C\r\n");
+        puts_(" C");
+        if (presses != pressed) {
+            pressed = presses;
+            puts_(" (button)");
+        }
+        puts_("\r\n");
     }
 }
