@@ -234,6 +234,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     if report.stdout and not report.stdout.endswith("\n") and not quiet and not left:
         sys.stdout.write("\n")
     print_run_summary(report, err)
+    if vcd_path is not None and report.vcd is None:  # (its warning says why)
+        fail(f"the pins' waveform was not written to {vcd_path}")
     if not report.heap_tracked and (sram is not None or max_sram is not None):
         _warn(f"heap not tracked ({HEAP_UNTRACKED}): the SRAM budget was checked against "
               "static data and stack only")

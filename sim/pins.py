@@ -90,7 +90,7 @@ def load_levels(path: Path) -> tuple[np.ndarray, np.ndarray]:
         rows = load_npy(path)
     else:
         raise InputError(f"{path}: a pin input is a .csv or .npy file of seconds,level rows")
-    if rows.dtype.kind not in "iuf" or rows.ndim != 2 or rows.shape[1] != 2 or not len(rows):
+    if rows.dtype.kind not in "iufb" or rows.ndim != 2 or rows.shape[1] != 2 or not len(rows):
         raise InputError(f"{path}: a pin input is rows of two numbers, seconds and level (0 "
                          f"or 1), not {rows.shape} of {rows.dtype}")
     if len(rows) > MAX_ROWS:

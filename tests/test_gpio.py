@@ -301,3 +301,32 @@ def test_the_low_power_examples_button_and_led(cli, tmp_path):
     led = res.report["pins"]["PB3"]
     assert led["rising"] == 8  # a wake-up each
     assert 0.9 * res.report["time_ms"] < led["high_ms"] < res.report["time_ms"]
+
+
+def test_a_waveform_that_cannot_be_written(firmware, cli, tmp_path, monkeypatch):
+    """Refused before the run when its folder cannot be made; a failure at the end is a
+    warning in the report, and for the command an error (exit 2), the report kept."""
+    elf = gpio(firmware, "blink")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    early = cli("run", elf, "--vcd", blocker / "pins.vcd", json=False)
+    assert early.returncode == 2 and "cannot write" in early.stderr
+    report = sim.Simulator(sim.load_elf(elf), sim.RunOptions(vcd=blocker / "pins.vcd")).run()
+    assert report.vcd is None and report.status == "ok"
+    assert any(w.startswith("the pins' waveform was not written: cannot write")
+               for w in report.warnings)
+
+    def refuse(path, text):
+        raise sim.formats.OutputError(f"cannot write {path}: disk full")
+
+    monkeypatch.setattr("sim.runner.write_text", refuse)
+    late = cli("run", elf, "--vcd", tmp_path / "pins.vcd")
+    assert late.returncode == 2 and "the pins' waveform was not written" in late.stderr
+    assert late.report["status"] == "ok"
+
+
+def test_a_npy_of_rows_drives_a_pin(firmware, cli, tmp_path):
+    rows = tmp_path / "button.npy"
+    np.save(rows, np.array([[0.001, 0], [0.002, 1], [0.003, 0], [0.004, 1], [0.005, 0]]))
+    res = cli("run", gpio(firmware, "button"), "--pin", f"PA0={rows}", *LIMIT)
+    assert res.returncode == 0 and res.report["stdout"] == "presses 3\n"
