@@ -366,22 +366,22 @@ class Simulator:
                 self.uc.mmio_map(start, size, self._device_read(dev, start - dev.base), None,
                                  self._device_write(dev, start - dev.base), None)
         self._device_pc: int | None = None
-        # the code of blocks and the cycles after a store in them, as _store_cycle finds them
-        # (code in flash only: it cannot change during a run)
-        self._block_stores: dict[tuple[int, int], int | None] = {}
+        # the stores of blocks and the cycles after each, as _store_cycle finds them (code in
+        # flash only: it cannot change during a run)
+        self._block_stores: dict[tuple[int, int], list[capstone.CsInsn]] = {}
         self._after_store: dict[tuple[int, int], int] = {}
-        # A device's callback sees the PC of its block's start (Unicorn syncs it for memory
-        # hooks, not for MMIO): note where each store to a device is, so that what it changes
-        # (a pin, the clock) is timed at its own cycle (_store_cycle), and with
-        # --strict-peripherals each load too, to fault there. The SCS's hot stores (PENDSVSET)
-        # stay native unless --strict-peripherals asks for every access.
-        strict = self.options.strict_peripherals
-        for dev in self.devices:
-            if dev is self._scs and not strict:
-                continue
-            for start, size in devices.windows(dev, self.devices):
-                self.uc.hook_add(UC_HOOK_MEM_WRITE | (UC_HOOK_MEM_READ if strict else 0),
-                                 self._note_device_pc, begin=start, end=start + size - 1)
+        self._store_address: int | None = None  # of the device write being handled
+        # (block start, cycle count at it) -> the index of its store matched last
+        self._matched: tuple[tuple[int, int], int] = ((-1, -1), -1)
+        if self.options.strict_peripherals:
+            # a device's callback sees the PC of its block's start (Unicorn syncs it for
+            # memory hooks, not for MMIO): note where each device access is, to fault there.
+            # (Only then: a memory hook, whatever its range, puts every store of the firmware
+            # on Unicorn's slow path, about 3 times slower.)
+            for dev in self.devices:
+                for start, size in devices.windows(dev, self.devices):
+                    self.uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                                     self._note_device_pc, begin=start, end=start + size - 1)
 
         # natively: exception returns finish in C when they can; the rest comes here
         self._counter.set_interrupt_handler(
@@ -456,9 +456,12 @@ class Simulator:
         return read
 
     def _device_write(self, dev: devices.Device, shift: int) -> Callable[..., None]:
+        base = dev.base + shift
+
         def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
+            self._store_address = base + offset
             dev.write(shift + offset, size, value)
-            self._device_pc = None
+            self._device_pc = self._store_address = None
         return write
 
     # --- the device host: what devices may ask of the core --------------------------------------
@@ -1181,39 +1184,49 @@ class Simulator:
 
     def _store_cycle(self) -> int:
         """The cycle at which the store a device is handling now ends. A block's cycles are
-        counted when it starts, so those of its instructions after the store are taken back:
-        the store's address is noted by a memory hook (_note_device_pc); without it (the SCS),
-        the block's one store, or with more (which one is this?) the block's end."""
+        counted when it starts, so those of its instructions after the store are taken back.
+        Which store it is: the block's one store; with more, the one whose address (its
+        registers are up to date when a device is written, its PC is not) is the device's, the
+        next after the one found before in this pass of the block; else the block's end."""
         end = self._counter.cycles
         if self._sleeping is not None:  # asleep: now
             return end
         block = self._counter.last_block
         pc = self._device_pc
         if pc is None or not block.start <= pc < block.end:
-            pc = self._only_store(block.start, block.end)
-            if pc is None:
+            store = self._which_store(block.start, block.end, end)
+            if store is None:
                 return end
+            pc, size = int(store.address), int(store.size)
+        else:
+            insn = self._decode(pc)
+            size = insn.size if insn is not None else 2
         key = (pc, block.end)
         after = self._after_store.get(key)
         if after is None:
-            insn = self._decode(pc)
-            rest = pc + (insn.size if insn is not None else 2)
+            rest = pc + size
             after = self._counter.range_facts(rest, block.end)[1] if rest < block.end else 0
             if self._in_flash(pc):
                 self._after_store[key] = after
         return end - after
 
-    def _only_store(self, start: int, end: int) -> int | None:
-        """The address of the one store in the block [start, end), None for none or more."""
-        key = (start, end)
-        if key in self._block_stores:
-            return self._block_stores[key]
-        code = self._last_block_code()
-        stores = [insn for insn in code or () if faults.is_store(insn)]
-        found = int(stores[0].address) if len(stores) == 1 else None
-        if self._in_flash(start):
-            self._block_stores[key] = found
-        return found
+    def _which_store(self, start: int, end: int, cycles: int) -> capstone.CsInsn | None:
+        """The store of the block [start, end) that is writing a device now (_store_cycle)."""
+        stores = self._block_stores.get((start, end))
+        if stores is None:
+            stores = [insn for insn in self._last_block_code() or () if faults.is_store(insn)]
+            if self._in_flash(start):
+                self._block_stores[(start, end)] = stores
+        if len(stores) <= 1 or self._store_address is None:
+            return stores[0] if len(stores) == 1 else None
+        this_pass = (start, cycles)
+        after = self._matched[1] if self._matched[0] == this_pass else -1
+        for index in range(after + 1, len(stores)):
+            if faults.effective_address(stores[index], self.read_register) == \
+                    self._store_address:
+                self._matched = (this_pass, index)
+                return stores[index]
+        return None
 
     def _ticks(self) -> int:
         """Device time in periods of the target's clock (semihosting's clock: SYS_CLOCK,
