@@ -76,6 +76,7 @@ from sim.pins import PinInput, PinSpec
 from sim.pins import check_specs as check_pin_specs
 from sim.report import Fault, RunReport
 from sim.semihosting import ExitRequest, Memory, Semihost
+from sim.store_match import BlockStores
 from sim.thread_stores import handler_ranges, store_checks, writes_psp
 from sim.timing import make_disassembler
 from toolchain.cores import Core
@@ -84,6 +85,7 @@ from toolchain.profiles import DEFAULT_TARGET, TARGETS, Target, get_target
 from toolchain.sizes import format_size
 
 _END = 0xFFFFFFFF  # emu_start's `until` for a run without an end address
+_UNKNOWN = object()  # a device write's store, not looked for yet
 EXCP_EXCEPTION_EXIT = 8  # QEMU's number for a branch to EXC_RETURN (Unicorn pops nothing)
 # --vector-faults: fault kind -> (exception, CFSR bits) (ARMv7-M ARM B3.2.15)
 _FAULT_CAUSES = {
@@ -368,10 +370,12 @@ class Simulator:
         self._device_pc: int | None = None
         # the stores of blocks and the cycles after each, as _store_cycle finds them (code in
         # flash only: it cannot change during a run)
-        self._block_stores: dict[tuple[int, int], list[capstone.CsInsn]] = {}
+        self._block_stores: dict[tuple[int, int], BlockStores] = {}
         self._after_store: dict[tuple[int, int], int] = {}
         self._store_address: int | None = None  # of the device write being handled
-        # (block start, cycle count at it) -> the index of its store matched last
+        self._this_store: object = _UNKNOWN  # its store (_current_store), once found
+        # the pass through a block (its start, the cycle count at it) and the position of its
+        # store matched last: each device write of a pass is matched in turn
         self._matched: tuple[tuple[int, int], int] = ((-1, -1), -1)
         if self.options.strict_peripherals:
             # a device's callback sees the PC of its block's start (Unicorn syncs it for
@@ -459,8 +463,10 @@ class Simulator:
         base = dev.base + shift
 
         def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
-            self._store_address = base + offset
+            self._store_address, self._this_store = base + offset, _UNKNOWN
             dev.write(shift + offset, size, value)
+            if self._this_store is _UNKNOWN:  # matched in turn, though nothing asked
+                self._current_store()
             self._device_pc = self._store_address = None
         return write
 
@@ -1077,6 +1083,7 @@ class Simulator:
         for source in self._analog.values():
             source.reset()
         self._polled = None
+        self._matched = ((-1, -1), -1)
         self._reset_requested = False
         self._deadlock = None
         self._vectored = []
@@ -1183,50 +1190,59 @@ class Simulator:
                                                self.exceptions.sleep_cycles))
 
     def _store_cycle(self) -> int:
-        """The cycle at which the store a device is handling now ends. A block's cycles are
-        counted when it starts, so those of its instructions after the store are taken back.
-        Which store it is: the block's one store; with more, the one whose address (its
-        registers are up to date when a device is written, its PC is not) is the device's, the
-        next after the one found before in this pass of the block; else the block's end."""
+        """The cycle at which the store a device is handling now ends (sim/store_match.py: a
+        block's cycles are counted when it starts, so those of its instructions after the store
+        are taken back); the block's end when the store is not found, and now outside a store
+        (a device's event, a sleep)."""
         end = self._counter.cycles
-        if self._sleeping is not None:  # asleep: now
+        if self._sleeping is not None or self._store_address is None:
             return end
-        block = self._counter.last_block
-        pc = self._device_pc
-        if pc is None or not block.start <= pc < block.end:
-            store = self._which_store(block.start, block.end, end)
-            if store is None:
-                return end
-            pc, size = int(store.address), int(store.size)
-        else:
-            insn = self._decode(pc)
-            size = insn.size if insn is not None else 2
-        key = (pc, block.end)
+        store = self._current_store()
+        if store is None:
+            return end
+        pc, block_end = int(store.address), self._counter.last_block.end
+        key = (pc, block_end)
         after = self._after_store.get(key)
         if after is None:
-            rest = pc + size
-            after = self._counter.range_facts(rest, block.end)[1] if rest < block.end else 0
+            rest = pc + int(store.size)
+            after = self._counter.range_facts(rest, block_end)[1] if rest < block_end else 0
             if self._in_flash(pc):
                 self._after_store[key] = after
         return end - after
 
-    def _which_store(self, start: int, end: int, cycles: int) -> capstone.CsInsn | None:
-        """The store of the block [start, end) that is writing a device now (_store_cycle)."""
-        stores = self._block_stores.get((start, end))
+    def _current_store(self) -> capstone.CsInsn | None:
+        """The store of the running block that is writing a device now (found once a write):
+        at the PC --strict-peripherals' memory hook noted, else by its address."""
+        if self._this_store is not _UNKNOWN:
+            return self._this_store
+        block = self._counter.last_block
+        stores = self._block_stores.get((block.start, block.end))
         if stores is None:
-            stores = [insn for insn in self._last_block_code() or () if faults.is_store(insn)]
-            if self._in_flash(start):
-                self._block_stores[(start, end)] = stores
-        if len(stores) <= 1 or self._store_address is None:
-            return stores[0] if len(stores) == 1 else None
-        this_pass = (start, cycles)
+            stores = BlockStores(self._last_block_code() or [], self._literal)
+            if self._in_flash(block.start):
+                self._block_stores[(block.start, block.end)] = stores
+        found: capstone.CsInsn | None = None
+        pc = self._device_pc
+        noted = [p for p, i in enumerate(stores.stores) if stores.code[i].address == pc]
+        this_pass = (block.start, self._counter.cycles)
         after = self._matched[1] if self._matched[0] == this_pass else -1
-        for index in range(after + 1, len(stores)):
-            if faults.effective_address(stores[index], self.read_register) == \
-                    self._store_address:
-                self._matched = (this_pass, index)
-                return stores[index]
-        return None
+        if noted:
+            position: int | None = noted[0]
+        elif len(stores.stores) == 1:
+            position = 0
+        else:
+            position = stores.find(self._store_address or 0, after, self.read_register)
+        if position is not None:
+            found = stores.code[stores.stores[position]]
+            self._matched = (this_pass, position)
+        self._this_store = found
+        return found
+
+    def _literal(self, address: int) -> int | None:
+        """A word of the literal pool (flash), None where none is mapped."""
+        if not self._in_flash(address) or not self._in_flash(address + 3):
+            return None
+        return int.from_bytes(self._host_read(address, 4), "little")
 
     def _ticks(self) -> int:
         """Device time in periods of the target's clock (semihosting's clock: SYS_CLOCK,

@@ -145,6 +145,27 @@ def test_two_stores_in_one_block_are_timed_each_at_its_own_cycle(firmware, cli, 
     assert np.diff(times)[::2].tolist() == [62_500] * 5
 
 
+@pytest.mark.parametrize("case, pin", [("alias", None), ("stm", None), ("levels", "PB0=1"),
+                                       ("button", "PA0=b.csv"), ("pulse", None)])
+def test_each_store_is_found_by_its_address_as_by_its_pc(firmware, cli, tmp_path, case, pin):
+    """A device's callback sees its block's start as the PC; the store is found by the address
+    it writes (sim/store_match.py). The waveform is the same as with --strict-peripherals,
+    whose memory hook gives each store's own PC: a RAM store whose register now holds a
+    device's address is not taken for it (alias), an STM's words are its own (stm)."""
+    levels_file(tmp_path, [(0.001, 0), (0.002, 1), (0.003, 0), (0.004, 1), (0.005, 0)], "b.csv")
+    extra = () if pin is None else ("--pin", pin.replace("b.csv", str(tmp_path / "b.csv")))
+    waves = []
+    for strict in ((), ("--strict-peripherals",)):
+        vcd = tmp_path / f"{case}{len(strict)}.vcd"
+        res = cli("run", gpio(firmware, case), "--vcd", vcd, *extra, *strict, *LIMIT)
+        assert res.returncode == 0, res.stderr
+        waves.append(waveform(vcd))
+    assert waves[0] == waves[1]
+    if case == "alias":  # STR and 10 NOPs: 12 cycles at 32 MHz
+        times = [t for t, _ in waves[0]["PA5"][2:]]
+        assert np.diff(times)[::2].tolist() == [375_000] * 3
+
+
 def test_syscfg_vrefint_ready_and_an_unmodelled_remap(firmware):
     report = sim.run(sim.load_elf(gpio(firmware, "syscfg")))
     assert (report.status, report.exit_code) == ("ok", 0), report.problem

@@ -19,6 +19,11 @@
  *            PULSES times: a pulse of one store's cycles each.
  *   lock_empty LCKR's key sequence with no LCK bit: LCKK reads 1 and LCKR is frozen (a
  *            second sequence for PB5 locks nothing: its MODER still takes a write).
+ *   alias    one block: a RAM store through r3, r3 then set to BSRR and a store through it,
+ *            10 NOPs, BRR through another register, 10 NOPs; three times: PA5 pulses 12 cycles
+ *            wide (STR and the NOPs), the RAM store's register now equal to BSRR's address.
+ *   stm      one block: STMIA writing ODR (PA5 1) and BSRR (PA5 0) in one instruction, then a
+ *            RAM store and 20 NOPs; three times: PA5 pulses no wider than the STM.
  *   syscfg   CFGR3's VREFINT_RDYF read (HAL_ADCEx_EnableVREFINT waits for it), then CFGR1
  *            written (the memory remap: not modelled, listed).
  * Exit status 0 when every check holds, else the number of the first that failed.
@@ -202,6 +207,33 @@ int main(void)
     GPIO(PORTB, LCKR) = (1u << 16) | key;
     GPIO(PORTB, MODER) = 0u;
     return GPIO(PORTB, MODER) == 0u && GPIO(PORTB, LCKR) == (1u << 16) ? 0 : 2;
+#elif CASE_alias || CASE_stm
+    static volatile uint32_t ram;
+    RCC_IOPENR |= 1u;
+    pin_mode(PORTA, 5, 1, 0, 0);
+    for (int i = 0; i < 3; i++) {
+#if CASE_alias
+        __asm volatile("mov r3, %[ram]\n\tstr %[bit], [r3]\n\tmov r3, %[bsrr]\n\t"
+                       "str %[bit], [r3]\n\t"
+                       "nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\t"
+                       "str %[bit], [%[bsrr], #16]\n\t"
+                       "nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop"
+                       :
+                       : [ram] "l"(&ram), [bsrr] "l"(&GPIO(PORTA, BSRR)), [bit] "l"(1u << 5)
+                       : "r3", "memory");
+#else
+        register volatile uint32_t *odr __asm__("r0") = &GPIO(PORTA, ODR);
+        register uint32_t set __asm__("r1") = 1u << 5;       /* ODR: PA5 1 */
+        register uint32_t reset __asm__("r2") = 1u << 21;    /* BSRR: PA5 0 */
+        __asm volatile("stmia %[odr]!, {%[set], %[reset]}\n\tstr %[set], [%[ram]]\n\t"
+                       "nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\t"
+                       "nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop"
+                       : [odr] "+l"(odr)
+                       : [ram] "l"(&ram), [set] "l"(set), [reset] "l"(reset)
+                       : "memory");
+#endif
+    }
+    return 0;
 #elif CASE_syscfg
     RCC_APB2ENR |= 1u;
     SYSCFG_CFGR3 |= 1u << 8; /* ENBUF_VREFINT_ADC */
@@ -212,6 +244,6 @@ int main(void)
     SYSCFG_CFGR1 = 1u; /* MEM_MODE: system flash at 0 */
     return 0;
 #else
-#error "CASE_blink, button, levels, lock, route, noclock, pulse, lock_empty or syscfg"
+#error "CASE_blink, button, levels, lock, route, noclock, pulse, lock_empty, alias, stm, syscfg"
 #endif
 }

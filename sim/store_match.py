@@ -1,0 +1,116 @@
+"""Which store of a basic block is writing a device now.
+
+Unicorn counts a block's cycles when the block starts, and a device's callback sees the
+block's start as the PC, not the store's (a memory hook would give it, but any memory hook puts
+every store of the firmware on Unicorn's slow path, about 3 times slower). The general
+registers are up to date in the callback, though, so the store can be told from the address it
+writes: the simulator takes back the cycles of the instructions after it, and a pin's or the
+clock's change is timed at its own cycle.
+
+A store ``k`` is the one writing ``address`` when its address, computed from the registers now,
+is ``address`` (a store-multiple's words: any of them), and the registers agree with ``k``
+running now: for each register an instruction before ``k`` in the block writes, the last such
+writer's value (a literal-pool load, a move of a constant or of a register) is the register's
+value now; otherwise an instruction after ``k`` has run and ``k`` ran before (GCC reuses one
+register for each peripheral register it writes in turn). Each device write of a pass through
+the block is matched in turn, so the search starts after the store matched last. None when no
+store fits: the caller then takes the block's end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import capstone
+from capstone import arm_const as A
+
+from sim import faults
+
+Reg = Callable[[str], int]
+
+
+class BlockStores:
+    """The stores of one block's instructions ``code``, and what each instruction writes;
+    ``literal(address)`` reads a word of the literal pool (None: not readable)."""
+
+    def __init__(self, code: list[capstone.CsInsn],
+                 literal: Callable[[int], int | None]) -> None:
+        self.code = code
+        self.stores = [i for i, insn in enumerate(code) if faults.is_store(insn)]
+        self._written = [_written(insn) for insn in code]
+        self._literal = literal
+
+    def find(self, address: int, after: int, reg: Reg) -> int | None:
+        """The position in ``stores`` of the store writing ``address`` now, searching after
+        position ``after`` (the store matched last in this pass: -1 for none; a store-multiple
+        matched last may write again)."""
+        start = after if after >= 0 and self._multiple(self.stores[after]) else after + 1
+        for position in range(max(start, 0), len(self.stores)):
+            index = self.stores[position]
+            if self._writes(index, address, reg) and self._agrees(index, reg):
+                return position
+        return None
+
+    def _multiple(self, index: int) -> bool:
+        return bool(self._mnemonic(index).startswith("stm"))
+
+    def _mnemonic(self, index: int) -> str:
+        return str(self.code[index].mnemonic)
+
+    def _writes(self, index: int, address: int, reg: Reg) -> bool:
+        insn = self.code[index]
+        first = faults.effective_address(insn, reg)  # (a push writes the stack: None)
+        if first is None:
+            return False
+        if self._multiple(index):  # the base register, then the registers stored
+            return first <= address < first + 4 * (len(insn.operands) - 1)
+        return first == address
+
+    def _agrees(self, index: int, reg: Reg) -> bool:
+        """Whether the registers now are what the block's instructions before ``index`` left
+        (as far as their values can be known): the store at ``index`` may be running now."""
+        last: dict[str, int] = {}
+        for i in range(index):
+            for name in self._written[i]:
+                last[name] = i
+        for name, writer in last.items():
+            value = self._value(writer, index, reg)
+            if value is not None and value != reg(name):
+                return False
+        return True
+
+    def _value(self, writer: int, until: int, reg: Reg) -> int | None:
+        """What instruction ``writer`` put in its register, when known: a literal-pool load, a
+        move of a constant, or a move of another register (or an add or subtract of a constant
+        to one) that no instruction in (writer, until) writes."""
+        insn = self.code[writer]
+        ops = insn.operands
+        if insn.id == A.ARM_INS_LDR and len(ops) == 2 and ops[1].type == A.ARM_OP_MEM \
+                and ops[1].mem.base == A.ARM_REG_PC and not ops[1].mem.index:
+            return self._literal(((insn.address + 4) & ~3) + ops[1].mem.disp)
+        offset = 0
+        if insn.id in (A.ARM_INS_ADD, A.ARM_INS_SUB) and len(ops) == 3 \
+                and ops[1].type == A.ARM_OP_REG and ops[2].type == A.ARM_OP_IMM:
+            # (`mov r3, r4` between low registers assembles as `adds r3, r4, #0`)
+            offset = int(ops[2].imm) * (1 if insn.id == A.ARM_INS_ADD else -1)
+        elif insn.id not in (A.ARM_INS_MOV, A.ARM_INS_MOVS) or len(ops) != 2:
+            return None
+        elif ops[1].type == A.ARM_OP_IMM:
+            return int(ops[1].imm) & 0xFFFFFFFF
+        if ops[1].type != A.ARM_OP_REG:
+            return None
+        source = insn.reg_name(ops[1].reg)
+        if source in ("pc", "sp") or source == insn.reg_name(ops[0].reg) or any(
+                source in self._written[i] for i in range(writer + 1, until)):
+            return None
+        return (reg(source) + offset) & 0xFFFFFFFF
+
+
+def _written(insn: capstone.CsInsn) -> frozenset[str]:
+    """The general registers ``insn`` writes (r0-r12, lr; not the PC or flags)."""
+    try:
+        names = {insn.reg_name(r) for r in insn.regs_access()[1]}
+    except capstone.CsError:
+        return frozenset()
+    return frozenset(n for n in names if n and ((n[0] == "r" and n[1:].isdigit()) or n in (
+        "sb", "sl", "fp", "ip", "lr")))
