@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
 import numpy as np
 
 from sim.inputs import InputError, load_npy, read_csv
@@ -158,21 +157,3 @@ class AnalogInput:
             out.append(f"{name}: {self.clamped:,} conversions read a value beyond 0 to "
                        f"{VDDA:g} V, taken as the rail")
         return out
-
-
-class AnalogParam(click.ParamType):  # type: ignore[type-arg]
-    """``--analog CHANNEL=FILE[@RATE]`` on a command line."""
-
-    name = "analog"
-
-    def convert(self, value: object, param: click.Parameter | None,
-                ctx: click.Context | None) -> AnalogSpec:
-        if isinstance(value, AnalogSpec):
-            return value
-        try:
-            spec = parse_spec(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-        if not spec.path.is_file():
-            self.fail(f"{spec.path}: no such file", param, ctx)
-        return spec

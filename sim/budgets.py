@@ -30,7 +30,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sim import session
 from sim.analog import AnalogSpec, check_specs, parse_spec
@@ -51,6 +51,7 @@ from sim.session import RunSpec, SessionError
 from toolchain.profiles import TARGETS
 from toolchain.sizes import parse_size
 
+T = TypeVar("T")
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
 _RUN_KEYS = ("target", "input", "analog", "pin", "max_instructions", "timeout", "run_for")
@@ -214,31 +215,16 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
     for p in inputs:
         if not p.is_file():
             raise bad(f"input file not found: {p}")
-    raw_analog = table.get("analog", [])
-    if isinstance(raw_analog, str):
-        raw_analog = [raw_analog]
-    if not isinstance(raw_analog, list) or not all(isinstance(a, str) for a in raw_analog):
-        raise bad("analog must be CHANNEL=FILE[@RATE] or a list of them")
     try:
-        analog = tuple(parse_spec(a, base) for a in raw_analog)
+        analog = _specs(table, "analog", lambda a: parse_spec(a, base), "CHANNEL=FILE[@RATE]")
         check_specs(list(analog))
+        pins = _specs(table, "pin", lambda a: parse_pin(a, base), "PIN=FILE, PIN=0 or PIN=1")
     except ValueError as exc:
         raise bad(str(exc)) from None
-    for spec in analog:
-        if not spec.path.is_file():
-            raise bad(f"analog input file not found: {spec.path}")
-    raw_pins = table.get("pin", [])
-    if isinstance(raw_pins, str):
-        raw_pins = [raw_pins]
-    if not isinstance(raw_pins, list) or not all(isinstance(a, str) for a in raw_pins):
-        raise bad("pin must be PIN=FILE, PIN=0 or PIN=1, or a list of them")
-    try:
-        pins = tuple(parse_pin(a, base) for a in raw_pins)
-    except ValueError as exc:
-        raise bad(str(exc)) from None
-    for pin in pins:
-        if pin.path is not None and not pin.path.is_file():
-            raise bad(f"pin input file not found: {pin.path}")
+    files = [("analog", a.path) for a in analog] + [("pin", p.path) for p in pins]
+    for kind, path in files:
+        if path is not None and not path.is_file():
+            raise bad(f"{kind} input file not found: {path}")
     max_insns = None
     if "max_instructions" in table:
         max_insns = _int(table["max_instructions"], "max_instructions", bad, minimum=1)
@@ -264,6 +250,18 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
                   analog=analog, pins=pins)
+
+
+def _specs(table: dict[str, Any], key: str, parse: Callable[[str], T],
+           form: str) -> tuple[T, ...]:
+    """A table's ``key``: one spec string or a list of them (``form`` says how one is
+    written), parsed; ValueError with one line otherwise."""
+    raw = table.get(key, [])
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
+        raise ValueError(f"{key} must be {form} or a list of them")
+    return tuple(parse(a) for a in raw)
 
 
 def _int(value: Any, key: str, bad: Callable[[str], BudgetError], minimum: int) -> int:

@@ -15,15 +15,18 @@ from rich.console import RenderableType
 from rich.markup import escape
 
 from sim import plugins, session
-from sim.analog import AnalogParam, AnalogSpec
+from sim.analog import AnalogSpec
+from sim.analog import parse_spec as parse_analog
 from sim.budget_check import sram_budget
 from sim.durations import DurationParam
 from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import devices_table, print_run_summary, targets_table
+from sim.inputs import SpecParam
 from sim.interrupts import stop_on_sigint
 from sim.output_guard import GuardedGroup, PipeConsole, reader_left
-from sim.pins import PinParam, PinSpec
+from sim.pins import PinSpec
+from sim.pins import parse_spec as parse_pin
 from sim.report import EXIT_USAGE, HEAP_UNTRACKED
 from sim.runner import (
     MAX_INSTRUCTIONS,
@@ -39,12 +42,14 @@ from toolchain.sizes import SIZE, format_size
 
 RUN_FOR = DurationParam(MIN_RUN_FOR, MAX_RUN_FOR)
 ANALOG_OPTION = click.option(
-    "--analog", "analog", type=AnalogParam(), multiple=True, metavar="CHANNEL=FILE[@RATE]",
+    "--analog", "analog", type=SpecParam("analog", parse_analog, AnalogSpec), multiple=True,
+    metavar="CHANNEL=FILE[@RATE]",
     help="Volts for an ADC pin (stm32l031: channels 0 to 15; repeatable), from a .csv of one "
          "column or a 1-D .npy: each conversion of the channel reads the next value, or with "
          "@RATE (@100Hz, @1kHz) the value at that device time. Without it a pin reads 0 V.")
 PIN_OPTION = click.option(
-    "--pin", "pins", type=PinParam(), multiple=True, metavar="PIN=FILE|0|1",
+    "--pin", "pins", type=SpecParam("pin", parse_pin, PinSpec), multiple=True,
+    metavar="PIN=FILE|0|1",
     help="Hold a GPIO pin (stm32l031: PA0 to PH15; repeatable) at a level: 0 or 1 for the "
          "whole run, or from a .csv of seconds,level rows (the level from that device time "
          "on: a button, a sensor's data-ready line). Its edges reach the EXTI as the "

@@ -21,9 +21,12 @@ import io
 import math
 import tokenize
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import click
 import numpy as np
 
 
@@ -366,3 +369,25 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
         raise InputError(f"{path}: {len(data):,} bytes, not a whole number of inputs; "
                          f"{fmt.reader} reads {fmt.describe()}")
     return data
+
+
+class SpecParam(click.ParamType):  # type: ignore[type-arg]
+    """A ``--analog`` or ``--pin`` value on a command line: ``parse`` makes it a spec
+    (ValueError: one line), whose file (its ``path``, when it names one) must exist; a spec
+    already made (a default, a caller's) is taken as it is."""
+
+    def __init__(self, name: str, parse: Callable[[str], Any], kind: type) -> None:
+        self.name, self._parse, self._kind = name, parse, kind
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, self._kind):
+            return value
+        try:
+            spec = self._parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        path = getattr(spec, "path", None)
+        if path is not None and not path.is_file():
+            self.fail(f"{path}: no such file", param, ctx)
+        return spec

@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
 import numpy as np
 
 from sim.inputs import InputError, load_npy, read_csv
@@ -144,18 +143,3 @@ class PinInput:
     @property
     def rows(self) -> int:
         return len(self.times)
-
-
-class PinParam(click.ParamType):  # type: ignore[type-arg]
-    """``--pin PIN=FILE|0|1`` on a command line."""
-
-    name = "pin"
-
-    def convert(self, value: object, param: click.Parameter | None,
-                ctx: click.Context | None) -> PinSpec:
-        if isinstance(value, PinSpec):
-            return value
-        try:
-            return parse_spec(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
