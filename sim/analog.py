@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.inputs import InputError, load_npy, read_csv
+from sim.inputs import InputError, read_table
 
 VDDA = 3.0  # volts: the ADC's reference, the part's supply in the simulator
 MAX_SAMPLES = 1 << 24  # values one channel's file may hold (128 MiB as float64)
@@ -93,15 +93,7 @@ def check_specs(specs: list[AnalogSpec]) -> None:
 def load_volts(path: Path) -> np.ndarray:
     """The series of volts in ``path`` (.csv: one column or one row; .npy: one dimension, or
     one column or row); InputError with one line otherwise."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file (an analog input)")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        values = read_csv(path)
-    elif suffix == ".npy":
-        values = load_npy(path)
-    else:
-        raise InputError(f"{path}: an analog input is a .csv or .npy file of volts")
+    values = read_table(path, "an analog input", "volts")
     if values.dtype.kind not in "iuf" or values.ndim > 2 or (
             values.ndim == 2 and min(values.shape) != 1) or values.size == 0:
         raise InputError(f"{path}: an analog input is one series of numbers (volts): one "

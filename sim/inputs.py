@@ -371,6 +371,20 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
     return data
 
 
+def read_table(path: Path, what: str, of: str) -> np.ndarray:
+    """The numbers of a ``.csv`` (read_csv) or ``.npy`` (load_npy) file, ``what`` it is (``"a
+    pin input"``) and ``of`` what (``"volts"``) saying in an InputError with one line why
+    not."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file ({what})")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path)
+    if suffix == ".npy":
+        return load_npy(path)
+    raise InputError(f"{path}: {what} is a .csv or .npy file of {of}")
+
+
 class SpecParam(click.ParamType):  # type: ignore[type-arg]
     """A ``--analog`` or ``--pin`` value on a command line: ``parse`` makes it a spec
     (ValueError: one line), whose file (its ``path``, when it names one) must exist; a spec

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.inputs import InputError, load_npy, read_csv
+from sim.inputs import InputError, read_table
 
 MAX_ROWS = 1 << 24  # level changes one pin's file may hold
 MAX_TIME = 1e6  # seconds: a row's time at most (as --run-for's longest run)
@@ -80,15 +80,7 @@ def check_specs(specs: list[PinSpec], ports: str) -> None:
 def load_levels(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """The (seconds, levels) rows of ``path`` (.csv or .npy of two columns); InputError with
     one line otherwise."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file (a pin input)")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = read_csv(path)
-    elif suffix == ".npy":
-        rows = load_npy(path)
-    else:
-        raise InputError(f"{path}: a pin input is a .csv or .npy file of seconds,level rows")
+    rows = read_table(path, "a pin input", "seconds,level rows")
     if rows.dtype.kind not in "iufb" or rows.ndim != 2 or rows.shape[1] != 2 or not len(rows):
         raise InputError(f"{path}: a pin input is rows of two numbers, seconds and level (0 "
                          f"or 1), not {rows.shape} of {rows.dtype}")
