@@ -14,6 +14,7 @@ Budgets live in ``pyproject.toml`` under ``[tool.ebnn-sim]``, or in a TOML file 
     input = "digit.png"     # file(s) handed to the firmware, the first also its console input
     analog = "3=accel.csv"  # volts for an ADC pin (or a list; "3=accel.csv@100Hz": timed)
     pin = "PA0=button.csv"  # levels for a GPIO pin (or a list; "PA0=1": held all along)
+    reset_clock = true      # start at the part's own reset clock (stm32l031: MSI)
     max_instructions = 100000000
     timeout = 60            # seconds of wall time per run (default 120)
     run_for = "500ms"       # device time, then the run ends ok (firmware that never exits)
@@ -54,7 +55,8 @@ from toolchain.sizes import parse_size
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
-_RUN_KEYS = ("target", "input", "analog", "pin", "max_instructions", "timeout", "run_for")
+_RUN_KEYS = ("target", "input", "analog", "pin", "reset_clock", "max_instructions", "timeout",
+             "run_for")
 KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
 
 
@@ -78,6 +80,7 @@ class Budget:
     max_instructions: int | None = None
     timeout: float = DEFAULT_TIMEOUT
     run_for: float | None = None  # seconds of device time
+    reset_clock: bool = False  # the part's own clock at reset (RunSpec.reset_clock)
     analog: tuple[AnalogSpec, ...] = ()  # volts for the ADC's pins (sim/analog.py)
     pins: tuple[PinSpec, ...] = ()  # levels for the GPIO pins (sim/pins.py)
 
@@ -247,9 +250,12 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
             raise bad(f"run_for: {exc}") from None
         if not MIN_RUN_FOR <= run_for <= MAX_RUN_FOR:
             raise bad("run_for = " + out_of_range(value, MIN_RUN_FOR, MAX_RUN_FOR))
+    reset_clock = table.get("reset_clock", False)
+    if not isinstance(reset_clock, bool):
+        raise bad(f"reset_clock = {reset_clock!r}: true or false")
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
-                  analog=analog, pins=pins)
+                  analog=analog, pins=pins, reset_clock=reset_clock)
 
 
 def _specs(table: dict[str, Any], key: str, parse: Callable[[str], T],
@@ -290,6 +296,7 @@ class _RunKey:
     run_for: float | None
     analog: tuple[AnalogSpec, ...] = ()
     pins: tuple[PinSpec, ...] = ()
+    reset_clock: bool = False
 
 
 def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
@@ -306,7 +313,7 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
             for f in files:
                 key = _RunKey(f.resolve(), budget.target, budget.inputs,
                               budget.max_instructions, budget.timeout, budget.run_for,
-                              budget.analog, budget.pins)
+                              budget.analog, budget.pins, budget.reset_clock)
                 runs.setdefault(key, [])
                 if budget not in runs[key]:
                     runs[key].append(budget)
@@ -441,6 +448,8 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
             if len({k.run_for for k in same}) > 1:
                 parts.append("run_for " + (format_duration(key.run_for) if key.run_for
                                            else "none"))
+            if len({k.reset_clock for k in same}) > 1:
+                parts.append("reset clock" if key.reset_clock else "profile's clock")
             name += f" ({'; '.join(parts)})"
         names[key] = name
     return names
@@ -455,7 +464,7 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
                    timeout=key.timeout, run_for=key.run_for, inputs=key.inputs, fit_image=True,
                    interruptible=True, analog=key.analog, pins=key.pins,
-                   warn=notes.append)
+                   reset_clock=key.reset_clock, warn=notes.append)
     try:
         report = session.run(key.elf, spec)
     except SessionError as exc:

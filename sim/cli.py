@@ -54,6 +54,12 @@ PIN_OPTION = click.option(
          "whole run, or from a .csv of seconds,level rows (the level from that device time "
          "on: a button, a sensor's data-ready line). Its edges reach the EXTI as the "
          "firmware routes them (SYSCFG EXTICR). Without it a pin floats or takes its pull.")
+RESET_CLOCK_OPTION = click.option(
+    "--reset-clock", is_flag=True,
+    help="Start the core at the part's own clock at reset (stm32l031: MSI, 2.097 MHz, no "
+         "flash wait state), as the chip does, instead of the profile's clock until the "
+         "firmware first sets one up: vendor code before its clock set-up (HAL_Init, a "
+         "HAL_Delay there) is then timed as on the chip.")
 
 # The console for messages and summaries (stderr). Plugin commands print through it too, with
 # ``fail`` for their errors, so that every command of ebnn-sim looks and behaves alike.
@@ -168,6 +174,7 @@ def main() -> None:
                    "the input format an `ebnn build` ELF records: docs/data.md).")
 @ANALOG_OPTION
 @PIN_OPTION
+@RESET_CLOCK_OPTION
 @click.option("--vcd", "vcd_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None,
               help="Write the GPIO pins' levels over the run (those that changed or --pin "
@@ -192,8 +199,9 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         max_instructions: int | None,
         timeout: float | None, run_for: float | None, wait_states: int | None,
         inputs: tuple[Path, ...], analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
-        vcd_path: Path | None, output_dir: Path | None, json_path: Path | None, quiet: bool,
-        vector_faults: bool, strict_peripherals: bool) -> None:
+        reset_clock: bool, vcd_path: Path | None, output_dir: Path | None,
+        json_path: Path | None, quiet: bool, vector_faults: bool,
+        strict_peripherals: bool) -> None:
     """Run ELF from its reset vector until it exits, faults, hits a limit or has run for
     --run-for.
 
@@ -226,7 +234,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                    budgets={"sram": sram_budget(sram, max_sram), "flash": flash,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals,
-                   analog=analog, pins=pins, vcd=vcd_path, warn=_warn)
+                   analog=analog, pins=pins, vcd=vcd_path, reset_clock=reset_clock,
+                   warn=_warn)
     try:
         report = session.run(elf, spec, prepared=lambda sim: stop.append(sim.interrupt))
     except SessionError as exc:
@@ -375,6 +384,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
                    "Default: the target's, or those the firmware sets (STM32L0 FLASH_ACR).")
 @ANALOG_OPTION
 @PIN_OPTION
+@RESET_CLOCK_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files, "
                    "as for `run`.")
@@ -394,7 +404,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
                 flash: int | None, max_instructions: int | None, timeout: float | None,
                 run_for: float | None, wait_states: int | None,
                 analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
-                output_dir: Path | None, json_path: Path | None,
+                reset_clock: bool, output_dir: Path | None, json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
     the hottest instructions with their source lines, and memory against the SRAM budget.
@@ -412,7 +422,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, run_for=run_for,
                    inputs=inputs, output_dir=output_dir, budgets={"sram": sram, "flash": flash},
-                   analog=analog, pins=pins, warn=_warn)
+                   analog=analog, pins=pins, reset_clock=reset_clock, warn=_warn)
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:

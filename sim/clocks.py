@@ -114,10 +114,12 @@ class ClockLog:
 
 
 def clock_rows(initial_hz: int, initial_wait_states: int, changes: list[ClockChange],
-               most: int = 6, total: int | None = None) -> list[tuple[str, str]]:
+               most: int = 6, total: int | None = None,
+               initial: str = "") -> list[tuple[str, str]]:
     """What a run's clock was, a (frequency, since when and from what) row a piece, ``most``
     at most (the first and the last ones, with a count of those between: ``total`` changes in
-    all, when ``changes`` keeps only some); none when it never changed."""
+    all, when ``changes`` keeps only some); none when it never changed. ``initial``: what the
+    clock at reset is ("": the target's)."""
     if not changes:
         return []
     total = len(changes) if total is None else total
@@ -125,7 +127,8 @@ def clock_rows(initial_hz: int, initial_wait_states: int, changes: list[ClockCha
     def states(n: int) -> str:
         return "1 wait state" if n == 1 else f"{n} wait states"
 
-    rows = [(format_hz(initial_hz), f"from reset (the target's), {states(initial_wait_states)}")]
+    source = initial or "the target's"
+    rows = [(format_hz(initial_hz), f"from reset ({source}), {states(initial_wait_states)}")]
     rows += [(format_hz(c.hz), f"from {c.seconds * 1e3:,.3f} ms: {c.source}, "
               f"{states(c.wait_states)}") for c in changes]
     if total + 1 > most:

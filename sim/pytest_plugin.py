@@ -15,6 +15,7 @@ then ends "ok" with the firmware still running), ``wait_states``, ``inputs`` (ho
 firmware may read; the first is also its console input, ``.npy``/``.png`` converted to pixel bytes),
 ``analog`` (volts for the ADC's pins: ``["3=accel.csv", "4=gyro.csv@100Hz"]``, as ``--analog``),
 ``pins`` (levels for the GPIO pins: ``["PA0=button.csv", "PB3=1"]``, as ``--pin``),
+``reset_clock`` (start at the part's own reset clock, as ``--reset-clock``),
 ``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``. With ``check=True``
 (the default) the test fails when the firmware faults, hits a limit, exits non-zero or breaks a
 budget; pass ``check=False`` to assert on such runs yourself.
@@ -131,6 +132,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         inputs: Sequence[str | os.PathLike[str]] = (),
         analog: "Sequence[str | AnalogSpec] | str" = (),
         pins: "Sequence[str | PinSpec] | str | PinSpec" = (),
+        reset_clock: bool = False,
         stdin: bytes | None = None,
         output_dir: str | os.PathLike[str] | None = None,
         cmdline: str = "",
@@ -156,7 +158,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                 budgets={"sram": sram_budget(sram_b, _size(max_sram, "max_sram")),
                          "flash": flash_b, "stack": _size(max_stack, "max_stack"),
                          "cycles": max_cycles},
-                analog=specs, pins=pin_specs)
+                analog=specs, pins=pin_specs, reset_clock=reset_clock)
         except ValueError as exc:  # a budget not a whole number >= 0, a bad analog or pin
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
         try:

@@ -84,6 +84,8 @@ class RunReport:
     seconds: float | None = None
     sleep_seconds: float | None = None
     clocks: list[ClockChange] = field(default_factory=list)
+    # what the clock at reset (clock_hz) is: "" for the target's, else the part's (--reset-clock)
+    clock_source: str = ""
     clock_changes: int = 0  # in all (``clocks`` keeps the first and last 100)
     # what the firmware did that the chip does not allow, though the run went on ("at 0.010
     # ms: the core's clock, 32 MHz, is beyond the 16 MHz RM0377 allows in voltage range 2 ...")
@@ -120,7 +122,8 @@ class RunReport:
     def clock_text(self) -> str:
         """``32 MHz``, or with a clock the firmware set up, the one it ended at."""
         if not self.clocks:
-            return f"{self.clock_hz / 1e6:g} MHz"
+            return format_hz(self.clock_hz) + (f", {self.clock_source}" if self.clock_source
+                                               else "")
         return f"{format_hz(self.clocks[-1].hz)} at the end, set up by the firmware"
 
     @property
@@ -128,7 +131,8 @@ class RunReport:
         """The clock the firmware set up, a (frequency, since when and from what) row a
         change; none if it did not."""
         return clock_rows(self.clock_hz, self.flash_wait_states, self.clocks,
-                          total=max(self.clock_changes, len(self.clocks)))
+                          total=max(self.clock_changes, len(self.clocks)),
+                          initial=self.clock_source)
 
     @property
     def sram_peak(self) -> int:

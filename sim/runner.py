@@ -169,6 +169,9 @@ class RunOptions:
     # levels for the GPIO pins (sim/pins.py), read when the simulator is made: InputError
     pins: Sequence[PinSpec] = ()
     vcd: Path | None = None  # the GPIO pins' waveform, written at the run's end
+    # start at the part's own reset clock (the STM32L0's MSI), not the profile's, managed by
+    # the part's registers from the first cycle
+    reset_clock: bool = False
 
 
 def check_options(opts: RunOptions) -> None:
@@ -350,9 +353,12 @@ class Simulator:
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
         self._resume: int | None = None  # where to go on after a hint instruction (WFE, SEV)
         self._hook_error: BaseException | None = None  # raised in a native callback
-        self._clock = ClockLog(self.target.clock_hz)  # the core's clock over a run
-        self._wait_states = self.wait_states  # the flash wait states now
         self.devices = devices.create(self.target.devices, self)
+        # the clock at reset: the profile's, or with reset_clock the part's (hz, wait states,
+        # what it is), which its clock control tells
+        self._reset_clock = self._part_reset_clock() if opts.reset_clock else None
+        self._clock = ClockLog(self.clock_at_reset)  # the core's clock over a run
+        self._wait_states = self.wait_states_at_reset  # the flash wait states now
         self._analog = self._load_analog(opts.analog)
         self._pins = self._load_pins(opts.pins)
         self._pin_trace = PinTrace(waveform=opts.vcd is not None)
@@ -1060,9 +1066,9 @@ class Simulator:
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         self._counter.reset(sp0, reset)
         self._irq_drivers: dict[int, set[object]] = {}  # the sources holding each line high
-        self._clock = ClockLog(self.target.clock_hz)
-        self._wait_states = self.wait_states
-        self._counter.set_refill(self.timing.branch_refill + self.wait_states)
+        self._clock = ClockLog(self.clock_at_reset)
+        self._wait_states = self.wait_states_at_reset
+        self._counter.set_refill(self.timing.branch_refill + self._wait_states)
         for pin in self._pins.values():
             pin.reset()
         self._pin_trace.reset()
@@ -1246,8 +1252,9 @@ class Simulator:
 
     def _ticks(self) -> int:
         """Device time in periods of the target's clock (semihosting's clock: SYS_CLOCK,
-        SYS_ELAPSED at SYS_TICKFREQ): the cycles, unless the firmware set a clock up."""
-        if not self._clock.varied:
+        SYS_ELAPSED at SYS_TICKFREQ): the cycles, unless the firmware set a clock up or the run
+        started at the part's reset clock."""
+        if not self._clock.varied and self._reset_clock is None:
             return self._counter.cycles
         seconds = self._clock.seconds(self._counter.cycles, self.exceptions.sleep_cycles)
         return int(seconds * self.target.clock_hz)
@@ -1257,7 +1264,35 @@ class Simulator:
         """--run-for in cycles at the target clock (at least one; replanned when the firmware
         changes the clock: set_clock); 0 without it."""
         run_for = self.options.run_for
-        return 0 if run_for is None else max(1, round(run_for * self.target.clock_hz))
+        return 0 if run_for is None else max(1, round(run_for * self.clock_at_reset))
+
+    def _part_reset_clock(self) -> tuple[int, int, str]:
+        """The part's own clock at reset (reset_clock); ImageError for a target whose clock
+        control the simulator does not model."""
+        for dev in self.devices:
+            reset_clock = getattr(dev, "reset_clock", None)
+            if reset_clock is not None:
+                clock: tuple[int, int, str] = reset_clock()
+                return clock
+        raise ImageError(f"--reset-clock needs a target whose clock control the simulator "
+                         f"models (stm32l031); {self.target.name} has none")
+
+    @property
+    def clock_at_reset(self) -> int:
+        """The core's clock when a run starts: the profile's, or the part's (reset_clock)."""
+        return self.target.clock_hz if self._reset_clock is None else self._reset_clock[0]
+
+    @property
+    def wait_states_at_reset(self) -> int:
+        """Flash wait states when a run starts: the profile's or those given for the run; with
+        reset_clock the part's (unless given)."""
+        if self._reset_clock is None or self.options.flash_wait_states is not None:
+            return self.wait_states
+        return self._reset_clock[1]
+
+    @property
+    def at_reset_clock(self) -> bool:
+        return self._reset_clock is not None
 
     def _elapse(self) -> None:
         """The run's --run-for time is up: stop at this block boundary (or this sleep)."""
@@ -1662,7 +1697,7 @@ class Simulator:
             elf=str(self.image.path),
             target=self.target.name,
             core=self.target.core,
-            clock_hz=self.target.clock_hz,
+            clock_hz=self.clock_at_reset,
             status=status,
             exit_code=self._exit,
             instructions=max(insns, 0),
@@ -1679,7 +1714,8 @@ class Simulator:
             stdout_dropped=self._sh.console.dropped,
             fault=fault,
             wall_seconds=wall,
-            flash_wait_states=self.wait_states,
+            flash_wait_states=self.wait_states_at_reset,
+            clock_source="" if self._reset_clock is None else self._reset_clock[2],
             refusals=[str(r) for r in self._sh.refusals],
             sleep_cycles=model.sleep_cycles,
             exceptions={exception_name(n): k for n, k in sorted(stats.taken.items())},

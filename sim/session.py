@@ -79,6 +79,7 @@ class RunSpec:
     analog: Sequence[AnalogSpec] = ()  # volts for the ADC's pins (sim/analog.py)
     pins: Sequence[PinSpec] = ()  # levels for the GPIO pins (sim/pins.py)
     vcd: Path | None = None  # the GPIO pins' waveform, written at the run's end
+    reset_clock: bool = False  # start at the part's own reset clock (stm32l031: MSI)
 
     def __post_init__(self) -> None:
         check_limits(self.budgets)
@@ -116,7 +117,7 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
             stdin=None if console is None else io.BytesIO(console),
             output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline,
             vector_faults=spec.vector_faults, strict_peripherals=spec.strict_peripherals,
-            analog=spec.analog, pins=spec.pins, vcd=spec.vcd)
+            analog=spec.analog, pins=spec.pins, vcd=spec.vcd, reset_clock=spec.reset_clock)
         return Simulator(image, options)
     except (ImageError, ValueError, InputError) as exc:
         raise SessionError(str(exc), image.path) from None

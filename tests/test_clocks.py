@@ -2,6 +2,8 @@
 interface): device time piece by piece, the clock tree, the peripherals following a change,
 --run-for, the report and the budgets in milliseconds."""
 
+import json
+
 import pytest
 
 import sim
@@ -474,3 +476,44 @@ def test_vos_00_keeps_the_voltage_range(part):
     write(part, "stm32l0_pwr", 0, 0)  # 00: not a range
     assert part.device("stm32l0_pwr").read(0, 4) >> 11 & 3 == 1
     assert any("VOS ignored: 00 is not a voltage range" in k for k in part._unmodelled)
+
+
+def test_reset_clock_starts_at_the_parts_own_clock(firmware, cli, tmp_path, ebnn_sim):
+    """--reset-clock: MSI (2.097 MHz, no wait state) from the first cycle, as the chip starts,
+    not the profile's 32 MHz until the firmware's first clock write; the firmware's write of
+    the same clock is then no change, SYS_CLOCK counts device time, and a set-up after it is
+    a change from the part's clock."""
+    res = cli("run", clock_program(firmware, "tick"), "--reset-clock", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    r = res.report
+    assert (r["clock_hz"], r["clock_source"], r["clocks"]) == (
+        MSI5, "MSI range 5, the part's clock at reset", [])
+    assert r["stdout"] == "10\n"  # 100 ms of SysTick at MSI, as without the option
+    assert r["time_ms"] == pytest.approx(r["cycles"] / MSI5 * 1e3)
+    summary = cli("run", clock_program(firmware, "tick"), "--reset-clock", json=False)
+    text = " ".join(summary.stderr.split())
+    assert "(stm32l031: cortex-m0plus @ 2.097 MHz, MSI range 5, the part's clock at reset)" \
+        in text and "0 flash wait states per refill" in text
+
+    up = cli("run", clock_program(firmware, "overclock"), "--reset-clock", json=False)
+    text = " ".join(up.stderr.split())
+    assert "2.097 MHz from reset (MSI range 5, the part's clock at reset), 0 wait states" \
+        in text and "32 MHz from" in text
+
+    curie = cli("run", firmware("hello.c"), "--reset-clock", json=False)
+    assert curie.returncode == 2
+    assert "--reset-clock needs a target whose clock control the simulator models" \
+        in curie.stderr
+
+    elf = clock_program(firmware, "tick")
+    config = tmp_path / "budgets.toml"
+    config.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\nreset_clock = true\n')
+    out = tmp_path / "check.json"
+    checked = cli("check", "--config", config, "--json", out, json=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    [result] = json.loads(out.read_text())["elfs"]
+    assert result["report"]["clock_hz"] == MSI5
+    config.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\nreset_clock = "yes"\n')
+    bad = cli("check", "--config", config, json=False)
+    assert bad.returncode == 2 and "reset_clock = 'yes': true or false" in bad.stderr
+    assert ebnn_sim(elf, reset_clock=True).clock_hz == MSI5

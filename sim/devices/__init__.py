@@ -65,6 +65,11 @@ class DeviceHost(Protocol):
         after this (their settle before, their restart after)."""
 
     @property
+    def at_reset_clock(self) -> bool:
+        """--reset-clock: the part starts at its own reset clock, which its clock control
+        manages from the first cycle (not the profile's until the firmware sets one up)."""
+
+    @property
     def flash_size(self) -> int:
         """Bytes of flash the run maps."""
 

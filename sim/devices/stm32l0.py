@@ -137,8 +137,9 @@ class Stm32l0Rcc(Device):
         self.csr = _POWER_ON
         self._regs = dict(_STORED_RESET)
         # the firmware sets the clock up itself (it wrote CFGR, ICSCR or FLASH_ACR): the core
-        # runs at HCLK from then on; before, at the profile's clock
-        self.managed = False
+        # runs at HCLK from then on; before, at the profile's clock (with --reset-clock, the
+        # part's from the start)
+        self.managed = bool(getattr(self.host, "at_reset_clock", False))
         self.stopped = False  # in Stop mode: the core domain's clocks are off
         self._woken = False  # the clock change under way is Stop mode's end
 
@@ -189,6 +190,11 @@ class Stm32l0Rcc(Device):
         div = self.ahb_divider()
         return hz // div, (source + (f", AHB / {div}" if div > 1 else "")
                            + (", woken from Stop mode" if self._woken else ""))
+
+    def reset_clock(self) -> tuple[int, int, str]:
+        """The part's clock at reset (--reset-clock): MSI range 5, no flash wait state."""
+        msi = _STORED_RESET[ICSCR] >> 13 & 7
+        return 32_768 << (msi + 1), 0, f"MSI range {msi}, the part's clock at reset"
 
     # --- Stop mode ----------------------------------------------------------------------------
     def deep_sleep(self) -> DeepSleep | None:

@@ -37,6 +37,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "target": report.target,
         "core": report.core,
         "clock_hz": report.clock_hz,
+        "clock_source": report.clock_source,
         "flash_wait_states": report.flash_wait_states,
         "sram": {
             "size": report.sram_size,

@@ -21,6 +21,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from sim.clocks import format_hz
 from sim.diff import section_title
 from sim.durations import format_duration
 from sim.report import HEAP_UNTRACKED
@@ -109,7 +110,7 @@ def print_run_summary(report: RunReport, console: Console) -> None:
     table.add_row("cycles", f"{report.cycles:,}",
                   "estimate, flash wait states as the firmware set them" if varied else
                   f"estimate, {ws} flash wait state{'' if ws == 1 else 's'} per refill")
-    mhz = "the firmware's clocks" if report.clocks else f"{report.clock_hz / 1e6:g} MHz"
+    mhz = "the firmware's clocks" if report.clocks else format_hz(report.clock_hz)
     if report.sleep_cycles:  # the time the core ran; asleep it spent more
         table.add_row("time", f"{report.time_ms:,.3f} ms",
                       f"at {mhz} awake, + {report.sleep_ms:,.3f} ms asleep")
