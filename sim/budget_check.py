@@ -107,7 +107,7 @@ def compare(report: RunReport, limits: Mapping[str, int | None], where: str = ""
     if ms is not None:
         # cycles <= ms * f / 1000  <=>  cycles <= floor(ms * f / 1000) for whole cycles
         hz: float = report.clock_hz
-        note = f"{ms:g} ms at {hz / 1e6:g} MHz"
+        note = f"{ms:g} ms at {format_hz(hz)}"
         if report.clocks and report.time_ms > 0:
             # the firmware's clocks: time <= ms  <=>  cycles <= ms at the run's mean clock
             hz = report.cycles / report.time_ms * 1000

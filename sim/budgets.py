@@ -266,7 +266,7 @@ def _specs(table: dict[str, Any], key: str, parse: Callable[[str], T],
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
-        raise ValueError(f"{key} must be {form} or a list of them")
+        raise ValueError(f"{key} must be {form}, or a list of them")
     return tuple(parse(a) for a in raw)
 
 

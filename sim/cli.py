@@ -165,7 +165,8 @@ def main() -> None:
                    "firmware that never exits (a vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill, for the whole run. "
-                   "Default: the target's, or those the firmware sets (STM32L0 FLASH_ACR).")
+                   "Default: the target's (with --reset-clock the part's: none), or those the "
+                   "firmware sets (STM32L0 FLASH_ACR).")
 @click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               multiple=True,
               help="A host file the firmware may open for reading (repeatable). The first one "
@@ -381,7 +382,8 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
                    "firmware that never exits (a vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
               help="Flash wait states added to each pipeline refill, for the whole run. "
-                   "Default: the target's, or those the firmware sets (STM32L0 FLASH_ACR).")
+                   "Default: the target's (with --reset-clock the part's: none), or those the "
+                   "firmware sets (STM32L0 FLASH_ACR).")
 @ANALOG_OPTION
 @PIN_OPTION
 @RESET_CLOCK_OPTION

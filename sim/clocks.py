@@ -102,7 +102,8 @@ class ClockLog:
 
     @property
     def varied(self) -> bool:
-        """Whether the firmware changed the clock (or its wait states) during the run."""
+        """Whether the firmware changed the clock (or its wait states) during the run (from
+        the clock at reset: the profile's, or the part's with --reset-clock)."""
         return self.count > 0
 
     def changes(self, until: int | None = None) -> list[ClockChange]:

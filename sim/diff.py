@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from sim.clocks import format_hz
 from sim.durations import format_duration
 
 
@@ -344,13 +345,22 @@ def _notes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
     def where(data: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(_text(data, k) for k in ("target", "core", "clock_hz"))
 
+    def clock(hz: Any) -> str:
+        return format_hz(hz) if _is_number(hz) else str(hz)[:20]
+
     b, h = where(base), where(head)
-    if all(x is not None for x in b + h) and b != h:
+    if all(x is not None for x in b + h) and b[:2] != h[:2]:
         def show(t: tuple[Any, ...]) -> str:
-            clock = f"{t[2] / 1e6:g} MHz" if _is_number(t[2]) else str(t[2])[:20]
-            return f"{str(t[0])[:30]} ({str(t[1])[:20]} @ {clock})"
+            return f"{str(t[0])[:30]} ({str(t[1])[:20]} @ {clock(t[2])})"
         notes.append(f"different targets: base {show(b)}, head {show(h)}; cycles and time "
                      "compare different cores or clocks")
+    elif all(x is not None for x in b + h) and b[2] != h[2]:
+        def source(data: dict[str, Any], t: tuple[Any, ...]) -> str:
+            text = _text(data, "clock_source")
+            return clock(t[2]) + (f" ({str(text)[:60]})" if isinstance(text, str) and text
+                                  else "")
+        notes.append(f"different clocks at reset: base {source(base, b)}, head "
+                     f"{source(head, h)} (--reset-clock): time compares different clocks")
     return notes
 
 

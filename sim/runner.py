@@ -1274,8 +1274,8 @@ class Simulator:
             if reset_clock is not None:
                 clock: tuple[int, int, str] = reset_clock()
                 return clock
-        raise ImageError(f"--reset-clock needs a target whose clock control the simulator "
-                         f"models (stm32l031); {self.target.name} has none")
+        raise ImageError(f"--reset-clock (reset_clock) needs a target whose clock control the "
+                         f"simulator models (stm32l031); {self.target.name} has none")
 
     @property
     def clock_at_reset(self) -> int:

@@ -502,7 +502,7 @@ def test_reset_clock_starts_at_the_parts_own_clock(firmware, cli, tmp_path, ebnn
 
     curie = cli("run", firmware("hello.c"), "--reset-clock", json=False)
     assert curie.returncode == 2
-    assert "--reset-clock needs a target whose clock control the simulator models" \
+    assert "needs a target whose clock control the simulator models (stm32l031)" \
         in curie.stderr
 
     elf = clock_program(firmware, "tick")
@@ -517,3 +517,22 @@ def test_reset_clock_starts_at_the_parts_own_clock(firmware, cli, tmp_path, ebnn
     bad = cli("check", "--config", config, json=False)
     assert bad.returncode == 2 and "reset_clock = 'yes': true or false" in bad.stderr
     assert ebnn_sim(elf, reset_clock=True).clock_hz == MSI5
+
+
+def test_reset_clock_with_run_for_and_in_a_diff(firmware, cli, tmp_path):
+    """--run-for is device time at the part's clock from the start (50 ms: ~50 SysTick ticks
+    of 1 ms at MSI); `ebnn-sim diff` of runs with and without it names the clocks at reset."""
+    elf = clock_program(firmware, "forever")
+    res = cli("run", elf, "--reset-clock", "--run-for", "50ms", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    r = res.report
+    assert r["exceptions"]["taken"]["SysTick"] in (49, 50)
+    assert 50 <= r["time_ms"] + r["sleep_ms"] < 50.01
+    plain = cli("run", elf, "--run-for", "50ms", *LIMIT)
+    base, head = tmp_path / "base.json", tmp_path / "head.json"
+    base.write_text(json.dumps(plain.report))
+    head.write_text(json.dumps(r))
+    diffed = cli("diff", base, head, json=False)
+    text = " ".join((diffed.stdout + diffed.stderr).split())
+    assert "different clocks at reset: base 32 MHz, head 2.097 MHz (MSI range 5, the part's " \
+           "clock at reset)" in text and "different targets" not in text

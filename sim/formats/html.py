@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.clocks import format_hz
 from sim.durations import format_duration
 from sim.formats.text import pct_of
 from toolchain.sizes import format_size
@@ -202,7 +203,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
         f'<tr><td>cycles</td><td class="n">{total.cycles:,}</td>'
         "<td>estimate (per-instruction timing table + refill per taken branch)</td></tr>",
         f'<tr><td>time</td><td class="n">{r.time_ms:,.3f} ms</td>'
-        f"<td>at {'the firmware&#x27;s clocks' if r.clocks else f'{r.clock_hz / 1e6:g} MHz'}"
+        f"<td>at {'the firmware&#x27;s clocks' if r.clocks else format_hz(r.clock_hz)}"
         "</td></tr>",
         *(f'<tr><td>{"clock" if i == 0 else ""}</td><td class="n">{esc(hz)}</td>'
           f"<td>{esc(since)}</td></tr>" for i, (hz, since) in enumerate(r.clock_rows)),
