@@ -60,6 +60,10 @@ RESET_CLOCK_OPTION = click.option(
          "flash wait state), as the chip does, instead of the profile's clock until the "
          "firmware first sets one up: vendor code before its clock set-up (HAL_Init, a "
          "HAL_Delay there) is then timed as on the chip.")
+VCD_OPTION = click.option(
+    "--vcd", "vcd_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Write the GPIO pins' levels over the run (those that changed or --pin drove) as a "
+         "waveform: a Value Change Dump that GTKWave or PulseView opens.")
 
 # The console for messages and summaries (stderr). Plugin commands print through it too, with
 # ``fail`` for their errors, so that every command of ebnn-sim looks and behaves alike.
@@ -176,10 +180,7 @@ def main() -> None:
 @ANALOG_OPTION
 @PIN_OPTION
 @RESET_CLOCK_OPTION
-@click.option("--vcd", "vcd_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=None,
-              help="Write the GPIO pins' levels over the run (those that changed or --pin "
-                   "drove) as a waveform: a Value Change Dump that GTKWave or PulseView opens.")
+@VCD_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files. "
                    "Without it, opening a file for writing is refused.")
@@ -387,6 +388,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @ANALOG_OPTION
 @PIN_OPTION
 @RESET_CLOCK_OPTION
+@VCD_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files, "
                    "as for `run`.")
@@ -406,7 +408,8 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
                 flash: int | None, max_instructions: int | None, timeout: float | None,
                 run_for: float | None, wait_states: int | None,
                 analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
-                reset_clock: bool, output_dir: Path | None, json_path: Path | None,
+                reset_clock: bool, vcd_path: Path | None, output_dir: Path | None,
+                json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
     the hottest instructions with their source lines, and memory against the SRAM budget.
@@ -424,7 +427,8 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, run_for=run_for,
                    inputs=inputs, output_dir=output_dir, budgets={"sram": sram, "flash": flash},
-                   analog=analog, pins=pins, reset_clock=reset_clock, warn=_warn)
+                   analog=analog, pins=pins, reset_clock=reset_clock, vcd=vcd_path,
+                   warn=_warn)
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:
@@ -441,6 +445,8 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     if html_path is not None:
         write_text(html_path, render_html(prof))
     print_profile(prof, PipeConsole(highlight=False))
+    if vcd_path is not None and prof.report.vcd is None:  # (its warning says why)
+        fail(f"the pins' waveform was not written to {vcd_path}")
     sys.exit(prof.report.exit_status)
 
 

@@ -351,3 +351,10 @@ def test_a_npy_of_rows_drives_a_pin(firmware, cli, tmp_path):
     np.save(rows, np.array([[0.001, 0], [0.002, 1], [0.003, 0], [0.004, 1], [0.005, 0]]))
     res = cli("run", gpio(firmware, "button"), "--pin", f"PA0={rows}", *LIMIT)
     assert res.returncode == 0 and res.report["stdout"] == "presses 3\n"
+
+
+def test_profile_writes_the_waveform_too(firmware, cli, tmp_path):
+    vcd = tmp_path / "profile.vcd"
+    res = cli("profile", gpio(firmware, "blink"), "--vcd", vcd, json=False)
+    assert res.returncode == 0, res.stderr
+    assert [v for _, v in waveform(vcd)["PA5"]] == ["z", "0", *["1", "0"] * 5]
