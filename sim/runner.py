@@ -374,10 +374,9 @@ class Simulator:
                 self.uc.mmio_map(start, size, self._device_read(dev, start - dev.base), None,
                                  self._device_write(dev, start - dev.base), None)
         self._device_pc: int | None = None
-        # the stores of blocks and the cycles after each, as _store_cycle finds them (code in
-        # flash only: it cannot change during a run)
+        # the stores of blocks, as _store_cycle finds them (code in flash only: it cannot
+        # change during a run)
         self._block_stores: dict[tuple[int, int], BlockStores] = {}
-        self._after_store: dict[tuple[int, int], int] = {}
         self._store_address: int | None = None  # of the device write being handled
         self._this_store: object = _UNKNOWN  # its store (_current_store), once found
         # the pass through a block (its start, the cycle count at it) and the position of its
@@ -1203,33 +1202,29 @@ class Simulator:
         end = self._counter.cycles
         if self._sleeping is not None or self._store_address is None:
             return end
-        store = self._current_store()
-        if store is None:
+        found = self._current_store()
+        if found is None:
             return end
-        pc, block_end = int(store.address), self._counter.last_block.end
-        key = (pc, block_end)
-        after = self._after_store.get(key)
-        if after is None:
-            rest = pc + int(store.size)
-            after = self._counter.range_facts(rest, block_end)[1] if rest < block_end else 0
-            if self._in_flash(pc):
-                self._after_store[key] = after
-        return end - after
+        stores, position = found
+        return end - stores.cycles_after(position)
 
-    def _current_store(self) -> capstone.CsInsn | None:
-        """The store of the running block that is writing a device now (found once a write):
-        at the PC --strict-peripherals' memory hook noted, else by its address."""
+    def _current_store(self) -> tuple[BlockStores, int] | None:
+        """The running block's stores and the position of the one writing a device now (found
+        once a write): at the PC --strict-peripherals' memory hook noted, else by its
+        address."""
         if self._this_store is not _UNKNOWN:
-            return self._this_store
+            return self._this_store  # type: ignore[return-value]
         block = self._counter.last_block
         stores = self._block_stores.get((block.start, block.end))
         if stores is None:
-            stores = BlockStores(self._last_block_code() or [], self._literal)
+            stores = BlockStores(self._last_block_code() or [], block.end, self._literal,
+                                 lambda start, end: self._counter.range_facts(start, end)[1])
             if self._in_flash(block.start):
                 self._block_stores[(block.start, block.end)] = stores
-        found: capstone.CsInsn | None = None
-        pc = self._device_pc
-        noted = [p for p, i in enumerate(stores.stores) if stores.code[i].address == pc]
+        found: tuple[BlockStores, int] | None = None
+        pc = self._device_pc  # (--strict-peripherals only)
+        noted = [] if pc is None else [
+            p for p, i in enumerate(stores.stores) if stores.code[i].address == pc]
         this_pass = (block.start, self._counter.cycles)
         after = self._matched[1] if self._matched[0] == this_pass else -1
         if noted:
@@ -1239,7 +1234,7 @@ class Simulator:
         else:
             position = stores.find(self._store_address or 0, after, self.read_register)
         if position is not None:
-            found = stores.code[stores.stores[position]]
+            found = (stores, position)
             self._matched = (this_pass, position)
         self._this_store = found
         return found

@@ -30,15 +30,28 @@ Reg = Callable[[str], int]
 
 
 class BlockStores:
-    """The stores of one block's instructions ``code``, and what each instruction writes;
-    ``literal(address)`` reads a word of the literal pool (None: not readable)."""
+    """The stores of one block's instructions ``code`` (the block ends at ``end``), and what
+    each instruction writes; ``literal(address)`` reads a word of the literal pool (None: not
+    readable), ``cycles(start, end)`` counts the cycles of the code in [start, end)."""
 
-    def __init__(self, code: list[capstone.CsInsn],
-                 literal: Callable[[int], int | None]) -> None:
+    def __init__(self, code: list[capstone.CsInsn], end: int,
+                 literal: Callable[[int], int | None],
+                 cycles: Callable[[int, int], int]) -> None:
         self.code = code
         self.stores = [i for i, insn in enumerate(code) if faults.is_store(insn)]
         self._written = [_written(insn) for insn in code]
         self._literal = literal
+        self._end, self._cycles = end, cycles
+        self._after: dict[int, int] = {}
+
+    def cycles_after(self, position: int) -> int:
+        """The cycles of the block's instructions after the store at ``position`` (counted
+        once)."""
+        if position not in self._after:
+            insn = self.code[self.stores[position]]
+            rest = int(insn.address) + int(insn.size)
+            self._after[position] = self._cycles(rest, self._end) if rest < self._end else 0
+        return self._after[position]
 
     def find(self, address: int, after: int, reg: Reg) -> int | None:
         """The position in ``stores`` of the store writing ``address`` now, searching after

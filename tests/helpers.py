@@ -259,3 +259,18 @@ class FakeDeviceHost:
 
     def set_irq_level(self, irq: int, high: bool, source: object = None) -> None:
         self.lines[irq] = high
+
+
+def check_one(cli: Callable[..., Any], tmp_path: Path, elf: Path, line: str,
+              name: str = "budgets") -> tuple[Any, dict[str, Any] | None]:
+    """``ebnn-sim check`` of one budget table for ``elf`` (a 1 KiB stack budget) with the
+    extra key ``line`` (``'pin = "PA0=b.csv"'``), written to ``name``.toml in ``tmp_path``:
+    the command's result, and its one run's report (None when the check did not pass)."""
+    config = tmp_path / f"{name}.toml"
+    config.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\n{line}\n')
+    out = tmp_path / f"{name}.json"
+    res = cli("check", "--config", config, "--json", out, json=False)
+    if res.returncode != 0:
+        return res, None
+    [result] = json.loads(out.read_text())["elfs"]
+    return res, result["report"]

@@ -2,7 +2,6 @@
 STM32L0's ADC as the firmware samples it, a value per conversion or played in device time; the
 check's and the pytest fixture's ``analog``; the refusals."""
 
-import json
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import pytest
 import sim
 from sim.analog import AnalogSpec, parse_spec
 from sim.runner import ImageError
+from tests.helpers import check_one
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")
@@ -122,16 +122,10 @@ def test_check_and_the_fixture_take_analog_values(firmware, cli, tmp_path, ebnn_
     data = tmp_path / "v.csv"
     data.write_text("\n".join(str(volts(c)) for c in CODES))
     elf = pins(firmware, 3)
-    config = tmp_path / "budgets.toml"
-    config.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\nanalog = "3=v.csv"\n')
-    out = tmp_path / "check.json"
-    res = cli("check", "--config", config, "--json", out, json=False)
+    res, report = check_one(cli, tmp_path, elf, 'analog = "3=v.csv"')
     assert res.returncode == 0, res.stdout + res.stderr
-    [result] = json.loads(out.read_text())["elfs"]
-    assert printed(result["report"]["stdout"]) == list(CODES)
-    bad = tmp_path / "bad.toml"
-    bad.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\nanalog = "3=nope.csv"\n')
-    refused = cli("check", "--config", bad, json=False)
+    assert printed(report["stdout"]) == list(CODES)
+    refused, _ = check_one(cli, tmp_path, elf, 'analog = "3=nope.csv"', "bad")
     assert refused.returncode == 2 and "analog input file not found" in refused.stderr
 
     report = ebnn_sim(elf, analog=[f"3={data}"])

@@ -10,6 +10,7 @@ import sim
 from sim.budget_check import compare
 from sim.clocks import ClockLog, clock_rows, format_hz
 from sim.devices.stm32l0 import CFGR, CR, ICSCR
+from tests.helpers import check_one
 from tests.test_exceptions import irq_program
 
 MSI5 = 2_097_152  # MSI range 5: the part's clock after reset
@@ -506,15 +507,10 @@ def test_reset_clock_starts_at_the_parts_own_clock(firmware, cli, tmp_path, ebnn
         in curie.stderr
 
     elf = clock_program(firmware, "tick")
-    config = tmp_path / "budgets.toml"
-    config.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\nreset_clock = true\n')
-    out = tmp_path / "check.json"
-    checked = cli("check", "--config", config, "--json", out, json=False)
+    checked, report = check_one(cli, tmp_path, elf, "reset_clock = true")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    [result] = json.loads(out.read_text())["elfs"]
-    assert result["report"]["clock_hz"] == MSI5
-    config.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\nreset_clock = "yes"\n')
-    bad = cli("check", "--config", config, json=False)
+    assert report["clock_hz"] == MSI5
+    bad, _ = check_one(cli, tmp_path, elf, 'reset_clock = "yes"', "bad")
     assert bad.returncode == 2 and "reset_clock = 'yes': true or false" in bad.stderr
     assert ebnn_sim(elf, reset_clock=True).clock_hz == MSI5
 

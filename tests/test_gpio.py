@@ -2,7 +2,6 @@
 run's pin levels (--pin, sim/pins.py) and the pins' trace (the report's ``pins``, --vcd,
 sim/pin_trace.py)."""
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from vcd.reader import TokenKind, tokenize
 
 import sim
 from sim.pins import PinSpec, parse_spec
+from tests.helpers import check_one
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")
@@ -287,16 +287,10 @@ def test_check_and_the_fixture_take_pin_levels(firmware, cli, tmp_path, ebnn_sim
     button = levels_file(tmp_path, [(0.001, 0), (0.002, 1), (0.003, 0), (0.004, 1),
                                     (0.005, 0)], "button.csv")
     elf = gpio(firmware, "button")
-    config = tmp_path / "budgets.toml"
-    config.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\npin = "PA0=button.csv"\n')
-    out = tmp_path / "check.json"
-    res = cli("check", "--config", config, "--json", out, json=False)
+    res, report = check_one(cli, tmp_path, elf, 'pin = "PA0=button.csv"')
     assert res.returncode == 0, res.stdout + res.stderr
-    [result] = json.loads(out.read_text())["elfs"]
-    assert result["report"]["stdout"] == "presses 3\n"
-    bad = tmp_path / "bad.toml"
-    bad.write_text(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\npin = "PA0=nope.csv"\n')
-    refused = cli("check", "--config", bad, json=False)
+    assert report["stdout"] == "presses 3\n"
+    refused, _ = check_one(cli, tmp_path, elf, 'pin = "PA0=nope.csv"', "bad")
     assert refused.returncode == 2 and "pin input file not found" in refused.stderr
     assert ebnn_sim(elf, pins=[f"PA0={button}"]).stdout == "presses 3\n"
     assert ebnn_sim(elf, pins=PinSpec("A", 0, button)).stdout == "presses 3\n"
