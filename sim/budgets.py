@@ -37,6 +37,9 @@ from sim import session
 from sim.analog import AnalogSpec, check_specs, parse_spec
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
 from sim.durations import format_duration, out_of_range, parse_duration
+from sim.i2c_targets import I2cSpec
+from sim.i2c_targets import check_specs as check_i2c_specs
+from sim.i2c_targets import parse_spec as parse_i2c
 from sim.pins import PinSpec
 from sim.pins import parse_spec as parse_pin
 from sim.report import (
@@ -55,8 +58,8 @@ from toolchain.sizes import parse_size
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
-_RUN_KEYS = ("target", "input", "analog", "pin", "reset_clock", "max_instructions", "timeout",
-             "run_for")
+_RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "reset_clock", "max_instructions",
+             "timeout", "run_for")
 KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
 
 
@@ -83,6 +86,7 @@ class Budget:
     reset_clock: bool = False  # the part's own clock at reset (RunSpec.reset_clock)
     analog: tuple[AnalogSpec, ...] = ()  # volts for the ADC's pins (sim/analog.py)
     pins: tuple[PinSpec, ...] = ()  # levels for the GPIO pins (sim/pins.py)
+    i2c: tuple[I2cSpec, ...] = ()  # devices on the I2C bus (sim/i2c_targets.py)
 
 
 @dataclass
@@ -222,9 +226,12 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         analog = _specs(table, "analog", lambda a: parse_spec(a, base), "CHANNEL=FILE[@RATE]")
         check_specs(list(analog))
         pins = _specs(table, "pin", lambda a: parse_pin(a, base), "PIN=FILE, PIN=0 or PIN=1")
+        i2c = _specs(table, "i2c", lambda a: parse_i2c(a, base), "ADDR=FILE")
+        check_i2c_specs(list(i2c))
     except ValueError as exc:
         raise bad(str(exc)) from None
-    files = [("analog", a.path) for a in analog] + [("pin", p.path) for p in pins]
+    files = ([("analog", a.path) for a in analog] + [("pin", p.path) for p in pins]
+             + [("i2c", t.path) for t in i2c])
     for kind, path in files:
         if path is not None and not path.is_file():
             raise bad(f"{kind} input file not found: {path}")
@@ -255,7 +262,7 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         raise bad(f"reset_clock = {reset_clock!r}: true or false")
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
-                  analog=analog, pins=pins, reset_clock=reset_clock)
+                  analog=analog, pins=pins, i2c=i2c, reset_clock=reset_clock)
 
 
 def _specs(table: dict[str, Any], key: str, parse: Callable[[str], T],
@@ -296,6 +303,7 @@ class _RunKey:
     run_for: float | None
     analog: tuple[AnalogSpec, ...] = ()
     pins: tuple[PinSpec, ...] = ()
+    i2c: tuple[I2cSpec, ...] = ()
     reset_clock: bool = False
 
 
@@ -313,7 +321,7 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
             for f in files:
                 key = _RunKey(f.resolve(), budget.target, budget.inputs,
                               budget.max_instructions, budget.timeout, budget.run_for,
-                              budget.analog, budget.pins, budget.reset_clock)
+                              budget.analog, budget.pins, budget.i2c, budget.reset_clock)
                 runs.setdefault(key, [])
                 if budget not in runs[key]:
                     runs[key].append(budget)
@@ -441,6 +449,10 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
                 parts.append("pin " + (", ".join(
                     f"{p.name}={p.level if p.path is None else _display_name(p.path, base)}"
                     for p in key.pins) or "none"))
+            if len({k.i2c for k in same}) > 1:
+                parts.append("i2c " + (", ".join(
+                    f"0x{t.address:02x}={_display_name(t.path, base)}" for t in key.i2c)
+                    or "none"))
             if len({k.max_instructions for k in same}) > 1:
                 parts.append(f"max_instructions {key.max_instructions or 'none'}")
             if len({k.timeout for k in same}) > 1:
@@ -463,7 +475,7 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     notes: list[str] = []
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
                    timeout=key.timeout, run_for=key.run_for, inputs=key.inputs, fit_image=True,
-                   interruptible=True, analog=key.analog, pins=key.pins,
+                   interruptible=True, analog=key.analog, pins=key.pins, i2c=key.i2c,
                    reset_clock=key.reset_clock, warn=notes.append)
     try:
         report = session.run(key.elf, spec)

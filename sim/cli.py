@@ -22,6 +22,8 @@ from sim.durations import DurationParam
 from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
 from sim.formats.text import devices_table, print_run_summary, targets_table
+from sim.i2c_targets import I2cSpec
+from sim.i2c_targets import parse_spec as parse_i2c
 from sim.inputs import SpecParam
 from sim.interrupts import stop_on_sigint
 from sim.output_guard import GuardedGroup, PipeConsole, reader_left
@@ -54,6 +56,13 @@ PIN_OPTION = click.option(
          "whole run, or from a .csv of seconds,level rows (the level from that device time "
          "on: a button, a sensor's data-ready line). Its edges reach the EXTI as the "
          "firmware routes them (SYSCFG EXTICR). Without it a pin floats or takes its pull.")
+I2C_OPTION = click.option(
+    "--i2c", "i2c", type=SpecParam("i2c", parse_i2c, I2cSpec), multiple=True,
+    metavar="ADDR=FILE",
+    help="Put a device on the I2C bus (stm32l031's I2C1; repeatable) at 7-bit address ADDR "
+         "(0x08 to 0x77), its registers described by a TOML file: initial values, read-only "
+         "registers, registers that follow a recording (docs/simulator.md). Without it no "
+         "device answers: every transfer ends with a NACK.")
 RESET_CLOCK_OPTION = click.option(
     "--reset-clock", is_flag=True,
     help="Start the core at the part's own clock at reset (stm32l031: MSI, 2.097 MHz, no "
@@ -179,6 +188,7 @@ def main() -> None:
                    "the input format an `ebnn build` ELF records: docs/data.md).")
 @ANALOG_OPTION
 @PIN_OPTION
+@I2C_OPTION
 @RESET_CLOCK_OPTION
 @VCD_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -201,7 +211,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         max_instructions: int | None,
         timeout: float | None, run_for: float | None, wait_states: int | None,
         inputs: tuple[Path, ...], analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
-        reset_clock: bool, vcd_path: Path | None, output_dir: Path | None,
+        i2c: tuple[I2cSpec, ...], reset_clock: bool, vcd_path: Path | None,
+        output_dir: Path | None,
         json_path: Path | None, quiet: bool, vector_faults: bool,
         strict_peripherals: bool) -> None:
     """Run ELF from its reset vector until it exits, faults, hits a limit or has run for
@@ -236,7 +247,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                    budgets={"sram": sram_budget(sram, max_sram), "flash": flash,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals,
-                   analog=analog, pins=pins, vcd=vcd_path, reset_clock=reset_clock,
+                   analog=analog, pins=pins, i2c=i2c, vcd=vcd_path, reset_clock=reset_clock,
                    warn=_warn)
     try:
         report = session.run(elf, spec, prepared=lambda sim: stop.append(sim.interrupt))
@@ -291,6 +302,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     cycles = 512000             or: ms = 16 (at the core's clock)
     run_for = "500ms"           for firmware that never exits: end there, ok
     analog = "3=accel.csv"      volts for an ADC pin, as --analog
+    i2c = "0x48=tmp102.toml"    a device on the I2C bus, as --i2c
 
     Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
     2 bad or missing config, 3 a budget broken, 4 a firmware faulted, hit a limit or exited
@@ -387,6 +399,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
                    "firmware sets (STM32L0 FLASH_ACR).")
 @ANALOG_OPTION
 @PIN_OPTION
+@I2C_OPTION
 @RESET_CLOCK_OPTION
 @VCD_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -408,7 +421,8 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
                 flash: int | None, max_instructions: int | None, timeout: float | None,
                 run_for: float | None, wait_states: int | None,
                 analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
-                reset_clock: bool, vcd_path: Path | None, output_dir: Path | None,
+                i2c: tuple[I2cSpec, ...], reset_clock: bool, vcd_path: Path | None,
+        output_dir: Path | None,
                 json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
@@ -427,7 +441,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, run_for=run_for,
                    inputs=inputs, output_dir=output_dir, budgets={"sram": sram, "flash": flash},
-                   analog=analog, pins=pins, reset_clock=reset_clock, vcd=vcd_path,
+                   analog=analog, pins=pins, i2c=i2c, reset_clock=reset_clock, vcd=vcd_path,
                    warn=_warn)
     try:
         simulator = session.prepare(elf, spec)

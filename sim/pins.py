@@ -77,16 +77,17 @@ def check_specs(specs: list[PinSpec], ports: str) -> None:
         seen.add(spec.name)
 
 
-def load_levels(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The (seconds, levels) rows of ``path`` (.csv or .npy of two columns); InputError with
-    one line otherwise."""
-    rows = read_table(path, "a pin input", "seconds,level rows")
+def load_timed(path: Path, what: str, of: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (seconds, values) rows of ``path`` (.csv or .npy of two columns), ``what`` it is
+    (``"a pin input"``) and ``of`` what rows (``"seconds,level rows"``) saying in an
+    InputError with one line why not: times from 0 to MAX_TIME that do not go down."""
+    rows = read_table(path, what, of)
     if rows.dtype.kind not in "iufb" or rows.ndim != 2 or rows.shape[1] != 2 or not len(rows):
-        raise InputError(f"{path}: a pin input is rows of two numbers, seconds and level (0 "
-                         f"or 1), not {rows.shape} of {rows.dtype}")
+        raise InputError(f"{path}: {what} is {of} (two numbers a row), not {rows.shape} of "
+                         f"{rows.dtype}")
     if len(rows) > MAX_ROWS:
         raise InputError(f"{path}: more than {MAX_ROWS:,} rows")
-    times, levels = rows[:, 0].astype(np.float64), rows[:, 1]
+    times = rows[:, 0].astype(np.float64)
     if not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(times > MAX_TIME):
         raise InputError(f"{path}: every time must be a number of seconds from 0 to "
                          f"{MAX_TIME:,.0f}")
@@ -94,6 +95,16 @@ def load_levels(path: Path) -> tuple[np.ndarray, np.ndarray]:
         row = int(np.argmax(np.diff(times) < 0)) + 2
         raise InputError(f"{path}: the times must not go down (row {row:,} of the data is "
                          "earlier than the one before)")
+    values = rows[:, 1].astype(np.float64)
+    if not np.all(np.isfinite(values)):
+        raise InputError(f"{path}: every value must be a finite number")
+    return times, values
+
+
+def load_levels(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The (seconds, levels) rows of ``path`` (.csv or .npy of two columns); InputError with
+    one line otherwise."""
+    times, levels = load_timed(path, "a pin input", "seconds,level rows")
     if not np.all((levels == 0) | (levels == 1)):
         raise InputError(f"{path}: every level must be 0 or 1")
     return times, levels.astype(np.uint8)

@@ -15,6 +15,7 @@ then ends "ok" with the firmware still running), ``wait_states``, ``inputs`` (ho
 firmware may read; the first is also its console input, ``.npy``/``.png`` converted to pixel bytes),
 ``analog`` (volts for the ADC's pins: ``["3=accel.csv", "4=gyro.csv@100Hz"]``, as ``--analog``),
 ``pins`` (levels for the GPIO pins: ``["PA0=button.csv", "PB3=1"]``, as ``--pin``),
+``i2c`` (devices on the I2C bus: ``["0x48=tmp102.toml"]``, as ``--i2c``),
 ``reset_clock`` (start at the part's own reset clock, as ``--reset-clock``),
 ``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``. With ``check=True``
 (the default) the test fails when the firmware faults, hits a limit, exits non-zero or breaks a
@@ -34,6 +35,7 @@ import pytest
 
 if TYPE_CHECKING:
     from sim.analog import AnalogSpec
+    from sim.i2c_targets import I2cSpec
     from sim.pins import PinSpec
     from sim.report import RunReport
 
@@ -63,6 +65,18 @@ def _pin(value: object, root: Path) -> "PinSpec":
     if not isinstance(value, PinSpec):
         raise ValueError(f"pins: give 'PIN=FILE' or 'PIN=0|1' strings, not {value!r}")
     return value if value.path is None else replace(value, path=_resolve(value.path, root))
+
+
+def _i2c(value: object, root: Path) -> "I2cSpec":
+    """An ``i2c=`` item: ``"0x48=tmp102.toml"`` (or an I2cSpec), its file resolved as the
+    fixture's other paths; ValueError (one line) for anything else."""
+    from sim.i2c_targets import I2cSpec, parse_spec
+
+    if isinstance(value, str):
+        value = parse_spec(value)
+    if not isinstance(value, I2cSpec):
+        raise ValueError(f"i2c: give 'ADDR=FILE' strings, not {value!r}")
+    return replace(value, path=_resolve(value.path, root))
 
 
 def _resolve(path: str | os.PathLike[str], root: Path) -> Path:
@@ -132,6 +146,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         inputs: Sequence[str | os.PathLike[str]] = (),
         analog: "Sequence[str | AnalogSpec] | str" = (),
         pins: "Sequence[str | PinSpec] | str | PinSpec" = (),
+        i2c: "Sequence[str | I2cSpec] | str | I2cSpec" = (),
         reset_clock: bool = False,
         stdin: bytes | None = None,
         output_dir: str | os.PathLike[str] | None = None,
@@ -150,6 +165,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
             specs = [_analog(a, root) for a in items]
             pin_items = pins if isinstance(pins, list | tuple) else [pins]
             pin_specs = [_pin(p, root) for p in pin_items]
+            i2c_items = i2c if isinstance(i2c, list | tuple) else [i2c]
+            i2c_specs = [_i2c(t, root) for t in i2c_items]
             spec = RunSpec(
                 target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
                 max_instructions=max_instructions, timeout=timeout, run_for=run_for_s,
@@ -158,8 +175,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                 budgets={"sram": sram_budget(sram_b, _size(max_sram, "max_sram")),
                          "flash": flash_b, "stack": _size(max_stack, "max_stack"),
                          "cycles": max_cycles},
-                analog=specs, pins=pin_specs, reset_clock=reset_clock)
-        except ValueError as exc:  # a budget not a whole number >= 0, a bad analog or pin
+                analog=specs, pins=pin_specs, i2c=i2c_specs, reset_clock=reset_clock)
+        except ValueError as exc:  # a budget not a whole number >= 0, a bad analog, pin, i2c
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
         try:
             report = session.run(_resolve(elf, root), spec)

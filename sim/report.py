@@ -97,6 +97,10 @@ class RunReport:
     # level), "rising", "falling", "changes", "high_ms", "driven" (the --pin value or None)}
     pins: dict[str, dict[str, Any]] = field(default_factory=dict)
     vcd: str | None = None  # the pins' waveform file written (--vcd)
+    # the I2C bus, when it had targets (--i2c) or traffic: {"targets": {"0x48": {"name", "file",
+    # "writes", "reads", "bytes_written", "bytes_read", "ignored_writes"}}, "transactions",
+    # "nacked": {"0x50": times}, "log": the first transactions}
+    i2c: dict[str, Any] = field(default_factory=dict)
 
     @property
     def time_ms(self) -> float:

@@ -62,6 +62,8 @@ from sim.exceptions import (
     valid_exc_return,
 )
 from sim.formats import OutputError, write_text
+from sim.i2c_targets import I2cBus, I2cSpec, load_target
+from sim.i2c_targets import check_specs as check_i2c_specs
 from sim.native import (
     NEVER,
     CodeTables,
@@ -169,6 +171,8 @@ class RunOptions:
     # levels for the GPIO pins (sim/pins.py), read when the simulator is made: InputError
     pins: Sequence[PinSpec] = ()
     vcd: Path | None = None  # the GPIO pins' waveform, written at the run's end
+    # devices on the I2C bus (sim/i2c_targets.py), read when the simulator is made: InputError
+    i2c: Sequence[I2cSpec] = ()
     # start at the part's own reset clock (the STM32L0's MSI), not the profile's, managed by
     # the part's registers from the first cycle
     reset_clock: bool = False
@@ -361,6 +365,7 @@ class Simulator:
         self._wait_states = self.wait_states_at_reset  # the flash wait states now
         self._analog = self._load_analog(opts.analog)
         self._pins = self._load_pins(opts.pins)
+        self._i2c = self._load_i2c(opts.i2c)
         self._pin_trace = PinTrace(waveform=opts.vcd is not None)
         self._pin_state: dict[str, tuple[int, int]] = {}  # port -> (known, high) traced
         self._pin_time: float | None = None  # the --pin change being applied: its time
@@ -1070,6 +1075,7 @@ class Simulator:
         self._counter.set_refill(self.timing.branch_refill + self._wait_states)
         for pin in self._pins.values():
             pin.reset()
+        self._i2c.reset()
         self._pin_trace.reset()
         self._pin_trace.driven = {s.spec.name: str(s.spec.path or s.spec.level)
                                   for s in self._pins.values()}
@@ -1133,6 +1139,26 @@ class Simulator:
         except ValueError as exc:
             raise ImageError(str(exc)) from None
         return {s.name: PinInput(s) for s in specs}
+
+    def _load_i2c(self, specs: Sequence[I2cSpec]) -> I2cBus:
+        """The I2C bus with the targets ``specs`` describe; ImageError for a target without an
+        I2C controller model or an address given twice, InputError for a file that does not
+        describe a target."""
+        if specs and not any(getattr(dev, "i2c_controller", False) for dev in self.devices):
+            raise ImageError(f"--i2c needs a target whose I2C controller the simulator models "
+                             f"(stm32l031); {self.target.name} has none")
+        try:
+            check_i2c_specs(list(specs))
+        except ValueError as exc:
+            raise ImageError(str(exc)) from None
+        return I2cBus([load_target(s) for s in specs], self._device_seconds)
+
+    def _device_seconds(self) -> float:
+        """Device time now (awake and asleep), at the clock as it went."""
+        return self._clock.seconds(self.exceptions.now, self.exceptions.sleep_cycles)
+
+    def i2c_bus(self) -> I2cBus:
+        return self._i2c
 
     def pin_drive(self, port: str) -> tuple[int, int]:
         driven = high = 0
@@ -1731,8 +1757,9 @@ class Simulator:
             analog={str(n): source.summary() for n, source in sorted(self._analog.items())},
             deep_sleeps=self._deep_sleeps,
             pins=self._pin_summary(awake_s + asleep_s),
+            i2c=self._i2c.summary() if self._i2c.targets or self._i2c.transactions else {},
         )
-        report.warnings += self._pin_notes(report.pins)
+        report.warnings += self._pin_notes(report.pins) + self._i2c.notes()
         if self.options.vcd is not None:
             self._write_vcd(self.options.vcd, awake_s + asleep_s, report)
         return report

@@ -23,6 +23,7 @@ from pathlib import Path
 from sim.analog import AnalogSpec
 from sim.budget_check import check_limits, compare
 from sim.elf import FLASH_STARTS, FirmwareImage, InvalidFirmware, load_elf
+from sim.i2c_targets import I2cSpec
 from sim.inputs import InputError, InputFormat, console_bytes
 from sim.interrupts import stop_on_sigint
 from sim.pins import PinSpec
@@ -79,6 +80,7 @@ class RunSpec:
     analog: Sequence[AnalogSpec] = ()  # volts for the ADC's pins (sim/analog.py)
     pins: Sequence[PinSpec] = ()  # levels for the GPIO pins (sim/pins.py)
     vcd: Path | None = None  # the GPIO pins' waveform, written at the run's end
+    i2c: Sequence[I2cSpec] = ()  # devices on the I2C bus (sim/i2c_targets.py)
     reset_clock: bool = False  # start at the part's own reset clock (stm32l031: MSI)
 
     def __post_init__(self) -> None:
@@ -117,7 +119,8 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
             stdin=None if console is None else io.BytesIO(console),
             output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline,
             vector_faults=spec.vector_faults, strict_peripherals=spec.strict_peripherals,
-            analog=spec.analog, pins=spec.pins, vcd=spec.vcd, reset_clock=spec.reset_clock)
+            analog=spec.analog, pins=spec.pins, vcd=spec.vcd, i2c=spec.i2c,
+            reset_clock=spec.reset_clock)
         return Simulator(image, options)
     except (ImageError, ValueError, InputError) as exc:
         raise SessionError(str(exc), image.path) from None

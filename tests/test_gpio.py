@@ -229,7 +229,7 @@ def test_bad_pin_options_are_one_line(firmware, cli, spec, message):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("0,1,2\n", "rows of two numbers, seconds and level"),
+    ("0,1,2\n", "seconds,level rows (two numbers a row)"),
     ("0,1\n0.5,2\n", "every level must be 0 or 1"),
     ("0.5,1\n0.1,0\n", "the times must not go down (row 2 of the data"),
     ("-1,1\n", "every time must be a number of seconds from 0 to 1,000,000"),

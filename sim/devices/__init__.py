@@ -19,6 +19,7 @@ from toolchain.cores import Core
 
 if TYPE_CHECKING:
     from sim.exceptions import ExceptionModel
+    from sim.i2c_targets import I2cBus
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ class DeviceHost(Protocol):
         floating), ``high`` those at 1; ``initial``: at the run's start; ``at_store``: a store
         being handled changed them (timed at it; a --pin change at its own time; else now).
         For the report's trace."""
+
+    def i2c_bus(self) -> "I2cBus":
+        """The run's I2C targets (--i2c; sim/i2c_targets.py), which a bus controller model
+        addresses (an address with none is not acknowledged)."""
 
     def warn(self, text: str) -> None:
         """Something the firmware did that the chip does not allow, though the run goes on
@@ -177,6 +182,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.stm32l0_factory import DEVICES as STM32L0_FACTORY
     from sim.devices.stm32l0_flash import DEVICES as STM32L0_FLASH
     from sim.devices.stm32l0_gpio import DEVICES as STM32L0_GPIO
+    from sim.devices.stm32l0_i2c import DEVICES as STM32L0_I2C
     from sim.devices.stm32l0_lptim import DEVICES as STM32L0_LPTIM
     from sim.devices.stm32l0_pwr import DEVICES as STM32L0_PWR
     from sim.devices.stm32l0_rtc import DEVICES as STM32L0_RTC
@@ -188,7 +194,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 *STM32L0_USARTS, *STM32L0_TIMERS, *STM32L0_EXTI,
                                 *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
                                 *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM,
-                                *STM32L0_GPIO)}
+                                *STM32L0_GPIO, *STM32L0_I2C)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -63,6 +63,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "deep_sleeps": report.deep_sleeps,
         "analog": report.analog,
         "pins": report.pins,
+        "i2c": report.i2c,
         "vcd": report.vcd,
         "clocks": [c.to_dict() for c in report.clocks],
         "clock_changes": report.clock_changes,

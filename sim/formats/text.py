@@ -88,6 +88,24 @@ def _pin_rows(table: Table, pins: dict[str, dict[str, Any]], vcd: str | None) ->
         table.add_row("waveform" if pins else "pins", "", f"{vcd} (--vcd)")
 
 
+def _i2c_rows(table: Table, i2c: dict[str, Any]) -> None:
+    """A row for each --i2c target (what the firmware did with it), one for the addresses
+    nobody answered."""
+    if not i2c:
+        return
+    rows = [(f"{t['reads'] + t['writes']:,}",
+             f"transfers with {address} ({t['name']}): {t['writes']:,} writes, "
+             f"{t['reads']:,} reads, {t['bytes_written']:,} B out, {t['bytes_read']:,} B in")
+            for address, t in i2c["targets"].items()]
+    if i2c["nacked"]:
+        rows.append((f"{sum(i2c['nacked'].values()):,}",
+                     "addressed with no target there (NACK): "
+                     + ", ".join(list(i2c["nacked"])[:8])
+                     + (" ..." if len(i2c["nacked"]) > 8 else "")))
+    for i, (count, text) in enumerate(rows):
+        table.add_row("i2c" if i == 0 else "", count, text)
+
+
 def print_run_summary(report: RunReport, console: Console) -> None:
     """Status and exit code, the measurements, sandbox refusals, broken budgets, the fault."""
     # a clean run whose firmware exited non-zero is a failure (exit 1), not "ok"
@@ -145,6 +163,7 @@ def print_run_summary(report: RunReport, console: Console) -> None:
                       f"conversions of channel {channel}: {fed['samples']:,} values"
                       f"{rate}, {Path(str(fed['file'])).name}")
     _pin_rows(table, report.pins, report.vcd)
+    _i2c_rows(table, report.i2c)
     console.print(table)
     if report.stopped_at is not None:
         console.print(f"[dim]stopped at pc {escape(report.stopped_at)}[/]", soft_wrap=True)

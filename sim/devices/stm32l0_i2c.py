@@ -1,0 +1,351 @@
+"""The STM32L0x1's I2C1 (RM0377, section 27) as a bus controller (master), so that a sensor or
+EEPROM driver runs: STM32CubeL0's HAL_I2C_Master_Transmit/Receive, HAL_I2C_Mem_Read/Write and
+HAL_I2C_IsDeviceReady, their interrupt-driven forms, and register-level drivers. The targets on
+the bus are the run's ``--i2c`` devices (sim/i2c_targets.py); an address with none is not
+acknowledged.
+
+A transfer starts when CR2 is written with START (and PE set): BUSY sets, the start condition
+and the address (CR2.SADD, 7-bit: bits 7:1) go out; START clears when the address is sent. No
+acknowledgement: ISR.NACKF sets and a stop follows at once (STOPF, BUSY clear), as RM0377's
+controller sends one itself. Acknowledged, the transfer moves CR2.NBYTES data bytes:
+
+- writing (RD_WRN clear): TXIS sets while TXDR is empty and a byte is still wanted; a TXDR store
+  clears it, and the byte goes to the shift register when that is free (TXE sets again then:
+  TXDR is a buffer before the shift register, so a driver that keeps TXIS served streams bytes
+  back to back). A byte the target does not acknowledge sets NACKF and ends the transfer with
+  a stop.
+- reading: each byte lands in RXDR (RXNE) as its ninth clock ends; while RXNE is still set the
+  next byte waits (the controller stretches the clock) until RXDR is read.
+
+When NBYTES are done: with CR2.RELOAD, TCR sets until CR2 is written with a new NBYTES (the
+transfer goes on); else with AUTOEND a stop follows (STOPF, BUSY clear); else TC sets until the
+firmware writes CR2.START (a repeated start: a new address, the direction as RD_WRN says) or
+CR2.STOP (a stop, STOPF). STOP clears when the stop is on the bus. ICR clears NACKF and STOPF
+(and the others' bits, which never set here). Clearing CR1.PE resets the controller (RM0377's
+software reset): the transfer is dropped, the flags clear (TXE sets), BUSY clears. A store of
+ISR.TXE flushes TXDR.
+
+Timing: an SCL period is ((SCLH + 1) + (SCLL + 1)) x (PRESC + 1) cycles of the kernel clock
+(TIMINGR) plus 2 x (3 + CR1.DNF) for the clock synchronisation and digital filter RM0377 adds
+(the analog filter's and the board's rise times are left out); the kernel clock is as
+RCC_CCIPR.I2C1SEL selects it: PCLK1, SYSCLK or HSI16 (16 MHz, 4 with RCC_CR.HSI16DIVEN). A
+start with the address takes 10 periods, a data byte 9, a stop 1; a change of the clocks takes
+effect mid-byte, the rest at the new rate. The interrupt line (IRQ 23) is a level: TXIS with
+TXIE, RXNE with RXIE, NACKF with NACKIE, STOPF with STOPIE, TC or TCR with TCIE, while PE is set.
+
+I2C1 runs only while its clock is on (RCC APB1ENR bit 21, I2C1EN) and it is not held in reset
+(APB1RSTR, the same bit): sim.devices.stm32l0.Clocked. Not modelled: the part as a target
+(OAR1/OAR2 read back; ADDR never sets), 10-bit addressing (CR2.ADD10: no target answers),
+DMA requests (CR1.TXDMAEN/RXDMAEN: listed as unmodelled), SMBus, PEC and timeouts (their
+registers read back), arbitration and bus errors, NOSTRETCH, and a target that holds the
+clock low. CR2.NACK (a target's) is ignored.
+"""
+
+from sim.devices.stm32l0 import Clocked
+
+I2C1_BASE = 0x4000_5400
+CR1, CR2, OAR1, OAR2, TIMINGR, TIMEOUTR, ISR, ICR, PECR, RXDR, TXDR = range(0, 0x2C, 4)
+APB1ENR, CCIPR = 0x38, 0x4C  # RCC's offsets
+MASK32 = 0xFFFF_FFFF
+# CR1
+PE, TXIE, RXIE, NACKIE, STOPIE, TCIE = 1, 1 << 1, 1 << 2, 1 << 4, 1 << 5, 1 << 6
+TXDMAEN, RXDMAEN = 1 << 14, 1 << 15
+# CR2
+RD_WRN, ADD10, START, STOP, RELOAD, AUTOEND = 1 << 10, 1 << 11, 1 << 13, 1 << 14, 1 << 24, 1 << 25
+_CR2_WRITABLE = 0x07FF_FFFF
+# ISR
+TXE, TXIS, RXNE, NACKF, STOPF, TC, TCR, BUSY = 1, 2, 4, 1 << 4, 1 << 5, 1 << 6, 1 << 7, 1 << 15
+_ICR_CLEARS = 0x3F38  # ADDRCF, NACKCF, STOPCF, BERRCF, ARLOCF, OVRCF, PECCF, TIMOUTCF, ALERTCF
+START_PERIODS, BYTE_PERIODS, STOP_PERIODS = 10, 9, 1
+_STORED = (OAR1, OAR2, TIMINGR, TIMEOUTR, PECR)
+
+
+class Stm32l0I2c1(Clocked):
+    name, base, size, irq, clock = "stm32l0_i2c1", I2C1_BASE, 0x400, 23, (APB1ENR, 21)
+    ccipr_shift = 12  # RCC_CCIPR.I2C1SEL
+    i2c_controller = True  # the run's --i2c targets are on its bus
+
+    def reset(self) -> None:
+        super().reset()
+        self.cr1 = self.cr2 = 0
+        self._regs = dict.fromkeys(_STORED, 0)
+        self._stored: dict[int, int] = {}  # other offsets, as written (unmodelled)
+        self.host.exceptions.set_timer(self, None, self._event)
+        self._bus = self.host.i2c_bus()
+        self._clear()
+
+    def _clear(self) -> None:
+        """The controller's state after reset or PE cleared: idle, TXE set."""
+        self.flags = TXE
+        self.txdr = self.rxdr = 0
+        self._busy = False
+        self._reading = False
+        self._left = 0  # bytes of NBYTES not yet begun (written: moved to the shift register)
+        self._data = False  # in a transfer's data phase (its address acknowledged)
+        self._stop_asked = False  # CR2.STOP written during a byte: a stop after it
+        self._shift: int | None = None  # the byte being sent, or the received one waiting
+        # the bus action under way: "address", "byte", "stop"; its end (core cycle)
+        self._action: str | None = None
+        self._due = 0
+        self._periods_left = 0.0  # of the action, while the clock is off (settle)
+        self.host.exceptions.set_timer(self, None, self._event)
+
+    # --- timing --------------------------------------------------------------------------------
+    def _kernel_ratio(self) -> float:
+        """Core cycles per cycle of I2C1's kernel clock (RCC_CCIPR.I2C1SEL: PCLK1, SYSCLK,
+        HSI16)."""
+        rcc = self._rcc
+        if rcc is None:
+            return 1.0
+        sel = rcc.read(CCIPR, 4) >> self.ccipr_shift & 3
+        if sel == 1:
+            return 1 / rcc.ahb_divider()
+        if sel == 2:
+            return self.host.clock_hz / rcc.hsi16_hz()
+        return float(rcc.apb_divider(1))  # 0 (and 3, reserved): PCLK1
+
+    def period(self) -> float:
+        """An SCL period in core cycles, as TIMINGR and CR1.DNF set it."""
+        t = self._regs[TIMINGR]
+        presc, scll, sclh = (t >> 28) + 1, (t & 0xFF) + 1, (t >> 8 & 0xFF) + 1
+        sync = 2 * (3 + (self.cr1 >> 8 & 15))
+        return ((scll + sclh) * presc + sync) * self._kernel_ratio()
+
+    def _begin(self, action: str, periods: int, at: int) -> None:
+        self._action = action
+        self._due = at + round(periods * self.period())
+        self._plan()
+
+    def _plan(self) -> None:
+        at = self._due if self._action is not None and self.clocked() else None
+        self.host.exceptions.set_timer(self, at, self._event)
+
+    def _event(self) -> None:
+        self._advance()
+        self._update_line()
+        self._plan()
+
+    def _advance(self) -> None:
+        """The bus actions that ended by now, each at its own cycle."""
+        now = self.host.exceptions.now
+        while self._action is not None and self._due <= now and self.clocked():
+            action, at = self._action, self._due
+            self._action = None
+            if action == "address":
+                self._address_sent(at)
+            elif action == "byte":
+                self._byte_done(at)
+            else:
+                self._stopped(at)
+
+    def settle(self) -> None:
+        """Before an RCC change: the action's time left, in SCL periods."""
+        if self.clocked():
+            self._advance()
+            if self._action is not None:
+                self._periods_left = max(0, self._due - self.host.exceptions.now) / self.period()
+
+    def restart(self) -> None:
+        if self.clocked() and self._action is not None:
+            self._due = self.host.exceptions.now + round(self._periods_left * self.period())
+        self._update_line()
+        self._plan()
+
+    # --- the transfer --------------------------------------------------------------------------
+    def _start(self, at: int) -> None:
+        """CR2.START: a start (or repeated start) and the address."""
+        self.flags &= ~(TC | TCR)
+        self._busy = True
+        self._data = False
+        self._reading = bool(self.cr2 & RD_WRN)
+        self._left = self.cr2 >> 16 & 0xFF
+        self._shift = None
+        self._begin("address", START_PERIODS, at)
+
+    def _address_sent(self, at: int) -> None:
+        self.cr2 &= ~START
+        sadd = self.cr2 & 0x3FF
+        # (a 10-bit address: no target here answers one)
+        acked = not self.cr2 & ADD10 and self._bus.start(sadd >> 1 & 0x7F, self._reading)
+        if not acked:
+            self._nack(at)
+            return
+        self._data = True
+        self._next_byte(at)
+
+    def _next_byte(self, at: int) -> None:
+        """After the address or a byte: the next byte of the count, or the count's end (or
+        the stop CR2.STOP asked for)."""
+        if self._stop_asked:
+            self._stop(at)
+        elif self._left == 0:
+            self._count_done(at)
+        elif self._reading:
+            self._left -= 1
+            self._begin("byte", BYTE_PERIODS, at)
+        elif not self.flags & TXE:  # TXDR holds the next byte
+            self._load_shift(at)
+        else:
+            self.flags |= TXIS  # the clock stretched until TXDR is written
+
+    def _load_shift(self, at: int) -> None:
+        self._shift = self.txdr
+        self._left -= 1
+        self.flags |= TXE
+        self.flags = self.flags | TXIS if self._left else self.flags & ~TXIS
+        self._begin("byte", BYTE_PERIODS, at)
+
+    def _byte_done(self, at: int) -> None:
+        if self._reading:
+            byte = self._bus.read()
+            if self.flags & RXNE:  # RXDR not read yet: the byte waits, the clock stretched
+                self._shift = byte
+                return
+            self.rxdr = byte
+            self.flags |= RXNE
+            self._next_byte(at)
+            return
+        byte, self._shift = self._shift or 0, None
+        if not self._bus.write(byte):
+            self._nack(at)
+            return
+        self._next_byte(at)
+
+    def _count_done(self, at: int) -> None:
+        if self.cr2 & RELOAD:
+            self.flags |= TCR
+        elif self.cr2 & AUTOEND:
+            self._stop(at)
+        else:
+            self.flags |= TC
+
+    def _nack(self, at: int) -> None:
+        """No acknowledgement: NACKF, and the controller sends a stop itself."""
+        self.flags = (self.flags | NACKF) & ~TXIS
+        self._stop(at)
+
+    def _stop(self, at: int) -> None:
+        self._data = self._stop_asked = False
+        self._begin("stop", STOP_PERIODS, at)
+
+    def _stopped(self, at: int) -> None:
+        self.cr2 &= ~STOP
+        self.flags = (self.flags | STOPF) & ~(TC | TCR | TXIS)
+        self._busy = False
+        self._bus.stop()
+        if self.cr2 & START:  # written during the stop: the bus is free now
+            self._start(at)
+
+    def _rx_read(self) -> None:
+        """RXDR was read: a byte waiting in the shift register moves in, and the transfer goes
+        on from now."""
+        self.flags &= ~RXNE
+        if self._shift is not None and self._reading:
+            self.rxdr, self._shift = self._shift, None
+            self.flags |= RXNE
+            self._next_byte(self.host.exceptions.now)
+
+    # --- the interrupt line --------------------------------------------------------------------
+    def _update_line(self) -> None:
+        f, c = self.flags, self.cr1
+        raised = ((c & TXIE and f & TXIS) or (c & RXIE and f & RXNE) or (c & NACKIE and f & NACKF)
+                  or (c & STOPIE and f & STOPF) or (c & TCIE and f & (TC | TCR)))
+        self.host.set_irq_level(self.irq, bool(c & PE and raised))
+
+    # --- registers -----------------------------------------------------------------------------
+    def _isr(self) -> int:
+        return self.flags | (BUSY if self._busy else 0)
+
+    def _word(self, word: int) -> int:
+        if word == CR1:
+            return self.cr1
+        if word == CR2:
+            return self.cr2
+        if word == ISR:
+            return self._isr()
+        if word == RXDR:
+            return self.rxdr
+        if word == TXDR:
+            return self.txdr
+        if word == ICR:
+            return 0
+        return self._regs.get(word, self._stored.get(word, 0))
+
+    def read_clocked(self, offset: int, size: int) -> int:
+        self._advance()
+        word = offset & ~3
+        value = (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        if word == RXDR and offset == RXDR and self.flags & RXNE:
+            self._rx_read()
+            self._after()
+        elif word not in (CR1, CR2, ISR, ICR, RXDR, TXDR, *_STORED):
+            self.host.unmodelled(self, offset, size, None)
+        return value
+
+    def write_clocked(self, offset: int, size: int, value: int) -> None:
+        self._advance()
+        word = offset & ~3
+        shift = 8 * (offset & 3)
+        mask = (((1 << (8 * size)) - 1) << shift) & MASK32
+        value = (value << shift) & mask
+        now = self.host.exceptions.now
+        if word == CR1:
+            was, self.cr1 = self.cr1, (self.cr1 & ~mask) | value
+            if was & PE and not self.cr1 & PE:  # the software reset
+                if self._busy:
+                    self._bus.stop()
+                self._clear()
+            if value & (TXDMAEN | RXDMAEN):
+                self.host.unmodelled(self, offset, size, value >> shift)
+        elif word == CR2:
+            self._write_cr2((self.cr2 & ~mask) | value, now)
+        elif word == TXDR:
+            if offset == TXDR and self.cr1 & PE:
+                self.txdr = value & 0xFF
+                self.flags &= ~(TXE | TXIS)
+                # the shift register waits for it (the clock stretched, TXIS was set)
+                if (self._data and not self._reading and self._action is None and self._left
+                        and not self.flags & (TC | TCR)):
+                    self._load_shift(now)
+        elif word == ISR:
+            if value & TXE:
+                self.flags |= TXE  # a flush of TXDR (the other bits are read-only)
+        elif word == ICR:
+            self.flags &= ~(value & _ICR_CLEARS)
+        elif word in self._regs:
+            self._regs[word] = (self._regs[word] & ~mask) | value
+        else:
+            self.host.unmodelled(self, offset, size, value >> shift)
+            self._stored[word] = (self._stored.get(word, 0) & ~mask) | value
+        self._after()
+
+    def _write_cr2(self, new: int, now: int) -> None:
+        new &= _CR2_WRITABLE
+        was, self.cr2 = self.cr2, new
+        if not self.cr1 & PE:  # START and STOP need the controller on
+            self.cr2 &= ~(START | STOP)
+            return
+        if self.flags & TCR and new >> 16 & 0xFF:
+            self.flags &= ~TCR  # a reload (NBYTES written non-zero): the transfer goes on
+            self._left = new >> 16 & 0xFF
+            self._next_byte(now)
+        if new & START and not was & START:
+            if not self._busy or self.flags & TC:
+                self._start(now)
+            elif self._action != "stop":  # (during a stop: the start follows it)
+                self.cr2 &= ~START
+                self.host.unmodelled(self, CR2, 4, new, "START ignored: a transfer is under "
+                                     "way (a repeated start follows TC)")
+        elif new & STOP and not was & STOP and self._busy and self._action != "stop":
+            self.flags &= ~(TC | TCR)
+            if self._action is None:  # the clock stretched: the stop goes out now
+                self._stop(now)
+            else:  # after the byte under way
+                self._stop_asked = True
+
+    def _after(self) -> None:
+        self._update_line()
+        self._plan()
+
+
+DEVICES = (Stm32l0I2c1,)
