@@ -256,6 +256,10 @@ def test_base_config_is_valid() -> None:
             from sim.budgets import load_config as load_budgets
 
             assert load_budgets(path).budgets
+        elif path.parent.name == "i2c":  # devices on the I2C bus (--i2c, docs/simulator.md)
+            from sim.i2c_targets import I2cSpec, load_target
+
+            assert load_target(I2cSpec(0x48, path)).size
         else:
             load_config(path)
 

@@ -119,8 +119,11 @@ def test_the_usarts_take_their_stm32l0_addresses_from_the_cmsdk_uart():
     assert spans["stm32l0_tim2"] == [(0x4000_0000, 0x400)] and "cmsdk_timer0" not in spans
     assert spans["cmsdk_timer1"] == [(0x4000_1000, 0x1000)]
     assert spans["stm32l0_apb1"][0] == (0x4000_0400, 0xC00)  # TIM3's place, then TIMER1
-    # the rest of APB1 around them: USART4 up to PWR (0x40007000), then past PWR to LPTIM1
-    assert (0x4000_4C00, 0x2400) in spans["stm32l0_apb1"]
+    # the rest of APB1 around them: USART4 up to I2C1 (0x40005400), past it up to PWR
+    # (0x40007000), then past PWR to LPTIM1
+    assert spans["stm32l0_i2c1"] == [(0x4000_5400, 0x400)]
+    assert (0x4000_4C00, 0x800) in spans["stm32l0_apb1"]
+    assert (0x4000_5800, 0x1800) in spans["stm32l0_apb1"]
     assert spans["stm32l0_apb1"][-1] == (0x4000_7400, 0x800)
     assert spans["stm32l0_lptim1"] == [(0x4000_7C00, 0x400)]
 
