@@ -11,27 +11,18 @@ at a register's first byte, and after its last the pointer steps to the next reg
 A repeated start or a stop keeps the pointer. The target acknowledges every byte; an address
 with no target is not acknowledged (NACK), as on a real bus.
 
-The file (TOML) describes the registers; every key is optional::
+The file (TOML) describes the registers (sim/register_map.py), and ``address_bytes``::
 
-    name = "TMP102"            # for the report
+    name = "TMP102"
     address_bytes = 1          # register address bytes: 1 or 2
-    register_bytes = 2         # bytes a register holds: 1 to 4
-    size = 4                   # registers; 256 by default, at most 65,536
+    register_bytes = 2
+    size = 4
     auto_increment = false
-    read_only = [0x00]         # writes to these are ignored (and counted)
-
-    [registers]                # initial values: a value, or values from that register on
+    read_only = [0x00]
+    [registers]
     0x01 = 0x60A0
-    0x02 = [0x4B00, 0x5000]
-
-    [series]                   # registers that follow a recording (read-only)
+    [series]
     0x00 = { file = "temperature.csv" }
-
-A series file (.csv or .npy, relative to the TOML file) holds rows ``seconds,value`` in device
-time, as ``--pin``'s: from ``seconds`` on, the register reads ``value`` (an integer, two's
-complement when negative) as ``bytes`` bytes (a register's by default: several registers' with
-more) in ``order`` ("big", the default, or "little"); before its first row it reads its initial
-value. An empty file is 256 one-byte registers of 0.
 
 The simulator reads every file before the run: one that is not such a description is refused
 with one line.
@@ -39,28 +30,17 @@ with one line.
 
 from __future__ import annotations
 
-import itertools
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from sim.inputs import InputError
-from sim.pins import load_timed
+from sim.register_map import RegisterMap, int_key, load_map
 
 ADDRESSES = range(0x08, 0x78)  # the 7-bit addresses a target may have (the others reserved)
-MAX_FILE = 1 << 20  # bytes a target's description may hold
-MAX_SIZE = 1 << 16  # registers a target may have
 LOG_KEEP = 1000  # transactions the report lists (the counts cover them all)
 LOG_BYTES = 64  # data bytes a listed transaction shows (``bytes`` counts them all)
 _SPEC = re.compile(r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*=\s*(.+?)\s*$")
-_KEYS = {"name", "address_bytes", "register_bytes", "size", "auto_increment", "read_only",
-         "registers", "series"}
-_SERIES_KEYS = {"file", "bytes", "order"}
 
 
 @dataclass(frozen=True)
@@ -97,218 +77,46 @@ def check_specs(specs: list[I2cSpec]) -> None:
         seen.add(spec.address)
 
 
-@dataclass
-class Series:
-    """Bytes ``first`` .. ``first + width - 1`` of the register map following a recording."""
+class I2cTarget:
+    """A register map on the I2C bus: a write transfer's first ``address_bytes`` bytes (high
+    byte first) set its pointer, the rest are data."""
 
-    first: int
-    width: int
-    order: str
-    times: np.ndarray
-    values: np.ndarray
-    path: Path
-
-    def bytes_at(self, seconds: float) -> bytes | None:
-        """The bytes at device time ``seconds``; None before the first row."""
-        row = int(np.searchsorted(self.times, seconds + 1e-12, side="right"))
-        if row == 0:
-            return None
-        value = int(self.values[row - 1]) & ((1 << (8 * self.width)) - 1)
-        return value.to_bytes(self.width, "big" if self.order == "big" else "little")
-
-
-def _register(key: str, path: Path, size: int, what: str) -> int:
-    try:
-        reg = int(key, 0)
-    except ValueError:
-        raise InputError(f"{path}: {what} {key!r} is not a register number (0x0F, 15)"
-                         ) from None
-    if not 0 <= reg < size:
-        raise InputError(f"{path}: {what} {key} is beyond the {size:,} registers (size)")
-    return reg
-
-
-def _value(value: object, width: int, path: Path, where: str) -> bytes:
-    """A register's value as its ``width`` bytes, high byte first."""
-    top = (1 << (8 * width)) - 1
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
-        raise InputError(f"{path}: {where}: a register holds {width} byte(s), 0 to {top:,}, "
-                         f"not {value!r}")
-    return value.to_bytes(width, "big")
-
-
-def _int(table: dict[str, Any], key: str, default: int, allowed: range, path: Path) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
-        raise InputError(f"{path}: {key} is a whole number from {allowed.start:,} to "
-                         f"{allowed.stop - 1:,}, not {value!r}")
-    return value
-
-
-def _series(key: str, entry: object, path: Path, size: int, width: int) -> Series:
-    """Register ``key``'s recording (from its first byte on; ``width``: a register's bytes)."""
-    reg = _register(key, path, size, "series")
-    if not isinstance(entry, dict) or "file" not in entry or set(entry) - _SERIES_KEYS:
-        raise InputError(f"{path}: series {key}: give {{ file = \"values.csv\", bytes = 2, "
-                         "order = \"big\" }} (bytes and order optional)")
-    count = _int(entry, "bytes", width, range(1, 9), path)
-    order = entry.get("order", "big")
-    if order not in ("big", "little"):
-        raise InputError(f"{path}: series {key}: order is \"big\" or \"little\"")
-    if reg * width + count > size * width:
-        raise InputError(f"{path}: series {key}: its {count} bytes run past the {size:,} "
-                         "registers (size)")
-    if not isinstance(entry["file"], str):
-        raise InputError(f"{path}: series {key}: file is a file name")
-    file = Path(entry["file"])
-    file = file if file.is_absolute() else path.parent / file
-    times, values = load_timed(file, "an I2C register series", "seconds,value rows")
-    lo, hi = -(1 << (8 * count - 1)), (1 << (8 * count)) - 1
-    if not np.all(values == np.round(values)) or np.any(values < lo) or np.any(values > hi):
-        raise InputError(f"{file}: every value must be a whole number that fits in {count} "
-                         f"byte(s), {lo:,} to {hi:,}")
-    return Series(reg * width, count, order, times, values.astype(np.int64), file)
-
-
-@dataclass
-class RegisterTarget:
-    """One target's registers and how the run used them. Its register map is ``size``
-    registers of ``register_bytes`` bytes each (sent high byte first), ``memory`` at reset."""
-
-    spec: I2cSpec
-    name: str
-    memory: bytes
-    register_bytes: int = 1
-    address_bytes: int = 1
-    auto_increment: bool = True
-    read_only: frozenset[int] = frozenset()  # registers
-    series: list[Series] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.size = len(self.memory) // self.register_bytes
-        # the bytes a recording owns: byte -> (its series, the byte's place in it)
-        self._owner: dict[int, tuple[Series, int]] = {
-            s.first + i: (s, i) for s in self.series for i in range(s.width)}
-        self.reset()
+    def __init__(self, spec: I2cSpec, registers: RegisterMap, address_bytes: int = 1) -> None:
+        self.spec, self.registers, self.address_bytes = spec, registers, address_bytes
+        self._address_left = 0  # register address bytes still to come in this write
+        self._pointer = 0
 
     def reset(self) -> None:
-        self.regs = bytearray(self.memory)
-        self.pointer = 0  # the register
-        self._offset = 0  # the byte of it next
-        self._address_left = 0  # register address bytes still to come in this write
-        self._pointer_bytes = 0
-        self.reads = self.writes = self.bytes_read = self.bytes_written = 0
-        self.ignored = 0  # bytes written to read-only registers
-
-    def _next(self) -> int:
-        """The byte a data byte reads or writes now (the pointer moves on past it)."""
-        at = self.pointer * self.register_bytes + self._offset
-        self._offset += 1
-        if self._offset == self.register_bytes:
-            self._offset = 0
-            if self.auto_increment:
-                self.pointer = (self.pointer + 1) % self.size
-        return at
+        self.registers.reset()
+        self._address_left = 0
 
     def start(self, read: bool) -> None:
-        """A transaction addressed to it begins (after a start or a repeated start): from the
-        first byte of the register the pointer selects."""
-        self._offset = 0
-        if read:
-            self.reads += 1
-        else:
-            self.writes += 1
-            self._address_left = self.address_bytes
-            self._pointer_bytes = 0
+        """A transfer addressed to it begins (after a start or a repeated start)."""
+        self.registers.start(read)
+        if not read:
+            self._address_left, self._pointer = self.address_bytes, 0
 
     def write(self, byte: int) -> None:
-        self.bytes_written += 1
-        if self._address_left:
-            self._pointer_bytes = (self._pointer_bytes << 8) | byte
-            self._address_left -= 1
-            if not self._address_left:
-                self.pointer = self._pointer_bytes % self.size
+        if not self._address_left:
+            self.registers.write(byte)
             return
-        reg = self.pointer
-        at = self._next()
-        if reg in self.read_only or at in self._owner:
-            self.ignored += 1
-        else:
-            self.regs[at] = byte
+        self.registers.bytes_written += 1
+        self._pointer = (self._pointer << 8) | byte
+        self._address_left -= 1
+        if not self._address_left:
+            self.registers.select(self._pointer)
 
     def read(self, seconds: float) -> int:
-        self.bytes_read += 1
-        at = self._next()
-        owner = self._owner.get(at)
-        if owner is not None:
-            recorded = owner[0].bytes_at(seconds)
-            if recorded is not None:
-                return recorded[owner[1]]
-        return self.regs[at]
-
-    def summary(self) -> dict[str, object]:
-        return {"name": self.name, "file": str(self.spec.path), "writes": self.writes,
-                "reads": self.reads, "bytes_written": self.bytes_written,
-                "bytes_read": self.bytes_read, "ignored_writes": self.ignored}
+        return self.registers.read(seconds)
 
 
-def load_target(spec: I2cSpec) -> RegisterTarget:
-    """The target ``spec``'s file describes; InputError with one line when it does not."""
-    path = spec.path
-    if not path.is_file():
-        raise InputError(f"{path}: no such file (an I2C target)")
-    with path.open("rb") as fh:
-        data = fh.read(MAX_FILE + 1)
-    if len(data) > MAX_FILE:
-        raise InputError(f"{path}: an I2C target's description is larger than "
-                         f"{MAX_FILE >> 20} MiB")
-    try:
-        table = tomllib.loads(data.decode("utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a TOML description of an I2C target ({exc})") from None
-    unknown = sorted(set(table) - _KEYS)
-    if unknown:
-        raise InputError(f"{path}: unknown key {unknown[0]!r} (known: "
-                         f"{', '.join(sorted(_KEYS))})")
-    name = table.get("name", f"0x{spec.address:02x}")
-    if not isinstance(name, str):
-        raise InputError(f"{path}: name is a string")
-    address_bytes = _int(table, "address_bytes", 1, range(1, 3), path)
-    width = _int(table, "register_bytes", 1, range(1, 5), path)
-    size = _int(table, "size", 256, range(1, MAX_SIZE + 1), path)
-    increment = table.get("auto_increment", True)
-    if not isinstance(increment, bool):
-        raise InputError(f"{path}: auto_increment is true or false")
-    read_only = table.get("read_only", [])
-    if not isinstance(read_only, list):
-        raise InputError(f"{path}: read_only is a list of registers: [0x00, 0x0F]")
-    for reg in read_only:
-        if isinstance(reg, bool) or not isinstance(reg, int) or not 0 <= reg < size:
-            raise InputError(f"{path}: read_only: {reg!r} is not one of the {size:,} "
-                             "registers (0 to size - 1)")
-    memory = bytearray(size * width)
-    registers = table.get("registers", {})
-    if not isinstance(registers, dict):
-        raise InputError(f"{path}: [registers] is a table: 0x0F = 0x33")
-    for key, value in registers.items():
-        reg = _register(key, path, size, "register")
-        values = value if isinstance(value, list) else [value]
-        if reg + len(values) > size:
-            raise InputError(f"{path}: register {key}: its {len(values)} values run past the "
-                             f"{size:,} registers (size)")
-        for i, v in enumerate(values):
-            at = (reg + i) * width
-            memory[at:at + width] = _value(v, width, path, f"register {key}")
-    series_table = table.get("series", {})
-    if not isinstance(series_table, dict):
-        raise InputError(f"{path}: [series] is a table: 0x00 = {{ file = \"values.csv\" }}")
-    series = [_series(key, entry, path, size, width) for key, entry in series_table.items()]
-    spans = sorted((s.first, s.first + s.width, s.path.name) for s in series)
-    for (_, end, a), (start, _, b) in itertools.pairwise(spans):
-        if start < end:
-            raise InputError(f"{path}: series {a} and {b} overlap")
-    return RegisterTarget(spec, name, bytes(memory), width, address_bytes, increment,
-                          frozenset(read_only), series)
+def load_target(spec: I2cSpec) -> I2cTarget:
+    """The target ``spec``'s file describes (its registers, and ``address_bytes``: 1 or 2);
+    InputError with one line when it does not."""
+    registers, table = load_map(spec.path, f"0x{spec.address:02x}",
+                                frozenset({"address_bytes"}))
+    return I2cTarget(spec, registers, int_key(table, "address_bytes", 1, range(1, 3),
+                                              spec.path))
 
 
 @dataclass
@@ -338,7 +146,7 @@ class I2cBus:
     model calls :meth:`start`, :meth:`write`, :meth:`read` and :meth:`stop` as its transfers
     reach those points; ``now`` gives device time in seconds."""
 
-    def __init__(self, targets: list[RegisterTarget], now: Callable[[], float]) -> None:
+    def __init__(self, targets: list[I2cTarget], now: Callable[[], float]) -> None:
         self.targets = {t.spec.address: t for t in targets}
         self._now = now
         self.reset()
@@ -349,7 +157,7 @@ class I2cBus:
         self.log: list[Transaction] = []
         self.transactions = 0
         self.nacked: dict[int, int] = {}  # address with no target -> times addressed
-        self._current: RegisterTarget | None = None
+        self._current: I2cTarget | None = None
         self._open: Transaction | None = None
 
     def start(self, address: int, read: bool) -> bool:
@@ -393,7 +201,8 @@ class I2cBus:
     def summary(self) -> dict[str, object]:
         """The report's ``i2c``: each target's counts, the addresses nobody answered, the
         first transactions."""
-        return {"targets": {f"0x{a:02x}": t.summary() for a, t in sorted(self.targets.items())},
+        return {"targets": {f"0x{a:02x}": t.registers.summary()
+                            for a, t in sorted(self.targets.items())},
                 "transactions": self.transactions,
                 "nacked": {f"0x{a:02x}": n for a, n in sorted(self.nacked.items())},
                 "log": [t.as_dict() for t in self.log]}
@@ -407,7 +216,7 @@ class I2cBus:
             out.append(f"I2C: no target answered at {shown}{more} (NACK): give one with --i2c "
                        "ADDR=FILE")
         for address, target in sorted(self.targets.items()):
-            if not target.reads and not target.writes:
+            if not target.registers.reads and not target.registers.writes:
                 out.append(f"I2C target 0x{address:02x} ({target.spec.path.name}) was never "
                            "addressed: the firmware's CR2.SADD holds a 7-bit address shifted "
                            f"left by one (0x{address << 1:02x} for 0x{address:02x})")

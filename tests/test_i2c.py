@@ -149,7 +149,7 @@ def test_a_series_register_follows_its_recording(firmware, tmp_path):
     assert bus.start(0x48, False) and bus.write(0x00) and bus.start(0x48, True)
     assert [bus.read(), bus.read()] == [0xFF, 0xFE]
     assert bus.start(0x48, False) and bus.write(0x01) and bus.write(0x12)
-    assert target.ignored == 1  # a write to a series register is ignored
+    assert target.registers.ignored == 1  # a write to a series register is ignored
     assert bus.start(0x48, False) and bus.write(0x01) and bus.start(0x48, True)
     assert bus.read() == 0xFE
 
@@ -161,7 +161,7 @@ def test_read_only_registers_ignore_writes_and_the_pointer_wraps(tmp_path):
     assert bus.start(0x20, False)
     for byte in (0, 5, 6, 7, 8, 10):  # register 0, then 0..3 and 0 again
         bus.write(byte)
-    assert bytes(target.regs) == bytes([10, 9, 7, 8]) and target.ignored == 1
+    assert bytes(target.registers.regs) == bytes([10, 9, 7, 8]) and target.registers.ignored == 1
     assert not bus.start(0x21, True) and bus.read() == 0xFF and bus.nacked == {0x21: 1}
 
 
@@ -186,7 +186,7 @@ def test_registers_of_two_bytes_are_sent_high_byte_first(tmp_path):
     bus.start(0x48, False)
     for byte in (0, 0xFF, 0xFF):  # the temperature: read-only
         bus.write(byte)
-    assert target.ignored == 2
+    assert target.registers.ignored == 2
     for reg, want in ((3, [0x12, 0x34]), (0, [0x19, 0x00]), (2, [0x4B, 0x00])):
         bus.start(0x48, False)
         bus.write(reg)
@@ -215,8 +215,8 @@ def test_no_auto_increment_keeps_the_pointer(tmp_path):
     ("read_only = [300]\n", "read_only: 300 is not one of the 256 registers"),
     ("address_bytes = 3\n", "address_bytes is a whole number from 1 to 2"),
     ("auto_increment = 1\n", "auto_increment is true or false"),
-    ("name = [\n", "not a TOML description of an I2C target"),
-    ("[series]\n0 = { file = \"nope.csv\" }\n", "no such file (an I2C register series)"),
+    ("name = [\n", "not a TOML description of a device's registers"),
+    ("[series]\n0 = { file = \"nope.csv\" }\n", "no such file (a register series)"),
     ("[series]\n0 = { bytes = 2 }\n", "series 0: give { file"),
     ("[series]\n0 = { file = \"v.csv\", order = \"middle\" }\n", "order is \"big\" or"),
     ("[series]\n0xFF = { file = \"v.csv\", bytes = 2 }\n", "its 2 bytes run past"),

@@ -259,7 +259,7 @@ def test_base_config_is_valid() -> None:
         elif path.parent.name == "i2c":  # devices on the I2C bus (--i2c, docs/simulator.md)
             from sim.i2c_targets import I2cSpec, load_target
 
-            assert load_target(I2cSpec(0x48, path)).size
+            assert load_target(I2cSpec(0x48, path)).registers.size
         else:
             load_config(path)
 

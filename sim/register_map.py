@@ -1,0 +1,264 @@
+"""Register maps: the registers of a device on a serial bus (a sensor, an EEPROM) as a TOML file
+describes them, for the bus models that put such devices beside the firmware (``--i2c``,
+sim/i2c_targets.py).
+
+A map is ``size`` registers of ``register_bytes`` bytes each (1, most sensors; 2, TI's TMP102
+or INA219; up to 4), sent high byte first. A bus front-end sets the register pointer
+(``select``) and starts a transfer (``start``: at the register's first byte); each data byte
+then reads or writes the byte the pointer is at, and after a register's last byte the pointer
+steps to the next register (``auto_increment = false``: it stays), wrapping at ``size``.
+
+The file's keys, every one optional (an empty file: 256 one-byte registers of 0)::
+
+    name = "TMP102"            # for the report
+    register_bytes = 2         # bytes a register holds: 1 to 4
+    size = 4                   # registers; 256 by default, at most 65,536
+    auto_increment = false
+    read_only = [0x00]         # writes to these are ignored (and counted)
+
+    [registers]                # initial values: a value, or values from that register on
+    0x01 = 0x60A0
+    0x02 = [0x4B00, 0x5000]
+
+    [series]                   # registers that follow a recording (read-only)
+    0x00 = { file = "temperature.csv" }
+
+and a bus's own keys (``address_bytes`` for I2C). A series file (.csv or .npy, relative to the
+TOML file) holds rows ``seconds,value`` in device time, as ``--pin``'s: from ``seconds`` on, the
+register reads ``value`` (an integer, two's complement when negative) as ``bytes`` bytes (a
+register's by default: several registers' with more) in ``order`` ("big", the default, or
+"little"); before its first row it reads its initial value.
+
+The simulator reads every file before the run: one that is not such a description is refused
+with one line (InputError).
+"""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.inputs import InputError
+from sim.pins import load_timed
+
+MAX_FILE = 1 << 20  # bytes a description may hold
+MAX_SIZE = 1 << 16  # registers a device may have
+_KEYS = {"name", "register_bytes", "size", "auto_increment", "read_only", "registers", "series"}
+_SERIES_KEYS = {"file", "bytes", "order"}
+
+
+@dataclass
+class Series:
+    """Bytes ``first`` .. ``first + width - 1`` of the register map following a recording."""
+
+    first: int
+    width: int
+    order: str
+    times: np.ndarray
+    values: np.ndarray
+    path: Path
+
+    def bytes_at(self, seconds: float) -> bytes | None:
+        """The bytes at device time ``seconds``; None before the first row."""
+        row = int(np.searchsorted(self.times, seconds + 1e-12, side="right"))
+        if row == 0:
+            return None
+        value = int(self.values[row - 1]) & ((1 << (8 * self.width)) - 1)
+        return value.to_bytes(self.width, "big" if self.order == "big" else "little")
+
+
+def _register(key: str, path: Path, size: int, what: str) -> int:
+    try:
+        reg = int(key, 0)
+    except ValueError:
+        raise InputError(f"{path}: {what} {key!r} is not a register number (0x0F, 15)"
+                         ) from None
+    if not 0 <= reg < size:
+        raise InputError(f"{path}: {what} {key} is beyond the {size:,} registers (size)")
+    return reg
+
+
+def _value(value: object, width: int, path: Path, where: str) -> bytes:
+    """A register's value as its ``width`` bytes, high byte first."""
+    top = (1 << (8 * width)) - 1
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+        raise InputError(f"{path}: {where}: a register holds {width} byte(s), 0 to {top:,}, "
+                         f"not {value!r}")
+    return value.to_bytes(width, "big")
+
+
+def int_key(table: dict[str, Any], key: str, default: int, allowed: range, path: Path) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+        raise InputError(f"{path}: {key} is a whole number from {allowed.start:,} to "
+                         f"{allowed.stop - 1:,}, not {value!r}")
+    return value
+
+
+def _series(key: str, entry: object, path: Path, size: int, width: int) -> Series:
+    """Register ``key``'s recording (from its first byte on; ``width``: a register's bytes)."""
+    reg = _register(key, path, size, "series")
+    if not isinstance(entry, dict) or "file" not in entry or set(entry) - _SERIES_KEYS:
+        raise InputError(f"{path}: series {key}: give {{ file = \"values.csv\", bytes = 2, "
+                         "order = \"big\" }} (bytes and order optional)")
+    count = int_key(entry, "bytes", width, range(1, 9), path)
+    order = entry.get("order", "big")
+    if order not in ("big", "little"):
+        raise InputError(f"{path}: series {key}: order is \"big\" or \"little\"")
+    if reg * width + count > size * width:
+        raise InputError(f"{path}: series {key}: its {count} bytes run past the {size:,} "
+                         "registers (size)")
+    if not isinstance(entry["file"], str):
+        raise InputError(f"{path}: series {key}: file is a file name")
+    file = Path(entry["file"])
+    file = file if file.is_absolute() else path.parent / file
+    times, values = load_timed(file, "a register series", "seconds,value rows")
+    lo, hi = -(1 << (8 * count - 1)), (1 << (8 * count)) - 1
+    if not np.all(values == np.round(values)) or np.any(values < lo) or np.any(values > hi):
+        raise InputError(f"{file}: every value must be a whole number that fits in {count} "
+                         f"byte(s), {lo:,} to {hi:,}")
+    return Series(reg * width, count, order, times, values.astype(np.int64), file)
+
+
+@dataclass
+class RegisterMap:
+    """One device's registers and how the run used them: ``size`` registers of
+    ``register_bytes`` bytes each (sent high byte first), ``memory`` at reset."""
+
+    name: str
+    path: Path  # the description
+    memory: bytes
+    register_bytes: int = 1
+    auto_increment: bool = True
+    read_only: frozenset[int] = frozenset()  # registers
+    series: list[Series] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.size = len(self.memory) // self.register_bytes
+        # the bytes a recording owns: byte -> (its series, the byte's place in it)
+        self._owner: dict[int, tuple[Series, int]] = {
+            s.first + i: (s, i) for s in self.series for i in range(s.width)}
+        self.reset()
+
+    def reset(self) -> None:
+        self.regs = bytearray(self.memory)
+        self.pointer = 0  # the register
+        self._offset = 0  # the byte of it next
+        self.reads = self.writes = self.bytes_read = self.bytes_written = 0
+        self.ignored = 0  # bytes written to read-only registers
+
+    def start(self, read: bool) -> None:
+        """A transfer begins: from the first byte of the register the pointer selects."""
+        self._offset = 0
+        if read:
+            self.reads += 1
+        else:
+            self.writes += 1
+
+    def select(self, register: int) -> None:
+        """The bus set the pointer (wrapping at ``size``)."""
+        self.pointer = register % self.size
+        self._offset = 0
+
+    def _next(self) -> int:
+        """The byte a data byte reads or writes now (the pointer moves on past it)."""
+        at = self.pointer * self.register_bytes + self._offset
+        self._offset += 1
+        if self._offset == self.register_bytes:
+            self._offset = 0
+            if self.auto_increment:
+                self.pointer = (self.pointer + 1) % self.size
+        return at
+
+    def write(self, byte: int) -> None:
+        """A data byte written at the pointer (ignored for a read-only register)."""
+        self.bytes_written += 1
+        reg = self.pointer
+        at = self._next()
+        if reg in self.read_only or at in self._owner:
+            self.ignored += 1
+        else:
+            self.regs[at] = byte
+
+    def read(self, seconds: float) -> int:
+        """The byte at the pointer at device time ``seconds``."""
+        self.bytes_read += 1
+        at = self._next()
+        owner = self._owner.get(at)
+        if owner is not None:
+            recorded = owner[0].bytes_at(seconds)
+            if recorded is not None:
+                return recorded[owner[1]]
+        return self.regs[at]
+
+    def summary(self) -> dict[str, object]:
+        return {"name": self.name, "file": str(self.path), "writes": self.writes,
+                "reads": self.reads, "bytes_written": self.bytes_written,
+                "bytes_read": self.bytes_read, "ignored_writes": self.ignored}
+
+
+def load_map(path: Path, name: str, own_keys: frozenset[str] = frozenset()
+             ) -> tuple[RegisterMap, dict[str, Any]]:
+    """The register map ``path`` describes (``name`` unless it names one) and the file's
+    table, for the bus's ``own_keys``; InputError with one line when it is not such a
+    description."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file (a device's registers)")
+    with path.open("rb") as fh:
+        data = fh.read(MAX_FILE + 1)
+    if len(data) > MAX_FILE:
+        raise InputError(f"{path}: a device's description is larger than "
+                         f"{MAX_FILE >> 20} MiB")
+    try:
+        table = tomllib.loads(data.decode("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a TOML description of a device's registers ({exc})"
+                         ) from None
+    known = _KEYS | own_keys
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise InputError(f"{path}: unknown key {unknown[0]!r} (known: "
+                         f"{', '.join(sorted(known))})")
+    name = table.get("name", name)
+    if not isinstance(name, str):
+        raise InputError(f"{path}: name is a string")
+    width = int_key(table, "register_bytes", 1, range(1, 5), path)
+    size = int_key(table, "size", 256, range(1, MAX_SIZE + 1), path)
+    increment = table.get("auto_increment", True)
+    if not isinstance(increment, bool):
+        raise InputError(f"{path}: auto_increment is true or false")
+    read_only = table.get("read_only", [])
+    if not isinstance(read_only, list):
+        raise InputError(f"{path}: read_only is a list of registers: [0x00, 0x0F]")
+    for reg in read_only:
+        if isinstance(reg, bool) or not isinstance(reg, int) or not 0 <= reg < size:
+            raise InputError(f"{path}: read_only: {reg!r} is not one of the {size:,} "
+                             "registers (0 to size - 1)")
+    memory = bytearray(size * width)
+    registers = table.get("registers", {})
+    if not isinstance(registers, dict):
+        raise InputError(f"{path}: [registers] is a table: 0x0F = 0x33")
+    for key, value in registers.items():
+        reg = _register(key, path, size, "register")
+        values = value if isinstance(value, list) else [value]
+        if reg + len(values) > size:
+            raise InputError(f"{path}: register {key}: its {len(values)} values run past the "
+                             f"{size:,} registers (size)")
+        for i, v in enumerate(values):
+            at = (reg + i) * width
+            memory[at:at + width] = _value(v, width, path, f"register {key}")
+    series_table = table.get("series", {})
+    if not isinstance(series_table, dict):
+        raise InputError(f"{path}: [series] is a table: 0x00 = {{ file = \"values.csv\" }}")
+    series = [_series(key, entry, path, size, width) for key, entry in series_table.items()]
+    spans = sorted((s.first, s.first + s.width, s.path.name) for s in series)
+    for (_, end, a), (start, _, b) in itertools.pairwise(spans):
+        if start < end:
+            raise InputError(f"{path}: series {a} and {b} overlap")
+    return RegisterMap(name, path, bytes(memory), width, increment, frozenset(read_only),
+                       series), table
