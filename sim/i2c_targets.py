@@ -60,7 +60,8 @@ def parse_spec(text: str, base: Path | None = None) -> I2cSpec:
     m = _SPEC.match(text)
     if m is None:
         raise ValueError(f"not an I2C target: {text!r} (ADDR=FILE: 0x48=tmp102.toml)")
-    address = int(m.group(1), 0)
+    digits = m.group(1)
+    address = int(digits, 16) if digits[:2].lower() == "0x" else int(digits)
     if address not in ADDRESSES:
         raise ValueError(f"I2C target {text!r}: a 7-bit address from 0x08 to 0x77 (the "
                          "others are reserved; the 8-bit form the firmware writes is twice it)")

@@ -376,7 +376,8 @@ def read_table(path: Path, what: str, of: str) -> np.ndarray:
     pin input"``) and ``of`` what (``"volts"``) saying in an InputError with one line why
     not."""
     if not path.is_file():
-        raise InputError(f"{path}: no such file ({what})")
+        kind = "not a file" if path.exists() else "no such file"
+        raise InputError(f"{path}: {kind} ({what})")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return read_csv(path)

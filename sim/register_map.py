@@ -76,10 +76,10 @@ def _register(key: str, path: Path, size: int, what: str) -> int:
     try:
         reg = int(key, 0)
     except ValueError:
-        raise InputError(f"{path}: {what} {key!r} is not a register number (0x0F, 15)"
+        raise InputError(f"{path}: {what} {key[:20]!r} is not a register number (0x0F, 15)"
                          ) from None
     if not 0 <= reg < size:
-        raise InputError(f"{path}: {what} {key} is beyond the {size:,} registers (size)")
+        raise InputError(f"{path}: {what} {key[:20]} is beyond the {size:,} registers (size)")
     return reg
 
 
@@ -104,17 +104,17 @@ def _series(key: str, entry: object, path: Path, size: int, width: int) -> Serie
     """Register ``key``'s recording (from its first byte on; ``width``: a register's bytes)."""
     reg = _register(key, path, size, "series")
     if not isinstance(entry, dict) or "file" not in entry or set(entry) - _SERIES_KEYS:
-        raise InputError(f"{path}: series {key}: give {{ file = \"values.csv\", bytes = 2, "
-                         "order = \"big\" }} (bytes and order optional)")
-    count = int_key(entry, "bytes", width, range(1, 9), path)
+        raise InputError(f"{path}: series {key[:20]}: give {{ file = \"values.csv\", bytes "
+                         "= 2, order = \"big\" } (bytes and order optional)")
+    count = int_key(entry, "bytes", width, range(1, 5), path)
     order = entry.get("order", "big")
     if order not in ("big", "little"):
-        raise InputError(f"{path}: series {key}: order is \"big\" or \"little\"")
+        raise InputError(f"{path}: series {key[:20]}: order is \"big\" or \"little\"")
     if reg * width + count > size * width:
-        raise InputError(f"{path}: series {key}: its {count} bytes run past the {size:,} "
+        raise InputError(f"{path}: series {key[:20]}: its {count} bytes run past the {size:,} "
                          "registers (size)")
     if not isinstance(entry["file"], str):
-        raise InputError(f"{path}: series {key}: file is a file name")
+        raise InputError(f"{path}: series {key[:20]}: file is a file name")
     file = Path(entry["file"])
     file = file if file.is_absolute() else path.parent / file
     times, values = load_timed(file, "a register series", "seconds,value rows")
@@ -216,6 +216,9 @@ def load_map(path: Path, name: str, own_keys: frozenset[str] = frozenset()
                          f"{MAX_FILE >> 20} MiB")
     try:
         table = tomllib.loads(data.decode("utf-8-sig"))
+    except RecursionError:  # (the parser recurses per nesting level)
+        raise InputError(f"{path}: not a TOML description of a device's registers (nested "
+                         "too deeply)") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a TOML description of a device's registers ({exc})"
                          ) from None

@@ -114,6 +114,19 @@ def test_a_stop_asked_mid_transfer_follows_the_byte_under_way(firmware, cli, tmp
     assert res.report["i2c"]["targets"]["0x48"]["bytes_read"] == 3
 
 
+@pytest.mark.parametrize("case, output", [
+    ("phantom", "read: 01 02\nread: 01 02\n"),  # no byte after the stop
+    ("pestart", "read: 01 02\n"),  # START cleared with PE: the next START is taken
+    ("pending", "read: 01 02\n"),  # START during the transfer: a repeated start after it
+])
+def test_start_and_stop_at_awkward_moments(firmware, cli, tmp_path, case, output):
+    dev = target_file(tmp_path, SENSOR)
+    res = cli("run", i2c(firmware, case), "--i2c", f"0x48={dev}", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"] == output
+    assert res.report["unmodelled_registers"] == []
+
+
 def test_clearing_pe_resets_the_controller(firmware, cli, tmp_path):
     dev = target_file(tmp_path, SENSOR)
     res = cli("run", i2c(firmware, "pe"), "--i2c", f"0x48={dev}", *LIMIT)
@@ -217,11 +230,15 @@ def test_no_auto_increment_keeps_the_pointer(tmp_path):
     ("auto_increment = 1\n", "auto_increment is true or false"),
     ("name = [\n", "not a TOML description of a device's registers"),
     ("[series]\n0 = { file = \"nope.csv\" }\n", "no such file (a register series)"),
-    ("[series]\n0 = { bytes = 2 }\n", "series 0: give { file"),
+    ("[series]\n0 = { bytes = 2 }\n", "order = \"big\" } (bytes and order optional)"),
     ("[series]\n0 = { file = \"v.csv\", order = \"middle\" }\n", "order is \"big\" or"),
     ("[series]\n0xFF = { file = \"v.csv\", bytes = 2 }\n", "its 2 bytes run past"),
     ("[series]\n0 = { file = \"v.csv\", bytes = 2 }\n1 = { file = \"v.csv\" }\n", "overlap"),
     ("[series]\n0 = { file = \"big.csv\" }\n", "fits in 1 byte(s), -128 to 255"),
+    ("[series]\n0 = { file = \"v.csv\", bytes = 5 }\n", "bytes is a whole number from 1 to 4"),
+    ("[series]\n0 = { file = \".\" }\n", "not a file (a register series)"),
+    ("name = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+    ("[registers]\n" + "9" * 500 + " = 1\n", "register 99999999999999999999 is beyond"),
 ])
 def test_a_bad_target_file_is_refused_in_one_line(firmware, cli, tmp_path, text, message):
     (tmp_path / "v.csv").write_text("0,1\n")
@@ -236,6 +253,7 @@ def test_a_bad_target_file_is_refused_in_one_line(firmware, cli, tmp_path, text,
     ("0x48", "not an I2C target"),
     ("0x05=dev.toml", "a 7-bit address from 0x08 to 0x77"),
     ("0x90=dev.toml", "a 7-bit address from 0x08 to 0x77"),
+    ("0120=dev.toml", "a 7-bit address from 0x08 to 0x77"),  # decimal 120
     ("0x48=missing.toml", "no such file"),
 ])
 def test_bad_i2c_options_are_one_line(firmware, cli, tmp_path, monkeypatch, spec, message):
@@ -288,6 +306,7 @@ def test_the_i2c_clock_stops_with_its_rcc_enable(firmware, cli, tmp_path):
 
 def test_spec_round_trip():
     assert str(parse_spec("72=x.toml")) == "0x48=x.toml"
+    assert str(parse_spec("072=x.toml")) == "0x48=x.toml"  # a leading zero: still decimal
     assert np.array_equal(parse_spec("0x48=a/b.toml", Path("/base")).path,
                           Path("/base/a/b.toml"))
 

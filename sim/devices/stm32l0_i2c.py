@@ -17,13 +17,17 @@ controller sends one itself. Acknowledged, the transfer moves CR2.NBYTES data by
 - reading: each byte lands in RXDR (RXNE) as its ninth clock ends; while RXNE is still set the
   next byte waits (the controller stretches the clock) until RXDR is read.
 
-When NBYTES are done: with CR2.RELOAD, TCR sets until CR2 is written with a new NBYTES (the
-transfer goes on); else with AUTOEND a stop follows (STOPF, BUSY clear); else TC sets until the
-firmware writes CR2.START (a repeated start: a new address, the direction as RD_WRN says) or
-CR2.STOP (a stop, STOPF). STOP clears when the stop is on the bus. ICR clears NACKF and STOPF
-(and the others' bits, which never set here). Clearing CR1.PE resets the controller (RM0377's
-software reset): the transfer is dropped, the flags clear (TXE sets), BUSY clears. A store of
-ISR.TXE flushes TXDR.
+When NBYTES are done: with CR2.RELOAD, TCR sets until CR2 is written with NBYTES non-zero (the
+transfer goes on) or START; else with AUTOEND a stop follows (STOPF, BUSY clear); else TC sets
+until the firmware writes CR2.START (a repeated start: a new address, the direction as RD_WRN
+says) or CR2.STOP (a stop, STOPF). A START written during a transfer waits for the count's
+end (a repeated start, or after AUTOEND's stop a start), one written during a stop for the
+stop; a STOP written during a byte follows that byte (and while idle clears at once). STOP
+clears when the stop is on the bus. ICR clears NACKF and STOPF (and the others' bits, which
+never set here). Clearing CR1.PE resets the controller (RM0377's software reset): the transfer
+is dropped, the flags clear (TXE sets), BUSY, START and STOP clear. A store of ISR.TXE flushes
+TXDR. TIMINGR written while PE is set is taken, with a warning (RM0377 allows it only while PE
+is clear).
 
 Timing: an SCL period is ((SCLH + 1) + (SCLL + 1)) x (PRESC + 1) cycles of the kernel clock
 (TIMINGR) plus 2 x (3 + CR1.DNF) for the clock synchronisation and digital filter RM0377 adds
@@ -214,7 +218,9 @@ class Stm32l0I2c1(Clocked):
     def _count_done(self, at: int) -> None:
         if self.cr2 & RELOAD:
             self.flags |= TCR
-        elif self.cr2 & AUTOEND:
+        elif self.cr2 & START and not self.cr2 & AUTOEND:  # written during the transfer
+            self._start(at)
+        elif self.cr2 & AUTOEND:  # (a START written during it follows the stop)
             self._stop(at)
         else:
             self.flags |= TC
@@ -243,7 +249,8 @@ class Stm32l0I2c1(Clocked):
         if self._shift is not None and self._reading:
             self.rxdr, self._shift = self._shift, None
             self.flags |= RXNE
-            self._next_byte(self.host.exceptions.now)
+            if self._data:  # (a stop already ended the transfer: no further byte)
+                self._next_byte(self.host.exceptions.now)
 
     # --- the interrupt line --------------------------------------------------------------------
     def _update_line(self) -> None:
@@ -295,6 +302,7 @@ class Stm32l0I2c1(Clocked):
                 if self._busy:
                     self._bus.stop()
                 self._clear()
+                self.cr2 &= ~(START | STOP)  # (RM0377: both clear with PE)
             if value & (TXDMAEN | RXDMAEN):
                 self.host.unmodelled(self, offset, size, value >> shift)
         elif word == CR2:
@@ -314,6 +322,9 @@ class Stm32l0I2c1(Clocked):
             self.flags &= ~(value & _ICR_CLEARS)
         elif word in self._regs:
             self._regs[word] = (self._regs[word] & ~mask) | value
+            if word == TIMINGR and self.cr1 & PE:
+                self.host.warn("I2C1's TIMINGR written while CR1.PE is set (RM0377: only while "
+                               "it is clear); the simulator takes it")
         else:
             self.host.unmodelled(self, offset, size, value >> shift)
             self._stored[word] = (self._stored.get(word, 0) & ~mask) | value
@@ -325,23 +336,25 @@ class Stm32l0I2c1(Clocked):
         if not self.cr1 & PE:  # START and STOP need the controller on
             self.cr2 &= ~(START | STOP)
             return
-        if self.flags & TCR and new >> 16 & 0xFF:
+        if new & START and not was & START:
+            # idle, or the count done (TC, or TCR: the HAL's sequential transfers change
+            # direction so): now; during a transfer it waits for the count's end (a repeated
+            # start, RM0377), during a stop for the stop (the bus free)
+            if not self._busy or self.flags & (TC | TCR):
+                self._start(now)
+        elif self.flags & TCR and new >> 16 & 0xFF:
             self.flags &= ~TCR  # a reload (NBYTES written non-zero): the transfer goes on
             self._left = new >> 16 & 0xFF
             self._next_byte(now)
-        if new & START and not was & START:
-            if not self._busy or self.flags & TC:
-                self._start(now)
-            elif self._action != "stop":  # (during a stop: the start follows it)
-                self.cr2 &= ~START
-                self.host.unmodelled(self, CR2, 4, new, "START ignored: a transfer is under "
-                                     "way (a repeated start follows TC)")
-        elif new & STOP and not was & STOP and self._busy and self._action != "stop":
-            self.flags &= ~(TC | TCR)
-            if self._action is None:  # the clock stretched: the stop goes out now
-                self._stop(now)
-            else:  # after the byte under way
-                self._stop_asked = True
+        if new & STOP and not was & STOP:
+            if not self._busy:
+                self.cr2 &= ~STOP  # no transfer to end: cleared at once (nothing on the bus)
+            elif self._action != "stop":
+                self.flags &= ~(TC | TCR)
+                if self._action is None:  # the clock stretched: the stop goes out now
+                    self._stop(now)
+                else:  # after the byte under way
+                    self._stop_asked = True
 
     def _after(self) -> None:
         self._update_line()

@@ -23,6 +23,14 @@
  *   abort    a read of 8 bytes from register 0x10, CR2.STOP written after the second byte
  *            (HAL_I2C_Master_Abort_IT): the stop follows the byte under way; prints the bytes
  *            the driver got and "stopped".
+ *   phantom  a read of 8 bytes from 0x10, the second byte left waiting behind an unread RXDR,
+ *            then CR2.STOP (HAL_I2C_Master_Abort_IT): the two bytes read, STOPF, and the bus
+ *            idle after (no further byte); then a read of 2 bytes from 0x10 again.
+ *   pestart  CR2.START, then CR1.PE cleared during the address: START clears with PE; a
+ *            read of 2 bytes from 0x10 after it (I2C_TransferConfig's read-modify-write).
+ *   pending  the register byte written, and at once (before TC) CR2 with START, RD_WRN, 2
+ *            bytes (no AUTOEND): the repeated start waits for the count's end; TC, STOP;
+ *            prints the bytes.
  *   timed    READ_BYTES read from register 0 (polled), nothing printed: the run's cycles
  *            time the transfer.
  * Exit status 0 when every check holds, else the number of the first that failed.
@@ -269,6 +277,60 @@ int main(void)
         rx[got++] = (uint8_t)I2C1(RXDR);
     print_rx(got);
     sh_write0(I2C1(ISR) & BUSY ? "busy\n" : "stopped\n");
+    return 0;
+#elif CASE_phantom
+    transfer(ADDR, 1, 0, START);
+    wait_set(TXIS, 1);
+    I2C1(TXDR) = 0x10u;
+    wait_set(TC, 2);
+    transfer(ADDR, 8, 0, START | RD_WRN);
+    wait_set(RXNE, 3);
+    for (volatile int i = 0; i < 4000; i++) /* the second byte arrives and waits */
+        ;
+    I2C1(CR2) |= STOP;
+    rx[0] = (uint8_t)I2C1(RXDR);
+    rx[1] = (uint8_t)I2C1(RXDR);
+    wait_set(STOPF, 4);
+    I2C1(ICR) = STOPF;
+    for (volatile int i = 0; i < 4000; i++)
+        ;
+    if (I2C1(ISR) != TXE)
+        return 5; /* idle: no byte, no flag */
+    print_rx(2);
+    read_polled(ADDR, 0x10u, 2);
+    print_rx(2);
+    return 0;
+#elif CASE_pestart
+    transfer(ADDR, 1, 0, START);
+    I2C1(CR1) = 0;
+    if (I2C1(CR2) & (START | STOP))
+        return 1;
+    I2C1(CR1) = PE;
+    I2C1(CR2) = (I2C1(CR2) & ~0x03FF67FFu) | (ADDR << 1) | (1u << 16) | START;
+    wait_set(TXIS, 2);
+    I2C1(TXDR) = 0x10u;
+    wait_set(TC, 3);
+    I2C1(CR2) = (I2C1(CR2) & ~0x03FF67FFu) | (ADDR << 1) | (2u << 16) | AUTOEND | START | RD_WRN;
+    for (int i = 0; i < 2; i++) {
+        wait_set(RXNE, 4);
+        rx[i] = (uint8_t)I2C1(RXDR);
+    }
+    wait_set(STOPF, 5);
+    print_rx(2);
+    return 0;
+#elif CASE_pending
+    transfer(ADDR, 1, 0, START);
+    wait_set(TXIS, 1);
+    I2C1(TXDR) = 0x10u;
+    transfer(ADDR, 2, 0, START | RD_WRN); /* before TC; no AUTOEND */
+    for (int i = 0; i < 2; i++) {
+        wait_set(RXNE, 2);
+        rx[i] = (uint8_t)I2C1(RXDR);
+    }
+    wait_set(TC, 3);
+    I2C1(CR2) |= STOP;
+    wait_set(STOPF, 4);
+    print_rx(2);
     return 0;
 #elif CASE_timed
     read_polled(ADDR, 0, READ_BYTES);
