@@ -56,9 +56,11 @@ def discover(examples: Path | None = None) -> list[Example]:
     examples = examples or EXAMPLES
     found = []
     for folder in sorted(p for p in examples.iterdir() if p.is_dir()):
-        # a model config has no [space] table (examples/search/ holds search spaces)
+        # a model config has a [model] table (examples/search/ holds search spaces, others
+        # budgets or a device's registers)
         configs = sorted(c for c in folder.glob("*.toml")
-                         if not re.search(r"^\[space\]", c.read_text(), re.M))
+                         if re.search(r"^\[model\]", text := c.read_text(), re.M)
+                         and not re.search(r"^\[space\]", text, re.M))
         artifacts = sorted(folder.glob("*.ebnn"))
         if not configs and not artifacts:
             continue  # not a model example (e.g. examples/demo: plain C)

@@ -52,13 +52,15 @@ from sim.report import (
 )
 from sim.runner import MAX_INSTRUCTIONS, MAX_RUN_FOR, MAX_TIMEOUT, MIN_RUN_FOR, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
+from sim.spi_targets import SpiSpec
+from sim.spi_targets import parse_spec as parse_spi
 from toolchain.profiles import TARGETS
 from toolchain.sizes import parse_size
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
-_RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "reset_clock", "max_instructions",
+_RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "spi", "reset_clock", "max_instructions",
              "timeout", "run_for")
 KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
 
@@ -87,6 +89,7 @@ class Budget:
     analog: tuple[AnalogSpec, ...] = ()  # volts for the ADC's pins (sim/analog.py)
     pins: tuple[PinSpec, ...] = ()  # levels for the GPIO pins (sim/pins.py)
     i2c: tuple[I2cSpec, ...] = ()  # devices on the I2C bus (sim/i2c_targets.py)
+    spi: tuple[SpiSpec, ...] = ()  # devices on the SPI bus (sim/spi_targets.py)
 
 
 @dataclass
@@ -228,10 +231,13 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         pins = _specs(table, "pin", lambda a: parse_pin(a, base), "PIN=FILE, PIN=0 or PIN=1")
         i2c = _specs(table, "i2c", lambda a: parse_i2c(a, base), "ADDR=FILE")
         check_i2c_specs(list(i2c))
+        spi = _specs(table, "spi", lambda a: parse_spi(a, base), "CS=FILE")
+        if len({s.cs for s in spi}) < len(spi):
+            raise ValueError("an SPI chip select is given twice")
     except ValueError as exc:
         raise bad(str(exc)) from None
     files = ([("analog", a.path) for a in analog] + [("pin", p.path) for p in pins]
-             + [("i2c", t.path) for t in i2c])
+             + [("i2c", t.path) for t in i2c] + [("spi", t.path) for t in spi])
     for kind, path in files:
         if path is not None and not path.is_file():
             raise bad(f"{kind} input file not found: {path}")
@@ -262,7 +268,7 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         raise bad(f"reset_clock = {reset_clock!r}: true or false")
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
-                  analog=analog, pins=pins, i2c=i2c, reset_clock=reset_clock)
+                  analog=analog, pins=pins, i2c=i2c, spi=spi, reset_clock=reset_clock)
 
 
 def _specs(table: dict[str, Any], key: str, parse: Callable[[str], T],
@@ -304,6 +310,7 @@ class _RunKey:
     analog: tuple[AnalogSpec, ...] = ()
     pins: tuple[PinSpec, ...] = ()
     i2c: tuple[I2cSpec, ...] = ()
+    spi: tuple[SpiSpec, ...] = ()
     reset_clock: bool = False
 
 
@@ -321,7 +328,8 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
             for f in files:
                 key = _RunKey(f.resolve(), budget.target, budget.inputs,
                               budget.max_instructions, budget.timeout, budget.run_for,
-                              budget.analog, budget.pins, budget.i2c, budget.reset_clock)
+                              budget.analog, budget.pins, budget.i2c, budget.spi,
+                              budget.reset_clock)
                 runs.setdefault(key, [])
                 if budget not in runs[key]:
                     runs[key].append(budget)
@@ -453,6 +461,9 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
                 parts.append("i2c " + (", ".join(
                     f"0x{t.address:02x}={_display_name(t.path, base)}" for t in key.i2c)
                     or "none"))
+            if len({k.spi for k in same}) > 1:
+                parts.append("spi " + (", ".join(
+                    f"{t.cs}={_display_name(t.path, base)}" for t in key.spi) or "none"))
             if len({k.max_instructions for k in same}) > 1:
                 parts.append(f"max_instructions {key.max_instructions or 'none'}")
             if len({k.timeout for k in same}) > 1:
@@ -476,6 +487,7 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
                    timeout=key.timeout, run_for=key.run_for, inputs=key.inputs, fit_image=True,
                    interruptible=True, analog=key.analog, pins=key.pins, i2c=key.i2c,
+                   spi=key.spi,
                    reset_clock=key.reset_clock, warn=notes.append)
     try:
         report = session.run(key.elf, spec)

@@ -39,6 +39,8 @@ from sim.runner import (
     MIN_TIMEOUT,
 )
 from sim.session import RunSpec, SessionError
+from sim.spi_targets import SpiSpec
+from sim.spi_targets import parse_spec as parse_spi
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
 
@@ -63,6 +65,13 @@ I2C_OPTION = click.option(
          "(0x08 to 0x77), its registers described by a TOML file: initial values, read-only "
          "registers, registers that follow a recording (docs/simulator.md). Without it no "
          "device answers: every transfer ends with a NACK.")
+SPI_OPTION = click.option(
+    "--spi", "spi", type=SpecParam("spi", parse_spi, SpiSpec), multiple=True,
+    metavar="CS=FILE",
+    help="Put a device on the SPI bus (stm32l031's SPI1; repeatable) selected by GPIO pin CS "
+         "(PA4: while the firmware holds it at 0) or by SPI1's own NSS output (NSS), its "
+         "registers described by a TOML file, as --i2c's (docs/simulator.md). Without it MISO "
+         "reads 0xFF.")
 RESET_CLOCK_OPTION = click.option(
     "--reset-clock", is_flag=True,
     help="Start the core at the part's own clock at reset (stm32l031: MSI, 2.097 MHz, no "
@@ -189,6 +198,7 @@ def main() -> None:
 @ANALOG_OPTION
 @PIN_OPTION
 @I2C_OPTION
+@SPI_OPTION
 @RESET_CLOCK_OPTION
 @VCD_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -211,8 +221,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         max_instructions: int | None,
         timeout: float | None, run_for: float | None, wait_states: int | None,
         inputs: tuple[Path, ...], analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
-        i2c: tuple[I2cSpec, ...], reset_clock: bool, vcd_path: Path | None,
-        output_dir: Path | None,
+        i2c: tuple[I2cSpec, ...], spi: tuple[SpiSpec, ...], reset_clock: bool,
+        vcd_path: Path | None, output_dir: Path | None,
         json_path: Path | None, quiet: bool, vector_faults: bool,
         strict_peripherals: bool) -> None:
     """Run ELF from its reset vector until it exits, faults, hits a limit or has run for
@@ -247,8 +257,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                    budgets={"sram": sram_budget(sram, max_sram), "flash": flash,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals,
-                   analog=analog, pins=pins, i2c=i2c, vcd=vcd_path, reset_clock=reset_clock,
-                   warn=_warn)
+                   analog=analog, pins=pins, i2c=i2c, spi=spi, vcd=vcd_path,
+                   reset_clock=reset_clock, warn=_warn)
     try:
         report = session.run(elf, spec, prepared=lambda sim: stop.append(sim.interrupt))
     except SessionError as exc:
@@ -303,6 +313,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     run_for = "500ms"           for firmware that never exits: end there, ok
     analog = "3=accel.csv"      volts for an ADC pin, as --analog
     i2c = "0x48=tmp102.toml"    a device on the I2C bus, as --i2c
+    spi = "PA4=lis3dh.toml"     a device on the SPI bus, as --spi
 
     Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
     2 bad or missing config, 3 a budget broken, 4 a firmware faulted, hit a limit or exited
@@ -400,6 +411,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @ANALOG_OPTION
 @PIN_OPTION
 @I2C_OPTION
+@SPI_OPTION
 @RESET_CLOCK_OPTION
 @VCD_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -421,8 +433,8 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
                 flash: int | None, max_instructions: int | None, timeout: float | None,
                 run_for: float | None, wait_states: int | None,
                 analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
-                i2c: tuple[I2cSpec, ...], reset_clock: bool, vcd_path: Path | None,
-        output_dir: Path | None,
+                i2c: tuple[I2cSpec, ...], spi: tuple[SpiSpec, ...], reset_clock: bool,
+        vcd_path: Path | None, output_dir: Path | None,
                 json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
@@ -441,8 +453,8 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, run_for=run_for,
                    inputs=inputs, output_dir=output_dir, budgets={"sram": sram, "flash": flash},
-                   analog=analog, pins=pins, i2c=i2c, reset_clock=reset_clock, vcd=vcd_path,
-                   warn=_warn)
+                   analog=analog, pins=pins, i2c=i2c, spi=spi, reset_clock=reset_clock,
+                   vcd=vcd_path, warn=_warn)
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:

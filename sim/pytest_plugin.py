@@ -16,6 +16,7 @@ firmware may read; the first is also its console input, ``.npy``/``.png`` conver
 ``analog`` (volts for the ADC's pins: ``["3=accel.csv", "4=gyro.csv@100Hz"]``, as ``--analog``),
 ``pins`` (levels for the GPIO pins: ``["PA0=button.csv", "PB3=1"]``, as ``--pin``),
 ``i2c`` (devices on the I2C bus: ``["0x48=tmp102.toml"]``, as ``--i2c``),
+``spi`` (devices on the SPI bus: ``["PA4=lis3dh.toml"]``, as ``--spi``),
 ``reset_clock`` (start at the part's own reset clock, as ``--reset-clock``),
 ``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``. With ``check=True``
 (the default) the test fails when the firmware faults, hits a limit, exits non-zero or breaks a
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from sim.i2c_targets import I2cSpec
     from sim.pins import PinSpec
     from sim.report import RunReport
+    from sim.spi_targets import SpiSpec
 
 Size = int | str | None
 T = TypeVar("T")
@@ -76,6 +78,18 @@ def _i2c(value: object, root: Path) -> "I2cSpec":
         value = parse_spec(value)
     if not isinstance(value, I2cSpec):
         raise ValueError(f"i2c: give 'ADDR=FILE' strings, not {value!r}")
+    return replace(value, path=_resolve(value.path, root))
+
+
+def _spi(value: object, root: Path) -> "SpiSpec":
+    """An ``spi=`` item: ``"PA4=lis3dh.toml"`` (or an SpiSpec), its file resolved as the
+    fixture's other paths; ValueError (one line) for anything else."""
+    from sim.spi_targets import SpiSpec, parse_spec
+
+    if isinstance(value, str):
+        value = parse_spec(value)
+    if not isinstance(value, SpiSpec):
+        raise ValueError(f"spi: give 'CS=FILE' strings, not {value!r}")
     return replace(value, path=_resolve(value.path, root))
 
 
@@ -147,6 +161,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         analog: "Sequence[str | AnalogSpec] | str" = (),
         pins: "Sequence[str | PinSpec] | str | PinSpec" = (),
         i2c: "Sequence[str | I2cSpec] | str | I2cSpec" = (),
+        spi: "Sequence[str | SpiSpec] | str | SpiSpec" = (),
         reset_clock: bool = False,
         stdin: bytes | None = None,
         output_dir: str | os.PathLike[str] | None = None,
@@ -167,6 +182,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
             pin_specs = [_pin(p, root) for p in pin_items]
             i2c_items = i2c if isinstance(i2c, list | tuple) else [i2c]
             i2c_specs = [_i2c(t, root) for t in i2c_items]
+            spi_items = spi if isinstance(spi, list | tuple) else [spi]
+            spi_specs = [_spi(t, root) for t in spi_items]
             spec = RunSpec(
                 target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
                 max_instructions=max_instructions, timeout=timeout, run_for=run_for_s,
@@ -175,7 +192,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                 budgets={"sram": sram_budget(sram_b, _size(max_sram, "max_sram")),
                          "flash": flash_b, "stack": _size(max_stack, "max_stack"),
                          "cycles": max_cycles},
-                analog=specs, pins=pin_specs, i2c=i2c_specs, reset_clock=reset_clock)
+                analog=specs, pins=pin_specs, i2c=i2c_specs, spi=spi_specs,
+                reset_clock=reset_clock)
         except ValueError as exc:  # a budget not a whole number >= 0, a bad analog, pin, i2c
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
         try:

@@ -101,6 +101,10 @@ class RunReport:
     # "writes", "reads", "bytes_written", "bytes_read", "ignored_writes"}}, "transactions",
     # "nacked": {"0x50": times}, "log": the first transactions}
     i2c: dict[str, Any] = field(default_factory=dict)
+    # the SPI bus, when it had devices (--spi) or bytes went out: {"targets": {"PA4": {"name",
+    # "file", "selections", "writes", "reads", "bytes_written", "bytes_read",
+    # "ignored_writes"}}, "unselected_bytes", "contended_bytes", "log": the first selections}
+    spi: dict[str, Any] = field(default_factory=dict)
 
     @property
     def time_ms(self) -> float:

@@ -78,6 +78,9 @@ from sim.pins import PinInput, PinSpec
 from sim.pins import check_specs as check_pin_specs
 from sim.report import Fault, RunReport
 from sim.semihosting import ExitRequest, Memory, Semihost
+from sim.spi_targets import SpiBus, SpiSpec
+from sim.spi_targets import check_specs as check_spi_specs
+from sim.spi_targets import load_target as load_spi_target
 from sim.store_match import BlockStores
 from sim.thread_stores import handler_ranges, store_checks, writes_psp
 from sim.timing import make_disassembler
@@ -173,6 +176,8 @@ class RunOptions:
     vcd: Path | None = None  # the GPIO pins' waveform, written at the run's end
     # devices on the I2C bus (sim/i2c_targets.py), read when the simulator is made: InputError
     i2c: Sequence[I2cSpec] = ()
+    # devices on the SPI bus (sim/spi_targets.py), read when the simulator is made: InputError
+    spi: Sequence[SpiSpec] = ()
     # start at the part's own reset clock (the STM32L0's MSI), not the profile's, managed by
     # the part's registers from the first cycle
     reset_clock: bool = False
@@ -366,6 +371,7 @@ class Simulator:
         self._analog = self._load_analog(opts.analog)
         self._pins = self._load_pins(opts.pins)
         self._i2c = self._load_i2c(opts.i2c)
+        self._spi = self._load_spi(opts.spi)
         self._pin_trace = PinTrace(waveform=opts.vcd is not None)
         self._pin_state: dict[str, tuple[int, int]] = {}  # port -> (known, high) traced
         self._pin_time: float | None = None  # the --pin change being applied: its time
@@ -1076,6 +1082,7 @@ class Simulator:
         for pin in self._pins.values():
             pin.reset()
         self._i2c.reset()
+        self._spi.reset()
         self._pin_trace.reset()
         self._pin_trace.driven = {s.spec.name: str(s.spec.path or s.spec.level)
                                   for s in self._pins.values()}
@@ -1153,6 +1160,23 @@ class Simulator:
             raise ImageError(str(exc)) from None
         return I2cBus([load_target(s) for s in specs], self._device_seconds)
 
+    def _load_spi(self, specs: Sequence[SpiSpec]) -> SpiBus:
+        """The SPI bus with the devices ``specs`` describe; ImageError for a target without an
+        SPI controller model, a chip select on a port it lacks or given twice, InputError for a
+        file that does not describe a device."""
+        if specs and not any(getattr(dev, "spi_controller", False) for dev in self.devices):
+            raise ImageError(f"--spi needs a target whose SPI controller the simulator models "
+                             f"(stm32l031); {self.target.name} has none")
+        ports = "".join(str(getattr(dev, "gpio_port", "")) for dev in self.devices)
+        try:
+            check_spi_specs(list(specs), ports)
+        except ValueError as exc:
+            raise ImageError(str(exc)) from None
+        return SpiBus([load_spi_target(s) for s in specs], self._device_seconds)
+
+    def spi_bus(self) -> SpiBus:
+        return self._spi
+
     def _device_seconds(self) -> float:
         """Device time now (awake and asleep), at the clock as it went."""
         return self._clock.seconds(self.exceptions.now, self.exceptions.sleep_cycles)
@@ -1195,6 +1219,7 @@ class Simulator:
     def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
                    at_store: bool = False) -> None:
         trace = self._pin_trace
+        self._spi.pins(port, known, high)  # (chip selects)
         if initial:
             self._pin_state[port] = (known, high)
             for pin in range(16):
@@ -1758,8 +1783,9 @@ class Simulator:
             deep_sleeps=self._deep_sleeps,
             pins=self._pin_summary(awake_s + asleep_s),
             i2c=self._i2c.summary() if self._i2c.targets or self._i2c.transactions else {},
+            spi=self._spi.summary() if self._spi.targets or self._spi.unselected else {},
         )
-        report.warnings += self._pin_notes(report.pins) + self._i2c.notes()
+        report.warnings += self._pin_notes(report.pins) + self._i2c.notes() + self._spi.notes()
         if self.options.vcd is not None:
             self._write_vcd(self.options.vcd, awake_s + asleep_s, report)
         return report

@@ -29,6 +29,7 @@ from sim.interrupts import stop_on_sigint
 from sim.pins import PinSpec
 from sim.report import RunReport
 from sim.runner import PAGE, REGION, ImageError, RunOptions, Simulator, resolve_target
+from sim.spi_targets import SpiSpec
 from toolchain.memory_map import SRAM_BASE
 from toolchain.sizes import format_size
 
@@ -81,6 +82,7 @@ class RunSpec:
     pins: Sequence[PinSpec] = ()  # levels for the GPIO pins (sim/pins.py)
     vcd: Path | None = None  # the GPIO pins' waveform, written at the run's end
     i2c: Sequence[I2cSpec] = ()  # devices on the I2C bus (sim/i2c_targets.py)
+    spi: Sequence[SpiSpec] = ()  # devices on the SPI bus (sim/spi_targets.py)
     reset_clock: bool = False  # start at the part's own reset clock (stm32l031: MSI)
 
     def __post_init__(self) -> None:
@@ -119,7 +121,7 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
             stdin=None if console is None else io.BytesIO(console),
             output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline,
             vector_faults=spec.vector_faults, strict_peripherals=spec.strict_peripherals,
-            analog=spec.analog, pins=spec.pins, vcd=spec.vcd, i2c=spec.i2c,
+            analog=spec.analog, pins=spec.pins, vcd=spec.vcd, i2c=spec.i2c, spi=spec.spi,
             reset_clock=spec.reset_clock)
         return Simulator(image, options)
     except (ImageError, ValueError, InputError) as exc:

@@ -20,6 +20,7 @@ from toolchain.cores import Core
 if TYPE_CHECKING:
     from sim.exceptions import ExceptionModel
     from sim.i2c_targets import I2cBus
+    from sim.spi_targets import SpiBus
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ class DeviceHost(Protocol):
     def i2c_bus(self) -> "I2cBus":
         """The run's I2C targets (--i2c; sim/i2c_targets.py), which a bus controller model
         addresses (an address with none is not acknowledged)."""
+
+    def spi_bus(self) -> "SpiBus":
+        """The run's SPI devices (--spi; sim/spi_targets.py), which a bus controller model
+        exchanges bytes with (MISO 0xFF with none selected)."""
 
     def warn(self, text: str) -> None:
         """Something the firmware did that the chip does not allow, though the run goes on
@@ -186,6 +191,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.stm32l0_lptim import DEVICES as STM32L0_LPTIM
     from sim.devices.stm32l0_pwr import DEVICES as STM32L0_PWR
     from sim.devices.stm32l0_rtc import DEVICES as STM32L0_RTC
+    from sim.devices.stm32l0_spi import DEVICES as STM32L0_SPI
     from sim.devices.stm32l0_tim import DEVICES as STM32L0_TIMERS
     from sim.devices.stm32l0_usart import DEVICES as STM32L0_USARTS
 
@@ -194,7 +200,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 *STM32L0_USARTS, *STM32L0_TIMERS, *STM32L0_EXTI,
                                 *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
                                 *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM,
-                                *STM32L0_GPIO, *STM32L0_I2C)}
+                                *STM32L0_GPIO, *STM32L0_I2C, *STM32L0_SPI)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

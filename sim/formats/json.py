@@ -64,6 +64,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "analog": report.analog,
         "pins": report.pins,
         "i2c": report.i2c,
+        "spi": report.spi,
         "vcd": report.vcd,
         "clocks": [c.to_dict() for c in report.clocks],
         "clock_changes": report.clock_changes,

@@ -106,6 +106,20 @@ def _i2c_rows(table: Table, i2c: dict[str, Any]) -> None:
         table.add_row("i2c" if i == 0 else "", count, text)
 
 
+def _spi_rows(table: Table, spi: dict[str, Any]) -> None:
+    """A row for each --spi device, one for the bytes no device took."""
+    if not spi:
+        return
+    rows = [(f"{t['selections']:,}",
+             f"selections of {cs} ({t['name']}): {t['writes']:,} writes, {t['reads']:,} "
+             f"reads, {t['bytes_written']:,} B out, {t['bytes_read']:,} B in")
+            for cs, t in spi["targets"].items()]
+    if spi["unselected_bytes"]:
+        rows.append((f"{spi['unselected_bytes']:,}", "bytes with no device selected"))
+    for i, (count, text) in enumerate(rows):
+        table.add_row("spi" if i == 0 else "", count, text)
+
+
 def print_run_summary(report: RunReport, console: Console) -> None:
     """Status and exit code, the measurements, sandbox refusals, broken budgets, the fault."""
     # a clean run whose firmware exited non-zero is a failure (exit 1), not "ok"
@@ -164,6 +178,7 @@ def print_run_summary(report: RunReport, console: Console) -> None:
                       f"{rate}, {Path(str(fed['file'])).name}")
     _pin_rows(table, report.pins, report.vcd)
     _i2c_rows(table, report.i2c)
+    _spi_rows(table, report.spi)
     console.print(table)
     if report.stopped_at is not None:
         console.print(f"[dim]stopped at pc {escape(report.stopped_at)}[/]", soft_wrap=True)

@@ -1,0 +1,193 @@
+"""The STM32L0's SPI1 as a master (sim/devices/stm32l0_spi.py) and the run's devices on its bus
+(--spi, sim/spi_targets.py): chip selects, register reads and writes, timing, the report's
+``spi``."""
+
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.spi_targets import SpiBus, SpiSpec, load_target, parse_spec
+from tests.helpers import check_one
+from tests.test_exceptions import irq_program
+
+LIMIT = ("--max-instructions", "5000000")
+# an ST accelerometer's map (LIS3DH-like): WHO_AM_I, CTRL_REG1, the outputs; MS bit 0x40
+SENSOR = """name = "accelerometer"
+increment_bit = 0x40
+read_only = [0x0F, 0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x2D]
+[registers]
+0x0F = 0x33
+0x28 = [0x10, 0x01, 0x20, 0x02, 0x30, 0x03]
+"""
+
+
+def spi(firmware, case: str, **defines):
+    return irq_program(firmware, "spi.c", "stm32l031", **{f"CASE_{case}": None, **defines})
+
+
+def device_file(tmp_path, text: str = SENSOR, name: str = "dev.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_register_reads_and_writes_through_a_gpio_chip_select(firmware, cli, tmp_path):
+    """HAL_SPI_TransmitReceive with PA4 as the chip select: WHO_AM_I, a control register
+    written and read back, a burst of the outputs with the auto-increment bit."""
+    dev = device_file(tmp_path)
+    res = cli("run", spi(firmware, "regs"), "--spi", f"PA4={dev}", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"] == "who 33 ctrl 57 data 10 01 20 02 30 03\n"
+    bus = res.report["spi"]
+    assert bus["targets"]["PA4"] == {
+        "name": "accelerometer", "file": str(dev), "selections": 4, "writes": 1, "reads": 3,
+        "bytes_written": 5, "bytes_read": 8, "ignored_writes": 0}
+    assert bus["unselected_bytes"] == 0 and res.report["warnings"] == []
+    assert [(s["cs"], s["mosi"], s["miso"]) for s in bus["log"]][:2] == [
+        ("PA4", "8f 00", "ff 33"), ("PA4", "20 57", "ff ff")]
+    assert "selections of PA4 (accelerometer)" in res.stderr
+
+
+def test_nss_as_the_chip_select(firmware, cli, tmp_path):
+    """SSM clear, SSOE set: NSS is low while SPE is set, a selection each time."""
+    dev = device_file(tmp_path)
+    res = cli("run", spi(firmware, "nss"), "--spi", f"NSS={dev}", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"] == "who 33 33\n"
+    assert res.report["spi"]["targets"]["NSS"]["selections"] == 2
+
+
+def test_without_a_device_miso_reads_ff_and_a_warning_says_so(firmware, cli):
+    res = cli("run", spi(firmware, "nss"), *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"] == "who ff ff\n"
+    assert res.report["spi"]["unselected_bytes"] == 4
+    assert any("4 bytes went out with no --spi device selected" in w
+               for w in res.report["warnings"])
+
+
+@pytest.mark.parametrize("case", ["modf", "ovr"])
+def test_mode_fault_and_overrun(firmware, cli, tmp_path, case):
+    """MODF (a master with SSM and SSI clear: SPE and MSTR clear) and OVR (a frame lost
+    behind an unread DR), each cleared by its read sequence."""
+    res = cli("run", spi(firmware, case), "--spi", f"PA4={device_file(tmp_path)}", *LIMIT)
+    assert res.returncode == 0, res.stderr
+
+
+def test_interrupt_driven_transfer(firmware, cli, tmp_path):
+    res = cli("run", spi(firmware, "irq"), "--spi", f"PA4={device_file(tmp_path)}", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"] == "irq 10 01 20 02 30 03\n"
+    assert res.report["exceptions"]["taken"]["IRQ25"] >= 7
+
+
+def test_sixteen_bit_frames(firmware, cli, tmp_path):
+    """DFF: a frame is two bytes, high first: the read command, then WHO_AM_I back."""
+    res = cli("run", spi(firmware, "dff"), "--spi", f"PA4={device_file(tmp_path)}", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"] == "frame ff33\n"
+
+
+def test_frames_take_their_bit_times(firmware, cli, tmp_path):
+    """BR = 2: a bit is 8 core cycles at 32 MHz, a frame 64: 16 frames more than 1 take
+    about 15 x 64 cycles more (back to back: TXE served while the frame before goes out)."""
+    dev = device_file(tmp_path)
+    cycles = []
+    for n in (1, 16):
+        res = cli("run", spi(firmware, "timed", FRAMES=n), "--spi", f"PA4={dev}", *LIMIT)
+        assert res.returncode == 0, res.stderr
+        cycles.append(res.report["cycles"])
+    assert cycles[1] - cycles[0] == pytest.approx(15 * 64, rel=0.05)
+
+
+def test_a_chip_select_raised_before_the_frame_ends_loses_it(tmp_path):
+    """The bus catches the controller up before a chip select changes: a frame that ended by
+    then reached the device; one still going out when CS rose reaches none."""
+    target = load_target(SpiSpec("PA4", device_file(tmp_path)))
+    bus = SpiBus([target], lambda: 0.0)
+    sent: list[int] = []
+
+    def catch_up() -> None:  # a frame that ended before the chip select rose
+        if target.selected and not sent:
+            sent.append(bus.exchange(0x8F))
+
+    bus.attach(catch_up)
+    bus.pins("A", 1 << 4, 0)  # selected
+    bus.pins("A", 1 << 4, 1 << 4)  # deselected: the catch-up sends the command first
+    assert sent == [0xFF] and target.selections == 1 and target.registers.pointer == 0x0F
+    assert bus.exchange(0x00) == 0xFF and bus.unselected == 1  # after: nobody
+
+
+def test_an_st_multiple_byte_bit_decides_the_increment(tmp_path):
+    target = load_target(SpiSpec("PB0", device_file(tmp_path)))
+    bus = SpiBus([target], lambda: 0.0)
+    bus.pins("B", 1, 0)
+    assert [bus.exchange(b) for b in (0xA8, 0, 0)] == [0xFF, 0x10, 0x10]  # no MS bit
+    bus.pins("B", 1, 1)
+    bus.pins("B", 1, 0)
+    assert [bus.exchange(b) for b in (0xE8, 0, 0)] == [0xFF, 0x10, 0x01]  # MS bit
+
+
+@pytest.mark.parametrize("text, message", [
+    ("read_bit = 0x80\naddress_mask = 0xFF\n", "must not share a bit"),
+    ("read_bit = 300\n", "read_bit is a whole number from 0 to 255"),
+    ("chip = 1\n", "unknown key 'chip'"),
+])
+def test_a_bad_device_file_is_refused_in_one_line(firmware, cli, tmp_path, text, message):
+    res = cli("run", spi(firmware, "nss"), "--spi", f"PA4={device_file(tmp_path, text)}",
+              json=False)
+    assert res.returncode == 2 and message in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("PA4", "not an SPI device"),
+    ("PA16=dev.toml", "a port's pins are 0 to 15"),
+    ("PZ1=dev.toml", "SPI chip select PZ1: the target has ports A, B, C, H"),
+    ("PA4=missing.toml", "no such file"),
+])
+def test_bad_spi_options_are_one_line(firmware, cli, tmp_path, monkeypatch, spec, message):
+    monkeypatch.chdir(tmp_path)
+    device_file(tmp_path)
+    res = cli("run", spi(firmware, "nss"), "--spi", spec, json=False)
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_chip_select_twice_and_a_target_without_spi_are_refused(firmware, cli, tmp_path):
+    dev = device_file(tmp_path)
+    res = cli("run", spi(firmware, "nss"), "--spi", f"PA4={dev}", "--spi", f"pa4={dev}",
+              json=False)
+    assert res.returncode == 2 and "SPI chip select PA4 is given twice" in res.stderr
+    curie = irq_program(firmware, "systick.c", "curie", TICKS=1, RELOAD=999)
+    res = cli("run", curie, "--spi", f"PA4={dev}", json=False)
+    assert res.returncode == 2 and "--spi needs a target whose SPI controller" in res.stderr
+
+
+def test_a_device_never_selected_is_a_warning(firmware, cli, tmp_path):
+    res = cli("run", spi(firmware, "regs"), "--spi", f"PA4={device_file(tmp_path)}", "--spi",
+              f"PB1={device_file(tmp_path, name='other.toml')}", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert any("SPI device PB1 (other.toml) was never selected" in w
+               for w in res.report["warnings"])
+
+
+def test_check_the_api_and_the_fixture_take_spi(firmware, cli, tmp_path, ebnn_sim):
+    dev = device_file(tmp_path)
+    elf = spi(firmware, "nss")
+    res, report = check_one(cli, tmp_path, elf, f'spi = "NSS={dev.name}"')
+    assert report is not None, res.stderr
+    assert report["stdout"] == "who 33 33\n"
+    report = sim.run(sim.load_elf(elf), spi=[parse_spec(f"NSS={dev}")])
+    assert report.stdout == "who 33 33\n"
+    assert ebnn_sim(elf, spi=f"NSS={dev}").spi["targets"]["NSS"]["reads"] == 2
+    with pytest.raises(pytest.fail.Exception, match="spi: give 'CS=FILE'"):
+        ebnn_sim(elf, spi=[dev])
+
+
+def test_the_spi_clock_stops_with_its_rcc_enable(firmware, cli, tmp_path):
+    """Without SPI1EN the registers read 0 (listed): TXE never sets, the driver spins."""
+    res = cli("run", spi(firmware, "regs", NO_CLOCK=1), "--spi",
+              f"PA4={device_file(tmp_path)}", "--max-instructions", "200000")
+    assert res.report["status"] == "timeout"
+    assert "while its clock is off (RCC APB2ENR bit 12)" in res.report["fault"]["message"]
