@@ -312,15 +312,15 @@ def test_spec_round_trip():
 
 
 def test_the_thermometer_example(cli, tmp_path):
-    """examples/i2c/thermometer.c (docs/simulator.md): a TMP102 read every half second, its
-    temperature following examples/i2c/temperature.csv; the optional EEPROM absent."""
+    """examples/sensors/thermometer.c (docs/simulator.md): a TMP102 read every half second, its
+    temperature following examples/sensors/temperature.csv; the optional EEPROM absent."""
     root = Path(__file__).resolve().parents[1]
     elf = tmp_path / "thermo.elf"
-    built = cli("build", root / "examples/i2c/thermometer.c", "-t", "stm32l031",
+    built = cli("build", root / "examples/sensors/thermometer.c", "-t", "stm32l031",
                 "--irq-vectors", "-o", elf, json=False)
     assert built.returncode == 0, built.stderr
     res = cli("run", elf, "--run-for", "3s", "--i2c",
-              f"0x48={root / 'examples/i2c/tmp102.toml'}")
+              f"0x48={root / 'examples/sensors/tmp102.toml'}")
     assert res.returncode == 0, res.stderr
     assert res.report["stdout"].splitlines() == [
         "thermometer up", "no EEPROM at 0x50", "TMP102 config 0x60a0", "0.5 s  21.50 C",
@@ -329,6 +329,7 @@ def test_the_thermometer_example(cli, tmp_path):
     assert bus["nacked"] == {"0x50": 1}
     assert bus["log"][4]["data"] == "02 14 00"  # T_LOW: 20 C
     res = cli("run", elf, "--run-for", "1s")
+    assert res.report["status"] == "deadlock"  # asleep with nothing to wake it
     assert res.report["stdout"].splitlines() == ["thermometer up", "no TMP102 at 0x48"]
 
 

@@ -256,10 +256,15 @@ def test_base_config_is_valid() -> None:
             from sim.budgets import load_config as load_budgets
 
             assert load_budgets(path).budgets
-        elif path.parent.name == "i2c":  # devices on the I2C bus (--i2c, docs/simulator.md)
-            from sim.i2c_targets import I2cSpec, load_target
+        elif path.parent.name == "sensors":  # devices on a bus (--i2c, --spi: simulator.md)
+            from sim.i2c_targets import I2cSpec
+            from sim.i2c_targets import load_target as load_i2c
+            from sim.spi_targets import SpiSpec
+            from sim.spi_targets import load_target as load_spi
 
-            assert load_target(I2cSpec(0x48, path)).registers.size
+            spi = "increment_bit" in path.read_text()  # (an SPI device's own key)
+            device = load_spi(SpiSpec("PA4", path)) if spi else load_i2c(I2cSpec(0x48, path))
+            assert device.registers.size
         else:
             load_config(path)
 

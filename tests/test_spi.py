@@ -191,3 +191,24 @@ def test_the_spi_clock_stops_with_its_rcc_enable(firmware, cli, tmp_path):
               f"PA4={device_file(tmp_path)}", "--max-instructions", "200000")
     assert res.report["status"] == "timeout"
     assert "while its clock is off (RCC APB2ENR bit 12)" in res.report["fault"]["message"]
+
+
+def test_the_accelerometer_example(cli, tmp_path):
+    """examples/sensors/accelerometer.c (docs/simulator.md): a LIS3DH read every quarter
+    second through a GPIO chip select, its X and Z following the tilt recordings."""
+    root = Path(__file__).resolve().parents[1]
+    elf = tmp_path / "tilt.elf"
+    built = cli("build", root / "examples/sensors/accelerometer.c", "-t", "stm32l031",
+                "--irq-vectors", "-o", elf, json=False)
+    assert built.returncode == 0, built.stderr
+    res = cli("run", elf, "--run-for", "1.3s", "--spi",
+              f"PA4={root / 'examples/sensors/lis3dh.toml'}")
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"].splitlines() == [
+        "tilt sensor up", "0.25 s  x     0  y     0  z  1000 mg",
+        "0.50 s  x     0  y     0  z  1000 mg", "0.75 s  x   259  y     0  z   966 mg",
+        "1.00 s  x   500  y     0  z   866 mg", "1.25 s  x   707  y     0  z   707 mg  tilted"]
+    assert res.report["spi"]["targets"]["PA4"]["selections"] == 3 + 5
+    res = cli("run", elf, "--run-for", "1s")
+    assert res.report["status"] == "deadlock"
+    assert res.report["stdout"].splitlines() == ["tilt sensor up", "no LIS3DH (WHO_AM_I 255)"]

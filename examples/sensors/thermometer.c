@@ -7,10 +7,10 @@
  * answers only at the addresses given with --i2c), reads the sensor's configuration and sets
  * its alert limits. It never exits: run it for a length of device time.
  *
- *   ebnn-sim build examples/i2c/thermometer.c -t stm32l031 --irq-vectors -o out/thermo.elf
- *   ebnn-sim run out/thermo.elf --run-for 5s --i2c 0x48=examples/i2c/tmp102.toml
+ *   ebnn-sim build examples/sensors/thermometer.c -t stm32l031 --irq-vectors -o out/thermo.elf
+ *   ebnn-sim run out/thermo.elf --run-for 5s --i2c 0x48=examples/sensors/tmp102.toml
  *
- * The sensor's temperature follows examples/i2c/temperature.csv (device time, register value).
+ * The sensor's temperature follows examples/sensors/temperature.csv (device time, register value).
  */
 #include <stdint.h>
 
