@@ -45,52 +45,20 @@ Size = int | str | None
 T = TypeVar("T")
 
 
-def _analog(value: object, root: Path) -> "AnalogSpec":
-    """An ``analog=`` item: ``"3=accel.csv"`` (or an AnalogSpec), its file resolved as the
-    fixture's other paths; ValueError (one line) for anything else."""
-    from sim.analog import AnalogSpec, parse_spec
-
-    if isinstance(value, str):
-        value = parse_spec(value)
-    if not isinstance(value, AnalogSpec):
-        raise ValueError(f"analog: give 'CHANNEL=FILE[@RATE]' strings, not {value!r}")
-    return replace(value, path=_resolve(value.path, root))
-
-
-def _pin(value: object, root: Path) -> "PinSpec":
-    """A ``pins=`` item: ``"PA0=button.csv"`` or ``"PB3=1"`` (or a PinSpec), its file resolved
-    as the fixture's other paths; ValueError (one line) for anything else."""
-    from sim.pins import PinSpec, parse_spec
-
-    if isinstance(value, str):
-        value = parse_spec(value)
-    if not isinstance(value, PinSpec):
-        raise ValueError(f"pins: give 'PIN=FILE' or 'PIN=0|1' strings, not {value!r}")
-    return value if value.path is None else replace(value, path=_resolve(value.path, root))
-
-
-def _i2c(value: object, root: Path) -> "I2cSpec":
-    """An ``i2c=`` item: ``"0x48=tmp102.toml"`` (or an I2cSpec), its file resolved as the
-    fixture's other paths; ValueError (one line) for anything else."""
-    from sim.i2c_targets import I2cSpec, parse_spec
-
-    if isinstance(value, str):
-        value = parse_spec(value)
-    if not isinstance(value, I2cSpec):
-        raise ValueError(f"i2c: give 'ADDR=FILE' strings, not {value!r}")
-    return replace(value, path=_resolve(value.path, root))
-
-
-def _spi(value: object, root: Path) -> "SpiSpec":
-    """An ``spi=`` item: ``"PA4=lis3dh.toml"`` (or an SpiSpec), its file resolved as the
-    fixture's other paths; ValueError (one line) for anything else."""
-    from sim.spi_targets import SpiSpec, parse_spec
-
-    if isinstance(value, str):
-        value = parse_spec(value)
-    if not isinstance(value, SpiSpec):
-        raise ValueError(f"spi: give 'CS=FILE' strings, not {value!r}")
-    return replace(value, path=_resolve(value.path, root))
+def _specs(values: object, root: Path, key: str, parse: Callable[[str], T], kind: type[T],
+           form: str) -> list[T]:
+    """An ``analog=``, ``pins=``, ``i2c=`` or ``spi=`` argument (``key``): one item or a list
+    of them, each a string ``parse`` takes (``form`` says how it is written) or a spec of
+    ``kind`` already made, its file resolved as the fixture's other paths; ValueError (one
+    line) for anything else."""
+    specs = []
+    for value in values if isinstance(values, list | tuple) else [values]:
+        spec = parse(value) if isinstance(value, str) else value
+        if not isinstance(spec, kind):
+            raise ValueError(f"{key}: give {form} strings, not {value!r}")
+        path = getattr(spec, "path", None)
+        specs.append(spec if path is None else replace(spec, path=_resolve(path, root)))  # type: ignore[type-var]
+    return specs
 
 
 def _resolve(path: str | os.PathLike[str], root: Path) -> Path:
@@ -176,14 +144,10 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         sram_b, flash_b = _size(sram, "sram"), _size(flash, "flash")
         run_for_s = _duration(run_for)
         try:
-            items = analog if isinstance(analog, list | tuple) else [analog]
-            specs = [_analog(a, root) for a in items]
-            pin_items = pins if isinstance(pins, list | tuple) else [pins]
-            pin_specs = [_pin(p, root) for p in pin_items]
-            i2c_items = i2c if isinstance(i2c, list | tuple) else [i2c]
-            i2c_specs = [_i2c(t, root) for t in i2c_items]
-            spi_items = spi if isinstance(spi, list | tuple) else [spi]
-            spi_specs = [_spi(t, root) for t in spi_items]
+            from sim import analog as analog_specs
+            from sim import i2c_targets, spi_targets
+            from sim import pins as pin_specs
+
             spec = RunSpec(
                 target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
                 max_instructions=max_instructions, timeout=timeout, run_for=run_for_s,
@@ -192,7 +156,14 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                 budgets={"sram": sram_budget(sram_b, _size(max_sram, "max_sram")),
                          "flash": flash_b, "stack": _size(max_stack, "max_stack"),
                          "cycles": max_cycles},
-                analog=specs, pins=pin_specs, i2c=i2c_specs, spi=spi_specs,
+                analog=_specs(analog, root, "analog", analog_specs.parse_spec,
+                              analog_specs.AnalogSpec, "'CHANNEL=FILE[@RATE]'"),
+                pins=_specs(pins, root, "pins", pin_specs.parse_spec, pin_specs.PinSpec,
+                            "'PIN=FILE' or 'PIN=0|1'"),
+                i2c=_specs(i2c, root, "i2c", i2c_targets.parse_spec, i2c_targets.I2cSpec,
+                           "'ADDR=FILE'"),
+                spi=_specs(spi, root, "spi", spi_targets.parse_spec, spi_targets.SpiSpec,
+                           "'CS=FILE'"),
                 reset_clock=reset_clock)
         except ValueError as exc:  # a budget not a whole number >= 0, a bad analog, pin, i2c
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None

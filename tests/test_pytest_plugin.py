@@ -10,11 +10,16 @@ import numpy  # noqa: F401  # see below
 import pytest
 
 import sim
+import sim.cli  # noqa: F401 (below)
 from tests.test_exceptions import irq_program
 
 # pytester puts sys.modules back as it found them after each test: numpy, first imported
 # inside one (sim.run in a fixture), would be imported a second time by the next, which
-# numpy refuses. Imported here, it is there before any test (as in the whole suite).
+# numpy refuses. Imported here, it is there before any test (as in the whole suite). So are
+# the simulator's modules (sim.cli imports them all): one first imported inside a test would
+# leave the `sim` package's attribute on the old module while the next import makes a new
+# one, and a later test in this process would see two SessionError classes (the CLI's
+# `except` missing the one raised).
 
 pytest_plugins = ["pytester"]
 
