@@ -371,19 +371,31 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
     return data
 
 
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` is not a regular file that can be opened ("no such file", "not a file", or
+    the system's reason: a name too long, say); None when it is one."""
+    try:
+        if path.is_file():
+            return None
+        return "not a file" if path.exists() else "no such file"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
 def read_table(path: Path, what: str, of: str) -> np.ndarray:
     """The numbers of a ``.csv`` (read_csv) or ``.npy`` (load_npy) file, ``what`` it is (``"a
     pin input"``) and ``of`` what (``"volts"``) saying in an InputError with one line why
     not."""
-    if not path.is_file():
-        kind = "not a file" if path.exists() else "no such file"
-        raise InputError(f"{path}: {kind} ({what})")
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputError(f"{path}: {problem} ({what})")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return read_csv(path)
-    if suffix == ".npy":
-        return load_npy(path)
-    raise InputError(f"{path}: {what} is a .csv or .npy file of {of}")
+    if suffix not in (".csv", ".npy"):
+        raise InputError(f"{path}: {what} is a .csv or .npy file of {of}")
+    try:
+        return read_csv(path) if suffix == ".csv" else load_npy(path)
+    except OSError as exc:  # (a file that stat calls regular but that cannot be read)
+        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
 
 
 class SpecParam(click.ParamType):  # type: ignore[type-arg]
@@ -403,6 +415,7 @@ class SpecParam(click.ParamType):  # type: ignore[type-arg]
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
         path = getattr(spec, "path", None)
-        if path is not None and not path.is_file():
-            self.fail(f"{path}: no such file", param, ctx)
+        problem = None if path is None else file_problem(path)
+        if problem is not None:
+            self.fail(f"{path}: {problem}", param, ctx)
         return spec

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.inputs import InputError
+from sim.inputs import InputError, file_problem
 from sim.pins import load_timed
 
 MAX_FILE = 1 << 20  # bytes a description may hold
@@ -207,10 +207,15 @@ def load_map(path: Path, name: str, own_keys: frozenset[str] = frozenset()
     """The register map ``path`` describes (``name`` unless it names one) and the file's
     table, for the bus's ``own_keys``; InputError with one line when it is not such a
     description."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file (a device's registers)")
-    with path.open("rb") as fh:
-        data = fh.read(MAX_FILE + 1)
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputError(f"{path}: {problem} (a device's registers)")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read a device's registers: {exc.strerror or exc}"
+                         ) from None
     if len(data) > MAX_FILE:
         raise InputError(f"{path}: a device's description is larger than "
                          f"{MAX_FILE >> 20} MiB")

@@ -103,7 +103,8 @@ class RunReport:
     i2c: dict[str, Any] = field(default_factory=dict)
     # the SPI bus, when it had devices (--spi) or bytes went out: {"targets": {"PA4": {"name",
     # "file", "selections", "writes", "reads", "bytes_written", "bytes_read",
-    # "ignored_writes"}}, "unselected_bytes", "contended_bytes", "log": the first selections}
+    # "ignored_writes"}}, "unselected_bytes", "contended_bytes", "cut_bytes", "log": the first
+    # selections}
     spi: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -1219,7 +1219,10 @@ class Simulator:
     def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
                    at_store: bool = False) -> None:
         trace = self._pin_trace
-        self._spi.pins(port, known, high)  # (chip selects)
+        if self._spi.targets:  # (chip selects: a change at the store that makes it)
+            self._spi.pins(port, known, high,
+                           self._store_cycle() if at_store and not initial else
+                           self.exceptions.now)
         if initial:
             self._pin_state[port] = (known, high)
             for pin in range(16):
@@ -1244,6 +1247,9 @@ class Simulator:
             return None
         return source.code(self._clock.seconds(self._counter.cycles,
                                                self.exceptions.sleep_cycles))
+
+    def store_cycle(self) -> int:
+        return self._store_cycle()
 
     def _store_cycle(self) -> int:
         """The cycle at which the store a device is handling now ends (sim/store_match.py: a

@@ -101,6 +101,29 @@ def test_frames_take_their_bit_times(firmware, cli, tmp_path):
     assert cycles[1] - cycles[0] == pytest.approx(15 * 64, rel=0.05)
 
 
+def test_a_chip_select_lowered_mid_frame_gets_none_of_it(firmware, cli, tmp_path):
+    """CS falls after the DR store, while the frame goes out: the device decodes nothing (on
+    the chip it would see a cut byte); a warning says why."""
+    res = cli("run", spi(firmware, "latecs"), "--spi", f"PA4={device_file(tmp_path)}", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"] == "late ff\n"
+    assert res.report["spi"]["cut_bytes"] == 1
+    assert res.report["spi"]["targets"]["PA4"]["bytes_written"] == 0
+    assert any("chip select changed" in w for w in res.report["warnings"])
+
+
+def test_chip_select_edges_are_timed_at_their_stores(firmware, cli, tmp_path):
+    """In one basic block: CS low, a 16-cycle frame, 24 NOPs, CS high: the frame ended first
+    and reached the device; with 4 NOPs CS rose mid-frame: cut. (Timed at the block's end
+    both would be wrong.)"""
+    res = cli("run", spi(firmware, "inblock"), "--spi", f"PA4={device_file(tmp_path)}",
+              *LIMIT)
+    assert res.returncode == 0, res.stderr
+    bus = res.report["spi"]
+    assert [s["mosi"] for s in bus["log"]] == ["8f", ""]
+    assert bus["cut_bytes"] == 1 and bus["unselected_bytes"] == 0
+
+
 def test_a_chip_select_raised_before_the_frame_ends_loses_it(tmp_path):
     """The bus catches the controller up before a chip select changes: a frame that ended by
     then reached the device; one still going out when CS rose reaches none."""
@@ -108,30 +131,55 @@ def test_a_chip_select_raised_before_the_frame_ends_loses_it(tmp_path):
     bus = SpiBus([target], lambda: 0.0)
     sent: list[int] = []
 
-    def catch_up() -> None:  # a frame that ended before the chip select rose
+    def catch_up(cycle: int) -> None:  # a frame that ended by then, before CS rose
         if target.selected and not sent:
-            sent.append(bus.exchange(0x8F))
+            sent.append(bus.exchange(0x8F, started))
 
     bus.attach(catch_up)
-    bus.pins("A", 1 << 4, 0)  # selected
-    bus.pins("A", 1 << 4, 1 << 4)  # deselected: the catch-up sends the command first
+    bus.pins("A", 1 << 4, 0, 10)  # selected
+    started = bus.frame_start()
+    bus.pins("A", 1 << 4, 1 << 4, 30)  # deselected: the catch-up sends the command first
     assert sent == [0xFF] and target.selections == 1 and target.registers.pointer == 0x0F
-    assert bus.exchange(0x00) == 0xFF and bus.unselected == 1  # after: nobody
+    started = bus.frame_start()  # (nobody)
+    assert bus.exchange(0x00, started) == 0xFF and bus.unselected == 1  # after: nobody
+    assert bus.cut == 0
+    bus.pins("A", 1 << 4, 0, 40)  # selected during a frame that started before
+    assert bus.exchange(0x8F, started) == 0xFF and bus.cut == 1 and target.registers.reads == 1
 
 
 def test_an_st_multiple_byte_bit_decides_the_increment(tmp_path):
     target = load_target(SpiSpec("PB0", device_file(tmp_path)))
     bus = SpiBus([target], lambda: 0.0)
-    bus.pins("B", 1, 0)
+    bus.pins("B", 1, 0, 0)
     assert [bus.exchange(b) for b in (0xA8, 0, 0)] == [0xFF, 0x10, 0x10]  # no MS bit
-    bus.pins("B", 1, 1)
-    bus.pins("B", 1, 0)
+    bus.pins("B", 1, 1, 0)
+    bus.pins("B", 1, 0, 0)
     assert [bus.exchange(b) for b in (0xE8, 0, 0)] == [0xFF, 0x10, 0x01]  # MS bit
+
+
+def test_a_bosch_sensor_with_address_base_and_write_pairs(tmp_path):
+    """A BMP280: registers 0x80-0xFF, bit 7 the read bit (address_base 0x80), several
+    registers written as address/data pairs (74 27 75 a0: 0xF4 = 0x27, 0xF5 = 0xA0)."""
+    dev = device_file(tmp_path, "address_base = 0x80\nwrite_pairs = true\n"
+                      "[registers]\n0xD0 = 0x58\n")
+    target = load_target(SpiSpec("PA4", dev))
+    bus = SpiBus([target], lambda: 0.0)
+    bus.pins("A", 1 << 4, 0, 0)
+    assert [bus.exchange(b) for b in (0xD0, 0)] == [0xFF, 0x58]
+    bus.pins("A", 1 << 4, 1 << 4, 0)
+    bus.pins("A", 1 << 4, 0, 0)
+    for byte in (0x74, 0x27, 0x75, 0xA0):
+        bus.exchange(byte)
+    assert target.registers.regs[0xF4:0xF6] == bytes([0x27, 0xA0])
+    assert target.registers.writes == 1 and target.registers.bytes_written == 1 + 4
 
 
 @pytest.mark.parametrize("text, message", [
     ("read_bit = 0x80\naddress_mask = 0xFF\n", "must not share a bit"),
-    ("read_bit = 300\n", "read_bit is a whole number from 0 to 255"),
+    ("read_bit = 300\n", "read_bit is a whole number from 1 to 255"),
+    ("read_bit = 0\n", "read_bit is a whole number from 1 to 255"),
+    ("address_base = 0x40\n", "must not share a bit"),
+    ("write_pairs = 1\n", "write_pairs is true or false"),
     ("chip = 1\n", "unknown key 'chip'"),
 ])
 def test_a_bad_device_file_is_refused_in_one_line(firmware, cli, tmp_path, text, message):
@@ -146,6 +194,8 @@ def test_a_bad_device_file_is_refused_in_one_line(firmware, cli, tmp_path, text,
     ("PA16=dev.toml", "a port's pins are 0 to 15"),
     ("PZ1=dev.toml", "SPI chip select PZ1: the target has ports A, B, C, H"),
     ("PA4=missing.toml", "no such file"),
+    ("PA4=/dev/zero", "/dev/zero: not a file"),
+    ("PA4=" + "x" * 300, "File name too long"),
 ])
 def test_bad_spi_options_are_one_line(firmware, cli, tmp_path, monkeypatch, spec, message):
     monkeypatch.chdir(tmp_path)

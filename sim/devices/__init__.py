@@ -100,6 +100,11 @@ class DeviceHost(Protocol):
         """The run's I2C targets (--i2c; sim/i2c_targets.py), which a bus controller model
         addresses (an address with none is not acknowledged)."""
 
+    def store_cycle(self) -> int:
+        """The cycle at which the store a device is handling ends (a basic block's cycles
+        are counted at its start: this takes back those of its instructions after the store);
+        now outside a store."""
+
     def spi_bus(self) -> "SpiBus":
         """The run's SPI devices (--spi; sim/spi_targets.py), which a bus controller model
         exchanges bytes with (MISO 0xFF with none selected)."""

@@ -63,6 +63,7 @@ class Stm32l0Spi1(Clocked):
         self._bus.attach(self._advance)
         self.host.exceptions.set_timer(self, None, self._event)
         self._clear()
+        self._nss()  # (a reset by the RCC releases NSS)
 
     def _clear(self) -> None:
         self.flags = TXE
@@ -70,6 +71,7 @@ class Stm32l0Spi1(Clocked):
         self._shift: int | None = None  # the frame being sent
         self._rx = 0  # the receive buffer
         self._due = 0  # the core cycle the frame being sent ends
+        self._selected: dict[str, int] = {}  # the devices selected as it started (SpiBus)
         self._bits_left = 0.0  # of it, while the clock is off (settle)
         self._modf_seen = False  # SR read with MODF set (a CR1 write then clears it)
         self._ovr_seen = False  # DR read with OVR set (an SR read then clears it)
@@ -96,9 +98,9 @@ class Stm32l0Spi1(Clocked):
         self._update_line()
         self._plan()
 
-    def _advance(self) -> None:
-        """The frames that ended by now, each at its own cycle."""
-        now = self.host.exceptions.now
+    def _advance(self, until: int | None = None) -> None:
+        """The frames that ended by cycle ``until`` (now), each at its own cycle."""
+        now = self.host.exceptions.now if until is None else until
         while self._shift is not None and self._due <= now and self._running():
             self._frame_done(self._due)
 
@@ -120,6 +122,7 @@ class Stm32l0Spi1(Clocked):
         self._shift, self._tx = self._tx, None
         self.flags |= TXE
         self._due = at + round(self._frame_bits() * self.bit_cycles())
+        self._selected = self._bus.frame_start()
 
     def _frame_done(self, at: int) -> None:
         frame, self._shift = self._shift or 0, None
@@ -130,12 +133,12 @@ class Stm32l0Spi1(Clocked):
             data = [frame & 0xFF]
         answers = []
         for byte in data:
-            answer = self._bus.exchange(_reverse(byte) if lsb else byte)
+            answer = self._bus.exchange(_reverse(byte) if lsb else byte, self._selected)
             answers.append(_reverse(answer) if lsb else answer)
         received = answers[0] if len(answers) == 1 else (
             answers[1] << 8 | answers[0] if lsb else answers[0] << 8 | answers[1])
-        if self.flags & RXNE:
-            self.flags |= OVR  # the frame is lost
+        if self.flags & (RXNE | OVR):  # (RM0377: while OVR is set, every frame is lost)
+            self.flags |= OVR
         else:
             self._rx = received
             self.flags |= RXNE
@@ -145,7 +148,7 @@ class Stm32l0Spi1(Clocked):
     def _nss(self) -> None:
         """SPI1's NSS output (SSM clear, SSOE set): low while SPE is set."""
         self._bus.nss(bool(self.cr1 & SPE and self.cr1 & MSTR and not self.cr1 & SSM
-                           and self.cr2 & SSOE))
+                           and self.cr2 & SSOE), self.host.store_cycle())
 
     # --- the interrupt line --------------------------------------------------------------------
     def _update_line(self) -> None:
@@ -186,7 +189,7 @@ class Stm32l0Spi1(Clocked):
         return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
-        self._advance()
+        self._advance(self.host.store_cycle())  # (up to the store: the rest of its block after)
         word = offset & ~3
         shift = 8 * (offset & 3)
         mask = (((1 << (8 * size)) - 1) << shift) & MASK16
@@ -242,7 +245,7 @@ class Stm32l0Spi1(Clocked):
     def _go(self) -> None:
         """A frame waiting goes out if the shift register is free and SPI1 runs."""
         if self._tx is not None and self._shift is None and self._running():
-            self._load(self.host.exceptions.now)
+            self._load(self.host.store_cycle())
 
     def _after(self) -> None:
         self._update_line()

@@ -15,6 +15,11 @@
  *            WFI; prints "irq ..".
  *   dff      16-bit frames (DFF): 0x8F00 exchanged (the read command, then a dummy byte);
  *            prints "frame xxxx".
+ *   latecs   the chip select lowered after the DR store, mid-frame (PCLK2 / 256: a frame of
+ *            2,048 cycles): the device gets none of it; prints "late xx" (MISO).
+ *   inblock  one basic block: the chip select lowered, a DR store (PCLK2 / 2: a 16-cycle
+ *            frame), 24 NOPs, the chip select raised: the frame ended before CS rose and
+ *            reached the device (WHO_AM_I's command); then the same with 4 NOPs: cut.
  *   timed    FRAMES frames sent back to back (TXE served at once), BSY waited for: the run's
  *            cycles time them.
  * Exit status 0 when every check holds, else the number of the first that failed.
@@ -210,6 +215,41 @@ int main(void)
     sh_write0("frame ");
     hex(frame, 4);
     sh_write0("\n");
+    return 0;
+#elif CASE_latecs
+    SPI1(CR1) = MSTR | (7u << 3) | SSM | SSI | SPE;
+    SPI1(DR) = 0x8Fu;
+    for (volatile int i = 0; i < 20; i++)
+        ;
+    cs(1);
+    while (!(SPI1(SR) & RXNE))
+        ;
+    uint32_t late = SPI1(DR);
+    while (SPI1(SR) & BSY)
+        ;
+    cs(0);
+    sh_write0("late ");
+    hex(late, 2);
+    sh_write0("\n");
+    return 0;
+#elif CASE_inblock
+    SPI1(CR1) = MSTR | SSM | SSI | SPE; /* BR 0: PCLK2 / 2, 16 cycles a frame */
+    uint32_t cmd = 0x8Fu, lo = 1u << (16 + 4), hi = 1u << 4;
+    volatile uint32_t *dr = &SPI1(DR), *bsrr = &GPIOA_BSRR;
+    __asm volatile("str %[lo], [%[bsrr]]\n\tstr %[cmd], [%[dr]]\n\t"
+                   ".rept 24\n\tnop\n\t.endr\n\tstr %[hi], [%[bsrr]]"
+                   :: [lo] "l"(lo), [hi] "l"(hi), [cmd] "l"(cmd), [dr] "l"(dr),
+                      [bsrr] "l"(bsrr) : "memory");
+    while (SPI1(SR) & BSY)
+        ;
+    (void)SPI1(DR);
+    __asm volatile("str %[lo], [%[bsrr]]\n\tstr %[cmd], [%[dr]]\n\t"
+                   ".rept 4\n\tnop\n\t.endr\n\tstr %[hi], [%[bsrr]]"
+                   :: [lo] "l"(lo), [hi] "l"(hi), [cmd] "l"(cmd), [dr] "l"(dr),
+                      [bsrr] "l"(bsrr) : "memory");
+    while (SPI1(SR) & BSY)
+        ;
+    (void)SPI1(DR);
     return 0;
 #elif CASE_timed
     SPI1(CR1) = MSTR | BR_4MHZ | SSM | SSI | SPE;
