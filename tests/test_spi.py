@@ -89,6 +89,20 @@ def test_sixteen_bit_frames(firmware, cli, tmp_path):
     assert res.report["stdout"] == "frame ff33\n"
 
 
+def test_a_clock_change_mid_frame_takes_the_rest_of_it(firmware, cli, tmp_path):
+    """PPRE2 / 16 written a few hundred cycles into a 2,048-cycle frame: the rest of the
+    frame takes 16 times as many core cycles (the core and HCLK as they were)."""
+    dev = device_file(tmp_path)
+    cycles = []
+    for bits in (0, 7):
+        res = cli("run", spi(firmware, "clock", PPRE2_BITS=f"{bits}u"), "--spi", f"PA4={dev}",
+                  *LIMIT)
+        assert res.returncode == 0, res.stderr
+        cycles.append(res.report["cycles"])
+    rest = (cycles[1] - cycles[0]) / 15  # the frame's cycles left at the write
+    assert 1_500 < rest < 2_048
+
+
 def test_frames_take_their_bit_times(firmware, cli, tmp_path):
     """BR = 2: a bit is 8 core cycles at 32 MHz, a frame 64: 16 frames more than 1 take
     about 15 x 64 cycles more (back to back: TXE served while the frame before goes out)."""

@@ -38,14 +38,15 @@ effect mid-byte, the rest at the new rate. The interrupt line (IRQ 23) is a leve
 TXIE, RXNE with RXIE, NACKF with NACKIE, STOPF with STOPIE, TC or TCR with TCIE, while PE is set.
 
 I2C1 runs only while its clock is on (RCC APB1ENR bit 21, I2C1EN) and it is not held in reset
-(APB1RSTR, the same bit): sim.devices.stm32l0.Clocked. Not modelled: the part as a target
+(APB1RSTR, the same bit): sim.devices.stm32l0.Clocked; its steps are timed as SPI1's
+(sim/devices/stm32l0_serial.py). Not modelled: the part as a target
 (OAR1/OAR2 read back; ADDR never sets), 10-bit addressing (CR2.ADD10: no target answers),
 DMA requests (CR1.TXDMAEN/RXDMAEN: listed as unmodelled), SMBus, PEC and timeouts (their
 registers read back), arbitration and bus errors, NOSTRETCH, and a target that holds the
 clock low. CR2.NACK (a target's) is ignored.
 """
 
-from sim.devices.stm32l0 import Clocked
+from sim.devices.stm32l0_serial import SerialController
 
 I2C1_BASE = 0x4000_5400
 CR1, CR2, OAR1, OAR2, TIMINGR, TIMEOUTR, ISR, ICR, PECR, RXDR, TXDR = range(0, 0x2C, 4)
@@ -64,7 +65,7 @@ START_PERIODS, BYTE_PERIODS, STOP_PERIODS = 10, 9, 1
 _STORED = (OAR1, OAR2, TIMINGR, TIMEOUTR, PECR)
 
 
-class Stm32l0I2c1(Clocked):
+class Stm32l0I2c1(SerialController):
     name, base, size, irq, clock = "stm32l0_i2c1", I2C1_BASE, 0x400, 23, (APB1ENR, 21)
     ccipr_shift = 12  # RCC_CCIPR.I2C1SEL
     i2c_controller = True  # the run's --i2c targets are on its bus
@@ -91,7 +92,7 @@ class Stm32l0I2c1(Clocked):
         # the bus action under way: "address", "byte", "stop"; its end (core cycle)
         self._action: str | None = None
         self._due = 0
-        self._periods_left = 0.0  # of the action, while the clock is off (settle)
+        self._units_left = 0.0  # of the action, while the clock is off (settle)
         self.host.exceptions.set_timer(self, None, self._event)
 
     # --- timing --------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ class Stm32l0I2c1(Clocked):
             return self.host.clock_hz / rcc.hsi16_hz()
         return float(rcc.apb_divider(1))  # 0 (and 3, reserved): PCLK1
 
-    def period(self) -> float:
+    def unit_cycles(self) -> float:
         """An SCL period in core cycles, as TIMINGR and CR1.DNF set it."""
         t = self._regs[TIMINGR]
         presc, scll, sclh = (t >> 28) + 1, (t & 0xFF) + 1, (t >> 8 & 0xFF) + 1
@@ -117,21 +118,15 @@ class Stm32l0I2c1(Clocked):
 
     def _begin(self, action: str, periods: int, at: int) -> None:
         self._action = action
-        self._due = at + round(periods * self.period())
+        self._due = at + round(periods * self.unit_cycles())
         self._plan()
 
-    def _plan(self) -> None:
-        at = self._due if self._action is not None and self.clocked() else None
-        self.host.exceptions.set_timer(self, at, self._event)
+    def _stepping(self) -> bool:
+        return self._action is not None and self.clocked()
 
-    def _event(self) -> None:
-        self._advance()
-        self._update_line()
-        self._plan()
-
-    def _advance(self) -> None:
-        """The bus actions that ended by now, each at its own cycle."""
-        now = self.host.exceptions.now
+    def _advance(self, until: int | None = None) -> None:
+        """The bus actions that ended by ``until`` (now), each at its own cycle."""
+        now = self.host.exceptions.now if until is None else until
         while self._action is not None and self._due <= now and self.clocked():
             action, at = self._action, self._due
             self._action = None
@@ -141,19 +136,6 @@ class Stm32l0I2c1(Clocked):
                 self._byte_done(at)
             else:
                 self._stopped(at)
-
-    def settle(self) -> None:
-        """Before an RCC change: the action's time left, in SCL periods."""
-        if self.clocked():
-            self._advance()
-            if self._action is not None:
-                self._periods_left = max(0, self._due - self.host.exceptions.now) / self.period()
-
-    def restart(self) -> None:
-        if self.clocked() and self._action is not None:
-            self._due = self.host.exceptions.now + round(self._periods_left * self.period())
-        self._update_line()
-        self._plan()
 
     # --- the transfer --------------------------------------------------------------------------
     def _start(self, at: int) -> None:
@@ -356,9 +338,6 @@ class Stm32l0I2c1(Clocked):
                 else:  # after the byte under way
                     self._stop_asked = True
 
-    def _after(self) -> None:
-        self._update_line()
-        self._plan()
 
 
 DEVICES = (Stm32l0I2c1,)

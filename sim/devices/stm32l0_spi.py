@@ -21,14 +21,15 @@ interrupt line (IRQ 25) is a level: TXE with CR2.TXEIE, RXNE with RXNEIE, OVR or
 ERRIE, while SPE is set (MODF: whatever SPE).
 
 SPI1 runs only while its clock is on (RCC APB2ENR bit 12, SPI1EN) and it is not held in reset
-(APB2RSTR, the same bit): sim.devices.stm32l0.Clocked. Not modelled: the part as a slave
+(APB2RSTR, the same bit): sim.devices.stm32l0.Clocked; its frames are timed as I2C1's steps
+(sim/devices/stm32l0_serial.py). Not modelled: the part as a slave
 (MSTR clear: nothing is sent), half-duplex and receive-only modes (BIDIMODE, RXONLY), CRC
 (CRCEN), the TI frame format (CR2.FRF), DMA requests (CR2.TXDMAEN, RXDMAEN), I2S (I2SCFGR.I2SMOD):
 each is listed as unmodelled when set; CRCPR, RXCRCR, TXCRCR, I2SCFGR and I2SPR read back (CRCPR
 from 7).
 """
 
-from sim.devices.stm32l0 import Clocked
+from sim.devices.stm32l0_serial import SerialController
 
 SPI1_BASE = 0x4001_3000
 CR1, CR2, SR, DR, CRCPR, RXCRCR, TXCRCR, I2SCFGR, I2SPR = range(0, 0x24, 4)
@@ -50,7 +51,7 @@ def _reverse(byte: int) -> int:
     return int(f"{byte:08b}"[::-1], 2)
 
 
-class Stm32l0Spi1(Clocked):
+class Stm32l0Spi1(SerialController):
     name, base, size, irq, clock = "stm32l0_spi1", SPI1_BASE, 0x400, 25, (APB2ENR, 12)
     spi_controller = True  # the run's --spi devices are on its bus
 
@@ -72,13 +73,13 @@ class Stm32l0Spi1(Clocked):
         self._rx = 0  # the receive buffer
         self._due = 0  # the core cycle the frame being sent ends
         self._selected: dict[str, int] = {}  # the devices selected as it started (SpiBus)
-        self._bits_left = 0.0  # of it, while the clock is off (settle)
+        self._units_left = 0.0  # of it, while the clock is off (settle)
         self._modf_seen = False  # SR read with MODF set (a CR1 write then clears it)
         self._ovr_seen = False  # DR read with OVR set (an SR read then clears it)
         self.host.exceptions.set_timer(self, None, self._event)
 
     # --- timing --------------------------------------------------------------------------------
-    def bit_cycles(self) -> float:
+    def unit_cycles(self) -> float:
         """A bit time in core cycles: PCLK2 / 2^(BR + 1)."""
         div = 2 << (self.cr1 >> 3 & 7)
         return div * (1.0 if self._rcc is None else float(self._rcc.apb_divider(2)))
@@ -89,14 +90,8 @@ class Stm32l0Spi1(Clocked):
     def _running(self) -> bool:
         return bool(self.cr1 & SPE and self.cr1 & MSTR) and self.clocked()
 
-    def _plan(self) -> None:
-        at = self._due if self._shift is not None and self._running() else None
-        self.host.exceptions.set_timer(self, at, self._event)
-
-    def _event(self) -> None:
-        self._advance()
-        self._update_line()
-        self._plan()
+    def _stepping(self) -> bool:
+        return self._shift is not None and self._running()
 
     def _advance(self, until: int | None = None) -> None:
         """The frames that ended by cycle ``until`` (now), each at its own cycle."""
@@ -104,24 +99,12 @@ class Stm32l0Spi1(Clocked):
         while self._shift is not None and self._due <= now and self._running():
             self._frame_done(self._due)
 
-    def settle(self) -> None:
-        if self._running():
-            self._advance()
-            if self._shift is not None:
-                self._bits_left = max(0, self._due - self.host.exceptions.now) / self.bit_cycles()
-
-    def restart(self) -> None:
-        if self._running() and self._shift is not None:
-            self._due = self.host.exceptions.now + round(self._bits_left * self.bit_cycles())
-        self._update_line()
-        self._plan()
-
     # --- frames --------------------------------------------------------------------------------
     def _load(self, at: int) -> None:
         """The transmit buffer's frame into the free shift register."""
         self._shift, self._tx = self._tx, None
         self.flags |= TXE
-        self._due = at + round(self._frame_bits() * self.bit_cycles())
+        self._due = at + round(self._frame_bits() * self.unit_cycles())
         self._selected = self._bus.frame_start()
 
     def _frame_done(self, at: int) -> None:
@@ -247,9 +230,6 @@ class Stm32l0Spi1(Clocked):
         if self._tx is not None and self._shift is None and self._running():
             self._load(self.host.store_cycle())
 
-    def _after(self) -> None:
-        self._update_line()
-        self._plan()
 
 
 DEVICES = (Stm32l0Spi1,)

@@ -20,6 +20,8 @@
  *   inblock  one basic block: the chip select lowered, a DR store (PCLK2 / 2: a 16-cycle
  *            frame), 24 NOPs, the chip select raised: the frame ended before CS rose and
  *            reached the device (WHO_AM_I's command); then the same with 4 NOPs: cut.
+ *   clock    a frame at PCLK2 / 256 (2,048 cycles), RCC_CFGR.PPRE2 written mid-frame with
+ *            PPRE2_BITS (0: / 1; 7: / 16): the rest of the frame at the new rate.
  *   timed    FRAMES frames sent back to back (TXE served at once), BSY waited for: the run's
  *            cycles time them.
  * Exit status 0 when every check holds, else the number of the first that failed.
@@ -250,6 +252,17 @@ int main(void)
     while (SPI1(SR) & BSY)
         ;
     (void)SPI1(DR);
+    return 0;
+#elif CASE_clock
+    SPI1(CR1) = MSTR | (7u << 3) | SSM | SSI | SPE;
+    cs(1);
+    SPI1(DR) = 0x8Fu;
+    for (volatile int i = 0; i < 20; i++)
+        ;
+    REG(0x4002100Cu) |= PPRE2_BITS << 11; /* RCC_CFGR.PPRE2 */
+    while (!(SPI1(SR) & RXNE))
+        ;
+    cs(0);
     return 0;
 #elif CASE_timed
     SPI1(CR1) = MSTR | BR_4MHZ | SSM | SSI | SPE;

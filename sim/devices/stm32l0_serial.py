@@ -1,0 +1,60 @@
+"""What the STM32L0's serial bus controllers (I2C1: sim/devices/stm32l0_i2c.py, SPI1:
+sim/devices/stm32l0_spi.py) share: a transfer that moves in steps (an address, a byte, a frame,
+a stop), each ending at a core cycle (``_due``) and lasting a number of units of the bus's clock
+(``unit_cycles``: an SCL period, a bit time). A change of the clocks mid-step takes effect there,
+the rest of the step at the new rate (:meth:`settle`, :meth:`restart`); an event at each step's
+end makes the flags and the interrupt line follow, also while the core sleeps.
+"""
+
+from abc import abstractmethod
+
+from sim.devices.stm32l0 import Clocked
+
+
+class SerialController(Clocked):
+    _due = 0  # the core cycle the step under way ends
+    _units_left = 0.0  # of the step, while the clock is off (settle)
+
+    @abstractmethod
+    def unit_cycles(self) -> float:
+        """The bus clock's unit (an SCL period, a bit time) in core cycles, now."""
+
+    @abstractmethod
+    def _stepping(self) -> bool:
+        """A step is under way and the controller runs (its clock on)."""
+
+    @abstractmethod
+    def _advance(self, until: int | None = None) -> None:
+        """The steps that ended by core cycle ``until`` (now), each at its own cycle."""
+
+    @abstractmethod
+    def _update_line(self) -> None:
+        """The interrupt line from the flags and their enables."""
+
+    def _plan(self) -> None:
+        at = self._due if self._stepping() else None
+        self.host.exceptions.set_timer(self, at, self._event)
+
+    def _event(self) -> None:
+        self._advance()
+        self._update_line()
+        self._plan()
+
+    def _after(self) -> None:
+        """After a register access: the line and the next event."""
+        self._update_line()
+        self._plan()
+
+    def settle(self) -> None:
+        """Before an RCC change: the step's time left, in units of the bus clock."""
+        if self.clocked():
+            self._advance()
+            if self._stepping():
+                self._units_left = max(0, self._due - self.host.exceptions.now) / \
+                    self.unit_cycles()
+
+    def restart(self) -> None:
+        if self._stepping():
+            self._due = self.host.exceptions.now + round(self._units_left * self.unit_cycles())
+        self._update_line()
+        self._plan()
