@@ -371,8 +371,9 @@ class CheckResult:
     def warnings(self) -> list[tuple[ElfResult, str]]:
         """ELFs that ran with more SRAM or flash than their target part has (linked for
         more): their budgets hold on a larger variant of the part, not on the part itself;
-        ELFs with an SRAM budget whose heap was not tracked: their peak leaves it out; and
-        inputs far beyond the scale the ELF records."""
+        ELFs with an SRAM budget whose heap was not tracked: their peak leaves it out;
+        inputs far beyond the scale the ELF records; and what each run warned of (its
+        report's warnings: a clock beyond its voltage range, a bus device never addressed)."""
         return [(e, w) for e in self.elfs if e.report.target in TARGETS
                 for w in TARGETS[e.report.target].beyond_part(e.report.sram_size,
                                                               e.report.flash_size)] + [
@@ -380,7 +381,8 @@ class CheckResult:
                 "stack only")
             for e in self.elfs
             if not e.report.heap_tracked and any(c.metric == "sram" for c in e.checks)] + [
-            (e, note) for e in self.elfs for note in e.notes]
+            (e, note) for e in self.elfs for note in e.notes] + [
+            (e, w) for e in self.elfs for w in e.report.warnings]
 
     @property
     def problems(self) -> list[ElfResult]:

@@ -10,7 +10,7 @@ import numpy  # noqa: F401  # see below
 import pytest
 
 import sim
-import sim.cli  # noqa: F401 (below)
+import sim.cli  # (below)
 from tests.test_exceptions import irq_program
 
 # pytester puts sys.modules back as it found them after each test: numpy, first imported

@@ -276,3 +276,12 @@ def test_the_accelerometer_example(cli, tmp_path):
     res = cli("run", elf, "--run-for", "1s")
     assert res.report["status"] == "deadlock"
     assert res.report["stdout"].splitlines() == ["tilt sensor up", "no LIS3DH (WHO_AM_I 255)"]
+
+
+def test_check_shows_the_runs_warnings(firmware, cli, tmp_path):
+    """A device the firmware never selects passes the budget but is a warning line under
+    check's table, and in its --json entry."""
+    dev = device_file(tmp_path)
+    res, report = check_one(cli, tmp_path, spi(firmware, "nss"), f'spi = "PB1={dev.name}"')
+    assert report is not None and res.returncode == 0, res.stderr
+    assert "warning: SPI device PB1 (dev.toml) was never selected" in res.stdout

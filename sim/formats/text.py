@@ -88,6 +88,12 @@ def _pin_rows(table: Table, pins: dict[str, dict[str, Any]], vcd: str | None) ->
         table.add_row("waveform" if pins else "pins", "", f"{vcd} (--vcd)")
 
 
+def _labelled(table: Table, label: str, rows: list[tuple[str, str]]) -> None:
+    """``rows`` of (count, text) under one ``label``, on the first."""
+    for i, (count, text) in enumerate(rows):
+        table.add_row(label if i == 0 else "", count, text)
+
+
 def _i2c_rows(table: Table, i2c: dict[str, Any]) -> None:
     """A row for each --i2c target (what the firmware did with it), one for the addresses
     nobody answered."""
@@ -102,8 +108,7 @@ def _i2c_rows(table: Table, i2c: dict[str, Any]) -> None:
                      "addressed with no target there (NACK): "
                      + ", ".join(list(i2c["nacked"])[:8])
                      + (" ..." if len(i2c["nacked"]) > 8 else "")))
-    for i, (count, text) in enumerate(rows):
-        table.add_row("i2c" if i == 0 else "", count, text)
+    _labelled(table, "i2c", rows)
 
 
 def _spi_rows(table: Table, spi: dict[str, Any]) -> None:
@@ -116,8 +121,7 @@ def _spi_rows(table: Table, spi: dict[str, Any]) -> None:
             for cs, t in spi["targets"].items()]
     if spi["unselected_bytes"]:
         rows.append((f"{spi['unselected_bytes']:,}", "bytes with no device selected"))
-    for i, (count, text) in enumerate(rows):
-        table.add_row("spi" if i == 0 else "", count, text)
+    _labelled(table, "spi", rows)
 
 
 def print_run_summary(report: RunReport, console: Console) -> None:
