@@ -145,11 +145,11 @@ class Transaction:
 class I2cBus:
     """The targets on the bus and what the controller did with them: the I2C peripheral
     model calls :meth:`start`, :meth:`write`, :meth:`read` and :meth:`stop` as its transfers
-    reach those points; ``now`` gives device time in seconds."""
+    reach those points, at core cycles that ``seconds`` turns into device time."""
 
-    def __init__(self, targets: list[I2cTarget], now: Callable[[], float]) -> None:
+    def __init__(self, targets: list[I2cTarget], seconds: Callable[[int], float]) -> None:
         self.targets = {t.spec.address: t for t in targets}
-        self._now = now
+        self._seconds = seconds
         self.reset()
 
     def reset(self) -> None:
@@ -161,13 +161,13 @@ class I2cBus:
         self._current: I2cTarget | None = None
         self._open: Transaction | None = None
 
-    def start(self, address: int, read: bool) -> bool:
-        """A start (or repeated start) and ``address`` (7-bit) with the direction: whether a
-        target acknowledged it."""
+    def start(self, address: int, read: bool, cycle: int = 0) -> bool:
+        """A start (or repeated start) and ``address`` (7-bit) with the direction, sent by
+        core cycle ``cycle``: whether a target acknowledged it."""
         target = self.targets.get(address)
         self._current = target
         self.transactions += 1
-        entry = Transaction(self._now(), address, read, target is not None)
+        entry = Transaction(self._seconds(cycle), address, read, target is not None)
         self._open = entry if len(self.log) < LOG_KEEP else None
         if self._open is not None:
             self.log.append(entry)
@@ -186,11 +186,12 @@ class I2cBus:
             self._open.add(byte)
         return True
 
-    def read(self) -> int:
-        """A data byte from the target (0xFF, the bus's idle level, with none)."""
+    def read(self, cycle: int = 0) -> int:
+        """A data byte from the target at core cycle ``cycle`` (0xFF, the bus's idle level,
+        with none)."""
         if self._current is None:
             return 0xFF
-        byte = self._current.read(self._now())
+        byte = self._current.read(self._seconds(cycle))
         if self._open is not None:
             self._open.add(byte)
         return byte
@@ -215,7 +216,7 @@ class I2cBus:
             shown = ", ".join(f"0x{a:02x} ({n:,}x)" for a, n in sorted(self.nacked.items())[:8])
             more = f" and {len(self.nacked) - 8} more" if len(self.nacked) > 8 else ""
             out.append(f"I2C: no target answered at {shown}{more} (NACK): give one with --i2c "
-                       "ADDR=FILE")
+                       "ADDR=FILE (check: i2c = \"ADDR=FILE\")")
         for address, target in sorted(self.targets.items()):
             if not target.registers.reads and not target.registers.writes:
                 out.append(f"I2C target 0x{address:02x} ({target.spec.path.name}) was never "

@@ -126,7 +126,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         run_for: str | float | None = None,
         wait_states: int | None = None,
         inputs: Sequence[str | os.PathLike[str]] = (),
-        analog: "Sequence[str | AnalogSpec] | str" = (),
+        analog: "Sequence[str | AnalogSpec] | str | AnalogSpec" = (),
         pins: "Sequence[str | PinSpec] | str | PinSpec" = (),
         i2c: "Sequence[str | I2cSpec] | str | I2cSpec" = (),
         spi: "Sequence[str | SpiSpec] | str | SpiSpec" = (),
@@ -165,7 +165,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                 spi=_specs(spi, root, "spi", spi_targets.parse_spec, spi_targets.SpiSpec,
                            "'CS=FILE'"),
                 reset_clock=reset_clock)
-        except ValueError as exc:  # a budget not a whole number >= 0, a bad analog, pin, i2c
+        except ValueError as exc:  # a budget not a whole number >= 0, a bad analog, pin, i2c, spi
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
         try:
             report = session.run(_resolve(elf, root), spec)

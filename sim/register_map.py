@@ -23,11 +23,12 @@ The file's keys, every one optional (an empty file: 256 one-byte registers of 0)
     [series]                   # registers that follow a recording (read-only)
     0x00 = { file = "temperature.csv" }
 
-and a bus's own keys (``address_bytes`` for I2C). A series file (.csv or .npy, relative to the
-TOML file) holds rows ``seconds,value`` in device time, as ``--pin``'s: from ``seconds`` on, the
-register reads ``value`` (an integer, two's complement when negative) as ``bytes`` bytes (a
-register's by default: several registers' with more) in ``order`` ("big", the default, or
-"little"); before its first row it reads its initial value.
+and a bus's own keys (``address_bytes`` for I2C; ``read_bit``, ``address_mask``,
+``address_base``, ``increment_bit``, ``write_pairs`` for SPI). A series file (.csv or .npy,
+relative to the TOML file) holds rows ``seconds,value`` in device time, as ``--pin``'s: from
+``seconds`` on, the register reads ``value`` (an integer, two's complement when negative) as
+``bytes`` bytes (a register's by default: several registers' with more) in ``order`` ("big",
+the default, or "little"); before its first row it reads its initial value.
 
 The simulator reads every file before the run: one that is not such a description is refused
 with one line (InputError).

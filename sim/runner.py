@@ -1174,15 +1174,21 @@ class Simulator:
             raise ImageError(str(exc)) from None
         return SpiBus([load_spi_target(s) for s in specs], self._device_seconds)
 
+    def i2c_bus(self) -> I2cBus:
+        return self._i2c
+
     def spi_bus(self) -> SpiBus:
         return self._spi
 
-    def _device_seconds(self) -> float:
-        """Device time now (awake and asleep), at the clock as it went."""
-        return self._clock.seconds(self.exceptions.now, self.exceptions.sleep_cycles)
+    def _device_seconds(self, cycle: int) -> float:
+        """Device time (awake and asleep) at core cycle ``cycle``, at the clock as it went."""
+        return self._clock.seconds(cycle, self.exceptions.sleep_cycles)
 
-    def i2c_bus(self) -> I2cBus:
-        return self._i2c
+    def _cycle_of(self, seconds: float) -> int:
+        """The core cycle of device time ``seconds`` (not after now), at the clock now."""
+        now = self.exceptions.now
+        back = self._clock.seconds(now, self.exceptions.sleep_cycles) - seconds
+        return max(0, now - max(0, round(back * self.clock_hz)))
 
     def pin_drive(self, port: str) -> tuple[int, int]:
         driven = high = 0
@@ -1219,10 +1225,11 @@ class Simulator:
     def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
                    at_store: bool = False) -> None:
         trace = self._pin_trace
-        if self._spi.targets:  # (chip selects: a change at the store that makes it)
-            self._spi.pins(port, known, high,
-                           self._store_cycle() if at_store and not initial else
-                           self.exceptions.now)
+        if self._spi.targets:  # (chip selects: a change at the store that makes it, a --pin
+            # change at its own time)
+            cycle = (self._cycle_of(self._pin_time) if self._pin_time is not None else
+                     self._store_cycle() if at_store and not initial else self.exceptions.now)
+            self._spi.pins(port, known, high, cycle)
         if initial:
             self._pin_state[port] = (known, high)
             for pin in range(16):

@@ -180,13 +180,14 @@ class Selection:
 class SpiBus:
     """The devices on the bus and what the controller exchanged with them. The GPIO model
     tells it the pins' levels (:meth:`pins`), the SPI model its NSS output (:meth:`nss`) and
-    each byte (:meth:`exchange`); ``now`` gives device time in seconds. A controller model
+    each byte (:meth:`exchange`), at core cycles that ``seconds`` turns into device time. A
+    controller model
     ``attach``es a catch-up, called before a chip select changes: the bytes it has sent by
     then reach the device that was selected."""
 
-    def __init__(self, targets: list[SpiTarget], now: Callable[[], float]) -> None:
+    def __init__(self, targets: list[SpiTarget], seconds: Callable[[int], float]) -> None:
         self.targets = {t.spec.cs: t for t in targets}
-        self._now = now
+        self._seconds = seconds
         self.reset()
 
     def reset(self) -> None:
@@ -211,7 +212,7 @@ class SpiBus:
         target.select(on)
         cs = target.spec.cs
         if on and len(self.log) < LOG_KEEP:
-            self._open[cs] = Selection(self._now(), cs)
+            self._open[cs] = Selection(self._seconds(cycle), cs)
             self.log.append(self._open[cs])
         elif not on:
             self._open.pop(cs, None)
@@ -235,9 +236,11 @@ class SpiBus:
         :meth:`exchange` at its end."""
         return {cs: t.selections for cs, t in self.targets.items() if t.selected}
 
-    def exchange(self, mosi: int, started: dict[str, int] | None = None) -> int:
+    def exchange(self, mosi: int, started: dict[str, int] | None = None, cycle: int = 0
+                 ) -> int:
         """A byte on MOSI, of a frame that started with the devices ``started`` selected
-        (frame_start; None: those selected now); the byte on MISO (IDLE with none)."""
+        (frame_start; None: those selected now) and ends at core cycle ``cycle``; the byte on
+        MISO (IDLE with none)."""
         selected = [t for t in self.targets.values() if t.selected]
         whole = [t for t in selected
                  if started is None or started.get(t.spec.cs) == t.selections]
@@ -250,7 +253,7 @@ class SpiBus:
         if len(whole) > 1:
             self.contended += 1
         miso = IDLE
-        seconds = self._now()
+        seconds = self._seconds(cycle)
         for target in whole:  # (several: their outputs fight; a 0 wins, as pulled up)
             answer = target.exchange(mosi, seconds)
             miso &= answer

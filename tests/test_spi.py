@@ -142,7 +142,7 @@ def test_a_chip_select_raised_before_the_frame_ends_loses_it(tmp_path):
     """The bus catches the controller up before a chip select changes: a frame that ended by
     then reached the device; one still going out when CS rose reaches none."""
     target = load_target(SpiSpec("PA4", device_file(tmp_path)))
-    bus = SpiBus([target], lambda: 0.0)
+    bus = SpiBus([target], lambda cycle: 0.0)
     sent: list[int] = []
 
     def catch_up(cycle: int) -> None:  # a frame that ended by then, before CS rose
@@ -163,7 +163,7 @@ def test_a_chip_select_raised_before_the_frame_ends_loses_it(tmp_path):
 
 def test_an_st_multiple_byte_bit_decides_the_increment(tmp_path):
     target = load_target(SpiSpec("PB0", device_file(tmp_path)))
-    bus = SpiBus([target], lambda: 0.0)
+    bus = SpiBus([target], lambda cycle: 0.0)
     bus.pins("B", 1, 0, 0)
     assert [bus.exchange(b) for b in (0xA8, 0, 0)] == [0xFF, 0x10, 0x10]  # no MS bit
     bus.pins("B", 1, 1, 0)
@@ -177,7 +177,7 @@ def test_a_bosch_sensor_with_address_base_and_write_pairs(tmp_path):
     dev = device_file(tmp_path, "address_base = 0x80\nwrite_pairs = true\n"
                       "[registers]\n0xD0 = 0x58\n")
     target = load_target(SpiSpec("PA4", dev))
-    bus = SpiBus([target], lambda: 0.0)
+    bus = SpiBus([target], lambda cycle: 0.0)
     bus.pins("A", 1 << 4, 0, 0)
     assert [bus.exchange(b) for b in (0xD0, 0)] == [0xFF, 0x58]
     bus.pins("A", 1 << 4, 1 << 4, 0)
@@ -265,14 +265,15 @@ def test_the_accelerometer_example(cli, tmp_path):
     built = cli("build", root / "examples/sensors/accelerometer.c", "-t", "stm32l031",
                 "--irq-vectors", "-o", elf, json=False)
     assert built.returncode == 0, built.stderr
-    res = cli("run", elf, "--run-for", "1.3s", "--spi",
+    res = cli("run", elf, "--run-for", "2s", "--spi",
               f"PA4={root / 'examples/sensors/lis3dh.toml'}")
     assert res.returncode == 0, res.stderr
-    assert res.report["stdout"].splitlines() == [
+    assert res.report["cycles"] == 810_217  # as docs/simulator.md says
+    assert res.report["stdout"].splitlines()[:6] == [
         "tilt sensor up", "0.25 s  x     0  y     0  z  1000 mg",
         "0.50 s  x     0  y     0  z  1000 mg", "0.75 s  x   259  y     0  z   966 mg",
         "1.00 s  x   500  y     0  z   866 mg", "1.25 s  x   707  y     0  z   707 mg  tilted"]
-    assert res.report["spi"]["targets"]["PA4"]["selections"] == 3 + 5
+    assert res.report["spi"]["targets"]["PA4"]["selections"] == 3 + 7
     res = cli("run", elf, "--run-for", "1s")
     assert res.report["status"] == "deadlock"
     assert res.report["stdout"].splitlines() == ["tilt sensor up", "no LIS3DH (WHO_AM_I 255)"]
@@ -285,3 +286,18 @@ def test_check_shows_the_runs_warnings(firmware, cli, tmp_path):
     res, report = check_one(cli, tmp_path, spi(firmware, "nss"), f'spi = "PB1={dev.name}"')
     assert report is not None and res.returncode == 0, res.stderr
     assert "warning: SPI device PB1 (dev.toml) was never selected" in res.stdout
+
+
+def test_the_selection_log_is_timed_as_the_waveform(firmware, cli, tmp_path):
+    """Each selection's time in the report's log is its chip select's falling edge in the
+    --vcd waveform, to the cycle (both at the store's own cycle)."""
+    from tests.test_gpio import waveform
+
+    vcd = tmp_path / "spi.vcd"
+    res = cli("run", spi(firmware, "regs"), "--spi", f"PA4={device_file(tmp_path)}",
+              "--vcd", vcd, *LIMIT)
+    assert res.returncode == 0, res.stderr
+    falls = [t for t, v in waveform(vcd)["PA4"] if v == "0"]
+    logged = [round(s["ms"] * 1e9) for s in res.report["spi"]["log"]]  # ms -> ps
+    assert len(falls) == len(logged) == 4
+    assert all(abs(f - g) <= 31_250 for f, g in zip(falls, logged, strict=True))

@@ -75,7 +75,6 @@ class Stm32l0I2c1(SerialController):
         self.cr1 = self.cr2 = 0
         self._regs = dict.fromkeys(_STORED, 0)
         self._stored: dict[int, int] = {}  # other offsets, as written (unmodelled)
-        self.host.exceptions.set_timer(self, None, self._event)
         self._bus = self.host.i2c_bus()
         self._clear()
 
@@ -152,7 +151,7 @@ class Stm32l0I2c1(SerialController):
         self.cr2 &= ~START
         sadd = self.cr2 & 0x3FF
         # (a 10-bit address: no target here answers one)
-        acked = not self.cr2 & ADD10 and self._bus.start(sadd >> 1 & 0x7F, self._reading)
+        acked = not self.cr2 & ADD10 and self._bus.start(sadd >> 1 & 0x7F, self._reading, at)
         if not acked:
             self._nack(at)
             return
@@ -183,7 +182,7 @@ class Stm32l0I2c1(SerialController):
 
     def _byte_done(self, at: int) -> None:
         if self._reading:
-            byte = self._bus.read()
+            byte = self._bus.read(at)
             if self.flags & RXNE:  # RXDR not read yet: the byte waits, the clock stretched
                 self._shift = byte
                 return
@@ -272,12 +271,12 @@ class Stm32l0I2c1(SerialController):
         return value
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
-        self._advance()
+        now = self.host.store_cycle()  # (a START, a TXDR byte: from the store itself)
+        self._advance(now)
         word = offset & ~3
         shift = 8 * (offset & 3)
         mask = (((1 << (8 * size)) - 1) << shift) & MASK32
         value = (value << shift) & mask
-        now = self.host.exceptions.now
         if word == CR1:
             was, self.cr1 = self.cr1, (self.cr1 & ~mask) | value
             if was & PE and not self.cr1 & PE:  # the software reset
@@ -337,7 +336,6 @@ class Stm32l0I2c1(SerialController):
                     self._stop(now)
                 else:  # after the byte under way
                     self._stop_asked = True
-
 
 
 DEVICES = (Stm32l0I2c1,)

@@ -62,7 +62,6 @@ class Stm32l0Spi1(SerialController):
         self._stored: dict[int, int] = {}
         self._bus = self.host.spi_bus()
         self._bus.attach(self._advance)
-        self.host.exceptions.set_timer(self, None, self._event)
         self._clear()
         self._nss()  # (a reset by the RCC releases NSS)
 
@@ -116,7 +115,7 @@ class Stm32l0Spi1(SerialController):
             data = [frame & 0xFF]
         answers = []
         for byte in data:
-            answer = self._bus.exchange(_reverse(byte) if lsb else byte, self._selected)
+            answer = self._bus.exchange(_reverse(byte) if lsb else byte, self._selected, at)
             answers.append(_reverse(answer) if lsb else answer)
         received = answers[0] if len(answers) == 1 else (
             answers[1] << 8 | answers[0] if lsb else answers[0] << 8 | answers[1])
@@ -229,7 +228,6 @@ class Stm32l0Spi1(SerialController):
         """A frame waiting goes out if the shift register is free and SPI1 runs."""
         if self._tx is not None and self._shift is None and self._running():
             self._load(self.host.store_cycle())
-
 
 
 DEVICES = (Stm32l0Spi1,)
