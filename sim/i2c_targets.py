@@ -22,7 +22,7 @@ The file (TOML) describes the registers (sim/register_map.py), and ``address_byt
     [registers]
     0x01 = 0x60A0
     [series]
-    0x00 = { file = "temperature.csv" }
+    0x00 = { file = "temperature.csv", scale = 256 }
 
 The simulator reads every file before the run: one that is not such a description is refused
 with one line.

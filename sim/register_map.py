@@ -21,14 +21,16 @@ The file's keys, every one optional (an empty file: 256 one-byte registers of 0)
     0x02 = [0x4B00, 0x5000]
 
     [series]                   # registers that follow a recording (read-only)
-    0x00 = { file = "temperature.csv" }
+    0x00 = { file = "temperature.csv", scale = 256 }
 
 and a bus's own keys (``address_bytes`` for I2C; ``read_bit``, ``address_mask``,
 ``address_base``, ``increment_bit``, ``write_pairs`` for SPI). A series file (.csv or .npy,
 relative to the TOML file) holds rows ``seconds,value`` in device time, as ``--pin``'s: from
-``seconds`` on, the register reads ``value`` (an integer, two's complement when negative) as
-``bytes`` bytes (a register's by default: several registers' with more) in ``order`` ("big",
-the default, or "little"); before its first row it reads its initial value.
+``seconds`` on, the register reads ``value`` x ``scale`` + ``offset``, rounded (1 and 0 by
+default; a recording in the quantity's own units, degrees or mg, becomes the device's counts),
+a whole number (two's complement when negative) as ``bytes`` bytes (a register's by default:
+several registers' with more) in ``order`` ("big", the default, or "little"); before its first
+row it reads its initial value.
 
 The simulator reads every file before the run: one that is not such a description is refused
 with one line (InputError).
@@ -37,6 +39,7 @@ with one line (InputError).
 from __future__ import annotations
 
 import itertools
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +53,7 @@ from sim.pins import load_timed
 MAX_FILE = 1 << 20  # bytes a description may hold
 MAX_SIZE = 1 << 16  # registers a device may have
 _KEYS = {"name", "register_bytes", "size", "auto_increment", "read_only", "registers", "series"}
-_SERIES_KEYS = {"file", "bytes", "order"}
+_SERIES_KEYS = {"file", "bytes", "order", "scale", "offset"}
 
 
 @dataclass
@@ -101,12 +104,23 @@ def int_key(table: dict[str, Any], key: str, default: int, allowed: range, path:
     return value
 
 
+def _number(entry: dict[str, Any], name: str, default: float, path: Path, key: str) -> float:
+    """A series' ``scale`` or ``offset``: a finite number."""
+    value = entry.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value) or abs(value) > 1e12:
+        raise InputError(f"{path}: series {key[:20]}: {name} is a number (up to 1e12 either "
+                         f"way), not {value!r}")
+    return float(value)
+
+
 def _series(key: str, entry: object, path: Path, size: int, width: int) -> Series:
     """Register ``key``'s recording (from its first byte on; ``width``: a register's bytes)."""
     reg = _register(key, path, size, "series")
     if not isinstance(entry, dict) or "file" not in entry or set(entry) - _SERIES_KEYS:
         raise InputError(f"{path}: series {key[:20]}: give {{ file = \"values.csv\", bytes "
-                         "= 2, order = \"big\" } (bytes and order optional)")
+                         "= 2, order = \"big\", scale = 1, offset = 0 } (all but file "
+                         "optional)")
     count = int_key(entry, "bytes", width, range(1, 5), path)
     order = entry.get("order", "big")
     if order not in ("big", "little"):
@@ -118,11 +132,16 @@ def _series(key: str, entry: object, path: Path, size: int, width: int) -> Serie
         raise InputError(f"{path}: series {key[:20]}: file is a file name")
     file = Path(entry["file"])
     file = file if file.is_absolute() else path.parent / file
+    scale, offset = (_number(entry, name, default, path, key)
+                     for name, default in (("scale", 1.0), ("offset", 0.0)))
     times, values = load_timed(file, "a register series", "seconds,value rows")
+    if (scale, offset) != (1.0, 0.0):  # a recording in its own units: the register's counts
+        values = np.rint(values * scale + offset)
     lo, hi = -(1 << (8 * count - 1)), (1 << (8 * count)) - 1
     if not np.all(values == np.round(values)) or np.any(values < lo) or np.any(values > hi):
-        raise InputError(f"{file}: every value must be a whole number that fits in {count} "
-                         f"byte(s), {lo:,} to {hi:,}")
+        scaled = "" if (scale, offset) == (1.0, 0.0) else " (after scale and offset)"
+        raise InputError(f"{file}: every value{scaled} must be a whole number that fits in "
+                         f"{count} byte(s), {lo:,} to {hi:,}")
     return Series(reg * width, count, order, times, values.astype(np.int64), file)
 
 

@@ -167,6 +167,20 @@ def test_a_series_register_follows_its_recording(firmware, tmp_path):
     assert bus.read() == 0xFE
 
 
+def test_a_series_in_its_own_units_is_scaled_to_counts(tmp_path):
+    """A TMP102 fed degrees: scale 256, and an offset; rounded to the nearest count."""
+    (tmp_path / "c.csv").write_text("seconds,celsius\n0,25.0\n1,-0.0625\n")
+    dev = target_file(tmp_path, "register_bytes = 2\n[series]\n"
+                      "0 = { file = \"c.csv\", scale = 256, offset = 0.4 }\n")
+    clock = [0.0]
+    bus = I2cBus([load_target(I2cSpec(0x48, dev))], lambda cycle: clock[0])
+    for clock[0], want in ((0.5, [0x19, 0x00]), (1.5, [0xFF, 0xF0])):  # 6400, -15.6 -> -16
+        bus.start(0x48, False)
+        bus.write(0)
+        bus.start(0x48, True)
+        assert [bus.read(), bus.read()] == want
+
+
 def test_read_only_registers_ignore_writes_and_the_pointer_wraps(tmp_path):
     dev = target_file(tmp_path, "size = 4\nread_only = [1]\n[registers]\n1 = 9\n")
     target = load_target(I2cSpec(0x20, dev))
@@ -230,11 +244,14 @@ def test_no_auto_increment_keeps_the_pointer(tmp_path):
     ("auto_increment = 1\n", "auto_increment is true or false"),
     ("name = [\n", "not a TOML description of a device's registers"),
     ("[series]\n0 = { file = \"nope.csv\" }\n", "no such file (a register series)"),
-    ("[series]\n0 = { bytes = 2 }\n", "order = \"big\" } (bytes and order optional)"),
+    ("[series]\n0 = { bytes = 2 }\n", "offset = 0 } (all but file optional)"),
     ("[series]\n0 = { file = \"v.csv\", order = \"middle\" }\n", "order is \"big\" or"),
     ("[series]\n0xFF = { file = \"v.csv\", bytes = 2 }\n", "its 2 bytes run past"),
     ("[series]\n0 = { file = \"v.csv\", bytes = 2 }\n1 = { file = \"v.csv\" }\n", "overlap"),
     ("[series]\n0 = { file = \"big.csv\" }\n", "fits in 1 byte(s), -128 to 255"),
+    ("[series]\n0 = { file = \"v.csv\", scale = 300 }\n", "(after scale and offset) must"),
+    ("[series]\n0 = { file = \"v.csv\", scale = \"x\" }\n", "scale is a number"),
+    ("[series]\n0 = { file = \"v.csv\", offset = nan }\n", "offset is a number"),
     ("[series]\n0 = { file = \"v.csv\", bytes = 5 }\n", "bytes is a whole number from 1 to 4"),
     ("[series]\n0 = { file = \".\" }\n", "not a file (a register series)"),
     ("name = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),

@@ -10,7 +10,7 @@
  *   ebnn-sim build examples/sensors/thermometer.c -t stm32l031 --irq-vectors -o out/thermo.elf
  *   ebnn-sim run out/thermo.elf --run-for 5s --i2c 0x48=examples/sensors/tmp102.toml
  *
- * The sensor's temperature follows examples/sensors/temperature.csv (device time, register value).
+ * The sensor's temperature follows examples/sensors/temperature.csv (device time, degrees C).
  */
 #include <stdint.h>
 
