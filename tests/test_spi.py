@@ -2,6 +2,7 @@
 (--spi, sim/spi_targets.py): chip selects, register reads and writes, timing, the report's
 ``spi``."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -301,3 +302,15 @@ def test_the_selection_log_is_timed_as_the_waveform(firmware, cli, tmp_path):
     logged = [round(s["ms"] * 1e9) for s in res.report["spi"]["log"]]  # ms -> ps
     assert len(falls) == len(logged) == 4
     assert all(abs(f - g) <= 31_250 for f, g in zip(falls, logged, strict=True))
+
+
+def test_profile_takes_spi_and_agrees_with_run(firmware, cli, tmp_path):
+    """`profile --spi` (Python sees every block) gives the run's bus summary."""
+    elf, dev = spi(firmware, "regs"), device_file(tmp_path)
+    ran = cli("run", elf, "--spi", f"PA4={dev}", *LIMIT)
+    out = tmp_path / "profile.json"
+    res = cli("profile", elf, "--spi", f"PA4={dev}", "--json", out, json=False)
+    assert res.returncode == 0, res.stderr
+    profiled = json.loads(out.read_text())["run"]
+    assert profiled["spi"] == ran.report["spi"]
+    assert profiled["stdout"] == ran.report["stdout"]
