@@ -27,6 +27,7 @@ met, 3 a budget broken, 4 a firmware faulted, hit a limit or exited non-zero, 2 
 
 import glob
 import math
+import string
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ from sim.report import (
 from sim.runner import MAX_INSTRUCTIONS, MAX_RUN_FOR, MAX_TIMEOUT, MIN_RUN_FOR, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
 from sim.spi_targets import SpiSpec
+from sim.spi_targets import check_specs as check_spi_specs
 from sim.spi_targets import parse_spec as parse_spi
 from toolchain.profiles import TARGETS
 from toolchain.sizes import parse_size
@@ -232,8 +234,7 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         i2c = _specs(table, "i2c", lambda a: parse_i2c(a, base), "ADDR=FILE")
         check_i2c_specs(list(i2c))
         spi = _specs(table, "spi", lambda a: parse_spi(a, base), "CS=FILE")
-        if len({s.cs for s in spi}) < len(spi):
-            raise ValueError("an SPI chip select is given twice")
+        check_spi_specs(list(spi), string.ascii_uppercase)  # (the target's ports: at the run)
     except ValueError as exc:
         raise bad(str(exc)) from None
     files = ([("analog", a.path) for a in analog] + [("pin", p.path) for p in pins]

@@ -434,8 +434,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
                 run_for: float | None, wait_states: int | None,
                 analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
                 i2c: tuple[I2cSpec, ...], spi: tuple[SpiSpec, ...], reset_clock: bool,
-        vcd_path: Path | None, output_dir: Path | None,
-                json_path: Path | None,
+                vcd_path: Path | None, output_dir: Path | None, json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
     the hottest instructions with their source lines, and memory against the SRAM budget.

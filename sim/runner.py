@@ -1225,8 +1225,8 @@ class Simulator:
     def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
                    at_store: bool = False) -> None:
         trace = self._pin_trace
-        if self._spi.targets:  # (chip selects: a change at the store that makes it, a --pin
-            # change at its own time)
+        if self._spi.targets:  # chip selects: at the store that changes one (a --pin change: at
+            # its own time)
             cycle = (self._cycle_of(self._pin_time) if self._pin_time is not None else
                      self._store_cycle() if at_store and not initial else self.exceptions.now)
             self._spi.pins(port, known, high, cycle)

@@ -314,3 +314,11 @@ def test_profile_takes_spi_and_agrees_with_run(firmware, cli, tmp_path):
     profiled = json.loads(out.read_text())["run"]
     assert profiled["spi"] == ran.report["spi"]
     assert profiled["stdout"] == ran.report["stdout"]
+
+
+def test_a_check_table_with_a_chip_select_twice_is_refused(firmware, cli, tmp_path):
+    dev = device_file(tmp_path)
+    res, report = check_one(cli, tmp_path, spi(firmware, "nss"),
+                            f'spi = ["PA4={dev.name}", "pa4={dev.name}"]')
+    assert report is None and res.returncode == 2
+    assert "SPI chip select PA4 is given twice" in res.stderr
