@@ -529,8 +529,11 @@ class Simulator:
             drivers.discard(source)
         self.exceptions.set_level(16 + irq, bool(drivers))
 
-    def request_reset(self) -> None:
+    def request_reset(self, why: str = "") -> None:
         self._reset_requested = True
+        self._reset_why = why or "the firmware requested a system reset (AIRCR.SYSRESETREQ)"
+        if self._sleeping is not None:  # (a device's event in a sleep: the sleep ends here)
+            self.exceptions.end_at(self.exceptions.now, lambda: None)
         self.uc.emu_stop()
 
     def console_write(self, data: bytes) -> None:
@@ -1696,8 +1699,7 @@ class Simulator:
         elif self._reset_requested:
             status = "reset"
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
-            fault = self._make_fault(
-                "reset", "the firmware requested a system reset (AIRCR.SYSRESETREQ)", pc)
+            fault = self._make_fault("reset", self._reset_why, pc)
         elif self._elapsed:  # --run-for: the firmware is still running, and that is fine
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
             insns, cycles = self._take_back_unstarted(insns, cycles, pc)

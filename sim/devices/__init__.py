@@ -124,8 +124,9 @@ class DeviceHost(Protocol):
         stays high, a return from its handler pends it again. ``source`` tells the drivers of
         a shared line apart: the line is high while any of them holds it."""
 
-    def request_reset(self) -> None:
-        """AIRCR.SYSRESETREQ: stop the run, reported as a reset."""
+    def request_reset(self, why: str = "") -> None:
+        """A reset of the part (AIRCR.SYSRESETREQ; ``why``: another source, a watchdog):
+        stop the run, reported as a reset."""
 
     def console_write(self, data: bytes) -> None:
         """Output to the run's console (as semihosting output)."""
@@ -193,6 +194,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.stm32l0_flash import DEVICES as STM32L0_FLASH
     from sim.devices.stm32l0_gpio import DEVICES as STM32L0_GPIO
     from sim.devices.stm32l0_i2c import DEVICES as STM32L0_I2C
+    from sim.devices.stm32l0_iwdg import DEVICES as STM32L0_IWDG
     from sim.devices.stm32l0_lptim import DEVICES as STM32L0_LPTIM
     from sim.devices.stm32l0_pwr import DEVICES as STM32L0_PWR
     from sim.devices.stm32l0_rtc import DEVICES as STM32L0_RTC
@@ -205,7 +207,8 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 *STM32L0_USARTS, *STM32L0_TIMERS, *STM32L0_EXTI,
                                 *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
                                 *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM,
-                                *STM32L0_GPIO, *STM32L0_I2C, *STM32L0_SPI)}
+                                *STM32L0_GPIO, *STM32L0_I2C, *STM32L0_SPI,
+                                *STM32L0_IWDG)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()
