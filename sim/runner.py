@@ -1455,7 +1455,7 @@ class Simulator:
             if self._fault is not None and opts.vector_faults and self._vector_fault():
                 pc = self._regs.read(R.UC_ARM_REG_PC) | 1
                 continue
-            if self._resume is not None:  # after WFE, SEV or YIELD
+            if self._resume is not None and not self._reset_requested:  # after WFE, SEV, YIELD
                 pc, self._resume = self._resume, None
                 continue
             if not ok:
@@ -1469,8 +1469,8 @@ class Simulator:
             pc = self._regs.read(R.UC_ARM_REG_PC)
             if not (self._mapped(pc - 2, 2) and self._host_read(pc - 2, 2) == b"\x30\xbf"):
                 return  # not a WFI: Unicorn's own timeout
-            if not self._sleep(pc - 2, "WFI"):
-                return
+            if not self._sleep(pc - 2, "WFI") or self._reset_requested:
+                return  # (a reset during the sleep: a watchdog's)
             pc |= 1
 
     def _undefined(self, pc: int) -> Fault:

@@ -8,13 +8,14 @@ KR (0x00) takes keys: 0xCCCC starts the watchdog (for good: only a reset stops i
 for it), 0xAAAA reloads the counter with RLR (a refresh), 0x5555 lets PR, RLR and WINR be
 written (any other key, and a refresh, locks them again; a locked write is ignored and
 listed). The counter counts down from RLR (12 bits, reset 0xFFF) at the LSI's 37 kHz divided
-by 4 x 2^PR (PR 6 and 7: 256), awake, asleep and in Stop mode, not gated by the RCC; reaching 0
-it resets the part. A new PR takes effect at once, a new RLR at the next reload. WINR (reset
-0xFFF) is the window: a refresh while the counter is above it resets the part (STM32CubeL0
-writes WINR last in HAL_IWDG_Init, which reloads the counter). SR's PVU, RVU and WVU are set
-for 5 LSI periods after a write of PR, RLR or WINR (the update crossing to the LSI's domain,
-which HAL_IWDG_Init waits for); a write while its flag is set is ignored and listed. Not
-modelled: the hardware watchdog option (IWDG_SW in the option bytes) and the debug freeze
+by 4 x 2^PR (PR 6 and 7: 256), awake, asleep and in Stop mode, not gated by the RCC; it resets
+the part when it has counted RLR + 1 (RM0377's timeout: (RLR + 1) x 4 x 2^PR LSI periods). A
+new PR takes effect at once, a new RLR at the next reload. WINR (reset 0xFFF) is the window: a
+refresh while the counter is above it resets the part; writing WINR reloads the counter
+without that check (STM32CubeL0 writes it last in HAL_IWDG_Init). SR's PVU, RVU and WVU are
+set for 5 LSI periods after a write of PR, RLR or WINR (the update crossing to the LSI's
+domain, which HAL_IWDG_Init waits for); a write while its flag is set is ignored and listed.
+Not modelled: the hardware watchdog option (IWDG_SW in the option bytes) and the debug freeze
 (DBGMCU).
 """
 
@@ -42,8 +43,11 @@ class Stm32l0Iwdg(Clocked):
         self._regs = {PR: 0, RLR: 0xFFF, WINR: 0xFFF}
         self._reload = 0xFFF  # the value the counter counts down from
         self._busy: dict[int, int] = {}  # register -> the core cycle its update is done
+        # LSI periods against the core's cycles (hz 0 before the start), from the last refresh
+        # or prescaler change on; the prescaled counts and LSI periods before that
         self._line = Timeline(self.host.clock_hz, self.host.exceptions.now)
-        self._refreshed = 0  # the core cycle of the last reload (or the start)
+        self._done = 0
+        self._lsi_before = 0
         self.host.exceptions.set_timer(self, None, self._expire)
 
     def _bits(self) -> tuple[bool, bool]:
@@ -53,19 +57,29 @@ class Stm32l0Iwdg(Clocked):
         return True
 
     # --- the counter ---------------------------------------------------------------------------
-    def _hz(self) -> int:
-        """Counts a second: the LSI divided by the prescaler."""
-        return LSI_HZ // (4 << min(self._regs[PR], 6))
+    def _divider(self) -> int:
+        """LSI periods a count: 4 x 2^PR (PR 6 and 7: 256)."""
+        return 4 << min(self._regs[PR], 6)
 
-    def _restart_count(self, now: int) -> None:
-        """The counter from the reload value at ``now``."""
+    def _counted(self, now: int) -> int:
+        """Counts down from the reload value by core cycle ``now``."""
+        return self._done + self._line.at(now) // self._divider()
+
+    def _restart_line(self, now: int) -> None:
+        """The LSI periods counted from ``now`` (its clock running once started)."""
         self._line = Timeline(self.host.clock_hz, now)
-        self._line.retime(self._hz(), self.host.clock_hz, now)
-        self._refreshed = now
+        self._line.retime(LSI_HZ if self.running else 0, self.host.clock_hz, now)
+
+    def _reload_counter(self, now: int) -> None:
+        """The counter from the reload value at ``now``."""
+        self._done = self._lsi_before = 0
+        self._restart_line(now)
         self._plan()
 
     def _plan(self) -> None:
-        at = self._line.cycle_of(self._reload) if self.running else None
+        """The reset when the counter has counted RLR + 1 (RM0377's timeout table)."""
+        left = (self._reload + 1 - self._done) * self._divider()
+        at = self._line.cycle_of(left) if self.running else None
         self.host.exceptions.set_timer(self, at, self._expire)
 
     def _expire(self) -> None:
@@ -73,13 +87,14 @@ class Stm32l0Iwdg(Clocked):
 
     def _fire(self, why: str) -> None:
         now = self.host.exceptions.now
-        quiet = (now - self._refreshed) / self.host.clock_hz * 1e3
+        quiet = (self._lsi_before + self._line.at(now)) / LSI_HZ * 1e3  # in LSI time
         self.running = False
         self.host.exceptions.set_timer(self, None, self._expire)
+        timeout = (self._reload + 1) * self._divider() / LSI_HZ * 1e3
         self.host.request_reset(
             f"the independent watchdog (IWDG) reset the part: {why}, {quiet:,.3f} ms after "
             f"its last refresh (RLR {self._reload}, PR {self._regs[PR]}: a timeout of "
-            f"{(self._reload + 1) / self._hz() * 1e3:,.1f} ms at {format_hz(LSI_HZ)} LSI)")
+            f"{timeout:,.1f} ms at {format_hz(LSI_HZ)} LSI)")
 
     def settle(self) -> None:
         self._line.rebase(self.host.exceptions.now)
@@ -87,7 +102,7 @@ class Stm32l0Iwdg(Clocked):
     def restart(self) -> None:
         """The core's clock changed: the counter goes on in LSI time."""
         now = self.host.exceptions.now
-        self._line.retime(self._hz() if self.running else 0, self.host.clock_hz, now)
+        self._line.retime(LSI_HZ if self.running else 0, self.host.clock_hz, now)
         self._plan()
 
     # --- registers -----------------------------------------------------------------------------
@@ -112,7 +127,7 @@ class Stm32l0Iwdg(Clocked):
             self.unlocked = key == UNLOCK
             if key == START and not self.running:
                 self.running = True
-                self._restart_count(now)
+                self._reload_counter(now)
             elif key == RELOAD and self.running:
                 self._refresh(now)
         elif word in _MASK:
@@ -121,28 +136,31 @@ class Stm32l0Iwdg(Clocked):
                        "ignored: the previous update is still under way (IWDG_SR)")
                 self.host.unmodelled(self, offset, size, value, why)
                 return
-            self._line.rebase(now)
+            if word == PR and self.running:  # the counts so far at the old prescaler
+                self._done = self._counted(now)
+                self._lsi_before += self._line.at(now)
+                self._restart_line(now)
             self._regs[word] = value & _MASK[word]
             lsi_cycles = round(UPDATE_LSI * self.host.clock_hz / LSI_HZ)
             self._busy[word] = now + lsi_cycles
-            if word == PR and self.running:  # the new prescaler from now
-                self._line.retime(self._hz(), self.host.clock_hz, now)
+            if word == WINR and self.running:  # (RM0377: writing WINR reloads the counter,
+                self._reload = self._regs[RLR]  # with no window check)
+                self._reload_counter(now)
+            elif self.running:
                 self._plan()
-            elif word == WINR and self.running:  # (RM0377: writing WINR reloads the counter)
-                self._refresh(now)
         elif word != SR:
             self.host.unmodelled(self, offset, size, value)
 
     def _refresh(self, now: int) -> None:
         """0xAAAA: the counter from RLR again; above the window, a reset."""
-        counter = max(0, self._reload - self._line.at(now))
+        counter = max(0, self._reload - self._counted(now))
         window = self._regs[WINR]
         if window < 0xFFF and counter > window:
             self._fire(f"refreshed with its counter at {counter}, above the window (WINR "
                        f"{window})")
             return
         self._reload = self._regs[RLR]
-        self._restart_count(now)
+        self._reload_counter(now)
 
 
 DEVICES = (Stm32l0Iwdg,)

@@ -9,6 +9,10 @@
  *            watchdog resets it there, 40 ms later.
  *   window   WINR 100 written (HAL_IWDG_Init with a window: the counter reloads), then a refresh
  *            at once, the counter near 369, above the window: a reset.
+ *   after    refreshed once, SysTick stopped, then a WFI with code after it (a print, exit 7): the
+ *            watchdog's reset ends the run in the sleep; the code after it never runs.
+ *   winfed   a window (WINR 300) and a refresh every 10 ms: the counter is below 300 each time
+ *            (369 - 92 counts), so it never resets.
  *   locked   PR written without the 0x5555 key: ignored (listed); exit 0 when PR still reads 0.
  */
 #include "cm.h"
@@ -69,6 +73,22 @@ int main(void)
     for (;;)
         wait_tick();
 #elif CASE_fed
+    for (;;) {
+        wait_tick();
+        IWDG(KR) = 0xAAAAu;
+    }
+#elif CASE_after
+    wait_tick();
+    IWDG(KR) = 0xAAAAu;
+    SYST_CSR = 0;
+    __asm volatile("wfi");
+    sh_write0("woke\n");
+    return 7;
+#elif CASE_winfed
+    IWDG(KR) = 0x5555u;
+    IWDG(WINR) = 300u;
+    while (IWDG(SR) != 0u)
+        ;
     for (;;) {
         wait_tick();
         IWDG(KR) = 0xAAAAu;
