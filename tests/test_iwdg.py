@@ -77,3 +77,15 @@ def test_a_locked_register_ignores_writes(firmware, cli):
     assert res.returncode == 0, res.stderr
     assert any("stm32l0_iwdg+0x004" in u and "locked" in u
                for u in res.report["unmodelled_registers"])
+
+
+def test_check_fails_a_firmware_its_watchdog_resets(firmware, cli, tmp_path):
+    """A duty-cycle check (run_for) of a firmware that stops refreshing its watchdog fails
+    (exit 4), its line naming the watchdog (docs/ci.md)."""
+    config = tmp_path / "budgets.toml"
+    config.write_text(f'[[budget]]\nelf = "{iwdg(firmware, "starve")}"\nstack = "1k"\n'
+                      'run_for = "1s"\n')
+    res = cli("check", "--config", config, json=False)
+    assert res.returncode == 4
+    assert ("reset: the independent watchdog (IWDG) reset the part: its counter reached 0, "
+            "40.000 ms after its last refresh") in res.stdout
