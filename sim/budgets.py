@@ -15,6 +15,7 @@ Budgets live in ``pyproject.toml`` under ``[tool.ebnn-sim]``, or in a TOML file 
     analog = "3=accel.csv"  # volts for an ADC pin (or a list; "3=accel.csv@100Hz": timed)
     pin = "PA0=button.csv"  # levels for a GPIO pin (or a list; "PA0=1": held all along)
     reset_clock = true      # start at the part's own reset clock (stm32l031: MSI)
+    allow_resets = 2        # resets (a watchdog's, SYSRESETREQ) after which the firmware goes on
     max_instructions = 100000000
     timeout = 60            # seconds of wall time per run (default 120)
     run_for = "500ms"       # device time, then the run ends ok (firmware that never exits)
@@ -51,6 +52,7 @@ from sim.report import (
     HEAP_UNTRACKED,
     RunReport,
 )
+from sim.resets import MAX_RESETS
 from sim.runner import MAX_INSTRUCTIONS, MAX_RUN_FOR, MAX_TIMEOUT, MIN_RUN_FOR, MIN_TIMEOUT
 from sim.session import RunSpec, SessionError
 from sim.spi_targets import SpiSpec
@@ -62,8 +64,8 @@ from toolchain.sizes import parse_size
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
-_RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "spi", "reset_clock", "max_instructions",
-             "timeout", "run_for")
+_RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "spi", "reset_clock", "allow_resets",
+             "max_instructions", "timeout", "run_for")
 KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
 
 
@@ -88,6 +90,7 @@ class Budget:
     timeout: float = DEFAULT_TIMEOUT
     run_for: float | None = None  # seconds of device time
     reset_clock: bool = False  # the part's own clock at reset (RunSpec.reset_clock)
+    allow_resets: int = 0  # resets the firmware goes on after (RunSpec.allow_resets)
     analog: tuple[AnalogSpec, ...] = ()  # volts for the ADC's pins (sim/analog.py)
     pins: tuple[PinSpec, ...] = ()  # levels for the GPIO pins (sim/pins.py)
     i2c: tuple[I2cSpec, ...] = ()  # devices on the I2C bus (sim/i2c_targets.py)
@@ -267,9 +270,13 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
     reset_clock = table.get("reset_clock", False)
     if not isinstance(reset_clock, bool):
         raise bad(f"reset_clock = {reset_clock!r}: true or false")
+    allow_resets = _int(table.get("allow_resets", 0), "allow_resets", bad, minimum=0)
+    if allow_resets > MAX_RESETS:
+        raise bad(f"allow_resets = {allow_resets}: at most {MAX_RESETS:,}")
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
-                  analog=analog, pins=pins, i2c=i2c, spi=spi, reset_clock=reset_clock)
+                  analog=analog, pins=pins, i2c=i2c, spi=spi, reset_clock=reset_clock,
+                  allow_resets=allow_resets)
 
 
 def _specs(table: dict[str, Any], key: str, parse: Callable[[str], T],
@@ -313,6 +320,7 @@ class _RunKey:
     i2c: tuple[I2cSpec, ...] = ()
     spi: tuple[SpiSpec, ...] = ()
     reset_clock: bool = False
+    allow_resets: int = 0
 
 
 def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
@@ -330,7 +338,7 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
                 key = _RunKey(f.resolve(), budget.target, budget.inputs,
                               budget.max_instructions, budget.timeout, budget.run_for,
                               budget.analog, budget.pins, budget.i2c, budget.spi,
-                              budget.reset_clock)
+                              budget.reset_clock, budget.allow_resets)
                 runs.setdefault(key, [])
                 if budget not in runs[key]:
                     runs[key].append(budget)
@@ -476,6 +484,8 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
                                            else "none"))
             if len({k.reset_clock for k in same}) > 1:
                 parts.append("reset clock" if key.reset_clock else "profile's clock")
+            if len({k.allow_resets for k in same}) > 1:
+                parts.append(f"allow_resets {key.allow_resets}")
             name += f" ({'; '.join(parts)})"
         names[key] = name
     return names
@@ -490,8 +500,8 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
                    timeout=key.timeout, run_for=key.run_for, inputs=key.inputs, fit_image=True,
                    interruptible=True, analog=key.analog, pins=key.pins, i2c=key.i2c,
-                   spi=key.spi,
-                   reset_clock=key.reset_clock, warn=notes.append)
+                   spi=key.spi, reset_clock=key.reset_clock, allow_resets=key.allow_resets,
+                   warn=notes.append)
     try:
         report = session.run(key.elf, spec)
     except SessionError as exc:

@@ -30,6 +30,7 @@ from sim.output_guard import GuardedGroup, PipeConsole, reader_left
 from sim.pins import PinSpec
 from sim.pins import parse_spec as parse_pin
 from sim.report import EXIT_USAGE, HEAP_UNTRACKED
+from sim.resets import MAX_RESETS
 from sim.runner import (
     MAX_INSTRUCTIONS,
     MAX_RUN_FOR,
@@ -78,6 +79,12 @@ RESET_CLOCK_OPTION = click.option(
          "flash wait state), as the chip does, instead of the profile's clock until the "
          "firmware first sets one up: vendor code before its clock set-up (HAL_Init, a "
          "HAL_Delay there) is then timed as on the chip.")
+ALLOW_RESETS_OPTION = click.option(
+    "--allow-resets", type=click.IntRange(min=0, max=MAX_RESETS), default=0, metavar="N",
+    help="Let the part be reset up to N times (a watchdog's reset, the firmware's "
+         "NVIC_SystemReset) with the run going on: the firmware starts again at its reset "
+         "vector, SRAM kept, as on the chip; the next reset ends the run (status reset, exit "
+         "1). Default 0: the first ends it. A wake-up from Stand-by always goes on.")
 VCD_OPTION = click.option(
     "--vcd", "vcd_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
     help="Write the GPIO pins' levels over the run (those that changed or --pin drove) as a "
@@ -200,6 +207,7 @@ def main() -> None:
 @I2C_OPTION
 @SPI_OPTION
 @RESET_CLOCK_OPTION
+@ALLOW_RESETS_OPTION
 @VCD_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files. "
@@ -222,6 +230,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         timeout: float | None, run_for: float | None, wait_states: int | None,
         inputs: tuple[Path, ...], analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
         i2c: tuple[I2cSpec, ...], spi: tuple[SpiSpec, ...], reset_clock: bool,
+        allow_resets: int,
         vcd_path: Path | None, output_dir: Path | None,
         json_path: Path | None, quiet: bool, vector_faults: bool,
         strict_peripherals: bool) -> None:
@@ -258,7 +267,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals,
                    analog=analog, pins=pins, i2c=i2c, spi=spi, vcd=vcd_path,
-                   reset_clock=reset_clock, warn=_warn)
+                   reset_clock=reset_clock, allow_resets=allow_resets, warn=_warn)
     try:
         report = session.run(elf, spec, prepared=lambda sim: stop.append(sim.interrupt))
     except SessionError as exc:
@@ -413,6 +422,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @I2C_OPTION
 @SPI_OPTION
 @RESET_CLOCK_OPTION
+@ALLOW_RESETS_OPTION
 @VCD_OPTION
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Directory in which the firmware may create, overwrite or append to files, "
@@ -434,6 +444,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
                 run_for: float | None, wait_states: int | None,
                 analog: tuple[AnalogSpec, ...], pins: tuple[PinSpec, ...],
                 i2c: tuple[I2cSpec, ...], spi: tuple[SpiSpec, ...], reset_clock: bool,
+        allow_resets: int,
                 vcd_path: Path | None, output_dir: Path | None, json_path: Path | None,
                 speedscope_path: Path | None, html_path: Path | None, top: int) -> None:
     """Profile ELF: instructions and cycles per function (self and inclusive), per eBNN layer,
@@ -453,7 +464,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
                    max_instructions=max_instructions, timeout=timeout, run_for=run_for,
                    inputs=inputs, output_dir=output_dir, budgets={"sram": sram, "flash": flash},
                    analog=analog, pins=pins, i2c=i2c, spi=spi, reset_clock=reset_clock,
-                   vcd=vcd_path, warn=_warn)
+                   allow_resets=allow_resets, vcd=vcd_path, warn=_warn)
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:

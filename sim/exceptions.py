@@ -31,7 +31,7 @@ return while a profiler records them (``trace``).
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -334,6 +334,31 @@ class ExceptionModel:
 
     def reset(self) -> None:
         self.counter.reset_exc_stats()
+        self._core_reset()
+        self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events
+        self._end = NEVER  # the cycle at which the run ends (end_at), NEVER for none
+        self.ended = False  # the end fired: the run stops, and no exception is taken now
+        self.sleep_cycles = 0
+        self.counter.reset_thread_stacks()
+        if self.trace is not None:
+            self.trace.clear()
+        self.update()
+
+    def system_reset(self, keep: Collection[object]) -> None:
+        """A reset of the part during a run (a watchdog's, SYSRESETREQ, the wake-up from
+        Stand-by): the NVIC, the SCB and SysTick as at reset, every handler running ended; the
+        time (sleep included), the statistics, the run's end and the events of the owners in
+        ``keep`` (what lives through the reset) go on, the other events are forgotten."""
+        self.counter.close_handlers()
+        self._core_reset()
+        self._timers = {owner: timer for owner, timer in self._timers.items()
+                        if owner is _END_OWNER or owner in keep}
+        if self.trace is not None:
+            self.trace.append(("reset", None, None))
+        self.update()
+
+    def _core_reset(self) -> None:
+        """The NVIC, the SCB and SysTick as a reset leaves them."""
         self.prio[:] = 0
         self.prio[1], self.prio[NMI], self.prio[HARDFAULT] = -3, -2, -1
         self.enabled = 0  # bit per exception number (IRQs only; system ones always enabled)
@@ -350,17 +375,10 @@ class ExceptionModel:
         self._c.unpriv = 0  # set by the MSR CONTROL hook when the firmware drops privilege
         self.cfsr = self.hfsr = self.mmfar = self.bfar = 0
         self.systick.clear()
-        self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events
-        self._end = NEVER  # the cycle at which the run ends (end_at), NEVER for none
-        self.ended = False  # the end fired: the run stops, and no exception is taken now
-        self.sleep_cycles = 0
         self.event_register = False
         self.fault = None
-        self.counter.reset_thread_stacks()
         self._diverting: int | None = None  # the block an asynchronous entry replaces
-        if self.trace is not None:
-            self.trace.clear()
-        self.update()
+        self._wake_now = False  # (wake_now)
 
     @property
     def group_mask(self) -> int:
@@ -805,16 +823,24 @@ class ExceptionModel:
         basepri &= self.prio_mask
         return min(prio, basepri & self.group_mask) if basepri else prio
 
-    def sleep(self, wfe: bool = False) -> bool:
+    def wake_now(self) -> None:
+        """End the sleep under way at once: a device's event in it reset the part."""
+        self._wake_now = True
+
+    def sleep(self, wfe: bool = False, interrupts: bool = True) -> bool:
         """WFI (or, ``wfe``, WFE with no event): fast-forward to the next event that wakes the
         core (a SysTick interrupt, a device event; for WFE also the event register, which a
         pended interrupt sets under SCR.SEVONPEND, consumed), counting the cycles as sleep;
         no further than the run's end (end_at), where it returns True and the run stops.
-        False when nothing ever can: deadlock."""
+        False when nothing ever can: deadlock. Without ``interrupts`` (the part's Stand-by
+        mode: the core is off) only wake_now() ends it."""
         for _ in range(_SLEEP_EVENTS):
-            if self.wake_pending(wfe):
+            if self._wake_now:
+                self._wake_now = False
                 return True
-            if wfe and self.event_register:
+            if interrupts and self.wake_pending(wfe):
+                return True
+            if wfe and interrupts and self.event_register:
                 self.event_register = False
                 return True
             if self.now >= self._end:

@@ -416,6 +416,19 @@ class NativeCounter:
         s.paused = s.paused_insns = s.paused_cycles = 0
         s.psp_mode = s.psp_limit = s.psp_min = 0
 
+    def reboot(self, sp: int, pc: int) -> None:
+        """A reset of the part during a run: the run goes on at ``pc`` with the counts, the
+        stack low-water mark, the marks and the thread stacks' peaks kept; no thread is on
+        its stack any more."""
+        s = self._s
+        s.next_seq = pc & ~1
+        s.last_addr = 0
+        s.last_count = s.last_cycles = 0
+        s.stop_reason = StopReason.NONE
+        s.sp_pending = s.sp_known = 0
+        s.psp_mode = s.psp_limit = s.psp_min = 0
+        s.min_sp = min(s.min_sp, sp)
+
     def set_fp_trap(self, on: bool) -> None:
         """Stop before any block holding a floating-point instruction (the FPU is disabled)."""
         self._s.slow_flags = self._s.slow_flags & ~_BF_FP | (_BF_FP if on else 0)
@@ -554,6 +567,13 @@ class NativeCounter:
             cycles[s.hs_exc[i]] += max(0, end - s.hs_start[i])
         return ({int(e): int(taken[e]) for e in np.flatnonzero(taken)},
                 {int(e): int(cycles[e]) for e in np.flatnonzero(cycles)}, int(s.tail_chained))
+
+    def close_handlers(self) -> None:
+        """Every handler still running ends now (a reset in one): its cycles so far are
+        its."""
+        s = self._s
+        while s.hs_len:
+            self.handler_close(int(s.hs_exc[s.hs_len - 1]))
 
     def reset_exc_stats(self) -> None:
         s = self._s

@@ -418,6 +418,20 @@ class Profiler:
                 node.start, node.owner = self._cycles, func  # the entry's cycles: next block's
                 node.calls += 1
                 replaced = replaced or diverted == addr
+            elif kind == "reset":
+                # a reset of the part: every frame ends (preempted ones too), the reset
+                # handler starts at the top
+                for top in [self._node, *self._interrupted, *self._threads.values()]:
+                    frame: _Node | None = top
+                    while frame is not None and frame is not self.root:
+                        self._ended(frame, self._cycles)
+                        frame = frame.parent
+                self._node = self.root
+                self._interrupted.clear()
+                self._saved.clear()
+                self._threads.clear()
+                self._thread_saved.clear()
+                self._rets.clear()
             elif kind == "return":
                 # the handler's frame ends, and the functions it jumped to (a tail call)
                 n: _Node | None = self._node

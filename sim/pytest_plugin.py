@@ -18,6 +18,7 @@ firmware may read; the first is also its console input, ``.npy``/``.png`` conver
 ``i2c`` (devices on the I2C bus: ``["0x48=tmp102.toml"]``, as ``--i2c``),
 ``spi`` (devices on the SPI bus: ``["PA4=lis3dh.toml"]``, as ``--spi``),
 ``reset_clock`` (start at the part's own reset clock, as ``--reset-clock``),
+``allow_resets`` (resets after which the firmware goes on, as ``--allow-resets``),
 ``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``. With ``check=True``
 (the default) the test fails when the firmware faults, hits a limit, exits non-zero or breaks a
 budget; pass ``check=False`` to assert on such runs yourself.
@@ -131,6 +132,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         i2c: "Sequence[str | I2cSpec] | str | I2cSpec" = (),
         spi: "Sequence[str | SpiSpec] | str | SpiSpec" = (),
         reset_clock: bool = False,
+        allow_resets: int = 0,
         stdin: bytes | None = None,
         output_dir: str | os.PathLike[str] | None = None,
         cmdline: str = "",
@@ -164,7 +166,7 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                            "'ADDR=FILE'"),
                 spi=_specs(spi, root, "spi", spi_targets.parse_spec, spi_targets.SpiSpec,
                            "'CS=FILE'"),
-                reset_clock=reset_clock)
+                reset_clock=reset_clock, allow_resets=allow_resets)
         except ValueError as exc:  # a budget not a whole number >= 0, a bad analog, pin, i2c, spi
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
         try:

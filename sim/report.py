@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.clocks import ClockChange, clock_rows, format_hz
 from sim.formats.json import report_dict
+from sim.resets import Reset
 
 if TYPE_CHECKING:
     from sim.budget_check import Check
@@ -91,6 +92,10 @@ class RunReport:
     # ms: the core's clock, 32 MHz, is beyond the 16 MHz RM0377 allows in voltage range 2 ...")
     warnings: list[str] = field(default_factory=list)
     deep_sleeps: int = 0  # sleeps in the part's deep-sleep mode (the STM32L0's Stop mode)
+    # the resets the run went on after (allow_resets; wake-ups from Stand-by): the first and
+    # last 100, and how many of each cause (sim/resets.py)
+    resets: list[Reset] = field(default_factory=list)
+    reset_counts: dict[str, int] = field(default_factory=dict)
     # --analog: channel -> {"file", "rate_hz", "samples", "conversions", "past_end", "clamped"}
     analog: dict[str, dict[str, Any]] = field(default_factory=dict)
     # the GPIO pins that changed or --pin drove: name -> {"initial", "level" (0, 1, None: no

@@ -77,6 +77,7 @@ from sim.pin_trace import PinTrace
 from sim.pins import PinInput, PinSpec
 from sim.pins import check_specs as check_pin_specs
 from sim.report import Fault, RunReport
+from sim.resets import MAX_RESETS, SOFTWARE, STANDBY, Reset, ResetLog
 from sim.semihosting import ExitRequest, Memory, Semihost
 from sim.spi_targets import SpiBus, SpiSpec
 from sim.spi_targets import check_specs as check_spi_specs
@@ -181,6 +182,10 @@ class RunOptions:
     # start at the part's own reset clock (the STM32L0's MSI), not the profile's, managed by
     # the part's registers from the first cycle
     reset_clock: bool = False
+    # resets of the part (a watchdog's, SYSRESETREQ) that restart the firmware at its reset
+    # vector, as on the chip; the next one ends the run (status "reset"). A wake-up from
+    # Stand-by always restarts it.
+    allow_resets: int = 0
 
 
 def check_options(opts: RunOptions) -> None:
@@ -203,6 +208,9 @@ def check_options(opts: RunOptions) -> None:
         raise ImageError(f"{w} flash wait states out of range: 0 to {MAX_WAIT_STATES}")
     if opts.console_keep < 0:
         raise ImageError("console_keep must not be negative")
+    a = opts.allow_resets
+    if isinstance(a, bool) or not isinstance(a, int) or not 0 <= a <= MAX_RESETS:
+        raise ImageError(f"allow_resets {a!r}: give a number of resets, 0 to {MAX_RESETS:,}")
 
 
 def resolve_target(image: FirmwareImage, name: str | None) -> Target:
@@ -358,6 +366,10 @@ class Simulator:
         # the last read of an unmodelled register: its key, the instructions retired by then
         self._polled: tuple[str, int] | None = None
         self._reset_requested = False
+        self._reset_why, self._reset_cause = "", SOFTWARE
+        self._resets = ResetLog()  # the resets the run went on after (allow_resets, Stand-by)
+        self._standby = False  # in the part's Stand-by mode (its SRAM off)
+        self._wall_start = 0.0  # perf_counter() at the run's start
         self._deadlock: Fault | None = None
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
         self._resume: int | None = None  # where to go on after a hint instruction (WFE, SEV)
@@ -529,11 +541,14 @@ class Simulator:
             drivers.discard(source)
         self.exceptions.set_level(16 + irq, bool(drivers))
 
-    def request_reset(self, why: str = "") -> None:
+    def request_reset(self, why: str = "", cause: str = SOFTWARE) -> None:
+        if self._reset_requested:
+            return  # (the first one is the part's)
         self._reset_requested = True
         self._reset_why = why or "the firmware requested a system reset (AIRCR.SYSRESETREQ)"
+        self._reset_cause = cause
         if self._sleeping is not None:  # (a device's event in a sleep: the sleep ends here)
-            self.exceptions.end_at(self.exceptions.now, lambda: None)
+            self.exceptions.wake_now()
         self.uc.emu_stop()
 
     def console_write(self, data: bytes) -> None:
@@ -814,7 +829,8 @@ class Simulator:
             # SCR.SLEEPONEXIT: back in thread mode the core sleeps at once, as WFI would;
             # the exception that wakes it is taken before any thread instruction runs
             resumed = self._regs.read(R.UC_ARM_REG_PC) & ~1
-            if not self._sleep(resumed, "sleep on exit (SCR.SLEEPONEXIT)"):
+            if not self._sleep(resumed, "sleep on exit (SCR.SLEEPONEXIT)") or (
+                    self._reset_requested):
                 self.uc.emu_stop()
 
     def _last_block_code(self) -> list[capstone.CsInsn] | None:
@@ -1109,16 +1125,68 @@ class Simulator:
         self._deadlock = None
         self._vectored = []
         self._resume = None
-        # thread mode, privileged, on the main stack, no mask set: the previous run may have
-        # ended in a handler or in a thread on the process stack
+        self._reset_why, self._reset_cause = "", SOFTWARE
+        self._resets = ResetLog()
+        self._standby = False
+        self._core_registers(sp0)
+        self._fault = None
+        self._exit = None
+        return sp0, reset
+
+    def _core_registers(self, sp0: int) -> None:
+        """The core's registers at reset: thread mode, privileged, on the main stack at
+        ``sp0``, no mask set (the previous run, or the code before a reset, may have been in a
+        handler or in a thread on the process stack)."""
         self._regs.write_many(_RESET_STATE, [1 << 24, 0, 0, 0, 0, 0])
         for _, reg in _REGS[:15]:
             self.uc.reg_write(reg, 0)
         self.uc.reg_write(R.UC_ARM_REG_SP, sp0)
         self.uc.reg_write(R.UC_ARM_REG_LR, 0xFFFFFFFF)
-        self._fault = None
-        self._exit = None
-        return sp0, reset
+
+    def _reboot(self) -> int | None:
+        """The reset requested (request_reset), during the run, as the chip does it: the
+        firmware starts again at its reset vector, the core and the part's peripherals as at
+        reset but what lives through it (the RTC and its backup domain, the reset flags, the
+        debug unit, the pins' outside drive), the SRAM kept (lost, read as 0, coming out of
+        Stand-by, where it is off), the counts, time and peaks going on. Returns the reset
+        handler's address; None when the run may not go on (allow_resets used up): the run
+        ends there, status "reset"."""
+        cause, model = self._reset_cause, self.exceptions
+        if cause != STANDBY and self._resets.allowed_used >= self.options.allow_resets:
+            return None
+        now, asleep = model.now, model.sleep_cycles
+        lost = self._standby
+        self._resets.add(Reset(now, self._clock.seconds(now, asleep), cause, self._reset_why,
+                               lost))
+        if lost:
+            self.sram[:] = 0
+        kept = [dev for dev in self.devices if dev.keeps_events]
+        # the core's clock as at reset; what lives through the reset goes on at it
+        for dev in kept:
+            getattr(dev, "settle", lambda: None)()
+        source = ("the profile's clock, after a reset" if self._reset_clock is None
+                  else self._reset_clock[2])
+        self.set_clock(self.clock_at_reset, self.wait_states_at_reset, source)
+        for dev in kept:
+            getattr(dev, "restart", lambda: None)()
+        sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
+        model.system_reset(kept)
+        self._counter.reboot(sp0, reset)
+        if self._div0_installed:
+            self._counter.set_div0_trap(False)
+        if self._trp_installed:
+            self._counter.set_unaligned_trap(False)
+        self._irq_drivers = {}
+        for dev in self.devices:
+            dev.system_reset(cause)
+        for dev in self.devices:
+            if not dev.keeps_events:
+                dev.start()
+        self._reset_requested, self._standby = False, False
+        self._sleeping = self._resume = self._deadlock = None
+        self._matched = ((-1, -1), -1)
+        self._core_registers(sp0)
+        return int(reset)
 
     def _load_analog(self, specs: Sequence[AnalogSpec]) -> dict[int, AnalogInput]:
         """The ADC pins' values by channel; ImageError for a target without an ADC model,
@@ -1423,8 +1491,14 @@ class Simulator:
         """Run from ``reset`` until a stop; WFI ends Unicorn's run loop, so a sleep is a
         fast-forward here and the run resumes after the WFI."""
         opts = self.options
+        self._wall_start = start
         pc, until = reset | 1, _END
         while not self._interrupted and not self._elapsed:
+            if self._reset_requested:
+                handler = self._reboot()
+                if handler is None:
+                    return
+                pc, until = handler | 1, _END
             timeout_us = 0
             if opts.timeout:
                 timeout_us = max(1, int((opts.timeout - (time.perf_counter() - start)) * 1e6))
@@ -1461,17 +1535,19 @@ class Simulator:
             if not ok:
                 return
             if (self._fault is not None or self._exit is not None or self._counter.stopped
-                    or self._interrupted or self._elapsed or self._reset_requested
+                    or self._interrupted or self._elapsed
                     or self.exceptions.fault is not None or self._deadlock is not None):
                 return
+            if self._reset_requested:
+                continue
             if opts.timeout and time.perf_counter() - start >= opts.timeout:
                 return
             pc = self._regs.read(R.UC_ARM_REG_PC)
             if not (self._mapped(pc - 2, 2) and self._host_read(pc - 2, 2) == b"\x30\xbf"):
                 return  # not a WFI: Unicorn's own timeout
-            if not self._sleep(pc - 2, "WFI") or self._reset_requested:
-                return  # (a reset during the sleep: a watchdog's)
-            pc |= 1
+            if not self._sleep(pc - 2, "WFI") or self._out_of_time():
+                return
+            pc |= 1  # (after a reset during the sleep, a watchdog's: its handler)
 
     def _undefined(self, pc: int) -> Fault:
         """UsageFault UNDEFINSTR for the instruction at ``pc`` (which did not run)."""
@@ -1566,6 +1642,8 @@ class Simulator:
             self._sleeping = None
             return True  # the part does not sleep: the program goes on
         wake = None if mode is None else mode.wake
+        # Stand-by: the core is off, its interrupts wake nothing; the part's wake-up is a reset
+        self._standby = standby = mode is not None and mode.standby
         asleep = False
         systick = self.exceptions.systick
         held, start = systick.zero_at, self._counter.cycles
@@ -1573,26 +1651,40 @@ class Simulator:
             systick.zero_at = NEVER
             self.exceptions.update()
         try:
-            asleep = self.exceptions.sleep(wfe)
+            asleep = model.sleep(wfe, interrupts=not standby)
+            while (standby and asleep and not self._reset_requested and not self._elapsed
+                   and not model.end_due and not self._interrupted
+                   and not self._out_of_time()):  # (events that do not wake it: asleep again)
+                asleep = model.sleep(wfe, interrupts=False)
         finally:
-            if wake is not None:
+            if wake is not None and not standby:
                 self._deep_sleeps += 1
                 if held != NEVER:
                     systick.zero_at = held + self._counter.cycles - start
                     self.exceptions.update()
-                if asleep and not self._elapsed and not model.end_due:  # woken, not ended
+                if (asleep and not self._elapsed and not model.end_due
+                        and not self._reset_requested):  # woken, not ended nor reset
                     wake()
             self._sleeping = None
         if asleep:
             return True
         stop = (" in Stop mode (SCR.SLEEPDEEP: SysTick and the peripherals on the core's clock "
                 "stop with it)" if wake is not None else "")
-        self._deadlock = self._make_fault(
-            "deadlock",
-            f"{what}{stop} with nothing that can ever wake the core: no exception pending "
-            "that could preempt, no SysTick interrupt counting, no device event to come "
-            "(deadlock)", pc)
+        nothing = ("with nothing that can ever wake the core: no exception pending that could "
+                   "preempt, no SysTick interrupt counting, no device event to come")
+        if standby:
+            stop = (" in Stand-by mode (SCR.SLEEPDEEP, PWR_CR.PDDS: the core and its "
+                    "peripherals off)")
+            nothing = ("with nothing that can ever wake the part: no RTC wake-up timer or alarm "
+                       "with its interrupt enabled, no wake-up pin (PWR_CSR.EWUPx) to rise, no "
+                       "watchdog running")
+        self._deadlock = self._make_fault("deadlock", f"{what}{stop} {nothing} (deadlock)", pc)
         return False
+
+    def _out_of_time(self) -> bool:
+        """The run's wall-clock timeout has passed."""
+        timeout = self.options.timeout
+        return bool(timeout) and time.perf_counter() - self._wall_start >= (timeout or 0.0)
 
     def _deep_sleep(self) -> devices.DeepSleep | None:
         """A sleep with SCR.SLEEPDEEP: the part's deep-sleep mode, if a device of the target
@@ -1699,7 +1791,10 @@ class Simulator:
         elif self._reset_requested:
             status = "reset"
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
-            fault = self._make_fault("reset", self._reset_why, pc)
+            allowed = opts.allow_resets
+            fault = self._make_fault("reset", self._reset_why + (
+                f" (the run allowed {allowed:,} reset{'s' if allowed > 1 else ''}: this was "
+                f"one more)" if allowed else ""), pc)
         elif self._elapsed:  # --run-for: the firmware is still running, and that is fine
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
             insns, cycles = self._take_back_unstarted(insns, cycles, pc)
@@ -1796,6 +1891,8 @@ class Simulator:
                       *(note for source in self._analog.values() for note in source.notes())],
             analog={str(n): source.summary() for n, source in sorted(self._analog.items())},
             deep_sleeps=self._deep_sleeps,
+            resets=self._resets.kept(),
+            reset_counts=dict(self._resets.counts),
             pins=self._pin_summary(awake_s + asleep_s),
             i2c=self._i2c.summary() if self._i2c.targets or self._i2c.transactions else {},
             spi=self._spi.summary() if self._spi.targets or self._spi.unselected else {},

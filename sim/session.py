@@ -84,6 +84,7 @@ class RunSpec:
     i2c: Sequence[I2cSpec] = ()  # devices on the I2C bus (sim/i2c_targets.py)
     spi: Sequence[SpiSpec] = ()  # devices on the SPI bus (sim/spi_targets.py)
     reset_clock: bool = False  # start at the part's own reset clock (stm32l031: MSI)
+    allow_resets: int = 0  # resets of the part that restart the firmware (sim/resets.py)
 
     def __post_init__(self) -> None:
         check_limits(self.budgets)
@@ -122,7 +123,7 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
             output_dir=spec.output_dir, echo=spec.echo, cmdline=spec.cmdline,
             vector_faults=spec.vector_faults, strict_peripherals=spec.strict_peripherals,
             analog=spec.analog, pins=spec.pins, vcd=spec.vcd, i2c=spec.i2c, spi=spec.spi,
-            reset_clock=spec.reset_clock)
+            reset_clock=spec.reset_clock, allow_resets=spec.allow_resets)
         return Simulator(image, options)
     except (ImageError, ValueError, InputError) as exc:
         raise SessionError(str(exc), image.path) from None

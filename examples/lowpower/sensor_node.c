@@ -16,7 +16,10 @@
  *
  * Built with -D STOP_MODE it sleeps in Stop mode instead (SCR.SLEEPDEEP): the serial port's last
  * byte out first (USART2 stops with the core's clock), and the clock set up again after each
- * wake-up, as the part wakes on MSI (STM32CubeL0's low-power examples do the same).
+ * wake-up, as the part wakes on MSI (STM32CubeL0's low-power examples do the same). Built with
+ * -D STANDBY_MODE it sleeps in Stand-by (PWR_CR.PDDS too), the part's deepest mode: each
+ * wake-up is a reset, so every second the node boots again, sets its clock, serial port and ADC
+ * up again, measures once and goes back (no LED, no button: the pins are off in Stand-by).
  *
  * In the simulator VDDA is 3.0 V and the die at 30 degrees C (the conditions of the part's
  * factory calibration; docs/simulator.md, Devices), so every line reads 3000 mV and 30 C.
@@ -32,6 +35,7 @@
 #define RCC_APB1ENR REG(0x40021038u)
 #define RCC_CSR REG(0x40021050u)
 #define PWR_CR REG(0x40007000u)
+#define PWR_CSR REG(0x40007004u)
 #define RCC_IOPENR_GPIOB (1u << 1)
 #define GPIOA_MODER REG(0x50000000u)
 #define GPIOA_PUPDR REG(0x5000000Cu)
@@ -233,6 +237,63 @@ void IRQ5_Handler(void) /* HAL_GPIO_EXTI_IRQHandler: the button */
     wakeups++;
 }
 
+/* One measurement: the supply (VREFINT) and the temperature, printed with the RTC's time;
+ * marked when the button was pressed since the last (presses now above *pressed). */
+static inline __attribute__((always_inline)) void measure(uint32_t *pressed)
+{
+    long vdda = 3000L * VREFINT_CAL / (long)adc_read(17);
+    long raw = (long)adc_read(18) * vdda / 3000L; /* at VDDA = 3.0 V, as calibrated */
+    long temp = (raw - TS_CAL1) * (130 - 30) / (TS_CAL2 - TS_CAL1) + 30;
+    (void)RTC_SSR;                    /* SSR, TR, then DR: a consistent reading */
+    uint32_t tr = RTC_TR;
+    (void)RTC_DR;
+    put_bcd2(tr >> 16 & 0x3Fu);
+    put(':');
+    put_bcd2(tr >> 8 & 0x7Fu);
+    put(':');
+    put_bcd2(tr & 0x7Fu);
+    puts_(" vdda ");
+    put_num(vdda);
+    puts_(" mV temp ");
+    put_num(temp);
+    puts_(" C");
+    if (presses != *pressed) {
+        *pressed = presses;
+        puts_(" (button)");
+    }
+    puts_("\r\n");
+}
+
+#ifdef STANDBY_MODE
+/* Each wake-up from Stand-by is a reset: main starts again, the RTC (in the backup domain)
+ * still counting, PWR_CSR.SBF saying so; the rest of the part is set up again each time. */
+int main(void)
+{
+    clock_init();                     /* PWREN among it: PWR_CSR reads */
+    int woke = (PWR_CSR & (1u << 1)) != 0; /* SBF */
+    usart2_init();
+    if (woke) {
+        PWR_CR |= 1u << 8;            /* DBP: the RTC's flag */
+        RTC_WPR = 0xCAu;
+        RTC_WPR = 0x53u;
+        RTC_ISR = ~(WUTF | INIT) & 0x0001FFFFu;
+        RTC_WPR = 0xFFu;
+    } else {
+        rtc_init();
+        puts_("sensor node up\r\n");
+    }
+    adc_init();
+    uint32_t pressed = 0;
+    if (woke)
+        measure(&pressed);
+    while (!(USART2_ISR & (1u << 6))) /* TC: the last byte is out */
+        ;
+    PWR_CR |= (1u << 2) | (1u << 3) | (1u << 1); /* CWUF, CSBF, PDDS: Stand-by */
+    SCB_SCR |= 1u << 2;               /* SLEEPDEEP */
+    for (;;)
+        __asm__ volatile("wfi" ::: "memory");
+}
+#else
 int main(void)
 {
     clock_init();
@@ -256,26 +317,7 @@ int main(void)
 #ifdef STOP_MODE
         clock_init();                 /* woken on MSI: the PLL again */
 #endif
-        long vdda = 3000L * VREFINT_CAL / (long)adc_read(17);
-        long raw = (long)adc_read(18) * vdda / 3000L; /* at VDDA = 3.0 V, as calibrated */
-        long temp = (raw - TS_CAL1) * (130 - 30) / (TS_CAL2 - TS_CAL1) + 30;
-        (void)RTC_SSR;                /* SSR, TR, then DR: a consistent reading */
-        uint32_t tr = RTC_TR;
-        (void)RTC_DR;
-        put_bcd2(tr >> 16 & 0x3Fu);
-        put(':');
-        put_bcd2(tr >> 8 & 0x7Fu);
-        put(':');
-        put_bcd2(tr & 0x7Fu);
-        puts_(" vdda ");
-        put_num(vdda);
-        puts_(" mV temp ");
-        put_num(temp);
-        puts_(" C");
-        if (presses != pressed) {
-            pressed = presses;
-            puts_(" (button)");
-        }
-        puts_("\r\n");
+        measure(&pressed);
     }
 }
+#endif

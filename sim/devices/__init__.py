@@ -31,6 +31,9 @@ class DeepSleep:
 
     wake: Callable[[], None] | None = None
     ignored: str = ""
+    # the part's Stand-by mode: the core is off (its interrupts wake nothing), and the part's
+    # wake-up is a reset (DeviceHost.request_reset, cause "standby") that loses the SRAM
+    standby: bool = False
 
 
 class DeviceHost(Protocol):
@@ -124,9 +127,11 @@ class DeviceHost(Protocol):
         stays high, a return from its handler pends it again. ``source`` tells the drivers of
         a shared line apart: the line is high while any of them holds it."""
 
-    def request_reset(self, why: str = "") -> None:
-        """A reset of the part (AIRCR.SYSRESETREQ; ``why``: another source, a watchdog):
-        stop the run, reported as a reset."""
+    def request_reset(self, why: str = "", cause: str = "software") -> None:
+        """A reset of the part (AIRCR.SYSRESETREQ; ``why``: another source, a watchdog;
+        ``cause``: one of sim.resets.CAUSES), at the end of this block or now in a sleep:
+        the run stops, reported as a reset, or (as the run allows) the firmware starts again
+        at its reset vector (Device.system_reset). The first one asked for is the one."""
 
     def console_write(self, data: bytes) -> None:
         """Output to the run's console (as semihosting output)."""
@@ -179,6 +184,17 @@ class Device(ABC):
     def start(self) -> None:  # noqa: B027 (a hook most devices leave empty)
         """After every device and the core are reset for a run: plan the run's first events
         (a device's reset may not: the core's reset forgets them)."""
+
+    # its planned events live through a reset of the part during a run (system_reset)
+    keeps_events: bool = False
+
+    def system_reset(self, cause: str) -> None:
+        """A reset of the part during a run (``cause``: one of sim.resets.CAUSES): the state
+        the chip's reset leaves. By default the power-on state: reset(), and once every device
+        is reset, start() (the events it had planned are forgotten). A device that lives
+        through it (the backup domain, the debug unit) or follows the outside world (the pins'
+        --pin rows) keeps its events (``keeps_events``) and overrides this."""
+        self.reset()
 
 
 def _registry() -> dict[str, Callable[[DeviceHost], Device]]:

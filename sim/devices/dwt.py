@@ -21,6 +21,14 @@ class DataWatchpointTrace(Device):
     base = DWT_BASE
     size = 0x1000
 
+    keeps_events = True
+
+    def system_reset(self, cause: str) -> None:
+        """The debug unit is reset at power-on only: a reset of the part leaves it counting
+        (not the wake-up from Stand-by, where it is off)."""
+        if cause == "standby":
+            self.reset()
+
     def reset(self) -> None:
         self._regs: dict[int, int] = {}
         self.ctrl = 0

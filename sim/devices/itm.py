@@ -18,6 +18,13 @@ class InstrumentationTrace(Device):
     base = ITM_BASE
     size = 0x1000
 
+    keeps_events = True
+
+    def system_reset(self, cause: str) -> None:
+        """Reset at power-on only (and off in Stand-by), as the DWT."""
+        if cause == "standby":
+            self.reset()
+
     def reset(self) -> None:
         self._regs: dict[int, int] = {}
 

@@ -76,6 +76,13 @@ class SystemControlSpace(Device):
         self.actlr = 0
         self._update_fpu()
 
+    def system_reset(self, cause: str) -> None:
+        """DEMCR is the debug unit's, reset at power-on only (and off in Stand-by)."""
+        demcr = self.demcr
+        self.reset()
+        if cause != "standby":
+            self.demcr = demcr
+
     @property
     def _model(self) -> ExceptionModel:
         return self.host.exceptions

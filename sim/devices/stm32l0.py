@@ -92,7 +92,11 @@ LSION, LSIRDY, LSEON, LSERDY = 1 << 0, 1 << 1, 1 << 8, 1 << 9
 _CSR_BACKUP = 0x000F_3D00
 RTCRST = 1 << 19
 RMVF = 1 << 23
-_POWER_ON = (1 << 27) | (1 << 26)  # PORRSTF, PINRSTF
+PINRSTF, PORRSTF, SFTRSTF, IWDGRSTF = 1 << 26, 1 << 27, 1 << 28, 1 << 29
+_POWER_ON = PORRSTF | PINRSTF
+# a reset's flags in CSR, by cause (sim.resets.CAUSES): an internal reset drives the NRST pin
+# low too (RM0377 7.1.2: PINRSTF with it); the wake-up from Stand-by sets none
+_RESET_FLAGS = {"software": SFTRSTF | PINRSTF, "watchdog": IWDGRSTF | PINRSTF, "standby": 0}
 # read back as written from their reset values: ICSCR (MSI range 5, HSI16TRIM 16), CIER, the
 # resets (0x1C-0x28), clock enables (0x2C-0x38: MIFEN), sleep-mode enables (0x3C-0x48) and CCIPR
 _STORED_RESET = {ICSCR: 5 << 13 | 16 << 8, CIER: 0, 0x1C: 0, 0x20: 0, 0x24: 0, 0x28: 0,
@@ -143,7 +147,16 @@ class Stm32l0Rcc(Device):
         # part's from the start)
         self.managed = bool(getattr(self.host, "at_reset_clock", False))
         self.stopped = False  # in Stop mode: the core domain's clocks are off
+        self.standby = False  # in Stand-by mode (stopped too): only the backup domain runs
         self._woken = False  # the clock change under way is Stop mode's end
+
+    def system_reset(self, cause: str) -> None:
+        """The part's reset during a run: the reset state but for CSR's backup-domain bits (the
+        LSE, the RTC's clock) and its reset flags, which only RMVF or a power-on clear, the
+        reset's own added."""
+        csr = self.csr & (_CSR_BACKUP | 0xFF00_0000)
+        self.reset()
+        self.csr = csr | _RESET_FLAGS[cause]
 
     # --- the clock tree -----------------------------------------------------------------------
     def _hsi16(self) -> tuple[int, str]:
@@ -198,17 +211,22 @@ class Stm32l0Rcc(Device):
         msi = _STORED_RESET[ICSCR] >> 13 & 7
         return 32_768 << (msi + 1), 0, f"MSI range {msi}, the part's clock at reset"
 
-    # --- Stop mode ----------------------------------------------------------------------------
+    # --- Stop and Stand-by modes ------------------------------------------------------------
     def deep_sleep(self) -> DeepSleep | None:
         """WFI/WFE with SCR.SLEEPDEEP: Stop mode (PWR_CR.PDDS clear), entered now, with what
         its end does (the simulator calls it when the core wakes); not entered while an EXTI
         line is pending or an RTC event flag is set (RM0377: the entry is then ignored and the
-        program goes on). None for stand-by (PDDS set: not modelled, a sleep)."""
+        program goes on). With PDDS set, Stand-by mode (sim/devices/stm32l0_pwr.py)."""
         pwr = self.host.device("stm32l0_pwr")
-        if int(getattr(pwr, "cr", 0)) & 2:  # PDDS
-            return None
         for dev in self.gated.values():  # their flags up to now
             dev.settle()
+        enter_standby = getattr(pwr, "enter_standby", None)
+        if int(getattr(pwr, "cr", 0)) & 2 and enter_standby is not None:  # PDDS
+            self.stopped = self.standby = True
+            for dev in self.gated.values():
+                dev.restart()
+            enter_standby()
+            return DeepSleep(wake=lambda: None, standby=True)
         pending = []
         pr = int(getattr(self.host.device("stm32l0_exti"), "pr", 0))
         if pr:
@@ -429,12 +447,18 @@ class Clocked(Device):
         if self._clocked is None:  # the RCC's reset at a run's start does not tell: read it
             enabled, held = self._bits()
             self._clocked = enabled and not held
-        return self._clocked and not (
-            self._rcc is not None and self._rcc.stopped and not self.runs_in_stop())
+        rcc = self._rcc
+        return self._clocked and not (rcc is not None and rcc.stopped and not (
+            self.runs_in_standby() if rcc.standby else self.runs_in_stop()))
 
     def runs_in_stop(self) -> bool:
         """Whether it keeps running in Stop mode (on the LSE or the LSI): the core domain's
         peripherals, clocked from HCLK, stop."""
+        return False
+
+    def runs_in_standby(self) -> bool:
+        """Whether it keeps running in Stand-by mode: only the backup domain (the RTC) and the
+        independent watchdog do."""
         return False
 
     def _clock_off(self) -> str:

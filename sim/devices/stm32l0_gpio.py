@@ -38,6 +38,7 @@ what they switch is not modelled.
 
 from sim.devices import Device
 from sim.devices.stm32l0 import Clocked, merge
+from sim.devices.stm32l0_pwr import Stm32l0Pwr
 
 MODER, OTYPER, OSPEEDR, PUPDR, IDR, ODR, BSRR, LCKR, AFRL, AFRH, BRR = range(0, 0x2C, 4)
 LCKK = 1 << 16
@@ -105,12 +106,22 @@ class Stm32l0Gpio(Clocked):
         self._key = 0  # LCKR's key sequence: writes of it so far (0-2)
         self._warned = 0  # pins warned of as shorted
         self._syscfg = self.host.device(Stm32l0Syscfg.name)
+        self._pwr = self.host.device(Stm32l0Pwr.name)
+
+    keeps_events = True  # the --pin rows go on through a reset of the part
+
+    def system_reset(self, cause: str) -> None:
+        """The registers' reset state; the pins' levels follow (an output's level is gone)."""
+        self.reset()
+        self._update(False)
 
     def start(self) -> None:
         """The run's first levels (the --pin values of time 0 among them), and the plan for
         the next --pin change."""
         at = self.host.pin_events(self.gpio_port, lambda: None)  # time 0's: the start's
         self._known, self._high = self._levels()
+        if isinstance(self._pwr, Stm32l0Pwr):
+            self._pwr.drive_changed(self.gpio_port)
         self.host.pin_levels(self.gpio_port, self._known, self._high, initial=True)
         self.host.exceptions.set_timer(self, at, self._drive_event)
 
@@ -156,8 +167,15 @@ class Stm32l0Gpio(Clocked):
 
     def _drive_event(self) -> None:
         """The --pin changes due now, each in turn, and the next planned."""
-        at = self.host.pin_events(self.gpio_port, lambda: self._update(False))
+        at = self.host.pin_events(self.gpio_port, self._driven)
         self.host.exceptions.set_timer(self, at, self._drive_event)
+
+    def _driven(self) -> None:
+        """A --pin change: the pins' levels, and the wake-up pins (whatever the port's
+        configuration: PWR takes them over)."""
+        self._update(False)
+        if isinstance(self._pwr, Stm32l0Pwr):
+            self._pwr.drive_changed(self.gpio_port)
 
     def restart(self) -> None:
         """The core's clock changed: the next --pin change is planned at the new one."""

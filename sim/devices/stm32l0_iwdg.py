@@ -56,6 +56,9 @@ class Stm32l0Iwdg(Clocked):
     def runs_in_stop(self) -> bool:
         return True
 
+    def runs_in_standby(self) -> bool:
+        return True
+
     # --- the counter ---------------------------------------------------------------------------
     def _divider(self) -> int:
         """LSI periods a count: 4 x 2^PR (PR 6 and 7: 256)."""
@@ -94,7 +97,7 @@ class Stm32l0Iwdg(Clocked):
         self.host.request_reset(
             f"the independent watchdog (IWDG) reset the part: {why}, {quiet:,.3f} ms after "
             f"its last refresh (RLR {self._reload}, PR {self._regs[PR]}: a timeout of "
-            f"{timeout:,.1f} ms at {format_hz(LSI_HZ)} LSI)")
+            f"{timeout:,.1f} ms at {format_hz(LSI_HZ)} LSI)", "watchdog")
 
     def settle(self) -> None:
         self._line.rebase(self.host.exceptions.now)

@@ -72,6 +72,10 @@ _CENTURY_END = datetime(2100, 1, 1)  # the calendar's years are 2000-2099
 NEVER = 1 << 64
 
 
+_EVENTS = {WUTF: "the RTC's wake-up timer (WUTF)", ALRAF: "the RTC's alarm A (ALRAF)",
+           ALRBF: "the RTC's alarm B (ALRBF)"}
+
+
 def _bcd(value: int, shift: int, bits: int) -> int:
     """The BCD field of ``bits`` bits (tens and units) at ``shift``."""
     field = (value >> shift) & ((1 << bits) - 1)
@@ -118,6 +122,19 @@ class Stm32l0Rtc(Clocked):
     # --- the clock ----------------------------------------------------------------------------
     def runs_in_stop(self) -> bool:
         return True  # on the LSE or the LSI, in the backup domain
+
+    def runs_in_standby(self) -> bool:
+        return True
+
+    keeps_events = True  # in the backup domain: a reset of the part leaves it counting
+
+    def system_reset(self, cause: str) -> None:
+        """The calendar, the alarms, the wake-up timer, the backup registers and the write
+        protection live through a reset of the part (the backup domain); the APB side does
+        not: RSF is cleared (set again two RTCCLK periods later) and TR and DR are no longer
+        frozen by a read."""
+        self._rsf_due = self._tick() + 2
+        self._tr_held = self._dr_held = None
 
     def _bits(self) -> tuple[bool, bool]:
         """(RTCCLK on, held in reset) from the RCC's CSR."""
@@ -230,6 +247,9 @@ class Stm32l0Rtc(Clocked):
             exti = self.host.device(Stm32l0Exti.name)
             if isinstance(exti, Stm32l0Exti):
                 exti.edge(RTC_WAKEUP if flag == WUTF else RTC_ALARM)
+            pwr = self.host.device(Stm32l0Pwr.name)
+            if isinstance(pwr, Stm32l0Pwr):  # (a wake-up event: wakes the part from Stand-by)
+                pwr.wakeup_event(_EVENTS[flag])
 
     # --- alarms -------------------------------------------------------------------------------
     def _alarm_fields(self, reg: int) -> tuple[list[int], list[int], list[int], int | None, bool]:

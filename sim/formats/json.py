@@ -61,6 +61,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "sleep_cycles": report.sleep_cycles,
         "sleep_ms": report.sleep_ms,
         "deep_sleeps": report.deep_sleeps,
+        "resets": [r.to_dict() for r in report.resets],
+        "reset_counts": report.reset_counts,
         "analog": report.analog,
         "pins": report.pins,
         "i2c": report.i2c,

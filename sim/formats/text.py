@@ -25,6 +25,7 @@ from sim.clocks import format_hz
 from sim.diff import section_title
 from sim.durations import format_duration
 from sim.report import HEAP_UNTRACKED
+from sim.resets import reset_rows
 from toolchain.sizes import format_size
 
 if TYPE_CHECKING:
@@ -170,6 +171,8 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         awake = 100 * report.duty_cycle
         table.add_row("duty cycle", f"{awake:.1f}%" if awake >= 10 else f"{awake:.2g}%",
                       "of the time awake")
+    for row in reset_rows(report.resets, report.reset_counts):
+        table.add_row(*row)
     if report.exceptions:
         taken = ", ".join(f"{name} {n:,}" for name, n in report.exceptions.items())
         table.add_row("exceptions", f"{sum(report.exceptions.values()):,}", taken)

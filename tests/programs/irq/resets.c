@@ -1,0 +1,217 @@
+/*
+ * Resets of the part during a run, and the STM32L0's Stand-by mode (RM0377 sections 6.3.9,
+ * 7.1, 22), on the stm32l031 profile unless said. Each boot prints a line; what lives through
+ * a reset tells the boots apart: a word in .noinit (SRAM the start-up code leaves alone: kept
+ * by a system reset, lost in Stand-by), the RTC's backup register BKP0R, RCC_CSR's reset flags
+ * and PWR_CSR's SBF and WUF. CASE:
+ *   software   NVIC_SystemReset (AIRCR.SYSRESETREQ) from main, BOOTS - 1 times (any target:
+ *              no part register read), then exit 0: "boot 1" ... "boot BOOTS".
+ *   handler    the reset asked for from the HardFault handler (a fault's usual recovery):
+ *              the second boot finds thread mode, MSP, no exception active, and exits 0.
+ *   watchdog   the IWDG started (40 ms) and never refreshed: the second boot finds
+ *              RCC_CSR.IWDGRSTF (and PINRSTF), clears the flags with RMVF, exits 0.
+ *   standby    the RTC's wake-up timer every second (WUTIE, no EXTI, no NVIC), then Stand-by;
+ *              each boot after prints SBF, WUF and the .noinit word (0: lost), clears WUF
+ *              and SBF, counts itself in BKP0R and sleeps again; exits at WAKEUPS wake-ups.
+ *   pin        Stand-by with WKUP1 (PA0) enabled, nothing else: a --pin rising edge on PA0
+ *              wakes the part; the second boot prints the flags and exits 0.
+ *   forever    Stand-by with no wake-up source: nothing ever wakes the part.
+ *   noie       Stand-by with the RTC's wake-up timer counting but its interrupt (WUTIE) off:
+ *              its events come, and none wakes the part.
+ *   wuf        as standby, but the second boot leaves WUF set and enters Stand-by again: the
+ *              part wakes at once; the third boot exits 0.
+ */
+#include "cm.h"
+#include "semihost.h"
+
+#define RCC_CSR REG(0x40021050u)
+#define RCC_APB1ENR REG(0x40021038u)
+#define PWR_CR REG(0x40007000u)
+#define PWR_CSR REG(0x40007004u)
+#define RTC_CR REG(0x40002808u)
+#define RTC_ISR REG(0x4000280Cu)
+#define RTC_WUTR REG(0x40002814u)
+#define RTC_WPR REG(0x40002824u)
+#define RTC_BKP0R REG(0x40002850u)
+#define IWDG_KR REG(0x40003000u)
+#define IWDG_RLR REG(0x40003008u)
+#define IWDG_SR REG(0x4000300Cu)
+#define WUTF (1u << 10)
+#define WUTE (1u << 10)
+#define WUTIE (1u << 14)
+#define WUTWF (1u << 2)
+#define PDDS (1u << 1)
+#define CWUF (1u << 2)
+#define CSBF (1u << 3)
+#define DBP (1u << 8)
+#define WUF (1u << 0)
+#define SBF (1u << 1)
+#define EWUP1 (1u << 8)
+#define SLEEPDEEP (1u << 2)
+#ifndef BOOTS
+#define BOOTS 3
+#endif
+#ifndef WAKEUPS
+#define WAKEUPS 3
+#endif
+#define MAGIC 0x5EB00700u
+
+/* kept by a system reset (the start-up code neither copies nor zeroes .noinit) */
+static volatile uint32_t magic __attribute__((section(".noinit")));
+static volatile uint32_t boots __attribute__((section(".noinit")));
+
+static void print_num(const char *label, uint32_t v)
+{
+    char buf[11];
+    int i = 10;
+    buf[i] = 0;
+    do {
+        buf[--i] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    sh_write0(label);
+    sh_write0(buf + i);
+}
+
+static uint32_t boot_count(void)
+{
+    if (magic != MAGIC) {
+        magic = MAGIC;
+        boots = 0;
+    }
+    return ++boots;
+}
+
+__attribute__((noreturn)) static void system_reset(void)
+{
+    __asm__ volatile("dsb" ::: "memory");
+    SCB_AIRCR = 0x05FA0004u; /* VECTKEY, SYSRESETREQ */
+    __asm__ volatile("dsb" ::: "memory");
+    for (;;)
+        __asm__ volatile("nop");
+}
+
+__attribute__((unused)) static void rtc_wakeup_every_second(void)
+{
+    RCC_APB1ENR |= 1u << 28; /* PWREN */
+    PWR_CR |= DBP;
+    RCC_CSR |= 1u << 8; /* LSEON */
+    while (!(RCC_CSR & (1u << 9)))
+        ;
+    RCC_CSR = (RCC_CSR & ~(3u << 16)) | (1u << 16) | (1u << 18); /* RTCSEL LSE, RTCEN */
+    RTC_WPR = 0xCAu;
+    RTC_WPR = 0x53u;
+    RTC_CR &= ~WUTE;
+    while (!(RTC_ISR & WUTWF))
+        ;
+    RTC_WUTR = 2047u;                 /* 2048 periods of RTCCLK / 16: 1 s */
+    RTC_CR = (RTC_CR & ~7u) | 0u;     /* WUCKSEL: RTCCLK / 16 */
+    RTC_CR |= WUTIE | WUTE;
+    RTC_WPR = 0xFFu;
+}
+
+__attribute__((unused, noreturn)) static void standby(void)
+{
+    PWR_CR |= PDDS;
+    SCB_SCR |= SLEEPDEEP;
+    for (;;)
+        __asm__ volatile("wfi" ::: "memory");
+}
+
+#if CASE_handler
+void HardFault_Handler(void) { system_reset(); }
+#endif
+
+int main(void)
+{
+#if CASE_software
+    uint32_t n = boot_count();
+    print_num("boot ", n);
+    sh_write0("\n");
+    if (n < BOOTS)
+        system_reset();
+    return 0;
+#elif CASE_handler
+    uint32_t n = boot_count();
+    print_num("boot ", n);
+    sh_write0("\n");
+    if (n == 1)
+        __asm__ volatile("udf #0"); /* HardFault (ARMv6-M: every fault) */
+    uint32_t ipsr, control, msp, sp;
+    __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+    __asm__ volatile("mrs %0, control" : "=r"(control));
+    __asm__ volatile("mrs %0, msp" : "=r"(msp));
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    return ipsr != 0u ? 1 : control != 0u ? 2 : msp != sp ? 3 : SCB_ICSR & 0x1FFu ? 4 : 0;
+#elif CASE_watchdog
+    uint32_t csr = RCC_CSR;
+    if (csr & (1u << 29)) {
+        print_num("watchdog reset, PINRSTF ", csr >> 26 & 1u);
+        sh_write0("\n");
+        RCC_CSR |= 1u << 23; /* RMVF */
+        return RCC_CSR >> 24 ? 1 : 0;
+    }
+    print_num("power-on, PORRSTF ", csr >> 27 & 1u);
+    sh_write0("\n");
+    IWDG_KR = 0xCCCCu;
+    IWDG_KR = 0x5555u;
+    IWDG_RLR = 369u; /* 40 ms */
+    while (IWDG_SR != 0u)
+        ;
+    IWDG_KR = 0xAAAAu; /* reload: RLR counts from now */
+    for (;;)
+        ;
+#else /* Stand-by */
+    uint32_t n = 0;
+    RCC_APB1ENR |= 1u << 28; /* PWREN */
+    uint32_t csr = PWR_CSR;
+    if (csr & SBF) {
+        n = RTC_BKP0R + 1u;
+        print_num("woke ", n);
+        print_num(": SBF ", csr >> 1 & 1u);
+        print_num(" WUF ", csr & 1u);
+        print_num(" noinit ", magic);
+        sh_write0("\n");
+        PWR_CR |= DBP;
+        RTC_BKP0R = n;
+    } else {
+        sh_write0("power-on\n");
+    }
+#if CASE_standby || CASE_wuf
+    if (n >= WAKEUPS)
+        return 0;
+    magic = MAGIC; /* lost in Stand-by */
+    if (n == 0)
+        rtc_wakeup_every_second();
+    /* the RTC's flag and WUF, as HAL_RTCEx_WakeUpTimerIRQHandler and the HAL's example do;
+     * the wuf case leaves WUF set on its second boot */
+    RTC_WPR = 0xCAu;
+    RTC_WPR = 0x53u;
+    RTC_ISR = ~(WUTF | (1u << 7)) & 0x0001FFFFu;
+    RTC_WPR = 0xFFu;
+#if CASE_wuf
+    if (n != 1)
+#endif
+        PWR_CR |= CWUF;
+    PWR_CR |= CSBF;
+    standby();
+#elif CASE_pin
+    if (n)
+        return 0;
+    PWR_CSR |= EWUP1;
+    PWR_CR |= CWUF;
+    standby();
+#elif CASE_forever
+    PWR_CR |= CWUF;
+    standby();
+#elif CASE_noie
+    rtc_wakeup_every_second();
+    RTC_WPR = 0xCAu;
+    RTC_WPR = 0x53u;
+    RTC_CR &= ~WUTIE;
+    RTC_WPR = 0xFFu;
+    PWR_CR |= CWUF;
+    standby();
+#endif
+#endif
+}
