@@ -109,6 +109,13 @@ def test_a_wakeup_pin_wakes_the_part_from_standby(firmware, cli, tmp_path):
     assert 250 <= reset["time_ms"] < 250.1
 
 
+@pytest.mark.parametrize("level", ["0", "1"])
+def test_enabling_a_wakeup_pin_while_it_is_high_is_an_event(firmware, cli, level):
+    res = cli("run", resets(firmware, "pinhigh"), "--pin", f"PA0={level}")
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == f"power-on\nWUF {level}\n"
+
+
 def test_standby_with_nothing_to_wake_it_is_a_deadlock(firmware, cli):
     res = cli("run", resets(firmware, "forever"), "--max-instructions", "1000000")
     assert res.returncode == 5 and res.report["status"] == "deadlock"

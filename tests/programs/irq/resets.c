@@ -15,6 +15,7 @@
  *              and SBF, counts itself in BKP0R and sleeps again; exits at WAKEUPS wake-ups.
  *   pin        Stand-by with WKUP1 (PA0) enabled, nothing else: a --pin rising edge on PA0
  *              wakes the part; the second boot prints the flags and exits 0.
+ *   pinhigh    WKUP1 enabled (no Stand-by): prints WUF, set when PA0 was already high.
  *   forever    Stand-by with no wake-up source: nothing ever wakes the part.
  *   noie       Stand-by with the RTC's wake-up timer counting but its interrupt (WUTIE) off:
  *              its events come, and none wakes the part.
@@ -195,6 +196,11 @@ int main(void)
         PWR_CR |= CWUF;
     PWR_CR |= CSBF;
     standby();
+#elif CASE_pinhigh
+    PWR_CSR |= EWUP1;
+    print_num("WUF ", PWR_CSR & WUF);
+    sh_write0("\n");
+    return 0;
 #elif CASE_pin
     if (n)
         return 0;
