@@ -141,6 +141,7 @@ BlockCallback = Callable[[int, int], None]  # (address, size in bytes) of a bloc
 # the vector table entries looked at for a handler that is only `b .`: the system exceptions and
 # the first 48 interrupts (a Default_Handler serves several of them)
 SPIN_VECTORS = 64
+PPB_BASE = 0xE000_0000  # the core's private peripherals: no other bus master reaches them
 
 
 class ImageError(Exception):
@@ -388,6 +389,9 @@ class Simulator:
         self._pin_state: dict[str, tuple[int, int]] = {}  # port -> (known, high) traced
         self._pin_time: float | None = None  # the --pin change being applied: its time
         self._scs = next((d for d in self.devices if d.name == "scs"), None)
+        # where each device is mapped (address, size, device): what a bus master reaches
+        self._windows = [(start, size, dev) for dev in self.devices
+                         for start, size in devices.windows(dev, self.devices)]
         for dev in self.devices:
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
                 self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
@@ -550,6 +554,32 @@ class Simulator:
         if self._sleeping is not None:  # (a device's event in a sleep: the sleep ends here)
             self.exceptions.wake_now()
         self.uc.emu_stop()
+
+    def _bus_device(self, address: int, size: int) -> tuple[devices.Device, int] | None:
+        """The device (and the offset in it) a bus master reaches at ``address``: not the
+        core's private peripherals (the System Control Space, the DWT, the ITM)."""
+        if address >= PPB_BASE:
+            return None
+        for start, length, dev in self._windows:
+            if start <= address and address + size <= start + length:
+                return dev, address - dev.base
+        return None
+
+    def bus_read(self, address: int, size: int) -> int | None:
+        if self._readable(address, size):
+            return int.from_bytes(self._host_read(address, size), "little")
+        found = self._bus_device(address, size)
+        return None if found is None else found[0].read(found[1], size)
+
+    def bus_write(self, address: int, size: int, value: int) -> bool:
+        if self._in_sram(address, size):
+            self._host_write(address, value.to_bytes(size, "little"))
+            return True
+        found = self._bus_device(address, size)
+        if found is None:
+            return False
+        found[0].write(found[1], size, value)
+        return True
 
     def console_write(self, data: bytes) -> None:
         self._sh.console.add(data)

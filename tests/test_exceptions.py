@@ -174,8 +174,8 @@ def test_unmodelled_register_is_listed_or_with_strict_peripherals_a_fault(firmwa
 
 
 @pytest.mark.parametrize("target, address, bit, hint", [
-    # the STM32L0's DMA1: ISR.TCIF1, on a bus whose registers only read back
-    ("stm32l031", 0x40020000, 1, "polling stm32l0_ahb+0x000 (0x40020000) ({n} reads), a "
+    # the STM32L0's CRC unit: a bit of its DR, on a bus whose registers only read back
+    ("stm32l031", 0x40023000, 1, "polling stm32l0_ahb+0x3000 (0x40023000) ({n} reads), a "
      "register the simulator does not model: it reads back what was written, so a status "
      "flag the firmware waits for never comes"),
     # USART2's TEACK, its clock never turned on

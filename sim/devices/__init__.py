@@ -127,6 +127,15 @@ class DeviceHost(Protocol):
         stays high, a return from its handler pends it again. ``source`` tells the drivers of
         a shared line apart: the line is high while any of them holds it."""
 
+    def bus_read(self, address: int, size: int) -> int | None:
+        """What a bus master other than the core (the DMA) reads at ``address``: memory, or a
+        device's register as a load would read it; None where nothing answers (a bus
+        error)."""
+
+    def bus_write(self, address: int, size: int, value: int) -> bool:
+        """A bus master's store (SRAM, or a device's register); False where nothing takes it
+        (flash, the core's private peripherals, an unmapped address: a bus error)."""
+
     def request_reset(self, why: str = "", cause: str = "software") -> None:
         """A reset of the part (AIRCR.SYSRESETREQ; ``why``: another source, a watchdog;
         ``cause``: one of sim.resets.CAUSES), at the end of this block or now in a sleep:
@@ -205,6 +214,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.scs import SystemControlSpace
     from sim.devices.stm32l0 import DEVICES as STM32L0
     from sim.devices.stm32l0_adc import DEVICES as STM32L0_ADC
+    from sim.devices.stm32l0_dma import DEVICES as STM32L0_DMA
     from sim.devices.stm32l0_exti import DEVICES as STM32L0_EXTI
     from sim.devices.stm32l0_factory import DEVICES as STM32L0_FACTORY
     from sim.devices.stm32l0_flash import DEVICES as STM32L0_FLASH
@@ -224,7 +234,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
                                 *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM,
                                 *STM32L0_GPIO, *STM32L0_I2C, *STM32L0_SPI,
-                                *STM32L0_IWDG)}
+                                *STM32L0_IWDG, *STM32L0_DMA)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -49,9 +49,9 @@ USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
 (sim/devices/stm32l0_exti.py), the ADC (sim/devices/stm32l0_adc.py) the factory data in system
 memory (sim/devices/stm32l0_factory.py), the flash interface (sim/devices/stm32l0_flash.py),
 PWR (sim/devices/stm32l0_pwr.py), the GPIO ports with SYSCFG (sim/devices/stm32l0_gpio.py),
-I2C1 (sim/devices/stm32l0_i2c.py), SPI1 (sim/devices/stm32l0_spi.py) and the independent watchdog
-(sim/devices/stm32l0_iwdg.py). The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals:
-DMA, CRC, the window watchdog... They are not
+I2C1 (sim/devices/stm32l0_i2c.py), SPI1 (sim/devices/stm32l0_spi.py), the independent watchdog
+(sim/devices/stm32l0_iwdg.py) and DMA1 (sim/devices/stm32l0_dma.py). The buses (APB1, APB2, AHB,
+IOPORT) cover the other peripherals: CRC, the window watchdog... They are not
 modelled: their registers read back what was written (0 after reset), so a register polled for a
 flag the firmware did not write reads 0 for ever; every access to them is listed in the report's
 unmodelled registers and with ``--strict-peripherals`` is a fault. The buses are background
@@ -472,6 +472,13 @@ class Clocked(Device):
 
     def restart(self) -> None:
         """After the change: plan what comes next (nothing, stopped)."""
+
+    def dma_service(self) -> None:
+        """A DMA request of this peripheral may be up: the DMA serves it now, if a channel of
+        it is set up to (sim/devices/stm32l0_dma.py; the peripheral's ``dma_request``)."""
+        service = getattr(self.host.device("stm32l0_dma"), "service", None)
+        if service is not None:
+            service()
 
     def rcc_changed(self) -> None:
         """The RCC changed its bits: back to the reset state while held in reset."""

@@ -30,9 +30,11 @@ level: ISR & IER over ADRDY, EOSMP, EOC, EOS, OVR, EOCAL.
 
 Like the other peripherals of the part it works only while its RCC clock is on (APB2ENR ADCEN,
 bit 9; APB2RSTR resets it: sim.devices.stm32l0.Clocked). Not modelled, each listed when the
-firmware asks for it: hardware triggers (CFGR1.EXTEN: the conversion then never starts), DMA,
-the analog watchdog, discontinuous mode, WAIT, oversampling, CCR.LFMEN; CFGR1.AUTOFF needs no
-ADEN to start (no power is modelled). SMPR, TR, CALFACT and the CFGR registers read back.
+firmware asks for it: hardware triggers (CFGR1.EXTEN: the conversion then never starts), the
+analog watchdog, discontinuous mode, WAIT, oversampling, CCR.LFMEN; CFGR1.AUTOFF needs no ADEN
+to start (no power is modelled). SMPR, TR, CALFACT and the CFGR registers read back. With
+CFGR1.DMAEN each end of conversion asks the DMA (sim/devices/stm32l0_dma.py) to read DR, as it
+comes (DMACFG's one-shot mode is the DMA's: a channel whose count is done takes no more).
 """
 
 from sim.devices.stm32l0 import CR as RCC_CR
@@ -83,6 +85,7 @@ class Stm32l0Adc(Clocked):
         # the ADC clock cycles it has left, from an RCC change (settle) until it goes on
         # (restart), kept while its clock is off
         self._left: float | None = None
+        self._catching = False  # in _catch_up
         self.host.exceptions.set_timer(self, None, self._catch_up)
 
     # --- time ---------------------------------------------------------------------------------
@@ -113,17 +116,29 @@ class Stm32l0Adc(Clocked):
                                        self._catch_up)
 
     def _catch_up(self) -> None:
-        while self._due <= self.host.exceptions.now:
-            ended, self._due = self._due, NEVER
-            if self._calibrating:
-                self._calibrating = False
-                self.cr &= ~ADCAL
-                self.calfact = 0x40  # a calibration factor (the part's own; any will do here)
-                self.dr, self._dr_channel = self.calfact, None  # DR[6:0] holds it too
-                self.isr |= EOCAL
-            elif self._sequence:
-                self._convert(self._sequence.pop(0), ended)
+        if self._catching:  # (the DMA reading DR as a conversion ends)
+            return
+        self._catching = True
+        try:
+            while self._due <= self.host.exceptions.now:
+                ended, self._due = self._due, NEVER
+                if self._calibrating:
+                    self._calibrating = False
+                    self.cr &= ~ADCAL
+                    self.calfact = 0x40  # a calibration factor (the part's own; any will do)
+                    self.dr, self._dr_channel = self.calfact, None  # DR[6:0] holds it too
+                    self.isr |= EOCAL
+                elif self._sequence:
+                    self._convert(self._sequence.pop(0), ended)
+                    if self.cfgr1 & DMAEN:  # each result read by the DMA as it comes
+                        self.dma_service()
+        finally:
+            self._catching = False
         self._drive()
+
+    def dma_request(self, line: str) -> bool:
+        """The DMA request (an end of conversion with CFGR1.DMAEN) is up."""
+        return bool(self.cfgr1 & DMAEN and self.isr & EOC)
 
     def settle(self) -> None:
         """Before an RCC change: what the conversion (or calibration) under way has left, in
@@ -244,7 +259,7 @@ class Stm32l0Adc(Clocked):
             listed = self._control(new)
         elif word == CFGR1:
             self.cfgr1 = new & 0x7CC1_FFFF
-            listed = bool(new & (DMAEN | EXTEN | WAIT | DISCEN | AWDEN))
+            listed = bool(new & (EXTEN | WAIT | DISCEN | AWDEN))
         elif word == CFGR2:
             self.cfgr2 = new & 0xC000_03FD
             listed = bool(new & OVSE)

@@ -33,8 +33,10 @@ and its transmitter stops (the frame goes on when the clock is back), its regist
 ignore writes, each access listed as unmodelled; a reset returns it to its reset state
 (sim.devices.stm32l0.Clocked). CR2, BRR, GTPR and RTOR read back (framing and parity do not
 change what is sent; the data and stop bits set the frame time), TDR the last data written (9
-bits), RQR and ICR (write-only) 0; CR3 reads back, and a CR3 write that asks for DMA (DMAT,
-DMAR: the DMA is not modelled) is listed as unmodelled. Overrun, noise, framing and parity
+bits), RQR and ICR (write-only) 0; CR3 reads back. With CR3.DMAT the DMA
+(sim/devices/stm32l0_dma.py) is asked for a byte whenever TXE is set, and with DMAR, when a
+byte is in the receive buffer: received bytes then arrive a frame time apart, as with RXNEIE,
+the DMA reading RDR as each comes. Overrun, noise, framing and parity
 errors, IDLE, the receiver timeout, LIN, smartcard, IrDA and address matching are not modelled:
 their flags read 0. Any other offset reads back what was written, listed as unmodelled.
 """
@@ -111,7 +113,7 @@ class _Usart(Clocked):
         model = self.host.exceptions
         at = None
         if self.cr1 & UE and self.clocked():  # without its clock the transmitter stops
-            if self.cr1 & TXEIE and self._tdr_full:
+            if (self.cr1 & TXEIE or self._regs[CR3] & DMAT) and self._tdr_full:
                 at = self._shift_end
             elif self.cr1 & TCIE and self.tc and self._tx_busy():
                 at = self._shift_end + (self._frame_cycles() if self._tdr_full else 0)
@@ -121,6 +123,19 @@ class _Usart(Clocked):
         self._tx_advance()
         self._update_line()
         self._plan_tx()
+        self.dma_service()
+
+    def dma_request(self, line: str) -> bool:
+        """The DMA request ``line`` ("tx": TXE with CR3.DMAT, "rx": RXNE with DMAR) is up."""
+        if line == "tx":
+            return bool(self._regs[CR3] & DMAT and self.cr1 & (UE | TE) == UE | TE
+                        and self.clocked() and self._isr() & TXE)
+        return bool(self._regs[CR3] & DMAR and self._rx is not None)
+
+    def _interrupt_rx(self) -> bool:
+        """Bytes arrive at the line's pace (RXNEIE or DMAR), not whenever the firmware
+        looks."""
+        return bool(self.cr1 & RXNEIE or self._regs[CR3] & DMAR)
 
     # --- the receiver --------------------------------------------------------------------------
     def _bit_cycles(self) -> float:
@@ -177,7 +192,7 @@ class _Usart(Clocked):
 
     def _fill_rx(self) -> None:
         """Polled: the next input byte into the empty receive buffer."""
-        if self._rx is None and self._receiving() and not self.cr1 & RXNEIE:
+        if self._rx is None and self._receiving() and not self._interrupt_rx():
             self._rx = self.host.console_read()
             self._update_line()
 
@@ -185,7 +200,7 @@ class _Usart(Clocked):
         """Interrupt-driven: the next byte arrives one frame time from now (unless one is
         on its way already); with the receiver or RXNEIE off, none comes."""
         model = self.host.exceptions
-        if self._rx is None and self._receiving() and self.cr1 & RXNEIE:
+        if self._rx is None and self._receiving() and self._interrupt_rx():
             if not model.has_timer(self):
                 self._rx_due = model.now + self._frame_cycles()
                 model.set_timer(self, self._rx_due, self._arrive)
@@ -193,9 +208,10 @@ class _Usart(Clocked):
             model.set_timer(self, None, self._arrive)
 
     def _arrive(self) -> None:
-        if self._rx is None and self._receiving() and self.cr1 & RXNEIE:
+        if self._rx is None and self._receiving() and self._interrupt_rx():
             self._rx = self.host.console_read()
             self._update_line()
+            self.dma_service()
 
     # --- status and the interrupt line --------------------------------------------------------
     def _isr(self) -> int:
@@ -270,8 +286,6 @@ class _Usart(Clocked):
                 self._rx = None
         elif word in self._regs:
             self._regs[word] = (self._regs[word] & ~mask) | value
-            if word == CR3 and value & (DMAR | DMAT):
-                self.host.unmodelled(self, offset, size, value >> shift)
         else:
             self.host.unmodelled(self, offset, size, value >> shift)
             self._stored[word] = (self._stored.get(word, 0) & ~mask) | value
@@ -279,6 +293,7 @@ class _Usart(Clocked):
         self._update_line()
         self._expect_rx()
         self._plan_tx()
+        self.dma_service()
 
 
 class Stm32l0Usart2(_Usart):

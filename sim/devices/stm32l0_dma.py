@@ -1,0 +1,270 @@
+"""The STM32L0x1's DMA controller, DMA1 (RM0377 section 11), as STM32CubeL0's HAL_DMA drives it
+for its peripherals: the serial ports' HAL_UART_Transmit_DMA and HAL_UART_Receive_DMA, the
+ADC's HAL_ADC_Start_DMA, and memory-to-memory copies; so that firmware moving its data by DMA
+runs, instead of waiting for ever for a transfer-complete flag that never comes.
+
+Seven channels at 0x40020000 + 20 x (n - 1): CCRn 0x08, CNDTRn 0x0C, CPARn 0x10, CMARn 0x14;
+ISR 0x00 (GIF, TCIF, HTIF, TEIF per channel, 4 bits each), IFCR 0x04 (write 1 to clear them:
+CGIF clears all four), CSELR 0xA8 (4 bits a channel: which peripheral's request it serves).
+
+A channel, enabled (CCR.EN), moves CNDTR data items between the peripheral address (CPAR) and
+the memory address (CMAR), each read at its own size (PSIZE, MSIZE: 8, 16 or 32 bits) and
+written at the other's (a narrower value zero-extended, a wider one's low bits taken), in the
+direction CCR.DIR gives (0: from the peripheral), the addresses stepping by their size with
+PINC and MINC. CPAR, CMAR and CNDTR take writes only while the channel is off (ignored and
+listed while it is on), as do CCR's settings but its interrupt enables and EN; CNDTR counts
+down as items move. HTIF sets when half the items have moved, TCIF when all have; then, with
+CIRC, the channel starts again from CPAR, CMAR and the CNDTR it was given, or else it stays on
+with CNDTR 0 until the firmware clears EN. A transfer to or from an address no memory or
+peripheral answers (a write to flash, the core's private peripherals, an unmapped address, an
+item not aligned to its size) sets TEIF and clears EN. The interrupt lines are levels:
+channel 1 IRQ 9, channels 2-3 IRQ 10, channels 4-7 IRQ 11, each high while a channel's flag is
+set with its enable (TCIE, HTIE, TEIE).
+
+What a channel serves: with MEM2MEM every item at once (no request), CMAR to CPAR's side as DIR
+says, taking MEM2MEM_CYCLES core cycles an item: the data is there, TCIF set, when they are up;
+otherwise the peripheral request CSELR selects (RM0377's mapping for this part): channels 1 and
+2 code 0 the ADC (an end of conversion with ADC_CFGR1.DMAEN), channel 2 code 1 SPI1's receiver
+and channel 3 code 1 its transmitter, channels 4 and 7 code 4 USART2's transmitter (TXE with
+USART_CR3.DMAT), channels 5 and 6 code 4 its receiver (RXNE with DMAR), channels 2 and 7 code 5
+LPUART1's transmitter, 3 and 6 its receiver, channels 2 and 6 code 6 I2C1's transmitter, 3 and
+7 its receiver. A request is served at once, an item each time (channels by CCR.PL, then by
+number); reading or writing the peripheral's data register as the firmware would clears the
+request (a USART's TDR written: TXE clears until the shift register takes the byte, so the
+bytes go out at the line's pace). The bus time a transfer takes from the core is not modelled,
+nor are the peripherals the simulator does not model (TIM2's requests, SPI1 and I2C1's: their
+channels wait). Like the part's other peripherals it works only while its RCC clock is on
+(AHBENR DMAEN, bit 0; AHBRSTR resets it: sim.devices.stm32l0.Clocked), and not in Stop mode.
+"""
+
+from dataclasses import dataclass
+
+from sim.devices.stm32l0 import Clocked, merge
+
+DMA_BASE = 0x4002_0000
+ISR, IFCR, CSELR = 0x00, 0x04, 0xA8
+CHANNELS = 7
+CCR, CNDTR, CPAR, CMAR = 0x08, 0x0C, 0x10, 0x14  # channel 1's; channel n's 20 x (n - 1) on
+STRIDE = 20
+EN, TCIE, HTIE, TEIE, DIR, CIRC, PINC, MINC = 1, 2, 4, 8, 16, 32, 64, 128
+MEM2MEM = 1 << 14
+_IE = TCIE | HTIE | TEIE
+GIF, TCIF, HTIF, TEIF = 1, 2, 4, 8  # a channel's four ISR bits
+AHBENR = 0x30
+IRQS = (9, 10, 10, 11, 11, 11, 11)  # by channel 1-7
+MEM2MEM_CYCLES = 4  # core cycles an item of a memory-to-memory transfer takes (an estimate)
+# the peripheral request a channel serves, by (channel, CSELR code): (device, line)
+REQUESTS = {
+    (1, 0): ("stm32l0_adc", "adc"), (2, 0): ("stm32l0_adc", "adc"),
+    (2, 1): ("stm32l0_spi1", "rx"), (3, 1): ("stm32l0_spi1", "tx"),
+    (4, 4): ("stm32l0_usart2", "tx"), (7, 4): ("stm32l0_usart2", "tx"),
+    (5, 4): ("stm32l0_usart2", "rx"), (6, 4): ("stm32l0_usart2", "rx"),
+    (2, 5): ("stm32l0_lpuart1", "tx"), (7, 5): ("stm32l0_lpuart1", "tx"),
+    (3, 5): ("stm32l0_lpuart1", "rx"), (6, 5): ("stm32l0_lpuart1", "rx"),
+    (2, 6): ("stm32l0_i2c1", "tx"), (6, 6): ("stm32l0_i2c1", "tx"),
+    (3, 6): ("stm32l0_i2c1", "rx"), (7, 6): ("stm32l0_i2c1", "rx"),
+}
+_ROUNDS = 1 << 16  # transfers one service may make (a peripheral that never stops asking)
+
+
+@dataclass
+class _Channel:
+    number: int
+    ccr: int = 0
+    cndtr: int = 0  # as written: the count a circular channel starts again from
+    cpar: int = 0
+    cmar: int = 0
+    left: int = 0  # items still to move
+    paddr: int = 0  # the addresses the next item moves between
+    maddr: int = 0
+    flags: int = 0  # TCIF, HTIF, TEIF (GIF is their or)
+
+
+class Stm32l0Dma(Clocked):
+    name, base, size = "stm32l0_dma", DMA_BASE, 0x400
+    clock = (AHBENR, 0)
+
+    def reset(self) -> None:
+        super().reset()
+        self.channels = [_Channel(n) for n in range(1, CHANNELS + 1)]
+        self.cselr = 0
+        self._serving = False
+        self._again = False
+        for owner in getattr(self, "_timers", ()):  # (a reset by AHBRSTR: none goes on)
+            self.host.exceptions.set_timer(owner, None, lambda: None)
+        self._timers = [object() for _ in self.channels]  # owners of the MEM2MEM events
+
+    # --- transfers ------------------------------------------------------------------------------
+    def _request(self, ch: _Channel) -> tuple[str, str] | None:
+        return REQUESTS.get((ch.number, self.cselr >> (4 * (ch.number - 1)) & 0xF))
+
+    def service(self) -> None:
+        """Serve the peripheral requests that are up, an item at a time, the channels by
+        priority (a peripheral calls this when its request may have risen)."""
+        if self._serving:  # (a transfer's own register access asked again)
+            self._again = True
+            return
+        if not self.clocked():
+            return
+        self._serving = True
+        try:
+            for _ in range(_ROUNDS):
+                self._again = False
+                if not self._serve_one() and not self._again:
+                    break
+        finally:
+            self._serving = False
+
+    def _serve_one(self) -> bool:
+        for ch in sorted(self.channels, key=lambda c: (-(c.ccr >> 12 & 3), c.number)):
+            if not ch.ccr & EN or ch.ccr & MEM2MEM or not ch.left:
+                continue
+            request = self._request(ch)
+            if request is None:
+                continue
+            device = self.host.device(request[0])
+            asking = getattr(device, "dma_request", None)
+            if asking is not None and asking(request[1]):
+                self._move(ch)
+                return True
+        return False
+
+    def _move(self, ch: _Channel) -> None:
+        """One item, then the flags."""
+        psize, msize = 1 << (ch.ccr >> 8 & 3), 1 << (ch.ccr >> 10 & 3)
+        if ch.ccr & DIR:  # memory to peripheral
+            source, ssize, dest, dsize = ch.maddr, msize, ch.paddr, psize
+        else:
+            source, ssize, dest, dsize = ch.paddr, psize, ch.maddr, msize
+        value = None if source % ssize or dest % dsize else self.host.bus_read(source, ssize)
+        if value is None or not self.host.bus_write(dest, dsize, value & ((1 << 8 * dsize) - 1)):
+            ch.flags |= TEIF
+            ch.ccr &= ~EN
+            self._update_lines()
+            return
+        if ch.ccr & PINC:
+            ch.paddr = (ch.paddr + psize) & 0xFFFF_FFFF
+        if ch.ccr & MINC:
+            ch.maddr = (ch.maddr + msize) & 0xFFFF_FFFF
+        ch.left -= 1
+        self._count_flags(ch)
+
+    def _count_flags(self, ch: _Channel) -> None:
+        done = ch.cndtr - ch.left
+        if 2 * done >= ch.cndtr and 2 * (done - 1) < ch.cndtr:
+            ch.flags |= HTIF
+        if not ch.left:
+            ch.flags |= TCIF
+            if ch.ccr & CIRC:
+                self._load(ch)
+        self._update_lines()
+
+    def _load(self, ch: _Channel) -> None:
+        ch.left, ch.paddr, ch.maddr = ch.cndtr, ch.cpar, ch.cmar
+
+    def _start_mem2mem(self, ch: _Channel) -> None:
+        owner = self._timers[ch.number - 1]
+        at = self.host.exceptions.now + MEM2MEM_CYCLES * ch.left if ch.left else None
+        self.host.exceptions.set_timer(owner, at, lambda: self._finish_mem2mem(ch))
+
+    def _finish_mem2mem(self, ch: _Channel) -> None:
+        while ch.ccr & EN and ch.left and self.clocked():
+            self._move(ch)
+            if ch.ccr & CIRC:  # (RM0377: not with MEM2MEM; here the first round only)
+                break
+
+    # --- the interrupt lines ---------------------------------------------------------------------
+    def _update_lines(self) -> None:
+        high: dict[int, bool] = {}
+        for ch in self.channels:
+            irq = IRQS[ch.number - 1]
+            raised = bool(ch.flags & ch.ccr & _IE)  # TCIF/TCIE ... TEIF/TEIE share their bits
+            high[irq] = high.get(irq, False) or raised
+        for irq, level in high.items():
+            self.host.set_irq_level(irq, level, self)
+
+    # --- registers ------------------------------------------------------------------------------
+    def _isr(self) -> int:
+        value = 0
+        for ch in self.channels:
+            flags = ch.flags | (GIF if ch.flags else 0)
+            value |= flags << (4 * (ch.number - 1))
+        return value
+
+    def _channel_at(self, word: int) -> tuple[_Channel, int] | None:
+        if not CCR <= word < CCR + STRIDE * CHANNELS:
+            return None
+        index, reg = divmod(word - CCR, STRIDE)
+        return (self.channels[index], reg + CCR) if reg + CCR in (CCR, CNDTR, CPAR, CMAR) \
+            else None
+
+    def read_word(self, word: int) -> int:
+        if word == ISR:
+            return self._isr()
+        if word == CSELR:
+            return self.cselr
+        found = self._channel_at(word)
+        if found is None:
+            return 0
+        ch, reg = found
+        return {CCR: ch.ccr, CNDTR: ch.left if ch.ccr & EN else ch.cndtr, CPAR: ch.cpar,
+                CMAR: ch.cmar}[reg]
+
+    def read_clocked(self, offset: int, size: int) -> int:
+        word = offset & ~3
+        if word != ISR and word != CSELR and word != IFCR and self._channel_at(word) is None:
+            self.host.unmodelled(self, offset, size, None)
+        return (self.read_word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+    def write_clocked(self, offset: int, size: int, value: int) -> None:
+        word = offset & ~3
+        new = merge(self.read_word(word), offset, size, value)
+        if word == IFCR:
+            for ch in self.channels:
+                bits = new >> (4 * (ch.number - 1)) & 0xF
+                ch.flags &= ~(0xE if bits & GIF else bits & 0xE)
+            self._update_lines()
+            return
+        if word == CSELR:
+            self.cselr = new & 0x0FFF_FFFF
+            self.service()
+            return
+        found = self._channel_at(word)
+        if found is None:
+            self.host.unmodelled(self, offset, size, value)
+            return
+        ch, reg = found
+        if reg == CCR:
+            self._write_ccr(ch, offset, size, value, new)
+            return
+        if ch.ccr & EN:
+            self.host.unmodelled(self, offset, size, value,
+                                 f"ignored: channel {ch.number} is enabled (CCR.EN)")
+            return
+        if reg == CNDTR:
+            ch.cndtr = new & 0xFFFF
+        elif reg == CPAR:
+            ch.cpar = new
+        else:
+            ch.cmar = new
+
+    def _write_ccr(self, ch: _Channel, offset: int, size: int, value: int, new: int) -> None:
+        new &= 0x7FFF
+        if ch.ccr & EN and new & EN and (new ^ ch.ccr) & ~(EN | _IE):
+            self.host.unmodelled(self, offset, size, value,
+                                 f"settings ignored: channel {ch.number} is enabled (CCR.EN)")
+            new = (new & (EN | _IE)) | (ch.ccr & ~(EN | _IE))
+        started = new & EN and not ch.ccr & EN
+        ch.ccr = new
+        if started:
+            self._load(ch)
+            if ch.ccr & MEM2MEM:
+                self._start_mem2mem(ch)
+        elif not new & EN:
+            self.host.exceptions.set_timer(self._timers[ch.number - 1], None, lambda: None)
+        self._update_lines()
+        if started and not ch.ccr & MEM2MEM:
+            self.service()
+
+
+DEVICES = (Stm32l0Dma,)

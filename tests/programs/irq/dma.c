@@ -1,0 +1,225 @@
+/*
+ * The STM32L0's DMA1 (RM0377 section 11) as STM32CubeL0's HAL_DMA programs it, on the
+ * stm32l031 profile (32 MHz). CASE:
+ *   copy      memory to memory: 16 words from flash to SRAM (MEM2MEM), polled for TCIF; then 8
+ *             bytes into 32-bit words (PSIZE 8, MSIZE 32: zero-extended); prints both checks.
+ *   tx        USART2 (115200 baud) sends a 26-byte line by DMA (channel 4, CSELR 4, CR3.DMAT):
+ *             the DMA's transfer-complete interrupt (IRQ 11), then the USART's TC, polled;
+ *             prints when each came, in SysTick-free DWT-less cycles: CNDTR's progress.
+ *   rx        USART2 receives 6 bytes by DMA (channel 5, CSELR 4, CR3.DMAR) from the console
+ *             input, polled for TCIF, and prints them.
+ *   adc       the ADC converts VREFINT and the temperature sensor (channels 17, 18) by DMA
+ *             (channel 1, CSELR 0, CFGR1.DMAEN, circular, HTIE and TCIE), continuously: three
+ *             rounds of the two results, counted in the interrupt (IRQ 9), then stops.
+ *   error     a memory-to-memory copy to an address nothing answers: TEIF, EN cleared.
+ *   locked    CNDTR written while the channel is on: ignored (listed); exit 0 if it still
+ *             reads what it was.
+ * With NO_CLOCK the DMA's RCC clock is never turned on.
+ */
+#include "cm.h"
+#include "semihost.h"
+
+#define RCC_AHBENR REG(0x40021030u)
+#define RCC_APB2ENR REG(0x40021034u)
+#define RCC_APB1ENR REG(0x40021038u)
+#define RCC_IOPENR REG(0x4002102Cu)
+#define DMA_ISR REG(0x40020000u)
+#define DMA_IFCR REG(0x40020004u)
+#define DMA_CCR(n) REG(0x40020008u + 20u * ((n) - 1u))
+#define DMA_CNDTR(n) REG(0x4002000Cu + 20u * ((n) - 1u))
+#define DMA_CPAR(n) REG(0x40020010u + 20u * ((n) - 1u))
+#define DMA_CMAR(n) REG(0x40020014u + 20u * ((n) - 1u))
+#define DMA_CSELR REG(0x400200A8u)
+#define USART2_CR1 REG(0x40004400u)
+#define USART2_CR3 REG(0x40004408u)
+#define USART2_BRR REG(0x4000440Cu)
+#define USART2_ISR REG(0x4000441Cu)
+#define USART2_RDR_ADDR 0x40004424u
+#define USART2_TDR_ADDR 0x40004428u
+#define ADC_ISR REG(0x40012400u)
+#define ADC_CR REG(0x40012408u)
+#define ADC_CFGR1 REG(0x4001240Cu)
+#define ADC_CFGR2 REG(0x40012410u)
+#define ADC_SMPR REG(0x40012414u)
+#define ADC_CHSELR REG(0x40012428u)
+#define ADC_DR_ADDR 0x40012440u
+#define ADC_CCR REG(0x40012708u)
+#define VREFINT_CAL (*(volatile uint16_t *)0x1FF80078u)
+#define TS_CAL1 (*(volatile uint16_t *)0x1FF8007Au)
+
+#define EN (1u << 0)
+#define TCIE (1u << 1)
+#define HTIE (1u << 2)
+#define DIR (1u << 4)
+#define CIRC (1u << 5)
+#define MINC (1u << 7)
+#define PSIZE_16 (1u << 8)
+#define MSIZE_16 (1u << 10)
+#define MSIZE_32 (2u << 10)
+#define PSIZE_32 (2u << 8)
+#define MEM2MEM (1u << 14)
+#define TCIF(n) (2u << (4u * ((n) - 1u)))
+#define HTIF(n) (4u << (4u * ((n) - 1u)))
+#define TEIF(n) (8u << (4u * ((n) - 1u)))
+
+static void print_num(const char *label, uint32_t v)
+{
+    char buf[11];
+    int i = 10;
+    buf[i] = 0;
+    do {
+        buf[--i] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    sh_write0(label);
+    sh_write0(buf + i);
+}
+
+__attribute__((unused)) static const uint32_t source[16] = {
+    1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597};
+__attribute__((unused)) static const uint8_t bytes[8] = {0x81, 2, 3, 4, 5, 6, 7, 0xFF};
+static volatile uint32_t words[16];
+static volatile uint8_t line[32];
+static volatile uint16_t results[4];
+static volatile uint32_t half_rounds, full_rounds;
+
+void IRQ9_Handler(void) /* DMA1_Channel1: HAL_DMA_IRQHandler */
+{
+    if (DMA_ISR & HTIF(1)) {
+        DMA_IFCR = HTIF(1);
+        half_rounds++;
+    }
+    if (DMA_ISR & TCIF(1)) {
+        DMA_IFCR = TCIF(1);
+        full_rounds++;
+    }
+}
+
+static volatile uint32_t tx_done;
+
+void IRQ11_Handler(void) /* DMA1_Channel4_5_6_7 */
+{
+    if (DMA_ISR & TCIF(4)) {
+        DMA_IFCR = 1u << 12; /* CGIF4 */
+        tx_done++;
+    }
+}
+
+__attribute__((unused)) static void usart2_init(uint32_t cr1_extra)
+{
+    RCC_APB1ENR |= 1u << 17;
+    USART2_BRR = 32000000u / 115200u;
+    USART2_CR1 = cr1_extra | 1u; /* UE */
+}
+
+int main(void)
+{
+#ifndef NO_CLOCK
+    RCC_AHBENR |= 1u; /* DMAEN */
+#endif
+#if CASE_copy
+    DMA_CPAR(2) = (uint32_t)source; /* MEM2MEM: CPAR is the source with DIR 0 */
+    DMA_CMAR(2) = (uint32_t)words;
+    DMA_CNDTR(2) = 16;
+    DMA_CCR(2) = MEM2MEM | MINC | (1u << 6) /* PINC */ | PSIZE_32 | MSIZE_32 | EN;
+    while (!(DMA_ISR & TCIF(2)))
+        ;
+    uint32_t ok = DMA_CNDTR(2) == 0;
+    for (int i = 0; i < 16; i++)
+        ok &= words[i] == source[i];
+    print_num("words ", ok);
+    DMA_CCR(2) = 0;
+    DMA_IFCR = 0xFFFFFFFu;
+    DMA_CPAR(2) = (uint32_t)bytes;
+    DMA_CNDTR(2) = 8;
+    DMA_CCR(2) = MEM2MEM | MINC | (1u << 6) | MSIZE_32 | EN; /* PSIZE 8 */
+    while (!(DMA_ISR & TCIF(2)))
+        ;
+    print_num(" widened ", words[0] == 0x81u && words[7] == 0xFFu && words[8] == 55u);
+    sh_write0("\n");
+    return 0;
+#elif CASE_tx
+    static const char text[] = "sent by DMA, 26 bytes..\r\n";
+    usart2_init(1u << 3); /* TE */
+    for (unsigned i = 0; i < sizeof text - 1; i++)
+        line[i] = (uint8_t)text[i];
+    DMA_CSELR = 4u << 12;                /* channel 4: USART2_TX */
+    DMA_CPAR(4) = USART2_TDR_ADDR;
+    DMA_CMAR(4) = (uint32_t)line;
+    DMA_CNDTR(4) = sizeof text - 1;
+    DMA_CCR(4) = DIR | MINC | TCIE;      /* memory to peripheral, bytes */
+    NVIC_ISER = 1u << 11;
+    DMA_CCR(4) |= EN;
+    USART2_CR3 |= 1u << 7;               /* DMAT */
+    while (!tx_done)
+        __asm__ volatile("wfi");
+    uint32_t left_at_tc = DMA_CNDTR(4);
+    while (!(USART2_ISR & (1u << 6)))    /* TC: the last frame out */
+        ;
+    print_num("dma done, left ", left_at_tc);
+    sh_write0("\n");
+    return 0;
+#elif CASE_rx
+    usart2_init(1u << 2); /* RE */
+    DMA_CSELR = 4u << 16;                /* channel 5: USART2_RX */
+    DMA_CPAR(5) = USART2_RDR_ADDR;
+    DMA_CMAR(5) = (uint32_t)line;
+    DMA_CNDTR(5) = 6;
+    DMA_CCR(5) = MINC | EN;              /* peripheral to memory, bytes */
+    USART2_CR3 |= 1u << 6;               /* DMAR */
+    while (!(DMA_ISR & TCIF(5)))
+        ;
+    line[6] = 0;
+    sh_write0("got ");
+    sh_write0((const char *)line);
+    sh_write0("\n");
+    return 0;
+#elif CASE_adc
+    RCC_APB2ENR |= 1u << 9;              /* ADCEN */
+    ADC_CFGR2 = 1u << 30;                /* PCLK / 2 */
+    ADC_CR |= 1u << 31;                  /* ADCAL */
+    while (ADC_CR & (1u << 31))
+        ;
+    ADC_CCR |= (1u << 22) | (1u << 23);  /* VREFEN, TSEN */
+    ADC_SMPR = 7u;
+    ADC_CR |= 1u;
+    while (!(ADC_ISR & 1u))
+        ;
+    ADC_CHSELR = (1u << 17) | (1u << 18);
+    ADC_CFGR1 |= (1u << 13) | 3u;        /* CONT, DMACFG (circular), DMAEN */
+    DMA_CSELR = 0;                       /* channel 1: ADC */
+    DMA_CPAR(1) = ADC_DR_ADDR;
+    DMA_CMAR(1) = (uint32_t)results;
+    DMA_CNDTR(1) = 4;
+    DMA_CCR(1) = CIRC | MINC | PSIZE_16 | MSIZE_16 | TCIE | HTIE | EN;
+    NVIC_ISER = 1u << 9;
+    ADC_CR |= 1u << 2;                   /* ADSTART */
+    while (full_rounds < 3)
+        __asm__ volatile("wfi");
+    ADC_CR |= 1u << 4;                   /* ADSTP */
+    DMA_CCR(1) &= ~EN;
+    print_num("rounds ", full_rounds);
+    print_num(" halves ", half_rounds);
+    print_num(" vref ", results[0] == VREFINT_CAL && results[2] == VREFINT_CAL);
+    print_num(" temp ", results[1] == TS_CAL1 && results[3] == TS_CAL1);
+    print_num(" ovr ", ADC_ISR >> 4 & 1u);
+    sh_write0("\n");
+    return 0;
+#elif CASE_error
+    DMA_CPAR(3) = (uint32_t)source;
+    DMA_CMAR(3) = 0x30000000u;           /* nothing there */
+    DMA_CNDTR(3) = 4;
+    DMA_CCR(3) = MEM2MEM | MINC | (1u << 6) | PSIZE_32 | MSIZE_32 | EN;
+    while (!(DMA_ISR & (TEIF(3) | TCIF(3))))
+        ;
+    print_num("teif ", (DMA_ISR & TEIF(3)) != 0);
+    print_num(" en ", DMA_CCR(3) & EN);
+    sh_write0("\n");
+    return 0;
+#elif CASE_locked
+    DMA_CNDTR(6) = 5;
+    DMA_CCR(6) = EN;                     /* no request selected: it waits */
+    DMA_CNDTR(6) = 9;
+    return DMA_CNDTR(6) == 5 ? 0 : 1;
+#endif
+}

@@ -1,0 +1,86 @@
+"""The STM32L0's DMA1 (sim/devices/stm32l0_dma.py): memory-to-memory copies, the serial ports'
+bytes and the ADC's results moved as their requests come, the flags and interrupts HAL_DMA
+waits for, and the transfer error."""
+
+import pytest
+
+from tests.test_exceptions import irq_program
+
+BYTE_MS = 10 * (32_000_000 // 115_200) / 32_000_000 * 1e3  # a frame at 115200 baud: 86.8 us
+
+
+def dma(firmware, case: str):
+    return irq_program(firmware, "dma.c", "stm32l031", **{f"CASE_{case}": None})
+
+
+def device_ms(report) -> float:
+    return report["time_ms"] + report["sleep_ms"]
+
+
+def test_a_memory_to_memory_copy_and_its_widths(firmware, cli):
+    res = cli("run", dma(firmware, "copy"))
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "words 1 widened 1\n"
+    assert res.report["unmodelled_registers"] == []
+
+
+def test_a_serial_line_sent_by_dma_goes_out_at_the_baud_rate(firmware, cli):
+    """25 bytes through USART2's transmitter by DMA: the DMA's TC interrupt comes when the
+    last byte is written (two frames before the line is done), the run ends after the last
+    frame (the firmware waits for the USART's TC)."""
+    res = cli("run", dma(firmware, "tx"))
+    assert res.returncode == 0, res.report["fault"]
+    report = res.report
+    assert report["stdout"] == "sent by DMA, 26 bytes..\r\ndma done, left 0\n"
+    assert report["exceptions"]["taken"] == {"IRQ11": 1}
+    assert 25 * BYTE_MS < device_ms(report) < 25 * BYTE_MS + 0.05
+    assert report["sleep_ms"] > 22 * BYTE_MS  # asleep while the DMA fed the port
+    assert report["unmodelled_registers"] == []
+
+
+def test_bytes_received_by_dma_arrive_at_the_baud_rate(firmware, cli, tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_bytes(b"abcdefgh")
+    res = cli("run", dma(firmware, "rx"), "--input", data)
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "got abcdef\n"
+    assert 6 * BYTE_MS < device_ms(res.report) < 6 * BYTE_MS + 0.05
+
+
+def test_the_adc_by_dma_in_circular_mode(firmware, cli):
+    """VREFINT and the temperature sensor converted continuously into a 4-item circular
+    buffer: three rounds, each with a half-transfer and a transfer-complete interrupt, every
+    result read in time (no overrun)."""
+    res = cli("run", dma(firmware, "adc"))
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "rounds 3 halves 3 vref 1 temp 1 ovr 0\n"
+    assert res.report["exceptions"]["taken"] == {"IRQ9": 6}
+
+
+def test_a_transfer_to_nowhere_is_a_transfer_error(firmware, cli):
+    res = cli("run", dma(firmware, "error"))
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "teif 1 en 0\n"
+
+
+def test_a_channel_enabled_takes_no_new_count(firmware, cli):
+    res = cli("run", dma(firmware, "locked"))
+    assert res.returncode == 0, res.report["fault"]
+    assert any("stm32l0_dma+0x070" in u and "channel 6 is enabled" in u
+               for u in res.report["unmodelled_registers"])
+
+
+@pytest.mark.parametrize("case, status, why", [
+    ("copy", "timeout", "while its clock is off (RCC AHBENR bit 0)"),  # polling ISR
+    ("tx", "deadlock", "WFI with nothing that can ever wake the core"),  # no interrupt to come
+])
+def test_without_its_clock_nothing_moves(firmware, cli, case, status, why):
+    """DMAEN never set: the channel's registers read 0 and ignore writes (listed), and the
+    firmware waits for ever for its flag or its interrupt, as on the chip; the run's end says
+    why."""
+    elf = irq_program(firmware, "dma.c", "stm32l031", NO_CLOCK=None, **{f"CASE_{case}": None})
+    res = cli("run", elf, "--max-instructions", "200000")
+    assert res.returncode == 5 and res.report["status"] == status
+    assert why in res.report["fault"]["message"]
+    assert any(u.startswith("stm32l0_dma+0x") and "its clock is off" in u
+               for u in res.report["unmodelled_registers"])
