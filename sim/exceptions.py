@@ -379,6 +379,7 @@ class ExceptionModel:
         self.fault = None
         self._diverting: int | None = None  # the block an asynchronous entry replaces
         self._wake_now = False  # (wake_now)
+        self.halted = False  # a reset of the part is under way: no exception is taken
 
     @property
     def group_mask(self) -> int:
@@ -583,7 +584,7 @@ class ExceptionModel:
                 self._run_timers_held()
                 # 0 once the run's end fired: the C hook would take a pending exception
                 # after the end (the block here runs, then the run stops)
-                return 0 if self.ended else 2
+                return 0 if self.ended or self.halted else 2
             return self.on_event(address)
         except StackingError as exc:
             self.fault = (exc.kind, str(exc), address, exc.address, exc.access)
@@ -600,7 +601,8 @@ class ExceptionModel:
         self.advance_systick()
         self._run_timers()
         exc = self.best_pending()
-        if exc is None or self.ended or self.group(exc) >= self.execution_priority():
+        if (exc is None or self.ended or self.halted
+                or self.group(exc) >= self.execution_priority()):
             self.update()
             return 0
         self._diverting = address

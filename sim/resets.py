@@ -63,12 +63,13 @@ def reset_rows(resets: list[Reset], counts: dict[str, int]) -> list[tuple[str, s
     last one's time and cause; none without a reset."""
     if not resets:
         return []
-    parts = [f"{counts[c]:,} {_NAMES[c]}" for c in CAUSES if counts.get(c)]
+    parts = [_NAMES[c].format(n=counts[c], s="" if counts[c] == 1 else "s")
+             for c in CAUSES if counts.get(c)]
     last = resets[-1]
     return [("resets", f"{sum(counts.values()):,}",
              f"{', '.join(parts)}: the firmware started again at its reset vector"),
             ("", "", f"the last at {last.seconds * 1e3:,.3f} ms: {last.message}")]
 
 
-_NAMES = {SOFTWARE: "by the firmware (SYSRESETREQ)", WATCHDOG: "by a watchdog",
-          STANDBY: "wake-ups from Stand-by"}
+_NAMES = {SOFTWARE: "{n:,} by the firmware (SYSRESETREQ)", WATCHDOG: "{n:,} by a watchdog",
+          STANDBY: "{n:,} wake-up{s} from Stand-by"}

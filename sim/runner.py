@@ -367,6 +367,7 @@ class Simulator:
         # the last read of an unmodelled register: its key, the instructions retired by then
         self._polled: tuple[str, int] | None = None
         self._reset_requested = False
+        self._reset_final = False  # a reset the run may not go on after ended it
         self._reset_why, self._reset_cause = "", SOFTWARE
         self._resets = ResetLog()  # the resets the run went on after (allow_resets, Stand-by)
         self._standby = False  # in the part's Stand-by mode (its SRAM off)
@@ -551,6 +552,7 @@ class Simulator:
         self._reset_requested = True
         self._reset_why = why or "the firmware requested a system reset (AIRCR.SYSRESETREQ)"
         self._reset_cause = cause
+        self.exceptions.halted = True  # (an interrupt pending now is not taken: the reset is)
         if self._sleeping is not None:  # (a device's event in a sleep: the sleep ends here)
             self.exceptions.wake_now()
         self.uc.emu_stop()
@@ -1156,6 +1158,7 @@ class Simulator:
         self._vectored = []
         self._resume = None
         self._reset_why, self._reset_cause = "", SOFTWARE
+        self._reset_final = False
         self._resets = ResetLog()
         self._standby = False
         self._core_registers(sp0)
@@ -1182,8 +1185,15 @@ class Simulator:
         handler's address; None when the run may not go on (allow_resets used up): the run
         ends there, status "reset"."""
         cause, model = self._reset_cause, self.exceptions
+        last = self._counter.last_block
+        if self._regs.read(R.UC_ARM_REG_PC) & ~1 == last.start and not self._standby:
+            # asked for at a block boundary (a watchdog's event): that block never ran
+            self._counter.uncount(last.instructions, last.cycles)
         if cause != STANDBY and self._resets.allowed_used >= self.options.allow_resets:
+            self._reset_final = True
             return None
+        if self._counter.state.psp_mode:  # the thread on its stack: its peak so far
+            self._counter.leave_thread_stack(self._regs.read(R.UC_ARM_REG_PSP))
         now, asleep = model.now, model.sleep_cycles
         lost = self._standby
         self._resets.add(Reset(now, self._clock.seconds(now, asleep), cause, self._reset_why,
@@ -1706,8 +1716,8 @@ class Simulator:
             stop = (" in Stand-by mode (SCR.SLEEPDEEP, PWR_CR.PDDS: the core and its "
                     "peripherals off)")
             nothing = ("with nothing that can ever wake the part: no RTC wake-up timer or alarm "
-                       "with its interrupt enabled, no wake-up pin (PWR_CSR.EWUPx) to rise, no "
-                       "watchdog running")
+                       "flag to rise with its interrupt enabled (one left set never rises again), "
+                       "no wake-up pin (PWR_CSR.EWUPx) to rise, no watchdog running")
         self._deadlock = self._make_fault("deadlock", f"{what}{stop} {nothing} (deadlock)", pc)
         return False
 
@@ -1818,7 +1828,7 @@ class Simulator:
             insns, cycles = self._take_back(insns, cycles, pc + 2)
         elif self._deadlock is not None:
             status, fault = "deadlock", self._deadlock
-        elif self._reset_requested:
+        elif self._reset_final:
             status = "reset"
             pc = self.uc.reg_read(R.UC_ARM_REG_PC) & ~1
             allowed = opts.allow_resets

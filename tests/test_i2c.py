@@ -54,6 +54,18 @@ def test_a_register_write_then_read_back_through_a_repeated_start(firmware, cli,
     assert "transfers with 0x48 (test sensor)" in res.stderr
 
 
+def test_the_data_phases_by_dma(firmware, cli, tmp_path):
+    """HAL_I2C_Mem_Write_DMA and Mem_Read_DMA: the DMA writes TXDR as TXIS sets and reads RXDR
+    as RXNE does; the bytes the target got and gave are the polled run's."""
+    dev = target_file(tmp_path, SENSOR)
+    res = cli("run", i2c(firmware, "dma", READ_REG="0x0F", READ_BYTES=5), "--i2c",
+              f"0x48={dev}", *LIMIT)
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "read: 33 b1 b2 b3 04\n"
+    assert res.report["i2c"]["targets"]["0x48"]["bytes_read"] == 5
+    assert res.report["unmodelled_registers"] == []
+
+
 def test_the_same_transfer_interrupt_driven(firmware, cli, tmp_path):
     """TXIS, TC (a repeated start from the handler), RXNE and STOPF as interrupts (IRQ 23),
     the core asleep in between."""

@@ -91,6 +91,16 @@ def test_standby_wakes_on_the_rtc_as_a_reset_with_its_sram_lost(firmware, cli):
     assert report["deep_sleeps"] == 0  # (Stop mode's count)
 
 
+def test_the_pins_float_in_standby(firmware, cli):
+    """An LED lit as the part goes into Stand-by goes dark there (the I/Os high-impedance),
+    and stays so after the wake-up's reset (the port at its reset state)."""
+    res = cli("run", resets(firmware, "standby", WAKEUPS=1, LED=None))
+    assert res.returncode == 0, res.report["fault"]
+    led = res.report["pins"]["PB3"]
+    assert led["rising"] == 1 and led["level"] is None
+    assert led["high_ms"] < 0.1 < 1000 < device_ms(res.report)
+
+
 def test_standby_needs_no_reset_allowance(firmware, cli):
     """Stand-by wake-ups are the part's own way of waking: --allow-resets 0 does not stop
     them."""
@@ -98,15 +108,61 @@ def test_standby_needs_no_reset_allowance(firmware, cli):
     assert res.returncode == 0, res.report["fault"]
 
 
-def test_a_wakeup_pin_wakes_the_part_from_standby(firmware, cli, tmp_path):
+@pytest.mark.parametrize("pin, name, defines", [
+    ("PA0", "WKUP1 (PA0)", {}), ("PC13", "WKUP2 (PC13)", {"WKUP2": None})])
+def test_a_wakeup_pin_wakes_the_part_from_standby(firmware, cli, tmp_path, pin, name, defines):
     rows = tmp_path / "wkup.csv"
     rows.write_text("seconds,level\n0,0\n0.25,1\n")
-    res = cli("run", resets(firmware, "pin"), "--pin", f"PA0={rows}")
+    res = cli("run", resets(firmware, "pin", **defines), "--pin", f"{pin}={rows}")
     assert res.returncode == 0, (res.stderr, res.report["fault"])
     assert res.report["stdout"] == "power-on\nwoke 1: SBF 1 WUF 1 noinit 0\n"
     (reset,) = res.report["resets"]
-    assert "a rising edge of WKUP1 (PA0)" in reset["message"]
+    assert f"a rising edge of {name}" in reset["message"]
     assert 250 <= reset["time_ms"] < 250.1
+
+
+def test_the_other_wakeup_pin_does_not_wake_the_part(firmware, cli, tmp_path):
+    rows = tmp_path / "wkup.csv"
+    rows.write_text("seconds,level\n0,0\n0.25,1\n")
+    res = cli("run", resets(firmware, "pin"), "--pin", f"PC13={rows}")  # EWUP1 only
+    assert res.returncode == 5 and res.report["status"] == "deadlock"
+
+
+@pytest.mark.parametrize("sleep, lost", [(0, False), (1, False), (2, False), (3, False),
+                                         (4, True)])
+def test_a_watchdog_reset_ends_every_kind_of_sleep(firmware, cli, sleep, lost):
+    """WFI, WFE, Stop mode, sleep-on-exit, Stand-by: the watchdog's reset wakes the part from
+    each (only Stand-by loses the SRAM, and leaves SBF set), and the firmware starts again."""
+    res = cli("run", resets(firmware, "sleeps", SLEEP=sleep), "--allow-resets", "1",
+              "--max-instructions", "1000000")
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == f"watchdog reset, SBF {int(lost)}\n"
+    (reset,) = res.report["resets"]
+    assert reset["cause"] == "watchdog" and reset["sram_lost"] is lost
+    assert TIMEOUT_MS < reset["time_ms"] < TIMEOUT_MS + 0.2
+
+
+def test_a_reset_at_the_run_for_end_does_not_fail_the_run(firmware, cli):
+    """The watchdog's reset and --run-for's end at the same block boundary: the run ends as
+    --run-for says (ok), not as a reset the allowance refused."""
+    elf = resets(firmware, "watchdog")
+    first = cli("run", elf, "--allow-resets", "1").report
+    at = first["resets"][0]["cycle"] / 32e6
+    res = cli("run", elf, "--allow-resets", "1", "--run-for", repr(at))
+    assert res.returncode == 0 and res.report["status"] == "ok", res.report["fault"]
+    res = cli("run", elf, "--run-for", repr(at))  # none allowed: the same
+    assert res.returncode == 0 and res.report["status"] == "ok", res.report["fault"]
+
+
+def test_a_threads_stack_peak_lives_through_a_reset(firmware, cli):
+    """Thread mode on a stack of its own (PSP), then NVIC_SystemReset before any exception
+    switched it out: its peak is in the report all the same."""
+    elf = resets(firmware, "thread")
+    refused = cli("run", elf).report
+    allowed = cli("run", elf, "--allow-resets", "1").report
+    assert allowed["status"] == "ok", allowed["fault"]
+    assert refused["sram"]["thread_stacks"] == allowed["sram"]["thread_stacks"]
+    assert allowed["sram"]["thread_stacks"]["thread_stack"] > 64
 
 
 @pytest.mark.parametrize("level", ["0", "1"])
@@ -133,7 +189,7 @@ def test_standby_whose_events_never_wake_it(firmware, cli, tmp_path):
     rows = tmp_path / "pb5.npy"
     times = np.arange(300_000) * 1e-3
     np.save(rows, np.stack([times, np.arange(300_000) % 2], axis=1))
-    res = cli("run", elf, "--timeout", "1", "--pin", f"PB5={rows}")
+    res = cli("run", elf, "--timeout", "0.1", "--pin", f"PB5={rows}")  # (~3 s of changes)
     assert res.returncode == 5 and res.report["status"] == "timeout", res.report["fault"]
     assert res.report["stdout"] == "power-on\n" and res.report["resets"] == []
     assert res.report["sleep_ms"] < 300_000
@@ -143,9 +199,9 @@ def test_standby_whose_events_never_wake_it(firmware, cli, tmp_path):
     assert 5000 - 0.01 < device_ms(res.report) <= 5000 + 0.01
 
 
-def test_standby_ends_with_run_for(firmware, cli):
+def test_standby_with_nothing_to_wake_it_is_a_deadlock_even_with_run_for(firmware, cli):
     res = cli("run", resets(firmware, "forever"), "--run-for", "2s")
-    assert res.returncode == 5  # nothing to come: still a deadlock, as a WFI's
+    assert res.returncode == 5 and res.report["status"] == "deadlock"  # as a WFI's
 
 
 def test_standby_entered_with_wuf_set_wakes_at_once(firmware, cli):

@@ -83,6 +83,17 @@ def test_interrupt_driven_transfer(firmware, cli, tmp_path):
     assert res.report["exceptions"]["taken"]["IRQ25"] >= 7
 
 
+def test_a_transfer_by_dma(firmware, cli, tmp_path):
+    """HAL_SPI_TransmitReceive_DMA's way: the DMA feeds DR as TXE sets and empties it as RXNE
+    does; the same burst as the interrupt-driven one, without an overrun, back to back."""
+    res = cli("run", spi(firmware, "dma"), "--spi", f"PA4={device_file(tmp_path)}", *LIMIT)
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "dma 10 01 20 02 30 03\n"
+    assert res.report["exceptions"]["taken"] == {"IRQ10": 1}
+    assert res.report["spi"]["targets"]["PA4"]["bytes_read"] == 6
+    assert res.report["unmodelled_registers"] == []
+
+
 def test_sixteen_bit_frames(firmware, cli, tmp_path):
     """DFF: a frame is two bytes, high first: the read command, then WHO_AM_I back."""
     res = cli("run", spi(firmware, "dff"), "--spi", f"PA4={device_file(tmp_path)}", *LIMIT)

@@ -138,9 +138,11 @@ class DeviceHost(Protocol):
 
     def request_reset(self, why: str = "", cause: str = "software") -> None:
         """A reset of the part (AIRCR.SYSRESETREQ; ``why``: another source, a watchdog;
-        ``cause``: one of sim.resets.CAUSES), at the end of this block or now in a sleep:
-        the run stops, reported as a reset, or (as the run allows) the firmware starts again
-        at its reset vector (Device.system_reset). The first one asked for is the one."""
+        ``cause``: one of sim.resets.CAUSES): the run stops at the next block boundary (a
+        store's block ends first; asked for at a boundary, the block there does not run; in a
+        sleep, the sleep ends), no exception taken meanwhile, and is reported as a reset, or
+        (as the run allows) the firmware starts again at its reset vector
+        (Device.system_reset). The first one asked for is the one."""
 
     def console_write(self, data: bytes) -> None:
         """Output to the run's console (as semihosting output)."""

@@ -225,6 +225,9 @@ class Stm32l0Rcc(Device):
             self.stopped = self.standby = True
             for dev in self.gated.values():
                 dev.restart()
+                power_off = getattr(dev, "power_off", None)
+                if power_off is not None:  # (the pins)
+                    power_off()
             enter_standby()
             return DeepSleep(wake=lambda: None, standby=True)
         pending = []

@@ -25,16 +25,17 @@ What a channel serves: with MEM2MEM every item at once (no request), CMAR to CPA
 says, taking MEM2MEM_CYCLES core cycles an item: the data is there, TCIF set, when they are up;
 otherwise the peripheral request CSELR selects (RM0377's mapping for this part): channels 1 and
 2 code 0 the ADC (an end of conversion with ADC_CFGR1.DMAEN), channel 2 code 1 SPI1's receiver
-and channel 3 code 1 its transmitter, channels 4 and 7 code 4 USART2's transmitter (TXE with
-USART_CR3.DMAT), channels 5 and 6 code 4 its receiver (RXNE with DMAR), channels 2 and 7 code 5
-LPUART1's transmitter, 3 and 6 its receiver, channels 2 and 6 code 6 I2C1's transmitter, 3 and
-7 its receiver. A request is served at once, an item each time (channels by CCR.PL, then by
-number); reading or writing the peripheral's data register as the firmware would clears the
+(RXNE with SPI_CR2.RXDMAEN) and channel 3 code 1 its transmitter (TXE with TXDMAEN), channels 4
+and 7 code 4 USART2's transmitter (TXE with USART_CR3.DMAT), channels 5 and 6 code 4 its
+receiver (RXNE with DMAR), channels 2 and 7 code 5 LPUART1's transmitter, 3 and 6 its receiver,
+channels 2 and 6 code 6 I2C1's transmitter (TXIS with I2C_CR1.TXDMAEN), 3 and 7 its receiver
+(RXNE with RXDMAEN). A request is served at once, an item each time (channels by CCR.PL, then
+by number); reading or writing the peripheral's data register as the firmware would clears the
 request (a USART's TDR written: TXE clears until the shift register takes the byte, so the
 bytes go out at the line's pace). The bus time a transfer takes from the core is not modelled,
-nor are the peripherals the simulator does not model (TIM2's requests, SPI1 and I2C1's: their
-channels wait). Like the part's other peripherals it works only while its RCC clock is on
-(AHBENR DMAEN, bit 0; AHBRSTR resets it: sim.devices.stm32l0.Clocked), and not in Stop mode.
+nor are TIM2's requests (its channels wait). Like the part's other peripherals it works only
+while its RCC clock is on (AHBENR DMAEN, bit 0; AHBRSTR resets it: sim.devices.stm32l0.Clocked),
+and not in Stop mode.
 """
 
 from dataclasses import dataclass

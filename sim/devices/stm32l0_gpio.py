@@ -107,6 +107,13 @@ class Stm32l0Gpio(Clocked):
         self._warned = 0  # pins warned of as shorted
         self._syscfg = self.host.device(Stm32l0Syscfg.name)
         self._pwr = self.host.device(Stm32l0Pwr.name)
+        self._off = False  # in Stand-by: the pins high-impedance
+
+    def power_off(self) -> None:
+        """Stand-by mode: the pins go high-impedance (outputs and pulls off, RM0377), so only
+        what drives them from outside (--pin) gives them a level, until the wake-up's reset."""
+        self._off = True
+        self._update(False)
 
     keeps_events = True  # the --pin rows go on through a reset of the part
 
@@ -133,6 +140,8 @@ class Stm32l0Gpio(Clocked):
     def _levels(self) -> tuple[int, int]:
         """(pins at a level, those at 1) from the configuration and what drives the pins."""
         driven, outside = self.host.pin_drive(self.gpio_port)
+        if self._off:
+            return driven, driven & outside
         analog, output = _fields(self.moder, 3), _fields(self.moder, 1)
         # push-pull outputs, and open-drain ones pulling low: ODR decides
         forced = output & ~(self.otyper & self.odr)

@@ -41,9 +41,10 @@ I2C1 runs only while its clock is on (RCC APB1ENR bit 21, I2C1EN) and it is not 
 (APB1RSTR, the same bit): sim.devices.stm32l0.Clocked; its steps are timed as SPI1's
 (sim/devices/stm32l0_serial.py). Not modelled: the part as a target
 (OAR1/OAR2 read back; ADDR never sets), 10-bit addressing (CR2.ADD10: no target answers),
-DMA requests (CR1.TXDMAEN/RXDMAEN: listed as unmodelled), SMBus, PEC and timeouts (their
-registers read back), arbitration and bus errors, NOSTRETCH, and a target that holds the
-clock low. CR2.NACK (a target's) is ignored.
+SMBus, PEC and timeouts (their registers read back), arbitration and bus errors, NOSTRETCH, and
+a target that holds the clock low. CR2.NACK (a target's) is ignored. With CR1.TXDMAEN the DMA
+(sim/devices/stm32l0_dma.py) is asked for a byte whenever TXIS is set, and with RXDMAEN for
+each byte received (RXNE).
 """
 
 from sim.devices.stm32l0_serial import SerialController
@@ -135,6 +136,12 @@ class Stm32l0I2c1(SerialController):
                 self._byte_done(at)
             else:
                 self._stopped(at)
+
+    def dma_request(self, line: str) -> bool:
+        """The DMA request ``line`` ("tx": TXIS with CR1.TXDMAEN, "rx": RXNE with RXDMAEN)."""
+        if line == "tx":
+            return bool(self.cr1 & TXDMAEN and self.flags & TXIS)
+        return bool(self.cr1 & RXDMAEN and self.flags & RXNE)
 
     # --- the transfer --------------------------------------------------------------------------
     def _start(self, at: int) -> None:
@@ -284,8 +291,6 @@ class Stm32l0I2c1(SerialController):
                     self._bus.stop()
                 self._clear()
                 self.cr2 &= ~(START | STOP)  # (RM0377: both clear with PE)
-            if value & (TXDMAEN | RXDMAEN):
-                self.host.unmodelled(self, offset, size, value >> shift)
         elif word == CR2:
             self._write_cr2((self.cr2 & ~mask) | value, now)
         elif word == TXDR:

@@ -85,7 +85,7 @@ class Stm32l0Pwr(Clocked):
         for (letter, pin), (enable, name) in WAKEUP_PINS.items():
             if letter != port:
                 continue
-            high = bool(driven & outside >> pin & 1)  # undriven: the pull-down
+            high = bool((driven & outside) >> pin & 1)  # undriven: the pull-down
             if high and (letter, pin) not in self._high and self.ewup & enable:
                 self.wakeup_event(f"a rising edge of {name}")
             (self._high.add if high else self._high.discard)((letter, pin))

@@ -42,15 +42,17 @@ class SerialController(Clocked):
         self.host.exceptions.set_timer(self, at, self._event)
 
     def _event(self) -> None:
-        """A step's end: the steps due, the line, the next event."""
+        """A step's end: the steps due, the line, the next event, the DMA's requests."""
         self._advance()
         self._update_line()
         self._plan()
+        self.dma_service()
 
     def _after(self) -> None:
-        """After a register access: the line and the next event."""
+        """After a register access: the line, the next event, the DMA's requests."""
         self._update_line()
         self._plan()
+        self.dma_service()
 
     def settle(self) -> None:
         """Before an RCC change: the steps done by its store, and the time left of the one

@@ -24,9 +24,10 @@ SPI1 runs only while its clock is on (RCC APB2ENR bit 12, SPI1EN) and it is not 
 (APB2RSTR, the same bit): sim.devices.stm32l0.Clocked; its frames are timed as I2C1's steps
 (sim/devices/stm32l0_serial.py). Not modelled: the part as a slave
 (MSTR clear: nothing is sent), half-duplex and receive-only modes (BIDIMODE, RXONLY), CRC
-(CRCEN), the TI frame format (CR2.FRF), DMA requests (CR2.TXDMAEN, RXDMAEN), I2S (I2SCFGR.I2SMOD):
-each is listed as unmodelled when set; CRCPR, RXCRCR, TXCRCR, I2SCFGR and I2SPR read back (CRCPR
-from 7).
+(CRCEN), the TI frame format (CR2.FRF), I2S (I2SCFGR.I2SMOD): each is listed as unmodelled
+when set; CRCPR, RXCRCR, TXCRCR, I2SCFGR and I2SPR read back (CRCPR from 7). With CR2.TXDMAEN
+the DMA (sim/devices/stm32l0_dma.py) is asked for a frame whenever TXE is set, and with
+RXDMAEN for each frame received (RXNE), as each comes.
 """
 
 from sim.devices.stm32l0_serial import SerialController
@@ -44,7 +45,7 @@ RXDMAEN, TXDMAEN, SSOE, FRF, ERRIE, RXNEIE, TXEIE = 1, 2, 4, 1 << 4, 1 << 5, 1 <
 RXNE, TXE, MODF, OVR, BSY = 1, 2, 1 << 5, 1 << 6, 1 << 7
 _UNMODELLED_CR1 = (RXONLY, "RXONLY (receive only)"), (CRCEN, "CRCEN (CRC)"), (
     BIDIMODE, "BIDIMODE (half duplex)")
-_UNMODELLED_CR2 = (RXDMAEN, "RXDMAEN (DMA)"), (TXDMAEN, "TXDMAEN (DMA)"), (FRF, "FRF (TI mode)")
+_UNMODELLED_CR2 = ((FRF, "FRF (TI mode)"),)
 
 
 def _reverse(byte: int) -> int:
@@ -73,6 +74,7 @@ class Stm32l0Spi1(SerialController):
         self._due = 0  # the core cycle the frame being sent ends
         self._selected: dict[str, int] = {}  # the devices selected as it started (SpiBus)
         self._units_left = 0.0  # of it, while the clock is off (settle)
+        self._advancing = False  # in _advance (the DMA's accesses from there do not advance)
         self._modf_seen = False  # SR read with MODF set (a CR1 write then clears it)
         self._ovr_seen = False  # DR read with OVR set (an SR read then clears it)
         self.host.exceptions.set_timer(self, None, self._event)
@@ -94,9 +96,21 @@ class Stm32l0Spi1(SerialController):
 
     def _advance(self, until: int | None = None) -> None:
         """The frames that ended by cycle ``until`` (now), each at its own cycle."""
+        if self._advancing:
+            return
         now = self.host.exceptions.now if until is None else until
-        while self._shift is not None and self._due <= now and self._running():
-            self._frame_done(self._due)
+        self._advancing = True
+        try:
+            while self._shift is not None and self._due <= now and self._running():
+                self._frame_done(self._due)
+        finally:
+            self._advancing = False
+
+    def dma_request(self, line: str) -> bool:
+        """The DMA request ``line`` ("tx": TXE with CR2.TXDMAEN, "rx": RXNE with RXDMAEN)."""
+        if line == "tx":
+            return bool(self.cr2 & TXDMAEN and self.flags & TXE and self._running())
+        return bool(self.cr2 & RXDMAEN and self.flags & RXNE)
 
     # --- frames --------------------------------------------------------------------------------
     def _load(self, at: int) -> None:
@@ -126,6 +140,8 @@ class Stm32l0Spi1(SerialController):
             self.flags |= RXNE
         if self._tx is not None:
             self._load(at)
+        if self.cr2 & (TXDMAEN | RXDMAEN):  # the DMA, frame by frame
+            self.dma_service()
 
     def _nss(self) -> None:
         """SPI1's NSS output (SSM clear, SSOE set): low while SPE is set."""

@@ -33,6 +33,9 @@
  *            prints the bytes.
  *   timed    READ_BYTES read from register 0 (polled), nothing printed: the run's cycles
  *            time the transfer.
+ *   dma      as mem, both data phases by DMA (HAL_I2C_Mem_Write_DMA, HAL_I2C_Mem_Read_DMA):
+ *            the DATA_BYTES after the register from channel 2 (CSELR 6, TXDMAEN), then the
+ *            READ_BYTES into channel 3 (CSELR 6, RXDMAEN); prints "read: ...".
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -162,6 +165,41 @@ int main(void)
     if (I2C1(ISR) & BUSY)
         return 3;
     read_polled(ADDR, READ_REG, READ_BYTES);
+    print_rx(READ_BYTES);
+    return 0;
+#elif CASE_dma
+    static const uint8_t data[8] = {0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7, 0xB8};
+    REG(0x40021030u) |= 1u;                        /* RCC_AHBENR: DMAEN */
+    REG(0x400200A8u) = (6u << 4) | (6u << 8);      /* CSELR: channels 2, 3: I2C1 */
+    REG(0x40020024u) = 0x40005428u;                /* CPAR2: TXDR */
+    REG(0x40020028u) = (uint32_t)data;             /* CMAR2 */
+    REG(0x40020020u) = DATA_BYTES;                 /* CNDTR2 */
+    REG(0x4002001Cu) = (1u << 7) | (1u << 4) | 1u; /* CCR2: MINC, DIR, EN */
+    transfer(ADDR, 1, RELOAD, START);              /* the register, then TCR */
+    wait_set(TXIS, 1);
+    I2C1(TXDR) = 0x10u;
+    wait_set(TCR, 2);
+    I2C1(CR1) |= 1u << 14;                         /* TXDMAEN */
+    transfer(ADDR, DATA_BYTES, AUTOEND, 0);
+    wait_set(STOPF, 3);
+    I2C1(ICR) = STOPF;
+    I2C1(CR1) &= ~(1u << 14);
+    if (!(REG(0x40020000u) & (2u << 4)))           /* ISR: TCIF2 */
+        return 4;
+    REG(0x40020038u) = 0x40005424u;                /* CPAR3: RXDR */
+    REG(0x4002003Cu) = (uint32_t)rx;               /* CMAR3 */
+    REG(0x40020034u) = READ_BYTES;                 /* CNDTR3 */
+    REG(0x40020030u) = (1u << 7) | 1u;             /* CCR3: MINC, EN */
+    transfer(ADDR, 1, 0, START);
+    wait_set(TXIS, 5);
+    I2C1(TXDR) = READ_REG;
+    wait_set(TC, 6);
+    I2C1(CR1) |= 1u << 15;                         /* RXDMAEN */
+    transfer(ADDR, READ_BYTES, AUTOEND, START | RD_WRN);
+    wait_set(STOPF, 7);
+    I2C1(ICR) = STOPF;
+    if (!(REG(0x40020000u) & (2u << 8)))           /* ISR: TCIF3 */
+        return 8;
     print_rx(READ_BYTES);
     return 0;
 #elif CASE_probe

@@ -10,11 +10,18 @@
  *              the second boot finds thread mode, MSP, no exception active, and exits 0.
  *   watchdog   the IWDG started (40 ms) and never refreshed: the second boot finds
  *              RCC_CSR.IWDGRSTF (and PINRSTF), clears the flags with RMVF, exits 0.
- *   standby    the RTC's wake-up timer every second (WUTIE, no EXTI, no NVIC), then Stand-by;
+ *   standby    the RTC's wake-up timer every second (WUTIE, no EXTI, no NVIC), then Stand-by
+ *              (with LED: PB3 an output, lit as it goes);
  *              each boot after prints SBF, WUF and the .noinit word (0: lost), clears WUF
  *              and SBF, counts itself in BKP0R and sleeps again; exits at WAKEUPS wake-ups.
- *   pin        Stand-by with WKUP1 (PA0) enabled, nothing else: a --pin rising edge on PA0
- *              wakes the part; the second boot prints the flags and exits 0.
+ *   pin        Stand-by with WKUP1 (PA0) enabled (with WKUP2: WKUP2, PC13), nothing else: a
+ *              --pin rising edge on that pin wakes the part; the second boot prints the flags
+ *              and exits 0.
+ *   thread     thread mode on a stack of its own (PSP, in thread_stack[]) digs into it, then
+ *              resets the part; the second boot exits 0.
+ *   sleeps     the IWDG (40 ms) started, then the core asleep for good as SLEEP says: 0 WFI,
+ *              1 WFE, 2 Stop mode, 3 sleep-on-exit (after a PendSV), 4 Stand-by: the
+ *              watchdog resets the part there; the second boot prints how it woke and exits.
  *   pinhigh    WKUP1 enabled (no Stand-by): prints WUF, set when PA0 was already high.
  *   forever    Stand-by with no wake-up source: nothing ever wakes the part.
  *   noie       Stand-by with the RTC's wake-up timer counting but its interrupt (WUTIE) off:
@@ -27,6 +34,7 @@
 
 #define RCC_CSR REG(0x40021050u)
 #define RCC_APB1ENR REG(0x40021038u)
+#define RCC_IOPENR REG(0x4002102Cu)
 #define PWR_CR REG(0x40007000u)
 #define PWR_CSR REG(0x40007004u)
 #define RTC_CR REG(0x40002808u)
@@ -123,6 +131,28 @@ __attribute__((unused, noreturn)) static void standby(void)
 void HardFault_Handler(void) { system_reset(); }
 #endif
 
+#if CASE_sleeps
+void PendSV_Handler(void) {} /* its return: sleep on exit */
+#endif
+
+#if CASE_thread
+uint32_t thread_stack[128];
+static volatile uint32_t sink;
+
+static int __attribute__((noinline)) dig(int n)
+{
+    volatile uint32_t pad[8];
+    pad[n & 7] = (uint32_t)n;
+    return n ? dig(n - 1) + (int)pad[n & 7] : 0;
+}
+
+__attribute__((noreturn, noinline)) static void thread(void)
+{
+    sink = (uint32_t)dig(6);
+    system_reset();
+}
+#endif
+
 int main(void)
 {
 #if CASE_software
@@ -144,6 +174,13 @@ int main(void)
     __asm__ volatile("mrs %0, msp" : "=r"(msp));
     __asm__ volatile("mov %0, sp" : "=r"(sp));
     return ipsr != 0u ? 1 : control != 0u ? 2 : msp != sp ? 3 : SCB_ICSR & 0x1FFu ? 4 : 0;
+#elif CASE_thread
+    if (boot_count() > 1)
+        return 0;
+    uint32_t top = (uint32_t)&thread_stack[128];
+    __asm__ volatile("msr psp, %0\n movs r1, #2\n msr control, r1\n isb\n" ::"r"(top)
+                     : "r1", "memory");
+    thread();
 #elif CASE_watchdog
     uint32_t csr = RCC_CSR;
     if (csr & (1u << 29)) {
@@ -162,6 +199,39 @@ int main(void)
     IWDG_KR = 0xAAAAu; /* reload: RLR counts from now */
     for (;;)
         ;
+#elif CASE_sleeps
+    uint32_t csr = RCC_CSR;
+    if (csr & (1u << 29)) {
+        RCC_APB1ENR |= 1u << 28;
+        print_num("watchdog reset, SBF ", PWR_CSR >> 1 & 1u);
+        sh_write0("\n");
+        return 0;
+    }
+    IWDG_KR = 0xCCCCu;
+    IWDG_KR = 0x5555u;
+    IWDG_RLR = 369u;
+    while (IWDG_SR != 0u)
+        ;
+    IWDG_KR = 0xAAAAu;
+#if SLEEP == 1
+    for (;;)
+        __asm__ volatile("wfe" ::: "memory");
+#elif SLEEP == 2 || SLEEP == 4
+    RCC_APB1ENR |= 1u << 28;
+    if (SLEEP == 4)
+        PWR_CR |= PDDS | CWUF;
+    SCB_SCR |= SLEEPDEEP;
+    for (;;)
+        __asm__ volatile("wfi" ::: "memory");
+#elif SLEEP == 3
+    SCB_SCR |= 1u << 1;            /* SLEEPONEXIT */
+    SCB_ICSR = PENDSVSET;          /* its return: asleep for good */
+    for (;;)
+        ;
+#else
+    for (;;)
+        __asm__ volatile("wfi" ::: "memory");
+#endif
 #else /* Stand-by */
     uint32_t n = 0;
     RCC_APB1ENR |= 1u << 28; /* PWREN */
@@ -184,6 +254,11 @@ int main(void)
     magic = MAGIC; /* lost in Stand-by */
     if (n == 0)
         rtc_wakeup_every_second();
+#ifdef LED
+    RCC_IOPENR |= 1u << 1;                            /* GPIOB */
+    REG(0x50000400u) = (REG(0x50000400u) & ~(3u << 6)) | (1u << 6); /* PB3: output */
+    REG(0x50000418u) = 1u << 3;                       /* lit as it goes to sleep */
+#endif
     /* the RTC's flag and WUF, as HAL_RTCEx_WakeUpTimerIRQHandler and the HAL's example do;
      * the wuf case leaves WUF set on its second boot */
     RTC_WPR = 0xCAu;
@@ -204,7 +279,11 @@ int main(void)
 #elif CASE_pin
     if (n)
         return 0;
+#ifdef WKUP2
+    PWR_CSR |= 1u << 9; /* EWUP2 */
+#else
     PWR_CSR |= EWUP1;
+#endif
     PWR_CR |= CWUF;
     standby();
 #elif CASE_forever

@@ -24,6 +24,9 @@
  *            PPRE2_BITS (0: / 1; 7: / 16): the rest of the frame at the new rate.
  *   timed    FRAMES frames sent back to back (TXE served at once), BSY waited for: the run's
  *            cycles time them.
+ *   dma      the irq case's burst by DMA, as HAL_SPI_TransmitReceive_DMA does it: channel 2
+ *            (CSELR 1) receives, channel 3 transmits, RXDMAEN then TXDMAEN; the receive
+ *            channel's transfer-complete interrupt (IRQ 10) ends it; prints "dma ..".
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -97,6 +100,12 @@ static uint8_t reg_read(uint8_t reg)
     txrx(tx, rx, 2);
     cs(0);
     return rx[1];
+}
+
+void IRQ10_Handler(void) /* DMA1_Channel2_3: the receive channel done */
+{
+    REG(0x40020004u) = 1u << 4; /* IFCR: CGIF2 */
+    rx_n = 7;
 }
 
 void IRQ25_Handler(void) /* SPI1 */
@@ -200,6 +209,37 @@ int main(void)
         ;
     cs(0);
     sh_write0("irq");
+    for (int i = 1; i < 7; i++) {
+        sh_write0(" ");
+        hex(rxb[i], 2);
+    }
+    sh_write0("\n");
+    return 0;
+#elif CASE_dma
+    static const uint8_t cmd[7] = {0xC0u | 0x28u, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 7; i++)
+        txb[i] = cmd[i];
+    REG(0x40021030u) |= 1u;                     /* RCC_AHBENR: DMAEN */
+    REG(0x400200A8u) = (1u << 4) | (1u << 8);   /* CSELR: channels 2 and 3, SPI1 */
+    REG(0x40020024u) = 0x4001300Cu;              /* CPAR2: DR */
+    REG(0x40020028u) = (uint32_t)rxb;           /* CMAR2 */
+    REG(0x40020020u) = 7;                       /* CNDTR2 */
+    REG(0x4002001Cu) = (1u << 7) | (1u << 1) | 1u; /* CCR2: MINC, TCIE, EN */
+    REG(0x40020038u) = 0x4001300Cu;              /* CPAR3 */
+    REG(0x4002003Cu) = (uint32_t)txb;           /* CMAR3 */
+    REG(0x40020034u) = 7;                       /* CNDTR3 */
+    REG(0x40020030u) = (1u << 7) | (1u << 4) | 1u; /* CCR3: MINC, DIR, EN */
+    NVIC_ISER = 1u << 10;
+    SPI1(CR1) = MSTR | BR_4MHZ | SSM | SSI | SPE;
+    cs(1);
+    SPI1(CR2) = 1u;                             /* RXDMAEN */
+    SPI1(CR2) |= 2u;                            /* TXDMAEN */
+    while (!rx_n)
+        __asm volatile("wfi");
+    while (SPI1(SR) & BSY)
+        ;
+    cs(0);
+    sh_write0("dma");
     for (int i = 1; i < 7; i++) {
         sh_write0(" ");
         hex(rxb[i], 2);
