@@ -20,6 +20,8 @@
  * -D STANDBY_MODE it sleeps in Stand-by (PWR_CR.PDDS too), the part's deepest mode: each
  * wake-up is a reset, so every second the node boots again, sets its clock, serial port and ADC
  * up again, measures once and goes back (no LED, no button: the pins are off in Stand-by).
+ * Built with -D DMA_TX (the default sleep) each line goes out by DMA while the core sleeps,
+ * instead of the core waiting for each byte.
  *
  * In the simulator VDDA is 3.0 V and the die at 30 degrees C (the conditions of the part's
  * factory calibration; docs/simulator.md, Devices), so every line reads 3000 mV and 30 C.
@@ -116,12 +118,63 @@ static void usart2_init(void)
         ;
 }
 
+#ifdef DMA_TX
+/* HAL_UART_Transmit_DMA's registers: DMA1 channel 4 (CSELR 4: USART2_TX) feeds TDR while the
+ * core sleeps; put() only fills a line, whose end starts its transfer (two lines: the next
+ * fills while the last goes out). */
+#define RCC_AHBENR REG(0x40021030u)
+#define USART2_CR3 REG(0x40004408u)
+#define DMA_IFCR REG(0x40020004u)
+#define DMA_CCR4 REG(0x40020044u)
+#define DMA_CNDTR4 REG(0x40020048u)
+#define DMA_CPAR4 REG(0x4002004Cu)
+#define DMA_CMAR4 REG(0x40020050u)
+#define DMA_CSELR REG(0x400200A8u)
+
+static char lines[2][48];
+static unsigned line_len, line_buf;
+static volatile int sending;
+
+static void dma_init(void)
+{
+    RCC_AHBENR |= 1u;                 /* DMAEN */
+    DMA_CSELR = 4u << 12;             /* channel 4: USART2_TX */
+    DMA_CPAR4 = 0x40004428u;          /* USART2_TDR */
+    USART2_CR3 |= 1u << 7;            /* DMAT */
+    NVIC_ISER = 1u << 11;             /* DMA1_Channel4_5_6_7 */
+}
+
+void IRQ11_Handler(void) /* HAL_DMA_IRQHandler: the line is out of memory */
+{
+    DMA_IFCR = 1u << 12;              /* CGIF4 */
+    sending = 0;
+}
+
+static void put(char c)
+{
+    char *line = lines[line_buf];
+    if (line_len < sizeof lines[0])
+        line[line_len++] = c;
+    if (c != '\n')
+        return;
+    while (sending)                   /* the line before still going out */
+        __asm__ volatile("wfi" ::: "memory");
+    DMA_CCR4 = 0;
+    DMA_CMAR4 = (uint32_t)line;
+    DMA_CNDTR4 = line_len;
+    sending = 1;
+    DMA_CCR4 = (1u << 7) | (1u << 4) | (1u << 1) | 1u; /* MINC, DIR, TCIE, EN */
+    line_buf ^= 1u;
+    line_len = 0;
+}
+#else
 static void put(char c)
 {
     while (!(USART2_ISR & (1u << 7))) /* TXE */
         ;
     USART2_TDR = (uint8_t)c;
 }
+#endif
 
 static void puts_(const char *s)
 {
@@ -298,6 +351,9 @@ int main(void)
 {
     clock_init();
     usart2_init();
+#ifdef DMA_TX
+    dma_init();
+#endif
     rtc_init();
     adc_init();
     gpio_init();
