@@ -393,6 +393,8 @@ class Simulator:
         # where each device is mapped (address, size, device): what a bus master reaches
         self._windows = [(start, size, dev) for dev in self.devices
                          for start, size in devices.windows(dev, self.devices)]
+        self._bus_master = False  # a device access is another bus master's (the DMA's)
+        self._bus_refused = False  # and the device refused it (a bus error)
         for dev in self.devices:
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
                 self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
@@ -571,17 +573,30 @@ class Simulator:
         if self._readable(address, size):
             return int.from_bytes(self._host_read(address, size), "little")
         found = self._bus_device(address, size)
-        return None if found is None else found[0].read(found[1], size)
+        if found is None:
+            return None
+        self._bus_master, self._bus_refused = True, False
+        try:
+            value = found[0].read(found[1], size)
+        finally:
+            self._bus_master = False
+        return None if self._bus_refused else value
 
     def bus_write(self, address: int, size: int, value: int) -> bool:
         if self._in_sram(address, size):
             self._host_write(address, value.to_bytes(size, "little"))
+            # code there translated before runs the new bytes (as after a core's store)
+            self.uc.ctl_remove_cache(address, address + size)
             return True
         found = self._bus_device(address, size)
         if found is None:
             return False
-        found[0].write(found[1], size, value)
-        return True
+        self._bus_master, self._bus_refused = True, False
+        try:
+            found[0].write(found[1], size, value)
+        finally:
+            self._bus_master = False
+        return not self._bus_refused
 
     def console_write(self, data: bytes) -> None:
         self._sh.console.add(data)
@@ -598,6 +613,9 @@ class Simulator:
 
     def bus_fault(self, device: devices.Device, offset: int, size: int, value: int | None,
                   why: str) -> None:
+        if self._bus_master:  # another master's access (the DMA's): its bus error, not the core's
+            self._bus_refused = True
+            return
         verb = "read" if value is None else "write"
         address = device.base + offset
         if self._device_pc is not None:
@@ -618,9 +636,9 @@ class Simulator:
         key = (f"{device.name}+0x{offset:03x} (0x{device.base + offset:08x}) {verb}"
                + (f", {why}" if why else ""))
         self._unmodelled[key] = self._unmodelled.get(key, 0) + 1
-        if value is None:
+        if value is None and not self._bus_master:
             self._polled = (key, self._counter.instructions)
-        if self.options.strict_peripherals:
+        if self.options.strict_peripherals and not self._bus_master:
             pc = self._device_pc if self._device_pc is not None else self._regs.read(
                 R.UC_ARM_REG_PC)
             what = f"while {why}" if why else "which the simulator does not model"

@@ -104,3 +104,36 @@ def test_the_low_power_example_sends_by_dma(cli, tmp_path):
     assert report["cycles"] == 33_918 and round(report["time_ms"], 3) == 1.075
     assert report["exceptions"]["taken"] == {"IRQ2": 9, "IRQ11": 10}
     assert round(report["pins"]["PB3"]["high_ms"], 3) == 0.911
+
+
+@pytest.mark.parametrize("case, out", [
+    ("reenable", "cndtr 0 again 0"),  # a count run out moves nothing more
+    ("teie", "errors 1"),  # the transfer error's interrupt
+    ("ahbrst", "isr 0 entries 1"),  # a reset by the RCC drops the flags and the line
+    ("code", "before 1 after 2"),  # code in SRAM rewritten by the DMA runs anew
+    ("factory", "teif 1"),  # read-only system memory: the DMA's error, not the core's
+    ("align", "word 5"),  # an address aligned down to its item's size
+])
+def test_the_channel_as_rm0377_says(firmware, cli, case, out):
+    res = cli("run", dma(firmware, case), "--max-instructions", "1000000")
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == out + "\n"
+
+
+def test_cndtr_reads_what_is_left_after_the_channel_is_disabled(firmware, cli, tmp_path):
+    """10 bytes asked for, 3 come: disabled, the channel's CNDTR says 7 were not received (the
+    way a driver counts a short reception)."""
+    data = tmp_path / "in.txt"
+    data.write_bytes(b"abc")
+    res = cli("run", dma(firmware, "partial"), "--input", data)
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "left 7\n"
+
+
+def test_a_request_that_never_drops_is_paced_in_device_time(firmware, cli):
+    """A transmit channel pointed at an SRAM word: TXE never clears, so the request stays up;
+    the DMA serves it at an item every 4 cycles as the core runs, not all at once."""
+    res = cli("run", dma(firmware, "runaway"), "--max-instructions", "1000000")
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "moved 1000\n"
+    assert res.report["cycles"] > 4 * (1000 - 4)

@@ -437,6 +437,8 @@ class Clocked(Device):
         if self._rcc is not None:
             self._rcc.gated[self.name] = self
         self._clocked: bool | None = None  # known since the RCC's last change of its bits
+        self._dma: Device | None = None  # the part's DMA (dma_service), once looked up
+        self._dma_known = False
 
     def _bits(self) -> tuple[bool, bool]:
         """(enabled, held in reset) by the RCC."""
@@ -478,10 +480,13 @@ class Clocked(Device):
 
     def dma_service(self) -> None:
         """A DMA request of this peripheral may be up: the DMA serves it now, if a channel of
-        it is set up to (sim/devices/stm32l0_dma.py; the peripheral's ``dma_request``)."""
-        service = getattr(self.host.device("stm32l0_dma"), "service", None)
-        if service is not None:
-            service()
+        it is on (sim/devices/stm32l0_dma.py; the peripheral's ``dma_request``). Costs a
+        look at the DMA's channels when none is."""
+        if not self._dma_known:
+            self._dma, self._dma_known = self.host.device("stm32l0_dma"), True
+        dma = self._dma
+        if dma is not None and dma.active:  # type: ignore[attr-defined]
+            dma.service()  # type: ignore[attr-defined]
 
     def rcc_changed(self) -> None:
         """The RCC changed its bits: back to the reset state while held in reset."""

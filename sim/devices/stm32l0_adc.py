@@ -138,7 +138,7 @@ class Stm32l0Adc(Clocked):
 
     def dma_request(self, line: str) -> bool:
         """The DMA request (an end of conversion with CFGR1.DMAEN) is up."""
-        return bool(self.cfgr1 & DMAEN and self.isr & EOC)
+        return bool(self.cfgr1 & DMAEN and self.isr & EOC and self.clocked())
 
     def settle(self) -> None:
         """Before an RCC change: what the conversion (or calibration) under way has left, in

@@ -8,16 +8,19 @@ ISR 0x00 (GIF, TCIF, HTIF, TEIF per channel, 4 bits each), IFCR 0x04 (write 1 to
 CGIF clears all four), CSELR 0xA8 (4 bits a channel: which peripheral's request it serves).
 
 A channel, enabled (CCR.EN), moves CNDTR data items between the peripheral address (CPAR) and
-the memory address (CMAR), each read at its own size (PSIZE, MSIZE: 8, 16 or 32 bits) and
-written at the other's (a narrower value zero-extended, a wider one's low bits taken), in the
-direction CCR.DIR gives (0: from the peripheral), the addresses stepping by their size with
-PINC and MINC. CPAR, CMAR and CNDTR take writes only while the channel is off (ignored and
-listed while it is on), as do CCR's settings but its interrupt enables and EN; CNDTR counts
-down as items move. HTIF sets when half the items have moved, TCIF when all have; then, with
-CIRC, the channel starts again from CPAR, CMAR and the CNDTR it was given, or else it stays on
-with CNDTR 0 until the firmware clears EN. A transfer to or from an address no memory or
-peripheral answers (a write to flash, the core's private peripherals, an unmapped address, an
-item not aligned to its size) sets TEIF and clears EN. The interrupt lines are levels:
+the memory address (CMAR), each read at its own size (PSIZE, MSIZE: 8, 16 or 32 bits; the
+reserved 11 as 32) and written at the other's (a narrower value zero-extended, a wider one's
+low bits taken), in the direction CCR.DIR gives (0: from the peripheral), the addresses
+aligned down to their size (the chip ignores the low bits) and stepping by it with PINC and
+MINC. CPAR, CMAR and CNDTR take writes only while the channel is off (ignored and listed while
+it is on), as do CCR's settings but its interrupt enables and EN. Enabling starts from CPAR and
+CMAR with the count CNDTR holds, which counts down as items move (and stays where it is when EN
+is cleared: a channel whose count ran out moves nothing more until it is written). HTIF sets
+when half the count written has moved, TCIF when all of it has; then, with CIRC (not with
+MEM2MEM, which RM0377 forbids with it), the channel starts again from CPAR, CMAR and the count
+written. A transfer to or from an address no memory or peripheral answers (a write to flash or
+to read-only system memory, the core's private peripherals, an unmapped address) sets TEIF and
+clears EN. The interrupt lines are levels:
 channel 1 IRQ 9, channels 2-3 IRQ 10, channels 4-7 IRQ 11, each high while a channel's flag is
 set with its enable (TCIE, HTIE, TEIE).
 
@@ -29,13 +32,16 @@ otherwise the peripheral request CSELR selects (RM0377's mapping for this part):
 and 7 code 4 USART2's transmitter (TXE with USART_CR3.DMAT), channels 5 and 6 code 4 its
 receiver (RXNE with DMAR), channels 2 and 7 code 5 LPUART1's transmitter, 3 and 6 its receiver,
 channels 2 and 6 code 6 I2C1's transmitter (TXIS with I2C_CR1.TXDMAEN), 3 and 7 its receiver
-(RXNE with RXDMAEN). A request is served at once, an item each time (channels by CCR.PL, then
-by number); reading or writing the peripheral's data register as the firmware would clears the
-request (a USART's TDR written: TXE clears until the shift register takes the byte, so the
-bytes go out at the line's pace). The bus time a transfer takes from the core is not modelled,
-nor are TIM2's requests (its channels wait). Like the part's other peripherals it works only
-while its RCC clock is on (AHBENR DMAEN, bit 0; AHBRSTR resets it: sim.devices.stm32l0.Clocked),
-and not in Stop mode.
+(RXNE with RXDMAEN). A request is served at once, an item each time (channels by CCR.PL, then by
+number); reading or writing the peripheral's data register as the firmware would clears the
+request (a USART's TDR written: TXE clears until the shift register takes the byte, so the bytes
+go out at the line's pace). A request still up after BURST items in a row (a channel pointed at
+another register than its peripheral's data: nothing clears it) is served on at an item every
+MEM2MEM_CYCLES, as time passes. The bus time a transfer takes from the core is not modelled, nor
+are TIM2's requests (its channels wait). Like the part's other peripherals it works only while
+its RCC clock is on (AHBENR DMAEN, bit 0; AHBRSTR resets it, its interrupt lines with it:
+sim.devices.stm32l0.Clocked), and not in Stop mode: a memory-to-memory copy whose clock stops
+starts its items again when the clock is back.
 """
 
 from dataclasses import dataclass
@@ -65,20 +71,22 @@ REQUESTS = {
     (2, 6): ("stm32l0_i2c1", "tx"), (6, 6): ("stm32l0_i2c1", "tx"),
     (3, 6): ("stm32l0_i2c1", "rx"), (7, 6): ("stm32l0_i2c1", "rx"),
 }
-_ROUNDS = 1 << 16  # transfers one service may make (a peripheral that never stops asking)
+BURST = 4  # items a request may take at once before it is paced (service)
+SIZES = (1, 2, 4, 4)  # bytes an item: PSIZE, MSIZE 8, 16, 32 bits (11, reserved: as 32)
 
 
 @dataclass
 class _Channel:
     number: int
     ccr: int = 0
-    cndtr: int = 0  # as written: the count a circular channel starts again from
+    cndtr: int = 0  # items still to move (what CNDTR reads)
+    initial: int = 0  # the count written: a circular channel's again, the half its HTIF
     cpar: int = 0
     cmar: int = 0
-    left: int = 0  # items still to move
     paddr: int = 0  # the addresses the next item moves between
     maddr: int = 0
     flags: int = 0  # TCIF, HTIF, TEIF (GIF is their or)
+    burst: int = 0  # items moved in this service without its request dropping
 
 
 class Stm32l0Dma(Clocked):
@@ -88,12 +96,31 @@ class Stm32l0Dma(Clocked):
     def reset(self) -> None:
         super().reset()
         self.channels = [_Channel(n) for n in range(1, CHANNELS + 1)]
+        self.active = False
         self.cselr = 0
         self._serving = False
         self._again = False
         for owner in getattr(self, "_timers", ()):  # (a reset by AHBRSTR: none goes on)
             self.host.exceptions.set_timer(owner, None, lambda: None)
-        self._timers = [object() for _ in self.channels]  # owners of the MEM2MEM events
+        # owners of the MEM2MEM events, one a channel, and of the paced requests' event
+        self._timers = [object() for _ in self.channels]
+        self._pace = object()
+        self._timers.append(self._pace)
+
+    def _enabled(self) -> None:
+        """``active``: a channel is on, so peripherals' requests may be served (an attribute:
+        a peripheral asks at each of its register accesses)."""
+        self.active = any(ch.ccr & EN for ch in self.channels)
+
+    def restart(self) -> None:
+        """After an RCC change (its clock, its reset): the lines as the flags are now, a
+        memory-to-memory copy cut short by the clock planned again, requests served."""
+        self._update_lines()
+        if self.clocked():
+            for ch in self.channels:
+                if ch.ccr & EN and ch.ccr & MEM2MEM and ch.cndtr:
+                    self._start_mem2mem(ch)
+            self.service()
 
     # --- transfers ------------------------------------------------------------------------------
     def _request(self, ch: _Channel) -> tuple[str, str] | None:
@@ -101,78 +128,114 @@ class Stm32l0Dma(Clocked):
 
     def service(self) -> None:
         """Serve the peripheral requests that are up, an item at a time, the channels by
-        priority (a peripheral calls this when its request may have risen)."""
+        priority (a peripheral calls this when its request may have risen). A request still
+        up after BURST items in a row (a channel pointed at the wrong register: nothing
+        clears it) is served on at an item every MEM2MEM_CYCLES, as time passes (_pace)."""
         if self._serving:  # (a transfer's own register access asked again)
             self._again = True
             return
-        if not self.clocked():
+        if not self.clocked() or not self.active:
             return
         self._serving = True
         try:
-            for _ in range(_ROUNDS):
+            while True:
                 self._again = False
                 if not self._serve_one() and not self._again:
                     break
         finally:
             self._serving = False
 
+    def _by_priority(self) -> list[_Channel]:
+        return sorted(self.channels, key=lambda c: (-(c.ccr >> 12 & 3), c.number))
+
+    def _asking(self, ch: _Channel) -> bool:
+        """The channel is on, has items left and its peripheral's request is up."""
+        if not ch.ccr & EN or ch.ccr & MEM2MEM or not ch.cndtr:
+            return False
+        request = self._request(ch)
+        if request is None:
+            return False
+        asking = getattr(self.host.device(request[0]), "dma_request", None)
+        return asking is not None and bool(asking(request[1]))
+
     def _serve_one(self) -> bool:
-        for ch in sorted(self.channels, key=lambda c: (-(c.ccr >> 12 & 3), c.number)):
-            if not ch.ccr & EN or ch.ccr & MEM2MEM or not ch.left:
+        paced = False
+        for ch in self._by_priority():
+            if not self._asking(ch):
+                ch.burst = 0
                 continue
-            request = self._request(ch)
-            if request is None:
+            if ch.burst >= BURST:  # still up: served as time passes
+                paced = True
                 continue
-            device = self.host.device(request[0])
-            asking = getattr(device, "dma_request", None)
-            if asking is not None and asking(request[1]):
-                self._move(ch)
-                return True
+            ch.burst += 1
+            self._move(ch)
+            return True
+        if paced and not self.host.exceptions.has_timer(self._pace):
+            self.host.exceptions.set_timer(
+                self._pace, self.host.exceptions.now + MEM2MEM_CYCLES, self._paced)
         return False
 
+    def _paced(self) -> None:
+        """An item for the highest-priority request that stayed up, then the others."""
+        if not self.clocked():
+            return
+        for ch in self._by_priority():
+            if ch.burst >= BURST and self._asking(ch):
+                self._serving = True
+                try:
+                    self._move(ch)
+                finally:
+                    self._serving = False
+                break
+        self.service()
+
     def _move(self, ch: _Channel) -> None:
-        """One item, then the flags."""
-        psize, msize = 1 << (ch.ccr >> 8 & 3), 1 << (ch.ccr >> 10 & 3)
+        """One item, then the flags. An address is aligned down to its item's size (the chip
+        ignores the low bits)."""
+        psize, msize = SIZES[ch.ccr >> 8 & 3], SIZES[ch.ccr >> 10 & 3]
         if ch.ccr & DIR:  # memory to peripheral
             source, ssize, dest, dsize = ch.maddr, msize, ch.paddr, psize
         else:
             source, ssize, dest, dsize = ch.paddr, psize, ch.maddr, msize
-        value = None if source % ssize or dest % dsize else self.host.bus_read(source, ssize)
-        if value is None or not self.host.bus_write(dest, dsize, value & ((1 << 8 * dsize) - 1)):
+        value = self.host.bus_read(source & -ssize, ssize)
+        if value is None or not self.host.bus_write(dest & -dsize, dsize,
+                                                    value & ((1 << 8 * dsize) - 1)):
             ch.flags |= TEIF
             ch.ccr &= ~EN
+            self._enabled()
             self._update_lines()
             return
         if ch.ccr & PINC:
             ch.paddr = (ch.paddr + psize) & 0xFFFF_FFFF
         if ch.ccr & MINC:
             ch.maddr = (ch.maddr + msize) & 0xFFFF_FFFF
-        ch.left -= 1
+        ch.cndtr -= 1
         self._count_flags(ch)
 
     def _count_flags(self, ch: _Channel) -> None:
-        done = ch.cndtr - ch.left
-        if 2 * done >= ch.cndtr and 2 * (done - 1) < ch.cndtr:
+        done = ch.initial - ch.cndtr
+        if 2 * done >= ch.initial > 2 * (done - 1):
             ch.flags |= HTIF
-        if not ch.left:
+        if not ch.cndtr:
             ch.flags |= TCIF
-            if ch.ccr & CIRC:
+            if ch.ccr & CIRC and not ch.ccr & MEM2MEM:  # (RM0377 forbids the pair)
+                ch.cndtr = ch.initial
                 self._load(ch)
         self._update_lines()
 
     def _load(self, ch: _Channel) -> None:
-        ch.left, ch.paddr, ch.maddr = ch.cndtr, ch.cpar, ch.cmar
+        ch.paddr, ch.maddr = ch.cpar, ch.cmar
 
     def _start_mem2mem(self, ch: _Channel) -> None:
         owner = self._timers[ch.number - 1]
-        at = self.host.exceptions.now + MEM2MEM_CYCLES * ch.left if ch.left else None
+        at = self.host.exceptions.now + MEM2MEM_CYCLES * ch.cndtr if ch.cndtr else None
         self.host.exceptions.set_timer(owner, at, lambda: self._finish_mem2mem(ch))
 
     def _finish_mem2mem(self, ch: _Channel) -> None:
-        while ch.ccr & EN and ch.left and self.clocked():
+        if not self.clocked():  # (planned again when the clock is back: restart)
+            return
+        while ch.ccr & EN and ch.cndtr and ch.ccr & MEM2MEM:
             self._move(ch)
-            if ch.ccr & CIRC:  # (RM0377: not with MEM2MEM; here the first round only)
-                break
 
     # --- the interrupt lines ---------------------------------------------------------------------
     def _update_lines(self) -> None:
@@ -208,8 +271,7 @@ class Stm32l0Dma(Clocked):
         if found is None:
             return 0
         ch, reg = found
-        return {CCR: ch.ccr, CNDTR: ch.left if ch.ccr & EN else ch.cndtr, CPAR: ch.cpar,
-                CMAR: ch.cmar}[reg]
+        return {CCR: ch.ccr, CNDTR: ch.cndtr, CPAR: ch.cpar, CMAR: ch.cmar}[reg]
 
     def read_clocked(self, offset: int, size: int) -> int:
         word = offset & ~3
@@ -243,7 +305,7 @@ class Stm32l0Dma(Clocked):
                                  f"ignored: channel {ch.number} is enabled (CCR.EN)")
             return
         if reg == CNDTR:
-            ch.cndtr = new & 0xFFFF
+            ch.cndtr = ch.initial = new & 0xFFFF
         elif reg == CPAR:
             ch.cpar = new
         else:
@@ -257,7 +319,8 @@ class Stm32l0Dma(Clocked):
             new = (new & (EN | _IE)) | (ch.ccr & ~(EN | _IE))
         started = new & EN and not ch.ccr & EN
         ch.ccr = new
-        if started:
+        self._enabled()
+        if started:  # the addresses from CPAR and CMAR, the count from what CNDTR holds
             self._load(ch)
             if ch.ccr & MEM2MEM:
                 self._start_mem2mem(ch)

@@ -139,6 +139,8 @@ class Stm32l0I2c1(SerialController):
 
     def dma_request(self, line: str) -> bool:
         """The DMA request ``line`` ("tx": TXIS with CR1.TXDMAEN, "rx": RXNE with RXDMAEN)."""
+        if not self.clocked():
+            return False
         if line == "tx":
             return bool(self.cr1 & TXDMAEN and self.flags & TXIS)
         return bool(self.cr1 & RXDMAEN and self.flags & RXNE)

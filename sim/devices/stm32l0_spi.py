@@ -110,7 +110,7 @@ class Stm32l0Spi1(SerialController):
         """The DMA request ``line`` ("tx": TXE with CR2.TXDMAEN, "rx": RXNE with RXDMAEN)."""
         if line == "tx":
             return bool(self.cr2 & TXDMAEN and self.flags & TXE and self._running())
-        return bool(self.cr2 & RXDMAEN and self.flags & RXNE)
+        return bool(self.cr2 & RXDMAEN and self.flags & RXNE and self.clocked())
 
     # --- frames --------------------------------------------------------------------------------
     def _load(self, at: int) -> None:

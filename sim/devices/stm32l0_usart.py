@@ -127,9 +127,11 @@ class _Usart(Clocked):
 
     def dma_request(self, line: str) -> bool:
         """The DMA request ``line`` ("tx": TXE with CR3.DMAT, "rx": RXNE with DMAR) is up."""
+        if not self.clocked():
+            return False
         if line == "tx":
             return bool(self._regs[CR3] & DMAT and self.cr1 & (UE | TE) == UE | TE
-                        and self.clocked() and self._isr() & TXE)
+                        and self._isr() & TXE)
         return bool(self._regs[CR3] & DMAR and self._rx is not None)
 
     def _interrupt_rx(self) -> bool:

@@ -14,6 +14,19 @@
  *   error     a memory-to-memory copy to an address nothing answers: TEIF, EN cleared.
  *   locked    CNDTR written while the channel is on: ignored (listed); exit 0 if it still
  *             reads what it was.
+ *   reenable  a copy done, EN cleared: CNDTR reads 0; enabled again unprogrammed: nothing
+ *             moves (TCIF stays clear).
+ *   partial   USART2 receives by DMA into 10 bytes from an input of 3; the channel disabled
+ *             after a while: CNDTR reads the 7 left.
+ *   teie      the error case with TEIE: its interrupt (IRQ 10) comes once.
+ *   ahbrst    a copy's TCIF raised with PRIMASK set (IRQ 10 pending), then the DMA reset by
+ *             RCC_AHBRSTR: its flags and line drop; unmasked, the handler runs once.
+ *   runaway   a USART2 TX channel whose CPAR is an SRAM word (TXE never clears): 1000 items,
+ *             served 4 at once, then one every 4 cycles as time passes; polled for TCIF.
+ *   code      a function in SRAM called (1), then new code copied over it by DMA: called
+ *             again, the new code runs (2).
+ *   factory   a copy into the factory data (read-only system memory): TEIF, no core fault.
+ *   align     a copy from CPAR one byte past a word, PSIZE 32: the word there (aligned down).
  * With NO_CLOCK the DMA's RCC clock is never turned on.
  */
 #include "cm.h"
@@ -95,7 +108,22 @@ void IRQ9_Handler(void) /* DMA1_Channel1: HAL_DMA_IRQHandler */
     }
 }
 
-static volatile uint32_t tx_done;
+static volatile uint32_t tx_done, errors, completions;
+
+void IRQ10_Handler(void) /* DMA1_Channel2_3 */
+{
+    if (DMA_ISR & TEIF(3))
+        errors++;
+    if (DMA_ISR & TCIF(2))
+        completions++;
+    completions += 0x100; /* entries */
+    if (DMA_ISR & (0xFFu << 4)) /* as HAL_DMA_IRQHandler: only flags that are set */
+        DMA_IFCR = 0xFFu << 4;
+}
+
+__attribute__((section(".data.ramfn"), noinline, unused)) static int ram_fn(void) { return 1; }
+__attribute__((unused, aligned(4))) static const uint16_t returns_two[2] = {0x2002, 0x4770};
+__attribute__((unused)) static volatile uint32_t sink;
 
 void IRQ11_Handler(void) /* DMA1_Channel4_5_6_7 */
 {
@@ -214,6 +242,113 @@ int main(void)
         ;
     print_num("teif ", (DMA_ISR & TEIF(3)) != 0);
     print_num(" en ", DMA_CCR(3) & EN);
+    sh_write0("\n");
+    return 0;
+#elif CASE_reenable
+    DMA_CPAR(2) = (uint32_t)source;
+    DMA_CMAR(2) = (uint32_t)words;
+    DMA_CNDTR(2) = 4;
+    DMA_CCR(2) = MEM2MEM | MINC | (1u << 6) | PSIZE_32 | MSIZE_32 | EN;
+    while (!(DMA_ISR & TCIF(2)))
+        ;
+    DMA_CCR(2) &= ~EN;
+    print_num("cndtr ", DMA_CNDTR(2));
+    DMA_IFCR = 0xFFu << 4;
+    words[0] = 0;
+    DMA_CCR(2) |= EN;
+    for (volatile int i = 0; i < 200; i++)
+        ;
+    print_num(" again ", (DMA_ISR & TCIF(2)) != 0 || words[0] != 0);
+    sh_write0("\n");
+    return 0;
+#elif CASE_partial
+    usart2_init(1u << 2);
+    DMA_CSELR = 4u << 16;
+    DMA_CPAR(5) = USART2_RDR_ADDR;
+    DMA_CMAR(5) = (uint32_t)line;
+    DMA_CNDTR(5) = 10;
+    DMA_CCR(5) = MINC | EN;
+    USART2_CR3 |= 1u << 6;
+    for (volatile int i = 0; i < 20000; i++) /* 3 frames come, then no more */
+        ;
+    DMA_CCR(5) &= ~EN;
+    print_num("left ", DMA_CNDTR(5));
+    sh_write0("\n");
+    return 0;
+#elif CASE_teie
+    NVIC_ISER = 1u << 10;
+    DMA_CPAR(3) = (uint32_t)source;
+    DMA_CMAR(3) = 0x30000000u;
+    DMA_CNDTR(3) = 4;
+    DMA_CCR(3) = MEM2MEM | MINC | (1u << 6) | PSIZE_32 | MSIZE_32 | (1u << 3) | EN;
+    while (!errors)
+        __asm__ volatile("wfi");
+    print_num("errors ", errors);
+    sh_write0("\n");
+    return 0;
+#elif CASE_ahbrst
+    __asm__ volatile("cpsid i");
+    NVIC_ISER = 1u << 10;
+    DMA_CPAR(2) = (uint32_t)source;
+    DMA_CMAR(2) = (uint32_t)words;
+    DMA_CNDTR(2) = 4;
+    DMA_CCR(2) = MEM2MEM | MINC | (1u << 6) | PSIZE_32 | MSIZE_32 | TCIE | EN;
+    while (!(DMA_ISR & TCIF(2)))
+        ;
+    REG(0x40021020u) |= 1u;            /* RCC_AHBRSTR: DMARST */
+    REG(0x40021020u) &= ~1u;
+    uint32_t isr = DMA_ISR;
+    __asm__ volatile("cpsie i");
+    for (volatile int i = 0; i < 100; i++)
+        ;
+    print_num("isr ", isr);
+    print_num(" entries ", completions >> 8);
+    sh_write0("\n");
+    return 0;
+#elif CASE_runaway
+    usart2_init(1u << 3);
+    DMA_CSELR = 4u << 12;
+    DMA_CPAR(4) = (uint32_t)&sink;     /* not TDR: the request never drops */
+    DMA_CMAR(4) = (uint32_t)line;
+    DMA_CNDTR(4) = 1000;
+    DMA_CCR(4) = DIR | EN;
+    USART2_CR3 |= 1u << 7;
+    while (!(DMA_ISR & TCIF(4)))
+        ;
+    print_num("moved ", 1000u - DMA_CNDTR(4));
+    sh_write0("\n");
+    return 0;
+#elif CASE_code
+    int (*volatile call)(void) = ram_fn;
+    int before = call();
+    DMA_CPAR(2) = (uint32_t)returns_two;
+    DMA_CMAR(2) = (uint32_t)ram_fn & ~1u;
+    DMA_CNDTR(2) = 2;
+    DMA_CCR(2) = MEM2MEM | MINC | (1u << 6) | PSIZE_16 | MSIZE_16 | EN;
+    while (!(DMA_ISR & TCIF(2)))
+        ;
+    print_num("before ", (uint32_t)before);
+    print_num(" after ", (uint32_t)call());
+    sh_write0("\n");
+    return 0;
+#elif CASE_factory
+    DMA_CPAR(2) = (uint32_t)source;
+    DMA_CMAR(2) = 0x1FF80078u;
+    DMA_CNDTR(2) = 1;
+    DMA_CCR(2) = MEM2MEM | PSIZE_32 | MSIZE_32 | EN;
+    while (!(DMA_ISR & (TEIF(2) | TCIF(2))))
+        ;
+    print_num("teif ", (DMA_ISR & TEIF(2)) != 0);
+    sh_write0("\n");
+    return 0;
+#elif CASE_align
+    DMA_CPAR(2) = (uint32_t)&source[3] + 1u;
+    DMA_CMAR(2) = (uint32_t)words;
+    DMA_CNDTR(2) = 1;
+    DMA_CCR(2) = MEM2MEM | PSIZE_32 | MSIZE_32 | EN;
+    while (!(DMA_ISR & TCIF(2)))
+        ;
+    print_num("word ", words[0]);
     sh_write0("\n");
     return 0;
 #elif CASE_locked
