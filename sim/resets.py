@@ -12,8 +12,9 @@ from dataclasses import dataclass
 KEEP = 100  # resets kept for the report at each end of a run: the first and the last ones
 MAX_RESETS = 1_000_000  # the most a run may allow (allow_resets)
 # the causes: what asked for it
-SOFTWARE, WATCHDOG, STANDBY = "software", "watchdog", "standby"
-CAUSES = (SOFTWARE, WATCHDOG, STANDBY)
+SOFTWARE, WATCHDOG, WINDOW_WATCHDOG, STANDBY = (
+    "software", "watchdog", "window_watchdog", "standby")
+CAUSES = (SOFTWARE, WATCHDOG, WINDOW_WATCHDOG, STANDBY)
 
 
 @dataclass(frozen=True)
@@ -71,5 +72,7 @@ def reset_rows(resets: list[Reset], counts: dict[str, int]) -> list[tuple[str, s
             ("", "", f"the last at {last.seconds * 1e3:,.3f} ms: {last.message}")]
 
 
-_NAMES = {SOFTWARE: "{n:,} by the firmware (SYSRESETREQ)", WATCHDOG: "{n:,} by a watchdog",
+_NAMES = {SOFTWARE: "{n:,} by the firmware (SYSRESETREQ)",
+          WATCHDOG: "{n:,} by the independent watchdog",
+          WINDOW_WATCHDOG: "{n:,} by the window watchdog",
           STANDBY: "{n:,} wake-up{s} from Stand-by"}

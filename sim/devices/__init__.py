@@ -229,6 +229,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.stm32l0_spi import DEVICES as STM32L0_SPI
     from sim.devices.stm32l0_tim import DEVICES as STM32L0_TIMERS
     from sim.devices.stm32l0_usart import DEVICES as STM32L0_USARTS
+    from sim.devices.stm32l0_wwdg import DEVICES as STM32L0_WWDG
 
     return {d.name: d for d in (SystemControlSpace, DataWatchpointTrace, InstrumentationTrace,
                                 CmsdkUart, CmsdkUart1k, CmsdkTimer0, CmsdkTimer1, *STM32L0,
@@ -236,7 +237,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
                                 *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM,
                                 *STM32L0_GPIO, *STM32L0_I2C, *STM32L0_SPI,
-                                *STM32L0_IWDG, *STM32L0_DMA)}
+                                *STM32L0_IWDG, *STM32L0_DMA, *STM32L0_WWDG)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -50,8 +50,9 @@ USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
 memory (sim/devices/stm32l0_factory.py), the flash interface (sim/devices/stm32l0_flash.py),
 PWR (sim/devices/stm32l0_pwr.py), the GPIO ports with SYSCFG (sim/devices/stm32l0_gpio.py),
 I2C1 (sim/devices/stm32l0_i2c.py), SPI1 (sim/devices/stm32l0_spi.py), the independent watchdog
-(sim/devices/stm32l0_iwdg.py) and DMA1 (sim/devices/stm32l0_dma.py). The buses (APB1, APB2, AHB,
-IOPORT) cover the other peripherals: CRC, the window watchdog... They are not
+(sim/devices/stm32l0_iwdg.py), the window watchdog (sim/devices/stm32l0_wwdg.py) and DMA1
+(sim/devices/stm32l0_dma.py). The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals:
+CRC, the comparators, the firewall... They are not
 modelled: their registers read back what was written (0 after reset), so a register polled for a
 flag the firmware did not write reads 0 for ever; every access to them is listed in the report's
 unmodelled registers and with ``--strict-peripherals`` is a fault. The buses are background
@@ -92,11 +93,12 @@ LSION, LSIRDY, LSEON, LSERDY = 1 << 0, 1 << 1, 1 << 8, 1 << 9
 _CSR_BACKUP = 0x000F_3D00
 RTCRST = 1 << 19
 RMVF = 1 << 23
-PINRSTF, PORRSTF, SFTRSTF, IWDGRSTF = 1 << 26, 1 << 27, 1 << 28, 1 << 29
+PINRSTF, PORRSTF, SFTRSTF, IWDGRSTF, WWDGRSTF = 1 << 26, 1 << 27, 1 << 28, 1 << 29, 1 << 30
 _POWER_ON = PORRSTF | PINRSTF
 # a reset's flags in CSR, by cause (sim.resets.CAUSES): an internal reset drives the NRST pin
 # low too (RM0377 7.1.2: PINRSTF with it); the wake-up from Stand-by sets none
-_RESET_FLAGS = {"software": SFTRSTF | PINRSTF, "watchdog": IWDGRSTF | PINRSTF, "standby": 0}
+_RESET_FLAGS = {"software": SFTRSTF | PINRSTF, "watchdog": IWDGRSTF | PINRSTF,
+                "window_watchdog": WWDGRSTF | PINRSTF, "standby": 0}
 # read back as written from their reset values: ICSCR (MSI range 5, HSI16TRIM 16), CIER, the
 # resets (0x1C-0x28), clock enables (0x2C-0x38: MIFEN), sleep-mode enables (0x3C-0x48) and CCIPR
 _STORED_RESET = {ICSCR: 5 << 13 | 16 << 8, CIER: 0, 0x1C: 0, 0x20: 0, 0x24: 0, 0x28: 0,
