@@ -470,7 +470,7 @@ def test_targets_devices_lists_where_each_profile_maps_what(cli):
     l031 = devices["stm32l031"]
     assert l031["stm32l0_tim2"] == "0x40000000-0x400003ff 1 KiB"
     assert l031["stm32l0_usart2"] == "0x40004400-0x400047ff 1 KiB"
-    assert l031["stm32l0_apb1"] == "0x40000000-0x40007fff (around the others) 19 KiB"
+    assert l031["stm32l0_apb1"] == "0x40000000-0x40007fff (around the others) 18 KiB"
     assert l031["stm32l0_lptim1"] == "0x40007c00-0x40007fff 1 KiB"
     assert l031["stm32l0_rtc"] == "0x40002800-0x40002bff 1 KiB"
     assert "cmsdk_timer0" not in l031 and "itm" not in l031  # TIM2 there; no ITM on an M0+
