@@ -137,3 +137,12 @@ def test_a_request_that_never_drops_is_paced_in_device_time(firmware, cli):
     assert res.returncode == 0, res.report["fault"]
     assert res.report["stdout"] == "moved 1000\n"
     assert res.report["cycles"] > 4 * (1000 - 4)
+
+
+def test_a_copy_is_not_held_up_by_rcc_writes(firmware, cli):
+    """A loop that writes an RCC register while it waits for a 1000-item copy: the copy ends
+    as without (the clock changes nothing for it)."""
+    res = cli("run", dma(firmware, "rccpoll"), "--max-instructions", "1000000")
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "done\n"
+    assert 4000 <= res.report["cycles"] < 20_000  # (start-up zeroes the 4 KB buffer too)

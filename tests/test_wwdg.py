@@ -65,3 +65,23 @@ def test_it_stops_in_stop_mode(firmware, cli):
     res = cli("run", wwdg(firmware, "stop"), "--max-instructions", "10000000")
     assert res.returncode == 5 and res.report["status"] == "deadlock"
     assert res.report["resets"] == [] and res.report["deep_sleeps"] == 1
+
+
+def test_cfr_written_again_does_not_hold_the_counter(firmware, cli):
+    """CFR rewritten with the same values every millisecond: the count goes on, the reset at
+    65.5 ms as without."""
+    res = cli("run", wwdg(firmware, "cfr"), "--max-instructions", "10000000")
+    assert res.report["status"] == "reset", res.report["fault"]
+    assert 64 * COUNT_MS <= device_ms(res.report) < 64 * COUNT_MS + 1.1
+
+
+def test_ewif_each_time_the_free_running_counter_reaches_0x40(firmware, cli):
+    res = cli("run", wwdg(firmware, "wrap"), "--max-instructions", "10000000")
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "first 1 again 1\n"
+
+
+def test_a_reset_by_the_rcc_drops_its_interrupt_line(firmware, cli):
+    res = cli("run", wwdg(firmware, "rst"), "--max-instructions", "10000000")
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["exceptions"]["taken"].get("IRQ0", 0) <= 1

@@ -117,8 +117,9 @@ class Stm32l0Dma(Clocked):
         memory-to-memory copy cut short by the clock planned again, requests served."""
         self._update_lines()
         if self.clocked():
-            for ch in self.channels:
-                if ch.ccr & EN and ch.ccr & MEM2MEM and ch.cndtr:
+            for ch in self.channels:  # (one under way goes on as planned)
+                if (ch.ccr & EN and ch.ccr & MEM2MEM and ch.cndtr
+                        and not self.host.exceptions.has_timer(self._timers[ch.number - 1])):
                     self._start_mem2mem(ch)
             self.service()
 

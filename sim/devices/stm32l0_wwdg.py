@@ -6,8 +6,8 @@ with ``--allow-resets`` the firmware starting again with RCC_CSR.WWDGRSTF set).
 CR (0x00): T[6:0], the 7-bit down-counter (reset 0x7F), and WDGA, which starts the watchdog
 (set by software, cleared only by a reset). CFR (0x04): W[6:0] the window (reset 0x7F),
 WDGTB[1:0] (bits 7-8) the prescaler, EWI (bit 9) the early wake-up interrupt (set only, cleared
-by a reset). SR (0x00 + 8): EWIF, set when the counter reaches 0x40 (whether or not EWI is
-set), cleared by writing 0.
+by a reset). SR (0x08): EWIF, set each time the counter reaches 0x40 (whether or not EWI is
+set; a counter written as 0x40 has not reached it), cleared by writing 0.
 
 The counter counts down once every 4096 x 2^WDGTB cycles of PCLK1 (the core's clock divided by
 RCC_CFGR.PPRE1), free-running from reset (modulo 0x80) whether or not WDGA is set. With WDGA
@@ -42,9 +42,9 @@ class Stm32l0Wwdg(Clocked):
         self.cfr = 0x7F
         self.ewif = False
         self._t0 = 0x7F  # the counter at the line's base
-        self._ewi_done = False  # EWIF set for the 0x40 after the base
+        self._ewi_at = 0x3F  # counts from the base to the next 0x40 (EWIF)
         self._line = Timeline(self.host.clock_hz, self.host.exceptions.now)
-        self._retime()
+        self._retime(self.host.exceptions.now)
         self.host.exceptions.set_timer(self, None, self._event)
 
     # --- the counter ----------------------------------------------------------------------------
@@ -57,54 +57,58 @@ class Stm32l0Wwdg(Clocked):
         div = 1 if self._rcc is None else self._rcc.apb_divider(1)
         return self.host.clock_hz // div
 
-    def _retime(self) -> None:
-        self._line.retime(self._pclk1_hz(), self.host.clock_hz, self.host.exceptions.now)
+    def _retime(self, now: int) -> None:
+        self._line.retime(self._pclk1_hz(), self.host.clock_hz, now)
 
     def _steps(self, now: int) -> int:
         """Counts down since the base."""
-        return self._line.at(now) // self._divider()
+        return self._line.at(max(now, self._line.base)) // self._divider()
 
     def counter(self, now: int) -> int:
         """T[6:0] at core cycle ``now``."""
         return (self._t0 - self._steps(now)) & 0x7F
 
-    def _rebase(self, value: int, now: int, ewi_done: bool = False) -> None:
-        """The counter at ``value`` from ``now`` (a write of CR, a new prescaler); ``ewi_done``:
-        its 0x40 is behind it (EWIF set for it already)."""
+    def _rebase(self, value: int, now: int, ewi_at: int | None = None) -> None:
+        """The counter at ``value`` from ``now`` (a write of CR, a new prescaler), the next 0x40
+        ``ewi_at`` counts on (default: as the counter gets there from ``value``, counting down
+        and wrapping; 0x40 itself is behind it)."""
         self._line = Timeline(self.host.clock_hz, now)
         self._line.retime(self._pclk1_hz(), self.host.clock_hz, now)
         self._t0 = value & 0x7F
-        self._ewi_done = ewi_done or self._t0 < 0x40
+        self._ewi_at = (self._t0 - 0x41) % 0x80 + 1 if ewi_at is None else ewi_at
         self._plan()
 
+    def _reset_at(self) -> int | None:
+        """Counts from the base to the reset (the counter passing 0x40), with WDGA."""
+        return self._t0 - 0x3F if self.active and self._t0 >= 0x40 else None
+
     def _plan(self) -> None:
-        """The next event: the counter reaching 0x40 (EWIF), then with WDGA passing it (the
+        """The next event: the counter reaching 0x40 (EWIF), or passing it with WDGA (the
         reset)."""
         at = None
-        if self._line.hz and self._t0 >= 0x40 and (self.active or not self._ewi_done):
-            steps = self._t0 - (0x3F if self._ewi_done else 0x40)
+        if self._line.hz:
+            steps = min(x for x in (self._ewi_at, self._reset_at()) if x is not None)
             at = self._line.cycle_of(steps * self._divider())
         self.host.exceptions.set_timer(self, at, self._event)
 
-    def _event(self) -> None:
-        now = self.host.exceptions.now
+    def _catch_up(self, now: int) -> bool:
+        """EWIF and the reset, as far as they are due at ``now``; True when the part was
+        reset (before a register access: a store in the block where it fell due)."""
         steps = self._steps(now)
-        if not self._ewi_done and steps >= self._t0 - 0x40:
-            self._ewi_done = True
+        while steps >= self._ewi_at:
             self.ewif = True
+            self._ewi_at += 0x80  # (free-running: the next pass, a wrap later)
             self._drive()
-        if self.active and self._t0 >= 0x40 and steps >= self._t0 - 0x3F:
-            self._fire(f"its counter passed 0x40 (T6 cleared) {self._since(now)}")
-            return
-        self._plan()
+        reset_at = self._reset_at()
+        if reset_at is not None and steps >= reset_at:
+            self._fire(f"its counter passed 0x40 (T6 cleared), {steps} counts of "
+                       f"{self._divider():,} PCLK1 cycles after it was last written")
+            return True
+        return False
 
-    def _since(self, now: int) -> str:
-        """How long since the last refresh, in device time at PCLK1 (for the message)."""
-        hz = self._line.hz
-        if not hz:
-            return ""
-        ms = self._line.at(now) / hz * 1e3
-        return f"{ms:,.3f} ms after its last refresh (prescaler {self._divider():,})"
+    def _event(self) -> None:
+        if not self._catch_up(self.host.exceptions.now):
+            self._plan()
 
     def _fire(self, why: str) -> None:
         self.host.exceptions.set_timer(self, None, self._event)
@@ -115,11 +119,13 @@ class Stm32l0Wwdg(Clocked):
         self.host.set_irq_level(IRQ, self.ewif and bool(self.cfr & EWI), self)
 
     def settle(self) -> None:
-        self._line.rebase(self.host.exceptions.now)
+        self._line.rebase(max(self.host.store_cycle(), self._line.base))
 
     def restart(self) -> None:
-        """PCLK1 changed (or stopped): the counter goes on at the new rate."""
-        self._retime()
+        """PCLK1 changed (or stopped), or the RCC reset it: the counter goes on at the new
+        rate from the change's store, the line as its flag is."""
+        self._retime(max(self.host.store_cycle(), self._line.base))
+        self._drive()
         self._plan()
 
     # --- registers ------------------------------------------------------------------------------
@@ -135,7 +141,9 @@ class Stm32l0Wwdg(Clocked):
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
-        now = self.host.store_cycle()
+        now = max(self.host.store_cycle(), self._line.base)
+        if self._catch_up(now):  # (due before this store, in its block)
+            return
         value = (value << (8 * (offset & 3))) & 0xFFFF_FFFF
         if word == CR:
             current = self.counter(now)
@@ -151,10 +159,14 @@ class Stm32l0Wwdg(Clocked):
                 return
             self._rebase(value & 0x7F, now)
         elif word == CFR:
-            value_now = self.counter(now)
-            self.cfr = (value & 0x3FF) | (self.cfr & EWI)  # EWI: set only
-            # (the counts so far at the old prescaler, the next at the new)
-            self._rebase(value_now, now, self._ewi_done)
+            new = (value & 0x3FF) | (self.cfr & EWI)  # EWI: set only
+            if (new ^ self.cfr) >> 7 & 3:  # a new prescaler: the counts so far at the old one
+                steps = self._steps(now)
+                value_now = (self._t0 - steps) & 0x7F
+                self.cfr = new
+                self._rebase(value_now, now, self._ewi_at - steps)
+            else:
+                self.cfr = new
             self._drive()
         elif word == SR:
             if not value & EWIF:

@@ -27,6 +27,8 @@
  *             again, the new code runs (2).
  *   factory   a copy into the factory data (read-only system memory): TEIF, no core fault.
  *   align     a copy from CPAR one byte past a word, PSIZE 32: the word there (aligned down).
+ *   rccpoll   a 1000-item copy waited for with an RCC register written in the loop: it ends
+ *             as without (4,000 cycles).
  * With NO_CLOCK the DMA's RCC clock is never turned on.
  */
 #include "cm.h"
@@ -350,6 +352,16 @@ int main(void)
         ;
     print_num("word ", words[0]);
     sh_write0("\n");
+    return 0;
+#elif CASE_rccpoll
+    static uint32_t big[1000];
+    DMA_CPAR(2) = (uint32_t)big;
+    DMA_CMAR(2) = (uint32_t)big;
+    DMA_CNDTR(2) = 1000;
+    DMA_CCR(2) = MEM2MEM | PSIZE_32 | MSIZE_32 | EN;
+    while (!(DMA_ISR & TCIF(2)))
+        REG(0x40021000u) |= 1u;      /* RCC_CR (HSI16ON): a clock word written each time round */
+    sh_write0("done\n");
     return 0;
 #elif CASE_locked
     DMA_CNDTR(6) = 5;

@@ -12,6 +12,12 @@
  *            --allow-resets).
  *   stop     started, then Stop mode with nothing else to wake the core: PCLK1 stops, so does
  *            the watchdog (no reset: the run is a deadlock).
+ *   cfr      started, and CFR written again (the same values) every millisecond: the reset
+ *            comes at 65.5 ms all the same.
+ *   wrap     not started: EWIF as the counter reaches 0x40 (63 ms), cleared, and again a wrap
+ *            later (128 counts more); prints both.
+ *   rst      EWI on, EWIF raised with PRIMASK set, then the WWDG reset by RCC_APB1RSTR: the
+ *            line drops; unmasked, the handler runs at most once (prints its entries).
  *   free     not started (WDGA clear): the counter counts down all the same; exit 0 when it
  *            read less than 0x7F after 5 ms.
  */
@@ -60,7 +66,26 @@ int main(void)
     }
 #endif
     RCC_APB1ENR |= 1u << 11; /* WWDGEN */
-#if CASE_free
+#if CASE_wrap
+    wait_ms(70);
+    uint32_t first = WWDG_SR & 1u;
+    WWDG_SR = 0;
+    wait_ms(131);
+    sh_write0(first ? "first 1" : "first 0");
+    sh_write0(WWDG_SR & 1u ? " again 1\n" : " again 0\n");
+    return 0;
+#elif CASE_rst
+    __asm__ volatile("cpsid i");
+    NVIC_ISER = 1u;
+    WWDG_CFR = EWI | 0x7Fu;            /* WDGTB 0: a count every 128 us */
+    while (!(WWDG_SR & 1u))
+        ;
+    REG(0x40021028u) |= 1u << 11;      /* RCC_APB1RSTR: WWDGRST */
+    REG(0x40021028u) &= ~(1u << 11);
+    __asm__ volatile("cpsie i");
+    wait_ms(2);
+    return ewis <= 1u ? 0 : 1;
+#elif CASE_free
     wait_ms(5);
     return (WWDG_CR & 0x7Fu) < 0x7Fu ? 0 : 1;
 #else
@@ -80,6 +105,11 @@ int main(void)
     sh_write0("started\n");
     for (;;)
         __asm__ volatile("wfi");
+#elif CASE_cfr
+    for (;;) {
+        wait_ms(1);
+        WWDG_CFR = WDGTB_8 | 0x50u;
+    }
 #elif CASE_fed
     for (int i = 0; i < REFRESHES; i++) {
         wait_ms(56);
