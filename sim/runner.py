@@ -1605,7 +1605,7 @@ class Simulator:
                 return  # not a WFI: Unicorn's own timeout
             if not self._sleep(pc - 2, "WFI") or self._out_of_time():
                 return
-            pc |= 1  # (after a reset during the sleep, a watchdog's: its handler)
+            pc |= 1  # (a reset during the sleep, a watchdog's: the loop's top reboots)
 
     def _undefined(self, pc: int) -> Fault:
         """UsageFault UNDEFINSTR for the instruction at ``pc`` (which did not run)."""
