@@ -146,3 +146,20 @@ def test_a_copy_is_not_held_up_by_rcc_writes(firmware, cli):
     assert res.returncode == 0, res.report["fault"]
     assert res.report["stdout"] == "done\n"
     assert 4000 <= res.report["cycles"] < 20_000  # (start-up zeroes the 4 KB buffer too)
+
+
+def test_lpuart1_sends_through_its_own_channel(firmware, cli):
+    """LPUART1's transmitter on channel 7 (CSELR code 5): the line on the console, at the
+    line's pace (BRR for 115200 baud: a frame of 2,778 cycles)."""
+    res = cli("run", dma(firmware, "lpuart"), "--max-instructions", "1000000")
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "sent by DMA on LPUART1\r\n"
+    assert 24 * BYTE_MS < device_ms(res.report) < 24 * BYTE_MS + 0.1
+
+
+def test_a_memory_to_memory_copy_takes_four_cycles_an_item(firmware, cli):
+    """64 words: TCIF seen 256 cycles after EN (plus the polling loop's last turn)."""
+    res = cli("run", dma(firmware, "timing"))
+    assert res.returncode == 0, res.report["fault"]
+    cycles = int(res.report["stdout"].split()[1])
+    assert 64 * 4 <= cycles < 64 * 4 + 40, cycles

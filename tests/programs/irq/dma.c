@@ -27,6 +27,9 @@
  *             again, the new code runs (2).
  *   factory   a copy into the factory data (read-only system memory): TEIF, no core fault.
  *   align     a copy from CPAR one byte past a word, PSIZE 32: the word there (aligned down).
+ *   lpuart    LPUART1 (LPUART1_BRR for 115200 baud) sends the tx case's line through channel 7
+ *             (CSELR 5), polled for TCIF then the port's TC.
+ *   timing    a 64-item copy timed with SysTick: prints the cycles from EN to TCIF seen.
  *   rccpoll   a 1000-item copy waited for with an RCC register written in the loop: it ends
  *             as without (4,000 cycles).
  * With NO_CLOCK the DMA's RCC clock is never turned on.
@@ -351,6 +354,40 @@ int main(void)
     while (!(DMA_ISR & TCIF(2)))
         ;
     print_num("word ", words[0]);
+    sh_write0("\n");
+    return 0;
+#elif CASE_lpuart
+    static const char text[] = "sent by DMA on LPUART1\r\n";
+    for (unsigned i = 0; i < sizeof text - 1; i++)
+        line[i] = (uint8_t)text[i];
+    RCC_APB1ENR |= 1u << 18;                      /* LPUART1EN */
+    REG(0x4000480Cu) = (uint32_t)(256ull * 32000000u / 115200u); /* LPUART1_BRR */
+    REG(0x40004800u) = (1u << 3) | 1u;            /* CR1: TE, UE */
+    DMA_CSELR = 5u << 24;                         /* channel 7: LPUART1_TX */
+    DMA_CPAR(7) = 0x40004828u;                    /* LPUART1_TDR */
+    DMA_CMAR(7) = (uint32_t)line;
+    DMA_CNDTR(7) = sizeof text - 1;
+    DMA_CCR(7) = DIR | MINC | EN;
+    REG(0x40004808u) |= 1u << 7;                  /* CR3: DMAT */
+    while (!(DMA_ISR & TCIF(7)))
+        ;
+    while (!(REG(0x4000481Cu) & (1u << 6)))       /* ISR: TC */
+        ;
+    return 0;
+#elif CASE_timing
+    static uint32_t src64[64], dst64[64];
+    SYST_RVR = 0xFFFFFFu;
+    SYST_CVR = 0;
+    SYST_CSR = 5u;                                /* the core's clock, no interrupt */
+    DMA_CPAR(2) = (uint32_t)src64;
+    DMA_CMAR(2) = (uint32_t)dst64;
+    DMA_CNDTR(2) = 64;
+    uint32_t before = SYST_CVR;
+    DMA_CCR(2) = MEM2MEM | MINC | (1u << 6) | PSIZE_32 | MSIZE_32 | EN;
+    while (!(DMA_ISR & TCIF(2)))
+        ;
+    uint32_t after = SYST_CVR;
+    print_num("cycles ", (before - after) & 0xFFFFFFu);
     sh_write0("\n");
     return 0;
 #elif CASE_rccpoll
