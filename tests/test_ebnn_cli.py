@@ -481,11 +481,14 @@ def test_verify_cli_stops_on_ctrl_c(trained, jobs, tmp_path, sig):
     assert json.loads(out.read_text())["status"] == "interrupted"
 
 
-@pytest.mark.parametrize("option", [("--max-instructions", "1000"), ("--timeout", "0.001")])
-def test_verify_cli_limits_stop_a_run_with_exit_5(trained, option):
+@pytest.mark.parametrize("option, images", [
+    (("--max-instructions", "1000"), "50"),
+    # 1,000 images (27 M instructions, ~30 ms): 50 could all be emulated within the 1 ms
+    (("--timeout", "0.001"), "1000")])
+def test_verify_cli_limits_stop_a_run_with_exit_5(trained, option, images):
     """Issue 16: verify takes run's limits; a firmware stopped by one is one line and exit 5."""
     proc = run_cli_in_process("verify", trained / "small.elf", "--model",
-                              trained / "small.ebnn", "--limit", "50", *option)
+                              trained / "small.ebnn", "--limit", images, *option)
     assert proc.returncode == 5, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: firmware run stopped: "), lines
