@@ -82,15 +82,8 @@
 
 static void print_num(const char *label, uint32_t v)
 {
-    char buf[11];
-    int i = 10;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
     sh_write0(label);
-    sh_write0(buf + i);
+    sh_write_int((long)v);
 }
 
 __attribute__((unused)) static const uint32_t source[16] = {

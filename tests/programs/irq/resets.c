@@ -71,15 +71,8 @@ static volatile uint32_t boots __attribute__((section(".noinit")));
 
 static void print_num(const char *label, uint32_t v)
 {
-    char buf[11];
-    int i = 10;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
     sh_write0(label);
-    sh_write0(buf + i);
+    sh_write_int((long)v);
 }
 
 static uint32_t boot_count(void)
