@@ -148,6 +148,14 @@ class ImageError(Exception):
     """The image cannot be run with these options (e.g. memory sizes); message for the user."""
 
 
+def _checked(check: Callable[..., None], *args: Any) -> None:
+    """``check(*args)``, its ValueError (a spec the run cannot take) as an ImageError."""
+    try:
+        check(*args)
+    except ValueError as exc:
+        raise ImageError(str(exc)) from None
+
+
 @dataclass
 class RunOptions:
     target: str | None = None  # profile name; default: the one recorded in the ELF, else curie
@@ -1246,34 +1254,35 @@ class Simulator:
         self._core_registers(sp0)
         return int(reset)
 
+    def _unsupported(self, option: str, what: str) -> ImageError:
+        """The error for an option the target has no model for (``what``: "ADC")."""
+        return ImageError(f"{option} needs a target whose {what} the simulator models "
+                          f"(stm32l031); {self.target.name} has none")
+
+    @property
+    def _ports(self) -> str:
+        """The letters of the target's GPIO ports the simulator models ("" for none)."""
+        return "".join(str(getattr(dev, "gpio_port", "")) for dev in self.devices)
+
     def _load_analog(self, specs: Sequence[AnalogSpec]) -> dict[int, AnalogInput]:
         """The ADC pins' values by channel; ImageError for a target without an ADC model,
         InputError for a file that is not a series of volts."""
         if not specs:
             return {}
         if not any(hasattr(dev, "analog_pins") for dev in self.devices):
-            raise ImageError(f"--analog needs a target whose ADC the simulator models "
-                             f"(stm32l031); {self.target.name} has none")
-        try:
-            check_specs(list(specs))
-        except ValueError as exc:
-            raise ImageError(str(exc)) from None
+            raise self._unsupported("--analog", "ADC")
+        _checked(check_specs, list(specs))
         return {s.channel: AnalogInput(s, load_volts(s.path)) for s in specs}
 
     def _load_pins(self, specs: Sequence[PinSpec]) -> dict[str, PinInput]:
         """The GPIO pins' levels by pin name; ImageError for a target without a GPIO model or
         a pin on a port it lacks, InputError for a file that is not a series of levels."""
-        ports = "".join(str(getattr(dev, "gpio_port", "")) for dev in self.devices)
+        ports = self._ports
         if not ports and (specs or self.options.vcd is not None):
-            option = "--pin" if specs else "--vcd"
-            raise ImageError(f"{option} needs a target whose GPIO the simulator models "
-                             f"(stm32l031); {self.target.name} has none")
+            raise self._unsupported("--pin" if specs else "--vcd", "GPIO")
         if not specs:
             return {}
-        try:
-            check_pin_specs(list(specs), ports)
-        except ValueError as exc:
-            raise ImageError(str(exc)) from None
+        _checked(check_pin_specs, list(specs), ports)
         return {s.name: PinInput(s) for s in specs}
 
     def _load_i2c(self, specs: Sequence[I2cSpec]) -> I2cBus:
@@ -1281,12 +1290,8 @@ class Simulator:
         I2C controller model or an address given twice, InputError for a file that does not
         describe a target."""
         if specs and not any(getattr(dev, "i2c_controller", False) for dev in self.devices):
-            raise ImageError(f"--i2c needs a target whose I2C controller the simulator models "
-                             f"(stm32l031); {self.target.name} has none")
-        try:
-            check_i2c_specs(list(specs))
-        except ValueError as exc:
-            raise ImageError(str(exc)) from None
+            raise self._unsupported("--i2c", "I2C controller")
+        _checked(check_i2c_specs, list(specs))
         return I2cBus([load_target(s) for s in specs], self._device_seconds)
 
     def _load_spi(self, specs: Sequence[SpiSpec]) -> SpiBus:
@@ -1294,13 +1299,8 @@ class Simulator:
         SPI controller model, a chip select on a port it lacks or given twice, InputError for a
         file that does not describe a device."""
         if specs and not any(getattr(dev, "spi_controller", False) for dev in self.devices):
-            raise ImageError(f"--spi needs a target whose SPI controller the simulator models "
-                             f"(stm32l031); {self.target.name} has none")
-        ports = "".join(str(getattr(dev, "gpio_port", "")) for dev in self.devices)
-        try:
-            check_spi_specs(list(specs), ports)
-        except ValueError as exc:
-            raise ImageError(str(exc)) from None
+            raise self._unsupported("--spi", "SPI controller")
+        _checked(check_spi_specs, list(specs), self._ports)
         return SpiBus([load_spi_target(s) for s in specs], self._device_seconds)
 
     def i2c_bus(self) -> I2cBus:

@@ -75,7 +75,7 @@ BURST = 4  # items a request may take at once before it is paced (service)
 SIZES = (1, 2, 4, 4)  # bytes an item: PSIZE, MSIZE 8, 16, 32 bits (11, reserved: as 32)
 
 
-@dataclass
+@dataclass(eq=False)  # (identity: a channel owns its copy's timer)
 class _Channel:
     number: int
     ccr: int = 0
@@ -95,17 +95,16 @@ class Stm32l0Dma(Clocked):
 
     def reset(self) -> None:
         super().reset()
+        # (a reset by AHBRSTR: no copy or paced request goes on; each channel owns its copy's
+        # event, _pace the paced requests')
+        for owner in [*getattr(self, "channels", ()), getattr(self, "_pace", None)]:
+            self.host.exceptions.set_timer(owner, None, lambda: None)
         self.channels = [_Channel(n) for n in range(1, CHANNELS + 1)]
         self.active = False
         self.cselr = 0
         self._serving = False
         self._again = False
-        for owner in getattr(self, "_timers", ()):  # (a reset by AHBRSTR: none goes on)
-            self.host.exceptions.set_timer(owner, None, lambda: None)
-        # owners of the MEM2MEM events, one a channel, and of the paced requests' event
-        self._timers = [object() for _ in self.channels]
         self._pace = object()
-        self._timers.append(self._pace)
 
     def _enabled(self) -> None:
         """``active``: a channel is on, so peripherals' requests may be served (an attribute:
@@ -119,7 +118,7 @@ class Stm32l0Dma(Clocked):
         if self.clocked():
             for ch in self.channels:  # (one under way goes on as planned)
                 if (ch.ccr & EN and ch.ccr & MEM2MEM and ch.cndtr
-                        and not self.host.exceptions.has_timer(self._timers[ch.number - 1])):
+                        and not self.host.exceptions.has_timer(ch)):
                     self._start_mem2mem(ch)
             self.service()
 
@@ -228,9 +227,8 @@ class Stm32l0Dma(Clocked):
         ch.paddr, ch.maddr = ch.cpar, ch.cmar
 
     def _start_mem2mem(self, ch: _Channel) -> None:
-        owner = self._timers[ch.number - 1]
         at = self.host.exceptions.now + MEM2MEM_CYCLES * ch.cndtr if ch.cndtr else None
-        self.host.exceptions.set_timer(owner, at, lambda: self._finish_mem2mem(ch))
+        self.host.exceptions.set_timer(ch, at, lambda: self._finish_mem2mem(ch))
 
     def _finish_mem2mem(self, ch: _Channel) -> None:
         if not self.clocked():  # (planned again when the clock is back: restart)
@@ -276,7 +274,7 @@ class Stm32l0Dma(Clocked):
 
     def read_clocked(self, offset: int, size: int) -> int:
         word = offset & ~3
-        if word != ISR and word != CSELR and word != IFCR and self._channel_at(word) is None:
+        if word not in (ISR, IFCR, CSELR) and self._channel_at(word) is None:
             self.host.unmodelled(self, offset, size, None)
         return (self.read_word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
@@ -326,7 +324,7 @@ class Stm32l0Dma(Clocked):
             if ch.ccr & MEM2MEM:
                 self._start_mem2mem(ch)
         elif not new & EN:
-            self.host.exceptions.set_timer(self._timers[ch.number - 1], None, lambda: None)
+            self.host.exceptions.set_timer(ch, None, lambda: None)
         self._update_lines()
         if started and not ch.ccr & MEM2MEM:
             self.service()
