@@ -99,6 +99,70 @@ def test_a_conversion_takes_sampling_and_its_resolution(firmware, cli, res, adc_
     assert 1000 * per <= total < 1000 * per + 1_000, (total, 1000 * per)
 
 
+# --- hardware triggers: a timer's TRGO (CFGR1.EXTEN, EXTSEL) ------------------------------------
+
+
+def triggered(firmware, cli, *args, quiet: bool = True, **defines):
+    """The trigger case's run: (its report, its device time in cycles, awake and asleep)."""
+    defines = {"CHANNEL": 17, "PERIOD": 1000, **defines, **({"QUIET": None} if quiet else {})}
+    result = cli("run", adc(firmware, "trigger", **defines), *args, *LIMIT)
+    assert result.returncode == 0, result.report
+    report = result.report
+    return report, report["cycles"] + report["sleep_cycles"]
+
+
+@pytest.mark.parametrize("timer", [{}, {"TIM22": None}])
+@pytest.mark.parametrize("period, every", [(1000, 1000), (200, 400)])
+def test_a_timers_update_event_starts_each_conversion(firmware, cli, timer, period, every):
+    """TIM2's (EXTSEL 2) or TIM22's (4) update event, CR2.MMS update, starts a conversion of
+    346 core cycles (160.5 + 12.5 at PCLK / 2) every PERIOD cycles: ten more conversions take
+    ten more periods, to the cycle. A trigger that comes while a conversion is under way is
+    ignored, as on the chip: a period of 200 converts every other one."""
+    _, t10 = triggered(firmware, cli, PERIOD=period, CONVERSIONS=10, **timer)
+    long, t20 = triggered(firmware, cli, PERIOD=period, CONVERSIONS=20, **timer)
+    assert long["exceptions"]["taken"] == {"IRQ12": 20}
+    assert abs(t20 - t10 - 10 * every) <= 8, (t20 - t10, 10 * every)
+    assert not [r for r in long["unmodelled_registers"] if "stm32l0_tim" in r]
+
+
+def test_trgo_enable_converts_once_when_the_counter_starts(firmware, cli):
+    """CR2.MMS enable: TRGO is CEN, one rising edge, one conversion (the program waits for
+    one); the update events that follow start none."""
+    report, _ = triggered(firmware, cli, quiet=False, MMS=1, CONVERSIONS=1)
+    assert report["stdout"] == "dr 1671\nconversions 1\n"  # VREFINT_CAL
+    waits = cli("run", adc(firmware, "trigger", CHANNEL=17, PERIOD=1000, CONVERSIONS=2, MMS=1),
+                *LIMIT)  # a second conversion never comes: nothing is left to wake the core
+    assert waits.returncode == 5 and waits.report["fault"]["kind"] == "deadlock"
+
+
+def test_triggered_conversions_read_the_pin_at_their_time(firmware, cli, tmp_path):
+    """Channel 3 from values played at 1 kHz, a conversion each millisecond (TIM2 at 32,000
+    cycles): the Nth conversion, in the Nth millisecond (the first update event comes a
+    millisecond after the timer starts), reads the Nth value: the values read one per
+    conversion (without a rate) from the second on."""
+    data = tmp_path / "ramp.csv"
+    data.write_text("".join(f"{0.1 * i:.1f}\n" for i in range(12)))
+    runs = [triggered(firmware, cli, "--analog", f"3={data}{rate}", quiet=False, CHANNEL=3,
+                      PERIOD=32_000, CONVERSIONS=11)[0]["stdout"].splitlines()
+            for rate in ("@1000Hz", "")]
+    played, one_each = runs
+    assert played[-1] == one_each[-1] == "conversions 11"
+    assert played[:10] == one_each[1:11]
+    assert len(set(played[:10])) == 10  # a ramp: each value its own
+
+
+def test_a_trigger_not_modelled_is_listed_and_never_comes(firmware, cli):
+    """EXTSEL 1 (TIM21_CH2: the timers' compare channels are not modelled): listed at the
+    CFGR1 write; the program's wait for a conversion is a deadlock."""
+    result = cli("run", adc(firmware, "trigger", CHANNEL=17, PERIOD=1000, CONVERSIONS=1,
+                            EXTSEL=1), *LIMIT)
+    assert result.returncode == 5, result.report
+    assert result.report["fault"]["kind"] == "deadlock"
+    assert listed(result.report) == [
+        "stm32l0_adc+0x00c (0x4001240c) write, EXTSEL 1, TIM21_CH2: a hardware trigger not "
+        "modelled, no conversion starts: 1"]
+
+
 # --- the ADC, register by register --------------------------------------------------------------
 
 
@@ -186,3 +250,36 @@ def test_overrun_modes_alignment_and_a_stopped_sequence():
     run_until_due(host, dev)
     assert dev.read(DR, 4) == 0
     assert host.listed[-1][:2] == ("stm32l0_adc", DR)
+
+
+def test_a_hardware_trigger_starts_a_sequence_at_its_own_cycle():
+    from sim.devices.stm32l0_adc import ADEN, ADSTART, ADSTP, CCR, CFGR1, CFGR2, CHSELR, CR, ISR
+    from sim.devices.stm32l0_tim import FALLING, PULSE, RISING
+
+    host, dev = adc_dev()
+    dev.write(CFGR2, 4, 3 << 30)  # PCLK: 32 MHz, 14 cycles a conversion
+    dev.write(CCR, 4, 1 << 22)
+    dev.write(CR, 4, ADEN)
+    dev.write(CHSELR, 4, 1 << 17)
+    dev.write(CFGR1, 4, 2 << 10 | 2 << 6)  # EXTEN falling edges, EXTSEL 2: TIM2's TRGO
+    assert not dev.waits_for("stm32l0_tim2")  # not before ADSTART
+    dev.write(CR, 4, ADEN | ADSTART)
+    assert dev.waits_for("stm32l0_tim2") and not dev.waits_for("stm32l0_tim22")
+    assert host.exceptions.due is None  # nothing converts before a trigger
+    host.exceptions.now = 1100
+    dev.trigger("stm32l0_tim2", 1090, RISING)  # not the edge EXTEN selects
+    assert host.exceptions.due is None
+    dev.trigger("stm32l0_tim2", 1090, FALLING)  # 10 cycles ago: the conversion ends at 1104
+    assert host.exceptions.due == 1104
+    dev.trigger("stm32l0_tim2", 1095, PULSE)  # under way: ignored, as on the chip
+    assert host.exceptions.due == 1104
+    host.exceptions.now = 1104
+    host.exceptions.action()
+    assert dev.read(ISR, 4) & 0xC == 0xC and dev.read(CR, 4) & ADSTART  # EOC, EOS; still set
+    dev.trigger("stm32l0_tim2", 1103, PULSE)  # before it ended (a late event): ignored,
+    assert host.exceptions.due == 1104  # nothing planned (it would end at 1117)
+    dev.trigger("stm32l0_tim2", 1104, PULSE)
+    assert host.exceptions.due == 1118
+    dev.write(CR, 4, ADEN | ADSTART | ADSTP)  # stopped: waits no more
+    assert not dev.waits_for("stm32l0_tim2") and host.exceptions.due is None
+    assert host.listed == []

@@ -115,3 +115,66 @@ def test_tim2_has_four_channels_tim21_two(kind, listed):
         dev.write(offset, 4, 0x55)
         assert dev.read(offset, 4) == 0x55
     assert sorted({entry[1] for entry in host.listed}) == listed
+
+
+class FakeAdc:
+    """What takes a timer's TRGO (the ADC): waiting for ``source``, keeping each trigger."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.triggers: list[tuple[str, int, int]] = []
+
+    def waits_for(self, source: str) -> bool:
+        return source == self.source
+
+    def trigger(self, source: str, at: int, edge: int) -> None:
+        self.triggers.append((source, at, edge))
+
+
+class AdcHost(FakeDeviceHost):
+    def __init__(self, adc: FakeAdc) -> None:
+        super().__init__()
+        self.adc = adc
+
+    def device(self, name: str) -> FakeAdc | None:  # type: ignore[override]
+        return self.adc if name == "stm32l0_adc" else None
+
+
+def test_trgo_gives_the_adc_each_update_event_at_its_own_cycle():
+    from sim.devices.stm32l0_tim import FALLING, PULSE, RISING
+
+    adc = FakeAdc("stm32l0_tim21")
+    host = AdcHost(adc)
+    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    dev.reset()
+    dev.write(ARR, 4, 9)
+    dev.write(0x04, 4, 2 << 4)  # CR2.MMS update
+    dev.write(CR1, 4, 1)
+    assert host.exceptions.due == 10  # no UIE, but the ADC waits: each event is planned
+    host.exceptions.now = 35  # the event late: three and a half periods
+    host.exceptions.action()
+    assert dev.read(CNT, 4) == 5
+    assert adc.triggers == [("stm32l0_tim21", at, PULSE) for at in (10, 20, 30)]
+    assert host.exceptions.due == 40 and host.listed == []
+    adc.source = "stm32l0_tim2"  # the ADC waits for another timer now: nothing planned
+    dev.write(SR, 4, 0)
+    assert host.exceptions.due is None
+    host.exceptions.now = 100
+    assert dev.read(CNT, 4) == 0 and len(adc.triggers) == 3
+    adc.source = "stm32l0_tim21"
+    dev.write(CR1, 4, 1 | 1 << 1)  # UDIS: no update event, no TRGO
+    host.exceptions.now = 200
+    assert dev.read(CNT, 4) == 0 and len(adc.triggers) == 3 and host.exceptions.due is None
+    adc.triggers.clear()
+    dev.write(0x04, 4, 0)  # MMS reset: TRGO is EGR.UG
+    dev.write(EGR, 4, 1)
+    dev.write(0x04, 4, 1 << 4)  # MMS enable: TRGO is CEN
+    host.exceptions.now = 210
+    dev.write(CR1, 4, 0)
+    dev.write(CR1, 4, 1 | 1 << 3)  # again, one pulse (OPM): CEN clears at the update event
+    host.exceptions.now = 230
+    assert dev.read(CR1, 4) & 1 == 0
+    assert adc.triggers == [("stm32l0_tim21", 200, PULSE), ("stm32l0_tim21", 210, FALLING),
+                            ("stm32l0_tim21", 210, RISING), ("stm32l0_tim21", 220, FALLING)]
+    dev.write(0x04, 4, 4 << 4)  # MMS OC1REF: compare events are not modelled, listed
+    assert host.listed == [("stm32l0_tim21", 0x04, 4, 4 << 4)]

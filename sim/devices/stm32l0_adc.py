@@ -23,18 +23,23 @@ read while the firmware waits is listed with why; a conversion or calibration wh
 started without it starts then), and one whose clock changes goes on at the new rate. ADSTART
 (with ADEN, or with CFGR1.AUTOFF, where the ADC powers itself on to convert) converts CHSELR's
 channels in order (CFGR1.SCANDIR: downwards), EOC after each (DR holds it; reading DR clears
-EOC), EOS after the last; CONT starts the sequence again, otherwise ADSTART clears. A result
+EOC), EOS after the last; CONT starts the sequence again, otherwise ADSTART clears. With
+CFGR1.EXTEN, ADSTART waits for a hardware trigger instead, and stays set: EXTSEL 2 or 4, the
+trigger output of TIM2 or TIM22 (sim/devices/stm32l0_tim.py, CR2.MMS), each edge EXTEN selects
+starting the sequence at the edge's own cycle; an edge while a sequence is under way is ignored,
+as on the chip. The other sources (the timers' compare channels, EXTI line 11, and TIM6 and TIM3,
+which the part lacks) are listed at the CFGR1 write: no conversion starts. A result
 that overwrites one not read sets OVR (DR keeps the old one unless CFGR1.OVRMOD). ADSTP stops,
 ADDIS disables (ADEN clears). ISR's flags are rc_w1. The interrupt (IRQ 12, ADC_COMP) is a
 level: ISR & IER over ADRDY, EOSMP, EOC, EOS, OVR, EOCAL.
 
 Like the other peripherals of the part it works only while its RCC clock is on (APB2ENR ADCEN,
 bit 9; APB2RSTR resets it: sim.devices.stm32l0.Clocked). Not modelled, each listed when the
-firmware asks for it: hardware triggers (CFGR1.EXTEN: the conversion then never starts), the
-analog watchdog, discontinuous mode, WAIT, oversampling, CCR.LFMEN; CFGR1.AUTOFF needs no ADEN
-to start (no power is modelled). SMPR, TR, CALFACT and the CFGR registers read back. With
-CFGR1.DMAEN each end of conversion asks the DMA (sim/devices/stm32l0_dma.py) to read DR, as it
-comes (DMACFG's one-shot mode is the DMA's: a channel whose count is done takes no more).
+firmware asks for it: the other hardware triggers (above), the analog watchdog, discontinuous mode,
+WAIT, oversampling, CCR.LFMEN; CFGR1.AUTOFF needs no ADEN to start (no power is modelled). SMPR,
+TR, CALFACT and the CFGR registers read back. With CFGR1.DMAEN each end of conversion asks the
+DMA (sim/devices/stm32l0_dma.py) to read DR, as it comes (DMACFG's one-shot mode is the DMA's: a
+channel whose count is done takes no more).
 """
 
 from sim.devices.stm32l0 import CR as RCC_CR
@@ -50,6 +55,11 @@ ADEN, ADDIS, ADSTART, ADSTP, ADVREGEN, ADCAL = 1, 1 << 1, 1 << 2, 1 << 4, 1 << 2
 # CFGR1
 DMAEN, SCANDIR, RES, ALIGN, EXTEN, OVRMOD, CONT, WAIT, AUTOFF, DISCEN, AWDEN = (
     1, 1 << 2, 3 << 3, 1 << 5, 3 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 1 << 16, 1 << 23)
+# CFGR1.EXTSEL's hardware triggers (RM0377; STM32CubeL0's LL_ADC_REG_TRIG_EXT_*), and the
+# modelled ones: the timer whose trigger output (TRGO) it is
+TRIGGERS = ("TIM6_TRGO", "TIM21_CH2", "TIM2_TRGO", "TIM2_CH4", "TIM22_TRGO", "TIM2_CH3",
+            "TIM3_TRGO", "EXTI line 11")
+_TRGO = {2: "stm32l0_tim2", 4: "stm32l0_tim22"}
 OVSE = 1  # CFGR2
 VREFEN, TSEN, LFMEN = 1 << 22, 1 << 23, 1 << 25  # CCR
 SAMPLING = (1.5, 3.5, 7.5, 12.5, 19.5, 39.5, 79.5, 160.5)  # SMPR.SMP, ADC clock cycles
@@ -86,6 +96,8 @@ class Stm32l0Adc(Clocked):
         # (restart), kept while its clock is off
         self._left: float | None = None
         self._catching = False  # in _catch_up
+        # the cycle the last sequence ended (a hardware trigger before it found the ADC busy)
+        self._free_at = 0
         self.host.exceptions.set_timer(self, None, self._catch_up)
 
     # --- time ---------------------------------------------------------------------------------
@@ -166,9 +178,9 @@ class Stm32l0Adc(Clocked):
         chosen = [c for c in range(19) if self.chselr >> c & 1]
         return chosen[::-1] if self.cfgr1 & SCANDIR else chosen
 
-    def _start_sequence(self) -> None:
+    def _start_sequence(self, start: int | None = None) -> None:
         self._sequence = self._channels()
-        self._next_conversion()
+        self._next_conversion(start)
 
     def _next_conversion(self, start: int | None = None) -> None:
         """Plan the sequence's next conversion: sampling, then 12.5 ADC clock cycles at 12 bits
@@ -176,8 +188,32 @@ class Stm32l0Adc(Clocked):
         if self._sequence:
             resolution = 12.5 - 2 * (self.cfgr1 >> 3 & 3)
             self._plan(SAMPLING[self.smpr & 7] + resolution, start)
-        else:  # an empty sequence: nothing to do
+        elif not self.cfgr1 & EXTEN:  # an empty sequence: nothing to do
             self.cr &= ~ADSTART
+
+    # --- hardware triggers --------------------------------------------------------------------
+    def waits_for(self, source: str) -> bool:
+        """Whether a conversion waits for the trigger output of the timer named ``source``
+        (ADSTART with CFGR1.EXTEN, EXTSEL that timer's TRGO)."""
+        return bool(self.cr & ADSTART and self.cfgr1 & EXTEN
+                    and _TRGO.get(self.cfgr1 >> 6 & 7) == source and self.clocked())
+
+    def trigger(self, source: str, at: int, edge: int) -> None:
+        """``source``'s TRGO changed at cycle ``at``: an edge EXTEN selects starts the sequence
+        there, unless one is under way then (the chip ignores the trigger)."""
+        if not self.waits_for(source) or not self.cfgr1 >> 10 & edge:
+            return
+        self._catch_up()
+        if self._sequence or self._calibrating or at < self._free_at:
+            return
+        self._start_sequence(at)
+        self._catch_up()
+
+    def _trigger_timer(self) -> Clocked | None:
+        """The timer whose TRGO CFGR1.EXTSEL selects, if it is modelled."""
+        name = _TRGO.get(self.cfgr1 >> 6 & 7)
+        timer = None if name is None else self.host.device(name)
+        return timer if isinstance(timer, Clocked) else None
 
     def _value(self, channel: int) -> tuple[int, bool]:
         """The 12-bit result, and whether the simulator knows it: VREFINT and the sensor as
@@ -208,9 +244,11 @@ class Stm32l0Adc(Clocked):
             self.isr |= EOS
             if self.cfgr1 & CONT and self.cr & ADSTART:
                 self._sequence = self._channels()
-            else:
-                self.cr &= ~ADSTART
-        if self.cr & ADSTART:
+            else:  # done; with a hardware trigger ADSTART stays set: the next trigger starts
+                self._free_at = at
+                if not self.cfgr1 & EXTEN:
+                    self.cr &= ~ADSTART
+        if self._sequence and self.cr & ADSTART:
             self._next_conversion(at)
 
     def _stalled(self) -> bool:
@@ -259,7 +297,12 @@ class Stm32l0Adc(Clocked):
             listed = self._control(new)
         elif word == CFGR1:
             self.cfgr1 = new & 0x7CC1_FFFF
-            listed = bool(new & (EXTEN | WAIT | DISCEN | AWDEN))
+            listed = bool(new & (WAIT | DISCEN | AWDEN))
+            source = new >> 6 & 7
+            if new & EXTEN and source not in _TRGO:
+                self.host.unmodelled(self, offset, size, value,
+                                     f"EXTSEL {source}, {TRIGGERS[source]}: a hardware trigger "
+                                     "not modelled, no conversion starts")
         elif word == CFGR2:
             self.cfgr2 = new & 0xC000_03FD
             listed = bool(new & OVSE)
@@ -303,10 +346,16 @@ class Stm32l0Adc(Clocked):
             # with CFGR1.AUTOFF the ADC powers itself on to convert: no ADEN needed (the
             # HAL's HAL_ADC_Start skips ADC_Enable in that mode)
             if (self.cr & ADEN or self.cfgr1 & AUTOFF) and not self.cr & ADDIS:
-                self.cr |= ADSTART
-                if self.cfgr1 & EXTEN:
-                    pass  # waits for a hardware trigger that never comes (listed at CFGR1)
+                if self.cfgr1 & EXTEN:  # waits for the trigger, from now on
+                    timer = self._trigger_timer()
+                    if timer is not None:  # (its events before now do not start this)
+                        timer.settle()
+                    self.cr |= ADSTART
+                    self._free_at = self.host.exceptions.now
+                    if timer is not None:
+                        timer.restart()
                 else:
+                    self.cr |= ADSTART
                     self._start_sequence()
             else:
                 refused = True

@@ -11,7 +11,10 @@ values take effect, SR.UIF set (not with CR1.UDIS), and with CR1.OPM the counter
 cleared). EGR.UG makes an update event at once (UIF only with CR1.URS clear). The interrupt
 (TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ 22) is a level, UIF with DIER.UIE: a handler that does
 not clear UIF (SR is rc_w0: a 0 written clears a flag, a 1 leaves it) is entered again when it
-returns. ARR 0 stops the counter, as on the chip. A count written past ARR (or an ARR written
+returns. CR2.MMS sets the trigger output (TRGO) the ADC takes (sim/devices/stm32l0_adc.py,
+CFGR1.EXTSEL: TIM2's and TIM22's): reset (EGR.UG), enable (CEN's level) or update (each update
+event, given at its own cycle; while the ADC waits for it each is planned, as with UIE).
+ARR 0 stops the counter, as on the chip. A count written past ARR (or an ARR written
 below the count without ARPE) is taken back into the period; the chip counts on to 0xFFFF first.
 
 Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21EN, bit 2;
@@ -19,13 +22,16 @@ TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits):
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
 down and centre-aligned counting, slave modes and external clocks (a timer so set does not
-count), the capture/compare channels (TIM2: four, TIM21 and TIM22: two). CR2, SMCR, OR, CCER and
-the channels' CCMRx and CCRx read back (EGR, write-only, reads 0); a CR1, SMCR, DIER, EGR or
-CCER write that asks for what is not modelled (DIR or CMS, a slave mode or external clock, an
-enable other than UIE, an event other than UG, a channel enabled) is listed as unmodelled, as is
+count), the capture/compare channels (TIM2: four, TIM21 and TIM22: two) and the TRGO modes from
+them (MMS 3-7). CR2, SMCR, OR, CCER and the channels' CCMRx and CCRx read back (EGR,
+write-only, reads 0); a CR1, CR2, SMCR, DIER, EGR or CCER write that asks for what is not
+modelled (DIR or CMS, such a TRGO, a slave mode or external clock, an enable other than UIE, an
+event other than UG, a channel enabled) is listed as unmodelled, as is
 any access to another offset (which reads back what was written). On the stm32l031 profile TIM2
 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
+
+from typing import Protocol, cast
 
 from sim.devices.stm32l0 import Clocked, merge
 
@@ -38,7 +44,21 @@ CEN, UDIS, URS, OPM, ARPE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 7
 DIR_CMS = 0x70  # CR1: down or centre-aligned counting
 UIE = UIF = UG = 1
 SMS, ECE = 0x7, 1 << 14  # SMCR: slave mode, external clock mode 2
+MMS = 7 << 4  # CR2: the master mode, what the trigger output (TRGO) is
+TRGO_RESET, TRGO_ENABLE, TRGO_UPDATE = 0, 1, 2  # (3 ... 7: compare events, not modelled)
+RISING, FALLING, PULSE = 1, 2, 3  # TRGO's edges (as ADC_CFGR1.EXTEN's bits select them)
 APB2ENR, APB1ENR = 0x34, 0x38
+
+
+class TriggerInput(Protocol):
+    """What takes a timer's trigger output (the ADC: sim/devices/stm32l0_adc.py)."""
+
+    def waits_for(self, source: str) -> bool:
+        """Whether it takes the trigger output of the timer named ``source`` now."""
+
+    def trigger(self, source: str, at: int, edge: int) -> None:
+        """``source``'s trigger output changed at core cycle ``at`` (at most now): ``edge``
+        RISING, FALLING or PULSE (both at once)."""
 
 
 class _Tim(Clocked):
@@ -62,6 +82,8 @@ class _Tim(Clocked):
         self._regs = dict.fromkeys((CR2, SMCR, CCER, OR, *self.channels), 0)
         self._stored: dict[int, int] = {}  # the registers not modelled, as written
         self._next = NEVER
+        self._input: TriggerInput | None = None  # the part's ADC, once looked up
+        self._input_known = False
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
@@ -86,31 +108,59 @@ class _Tim(Clocked):
         self._arr = self.arr
 
     def _advance(self) -> None:
-        """Bring the count to the present: the update events since, if any."""
+        """Bring the count to the present: the update events since, if any, each at its own
+        cycle (an ADC waiting for TRGO with CR2.MMS update takes each)."""
         now = self.host.exceptions.now
         if self._counting():
-            pos = self._pos + now - self._since
-            period = self._period()
-            if pos >= period:
-                pos -= period
-                if not self.cr1 & UDIS:
+            listener = self._listener(TRGO_UPDATE)
+            since, pos = self._since, self._pos
+            while True:
+                due = since + self._period() - pos  # the next step past ARR
+                if due > now:
+                    pos += now - since
+                    break
+                since, pos = due, 0
+                if not self.cr1 & UDIS:  # an update event
                     self._load()
                     self.sr |= UIF
+                    if listener is not None:
+                        listener.trigger(self.name, due, PULSE)
                     if self.cr1 & OPM:
-                        self.cr1 &= ~CEN
-                        pos = 0
-                if self._counting():
-                    pos %= self._period()
+                        self._set_cen(0, due)
+                if not self._counting():
+                    break
+                if listener is None:  # nobody sees each event: on to the period under way
+                    since += (now - since) // self._period() * self._period()
             self._pos = pos
         self._since = now
 
+    def _listener(self, mode: int) -> TriggerInput | None:
+        """The ADC while it waits for this timer's trigger output and CR2.MMS is ``mode``."""
+        if self._regs[CR2] & MMS != mode << 4:
+            return None
+        if not self._input_known:
+            found = self.host.device("stm32l0_adc")
+            self._input = cast(TriggerInput, found) if hasattr(found, "waits_for") else None
+            self._input_known = True
+        listener = self._input
+        return listener if listener is not None and listener.waits_for(self.name) else None
+
+    def _set_cen(self, value: int, at: int) -> None:
+        """CR1.CEN set to ``value`` at cycle ``at``: with CR2.MMS enable, TRGO follows it."""
+        if value != self.cr1 & CEN:
+            self.cr1 ^= CEN
+            listener = self._listener(TRGO_ENABLE)
+            if listener is not None:
+                listener.trigger(self.name, at, RISING if value else FALLING)
+
     def _schedule(self) -> None:
         """Plan the next update event only while it could raise the interrupt (UIE set, UIF
-        clear): a timer that cannot interrupt costs nothing and never wakes a sleeping core."""
+        clear) or trigger the ADC: a timer that can do neither costs nothing and never wakes a
+        sleeping core."""
         now = self.host.exceptions.now
+        seen = (self.dier & UIE and not self.sr & UIF) or self._listener(TRGO_UPDATE)
         due = (now + self._period() - self._pos
-               if self._counting() and self.dier & UIE and not self.sr & UIF
-               and not self.cr1 & UDIS else None)
+               if seen and self._counting() and not self.cr1 & UDIS else None)
         self._next = NEVER if due is None else due
         self.host.exceptions.set_timer(self, due, self._catch_up)
         self.host.set_irq_level(self.irq, bool(self.dier & UIE and self.sr & UIF))
@@ -146,6 +196,7 @@ class _Tim(Clocked):
         value = merge(self._word(word), offset, size, value)
         listed = False
         if word == CR1:
+            self._set_cen(value & CEN, self.host.exceptions.now)
             self.cr1 = value & 0x3FF
             listed = bool(value & DIR_CMS)
         elif word == DIER:
@@ -160,6 +211,9 @@ class _Tim(Clocked):
                     self._load()
                     if not self.cr1 & URS:
                         self.sr |= UIF
+                listener = self._listener(TRGO_RESET)
+                if listener is not None:
+                    listener.trigger(self.name, self.host.exceptions.now, PULSE)
             listed = bool(value & ~UG)
         elif word == CNT:
             self._pos = (value & 0xFFFF) * self._step()
@@ -172,7 +226,8 @@ class _Tim(Clocked):
         elif word in self._regs:
             self._regs[word] = value
             listed = ((word == SMCR and bool(value & (SMS | ECE)))
-                      or (word == CCER and bool(value & CCXE)))
+                      or (word == CCER and bool(value & CCXE))
+                      or (word == CR2 and value & MMS > TRGO_UPDATE << 4))
         else:
             self._stored[word] = value
             listed = True
