@@ -4,6 +4,8 @@ interrupt-driven, overrun), the supply and temperature its formulas compute from
 calibration values, and what is not there (a pin's voltage, the HSI16 left off, a write to
 system memory), from tests/programs/irq/adc.c."""
 
+from pathlib import Path
+
 import pytest
 
 from sim.devices.stm32l0_factory import TS_CAL1, VREFINT_CAL
@@ -111,13 +113,20 @@ def triggered(firmware, cli, *args, quiet: bool = True, **defines):
     return report, report["cycles"] + report["sleep_cycles"]
 
 
-@pytest.mark.parametrize("timer", [{}, {"TIM22": None}])
+@pytest.mark.parametrize("timer", [
+    {},  # TIM2's TRGO (EXTSEL 2), its update events
+    {"TIM22": None},  # TIM22's (4)
+    {"TIM21": None, "EXTSEL": 1, "COMPARE": 2},  # TIM21_CH2: channel 2's compare events
+    {"EXTSEL": 5, "COMPARE": 3},  # TIM2_CH3
+    {"EXTSEL": 3, "COMPARE": 4},  # TIM2_CH4
+    {"MMS": 3, "COMPARE": 1},  # TIM2's TRGO as channel 1's compare pulse
+], ids=["tim2", "tim22", "tim21_ch2", "tim2_ch3", "tim2_ch4", "tim2_compare_pulse"])
 @pytest.mark.parametrize("period, every", [(1000, 1000), (200, 400)])
-def test_a_timers_update_event_starts_each_conversion(firmware, cli, timer, period, every):
-    """TIM2's (EXTSEL 2) or TIM22's (4) update event, CR2.MMS update, starts a conversion of
-    346 core cycles (160.5 + 12.5 at PCLK / 2) every PERIOD cycles: ten more conversions take
-    ten more periods, to the cycle. A trigger that comes while a conversion is under way is
-    ignored, as on the chip: a period of 200 converts every other one."""
+def test_a_timers_events_start_each_conversion(firmware, cli, timer, period, every):
+    """A timer's update event (CR2.MMS update) or a channel's compare event starts a
+    conversion of 346 core cycles (160.5 + 12.5 at PCLK / 2) every PERIOD cycles: ten more
+    conversions take ten more periods, to the cycle. A trigger that comes while a conversion
+    is under way is ignored, as on the chip: a period of 200 converts every other one."""
     _, t10 = triggered(firmware, cli, PERIOD=period, CONVERSIONS=10, **timer)
     long, t20 = triggered(firmware, cli, PERIOD=period, CONVERSIONS=20, **timer)
     assert long["exceptions"]["taken"] == {"IRQ12": 20}
@@ -151,16 +160,41 @@ def test_triggered_conversions_read_the_pin_at_their_time(firmware, cli, tmp_pat
     assert len(set(played[:10])) == 10  # a ramp: each value its own
 
 
-def test_a_trigger_not_modelled_is_listed_and_never_comes(firmware, cli):
-    """EXTSEL 1 (TIM21_CH2: the timers' compare channels are not modelled): listed at the
-    CFGR1 write; the program's wait for a conversion is a deadlock."""
+@pytest.mark.parametrize("extsel, why", [(7, "EXTSEL 7, EXTI line 11"),
+                                         (0, "EXTSEL 0, TIM6_TRGO")])  # (not on this part)
+def test_a_trigger_not_modelled_is_listed_and_never_comes(firmware, cli, extsel, why):
+    """EXTSEL 7 (EXTI line 11) or 0 (TIM6, which the STM32L031 lacks): listed at the CFGR1
+    write; the program's wait for a conversion is a deadlock."""
     result = cli("run", adc(firmware, "trigger", CHANNEL=17, PERIOD=1000, CONVERSIONS=1,
-                            EXTSEL=1), *LIMIT)
+                            EXTSEL=extsel), *LIMIT)
     assert result.returncode == 5, result.report
     assert result.report["fault"]["kind"] == "deadlock"
     assert listed(result.report) == [
-        "stm32l0_adc+0x00c (0x4001240c) write, EXTSEL 1, TIM21_CH2: a hardware trigger not "
-        "modelled, no conversion starts: 1"]
+        f"stm32l0_adc+0x00c (0x4001240c) write, {why}: a hardware trigger not modelled, no "
+        "conversion starts: 1"]
+
+
+def test_the_vibration_example(cli, tmp_path):
+    """examples/sensors/vibration.c (docs/simulator.md, "Analog inputs"): TIM2's TRGO paces
+    the conversions of PA1 at 1 kHz, the DMA fills two windows in turn while the core sleeps;
+    each window's RMS follows examples/sensors/vibration.csv, a vibration starting at 0.4 s."""
+    root = Path(__file__).resolve().parents[1]
+    elf = tmp_path / "vibration.elf"
+    built = cli("build", root / "examples/sensors/vibration.c", "-t", "stm32l031",
+                "--irq-vectors", "-o", elf, json=False)
+    assert built.returncode == 0, built.stderr
+    res = cli("run", elf, "--run-for", "1s", "--analog",
+              f"1={root / 'examples/sensors/vibration.csv'}@4kHz")
+    assert res.returncode == 0, res.stderr
+    report = res.report
+    assert report["stdout"].splitlines() == [
+        "vibration monitor up", "128 ms: rms 2 mV", "256 ms: rms 2 mV", "384 ms: rms 2 mV",
+        "512 ms: rms 32 mV", "640 ms: rms 95 mV VIBRATION", "768 ms: rms 163 mV VIBRATION",
+        "896 ms: rms 210 mV VIBRATION"]  # as docs/simulator.md says
+    assert report["cycles"] == 487_231 and report["sram"]["stack_peak"] == 96  # as docs/ci.md says
+    assert report["analog"]["1"]["conversions"] == 998
+    assert report["exceptions"]["taken"] == {"IRQ9": 7}  # the DMA's halves; no ADC interrupt
+    assert report["unmodelled_registers"] == []
 
 
 # --- the ADC, register by register --------------------------------------------------------------
@@ -262,24 +296,24 @@ def test_a_hardware_trigger_starts_a_sequence_at_its_own_cycle():
     dev.write(CR, 4, ADEN)
     dev.write(CHSELR, 4, 1 << 17)
     dev.write(CFGR1, 4, 2 << 10 | 2 << 6)  # EXTEN falling edges, EXTSEL 2: TIM2's TRGO
-    assert not dev.waits_for("stm32l0_tim2")  # not before ADSTART
+    assert dev.waiting_for() is None  # not before ADSTART
     dev.write(CR, 4, ADEN | ADSTART)
-    assert dev.waits_for("stm32l0_tim2") and not dev.waits_for("stm32l0_tim22")
+    assert dev.waiting_for() == "stm32l0_tim2 TRGO"
     assert host.exceptions.due is None  # nothing converts before a trigger
     host.exceptions.now = 1100
-    dev.trigger("stm32l0_tim2", 1090, RISING)  # not the edge EXTEN selects
+    dev.trigger("stm32l0_tim2 TRGO", 1090, RISING)  # not the edge EXTEN selects
     assert host.exceptions.due is None
-    dev.trigger("stm32l0_tim2", 1090, FALLING)  # 10 cycles ago: the conversion ends at 1104
+    dev.trigger("stm32l0_tim2 TRGO", 1090, FALLING)  # 10 cycles ago: the conversion ends at 1104
     assert host.exceptions.due == 1104
-    dev.trigger("stm32l0_tim2", 1095, PULSE)  # under way: ignored, as on the chip
+    dev.trigger("stm32l0_tim2 TRGO", 1095, PULSE)  # under way: ignored, as on the chip
     assert host.exceptions.due == 1104
     host.exceptions.now = 1104
     host.exceptions.action()
     assert dev.read(ISR, 4) & 0xC == 0xC and dev.read(CR, 4) & ADSTART  # EOC, EOS; still set
-    dev.trigger("stm32l0_tim2", 1103, PULSE)  # before it ended (a late event): ignored,
+    dev.trigger("stm32l0_tim2 TRGO", 1103, PULSE)  # before it ended (a late event): ignored,
     assert host.exceptions.due == 1104  # nothing planned (it would end at 1117)
-    dev.trigger("stm32l0_tim2", 1104, PULSE)
+    dev.trigger("stm32l0_tim2 TRGO", 1104, PULSE)
     assert host.exceptions.due == 1118
     dev.write(CR, 4, ADEN | ADSTART | ADSTP)  # stopped: waits no more
-    assert not dev.waits_for("stm32l0_tim2") and host.exceptions.due is None
+    assert dev.waiting_for() is None and host.exceptions.due is None
     assert host.listed == []

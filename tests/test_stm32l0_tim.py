@@ -2,6 +2,8 @@
 vendor HAL's timer time base, one-pulse mode, preloads and the clock gate, from
 tests/programs/irq/tim.c, and the registers one by one."""
 
+import re
+
 import pytest
 from helpers import FakeDeviceHost
 
@@ -30,6 +32,24 @@ def test_a_hal_time_base_ticks_every_millisecond(firmware, cli, timer, irq):
     assert 5 * 32_000 <= total < 5 * 32_000 + 2_000
     assert report["sleep_cycles"] > 4 * 32_000
     assert report["unmodelled_registers"] == []
+
+
+def test_output_compare_interrupts_come_at_their_counts(firmware, cli):
+    """TIM2's channels 1 and 3 (CCR 250, 750) interrupt once a period each, at their counts
+    (the handler reads CNT a few cycles later); channel 2's CCR is past ARR: never. CCR1,
+    preloaded (OC1PE), takes 500 at the update after the write: the period under way still
+    matches at 250, the next at 500."""
+    result = cli("run", tim(firmware, "compare", PERIODS=4), *LIMIT)
+    assert result.returncode == 0, result.report
+    report = result.report
+    found = re.fullmatch(r"cc1 6 at (\d+)-(\d+) cc2 0 cc3 6 at (\d+)-(\d+)\n",
+                         report["stdout"])
+    assert found, report["stdout"]
+    low1, high1, low3, high3 = map(int, found.groups())
+    latency = low1 - 250  # the handler's entry to its read of CNT, always the same
+    assert 0 < latency < 64
+    assert (high1, low3, high3) == (500 + latency, 750 + latency, 750 + latency)
+    assert report["unmodelled_registers"] == []  # (CCER: no output is enabled)
 
 
 @pytest.mark.parametrize("case", ["one_pulse", "preload", "no_clock", "gated", "rcc_reset"])
@@ -76,7 +96,7 @@ def test_the_count_and_the_update_interrupt_follow_the_cycles():
     assert dev.read(CNT, 2) == 9 and dev.read(SR, 4) == 0
     host.exceptions.now = 47
     host.exceptions.action()
-    assert dev.read(SR, 4) == 1 and host.lines[dev.irq] is True
+    assert dev.read(SR, 4) == 0b111 and host.lines[dev.irq] is True  # CC1IF, CC2IF: CCRx 0
     assert host.exceptions.due is None  # UIF already set: nothing more to plan
     host.exceptions.now = 47 + 4 * 25 + 2  # two more periods and a half have gone
     assert dev.read(CNT, 4) == 5
@@ -90,11 +110,13 @@ def test_what_is_not_modelled_is_listed():
     dev.write(0x18, 4, 0x68)  # CCMR1: PWM mode configured, nothing happens yet: not listed
     dev.write(0x34, 4, 500)  # CCR1: likewise
     assert host.listed == []
-    dev.write(0x20, 4, 1)  # CCER: channel 1 enabled, not modelled
-    dev.write(DIER, 4, 1 << 1)  # CC1IE
+    dev.write(0x20, 4, 1)  # CCER: channel 1's output (the pin) enabled, not modelled
+    dev.write(DIER, 4, 1 << 1)  # CC1IE: modelled
+    dev.write(DIER, 4, 1 << 6)  # TIE: a trigger interrupt, not
     dev.write(CR1, 4, 1 << 4)  # DIR: down-counting
     dev.write(0x08, 4, 7)  # SMCR: external clock mode 1
-    dev.write(EGR, 4, 1 << 1)  # CC1G
+    dev.write(EGR, 4, 1 << 1)  # CC1G: modelled
+    dev.write(EGR, 4, 1 << 6)  # TG: not
     assert [entry[1] for entry in host.listed] == [0x20, DIER, CR1, 0x08, EGR]
     # read back (HAL_TIM_Base_Stop reads CCER; LL and libopencm3 read-modify-write EGR)
     assert (dev.read(0x18, 4), dev.read(0x34, 4), dev.read(0x20, 4)) == (0x68, 500, 1)
@@ -124,8 +146,8 @@ class FakeAdc:
         self.source = source
         self.triggers: list[tuple[str, int, int]] = []
 
-    def waits_for(self, source: str) -> bool:
-        return source == self.source
+    def waiting_for(self) -> str | None:
+        return self.source or None
 
     def trigger(self, source: str, at: int, edge: int) -> None:
         self.triggers.append((source, at, edge))
@@ -143,7 +165,7 @@ class AdcHost(FakeDeviceHost):
 def test_trgo_gives_the_adc_each_update_event_at_its_own_cycle():
     from sim.devices.stm32l0_tim import FALLING, PULSE, RISING
 
-    adc = FakeAdc("stm32l0_tim21")
+    adc = FakeAdc("stm32l0_tim21 TRGO")
     host = AdcHost(adc)
     dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
     dev.reset()
@@ -154,14 +176,14 @@ def test_trgo_gives_the_adc_each_update_event_at_its_own_cycle():
     host.exceptions.now = 35  # the event late: three and a half periods
     host.exceptions.action()
     assert dev.read(CNT, 4) == 5
-    assert adc.triggers == [("stm32l0_tim21", at, PULSE) for at in (10, 20, 30)]
+    assert adc.triggers == [("stm32l0_tim21 TRGO", at, PULSE) for at in (10, 20, 30)]
     assert host.exceptions.due == 40 and host.listed == []
-    adc.source = "stm32l0_tim2"  # the ADC waits for another timer now: nothing planned
+    adc.source = "stm32l0_tim2 TRGO"  # the ADC waits for another timer now: nothing planned
     dev.write(SR, 4, 0)
     assert host.exceptions.due is None
     host.exceptions.now = 100
     assert dev.read(CNT, 4) == 0 and len(adc.triggers) == 3
-    adc.source = "stm32l0_tim21"
+    adc.source = "stm32l0_tim21 TRGO"
     dev.write(CR1, 4, 1 | 1 << 1)  # UDIS: no update event, no TRGO
     host.exceptions.now = 200
     assert dev.read(CNT, 4) == 0 and len(adc.triggers) == 3 and host.exceptions.due is None
@@ -174,7 +196,73 @@ def test_trgo_gives_the_adc_each_update_event_at_its_own_cycle():
     dev.write(CR1, 4, 1 | 1 << 3)  # again, one pulse (OPM): CEN clears at the update event
     host.exceptions.now = 230
     assert dev.read(CR1, 4) & 1 == 0
-    assert adc.triggers == [("stm32l0_tim21", 200, PULSE), ("stm32l0_tim21", 210, FALLING),
-                            ("stm32l0_tim21", 210, RISING), ("stm32l0_tim21", 220, FALLING)]
-    dev.write(0x04, 4, 4 << 4)  # MMS OC1REF: compare events are not modelled, listed
+    assert adc.triggers == [("stm32l0_tim21 TRGO", at, edge) for at, edge in (
+        (200, PULSE), (210, FALLING), (210, RISING), (220, FALLING))]
+    dev.write(0x04, 4, 4 << 4)  # MMS OC1REF: the channels' waveforms are not modelled, listed
     assert host.listed == [("stm32l0_tim21", 0x04, 4, 4 << 4)]
+
+
+def test_compare_events_flags_preloads_and_the_adcs_pulses():
+    from sim.devices.stm32l0_tim import CCMR1, CCR1, CCR2, PULSE
+
+    adc = FakeAdc("")  # not waiting (yet)
+    host = AdcHost(adc)
+    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    dev.reset()
+    dev.write(ARR, 4, 9)
+    dev.write(CCR1, 4, 3)
+    dev.write(CCR2, 4, 12)  # past ARR: never reached
+    dev.write(DIER, 4, 1 << 1)  # CC1IE
+    dev.write(CR1, 4, 1)
+    assert host.exceptions.due == 3
+    host.exceptions.now = 3
+    host.exceptions.action()
+    assert dev.read(SR, 4) == 1 << 1 and host.lines[dev.irq] is True
+    assert host.exceptions.due is None  # CC1IF set: nothing more to plan
+    dev.write(SR, 4, ~(1 << 1) & 0xFFFF)
+    # the next match is past the update event (which may change CCR1): planned there, then
+    assert host.exceptions.due == 10 and host.lines[dev.irq] is False
+    host.exceptions.now = 10
+    host.exceptions.action()
+    assert host.exceptions.due == 13 and dev.read(SR, 4) == 1  # (UIF, not enabled)
+    adc.source = "stm32l0_tim21 CH2"  # the ADC waits for channel 2's events: each planned
+    dev.write(CCR2, 4, 6)
+    assert host.exceptions.due == 13  # channel 1's match first, then channel 2's at 16
+    host.exceptions.now = 29  # late: 13, 16, 20, 23, 26 passed
+    host.exceptions.action()
+    assert adc.triggers == [("stm32l0_tim21 CH2", at, PULSE) for at in (16, 26)]
+    assert dev.read(SR, 4) == 0b111  # UIF, CC1IF, CC2IF
+    dev.write(CCMR1, 4, 1 << 3)  # OC1PE: CCR1 preloaded
+    dev.write(CCR1, 4, 8)
+    assert dev.read(CCR1, 4) == 8  # reads the preload
+    dev.write(SR, 4, 0)
+    host.exceptions.now = 34  # the update at 30 took CCR1 8: no match at 33
+    assert dev.read(SR, 4) == 1
+    host.exceptions.now = 38  # channel 2 at 36, channel 1 at 38
+    assert dev.read(SR, 4) == 0b111
+    dev.write(CCMR1, 4, 1 << 3 | 1)  # channel 1 an input (capture not modelled): no match
+    dev.write(SR, 4, 0)
+    host.exceptions.now = 100
+    assert dev.read(SR, 4) & 0b10 == 0
+    adc.triggers.clear()
+    dev.write(EGR, 4, 1 << 2)  # CC2G: channel 2's event at once
+    assert adc.triggers == [("stm32l0_tim21 CH2", 100, PULSE)] and dev.read(SR, 4) & 0b100
+    dev.write(0x20, 4, 0x11)  # CCER: CC1E (an input), CC2E (an output): listed with why
+    assert host.listed == [("stm32l0_tim21", 0x20, 4, 0x11)]
+
+
+def test_trgo_compare_pulse_follows_channel_1():
+    from sim.devices.stm32l0_tim import CCR1, PULSE
+
+    adc = FakeAdc("stm32l0_tim21 TRGO")
+    host = AdcHost(adc)
+    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    dev.reset()
+    dev.write(ARR, 4, 9)
+    dev.write(CCR1, 4, 5)
+    dev.write(0x04, 4, 3 << 4)  # CR2.MMS compare pulse
+    dev.write(CR1, 4, 1)
+    assert host.exceptions.due == 5
+    host.exceptions.now = 27
+    host.exceptions.action()
+    assert adc.triggers == [("stm32l0_tim21 TRGO", at, PULSE) for at in (5, 15, 25)]

@@ -25,10 +25,11 @@ started without it starts then), and one whose clock changes goes on at the new 
 channels in order (CFGR1.SCANDIR: downwards), EOC after each (DR holds it; reading DR clears
 EOC), EOS after the last; CONT starts the sequence again, otherwise ADSTART clears. With
 CFGR1.EXTEN, ADSTART waits for a hardware trigger instead, and stays set: EXTSEL 2 or 4, the
-trigger output of TIM2 or TIM22 (sim/devices/stm32l0_tim.py, CR2.MMS), each edge EXTEN selects
-starting the sequence at the edge's own cycle; an edge while a sequence is under way is ignored,
-as on the chip. The other sources (the timers' compare channels, EXTI line 11, and TIM6 and TIM3,
-which the part lacks) are listed at the CFGR1 write: no conversion starts. A result
+trigger output of TIM2 or TIM22 (sim/devices/stm32l0_tim.py, CR2.MMS), or 1, 5, 3, the compare
+events of TIM21's channel 2 and TIM2's channels 3 and 4, each edge EXTEN selects starting the
+sequence at the edge's own cycle; an edge while a sequence is under way is ignored, as on the
+chip. The other sources (EXTI line 11, and TIM6 and TIM3, which the part lacks) are listed at
+the CFGR1 write: no conversion starts. A result
 that overwrites one not read sets OVR (DR keeps the old one unless CFGR1.OVRMOD). ADSTP stops,
 ADDIS disables (ADEN clears). ISR's flags are rc_w1. The interrupt (IRQ 12, ADC_COMP) is a
 level: ISR & IER over ADRDY, EOSMP, EOC, EOS, OVR, EOCAL.
@@ -56,10 +57,11 @@ ADEN, ADDIS, ADSTART, ADSTP, ADVREGEN, ADCAL = 1, 1 << 1, 1 << 2, 1 << 4, 1 << 2
 DMAEN, SCANDIR, RES, ALIGN, EXTEN, OVRMOD, CONT, WAIT, AUTOFF, DISCEN, AWDEN = (
     1, 1 << 2, 3 << 3, 1 << 5, 3 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 1 << 16, 1 << 23)
 # CFGR1.EXTSEL's hardware triggers (RM0377; STM32CubeL0's LL_ADC_REG_TRIG_EXT_*), and the
-# modelled ones: the timer whose trigger output (TRGO) it is
+# modelled ones: a timer's trigger output (TRGO) or a channel's compare event
 TRIGGERS = ("TIM6_TRGO", "TIM21_CH2", "TIM2_TRGO", "TIM2_CH4", "TIM22_TRGO", "TIM2_CH3",
             "TIM3_TRGO", "EXTI line 11")
-_TRGO = {2: "stm32l0_tim2", 4: "stm32l0_tim22"}
+_SOURCES = {1: "stm32l0_tim21 CH2", 2: "stm32l0_tim2 TRGO", 3: "stm32l0_tim2 CH4",
+            4: "stm32l0_tim22 TRGO", 5: "stm32l0_tim2 CH3"}
 OVSE = 1  # CFGR2
 VREFEN, TSEN, LFMEN = 1 << 22, 1 << 23, 1 << 25  # CCR
 SAMPLING = (1.5, 3.5, 7.5, 12.5, 19.5, 39.5, 79.5, 160.5)  # SMPR.SMP, ADC clock cycles
@@ -192,16 +194,17 @@ class Stm32l0Adc(Clocked):
             self.cr &= ~ADSTART
 
     # --- hardware triggers --------------------------------------------------------------------
-    def waits_for(self, source: str) -> bool:
-        """Whether a conversion waits for the trigger output of the timer named ``source``
-        (ADSTART with CFGR1.EXTEN, EXTSEL that timer's TRGO)."""
-        return bool(self.cr & ADSTART and self.cfgr1 & EXTEN
-                    and _TRGO.get(self.cfgr1 >> 6 & 7) == source and self.clocked())
+    def waiting_for(self) -> str | None:
+        """The signal a conversion waits for (a timer's name and TRGO or CHx, as EXTSEL
+        selects it: ADSTART with CFGR1.EXTEN), None for none."""
+        if not (self.cr & ADSTART and self.cfgr1 & EXTEN and self.clocked()):
+            return None
+        return _SOURCES.get(self.cfgr1 >> 6 & 7)
 
     def trigger(self, source: str, at: int, edge: int) -> None:
-        """``source``'s TRGO changed at cycle ``at``: an edge EXTEN selects starts the sequence
-        there, unless one is under way then (the chip ignores the trigger)."""
-        if not self.waits_for(source) or not self.cfgr1 >> 10 & edge:
+        """``source`` changed at cycle ``at``: an edge EXTEN selects starts the sequence there,
+        unless one is under way then (the chip ignores the trigger)."""
+        if self.waiting_for() != source or not self.cfgr1 >> 10 & edge:
             return
         self._catch_up()
         if self._sequence or self._calibrating or at < self._free_at:
@@ -210,9 +213,9 @@ class Stm32l0Adc(Clocked):
         self._catch_up()
 
     def _trigger_timer(self) -> Clocked | None:
-        """The timer whose TRGO CFGR1.EXTSEL selects, if it is modelled."""
-        name = _TRGO.get(self.cfgr1 >> 6 & 7)
-        timer = None if name is None else self.host.device(name)
+        """The timer whose signal CFGR1.EXTSEL selects, if it is modelled."""
+        source = _SOURCES.get(self.cfgr1 >> 6 & 7)
+        timer = None if source is None else self.host.device(source.split()[0])
         return timer if isinstance(timer, Clocked) else None
 
     def _value(self, channel: int) -> tuple[int, bool]:
@@ -299,7 +302,7 @@ class Stm32l0Adc(Clocked):
             self.cfgr1 = new & 0x7CC1_FFFF
             listed = bool(new & (WAIT | DISCEN | AWDEN))
             source = new >> 6 & 7
-            if new & EXTEN and source not in _TRGO:
+            if new & EXTEN and source not in _SOURCES:
                 self.host.unmodelled(self, offset, size, value,
                                      f"EXTSEL {source}, {TRIGGERS[source]}: a hardware trigger "
                                      "not modelled, no conversion starts")

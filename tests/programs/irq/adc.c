@@ -22,7 +22,9 @@
  *             printed, with DELAY_CYCLES of SysTick-timed wait before each when defined.
  *   trigger   conversions of CHANNEL started by a timer's TRGO (CFGR1.EXTEN rising, EXTSEL
  *             2: TIM2; with -DTIM22 4: TIM22) each PERIOD cycles (CR2.MMS update; MMS=1:
- *             enable, a conversion when CEN is set), counted in the EOC handler while the
+ *             enable, a conversion when CEN is set; MMS=3: channel 1's compare event);
+ *             COMPARE=n sets channel n's CCR to PERIOD / 2 (-DTIM21: TIM21, with EXTSEL 1,
+ *             its channel 2's event; EXTSEL 5 and 3: TIM2's channels 3 and 4), counted in the
  *             core sleeps, each result printed (-DQUIET: nothing); ADSTART stays set
  *             between them; after CONVERSIONS, ADSTP and the count. EXTSEL=n: another source.
  * Exit status 0 when every check holds, else the number of the first that failed.
@@ -191,6 +193,9 @@ int main(void)
 #ifndef EXTSEL
 #define EXTSEL 4u
 #endif
+#elif defined(TIM21)
+#define TIM 0x40010800u
+#define TIM_CLOCK (RCC_APB2ENR |= 1u << 2)
 #else
 #define TIM 0x40000000u
 #define TIM_CLOCK (*(volatile uint32_t *)0x40021038u |= 1u) /* APB1ENR.TIM2EN */
@@ -212,6 +217,9 @@ int main(void)
     REG(TIM + 0x28u) = 0;            /* PSC */
     REG(TIM + 0x2Cu) = PERIOD - 1u;  /* ARR */
     REG(TIM + 0x04u) = MMS << 4;     /* CR2 */
+#ifdef COMPARE /* channel COMPARE's compare event half a period in (output compare mode) */
+    REG(TIM + 0x30u + 4u * COMPARE) = PERIOD / 2u;
+#endif
     REG(TIM) = 1u;                   /* CEN */
     while (conversions < CONVERSIONS)
         __asm__ volatile("wfi" ::: "memory");

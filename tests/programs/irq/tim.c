@@ -12,6 +12,12 @@
  *   gated     a TIM21 tick whose clock is switched off for a while: it stops counting and
  *             interrupting, and goes on from the same count when the clock is back.
  *   rcc_reset TIM22 reset through RCC APB2RSTR (LL_TIM_DeInit): back to its reset values.
+ *   compare   TIM2's output compare interrupts, as HAL_TIM_OC_Start_IT sets them up: CCR1
+ *             250, CCR3 750 (toggle mode, OC1PE: CCR1 preloaded), CCR2 2000 (past ARR 999:
+ *             never reached), CC1IE, CC2IE, CC3IE; the handler counts each channel's events
+ *             and keeps the count it saw; after PERIODS update periods CCR1 is written 500,
+ *             which takes effect at the next update event. Prints the counts and the
+ *             earliest and latest count seen at each channel's events.
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
  * the ticks counted.
  */
@@ -82,6 +88,66 @@ int main(void)
     sh_write_int((long)ticks);
     sh_write0("\n");
     return 0;
+}
+#endif
+
+#if CASE_compare
+#define TIM2 0x40000000u
+#define CCMR1(t) REG((t) + 0x18u)
+#define CCMR2(t) REG((t) + 0x1Cu)
+#define CCR(t, n) REG((t) + 0x30u + 4u * (n))
+static volatile uint32_t events[4], low[4] = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF}, high[4];
+static volatile uint32_t updates;
+
+void IRQ15_Handler(void)
+{
+    uint32_t cnt = CNT(TIM2), sr = SR(TIM2);
+    SR(TIM2) = ~sr; /* rc_w0: those seen cleared */
+    for (uint32_t n = 1; n <= 3; n++)
+        if (sr & (1u << n)) {
+            events[n]++;
+            if (cnt < low[n])
+                low[n] = cnt;
+            if (cnt > high[n])
+                high[n] = cnt;
+        }
+    if (sr & UIF)
+        updates++;
+}
+
+int main(void)
+{
+    REG(0x40021038u) |= 1u; /* TIM2EN */
+    ARR(TIM2) = 999u;
+    CCMR1(TIM2) = (3u << 4) | (1u << 3) | (3u << 12); /* OC1M, OC2M toggle; OC1PE */
+    CCMR2(TIM2) = 3u << 4;                          /* OC3M toggle */
+    CCR(TIM2, 1) = 250u;
+    CCR(TIM2, 2) = 2000u;
+    CCR(TIM2, 3) = 750u;
+    EGR(TIM2) = 1u; /* UG: CCR1's preload taken */
+    SR(TIM2) = 0;
+    DIER(TIM2) = (1u << 1) | (1u << 2) | (1u << 3) | 1u; /* CC1IE, CC2IE, CC3IE, UIE */
+    NVIC_ISER = 1u << 15;
+    CR1(TIM2) |= CEN;
+    while (updates < PERIODS)
+        __asm__ volatile("wfi" ::: "memory");
+    CCR(TIM2, 1) = 500u; /* preloaded: the next period still matches at 250 */
+    uint32_t before = events[1];
+    while (updates < PERIODS + 2u)
+        __asm__ volatile("wfi" ::: "memory");
+    CR1(TIM2) &= ~CEN;
+    for (uint32_t n = 1; n <= 3; n++) {
+        sh_write0(n == 1 ? "cc1 " : n == 2 ? " cc2 " : " cc3 ");
+        sh_write_int((long)events[n]);
+        if (events[n]) {
+            sh_write0(" at ");
+            sh_write_int((long)low[n]);
+            sh_write0("-");
+            sh_write_int((long)high[n]);
+        }
+    }
+    sh_write0("\n");
+    return events[1] - before == 2u ? 0 : 2;
 }
 #endif
 
