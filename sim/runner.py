@@ -1377,12 +1377,12 @@ class Simulator:
                 trace.change(f"P{port}{pin}", high >> pin & 1 if known >> pin & 1 else None,
                              seconds)
 
-    def analog_code(self, channel: int) -> int | None:
+    def analog_code(self, channel: int, at: int | None = None) -> int | None:
         source = self._analog.get(channel)
         if source is None:
             return None
-        return source.code(self._clock.seconds(self._counter.cycles,
-                                               self.exceptions.sleep_cycles))
+        cycle = self._counter.cycles if at is None else at
+        return source.code(self._clock.seconds(cycle, self.exceptions.sleep_cycles))
 
     def store_cycle(self) -> int:
         return self._store_cycle()

@@ -241,7 +241,7 @@ class FakeDeviceHost:
     def warn(self, text: str) -> None:
         self.warnings.append(text)
 
-    def analog_code(self, channel: int) -> int | None:
+    def analog_code(self, channel: int, at: int | None = None) -> int | None:
         return None
 
     def unmodelled(self, device: Any, offset: int, size: int, value: int | None,

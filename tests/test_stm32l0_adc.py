@@ -160,6 +160,21 @@ def test_triggered_conversions_read_the_pin_at_their_time(firmware, cli, tmp_pat
     assert len(set(played[:10])) == 10  # a ramp: each value its own
 
 
+def test_a_conversion_reads_the_pin_at_its_own_cycle(firmware, cli, tmp_path):
+    """Values played at 32 MHz (one a core cycle, a ramp over 0 to 3 V): a conversion reads the
+    value of the cycle it ends at, whether the core sleeps (its events then come exactly) or
+    runs (the simulator handles them at the end of the block under way, later): the same
+    results."""
+    data = tmp_path / "fast.csv"
+    data.write_text("".join(f"{3.0 * i / 40_000:.6f}\n" for i in range(40_000)))
+    runs = [triggered(firmware, cli, "--analog", f"3={data}@32MHz", quiet=False, CHANNEL=3,
+                      PERIOD=1000, CONVERSIONS=20, **busy)[0]["stdout"]
+            for busy in ({}, {"BUSY": None})]
+    assert runs[0] == runs[1]
+    values = [int(line.split()[1]) for line in runs[0].splitlines()[:20]]
+    assert all(later - earlier in (102, 103) for earlier, later in zip(values, values[1:]))
+
+
 @pytest.mark.parametrize("extsel, why", [(7, "EXTSEL 7, EXTI line 11"),
                                          (0, "EXTSEL 0, TIM6_TRGO")])  # (not on this part)
 def test_a_trigger_not_modelled_is_listed_and_never_comes(firmware, cli, extsel, why):

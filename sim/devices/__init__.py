@@ -78,9 +78,10 @@ class DeviceHost(Protocol):
     def flash_size(self) -> int:
         """Bytes of flash the run maps."""
 
-    def analog_code(self, channel: int) -> int | None:
-        """The 12-bit result of converting ADC pin ``channel`` now, from the run's --analog
-        values (one is used up unless they play at a rate); None without them."""
+    def analog_code(self, channel: int, at: int | None = None) -> int | None:
+        """The 12-bit result of converting ADC pin ``channel`` at cycle ``at`` (default now),
+        from the run's --analog values (one is used up unless they play at a rate); None
+        without them."""
 
     def pin_drive(self, port: str) -> tuple[int, int]:
         """(pins held at a level, those at 1) of GPIO port ``port`` (its letter) by the run's

@@ -218,20 +218,22 @@ class Stm32l0Adc(Clocked):
         timer = None if source is None else self.host.device(source.split()[0])
         return timer if isinstance(timer, Clocked) else None
 
-    def _value(self, channel: int) -> tuple[int, bool]:
-        """The 12-bit result, and whether the simulator knows it: VREFINT and the sensor as
-        calibrated, a pin from the run's --analog values (sim/analog.py), else 0 V."""
+    def _value(self, channel: int, at: int) -> tuple[int, bool]:
+        """The 12-bit result of the conversion that ended at cycle ``at``, and whether the
+        simulator knows it: VREFINT and the sensor as calibrated, a pin from the run's --analog
+        values then (sim/analog.py; the end of the conversion, not the cycle the simulator
+        handles it at), else 0 V."""
         if channel == VREFINT and self.ccr & VREFEN:
             return VREFINT_CAL, True
         if channel == TEMPERATURE and self.ccr & TSEN:
             return TS_CAL1, True
-        code = self.host.analog_code(channel) if channel in self.analog_pins else None
+        code = self.host.analog_code(channel, at) if channel in self.analog_pins else None
         return (0, False) if code is None else (code, True)
 
     def _convert(self, channel: int, at: int) -> None:
         """The conversion of ``channel`` that ended at cycle ``at``."""
         bits = 12 - 2 * (self.cfgr1 >> 3 & 3)
-        code, known = self._value(channel)
+        code, known = self._value(channel, at)
         value = code >> (12 - bits)
         if self.cfgr1 & ALIGN:
             value <<= (16 if bits > 6 else 8) - bits

@@ -25,7 +25,7 @@
  *             enable, a conversion when CEN is set; MMS=3: channel 1's compare event);
  *             COMPARE=n sets channel n's CCR to PERIOD / 2 (-DTIM21: TIM21, with EXTSEL 1,
  *             its channel 2's event; EXTSEL 5 and 3: TIM2's channels 3 and 4), counted in the
- *             core sleeps, each result printed (-DQUIET: nothing); ADSTART stays set
+ *             core sleeps (-DBUSY: runs), each result printed (-DQUIET: nothing); ADSTART stays set
  *             between them; after CONVERSIONS, ADSTP and the count. EXTSEL=n: another source.
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
@@ -222,7 +222,11 @@ int main(void)
 #endif
     REG(TIM) = 1u;                   /* CEN */
     while (conversions < CONVERSIONS)
+#ifdef BUSY /* the core awake, running, while the conversions go on */
+        __asm__ volatile("nop" ::: "memory");
+#else
         __asm__ volatile("wfi" ::: "memory");
+#endif
     if (!(ADC_CR & ADSTART))
         return 2;
     ADC_CR |= ADSTP;
