@@ -1352,11 +1352,12 @@ class Simulator:
         return cycle_of(min(times)) if times else None
 
     def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
-                   at_store: bool = False) -> None:
+                   at_store: bool = False, at: int | None = None) -> None:
         trace = self._pin_trace
         if self._spi.targets:  # chip selects: at the store that changes one (a --pin change: at
             # its own time)
             cycle = (self._cycle_of(self._pin_time) if self._pin_time is not None else
+                     at if at is not None else
                      self._store_cycle() if at_store and not initial else self.exceptions.now)
             self._spi.pins(port, known, high, cycle)
         if initial:
@@ -1370,7 +1371,8 @@ class Simulator:
         if self._pin_time is not None:
             seconds = self._pin_time
         else:
-            cycle = self._store_cycle() if at_store else self.exceptions.now
+            cycle = (at if at is not None else self._store_cycle() if at_store
+                     else self.exceptions.now)
             seconds = self._clock.seconds(cycle, self.exceptions.sleep_cycles)
         for pin in range(16):
             if changed >> pin & 1:

@@ -11,8 +11,8 @@ from tests.test_exceptions import irq_program
 BYTE_MS = 10 * (32_000_000 // 115_200) / 32_000_000 * 1e3  # a frame at 115200 baud: 86.8 us
 
 
-def dma(firmware, case: str):
-    return irq_program(firmware, "dma.c", "stm32l031", **{f"CASE_{case}": None})
+def dma(firmware, case: str, **defines):
+    return irq_program(firmware, "dma.c", "stm32l031", **{f"CASE_{case}": None}, **defines)
 
 
 def device_ms(report) -> float:
@@ -57,6 +57,15 @@ def test_the_adc_by_dma_in_circular_mode(firmware, cli):
     assert res.returncode == 0, res.report["fault"]
     assert res.report["stdout"] == "rounds 3 halves 3 vref 1 temp 1 ovr 0\n"
     assert res.report["exceptions"]["taken"] == {"IRQ9": 6}
+
+
+def test_the_adcs_one_shot_dma_mode_stops_at_the_end_of_transfer(firmware, cli):
+    """CFGR1.DMACFG clear: the ADC asks for no more after the DMA channel's end of transfer,
+    even with the channel circular (RM0377): one round, then the results overrun."""
+    res = cli("run", dma(firmware, "adc", ONESHOT=None))
+    assert res.returncode == 0, res.report["fault"]
+    assert res.report["stdout"] == "rounds 1 halves 1 vref 1 temp 1 ovr 1\n"
+    assert res.report["exceptions"]["taken"] == {"IRQ9": 2}
 
 
 def test_a_transfer_to_nowhere_is_a_transfer_error(firmware, cli):

@@ -4,6 +4,7 @@ interrupt-driven, overrun), the supply and temperature its formulas compute from
 calibration values, and what is not there (a pin's voltage, the HSI16 left off, a write to
 system memory), from tests/programs/irq/adc.c."""
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -116,22 +117,31 @@ def triggered(firmware, cli, *args, quiet: bool = True, **defines):
 @pytest.mark.parametrize("timer", [
     {},  # TIM2's TRGO (EXTSEL 2), its update events
     {"TIM22": None},  # TIM22's (4)
-    {"TIM21": None, "EXTSEL": 1, "COMPARE": 2},  # TIM21_CH2: channel 2's compare events
+    {"TIM21": None, "EXTSEL": 1, "COMPARE": 2},  # TIM21_CH2: channel 2's output's edges
     {"EXTSEL": 5, "COMPARE": 3},  # TIM2_CH3
     {"EXTSEL": 3, "COMPARE": 4},  # TIM2_CH4
     {"MMS": 3, "COMPARE": 1},  # TIM2's TRGO as channel 1's compare pulse
 ], ids=["tim2", "tim22", "tim21_ch2", "tim2_ch3", "tim2_ch4", "tim2_compare_pulse"])
 @pytest.mark.parametrize("period, every", [(1000, 1000), (200, 400)])
 def test_a_timers_events_start_each_conversion(firmware, cli, timer, period, every):
-    """A timer's update event (CR2.MMS update) or a channel's compare event starts a
-    conversion of 346 core cycles (160.5 + 12.5 at PCLK / 2) every PERIOD cycles: ten more
-    conversions take ten more periods, to the cycle. A trigger that comes while a conversion
-    is under way is ignored, as on the chip: a period of 200 converts every other one."""
+    """A timer's update event (CR2.MMS update), a compare pulse, or a channel's output rising
+    (PWM mode 2, at the match) starts a conversion of 346 core cycles (160.5 + 12.5 at
+    PCLK / 2) every PERIOD cycles: ten more conversions take ten more periods, to the cycle. A
+    trigger that comes while a conversion is under way is ignored, as on the chip: a period
+    of 200 converts every other one."""
     _, t10 = triggered(firmware, cli, PERIOD=period, CONVERSIONS=10, **timer)
     long, t20 = triggered(firmware, cli, PERIOD=period, CONVERSIONS=20, **timer)
     assert long["exceptions"]["taken"] == {"IRQ12": 20}
     assert abs(t20 - t10 - 10 * every) <= 8, (t20 - t10, 10 * every)
     assert not [r for r in long["unmodelled_registers"] if "stm32l0_tim" in r]
+
+
+def test_a_channel_triggers_through_its_output(firmware, cli):
+    """The ADC's TIM2_CH3 is the channel's output: with CCER.CC3E clear the matches go on
+    (CC3IF) but no conversion starts, and the program's wait is a deadlock."""
+    result = cli("run", adc(firmware, "trigger", CHANNEL=17, PERIOD=1000, CONVERSIONS=1,
+                            EXTSEL=5, COMPARE=3, NO_OUTPUT=None), *LIMIT)
+    assert result.returncode == 5 and result.report["fault"]["kind"] == "deadlock"
 
 
 def test_trgo_enable_converts_once_when_the_counter_starts(firmware, cli):
@@ -172,7 +182,7 @@ def test_a_conversion_reads_the_pin_at_its_own_cycle(firmware, cli, tmp_path):
             for busy in ({}, {"BUSY": None})]
     assert runs[0] == runs[1]
     values = [int(line.split()[1]) for line in runs[0].splitlines()[:20]]
-    assert all(later - earlier in (102, 103) for earlier, later in zip(values, values[1:]))
+    assert all(later - earlier in (102, 103) for earlier, later in pairwise(values))
 
 
 @pytest.mark.parametrize("extsel, why", [(7, "EXTSEL 7, EXTI line 11"),

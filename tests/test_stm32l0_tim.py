@@ -36,20 +36,44 @@ def test_a_hal_time_base_ticks_every_millisecond(firmware, cli, timer, irq):
 
 def test_output_compare_interrupts_come_at_their_counts(firmware, cli):
     """TIM2's channels 1 and 3 (CCR 250, 750) interrupt once a period each, at their counts
-    (the handler reads CNT a few cycles later); channel 2's CCR is past ARR: never. CCR1,
+    (the handler reads CNT a few cycles later); channel 2's CCR is past ARR: the count never
+    reaches it, and CC2IF comes at each update ("goes high on the counter overflow"). CCR1,
     preloaded (OC1PE), takes 500 at the update after the write: the period under way still
     matches at 250, the next at 500."""
-    result = cli("run", tim(firmware, "compare", PERIODS=4), *LIMIT)
+    result = cli("run", tim(firmware, "compare", PERIODS=4), "--strict-peripherals", *LIMIT)
     assert result.returncode == 0, result.report
     report = result.report
-    found = re.fullmatch(r"cc1 6 at (\d+)-(\d+) cc2 0 cc3 6 at (\d+)-(\d+)\n",
+    found = re.fullmatch(r"cc1 6 at (\d+)-(\d+) cc2 6 at (\d+)-(\d+) cc3 6 at (\d+)-(\d+)\n",
                          report["stdout"])
     assert found, report["stdout"]
-    low1, high1, low3, high3 = map(int, found.groups())
+    low1, high1, low2, high2, low3, high3 = map(int, found.groups())
     latency = low1 - 250  # the handler's entry to its read of CNT, always the same
     assert 0 < latency < 64
     assert (high1, low3, high3) == (500 + latency, 750 + latency, 750 + latency)
+    assert low2 == high2 == latency  # CCR2 past ARR: CC2IF at each update, the count 0
     assert report["unmodelled_registers"] == []  # (CCER: no output is enabled)
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_pwm_and_toggle_outputs_drive_their_pins(firmware, cli, invert):
+    """TIM2 at 1 kHz: channel 2's PWM (CCR2 250 of 1000) on PB3 is high a quarter of each
+    period (three quarters with CC2P), one rising edge a period; channel 1 toggling at CCR1 on
+    PA0 changes once a period (500 Hz). Each edge at its own time: the core sleeps
+    throughout."""
+    defines = {"DUTY": 250, "PERIODS": 20, **({"INVERT": None} if invert else {})}
+    result = cli("run", tim(firmware, "pwm", **defines), *LIMIT)
+    assert result.returncode == 0, result.report
+    pins = result.report["pins"]
+    pwm, toggle = pins["PB3"], pins["PA0"]
+    # 20 periods, and the 21st begun (the counter stops in the last update's handler): the
+    # output from the set-up on, 21 rising edges (the first as it comes up), 20 falling ones
+    # (21 active low: one also as CC2P comes up before UG loads CCR2)
+    assert (pwm["rising"], pwm["falling"]) == ((21, 21) if invert else (21, 20))
+    duty = 0.75 if invert else 0.25
+    assert abs(pwm["high_ms"] - 20 * duty) < 0.01, pwm
+    assert (toggle["rising"], toggle["falling"]) == (10, 10), toggle
+    assert abs(toggle["high_ms"] - 10) < 0.01, toggle
+    assert result.report["unmodelled_registers"] == []
 
 
 @pytest.mark.parametrize("case", ["one_pulse", "preload", "no_clock", "gated", "rcc_reset"])
@@ -110,17 +134,17 @@ def test_what_is_not_modelled_is_listed():
     dev.write(0x18, 4, 0x68)  # CCMR1: PWM mode configured, nothing happens yet: not listed
     dev.write(0x34, 4, 500)  # CCR1: likewise
     assert host.listed == []
-    dev.write(0x20, 4, 1)  # CCER: channel 1's output (the pin) enabled, not modelled
+    dev.write(0x20, 4, 1)  # CCER: channel 1's output (its pin) enabled: modelled
     dev.write(DIER, 4, 1 << 1)  # CC1IE: modelled
     dev.write(DIER, 4, 1 << 6)  # TIE: a trigger interrupt, not
     dev.write(CR1, 4, 1 << 4)  # DIR: down-counting
     dev.write(0x08, 4, 7)  # SMCR: external clock mode 1
     dev.write(EGR, 4, 1 << 1)  # CC1G: modelled
     dev.write(EGR, 4, 1 << 6)  # TG: not
-    assert [entry[1] for entry in host.listed] == [0x20, DIER, CR1, 0x08, EGR]
+    assert [entry[1] for entry in host.listed] == [DIER, CR1, 0x08, EGR]
     # read back (HAL_TIM_Base_Stop reads CCER; LL and libopencm3 read-modify-write EGR)
     assert (dev.read(0x18, 4), dev.read(0x34, 4), dev.read(0x20, 4)) == (0x68, 500, 1)
-    assert dev.read(EGR, 4) == 0 and len(host.listed) == 5
+    assert dev.read(EGR, 4) == 0 and len(host.listed) == 4
     assert dev.read(0x48, 4) == 0  # reserved on TIM21 and TIM22 (no DMA bursts)
     assert host.listed[-1] == ("stm32l0_tim21", 0x48, 4, None)
     dev.write(CR1, 4, 1)  # CEN with SMCR's slave mode: no counting here
@@ -203,7 +227,7 @@ def test_trgo_gives_the_adc_each_update_event_at_its_own_cycle():
 
 
 def test_compare_events_flags_preloads_and_the_adcs_pulses():
-    from sim.devices.stm32l0_tim import CCMR1, CCR1, CCR2, PULSE
+    from sim.devices.stm32l0_tim import CCMR1, CCR1, CCR2, FALLING, RISING
 
     adc = FakeAdc("")  # not waiting (yet)
     host = AdcHost(adc)
@@ -224,15 +248,19 @@ def test_compare_events_flags_preloads_and_the_adcs_pulses():
     assert host.exceptions.due == 10 and host.lines[dev.irq] is False
     host.exceptions.now = 10
     host.exceptions.action()
-    assert host.exceptions.due == 13 and dev.read(SR, 4) == 1  # (UIF, not enabled)
-    adc.source = "stm32l0_tim21 CH2"  # the ADC waits for channel 2's events: each planned
+    # (UIF, and CC2IF: CCR2 is past ARR, its flag set at each update; neither enabled)
+    assert host.exceptions.due == 13 and dev.read(SR, 4) == 0b101
+    adc.source = "stm32l0_tim21 CH2"  # the ADC waits for channel 2's output
     dev.write(CCR2, 4, 6)
+    dev.write(CCMR1, 4, 3 << 12)  # OC2M toggle
+    dev.write(0x20, 4, 1 << 4)  # CC2E: each match an edge of the output: each planned
     assert host.exceptions.due == 13  # channel 1's match first, then channel 2's at 16
     host.exceptions.now = 29  # late: 13, 16, 20, 23, 26 passed
     host.exceptions.action()
-    assert adc.triggers == [("stm32l0_tim21 CH2", at, PULSE) for at in (16, 26)]
+    assert adc.triggers == [("stm32l0_tim21 CH2", 16, RISING),
+                            ("stm32l0_tim21 CH2", 26, FALLING)]
     assert dev.read(SR, 4) == 0b111  # UIF, CC1IF, CC2IF
-    dev.write(CCMR1, 4, 1 << 3)  # OC1PE: CCR1 preloaded
+    dev.write(CCMR1, 4, 1 << 3 | 3 << 12)  # OC1PE: CCR1 preloaded
     dev.write(CCR1, 4, 8)
     assert dev.read(CCR1, 4) == 8  # reads the preload
     dev.write(SR, 4, 0)
@@ -240,14 +268,14 @@ def test_compare_events_flags_preloads_and_the_adcs_pulses():
     assert dev.read(SR, 4) == 1
     host.exceptions.now = 38  # channel 2 at 36, channel 1 at 38
     assert dev.read(SR, 4) == 0b111
-    dev.write(CCMR1, 4, 1 << 3 | 1)  # channel 1 an input (capture not modelled): no match
+    dev.write(CCMR1, 4, 1 << 3 | 1 | 3 << 12)  # channel 1 an input (not modelled): no match
     dev.write(SR, 4, 0)
     host.exceptions.now = 100
     assert dev.read(SR, 4) & 0b10 == 0
     adc.triggers.clear()
-    dev.write(EGR, 4, 1 << 2)  # CC2G: channel 2's event at once
-    assert adc.triggers == [("stm32l0_tim21 CH2", 100, PULSE)] and dev.read(SR, 4) & 0b100
-    dev.write(0x20, 4, 0x11)  # CCER: CC1E (an input), CC2E (an output): listed with why
+    dev.write(EGR, 4, 1 << 2)  # CC2G: channel 2's flag at once (its output does not change)
+    assert adc.triggers == [] and dev.read(SR, 4) & 0b100
+    dev.write(0x20, 4, 0x11)  # CCER: CC1E (an input: listed), CC2E (an output)
     assert host.listed == [("stm32l0_tim21", 0x20, 4, 0x11)]
 
 
@@ -266,3 +294,38 @@ def test_trgo_compare_pulse_follows_channel_1():
     host.exceptions.now = 27
     host.exceptions.action()
     assert adc.triggers == [("stm32l0_tim21 TRGO", at, PULSE) for at in (5, 15, 25)]
+
+
+def test_the_output_modes():
+    """OCxREF as OCxM says (upcounting), the output with CCxE, inverted by CCxP."""
+    from sim.devices.stm32l0_tim import CCER, CCMR1, CCR1
+
+    dev, host = timer()
+    dev.write(ARR, 4, 9)
+    dev.write(CCR1, 4, 4)
+    assert dev.output(1) is None  # CC1E clear: the timer does not drive the pin
+    dev.write(CCER, 4, 1)
+    assert dev.output(1) == 0  # frozen, OC1REF 0 after reset
+    for mode, level in ((5, 1), (4, 0)):  # forced active, inactive: at once
+        dev.write(CCMR1, 4, mode << 4)
+        assert dev.output(1) == level
+    dev.write(CCMR1, 4, 1 << 4)  # active on match
+    dev.write(CR1, 4, 1)
+    host.exceptions.now = 3
+    assert dev.read(CNT, 4) == 3 and dev.output(1) == 0
+    host.exceptions.now = 4  # the count reaches CCR1
+    dev.read(CNT, 4)
+    assert dev.output(1) == 1
+    dev.write(CCMR1, 4, 2 << 4)  # inactive on match: 0 at the next, 14
+    host.exceptions.now = 14
+    dev.read(CNT, 4)
+    assert dev.output(1) == 0
+    dev.write(CCMR1, 4, 7 << 4)  # PWM mode 2: low below CCR1, high from it (count 4 now)
+    assert dev.output(1) == 1
+    host.exceptions.now = 21  # count 1
+    dev.read(CNT, 4)
+    assert dev.output(1) == 0
+    dev.write(CCER, 4, 3)  # CC1P: active low
+    assert dev.output(1) == 1
+    dev.write(CCMR1, 4, 7 << 4 | 1)  # an input: no output
+    assert dev.output(1) is None

@@ -94,11 +94,11 @@ class DeviceHost(Protocol):
         none."""
 
     def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
-                   at_store: bool = False) -> None:
+                   at_store: bool = False, at: int | None = None) -> None:
         """GPIO port ``port``'s pins now: ``known`` those at a level (the others analog or
         floating), ``high`` those at 1; ``initial``: at the run's start; ``at_store``: a store
-        being handled changed them (timed at it; a --pin change at its own time; else now).
-        For the report's trace."""
+        being handled changed them (timed at it; a --pin change at its own time; ``at``: a
+        device's event at that cycle; else now). For the report's trace."""
 
     def i2c_bus(self) -> "I2cBus":
         """The run's I2C targets (--i2c; sim/i2c_targets.py), which a bus controller model

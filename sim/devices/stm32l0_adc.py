@@ -25,22 +25,23 @@ started without it starts then), and one whose clock changes goes on at the new 
 channels in order (CFGR1.SCANDIR: downwards), EOC after each (DR holds it; reading DR clears
 EOC), EOS after the last; CONT starts the sequence again, otherwise ADSTART clears. With
 CFGR1.EXTEN, ADSTART waits for a hardware trigger instead, and stays set: EXTSEL 2 or 4, the
-trigger output of TIM2 or TIM22 (sim/devices/stm32l0_tim.py, CR2.MMS), or 1, 5, 3, the compare
-events of TIM21's channel 2 and TIM2's channels 3 and 4, each edge EXTEN selects starting the
-sequence at the edge's own cycle; an edge while a sequence is under way is ignored, as on the
-chip. The other sources (EXTI line 11, and TIM6 and TIM3, which the part lacks) are listed at
-the CFGR1 write: no conversion starts. A result
-that overwrites one not read sets OVR (DR keeps the old one unless CFGR1.OVRMOD). ADSTP stops,
-ADDIS disables (ADEN clears). ISR's flags are rc_w1. The interrupt (IRQ 12, ADC_COMP) is a
-level: ISR & IER over ADRDY, EOSMP, EOC, EOS, OVR, EOCAL.
+trigger output of TIM2 or TIM22 (sim/devices/stm32l0_tim.py, CR2.MMS), or 1, 5, 3, the outputs
+of TIM21's channel 2 and TIM2's channels 3 and 4 (CCER.CCxE on; edges as OCxM makes them), each
+edge EXTEN selects starting the sequence at the edge's own cycle; an edge while a sequence is
+under way is ignored, as on the chip. The other sources (EXTI line 11, and TIM6 and TIM3, which
+the part lacks) are listed at the CFGR1 write: no conversion starts. A result that overwrites
+one not read sets OVR (DR keeps the old one unless CFGR1.OVRMOD). ADSTP stops, ADDIS disables
+(ADEN clears). ISR's flags are rc_w1. The interrupt (IRQ 12, ADC_COMP) is a level: ISR & IER
+over ADRDY, EOSMP, EOC, EOS, OVR, EOCAL.
 
 Like the other peripherals of the part it works only while its RCC clock is on (APB2ENR ADCEN,
 bit 9; APB2RSTR resets it: sim.devices.stm32l0.Clocked). Not modelled, each listed when the
 firmware asks for it: the other hardware triggers (above), the analog watchdog, discontinuous mode,
 WAIT, oversampling, CCR.LFMEN; CFGR1.AUTOFF needs no ADEN to start (no power is modelled). SMPR,
 TR, CALFACT and the CFGR registers read back. With CFGR1.DMAEN each end of conversion asks the
-DMA (sim/devices/stm32l0_dma.py) to read DR, as it comes (DMACFG's one-shot mode is the DMA's: a
-channel whose count is done takes no more).
+DMA (sim/devices/stm32l0_dma.py) to read DR, as it comes; in one-shot mode (DMACFG clear) not
+after the DMA channel's end of transfer (even a circular one's), until ADSTART or DMAEN is set
+again.
 """
 
 from sim.devices.stm32l0 import CR as RCC_CR
@@ -56,6 +57,7 @@ ADEN, ADDIS, ADSTART, ADSTP, ADVREGEN, ADCAL = 1, 1 << 1, 1 << 2, 1 << 4, 1 << 2
 # CFGR1
 DMAEN, SCANDIR, RES, ALIGN, EXTEN, OVRMOD, CONT, WAIT, AUTOFF, DISCEN, AWDEN = (
     1, 1 << 2, 3 << 3, 1 << 5, 3 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 1 << 16, 1 << 23)
+DMACFG = 1 << 1  # CFGR1: circular DMA requests (clear: one-shot)
 # CFGR1.EXTSEL's hardware triggers (RM0377; STM32CubeL0's LL_ADC_REG_TRIG_EXT_*), and the
 # modelled ones: a timer's trigger output (TRGO) or a channel's compare event
 TRIGGERS = ("TIM6_TRGO", "TIM21_CH2", "TIM2_TRGO", "TIM2_CH4", "TIM22_TRGO", "TIM2_CH3",
@@ -100,6 +102,8 @@ class Stm32l0Adc(Clocked):
         self._catching = False  # in _catch_up
         # the cycle the last sequence ended (a hardware trigger before it found the ADC busy)
         self._free_at = 0
+        self._waiting: str | None = None  # what it waited for before an RCC change
+        self._dma_over = False  # one-shot DMA: the transfer ended (no more requests)
         self.host.exceptions.set_timer(self, None, self._catch_up)
 
     # --- time ---------------------------------------------------------------------------------
@@ -151,12 +155,22 @@ class Stm32l0Adc(Clocked):
         self._drive()
 
     def dma_request(self, line: str) -> bool:
-        """The DMA request (an end of conversion with CFGR1.DMAEN) is up."""
-        return bool(self.cfgr1 & DMAEN and self.isr & EOC and self.clocked())
+        """The DMA request (an end of conversion with CFGR1.DMAEN) is up; in one-shot mode
+        (CFGR1.DMACFG clear) not after the DMA's end of transfer, until the next start."""
+        return bool(self.cfgr1 & DMAEN and self.isr & EOC and self.clocked()
+                    and not self._dma_over)
+
+    def dma_ended(self, line: str) -> None:
+        """The DMA's channel reached its end of transfer: in one-shot mode the ADC asks for no
+        more (RM0377: even if a conversion is started again), until ADSTART or DMAEN is set
+        again; a circular channel's data then stays where it is, the results overrun."""
+        if not self.cfgr1 & DMACFG:
+            self._dma_over = True
 
     def settle(self) -> None:
         """Before an RCC change: what the conversion (or calibration) under way has left, in
-        ADC clock cycles (its clock may change)."""
+        ADC clock cycles (its clock may change); the trigger's timer up to now."""
+        self._waiting = self._timer_settle()
         if self._due != NEVER:
             self._catch_up()
         if self._due != NEVER:
@@ -174,6 +188,7 @@ class Stm32l0Adc(Clocked):
                 self._due = NEVER
                 self.host.exceptions.set_timer(self, None, self._catch_up)
         self._drive()  # held in reset: the line falls with the flags
+        self._timer_restart(self._waiting)  # (its clock gone or back: the wait too)
 
     # --- converting ---------------------------------------------------------------------------
     def _channels(self) -> list[int]:
@@ -198,6 +213,8 @@ class Stm32l0Adc(Clocked):
         """The signal a conversion waits for (a timer's name and TRGO or CHx, as EXTSEL
         selects it: ADSTART with CFGR1.EXTEN), None for none."""
         if not (self.cr & ADSTART and self.cfgr1 & EXTEN and self.clocked()):
+            return None
+        if self.cfgr1 & CONT and self._sequence:  # converting for ever: triggers do nothing
             return None
         return _SOURCES.get(self.cfgr1 >> 6 & 7)
 
@@ -288,6 +305,31 @@ class Stm32l0Adc(Clocked):
         return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
+        waiting = self._timer_settle()
+        self._write(offset, size, value)
+        self._timer_restart(waiting)
+
+    def _timer_settle(self) -> str | None:
+        """Before a change that may start or end the wait for a trigger: the timer it waits
+        for brought up to now (its events before the change are not for the new state); what
+        it waits for."""
+        waiting = self.waiting_for()
+        timer = self._trigger_timer()
+        if timer is not None:
+            timer.settle()
+        return waiting
+
+    def _timer_restart(self, waiting: str | None) -> None:
+        """After it: when the wait changed (``waiting`` before), the timers concerned plan
+        their events anew (each event while the ADC waits for it, none otherwise)."""
+        if self.waiting_for() == waiting:
+            return
+        for source in {waiting, self.waiting_for()}:
+            timer = None if source is None else self.host.device(source.split()[0])
+            if isinstance(timer, Clocked):
+                timer.restart()
+
+    def _write(self, offset: int, size: int, value: int) -> None:
         self._catch_up()
         word = offset & ~3
         old = self.read_word(word)
@@ -301,6 +343,8 @@ class Stm32l0Adc(Clocked):
         elif word == CR:
             listed = self._control(new)
         elif word == CFGR1:
+            if new & DMAEN and not self.cfgr1 & DMAEN:
+                self._dma_over = False
             self.cfgr1 = new & 0x7CC1_FFFF
             listed = bool(new & (WAIT | DISCEN | AWDEN))
             source = new >> 6 & 7
@@ -348,17 +392,13 @@ class Stm32l0Adc(Clocked):
             if self._adc_hz():  # ready at once; without its clock, never
                 self.isr |= ADRDY
         if new & ADSTART and not self.cr & ADSTART:
+            self._dma_over = False
             # with CFGR1.AUTOFF the ADC powers itself on to convert: no ADEN needed (the
             # HAL's HAL_ADC_Start skips ADC_Enable in that mode)
             if (self.cr & ADEN or self.cfgr1 & AUTOFF) and not self.cr & ADDIS:
                 if self.cfgr1 & EXTEN:  # waits for the trigger, from now on
-                    timer = self._trigger_timer()
-                    if timer is not None:  # (its events before now do not start this)
-                        timer.settle()
                     self.cr |= ADSTART
                     self._free_at = self.host.exceptions.now
-                    if timer is not None:
-                        timer.restart()
                 else:
                     self.cr |= ADSTART
                     self._start_sequence()

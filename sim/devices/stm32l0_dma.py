@@ -218,6 +218,11 @@ class Stm32l0Dma(Clocked):
             ch.flags |= HTIF
         if not ch.cndtr:
             ch.flags |= TCIF
+            request = None if ch.ccr & MEM2MEM else self._request(ch)
+            if request is not None:  # the peripheral sees the end of transfer (the ADC's
+                ended = getattr(self.host.device(request[0]), "dma_ended", None)
+                if ended is not None:  # one-shot mode stops its requests there)
+                    ended(request[1])
             if ch.ccr & CIRC and not ch.ccr & MEM2MEM:  # (RM0377 forbids the pair)
                 ch.cndtr = ch.initial
                 self._load(ch)

@@ -11,7 +11,10 @@ change a level here). A pin's level:
 
 - output, push-pull: ODR's bit (a level the run's ``--pin`` holds against it is a warning: the
   pins would short; the output wins);
-- output, open-drain, ODR 1; input; alternate function (its peripheral's signal is not
+- alternate function of a timer channel whose output is enabled (TIMx_CCER.CCxE; the table
+  ``TIMER_PINS``): the channel's output (sim/devices/stm32l0_tim.py: OCxREF, PWM), at each of
+  its edges (push-pull; open-drain, like an output, only pulls low);
+- output, open-drain, ODR 1; input; another alternate function (its peripheral's signal is not
   modelled): the level ``--pin`` holds it at, else its pull resistor's, else none (floating);
   open-drain with ODR 0: 0;
 - analog: none (the input's Schmitt trigger is off: IDR reads 0).
@@ -51,6 +54,20 @@ CFGR1, CFGR2, COMP1_CSR, COMP2_CSR, CFGR3 = 0x00, 0x04, 0x18, 0x1C, 0x20
 _SYSCFG_WORDS = (CFGR1, CFGR2, 0x08, 0x0C, 0x10, 0x14, COMP1_CSR, COMP2_CSR, CFGR3)
 _UNMODELLED = (CFGR1, CFGR2, COMP1_CSR, COMP2_CSR)  # what they switch is not modelled
 VREFINT_RDYF = 1 << 30  # CFGR3 (read-only)
+# The timer channels' alternate functions (the STM32L031x4/6 datasheet's tables, as ST's pin
+# data lists them for its 32-pin packages): (port, pin) -> {AF number: (timer, channel)}
+TIMER_PINS: dict[tuple[str, int], dict[int, tuple[str, int]]] = {
+    ("A", 0): {2: ("stm32l0_tim2", 1)}, ("A", 1): {2: ("stm32l0_tim2", 2)},
+    ("A", 2): {0: ("stm32l0_tim21", 1), 2: ("stm32l0_tim2", 3)},
+    ("A", 3): {0: ("stm32l0_tim21", 2), 2: ("stm32l0_tim2", 4)},
+    ("A", 5): {5: ("stm32l0_tim2", 1)}, ("A", 6): {5: ("stm32l0_tim22", 1)},
+    ("A", 7): {5: ("stm32l0_tim22", 2)}, ("A", 8): {5: ("stm32l0_tim2", 1)},
+    ("A", 9): {5: ("stm32l0_tim22", 1)}, ("A", 10): {5: ("stm32l0_tim22", 2)},
+    ("A", 11): {5: ("stm32l0_tim21", 2)}, ("A", 15): {5: ("stm32l0_tim2", 1)},
+    ("B", 0): {5: ("stm32l0_tim2", 3)}, ("B", 1): {5: ("stm32l0_tim2", 4)},
+    ("B", 3): {2: ("stm32l0_tim2", 2)}, ("B", 4): {4: ("stm32l0_tim22", 1)},
+    ("B", 5): {4: ("stm32l0_tim22", 2)}, ("B", 6): {5: ("stm32l0_tim21", 1)},
+}
 
 
 def _field_table(value: int) -> list[int]:
@@ -108,6 +125,7 @@ class Stm32l0Gpio(Clocked):
         self._syscfg = self.host.device(Stm32l0Syscfg.name)
         self._pwr = self.host.device(Stm32l0Pwr.name)
         self._off = False  # in Stand-by: the pins high-impedance
+        self._timers: dict[str, Device | None] = {}  # the timers its pins may show, looked up
 
     def power_off(self) -> None:
         """Stand-by mode: the pins go high-impedance (outputs and pulls off, RM0377), so only
@@ -143,33 +161,63 @@ class Stm32l0Gpio(Clocked):
         if self._off:
             return driven, driven & outside
         analog, output = _fields(self.moder, 3), _fields(self.moder, 1)
-        # push-pull outputs, and open-drain ones pulling low: ODR decides
-        forced = output & ~(self.otyper & self.odr)
+        # what the pins' drivers put out: ODR for the outputs, a timer channel's output for
+        # its alternate function
+        shown, level = self._timer_outputs(_fields(self.moder, 2))
+        level |= self.odr & output
+        # push-pull drivers, and open-drain ones pulling low
+        forced = (output | shown) & ~(self.otyper & level)
         free = ~(analog | forced) & 0xFFFF  # inputs, alternate functions, released drains
         up, down = _fields(self.pupdr, 1), _fields(self.pupdr, 2)
         known = forced | (free & (driven | up | down))
-        high = (forced & self.odr) | (free & driven & outside) | (free & ~driven & up)
-        shorted = forced & driven & (outside ^ self.odr) & ~self._warned
+        high = (forced & level) | (free & driven & outside) | (free & ~driven & up)
+        shorted = forced & driven & (outside ^ level) & ~self._warned
         for pin in range(16):
             if shorted >> pin & 1:
                 self._warned |= 1 << pin
                 self.host.warn(f"P{self.gpio_port}{pin} is held at {outside >> pin & 1} by --pin "
-                               f"while its output drives it to {self.odr >> pin & 1}: the pins "
+                               f"while its output drives it to {level >> pin & 1}: the pins "
                                "would short (the output wins here)")
         return known, high
+
+    def _timer_outputs(self, alternate: int) -> tuple[int, int]:
+        """(pins whose alternate function is a timer channel's enabled output, those at 1)
+        among the pins of ``alternate``."""
+        shown = high = 0
+        for pin in range(16):
+            if not alternate >> pin & 1:
+                continue
+            channels = TIMER_PINS.get((self.gpio_port, pin))
+            function = self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF
+            if channels is None or function not in channels:
+                continue
+            name, channel = channels[function]
+            if name not in self._timers:
+                self._timers[name] = self.host.device(name)
+            timer = self._timers[name]
+            output = getattr(timer, "output", None)
+            out = None if output is None else output(channel)
+            if out is not None:
+                shown |= 1 << pin
+                high |= out << pin
+        return shown, high
+
+    def af_changed(self, at: int) -> None:
+        """A timer channel's output changed at cycle ``at``: the pins that show it."""
+        self._update(False, at)
 
     def idr(self) -> int:
         return self._high & self._known
 
-    def _update(self, at_store: bool) -> None:
-        """The pins' levels after a change of what sets them: their edges to the EXTI, the
-        change to the trace."""
+    def _update(self, at_store: bool, at: int | None = None) -> None:
+        """The pins' levels after a change of what sets them (at cycle ``at``, default now):
+        their edges to the EXTI, the change to the trace."""
         known, high = self._levels()
         if (known, high) == (self._known, self._high):
             return
         before = self.idr()
         self._known, self._high = known, high
-        self.host.pin_levels(self.gpio_port, known, high, at_store=at_store)
+        self.host.pin_levels(self.gpio_port, known, high, at_store=at_store, at=at)
         changed = before ^ self.idr()
         if changed and isinstance(self._syscfg, Stm32l0Syscfg):
             self._syscfg.pins_changed(self.gpio_port, changed, self.idr())

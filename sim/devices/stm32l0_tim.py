@@ -12,13 +12,19 @@ channel's OCxPE) CCRx's preloaded values take effect, SR.UIF set (not with CR1.U
 CR1.OPM the counter stops (CEN cleared). EGR.UG makes an update event at once (UIF only with
 CR1.URS clear). A channel in output compare mode (CCMRx's CCxS 0, as after reset) has a compare
 event when the count reaches its CCRx (at most ARR; CCRx 0: at the update event, the count 0
-again) or at EGR.CCxG: SR.CCxIF set. The interrupt (TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ
+again) or at EGR.CCxG: SR.CCxIF set, and OCxREF as CCMRx's OCxM says (frozen, active, inactive
+or toggled at a match, forced, PWM mode 1 or 2); with CCER.CCxE the channel's output (OCxREF,
+inverted with CCxP) drives the pins whose alternate function it is (sim/devices/stm32l0_gpio.py,
+TIMER_PINS), each edge at its own cycle: PWM and square waves in the report's pin trace and
+--vcd. The interrupt (TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ
 22) is a level, a flag with its enable in DIER (UIE, CCxIE): a handler that does not clear it
 (SR is rc_w0: a 0 written clears a flag, a 1 leaves it) is entered again when it returns.
 CR2.MMS sets the trigger output (TRGO): reset (EGR.UG), enable (CEN's level), update (each
-update event) or compare pulse (channel 1's compare events); the ADC takes TIM2's and TIM22's
-TRGO and the compare events of TIM21's channel 2 and TIM2's channels 3 and 4, each at its own
-cycle (while it waits for one, each event is planned, as for an interrupt). ARR 0 stops the
+update event, EGR.UG's too) or compare pulse (channel 1's compare events); the ADC takes
+TIM2's and TIM22's TRGO and the outputs of TIM21's channel 2 and TIM2's channels 3 and 4, each
+edge at its own cycle (while it waits for one, each event is planned, as for an interrupt). A
+CCRx past ARR is never reached: CCxIF is set at each update instead, as the reference manual's
+"goes high on the counter overflow". ARR 0 stops the
 counter, as on the chip. A count written past ARR (or an ARR written below the count without
 ARPE) is taken back into the period; the chip counts on to 0xFFFF first.
 
@@ -27,17 +33,17 @@ TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits):
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
 down and centre-aligned counting, slave modes and external clocks (a timer so set does not
-count), the channels' outputs on their pins (OCxM's waveforms, PWM; TRGO's MMS 4-7, OCxREF) and
-input capture. CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0);
-a CR1, CR2, SMCR, DIER, EGR or CCER write that asks for what is not modelled (DIR or CMS, TRGO
-from OCxREF, a slave mode or external clock, a trigger or DMA enable, the trigger event, a
-channel's output or capture enabled) is listed as unmodelled, as is any access to another
-offset (which reads back what was written). On the stm32l031 profile TIM2 takes the place of
-the mps2 map's CMSDK TIMER0 (also at 0x40000000).
+count), TRGO from OCxREF (MMS 4-7) and input capture. CR2, SMCR, OR, CCER and the channels'
+CCMRx read back (EGR, write-only, reads 0); a CR1, CR2, SMCR, DIER, EGR or CCER write that asks
+for what is not modelled (DIR or CMS, TRGO from OCxREF, a slave mode or external clock, a
+trigger or DMA enable, the trigger event, a channel's capture enabled) is listed as unmodelled,
+as is any access to another offset (which reads back what was written). On the stm32l031 profile
+TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
-from typing import Protocol, cast
+from typing import NamedTuple, Protocol, cast
 
+from sim.devices import Device
 from sim.devices.stm32l0 import Clocked, merge
 
 NEVER = 1 << 64
@@ -54,6 +60,10 @@ MMS = 7 << 4  # CR2: the master mode, what the trigger output (TRGO) is
 TRGO_RESET, TRGO_ENABLE, TRGO_UPDATE, TRGO_COMPARE = 0, 1, 2, 3
 RISING, FALLING, PULSE = 1, 2, 3  # a trigger's edges (as ADC_CFGR1.EXTEN's bits select them)
 OCPE = 1 << 3  # a channel's CCMR byte: CCR preloaded (CCxS, bits 0-1: 0 output compare)
+# OCxM (bits 4-6 of the byte): what OCxREF does
+FROZEN, ACTIVE, INACTIVE, TOGGLE, FORCE_LOW, FORCE_HIGH, PWM1, PWM2 = range(8)
+_AT_MATCH = {ACTIVE: 1, INACTIVE: 0, PWM1: 0, PWM2: 1}  # OCxREF when the count reaches CCRx
+GPIO_PORTS = ("stm32l0_gpioa", "stm32l0_gpiob", "stm32l0_gpioc", "stm32l0_gpioh")
 APB2ENR, APB1ENR = 0x34, 0x38
 
 
@@ -67,6 +77,16 @@ class TriggerInput(Protocol):
     def trigger(self, source: str, at: int, edge: int) -> None:
         """``source`` changed at core cycle ``at`` (at most now): ``edge`` RISING, FALLING or
         PULSE (both at once)."""
+
+
+class _Plan(NamedTuple):
+    """What the count does in a period, from the settings (cached until one changes)."""
+
+    matches: list[tuple[int, int]]  # (cycle into the period the count reaches CCRx, x)
+    inner: list[tuple[int, list[int]]]  # those within the period, by cycle, with the channels
+    at_update: list[int]  # the channels whose CCRx is 0: matched at the update
+    overflow: int  # CCxIF bits of the channels whose CCRx is past ARR (set at each update)
+    driving: list[int]  # channels whose enabled output changes at the count's events
 
 
 class _Tim(Clocked):
@@ -94,6 +114,10 @@ class _Tim(Clocked):
         self._next = NEVER
         self._input: TriggerInput | None = None  # the part's ADC, once looked up
         self._input_known = False
+        self._ref = [0] * (self.count + 1)  # OCxREF (index 1 ...)
+        self._shown: tuple[int | None, ...] = (None,) * self.count  # outputs the pins last saw
+        self._ports: list[Device] | None = None  # the GPIO ports, once looked up
+        self._cached: _Plan | None = None
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
@@ -114,93 +138,138 @@ class _Tim(Clocked):
 
     def _load(self) -> None:
         """An update event's transfer of the preloaded values."""
+        before = (self._psc, self._arr, *self._ccr)
         self._psc = self.psc
         self._arr = self.arr
         for ch in range(1, self.count + 1):
             if self._mode(ch) & OCPE:
                 self._ccr[ch] = self._regs[CCR1 + 4 * (ch - 1)]
+        if (self._psc, self._arr, *self._ccr) != before:
+            self._cached = None
 
     def _mode(self, ch: int) -> int:
         """Channel ``ch``'s byte of CCMR1 or CCMR2."""
         return self._regs[CCMR1 if ch <= 2 else CCMR2] >> (8 * (1 - ch % 2)) & 0xFF
 
-    def _matches(self) -> list[tuple[int, int]]:
-        """(the cycle into the period at which the count reaches CCRx, x) for each channel in
-        output compare mode whose CCRx the count reaches (at most ARR; 0 is reached at the
-        update event, a period in)."""
-        step, period = self._step(), self._period()
-        return [(self._ccr[ch] * step or period, ch) for ch in range(1, self.count + 1)
-                if not self._mode(ch) & 3 and self._ccr[ch] <= self._arr]
+    def _plan(self) -> _Plan:
+        """The period's compare matches: each channel in output compare mode whose CCRx the
+        count reaches (at most ARR; 0 is reached at the update event, a period in); the
+        channels past ARR; the enabled outputs that change."""
+        if self._cached is None:
+            step, period = self._step(), self._period()
+            compares = [ch for ch in range(1, self.count + 1) if not self._mode(ch) & 3]
+            matches = [(self._ccr[ch] * step or period, ch) for ch in compares
+                       if self._ccr[ch] <= self._arr]
+            inner: dict[int, list[int]] = {}
+            for p, ch in sorted(matches):
+                if p < period:
+                    inner.setdefault(p, []).append(ch)
+            self._cached = _Plan(
+                matches, sorted(inner.items()), [ch for p, ch in matches if p == period],
+                sum(1 << ch for ch in compares if self._ccr[ch] > self._arr),
+                [ch for ch in compares if self.output(ch) is not None
+                 and self._mode(ch) >> 4 & 7 in (ACTIVE, INACTIVE, TOGGLE, PWM1, PWM2)])
+        return self._cached
+
+    def _per_event(self) -> bool:
+        """Whether each event must be taken at its own cycle: an output drives a pin (or the
+        ADC) or the ADC waits for TRGO at the update events or compare pulses."""
+        if self._plan().driving:
+            return True
+        return (self._awaited() == "TRGO"
+                and self._regs[CR2] & MMS in (TRGO_UPDATE << 4, TRGO_COMPARE << 4))
 
     def _advance(self) -> None:
         """Bring the count to the present: the compare matches and update events since, each
-        at its own cycle (the ADC takes those it waits for)."""
+        at its own cycle when something sees it (an output, the ADC)."""
         now = self.host.exceptions.now
+        if now == self._since:
+            return
         if self._counting():
             since, pos = self._since, self._pos
-            watched = self._awaited() is not None
+            per_event: bool | None = None  # (looked at once an event has come)
             while True:
-                period = self._period()
+                plan, period = self._plan(), self._period()
                 # the next event: a match within the period, else the update (and the matches
                 # of 0, at the same cycle)
-                at, chans = period, [ch for p, ch in self._matches() if p == period]
-                for p, ch in self._matches():
-                    if pos < p < at:
-                        at, chans = p, [ch]
-                    elif p == at < period:
-                        chans.append(ch)
+                at, chans = period, plan.at_update
+                for p, group in plan.inner:
+                    if p > pos:
+                        at, chans = p, group
+                        break
                 due = since + at - pos
                 if due > now:
                     pos += now - since
                     break
+                if per_event is None:
+                    per_event = self._per_event()
                 since, pos = due, at
+                before = self._outputs() if per_event else ()
                 if at == period:  # the update event, past ARR
                     pos = 0
                     if not self.cr1 & UDIS:
                         self._load()
                         self.sr |= UIF
-                        self._signal(TRGO_UPDATE, "TRGO", due, PULSE, watched)
+                        self._signal(TRGO_UPDATE, due, PULSE)
+                    self._pwm_refs(0)  # the count is 0 again
+                    self._overflow(due)
                 for ch in chans:
-                    self._compare(ch, due, watched)
+                    self._compare(ch, due, match=True)
+                if per_event:
+                    self._outputs_changed(before, due)
                 if at == period:
                     if self.cr1 & OPM and not self.cr1 & UDIS:
                         self._set_cen(0, due)
                     if not self._counting():
                         break
-                    if not watched:  # nobody sees each event: on to the period under way
-                        periods = (now - since) // self._period()
-                        if periods:
-                            since += periods * self._period()
-                            self.sr |= (0 if self.cr1 & UDIS else UIF) | sum(
-                                1 << ch for _, ch in self._matches())
+                    if not per_event:  # nobody sees each event: on to the period under way
+                        self._skip((now - since) // self._period())
+                        since += (now - since) // self._period() * self._period()
             self._pos = pos
         self._since = now
 
-    def _compare(self, ch: int, at: int, watched: bool) -> None:
-        """Channel ``ch``'s compare event (a match, or EGR.CCxG) at cycle ``at``: CCxIF, and
-        the pulse it gives the ADC (TIM21_CH2, TIM2_CH3, TIM2_CH4; TRGO with MMS compare)."""
+    def _skip(self, periods: int) -> None:
+        """``periods`` whole periods that nothing sees one by one: their flags, and OCxREF
+        after their matches."""
+        if not periods:
+            return
+        plan = self._plan()
+        self.sr |= (0 if self.cr1 & UDIS else UIF) | plan.overflow | sum(
+            1 << ch for _, ch in plan.matches)
+        for _, ch in plan.matches:
+            mode = self._mode(ch) >> 4 & 7
+            if mode == TOGGLE:
+                self._ref[ch] ^= periods & 1
+            elif mode in (ACTIVE, INACTIVE):
+                self._ref[ch] = _AT_MATCH[mode]
+
+    def _overflow(self, at: int) -> None:
+        """At the update: CCxIF of the channels whose CCRx is past ARR (the count never
+        reaches it), as the reference manual's "CCxIF goes high on the counter overflow"."""
+        overflow = self._plan().overflow
+        if overflow:
+            self.sr |= overflow
+            if overflow & 2:
+                self._signal(TRGO_COMPARE, at, PULSE)
+
+    def _compare(self, ch: int, at: int, match: bool = False) -> None:
+        """Channel ``ch``'s compare event (a ``match``, or EGR.CCxG) at cycle ``at``: CCxIF,
+        OCxREF as OCxM says at a match, and TRGO's pulse with CR2.MMS compare pulse."""
         self.sr |= 1 << ch
-        if watched:
-            listener = self._listener(None, f"CH{ch}")
-            if listener is not None:
-                listener.trigger(f"{self.name} CH{ch}", at, PULSE)
-            if ch == 1:
-                self._signal(TRGO_COMPARE, "TRGO", at, PULSE, watched)
+        if match:
+            mode = self._mode(ch) >> 4 & 7
+            if mode == TOGGLE:
+                self._ref[ch] ^= 1
+            elif mode in _AT_MATCH:
+                self._ref[ch] = _AT_MATCH[mode]
+        if ch == 1:
+            self._signal(TRGO_COMPARE, at, PULSE)
 
-    def _signal(self, mode: int | None, signal: str, at: int, edge: int,
-                watched: bool = True) -> None:
-        """``signal`` (TRGO with CR2.MMS ``mode``) changed at cycle ``at``: to the ADC if it
-        waits for it."""
-        listener = self._listener(mode, signal) if watched else None
-        if listener is not None:
-            listener.trigger(f"{self.name} {signal}", at, edge)
-
-    def _listener(self, mode: int | None, signal: str) -> TriggerInput | None:
-        """The ADC while it waits for this timer's ``signal`` (and for TRGO, CR2.MMS is
-        ``mode``)."""
-        if mode is not None and self._regs[CR2] & MMS != mode << 4:
-            return None
-        return self._input if self._awaited() == signal else None
+    def _signal(self, mode: int, at: int, edge: int) -> None:
+        """TRGO, with CR2.MMS ``mode``, changed at cycle ``at``: to the ADC if it waits for
+        it."""
+        if self._regs[CR2] & MMS == mode << 4 and self._awaited() == "TRGO":
+            cast(TriggerInput, self._input).trigger(f"{self.name} TRGO", at, edge)
 
     def _awaited(self) -> str | None:
         """The signal of this timer the ADC waits for (``TRGO``, ``CH1`` ...), None for none."""
@@ -214,30 +283,92 @@ class _Tim(Clocked):
         name, _, signal = source.partition(" ")
         return signal if name == self.name else None
 
+    # --- the channels' outputs (OCx on their pins, and to the ADC) ------------------------------
+    def output(self, ch: int) -> int | None:
+        """Channel ``ch``'s output for its pin (an alternate function: sim/devices/
+        stm32l0_gpio.py) and the ADC (TIM21_CH2, TIM2_CH3, TIM2_CH4): OCxREF, inverted with
+        CCER.CCxP; None while CCER.CCxE is clear or the channel is an input (the timer does not
+        drive it)."""
+        ccer = self._regs[CCER] >> (4 * (ch - 1))
+        if ch > self.count or not ccer & 1 or self._mode(ch) & 3:
+            return None
+        return self._ref[ch] ^ (ccer >> 1 & 1)
+
+    def _outputs(self) -> tuple[int | None, ...]:
+        if not self._regs[CCER] & 0x1111:  # no output enabled (a time base's case)
+            return (None,) * self.count
+        return tuple(self.output(ch) for ch in range(1, self.count + 1))
+
+    def _pwm_refs(self, count: int) -> None:
+        """OCxREF of the channels in PWM mode (and forced) with the count at ``count``: PWM
+        mode 1 high while the count is below CCRx, mode 2 the reverse."""
+        if not (self._regs[CCMR1] | self._regs.get(CCMR2, 0)) & 0x4040:  # (OCxM 4-7: none)
+            return
+        for ch in range(1, self.count + 1):
+            mode = self._mode(ch) >> 4 & 7
+            if mode in (PWM1, PWM2):
+                self._ref[ch] = int(count < self._ccr[ch]) ^ (mode == PWM2)
+            elif mode in (FORCE_LOW, FORCE_HIGH):
+                self._ref[ch] = mode - FORCE_LOW
+
+    def _outputs_changed(self, before: tuple[int | None, ...], at: int) -> None:
+        """The outputs after an event or a register write at cycle ``at``, against
+        ``before``: an edge of the channel the ADC waits for, to the ADC (a disabled output is
+        low); the pins that show them (the GPIO ports recompute their levels)."""
+        after = self._outputs()
+        if after == before:
+            return
+        awaited = self._awaited()
+        if awaited is not None and awaited.startswith("CH"):
+            ch = int(awaited[2:])
+            old, new = before[ch - 1] or 0, after[ch - 1] or 0
+            if new != old:
+                cast(TriggerInput, self._input).trigger(f"{self.name} {awaited}", at,
+                                                        RISING if new else FALLING)
+        self._show(at)
+
+    def _show(self, at: int, always: bool = False) -> None:
+        """The outputs to the pins when they changed (``always``: after a reset), at cycle
+        ``at``."""
+        shown = self._outputs()
+        if shown == self._shown and not always:
+            return
+        self._shown = shown
+        if self._ports is None:
+            found = (self.host.device(name) for name in GPIO_PORTS)
+            self._ports = [port for port in found
+                           if port is not None and hasattr(port, "af_changed")]
+        for port in self._ports:
+            port.af_changed(at)  # type: ignore[attr-defined]
+
     def _set_cen(self, value: int, at: int) -> None:
         """CR1.CEN set to ``value`` at cycle ``at``: with CR2.MMS enable, TRGO follows it."""
         if value != self.cr1 & CEN:
             self.cr1 ^= CEN
-            self._signal(TRGO_ENABLE, "TRGO", at, RISING if value else FALLING)
+            self._signal(TRGO_ENABLE, at, RISING if value else FALLING)
 
     def _schedule(self) -> None:
         """Plan the next event only while it could raise the interrupt (an enabled flag still
-        clear) or trigger the ADC: a timer that can do neither costs nothing and never wakes a
-        sleeping core. A watched match that comes after the update is planned at the update
-        (which may change CCRx, ARR and PSC)."""
+        clear), change an output or trigger the ADC: a timer that can do none costs nothing
+        and never wakes a sleeping core. A match that comes after the update is planned at the
+        update (which may change CCRx, ARR and PSC)."""
         now = self.host.exceptions.now
         due = None
         if self._counting():
+            plan = self._plan()
             want = {ch for ch in range(1, self.count + 1)
-                    if (self.dier >> ch & 1 and not self.sr >> ch & 1)
-                    or self._listener(None, f"CH{ch}") is not None}
-            if self._listener(TRGO_COMPARE, "TRGO") is not None:
+                    if self.dier >> ch & 1 and not self.sr >> ch & 1}
+            want.update(plan.driving)
+            awaited = self._awaited() == "TRGO"
+            mms = self._regs[CR2] & MMS
+            if awaited and mms == TRGO_COMPARE << 4:
                 want.add(1)
             period = self._period()
-            at = [p for p, ch in self._matches() if ch in want and self._pos < p < period]
-            update = not self.cr1 & UDIS and (
+            at = [p for p, ch in plan.matches if ch in want and self._pos < p < period] if (
+                want) else []
+            update = bool(plan.driving) or (not self.cr1 & UDIS and (
                 (self.dier & UIE and not self.sr & UIF)
-                or self._listener(TRGO_UPDATE, "TRGO") is not None)
+                or (awaited and mms == TRGO_UPDATE << 4)))
             if update or (want and not at):  # (a match after the update: planned there)
                 at.append(period)
             if at:
@@ -254,8 +385,13 @@ class _Tim(Clocked):
         if div != self._div:  # the APB prescaler changed: the count goes on at the new rate
             self._pos = self._pos * div // self._div
             self._div = div
+            self._cached = None
         self._since = self.host.exceptions.now
         self._schedule()
+
+    def rcc_changed(self) -> None:
+        super().rcc_changed()
+        self._show(self.host.exceptions.now, always=True)  # (reset: no output any more)
 
     def _catch_up(self) -> None:
         if self._next > self.host.exceptions.now:
@@ -273,12 +409,14 @@ class _Tim(Clocked):
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         self._advance()
+        now = self.host.exceptions.now
+        before = self._outputs()
         word = offset & ~3
         value = merge(self._word(word), offset, size, value)
         channels = (1 << self.count + 1) - 2  # CCIF's bits of this timer's channels
         listed, why = False, ""
         if word == CR1:
-            self._set_cen(value & CEN, self.host.exceptions.now)
+            self._set_cen(value & CEN, now)
             self.cr1 = value & 0x3FF
             listed = bool(value & DIR_CMS)
         elif word == DIER:
@@ -287,17 +425,17 @@ class _Tim(Clocked):
         elif word == SR:
             self.sr &= value  # rc_w0
         elif word == EGR:
-            now = self.host.exceptions.now
             if value & UG:  # with UDIS the count restarts, but no update event
                 self._pos = 0
                 if not self.cr1 & UDIS:
                     self._load()
                     if not self.cr1 & URS:
                         self.sr |= UIF
-                self._signal(TRGO_RESET, "TRGO", now, PULSE)
+                    self._signal(TRGO_UPDATE, now, PULSE)
+                self._signal(TRGO_RESET, now, PULSE)
             for ch in range(1, self.count + 1):
                 if value >> ch & 1:
-                    self._compare(ch, now, True)
+                    self._compare(ch, now)
             listed = bool(value & ~(UG | channels))
         elif word == CNT:
             self._pos = (value & 0xFFFF) * self._step()
@@ -326,19 +464,19 @@ class _Tim(Clocked):
             listed = True
         if listed:
             self.host.unmodelled(self, offset, size, value, why)
+        if word in (ARR, CCER, *self.channels):  # what the period's plan is made of
+            self._cached = None
         if self._counting() and self._pos >= self._period():
             self._pos %= self._period()  # a count past ARR: back into the period
+        self._pwm_refs(self._pos // self._step())  # (the count, CCRx or OCxM may have changed)
+        self._outputs_changed(before, now)
         self._schedule()
 
     def _ccer_why(self, value: int) -> str:
-        """What a CCER write enables that is not modelled: a channel's output on its pin (its
-        waveform), or its input capture."""
-        enabled = [ch for ch in range(1, self.count + 1) if value >> (4 * (ch - 1)) & 1]
-        if not enabled:
-            return ""
-        kinds = ["an input capture" if self._mode(ch) & 3 else "an output" for ch in enabled]
-        return "; ".join(f"CC{ch}E, {kind}: not modelled (compare events are)"
-                         for ch, kind in zip(enabled, kinds, strict=True))
+        """What a CCER write enables that is not modelled: a channel's input capture."""
+        inputs = [ch for ch in range(1, self.count + 1)
+                  if value >> (4 * (ch - 1)) & 1 and self._mode(ch) & 3]
+        return "; ".join(f"CC{ch}E, an input capture: not modelled" for ch in inputs)
 
     def _word(self, word: int) -> int:
         """The register at offset ``word`` (unmodelled ones as written)."""

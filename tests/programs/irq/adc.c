@@ -23,8 +23,9 @@
  *   trigger   conversions of CHANNEL started by a timer's TRGO (CFGR1.EXTEN rising, EXTSEL
  *             2: TIM2; with -DTIM22 4: TIM22) each PERIOD cycles (CR2.MMS update; MMS=1:
  *             enable, a conversion when CEN is set; MMS=3: channel 1's compare event);
- *             COMPARE=n sets channel n's CCR to PERIOD / 2 (-DTIM21: TIM21, with EXTSEL 1,
- *             its channel 2's event; EXTSEL 5 and 3: TIM2's channels 3 and 4), counted in the
+ *             COMPARE=n sets channel n's CCR to PERIOD / 2, in PWM mode 2 with its output on
+ *             (a rising edge at each match: -DTIM21: TIM21, with EXTSEL 1, its channel 2;
+ *             EXTSEL 5 and 3: TIM2's channels 3 and 4; -DNO_OUTPUT: CCxE clear), counted in the
  *             core sleeps (-DBUSY: runs), each result printed (-DQUIET: nothing); ADSTART stays set
  *             between them; after CONVERSIONS, ADSTP and the count. EXTSEL=n: another source.
  * Exit status 0 when every check holds, else the number of the first that failed.
@@ -217,8 +218,12 @@ int main(void)
     REG(TIM + 0x28u) = 0;            /* PSC */
     REG(TIM + 0x2Cu) = PERIOD - 1u;  /* ARR */
     REG(TIM + 0x04u) = MMS << 4;     /* CR2 */
-#ifdef COMPARE /* channel COMPARE's compare event half a period in (output compare mode) */
+#ifdef COMPARE /* channel COMPARE's output rising half a period in: PWM mode 2, CCxE */
     REG(TIM + 0x30u + 4u * COMPARE) = PERIOD / 2u;
+    REG(TIM + (COMPARE <= 2u ? 0x18u : 0x1Cu)) |= 7u << (4u + 8u * (1u - COMPARE % 2u));
+#ifndef NO_OUTPUT
+    REG(TIM + 0x20u) |= 1u << (4u * (COMPARE - 1u));
+#endif
 #endif
     REG(TIM) = 1u;                   /* CEN */
     while (conversions < CONVERSIONS)

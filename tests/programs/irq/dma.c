@@ -11,6 +11,8 @@
  *   adc       the ADC converts VREFINT and the temperature sensor (channels 17, 18) by DMA
  *             (channel 1, CSELR 0, CFGR1.DMAEN, circular, HTIE and TCIE), continuously: three
  *             rounds of the two results, counted in the interrupt (IRQ 9), then stops.
+ *             -DONESHOT: DMACFG clear (one-shot): after the first round the ADC asks for no
+ *             more, the conversions go on (overrun); waits for a round, then a while.
  *   error     a memory-to-memory copy to an address nothing answers: TEIF, EN cleared.
  *   locked    CNDTR written while the channel is on: ignored (listed); exit 0 if it still
  *             reads what it was.
@@ -212,7 +214,11 @@ int main(void)
     while (!(ADC_ISR & 1u))
         ;
     ADC_CHSELR = (1u << 17) | (1u << 18);
+#ifdef ONESHOT
+    ADC_CFGR1 |= (1u << 13) | 1u;        /* CONT, DMAEN */
+#else
     ADC_CFGR1 |= (1u << 13) | 3u;        /* CONT, DMACFG (circular), DMAEN */
+#endif
     DMA_CSELR = 0;                       /* channel 1: ADC */
     DMA_CPAR(1) = ADC_DR_ADDR;
     DMA_CMAR(1) = (uint32_t)results;
@@ -220,8 +226,15 @@ int main(void)
     DMA_CCR(1) = CIRC | MINC | PSIZE_16 | MSIZE_16 | TCIE | HTIE | EN;
     NVIC_ISER = 1u << 9;
     ADC_CR |= 1u << 2;                   /* ADSTART */
+#ifdef ONESHOT
+    while (full_rounds < 1)
+        __asm__ volatile("wfi");
+    for (volatile int i = 0; i < 5000; i++) /* long enough for three more rounds */
+        ;
+#else
     while (full_rounds < 3)
         __asm__ volatile("wfi");
+#endif
     ADC_CR |= 1u << 4;                   /* ADSTP */
     DMA_CCR(1) &= ~EN;
     print_num("rounds ", full_rounds);

@@ -14,10 +14,15 @@
  *   rcc_reset TIM22 reset through RCC APB2RSTR (LL_TIM_DeInit): back to its reset values.
  *   compare   TIM2's output compare interrupts, as HAL_TIM_OC_Start_IT sets them up: CCR1
  *             250, CCR3 750 (toggle mode, OC1PE: CCR1 preloaded), CCR2 2000 (past ARR 999:
- *             never reached), CC1IE, CC2IE, CC3IE; the handler counts each channel's events
+ *             never reached, CC2IF at each update), CC1IE, CC2IE, CC3IE, the channels'
+ *             outputs enabled (CCER: no pin shows them); the handler counts each channel's events
  *             and keeps the count it saw; after PERIODS update periods CCR1 is written 500,
  *             which takes effect at the next update event. Prints the counts and the
  *             earliest and latest count seen at each channel's events.
+ *   pwm       TIM2 at 1 kHz (PSC for 1 MHz, ARR 999): channel 2 in PWM mode 1 (CCR2 DUTY,
+ *             preloaded) on PB3 (AF2; -DINVERT: CC2P, active low), channel 1 toggling at
+ *             CCR1 500 on PA0 (AF2), as HAL_TIM_PWM_Start and HAL_TIM_OC_Start set them up;
+ *             the update interrupt counts PERIODS periods, then the counter stops.
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
  * the ticks counted.
  */
@@ -127,6 +132,7 @@ int main(void)
     EGR(TIM2) = 1u; /* UG: CCR1's preload taken */
     SR(TIM2) = 0;
     DIER(TIM2) = (1u << 1) | (1u << 2) | (1u << 3) | 1u; /* CC1IE, CC2IE, CC3IE, UIE */
+    REG(TIM2 + 0x20u) = 1u | (1u << 4) | (1u << 8);     /* CCER: CC1E, CC2E, CC3E */
     NVIC_ISER = 1u << 15;
     CR1(TIM2) |= CEN;
     while (updates < PERIODS)
@@ -148,6 +154,49 @@ int main(void)
     }
     sh_write0("\n");
     return events[1] - before == 2u ? 0 : 2;
+}
+#endif
+
+#if CASE_pwm
+#define TIM2 0x40000000u
+#define CCMR1(t) REG((t) + 0x18u)
+#define CCER(t) REG((t) + 0x20u)
+#define CCR(t, n) REG((t) + 0x30u + 4u * (n))
+static volatile uint32_t updates;
+
+void IRQ15_Handler(void)
+{
+    SR(TIM2) = ~UIF;
+    updates++;
+}
+
+int main(void)
+{
+    REG(0x4002102Cu) |= 3u; /* IOPENR: GPIOA, GPIOB */
+    REG(0x50000000u) = (REG(0x50000000u) & ~3u) | 2u;       /* PA0: alternate function */
+    REG(0x50000020u) = (REG(0x50000020u) & ~15u) | 2u;      /* AF2: TIM2_CH1 */
+    REG(0x50000400u) = (REG(0x50000400u) & ~(3u << 6)) | (2u << 6); /* PB3: alternate */
+    REG(0x50000420u) = (REG(0x50000420u) & ~(15u << 12)) | (2u << 12); /* AF2: TIM2_CH2 */
+    REG(0x40021038u) |= 1u; /* TIM2EN */
+    PSC(TIM2) = 31u;        /* 1 MHz */
+    ARR(TIM2) = 999u;       /* 1 ms */
+    CCMR1(TIM2) = (3u << 4) | (6u << 12) | (1u << 11); /* OC1M toggle; OC2M PWM 1, OC2PE */
+    CCR(TIM2, 1) = 500u;
+    CCR(TIM2, 2) = DUTY;
+#ifdef INVERT
+    CCER(TIM2) = 1u | (1u << 4) | (1u << 5); /* CC1E; CC2E, CC2P */
+#else
+    CCER(TIM2) = 1u | (1u << 4);             /* CC1E, CC2E */
+#endif
+    EGR(TIM2) = 1u; /* UG: PSC and CCR2 loaded */
+    SR(TIM2) = 0;
+    DIER(TIM2) = 1u;
+    NVIC_ISER = 1u << 15;
+    CR1(TIM2) |= CEN;
+    while (updates < PERIODS)
+        __asm__ volatile("wfi" ::: "memory");
+    CR1(TIM2) &= ~CEN;
+    return 0;
 }
 #endif
 
