@@ -186,14 +186,20 @@ class AdcHost(FakeDeviceHost):
         return self.adc if name == "stm32l0_adc" else None
 
 
-def test_trgo_gives_the_adc_each_update_event_at_its_own_cycle():
-    from sim.devices.stm32l0_tim import FALLING, PULSE, RISING
-
-    adc = FakeAdc("stm32l0_tim21 TRGO")
+def timer_for(source: str) -> tuple[Stm32l0Tim21, AdcHost, FakeAdc]:
+    """TIM21 (ARR 9) beside an ADC waiting for ``source`` ("": nothing)."""
+    adc = FakeAdc(source)
     host = AdcHost(adc)
     dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
     dev.reset()
     dev.write(ARR, 4, 9)
+    return dev, host, adc
+
+
+def test_trgo_gives_the_adc_each_update_event_at_its_own_cycle():
+    from sim.devices.stm32l0_tim import FALLING, PULSE, RISING
+
+    dev, host, adc = timer_for("stm32l0_tim21 TRGO")
     dev.write(0x04, 4, 2 << 4)  # CR2.MMS update
     dev.write(CR1, 4, 1)
     assert host.exceptions.due == 10  # no UIE, but the ADC waits: each event is planned
@@ -229,11 +235,7 @@ def test_trgo_gives_the_adc_each_update_event_at_its_own_cycle():
 def test_compare_events_flags_preloads_and_the_adcs_pulses():
     from sim.devices.stm32l0_tim import CCMR1, CCR1, CCR2, FALLING, RISING
 
-    adc = FakeAdc("")  # not waiting (yet)
-    host = AdcHost(adc)
-    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
-    dev.reset()
-    dev.write(ARR, 4, 9)
+    dev, host, adc = timer_for("")  # the ADC not waiting (yet)
     dev.write(CCR1, 4, 3)
     dev.write(CCR2, 4, 12)  # past ARR: never reached
     dev.write(DIER, 4, 1 << 1)  # CC1IE
@@ -282,11 +284,7 @@ def test_compare_events_flags_preloads_and_the_adcs_pulses():
 def test_trgo_compare_pulse_follows_channel_1():
     from sim.devices.stm32l0_tim import CCR1, PULSE
 
-    adc = FakeAdc("stm32l0_tim21 TRGO")
-    host = AdcHost(adc)
-    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
-    dev.reset()
-    dev.write(ARR, 4, 9)
+    dev, host, adc = timer_for("stm32l0_tim21 TRGO")
     dev.write(CCR1, 4, 5)
     dev.write(0x04, 4, 3 << 4)  # CR2.MMS compare pulse
     dev.write(CR1, 4, 1)
