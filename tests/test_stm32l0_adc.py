@@ -202,7 +202,8 @@ def test_a_trigger_not_modelled_is_listed_and_never_comes(firmware, cli, extsel,
 def test_the_vibration_example(cli, tmp_path):
     """examples/sensors/vibration.c (docs/simulator.md, "Analog inputs"): TIM2's TRGO paces
     the conversions of PA1 at 1 kHz, the DMA fills two windows in turn while the core sleeps;
-    each window's RMS follows examples/sensors/vibration.csv, a vibration starting at 0.4 s."""
+    each window's RMS follows examples/sensors/vibration.csv, a vibration starting at 0.4 s,
+    and sets the LED's PWM duty."""
     root = Path(__file__).resolve().parents[1]
     elf = tmp_path / "vibration.elf"
     built = cli("build", root / "examples/sensors/vibration.c", "-t", "stm32l031",
@@ -216,8 +217,10 @@ def test_the_vibration_example(cli, tmp_path):
         "vibration monitor up", "128 ms: rms 2 mV", "256 ms: rms 2 mV", "384 ms: rms 2 mV",
         "512 ms: rms 32 mV", "640 ms: rms 95 mV VIBRATION", "768 ms: rms 163 mV VIBRATION",
         "896 ms: rms 210 mV VIBRATION"]  # as docs/simulator.md says
-    assert report["cycles"] == 487_231 and report["sram"]["stack_peak"] == 96  # as docs/ci.md says
+    assert report["cycles"] == 487_529 and report["sram"]["stack_peak"] == 104  # docs/ci.md
     assert report["analog"]["1"]["conversions"] == 998
+    led = report["pins"]["PB3"]  # TIM2 CH2's PWM: the brightness of each window before
+    assert (led["rising"], round(led["high_ms"], 3)) == (869, 195.984)  # docs/simulator.md
     assert report["exceptions"]["taken"] == {"IRQ9": 7}  # the DMA's halves; no ADC interrupt
     assert report["unmodelled_registers"] == []
 

@@ -7,8 +7,9 @@
  * HAL_ADC_Start_DMA with ADC_EXTERNALTRIGCONV_T2_TRGO drives them. The core sleeps (WFI) until
  * the DMA has filled a window (half transfer, transfer complete: IRQ 9), computes the window's
  * RMS about its mean in integer arithmetic, prints it through USART2 (115200 baud) with
- * "VIBRATION" when it is above 50 mV, and sleeps again. It never exits: run it for a length of
- * device time.
+ * "VIBRATION" when it is above 50 mV, shows it on the LED (LD3 on PB3) as a brightness (TIM2's
+ * channel 2 in PWM mode on the same 1 kHz period: full at 300 mV), and sleeps again. It never
+ * exits: run it for a length of device time; the report's pins say how long the LED was lit.
  *
  *   ebnn-sim build examples/sensors/vibration.c -t stm32l031 --irq-vectors -o out/vibration.elf
  *   ebnn-sim run out/vibration.elf --run-for 1s --analog 1=examples/sensors/vibration.csv@4kHz
@@ -43,8 +44,13 @@
 #define DMA_CPAR1 REG(0x40020010u)
 #define DMA_CMAR1 REG(0x40020014u)
 #define DMA_CSELR REG(0x400200A8u)
+#define GPIOB_MODER REG(0x50000400u)
+#define GPIOB_AFRL REG(0x50000420u)
 #define TIM2_CR1 REG(0x40000000u)
 #define TIM2_CR2 REG(0x40000004u)
+#define TIM2_CCMR1 REG(0x40000018u)
+#define TIM2_CCER REG(0x40000020u)
+#define TIM2_CCR2 REG(0x40000038u)
 #define TIM2_PSC REG(0x40000028u)
 #define TIM2_ARR REG(0x4000002Cu)
 #define NVIC_ISER REG(0xE000E100u)
@@ -52,6 +58,8 @@
 #define WINDOW 128u    /* samples: 128 ms at 1 kHz */
 #define VDDA_MV 3000u  /* the supply, the ADC's reference */
 #define ALARM_MV 50u   /* RMS above which the line says VIBRATION */
+#define FULL_MV 300u   /* RMS at which the LED is fully lit */
+#define PERIOD 32000u  /* TIM2's period in cycles of 32 MHz: 1 ms */
 #define HTIF1 (1u << 2)
 #define TCIF1 (1u << 1)
 
@@ -134,15 +142,22 @@ static void adc_dma_init(void)
     ADC_CR |= 1u << 2; /* ADSTART: waits for the triggers */
 }
 
-/* HAL_TIM_Base_Init for 1 kHz at 32 MHz and HAL_TIMEx_MasterConfigSynchronization (TRGO on
- * the update event), then HAL_TIM_Base_Start */
+/* HAL_TIM_Base_Init for 1 kHz at 32 MHz, HAL_TIMEx_MasterConfigSynchronization (TRGO on the
+ * update event), HAL_TIM_PWM_ConfigChannel (channel 2, PWM mode 1, preloaded, 0%) with its
+ * MspInit (PB3: alternate function 2, TIM2_CH2), then HAL_TIM_PWM_Start */
 static void tim2_init(void)
 {
+    RCC_IOPENR |= 1u << 1;                                    /* GPIOB */
+    GPIOB_MODER = (GPIOB_MODER & ~(3u << 6)) | (2u << 6);     /* PB3: alternate function */
+    GPIOB_AFRL = (GPIOB_AFRL & ~(15u << 12)) | (2u << 12);    /* AF2: TIM2_CH2 */
     RCC_APB1ENR |= 1u; /* TIM2EN */
     TIM2_PSC = 0;
-    TIM2_ARR = 32000u - 1u;
-    TIM2_CR2 = 2u << 4; /* MMS: update */
-    TIM2_CR1 = 1u;      /* CEN */
+    TIM2_ARR = PERIOD - 1u;
+    TIM2_CR2 = 2u << 4;                 /* MMS: update */
+    TIM2_CCMR1 = (6u << 12) | (1u << 11); /* OC2M: PWM mode 1, OC2PE */
+    TIM2_CCR2 = 0;
+    TIM2_CCER = 1u << 4;                /* CC2E */
+    TIM2_CR1 = 1u;                      /* CEN */
 }
 
 static uint32_t isqrt(uint32_t v)
@@ -190,6 +205,8 @@ int main(void)
         const volatile uint16_t *w = samples + (done % 2u) * WINDOW;
         uint32_t rms = rms_mv(w);
         done++;
+        /* the LED's brightness: preloaded, from the next period on */
+        TIM2_CCR2 = rms >= FULL_MV ? PERIOD : rms * (PERIOD / FULL_MV);
         put_num(done * WINDOW);
         puts_(" ms: rms ");
         put_num(rms);
