@@ -379,6 +379,7 @@ class ExceptionModel:
         self.fault = None
         self._diverting: int | None = None  # the block an asynchronous entry replaces
         self._wake_now = False  # (wake_now)
+        self.dozing = False  # the last sleep() returned for events that do not wake the core
         self.halted = False  # a reset of the part is under way: no exception is taken
 
     @property
@@ -835,7 +836,10 @@ class ExceptionModel:
         pended interrupt sets under SCR.SEVONPEND, consumed), counting the cycles as sleep;
         no further than the run's end (end_at), where it returns True and the run stops.
         False when nothing ever can: deadlock. Without ``interrupts`` (the part's Stand-by
-        mode: the core is off) only wake_now() ends it."""
+        mode: the core is off) only wake_now() ends it. After _SLEEP_EVENTS events that do
+        not wake it, it returns True with ``dozing`` set: the caller checks its limits (wall
+        time, Ctrl-C) and sleeps on; the core does not wake for them."""
+        self.dozing = False
         for _ in range(_SLEEP_EVENTS):
             if self._wake_now:
                 self._wake_now = False
@@ -861,4 +865,5 @@ class ExceptionModel:
             self.sleep_cycles += skip
             self.advance_systick()
             self._run_timers_held()
-        return True  # events that do not wake it: let the core look again
+        self.dozing = True  # events that do not wake it: asleep still, the caller looks
+        return True

@@ -41,7 +41,7 @@ class PinTrace:
         self._which = array("H")  # pin number
         self._levels = array("b")  # -1: no level
         self.dropped = 0  # changes past MAX_CHANGES, not in the waveform
-        self._last = 0.0  # the latest change's time: changes never go back in time
+        self._last = 0.0  # the latest change's time
         self.driven: dict[str, str] = {}  # pin -> what --pin holds it at (a file, 0 or 1)
 
     def initial(self, pin: str, level: int | None) -> None:
@@ -49,14 +49,15 @@ class PinTrace:
         self._pins[pin] = _Pin(level, level)
 
     def change(self, pin: str, level: int | None, seconds: float) -> None:
-        """``pin`` took ``level`` at device time ``seconds`` (no earlier than a change
-        before)."""
-        seconds = self._last = max(seconds, self._last)
+        """``pin`` took ``level`` at device time ``seconds`` (no earlier than its change before;
+        another pin's may be later: a device's event handled after a store it came before)."""
         state = self._pins.get(pin)
         if state is None:
             state = self._pins[pin] = _Pin(None, None)
         if state.level == level:
             return
+        seconds = max(seconds, state.since)
+        self._last = max(self._last, seconds)
         if state.level == 1:
             state.high_s += seconds - state.since
             state.falling += 1
@@ -112,7 +113,10 @@ class PinTrace:
         with VCDWriter(fh, timescale="1 ps", date="", version="ebnn-sim") as writer:
             wires = {n: writer.register_var(scope, n, "wire", size=1,
                                             init=value(self._pins[n].initial)) for n in names}
-            for t, which, level in zip(self._times, self._which, self._levels, strict=True):
+            # in time order (stable: one pin's changes are in order already)
+            order = sorted(range(len(self._times)), key=self._times.__getitem__)
+            for t, which, level in ((self._times[i], self._which[i], self._levels[i])
+                                    for i in order):
                 name = ids.get(which)
                 if name is not None:
                     writer.change(wires[name], round(t * PS), value(None if level < 0 else level))

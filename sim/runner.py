@@ -1712,10 +1712,10 @@ class Simulator:
             self.exceptions.update()
         try:
             asleep = model.sleep(wfe, interrupts=not standby)
-            while (standby and asleep and not self._reset_requested and not self._elapsed
-                   and not model.end_due and not self._interrupted
+            while ((standby or model.dozing) and asleep and not self._reset_requested
+                   and not self._elapsed and not model.end_due and not self._interrupted
                    and not self._out_of_time()):  # (events that do not wake it: asleep again)
-                asleep = model.sleep(wfe, interrupts=False)
+                asleep = model.sleep(wfe, interrupts=not standby)
         finally:
             if wake is not None and not standby:
                 self._deep_sleeps += 1

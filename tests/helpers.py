@@ -251,6 +251,9 @@ class FakeDeviceHost:
     def device(self, name: str) -> None:
         return None
 
+    def store_cycle(self) -> int:
+        return self.exceptions.now
+
     def console_write(self, data: bytes) -> None:
         self.sent += data
 

@@ -60,11 +60,12 @@ def test_the_adc_by_dma_in_circular_mode(firmware, cli):
 
 
 def test_the_adcs_one_shot_dma_mode_stops_at_the_end_of_transfer(firmware, cli):
-    """CFGR1.DMACFG clear: the ADC asks for no more after the DMA channel's end of transfer,
-    even with the channel circular (RM0377): one round, then the results overrun."""
+    """CFGR1.DMACFG clear: the DMA channel's end of transfer, even a circular channel's,
+    stops the ADC (DR frozen, the conversion aborted, no more requests): one round, no
+    overrun."""
     res = cli("run", dma(firmware, "adc", ONESHOT=None))
     assert res.returncode == 0, res.report["fault"]
-    assert res.report["stdout"] == "rounds 1 halves 1 vref 1 temp 1 ovr 1\n"
+    assert res.report["stdout"] == "rounds 1 halves 1 vref 1 temp 1 ovr 0\n"
     assert res.report["exceptions"]["taken"] == {"IRQ9": 2}
 
 

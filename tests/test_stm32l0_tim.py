@@ -3,6 +3,7 @@ vendor HAL's timer time base, one-pulse mode, preloads and the clock gate, from
 tests/programs/irq/tim.c, and the registers one by one."""
 
 import re
+from itertools import pairwise
 
 import pytest
 from helpers import FakeDeviceHost
@@ -74,6 +75,50 @@ def test_pwm_and_toggle_outputs_drive_their_pins(firmware, cli, invert):
     assert (toggle["rising"], toggle["falling"]) == (10, 10), toggle
     assert abs(toggle["high_ms"] - 10) < 0.01, toggle
     assert result.report["unmodelled_registers"] == []
+
+
+def vcd_edges(path, pin: str, hz: int = 32_000_000) -> list[tuple[int, str]]:
+    """(core cycle, level) of each change of ``pin`` in a --vcd file."""
+    from vcd.reader import TokenKind, tokenize
+
+    edges, ident, time = [], None, 0
+    with open(path, "rb") as fh:
+        for token in tokenize(fh):
+            if token.kind is TokenKind.VAR and token.var.reference == pin:
+                ident = token.var.id_code
+            elif token.kind is TokenKind.CHANGE_TIME:
+                time = token.time_change
+            elif token.kind is TokenKind.CHANGE_SCALAR and token.scalar_change.id_code == ident:
+                edges.append((round(time * hz / 10**12), token.scalar_change.value))
+    return edges
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_pwm_edges_come_at_their_own_cycles(firmware, cli, tmp_path, busy):
+    """PB3's PWM (25% of 32,000 cycles) edge by edge in --vcd: each rising edge a period after
+    the last, each falling one 8,000 cycles after its rise, to the cycle, also when the core
+    runs and stores to another pin (PA5) in the blocks during which the edges fall due."""
+    vcd = tmp_path / "pwm.vcd"
+    defines = {"DUTY": 250, "PERIODS": 6, **({"BUSY": None} if busy else {})}
+    result = cli("run", tim(firmware, "pwm", **defines), "--vcd", vcd, *LIMIT)
+    assert result.returncode == 0, result.report
+    edges = [(at, level) for at, level in vcd_edges(vcd, "PB3") if level in "01"]
+    # the set-up's: 0 as CC2E comes up, 1 as UG loads CCR2, 0 at the first match; from then
+    # on low for 24,000 cycles, high for 8,000
+    assert [level for _, level in edges[:3]] == ["0", "1", "0"]
+    times = [at for at, _ in edges[2:]]
+    assert [b - a for a, b in pairwise(times)] == [24_000, 8_000] * 5 + [24_000]
+    if busy:  # PA5 toggled all along, its pulses 60-odd cycles wide
+        assert result.report["pins"]["PA5"]["rising"] > 100
+
+
+def test_a_running_output_wakes_nothing(firmware, cli):
+    """TIM22's PWM on PA6 changes every few cycles while the core sleeps in WFI: only TIM21's
+    three update interrupts end a WFI."""
+    result = cli("run", tim(firmware, "pwm_sleep"), *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == "wakes 3\n"
+    assert result.report["pins"]["PA6"]["rising"] > 2_900  # a PWM period of 10 cycles
 
 
 @pytest.mark.parametrize("case", ["one_pulse", "preload", "no_clock", "gated", "rcc_reset"])
@@ -327,3 +372,30 @@ def test_the_output_modes():
     assert dev.output(1) == 1
     dev.write(CCMR1, 4, 7 << 4 | 1)  # an input: no output
     assert dev.output(1) is None
+
+
+@pytest.mark.parametrize("mode, expected", [
+    (6, [(20, 1), (25, 0), (30, 1), (35, 0)]),  # PWM mode 1 from 0%: up at the update
+    (3, [(25, 0), (35, 1), (45, 0)]),  # toggle (1 since the update at 10): CCR1 5 from 20 on
+])
+def test_a_preloaded_ccr_from_0(mode, expected):
+    """OC1PE: CCR1 written 5 (from 0) at cycle 12 takes effect at the update at 20; channel 1
+    then matches at 25, not at the update any more."""
+    from sim.devices.stm32l0_tim import CCER, CCMR1, CCR1
+
+    dev, host = timer()
+    edges: list[tuple[int, int | None]] = []
+    dev.write(ARR, 4, 9)
+    dev.write(CCMR1, 4, mode << 4 | 1 << 3)
+    dev.write(CCER, 4, 1)
+    dev.write(CR1, 4, 1)
+    host.exceptions.now = 12
+    dev.write(CCR1, 4, 5)
+    last = dev.output(1)
+    for now in range(13, 50):
+        host.exceptions.now = now
+        dev.read(CNT, 4)
+        if dev.output(1) != last:
+            last = dev.output(1)
+            edges.append((now, last))
+    assert edges[:len(expected)] == expected

@@ -39,8 +39,9 @@ bit 9; APB2RSTR resets it: sim.devices.stm32l0.Clocked). Not modelled, each list
 firmware asks for it: the other hardware triggers (above), the analog watchdog, discontinuous mode,
 WAIT, oversampling, CCR.LFMEN; CFGR1.AUTOFF needs no ADEN to start (no power is modelled). SMPR,
 TR, CALFACT and the CFGR registers read back. With CFGR1.DMAEN each end of conversion asks the
-DMA (sim/devices/stm32l0_dma.py) to read DR, as it comes; in one-shot mode (DMACFG clear) not
-after the DMA channel's end of transfer (even a circular one's), until ADSTART or DMAEN is set
+DMA (sim/devices/stm32l0_dma.py) to read DR, as it comes; in one-shot mode (DMACFG clear) the
+DMA channel's end of transfer (even a circular one's) freezes DR, aborts the conversion under
+way and stops the sequence: nothing converts (no EOC, no overrun) until ADSTART or DMAEN is set
 again.
 """
 
@@ -161,11 +162,14 @@ class Stm32l0Adc(Clocked):
                     and not self._dma_over)
 
     def dma_ended(self, line: str) -> None:
-        """The DMA's channel reached its end of transfer: in one-shot mode the ADC asks for no
-        more (RM0377: even if a conversion is started again), until ADSTART or DMAEN is set
-        again; a circular channel's data then stays where it is, the results overrun."""
+        """The DMA's channel reached its end of transfer. In one-shot mode (the reference
+        manual's DMACFG 0): DR frozen, the conversion under way aborted, the sequence stopped
+        and reset, no more DMA requests (and so no overrun) until ADSTART or DMAEN is set
+        again: no conversion starts meanwhile."""
         if not self.cfgr1 & DMACFG:
             self._dma_over = True
+            self._sequence, self._due, self._left = [], NEVER, None
+            self.host.exceptions.set_timer(self, None, self._catch_up)
 
     def settle(self) -> None:
         """Before an RCC change: what the conversion (or calibration) under way has left, in
@@ -196,6 +200,8 @@ class Stm32l0Adc(Clocked):
         return chosen[::-1] if self.cfgr1 & SCANDIR else chosen
 
     def _start_sequence(self, start: int | None = None) -> None:
+        if self._dma_over:  # one-shot DMA done: nothing converts until a restart
+            return
         self._sequence = self._channels()
         self._next_conversion(start)
 
@@ -212,7 +218,7 @@ class Stm32l0Adc(Clocked):
     def waiting_for(self) -> str | None:
         """The signal a conversion waits for (a timer's name and TRGO or CHx, as EXTSEL
         selects it: ADSTART with CFGR1.EXTEN), None for none."""
-        if not (self.cr & ADSTART and self.cfgr1 & EXTEN and self.clocked()):
+        if not (self.cr & ADSTART and self.cfgr1 & EXTEN and self.clocked()) or self._dma_over:
             return None
         if self.cfgr1 & CONT and self._sequence:  # converting for ever: triggers do nothing
             return None
@@ -398,7 +404,7 @@ class Stm32l0Adc(Clocked):
             if (self.cr & ADEN or self.cfgr1 & AUTOFF) and not self.cr & ADDIS:
                 if self.cfgr1 & EXTEN:  # waits for the trigger, from now on
                     self.cr |= ADSTART
-                    self._free_at = self.host.exceptions.now
+                    self._free_at = self.host.store_cycle()  # (from the store on)
                 else:
                     self.cr |= ADSTART
                     self._start_sequence()

@@ -6,8 +6,9 @@ A port (GPIOA 0x50000000, GPIOB 0x50000400, GPIOC 0x50000800, GPIOH 0x50001C00: 
 STM32L031 has) has 16 pins, each configured by MODER (input, output, alternate function,
 analog: the reset state of every pin but port A's PA4 (input), PA13 and PA14 (SWD's alternate
 functions)), OTYPER (push-pull, open-drain), PUPDR (pull-up, pull-down; PA13 pulled up and
-PA14 down at reset), OSPEEDR and AFRL/AFRH (kept: the speed and the alternate function do not
-change a level here). A pin's level:
+PA14 down at reset), OSPEEDR (kept: the speed changes no level here) and AFRL/AFRH (the
+alternate function: a timer channel's, TIMER_PINS, drives the pin; the others' signals are not
+modelled). A pin's level:
 
 - output, push-pull: ODR's bit (a level the run's ``--pin`` holds against it is a warning: the
   pins would short; the output wins);
@@ -55,7 +56,7 @@ _SYSCFG_WORDS = (CFGR1, CFGR2, 0x08, 0x0C, 0x10, 0x14, COMP1_CSR, COMP2_CSR, CFG
 _UNMODELLED = (CFGR1, CFGR2, COMP1_CSR, COMP2_CSR)  # what they switch is not modelled
 VREFINT_RDYF = 1 << 30  # CFGR3 (read-only)
 # The timer channels' alternate functions (the STM32L031x4/6 datasheet's tables, as ST's pin
-# data lists them for its 32-pin packages): (port, pin) -> {AF number: (timer, channel)}
+# data lists them for its 32- and 48-pin packages): (port, pin) -> {AF number: (timer, channel)}
 TIMER_PINS: dict[tuple[str, int], dict[int, tuple[str, int]]] = {
     ("A", 0): {2: ("stm32l0_tim2", 1)}, ("A", 1): {2: ("stm32l0_tim2", 2)},
     ("A", 2): {0: ("stm32l0_tim21", 1), 2: ("stm32l0_tim2", 3)},
@@ -67,6 +68,8 @@ TIMER_PINS: dict[tuple[str, int], dict[int, tuple[str, int]]] = {
     ("B", 0): {5: ("stm32l0_tim2", 3)}, ("B", 1): {5: ("stm32l0_tim2", 4)},
     ("B", 3): {2: ("stm32l0_tim2", 2)}, ("B", 4): {4: ("stm32l0_tim22", 1)},
     ("B", 5): {4: ("stm32l0_tim22", 2)}, ("B", 6): {5: ("stm32l0_tim21", 1)},
+    ("B", 10): {2: ("stm32l0_tim2", 3)}, ("B", 11): {2: ("stm32l0_tim2", 4)},
+    ("B", 13): {5: ("stm32l0_tim21", 1)}, ("B", 14): {5: ("stm32l0_tim21", 2)},
 }
 
 
@@ -152,6 +155,8 @@ class Stm32l0Gpio(Clocked):
 
     def rcc_changed(self) -> None:
         super().rcc_changed()  # held in reset: its reset state, whose levels change now
+        for timer in self._timer_devices():  # (the pins that showed a timer output may not)
+            timer.pins_changed()  # type: ignore[attr-defined]
         self._update(True)
 
     # --- levels -------------------------------------------------------------------------------
@@ -205,6 +210,22 @@ class Stm32l0Gpio(Clocked):
     def af_changed(self, at: int) -> None:
         """A timer channel's output changed at cycle ``at``: the pins that show it."""
         self._update(False, at)
+
+    def shows(self, timer: str, channel: int) -> bool:
+        """Whether a pin of the port is in alternate-function mode with that timer channel's
+        function (whatever the channel's output does)."""
+        alternate = _fields(self.moder, 2)
+        for pin in range(16):
+            if alternate >> pin & 1 and TIMER_PINS.get((self.gpio_port, pin), {}).get(
+                    self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF) == (timer, channel):
+                return True
+        return False
+
+    def _timer_devices(self) -> list[Device]:
+        """The timers whose channels the port's pins may show."""
+        names = {name for functions in TIMER_PINS.values() for name, _ in functions.values()}
+        found = (self.host.device(name) for name in sorted(names))
+        return [timer for timer in found if timer is not None and hasattr(timer, "pins_changed")]
 
     def idr(self) -> int:
         return self._high & self._known
@@ -268,18 +289,24 @@ class Stm32l0Gpio(Clocked):
             self.odr &= ~merge(0, offset, size, value) & 0xFFFF
         elif word == ODR:
             self.odr = merge(self.odr, offset, size, value) & 0xFFFF
-        elif word == MODER:
-            self.moder = self._config(self.moder, offset, size, value, _spread(locked))
+        elif word in (MODER, AFRL, AFRH):  # which timer outputs the pins show: the timers
+            timers = self._timer_devices()  # up to now first, then planned for the new ones
+            for timer in timers:
+                timer.settle()  # type: ignore[attr-defined]
+            if word == MODER:
+                self.moder = self._config(self.moder, offset, size, value, _spread(locked))
+            else:
+                half = (word - AFRL) // 4
+                self.afr[half] = self._config(self.afr[half], offset, size, value,
+                                              _nibbles(locked, half))
+            for timer in timers:
+                timer.pins_changed()  # type: ignore[attr-defined]
         elif word == OTYPER:
             self.otyper = self._config(self.otyper, offset, size, value, locked) & 0xFFFF
         elif word == OSPEEDR:
             self.ospeedr = self._config(self.ospeedr, offset, size, value, _spread(locked))
         elif word == PUPDR:
             self.pupdr = self._config(self.pupdr, offset, size, value, _spread(locked))
-        elif word in (AFRL, AFRH):
-            half = (word - AFRL) // 4
-            self.afr[half] = self._config(self.afr[half], offset, size, value,
-                                          _nibbles(locked, half))
         elif word == LCKR:
             self._lock_key(value if size == 4 else None, merge(self.lckr, offset, size, value))
             return

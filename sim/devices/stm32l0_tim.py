@@ -56,7 +56,7 @@ UIE = UIF = UG = 1
 CCIF = 0x1E  # SR: CC1IF ... CC4IF (DIER: CC1IE ... CC4IE; EGR: CC1G ... CC4G)
 SMS, ECE = 0x7, 1 << 14  # SMCR: slave mode, external clock mode 2
 MMS = 7 << 4  # CR2: the master mode, what the trigger output (TRGO) is
-# (4 ... 7: OC1REF ... OC4REF, the channels' output waveforms, not modelled)
+# (4 ... 7: TRGO from OC1REF ... OC4REF, not modelled)
 TRGO_RESET, TRGO_ENABLE, TRGO_UPDATE, TRGO_COMPARE = 0, 1, 2, 3
 RISING, FALLING, PULSE = 1, 2, 3  # a trigger's edges (as ADC_CFGR1.EXTEN's bits select them)
 OCPE = 1 << 3  # a channel's CCMR byte: CCR preloaded (CCxS, bits 0-1: 0 output compare)
@@ -72,7 +72,7 @@ class TriggerInput(Protocol):
 
     def waiting_for(self) -> str | None:
         """The signal it takes now, None for none: a timer's name and ``TRGO`` or ``CH1`` ...
-        ``CH4`` (that channel's compare event), e.g. ``"stm32l0_tim2 TRGO"``."""
+        ``CH4`` (that channel's output), e.g. ``"stm32l0_tim2 TRGO"``."""
 
     def trigger(self, source: str, at: int, edge: int) -> None:
         """``source`` changed at core cycle ``at`` (at most now): ``edge`` RISING, FALLING or
@@ -167,9 +167,42 @@ class _Tim(Clocked):
             self._cached = _Plan(
                 matches, sorted(inner.items()), [ch for p, ch in matches if p == period],
                 sum(1 << ch for ch in compares if self._ccr[ch] > self._arr),
-                [ch for ch in compares if self.output(ch) is not None
-                 and self._mode(ch) >> 4 & 7 in (ACTIVE, INACTIVE, TOGGLE, PWM1, PWM2)])
+                [ch for ch in compares if self._observed(ch) and self._changes(ch)])
         return self._cached
+
+    def _changes(self, ch: int) -> bool:
+        """Whether channel ``ch``'s OCxREF changes at the count's events: toggle, active or
+        inactive on a match (until it has that level), PWM with a CCRx that the count passes
+        (not 0: always low, not past ARR: always high)."""
+        mode = self._mode(ch) >> 4 & 7
+        if mode == TOGGLE:
+            return True
+        if mode in (ACTIVE, INACTIVE):
+            return self._ref[ch] != _AT_MATCH[mode]
+        return mode in (PWM1, PWM2) and 0 < self._ccr[ch] <= self._arr
+
+    def _observed(self, ch: int) -> bool:
+        """Whether something sees channel ``ch``'s output edge by edge: its output enabled and
+        a pin whose alternate function it is, or the ADC waiting for it."""
+        if self.output(ch) is None:
+            return False
+        if self._awaited() == f"CH{ch}":
+            return True
+        return any(port.shows(self.name, ch)  # type: ignore[attr-defined]
+                   for port in self._gpio_ports())
+
+    def _gpio_ports(self) -> list[Device]:
+        if self._ports is None:
+            found = (self.host.device(name) for name in GPIO_PORTS)
+            self._ports = [port for port in found
+                           if port is not None and hasattr(port, "af_changed")]
+        return self._ports
+
+    def pins_changed(self) -> None:
+        """A GPIO port's configuration changed (MODER, AFR): which outputs a pin shows."""
+        self._advance()
+        self._cached = None
+        self._schedule()
 
     def _per_event(self) -> bool:
         """Whether each event must be taken at its own cycle: an output drives a pin (or the
@@ -211,6 +244,7 @@ class _Tim(Clocked):
                         self._load()
                         self.sr |= UIF
                         self._signal(TRGO_UPDATE, due, PULSE)
+                        chans = self._plan().at_update  # (a CCRx preloaded to or from 0)
                     self._pwm_refs(0)  # the count is 0 again
                     self._overflow(due)
                 for ch in chans:
@@ -334,11 +368,7 @@ class _Tim(Clocked):
         if shown == self._shown and not always:
             return
         self._shown = shown
-        if self._ports is None:
-            found = (self.host.device(name) for name in GPIO_PORTS)
-            self._ports = [port for port in found
-                           if port is not None and hasattr(port, "af_changed")]
-        for port in self._ports:
+        for port in self._gpio_ports():
             port.af_changed(at)  # type: ignore[attr-defined]
 
     def _set_cen(self, value: int, at: int) -> None:
@@ -385,7 +415,7 @@ class _Tim(Clocked):
         if div != self._div:  # the APB prescaler changed: the count goes on at the new rate
             self._pos = self._pos * div // self._div
             self._div = div
-            self._cached = None
+        self._cached = None  # (what the ADC waits for may have changed too)
         self._since = self.host.exceptions.now
         self._schedule()
 
@@ -409,7 +439,7 @@ class _Tim(Clocked):
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         self._advance()
-        now = self.host.exceptions.now
+        now = self.host.store_cycle()  # what the write changes, at the store's own cycle
         before = self._outputs()
         word = offset & ~3
         value = merge(self._word(word), offset, size, value)

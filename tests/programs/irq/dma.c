@@ -11,8 +11,8 @@
  *   adc       the ADC converts VREFINT and the temperature sensor (channels 17, 18) by DMA
  *             (channel 1, CSELR 0, CFGR1.DMAEN, circular, HTIE and TCIE), continuously: three
  *             rounds of the two results, counted in the interrupt (IRQ 9), then stops.
- *             -DONESHOT: DMACFG clear (one-shot): after the first round the ADC asks for no
- *             more, the conversions go on (overrun); waits for a round, then a while.
+ *             -DONESHOT: DMACFG clear (one-shot): after the first round the ADC stops (no
+ *             more requests, no overrun); waits for a round, then a while.
  *   error     a memory-to-memory copy to an address nothing answers: TEIF, EN cleared.
  *   locked    CNDTR written while the channel is on: ignored (listed); exit 0 if it still
  *             reads what it was.

@@ -23,6 +23,10 @@
  *             preloaded) on PB3 (AF2; -DINVERT: CC2P, active low), channel 1 toggling at
  *             CCR1 500 on PA0 (AF2), as HAL_TIM_PWM_Start and HAL_TIM_OC_Start set them up;
  *             the update interrupt counts PERIODS periods, then the counter stops.
+ *             -DBUSY: the core runs meanwhile, toggling PA5 (an output) in a long block.
+ *   pwm_sleep TIM22 channel 1 in PWM mode on PA6 (AF5), a period of 10 cycles, while TIM21's
+ *             update interrupt (every 10,000 cycles) wakes the core: prints how many times
+ *             WFI returned for 3 updates (the PWM's edges wake nothing).
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
  * the ticks counted.
  */
@@ -193,9 +197,55 @@ int main(void)
     DIER(TIM2) = 1u;
     NVIC_ISER = 1u << 15;
     CR1(TIM2) |= CEN;
+#ifdef BUSY
+    REG(0x50000000u) = (REG(0x50000000u) & ~(3u << 10)) | (1u << 10); /* PA5: output */
+    while (updates < PERIODS) {
+        REG(0x50000018u) = 1u << 5; /* BSRR: PA5 high, then low, in one long block */
+        __asm__ volatile(".rept 40\n nop\n .endr" ::: "memory");
+        REG(0x50000018u) = 1u << 21;
+        __asm__ volatile(".rept 40\n nop\n .endr" ::: "memory");
+    }
+#else
     while (updates < PERIODS)
         __asm__ volatile("wfi" ::: "memory");
+#endif
     CR1(TIM2) &= ~CEN;
+    return 0;
+}
+#endif
+
+#if CASE_pwm_sleep
+static volatile uint32_t updates;
+
+void IRQ20_Handler(void)
+{
+    SR(TIM21) = ~UIF;
+    updates++;
+}
+
+int main(void)
+{
+    REG(0x4002102Cu) |= 1u;                                          /* IOPENR: GPIOA */
+    REG(0x50000000u) = (REG(0x50000000u) & ~(3u << 12)) | (2u << 12); /* PA6: alternate */
+    REG(0x50000020u) = (REG(0x50000020u) & ~(15u << 24)) | (5u << 24); /* AF5: TIM22_CH1 */
+    RCC_APB2ENR |= (1u << 5) | (1u << 2); /* TIM22EN, TIM21EN */
+    ARR(TIM22) = 9u;
+    REG(TIM22 + 0x18u) = 6u << 4; /* OC1M: PWM mode 1 */
+    REG(TIM22 + 0x34u) = 3u;      /* CCR1 */
+    REG(TIM22 + 0x20u) = 1u;      /* CC1E */
+    CR1(TIM22) = CEN;
+    ARR(TIM21) = 9999u;
+    DIER(TIM21) = 1u;
+    NVIC_ISER = 1u << 20;
+    CR1(TIM21) = CEN;
+    uint32_t wakes = 0;
+    while (updates < 3u) {
+        __asm__ volatile("wfi" ::: "memory");
+        wakes++;
+    }
+    sh_write0("wakes ");
+    sh_write_int((long)wakes);
+    sh_write0("\n");
     return 0;
 }
 #endif
