@@ -60,7 +60,7 @@ DMAEN, SCANDIR, RES, ALIGN, EXTEN, OVRMOD, CONT, WAIT, AUTOFF, DISCEN, AWDEN = (
     1, 1 << 2, 3 << 3, 1 << 5, 3 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 1 << 16, 1 << 23)
 DMACFG = 1 << 1  # CFGR1: circular DMA requests (clear: one-shot)
 # CFGR1.EXTSEL's hardware triggers (RM0377; STM32CubeL0's LL_ADC_REG_TRIG_EXT_*), and the
-# modelled ones: a timer's trigger output (TRGO) or a channel's compare event
+# modelled ones: a timer's trigger output (TRGO) or a channel's output (CHx)
 TRIGGERS = ("TIM6_TRGO", "TIM21_CH2", "TIM2_TRGO", "TIM2_CH4", "TIM22_TRGO", "TIM2_CH3",
             "TIM3_TRGO", "EXTI line 11")
 _SOURCES = {1: "stm32l0_tim21 CH2", 2: "stm32l0_tim2 TRGO", 3: "stm32l0_tim2 CH4",

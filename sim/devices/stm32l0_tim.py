@@ -15,16 +15,16 @@ event when the count reaches its CCRx (at most ARR; CCRx 0: at the update event,
 again) or at EGR.CCxG: SR.CCxIF set, and OCxREF as CCMRx's OCxM says (frozen, active, inactive
 or toggled at a match, forced, PWM mode 1 or 2); with CCER.CCxE the channel's output (OCxREF,
 inverted with CCxP) drives the pins whose alternate function it is (sim/devices/stm32l0_gpio.py,
-TIMER_PINS), each edge at its own cycle: PWM and square waves in the report's pin trace and
---vcd. The interrupt (TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ
-22) is a level, a flag with its enable in DIER (UIE, CCxIE): a handler that does not clear it
-(SR is rc_w0: a 0 written clears a flag, a 1 leaves it) is entered again when it returns.
-CR2.MMS sets the trigger output (TRGO): reset (EGR.UG), enable (CEN's level), update (each
-update event, EGR.UG's too) or compare pulse (channel 1's compare events); the ADC takes
-TIM2's and TIM22's TRGO and the outputs of TIM21's channel 2 and TIM2's channels 3 and 4, each
-edge at its own cycle (while it waits for one, each event is planned, as for an interrupt). A
-CCRx past ARR is never reached: CCxIF is set at each update instead, as the reference manual's
-"goes high on the counter overflow". ARR 0 stops the
+TIMER_PINS), each edge at its own cycle (planned only while a pin shows it or the ADC takes it,
+and it changes: a WFI sleeps through them): PWM and square waves in the report's pin trace and
+--vcd. The interrupt (TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ 22) is a level, a flag with its
+enable in DIER (UIE, CCxIE): a handler that does not clear it (SR is rc_w0: a 0 written clears a
+flag, a 1 leaves it) is entered again when it returns. CR2.MMS sets the trigger output (TRGO):
+reset (EGR.UG), enable (CEN's level), update (each update event, EGR.UG's too) or compare pulse
+(channel 1's compare events); the ADC takes TIM2's and TIM22's TRGO and the outputs of TIM21's
+channel 2 and TIM2's channels 3 and 4, each edge at its own cycle (while it waits for one, each
+event is planned, as for an interrupt). A CCRx past ARR is never reached: CCxIF is set at each
+update instead, as the reference manual's "goes high on the counter overflow". ARR 0 stops the
 counter, as on the chip. A count written past ARR (or an ARR written below the count without
 ARPE) is taken back into the period; the chip counts on to 0xFFFF first.
 
