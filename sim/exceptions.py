@@ -336,6 +336,7 @@ class ExceptionModel:
         self.counter.reset_exc_stats()
         self._core_reset()
         self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events
+        self._quiet: set[object] = set()  # owners whose event cannot wake the core
         self._end = NEVER  # the cycle at which the run ends (end_at), NEVER for none
         self.ended = False  # the end fired: the run stops, and no exception is taken now
         self.sleep_cycles = 0
@@ -447,14 +448,21 @@ class ExceptionModel:
                                 prio_mask=self.prio_mask, device_at=self.device_at)
 
     # --- device events ----------------------------------------------------------------------------
-    def set_timer(self, owner: object, at: int | None, event: Callable[[], None]) -> None:
+    def set_timer(self, owner: object, at: int | None, event: Callable[[], None],
+                  wakes: bool = True) -> None:
         """Call ``event()`` at the block boundary at or after cycle ``at`` (sleep included:
         WFI wakes for it), once; ``at`` None cancels ``owner``'s timer. One timer per owner
-        (a device), replaced by the next call."""
+        (a device), replaced by the next call. ``wakes`` False: the event cannot lead to
+        anything that wakes the core (a timer's output edge on a pin no interrupt watches):
+        a sleep with only such events to come is a deadlock."""
         if at is None:
             self._timers.pop(owner, None)
         else:
             self._timers[owner] = (at, event)
+        if wakes:
+            self._quiet.discard(owner)
+        else:
+            self._quiet.add(owner)
         self.update()
 
     def end_at(self, at: int, event: Callable[[], None]) -> None:
@@ -855,10 +863,12 @@ class ExceptionModel:
             st = self.systick
             at = min((at for owner, (at, _) in self._timers.items() if owner is not _END_OWNER),
                      default=NEVER)
-            if st.enabled and st.csr & 2 and not self.pending >> SYSTICK & 1:
+            ticking = st.enabled and st.csr & 2 and not self.pending >> SYSTICK & 1
+            if ticking:
                 at = min(at, st.zero_at)
-            if at == NEVER:
-                return False
+            if at == NEVER or (not ticking and all(
+                    owner is _END_OWNER or owner in self._quiet for owner in self._timers)):
+                return False  # (nothing to come, or only events that wake nothing)
             at = min(at, self._end)
             skip = max(0, at - self.now)
             self.counter.add_cycles(skip)

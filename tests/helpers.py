@@ -212,7 +212,8 @@ class FakeTimers:
     def has_timer(self, owner: object) -> bool:
         return owner in self.timers
 
-    def set_timer(self, owner: object, when: int | None, action: Callable[[], None]) -> None:
+    def set_timer(self, owner: object, when: int | None, action: Callable[[], None],
+                  wakes: bool = True) -> None:
         if when is None:
             self.timers.pop(owner, None)
         else:

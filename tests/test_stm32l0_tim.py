@@ -112,6 +112,28 @@ def test_pwm_edges_come_at_their_own_cycles(firmware, cli, tmp_path, busy):
         assert result.report["pins"]["PA5"]["rising"] > 100
 
 
+def test_a_pwm_from_0_percent_shows_on_its_pin(firmware, cli, tmp_path):
+    """HAL's fade-in: PWM mode 1 at 0% (CCR2 0, preloaded), CCR2 written 250 in the third
+    update's handler: PB3 rises at the fourth update, 32,000 cycles after the third, and at
+    each one after (three of them in six periods), high 8,000 cycles each time."""
+    vcd = tmp_path / "ramp.vcd"
+    result = cli("run", tim(firmware, "pwm", DUTY=0, RAMP=250, PERIODS=6), "--vcd", vcd,
+                 *LIMIT)
+    assert result.returncode == 0, result.report
+    edges = [(at, level) for at, level in vcd_edges(vcd, "PB3") if level in "01"]
+    assert [level for _, level in edges] == ["0", "1", "0", "1", "0", "1"]
+    times = [at for at, _ in edges[1:]]
+    assert [b - a for a, b in pairwise(times)] == [8_000, 24_000, 8_000, 24_000]
+
+
+def test_a_sleep_with_only_output_edges_to_come_is_a_deadlock(firmware, cli):
+    """No interrupt, PWM and a toggle on PA0 and PB3 (no EXTI line watches them): WFI for
+    ever is a deadlock, found at once, as when nothing at all runs."""
+    result = cli("run", tim(firmware, "pwm", DUTY=250, PERIODS=1, FOREVER=None), *LIMIT)
+    assert result.returncode == 5 and result.report["fault"]["kind"] == "deadlock"
+    assert result.report["sleep_cycles"] == 0
+
+
 def test_a_running_output_wakes_nothing(firmware, cli):
     """TIM22's PWM on PA6 changes every few cycles while the core sleeps in WFI: only TIM21's
     three update interrupts end a WFI."""

@@ -221,6 +221,23 @@ class Stm32l0Gpio(Clocked):
                 return True
         return False
 
+    def wakes_on(self, timer: str, channel: int) -> bool:
+        """Whether a pin showing that timer channel's output is an EXTI line that SYSCFG routes
+        from this port and EXTI lets through (IMR or EMR): its edges may wake the core."""
+        from sim.devices.stm32l0_exti import Stm32l0Exti
+
+        exti = self.host.device(Stm32l0Exti.name)
+        if not isinstance(exti, Stm32l0Exti) or not isinstance(self._syscfg, Stm32l0Syscfg):
+            return False
+        alternate = _fields(self.moder, 2)
+        for pin in range(16):
+            if (alternate >> pin & 1 and (exti.imr | exti.emr) >> pin & 1
+                    and self._syscfg.selected(pin) == PORT_CODES[self.gpio_port]
+                    and TIMER_PINS.get((self.gpio_port, pin), {}).get(
+                        self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF) == (timer, channel)):
+                return True
+        return False
+
     def _timer_devices(self) -> list[Device]:
         """The timers whose channels the port's pins may show."""
         names = {name for functions in TIMER_PINS.values() for name, _ in functions.values()}

@@ -179,7 +179,12 @@ class _Tim(Clocked):
             return True
         if mode in (ACTIVE, INACTIVE):
             return self._ref[ch] != _AT_MATCH[mode]
-        return mode in (PWM1, PWM2) and 0 < self._ccr[ch] <= self._arr
+        if mode not in (PWM1, PWM2):
+            return False
+        # the CCRx in effect, or the one the next update loads (OCxPE)
+        loads = self._regs[CCR1 + 4 * (ch - 1)] if self._mode(ch) & OCPE else self._ccr[ch]
+        return (0 < self._ccr[ch] <= self._arr or self._ccr[ch] != loads
+                or self.arr != self._arr)
 
     def _observed(self, ch: int) -> bool:
         """Whether something sees channel ``ch``'s output edge by edge: its output enabled and
@@ -212,10 +217,10 @@ class _Tim(Clocked):
         return (self._awaited() == "TRGO"
                 and self._regs[CR2] & MMS in (TRGO_UPDATE << 4, TRGO_COMPARE << 4))
 
-    def _advance(self) -> None:
+    def _advance(self, until: int | None = None) -> None:
         """Bring the count to the present: the compare matches and update events since, each
         at its own cycle when something sees it (an output, the ADC)."""
-        now = self.host.exceptions.now
+        now = self.host.exceptions.now if until is None else max(until, self._since)
         if now == self._since:
             return
         if self._counting():
@@ -382,29 +387,32 @@ class _Tim(Clocked):
         clear), change an output or trigger the ADC: a timer that can do none costs nothing
         and never wakes a sleeping core. A match that comes after the update is planned at the
         update (which may change CCRx, ARR and PSC)."""
-        now = self.host.exceptions.now
-        due = None
+        due, wakes = None, True
         if self._counting():
             plan = self._plan()
-            want = {ch for ch in range(1, self.count + 1)
-                    if self.dier >> ch & 1 and not self.sr >> ch & 1}
-            want.update(plan.driving)
-            awaited = self._awaited() == "TRGO"
+            interrupts = {ch for ch in range(1, self.count + 1)
+                          if self.dier >> ch & 1 and not self.sr >> ch & 1}
+            want = interrupts | set(plan.driving)
+            awaited = self._awaited()
             mms = self._regs[CR2] & MMS
-            if awaited and mms == TRGO_COMPARE << 4:
+            if awaited == "TRGO" and mms == TRGO_COMPARE << 4:
                 want.add(1)
             period = self._period()
             at = [p for p, ch in plan.matches if ch in want and self._pos < p < period] if (
                 want) else []
-            update = bool(plan.driving) or (not self.cr1 & UDIS and (
+            update_irq = not self.cr1 & UDIS and (
                 (self.dier & UIE and not self.sr & UIF)
-                or (awaited and mms == TRGO_UPDATE << 4)))
-            if update or (want and not at):  # (a match after the update: planned there)
-                at.append(period)
+                or (awaited == "TRGO" and mms == TRGO_UPDATE << 4))
+            if update_irq or plan.driving or (want and not at):  # (a match after the update:
+                at.append(period)  # planned there)
             if at:
-                due = now + min(at) - self._pos
+                due = self._since + min(at) - self._pos  # (the count is at _since)
+            # only output edges no interrupt watches: they wake nothing
+            wakes = bool(interrupts or update_irq or awaited) or any(
+                port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
+                for ch in plan.driving for port in self._gpio_ports())
         self._next = NEVER if due is None else due
-        self.host.exceptions.set_timer(self, due, self._catch_up)
+        self.host.exceptions.set_timer(self, due, self._catch_up, wakes=wakes)
         self.host.set_irq_level(self.irq, bool(self.dier & self.sr & (UIF | CCIF)))
 
     def settle(self) -> None:
@@ -438,8 +446,8 @@ class _Tim(Clocked):
         return (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
-        self._advance()
-        now = self.host.store_cycle()  # what the write changes, at the store's own cycle
+        self._advance(self.host.store_cycle())  # the write acts at the store's own cycle
+        now = self._since
         before = self._outputs()
         word = offset & ~3
         value = merge(self._word(word), offset, size, value)

@@ -24,6 +24,9 @@
  *             CCR1 500 on PA0 (AF2), as HAL_TIM_PWM_Start and HAL_TIM_OC_Start set them up;
  *             the update interrupt counts PERIODS periods, then the counter stops.
  *             -DBUSY: the core runs meanwhile, toggling PA5 (an output) in a long block.
+ *             -DRAMP=n: channel 2 alone, the third update's handler writes CCR2 n
+ *             (preloaded: from the next period on). -DFOREVER: no interrupt, the core sleeps for ever (WFI) while the
+ *             outputs run: a deadlock, as nothing can wake it.
  *   pwm_sleep TIM22 channel 1 in PWM mode on PA6 (AF5), a period of 10 cycles, while TIM21's
  *             update interrupt (every 10,000 cycles) wakes the core: prints how many times
  *             WFI returned for 3 updates (the PWM's edges wake nothing).
@@ -172,6 +175,10 @@ void IRQ15_Handler(void)
 {
     SR(TIM2) = ~UIF;
     updates++;
+#ifdef RAMP
+    if (updates == 3u)
+        CCR(TIM2, 2) = RAMP;
+#endif
 }
 
 int main(void)
@@ -189,11 +196,18 @@ int main(void)
     CCR(TIM2, 2) = DUTY;
 #ifdef INVERT
     CCER(TIM2) = 1u | (1u << 4) | (1u << 5); /* CC1E; CC2E, CC2P */
+#elif defined(RAMP)
+    CCER(TIM2) = 1u << 4;                    /* CC2E alone */
 #else
     CCER(TIM2) = 1u | (1u << 4);             /* CC1E, CC2E */
 #endif
     EGR(TIM2) = 1u; /* UG: PSC and CCR2 loaded */
     SR(TIM2) = 0;
+#ifdef FOREVER
+    CR1(TIM2) |= CEN;
+    for (;;)
+        __asm__ volatile("wfi" ::: "memory");
+#endif
     DIER(TIM2) = 1u;
     NVIC_ISER = 1u << 15;
     CR1(TIM2) |= CEN;
