@@ -132,6 +132,12 @@ def test_a_sleep_with_only_output_edges_to_come_is_a_deadlock(firmware, cli):
     result = cli("run", tim(firmware, "pwm", DUTY=250, PERIODS=1, FOREVER=None), *LIMIT)
     assert result.returncode == 5 and result.report["fault"]["kind"] == "deadlock"
     assert result.report["sleep_cycles"] == 0
+    # EXTI line 0's interrupt on PA0 (enabled after the timer started): its edges wake
+    woken = cli("run", tim(firmware, "pwm", DUTY=250, PERIODS=1, FOREVER=None,
+                           EXTI_WAKE=None), *LIMIT)
+    assert woken.returncode == 0, woken.report
+    assert woken.report["stdout"] == "edges 5\n"
+    assert woken.report["exceptions"]["taken"] == {"IRQ5": 5}
 
 
 def test_a_running_output_wakes_nothing(firmware, cli):

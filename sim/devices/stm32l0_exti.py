@@ -20,6 +20,7 @@ Not modelled: the PVD and the comparators, and the direct lines' peripherals
 
 from sim.devices import Device
 from sim.devices.stm32l0 import merge
+from sim.devices.stm32l0_tim import replan_timers
 
 IMR, EMR, RTSR, FTSR, SWIER, PR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
 CONFIGURABLE = 0x007B_FFFF  # lines 0-17 and 19-22 (18 and 23-29 are direct lines)
@@ -82,10 +83,12 @@ class Stm32l0Exti(Device):
             self.pr |= rising
             if rising & self.emr:
                 self.host.exceptions.event_register = True
-        elif word == IMR:
-            self.imr = merge(self.imr, offset, size, value) & LINES
-        elif word == EMR:
-            self.emr = merge(self.emr, offset, size, value) & LINES
+        elif word in (IMR, EMR):  # (a timer output's edges on a pin may wake the core now)
+            if word == IMR:
+                self.imr = merge(self.imr, offset, size, value) & LINES
+            else:
+                self.emr = merge(self.emr, offset, size, value) & LINES
+            replan_timers(self.host)
         elif word == RTSR:
             self.rtsr = merge(self.rtsr, offset, size, value) & CONFIGURABLE
         elif word == FTSR:

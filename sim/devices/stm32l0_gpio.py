@@ -43,6 +43,7 @@ what they switch is not modelled.
 from sim.devices import Device
 from sim.devices.stm32l0 import Clocked, merge
 from sim.devices.stm32l0_pwr import Stm32l0Pwr
+from sim.devices.stm32l0_tim import replan_timers
 
 MODER, OTYPER, OSPEEDR, PUPDR, IDR, ODR, BSRR, LCKR, AFRL, AFRH, BRR = range(0, 0x2C, 4)
 LCKK = 1 << 16
@@ -444,6 +445,7 @@ class Stm32l0Syscfg(Clocked):
                 level = self._line_level(n)
                 if level != before[n]:
                     self._edge(n, level)
+            replan_timers(self.host)  # (which pins' edges may wake the core)
             return
         self._regs[word] = merge(self._regs[word], offset, size, value)
 

@@ -43,7 +43,7 @@ TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 
 from typing import NamedTuple, Protocol, cast
 
-from sim.devices import Device
+from sim.devices import Device, DeviceHost
 from sim.devices.stm32l0 import Clocked, merge
 
 NEVER = 1 << 64
@@ -524,6 +524,15 @@ class _Tim(Clocked):
         return values.get(word, self._regs.get(word, self._stored.get(word, 0)))
 
 
+def replan_timers(host: DeviceHost) -> None:
+    """What watches the pins changed (EXTI's IMR or EMR, SYSCFG's EXTICR): the timers plan
+    their output edges again, as events that may wake the core or not."""
+    for name in TIMER_NAMES:
+        timer = host.device(name)
+        if isinstance(timer, _Tim):
+            timer.pins_changed()
+
+
 class Stm32l0Tim2(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim2", 0x4000_0000, 15, (APB1ENR, 0), 1
     channels, count = (CCMR1, CCMR2, CCR1, CCR2, CCR3, CCR4), 4
@@ -538,3 +547,4 @@ class Stm32l0Tim22(_Tim):
 
 
 DEVICES = (Stm32l0Tim2, Stm32l0Tim21, Stm32l0Tim22)
+TIMER_NAMES = tuple(device.name for device in DEVICES)

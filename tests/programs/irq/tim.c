@@ -25,8 +25,10 @@
  *             the update interrupt counts PERIODS periods, then the counter stops.
  *             -DBUSY: the core runs meanwhile, toggling PA5 (an output) in a long block.
  *             -DRAMP=n: channel 2 alone, the third update's handler writes CCR2 n
- *             (preloaded: from the next period on). -DFOREVER: no interrupt, the core sleeps for ever (WFI) while the
- *             outputs run: a deadlock, as nothing can wake it.
+ *             (preloaded: from the next period on). -DFOREVER: no interrupt, the core
+ *             sleeps for ever (WFI) while the outputs run: a deadlock, as nothing can wake
+ *             it; with -DEXTI_WAKE, PA0's rising edges are EXTI line 0's interrupt (IRQ 5),
+ *             enabled after the timer starts: five of them end the program.
  *   pwm_sleep TIM22 channel 1 in PWM mode on PA6 (AF5), a period of 10 cycles, while TIM21's
  *             update interrupt (every 10,000 cycles) wakes the core: prints how many times
  *             WFI returned for 3 updates (the PWM's edges wake nothing).
@@ -171,6 +173,14 @@ int main(void)
 #define CCR(t, n) REG((t) + 0x30u + 4u * (n))
 static volatile uint32_t updates;
 
+static volatile uint32_t edges;
+
+void IRQ5_Handler(void)
+{
+    REG(0x40010414u) = 1u; /* EXTI_PR: line 0 */
+    edges++;
+}
+
 void IRQ15_Handler(void)
 {
     SR(TIM2) = ~UIF;
@@ -205,6 +215,15 @@ int main(void)
     SR(TIM2) = 0;
 #ifdef FOREVER
     CR1(TIM2) |= CEN;
+#ifdef EXTI_WAKE /* PA0's rising edges (channel 1's toggle) as EXTI line 0's interrupt */
+    REG(0x40010408u) |= 1u; /* EXTI_RTSR: line 0 rising */
+    REG(0x40010400u) |= 1u; /* EXTI_IMR: line 0 (SYSCFG's EXTICR1 selects port A at reset) */
+    NVIC_ISER = 1u << 5;
+    while (edges < 5u)
+        __asm__ volatile("wfi" ::: "memory");
+    sh_write0("edges 5\n");
+    return 0;
+#endif
     for (;;)
         __asm__ volatile("wfi" ::: "memory");
 #endif
