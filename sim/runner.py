@@ -120,6 +120,7 @@ MIN_TIMEOUT, MAX_TIMEOUT = 1e-3, 1e6  # seconds
 MIN_RUN_FOR, MAX_RUN_FOR = 1e-6, 1e6  # seconds
 MAX_INSTRUCTIONS = (1 << 63) - 1
 # a run stopped at most POLL_WINDOW instructions after its last read of an unmodelled register,
+MAX_DOZES = 4096  # a sleep's rounds of 64 events that wake nothing before its WFI returns
 # read POLL_READS times or more, was polling it (a wait loop, with a HAL's timeout check)
 POLL_READS, POLL_WINDOW = 100, 1_000
 MAX_WAIT_STATES = 255
@@ -1712,10 +1713,13 @@ class Simulator:
             self.exceptions.update()
         try:
             asleep = model.sleep(wfe, interrupts=not standby)
-            while ((standby or model.dozing) and asleep and not self._reset_requested
-                   and not self._elapsed and not model.end_due and not self._interrupted
-                   and not self._out_of_time()):  # (events that do not wake it: asleep again)
-                asleep = model.sleep(wfe, interrupts=not standby)
+            dozes = 0  # rounds of events that woke nothing (a WFI returns after MAX_DOZES:
+            # firmware waiting for what never comes then loops, and a limit ends its run)
+            while ((standby or (model.dozing and dozes < MAX_DOZES)) and asleep
+                   and not self._reset_requested and not self._elapsed and not model.end_due
+                   and not self._interrupted and not self._out_of_time()):
+                asleep = model.sleep(wfe, interrupts=not standby)  # (asleep again)
+                dozes += 1
         finally:
             if wake is not None and not standby:
                 self._deep_sleeps += 1

@@ -121,11 +121,13 @@ def triggered(firmware, cli, *args, quiet: bool = True, **defines):
     {"EXTSEL": 5, "COMPARE": 3},  # TIM2_CH3
     {"EXTSEL": 3, "COMPARE": 4},  # TIM2_CH4
     {"MMS": 3, "COMPARE": 1},  # TIM2's TRGO as channel 1's compare pulse
-], ids=["tim2", "tim22", "tim21_ch2", "tim2_ch3", "tim2_ch4", "tim2_compare_pulse"])
+    {"MMS": 4, "COMPARE": 1, "NO_OUTPUT": None},  # TRGO as OC1REF (no output needed)
+], ids=["tim2", "tim22", "tim21_ch2", "tim2_ch3", "tim2_ch4", "tim2_compare_pulse",
+        "tim2_oc1ref"])
 @pytest.mark.parametrize("period, every", [(1000, 1000), (200, 400)])
 def test_a_timers_events_start_each_conversion(firmware, cli, timer, period, every):
-    """A timer's update event (CR2.MMS update), a compare pulse, or a channel's output rising
-    (PWM mode 2, at the match) starts a conversion of 346 core cycles (160.5 + 12.5 at
+    """A timer's update event (CR2.MMS update), a compare pulse, OC1REF (MMS 4) or a
+    channel's output rising (PWM mode 2, at the match) starts a conversion of 346 core cycles (160.5 + 12.5 at
     PCLK / 2) every PERIOD cycles: ten more conversions take ten more periods, to the cycle. A
     trigger that comes while a conversion is under way is ignored, as on the chip: a period
     of 200 converts every other one."""

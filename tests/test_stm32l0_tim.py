@@ -301,8 +301,8 @@ def test_trgo_gives_the_adc_each_update_event_at_its_own_cycle():
     assert dev.read(CR1, 4) & 1 == 0
     assert adc.triggers == [("stm32l0_tim21 TRGO", at, edge) for at, edge in (
         (200, PULSE), (210, FALLING), (210, RISING), (220, FALLING))]
-    dev.write(0x04, 4, 4 << 4)  # MMS OC1REF: the channels' waveforms are not modelled, listed
-    assert host.listed == [("stm32l0_tim21", 0x04, 4, 4 << 4)]
+    dev.write(0x04, 4, 6 << 4)  # MMS OC3REF: TIM21 has no channel 3, listed
+    assert host.listed == [("stm32l0_tim21", 0x04, 4, 6 << 4)]
 
 
 def test_compare_events_flags_preloads_and_the_adcs_pulses():

@@ -20,22 +20,23 @@ and it changes: a WFI sleeps through them): PWM and square waves in the report's
 --vcd. The interrupt (TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ 22) is a level, a flag with its
 enable in DIER (UIE, CCxIE): a handler that does not clear it (SR is rc_w0: a 0 written clears a
 flag, a 1 leaves it) is entered again when it returns. CR2.MMS sets the trigger output (TRGO):
-reset (EGR.UG), enable (CEN's level), update (each update event, EGR.UG's too) or compare pulse
-(channel 1's compare events); the ADC takes TIM2's and TIM22's TRGO and the outputs of TIM21's
-channel 2 and TIM2's channels 3 and 4, each edge at its own cycle (while it waits for one, each
-event is planned, as for an interrupt). A CCRx past ARR is never reached: CCxIF is set at each
-update instead, as the reference manual's "goes high on the counter overflow". ARR 0 stops the
-counter, as on the chip. A count written past ARR (or an ARR written below the count without
-ARPE) is taken back into the period; the chip counts on to 0xFFFF first.
+reset (EGR.UG), enable (CEN's level), update (each update event, EGR.UG's too), compare pulse
+(channel 1's compare events) or OC1REF ... OC4REF (MMS 4-7: that channel's OCxREF, its edges);
+the ADC takes TIM2's and TIM22's TRGO and the outputs of TIM21's channel 2 and TIM2's channels 3
+and 4, each edge at its own cycle (while it waits for one, each event is planned, as for an
+interrupt). A CCRx past ARR is never reached: CCxIF is set at each update instead, as the
+reference manual's "goes high on the counter overflow". ARR 0 stops the counter, as on the chip.
+A count written past ARR (or an ARR written below the count without ARPE) is taken back into the
+period; the chip counts on to 0xFFFF first.
 
 Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21EN, bit 2;
 TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
 down and centre-aligned counting, slave modes and external clocks (a timer so set does not
-count), TRGO from OCxREF (MMS 4-7) and input capture. CR2, SMCR, OR, CCER and the channels'
-CCMRx read back (EGR, write-only, reads 0); a CR1, CR2, SMCR, DIER, EGR or CCER write that asks
-for what is not modelled (DIR or CMS, TRGO from OCxREF, a slave mode or external clock, a
+count) and input capture. CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR,
+write-only, reads 0); a CR1, CR2, SMCR, DIER, EGR or CCER write that asks for what is not
+modelled (DIR or CMS, TRGO from a channel the timer lacks, a slave mode or external clock, a
 trigger or DMA enable, the trigger event, a channel's capture enabled) is listed as unmodelled,
 as is any access to another offset (which reads back what was written). On the stm32l031 profile
 TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
@@ -56,8 +57,7 @@ UIE = UIF = UG = 1
 CCIF = 0x1E  # SR: CC1IF ... CC4IF (DIER: CC1IE ... CC4IE; EGR: CC1G ... CC4G)
 SMS, ECE = 0x7, 1 << 14  # SMCR: slave mode, external clock mode 2
 MMS = 7 << 4  # CR2: the master mode, what the trigger output (TRGO) is
-# (4 ... 7: TRGO from OC1REF ... OC4REF, not modelled)
-TRGO_RESET, TRGO_ENABLE, TRGO_UPDATE, TRGO_COMPARE = 0, 1, 2, 3
+TRGO_RESET, TRGO_ENABLE, TRGO_UPDATE, TRGO_COMPARE, TRGO_OC1REF = 0, 1, 2, 3, 4  # (... OC4REF: 7)
 RISING, FALLING, PULSE = 1, 2, 3  # a trigger's edges (as ADC_CFGR1.EXTEN's bits select them)
 OCPE = 1 << 3  # a channel's CCMR byte: CCR preloaded (CCxS, bits 0-1: 0 output compare)
 # OCxM (bits 4-6 of the byte): what OCxREF does
@@ -118,6 +118,7 @@ class _Tim(Clocked):
         self._shown: tuple[int | None, ...] = (None,) * self.count  # outputs the pins last saw
         self._ports: list[Device] | None = None  # the GPIO ports, once looked up
         self._cached: _Plan | None = None
+        self._trgo_ref = 0  # with CR2.MMS OCxREF: the level TRGO last had
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
@@ -215,7 +216,7 @@ class _Tim(Clocked):
         if self._plan().driving:
             return True
         return (self._awaited() == "TRGO"
-                and self._regs[CR2] & MMS in (TRGO_UPDATE << 4, TRGO_COMPARE << 4))
+                and self._regs[CR2] & MMS >= TRGO_UPDATE << 4)  # (update, compare, OCxREF)
 
     def _advance(self, until: int | None = None) -> None:
         """Bring the count to the present: the compare matches and update events since, each
@@ -353,7 +354,12 @@ class _Tim(Clocked):
     def _outputs_changed(self, before: tuple[int | None, ...], at: int) -> None:
         """The outputs after an event or a register write at cycle ``at``, against
         ``before``: an edge of the channel the ADC waits for, to the ADC (a disabled output is
-        low); the pins that show them (the GPIO ports recompute their levels)."""
+        low); the pins that show them (the GPIO ports recompute their levels). With CR2.MMS
+        OCxREF, TRGO's edge when that channel's OCxREF changed."""
+        mms = self._regs[CR2] >> 4 & 7
+        if TRGO_OC1REF <= mms <= self.count + 3 and self._ref[mms - 3] != self._trgo_ref:
+            self._trgo_ref ^= 1
+            self._signal(mms, at, RISING if self._trgo_ref else FALLING)
         after = self._outputs()
         if after == before:
             return
@@ -397,14 +403,17 @@ class _Tim(Clocked):
             mms = self._regs[CR2] & MMS
             if awaited == "TRGO" and mms == TRGO_COMPARE << 4:
                 want.add(1)
+            ocref = awaited == "TRGO" and TRGO_OC1REF << 4 <= mms <= self.count + 3 << 4
+            if ocref:  # (TRGO is that channel's OCxREF: its matches, and the update's)
+                want.add((mms >> 4) - 3)
             period = self._period()
             at = [p for p, ch in plan.matches if ch in want and self._pos < p < period] if (
                 want) else []
             update_irq = not self.cr1 & UDIS and (
                 (self.dier & UIE and not self.sr & UIF)
                 or (awaited == "TRGO" and mms == TRGO_UPDATE << 4))
-            if update_irq or plan.driving or (want and not at):  # (a match after the update:
-                at.append(period)  # planned there)
+            if update_irq or plan.driving or ocref or (want and not at):  # (a match after the
+                at.append(period)  # update: planned there)
             if at:
                 due = self._since + min(at) - self._pos  # (the count is at _since)
             # only output edges no interrupt watches: they wake nothing
@@ -492,8 +501,11 @@ class _Tim(Clocked):
                     self._ccr[ch] = value & 0xFFFF
             elif word == SMCR:
                 listed = bool(value & (SMS | ECE))
-            elif word == CR2:
-                listed = value & MMS > TRGO_COMPARE << 4
+            elif word == CR2 and value >> 4 & 7 >= TRGO_OC1REF:
+                if value >> 4 & 7 > self.count + 3:  # (OC3REF, OC4REF: not on TIM21, TIM22)
+                    listed = True
+                else:  # TRGO from this level on
+                    self._trgo_ref = self._ref[(value >> 4 & 7) - 3]
             elif word == CCER:
                 why = self._ccer_why(value)
                 listed = bool(why)
