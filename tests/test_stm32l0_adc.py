@@ -127,10 +127,10 @@ def triggered(firmware, cli, *args, quiet: bool = True, **defines):
 @pytest.mark.parametrize("period, every", [(1000, 1000), (200, 400)])
 def test_a_timers_events_start_each_conversion(firmware, cli, timer, period, every):
     """A timer's update event (CR2.MMS update), a compare pulse, OC1REF (MMS 4) or a
-    channel's output rising (PWM mode 2, at the match) starts a conversion of 346 core cycles (160.5 + 12.5 at
-    PCLK / 2) every PERIOD cycles: ten more conversions take ten more periods, to the cycle. A
-    trigger that comes while a conversion is under way is ignored, as on the chip: a period
-    of 200 converts every other one."""
+    channel's output rising (PWM mode 2, at the match) starts a conversion of 346 core cycles
+    (160.5 + 12.5 at PCLK / 2) every PERIOD cycles: ten more conversions take ten more periods,
+    to the cycle. A trigger that comes while a conversion is under way is ignored, as on the
+    chip: a period of 200 converts every other one."""
     _, t10 = triggered(firmware, cli, PERIOD=period, CONVERSIONS=10, **timer)
     long, t20 = triggered(firmware, cli, PERIOD=period, CONVERSIONS=20, **timer)
     assert long["exceptions"]["taken"] == {"IRQ12": 20}
