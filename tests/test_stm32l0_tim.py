@@ -149,6 +149,20 @@ def test_a_running_output_wakes_nothing(firmware, cli):
     assert result.report["pins"]["PA6"]["rising"] > 2_900  # a PWM period of 10 cycles
 
 
+def test_a_wfi_returns_after_many_events_that_wake_nothing(firmware, monkeypatch):
+    """The safety valve: after MAX_DOZES rounds of 64 events that wake nothing a WFI returns
+    (as a Cortex-M's may), so firmware waiting for what never comes meets its limits. With
+    one round allowed, the PWM's edges (~2,000 between two updates) end the WFI many times."""
+    import sim
+    import sim.runner
+
+    monkeypatch.setattr(sim.runner, "MAX_DOZES", 1)
+    report = sim.run(sim.load_elf(tim(firmware, "pwm_sleep")))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    wakes = int(report.stdout.split()[1])
+    assert 20 < wakes < 100, wakes  # (48: a WFI every 128 events, and the 3 updates)
+
+
 @pytest.mark.parametrize("case", ["one_pulse", "preload", "no_clock", "gated", "rcc_reset"])
 def test_timer_behaviour(firmware, cli, case):
     result = cli("run", tim(firmware, case), *LIMIT)
