@@ -43,7 +43,7 @@ what they switch is not modelled.
 from sim.devices import Device
 from sim.devices.stm32l0 import Clocked, merge
 from sim.devices.stm32l0_pwr import Stm32l0Pwr
-from sim.devices.stm32l0_tim import replan_timers
+from sim.devices.stm32l0_tim import part_timers, replan_timers
 
 MODER, OTYPER, OSPEEDR, PUPDR, IDR, ODR, BSRR, LCKR, AFRL, AFRH, BRR = range(0, 0x2C, 4)
 LCKK = 1 << 16
@@ -156,8 +156,7 @@ class Stm32l0Gpio(Clocked):
 
     def rcc_changed(self) -> None:
         super().rcc_changed()  # held in reset: its reset state, whose levels change now
-        for timer in self._timer_devices():  # (the pins that showed a timer output may not)
-            timer.pins_changed()  # type: ignore[attr-defined]
+        replan_timers(self.host)  # (the pins that showed a timer output may not)
         self._update(True)
 
     # --- levels -------------------------------------------------------------------------------
@@ -191,13 +190,10 @@ class Stm32l0Gpio(Clocked):
         among the pins of ``alternate``."""
         shown = high = 0
         for pin in range(16):
-            if not alternate >> pin & 1:
+            found = self._timer_function(pin, alternate)
+            if found is None:
                 continue
-            channels = TIMER_PINS.get((self.gpio_port, pin))
-            function = self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF
-            if channels is None or function not in channels:
-                continue
-            name, channel = channels[function]
+            name, channel = found
             if name not in self._timers:
                 self._timers[name] = self.host.device(name)
             timer = self._timers[name]
@@ -212,15 +208,23 @@ class Stm32l0Gpio(Clocked):
         """A timer channel's output changed at cycle ``at``: the pins that show it."""
         self._update(False, at)
 
+    def _timer_function(self, pin: int, alternate: int) -> tuple[str, int] | None:
+        """The timer channel whose alternate function ``pin`` has, if it is among the pins in
+        alternate-function mode (``alternate``)."""
+        if not alternate >> pin & 1:
+            return None
+        function = self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF
+        return TIMER_PINS.get((self.gpio_port, pin), {}).get(function)
+
+    def _pins_showing(self, timer: str, channel: int) -> list[int]:
+        alternate = _fields(self.moder, 2)
+        return [pin for pin in range(16)
+                if self._timer_function(pin, alternate) == (timer, channel)]
+
     def shows(self, timer: str, channel: int) -> bool:
         """Whether a pin of the port is in alternate-function mode with that timer channel's
         function (whatever the channel's output does)."""
-        alternate = _fields(self.moder, 2)
-        for pin in range(16):
-            if alternate >> pin & 1 and TIMER_PINS.get((self.gpio_port, pin), {}).get(
-                    self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF) == (timer, channel):
-                return True
-        return False
+        return bool(self._pins_showing(timer, channel))
 
     def wakes_on(self, timer: str, channel: int) -> bool:
         """Whether a pin showing that timer channel's output is an EXTI line that SYSCFG routes
@@ -230,20 +234,9 @@ class Stm32l0Gpio(Clocked):
         exti = self.host.device(Stm32l0Exti.name)
         if not isinstance(exti, Stm32l0Exti) or not isinstance(self._syscfg, Stm32l0Syscfg):
             return False
-        alternate = _fields(self.moder, 2)
-        for pin in range(16):
-            if (alternate >> pin & 1 and (exti.imr | exti.emr) >> pin & 1
-                    and self._syscfg.selected(pin) == PORT_CODES[self.gpio_port]
-                    and TIMER_PINS.get((self.gpio_port, pin), {}).get(
-                        self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF) == (timer, channel)):
-                return True
-        return False
-
-    def _timer_devices(self) -> list[Device]:
-        """The timers whose channels the port's pins may show."""
-        names = {name for functions in TIMER_PINS.values() for name, _ in functions.values()}
-        found = (self.host.device(name) for name in sorted(names))
-        return [timer for timer in found if timer is not None and hasattr(timer, "pins_changed")]
+        return any((exti.imr | exti.emr) >> pin & 1
+                   and self._syscfg.selected(pin) == PORT_CODES[self.gpio_port]
+                   for pin in self._pins_showing(timer, channel))
 
     def idr(self) -> int:
         return self._high & self._known
@@ -308,9 +301,9 @@ class Stm32l0Gpio(Clocked):
         elif word == ODR:
             self.odr = merge(self.odr, offset, size, value) & 0xFFFF
         elif word in (MODER, AFRL, AFRH):  # which timer outputs the pins show: the timers
-            timers = self._timer_devices()  # up to now first, then planned for the new ones
+            timers = part_timers(self.host)  # up to now first, then planned for the new ones
             for timer in timers:
-                timer.settle()  # type: ignore[attr-defined]
+                timer.settle()
             if word == MODER:
                 self.moder = self._config(self.moder, offset, size, value, _spread(locked))
             else:
@@ -318,7 +311,7 @@ class Stm32l0Gpio(Clocked):
                 self.afr[half] = self._config(self.afr[half], offset, size, value,
                                               _nibbles(locked, half))
             for timer in timers:
-                timer.pins_changed()  # type: ignore[attr-defined]
+                timer.pins_changed()
         elif word == OTYPER:
             self.otyper = self._config(self.otyper, offset, size, value, locked) & 0xFFFF
         elif word == OSPEEDR:

@@ -536,13 +536,17 @@ class _Tim(Clocked):
         return values.get(word, self._regs.get(word, self._stored.get(word, 0)))
 
 
+def part_timers(host: DeviceHost) -> list["_Tim"]:
+    """The part's TIM2, TIM21 and TIM22 that the run maps."""
+    found = (host.device(name) for name in TIMER_NAMES)
+    return [timer for timer in found if isinstance(timer, _Tim)]
+
+
 def replan_timers(host: DeviceHost) -> None:
     """What watches the pins changed (EXTI's IMR or EMR, SYSCFG's EXTICR): the timers plan
     their output edges again, as events that may wake the core or not."""
-    for name in TIMER_NAMES:
-        timer = host.device(name)
-        if isinstance(timer, _Tim):
-            timer.pins_changed()
+    for timer in part_timers(host):
+        timer.pins_changed()
 
 
 class Stm32l0Tim2(_Tim):
