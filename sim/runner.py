@@ -1329,7 +1329,7 @@ class Simulator:
                 high |= level << source.spec.number
         return driven, high
 
-    def pin_events(self, port: str, apply: Callable[[], None]) -> int | None:
+    def pin_events(self, port: str, apply: Callable[[int], None]) -> int | None:
         now, asleep = self.exceptions.now, self.exceptions.sleep_cycles
         seconds = self._clock.seconds(now, asleep)
 
@@ -1346,7 +1346,7 @@ class Simulator:
                 t, source = min(due, key=lambda d: d[0])
                 source.take()
                 self._pin_time = t  # its change is traced at its own time
-                apply()
+                apply(self._cycle_of(t))
         finally:
             self._pin_time = None
         times = [t for source in sources if (t := source.next_time()) is not None]

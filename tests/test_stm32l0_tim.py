@@ -4,11 +4,26 @@ tests/programs/irq/tim.c, and the registers one by one."""
 
 import re
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from helpers import FakeDeviceHost
 
-from sim.devices.stm32l0_tim import ARR, CNT, CR1, DIER, EGR, PSC, SR, Stm32l0Tim2, Stm32l0Tim21
+from sim.devices.stm32l0_tim import (
+    ARR,
+    CCER,
+    CCMR1,
+    CCR1,
+    CNT,
+    CR1,
+    DIER,
+    EGR,
+    PSC,
+    SMCR,
+    SR,
+    Stm32l0Tim2,
+    Stm32l0Tim21,
+)
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")  # a regression fails, not hangs
@@ -223,11 +238,11 @@ def test_what_is_not_modelled_is_listed():
     assert host.listed == []
     dev.write(0x20, 4, 1)  # CCER: channel 1's output (its pin) enabled: modelled
     dev.write(DIER, 4, 1 << 1)  # CC1IE: modelled
-    dev.write(DIER, 4, 1 << 6)  # TIE: a trigger interrupt, not
+    dev.write(DIER, 4, 1 << 8)  # UDE: a DMA request, not
     dev.write(CR1, 4, 1 << 4)  # DIR: down-counting
     dev.write(0x08, 4, 7)  # SMCR: external clock mode 1
     dev.write(EGR, 4, 1 << 1)  # CC1G: modelled
-    dev.write(EGR, 4, 1 << 6)  # TG: not
+    dev.write(EGR, 4, 1 << 5)  # reserved
     assert [entry[1] for entry in host.listed] == [DIER, CR1, 0x08, EGR]
     # read back (HAL_TIM_Base_Stop reads CCER; LL and libopencm3 read-modify-write EGR)
     assert (dev.read(0x18, 4), dev.read(0x34, 4), dev.read(0x20, 4)) == (0x68, 500, 1)
@@ -244,9 +259,9 @@ def test_tim2_has_four_channels_tim21_two(kind, listed):
     host = FakeDeviceHost()
     dev = kind(host)  # type: ignore[arg-type]
     dev.reset()
-    for offset in (0x1C, 0x3C, 0x40):  # CCMR2, CCR3, CCR4
-        dev.write(offset, 4, 0x55)
-        assert dev.read(offset, 4) == 0x55
+    for offset in (0x1C, 0x3C, 0x40):  # CCMR2 (output compare), CCR3, CCR4
+        dev.write(offset, 4, 0x54)
+        assert dev.read(offset, 4) == 0x54
     assert sorted({entry[1] for entry in host.listed}) == listed
 
 
@@ -357,15 +372,15 @@ def test_compare_events_flags_preloads_and_the_adcs_pulses():
     assert dev.read(SR, 4) == 1
     host.exceptions.now = 38  # channel 2 at 36, channel 1 at 38
     assert dev.read(SR, 4) == 0b111
-    dev.write(CCMR1, 4, 1 << 3 | 1 | 3 << 12)  # channel 1 an input (not modelled): no match
+    dev.write(CCMR1, 4, 1 << 3 | 1 | 3 << 12)  # channel 1 an input: no match
     dev.write(SR, 4, 0)
     host.exceptions.now = 100
     assert dev.read(SR, 4) & 0b10 == 0
     adc.triggers.clear()
     dev.write(EGR, 4, 1 << 2)  # CC2G: channel 2's flag at once (its output does not change)
     assert adc.triggers == [] and dev.read(SR, 4) & 0b100
-    dev.write(0x20, 4, 0x11)  # CCER: CC1E (an input: listed), CC2E (an output)
-    assert host.listed == [("stm32l0_tim21", 0x20, 4, 0x11)]
+    dev.write(0x20, 4, 0x11)  # CCER: CC1E (an input capture), CC2E (an output)
+    assert host.listed == []
 
 
 def test_trgo_compare_pulse_follows_channel_1():
@@ -441,3 +456,265 @@ def test_a_preloaded_ccr_from_0(mode, expected):
             last = dev.output(1)
             edges.append((now, last))
     assert edges[:len(expected)] == expected
+
+
+def square(period: float, high: float, count: int, start: float = 0.001) -> list[str]:
+    """--pin rows of a square wave: ``count`` pulses, from ``start`` (seconds)."""
+    rows = []
+    for k in range(count):
+        t = start + k * period
+        rows += [f"{t:.9f},1", f"{t + high:.9f},0"]
+    return rows
+
+
+def capture(firmware, cli, tmp_path, rows: list[str], **defines):
+    """The capture case with PA0 driven by ``rows``: the report."""
+    pin = tmp_path / "pa0.csv"
+    pin.write_text("\n".join(sorted(rows, key=lambda r: float(r.split(",")[0]))) + "\n")
+    case = "slave" if "SLAVE" in defines else "capture"
+    result = cli("run", tim(firmware, case, **defines), "--pin", f"PA0={pin}",
+                 "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["unmodelled_registers"] == []
+    return result.report
+
+
+def captured(report) -> list[tuple[int, int]]:
+    found = re.fullmatch(r"c((?: \d+/\d+)+)\n", report["stdout"])
+    assert found, report["stdout"]
+    return [tuple(map(int, pair.split("/"))) for pair in found.group(1).split()]
+
+
+def test_input_capture_measures_a_square_wave(firmware, cli, tmp_path):
+    """PA0 (TIM2_CH1) at 1 kHz, high 250 us, TIM2 counting microseconds: channel 1 captures
+    each rising edge (a period apart), channel 2 the falling edges of the same input (250 us
+    after the rise); with the PWM input set-up (the slave mode's reset on TI1FP1) CCR1 is the
+    period and CCR2 the high time."""
+    wave = square(0.001, 0.00025, 10)
+    pairs = captured(capture(firmware, cli, tmp_path, wave))
+    rises = [a for a, _ in pairs]
+    assert [b - a for a, b in pairwise(rises)] == [1000, 1000, 1000]
+    assert [b - a for a, b in pairs[1:]] == [-750] * 3  # the fall before each rise
+    assert 990 < rises[0] < 1000  # (the timer starts a few microseconds in)
+    pairs = captured(capture(firmware, cli, tmp_path, wave, PWM_INPUT=None))
+    assert pairs[1:] == [(1000, 250)] * 3
+
+
+def test_capture_prescaler_both_edges_and_over_capture(firmware, cli, tmp_path):
+    """IC1PSC 2: every fourth rising edge is captured; CC1P with CC1NP: both edges; a capture
+    while CC1IF is still set (nobody read CCR1) sets CC1OF."""
+    wave = square(0.001, 0.00025, 10)
+    pairs = captured(capture(firmware, cli, tmp_path, wave, PRESCALE=2, CAPTURES=2))
+    assert pairs[1][0] - pairs[0][0] == 4000
+    first = pairs[0][0]
+    assert 3990 < first < 4000  # the fourth rising edge, at 4 ms
+    both = [a for a, _ in captured(capture(firmware, cli, tmp_path, wave, BOTH=None))]
+    assert [b - a for a, b in pairwise(both)] == [250, 750, 250]
+    polled = {}
+    for wait in (1500, 5000):
+        report = capture(firmware, cli, tmp_path, wave, POLL=None, WAIT=wait)
+        found = re.fullmatch(r"if (\d) of (\d) ccr1 (\d+)\n", report["stdout"])
+        assert found, report["stdout"]
+        polled[wait] = tuple(map(int, found.groups()))
+    assert polled[1500][:2] == (1, 0)  # one capture: no over-capture
+    assert polled[5000][:2] == (1, 1)  # five, never read
+    assert polled[5000][2] - polled[1500][2] == 4000  # CCR1 holds the latest
+
+
+def test_the_input_filter_drops_short_pulses_and_delays_the_capture(firmware, cli, tmp_path):
+    """IC1F 15 (f_DTS / 32, 8 samples: 256 cycles, 8 us here): a 1 us glitch after the fifth
+    pulse is not captured, a 20 us one is; each capture comes 8 counts later than without the
+    filter, a 1 us glitch is captured without it."""
+    wave = square(0.001, 0.00025, 6)
+    short = ["0.005500000,1", "0.005501000,0"]
+    long = ["0.005500000,1", "0.005520000,0"]
+    bare = [a for a, _ in captured(capture(firmware, cli, tmp_path, wave + short, CAPTURES=7))]
+    assert bare[5] - bare[4] == 500  # the glitch, half a period after the fifth rise
+    kept = [a for a, _ in captured(capture(firmware, cli, tmp_path, wave + short, CAPTURES=6,
+                                           FILTER=15))]
+    assert [b - a for a, b in pairwise(kept)] == [1000] * 5  # the glitch filtered out
+    passed = [a for a, _ in captured(capture(firmware, cli, tmp_path, wave + long, CAPTURES=7,
+                                             FILTER=15))]
+    assert passed[5] - passed[4] == 500
+    unfiltered = [a for a, _ in captured(capture(firmware, cli, tmp_path, wave + long,
+                                                 CAPTURES=7, FILTER=0))]
+    assert [b - a for a, b in zip(unfiltered, passed, strict=True)] == [8] * 7
+
+
+@pytest.mark.parametrize("low", [False, True])
+def test_gated_mode_counts_while_the_input_is_high(firmware, cli, tmp_path, low):
+    """SMCR gated on TI1FP1: TIM2 counts only while PA0 is high (CC1P: low), 300 + 200 us of
+    pulses at 1 and 2 ms; TIF at each edge of the gate (the handler's TIM21 reads)."""
+    rows = ["0.001,1", "0.0013,0", "0.002,1", "0.0022,0"]
+    report = capture(firmware, cli, tmp_path, rows, SLAVE=5, EDGES=4, **(
+        {"LOW": None} if low else {}))
+    found = re.fullmatch(r"t (\d+) (\d+) (\d+) (\d+) cnt (\d+) tim21 (\d+)\n",
+                         report["stdout"])
+    assert found, report["stdout"]
+    *edges, cnt, end = map(int, found.groups())
+    assert [b - a for a, b in pairwise(edges)] == [300, 700, 200]
+    start = edges[0] - 1000  # TIM21's count at the run's time 0 (it starts a few us in)
+    if low:  # low from TIM2's start (a few us after TIM21's) to 1 ms, 1.3-2 ms, 2.2 ms on
+        assert 0 < (1000 + 700 + (end - start - 2200)) - cnt < 20
+    else:
+        assert cnt == 500
+
+
+def test_trigger_mode_starts_the_counter_on_the_edge(firmware, cli, tmp_path):
+    """SMCR trigger mode on TI1FP1: PA0's rise at 2 ms sets CEN (TIF); the one-pulse period
+    of 1000 us then ends at the update, CNT back to 0."""
+    report = capture(firmware, cli, tmp_path, ["0.002,1", "0.0021,0"], SLAVE=6, EDGES=1)
+    found = re.fullmatch(r"t (\d+) cnt (\d+) tim21 (\d+)\n", report["stdout"])
+    assert found, report["stdout"]
+    at, cnt, end = map(int, found.groups())
+    assert 1990 < at < 2000 and cnt == 0
+    assert 1000 < end - at < 1100  # waited for the one pulse's update
+
+
+class FakePort:
+    """A GPIO port whose pin for channel 1 of any timer is at ``level``."""
+
+    def __init__(self) -> None:
+        self.level = 0
+
+    def timer_input(self, timer: str, channel: int) -> int | None:
+        return self.level if channel == 1 else None
+
+    def shows(self, timer: str, channel: int) -> bool:
+        return False
+
+    def wakes_on(self, timer: str, channel: int) -> bool:
+        return False
+
+    def af_changed(self, at: int) -> None:
+        pass
+
+
+class PortHost(FakeDeviceHost):
+    def __init__(self) -> None:
+        super().__init__()
+        self.port = FakePort()
+
+    def device(self, name: str):  # type: ignore[override]
+        return self.port if name == "stm32l0_gpioa" else None
+
+
+def capture_timer() -> tuple[Stm32l0Tim21, PortHost]:
+    host = PortHost()
+    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    dev.reset()
+    dev.write(PSC, 4, 3)
+    dev.write(EGR, 4, 1)  # 4 cycles a count
+    dev.write(SR, 4, 0)
+    dev.write(CCMR1, 4, 1)  # CC1S 1: TI1
+    dev.write(CCER, 4, 1)  # CC1E: rising edges
+    dev.write(CR1, 4, 1)
+    return dev, host
+
+
+def edge(dev, host: PortHost, level: int, at: int) -> None:
+    host.port.level = level
+    dev.inputs_changed(at)
+
+
+def test_a_capture_takes_the_count_at_the_edges_cycle():
+    """The count at the edge's own cycle, also when the timer was brought past it (its own
+    event at the same block boundary); CC1OF for a capture while CC1IF is set; reading CCR1
+    clears CC1IF (not CC1OF); CCR1 is read-only; CC1G captures the count now."""
+    dev, host = capture_timer()
+    host.exceptions.now = 100
+    assert dev.read(CNT, 4) == 25
+    edge(dev, host, 1, 90)  # (applied at 100)
+    assert dev.read(CCR1, 4) == 22 and dev.read(SR, 4) == 0  # (the read cleared CC1IF)
+    edge(dev, host, 0, 100)  # a falling edge: not taken
+    edge(dev, host, 1, 100)
+    host.exceptions.now = 140
+    edge(dev, host, 0, 130)
+    edge(dev, host, 1, 140)
+    assert dev.read(SR, 4) == 0b10 | 1 << 9  # CC1IF, CC1OF
+    dev.write(CCR1, 4, 7)  # read-only
+    assert dev.read(CCR1, 4) == 35 and dev.read(SR, 4) == 1 << 9
+    host.exceptions.now = 160
+    dev.write(EGR, 4, 1 << 1)  # CC1G
+    assert dev.read(CCR1, 4) == 40
+    assert host.listed == []
+
+
+def test_an_input_high_from_the_start_is_no_edge():
+    """A pin already high when the timer comes out of reset is the input's level, not a
+    rising edge the first change elsewhere would capture."""
+    host = PortHost()
+    host.port.level = 1
+    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    dev.reset()
+    dev.write(CCMR1, 4, 1)
+    dev.write(CCER, 4, 1)
+    dev.write(CR1, 4, 1)
+    host.exceptions.now = 50
+    dev.inputs_changed(50)  # (another pin of the timer's changed)
+    assert dev.read(SR, 4) == 0
+    edge(dev, host, 0, 60)
+    edge(dev, host, 1, 70)
+    assert dev.read(SR, 4) == 0b10 and dev.read(CCR1, 4) == 70
+
+
+def test_the_filter_passes_what_holds_and_plans_its_event():
+    """IC1F 3 (8 samples of f_CK_INT: 8 cycles): a 5-cycle pulse is gone; a level that holds
+    is captured 8 cycles after its edge, at an event of its own (which wakes the core)."""
+    dev, host = capture_timer()
+    dev.write(CCMR1, 4, 1 | 3 << 4)
+    dev.write(DIER, 4, 1 << 1)
+    host.exceptions.now = 205
+    edge(dev, host, 1, 200)
+    edge(dev, host, 0, 205)
+    assert host.exceptions.due is None and dev.read(SR, 4) == 0
+    host.exceptions.now = 300
+    edge(dev, host, 1, 300)
+    assert host.exceptions.due == 308 and host.lines[dev.irq] is False
+    host.exceptions.now = 308
+    host.exceptions.action()
+    assert host.lines[dev.irq] is True and dev.read(CCR1, 4) == 77
+
+
+def test_reset_mode_restarts_the_count_with_an_update():
+    """SMCR reset mode on TI1FP1: a rising edge captures (CCR1, the period) and then resets
+    the counter (UIF, TIF); TS from another timer is listed, as are the encoder modes and
+    a capture from TRC."""
+    dev, host = capture_timer()
+    dev.write(SMCR, 4, 4 | 5 << 4)
+    host.exceptions.now = 400
+    edge(dev, host, 1, 400)
+    assert dev.read(CCR1, 4) == 100 and dev.read(CNT, 4) == 0
+    assert dev.read(SR, 4) & (1 | 1 << 6) == 1 | 1 << 6
+    host.exceptions.now = 480
+    assert dev.read(CNT, 4) == 20
+    assert host.listed == []
+    dev.write(SMCR, 4, 4 | 1 << 4)  # TS ITR1
+    dev.write(SMCR, 4, 3)  # encoder mode 3
+    dev.write(CCMR1, 4, 3)  # CC1S 3: TRC
+    dev.write(CCER, 4, 1)
+    assert [entry[1] for entry in host.listed] == [SMCR, SMCR, CCER]
+
+
+def test_the_co2_example(cli, tmp_path):
+    """examples/sensors/co2.c (docs/simulator.md, "Pins"; docs/ci.md): TIM2's PWM input mode
+    measures the sensor's cycles in examples/sensors/co2.csv while the core sleeps; each
+    reading is the concentration the recording encodes; the line left low, the overflow says
+    so; the LED lit while above 1000 ppm."""
+    root = Path(__file__).resolve().parents[1]
+    elf = tmp_path / "co2.elf"
+    built = cli("build", root / "examples/sensors/co2.c", "-t", "stm32l031", "--irq-vectors",
+                "-o", elf, json=False)
+    assert built.returncode == 0, built.stderr
+    res = cli("run", elf, "--run-for", "20s", "--pin",
+              f"PA0={root / 'examples/sensors/co2.csv'}")
+    assert res.returncode == 0, res.stderr
+    report = res.report
+    assert report["stdout"].splitlines() == ["co2 monitor up"] + [
+        f"co2 {ppm} ppm" + (" VENTILATE" if ppm > 1000 else "")
+        for ppm in (450, 480, 560, 720, 950, 1180, 1400, 1300, 900, 600)] + ["no signal"]
+    assert report["cycles"] == 462_687 and report["sram"]["stack_peak"] == 144  # docs/ci.md
+    led = report["pins"]["PB3"]  # from the 1180 ppm reading (6.224 s) to the 900 (9.236 s)
+    assert (led["rising"], round(led["high_ms"], 3)) == (1, 3011.048)  # docs/simulator.md
+    assert report["exceptions"]["taken"] == {"IRQ15": 12}  # 11 rising edges, 1 overflow
+    assert report["unmodelled_registers"] == []

@@ -87,11 +87,11 @@ class DeviceHost(Protocol):
         """(pins held at a level, those at 1) of GPIO port ``port`` (its letter) by the run's
         --pin values now (sim/pins.py)."""
 
-    def pin_events(self, port: str, apply: Callable[[], None]) -> int | None:
+    def pin_events(self, port: str, apply: Callable[[int], None]) -> int | None:
         """Apply the --pin changes of port ``port`` due by now, one at a time in time order,
-        calling ``apply()`` after each (the port takes the levels: a pulse between two of them
-        is not lost); the core cycle of its next change (at the clock as it is now), None for
-        none."""
+        calling ``apply(cycle)`` after each with the core cycle of that change (the port takes
+        the levels: a pulse between two of them is not lost); the core cycle of its next change
+        (at the clock as it is now), None for none."""
 
     def pin_levels(self, port: str, known: int, high: int, initial: bool = False,
                    at_store: bool = False, at: int | None = None) -> None:

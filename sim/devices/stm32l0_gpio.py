@@ -17,7 +17,9 @@ modelled). A pin's level:
   its edges (push-pull; open-drain, like an output, only pulls low);
 - output, open-drain, ODR 1; input; another alternate function (its peripheral's signal is not
   modelled): the level ``--pin`` holds it at, else its pull resistor's, else none (floating);
-  open-drain with ODR 0: 0;
+  open-drain with ODR 0: 0; a pin whose alternate function is a timer channel's and not driven
+  by it is that channel's input: each change of its level goes to the timer at its own cycle
+  (input capture, slave modes);
 - analog: none (the input's Schmitt trigger is off: IDR reads 0).
 
 IDR reads the levels (0 for no level); ODR reads back (16 bits); BSRR sets (bits 0-15) and
@@ -147,7 +149,7 @@ class Stm32l0Gpio(Clocked):
     def start(self) -> None:
         """The run's first levels (the --pin values of time 0 among them), and the plan for
         the next --pin change."""
-        at = self.host.pin_events(self.gpio_port, lambda: None)  # time 0's: the start's
+        at = self.host.pin_events(self.gpio_port, lambda _: None)  # time 0's: the start's
         self._known, self._high = self._levels()
         if isinstance(self._pwr, Stm32l0Pwr):
             self._pwr.drive_changed(self.gpio_port)
@@ -206,7 +208,7 @@ class Stm32l0Gpio(Clocked):
 
     def af_changed(self, at: int) -> None:
         """A timer channel's output changed at cycle ``at``: the pins that show it."""
-        self._update(False, at)
+        self._update(False, at, inputs=False)
 
     def _timer_function(self, pin: int, alternate: int) -> tuple[str, int] | None:
         """The timer channel whose alternate function ``pin`` has, if it is among the pins in
@@ -220,6 +222,12 @@ class Stm32l0Gpio(Clocked):
         alternate = _fields(self.moder, 2)
         return [pin for pin in range(16)
                 if self._timer_function(pin, alternate) == (timer, channel)]
+
+    def timer_input(self, timer: str, channel: int) -> int | None:
+        """The level of the (first) pin in alternate-function mode with that timer channel's
+        function, the channel's input TIx; None for no such pin."""
+        pins = self._pins_showing(timer, channel)
+        return self.idr() >> pins[0] & 1 if pins else None
 
     def shows(self, timer: str, channel: int) -> bool:
         """Whether a pin of the port is in alternate-function mode with that timer channel's
@@ -241,9 +249,11 @@ class Stm32l0Gpio(Clocked):
     def idr(self) -> int:
         return self._high & self._known
 
-    def _update(self, at_store: bool, at: int | None = None) -> None:
-        """The pins' levels after a change of what sets them (at cycle ``at``, default now):
-        their edges to the EXTI, the change to the trace."""
+    def _update(self, at_store: bool, at: int | None = None, inputs: bool = True) -> None:
+        """The pins' levels after a change of what sets them (at cycle ``at``, default now;
+        ``at_store``: the store being handled): their edges to the EXTI and (``inputs``: not
+        a timer's own output) to the timer channels whose inputs they are, the change to the
+        trace."""
         known, high = self._levels()
         if (known, high) == (self._known, self._high):
             return
@@ -253,16 +263,31 @@ class Stm32l0Gpio(Clocked):
         changed = before ^ self.idr()
         if changed and isinstance(self._syscfg, Stm32l0Syscfg):
             self._syscfg.pins_changed(self.gpio_port, changed, self.idr())
+        alternate = changed & _fields(self.moder, 2)
+        if alternate and inputs:
+            cycle = at if at is not None else (
+                self.host.store_cycle() if at_store else self.host.exceptions.now)
+            self._inputs_changed(alternate, cycle)
+
+    def _inputs_changed(self, pins: int, at: int) -> None:
+        """Pins in alternate-function mode changed level at cycle ``at``: the timers whose
+        channels' inputs they are take the edges."""
+        alternate = _fields(self.moder, 2)
+        names = {found[0] for pin in range(16)
+                 if pins >> pin & 1 and (found := self._timer_function(pin, alternate))}
+        for timer in part_timers(self.host):
+            if timer.name in names:
+                timer.inputs_changed(at)
 
     def _drive_event(self) -> None:
         """The --pin changes due now, each in turn, and the next planned."""
         at = self.host.pin_events(self.gpio_port, self._driven)
         self.host.exceptions.set_timer(self, at, self._drive_event)
 
-    def _driven(self) -> None:
-        """A --pin change: the pins' levels, and the wake-up pins (whatever the port's
-        configuration: PWR takes them over)."""
-        self._update(False)
+    def _driven(self, at: int) -> None:
+        """A --pin change at cycle ``at``: the pins' levels, and the wake-up pins (whatever
+        the port's configuration: PWR takes them over)."""
+        self._update(False, at)
         if isinstance(self._pwr, Stm32l0Pwr):
             self._pwr.drive_changed(self.gpio_port)
 

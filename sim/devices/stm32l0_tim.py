@@ -1,7 +1,8 @@
-"""The STM32L0x1's general-purpose timers TIM2, TIM21 and TIM22 (RM0377) as time bases and
-compare timers: what STM32CubeL0's HAL_InitTick sets up when the HAL's tick comes from a timer
-(STM32CubeMX's choice, a timer rather than SysTick, for firmware whose RTOS takes SysTick), what
-firmware counts periods, delays and deadlines with (HAL_TIM_OC_Start_IT), and what paces the
+"""The STM32L0x1's general-purpose timers TIM2, TIM21 and TIM22 (RM0377) as time bases, compare
+and capture timers: what STM32CubeL0's HAL_InitTick sets up when the HAL's tick comes from a
+timer (STM32CubeMX's choice, a timer rather than SysTick, for firmware whose RTOS takes
+SysTick), what firmware counts periods, delays and deadlines with (HAL_TIM_OC_Start_IT), drives
+PWM with, measures pulses with (HAL_TIM_IC_Start_IT, the PWM input mode), and what paces the
 ADC's conversions (sim/devices/stm32l0_adc.py, CFGR1.EXTSEL).
 
 Each is a 16-bit up-counter clocked at its bus's timer clock (PCLK, twice PCLK when RCC_CFGR's
@@ -26,6 +27,15 @@ the ADC takes TIM2's and TIM22's TRGO and the outputs of TIM21's channel 2 and T
 and 4, each edge at its own cycle (while it waits for one, each event is planned, as for an
 interrupt). A CCRx past ARR is never reached: CCxIF is set at each update instead, as the
 reference manual's "goes high on the counter overflow". ARR 0 stops the counter, as on the chip.
+
+A channel in input capture mode (CCxS 1: its own input TIx, 2: its pair's) takes the edges of
+the pin whose alternate function is that channel (sim/devices/stm32l0_gpio.py tells
+inputs_changed() each change, at its own cycle): through ICxF's filter (a level must hold N
+samples: it comes that late, a shorter pulse is gone), the edges CCxP/CCxNP select, every 1st to
+8th (ICxPSC), capture the count in CCRx (CCxIF; CCxOF if it was still set; a CCRx read clears
+CCxIF). The slave mode controller (SMCR) in reset, gated or trigger mode takes TI1F_ED, TI1FP1
+or TI2FP2: TIF, and the count restarted (an update event), let run while TRGI is high, or
+started.
 A count written past ARR (or an ARR written below the count without ARPE) is taken back into the
 period; the chip counts on to 0xFFFF first.
 
@@ -33,12 +43,13 @@ Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21
 TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
-down and centre-aligned counting, slave modes and external clocks (a timer so set does not
-count) and input capture. CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR,
-write-only, reads 0); a CR1, CR2, SMCR, DIER, EGR or CCER write that asks for what is not
-modelled (DIR or CMS, TRGO from a channel the timer lacks, a slave mode or external clock, a
-trigger or DMA enable, the trigger event, a channel's capture enabled) is listed as unmodelled,
-as is any access to another offset (which reads back what was written). On the stm32l031 profile
+down and centre-aligned counting, encoder modes and external clocks (a timer so set does not
+count), triggers from other timers and ETR, a channel capturing its own output's edges, DMA
+requests. CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a
+CR1, CR2, SMCR, DIER, EGR or CCER write that asks for what is not modelled (DIR or CMS, TRGO
+from a channel the timer lacks, an encoder mode, an external clock or a trigger from another
+timer, a DMA enable, a capture from TRC) is listed as unmodelled, as is any access to another
+offset (which reads back what was written). On the stm32l031 profile
 TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
@@ -60,6 +71,20 @@ MMS = 7 << 4  # CR2: the master mode, what the trigger output (TRGO) is
 TRGO_RESET, TRGO_ENABLE, TRGO_UPDATE, TRGO_COMPARE, TRGO_OC1REF = 0, 1, 2, 3, 4  # (... OC4REF: 7)
 RISING, FALLING, PULSE = 1, 2, 3  # a trigger's edges (as ADC_CFGR1.EXTEN's bits select them)
 OCPE = 1 << 3  # a channel's CCMR byte: CCR preloaded (CCxS, bits 0-1: 0 output compare)
+# CCxS (bits 0-1 of a channel's CCMR byte): 0 output compare, 1 input capture from its own
+# input TIx, 2 from its pair's (IC1 and IC2 from TI2 and TI1, IC3 and IC4 from TI4 and TI3), 3
+# from TRC (the slave mode controller's trigger: not modelled)
+OWN_INPUT, PAIR_INPUT, TRC_INPUT = 1, 2, 3
+CCOF = 0x1E00  # SR: CC1OF ... CC4OF, an over-capture (a capture while CCxIF was still set)
+TIF = TIE = 1 << 6  # SR, DIER: the slave mode controller's trigger
+CKD = 3 << 8  # CR1: the dead-time and sampling clock's division (f_DTS = f_CK_INT / 1, 2, 4)
+# SMCR.SMS's slave modes modelled (the trigger from TS 4 TI1F_ED, 5 TI1FP1, 6 TI2FP2)
+SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER = 4, 5, 6
+TI1F_ED, TI1FP1, TI2FP2 = 4, 5, 6
+# ICxF (bits 4-7 of an input channel's CCMR byte): the input's digital filter as (the sampling
+# clock's division of f_CK_INT, 0: of f_DTS, the samples that must agree), RM0377's table
+_FILTERS = [(1, 0), (1, 2), (1, 4), (1, 8), (2, 6), (2, 8), (4, 6), (4, 8), (8, 6), (8, 8),
+            (16, 5), (16, 6), (16, 8), (32, 5), (32, 6), (32, 8)]
 # OCxM (bits 4-6 of the byte): what OCxREF does
 FROZEN, ACTIVE, INACTIVE, TOGGLE, FORCE_LOW, FORCE_HIGH, PWM1, PWM2 = range(8)
 _AT_MATCH = {ACTIVE: 1, INACTIVE: 0, PWM1: 0, PWM2: 1}  # OCxREF when the count reaches CCRx
@@ -119,11 +144,36 @@ class _Tim(Clocked):
         self._ports: list[Device] | None = None  # the GPIO ports, once looked up
         self._cached: _Plan | None = None
         self._trgo_ref = 0  # with CR2.MMS OCxREF: the level TRGO last had
+        self._ti = [0] * 5  # TI1 ... TI4 (index 1 ...): the channels' input pins, as last seen
+        self._tif = [0] * 5  # the same through the inputs' filters
+        self._pending: list[tuple[int, int, int]] = []  # (cycle, TIx, level): filtered edges
+        self._events = [0] * 5  # each input channel's edges since its prescaler's last capture
+        self._ti_known = False  # _ti taken from the pins since the reset (_sync_inputs)
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
-        return (bool(self.cr1 & CEN) and not self.cr1 & DIR_CMS
-                and not self._regs[SMCR] & (SMS | ECE) and self._arr > 0 and self.clocked())
+        return (bool(self.cr1 & CEN) and not self.cr1 & DIR_CMS and self._slave_counts()
+                and self._arr > 0 and self.clocked())
+
+    def _slave_counts(self) -> bool:
+        """Whether the slave mode lets the count go on: not an encoder or external clock mode
+        (not modelled: the counter stands), in gated mode only while the trigger is high."""
+        smcr = self._regs[SMCR]
+        if smcr & ECE:
+            return False
+        mode = smcr & SMS
+        if mode == SLAVE_GATED:
+            return self._trgi() == 1
+        return mode in (0, SLAVE_RESET, SLAVE_TRIGGER)
+
+    def _trgi(self) -> int | None:
+        """The level of the slave mode controller's trigger input (TRGI) when SMCR.TS selects
+        TI1FP1 or TI2FP2 (the filtered input, inverted with CC1P or CC2P), else None."""
+        ts = self._regs[SMCR] >> 4 & 7
+        if ts not in (TI1FP1, TI2FP2):
+            return None
+        ch = ts - TI1FP1 + 1
+        return self._tif[ch] ^ (self._regs[CCER] >> (4 * ch - 3) & 1)
 
     def _divider(self) -> int:
         """Core cycles in a cycle of the timer's clock, as the RCC's APB prescaler sets it."""
@@ -205,9 +255,11 @@ class _Tim(Clocked):
         return self._ports
 
     def pins_changed(self) -> None:
-        """A GPIO port's configuration changed (MODER, AFR): which outputs a pin shows."""
+        """A GPIO port's configuration changed (MODER, AFR): which outputs a pin shows, which
+        pins are the inputs."""
         self._advance()
         self._cached = None
+        self.inputs_changed(self._since)
         self._schedule()
 
     def _per_event(self) -> bool:
@@ -219,9 +271,19 @@ class _Tim(Clocked):
                 and self._regs[CR2] & MMS >= TRGO_UPDATE << 4)  # (update, compare, OCxREF)
 
     def _advance(self, until: int | None = None) -> None:
-        """Bring the count to the present: the compare matches and update events since, each
-        at its own cycle when something sees it (an output, the ADC)."""
-        now = self.host.exceptions.now if until is None else max(until, self._since)
+        """Bring the timer to the present (or cycle ``until``): the count, and the filtered
+        input edges that came meanwhile, each at its own cycle."""
+        now = self.host.exceptions.now if until is None else until
+        while self._pending and self._pending[0][0] <= now:
+            at, ti, level = self._pending.pop(0)
+            self._count_to(at)
+            self._filtered(ti, level, at)
+        self._count_to(now)
+
+    def _count_to(self, now: int) -> None:
+        """Bring the count to cycle ``now``: the compare matches and update events since,
+        each at its own cycle when something sees it (an output, the ADC)."""
+        now = max(now, self._since)
         if now == self._since:
             return
         if self._counting():
@@ -323,6 +385,156 @@ class _Tim(Clocked):
         name, _, signal = source.partition(" ")
         return signal if name == self.name else None
 
+    # --- the channels' inputs (input capture, the slave mode's trigger) --------------------------
+    def inputs_changed(self, at: int) -> None:
+        """A pin whose alternate function is one of the timer's channels changed level at
+        cycle ``at`` (or which pins those are changed): each input TIx that changed is an
+        edge, through its filter, to the channels that capture it and the slave mode."""
+        if not self._ti_known or not self.clocked():  # nothing takes an edge yet: the levels
+            self._sync_inputs()
+            return
+        levels = self._input_levels()
+        if levels == self._ti:
+            return
+        self._advance(at)
+        for ti in range(1, self.count + 1):
+            if levels[ti] != self._ti[ti]:
+                self._ti[ti] = levels[ti]
+                self._input_edge(ti, levels[ti], at)
+        self._schedule()
+
+    def _sync_inputs(self) -> None:
+        """The inputs' levels as the pins have them now, with no edge (after a reset, before
+        anything can take one; while the timer has no clock)."""
+        self._ti = self._input_levels()
+        self._tif, self._pending, self._ti_known = list(self._ti), [], True
+
+    def _input_levels(self) -> list[int]:
+        """TI1 ... TI4 (index 1 ...): the level of the pin in alternate-function mode with
+        that channel's function (0 for none). A channel whose output drives its pin keeps the
+        level it had: its own output's edges are not taken (not modelled)."""
+        levels = [0] * 5
+        for ti in range(1, self.count + 1):
+            if self.output(ti) is not None:
+                levels[ti] = self._ti[ti]
+                continue
+            for port in self._gpio_ports():
+                level = port.timer_input(self.name, ti)  # type: ignore[attr-defined]
+                if level is not None:
+                    levels[ti] = level
+                    break
+        return levels
+
+    def _filter_delay(self, ti: int) -> int:
+        """Core cycles input TIx must hold a new level before its filter passes it: ICxF's
+        samples at its sampling clock (channel x an output: no filter)."""
+        mode = self._mode(ti)
+        if not mode & 3:
+            return 0
+        division, samples = _FILTERS[mode >> 4]
+        if samples and mode >> 4 >= 4:  # (f_DTS / division: f_DTS is f_CK_INT / 1, 2 or 4)
+            division <<= min(self.cr1 >> 8 & 3, 2)
+        return samples * division * self._div
+
+    def _input_edge(self, ti: int, level: int, at: int) -> None:
+        """Input TIx changed to ``level`` at cycle ``at``: through its filter (a change back
+        within the filter's time undoes it), to what takes it."""
+        for i, (_, t, _) in enumerate(self._pending):
+            if t == ti:  # (a pulse shorter than the filter: gone)
+                del self._pending[i]
+                break
+        if level == self._tif[ti]:
+            return
+        delay = self._filter_delay(ti)
+        if delay:
+            self._pending.append((at + delay, ti, level))
+            self._pending.sort()
+        else:
+            self._filtered(ti, level, at)
+
+    def _filtered(self, ti: int, level: int, at: int) -> None:
+        """The filtered input TIx changed to ``level`` at cycle ``at``: a capture of each
+        channel that takes that edge of it, the slave mode's trigger."""
+        if level == self._tif[ti]:
+            return
+        self._tif[ti] = level
+        for ch in range(1, self.count + 1):
+            select = self._mode(ch) & 3
+            source = ch if select == OWN_INPUT else ((ch - 1) ^ 1) + 1 if (
+                select == PAIR_INPUT) else 0
+            if source == ti and self._takes(ch, level):
+                self._events[ch] += 1
+                if self._events[ch] >= 1 << (self._mode(ch) >> 2 & 3):  # ICxPSC: 1, 2, 4, 8
+                    self._events[ch] = 0
+                    self._capture(ch, at)
+        self._slave_edge(ti, level, at)
+
+    def _takes(self, ch: int, level: int) -> bool:
+        """Whether input channel ``ch`` captures an edge to ``level``: its capture enabled
+        (CCxE), the edge as CCxP and CCxNP select (rising, falling, both)."""
+        bits = self._regs[CCER] >> (4 * (ch - 1))
+        if not bits & 1:
+            return False
+        if bits & 0xA == 0xA:  # both edges
+            return True
+        return level != bits >> 1 & 1
+
+    def _capture(self, ch: int, at: int) -> None:
+        """Channel ``ch`` captures the count at cycle ``at`` in CCRx: CCxIF (CCxOF when it
+        was still set), TRGO's pulse with CR2.MMS compare pulse (channel 1)."""
+        if self.sr >> ch & 1:
+            self.sr |= 1 << (ch + 8)
+        self.sr |= 1 << ch
+        self._regs[CCR1 + 4 * (ch - 1)] = self._ccr[ch] = self._count_at(at)
+        if ch == 1:
+            self._signal(TRGO_COMPARE, at, PULSE)
+
+    def _count_at(self, at: int) -> int:
+        """CNT at cycle ``at`` (at most the cycle the count was brought to: an edge that
+        the timer's own event passed at the same block boundary is counted back)."""
+        pos = self._pos - max(0, self._since - at) if self._counting() else self._pos
+        return pos % self._period() // self._step()
+
+    def _slave_edge(self, ti: int, level: int, at: int) -> None:
+        """The slave mode controller (SMCR.SMS reset, gated or trigger) on an edge of the
+        filtered TIx, when SMCR.TS selects it (TI1F_ED: both edges of TI1; TI1FP1, TI2FP2:
+        TRGI rises as the input goes to the level CCxP selects): TIF, and the counter reset
+        (an update event), started, or let count (gated: while TRGI is high; TIF at both of
+        its edges)."""
+        smcr = self._regs[SMCR]
+        mode, ts = smcr & SMS, smcr >> 4 & 7
+        if smcr & ECE or mode not in (SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER):
+            return
+        if ts == TI1F_ED and ti == 1 and mode != SLAVE_GATED:
+            rising = True
+        elif ts in (TI1FP1, TI2FP2) and ti == ts - TI1FP1 + 1:
+            rising = bool(level ^ (self._regs[CCER] >> (4 * ti - 3) & 1))
+            if mode == SLAVE_GATED:  # the count stops or goes on from here (_counting)
+                self.sr |= TIF
+                late = max(0, self._since - at)  # (brought to ``_since`` as it was before)
+                if late and self.cr1 & CEN:
+                    self._pos = ((self._pos + late) % self._period() if rising
+                                 else max(0, self._pos - late))
+                return
+        else:
+            return
+        if not rising:
+            return
+        self.sr |= TIF
+        if mode == SLAVE_TRIGGER:
+            self._set_cen(CEN, at)
+            return
+        before = self._outputs()  # reset mode: the counter and its prescaler start again
+        self._pos = max(0, self._since - at) % self._period() if self._counting() else 0
+        if not self.cr1 & UDIS:
+            self._load()
+            if not self.cr1 & URS:
+                self.sr |= UIF
+            self._signal(TRGO_UPDATE, at, PULSE)
+        self._signal(TRGO_RESET, at, PULSE)
+        self._pwm_refs(self._pos // self._step())
+        self._outputs_changed(before, at)
+
     # --- the channels' outputs (OCx on their pins, and to the ADC) ------------------------------
     def output(self, ch: int) -> int | None:
         """Channel ``ch``'s output for its pin (an alternate function: sim/devices/
@@ -396,8 +608,9 @@ class _Tim(Clocked):
         due, wakes = None, True
         if self._counting():
             plan = self._plan()
-            interrupts = {ch for ch in range(1, self.count + 1)
-                          if self.dier >> ch & 1 and not self.sr >> ch & 1}
+            interrupts = {ch for ch in range(1, self.count + 1)  # (a capture's come from
+                          if self.dier >> ch & 1 and not self.sr >> ch & 1  # its input)
+                          and not self._mode(ch) & 3}
             want = interrupts | set(plan.driving)
             awaited = self._awaited()
             mms = self._regs[CR2] & MMS
@@ -420,9 +633,12 @@ class _Tim(Clocked):
             wakes = bool(interrupts or update_irq or awaited) or any(
                 port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
                 for ch in plan.driving for port in self._gpio_ports())
+        if self._pending:  # a filtered input edge to come (a capture, a trigger)
+            due = self._pending[0][0] if due is None else min(due, self._pending[0][0])
+            wakes = True
         self._next = NEVER if due is None else due
         self.host.exceptions.set_timer(self, due, self._catch_up, wakes=wakes)
-        self.host.set_irq_level(self.irq, bool(self.dier & self.sr & (UIF | CCIF)))
+        self.host.set_irq_level(self.irq, bool(self.dier & self.sr & (UIF | CCIF | TIF)))
 
     def settle(self) -> None:
         self._advance()
@@ -452,11 +668,19 @@ class _Tim(Clocked):
         word = offset & ~3
         if word not in (CR1, DIER, SR, EGR, CNT, PSC, ARR, *self._regs):  # EGR: reads 0
             self.host.unmodelled(self, offset, size, None)
-        return (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        value = (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        if CCR1 <= word <= CCR4 and word in self._regs:
+            ch = (word - CCR1) // 4 + 1
+            if self._mode(ch) & 3 and self.sr >> ch & 1:  # a capture's CCRx read: CCxIF clear
+                self.sr &= ~(1 << ch)
+                self._schedule()
+        return value
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         self._advance(self.host.store_cycle())  # the write acts at the store's own cycle
         now = self._since
+        if not self._ti_known:  # (the first write since the reset)
+            self._sync_inputs()
         before = self._outputs()
         word = offset & ~3
         value = merge(self._word(word), offset, size, value)
@@ -468,7 +692,7 @@ class _Tim(Clocked):
             listed = bool(value & DIR_CMS)
         elif word == DIER:
             self.dier = value & 0x5F5F
-            listed = bool(self.dier & ~(UIE | channels))
+            listed = bool(self.dier & ~(UIE | channels | TIE))
         elif word == SR:
             self.sr &= value  # rc_w0
         elif word == EGR:
@@ -482,8 +706,13 @@ class _Tim(Clocked):
                 self._signal(TRGO_RESET, now, PULSE)
             for ch in range(1, self.count + 1):
                 if value >> ch & 1:
-                    self._compare(ch, now)
-            listed = bool(value & ~(UG | channels))
+                    if self._mode(ch) & 3:  # an input channel captures the count
+                        self._capture(ch, now)
+                    else:
+                        self._compare(ch, now)
+            if value & TIF:  # TG: the trigger event
+                self.sr |= TIF
+            listed = bool(value & ~(UG | channels | TIF))
         elif word == CNT:
             self._pos = (value & 0xFFFF) * self._step()
         elif word == PSC:
@@ -496,11 +725,15 @@ class _Tim(Clocked):
             self._regs[word] = value
             if CCR1 <= word <= CCR4:
                 ch = (word - CCR1) // 4 + 1
-                self._regs[word] = value & 0xFFFF
-                if not self._mode(ch) & OCPE:
-                    self._ccr[ch] = value & 0xFFFF
+                if self._mode(ch) & 3:  # an input channel's CCRx is read-only
+                    self._regs[word] = self._ccr[ch]
+                else:
+                    self._regs[word] = value & 0xFFFF
+                    if not self._mode(ch) & OCPE:
+                        self._ccr[ch] = value & 0xFFFF
             elif word == SMCR:
-                listed = bool(value & (SMS | ECE))
+                why = self._smcr_why(value)
+                listed = bool(why)
             elif word == CR2 and value >> 4 & 7 >= TRGO_OC1REF:
                 if value >> 4 & 7 > self.count + 3:  # (OC3REF, OC4REF: not on TIM21, TIM22)
                     listed = True
@@ -509,6 +742,9 @@ class _Tim(Clocked):
             elif word == CCER:
                 why = self._ccer_why(value)
                 listed = bool(why)
+                for ch in range(1, self.count + 1):
+                    if not value >> (4 * (ch - 1)) & 1:  # CCxE clear: its prescaler reset
+                        self._events[ch] = 0
         else:
             self._stored[word] = value
             listed = True
@@ -523,10 +759,34 @@ class _Tim(Clocked):
         self._schedule()
 
     def _ccer_why(self, value: int) -> str:
-        """What a CCER write enables that is not modelled: a channel's input capture."""
-        inputs = [ch for ch in range(1, self.count + 1)
-                  if value >> (4 * (ch - 1)) & 1 and self._mode(ch) & 3]
-        return "; ".join(f"CC{ch}E, an input capture: not modelled" for ch in inputs)
+        """What a CCER write enables that is not modelled: a capture from TRC (CCxS 3), the
+        reserved polarity (CCxNP without CCxP: taken as rising edges)."""
+        whys = []
+        for ch in range(1, self.count + 1):
+            bits = value >> (4 * (ch - 1)) & 0xF
+            if not bits & 1 or not self._mode(ch) & 3:
+                continue
+            if self._mode(ch) & 3 == TRC_INPUT:
+                whys.append(f"CC{ch}E, a capture from TRC: not modelled")
+            elif bits & 0xA == 0x8:
+                whys.append(f"CC{ch}NP without CC{ch}P: reserved (taken as rising edges)")
+        return "; ".join(whys)
+
+    def _smcr_why(self, value: int) -> str:
+        """What an SMCR write asks for that is not modelled: an encoder or external clock
+        mode (the counter stands), a trigger from another timer (ITRx) or ETR, gated by
+        TI1F_ED."""
+        mode, ts = value & SMS, value >> 4 & 7
+        if value & ECE:
+            return "ECE, external clock mode 2: not modelled (the counter stands)"
+        if mode in (1, 2, 3, 7):
+            return f"SMS {mode}, an encoder or external clock mode: not modelled (the counter " \
+                   "stands)"
+        if mode and ts not in (TI1F_ED, TI1FP1, TI2FP2):
+            return f"TS {ts}, a trigger from another timer or ETR: not modelled (never comes)"
+        if mode == SLAVE_GATED and ts == TI1F_ED:
+            return "gated by TI1F_ED: not modelled (the counter stands)"
+        return ""
 
     def _word(self, word: int) -> int:
         """The register at offset ``word`` (unmodelled ones as written)."""

@@ -32,6 +32,18 @@
  *   pwm_sleep TIM22 channel 1 in PWM mode on PA6 (AF5), a period of 10 cycles, while TIM21's
  *             update interrupt (every 10,000 cycles) wakes the core: prints how many times
  *             WFI returned for 3 updates (the PWM's edges wake nothing).
+ *   capture   TIM2 at 1 MHz (PSC 31, ARR 0xFFFF) captures PA0 (AF2, TIM2_CH1, as --pin drives it):
+ *             channel 1 its rising edges (IC1PSC PRESCALE, IC1F FILTER, -DBOTH: both edges),
+ *             channel 2 the falling edges of TI1 (CC2S 2) and, -DPWM_INPUT, SMCR's reset mode
+ *             on TI1FP1 (HAL_TIM_IC's PWM input: CCR1 the period, CCR2 the high time). CC1IE:
+ *             the handler reads CCR1 and CCR2 (the CCR1 read clears CC1IF) for CAPTURES
+ *             captures, printed "c CCR1/CCR2 ...". -DPOLL: no interrupt; the core waits in a
+ *             loop until CNT passes WAIT, then prints SR's CC1IF and CC1OF and CCR1.
+ *   slave     TIM2 in SMCR slave mode SLAVE (5 gated, 6 trigger) on TI1FP1 (PA0; -DLOW: CC1P,
+ *             the input inverted), TIE's interrupt counting the trigger's edges; TIM21 counts
+ *             microseconds from the start. After EDGES trigger interrupts (each records TIM21's
+ *             count) and, in trigger mode, TIM2's one-pulse update (ARR 999), prints "t ..."
+ *             (TIM21 at each trigger interrupt) and TIM2's CNT.
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
  * the ticks counted.
  */
@@ -399,6 +411,153 @@ int main(void)
     RCC_APB2RSTR &= ~(1u << 5);
     if (CR1(TIM22) != 0 || ARR(TIM22) != 0xFFFFu || DIER(TIM22) != 0)
         return 2;
+    return 0;
+}
+#endif
+
+#if CASE_capture
+#define TIM2 0x40000000u
+#define SMCR(t) REG((t) + 0x08u)
+#define CCMR1(t) REG((t) + 0x18u)
+#define CCER(t) REG((t) + 0x20u)
+#define CCR(t, n) REG((t) + 0x30u + 4u * (n))
+#ifndef PRESCALE
+#define PRESCALE 0u
+#endif
+#ifndef FILTER
+#define FILTER 0u
+#endif
+#ifndef CAPTURES
+#define CAPTURES 4u
+#endif
+static volatile uint32_t captures;
+static volatile uint32_t first[CAPTURES], second[CAPTURES];
+
+void IRQ15_Handler(void)
+{
+    uint32_t a = CCR(TIM2, 1); /* clears CC1IF */
+    uint32_t b = CCR(TIM2, 2);
+    if (captures < CAPTURES) {
+        first[captures] = a;
+        second[captures] = b;
+    }
+    captures++;
+}
+
+int main(void)
+{
+    REG(0x4002102Cu) |= 1u;                                 /* IOPENR: GPIOA */
+    REG(0x50000000u) = (REG(0x50000000u) & ~3u) | 2u;       /* PA0: alternate function */
+    REG(0x50000020u) = (REG(0x50000020u) & ~15u) | 2u;      /* AF2: TIM2_CH1 */
+    REG(0x40021038u) |= 1u;                                 /* TIM2EN */
+    PSC(TIM2) = 31u;                                        /* 1 MHz */
+    ARR(TIM2) = 0xFFFFu;
+    /* CC1S 1 (TI1), IC1PSC, IC1F; CC2S 2 (TI1 too) */
+    CCMR1(TIM2) = 1u | (PRESCALE << 2) | (FILTER << 4) | (2u << 8);
+#ifdef BOTH
+    CCER(TIM2) = 1u | (1u << 1) | (1u << 3) | (1u << 4) | (1u << 5);
+#else
+    CCER(TIM2) = 1u | (1u << 4) | (1u << 5); /* CC1E rising; CC2E, CC2P: falling */
+#endif
+#ifdef PWM_INPUT
+    SMCR(TIM2) = 4u | (5u << 4); /* reset mode, TS TI1FP1 */
+#endif
+    EGR(TIM2) = 1u;
+    SR(TIM2) = 0;
+#ifdef POLL
+    CR1(TIM2) |= CEN;
+    while (CNT(TIM2) < WAIT)
+        ;
+    uint32_t sr = SR(TIM2);
+    sh_write0("if ");
+    sh_write_int((long)(sr >> 1 & 1u));
+    sh_write0(" of ");
+    sh_write_int((long)(sr >> 9 & 1u));
+    sh_write0(" ccr1 ");
+    sh_write_int((long)CCR(TIM2, 1));
+    sh_write0("\n");
+    return 0;
+#else
+    DIER(TIM2) = 1u << 1; /* CC1IE */
+    NVIC_ISER = 1u << 15;
+    CR1(TIM2) |= CEN;
+    while (captures < CAPTURES)
+        __asm__ volatile("wfi" ::: "memory");
+    sh_write0("c");
+    for (uint32_t n = 0; n < CAPTURES; n++) {
+        sh_write0(" ");
+        sh_write_int((long)first[n]);
+        sh_write0("/");
+        sh_write_int((long)second[n]);
+    }
+    sh_write0("\n");
+    return (SR(TIM2) >> 9 & 1u) ? 3 : 0; /* each capture read in time: no CC1OF */
+#endif
+}
+#endif
+
+#if CASE_slave
+#define TIM2 0x40000000u
+#define SMCR(t) REG((t) + 0x08u)
+#define CCMR1(t) REG((t) + 0x18u)
+#define CCER(t) REG((t) + 0x20u)
+static volatile uint32_t triggers;
+static volatile uint32_t at[EDGES];
+
+void IRQ15_Handler(void)
+{
+    if (SR(TIM2) & (1u << 6)) { /* TIF */
+        SR(TIM2) = ~(1u << 6);
+        if (triggers < EDGES)
+            at[triggers] = CNT(TIM21);
+        triggers++;
+    }
+    if (SR(TIM2) & UIF)
+        SR(TIM2) = ~UIF;
+}
+
+int main(void)
+{
+    REG(0x4002102Cu) |= 1u;                                 /* IOPENR: GPIOA */
+    REG(0x50000000u) = (REG(0x50000000u) & ~3u) | 2u;       /* PA0: alternate function */
+    REG(0x50000020u) = (REG(0x50000020u) & ~15u) | 2u;      /* AF2: TIM2_CH1 */
+    REG(0x40021038u) |= 1u;                                 /* TIM2EN */
+    RCC_APB2ENR |= 1u << 2;                                 /* TIM21EN */
+    PSC(TIM21) = 31u;
+    EGR(TIM21) = 1u;
+    CR1(TIM21) = CEN;
+    PSC(TIM2) = 31u;
+    ARR(TIM2) = SLAVE == 6 ? 999u : 0xFFFFu;
+    EGR(TIM2) = 1u;
+    SR(TIM2) = 0;
+    CCMR1(TIM2) = 1u; /* CC1S 1: TI1 */
+#ifdef LOW
+    CCER(TIM2) = 1u << 1; /* CC1P: TI1FP1 inverted (the capture itself not enabled) */
+#endif
+    SMCR(TIM2) = SLAVE | (5u << 4); /* TS TI1FP1 */
+    DIER(TIM2) = 1u << 6;           /* TIE */
+    NVIC_ISER = 1u << 15;
+#if SLAVE == 6
+    CR1(TIM2) = OPM; /* the trigger sets CEN */
+#else
+    CR1(TIM2) = CEN; /* counts while TRGI is high */
+#endif
+    while (triggers < EDGES)
+        __asm__ volatile("wfi" ::: "memory");
+#if SLAVE == 6
+    while (CR1(TIM2) & CEN)
+        ;
+#endif
+    sh_write0("t");
+    for (uint32_t n = 0; n < EDGES; n++) {
+        sh_write0(" ");
+        sh_write_int((long)at[n]);
+    }
+    sh_write0(" cnt ");
+    sh_write_int((long)CNT(TIM2));
+    sh_write0(" tim21 ");
+    sh_write_int((long)CNT(TIM21));
+    sh_write0("\n");
     return 0;
 }
 #endif
