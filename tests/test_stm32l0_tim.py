@@ -571,14 +571,86 @@ def test_trigger_mode_starts_the_counter_on_the_edge(firmware, cli, tmp_path):
     assert 1000 < end - at < 1100  # waited for the one pulse's update
 
 
+def quadrature(cycles: int, start: float, step: float, forward: bool = True
+               ) -> tuple[list[str], list[str], float]:
+    """--pin rows of an encoder's A (TI1) and B (TI2) outputs: ``cycles`` quadrature cycles of
+    four ``step``-second states from ``start``, A leading B (``forward``) or B leading A."""
+    states = [(1, 0), (1, 1), (0, 1), (0, 0)] if forward else [(0, 1), (1, 1), (1, 0), (0, 0)]
+    rows_a, rows_b, levels, t = [], [], (0, 0), start
+    for _ in range(cycles):
+        for state in states:
+            if state[0] != levels[0]:
+                rows_a.append(f"{t:.9f},{state[0]}")
+            if state[1] != levels[1]:
+                rows_b.append(f"{t:.9f},{state[1]}")
+            levels, t = state, t + step
+    return rows_a, rows_b, t
+
+
+@pytest.mark.parametrize("defines, expected", [
+    ({"ENCODER": 3}, [(40, 0, 0), (980, 1, 1)]),  # both inputs' edges: 4 counts a cycle
+    ({"ENCODER": 1}, [(20, 0, 0), (990, 1, 1)]),  # TI2's edges only: 2
+    ({"ENCODER": 2}, [(20, 0, 0), (990, 1, 1)]),  # TI1's
+    ({"ENCODER": 3, "INVERT": None}, [(960, 1, 1), (20, 0, 2)]),  # TI1FP1 inverted: reversed
+    ({"CLOCK": None}, [(5, 0, 0), (12, 0, 0)]),  # PA0's 10, then 25 rising edges, PSC 1
+])
+def test_encoder_and_external_clock_modes_count_the_inputs_edges(firmware, cli, tmp_path,
+                                                                  defines, expected):
+    """A quadrature encoder on PA0 (A, TI1) and PA1 (B, TI2): 10 cycles forward in the first
+    150 ms, 15 back in the next; TIM2 (ARR 999) counts up and down through 0 (an update event:
+    the wrap's interrupt), CR1.DIR the last direction; external clock mode 1 counts PA0's
+    rising edges through the prescaler."""
+    a1, b1, _ = quadrature(10, 0.001, 0.001)
+    a2, b2, _ = quadrature(15, 0.2, 0.001, forward=False)
+    pa0, pa1 = tmp_path / "a.csv", tmp_path / "b.csv"
+    pa0.write_text("\n".join(a1 + a2) + "\n")
+    pa1.write_text("\n".join(b1 + b2) + "\n")
+    result = cli("run", tim(firmware, "encoder", **defines), "--pin", f"PA0={pa0}",
+                 "--pin", f"PA1={pa1}", "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    lines = re.findall(r"cnt (\d+) dir (\d) wraps (\d+)", result.report["stdout"])
+    assert [tuple(map(int, line)) for line in lines] == expected
+    assert result.report["unmodelled_registers"] == []
+
+
+def test_dir_is_read_only_in_the_encoder_modes():
+    """In an encoder mode CR1.DIR is the direction of the last count: a read-modify-write of
+    CR1 keeps it and is not listed as down-counting; outside them DIR is listed."""
+    dev, host = capture_timer()
+    dev.write(CCMR1, 4, 1 | 1 << 8)
+    dev.write(CCER, 4, 0)  # no capture: only the count
+    dev.write(SMCR, 4, 3)
+    dev.write(ARR, 4, 9)
+    dev.write(PSC, 4, 0)  # a count a pulse
+    dev.write(EGR, 4, 1)
+    dev.write(SR, 4, 0)
+    host.exceptions.now = 10
+    edge(dev, host, 1, 10)  # A rises with B low: up
+    assert dev.read(CNT, 4) == 1 and not dev.read(CR1, 4) & 1 << 4
+    host.exceptions.now = 20
+    edge(dev, host, 0, 20)  # A falls with B low: down
+    assert dev.read(CNT, 4) == 0 and dev.read(SR, 4) == 0
+    host.port.level2 = 1  # B rises with A low: down, through 0 to ARR (an update)
+    dev.inputs_changed(20)
+    assert dev.read(CNT, 4) == 9 and dev.read(SR, 4) == 1
+    assert dev.read(CR1, 4) & 1 << 4
+    dev.write(CR1, 4, 1)  # DIR written 0: kept
+    assert dev.read(CR1, 4) & 1 << 4 and host.listed == []
+    dev.write(SMCR, 4, 0)
+    dev.write(CR1, 4, 1 | 1 << 4)
+    assert [entry[1] for entry in host.listed] == [CR1]
+
+
 class FakePort:
-    """A GPIO port whose pin for channel 1 of any timer is at ``level``."""
+    """A GPIO port whose pin for channel 1 of any timer is at ``level`` (channel 2's at
+    ``level2``, None: no pin)."""
 
     def __init__(self) -> None:
         self.level = 0
+        self.level2: int | None = None
 
     def timer_input(self, timer: str, channel: int) -> int | None:
-        return self.level if channel == 1 else None
+        return self.level if channel == 1 else self.level2 if channel == 2 else None
 
     def shows(self, timer: str, channel: int) -> bool:
         return False
@@ -690,7 +762,8 @@ def test_reset_mode_restarts_the_count_with_an_update():
     assert dev.read(CNT, 4) == 20
     assert host.listed == []
     dev.write(SMCR, 4, 4 | 1 << 4)  # TS ITR1
-    dev.write(SMCR, 4, 3)  # encoder mode 3
+    dev.write(SMCR, 4, 1 << 14)  # ECE: external clock mode 2 (ETR)
+    dev.write(SMCR, 4, 3)  # encoder mode 3: modelled
     dev.write(CCMR1, 4, 3)  # CC1S 3: TRC
     dev.write(CCER, 4, 1)
     assert [entry[1] for entry in host.listed] == [SMCR, SMCR, CCER]

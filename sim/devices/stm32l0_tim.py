@@ -35,7 +35,8 @@ samples: it comes that late, a shorter pulse is gone), the edges CCxP/CCxNP sele
 8th (ICxPSC), capture the count in CCRx (CCxIF; CCxOF if it was still set; a CCRx read clears
 CCxIF). The slave mode controller (SMCR) in reset, gated or trigger mode takes TI1F_ED, TI1FP1
 or TI2FP2: TIF, and the count restarted (an update event), let run while TRGI is high, or
-started.
+started; in external clock mode 1 TRGI's rising edges are the count's clock, in the encoder
+modes TI1FP1's and TI2FP2's edges count it up and down (a quadrature encoder on two pins).
 A count written past ARR (or an ARR written below the count without ARPE) is taken back into the
 period; the chip counts on to 0xFFFF first.
 
@@ -43,14 +44,14 @@ Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21
 TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
-down and centre-aligned counting, encoder modes and external clocks (a timer so set does not
-count), triggers from other timers and ETR, a channel capturing its own output's edges, DMA
-requests. CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a
-CR1, CR2, SMCR, DIER, EGR or CCER write that asks for what is not modelled (DIR or CMS, TRGO
-from a channel the timer lacks, an encoder mode, an external clock or a trigger from another
-timer, a DMA enable, a capture from TRC) is listed as unmodelled, as is any access to another
-offset (which reads back what was written). On the stm32l031 profile
-TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
+down and centre-aligned counting, external clock mode 2 (a timer so set does not count),
+triggers from other timers and ETR, a channel capturing its own output's edges, DMA requests.
+CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR1, CR2,
+SMCR, DIER, EGR or CCER write that asks for what is not modelled (DIR or CMS, TRGO from a
+channel the timer lacks, external clock mode 2 or a trigger from another timer or ETR, a DMA
+enable, a capture from TRC) is listed as unmodelled, as is any access to another offset (which
+reads back what was written). On the stm32l031 profile TIM2 takes the place of the mps2 map's
+CMSDK TIMER0 (also at 0x40000000).
 """
 
 from typing import NamedTuple, Protocol, cast
@@ -64,6 +65,7 @@ CR1, CR2, SMCR, DIER, SR, EGR, CNT, PSC, ARR, OR = (0x00, 0x04, 0x08, 0x0C, 0x10
 CCMR1, CCMR2, CCER, CCR1, CCR2, CCR3, CCR4 = 0x18, 0x1C, 0x20, 0x34, 0x38, 0x3C, 0x40
 CEN, UDIS, URS, OPM, ARPE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 7
 DIR_CMS = 0x70  # CR1: down or centre-aligned counting
+DIR = 1 << 4  # CR1: down (in the encoder modes: the direction of the last count, read-only)
 UIE = UIF = UG = 1
 CCIF = 0x1E  # SR: CC1IF ... CC4IF (DIER: CC1IE ... CC4IE; EGR: CC1G ... CC4G)
 SMS, ECE = 0x7, 1 << 14  # SMCR: slave mode, external clock mode 2
@@ -79,7 +81,8 @@ CCOF = 0x1E00  # SR: CC1OF ... CC4OF, an over-capture (a capture while CCxIF was
 TIF = TIE = 1 << 6  # SR, DIER: the slave mode controller's trigger
 CKD = 3 << 8  # CR1: the dead-time and sampling clock's division (f_DTS = f_CK_INT / 1, 2, 4)
 # SMCR.SMS's slave modes modelled (the trigger from TS 4 TI1F_ED, 5 TI1FP1, 6 TI2FP2)
-SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER = 4, 5, 6
+SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER, EXTERNAL_CLOCK = 4, 5, 6, 7
+ENCODER_TI2, ENCODER_TI1, ENCODER_BOTH = 1, 2, 3  # the encoder modes: counting on which edges
 TI1F_ED, TI1FP1, TI2FP2 = 4, 5, 6
 # ICxF (bits 4-7 of an input channel's CCMR byte): the input's digital filter as (the sampling
 # clock's division of f_CK_INT, 0: of f_DTS, the samples that must agree), RM0377's table
@@ -149,6 +152,7 @@ class _Tim(Clocked):
         self._pending: list[tuple[int, int, int]] = []  # (cycle, TIx, level): filtered edges
         self._events = [0] * 5  # each input channel's edges since its prescaler's last capture
         self._ti_known = False  # _ti taken from the pins since the reset (_sync_inputs)
+        self._pulses = 0  # the encoder's or external clock's count pulses in the prescaler
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
@@ -495,6 +499,57 @@ class _Tim(Clocked):
         pos = self._pos - max(0, self._since - at) if self._counting() else self._pos
         return pos % self._period() // self._step()
 
+    def _encoder(self) -> bool:
+        """Whether SMCR.SMS is an encoder mode."""
+        return not self._regs[SMCR] & ECE and self._regs[SMCR] & SMS in (
+            ENCODER_TI2, ENCODER_TI1, ENCODER_BOTH)
+
+    def _encoder_edge(self, ti: int, at: int) -> None:
+        """An edge of the filtered TI1 or TI2 in an encoder mode: DIR from the edge and the
+        other input's level (RM0377's table: TI1FP1 rising with TI2FP2 low counts up, high
+        down; TI2FP2 rising with TI1FP1 high up, low down; falling edges the reverse), and a
+        count pulse when the mode counts that input's edges."""
+        ccer = self._regs[CCER]
+        fp = (0, self._tif[1] ^ (ccer >> 1 & 1), self._tif[2] ^ (ccer >> 5 & 1))
+        rising, other = fp[ti], fp[3 - ti]
+        up = rising != other if ti == 1 else rising == other
+        self.cr1 = self.cr1 & ~DIR | (0 if up else DIR)
+        mode = self._regs[SMCR] & SMS
+        if mode == ENCODER_BOTH or mode == (ENCODER_TI1 if ti == 1 else ENCODER_TI2):
+            self._count_pulse(up, at)
+
+    def _count_pulse(self, up: bool, at: int) -> None:
+        """A count pulse of an encoder or external clock mode at cycle ``at``: through the
+        prescaler (PSC + 1 pulses a count), the count one up or down, from ARR to 0 or from 0
+        to ARR an update event; a compare channel whose CCRx the count reaches matches."""
+        if not self.cr1 & CEN or not self.clocked():
+            return
+        self._pulses += 1
+        if self._pulses <= self._psc:
+            return
+        self._pulses = 0
+        before = self._outputs()
+        count = self._pos // self._step()
+        wrapped = count >= self._arr if up else count == 0
+        if wrapped:
+            count = 0 if up else self._arr
+            if not self.cr1 & UDIS:
+                self._load()
+                self.sr |= UIF
+                self._signal(TRGO_UPDATE, at, PULSE)
+                if not up:
+                    count = self._arr
+            if self.cr1 & OPM:
+                self._set_cen(0, at)
+        else:
+            count += 1 if up else -1
+        self._pos = count * self._step()
+        for ch in range(1, self.count + 1):
+            if not self._mode(ch) & 3 and self._ccr[ch] == count:
+                self._compare(ch, at, match=True)
+        self._pwm_refs(count)
+        self._outputs_changed(before, at)
+
     def _slave_edge(self, ti: int, level: int, at: int) -> None:
         """The slave mode controller (SMCR.SMS reset, gated or trigger) on an edge of the
         filtered TIx, when SMCR.TS selects it (TI1F_ED: both edges of TI1; TI1FP1, TI2FP2:
@@ -503,7 +558,11 @@ class _Tim(Clocked):
         its edges)."""
         smcr = self._regs[SMCR]
         mode, ts = smcr & SMS, smcr >> 4 & 7
-        if smcr & ECE or mode not in (SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER):
+        if self._encoder():
+            if ti <= 2:
+                self._encoder_edge(ti, at)
+            return
+        if smcr & ECE or not mode:
             return
         if ts == TI1F_ED and ti == 1 and mode != SLAVE_GATED:
             rising = True
@@ -521,6 +580,9 @@ class _Tim(Clocked):
         if not rising:
             return
         self.sr |= TIF
+        if mode == EXTERNAL_CLOCK:  # each rising edge of TRGI a count pulse
+            self._count_pulse(True, at)
+            return
         if mode == SLAVE_TRIGGER:
             self._set_cen(CEN, at)
             return
@@ -688,8 +750,10 @@ class _Tim(Clocked):
         listed, why = False, ""
         if word == CR1:
             self._set_cen(value & CEN, now)
+            if self._encoder():  # DIR is the hardware's
+                value = value & ~DIR | self.cr1 & DIR
             self.cr1 = value & 0x3FF
-            listed = bool(value & DIR_CMS)
+            listed = bool(value & (DIR_CMS & ~DIR if self._encoder() else DIR_CMS))
         elif word == DIER:
             self.dier = value & 0x5F5F
             listed = bool(self.dier & ~(UIE | channels | TIE))
@@ -773,16 +837,13 @@ class _Tim(Clocked):
         return "; ".join(whys)
 
     def _smcr_why(self, value: int) -> str:
-        """What an SMCR write asks for that is not modelled: an encoder or external clock
-        mode (the counter stands), a trigger from another timer (ITRx) or ETR, gated by
-        TI1F_ED."""
+        """What an SMCR write asks for that is not modelled: external clock mode 2 (ETR: the
+        counter stands), a trigger from another timer (ITRx) or ETR, gated by TI1F_ED."""
         mode, ts = value & SMS, value >> 4 & 7
         if value & ECE:
             return "ECE, external clock mode 2: not modelled (the counter stands)"
-        if mode in (1, 2, 3, 7):
-            return f"SMS {mode}, an encoder or external clock mode: not modelled (the counter " \
-                   "stands)"
-        if mode and ts not in (TI1F_ED, TI1FP1, TI2FP2):
+        encoder = mode in (ENCODER_TI2, ENCODER_TI1, ENCODER_BOTH)
+        if mode and not encoder and ts not in (TI1F_ED, TI1FP1, TI2FP2):
             return f"TS {ts}, a trigger from another timer or ETR: not modelled (never comes)"
         if mode == SLAVE_GATED and ts == TI1F_ED:
             return "gated by TI1F_ED: not modelled (the counter stands)"

@@ -44,6 +44,10 @@
  *             microseconds from the start. After EDGES trigger interrupts (each records TIM21's
  *             count) and, in trigger mode, TIM2's one-pulse update (ARR 999), prints "t ..."
  *             (TIM21 at each trigger interrupt) and TIM2's CNT.
+ *   encoder   TIM2 in encoder mode SMS ENCODER (1: TI2's edges, 2: TI1's, 3: both) on PA0 (TI1) and
+ *             PA1 (TI2), AF2, ARR 999 (-DINVERT: CC1P), its update interrupt counting wraps;
+ *             -DCLOCK instead: external clock mode 1 on TI1FP1 (PA0's rising edges), PSC 1 (two
+ *             a count). TIM21's update every 150 ms prints "cnt CNT dir DIR wraps W" twice.
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
  * the ticks counted.
  */
@@ -558,6 +562,72 @@ int main(void)
     sh_write0(" tim21 ");
     sh_write_int((long)CNT(TIM21));
     sh_write0("\n");
+    return 0;
+}
+#endif
+
+#if CASE_encoder
+#define TIM2 0x40000000u
+#define SMCR(t) REG((t) + 0x08u)
+#define CCMR1(t) REG((t) + 0x18u)
+#define CCER(t) REG((t) + 0x20u)
+static volatile uint32_t ticks, wraps;
+
+void IRQ15_Handler(void)
+{
+    SR(TIM2) = ~UIF;
+    wraps++;
+}
+
+void IRQ20_Handler(void)
+{
+    SR(TIM21) = ~UIF;
+    ticks++;
+}
+
+int main(void)
+{
+    REG(0x4002102Cu) |= 1u;                                  /* IOPENR: GPIOA */
+    REG(0x50000000u) = (REG(0x50000000u) & ~15u) | 10u;      /* PA0, PA1: alternate function */
+    REG(0x50000020u) = (REG(0x50000020u) & ~0xFFu) | 0x22u;  /* AF2: TIM2_CH1, TIM2_CH2 */
+    REG(0x40021038u) |= 1u;                                  /* TIM2EN */
+    RCC_APB2ENR |= 1u << 2;                                  /* TIM21EN */
+    ARR(TIM2) = 999u;
+    CCMR1(TIM2) = 1u | (1u << 8); /* CC1S: TI1; CC2S: TI2 */
+#ifdef INVERT
+    CCER(TIM2) = 1u << 1; /* CC1P: TI1FP1 inverted */
+#endif
+#ifdef CLOCK
+    PSC(TIM2) = 1u;
+    EGR(TIM2) = 1u;
+    SR(TIM2) = 0;
+    SMCR(TIM2) = 7u | (5u << 4); /* external clock mode 1, TS TI1FP1 */
+#else
+    SMCR(TIM2) = ENCODER;
+#endif
+    DIER(TIM2) = 1u;
+    NVIC_ISER = (1u << 15) | (1u << 20);
+    CR1(TIM2) = CEN;
+    PSC(TIM21) = 3199u; /* 10 kHz */
+    ARR(TIM21) = 1499u; /* 150 ms */
+    EGR(TIM21) = 1u;
+    SR(TIM21) = 0;
+    DIER(TIM21) = 1u;
+    CR1(TIM21) = CEN;
+    uint32_t printed = 0;
+    while (printed < 2u) {
+        __asm__ volatile("wfi" ::: "memory");
+        if (ticks > printed) {
+            printed++;
+            sh_write0("cnt ");
+            sh_write_int((long)CNT(TIM2));
+            sh_write0(" dir ");
+            sh_write_int((long)(CR1(TIM2) >> 4 & 1u));
+            sh_write0(" wraps ");
+            sh_write_int((long)wraps);
+            sh_write0("\n");
+        }
+    }
     return 0;
 }
 #endif
