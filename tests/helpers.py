@@ -229,6 +229,7 @@ class FakeDeviceHost:
     def __init__(self, now: int = 0) -> None:
         self.exceptions = FakeTimers(now)
         self.listed: list[tuple[str, int, int, int | None]] = []
+        self.whys: list[str] = []  # the why of each listed access
         self.sent = bytearray()
         self.lines: dict[int, bool] = {}
         self.clock_hz = 32_000_000
@@ -248,6 +249,7 @@ class FakeDeviceHost:
     def unmodelled(self, device: Any, offset: int, size: int, value: int | None,
                    why: str = "") -> None:
         self.listed.append((device.name, offset, size, value))
+        self.whys.append(why)
 
     def device(self, name: str) -> None:
         return None

@@ -791,3 +791,44 @@ def test_the_co2_example(cli, tmp_path):
     assert (led["rising"], round(led["high_ms"], 3)) == (1, 3011.048)  # docs/simulator.md
     assert report["exceptions"]["taken"] == {"IRQ15": 12}  # 11 rising edges, 1 overflow
     assert report["unmodelled_registers"] == []
+
+
+def test_dma_on_update_events_sets_each_periods_duty(firmware, cli, tmp_path):
+    """DMA1 channel 2 (TIM2_UP) writes a table of duties into CCR2 (preloaded), one at each
+    update event: each period's pulse on PB3 is the duty written at the update before the
+    last (5 us loaded by UG, then 10 ... 60 us), and the transfer's end interrupts."""
+    vcd = tmp_path / "pwm.vcd"
+    result = cli("run", tim(firmware, "pwm_dma"), "--vcd", vcd, "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == "done\n"
+    edges = vcd_edges(vcd, "PB3")
+    widths = [(b - a) // 32 for (a, level), (b, _) in pairwise(edges) if level == "1"]
+    assert widths == [5, 5, 10, 20, 30, 40, 50, 60]
+    rises = [at for at, level in edges if level == "1"]
+    assert {b - a for a, b in pairwise(rises[1:])} == {3200}  # a period of 100 us throughout
+    assert result.report["exceptions"]["taken"] == {"IRQ10": 1}
+    assert result.report["unmodelled_registers"] == []
+
+
+def test_dma_moves_each_capture_to_memory(firmware, cli, tmp_path):
+    """DMA1 channel 5 (TIM2_CH1, CC1DE) reads CCR1 at each capture of PA0's rising edges
+    into a table: four captures a period (1 ms) apart, each read in time (no CC1OF)."""
+    pin = tmp_path / "pa0.csv"
+    pin.write_text("\n".join(square(0.001, 0.00025, 6)) + "\n")
+    result = cli("run", tim(firmware, "pwm_dma", CAPTURE=None), "--pin", f"PA0={pin}",
+                 "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    found = re.fullmatch(r"c (\d+) (\d+) (\d+) (\d+) of 0\n", result.report["stdout"])
+    assert found, result.report["stdout"]
+    values = list(map(int, found.groups()))
+    assert [b - a for a, b in pairwise(values)] == [1000, 1000, 1000]
+    assert result.report["exceptions"]["taken"] == {"IRQ11": 1}
+    assert result.report["unmodelled_registers"] == []
+
+
+def test_tim21_has_no_dma_requests():
+    """TIM21 and TIM22 have no DMA request line on this part: UDE is listed, with why."""
+    dev, host = timer()
+    dev.write(DIER, 4, 1 << 8)
+    assert [entry[1] for entry in host.listed] == [DIER]
+    assert host.whys == ["no DMA request line on this part (TIM2's only)"]

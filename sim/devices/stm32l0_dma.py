@@ -32,14 +32,17 @@ otherwise the peripheral request CSELR selects (RM0377's mapping for this part):
 and 7 code 4 USART2's transmitter (TXE with USART_CR3.DMAT), channels 5 and 6 code 4 its
 receiver (RXNE with DMAR), channels 2 and 7 code 5 LPUART1's transmitter, 3 and 6 its receiver,
 channels 2 and 6 code 6 I2C1's transmitter (TXIS with I2C_CR1.TXDMAEN), 3 and 7 its receiver
-(RXNE with RXDMAEN). A request is served at once, an item each time (channels by CCR.PL, then by
-number); reading or writing the peripheral's data register as the firmware would clears the
-request (a USART's TDR written: TXE clears until the shift register takes the byte, so the bytes
-go out at the line's pace). A request still up after BURST items in a row (a channel pointed at
-another register than its peripheral's data: nothing clears it) is served on at an item every
-MEM2MEM_CYCLES, as time passes. The bus time a transfer takes from the core is not modelled, nor
-are TIM2's requests (its channels wait). Like the part's other peripherals it works only while
-its RCC clock is on (AHBENR DMAEN, bit 0; AHBRSTR resets it, its interrupt lines with it:
+(RXNE with RXDMAEN), code 8 TIM2's requests (sim/devices/stm32l0_tim.py: an update event with
+DIER.UDE, a channel's compare or capture event with CCxDE): channel 1 CH3, 2 UP, 3 CH2, 4 CH4,
+5 CH1, 7 CH2 or CH4 (as STM32CubeMX's data for the part's family lists them); a timer's request
+drops when an item has been moved for it. A request is served at once, an item each time
+(channels by CCR.PL, then by number); reading or writing the peripheral's data register as the
+firmware would clears the request (a USART's TDR written: TXE clears until the shift register
+takes the byte, so the bytes go out at the line's pace). A request still up after BURST items
+in a row (a channel pointed at another register than its peripheral's data: nothing clears it)
+is served on at an item every MEM2MEM_CYCLES, as time passes. The bus time a transfer takes from
+the core is not modelled. Like the part's other peripherals it works only while its RCC clock
+is on (AHBENR DMAEN, bit 0; AHBRSTR resets it, its interrupt lines with it:
 sim.devices.stm32l0.Clocked), and not in Stop mode: a memory-to-memory copy whose clock stops
 starts its items again when the clock is back.
 """
@@ -70,6 +73,9 @@ REQUESTS = {
     (3, 5): ("stm32l0_lpuart1", "rx"), (6, 5): ("stm32l0_lpuart1", "rx"),
     (2, 6): ("stm32l0_i2c1", "tx"), (6, 6): ("stm32l0_i2c1", "tx"),
     (3, 6): ("stm32l0_i2c1", "rx"), (7, 6): ("stm32l0_i2c1", "rx"),
+    (1, 8): ("stm32l0_tim2", "ch3"), (2, 8): ("stm32l0_tim2", "up"),
+    (3, 8): ("stm32l0_tim2", "ch2"), (4, 8): ("stm32l0_tim2", "ch4"),
+    (5, 8): ("stm32l0_tim2", "ch1"), (7, 8): ("stm32l0_tim2", "ch2/ch4"),
 }
 BURST = 4  # items a request may take at once before it is paced (service)
 SIZES = (1, 2, 4, 4)  # bytes an item: PSIZE, MSIZE 8, 16, 32 bits (11, reserved: as 32)
@@ -210,6 +216,12 @@ class Stm32l0Dma(Clocked):
         if ch.ccr & MINC:
             ch.maddr = (ch.maddr + msize) & 0xFFFF_FFFF
         ch.cndtr -= 1
+        if not ch.ccr & MEM2MEM:  # (a timer's request drops when its item is served)
+            request = self._request(ch)
+            served = None if request is None else getattr(
+                self.host.device(request[0]), "dma_served", None)
+            if served is not None and request is not None:
+                served(request[1])
         self._count_flags(ch)
 
     def _count_flags(self, ch: _Channel) -> None:

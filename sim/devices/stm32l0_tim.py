@@ -37,6 +37,10 @@ CCxIF). The slave mode controller (SMCR) in reset, gated or trigger mode takes T
 or TI2FP2: TIF, and the count restarted (an update event), let run while TRGI is high, or
 started; in external clock mode 1 TRGI's rising edges are the count's clock, in the encoder
 modes TI1FP1's and TI2FP2's edges count it up and down (a quadrature encoder on two pins).
+
+TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (sim/devices/
+stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses to the timer
+acting then (_dma_at); TIM21 and TIM22 have no DMA request line on this part.
 A count written past ARR (or an ARR written below the count without ARPE) is taken back into the
 period; the chip counts on to 0xFFFF first.
 
@@ -45,13 +49,13 @@ TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits):
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
 down and centre-aligned counting, external clock mode 2 (a timer so set does not count),
-triggers from other timers and ETR, a channel capturing its own output's edges, DMA requests.
+triggers from other timers and ETR, a channel capturing its own output's edges, TDE.
 CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR1, CR2,
 SMCR, DIER, EGR or CCER write that asks for what is not modelled (DIR or CMS, TRGO from a
-channel the timer lacks, external clock mode 2 or a trigger from another timer or ETR, a DMA
-enable, a capture from TRC) is listed as unmodelled, as is any access to another offset (which
-reads back what was written). On the stm32l031 profile TIM2 takes the place of the mps2 map's
-CMSDK TIMER0 (also at 0x40000000).
+channel the timer lacks, external clock mode 2 or a trigger from another timer or ETR, TDE or
+TIM21's and TIM22's DMA enables, a capture from TRC) is listed as unmodelled, as is any access
+to another offset (which reads back what was written). On the stm32l031 profile TIM2 takes the
+place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
 from typing import NamedTuple, Protocol, cast
@@ -79,6 +83,8 @@ OCPE = 1 << 3  # a channel's CCMR byte: CCR preloaded (CCxS, bits 0-1: 0 output 
 OWN_INPUT, PAIR_INPUT, TRC_INPUT = 1, 2, 3
 CCOF = 0x1E00  # SR: CC1OF ... CC4OF, an over-capture (a capture while CCxIF was still set)
 TIF = TIE = 1 << 6  # SR, DIER: the slave mode controller's trigger
+UDE, CCDE = 1 << 8, 0x1E00  # DIER: the DMA requests of the update and CC1 ... CC4 events
+CCDS = 1 << 3  # CR2: the channels' DMA requests at the update event instead of their own
 CKD = 3 << 8  # CR1: the dead-time and sampling clock's division (f_DTS = f_CK_INT / 1, 2, 4)
 # SMCR.SMS's slave modes modelled (the trigger from TS 4 TI1F_ED, 5 TI1FP1, 6 TI2FP2)
 SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER, EXTERNAL_CLOCK = 4, 5, 6, 7
@@ -123,6 +129,7 @@ class _Tim(Clocked):
     bus: int  # the APB it is on (1 or 2)
     channels: tuple[int, ...] = (CCMR1, CCR1, CCR2)  # TIM21, TIM22: two
     count = 2  # compare channels
+    dma = False  # DMA1 serves its requests (TIM2's only, on this part)
 
     def reset(self) -> None:
         super().reset()
@@ -153,6 +160,9 @@ class _Tim(Clocked):
         self._events = [0] * 5  # each input channel's edges since its prescaler's last capture
         self._ti_known = False  # _ti taken from the pins since the reset (_sync_inputs)
         self._pulses = 0  # the encoder's or external clock's count pulses in the prescaler
+        self._dma_lines: set[str] = set()  # DMA requests up: "up", "ch1" ... "ch4"
+        self._dma_new = False  # one rose since the DMA was last asked to serve them
+        self._dma_at: int | None = None  # the cycle of the event the DMA serves now
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
@@ -268,8 +278,9 @@ class _Tim(Clocked):
 
     def _per_event(self) -> bool:
         """Whether each event must be taken at its own cycle: an output drives a pin (or the
-        ADC) or the ADC waits for TRGO at the update events or compare pulses."""
-        if self._plan().driving:
+        ADC), a DMA request comes with the events, or the ADC waits for TRGO at the update
+        events or compare pulses."""
+        if self._plan().driving or (self.dier & (UDE | CCDE) and self.dma):
             return True
         return (self._awaited() == "TRGO"
                 and self._regs[CR2] & MMS >= TRGO_UPDATE << 4)  # (update, compare, OCxREF)
@@ -282,6 +293,7 @@ class _Tim(Clocked):
             at, ti, level = self._pending.pop(0)
             self._count_to(at)
             self._filtered(ti, level, at)
+            self._serve_dma(at)
         self._count_to(now)
 
     def _count_to(self, now: int) -> None:
@@ -304,7 +316,7 @@ class _Tim(Clocked):
                         break
                 due = since + at - pos
                 if due > now:
-                    pos += now - since
+                    pos += max(0, now - since)
                     break
                 if per_event is None:
                     per_event = self._per_event()
@@ -316,6 +328,7 @@ class _Tim(Clocked):
                         self._load()
                         self.sr |= UIF
                         self._signal(TRGO_UPDATE, due, PULSE)
+                        self._dma_event(0)
                         chans = self._plan().at_update  # (a CCRx preloaded to or from 0)
                     self._pwm_refs(0)  # the count is 0 again
                     self._overflow(due)
@@ -323,15 +336,19 @@ class _Tim(Clocked):
                     self._compare(ch, due, match=True)
                 if per_event:
                     self._outputs_changed(before, due)
-                if at == period:
-                    if self.cr1 & OPM and not self.cr1 & UDIS:
-                        self._set_cen(0, due)
-                    if not self._counting():
-                        break
-                    if not per_event:  # nobody sees each event: on to the period under way
-                        self._skip((now - since) // self._period())
-                        since += (now - since) // self._period() * self._period()
+                if at == period and self.cr1 & OPM and not self.cr1 & UDIS:
+                    self._set_cen(0, due)
+                if self._dma_new:  # the DMA serves it at the event's cycle (it may write the
+                    self._since, self._pos = due, pos  # timer: the state as of then)
+                    self._serve_dma(due)
+                    since, pos, per_event = self._since, self._pos, None
+                if not self._counting():
+                    break
+                if at == period and per_event is False:  # nobody sees each event: on to the
+                    self._skip((now - since) // self._period())  # period under way
+                    since += (now - since) // self._period() * self._period()
             self._pos = pos
+            now = max(now, since)
         self._since = now
 
     def _skip(self, periods: int) -> None:
@@ -362,6 +379,7 @@ class _Tim(Clocked):
         """Channel ``ch``'s compare event (a ``match``, or EGR.CCxG) at cycle ``at``: CCxIF,
         OCxREF as OCxM says at a match, and TRGO's pulse with CR2.MMS compare pulse."""
         self.sr |= 1 << ch
+        self._dma_event(ch)
         if match:
             mode = self._mode(ch) >> 4 & 7
             if mode == TOGGLE:
@@ -389,6 +407,44 @@ class _Tim(Clocked):
         name, _, signal = source.partition(" ")
         return signal if name == self.name else None
 
+    # --- DMA requests (DMA1: sim/devices/stm32l0_dma.py) ---------------------------------------
+    def _dma_event(self, ch: int) -> None:
+        """An update event (``ch`` 0) or channel ``ch``'s compare or capture event: its DMA
+        request with DIER.UDE or CCxDE (with CR2.CCDS the channels' come at the update)."""
+        if not self.dma or not self.dier & (UDE | CCDE):
+            return
+        ccds = self._regs[CR2] & CCDS
+        lines = ([("up", UDE)] + [(f"ch{c}", 1 << (8 + c)) for c in range(1, 5) if ccds]
+                 if ch == 0 else [] if ccds else [(f"ch{ch}", 1 << (8 + ch))])
+        for line, enable in lines:
+            if self.dier & enable:
+                self._dma_lines.add(line)
+                self._dma_new = True
+
+    def dma_request(self, line: str) -> bool:
+        """Whether the DMA request ``line`` ("up", "ch1" ... "ch4", "ch2/ch4": either) is up."""
+        if line == "ch2/ch4":
+            return bool(self._dma_lines & {"ch2", "ch4"})
+        return line in self._dma_lines
+
+    def dma_served(self, line: str) -> None:
+        """The DMA moved an item for request ``line``: it drops."""
+        if line == "ch2/ch4":
+            line = "ch2" if "ch2" in self._dma_lines else "ch4"
+        self._dma_lines.discard(line)
+
+    def _serve_dma(self, at: int) -> None:
+        """Requests rose at cycle ``at`` (the timer brought to it): the DMA serves them now,
+        its accesses to the timer acting at ``at``."""
+        if not self._dma_new:
+            return
+        self._dma_new = False
+        outer, self._dma_at = self._dma_at, at
+        try:
+            self.dma_service()
+        finally:
+            self._dma_at = outer
+
     # --- the channels' inputs (input capture, the slave mode's trigger) --------------------------
     def inputs_changed(self, at: int) -> None:
         """A pin whose alternate function is one of the timer's channels changed level at
@@ -405,6 +461,7 @@ class _Tim(Clocked):
             if levels[ti] != self._ti[ti]:
                 self._ti[ti] = levels[ti]
                 self._input_edge(ti, levels[ti], at)
+        self._serve_dma(at)
         self._schedule()
 
     def _sync_inputs(self) -> None:
@@ -490,6 +547,7 @@ class _Tim(Clocked):
             self.sr |= 1 << (ch + 8)
         self.sr |= 1 << ch
         self._regs[CCR1 + 4 * (ch - 1)] = self._ccr[ch] = self._count_at(at)
+        self._dma_event(ch)
         if ch == 1:
             self._signal(TRGO_COMPARE, at, PULSE)
 
@@ -537,6 +595,7 @@ class _Tim(Clocked):
                 self._load()
                 self.sr |= UIF
                 self._signal(TRGO_UPDATE, at, PULSE)
+                self._dma_event(0)
                 if not up:
                     count = self._arr
             if self.cr1 & OPM:
@@ -593,6 +652,7 @@ class _Tim(Clocked):
             if not self.cr1 & URS:
                 self.sr |= UIF
             self._signal(TRGO_UPDATE, at, PULSE)
+            self._dma_event(0)
         self._signal(TRGO_RESET, at, PULSE)
         self._pwm_refs(self._pos // self._step())
         self._outputs_changed(before, at)
@@ -673,7 +733,9 @@ class _Tim(Clocked):
             interrupts = {ch for ch in range(1, self.count + 1)  # (a capture's come from
                           if self.dier >> ch & 1 and not self.sr >> ch & 1  # its input)
                           and not self._mode(ch) & 3}
-            want = interrupts | set(plan.driving)
+            dma = self.dier & (UDE | CCDE) if self.dma else 0  # (each event a request)
+            want = interrupts | set(plan.driving) | {
+                ch for ch in range(1, self.count + 1) if dma >> (8 + ch) & 1}
             awaited = self._awaited()
             mms = self._regs[CR2] & MMS
             if awaited == "TRGO" and mms == TRGO_COMPARE << 4:
@@ -685,14 +747,14 @@ class _Tim(Clocked):
             at = [p for p, ch in plan.matches if ch in want and self._pos < p < period] if (
                 want) else []
             update_irq = not self.cr1 & UDIS and (
-                (self.dier & UIE and not self.sr & UIF)
+                (self.dier & UIE and not self.sr & UIF) or bool(dma)
                 or (awaited == "TRGO" and mms == TRGO_UPDATE << 4))
             if update_irq or plan.driving or ocref or (want and not at):  # (a match after the
                 at.append(period)  # update: planned there)
             if at:
                 due = self._since + min(at) - self._pos  # (the count is at _since)
             # only output edges no interrupt watches: they wake nothing
-            wakes = bool(interrupts or update_irq or awaited) or any(
+            wakes = bool(interrupts or update_irq or awaited or dma) or any(
                 port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
                 for ch in plan.driving for port in self._gpio_ports())
         if self._pending:  # a filtered input edge to come (a capture, a trigger)
@@ -726,7 +788,7 @@ class _Tim(Clocked):
 
     # --- registers ----------------------------------------------------------------------------
     def read_clocked(self, offset: int, size: int) -> int:
-        self._advance()
+        self._advance(self._dma_at)  # (the DMA's access: at the event it serves)
         word = offset & ~3
         if word not in (CR1, DIER, SR, EGR, CNT, PSC, ARR, *self._regs):  # EGR: reads 0
             self.host.unmodelled(self, offset, size, None)
@@ -739,7 +801,8 @@ class _Tim(Clocked):
         return value
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
-        self._advance(self.host.store_cycle())  # the write acts at the store's own cycle
+        self._advance(self.host.store_cycle() if self._dma_at is None  # the write acts at the
+                      else self._dma_at)  # store's own cycle (the DMA's: its event's)
         now = self._since
         if not self._ti_known:  # (the first write since the reset)
             self._sync_inputs()
@@ -756,7 +819,10 @@ class _Tim(Clocked):
             listed = bool(value & (DIR_CMS & ~DIR if self._encoder() else DIR_CMS))
         elif word == DIER:
             self.dier = value & 0x5F5F
-            listed = bool(self.dier & ~(UIE | channels | TIE))
+            listed = bool(self.dier & ~(UIE | channels | TIE | (
+                (UDE | channels << 8) if self.dma else 0)))
+            if listed and not self.dma and self.dier & (UDE | CCDE):
+                why = "no DMA request line on this part (TIM2's only)"
         elif word == SR:
             self.sr &= value  # rc_w0
         elif word == EGR:
@@ -820,6 +886,7 @@ class _Tim(Clocked):
             self._pos %= self._period()  # a count past ARR: back into the period
         self._pwm_refs(self._pos // self._step())  # (the count, CCRx or OCxM may have changed)
         self._outputs_changed(before, now)
+        self._serve_dma(now)
         self._schedule()
 
     def _ccer_why(self, value: int) -> str:
@@ -872,7 +939,7 @@ def replan_timers(host: DeviceHost) -> None:
 
 class Stm32l0Tim2(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim2", 0x4000_0000, 15, (APB1ENR, 0), 1
-    channels, count = (CCMR1, CCMR2, CCR1, CCR2, CCR3, CCR4), 4
+    channels, count, dma = (CCMR1, CCMR2, CCR1, CCR2, CCR3, CCR4), 4, True
 
 
 class Stm32l0Tim21(_Tim):

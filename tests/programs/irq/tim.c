@@ -48,6 +48,12 @@
  *             PA1 (TI2), AF2, ARR 999 (-DINVERT: CC1P), its update interrupt counting wraps;
  *             -DCLOCK instead: external clock mode 1 on TI1FP1 (PA0's rising edges), PSC 1 (two
  *             a count). TIM21's update every 150 ms prints "cnt CNT dir DIR wraps W" twice.
+ *   pwm_dma   TIM2 at 1 MHz, a period of 100 us, channel 2's PWM (preloaded) on PB3, its duty
+ *             from a table of 6 by DMA1 channel 2 (CSELR 8: TIM2_UP) at each update event
+ *             (DIER.UDE), as STM32CubeL0's TIM_DMA example does; the transfer-complete interrupt
+ *             (IRQ 10) ends it: prints "done N" (updates seen) once the counter is stopped.
+ *             -DCAPTURE instead: channel 1 captures PA0's rising edges into a table of 4 by DMA1
+ *             channel 5 (CSELR 8: TIM2_CH1, CC1DE), printed "c A B C D of OF" (CC1OF).
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
  * the ticks counted.
  */
@@ -628,6 +634,107 @@ int main(void)
             sh_write0("\n");
         }
     }
+    return 0;
+}
+#endif
+
+#if CASE_pwm_dma
+#define TIM2 0x40000000u
+#define CCMR1(t) REG((t) + 0x18u)
+#define CCER(t) REG((t) + 0x20u)
+#define CCR(t, n) REG((t) + 0x30u + 4u * (n))
+#define DMA_ISR REG(0x40020000u)
+#define DMA_IFCR REG(0x40020004u)
+#define DMA_CCR(n) REG(0x40020008u + 20u * ((n) - 1u))
+#define DMA_CNDTR(n) REG(0x4002000Cu + 20u * ((n) - 1u))
+#define DMA_CPAR(n) REG(0x40020010u + 20u * ((n) - 1u))
+#define DMA_CMAR(n) REG(0x40020014u + 20u * ((n) - 1u))
+#define DMA_CSELR REG(0x400200A8u)
+static volatile uint32_t done;
+
+void IRQ10_Handler(void) /* DMA1 channels 2, 3 */
+{
+    DMA_IFCR = 0xFu << 4; /* channel 2's flags */
+    done = 1;
+}
+
+void IRQ11_Handler(void) /* DMA1 channels 4-7 */
+{
+    DMA_IFCR = 0xFu << 16; /* channel 5's flags */
+    done = 1;
+}
+
+#ifdef CAPTURE
+static volatile uint32_t table[4];
+#else
+static const uint16_t table[6] = {10u, 20u, 30u, 40u, 50u, 60u};
+#endif
+
+int main(void)
+{
+    REG(0x4002102Cu) |= 3u;        /* IOPENR: GPIOA, GPIOB */
+    REG(0x40021038u) |= 1u;        /* TIM2EN */
+    REG(0x40021030u) |= 1u;        /* AHBENR: DMAEN */
+    PSC(TIM2) = 31u;               /* 1 MHz */
+#ifdef CAPTURE
+    REG(0x50000000u) = (REG(0x50000000u) & ~3u) | 2u;       /* PA0: alternate function */
+    REG(0x50000020u) = (REG(0x50000020u) & ~15u) | 2u;      /* AF2: TIM2_CH1 */
+    ARR(TIM2) = 0xFFFFu;
+    CCMR1(TIM2) = 1u;              /* CC1S: TI1 */
+    CCER(TIM2) = 1u;               /* CC1E, rising */
+    DMA_CSELR = 8u << 16;          /* channel 5: TIM2_CH1 */
+    DMA_CPAR(5) = TIM2 + 0x34u;    /* CCR1 */
+    DMA_CMAR(5) = (uint32_t)table;
+    DMA_CNDTR(5) = 4u;
+    DMA_CCR(5) = (2u << 10) | (2u << 8) | (1u << 7) | (1u << 1) | 1u; /* 32/32 bits, MINC,
+                                                                        TCIE, EN */
+    NVIC_ISER = 1u << 11;
+    EGR(TIM2) = 1u;
+    SR(TIM2) = 0;
+    DIER(TIM2) = 1u << 9;          /* CC1DE */
+#else
+    REG(0x50000400u) = (REG(0x50000400u) & ~(3u << 6)) | (2u << 6); /* PB3: alternate */
+    REG(0x50000420u) = (REG(0x50000420u) & ~(15u << 12)) | (2u << 12); /* AF2: TIM2_CH2 */
+    ARR(TIM2) = 99u;               /* 100 us */
+    CCMR1(TIM2) = (6u << 12) | (1u << 11); /* OC2M PWM 1, OC2PE */
+    CCR(TIM2, 2) = 5u;
+    CCER(TIM2) = 1u << 4;          /* CC2E */
+    DMA_CSELR = 8u << 4;           /* channel 2: TIM2_UP */
+    DMA_CPAR(2) = TIM2 + 0x38u;    /* CCR2 */
+    DMA_CMAR(2) = (uint32_t)table;
+    DMA_CNDTR(2) = 6u;
+    DMA_CCR(2) = (1u << 10) | (2u << 8) | (1u << 7) | (1u << 4) | (1u << 1) | 1u; /* 16-bit
+                                              memory, 32-bit peripheral, MINC, DIR, TCIE, EN */
+    NVIC_ISER = 1u << 10;
+    EGR(TIM2) = 1u;                /* UG: CCR2 5 loaded (and a first request: no UDE yet) */
+    SR(TIM2) = 0;
+    DIER(TIM2) = 1u << 8;          /* UDE */
+#endif
+    CR1(TIM2) |= CEN;
+    while (!done)
+        __asm__ volatile("wfi" ::: "memory");
+#ifdef CAPTURE
+    CR1(TIM2) &= ~CEN;
+    sh_write0("c");
+    for (uint32_t n = 0; n < 4u; n++) {
+        sh_write0(" ");
+        sh_write_int((long)table[n]);
+    }
+    sh_write0(" of ");
+    sh_write_int((long)(SR(TIM2) >> 9 & 1u));
+    sh_write0("\n");
+#else
+    /* the last duty takes effect at the update after its transfer: let it run a period */
+    while (SR(TIM2) & UIF) /* (UIF is set at every update: wait for two) */
+        SR(TIM2) = ~UIF;
+    while (!(SR(TIM2) & UIF))
+        ;
+    SR(TIM2) = ~UIF;
+    while (!(SR(TIM2) & UIF))
+        ;
+    CR1(TIM2) &= ~CEN;
+    sh_write0("done\n");
+#endif
     return 0;
 }
 #endif
