@@ -166,8 +166,9 @@ class _Tim(Clocked):
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
-        return (bool(self.cr1 & CEN) and not self.cr1 & DIR_CMS and self._slave_counts()
-                and self._arr > 0 and self.clocked())
+        if not self.cr1 & CEN or self.cr1 & DIR_CMS or not self._arr:
+            return False
+        return (not self._regs[SMCR] or self._slave_counts()) and self.clocked()
 
     def _slave_counts(self) -> bool:
         """Whether the slave mode lets the count go on: not an encoder or external clock mode
@@ -734,8 +735,9 @@ class _Tim(Clocked):
                           if self.dier >> ch & 1 and not self.sr >> ch & 1  # its input)
                           and not self._mode(ch) & 3}
             dma = self.dier & (UDE | CCDE) if self.dma else 0  # (each event a request)
-            want = interrupts | set(plan.driving) | {
-                ch for ch in range(1, self.count + 1) if dma >> (8 + ch) & 1}
+            want = interrupts | set(plan.driving)
+            if dma:
+                want |= {ch for ch in range(1, self.count + 1) if dma >> (8 + ch) & 1}
             awaited = self._awaited()
             mms = self._regs[CR2] & MMS
             if awaited == "TRGO" and mms == TRGO_COMPARE << 4:
@@ -886,7 +888,8 @@ class _Tim(Clocked):
             self._pos %= self._period()  # a count past ARR: back into the period
         self._pwm_refs(self._pos // self._step())  # (the count, CCRx or OCxM may have changed)
         self._outputs_changed(before, now)
-        self._serve_dma(now)
+        if self._dma_new:
+            self._serve_dma(now)
         self._schedule()
 
     def _ccer_why(self, value: int) -> str:
