@@ -493,9 +493,15 @@ class ExceptionModel:
         return min((at for at, _ in self._timers.values()), default=NEVER)
 
     def _run_timers(self) -> None:
-        """The device events that fell due (an event may set its owner's next)."""
-        for owner, (at, event) in list(self._timers.items()):
-            if at <= self.now and self._timers.get(owner) == (at, event):
+        """The device events that fell due, earliest first (a --pin edge before a timer's
+        update at the same block boundary is taken before it); an event may set its owner's
+        next."""
+        now = self.now
+        due = [(at, owner, event) for owner, (at, event) in self._timers.items() if at <= now]
+        if len(due) > 1:
+            due.sort(key=lambda d: d[0])  # (stable: owners due at one cycle keep their order)
+        for at, owner, event in due:
+            if self._timers.get(owner) == (at, event):
                 del self._timers[owner]
                 event()
 

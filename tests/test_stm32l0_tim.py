@@ -764,9 +764,88 @@ def test_reset_mode_restarts_the_count_with_an_update():
     dev.write(SMCR, 4, 4 | 1 << 4)  # TS ITR1
     dev.write(SMCR, 4, 1 << 14)  # ECE: external clock mode 2 (ETR)
     dev.write(SMCR, 4, 3)  # encoder mode 3: modelled
-    dev.write(CCMR1, 4, 3)  # CC1S 3: TRC
+    dev.write(CCMR1, 4, 3)  # CC1S 3: TRC (CC1E already set: listed at once)
     dev.write(CCER, 4, 1)
-    assert [entry[1] for entry in host.listed] == [SMCR, SMCR, CCER]
+    assert [entry[1] for entry in host.listed] == [SMCR, SMCR, CCMR1, CCER]
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_an_edge_is_taken_before_the_timers_own_later_event(firmware, cli, tmp_path, busy):
+    """Reset mode on TI1FP1 with PA0 rising every 990 cycles and the update planned 1,000
+    cycles after each reset: the edge comes first, so after the first edge no overflow
+    happens, also when the core runs a long block in which both fall due (device events run
+    earliest first)."""
+    rows = []
+    for k in range(40):
+        t = 0.001 + k * 990 / 32e6
+        rows += [f"{t:.12f},1", f"{t + 400 / 32e6:.12f},0"]
+    report = capture(firmware, cli, tmp_path, rows, PWM_INPUT=None, PSC_VALUE=0,
+                     ARR_VALUE=999, CAPTURES=30, **({"BUSY": None} if busy else {}))
+    found = re.match(r"u (\d+) c", report["stdout"])
+    assert found, report["stdout"]
+    assert int(found.group(1)) == 31  # before the first edge at 1 ms: 32,000 cycles
+    assert {b for _, b in captured_after_u(report)[1:]} == {400}
+    assert {a for a, _ in captured_after_u(report)[1:]} == {990}
+
+
+def captured_after_u(report) -> list[tuple[int, int]]:
+    return [tuple(map(int, pair.split("/")))
+            for pair in report["stdout"].split(" c ", 1)[1].split()]
+
+
+def test_both_edges_polarity_in_the_slave_modes():
+    """CC1P with CC1NP ("both edges"): reset mode resets at each edge of TI1FP1, and gated
+    mode takes TI1 as it is (not inverted)."""
+    dev, host = capture_timer()
+    dev.write(CCER, 4, 0xB)  # CC1E, CC1P, CC1NP
+    dev.write(SMCR, 4, 4 | 5 << 4)
+    host.exceptions.now = 400
+    edge(dev, host, 1, 400)
+    assert dev.read(CNT, 4) == 0 and dev.read(SR, 4) & (1 | 1 << 6) == 1 | 1 << 6
+    dev.write(SR, 4, 0)
+    host.exceptions.now = 480
+    edge(dev, host, 0, 480)
+    assert dev.read(CNT, 4) == 0 and dev.read(SR, 4) & (1 | 1 << 6) == 1 | 1 << 6
+    dev.write(SMCR, 4, 5 | 5 << 4)  # gated: counts while TI1 is high
+    host.exceptions.now = 880
+    assert dev.read(CNT, 4) == 0  # low: stands
+    edge(dev, host, 1, 880)
+    host.exceptions.now = 960
+    assert dev.read(CNT, 4) == 20
+
+
+def test_inputs_from_inside_the_part_are_listed():
+    """TIM21's OR taking TI1 from the LSI (STM32CubeL0's HAL_TIMEx_RemapConfig for measuring
+    it) and CR2.TI1S are listed; such an input keeps its level."""
+    dev, host = capture_timer()
+    dev.write(0x50, 4, 5 << 2)  # TI1_RMP: LSI
+    dev.write(0x04, 4, 1 << 7)  # CR2.TI1S
+    assert [entry[1] for entry in host.listed] == [0x50, 0x04]
+    assert "TI1 from an internal signal" in host.whys[0] and "TI1S" in host.whys[1]
+    host.exceptions.now = 50
+    edge(dev, host, 1, 50)  # the pin: not TI1 any more
+    assert dev.read(SR, 4) == 0
+
+
+def test_the_input_stage_stops_with_the_clock():
+    """A filtered edge still held back when the timer's clock stops is gone; the level that
+    differs when the clock is back is an edge then (through the filter again)."""
+    dev, host = capture_timer()
+    dev.write(CCMR1, 4, 1 | 3 << 4)  # IC1F: 8 cycles
+    host.exceptions.now = 300
+    edge(dev, host, 1, 300)
+    assert host.exceptions.due == 308
+    dev.clocked = lambda: False  # type: ignore[method-assign]
+    dev.restart()
+    assert host.exceptions.due is None
+    host.exceptions.now = 400
+    dev.clocked = lambda: True  # type: ignore[method-assign]
+    dev.restart()
+    assert host.exceptions.due == 408
+    host.exceptions.now = 408
+    host.exceptions.action()
+    # (the count stood from 300 to 400 with the clock: 308 cycles counted, 4 a count)
+    assert dev.read(SR, 4) == 0b10 and dev.read(CCR1, 4) == 77
 
 
 def test_the_co2_example(cli, tmp_path):

@@ -12,7 +12,7 @@
  * device time.
  *
  *   ebnn-sim build examples/sensors/co2.c -t stm32l031 --irq-vectors -o out/co2.elf
- *   ebnn-sim run out/co2.elf --run-for 12s --pin PA0=examples/sensors/co2.csv
+ *   ebnn-sim run out/co2.elf --run-for 20s --pin PA0=examples/sensors/co2.csv
  *
  * examples/sensors/co2.csv is a synthetic recording of the sensor's output (a meeting room
  * filling up and aired: 450 ppm up to 1400 and down again), ten cycles from 0.2 s on, then the

@@ -49,13 +49,14 @@ TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits):
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
 down and centre-aligned counting, external clock mode 2 (a timer so set does not count),
-triggers from other timers and ETR, a channel capturing its own output's edges, TDE.
+triggers from other timers and ETR, a channel capturing its own output's edges, inputs from
+inside the part (OR's remaps, CR2.TI1S: such an input keeps its level), TDE.
 CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR1, CR2,
 SMCR, DIER, EGR or CCER write that asks for what is not modelled (DIR or CMS, TRGO from a
 channel the timer lacks, external clock mode 2 or a trigger from another timer or ETR, TDE or
-TIM21's and TIM22's DMA enables, a capture from TRC) is listed as unmodelled, as is any access
-to another offset (which reads back what was written). On the stm32l031 profile TIM2 takes the
-place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
+TIM21's and TIM22's DMA enables, a capture from TRC, an input from inside the part) is listed
+as unmodelled, as is any access to another offset (which reads back what was written). On the
+stm32l031 profile TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
 from typing import NamedTuple, Protocol, cast
@@ -85,6 +86,7 @@ CCOF = 0x1E00  # SR: CC1OF ... CC4OF, an over-capture (a capture while CCxIF was
 TIF = TIE = 1 << 6  # SR, DIER: the slave mode controller's trigger
 UDE, CCDE = 1 << 8, 0x1E00  # DIER: the DMA requests of the update and CC1 ... CC4 events
 CCDS = 1 << 3  # CR2: the channels' DMA requests at the update event instead of their own
+TI1S = 1 << 7  # CR2: TI1 the XOR of the CH1, CH2 and CH3 pins
 CKD = 3 << 8  # CR1: the dead-time and sampling clock's division (f_DTS = f_CK_INT / 1, 2, 4)
 # SMCR.SMS's slave modes modelled (the trigger from TS 4 TI1F_ED, 5 TI1FP1, 6 TI2FP2)
 SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER, EXTERNAL_CLOCK = 4, 5, 6, 7
@@ -130,6 +132,7 @@ class _Tim(Clocked):
     channels: tuple[int, ...] = (CCMR1, CCR1, CCR2)  # TIM21, TIM22: two
     count = 2  # compare channels
     dma = False  # DMA1 serves its requests (TIM2's only, on this part)
+    remaps: tuple[tuple[int, int], ...] = ()  # OR's fields taking a TIx from inside: (mask, x)
 
     def reset(self) -> None:
         super().reset()
@@ -188,7 +191,15 @@ class _Tim(Clocked):
         if ts not in (TI1FP1, TI2FP2):
             return None
         ch = ts - TI1FP1 + 1
-        return self._tif[ch] ^ (self._regs[CCER] >> (4 * ch - 3) & 1)
+        return self._tif[ch] ^ self._inverted(ch)
+
+    def _inverted(self, ch: int) -> int:
+        """Whether TIxFPx is inverted: CCxP without CCxNP (with both, "both edges", it is not:
+        gated mode takes it as it is, the other modes each edge)."""
+        return int(self._regs[CCER] >> (4 * ch - 4) & 0xA == 0x2)
+
+    def _both_edges(self, ch: int) -> bool:
+        return self._regs[CCER] >> (4 * ch - 4) & 0xA == 0xA
 
     def _divider(self) -> int:
         """Core cycles in a cycle of the timer's clock, as the RCC's APB prescaler sets it."""
@@ -208,7 +219,7 @@ class _Tim(Clocked):
         self._psc = self.psc
         self._arr = self.arr
         for ch in range(1, self.count + 1):
-            if self._mode(ch) & OCPE:
+            if self._mode(ch) & (OCPE | 3) == OCPE:  # (an input's bit 3 is its prescaler's)
                 self._ccr[ch] = self._regs[CCR1 + 4 * (ch - 1)]
         if (self._psc, self._arr, *self._ccr) != before:
             self._cached = None
@@ -451,9 +462,11 @@ class _Tim(Clocked):
         """A pin whose alternate function is one of the timer's channels changed level at
         cycle ``at`` (or which pins those are changed): each input TIx that changed is an
         edge, through its filter, to the channels that capture it and the slave mode."""
-        if not self._ti_known or not self.clocked():  # nothing takes an edge yet: the levels
+        if not self._ti_known:  # nothing takes an edge yet: the levels
             self._sync_inputs()
             return
+        if not self.clocked():  # the input stage holds its last sample (restart: the clock
+            return  # back, a level that differs is an edge then)
         levels = self._input_levels()
         if levels == self._ti:
             return
@@ -474,10 +487,12 @@ class _Tim(Clocked):
     def _input_levels(self) -> list[int]:
         """TI1 ... TI4 (index 1 ...): the level of the pin in alternate-function mode with
         that channel's function (0 for none). A channel whose output drives its pin keeps the
-        level it had: its own output's edges are not taken (not modelled)."""
+        level it had: its own output's edges are not taken (not modelled); so does an input
+        OR takes from an internal signal (listed)."""
         levels = [0] * 5
+        remapped = {ti for mask, ti in self.remaps if self._regs[OR] & mask}
         for ti in range(1, self.count + 1):
-            if self.output(ti) is not None:
+            if self.output(ti) is not None or ti in remapped:
                 levels[ti] = self._ti[ti]
                 continue
             for port in self._gpio_ports():
@@ -627,7 +642,8 @@ class _Tim(Clocked):
         if ts == TI1F_ED and ti == 1 and mode != SLAVE_GATED:
             rising = True
         elif ts in (TI1FP1, TI2FP2) and ti == ts - TI1FP1 + 1:
-            rising = bool(level ^ (self._regs[CCER] >> (4 * ti - 3) & 1))
+            rising = bool(level ^ self._inverted(ti)) or (
+                mode != SLAVE_GATED and self._both_edges(ti))
             if mode == SLAVE_GATED:  # the count stops or goes on from here (_counting)
                 self.sr |= TIF
                 late = max(0, self._since - at)  # (brought to ``_since`` as it was before)
@@ -680,6 +696,8 @@ class _Tim(Clocked):
         if not (self._regs[CCMR1] | self._regs.get(CCMR2, 0)) & 0x4040:  # (OCxM 4-7: none)
             return
         for ch in range(1, self.count + 1):
+            if self._mode(ch) & 3:  # an input (bits 4-7 are its filter)
+                continue
             mode = self._mode(ch) >> 4 & 7
             if mode in (PWM1, PWM2):
                 self._ref[ch] = int(count < self._ccr[ch]) ^ (mode == PWM2)
@@ -759,7 +777,7 @@ class _Tim(Clocked):
             wakes = bool(interrupts or update_irq or awaited or dma) or any(
                 port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
                 for ch in plan.driving for port in self._gpio_ports())
-        if self._pending:  # a filtered input edge to come (a capture, a trigger)
+        if self._pending and self.clocked():  # a filtered input edge to come (a capture...)
             due = self._pending[0][0] if due is None else min(due, self._pending[0][0])
             wakes = True
         self._next = NEVER if due is None else due
@@ -776,6 +794,13 @@ class _Tim(Clocked):
             self._div = div
         self._cached = None  # (what the ADC waits for may have changed too)
         self._since = self.host.exceptions.now
+        if not self.clocked():  # the filters stop: what they held back is gone
+            self._pending = []
+        elif self._ti_known:  # the clock back: an input that changed meanwhile is an edge now
+            self.inputs_changed(self._since)  # (and one whose filter the stop cut short)
+            for ti in range(1, self.count + 1):
+                if self._tif[ti] != self._ti[ti] and all(p[1] != ti for p in self._pending):
+                    self._input_edge(ti, self._ti[ti], self._since)
         self._schedule()
 
     def rcc_changed(self) -> None:
@@ -866,11 +891,23 @@ class _Tim(Clocked):
             elif word == SMCR:
                 why = self._smcr_why(value)
                 listed = bool(why)
-            elif word == CR2 and value >> 4 & 7 >= TRGO_OC1REF:
+            elif word in (CCMR1, CCMR2):  # (a capture from TRC with its CCxE already set)
+                why = self._ccer_why(self._regs[CCER])
+                listed = bool(why)
+            elif word == CR2:
+                if value & TI1S:
+                    listed = True
+                    why = "TI1S, TI1 the XOR of CH1-CH3: not modelled (TI1 is CH1's pin)"
                 if value >> 4 & 7 > self.count + 3:  # (OC3REF, OC4REF: not on TIM21, TIM22)
                     listed = True
-                else:  # TRGO from this level on
+                elif value >> 4 & 7 >= TRGO_OC1REF:  # TRGO from this level on
                     self._trgo_ref = self._ref[(value >> 4 & 7) - 3]
+            elif word == OR:
+                remapped = [ti for mask, ti in self.remaps if value & mask]
+                if remapped:
+                    listed = True
+                    why = "; ".join(f"TI{ti} from an internal signal: not modelled (it never "
+                                    "changes)" for ti in remapped)
             elif word == CCER:
                 why = self._ccer_why(value)
                 listed = bool(why)
@@ -943,14 +980,17 @@ def replan_timers(host: DeviceHost) -> None:
 class Stm32l0Tim2(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim2", 0x4000_0000, 15, (APB1ENR, 0), 1
     channels, count, dma = (CCMR1, CCMR2, CCR1, CCR2, CCR3, CCR4), 4, True
+    remaps = ((0x18, 4),)  # TI4_RMP: COMP1, COMP2
 
 
 class Stm32l0Tim21(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim21", 0x4001_0800, 20, (APB2ENR, 2), 2
+    remaps = ((0x1C, 1), (0x20, 2))  # TI1_RMP: the RTC's wake-up, HSE/RTC, MSI, LSE, LSI...
 
 
 class Stm32l0Tim22(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim22", 0x4001_1400, 22, (APB2ENR, 5), 2
+    remaps = ((0x0C, 1),)  # TI1_RMP: COMP1, COMP2
 
 
 DEVICES = (Stm32l0Tim2, Stm32l0Tim21, Stm32l0Tim22)

@@ -39,6 +39,8 @@
  *             the handler reads CCR1 and CCR2 (the CCR1 read clears CC1IF) for CAPTURES
  *             captures, printed "c CCR1/CCR2 ...". -DPOLL: no interrupt; the core waits in a
  *             loop until CNT passes WAIT, then prints SR's CC1IF and CC1OF and CCR1.
+ *             -DPSC_VALUE, -DARR_VALUE (with URS and UIE: "u UPDATES " first), -DBUSY: the
+ *             core runs a long block instead of WFI.
  *   slave     TIM2 in SMCR slave mode SLAVE (5 gated, 6 trigger) on TI1FP1 (PA0; -DLOW: CC1P,
  *             the input inverted), TIE's interrupt counting the trigger's edges; TIM21 counts
  *             microseconds from the start. After EDGES trigger interrupts (each records TIM21's
@@ -443,8 +445,20 @@ int main(void)
 static volatile uint32_t captures;
 static volatile uint32_t first[CAPTURES], second[CAPTURES];
 
+#ifndef PSC_VALUE
+#define PSC_VALUE 31u /* 1 MHz */
+#endif
+static volatile uint32_t updates;
+
 void IRQ15_Handler(void)
 {
+    uint32_t sr = SR(TIM2);
+    if (sr & UIF) {
+        SR(TIM2) = ~UIF;
+        updates++;
+    }
+    if (!(sr & (1u << 1))) /* CC1IF */
+        return;
     uint32_t a = CCR(TIM2, 1); /* clears CC1IF */
     uint32_t b = CCR(TIM2, 2);
     if (captures < CAPTURES) {
@@ -460,8 +474,13 @@ int main(void)
     REG(0x50000000u) = (REG(0x50000000u) & ~3u) | 2u;       /* PA0: alternate function */
     REG(0x50000020u) = (REG(0x50000020u) & ~15u) | 2u;      /* AF2: TIM2_CH1 */
     REG(0x40021038u) |= 1u;                                 /* TIM2EN */
-    PSC(TIM2) = 31u;                                        /* 1 MHz */
+    PSC(TIM2) = PSC_VALUE;
+#ifdef ARR_VALUE
+    ARR(TIM2) = ARR_VALUE;
+    CR1(TIM2) = URS; /* the slave mode's resets do not set UIF: only overflows */
+#else
     ARR(TIM2) = 0xFFFFu;
+#endif
     /* CC1S 1 (TI1), IC1PSC, IC1F; CC2S 2 (TI1 too) */
     CCMR1(TIM2) = 1u | (PRESCALE << 2) | (FILTER << 4) | (2u << 8);
 #ifdef BOTH
@@ -488,11 +507,24 @@ int main(void)
     sh_write0("\n");
     return 0;
 #else
+#ifdef ARR_VALUE
+    DIER(TIM2) = (1u << 1) | UIF; /* CC1IE, UIE: the overflows counted */
+#else
     DIER(TIM2) = 1u << 1; /* CC1IE */
+#endif
     NVIC_ISER = 1u << 15;
     CR1(TIM2) |= CEN;
     while (captures < CAPTURES)
+#ifdef BUSY /* a long block: edges and the timer's events fall due in it */
+        __asm__ volatile(".rept 100\n nop\n .endr" ::: "memory");
+#else
         __asm__ volatile("wfi" ::: "memory");
+#endif
+#ifdef ARR_VALUE
+    sh_write0("u ");
+    sh_write_int((long)updates);
+    sh_write0(" ");
+#endif
     sh_write0("c");
     for (uint32_t n = 0; n < CAPTURES; n++) {
         sh_write0(" ");
