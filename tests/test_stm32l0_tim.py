@@ -636,9 +636,10 @@ def test_dir_is_read_only_in_the_encoder_modes():
     assert dev.read(CR1, 4) & 1 << 4
     dev.write(CR1, 4, 1)  # DIR written 0: kept
     assert dev.read(CR1, 4) & 1 << 4 and host.listed == []
-    dev.write(SMCR, 4, 0)
+    dev.write(SMCR, 4, 0)  # out of the encoder mode going down: not modelled, listed
     dev.write(CR1, 4, 1 | 1 << 4)
-    assert [entry[1] for entry in host.listed] == [CR1]
+    assert [entry[1] for entry in host.listed] == [SMCR, CR1]
+    assert "DIR left set by the encoder" in host.whys[0]
 
 
 class FakePort:
@@ -872,20 +873,24 @@ def test_the_co2_example(cli, tmp_path):
     assert report["unmodelled_registers"] == []
 
 
-def test_dma_on_update_events_sets_each_periods_duty(firmware, cli, tmp_path):
-    """DMA1 channel 2 (TIM2_UP) writes a table of duties into CCR2 (preloaded), one at each
-    update event: each period's pulse on PB3 is the duty written at the update before the
-    last (5 us loaded by UG, then 10 ... 60 us), and the transfer's end interrupts."""
+@pytest.mark.parametrize("cc3", [False, True])
+def test_dma_sets_each_periods_duty(firmware, cli, tmp_path, cc3):
+    """DMA1 writes a table of duties into a preloaded CCR: channel 2 (TIM2_UP) into CCR2 at
+    each update event: each period's pulse on PB3 is the duty written at the update before
+    the last (5 us loaded by UG, then 10 ... 60 us); channel 1 (TIM2_CH3, CC3DE, as
+    HAL_TIM_PWM_Start_DMA) into CCR3 at each of its compare events: on PA2 each period the
+    duty written in the one before. The transfer's end interrupts."""
     vcd = tmp_path / "pwm.vcd"
-    result = cli("run", tim(firmware, "pwm_dma"), "--vcd", vcd, "--strict-peripherals", *LIMIT)
+    result = cli("run", tim(firmware, "pwm_dma", **({"CC3": None} if cc3 else {})), "--vcd",
+                 vcd, "--strict-peripherals", *LIMIT)
     assert result.returncode == 0, result.report
     assert result.report["stdout"] == "done\n"
-    edges = vcd_edges(vcd, "PB3")
+    edges = vcd_edges(vcd, "PA2" if cc3 else "PB3")
     widths = [(b - a) // 32 for (a, level), (b, _) in pairwise(edges) if level == "1"]
-    assert widths == [5, 5, 10, 20, 30, 40, 50, 60]
+    assert widths == ([5] if cc3 else [5, 5]) + [10, 20, 30, 40, 50, 60]
     rises = [at for at, level in edges if level == "1"]
     assert {b - a for a, b in pairwise(rises[1:])} == {3200}  # a period of 100 us throughout
-    assert result.report["exceptions"]["taken"] == {"IRQ10": 1}
+    assert result.report["exceptions"]["taken"] == {"IRQ9" if cc3 else "IRQ10": 1}
     assert result.report["unmodelled_registers"] == []
 
 
@@ -911,3 +916,84 @@ def test_tim21_has_no_dma_requests():
     dev.write(DIER, 4, 1 << 8)
     assert [entry[1] for entry in host.listed] == [DIER]
     assert host.whys == ["no DMA request line on this part (TIM2's only)"]
+
+
+class FakeDma:
+    """DMA1 as a timer sees it: whether it ``serve``s, and the items it moves (line, cycle)."""
+
+    active = True
+
+    def __init__(self, host: FakeDeviceHost) -> None:
+        self.host, self.serve, self.moved = host, True, []
+        self.timer: Stm32l0Tim2 | None = None
+
+    def serves(self, device: str, line: str) -> bool:
+        return self.serve
+
+    def service(self) -> None:
+        timer = self.timer
+        for line in ("up", "ch1", "ch2", "ch3", "ch4"):
+            if self.serve and timer is not None and timer.dma_request(line):
+                self.moved.append((line, self.host.exceptions.now))
+                timer.dma_served(line)
+
+
+class DmaHost(FakeDeviceHost):
+    def __init__(self) -> None:
+        super().__init__()
+        self.dma = FakeDma(self)
+
+    def device(self, name: str):  # type: ignore[override]
+        return self.dma if name == "stm32l0_dma" else None
+
+
+def dma_timer() -> tuple[Stm32l0Tim2, DmaHost]:
+    host = DmaHost()
+    dev = Stm32l0Tim2(host)  # type: ignore[arg-type]
+    dev.reset()
+    host.dma.timer = dev
+    return dev, host
+
+
+def test_update_dma_requests_follow_urs():
+    """EGR.UG is an update DMA request with URS clear, none with URS set (as its UIF)."""
+    dev, host = dma_timer()
+    dev.write(DIER, 4, 1 << 8)  # UDE
+    dev.write(EGR, 4, 1)
+    assert host.dma.moved == [("up", 0)]
+    dev.write(CR1, 4, 1 << 2)  # URS
+    dev.write(EGR, 4, 1)
+    assert host.dma.moved == [("up", 0)]
+
+
+def test_a_ccr_past_arr_requests_at_each_update():
+    """CCR1 past ARR: CC1IF and CC1's DMA request at each overflow (a 100% duty in a table
+    the DMA feeds does not stall it)."""
+    dev, host = dma_timer()
+    dev.write(ARR, 4, 9)
+    dev.write(CCR1, 4, 20)
+    dev.write(DIER, 4, 1 << 9)  # CC1DE
+    dev.write(CR1, 4, 1)
+    assert host.exceptions.due == 10  # the update, planned for the request
+    host.exceptions.now = 10
+    host.exceptions.action()
+    assert host.dma.moved == [("ch1", 10)] and dev.read(SR, 4) & 0b10
+
+
+def test_a_request_nobody_serves_plans_nothing_and_drops_with_its_enable():
+    """No DMA channel serving the line: the timer plans no event for it (it wakes nothing);
+    a request raised then, its enable cleared, is not served when a channel comes."""
+    dev, host = dma_timer()
+    host.dma.serve = False
+    dev.write(ARR, 4, 9)
+    dev.write(DIER, 4, 1 << 8)
+    dev.write(CR1, 4, 1)
+    assert host.exceptions.due is None
+    dev.write(EGR, 4, 1)  # a request: up, nobody serves it
+    assert dev.dma_request("up")
+    dev.write(DIER, 4, 0)
+    assert not dev.dma_request("up")
+    host.dma.serve = True
+    dev.write(DIER, 4, 1 << 8)
+    dev.dma_changed()
+    assert host.dma.moved == [] and host.exceptions.due == 10

@@ -50,6 +50,7 @@ starts its items again when the clock is back.
 from dataclasses import dataclass
 
 from sim.devices.stm32l0 import Clocked, merge
+from sim.devices.stm32l0_tim import part_timers
 
 DMA_BASE = 0x4002_0000
 ISR, IFCR, CSELR = 0x00, 0x04, 0xA8
@@ -132,6 +133,26 @@ class Stm32l0Dma(Clocked):
     def _request(self, ch: _Channel) -> tuple[str, str] | None:
         return REQUESTS.get((ch.number, self.cselr >> (4 * (ch.number - 1)) & 0xF))
 
+    def serves(self, device: str, line: str) -> bool:
+        """Whether an enabled channel with items left serves ``device``'s request ``line``
+        (a timer plans its events for the DMA only then)."""
+        if not self.active or not self.clocked():
+            return False
+        for ch in self.channels:
+            if ch.ccr & EN and not ch.ccr & MEM2MEM and ch.cndtr:
+                request = self._request(ch)
+                if request is None or request[0] != device:
+                    continue
+                if request[1] == line or (request[1] == "ch2/ch4" and line in ("ch2", "ch4")):
+                    return True
+        return False
+
+    def _requests_changed(self) -> None:
+        """What the channels serve changed (enabled, selected, run out): the timers plan
+        their events for it again."""
+        for timer in part_timers(self.host):
+            timer.dma_changed()
+
     def service(self) -> None:
         """Serve the peripheral requests that are up, an item at a time, the channels by
         priority (a peripheral calls this when its request may have risen). A request still
@@ -210,6 +231,7 @@ class Stm32l0Dma(Clocked):
             ch.ccr &= ~EN
             self._enabled()
             self._update_lines()
+            self._requests_changed()
             return
         if ch.ccr & PINC:
             ch.paddr = (ch.paddr + psize) & 0xFFFF_FFFF
@@ -230,6 +252,8 @@ class Stm32l0Dma(Clocked):
             ch.flags |= HTIF
         if not ch.cndtr:
             ch.flags |= TCIF
+            if not ch.ccr & CIRC:
+                self._requests_changed()
             request = None if ch.ccr & MEM2MEM else self._request(ch)
             if request is not None:  # the peripheral sees the end of transfer (the ADC's
                 ended = getattr(self.host.device(request[0]), "dma_ended", None)
@@ -306,6 +330,7 @@ class Stm32l0Dma(Clocked):
             return
         if word == CSELR:
             self.cselr = new & 0x0FFF_FFFF
+            self._requests_changed()
             self.service()
             return
         found = self._channel_at(word)
@@ -343,6 +368,7 @@ class Stm32l0Dma(Clocked):
         elif not new & EN:
             self.host.exceptions.set_timer(ch, None, lambda: None)
         self._update_lines()
+        self._requests_changed()
         if started and not ch.ccr & MEM2MEM:
             self.service()
 

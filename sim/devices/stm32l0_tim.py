@@ -87,6 +87,8 @@ TIF = TIE = 1 << 6  # SR, DIER: the slave mode controller's trigger
 UDE, CCDE = 1 << 8, 0x1E00  # DIER: the DMA requests of the update and CC1 ... CC4 events
 CCDS = 1 << 3  # CR2: the channels' DMA requests at the update event instead of their own
 TI1S = 1 << 7  # CR2: TI1 the XOR of the CH1, CH2 and CH3 pins
+_DMA_ENABLES = (("up", UDE), *((f"ch{ch}", 1 << (8 + ch)) for ch in range(1, 5)))
+_DMA_ENABLE = dict(_DMA_ENABLES)  # a request's line -> its enable in DIER
 CKD = 3 << 8  # CR1: the dead-time and sampling clock's division (f_DTS = f_CK_INT / 1, 2, 4)
 # SMCR.SMS's slave modes modelled (the trigger from TS 4 TI1F_ED, 5 TI1FP1, 6 TI2FP2)
 SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER, EXTERNAL_CLOCK = 4, 5, 6, 7
@@ -292,7 +294,7 @@ class _Tim(Clocked):
         """Whether each event must be taken at its own cycle: an output drives a pin (or the
         ADC), a DMA request comes with the events, or the ADC waits for TRGO at the update
         events or compare pulses."""
-        if self._plan().driving or (self.dier & (UDE | CCDE) and self.dma):
+        if self._plan().driving or self._dma_wanted():
             return True
         return (self._awaited() == "TRGO"
                 and self._regs[CR2] & MMS >= TRGO_UPDATE << 4)  # (update, compare, OCxREF)
@@ -384,6 +386,9 @@ class _Tim(Clocked):
         overflow = self._plan().overflow
         if overflow:
             self.sr |= overflow
+            for ch in range(1, self.count + 1):  # (each a CCx event: its DMA request too)
+                if overflow >> ch & 1:
+                    self._dma_event(ch)
             if overflow & 2:
                 self._signal(TRGO_COMPARE, at, PULSE)
 
@@ -433,11 +438,34 @@ class _Tim(Clocked):
                 self._dma_lines.add(line)
                 self._dma_new = True
 
+    def _dma_wanted(self) -> int:
+        """The DMA enables (DIER's UDE, CCxDE) whose events matter now: their request is not
+        already up, and an enabled DMA channel with items left serves it (else an event
+        changes nothing: none is planned for it, and it wakes nothing)."""
+        enables = self.dier & (UDE | CCDE) if self.dma else 0
+        if not enables:
+            return 0
+        dma = self.host.device("stm32l0_dma")
+        serves = getattr(dma, "serves", None)
+        if serves is None:
+            return 0
+        wanted = 0
+        for line, enable in _DMA_ENABLES:
+            if enables & enable and line not in self._dma_lines and serves(self.name, line):
+                wanted |= enable
+        return wanted
+
+    def dma_changed(self) -> None:
+        """What the DMA's channels serve changed: the events planned again."""
+        if self.clocked():
+            self._schedule()
+
     def dma_request(self, line: str) -> bool:
-        """Whether the DMA request ``line`` ("up", "ch1" ... "ch4", "ch2/ch4": either) is up."""
+        """Whether the DMA request ``line`` ("up", "ch1" ... "ch4", "ch2/ch4": either) is up
+        (and still enabled in DIER)."""
         if line == "ch2/ch4":
-            return bool(self._dma_lines & {"ch2", "ch4"})
-        return line in self._dma_lines
+            return self.dma_request("ch2") or self.dma_request("ch4")
+        return line in self._dma_lines and bool(self.dier & _DMA_ENABLE[line])
 
     def dma_served(self, line: str) -> None:
         """The DMA moved an item for request ``line``: it drops."""
@@ -596,7 +624,7 @@ class _Tim(Clocked):
         """A count pulse of an encoder or external clock mode at cycle ``at``: through the
         prescaler (PSC + 1 pulses a count), the count one up or down, from ARR to 0 or from 0
         to ARR an update event; a compare channel whose CCRx the count reaches matches."""
-        if not self.cr1 & CEN or not self.clocked():
+        if not self.cr1 & CEN or not self._arr or not self.clocked():  # (ARR 0: blocked)
             return
         self._pulses += 1
         if self._pulses <= self._psc:
@@ -664,12 +692,13 @@ class _Tim(Clocked):
             return
         before = self._outputs()  # reset mode: the counter and its prescaler start again
         self._pos = max(0, self._since - at) % self._period() if self._counting() else 0
+        self._pulses = 0
         if not self.cr1 & UDIS:
             self._load()
             if not self.cr1 & URS:
                 self.sr |= UIF
+                self._dma_event(0)
             self._signal(TRGO_UPDATE, at, PULSE)
-            self._dma_event(0)
         self._signal(TRGO_RESET, at, PULSE)
         self._pwm_refs(self._pos // self._step())
         self._outputs_changed(before, at)
@@ -752,7 +781,7 @@ class _Tim(Clocked):
             interrupts = {ch for ch in range(1, self.count + 1)  # (a capture's come from
                           if self.dier >> ch & 1 and not self.sr >> ch & 1  # its input)
                           and not self._mode(ch) & 3}
-            dma = self.dier & (UDE | CCDE) if self.dma else 0  # (each event a request)
+            dma = self._dma_wanted()  # (each event a request the DMA would serve)
             want = interrupts | set(plan.driving)
             if dma:
                 want |= {ch for ch in range(1, self.count + 1) if dma >> (8 + ch) & 1}
@@ -846,6 +875,9 @@ class _Tim(Clocked):
             listed = bool(value & (DIR_CMS & ~DIR if self._encoder() else DIR_CMS))
         elif word == DIER:
             self.dier = value & 0x5F5F
+            for line, enable in _DMA_ENABLES:  # a request whose enable is cleared drops
+                if not self.dier & enable:
+                    self._dma_lines.discard(line)
             listed = bool(self.dier & ~(UIE | channels | TIE | (
                 (UDE | channels << 8) if self.dma else 0)))
             if listed and not self.dma and self.dier & (UDE | CCDE):
@@ -855,10 +887,12 @@ class _Tim(Clocked):
         elif word == EGR:
             if value & UG:  # with UDIS the count restarts, but no update event
                 self._pos = 0
+                self._pulses = 0  # (the prescaler's count of an encoder's pulses too)
                 if not self.cr1 & UDIS:
                     self._load()
-                    if not self.cr1 & URS:
+                    if not self.cr1 & URS:  # (its interrupt and DMA request: URS clear)
                         self.sr |= UIF
+                        self._dma_event(0)
                     self._signal(TRGO_UPDATE, now, PULSE)
                 self._signal(TRGO_RESET, now, PULSE)
             for ch in range(1, self.count + 1):
@@ -879,6 +913,7 @@ class _Tim(Clocked):
             if not self.cr1 & ARPE:
                 self._arr = self.arr
         elif word in self._regs:
+            was_encoder, old = self._encoder(), self._regs[word]
             self._regs[word] = value
             if CCR1 <= word <= CCR4:
                 ch = (word - CCR1) // 4 + 1
@@ -890,6 +925,12 @@ class _Tim(Clocked):
                         self._ccr[ch] = value & 0xFFFF
             elif word == SMCR:
                 why = self._smcr_why(value)
+                if (old ^ value) & SMS:  # another mode: the prescaler's pulses start again
+                    self._pulses = 0
+                if was_encoder and not self._encoder() and self.cr1 & DIR:
+                    why = "; ".join(filter(None, (why, "DIR left set by the encoder: "
+                                                  "down-counting not modelled (the counter "
+                                                  "stands)")))
                 listed = bool(why)
             elif word in (CCMR1, CCMR2):  # (a capture from TRC with its CCxE already set)
                 why = self._ccer_why(self._regs[CCER])

@@ -52,8 +52,11 @@
  *             a count). TIM21's update every 150 ms prints "cnt CNT dir DIR wraps W" twice.
  *   pwm_dma   TIM2 at 1 MHz, a period of 100 us, channel 2's PWM (preloaded) on PB3, its duty
  *             from a table of 6 by DMA1 channel 2 (CSELR 8: TIM2_UP) at each update event
- *             (DIER.UDE), as STM32CubeL0's TIM_DMA example does; the transfer-complete interrupt
- *             (IRQ 10) ends it: prints "done N" (updates seen) once the counter is stopped.
+ *             (DIER.UDE, as HAL_TIM_Base_Start_DMA's request); -DCC3: channel 3's PWM on PA2,
+ *             its duty by DMA1 channel 1 (TIM2_CH3) at each of its compare events (CC3DE, as
+ *             HAL_TIM_PWM_Start_DMA and STM32CubeL0's TIM_DMA example do); the
+ *             transfer-complete interrupt (IRQ 10, IRQ 9) ends it: prints "done" once the
+ *             counter is stopped.
  *             -DCAPTURE instead: channel 1 captures PA0's rising edges into a table of 4 by DMA1
  *             channel 5 (CSELR 8: TIM2_CH1, CC1DE), printed "c A B C D of OF" (CC1OF).
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
@@ -684,6 +687,12 @@ int main(void)
 #define DMA_CSELR REG(0x400200A8u)
 static volatile uint32_t done;
 
+void IRQ9_Handler(void) /* DMA1 channel 1 */
+{
+    DMA_IFCR = 0xFu; /* channel 1's flags */
+    done = 1;
+}
+
 void IRQ10_Handler(void) /* DMA1 channels 2, 3 */
 {
     DMA_IFCR = 0xFu << 4; /* channel 2's flags */
@@ -724,6 +733,22 @@ int main(void)
     EGR(TIM2) = 1u;
     SR(TIM2) = 0;
     DIER(TIM2) = 1u << 9;          /* CC1DE */
+#elif defined(CC3)
+    REG(0x50000000u) = (REG(0x50000000u) & ~(3u << 4)) | (2u << 4); /* PA2: alternate */
+    REG(0x50000020u) = (REG(0x50000020u) & ~(15u << 8)) | (2u << 8); /* AF2: TIM2_CH3 */
+    ARR(TIM2) = 99u;               /* 100 us */
+    REG(TIM2 + 0x1Cu) = (6u << 4) | (1u << 3); /* CCMR2: OC3M PWM 1, OC3PE */
+    CCR(TIM2, 3) = 5u;
+    CCER(TIM2) = 1u << 8;          /* CC3E */
+    DMA_CSELR = 8u;                /* channel 1: TIM2_CH3 */
+    DMA_CPAR(1) = TIM2 + 0x3Cu;    /* CCR3 */
+    DMA_CMAR(1) = (uint32_t)table;
+    DMA_CNDTR(1) = 6u;
+    DMA_CCR(1) = (1u << 10) | (2u << 8) | (1u << 7) | (1u << 4) | (1u << 1) | 1u;
+    NVIC_ISER = 1u << 9;
+    EGR(TIM2) = 1u;                /* UG: CCR3 5 loaded */
+    SR(TIM2) = 0;
+    DIER(TIM2) = 1u << 11;         /* CC3DE */
 #else
     REG(0x50000400u) = (REG(0x50000400u) & ~(3u << 6)) | (2u << 6); /* PB3: alternate */
     REG(0x50000420u) = (REG(0x50000420u) & ~(15u << 12)) | (2u << 12); /* AF2: TIM2_CH2 */
