@@ -417,6 +417,7 @@ class Simulator:
         # change during a run)
         self._block_stores: dict[tuple[int, int], BlockStores] = {}
         self._store_address: int | None = None  # of the device write being handled
+        self._acting: int | None = None  # the cycle a device's own access acts at (acting_at)
         self._this_store: object = _UNKNOWN  # its store (_current_store), once found
         # the pass through a block (its start, the cycle count at it) and the position of its
         # store matched last: each device write of a pass is matched in turn
@@ -1390,11 +1391,17 @@ class Simulator:
     def store_cycle(self) -> int:
         return self._store_cycle()
 
+    def acting_at(self, cycle: int | None) -> int | None:
+        old, self._acting = self._acting, cycle
+        return old
+
     def _store_cycle(self) -> int:
         """The cycle at which the store a device is handling now ends (sim/store_match.py: a
         block's cycles are counted when it starts, so those of its instructions after the store
         are taken back); the block's end when the store is not found, and now outside a store
         (a device's event, a sleep)."""
+        if self._acting is not None:  # a bus master's access at its event's cycle
+            return self._acting
         end = self._counter.cycles
         if self._sleeping is not None or self._store_address is None:
             return end

@@ -255,7 +255,13 @@ class FakeDeviceHost:
         return None
 
     def store_cycle(self) -> int:
-        return self.exceptions.now
+        return self.exceptions.now if self.acting is None else self.acting
+
+    acting: int | None = None
+
+    def acting_at(self, cycle: int | None) -> int | None:
+        old, self.acting = self.acting, cycle
+        return old
 
     def console_write(self, data: bytes) -> None:
         self.sent += data

@@ -894,6 +894,20 @@ def test_dma_sets_each_periods_duty(firmware, cli, tmp_path, cc3):
     assert result.report["unmodelled_registers"] == []
 
 
+@pytest.mark.parametrize("busy", [False, True])
+def test_a_timer_paced_dma_into_bsrr_acts_at_each_update(firmware, cli, tmp_path, busy):
+    """DMA1 channel 2 (TIM2_UP) writes {set PA5, reset PA5} into GPIOA's BSRR at each update
+    event (every 320 cycles): PA5's edges are 320 cycles apart, also while the core runs a
+    long block in which they fall due (the DMA's access acts at the event's cycle)."""
+    vcd = tmp_path / "bsrr.vcd"
+    result = cli("run", tim(firmware, "pwm_dma", BSRR=None, **({"BUSY": None} if busy else {})),
+                 "--vcd", vcd, "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    edges = [at for at, level in vcd_edges(vcd, "PA5") if level in "01"]
+    assert len(edges) >= 19
+    assert {b - a for a, b in pairwise(edges[1:])} == {320}
+
+
 def test_dma_moves_each_capture_to_memory(firmware, cli, tmp_path):
     """DMA1 channel 5 (TIM2_CH1, CC1DE) reads CCR1 at each capture of PA0's rising edges
     into a table: four captures a period (1 ms) apart, each read in time (no CC1OF)."""

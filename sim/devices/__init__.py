@@ -109,6 +109,11 @@ class DeviceHost(Protocol):
         are counted at its start: this takes back those of its instructions after the store);
         now outside a store."""
 
+    def acting_at(self, cycle: int | None) -> int | None:
+        """From now on the accesses devices take act at core cycle ``cycle`` (store_cycle()
+        says it; None: back to the core's own stores); the cycle it was before. A bus master
+        serving a device's event at that event's cycle (TIM2's DMA requests) sets it."""
+
     def spi_bus(self) -> "SpiBus":
         """The run's SPI devices (--spi; sim/spi_targets.py), which a bus controller model
         exchanges bytes with (MISO 0xFF with none selected)."""

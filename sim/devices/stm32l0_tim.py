@@ -39,8 +39,9 @@ started; in external clock mode 1 TRGI's rising edges are the count's clock, in 
 modes TI1FP1's and TI2FP2's edges count it up and down (a quadrature encoder on two pins).
 
 TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (sim/devices/
-stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses to the timer
-acting then (_dma_at); TIM21 and TIM22 have no DMA request line on this part.
+stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses acting then
+(_dma_at for the timer's own registers, DeviceHost.acting_at for the other devices' stores);
+TIM21 and TIM22 have no DMA request line on this part.
 A count written past ARR (or an ARR written below the count without ARPE) is taken back into the
 period; the chip counts on to 0xFFFF first.
 
@@ -480,10 +481,12 @@ class _Tim(Clocked):
             return
         self._dma_new = False
         outer, self._dma_at = self._dma_at, at
+        acting = self.host.acting_at(at)  # (its accesses to other devices: at ``at`` too)
         try:
             self.dma_service()
         finally:
             self._dma_at = outer
+            self.host.acting_at(acting)
 
     # --- the channels' inputs (input capture, the slave mode's trigger) --------------------------
     def inputs_changed(self, at: int) -> None:

@@ -59,6 +59,9 @@
  *             counter is stopped.
  *             -DCAPTURE instead: channel 1 captures PA0's rising edges into a table of 4 by DMA1
  *             channel 5 (CSELR 8: TIM2_CH1, CC1DE), printed "c A B C D of OF" (CC1OF).
+ *             -DBSRR instead: a circular table {set PA5, reset PA5} into GPIOA's BSRR by DMA1
+ *             channel 2 at each update event (every 10 us), while the core runs a long block
+ *             (-DBUSY) or sleeps, for 20 updates: PA5 a square wave.
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
  * the ticks counted.
  */
@@ -707,6 +710,15 @@ void IRQ11_Handler(void) /* DMA1 channels 4-7 */
 
 #ifdef CAPTURE
 static volatile uint32_t table[4];
+#elif defined(BSRR)
+static const uint32_t table[2] = {1u << 5, 1u << 21};
+static volatile uint32_t updates;
+
+void IRQ15_Handler(void)
+{
+    SR(TIM2) = ~UIF;
+    updates++;
+}
 #else
 static const uint16_t table[6] = {10u, 20u, 30u, 40u, 50u, 60u};
 #endif
@@ -717,6 +729,31 @@ int main(void)
     REG(0x40021038u) |= 1u;        /* TIM2EN */
     REG(0x40021030u) |= 1u;        /* AHBENR: DMAEN */
     PSC(TIM2) = 31u;               /* 1 MHz */
+#ifdef BSRR
+    REG(0x50000000u) = (REG(0x50000000u) & ~(3u << 10)) | (1u << 10); /* PA5: output */
+    PSC(TIM2) = 0u;
+    ARR(TIM2) = 319u;              /* 10 us */
+    EGR(TIM2) = 1u;
+    SR(TIM2) = 0;
+    DMA_CSELR = 8u << 4;           /* channel 2: TIM2_UP */
+    DMA_CPAR(2) = 0x50000018u;     /* GPIOA_BSRR */
+    DMA_CMAR(2) = (uint32_t)table;
+    DMA_CNDTR(2) = 2u;
+    DMA_CCR(2) = (2u << 10) | (2u << 8) | (1u << 7) | (1u << 5) | (1u << 4) | 1u; /* 32/32
+                                                                 bits, MINC, CIRC, DIR, EN */
+    DIER(TIM2) = (1u << 8) | UIF;  /* UDE, UIE */
+    NVIC_ISER = 1u << 15;
+    CR1(TIM2) |= CEN;
+    while (updates < 20u)
+#ifdef BUSY
+        __asm__ volatile(".rept 100\n nop\n .endr" ::: "memory");
+#else
+        __asm__ volatile("wfi" ::: "memory");
+#endif
+    CR1(TIM2) &= ~CEN;
+    sh_write0("done\n");
+    return 0;
+#endif
 #ifdef CAPTURE
     REG(0x50000000u) = (REG(0x50000000u) & ~3u) | 2u;       /* PA0: alternate function */
     REG(0x50000020u) = (REG(0x50000020u) & ~15u) | 2u;      /* AF2: TIM2_CH1 */
