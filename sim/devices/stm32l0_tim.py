@@ -83,7 +83,6 @@ OCPE = 1 << 3  # a channel's CCMR byte: CCR preloaded (CCxS, bits 0-1: 0 output 
 # input TIx, 2 from its pair's (IC1 and IC2 from TI2 and TI1, IC3 and IC4 from TI4 and TI3), 3
 # from TRC (the slave mode controller's trigger: not modelled)
 OWN_INPUT, PAIR_INPUT, TRC_INPUT = 1, 2, 3
-CCOF = 0x1E00  # SR: CC1OF ... CC4OF, an over-capture (a capture while CCxIF was still set)
 TIF = TIE = 1 << 6  # SR, DIER: the slave mode controller's trigger
 UDE, CCDE = 1 << 8, 0x1E00  # DIER: the DMA requests of the update and CC1 ... CC4 events
 CCDS = 1 << 3  # CR2: the channels' DMA requests at the update event instead of their own
@@ -541,7 +540,7 @@ class _Tim(Clocked):
             return 0
         division, samples = _FILTERS[mode >> 4]
         if samples and mode >> 4 >= 4:  # (f_DTS / division: f_DTS is f_CK_INT / 1, 2 or 4)
-            division <<= min(self.cr1 >> 8 & 3, 2)
+            division <<= min((self.cr1 & CKD) >> 8, 2)
         return samples * division * self._div
 
     def _input_edge(self, ti: int, level: int, at: int) -> None:
@@ -590,7 +589,7 @@ class _Tim(Clocked):
     def _capture(self, ch: int, at: int) -> None:
         """Channel ``ch`` captures the count at cycle ``at`` in CCRx: CCxIF (CCxOF when it
         was still set), TRGO's pulse with CR2.MMS compare pulse (channel 1)."""
-        if self.sr >> ch & 1:
+        if self.sr >> ch & 1:  # CCxOF: an over-capture
             self.sr |= 1 << (ch + 8)
         self.sr |= 1 << ch
         self._regs[CCR1 + 4 * (ch - 1)] = self._ccr[ch] = self._count_at(at)
