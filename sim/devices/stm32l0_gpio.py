@@ -263,18 +263,17 @@ class Stm32l0Gpio(Clocked):
         changed = before ^ self.idr()
         if changed and isinstance(self._syscfg, Stm32l0Syscfg):
             self._syscfg.pins_changed(self.gpio_port, changed, self.idr())
-        alternate = changed & _fields(self.moder, 2)
-        if alternate and inputs:
+        alternate = _fields(self.moder, 2)
+        if changed & alternate and inputs:
             cycle = at if at is not None else (
                 self.host.store_cycle() if at_store else self.host.exceptions.now)
-            self._inputs_changed(alternate, cycle)
+            self._inputs_changed(changed & alternate, cycle)
 
     def _inputs_changed(self, pins: int, at: int) -> None:
-        """Pins in alternate-function mode changed level at cycle ``at``: the timers whose
-        channels' inputs they are take the edges."""
-        alternate = _fields(self.moder, 2)
+        """Pins in alternate-function mode (``pins``) changed level at cycle ``at``: the
+        timers whose channels' inputs they are take the edges."""
         names = {found[0] for pin in range(16)
-                 if pins >> pin & 1 and (found := self._timer_function(pin, alternate))}
+                 if (found := self._timer_function(pin, pins))}
         for timer in part_timers(self.host):
             if timer.name in names:
                 timer.inputs_changed(at)

@@ -40,7 +40,7 @@ modes TI1FP1's and TI2FP2's edges count it up and down (a quadrature encoder on 
 
 TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (sim/devices/
 stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses acting then
-(_dma_at for the timer's own registers, DeviceHost.acting_at for the other devices' stores);
+(DeviceHost.acting_at for the stores, to the timer too; _dma_at for the timer's reads);
 TIM21 and TIM22 have no DMA request line on this part.
 A count written past ARR (or an ARR written below the count without ARPE) is taken back into the
 period; the chip counts on to 0xFFFF first.
@@ -859,8 +859,8 @@ class _Tim(Clocked):
         return value
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
-        self._advance(self.host.store_cycle() if self._dma_at is None  # the write acts at the
-                      else self._dma_at)  # store's own cycle (the DMA's: its event's)
+        self._advance(self.host.store_cycle())  # the write acts at the store's own cycle (the
+        # DMA's: its event's, as DeviceHost.acting_at says)
         now = self._since
         if not self._ti_known:  # (the first write since the reset)
             self._sync_inputs()

@@ -38,18 +38,12 @@
  */
 #include "cm.h"
 #include "semihost.h"
+#include "stm32l0_dma.h"
 
 #define RCC_AHBENR REG(0x40021030u)
 #define RCC_APB2ENR REG(0x40021034u)
 #define RCC_APB1ENR REG(0x40021038u)
 #define RCC_IOPENR REG(0x4002102Cu)
-#define DMA_ISR REG(0x40020000u)
-#define DMA_IFCR REG(0x40020004u)
-#define DMA_CCR(n) REG(0x40020008u + 20u * ((n) - 1u))
-#define DMA_CNDTR(n) REG(0x4002000Cu + 20u * ((n) - 1u))
-#define DMA_CPAR(n) REG(0x40020010u + 20u * ((n) - 1u))
-#define DMA_CMAR(n) REG(0x40020014u + 20u * ((n) - 1u))
-#define DMA_CSELR REG(0x400200A8u)
 #define USART2_CR1 REG(0x40004400u)
 #define USART2_CR3 REG(0x40004408u)
 #define USART2_BRR REG(0x4000440Cu)

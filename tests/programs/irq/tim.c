@@ -67,12 +67,19 @@
  */
 #include "cm.h"
 #include "semihost.h"
+#include "stm32l0_dma.h"
 
 #define RCC_APB2ENR REG(0x40021034u)
 #define RCC_APB2RSTR REG(0x40021024u)
+#define TIM2 0x40000000u
 #define TIM21 0x40010800u
 #define TIM22 0x40011400u
 #define CR1(t) REG((t) + 0x00u)
+#define SMCR(t) REG((t) + 0x08u)
+#define CCMR1(t) REG((t) + 0x18u)
+#define CCMR2(t) REG((t) + 0x1Cu)
+#define CCER(t) REG((t) + 0x20u)
+#define CCR(t, n) REG((t) + 0x30u + 4u * (n))
 #define DIER(t) REG((t) + 0x0Cu)
 #define SR(t) REG((t) + 0x10u)
 #define EGR(t) REG((t) + 0x14u)
@@ -136,10 +143,6 @@ int main(void)
 #endif
 
 #if CASE_compare
-#define TIM2 0x40000000u
-#define CCMR1(t) REG((t) + 0x18u)
-#define CCMR2(t) REG((t) + 0x1Cu)
-#define CCR(t, n) REG((t) + 0x30u + 4u * (n))
 static volatile uint32_t events[4], low[4] = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF}, high[4];
 static volatile uint32_t updates;
 
@@ -197,10 +200,6 @@ int main(void)
 #endif
 
 #if CASE_pwm
-#define TIM2 0x40000000u
-#define CCMR1(t) REG((t) + 0x18u)
-#define CCER(t) REG((t) + 0x20u)
-#define CCR(t, n) REG((t) + 0x30u + 4u * (n))
 static volatile uint32_t updates;
 
 static volatile uint32_t edges;
@@ -434,11 +433,6 @@ int main(void)
 #endif
 
 #if CASE_capture
-#define TIM2 0x40000000u
-#define SMCR(t) REG((t) + 0x08u)
-#define CCMR1(t) REG((t) + 0x18u)
-#define CCER(t) REG((t) + 0x20u)
-#define CCR(t, n) REG((t) + 0x30u + 4u * (n))
 #ifndef PRESCALE
 #define PRESCALE 0u
 #endif
@@ -545,10 +539,6 @@ int main(void)
 #endif
 
 #if CASE_slave
-#define TIM2 0x40000000u
-#define SMCR(t) REG((t) + 0x08u)
-#define CCMR1(t) REG((t) + 0x18u)
-#define CCER(t) REG((t) + 0x20u)
 static volatile uint32_t triggers;
 static volatile uint32_t at[EDGES];
 
@@ -611,10 +601,6 @@ int main(void)
 #endif
 
 #if CASE_encoder
-#define TIM2 0x40000000u
-#define SMCR(t) REG((t) + 0x08u)
-#define CCMR1(t) REG((t) + 0x18u)
-#define CCER(t) REG((t) + 0x20u)
 static volatile uint32_t ticks, wraps;
 
 void IRQ15_Handler(void)
@@ -677,17 +663,6 @@ int main(void)
 #endif
 
 #if CASE_pwm_dma
-#define TIM2 0x40000000u
-#define CCMR1(t) REG((t) + 0x18u)
-#define CCER(t) REG((t) + 0x20u)
-#define CCR(t, n) REG((t) + 0x30u + 4u * (n))
-#define DMA_ISR REG(0x40020000u)
-#define DMA_IFCR REG(0x40020004u)
-#define DMA_CCR(n) REG(0x40020008u + 20u * ((n) - 1u))
-#define DMA_CNDTR(n) REG(0x4002000Cu + 20u * ((n) - 1u))
-#define DMA_CPAR(n) REG(0x40020010u + 20u * ((n) - 1u))
-#define DMA_CMAR(n) REG(0x40020014u + 20u * ((n) - 1u))
-#define DMA_CSELR REG(0x400200A8u)
 static volatile uint32_t done;
 
 void IRQ9_Handler(void) /* DMA1 channel 1 */
