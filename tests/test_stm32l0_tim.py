@@ -21,6 +21,8 @@ from sim.devices.stm32l0_tim import (
     PSC,
     SMCR,
     SR,
+    TI1FP1,
+    TOGGLE,
     Stm32l0Tim2,
     Stm32l0Tim21,
 )
@@ -141,6 +143,32 @@ def test_a_pwm_from_0_percent_shows_on_its_pin(firmware, cli, tmp_path):
     assert [b - a for a, b in pairwise(times)] == [8_000, 24_000, 8_000, 24_000]
 
 
+@pytest.mark.parametrize("counter, high, low, toggles", [
+    (0x10, [8_032], [23_968], [32_000]),  # down: high while the count is at most 250
+    (0x20, [16_000], [47_936], [31_936, 32_000]),  # centre-aligned: 250 up, 250 down
+    (0x60, [16_000], [47_936], [31_936, 32_000]),
+])
+def test_down_and_centre_aligned_pwm(firmware, cli, tmp_path, counter, high, low, toggles):
+    """HAL's other counter modes (CR1's DIR, CMS) for TIM2's PWM (CCR2 250, ARR 999, 32
+    cycles a count) and toggle (CCR1 500): counting down, PB3 high for 251 counts of 1,000;
+    centre-aligned, the count 0 ... 999 ... 1 (1,998 counts, an update event at each turn), PB3
+    high for 250 counts each way around 0 (CCR / ARR: a quarter), PA0 toggled at 500 on the
+    way up and on the way down. Each edge at its own cycle; nothing listed."""
+    vcd = tmp_path / "pwm.vcd"
+    result = cli("run", tim(firmware, "pwm", DUTY=250, PERIODS=8, COUNTER=counter),
+                 "--vcd", vcd, "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    edges = [(at, level) for at, level in vcd_edges(vcd, "PB3") if level in "01"]
+    steady = [(b[0] - a[0], a[1]) for a, b in pairwise(edges[2:])]
+    assert {width for width, level in steady if level == "1"} == set(high), edges
+    assert {width for width, level in steady if level == "0"} == set(low), edges
+    centre = counter & 0x60
+    assert len(steady) >= (6 if centre else 12)
+    toggled = [at for at, level in vcd_edges(vcd, "PA0") if level in "01"][1:]
+    assert {b - a for a, b in pairwise(toggled)} == set(toggles)
+    assert result.report["unmodelled_registers"] == []
+
+
 def test_a_sleep_with_only_output_edges_to_come_is_a_deadlock(firmware, cli):
     """No interrupt, PWM and a toggle on PA0 and PB3 (no EXTI line watches them): WFI for
     ever is a deadlock, found at once, as when nothing at all runs."""
@@ -238,18 +266,18 @@ def test_what_is_not_modelled_is_listed():
     assert host.listed == []
     dev.write(0x20, 4, 1)  # CCER: channel 1's output (its pin) enabled: modelled
     dev.write(DIER, 4, 1 << 1)  # CC1IE: modelled
-    dev.write(DIER, 4, 1 << 8)  # UDE: a DMA request, not
-    dev.write(CR1, 4, 1 << 4)  # DIR: down-counting
-    dev.write(0x08, 4, 7)  # SMCR: external clock mode 1
+    dev.write(DIER, 4, 1 << 8)  # UDE: a DMA request, not (TIM21 has no DMA request line)
+    dev.write(CR1, 4, 3 << 5)  # CMS: centre-aligned counting, modelled
+    dev.write(0x08, 4, 1 << 14)  # SMCR: external clock mode 2, not
     dev.write(EGR, 4, 1 << 1)  # CC1G: modelled
     dev.write(EGR, 4, 1 << 5)  # reserved
-    assert [entry[1] for entry in host.listed] == [DIER, CR1, 0x08, EGR]
+    assert [entry[1] for entry in host.listed] == [DIER, 0x08, EGR]
     # read back (HAL_TIM_Base_Stop reads CCER; LL and libopencm3 read-modify-write EGR)
     assert (dev.read(0x18, 4), dev.read(0x34, 4), dev.read(0x20, 4)) == (0x68, 500, 1)
-    assert dev.read(EGR, 4) == 0 and len(host.listed) == 4
+    assert dev.read(EGR, 4) == 0 and len(host.listed) == 3
     assert dev.read(0x48, 4) == 0  # reserved on TIM21 and TIM22 (no DMA bursts)
     assert host.listed[-1] == ("stm32l0_tim21", 0x48, 4, None)
-    dev.write(CR1, 4, 1)  # CEN with SMCR's slave mode: no counting here
+    dev.write(CR1, 4, 1)  # CEN in external clock mode 2: no counting here
     host.exceptions.now = 100
     assert dev.read(CNT, 4) == 0
 
@@ -615,7 +643,7 @@ def test_encoder_and_external_clock_modes_count_the_inputs_edges(firmware, cli, 
 
 def test_dir_is_read_only_in_the_encoder_modes():
     """In an encoder mode CR1.DIR is the direction of the last count: a read-modify-write of
-    CR1 keeps it and is not listed as down-counting; outside them DIR is listed."""
+    CR1 keeps it; leaving the mode with DIR set, the clock counts down from the count."""
     dev, host = capture_timer()
     dev.write(CCMR1, 4, 1 | 1 << 8)
     dev.write(CCER, 4, 0)  # no capture: only the count
@@ -636,10 +664,100 @@ def test_dir_is_read_only_in_the_encoder_modes():
     assert dev.read(CR1, 4) & 1 << 4
     dev.write(CR1, 4, 1)  # DIR written 0: kept
     assert dev.read(CR1, 4) & 1 << 4 and host.listed == []
-    dev.write(SMCR, 4, 0)  # out of the encoder mode going down: not modelled, listed
+    dev.write(SMCR, 4, 0)  # out of the encoder mode going down: the clock counts down
+    assert dev.read(CNT, 4) == 9
+    host.exceptions.now = 25
+    assert dev.read(CNT, 4) == 4 and dev.read(CR1, 4) == 1 | 1 << 4 and host.listed == []
+
+
+def test_down_counting():
+    """CR1.DIR: the count goes down from ARR, the step below 0 an update event (ARR again); a
+    count written or the direction turned is kept; UG loads ARR; a compare channel matches on
+    the way down, PWM mode 1 high while the count is not above CCR."""
+    dev, host = timer()
+    dev.write(ARR, 4, 9)
+    dev.write(CR1, 4, 1 | 1 << 4)  # CEN, DIR: the count 0, the next step is below it
+    assert dev.read(CNT, 4) == 0 and dev.read(SR, 4) == 0
+    host.exceptions.now = 1
+    assert dev.read(CNT, 4) == 9 and dev.read(SR, 4) == 1
+    dev.write(SR, 4, 0)
+    dev.write(CCMR1, 4, 6 << 4)  # OC1M PWM mode 1, CCR1 3
+    dev.write(CCR1, 4, 3)
+    dev.write(CCER, 4, 1)
+    dev.write(DIER, 4, 1 | 1 << 1)  # UIE, CC1IE: CC1's match first, at the count 3
+    assert host.exceptions.due == 1 + 6 and dev.output(1) == 0
+    host.exceptions.now = 7
+    host.exceptions.action()
+    assert dev.read(CNT, 4) == 3 and dev.read(SR, 4) == 1 << 1 and dev.output(1) == 1
+    assert host.exceptions.due == 11  # the update: 3, 2, 1, 0, below
+    dev.write(SR, 4, 0)
+    dev.write(CNT, 4, 5)  # the count written: down from 5
+    host.exceptions.now = 9
+    assert dev.read(CNT, 4) == 3 and dev.read(SR, 4) == 1 << 1 and dev.output(1) == 1
+    dev.write(CR1, 4, 1)  # DIR cleared: up from 3, PWM high while below CCR1
+    assert dev.read(CNT, 4) == 3 and dev.output(1) == 0
+    host.exceptions.now = 14
+    assert dev.read(CNT, 4) == 8
     dev.write(CR1, 4, 1 | 1 << 4)
-    assert [entry[1] for entry in host.listed] == [SMCR, CR1]
-    assert "DIR left set by the encoder" in host.whys[0]
+    dev.write(EGR, 4, 1)  # UG counting down: ARR
+    assert dev.read(CNT, 4) == 9
+    dev.write(ARR, 4, 20)  # (no ARPE) the count stays, the next period from 20
+    host.exceptions.now = 24
+    assert dev.read(CNT, 4) == 20 and host.listed == []
+
+
+@pytest.mark.parametrize("cms, flagged", [(1, [6]), (2, [2, 10]), (3, [2, 6, 10])])
+def test_centre_aligned_counting(cms, flagged):
+    """CR1.CMS: the count goes 0 ... ARR ... 0, an update event at each turn (UIF, DIR the
+    direction, read-only); the channels' flags as CMS says (1: on the way down, 2: up, 3:
+    both), PWM mode 1 high while the count is below CCR up and not above it down (a duty of
+    CCR / ARR); UG starts from 0 up; a count written at ARR turns down."""
+    dev, host = timer()
+    dev.write(ARR, 4, 4)
+    dev.write(CCMR1, 4, 6 << 4)  # OC1M PWM mode 1, CCR1 2
+    dev.write(CCR1, 4, 2)
+    dev.write(CCER, 4, 1)
+    dev.write(CR1, 4, 1 | cms << 5)
+    counts, dirs, flags, outputs = [], [], [], []
+    for now in range(11):
+        host.exceptions.now = now
+        counts.append(dev.read(CNT, 4))
+        dirs.append(dev.read(CR1, 4) >> 4 & 1)
+        flags.append(dev.read(SR, 4))
+        outputs.append(dev.output(1))
+        dev.write(SR, 4, 0)
+    assert counts == [0, 1, 2, 3, 4, 3, 2, 1, 0, 1, 2]
+    assert dirs == [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0]
+    assert [t for t, f in enumerate(flags) if f & 1] == [4, 8]  # UIF at the turns
+    assert [t for t, f in enumerate(flags) if f & 2] == flagged
+    assert outputs == [1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0]
+    dev.write(CR1, 4, 1 | cms << 5)  # DIR is the counter's: kept at 0
+    host.exceptions.now = 12
+    assert dev.read(CNT, 4) == 4 and dev.read(CR1, 4) & 1 << 4
+    dev.write(EGR, 4, 1)  # UG: 0, counting up
+    assert dev.read(CNT, 4) == 0 and not dev.read(CR1, 4) & 1 << 4
+    dev.write(CNT, 4, 4)  # written at ARR: counting down from it
+    host.exceptions.now = 13
+    assert dev.read(CNT, 4) == 3 and dev.read(CR1, 4) & 1 << 4 and host.listed == []
+
+
+def test_centre_aligned_periods_nobody_sees_one_by_one():
+    """Periods skipped whole (no interrupt, no pin) end as taken one by one: a toggle at CCR1
+    changes twice a period (up and down), the count and direction where the time says."""
+    dev, host = timer()
+    dev.write(ARR, 4, 4)
+    dev.write(CCMR1, 4, TOGGLE << 4)
+    dev.write(CCR1, 4, 2)
+    dev.write(CCER, 4, 1)
+    dev.write(CR1, 4, 1 | 1 << 5)
+    assert host.exceptions.due is None  # nothing to plan
+    for now, count, down, level in ((8 * 50 + 2, 2, 0, 1), (8 * 80 + 6, 2, 1, 0),
+                                    (8 * 99 + 5, 3, 1, 1), (8 * 120 + 1, 1, 0, 0)):
+        host.exceptions.now = now
+        assert (dev.read(CNT, 4), dev.read(CR1, 4) >> 4 & 1, dev.output(1)) == (
+            count, down, level), now
+    # UIF, CC1IF, CC2IF (CCR2 0: reached at each turn at 0)
+    assert dev.read(SR, 4) == 0b111 and host.listed == []
 
 
 class FakePort:
@@ -688,6 +806,34 @@ def capture_timer() -> tuple[Stm32l0Tim21, PortHost]:
 def edge(dev, host: PortHost, level: int, at: int) -> None:
     host.port.level = level
     dev.inputs_changed(at)
+
+
+@pytest.mark.parametrize("cr1, counts, turns", [
+    (1 << 4, [2, 1, 0, 3, 2, 1, 0], [3]),  # down: below 0 to ARR, an update event
+    (1 << 5, [1, 2, 3, 2, 1, 0, 1], [2, 5]),  # centre-aligned: an update at each turn
+])
+def test_external_clock_counts_down_and_centre_aligned(cr1, counts, turns):
+    """External clock mode 1 (TI1FP1's rising edges) counts in CR1's direction: down from
+    ARR (UG's count), or centre-aligned up to ARR and back down to 0 (DIR turning)."""
+    dev, host = capture_timer()
+    dev.write(CCER, 4, 0)
+    dev.write(SMCR, 4, TI1FP1 << 4 | 7)
+    dev.write(ARR, 4, 3)
+    dev.write(PSC, 4, 0)
+    dev.write(CR1, 4, 1 | cr1)
+    dev.write(EGR, 4, 1)
+    dev.write(SR, 4, 0)
+    seen, updates = [], []
+    for i in range(len(counts)):
+        host.exceptions.now = 10 * i + 10
+        edge(dev, host, 1, host.exceptions.now)
+        seen.append(dev.read(CNT, 4))
+        if dev.read(SR, 4) & 1:
+            updates.append(i)
+            dev.write(SR, 4, 0)
+        host.exceptions.now += 5
+        edge(dev, host, 0, host.exceptions.now)
+    assert seen == counts and updates == turns and host.listed == []
 
 
 def test_a_capture_takes_the_count_at_the_edges_cycle():

@@ -5,28 +5,33 @@ SysTick), what firmware counts periods, delays and deadlines with (HAL_TIM_OC_St
 PWM with, measures pulses with (HAL_TIM_IC_Start_IT, the PWM input mode), and what paces the
 ADC's conversions (sim/devices/stm32l0_adc.py, CFGR1.EXTSEL).
 
-Each is a 16-bit up-counter clocked at its bus's timer clock (PCLK, twice PCLK when RCC_CFGR's
-APB prescaler divides: the core's clock divided by 1, 1, 2, 4 or 8) through its prescaler: CNT
-steps once per PSC + 1 timer clocks (asleep too, not in Stop mode) from 0 to ARR, and the step
-past ARR is an update event: CNT back to 0, the prescaler's, (with CR1.ARPE) ARR's and (with a
+Each is a 16-bit counter clocked at its bus's timer clock (PCLK, twice PCLK when RCC_CFGR's APB
+prescaler divides: the core's clock divided by 1, 1, 2, 4 or 8) through its prescaler: CNT steps
+once per PSC + 1 timer clocks (asleep too, not in Stop mode) from 0 to ARR, and the step past
+ARR is an update event: CNT back to 0, the prescaler's, (with CR1.ARPE) ARR's and (with a
 channel's OCxPE) CCRx's preloaded values take effect, SR.UIF set (not with CR1.UDIS), and with
-CR1.OPM the counter stops (CEN cleared). EGR.UG makes an update event at once (UIF only with
-CR1.URS clear). A channel in output compare mode (CCMRx's CCxS 0, as after reset) has a compare
-event when the count reaches its CCRx (at most ARR; CCRx 0: at the update event, the count 0
-again) or at EGR.CCxG: SR.CCxIF set, and OCxREF as CCMRx's OCxM says (frozen, active, inactive
-or toggled at a match, forced, PWM mode 1 or 2); with CCER.CCxE the channel's output (OCxREF,
-inverted with CCxP) drives the pins whose alternate function it is (sim/devices/stm32l0_gpio.py,
-TIMER_PINS), each edge at its own cycle (planned only while a pin shows it or the ADC takes it,
-and it changes: a WFI sleeps through them): PWM and square waves in the report's pin trace and
---vcd. The interrupt (TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ 22) is a level, a flag with its
-enable in DIER (UIE, CCxIE): a handler that does not clear it (SR is rc_w0: a 0 written clears a
-flag, a 1 leaves it) is entered again when it returns. CR2.MMS sets the trigger output (TRGO):
-reset (EGR.UG), enable (CEN's level), update (each update event, EGR.UG's too), compare pulse
-(channel 1's compare events) or OC1REF ... OC4REF (MMS 4-7: that channel's OCxREF, its edges);
-the ADC takes TIM2's and TIM22's TRGO and the outputs of TIM21's channel 2 and TIM2's channels 3
-and 4, each edge at its own cycle (while it waits for one, each event is planned, as for an
-interrupt). A CCRx past ARR is never reached: CCxIF is set at each update instead, as the
-reference manual's "goes high on the counter overflow". ARR 0 stops the counter, as on the chip.
+CR1.OPM the counter stops (CEN cleared). With CR1.DIR it counts down from ARR, the step below 0
+the update event (ARR again); centre-aligned (CR1.CMS) it counts 0 ... ARR ... 0, an update
+event at each turn (at ARR and at 0), CR1.DIR the direction (read-only), the channels' CCxIF set
+at their matches counting down (CMS 1), up (2) or both ways (3). EGR.UG makes an update event at
+once (UIF only with CR1.URS clear; the count 0, counting down ARR). A channel in output compare
+mode (CCMRx's CCxS 0, as after reset) has a compare event when the count reaches its CCRx (at
+most ARR; the count a period starts from, 0 or ARR: at the update event) or at EGR.CCxG:
+SR.CCxIF set, and OCxREF as CCMRx's OCxM says (frozen, active, inactive or toggled at a match,
+forced, PWM mode 1 or 2: high while the count is below CCRx, counting down while it is not above
+it); with CCER.CCxE the channel's output (OCxREF, inverted with CCxP) drives the pins whose
+alternate function it is (sim/devices/stm32l0_gpio.py, TIMER_PINS), each edge at its own cycle
+(planned only while a pin shows it or the ADC takes it, and it changes: a WFI sleeps through
+them): PWM and square waves in the report's pin trace and --vcd. The interrupt (TIM2: IRQ 15,
+TIM21: IRQ 20, TIM22: IRQ 22) is a level, a flag with its enable in DIER (UIE, CCxIE): a handler
+that does not clear it (SR is rc_w0: a 0 written clears a flag, a 1 leaves it) is entered again
+when it returns. CR2.MMS sets the trigger output (TRGO): reset (EGR.UG), enable (CEN's level),
+update (each update event, EGR.UG's too), compare pulse (channel 1's compare events) or OC1REF
+... OC4REF (MMS 4-7: that channel's OCxREF, its edges); the ADC takes TIM2's and TIM22's TRGO
+and the outputs of TIM21's channel 2 and TIM2's channels 3 and 4, each edge at its own cycle
+(while it waits for one, each event is planned, as for an interrupt). A CCRx past ARR is never
+reached: CCxIF is set at each update instead, as the reference manual's "goes high on the
+counter overflow". ARR 0 stops the counter, as on the chip.
 
 A channel in input capture mode (CCxS 1: its own input TIx, 2: its pair's) takes the edges of
 the pin whose alternate function is that channel (sim/devices/stm32l0_gpio.py tells
@@ -49,13 +54,13 @@ Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21
 TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
-down and centre-aligned counting, external clock mode 2 (a timer so set does not count),
-triggers from other timers and ETR, a channel capturing its own output's edges, inputs from
-inside the part (OR's remaps, CR2.TI1S: such an input keeps its level), TDE.
-CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR1, CR2,
-SMCR, DIER, EGR or CCER write that asks for what is not modelled (DIR or CMS, TRGO from a
-channel the timer lacks, external clock mode 2 or a trigger from another timer or ETR, TDE or
-TIM21's and TIM22's DMA enables, a capture from TRC, an input from inside the part) is listed
+external clock mode 2 (a timer so set does not count), triggers from other timers and ETR, a
+channel capturing its own output's edges, inputs from inside the part (OR's remaps, CR2.TI1S:
+such an input keeps its level), TDE. A count written past ARR counting down starts from ARR.
+CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR,
+DIER, EGR or CCER write that asks for what is not modelled (TRGO from a channel the timer
+lacks, external clock mode 2 or a trigger from another timer or ETR, TDE or TIM21's and
+TIM22's DMA enables, a capture from TRC, an input from inside the part) is listed
 as unmodelled, as is any access to another offset (which reads back what was written). On the
 stm32l031 profile TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
@@ -70,8 +75,8 @@ CR1, CR2, SMCR, DIER, SR, EGR, CNT, PSC, ARR, OR = (0x00, 0x04, 0x08, 0x0C, 0x10
                                                     0x24, 0x28, 0x2C, 0x50)
 CCMR1, CCMR2, CCER, CCR1, CCR2, CCR3, CCR4 = 0x18, 0x1C, 0x20, 0x34, 0x38, 0x3C, 0x40
 CEN, UDIS, URS, OPM, ARPE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 7
-DIR_CMS = 0x70  # CR1: down or centre-aligned counting
-DIR = 1 << 4  # CR1: down (in the encoder modes: the direction of the last count, read-only)
+DIR = 1 << 4  # CR1: down (in centre-aligned and the encoder modes: the direction, read-only)
+CMS = 3 << 5  # CR1: centre-aligned counting (1: the channels' flags counting down, 2: up, 3: both)
 UIE = UIF = UG = 1
 CCIF = 0x1E  # SR: CC1IF ... CC4IF (DIER: CC1IE ... CC4IE; EGR: CC1G ... CC4G)
 SMS, ECE = 0x7, 1 << 14  # SMCR: slave mode, external clock mode 2
@@ -125,6 +130,7 @@ class _Plan(NamedTuple):
     at_update: list[int]  # the channels whose CCRx is 0: matched at the update
     overflow: int  # CCxIF bits of the channels whose CCRx is past ARR (set at each update)
     driving: list[int]  # channels whose enabled output changes at the count's events
+    flags: bool  # whether the matches set CCxIF (centre-aligned: as CR1.CMS says per direction)
 
 
 class _Tim(Clocked):
@@ -157,7 +163,7 @@ class _Tim(Clocked):
         self._ref = [0] * (self.count + 1)  # OCxREF (index 1 ...)
         self._shown: tuple[int | None, ...] = (None,) * self.count  # outputs the pins last saw
         self._ports: list[Device] | None = None  # the GPIO ports, once looked up
-        self._cached: _Plan | None = None
+        self._plans: dict[bool, _Plan] = {}  # by direction (down), until a setting changes
         self._trgo_ref = 0  # with CR2.MMS OCxREF: the level TRGO last had
         self._ti = [0] * 5  # TI1 ... TI4 (index 1 ...): the channels' input pins, as last seen
         self._tif = [0] * 5  # the same through the inputs' filters
@@ -171,7 +177,7 @@ class _Tim(Clocked):
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
-        if not self.cr1 & CEN or self.cr1 & DIR_CMS or not self._arr:
+        if not self.cr1 & CEN or not self._arr:
             return False
         return (not self._regs[SMCR] or self._slave_counts()) and self.clocked()
 
@@ -212,8 +218,29 @@ class _Tim(Clocked):
         return (self._psc + 1) * self._div
 
     def _period(self) -> int:
-        """Cycles from CNT 0 to the update event."""
-        return (self._arr + 1) * self._step()
+        """Cycles from one update event to the next: ARR + 1 counts (0 ... ARR up, ARR ... 0
+        down), centre-aligned ARR (0 ... ARR - 1 up to the turn at ARR, ARR ... 1 down to the
+        turn at 0)."""
+        return (self._arr + (0 if self.cr1 & CMS else 1)) * self._step()
+
+    def _down(self) -> bool:
+        """Whether the clock counts down now (CR1.DIR; in an encoder mode the count moves only
+        at the inputs' edges, DIR telling the last one's direction)."""
+        return bool(self.cr1 & DIR) and not self._encoder()
+
+    def _count_of(self, pos: int, down: bool) -> int:
+        """CNT ``pos`` cycles into a period counting down (from ARR) or up (from 0)."""
+        steps = pos // self._step()
+        return self._arr - steps if down else steps
+
+    def _count(self) -> int:
+        """CNT now (at cycle ``_since``)."""
+        return self._count_of(self._pos, self._down())
+
+    def _pos_of(self, count: int) -> int:
+        """Cycles into the period at which the count is ``count`` (counting down: one past ARR
+        taken as ARR; the chip counts down from it)."""
+        return (max(0, self._arr - count) if self._down() else count) * self._step()
 
     def _load(self) -> None:
         """An update event's transfer of the preloaded values."""
@@ -224,30 +251,39 @@ class _Tim(Clocked):
             if self._mode(ch) & (OCPE | 3) == OCPE:  # (an input's bit 3 is its prescaler's)
                 self._ccr[ch] = self._regs[CCR1 + 4 * (ch - 1)]
         if (self._psc, self._arr, *self._ccr) != before:
-            self._cached = None
+            self._plans.clear()
 
     def _mode(self, ch: int) -> int:
         """Channel ``ch``'s byte of CCMR1 or CCMR2."""
         return self._regs[CCMR1 if ch <= 2 else CCMR2] >> (8 * (1 - ch % 2)) & 0xFF
 
-    def _plan(self) -> _Plan:
-        """The period's compare matches: each channel in output compare mode whose CCRx the
-        count reaches (at most ARR; 0 is reached at the update event, a period in); the
-        channels past ARR; the enabled outputs that change."""
-        if self._cached is None:
-            step, period = self._step(), self._period()
+    def _plan(self, down: bool | None = None) -> _Plan:
+        """The period's compare matches, counting ``down`` (None: as the count goes now): each
+        channel in output compare mode whose CCRx the count reaches (at most ARR; the count at
+        the period's start, 0 up, ARR down, is reached at the update event, a period in; in
+        centre-aligned mode, where the update turns the count, at the other direction's
+        update); the channels past ARR; the enabled outputs that change."""
+        if down is None:
+            down = self._down()
+        plan = self._plans.get(down)
+        if plan is None:
+            step, period, arr = self._step(), self._period(), self._arr
+            centre = self.cr1 & CMS
             compares = [ch for ch in range(1, self.count + 1) if not self._mode(ch) & 3]
-            matches = [(self._ccr[ch] * step or period, ch) for ch in compares
-                       if self._ccr[ch] <= self._arr]
+            steps = {ch: arr - self._ccr[ch] if down else self._ccr[ch] for ch in compares
+                     if self._ccr[ch] <= arr}  # (the steps into the period to CCRx)
+            matches = [(n * step or period, ch) for ch, n in steps.items()
+                       if n or not centre]
             inner: dict[int, list[int]] = {}
             for p, ch in sorted(matches):
                 if p < period:
                     inner.setdefault(p, []).append(ch)
-            self._cached = _Plan(
-                matches, sorted(inner.items()), [ch for p, ch in matches if p == period],
-                sum(1 << ch for ch in compares if self._ccr[ch] > self._arr),
-                [ch for ch in compares if self._observed(ch) and self._changes(ch)])
-        return self._cached
+            plan = self._plans[down] = _Plan(
+                matches, sorted(inner.items()), [ch for ch, n in steps.items() if not n],
+                sum(1 << ch for ch in compares if self._ccr[ch] > arr),
+                [ch for ch in compares if self._observed(ch) and self._changes(ch)],
+                centre in (0, CMS) or (centre == 1 << 5) == down)
+        return plan
 
     def _changes(self, ch: int) -> bool:
         """Whether channel ``ch``'s OCxREF changes at the count's events: toggle, active or
@@ -262,8 +298,14 @@ class _Tim(Clocked):
             return False
         # the CCRx in effect, or the one the next update loads (OCxPE)
         loads = self._regs[CCR1 + 4 * (ch - 1)] if self._mode(ch) & OCPE else self._ccr[ch]
-        return (0 < self._ccr[ch] <= self._arr or self._ccr[ch] != loads
-                or self.arr != self._arr)
+        ccr, arr = self._ccr[ch], self._arr
+        if self.cr1 & CMS:  # (0: always low, ARR and past: always high)
+            varies = 0 < ccr < arr
+        elif self.cr1 & DIR:  # (0: high at the count 0 alone, ARR and past: always high)
+            varies = ccr < arr
+        else:  # (0: always low, past ARR: always high)
+            varies = 0 < ccr <= arr
+        return varies or ccr != loads or self.arr != arr
 
     def _observed(self, ch: int) -> bool:
         """Whether something sees channel ``ch``'s output edge by edge: its output enabled and
@@ -286,7 +328,7 @@ class _Tim(Clocked):
         """A GPIO port's configuration changed (MODER, AFR): which outputs a pin shows, which
         pins are the inputs."""
         self._advance()
-        self._cached = None
+        self._plans.clear()
         self.inputs_changed(self._since)
         self._schedule()
 
@@ -336,18 +378,21 @@ class _Tim(Clocked):
                     per_event = self._per_event()
                 since, pos = due, at
                 before = self._outputs() if per_event else ()
-                if at == period:  # the update event, past ARR
+                if at == period:  # the update event: past ARR, below 0, or a turn
                     pos = 0
+                    if self.cr1 & CMS:
+                        self.cr1 ^= DIR
                     if not self.cr1 & UDIS:
                         self._load()
                         self.sr |= UIF
                         self._signal(TRGO_UPDATE, due, PULSE)
                         self._dma_event(0)
-                        chans = self._plan().at_update  # (a CCRx preloaded to or from 0)
-                    self._pwm_refs(0)  # the count is 0 again
+                    chans = self._plan().at_update  # (a CCRx preloaded to or from it; a turn)
                     self._overflow(due)
-                for ch in chans:
-                    self._compare(ch, due, match=True)
+                for ch in chans:  # (a match's flag as the direction it came in allows)
+                    self._compare(ch, due, match=True, flag=plan.flags)
+                if at == period:
+                    self._pwm_refs(self._count_of(0, self._down()))  # 0 or ARR again
                 if per_event:
                     self._outputs_changed(before, due)
                 if at == period and self.cr1 & OPM and not self.cr1 & UDIS:
@@ -359,26 +404,35 @@ class _Tim(Clocked):
                 if not self._counting():
                     break
                 if at == period and per_event is False:  # nobody sees each event: on to the
-                    self._skip((now - since) // self._period())  # period under way
-                    since += (now - since) // self._period() * self._period()
+                    periods = (now - since) // self._period()  # period under way (centre-
+                    periods -= periods % 2 if self.cr1 & CMS else 0  # aligned: to one going
+                    self._skip(periods)  # the same way)
+                    since += periods * self._period()
             self._pos = pos
             now = max(now, since)
         self._since = now
 
     def _skip(self, periods: int) -> None:
-        """``periods`` whole periods that nothing sees one by one: their flags, and OCxREF
-        after their matches."""
+        """``periods`` whole periods (centre-aligned: an even number, half up, half down)
+        that nothing sees one by one: their flags, and OCxREF after their matches."""
         if not periods:
             return
-        plan = self._plan()
-        self.sr |= (0 if self.cr1 & UDIS else UIF) | plan.overflow | sum(
-            1 << ch for _, ch in plan.matches)
-        for _, ch in plan.matches:
-            mode = self._mode(ch) >> 4 & 7
-            if mode == TOGGLE:
-                self._ref[ch] ^= periods & 1
-            elif mode in (ACTIVE, INACTIVE):
-                self._ref[ch] = _AT_MATCH[mode]
+        plans = [self._plan()]
+        if self.cr1 & CMS:
+            plans.append(self._plan(not self._down()))
+        flags = 0 if self.cr1 & UDIS else UIF
+        for plan in plans:
+            flags |= plan.overflow | (sum(1 << ch for _, ch in plan.matches) if plan.flags
+                                      else 0)
+        self.sr |= flags
+        each = periods // len(plans)  # (the periods of each plan)
+        for plan in plans:
+            for _, ch in plan.matches:
+                mode = self._mode(ch) >> 4 & 7
+                if mode == TOGGLE:
+                    self._ref[ch] ^= each & 1
+                elif mode in (ACTIVE, INACTIVE):
+                    self._ref[ch] = _AT_MATCH[mode]
 
     def _overflow(self, at: int) -> None:
         """At the update: CCxIF of the channels whose CCRx is past ARR (the count never
@@ -392,19 +446,22 @@ class _Tim(Clocked):
             if overflow & 2:
                 self._signal(TRGO_COMPARE, at, PULSE)
 
-    def _compare(self, ch: int, at: int, match: bool = False) -> None:
-        """Channel ``ch``'s compare event (a ``match``, or EGR.CCxG) at cycle ``at``: CCxIF,
-        OCxREF as OCxM says at a match, and TRGO's pulse with CR2.MMS compare pulse."""
-        self.sr |= 1 << ch
-        self._dma_event(ch)
+    def _compare(self, ch: int, at: int, match: bool = False, flag: bool = True) -> None:
+        """Channel ``ch``'s compare event (a ``match``, or EGR.CCxG) at cycle ``at``: OCxREF
+        as OCxM says at a match (PWM counting down: the reverse), and with its ``flag`` (not
+        in the direction CR1.CMS leaves out) CCxIF, its DMA request, and TRGO's pulse with
+        CR2.MMS compare pulse."""
+        if flag:
+            self.sr |= 1 << ch
+            self._dma_event(ch)
+            if ch == 1:
+                self._signal(TRGO_COMPARE, at, PULSE)
         if match:
             mode = self._mode(ch) >> 4 & 7
             if mode == TOGGLE:
                 self._ref[ch] ^= 1
             elif mode in _AT_MATCH:
-                self._ref[ch] = _AT_MATCH[mode]
-        if ch == 1:
-            self._signal(TRGO_COMPARE, at, PULSE)
+                self._ref[ch] = _AT_MATCH[mode] ^ (mode >= PWM1 and bool(self.cr1 & DIR))
 
     def _signal(self, mode: int, at: int, edge: int) -> None:
         """TRGO, with CR2.MMS ``mode``, changed at cycle ``at``: to the ADC if it waits for
@@ -600,8 +657,12 @@ class _Tim(Clocked):
     def _count_at(self, at: int) -> int:
         """CNT at cycle ``at`` (at most the cycle the count was brought to: an edge that
         the timer's own event passed at the same block boundary is counted back)."""
+        down = self._down()
         pos = self._pos - max(0, self._since - at) if self._counting() else self._pos
-        return pos % self._period() // self._step()
+        if pos < 0:  # (in the period before: centre-aligned, the other direction)
+            pos %= self._period()
+            down ^= bool(self.cr1 & CMS)
+        return self._count_of(pos, down)
 
     def _encoder(self) -> bool:
         """Whether SMCR.SMS is an encoder mode."""
@@ -625,7 +686,8 @@ class _Tim(Clocked):
     def _count_pulse(self, up: bool, at: int) -> None:
         """A count pulse of an encoder or external clock mode at cycle ``at``: through the
         prescaler (PSC + 1 pulses a count), the count one up or down, from ARR to 0 or from 0
-        to ARR an update event; a compare channel whose CCRx the count reaches matches."""
+        to ARR an update event (centre-aligned: the count's turns, reaching ARR or 0, are); a
+        compare channel whose CCRx the count reaches matches."""
         if not self.cr1 & CEN or not self._arr or not self.clocked():  # (ARR 0: blocked)
             return
         self._pulses += 1
@@ -633,22 +695,27 @@ class _Tim(Clocked):
             return
         self._pulses = 0
         before = self._outputs()
-        count = self._pos // self._step()
-        wrapped = count >= self._arr if up else count == 0
+        count = self._count()
+        centre = self.cr1 & CMS and not self._encoder()
+        if centre:
+            count = min(max(count + (1 if up else -1), 0), self._arr)
+            wrapped = count == (self._arr if up else 0)
+        else:
+            wrapped = count >= self._arr if up else count == 0
+            count = (0 if up else self._arr) if wrapped else count + (1 if up else -1)
         if wrapped:
-            count = 0 if up else self._arr
+            if centre:
+                self.cr1 ^= DIR
             if not self.cr1 & UDIS:
                 self._load()
                 self.sr |= UIF
                 self._signal(TRGO_UPDATE, at, PULSE)
                 self._dma_event(0)
-                if not up:
+                if not up and not centre:  # (the ARR just loaded)
                     count = self._arr
             if self.cr1 & OPM:
                 self._set_cen(0, at)
-        else:
-            count += 1 if up else -1
-        self._pos = count * self._step()
+        self._pos = self._pos_of(count)
         for ch in range(1, self.count + 1):
             if not self._mode(ch) & 3 and self._ccr[ch] == count:
                 self._compare(ch, at, match=True)
@@ -687,12 +754,13 @@ class _Tim(Clocked):
             return
         self.sr |= TIF
         if mode == EXTERNAL_CLOCK:  # each rising edge of TRGI a count pulse
-            self._count_pulse(True, at)
+            self._count_pulse(not self.cr1 & DIR, at)
             return
         if mode == SLAVE_TRIGGER:
             self._set_cen(CEN, at)
             return
         before = self._outputs()  # reset mode: the counter and its prescaler start again
+        self._restart_count()
         self._pos = max(0, self._since - at) % self._period() if self._counting() else 0
         self._pulses = 0
         if not self.cr1 & UDIS:
@@ -702,8 +770,16 @@ class _Tim(Clocked):
                 self._dma_event(0)
             self._signal(TRGO_UPDATE, at, PULSE)
         self._signal(TRGO_RESET, at, PULSE)
-        self._pwm_refs(self._pos // self._step())
+        self._pwm_refs(self._count())
         self._outputs_changed(before, at)
+
+    def _restart_count(self) -> None:
+        """The counter reinitialised (EGR.UG, the reset mode's trigger): 0 counting up, ARR
+        counting down; centre-aligned 0, counting up."""
+        if self.cr1 & CMS and self.cr1 & DIR:
+            self.cr1 ^= DIR
+            self._plans.clear()
+        self._pos = 0
 
     # --- the channels' outputs (OCx on their pins, and to the ADC) ------------------------------
     def output(self, ch: int) -> int | None:
@@ -723,15 +799,18 @@ class _Tim(Clocked):
 
     def _pwm_refs(self, count: int) -> None:
         """OCxREF of the channels in PWM mode (and forced) with the count at ``count``: PWM
-        mode 1 high while the count is below CCRx, mode 2 the reverse."""
+        mode 1 high while the count is below CCRx (counting down: not above it), mode 2 the
+        reverse."""
         if not (self._regs[CCMR1] | self._regs.get(CCMR2, 0)) & 0x4040:  # (OCxM 4-7: none)
             return
+        down = bool(self.cr1 & DIR)
         for ch in range(1, self.count + 1):
             if self._mode(ch) & 3:  # an input (bits 4-7 are its filter)
                 continue
             mode = self._mode(ch) >> 4 & 7
             if mode in (PWM1, PWM2):
-                self._ref[ch] = int(count < self._ccr[ch]) ^ (mode == PWM2)
+                ccr = self._ccr[ch]
+                self._ref[ch] = int(count < ccr or (down and count == ccr)) ^ (mode == PWM2)
             elif mode in (FORCE_LOW, FORCE_HIGH):
                 self._ref[ch] = mode - FORCE_LOW
 
@@ -823,7 +902,7 @@ class _Tim(Clocked):
         if div != self._div:  # the APB prescaler changed: the count goes on at the new rate
             self._pos = self._pos * div // self._div
             self._div = div
-        self._cached = None  # (what the ADC waits for may have changed too)
+        self._plans.clear()  # (what the ADC waits for may have changed too)
         self._since = self.host.exceptions.now
         if not self.clocked():  # the filters stop: what they held back is gone
             self._pending = []
@@ -869,12 +948,14 @@ class _Tim(Clocked):
         value = merge(self._word(word), offset, size, value)
         channels = (1 << self.count + 1) - 2  # CCIF's bits of this timer's channels
         listed, why = False, ""
+        # (CR1, SMCR and ARR may change how the position is counted: the count stays)
+        count, fraction, counting = self._count(), self._pos % self._step(), (
+            self._down(), self._arr)
         if word == CR1:
             self._set_cen(value & CEN, now)
-            if self._encoder():  # DIR is the hardware's
+            if self._encoder() or value & CMS:  # DIR is the hardware's
                 value = value & ~DIR | self.cr1 & DIR
             self.cr1 = value & 0x3FF
-            listed = bool(value & (DIR_CMS & ~DIR if self._encoder() else DIR_CMS))
         elif word == DIER:
             self.dier = value & 0x5F5F
             for line, enable in _DMA_ENABLES:  # a request whose enable is cleared drops
@@ -888,7 +969,7 @@ class _Tim(Clocked):
             self.sr &= value  # rc_w0
         elif word == EGR:
             if value & UG:  # with UDIS the count restarts, but no update event
-                self._pos = 0
+                self._restart_count()
                 self._pulses = 0  # (the prescaler's count of an encoder's pulses too)
                 if not self.cr1 & UDIS:
                     self._load()
@@ -907,7 +988,11 @@ class _Tim(Clocked):
                 self.sr |= TIF
             listed = bool(value & ~(UG | channels | TIF))
         elif word == CNT:
-            self._pos = (value & 0xFFFF) * self._step()
+            value &= 0xFFFF
+            if self.cr1 & CMS and not self._encoder() and value in (0, self._arr):
+                self.cr1 = self.cr1 & ~DIR | (DIR if value else 0)  # (where the count turns)
+                self._plans.clear()
+            self._pos = self._pos_of(value)
         elif word == PSC:
             self.psc = value & 0xFFFF
         elif word == ARR:
@@ -915,7 +1000,7 @@ class _Tim(Clocked):
             if not self.cr1 & ARPE:
                 self._arr = self.arr
         elif word in self._regs:
-            was_encoder, old = self._encoder(), self._regs[word]
+            old = self._regs[word]
             self._regs[word] = value
             if CCR1 <= word <= CCR4:
                 ch = (word - CCR1) // 4 + 1
@@ -929,10 +1014,6 @@ class _Tim(Clocked):
                 why = self._smcr_why(value)
                 if (old ^ value) & SMS:  # another mode: the prescaler's pulses start again
                     self._pulses = 0
-                if was_encoder and not self._encoder() and self.cr1 & DIR:
-                    why = "; ".join(filter(None, (why, "DIR left set by the encoder: "
-                                                  "down-counting not modelled (the counter "
-                                                  "stands)")))
                 listed = bool(why)
             elif word in (CCMR1, CCMR2):  # (a capture from TRC with its CCxE already set)
                 why = self._ccer_why(self._regs[CCER])
@@ -962,11 +1043,13 @@ class _Tim(Clocked):
             listed = True
         if listed:
             self.host.unmodelled(self, offset, size, value, why)
-        if word in (ARR, CCER, *self.channels):  # what the period's plan is made of
-            self._cached = None
+        if word in (CR1, SMCR, ARR, CCER, *self.channels):  # what the plan is made of
+            self._plans.clear()
+        if word in (CR1, SMCR, ARR) and (self._down(), self._arr) != counting:
+            self._pos = self._pos_of(count) + fraction
         if self._counting() and self._pos >= self._period():
             self._pos %= self._period()  # a count past ARR: back into the period
-        self._pwm_refs(self._pos // self._step())  # (the count, CCRx or OCxM may have changed)
+        self._pwm_refs(self._count())  # (the count, CCRx or OCxM may have changed)
         self._outputs_changed(before, now)
         if self._dma_new:
             self._serve_dma(now)
@@ -1002,7 +1085,7 @@ class _Tim(Clocked):
     def _word(self, word: int) -> int:
         """The register at offset ``word`` (unmodelled ones as written)."""
         if word == CNT:
-            return self._pos // self._step()
+            return self._count()
         values = {CR1: self.cr1, DIER: self.dier, SR: self.sr, PSC: self.psc, ARR: self.arr}
         return values.get(word, self._regs.get(word, self._stored.get(word, 0)))
 

@@ -22,7 +22,8 @@
  *   pwm       TIM2 at 1 kHz (PSC for 1 MHz, ARR 999): channel 2 in PWM mode 1 (CCR2 DUTY,
  *             preloaded) on PB3 (AF2; -DINVERT: CC2P, active low), channel 1 toggling at
  *             CCR1 500 on PA0 (AF2), as HAL_TIM_PWM_Start and HAL_TIM_OC_Start set them up;
- *             the update interrupt counts PERIODS periods, then the counter stops.
+ *             the update interrupt counts PERIODS update events, then the counter stops.
+ *             -DCOUNTER: CR1's counter mode (0x10 down, 0x20/0x40/0x60 centre-aligned).
  *             -DBUSY: the core runs meanwhile, toggling PA5 (an output) in a long block.
  *             -DRAMP=n: channel 2 alone, the third update's handler writes CCR2 n
  *             (preloaded: from the next period on). -DFOREVER: no interrupt, the core
@@ -239,6 +240,9 @@ int main(void)
     CCER(TIM2) = 1u << 4;                    /* CC2E alone */
 #else
     CCER(TIM2) = 1u | (1u << 4);             /* CC1E, CC2E */
+#endif
+#ifdef COUNTER
+    CR1(TIM2) = COUNTER; /* as HAL's CounterMode: DIR down, CMS 1-3 centre-aligned */
 #endif
     EGR(TIM2) = 1u; /* UG: PSC and CCR2 loaded */
     SR(TIM2) = 0;
