@@ -3,8 +3,10 @@ vendor HAL's timer time base, one-pulse mode, preloads and the clock gate, from
 tests/programs/irq/tim.c, and the registers one by one."""
 
 import re
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
+from typing import cast
 
 import pytest
 from helpers import FakeDeviceHost
@@ -16,6 +18,7 @@ from sim.devices.stm32l0_tim import (
     CCR1,
     CNT,
     CR1,
+    CR2,
     DIER,
     EGR,
     PSC,
@@ -25,6 +28,7 @@ from sim.devices.stm32l0_tim import (
     TOGGLE,
     Stm32l0Tim2,
     Stm32l0Tim21,
+    Stm32l0Tim22,
 )
 from tests.test_exceptions import irq_program
 
@@ -760,6 +764,133 @@ def test_centre_aligned_periods_nobody_sees_one_by_one():
     assert dev.read(SR, 4) == 0b111 and host.listed == []
 
 
+class TimersHost(FakeDeviceHost):
+    """The part's three timers side by side (their triggers: each other's TRGO)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timers: dict[str, Stm32l0Tim2 | Stm32l0Tim21 | Stm32l0Tim22] = {}
+        for kind in (Stm32l0Tim2, Stm32l0Tim21, Stm32l0Tim22):
+            self.timers[kind.name] = kind(self)  # type: ignore[arg-type]
+        for dev in self.timers.values():
+            dev.reset()
+
+    def device(self, name: str):  # type: ignore[override]
+        return self.timers.get(name)
+
+    def run_to(self, at: int) -> None:
+        """The planned events up to cycle ``at``, each at its own cycle, earliest first."""
+        while (due := self.exceptions.due) is not None and due <= at:
+            self.exceptions.now = max(self.exceptions.now, due)
+            cast(Callable[[], None], self.exceptions.action)()
+        self.exceptions.now = at
+
+
+def chained() -> tuple[Stm32l0Tim2, Stm32l0Tim21, Stm32l0Tim22, TimersHost]:
+    host = TimersHost()
+    t = host.timers
+    return (cast(Stm32l0Tim2, t["stm32l0_tim2"]), cast(Stm32l0Tim21, t["stm32l0_tim21"]),
+            cast(Stm32l0Tim22, t["stm32l0_tim22"]), host)
+
+
+def test_a_cascade_of_gated_timers(firmware, cli, tmp_path):
+    """STM32CubeL0's TIM_ExtTriggerSynchro on the part: TIM2 counts while PA1 is high (gated
+    by TI2FP2), TIM21 while TIM2 counts (gated by ITR0: TIM2's CNT_EN), TIM22 while TIM21
+    does: the three toggle outputs change together, every 160 cycles, only while PA1 is high
+    (31,920 cycles: 199 updates), and stop at the same counts."""
+    pin = tmp_path / "gate.csv"
+    pin.write_text(f"0.001,1\n{0.001 + 31_920 / 32e6:.9f},0\n")
+    vcd = tmp_path / "cascade.vcd"
+    result = cli("run", tim(firmware, "cascade"), "--pin", f"PA1={pin}", "--vcd", vcd,
+                 "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == "cnt 40 40 40\n"  # (15,960 counts: 199 periods, 40)
+    toggles = {name: [at for at, level in vcd_edges(vcd, name) if level in "01"][1:]
+               for name in ("PA0", "PA2", "PA6")}
+    assert toggles["PA0"] == toggles["PA2"] == toggles["PA6"]
+    times = toggles["PA0"]
+    assert len(times) == 199 and {b - a for a, b in pairwise(times)} == {160}
+    assert times[0] == 32_000 + 160 and result.report["unmodelled_registers"] == []
+
+
+def test_a_timer_counts_anothers_updates():
+    """TIM21 in external clock mode 1 on ITR1, TIM22's TRGO (CR2.MMS update), as RTIC's
+    tim-systick-monotonic chains them into a 32-bit count on the STM32L0x1: TIM21 counts
+    TIM22's update events, each at its own cycle, also when only TIM21 is read."""
+    _, tim21, tim22, host = chained()
+    tim22.write(CR2, 4, 2 << 4)  # MMS update
+    tim22.write(ARR, 4, 9)
+    tim22.write(CR1, 4, 1)
+    assert host.exceptions.due is None  # nothing takes its updates yet
+    host.exceptions.now = 500
+    tim21.write(CR1, 4, 1)
+    tim21.write(SMCR, 4, 1 << 4 | 7)  # TS ITR1, SMS external clock mode 1: from now on
+    assert host.exceptions.due == 510  # each update planned: TIM21 takes it
+    host.exceptions.now = 595  # no event run yet: reading TIM21 brings TIM22 along first
+    assert (tim21.read(CNT, 4), tim22.read(CNT, 4)) == (9, 5)
+    host.run_to(1500)
+    assert (tim21.read(CNT, 4), tim22.read(CNT, 4)) == (100, 0)
+    assert tim21.read(SR, 4) == 1 << 6 and host.listed == []  # TIF: each pulse
+    tim21.write(SMCR, 4, 0)  # unlinked: TIM22's updates are nobody's business
+    assert host.exceptions.due is None
+
+
+def test_gated_trigger_and_reset_modes_on_another_timers_trgo():
+    """TIM21 gated by TIM2's CNT_EN (ITR0, MMS enable: counts while TIM2 counts); TIM22
+    started by TIM21's first update (ITR0, trigger mode), then restarted by TIM2's updates
+    (ITR1, reset mode)."""
+    tim2, tim21, tim22, host = chained()
+    tim2.write(CR2, 4, 1 << 4)  # MMS enable
+    tim21.write(SMCR, 4, 0 << 4 | 5)  # ITR0 (TIM2), gated
+    tim21.write(CR1, 4, 1)
+    host.run_to(10)
+    assert tim21.read(CNT, 4) == 0
+    tim2.write(CR1, 4, 1)
+    host.run_to(30)
+    tim2.write(CR1, 4, 0)
+    host.run_to(50)
+    assert tim21.read(CNT, 4) == 20 and tim21.read(SR, 4) == 1 << 6
+    tim21.write(CR2, 4, 2 << 4)  # TIM21's TRGO: its updates
+    tim21.write(ARR, 4, 24)
+    tim22.write(SMCR, 4, 0 << 4 | 6)  # ITR0 (TIM21), trigger mode: CEN at its first update
+    tim2.write(CR1, 4, 1)  # TIM21 counts again: 20 ... 24, its update at 55
+    host.run_to(60)
+    assert tim22.read(CR1, 4) & 1 and tim22.read(CNT, 4) == 5
+    tim2.write(ARR, 4, 9)
+    tim2.write(CR2, 4, 2 << 4)  # MMS update: TIM21's gate closes (TRGO no longer CNT_EN)
+    tim22.write(SMCR, 4, 1 << 4 | 4)  # ITR1 (TIM2), reset mode
+    host.run_to(200)
+    assert tim21.read(CNT, 4) == 5  # (stopped at 60)
+    assert tim22.read(CNT, 4) == (200 - 60) % 10 == tim2.read(CNT, 4)
+    tim2.write(CR2, 4, 1 << 4)  # MMS enable, TIM2 gated by TI1FP1 (no pin: low): CNT_EN low
+    tim2.write(SMCR, 4, TI1FP1 << 4 | 5)
+    tim22.write(SMCR, 4, 1 << 4 | 5)  # TIM22 gated by it: stands
+    host.run_to(300)
+    assert tim2.read(CNT, 4) == tim22.read(CNT, 4) == 0
+    assert host.listed == []
+
+
+def test_a_loop_of_timers_and_unknown_triggers():
+    """TIM21 and TIM22 each reset by the other's TRGO (MMS reset): a UG goes round once and
+    stops; TIM2's ITRx and ITR2 of TIM21 are listed (which timer drives them: not modelled)."""
+    tim2, tim21, tim22, host = chained()
+    tim21.write(CR2, 4, 0)  # MMS reset
+    tim22.write(CR2, 4, 0)
+    tim21.write(SMCR, 4, 1 << 4 | 4)  # ITR1 (TIM22), reset mode
+    tim22.write(SMCR, 4, 0 << 4 | 4)  # ITR0 (TIM21), reset mode
+    tim21.write(CR1, 4, 1)
+    tim22.write(CR1, 4, 1)
+    host.run_to(40)
+    tim21.write(EGR, 4, 1)
+    assert (tim21.read(CNT, 4), tim22.read(CNT, 4)) == (0, 0)
+    assert tim22.read(SR, 4) == 1 | 1 << 6 and tim21.read(SR, 4) & 1 << 6
+    tim2.write(SMCR, 4, 0 << 4 | 5)
+    tim21.write(SMCR, 4, 2 << 4 | 5)
+    assert [(entry[0], entry[1]) for entry in host.listed] == [
+        ("stm32l0_tim2", SMCR), ("stm32l0_tim21", SMCR)]
+    assert "ITR0" in host.whys[0] and "ITR2" in host.whys[1]
+
+
 class FakePort:
     """A GPIO port whose pin for channel 1 of any timer is at ``level`` (channel 2's at
     ``level2``, None: no pin)."""
@@ -836,6 +967,18 @@ def test_external_clock_counts_down_and_centre_aligned(cr1, counts, turns):
     assert seen == counts and updates == turns and host.listed == []
 
 
+def test_a_trigger_taken_late_starts_the_count_at_its_own_cycle():
+    """Trigger mode: an edge at cycle 60 that the timer takes at 100 (brought there first, as
+    at a block boundary) started the count at 60."""
+    dev, host = capture_timer()  # (4 cycles a count)
+    dev.write(CR1, 4, 0)
+    dev.write(SMCR, 4, TI1FP1 << 4 | 6)
+    host.exceptions.now = 100
+    assert dev.read(CNT, 4) == 0
+    edge(dev, host, 1, 60)
+    assert dev.read(CR1, 4) & 1 and dev.read(CNT, 4) == 10
+
+
 def test_a_capture_takes_the_count_at_the_edges_cycle():
     """The count at the edge's own cycle, also when the timer was brought past it (its own
     event at the same block boundary); CC1OF for a capture while CC1IF is set; reading CCR1
@@ -897,8 +1040,8 @@ def test_the_filter_passes_what_holds_and_plans_its_event():
 
 def test_reset_mode_restarts_the_count_with_an_update():
     """SMCR reset mode on TI1FP1: a rising edge captures (CCR1, the period) and then resets
-    the counter (UIF, TIF); TS from another timer is listed, as are the encoder modes and
-    a capture from TRC."""
+    the counter (UIF, TIF); TS ITR2 (no timer's TRGO on this part's TIM21) is listed, as
+    are external clock mode 2 and a capture from TRC."""
     dev, host = capture_timer()
     dev.write(SMCR, 4, 4 | 5 << 4)
     host.exceptions.now = 400
@@ -908,7 +1051,7 @@ def test_reset_mode_restarts_the_count_with_an_update():
     host.exceptions.now = 480
     assert dev.read(CNT, 4) == 20
     assert host.listed == []
-    dev.write(SMCR, 4, 4 | 1 << 4)  # TS ITR1
+    dev.write(SMCR, 4, 4 | 2 << 4)  # TS ITR2
     dev.write(SMCR, 4, 1 << 14)  # ECE: external clock mode 2 (ETR)
     dev.write(SMCR, 4, 3)  # encoder mode 3: modelled
     dev.write(CCMR1, 4, 3)  # CC1S 3: TRC (CC1E already set: listed at once)

@@ -1,9 +1,9 @@
-"""The STM32L0x1's general-purpose timers TIM2, TIM21 and TIM22 (RM0377) as time bases, compare
-and capture timers: what STM32CubeL0's HAL_InitTick sets up when the HAL's tick comes from a
-timer (STM32CubeMX's choice, a timer rather than SysTick, for firmware whose RTOS takes
-SysTick), what firmware counts periods, delays and deadlines with (HAL_TIM_OC_Start_IT), drives
-PWM with, measures pulses with (HAL_TIM_IC_Start_IT, the PWM input mode), and what paces the
-ADC's conversions (sim/devices/stm32l0_adc.py, CFGR1.EXTSEL).
+"""The STM32L0x1's general-purpose timers TIM2, TIM21 and TIM22 (RM0377) as time bases, compare and
+capture timers: what STM32CubeL0's HAL_InitTick sets up when the HAL's tick comes from a timer
+(STM32CubeMX's choice, a timer rather than SysTick, for firmware whose RTOS takes SysTick), what
+firmware counts periods, delays and deadlines with (HAL_TIM_OC_Start_IT), drives PWM with,
+measures pulses with (HAL_TIM_IC_Start_IT, the PWM input mode), and what paces the ADC's
+conversions (sim/devices/stm32l0_adc.py, CFGR1.EXTSEL).
 
 Each is a 16-bit counter clocked at its bus's timer clock (PCLK, twice PCLK when RCC_CFGR's APB
 prescaler divides: the core's clock divided by 1, 1, 2, 4 or 8) through its prescaler: CNT steps
@@ -25,44 +25,46 @@ alternate function it is (sim/devices/stm32l0_gpio.py, TIMER_PINS), each edge at
 them): PWM and square waves in the report's pin trace and --vcd. The interrupt (TIM2: IRQ 15,
 TIM21: IRQ 20, TIM22: IRQ 22) is a level, a flag with its enable in DIER (UIE, CCxIE): a handler
 that does not clear it (SR is rc_w0: a 0 written clears a flag, a 1 leaves it) is entered again
-when it returns. CR2.MMS sets the trigger output (TRGO): reset (EGR.UG), enable (CEN's level),
-update (each update event, EGR.UG's too), compare pulse (channel 1's compare events) or OC1REF
-... OC4REF (MMS 4-7: that channel's OCxREF, its edges); the ADC takes TIM2's and TIM22's TRGO
-and the outputs of TIM21's channel 2 and TIM2's channels 3 and 4, each edge at its own cycle
-(while it waits for one, each event is planned, as for an interrupt). A CCRx past ARR is never
-reached: CCxIF is set at each update instead, as the reference manual's "goes high on the
-counter overflow". ARR 0 stops the counter, as on the chip.
+when it returns. CR2.MMS sets the trigger output (TRGO): reset (EGR.UG), enable (CNT_EN's level:
+CEN, in gated mode while TRGI is high), update (each update event, EGR.UG's too), compare pulse
+(channel 1's compare events) or OC1REF ... OC4REF (MMS 4-7: that channel's OCxREF, its edges);
+the ADC takes TIM2's and TIM22's TRGO, the other timers each one's (ITRx), and the outputs of
+TIM21's channel 2 and TIM2's channels 3 and 4, each edge at its own cycle (while it waits for
+one, each event is planned, as for an interrupt). A CCRx past ARR is never reached: CCxIF is set
+at each update instead, as the reference manual's "goes high on the counter overflow". ARR 0
+stops the counter, as on the chip.
 
 A channel in input capture mode (CCxS 1: its own input TIx, 2: its pair's) takes the edges of
 the pin whose alternate function is that channel (sim/devices/stm32l0_gpio.py tells
 inputs_changed() each change, at its own cycle): through ICxF's filter (a level must hold N
 samples: it comes that late, a shorter pulse is gone), the edges CCxP/CCxNP select, every 1st to
 8th (ICxPSC), capture the count in CCRx (CCxIF; CCxOF if it was still set; a CCRx read clears
-CCxIF). The slave mode controller (SMCR) in reset, gated or trigger mode takes TI1F_ED, TI1FP1
-or TI2FP2: TIF, and the count restarted (an update event), let run while TRGI is high, or
-started; in external clock mode 1 TRGI's rising edges are the count's clock, in the encoder
-modes TI1FP1's and TI2FP2's edges count it up and down (a quadrature encoder on two pins).
+CCxIF). The slave mode controller (SMCR) in reset, gated or trigger mode takes TI1F_ED, TI1FP1,
+TI2FP2 or another timer's TRGO (ITRx: TIM21's ITR0 TIM2, ITR1 TIM22; TIM22's ITR0 TIM21, ITR1
+TIM2, each edge at its own cycle; TIM2's ITRx are listed): TIF, and the count restarted (an
+update event), let run while TRGI is high, or started; in external clock mode 1 TRGI's rising
+edges are the count's clock, in the encoder modes TI1FP1's and TI2FP2's edges count it up and
+down (a quadrature encoder on two pins).
 
 TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (sim/devices/
 stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses acting then
-(DeviceHost.acting_at for the stores, to the timer too; _dma_at for the timer's reads);
-TIM21 and TIM22 have no DMA request line on this part.
-A count written past ARR (or an ARR written below the count without ARPE) is taken back into the
-period; the chip counts on to 0xFFFF first.
+(DeviceHost.acting_at for the stores, to the timer too; _dma_at for the timer's reads); TIM21
+and TIM22 have no DMA request line on this part. A count written past ARR (or an ARR written
+below the count without ARPE) is taken back into the period; the chip counts on to 0xFFFF first.
 
 Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21EN, bit 2;
 TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
-external clock mode 2 (a timer so set does not count), triggers from other timers and ETR, a
-channel capturing its own output's edges, inputs from inside the part (OR's remaps, CR2.TI1S:
-such an input keeps its level), TDE. A count written past ARR counting down starts from ARR.
-CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR,
-DIER, EGR or CCER write that asks for what is not modelled (TRGO from a channel the timer
-lacks, external clock mode 2 or a trigger from another timer or ETR, TDE or TIM21's and
-TIM22's DMA enables, a capture from TRC, an input from inside the part) is listed
-as unmodelled, as is any access to another offset (which reads back what was written). On the
-stm32l031 profile TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
+external clock mode 2 (a timer so set does not count), TIM2's ITRx and ETR triggers, a channel
+capturing its own output's edges, inputs from inside the part (OR's remaps, CR2.TI1S: such an
+input keeps its level), TDE. A count written past ARR counting down starts from ARR. CR2, SMCR,
+OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR, DIER, EGR or
+CCER write that asks for what is not modelled (TRGO from a channel the timer lacks, external
+clock mode 2 or a trigger from ETR or an ITRx not modelled, TDE or TIM21's and TIM22's DMA
+enables, a capture from TRC, an input from inside the part) is listed as unmodelled, as is any
+access to another offset (which reads back what was written). On the stm32l031 profile TIM2
+takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
 from typing import NamedTuple, Protocol, cast
@@ -141,6 +143,8 @@ class _Tim(Clocked):
     count = 2  # compare channels
     dma = False  # DMA1 serves its requests (TIM2's only, on this part)
     remaps: tuple[tuple[int, int], ...] = ()  # OR's fields taking a TIx from inside: (mask, x)
+    itr: tuple[str | None, ...] = (None,) * 4  # the timers whose TRGO is ITR0 ... ITR3 (None:
+    # not modelled)
 
     def reset(self) -> None:
         super().reset()
@@ -174,6 +178,11 @@ class _Tim(Clocked):
         self._dma_lines: set[str] = set()  # DMA requests up: "up", "ch1" ... "ch4"
         self._dma_new = False  # one rose since the DMA was last asked to serve them
         self._dma_at: int | None = None  # the cycle of the event the DMA serves now
+        self._slaves: list[_Tim] | None = None  # the timers whose trigger is this one's TRGO
+        self._master: _Tim | None = None  # the timer whose TRGO this one's trigger is
+        self._itr_level = 0  # the trigger input's level when SMCR.TS selects an ITRx
+        self._relaying = False  # taking another timer's TRGO edge (a loop of timers: dropped)
+        unlink_timers(self.host)
 
     # --- counting ------------------------------------------------------------------------------
     def _counting(self) -> bool:
@@ -194,8 +203,11 @@ class _Tim(Clocked):
 
     def _trgi(self) -> int | None:
         """The level of the slave mode controller's trigger input (TRGI) when SMCR.TS selects
-        TI1FP1 or TI2FP2 (the filtered input, inverted with CC1P or CC2P), else None."""
+        TI1FP1 or TI2FP2 (the filtered input, inverted with CC1P or CC2P) or an ITRx (another
+        timer's TRGO), else None."""
         ts = self._regs[SMCR] >> 4 & 7
+        if ts < 4 and self.itr[ts]:
+            return self._itr_level
         if ts not in (TI1FP1, TI2FP2):
             return None
         ch = ts - TI1FP1 + 1
@@ -338,7 +350,7 @@ class _Tim(Clocked):
         events or compare pulses."""
         if self._plan().driving or self._dma_wanted():
             return True
-        return (self._awaited() == "TRGO"
+        return (self._trgo_heard()
                 and self._regs[CR2] & MMS >= TRGO_UPDATE << 4)  # (update, compare, OCxREF)
 
     def _advance(self, until: int | None = None) -> None:
@@ -465,9 +477,68 @@ class _Tim(Clocked):
 
     def _signal(self, mode: int, at: int, edge: int) -> None:
         """TRGO, with CR2.MMS ``mode``, changed at cycle ``at``: to the ADC if it waits for
-        it."""
-        if self._regs[CR2] & MMS == mode << 4 and self._awaited() == "TRGO":
+        it, and to the timers whose trigger it is."""
+        if self._regs[CR2] & MMS != mode << 4:
+            return
+        if self._awaited() == "TRGO":
             cast(TriggerInput, self._input).trigger(f"{self.name} TRGO", at, edge)
+        for slave in self._listening():
+            slave.itr_changed(at, edge)
+
+    def _trgo_heard(self) -> bool:
+        """Whether TRGO's edges matter: the ADC waits for them, or a timer's trigger is it."""
+        return self._awaited() == "TRGO" or bool(self._listening())
+
+    def trgo_level(self) -> int:
+        """TRGO's level now: CEN with CR2.MMS enable, OCxREF with OCxREF; the pulses' 0."""
+        mms = self._regs[CR2] >> 4 & 7
+        if mms == TRGO_ENABLE:
+            return int(self._cnt_en())
+        return self._trgo_ref if TRGO_OC1REF <= mms <= self.count + 3 else 0
+
+    def _cnt_en(self) -> bool:
+        """The counter's enable, CNT_EN: CEN, in gated mode and TRGI high."""
+        return bool(self.cr1 & CEN) and (self._regs[SMCR] & (SMS | ECE) != SLAVE_GATED
+                                         or self._trgi() == 1)
+
+    # --- triggers between the timers (ITRx: another timer's TRGO) ---------------------------------
+    def _itr_master(self) -> "_Tim | None":
+        """The timer whose TRGO SMCR's slave mode takes (TS an ITRx), None for none."""
+        smcr = self._regs[SMCR]
+        ts = smcr >> 4 & 7
+        if ts >= 4 or smcr & ECE or smcr & SMS not in (SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER,
+                                                        EXTERNAL_CLOCK):
+            return None
+        name = self.itr[ts]
+        master = None if name is None else self.host.device(name)
+        return master if isinstance(master, _Tim) else None
+
+    def _listening(self) -> "list[_Tim]":
+        """The timers whose slave mode takes this one's TRGO (cached until an SMCR changes)."""
+        if self._slaves is None:
+            self._slaves = [timer for timer in part_timers(self.host)
+                            if timer is not self and timer._itr_master() is self]
+        return self._slaves
+
+    def itr_changed(self, at: int, edge: int) -> None:
+        """The TRGO that SMCR.TS selects (ITRx) changed at cycle ``at`` (at most now): RISING,
+        FALLING or PULSE (both at once), a trigger as TIx's edges are. An edge that comes back
+        round a loop of timers while this one takes one is dropped."""
+        if self._relaying or not self.clocked():
+            return
+        self._relaying = True
+        try:
+            self._advance(at)
+            if edge & RISING:
+                self._itr_level = 1
+                self._trigger_edge(True, at)
+            if edge & FALLING:
+                self._itr_level = 0
+                self._trigger_edge(False, at)
+            self._serve_dma(at)
+            self._schedule()
+        finally:
+            self._relaying = False
 
     def _awaited(self) -> str | None:
         """The signal of this timer the ADC waits for (``TRGO``, ``CH1`` ...), None for none."""
@@ -737,18 +808,25 @@ class _Tim(Clocked):
         if smcr & ECE or not mode:
             return
         if ts == TI1F_ED and ti == 1 and mode != SLAVE_GATED:
-            rising = True
+            self._trigger_edge(True, at)
         elif ts in (TI1FP1, TI2FP2) and ti == ts - TI1FP1 + 1:
-            rising = bool(level ^ self._inverted(ti)) or (
-                mode != SLAVE_GATED and self._both_edges(ti))
-            if mode == SLAVE_GATED:  # the count stops or goes on from here (_counting)
-                self.sr |= TIF
-                late = max(0, self._since - at)  # (brought to ``_since`` as it was before)
-                if late and self.cr1 & CEN:
-                    self._pos = ((self._pos + late) % self._period() if rising
-                                 else max(0, self._pos - late))
-                return
-        else:
+            self._trigger_edge(bool(level ^ self._inverted(ti)) or (
+                mode != SLAVE_GATED and self._both_edges(ti)), at)
+
+    def _trigger_edge(self, rising: bool, at: int) -> None:
+        """An edge of TRGI (a TIx's or another timer's TRGO) at cycle ``at``, ``rising`` or
+        not, to the slave mode (SMCR.SMS reset, gated, trigger or external clock mode 1): TIF,
+        and the counter reset (an update event), let count (gated: while TRGI is high; TIF at
+        both of its edges), started, or counted."""
+        mode = self._regs[SMCR] & SMS
+        late = max(0, self._since - at)  # (brought to ``_since`` as it was before)
+        if mode == SLAVE_GATED:  # the count stops or goes on from here (_counting)
+            self.sr |= TIF
+            if late and self.cr1 & CEN:
+                self._pos = ((self._pos + late) % self._period() if rising
+                             else max(0, self._pos - late))
+            if self.cr1 & CEN:  # (CNT_EN: TRGO with CR2.MMS enable)
+                self._signal(TRGO_ENABLE, at, RISING if rising else FALLING)
             return
         if not rising:
             return
@@ -757,7 +835,10 @@ class _Tim(Clocked):
             self._count_pulse(not self.cr1 & DIR, at)
             return
         if mode == SLAVE_TRIGGER:
-            self._set_cen(CEN, at)
+            if not self.cr1 & CEN:
+                self._set_cen(CEN, at)
+                if late and self._counting():  # (counting since ``at``)
+                    self._pos = (self._pos + late) % self._period()
             return
         before = self._outputs()  # reset mode: the counter and its prescaler start again
         self._restart_count()
@@ -846,10 +927,13 @@ class _Tim(Clocked):
             port.af_changed(at)  # type: ignore[attr-defined]
 
     def _set_cen(self, value: int, at: int) -> None:
-        """CR1.CEN set to ``value`` at cycle ``at``: with CR2.MMS enable, TRGO follows it."""
+        """CR1.CEN set to ``value`` at cycle ``at``: with CR2.MMS enable, TRGO follows CNT_EN
+        (CEN; gated: while TRGI is high)."""
         if value != self.cr1 & CEN:
+            was = self._cnt_en()
             self.cr1 ^= CEN
-            self._signal(TRGO_ENABLE, at, RISING if value else FALLING)
+            if self._cnt_en() != was:
+                self._signal(TRGO_ENABLE, at, FALLING if was else RISING)
 
     def _schedule(self) -> None:
         """Plan the next event only while it could raise the interrupt (an enabled flag still
@@ -867,10 +951,11 @@ class _Tim(Clocked):
             if dma:
                 want |= {ch for ch in range(1, self.count + 1) if dma >> (8 + ch) & 1}
             awaited = self._awaited()
+            heard = self._trgo_heard()
             mms = self._regs[CR2] & MMS
-            if awaited == "TRGO" and mms == TRGO_COMPARE << 4:
+            if heard and mms == TRGO_COMPARE << 4:
                 want.add(1)
-            ocref = awaited == "TRGO" and TRGO_OC1REF << 4 <= mms <= self.count + 3 << 4
+            ocref = heard and TRGO_OC1REF << 4 <= mms <= self.count + 3 << 4
             if ocref:  # (TRGO is that channel's OCxREF: its matches, and the update's)
                 want.add((mms >> 4) - 3)
             period = self._period()
@@ -878,13 +963,13 @@ class _Tim(Clocked):
                 want) else []
             update_irq = not self.cr1 & UDIS and (
                 (self.dier & UIE and not self.sr & UIF) or bool(dma)
-                or (awaited == "TRGO" and mms == TRGO_UPDATE << 4))
+                or (heard and mms == TRGO_UPDATE << 4))
             if update_irq or plan.driving or ocref or (want and not at):  # (a match after the
                 at.append(period)  # update: planned there)
             if at:
                 due = self._since + min(at) - self._pos  # (the count is at _since)
             # only output edges no interrupt watches: they wake nothing
-            wakes = bool(interrupts or update_irq or awaited or dma) or any(
+            wakes = bool(interrupts or update_irq or awaited or dma or heard) or any(
                 port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
                 for ch in plan.driving for port in self._gpio_ports())
         if self._pending and self.clocked():  # a filtered input edge to come (a capture...)
@@ -895,6 +980,8 @@ class _Tim(Clocked):
         self.host.set_irq_level(self.irq, bool(self.dier & self.sr & (UIF | CCIF | TIF)))
 
     def settle(self) -> None:
+        if self._master is not None:
+            self._master._advance()
         self._advance()
 
     def restart(self) -> None:
@@ -925,6 +1012,8 @@ class _Tim(Clocked):
 
     # --- registers ----------------------------------------------------------------------------
     def read_clocked(self, offset: int, size: int) -> int:
+        if self._master is not None:  # (its TRGO's edges until now first)
+            self._master._advance(self._dma_at)
         self._advance(self._dma_at)  # (the DMA's access: at the event it serves)
         word = offset & ~3
         if word not in (CR1, DIER, SR, EGR, CNT, PSC, ARR, *self._regs):  # EGR: reads 0
@@ -938,9 +1027,16 @@ class _Tim(Clocked):
         return value
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
+        if offset & ~3 in (SMCR, CR2):  # (the timers this one's trigger or TRGO links: to the
+            for timer in part_timers(self.host):  # store's cycle, on the links as they were)
+                if timer is not self and timer.clocked():
+                    timer._advance(self.host.store_cycle())
+        elif self._master is not None:  # (its TRGO's edges until now first)
+            self._master._advance(self.host.store_cycle())
         self._advance(self.host.store_cycle())  # the write acts at the store's own cycle (the
         # DMA's: its event's, as DeviceHost.acting_at says)
         now = self._since
+        trgo = self.trgo_level()
         if not self._ti_known:  # (the first write since the reset)
             self._sync_inputs()
         before = self._outputs()
@@ -1015,6 +1111,10 @@ class _Tim(Clocked):
                 if (old ^ value) & SMS:  # another mode: the prescaler's pulses start again
                     self._pulses = 0
                 listed = bool(why)
+                master = self._itr_master()
+                self._itr_level = 0 if master is None else master.trgo_level()
+                if value != old:
+                    unlink_timers(self.host)
             elif word in (CCMR1, CCMR2):  # (a capture from TRC with its CCxE already set)
                 why = self._ccer_why(self._regs[CCER])
                 listed = bool(why)
@@ -1053,6 +1153,9 @@ class _Tim(Clocked):
         self._outputs_changed(before, now)
         if self._dma_new:
             self._serve_dma(now)
+        if word in (CR2, SMCR) and self.trgo_level() != trgo:  # (what TRGO is changed)
+            for slave in self._listening():
+                slave.itr_changed(now, FALLING if trgo else RISING)
         self._schedule()
 
     def _ccer_why(self, value: int) -> str:
@@ -1071,13 +1174,16 @@ class _Tim(Clocked):
 
     def _smcr_why(self, value: int) -> str:
         """What an SMCR write asks for that is not modelled: external clock mode 2 (ETR: the
-        counter stands), a trigger from another timer (ITRx) or ETR, gated by TI1F_ED."""
+        counter stands), a trigger from ETR or an ITRx whose timer is not known, gated by
+        TI1F_ED."""
         mode, ts = value & SMS, value >> 4 & 7
         if value & ECE:
             return "ECE, external clock mode 2: not modelled (the counter stands)"
         encoder = mode in (ENCODER_TI2, ENCODER_TI1, ENCODER_BOTH)
-        if mode and not encoder and ts not in (TI1F_ED, TI1FP1, TI2FP2):
-            return f"TS {ts}, a trigger from another timer or ETR: not modelled (never comes)"
+        if mode and not encoder and ts not in (TI1F_ED, TI1FP1, TI2FP2) and not (
+                ts < 4 and self.itr[ts]):
+            what = "ETR" if ts == 7 else f"ITR{ts}"
+            return f"TS {ts}, a trigger from {what}: not modelled (never comes)"
         if mode == SLAVE_GATED and ts == TI1F_ED:
             return "gated by TI1F_ED: not modelled (the counter stands)"
         return ""
@@ -1096,6 +1202,19 @@ def part_timers(host: DeviceHost) -> list["_Tim"]:
     return [timer for timer in found if isinstance(timer, _Tim)]
 
 
+def unlink_timers(host: DeviceHost) -> None:
+    """A timer's SMCR changed (or it was reset): which timers take which one's TRGO is looked
+    up again, and each plans its events again (a TRGO that a timer takes is taken event by
+    event)."""
+    timers = part_timers(host)
+    for timer in timers:
+        timer._slaves = None
+        timer._master = timer._itr_master() if hasattr(timer, "_regs") else None
+    for timer in timers:
+        if hasattr(timer, "_next") and timer.clocked():
+            timer._schedule()
+
+
 def replan_timers(host: DeviceHost) -> None:
     """What watches the pins changed (EXTI's IMR or EMR, SYSCFG's EXTICR): the timers plan
     their output edges again, as events that may wake the core or not."""
@@ -1112,11 +1231,13 @@ class Stm32l0Tim2(_Tim):
 class Stm32l0Tim21(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim21", 0x4001_0800, 20, (APB2ENR, 2), 2
     remaps = ((0x1C, 1), (0x20, 2))  # TI1_RMP: the RTC's wake-up, HSE/RTC, MSI, LSE, LSI...
+    itr = ("stm32l0_tim2", "stm32l0_tim22", None, None)  # ITR0: TIM2, ITR1: TIM22
 
 
 class Stm32l0Tim22(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim22", 0x4001_1400, 22, (APB2ENR, 5), 2
     remaps = ((0x0C, 1),)  # TI1_RMP: COMP1, COMP2
+    itr = ("stm32l0_tim21", "stm32l0_tim2", None, None)  # ITR0: TIM21, ITR1: TIM2
 
 
 DEVICES = (Stm32l0Tim2, Stm32l0Tim21, Stm32l0Tim22)

@@ -63,6 +63,11 @@
  *             -DBSRR instead: a circular table {set PA5, reset PA5} into GPIOA's BSRR by DMA1
  *             channel 2 at each update event (every 10 us), while the core runs a long block
  *             (-DBUSY) or sleeps, for 20 updates: PA5 a square wave.
+ *   cascade   as STM32CubeL0's TIM_ExtTriggerSynchro: TIM2 gated by TI2FP2 (PA1, as --pin drives
+ *             it), its CNT_EN as TRGO (CR2.MMS enable); TIM21 gated by ITR0 (TIM2's TRGO), its
+ *             CNT_EN as TRGO; TIM22 gated by ITR0 (TIM21's); each toggles its channel 1 at each
+ *             update (PSC 1, ARR 79: every 160 cycles) on PA0, PA2 and PA6. Once PA1 has risen
+ *             and fallen, prints "cnt" and the three counts.
  * Exit status 0 when every check holds, else the number of the first that failed; tick prints
  * the ticks counted.
  */
@@ -808,6 +813,49 @@ int main(void)
     CR1(TIM2) &= ~CEN;
     sh_write0("done\n");
 #endif
+    return 0;
+}
+#endif
+
+#if CASE_cascade
+int main(void)
+{
+    static const uint32_t timers[3] = {TIM2, TIM21, TIM22};
+    REG(0x4002102Cu) |= 1u; /* IOPENR: GPIOA */
+    /* PA0 AF2 (TIM2_CH1), PA1 AF2 (TIM2_CH2, the gate), PA2 AF0 (TIM21_CH1), PA6 AF5
+       (TIM22_CH1) */
+    REG(0x50000000u) = (REG(0x50000000u) & ~0x303Fu) | 0x202Au;
+    REG(0x50000020u) = (REG(0x50000020u) & ~0x0F000FFFu) | 0x05000022u;
+    REG(0x40021038u) |= 1u;            /* TIM2EN */
+    RCC_APB2ENR |= (1u << 2) | (1u << 5); /* TIM21EN, TIM22EN */
+    for (int i = 0; i < 3; i++) {      /* HAL_TIM_OC_Init, toggle at CCR1 0 */
+        uint32_t t = timers[i];
+        PSC(t) = 1u;
+        ARR(t) = 79u;
+        CCMR1(t) = 3u << 4;
+        CCR(t, 1) = 0u;
+        EGR(t) = 1u;
+        SR(t) = 0u;
+        CCER(t) = 1u; /* CC1E */
+    }
+    CCMR1(TIM2) |= 1u << 8;             /* CC2S 1: TI2 */
+    CCER(TIM2) |= 1u << 4;              /* CC2E (HAL_TIM_IC_Start) */
+    SMCR(TIM2) = (6u << 4) | 5u;        /* TS TI2FP2, gated */
+    REG(TIM2 + 0x04u) = 1u << 4;        /* CR2.MMS enable: TRGO is CNT_EN */
+    SMCR(TIM21) = (0u << 4) | 5u;       /* TS ITR0 (TIM2), gated */
+    REG(TIM21 + 0x04u) = 1u << 4;
+    SMCR(TIM22) = (0u << 4) | 5u;       /* TS ITR0 (TIM21), gated */
+    for (int i = 0; i < 3; i++)
+        CR1(timers[i]) |= CEN;
+    while (!(REG(0x50000010u) & 2u)) /* GPIOA IDR: PA1 rises, */
+        ;
+    while (REG(0x50000010u) & 2u) /* and falls */
+        ;
+    for (int i = 0; i < 3; i++) {
+        sh_write0(i ? " " : "cnt ");
+        sh_write_int((long)CNT(timers[i]));
+    }
+    sh_write0("\n");
     return 0;
 }
 #endif
