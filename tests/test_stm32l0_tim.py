@@ -2,6 +2,7 @@
 vendor HAL's timer time base, one-pulse mode, preloads and the clock gate, from
 tests/programs/irq/tim.c, and the registers one by one."""
 
+import random
 import re
 from collections.abc import Callable
 from itertools import pairwise
@@ -12,6 +13,7 @@ import pytest
 from helpers import FakeDeviceHost
 
 from sim.devices.stm32l0_tim import (
+    ACTIVE,
     ARR,
     CCER,
     CCMR1,
@@ -21,7 +23,11 @@ from sim.devices.stm32l0_tim import (
     CR2,
     DIER,
     EGR,
+    FROZEN,
+    INACTIVE,
     PSC,
+    PWM1,
+    PWM2,
     SMCR,
     SR,
     TI1FP1,
@@ -735,7 +741,7 @@ def test_centre_aligned_counting(cms, flagged):
     assert [t for t, f in enumerate(flags) if f & 1] == [4, 8]  # UIF at the turns
     assert [t for t, f in enumerate(flags) if f & 2] == flagged
     assert outputs == [1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0]
-    dev.write(CR1, 4, 1 | cms << 5)  # DIR is the counter's: kept at 0
+    dev.write(CR1, 4, 1 | cms << 5 | 1 << 4)  # DIR is the counter's: kept at 0 (up)
     host.exceptions.now = 12
     assert dev.read(CNT, 4) == 4 and dev.read(CR1, 4) & 1 << 4
     dev.write(EGR, 4, 1)  # UG: 0, counting up
@@ -743,6 +749,24 @@ def test_centre_aligned_counting(cms, flagged):
     dev.write(CNT, 4, 4)  # written at ARR: counting down from it
     host.exceptions.now = 13
     assert dev.read(CNT, 4) == 3 and dev.read(CR1, 4) & 1 << 4 and host.listed == []
+
+
+def test_a_direction_turned_keeps_the_count_and_the_prescalers_phase():
+    """PSC 3 (4 cycles a count), counting down: DIR cleared 2 cycles into a count, the count
+    stays and its next step comes 2 cycles later, up."""
+    dev, host = timer()
+    dev.write(ARR, 4, 9)
+    dev.write(PSC, 4, 3)
+    dev.write(CR1, 4, 1 << 4)
+    dev.write(EGR, 4, 1)  # counting down: ARR
+    dev.write(CR1, 4, 1 | 1 << 4)
+    host.exceptions.now = 6
+    assert dev.read(CNT, 4) == 8
+    dev.write(CR1, 4, 1)
+    host.exceptions.now = 7
+    assert dev.read(CNT, 4) == 8
+    host.exceptions.now = 8
+    assert dev.read(CNT, 4) == 9
 
 
 def test_centre_aligned_periods_nobody_sees_one_by_one():
@@ -939,6 +963,172 @@ def edge(dev, host: PortHost, level: int, at: int) -> None:
     dev.inputs_changed(at)
 
 
+class ShowingHost(FakeDeviceHost):
+    """A GPIO port whose pins show every timer channel's output: each event at its own cycle."""
+
+    class Port:
+        def timer_input(self, timer: str, channel: int) -> None:
+            return None
+
+        def shows(self, timer: str, channel: int) -> bool:
+            return True
+
+        def wakes_on(self, timer: str, channel: int) -> bool:
+            return False
+
+        def af_changed(self, at: int) -> None:
+            pass
+
+    port = Port()
+
+    def device(self, name: str):  # type: ignore[override]
+        return self.port if name == "stm32l0_gpioa" else None
+
+
+def reference_counter(arr: int, ccr: dict[int, int], modes: dict[int, int], cms: int,
+                      down: bool, steps: int) -> list[tuple[int, int, int, int, int]]:
+    """RM0377's counter count by count from CNT 0 (CEN just set): after each count, (CNT,
+    DIR, the flags it set: UIF, CC1IF, CC2IF, OC1REF, OC2REF). An update event past ARR, below
+    0 or at each turn (centre-aligned); a compare match when the count reaches CCRx (at most
+    ARR), its flag as CMS says (a match at a turn: always), a CCRx past ARR flagged at each
+    update; PWM mode 1 high while the count is below CCRx (counting down: not above it)."""
+    cnt, refs, states = 0, {1: 0, 2: 0}, []
+
+    def pwm() -> None:
+        for ch in (1, 2):
+            if modes[ch] in (PWM1, PWM2):
+                refs[ch] = int(cnt < ccr[ch] or (down and cnt == ccr[ch])) ^ (modes[ch] == PWM2)
+
+    pwm()
+    states.append((cnt, int(down), 0, refs[1], refs[2]))
+    for _ in range(steps):
+        going_down, update = down, False
+        if cms:
+            cnt += -1 if down else 1
+            if cnt in (0, arr):
+                update, down = True, not down
+        elif down:
+            cnt, update = (arr, True) if cnt == 0 else (cnt - 1, False)
+        else:
+            cnt, update = (0, True) if cnt >= arr else (cnt + 1, False)
+        flags = 1 if update else 0
+        for ch in (1, 2):
+            if ccr[ch] > arr and update:
+                flags |= 1 << ch
+            elif ccr[ch] == cnt:
+                if cms in (0, 3) or update or (cms == 1) == going_down:
+                    flags |= 1 << ch
+                if modes[ch] == TOGGLE:
+                    refs[ch] ^= 1
+                elif modes[ch] in (ACTIVE, INACTIVE):
+                    refs[ch] = int(modes[ch] == ACTIVE)
+        pwm()
+        states.append((cnt, int(down), flags, refs[1], refs[2]))
+    return states
+
+
+@pytest.mark.parametrize("seed", range(0, 240, 4))
+def test_the_counter_against_a_count_by_count_reference(seed):
+    """Random ARR, PSC, CCRs (0, ARR and past it among them), output modes and counter modes
+    (up, down, centre-aligned 1-3), read at random cycles: CNT, DIR, the flags since the last
+    read and OCxREF as the reference has them, whether each event is taken at its own cycle
+    (a pin shows the outputs) or whole periods are skipped."""
+    for observed, rnd in ((False, random.Random(seed)), (True, random.Random(seed))):
+        arr, psc = rnd.randint(1, 7), rnd.randint(0, 2)
+        ccr = {1: rnd.choice([0, arr, arr + 1, rnd.randint(0, arr)]),
+               2: rnd.choice([0, arr, rnd.randint(0, arr)])}
+        modes = {1: rnd.choice([PWM1, PWM2, TOGGLE, ACTIVE, INACTIVE]),
+                 2: rnd.choice([PWM1, PWM2, TOGGLE])}
+        cms, down = rnd.choice([0, 0, 1, 2, 3]), rnd.random() < 0.5
+        host = ShowingHost() if observed else FakeDeviceHost()
+        dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
+        dev.reset()
+        dev.write(PSC, 4, psc)
+        dev.write(EGR, 4, 1)
+        dev.write(SR, 4, 0)
+        dev.write(ARR, 4, arr)
+        dev.write(CCMR1, 4, modes[1] << 4 | modes[2] << 12)
+        dev.write(CCR1, 4, ccr[1])
+        dev.write(CCR1 + 4, 4, ccr[2])
+        dev.write(CCER, 4, 0x11)
+        dev.write(CR1, 4, 1 | cms << 5 | (0 if cms else int(down) << 4))
+        ref = reference_counter(arr, ccr, modes, cms, down and not cms, 400)
+        t = last = 0
+        while (t := t + rnd.randint(1, 40)) < 400 * (psc + 1):
+            host.exceptions.now = t
+            step = t // (psc + 1)
+            flags = 0
+            for state in ref[last + 1:step + 1]:
+                flags |= state[2]
+            last = step
+            got = (dev.read(CNT, 4), dev.read(CR1, 4) >> 4 & 1, dev.read(SR, 4) & 7,
+                   dev.output(1), dev.output(2))
+            dev.write(SR, 4, 0)
+            want = (ref[step][0], ref[step][1], flags, ref[step][3], ref[step][4])
+            assert got == want, (observed, arr, psc, ccr, modes, cms, down, t)
+
+
+def timers_alike(seed: int) -> None:
+    """The same random writes at the same cycles to three timers: one seen only at the writes
+    (whole periods skipped), one whose outputs a pin shows (each event at its own cycle), one
+    read at every cycle: at each write their CNT, CR1, SR, OCxREF and ARR agree."""
+    rnd = random.Random(seed)
+    made = [(host, Stm32l0Tim21(host)) for host in  # type: ignore[arg-type]
+            (FakeDeviceHost(), ShowingHost(), FakeDeviceHost())]
+    for _, dev in made:
+        dev.reset()
+
+    def write(reg: int, value: int) -> None:
+        for _, dev in made:
+            dev.write(reg, 4, value)
+
+    write(ARR, rnd.randint(1, 7))
+    write(PSC, rnd.randint(0, 2))
+    write(EGR, 1)
+    write(CCMR1, rnd.choice([PWM1, PWM2, TOGGLE, ACTIVE, INACTIVE]) << 4
+          | rnd.choice([PWM1, PWM2, TOGGLE]) << 12 | rnd.choice([0, 1 << 3, 1 << 11]))
+    write(CCR1, rnd.randint(0, 8))
+    write(CCR1 + 4, rnd.randint(0, 8))
+    write(CCER, 0x11)
+    write(CR1, 1 | rnd.randint(0, 3) << 5 | rnd.choice([0, 1 << 4]) | rnd.choice([0, 1 << 7]))
+    t = 0
+    for _ in range(40):
+        end = t + rnd.randint(1, 60)
+        host, dev = made[2]
+        for cycle in range(t + 1, end + 1):
+            host.exceptions.now = cycle
+            dev.read(CNT, 4)
+        t = made[0][0].exceptions.now = made[1][0].exceptions.now = end
+        states = {(dev.read(CNT, 4), dev.read(CR1, 4), dev.read(SR, 4), tuple(dev.output(ch)
+                   for ch in (1, 2)), dev.read(ARR, 4)) for _, dev in made}
+        assert len(states) == 1, (seed, t, states)
+        cr1 = made[0][1].read(CR1, 4)
+        match rnd.choice(["cnt", "cr1", "arr", "ccr", "ug", "sr", "ccmr", "none"]):
+            case "cnt":
+                write(CNT, rnd.randint(0, 8))
+            case "cr1":
+                write(CR1, (cr1 ^ rnd.choice([1 << 4, 1 << 1, 1 << 3, 1 << 7,
+                                              rnd.randint(0, 3) << 5 ^ cr1 & 0x60]))
+                      | (1 if rnd.random() < 0.9 else 0))
+            case "arr":
+                write(ARR, rnd.randint(1, 8))
+            case "ccr":
+                write(rnd.choice([CCR1, CCR1 + 4]), rnd.randint(0, 9))
+            case "ug":
+                write(EGR, 1)
+            case "sr":
+                write(SR, 0)
+            case "ccmr":
+                write(CCMR1, rnd.choice([PWM1, PWM2, TOGGLE, FROZEN]) << 4
+                      | rnd.choice([PWM1, PWM2, TOGGLE]) << 12)
+
+
+@pytest.mark.parametrize("seed", range(0, 300, 10))
+def test_skipped_periods_and_events_taken_one_by_one_agree(seed):
+    for offset in range(10):
+        timers_alike(seed + offset)
+
+
 @pytest.mark.parametrize("cr1, counts, turns", [
     (1 << 4, [2, 1, 0, 3, 2, 1, 0], [3]),  # down: below 0 to ARR, an update event
     (1 << 5, [1, 2, 3, 2, 1, 0, 1], [2, 5]),  # centre-aligned: an update at each turn
@@ -965,6 +1155,45 @@ def test_external_clock_counts_down_and_centre_aligned(cr1, counts, turns):
         host.exceptions.now += 5
         edge(dev, host, 0, host.exceptions.now)
     assert seen == counts and updates == turns and host.listed == []
+
+
+def test_external_clock_centre_aligned_flags_and_preload():
+    """External clock mode 1, centre-aligned, CMS 1: CC2IF at CCR2's match counting down
+    only; with ARPE the count turns at the ARR the turn loads (RM0377's figure)."""
+    dev, host = capture_timer()
+    dev.write(CCER, 4, 0)
+    dev.write(SMCR, 4, TI1FP1 << 4 | 7)
+    dev.write(PSC, 4, 0)
+    dev.write(ARR, 4, 3)
+    dev.write(CCR1 + 4, 4, 2)  # (channel 2: output compare, frozen)
+    dev.write(CR1, 4, 1 | 1 << 5 | 1 << 7)  # CEN, CMS 1, ARPE
+    dev.write(EGR, 4, 1)
+    dev.write(SR, 4, 0)
+    dev.write(ARR, 4, 5)  # preloaded: taken at the next turn
+    seen = []
+    for i in range(12):
+        host.exceptions.now = 10 * i + 10
+        edge(dev, host, 1, host.exceptions.now)
+        seen.append((dev.read(CNT, 4), dev.read(SR, 4) >> 2 & 1))
+        dev.write(SR, 4, 0)
+        host.exceptions.now += 5
+        edge(dev, host, 0, host.exceptions.now)
+    assert seen == [(1, 0), (2, 0), (5, 0), (4, 0), (3, 0), (2, 1), (1, 0), (0, 0), (1, 0),
+                    (2, 0), (3, 0), (4, 0)]
+
+
+def test_a_capture_counted_back_across_a_turn():
+    """Centre-aligned, an edge at cycle 14 (counting up: 3) taken at 18, after the turn at
+    ARR 4 (16): CCR1 holds the count of cycle 14."""
+    dev, host = capture_timer()  # (4 cycles a count; channel 1 captures TI1's rising edges)
+    dev.write(CR1, 4, 0)
+    dev.write(ARR, 4, 4)
+    dev.write(CNT, 4, 0)
+    dev.write(CR1, 4, 1 | 1 << 5)
+    host.exceptions.now = 18
+    assert dev.read(CNT, 4) == 4 and dev.read(CR1, 4) & 1 << 4
+    edge(dev, host, 1, 14)
+    assert dev.read(CCR1, 4) == 3
 
 
 def test_a_trigger_taken_late_starts_the_count_at_its_own_cycle():

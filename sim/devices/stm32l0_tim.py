@@ -13,26 +13,26 @@ channel's OCxPE) CCRx's preloaded values take effect, SR.UIF set (not with CR1.U
 CR1.OPM the counter stops (CEN cleared). With CR1.DIR it counts down from ARR, the step below 0
 the update event (ARR again); centre-aligned (CR1.CMS) it counts 0 ... ARR ... 0, an update
 event at each turn (at ARR and at 0), CR1.DIR the direction (read-only), the channels' CCxIF set
-at their matches counting down (CMS 1), up (2) or both ways (3). EGR.UG makes an update event at
-once (UIF only with CR1.URS clear; the count 0, counting down ARR). A channel in output compare
-mode (CCMRx's CCxS 0, as after reset) has a compare event when the count reaches its CCRx (at
-most ARR; the count a period starts from, 0 or ARR: at the update event) or at EGR.CCxG:
-SR.CCxIF set, and OCxREF as CCMRx's OCxM says (frozen, active, inactive or toggled at a match,
-forced, PWM mode 1 or 2: high while the count is below CCRx, counting down while it is not above
-it); with CCER.CCxE the channel's output (OCxREF, inverted with CCxP) drives the pins whose
-alternate function it is (sim/devices/stm32l0_gpio.py, TIMER_PINS), each edge at its own cycle
-(planned only while a pin shows it or the ADC takes it, and it changes: a WFI sleeps through
-them): PWM and square waves in the report's pin trace and --vcd. The interrupt (TIM2: IRQ 15,
-TIM21: IRQ 20, TIM22: IRQ 22) is a level, a flag with its enable in DIER (UIE, CCxIE): a handler
-that does not clear it (SR is rc_w0: a 0 written clears a flag, a 1 leaves it) is entered again
-when it returns. CR2.MMS sets the trigger output (TRGO): reset (EGR.UG), enable (CNT_EN's level:
-CEN, in gated mode while TRGI is high), update (each update event, EGR.UG's too), compare pulse
-(channel 1's compare events) or OC1REF ... OC4REF (MMS 4-7: that channel's OCxREF, its edges);
-the ADC takes TIM2's and TIM22's TRGO, the other timers each one's (ITRx), and the outputs of
-TIM21's channel 2 and TIM2's channels 3 and 4, each edge at its own cycle (while it waits for
-one, each event is planned, as for an interrupt). A CCRx past ARR is never reached: CCxIF is set
-at each update instead, as the reference manual's "goes high on the counter overflow". ARR 0
-stops the counter, as on the chip.
+at their matches counting down (CMS 1), up (2) or both ways (3) (a match at a turn: in each).
+EGR.UG makes an update event at once (UIF only with CR1.URS clear; the count 0, counting down
+ARR). A channel in output compare mode (CCMRx's CCxS 0, as after reset) has a compare event when
+the count reaches its CCRx (at most ARR; the count a period starts from, 0 or ARR: at the update
+event) or at EGR.CCxG: SR.CCxIF set, and OCxREF as CCMRx's OCxM says (frozen, active, inactive
+or toggled at a match, forced, PWM mode 1 or 2: high while the count is below CCRx, counting
+down while it is not above it); with CCER.CCxE the channel's output (OCxREF, inverted with CCxP)
+drives the pins whose alternate function it is (sim/devices/stm32l0_gpio.py, TIMER_PINS), each
+edge at its own cycle (planned only while a pin shows it or the ADC takes it, and it changes: a
+WFI sleeps through them): PWM and square waves in the report's pin trace and --vcd. The
+interrupt (TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ 22) is a level, a flag with its enable in
+DIER (UIE, CCxIE): a handler that does not clear it (SR is rc_w0: a 0 written clears a flag, a 1
+leaves it) is entered again when it returns. CR2.MMS sets the trigger output (TRGO): reset
+(EGR.UG), enable (CNT_EN's level: CEN, in gated mode while TRGI is high), update (each update
+event, EGR.UG's too), compare pulse (channel 1's compare events) or OC1REF ... OC4REF (MMS 4-7:
+that channel's OCxREF, its edges); the ADC takes TIM2's and TIM22's TRGO, the other timers each
+one's (ITRx), and the outputs of TIM21's channel 2 and TIM2's channels 3 and 4, each edge at its
+own cycle (while it waits for one, each event is planned, as for an interrupt). A CCRx past ARR
+is never reached: CCxIF is set at each update instead, as the reference manual's "goes high on
+the counter overflow". ARR 0 stops the counter, as on the chip.
 
 A channel in input capture mode (CCxS 1: its own input TIx, 2: its pair's) takes the edges of
 the pin whose alternate function is that channel (sim/devices/stm32l0_gpio.py tells
@@ -275,8 +275,8 @@ class _Tim(Clocked):
         the period's start, 0 up, ARR down, is reached at the update event, a period in; in
         centre-aligned mode, where the update turns the count, at the other direction's
         update); the channels past ARR; the enabled outputs that change."""
-        if down is None:
-            down = self._down()
+        if down is None:  # (as _down() says, without the call: the per-event loop's path)
+            down = bool(self.cr1 & DIR) and not self._encoder()
         plan = self._plans.get(down)
         if plan is None:
             step, period, arr = self._step(), self._period(), self._arr
@@ -294,8 +294,14 @@ class _Tim(Clocked):
                 matches, sorted(inner.items()), [ch for ch, n in steps.items() if not n],
                 sum(1 << ch for ch in compares if self._ccr[ch] > arr),
                 [ch for ch in compares if self._observed(ch) and self._changes(ch)],
-                centre in (0, CMS) or (centre == 1 << 5) == down)
+                self._flags_when(down))
         return plan
+
+    def _flags_when(self, down: bool) -> bool:
+        """Whether a compare match counting ``down`` (or up) sets its flags: centre-aligned
+        as CR1.CMS says (1: down, 2: up, 3: both), else always."""
+        cms = self.cr1 & CMS
+        return cms in (0, CMS) or (cms == 1 << 5) == down
 
     def _changes(self, ch: int) -> bool:
         """Whether channel ``ch``'s OCxREF changes at the count's events: toggle, active or
@@ -401,10 +407,11 @@ class _Tim(Clocked):
                         self._dma_event(0)
                     chans = self._plan().at_update  # (a CCRx preloaded to or from it; a turn)
                     self._overflow(due)
-                for ch in chans:  # (a match's flag as the direction it came in allows)
-                    self._compare(ch, due, match=True, flag=plan.flags)
-                if at == period:
-                    self._pwm_refs(self._count_of(0, self._down()))  # 0 or ARR again
+                flag = plan.flags or (at == period and bool(self.cr1 & CMS))  # (a match's flag
+                for ch in chans:  # as its direction allows; at a turn: in each)
+                    self._compare(ch, due, match=True, flag=flag)
+                if at == period:  # the count 0 or ARR again (or turned there)
+                    self._pwm_refs(self._arr if self.cr1 & DIR and not self._encoder() else 0)
                 if per_event:
                     self._outputs_changed(before, due)
                 if at == period and self.cr1 & OPM and not self.cr1 & UDIS:
@@ -433,9 +440,8 @@ class _Tim(Clocked):
         if self.cr1 & CMS:
             plans.append(self._plan(not self._down()))
         flags = 0 if self.cr1 & UDIS else UIF
-        for plan in plans:
-            flags |= plan.overflow | (sum(1 << ch for _, ch in plan.matches) if plan.flags
-                                      else 0)
+        for plan in plans:  # (centre-aligned: each match comes in a direction CMS flags)
+            flags |= plan.overflow | sum(1 << ch for _, ch in plan.matches)
         self.sr |= flags
         each = periods // len(plans)  # (the periods of each plan)
         for plan in plans:
@@ -782,14 +788,15 @@ class _Tim(Clocked):
                 self.sr |= UIF
                 self._signal(TRGO_UPDATE, at, PULSE)
                 self._dma_event(0)
-                if not up and not centre:  # (the ARR just loaded)
-                    count = self._arr
+                if not up or centre:  # (to the ARR just loaded; a turn at 0 stays there)
+                    count = self._arr if count else 0
             if self.cr1 & OPM:
                 self._set_cen(0, at)
         self._pos = self._pos_of(count)
+        flag = wrapped or self._flags_when(not up)  # (centre-aligned: as CMS says)
         for ch in range(1, self.count + 1):
             if not self._mode(ch) & 3 and self._ccr[ch] == count:
-                self._compare(ch, at, match=True)
+                self._compare(ch, at, match=True, flag=flag)
         self._pwm_refs(count)
         self._outputs_changed(before, at)
 
