@@ -958,7 +958,7 @@ class _Tim(Clocked):
             if dma:
                 want |= {ch for ch in range(1, self.count + 1) if dma >> (8 + ch) & 1}
             awaited = self._awaited()
-            heard = self._trgo_heard()
+            heard = awaited == "TRGO" or bool(self._listening())  # (_trgo_heard())
             mms = self._regs[CR2] & MMS
             if heard and mms == TRGO_COMPARE << 4:
                 want.add(1)
@@ -1034,8 +1034,10 @@ class _Tim(Clocked):
         return value
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
-        if offset & ~3 in (SMCR, CR2):  # (the timers this one's trigger or TRGO links: to the
-            for timer in part_timers(self.host):  # store's cycle, on the links as they were)
+        word = offset & ~3
+        links = word in (SMCR, CR2)  # (what this one's trigger or TRGO links may change)
+        if links:  # (the other timers to the store's cycle, on the links as they were)
+            for timer in part_timers(self.host):
                 if timer is not self and timer.clocked():
                     timer._advance(self.host.store_cycle())
         elif self._master is not None:  # (its TRGO's edges until now first)
@@ -1043,17 +1045,17 @@ class _Tim(Clocked):
         self._advance(self.host.store_cycle())  # the write acts at the store's own cycle (the
         # DMA's: its event's, as DeviceHost.acting_at says)
         now = self._since
-        trgo = self.trgo_level()
+        trgo = self.trgo_level() if links else 0
         if not self._ti_known:  # (the first write since the reset)
             self._sync_inputs()
         before = self._outputs()
-        word = offset & ~3
         value = merge(self._word(word), offset, size, value)
         channels = (1 << self.count + 1) - 2  # CCIF's bits of this timer's channels
         listed, why = False, ""
-        # (CR1, SMCR and ARR may change how the position is counted: the count stays)
-        count, fraction, counting = self._count(), self._pos % self._step(), (
-            self._down(), self._arr)
+        mapping = word in (CR1, SMCR, ARR)  # (may change how the position is counted: the
+        if mapping:  # count stays)
+            count, fraction, counting = self._count(), self._pos % self._step(), (
+                self._down(), self._arr)
         if word == CR1:
             self._set_cen(value & CEN, now)
             if self._encoder() or value & CMS:  # DIR is the hardware's
@@ -1152,7 +1154,7 @@ class _Tim(Clocked):
             self.host.unmodelled(self, offset, size, value, why)
         if word in (CR1, SMCR, ARR, CCER, *self.channels):  # what the plan is made of
             self._plans.clear()
-        if word in (CR1, SMCR, ARR) and (self._down(), self._arr) != counting:
+        if mapping and (self._down(), self._arr) != counting:
             self._pos = self._pos_of(count) + fraction
         if self._counting() and self._pos >= self._period():
             self._pos %= self._period()  # a count past ARR: back into the period
@@ -1160,7 +1162,7 @@ class _Tim(Clocked):
         self._outputs_changed(before, now)
         if self._dma_new:
             self._serve_dma(now)
-        if word in (CR2, SMCR) and self.trgo_level() != trgo:  # (what TRGO is changed)
+        if links and self.trgo_level() != trgo:  # (what TRGO is changed)
             for slave in self._listening():
                 slave.itr_changed(now, FALLING if trgo else RISING)
         self._schedule()
