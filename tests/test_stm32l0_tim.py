@@ -1334,16 +1334,39 @@ def test_both_edges_polarity_in_the_slave_modes():
 
 
 def test_inputs_from_inside_the_part_are_listed():
-    """TIM21's OR taking TI1 from the LSI (STM32CubeL0's HAL_TIMEx_RemapConfig for measuring
-    it) and CR2.TI1S are listed; such an input keeps its level."""
+    """TIM21's OR taking TI1 from the MSI and CR2.TI1S are listed; such an input keeps its
+    level (the LSI and the LSE are modelled: test_the_lsi_measured_as_stm32cubel0_does)."""
     dev, host = capture_timer()
-    dev.write(0x50, 4, 5 << 2)  # TI1_RMP: LSI
+    dev.write(0x50, 4, 3 << 2)  # TI1_RMP: MSI
     dev.write(0x04, 4, 1 << 7)  # CR2.TI1S
     assert [entry[1] for entry in host.listed] == [0x50, 0x04]
     assert "TI1 from an internal signal" in host.whys[0] and "TI1S" in host.whys[1]
     host.exceptions.now = 50
     edge(dev, host, 1, 50)  # the pin: not TI1 any more
     assert dev.read(SR, 4) == 0
+
+
+@pytest.mark.parametrize("source, periods", [("LSI", {6918, 6919}), ("IWDG", {6918, 6919}),
+                                             ("LSE", {7812, 7813})])
+def test_the_lsi_measured_as_stm32cubel0_does(firmware, cli, source, periods):
+    """TIM21's TI1 from the LSI (OR TI1_RMP 5, HAL_TIMEx_RemapConfig) or the LSE (4), channel 1
+    capturing every 8th rising edge: two captures 8 periods apart, 32 MHz / 37 kHz x 8 (or
+    / 32,768 Hz x 8) timer clocks, each edge at its own cycle; nothing listed. The LSI runs
+    once RCC_CSR.LSION or the IWDG's start starts it."""
+    defines = {} if source == "LSI" else {source: None}
+    result = cli("run", tim(firmware, "lsi", **defines), "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    period, hz = map(int, re.fullmatch(r"period (\d+) hz (\d+)\n",
+                                       result.report["stdout"]).groups())
+    assert period in periods and hz == 256_000_000 // period
+    assert result.report["unmodelled_registers"] == []
+
+
+def test_an_oscillator_not_started_gives_no_edge(firmware, cli):
+    """The LSI not started (no LSION, no IWDG): TI1 stays low, no capture comes and the WFI
+    waiting for one is a deadlock, as on the chip."""
+    result = cli("run", tim(firmware, "lsi", OFF=None), *LIMIT)
+    assert result.report["status"] == "deadlock", result.report
 
 
 def test_the_input_stage_stops_with_the_clock():

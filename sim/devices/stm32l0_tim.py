@@ -57,13 +57,14 @@ TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits):
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
 external clock mode 2 (a timer so set does not count), TIM2's ITRx and ETR triggers, a channel
-capturing its own output's edges, inputs from inside the part (OR's remaps, CR2.TI1S: such an
-input keeps its level), TDE. A count written past ARR counting down starts from ARR. CR2, SMCR,
-OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR, DIER, EGR or
-CCER write that asks for what is not modelled (TRGO from a channel the timer lacks, external
-clock mode 2 or a trigger from ETR or an ITRx not modelled, TDE or TIM21's and TIM22's DMA
-enables, a capture from TRC, an input from inside the part) is listed as unmodelled, as is any
-access to another offset (which reads back what was written). On the stm32l031 profile TIM2
+capturing its own output's edges, inputs from inside the part (OR's remaps but TIM21's TI1 from
+the LSI or the LSE, a square wave at 37 kHz or 32,768 Hz while the RCC runs it; CR2.TI1S: such
+an input keeps its level), TDE. A count written past ARR counting down starts from ARR. CR2,
+SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR, DIER,
+EGR or CCER write that asks for what is not modelled (TRGO from a channel the timer lacks,
+external clock mode 2 or a trigger from ETR or an ITRx not modelled, TDE or TIM21's and TIM22's
+DMA enables, a capture from TRC, an input from inside the part) is listed as unmodelled, as is
+any access to another offset (which reads back what was written). On the stm32l031 profile TIM2
 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
@@ -71,6 +72,8 @@ from typing import NamedTuple, Protocol, cast
 
 from sim.devices import Device, DeviceHost
 from sim.devices.stm32l0 import Clocked, merge
+from sim.devices.stm32l0_lptim import LSE_HZ, LSI_HZ
+from sim.devices.timeline import Timeline
 
 NEVER = 1 << 64
 CR1, CR2, SMCR, DIER, SR, EGR, CNT, PSC, ARR, OR = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14,
@@ -109,7 +112,8 @@ _FILTERS = [(1, 0), (1, 2), (1, 4), (1, 8), (2, 6), (2, 8), (4, 6), (4, 8), (8, 
 FROZEN, ACTIVE, INACTIVE, TOGGLE, FORCE_LOW, FORCE_HIGH, PWM1, PWM2 = range(8)
 _AT_MATCH = {ACTIVE: 1, INACTIVE: 0, PWM1: 0, PWM2: 1}  # OCxREF when the count reaches CCRx
 GPIO_PORTS = ("stm32l0_gpioa", "stm32l0_gpiob", "stm32l0_gpioc", "stm32l0_gpioh")
-APB2ENR, APB1ENR = 0x34, 0x38
+APB2ENR, APB1ENR, RCC_CSR = 0x34, 0x38, 0x50
+LSIRDY, LSERDY = 1 << 1, 1 << 9  # RCC_CSR: the oscillators running
 
 
 class TriggerInput(Protocol):
@@ -145,6 +149,7 @@ class _Tim(Clocked):
     remaps: tuple[tuple[int, int], ...] = ()  # OR's fields taking a TIx from inside: (mask, x)
     itr: tuple[str | None, ...] = (None,) * 4  # the timers whose TRGO is ITR0 ... ITR3 (None:
     # not modelled)
+    oscillators: tuple[tuple[int, str], ...] = ()  # OR's TI1_RMP values making TI1 an oscillator
 
     def reset(self) -> None:
         super().reset()
@@ -182,6 +187,8 @@ class _Tim(Clocked):
         self._master: _Tim | None = None  # the timer whose TRGO this one's trigger is
         self._itr_level = 0  # the trigger input's level when SMCR.TS selects an ITRx
         self._relaying = False  # taking another timer's TRGO edge (a loop of timers: dropped)
+        self._osc: Timeline | None = None  # TI1 from an oscillator (OR): its half periods
+        self._osc_seen = 0  # the oscillator's edges (half periods) taken so far
         unlink_timers(self.host)
 
     # --- counting ------------------------------------------------------------------------------
@@ -363,12 +370,88 @@ class _Tim(Clocked):
         """Bring the timer to the present (or cycle ``until``): the count, and the filtered
         input edges that came meanwhile, each at its own cycle."""
         now = self.host.exceptions.now if until is None else until
+        if self._osc is not None:
+            self._oscillate(now)
         while self._pending and self._pending[0][0] <= now:
             at, ti, level = self._pending.pop(0)
             self._count_to(at)
             self._filtered(ti, level, at)
             self._serve_dma(at)
         self._count_to(now)
+
+    # --- TI1 from an oscillator (TIM21's OR: the LSI, the LSE) ---------------------------------
+    def _osc_hz(self) -> int:
+        """The frequency of the oscillator OR takes TI1 from, 0 while it does not run (RCC_CSR's
+        LSIRDY, LSERDY; the LSI also while the IWDG runs, which starts it) or none is taken."""
+        source = self._oscillator(self._regs[OR])
+        if source is None or self._rcc is None:
+            return 0
+        csr = self._rcc.read(RCC_CSR, 4)
+        if source == "LSE":
+            return LSE_HZ if csr & LSERDY else 0
+        iwdg = self.host.device("stm32l0_iwdg")
+        return LSI_HZ if csr & LSIRDY or getattr(iwdg, "running", False) else 0
+
+    def _oscillator(self, value: int) -> str | None:
+        """The oscillator an OR of ``value`` takes TI1 from ("LSI", "LSE"), None for none."""
+        return dict(self.oscillators).get(value & 0x1C)
+
+    def _retime_osc(self, now: int) -> None:
+        """The oscillator on TI1 as OR and the RCC have it at cycle ``now``: its edges (two a
+        period) against the core's clock from there on (None when OR takes none)."""
+        if self._oscillator(self._regs[OR]) is None:
+            self._osc = None
+            return
+        if self._osc is None:  # (TI1 low from now, the first edge a half period on)
+            self._osc = Timeline(self.host.clock_hz, now)
+            self._osc_seen = 0
+            self._ti[1] = self._tif[1] = 0
+        self._osc.retime(2 * self._osc_hz(), self.host.clock_hz, now)
+
+    def _osc_takers(self) -> int:
+        """Which of the oscillator's edges something takes: RISING, FALLING, both or 0 (none:
+        a capture of TI1 enabled with that edge, or the slave mode on TI1)."""
+        if not self.clocked():
+            return 0
+        smcr = self._regs[SMCR]
+        if smcr & SMS and not smcr & ECE and (self._encoder() or smcr >> 4 & 7 in (
+                TI1F_ED, TI1FP1)):
+            return RISING | FALLING
+        edges = 0
+        for ch in range(1, self.count + 1):
+            bits = self._regs[CCER] >> (4 * (ch - 1))
+            if bits & 1 and self._mode(ch) & 3 == (OWN_INPUT if ch == 1 else PAIR_INPUT) and (
+                    ch <= 2):
+                edges |= (RISING | FALLING if bits & 0xA == 0xA
+                          else FALLING if bits & 2 else RISING)
+        return edges
+
+    def _osc_next(self, takers: int) -> int:
+        """The cycle of the oscillator's next edge that ``takers`` takes (NEVER: none)."""
+        line = self._osc
+        if line is None or not takers or not line.hz:
+            return NEVER
+        edge = self._osc_seen + 1  # (odd: rising, TI1 high after it)
+        if takers != RISING | FALLING and (edge % 2 == 1) != (takers == RISING):
+            edge += 1
+        return line.cycle_of(edge)
+
+    def _oscillate(self, now: int) -> None:
+        """The oscillator's edges up to cycle ``now`` to TI1, each at its own cycle while
+        something takes them (else TI1 only follows: no edge)."""
+        line = cast(Timeline, self._osc)
+        last = line.at(now)
+        if not self._osc_takers() or last - self._osc_seen > 64:  # (nothing took them: TI1
+            self._osc_seen = last  # just follows; a long gap with the clock off, the same)
+            self._ti[1] = self._tif[1] = last % 2
+            return
+        while self._osc_seen < last:
+            self._osc_seen += 1
+            at = line.cycle_of(self._osc_seen)
+            self._count_to(at)
+            self._ti[1] = self._osc_seen % 2
+            self._input_edge(1, self._ti[1], at)
+            self._serve_dma(at)
 
     def _count_to(self, now: int) -> None:
         """Bring the count to cycle ``now``: the compare matches and update events since,
@@ -982,6 +1065,10 @@ class _Tim(Clocked):
         if self._pending and self.clocked():  # a filtered input edge to come (a capture...)
             due = self._pending[0][0] if due is None else min(due, self._pending[0][0])
             wakes = True
+        if self._osc is not None:  # an oscillator's edge on TI1 that something takes
+            edge = self._osc_next(self._osc_takers())
+            if edge != NEVER:
+                due, wakes = edge if due is None else min(due, edge), True
         self._next = NEVER if due is None else due
         self.host.exceptions.set_timer(self, due, self._catch_up, wakes=wakes)
         self.host.set_irq_level(self.irq, bool(self.dier & self.sr & (UIF | CCIF | TIF)))
@@ -998,6 +1085,8 @@ class _Tim(Clocked):
             self._div = div
         self._plans.clear()  # (what the ADC waits for may have changed too)
         self._since = self.host.exceptions.now
+        if self._osc is not None:  # (the core's clock, an oscillator started or stopped)
+            self._retime_osc(self._since)
         if not self.clocked():  # the filters stop: what they held back is gone
             self._pending = []
         elif self._ti_known:  # the clock back: an input that changed meanwhile is an edge now
@@ -1136,11 +1225,13 @@ class _Tim(Clocked):
                 elif value >> 4 & 7 >= TRGO_OC1REF:  # TRGO from this level on
                     self._trgo_ref = self._ref[(value >> 4 & 7) - 3]
             elif word == OR:
-                remapped = [ti for mask, ti in self.remaps if value & mask]
+                remapped = [ti for mask, ti in self.remaps if value & mask
+                            and not (ti == 1 and self._oscillator(value))]
                 if remapped:
                     listed = True
                     why = "; ".join(f"TI{ti} from an internal signal: not modelled (it never "
                                     "changes)" for ti in remapped)
+                self._retime_osc(now)
             elif word == CCER:
                 why = self._ccer_why(value)
                 listed = bool(why)
@@ -1241,6 +1332,7 @@ class Stm32l0Tim21(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim21", 0x4001_0800, 20, (APB2ENR, 2), 2
     remaps = ((0x1C, 1), (0x20, 2))  # TI1_RMP: the RTC's wake-up, HSE/RTC, MSI, LSE, LSI...
     itr = ("stm32l0_tim2", "stm32l0_tim22", None, None)  # ITR0: TIM2, ITR1: TIM22
+    oscillators = ((4 << 2, "LSE"), (5 << 2, "LSI"))  # TI1_RMP (STM32CubeL0's LSI measurement)
 
 
 class Stm32l0Tim22(_Tim):

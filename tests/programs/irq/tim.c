@@ -63,6 +63,11 @@
  *             -DBSRR instead: a circular table {set PA5, reset PA5} into GPIOA's BSRR by DMA1
  *             channel 2 at each update event (every 10 us), while the core runs a long block
  *             (-DBUSY) or sleeps, for 20 updates: PA5 a square wave.
+ *   lsi       as STM32CubeL0's IWDG and RTC examples measure the LSI: TIM21's TI1 from the LSI
+ *             (OR TI1_RMP 5, started by RCC_CSR.LSION; -DLSE: the LSE, 4), channel 1 capturing
+ *             every 8th rising edge with its interrupt; two captures give 8 periods in timer
+ *             clocks (32 MHz): prints "period P hz F". -DIWDG: the LSI started by the
+ *             IWDG's start instead; -DOFF: not started.
  *   cascade   as STM32CubeL0's TIM_ExtTriggerSynchro: TIM2 gated by TI2FP2 (PA1, as --pin drives
  *             it), its CNT_EN as TRGO (CR2.MMS enable); TIM21 gated by ITR0 (TIM2's TRGO), its
  *             CNT_EN as TRGO; TIM22 gated by ITR0 (TIM21's); each toggles its channel 1 at each
@@ -855,6 +860,63 @@ int main(void)
         sh_write0(i ? " " : "cnt ");
         sh_write_int((long)CNT(timers[i]));
     }
+    sh_write0("\n");
+    return 0;
+}
+#endif
+
+#if CASE_lsi
+static volatile uint32_t captures, first, second;
+
+void IRQ20_Handler(void)
+{
+    uint32_t at = CCR(TIM21, 1); /* (the read clears CC1IF) */
+    if (captures == 0u)
+        first = at;
+    else if (captures == 1u)
+        second = at;
+    captures++;
+}
+
+int main(void)
+{
+#ifdef LSE
+    REG(0x40021038u) |= 1u << 28;               /* APB1ENR: PWREN */
+    REG(0x40007000u) |= 1u << 8;                /* PWR_CR.DBP: the backup domain writable */
+    REG(0x40021050u) |= 1u << 8;                /* RCC_CSR.LSEON */
+    while (!(REG(0x40021050u) & (1u << 9)))     /* LSERDY */
+        ;
+#elif defined(IWDG)
+    REG(0x40003000u) = 0xCCCCu;                 /* IWDG_KR: started, the LSI with it */
+#elif !defined(OFF)
+    REG(0x40021050u) |= 1u;                     /* RCC_CSR.LSION */
+    while (!(REG(0x40021050u) & 2u))            /* LSIRDY */
+        ;
+#endif
+    RCC_APB2ENR |= 1u << 2; /* TIM21EN */
+    PSC(TIM21) = 0u;
+    ARR(TIM21) = 0xFFFFu;
+    EGR(TIM21) = 1u;
+    SR(TIM21) = 0u;
+#ifdef LSE
+    REG(TIM21 + 0x50u) = 4u << 2; /* OR.TI1_RMP: the LSE */
+#else
+    REG(TIM21 + 0x50u) = 5u << 2; /* OR.TI1_RMP: the LSI */
+#endif
+    CCMR1(TIM21) = 1u | (3u << 2); /* CC1S 1: TI1; IC1PSC 3: every 8th edge */
+    CCER(TIM21) = 1u;              /* CC1E: rising edges */
+    DIER(TIM21) = 1u << 1;         /* CC1IE */
+    NVIC_ISER = 1u << 20;
+    CR1(TIM21) = CEN;
+    while (captures < 2u)
+        __asm__ volatile("wfi" ::: "memory");
+    CCER(TIM21) = 0u; /* HAL_TIM_IC_Stop_IT */
+    CR1(TIM21) = 0u;
+    uint32_t period = (second - first) & 0xFFFFu;
+    sh_write0("period ");
+    sh_write_int((long)period);
+    sh_write0(" hz ");
+    sh_write_int((long)(256000000u / period));
     sh_write0("\n");
     return 0;
 }
