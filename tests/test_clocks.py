@@ -99,8 +99,8 @@ def test_flash_acr_latency_sets_the_wait_states_a_refill_pays(part):
     write(part, "stm32l0_flash", 0, 0)
     assert part._counter._s.refill == part.timing.branch_refill
     assert [(c.hz, c.wait_states) for c in part._clock.changes()] == [(MSI5, 1), (MSI5, 0)]
-    write(part, "stm32l0_flash", 0x18, 0)  # SR: not modelled, listed
-    assert part.device("stm32l0_flash").read(0x18, 4) == 0 and part._unmodelled
+    write(part, "stm32l0_flash", 0x20, 5)  # WRPROT1: not modelled, listed
+    assert part.device("stm32l0_flash").read(0x20, 4) == 5 and part._unmodelled
 
 
 def test_flash_wait_states_given_for_the_run_stay(firmware):

@@ -134,5 +134,5 @@ def test_the_parts_devices_are_the_stm32l031s_only():
             "stm32l0_tim22", "stm32l0_lptim1", "stm32l0_pwr", "stm32l0_exti", "stm32l0_rtc",
             "stm32l0_adc", "stm32l0_factory", "stm32l0_flash", "stm32l0_gpioa", "stm32l0_gpiob",
             "stm32l0_gpioc", "stm32l0_gpioh", "stm32l0_syscfg", "stm32l0_i2c1", "stm32l0_spi1",
-            "stm32l0_iwdg", "stm32l0_dma", "stm32l0_wwdg", "stm32l0_crc",
+            "stm32l0_iwdg", "stm32l0_dma", "stm32l0_wwdg", "stm32l0_crc", "stm32l0_eeprom",
             "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb", "stm32l0_ioport"})

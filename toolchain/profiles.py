@@ -86,7 +86,7 @@ TARGETS: dict[str, Target] = {
                         "stm32l0_rtc", "stm32l0_adc", "stm32l0_factory", "stm32l0_flash",
                         "stm32l0_gpioa", "stm32l0_gpiob", "stm32l0_gpioc", "stm32l0_gpioh",
                         "stm32l0_syscfg", "stm32l0_i2c1", "stm32l0_spi1", "stm32l0_iwdg",
-                        "stm32l0_dma", "stm32l0_wwdg", "stm32l0_crc",
+                        "stm32l0_dma", "stm32l0_wwdg", "stm32l0_crc", "stm32l0_eeprom",
                         "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb", "stm32l0_ioport"),
                flash_address=STM32_FLASH),
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
