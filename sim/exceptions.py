@@ -55,6 +55,7 @@ SVCALL, DEBUGMON, PENDSV, SYSTICK = 11, 12, 14, 15
 IRQ0 = 16
 
 _SLEEP_EVENTS = 64  # timer events one WFI sleeps through before the core looks again
+_EVENT_ROUNDS = 8  # rounds of device events one block boundary runs (events planned by others)
 _END_OWNER = object()  # owner of the timer that ends the run (ExceptionModel.end_at)
 
 NAMES = {NMI: "NMI", HARDFAULT: "HardFault", MEMMANAGE: "MemManage", BUSFAULT: "BusFault",
@@ -336,6 +337,7 @@ class ExceptionModel:
         self.counter.reset_exc_stats()
         self._core_reset()
         self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events
+        self._overdue = False  # an event planned for a cycle already passed (_run_timers)
         self._quiet: set[object] = set()  # owners whose event cannot wake the core
         self._end = NEVER  # the cycle at which the run ends (end_at), NEVER for none
         self.ended = False  # the end fired: the run stops, and no exception is taken now
@@ -459,6 +461,8 @@ class ExceptionModel:
             self._timers.pop(owner, None)
         else:
             self._timers[owner] = (at, event)
+            if at <= self.now:
+                self._overdue = True
         if wakes:
             self._quiet.discard(owner)
         else:
@@ -495,15 +499,21 @@ class ExceptionModel:
     def _run_timers(self) -> None:
         """The device events that fell due, earliest first (a --pin edge before a timer's
         update at the same block boundary is taken before it); an event may set its owner's
-        next."""
+        next, or another device's (a timer another's trigger starts): those due by now too
+        run at this boundary (a bounded number of rounds)."""
         now = self.now
-        due = [(at, owner, event) for owner, (at, event) in self._timers.items() if at <= now]
-        if len(due) > 1:
-            due.sort(key=lambda d: d[0])  # (stable: owners due at one cycle keep their order)
-        for at, owner, event in due:
-            if self._timers.get(owner) == (at, event):
-                del self._timers[owner]
-                event()
+        for _ in range(_EVENT_ROUNDS):
+            self._overdue = False  # (set_timer: an event planned for by now)
+            due = [(at, owner, event) for owner, (at, event) in self._timers.items()
+                   if at <= now]
+            if len(due) > 1:
+                due.sort(key=lambda d: d[0])  # (stable: owners due at one cycle keep their order)
+            for at, owner, event in due:
+                if self._timers.get(owner) == (at, event):
+                    del self._timers[owner]
+                    event()
+            if not self._overdue:
+                return
 
     def _run_timers_held(self) -> None:
         """The device events that fell due, with one update() after them all."""

@@ -174,8 +174,9 @@ def test_unmodelled_register_is_listed_or_with_strict_peripherals_a_fault(firmwa
 
 
 @pytest.mark.parametrize("target, address, bit, hint", [
-    # the STM32L0's CRC unit: a bit of its DR, on a bus whose registers only read back
-    ("stm32l031", 0x40023000, 1, "polling stm32l0_ahb+0x3000 (0x40023000) ({n} reads), a "
+    # a bit of AES's CR (the STM32L041's; not on this part), on a bus whose registers only
+    # read back
+    ("stm32l031", 0x40026000, 1, "polling stm32l0_ahb+0x6000 (0x40026000) ({n} reads), a "
      "register the simulator does not model: it reads back what was written, so a status "
      "flag the firmware waits for never comes"),
     # USART2's TEACK, its clock never turned on
@@ -662,3 +663,27 @@ def test_handler_cycles_of_a_faulting_handler_leave_out_what_did_not_run(firmwar
     assert handler is not None
     # the store that faulted and the rest of its block never ran: neither counts
     assert report.handler_cycles["IRQ2"] == handler.inclusive.cycles
+
+
+def test_an_event_planned_at_a_boundary_for_before_it_runs_there():
+    """A device event that plans another's for a cycle already passed (a timer's trigger
+    starting another timer whose match is due) runs at the same block boundary, after it."""
+    from types import SimpleNamespace
+
+    from sim.exceptions import ExceptionModel
+
+    log: list[str] = []
+    model = SimpleNamespace(now=110, _timers={}, _quiet=set(), _overdue=False,
+                            update=lambda: None)
+
+    def plan(owner: str, at: int, event) -> None:
+        ExceptionModel.set_timer(model, owner, at, event)  # type: ignore[arg-type]
+
+    def master() -> None:
+        log.append("master")
+        plan("slave", 102, lambda: log.append("slave"))
+
+    plan("master", 100, master)
+    plan("later", 120, lambda: log.append("later"))
+    ExceptionModel._run_timers(model)  # type: ignore[arg-type]
+    assert log == ["master", "slave"] and list(model._timers) == ["later"]

@@ -837,6 +837,49 @@ def test_a_cascade_of_gated_timers(firmware, cli, tmp_path):
     assert times[0] == 32_000 + 160 and result.report["unmodelled_registers"] == []
 
 
+@pytest.mark.parametrize("case, expected", [
+    ("itr_opm", r"updates 0 cnt 1000"),  # the one pulse's end closes the gate at its cycle
+    ("itr_rccreset", r"moved 0"),  # the master's reset: TRGO low, the gate closed
+    ("itr_slaveclock", r"moved 0"),  # TRGO fell while the slave's clock was off
+    ("itr_dmaread", r"table 1 2 3 4 5 6 7 8"),  # a DMA read of the slave at the event's cycle
+    ("itr_order", r"updates 0 matches \d+"),  # each reset taken before the slave goes past it
+])
+def test_chained_timers_at_block_boundaries(firmware, cli, case, expected):
+    """Chained timers while the core runs blocks of many cycles: the slave's own events never
+    run ahead of its master's edges, a master's reset reaches its slave, a DMA served at the
+    master's event reads the slave as of that event."""
+    result = cli("run", tim(firmware, case), "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    assert re.fullmatch(expected + "\n", result.report["stdout"]), result.report["stdout"]
+    if case == "itr_order":
+        assert int(result.report["stdout"].split()[-1]) > 50
+
+
+def test_a_slave_on_a_trgo_that_never_changes_leaves_a_deadlock_a_deadlock(firmware, cli):
+    """TIM21 listening to TIM2's TRGO in reset mode (MMS reset: only a UG moves it) while
+    TIM2 only toggles a pin no interrupt watches: the WFI is still a deadlock."""
+    result = cli("run", tim(firmware, "itr_wfi"), "--run-for", "1s", *LIMIT)
+    assert result.report["status"] == "deadlock", result.report
+
+
+def test_a_read_by_a_bus_master_acts_at_its_cycle_and_a_pulses_end_is_planned():
+    """A read while a DMA serves an event of cycle 40 (DeviceHost.acting_at) sees the count of
+    cycle 40, not of now; a one-pulse master with MMS enable whose CNT_EN a slave takes plans
+    the update that ends the pulse (its TRGO's falling edge)."""
+    tim2, tim21, _, host = chained()
+    tim21.write(CR1, 4, 1)
+    host.exceptions.now = 100
+    host.acting_at(40)
+    assert tim21.read(CNT, 4) == 40
+    host.acting_at(None)
+    assert tim21.read(CNT, 4) == 100
+    tim2.write(CR2, 4, 1 << 4)  # MMS enable
+    tim2.write(ARR, 4, 49)
+    tim21.write(SMCR, 4, 0 << 4 | 5)  # gated by ITR0 (TIM2)
+    tim2.write(CR1, 4, 1 | 1 << 3)  # CEN, OPM: the pulse ends at 150
+    assert host.exceptions.timers[tim2][0] == 150
+
+
 def test_a_timer_counts_anothers_updates():
     """TIM21 in external clock mode 1 on ITR1, TIM22's TRGO (CR2.MMS update), as RTIC's
     tim-systick-monotonic chains them into a 32-bit count on the STM32L0x1: TIM21 counts
@@ -894,9 +937,34 @@ def test_gated_trigger_and_reset_modes_on_another_timers_trgo():
     assert host.listed == []
 
 
+@pytest.mark.parametrize("loop", [False, True])
+def test_an_update_relayed_round_a_loop_is_taken_once(loop):
+    """TIM21's updates reset TIM22 (ITR0), whose updates (its resets, MMS update) would reset
+    TIM21 (ITR1): the edge coming back round the loop is dropped, TIM21's own update taken
+    once: its toggle at CCR1 0 changes at each of them, as without the loop."""
+    _, tim21, tim22, host = chained()
+    tim21.write(CR2, 4, 2 << 4)
+    tim22.write(CR2, 4, 2 << 4)
+    tim21.write(ARR, 4, 9)
+    tim22.write(ARR, 4, 999)
+    tim21.write(CCMR1, 4, TOGGLE << 4)
+    tim21.write(CCER, 4, 1)
+    tim22.write(SMCR, 4, 0 << 4 | 4)
+    if loop:
+        tim21.write(SMCR, 4, 1 << 4 | 4)
+    tim21.write(CR1, 4, 1)
+    tim22.write(CR1, 4, 1)
+    levels = []
+    for t in range(5, 60, 10):
+        host.run_to(t)
+        levels.append(tim21.output(1))
+    assert levels == [0, 1, 0, 1, 0, 1]
+
+
 def test_a_loop_of_timers_and_unknown_triggers():
-    """TIM21 and TIM22 each reset by the other's TRGO (MMS reset): a UG goes round once and
-    stops; TIM2's ITRx and ITR2 of TIM21 are listed (which timer drives them: not modelled)."""
+    """TIM21 and TIM22 each reset by the other's TRGO (MMS reset): TIM21's UG resets TIM22,
+    whose TRGO coming back round the loop to TIM21 is dropped; TIM2's ITRx and ITR2 of TIM21
+    are listed (which timer drives them: not modelled)."""
     tim2, tim21, tim22, host = chained()
     tim21.write(CR2, 4, 0)  # MMS reset
     tim22.write(CR2, 4, 0)
@@ -907,7 +975,7 @@ def test_a_loop_of_timers_and_unknown_triggers():
     host.run_to(40)
     tim21.write(EGR, 4, 1)
     assert (tim21.read(CNT, 4), tim22.read(CNT, 4)) == (0, 0)
-    assert tim22.read(SR, 4) == 1 | 1 << 6 and tim21.read(SR, 4) & 1 << 6
+    assert tim22.read(SR, 4) == 1 | 1 << 6 and tim21.read(SR, 4) == 1  # (UIF: its UG)
     tim2.write(SMCR, 4, 0 << 4 | 5)
     tim21.write(SMCR, 4, 2 << 4 | 5)
     assert [(entry[0], entry[1]) for entry in host.listed] == [

@@ -26,13 +26,14 @@ WFI sleeps through them): PWM and square waves in the report's pin trace and --v
 interrupt (TIM2: IRQ 15, TIM21: IRQ 20, TIM22: IRQ 22) is a level, a flag with its enable in
 DIER (UIE, CCxIE): a handler that does not clear it (SR is rc_w0: a 0 written clears a flag, a 1
 leaves it) is entered again when it returns. CR2.MMS sets the trigger output (TRGO): reset
-(EGR.UG), enable (CNT_EN's level: CEN, in gated mode while TRGI is high), update (each update
-event, EGR.UG's too), compare pulse (channel 1's compare events) or OC1REF ... OC4REF (MMS 4-7:
-that channel's OCxREF, its edges); the ADC takes TIM2's and TIM22's TRGO, the other timers each
-one's (ITRx), and the outputs of TIM21's channel 2 and TIM2's channels 3 and 4, each edge at its
-own cycle (while it waits for one, each event is planned, as for an interrupt). A CCRx past ARR
-is never reached: CCxIF is set at each update instead, as the reference manual's "goes high on
-the counter overflow". ARR 0 stops the counter, as on the chip.
+(EGR.UG), enable (CNT_EN's level: CEN, in gated mode while TRGI is high, as ST's
+TIM_ExtTriggerSynchro example relies on), update (each update event, EGR.UG's too), compare
+pulse (channel 1's compare events) or OC1REF ... OC4REF (MMS 4-7: that channel's OCxREF, its
+edges); the ADC takes TIM2's and TIM22's TRGO, the other timers each one's (ITRx), and the
+outputs of TIM21's channel 2 and TIM2's channels 3 and 4, each edge at its own cycle (while it
+waits for one, each event is planned, as for an interrupt). A CCRx past ARR is never reached:
+CCxIF is set at each update instead, as the reference manual's "goes high on the counter
+overflow". ARR 0 stops the counter, as on the chip.
 
 A channel in input capture mode (CCxS 1: its own input TIx, 2: its pair's) takes the edges of
 the pin whose alternate function is that channel (sim/devices/stm32l0_gpio.py tells
@@ -41,10 +42,14 @@ samples: it comes that late, a shorter pulse is gone), the edges CCxP/CCxNP sele
 8th (ICxPSC), capture the count in CCRx (CCxIF; CCxOF if it was still set; a CCRx read clears
 CCxIF). The slave mode controller (SMCR) in reset, gated or trigger mode takes TI1F_ED, TI1FP1,
 TI2FP2 or another timer's TRGO (ITRx: TIM21's ITR0 TIM2, ITR1 TIM22; TIM22's ITR0 TIM21, ITR1
-TIM2, each edge at its own cycle; TIM2's ITRx are listed): TIF, and the count restarted (an
-update event), let run while TRGI is high, or started; in external clock mode 1 TRGI's rising
-edges are the count's clock, in the encoder modes TI1FP1's and TI2FP2's edges count it up and
-down (a quadrature encoder on two pins).
+TIM2, each edge at its own cycle, the master brought along before the slave goes on, with no
+resynchronisation delay; an edge back round a loop of timers is dropped; a master's reset
+through the RCC is an edge; a slave without its clock holds the level it had and takes a change
+as an edge when the clock is back; TIM2's ITRx and TIM21's and TIM22's ITR2 and ITR3 are listed,
+SMCR.MSM is ignored): TIF, and the count restarted (an update event), let run while TRGI is
+high, or started; in external clock mode 1 TRGI's rising edges are the count's clock, in the
+encoder modes TI1FP1's and TI2FP2's edges count it up and down (a quadrature encoder on two
+pins).
 
 TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (sim/devices/
 stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses acting then
@@ -56,16 +61,17 @@ Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21
 TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
-external clock mode 2 (a timer so set does not count), TIM2's ITRx and ETR triggers, a channel
-capturing its own output's edges, inputs from inside the part (OR's remaps but TIM21's TI1 from
-the LSI or the LSE, a square wave at 37 kHz or 32,768 Hz while the RCC runs it; CR2.TI1S: such
-an input keeps its level), TDE. A count written past ARR counting down starts from ARR. CR2,
-SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR, DIER,
-EGR or CCER write that asks for what is not modelled (TRGO from a channel the timer lacks,
-external clock mode 2 or a trigger from ETR or an ITRx not modelled, TDE or TIM21's and TIM22's
-DMA enables, a capture from TRC, an input from inside the part) is listed as unmodelled, as is
-any access to another offset (which reads back what was written). On the stm32l031 profile TIM2
-takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
+external clock mode 2 (a timer so set does not count), TIM2's ITRx, TIM21's and TIM22's ITR2 and
+ITR3 and ETR triggers, SMCR.MSM, a channel capturing its own output's edges, inputs from inside
+the part (OR's remaps but TIM21's TI1 from the LSI or the LSE, a square wave at 37 kHz or 32,768
+Hz while the RCC runs it; CR2.TI1S: such an input keeps its level), TDE. A count written past
+ARR counting down starts from ARR. CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR,
+write-only, reads 0); a CR2, SMCR, DIER, EGR or CCER write that asks for what is not modelled
+(TRGO from a channel the timer lacks, external clock mode 2 or a trigger from ETR or an ITRx not
+modelled, TDE or TIM21's and TIM22's DMA enables, a capture from TRC, an input from inside the
+part) is listed as unmodelled, as is any access to another offset (which reads back what was
+written). On the stm32l031 profile TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at
+0x40000000).
 """
 
 from typing import NamedTuple, Protocol, cast
@@ -172,7 +178,8 @@ class _Tim(Clocked):
         self._ref = [0] * (self.count + 1)  # OCxREF (index 1 ...)
         self._shown: tuple[int | None, ...] = (None,) * self.count  # outputs the pins last saw
         self._ports: list[Device] | None = None  # the GPIO ports, once looked up
-        self._plans: dict[bool, _Plan] = {}  # by direction (down), until a setting changes
+        self._plans: list[_Plan | None] = [None, None]  # counting up, down (until a setting
+        # changes)
         self._trgo_ref = 0  # with CR2.MMS OCxREF: the level TRGO last had
         self._ti = [0] * 5  # TI1 ... TI4 (index 1 ...): the channels' input pins, as last seen
         self._tif = [0] * 5  # the same through the inputs' filters
@@ -270,7 +277,7 @@ class _Tim(Clocked):
             if self._mode(ch) & (OCPE | 3) == OCPE:  # (an input's bit 3 is its prescaler's)
                 self._ccr[ch] = self._regs[CCR1 + 4 * (ch - 1)]
         if (self._psc, self._arr, *self._ccr) != before:
-            self._plans.clear()
+            self._plans = [None, None]
 
     def _mode(self, ch: int) -> int:
         """Channel ``ch``'s byte of CCMR1 or CCMR2."""
@@ -284,7 +291,7 @@ class _Tim(Clocked):
         update); the channels past ARR; the enabled outputs that change."""
         if down is None:  # (as _down() says, without the call: the per-event loop's path)
             down = bool(self.cr1 & DIR) and not self._encoder()
-        plan = self._plans.get(down)
+        plan = self._plans[down]
         if plan is None:
             step, period, arr = self._step(), self._period(), self._arr
             centre = self.cr1 & CMS
@@ -352,8 +359,10 @@ class _Tim(Clocked):
     def pins_changed(self) -> None:
         """A GPIO port's configuration changed (MODER, AFR): which outputs a pin shows, which
         pins are the inputs."""
+        if self._master is not None:
+            self._masters_to()
         self._advance()
-        self._plans.clear()
+        self._plans = [None, None]
         self.inputs_changed(self._since)
         self._schedule()
 
@@ -363,8 +372,8 @@ class _Tim(Clocked):
         events or compare pulses."""
         if self._plan().driving or self._dma_wanted():
             return True
-        return (self._trgo_heard()
-                and self._regs[CR2] & MMS >= TRGO_UPDATE << 4)  # (update, compare, OCxREF)
+        return (self._regs[CR2] & MMS >= TRGO_UPDATE << 4  # (update, compare, OCxREF)
+                and self._trgo_heard())
 
     def _advance(self, until: int | None = None) -> None:
         """Bring the timer to the present (or cycle ``until``): the count, and the filtered
@@ -571,12 +580,25 @@ class _Tim(Clocked):
             return
         if self._awaited() == "TRGO":
             cast(TriggerInput, self._input).trigger(f"{self.name} TRGO", at, edge)
-        for slave in self._listening():
-            slave.itr_changed(at, edge)
+        slaves = self._listening()
+        if slaves:
+            relaying, self._relaying = self._relaying, True  # (an edge back round a loop of
+            try:  # timers, to this one mid-event: dropped)
+                for slave in slaves:
+                    slave.itr_changed(at, edge)
+            finally:
+                self._relaying = relaying
 
     def _trgo_heard(self) -> bool:
         """Whether TRGO's edges matter: the ADC waits for them, or a timer's trigger is it."""
         return self._awaited() == "TRGO" or bool(self._listening())
+
+    def _trgo_events(self, heard: bool) -> bool:
+        """Whether the count's own events are TRGO's edges that something (``heard``) takes:
+        MMS update, compare pulse or OCxREF; MMS enable with OPM (the update ends CNT_EN)."""
+        mms = self._regs[CR2] & MMS
+        return heard and (mms >= TRGO_UPDATE << 4 or (
+            mms == TRGO_ENABLE << 4 and bool(self.cr1 & OPM)))
 
     def trgo_level(self) -> int:
         """TRGO's level now: CEN with CR2.MMS enable, OCxREF with OCxREF; the pulses' 0."""
@@ -608,6 +630,19 @@ class _Tim(Clocked):
             self._slaves = [timer for timer in part_timers(self.host)
                             if timer is not self and timer._itr_master() is self]
         return self._slaves
+
+    def _masters_to(self, at: int | None = None) -> None:
+        """The timers whose TRGO this one's trigger takes (its master, the master's ...),
+        brought to cycle ``at`` (None: now) first, the farthest first: their edges come in
+        before this one goes past them."""
+        chain: list[_Tim] = []
+        master = self._master
+        while master is not None and master is not self and master not in chain:
+            chain.append(master)
+            master = master._master
+        for master in reversed(chain):
+            master._advance(at)
+            master._schedule()
 
     def itr_changed(self, at: int, edge: int) -> None:
         """The TRGO that SMCR.TS selects (ITRx) changed at cycle ``at`` (at most now): RISING,
@@ -717,6 +752,8 @@ class _Tim(Clocked):
         levels = self._input_levels()
         if levels == self._ti:
             return
+        if self._master is not None:
+            self._masters_to(at)
         self._advance(at)
         for ti in range(1, self.count + 1):
             if levels[ti] != self._ti[ti]:
@@ -912,7 +949,7 @@ class _Tim(Clocked):
         late = max(0, self._since - at)  # (brought to ``_since`` as it was before)
         if mode == SLAVE_GATED:  # the count stops or goes on from here (_counting)
             self.sr |= TIF
-            if late and self.cr1 & CEN:
+            if late and self.cr1 & CEN and self._arr:
                 self._pos = ((self._pos + late) % self._period() if rising
                              else max(0, self._pos - late))
             if self.cr1 & CEN:  # (CNT_EN: TRGO with CR2.MMS enable)
@@ -941,7 +978,7 @@ class _Tim(Clocked):
                 self._dma_event(0)
             self._signal(TRGO_UPDATE, at, PULSE)
         self._signal(TRGO_RESET, at, PULSE)
-        self._pwm_refs(self._count())
+        self._pwm_refs()
         self._outputs_changed(before, at)
 
     def _restart_count(self) -> None:
@@ -949,7 +986,7 @@ class _Tim(Clocked):
         counting down; centre-aligned 0, counting up."""
         if self.cr1 & CMS and self.cr1 & DIR:
             self.cr1 ^= DIR
-            self._plans.clear()
+            self._plans = [None, None]
         self._pos = 0
 
     # --- the channels' outputs (OCx on their pins, and to the ADC) ------------------------------
@@ -968,12 +1005,14 @@ class _Tim(Clocked):
             return (None,) * self.count
         return tuple(self.output(ch) for ch in range(1, self.count + 1))
 
-    def _pwm_refs(self, count: int) -> None:
-        """OCxREF of the channels in PWM mode (and forced) with the count at ``count``: PWM
-        mode 1 high while the count is below CCRx (counting down: not above it), mode 2 the
-        reverse."""
+    def _pwm_refs(self, count: int | None = None) -> None:
+        """OCxREF of the channels in PWM mode (and forced) with the count at ``count`` (None:
+        now): PWM mode 1 high while the count is below CCRx (counting down: not above it),
+        mode 2 the reverse."""
         if not (self._regs[CCMR1] | self._regs.get(CCMR2, 0)) & 0x4040:  # (OCxM 4-7: none)
             return
+        if count is None:
+            count = self._count()
         down = bool(self.cr1 & DIR)
         for ch in range(1, self.count + 1):
             if self._mode(ch) & 3:  # an input (bits 4-7 are its filter)
@@ -1041,8 +1080,8 @@ class _Tim(Clocked):
             if dma:
                 want |= {ch for ch in range(1, self.count + 1) if dma >> (8 + ch) & 1}
             awaited = self._awaited()
-            heard = awaited == "TRGO" or bool(self._listening())  # (_trgo_heard())
             mms = self._regs[CR2] & MMS
+            heard = bool(mms) and self._trgo_events(awaited == "TRGO" or bool(self._listening()))
             if heard and mms == TRGO_COMPARE << 4:
                 want.add(1)
             ocref = heard and TRGO_OC1REF << 4 <= mms <= self.count + 3 << 4
@@ -1053,7 +1092,7 @@ class _Tim(Clocked):
                 want) else []
             update_irq = not self.cr1 & UDIS and (
                 (self.dier & UIE and not self.sr & UIF) or bool(dma)
-                or (heard and mms == TRGO_UPDATE << 4))
+                or (heard and mms in (TRGO_UPDATE << 4, TRGO_ENABLE << 4)))
             if update_irq or plan.driving or ocref or (want and not at):  # (a match after the
                 at.append(period)  # update: planned there)
             if at:
@@ -1075,7 +1114,7 @@ class _Tim(Clocked):
 
     def settle(self) -> None:
         if self._master is not None:
-            self._master._advance()
+            self._masters_to()
         self._advance()
 
     def restart(self) -> None:
@@ -1083,7 +1122,7 @@ class _Tim(Clocked):
         if div != self._div:  # the APB prescaler changed: the count goes on at the new rate
             self._pos = self._pos * div // self._div
             self._div = div
-        self._plans.clear()  # (what the ADC waits for may have changed too)
+        self._plans = [None, None]  # (what the ADC waits for may have changed too)
         self._since = self.host.exceptions.now
         if self._osc is not None:  # (the core's clock, an oscillator started or stopped)
             self._retime_osc(self._since)
@@ -1094,23 +1133,35 @@ class _Tim(Clocked):
             for ti in range(1, self.count + 1):
                 if self._tif[ti] != self._ti[ti] and all(p[1] != ti for p in self._pending):
                     self._input_edge(ti, self._ti[ti], self._since)
+        if self._master is not None and self.clocked():  # (so does the trigger's ITRx)
+            level = self._master.trgo_level()
+            if level != self._itr_level:
+                self.itr_changed(self._since, RISING if level else FALLING)
         self._schedule()
 
     def rcc_changed(self) -> None:
+        trgo, slaves = self.trgo_level(), self._listening()
         super().rcc_changed()
-        self._show(self.host.exceptions.now, always=True)  # (reset: no output any more)
+        now = self.host.exceptions.now
+        self._show(now, always=True)  # (reset: no output any more)
+        if self.trgo_level() != trgo:  # (reset: TRGO low, to the timers that take it)
+            for slave in slaves:
+                slave.itr_changed(now, FALLING if trgo else RISING)
 
     def _catch_up(self) -> None:
         if self._next > self.host.exceptions.now:
             return
+        if self._master is not None:
+            self._masters_to()
         self._advance()
         self._schedule()
 
     # --- registers ----------------------------------------------------------------------------
     def read_clocked(self, offset: int, size: int) -> int:
-        if self._master is not None:  # (its TRGO's edges until now first)
-            self._master._advance(self._dma_at)
-        self._advance(self._dma_at)  # (the DMA's access: at the event it serves)
+        at = self.host.store_cycle() if self._dma_at is None else self._dma_at  # (a DMA's
+        if self._master is not None:  # access: at the event it serves; its TRGO's edges
+            self._masters_to(at)  # until then first)
+        self._advance(at)
         word = offset & ~3
         if word not in (CR1, DIER, SR, EGR, CNT, PSC, ARR, *self._regs):  # EGR: reads 0
             self.host.unmodelled(self, offset, size, None)
@@ -1125,12 +1176,13 @@ class _Tim(Clocked):
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
         links = word in (SMCR, CR2)  # (what this one's trigger or TRGO links may change)
-        if links:  # (the other timers to the store's cycle, on the links as they were)
-            for timer in part_timers(self.host):
+        if links:  # (the other timers to the store's cycle, on the links as they were, each
+            for timer in part_timers(self.host):  # after its masters)
                 if timer is not self and timer.clocked():
+                    timer._masters_to(self.host.store_cycle())
                     timer._advance(self.host.store_cycle())
-        elif self._master is not None:  # (its TRGO's edges until now first)
-            self._master._advance(self.host.store_cycle())
+        if self._master is not None:  # (its TRGO's edges until now first)
+            self._masters_to(self.host.store_cycle())
         self._advance(self.host.store_cycle())  # the write acts at the store's own cycle (the
         # DMA's: its event's, as DeviceHost.acting_at says)
         now = self._since
@@ -1185,7 +1237,7 @@ class _Tim(Clocked):
             value &= 0xFFFF
             if self.cr1 & CMS and not self._encoder() and value in (0, self._arr):
                 self.cr1 = self.cr1 & ~DIR | (DIR if value else 0)  # (where the count turns)
-                self._plans.clear()
+                self._plans = [None, None]
             self._pos = self._pos_of(value)
         elif word == PSC:
             self.psc = value & 0xFFFF
@@ -1244,12 +1296,12 @@ class _Tim(Clocked):
         if listed:
             self.host.unmodelled(self, offset, size, value, why)
         if word in (CR1, SMCR, ARR, CCER, *self.channels):  # what the plan is made of
-            self._plans.clear()
+            self._plans = [None, None]
         if mapping and (self._down(), self._arr) != counting:
             self._pos = self._pos_of(count) + fraction
         if self._counting() and self._pos >= self._period():
             self._pos %= self._period()  # a count past ARR: back into the period
-        self._pwm_refs(self._count())  # (the count, CCRx or OCxM may have changed)
+        self._pwm_refs()  # (the count, CCRx or OCxM may have changed)
         self._outputs_changed(before, now)
         if self._dma_new:
             self._serve_dma(now)

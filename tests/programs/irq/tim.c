@@ -63,6 +63,20 @@
  *             -DBSRR instead: a circular table {set PA5, reset PA5} into GPIOA's BSRR by DMA1
  *             channel 2 at each update event (every 10 us), while the core runs a long block
  *             (-DBUSY) or sleeps, for 20 updates: PA5 a square wave.
+ *   itr_opm   TIM2 one pulse of 1000 cycles (OPM), MMS enable; TIM21 gated by ITR0 (TIM2),
+ *             ARR 1499, UIE: prints "updates U cnt C" (the chip: 0 and 1000).
+ *   itr_rccreset TIM21 gated by TIM2's CNT_EN, TIM2 reset through RCC APB1RSTR (TRGO falls):
+ *             prints how far TIM21 "moved" after it (the chip: 0).
+ *   itr_slaveclock the same gate, TIM2 stopped while TIM21's clock is off: prints how far
+ *             TIM21 "moved" once its clock is back (the chip: 0).
+ *   itr_dmaread TIM21 counts TIM2's updates (ITR0, external clock mode 1); TIM2's update DMA
+ *             request moves TIM21's CNT into a table of 8 while the core runs a long block:
+ *             prints "table ..." (the chip: 1 ... 8).
+ *   itr_order TIM21 reset by TIM22's updates (ITR1, every 40 cycles; ARR 40, never reached),
+ *             URS, UIE and CC1IE at 30, the core running 40-cycle blocks: prints "updates U
+ *             matches M" (the chip: no update).
+ *   itr_wfi   TIM2 toggling PA0, no interrupt, TIM21 in reset mode on ITR0 (TIM2's TRGO, MMS
+ *             reset); the core sleeps for ever: a deadlock.
  *   lsi       as STM32CubeL0's IWDG and RTC examples measure the LSI: TIM21's TI1 from the LSI
  *             (OR TI1_RMP 5, started by RCC_CSR.LSION; -DLSE: the LSE, 4), channel 1 capturing
  *             every 8th rising edge with its interrupt; two captures give 8 periods in timer
@@ -918,6 +932,133 @@ int main(void)
     sh_write0(" hz ");
     sh_write_int((long)(256000000u / period));
     sh_write0("\n");
+    return 0;
+}
+#endif
+
+#if CASE_itr_opm || CASE_itr_rccreset || CASE_itr_slaveclock || CASE_itr_dmaread || \
+    CASE_itr_order || CASE_itr_wfi
+#define CR2(t) REG((t) + 0x04u)
+#define RCC_APB1RSTR REG(0x40021028u)
+
+static volatile uint32_t updates, matches;
+
+void IRQ20_Handler(void)
+{
+    uint32_t sr = SR(TIM21);
+    SR(TIM21) = ~sr;
+    if (sr & 1u)
+        updates++;
+    if (sr & 2u)
+        matches++;
+}
+
+static void spin(uint32_t n)
+{
+    for (volatile uint32_t i = 0; i < n; i++)
+        ;
+}
+
+int main(void)
+{
+    REG(0x40021038u) |= 1u;                /* TIM2EN */
+    RCC_APB2ENR |= (1u << 2) | (1u << 5); /* TIM21EN, TIM22EN */
+#if CASE_itr_opm
+    CR2(TIM2) = 1u << 4; /* MMS enable */
+    ARR(TIM2) = 999u;
+    ARR(TIM21) = 1499u;
+    DIER(TIM21) = 1u;
+    NVIC_ISER = 1u << 20;
+    SMCR(TIM21) = (0u << 4) | 5u; /* ITR0 (TIM2), gated */
+    CR1(TIM21) = CEN;
+    CR1(TIM2) = OPM | CEN;
+    spin(2000);
+    sh_write0("updates ");
+    sh_write_int((long)updates);
+    sh_write0(" cnt ");
+    sh_write_int((long)CNT(TIM21));
+    sh_write0("\n");
+#elif CASE_itr_rccreset
+    CR2(TIM2) = 1u << 4;
+    SMCR(TIM21) = (0u << 4) | 5u;
+    CR1(TIM21) = CEN;
+    CR1(TIM2) = CEN;
+    spin(100);
+    RCC_APB1RSTR |= 1u; /* TIM2RST */
+    RCC_APB1RSTR &= ~1u;
+    uint32_t before = CNT(TIM21);
+    spin(1000);
+    sh_write0("moved ");
+    sh_write_int((long)(CNT(TIM21) - before));
+    sh_write0("\n");
+#elif CASE_itr_slaveclock
+    CR2(TIM2) = 1u << 4;
+    SMCR(TIM21) = (0u << 4) | 5u;
+    CR1(TIM21) = CEN;
+    CR1(TIM2) = CEN;
+    spin(100);
+    RCC_APB2ENR &= ~(1u << 2); /* TIM21's clock off */
+    CR1(TIM2) = 0;             /* TRGO falls meanwhile */
+    RCC_APB2ENR |= 1u << 2;    /* back: the gate closed */
+    uint32_t before = CNT(TIM21);
+    spin(1000);
+    sh_write0("moved ");
+    sh_write_int((long)(CNT(TIM21) - before));
+    sh_write0("\n");
+#elif CASE_itr_dmaread
+    static volatile uint32_t table[8];
+    REG(0x40021030u) |= 1u;       /* AHBENR: DMAEN */
+    CR2(TIM2) = 2u << 4;          /* MMS update */
+    ARR(TIM2) = 19u;              /* every 20 cycles */
+    SMCR(TIM21) = (0u << 4) | 7u; /* ITR0 (TIM2), external clock mode 1 */
+    CR1(TIM21) = CEN;
+    DMA_CSELR = 8u << 4;          /* channel 2: TIM2_UP */
+    DMA_CPAR(2) = TIM21 + 0x24u;  /* TIM21_CNT */
+    DMA_CMAR(2) = (uint32_t)table;
+    DMA_CNDTR(2) = 8u;
+    DMA_CCR(2) = (2u << 10) | (2u << 8) | (1u << 7) | 1u; /* 32/32 bits, MINC, EN */
+    DIER(TIM2) = 1u << 8;         /* UDE */
+    CR1(TIM2) = CEN;
+    __asm__ volatile(".rept 300\n nop\n .endr" ::: "memory");
+    spin(400);
+    CR1(TIM2) = 0;
+    sh_write0("table");
+    for (int i = 0; i < 8; i++) {
+        sh_write0(" ");
+        sh_write_int((long)table[i]);
+    }
+    sh_write0("\n");
+#elif CASE_itr_order
+    CR2(TIM22) = 2u << 4; /* MMS update, every 40 cycles */
+    ARR(TIM22) = 39u;
+    ARR(TIM21) = 40u; /* never reached: reset at each of TIM22's updates */
+    CCR(TIM21, 1) = 30u;
+    DIER(TIM21) = 3u; /* UIE, CC1IE */
+    NVIC_ISER = 1u << 20;
+    SMCR(TIM21) = (1u << 4) | 4u; /* ITR1 (TIM22), reset mode */
+    CR1(TIM21) = URS | CEN;
+    CR1(TIM22) = CEN;
+    for (int i = 0; i < 100; i++)
+        __asm__ volatile(".rept 40\n nop\n .endr" ::: "memory");
+    CR1(TIM22) = 0;
+    CR1(TIM21) = 0;
+    sh_write0("updates ");
+    sh_write_int((long)updates);
+    sh_write0(" matches ");
+    sh_write_int((long)matches);
+    sh_write0("\n");
+#elif CASE_itr_wfi
+    REG(0x4002102Cu) |= 1u;                               /* IOPENR: GPIOA */
+    REG(0x50000000u) = (REG(0x50000000u) & ~0x3u) | 0x2u; /* PA0: AF2, TIM2_CH1 */
+    REG(0x50000020u) = (REG(0x50000020u) & ~0xFu) | 0x2u;
+    ARR(TIM2) = 99u;
+    CCMR1(TIM2) = 3u << 4; /* toggle */
+    CCER(TIM2) = 1u;
+    SMCR(TIM21) = (0u << 4) | 4u; /* ITR0 (TIM2, MMS reset: only its UG), reset mode */
+    CR1(TIM2) = CEN;
+    for (;;)
+        __asm__ volatile("wfi");
+#endif
     return 0;
 }
 #endif
