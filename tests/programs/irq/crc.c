@@ -12,6 +12,7 @@
  */
 #include "cm.h"
 #include "semihost.h"
+#include "hex.h"
 
 #define RCC_AHBENR REG(0x40021030u)
 #define CRC_DR REG(0x40023000u)
@@ -40,17 +41,6 @@ static uint32_t reverse(uint32_t v, int width)
     for (int i = 0; i < width; i++)
         r |= ((v >> i) & 1u) << (width - 1 - i);
     return r;
-}
-
-static void put_hex(const char *label, uint32_t v)
-{
-    static const char digits[] = "0123456789abcdef";
-    char text[9];
-    for (int i = 0; i < 8; i++)
-        text[i] = digits[(v >> (28 - 4 * i)) & 15u];
-    text[8] = 0;
-    sh_write0(label);
-    sh_write0(text);
 }
 
 int main(void)

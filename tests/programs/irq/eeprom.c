@@ -16,6 +16,7 @@
  */
 #include "cm.h"
 #include "semihost.h"
+#include "hex.h"
 
 #define FLASH_PECR REG(0x40022004u)
 #define FLASH_PEKEYR REG(0x4002200Cu)
@@ -39,17 +40,6 @@ static void wait(void)
         ;
     if (FLASH_SR & 2u) /* EOP */
         FLASH_SR = 2u;
-}
-
-static void put_hex(const char *label, uint32_t v)
-{
-    static const char digits[] = "0123456789abcdef";
-    char text[9];
-    for (int i = 0; i < 8; i++)
-        text[i] = digits[(v >> (28 - 4 * i)) & 15u];
-    text[8] = 0;
-    sh_write0(label);
-    sh_write0(text);
 }
 
 #if CASE_irq
