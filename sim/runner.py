@@ -385,7 +385,12 @@ class Simulator:
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
         self._resume: int | None = None  # where to go on after a hint instruction (WFE, SEV)
         self._hook_error: BaseException | None = None  # raised in a native callback
-        self.devices = devices.create(self.target.devices, self)
+        # a device a memory covers (the STM32L0's data EEPROM under a --flash of more than its
+        # 512 KiB) is not mapped: the memory answers there
+        memories = ((base, base + self.flash_size), (SRAM_BASE, SRAM_BASE + self.sram_size))
+        self.devices = [dev for dev in devices.create(self.target.devices, self)
+                        if dev.background or not any(dev.base < end and start < dev.base + dev.size
+                                                     for start, end in memories)]
         # the clock at reset: the profile's, or with reset_clock the part's (hz, wait states,
         # what it is), which its clock control tells
         self._reset_clock = self._part_reset_clock() if opts.reset_clock else None
