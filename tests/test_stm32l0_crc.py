@@ -35,6 +35,9 @@ def unit() -> tuple[Stm32l0Crc, FakeDeviceHost]:
     (1, 0x1021, 0xFFFF, 0, 0, 0x29B1),  # CRC-16/IBM-3740 (CCITT-FALSE)
     (2, 0x07, 0x00, 0, 0, 0xF4),  # CRC-8/SMBUS
     (3, 0x09, 0x00, 0, 0, 0x75),  # CRC-7/MMC
+    (1, 0x8005, 0x0000, 1, 1, 0xBB3D),  # CRC-16/ARC
+    (2, 0x31, 0x00, 1, 1, 0xA1),  # CRC-8/MAXIM-DOW: REV_OUT within 8 bits
+    (3, 0x4F, 0x7F, 1, 1, 0x53),  # CRC-7/ROHC: within 7
 ])
 def test_the_catalogues_crcs(size, poly, init, rev_in, rev_out, check):
     dev, host = unit()

@@ -1414,15 +1414,18 @@ def test_inputs_from_inside_the_part_are_listed():
     assert dev.read(SR, 4) == 0
 
 
-@pytest.mark.parametrize("source, periods", [("LSI", {6918, 6919}), ("IWDG", {6918, 6919}),
-                                             ("LSE", {7812, 7813})])
+@pytest.mark.parametrize("source, periods", [
+    ("LSI", {6918, 6919}), ("IWDG", {6918, 6919}), ("IWDG_LATE", {6918, 6919}),
+    ("LSE", {7812, 7813}), ("FILTER", {6918, 6919})])
 def test_the_lsi_measured_as_stm32cubel0_does(firmware, cli, source, periods):
     """TIM21's TI1 from the LSI (OR TI1_RMP 5, HAL_TIMEx_RemapConfig) or the LSE (4), channel 1
     capturing every 8th rising edge: two captures 8 periods apart, 32 MHz / 37 kHz x 8 (or
     / 32,768 Hz x 8) timer clocks, each edge at its own cycle; nothing listed. The LSI runs
-    once RCC_CSR.LSION or the IWDG's start starts it."""
-    defines = {} if source == "LSI" else {source: None}
-    result = cli("run", tim(firmware, "lsi", **defines), "--strict-peripherals", *LIMIT)
+    once RCC_CSR.LSION or the IWDG's start starts it (also after the capture is set up);
+    through IC1F's filter (8 samples) the same period."""
+    defines = {} if source == "LSI" else {"FILTER": 3} if source == "FILTER" else {source: None}
+    result = cli("run", tim(firmware, "lsi", **defines), "--strict-peripherals",
+                 "--run-for", "1s", *LIMIT)
     assert result.returncode == 0, result.report
     period, hz = map(int, re.fullmatch(r"period (\d+) hz (\d+)\n",
                                        result.report["stdout"]).groups())
@@ -1430,10 +1433,12 @@ def test_the_lsi_measured_as_stm32cubel0_does(firmware, cli, source, periods):
     assert result.report["unmodelled_registers"] == []
 
 
-def test_an_oscillator_not_started_gives_no_edge(firmware, cli):
+@pytest.mark.parametrize("define", ["OFF", "NOIRQ"])
+def test_an_oscillator_not_started_gives_no_edge(firmware, cli, define):
     """The LSI not started (no LSION, no IWDG): TI1 stays low, no capture comes and the WFI
-    waiting for one is a deadlock, as on the chip."""
-    result = cli("run", tim(firmware, "lsi", OFF=None), *LIMIT)
+    waiting for one is a deadlock, as on the chip; so is a WFI with the capture running but no
+    interrupt enabled (its edges wake nothing)."""
+    result = cli("run", tim(firmware, "lsi", **{define: None}), "--run-for", "1s", *LIMIT)
     assert result.report["status"] == "deadlock", result.report
 
 

@@ -1,25 +1,26 @@
-"""The STM32L0x1's flash interface (RM0377 section 3.7, 0x40022000): its access control
-register, whose LATENCY bit sets the wait states a fetch from flash pays, and the data
-EEPROM's programming, modelled; the flash program memory's programming and the option bytes
-not.
+"""The STM32L0x1's flash interface (RM0377 section 3.7, 0x40022000): its access control register,
+whose LATENCY bit sets the wait states a fetch from flash pays, and the data EEPROM's
+programming, modelled; the flash program memory's programming and the option bytes not.
 
 FLASH_ACR keeps LATENCY, PRFTEN, SLEEP_PD, RUN_PD, DISAB_BUF and PRE_READ as written (reset 0).
-The firmware's first write to it (as to RCC_CFGR or RCC_ICSCR: sim/devices/stm32l0.py) hands
-the core's clock to the registers: from then on a pipeline refill pays LATENCY's wait states
-(0 or 1) rather than the profile's, at the clock RCC gives (a HAL_RCC_ClockConfig writes
-LATENCY before it raises the clock, and lowers it after). Unless ``--wait-states`` fixes
-them for the run.
+The firmware's first write to it (as to RCC_CFGR or RCC_ICSCR: sim/devices/stm32l0.py) hands the
+core's clock to the registers: from then on a pipeline refill pays LATENCY's wait states (0 or
+1) rather than the profile's, at the clock RCC gives (a HAL_RCC_ClockConfig writes LATENCY
+before it raises the clock, and lowers it after). Unless ``--wait-states`` fixes them for the
+run.
 
-The data EEPROM (stm32l0_eeprom, 1 KiB at 0x08080000, erased: 0) is programmed as
-STM32CubeL0's HAL_FLASHEx_DATAEEPROM_Unlock/Program/Erase/Lock do it: PECR.PELOCK (set at
-reset) clears after PEKEYR is written 0x89ABCDEF then 0x02030405 (another value locks PECR
-until the next reset), and is set again by writing it 1; PECR's other bits (PRGLOCK, OPTLOCK:
-set only; DATA, ERASE, FIX, EOPIE, ERRIE ...) are written only while PELOCK is clear. While it
-is clear a byte, halfword or word store to the EEPROM programs it (an ERASE store of 0: the
-same), SR.BSY set for 3.2 ms (t_prog; a store during one waits for it: they add up), then
-SR.EOP (and with PECR.EOPIE the interrupt, IRQ 3 FLASH; SR is rc_w1). A store while PELOCK is
-set is not done: SR.WRPERR (with ERRIE, IRQ 3), and a warning. The EEPROM keeps its data
-through a reset of the part during the run; each run starts erased.
+The data EEPROM (stm32l0_eeprom, 1 KiB at 0x08080000, erased: 0) is programmed as STM32CubeL0's
+HAL_FLASHEx_DATAEEPROM_Unlock/Program/Erase/Lock do it: PECR.PELOCK (set at reset) clears after
+PEKEYR is written 0x89ABCDEF then 0x02030405 (another value locks PECR until the next reset),
+and is set again by writing it 1; PECR's other bits (PRGLOCK, OPTLOCK: set only; DATA, ERASE,
+FIX, EOPIE, ERRIE ...) are written only while PELOCK is clear. While it is clear a byte,
+halfword or word store to the EEPROM programs it (an ERASE store of 0: the same), SR.BSY set for
+3.2 ms (t_prog, in core cycles at the store's clock; a store during one waits for it: they add
+up), then SR.EOP (and with PECR.EOPIE the interrupt, IRQ 3 FLASH; SR is rc_w1). A store while
+PELOCK is set is not done: SR.WRPERR (with ERRIE, IRQ 3), and a warning. The EEPROM keeps its
+data through a reset of the part during the run; each run starts erased. Not modelled: the
+single-bank NVM's stall while it programs (the core runs on; a read during BSY returns the new
+data), ERASE and FIX (a store writes its bytes).
 
 OPTR reads a factory-fresh part's option bytes (read-out protection level 0, 0x807000AA);
 PDKEYR, PRGKEYR and OPTKEYR sequences, the flash program memory's and the option bytes'
@@ -56,6 +57,7 @@ class Stm32l0Flash(Device):
         self._key = 0  # the PEKEYR keys written so far in order
         self._locked_out = False  # a wrong key: PECR locked until the next reset
         self._busy_until = 0  # the cycle the EEPROM's last store is done
+        self._refused = False  # a store refused (locked) already
         self.host.exceptions.set_timer(self, None, self._done)
 
     # --- the data EEPROM's programming (stm32l0_eeprom) ---------------------------------------
@@ -71,11 +73,15 @@ class Stm32l0Flash(Device):
         self.host.exceptions.set_timer(self, self._busy_until, self._done)
 
     def eeprom_refused(self, address: int) -> None:
-        """A store to the data EEPROM while PELOCK is set: not done, SR.WRPERR."""
+        """A store to the data EEPROM while PELOCK is set: not done, SR.WRPERR (a warning at
+        the run's first)."""
+        if not self._refused:
+            self.host.warn("a store to the data EEPROM with FLASH_PECR.PELOCK set is not done "
+                           f"(SR.WRPERR; the first at 0x{address:08x}): unlock it first "
+                           "(PEKEYR)")
+        self._refused = True
         self.flags |= WRPERR
         self._irq()
-        self.host.warn(f"a store to the data EEPROM (0x{address:08x}) with FLASH_PECR.PELOCK "
-                       "set is not done (SR.WRPERR): unlock it first (PEKEYR)")
 
     def _done(self) -> None:
         self.flags |= EOP

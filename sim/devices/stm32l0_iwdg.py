@@ -129,8 +129,14 @@ class Stm32l0Iwdg(Clocked):
             key = value & 0xFFFF
             self.unlocked = key == UNLOCK
             if key == START and not self.running:
+                others = [] if self._rcc is None else [  # (the LSI starts with it: what
+                    dev for dev in self._rcc.gated.values() if dev is not self]  # takes it
+                for dev in others:  # goes on from now, as at RCC_CSR.LSION)
+                    dev.settle()
                 self.running = True
                 self._reload_counter(now)
+                for dev in others:
+                    dev.restart()
             elif key == RELOAD and self.running:
                 self._refresh(now)
         elif word in _MASK:

@@ -64,14 +64,14 @@ unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked).
 external clock mode 2 (a timer so set does not count), TIM2's ITRx, TIM21's and TIM22's ITR2 and
 ITR3 and ETR triggers, SMCR.MSM, a channel capturing its own output's edges, inputs from inside
 the part (OR's remaps but TIM21's TI1 from the LSI or the LSE, a square wave at 37 kHz or 32,768
-Hz while the RCC runs it; CR2.TI1S: such an input keeps its level), TDE. A count written past
-ARR counting down starts from ARR. CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR,
-write-only, reads 0); a CR2, SMCR, DIER, EGR or CCER write that asks for what is not modelled
-(TRGO from a channel the timer lacks, external clock mode 2 or a trigger from ETR or an ITRx not
-modelled, TDE or TIM21's and TIM22's DMA enables, a capture from TRC, an input from inside the
-part) is listed as unmodelled, as is any access to another offset (which reads back what was
-written). On the stm32l031 profile TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at
-0x40000000).
+Hz while the RCC (or the IWDG) runs it, each edge a capture takes an event; CR2.TI1S: such an
+input keeps its level), TDE. A count written past ARR counting down starts from ARR. CR2, SMCR,
+OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR, DIER, EGR or
+CCER write that asks for what is not modelled (TRGO from a channel the timer lacks, external
+clock mode 2 or a trigger from ETR or an ITRx not modelled, TDE or TIM21's and TIM22's DMA
+enables, a capture from TRC, an input from inside the part) is listed as unmodelled, as is any
+access to another offset (which reads back what was written). On the stm32l031 profile TIM2
+takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
 from typing import NamedTuple, Protocol, cast
@@ -380,13 +380,17 @@ class _Tim(Clocked):
         input edges that came meanwhile, each at its own cycle."""
         now = self.host.exceptions.now if until is None else until
         if self._osc is not None:
-            self._oscillate(now)
+            self._oscillate(now)  # (with the filtered edges, in time order)
         while self._pending and self._pending[0][0] <= now:
-            at, ti, level = self._pending.pop(0)
-            self._count_to(at)
-            self._filtered(ti, level, at)
-            self._serve_dma(at)
+            self._take_pending()
         self._count_to(now)
+
+    def _take_pending(self) -> None:
+        """The first filtered input edge, at its cycle."""
+        at, ti, level = self._pending.pop(0)
+        self._count_to(at)
+        self._filtered(ti, level, at)
+        self._serve_dma(at)
 
     # --- TI1 from an oscillator (TIM21's OR: the LSI, the LSE) ---------------------------------
     def _osc_hz(self) -> int:
@@ -450,13 +454,15 @@ class _Tim(Clocked):
         something takes them (else TI1 only follows: no edge)."""
         line = cast(Timeline, self._osc)
         last = line.at(now)
-        if not self._osc_takers() or last - self._osc_seen > 64:  # (nothing took them: TI1
-            self._osc_seen = last  # just follows; a long gap with the clock off, the same)
+        if not self._osc_takers():  # (nothing takes them, or the clock is off: TI1 just
+            self._osc_seen = last  # follows)
             self._ti[1] = self._tif[1] = last % 2
             return
         while self._osc_seen < last:
+            at = line.cycle_of(self._osc_seen + 1)
+            while self._pending and self._pending[0][0] <= at:  # (the filter's edges first)
+                self._take_pending()
             self._osc_seen += 1
-            at = line.cycle_of(self._osc_seen)
             self._count_to(at)
             self._ti[1] = self._osc_seen % 2
             self._input_edge(1, self._ti[1], at)
@@ -1104,10 +1110,12 @@ class _Tim(Clocked):
         if self._pending and self.clocked():  # a filtered input edge to come (a capture...)
             due = self._pending[0][0] if due is None else min(due, self._pending[0][0])
             wakes = True
-        if self._osc is not None:  # an oscillator's edge on TI1 that something takes
-            edge = self._osc_next(self._osc_takers())
-            if edge != NEVER:
-                due, wakes = edge if due is None else min(due, edge), True
+        if self._osc is not None:  # an oscillator's edge on TI1 that something takes (it
+            edge = self._osc_next(self._osc_takers())  # wakes the core only through an
+            if edge != NEVER:  # interrupt or a DMA request it may raise)
+                if due is None or edge < due:
+                    wakes = bool(self.dier) if due is None else wakes or bool(self.dier)
+                due = edge if due is None else min(due, edge)
         self._next = NEVER if due is None else due
         self.host.exceptions.set_timer(self, due, self._catch_up, wakes=wakes)
         self.host.set_irq_level(self.irq, bool(self.dier & self.sr & (UIF | CCIF | TIF)))
@@ -1283,7 +1291,10 @@ class _Tim(Clocked):
                     listed = True
                     why = "; ".join(f"TI{ti} from an internal signal: not modelled (it never "
                                     "changes)" for ti in remapped)
+                oscillating = self._osc is not None
                 self._retime_osc(now)
+                if oscillating and self._osc is None:  # (TI1 its pin again: its level now)
+                    self.inputs_changed(now)
             elif word == CCER:
                 why = self._ccer_why(value)
                 listed = bool(why)

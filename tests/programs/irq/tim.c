@@ -81,7 +81,8 @@
  *             (OR TI1_RMP 5, started by RCC_CSR.LSION; -DLSE: the LSE, 4), channel 1 capturing
  *             every 8th rising edge with its interrupt; two captures give 8 periods in timer
  *             clocks (32 MHz): prints "period P hz F". -DIWDG: the LSI started by the
- *             IWDG's start instead; -DOFF: not started.
+ *             IWDG's start instead (-DIWDG_LATE: after the capture is set up); -DOFF: not
+ *             started; -DFILTER=n: IC1F n; -DNOIRQ: no interrupt, the core sleeps for ever.
  *   cascade   as STM32CubeL0's TIM_ExtTriggerSynchro: TIM2 gated by TI2FP2 (PA1, as --pin drives
  *             it), its CNT_EN as TRGO (CR2.MMS enable); TIM21 gated by ITR0 (TIM2's TRGO), its
  *             CNT_EN as TRGO; TIM22 gated by ITR0 (TIM21's); each toggles its channel 1 at each
@@ -902,7 +903,7 @@ int main(void)
         ;
 #elif defined(IWDG)
     REG(0x40003000u) = 0xCCCCu;                 /* IWDG_KR: started, the LSI with it */
-#elif !defined(OFF)
+#elif !defined(OFF) && !defined(IWDG_LATE)
     REG(0x40021050u) |= 1u;                     /* RCC_CSR.LSION */
     while (!(REG(0x40021050u) & 2u))            /* LSIRDY */
         ;
@@ -917,11 +918,21 @@ int main(void)
 #else
     REG(TIM21 + 0x50u) = 5u << 2; /* OR.TI1_RMP: the LSI */
 #endif
-    CCMR1(TIM21) = 1u | (3u << 2); /* CC1S 1: TI1; IC1PSC 3: every 8th edge */
-    CCER(TIM21) = 1u;              /* CC1E: rising edges */
-    DIER(TIM21) = 1u << 1;         /* CC1IE */
-    NVIC_ISER = 1u << 20;
+#ifndef FILTER
+#define FILTER 0u
+#endif
+    CCMR1(TIM21) = 1u | (3u << 2) | (FILTER << 4); /* CC1S 1: TI1; IC1PSC 3: every 8th */
+    CCER(TIM21) = 1u;                              /* CC1E: rising edges */
     CR1(TIM21) = CEN;
+#ifdef NOIRQ
+    for (;;) /* no interrupt enabled: nothing can wake the core */
+        __asm__ volatile("wfi" ::: "memory");
+#endif
+    DIER(TIM21) = 1u << 1; /* CC1IE */
+    NVIC_ISER = 1u << 20;
+#ifdef IWDG_LATE
+    REG(0x40003000u) = 0xCCCCu; /* IWDG_KR: started after the capture is set up */
+#endif
     while (captures < 2u)
         __asm__ volatile("wfi" ::: "memory");
     CCER(TIM21) = 0u; /* HAL_TIM_IC_Stop_IT */
