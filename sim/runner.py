@@ -385,7 +385,7 @@ class Simulator:
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
         self._resume: int | None = None  # where to go on after a hint instruction (WFE, SEV)
         self._hook_error: BaseException | None = None  # raised in a native callback
-        # a device a memory covers (the STM32L0's data EEPROM under a --flash of more than its
+        # a device a memory covers (the STM32L0's data EEPROM under a --flash of more than
         # 512 KiB) is not mapped: the memory answers there
         memories = ((base, base + self.flash_size), (SRAM_BASE, SRAM_BASE + self.sram_size))
         self.devices = [dev for dev in devices.create(self.target.devices, self)

@@ -279,6 +279,16 @@ class _Tim(Clocked):
         if (self._psc, self._arr, *self._ccr) != before:
             self._plans = [None, None]
 
+    def _update_event(self, at: int, forced: bool = False) -> None:
+        """An update event at cycle ``at`` (UDIS clear): the preloads taken, UIF and the DMA
+        request (one ``forced`` by EGR.UG or the reset mode's trigger: only with URS clear),
+        TRGO's update pulse."""
+        self._load()
+        if not (forced and self.cr1 & URS):
+            self.sr |= UIF
+            self._dma_event(0)
+        self._signal(TRGO_UPDATE, at, PULSE)
+
     def _mode(self, ch: int) -> int:
         """Channel ``ch``'s byte of CCMR1 or CCMR2."""
         return self._regs[CCMR1 if ch <= 2 else CCMR2] >> (8 * (1 - ch % 2)) & 0xFF
@@ -499,10 +509,7 @@ class _Tim(Clocked):
                     if self.cr1 & CMS:
                         self.cr1 ^= DIR
                     if not self.cr1 & UDIS:
-                        self._load()
-                        self.sr |= UIF
-                        self._signal(TRGO_UPDATE, due, PULSE)
-                        self._dma_event(0)
+                        self._update_event(due)
                     chans = self._plan().at_update  # (a CCRx preloaded to or from it; a turn)
                     self._overflow(due)
                 flag = plan.flags or (at == period and bool(self.cr1 & CMS))  # (a match's flag
@@ -910,10 +917,7 @@ class _Tim(Clocked):
             if centre:
                 self.cr1 ^= DIR
             if not self.cr1 & UDIS:
-                self._load()
-                self.sr |= UIF
-                self._signal(TRGO_UPDATE, at, PULSE)
-                self._dma_event(0)
+                self._update_event(at)
                 if not up or centre:  # (to the ARR just loaded; a turn at 0 stays there)
                     count = self._arr if count else 0
             if self.cr1 & OPM:
@@ -978,11 +982,7 @@ class _Tim(Clocked):
         self._pos = max(0, self._since - at) % self._period() if self._counting() else 0
         self._pulses = 0
         if not self.cr1 & UDIS:
-            self._load()
-            if not self.cr1 & URS:
-                self.sr |= UIF
-                self._dma_event(0)
-            self._signal(TRGO_UPDATE, at, PULSE)
+            self._update_event(at, forced=True)
         self._signal(TRGO_RESET, at, PULSE)
         self._pwm_refs()
         self._outputs_changed(before, at)
@@ -1226,11 +1226,7 @@ class _Tim(Clocked):
                 self._restart_count()
                 self._pulses = 0  # (the prescaler's count of an encoder's pulses too)
                 if not self.cr1 & UDIS:
-                    self._load()
-                    if not self.cr1 & URS:  # (its interrupt and DMA request: URS clear)
-                        self.sr |= UIF
-                        self._dma_event(0)
-                    self._signal(TRGO_UPDATE, now, PULSE)
+                    self._update_event(now, forced=True)
                 self._signal(TRGO_RESET, now, PULSE)
             for ch in range(1, self.count + 1):
                 if value >> ch & 1:
