@@ -89,8 +89,9 @@ def effective_address(insn: capstone.CsInsn, reg: Callable[[str], int]) -> int |
         if mem.base == A.ARM_REG_PC:
             base = (insn.address + 4) & ~3
         offset = 0
-        if mem.index:
-            offset = reg(insn.reg_name(mem.index)) << max(mem.lshift, 0)
+        if mem.index:  # (capstone 5 gives a Thumb-2 index's shift in op.shift)
+            shift = op.shift.value if op.shift.type == A.ARM_SFT_LSL else max(mem.lshift, 0)
+            offset = reg(insn.reg_name(mem.index)) << shift
             offset = -offset if op.subtracted else offset
         elif not insn.post_index:
             offset = mem.disp

@@ -83,6 +83,7 @@ from sim.spi_targets import SpiBus, SpiSpec
 from sim.spi_targets import check_specs as check_spi_specs
 from sim.spi_targets import load_target as load_spi_target
 from sim.store_match import BlockStores
+from sim.stores import StoreEffect, decode_store
 from sim.thread_stores import handler_ranges, store_checks, writes_psp
 from sim.timing import make_disassembler
 from toolchain.cores import Core
@@ -108,7 +109,6 @@ _CHIP_FAULTS = (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO, StopReason.UNALIGN
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = PAGE_SIZE  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
-ERASED = 0xFF  # what flash the image does not fill reads as: erased NOR flash
 T = TypeVar("T")
 
 # Limits the options must stay within, so that every limit limits: a wall-clock timeout is
@@ -284,6 +284,14 @@ class Simulator:
         self.flash_base = flash_base(image, self.target)
         # the boot alias of flash linked elsewhere: at 0, up to where the flash itself starts
         self.alias_size = min(self.flash_size, self.flash_base) if self.flash_base else 0
+        # where loads see the flash (start, bytes): where it is linked; the boot alias at 0;
+        # for an image linked at 0 (the alias) on a part whose flash is elsewhere (the STM32L0's
+        # 0x08000000), the flash there too, as on the chip (the HAL programs it there)
+        self._flash_views = [(self.flash_base, self.flash_size)]
+        if self.alias_size:
+            self._flash_views.append((FLASH_BASE, self.alias_size))
+        elif 0 < self.flash_size <= self.target.flash_address:
+            self._flash_views.append((self.target.flash_address, self.flash_size))
         self.fit_problem = self._check_fit()
         self._fault: Fault | None = None  # how the current run ended, if it faulted
         self._exit: int | None = None  # the firmware's exit status, if it exited
@@ -293,7 +301,7 @@ class Simulator:
         self._ended_asleep: tuple[int, str] | None = None  # where the end found the core
         self.interrupted_runs = 0  # runs that interrupt() stopped (sim.interrupts reads it)
 
-        self.flash = np.full(self.flash_size, ERASED, np.uint8)
+        self.flash = np.full(self.flash_size, self.target.flash_erased, np.uint8)
         self.sram = np.zeros(self.sram_size, np.uint8)
         self._sram_image: list[tuple[int, bytes]] = []
         # Flash is at 0, or where the part has it when the image was linked there (an STM32's
@@ -330,8 +338,8 @@ class Simulator:
         self._regs = Registers(self.uc)
         self.uc.mem_map_ptr(base, self.flash_size, UC_PROT_READ | UC_PROT_EXEC,
                             self.flash.ctypes.data)
-        if self.alias_size:  # the boot alias at 0 (vector fetches at VTOR 0): reads only
-            self.uc.mem_map_ptr(FLASH_BASE, self.alias_size, UC_PROT_READ, self.flash.ctypes.data)
+        for start, size in self._flash_views[1:]:  # (vector fetches at VTOR 0): reads only
+            self.uc.mem_map_ptr(start, size, UC_PROT_READ, self.flash.ctypes.data)
         self.uc.mem_map_ptr(SRAM_BASE, self.sram_size, UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC,
                             self.sram.ctypes.data)
 
@@ -383,11 +391,13 @@ class Simulator:
         self._wall_start = 0.0  # perf_counter() at the run's start
         self._deadlock: Fault | None = None
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
-        self._resume: int | None = None  # where to go on after a hint instruction (WFE, SEV)
+        # where to go on after a hint instruction (WFE, SEV) or a store into flash carried out
+        self._resume: int | None = None
         self._hook_error: BaseException | None = None  # raised in a native callback
         # a device a memory covers (the STM32L0's data EEPROM under a --flash of more than
         # 512 KiB) is not mapped: the memory answers there
-        memories = ((base, base + self.flash_size), (SRAM_BASE, SRAM_BASE + self.sram_size))
+        memories = [(start, start + size) for start, size in self._flash_views]
+        memories.append((SRAM_BASE, SRAM_BASE + self.sram_size))
         self.devices = [dev for dev in devices.create(self.target.devices, self)
                         if dev.background or not any(dev.base < end and start < dev.base + dev.size
                                                      for start, end in memories)]
@@ -407,6 +417,13 @@ class Simulator:
         # where each device is mapped (address, size, device): what a bus master reaches
         self._windows = [(start, size, dev) for dev in self.devices
                          for start, size in devices.windows(dev, self.devices)]
+        # the part's flash interface, which programs the flash: the core's stores into flash go
+        # to it (_program_store) rather than faulting
+        self._programmer = next((dev for dev in self.devices if dev.programs_flash), None)
+        self._flash_image: np.ndarray | None = None  # flash as loaded, once programmed
+        # a store into flash Unicorn stopped at for the programmer: its PC, size, effect
+        self._flash_store: tuple[int, int, StoreEffect] | None = None
+        self._store_pc: int | None = None  # the PC of the store _program_store carries out
         self._bus_master = False  # a device access is another bus master's (the DMA's)
         self._bus_refused = False  # and the device refused it (a bus error)
         for dev in self.devices:
@@ -1042,6 +1059,13 @@ class Simulator:
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        user: object) -> bool:
         pc = uc.reg_read(R.UC_ARM_REG_PC)
+        if (access == UC_MEM_WRITE_PROT and self._programmer is not None
+                and self._flash_offset(address) is not None and self._fault is None):
+            insn = self._decode(pc)
+            effect = None if insn is None else decode_store(insn, self.read_register)
+            if insn is not None and effect is not None:
+                self._flash_store = (pc, insn.size, effect)  # done by _program_store
+                return False
         if access == UC_MEM_WRITE_PROT:
             kind, verb = "flash_write", "write to flash"
         elif access in (UC_MEM_FETCH_UNMAPPED, UC_MEM_FETCH_PROT):
@@ -1082,11 +1106,9 @@ class Simulator:
         SRAM raises UcError(UC_ERR_READ_UNMAPPED), like Unicorn's mem_read."""
         if addr >= SRAM_BASE and addr + size <= SRAM_BASE + self.sram_size:
             return self.sram[addr - SRAM_BASE : addr - SRAM_BASE + size].tobytes()
-        base = self.flash_base
-        if addr >= base and addr + size <= base + self.flash_size:
-            return self.flash[addr - base : addr - base + size].tobytes()
-        if addr + size <= self.alias_size:  # the boot alias at 0
-            return self.flash[addr : addr + size].tobytes()
+        offset = self._flash_offset(addr, size)
+        if offset is not None:
+            return self.flash[offset : offset + size].tobytes()
         raise UcError(UC_ERR_READ_UNMAPPED)
 
     def _host_write(self, addr: int, data: bytes) -> None:
@@ -1096,14 +1118,13 @@ class Simulator:
         if self._in_sram(addr, len(data)):
             self.uc.mem_write(addr, data)
             return
-        end = addr + len(data)
-        if (self.flash_base <= addr and end <= self.flash_base + self.flash_size) or (
-                end <= self.alias_size):
-            raise UcError(UC_ERR_WRITE_PROT)  # flash, or its boot alias at 0
+        if self._flash_offset(addr, len(data)) is not None:
+            raise UcError(UC_ERR_WRITE_PROT)  # flash, or its other view
         raise UcError(UC_ERR_WRITE_UNMAPPED)
 
     def _in_flash(self, addr: int) -> bool:
-        """Code there cannot change during a run (a store to flash faults)."""
+        """Code there cannot change during a run (a store to flash faults, or is programmed by
+        the part's flash interface outside the code: flash_write)."""
         return self.flash_base <= addr < self.flash_base + self.flash_size
 
     def _mapped(self, addr: int, size: int) -> bool:
@@ -1112,8 +1133,16 @@ class Simulator:
             self._in_sram(addr, size)
 
     def _readable(self, addr: int, size: int) -> bool:
-        """Mapped, or in the boot alias of flash at 0 (reads only)."""
-        return self._mapped(addr, size) or addr + size <= self.alias_size
+        """Mapped, or in another view of flash (reads only: the boot alias at 0)."""
+        return self._mapped(addr, size) or self._flash_offset(addr, size) is not None
+
+    def _flash_offset(self, addr: int, size: int = 1) -> int | None:
+        """Where [addr, addr + size) lies in the flash, seen through any of its views; None
+        outside them."""
+        for start, length in self._flash_views:
+            if start <= addr and addr + size <= start + length:
+                return addr - start
+        return None
 
     # --- fault description -----------------------------------------------------------------
     def _make_fault(self, kind: str, text: str, pc: int) -> Fault:
@@ -1157,6 +1186,10 @@ class Simulator:
         for off, data in self._sram_image:
             n = min(len(data), self.sram_size - off)
             self.sram[off : off + n] = np.frombuffer(data[:n], np.uint8)
+        if self._flash_image is not None:  # programmed by the last run: as loaded again
+            self.flash[:] = self._flash_image
+            self._flash_image = None
+        self._flash_store = None
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         self._counter.reset(sp0, reset)
         self._irq_drivers: dict[int, set[object]] = {}  # the sources holding each line high
@@ -1602,7 +1635,7 @@ class Simulator:
             if self._fault is not None and opts.vector_faults and self._vector_fault():
                 pc = self._regs.read(R.UC_ARM_REG_PC) | 1
                 continue
-            if self._resume is not None and not self._reset_requested:  # after WFE, SEV, YIELD
+            if self._resume is not None and not self._reset_requested:  # WFE, SEV, YIELD, flash
                 pc, self._resume = self._resume, None
                 continue
             if not ok:
@@ -1655,6 +1688,8 @@ class Simulator:
             return False  # at exception entry (a derived exception): the run stops there
         if fault.kind == "bus_fault" and not self.options.strict_peripherals:
             return False  # found after its block ran: without its instruction, not delivered
+        if fault.kind == "flash_write" and self._programmer is not None:
+            return False  # what the part's flash interface would do is not modelled
         if (fault.kind == "unmapped_fetch" and fault.address is not None
                 and fault.address < self.alias_size):
             return False  # the chip runs code from its boot alias; the simulator stops there
@@ -1783,6 +1818,8 @@ class Simulator:
                 error, self._hook_error = self._hook_error, None
                 raise error
         except UcError as exc:
+            if self._flash_store is not None and exc.errno == UC_ERR_WRITE_PROT:
+                return self._program_store()
             if self._fault is None:
                 pc = self.uc.reg_read(R.UC_ARM_REG_PC)
                 if exc.errno == UC_ERR_INSN_INVALID and self._hint(pc):
@@ -1800,6 +1837,66 @@ class Simulator:
                 else:
                     self._fault = self._make_fault("hard_fault", f"emulation error: {exc}", pc)
             return False
+        return True
+
+    def _program_store(self) -> bool:
+        """A store into flash for the part's flash interface to program: Unicorn stopped before
+        it (the write-protection hook declined it), so it is carried out here, each of its
+        writes into flash handed to the device (which programs it or refuses it as the part
+        does), its register writeback applied; the rest of its block, counted when the block
+        started, is taken back, and the run resumes after it (False: it stopped the run)."""
+        assert self._flash_store is not None and self._programmer is not None
+        (pc, size, effect), self._flash_store = self._flash_store, None
+        self._counter.uncount(*self._unretired(pc + size))
+        self._counter.branch_to(pc + size)  # the rest runs on in sequence: no refill
+        from_flash, self._store_pc = self._in_flash(pc), pc
+        try:
+            for address, width, value in effect.writes:
+                at = self.exceptions.now  # (after the stall of the one before)
+                if self._flash_offset(address, width) is not None:
+                    self._programmer.program_flash(address, width, value, at, from_flash)
+                elif self._in_sram(address, width):  # (an STM reaching across)
+                    self.uc.mem_write(address, value.to_bytes(width, "little"))
+                else:
+                    fault = self._make_fault("unmapped_write", f"write outside mapped memory: "
+                                             f"{width} bytes at 0x{address:08x}", pc)
+                    fault.address, fault.size, fault.access = address, width, "write"
+                    self._fault = fault
+                if self._fault is not None:
+                    return False
+        finally:
+            self._store_pc = None
+        if effect.writeback is not None:
+            self._regs.write(_REG_IDS[effect.writeback[0]], effect.writeback[1])
+        self._resume = (pc + size) | 1
+        return True
+
+    def stall_fetches(self, until: int) -> None:
+        # only for a store _program_store carries out: the run resumes after it, so nothing of
+        # its block runs before the stall (a device's store is handled mid-block)
+        pc = self._store_pc
+        if pc is not None and self._in_flash(pc) and until > self.exceptions.now:
+            self._counter.add_cycles(until - self.exceptions.now)
+
+    def flash_read(self, address: int, size: int) -> bytes:
+        return self._host_read(address, size)
+
+    def flash_write(self, address: int, data: bytes) -> bool:
+        offset = self._flash_offset(address, len(data))
+        assert offset is not None, f"0x{address:08x}: not flash"
+        linked, end = self.flash_base + offset, self.flash_base + offset + len(data)
+        if any(start < end and linked < stop for start, stop in self.image.exec_ranges):
+            fault = self._make_fault(
+                "flash_write", f"the firmware programmed flash at 0x{address:08x}-"
+                f"0x{address + len(data) - 1:08x}, which holds its own code: a firmware that "
+                "rewrites its code is not modelled (run it on the chip)",
+                self._regs.read(R.UC_ARM_REG_PC) if self._store_pc is None else self._store_pc)
+            fault.address, fault.size, fault.access = address, len(data), "write"
+            self._fault = fault
+            return False
+        if self._flash_image is None:
+            self._flash_image = self.flash.copy()
+        self.flash[offset : offset + len(data)] = np.frombuffer(data, np.uint8)
         return True
 
     def _check_vectors(self, sp0: int, reset: int) -> None:

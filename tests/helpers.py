@@ -263,6 +263,11 @@ class FakeDeviceHost:
         old, self.acting = self.acting, cycle
         return old
 
+    stalled_until = 0  # the last stall_fetches
+
+    def stall_fetches(self, until: int) -> None:
+        self.stalled_until = until
+
     def console_write(self, data: bytes) -> None:
         self.sent += data
 

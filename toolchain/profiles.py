@@ -37,6 +37,9 @@ class Target:
     # from its ITCM flash address with ITCM RAM at 0, the L5 through its boot-address option
     # bytes): their boot is not modelled, so their vendor images are refused.
     flash_address: int = 0
+    # what flash the image does not fill reads as, erased: NOR flash's 0xFF, the STM32L0's NVM
+    # 0 (RM0377: an erased word reads 0)
+    flash_erased: int = 0xFF
 
     def __post_init__(self) -> None:
         core = get_core(self.core)
@@ -88,7 +91,7 @@ TARGETS: dict[str, Target] = {
                         "stm32l0_syscfg", "stm32l0_i2c1", "stm32l0_spi1", "stm32l0_iwdg",
                         "stm32l0_dma", "stm32l0_wwdg", "stm32l0_crc", "stm32l0_eeprom",
                         "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb", "stm32l0_ioport"),
-               flash_address=STM32_FLASH),
+               flash_address=STM32_FLASH, flash_erased=0),
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),
         Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,

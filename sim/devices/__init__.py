@@ -172,6 +172,23 @@ class DeviceHost(Protocol):
     def device(self, name: str) -> "Device | None":
         """The target's device called ``name`` (a part's clock control, say), if it has one."""
 
+    def flash_read(self, address: int, size: int) -> bytes:
+        """The flash's bytes at ``address`` now (a range inside the flash mapped)."""
+
+    def flash_write(self, address: int, data: bytes) -> bool:
+        """A part's flash interface programmed (or erased) flash: its bytes at ``address``
+        become ``data`` for every later load, also after a reset of the part during the run
+        (each run starts from the image). False, the run stopping with an error, where the
+        range holds the firmware's code (its change is not modelled)."""
+
+    def stall_fetches(self, until: int) -> None:
+        """The core's store into flash being handled (program_flash) started an operation of
+        the part's non-volatile memory that keeps it busy until core cycle ``until``: with the
+        code running from flash, whose fetches wait for it (a single-bank NVM), no instruction
+        runs before then (the cycles count as the core's; interrupts are taken after). Code
+        running from SRAM goes on; so does the core after a store to a device (the data
+        EEPROM's: handled mid-block, so the stall is not modelled there)."""
+
 
 class Device(ABC):
     """One memory-mapped device: ``size`` bytes at ``base`` (multiples of 1 KiB). A background
@@ -204,6 +221,17 @@ class Device(ABC):
 
     # its planned events live through a reset of the part during a run (system_reset)
     keeps_events: bool = False
+
+    # the part's flash interface, which programs the flash program memory: the core's stores
+    # into flash come to program_flash (without one they fault as writes to read-only memory)
+    programs_flash: bool = False
+
+    def program_flash(self, address: int, size: int, value: int, at: int,  # noqa: B027
+                      from_flash: bool) -> None:
+        """A store of ``size`` bytes of ``value`` at ``address`` in flash, ending at core cycle
+        ``at``, which the core made (``from_flash``: its instruction was fetched from flash)
+        and which this device programs (DeviceHost.flash_write), or refuses, as the part
+        does. Only for a device with ``programs_flash``."""
 
     def system_reset(self, cause: str) -> None:
         """A reset of the part during a run (``cause``: one of sim.resets.CAUSES): the state

@@ -1,6 +1,6 @@
 """The STM32L0x1's flash interface (RM0377 section 3.7, 0x40022000): its access control register,
-whose LATENCY bit sets the wait states a fetch from flash pays, and the data EEPROM's
-programming, modelled; the flash program memory's programming and the option bytes not.
+whose LATENCY bit sets the wait states a fetch from flash pays, and the programming of the data
+EEPROM and of the flash program memory, modelled; the option bytes' not.
 
 FLASH_ACR keeps LATENCY, PRFTEN, SLEEP_PD, RUN_PD, DISAB_BUF and PRE_READ as written (reset 0).
 The firmware's first write to it (as to RCC_CFGR or RCC_ICSCR: sim/devices/stm32l0.py) hands the
@@ -13,19 +13,38 @@ The data EEPROM (stm32l0_eeprom, 1 KiB at 0x08080000, erased: 0) is programmed a
 HAL_FLASHEx_DATAEEPROM_Unlock/Program/Erase/Lock do it: PECR.PELOCK (set at reset) clears after
 PEKEYR is written 0x89ABCDEF then 0x02030405 (another value locks PECR until the next reset),
 and is set again by writing it 1; PECR's other bits (PRGLOCK, OPTLOCK: set only; DATA, ERASE,
-FIX, EOPIE, ERRIE ...) are written only while PELOCK is clear. While it is clear a byte,
-halfword or word store to the EEPROM programs it (an ERASE store of 0: the same), SR.BSY set for
-3.2 ms (t_prog, in core cycles at the store's clock; a store during one waits for it: they add
-up), then SR.EOP (and with PECR.EOPIE the interrupt, IRQ 3 FLASH; SR is rc_w1). A store while
-PELOCK is set is not done: SR.WRPERR (with ERRIE, IRQ 3), and a warning. The EEPROM keeps its
-data through a reset of the part during the run; each run starts erased. Not modelled: the
-single-bank NVM's stall while it programs (the core runs on; a read during BSY returns the new
-data), ERASE and FIX (a store writes its bytes).
+FIX, PROG, FPRG, EOPIE, ERRIE ...) are written only while PELOCK is clear. While it is clear a
+byte, halfword or word store to the EEPROM programs it (an ERASE store of 0: the same), SR.BSY
+set for 3.2 ms (t_prog, in core cycles at the store's clock; a store during one waits for it:
+they add up), then SR.EOP (and with PECR.EOPIE the interrupt, IRQ 3 FLASH; SR is rc_w1). A store
+while PELOCK is set is not done: SR.WRPERR (with ERRIE, IRQ 3), and a warning.
+
+The flash program memory is programmed as HAL_FLASH_Unlock, HAL_FLASH_Program, HAL_FLASHEx_Erase
+and HAL_FLASHEx_HalfPageProgram do it (the simulator hands this device the core's stores into
+flash, program_flash; it writes through DeviceHost.flash_write): PRGLOCK clears after PRGKEYR is
+written 0x8C9DAEBF then 0x13141516 while PELOCK is clear (another value keeps the program memory
+locked until the next reset, with a warning). Then a word store programs that word, which must be
+erased (0: else SR.NOTZEROERR and nothing written); with PECR.ERASE and PROG a word store erases
+its 128-byte page (to 0); with PECR.FPRG and PROG sixteen word stores into one 64-byte half page
+program it once the sixteenth is in (a store outside the half page the first chose: PGAERR; one
+made by code running from flash: FWWERR, for the fetch aborts the half page on the chip: run it
+from SRAM, as the HAL's does; either drops the half page). Each operation is busy for t_prog,
+queued with the EEPROM's, then EOP; meanwhile the core, running from flash, stalls
+(DeviceHost.stall_fetches: the single-bank NVM's fetches wait), code in SRAM runs on. A byte or
+halfword store to the program memory is SIZERR, a store while PRGLOCK is set WRPERR: not done (the
+errors with ERRIE, IRQ 3; a warning at each kind's first). A store into the firmware's own code
+stops the run (a firmware that rewrites its code, a bootloader's self-update, is not modelled).
+
+Both memories keep their data through a reset of the part during the run; each run starts from
+the image (the EEPROM erased). Not modelled: the stall after a store to the EEPROM (a device's
+store is handled mid-block: the core runs on, and a read during BSY returns the new data), FIX
+and PECR.NZDISABLE (listed), ERASE for the EEPROM (a store writes its bytes), a fetch from
+flash between half-page stores that an exception's entry makes (only the stores' own code is
+checked), the write protection (WRPROT1/2, a factory-fresh part's: none) and the option bytes.
 
 OPTR reads a factory-fresh part's option bytes (read-out protection level 0, 0x807000AA);
-PDKEYR, PRGKEYR and OPTKEYR sequences, the flash program memory's and the option bytes'
-programming (PROG, FPRG) and the other registers are listed as unmodelled (they read back what
-was written): firmware that programs its own flash should be run on the chip.
+PDKEYR, OPTKEYR, the option bytes' programming (OBL_LAUNCH) and the other registers are listed
+as unmodelled (they read back what was written).
 """
 
 from sim.devices import Device
@@ -33,15 +52,19 @@ from sim.devices.stm32l0 import Stm32l0Rcc, merge
 
 FLASH_BASE = 0x4002_2000
 EEPROM_BASE, EEPROM_SIZE = 0x0808_0000, 0x400
-ACR, PECR, PEKEYR, SR, OPTR = 0x00, 0x04, 0x0C, 0x18, 0x1C
+ACR, PECR, PEKEYR, PRGKEYR, SR, OPTR = 0x00, 0x04, 0x0C, 0x10, 0x18, 0x1C
 _ACR_WRITABLE = 0x7B  # LATENCY, PRFTEN, SLEEP_PD, RUN_PD, DISAB_BUF, PRE_READ
 LATENCY = 1
-PELOCK, PRGLOCK, OPTLOCK = 1, 1 << 1, 1 << 2
+PELOCK, PRGLOCK, OPTLOCK, PROG, ERASE, FPRG = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 9, 1 << 10
 EOPIE, ERRIE = 1 << 16, 1 << 17
-BSY, EOP, ENDHV, READY, WRPERR = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 8
+_PECR_MODELLED = 0x3_071F  # the locks, PROG, DATA, FIX, ERASE, FPRG, EOPIE, ERRIE
+BSY, EOP, ENDHV, READY = 1, 1 << 1, 1 << 2, 1 << 3
+WRPERR, PGAERR, SIZERR, NOTZEROERR, FWWERR = 1 << 8, 1 << 9, 1 << 10, 1 << 16, 1 << 17
 _SR_ERRORS = 0x3_2F00  # WRPERR, PGAERR, SIZERR, OPTVERR, RDERR, NOTZEROERR, FWWERR
 PEKEYS = (0x89AB_CDEF, 0x0203_0405)
-T_PROG = 0.0032  # seconds a data EEPROM store takes (erase and program: the datasheet's t_prog)
+PRGKEYS = (0x8C9D_AEBF, 0x1314_1516)
+PAGE, HALF_PAGE = 128, 64  # bytes an erase clears, and a half-page programming writes
+T_PROG = 0.0032  # seconds a store's programming takes (erase and program: the datasheet's t_prog)
 IRQ = 3  # FLASH
 _RESET = {OPTR: 0x8070_00AA}
 
@@ -56,8 +79,12 @@ class Stm32l0Flash(Device):
         self._regs = dict(_RESET)
         self._key = 0  # the PEKEYR keys written so far in order
         self._locked_out = False  # a wrong key: PECR locked until the next reset
-        self._busy_until = 0  # the cycle the EEPROM's last store is done
-        self._refused = False  # a store refused (locked) already
+        self._prg_key = 0  # the PRGKEYR keys written so far in order
+        self._prg_locked_out = False  # a wrong key: the program memory locked until then
+        self._busy_until = 0  # the cycle the NVM's last operation is done
+        self._warned: set[int] = set()  # the SR errors warned of in this run
+        # the half page being loaded (PECR.FPRG): its address, its words by offset
+        self._half: tuple[int, dict[int, int]] | None = None
         self.host.exceptions.set_timer(self, None, self._done)
 
     # --- the data EEPROM's programming (stm32l0_eeprom) ---------------------------------------
@@ -68,20 +95,93 @@ class Stm32l0Flash(Device):
     def eeprom_stored(self, at: int) -> None:
         """A store to the data EEPROM at cycle ``at``: busy for t_prog after it (after the
         one under way), then EOP."""
-        start = max(at, self._busy_until)
-        self._busy_until = start + round(T_PROG * self.host.clock_hz)
-        self.host.exceptions.set_timer(self, self._busy_until, self._done)
+        self._operation(at)
 
     def eeprom_refused(self, address: int) -> None:
         """A store to the data EEPROM while PELOCK is set: not done, SR.WRPERR (a warning at
         the run's first)."""
-        if not self._refused:
-            self.host.warn("a store to the data EEPROM with FLASH_PECR.PELOCK set is not done "
-                           f"(SR.WRPERR; the first at 0x{address:08x}): unlock it first "
-                           "(PEKEYR)")
-        self._refused = True
-        self.flags |= WRPERR
+        self._error(WRPERR, f"a store to the data EEPROM with FLASH_PECR.PELOCK set is not "
+                    f"done (SR.WRPERR; the first at 0x{address:08x}): unlock it first (PEKEYR)")
+
+    def _operation(self, at: int) -> None:
+        """An NVM operation started by a store at cycle ``at``: busy for t_prog after it (after
+        the one under way), then EOP."""
+        start = max(at, self._busy_until)
+        self._busy_until = start + round(T_PROG * self.host.clock_hz)
+        self.host.exceptions.set_timer(self, self._busy_until, self._done)
+        self.host.stall_fetches(self._busy_until)  # (for the program memory's stores)
+
+    def _error(self, flag: int, warning: str) -> None:
+        """An operation refused: SR's error ``flag`` (with ERRIE the interrupt), and the
+        ``warning`` at the run's first of its kind."""
+        if flag not in self._warned:
+            self._warned.add(flag)
+            self.host.warn(warning)
+        self.flags |= flag
         self._irq()
+
+    # --- the flash program memory's programming (DeviceHost.flash_write) ----------------------
+    programs_flash = True
+
+    def program_flash(self, address: int, size: int, value: int, at: int,
+                      from_flash: bool) -> None:
+        where = f"0x{address:08x}"
+        if self.pecr & (PELOCK | PRGLOCK):
+            self._error(WRPERR, "a store to the flash program memory with FLASH_PECR.PRGLOCK "
+                        f"set is not done (SR.WRPERR; the first at {where}): unlock it first "
+                        "(PEKEYR, then PRGKEYR)")
+            return
+        if size != 4:
+            self._error(SIZERR, f"a {size}-byte store to the flash program memory is not done "
+                        f"(SR.SIZERR; the first at {where}): it is programmed a word at a time")
+            return
+        mode = self.pecr & (PROG | ERASE | FPRG)
+        if mode == PROG | FPRG:
+            self._half_page(address, value, at, from_flash)
+            return
+        if mode == PROG | ERASE:
+            start, data = address & -PAGE, bytes(PAGE)
+        else:
+            start, data = address, value.to_bytes(4, "little")
+            if self._not_erased(start, 4):
+                return
+        if self.host.flash_write(start, data):
+            self._operation(at)
+
+    def _half_page(self, address: int, value: int, at: int, from_flash: bool) -> None:
+        """One of the sixteen word stores of a half-page programming (PECR.FPRG and PROG)."""
+        if from_flash:
+            self._half = None
+            self._error(FWWERR, "half-page programming run from flash is aborted by the "
+                        f"fetches between its stores (SR.FWWERR; the first at 0x{address:08x})"
+                        ": run it from SRAM, interrupts off, as HAL_FLASHEx_HalfPageProgram does")
+            return
+        start = address & -HALF_PAGE
+        if self._half is None:
+            self._half = (start, {})
+        elif self._half[0] != start:
+            self._half = None
+            self._error(PGAERR, "a store outside the half page being programmed (SR.PGAERR; "
+                        f"the first at 0x{address:08x}): the half page is dropped")
+            return
+        words = self._half[1]
+        words[address - start] = value
+        if len(words) < HALF_PAGE // 4:
+            return
+        self._half = None
+        if self._not_erased(start, HALF_PAGE):
+            return
+        data = b"".join(words[offset].to_bytes(4, "little") for offset in range(0, HALF_PAGE, 4))
+        if self.host.flash_write(start, data):
+            self._operation(at)
+
+    def _not_erased(self, start: int, size: int) -> bool:
+        """Whether flash the program would write is not erased: SR.NOTZEROERR, not done."""
+        if not any(self.host.flash_read(start, size)):
+            return False
+        self._error(NOTZEROERR, "programming flash that is not erased (0) is not done "
+                    f"(SR.NOTZEROERR; the first at 0x{start:08x}): erase its page first")
+        return True
 
     def _done(self) -> None:
         self.flags |= EOP
@@ -109,7 +209,7 @@ class Stm32l0Flash(Device):
             value = self.pecr
         elif word == SR:
             value = self._sr()
-        elif word == PEKEYR:
+        elif word in (PEKEYR, PRGKEYR):
             value = 0  # (write-only)
         else:
             self.host.unmodelled(self, offset, size, None)
@@ -123,6 +223,9 @@ class Stm32l0Flash(Device):
             return
         if word == PEKEYR:
             self._write_key(merge(0, offset, size, value))
+            return
+        if word == PRGKEYR:
+            self._write_prg_key(merge(0, offset, size, value))
             return
         if word == SR:  # rc_w1
             self.flags &= ~(merge(0, offset, size, value) & (EOP | _SR_ERRORS))
@@ -149,10 +252,12 @@ class Stm32l0Flash(Device):
             self.pecr |= value & (PRGLOCK | OPTLOCK)
             return
         locks = self.pecr & (PRGLOCK | OPTLOCK) | value & (PELOCK | PRGLOCK | OPTLOCK)
+        if (self.pecr ^ value) & (PROG | FPRG):
+            self._half = None  # a half page being loaded is dropped
         self.pecr = value & 0x0087_8718 | locks  # (PROG, DATA, FIX, ERASE, FPRG, EOPIE ...)
-        if value & ~(PELOCK | PRGLOCK | OPTLOCK | EOPIE | ERRIE | 0x0310):  # (DATA, FIX, ERASE)
-            self.host.unmodelled(self, PECR, 4, value, "PROG, FPRG, OBL_LAUNCH ...: the flash "
-                                 "program memory's and the option bytes' programming is not "
+        if value & ~_PECR_MODELLED:
+            self.host.unmodelled(self, PECR, 4, value, "OBL_LAUNCH, NZDISABLE ...: the option "
+                                 "bytes' programming and the non-zero check's switch are not "
                                  "modelled")
         self._irq()
 
@@ -170,6 +275,24 @@ class Stm32l0Flash(Device):
             self._locked_out = True
             self.host.warn("FLASH_PEKEYR written out of its key sequence: PECR stays locked "
                            "until the next reset (RM0377)")
+
+
+    def _write_prg_key(self, value: int) -> None:
+        """PRGKEYR, while PELOCK is clear and PRGLOCK set: the two keys in order clear PRGLOCK;
+        anything else keeps the program memory locked until the next reset."""
+        if self.pecr & PELOCK or not self.pecr & PRGLOCK:
+            return
+        if not self._prg_locked_out and value == PRGKEYS[self._prg_key]:
+            self._prg_key += 1
+            if self._prg_key == len(PRGKEYS):
+                self.pecr &= ~PRGLOCK
+                self._prg_key = 0
+            return
+        self._prg_key = 0
+        if not self._prg_locked_out:
+            self._prg_locked_out = True
+            self.host.warn("FLASH_PRGKEYR written out of its key sequence: the flash program "
+                           "memory stays locked until the next reset (RM0377)")
 
 
 class Stm32l0Eeprom(Device):

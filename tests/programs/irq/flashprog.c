@@ -1,0 +1,230 @@
+/*
+ * The STM32L0's flash program memory programmed through its flash interface (RM0377 section
+ * 3.3.4) as STM32CubeL0's HAL_FLASH_Unlock, HAL_FLASH_Program, HAL_FLASHEx_Erase and
+ * HAL_FLASHEx_HalfPageProgram do it, on the stm32l031 profile, in the last page of its 32 KiB
+ * (0x08007F80, which the image leaves erased: 0). CASE selects:
+ *   program   unlock (PEKEYR's, then PRGKEYR's two keys); a word programmed; the same word
+ *             programmed again (not erased: NOTZEROERR, unchanged); a half page (16 words)
+ *             programmed by a function in SRAM; the page erased; each waited for (BSY, EOP
+ *             cleared) with TIM21 counting microseconds; locked again. Prints "word W again A
+ *             sr S half H erased E us T pecr P".
+ *   stm       two words programmed by one STMIA (r0 written back): "words A B next 8"
+ *             (-DTO_SRAM: stored into SRAM instead).
+ *   locked    a word store without the unlock: not done, WRPERR. Prints "data D sr S".
+ *   size      a halfword store, unlocked: not done, SIZERR. Prints "data D sr S".
+ *   fww       the half page programmed by code running from flash: FWWERR, nothing written.
+ *   pga       a half page's stores (from SRAM) leaving it: PGAERR, nothing written.
+ *   wrong_key a wrong PRGKEYR key, then the right sequence: PRGLOCK stays set.
+ *   boots     a boot count kept in flash (a word programmed at each start), then
+ *             NVIC_SystemReset until it reaches 3 (run with --allow-resets): "boots 3".
+ *   irq       EOPIE: the end of a word's programming is IRQ 3 (FLASH): "eop 1".
+ *   code      the page holding main erased: the run stops (rewriting code is not modelled).
+ *   konst     a store to a constant in flash, locked: WRPERR here (a fault on other targets).
+ * Exit status 0 when the checks hold, else the number of the first that failed.
+ */
+#include "cm.h"
+#include "semihost.h"
+#include "hex.h"
+
+#define FLASH_PECR REG(0x40022004u)
+#define FLASH_PEKEYR REG(0x4002200Cu)
+#define FLASH_PRGKEYR REG(0x40022010u)
+#define FLASH_SR REG(0x40022018u)
+#define PROG (1u << 3)
+#define ERASE (1u << 9)
+#define FPRG (1u << 10)
+#define PAGE 0x08007F80u
+#define WORD(a) REG(a)
+#define TIM21_CNT REG(0x40010824u)
+
+static void unlock(void)
+{
+    if (FLASH_PECR & 1u) { /* PELOCK */
+        FLASH_PEKEYR = 0x89ABCDEFu;
+        FLASH_PEKEYR = 0x02030405u;
+    }
+    if (FLASH_PECR & 2u) { /* PRGLOCK */
+        FLASH_PRGKEYR = 0x8C9DAEBFu;
+        FLASH_PRGKEYR = 0x13141516u;
+    }
+}
+
+static void wait(void)
+{
+    while (FLASH_SR & 1u) /* BSY */
+        ;
+    if (FLASH_SR & 2u) /* EOP */
+        FLASH_SR = 2u;
+}
+
+static void report(uint32_t data)
+{
+    put_hex("data ", data);
+    put_hex(" sr ", FLASH_SR);
+    sh_write0("\n");
+}
+
+/* HAL_FLASHEx_HalfPageProgram's way: FPRG and PROG, 16 words, interrupts off, from SRAM. */
+#define HALF_PAGE_BODY                                                                        \
+    FLASH_PECR |= FPRG | PROG;                                                                \
+    __asm__ volatile("cpsid i" ::: "memory");                                                 \
+    for (uint32_t i = 0; i < 16u; i++)                                                        \
+        WORD(address + stride * i) = first + i * 0x01010101u;                                 \
+    __asm__ volatile("cpsie i" ::: "memory");                                                 \
+    wait();                                                                                   \
+    FLASH_PECR &= ~(FPRG | PROG);
+
+__attribute__((section(".data.half_page"), noinline, long_call)) static void
+half_page(uint32_t address, uint32_t first, uint32_t stride)
+{
+    HALF_PAGE_BODY
+}
+
+#if CASE_fww
+__attribute__((noinline)) static void half_page_from_flash(uint32_t address, uint32_t first, uint32_t stride)
+{
+    HALF_PAGE_BODY
+}
+#endif
+
+#ifndef TO_SRAM
+#define TO_SRAM 0
+#endif
+
+#if CASE_irq
+static volatile uint32_t eops;
+
+void IRQ3_Handler(void)
+{
+    FLASH_SR = 2u; /* EOP */
+    eops++;
+}
+#endif
+
+int main(void)
+{
+#if CASE_program
+    REG(0x40021034u) |= 1u << 2; /* APB2ENR: TIM21EN, 1 MHz */
+    REG(0x40010828u) = 31u;
+    REG(0x40010814u) = 1u;
+    REG(0x40010800u) = 1u;
+    unlock();
+    if (FLASH_PECR & 3u)
+        return 1;
+    uint32_t start = TIM21_CNT;
+    WORD(PAGE + 0x10u) = 0xCAFEF00Du;
+    wait();
+    uint32_t word = WORD(PAGE + 0x10u);
+    WORD(PAGE + 0x10u) = 0x12345678u; /* not erased */
+    wait();
+    uint32_t again = WORD(PAGE + 0x10u), sr = FLASH_SR;
+    FLASH_SR = sr; /* rc_w1: the error cleared */
+    half_page(PAGE + 0x40u, 0x11111111u, 4u);
+    uint32_t half = 0;
+    for (uint32_t i = 0; i < 16u; i++)
+        half |= WORD(PAGE + 0x40u + 4u * i) ^ (0x11111111u + i * 0x01010101u);
+    uint32_t before = WORD(PAGE + 0x40u);
+    FLASH_PECR |= ERASE | PROG;
+    WORD(PAGE + 0x7Cu) = 0; /* any word of the page */
+    wait();
+    FLASH_PECR &= ~(ERASE | PROG);
+    uint32_t erased = 0;
+    for (uint32_t i = 0; i < 32u; i++)
+        erased |= WORD(PAGE + 4u * i);
+    uint32_t us = (TIM21_CNT - start) & 0xFFFFu;
+    FLASH_PECR |= 2u; /* PRGLOCK */
+    FLASH_PECR |= 1u; /* PELOCK */
+    put_hex("word ", word);
+    put_hex(" again ", again);
+    put_hex(" sr ", sr);
+    put_hex(" half ", half);
+    put_hex(" before ", before);
+    put_hex(" erased ", erased);
+    sh_write0(" us ");
+    sh_write_int((long)us);
+    put_hex(" pecr ", FLASH_PECR);
+    sh_write0("\n");
+    return 0;
+#elif CASE_stm
+    /* TO_SRAM=1: the same stores into SRAM, by the same instructions (only data differs) */
+    static uint32_t ram[2];
+    static volatile uint32_t targets[2] = {PAGE, (uint32_t)ram};
+    const uint32_t target = targets[TO_SRAM];
+#define TARGET target
+    unlock();
+    register uint32_t r0 __asm__("r0") = TARGET;
+    register uint32_t r1 __asm__("r1") = 0xA5A5A5A5u;
+    register uint32_t r2 __asm__("r2") = 0x5A5A5A5Au;
+    __asm__ volatile("stmia %0!, {%1, %2}" : "+r"(r0) : "r"(r1), "r"(r2) : "memory");
+    uint32_t next = r0;
+    wait();
+    put_hex("words ", WORD(TARGET));
+    put_hex(" ", WORD(TARGET + 4u));
+    put_hex(" next ", next - TARGET);
+    sh_write0("\n");
+    return 0;
+#elif CASE_locked
+    WORD(PAGE) = 0x12345678u;
+    report(WORD(PAGE));
+    return 0;
+#elif CASE_size
+    unlock();
+    *(volatile uint16_t *)PAGE = 0xBEEFu;
+    wait();
+    report(WORD(PAGE));
+    return 0;
+#elif CASE_fww
+    unlock();
+    half_page_from_flash(PAGE, 1u, 4u);
+    report(WORD(PAGE));
+    return 0;
+#elif CASE_pga
+    unlock();
+    half_page(PAGE, 1u, 8u); /* the ninth store leaves the half page */
+    report(WORD(PAGE));
+    return 0;
+#elif CASE_wrong_key
+    FLASH_PEKEYR = 0x89ABCDEFu;
+    FLASH_PEKEYR = 0x02030405u;
+    FLASH_PRGKEYR = 0x12345678u;
+    unlock();
+    put_hex("pecr ", FLASH_PECR);
+    sh_write0("\n");
+    return 0;
+#elif CASE_boots
+    uint32_t boots = 0;
+    while (WORD(PAGE + 4u * boots))
+        boots++;
+    unlock();
+    WORD(PAGE + 4u * boots) = 1u;
+    wait();
+    boots++;
+    if (boots < 3u)
+        REG(0xE000ED0Cu) = 0x05FA0004u; /* AIRCR: VECTKEY, SYSRESETREQ */
+    sh_write0("boots ");
+    sh_write_int((long)boots);
+    sh_write0("\n");
+    return 0;
+#elif CASE_irq
+    unlock();
+    FLASH_PECR |= 1u << 16; /* EOPIE */
+    NVIC_ISER = 1u << 3;
+    WORD(PAGE) = 1u;
+    while (eops < 1u)
+        __asm__ volatile("wfi" ::: "memory");
+    sh_write0("eop ");
+    sh_write_int((long)eops);
+    sh_write0("\n");
+    return 0;
+#elif CASE_konst
+    static const uint32_t seven = 7u;
+    *(volatile uint32_t *)&seven = 1u;
+    report(*(volatile const uint32_t *)&seven);
+    return 0;
+#elif CASE_code
+    unlock();
+    FLASH_PECR |= ERASE | PROG;
+    WORD((uint32_t)&main & ~3u) = 0;
+    return 0;
+#endif
+}
