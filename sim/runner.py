@@ -418,15 +418,21 @@ class Simulator:
         self._windows = [(start, size, dev) for dev in self.devices
                          for start, size in devices.windows(dev, self.devices)]
         # the part's flash interface, which programs the flash: the core's stores into flash go
-        # to it (_program_store) rather than faulting
+        # to it (_program_store) rather than faulting; so do those to a non-volatile memory
         self._programmer = next((dev for dev in self.devices if dev.programs_flash), None)
+        self._nvms = [dev for dev in self.devices if dev.nvm]
         self._flash_image: np.ndarray | None = None  # flash as loaded, once programmed
-        # a store into flash Unicorn stopped at for the programmer: its PC, size, effect
-        self._flash_store: tuple[int, int, StoreEffect] | None = None
+        # a store into flash or an NVM Unicorn stopped at, carried out by _program_store: its
+        # PC, size, effect
+        self._nvm_store: tuple[int, int, StoreEffect] | None = None
         self._store_pc: int | None = None  # the PC of the store _program_store carries out
         self._bus_master = False  # a device access is another bus master's (the DMA's)
         self._bus_refused = False  # and the device refused it (a bus error)
         for dev in self.devices:
+            if dev.nvm:  # its bytes read as memory; a store faults to _program_store
+                self.uc.mem_map_ptr(dev.base, dev.size, UC_PROT_READ,
+                                    dev.data.ctypes.data)  # type: ignore[attr-defined]
+                continue
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
                 self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
                                       self._guarded(dev.write, None))
@@ -450,7 +456,7 @@ class Simulator:
             # (Only then: a memory hook, whatever its range, puts every store of the firmware
             # on Unicorn's slow path, about 3 times slower.)
             for dev in self.devices:
-                for start, size in devices.windows(dev, self.devices):
+                for start, size in ([] if dev.nvm else devices.windows(dev, self.devices)):
                     self.uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
                                      self._note_device_pc, begin=start, end=start + size - 1)
 
@@ -1059,12 +1065,14 @@ class Simulator:
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        user: object) -> bool:
         pc = uc.reg_read(R.UC_ARM_REG_PC)
-        if (access == UC_MEM_WRITE_PROT and self._programmer is not None
-                and self._flash_offset(address) is not None and self._fault is None):
+        if access == UC_MEM_WRITE_PROT and self._fault is None and (
+                (self._programmer is not None and self._flash_offset(address) is not None)
+                or self._nvm_at(address, 1) is not None):
             insn = self._decode(pc)
             effect = None if insn is None else decode_store(insn, self.read_register)
-            if insn is not None and effect is not None:
-                self._flash_store = (pc, insn.size, effect)  # done by _program_store
+            in_it = self._regs.read(R.UC_ARM_REG_XPSR) & 0x0600_FC00  # (ITSTATE: not v6-M)
+            if insn is not None and effect is not None and not in_it:
+                self._nvm_store = (pc, insn.size, effect)  # done by _program_store
                 return False
         if access == UC_MEM_WRITE_PROT:
             kind, verb = "flash_write", "write to flash"
@@ -1189,7 +1197,7 @@ class Simulator:
         if self._flash_image is not None:  # programmed by the last run: as loaded again
             self.flash[:] = self._flash_image
             self._flash_image = None
-        self._flash_store = None
+        self._nvm_store = None
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         self._counter.reset(sp0, reset)
         self._irq_drivers: dict[int, set[object]] = {}  # the sources holding each line high
@@ -1818,7 +1826,7 @@ class Simulator:
                 error, self._hook_error = self._hook_error, None
                 raise error
         except UcError as exc:
-            if self._flash_store is not None and exc.errno == UC_ERR_WRITE_PROT:
+            if self._nvm_store is not None and exc.errno == UC_ERR_WRITE_PROT:
                 return self._program_store()
             if self._fault is None:
                 pc = self.uc.reg_read(R.UC_ARM_REG_PC)
@@ -1840,21 +1848,25 @@ class Simulator:
         return True
 
     def _program_store(self) -> bool:
-        """A store into flash for the part's flash interface to program: Unicorn stopped before
-        it (the write-protection hook declined it), so it is carried out here, each of its
-        writes into flash handed to the device (which programs it or refuses it as the part
-        does), its register writeback applied; the rest of its block, counted when the block
-        started, is taken back, and the run resumes after it (False: it stopped the run)."""
-        assert self._flash_store is not None and self._programmer is not None
-        (pc, size, effect), self._flash_store = self._flash_store, None
+        """A store into flash for the part's flash interface to program, or into a
+        non-volatile memory (Device.nvm): Unicorn stopped before it (the write-protection hook
+        declined it), so it is carried out here, each of its writes handed to the device
+        (which programs it or refuses it as the part does), its register writeback applied;
+        the rest of its block, counted when the block started, is taken back, and the run
+        resumes after it (False: it stopped the run)."""
+        assert self._nvm_store is not None
+        (pc, size, effect), self._nvm_store = self._nvm_store, None
         self._counter.uncount(*self._unretired(pc + size))
         self._counter.branch_to(pc + size)  # the rest runs on in sequence: no refill
         from_flash, self._store_pc = self._in_flash(pc), pc
         try:
             for address, width, value in effect.writes:
                 at = self.exceptions.now  # (after the stall of the one before)
-                if self._flash_offset(address, width) is not None:
+                nvm = self._nvm_at(address, width)
+                if self._programmer is not None and self._flash_offset(address, width) is not None:
                     self._programmer.program_flash(address, width, value, at, from_flash)
+                elif nvm is not None:
+                    nvm.write(address - nvm.base, width, value)
                 elif self._in_sram(address, width):  # (an STM reaching across)
                     self.uc.mem_write(address, value.to_bytes(width, "little"))
                 else:
@@ -1871,9 +1883,15 @@ class Simulator:
         self._resume = (pc + size) | 1
         return True
 
+    def _nvm_at(self, address: int, size: int) -> devices.Device | None:
+        """The non-volatile memory device [address, address + size) lies in, if any."""
+        return next((dev for dev in self._nvms
+                     if dev.base <= address and address + size <= dev.base + dev.size), None)
+
     def stall_fetches(self, until: int) -> None:
         # only for a store _program_store carries out: the run resumes after it, so nothing of
-        # its block runs before the stall (a device's store is handled mid-block)
+        # its block runs before the stall (a device's store is handled mid-block; a bus
+        # master's does not stall the core)
         pc = self._store_pc
         if pc is not None and self._in_flash(pc) and until > self.exceptions.now:
             self._counter.add_cycles(until - self.exceptions.now)

@@ -4,7 +4,9 @@ flash interface programs: sim/runner.py ``_program_store``).
 
 STR, STRH, STRB (immediate or register offset, with a shift; pre-indexed, post-indexed or with
 writeback; the T forms), STRD and STM (increment after, decrement before) are decoded; the rest
-(exclusive stores, PUSH, floating-point stores) are not: ``decode_store`` returns None.
+(exclusive stores, PUSH, floating-point stores) are not: ``decode_store`` returns None. (The
+runner does not carry out a store inside an IT block, whose state it would have to advance: the
+STM32L0's Cortex-M0+, ARMv6-M, has none.)
 """
 
 from collections.abc import Callable

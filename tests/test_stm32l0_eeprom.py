@@ -19,9 +19,12 @@ def eeprom(firmware, case: str):
 
 def test_unlocked_stores_program_it_each_busy_for_t_prog(firmware, cli):
     """A word, a halfword and a byte, each waited for: 3 x 3.2 ms (TIM21 at 1 MHz counts
-    9,600 us and the few of the code between), read back after PELOCK is set again."""
+    9,600 us and the few of the code between), read back after PELOCK is set again. The core,
+    running from flash, stalls while each is programmed (its fetches wait): its BSY loops do
+    not spin (3.2 ms of polling would be some 20,000 instructions each)."""
     result = cli("run", eeprom(firmware, "program"), "--strict-peripherals", *LIMIT)
     assert result.returncode == 0, result.report
+    assert result.report["instructions"] < 2_000
     words = result.report["stdout"].split()
     assert words[1:4] == ["cafef00d", "0000beef", "0000005a"]
     assert 9_600 <= int(words[5]) < 9_700
@@ -51,10 +54,13 @@ def test_its_data_lives_through_a_reset_of_the_part(firmware, cli):
 
 
 def test_the_end_of_programming_interrupt(firmware, cli):
+    """The stall ends with EOP's interrupt pending: it is taken before the code after the
+    store looks, which never sleeps (no WFI)."""
     result = cli("run", eeprom(firmware, "irq"), "--strict-peripherals", *LIMIT)
     assert result.returncode == 0, result.report
     assert result.report["stdout"] == "eop 2\n"
     assert result.report["exceptions"]["taken"]["IRQ3"] == 2
+    assert result.report["sleep_cycles"] == 0
 
 
 class FlashHost(FakeDeviceHost):

@@ -182,12 +182,12 @@ class DeviceHost(Protocol):
         range holds the firmware's code (its change is not modelled)."""
 
     def stall_fetches(self, until: int) -> None:
-        """The core's store into flash being handled (program_flash) started an operation of
-        the part's non-volatile memory that keeps it busy until core cycle ``until``: with the
-        code running from flash, whose fetches wait for it (a single-bank NVM), no instruction
-        runs before then (the cycles count as the core's; interrupts are taken after). Code
-        running from SRAM goes on; so does the core after a store to a device (the data
-        EEPROM's: handled mid-block, so the stall is not modelled there)."""
+        """The core's store into flash or an NVM being handled (Device.program_flash, an nvm
+        Device's write) started an operation of the part's non-volatile memory that keeps it busy
+        until core cycle ``until``: with the code running from flash, whose fetches wait for it (a
+        single-bank NVM), no instruction runs before then (the cycles count as the core's;
+        interrupts are taken after). Code running from SRAM goes on, and so does the core after
+        another bus master's store."""
 
 
 class Device(ABC):
@@ -225,6 +225,11 @@ class Device(ABC):
     # the part's flash interface, which programs the flash program memory: the core's stores
     # into flash come to program_flash (without one they fault as writes to read-only memory)
     programs_flash: bool = False
+    # a non-volatile memory (the STM32L0's data EEPROM): its bytes, ``data`` (a uint8 array
+    # of ``size``, changed in place only), are memory the core reads directly; each of the
+    # core's stores to it comes to ``write`` between two instructions (the simulator carries it
+    # out, as those into flash: its stall, DeviceHost.stall_fetches, ends before the next)
+    nvm: bool = False
 
     def program_flash(self, address: int, size: int, value: int, at: int,  # noqa: B027
                       from_flash: bool) -> None:

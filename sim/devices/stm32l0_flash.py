@@ -17,7 +17,9 @@ FIX, PROG, FPRG, EOPIE, ERRIE ...) are written only while PELOCK is clear. While
 byte, halfword or word store to the EEPROM programs it (an ERASE store of 0: the same), SR.BSY
 set for 3.2 ms (t_prog, in core cycles at the store's clock; a store during one waits for it:
 they add up), then SR.EOP (and with PECR.EOPIE the interrupt, IRQ 3 FLASH; SR is rc_w1). A store
-while PELOCK is set is not done: SR.WRPERR (with ERRIE, IRQ 3), and a warning.
+while PELOCK is set is not done: SR.WRPERR (with ERRIE, IRQ 3), and a warning. The EEPROM's
+bytes read as memory (Device.nvm); the simulator carries each store to it out between two
+instructions.
 
 The flash program memory is programmed as HAL_FLASH_Unlock, HAL_FLASH_Program, HAL_FLASHEx_Erase
 and HAL_FLASHEx_HalfPageProgram do it (the simulator hands this device the core's stores into
@@ -36,18 +38,21 @@ errors with ERRIE, IRQ 3; a warning at each kind's first). A store into the firm
 stops the run (a firmware that rewrites its code, a bootloader's self-update, is not modelled).
 
 Both memories keep their data through a reset of the part during the run; each run starts from
-the image (the EEPROM erased). Not modelled: the stall after a store to the EEPROM (a device's
-store is handled mid-block: the core runs on, and a read during BSY returns the new data), FIX
-and PECR.NZDISABLE (listed), ERASE for the EEPROM (a store writes its bytes), a fetch from
-flash between half-page stores that an exception's entry makes (only the stores' own code is
-checked), the write protection (WRPROT1/2, a factory-fresh part's: none) and the option bytes.
+the image (the EEPROM erased). The core stalls after a store to the EEPROM as after one to the
+program memory. Not modelled: a read of either during BSY from code in SRAM (it returns the new
+data, without waiting), FIX and PECR.NZDISABLE (listed), ERASE for the EEPROM (a store writes
+its bytes), a fetch from flash between half-page stores that an exception's entry makes (only
+the stores' own code is checked), the write protection (WRPROT1/2, a factory-fresh part's:
+none) and the option bytes.
 
 OPTR reads a factory-fresh part's option bytes (read-out protection level 0, 0x807000AA);
 PDKEYR, OPTKEYR, the option bytes' programming (OBL_LAUNCH) and the other registers are listed
 as unmodelled (they read back what was written).
 """
 
-from sim.devices import Device
+import numpy as np
+
+from sim.devices import Device, DeviceHost
 from sim.devices.stm32l0 import Stm32l0Rcc, merge
 
 FLASH_BASE = 0x4002_2000
@@ -296,31 +301,35 @@ class Stm32l0Flash(Device):
 
 
 class Stm32l0Eeprom(Device):
-    """The data EEPROM: its bytes (erased: 0), a store programming them while the flash
-    interface's PECR.PELOCK is clear (timed there), refused otherwise."""
+    """The data EEPROM: its bytes (erased: 0), read as memory (Device.nvm), a store
+    programming them while the flash interface's PECR.PELOCK is clear (timed there), refused
+    otherwise."""
 
     name, base, size = "stm32l0_eeprom", EEPROM_BASE, EEPROM_SIZE
+    nvm = True
+
+    def __init__(self, host: DeviceHost) -> None:
+        super().__init__(host)
+        self.data = np.zeros(EEPROM_SIZE, np.uint8)  # mapped: changed in place only
 
     def reset(self) -> None:
-        self.data = bytearray(EEPROM_SIZE)
+        self.data[:] = 0
 
     def system_reset(self, cause: str) -> None:
         """Its data lives through a reset of the part."""
 
     def read(self, offset: int, size: int) -> int:
-        return int.from_bytes(self.data[offset:offset + size], "little")
+        return int.from_bytes(self.data[offset:offset + size].tobytes(), "little")
 
     def write(self, offset: int, size: int, value: int) -> None:
         flash = self.host.device(Stm32l0Flash.name)
-        if not isinstance(flash, Stm32l0Flash):
-            self.data[offset:offset + size] = value.to_bytes(size, "little")
-            return
-        if not flash.eeprom_writable():
+        if isinstance(flash, Stm32l0Flash) and not flash.eeprom_writable():
             flash.eeprom_refused(self.base + offset)
             return
-        self.data[offset:offset + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(
-            size, "little")
-        flash.eeprom_stored(self.host.store_cycle())
+        data = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+        self.data[offset:offset + size] = np.frombuffer(data, np.uint8)
+        if isinstance(flash, Stm32l0Flash):
+            flash.eeprom_stored(self.host.store_cycle())
 
 
 DEVICES = (Stm32l0Flash, Stm32l0Eeprom)
