@@ -6,6 +6,7 @@ from helpers import FakeDeviceHost
 
 from sim import devices
 from sim.devices.stm32l0 import CFGR, CIFR, CR, CSR, ICSCR, Stm32l0Ahb, Stm32l0Rcc
+from tests.test_exceptions import irq_program
 
 
 def rcc() -> tuple[Stm32l0Rcc, FakeDeviceHost]:
@@ -135,4 +136,16 @@ def test_the_parts_devices_are_the_stm32l031s_only():
             "stm32l0_adc", "stm32l0_factory", "stm32l0_flash", "stm32l0_gpioa", "stm32l0_gpiob",
             "stm32l0_gpioc", "stm32l0_gpioh", "stm32l0_syscfg", "stm32l0_i2c1", "stm32l0_spi1",
             "stm32l0_iwdg", "stm32l0_dma", "stm32l0_wwdg", "stm32l0_crc", "stm32l0_eeprom",
-            "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb", "stm32l0_ioport"})
+            "stm32l0_dbgmcu", "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb", "stm32l0_ioport"})
+
+
+def test_the_debug_component_tells_the_parts_identity(firmware, cli):
+    """HAL_GetDEVID: 0x425 (STM32L031/L041), HAL_GetREVID: 0x2008 (revision Y); IDCODE is
+    read-only; CR reads back DBG_STOP, listed: its debug effect is not modelled."""
+    elf = irq_program(firmware, "dbgmcu.c", "stm32l031")
+    result = cli("run", elf)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == "dev 00000425 rev 00002008 cr 00000002\n"
+    listed = result.report["unmodelled_registers"]
+    assert len(listed) == 1 and listed[0].startswith(
+        "stm32l0_dbgmcu+0x004 (0x40015804) write, debug support"), listed

@@ -256,6 +256,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.stm32l0 import DEVICES as STM32L0
     from sim.devices.stm32l0_adc import DEVICES as STM32L0_ADC
     from sim.devices.stm32l0_crc import DEVICES as STM32L0_CRC
+    from sim.devices.stm32l0_dbgmcu import DEVICES as STM32L0_DBGMCU
     from sim.devices.stm32l0_dma import DEVICES as STM32L0_DMA
     from sim.devices.stm32l0_exti import DEVICES as STM32L0_EXTI
     from sim.devices.stm32l0_factory import DEVICES as STM32L0_FACTORY
@@ -277,7 +278,8 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 *STM32L0_RTC, *STM32L0_ADC, *STM32L0_FACTORY,
                                 *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM,
                                 *STM32L0_GPIO, *STM32L0_I2C, *STM32L0_SPI,
-                                *STM32L0_IWDG, *STM32L0_DMA, *STM32L0_WWDG, *STM32L0_CRC)}
+                                *STM32L0_IWDG, *STM32L0_DMA, *STM32L0_WWDG, *STM32L0_CRC,
+                                *STM32L0_DBGMCU)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -42,17 +42,18 @@ core domain stop (Clocked.runs_in_stop: the RTC, LPTIM1 and a USART on the LSE o
 the simulator freezes SysTick, and the core wakes on MSI (HSI16 with CFGR.STOPWUCK), the PLL and
 HSE off.
 
-USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22
-(sim/devices/stm32l0_tim.py) and LPTIM1 (sim/devices/stm32l0_lptim.py) are modelled, each a
-:class:`Clocked` peripheral that works only while its RCC clock is on, and so are the RTC
-(sim/devices/stm32l0_rtc.py, clocked by CSR's RTCEN and RTCSEL), the EXTI
-(sim/devices/stm32l0_exti.py), the ADC (sim/devices/stm32l0_adc.py) the factory data in system
-memory (sim/devices/stm32l0_factory.py), the flash interface (sim/devices/stm32l0_flash.py),
-PWR (sim/devices/stm32l0_pwr.py), the GPIO ports with SYSCFG (sim/devices/stm32l0_gpio.py),
-I2C1 (sim/devices/stm32l0_i2c.py), SPI1 (sim/devices/stm32l0_spi.py), the independent watchdog
-(sim/devices/stm32l0_iwdg.py), the window watchdog (sim/devices/stm32l0_wwdg.py) and DMA1
-(sim/devices/stm32l0_dma.py). The buses (APB1, APB2, AHB, IOPORT) cover the other peripherals:
-CRC, the comparators, the firewall... They are not
+USART2, LPUART1 (sim/devices/stm32l0_usart.py), TIM2, TIM21 and TIM22 (sim/devices/stm32l0_tim.py)
+and LPTIM1 (sim/devices/stm32l0_lptim.py) are modelled, each a :class:`Clocked` peripheral that
+works only while its RCC clock is on, and so are the RTC (sim/devices/stm32l0_rtc.py, clocked by
+CSR's RTCEN and RTCSEL), the EXTI (sim/devices/stm32l0_exti.py), the ADC
+(sim/devices/stm32l0_adc.py), the factory data in system memory (sim/devices/stm32l0_factory.py),
+the flash interface (sim/devices/stm32l0_flash.py), PWR (sim/devices/stm32l0_pwr.py), the GPIO
+ports with SYSCFG (sim/devices/stm32l0_gpio.py), I2C1 (sim/devices/stm32l0_i2c.py), SPI1
+(sim/devices/stm32l0_spi.py), the independent watchdog (sim/devices/stm32l0_iwdg.py), the window
+watchdog (sim/devices/stm32l0_wwdg.py), DMA1 (sim/devices/stm32l0_dma.py), the CRC unit
+(sim/devices/stm32l0_crc.py), the data EEPROM (sim/devices/stm32l0_flash.py) and the debug
+component's identity (sim/devices/stm32l0_dbgmcu.py). The buses (APB1, APB2, AHB, IOPORT) cover the
+other peripherals: the comparators, the firewall... They are not
 modelled: their registers read back what was written (0 after reset), so a register polled for a
 flag the firmware did not write reads 0 for ever; every access to them is listed in the report's
 unmodelled registers and with ``--strict-peripherals`` is a fault. The buses are background
