@@ -17,30 +17,12 @@
 #include "cm.h"
 #include "semihost.h"
 #include "hex.h"
+#include "nvm.h"
 
-#define FLASH_PECR REG(0x40022004u)
-#define FLASH_PEKEYR REG(0x4002200Cu)
-#define FLASH_SR REG(0x40022018u)
 #define EEPROM32(o) REG(0x08080000u + (o))
 #define EEPROM16(o) (*(volatile uint16_t *)(0x08080000u + (o)))
 #define EEPROM8(o) REG8(0x08080000u + (o))
-#define TIM21_CNT REG(0x40010824u)
-
-static void unlock(void)
-{
-    if (FLASH_PECR & 1u) { /* PELOCK */
-        FLASH_PEKEYR = 0x89ABCDEFu;
-        FLASH_PEKEYR = 0x02030405u;
-    }
-}
-
-static void wait(void)
-{
-    while (FLASH_SR & 1u) /* BSY */
-        ;
-    if (FLASH_SR & 2u) /* EOP */
-        FLASH_SR = 2u;
-}
+#define unlock unlock_pecr
 
 #if CASE_irq
 static volatile uint32_t eops;
@@ -55,10 +37,7 @@ void IRQ3_Handler(void)
 int main(void)
 {
 #if CASE_program
-    REG(0x40021034u) |= 1u << 2; /* APB2ENR: TIM21EN, 1 MHz */
-    REG(0x40010828u) = 31u;
-    REG(0x40010814u) = 1u;
-    REG(0x40010800u) = 1u;
+    start_us_timer();
     unlock();
     if (FLASH_PECR & 1u)
         return 1;

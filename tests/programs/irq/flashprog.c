@@ -25,36 +25,21 @@
 #include "cm.h"
 #include "semihost.h"
 #include "hex.h"
+#include "nvm.h"
 
-#define FLASH_PECR REG(0x40022004u)
-#define FLASH_PEKEYR REG(0x4002200Cu)
-#define FLASH_PRGKEYR REG(0x40022010u)
-#define FLASH_SR REG(0x40022018u)
 #define PROG (1u << 3)
 #define ERASE (1u << 9)
 #define FPRG (1u << 10)
 #define PAGE 0x08007F80u
 #define WORD(a) REG(a)
-#define TIM21_CNT REG(0x40010824u)
 
 static void unlock(void)
 {
-    if (FLASH_PECR & 1u) { /* PELOCK */
-        FLASH_PEKEYR = 0x89ABCDEFu;
-        FLASH_PEKEYR = 0x02030405u;
-    }
+    unlock_pecr();
     if (FLASH_PECR & 2u) { /* PRGLOCK */
         FLASH_PRGKEYR = 0x8C9DAEBFu;
         FLASH_PRGKEYR = 0x13141516u;
     }
-}
-
-static void wait(void)
-{
-    while (FLASH_SR & 1u) /* BSY */
-        ;
-    if (FLASH_SR & 2u) /* EOP */
-        FLASH_SR = 2u;
 }
 
 static void report(uint32_t data)
@@ -104,10 +89,7 @@ void IRQ3_Handler(void)
 int main(void)
 {
 #if CASE_program
-    REG(0x40021034u) |= 1u << 2; /* APB2ENR: TIM21EN, 1 MHz */
-    REG(0x40010828u) = 31u;
-    REG(0x40010814u) = 1u;
-    REG(0x40010800u) = 1u;
+    start_us_timer();
     unlock();
     if (FLASH_PECR & 3u)
         return 1;
