@@ -324,6 +324,7 @@ class Profiler:
         self._reset()
         sim.exceptions.trace = []  # exception entries and returns, consumed per block
         sim.on_block(self._on_block)
+        sim.on_cut(self._on_cut)
 
     def _reset(self) -> None:
         self.root = _Node(None, None)
@@ -385,6 +386,11 @@ class Profiler:
         if low < self._min_sp:
             self._min_sp = low
             self._min_node = node
+
+    def _on_cut(self, addr: int, size: int) -> None:
+        """The simulator took back the rest of the block _on_block saw last, from ``addr``:
+        those instructions did not run then (their cycles are out of the totals already)."""
+        self._blocks[(addr, size)] -= 1
 
     def _exceptions(self, addr: int) -> bool:
         """Follow the exception entries and returns since the last block. An entry is not a
@@ -614,7 +620,7 @@ class Profiler:
             stacks=stacks,
             memory=self._memory(report),
             blocks=sum(self._blocks.values()),
-            distinct_blocks=len(self._blocks),
+            distinct_blocks=sum(1 for n in self._blocks.values() if n > 0),
             top=self.top,
             sources=sources,
             counts=dict(insn_counts),
@@ -676,14 +682,13 @@ class Profiler:
     def _instruction_counts(self, unexecuted: int) -> Counter[int]:
         counts: Counter[int] = Counter()
         for (addr, size), n in self._blocks.items():
-            for a in self._block_insns(addr, size):
-                counts[a] += n
+            if n:  # (a cut's negative count: _on_cut)
+                for a in self._block_insns(addr, size):
+                    counts[a] += n
         if unexecuted and self._last is not None:
             for a in self._block_insns(*self._last)[-unexecuted:]:
                 counts[a] -= 1
-                if counts[a] <= 0:
-                    del counts[a]
-        return counts
+        return +counts  # (those that ran)
 
     def _hot(self, counts: Counter[int], sources: SourceMap) -> list[HotInstruction]:
         md = make_disassembler()

@@ -394,6 +394,7 @@ class Simulator:
         # where to go on after a hint instruction (WFE, SEV) or a store into flash carried out
         self._resume: int | None = None
         self._hook_error: BaseException | None = None  # raised in a native callback
+        self._cut_callbacks: list[BlockCallback] = []  # on_cut's
         # a device a memory covers (the STM32L0's data EEPROM under a --flash of more than
         # 512 KiB) is not mapped: the memory answers there
         memories = [(start, start + size) for start, size in self._flash_views]
@@ -828,6 +829,22 @@ class Simulator:
         next run calls it too."""
         self.uc.hook_add(UC_HOOK_BLOCK, lambda uc, address, size, user: callback(address, size))
         self._flush_translations()  # code translated by an earlier run() has no hook
+
+    def on_cut(self, callback: BlockCallback) -> None:
+        """Call ``callback(address, size)`` when the simulator takes back the rest of a block
+        it counted whole, from ``address`` on (a store it carried out between two
+        instructions, the run resuming after it; a fault delivered to the firmware): that code
+        did not run then (on_block's callback saw the whole block)."""
+        self._cut_callbacks.append(callback)
+
+    def _cut(self, address: int) -> None:
+        """Take back the last counted block from ``address`` on (see on_cut)."""
+        n, c = self._unretired(address)
+        self._counter.uncount(n, c)
+        end = self._counter.last_block.end
+        if n and address < end:
+            for callback in self._cut_callbacks:
+                callback(address, end - address)
 
     def on_entry(self, address: int, callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever execution reaches ``address``, before the instruction
@@ -1710,7 +1727,6 @@ class Simulator:
         if cause is None:
             return False
         exc, status = cause
-        n, c = self._unretired(fault.pc)
         if not model.v6m:  # ARMv6-M has no fault status or address registers
             if exc == BUSFAULT and fault.address is not None and fault.kind != "unmapped_fetch":
                 status |= 1 << 15  # BFARVALID
@@ -1726,7 +1742,7 @@ class Simulator:
         if not taken:
             fault.message += " (in the HardFault handler or with FAULTMASK set: lockup)"
             return False
-        self._counter.uncount(n, c)
+        self._cut(fault.pc)  # the faulting instruction on did not run
         where = f" in {fault.function}" if fault.function else ""
         self._vectored.append(f"{fault.kind} at 0x{fault.pc:08x}{where}: {fault.message} "
                               f"-> {exception_name(self.ipsr())}")
@@ -1856,7 +1872,7 @@ class Simulator:
         resumes after it (False: it stopped the run)."""
         assert self._nvm_store is not None
         (pc, size, effect), self._nvm_store = self._nvm_store, None
-        self._counter.uncount(*self._unretired(pc + size))
+        self._cut(pc + size)
         self._counter.branch_to(pc + size)  # the rest runs on in sequence: no refill
         from_flash, self._store_pc = self._in_flash(pc), pc
         try:

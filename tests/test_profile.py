@@ -23,6 +23,7 @@ from ebnn.sim_plugin import OUTPUT_LAYER, layer_groups
 from sim.formats.html import esc, render_html
 from sim.formats.speedscope import SCHEMA, speedscope
 from sim.profile import Profile, Profiler
+from tests.test_exceptions import irq_program
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPTH = 20  # recurse.c: main -> descend(DEPTH), DEPTH + 1 activations of descend
@@ -273,6 +274,23 @@ def test_totals_match_when_the_run_stops_early(firmware, case):
     plain, prof = _profile(firmware(source, defines=defines), **options)
     assert plain.status in ("fault", "timeout")
     assert prof.report.status == plain.status
+    _assert_consistent(plain, prof)
+
+
+@pytest.mark.parametrize("case", [
+    ("flashprog.c", {"CASE_stm": None}, {}),  # a store into flash: the block cut, resumed
+    ("eeprom.c", {"CASE_program": None}, {}),  # stores to the EEPROM: the same
+    ("vfault.c", None, {"vector_faults": True}),  # faults delivered: the rest never runs
+], ids=["flash", "eeprom", "vector_faults"])
+def test_totals_match_when_the_simulator_takes_back_part_of_a_block(firmware, case):
+    """The instructions after a store the simulator carries out (or a fault it delivers),
+    counted with their block, are taken back (Simulator.on_cut): no instruction is counted
+    twice, none that did not run is counted."""
+    source, defines, options = case
+    target = "curie" if source == "vfault.c" else "stm32l031"
+    elf = irq_program(firmware, source, target, **(defines or {}))
+    plain, prof = _profile(elf, **options)
+    assert plain.status == "ok", plain.problem
     _assert_consistent(plain, prof)
 
 
