@@ -42,10 +42,13 @@ SECTIONS
   ASSERT(SIZEOF(.init_array) == 0,
          "constructors or destructors (.init_array, .fini_array): the start-up code runs none")
 
+  /* Code the firmware runs from SRAM (STM32Cube's __RAM_FUNC: .RamFunc, as
+     HAL_FLASHEx_HalfPageProgram must run; other vendors' .ramfunc) is copied with .data. */
   .data : ALIGN(8)
   {{
     __data_start = .;
     *(.data .data.* .sdata .sdata.*)
+    *(.RamFunc .RamFunc.* .ramfunc .ramfunc.*)
     . = ALIGN(8);
   }} > RAM AT > FLASH
   __data_load = LOADADDR(.data);

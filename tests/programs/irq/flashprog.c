@@ -59,7 +59,8 @@ static void report(uint32_t data)
     wait();                                                                                   \
     FLASH_PECR &= ~(FPRG | PROG);
 
-__attribute__((section(".data.half_page"), noinline, long_call)) static void
+/* In SRAM as STM32Cube's __RAM_FUNC puts it (.RamFunc: the linker script copies it with .data) */
+__attribute__((section(".RamFunc"), noinline, long_call)) static void
 half_page(uint32_t address, uint32_t first, uint32_t stride)
 {
     HALF_PAGE_BODY
