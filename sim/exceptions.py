@@ -483,6 +483,11 @@ class ExceptionModel:
         self.set_timer(_END_OWNER, at, end)
 
     @property
+    def end_cycle(self) -> int:
+        """The cycle at which the run ends (end_at), NEVER for none."""
+        return self._end
+
+    @property
     def end_due(self) -> bool:
         """Whether the run's end (end_at) has come: the core is not to go on."""
         return self.now >= self._end

@@ -367,6 +367,10 @@ class Simulator:
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
             stack_objects=image.objects, frame_guard=self._frame_guard)
         table = _vector_table(image, base)
+        # what the firmware may not program: its code and its vector table (the first two
+        # words, its SP and reset vector, where the image does not say how long it is)
+        self._protected = [*image.exec_ranges, (base, base + 4 * (2 if table is None else
+                                                                   table[2]))]
         if table is not None:
             self.exceptions.vector_table = table
             if base != FLASH_BASE:  # VTOR 0 reads it through the boot alias
@@ -1077,24 +1081,39 @@ class Simulator:
             uc.emu_stop()
             return
         self._regs.write(R.UC_ARM_REG_R0, result)
-        self._regs.write(R.UC_ARM_REG_PC, (pc + 2) | 1)
+        # resumed after the BKPT by _execute: a PC written in this interrupt hook left Unicorn's
+        # PC stale in the write-protection hook for the rest of the emu_start (a store into
+        # flash or the EEPROM then decoded at its block's start)
+        self._resume = (pc + 2) | 1
+        uc.emu_stop()
 
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        user: object) -> bool:
         pc = uc.reg_read(R.UC_ARM_REG_PC)
+        nvm = self._nvm_at(address, 1)
+        why = ""
         if access == UC_MEM_WRITE_PROT and self._fault is None and (
                 (self._programmer is not None and self._flash_offset(address) is not None)
-                or self._nvm_at(address, 1) is not None):
+                or nvm is not None):
             insn = self._decode(pc)
             effect = None if insn is None else decode_store(insn, self.read_register)
             in_it = self._regs.read(R.UC_ARM_REG_XPSR) & 0x0600_FC00  # (ITSTATE: not v6-M)
-            if insn is not None and effect is not None and not in_it:
+            if insn is None or effect is None or in_it:
+                why = (" (an instruction the simulator does not carry out into it: "
+                       f"{'a store in an IT block' if in_it else 'not STR, STRH, STRB, STM'})")
+            elif not any(a == address and w == size for a, w, _ in effect.writes):
+                # (the PC Unicorn gave is not the store's: never carry out another one)
+                why = f" (the simulator could not tell which instruction stored; PC 0x{pc:08x})"
+            else:
                 self._nvm_store = (pc, insn.size, effect)  # done by _program_store
                 return False
         if access == UC_MEM_WRITE_PROT:
-            kind, verb = "flash_write", "write to flash"
+            kind = "flash_write"
+            verb = f"write to {'the data EEPROM' if nvm is not None else 'flash'}{why}"
         elif access in (UC_MEM_FETCH_UNMAPPED, UC_MEM_FETCH_PROT):
-            kind, verb = "unmapped_fetch", "instruction fetch from unmapped memory"
+            kind, verb = "unmapped_fetch", ("instruction fetch from unmapped memory"
+                                            if access == UC_MEM_FETCH_UNMAPPED else
+                                            "instruction fetch from memory mapped for reads only")
             pc = address
         elif access == UC_MEM_WRITE_UNMAPPED:
             kind, verb = "unmapped_write", "write outside mapped memory"
@@ -1119,6 +1138,9 @@ class Simulator:
         if address < self.alias_size:  # (8) a data access there is more likely a null pointer
             return (f" (the boot alias of flash at 0x{base:08x}: read-only, and code runs at "
                     "its linked address" + ("; null pointer?)" if address < 0x1000 else ")"))
+        if self._flash_offset(address) is not None and not self._in_flash(address):
+            return (f" (the part's address of flash linked at 0x{base:08x}: read-only, and "
+                    "code runs at its linked address)")
         if address < SRAM_BASE and address >= base + self.flash_size:
             return f" (past the end of {format_size(self.flash_size)} flash)"
         if address < 0x1000:
@@ -1134,6 +1156,10 @@ class Simulator:
         offset = self._flash_offset(addr, size)
         if offset is not None:
             return self.flash[offset : offset + size].tobytes()
+        nvm = self._nvm_at(addr, size)  # (a string in the STM32L0's data EEPROM, say)
+        if nvm is not None:
+            data: np.ndarray = nvm.data  # type: ignore[attr-defined]
+            return data[addr - nvm.base : addr - nvm.base + size].tobytes()
         raise UcError(UC_ERR_READ_UNMAPPED)
 
     def _host_write(self, addr: int, data: bytes) -> None:
@@ -1214,6 +1240,7 @@ class Simulator:
         if self._flash_image is not None:  # programmed by the last run: as loaded again
             self.flash[:] = self._flash_image
             self._flash_image = None
+            self._drop_flash_translations(0, self.flash_size)
         self._nvm_store = None
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         self._counter.reset(sp0, reset)
@@ -1662,7 +1689,11 @@ class Simulator:
                 continue
             if self._resume is not None and not self._reset_requested:  # WFE, SEV, YIELD, flash
                 pc, self._resume = self._resume, None
-                continue
+                if (self._fault is None and self._exit is None and not self._counter.stopped
+                        and not self._out_of_time()):
+                    continue
+                self._regs.write(R.UC_ARM_REG_PC, pc)  # (where the run stopped)
+                return
             if not ok:
                 return
             if (self._fault is not None or self._exit is not None or self._counter.stopped
@@ -1908,9 +1939,10 @@ class Simulator:
         # only for a store _program_store carries out: the run resumes after it, so nothing of
         # its block runs before the stall (a device's store is handled mid-block; a bus
         # master's does not stall the core)
-        pc = self._store_pc
-        if pc is not None and self._in_flash(pc) and until > self.exceptions.now:
-            self._counter.add_cycles(until - self.exceptions.now)
+        pc, model = self._store_pc, self.exceptions
+        until = min(until, model.end_cycle)  # (--run-for: the run ends stalled, at its end)
+        if pc is not None and self._in_flash(pc) and until > model.now:
+            self._counter.add_cycles(until - model.now)
 
     def flash_read(self, address: int, size: int) -> bytes:
         return self._host_read(address, size)
@@ -1919,11 +1951,11 @@ class Simulator:
         offset = self._flash_offset(address, len(data))
         assert offset is not None, f"0x{address:08x}: not flash"
         linked, end = self.flash_base + offset, self.flash_base + offset + len(data)
-        if any(start < end and linked < stop for start, stop in self.image.exec_ranges):
+        if any(start < end and linked < stop for start, stop in self._protected):
             fault = self._make_fault(
                 "flash_write", f"the firmware programmed flash at 0x{address:08x}-"
-                f"0x{address + len(data) - 1:08x}, which holds its own code: a firmware that "
-                "rewrites its code is not modelled (run it on the chip)",
+                f"0x{address + len(data) - 1:08x}, which holds its own code or vector table: a "
+                "firmware that rewrites them is not modelled (run it on the chip)",
                 self._regs.read(R.UC_ARM_REG_PC) if self._store_pc is None else self._store_pc)
             fault.address, fault.size, fault.access = address, len(data), "write"
             self._fault = fault
@@ -1931,7 +1963,15 @@ class Simulator:
         if self._flash_image is None:
             self._flash_image = self.flash.copy()
         self.flash[offset : offset + len(data)] = np.frombuffer(data, np.uint8)
+        self._drop_flash_translations(offset, offset + len(data))
         return True
+
+    def _drop_flash_translations(self, start: int, end: int) -> None:
+        """Unicorn's translated code from flash offsets [start, end), through every view:
+        code the firmware programmed there runs as it is now."""
+        for view, size in self._flash_views:
+            if start < size:
+                self.uc.ctl_remove_cache(view + start, view + min(end, size))
 
     def _check_vectors(self, sp0: int, reset: int) -> None:
         lowest = min(s.address for s in self.image.segments)

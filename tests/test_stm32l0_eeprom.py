@@ -53,6 +53,12 @@ def test_its_data_lives_through_a_reset_of_the_part(firmware, cli):
     assert result.report["stdout"].endswith("boots 3\n")
 
 
+def test_semihosting_reads_a_string_from_it(firmware, cli):
+    result = cli("run", eeprom(firmware, "printed"), *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == "hi\n"
+
+
 def test_the_end_of_programming_interrupt(firmware, cli):
     """The stall ends with EOP's interrupt pending: it is taken before the code after the
     store looks, which never sleeps (no WFI)."""

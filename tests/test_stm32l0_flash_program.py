@@ -3,6 +3,12 @@ the runner's _program_store): unlocked by PEKEYR's then PRGKEYR's keys, a word, 
 from SRAM, a page erase, each busy for t_prog; the errors the part sets (NOTZEROERR, WRPERR,
 SIZERR, FWWERR, PGAERR); its data through a reset of the part, and every run from the image."""
 
+import json
+import subprocess
+
+import pytest
+from helpers import EBNN_SIM
+
 import sim
 from sim.elf import load_elf
 from tests.test_exceptions import irq_program
@@ -54,6 +60,15 @@ def test_one_stm_programs_two_words_and_writes_its_base_back(firmware, cli):
     assert result.report["cycles"] - in_sram.report["cycles"] == 2 * 102_400
 
 
+def test_a_run_for_end_during_the_stall_ends_the_run_there(firmware, cli):
+    """--run-for 1 ms ends in the middle of the two words' 6.4 ms stall: at 1 ms to the cycle
+    (32,000 at 32 MHz), not when the stall ends."""
+    result = cli("run", flashprog(firmware, "stm"), "--run-for", "1ms", *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["status"] == "ok" and result.report["run_for"] == 0.001
+    assert result.report["cycles"] + result.report["sleep_cycles"] == 32_000
+
+
 def test_a_store_while_locked_is_not_done(firmware, cli):
     result = cli("run", flashprog(firmware, "locked"), *LIMIT)
     assert result.returncode == 0, result.report
@@ -79,6 +94,21 @@ def test_a_half_page_store_outside_it_drops_it(firmware, cli):
     result = cli("run", flashprog(firmware, "pga"), *LIMIT)
     assert result.returncode == 0, result.report
     assert result.report["stdout"] == "data 00000000 sr 0000020c\n"  # PGAERR
+
+
+def test_the_hals_half_page_loop_fills_it_in_order(firmware, cli):
+    """HAL_FLASHEx_HalfPageProgram stores all sixteen words to the half page's first word:
+    they fill it in order (SR: ENDHV and READY only, EOP cleared by the wait)."""
+    result = cli("run", flashprog(firmware, "hal_half"), *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == "data 11111111 sr 0000000c half 00000000\n"
+
+
+def test_a_half_page_not_started_at_its_start_is_an_alignment_error(firmware, cli):
+    result = cli("run", flashprog(firmware, "misaligned"), *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == "data 00000000 sr 0000020c\n"  # PGAERR
+    assert any("not at the start" in warning for warning in result.report["warnings"])
 
 
 def test_a_wrong_program_key_keeps_it_locked(firmware, cli):
@@ -111,12 +141,44 @@ def test_its_data_lives_through_a_reset_and_each_run_starts_from_the_image(firmw
         assert len(report.resets) == 2
 
 
-def test_erasing_its_own_code_stops_the_run(firmware, cli):
-    result = cli("run", flashprog(firmware, "code"), *LIMIT)
+def test_stores_after_a_semihosting_call_are_carried_out_once(firmware, cli):
+    """A block storing to SRAM, adding, then storing into flash (then the EEPROM), after the
+    firmware printed: the store into flash is the one carried out, the add runs once."""
+    result = cli("run", flashprog(firmware, "printed"), *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == (
+        "storing\nadds 00000002 flash 5a5a1234 eeprom 5a5a1234\n")
+
+
+def test_a_timeout_ends_a_loop_of_stores_the_simulator_carries_out(firmware, tmp_path):
+    """Each store into locked flash or the locked EEPROM is refused between two instructions,
+    the run resuming after it: the wall-clock timeout still ends the run (it was checked only
+    where Unicorn stopped on its own, and each resume started a fresh 1 us timer)."""
+    elf, out = flashprog(firmware, "locked_loop"), tmp_path / "report.json"
+    proc = subprocess.run([str(EBNN_SIM), "run", str(elf), "-q", "--timeout", "0.5", "--json",
+                           str(out)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 5, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["fault"]["kind"] == "timeout"
+    assert report["wall_seconds"] < 3.0  # (it ran on for 7 to 180 s before)
+
+
+@pytest.mark.parametrize("case", ["code", "vectors"])
+def test_erasing_its_own_code_or_vector_table_stops_the_run(firmware, cli, case):
+    result = cli("run", flashprog(firmware, case), *LIMIT)
     assert result.returncode == 4, result.report
     fault = result.report["fault"]
     assert fault["kind"] == "flash_write"
-    assert "holds its own code" in fault["message"]
+    assert "holds its own code or vector table" in fault["message"]
+
+
+def test_code_it_programs_runs_as_programmed(firmware, cli):
+    """A function programmed into free flash and called, then reprogrammed and called again:
+    the second call runs the new code (Unicorn's translation of the old is dropped)."""
+    elf = flashprog(firmware, "new_code")
+    result = cli("run", elf, "--target", "stm32l031", *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == "a 7 b 9\n"
 
 
 def test_a_store_to_a_constant_in_flash_is_refused_here_and_faults_elsewhere(firmware, cli):

@@ -9,7 +9,8 @@ from sim.faults import effective_address
 from sim.stores import StoreEffect, decode_store
 from sim.timing import make_disassembler
 
-REGS = {"r0": 0x0800_7F80, "r1": 0x1111_1111, "r2": 0x0000_0003, "r3": 0x3333_3333}
+REGS = {"r0": 0x0800_7F80, "r1": 0x1111_1111, "r2": 0x0000_0003, "r3": 0x3333_3333,
+        "sp": 0x2000_1F00}
 R0 = REGS["r0"]
 
 
@@ -37,6 +38,10 @@ def case(text: str, code: bytes, writes: tuple[tuple[int, int, int], ...],
     case("stmdb r0!, {r1, r2}", halfwords(0xE920, 0x0006),
          ((R0 - 8, 4, 0x1111_1111), (R0 - 4, 4, 3)), ("r0", R0 - 8)),
     case("str.w r1, [r0, r2, lsl #2]", halfwords(0xF840, 0x1022), ((R0 + 12, 4, 0x1111_1111),)),
+    # the base in the list, lowest: the value it had (ARMv6-M)
+    case("stmia r0!, {r0, r1}", halfwords(0xC003), ((R0, 4, R0), (R0 + 4, 4, 0x1111_1111)),
+         ("r0", R0 + 8)),
+    case("str r1, [sp, #8]", halfwords(0x9102), ((0x2000_1F08, 4, 0x1111_1111),)),
     case("stmia.w r0, {r1, r2}", halfwords(0xE880, 0x0006),
          ((R0, 4, 0x1111_1111), (R0 + 4, 4, 3))),
 ])

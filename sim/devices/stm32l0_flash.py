@@ -27,23 +27,30 @@ flash, program_flash; it writes through DeviceHost.flash_write): PRGLOCK clears 
 written 0x8C9DAEBF then 0x13141516 while PELOCK is clear (another value keeps the program memory
 locked until the next reset, with a warning). Then a word store programs that word, which must be
 erased (0: else SR.NOTZEROERR and nothing written); with PECR.ERASE and PROG a word store erases
-its 128-byte page (to 0); with PECR.FPRG and PROG sixteen word stores into one 64-byte half page
-program it once the sixteenth is in (a store outside the half page the first chose: PGAERR; one
-made by code running from flash: FWWERR, for the fetch aborts the half page on the chip: run it
-from SRAM, as the HAL's does; either drops the half page). Each operation is busy for t_prog,
-queued with the EEPROM's, then EOP; meanwhile the core, running from flash, stalls
-(DeviceHost.stall_fetches: the single-bank NVM's fetches wait), code in SRAM runs on. A byte or
-halfword store to the program memory is SIZERR, a store while PRGLOCK is set WRPERR: not done (the
-errors with ERRIE, IRQ 3; a warning at each kind's first). A store into the firmware's own code
-stops the run (a firmware that rewrites its code, a bootloader's self-update, is not modelled).
+its 128-byte page (to 0); with PECR.FPRG and PROG sixteen word stores fill one 64-byte half page in
+order, the first at its start, whatever address in it the others name
+(HAL_FLASHEx_HalfPageProgram's all name the first word: an assumption that the latch takes them in
+turn), and program it once the sixteenth is in (a first store not at a half page's start, or a
+store outside it: PGAERR; one made by code running from flash: FWWERR, for the fetches between them
+abort the half page on the chip: run it from SRAM, as the HAL's does; either drops the half page).
+Each operation is busy for t_prog, queued with the EEPROM's, then EOP; meanwhile the core, running
+from flash, stalls (DeviceHost.stall_fetches: the single-bank NVM's fetches wait), code in SRAM
+runs on. A byte or halfword store to the program memory is SIZERR, a store while PRGLOCK is set
+WRPERR: not done (the errors with ERRIE, IRQ 3; a warning at each kind's first). A store into the
+firmware's own code or vector table stops the run (a firmware that rewrites them, a bootloader's
+self-update, is not modelled); code it programs elsewhere runs as programmed.
 
-Both memories keep their data through a reset of the part during the run; each run starts from
-the image (the EEPROM erased). The core stalls after a store to the EEPROM as after one to the
-program memory. Not modelled: a read of either during BSY from code in SRAM (it returns the new
-data, without waiting), FIX and PECR.NZDISABLE (listed), ERASE for the EEPROM (a store writes
-its bytes), a fetch from flash between half-page stores that an exception's entry makes (only
-the stores' own code is checked), the write protection (WRPROT1/2, a factory-fresh part's:
-none) and the option bytes.
+Both memories keep their data through a reset of the part during the run; each run starts from the
+image (the EEPROM erased). The core stalls after a store to the EEPROM as after one to the program
+memory. Not modelled: a read of either during BSY from code in SRAM (it returns the new data,
+without waiting), FIX and PECR.NZDISABLE (listed), ERASE for the EEPROM (a store writes its bytes),
+a fetch from flash between half-page stores that an exception's entry makes (only the stores' own
+code is checked), the write protection (WRPROT1/2, a factory-fresh part's: none) and the option
+bytes. Assumed where RM0377 and the HAL leave it open: a word that is not erased keeps its value, a
+half page is checked as a whole, programming works through the alias at 0, a wrong key only locks
+(no bus error), PRGKEYR while PELOCK is set does nothing, ERASE or FPRG alone program a word. The
+stall starts right after the store (the M0+'s word fetch may run an instruction sharing the store's
+word first on the chip).
 
 OPTR reads a factory-fresh part's option bytes (read-out protection level 0, 0x807000AA);
 PDKEYR, OPTKEYR, the option bytes' programming (OBL_LAUNCH) and the other registers are listed
@@ -88,8 +95,8 @@ class Stm32l0Flash(Device):
         self._prg_locked_out = False  # a wrong key: the program memory locked until then
         self._busy_until = 0  # the cycle the NVM's last operation is done
         self._warned: set[int] = set()  # the SR errors warned of in this run
-        # the half page being loaded (PECR.FPRG): its address, its words by offset
-        self._half: tuple[int, dict[int, int]] | None = None
+        # the half page being loaded (PECR.FPRG): its address, its words so far in order
+        self._half: tuple[int, list[int]] | None = None
         self.host.exceptions.set_timer(self, None, self._done)
 
     # --- the data EEPROM's programming (stm32l0_eeprom) ---------------------------------------
@@ -154,30 +161,35 @@ class Stm32l0Flash(Device):
             self._operation(at)
 
     def _half_page(self, address: int, value: int, at: int, from_flash: bool) -> None:
-        """One of the sixteen word stores of a half-page programming (PECR.FPRG and PROG)."""
+        """One of the sixteen word stores of a half-page programming (PECR.FPRG and PROG): they
+        fill the half page the first starts, in order, whatever address in it each names (the
+        HAL's stores all name its first word)."""
         if from_flash:
             self._half = None
             self._error(FWWERR, "half-page programming run from flash is aborted by the "
                         f"fetches between its stores (SR.FWWERR; the first at 0x{address:08x})"
                         ": run it from SRAM, interrupts off, as HAL_FLASHEx_HalfPageProgram does")
             return
-        start = address & -HALF_PAGE
         if self._half is None:
-            self._half = (start, {})
-        elif self._half[0] != start:
+            if address % HALF_PAGE:
+                self._error(PGAERR, "a half-page programming's first store is not at the start "
+                            f"of a half page (SR.PGAERR; the first at 0x{address:08x}): nothing "
+                            "is programmed")
+                return
+            self._half = (address, [])
+        start, words = self._half
+        if not start <= address < start + HALF_PAGE:
             self._half = None
             self._error(PGAERR, "a store outside the half page being programmed (SR.PGAERR; "
                         f"the first at 0x{address:08x}): the half page is dropped")
             return
-        words = self._half[1]
-        words[address - start] = value
+        words.append(value)
         if len(words) < HALF_PAGE // 4:
             return
         self._half = None
         if self._not_erased(start, HALF_PAGE):
             return
-        data = b"".join(words[offset].to_bytes(4, "little") for offset in range(0, HALF_PAGE, 4))
-        if self.host.flash_write(start, data):
+        if self.host.flash_write(start, b"".join(word.to_bytes(4, "little") for word in words)):
             self._operation(at)
 
     def _not_erased(self, start: int, size: int) -> bool:

@@ -10,6 +10,7 @@
  *             "pecr P".
  *   boots     a boot counter in the EEPROM, incremented at each start, then
  *             NVIC_SystemReset until it reaches 3 (run with --allow-resets): prints "boots 3".
+ *   printed   a string stored in the EEPROM, printed from there by semihosting: "hi".
  *   irq       EOPIE: the end of a store's programming is IRQ 3 (FLASH), its handler clearing
  *             EOP; prints "eop 2" after two stores.
  * Exit status 0 when the checks hold, else the number of the first that failed.
@@ -80,6 +81,12 @@ int main(void)
     sh_write0("boots ");
     sh_write_int((long)boots);
     sh_write0("\n");
+    return 0;
+#elif CASE_printed
+    unlock();
+    EEPROM32(0) = 0x000A6968u; /* "hi\n" */
+    wait();
+    sh_write0((const char *)0x08080000u);
     return 0;
 #elif CASE_irq
     unlock();

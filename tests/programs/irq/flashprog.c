@@ -14,12 +14,22 @@
  *   size      a halfword store, unlocked: not done, SIZERR. Prints "data D sr S".
  *   fww       the half page programmed by code running from flash: FWWERR, nothing written.
  *   pga       a half page's stores (from SRAM) leaving it: PGAERR, nothing written.
+ *   hal_half  a half page programmed as HAL_FLASHEx_HalfPageProgram does: its sixteen stores
+ *             all to its first word, filling it in order. Prints "data D sr S half H".
+ *   misaligned a half page's first store not at its start: PGAERR, nothing written.
  *   wrong_key a wrong PRGKEYR key, then the right sequence: PRGLOCK stays set.
  *   boots     a boot count kept in flash (a word programmed at each start), then
  *             NVIC_SystemReset until it reaches 3 (run with --allow-resets): "boots 3".
  *   irq       EOPIE: the end of a word's programming is IRQ 3 (FLASH): "eop 1".
  *   code      the page holding main erased: the run stops (rewriting code is not modelled).
+ *   vectors   the page holding the vector table erased: the run stops too.
+ *   new_code  a function programmed into the free page and called (returns 7), the page
+ *             erased, programmed again and called (returns 9): "a 7 b 9".
  *   konst     a store to a constant in flash, locked: WRPERR here (a fault on other targets).
+ *   locked_loop  stores into locked flash and the locked EEPROM for ever (a --timeout ends it).
+ *   printed   after a semihosting call, a block storing to SRAM, adding, then storing into
+ *             flash, and the same into the EEPROM: each store once, the add once each.
+ *             Prints "adds 2 flash F eeprom E".
  * Exit status 0 when the checks hold, else the number of the first that failed.
  */
 #include "cm.h"
@@ -166,6 +176,22 @@ int main(void)
     half_page(PAGE, 1u, 8u); /* the ninth store leaves the half page */
     report(WORD(PAGE));
     return 0;
+#elif CASE_hal_half
+    unlock();
+    half_page(PAGE + 0x40u, 0x11111111u, 0u); /* "Address doesn't need to be increased" */
+    uint32_t half = 0;
+    for (uint32_t i = 0; i < 16u; i++)
+        half |= WORD(PAGE + 0x40u + 4u * i) ^ (0x11111111u + i * 0x01010101u);
+    put_hex("data ", WORD(PAGE + 0x40u));
+    put_hex(" sr ", FLASH_SR);
+    put_hex(" half ", half);
+    sh_write0("\n");
+    return 0;
+#elif CASE_misaligned
+    unlock();
+    half_page(PAGE + 4u, 1u, 4u);
+    report(WORD(PAGE + 4u));
+    return 0;
 #elif CASE_wrong_key
     FLASH_PEKEYR = 0x89ABCDEFu;
     FLASH_PEKEYR = 0x02030405u;
@@ -203,6 +229,60 @@ int main(void)
     static const uint32_t seven = 7u;
     *(volatile uint32_t *)&seven = 1u;
     report(*(volatile const uint32_t *)&seven);
+    return 0;
+#elif CASE_printed
+    static uint32_t ram;
+    sh_write0("storing\n");
+    unlock();
+    register uint32_t nvm __asm__("r0") = PAGE;
+    register uint32_t sram __asm__("r2") = (uint32_t)&ram;
+    register uint32_t value __asm__("r3") = 0x5A5A1234u;
+    register uint32_t adds __asm__("r5") = 0;
+    for (int i = 0; i < 2; i++) {
+        __asm__ volatile(".syntax unified\n\tb 1f\n1:\n\t" /* a block of its own */
+                         "str %3, [%2]\n\t"
+                         "adds %0, %0, #1\n\t"
+                         "str %3, [%1]\n\t"
+                         "b 2f\n2:"
+                         : "+r"(adds) : "r"(nvm), "r"(sram), "r"(value) : "memory");
+        wait();
+        nvm = 0x08080000u; /* the data EEPROM */
+    }
+    uint32_t n = adds;
+    put_hex("adds ", n);
+    put_hex(" flash ", WORD(PAGE));
+    put_hex(" eeprom ", WORD(0x08080000u));
+    sh_write0("\n");
+    return 0;
+#elif CASE_locked_loop
+    for (;;) {
+        WORD(PAGE) = 1u;
+        WORD(0x08080000u) = 1u;
+    }
+#elif CASE_vectors
+    unlock();
+    FLASH_PECR |= ERASE | PROG;
+    WORD(0x08000000u) = 0;
+    return 0;
+#elif CASE_new_code
+    unlock();
+    WORD(PAGE + 0x20u) = 0x47702007u; /* movs r0, #7; bx lr */
+    wait();
+    /* called where the image is linked (at 0: the alias), as code runs on the simulator */
+    int (*const fn)(void) = (int (*)(void))(PAGE - 0x08000000u + 0x21u);
+    int a = fn();
+    FLASH_PECR |= ERASE | PROG;
+    WORD(PAGE) = 0;
+    wait();
+    FLASH_PECR &= ~(ERASE | PROG);
+    WORD(PAGE + 0x20u) = 0x47702009u; /* movs r0, #9; bx lr */
+    wait();
+    int b = fn();
+    sh_write0("a ");
+    sh_write_int(a);
+    sh_write0(" b ");
+    sh_write_int(b);
+    sh_write0("\n");
     return 0;
 #elif CASE_code
     unlock();
