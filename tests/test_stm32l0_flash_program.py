@@ -190,3 +190,17 @@ def test_a_store_to_a_constant_in_flash_is_refused_here_and_faults_elsewhere(fir
     result = cli("run", irq_program(firmware, "flashprog.c", "curie", CASE_konst=None), *LIMIT)
     assert result.returncode == 4, result.report
     assert result.report["fault"]["kind"] == "flash_write"
+
+
+def test_a_store_the_simulator_cannot_place_faults_rather_than_guess(firmware, monkeypatch):
+    """Should the instruction found at the PC not write what the store does (a stale PC), the
+    simulator stops with a fault naming that, never carrying out another store."""
+    from sim import runner
+    from sim.stores import StoreEffect
+
+    monkeypatch.setattr(runner, "decode_store", lambda insn, reg: StoreEffect(((0, 4, 0),)))
+    report = sim.Simulator(load_elf(flashprog(firmware, "stm")),
+                           sim.RunOptions(max_instructions=5_000_000)).run()
+    assert report.status == "fault" and report.fault is not None
+    assert report.fault.kind == "flash_write"
+    assert "could not tell which instruction stored" in report.fault.message
