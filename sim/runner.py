@@ -841,14 +841,19 @@ class Simulator:
         did not run then (on_block's callback saw the whole block)."""
         self._cut_callbacks.append(callback)
 
-    def _cut(self, address: int) -> None:
-        """Take back the last counted block from ``address`` on (see on_cut)."""
-        n, c = self._unretired(address)
+    def _cut(self, address: int, cut: tuple[int, int, int] | None = None) -> None:
+        """Take back the last counted block from ``address`` on (see on_cut); ``cut`` is what
+        _cut_of found before an exception entry moved the block's end (branch_to)."""
+        n, c, end = self._cut_of(address) if cut is None else cut
         self._counter.uncount(n, c)
-        end = self._counter.last_block.end
         if n and address < end:
             for callback in self._cut_callbacks:
                 callback(address, end - address)
+
+    def _cut_of(self, address: int) -> tuple[int, int, int]:
+        """(instructions, cycles, end) of the last counted block from ``address`` on."""
+        n, c = self._unretired(address)
+        return n, c, self._counter.last_block.end
 
     def on_entry(self, address: int, callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever execution reaches ``address``, before the instruction
@@ -1758,6 +1763,7 @@ class Simulator:
         if cause is None:
             return False
         exc, status = cause
+        cut = self._cut_of(fault.pc)  # (before the entry moves the block's end)
         if not model.v6m:  # ARMv6-M has no fault status or address registers
             if exc == BUSFAULT and fault.address is not None and fault.kind != "unmapped_fetch":
                 status |= 1 << 15  # BFARVALID
@@ -1773,7 +1779,7 @@ class Simulator:
         if not taken:
             fault.message += " (in the HardFault handler or with FAULTMASK set: lockup)"
             return False
-        self._cut(fault.pc)  # the faulting instruction on did not run
+        self._cut(fault.pc, cut)  # the faulting instruction on did not run
         where = f" in {fault.function}" if fault.function else ""
         self._vectored.append(f"{fault.kind} at 0x{fault.pc:08x}{where}: {fault.message} "
                               f"-> {exception_name(self.ipsr())}")

@@ -204,3 +204,34 @@ def test_a_store_the_simulator_cannot_place_faults_rather_than_guess(firmware, m
     assert report.status == "fault" and report.fault is not None
     assert report.fault.kind == "flash_write"
     assert "could not tell which instruction stored" in report.fault.message
+
+
+def executed(image, **options) -> tuple[sim.RunReport, int]:
+    """(a run's report, the instructions Unicorn began: a code hook on every one)."""
+    from unicorn import UC_HOOK_CODE
+
+    simulator = sim.Simulator(image, sim.RunOptions(**options))
+    began = [0]
+
+    def count(uc, address, size, user) -> None:
+        began[0] += 1
+
+    simulator.uc.hook_add(UC_HOOK_CODE, count)
+    return simulator.run(), began[0]
+
+
+@pytest.mark.parametrize("case", ["stm", "printed", "hal_half"])
+def test_the_instructions_counted_are_those_that_ran(firmware, case):
+    """Around each store the simulator carries out (its block cut, the rest resumed), and
+    each semihosting call resumed after: every instruction Unicorn began is counted once."""
+    report, began = executed(load_elf(flashprog(firmware, case)), max_instructions=5_000_000)
+    assert report.status == "ok", report.problem
+    assert report.instructions == began
+
+
+def test_the_instructions_counted_with_faults_delivered(firmware):
+    """vfault.c's three faults delivered (--vector-faults): the faulting instructions began
+    but did not run, the rest of their blocks never ran either."""
+    report, began = executed(load_elf(irq_program(firmware, "vfault.c")), vector_faults=True)
+    assert (report.status, report.exit_code) == ("ok", 3), report.problem
+    assert report.instructions == began - 3
