@@ -331,7 +331,9 @@ class Profiler:
         self._node = self.root
         self._next: int | None = None  # end of the previous block: where fall-through goes
         self._rets: Counter[int] = Counter()  # return addresses of the frames on the stack
-        self._blocks: Counter[tuple[int, int]] = Counter()
+        self._blocks: Counter[tuple[int, int]] = Counter()  # (less the ranges _on_cut took back)
+        self._entered: set[tuple[int, int]] = set()  # the blocks entered, and how often
+        self._entries = 0
         self._last: tuple[int, int] | None = None
         self._insns = self._cycles = 0
         self._now = 0  # active cycles before the block being followed
@@ -372,6 +374,8 @@ class Profiler:
         self._insns, self._cycles = insns, cycles
         key = (addr, size)
         self._blocks[key] += 1
+        self._entered.add(key)
+        self._entries += 1
         self._last = key
         func, entry = self._funcs.get(addr) or self._function(addr)
         node = self._node
@@ -619,8 +623,8 @@ class Profiler:
             hot_lines=self._hot_lines(insn_counts, sources),
             stacks=stacks,
             memory=self._memory(report),
-            blocks=sum(self._blocks.values()),
-            distinct_blocks=sum(1 for n in self._blocks.values() if n > 0),
+            blocks=self._entries,
+            distinct_blocks=len(self._entered),
             top=self.top,
             sources=sources,
             counts=dict(insn_counts),

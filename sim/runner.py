@@ -1086,11 +1086,9 @@ class Simulator:
             uc.emu_stop()
             return
         self._regs.write(R.UC_ARM_REG_R0, result)
-        # resumed after the BKPT by _execute: a PC written in this interrupt hook left Unicorn's
-        # PC stale in the write-protection hook for the rest of the emu_start (a store into
-        # flash or the EEPROM then decoded at its block's start)
-        self._resume = (pc + 2) | 1
-        uc.emu_stop()
+        # (a PC written in an interrupt hook leaves the PC Unicorn gives later memory hooks in
+        # this emu_start at their block's start: _store_at finds a store by its address)
+        self._regs.write(R.UC_ARM_REG_PC, (pc + 2) | 1)
 
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        user: object) -> bool:
@@ -1100,17 +1098,14 @@ class Simulator:
         if access == UC_MEM_WRITE_PROT and self._fault is None and (
                 (self._programmer is not None and self._flash_offset(address) is not None)
                 or nvm is not None):
-            insn = self._decode(pc)
-            effect = None if insn is None else decode_store(insn, self.read_register)
+            found = self._store_at(pc, address, size, value)
             in_it = self._regs.read(R.UC_ARM_REG_XPSR) & 0x0600_FC00  # (ITSTATE: not v6-M)
-            if insn is None or effect is None or in_it:
-                why = (" (an instruction the simulator does not carry out into it: "
-                       f"{'a store in an IT block' if in_it else 'not STR, STRH, STRB, STM'})")
-            elif not any(a == address and w == size for a, w, _ in effect.writes):
-                # (the PC Unicorn gave is not the store's: never carry out another one)
-                why = f" (the simulator could not tell which instruction stored; PC 0x{pc:08x})"
+            if isinstance(found, str) or in_it:
+                why = (" (a store in an IT block, which the simulator does not carry out there)"
+                       if in_it else f" ({found})")
             else:
-                self._nvm_store = (pc, insn.size, effect)  # done by _program_store
+                pc = found[0]
+                self._nvm_store = found  # done by _program_store
                 return False
         if access == UC_MEM_WRITE_PROT:
             kind = "flash_write"
@@ -1134,6 +1129,35 @@ class Simulator:
         self._stop_with(fault)
         return False
 
+    def _store_at(self, pc: int, address: int, size: int, value: int
+                  ) -> tuple[int, int, StoreEffect] | str:
+        """The store writing ``size`` bytes of ``value`` at ``address`` that Unicorn is making:
+        (its PC, its size, what it writes), or why the simulator cannot carry it out. Unicorn's
+        PC is the store's, except after a PC written in an interrupt hook earlier in this
+        emu_start (semihosting, an exception entry the profiler follows): then it is the
+        block's start, and the store is found in the block as a device's store is
+        (sim/store_match.py: by the address it writes and the registers now, after the store
+        matched last in this pass); none found: not carried out, never another one."""
+        insn = self._decode(pc)
+        effect = None if insn is None else decode_store(insn, self.read_register)
+        write = (address, size, value & ((1 << (8 * size)) - 1))
+        if insn is not None and effect is not None and write in effect.writes:
+            return pc, insn.size, effect
+        # the block's store writing there now, as a device's store is found (sim/store_match.py)
+        block = self._counter.last_block
+        stores = self._running_block_stores()
+        this_pass = (block.start, self._counter.cycles)
+        after = self._matched[1] if self._matched[0] == this_pass else -1
+        position = stores.find(address, after, self.read_register)
+        if position is not None:
+            store = stores.code[stores.stores[position]]
+            found = decode_store(store, self.read_register)
+            if found is not None and write in found.writes:
+                return int(store.address), int(store.size), found
+        if insn is None or effect is None:
+            return "not a store the simulator carries out into it: STR, STRH, STRB, STRD, STM"
+        return f"the simulator could not tell which instruction stored; PC 0x{pc:08x}"
+
     def _region_note(self, address: int) -> str:
         sram_end = SRAM_BASE + self.sram_size
         if sram_end <= address < sram_end + 0x100000:
@@ -1144,8 +1168,11 @@ class Simulator:
             return (f" (the boot alias of flash at 0x{base:08x}: read-only, and code runs at "
                     "its linked address" + ("; null pointer?)" if address < 0x1000 else ")"))
         if self._flash_offset(address) is not None and not self._in_flash(address):
-            return (f" (the part's address of flash linked at 0x{base:08x}: read-only, and "
-                    "code runs at its linked address)")
+            return (f" (the part's address of flash linked at 0x{base:08x}: code runs at its "
+                    "linked address)")
+        nvm = self._nvm_at(address, 1)
+        if nvm is not None:
+            return f" ({nvm.name}, 0x{nvm.base:08x}-0x{nvm.base + nvm.size - 1:08x})"
         if address < SRAM_BASE and address >= base + self.flash_size:
             return f" (past the end of {format_size(self.flash_size)} flash)"
         if address < 0x1000:
@@ -1506,12 +1533,8 @@ class Simulator:
         stores, position = found
         return end - stores.cycles_after(position)
 
-    def _current_store(self) -> tuple[BlockStores, int] | None:
-        """The running block's stores and the position of the one writing a device now (found
-        once a write): at the PC --strict-peripherals' memory hook noted, else by its
-        address."""
-        if self._this_store is not _UNKNOWN:
-            return self._this_store  # type: ignore[return-value]
+    def _running_block_stores(self) -> BlockStores:
+        """The stores of the block running now (cached for code in flash)."""
         block = self._counter.last_block
         stores = self._block_stores.get((block.start, block.end))
         if stores is None:
@@ -1519,6 +1542,16 @@ class Simulator:
                                  lambda start, end: self._counter.range_facts(start, end)[1])
             if self._in_flash(block.start):
                 self._block_stores[(block.start, block.end)] = stores
+        return stores
+
+    def _current_store(self) -> tuple[BlockStores, int] | None:
+        """The running block's stores and the position of the one writing a device now (found
+        once a write): at the PC --strict-peripherals' memory hook noted, else by its
+        address."""
+        if self._this_store is not _UNKNOWN:
+            return self._this_store  # type: ignore[return-value]
+        block = self._counter.last_block
+        stores = self._running_block_stores()
         found: tuple[BlockStores, int] | None = None
         pc = self._device_pc  # (--strict-peripherals only)
         noted = [] if pc is None else [

@@ -220,7 +220,22 @@ def executed(image, **options) -> tuple[sim.RunReport, int]:
     return simulator.run(), began[0]
 
 
-@pytest.mark.parametrize("case", ["stm", "printed", "hal_half"])
+def test_stores_after_interrupts_also_when_profiled(firmware):
+    """Interrupts taken (the profiler follows their entries in Python, a PC written in a hook,
+    as semihosting's is), then stores into flash and the EEPROM: each found and carried out,
+    profiled or not, with the same counts."""
+    from sim.profile import Profiler
+
+    image = load_elf(flashprog(firmware, "ticked"))
+    plain = sim.Simulator(image, sim.RunOptions(max_instructions=5_000_000)).run()
+    profiled = Profiler(sim.Simulator(image, sim.RunOptions(max_instructions=5_000_000))).run()
+    expected = "ttttt\nticks 5 flash 600df00d eeprom feedbeef\n"
+    assert (plain.status, plain.stdout) == ("ok", expected), plain.problem
+    assert (profiled.report.status, profiled.report.stdout) == ("ok", expected)
+    assert profiled.report.instructions == plain.instructions
+
+
+@pytest.mark.parametrize("case", ["stm", "printed", "hal_half", "ticked"])
 def test_the_instructions_counted_are_those_that_ran(firmware, case):
     """Around each store the simulator carries out (its block cut, the rest resumed), and
     each semihosting call resumed after: every instruction Unicorn began is counted once."""

@@ -3,7 +3,8 @@ which part it runs on (STM32CubeL0's HAL_GetDEVID and HAL_GetREVID, LL_DBGMCU_Ge
 bootloader checking its target) reads the STM32L031's identity.
 
 IDCODE (0x00, read-only) reads 0x20080425: DEV_ID 0x425 (the STM32L031/L041, category 2) and
-REV_ID 0x2008 (revision Y, a current part's; the first cut was 0x1000). CR (0x04: DBG_SLEEP,
+REV_ID 0x2008 (revision Y, a current part's, as OpenOCD's STM32L0 revision table names the
+codes; the first cut was 0x1000). CR (0x04: DBG_SLEEP,
 DBG_STOP, DBG_STANDBY), APB1_FZ (0x08) and APB2_FZ (0x0C) read back what was written: they keep
 the clocks on in low-power modes and freeze peripherals while a debugger halts the core, which a
 run does not model; a write setting any of their bits is listed as unmodelled. Other offsets

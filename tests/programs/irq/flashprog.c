@@ -26,6 +26,8 @@
  *   new_code  a function programmed into the free page and called (returns 7), the page
  *             erased, programmed again and called (returns 9): "a 7 b 9".
  *   konst     a store to a constant in flash, locked: WRPERR here (a fault on other targets).
+ *   ticked    SysTick interrupts taken (their handler prints), then a word programmed into
+ *             flash and one into the EEPROM: "ticks 5 flash F eeprom E".
  *   locked_loop  stores into locked flash and the locked EEPROM for ever (a --timeout ends it).
  *   printed   after a semihosting call, a block storing to SRAM, adding, then storing into
  *             flash, and the same into the EEPROM: each store once, the add once each.
@@ -85,6 +87,16 @@ __attribute__((noinline)) static void half_page_from_flash(uint32_t address, uin
 
 #ifndef TO_SRAM
 #define TO_SRAM 0
+#endif
+
+#if CASE_ticked
+static volatile uint32_t ticks;
+
+void SysTick_Handler(void)
+{
+    ticks++;
+    sh_write0("t");
+}
 #endif
 
 #if CASE_irq
@@ -250,6 +262,24 @@ int main(void)
     }
     uint32_t n = adds;
     put_hex("adds ", n);
+    put_hex(" flash ", WORD(PAGE));
+    put_hex(" eeprom ", WORD(0x08080000u));
+    sh_write0("\n");
+    return 0;
+#elif CASE_ticked
+    SYST_RVR = 999u;
+    SYST_CVR = 0u;
+    SYST_CSR = 7u;
+    while (ticks < 5u)
+        __asm__ volatile("wfi" ::: "memory");
+    SYST_CSR = 0u;
+    unlock();
+    WORD(PAGE) = 0x600DF00Du;
+    wait();
+    WORD(0x08080000u) = 0xFEEDBEEFu;
+    wait();
+    sh_write0("\nticks ");
+    sh_write_int((long)ticks);
     put_hex(" flash ", WORD(PAGE));
     put_hex(" eeprom ", WORD(0x08080000u));
     sh_write0("\n");
