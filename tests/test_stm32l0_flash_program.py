@@ -7,9 +7,23 @@ import json
 import subprocess
 
 import pytest
-from helpers import EBNN_SIM
+from helpers import EBNN_SIM, FakeDeviceHost
 
 import sim
+from sim.devices.stm32l0_flash import (
+    ERASE,
+    FPRG,
+    PECR,
+    PEKEYS,
+    PRGKEYR,
+    PRGKEYS,
+    PRGLOCK,
+    PROG,
+    SIZERR,
+    SR,
+    Stm32l0Flash,
+)
+from sim.devices.stm32l0_flash import PEKEYR as PECR_KEY
 from sim.elf import load_elf
 from tests.test_exceptions import irq_program
 
@@ -250,3 +264,77 @@ def test_the_instructions_counted_with_faults_delivered(firmware):
     report, began = executed(load_elf(irq_program(firmware, "vfault.c")), vector_faults=True)
     assert (report.status, report.exit_code) == ("ok", 3), report.problem
     assert report.instructions == began - 3
+
+
+# --- register level: the flash interface with a fake host's flash ----------------------------
+class ProgrammingHost(FakeDeviceHost):
+    """A host with 1 KiB of flash at 0x08000000 (erased: 0) and a stretch the firmware's code
+    holds (0x08000000-0x080000FF), which flash_write refuses as the simulator does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.memory = bytearray(1024)
+        self.flash = Stm32l0Flash(self)  # type: ignore[arg-type]
+        self.flash.reset()
+
+    def flash_read(self, address: int, size: int) -> bytes:
+        return bytes(self.memory[address - 0x0800_0000:address - 0x0800_0000 + size])
+
+    def flash_write(self, address: int, data: bytes) -> bool:
+        if address < 0x0800_0100:
+            return False
+        self.memory[address - 0x0800_0000:address - 0x0800_0000 + len(data)] = data
+        return True
+
+    def unlock(self) -> None:
+        for key in PEKEYS:
+            self.flash.write(PECR_KEY, 4, key)
+        for key in PRGKEYS:
+            self.flash.write(PRGKEYR, 4, key)
+
+    def word(self, address: int) -> int:
+        return int.from_bytes(self.flash_read(address, 4), "little")
+
+
+def test_program_memory_modes_and_errors_register_by_register():
+    host = ProgrammingHost()
+    flash = host.flash
+    host.flash.write(PRGKEYR, 4, PRGKEYS[0])  # while PELOCK is set: nothing
+    host.unlock()
+    assert flash.read(PECR, 4) & 3 == 0 and host.warnings == []
+    flash.program_flash(0x0800_0200, 4, 0x1234, at=0, from_flash=True)
+    assert host.word(0x0800_0200) == 0x1234 and host.stalled_until == 102_400
+    flash.program_flash(0x0800_0204, 2, 0xBEEF, at=0, from_flash=True)  # SIZERR
+    assert host.word(0x0800_0204) == 0 and flash.read(SR, 4) & SIZERR
+    flash.write(PECR, 4, ERASE)  # ERASE alone: a word programmed (an assumption)
+    flash.program_flash(0x0800_0208, 4, 7, at=0, from_flash=True)
+    assert host.word(0x0800_0208) == 7
+    flash.write(PECR, 4, ERASE | PROG)  # the page of 0x08000200, 128 bytes, erased
+    flash.program_flash(0x0800_0240, 4, 0, at=0, from_flash=True)
+    assert host.word(0x0800_0200) == host.word(0x0800_0208) == 0
+    flash.write(PECR, 4, FPRG | PROG)  # a half page loading, dropped when PECR changes
+    flash.program_flash(0x0800_0300, 4, 1, at=0, from_flash=False)
+    flash.write(PECR, 4, 0)
+    flash.write(PECR, 4, FPRG | PROG)
+    for i in range(16):  # a new half page, from its start
+        flash.program_flash(0x0800_0340 + 4 * i, 4, i + 1, at=0, from_flash=False)
+    assert host.word(0x0800_0300) == 0 and host.word(0x0800_034C) == 4
+    flash.write(PECR, 4, 1 << 23)  # NZDISABLE: listed, not modelled
+    assert host.listed and "NZDISABLE" in host.whys[-1]
+    assert host.exceptions.due == 4 * 102_400  # four operations queued at cycle 0
+
+
+def test_a_wrong_program_key_locks_until_reset_and_a_refused_write_is_not_an_operation():
+    host = ProgrammingHost()
+    flash = host.flash
+    for key in PEKEYS:
+        flash.write(PECR_KEY, 4, key)
+    flash.write(PRGKEYR, 4, 0x1234_5678)
+    flash.write(PRGKEYR, 4, PRGKEYS[0])
+    flash.write(PRGKEYR, 4, PRGKEYS[1])
+    assert flash.read(PECR, 4) & PRGLOCK
+    flash.reset()
+    host.unlock()
+    assert not flash.read(PECR, 4) & PRGLOCK
+    flash.program_flash(0x0800_0080, 4, 1, at=0, from_flash=True)  # the "code": refused
+    assert host.exceptions.due is None and host.stalled_until == 0
