@@ -331,9 +331,8 @@ class Profiler:
         self._node = self.root
         self._next: int | None = None  # end of the previous block: where fall-through goes
         self._rets: Counter[int] = Counter()  # return addresses of the frames on the stack
-        self._blocks: Counter[tuple[int, int]] = Counter()  # (less the ranges _on_cut took back)
-        self._entered: set[tuple[int, int]] = set()  # the blocks entered, and how often
-        self._entries = 0
+        self._blocks: Counter[tuple[int, int]] = Counter()
+        self._cuts: Counter[tuple[int, int]] = Counter()  # the ranges _on_cut took back
         self._last: tuple[int, int] | None = None
         self._insns = self._cycles = 0
         self._now = 0  # active cycles before the block being followed
@@ -374,8 +373,6 @@ class Profiler:
         self._insns, self._cycles = insns, cycles
         key = (addr, size)
         self._blocks[key] += 1
-        self._entered.add(key)
-        self._entries += 1
         self._last = key
         func, entry = self._funcs.get(addr) or self._function(addr)
         node = self._node
@@ -394,7 +391,7 @@ class Profiler:
     def _on_cut(self, addr: int, size: int) -> None:
         """The simulator took back the rest of the block _on_block saw last, from ``addr``:
         those instructions did not run then (their cycles are out of the totals already)."""
-        self._blocks[(addr, size)] -= 1
+        self._cuts[(addr, size)] += 1
 
     def _exceptions(self, addr: int) -> bool:
         """Follow the exception entries and returns since the last block. An entry is not a
@@ -623,8 +620,8 @@ class Profiler:
             hot_lines=self._hot_lines(insn_counts, sources),
             stacks=stacks,
             memory=self._memory(report),
-            blocks=self._entries,
-            distinct_blocks=len(self._entered),
+            blocks=sum(self._blocks.values()),
+            distinct_blocks=len(self._blocks),
             top=self.top,
             sources=sources,
             counts=dict(insn_counts),
@@ -685,10 +682,10 @@ class Profiler:
 
     def _instruction_counts(self, unexecuted: int) -> Counter[int]:
         counts: Counter[int] = Counter()
-        for (addr, size), n in self._blocks.items():
-            if n:  # (a cut's negative count: _on_cut)
+        for blocks, sign in ((self._blocks, 1), (self._cuts, -1)):
+            for (addr, size), n in blocks.items():
                 for a in self._block_insns(addr, size):
-                    counts[a] += n
+                    counts[a] += sign * n
         if unexecuted and self._last is not None:
             for a in self._block_insns(*self._last)[-unexecuted:]:
                 counts[a] -= 1

@@ -435,8 +435,7 @@ class Simulator:
         self._bus_refused = False  # and the device refused it (a bus error)
         for dev in self.devices:
             if dev.nvm:  # its bytes read as memory; a store faults to _program_store
-                self.uc.mem_map_ptr(dev.base, dev.size, UC_PROT_READ,
-                                    dev.data.ctypes.data)  # type: ignore[attr-defined]
+                self.uc.mem_map_ptr(dev.base, dev.size, UC_PROT_READ, dev.data.ctypes.data)
                 continue
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
                 self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
@@ -1190,8 +1189,7 @@ class Simulator:
             return self.flash[offset : offset + size].tobytes()
         nvm = self._nvm_at(addr, size)  # (a string in the STM32L0's data EEPROM, say)
         if nvm is not None:
-            data: np.ndarray = nvm.data  # type: ignore[attr-defined]
-            return data[addr - nvm.base : addr - nvm.base + size].tobytes()
+            return nvm.data[addr - nvm.base : addr - nvm.base + size].tobytes()
         raise UcError(UC_ERR_READ_UNMAPPED)
 
     def _host_write(self, addr: int, data: bytes) -> None:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 from toolchain.cores import Core
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from sim.exceptions import ExceptionModel
     from sim.i2c_targets import I2cBus
     from sim.spi_targets import SpiBus
@@ -230,6 +232,7 @@ class Device(ABC):
     # core's stores to it comes to ``write`` between two instructions (the simulator carries it
     # out, as those into flash: its stall, DeviceHost.stall_fetches, ends before the next)
     nvm: bool = False
+    data: "np.ndarray"  # an nvm device's bytes
 
     def program_flash(self, address: int, size: int, value: int, at: int,  # noqa: B027
                       from_flash: bool) -> None:

@@ -75,6 +75,9 @@ WRPERR, PGAERR, SIZERR, NOTZEROERR, FWWERR = 1 << 8, 1 << 9, 1 << 10, 1 << 16, 1
 _SR_ERRORS = 0x3_2F00  # WRPERR, PGAERR, SIZERR, OPTVERR, RDERR, NOTZEROERR, FWWERR
 PEKEYS = (0x89AB_CDEF, 0x0203_0405)
 PRGKEYS = (0x8C9D_AEBF, 0x1314_1516)
+# key register -> the lock its keys clear, the keys, what a wrong one leaves locked
+_KEYS = {PEKEYR: (PELOCK, PEKEYS, "PECR stays locked"),
+         PRGKEYR: (PRGLOCK, PRGKEYS, "the flash program memory stays locked")}
 PAGE, HALF_PAGE = 128, 64  # bytes an erase clears, and a half-page programming writes
 T_PROG = 0.0032  # seconds a store's programming takes (erase and program: the datasheet's t_prog)
 IRQ = 3  # FLASH
@@ -89,10 +92,8 @@ class Stm32l0Flash(Device):
         self.pecr = PELOCK | PRGLOCK | OPTLOCK
         self.flags = 0  # SR's EOP and error flags
         self._regs = dict(_RESET)
-        self._key = 0  # the PEKEYR keys written so far in order
-        self._locked_out = False  # a wrong key: PECR locked until the next reset
-        self._prg_key = 0  # the PRGKEYR keys written so far in order
-        self._prg_locked_out = False  # a wrong key: the program memory locked until then
+        self._keys = dict.fromkeys(_KEYS, 0)  # each key register's keys written so far
+        self._locked_out: set[int] = set()  # key registers written a wrong key: until reset
         self._busy_until = 0  # the cycle the NVM's last operation is done
         self._warned: set[int] = set()  # the SR errors warned of in this run
         # the half page being loaded (PECR.FPRG): its address, its words so far in order
@@ -238,11 +239,8 @@ class Stm32l0Flash(Device):
         if word == PECR:
             self._write_pecr(merge(self.pecr, offset, size, value))
             return
-        if word == PEKEYR:
-            self._write_key(merge(0, offset, size, value))
-            return
-        if word == PRGKEYR:
-            self._write_prg_key(merge(0, offset, size, value))
+        if word in _KEYS:
+            self._write_key(word, merge(0, offset, size, value))
             return
         if word == SR:  # rc_w1
             self.flags &= ~(merge(0, offset, size, value) & (EOP | _SR_ERRORS))
@@ -278,38 +276,24 @@ class Stm32l0Flash(Device):
                                  "modelled")
         self._irq()
 
-    def _write_key(self, value: int) -> None:
-        """PEKEYR: the two keys in order clear PELOCK; anything else locks PECR until the next
-        reset."""
-        if not self._locked_out and self.pecr & PELOCK and value == PEKEYS[self._key]:
-            self._key += 1
-            if self._key == len(PEKEYS):
-                self.pecr &= ~PELOCK
-                self._key = 0
+    def _write_key(self, register: int, value: int) -> None:
+        """PEKEYR, or PRGKEYR while PELOCK is clear: the register's two keys in order clear its
+        lock (PELOCK, PRGLOCK); another value while the lock is set keeps it locked until the
+        next reset."""
+        lock, keys, what = _KEYS[register]
+        if register == PRGKEYR and self.pecr & PELOCK:
             return
-        self._key = 0
-        if self.pecr & PELOCK:
-            self._locked_out = True
-            self.host.warn("FLASH_PEKEYR written out of its key sequence: PECR stays locked "
-                           "until the next reset (RM0377)")
-
-
-    def _write_prg_key(self, value: int) -> None:
-        """PRGKEYR, while PELOCK is clear and PRGLOCK set: the two keys in order clear PRGLOCK;
-        anything else keeps the program memory locked until the next reset."""
-        if self.pecr & PELOCK or not self.pecr & PRGLOCK:
+        step = self._keys[register]
+        if self.pecr & lock and register not in self._locked_out and value == keys[step]:
+            self._keys[register] = (step + 1) % len(keys)
+            if step + 1 == len(keys):
+                self.pecr &= ~lock
             return
-        if not self._prg_locked_out and value == PRGKEYS[self._prg_key]:
-            self._prg_key += 1
-            if self._prg_key == len(PRGKEYS):
-                self.pecr &= ~PRGLOCK
-                self._prg_key = 0
-            return
-        self._prg_key = 0
-        if not self._prg_locked_out:
-            self._prg_locked_out = True
-            self.host.warn("FLASH_PRGKEYR written out of its key sequence: the flash program "
-                           "memory stays locked until the next reset (RM0377)")
+        self._keys[register] = 0
+        if self.pecr & lock and register not in self._locked_out:
+            self._locked_out.add(register)
+            self.host.warn(f"FLASH_{'PEKEYR' if register == PEKEYR else 'PRGKEYR'} written out "
+                           f"of its key sequence: {what} until the next reset (RM0377)")
 
 
 class Stm32l0Eeprom(Device):
