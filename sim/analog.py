@@ -9,6 +9,9 @@ end, a conversion reads the last value (the report says how many did). The ADC c
 value ``v`` to ``round(v / VDDA x 4095)``, clamped to the rails 0 and VDDA (3.0 V, the
 simulator's supply: the factory calibration's condition), at 12 bits and as fewer.
 
+The comparators (sim/devices/stm32l0_comp.py) see the same values as the pins' voltages
+(``volts_at``: nothing used up).
+
 The simulator reads the files before the run: a file that is not a series of finite numbers is
 refused with one line.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -115,9 +118,23 @@ class AnalogInput:
     conversions: int = 0  # conversions that read it
     past_end: int = 0  # of them, past the last value (they read the last)
     clamped: int = 0  # of them, beyond the rails 0 and VDDA
+    _clamped_volts: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def reset(self) -> None:
         self.conversions = self.past_end = self.clamped = 0
+
+    def clamped_volts(self) -> np.ndarray:
+        """The values clamped to the rails 0 and VDDA (what a comparator sees; computed once)."""
+        if self._clamped_volts is None:
+            self._clamped_volts = np.clip(self.volts, 0.0, VDDA)
+        return self._clamped_volts
+
+    def volts_at(self, seconds: float) -> float:
+        """The pin's voltage at device time ``seconds`` (clamped to the rails), nothing used
+        up: played at a rate, that instant's value; else the value the next conversion reads."""
+        rate = self.spec.rate
+        index = self.conversions if rate is None else int(seconds * rate + 1e-9)
+        return float(self.clamped_volts()[min(index, len(self.volts) - 1)])
 
     def code(self, seconds: float) -> int:
         """The 12-bit result of a conversion at device time ``seconds``."""

@@ -1506,7 +1506,22 @@ class Simulator:
         if source is None:
             return None
         cycle = self._counter.cycles if at is None else at
-        return source.code(self._clock.seconds(cycle, self.exceptions.sleep_cycles))
+        code = source.code(self._clock.seconds(cycle, self.exceptions.sleep_cycles))
+        if source.spec.rate is None:  # the pin's voltage is the next value now
+            for dev in self.devices:
+                changed = getattr(dev, "analog_changed", None)
+                if changed is not None:
+                    changed(cycle)
+        return code
+
+    def analog_input(self, channel: int) -> AnalogInput | None:
+        return self._analog.get(channel)
+
+    def seconds_at(self, cycle: int) -> float:
+        return self._device_seconds(cycle)
+
+    def cycle_at(self, seconds: float) -> int:
+        return self._clock.cycle_at(seconds, self.exceptions.now, self.exceptions.sleep_cycles)
 
     def store_cycle(self) -> int:
         return self._store_cycle()

@@ -1,7 +1,8 @@
 """The STM32L0x1's extended interrupt and event controller, EXTI (RM0377), as far as the part's
 own modelled peripherals reach the NVIC through it: the GPIO pins (lines 0-15, as SYSCFG's
 EXTICR selects their port: sim/devices/stm32l0_gpio.py), the RTC's wake-up timer (line 20) and
-alarms (line 17), and software interrupts on any configurable line.
+alarms (line 17), the comparators' outputs (lines 21 and 22: sim/devices/stm32l0_comp.py), and
+software interrupts on any configurable line.
 
 A configurable line (0-17, 19-22) latches a rising edge of its input in PR when RTSR selects
 the rising edge (FTSR, the falling one; the RTC's lines only rise); PR is rc_w1 (a 1 written
@@ -14,7 +15,7 @@ enables a line's event: an edge on it is a WFE wake-up event (it sets the event 
 IMR's reset value enables the direct lines (RM0377: 0x3F84_0000), EMR, RTSR, FTSR, SWIER and PR
 reset to 0.
 
-Not modelled: the PVD and the comparators, and the direct lines' peripherals
+Not modelled: the PVD, and the direct lines' peripherals
 (USART, LPUART, I2C, LPTIM wake-ups come from their own interrupt lines, not modelled here).
 """
 

@@ -37,13 +37,14 @@ SYSCFG (0x40010000, clock APB2ENR bit 0): EXTICR1-4 select which port's pin n dr
 (sim/devices/stm32l0_exti.py: latched in PR as RTSR and FTSR select), and so is a change of the
 selection (or SYSCFG's reset) that changes the line's level. CFGR3's VREFINT_RDYF (bit 30) reads
 1: the reference is always ready, as PWR_CSR's VREFINTRDYF (STM32CubeL0's
-HAL_ADCEx_EnableVREFINT waits for it); its other bits read back. CFGR1 (the memory remap),
-CFGR2 (I2C fast-mode plus) and the comparators' registers read back and are listed when written:
-what they switch is not modelled.
+HAL_ADCEx_EnableVREFINT waits for it); its other bits read back. COMP1_CSR and COMP2_CSR are
+the comparators' (sim/devices/stm32l0_comp.py). CFGR1 (the memory remap) and CFGR2 (I2C
+fast-mode plus) read back and are listed when written: what they switch is not modelled.
 """
 
 from sim.devices import Device
 from sim.devices.stm32l0 import Clocked, merge
+from sim.devices.stm32l0_comp import Comparators
 from sim.devices.stm32l0_pwr import Stm32l0Pwr
 from sim.devices.stm32l0_tim import part_timers, replan_timers
 
@@ -56,7 +57,7 @@ SYSCFG_BASE = 0x4001_0000
 EXTICR1 = 0x08  # ... EXTICR4 at 0x14
 CFGR1, CFGR2, COMP1_CSR, COMP2_CSR, CFGR3 = 0x00, 0x04, 0x18, 0x1C, 0x20
 _SYSCFG_WORDS = (CFGR1, CFGR2, 0x08, 0x0C, 0x10, 0x14, COMP1_CSR, COMP2_CSR, CFGR3)
-_UNMODELLED = (CFGR1, CFGR2, COMP1_CSR, COMP2_CSR)  # what they switch is not modelled
+_UNMODELLED = (CFGR1, CFGR2)  # what they switch is not modelled
 VREFINT_RDYF = 1 << 30  # CFGR3 (read-only)
 # The timer channels' alternate functions (the STM32L031x4/6 datasheet's tables, as ST's pin
 # data lists them for its 32- and 48-pin packages): (port, pin) -> {AF number: (timer, channel)}
@@ -399,14 +400,32 @@ class Stm32l0Syscfg(Clocked):
         super().reset()
         self._regs = dict.fromkeys(_SYSCFG_WORDS, 0)
         self._ports: dict[str, Device | None] = {}
+        if not hasattr(self, "comparators"):  # (sim/devices/stm32l0_comp.py)
+            self.comparators = Comparators(self, self.host, lambda: self._regs[CFGR3])
+        self.comparators.reset()
 
     def rcc_changed(self) -> None:
-        """Held in reset: EXTICR back to port A, an edge where a line's level changes."""
+        """Held in reset: EXTICR back to port A, an edge where a line's level changes; the
+        comparators off (an output that was high falls)."""
         before = {n: self._line_level(n) for n in range(16)}
+        outputs = list(self.comparators.out)
         super().rcc_changed()
         for n, level in before.items():
             if self._line_level(n) != level:
                 self._edge(n, not level)
+        self.comparators.out = outputs
+        self.comparators.update()
+
+    def restart(self) -> None:
+        """The core's clock or the part's mode changed: the comparators plan their outputs'
+        changes again (none in Stand-by mode, where they are off)."""
+        rcc = self._rcc
+        self.comparators.running = not (rcc is not None and rcc.standby)
+        self.comparators.update()
+
+    def analog_changed(self, at: int) -> None:
+        """A conversion moved a pin's untimed --analog values on: the comparators see it."""
+        self.comparators.update(at)
 
     def _port(self, code: int) -> "Stm32l0Gpio | None":
         letter = next((p for p, c in PORT_CODES.items() if c == code), None)
@@ -444,7 +463,10 @@ class Stm32l0Syscfg(Clocked):
         word = offset & ~3
         if word not in self._regs:
             self.host.unmodelled(self, offset, size, None)
-        value = self._regs.get(word, 0) | (VREFINT_RDYF if word == CFGR3 else 0)
+        if word in (COMP1_CSR, COMP2_CSR):
+            value = self.comparators.read(word, self.host.store_cycle())
+        else:
+            value = self._regs.get(word, 0) | (VREFINT_RDYF if word == CFGR3 else 0)
         return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
@@ -453,6 +475,10 @@ class Stm32l0Syscfg(Clocked):
             self.host.unmodelled(self, offset, size, value)
             if word not in self._regs:
                 return
+        if word in (COMP1_CSR, COMP2_CSR):
+            merged = merge(self.comparators.csr[word == COMP2_CSR], offset, size, value)
+            self.comparators.write(word, size, merged, self.host.store_cycle())
+            return
         if EXTICR1 <= word <= EXTICR1 + 12:
             first = word - EXTICR1  # EXTICR1 selects lines 0-3, EXTICR2 4-7, ...
             lines = range(first, first + 4)

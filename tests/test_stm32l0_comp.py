@@ -1,0 +1,183 @@
+"""The STM32L0's comparators (sim/devices/stm32l0_comp.py) on the stm32l031 profile: their
+outputs from the pins' --analog voltages against VREFINT and its fractions, polled, as EXTI
+interrupts at the sample that crosses (to the cycle), waking the core from Stop mode; the window
+mode, the polarity, the lock, and what is listed (a pin without values, a pin the ADC does not
+reach, a reserved input), from tests/programs/irq/comp.c; the search for the next change with a
+fake host."""
+
+from itertools import pairwise
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from sim.analog import AnalogInput, AnalogSpec
+from sim.devices.stm32l0_comp import EN, POLARITY, VREFINT, Comparators
+from tests.test_exceptions import irq_program
+
+LIMIT = ("--max-instructions", "5000000")
+CLOCK = 32_000_000  # the stm32l031 profile's
+HALF = VREFINT / 2  # COMP2's 1/2 VREFINT
+
+
+def comp(firmware, case: str, **defines):
+    return irq_program(firmware, "comp.c", "stm32l031", **{f"CASE_{case}": 1}, **defines)
+
+
+def values(stdout: str, label: str = "value") -> list[int]:
+    return [int(line.split()[1]) for line in stdout.splitlines() if line.startswith(label)]
+
+
+def listed(report) -> list[str]:
+    return [r for r in report["unmodelled_registers"] if "stm32l0_syscfg" in r]
+
+
+def series(tmp_path, name: str, volts) -> str:
+    path = tmp_path / name
+    path.write_text("\n".join(f"{v:.4f}" for v in volts) + "\n")
+    return str(path)
+
+
+WAVE = [0.1, 0.9, 0.2, 0.7, 0.5, 0.65, 0.0, 3.5]  # against 0.612 V: 0 1 0 1 0 1 0 1
+
+
+def test_a_polled_comparator_follows_its_pin_played_at_a_rate(firmware, cli, tmp_path):
+    """COMP2 (PA3 against 1/2 VREFINT) read in the middle of each 1 ms sample of a 1 kHz
+    recording: its VALUE is the sample's side of 0.612 V (3.5 V: clamped to the rail, still
+    above)."""
+    data = series(tmp_path, "wave.csv", WAVE)
+    res = cli("run", comp(firmware, "poll", READS=8), "--analog", f"3={data}@1kHz",
+              "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert values(res.report["stdout"]) == [int(v > HALF) for v in WAVE]
+    assert listed(res.report) == []
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_each_crossing_is_an_interrupt_at_its_own_sample(firmware, cli, tmp_path, invert):
+    """COMP1 (PA1 against VREFINT, 1.224 V), both edges on EXTI line 21, IRQ 12: an interrupt
+    at each sample that crosses, the handler entered within a few cycles of that sample's
+    instant (1 kHz: 32,000 cycles apart), VALUE the new level. With POLARITY the levels are
+    inverted, and the enable itself is a rising edge (the output is low while off)."""
+    volts = [0.0, 2.0, 2.5, 0.3, 0.2, 0.1, 1.5, 0.0]  # crossings at samples 1, 3, 6, 7
+    data = series(tmp_path, "pa1.csv", volts)
+    edges = 5 if invert else 4
+    defines = {"EDGES": edges, **({"INVERT": None} if invert else {})}
+    res = cli("run", comp(firmware, "irq", **defines), "--analog", f"1={data}@1kHz", *LIMIT)
+    assert res.returncode == 0, res.report
+    report = res.report
+    assert report["exceptions"]["taken"] == {"IRQ12": edges}
+    at = values(report["stdout"], "at")
+    levels = values(report["stdout"])
+    if invert:
+        assert at[0] < 1_000 and levels[0] == 1  # the enable
+        at, levels = at[1:], levels[1:]
+    gaps = [b - a for a, b in pairwise(at)]
+    ms = CLOCK // 1000
+    assert gaps == [pytest.approx(2 * ms, abs=2), pytest.approx(3 * ms, abs=2),
+                    pytest.approx(ms, abs=2)]
+    # the first: sample 1's instant (1 ms) on SysTick, started after the start-up code
+    assert ms - 1_000 < at[0] < ms
+    assert levels == ([0, 1, 0, 1] if invert else [1, 0, 1, 0])
+    assert report["sleep_cycles"] > 6 * ms
+
+
+def test_a_crossing_wakes_the_core_from_stop_mode(firmware, cli, tmp_path):
+    """Rising edges only: each wakes the core from Stop mode at its sample's instant (the
+    falling ones pass while it sleeps on)."""
+    volts = [0.0, 2.0, 0.0, 0.0, 2.0, 0.5, 2.0, 2.0]  # rising at 1, 4, 6 ms
+    data = series(tmp_path, "pa1.csv", volts)
+    res = cli("run", comp(firmware, "stop", EDGES=3), "--analog", f"1={data}@1kHz", *LIMIT)
+    assert res.returncode == 0, res.report
+    report = res.report
+    assert values(report["stdout"], "woke") == [1, 2, 3]
+    assert report["deep_sleeps"] == 3
+    total = (report["time_ms"] + report["sleep_ms"])
+    assert 6.0 < total < 6.2
+
+
+def test_window_mode_gives_comp2_comp1s_plus_input(firmware, cli, tmp_path):
+    """COMP1WM: COMP2 compares PA1 (COMP1's plus input), not the PB4 its INPSEL names."""
+    data = series(tmp_path, "pa1.csv", WAVE)
+    res = cli("run", comp(firmware, "window", READS=8), "--analog", f"1={data}@1kHz", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert values(res.report["stdout"]) == [int(v > HALF) for v in WAVE]
+    assert listed(res.report) == []  # PB4 is not what COMP2 takes
+
+
+def test_a_locked_comparator_ignores_writes_until_reset(firmware, cli):
+    res = cli("run", comp(firmware, "lock"), *LIMIT)
+    assert res.returncode == 0, res.report
+    comp1, comp2 = ("stm32l0_syscfg+0x018 (0x40010018) write, ",
+                    "stm32l0_syscfg+0x01c (0x4001001c) write, ")
+    assert sorted(listed(res.report)) == sorted([
+        comp1 + "ignored: COMP1_CSR is locked (COMP1LOCK) until a reset of the part: 1",
+        comp1 + "COMP1 plus input PA1: no --analog values for ADC channel 1, its voltage is "
+        "not modelled (0 V): 1",
+        comp2 + "COMP2 plus input PA3: no --analog values for ADC channel 3, its voltage is "
+        "not modelled (0 V): 1",
+        comp2 + "COMP2 minus input VREFINT: SYSCFG_CFGR3.ENBUFLP_VREFINT_COMP (bit 12) is "
+        "clear; taken as if set: 1"])
+
+
+def test_inputs_the_simulator_cannot_know_are_listed(firmware, cli):
+    res = cli("run", comp(firmware, "inputs"), *LIMIT)
+    assert res.returncode == 0, res.report
+    prefix = "stm32l0_syscfg+0x01c (0x4001001c) write, "
+    assert sorted(listed(res.report)) == sorted([
+        prefix + "COMP2 plus input PB4: not an ADC pin, its voltage is not modelled (0 V): 1",
+        prefix + "COMP2 minus input PA2: no --analog values for ADC channel 2, its voltage is "
+        "not modelled (0 V): 2",
+        prefix + "COMP2 plus input: a reserved selection (0 V): 1"])
+    strict = cli("run", comp(firmware, "inputs"), "--strict-peripherals", *LIMIT)
+    assert strict.returncode != 0
+    assert strict.report["fault"]["kind"] == "unmodelled_register"
+
+
+def test_an_untimed_pin_changes_as_the_adc_converts_it(firmware, cli, tmp_path):
+    """Without a rate the pin holds the value its next conversion reads: COMP1 sees each in
+    turn as the ADC converts channel 1, its output's edges interrupting as they come."""
+    volts = [2.0, 0.5, 0.5, 1.5, 0.0]
+    data = series(tmp_path, "pa1.csv", volts)
+    res = cli("run", comp(firmware, "untimed", READS=5), "--analog", f"1={data}", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert values(res.report["stdout"]) == [int(v > VREFINT) for v in volts]
+    # the enable's rising edge, then each conversion that crossed: 1 -> 0, 0 -> 1, 1 -> 0
+    assert values(res.report["stdout"], "edges") == [4]
+    assert res.report["exceptions"]["taken"] == {"IRQ12": 4}
+
+
+# --- the next change, with a fake host ---------------------------------------------------------
+def fake(inputs: dict[int, AnalogInput]) -> Comparators:
+    host = SimpleNamespace(analog_input=inputs.get)
+    return Comparators(None, host, lambda: 0)  # type: ignore[arg-type]
+
+
+def timed(channel: int, volts, rate: float) -> AnalogInput:
+    return AnalogInput(AnalogSpec(channel, "x.csv", rate), np.asarray(volts, dtype=float))
+
+
+def test_the_next_change_between_two_pins_played_at_different_rates():
+    """COMP1's PA1 (10 Hz) against PA0 (4 Hz, INNSEL 01): the first sample of either that
+    puts PA1 on the other side; none once both are past their last values."""
+    pa1 = timed(1, [1.0] * 7 + [3.0], 10.0)  # above PA0's 2.0 from 0.7 s
+    pa0 = timed(0, [0.5, 2.0, 2.0], 4.0)  # 0.5 until 0.25 s, then 2.0
+    comps = fake({1: pa1, 0: pa0})
+    comps.csr[0] = EN | 1 << 4
+    assert comps.level(0, 0.0)
+    assert comps._next_change(0, 0.0) == pytest.approx(0.25)
+    assert comps._next_change(0, 0.25) == pytest.approx(0.7)
+    assert comps._next_change(0, 0.7) is None
+    comps.csr[0] |= POLARITY
+    assert not comps.level(0, 0.0)
+    assert comps._next_change(0, 0.0) == pytest.approx(0.25)
+
+
+def test_the_next_change_far_down_a_long_recording():
+    """A crossing a million samples on is found (chunks that grow), at its own instant."""
+    volts = np.zeros(2_000_000)
+    volts[1_234_567:] = 2.0
+    comps = fake({1: timed(1, volts, 1e6)})
+    comps.csr[0] = EN  # PA1 against VREFINT
+    assert comps._next_change(0, 0.0) == pytest.approx(1.234567)
+    assert comps._next_change(0, 1.234567) is None
