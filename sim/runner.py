@@ -388,6 +388,7 @@ class Simulator:
         # the last read of an unmodelled register: its key, the instructions retired by then
         self._polled: tuple[str, int] | None = None
         self._reset_requested = False
+        self._reset_cut: int | None = None  # where the store that asked for it ends
         self._reset_final = False  # a reset the run may not go on after ended it
         self._reset_why, self._reset_cause = "", SOFTWARE
         self._resets = ResetLog()  # the resets the run went on after (allow_resets, Stand-by)
@@ -439,7 +440,7 @@ class Simulator:
                 continue
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
                 self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
-                                      self._guarded(dev.write, None))
+                                      self._guarded(self._scs_write(dev), None))
                 continue
             for start, size in devices.windows(dev, self.devices):
                 self.uc.mmio_map(start, size, self._device_read(dev, start - dev.base), None,
@@ -449,6 +450,7 @@ class Simulator:
         # change during a run)
         self._block_stores: dict[tuple[int, int], BlockStores] = {}
         self._store_address: int | None = None  # of the device write being handled
+        self._scs_store: int | None = None  # of the System Control Space's store being handled
         self._acting: int | None = None  # the cycle a device's own access acts at (acting_at)
         self._this_store: object = _UNKNOWN  # its store (_current_store), once found
         # the pass through a block (its start, the cycle count at it) and the position of its
@@ -536,6 +538,17 @@ class Simulator:
             return value
         return read
 
+    def _scs_write(self, dev: devices.Device) -> Callable[[int, int, int], None]:
+        """The System Control Space's store callback: the address it writes noted while it
+        runs (a reset it asks for ends after that store: request_reset)."""
+        def write(offset: int, size: int, value: int) -> None:
+            self._scs_store = dev.base + offset
+            try:
+                dev.write(offset, size, value)
+            finally:
+                self._scs_store = None
+        return write
+
     def _device_write(self, dev: devices.Device, shift: int) -> Callable[..., None]:
         base = dev.base + shift
 
@@ -596,6 +609,14 @@ class Simulator:
         self._reset_requested = True
         self._reset_why = why or "the firmware requested a system reset (AIRCR.SYSRESETREQ)"
         self._reset_cause = cause
+        # asked for by the core's store (AIRCR's, a watchdog's register): the last instruction
+        # to run; the rest of its block, counted when the block began, does not
+        self._reset_cut = None
+        if self._sleeping is None and not self._bus_master:
+            if self._store_address is not None:
+                self._reset_cut = self._store_end()
+            elif self._scs_store is not None:  # (AIRCR's SYSRESETREQ)
+                self._reset_cut = self._store_end(self._scs_store)
         self.exceptions.halted = True  # (an interrupt pending now is not taken: the reset is)
         if self._sleeping is not None:  # (a device's event in a sleep: the sleep ends here)
             self.exceptions.wake_now()
@@ -1302,6 +1323,7 @@ class Simulator:
         self._polled = None
         self._matched = ((-1, -1), -1)
         self._reset_requested = False
+        self._reset_cut = None
         self._deadlock = None
         self._vectored = []
         self._resume = None
@@ -1334,7 +1356,10 @@ class Simulator:
         ends there, status "reset"."""
         cause, model = self._reset_cause, self.exceptions
         last = self._counter.last_block
-        if self._regs.read(R.UC_ARM_REG_PC) & ~1 == last.start and not self._standby:
+        cut, self._reset_cut = self._reset_cut, None
+        if cut is not None:  # a store asked for it: the rest of its block never ran
+            self._cut(cut)
+        elif self._regs.read(R.UC_ARM_REG_PC) & ~1 == last.start and not self._standby:
             # asked for at a block boundary (a watchdog's event): that block never ran
             self._counter.uncount(last.instructions, last.cycles)
         if cause != STANDBY and self._resets.allowed_used >= self.options.allow_resets:
@@ -1556,6 +1581,26 @@ class Simulator:
             if self._in_flash(block.start):
                 self._block_stores[(block.start, block.end)] = stores
         return stores
+
+    def _store_end(self, scs: int | None = None) -> int | None:
+        """The address after the store writing a device now (None when it is not found);
+        ``scs``: the System Control Space's address it writes, found in the running block as
+        a device's store is (its native callback sees no PC)."""
+        if scs is None:
+            found = self._current_store()
+        else:
+            stores = self._running_block_stores()
+            block = self._counter.last_block
+            this_pass = (block.start, self._counter.cycles)
+            after = self._matched[1] if self._matched[0] == this_pass else -1
+            position = (0 if len(stores.stores) == 1 else
+                        stores.find(scs, after, self.read_register))
+            found = None if position is None else (stores, position)
+        if found is None:
+            return None
+        stores, position = found
+        store = stores.code[stores.stores[position]]
+        return int(store.address) + int(store.size)
 
     def _current_store(self) -> tuple[BlockStores, int] | None:
         """The running block's stores and the position of the one writing a device now (found
