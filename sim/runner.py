@@ -413,6 +413,10 @@ class Simulator:
         self._clock = ClockLog(self.clock_at_reset)  # the core's clock over a run
         self._wait_states = self.wait_states_at_reset  # the flash wait states now
         self._analog = self._load_analog(opts.analog)
+        # the devices that hear of an untimed --analog series moved on (analog_code)
+        self._analog_listeners: list[Callable[[int, int], None]] = [
+            dev.analog_changed for dev in self.devices
+            if hasattr(dev, "analog_changed")]
         self._pins = self._load_pins(opts.pins)
         self._i2c = self._load_i2c(opts.i2c)
         self._spi = self._load_spi(opts.spi)
@@ -1533,10 +1537,8 @@ class Simulator:
         cycle = self._counter.cycles if at is None else at
         code = source.code(self._clock.seconds(cycle, self.exceptions.sleep_cycles))
         if source.spec.rate is None:  # the pin's voltage is the next value now
-            for dev in self.devices:
-                changed = getattr(dev, "analog_changed", None)
-                if changed is not None:
-                    changed(cycle)
+            for changed in self._analog_listeners:
+                changed(channel, cycle)
         return code
 
     def analog_input(self, channel: int) -> AnalogInput | None:
@@ -1545,8 +1547,9 @@ class Simulator:
     def seconds_at(self, cycle: int) -> float:
         return self._device_seconds(cycle)
 
-    def cycle_at(self, seconds: float) -> int:
-        return self._clock.cycle_at(seconds, self.exceptions.now, self.exceptions.sleep_cycles)
+    def cycle_at(self, seconds: float, since: int | None = None) -> int:
+        return self._clock.cycle_at(seconds, self.exceptions.now if since is None else since,
+                                    self.exceptions.sleep_cycles)
 
     def store_cycle(self) -> int:
         return self._store_cycle()

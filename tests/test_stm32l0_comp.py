@@ -96,6 +96,33 @@ def test_a_crossing_wakes_the_core_from_stop_mode(firmware, cli, tmp_path):
     assert 6.0 < total < 6.2
 
 
+@pytest.mark.parametrize("high_first, late", [(False, False), (True, False), (True, True)])
+def test_a_timer_captures_the_comparators_output(firmware, cli, tmp_path, high_first, late):
+    """TIM2's TI4 from COMP1 (OR TI4_RMP): channel 4 captures the count (1 MHz) at each edge
+    of the output, at the sample that crossed: a pulse's width measured as the chip would
+    (ST's pulse-width application of the comparators). An output high at once makes its
+    enable an edge, captured at count 0 (the counter starts after it); so does the remap
+    made while it is high, TI4 going from its pin (low) to it (late)."""
+    volts = [0.0, 2.0, 2.5, 0.3, 0.2, 0.1, 1.5, 0.0]  # crossings at 1, 3, 6, 7 ms
+    if high_first:
+        volts = [2.0, 0.0, 2.0, 2.5, 0.3]  # high from the enable, crossings at 1, 2, 4 ms
+    data = series(tmp_path, "pa1.csv", volts)
+    defines = {"REMAP_LATE": None} if late else {}
+    res = cli("run", comp(firmware, "capture", EDGES=4, **defines), "--analog",
+              f"1={data}@1kHz",
+              "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    captured = values(res.report["stdout"], "capture")
+    assert res.report["exceptions"]["taken"] == {"IRQ15": 4}
+    if high_first:
+        assert captured[0] == 0
+        captured = captured[1:]
+    gaps = [b - a for a, b in pairwise(captured)]
+    expected = [1000, 2000] if high_first else [2000, 3000, 1000]
+    assert gaps == [pytest.approx(g, abs=1) for g in expected]
+    assert 980 < captured[0] <= 1000  # (the timer started a few µs in)
+
+
 def test_window_mode_gives_comp2_comp1s_plus_input(firmware, cli, tmp_path):
     """COMP1WM: COMP2 compares PA1 (COMP1's plus input), not the PB4 its INPSEL names."""
     data = series(tmp_path, "pa1.csv", WAVE)
@@ -149,7 +176,8 @@ def test_an_untimed_pin_changes_as_the_adc_converts_it(firmware, cli, tmp_path):
 
 # --- the next change, with a fake host ---------------------------------------------------------
 def fake(inputs: dict[int, AnalogInput]) -> Comparators:
-    host = SimpleNamespace(analog_input=inputs.get)
+    host = SimpleNamespace(analog_input=inputs.get,
+                           exceptions=SimpleNamespace(set_timer=lambda *args: None))
     return Comparators(None, host, lambda: 0)  # type: ignore[arg-type]
 
 
@@ -181,3 +209,89 @@ def test_the_next_change_far_down_a_long_recording():
     comps.csr[0] = EN  # PA1 against VREFINT
     assert comps._next_change(0, 0.0) == pytest.approx(1.234567)
     assert comps._next_change(0, 1.234567) is None
+
+
+def test_comp2_interrupts_on_its_own_line(firmware, cli, tmp_path):
+    """COMP2 (PA3 against VREFINT) on EXTI line 22, the same IRQ 12."""
+    volts = [0.0, 2.0, 2.5, 0.3, 0.2]  # crossings at 1 and 3 ms
+    data = series(tmp_path, "pa3.csv", volts)
+    res = cli("run", comp(firmware, "irq", EDGES=2, COMP2=None), "--analog", f"3={data}@1kHz",
+              *LIMIT)
+    assert res.returncode == 0, res.report
+    assert res.report["exceptions"]["taken"] == {"IRQ12": 2}
+    at = values(res.report["stdout"], "at")
+    assert at[1] - at[0] == pytest.approx(2 * CLOCK // 1000, abs=2)
+    assert values(res.report["stdout"]) == [1, 0]
+
+
+def test_a_clock_change_replans_the_next_crossing(firmware, cli, tmp_path):
+    """After the first edge the core goes to 16 MHz: the next crossings come at their own
+    instants, counted in cycles at the new clock (SysTick's count, 16,000 cycles a ms)."""
+    volts = [0.0, 2.0, 2.5, 0.3, 0.2, 0.1, 1.5, 0.0]  # crossings at 1, 3, 6, 7 ms
+    data = series(tmp_path, "pa1.csv", volts)
+    res = cli("run", comp(firmware, "irq", EDGES=4, SLOW=None), "--analog", f"1={data}@1kHz",
+              *LIMIT)
+    assert res.returncode == 0, res.report
+    at = values(res.report["stdout"], "at")
+    gaps = [b - a for a, b in pairwise(at)]
+    # the first gap: the switch a few µs after the first edge at 32 MHz, then 16 MHz
+    assert 32_000 < gaps[0] < 32_400
+    assert gaps[1:] == [pytest.approx(48_000, abs=2), pytest.approx(16_000, abs=2)]
+
+
+@pytest.mark.parametrize("store", [0, 1, 2])
+def test_every_crossing_inside_a_block_reaches_the_timer(firmware, cli, tmp_path, store):
+    """A 1 MHz recording alternating across VREFINT: 32 cycles a sample, so several crossings
+    fall inside each block of 96 NOPs. TIM21 counts every edge of COMP1's output (each taken
+    in turn at its own cycle), also when the block ends in a store that settles the
+    comparators (an RCC write, a CSR write) at a cycle before the block's end."""
+    volts = np.concatenate([np.zeros(50), np.tile([0.0, 2.0], 200)])  # 399 from 51 µs on
+    data = tmp_path / "alt.npy"
+    np.save(data, volts)
+    res = cli("run", comp(firmware, "count", SPAN=16_000, STORE=store), "--analog",
+              f"1={data}@1MHz", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert values(res.report["stdout"], "edges") == [399]
+
+
+def test_a_locked_comparator_keeps_its_register_through_syscfgs_reset(firmware, cli):
+    """RM0377: LOCK is cleared by a reset of the part only; SYSCFG's own reset (RCC
+    APB2RSTR) turns the unlocked COMP2 off."""
+    res = cli("run", comp(firmware, "lockrst"), *LIMIT)
+    assert res.returncode == 0, res.report
+
+
+def test_each_input_selection_is_the_pin_or_reference_the_header_names():
+    """COMP1_CSR's INNSEL and COMP2_CSR's INNSEL and INPSEL, and window mode, as ST's CMSIS
+    header and HAL name them for the STM32L031."""
+    comps = fake({})
+    names = []
+    for code in range(4):
+        comps.csr[0] = EN | code << 4
+        names.append(comps.inputs(0)[1].name)
+    assert names == ["VREFINT", "PA0", "PA4", "PA5"]
+    assert comps.inputs(0)[0].name == "PA1"
+    minus, plus = [], []
+    for code in range(8):
+        comps.csr[1] = EN | code << 4 | code << 8
+        plus.append(comps.inputs(1)[0].name)
+        minus.append(comps.inputs(1)[1].name)
+    assert minus == ["VREFINT", "PA2", "PA4", "PA5", "1/4 VREFINT", "1/2 VREFINT",
+                     "3/4 VREFINT", "PB3"]
+    assert plus == ["PA3", "PB4", "PB5", "PB6", "PB7", "reserved", "reserved", "reserved"]
+    comps.csr[0] |= 1 << 8  # COMP1WM: COMP2's plus input is COMP1's
+    assert comps.inputs(1)[0].name == "PA1"
+    assert [round(s.constant() or 0, 4) for s in (comps.inputs(1)[1],)] == [0.0]  # PB3: a pin
+    comps.csr[1] = EN | 4 << 4
+    assert comps.inputs(1)[1].constant() == pytest.approx(VREFINT / 4)
+
+
+def test_a_sleep_no_crossing_can_end_is_a_deadlock_at_once(firmware, cli, tmp_path):
+    """COMP1 crossing every µs but its EXTI line masked (and no timer taking it): its changes
+    wake nothing, so WFI is a deadlock where it starts, not after the recording."""
+    volts = np.tile([0.0, 2.0], 100_000)  # 200 ms at 1 MHz
+    data = tmp_path / "alt.npy"
+    np.save(data, volts)
+    res = cli("run", comp(firmware, "masked"), "--analog", f"1={data}@1MHz", *LIMIT)
+    assert res.report["status"] == "deadlock"
+    assert res.report["time_ms"] + res.report["sleep_ms"] < 1.0

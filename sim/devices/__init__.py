@@ -89,16 +89,17 @@ class DeviceHost(Protocol):
     def analog_input(self, channel: int) -> "AnalogInput | None":
         """The run's --analog values for ADC pin ``channel`` (sim/analog.py), None without
         them: what another analog peripheral (a comparator) reads the pin's voltage from. A
-        device with an ``analog_changed(at)`` method hears when a conversion moved a series
-        that plays no rate on (its pin's voltage changed at cycle ``at``)."""
+        device with an ``analog_changed(channel, at)`` method hears when a conversion moved the
+        series of ``channel`` that plays no rate on (its pin's voltage changed at cycle
+        ``at``)."""
 
     def seconds_at(self, cycle: int) -> float:
         """Device time (awake and asleep) at core cycle ``cycle``, at the clock as it went."""
 
-    def cycle_at(self, seconds: float) -> int:
-        """The first core cycle, not before now, at which device time reaches ``seconds``, the
-        core's clock staying as it is now (a device planning by device time plans again in
-        its ``restart`` when the clock changes)."""
+    def cycle_at(self, seconds: float, since: int | None = None) -> int:
+        """The first core cycle, not before ``since`` (default now), at which device time
+        reaches ``seconds``, the core's clock staying as it is now (a device planning by device
+        time plans again in its ``restart`` when the clock changes)."""
 
     def pin_drive(self, port: str) -> tuple[int, int]:
         """(pins held at a level, those at 1) of GPIO port ``port`` (its letter) by the run's

@@ -27,17 +27,22 @@ modelled (0 V)``).
 The output drives EXTI line 21 (COMP1) or 22 (COMP2) (sim/devices/stm32l0_exti.py): each edge,
 at its own cycle, is latched in PR as RTSR and FTSR select, the interrupt (IRQ 12, ADC_COMP) or
 the wake-up event; an enable, a disable or a change of the inputs or the polarity that changes
-the output is an edge too. VALUE (bit 30, read-only) reads the output. LOCK (bit 31) makes the
-register read-only until a reset of the part (writes ignored, listed). SPEED (COMP2) reads back.
+the output is an edge too. It is also the timers' input where their OR takes it (TIM2's TI4,
+TIM21's TI1 and TI2, TIM22's TI1: sim/devices/stm32l0_tim.py), each edge at its own cycle to
+their captures and slave modes (a pulse's width measured by input capture). A sleep with only
+a comparator's changes to come, its EXTI line masked and no timer taking it, is a deadlock.
+VALUE (bit 30, read-only) reads the output. LOCK (bit 31) makes the register read-only until a
+reset of the part (a write that would change it is ignored and listed; SYSCFG's own reset keeps
+a locked register). SPEED (COMP2) reads back.
 
 Not modelled: the output's way to LPTIM1 (COMP1LPTIMIN1, COMP2LPTIMIN1, COMP2LPTIMIN2: listed
-when set), to TIM2, TIM21 and TIM22's remapped inputs (their OR registers list it) and to the
-pins (alternate function 7); the comparators' start-up and propagation times (the output
-follows its inputs at once) and their offset; a pin's GPIO mode (the chip wants it analog). A
-COMP2 minus input from VREFINT without SYSCFG_CFGR3.ENBUFLP_VREFINT_COMP (bit 12), which the HAL
-sets for it, is listed and taken as VREFINT all the same. The SYSCFG's clock (RCC APB2ENR
-SYSCFGEN) gates the registers, not the comparators, which run on in Stop mode; held in reset
-(APB2RSTR SYSCFGRST), they are off.
+when set), to the timers' ETR and to the pins (alternate function 7); the comparators' start-up
+and propagation times (the output follows its inputs at once) and their offset; a pin's GPIO
+mode (the chip wants it analog). A COMP2 minus input from VREFINT without
+SYSCFG_CFGR3.ENBUFLP_VREFINT_COMP (bit 12), which the HAL sets for it, is listed and taken as
+VREFINT all the same. The SYSCFG's clock (RCC APB2ENR SYSCFGEN) gates the registers, not the
+comparators, which run on in Stop mode; SYSCFG held in reset (APB2RSTR SYSCFGRST) turns an
+unlocked one off; in Stand-by mode they are off.
 """
 
 from __future__ import annotations
@@ -102,22 +107,39 @@ LPTIM_BITS = ((1 << 12, "COMP1LPTIMIN1"), (3 << 12, "COMP2LPTIMIN1/IN2"))
 
 class Comparators:
     """COMP1 and COMP2 of one SYSCFG (``owner``, the device their registers are listed
-    against): their CSRs, outputs and the plan for the next change of an output."""
+    against): their CSRs, outputs and the plan for the next change of an output.
+
+    The outputs change only at planned changes (``_catch_up``: one at a time, in time order,
+    each at its own cycle: a pulse shorter than a block is not lost) and where what decides
+    them changed (a CSR write, an untimed input moved by a conversion, SYSCFG's reset: the
+    comparator is marked dirty and its level and next change are found again at that cycle).
+    Time never goes back for them (``_at``). The next change of a pin played at a rate against
+    a reference is looked up in that series' crossings of the reference, found once."""
 
     def __init__(self, owner: Device, host: DeviceHost, cfgr3: Callable[[], int]) -> None:
         self.owner, self.host, self._cfgr3 = owner, host, cfgr3
-        self.csr = [0, 0]
-        self.out = [False, False]  # the outputs as the EXTI last saw them
-        self._next = [NEVER, NEVER]  # the core cycle of each output's next change
-        self._next_t: list[float | None] = [None, None]  # and its device time
-        self.running = True  # False in Stand-by mode: nothing changes
+        self._crossings: dict[tuple[int, float, bool], np.ndarray] = {}
+        self.reset()
 
     def reset(self) -> None:
-        """Both off (CSRs 0): an output that was high falls."""
+        """The power-on state (a reset of the part): both off, their outputs low."""
         self.csr = [0, 0]
+        self.out = [False, False]  # the outputs as the EXTI and the timers last saw them
+        self._next = [NEVER, NEVER]  # the core cycle of each output's next change
+        self._next_t: list[float | None] = [None, None]  # and its device time
+        self._dirty = [False, False]  # level and next change to be found again
+        self._at = 0  # the cycle the outputs are settled at (it never goes back)
+        self.running = True  # False in Stand-by mode: nothing changes
+        self.host.exceptions.set_timer(self, None, self._event)
+
+    def peripheral_reset(self) -> None:
+        """SYSCFG's reset (RCC APB2RSTR): an unlocked comparator off (its output falls when
+        the comparators settle next, ``update``); a locked one keeps its register (LOCK is
+        cleared by a reset of the part only)."""
         for n in (0, 1):
-            self._set_out(n, False)
-        self._plan()
+            if not self.csr[n] & LOCK:
+                self.csr[n] = 0
+                self._dirty[n] = True
 
     # --- inputs --------------------------------------------------------------------------------
     def inputs(self, n: int) -> tuple[Source, Source]:
@@ -139,7 +161,7 @@ class Comparators:
         return 0.0 if series is None else series.volts_at(seconds)
 
     def level(self, n: int, seconds: float) -> bool:
-        """Comparator ``n``'s output at device time ``seconds``."""
+        """Comparator ``n``'s output at device time ``seconds``, from its inputs."""
         csr = self.csr[n]
         if not csr & EN:
             return False
@@ -151,8 +173,7 @@ class Comparators:
         """The device time after ``seconds`` at which comparator ``n``'s output next differs
         from its level at ``seconds`` (an input's sample that crosses); None when no input
         played at a rate changes any more."""
-        csr = self.csr[n]
-        if not csr & EN:
+        if not self.csr[n] & EN:
             return None
         # each side: (its constant volts, or None and the series played at its rate)
         sides: list[tuple[float, np.ndarray | None, float]] = []
@@ -163,13 +184,39 @@ class Comparators:
                 sides.append((self._volts(source, seconds), None, 0.0))
             else:
                 sides.append((0.0, series.clamped_volts(), rate))
-        timed: list[tuple[np.ndarray, float]] = [(v, r) for _, v, r in sides if v is not None]
+        timed = [(v, r) for _, v, r in sides if v is not None]
         if not timed:
             return None
-        now = self.level(n, seconds)
-        invert = bool(csr & POLARITY)
-        chunk = 64
-        start = seconds
+        if len(timed) == 1:  # a pin against a constant: its crossings, found once
+            samples, rate = timed[0]
+            plus_timed = sides[0][1] is not None
+            const = sides[1][0] if plus_timed else sides[0][0]
+            changes = self._changes(samples, const, plus_timed)
+            i = int(seconds * rate + 1e-9)
+            k = int(np.searchsorted(changes, i, side="right"))
+            return None if k == len(changes) else float(changes[k] / rate)
+        return self._scan(sides, seconds, bool(self.csr[n] & POLARITY),
+                          self.level(n, seconds))
+
+    def _changes(self, samples: np.ndarray, const: float, plus_timed: bool) -> np.ndarray:
+        """The indices of ``samples`` whose side of ``const`` differs from the one before."""
+        key = (id(samples), const, plus_timed)
+        changes = self._crossings.get(key)
+        if changes is None:
+            above = samples > const if plus_timed else const > samples
+            changes = np.flatnonzero(above[1:] != above[:-1]) + 1
+            if len(self._crossings) >= 8:
+                self._crossings.clear()
+            self._crossings[key] = changes
+        return changes
+
+    @staticmethod
+    def _scan(sides: list[tuple[float, np.ndarray | None, float]], seconds: float,
+              invert: bool, now: bool) -> float | None:
+        """_next_change for two pins played at a rate: their samples' instants in chunks
+        that grow, the first where the output differs from ``now``."""
+        timed = [(v, r) for _, v, r in sides if v is not None]
+        chunk, start = 64, seconds
         while True:
             times = []
             horizon = np.inf
@@ -200,68 +247,110 @@ class Comparators:
             chunk = min(chunk * 8, 1 << 20)
 
     # --- the outputs over time -----------------------------------------------------------------
-    def _set_out(self, n: int, level: bool) -> None:
+    def _set_out(self, n: int, level: bool, at: int) -> None:
+        """Comparator ``n``'s output becomes ``level`` at cycle ``at``: an edge to its EXTI
+        line and to the timers whose input it is (sim/devices/stm32l0_tim.py, OR)."""
         if level != self.out[n]:
             self.out[n] = level
             from sim.devices.stm32l0_exti import Stm32l0Exti
+            from sim.devices.stm32l0_tim import part_timers
 
             exti = self.host.device(Stm32l0Exti.name)
             if isinstance(exti, Stm32l0Exti):
                 exti.edge(EXTI_LINES[n], level)
+            for timer in part_timers(self.host):
+                if timer.takes_comparator(n):
+                    timer.inputs_changed(at)
 
-    def _plan(self, at: int | None = None) -> None:
-        """Plan each output's next change after cycle ``at`` (default now; none while off or
-        not running)."""
-        seconds = self.host.seconds_at(self.host.exceptions.now if at is None else at)
+    def _wakes(self, n: int) -> bool:
+        """Whether comparator ``n``'s edges can wake the core: its EXTI line enabled (IMR, EMR)
+        or a timer taking it (conservatively: its capture or slave mode may interrupt)."""
+        from sim.devices.stm32l0_tim import part_timers
+
+        exti = self.host.device("stm32l0_exti")
+        enabled = int(getattr(exti, "imr", 0)) | int(getattr(exti, "emr", 0))
+        return bool(enabled >> EXTI_LINES[n] & 1) or any(
+            timer.takes_comparator(n) for timer in part_timers(self.host))
+
+    def _plan(self, at: int) -> None:
+        """The timer for the outputs' next change (none while off or not running), its cycle
+        from its device time at the clock now."""
         for n in (0, 1):
-            t = self._next_change(n, seconds) if self.running else None
-            self._next_t[n] = t
-            self._next[n] = NEVER if t is None else self.host.cycle_at(t)
+            t = self._next_t[n] if self.running and self.csr[n] & EN else None
+            self._next[n] = NEVER if t is None else self.host.cycle_at(t, at)
         due = min(self._next)
-        self.host.exceptions.set_timer(self, None if due == NEVER else due, self._event)
+        wakes = any(self._next[n] != NEVER and self._wakes(n) for n in (0, 1))
+        self.host.exceptions.set_timer(self, None if due == NEVER else due, self._event,
+                                       wakes)
 
     def _event(self) -> None:
         """The timer's event: the changes due by now, then the next plan."""
-        self._catch_up(self.host.exceptions.now)
-        self._plan()
+        now = self.host.exceptions.now
+        self._catch_up(now)
+        self._at = max(self._at, now)
+        self._plan(self._at)
 
     def _catch_up(self, until: int) -> None:
-        """The outputs' changes due by cycle ``until``, one at a time in time order (a pulse
-        between two block boundaries is not lost)."""
+        """The outputs' planned changes due by cycle ``until``, one at a time in time order,
+        each at its own cycle."""
         while True:
-            n = min((0, 1), key=lambda k: self._next[k])
-            t = self._next_t[n]
-            if self._next[n] > until or t is None:
-                break
-            self._set_out(n, not self.out[n])
+            due = [(t, n) for n in (0, 1)
+                   if (t := self._next_t[n]) is not None and self._next[n] <= until]
+            if not due:
+                return
+            t, n = min(due)
+            cycle = self._next[n]
+            self._set_out(n, not self.out[n], cycle)
             after = self._next_change(n, t)
             self._next_t[n] = after
-            self._next[n] = NEVER if after is None else self.host.cycle_at(after)
+            self._next[n] = NEVER if after is None else self.host.cycle_at(after, cycle)
+            self._at = max(self._at, cycle)
 
     def update(self, at: int | None = None) -> None:
-        """Settle the outputs at cycle ``at`` (default now: a register write's, an input's
-        change) and plan again."""
-        if self.running:
-            seconds = self.host.seconds_at(self.host.exceptions.now if at is None else at)
+        """Settle the outputs at cycle ``at`` (default now; never before the cycle they are
+        settled at): the planned changes up to it, then a dirty comparator's level there (an
+        edge if it differs) and its next change; then the plan (the core's clock, Stop or
+        Stand-by mode, the EXTI's enables may have changed)."""
+        at = max(self.host.exceptions.now if at is None else at, self._at)
+        self._catch_up(at)
+        if self.running and any(self._dirty):
+            seconds = self.host.seconds_at(at)
             for n in (0, 1):
-                self._set_out(n, self.level(n, seconds))
+                if self._dirty[n]:
+                    self._dirty[n] = False
+                    self._set_out(n, self.level(n, seconds), at)
+                    self._next_t[n] = self._next_change(n, seconds)
+        self._at = at
         self._plan(at)
+
+    def input_changed(self, channel: int, at: int) -> None:
+        """A conversion moved ADC channel ``channel``'s untimed values on at cycle ``at``: an
+        enabled comparator reading that pin sees its next value."""
+        dirty = False
+        for n in (0, 1):
+            if self.csr[n] & EN and any(s.channel == channel for s in self.inputs(n)):
+                self._dirty[n] = dirty = True
+        if dirty:
+            self.update(at)
 
     # --- the registers -------------------------------------------------------------------------
     def read(self, offset: int, at: int) -> int:
         n = 0 if offset == COMP1_CSR else 1
-        seconds = self.host.seconds_at(at)
-        return self.csr[n] | (VALUE if self.running and self.level(n, seconds) else 0)
+        self._catch_up(at)
+        return self.csr[n] | (VALUE if self.running and self.out[n] else 0)
 
     def write(self, offset: int, size: int, value: int, at: int) -> None:
         """A CSR write (``value``, the whole register merged) at cycle ``at``."""
         n = 0 if offset == COMP1_CSR else 1
         name = f"COMP{n + 1}"
-        if self.csr[n] & LOCK:
-            self.host.unmodelled(self.owner, offset, size, value, f"ignored: {name}_CSR is "
-                                 f"locked ({name}LOCK) until a reset of the part")
+        old = self.csr[n]
+        if old & LOCK:  # (the chip ignores it; listed only when it would change something)
+            if (value ^ old) & WRITABLE[n]:
+                self.host.unmodelled(self.owner, offset, size, value, f"ignored: {name}_CSR "
+                                     f"is locked ({name}LOCK) until a reset of the part")
             return
-        self._catch_up(at)  # (the changes before the write first)
+        at = max(at, self._at)
+        self._catch_up(at)  # (the changes before the write, at the old settings)
         self.csr[n] = value & WRITABLE[n]
         bits, what = LPTIM_BITS[n]
         if value & bits:
@@ -269,6 +358,10 @@ class Comparators:
                                  f"{what}: the output to LPTIM1 is not modelled")
         if self.csr[n] & EN:
             self._list_inputs(n, offset, size, value)
+        if self.csr[n] != old:
+            self._dirty[n] = True
+            if n == 0 and (old ^ self.csr[0]) & WM:  # (COMP2's plus input)
+                self._dirty[1] = True
         self.update(at)
 
     def _list_inputs(self, n: int, offset: int, size: int, value: int) -> None:
@@ -289,3 +382,11 @@ class Comparators:
                        "as if set")
             if why:
                 self.host.unmodelled(self.owner, offset, size, value, why)
+
+
+def replan(host: DeviceHost) -> None:
+    """What the comparators' edges can wake changed (the EXTI's IMR or EMR, a timer's OR):
+    they plan again."""
+    comparators = getattr(host.device("stm32l0_syscfg"), "comparators", None)
+    if isinstance(comparators, Comparators):
+        comparators.update()

@@ -21,6 +21,7 @@ Not modelled: the PVD, and the direct lines' peripherals
 
 from sim.devices import Device
 from sim.devices.stm32l0 import merge
+from sim.devices.stm32l0_comp import replan as replan_comparators
 from sim.devices.stm32l0_tim import replan_timers
 
 IMR, EMR, RTSR, FTSR, SWIER, PR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
@@ -90,6 +91,7 @@ class Stm32l0Exti(Device):
             else:
                 self.emr = merge(self.emr, offset, size, value) & LINES
             replan_timers(self.host)
+            replan_comparators(self.host)  # (whether their edges can wake the core)
         elif word == RTSR:
             self.rtsr = merge(self.rtsr, offset, size, value) & CONFIGURABLE
         elif word == FTSR:

@@ -402,30 +402,37 @@ class Stm32l0Syscfg(Clocked):
         self._ports: dict[str, Device | None] = {}
         if not hasattr(self, "comparators"):  # (sim/devices/stm32l0_comp.py)
             self.comparators = Comparators(self, self.host, lambda: self._regs[CFGR3])
-        self.comparators.reset()
+        elif self._held:  # SYSCFG's own reset (RCC APB2RSTR), not the part's
+            self.comparators.peripheral_reset()
+        else:
+            self.comparators.reset()
+
+    _held = False  # in rcc_changed: a reset() is SYSCFG's own
 
     def rcc_changed(self) -> None:
-        """Held in reset: EXTICR back to port A, an edge where a line's level changes; the
-        comparators off (an output that was high falls)."""
+        """Held in reset: EXTICR back to port A, an edge where a line's level changes; an
+        unlocked comparator off (restart settles them: an output that was high falls)."""
         before = {n: self._line_level(n) for n in range(16)}
-        outputs = list(self.comparators.out)
-        super().rcc_changed()
+        self._held = True
+        try:
+            super().rcc_changed()
+        finally:
+            self._held = False
         for n, level in before.items():
             if self._line_level(n) != level:
                 self._edge(n, not level)
-        self.comparators.out = outputs
-        self.comparators.update()
 
     def restart(self) -> None:
-        """The core's clock or the part's mode changed: the comparators plan their outputs'
-        changes again (none in Stand-by mode, where they are off)."""
+        """The core's clock, the part's mode or SYSCFG's reset changed: the comparators settle
+        and plan their outputs' changes again (none in Stand-by mode, where they are off)."""
         rcc = self._rcc
         self.comparators.running = not (rcc is not None and rcc.standby)
         self.comparators.update()
 
-    def analog_changed(self, at: int) -> None:
-        """A conversion moved a pin's untimed --analog values on: the comparators see it."""
-        self.comparators.update(at)
+    def analog_changed(self, channel: int, at: int) -> None:
+        """A conversion moved ADC channel ``channel``'s untimed --analog values on at cycle
+        ``at``: a comparator reading that pin sees it."""
+        self.comparators.input_changed(channel, at)
 
     def _port(self, code: int) -> "Stm32l0Gpio | None":
         letter = next((p for p, c in PORT_CODES.items() if c == code), None)

@@ -64,8 +64,10 @@ unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked).
 external clock mode 2 (a timer so set does not count), TIM2's ITRx, TIM21's and TIM22's ITR2 and
 ITR3 and ETR triggers, SMCR.MSM, a channel capturing its own output's edges, inputs from inside
 the part (OR's remaps but TIM21's TI1 from the LSI or the LSE, a square wave at 37 kHz or 32,768
-Hz while the RCC (or the IWDG) runs it, each edge a capture takes an event; CR2.TI1S: such an
-input keeps its level), TDE. A count written past ARR counting down starts from ARR. CR2, SMCR,
+Hz while the RCC (or the IWDG) runs it, each edge a capture takes an event, and the comparators'
+outputs, each edge at its own cycle (TIM2's TI4_RMP, TIM21's TI1_RMP 110 and TI2_RMP, TIM22's
+TI1_RMP: ``comparator_inputs``; sim/devices/stm32l0_comp.py); CR2.TI1S: such an input keeps its
+level), TDE. A count written past ARR counting down starts from ARR. CR2, SMCR,
 OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR, DIER, EGR or
 CCER write that asks for what is not modelled (TRGO from a channel the timer lacks, external
 clock mode 2 or a trigger from ETR or an ITRx not modelled, TDE or TIM21's and TIM22's DMA
@@ -156,6 +158,8 @@ class _Tim(Clocked):
     itr: tuple[str | None, ...] = (None,) * 4  # the timers whose TRGO is ITR0 ... ITR3 (None:
     # not modelled)
     oscillators: tuple[tuple[int, str], ...] = ()  # OR's TI1_RMP values making TI1 an oscillator
+    # OR's fields taking TIx from a comparator's output: (mask, value, x, comparator: 0 COMP1)
+    comparator_inputs: tuple[tuple[int, int, int, int], ...] = ()
 
     def reset(self) -> None:
         super().reset()
@@ -781,14 +785,35 @@ class _Tim(Clocked):
         self._ti = self._input_levels()
         self._tif, self._pending, self._ti_known = list(self._ti), [], True
 
+    def comparator(self, ti: int, value: int | None = None) -> int | None:
+        """The comparator (0: COMP1, 1: COMP2) an OR of ``value`` (default: OR now) takes
+        input TI``ti`` from, None for none."""
+        value = self._regs[OR] if value is None else value
+        return next((n for mask, code, x, n in self.comparator_inputs
+                     if x == ti and value & mask == code), None)
+
+    def takes_comparator(self, n: int) -> bool:
+        """Whether an input of the timer is comparator ``n``'s output (OR)."""
+        return any(self.comparator(ti) == n for ti in range(1, self.count + 1))
+
+    def _comparator_level(self, n: int) -> int:
+        """Comparator ``n``'s output (sim/devices/stm32l0_comp.py, in SYSCFG)."""
+        comparators = getattr(self.host.device("stm32l0_syscfg"), "comparators", None)
+        return int(comparators is not None and comparators.out[n])
+
     def _input_levels(self) -> list[int]:
         """TI1 ... TI4 (index 1 ...): the level of the pin in alternate-function mode with
-        that channel's function (0 for none). A channel whose output drives its pin keeps the
-        level it had: its own output's edges are not taken (not modelled); so does an input
-        OR takes from an internal signal (listed)."""
+        that channel's function (0 for none), or of the comparator's output OR takes it from.
+        A channel whose output drives its pin keeps the level it had: its own output's edges
+        are not taken (not modelled); so does an input OR takes from another internal signal
+        (listed)."""
         levels = [0] * 5
         remapped = {ti for mask, ti in self.remaps if self._regs[OR] & mask}
         for ti in range(1, self.count + 1):
+            n = self.comparator(ti) if ti in remapped else None
+            if n is not None:
+                levels[ti] = self._comparator_level(n)
+                continue
             if self.output(ti) is not None or ti in remapped:
                 levels[ti] = self._ti[ti]
                 continue
@@ -1282,15 +1307,22 @@ class _Tim(Clocked):
                     self._trgo_ref = self._ref[(value >> 4 & 7) - 3]
             elif word == OR:
                 remapped = [ti for mask, ti in self.remaps if value & mask
-                            and not (ti == 1 and self._oscillator(value))]
+                            and not (ti == 1 and self._oscillator(value))
+                            and self.comparator(ti, value) is None]
                 if remapped:
                     listed = True
                     why = "; ".join(f"TI{ti} from an internal signal: not modelled (it never "
                                     "changes)" for ti in remapped)
                 oscillating = self._osc is not None
                 self._retime_osc(now)
-                if oscillating and self._osc is None:  # (TI1 its pin again: its level now)
-                    self.inputs_changed(now)
+                compared = any(self.comparator(ti, v) is not None
+                               for v in (old, value) for ti in range(1, self.count + 1))
+                if (oscillating and self._osc is None) or compared:
+                    self.inputs_changed(now)  # (TI1 its pin again, or a comparator's output)
+                if compared:  # (whether the comparator's edges can wake the core)
+                    from sim.devices.stm32l0_comp import replan as replan_comparators
+
+                    replan_comparators(self.host)
             elif word == CCER:
                 why = self._ccer_why(value)
                 listed = bool(why)
@@ -1385,6 +1417,7 @@ class Stm32l0Tim2(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim2", 0x4000_0000, 15, (APB1ENR, 0), 1
     channels, count, dma = (CCMR1, CCMR2, CCR1, CCR2, CCR3, CCR4), 4, True
     remaps = ((0x18, 4),)  # TI4_RMP: COMP1, COMP2
+    comparator_inputs = ((0x18, 0x08, 4, 1), (0x18, 0x10, 4, 0))  # TI4_RMP 01 COMP2, 10 COMP1
 
 
 class Stm32l0Tim21(_Tim):
@@ -1392,11 +1425,13 @@ class Stm32l0Tim21(_Tim):
     remaps = ((0x1C, 1), (0x20, 2))  # TI1_RMP: the RTC's wake-up, HSE/RTC, MSI, LSE, LSI...
     itr = ("stm32l0_tim2", "stm32l0_tim22", None, None)  # ITR0: TIM2, ITR1: TIM22
     oscillators = ((4 << 2, "LSE"), (5 << 2, "LSI"))  # TI1_RMP (STM32CubeL0's LSI measurement)
+    comparator_inputs = ((0x1C, 6 << 2, 1, 0), (0x20, 0x20, 2, 1))  # TI1_RMP 110, TI2_RMP 1
 
 
 class Stm32l0Tim22(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim22", 0x4001_1400, 22, (APB2ENR, 5), 2
     remaps = ((0x0C, 1),)  # TI1_RMP: COMP1, COMP2
+    comparator_inputs = ((0x0C, 0x04, 1, 1), (0x0C, 0x08, 1, 0))  # TI1_RMP 01 COMP2, 10 COMP1
     itr = ("stm32l0_tim21", "stm32l0_tim2", None, None)  # ITR0: TIM21, ITR1: TIM2
 
 

@@ -8,6 +8,8 @@
  *   irq      COMP1: PA1 against VREFINT (1.224 V; -DINVERT: POLARITY), its EXTI line on both
  *            edges, the core asleep in WFI; the handler clears PR and notes SysTick's count
  *            (free-running from main's start) and VALUE at each of EDGES edges, printed then.
+ *            -DCOMP2: COMP2 instead (PA3 against VREFINT, EXTI line 22). -DSLOW: after the
+ *            first edge the core's clock switches to the HSI16 (16 MHz).
  *   stop     as irq, rising edges only, the core in Stop mode (SCR.SLEEPDEEP): woken by the
  *            comparator, it prints "woke" and the edges so far, EDGES times.
  *   window   COMP1WM: COMP2's plus input is COMP1's (PA1, though INPSEL says PB4), against
@@ -16,6 +18,17 @@
  *            EN and LOCK.
  *   inputs   COMP2 enabled with PB4 (not an ADC pin) against PA2 (no --analog values), then
  *            with INPSEL 101 (reserved on this part): the simulator lists each.
+ *   capture  COMP1's output (PA1 against VREFINT) as TIM2's TI4 (OR TI4_RMP 10), captured on
+ *            both edges by channel 4 at 1 MHz (PSC 31), CC4IE's interrupt (IRQ 15) noting each
+ *            CCR4; EDGES captures printed. -DREMAP_LATE: COMP1 enabled first, the remap made
+ *            once the capture is on.
+ *   count    TIM21 counting COMP1's edges (OR TI1_RMP 110, external clock mode 1 on TI1F_ED:
+ *            each edge a count) while the core runs blocks of 96 NOPs for SPAN cycles, each
+ *            ending in a store with -DSTORE=1 (RCC_APB2ENR, its value again) or 2 (COMP2_CSR);
+ *            prints the count.
+ *   lockrst  COMP1 enabled and LOCKed, SYSCFG reset (RCC APB2RSTR): exit 0 when COMP1_CSR
+ *            still reads EN and LOCK and COMP2_CSR (written before) reads 0.
+ *   masked   COMP1 enabled, its EXTI line masked, the core in WFI for ever: a deadlock.
  *   untimed  COMP1 (PA1 against VREFINT, both edges interrupting) while the ADC converts
  *            channel 1 READS times: VALUE printed before each conversion (the pin's voltage is
  *            the value the next one reads), then the edges counted.
@@ -37,6 +50,24 @@
 #define ADC_CFGR2 REG(0x40012410u)
 #define ADC_CHSELR REG(0x40012428u)
 #define ADC_DR REG(0x40012440u)
+#define RCC_APB1ENR REG(0x40021038u)
+#define TIM2_CR1 REG(0x40000000u)
+#define TIM2_DIER REG(0x4000000Cu)
+#define TIM2_SR REG(0x40000010u)
+#define TIM2_EGR REG(0x40000014u)
+#define TIM2_CCMR2 REG(0x4000001Cu)
+#define TIM2_CCER REG(0x40000020u)
+#define TIM2_PSC REG(0x40000028u)
+#define TIM2_ARR REG(0x4000002Cu)
+#define TIM2_CCR4 REG(0x40000040u)
+#define TIM2_OR REG(0x40000050u)
+#define RCC_CR REG(0x40021000u)
+#define RCC_CFGR REG(0x4002100Cu)
+#define RCC_APB2RSTR REG(0x40021024u)
+#define TIM21_CR1 REG(0x40010800u)
+#define TIM21_SMCR REG(0x40010808u)
+#define TIM21_CNT REG(0x40010824u)
+#define TIM21_OR REG(0x40010850u)
 #define EN 1u
 #define WM (1u << 8)
 #define POLARITY (1u << 15)
@@ -44,6 +75,20 @@
 #define LOCK (1u << 31)
 #define ENBUFLP_VREFINT_COMP (1u << 12)
 #define LINE1 (1u << 21)
+#define LINE2 (1u << 22)
+#ifdef COMP2
+#define LINE LINE2
+#define CSR COMP2_CSR
+#else
+#define LINE LINE1
+#define CSR COMP1_CSR
+#endif
+#ifndef SPAN
+#define SPAN 16000u
+#endif
+#ifndef STORE
+#define STORE 0
+#endif
 #ifndef READS
 #define READS 8
 #endif
@@ -84,24 +129,51 @@ static volatile uint32_t when[16], level[16];
 void IRQ12_Handler(void)
 {
     uint32_t t = elapsed();
-    if (EXTI_PR & LINE1) {
-        EXTI_PR = LINE1;
+    if (EXTI_PR & LINE) {
+        EXTI_PR = LINE;
         if (edges < 16u) {
             when[edges] = t;
-            level[edges] = COMP1_CSR >> 30 & 1u;
+            level[edges] = CSR >> 30 & 1u;
         }
         edges++;
     }
 }
 
-static void comp1_irq(uint32_t rising, uint32_t falling, uint32_t csr)
+static volatile uint32_t captures, captured[16];
+
+void IRQ15_Handler(void)
 {
-    EXTI_RTSR = rising ? LINE1 : 0u;
-    EXTI_FTSR = falling ? LINE1 : 0u;
-    EXTI_PR = LINE1;
-    EXTI_IMR |= LINE1;
+    if (TIM2_SR & (1u << 4)) {
+        uint32_t ccr = TIM2_CCR4; /* clears CC4IF */
+        if (captures < 16u)
+            captured[captures] = ccr;
+        captures++;
+    }
+}
+
+/* COMP1 (or with -DCOMP2, COMP2 from PA3) against VREFINT, its EXTI line interrupting. */
+__attribute__((unused)) static void comp1_irq(uint32_t rising, uint32_t falling, uint32_t csr)
+{
+    EXTI_RTSR = rising ? LINE : 0u;
+    EXTI_FTSR = falling ? LINE : 0u;
+    EXTI_PR = LINE;
+    EXTI_IMR |= LINE;
     NVIC_ISER = 1u << 12;
-    COMP1_CSR = csr | EN;
+#ifdef COMP2
+    SYSCFG_CFGR3 |= ENBUFLP_VREFINT_COMP;
+#endif
+    CSR = csr | EN;
+}
+
+/* The system clock from the HSI16 (16 MHz). */
+__attribute__((unused)) static void hsi16(void)
+{
+    RCC_CR |= 1u; /* HSION */
+    while (!(RCC_CR & 4u))
+        ;
+    RCC_CFGR = (RCC_CFGR & ~3u) | 1u;
+    while (((RCC_CFGR >> 2) & 3u) != 1u)
+        ;
 }
 
 int main(void)
@@ -121,6 +193,11 @@ int main(void)
     comp1_irq(1, 1, POLARITY);
 #else
     comp1_irq(1, 1, 0u);
+#endif
+#ifdef SLOW
+    while (edges < 1u)
+        __asm volatile("wfi");
+    hsi16();
 #endif
     while (edges < EDGES)
         __asm volatile("wfi");
@@ -159,6 +236,60 @@ int main(void)
     COMP2_CSR = (1u << 4) | (1u << 8) | EN; /* minus PA2, plus PB4 */
     COMP2_CSR = (1u << 4) | (5u << 8) | EN; /* plus: reserved */
     return (COMP2_CSR & VALUE) ? 1 : 0;
+#elif CASE_capture
+    RCC_APB1ENR |= 1u; /* TIM2EN */
+    TIM2_PSC = 31u;    /* 1 MHz */
+    TIM2_ARR = 0xFFFFu;
+#ifdef REMAP_LATE
+    COMP1_CSR = EN; /* on first: the remap below is TI4's edge */
+#else
+    TIM2_OR = 2u << 3; /* TI4_RMP: COMP1's output */
+#endif
+    TIM2_CCMR2 = 1u << 8;             /* CC4S 01: IC4 from TI4 */
+    TIM2_CCER = (1u << 12) | (5u << 13); /* CC4E, CC4P and CC4NP: both edges */
+    TIM2_DIER = 1u << 4;              /* CC4IE */
+    TIM2_EGR = 1u;                    /* UG: the prescaler loaded */
+    TIM2_SR = 0;
+    NVIC_ISER = 1u << 15;
+#ifdef REMAP_LATE
+    TIM2_OR = 2u << 3; /* TI4 from its pin (low) to the output (high) */
+#else
+    COMP1_CSR = EN; /* PA1 against VREFINT */
+#endif
+    TIM2_CR1 = 1u;  /* CEN */
+    while (captures < EDGES)
+        __asm volatile("wfi");
+    for (uint32_t i = 0; i < EDGES; i++)
+        print_num("capture ", (long)captured[i]);
+    return 0;
+#elif CASE_count
+    RCC_APB2ENR |= 1u << 2; /* TIM21EN */
+    TIM21_OR = 6u << 2;     /* TI1_RMP: COMP1's output */
+    TIM21_SMCR = (4u << 4) | 7u; /* TS TI1F_ED, SMS 111: each edge a count */
+    TIM21_CR1 = 1u;
+    COMP1_CSR = EN; /* PA1 against VREFINT */
+    while (elapsed() < SPAN) {
+        __asm volatile(".rept 96\n\tnop\n\t.endr");
+#if STORE == 1
+        RCC_APB2ENR = 0x5u; /* SYSCFGEN, TIM21EN: the value it has */
+#elif STORE == 2
+        COMP2_CSR = 0u;
+#endif
+    }
+    print_num("edges ", (long)TIM21_CNT);
+    return 0;
+#elif CASE_lockrst
+    COMP2_CSR = EN;
+    COMP1_CSR = EN | LOCK;
+    RCC_APB2RSTR = 1u; /* SYSCFGRST */
+    RCC_APB2RSTR = 0u;
+    if ((COMP1_CSR & (EN | LOCK)) != (EN | LOCK))
+        return 1;
+    return COMP2_CSR == 0u ? 0 : 2;
+#elif CASE_masked
+    COMP1_CSR = EN;
+    for (;;)
+        __asm volatile("wfi");
 #elif CASE_untimed
     RCC_APB2ENR |= 1u << 9; /* ADCEN */
     ADC_CFGR2 = 1u << 30;   /* PCLK / 2 */
@@ -182,6 +313,6 @@ int main(void)
     print_num("edges ", (long)edges);
     return 0;
 #else
-#error "CASE_poll, CASE_irq, CASE_stop, CASE_window, CASE_lock, CASE_inputs or CASE_untimed"
+#error "CASE_poll, CASE_irq, CASE_stop, CASE_window, CASE_lock, CASE_inputs, CASE_capture, CASE_count, CASE_lockrst, CASE_masked or CASE_untimed"
 #endif
 }
