@@ -6,6 +6,7 @@ reach, a reserved input), from tests/programs/irq/comp.c; the search for the nex
 fake host."""
 
 from itertools import pairwise
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -295,3 +296,39 @@ def test_a_sleep_no_crossing_can_end_is_a_deadlock_at_once(firmware, cli, tmp_pa
     res = cli("run", comp(firmware, "masked"), "--analog", f"1={data}@1MHz", *LIMIT)
     assert res.report["status"] == "deadlock"
     assert res.report["time_ms"] + res.report["sleep_ms"] < 1.0
+
+
+def test_the_battery_watch_example(cli, tmp_path):
+    """examples/lowpower/battery_watch.c (docs/simulator.md, "Analog inputs"): COMP1 wakes the
+    part from Stop mode at each crossing of examples/lowpower/battery.csv, and only then."""
+    root = Path(__file__).resolve().parents[1]
+    elf = tmp_path / "battery.elf"
+    built = cli("build", root / "examples/lowpower/battery_watch.c", "-t", "stm32l031",
+                "--irq-vectors", "-o", elf, json=False)
+    assert built.returncode == 0, built.stderr
+    battery = root / "examples/lowpower/battery.csv"
+    res = cli("run", elf, "--run-for", "10s", "--analog", f"1={battery}@10Hz")
+    assert res.returncode == 0, res.stderr
+    report = res.report
+    assert report["stdout"].splitlines() == [  # as docs/simulator.md says
+        "battery watch up: battery ok", "battery low", "battery ok", "battery low"]
+    assert report["deep_sleeps"] == 4 and report["exceptions"]["taken"] == {"IRQ12": 3}
+    assert round(report["time_ms"], 3) == 6.094  # docs/simulator.md
+    assert round(report["pins"]["PB3"]["high_ms"], 3) == 2299.939
+    assert report["unmodelled_registers"] == []
+    past = cli("run", elf, "--run-for", "12s", "--analog", f"1={battery}@10Hz")
+    assert past.returncode == 5 and past.report["status"] == "deadlock"
+    assert past.report["stdout"].splitlines()[-1] == "battery ok"  # the new cell at 11 s
+
+
+def test_a_pin_shows_the_comparators_output(firmware, cli, tmp_path):
+    """PA6 in alternate function 7 (COMP1_OUT): the pin is the output, each edge at its
+    sample's instant (the report's pins: high from 1 to 3 ms and from 4 to 6 ms)."""
+    volts = [0.0, 2.0, 2.0, 0.0, 2.0, 2.0, 0.0, 0.0]
+    data = series(tmp_path, "pa1.csv", volts)
+    res = cli("run", comp(firmware, "pin", SPAN=8 * CLOCK // 1000), "--analog",
+              f"1={data}@1kHz", "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    pa6 = res.report["pins"]["PA6"]
+    assert pa6["rising"] == 2
+    assert pa6["high_ms"] == pytest.approx(4.0, abs=1e-4)

@@ -29,14 +29,16 @@ at its own cycle, is latched in PR as RTSR and FTSR select, the interrupt (IRQ 1
 the wake-up event; an enable, a disable or a change of the inputs or the polarity that changes
 the output is an edge too. It is also the timers' input where their OR takes it (TIM2's TI4,
 TIM21's TI1 and TI2, TIM22's TI1: sim/devices/stm32l0_tim.py), each edge at its own cycle to
-their captures and slave modes (a pulse's width measured by input capture). A sleep with only
-a comparator's changes to come, its EXTI line masked and no timer taking it, is a deadlock.
+their captures and slave modes (a pulse's width measured by input capture), and the level of a
+pin in alternate function 7 (COMP1_OUT: PA0, PA6, PA11; COMP2_OUT: PA2, PA7, PA12:
+sim/devices/stm32l0_gpio.py). A sleep with only a comparator's changes to come, its EXTI line
+masked and no timer or pin taking it, is a deadlock.
 VALUE (bit 30, read-only) reads the output. LOCK (bit 31) makes the register read-only until a
 reset of the part (a write that would change it is ignored and listed; SYSCFG's own reset keeps
 a locked register). SPEED (COMP2) reads back.
 
 Not modelled: the output's way to LPTIM1 (COMP1LPTIMIN1, COMP2LPTIMIN1, COMP2LPTIMIN2: listed
-when set), to the timers' ETR and to the pins (alternate function 7); the comparators' start-up
+when set) and to the timers' ETR; the comparators' start-up
 and propagation times (the output follows its inputs at once) and their offset; a pin's GPIO
 mode (the chip wants it analog). A COMP2 minus input from VREFINT without
 SYSCFG_CFGR3.ENBUFLP_VREFINT_COMP (bit 12), which the HAL sets for it, is listed and taken as
@@ -59,6 +61,7 @@ from sim.devices.stm32l0_factory import VREFINT_CAL
 if TYPE_CHECKING:
     from sim.analog import AnalogInput
     from sim.devices import Device, DeviceHost
+    from sim.devices.stm32l0_gpio import Stm32l0Gpio
 
 COMP1_CSR, COMP2_CSR = 0x18, 0x1C  # SYSCFG's offsets
 EN, SPEED, WM, POLARITY, VALUE, LOCK = 1, 1 << 3, 1 << 8, 1 << 15, 1 << 30, 1 << 31
@@ -119,6 +122,7 @@ class Comparators:
     def __init__(self, owner: Device, host: DeviceHost, cfgr3: Callable[[], int]) -> None:
         self.owner, self.host, self._cfgr3 = owner, host, cfgr3
         self._crossings: dict[tuple[int, float, bool], np.ndarray] = {}
+        self._port_list: list[Stm32l0Gpio] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -261,16 +265,31 @@ class Comparators:
             for timer in part_timers(self.host):
                 if timer.takes_comparator(n):
                     timer.inputs_changed(at)
+            for port in self._ports():
+                if port.shows_comparator(n):
+                    port.af_changed(at)
+
+    def _ports(self) -> list[Stm32l0Gpio]:
+        """The part's GPIO ports (sim/devices/stm32l0_gpio.py) that the run maps (looked up
+        once: the devices are the simulator's for good)."""
+        if self._port_list is None:
+            from sim.devices.stm32l0_gpio import Stm32l0Gpio
+
+            found = (self.host.device(f"stm32l0_gpio{letter}") for letter in "abch")
+            self._port_list = [port for port in found if isinstance(port, Stm32l0Gpio)]
+        return self._port_list
 
     def _wakes(self, n: int) -> bool:
         """Whether comparator ``n``'s edges can wake the core: its EXTI line enabled (IMR, EMR)
-        or a timer taking it (conservatively: its capture or slave mode may interrupt)."""
+        a timer taking it or a pin showing it (conservatively: the capture, the slave mode or the
+        pin's EXTI line may interrupt)."""
         from sim.devices.stm32l0_tim import part_timers
 
         exti = self.host.device("stm32l0_exti")
         enabled = int(getattr(exti, "imr", 0)) | int(getattr(exti, "emr", 0))
         return bool(enabled >> EXTI_LINES[n] & 1) or any(
-            timer.takes_comparator(n) for timer in part_timers(self.host))
+            timer.takes_comparator(n) for timer in part_timers(self.host)) or any(
+            port.shows_comparator(n) for port in self._ports())
 
     def _plan(self, at: int) -> None:
         """The timer for the outputs' next change (none while off or not running), its cycle

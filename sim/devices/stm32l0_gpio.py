@@ -7,14 +7,15 @@ STM32L031 has) has 16 pins, each configured by MODER (input, output, alternate f
 analog: the reset state of every pin but port A's PA4 (input), PA13 and PA14 (SWD's alternate
 functions)), OTYPER (push-pull, open-drain), PUPDR (pull-up, pull-down; PA13 pulled up and
 PA14 down at reset), OSPEEDR (kept: the speed changes no level here) and AFRL/AFRH (the
-alternate function: a timer channel's, TIMER_PINS, drives the pin; the others' signals are not
-modelled). A pin's level:
+alternate function: a timer channel's, TIMER_PINS, or a comparator's output, COMP_PINS, drives
+the pin; the others' signals are not modelled). A pin's level:
 
 - output, push-pull: ODR's bit (a level the run's ``--pin`` holds against it is a warning: the
   pins would short; the output wins);
 - alternate function of a timer channel whose output is enabled (TIMx_CCER.CCxE; the table
   ``TIMER_PINS``): the channel's output (sim/devices/stm32l0_tim.py: OCxREF, PWM), at each of
-  its edges (push-pull; open-drain, like an output, only pulls low);
+  its edges (push-pull; open-drain, like an output, only pulls low); of a comparator's output
+  (AF7, ``COMP_PINS``): that output (sim/devices/stm32l0_comp.py), at each of its edges;
 - output, open-drain, ODR 1; input; another alternate function (its peripheral's signal is not
   modelled): the level ``--pin`` holds it at, else its pull resistor's, else none (floating);
   open-drain with ODR 0: 0; a pin whose alternate function is a timer channel's and not driven
@@ -45,6 +46,7 @@ fast-mode plus) read back and are listed when written: what they switch is not m
 from sim.devices import Device
 from sim.devices.stm32l0 import Clocked, merge
 from sim.devices.stm32l0_comp import Comparators
+from sim.devices.stm32l0_comp import replan as replan_comparators
 from sim.devices.stm32l0_pwr import Stm32l0Pwr
 from sim.devices.stm32l0_tim import part_timers, replan_timers
 
@@ -75,6 +77,10 @@ TIMER_PINS: dict[tuple[str, int], dict[int, tuple[str, int]]] = {
     ("B", 10): {2: ("stm32l0_tim2", 3)}, ("B", 11): {2: ("stm32l0_tim2", 4)},
     ("B", 13): {5: ("stm32l0_tim21", 1)}, ("B", 14): {5: ("stm32l0_tim21", 2)},
 }
+# The comparators' outputs (COMP1_OUT, COMP2_OUT: alternate function 7, the STM32L031's table in
+# STM32CubeL0's stm32l0xx_hal_gpio_ex.h): (port, pin) -> the comparator (0: COMP1)
+COMP_PINS = {("A", 0): 0, ("A", 6): 0, ("A", 11): 0, ("A", 2): 1, ("A", 7): 1, ("A", 12): 1}
+COMP_AF = 7
 
 
 def _field_table(value: int) -> list[int]:
@@ -171,7 +177,10 @@ class Stm32l0Gpio(Clocked):
         analog, output = _fields(self.moder, 3), _fields(self.moder, 1)
         # what the pins' drivers put out: ODR for the outputs, a timer channel's output for
         # its alternate function
-        shown, level = self._timer_outputs(_fields(self.moder, 2))
+        alternate = _fields(self.moder, 2)
+        shown, level = self._timer_outputs(alternate)
+        compared, compared_high = self._comparator_outputs(alternate)
+        shown, level = shown | compared, level | compared_high
         level |= self.odr & output
         # push-pull drivers, and open-drain ones pulling low
         forced = (output | shown) & ~(self.otyper & level)
@@ -207,8 +216,31 @@ class Stm32l0Gpio(Clocked):
                 high |= out << pin
         return shown, high
 
+    def _comparator_pins(self, alternate: int) -> dict[int, int]:
+        """The pins of ``alternate`` whose alternate function is a comparator's output: pin ->
+        the comparator (0: COMP1)."""
+        return {pin: n for pin in range(16) if alternate >> pin & 1
+                and (n := COMP_PINS.get((self.gpio_port, pin))) is not None
+                and self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF == COMP_AF}
+
+    def _comparator_outputs(self, alternate: int) -> tuple[int, int]:
+        """(pins showing a comparator's output, those at 1) among the pins of ``alternate``."""
+        pins = self._comparator_pins(alternate)
+        if not pins:
+            return 0, 0
+        comparators = getattr(self._syscfg, "comparators", None)
+        high = 0
+        for pin, n in pins.items():
+            high |= int(comparators is not None and comparators.out[n]) << pin
+        return sum(1 << pin for pin in pins), high
+
+    def shows_comparator(self, n: int) -> bool:
+        """Whether a pin of the port shows comparator ``n``'s output (alternate function 7)."""
+        return n in self._comparator_pins(_fields(self.moder, 2)).values()
+
     def af_changed(self, at: int) -> None:
-        """A timer channel's output changed at cycle ``at``: the pins that show it."""
+        """A timer channel's or a comparator's output changed at cycle ``at``: the pins that
+        show it."""
         self._update(False, at, inputs=False)
 
     def _timer_function(self, pin: int, alternate: int) -> tuple[str, int] | None:
@@ -337,6 +369,7 @@ class Stm32l0Gpio(Clocked):
                                               _nibbles(locked, half))
             for timer in timers:
                 timer.pins_changed()
+            replan_comparators(self.host)  # (whether a pin shows one: its edges may wake)
         elif word == OTYPER:
             self.otyper = self._config(self.otyper, offset, size, value, locked) & 0xFFFF
         elif word == OSPEEDR:

@@ -28,6 +28,7 @@
  *            prints the count.
  *   lockrst  COMP1 enabled and LOCKed, SYSCFG reset (RCC APB2RSTR): exit 0 when COMP1_CSR
  *            still reads EN and LOCK and COMP2_CSR (written before) reads 0.
+ *   pin      COMP1's output on PA6 (alternate function 7, COMP1_OUT) for SPAN cycles.
  *   masked   COMP1 enabled, its EXTI line masked, the core in WFI for ever: a deadlock.
  *   untimed  COMP1 (PA1 against VREFINT, both edges interrupting) while the ADC converts
  *            channel 1 READS times: VALUE printed before each conversion (the pin's voltage is
@@ -68,6 +69,9 @@
 #define TIM21_SMCR REG(0x40010808u)
 #define TIM21_CNT REG(0x40010824u)
 #define TIM21_OR REG(0x40010850u)
+#define RCC_IOPENR REG(0x4002102Cu)
+#define GPIOA_MODER REG(0x50000000u)
+#define GPIOA_AFRL REG(0x50000020u)
 #define EN 1u
 #define WM (1u << 8)
 #define POLARITY (1u << 15)
@@ -286,6 +290,13 @@ int main(void)
     if ((COMP1_CSR & (EN | LOCK)) != (EN | LOCK))
         return 1;
     return COMP2_CSR == 0u ? 0 : 2;
+#elif CASE_pin
+    RCC_IOPENR |= 1u;                                 /* GPIOA */
+    GPIOA_AFRL = (GPIOA_AFRL & ~(15u << 24)) | (7u << 24); /* PA6: AF7, COMP1_OUT */
+    GPIOA_MODER = (GPIOA_MODER & ~(3u << 12)) | (2u << 12); /* alternate function */
+    COMP1_CSR = EN;
+    wait_until(SPAN);
+    return 0;
 #elif CASE_masked
     COMP1_CSR = EN;
     for (;;)
@@ -313,6 +324,6 @@ int main(void)
     print_num("edges ", (long)edges);
     return 0;
 #else
-#error "CASE_poll, CASE_irq, CASE_stop, CASE_window, CASE_lock, CASE_inputs, CASE_capture, CASE_count, CASE_lockrst, CASE_masked or CASE_untimed"
+#error "CASE_poll, CASE_irq, CASE_stop, CASE_window, CASE_lock, CASE_inputs, CASE_capture, CASE_count, CASE_lockrst, CASE_pin, CASE_masked or CASE_untimed"
 #endif
 }
