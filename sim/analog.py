@@ -133,7 +133,8 @@ class AnalogInput:
         """The pin's voltage at device time ``seconds`` (clamped to the rails), nothing used
         up: played at a rate, that instant's value; else the value the next conversion reads."""
         rate = self.spec.rate
-        index = self.conversions if rate is None else int(seconds * rate + 1e-9)
+        # (a sample's own instant, k / rate, may come back from the float a hair below k)
+        index = self.conversions if rate is None else int(seconds * rate + 1e-6)
         return float(self.clamped_volts()[min(index, len(self.volts) - 1)])
 
     def code(self, seconds: float) -> int:

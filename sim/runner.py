@@ -454,7 +454,8 @@ class Simulator:
         # change during a run)
         self._block_stores: dict[tuple[int, int], BlockStores] = {}
         self._store_address: int | None = None  # of the device write being handled
-        self._scs_store: int | None = None  # of the System Control Space's store being handled
+        # the System Control Space's store being handled: (address, size, value)
+        self._scs_store: tuple[int, int, int] | None = None
         self._acting: int | None = None  # the cycle a device's own access acts at (acting_at)
         self._this_store: object = _UNKNOWN  # its store (_current_store), once found
         # the pass through a block (its start, the cycle count at it) and the position of its
@@ -546,7 +547,7 @@ class Simulator:
         """The System Control Space's store callback: the address it writes noted while it
         runs (a reset it asks for ends after that store: request_reset)."""
         def write(offset: int, size: int, value: int) -> None:
-            self._scs_store = dev.base + offset
+            self._scs_store = (dev.base + offset, size, value)
             try:
                 dev.write(offset, size, value)
             finally:
@@ -1585,20 +1586,27 @@ class Simulator:
                 self._block_stores[(block.start, block.end)] = stores
         return stores
 
-    def _store_end(self, scs: int | None = None) -> int | None:
+    def _store_end(self, scs: tuple[int, int, int] | None = None) -> int | None:
         """The address after the store writing a device now (None when it is not found);
-        ``scs``: the System Control Space's address it writes, found in the running block as
-        a device's store is (its native callback sees no PC)."""
+        ``scs``: the System Control Space's (address, size, value) being written, found in the
+        running block as a device's store is (its native callback sees no PC), the first store
+        there that writes that value at that address with the registers now."""
         if scs is None:
             found = self._current_store()
         else:
+            found = None
             stores = self._running_block_stores()
-            block = self._counter.last_block
-            this_pass = (block.start, self._counter.cycles)
-            after = self._matched[1] if self._matched[0] == this_pass else -1
-            position = (0 if len(stores.stores) == 1 else
-                        stores.find(scs, after, self.read_register))
-            found = None if position is None else (stores, position)
+            address, size, value = scs
+            write = (address, size, value & ((1 << (8 * size)) - 1))
+            after = -1
+            while found is None:
+                position = stores.find(address, after, self.read_register)
+                if position is None or position <= after:  # (an STM found again: no other)
+                    break
+                effect = decode_store(stores.code[stores.stores[position]], self.read_register)
+                if effect is not None and write in effect.writes:
+                    found = (stores, position)
+                after = position
         if found is None:
             return None
         stores, position = found

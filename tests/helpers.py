@@ -9,6 +9,7 @@ or through the installed ``ebnn-sim`` command in a subprocess, the way a user ru
 import contextlib
 import functools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -245,6 +246,16 @@ class FakeDeviceHost:
 
     def analog_code(self, channel: int, at: int | None = None) -> int | None:
         return None
+
+    def analog_input(self, channel: int) -> None:
+        return None
+
+    def seconds_at(self, cycle: int) -> float:
+        return cycle / self.clock_hz
+
+    def cycle_at(self, seconds: float, since: int | None = None) -> int:
+        since = self.exceptions.now if since is None else since
+        return max(since, math.ceil(seconds * self.clock_hz - 1e-6))
 
     def unmodelled(self, device: Any, offset: int, size: int, value: int | None,
                    why: str = "") -> None:

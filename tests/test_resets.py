@@ -272,14 +272,18 @@ def test_the_low_power_example_in_standby(cli, tmp_path):
 @pytest.mark.parametrize("target, case, options, faulted", [
     ("stm32l031", "software", {"allow_resets": 2}, 0),
     ("curie", "software", {"allow_resets": 2}, 0),
-    ("stm32l031", "handler", {"allow_resets": 1, "vector_faults": True}, 1)])
+    ("stm32l031", "handler", {"allow_resets": 1, "vector_faults": True}, 1),
+    ("stm32l031", "twice", {"allow_resets": 1}, 0), ("curie", "twice", {"allow_resets": 1}, 0),
+    ("stm32l031", "shared", {"allow_resets": 1}, 0), ("curie", "shared", {"allow_resets": 1}, 0)])
 def test_the_instructions_counted_through_a_reset_are_those_that_ran(firmware, target, case,
                                                                      options, faulted):
     """The AIRCR store that asks for the reset is the last instruction before it: the rest of
     its block, counted when the block began, is taken back, after a print (a PC written in a
-    hook) or in HardFault's handler. A code hook on every instruction Unicorn began agrees with
-    the report, but for the UDF that faulted (begun, not retired). (The M0+ for the handler:
-    a condition-failed instruction in an IT block retires without Unicorn's code hook.)"""
+    hook) or in HardFault's handler, the store found by the value it writes where an earlier
+    store in the block writes AIRCR too (twice) or seems to (shared: one base register moved
+    on). A code hook on every instruction Unicorn began agrees with the report, but for the
+    UDF that faulted (begun, not retired). (The M0+ for the handler: a condition-failed
+    instruction in an IT block retires without Unicorn's code hook.)"""
     from tests.test_stm32l0_flash_program import executed
 
     report, began = executed(sim.load_elf(resets(firmware, case, target)), **options)

@@ -125,11 +125,13 @@ def test_a_timer_captures_the_comparators_output(firmware, cli, tmp_path, high_f
 
 
 def test_window_mode_gives_comp2_comp1s_plus_input(firmware, cli, tmp_path):
-    """COMP1WM: COMP2 compares PA1 (COMP1's plus input), not the PB4 its INPSEL names."""
+    """COMP1WM: COMP2 compares PA1 (COMP1's plus input), not the PB4 its INPSEL names, until
+    WM is cleared (COMP2 running: its output follows at once)."""
     data = series(tmp_path, "pa1.csv", WAVE)
     res = cli("run", comp(firmware, "window", READS=8), "--analog", f"1={data}@1kHz", *LIMIT)
     assert res.returncode == 0, res.report
-    assert values(res.report["stdout"]) == [int(v > HALF) for v in WAVE]
+    # then WM cleared: COMP2 compares PB4 (0 V) again
+    assert values(res.report["stdout"]) == [int(v > HALF) for v in WAVE] + [0]
     assert listed(res.report) == []  # PB4 is not what COMP2 takes
 
 
@@ -156,7 +158,9 @@ def test_inputs_the_simulator_cannot_know_are_listed(firmware, cli):
         prefix + "COMP2 plus input PB4: not an ADC pin, its voltage is not modelled (0 V): 1",
         prefix + "COMP2 minus input PA2: no --analog values for ADC channel 2, its voltage is "
         "not modelled (0 V): 2",
-        prefix + "COMP2 plus input: a reserved selection (0 V): 1"])
+        prefix + "COMP2 plus input: a reserved selection (0 V): 1",
+        "stm32l0_syscfg+0x018 (0x40010018) write, COMP1LPTIMIN1: the output to LPTIM1 is not "
+        "modelled: 1"])
     strict = cli("run", comp(firmware, "inputs"), "--strict-peripherals", *LIMIT)
     assert strict.returncode != 0
     assert strict.report["fault"]["kind"] == "unmodelled_register"
@@ -332,3 +336,143 @@ def test_a_pin_shows_the_comparators_output(firmware, cli, tmp_path):
     pa6 = res.report["pins"]["PA6"]
     assert pa6["rising"] == 2
     assert pa6["high_ms"] == pytest.approx(4.0, abs=1e-4)
+
+
+def test_an_event_on_the_comparators_line_wakes_wfe(firmware, cli, tmp_path):
+    """EXTI EMR (no interrupt): the rising edge at 1 ms is a WFE wake-up event."""
+    data = series(tmp_path, "pa1.csv", [0.0, 2.0])
+    res = cli("run", comp(firmware, "wfe"), "--analog", f"1={data}@1kHz", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert res.report["sleep_cycles"] > CLOCK // 1000 - 2_000
+
+
+def test_an_interrupt_enabled_after_the_comparator_wakes_the_core(firmware, cli, tmp_path):
+    """IMR set after the enable: the comparators plan again (the edge can wake the core now),
+    so WFI is not taken for a deadlock."""
+    data = series(tmp_path, "pa1.csv", [0.0, 2.0])
+    res = cli("run", comp(firmware, "lateimr"), "--analog", f"3={data}@1kHz",
+              "--analog", f"1={data}@1kHz", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert res.report["exceptions"]["taken"] == {"IRQ12": 1}
+
+
+@pytest.mark.parametrize("timer, irq", [("TIM21", "IRQ20"), ("TIM22", "IRQ22"),
+                                        ("TIM2", "IRQ15")])
+def test_each_timer_captures_comp2_where_its_or_says(firmware, cli, tmp_path, timer, irq):
+    """COMP2's output (PA3 against VREFINT) as TIM21's TI2 (TI2_RMP), TIM22's TI1 (TI1_RMP
+    01) or TIM2's TI4 (TI4_RMP 01): the same pulse widths captured."""
+    volts = [0.0, 2.0, 2.5, 0.3, 0.2, 0.1, 1.5, 0.0]  # crossings at 1, 3, 6, 7 ms
+    data = series(tmp_path, "pa3.csv", volts)
+    defines = {} if timer == "TIM21" else {timer: None}
+    res = cli("run", comp(firmware, "capture2", EDGES=4, **defines), "--analog",
+              f"3={data}@1kHz", "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert res.report["exceptions"]["taken"] == {irq: 4}
+    captured = values(res.report["stdout"], "capture")
+    assert [b - a for a, b in pairwise(captured)] == [
+        pytest.approx(g, abs=1) for g in (2000, 3000, 1000)]
+
+
+def test_a_reset_of_the_part_unlocks_the_comparators(firmware, cli):
+    """COMP1 locked, then NVIC_SystemReset: the second boot finds COMP1_CSR at 0, writable."""
+    res = cli("run", comp(firmware, "sysreset"), "--allow-resets", "1", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert len(res.report["resets"]) == 1
+
+
+def test_a_locked_register_rewritten_with_its_own_value_is_not_listed(firmware, cli, tmp_path):
+    """HAL_COMP_Init(COMP2) rewrites COMP1_CSR's WM bit as it is, also after HAL_COMP_Lock
+    (COMP1): the chip takes no notice, nor does --strict-peripherals."""
+    data = series(tmp_path, "pa1.csv", [2.0])
+    res = cli("run", comp(firmware, "lock", REWRITE=None), "--analog", f"1={data}@1kHz",
+              "--analog", f"3={data}@1kHz", "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+
+
+class ClockedHost:
+    """A fake host with the simulator's ClockLog: device time across clock changes."""
+
+    def __init__(self, inputs: dict[int, AnalogInput]) -> None:
+        from sim.clocks import ClockLog
+
+        self.clock = ClockLog(CLOCK)
+        self.exceptions = SimpleNamespace(now=0, sleep_cycles=0, set_timer=lambda *args: None)
+        self.analog_input = inputs.get
+        self.edges: list[tuple[bool, float]] = []
+
+    def device(self, name: str) -> None:
+        return None
+
+    def seconds_at(self, cycle: int) -> float:
+        return self.clock.seconds(cycle, 0)
+
+    def cycle_at(self, seconds: float, since: int | None = None) -> int:
+        return self.clock.cycle_at(seconds, self.exceptions.now if since is None else since, 0)
+
+
+def watched(host: ClockedHost, volts) -> Comparators:
+    """COMP1 on (PA1 against VREFINT, PA1 at 1 MHz), each edge noted with its device time."""
+    host.analog_input = {1: timed(1, volts, 1e6)}.get
+    comps = Comparators(None, host, lambda: 0)  # type: ignore[arg-type]
+
+    def set_out(n: int, level: bool, at: int) -> None:
+        if level != comps.out[n]:
+            comps.out[n] = level
+            host.edges.append((level, round(host.seconds_at(at) * 1e6, 3)))
+
+    comps._set_out = set_out  # type: ignore[method-assign]
+    comps.csr[0], comps._dirty[0] = EN, True
+    comps.update(0)
+    return comps
+
+
+def test_a_clock_change_in_a_block_leaves_each_edge_at_its_instant():
+    """A crossing at 1,000 µs in a block whose store 60 cycles later slows the clock to
+    65.536 kHz (MSI range 0): the RCC settles the comparators at the store first (at the old
+    clock), then they plan from there at the new one: the fall at 1,001 µs and the rise at
+    2,000 µs come at their instants, not earlier."""
+    volts = np.zeros(4000)
+    volts[1000] = volts[2000:] = 2.0
+    host = ClockedHost({})
+    comps = watched(host, volts)
+    store = comps._next[0] + 60  # the rise at 1,000 µs: cycle 32,000
+    host.exceptions.now = store + 40  # the block's end
+    comps.settle(store)  # Stm32l0Syscfg.settle, before the clock changes
+    host.clock.change(store, 0, 65_536, 0, "MSI range 0")
+    comps.update(store)  # Stm32l0Syscfg.restart, after
+    for now in (store + 100, 10**9):
+        host.exceptions.now = now
+        comps._event()
+    period = 1e6 / 65_536  # µs: a cycle at the new clock, an event's resolution
+    assert host.edges[:2] == [(True, 1000.0), (False, pytest.approx(1001.0, abs=0.02))]
+    assert host.edges[2][0] and 2000.0 <= host.edges[2][1] < 2000.0 + period
+    assert len(host.edges) == 3
+
+
+def test_syscfgs_reset_in_a_block_turns_the_comparator_off_at_its_store():
+    """PA1 toggling every µs; SYSCFG's reset by a store in the middle of a block: the changes
+    up to the store, then one fall there (the comparator off), none after it."""
+    from sim.devices.stm32l0_comp import LOCK
+
+    volts = np.tile([0.0, 2.0], 2000)
+    host = ClockedHost({})
+    comps = watched(host, volts)
+    store = 32 * 101 + 16  # 101.5 µs: high since 101 µs
+    host.exceptions.now = store + 200  # the block's end, crossings after the store
+    comps.settle(store)
+    comps.peripheral_reset()
+    comps.update(store)
+    host.exceptions.now = 10**9
+    comps._event()
+    # the crossings at 1 ... 101 µs, then the fall at the store (the comparator off)
+    assert len(host.edges) == 102 and host.edges[-1] == (False, 101.5)
+    assert not comps.csr[0] & LOCK
+
+
+def test_the_comparators_are_off_in_standby(firmware, cli, tmp_path):
+    """Stand-by mode powers them down: a crossing at 1 ms wakes nothing, and with nothing else
+    to wake the part the run is a deadlock where the sleep starts."""
+    data = series(tmp_path, "pa1.csv", [0.0, 2.0, 0.0, 2.0])
+    res = cli("run", comp(firmware, "standby"), "--analog", f"1={data}@1kHz", *LIMIT)
+    assert res.report["status"] == "deadlock"
+    assert res.report["time_ms"] + res.report["sleep_ms"] < 0.5

@@ -97,9 +97,10 @@ class DeviceHost(Protocol):
         """Device time (awake and asleep) at core cycle ``cycle``, at the clock as it went."""
 
     def cycle_at(self, seconds: float, since: int | None = None) -> int:
-        """The first core cycle, not before ``since`` (default now), at which device time
-        reaches ``seconds``, the core's clock staying as it is now (a device planning by device
-        time plans again in its ``restart`` when the clock changes)."""
+        """The first core cycle, not before ``since`` (default now; a cycle at the clock now:
+        not before its last change), at which device time reaches ``seconds``, the core's clock
+        staying as it is now (a device planning by device time settles before the clock
+        changes and plans again in its ``restart``)."""
 
     def pin_drive(self, port: str) -> tuple[int, int]:
         """(pins held at a level, those at 1) of GPIO port ``port`` (its letter) by the run's

@@ -86,6 +86,13 @@ class Source:
         return None if self.pin else self.vrefint * VREFINT
 
 
+def sample_index(seconds: float, rate: float) -> int:
+    """The sample of a series played at ``rate`` that holds at device time ``seconds``: a
+    sample's own instant (``k / rate``, which may come back from the float a hair below ``k``)
+    counts as that sample."""
+    return int(seconds * rate + 1e-6)
+
+
 def _pin(name: str) -> Source:
     port, number = name[1], int(name[2:])
     return Source(name, number if port == "A" and number < 8 else None, pin=True)
@@ -196,7 +203,7 @@ class Comparators:
             plus_timed = sides[0][1] is not None
             const = sides[1][0] if plus_timed else sides[0][0]
             changes = self._changes(samples, const, plus_timed)
-            i = int(seconds * rate + 1e-9)
+            i = sample_index(seconds, rate)
             k = int(np.searchsorted(changes, i, side="right"))
             return None if k == len(changes) else float(changes[k] / rate)
         return self._scan(sides, seconds, bool(self.csr[n] & POLARITY),
@@ -225,7 +232,7 @@ class Comparators:
             times = []
             horizon = np.inf
             for volts, rate in timed:
-                first = int(start * rate + 1e-9) + 1
+                first = sample_index(start, rate) + 1
                 last = min(first + chunk, len(volts))
                 if first >= len(volts):
                     continue  # past its last value: it stays
@@ -241,7 +248,7 @@ class Comparators:
                 if samples is None:
                     values.append(np.full(len(t), const))
                 else:
-                    index = np.minimum((t * rate + 1e-9).astype(np.int64), len(samples) - 1)
+                    index = np.minimum((t * rate + 1e-6).astype(np.int64), len(samples) - 1)
                     values.append(samples[index])
             out = (values[0] > values[1]) != invert
             differ = np.flatnonzero(out != now)
@@ -325,6 +332,13 @@ class Comparators:
             self._next[n] = NEVER if after is None else self.host.cycle_at(after, cycle)
             self._at = max(self._at, cycle)
 
+    def settle(self, at: int) -> None:
+        """The planned changes up to cycle ``at`` (a store's, before what it changes acts: the
+        core's clock, SYSCFG's reset, a timer's remap), at the old settings and clock."""
+        at = max(at, self._at)
+        self._catch_up(at)
+        self._at = at
+
     def update(self, at: int | None = None) -> None:
         """Settle the outputs at cycle ``at`` (default now; never before the cycle they are
         settled at): the planned changes up to it, then a dirty comparator's level there (an
@@ -403,9 +417,22 @@ class Comparators:
                 self.host.unmodelled(self.owner, offset, size, value, why)
 
 
-def replan(host: DeviceHost) -> None:
-    """What the comparators' edges can wake changed (the EXTI's IMR or EMR, a timer's OR):
-    they plan again."""
+def _of(host: DeviceHost) -> Comparators | None:
     comparators = getattr(host.device("stm32l0_syscfg"), "comparators", None)
-    if isinstance(comparators, Comparators):
-        comparators.update()
+    return comparators if isinstance(comparators, Comparators) else None
+
+
+def replan(host: DeviceHost) -> None:
+    """What the comparators' edges can wake changed (the EXTI's IMR or EMR, a timer's OR, a
+    pin's function): they plan again, from the store's cycle."""
+    comparators = _of(host)
+    if comparators is not None:
+        comparators.update(host.store_cycle())
+
+
+def settle(host: DeviceHost) -> None:
+    """The comparators' changes up to the store's cycle, before the store acts on what takes
+    their outputs (a timer's OR)."""
+    comparators = _of(host)
+    if comparators is not None:
+        comparators.settle(host.store_cycle())

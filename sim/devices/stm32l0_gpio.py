@@ -455,12 +455,17 @@ class Stm32l0Syscfg(Clocked):
             if self._line_level(n) != level:
                 self._edge(n, not level)
 
+    def settle(self) -> None:
+        """Before the RCC changes the core's clock, the part's mode or SYSCFG's reset: the
+        comparators' changes up to the store, at the clock and settings before it."""
+        self.comparators.settle(self.host.store_cycle())
+
     def restart(self) -> None:
-        """The core's clock, the part's mode or SYSCFG's reset changed: the comparators settle
-        and plan their outputs' changes again (none in Stand-by mode, where they are off)."""
+        """After it: the comparators settle there and plan their outputs' changes again (none
+        in Stand-by mode, where they are off)."""
         rcc = self._rcc
         self.comparators.running = not (rcc is not None and rcc.standby)
-        self.comparators.update()
+        self.comparators.update(self.host.store_cycle())
 
     def analog_changed(self, channel: int, at: int) -> None:
         """A conversion moved ADC channel ``channel``'s untimed --analog values on at cycle

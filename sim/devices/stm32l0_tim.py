@@ -155,6 +155,8 @@ class _Tim(Clocked):
     count = 2  # compare channels
     dma = False  # DMA1 serves its requests (TIM2's only, on this part)
     remaps: tuple[tuple[int, int], ...] = ()  # OR's fields taking a TIx from inside: (mask, x)
+    # OR's values under such a mask that are a pin all the same ("GPIO2"): (mask, value)
+    remap_pins: tuple[tuple[int, int], ...] = ()
     itr: tuple[str | None, ...] = (None,) * 4  # the timers whose TRGO is ITR0 ... ITR3 (None:
     # not modelled)
     oscillators: tuple[tuple[int, str], ...] = ()  # OR's TI1_RMP values making TI1 an oscillator
@@ -785,6 +787,11 @@ class _Tim(Clocked):
         self._ti = self._input_levels()
         self._tif, self._pending, self._ti_known = list(self._ti), [], True
 
+    def _remapped(self, value: int) -> set[int]:
+        """The inputs TIx an OR of ``value`` takes from inside the part (not a pin)."""
+        return {ti for mask, ti in self.remaps
+                if value & mask and (mask, value & mask) not in self.remap_pins}
+
     def comparator(self, ti: int, value: int | None = None) -> int | None:
         """The comparator (0: COMP1, 1: COMP2) an OR of ``value`` (default: OR now) takes
         input TI``ti`` from, None for none."""
@@ -808,7 +815,7 @@ class _Tim(Clocked):
         are not taken (not modelled); so does an input OR takes from another internal signal
         (listed)."""
         levels = [0] * 5
-        remapped = {ti for mask, ti in self.remaps if self._regs[OR] & mask}
+        remapped = self._remapped(self._regs[OR])
         for ti in range(1, self.count + 1):
             n = self.comparator(ti) if ti in remapped else None
             if n is not None:
@@ -1208,6 +1215,10 @@ class _Tim(Clocked):
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
+        if word == OR and self.comparator_inputs:  # (their edges up to the store first, to
+            from sim.devices.stm32l0_comp import settle  # the inputs as they were)
+
+            settle(self.host)
         links = word in (SMCR, CR2)  # (what this one's trigger or TRGO links may change)
         if links:  # (the other timers to the store's cycle, on the links as they were, each
             for timer in part_timers(self.host):  # after its masters)
@@ -1306,8 +1317,8 @@ class _Tim(Clocked):
                 elif value >> 4 & 7 >= TRGO_OC1REF:  # TRGO from this level on
                     self._trgo_ref = self._ref[(value >> 4 & 7) - 3]
             elif word == OR:
-                remapped = [ti for mask, ti in self.remaps if value & mask
-                            and not (ti == 1 and self._oscillator(value))
+                remapped = [ti for ti in sorted(self._remapped(value))
+                            if not (ti == 1 and self._oscillator(value))
                             and self.comparator(ti, value) is None]
                 if remapped:
                     listed = True
@@ -1418,6 +1429,7 @@ class Stm32l0Tim2(_Tim):
     channels, count, dma = (CCMR1, CCMR2, CCR1, CCR2, CCR3, CCR4), 4, True
     remaps = ((0x18, 4),)  # TI4_RMP: COMP1, COMP2
     comparator_inputs = ((0x18, 0x08, 4, 1), (0x18, 0x10, 4, 0))  # TI4_RMP 01 COMP2, 10 COMP1
+    remap_pins = ((0x18, 0x18),)  # TI4_RMP 11: TIM2_TI4_GPIO2, the pin
 
 
 class Stm32l0Tim21(_Tim):
@@ -1432,6 +1444,7 @@ class Stm32l0Tim22(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim22", 0x4001_1400, 22, (APB2ENR, 5), 2
     remaps = ((0x0C, 1),)  # TI1_RMP: COMP1, COMP2
     comparator_inputs = ((0x0C, 0x04, 1, 1), (0x0C, 0x08, 1, 0))  # TI1_RMP 01 COMP2, 10 COMP1
+    remap_pins = ((0x0C, 0x0C),)  # TI1_RMP 11: TIM22_TI1_GPIO2, the pin
     itr = ("stm32l0_tim21", "stm32l0_tim2", None, None)  # ITR0: TIM21, ITR1: TIM2
 
 

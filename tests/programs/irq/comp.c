@@ -13,11 +13,16 @@
  *   stop     as irq, rising edges only, the core in Stop mode (SCR.SLEEPDEEP): woken by the
  *            comparator, it prints "woke" and the edges so far, EDGES times.
  *   window   COMP1WM: COMP2's plus input is COMP1's (PA1, though INPSEL says PB4), against
- *            1/2 VREFINT; READS reads of COMP2's VALUE each PERIOD cycles, printed.
+ *            1/2 VREFINT; READS reads of COMP2's VALUE each PERIOD cycles, printed; then WM
+ *            cleared (PB4: 0 V) and VALUE printed once more.
  *   lock     COMP1 enabled and LOCKed; a write of 0 is ignored: exit 0 when it still reads
- *            EN and LOCK.
+ *            EN and LOCK. -DREWRITE: COMP1_CSR rewritten as it is (WM cleared, as
+ *            HAL_COMP_Init for COMP2 does), then COMP2 enabled.
  *   inputs   COMP2 enabled with PB4 (not an ADC pin) against PA2 (no --analog values), then
- *            with INPSEL 101 (reserved on this part): the simulator lists each.
+ *            with INPSEL 101 (reserved on this part) and SPEED, COMP1 with COMP1LPTIMIN1: the
+ *            simulator lists each; exit 2 when SPEED does not read back.
+ *   standby  COMP1 interrupting on both edges, then Stand-by mode: off there, it wakes
+ *            nothing.
  *   capture  COMP1's output (PA1 against VREFINT) as TIM2's TI4 (OR TI4_RMP 10), captured on
  *            both edges by channel 4 at 1 MHz (PSC 31), CC4IE's interrupt (IRQ 15) noting each
  *            CCR4; EDGES captures printed. -DREMAP_LATE: COMP1 enabled first, the remap made
@@ -29,6 +34,13 @@
  *   lockrst  COMP1 enabled and LOCKed, SYSCFG reset (RCC APB2RSTR): exit 0 when COMP1_CSR
  *            still reads EN and LOCK and COMP2_CSR (written before) reads 0.
  *   pin      COMP1's output on PA6 (alternate function 7, COMP1_OUT) for SPAN cycles.
+ *   wfe      COMP1 rising on EXTI line 21 as an event (EMR, no IMR): WFE until VALUE is 1.
+ *   lateimr  COMP1 enabled first, its EXTI line's interrupt (IMR) only then: WFI until an edge.
+ *   capture2 COMP2's output (PA3 against VREFINT) captured on both edges by TIM21's channel 2
+ *            (OR TI2_RMP), or with -DTIM22 TIM22's channel 1 (TI1_RMP 01), or with -DTIM2
+ *            TIM2's channel 4 (TI4_RMP 01), at 1 MHz; EDGES captures printed.
+ *   sysreset COMP1 enabled and LOCKed, then NVIC_SystemReset (run with --allow-resets 1): the
+ *            second boot exits 0 when COMP1_CSR reads 0 (LOCK cleared) and takes a write.
  *   masked   COMP1 enabled, its EXTI line masked, the core in WFI for ever: a deadlock.
  *   untimed  COMP1 (PA1 against VREFINT, both edges interrupting) while the ADC converts
  *            channel 1 READS times: VALUE printed before each conversion (the pin's voltage is
@@ -43,6 +55,7 @@
 #define COMP1_CSR REG(0x40010018u)
 #define COMP2_CSR REG(0x4001001Cu)
 #define EXTI_IMR REG(0x40010400u)
+#define EXTI_EMR REG(0x40010404u)
 #define EXTI_RTSR REG(0x40010408u)
 #define EXTI_FTSR REG(0x4001040Cu)
 #define EXTI_PR REG(0x40010414u)
@@ -52,6 +65,7 @@
 #define ADC_CHSELR REG(0x40012428u)
 #define ADC_DR REG(0x40012440u)
 #define RCC_APB1ENR REG(0x40021038u)
+#define PWR_CR REG(0x40007000u)
 #define TIM2_CR1 REG(0x40000000u)
 #define TIM2_DIER REG(0x4000000Cu)
 #define TIM2_SR REG(0x40000010u)
@@ -144,6 +158,8 @@ void IRQ12_Handler(void)
 }
 
 static volatile uint32_t captures, captured[16];
+/* kept by a system reset (the start-up code neither copies nor zeroes .noinit) */
+__attribute__((unused)) static volatile uint32_t magic __attribute__((section(".noinit")));
 
 void IRQ15_Handler(void)
 {
@@ -154,6 +170,40 @@ void IRQ15_Handler(void)
         captures++;
     }
 }
+
+/* capture2's timer: TIM21 (IRQ 20, channel 2), TIM22 (IRQ 22, channel 1), TIM2 (channel 4) */
+#if defined(TIM22)
+#define TIMX_BASE 0x40011400u
+#define TIMX_IRQ 22u
+#define TIMX_CH 1u
+#elif defined(TIM2)
+#define TIMX_BASE 0x40000000u
+#define TIMX_IRQ 15u
+#define TIMX_CH 4u
+#else
+#define TIMX_BASE 0x40010800u
+#define TIMX_IRQ 20u
+#define TIMX_CH 2u
+#endif
+#define TIMX(off) REG(TIMX_BASE + (off))
+
+__attribute__((unused)) static void capture_x(void)
+{
+    if (TIMX(0x10) & (1u << TIMX_CH)) {
+        uint32_t ccr = TIMX(0x30 + 4u * TIMX_CH); /* CCRx: clears CCxIF */
+        if (captures < 16u)
+            captured[captures] = ccr;
+        captures++;
+    }
+}
+
+#if CASE_capture2
+#if defined(TIM22)
+void IRQ22_Handler(void) { capture_x(); }
+#elif !defined(TIM2)
+void IRQ20_Handler(void) { capture_x(); }
+#endif
+#endif
 
 /* COMP1 (or with -DCOMP2, COMP2 from PA3) against VREFINT, its EXTI line interrupting. */
 __attribute__((unused)) static void comp1_irq(uint32_t rising, uint32_t falling, uint32_t csr)
@@ -228,9 +278,17 @@ int main(void)
         wait_until(i * PERIOD - PERIOD / 2u);
         print_num("value ", (long)(COMP2_CSR >> 30 & 1u));
     }
+    COMP1_CSR = 0u; /* WM off: COMP2 compares PB4 */
+    print_num("value ", (long)(COMP2_CSR >> 30 & 1u));
     return 0;
 #elif CASE_lock
     COMP1_CSR = EN | LOCK;
+#ifdef REWRITE
+    SYSCFG_CFGR3 |= ENBUFLP_VREFINT_COMP;
+    COMP1_CSR &= ~WM; /* (HAL_COMP_Init for COMP2: WM as it is) */
+    COMP2_CSR = EN;
+    return (COMP2_CSR & EN) ? 0 : 3;
+#endif
     COMP1_CSR = 0u;
     if ((COMP1_CSR & (EN | LOCK)) != (EN | LOCK))
         return 1;
@@ -238,8 +296,18 @@ int main(void)
     return (COMP2_CSR & EN) ? 0 : 2;
 #elif CASE_inputs
     COMP2_CSR = (1u << 4) | (1u << 8) | EN; /* minus PA2, plus PB4 */
-    COMP2_CSR = (1u << 4) | (5u << 8) | EN; /* plus: reserved */
+    COMP2_CSR = (1u << 4) | (5u << 8) | EN | (1u << 3); /* plus: reserved; SPEED */
+    COMP1_CSR = 1u << 12;                   /* COMP1LPTIMIN1 (COMP1 off) */
+    if (!(COMP2_CSR & (1u << 3)))
+        return 2;                           /* SPEED reads back */
     return (COMP2_CSR & VALUE) ? 1 : 0;
+#elif CASE_standby
+    RCC_APB1ENR |= 1u << 28;  /* PWREN */
+    comp1_irq(1, 1, 0u);
+    PWR_CR |= 1u << 1;        /* PDDS: Stand-by */
+    SCB_SCR |= 4u;            /* SLEEPDEEP */
+    for (;;)
+        __asm volatile("wfi");
 #elif CASE_capture
     RCC_APB1ENR |= 1u; /* TIM2EN */
     TIM2_PSC = 31u;    /* 1 MHz */
@@ -297,6 +365,68 @@ int main(void)
     COMP1_CSR = EN;
     wait_until(SPAN);
     return 0;
+#elif CASE_wfe
+    EXTI_RTSR = LINE1;
+    EXTI_EMR |= LINE1;
+    COMP1_CSR = EN;
+    while (!(COMP1_CSR & VALUE))
+        __asm volatile("wfe");
+    return 0;
+#elif CASE_lateimr
+    COMP1_CSR = EN;
+    EXTI_RTSR = LINE1;
+    EXTI_PR = LINE1;
+    EXTI_IMR |= LINE1;
+    NVIC_ISER = 1u << 12;
+    while (edges == 0u)
+        __asm volatile("wfi");
+    return 0;
+#elif CASE_capture2
+    SYSCFG_CFGR3 |= ENBUFLP_VREFINT_COMP;
+#if defined(TIM22)
+    RCC_APB2ENR |= 1u << 5;
+    TIMX(0x50) = 1u << 2;        /* OR TI1_RMP 01: COMP2 */
+    TIMX(0x18) = 1u;             /* CCMR1 CC1S 01: IC1 from TI1 */
+    TIMX(0x20) = 1u | (5u << 1); /* CCER CC1E, CC1P, CC1NP */
+    TIMX(0x0C) = 1u << 1;        /* DIER CC1IE */
+#elif defined(TIM2)
+    RCC_APB1ENR |= 1u;
+    TIMX(0x50) = 1u << 3;          /* OR TI4_RMP 01: COMP2 */
+    TIMX(0x1C) = 1u << 8;          /* CCMR2 CC4S 01 */
+    TIMX(0x20) = (1u << 12) | (5u << 13);
+    TIMX(0x0C) = 1u << 4;
+#else
+    RCC_APB2ENR |= 1u << 2;
+    TIMX(0x50) = 1u << 5;          /* OR TI2_RMP: COMP2 */
+    TIMX(0x18) = 1u << 8;          /* CCMR1 CC2S 01: IC2 from TI2 */
+    TIMX(0x20) = (1u << 4) | (5u << 5); /* CCER CC2E, CC2P, CC2NP */
+    TIMX(0x0C) = 1u << 2;          /* DIER CC2IE */
+#endif
+    TIMX(0x28) = 31u;   /* PSC: 1 MHz */
+    TIMX(0x2C) = 0xFFFFu;
+    TIMX(0x14) = 1u;    /* EGR UG */
+    TIMX(0x10) = 0u;
+    NVIC_ISER = 1u << TIMX_IRQ;
+    COMP2_CSR = EN;     /* PA3 against VREFINT */
+    TIMX(0x00) = 1u;    /* CEN */
+    while (captures < EDGES)
+        __asm volatile("wfi");
+    for (uint32_t i = 0; i < EDGES; i++)
+        print_num("capture ", (long)captured[i]);
+    return 0;
+#elif CASE_sysreset
+    if (magic != 0xC0FFEEu) {
+        magic = 0xC0FFEEu;
+        COMP1_CSR = EN | LOCK;
+        SCB_AIRCR = 0x05FA0004u;
+        for (;;)
+            ;
+    }
+    magic = 0u;
+    if (COMP1_CSR != 0u)
+        return 1;
+    COMP1_CSR = EN;
+    return (COMP1_CSR & EN) ? 0 : 2;
 #elif CASE_masked
     COMP1_CSR = EN;
     for (;;)
@@ -324,6 +454,6 @@ int main(void)
     print_num("edges ", (long)edges);
     return 0;
 #else
-#error "CASE_poll, CASE_irq, CASE_stop, CASE_window, CASE_lock, CASE_inputs, CASE_capture, CASE_count, CASE_lockrst, CASE_pin, CASE_masked or CASE_untimed"
+#error "CASE_poll, CASE_irq, CASE_stop, CASE_window, CASE_lock, CASE_inputs, CASE_capture, CASE_count, CASE_lockrst, CASE_pin, CASE_wfe, CASE_lateimr, CASE_capture2, CASE_sysreset, CASE_standby, CASE_masked or CASE_untimed"
 #endif
 }

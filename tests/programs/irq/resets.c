@@ -28,6 +28,10 @@
  *              its events come, and none wakes the part.
  *   wuf        as standby, but the second boot leaves WUF set and enters Stand-by again: the
  *              part wakes at once; the third boot exits 0.
+ *   twice      (any target) the first boot writes AIRCR twice in one block, VECTKEY alone (no
+ *              reset), then with SYSRESETREQ; the second boot exits 0.
+ *   shared     (any target) the first boot stores to NVIC_ICER then, through the same base
+ *              register moved on, to AIRCR (SYSRESETREQ) in one block; the second exits 0.
  */
 #include "cm.h"
 #include "semihost.h"
@@ -148,7 +152,33 @@ __attribute__((noreturn, noinline)) static void thread(void)
 
 int main(void)
 {
-#if CASE_software
+#if CASE_twice || CASE_shared
+    uint32_t n = boot_count();
+    print_num("boot ", n);
+    sh_write0("\n");
+    if (n > 1)
+        return 0;
+#if CASE_twice
+    __asm__ volatile(".syntax unified\n"
+                     "str %0, [%2]\n nop\n nop\n"
+                     "str %1, [%2]\n nop\n nop\n nop\n nop\n"
+                     "0: b 0b\n"
+                     :
+                     : "l"(0x05FA0000u), "l"(0x05FA0004u), "l"(0xE000ED0Cu)
+                     : "memory");
+#else
+    uint32_t base = 0xE000E180u; /* NVIC_ICER */
+    __asm__ volatile(".syntax unified\n"
+                     "str %1, [%0]\n adds %0, %0, %3\n"
+                     "str %2, [%0]\n nop\n nop\n nop\n nop\n"
+                     "0: b 0b\n"
+                     : "+l"(base)
+                     : "l"(0u), "l"(0x05FA0004u), "l"(0xE000ED0Cu - 0xE000E180u)
+                     : "memory");
+#endif
+    for (;;)
+        ;
+#elif CASE_software
     uint32_t n = boot_count();
     print_num("boot ", n);
     sh_write0("\n");
