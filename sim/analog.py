@@ -9,7 +9,9 @@ end, a conversion reads the last value (the report says how many did). The ADC c
 value ``v`` to ``round(v / VDDA x 4095)``, clamped to the rails 0 and VDDA (3.0 V, the
 simulator's supply: the factory calibration's condition), at 12 bits and as fewer.
 
-The comparators (sim/devices/stm32l0_comp.py) see the same values as the pins' voltages
+A pin may be named instead: ``--analog PA3=...`` is channel 3 (PA0-PA7 are IN0-IN7, PB0 and PB1
+IN8 and IN9); ``--analog PB5=level.csv@1kHz`` gives a pin that is no ADC channel its volts, for
+the comparators (sim/devices/stm32l0_comp.py), which see the same values as the pins' voltages
 (``volts_at``: nothing used up).
 
 The simulator reads the files before the run: a file that is not a series of finite numbers is
@@ -31,8 +33,10 @@ VDDA = 3.0  # volts: the ADC's reference, the part's supply in the simulator
 MAX_SAMPLES = 1 << 24  # values one channel's file may hold (128 MiB as float64)
 MIN_RATE, MAX_RATE = 1e-3, 1e9  # samples per second
 PINS = range(16)  # the ADC's external channels, IN0 ... IN15
-_SPEC = re.compile(r"^\s*(\d+)\s*=\s*(.+?)(?:@\s*([0-9.e+-]+)\s*(hz|khz|mhz)?)?\s*$",
-                   re.IGNORECASE)
+# the STM32L031's pins that are ADC channels: IN0-IN7 on PA0-PA7, IN8 and IN9 on PB0 and PB1
+ADC_PINS = {**{f"PA{n}": n for n in range(8)}, "PB0": 8, "PB1": 9}
+_SPEC = re.compile(r"^\s*(\d+|P[A-Z]\d{1,2})\s*=\s*(.+?)(?:@\s*([0-9.e+-]+)\s*(hz|khz|mhz)?)?"
+                   r"\s*$", re.IGNORECASE)
 # what follows a file name's last '@' when it was meant as a rate: no path, no suffix
 _RATE_LIKE = re.compile(r"^[0-9.eE+-]*\s*[a-zA-Z]{0,4}$")
 _RATE_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6}
@@ -40,16 +44,29 @@ _RATE_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6}
 
 @dataclass(frozen=True)
 class AnalogSpec:
-    """``CHANNEL=FILE[@RATE]`` as given: the channel, the file, and samples per second of
-    device time (None: a value per conversion)."""
+    """``CHANNEL=FILE[@RATE]`` or ``PIN=FILE[@RATE]`` as given: the ADC channel (a pin that is
+    one is given by its channel), or the pin that is none (``pin``, channel -1: a comparator's
+    input, PB3-PB7), the file, and samples per second of device time (None: a value per
+    conversion)."""
 
     channel: int
     path: Path
     rate: float | None = None
+    pin: str = ""
+
+    @property
+    def key(self) -> int | str:
+        """What the run's values are found by: the channel, or the pin's name."""
+        return self.pin or self.channel
+
+    @property
+    def label(self) -> str:
+        """``channel 3``, ``pin PB5``."""
+        return f"pin {self.pin}" if self.pin else f"channel {self.channel}"
 
     def __str__(self) -> str:
         rate = "" if self.rate is None else f"@{self.rate:g}Hz"
-        return f"{self.channel}={self.path}{rate}"
+        return f"{self.key}={self.path}{rate}"
 
 
 def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
@@ -57,12 +74,21 @@ def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
     an AnalogSpec, the file relative to ``base``; ValueError with one line otherwise."""
     m = _SPEC.match(text)
     if m is None:
-        raise ValueError(f"not an analog input: {text!r} (CHANNEL=FILE or CHANNEL=FILE@RATE: "
-                         "3=accel.csv, 3=accel.csv@100Hz)")
-    channel = int(m.group(1))
-    if channel not in PINS:
-        raise ValueError(f"analog input {text!r}: channel {channel} is not one of the ADC's "
-                         "pins, 0 to 15")
+        raise ValueError(f"not an analog input: {text!r} (CHANNEL=FILE, PIN=FILE or with "
+                         "@RATE: 3=accel.csv, 3=accel.csv@100Hz, PB5=level.csv@1kHz)")
+    pin = ""
+    if m.group(1).isdigit():
+        channel = int(m.group(1))
+        if channel not in PINS:
+            raise ValueError(f"analog input {text!r}: channel {channel} is not one of the "
+                             "ADC's pins, 0 to 15")
+    else:
+        name = m.group(1).upper()
+        if int(name[2:]) > 15:
+            raise ValueError(f"analog input {text!r}: a port's pins are 0 to 15")
+        channel = ADC_PINS.get(name, -1)
+        if channel < 0:  # (an ADC pin is given by its channel)
+            pin = f"P{name[1]}{int(name[2:])}"
     rate = None
     if m.group(3) is not None:
         try:
@@ -78,19 +104,20 @@ def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
         if _RATE_LIKE.match(tail) and not path.exists():
             raise ValueError(f"analog input {text!r}: not a rate: {tail!r} (100Hz, 1kHz, 2MHz, "
                              "or a number of Hz)")
-    return AnalogSpec(channel, path if base is None or path.is_absolute() else base / path, rate)
+    return AnalogSpec(channel, path if base is None or path.is_absolute() else base / path, rate,
+                      pin)
 
 
 def check_specs(specs: list[AnalogSpec]) -> None:
-    """ValueError when a channel is not a pin or two feed one channel."""
-    seen: set[int] = set()
+    """ValueError when a channel is not a pin or two feed one channel (or pin)."""
+    seen: set[int | str] = set()
     for spec in specs:
-        if spec.channel not in PINS:
+        if not spec.pin and spec.channel not in PINS:
             raise ValueError(f"analog channel {spec.channel} is not one of the ADC's pins, 0 "
                              "to 15")
-        if spec.channel in seen:
-            raise ValueError(f"analog channel {spec.channel} is given twice")
-        seen.add(spec.channel)
+        if spec.key in seen:
+            raise ValueError(f"analog {spec.label} is given twice")
+        seen.add(spec.key)
 
 
 def load_volts(path: Path) -> np.ndarray:
@@ -159,7 +186,7 @@ class AnalogInput:
 
     def notes(self) -> list[str]:
         """What the report warns of: conversions past the data, values beyond the rails."""
-        name, out = f"analog channel {self.spec.channel} ({self.spec.path.name})", []
+        name, out = f"analog {self.spec.label} ({self.spec.path.name})", []
         if self.past_end:
             out.append(f"{name}: {self.past_end:,} of {self.conversions:,} conversions came "
                        f"after its {len(self.volts):,} values: they read the last one")

@@ -49,10 +49,11 @@ RUN_FOR = DurationParam(MIN_RUN_FOR, MAX_RUN_FOR)
 ANALOG_OPTION = click.option(
     "--analog", "analog", type=SpecParam("analog", parse_analog, AnalogSpec), multiple=True,
     metavar="CHANNEL=FILE[@RATE]",
-    help="Volts for an ADC pin (stm32l031: channels 0 to 15; repeatable), from a .csv of one "
-         "column or a 1-D .npy: each conversion of the channel reads the next value, or with "
-         "@RATE (@100Hz, @1kHz) the value at that device time; the comparators see the "
-         "same voltages. Without it a pin reads 0 V.")
+    help="Volts for an ADC pin (stm32l031: channels 0 to 15, or the pin: PA3=; repeatable), "
+         "from a .csv of one column or a 1-D .npy: each conversion of the channel reads the "
+         "next value, or with @RATE (@100Hz, @1kHz) the value at that device time; the "
+         "comparators see the same voltages (a pin no ADC channel reaches, for them: "
+         "PB5=level.csv@1kHz). Without it a pin reads 0 V.")
 PIN_OPTION = click.option(
     "--pin", "pins", type=SpecParam("pin", parse_pin, PinSpec), multiple=True,
     metavar="PIN=FILE|0|1",

@@ -1416,15 +1416,21 @@ class Simulator:
         """The letters of the target's GPIO ports the simulator models ("" for none)."""
         return "".join(str(getattr(dev, "gpio_port", "")) for dev in self.devices)
 
-    def _load_analog(self, specs: Sequence[AnalogSpec]) -> dict[int, AnalogInput]:
-        """The ADC pins' values by channel; ImageError for a target without an ADC model,
-        InputError for a file that is not a series of volts."""
+    def _load_analog(self, specs: Sequence[AnalogSpec]) -> dict[int | str, AnalogInput]:
+        """The analog pins' values by ADC channel (or pin name: a pin no channel reaches);
+        ImageError for a target without an ADC model or a pin on a port it lacks, InputError
+        for a file that is not a series of volts."""
         if not specs:
             return {}
         if not any(hasattr(dev, "analog_pins") for dev in self.devices):
             raise self._unsupported("--analog", "ADC")
         _checked(check_specs, list(specs))
-        return {s.channel: AnalogInput(s, load_volts(s.path)) for s in specs}
+        ports = self._ports
+        for spec in specs:
+            if spec.pin and spec.pin[1] not in ports:
+                raise ImageError(f"analog {spec.label}: the target has ports "
+                                 f"{', '.join(ports)}")
+        return {s.key: AnalogInput(s, load_volts(s.path)) for s in specs}
 
     def _load_pins(self, specs: Sequence[PinSpec]) -> dict[str, PinInput]:
         """The GPIO pins' levels by pin name; ImageError for a target without a GPIO model or
@@ -1542,7 +1548,7 @@ class Simulator:
                 changed(channel, cycle)
         return code
 
-    def analog_input(self, channel: int) -> AnalogInput | None:
+    def analog_input(self, channel: int | str) -> AnalogInput | None:
         return self._analog.get(channel)
 
     def seconds_at(self, cycle: int) -> float:
@@ -2244,7 +2250,9 @@ class Simulator:
             clock_changes=self._clock.count,
             warnings=[*self._warnings.values(),
                       *(note for source in self._analog.values() for note in source.notes())],
-            analog={str(n): source.summary() for n, source in sorted(self._analog.items())},
+            analog={str(key): source.summary() for key, source in sorted(
+                self._analog.items(), key=lambda item: (  # the channels, then the pins
+                    (1, 0, item[0]) if isinstance(item[0], str) else (0, item[0], "")))},
             deep_sleeps=self._deep_sleeps,
             resets=self._resets.kept(),
             reset_counts=dict(self._resets.counts),

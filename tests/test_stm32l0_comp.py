@@ -155,7 +155,8 @@ def test_inputs_the_simulator_cannot_know_are_listed(firmware, cli):
     assert res.returncode == 0, res.report
     prefix = "stm32l0_syscfg+0x01c (0x4001001c) write, "
     assert sorted(listed(res.report)) == sorted([
-        prefix + "COMP2 plus input PB4: not an ADC pin, its voltage is not modelled (0 V): 1",
+        prefix + "COMP2 plus input PB4: no --analog values for PB4 (--analog PB4=FILE), its "
+        "voltage is not modelled (0 V): 1",
         prefix + "COMP2 minus input PA2: no --analog values for ADC channel 2, its voltage is "
         "not modelled (0 V): 2",
         prefix + "COMP2 plus input: a reserved selection (0 V): 1",
@@ -476,3 +477,39 @@ def test_the_comparators_are_off_in_standby(firmware, cli, tmp_path):
     res = cli("run", comp(firmware, "standby"), "--analog", f"1={data}@1kHz", *LIMIT)
     assert res.report["status"] == "deadlock"
     assert res.report["time_ms"] + res.report["sleep_ms"] < 0.5
+
+
+def test_a_pin_no_adc_channel_reaches_is_given_by_name(firmware, cli, tmp_path):
+    """``--analog PB4=FILE@RATE``: COMP2's plus input PB4 (INPSEL 001), no ADC channel's pin,
+    against 1/2 VREFINT (as the window case reads COMP2, here without window mode). The summary
+    names the pin; PA3= names ADC channel 3 (the same values as 3=)."""
+    data = series(tmp_path, "pb4.csv", WAVE)
+    res = cli("run", comp(firmware, "pb4", READS=8), "--analog", f"PB4={data}@1kHz",
+              "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert values(res.report["stdout"]) == [int(v > HALF) for v in WAVE]
+    assert res.report["analog"] == {"PB4": {"file": data, "rate_hz": 1000.0, "samples": 8,
+                                            "conversions": 0, "past_end": 0, "clamped": 0}}
+    text = cli("run", comp(firmware, "pb4", READS=8), "--analog", f"pb4={data}@1kHz",
+               json=False)
+    assert "pin PB4: 8 values at 1000 Hz, pb4.csv" in " ".join(text.stderr.split())
+    by_name = cli("run", comp(firmware, "poll", READS=8), "--analog", f"PA3={data}@1kHz",
+                  *LIMIT)
+    assert values(by_name.report["stdout"]) == [int(v > HALF) for v in WAVE]
+    assert list(by_name.report["analog"]) == ["3"]
+
+
+@pytest.mark.parametrize("keys, error", [
+    (("1", "PA1"), "analog channel 1 is given twice"),
+    (("PB5", "pb5"), "analog pin PB5 is given twice"),
+    (("PD2",), "analog pin PD2: the target has ports A, B, C, H"),
+    (("PB16",), "a port's pins are 0 to 15"),
+])
+def test_pin_names_that_cannot_be_are_refused(firmware, cli, tmp_path, keys, error):
+    data = tmp_path / "a.csv"
+    data.write_text("1.0\n")
+    elf = comp(firmware, "poll")
+    res = cli("run", elf, *[a for key in keys for a in ("--analog", f"{key}={data}")],
+              json=False)
+    assert res.returncode == 2
+    assert error in res.stderr and "Traceback" not in res.stderr

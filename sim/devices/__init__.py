@@ -86,9 +86,10 @@ class DeviceHost(Protocol):
         from the run's --analog values (one is used up unless they play at a rate); None
         without them."""
 
-    def analog_input(self, channel: int) -> "AnalogInput | None":
-        """The run's --analog values for ADC pin ``channel`` (sim/analog.py), None without
-        them: what another analog peripheral (a comparator) reads the pin's voltage from. A
+    def analog_input(self, channel: int | str) -> "AnalogInput | None":
+        """The run's --analog values for ADC pin ``channel`` (or for the pin so named, one no
+        ADC channel reaches: "PB5"; sim/analog.py), None without them: what another analog
+        peripheral (a comparator) reads the pin's voltage from. A
         device with an ``analog_changed(channel, at)`` method hears when a conversion moved the
         series of ``channel`` that plays no rate on (its pin's voltage changed at cycle
         ``at``)."""

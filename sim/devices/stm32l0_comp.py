@@ -16,13 +16,13 @@ STM32L031's pins):
 
 VREFINT is the factory calibration's value (VREFINT_CAL x 3.0 V / 4095: 1.224 V,
 sim/devices/stm32l0_factory.py). A pin's voltage is the run's ``--analog`` values for its ADC
-channel (PA0-PA7 are IN0-IN7; sim/analog.py), clamped to the rails 0 and VDDA: played at a rate,
-the value of device time ``t`` (the output changes at the instant of the sample that crosses,
-to the cycle, also while the core sleeps or is in Stop mode); without a rate, the value the
-channel's next conversion reads (it changes as the ADC converts). A pin without such values, and
-PB3-PB7 (no ADC channel: no way to give their voltage), is taken as 0 V and listed when the
-comparator is enabled with it (``COMP2 plus input PB4: not an ADC pin, its voltage is not
-modelled (0 V)``).
+channel (PA0-PA7 are IN0-IN7; sim/analog.py), or for PB3-PB7, which no ADC channel reaches, by
+the pin's name (``--analog PB5=level.csv@1kHz``), clamped to the rails 0 and VDDA: played at a
+rate, the value of device time ``t`` (the output changes at the instant of the sample that
+crosses, to the cycle, also while the core sleeps or is in Stop mode); without a rate, the value
+the channel's next conversion reads (it changes as the ADC converts). A pin without such values
+is taken as 0 V and listed when the comparator is enabled with it (``COMP2 plus input PB4: no
+--analog values for PB4 (--analog PB4=FILE), its voltage is not modelled (0 V)``).
 
 The output drives EXTI line 21 (COMP1) or 22 (COMP2) (sim/devices/stm32l0_exti.py): each edge,
 at its own cycle, is latched in PR as RTSR and FTSR select, the interrupt (IRQ 12, ADC_COMP) or
@@ -162,7 +162,9 @@ class Comparators:
         return plus, COMP2_MINUS[csr >> 4 & 7]
 
     def _series(self, source: Source) -> AnalogInput | None:
-        return None if source.channel is None else self.host.analog_input(source.channel)
+        if source.channel is not None:
+            return self.host.analog_input(source.channel)
+        return self.host.analog_input(source.name) if source.pin else None
 
     def _volts(self, source: Source, seconds: float) -> float:
         constant = source.constant()
@@ -404,11 +406,10 @@ class Comparators:
             why = ""
             if source is _RESERVED:
                 why = f"COMP{n + 1} {side} input: a reserved selection (0 V)"
-            elif source.pin and source.channel is None:
-                why = f"{name}: not an ADC pin, its voltage is not modelled (0 V)"
             elif source.pin and self._series(source) is None:
-                why = (f"{name}: no --analog values for ADC channel {source.channel}, "
-                       "its voltage is not modelled (0 V)")
+                given = (f"ADC channel {source.channel}" if source.channel is not None
+                         else f"{source.name} (--analog {source.name}=FILE)")
+                why = f"{name}: no --analog values for {given}, its voltage is not modelled (0 V)"
             elif (n == 1 and not source.pin and source is not _RESERVED
                   and not self._cfgr3() & ENBUFLP_VREFINT_COMP):
                 why = (f"{name}: SYSCFG_CFGR3.ENBUFLP_VREFINT_COMP (bit 12) is clear; taken "

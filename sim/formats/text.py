@@ -180,9 +180,13 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         table.add_row("thread stack", f"{peak:,} B", name)
     for i, (channel, fed) in enumerate(report.analog.items()):
         rate = "" if fed["rate_hz"] is None else f" at {fed['rate_hz']:g} Hz"
-        table.add_row("analog" if i == 0 else "", f"{fed['conversions']:,}",
-                      f"conversions of channel {channel}: {fed['samples']:,} values"
-                      f"{rate}, {Path(str(fed['file'])).name}")
+        if channel.isdigit():
+            what = f"{fed['conversions']:,}", f"conversions of channel {channel}: "
+        else:  # a pin no ADC channel reaches (a comparator's input)
+            what = "", f"pin {channel}: "
+        table.add_row("analog" if i == 0 else "", what[0],
+                      f"{what[1]}{fed['samples']:,} values{rate}, "
+                      f"{Path(str(fed['file'])).name}")
     _pin_rows(table, report.pins, report.vcd)
     _i2c_rows(table, report.i2c)
     _spi_rows(table, report.spi)

@@ -15,6 +15,7 @@
  *   window   COMP1WM: COMP2's plus input is COMP1's (PA1, though INPSEL says PB4), against
  *            1/2 VREFINT; READS reads of COMP2's VALUE each PERIOD cycles, printed; then WM
  *            cleared (PB4: 0 V) and VALUE printed once more.
+ *   pb4      COMP2: PB4 (no ADC channel's pin) against 1/2 VREFINT, READS reads as poll.
  *   lock     COMP1 enabled and LOCKed; a write of 0 is ignored: exit 0 when it still reads
  *            EN and LOCK. -DREWRITE: COMP1_CSR rewritten as it is (WM cleared, as
  *            HAL_COMP_Init for COMP2 does), then COMP2 enabled.
@@ -281,6 +282,14 @@ int main(void)
     COMP1_CSR = 0u; /* WM off: COMP2 compares PB4 */
     print_num("value ", (long)(COMP2_CSR >> 30 & 1u));
     return 0;
+#elif CASE_pb4
+    SYSCFG_CFGR3 |= ENBUFLP_VREFINT_COMP;
+    COMP2_CSR = (5u << 4) | (1u << 8) | EN; /* 1/2 VREFINT, INPSEL PB4 */
+    for (uint32_t i = 1; i <= READS; i++) {
+        wait_until(i * PERIOD - PERIOD / 2u);
+        print_num("value ", (long)(COMP2_CSR >> 30 & 1u));
+    }
+    return 0;
 #elif CASE_lock
     COMP1_CSR = EN | LOCK;
 #ifdef REWRITE
@@ -454,6 +463,6 @@ int main(void)
     print_num("edges ", (long)edges);
     return 0;
 #else
-#error "CASE_poll, CASE_irq, CASE_stop, CASE_window, CASE_lock, CASE_inputs, CASE_capture, CASE_count, CASE_lockrst, CASE_pin, CASE_wfe, CASE_lateimr, CASE_capture2, CASE_sysreset, CASE_standby, CASE_masked or CASE_untimed"
+#error "CASE_poll, CASE_pb4, CASE_irq, CASE_stop, CASE_window, CASE_lock, CASE_inputs, CASE_capture, CASE_count, CASE_lockrst, CASE_pin, CASE_wfe, CASE_lateimr, CASE_capture2, CASE_sysreset, CASE_standby, CASE_masked or CASE_untimed"
 #endif
 }
