@@ -461,7 +461,7 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
                                          or "none"))
             if len({k.analog for k in same}) > 1:
                 parts.append("analog " + (", ".join(
-                    f"{a.channel}={_display_name(a.path, base)}"
+                    f"{a.key}={_display_name(a.path, base)}"
                     + ("" if a.rate is None else f"@{a.rate:g}Hz") for a in key.analog)
                     or "none"))
             if len({k.pins for k in same}) > 1:

@@ -5,6 +5,7 @@ mode, the polarity, the lock, and what is listed (a pin without values, a pin th
 reach, a reserved input), from tests/programs/irq/comp.c; the search for the next change with a
 fake host."""
 
+import json
 from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
@@ -513,3 +514,20 @@ def test_pin_names_that_cannot_be_are_refused(firmware, cli, tmp_path, keys, err
               json=False)
     assert res.returncode == 2
     assert error in res.stderr and "Traceback" not in res.stderr
+
+
+def test_check_runs_an_elf_with_each_pins_values_and_says_which(firmware, cli, tmp_path):
+    """``ebnn-sim check``: one ELF, two budgets whose PB4 values differ: two runs, each row
+    naming its pin's values (``analog PB4=...``)."""
+    low, high = tmp_path / "low.csv", tmp_path / "high.csv"
+    low.write_text("0.1\n")
+    high.write_text("2.0\n")
+    elf = comp(firmware, "pb4", READS=1)
+    config = tmp_path / "budgets.toml"
+    config.write_text("".join(f'[[budget]]\nelf = "{elf}"\nstack = "1k"\n'
+                              f'analog = "PB4={f.name}@1kHz"\n' for f in (low, high)))
+    out = tmp_path / "check.json"
+    res = cli("check", "--config", config, "--json", out, json=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    labels = [row["elf"].rsplit(" (", 1)[1] for row in json.loads(out.read_text())["elfs"]]
+    assert labels == ["analog PB4=low.csv@1000Hz)", "analog PB4=high.csv@1000Hz)"]
