@@ -161,8 +161,7 @@ def test_inputs_the_simulator_cannot_know_are_listed(firmware, cli):
         prefix + "COMP2 minus input PA2: no --analog values for ADC channel 2, its voltage is "
         "not modelled (0 V): 2",
         prefix + "COMP2 plus input: a reserved selection (0 V): 1",
-        "stm32l0_syscfg+0x018 (0x40010018) write, COMP1LPTIMIN1: the output to LPTIM1 is not "
-        "modelled: 1"])
+        prefix + "COMP2LPTIMIN2: the output to LPTIM1's IN2 (its encoder) is not modelled: 1"])
     strict = cli("run", comp(firmware, "inputs"), "--strict-peripherals", *LIMIT)
     assert strict.returncode != 0
     assert strict.report["fault"]["kind"] == "unmodelled_register"

@@ -1,7 +1,9 @@
 """The STM32L0's LPTIM1 (sim/devices/stm32l0_lptim.py) on the stm32l031 profile: HAL-style
 interrupt-driven counting on the LSE, its time-out (compare) mode, waking the core from Stop
-mode, the writes RM0377 forbids, and the counter register by register."""
+mode, counting a pin's or a comparator's pulses on IN1 (a meter), the writes RM0377 forbids,
+and the counter register by register."""
 
+import numpy as np
 import pytest
 
 import sim
@@ -10,8 +12,8 @@ from tests.test_exceptions import irq_program
 LIMIT = ("--max-instructions", "5000000")
 
 
-def lptim(firmware, case: str):
-    return irq_program(firmware, "lptim.c", "stm32l031", **{f"CASE_{case}": None})
+def lptim(firmware, case: str, **defines):
+    return irq_program(firmware, "lptim.c", "stm32l031", **{f"CASE_{case}": None}, **defines)
 
 
 @pytest.mark.parametrize("case, ticks", [("counter", 32767 + 2 * 32768),
@@ -166,3 +168,42 @@ def test_a_start_in_the_write_that_enables_is_ignored(part):
     part._counter.add_cycles(100)
     assert dev.read(CNT, 4) == 0 and dev.read(CR, 4) == 1
     assert any("CNTSTRT, SNGSTRT ignored" in k for k in part._unmodelled)
+
+
+def pulse_rows(times) -> str:
+    """--pin rows: a pulse (1 then 0, 1 ms) starting at each of ``times`` (seconds)."""
+    return "".join(f"{t:.6f},1\n{t + 0.001:.6f},0\n" for t in times)
+
+
+@pytest.mark.parametrize("defines, end_ms", [({}, 90.0), ({"ULP": None}, 90.0),
+                                             ({"ULP": None, "FALLING": None}, 91.0)])
+def test_lptim1_counts_a_meters_pulses_on_in1_in_stop_mode(firmware, cli, tmp_path, defines,
+                                                           end_ms):
+    """HAL_LPTIM_Counter_Start_IT on IN1 (PB5, AF2): COUNTMODE on the LSE, or CKSEL (no clock
+    but IN1's): each rising edge a count, through Stop mode; ARRM after 5 pulses wakes the
+    core: twice, at the 5th and 10th pulse's instants, CNT at ARR (4)."""
+    starts = [0.010 * (k + 1) for k in range(12)]  # a pulse every 10 ms from 10 ms
+    (tmp_path / "meter.csv").write_text(pulse_rows(starts))
+    res = cli("run", lptim(firmware, "pulses", **defines), "--pin",
+              f"PB5={tmp_path / 'meter.csv'}", *LIMIT)
+    assert res.returncode == 0, res.report
+    report = res.report
+    assert report["stdout"] == "cnt 4\n"  # (ARRM: CNT reached ARR)
+    assert report["exceptions"]["taken"] == {"IRQ13": 2}
+    assert report["deep_sleeps"] == 2
+    # the run ends a little after the 9th pulse's rising edge (90 ms; falling: 91 ms)
+    assert end_ms < report["time_ms"] + report["sleep_ms"] < end_ms + 0.5
+
+
+def test_lptim1_counts_a_comparators_output_on_in1(firmware, cli, tmp_path):
+    """COMP1LPTIMIN1: IN1 is COMP1's output (PA1 against VREFINT): each rising crossing of the
+    recording a count (ULP: no kernel clock)."""
+    volts = np.zeros(120)
+    volts[10::10] = 2.0  # a 1 ms pulse every 10 ms from 10 ms
+    data = tmp_path / "pa1.npy"
+    np.save(data, volts)
+    res = cli("run", lptim(firmware, "pulses", COMP=None, ULP=None), "--analog",
+              f"1={data}@1kHz", "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert res.report["exceptions"]["taken"] == {"IRQ13": 2}
+    assert 90.0 < res.report["time_ms"] + res.report["sleep_ms"] < 90.5

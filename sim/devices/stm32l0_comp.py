@@ -37,8 +37,9 @@ VALUE (bit 30, read-only) reads the output. LOCK (bit 31) makes the register rea
 reset of the part (a write that would change it is ignored and listed; SYSCFG's own reset keeps
 a locked register). SPEED (COMP2) reads back.
 
-Not modelled: the output's way to LPTIM1 (COMP1LPTIMIN1, COMP2LPTIMIN1, COMP2LPTIMIN2: listed
-when set) and to the timers' ETR; the comparators' start-up
+With COMP1LPTIMIN1 or COMP2LPTIMIN1 the output is LPTIM1's IN1 (sim/devices/stm32l0_lptim.py:
+a count at each active edge). Not modelled: the output to LPTIM1's IN2 (COMP2LPTIMIN2, the
+encoder's: listed when set) and to the timers' ETR; the comparators' start-up
 and propagation times (the output follows its inputs at once) and their offset; a pin's GPIO
 mode (the chip wants it analog). A COMP2 minus input from VREFINT without
 SYSCFG_CFGR3.ENBUFLP_VREFINT_COMP (bit 12), which the HAL sets for it, is listed and taken as
@@ -112,7 +113,8 @@ COMP2_MINUS = (_ref("VREFINT", 1.0), _pin("PA2"), _pin("PA4"), _pin("PA5"),
                _pin("PB3"))
 WRITABLE = (EN | 0x30 | WM | 1 << 12 | POLARITY | LOCK,
             EN | SPEED | 0x70 | 0x700 | 3 << 12 | POLARITY | LOCK)
-LPTIM_BITS = ((1 << 12, "COMP1LPTIMIN1"), (3 << 12, "COMP2LPTIMIN1/IN2"))
+LPTIM_IN1 = (1 << 12, 1 << 13)  # COMP1LPTIMIN1, COMP2LPTIMIN1: the output is LPTIM1's IN1
+COMP2_LPTIM_IN2 = 1 << 12  # COMP2LPTIMIN2: LPTIM1's IN2 (its encoder), not modelled
 
 
 class Comparators:
@@ -277,6 +279,14 @@ class Comparators:
             for port in self._ports():
                 if port.shows_comparator(n):
                     port.af_changed(at)
+            if self.csr[n] & LPTIM_IN1[n]:
+                self._lptim_changed(at)
+
+    def _lptim_changed(self, at: int) -> None:
+        """LPTIM1's IN1 (this comparator's output, COMPxLPTIMIN1) may have changed at ``at``."""
+        changed = getattr(self.host.device("stm32l0_lptim1"), "in1_changed", None)
+        if changed is not None:
+            changed(at)
 
     def _ports(self) -> list[Stm32l0Gpio]:
         """The part's GPIO ports (sim/devices/stm32l0_gpio.py) that the run maps (looked up
@@ -296,7 +306,7 @@ class Comparators:
 
         exti = self.host.device("stm32l0_exti")
         enabled = int(getattr(exti, "imr", 0)) | int(getattr(exti, "emr", 0))
-        return bool(enabled >> EXTI_LINES[n] & 1) or any(
+        return bool(enabled >> EXTI_LINES[n] & 1 or self.csr[n] & LPTIM_IN1[n]) or any(
             timer.takes_comparator(n) for timer in part_timers(self.host)) or any(
             port.shows_comparator(n) for port in self._ports())
 
@@ -387,10 +397,9 @@ class Comparators:
         at = max(at, self._at)
         self._catch_up(at)  # (the changes before the write, at the old settings)
         self.csr[n] = value & WRITABLE[n]
-        bits, what = LPTIM_BITS[n]
-        if value & bits:
-            self.host.unmodelled(self.owner, offset, size, value,
-                                 f"{what}: the output to LPTIM1 is not modelled")
+        if n == 1 and value & COMP2_LPTIM_IN2:
+            self.host.unmodelled(self.owner, offset, size, value, "COMP2LPTIMIN2: the output "
+                                 "to LPTIM1's IN2 (its encoder) is not modelled")
         if self.csr[n] & EN:
             self._list_inputs(n, offset, size, value)
         if self.csr[n] != old:
@@ -398,6 +407,8 @@ class Comparators:
             if n == 0 and (old ^ self.csr[0]) & WM:  # (COMP2's plus input)
                 self._dirty[1] = True
         self.update(at)
+        if (old ^ self.csr[n]) & LPTIM_IN1[n]:  # (LPTIM1's IN1 from the output, or not)
+            self._lptim_changed(at)
 
     def _list_inputs(self, n: int, offset: int, size: int, value: int) -> None:
         """What an enabled comparator takes that the simulator does not know: listed."""

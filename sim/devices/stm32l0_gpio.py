@@ -81,6 +81,9 @@ TIMER_PINS: dict[tuple[str, int], dict[int, tuple[str, int]]] = {
 # STM32CubeL0's stm32l0xx_hal_gpio_ex.h): (port, pin) -> the comparator (0: COMP1)
 COMP_PINS = {("A", 0): 0, ("A", 6): 0, ("A", 11): 0, ("A", 2): 1, ("A", 7): 1, ("A", 12): 1}
 COMP_AF = 7
+# LPTIM1's input 1 (LPTIM1_IN1): (port, pin) -> its alternate function (STM32CubeL0's L031 table
+# names LPTIM1 on these; which input each is, as its L011 table and the L0 datasheets name them)
+LPTIM_IN1_PINS = {("A", 0): 1, ("A", 4): 1, ("A", 8): 2, ("B", 5): 2, ("C", 0): 0}
 
 
 def _field_table(value: int) -> list[int]:
@@ -234,6 +237,27 @@ class Stm32l0Gpio(Clocked):
             high |= int(comparators is not None and comparators.out[n]) << pin
         return sum(1 << pin for pin in pins), high
 
+    def _lptim_in1_pins(self, alternate: int) -> int:
+        """The pins of ``alternate`` whose alternate function is LPTIM1_IN1."""
+        return sum(1 << pin for pin in range(16) if alternate >> pin & 1
+                   and LPTIM_IN1_PINS.get((self.gpio_port, pin)) ==
+                   self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF)
+
+    def lptim_in1(self) -> int | None:
+        """The level of the (first) pin of the port in alternate function LPTIM1_IN1: LPTIM1's
+        input 1; None for none."""
+        pins = self._lptim_in1_pins(_fields(self.moder, 2))
+        if not pins:
+            return None
+        return self.idr() >> ((pins & -pins).bit_length() - 1) & 1
+
+    def _lptim_changed(self, at: int) -> None:
+        """LPTIM1's IN1 may have changed at cycle ``at`` (a pin's level, a pin's function)."""
+        lptim = self.host.device("stm32l0_lptim1")
+        changed = getattr(lptim, "in1_changed", None)
+        if changed is not None:
+            changed(at)
+
     def shows_comparator(self, n: int) -> bool:
         """Whether a pin of the port shows comparator ``n``'s output (alternate function 7)."""
         return n in self._comparator_pins(_fields(self.moder, 2)).values()
@@ -301,6 +325,8 @@ class Stm32l0Gpio(Clocked):
             cycle = at if at is not None else (
                 self.host.store_cycle() if at_store else self.host.exceptions.now)
             self._inputs_changed(changed & alternate, cycle)
+            if changed & self._lptim_in1_pins(alternate):
+                self._lptim_changed(cycle)
 
     def _inputs_changed(self, pins: int, at: int) -> None:
         """Pins in alternate-function mode (``pins``) changed level at cycle ``at``: the
@@ -370,6 +396,7 @@ class Stm32l0Gpio(Clocked):
             for timer in timers:
                 timer.pins_changed()
             replan_comparators(self.host)  # (whether a pin shows one: its edges may wake)
+            self._lptim_changed(self.host.store_cycle())  # (which pin is LPTIM1's IN1)
         elif word == OTYPER:
             self.otyper = self._config(self.otyper, offset, size, value, locked) & 0xFFFF
         elif word == OSPEEDR:

@@ -16,11 +16,19 @@ new ARR or CMP takes effect at the end of the period, else at once. ICR clears I
 interrupt (IRQ 13) is a level, ISR & IER; IMR line 29 of the EXTI is its Stop-mode wake-up,
 which the NVIC line does here. On the LSE or the LSI it runs in Stop mode.
 
+External pulses (a meter's, HAL_LPTIM_Counter_Start_IT): with CFGR.COUNTMODE (IN1 sampled on the
+kernel clock, which must run) or CKSEL (the ultra-low-power clock, IN1 itself) the counter counts
+IN1's active edges (CKPOL: rising, falling, both) through PRESC instead of the clock, each at its
+own cycle (``in1_changed``, told by the GPIO port of a pin in alternate function LPTIM1_IN1 and
+by a comparator whose COMPx_CSR connects its output); with CKSEL the writes' ARROK and CMPOK
+come two IN1 edges later.
+
 Each runs only while its RCC clock is on (APB1ENR LPTIM1EN, bit 31) and it is not held in reset
 (APB1RSTR, the same bit; sim.devices.stm32l0.Clocked), and counts only while its kernel clock
-runs. Not modelled (listed when set): an external clock (CFGR.CKSEL, COUNTMODE), the encoder
-mode (ENC), hardware triggers (TRIGEN: a timer started so waits for ever), the time-out mode's
-restart on a trigger, the waveform output (its settings read back), EXTTRIG, UP and DOWN.
+runs. Not modelled (listed when set): the encoder mode (ENC), hardware triggers (TRIGEN: a
+timer started so waits for ever), IN1's glitch filter (CKFLT: each edge counts), the time-out
+mode's restart on a trigger, the waveform output (its settings read back), EXTTRIG, UP and
+DOWN.
 """
 
 from sim.devices.stm32l0 import Clocked, merge
@@ -32,6 +40,8 @@ CMPM, ARRM, EXTTRIG, CMPOK, ARROK = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 4
 FLAGS = 0x7F  # ISR: CMPM ... DOWN
 ENABLE, SNGSTRT, CNTSTRT = 1, 1 << 1, 1 << 2
 CKSEL, PRELOAD, COUNTMODE, ENC = 1, 1 << 22, 1 << 23, 1 << 24
+CKPOL, CKFLT = 3 << 1, 3 << 3  # IN1's active edges (00 rising, 01 falling, 10 both), filter
+EXTERNAL = CKSEL | COUNTMODE  # the counter counts IN1's edges
 TRIGEN = 3 << 17
 _CFGR_BITS = 0x01FE_EEDF  # CKSEL ... ENC (reserved bits read 0)
 APB1ENR, CCIPR = 0x38, 0x4C  # RCC's offsets
@@ -53,6 +63,7 @@ class Stm32l0Lptim1(Clocked):
         self._syncing: dict[int, int] = {}  # ARROK/CMPOK -> the kernel cycle it sets at
         self.mode = 0  # 0 stopped, SNGSTRT or CNTSTRT: how the counter runs
         self.cnt = 0
+        self._in1: int | None = None  # IN1's level as last seen (None: not yet)
         self._sub = 0  # kernel cycles into the current count (the prescaler)
         # kernel clock cycles against the core's (either clock may change); hz 0: stopped
         self._line = Timeline(self.host.clock_hz, self.host.exceptions.now)
@@ -70,8 +81,8 @@ class Stm32l0Lptim1(Clocked):
     def _kernel_hz(self) -> int:
         """The kernel clock (RCC_CCIPR.LPTIM1SEL); 0 when it does not run for the counter."""
         rcc = self._rcc
-        if self.cfgr & (CKSEL | COUNTMODE | ENC) or not self.clocked():
-            return 0
+        if self.cfgr & (CKSEL | ENC) or not self.clocked():
+            return 0  # (COUNTMODE: the kernel clock runs, to sample IN1 and sync writes)
         sel = self._kernel_sel()
         if rcc is None or sel == 0:
             return self.host.clock_hz // (1 if rcc is None else rcc.apb_divider(1))
@@ -98,9 +109,14 @@ class Stm32l0Lptim1(Clocked):
             if line.count >= at:
                 self.isr |= flag
                 del self._syncing[flag]
-        if not self.mode:
-            return
-        total = self._sub + line.count - before
+        if not self.mode or self.cfgr & EXTERNAL:
+            return  # (counting IN1's edges: _tick)
+        self._tick(line.count - before)
+
+    def _tick(self, ticks: int) -> None:
+        """``ticks`` periods of what the counter counts (the kernel clock, or IN1's active
+        edges), through the prescaler."""
+        total = self._sub + ticks
         n, self._sub = divmod(total, self._presc())
         while n > 0 and self.mode:
             to_end = self.arr + 1 - self.cnt if self.cnt <= self.arr else 0x10000 - self.cnt
@@ -142,7 +158,8 @@ class Stm32l0Lptim1(Clocked):
             to_wrap = (self.arr + 1 if self.cnt <= self.arr else 0x10000) - self.cnt
             for flag, value, value2 in ((ARRM, self.arr, arr2),
                                         (CMPM, self.cmp, self._pending.get(CMP, self.cmp))):
-                if not (self.mode and self.ier & flag and not self.isr & flag):
+                if not (self.mode and self.ier & flag and not self.isr & flag) or (
+                        self.cfgr & EXTERNAL):  # (IN1's edges come when they come)
                     continue
                 if self.cnt < value <= self.arr:
                     counts = value - self.cnt
@@ -166,6 +183,59 @@ class Stm32l0Lptim1(Clocked):
 
     def _drive(self) -> None:
         self.host.set_irq_level(IRQ, bool(self.isr & self.ier), self)
+
+    # --- IN1: external counting -------------------------------------------------------------
+    def _comparator_in1(self) -> int | None:
+        """The comparator (0: COMP1) whose output COMPx_CSR connects to IN1, if one does
+        (COMP1LPTIMIN1, COMP2LPTIMIN1; sim/devices/stm32l0_comp.py)."""
+        comparators = getattr(self.host.device("stm32l0_syscfg"), "comparators", None)
+        if comparators is None:
+            return None
+        return next((n for n, bit in ((0, 1 << 12), (1, 1 << 13))
+                     if comparators.csr[n] & bit), None)
+
+    def _in1_level(self) -> int:
+        """IN1: a comparator's output (COMPx_CSR), else the level of a pin in its alternate
+        function LPTIM1_IN1 (sim/devices/stm32l0_gpio.py LPTIM_IN1_PINS), else 0."""
+        n = self._comparator_in1()
+        if n is not None:
+            comparators = getattr(self.host.device("stm32l0_syscfg"), "comparators", None)
+            return int(bool(comparators is not None and comparators.out[n]))
+        for letter in "abch":
+            port = self.host.device(f"stm32l0_gpio{letter}")
+            level = getattr(port, "lptim_in1", lambda: None)()
+            if level is not None:
+                return int(level)
+        return 0
+
+    def takes_in1(self) -> bool:
+        """Whether the counter counts IN1's edges now (enabled, counting, external mode)."""
+        return bool(self.mode and self.cfgr & EXTERNAL and self.cr & ENABLE)
+
+    def in1_changed(self, at: int) -> None:
+        """IN1's source (a pin, a comparator's output) may have changed level at cycle
+        ``at``: an active edge (CKPOL) is a count, at its own cycle (CKSEL 1 needs no clock;
+        COUNTMODE samples IN1 on the kernel clock, so it must run), then the matches and the
+        interrupt."""
+        level = self._in1_level()
+        before, self._in1 = self._in1, level
+        if before is None or level == before or not self.takes_in1() or not self.clocked():
+            return
+        if not self.cfgr & CKSEL and not self._kernel_hz():
+            return  # (COUNTMODE without its kernel clock: IN1 is not sampled)
+        pol = self.cfgr >> 1 & 3
+        if not (pol == 2 or (pol == 1) == (level == 0)):
+            return
+        self._line.rebase(max(at, self._line.base))
+        self._advance()
+        self._tick(1)
+        if self.cfgr & CKSEL:  # the writes' synchronisation runs on IN1's edges
+            for flag in list(self._syncing):
+                self._syncing[flag] -= 1
+                if self._syncing[flag] <= self._line.count:
+                    self.isr |= flag
+                    del self._syncing[flag]
+        self._schedule()
 
     def settle(self) -> None:
         self._advance()
@@ -206,9 +276,16 @@ class Stm32l0Lptim1(Clocked):
                 self.ier = value & FLAGS
             else:
                 self.cfgr = value & _CFGR_BITS
-                if self.cfgr & (CKSEL | COUNTMODE | ENC | TRIGEN):
-                    self.host.unmodelled(self, offset, size, value, "an external clock, the "
-                                         "encoder or a hardware trigger: it does not count")
+                why = []
+                if self.cfgr & (ENC | TRIGEN):
+                    why.append("the encoder or a hardware trigger: it does not count")
+                if self.cfgr & EXTERNAL and self.cfgr & CKPOL == CKPOL:
+                    why.append("CKPOL 11 (reserved outside the encoder): rising edges taken")
+                if self.cfgr & EXTERNAL and self.cfgr & CKFLT:
+                    why.append("CKFLT: IN1's glitch filter not modelled (each edge counts)")
+                if why:
+                    self.host.unmodelled(self, offset, size, value, "; ".join(why))
+                self._in1 = self._in1_level()
         elif word == CR:
             self._control(value)
         elif word in (ARR, CMP):

@@ -20,8 +20,8 @@
  *            EN and LOCK. -DREWRITE: COMP1_CSR rewritten as it is (WM cleared, as
  *            HAL_COMP_Init for COMP2 does), then COMP2 enabled.
  *   inputs   COMP2 enabled with PB4 (not an ADC pin) against PA2 (no --analog values), then
- *            with INPSEL 101 (reserved on this part) and SPEED, COMP1 with COMP1LPTIMIN1: the
- *            simulator lists each; exit 2 when SPEED does not read back.
+ *            with INPSEL 101 (reserved on this part), SPEED and COMP2LPTIMIN2 (LPTIM1's IN2):
+ *            the simulator lists each; exit 2 when SPEED does not read back.
  *   standby  COMP1 interrupting on both edges, then Stand-by mode: off there, it wakes
  *            nothing.
  *   capture  COMP1's output (PA1 against VREFINT) as TIM2's TI4 (OR TI4_RMP 10), captured on
@@ -305,8 +305,8 @@ int main(void)
     return (COMP2_CSR & EN) ? 0 : 2;
 #elif CASE_inputs
     COMP2_CSR = (1u << 4) | (1u << 8) | EN; /* minus PA2, plus PB4 */
-    COMP2_CSR = (1u << 4) | (5u << 8) | EN | (1u << 3); /* plus: reserved; SPEED */
-    COMP1_CSR = 1u << 12;                   /* COMP1LPTIMIN1 (COMP1 off) */
+    COMP2_CSR = (1u << 4) | (5u << 8) | EN | (1u << 3) | (1u << 12); /* reserved; SPEED;
+                                                                        COMP2LPTIMIN2 */
     if (!(COMP2_CSR & (1u << 3)))
         return 2;                           /* SPEED reads back */
     return (COMP2_CSR & VALUE) ? 1 : 0;

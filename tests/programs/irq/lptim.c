@@ -10,6 +10,12 @@
  *            at 32 MHz from the PLL before each sleep: it wakes on MSI.
  *   refused  ARR written while disabled and CFGR while enabled: ignored (and listed); ARROK
  *            comes after an ARR write while enabled.
+ *   pulses   HAL_LPTIM_Counter_Start_IT counting IN1's rising edges (a meter's pulses) on PB5
+ *            (AF2, LPTIM1_IN1): CKSEL 1 (the ultra-low-power clock: IN1 itself, no kernel
+ *            clock) with -DULP, else COUNTMODE 1 on the LSE; ARR PULSES - 1, ARRM's interrupt;
+ *            the core in Stop mode until EVENTS periods of pulses passed; prints CNT.
+ *            -DCOMP: IN1 from COMP1's output (COMP1LPTIMIN1: PA1 against VREFINT), not PB5.
+ *            -DFALLING: CKPOL 01, the falling edges.
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -30,6 +36,18 @@
 #define LPTIM_CMP REG(0x40007C14u)
 #define LPTIM_ARR REG(0x40007C18u)
 #define LPTIM_CNT REG(0x40007C1Cu)
+#define RCC_IOPENR REG(0x4002102Cu)
+#define RCC_APB2ENR REG(0x40021034u)
+#define GPIOB_MODER REG(0x50000400u)
+#define GPIOB_AFRL REG(0x50000420u)
+#define COMP1_CSR REG(0x40010018u)
+#define SCB_SCR_ REG(0xE000ED10u)
+#ifndef PULSES
+#define PULSES 5u
+#endif
+#ifndef EVENTS
+#define EVENTS 2u
+#endif
 #define CMPM 1u
 #define ARRM (1u << 1)
 #define ARROK (1u << 4)
@@ -105,6 +123,37 @@ int main(void)
             return 2; /* not on MSI */
     }
     return events == 3 ? 0 : 1;
+#elif CASE_pulses
+#ifdef COMP
+    RCC_APB2ENR |= 1u;                /* SYSCFGEN */
+    COMP1_CSR = (1u << 12) | 1u;      /* COMP1LPTIMIN1, COMP1EN: PA1 against VREFINT */
+#else
+    RCC_IOPENR |= 1u << 1;            /* GPIOB */
+    GPIOB_AFRL = (GPIOB_AFRL & ~(15u << 20)) | (2u << 20); /* PB5: AF2, LPTIM1_IN1 */
+    GPIOB_MODER = (GPIOB_MODER & ~(3u << 10)) | (2u << 10);
+#endif
+#ifdef ULP
+    RCC_APB1ENR |= 1u << 31;          /* LPTIM1EN */
+    LPTIM_CFGR = 1u;                  /* CKSEL: IN1 clocks it, rising edges (CKPOL 00) */
+#else
+    lse_kernel_clock();
+    LPTIM_CFGR = 1u << 23;            /* COUNTMODE: IN1's rising edges, sampled on the LSE */
+#endif
+#ifdef FALLING
+    LPTIM_CFGR |= 1u << 1;            /* CKPOL 01: falling edges */
+#endif
+    LPTIM_IER = ARRM;
+    NVIC_ISER = 1u << 13;
+    LPTIM_CR = 1u;
+    LPTIM_ARR = PULSES - 1u;
+    LPTIM_CR |= 4u;                   /* CNTSTRT */
+    SCB_SCR_ |= 4u;                   /* SLEEPDEEP: Stop mode */
+    while (events < EVENTS)
+        __asm volatile("wfi");
+    sh_write0("cnt ");
+    sh_write_int((long)LPTIM_CNT);
+    sh_write0("\n");
+    return 0;
 #elif CASE_refused
     LPTIM_ARR = 100u; /* disabled: ignored */
     LPTIM_CR = 1u;
@@ -118,6 +167,6 @@ int main(void)
             return 3;
     return LPTIM_ARR == 100u ? 0 : 4;
 #else
-#error "CASE_counter, CASE_timeout, CASE_stop or CASE_refused"
+#error "CASE_counter, CASE_timeout, CASE_stop, CASE_pulses or CASE_refused"
 #endif
 }
