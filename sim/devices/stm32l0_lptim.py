@@ -72,7 +72,8 @@ class Stm32l0Lptim1(Clocked):
 
     # --- the clock ----------------------------------------------------------------------------
     def runs_in_stop(self) -> bool:
-        return self._kernel_sel() in (1, 3)  # the LSI or the LSE
+        # the LSI or the LSE; or IN1 clocking it (CKSEL), which needs no clock of the part
+        return bool(self.cfgr & CKSEL) or self._kernel_sel() in (1, 3)
 
     def _kernel_sel(self) -> int:
         rcc = self._rcc

@@ -133,7 +133,7 @@ int main(void)
     GPIOB_MODER = (GPIOB_MODER & ~(3u << 10)) | (2u << 10);
 #endif
 #ifdef ULP
-    RCC_APB1ENR |= 1u << 31;          /* LPTIM1EN */
+    RCC_CCIPR &= ~(3u << 18);         /* LPTIM1SEL: PCLK1, which Stop mode stops: unused */
     LPTIM_CFGR = 1u;                  /* CKSEL: IN1 clocks it, rising edges (CKPOL 00) */
 #else
     lse_kernel_clock();
