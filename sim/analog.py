@@ -11,8 +11,8 @@ simulator's supply: the factory calibration's condition), at 12 bits and as fewe
 
 A pin may be named instead: ``--analog PA3=...`` is channel 3 (PA0-PA7 are IN0-IN7, PB0 and PB1
 IN8 and IN9); ``--analog PB5=level.csv@1kHz`` gives a pin that is no ADC channel its volts, for
-the comparators (sim/devices/stm32l0_comp.py), which see the same values as the pins' voltages
-(``volts_at``: nothing used up).
+the comparators (sim/devices/stm32l0_comp.py: PB3-PB7 only, at a rate), which see the same
+values as the pins' voltages (``volts_at``: nothing used up).
 
 The simulator reads the files before the run: a file that is not a series of finite numbers is
 refused with one line.
@@ -35,6 +35,16 @@ MIN_RATE, MAX_RATE = 1e-3, 1e9  # samples per second
 PINS = range(16)  # the ADC's external channels, IN0 ... IN15
 # the STM32L031's pins that are ADC channels: IN0-IN7 on PA0-PA7, IN8 and IN9 on PB0 and PB1
 ADC_PINS = {**{f"PA{n}": n for n in range(8)}, "PB0": 8, "PB1": 9}
+# the pins no ADC channel reaches that something reads volts from: the comparators' PB3-PB7
+COMPARATOR_PINS = ("PB3", "PB4", "PB5", "PB6", "PB7")
+
+
+def sample_index(seconds: float, rate: float) -> int:
+    """The sample of a series played at ``rate`` that holds at device time ``seconds``,
+    ``floor(seconds x rate)``: a sample's own instant (``k / rate``, whose product may come
+    back from the float a hair below ``k``) counts as that sample."""
+    x = seconds * rate
+    return int(x + 1e-9 + x * 1e-12)
 _SPEC = re.compile(r"^\s*(\d+|P[A-Z]\d{1,2})\s*=\s*(.+?)(?:@\s*([0-9.e+-]+)\s*(hz|khz|mhz)?)?"
                    r"\s*$", re.IGNORECASE)
 # what follows a file name's last '@' when it was meant as a rate: no path, no suffix
@@ -83,12 +93,17 @@ def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
             raise ValueError(f"analog input {text!r}: channel {channel} is not one of the "
                              "ADC's pins, 0 to 15")
     else:
-        name = m.group(1).upper()
-        if int(name[2:]) > 15:
+        given = m.group(1).upper()
+        if int(given[2:]) > 15:
             raise ValueError(f"analog input {text!r}: a port's pins are 0 to 15")
+        name = f"P{given[1]}{int(given[2:])}"  # (PA03: PA3)
         channel = ADC_PINS.get(name, -1)
         if channel < 0:  # (an ADC pin is given by its channel)
-            pin = f"P{name[1]}{int(name[2:])}"
+            if name not in COMPARATOR_PINS:
+                raise ValueError(f"analog input {text!r}: {name} is neither an ADC channel's "
+                                 f"pin ({', '.join(ADC_PINS)}) nor a comparator's input "
+                                 f"({', '.join(COMPARATOR_PINS)})")
+            pin = name
     rate = None
     if m.group(3) is not None:
         try:
@@ -98,6 +113,9 @@ def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
         if not MIN_RATE <= rate <= MAX_RATE:
             raise ValueError(f"analog input {text!r}: a rate of {MIN_RATE:g} Hz to "
                              f"{MAX_RATE:g} Hz, such as 100Hz or 1kHz")
+    if pin and rate is None:
+        raise ValueError(f"analog input {text!r}: {pin} is no ADC channel's pin (no conversion "
+                         f"moves its values on): give them a rate, {pin}=FILE@1kHz")
     path = Path(m.group(2).strip())
     if rate is None and "@" in path.name:
         tail = path.name.rsplit("@", 1)[1].strip()
@@ -112,6 +130,9 @@ def check_specs(specs: list[AnalogSpec]) -> None:
     """ValueError when a channel is not a pin or two feed one channel (or pin)."""
     seen: set[int | str] = set()
     for spec in specs:
+        if spec.pin and (spec.pin not in COMPARATOR_PINS or spec.rate is None):
+            raise ValueError(f"analog pin {spec.pin!r}: by name only {', '.join(COMPARATOR_PINS)}"
+                             " (the comparators' inputs no ADC channel reaches), at a rate")
         if not spec.pin and spec.channel not in PINS:
             raise ValueError(f"analog channel {spec.channel} is not one of the ADC's pins, 0 "
                              "to 15")
@@ -160,15 +181,14 @@ class AnalogInput:
         """The pin's voltage at device time ``seconds`` (clamped to the rails), nothing used
         up: played at a rate, that instant's value; else the value the next conversion reads."""
         rate = self.spec.rate
-        # (a sample's own instant, k / rate, may come back from the float a hair below k)
-        index = self.conversions if rate is None else int(seconds * rate + 1e-6)
+        index = self.conversions if rate is None else sample_index(seconds, rate)
         return float(self.clamped_volts()[min(index, len(self.volts) - 1)])
 
     def code(self, seconds: float) -> int:
         """The 12-bit result of a conversion at device time ``seconds``."""
         rate = self.spec.rate
         # (a sample's own instant counts as it: 0.29 s at 100 Hz is sample 29, not 28.999...)
-        index = self.conversions if rate is None else int(seconds * rate + 1e-9)
+        index = self.conversions if rate is None else sample_index(seconds, rate)
         self.conversions += 1
         if index >= len(self.volts):
             self.past_end += 1

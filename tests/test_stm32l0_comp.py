@@ -502,14 +502,14 @@ def test_a_pin_no_adc_channel_reaches_is_given_by_name(firmware, cli, tmp_path):
 @pytest.mark.parametrize("keys, error", [
     (("1", "PA1"), "analog channel 1 is given twice"),
     (("PB5", "pb5"), "analog pin PB5 is given twice"),
-    (("PD2",), "analog pin PD2: the target has ports A, B, C, H"),
+    (("PD2",), "PD2 is neither an ADC channel's pin"),
     (("PB16",), "a port's pins are 0 to 15"),
 ])
 def test_pin_names_that_cannot_be_are_refused(firmware, cli, tmp_path, keys, error):
     data = tmp_path / "a.csv"
     data.write_text("1.0\n")
     elf = comp(firmware, "poll")
-    res = cli("run", elf, *[a for key in keys for a in ("--analog", f"{key}={data}")],
+    res = cli("run", elf, *[a for key in keys for a in ("--analog", f"{key}={data}@1kHz")],
               json=False)
     assert res.returncode == 2
     assert error in res.stderr and "Traceback" not in res.stderr
@@ -530,3 +530,92 @@ def test_check_runs_an_elf_with_each_pins_values_and_says_which(firmware, cli, t
     assert res.returncode == 0, res.stdout + res.stderr
     labels = [row["elf"].rsplit(" (", 1)[1] for row in json.loads(out.read_text())["elfs"]]
     assert labels == ["analog PB4=low.csv@1000Hz)", "analog PB4=high.csv@1000Hz)"]
+
+
+
+# --- stores that change where the edges go, in a block the edges fall in ----------------------
+def probe(firmware, case: str, **defines):
+    return irq_program(firmware, "comp_probes.c", "stm32l031", **{f"CASE_{case}": 1},
+                       **defines)
+
+
+def dip(tmp_path) -> str:
+    volts = np.full(100, 2.0)
+    volts[9] = 0.0  # COMP1 low from 9 to 10 µs only (cycles 288-320)
+    path = tmp_path / "dip.npy"
+    np.save(path, volts)
+    return str(path)
+
+
+def test_a_dip_before_the_af_store_is_not_the_pins(firmware, cli, tmp_path):
+    """PA6 an output at 1 until the MODER store (cycle ~438) makes it COMP1_OUT; COMP1 dipped
+    from 288 to 320 and is high at the store: PA6 never falls, and EXTI line 6 (FTSR) latches
+    nothing (the GPIO write settles the comparators first)."""
+    res = cli("run", probe(firmware, "toaf", EXTRA="NOP8 NOP8 NOP8 NOP8"), "--analog",
+              f"1={dip(tmp_path)}@1MHz", *LIMIT)
+    assert res.report["stdout"].split() == ["pr6", "0", "value", "1"]
+    assert res.report["pins"]["PA6"]["falling"] == 0
+
+
+def test_the_pin_keeps_the_comparators_edges_up_to_the_moder_store(firmware, cli, tmp_path):
+    """COMP1 toggling every 32 cycles on PA6 (AF7) until the store at the end of a block of 64
+    NOPs makes PA6 an output (ODR 1): the edges inside that block are the pin's."""
+    data = tmp_path / "alt.npy"
+    np.save(data, np.tile([0.0, 2.0], 10_000))
+    res = cli("run", probe(firmware, "moder"), "--analog", f"1={data}@1MHz", *LIMIT)
+    pa6 = res.report["pins"]["PA6"]  # COMP1's crossings from its enable to the store
+    assert pa6["rising"] == 5 and pa6["falling"] == 4  # (the last rise: the store's ODR 1)
+
+
+def test_a_pr_clear_after_an_edge_in_its_block_clears_it(firmware, cli, tmp_path):
+    """COMP1 rises at 10 µs (cycle 320), inside the block whose store clears EXTI_PR's line
+    21 at ~393: PR21 stays clear (the EXTI write settles the comparators first)."""
+    res = cli("run", probe(firmware, "prclear"), "--analog", f"1={dip(tmp_path)}@1MHz", *LIMIT)
+    assert res.report["stdout"].split() == ["pr21", "0", "pr21", "later", "0"]
+
+
+def test_a_comparator_only_on_a_pin_with_no_exti_line_is_a_deadlock_at_once(firmware, cli,
+                                                                              tmp_path):
+    """PA6 shows COMP1, but neither EXTI line 6 nor 21 is enabled: nothing can wake the core."""
+    data = tmp_path / "alt.npy"
+    np.save(data, np.tile([0.0, 2.0], 20_000))
+    res = cli("run", probe(firmware, "pinmasked"), "--analog", f"1={data}@1MHz", *LIMIT)
+    assert res.report["status"] == "deadlock"
+    assert res.report["time_ms"] + res.report["sleep_ms"] < 1.0
+
+
+def test_a_pin_named_series_needs_a_rate(firmware, cli, tmp_path):
+    """PB4 is no ADC channel's pin: no conversion would move an untimed series on, so one
+    without a rate is refused (exit 2, one line), not silently its first value."""
+    data = tmp_path / "pb4.csv"
+    data.write_text("0.1\n0.9\n")
+    res = cli("run", comp(firmware, "pb4", READS=2), "--analog", f"PB4={data}", json=False)
+    assert res.returncode == 2 and "give them a rate, PB4=FILE@1kHz" in res.stderr
+
+
+@pytest.mark.parametrize("name, channel, pin", [("PA03", 3, ""), ("pb01", 9, ""),
+                                                ("PA3", 3, ""), ("pb04", -1, "PB4")])
+def test_pin_names_are_normalised(name, channel, pin):
+    from sim.analog import parse_spec
+
+    spec = parse_spec(f"{name}=x.csv@1kHz")
+    assert (spec.channel, spec.pin) == (channel, pin)
+
+
+@pytest.mark.parametrize("name", ["PA8", "PC5", "PH1"])
+def test_a_pin_nothing_reads_is_refused(name):
+    from sim.analog import parse_spec
+
+    with pytest.raises(ValueError, match=f"{name} is neither an ADC channel's pin"):
+        parse_spec(f"{name}=x.csv@1kHz")
+
+
+def test_a_time_before_a_samples_instant_reads_the_sample_before():
+    """floor(t x rate), as docs/simulator.md says: 0.5 µs before 1 s at 1 Hz is sample 0;
+    a sample's own instant (k / rate, however the float rounds it) is sample k."""
+    from sim.analog import sample_index
+
+    series = timed(1, [0.0, 2.0], 1.0)
+    assert series.volts_at(1.0 - 0.5e-6) == 0.0 and series.volts_at(1.0) == 2.0
+    for rate in (3.0, 44_100.0, 1e6 / 3):
+        assert all(sample_index(k / rate, rate) == k for k in range(1, 1 << 24, 9973))

@@ -1625,3 +1625,22 @@ def test_a_request_nobody_serves_plans_nothing_and_drops_with_its_enable():
     dev.write(DIER, 4, 1 << 8)
     dev.dma_changed()
     assert host.dma.moved == [] and host.exceptions.due == 10
+
+
+@pytest.mark.parametrize("cls, value, remapped, comparator", [
+    ("Stm32l0Tim2", 0x08, {4}, 1), ("Stm32l0Tim2", 0x10, {4}, 0),
+    ("Stm32l0Tim2", 0x18, set(), None),  # TIM2_TI4_GPIO2: the pin
+    ("Stm32l0Tim22", 0x04, {1}, 1), ("Stm32l0Tim22", 0x08, {1}, 0),
+    ("Stm32l0Tim22", 0x0C, set(), None),  # TIM22_TI1_GPIO2: the pin
+    ("Stm32l0Tim21", 6 << 2, {1}, 0), ("Stm32l0Tim21", 0x20, {2}, 1),
+])
+def test_or_takes_an_input_from_a_comparator_or_the_pin(cls, value, remapped, comparator):
+    """STM32CubeL0's remap codes: TI4_RMP (TIM2) and TI1_RMP (TIM22) 01 COMP2, 10 COMP1, 11 the
+    pin (GPIO2); TIM21's TI1_RMP 110 COMP1, TI2_RMP COMP2."""
+    import sim.devices.stm32l0_tim as tim
+
+    timer = getattr(tim, cls)(FakeDeviceHost())
+    timer.reset()
+    assert timer._remapped(value) == remapped
+    ti = next(iter(remapped), 1)
+    assert timer.comparator(ti, value) == comparator

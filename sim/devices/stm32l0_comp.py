@@ -32,7 +32,9 @@ TIM21's TI1 and TI2, TIM22's TI1: sim/devices/stm32l0_tim.py), each edge at its 
 their captures and slave modes (a pulse's width measured by input capture), and the level of a
 pin in alternate function 7 (COMP1_OUT: PA0, PA6, PA11; COMP2_OUT: PA2, PA7, PA12:
 sim/devices/stm32l0_gpio.py). A sleep with only a comparator's changes to come, its EXTI line
-masked and no timer or pin taking it, is a deadlock.
+masked and no timer, LPTIM1 or pin on an enabled EXTI line taking it, is a deadlock. A store that
+changes where the edges go (the RCC's, SYSCFG's, the EXTI's, a GPIO port's configuration, a
+timer's OR) first brings the comparators to its own cycle (``settle``).
 VALUE (bit 30, read-only) reads the output. LOCK (bit 31) makes the register read-only until a
 reset of the part (a write that would change it is ignored and listed; SYSCFG's own reset keeps
 a locked register). SPEED (COMP2) reads back.
@@ -56,7 +58,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.analog import VDDA
+from sim.analog import VDDA, sample_index
 from sim.devices.stm32l0_factory import VREFINT_CAL
 
 if TYPE_CHECKING:
@@ -85,13 +87,6 @@ class Source:
     def constant(self) -> float | None:
         """Its voltage when it is a reference, else None."""
         return None if self.pin else self.vrefint * VREFINT
-
-
-def sample_index(seconds: float, rate: float) -> int:
-    """The sample of a series played at ``rate`` that holds at device time ``seconds``: a
-    sample's own instant (``k / rate``, which may come back from the float a hair below ``k``)
-    counts as that sample."""
-    return int(seconds * rate + 1e-6)
 
 
 def _pin(name: str) -> Source:
@@ -252,7 +247,8 @@ class Comparators:
                 if samples is None:
                     values.append(np.full(len(t), const))
                 else:
-                    index = np.minimum((t * rate + 1e-6).astype(np.int64), len(samples) - 1)
+                    x = t * rate
+                    index = np.minimum((x + 1e-9 + x * 1e-12).astype(np.int64), len(samples) - 1)
                     values.append(samples[index])
             out = (values[0] > values[1]) != invert
             differ = np.flatnonzero(out != now)
@@ -277,7 +273,7 @@ class Comparators:
                 if timer.takes_comparator(n):
                     timer.inputs_changed(at)
             for port in self._ports():
-                if port.shows_comparator(n):
+                if port.comparator_pins(n):
                     port.af_changed(at)
             if self.csr[n] & LPTIM_IN1[n]:
                 self._lptim_changed(at)
@@ -299,16 +295,16 @@ class Comparators:
         return self._port_list
 
     def _wakes(self, n: int) -> bool:
-        """Whether comparator ``n``'s edges can wake the core: its EXTI line enabled (IMR, EMR)
-        a timer taking it or a pin showing it (conservatively: the capture, the slave mode or the
-        pin's EXTI line may interrupt)."""
+        """Whether comparator ``n``'s edges can wake the core: its EXTI line enabled (IMR,
+        EMR), LPTIM1's IN1 or a timer taking it (conservatively: the count, the capture or the
+        slave mode may interrupt), or a pin showing it whose EXTI line is enabled."""
         from sim.devices.stm32l0_tim import part_timers
 
         exti = self.host.device("stm32l0_exti")
         enabled = int(getattr(exti, "imr", 0)) | int(getattr(exti, "emr", 0))
         return bool(enabled >> EXTI_LINES[n] & 1 or self.csr[n] & LPTIM_IN1[n]) or any(
             timer.takes_comparator(n) for timer in part_timers(self.host)) or any(
-            port.shows_comparator(n) for port in self._ports())
+            port.comparator_wakes(n) for port in self._ports())
 
     def _plan(self, at: int) -> None:
         """The timer for the outputs' next change (none while off or not running), its cycle

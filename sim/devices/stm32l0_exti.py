@@ -22,6 +22,7 @@ Not modelled: the PVD, and the direct lines' peripherals
 from sim.devices import Device
 from sim.devices.stm32l0 import merge
 from sim.devices.stm32l0_comp import replan as replan_comparators
+from sim.devices.stm32l0_comp import settle as settle_comparators
 from sim.devices.stm32l0_tim import replan_timers
 
 IMR, EMR, RTSR, FTSR, SWIER, PR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
@@ -74,6 +75,7 @@ class Stm32l0Exti(Device):
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
+        settle_comparators(self.host)  # (their edges up to the store, to the lines as they were)
         if word == PR:  # rc_w1; SWIER's bits go with the pending bits they set
             cleared = merge(0, offset, size, value) & CONFIGURABLE
             self.pr &= ~cleared

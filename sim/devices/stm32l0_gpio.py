@@ -47,6 +47,7 @@ from sim.devices import Device
 from sim.devices.stm32l0 import Clocked, merge
 from sim.devices.stm32l0_comp import Comparators
 from sim.devices.stm32l0_comp import replan as replan_comparators
+from sim.devices.stm32l0_comp import settle as settle_comparators
 from sim.devices.stm32l0_pwr import Stm32l0Pwr
 from sim.devices.stm32l0_tim import part_timers, replan_timers
 
@@ -142,6 +143,13 @@ class Stm32l0Gpio(Clocked):
         self._pwr = self.host.device(Stm32l0Pwr.name)
         self._off = False  # in Stand-by: the pins high-impedance
         self._timers: dict[str, Device | None] = {}  # the timers its pins may show, looked up
+        self._comp_key: tuple[int, tuple[int, ...]] | None = None  # (comparator_pins' cache)
+        self._comp_shown: tuple[list[int], list[int]] = ([], [])
+
+    def settle(self) -> None:
+        """Before the RCC resets the port (IOPRSTR) or stops its clock: the comparators' edges
+        up to the store, to the pins as they were."""
+        settle_comparators(self.host)
 
     def power_off(self) -> None:
         """Stand-by mode: the pins go high-impedance (outputs and pulls off, RM0377), so only
@@ -258,9 +266,35 @@ class Stm32l0Gpio(Clocked):
         if changed is not None:
             changed(at)
 
+    def comparator_pins(self, n: int) -> list[int]:
+        """The pins of the port that show comparator ``n``'s output (alternate function 7),
+        kept until the port's configuration changes (a comparator's every edge asks)."""
+        key = (self.moder, tuple(self.afr))
+        if self._comp_key != key:
+            shown = self._comparator_pins(_fields(self.moder, 2))
+            self._comp_shown = ([p for p, k in shown.items() if k == 0],
+                                [p for p, k in shown.items() if k == 1])
+            self._comp_key = key
+        return self._comp_shown[n]
+
     def shows_comparator(self, n: int) -> bool:
         """Whether a pin of the port shows comparator ``n``'s output (alternate function 7)."""
-        return n in self._comparator_pins(_fields(self.moder, 2)).values()
+        return bool(self.comparator_pins(n))
+
+    def comparator_wakes(self, n: int) -> bool:
+        """Whether a pin showing comparator ``n``'s output is an EXTI line that SYSCFG routes
+        from this port and EXTI lets through (IMR or EMR): its edges may wake the core."""
+        from sim.devices.stm32l0_exti import Stm32l0Exti
+
+        pins = self.comparator_pins(n)
+        if not pins:
+            return False
+        exti = self.host.device(Stm32l0Exti.name)
+        if not isinstance(exti, Stm32l0Exti) or not isinstance(self._syscfg, Stm32l0Syscfg):
+            return False
+        return any((exti.imr | exti.emr) >> pin & 1
+                   and self._syscfg.selected(pin) == PORT_CODES[self.gpio_port]
+                   for pin in pins)
 
     def af_changed(self, at: int) -> None:
         """A timer channel's or a comparator's output changed at cycle ``at``: the pins that
@@ -376,6 +410,8 @@ class Stm32l0Gpio(Clocked):
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word, locked = offset & ~3, self.locked
+        if word in (MODER, OTYPER, PUPDR, AFRL, AFRH):  # (what a pin does with a comparator's
+            settle_comparators(self.host)  # output: its edges up to the store first)
         if word == BSRR:
             bits = merge(0, offset, size, value)
             self.odr = (self.odr & ~(bits >> 16) | bits) & 0xFFFF
@@ -552,6 +588,7 @@ class Stm32l0Syscfg(Clocked):
             self.comparators.write(word, size, merged, self.host.store_cycle())
             return
         if EXTICR1 <= word <= EXTICR1 + 12:
+            self.comparators.settle(self.host.store_cycle())
             first = word - EXTICR1  # EXTICR1 selects lines 0-3, EXTICR2 4-7, ...
             lines = range(first, first + 4)
             before = {n: self._line_level(n) for n in lines}
@@ -561,6 +598,7 @@ class Stm32l0Syscfg(Clocked):
                 if level != before[n]:
                     self._edge(n, level)
             replan_timers(self.host)  # (which pins' edges may wake the core)
+            self.comparators.update(self.host.store_cycle())
             return
         self._regs[word] = merge(self._regs[word], offset, size, value)
 
