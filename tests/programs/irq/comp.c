@@ -50,6 +50,7 @@
  */
 #include "cm.h"
 #include "semihost.h"
+#include "ticks.h"
 
 #define RCC_APB2ENR REG(0x40021034u)
 #define SYSCFG_CFGR3 REG(0x40010020u)
@@ -117,23 +118,6 @@
 #ifndef EDGES
 #define EDGES 4
 #endif
-
-__attribute__((unused)) static void print_num(const char *label, long v)
-{
-    sh_write0(label);
-    sh_write_int(v);
-    sh_write0("\n");
-}
-
-/* SysTick free-running over its 24 bits from here: elapsed() counts cycles since. */
-static void tick_start(void)
-{
-    SYST_RVR = 0xFFFFFFu;
-    SYST_CVR = 0;
-    SYST_CSR = 5u; /* the core's clock, no interrupt */
-}
-
-static uint32_t elapsed(void) { return 0xFFFFFFu - SYST_CVR; }
 
 /* Wait until ``at`` cycles after tick_start(). */
 __attribute__((unused)) static void wait_until(uint32_t at)

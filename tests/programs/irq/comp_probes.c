@@ -13,6 +13,7 @@
  */
 #include "cm.h"
 #include "semihost.h"
+#include "ticks.h"
 
 #define RCC_IOPRSTR REG(0x4002101Cu)
 #define RCC_IOPENR REG(0x4002102Cu)
@@ -35,21 +36,6 @@
 #endif
 #define NOP8 "nop\n nop\n nop\n nop\n nop\n nop\n nop\n nop\n"
 #define NOP64 NOP8 NOP8 NOP8 NOP8 NOP8 NOP8 NOP8 NOP8
-
-static void print_num(const char *label, long v)
-{
-    sh_write0(label);
-    sh_write_int(v);
-    sh_write0("\n");
-}
-
-static void tick_start(void)
-{
-    SYST_RVR = 0xFFFFFFu;
-    SYST_CVR = 0;
-    SYST_CSR = 5u;
-}
-static uint32_t elapsed(void) { return 0xFFFFFFu - SYST_CVR; }
 
 static void pa6_af7(void)
 {
