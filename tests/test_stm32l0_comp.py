@@ -156,7 +156,7 @@ def test_inputs_the_simulator_cannot_know_are_listed(firmware, cli):
     assert res.returncode == 0, res.report
     prefix = "stm32l0_syscfg+0x01c (0x4001001c) write, "
     assert sorted(listed(res.report)) == sorted([
-        prefix + "COMP2 plus input PB4: no --analog values for PB4 (--analog PB4=FILE), its "
+        prefix + "COMP2 plus input PB4: no --analog values for PB4 (--analog PB4=FILE@RATE), its "
         "voltage is not modelled (0 V): 1",
         prefix + "COMP2 minus input PA2: no --analog values for ADC channel 2, its voltage is "
         "not modelled (0 V): 2",

@@ -180,8 +180,10 @@ def pulse_rows(times) -> str:
 def test_lptim1_counts_a_meters_pulses_on_in1_in_stop_mode(firmware, cli, tmp_path, defines,
                                                            end_ms):
     """HAL_LPTIM_Counter_Start_IT on IN1 (PB5, AF2): COUNTMODE on the LSE, or CKSEL (no clock
-    but IN1's): each rising edge a count, through Stop mode; ARRM after 5 pulses wakes the
-    core: twice, at the 5th and 10th pulse's instants, CNT at ARR (4)."""
+    but IN1's, the kernel clock left on PCLK, which Stop mode stops): each rising edge a count,
+    through Stop mode; ARRM (CNT reaching ARR 4: the 4th pulse from 0, then every 5th) wakes
+    the core twice, at the 4th and 9th pulses' instants (CKPOL 01: their falling edges, 1 ms
+    later), CNT then at ARR."""
     starts = [0.010 * (k + 1) for k in range(12)]  # a pulse every 10 ms from 10 ms
     (tmp_path / "meter.csv").write_text(pulse_rows(starts))
     res = cli("run", lptim(firmware, "pulses", **defines), "--pin",
@@ -207,3 +209,174 @@ def test_lptim1_counts_a_comparators_output_on_in1(firmware, cli, tmp_path):
     assert res.returncode == 0, res.report
     assert res.report["exceptions"]["taken"] == {"IRQ13": 2}
     assert 90.0 < res.report["time_ms"] + res.report["sleep_ms"] < 90.5
+
+
+# --- IN1, register by register: --pin pulses on PB5 (AF2) -----------------------------------------
+MS = 32_000  # cycles a ms at the profile's 32 MHz
+
+
+def pulsed_part(firmware, tmp_path, rows: str):
+    """The part with PB5 held by ``rows`` (seconds,level), PB5 LPTIM1_IN1 (AF2), LPTIM1's and
+    GPIOB's clocks on."""
+    from sim.pins import parse_spec
+
+    (tmp_path / "pb5.csv").write_text(rows)
+    part = sim.Simulator(firmware.image("hello.c", target="stm32l031"), sim.RunOptions(
+        pins=[parse_spec(f"PB5={tmp_path / 'pb5.csv'}")]))
+    part._reset()
+    for dev in part.devices:
+        dev.start()
+    rcc, port = part.device("stm32l0_rcc"), part.device("stm32l0_gpiob")
+    rcc.write(0x38, 4, 1 << 31)  # LPTIM1EN
+    rcc.write(0x2C, 4, 2)  # GPIOBEN
+    port.write(0x20, 4, port.read(0x20, 4) & ~(15 << 20) | 2 << 20)  # PB5: AF2
+    port.write(0x00, 4, port.read(0x00, 4) & ~(3 << 10) | 2 << 10)
+    return part, part.device("stm32l0_lptim1")
+
+
+def step(part, cycles: int) -> None:
+    """Time passes: the --pin changes due are applied."""
+    part._counter.add_cycles(cycles)
+    part.exceptions._run_timers()
+
+
+def every_ms(n: int) -> str:
+    """A 0.5 ms pulse each ms from 1 ms, ``n`` of them."""
+    return "".join(f"{k * 0.001:.6f},1\n{k * 0.001 + 0.0005:.6f},0\n" for k in range(1, n + 1))
+
+
+@pytest.mark.parametrize("cfgr, counted", [
+    (1, 10), (1 | 1 << 1, 10), (1 | 2 << 1, 20),  # CKSEL: rising, falling, both edges
+    (1 | 2 << 9, 2),  # PRESC / 4: 10 edges, 2 counts (and 2 towards the third)
+])
+def test_in1s_active_edges_through_the_prescaler(firmware, tmp_path, cfgr, counted):
+    from sim.devices.stm32l0_lptim import ARR, CFGR, CNT, CR
+
+    part, dev = pulsed_part(firmware, tmp_path, every_ms(10))
+    dev.write(CFGR, 4, cfgr)
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 1000)
+    dev.write(CR, 4, 1 | 4)
+    step(part, 11 * MS)
+    assert dev.read(CNT, 4) == counted
+
+
+def test_in1_counts_only_while_started(firmware, tmp_path):
+    """Enabled but not started, nothing counts; SNGSTRT ends after ARR; disabled, 0."""
+    from sim.devices.stm32l0_lptim import ARR, CFGR, CNT, CR
+
+    part, dev = pulsed_part(firmware, tmp_path, every_ms(20))
+    dev.write(CFGR, 4, 1)
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 3)
+    step(part, int(2.2 * MS))
+    assert dev.read(CNT, 4) == 0
+    dev.write(CR, 4, 1 | 2)  # SNGSTRT: 0, 1, 2, 3, back to 0 and stopped
+    step(part, 10 * MS)
+    assert dev.read(CNT, 4) == 0 and not dev.mode
+
+
+def test_with_cksel_arrok_comes_two_in1_edges_after_the_write(firmware, tmp_path):
+    """IN1 is the kernel clock: an ARR write's ARROK comes at the second edge after it,
+    started or not (an LL driver polls it between the write and CNTSTRT)."""
+    from sim.devices.stm32l0_lptim import ARR, ARROK, CFGR, CR, ISR
+
+    part, dev = pulsed_part(firmware, tmp_path, every_ms(5))
+    dev.write(CFGR, 4, 1)
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 100)
+    step(part, int(1.2 * MS))
+    assert not dev.read(ISR, 4) & ARROK  # one edge
+    step(part, MS)
+    assert dev.read(ISR, 4) & ARROK  # two
+
+
+def test_countmode_on_pclk_counts_nothing_in_stop_mode(firmware, tmp_path):
+    """COUNTMODE samples IN1 on the kernel clock: PCLK stops in Stop mode, and so does the
+    count (CKSEL would go on)."""
+    from sim.devices.stm32l0_lptim import ARR, CFGR, CNT, COUNTMODE, CR
+
+    part, dev = pulsed_part(firmware, tmp_path, every_ms(10))
+    dev.write(CFGR, 4, COUNTMODE)
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 1000)
+    dev.write(CR, 4, 1 | 4)
+    step(part, int(3.2 * MS))
+    assert dev.read(CNT, 4) == 3
+    rcc = part.device("stm32l0_rcc")
+    for gated in rcc.gated.values():
+        gated.settle()
+    rcc.stopped = True  # Stop mode, as deep_sleep enters it
+    for gated in rcc.gated.values():
+        gated.restart()
+    step(part, 4 * MS)
+    rcc.stopped = False
+    assert dev.read(CNT, 4) == 3
+
+
+@pytest.mark.parametrize("port, pin, af", [("a", 0, 1), ("a", 4, 1), ("a", 8, 2), ("c", 0, 0)])
+def test_the_other_in1_pins(firmware, tmp_path, port, pin, af):
+    from sim.devices.stm32l0_lptim import ARR, CFGR, CNT, CR
+    from sim.pins import parse_spec
+
+    (tmp_path / "in1.csv").write_text(every_ms(4))
+    part = sim.Simulator(firmware.image("hello.c", target="stm32l031"), sim.RunOptions(
+        pins=[parse_spec(f"P{port.upper()}{pin}={tmp_path / 'in1.csv'}")]))
+    part._reset()
+    for dev in part.devices:
+        dev.start()
+    rcc, gpio = part.device("stm32l0_rcc"), part.device(f"stm32l0_gpio{port}")
+    rcc.write(0x38, 4, 1 << 31)
+    rcc.write(0x2C, 4, 1 | 4)  # GPIOA, GPIOC
+    afr = 0x20 + 4 * (pin // 8)
+    shift = 4 * (pin % 8)
+    gpio.write(afr, 4, gpio.read(afr, 4) & ~(15 << shift) | af << shift)
+    gpio.write(0, 4, gpio.read(0, 4) & ~(3 << 2 * pin) | 2 << 2 * pin)
+    lptim = part.device("stm32l0_lptim1")
+    lptim.write(CFGR, 4, 1)
+    lptim.write(CR, 4, 1)
+    lptim.write(ARR, 4, 1000)
+    lptim.write(CR, 4, 1 | 4)
+    step(part, 5 * MS)
+    assert lptim.read(CNT, 4) == 4
+
+
+def test_a_port_reset_takes_in1s_pin_away_at_once(firmware, tmp_path):
+    """PB5 (IN1, high) reset to analog by IOPRSTR: IN1 falls there (both edges counted), not
+    at some later store."""
+    from sim.devices.stm32l0_lptim import ARR, CFGR, CNT, CR
+
+    part, dev = pulsed_part(firmware, tmp_path, "0.001,1\n0.003,0\n")
+    dev.write(CFGR, 4, 1 | 2 << 1)  # CKSEL, both edges
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 1000)
+    dev.write(CR, 4, 1 | 4)
+    step(part, 2 * MS)
+    assert dev.read(CNT, 4) == 1  # the rise at 1 ms
+    rcc = part.device("stm32l0_rcc")
+    rcc.write(0x1C, 4, 2)  # GPIOB held in reset: PB5 analog, IN1 low: the fall
+    rcc.write(0x1C, 4, 0)
+    assert dev.read(CNT, 4) == 2
+    step(part, 2 * MS)
+    port = part.device("stm32l0_gpiob")
+    port.write(0x20, 4, port.read(0x20, 4) & ~(15 << 20) | 2 << 20)  # PB5 (low now) again
+    port.write(0x00, 4, port.read(0x00, 4) & ~(3 << 10) | 2 << 10)
+    assert dev.read(CNT, 4) == 2
+
+
+def test_in1_counts_nothing_while_lptim1s_clock_is_off(firmware, tmp_path):
+    """CKSEL needs no kernel clock, but the peripheral's own (RCC APB1ENR LPTIM1EN): off,
+    IN1's edges pass uncounted."""
+    from sim.devices.stm32l0_lptim import ARR, CFGR, CNT, CR
+
+    part, dev = pulsed_part(firmware, tmp_path, every_ms(10))
+    dev.write(CFGR, 4, 1)
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 1000)
+    dev.write(CR, 4, 1 | 4)
+    step(part, int(2.2 * MS))
+    rcc = part.device("stm32l0_rcc")
+    rcc.write(0x38, 4, 0)  # LPTIM1EN off
+    step(part, 5 * MS)
+    rcc.write(0x38, 4, 1 << 31)
+    assert dev.read(CNT, 4) == 2

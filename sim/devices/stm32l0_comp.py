@@ -22,7 +22,7 @@ rate, the value of device time ``t`` (the output changes at the instant of the s
 crosses, to the cycle, also while the core sleeps or is in Stop mode); without a rate, the value
 the channel's next conversion reads (it changes as the ADC converts). A pin without such values
 is taken as 0 V and listed when the comparator is enabled with it (``COMP2 plus input PB4: no
---analog values for PB4 (--analog PB4=FILE), its voltage is not modelled (0 V)``).
+--analog values for PB4 (--analog PB4=FILE@RATE), its voltage is not modelled (0 V)``).
 
 The output drives EXTI line 21 (COMP1) or 22 (COMP2) (sim/devices/stm32l0_exti.py): each edge,
 at its own cycle, is latched in PR as RTSR and FTSR select, the interrupt (IRQ 12, ADC_COMP) or
@@ -138,6 +138,7 @@ class Comparators:
         self._dirty = [False, False]  # level and next change to be found again
         self._at = 0  # the cycle the outputs are settled at (it never goes back)
         self.running = True  # False in Stand-by mode: nothing changes
+        self._lptim_reset = False  # SYSCFG's reset took LPTIM1's IN1 off an output
         self.host.exceptions.set_timer(self, None, self._event)
 
     def peripheral_reset(self) -> None:
@@ -146,6 +147,8 @@ class Comparators:
         cleared by a reset of the part only)."""
         for n in (0, 1):
             if not self.csr[n] & LOCK:
+                if self.csr[n] & LPTIM_IN1[n]:  # (LPTIM1's IN1 no longer this output)
+                    self._lptim_reset = True
                 self.csr[n] = 0
                 self._dirty[n] = True
 
@@ -363,6 +366,9 @@ class Comparators:
                     self._next_t[n] = self._next_change(n, seconds)
         self._at = at
         self._plan(at)
+        if self._lptim_reset:  # (SYSCFG's reset cleared COMPxLPTIMIN1: IN1 is its pin again)
+            self._lptim_reset = False
+            self._lptim_changed(at)
 
     def input_changed(self, channel: int, at: int) -> None:
         """A conversion moved ADC channel ``channel``'s untimed values on at cycle ``at``: an
@@ -415,7 +421,7 @@ class Comparators:
                 why = f"COMP{n + 1} {side} input: a reserved selection (0 V)"
             elif source.pin and self._series(source) is None:
                 given = (f"ADC channel {source.channel}" if source.channel is not None
-                         else f"{source.name} (--analog {source.name}=FILE)")
+                         else f"{source.name} (--analog {source.name}=FILE@RATE)")
                 why = f"{name}: no --analog values for {given}, its voltage is not modelled (0 V)"
             elif (n == 1 and not source.pin and source is not _RESERVED
                   and not self._cfgr3() & ENBUFLP_VREFINT_COMP):

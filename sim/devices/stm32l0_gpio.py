@@ -178,6 +178,7 @@ class Stm32l0Gpio(Clocked):
         super().rcc_changed()  # held in reset: its reset state, whose levels change now
         replan_timers(self.host)  # (the pins that showed a timer output may not)
         self._update(True)
+        self._lptim_changed(self.host.store_cycle())  # (LPTIM1's IN1 pin may be gone)
 
     # --- levels -------------------------------------------------------------------------------
     def _levels(self) -> tuple[int, int]:

@@ -218,9 +218,11 @@ class Stm32l0Lptim1(Clocked):
         ``at``: an active edge (CKPOL) is a count, at its own cycle (CKSEL 1 needs no clock;
         COUNTMODE samples IN1 on the kernel clock, so it must run), then the matches and the
         interrupt."""
+        if not self.cfgr & EXTERNAL:  # (nothing takes IN1: its level is read at the CFGR write)
+            return
         level = self._in1_level()
         before, self._in1 = self._in1, level
-        if before is None or level == before or not self.takes_in1() or not self.clocked():
+        if before is None or level == before or not self.cr & ENABLE or not self.clocked():
             return
         if not self.cfgr & CKSEL and not self._kernel_hz():
             return  # (COUNTMODE without its kernel clock: IN1 is not sampled)
@@ -229,13 +231,14 @@ class Stm32l0Lptim1(Clocked):
             return
         self._line.rebase(max(at, self._line.base))
         self._advance()
-        self._tick(1)
-        if self.cfgr & CKSEL:  # the writes' synchronisation runs on IN1's edges
-            for flag in list(self._syncing):
+        if self.cfgr & CKSEL:  # IN1 is the kernel clock: the writes' synchronisation runs on
+            for flag in list(self._syncing):  # its edges, counting or not
                 self._syncing[flag] -= 1
                 if self._syncing[flag] <= self._line.count:
                     self.isr |= flag
                     del self._syncing[flag]
+        if self.takes_in1():
+            self._tick(1)
         self._schedule()
 
     def settle(self) -> None:
@@ -263,6 +266,10 @@ class Stm32l0Lptim1(Clocked):
         self.host.unmodelled(self, offset, size, value, f"ignored: {why}")
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
+        if offset & ~3 in (CR, CFGR):  # (a comparator's edges on IN1 up to the store first)
+            from sim.devices.stm32l0_comp import settle
+
+            settle(self.host)
         self._advance()
         word = offset & ~3
         value = merge(self.read_word(word), offset, size, value)
