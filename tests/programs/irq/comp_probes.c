@@ -71,10 +71,10 @@ int main(void)
     GPIOA_ODR = 1u << 6;
     GPIOA_MODER = (GPIOA_MODER & ~(3u << 12)) | (1u << 12);
     EXTI_FTSR = 1u << 6;
+    EXTI_PR = 1u << 6; /* (before the block: a store there would settle the comparators) */
     COMP1_CSR = 1u;
     while (elapsed() < START)  /* (the block below at a known time, whatever came before) */
         ;
-    EXTI_PR = 1u << 6;
     uint32_t moder = (GPIOA_MODER & ~(3u << 12)) | (2u << 12);
 #ifndef EXTRA
 #define EXTRA ""
