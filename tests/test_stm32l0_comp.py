@@ -619,3 +619,33 @@ def test_a_time_before_a_samples_instant_reads_the_sample_before():
     assert series.volts_at(1.0 - 0.5e-6) == 0.0 and series.volts_at(1.0) == 2.0
     for rate in (3.0, 44_100.0, 1e6 / 3):
         assert all(sample_index(k / rate, rate) == k for k in range(1, 1 << 24, 9973))
+
+
+
+@pytest.mark.parametrize("rise", [10, 11, 12, 13])  # µs: at different points of the loop
+def test_a_pins_idr_and_value_agree_at_each_read(firmware, cli, tmp_path, rise):
+    """PA6 shows COMP1: polling GPIOA_IDR and COMP1's VALUE in one loop, both see the rise at
+    the same read (the IDR read brings the comparators to its cycle, as VALUE's does)."""
+    volts = np.zeros(20)
+    volts[rise:] = 2.0
+    data = tmp_path / "rise.npy"
+    np.save(data, volts)
+    res = cli("run", probe(firmware, "idrpoll"), "--analog", f"1={data}@1MHz", *LIMIT)
+    assert res.returncode == 0, res.report
+    seen = dict(line.split() for line in res.report["stdout"].splitlines())
+    assert seen["idr"] == seen["value"]
+
+
+def test_a_timed_pin_against_an_untimed_pin():
+    """COMP1's PA1 (1 Hz) against PA0 (INNSEL 01) with no rate: PA0 is the value its next
+    conversion reads, and the next change is found against it (by a scan: a new value comes
+    with each conversion)."""
+    pa1 = timed(1, [0.0, 0.0, 2.0, 2.0, 0.0], 1.0)
+    pa0 = AnalogInput(AnalogSpec(0, "x.csv", None), np.array([1.0, 3.0]))
+    comps = fake({1: pa1, 0: pa0})
+    comps.csr[0] = EN | 1 << 4
+    assert not comps.level(0, 0.0)
+    assert comps._next_change(0, 0.0) == pytest.approx(2.0)
+    pa0.conversions = 1  # converted: PA0 at 3.0 V, above PA1 throughout
+    assert comps._next_change(0, 0.0) is None
+    assert comps._crossings == {}  # (no crossings kept for a value that moves)

@@ -190,17 +190,19 @@ class Comparators:
             return None
         # each side: (its constant volts, or None and the series played at its rate)
         sides: list[tuple[float, np.ndarray | None, float]] = []
+        moving = False  # a side an untimed pin's (a constant only until its next conversion)
         for source in self.inputs(n):
             series = self._series(source)
             rate = None if series is None else series.spec.rate
             if series is None or rate is None:
                 sides.append((self._volts(source, seconds), None, 0.0))
+                moving = moving or series is not None
             else:
                 sides.append((0.0, series.clamped_volts(), rate))
         timed = [(v, r) for _, v, r in sides if v is not None]
         if not timed:
             return None
-        if len(timed) == 1:  # a pin against a constant: its crossings, found once
+        if len(timed) == 1 and not moving:  # a pin against a reference: its crossings, once
             samples, rate = timed[0]
             plus_timed = sides[0][1] is not None
             const = sides[1][0] if plus_timed else sides[0][0]
@@ -226,8 +228,10 @@ class Comparators:
     @staticmethod
     def _scan(sides: list[tuple[float, np.ndarray | None, float]], seconds: float,
               invert: bool, now: bool) -> float | None:
-        """_next_change for two pins played at a rate: their samples' instants in chunks
-        that grow, the first where the output differs from ``now``."""
+        """_next_change for two pins played at a rate, or one against an untimed pin (whose
+        value each conversion may change: crossings found once for it would be thrown away at
+        the next): their samples' instants in chunks that grow, the first where the output
+        differs from ``now``."""
         timed = [(v, r) for _, v, r in sides if v is not None]
         chunk, start = 64, seconds
         while True:

@@ -403,6 +403,8 @@ class Stm32l0Gpio(Clocked):
         word = offset & ~3
         if word > BRR:
             self.host.unmodelled(self, offset, size, None)
+        if word == IDR and (self.comparator_pins(0) or self.comparator_pins(1)):
+            settle_comparators(self.host)  # (a pin showing one: as VALUE reads it, at the load)
         return (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
 
     def _config(self, old: int, offset: int, size: int, value: int, fields: int) -> int:

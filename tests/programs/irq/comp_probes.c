@@ -7,6 +7,8 @@
  *   toaf       PA6 an output at 1, COMP1 dipping once; a block of NOPs then the MODER store
  *              making PA6 AF7 (COMP1_OUT); EXTI line 6 latches falling edges: prints PR6 and
  *              COMP1's VALUE.
+ *   idrpoll    PA6 in AF7: polls GPIOA_IDR bit 6 and COMP1's VALUE in one loop; prints the
+ *              SysTick count at which each was first seen high.
  *   prclear    COMP1's rising edges latched on EXTI line 21 (no interrupt); a block of NOPs
  *              that the comparator's rise falls in, ending in the store clearing PR21: prints
  *              PR21 then and later.
@@ -54,6 +56,20 @@ int main(void)
     __asm volatile("wfi");
     print_num("woke ", (long)elapsed());
     return 1;
+#elif CASE_idrpoll
+    pa6_af7();
+    COMP1_CSR = 1u;
+    uint32_t t_idr = 0, t_val = 0;
+    while (!t_idr || !t_val) {
+        uint32_t idr = GPIOA_IDR, csr = COMP1_CSR, t = elapsed();
+        if (!t_idr && (idr & (1u << 6)))
+            t_idr = t;
+        if (!t_val && (csr & VALUE))
+            t_val = t;
+    }
+    print_num("idr ", (long)t_idr);
+    print_num("value ", (long)t_val);
+    return 0;
 #elif CASE_moder
     pa6_af7();
     GPIOA_ODR = 1u << 6;
@@ -95,6 +111,6 @@ int main(void)
     print_num("pr21 later ", (long)(EXTI_PR >> 21 & 1u));
     return 0;
 #else
-#error "CASE_pinmasked, CASE_moder, CASE_toaf or CASE_prclear"
+#error "CASE_pinmasked, CASE_idrpoll, CASE_moder, CASE_toaf or CASE_prclear"
 #endif
 }
