@@ -164,9 +164,10 @@ class DeviceHost(Protocol):
 
     def request_reset(self, why: str = "", cause: str = "software") -> None:
         """A reset of the part (AIRCR.SYSRESETREQ; ``why``: another source, a watchdog;
-        ``cause``: one of sim.resets.CAUSES): the run stops at the next block boundary (a
-        store's block ends first; asked for at a boundary, the block there does not run; in a
-        sleep, the sleep ends), no exception taken meanwhile, and is reported as a reset, or
+        ``cause``: one of sim.resets.CAUSES): the run stops there (asked for by a store, that
+        store is the last instruction to run, the rest of its block not counted; asked for at
+        a block boundary, the block there does not run; in a sleep, the sleep ends), no
+        exception taken meanwhile, and is reported as a reset, or
         (as the run allows) the firmware starts again at its reset vector
         (Device.system_reset). The first one asked for is the one."""
 
