@@ -23,6 +23,9 @@ the pin; the others' signals are not modelled). A pin's level:
   (input capture, slave modes);
 - analog: none (the input's Schmitt trigger is off: IDR reads 0).
 
+A pin in LPTIM1_IN1's alternate function (``LPTIM_IN1_PINS``) is LPTIM1's input 1: its changes
+go to LPTIM1 at their own cycle (sim/devices/stm32l0_lptim.py counts external pulses).
+
 IDR reads the levels (0 for no level); ODR reads back (16 bits); BSRR sets (bits 0-15) and
 resets (16-31) ODR's bits, setting winning, and BRR resets; BSRR and BRR read 0. LCKR's key
 sequence (LCKK written 1, 0, 1 with the same LCK bits) locks the configuration (MODER, OTYPER,
