@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+import sim
 from sim.analog import AnalogInput, AnalogSpec
 from sim.devices.stm32l0_comp import EN, POLARITY, VREFINT, Comparators
 from tests.test_exceptions import irq_program
@@ -649,3 +650,34 @@ def test_a_timed_pin_against_an_untimed_pin():
     pa0.conversions = 1  # converted: PA0 at 3.0 V, above PA1 throughout
     assert comps._next_change(0, 0.0) is None
     assert comps._crossings == {}  # (no crossings kept for a value that moves)
+
+
+
+def test_a_clock_slowed_in_a_crossings_block_delivers_none_early(firmware, monkeypatch,
+                                                                 tmp_path):
+    """A crossing every µs; the store ending a block slows the core from 32 MHz to 65.536 kHz:
+    the RCC settles the comparators at the store at the old clock, then they plan at the new
+    one. Every output change comes at or after its crossing's instant (review 2 found 30 of
+    them up to 30 µs early when the block's end, not the store, was the settling point)."""
+    from sim.analog import parse_spec
+    from sim.devices import stm32l0_comp
+
+    delivered: list[float] = []
+    set_out = stm32l0_comp.Comparators._set_out
+
+    def spy(self, n, level, at):
+        if level != self.out[n]:
+            delivered.append(self.host.seconds_at(at))
+        set_out(self, n, level, at)
+
+    monkeypatch.setattr(stm32l0_comp.Comparators, "_set_out", spy)
+    data = tmp_path / "alt.npy"
+    np.save(data, np.tile([0.0, 2.0], 5000))  # crossings at 1, 2, 3, ... µs
+    image = sim.load_elf(probe(firmware, "slowclock"))
+    report = sim.Simulator(image, sim.RunOptions(
+        analog=[parse_spec(f"1={data}@1MHz")], max_instructions=2_000_000)).run()
+    assert report.status == "ok", report.problem
+    first = int(delivered[0] * 1e6 + 1e-6)  # the crossing the first change is
+    late = [t * 1e6 - (first + k) for k, t in enumerate(delivered)]
+    assert min(late) > -1e-3  # none before its crossing
+    assert len(delivered) > 300  # (crossings at 32 MHz, then at the slow clock)

@@ -9,6 +9,8 @@
  *              COMP1's VALUE.
  *   idrpoll    PA6 in AF7: polls GPIOA_IDR bit 6 and COMP1's VALUE in one loop; prints the
  *              SysTick count at which each was first seen high.
+ *   slowclock  COMP1's edges counted by TIM21; a block of 64 NOPs ending in the store that
+ *              slows the core's clock to MSI range 0 (65.536 kHz, from the profile's 32 MHz).
  *   prclear    COMP1's rising edges latched on EXTI line 21 (no interrupt); a block of NOPs
  *              that the comparator's rise falls in, ending in the store clearing PR21: prints
  *              PR21 then and later.
@@ -21,6 +23,11 @@
 #define RCC_IOPENR REG(0x4002102Cu)
 #define RCC_APB2ENR REG(0x40021034u)
 #define COMP1_CSR REG(0x40010018u)
+#define RCC_ICSCR REG(0x40021004u)
+#define TIM21_CR1 REG(0x40010800u)
+#define TIM21_SMCR REG(0x40010808u)
+#define TIM21_CNT REG(0x40010824u)
+#define TIM21_OR REG(0x40010850u)
 #define EXTI_IMR REG(0x40010400u)
 #define EXTI_RTSR REG(0x40010408u)
 #define EXTI_FTSR REG(0x4001040Cu)
@@ -70,6 +77,18 @@ int main(void)
     print_num("idr ", (long)t_idr);
     print_num("value ", (long)t_val);
     return 0;
+#elif CASE_slowclock
+    RCC_APB2ENR |= 1u << 2;       /* TIM21EN */
+    TIM21_OR = 6u << 2;           /* TI1_RMP: COMP1's output */
+    TIM21_SMCR = (4u << 4) | 7u;  /* each edge a count */
+    TIM21_CR1 = 1u;
+    COMP1_CSR = 1u;
+    while (elapsed() < START)  /* (the block below at a known time, whatever came before) */
+        ;
+    uint32_t icscr = RCC_ICSCR & ~(7u << 13); /* MSIRANGE 0: 65.536 kHz */
+    __asm__ volatile(NOP64 "str %1, [%0]\n" : : "l"(&RCC_ICSCR), "l"(icscr) : "memory");
+    print_num("cnt ", (long)TIM21_CNT);
+    return 0;
 #elif CASE_moder
     pa6_af7();
     GPIOA_ODR = 1u << 6;
@@ -111,6 +130,6 @@ int main(void)
     print_num("pr21 later ", (long)(EXTI_PR >> 21 & 1u));
     return 0;
 #else
-#error "CASE_pinmasked, CASE_idrpoll, CASE_moder, CASE_toaf or CASE_prclear"
+#error "CASE_pinmasked, CASE_idrpoll, CASE_slowclock, CASE_moder, CASE_toaf or CASE_prclear"
 #endif
 }
