@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from sim.spi_targets import SpiBus
 
 
+def lane(word: int, offset: int, size: int) -> int:
+    """The ``size`` bytes at ``offset & 3`` of the register value ``word``: what a load of
+    them reads (a byte or half-word access to a word register; stm32l0.merge writes them)."""
+    return (word >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+
+
 @dataclass(frozen=True)
 class DeepSleep:
     """What a part's deep-sleep mode does with a WFI or WFE under SCR.SLEEPDEEP

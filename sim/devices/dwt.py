@@ -8,7 +8,7 @@ what was written and are listed in the report. On ARMv6-M (the Cortex-M0+) the D
 cycle counter: CTRL reads NUMCOMP = 2 and NOCYCCNT, CYCCNT reads 0 and ignores writes.
 """
 
-from sim.devices import Device
+from sim.devices import Device, lane
 
 DWT_BASE = 0xE000_1000
 CTRL, CYCCNT = 0x000, 0x004
@@ -60,7 +60,7 @@ class DataWatchpointTrace(Device):
         else:
             self.host.unmodelled(self, offset, size, None)
             value = self._regs.get(word, 0)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3

@@ -7,7 +7,7 @@ TPR, TCR and LAR read back what was written; other ports and registers are not m
 in the report).
 """
 
-from sim.devices import Device
+from sim.devices import Device, lane
 
 ITM_BASE = 0xE000_0000
 STIM0, TER, TPR, TCR, LAR = 0x000, 0xE00, 0xE40, 0xE80, 0xFB0
@@ -39,7 +39,7 @@ class InstrumentationTrace(Device):
         if word not in (TER, TPR, TCR, LAR):
             self.host.unmodelled(self, offset, size, None)
         value = self._regs.get(word, 0)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3

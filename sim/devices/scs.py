@@ -24,7 +24,7 @@ returning 0; and on ARMv7-M/v8-M its UNALIGN_TRP bit: unaligned word and halfwor
 fault (UsageFault UNALIGNED).
 """
 
-from sim.devices import Device
+from sim.devices import Device, lane
 from sim.exceptions import (
     BUSFAULT,
     DEBUGMON,
@@ -151,7 +151,7 @@ class SystemControlSpace(Device):
 
     def _merged_read(self, offset: int, size: int) -> int:
         word = self._regs.get(offset & ~3, 0)
-        return (word >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(word, offset, size)
 
     def _merged_write(self, offset: int, size: int, value: int) -> None:
         shift = 8 * (offset & 3)

@@ -67,7 +67,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.clocks import format_hz
-from sim.devices import DeepSleep, Device
+from sim.devices import DeepSleep, Device, lane
 
 if TYPE_CHECKING:
     from sim.devices import DeviceHost
@@ -357,7 +357,7 @@ class Stm32l0Rcc(Device):
         return self._regs.get(word, 0)  # CIFR, CICR and the reserved offsets: 0
 
     def read(self, offset: int, size: int) -> int:
-        return (self._word(offset & ~3) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(self._word(offset & ~3), offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
@@ -531,7 +531,7 @@ class _Bus(Device):
     def read(self, offset: int, size: int) -> int:
         self.host.unmodelled(self, offset, size, None)
         value = self._regs.get(offset & ~3, 0)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
         self.host.unmodelled(self, offset, size, value)

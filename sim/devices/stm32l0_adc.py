@@ -45,6 +45,7 @@ way and stops the sequence: nothing converts (no EOC, no overrun) until ADSTART 
 again.
 """
 
+from sim.devices import lane
 from sim.devices.stm32l0 import CR as RCC_CR
 from sim.devices.stm32l0 import HSION, Clocked, merge
 from sim.devices.stm32l0_factory import TS_CAL1, VREFINT_CAL
@@ -308,7 +309,7 @@ class Stm32l0Adc(Clocked):
                                      "its clock, the HSI16 (ADC_CFGR2.CKMODE 0), is off (RCC "
                                      "CR HSI16ON)")
             value = self.read_word(word)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         waiting = self._timer_settle()

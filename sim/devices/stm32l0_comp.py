@@ -60,6 +60,7 @@ import numpy as np
 
 from sim.analog import VDDA, sample_index
 from sim.devices.stm32l0_factory import VREFINT_CAL
+from sim.devices.stm32l0_lptim import in1_changed as lptim_in1_changed
 
 if TYPE_CHECKING:
     from sim.analog import AnalogInput
@@ -283,13 +284,7 @@ class Comparators:
                 if port.comparator_pins(n):
                     port.af_changed(at)
             if self.csr[n] & LPTIM_IN1[n]:
-                self._lptim_changed(at)
-
-    def _lptim_changed(self, at: int) -> None:
-        """LPTIM1's IN1 (this comparator's output, COMPxLPTIMIN1) may have changed at ``at``."""
-        changed = getattr(self.host.device("stm32l0_lptim1"), "in1_changed", None)
-        if changed is not None:
-            changed(at)
+                lptim_in1_changed(self.host, at)
 
     def _ports(self) -> list[Stm32l0Gpio]:
         """The part's GPIO ports (sim/devices/stm32l0_gpio.py) that the run maps (looked up
@@ -372,7 +367,7 @@ class Comparators:
         self._plan(at)
         if self._lptim_reset:  # (SYSCFG's reset cleared COMPxLPTIMIN1: IN1 is its pin again)
             self._lptim_reset = False
-            self._lptim_changed(at)
+            lptim_in1_changed(self.host, at)
 
     def input_changed(self, channel: int, at: int) -> None:
         """A conversion moved ADC channel ``channel``'s untimed values on at cycle ``at``: an
@@ -414,7 +409,7 @@ class Comparators:
                 self._dirty[1] = True
         self.update(at)
         if (old ^ self.csr[n]) & LPTIM_IN1[n]:  # (LPTIM1's IN1 from the output, or not)
-            self._lptim_changed(at)
+            lptim_in1_changed(self.host, at)
 
     def _list_inputs(self, n: int, offset: int, size: int, value: int) -> None:
         """What an enabled comparator takes that the simulator does not know: listed."""

@@ -19,6 +19,7 @@ Like the part's other peripherals it works only while its RCC clock is on (AHBEN
 written and is listed as unmodelled.
 """
 
+from sim.devices import lane
 from sim.devices.stm32l0 import Clocked, merge
 
 CRC_BASE = 0x4002_3000
@@ -80,7 +81,7 @@ class Stm32l0Crc(Clocked):
         word = offset & ~3
         if word not in (DR, IDR, CR, INIT, POL):
             self.host.unmodelled(self, offset, size, None)
-        return (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(self._word(word), offset, size)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3

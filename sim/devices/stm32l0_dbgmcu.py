@@ -12,7 +12,7 @@ read back, listed. Readable whether or not RCC APB2ENR's DBGEN is set (the HAL r
 without it).
 """
 
-from sim.devices import Device
+from sim.devices import Device, lane
 from sim.devices.stm32l0 import merge
 
 BASE = 0x4001_5800
@@ -35,7 +35,7 @@ class Stm32l0Dbgmcu(Device):
             if word not in self._regs:
                 self.host.unmodelled(self, offset, size, None)
             value = self._regs.get(word, 0)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3

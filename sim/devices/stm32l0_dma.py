@@ -49,6 +49,7 @@ starts its items again when the clock is back.
 
 from dataclasses import dataclass
 
+from sim.devices import lane
 from sim.devices.stm32l0 import Clocked, merge
 from sim.devices.stm32l0_tim import part_timers
 
@@ -317,7 +318,7 @@ class Stm32l0Dma(Clocked):
         word = offset & ~3
         if word not in (ISR, IFCR, CSELR) and self._channel_at(word) is None:
             self.host.unmodelled(self, offset, size, None)
-        return (self.read_word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(self.read_word(word), offset, size)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3

@@ -19,7 +19,7 @@ Not modelled: the PVD, and the direct lines' peripherals
 (USART, LPUART, I2C, LPTIM wake-ups come from their own interrupt lines, not modelled here).
 """
 
-from sim.devices import Device
+from sim.devices import Device, lane
 from sim.devices.stm32l0 import merge
 from sim.devices.stm32l0_comp import replan as replan_comparators
 from sim.devices.stm32l0_comp import settle as settle_comparators
@@ -71,7 +71,7 @@ class Stm32l0Exti(Device):
                   SWIER: self.swier, PR: self.pr}
         if word not in values:
             self.host.unmodelled(self, offset, size, None)
-        return (values.get(word, 0) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(values.get(word, 0), offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3

@@ -59,7 +59,7 @@ as unmodelled (they read back what was written).
 
 import numpy as np
 
-from sim.devices import Device, DeviceHost
+from sim.devices import Device, DeviceHost, lane
 from sim.devices.stm32l0 import Stm32l0Rcc, merge
 
 FLASH_BASE = 0x4002_2000
@@ -232,7 +232,7 @@ class Stm32l0Flash(Device):
         else:
             self.host.unmodelled(self, offset, size, None)
             value = self._regs.get(word, 0)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3

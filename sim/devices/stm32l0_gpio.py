@@ -46,11 +46,12 @@ the comparators' (sim/devices/stm32l0_comp.py). CFGR1 (the memory remap) and CFG
 fast-mode plus) read back and are listed when written: what they switch is not modelled.
 """
 
-from sim.devices import Device
+from sim.devices import Device, lane
 from sim.devices.stm32l0 import Clocked, merge
 from sim.devices.stm32l0_comp import Comparators
 from sim.devices.stm32l0_comp import replan as replan_comparators
 from sim.devices.stm32l0_comp import settle as settle_comparators
+from sim.devices.stm32l0_lptim import in1_changed as lptim_in1_changed
 from sim.devices.stm32l0_pwr import Stm32l0Pwr
 from sim.devices.stm32l0_tim import part_timers, replan_timers
 
@@ -181,7 +182,7 @@ class Stm32l0Gpio(Clocked):
         super().rcc_changed()  # held in reset: its reset state, whose levels change now
         replan_timers(self.host)  # (the pins that showed a timer output may not)
         self._update(True)
-        self._lptim_changed(self.host.store_cycle())  # (LPTIM1's IN1 pin may be gone)
+        lptim_in1_changed(self.host, self.host.store_cycle())  # (LPTIM1's IN1 pin may be gone)
 
     # --- levels -------------------------------------------------------------------------------
     def _levels(self) -> tuple[int, int]:
@@ -263,13 +264,6 @@ class Stm32l0Gpio(Clocked):
             return None
         return self.idr() >> ((pins & -pins).bit_length() - 1) & 1
 
-    def _lptim_changed(self, at: int) -> None:
-        """LPTIM1's IN1 may have changed at cycle ``at`` (a pin's level, a pin's function)."""
-        lptim = self.host.device("stm32l0_lptim1")
-        changed = getattr(lptim, "in1_changed", None)
-        if changed is not None:
-            changed(at)
-
     def comparator_pins(self, n: int) -> list[int]:
         """The pins of the port that show comparator ``n``'s output (alternate function 7),
         kept until the port's configuration changes (a comparator's every edge asks)."""
@@ -288,17 +282,7 @@ class Stm32l0Gpio(Clocked):
     def comparator_wakes(self, n: int) -> bool:
         """Whether a pin showing comparator ``n``'s output is an EXTI line that SYSCFG routes
         from this port and EXTI lets through (IMR or EMR): its edges may wake the core."""
-        from sim.devices.stm32l0_exti import Stm32l0Exti
-
-        pins = self.comparator_pins(n)
-        if not pins:
-            return False
-        exti = self.host.device(Stm32l0Exti.name)
-        if not isinstance(exti, Stm32l0Exti) or not isinstance(self._syscfg, Stm32l0Syscfg):
-            return False
-        return any((exti.imr | exti.emr) >> pin & 1
-                   and self._syscfg.selected(pin) == PORT_CODES[self.gpio_port]
-                   for pin in pins)
+        return self._exti_wakes(self.comparator_pins(n))
 
     def af_changed(self, at: int) -> None:
         """A timer channel's or a comparator's output changed at cycle ``at``: the pins that
@@ -332,14 +316,21 @@ class Stm32l0Gpio(Clocked):
     def wakes_on(self, timer: str, channel: int) -> bool:
         """Whether a pin showing that timer channel's output is an EXTI line that SYSCFG routes
         from this port and EXTI lets through (IMR or EMR): its edges may wake the core."""
+        return self._exti_wakes(self._pins_showing(timer, channel))
+
+    def _exti_wakes(self, pins: list[int]) -> bool:
+        """Whether one of ``pins`` is an EXTI line that SYSCFG routes from this port and EXTI
+        lets through (IMR or EMR)."""
         from sim.devices.stm32l0_exti import Stm32l0Exti
 
+        if not pins:
+            return False
         exti = self.host.device(Stm32l0Exti.name)
         if not isinstance(exti, Stm32l0Exti) or not isinstance(self._syscfg, Stm32l0Syscfg):
             return False
         return any((exti.imr | exti.emr) >> pin & 1
                    and self._syscfg.selected(pin) == PORT_CODES[self.gpio_port]
-                   for pin in self._pins_showing(timer, channel))
+                   for pin in pins)
 
     def idr(self) -> int:
         return self._high & self._known
@@ -364,7 +355,7 @@ class Stm32l0Gpio(Clocked):
                 self.host.store_cycle() if at_store else self.host.exceptions.now)
             self._inputs_changed(changed & alternate, cycle)
             if changed & self._lptim_in1_pins(alternate):
-                self._lptim_changed(cycle)
+                lptim_in1_changed(self.host, cycle)
 
     def _inputs_changed(self, pins: int, at: int) -> None:
         """Pins in alternate-function mode (``pins``) changed level at cycle ``at``: the
@@ -408,7 +399,7 @@ class Stm32l0Gpio(Clocked):
             self.host.unmodelled(self, offset, size, None)
         if word == IDR and (self.comparator_pins(0) or self.comparator_pins(1)):
             settle_comparators(self.host)  # (a pin showing one: as VALUE reads it, at the load)
-        return (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(self._word(word), offset, size)
 
     def _config(self, old: int, offset: int, size: int, value: int, fields: int) -> int:
         """A configuration register written, the locked pins' ``fields`` kept."""
@@ -438,7 +429,7 @@ class Stm32l0Gpio(Clocked):
             for timer in timers:
                 timer.pins_changed()
             replan_comparators(self.host)  # (whether a pin shows one: its edges may wake)
-            self._lptim_changed(self.host.store_cycle())  # (which pin is LPTIM1's IN1)
+            lptim_in1_changed(self.host, self.host.store_cycle())  # (which pin is LPTIM1's IN1)
         elif word == OTYPER:
             self.otyper = self._config(self.otyper, offset, size, value, locked) & 0xFFFF
         elif word == OSPEEDR:
@@ -581,7 +572,7 @@ class Stm32l0Syscfg(Clocked):
             value = self.comparators.read(word, self.host.store_cycle())
         else:
             value = self._regs.get(word, 0) | (VREFINT_RDYF if word == CFGR3 else 0)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3

@@ -47,6 +47,7 @@ a target that holds the clock low. CR2.NACK (a target's) is ignored. With CR1.TX
 each byte received (RXNE).
 """
 
+from sim.devices import lane
 from sim.devices.stm32l0_serial import SerialController
 
 I2C1_BASE = 0x4000_5400
@@ -271,7 +272,7 @@ class Stm32l0I2c1(SerialController):
     def read_clocked(self, offset: int, size: int) -> int:
         self._advance()
         word = offset & ~3
-        value = (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        value = lane(self._word(word), offset, size)
         if word == RXDR and offset == RXDR and self.flags & RXNE:
             self._rx_read()
             self._after()

@@ -20,6 +20,7 @@ Not modelled: the hardware watchdog option (IWDG_SW in the option bytes) and the
 """
 
 from sim.clocks import format_hz
+from sim.devices import lane
 from sim.devices.stm32l0 import Clocked
 from sim.devices.timeline import Timeline
 
@@ -120,7 +121,7 @@ class Stm32l0Iwdg(Clocked):
                  else self._regs.get(word, 0))
         if word not in (KR, PR, RLR, SR, WINR):
             self.host.unmodelled(self, offset, size, None)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         now = self.host.store_cycle()

@@ -31,6 +31,7 @@ mode's restart on a trigger, the waveform output (its settings read back), EXTTR
 DOWN.
 """
 
+from sim.devices import DeviceHost, lane
 from sim.devices.stm32l0 import Clocked, merge
 from sim.devices.timeline import Timeline
 
@@ -260,7 +261,7 @@ class Stm32l0Lptim1(Clocked):
         word = offset & ~3
         if word not in (ISR, ICR, IER, CFGR, CR, CMP, ARR, CNT):
             self.host.unmodelled(self, offset, size, None)
-        return (self.read_word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(self.read_word(word), offset, size)
 
     def _refuse(self, offset: int, size: int, value: int, why: str) -> None:
         self.host.unmodelled(self, offset, size, value, f"ignored: {why}")
@@ -336,3 +337,11 @@ class Stm32l0Lptim1(Clocked):
 
 
 DEVICES = (Stm32l0Lptim1,)
+
+
+def in1_changed(host: DeviceHost, at: int) -> None:
+    """LPTIM1's IN1 may have changed at cycle ``at`` (a pin's level or function, a comparator's
+    output or its connection): the part's LPTIM1, if the run maps it, takes a look."""
+    lptim = host.device(Stm32l0Lptim1.name)
+    if isinstance(lptim, Stm32l0Lptim1):
+        lptim.in1_changed(at)

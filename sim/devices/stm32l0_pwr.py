@@ -29,6 +29,7 @@ it sets the voltage range or DBP. A voltage range too low for the clock the firm
 a warning in the report (sim.devices.stm32l0.Stm32l0Rcc.check_limits).
 """
 
+from sim.devices import lane
 from sim.devices.stm32l0 import Clocked, Stm32l0Rcc, merge
 
 CR, CSR = 0x00, 0x04
@@ -104,7 +105,7 @@ class Stm32l0Pwr(Clocked):
         if word not in (CR, CSR):
             self.host.unmodelled(self, offset, size, None)
         value = {CR: self.cr, CSR: self._csr()}.get(word, 0)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3

@@ -42,6 +42,7 @@ asks for none), ADD1H and SUB1H (listed, read 0), the outputs (OR reads back).
 from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
 
+from sim.devices import lane
 from sim.devices.stm32l0 import CSR, Clocked, merge
 from sim.devices.stm32l0_exti import RTC_ALARM, RTC_WAKEUP, Stm32l0Exti
 from sim.devices.stm32l0_pwr import Stm32l0Pwr
@@ -404,7 +405,7 @@ class Stm32l0Rtc(Clocked):
                             *self.alarm_ss, *self._regs):
                 self.host.unmodelled(self, offset, size, None)
             value = self.read_word(word)
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def _refuse(self, offset: int, size: int, value: int, why: str) -> None:
         self.host.unmodelled(self, offset, size, value, f"ignored: {why}")

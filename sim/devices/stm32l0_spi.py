@@ -30,6 +30,7 @@ the DMA (sim/devices/stm32l0_dma.py) is asked for a frame whenever TXE is set, a
 RXDMAEN for each frame received (RXNE), as each comes.
 """
 
+from sim.devices import lane
 from sim.devices.stm32l0_serial import SerialController
 
 SPI1_BASE = 0x4001_3000
@@ -184,7 +185,7 @@ class Stm32l0Spi1(SerialController):
             self.host.unmodelled(self, offset, size, None)
             value = self._stored.get(word, 0)
         self._after()
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         self._advance(self.host.store_cycle())  # (up to the store: the rest of its block after)

@@ -78,7 +78,7 @@ takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 
 from typing import NamedTuple, Protocol, cast
 
-from sim.devices import Device, DeviceHost
+from sim.devices import Device, DeviceHost, lane
 from sim.devices.stm32l0 import Clocked, merge
 from sim.devices.stm32l0_lptim import LSE_HZ, LSI_HZ
 from sim.devices.timeline import Timeline
@@ -1205,7 +1205,7 @@ class _Tim(Clocked):
         word = offset & ~3
         if word not in (CR1, DIER, SR, EGR, CNT, PSC, ARR, *self._regs):  # EGR: reads 0
             self.host.unmodelled(self, offset, size, None)
-        value = (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        value = lane(self._word(word), offset, size)
         if CCR1 <= word <= CCR4 and word in self._regs:
             ch = (word - CCR1) // 4 + 1
             if self._mode(ch) & 3 and self.sr >> ch & 1:  # a capture's CCRx read: CCxIF clear

@@ -41,6 +41,7 @@ errors, IDLE, the receiver timeout, LIN, smartcard, IrDA and address matching ar
 their flags read 0. Any other offset reads back what was written, listed as unmodelled.
 """
 
+from sim.devices import lane
 from sim.devices.stm32l0 import Clocked
 
 USART2_BASE, LPUART1_BASE = 0x4000_4400, 0x4000_4800
@@ -255,7 +256,7 @@ class _Usart(Clocked):
 
     def read_clocked(self, offset: int, size: int) -> int:
         word = offset & ~3
-        value = (self._word(word) >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        value = lane(self._word(word), offset, size)
         if offset == RDR and self._rx is not None:  # reading the data empties the buffer
             self._rx = None
             self._update_line()

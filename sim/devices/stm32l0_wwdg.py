@@ -19,6 +19,7 @@ while its RCC clock is on (APB1ENR WWDGEN, bit 11; APB1RSTR resets it: sim.devic
 .Clocked), and it stops in Stop mode with PCLK1. Not modelled: the debug freeze (DBGMCU).
 """
 
+from sim.devices import lane
 from sim.devices.stm32l0 import Clocked
 from sim.devices.timeline import Timeline
 
@@ -137,7 +138,7 @@ class Stm32l0Wwdg(Clocked):
         if value is None:
             self.host.unmodelled(self, offset, size, None)
             value = 0
-        return (value >> (8 * (offset & 3))) & ((1 << (8 * size)) - 1)
+        return lane(value, offset, size)
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
