@@ -278,7 +278,7 @@ def test_what_is_not_modelled_is_listed():
     dev.write(DIER, 4, 1 << 1)  # CC1IE: modelled
     dev.write(DIER, 4, 1 << 8)  # UDE: a DMA request, not (TIM21 has no DMA request line)
     dev.write(CR1, 4, 3 << 5)  # CMS: centre-aligned counting, modelled
-    dev.write(0x08, 4, 1 << 14)  # SMCR: external clock mode 2, not
+    dev.write(0x08, 4, 1 << 14 | 1)  # SMCR: external clock mode 2 with an encoder mode, not
     dev.write(EGR, 4, 1 << 1)  # CC1G: modelled
     dev.write(EGR, 4, 1 << 5)  # reserved
     assert [entry[1] for entry in host.listed] == [DIER, 0x08, EGR]
@@ -287,7 +287,7 @@ def test_what_is_not_modelled_is_listed():
     assert dev.read(EGR, 4) == 0 and len(host.listed) == 3
     assert dev.read(0x48, 4) == 0  # reserved on TIM21 and TIM22 (no DMA bursts)
     assert host.listed[-1] == ("stm32l0_tim21", 0x48, 4, None)
-    dev.write(CR1, 4, 1)  # CEN in external clock mode 2: no counting here
+    dev.write(CR1, 4, 1)  # CEN: ETR's edges (none here) and the encoder's would count
     host.exceptions.now = 100
     assert dev.read(CNT, 4) == 0
 
@@ -1338,7 +1338,7 @@ def test_the_filter_passes_what_holds_and_plans_its_event():
 def test_reset_mode_restarts_the_count_with_an_update():
     """SMCR reset mode on TI1FP1: a rising edge captures (CCR1, the period) and then resets
     the counter (UIF, TIF); TS ITR2 (no timer's TRGO on this part's TIM21) is listed, as
-    are external clock mode 2 and a capture from TRC."""
+    are external clock mode 2 with an encoder mode and a capture from TRC."""
     dev, host = capture_timer()
     dev.write(SMCR, 4, 4 | 5 << 4)
     host.exceptions.now = 400
@@ -1349,7 +1349,8 @@ def test_reset_mode_restarts_the_count_with_an_update():
     assert dev.read(CNT, 4) == 20
     assert host.listed == []
     dev.write(SMCR, 4, 4 | 2 << 4)  # TS ITR2
-    dev.write(SMCR, 4, 1 << 14)  # ECE: external clock mode 2 (ETR)
+    dev.write(SMCR, 4, 1 << 14)  # ECE: external clock mode 2 (ETR): modelled
+    dev.write(SMCR, 4, 1 << 14 | 3)  # with encoder mode 3: not
     dev.write(SMCR, 4, 3)  # encoder mode 3: modelled
     dev.write(CCMR1, 4, 3)  # CC1S 3: TRC (CC1E already set: listed at once)
     dev.write(CCER, 4, 1)

@@ -40,8 +40,9 @@ reset of the part (a write that would change it is ignored and listed; SYSCFG's 
 a locked register). SPEED (COMP2) reads back.
 
 With COMP1LPTIMIN1 or COMP2LPTIMIN1 the output is LPTIM1's IN1 (sim/devices/stm32l0_lptim.py:
-a count at each active edge). Not modelled: the output to LPTIM1's IN2 (COMP2LPTIMIN2, the
-encoder's: listed when set) and to the timers' ETR; the comparators' start-up
+a count at each active edge); where a timer's OR remaps its ETR to it, that timer's external
+trigger (sim/devices/stm32l0_tim.py: external clock mode 2, OCREF_CLR). Not modelled: the output
+to LPTIM1's IN2 (COMP2LPTIMIN2, the encoder's: listed when set); the comparators' start-up
 and propagation times (the output follows its inputs at once) and their offset; a pin's GPIO
 mode (the chip wants it analog). A COMP2 minus input from VREFINT without
 SYSCFG_CFGR3.ENBUFLP_VREFINT_COMP (bit 12), which the HAL sets for it, is listed and taken as

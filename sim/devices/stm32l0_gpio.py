@@ -19,8 +19,9 @@ the pin; the others' signals are not modelled). A pin's level:
 - output, open-drain, ODR 1; input; another alternate function (its peripheral's signal is not
   modelled): the level ``--pin`` holds it at, else its pull resistor's, else none (floating);
   open-drain with ODR 0: 0; a pin whose alternate function is a timer channel's and not driven
-  by it is that channel's input: each change of its level goes to the timer at its own cycle
-  (input capture, slave modes);
+  by it is that channel's input, one whose function is a timer's TIMx_ETR its external
+  trigger: each change of its level goes to the timer at its own cycle (input capture, slave
+  modes, external clock mode 2, OCREF_CLR);
 - analog: none (the input's Schmitt trigger is off: IDR reads 0).
 
 A pin in LPTIM1_IN1's alternate function (``LPTIM_IN1_PINS``) is LPTIM1's input 1: its changes
@@ -68,14 +69,19 @@ _UNMODELLED = (CFGR1, CFGR2)  # what they switch is not modelled
 VREFINT_RDYF = 1 << 30  # CFGR3 (read-only)
 # The timer channels' alternate functions (the STM32L031x4/6 datasheet's tables, as ST's pin
 # data lists them for its 32- and 48-pin packages): (port, pin) -> {AF number: (timer, channel)}
+# (channel 0: the timer's external trigger input, TIMx_ETR)
 TIMER_PINS: dict[tuple[str, int], dict[int, tuple[str, int]]] = {
-    ("A", 0): {2: ("stm32l0_tim2", 1)}, ("A", 1): {2: ("stm32l0_tim2", 2)},
+    ("A", 0): {2: ("stm32l0_tim2", 1), 5: ("stm32l0_tim2", 0)},
+    ("A", 1): {2: ("stm32l0_tim2", 2), 5: ("stm32l0_tim21", 0)},
     ("A", 2): {0: ("stm32l0_tim21", 1), 2: ("stm32l0_tim2", 3)},
     ("A", 3): {0: ("stm32l0_tim21", 2), 2: ("stm32l0_tim2", 4)},
-    ("A", 5): {5: ("stm32l0_tim2", 1)}, ("A", 6): {5: ("stm32l0_tim22", 1)},
+    ("A", 4): {5: ("stm32l0_tim22", 0)},
+    ("A", 5): {2: ("stm32l0_tim2", 0), 5: ("stm32l0_tim2", 1)},
+    ("A", 6): {5: ("stm32l0_tim22", 1)},
     ("A", 7): {5: ("stm32l0_tim22", 2)}, ("A", 8): {5: ("stm32l0_tim2", 1)},
     ("A", 9): {5: ("stm32l0_tim22", 1)}, ("A", 10): {5: ("stm32l0_tim22", 2)},
-    ("A", 11): {5: ("stm32l0_tim21", 2)}, ("A", 15): {5: ("stm32l0_tim2", 1)},
+    ("A", 11): {5: ("stm32l0_tim21", 2)},
+    ("A", 15): {2: ("stm32l0_tim2", 0), 5: ("stm32l0_tim2", 1)},
     ("B", 0): {5: ("stm32l0_tim2", 3)}, ("B", 1): {5: ("stm32l0_tim2", 4)},
     ("B", 3): {2: ("stm32l0_tim2", 2)}, ("B", 4): {4: ("stm32l0_tim22", 1)},
     ("B", 5): {4: ("stm32l0_tim22", 2)}, ("B", 6): {5: ("stm32l0_tim21", 1)},

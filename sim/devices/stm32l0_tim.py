@@ -51,6 +51,16 @@ high, or started; in external clock mode 1 TRGI's rising edges are the count's c
 encoder modes TI1FP1's and TI2FP2's edges count it up and down (a quadrature encoder on two
 pins).
 
+The external trigger ETR is a pin in its alternate function (TIMER_PINS' channel 0), or as OR's
+ETR_RMP says a comparator's output or the LSE (a 32,768 Hz square wave, each edge at its own
+cycle while something takes ETRF). ETRP is ETR inverted by SMCR.ETP, every 1st to 8th rising
+edge as ETPS says; ETRF is ETRP through ETF's filter. ETRF clocks the count in external clock
+mode 2 (SMCR.ECE, each rising edge a count through PSC; gated mode with it: while TRGI is
+high), is the slave mode's trigger with TS 111, and, high, holds the OCxREF of the channels
+with CCMRx.OCxCE low until an update event finds it low (OCREF_CLR: STM32CubeL0's
+COMP_PWMSignalControl cuts TIM22's PWM with COMP2 so; TIM2 only with SMCR.OCCS, its
+OCREF_CLR_INT not connected without it).
+
 TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (sim/devices/
 stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses acting then
 (DeviceHost.acting_at for the stores, to the timer too; _dma_at for the timer's reads); TIM21
@@ -61,18 +71,19 @@ Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21
 TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
 clock it stops counting, its registers read 0 and ignore writes, each access listed as
 unmodelled; a reset returns it to its reset state (sim.devices.stm32l0.Clocked). Not modelled:
-external clock mode 2 (a timer so set does not count), TIM2's ITRx, TIM21's and TIM22's ITR2 and
-ITR3 and ETR triggers, SMCR.MSM, a channel capturing its own output's edges, inputs from inside
-the part (OR's remaps but TIM21's TI1 from the LSI or the LSE, a square wave at 37 kHz or 32,768
-Hz while the RCC (or the IWDG) runs it, each edge a capture takes an event, and the comparators'
-outputs, each edge at its own cycle (TIM2's TI4_RMP, TIM21's TI1_RMP 110 and TI2_RMP, TIM22's
-TI1_RMP: ``comparator_inputs``; sim/devices/stm32l0_comp.py); CR2.TI1S: such an input keeps its
-level), TDE. A count written past ARR counting down starts from ARR. CR2, SMCR,
-OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR, DIER, EGR or
-CCER write that asks for what is not modelled (TRGO from a channel the timer lacks, external
-clock mode 2 or a trigger from ETR or an ITRx not modelled, TDE or TIM21's and TIM22's DMA
-enables, a capture from TRC, an input from inside the part) is listed as unmodelled, as is any
-access to another offset (which reads back what was written). On the stm32l031 profile TIM2
+TIM2's ITRx, TIM21's and TIM22's ITR2 and ITR3 triggers, external clock mode 2 with an encoder
+mode, SMCR.MSM, a channel capturing its own output's edges, inputs from inside the part (OR's
+remaps but TIM21's TI1 from the LSI or the LSE, a square wave at 37 kHz or 32,768 Hz while the
+RCC (or the IWDG) runs it, each edge a capture takes an event, ETR from the LSE, and the
+comparators' outputs, each edge at its own cycle (TIM2's TI4_RMP and ETR_RMP, TIM21's TI1_RMP
+110, TI2_RMP and ETR_RMP, TIM22's TI1_RMP and ETR_RMP: ``comparator_inputs``;
+sim/devices/stm32l0_comp.py); TIM2's ETR from the HSI16; CR2.TI1S: such an input keeps its
+level; one oscillator at a time), TDE. A count written past ARR counting down starts from ARR.
+CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR,
+DIER, EGR, OR or CCER write that asks for what is not modelled (TRGO from a channel the timer
+lacks, a trigger from an ITRx not modelled, ECE with an encoder mode, TDE or TIM21's and TIM22's
+DMA enables, a capture from TRC, an input from inside the part) is listed as unmodelled, as is
+any access to another offset (which reads back what was written). On the stm32l031 profile TIM2
 takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
@@ -93,6 +104,12 @@ CMS = 3 << 5  # CR1: centre-aligned counting (1: the channels' flags counting do
 UIE = UIF = UG = 1
 CCIF = 0x1E  # SR: CC1IF ... CC4IF (DIER: CC1IE ... CC4IE; EGR: CC1G ... CC4G)
 SMS, ECE = 0x7, 1 << 14  # SMCR: slave mode, external clock mode 2
+# SMCR's external trigger (ETR): its filter (ICxF's table), prescaler (ETRP: every 1st, 2nd,
+# 4th, 8th rising edge) and polarity (inverted); OCCS (TIM2): OCREF_CLR_INT is ETRF
+ETF, ETPS, ETP, OCCS = 0xF << 8, 3 << 12, 1 << 15, 1 << 3
+TS_ETRF = 7  # SMCR.TS: the filtered external trigger
+ETR = 0  # the external trigger among the inputs (TI1 ... TI4 are 1 ...)
+OCCE = 1 << 7  # an output channel's CCMR byte: OCxREF cleared by ETRF (OCREF_CLR)
 MMS = 7 << 4  # CR2: the master mode, what the trigger output (TRGO) is
 TRGO_RESET, TRGO_ENABLE, TRGO_UPDATE, TRGO_COMPARE, TRGO_OC1REF = 0, 1, 2, 3, 4  # (... OC4REF: 7)
 RISING, FALLING, PULSE = 1, 2, 3  # a trigger's edges (as ADC_CFGR1.EXTEN's bits select them)
@@ -159,9 +176,13 @@ class _Tim(Clocked):
     remap_pins: tuple[tuple[int, int], ...] = ()
     itr: tuple[str | None, ...] = (None,) * 4  # the timers whose TRGO is ITR0 ... ITR3 (None:
     # not modelled)
-    oscillators: tuple[tuple[int, str], ...] = ()  # OR's TI1_RMP values making TI1 an oscillator
-    # OR's fields taking TIx from a comparator's output: (mask, value, x, comparator: 0 COMP1)
+    # OR's fields making an input an oscillator: (mask, value, x (ETR: 0), "LSE" or "LSI")
+    oscillators: tuple[tuple[int, int, int, str], ...] = ()
+    # OR's fields taking TIx (ETR: 0) from a comparator's output: (mask, value, x, comparator:
+    # 0 COMP1)
     comparator_inputs: tuple[tuple[int, int, int, int], ...] = ()
+    occs = False  # whether OCREF_CLR_INT is ETRF only with SMCR.OCCS (TIM2; TIM21 and TIM22:
+    # always, bit 3 reserved)
 
     def reset(self) -> None:
         super().reset()
@@ -187,8 +208,11 @@ class _Tim(Clocked):
         self._plans: list[_Plan | None] = [None, None]  # counting up, down (until a setting
         # changes)
         self._trgo_ref = 0  # with CR2.MMS OCxREF: the level TRGO last had
-        self._ti = [0] * 5  # TI1 ... TI4 (index 1 ...): the channels' input pins, as last seen
-        self._tif = [0] * 5  # the same through the inputs' filters
+        self._ti = [0] * 5  # ETR, TI1 ... TI4: the inputs (pins, ...), as last seen
+        self._tif = [0] * 5  # the same through the inputs' filters (ETR: ETRF)
+        self._etrp = 0  # ETRP: ETR through its polarity and prescaler (before the filter)
+        self._etr_edges = 0  # ETR's active edges since ETRP's last rising edge (ETPS)
+        self._cleared = 0  # the channels (bits 1 ...) whose OCxREF ETRF holds low (OCREF_CLR)
         self._pending: list[tuple[int, int, int]] = []  # (cycle, TIx, level): filtered edges
         self._events = [0] * 5  # each input channel's edges since its prescaler's last capture
         self._ti_known = False  # _ti taken from the pins since the reset (_sync_inputs)
@@ -200,7 +224,8 @@ class _Tim(Clocked):
         self._master: _Tim | None = None  # the timer whose TRGO this one's trigger is
         self._itr_level = 0  # the trigger input's level when SMCR.TS selects an ITRx
         self._relaying = False  # taking another timer's TRGO edge (a loop of timers: dropped)
-        self._osc: Timeline | None = None  # TI1 from an oscillator (OR): its half periods
+        self._osc: Timeline | None = None  # an input from an oscillator (OR): its half periods
+        self._osc_ti = 1  # which input it is (1: TI1, 0: ETR)
         self._osc_seen = 0  # the oscillator's edges (half periods) taken so far
         unlink_timers(self.host)
 
@@ -211,8 +236,8 @@ class _Tim(Clocked):
         return (not self._regs[SMCR] or self._slave_counts()) and self.clocked()
 
     def _slave_counts(self) -> bool:
-        """Whether the slave mode lets the count go on: not an encoder or external clock mode
-        (not modelled: the counter stands), in gated mode only while the trigger is high."""
+        """Whether the slave mode lets the clock count: not an encoder or external clock mode
+        (their inputs' edges count), in gated mode only while the trigger is high."""
         smcr = self._regs[SMCR]
         if smcr & ECE:
             return False
@@ -223,11 +248,13 @@ class _Tim(Clocked):
 
     def _trgi(self) -> int | None:
         """The level of the slave mode controller's trigger input (TRGI) when SMCR.TS selects
-        TI1FP1 or TI2FP2 (the filtered input, inverted with CC1P or CC2P) or an ITRx (another
-        timer's TRGO), else None."""
+        TI1FP1 or TI2FP2 (the filtered input, inverted with CC1P or CC2P), ETRF or an ITRx
+        (another timer's TRGO), else None."""
         ts = self._regs[SMCR] >> 4 & 7
         if ts < 4 and self.itr[ts]:
             return self._itr_level
+        if ts == TS_ETRF:
+            return self._tif[ETR]
         if ts not in (TI1FP1, TI2FP2):
             return None
         ch = ts - TI1FP1 + 1
@@ -288,8 +315,10 @@ class _Tim(Clocked):
     def _update_event(self, at: int, forced: bool = False) -> None:
         """An update event at cycle ``at`` (UDIS clear): the preloads taken, UIF and the DMA
         request (one ``forced`` by EGR.UG or the reset mode's trigger: only with URS clear),
-        TRGO's update pulse."""
+        TRGO's update pulse; OCREF_CLR's hold of OCxREF ends (ETRF low)."""
         self._load()
+        if self._cleared:  # OCREF_CLR's hold ends (not while ETRF is still high)
+            self._cleared = self._clears() if self._tif[ETR] else 0
         if not (forced and self.cr1 & URS):
             self.sr |= UIF
             self._dma_event(0)
@@ -384,9 +413,9 @@ class _Tim(Clocked):
 
     def _per_event(self) -> bool:
         """Whether each event must be taken at its own cycle: an output drives a pin (or the
-        ADC), a DMA request comes with the events, or the ADC waits for TRGO at the update
-        events or compare pulses."""
-        if self._plan().driving or self._dma_wanted():
+        ADC; or OCREF_CLR holds it until the next update), a DMA request comes with the events,
+        or the ADC waits for TRGO at the update events or compare pulses."""
+        if self._plan().driving or self._dma_wanted() or self._clear_seen():
             return True
         return (self._regs[CR2] & MMS >= TRGO_UPDATE << 4  # (update, compare, OCxREF)
                 and self._trgo_heard())
@@ -408,43 +437,53 @@ class _Tim(Clocked):
         self._filtered(ti, level, at)
         self._serve_dma(at)
 
-    # --- TI1 from an oscillator (TIM21's OR: the LSI, the LSE) ---------------------------------
+    # --- an input from an oscillator (OR: TIM21's TI1 from the LSI or the LSE, ETR from the
+    # LSE) ----------------------------------------------------------------------------------------
     def _osc_hz(self) -> int:
-        """The frequency of the oscillator OR takes TI1 from, 0 while it does not run (RCC_CSR's
-        LSIRDY, LSERDY; the LSI also while the IWDG runs, which starts it) or none is taken."""
-        source = self._oscillator(self._regs[OR])
-        if source is None or self._rcc is None:
+        """The frequency of the oscillator OR takes an input from, 0 while it does not run
+        (RCC_CSR's LSIRDY, LSERDY; the LSI also while the IWDG runs, which starts it) or none
+        is taken."""
+        found = self._oscillator(self._regs[OR])
+        if found is None or self._rcc is None:
             return 0
+        source = found[1]
         csr = self._rcc.read(RCC_CSR, 4)
         if source == "LSE":
             return LSE_HZ if csr & LSERDY else 0
         iwdg = self.host.device("stm32l0_iwdg")
         return LSI_HZ if csr & LSIRDY or getattr(iwdg, "running", False) else 0
 
-    def _oscillator(self, value: int) -> str | None:
-        """The oscillator an OR of ``value`` takes TI1 from ("LSI", "LSE"), None for none."""
-        return dict(self.oscillators).get(value & 0x1C)
+    def _oscillator(self, value: int) -> tuple[int, str] | None:
+        """The input (1: TI1, 0: ETR) an OR of ``value`` takes from an oscillator, and which
+        ("LSI", "LSE"); None for none (the first such field: one input at a time)."""
+        return next(((x, source) for mask, code, x, source in self.oscillators
+                     if value & mask == code), None)
 
     def _retime_osc(self, now: int) -> None:
-        """The oscillator on TI1 as OR and the RCC have it at cycle ``now``: its edges (two a
-        period) against the core's clock from there on (None when OR takes none)."""
-        if self._oscillator(self._regs[OR]) is None:
+        """The oscillator on an input as OR and the RCC have it at cycle ``now``: its edges
+        (two a period) against the core's clock from there on (None when OR takes none)."""
+        found = self._oscillator(self._regs[OR])
+        if found is None:
             self._osc = None
             return
-        if self._osc is None:  # (TI1 low from now, the first edge a half period on)
-            self._osc = Timeline(self.host.clock_hz, now)
-            self._osc_seen = 0
-            self._ti[1] = self._tif[1] = 0
+        if self._osc is None or found[0] != self._osc_ti:  # (the input low from now, the
+            self._osc = Timeline(self.host.clock_hz, now)  # first edge a half period on)
+            self._osc_ti, self._osc_seen = found[0], 0
+            self._ti[self._osc_ti] = self._tif[self._osc_ti] = 0
+            if self._osc_ti == ETR:
+                self._etrp = self._etr_edges = 0
         self._osc.retime(2 * self._osc_hz(), self.host.clock_hz, now)
 
     def _osc_takers(self) -> int:
         """Which of the oscillator's edges something takes: RISING, FALLING, both or 0 (none:
-        a capture of TI1 enabled with that edge, or the slave mode on TI1)."""
+        a capture of TI1 enabled with that edge, or the slave mode on TI1; ETR's: both while
+        something takes ETRF)."""
         if not self.clocked():
             return 0
         smcr = self._regs[SMCR]
-        if smcr & SMS and not smcr & ECE and (self._encoder() or smcr >> 4 & 7 in (
-                TI1F_ED, TI1FP1)):
+        if self._osc_ti == ETR:
+            return RISING | FALLING if self._etr_used() else 0
+        if smcr & SMS and (self._encoder() or smcr >> 4 & 7 in (TI1F_ED, TI1FP1)):
             return RISING | FALLING
         edges = 0
         for ch in range(1, self.count + 1):
@@ -466,13 +505,16 @@ class _Tim(Clocked):
         return line.cycle_of(edge)
 
     def _oscillate(self, now: int) -> None:
-        """The oscillator's edges up to cycle ``now`` to TI1, each at its own cycle while
-        something takes them (else TI1 only follows: no edge)."""
-        line = cast(Timeline, self._osc)
+        """The oscillator's edges up to cycle ``now`` to its input, each at its own cycle
+        while something takes them (else the input only follows: no edge)."""
+        line, ti = cast(Timeline, self._osc), self._osc_ti
         last = line.at(now)
-        if not self._osc_takers():  # (nothing takes them, or the clock is off: TI1 just
-            self._osc_seen = last  # follows)
-            self._ti[1] = self._tif[1] = last % 2
+        if not self._osc_takers():  # (nothing takes them, or the clock is off: the input
+            self._osc_seen = last  # just follows)
+            self._ti[ti] = self._tif[ti] = last % 2
+            if ti == ETR:
+                self._etrp = self._etrp_of(last % 2)
+                self._tif[ETR] = self._etrp
             return
         while self._osc_seen < last:
             at = line.cycle_of(self._osc_seen + 1)
@@ -480,8 +522,11 @@ class _Tim(Clocked):
                 self._take_pending()
             self._osc_seen += 1
             self._count_to(at)
-            self._ti[1] = self._osc_seen % 2
-            self._input_edge(1, self._ti[1], at)
+            self._ti[ti] = self._osc_seen % 2
+            if ti == ETR:
+                self._etr_changed(self._ti[ti], at)
+            else:
+                self._input_edge(ti, self._ti[ti], at)
             self._serve_dma(at)
 
     def _count_to(self, now: int) -> None:
@@ -554,6 +599,8 @@ class _Tim(Clocked):
         for plan in plans:  # (centre-aligned: each match comes in a direction CMS flags)
             flags |= plan.overflow | sum(1 << ch for _, ch in plan.matches)
         self.sr |= flags
+        if self._cleared and not self.cr1 & UDIS:  # (OCREF_CLR's hold ended at an update)
+            self._cleared = self._clears() if self._tif[ETR] else 0
         each = periods // len(plans)  # (the periods of each plan)
         for plan in plans:
             for _, ch in plan.matches:
@@ -628,7 +675,7 @@ class _Tim(Clocked):
 
     def _cnt_en(self) -> bool:
         """The counter's enable, CNT_EN: CEN, in gated mode and TRGI high."""
-        return bool(self.cr1 & CEN) and (self._regs[SMCR] & (SMS | ECE) != SLAVE_GATED
+        return bool(self.cr1 & CEN) and (self._regs[SMCR] & SMS != SLAVE_GATED
                                          or self._trgi() == 1)
 
     # --- triggers between the timers (ITRx: another timer's TRGO) ---------------------------------
@@ -636,8 +683,8 @@ class _Tim(Clocked):
         """The timer whose TRGO SMCR's slave mode takes (TS an ITRx), None for none."""
         smcr = self._regs[SMCR]
         ts = smcr >> 4 & 7
-        if ts >= 4 or smcr & ECE or smcr & SMS not in (SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER,
-                                                        EXTERNAL_CLOCK):
+        if ts >= 4 or smcr & SMS not in (SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER,
+                                         EXTERNAL_CLOCK):
             return None
         name = self.itr[ts]
         master = None if name is None else self.host.device(name)
@@ -774,10 +821,13 @@ class _Tim(Clocked):
         if self._master is not None:
             self._masters_to(at)
         self._advance(at)
-        for ti in range(1, self.count + 1):
+        for ti in range(self.count + 1):
             if levels[ti] != self._ti[ti]:
                 self._ti[ti] = levels[ti]
-                self._input_edge(ti, levels[ti], at)
+                if ti == ETR:
+                    self._etr_changed(levels[ti], at)
+                else:
+                    self._input_edge(ti, levels[ti], at)
         self._serve_dma(at)
         self._schedule()
 
@@ -786,6 +836,84 @@ class _Tim(Clocked):
         anything can take one; while the timer has no clock)."""
         self._ti = self._input_levels()
         self._tif, self._pending, self._ti_known = list(self._ti), [], True
+        self._etrp = self._tif[ETR] = self._etrp_of(self._ti[ETR])
+        self._etr_edges = 0
+
+    # --- the external trigger (ETR: SMCR's ECE, TS 111, OCREF_CLR) ------------------------------
+    def _etrp_of(self, level: int) -> int:
+        """ETRP for ETR at ``level`` taken as it is (no edge counted): inverted with ETP; with
+        a prescaler, low (its rising edges come from counted edges)."""
+        smcr = self._regs[SMCR]
+        return 0 if smcr & ETPS else level ^ (smcr >> 15 & 1)
+
+    def _etr_changed(self, level: int, at: int) -> None:
+        """ETR changed to ``level`` at cycle ``at``: ETRP (inverted with SMCR.ETP; with ETPS,
+        every 2nd, 4th or 8th rising edge a rising edge, and low again at the next falling
+        edge) to the filter."""
+        smcr = self._regs[SMCR]
+        level ^= smcr >> 15 & 1
+        if level:
+            self._etr_edges += 1
+            if self._etr_edges < 1 << (smcr >> 12 & 3):
+                return
+            self._etr_edges = 0
+        if level != self._etrp:
+            self._etrp = level
+            self._input_edge(ETR, level, at)
+
+    def _etr_used(self) -> bool:
+        """Whether something takes ETRF: external clock mode 2, the slave mode's trigger
+        (TS 111), or a channel's OCREF_CLR."""
+        smcr = self._regs[SMCR]
+        return bool(smcr & ECE or (smcr & SMS and smcr >> 4 & 7 == TS_ETRF)
+                    or self._clears())
+
+    def _etr_filtered(self, level: int, at: int) -> None:
+        """ETRF changed to ``level`` at cycle ``at``: in external clock mode 2 (ECE) a rising
+        edge is a count pulse (gated mode: while TRGI is high); else with TS 111 an edge of
+        the slave mode's trigger; high, it clears the OCxREF of the channels with OCxCE."""
+        smcr = self._regs[SMCR]
+        if smcr & ECE:
+            if level and (smcr & SMS != SLAVE_GATED or self._trgi() == 1):
+                self._count_pulse(not self.cr1 & DIR, at)
+        elif smcr & SMS and smcr >> 4 & 7 == TS_ETRF and not self._encoder():
+            self._trigger_edge(bool(level), at)
+        if level:
+            self._clear_refs(at)
+
+    def _clears(self) -> int:
+        """The channels (bits 1 ...) whose OCxREF ETRF clears: output compare or PWM (not
+        forced) with OCxCE; on TIM2 only with SMCR.OCCS (OCREF_CLR_INT not connected else)."""
+        if self.occs and not self._regs[SMCR] & OCCS:
+            return 0
+        cleared = 0
+        for ch in range(1, self.count + 1):
+            mode = self._mode(ch)
+            if mode & (OCCE | 3) == OCCE and mode >> 4 & 7 not in (FORCE_LOW, FORCE_HIGH):
+                cleared |= 1 << ch
+        return cleared
+
+    def _clear_refs(self, at: int) -> None:
+        """ETRF is high at cycle ``at``: the channels with OCxCE hold OCxREF low (until an
+        update event with ETRF low)."""
+        clears = self._clears()
+        if clears & ~self._cleared:
+            before = self._outputs()
+            self._cleared |= clears
+            self._outputs_changed(before, at)
+
+    def _ocref(self, ch: int) -> int:
+        """OCxREF as the pins and TRGO see it: low while OCREF_CLR holds it."""
+        return 0 if self._cleared >> ch & 1 else self._ref[ch]
+
+    def _clear_seen(self) -> int:
+        """The channels held by OCREF_CLR whose release (an update event) something sees: an
+        output on a pin or to the ADC, TRGO as their OCxREF."""
+        if not self._cleared:
+            return 0
+        mms = self._regs[CR2] >> 4 & 7
+        return sum(1 << ch for ch in range(1, self.count + 1) if self._cleared >> ch & 1 and (
+            self._observed(ch) or (mms == ch + 3 and self._trgo_heard())))
 
     def _remapped(self, value: int) -> set[int]:
         """The inputs TIx an OR of ``value`` takes from inside the part (not a pin)."""
@@ -800,8 +928,8 @@ class _Tim(Clocked):
                      if x == ti and value & mask == code), None)
 
     def takes_comparator(self, n: int) -> bool:
-        """Whether an input of the timer is comparator ``n``'s output (OR)."""
-        return any(self.comparator(ti) == n for ti in range(1, self.count + 1))
+        """Whether an input of the timer (ETR, TIx) is comparator ``n``'s output (OR)."""
+        return any(self.comparator(ti) == n for ti in range(self.count + 1))
 
     def _comparator_level(self, n: int) -> int:
         """Comparator ``n``'s output (sim/devices/stm32l0_comp.py, in SYSCFG)."""
@@ -809,14 +937,14 @@ class _Tim(Clocked):
         return int(comparators is not None and comparators.out[n])
 
     def _input_levels(self) -> list[int]:
-        """TI1 ... TI4 (index 1 ...): the level of the pin in alternate-function mode with
-        that channel's function (0 for none), or of the comparator's output OR takes it from.
-        A channel whose output drives its pin keeps the level it had: its own output's edges
-        are not taken (not modelled); so does an input OR takes from another internal signal
-        (listed)."""
+        """ETR, TI1 ... TI4 (index 0, 1 ...): the level of the pin in alternate-function mode
+        with that input's function (0 for none), or of the comparator's output OR takes it
+        from. A channel whose output drives its pin keeps the level it had: its own output's
+        edges are not taken (not modelled); so does an input OR takes from an oscillator (its
+        edges come from ``_oscillate``) or another internal signal (listed)."""
         levels = [0] * 5
         remapped = self._remapped(self._regs[OR])
-        for ti in range(1, self.count + 1):
+        for ti in range(self.count + 1):
             n = self.comparator(ti) if ti in remapped else None
             if n is not None:
                 levels[ti] = self._comparator_level(n)
@@ -833,12 +961,16 @@ class _Tim(Clocked):
 
     def _filter_delay(self, ti: int) -> int:
         """Core cycles input TIx must hold a new level before its filter passes it: ICxF's
-        samples at its sampling clock (channel x an output: no filter)."""
-        mode = self._mode(ti)
-        if not mode & 3:
-            return 0
-        division, samples = _FILTERS[mode >> 4]
-        if samples and mode >> 4 >= 4:  # (f_DTS / division: f_DTS is f_CK_INT / 1, 2 or 4)
+        samples at its sampling clock (channel x an output: no filter); ETR's: SMCR.ETF's."""
+        if ti == ETR:
+            code = self._regs[SMCR] >> 8 & 0xF
+        else:
+            mode = self._mode(ti)
+            if not mode & 3:
+                return 0
+            code = mode >> 4
+        division, samples = _FILTERS[code]
+        if samples and code >= 4:  # (f_DTS / division: f_DTS is f_CK_INT / 1, 2 or 4)
             division <<= min((self.cr1 & CKD) >> 8, 2)
         return samples * division * self._div
 
@@ -864,6 +996,9 @@ class _Tim(Clocked):
         if level == self._tif[ti]:
             return
         self._tif[ti] = level
+        if ti == ETR:
+            self._etr_filtered(level, at)
+            return
         for ch in range(1, self.count + 1):
             select = self._mode(ch) & 3
             source = ch if select == OWN_INPUT else ((ch - 1) ^ 1) + 1 if (
@@ -974,7 +1109,7 @@ class _Tim(Clocked):
             if ti <= 2:
                 self._encoder_edge(ti, at)
             return
-        if smcr & ECE or not mode:
+        if not mode:
             return
         if ts == TI1F_ED and ti == 1 and mode != SLAVE_GATED:
             self._trigger_edge(True, at)
@@ -991,7 +1126,7 @@ class _Tim(Clocked):
         late = max(0, self._since - at)  # (brought to ``_since`` as it was before)
         if mode == SLAVE_GATED:  # the count stops or goes on from here (_counting)
             self.sr |= TIF
-            if late and self.cr1 & CEN and self._arr:
+            if late and self.cr1 & CEN and self._arr and not self._regs[SMCR] & ECE:
                 self._pos = ((self._pos + late) % self._period() if rising
                              else max(0, self._pos - late))
             if self.cr1 & CEN:  # (CNT_EN: TRGO with CR2.MMS enable)
@@ -1000,8 +1135,9 @@ class _Tim(Clocked):
         if not rising:
             return
         self.sr |= TIF
-        if mode == EXTERNAL_CLOCK:  # each rising edge of TRGI a count pulse
-            self._count_pulse(not self.cr1 & DIR, at)
+        if mode == EXTERNAL_CLOCK:  # each rising edge of TRGI a count pulse (with ECE too:
+            if not self._regs[SMCR] & ECE:  # ETRF is the clock)
+                self._count_pulse(not self.cr1 & DIR, at)
             return
         if mode == SLAVE_TRIGGER:
             if not self.cr1 & CEN:
@@ -1031,12 +1167,14 @@ class _Tim(Clocked):
     def output(self, ch: int) -> int | None:
         """Channel ``ch``'s output for its pin (an alternate function: sim/devices/
         stm32l0_gpio.py) and the ADC (TIM21_CH2, TIM2_CH3, TIM2_CH4): OCxREF, inverted with
-        CCER.CCxP; None while CCER.CCxE is clear or the channel is an input (the timer does not
-        drive it)."""
-        ccer = self._regs[CCER] >> (4 * (ch - 1))
-        if ch > self.count or not ccer & 1 or self._mode(ch) & 3:
+        CCER.CCxP (low while OCREF_CLR holds it); None while CCER.CCxE is clear or the channel
+        is an input (the timer does not drive it)."""
+        if not 0 < ch <= self.count:  # (ETR, 0: an input only)
             return None
-        return self._ref[ch] ^ (ccer >> 1 & 1)
+        ccer = self._regs[CCER] >> (4 * (ch - 1))
+        if not ccer & 1 or self._mode(ch) & 3:
+            return None
+        return self._ocref(ch) ^ (ccer >> 1 & 1)
 
     def _outputs(self) -> tuple[int | None, ...]:
         if not self._regs[CCER] & 0x1111:  # no output enabled (a time base's case)
@@ -1068,7 +1206,7 @@ class _Tim(Clocked):
         low); the pins that show them (the GPIO ports recompute their levels). With CR2.MMS
         OCxREF, TRGO's edge when that channel's OCxREF changed."""
         mms = self._regs[CR2] >> 4 & 7
-        if TRGO_OC1REF <= mms <= self.count + 3 and self._ref[mms - 3] != self._trgo_ref:
+        if TRGO_OC1REF <= mms <= self.count + 3 and self._ocref(mms - 3) != self._trgo_ref:
             self._trgo_ref ^= 1
             self._signal(mms, at, RISING if self._trgo_ref else FALLING)
         after = self._outputs()
@@ -1131,14 +1269,16 @@ class _Tim(Clocked):
             update_irq = not self.cr1 & UDIS and (
                 (self.dier & UIE and not self.sr & UIF) or bool(dma)
                 or (heard and mms in (TRGO_UPDATE << 4, TRGO_ENABLE << 4)))
-            if update_irq or plan.driving or ocref or (want and not at):  # (a match after the
-                at.append(period)  # update: planned there)
+            held = self._clear_seen() if not self.cr1 & UDIS else 0  # (OCREF_CLR's end)
+            if update_irq or plan.driving or ocref or held or (want and not at):  # (a match
+                at.append(period)  # after the update: planned there)
             if at:
                 due = self._since + min(at) - self._pos  # (the count is at _since)
             # only output edges no interrupt watches: they wake nothing
+            shown = {*plan.driving, *(ch for ch in range(1, self.count + 1) if held >> ch & 1)}
             wakes = bool(interrupts or update_irq or awaited or dma or heard) or any(
                 port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
-                for ch in plan.driving for port in self._gpio_ports())
+                for ch in shown for port in self._gpio_ports())
         if self._pending and self.clocked():  # a filtered input edge to come (a capture...)
             due = self._pending[0][0] if due is None else min(due, self._pending[0][0])
             wakes = True
@@ -1173,6 +1313,8 @@ class _Tim(Clocked):
             for ti in range(1, self.count + 1):
                 if self._tif[ti] != self._ti[ti] and all(p[1] != ti for p in self._pending):
                     self._input_edge(ti, self._ti[ti], self._since)
+            if self._tif[ETR] != self._etrp and all(p[1] != ETR for p in self._pending):
+                self._input_edge(ETR, self._etrp, self._since)
         if self._master is not None and self.clocked():  # (so does the trigger's ITRx)
             level = self._master.trgo_level()
             if level != self._itr_level:
@@ -1300,6 +1442,12 @@ class _Tim(Clocked):
                 why = self._smcr_why(value)
                 if (old ^ value) & SMS:  # another mode: the prescaler's pulses start again
                     self._pulses = 0
+                if (old ^ value) & (ETP | ETPS):  # ETRP from ETR as it is now
+                    self._etr_edges = 0
+                    etrp = self._etrp_of(self._ti[ETR])
+                    if etrp != self._etrp:
+                        self._etrp = etrp
+                        self._input_edge(ETR, etrp, now)
                 listed = bool(why)
                 master = self._itr_master()
                 self._itr_level = 0 if master is None else master.trgo_level()
@@ -1315,19 +1463,20 @@ class _Tim(Clocked):
                 if value >> 4 & 7 > self.count + 3:  # (OC3REF, OC4REF: not on TIM21, TIM22)
                     listed = True
                 elif value >> 4 & 7 >= TRGO_OC1REF:  # TRGO from this level on
-                    self._trgo_ref = self._ref[(value >> 4 & 7) - 3]
+                    self._trgo_ref = self._ocref((value >> 4 & 7) - 3)
             elif word == OR:
+                osc = self._oscillator(value)
                 remapped = [ti for ti in sorted(self._remapped(value))
-                            if not (ti == 1 and self._oscillator(value))
+                            if not (osc and ti == osc[0])
                             and self.comparator(ti, value) is None]
                 if remapped:
                     listed = True
-                    why = "; ".join(f"TI{ti} from an internal signal: not modelled (it never "
-                                    "changes)" for ti in remapped)
+                    why = "; ".join(f"{'ETR' if ti == ETR else f'TI{ti}'} from an internal "
+                                    "signal: not modelled (it never changes)" for ti in remapped)
                 oscillating = self._osc is not None
                 self._retime_osc(now)
                 compared = any(self.comparator(ti, v) is not None
-                               for v in (old, value) for ti in range(1, self.count + 1))
+                               for v in (old, value) for ti in range(self.count + 1))
                 if (oscillating and self._osc is None) or compared:
                     self.inputs_changed(now)  # (TI1 its pin again, or a comparator's output)
                 if compared:  # (whether the comparator's edges can wake the core)
@@ -1347,6 +1496,11 @@ class _Tim(Clocked):
             self.host.unmodelled(self, offset, size, value, why)
         if word in (CR1, SMCR, ARR, CCER, *self.channels):  # what the plan is made of
             self._plans = [None, None]
+        if word in (SMCR, CCMR1, CCMR2) and (self._cleared or self._tif[ETR]):
+            # OCREF_CLR: ETRF high clears what OCxCE now enables; a channel no longer
+            # enabled is let go
+            clears = self._clears()
+            self._cleared = (self._cleared | (clears if self._tif[ETR] else 0)) & clears
         if mapping and (self._down(), self._arr) != counting:
             self._pos = self._pos_of(count) + fraction
         if self._counting() and self._pos >= self._period():
@@ -1375,17 +1529,15 @@ class _Tim(Clocked):
         return "; ".join(whys)
 
     def _smcr_why(self, value: int) -> str:
-        """What an SMCR write asks for that is not modelled: external clock mode 2 (ETR: the
-        counter stands), a trigger from ETR or an ITRx whose timer is not known, gated by
-        TI1F_ED."""
+        """What an SMCR write asks for that is not modelled: external clock mode 2 with an
+        encoder mode, a trigger from an ITRx whose timer is not known, gated by TI1F_ED."""
         mode, ts = value & SMS, value >> 4 & 7
-        if value & ECE:
-            return "ECE, external clock mode 2: not modelled (the counter stands)"
         encoder = mode in (ENCODER_TI2, ENCODER_TI1, ENCODER_BOTH)
-        if mode and not encoder and ts not in (TI1F_ED, TI1FP1, TI2FP2) and not (
+        if value & ECE and encoder:
+            return "ECE with an encoder mode: not modelled (neither counts)"
+        if mode and not encoder and ts not in (TI1F_ED, TI1FP1, TI2FP2, TS_ETRF) and not (
                 ts < 4 and self.itr[ts]):
-            what = "ETR" if ts == 7 else f"ITR{ts}"
-            return f"TS {ts}, a trigger from {what}: not modelled (never comes)"
+            return f"TS {ts}, a trigger from ITR{ts}: not modelled (never comes)"
         if mode == SLAVE_GATED and ts == TI1F_ED:
             return "gated by TI1F_ED: not modelled (the counter stands)"
         return ""
@@ -1427,23 +1579,34 @@ def replan_timers(host: DeviceHost) -> None:
 class Stm32l0Tim2(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim2", 0x4000_0000, 15, (APB1ENR, 0), 1
     channels, count, dma = (CCMR1, CCMR2, CCR1, CCR2, CCR3, CCR4), 4, True
-    remaps = ((0x18, 4),)  # TI4_RMP: COMP1, COMP2
-    comparator_inputs = ((0x18, 0x08, 4, 1), (0x18, 0x10, 4, 0))  # TI4_RMP 01 COMP2, 10 COMP1
+    # TI4_RMP: COMP1, COMP2; ETR_RMP (STM32CubeL0's TIM2_ETR_*): 011 HSI16, 100 HSI48 (not on
+    # this part), 101 LSE, 110 COMP2, 111 COMP1
+    remaps = ((0x18, 4), (0x07, ETR))
+    comparator_inputs = ((0x18, 0x08, 4, 1), (0x18, 0x10, 4, 0),  # TI4_RMP 01 COMP2, 10 COMP1
+                         (0x07, 6, ETR, 1), (0x07, 7, ETR, 0))
+    oscillators = ((0x07, 5, ETR, "LSE"),)
     remap_pins = ((0x18, 0x18),)  # TI4_RMP 11: TIM2_TI4_GPIO2, the pin
+    occs = True
 
 
 class Stm32l0Tim21(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim21", 0x4001_0800, 20, (APB2ENR, 2), 2
-    remaps = ((0x1C, 1), (0x20, 2))  # TI1_RMP: the RTC's wake-up, HSE/RTC, MSI, LSE, LSI...
+    # TI1_RMP: the RTC's wake-up, HSE/RTC, MSI, LSE, LSI...; ETR_RMP: 01 COMP2, 10 COMP1, 11 LSE
+    remaps = ((0x1C, 1), (0x20, 2), (0x03, ETR))
     itr = ("stm32l0_tim2", "stm32l0_tim22", None, None)  # ITR0: TIM2, ITR1: TIM22
-    oscillators = ((4 << 2, "LSE"), (5 << 2, "LSI"))  # TI1_RMP (STM32CubeL0's LSI measurement)
-    comparator_inputs = ((0x1C, 6 << 2, 1, 0), (0x20, 0x20, 2, 1))  # TI1_RMP 110, TI2_RMP 1
+    # TI1_RMP 100, 101 (STM32CubeL0's LSI measurement); ETR_RMP 11
+    oscillators = ((0x1C, 4 << 2, 1, "LSE"), (0x1C, 5 << 2, 1, "LSI"), (0x03, 3, ETR, "LSE"))
+    comparator_inputs = ((0x1C, 6 << 2, 1, 0), (0x20, 0x20, 2, 1),  # TI1_RMP 110, TI2_RMP 1
+                         (0x03, 1, ETR, 1), (0x03, 2, ETR, 0))
 
 
 class Stm32l0Tim22(_Tim):
     name, base, irq, clock, bus = "stm32l0_tim22", 0x4001_1400, 22, (APB2ENR, 5), 2
-    remaps = ((0x0C, 1),)  # TI1_RMP: COMP1, COMP2
-    comparator_inputs = ((0x0C, 0x04, 1, 1), (0x0C, 0x08, 1, 0))  # TI1_RMP 01 COMP2, 10 COMP1
+    remaps = ((0x0C, 1), (0x03, ETR))  # TI1_RMP: COMP1, COMP2; ETR_RMP: 01 COMP2, 10 COMP1,
+    # 11 LSE (STM32CubeL0's current TIM22_ETR_*; its 2015 HAL had them the other way round)
+    comparator_inputs = ((0x0C, 0x04, 1, 1), (0x0C, 0x08, 1, 0),  # TI1_RMP 01 COMP2, 10 COMP1
+                         (0x03, 1, ETR, 1), (0x03, 2, ETR, 0))
+    oscillators = ((0x03, 3, ETR, "LSE"),)
     remap_pins = ((0x0C, 0x0C),)  # TI1_RMP 11: TIM22_TI1_GPIO2, the pin
     itr = ("stm32l0_tim21", "stm32l0_tim2", None, None)  # ITR0: TIM21, ITR1: TIM2
 

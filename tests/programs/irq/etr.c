@@ -1,0 +1,274 @@
+/*
+ * The STM32L0's timers' external trigger input ETR (RM0377: TIMx_SMCR's ETP, ETPS, ETF, ECE,
+ * TS 111; TIMx_OR's ETR_RMP; CCMRx's OCxCE), on the stm32l031 profile. CASE selects:
+ *   clock2    TIM2 in external clock mode 2 (SMCR.ECE): its count clocked by PA0's (AF5,
+ *             TIM2_ETR, as --pin drives it) rising edges (-DINVERT: ETP, the falling ones),
+ *             every ETPS-th (SMCR.ETPS: 0 1, 1 2, 2 4, 3 8), through ETF FILTER; PSC 0, ARR 999,
+ *             its update interrupt counting wraps. TIM21's update every 150 ms prints
+ *             "cnt CNT wraps W" twice. -DLSE instead: ETR from the LSE (OR ETR_RMP 101, the
+ *             LSE started by RCC_CSR.LSEON), ARR ARR_VALUE: the program ends after UPDATES
+ *             update interrupts (a time base from the 32,768 Hz crystal, as a DCF77 decoder's
+ *             10 ms sampling clock does it), printing "updates U".
+ *   slave     TIM2's slave mode SLAVE (4 reset, 5 gated, 6 trigger) on ETRF (TS 111, PA0 AF5;
+ *             -DLOW: ETP, the input inverted), TIE's interrupt recording TIM21's count (it
+ *             counts microseconds) at each of EDGES triggers; TIM2 at 1 MHz. Prints "t ..." and
+ *             TIM2's and TIM21's CNT once the triggers have come (trigger mode: after its one
+ *             pulse).
+ *   clear     as STM32CubeL0's COMP_PWMSignalControl (NUCLEO-L031K6): TIM22's channel 2 in PWM
+ *             mode 1 on PA7 (AF5), 1 kHz (PSC 31, ARR 999), CCR2 250, OC2CE: OC2REF cleared
+ *             while ETRF is high, until the next update event. ETR is PA4 (AF5, TIM22_ETR) or,
+ *             -DCOMP, COMP2's output (OR ETR_RMP 01; COMP2 plus PB5, minus 1/4 VREFINT, as the
+ *             example's). The update interrupt counts PERIODS periods, then the counter stops.
+ *             -DON_TIM2: TIM2's channel 2 on PA1 (AF2) instead, its ETR PA0 (AF5), with
+ *             SMCR.OCCS (-DNO_OCCS: without: OCREF_CLR_INT is not connected).
+ * Exit status 0.
+ */
+#include "cm.h"
+#include "semihost.h"
+
+#define RCC_IOPENR REG(0x4002102Cu)
+#define RCC_APB2ENR REG(0x40021034u)
+#define RCC_APB1ENR REG(0x40021038u)
+#define RCC_CSR REG(0x40021050u)
+#define GPIOA 0x50000000u
+#define GPIOB 0x50000400u
+#define MODER(p) REG((p) + 0x00u)
+#define AFRL(p) REG((p) + 0x20u)
+#define TIM2 0x40000000u
+#define TIM21 0x40010800u
+#define TIM22 0x40011400u
+#define CR1(t) REG((t) + 0x00u)
+#define SMCR(t) REG((t) + 0x08u)
+#define DIER(t) REG((t) + 0x0Cu)
+#define SR(t) REG((t) + 0x10u)
+#define EGR(t) REG((t) + 0x14u)
+#define CCMR1(t) REG((t) + 0x18u)
+#define CCER(t) REG((t) + 0x20u)
+#define CNT(t) REG((t) + 0x24u)
+#define PSC(t) REG((t) + 0x28u)
+#define ARR(t) REG((t) + 0x2Cu)
+#define CCR2(t) REG((t) + 0x38u)
+#define OR(t) REG((t) + 0x50u)
+#define COMP2_CSR REG(0x4001001Cu)
+#define CEN 1u
+#define OPM (1u << 3)
+#define UIF 1u
+#define ECE (1u << 14)
+#define ETP (1u << 15)
+#define OCCS (1u << 3)
+
+/* pin n of a port in alternate function af (pins 0-7) */
+static void alternate(uint32_t port, uint32_t n, uint32_t af)
+{
+    MODER(port) = (MODER(port) & ~(3u << (2u * n))) | (2u << (2u * n));
+    AFRL(port) = (AFRL(port) & ~(15u << (4u * n))) | (af << (4u * n));
+}
+
+#if CASE_clock2
+#ifndef ETPS
+#define ETPS 0
+#endif
+#ifndef FILTER
+#define FILTER 0
+#endif
+#ifndef ARR_VALUE
+#define ARR_VALUE 999
+#endif
+static volatile uint32_t ticks, wraps;
+
+void IRQ15_Handler(void)
+{
+    SR(TIM2) = ~UIF;
+    wraps++;
+}
+
+void IRQ20_Handler(void)
+{
+    SR(TIM21) = ~UIF;
+    ticks++;
+}
+
+int main(void)
+{
+    RCC_IOPENR |= 1u;     /* GPIOA */
+    RCC_APB1ENR |= 1u;    /* TIM2EN */
+    RCC_APB2ENR |= 1u << 2; /* TIM21EN */
+#ifdef LSE
+    RCC_APB1ENR |= 1u << 28;        /* PWREN */
+    REG(0x40007000u) |= 1u << 8;    /* PWR_CR.DBP: the LSE is in the backup domain */
+    RCC_CSR |= 1u << 8;             /* LSEON */
+    while (!(RCC_CSR & (1u << 9)))
+        ;
+    OR(TIM2) = 5u; /* ETR_RMP 101: the LSE */
+#else
+    alternate(GPIOA, 0u, 5u); /* PA0: TIM2_ETR */
+#endif
+    ARR(TIM2) = ARR_VALUE;
+    uint32_t smcr = ECE | ((uint32_t)ETPS << 12) | ((uint32_t)FILTER << 8);
+#ifdef INVERT
+    smcr |= ETP;
+#endif
+    SMCR(TIM2) = smcr;
+    EGR(TIM2) = 1u;
+    SR(TIM2) = 0;
+    DIER(TIM2) = 1u;
+    NVIC_ISER = (1u << 15) | (1u << 20);
+    CR1(TIM2) = CEN;
+#ifdef LSE
+    while (wraps < UPDATES)
+        __asm__ volatile("wfi" ::: "memory");
+    CR1(TIM2) = 0;
+    sh_write0("updates ");
+    sh_write_int((long)wraps);
+    sh_write0("\n");
+#else
+    PSC(TIM21) = 3199u; /* 10 kHz */
+    ARR(TIM21) = 1499u; /* 150 ms */
+    EGR(TIM21) = 1u;
+    SR(TIM21) = 0;
+    DIER(TIM21) = 1u;
+    CR1(TIM21) = CEN;
+    uint32_t printed = 0;
+    while (printed < 2u) {
+        __asm__ volatile("wfi" ::: "memory");
+        if (ticks > printed) {
+            printed++;
+            sh_write0("cnt ");
+            sh_write_int((long)CNT(TIM2));
+            sh_write0(" wraps ");
+            sh_write_int((long)wraps);
+            sh_write0("\n");
+        }
+    }
+#endif
+    return 0;
+}
+#endif
+
+#if CASE_slave
+static volatile uint32_t triggers;
+static volatile uint32_t at[EDGES];
+
+void IRQ15_Handler(void)
+{
+    if (SR(TIM2) & (1u << 6)) { /* TIF */
+        SR(TIM2) = ~(1u << 6);
+        if (triggers < EDGES)
+            at[triggers] = CNT(TIM21);
+        triggers++;
+    }
+    if (SR(TIM2) & UIF)
+        SR(TIM2) = ~UIF;
+}
+
+int main(void)
+{
+    RCC_IOPENR |= 1u;
+    alternate(GPIOA, 0u, 5u); /* PA0: TIM2_ETR */
+    RCC_APB1ENR |= 1u;
+    RCC_APB2ENR |= 1u << 2;
+    PSC(TIM21) = 31u;
+    EGR(TIM21) = 1u;
+    CR1(TIM21) = CEN;
+    PSC(TIM2) = 31u;
+    ARR(TIM2) = SLAVE == 6 ? 999u : 0xFFFFu;
+    EGR(TIM2) = 1u;
+    SR(TIM2) = 0;
+    uint32_t smcr = 7u << 4; /* TS 111: ETRF */
+#ifdef LOW
+    smcr |= ETP;
+#endif
+    SMCR(TIM2) = smcr; /* the trigger first, then the mode (as the HAL's ETR set-up) */
+    SMCR(TIM2) = smcr | SLAVE;
+    DIER(TIM2) = 1u << 6; /* TIE */
+    NVIC_ISER = 1u << 15;
+#if SLAVE == 6
+    CR1(TIM2) = OPM; /* the trigger sets CEN */
+#else
+    CR1(TIM2) = CEN;
+#endif
+    while (triggers < EDGES)
+        __asm__ volatile("wfi" ::: "memory");
+#if SLAVE == 6
+    while (CR1(TIM2) & CEN)
+        ;
+#endif
+    sh_write0("t");
+    for (uint32_t n = 0; n < EDGES; n++) {
+        sh_write0(" ");
+        sh_write_int((long)at[n]);
+    }
+    sh_write0(" cnt ");
+    sh_write_int((long)CNT(TIM2));
+    sh_write0(" tim21 ");
+    sh_write_int((long)CNT(TIM21));
+    sh_write0("\n");
+    return 0;
+}
+#endif
+
+#if CASE_clear
+#ifdef ON_TIM2
+#define TIM TIM2
+#define TIM_IRQ 15u
+#else
+#define TIM TIM22
+#define TIM_IRQ 22u
+#endif
+static volatile uint32_t periods;
+
+#if TIM_IRQ == 15
+void IRQ15_Handler(void)
+#else
+void IRQ22_Handler(void)
+#endif
+{
+    SR(TIM) = ~UIF;
+    if (++periods >= PERIODS)
+        CR1(TIM) = 0;
+}
+
+int main(void)
+{
+    RCC_IOPENR |= 3u; /* GPIOA, GPIOB */
+#if TIM_IRQ == 15
+    RCC_APB1ENR |= 1u;         /* TIM2EN */
+    alternate(GPIOA, 1u, 2u);  /* PA1: TIM2_CH2 */
+    alternate(GPIOA, 0u, 5u);  /* PA0: TIM2_ETR */
+#else
+    RCC_APB2ENR |= 1u << 5;    /* TIM22EN */
+    alternate(GPIOA, 7u, 5u);  /* PA7: TIM22_CH2 */
+#ifdef COMP
+    RCC_APB2ENR |= 1u;         /* SYSCFG (the comparators' registers) */
+    MODER(GPIOB) |= 3u << 10;  /* PB5: analog */
+    REG(0x40010020u) |= 1u << 12; /* CFGR3.ENBUFLP_VREFINT_COMP, as HAL_COMP_Init sets it */
+    /* COMP2: plus PB5 (INPSEL 010), minus 1/4 VREFINT (INNSEL 100), EN */
+    COMP2_CSR = (2u << 8) | (4u << 4) | 1u;
+    OR(TIM) = 1u;              /* ETR_RMP 01: COMP2's output */
+#else
+    alternate(GPIOA, 4u, 5u);  /* PA4: TIM22_ETR */
+#endif
+#endif
+    PSC(TIM) = 31u;
+    ARR(TIM) = 999u;
+    CCR2(TIM) = 250u;
+    CCMR1(TIM) = (6u << 12) | (1u << 11) | (1u << 15); /* OC2M PWM 1, OC2PE, OC2CE */
+    uint32_t smcr = 0;
+#if TIM_IRQ == 15 && !defined(NO_OCCS)
+    smcr |= OCCS;
+#endif
+    SMCR(TIM) = smcr;
+    CCER(TIM) = 1u << 4; /* CC2E */
+    EGR(TIM) = 1u;
+    SR(TIM) = 0;
+    DIER(TIM) = 1u;
+    NVIC_ISER = 1u << TIM_IRQ;
+    CR1(TIM) = CEN;
+    while (periods < PERIODS)
+        __asm__ volatile("wfi" ::: "memory");
+    sh_write0("periods ");
+    sh_write_int((long)periods);
+    sh_write0("\n");
+    return 0;
+}
+#endif
