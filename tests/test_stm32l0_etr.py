@@ -20,7 +20,6 @@ from sim.devices.stm32l0_tim import (
     EGR,
     ETP,
     OCCE,
-    OCCS,
     OR,
     PWM1,
     SMCR,
@@ -96,6 +95,19 @@ def test_external_clock_mode_2_from_the_lse_is_a_crystal_time_base(firmware, cli
     assert res.report["unmodelled_registers"] == []
 
 
+def test_an_lse_clocked_master_wakes_its_slave(firmware, cli):
+    """TIM2 clocked by the LSE with no interrupt of its own, its updates on TRGO to TIM21
+    (external clock mode 1 on ITR0): the LSE's edges may wake the core through TIM21's
+    interrupt, so the WFI waits for them (not a deadlock); 3 updates of TIM21, 3 x 3 of TIM2,
+    33 LSE periods each."""
+    res = cli("run", etr(firmware, "chain"), "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert res.report["stdout"] == "tim21 updates 3\n"
+    total = res.report["cycles"] + res.report["sleep_cycles"]
+    exact = (9 * 33 - 0.5) * 32_000_000 / 32_768
+    assert exact < total < exact + 1_000, total
+
+
 @pytest.mark.parametrize("low", [False, True])
 def test_gated_mode_on_etrf(firmware, cli, tmp_path, low):
     """TS 111: TIM2 gated by ETRF counts only while PA0 (TIM2_ETR) is high (ETP: low), 300 +
@@ -143,16 +155,15 @@ def pwm_pulses(edges: list[tuple[int, str]]) -> list[tuple[int, int]]:
     falls = [t for t, v in edges if v == "0" and t > rises[0]]
     return list(zip(rises, [f - r for r, f in zip(rises, falls, strict=False)], strict=False))
 SOURCES = {"pin": ({}, "PA4", "PA7"), "comp": ({"COMP": None}, "PB5", "PA7"),
-           "tim2": ({"ON_TIM2": None}, "PA0", "PA1"),
-           "no_occs": ({"ON_TIM2": None, "NO_OCCS": None}, "PA0", "PA1")}
+           "tim2": ({"ON_TIM2": None}, "PA0", "PA1")}
 
 
 @pytest.mark.parametrize("source", list(SOURCES))
 def test_ocref_clear_cuts_the_pwm_until_the_next_update(firmware, cli, tmp_path, source):
     """OC2CE: the PWM (1 kHz, 250 us high) goes low when ETRF rises and stays low until an
     update event finds ETRF low; ETR from TIM22_ETR's pin, from COMP2 (PB5 against VREFINT/4,
-    OR ETR_RMP 01: ST's COMP_PWMSignalControl), or TIM2's pin with SMCR.OCCS (without it the
-    clear input is not connected: the PWM runs on)."""
+    OR ETR_RMP 01: ST's COMP_PWMSignalControl), or TIM2's pin (SMCR 0, as the HAL leaves
+    it)."""
     defines, etr_pin, out = SOURCES[source]
     t0 = 0.0000  # the timer starts a few microseconds into the run: the ms marks are its own
     windows = [(0.0021, 0.00215), (0.0045, 0.0061)]
@@ -174,13 +185,10 @@ def test_ocref_clear_cuts_the_pwm_until_the_next_update(firmware, cli, tmp_path,
     found = pwm_pulses(vcd_edges(vcd, out))
     start = found[0][0]  # (the timer starts a few microseconds in: its periods from there)
     assert 0 < start < 20 * 32
-    if source == "no_occs":
-        assert found == [(start + k * MS, 8_000) for k in range(10)]
-    else:  # ETR high 2.1-2.15 ms (cuts the third pulse there, released at the update of 3 ms)
-        # and 4.5-6.1 ms (high at the updates of 5 and 6 ms: no pulse; released at 7 ms)
-        full = [(start + k * MS, 8_000) for k in (0, 1, 3, 4, 7, 8, 9)]
-        assert found == [*full[:2], (start + 2 * MS, round(2.1 * MS) - start - 2 * MS),
-                         *full[2:]]
+    # ETR high 2.1-2.15 ms (cuts the third pulse there, released at the update of 3 ms) and
+    # 4.5-6.1 ms (high at the updates of 5 and 6 ms: no pulse; released at 7 ms)
+    full = [(start + k * MS, 8_000) for k in (0, 1, 3, 4, 7, 8, 9)]
+    assert found == [*full[:2], (start + 2 * MS, round(2.1 * MS) - start - 2 * MS), *full[2:]]
 
 
 class EtrPort(FakePort):
@@ -275,8 +283,6 @@ def pwm_timer(kind=Stm32l0Tim21):
     dev.write(CCR1, 4, 5)
     dev.write(CCMR1, 4, PWM1 << 4 | OCCE)
     dev.write(CCER, 4, 1)
-    if kind is Stm32l0Tim2:
-        dev.write(SMCR, 4, OCCS)
     dev.write(CR1, 4, 1)
     return dev, host
 
@@ -309,21 +315,80 @@ def test_ocref_clear_holds_until_an_update_with_etrf_low():
     assert host.listed == []
 
 
-def test_ocref_clear_on_tim2_needs_occs_and_not_in_forced_mode():
-    """TIM2: ETRF clears OCxREF only with SMCR.OCCS (RM0377; the LL's OCREF_CLR_INT_NC else);
-    a forced level is never cleared."""
+def test_ocref_clear_on_tim2_and_not_in_forced_mode():
+    """TIM2 as TIM21 and TIM22: ETRF clears OCxREF with SMCR 0 (bit 3, OCCS on other parts, is
+    reserved here: writing it changes nothing); a forced level is never cleared."""
     dev, host = pwm_timer(Stm32l0Tim2)
     drive(dev, host, 1, 3)
     assert dev.output(1) == 0
     drive(dev, host, 0, 4)
-    dev.write(SMCR, 4, 0)  # OCCS clear: not connected, the hold let go
-    assert output_at(dev, host, 4) == 1
-    drive(dev, host, 1, 5)  # (the count 5: PWM low anyway until the update)
-    assert output_at(dev, host, 12) == 1
-    dev.write(SMCR, 4, OCCS)  # ETRF is high: cleared at once
+    dev.write(SMCR, 4, 1 << 3)
+    assert output_at(dev, host, 9) == 0 and output_at(dev, host, 10) == 1
+    drive(dev, host, 1, 12)
     assert dev.output(1) == 0
     dev.write(CCMR1, 4, 5 << 4 | OCCE)  # forced high
-    assert dev.output(1) == 1
+    assert dev.output(1) == 1 and host.listed == []
+
+
+def test_etr_is_taken_as_it_is_when_something_starts_taking_it():
+    """While nothing takes ETRF its pin is not followed; OC1CE set with ETR already high
+    clears OC1REF at once, ECE set with ETR high counts nothing until the next rising edge."""
+    dev, host = pwm_timer()
+    dev.write(CCMR1, 4, PWM1 << 4)  # no OC1CE: nothing takes ETRF
+    drive(dev, host, 1, 2)
+    assert output_at(dev, host, 3) == 1
+    dev.write(CCMR1, 4, PWM1 << 4 | OCCE)
+    assert dev.output(1) == 0
+    dev, host = etr_timer()
+    drive(dev, host, 1, 5)
+    dev.write(SMCR, 4, ECE)
+    dev.write(CR1, 4, 1)
+    assert dev.read(CNT, 4) == 0
+    drive(dev, host, 0, 10)
+    drive(dev, host, 1, 20)
+    assert dev.read(CNT, 4) == 1
+
+
+def test_ece_with_an_encoder_mode_is_listed_and_counts_nothing():
+    """ECE with an encoder mode (listed: neither counts): ETR's edges count nothing, nor do
+    TI1's and TI2's, and none resets the count."""
+    dev, host = etr_timer()
+    dev.write(CCMR1, 4, 1 | 1 << 8)
+    dev.write(SMCR, 4, ECE | 5 << 4 | 3)  # (TS TI1FP1 too: no trigger either)
+    dev.write(CR1, 4, 1)
+    host.port.level2 = 0
+    for k in range(3):
+        drive(dev, host, 1, 100 + 20 * k)
+        drive(dev, host, 0, 110 + 20 * k)
+        host.port.level = 1
+        dev.inputs_changed(112 + 20 * k)
+        host.port.level = 0
+        dev.inputs_changed(114 + 20 * k)
+    assert dev.read(CNT, 4) == 0 and dev.read(SR, 4) == 0
+    assert [entry[1] for entry in host.listed] == [SMCR]
+
+
+def test_ece_with_a_slave_mode_on_etrf_is_listed():
+    dev, host = etr_timer()
+    dev.write(SMCR, 4, ECE | 7 << 4 | 4)
+    assert [entry[1] for entry in host.listed] == [SMCR]
+    assert "TRGI must not be ETRF" in host.whys[0]
+
+
+def test_ti1_follows_its_pin_again_when_the_oscillator_moves_to_etr():
+    """TIM21: one OR write moving the LSE from TI1 (TI1_RMP 100) to ETR (ETR_RMP 11) leaves
+    TI1 its pin's: a capture of TI1 sees the pin's edges again."""
+    dev, host = etr_timer()
+    dev.write(CCMR1, 4, 1)
+    dev.write(CCER, 4, 1)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 4 << 2)  # TI1: the LSE (not running here: TI1 low)
+    host.port.level = 1
+    dev.inputs_changed(50)
+    assert not dev.read(SR, 4) & 2  # TI1 is the oscillator's, not the pin
+    host.exceptions.now = 60
+    dev.write(OR, 4, 3)  # the LSE on ETR: TI1 the pin again (high: a rising edge)
+    assert dev.read(SR, 4) & 2 and dev.read(CCR1, 4) == 60
 
 
 def test_trgo_oc1ref_sees_the_clear():
@@ -371,7 +436,7 @@ def test_etr_remaps_modelled_and_listed(kind, value, listed):
 
 
 def test_smcr_listing():
-    """ECE, TS 111 are modelled; ECE with an encoder mode is listed."""
+    """ECE, TS 111 are modelled; ECE with an encoder mode is listed (as above)."""
     dev, host = etr_timer()
     dev.write(SMCR, 4, ECE)
     dev.write(SMCR, 4, 7 << 4 | 6)

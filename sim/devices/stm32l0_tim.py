@@ -53,13 +53,15 @@ pins).
 
 The external trigger ETR is a pin in its alternate function (TIMER_PINS' channel 0), or as OR's
 ETR_RMP says a comparator's output or the LSE (a 32,768 Hz square wave, each edge at its own
-cycle while something takes ETRF). ETRP is ETR inverted by SMCR.ETP, every 1st to 8th rising
-edge as ETPS says; ETRF is ETRP through ETF's filter. ETRF clocks the count in external clock
-mode 2 (SMCR.ECE, each rising edge a count through PSC; gated mode with it: while TRGI is
+cycle while something takes ETRF), followed only while something takes ETRF (its level taken,
+with no edge, when something starts to). ETRP is ETR inverted by SMCR.ETP, every 1st to 8th
+rising edge as ETPS says; ETRF is ETRP through ETF's filter. ETRF clocks the count in external
+clock mode 2 (SMCR.ECE, each rising edge a count through PSC; gated mode with it: while TRGI is
 high), is the slave mode's trigger with TS 111, and, high, holds the OCxREF of the channels
-with CCMRx.OCxCE low until an update event finds it low (OCREF_CLR: STM32CubeL0's
-COMP_PWMSignalControl cuts TIM22's PWM with COMP2 so; TIM2 only with SMCR.OCCS, its
-OCREF_CLR_INT not connected without it).
+with CCMRx.OCxCE low until an update event finds it low (OCREF_CLR, laid over the compare
+logic, which runs on: STM32CubeL0's COMP_PWMSignalControl cuts TIM22's PWM with COMP2 so).
+SMCR's bit 3, OCCS on other parts, is reserved here: STM32CubeL0's current header defines no
+TIM_SMCR_OCCS and its HAL_TIM_ConfigOCrefClear never sets it; ETRF is the clear's source.
 
 TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (sim/devices/
 stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses acting then
@@ -105,8 +107,8 @@ UIE = UIF = UG = 1
 CCIF = 0x1E  # SR: CC1IF ... CC4IF (DIER: CC1IE ... CC4IE; EGR: CC1G ... CC4G)
 SMS, ECE = 0x7, 1 << 14  # SMCR: slave mode, external clock mode 2
 # SMCR's external trigger (ETR): its filter (ICxF's table), prescaler (ETRP: every 1st, 2nd,
-# 4th, 8th rising edge) and polarity (inverted); OCCS (TIM2): OCREF_CLR_INT is ETRF
-ETF, ETPS, ETP, OCCS = 0xF << 8, 3 << 12, 1 << 15, 1 << 3
+# 4th, 8th rising edge) and polarity (inverted)
+ETF, ETPS, ETP = 0xF << 8, 3 << 12, 1 << 15
 TS_ETRF = 7  # SMCR.TS: the filtered external trigger
 ETR = 0  # the external trigger among the inputs (TI1 ... TI4 are 1 ...)
 OCCE = 1 << 7  # an output channel's CCMR byte: OCxREF cleared by ETRF (OCREF_CLR)
@@ -181,8 +183,6 @@ class _Tim(Clocked):
     # OR's fields taking TIx (ETR: 0) from a comparator's output: (mask, value, x, comparator:
     # 0 COMP1)
     comparator_inputs: tuple[tuple[int, int, int, int], ...] = ()
-    occs = False  # whether OCREF_CLR_INT is ETRF only with SMCR.OCCS (TIM2; TIM21 and TIM22:
-    # always, bit 3 reserved)
 
     def reset(self) -> None:
         super().reset()
@@ -213,6 +213,8 @@ class _Tim(Clocked):
         self._etrp = 0  # ETRP: ETR through its polarity and prescaler (before the filter)
         self._etr_edges = 0  # ETR's active edges since ETRP's last rising edge (ETPS)
         self._cleared = 0  # the channels (bits 1 ...) whose OCxREF ETRF holds low (OCREF_CLR)
+        self._etr_on = False  # something takes ETRF (_etr_used, as of the last SMCR, CCMRx
+        # write): ETR followed edge by edge (else its level is taken when it starts)
         self._pending: list[tuple[int, int, int]] = []  # (cycle, TIx, level): filtered edges
         self._events = [0] * 5  # each input channel's edges since its prescaler's last capture
         self._ti_known = False  # _ti taken from the pins since the reset (_sync_inputs)
@@ -482,7 +484,7 @@ class _Tim(Clocked):
             return 0
         smcr = self._regs[SMCR]
         if self._osc_ti == ETR:
-            return RISING | FALLING if self._etr_used() else 0
+            return self._osc_etr_takers()
         if smcr & SMS and (self._encoder() or smcr >> 4 & 7 in (TI1F_ED, TI1FP1)):
             return RISING | FALLING
         edges = 0
@@ -862,11 +864,37 @@ class _Tim(Clocked):
             self._input_edge(ETR, level, at)
 
     def _etr_used(self) -> bool:
-        """Whether something takes ETRF: external clock mode 2, the slave mode's trigger
-        (TS 111), or a channel's OCREF_CLR."""
+        """Whether something takes ETRF: external clock mode 2 (not with an encoder mode),
+        the slave mode's trigger (TS 111), or a channel's OCREF_CLR."""
         smcr = self._regs[SMCR]
-        return bool(smcr & ECE or (smcr & SMS and smcr >> 4 & 7 == TS_ETRF)
-                    or self._clears())
+        return bool((smcr & ECE and not self._ece_encoder())
+                    or (smcr & SMS and smcr >> 4 & 7 == TS_ETRF) or self._clears())
+
+    def _osc_etr_takers(self) -> int:
+        """The oscillator's edges on ETR that something takes: both while ETRF counts (CEN
+        set), triggers the slave mode or clears an output; none else."""
+        smcr = self._regs[SMCR]
+        counts = smcr & ECE and self.cr1 & CEN and not self._ece_encoder()
+        return RISING | FALLING if counts or (
+            smcr & SMS and smcr >> 4 & 7 == TS_ETRF) or self._clears() else 0
+
+    def _ece_encoder(self) -> bool:
+        """Whether SMCR sets ECE with an encoder mode (listed: neither counts)."""
+        smcr = self._regs[SMCR]
+        return bool(smcr & ECE) and smcr & SMS in (ENCODER_TI2, ENCODER_TI1, ENCODER_BOTH)
+
+    def _etr_start(self) -> None:
+        """What takes ETRF may have changed (an SMCR or CCMRx write): when something starts
+        taking it, ETR's level as it is now, with no edge (ETRF follows it at once; an
+        oscillator on ETR is followed all along)."""
+        on = self._etr_used()
+        if on and not self._etr_on and (self._osc is None or self._osc_ti != ETR):
+            self._etr_on = True  # (so that _input_levels looks ETR up)
+            self._ti[ETR] = self._input_levels()[ETR]
+            self._etrp = self._tif[ETR] = self._etrp_of(self._ti[ETR])
+            self._etr_edges = 0
+            self._pending = [edge for edge in self._pending if edge[1] != ETR]
+        self._etr_on = on
 
     def _etr_filtered(self, level: int, at: int) -> None:
         """ETRF changed to ``level`` at cycle ``at``: in external clock mode 2 (ECE) a rising
@@ -874,7 +902,8 @@ class _Tim(Clocked):
         the slave mode's trigger; high, it clears the OCxREF of the channels with OCxCE."""
         smcr = self._regs[SMCR]
         if smcr & ECE:
-            if level and (smcr & SMS != SLAVE_GATED or self._trgi() == 1):
+            if level and (smcr & SMS != SLAVE_GATED or self._trgi() == 1) and (
+                    not self._ece_encoder()):
                 self._count_pulse(not self.cr1 & DIR, at)
         elif smcr & SMS and smcr >> 4 & 7 == TS_ETRF and not self._encoder():
             self._trigger_edge(bool(level), at)
@@ -883,9 +912,7 @@ class _Tim(Clocked):
 
     def _clears(self) -> int:
         """The channels (bits 1 ...) whose OCxREF ETRF clears: output compare or PWM (not
-        forced) with OCxCE; on TIM2 only with SMCR.OCCS (OCREF_CLR_INT not connected else)."""
-        if self.occs and not self._regs[SMCR] & OCCS:
-            return 0
+        forced) with OCxCE."""
         cleared = 0
         for ch in range(1, self.count + 1):
             mode = self._mode(ch)
@@ -944,7 +971,8 @@ class _Tim(Clocked):
         edges come from ``_oscillate``) or another internal signal (listed)."""
         levels = [0] * 5
         remapped = self._remapped(self._regs[OR])
-        for ti in range(self.count + 1):
+        levels[ETR] = self._ti[ETR]  # (kept while nothing takes ETRF: a pin lookup less)
+        for ti in range(0 if self._etr_on else 1, self.count + 1):
             n = self.comparator(ti) if ti in remapped else None
             if n is not None:
                 levels[ti] = self._comparator_level(n)
@@ -1109,7 +1137,7 @@ class _Tim(Clocked):
             if ti <= 2:
                 self._encoder_edge(ti, at)
             return
-        if not mode:
+        if not mode or self._ece_encoder():  # (listed: neither counts)
             return
         if ts == TI1F_ED and ti == 1 and mode != SLAVE_GATED:
             self._trigger_edge(True, at)
@@ -1269,24 +1297,28 @@ class _Tim(Clocked):
             update_irq = not self.cr1 & UDIS and (
                 (self.dier & UIE and not self.sr & UIF) or bool(dma)
                 or (heard and mms in (TRGO_UPDATE << 4, TRGO_ENABLE << 4)))
-            held = self._clear_seen() if not self.cr1 & UDIS else 0  # (OCREF_CLR's end)
+            held = 0 if self.cr1 & UDIS or self._tif[ETR] else self._clear_seen()  # (the
+            # end of OCREF_CLR's hold: an update with ETRF low)
             if update_irq or plan.driving or ocref or held or (want and not at):  # (a match
                 at.append(period)  # after the update: planned there)
             if at:
                 due = self._since + min(at) - self._pos  # (the count is at _since)
             # only output edges no interrupt watches: they wake nothing
-            shown = {*plan.driving, *(ch for ch in range(1, self.count + 1) if held >> ch & 1)}
+            shown = plan.driving if not held else [
+                *plan.driving, *(ch for ch in range(1, self.count + 1) if held >> ch & 1)]
             wakes = bool(interrupts or update_irq or awaited or dma or heard) or any(
                 port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
                 for ch in shown for port in self._gpio_ports())
         if self._pending and self.clocked():  # a filtered input edge to come (a capture...)
             due = self._pending[0][0] if due is None else min(due, self._pending[0][0])
             wakes = True
-        if self._osc is not None:  # an oscillator's edge on TI1 that something takes (it
-            edge = self._osc_next(self._osc_takers())  # wakes the core only through an
-            if edge != NEVER:  # interrupt or a DMA request it may raise)
+        if self._osc is not None:  # an oscillator's edge that something takes (it wakes the
+            edge = self._osc_next(self._osc_takers())  # core only through what the count's
+            if edge != NEVER:  # or the input's events may raise: an interrupt, a DMA request,
+                osc_wakes = bool(self.dier) or self._trgo_heard() or (  # TRGO to a timer or
+                    self._awaited() is not None)  # the ADC, a channel to the ADC)
                 if due is None or edge < due:
-                    wakes = bool(self.dier) if due is None else wakes or bool(self.dier)
+                    wakes = osc_wakes if due is None else wakes or osc_wakes
                 due = edge if due is None else min(due, edge)
         self._next = NEVER if due is None else due
         self.host.exceptions.set_timer(self, due, self._catch_up, wakes=wakes)
@@ -1442,8 +1474,8 @@ class _Tim(Clocked):
                 why = self._smcr_why(value)
                 if (old ^ value) & SMS:  # another mode: the prescaler's pulses start again
                     self._pulses = 0
-                if (old ^ value) & (ETP | ETPS):  # ETRP from ETR as it is now
-                    self._etr_edges = 0
+                if (old ^ value) & (ETP | ETPS) and self._etr_on:  # ETRP from ETR as it is
+                    self._etr_edges = 0  # now (not followed yet: _etr_start takes it)
                     etrp = self._etrp_of(self._ti[ETR])
                     if etrp != self._etrp:
                         self._etrp = etrp
@@ -1473,11 +1505,12 @@ class _Tim(Clocked):
                     listed = True
                     why = "; ".join(f"{'ETR' if ti == ETR else f'TI{ti}'} from an internal "
                                     "signal: not modelled (it never changes)" for ti in remapped)
-                oscillating = self._osc is not None
-                self._retime_osc(now)
+                was = self._osc_ti if self._osc is not None else None  # (the input an
+                self._retime_osc(now)  # oscillator drove: its pin's again when it moves)
+                moved = was is not None and (self._osc is None or self._osc_ti != was)
                 compared = any(self.comparator(ti, v) is not None
                                for v in (old, value) for ti in range(self.count + 1))
-                if (oscillating and self._osc is None) or compared:
+                if moved or compared:
                     self.inputs_changed(now)  # (TI1 its pin again, or a comparator's output)
                 if compared:  # (whether the comparator's edges can wake the core)
                     from sim.devices.stm32l0_comp import replan as replan_comparators
@@ -1496,6 +1529,8 @@ class _Tim(Clocked):
             self.host.unmodelled(self, offset, size, value, why)
         if word in (CR1, SMCR, ARR, CCER, *self.channels):  # what the plan is made of
             self._plans = [None, None]
+        if word in (SMCR, CCMR1, CCMR2):
+            self._etr_start()
         if word in (SMCR, CCMR1, CCMR2) and (self._cleared or self._tif[ETR]):
             # OCREF_CLR: ETRF high clears what OCxCE now enables; a channel no longer
             # enabled is let go
@@ -1535,6 +1570,9 @@ class _Tim(Clocked):
         encoder = mode in (ENCODER_TI2, ENCODER_TI1, ENCODER_BOTH)
         if value & ECE and encoder:
             return "ECE with an encoder mode: not modelled (neither counts)"
+        if value & ECE and mode in (SLAVE_RESET, SLAVE_GATED, SLAVE_TRIGGER) and ts == TS_ETRF:
+            return ("ECE with a slave mode on TS 111 (RM0377: TRGI must not be ETRF then): "
+                    "not modelled (ETRF only counts)")
         if mode and not encoder and ts not in (TI1F_ED, TI1FP1, TI2FP2, TS_ETRF) and not (
                 ts < 4 and self.itr[ts]):
             return f"TS {ts}, a trigger from ITR{ts}: not modelled (never comes)"
@@ -1586,7 +1624,6 @@ class Stm32l0Tim2(_Tim):
                          (0x07, 6, ETR, 1), (0x07, 7, ETR, 0))
     oscillators = ((0x07, 5, ETR, "LSE"),)
     remap_pins = ((0x18, 0x18),)  # TI4_RMP 11: TIM2_TI4_GPIO2, the pin
-    occs = True
 
 
 class Stm32l0Tim21(_Tim):

@@ -19,8 +19,12 @@
  *             while ETRF is high, until the next update event. ETR is PA4 (AF5, TIM22_ETR) or,
  *             -DCOMP, COMP2's output (OR ETR_RMP 01; COMP2 plus PB5, minus 1/4 VREFINT, as the
  *             example's). The update interrupt counts PERIODS periods, then the counter stops.
- *             -DON_TIM2: TIM2's channel 2 on PA1 (AF2) instead, its ETR PA0 (AF5), with
- *             SMCR.OCCS (-DNO_OCCS: without: OCREF_CLR_INT is not connected).
+ *             -DON_TIM2: TIM2's channel 2 on PA1 (AF2) instead, its ETR PA0 (AF5), SMCR 0 as
+ *             HAL_TIM_ConfigOCrefClear leaves it (no OCCS bit on this part).
+ *   chain     TIM2 clocked by the LSE (ECE, OR ETR_RMP 101; ARR 32), no interrupt of its own,
+ *             its update events on TRGO (MMS 010); TIM21 counts them (SMS 111 on ITR0), ARR 2,
+ *             its update interrupt: the core sleeps (WFI) until 3 of TIM21's updates, printing
+ *             "tim21 updates 3".
  * Exit status 0.
  */
 #include "cm.h"
@@ -55,7 +59,7 @@
 #define UIF 1u
 #define ECE (1u << 14)
 #define ETP (1u << 15)
-#define OCCS (1u << 3)
+#define CR2(t) REG((t) + 0x04u)
 
 /* pin n of a port in alternate function af (pins 0-7) */
 static void alternate(uint32_t port, uint32_t n, uint32_t af)
@@ -253,11 +257,7 @@ int main(void)
     ARR(TIM) = 999u;
     CCR2(TIM) = 250u;
     CCMR1(TIM) = (6u << 12) | (1u << 11) | (1u << 15); /* OC2M PWM 1, OC2PE, OC2CE */
-    uint32_t smcr = 0;
-#if TIM_IRQ == 15 && !defined(NO_OCCS)
-    smcr |= OCCS;
-#endif
-    SMCR(TIM) = smcr;
+    SMCR(TIM) = 0; /* ETP, ETPS, ETF 0: HAL_TIM_ConfigOCrefClear's TIM_ETR_SetConfig */
     CCER(TIM) = 1u << 4; /* CC2E */
     EGR(TIM) = 1u;
     SR(TIM) = 0;
@@ -268,6 +268,42 @@ int main(void)
         __asm__ volatile("wfi" ::: "memory");
     sh_write0("periods ");
     sh_write_int((long)periods);
+    sh_write0("\n");
+    return 0;
+}
+#endif
+
+#if CASE_chain
+static volatile uint32_t updates;
+
+void IRQ20_Handler(void)
+{
+    SR(TIM21) = ~UIF;
+    updates++;
+}
+
+int main(void)
+{
+    RCC_APB1ENR |= (1u << 28) | 1u; /* PWREN, TIM2EN */
+    RCC_APB2ENR |= 1u << 2;         /* TIM21EN */
+    REG(0x40007000u) |= 1u << 8;    /* PWR_CR.DBP */
+    RCC_CSR |= 1u << 8;             /* LSEON */
+    while (!(RCC_CSR & (1u << 9)))
+        ;
+    OR(TIM2) = 5u;       /* ETR_RMP 101: the LSE */
+    ARR(TIM2) = 32u;
+    CR2(TIM2) = 2u << 4; /* MMS: update */
+    SMCR(TIM2) = ECE;
+    ARR(TIM21) = 2u;
+    SMCR(TIM21) = 7u | (0u << 4); /* external clock mode 1 on ITR0: TIM2's TRGO */
+    DIER(TIM21) = 1u;
+    NVIC_ISER = 1u << 20;
+    CR1(TIM21) = CEN;
+    CR1(TIM2) = CEN;
+    while (updates < 3u)
+        __asm__ volatile("wfi" ::: "memory");
+    sh_write0("tim21 updates ");
+    sh_write_int((long)updates);
     sh_write0("\n");
     return 0;
 }
