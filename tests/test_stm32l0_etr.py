@@ -95,6 +95,31 @@ def test_external_clock_mode_2_from_the_lse_is_a_crystal_time_base(firmware, cli
     assert res.report["unmodelled_registers"] == []
 
 
+@pytest.mark.parametrize("defines", [
+    {"PSC_VALUE": 2, "ETPS": 1, "CC1": 20},
+    {"INVERT": None, "CC1": 5},
+    {"DOWN": None, "CC1": 7, "ETPS": 3},
+    {"DOWN": None, "INVERT": None, "PSC_VALUE": 1},
+])
+def test_lse_edges_counted_at_once_as_edge_by_edge(firmware, cli, defines):
+    """TIM2 clocked by the LSE alone takes only the edges that are the count's events (an
+    update, a compare match) one by one, the others at once: the same updates, matches, CNT
+    read every 7,919 cycles (TIM21's interrupt) and end time as with every edge taken by
+    itself (PER_EDGE: an unused channel's OC2CE takes ETRF too)."""
+    runs = []
+    for per_edge in (False, True):
+        res = cli("run", etr(firmware, "clock2", LSE=None, ARR_VALUE=40, UPDATES=6, SAMPLE=7918,
+                             **defines, **({"PER_EDGE": None} if per_edge else {})),
+                  "--strict-peripherals", *LIMIT)
+        assert res.returncode == 0, res.report
+        report = res.report  # (PER_EDGE's set-up is a store more: the end's time is compared)
+        runs.append((report["stdout"], report["cycles"] + report["sleep_cycles"]))
+    assert runs[0] == runs[1]
+    found = re.fullmatch(r"updates 6 matches (\d+) sum (\d+)\n", runs[0][0])
+    assert found and int(found.group(2)) > 0, runs[0][0]
+    assert int(found.group(1)) >= (5 if "CC1" in defines else 0)
+
+
 def test_an_lse_clocked_master_wakes_its_slave(firmware, cli):
     """TIM2 clocked by the LSE with no interrupt of its own, its updates on TRGO to TIM21
     (external clock mode 1 on ITR0): the LSE's edges may wake the core through TIM21's
@@ -454,3 +479,36 @@ def test_an_update_event_from_ug_releases_the_clear():
     dev.write(EGR, 4, 1)  # UG: an update event, ETRF low
     assert dev.output(1) == 1 and dev.read(CNT, 4) == 0
     assert dev.read(SR, 4) & 1
+
+
+def lse_timer(monkeypatch, **regs: int):
+    """TIM2 clocked by a 32,768 Hz LSE on ETR (OR 101; the RCC's LSERDY taken as set), ARR
+    1000, counting; ``regs`` written first."""
+    dev, host = etr_timer(Stm32l0Tim2)
+    monkeypatch.setattr(dev, "_osc_hz", lambda: 32_768)
+    for offset, value in regs.items():
+        dev.write(globals()[offset], 4, value)
+    dev.write(OR, 4, 5)
+    dev.write(ARR, 4, 1000)
+    dev.write(SMCR, 4, ECE)
+    dev.write(CR1, 4, 1)
+    return dev, host
+
+
+def test_etr_counted_at_once_leaves_etrf_as_the_lse_has_it(monkeypatch):
+    """Edges counted at once leave ETRF at the LSE's level: OC1CE set while it is high (a
+    quarter period past a rising edge) clears OC1REF at once, while it is low it does not;
+    the count is the rising edges so far."""
+    period = 32_000_000 / 32_768  # core cycles (976.5625)
+    dev, host = lse_timer(monkeypatch, CCR1=500, CCER=1)
+    dev.write(CCMR1, 4, PWM1 << 4)
+    host.exceptions.now = round(10.75 * period)  # rising edges at 0.5, 1.5 ... 10.5 periods
+    assert dev.read(CNT, 4) == 11
+    dev.write(CCMR1, 4, PWM1 << 4 | OCCE)  # ETR high: cleared
+    assert dev.output(1) == 0
+    dev, host = lse_timer(monkeypatch, CCR1=500, CCER=1)
+    dev.write(CCMR1, 4, PWM1 << 4)
+    host.exceptions.now = round(11.25 * period)  # low
+    assert dev.read(CNT, 4) == 11
+    dev.write(CCMR1, 4, PWM1 << 4 | OCCE)
+    assert dev.output(1) == 1

@@ -501,6 +501,8 @@ class _Tim(Clocked):
         line = self._osc
         if line is None or not takers or not line.hz:
             return NEVER
+        if self._osc_ti == ETR and self._etr_bulk():  # (only the edges that are events)
+            return line.cycle_of(self._etr_event_edge())
         edge = self._osc_seen + 1  # (odd: rising, TI1 high after it)
         if takers != RISING | FALLING and (edge % 2 == 1) != (takers == RISING):
             edge += 1
@@ -519,6 +521,11 @@ class _Tim(Clocked):
                 self._tif[ETR] = self._etrp
             return
         while self._osc_seen < last:
+            if ti == ETR and self._etr_bulk():  # the edges that are no event at once
+                target = self._etr_event_edge()
+                self._etr_skip(min(target - 1, last))
+                if target > last:
+                    break
             at = line.cycle_of(self._osc_seen + 1)
             while self._pending and self._pending[0][0] <= at:  # (the filter's edges first)
                 self._take_pending()
@@ -530,6 +537,50 @@ class _Tim(Clocked):
             else:
                 self._input_edge(ti, self._ti[ti], at)
             self._serve_dma(at)
+
+    # --- external clock mode 2 from the LSE, edges in bulk ----------------------------------------
+    def _etr_bulk(self) -> bool:
+        """Whether the oscillator on ETR only clocks the count (ECE; no slave mode, filter or
+        OCREF_CLR; edge-aligned, running): its edges between the count's events (an update,
+        a compare match) are then counted at once, only those events' edges one by one."""
+        smcr = self._regs[SMCR]
+        return (smcr & (ECE | SMS | ETF) == ECE and not self.cr1 & CMS and bool(self.cr1 & CEN)
+                and bool(self._arr) and not self._clears() and self.clocked())
+
+    def _etr_event_edge(self) -> int:
+        """The index of the oscillator's edge (odd: rising) that brings the count to its next
+        event: the update past ARR (below 0), or a compare channel's CCRx."""
+        count, arr, smcr = self._count(), self._arr, self._regs[SMCR]
+        matches = [self._ccr[ch] for ch in range(1, self.count + 1) if not self._mode(ch) & 3]
+        if self.cr1 & DIR:
+            steps = min([count + 1, *(count - ccr for ccr in matches if ccr < count)])
+        else:
+            steps = 1 if count >= arr else min([arr - count + 1, *(
+                ccr - count for ccr in matches if count < ccr <= arr)])
+        div = 1 << (smcr >> 12 & 3)
+        pulses = steps * (self._psc + 1) - self._pulses  # (the pulse that makes that step)
+        active = (pulses - 1) * div + div - self._etr_edges  # (ETR's edge that makes it)
+        first = self._osc_seen + 1  # (ETR's first active edge: rising, ETP: falling)
+        if first % 2 == bool(smcr & ETP):
+            first += 1
+        return first + 2 * (active - 1)
+
+    def _etr_skip(self, last: int) -> None:
+        """The oscillator's edges up to index ``last``, none of them the count's event,
+        counted at once: ETPS's, PSC's and the count's progress, ETR and ETRP after them."""
+        seen, smcr = self._osc_seen, self._regs[SMCR]
+        if last <= seen:
+            return
+        etp = smcr >> 15 & 1
+        active = (last // 2 - seen // 2) if etp else ((last + 1) // 2 - (seen + 1) // 2)
+        pulses, self._etr_edges = divmod(self._etr_edges + active, 1 << (smcr >> 12 & 3))
+        steps, self._pulses = divmod(self._pulses + pulses, self._psc + 1)
+        if steps:
+            count = self._count()
+            self._pos = self._pos_of(count - steps if self.cr1 & DIR else count + steps)
+        self._osc_seen = last
+        self._ti[ETR] = last % 2
+        self._etrp = self._tif[ETR] = int(bool(last % 2 ^ etp) and not self._etr_edges)
 
     def _count_to(self, now: int) -> None:
         """Bring the count to cycle ``now``: the compare matches and update events since,

@@ -8,7 +8,11 @@
  *             "cnt CNT wraps W" twice. -DLSE instead: ETR from the LSE (OR ETR_RMP 101, the
  *             LSE started by RCC_CSR.LSEON), ARR ARR_VALUE: the program ends after UPDATES
  *             update interrupts (a time base from the 32,768 Hz crystal, as a DCF77 decoder's
- *             10 ms sampling clock does it), printing "updates U".
+ *             10 ms sampling clock does it), printing "updates U". With it: -DPSC_VALUE=n,
+ *             -DDOWN (CR1.DIR), -DCC1=n (CCR1 n, CC1IE: its matches counted), -DSAMPLE=n
+ *             (TIM21's update every n + 1 cycles adds TIM2's CNT to a sum), -DPER_EDGE
+ *             (channel 2's OC2CE, frozen: ETRF then also clears an unused output, which the
+ *             simulator takes edge by edge); prints "updates U matches M sum S".
  *   slave     TIM2's slave mode SLAVE (4 reset, 5 gated, 6 trigger) on ETRF (TS 111, PA0 AF5;
  *             -DLOW: ETP, the input inverted), TIE's interrupt recording TIM21's count (it
  *             counts microseconds) at each of EDGES triggers; TIM2 at 1 MHz. Prints "t ..." and
@@ -51,6 +55,7 @@
 #define CNT(t) REG((t) + 0x24u)
 #define PSC(t) REG((t) + 0x28u)
 #define ARR(t) REG((t) + 0x2Cu)
+#define CCR1(t) REG((t) + 0x34u)
 #define CCR2(t) REG((t) + 0x38u)
 #define OR(t) REG((t) + 0x50u)
 #define COMP2_CSR REG(0x4001001Cu)
@@ -78,18 +83,23 @@ static void alternate(uint32_t port, uint32_t n, uint32_t af)
 #ifndef ARR_VALUE
 #define ARR_VALUE 999
 #endif
-static volatile uint32_t ticks, wraps;
+static volatile uint32_t ticks, wraps, matches, sum;
 
 void IRQ15_Handler(void)
 {
-    SR(TIM2) = ~UIF;
-    wraps++;
+    uint32_t sr = SR(TIM2);
+    SR(TIM2) = ~sr; /* rc_w0: the flags read */
+    if (sr & UIF)
+        wraps++;
+    if (sr & 2u)
+        matches++;
 }
 
 void IRQ20_Handler(void)
 {
     SR(TIM21) = ~UIF;
     ticks++;
+    sum += CNT(TIM2);
 }
 
 int main(void)
@@ -108,6 +118,15 @@ int main(void)
     alternate(GPIOA, 0u, 5u); /* PA0: TIM2_ETR */
 #endif
     ARR(TIM2) = ARR_VALUE;
+#ifdef PSC_VALUE
+    PSC(TIM2) = PSC_VALUE;
+#endif
+#ifdef CC1
+    CCR1(TIM2) = CC1;
+#endif
+#ifdef PER_EDGE
+    CCMR1(TIM2) = 1u << 15; /* OC2CE, channel 2 frozen */
+#endif
     uint32_t smcr = ECE | ((uint32_t)ETPS << 12) | ((uint32_t)FILTER << 8);
 #ifdef INVERT
     smcr |= ETP;
@@ -115,15 +134,37 @@ int main(void)
     SMCR(TIM2) = smcr;
     EGR(TIM2) = 1u;
     SR(TIM2) = 0;
+#ifdef CC1
+    DIER(TIM2) = 3u; /* UIE, CC1IE */
+#else
     DIER(TIM2) = 1u;
+#endif
     NVIC_ISER = (1u << 15) | (1u << 20);
+#ifdef DOWN
+    CR1(TIM2) = CEN | (1u << 4);
+#else
     CR1(TIM2) = CEN;
+#endif
 #ifdef LSE
+#ifdef SAMPLE
+    ARR(TIM21) = SAMPLE;
+    EGR(TIM21) = 1u;
+    SR(TIM21) = 0;
+    DIER(TIM21) = 1u;
+    CR1(TIM21) = CEN;
+#endif
     while (wraps < UPDATES)
         __asm__ volatile("wfi" ::: "memory");
     CR1(TIM2) = 0;
+    CR1(TIM21) = 0;
     sh_write0("updates ");
     sh_write_int((long)wraps);
+#if defined(CC1) || defined(SAMPLE)
+    sh_write0(" matches ");
+    sh_write_int((long)matches);
+    sh_write0(" sum ");
+    sh_write_int((long)sum);
+#endif
     sh_write0("\n");
 #else
     PSC(TIM21) = 3199u; /* 10 kHz */
