@@ -5,25 +5,40 @@ from tests/programs/irq/etr.c, and the registers one by one."""
 
 import re
 from itertools import pairwise
+from types import SimpleNamespace
 
 import pytest
+from helpers import FakeTimers
 
+from sim.devices.stm32l0_gpio import TIMER_PINS
 from sim.devices.stm32l0_tim import (
+    APB1ENR,
+    APB2ENR,
     ARR,
     CCER,
     CCMR1,
+    CCMR2,
     CCR1,
+    CCR3,
     CNT,
     CR1,
     CR2,
+    DIER,
+    DIR,
     ECE,
     EGR,
     ETP,
+    ETR,
+    LSERDY,
     OCCE,
     OR,
     PWM1,
+    RCC_CSR,
+    RISING,
     SMCR,
     SR,
+    TIF,
+    UDIS,
     Stm32l0Tim2,
     Stm32l0Tim21,
     Stm32l0Tim22,
@@ -448,7 +463,7 @@ def test_trgo_oc1ref_sees_the_clear():
 
 @pytest.mark.parametrize("kind, value, listed", [
     (Stm32l0Tim2, 3, True), (Stm32l0Tim2, 5, False), (Stm32l0Tim2, 6, False),
-    (Stm32l0Tim21, 3, False), (Stm32l0Tim22, 1, False),
+    (Stm32l0Tim21, 3, False), (Stm32l0Tim22, 1, False), (Stm32l0Tim22, 3, False),
 ])
 def test_etr_remaps_modelled_and_listed(kind, value, listed):
     """OR's ETR_RMP: TIM2's HSI16 (011) is listed (it never changes); the LSE and the
@@ -481,7 +496,7 @@ def test_an_update_event_from_ug_releases_the_clear():
     assert dev.read(SR, 4) & 1
 
 
-def lse_timer(monkeypatch, **regs: int):
+def bulk_lse_timer(monkeypatch, **regs: int):
     """TIM2 clocked by a 32,768 Hz LSE on ETR (OR 101; the RCC's LSERDY taken as set), ARR
     1000, counting; ``regs`` written first."""
     dev, host = etr_timer(Stm32l0Tim2)
@@ -500,15 +515,525 @@ def test_etr_counted_at_once_leaves_etrf_as_the_lse_has_it(monkeypatch):
     quarter period past a rising edge) clears OC1REF at once, while it is low it does not;
     the count is the rising edges so far."""
     period = 32_000_000 / 32_768  # core cycles (976.5625)
-    dev, host = lse_timer(monkeypatch, CCR1=500, CCER=1)
+    dev, host = bulk_lse_timer(monkeypatch, CCR1=500, CCER=1)
     dev.write(CCMR1, 4, PWM1 << 4)
     host.exceptions.now = round(10.75 * period)  # rising edges at 0.5, 1.5 ... 10.5 periods
     assert dev.read(CNT, 4) == 11
     dev.write(CCMR1, 4, PWM1 << 4 | OCCE)  # ETR high: cleared
     assert dev.output(1) == 0
-    dev, host = lse_timer(monkeypatch, CCR1=500, CCER=1)
+    dev, host = bulk_lse_timer(monkeypatch, CCR1=500, CCER=1)
     dev.write(CCMR1, 4, PWM1 << 4)
     host.exceptions.now = round(11.25 * period)  # low
     assert dev.read(CNT, 4) == 11
     dev.write(CCMR1, 4, PWM1 << 4 | OCCE)
     assert dev.output(1) == 1
+
+
+# --- ETRP: ETP and ETPS written, the filter (fake-host unit tests) -----------------------------
+def test_a_prescaler_written_counts_etrs_rising_edges_again():
+    """ETPS written: its count of ETR's rising edges starts again (two of every 4th counted, then
+    every 2nd: the next count after two more rising edges, not one)."""
+    dev, host = etr_timer()
+    dev.write(SMCR, 4, ECE | 2 << 12)  # every 4th
+    dev.write(CR1, 4, 1)
+    for k in range(2):
+        drive(dev, host, 1, 100 + 20 * k)
+        drive(dev, host, 0, 110 + 20 * k)
+    host.exceptions.now = 150
+    dev.write(SMCR, 4, ECE | 1 << 12)  # every 2nd
+    drive(dev, host, 1, 200)
+    drive(dev, host, 0, 210)
+    assert dev.read(CNT, 4) == 0
+    drive(dev, host, 1, 220)
+    assert dev.read(CNT, 4) == 1
+
+
+def test_a_prescaler_written_while_etr_is_high_takes_etrp_low():
+    """Gated by ETRF (TS 111): ETR high, the count goes on; ETPS written makes ETRP low (its
+    rising edges are the prescaler's), the count stands; ETPS cleared with ETR still high, ETRP
+    is ETR again: the count goes on at once."""
+    dev, host = etr_timer()
+    dev.write(SMCR, 4, 7 << 4 | 5)
+    dev.write(CR1, 4, 1)
+    drive(dev, host, 1, 100)
+    host.exceptions.now = 200
+    dev.write(SMCR, 4, 7 << 4 | 5 | 1 << 12)
+    host.exceptions.now = 300
+    assert dev.read(CNT, 4) == 100
+    dev.write(SMCR, 4, 7 << 4 | 5)
+    host.exceptions.now = 350
+    assert dev.read(CNT, 4) == 150
+
+
+def test_the_gate_on_etrf_opens_and_closes_after_the_filter():
+    """Gated by ETRF with ETF 3 (8 samples at f_CK_INT): ETR high from 100 to 200 counts from 108
+    to 208 (TRGI is ETRF, not ETRP)."""
+    dev, host = etr_timer()
+    dev.write(SMCR, 4, 3 << 8 | 7 << 4 | 5)
+    dev.write(CR1, 4, 1)
+    drive(dev, host, 1, 100)
+    host.exceptions.now = 107
+    assert dev.read(CNT, 4) == 0
+    drive(dev, host, 0, 200)
+    host.exceptions.now = 300
+    assert dev.read(CNT, 4) == 100
+
+
+def test_etr_edges_that_leave_etrp_as_it_is_do_not_restart_its_filter():
+    """ETPS 1 (every 2nd rising edge) and ETF 3 (8 cycles), gated by ETRF: ETRP rises at 104 (the
+    2nd rising edge) and falls at 200; the pulse at 202-204 (the prescaler's first of two)
+    leaves ETRP low: ETRF falls at 208, the count ran 112 to 208."""
+    dev, host = etr_timer()
+    dev.write(SMCR, 4, 1 << 12 | 3 << 8 | 7 << 4 | 5)
+    dev.write(CR1, 4, 1)
+    for at, level in ((100, 1), (102, 0), (104, 1), (200, 0), (202, 1), (204, 0)):
+        drive(dev, host, level, at)
+    host.exceptions.now = 300
+    assert dev.read(CNT, 4) == 96
+
+
+def test_etr_high_before_the_first_write_is_etrs_level():
+    """ETR's pin high from the start (the first write takes the levels, no edge): gated by ETRF
+    the count goes on until the pin falls, then stands."""
+    dev, host = etr_timer()
+    host.port.etr = 1
+    dev.write(SMCR, 4, 7 << 4 | 5)
+    dev.write(CR1, 4, 1)
+    drive(dev, host, 0, 100)
+    host.exceptions.now = 200
+    assert dev.read(CNT, 4) == 100
+
+
+def test_an_etr_edge_the_clock_stop_cut_short_comes_when_the_clock_is_back():
+    """ETF 3: an ETR edge still in the filter when the timer's clock stops is gone; ETRP that
+    differs from ETRF when the clock is back is an edge then (through the filter again)."""
+    dev, host = etr_timer()
+    dev.write(SMCR, 4, ECE | 3 << 8)
+    dev.write(CR1, 4, 1)
+    drive(dev, host, 1, 300)
+    assert host.exceptions.due == 308
+    dev.clocked = lambda: False  # type: ignore[method-assign]
+    dev.restart()
+    assert host.exceptions.due is None
+    host.exceptions.now = 400
+    dev.clocked = lambda: True  # type: ignore[method-assign]
+    dev.restart()
+    assert host.exceptions.due == 408
+    host.exceptions.now = 408
+    host.exceptions.action()
+    assert dev.read(CNT, 4) == 1
+
+
+# --- external clock mode 2 with the slave modes -----------------------------------------------
+def test_external_clock_mode_2_counting_down():
+    """ECE with CR1.DIR: each ETR edge a count down, from 0 to ARR an update event."""
+    dev, host = etr_timer()
+    dev.write(ARR, 4, 9)
+    dev.write(SMCR, 4, ECE)
+    dev.write(CR1, 4, 1 | DIR)
+    drive(dev, host, 1, 100)
+    assert dev.read(CNT, 4) == 9 and dev.read(SR, 4) & 1
+    drive(dev, host, 0, 110)
+    drive(dev, host, 1, 120)
+    assert dev.read(CNT, 4) == 8
+
+
+def test_external_clock_mode_2_with_the_reset_mode_on_ti1():
+    """ECE with the reset mode on TI1FP1: ETR's edges count; TI1's rise resets the count (TIF,
+    and UIF: the reset's update event)."""
+    dev, host = etr_timer()
+    dev.write(CCMR1, 4, 1)  # CC1S: TI1
+    dev.write(SMCR, 4, ECE | 5 << 4 | 4)
+    dev.write(CR1, 4, 1)
+    for k in range(3):
+        drive(dev, host, 1, 100 + 20 * k)
+        drive(dev, host, 0, 110 + 20 * k)
+    assert dev.read(CNT, 4) == 3
+    host.port.level = 1
+    dev.inputs_changed(200)
+    assert dev.read(CNT, 4) == 0 and dev.read(SR, 4) & (TIF | 1) == TIF | 1
+    drive(dev, host, 1, 300)
+    assert dev.read(CNT, 4) == 1 and host.listed == []
+
+
+def test_external_clock_mode_2_gated_by_ti1_drives_trgo_enable():
+    """ECE gated by TI1FP1, CR2.MMS enable: TRGO is CNT_EN, CEN while the gate is open."""
+    dev, host = etr_timer()
+    dev.write(CR2, 4, 1 << 4)
+    dev.write(CCMR1, 4, 1)
+    dev.write(SMCR, 4, ECE | 5 << 4 | 5)
+    dev.write(CR1, 4, 1)
+    assert dev.trgo_level() == 0
+    host.port.level = 1
+    dev.inputs_changed(100)
+    assert dev.trgo_level() == 1 and dev.read(SR, 4) & TIF
+
+
+def test_external_clock_modes_1_and_2_together_count_etrf():
+    """ECE with external clock mode 1 on TI1FP1: the clock is ETRF (RM0377), TI1's rising edge
+    is no count."""
+    dev, host = etr_timer()
+    dev.write(CCMR1, 4, 1)
+    dev.write(SMCR, 4, ECE | 5 << 4 | 7)
+    dev.write(CR1, 4, 1)
+    host.port.level = 1
+    dev.inputs_changed(100)
+    assert dev.read(CNT, 4) == 0
+    drive(dev, host, 1, 200)
+    assert dev.read(CNT, 4) == 1
+
+
+def test_an_encoder_mode_takes_no_trigger_from_etrf():
+    """Encoder mode 3 with TS 111: ETR's rise neither resets the count nor sets TIF."""
+    dev, host = etr_timer()
+    dev.write(CCMR1, 4, 1 | 1 << 8)
+    dev.write(SMCR, 4, 7 << 4 | 3)
+    dev.write(CR1, 4, 1)
+    dev.write(CNT, 4, 5)
+    drive(dev, host, 1, 100)
+    assert dev.read(CNT, 4) == 5 and not dev.read(SR, 4) & TIF and host.listed == []
+
+
+def two_timers():
+    host = PortHost()
+    host.port = EtrPort()
+    tim21 = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    tim22 = Stm32l0Tim22(host)  # type: ignore[arg-type]
+    devices = {"stm32l0_tim21": tim21, "stm32l0_tim22": tim22}
+    host.device = lambda name: devices.get(name, host.port if name == "stm32l0_gpioa"
+                                           else None)  # type: ignore[method-assign]
+    for dev in (tim21, tim22):
+        dev.reset()
+    return tim21, tim22, host
+
+
+def test_external_clock_mode_2_gated_by_another_timer():
+    """TIM22 in external clock mode 2 gated by ITR0 (TIM21's TRGO, MMS enable): ETR's edges count
+    only while TIM21 runs."""
+    tim21, tim22, host = two_timers()
+    tim21.write(CR2, 4, 1 << 4)
+    tim22.write(SMCR, 4, ECE | 0 << 4 | 5)
+    tim22.write(CR1, 4, 1)
+    for k in range(2):
+        drive(tim22, host, 1, 100 + 20 * k)
+        drive(tim22, host, 0, 110 + 20 * k)
+    assert tim22.read(CNT, 4) == 0
+    host.exceptions.now = 200
+    tim21.write(CR1, 4, 1)
+    for k in range(3):
+        drive(tim22, host, 1, 300 + 20 * k)
+        drive(tim22, host, 0, 310 + 20 * k)
+    assert tim22.read(CNT, 4) == 3 and host.listed == []
+
+
+def test_a_late_gate_edge_adds_no_clock_counts_in_external_clock_mode_2():
+    """ECE gated by ITR0: a gate's rise taken after the timer came to the present (``at`` before
+    it, as a master's TRGO edge can come) does not count the clock's cycles since: ETR's edges
+    are the count."""
+    dev, host = etr_timer()
+    dev.write(SMCR, 4, ECE | 0 << 4 | 5)
+    dev.write(CR1, 4, 1)
+    host.exceptions.now = 200
+    assert dev.read(CNT, 4) == 0
+    dev.itr_changed(150, RISING)
+    assert dev.read(CNT, 4) == 0
+    drive(dev, host, 1, 210)
+    assert dev.read(CNT, 4) == 1
+
+
+# --- OCREF_CLR ---------------------------------------------------------------------------------
+def test_the_hold_over_periods_nothing_sees_one_by_one():
+    """No pin, no interrupt (the periods taken at once): ETRF high through five updates keeps
+    OC1REF low; with UDIS (no update event), ETRF low, it stays low over five more; UDIS
+    cleared, the next update lets it go."""
+    dev, host = pwm_timer()
+    drive(dev, host, 1, 3)
+    assert output_at(dev, host, 52) == 0  # (the count 2: the PWM's own level high)
+    drive(dev, host, 0, 53)
+    dev.write(CR1, 4, 1 | UDIS)
+    assert output_at(dev, host, 101) == 0
+    dev.write(CR1, 4, 1)
+    assert output_at(dev, host, 111) == 1
+
+
+class ShowingEtrPort(EtrPort):
+    """EtrPort with channel 1's output on a pin whose EXTI line wakes the core: each change the
+    timer tells it, (cycle, output)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dev: Stm32l0Tim21 | None = None
+        self.changes: list[tuple[int, int | None]] = []
+
+    def shows(self, timer: str, channel: int) -> bool:
+        return channel == 1
+
+    def wakes_on(self, timer: str, channel: int) -> bool:
+        return channel == 1
+
+    def af_changed(self, at: int) -> None:
+        assert self.dev is not None
+        self.changes.append((at, self.dev.output(1)))
+
+
+class WakingTimers(FakeTimers):
+    """FakeTimers keeping whether the last event planned wakes the core."""
+
+    wakes = True
+
+    def set_timer(self, owner, when, action, wakes=True) -> None:  # type: ignore[no-untyped-def]
+        super().set_timer(owner, when, action, wakes)
+        self.wakes = wakes
+
+
+def test_a_held_output_that_never_changes_by_itself_is_let_go_at_its_update():
+    """PWM mode 1 at 100% (CCR1 past ARR: no edge of its own, nothing planned) on a pin whose
+    EXTI line wakes the core: ETRF's pulse cuts it; the update that ends the hold is planned
+    (waking the core) and the pin rises at its cycle; held with UDIS nothing is planned."""
+    host = PortHost()
+    host.exceptions = WakingTimers()
+    port = host.port = ShowingEtrPort()
+    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    dev.reset()
+    port.dev = dev
+    dev.write(ARR, 4, 9)
+    dev.write(CCR1, 4, 20)
+    dev.write(CCMR1, 4, PWM1 << 4 | OCCE)
+    dev.write(CCER, 4, 1)
+    dev.write(CR1, 4, 1)
+    assert dev.output(1) == 1 and host.exceptions.due is None
+    drive(dev, host, 1, 3)
+    drive(dev, host, 0, 4)
+    assert dev.output(1) == 0 and port.changes[-1] == (3, 0)
+    assert host.exceptions.due == 10 and host.exceptions.wakes
+    host.exceptions.now = 12
+    host.exceptions.action()
+    assert port.changes[-1] == (10, 1) and host.exceptions.due is None
+    drive(dev, host, 1, 13)
+    drive(dev, host, 0, 14)
+    assert host.exceptions.due == 20
+    dev.write(CR1, 4, 1 | UDIS)
+    assert dev.output(1) == 0 and host.exceptions.due is None
+
+
+def test_trgo_oc1ref_chosen_while_the_clear_holds_is_low():
+    """CR2.MMS OC1REF written while OCREF_CLR holds OC1REF (the PWM's own level high): TRGO is
+    low from the write, no edge (TIM22, gated by it, sees none: no TIF); it rises when the
+    update of 10 lets OC1REF go (TIM22 counts from there, TIF)."""
+    tim21, tim22, host = two_timers()
+    tim22.write(SMCR, 4, 5 | 0 << 4)  # gated by ITR0: TIM21's TRGO
+    tim22.write(CR1, 4, 1)
+    tim21.write(ARR, 4, 9)
+    tim21.write(CCR1, 4, 5)
+    tim21.write(CCMR1, 4, PWM1 << 4 | OCCE)
+    tim21.write(CR1, 4, 1)
+    drive(tim21, host, 1, 2)
+    host.exceptions.now = 3
+    tim21.write(CR2, 4, 4 << 4)
+    assert tim21.trgo_level() == 0 and not tim22.read(SR, 4) & TIF
+    drive(tim21, host, 0, 4)
+    host.exceptions.now = 11
+    tim21.read(CNT, 4)
+    assert tim21.trgo_level() == 1 and tim22.read(CNT, 4) == 1 and tim22.read(SR, 4) & TIF
+
+
+def test_oc3ce_written_while_etrf_is_high_clears_at_once():
+    """TIM2, channel 3 in PWM mode 1 (CCMR2): OC3CE written while ETR is high clears OC3REF at
+    once."""
+    dev, host = etr_timer(Stm32l0Tim2)
+    dev.write(ARR, 4, 9)
+    dev.write(CCR3, 4, 5)
+    dev.write(CCMR2, 4, PWM1 << 4)
+    dev.write(CCER, 4, 1 << 8)
+    dev.write(CR1, 4, 1)
+    drive(dev, host, 1, 2)
+    assert dev.output(3) == 1
+    host.exceptions.now = 3
+    dev.write(CCMR2, 4, PWM1 << 4 | OCCE)
+    assert dev.output(3) == 0
+
+
+# --- ETR from a comparator, the LSE; the pins ---------------------------------------------------
+@pytest.mark.parametrize("kind, value, comp", [
+    (Stm32l0Tim2, 6, 1), (Stm32l0Tim2, 7, 0), (Stm32l0Tim21, 1, 1), (Stm32l0Tim21, 2, 0),
+    (Stm32l0Tim22, 1, 1), (Stm32l0Tim22, 2, 0),
+])
+@pytest.mark.parametrize("high", [True, False])
+def test_etr_from_a_comparator_already_high_is_an_edge_at_the_or_write(kind, value, comp,
+                                                                        high):
+    """OR's ETR_RMP (STM32CubeL0's TIMx_ETR_RMP_COMP1/COMP2 codes) takes ETR from that
+    comparator: high when OR is written, a rising edge of ETR then (a count in external clock
+    mode 2); the other comparator high, none."""
+    host = PortHost()
+    host.port = EtrPort()
+    syscfg = SimpleNamespace(comparators=SimpleNamespace(
+        out=[int(high) if n == comp else int(not high) for n in range(2)]))
+    host.device = lambda name: (host.port if name == "stm32l0_gpioa" else syscfg
+                                if name == "stm32l0_syscfg" else None)  # type: ignore[method-assign]
+    dev = kind(host)  # type: ignore[arg-type]
+    dev.reset()
+    dev.write(SMCR, 4, ECE)
+    dev.write(CR1, 4, 1)
+    host.exceptions.now = 10
+    dev.write(OR, 4, value)
+    assert dev.read(CNT, 4) == int(high) and host.listed == []
+
+
+def test_the_etr_pins_are_the_datasheets():
+    """TIMx_ETR's alternate functions (the STM32L031x4/6 datasheet): TIM2 PA0 AF5, PA5 and PA15
+    AF2; TIM21 PA1 AF5; TIM22 PA4 AF5."""
+    found = {(port, pin, af): timer for (port, pin), functions in TIMER_PINS.items()
+             for af, (timer, channel) in functions.items() if channel == ETR}
+    assert found == {("A", 0, 5): "stm32l0_tim2", ("A", 5, 2): "stm32l0_tim2",
+                     ("A", 15, 2): "stm32l0_tim2", ("A", 1, 5): "stm32l0_tim21",
+                     ("A", 4, 5): "stm32l0_tim22"}
+
+
+class LseRcc:
+    """Just enough RCC for a timer: its clock on, not in reset, the LSE running."""
+
+    stopped = standby = False
+
+    def read(self, offset: int, size: int) -> int:
+        return LSERDY if offset == RCC_CSR else 0xFFFF_FFFF if offset in (APB1ENR,
+                                                                          APB2ENR) else 0
+
+    def timer_divider(self, bus: int) -> int:
+        return 1
+
+
+def lse_timer(kind=Stm32l0Tim21):
+    """A timer whose RCC runs the LSE, the core at 20 x 32,768 Hz: the LSE's edges every 10
+    cycles once OR takes it (rising at 10, 30, 50 ... after the write at 0)."""
+    dev, host = etr_timer(kind)
+    host.clock_hz = 20 * 32_768
+    dev._rcc = LseRcc()  # type: ignore[assignment]
+    dev._clocked = None
+    return dev, host
+
+
+def cnt_at(dev, host, at: int) -> int:
+    host.exceptions.now = at
+    return dev.read(CNT, 4)
+
+
+@pytest.mark.parametrize("kind, value", [(Stm32l0Tim2, 5), (Stm32l0Tim21, 3),
+                                         (Stm32l0Tim22, 3)])
+def test_external_clock_mode_2_from_the_lse_half_a_period_in(kind, value):
+    """ETR_RMP LSE: the first rising edge half a period after OR's write, each one a count."""
+    dev, host = lse_timer(kind)
+    dev.write(SMCR, 4, ECE)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, value)
+    assert cnt_at(dev, host, 9) == 0
+    assert cnt_at(dev, host, 10) == 1
+    assert cnt_at(dev, host, 49) == 2 and host.listed == []
+
+
+def test_the_lse_through_etps():
+    """ETR from the LSE with ETPS 1: every 2nd rising edge a count (30, 70)."""
+    dev, host = lse_timer()
+    dev.write(SMCR, 4, ECE | 1 << 12)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 3)
+    assert cnt_at(dev, host, 75) == 2
+
+
+def test_the_lse_through_etp_plans_its_falling_edges():
+    """ETR from the LSE with ETP: the falling edges count (20, 40 ...); ARR 1: the update (the
+    only edge planned, the others counted at once) and its interrupt at 40."""
+    dev, host = lse_timer()
+    dev.write(ARR, 4, 1)
+    dev.write(SMCR, 4, ECE | ETP)
+    dev.write(DIER, 4, 1)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 3)
+    assert host.exceptions.due == 40
+    assert cnt_at(dev, host, 19) == 0 and cnt_at(dev, host, 20) == 1
+    host.exceptions.now = 40
+    host.exceptions.action()
+    assert dev.read(SR, 4) & 1 and host.lines.get(dev.irq)
+
+
+def test_the_lse_on_etr_resets_the_count_with_ts_111():
+    """TIM2, ETR from the LSE, the reset mode on ETRF (TS 111): each rising edge restarts the
+    count (the last at 30: 5 at 35) and sets TIF."""
+    dev, host = lse_timer(Stm32l0Tim2)
+    dev.write(SMCR, 4, 7 << 4 | 4)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 5)
+    assert cnt_at(dev, host, 35) == 5 and dev.read(SR, 4) & TIF
+
+
+def test_the_lse_on_etr_clears_ocref():
+    """TIM21, ETR from the LSE, OC1CE and nothing else taking ETRF: OC1REF is cut at the LSE's
+    first rise (10)."""
+    dev, host = lse_timer()
+    dev.write(ARR, 4, 99)
+    dev.write(CCR1, 4, 50)
+    dev.write(CCMR1, 4, PWM1 << 4 | OCCE)
+    dev.write(CCER, 4, 1)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 3)
+    assert output_at(dev, host, 5) == 1
+    assert output_at(dev, host, 15) == 0
+
+
+def test_the_lse_inverted_nobody_taking_it_is_etrf_once_oc1ce_takes_it():
+    """ETR from the LSE with ETP, nothing taking ETRF (ETRF just follows the LSE, inverted):
+    OC1CE written while the LSE is low (ETRF high) clears OC1REF at once."""
+    dev, host = lse_timer()
+    dev.write(ARR, 4, 99)
+    dev.write(CCR1, 4, 50)
+    dev.write(CCMR1, 4, PWM1 << 4)
+    dev.write(CCER, 4, 1)
+    dev.write(SMCR, 4, ETP)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 3)
+    host.exceptions.now = 25  # (the LSE low from 20 to 30)
+    dev.write(CCMR1, 4, PWM1 << 4 | OCCE)
+    assert dev.output(1) == 0
+
+
+def test_tim21s_lse_from_ti1_to_etr():
+    """TIM21's OR from TI1_RMP LSE to ETR_RMP LSE (one oscillator at a time): the LSE's edges
+    go to ETR from the write on (rising at 110, 130, 150)."""
+    dev, host = lse_timer()
+    dev.write(SMCR, 4, ECE)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 4 << 2)
+    host.exceptions.now = 100
+    dev.write(OR, 4, 3)
+    assert cnt_at(dev, host, 155) == 3
+
+
+def test_etr_from_its_pin_high_to_the_lse():
+    """ETR high on its pin (a count), then from the LSE (low from the write, rising at 110, 130,
+    150): three more counts."""
+    dev, host = lse_timer()
+    dev.write(SMCR, 4, ECE)
+    dev.write(CR1, 4, 1)
+    drive(dev, host, 1, 50)
+    assert dev.read(CNT, 4) == 1
+    host.exceptions.now = 100
+    dev.write(OR, 4, 3)
+    assert cnt_at(dev, host, 155) == 4
+
+
+def test_etr_switched_to_the_lse_is_low_through_etp_and_an_edge():
+    """OR taking ETR from the LSE (low from the write): ETRF is that level through ETP, and a
+    change is an edge. Gated by ETRF with ETP (TS 111): counting while the LSE is low (0-10,
+    20-30); without ETP, a gate open from the pin closes at the switch with TIF."""
+    dev, host = lse_timer()
+    dev.write(SMCR, 4, ETP | 7 << 4 | 5)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 3)
+    assert [cnt_at(dev, host, t) for t in (10, 20, 30)] == [10, 10, 20]
+    dev, host = lse_timer()
+    dev.write(SMCR, 4, 7 << 4 | 5)
+    dev.write(CR1, 4, 1)
+    drive(dev, host, 1, 5)
+    host.exceptions.now = 8
+    dev.write(SR, 4, 0)
+    dev.write(OR, 4, 3)
+    assert cnt_at(dev, host, 9) == 3 and dev.read(SR, 4) & TIF

@@ -53,15 +53,17 @@ pins).
 
 The external trigger ETR is a pin in its alternate function (TIMER_PINS' channel 0), or as OR's
 ETR_RMP says a comparator's output or the LSE (a 32,768 Hz square wave, each edge at its own
-cycle while something takes ETRF), followed only while something takes ETRF (its level taken,
-with no edge, when something starts to). ETRP is ETR inverted by SMCR.ETP, every 1st to 8th
-rising edge as ETPS says; ETRF is ETRP through ETF's filter. ETRF clocks the count in external
-clock mode 2 (SMCR.ECE, each rising edge a count through PSC; gated mode with it: while TRGI is
-high), is the slave mode's trigger with TS 111, and, high, holds the OCxREF of the channels
-with CCMRx.OCxCE low until an update event finds it low (OCREF_CLR, laid over the compare
-logic, which runs on: STM32CubeL0's COMP_PWMSignalControl cuts TIM22's PWM with COMP2 so).
-SMCR's bit 3, OCCS on other parts, is reserved here: STM32CubeL0's current header defines no
-TIM_SMCR_OCCS and its HAL_TIM_ConfigOCrefClear never sets it; ETRF is the clear's source.
+cycle while something takes ETRF; while it only clocks the count, only the edges that are the
+count's events one by one, the others counted at once), followed only while something takes
+ETRF (its level taken, with no edge, when something starts to). ETRP is ETR inverted by
+SMCR.ETP, every 1st to 8th rising edge as ETPS says; ETRF is ETRP through ETF's filter. ETRF
+clocks the count in external clock mode 2 (SMCR.ECE, each rising edge a count through PSC;
+gated mode with it: while TRGI is high), is the slave mode's trigger with TS 111, and, high,
+holds the OCxREF of the channels with CCMRx.OCxCE low until an update event finds it low
+(OCREF_CLR, laid over the compare logic, which runs on: STM32CubeL0's COMP_PWMSignalControl
+cuts TIM22's PWM with COMP2 so). SMCR's bit 3, OCCS on other parts, is reserved here:
+STM32CubeL0's current header defines no TIM_SMCR_OCCS and its HAL_TIM_ConfigOCrefClear never
+sets it; ETRF is the clear's source.
 
 TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (sim/devices/
 stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses acting then
@@ -471,9 +473,15 @@ class _Tim(Clocked):
         if self._osc is None or found[0] != self._osc_ti:  # (the input low from now, the
             self._osc = Timeline(self.host.clock_hz, now)  # first edge a half period on)
             self._osc_ti, self._osc_seen = found[0], 0
-            self._ti[self._osc_ti] = self._tif[self._osc_ti] = 0
-            if self._osc_ti == ETR:
-                self._etrp = self._etr_edges = 0
+            self._ti[self._osc_ti] = 0
+            if self._osc_ti == ETR:  # (ETRP through ETP: a change is an edge, as a pin's)
+                self._etr_edges = 0
+                etrp = self._etrp_of(0)
+                if etrp != self._etrp:
+                    self._etrp = etrp
+                    self._input_edge(ETR, etrp, now)
+            else:
+                self._tif[self._osc_ti] = 0
         self._osc.retime(2 * self._osc_hz(), self.host.clock_hz, now)
 
     def _osc_takers(self) -> int:
@@ -720,11 +728,15 @@ class _Tim(Clocked):
             mms == TRGO_ENABLE << 4 and bool(self.cr1 & OPM)))
 
     def trgo_level(self) -> int:
-        """TRGO's level now: CEN with CR2.MMS enable, OCxREF with OCxREF; the pulses' 0."""
+        """TRGO's level now: CEN with CR2.MMS enable, OCxREF with OCxREF (taken afresh: while
+        nothing took TRGO its edges were not followed); the pulses' 0."""
         mms = self._regs[CR2] >> 4 & 7
         if mms == TRGO_ENABLE:
             return int(self._cnt_en())
-        return self._trgo_ref if TRGO_OC1REF <= mms <= self.count + 3 else 0
+        if TRGO_OC1REF <= mms <= self.count + 3:
+            self._trgo_ref = self._ocref(mms - 3)
+            return self._trgo_ref
+        return 0
 
     def _cnt_en(self) -> bool:
         """The counter's enable, CNT_EN: CEN, in gated mode and TRGI high."""
