@@ -380,3 +380,86 @@ def test_in1_counts_nothing_while_lptim1s_clock_is_off(firmware, tmp_path):
     step(part, 5 * MS)
     rcc.write(0x38, 4, 1 << 31)
     assert dev.read(CNT, 4) == 2
+
+
+# --- the external trigger (CFGR.TRIGEN, TRIGSEL) --------------------------------------------------
+PERIOD_MS = 33 / 32.768  # ARR 32 on the LSE: 33 counts
+
+
+def trigger_run(firmware, cli, tmp_path, rows: str, events: int, **defines):
+    """The trigger case with PA6 (LPTIM1_ETR) held by ``rows``: (the report, stdout's CNT and
+    ISR). (The run ends some 0.13 ms after the interrupt: the wake-up from Stop mode and the
+    print.)"""
+    (tmp_path / "pa6.csv").write_text(rows)
+    res = cli("run", lptim(firmware, "trigger", EVENTS=events, **defines), "--pin",
+              f"PA6={tmp_path / 'pa6.csv'}", "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert res.report["unmodelled_registers"] == []
+    cnt, isr = map(int, res.report["stdout"].split()[1::2])
+    return res.report, cnt, isr
+
+
+@pytest.mark.parametrize("defines, start_ms", [({}, 5.0), ({"TRIGEN": 2}, 6.0),
+                                               ({"TRIGEN": 3}, 5.0)])
+def test_a_trigger_on_pa6_starts_the_counter(firmware, cli, tmp_path, defines, start_ms):
+    """TRIGEN 01 (rising), 10 (falling), 11 (both) on PA6 (AF1, LPTIM1_ETR; high 5-6 ms):
+    CNTSTRT arms LPTIM1, the trigger's edge starts it, later edges are ignored; the first ARRM
+    33 LSE periods later wakes the core from Stop mode, ISR.EXTTRIG set by the start; with
+    three events the run ends three periods after the start."""
+    rows = "0.005,1\n0.006,0\n0.0075,1\n0.0076,0\n"
+    report, _, isr = trigger_run(firmware, cli, tmp_path, rows, 1, **defines)
+    assert isr & 7 == 2 | 4  # ARRM, EXTTRIG (ARROK from the ARR write too)
+    end = report["time_ms"] + report["sleep_ms"]
+    assert start_ms + PERIOD_MS < end < start_ms + PERIOD_MS + 0.5
+    report, _, isr = trigger_run(firmware, cli, tmp_path, rows, 3, **defines)
+    end = report["time_ms"] + report["sleep_ms"]
+    assert start_ms + 3 * PERIOD_MS < end < start_ms + 3 * PERIOD_MS + 0.5
+    assert isr & 6 == 2 and report["deep_sleeps"] == 3  # (no EXTTRIG: later edges ignored)
+
+
+def test_sngstrt_runs_one_period_a_trigger(firmware, cli, tmp_path):
+    """SNGSTRT with a trigger: each trigger after the counter stopped starts one period (5, 10
+    and 15 ms); one while it runs (5.5 ms) is ignored: the third ARRM a period after 15 ms."""
+    rows = "".join(f"{t},1\n{t + 0.0001:.4f},0\n" for t in (0.005, 0.0055, 0.010, 0.015))
+    report, cnt, _ = trigger_run(firmware, cli, tmp_path, rows, 3, SINGLE=None)
+    end = report["time_ms"] + report["sleep_ms"]
+    assert 15.0 + PERIOD_MS < end < 15.0 + PERIOD_MS + 0.5
+    assert cnt == 0  # (stopped at the period's end)
+
+
+def test_the_time_out_mode_restarts_on_each_trigger(firmware, cli, tmp_path):
+    """HAL_LPTIM_TimeOut_Start_IT (TIMOUT, CMP 32), as STM32CubeL0's LPTIM_Timeout: triggers
+    every 0.5 ms from 2 to 10 ms each restart the count, so CMPM comes only 33 LSE periods
+    after the last (10 ms), not before."""
+    rows = "".join(f"{t / 10000:.4f},1\n{t / 10000 + 0.0001:.4f},0\n" for t in range(20, 101, 5))
+    report, cnt, isr = trigger_run(firmware, cli, tmp_path, rows, 1, TIMEOUT=None)
+    end = report["time_ms"] + report["sleep_ms"]
+    assert 10.0 + PERIOD_MS < end < 10.0 + PERIOD_MS + 0.5
+    assert isr & 1 and cnt >= 32
+
+
+def test_a_comparators_output_is_the_trigger(firmware, cli, tmp_path):
+    """TRIGSEL 110: COMP1's output (PA1 against VREFINT, crossing at 5 ms) starts LPTIM1, the
+    comparator's edge waking nothing by itself: the core sleeps in Stop mode through it."""
+    volts = np.zeros(20)
+    volts[5:] = 2.0
+    data = tmp_path / "pa1.npy"
+    np.save(data, volts)
+    res = cli("run", lptim(firmware, "trigger", COMP=None, EVENTS=1), "--analog",
+              f"1={data}@1kHz", "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    end = res.report["time_ms"] + res.report["sleep_ms"]
+    assert 5.0 + PERIOD_MS < end < 5.0 + PERIOD_MS + 0.5
+    assert res.report["deep_sleeps"] == 1
+
+
+def test_triggers_not_modelled_are_listed(firmware, tmp_path):
+    """TRIGSEL 001-101 (the RTC's alarms and tampers) and TRGFLT are listed at the CFGR write;
+    the pin and the comparators are not."""
+    part, lptim1 = pulsed_part(firmware, tmp_path, "0,0\n")
+    lptim1.write(0x0C, 4, 1 << 17 | 6 << 13)  # COMP1
+    assert not part._unmodelled
+    lptim1.write(0x0C, 4, 1 << 17 | 1 << 13)  # RTC alarm A
+    lptim1.write(0x0C, 4, 1 << 17 | 1 << 6)  # TRGFLT
+    whys = " ".join(part._unmodelled)
+    assert "TRIGSEL 1 (the RTC's alarm or tamper)" in whys and "TRGFLT" in whys

@@ -62,6 +62,7 @@ import numpy as np
 from sim.analog import VDDA, sample_index
 from sim.devices.stm32l0_factory import VREFINT_CAL
 from sim.devices.stm32l0_lptim import in1_changed as lptim_in1_changed
+from sim.devices.stm32l0_lptim import takes_comparator as lptim_takes_comparator
 
 if TYPE_CHECKING:
     from sim.analog import AnalogInput
@@ -284,8 +285,8 @@ class Comparators:
             for port in self._ports():
                 if port.comparator_pins(n):
                     port.af_changed(at)
-            if self.csr[n] & LPTIM_IN1[n]:
-                lptim_in1_changed(self.host, at)
+            if self.csr[n] & LPTIM_IN1[n] or lptim_takes_comparator(self.host, n):
+                lptim_in1_changed(self.host, at)  # (IN1, the trigger)
 
     def _ports(self) -> list[Stm32l0Gpio]:
         """The part's GPIO ports (sim/devices/stm32l0_gpio.py) that the run maps (looked up
@@ -299,13 +300,15 @@ class Comparators:
 
     def _wakes(self, n: int) -> bool:
         """Whether comparator ``n``'s edges can wake the core: its EXTI line enabled (IMR,
-        EMR), LPTIM1's IN1 or a timer taking it (conservatively: the count, the capture or the
-        slave mode may interrupt), or a pin showing it whose EXTI line is enabled."""
+        EMR), LPTIM1's IN1 or its armed trigger, or a timer taking it (conservatively: the
+        count, the capture or the slave mode may interrupt), or a pin showing it whose EXTI
+        line is enabled."""
         from sim.devices.stm32l0_tim import part_timers
 
         exti = self.host.device("stm32l0_exti")
         enabled = int(getattr(exti, "imr", 0)) | int(getattr(exti, "emr", 0))
-        return bool(enabled >> EXTI_LINES[n] & 1 or self.csr[n] & LPTIM_IN1[n]) or any(
+        return bool(enabled >> EXTI_LINES[n] & 1 or self.csr[n] & LPTIM_IN1[n]
+                    or lptim_takes_comparator(self.host, n, acting=True)) or any(
             timer.takes_comparator(n) for timer in part_timers(self.host)) or any(
             port.comparator_wakes(n) for port in self._ports())
 

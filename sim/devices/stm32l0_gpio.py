@@ -24,8 +24,9 @@ the pin; the others' signals are not modelled). A pin's level:
   modes, external clock mode 2, OCREF_CLR);
 - analog: none (the input's Schmitt trigger is off: IDR reads 0).
 
-A pin in LPTIM1_IN1's alternate function (``LPTIM_IN1_PINS``) is LPTIM1's input 1: its changes
-go to LPTIM1 at their own cycle (sim/devices/stm32l0_lptim.py counts external pulses).
+A pin in LPTIM1_IN1's alternate function (``LPTIM_IN1_PINS``) is LPTIM1's input 1, one in
+LPTIM1_ETR's (``LPTIM_ETR_PINS``) its external trigger: their changes go to LPTIM1 at their own
+cycle (sim/devices/stm32l0_lptim.py counts external pulses, starts on a trigger).
 
 IDR reads the levels (0 for no level); ODR reads back (16 bits); BSRR sets (bits 0-15) and
 resets (16-31) ODR's bits, setting winning, and BRR resets; BSRR and BRR read 0. LCKR's key
@@ -95,6 +96,9 @@ COMP_AF = 7
 # LPTIM1's input 1 (LPTIM1_IN1): (port, pin) -> its alternate function (STM32CubeL0's L031 table
 # names LPTIM1 on these; which input each is, as its L011 table and the L0 datasheets name them)
 LPTIM_IN1_PINS = {("A", 0): 1, ("A", 4): 1, ("A", 8): 2, ("B", 5): 2, ("C", 0): 0}
+# LPTIM1's external trigger (LPTIM1_ETR, CFGR.TRIGSEL 000): PA6 AF1 (STM32CubeL0's LPTIM_Timeout
+# for the NUCLEO-L031K6), PB6 AF2, PC3 AF0 (the L0 datasheets' tables)
+LPTIM_ETR_PINS = {("A", 6): 1, ("B", 6): 2, ("C", 3): 0}
 
 
 def _field_table(value: int) -> list[int]:
@@ -256,19 +260,28 @@ class Stm32l0Gpio(Clocked):
             high |= int(comparators is not None and comparators.out[n]) << pin
         return sum(1 << pin for pin in pins), high
 
-    def _lptim_in1_pins(self, alternate: int) -> int:
-        """The pins of ``alternate`` whose alternate function is LPTIM1_IN1."""
+    def _lptim_pins(self, alternate: int, table: dict[tuple[str, int], int]) -> int:
+        """The pins of ``alternate`` whose alternate function is the one ``table`` gives
+        them (LPTIM_IN1_PINS: LPTIM1_IN1, LPTIM_ETR_PINS: LPTIM1_ETR)."""
         return sum(1 << pin for pin in range(16) if alternate >> pin & 1
-                   and LPTIM_IN1_PINS.get((self.gpio_port, pin)) ==
+                   and table.get((self.gpio_port, pin)) ==
                    self.afr[pin >> 3] >> (4 * (pin & 7)) & 0xF)
+
+    def _lptim_level(self, table: dict[tuple[str, int], int]) -> int | None:
+        pins = self._lptim_pins(_fields(self.moder, 2), table)
+        if not pins:
+            return None
+        return self.idr() >> ((pins & -pins).bit_length() - 1) & 1
 
     def lptim_in1(self) -> int | None:
         """The level of the (first) pin of the port in alternate function LPTIM1_IN1: LPTIM1's
         input 1; None for none."""
-        pins = self._lptim_in1_pins(_fields(self.moder, 2))
-        if not pins:
-            return None
-        return self.idr() >> ((pins & -pins).bit_length() - 1) & 1
+        return self._lptim_level(LPTIM_IN1_PINS)
+
+    def lptim_etr(self) -> int | None:
+        """The level of the (first) pin of the port in alternate function LPTIM1_ETR: LPTIM1's
+        external trigger; None for none."""
+        return self._lptim_level(LPTIM_ETR_PINS)
 
     def comparator_pins(self, n: int) -> list[int]:
         """The pins of the port that show comparator ``n``'s output (alternate function 7),
@@ -360,8 +373,9 @@ class Stm32l0Gpio(Clocked):
             cycle = at if at is not None else (
                 self.host.store_cycle() if at_store else self.host.exceptions.now)
             self._inputs_changed(changed & alternate, cycle)
-            if changed & self._lptim_in1_pins(alternate):
-                lptim_in1_changed(self.host, cycle)
+            if changed & (self._lptim_pins(alternate, LPTIM_IN1_PINS)
+                          | self._lptim_pins(alternate, LPTIM_ETR_PINS)):
+                lptim_in1_changed(self.host, cycle)  # (IN1, the trigger)
 
     def _inputs_changed(self, pins: int, at: int) -> None:
         """Pins in alternate-function mode (``pins``) changed level at cycle ``at``: the

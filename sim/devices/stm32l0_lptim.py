@@ -23,12 +23,18 @@ own cycle (``in1_changed``, told by the GPIO port of a pin in alternate function
 by a comparator whose COMPx_CSR connects its output); with CKSEL the writes' ARROK and CMPOK
 come two IN1 edges later.
 
+A hardware trigger (CFGR.TRIGEN: rising, falling or both edges of what TRIGSEL selects: the pin
+in LPTIM1_ETR's alternate function, COMP1's or COMP2's output; ``trigger_changed``, each edge at
+its own cycle): CNTSTRT or SNGSTRT arms the counter and the trigger starts it (ISR.EXTTRIG);
+continuous, later triggers are ignored; one-shot, each trigger after the counter stopped starts
+one period; with CFGR.TIMOUT each trigger while it counts restarts it from 0 (the time-out mode:
+CMPM only when no trigger came for CMP + 1 counts).
+
 Each runs only while its RCC clock is on (APB1ENR LPTIM1EN, bit 31) and it is not held in reset
 (APB1RSTR, the same bit; sim.devices.stm32l0.Clocked), and counts only while its kernel clock
-runs. Not modelled (listed when set): the encoder mode (ENC), hardware triggers (TRIGEN: a
-timer started so waits for ever), IN1's glitch filter (CKFLT: each edge counts), the time-out
-mode's restart on a trigger, the waveform output (its settings read back), EXTTRIG, UP and
-DOWN.
+runs. Not modelled (listed when set): the encoder mode (ENC), the RTC's alarms and tampers as
+triggers (TRIGSEL 1-5: none comes), the triggers' and IN1's glitch filters (TRGFLT, CKFLT: each
+edge acts), the waveform output (its settings read back), UP and DOWN.
 """
 
 from sim.devices import DeviceHost, lane
@@ -43,7 +49,11 @@ ENABLE, SNGSTRT, CNTSTRT = 1, 1 << 1, 1 << 2
 CKSEL, PRELOAD, COUNTMODE, ENC = 1, 1 << 22, 1 << 23, 1 << 24
 CKPOL, CKFLT = 3 << 1, 3 << 3  # IN1's active edges (00 rising, 01 falling, 10 both), filter
 EXTERNAL = CKSEL | COUNTMODE  # the counter counts IN1's edges
-TRIGEN = 3 << 17
+TRIGEN, TRIGSEL, TRGFLT, TIMOUT = 3 << 17, 7 << 13, 3 << 6, 1 << 19
+# CFGR.TRIGSEL's sources modelled (RM0377's LPTIM1 external trigger table): 0 the pin in
+# LPTIM1_ETR's alternate function (sim/devices/stm32l0_gpio.py LPTIM_ETR_PINS), 6 COMP1's
+# output, 7 COMP2's; 1-5 are the RTC's alarms A and B and tampers 1-3
+TRIG_PIN, TRIG_COMP1, TRIG_COMP2 = 0, 6, 7
 _CFGR_BITS = 0x01FE_EEDF  # CKSEL ... ENC (reserved bits read 0)
 APB1ENR, CCIPR = 0x38, 0x4C  # RCC's offsets
 LSI_HZ, LSE_HZ = 37_000, 32_768
@@ -65,6 +75,8 @@ class Stm32l0Lptim1(Clocked):
         self.mode = 0  # 0 stopped, SNGSTRT or CNTSTRT: how the counter runs
         self.cnt = 0
         self._in1: int | None = None  # IN1's level as last seen (None: not yet)
+        self._trig: int | None = None  # the external trigger's level as last seen (TRIGEN)
+        self._armed = 0  # TRIGEN: SNGSTRT or CNTSTRT set, the counter waiting for a trigger
         self._sub = 0  # kernel cycles into the current count (the prescaler)
         # kernel clock cycles against the core's (either clock may change); hz 0: stopped
         self._line = Timeline(self.host.clock_hz, self.host.exceptions.now)
@@ -102,11 +114,12 @@ class Stm32l0Lptim1(Clocked):
         self._line.retime(self._kernel_hz(), self.host.clock_hz, self.host.exceptions.now)
 
     # --- counting -----------------------------------------------------------------------------
-    def _advance(self) -> None:
-        """The counter, its matches and the ARROK/CMPOK completions, up to now."""
+    def _advance(self, until: int | None = None) -> None:
+        """The counter, its matches and the ARROK/CMPOK completions, up to now (or cycle
+        ``until``)."""
         line = self._line
         before = line.count
-        line.rebase(self.host.exceptions.now)
+        line.rebase(self.host.exceptions.now if until is None else until)
         for flag, at in list(self._syncing.items()):
             if line.count >= at:
                 self.isr |= flag
@@ -133,7 +146,7 @@ class Stm32l0Lptim1(Clocked):
             self.cmp = self._pending.pop(CMP, self.cmp)
             if self.cmp == 0:  # CNT equal to CMP: at the wrap to 0
                 self.isr |= CMPM
-            if self.mode == SNGSTRT:
+            if self.mode == SNGSTRT:  # (with a trigger: the next one starts it again)
                 self.mode, self._sub = 0, 0
             elif n > self.arr + 1:  # whole periods: their matches are flags, set once
                 self._matches(0, self.arr + 1)
@@ -242,6 +255,60 @@ class Stm32l0Lptim1(Clocked):
             self._tick(1)
         self._schedule()
 
+    # --- the external trigger (CFGR.TRIGEN, TRIGSEL) ------------------------------------------
+    def _trigger_level(self) -> int:
+        """The trigger CFGR.TRIGSEL selects: a comparator's output, the level of a pin in
+        LPTIM1_ETR's alternate function; 0 for the RTC's (listed at the CFGR write)."""
+        sel = self.cfgr >> 13 & 7
+        if sel in (TRIG_COMP1, TRIG_COMP2):
+            comparators = getattr(self.host.device("stm32l0_syscfg"), "comparators", None)
+            return int(comparators is not None and bool(comparators.out[sel - TRIG_COMP1]))
+        if sel == TRIG_PIN:
+            for letter in "abch":
+                port = self.host.device(f"stm32l0_gpio{letter}")
+                level = getattr(port, "lptim_etr", lambda: None)()
+                if level is not None:
+                    return int(level)
+        return 0
+
+    def trigger_from(self, comparator: int) -> bool:
+        """Whether the trigger (TRIGEN set) is comparator ``comparator``'s output (0: COMP1)."""
+        return bool(self.cfgr & TRIGEN) and self.cfgr >> 13 & 7 == TRIG_COMP1 + comparator
+
+    def takes_trigger(self) -> bool:
+        """Whether a trigger's edge would act now: enabled, and armed (CNTSTRT or SNGSTRT
+        waiting) or counting in the time-out mode (a restart)."""
+        return bool(self.cfgr & TRIGEN and self.cr & ENABLE
+                    and (self._armed or (self.mode and self.cfgr & TIMOUT)))
+
+    def trigger_changed(self, at: int) -> None:
+        """The trigger's source may have changed level at cycle ``at``: an active edge
+        (TRIGEN: 01 rising, 10 falling, 11 both) starts the counter armed by CNTSTRT or
+        SNGSTRT (one-shot: each trigger after the counter stopped starts it again), restarts it
+        from 0 in the time-out mode (TIMOUT) and sets ISR.EXTTRIG; a trigger while it runs
+        (not TIMOUT) is ignored."""
+        if not self.cfgr & TRIGEN:
+            return
+        level = self._trigger_level()
+        before, self._trig = self._trig, level
+        if before is None or level == before or not self.cr & ENABLE or not self.clocked():
+            return
+        edges = self.cfgr >> 17 & 3
+        if not (edges == 3 or (edges == 1) == bool(level)):
+            return
+        self._advance(max(at, self._line.base))  # (up to the edge as the counter was)
+        if self.mode and self.cfgr & TIMOUT:
+            self.cnt = self._sub = 0
+        elif not self.mode and self._armed:
+            self.mode, self.cnt, self._sub = self._armed, 0, 0
+            if self._armed == CNTSTRT:  # (continuous: later triggers are ignored)
+                self._armed = 0
+        else:
+            return
+        self.isr |= EXTTRIG
+        self._advance()
+        self._schedule()
+
     def settle(self) -> None:
         self._advance()
 
@@ -286,8 +353,15 @@ class Stm32l0Lptim1(Clocked):
             else:
                 self.cfgr = value & _CFGR_BITS
                 why = []
-                if self.cfgr & (ENC | TRIGEN):
-                    why.append("the encoder or a hardware trigger: it does not count")
+                if self.cfgr & ENC:
+                    why.append("ENC, the encoder mode: it does not count")
+                sel = self.cfgr >> 13 & 7
+                if self.cfgr & TRIGEN and sel not in (TRIG_PIN, TRIG_COMP1, TRIG_COMP2):
+                    why.append(f"TRIGSEL {sel} (the RTC's alarm or tamper): not modelled, no "
+                               "trigger comes")
+                if self.cfgr & TRIGEN and self.cfgr & TRGFLT:
+                    why.append("TRGFLT: the trigger's glitch filter not modelled (each edge "
+                               "triggers)")
                 if self.cfgr & EXTERNAL and self.cfgr & CKPOL == CKPOL:
                     why.append("CKPOL 11 (reserved outside the encoder): rising edges taken")
                 if self.cfgr & EXTERNAL and self.cfgr & CKFLT:
@@ -295,6 +369,7 @@ class Stm32l0Lptim1(Clocked):
                 if why:
                     self.host.unmodelled(self, offset, size, value, "; ".join(why))
                 self._in1 = self._in1_level()
+                self._trig = self._trigger_level()
         elif word == CR:
             self._control(value)
         elif word in (ARR, CMP):
@@ -315,10 +390,14 @@ class Stm32l0Lptim1(Clocked):
             self.host.unmodelled(self, offset, size, value)
         self._retime()
         self._schedule()
+        if word in (CR, CFGR):  # (whether a comparator's edges may wake the core through it)
+            from sim.devices.stm32l0_comp import replan
+
+            replan(self.host)
 
     def _control(self, value: int) -> None:
         if not value & ENABLE:  # disabled: the counter stops at 0
-            self.cr, self.mode, self.cnt, self._sub = 0, 0, 0, 0
+            self.cr, self.mode, self.cnt, self._sub, self._armed = 0, 0, 0, 0, 0
             self._pending.clear()
             return
         if not self.cr & ENABLE:
@@ -328,8 +407,11 @@ class Stm32l0Lptim1(Clocked):
             self.cr = ENABLE
             return
         self.cr = ENABLE
-        if self.cfgr & TRIGEN:
-            return  # waits for a hardware trigger (listed at CFGR)
+        if self.cfgr & TRIGEN:  # the counter waits for the trigger (trigger_changed)
+            if value & (CNTSTRT | SNGSTRT) and not self.mode:
+                self._armed = CNTSTRT if value & CNTSTRT else SNGSTRT
+                self._trig = self._trigger_level()  # (its edges from now on)
+            return
         if value & CNTSTRT:
             self.mode = CNTSTRT
         elif value & SNGSTRT:
@@ -340,8 +422,18 @@ DEVICES = (Stm32l0Lptim1,)
 
 
 def in1_changed(host: DeviceHost, at: int) -> None:
-    """LPTIM1's IN1 may have changed at cycle ``at`` (a pin's level or function, a comparator's
-    output or its connection): the part's LPTIM1, if the run maps it, takes a look."""
+    """LPTIM1's inputs may have changed at cycle ``at`` (a pin's level or function, a
+    comparator's output or its connection): the part's LPTIM1, if the run maps it, takes a look
+    at IN1 and at the external trigger."""
     lptim = host.device(Stm32l0Lptim1.name)
     if isinstance(lptim, Stm32l0Lptim1):
         lptim.in1_changed(at)
+        lptim.trigger_changed(at)
+
+
+def takes_comparator(host: DeviceHost, n: int, acting: bool = False) -> bool:
+    """Whether the part's LPTIM1's trigger is comparator ``n``'s output (``acting``: and an
+    edge of it would start or restart the counter now, so that it may wake the core)."""
+    lptim = host.device(Stm32l0Lptim1.name)
+    return isinstance(lptim, Stm32l0Lptim1) and lptim.trigger_from(n) and (
+        not acting or lptim.takes_trigger())

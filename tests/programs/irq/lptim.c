@@ -16,6 +16,14 @@
  *            the core in Stop mode until EVENTS periods of pulses passed; prints CNT.
  *            -DCOMP: IN1 from COMP1's output (COMP1LPTIMIN1: PA1 against VREFINT), not PB5.
  *            -DFALLING: CKPOL 01, the falling edges.
+ *   trigger  a hardware trigger (CFGR.TRIGEN TRIGEN, default 01: rising edges) from PA6 (AF1,
+ *            LPTIM1_ETR, TRIGSEL 000, as STM32CubeL0's LPTIM_Timeout on the NUCLEO-L031K6) or,
+ *            -DCOMP, COMP1's output (TRIGSEL 110; COMP1: PA1 against VREFINT) on the LSE: CNTSTRT
+ *            (-DSINGLE: SNGSTRT, one period a trigger) arms it, ARR 32, ARRM's interrupt;
+ *            -DTIMEOUT instead: HAL_LPTIM_TimeOut_Start_IT, TIMOUT with ARR 0xFFFF and CMP 32:
+ *            CMPM's interrupt 33 LSE periods after the last trigger (each one restarts the
+ *            count). The core in Stop mode until EVENTS interrupts; prints "cnt CNT isr ISR"
+ *            (ISR's EXTTRIG as read before the last interrupt's clear).
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -52,11 +60,12 @@
 #define ARRM (1u << 1)
 #define ARROK (1u << 4)
 
-static volatile uint32_t events;
+static volatile uint32_t events, seen;
 
 void IRQ13_Handler(void) /* HAL_LPTIM_IRQHandler */
 {
-    uint32_t isr = LPTIM_ISR & LPTIM_IER;
+    seen = LPTIM_ISR;
+    uint32_t isr = seen & (LPTIM_IER | (1u << 2)); /* (EXTTRIG cleared too) */
     LPTIM_ICR = isr;
     if (isr & (CMPM | ARRM))
         events++;
@@ -154,6 +163,50 @@ int main(void)
     sh_write_int((long)LPTIM_CNT);
     sh_write0("\n");
     return 0;
+#elif CASE_trigger
+#ifndef TRIGEN
+#define TRIGEN 1u
+#endif
+    lse_kernel_clock();
+#ifdef COMP
+    RCC_APB2ENR |= 1u;                /* SYSCFGEN */
+    COMP1_CSR = 1u;                   /* COMP1EN: PA1 against VREFINT */
+    uint32_t cfgr = (6u << 13) | (TRIGEN << 17);
+#else
+    RCC_IOPENR |= 1u;                 /* GPIOA */
+    REG(0x50000020u) = (REG(0x50000020u) & ~(15u << 24)) | (1u << 24); /* PA6: AF1 */
+    REG(0x50000000u) = (REG(0x50000000u) & ~(3u << 12)) | (2u << 12);
+    uint32_t cfgr = (0u << 13) | (TRIGEN << 17);
+#endif
+#ifdef TIMEOUT
+    LPTIM_CFGR = cfgr | (1u << 19);   /* TIMOUT */
+    LPTIM_IER = CMPM;
+#else
+    LPTIM_CFGR = cfgr;
+    LPTIM_IER = ARRM;
+#endif
+    NVIC_ISER = 1u << 13;
+    LPTIM_CR = 1u;
+#ifdef TIMEOUT
+    LPTIM_ARR = 0xFFFFu;
+    LPTIM_CMP = 32u;
+#else
+    LPTIM_ARR = 32u;
+#endif
+#ifdef SINGLE
+    LPTIM_CR |= 2u;                   /* SNGSTRT */
+#else
+    LPTIM_CR |= 4u;                   /* CNTSTRT */
+#endif
+    SCB_SCR_ |= 4u;                   /* SLEEPDEEP: Stop mode */
+    while (events < EVENTS)
+        __asm volatile("wfi");
+    sh_write0("cnt ");
+    sh_write_int((long)LPTIM_CNT);
+    sh_write0(" isr ");
+    sh_write_int((long)(seen & 0x7Fu));
+    sh_write0("\n");
+    return 0;
 #elif CASE_refused
     LPTIM_ARR = 100u; /* disabled: ignored */
     LPTIM_CR = 1u;
@@ -167,6 +220,6 @@ int main(void)
             return 3;
     return LPTIM_ARR == 100u ? 0 : 4;
 #else
-#error "CASE_counter, CASE_timeout, CASE_stop, CASE_pulses or CASE_refused"
+#error "CASE_counter, CASE_timeout, CASE_stop, CASE_pulses, CASE_trigger or CASE_refused"
 #endif
 }
