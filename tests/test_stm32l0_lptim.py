@@ -215,22 +215,22 @@ def test_lptim1_counts_a_comparators_output_on_in1(firmware, cli, tmp_path):
 MS = 32_000  # cycles a ms at the profile's 32 MHz
 
 
-def pulsed_part(firmware, tmp_path, rows: str):
-    """The part with PB5 held by ``rows`` (seconds,level), PB5 LPTIM1_IN1 (AF2), LPTIM1's and
-    GPIOB's clocks on."""
+def pulsed_part(firmware, tmp_path, rows: str, pin: int = 5):
+    """The part with PB5 (``pin`` 6: PB6) held by ``rows`` (seconds,level), in alternate
+    function 2 (PB5: LPTIM1_IN1, PB6: LPTIM1_ETR), LPTIM1's and GPIOB's clocks on."""
     from sim.pins import parse_spec
 
     (tmp_path / "pb5.csv").write_text(rows)
     part = sim.Simulator(firmware.image("hello.c", target="stm32l031"), sim.RunOptions(
-        pins=[parse_spec(f"PB5={tmp_path / 'pb5.csv'}")]))
+        pins=[parse_spec(f"PB{pin}={tmp_path / 'pb5.csv'}")]))
     part._reset()
     for dev in part.devices:
         dev.start()
     rcc, port = part.device("stm32l0_rcc"), part.device("stm32l0_gpiob")
     rcc.write(0x38, 4, 1 << 31)  # LPTIM1EN
     rcc.write(0x2C, 4, 2)  # GPIOBEN
-    port.write(0x20, 4, port.read(0x20, 4) & ~(15 << 20) | 2 << 20)  # PB5: AF2
-    port.write(0x00, 4, port.read(0x00, 4) & ~(3 << 10) | 2 << 10)
+    port.write(0x20, 4, port.read(0x20, 4) & ~(15 << 4 * pin) | 2 << 4 * pin)  # AF2
+    port.write(0x00, 4, port.read(0x00, 4) & ~(3 << 2 * pin) | 2 << 2 * pin)
     return part, part.device("stm32l0_lptim1")
 
 
@@ -383,7 +383,15 @@ def test_in1_counts_nothing_while_lptim1s_clock_is_off(firmware, tmp_path):
 
 
 # --- the external trigger (CFGR.TRIGEN, TRIGSEL) --------------------------------------------------
-PERIOD_MS = 33 / 32.768  # ARR 32 on the LSE: 33 counts
+TICK_MS = 1 / 32.768  # a count on the LSE (ARR 32: 33 counts a period; ARRM, CNT reaching
+# ARR, 32 counts into one, CMPM with CMP 32 too; the start anywhere in an LSE period)
+
+
+def ends_after(report, start_ms: float, counts: int) -> bool:
+    """Whether the run ended ``counts`` LSE counts after ``start_ms`` (the start's phase: up to
+    a count less; the wake-up from Stop mode and the print: up to 0.5 ms more)."""
+    end = report["time_ms"] + report["sleep_ms"]
+    return start_ms + (counts - 1) * TICK_MS < end < start_ms + counts * TICK_MS + 0.5
 
 
 def trigger_run(firmware, cli, tmp_path, rows: str, events: int, **defines):
@@ -409,11 +417,9 @@ def test_a_trigger_on_pa6_starts_the_counter(firmware, cli, tmp_path, defines, s
     rows = "0.005,1\n0.006,0\n0.0075,1\n0.0076,0\n"
     report, _, isr = trigger_run(firmware, cli, tmp_path, rows, 1, **defines)
     assert isr & 7 == 2 | 4  # ARRM, EXTTRIG (ARROK from the ARR write too)
-    end = report["time_ms"] + report["sleep_ms"]
-    assert start_ms + PERIOD_MS < end < start_ms + PERIOD_MS + 0.5
+    assert ends_after(report, start_ms, 32)
     report, _, isr = trigger_run(firmware, cli, tmp_path, rows, 3, **defines)
-    end = report["time_ms"] + report["sleep_ms"]
-    assert start_ms + 3 * PERIOD_MS < end < start_ms + 3 * PERIOD_MS + 0.5
+    assert ends_after(report, start_ms, 32 + 2 * 33)
     assert isr & 6 == 2 and report["deep_sleeps"] == 3  # (no EXTTRIG: later edges ignored)
 
 
@@ -422,8 +428,7 @@ def test_sngstrt_runs_one_period_a_trigger(firmware, cli, tmp_path):
     and 15 ms); one while it runs (5.5 ms) is ignored: the third ARRM a period after 15 ms."""
     rows = "".join(f"{t},1\n{t + 0.0001:.4f},0\n" for t in (0.005, 0.0055, 0.010, 0.015))
     report, cnt, _ = trigger_run(firmware, cli, tmp_path, rows, 3, SINGLE=None)
-    end = report["time_ms"] + report["sleep_ms"]
-    assert 15.0 + PERIOD_MS < end < 15.0 + PERIOD_MS + 0.5
+    assert ends_after(report, 15.0, 32)
     assert cnt == 0  # (stopped at the period's end)
 
 
@@ -433,24 +438,56 @@ def test_the_time_out_mode_restarts_on_each_trigger(firmware, cli, tmp_path):
     after the last (10 ms), not before."""
     rows = "".join(f"{t / 10000:.4f},1\n{t / 10000 + 0.0001:.4f},0\n" for t in range(20, 101, 5))
     report, cnt, isr = trigger_run(firmware, cli, tmp_path, rows, 1, TIMEOUT=None)
-    end = report["time_ms"] + report["sleep_ms"]
-    assert 10.0 + PERIOD_MS < end < 10.0 + PERIOD_MS + 0.5
+    assert ends_after(report, 10.0, 32)
     assert isr & 1 and cnt >= 32
 
 
-def test_a_comparators_output_is_the_trigger(firmware, cli, tmp_path):
-    """TRIGSEL 110: COMP1's output (PA1 against VREFINT, crossing at 5 ms) starts LPTIM1, the
-    comparator's edge waking nothing by itself: the core sleeps in Stop mode through it."""
-    volts = np.zeros(20)
-    volts[5:] = 2.0
+def comparator_run(firmware, cli, tmp_path, volts, **defines):
     data = tmp_path / "pa1.npy"
-    np.save(data, volts)
-    res = cli("run", lptim(firmware, "trigger", COMP=None, EVENTS=1), "--analog",
-              f"1={data}@1kHz", "--strict-peripherals", *LIMIT)
+    np.save(data, np.asarray(volts, dtype=float))
+    return cli("run", lptim(firmware, "trigger", COMP=None, **defines), "--analog",
+               f"1={data}@1kHz", "--strict-peripherals", *LIMIT)
+
+
+@pytest.mark.parametrize("stop", [True, False])
+def test_a_comparators_output_is_the_trigger(firmware, cli, tmp_path, stop):
+    """TRIGSEL 110: COMP1's output (PA1 against VREFINT, crossing at 5 ms) starts LPTIM1, in
+    Stop mode or asleep (WFI: the armed trigger's edge may wake the core, so the sleep is no
+    deadlock; it was planned before LPTIM1 armed)."""
+    volts = [0.0] * 5 + [2.0] * 15
+    res = comparator_run(firmware, cli, tmp_path, volts, EVENTS=1,
+                         **({} if stop else {"NOSTOP": None}))
     assert res.returncode == 0, res.report
-    end = res.report["time_ms"] + res.report["sleep_ms"]
-    assert 5.0 + PERIOD_MS < end < 5.0 + PERIOD_MS + 0.5
-    assert res.report["deep_sleeps"] == 1
+    assert ends_after(res.report, 5.0, 32)
+    assert res.report["deep_sleeps"] == (1 if stop else 0)
+
+
+@pytest.mark.parametrize("setonce", [False, True])
+def test_set_once_takes_the_first_trigger_only(firmware, cli, tmp_path, setonce):
+    """SNGSTRT on COMP1's crossings at 5 and 10 ms: one-shot runs a period at each; set-once
+    (CFGR.WAVE, HAL_LPTIM_SetOnce_Start_IT) only at the first, so the wait for a second ARRM
+    is a deadlock, reported once the first period ends (the comparator's edges wake nothing:
+    nothing takes them)."""
+    volts = [0.0] * 5 + [2.0] * 2 + [0.0] * 3 + [2.0] * 10
+    res = comparator_run(firmware, cli, tmp_path, volts, EVENTS=2, SINGLE=None,
+                         **({"SETONCE": None} if setonce else {}))
+    if setonce:
+        assert res.report["status"] == "deadlock", res.report
+        assert res.report["time_ms"] + res.report["sleep_ms"] < 7.0
+    else:
+        assert res.returncode == 0, res.report
+        assert ends_after(res.report, 10.0, 32)
+
+
+def test_a_started_continuous_counter_ignores_the_trigger_so_a_wait_for_it_deadlocks(
+        firmware, cli, tmp_path):
+    """EXTTRIGIE alone, waiting for two starts: continuous mode takes the first crossing
+    (5 ms) and ignores the rest, so the second never comes: a deadlock, reported once nothing
+    but the ignored crossings is left (not after the recording's 2 s of them)."""
+    volts = [0.0] * 5 + [2.0, 0.0] * 1000
+    res = comparator_run(firmware, cli, tmp_path, volts, EVENTS=2, EXTTRIG=None)
+    assert res.report["status"] == "deadlock", res.report
+    assert res.report["time_ms"] + res.report["sleep_ms"] < 10.0
 
 
 def test_triggers_not_modelled_are_listed(firmware, tmp_path):
@@ -463,3 +500,26 @@ def test_triggers_not_modelled_are_listed(firmware, tmp_path):
     lptim1.write(0x0C, 4, 1 << 17 | 1 << 6)  # TRGFLT
     whys = " ".join(part._unmodelled)
     assert "TRIGSEL 1 (the RTC's alarm or tamper)" in whys and "TRGFLT" in whys
+
+
+def test_cntstrt_and_sngstrt_switch_a_triggered_counter_on_the_fly(firmware, tmp_path):
+    """PB6 (AF2, LPTIM1_ETR) pulsed every ms: CNTSTRT arms, the trigger at 1 ms starts
+    continuous counting; SNGSTRT written meanwhile makes it one-shot (RM0377's switch on the
+    fly): stopped at the period's end; the next trigger starts a period again."""
+    from sim.devices.stm32l0_lptim import ARR, CFGR, CNT, CNTSTRT, CR, ICR, ISR, SNGSTRT
+
+    part, dev = pulsed_part(firmware, tmp_path, every_ms(20), pin=6)
+    dev.write(CFGR, 4, 1 << 17)  # TRIGEN 01 on TRIGSEL 000, the pin; the kernel clock PCLK
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, 100)
+    dev.write(CR, 4, 1 | CNTSTRT)
+    step(part, int(0.9 * MS))
+    assert not dev.mode
+    step(part, int(0.2 * MS))  # the trigger at 1 ms
+    assert dev.mode == CNTSTRT
+    dev.write(CR, 4, 1 | SNGSTRT)
+    step(part, int(0.5 * MS))
+    assert dev.read(CNT, 4) == 0 and not dev.mode  # (the period's end: stopped)
+    dev.write(ICR, 4, 0x7F)
+    step(part, int(0.5 * MS))  # the trigger at 2 ms: one period more (EXTTRIG)
+    assert dev.read(ISR, 4) & 4 and dev.read(ISR, 4) & 2

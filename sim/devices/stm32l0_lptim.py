@@ -27,14 +27,17 @@ A hardware trigger (CFGR.TRIGEN: rising, falling or both edges of what TRIGSEL s
 in LPTIM1_ETR's alternate function, COMP1's or COMP2's output; ``trigger_changed``, each edge at
 its own cycle): CNTSTRT or SNGSTRT arms the counter and the trigger starts it (ISR.EXTTRIG);
 continuous, later triggers are ignored; one-shot, each trigger after the counter stopped starts
-one period; with CFGR.TIMOUT each trigger while it counts restarts it from 0 (the time-out mode:
-CMPM only when no trigger came for CMP + 1 counts).
+one period (set-once, CFGR.WAVE: only the first); a start bit written while it counts switches
+the mode on the fly; with CFGR.TIMOUT each trigger while it counts restarts it from 0 (the
+time-out mode: CMPM only when no trigger came for CMP counts). The chip's two kernel clock
+cycles of synchronisation before the start are not modelled.
 
 Each runs only while its RCC clock is on (APB1ENR LPTIM1EN, bit 31) and it is not held in reset
 (APB1RSTR, the same bit; sim.devices.stm32l0.Clocked), and counts only while its kernel clock
 runs. Not modelled (listed when set): the encoder mode (ENC), the RTC's alarms and tampers as
-triggers (TRIGSEL 1-5: none comes), the triggers' and IN1's glitch filters (TRGFLT, CKFLT: each
-edge acts), the waveform output (its settings read back), UP and DOWN.
+triggers (TRIGSEL 1-4, and 5, reserved on this part: none comes), the triggers' and IN1's
+glitch filters (TRGFLT, CKFLT: each edge acts), the waveform output (its settings read back),
+UP and DOWN.
 """
 
 from sim.devices import DeviceHost, lane
@@ -49,10 +52,11 @@ ENABLE, SNGSTRT, CNTSTRT = 1, 1 << 1, 1 << 2
 CKSEL, PRELOAD, COUNTMODE, ENC = 1, 1 << 22, 1 << 23, 1 << 24
 CKPOL, CKFLT = 3 << 1, 3 << 3  # IN1's active edges (00 rising, 01 falling, 10 both), filter
 EXTERNAL = CKSEL | COUNTMODE  # the counter counts IN1's edges
-TRIGEN, TRIGSEL, TRGFLT, TIMOUT = 3 << 17, 7 << 13, 3 << 6, 1 << 19
+TRIGEN, TRIGSEL, TRGFLT, TIMOUT, WAVE = 3 << 17, 7 << 13, 3 << 6, 1 << 19, 1 << 20
 # CFGR.TRIGSEL's sources modelled (RM0377's LPTIM1 external trigger table): 0 the pin in
 # LPTIM1_ETR's alternate function (sim/devices/stm32l0_gpio.py LPTIM_ETR_PINS), 6 COMP1's
-# output, 7 COMP2's; 1-5 are the RTC's alarms A and B and tampers 1-3
+# output, 7 COMP2's; 1-4 are the RTC's alarms A and B and tampers 1 and 2 (5, tamper 3: not on
+# this part, STM32CubeL0 names it for the L07x/L08x only)
 TRIG_PIN, TRIG_COMP1, TRIG_COMP2 = 0, 6, 7
 _CFGR_BITS = 0x01FE_EEDF  # CKSEL ... ENC (reserved bits read 0)
 APB1ENR, CCIPR = 0x38, 0x4C  # RCC's offsets
@@ -276,9 +280,10 @@ class Stm32l0Lptim1(Clocked):
         return bool(self.cfgr & TRIGEN) and self.cfgr >> 13 & 7 == TRIG_COMP1 + comparator
 
     def takes_trigger(self) -> bool:
-        """Whether a trigger's edge would act now: enabled, and armed (CNTSTRT or SNGSTRT
-        waiting) or counting in the time-out mode (a restart)."""
-        return bool(self.cfgr & TRIGEN and self.cr & ENABLE
+        """Whether a trigger's edge would act now: enabled and clocked (in Stop mode: on the
+        LSE, the LSI or CKSEL), and armed (CNTSTRT or SNGSTRT waiting) or counting in the
+        time-out mode (a restart)."""
+        return bool(self.cfgr & TRIGEN and self.cr & ENABLE and self.clocked()
                     and (self._armed or (self.mode and self.cfgr & TIMOUT)))
 
     def trigger_changed(self, at: int) -> None:
@@ -301,8 +306,8 @@ class Stm32l0Lptim1(Clocked):
             self.cnt = self._sub = 0
         elif not self.mode and self._armed:
             self.mode, self.cnt, self._sub = self._armed, 0, 0
-            if self._armed == CNTSTRT:  # (continuous: later triggers are ignored)
-                self._armed = 0
+            if self._armed == CNTSTRT or self.cfgr & WAVE:  # (continuous, set-once: later
+                self._armed = 0  # triggers are ignored)
         else:
             return
         self.isr |= EXTTRIG
@@ -315,6 +320,12 @@ class Stm32l0Lptim1(Clocked):
     def restart(self) -> None:
         self._retime()
         self._schedule()
+
+    def rcc_changed(self) -> None:
+        super().rcc_changed()  # (a reset or the clock: whether an armed comparator trigger
+        from sim.devices.stm32l0_comp import replan  # may wake the core)
+
+        replan(self.host)
 
     # --- registers ----------------------------------------------------------------------------
     def read_word(self, word: int) -> int:
@@ -356,7 +367,10 @@ class Stm32l0Lptim1(Clocked):
                 if self.cfgr & ENC:
                     why.append("ENC, the encoder mode: it does not count")
                 sel = self.cfgr >> 13 & 7
-                if self.cfgr & TRIGEN and sel not in (TRIG_PIN, TRIG_COMP1, TRIG_COMP2):
+                if self.cfgr & TRIGEN and sel == 5:
+                    why.append("TRIGSEL 5 (RTC tamper 3): reserved on this part, no trigger "
+                               "comes")
+                elif self.cfgr & TRIGEN and sel not in (TRIG_PIN, TRIG_COMP1, TRIG_COMP2):
                     why.append(f"TRIGSEL {sel} (the RTC's alarm or tamper): not modelled, no "
                                "trigger comes")
                 if self.cfgr & TRIGEN and self.cfgr & TRGFLT:
@@ -408,9 +422,14 @@ class Stm32l0Lptim1(Clocked):
             return
         self.cr = ENABLE
         if self.cfgr & TRIGEN:  # the counter waits for the trigger (trigger_changed)
-            if value & (CNTSTRT | SNGSTRT) and not self.mode:
-                self._armed = CNTSTRT if value & CNTSTRT else SNGSTRT
-                self._trig = self._trigger_level()  # (its edges from now on)
+            if value & (CNTSTRT | SNGSTRT):
+                start = CNTSTRT if value & CNTSTRT else SNGSTRT
+                if self.mode:  # counting: the mode switched on the fly (RM0377); one-shot
+                    self.mode = start  # (not set-once): the next trigger after it stops
+                    self._armed = start if start == SNGSTRT and not self.cfgr & WAVE else 0
+                else:
+                    self._armed = start
+                    self._trig = self._trigger_level()  # (its edges from now on)
             return
         if value & CNTSTRT:
             self.mode = CNTSTRT

@@ -22,8 +22,10 @@
  *            (-DSINGLE: SNGSTRT, one period a trigger) arms it, ARR 32, ARRM's interrupt;
  *            -DTIMEOUT instead: HAL_LPTIM_TimeOut_Start_IT, TIMOUT with ARR 0xFFFF and CMP 32:
  *            CMPM's interrupt 33 LSE periods after the last trigger (each one restarts the
- *            count). The core in Stop mode until EVENTS interrupts; prints "cnt CNT isr ISR"
- *            (ISR's EXTTRIG as read before the last interrupt's clear).
+ *            count). The core in Stop mode (-DNOSTOP: Sleep mode) until EVENTS interrupts;
+ *            prints "cnt CNT isr ISR" (ISR as read before the last interrupt's clear).
+ *            -DSETONCE: CFGR.WAVE (HAL_LPTIM_SetOnce_Start_IT): SNGSTRT's first trigger only.
+ *            -DEXTTRIG: EXTTRIGIE alone: EVENTS counts the triggers that start the counter.
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -60,7 +62,7 @@
 #define ARRM (1u << 1)
 #define ARROK (1u << 4)
 
-static volatile uint32_t events, seen;
+static volatile uint32_t events, seen, exttrigs;
 
 void IRQ13_Handler(void) /* HAL_LPTIM_IRQHandler */
 {
@@ -69,6 +71,8 @@ void IRQ13_Handler(void) /* HAL_LPTIM_IRQHandler */
     LPTIM_ICR = isr;
     if (isr & (CMPM | ARRM))
         events++;
+    if (isr & (1u << 2))
+        exttrigs++;
 }
 
 static void lse_kernel_clock(void)
@@ -178,12 +182,18 @@ int main(void)
     REG(0x50000000u) = (REG(0x50000000u) & ~(3u << 12)) | (2u << 12);
     uint32_t cfgr = (0u << 13) | (TRIGEN << 17);
 #endif
+#ifdef SETONCE
+    cfgr |= 1u << 20;                 /* WAVE: set-once */
+#endif
 #ifdef TIMEOUT
     LPTIM_CFGR = cfgr | (1u << 19);   /* TIMOUT */
     LPTIM_IER = CMPM;
 #else
     LPTIM_CFGR = cfgr;
     LPTIM_IER = ARRM;
+#endif
+#ifdef EXTTRIG
+    LPTIM_IER = 1u << 2;              /* EXTTRIGIE alone */
 #endif
     NVIC_ISER = 1u << 13;
     LPTIM_CR = 1u;
@@ -198,8 +208,14 @@ int main(void)
 #else
     LPTIM_CR |= 4u;                   /* CNTSTRT */
 #endif
+#ifndef NOSTOP
     SCB_SCR_ |= 4u;                   /* SLEEPDEEP: Stop mode */
+#endif
+#ifdef EXTTRIG
+    while (exttrigs < EVENTS)
+#else
     while (events < EVENTS)
+#endif
         __asm volatile("wfi");
     sh_write0("cnt ");
     sh_write_int((long)LPTIM_CNT);
