@@ -1037,3 +1037,132 @@ def test_etr_switched_to_the_lse_is_low_through_etp_and_an_edge():
     dev.write(SR, 4, 0)
     dev.write(OR, 4, 3)
     assert cnt_at(dev, host, 9) == 3 and dev.read(SR, 4) & TIF
+
+
+
+def test_pin_edges_on_an_unused_channel_leave_the_lse_count_alone(firmware, cli, tmp_path):
+    """TIM2 counting the LSE in bulk while PA1 (TIM2_CH2's pin, unused) toggles at 1 kHz: each
+    pin edge brings the timer up to date without taking the LSE's level from before (review 2's
+    H1: 3,377 counts for 3,277); the LSE's 3,276 or 3,277 rising edges in 100 ms either way."""
+    rows = [f"{k / 2000:.6f},{k % 2}" for k in range(1, 240)]
+    pa1 = tmp_path / "pa1.csv"
+    pa1.write_text("\n".join(rows) + "\n")
+    counts = []
+    for pins in ((), ("--pin", f"PA1={pa1}")):
+        res = cli("run", etr(firmware, "lse_pin"), *pins, "--strict-peripherals", *LIMIT)
+        assert res.returncode == 0, res.report
+        counts.append(int(res.report["stdout"].split()[1]))
+    assert counts[0] == counts[1] and 3276 <= counts[0] <= 3278, counts
+
+
+def test_ece_toggled_with_etps_changed_goes_on_counting(firmware, cli):
+    """ECE cleared, ETPS written 0, ECE set again, as the LL's DisableExternalClock,
+    ConfigETR and EnableExternalClock do: the ETPS progress starts again and the next event's
+    edge is never in the past (review 2's H2: the run hung, the timer planned for a past cycle
+    again and again)."""
+    res = cli("run", etr(firmware, "retoggle"), "--strict-peripherals", "--timeout", "60",
+              *LIMIT)
+    assert res.returncode == 0, res.report
+    assert res.report["stdout"] == "updates 3\n"
+
+
+def test_a_filtered_capture_is_taken_before_the_lses_later_edges():
+    """A capture whose filter passes its edge at 33 (TI1 rising at 25, IC1F 3), the timer
+    caught up late (52: the LSE rose again at 50): the capture gets the count at 33 (2), in
+    bulk as edge by edge (review 2's M1)."""
+    for bulk in (True, False):
+        dev, host = lse_timer(Stm32l0Tim21)  # the LSE rising at 10, 30, 50 ...
+        dev.write(ARR, 4, 1000)
+        dev.write(CCMR1, 4, 1 | 3 << 4 | (0 if bulk else OCCE << 8))  # (OC2CE: edge by edge)
+        dev.write(CCER, 4, 1)
+        dev.write(SMCR, 4, ECE)
+        dev.write(CR1, 4, 1)
+        dev.write(OR, 4, 3)
+        host.exceptions.now = 25
+        host.port.level = 1
+        dev.inputs_changed(25)
+        host.exceptions.now = 52
+        host.exceptions.action()
+        assert dev.read(CCR1, 4) == 2 and dev.read(CNT, 4) == 3, bulk
+
+
+def test_one_smcr_write_sends_trgos_edge_once():
+    """An SMCR write whose ETP makes ETRP rise: a count, OC1REF toggles, TRGO (MMS OC1REF)
+    rises once; TIM22 counting its rising edges counts 1 (review 2's L1: 2)."""
+    tim21, tim22, host = two_timers()
+    tim21.write(CR2, 4, 4 << 4)
+    tim21.write(ARR, 4, 100)
+    tim21.write(CCR1, 4, 1)
+    tim21.write(CCMR1, 4, 3 << 4)  # toggle
+    tim21.write(SMCR, 4, ECE)
+    tim21.write(CR1, 4, 1)
+    tim22.write(SMCR, 4, 0 << 4 | 7)
+    tim22.write(CR1, 4, 1)
+    host.exceptions.now = 100
+    tim21.write(SMCR, 4, ECE | ETP)
+    assert tim21.read(CNT, 4) == 1 and tim22.read(CNT, 4) == 1
+
+
+def test_an_lse_clocked_pwm_on_a_waking_pin_plans_waking_events():
+    """External clock mode 2 from the LSE, no interrupt: channel 1's PWM on a pin whose EXTI
+    line wakes the core; its edges come only at the LSE's edges that are the count's events,
+    planned as waking (review 2's L2: not waking, so a WFI for the pin's interrupt was taken
+    for a deadlock)."""
+    host = PortHost()
+    host.exceptions = WakingTimers()
+    host.clock_hz = 20 * 32_768
+    port = host.port = ShowingEtrPort()
+    dev = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    dev.reset()
+    dev._rcc = LseRcc()  # type: ignore[assignment]
+    dev._clocked = None
+    port.dev = dev
+    dev.write(ARR, 4, 9)
+    dev.write(CCR1, 4, 5)
+    dev.write(CCMR1, 4, PWM1 << 4)
+    dev.write(CCER, 4, 1)
+    dev.write(SMCR, 4, ECE)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 3)
+    assert host.exceptions.due is not None and host.exceptions.wakes
+
+
+class FakeAdc:
+    """An ADC waiting for ``waiting`` (a timer's signal), keeping the edges it gets."""
+
+    def __init__(self) -> None:
+        self.waiting: str | None = None
+        self.got: list[tuple[str, int, int]] = []
+
+    def waiting_for(self) -> str | None:
+        return self.waiting
+
+    def trigger(self, source: str, at: int, edge: int) -> None:
+        self.got.append((source, at, edge))
+
+
+def test_the_adc_starting_to_wait_takes_trgos_oc1ref_as_it_is():
+    """TRGO as OC1REF (toggling at 5, 15, 25 ...) with nothing taking it; the ADC starts
+    waiting for it at 20 (the timer's restart): the rise at 25 and the fall at 35 both reach it
+    (review 2's M2: the level kept from before, the rise was lost)."""
+    dev, host = etr_timer(Stm32l0Tim22)
+    adc = FakeAdc()
+    port = host.port
+    host.device = lambda name: (adc if name == "stm32l0_adc"  # type: ignore[method-assign]
+                                else port if name == "stm32l0_gpioa" else None)
+    dev.write(ARR, 4, 9)
+    dev.write(CCR1, 4, 5)
+    dev.write(CCMR1, 4, 3 << 4)  # toggle
+    dev.write(CR2, 4, 4 << 4)  # MMS OC1REF
+    dev.write(CR1, 4, 1)
+    host.exceptions.now = 10
+    dev.write(DIER, 4, 0)
+    host.exceptions.now = 20
+    dev.read(CNT, 4)
+    adc.waiting = "stm32l0_tim22 TRGO"
+    dev.settle()
+    dev.restart()
+    while host.exceptions.due is not None and host.exceptions.due <= 40:
+        host.exceptions.now = host.exceptions.due
+        host.exceptions.action()
+    assert [(at, edge) for _, at, edge in adc.got] == [(25, RISING), (35, 2)]

@@ -85,10 +85,11 @@ sim/devices/stm32l0_comp.py); TIM2's ETR from the HSI16; CR2.TI1S: such an input
 level; one oscillator at a time), TDE. A count written past ARR counting down starts from ARR.
 CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR,
 DIER, EGR, OR or CCER write that asks for what is not modelled (TRGO from a channel the timer
-lacks, a trigger from an ITRx not modelled, ECE with an encoder mode, TDE or TIM21's and TIM22's
-DMA enables, a capture from TRC, an input from inside the part) is listed as unmodelled, as is
-any access to another offset (which reads back what was written). On the stm32l031 profile TIM2
-takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
+lacks, a trigger from an ITRx not modelled, ECE with an encoder mode or with a slave mode on TS
+111, TDE or TIM21's and TIM22's DMA enables, a capture from TRC, an input from inside the part)
+is listed as unmodelled, as is any access to another offset (which reads back what was
+written). On the stm32l031 profile TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at
+0x40000000).
 """
 
 from typing import NamedTuple, Protocol, cast
@@ -210,6 +211,7 @@ class _Tim(Clocked):
         self._plans: list[_Plan | None] = [None, None]  # counting up, down (until a setting
         # changes)
         self._trgo_ref = 0  # with CR2.MMS OCxREF: the level TRGO last had
+        self._trgo_sent: int | None = None  # TRGO's last edge sent during a register write
         self._ti = [0] * 5  # ETR, TI1 ... TI4: the inputs (pins, ...), as last seen
         self._tif = [0] * 5  # the same through the inputs' filters (ETR: ETRF)
         self._etrp = 0  # ETRP: ETR through its polarity and prescaler (before the filter)
@@ -530,9 +532,11 @@ class _Tim(Clocked):
             return
         while self._osc_seen < last:
             if ti == ETR and self._etr_bulk():  # the edges that are no event at once
-                target = self._etr_event_edge()
-                self._etr_skip(min(target - 1, last))
-                if target > last:
+                stop = min(self._etr_event_edge() - 1, last)
+                if self._pending:  # (the filter's next edge first, in time order)
+                    stop = min(stop, line.at(self._pending[0][0] - 1))
+                self._etr_skip(stop)
+                if self._osc_seen >= last:
                     break
             at = line.cycle_of(self._osc_seen + 1)
             while self._pending and self._pending[0][0] <= at:  # (the filter's edges first)
@@ -553,7 +557,8 @@ class _Tim(Clocked):
         a compare match) are then counted at once, only those events' edges one by one."""
         smcr = self._regs[SMCR]
         return (smcr & (ECE | SMS | ETF) == ECE and not self.cr1 & CMS and bool(self.cr1 & CEN)
-                and bool(self._arr) and not self._clears() and self.clocked())
+                and bool(self._arr) and not self._clears() and self.clocked()
+                and all(edge[1] != ETR for edge in self._pending))
 
     def _etr_event_edge(self) -> int:
         """The index of the oscillator's edge (odd: rising) that brings the count to its next
@@ -571,7 +576,7 @@ class _Tim(Clocked):
         first = self._osc_seen + 1  # (ETR's first active edge: rising, ETP: falling)
         if first % 2 == bool(smcr & ETP):
             first += 1
-        return first + 2 * (active - 1)
+        return max(self._osc_seen + 1, first + 2 * (active - 1))
 
     def _etr_skip(self, last: int) -> None:
         """The oscillator's edges up to index ``last``, none of them the count's event,
@@ -705,6 +710,8 @@ class _Tim(Clocked):
         it, and to the timers whose trigger it is."""
         if self._regs[CR2] & MMS != mode << 4:
             return
+        if edge != PULSE:
+            self._trgo_sent = int(edge == RISING)
         if self._awaited() == "TRGO":
             cast(TriggerInput, self._input).trigger(f"{self.name} TRGO", at, edge)
         slaves = self._listening()
@@ -886,6 +893,8 @@ class _Tim(Clocked):
         if self._master is not None:
             self._masters_to(at)
         self._advance(at)
+        if self._osc is not None:  # (an oscillator's input as _advance left it, not as the
+            levels[self._osc_ti] = self._ti[self._osc_ti]  # last catch-up had it)
         for ti in range(self.count + 1):
             if levels[ti] != self._ti[ti]:
                 self._ti[ti] = levels[ti]
@@ -1379,7 +1388,10 @@ class _Tim(Clocked):
             edge = self._osc_next(self._osc_takers())  # core only through what the count's
             if edge != NEVER:  # or the input's events may raise: an interrupt, a DMA request,
                 osc_wakes = bool(self.dier) or self._trgo_heard() or (  # TRGO to a timer or
-                    self._awaited() is not None)  # the ADC, a channel to the ADC)
+                    self._awaited() is not None) or any(  # the ADC, a channel to the ADC or a
+                    port.wakes_on(self.name, ch)  # type: ignore[attr-defined]  # waking pin)
+                    for ch in range(1, self.count + 1) if self.output(ch) is not None
+                    for port in self._gpio_ports())
                 if due is None or edge < due:
                     wakes = osc_wakes if due is None else wakes or osc_wakes
                 due = edge if due is None else min(due, edge)
@@ -1410,6 +1422,7 @@ class _Tim(Clocked):
                     self._input_edge(ti, self._ti[ti], self._since)
             if self._tif[ETR] != self._etrp and all(p[1] != ETR for p in self._pending):
                 self._input_edge(ETR, self._etrp, self._since)
+        self.trgo_level()  # (TRGO's OCxREF afresh: the ADC may start taking it now)
         if self._master is not None and self.clocked():  # (so does the trigger's ITRx)
             level = self._master.trgo_level()
             if level != self._itr_level:
@@ -1468,6 +1481,7 @@ class _Tim(Clocked):
         # DMA's: its event's, as DeviceHost.acting_at says)
         now = self._since
         trgo = self.trgo_level() if links else 0
+        self._trgo_sent = None  # (an edge the write itself sends: not twice)
         if not self._ti_known:  # (the first write since the reset)
             self._sync_inputs()
         before = self._outputs()
@@ -1535,8 +1549,10 @@ class _Tim(Clocked):
                         self._ccr[ch] = value & 0xFFFF
             elif word == SMCR:
                 why = self._smcr_why(value)
-                if (old ^ value) & SMS:  # another mode: the prescaler's pulses start again
-                    self._pulses = 0
+                if (old ^ value) & (SMS | ECE):  # another mode: the prescaler's pulses start
+                    self._pulses = 0  # again
+                if (old ^ value) & ETPS:  # (also while nothing takes ETRF)
+                    self._etr_edges = 0
                 if (old ^ value) & (ETP | ETPS) and self._etr_on:  # ETRP from ETR as it is
                     self._etr_edges = 0  # now (not followed yet: _etr_start takes it)
                     etrp = self._etrp_of(self._ti[ETR])
@@ -1607,6 +1623,9 @@ class _Tim(Clocked):
         self._outputs_changed(before, now)
         if self._dma_new:
             self._serve_dma(now)
+        sent = cast("int | None", self._trgo_sent)  # (set by _signal during the write)
+        if sent is not None:
+            trgo = sent
         if links and self.trgo_level() != trgo:  # (what TRGO is changed)
             for slave in self._listening():
                 slave.itr_changed(now, FALLING if trgo else RISING)

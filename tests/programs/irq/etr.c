@@ -25,6 +25,12 @@
  *             example's). The update interrupt counts PERIODS periods, then the counter stops.
  *             -DON_TIM2: TIM2's channel 2 on PA1 (AF2) instead, its ETR PA0 (AF5), SMCR 0 as
  *             HAL_TIM_ConfigOCrefClear leaves it (no OCCS bit on this part).
+ *   lse_pin   TIM2 clocked by the LSE (ECE, ARR 0xFFFF) while PA1 is in AF2 (TIM2_CH2, an unused
+ *             channel: its --pin edges are TIM2's input TI2); TIM21's update every 10 ms, ten of
+ *             them: prints "cnt CNT" (the LSE's rising edges in 100 ms).
+ *   retoggle  TIM2 clocked by the LSE through ETPS /8, ARR 1, its update interrupt; after some
+ *             LSE periods ECE cleared, ETPS 0, ECE set again (the LL's DisableExternalClock,
+ *             ConfigETR, EnableExternalClock): three updates, printing "updates 3".
  *   chain     TIM2 clocked by the LSE (ECE, OR ETR_RMP 101; ARR 32), no interrupt of its own,
  *             its update events on TRGO (MMS 010); TIM21 counts them (SMS 111 on ITR0), ARR 2,
  *             its update interrupt: the core sleeps (WFI) until 3 of TIM21's updates, printing
@@ -345,6 +351,72 @@ int main(void)
         __asm__ volatile("wfi" ::: "memory");
     sh_write0("tim21 updates ");
     sh_write_int((long)updates);
+    sh_write0("\n");
+    return 0;
+}
+#endif
+
+#if CASE_lse_pin || CASE_retoggle
+static volatile uint32_t ticks, wraps;
+
+void IRQ15_Handler(void)
+{
+    SR(TIM2) = ~UIF;
+    wraps++;
+}
+
+void IRQ20_Handler(void)
+{
+    SR(TIM21) = ~UIF;
+    ticks++;
+}
+
+int main(void)
+{
+    RCC_IOPENR |= 1u;
+    RCC_APB1ENR |= (1u << 28) | 1u; /* PWREN, TIM2EN */
+    RCC_APB2ENR |= 1u << 2;         /* TIM21EN */
+    REG(0x40007000u) |= 1u << 8;    /* PWR_CR.DBP */
+    RCC_CSR |= 1u << 8;             /* LSEON */
+    while (!(RCC_CSR & (1u << 9)))
+        ;
+#if CASE_lse_pin
+    alternate(GPIOA, 1u, 2u); /* PA1: TIM2_CH2 */
+    OR(TIM2) = 5u; /* ETR_RMP 101: the LSE */
+    ARR(TIM2) = 0xFFFFu;
+    SMCR(TIM2) = ECE;
+    CR1(TIM2) = CEN;
+    PSC(TIM21) = 31u;
+    ARR(TIM21) = 9999u; /* 10 ms */
+    EGR(TIM21) = 1u;
+    SR(TIM21) = 0;
+    DIER(TIM21) = 1u;
+    NVIC_ISER = 1u << 20;
+    CR1(TIM21) = CEN;
+    while (ticks < 10u)
+        __asm__ volatile("wfi" ::: "memory");
+    uint32_t cnt = CNT(TIM2);
+    sh_write0("cnt ");
+    sh_write_int((long)cnt);
+#else
+    OR(TIM2) = 5u;
+    ARR(TIM2) = 1u;
+    SMCR(TIM2) = ECE | (3u << 12);
+    EGR(TIM2) = 1u;
+    SR(TIM2) = 0;
+    DIER(TIM2) = 1u;
+    NVIC_ISER = 1u << 15;
+    CR1(TIM2) = CEN;
+    for (volatile uint32_t n = 0; n < 1500u; n++) /* some LSE periods */
+        ;
+    SMCR(TIM2) = 3u << 12; /* ECE off */
+    SMCR(TIM2) = 0;        /* ETPS 0 */
+    SMCR(TIM2) = ECE;      /* ECE again */
+    while (wraps < 3u)
+        __asm__ volatile("wfi" ::: "memory");
+    sh_write0("updates ");
+    sh_write_int((long)wraps);
+#endif
     sh_write0("\n");
     return 0;
 }
