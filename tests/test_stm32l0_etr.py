@@ -54,6 +54,11 @@ def etr(firmware, case: str, **defines):
     return irq_program(firmware, "etr.c", "stm32l031", **{f"CASE_{case}": None}, **defines)
 
 
+def slave_on_etrf(firmware, **defines):
+    """tests/programs/irq/tim.c's slave case (TIM2's slave mode) on ETRF (PA0 AF5)."""
+    return irq_program(firmware, "tim.c", "stm32l031", CASE_slave=None, ETR=None, **defines)
+
+
 def pulses(starts: list[float], high: float) -> list[str]:
     """--pin rows: a pulse ``high`` seconds long from each of ``starts`` (seconds)."""
     return [row for t in starts for row in (f"{t:.9f},1", f"{t + high:.9f},0")]
@@ -153,7 +158,7 @@ def test_gated_mode_on_etrf(firmware, cli, tmp_path, low):
     """TS 111: TIM2 gated by ETRF counts only while PA0 (TIM2_ETR) is high (ETP: low), 300 +
     200 us of pulses at 1 and 2 ms; TIF at each edge of the gate."""
     pa0 = pin_file(tmp_path, "pa0", ["0.001,1", "0.0013,0", "0.002,1", "0.0022,0"])
-    res = cli("run", etr(firmware, "slave", SLAVE=5, EDGES=4, **({"LOW": None} if low else {})),
+    res = cli("run", slave_on_etrf(firmware, SLAVE=5, EDGES=4, **({"LOW": None} if low else {})),
               "--pin", f"PA0={pa0}", "--strict-peripherals", *LIMIT)
     assert res.returncode == 0, res.report
     found = re.fullmatch(r"t (\d+) (\d+) (\d+) (\d+) cnt (\d+) tim21 (\d+)\n",
@@ -176,7 +181,7 @@ def test_trigger_and_reset_modes_on_etrf(firmware, cli, tmp_path, slave):
     since the last rise (not the 3 ms since the start)."""
     rows = ["0.002,1", "0.0021,0"] + (["0.003,1", "0.0031,0"] if slave == 4 else [])
     pa0 = pin_file(tmp_path, "pa0", rows)
-    res = cli("run", etr(firmware, "slave", SLAVE=slave, EDGES=1 if slave == 6 else 2),
+    res = cli("run", slave_on_etrf(firmware, SLAVE=slave, EDGES=1 if slave == 6 else 2),
               "--pin", f"PA0={pa0}", "--strict-peripherals", *LIMIT)
     assert res.returncode == 0, res.report
     numbers = list(map(int, re.findall(r"\d+", res.report["stdout"].replace("tim21", ""))))
@@ -248,6 +253,19 @@ def etr_timer(kind=Stm32l0Tim21):
     dev = kind(host)  # type: ignore[arg-type]
     dev.reset()
     return dev, host
+
+
+def two_timers():
+    host = PortHost()
+    host.port = EtrPort()
+    tim21 = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    tim22 = Stm32l0Tim22(host)  # type: ignore[arg-type]
+    devices = {"stm32l0_tim21": tim21, "stm32l0_tim22": tim22}
+    host.device = lambda name: devices.get(name, host.port if name == "stm32l0_gpioa"
+                                           else None)  # type: ignore[method-assign]
+    for dev in (tim21, tim22):
+        dev.reset()
+    return tim21, tim22, host
 
 
 def drive(dev, host, level: int, at: int) -> None:
@@ -434,15 +452,7 @@ def test_ti1_follows_its_pin_again_when_the_oscillator_moves_to_etr():
 def test_trgo_oc1ref_sees_the_clear():
     """CR2.MMS OC1REF: TRGO follows OC1REF as OCREF_CLR leaves it (a slave counts its rising
     edges)."""
-    host = PortHost()
-    host.port = EtrPort()
-    tim21 = Stm32l0Tim21(host)  # type: ignore[arg-type]
-    tim22 = Stm32l0Tim22(host)  # type: ignore[arg-type]
-    devices = {"stm32l0_tim21": tim21, "stm32l0_tim22": tim22}
-    host.device = lambda name: devices.get(name, host.port if name == "stm32l0_gpioa"
-                                           else None)  # type: ignore[method-assign]
-    for dev in (tim21, tim22):
-        dev.reset()
+    tim21, tim22, host = two_timers()
     tim22.write(SMCR, 4, 7 | 0 << 4)  # external clock mode 1 on ITR0: TIM21's TRGO
     tim22.write(CR1, 4, 1)
     tim21.write(CR2, 4, 4 << 4)  # MMS: OC1REF
@@ -692,19 +702,6 @@ def test_an_encoder_mode_takes_no_trigger_from_etrf():
     dev.write(CNT, 4, 5)
     drive(dev, host, 1, 100)
     assert dev.read(CNT, 4) == 5 and not dev.read(SR, 4) & TIF and host.listed == []
-
-
-def two_timers():
-    host = PortHost()
-    host.port = EtrPort()
-    tim21 = Stm32l0Tim21(host)  # type: ignore[arg-type]
-    tim22 = Stm32l0Tim22(host)  # type: ignore[arg-type]
-    devices = {"stm32l0_tim21": tim21, "stm32l0_tim22": tim22}
-    host.device = lambda name: devices.get(name, host.port if name == "stm32l0_gpioa"
-                                           else None)  # type: ignore[method-assign]
-    for dev in (tim21, tim22):
-        dev.reset()
-    return tim21, tim22, host
 
 
 def test_external_clock_mode_2_gated_by_another_timer():
@@ -1166,3 +1163,20 @@ def test_the_adc_starting_to_wait_takes_trgos_oc1ref_as_it_is():
         host.exceptions.now = host.exceptions.due
         host.exceptions.action()
     assert [(at, edge) for _, at, edge in adc.got] == [(25, RISING), (35, 2)]
+
+
+def test_a_slave_linked_mid_period_takes_oc1refs_level_now():
+    """MMS OC1REF with nothing taking TRGO: its edges are not followed one by one, but a
+    slave linked mid-period (TIM22 gated by ITR0) takes OC1REF as it is then (low past CCR1
+    5), not as it was: it does not count."""
+    tim21, tim22, host = two_timers()
+    tim21.write(ARR, 4, 9)
+    tim21.write(CCR1, 4, 5)
+    tim21.write(CCMR1, 4, PWM1 << 4)
+    tim21.write(CR2, 4, 4 << 4)  # MMS: OC1REF
+    tim21.write(CR1, 4, 1)
+    host.exceptions.now = 7
+    tim22.write(SMCR, 4, 0 << 4 | 5)  # gated by ITR0 (TIM21's TRGO)
+    tim22.write(CR1, 4, 1)
+    host.exceptions.now = 10  # (OC1REF rises again at the update of 10)
+    assert tim22.read(CNT, 4) == 0

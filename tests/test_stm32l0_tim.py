@@ -937,30 +937,6 @@ def test_gated_trigger_and_reset_modes_on_another_timers_trgo():
     assert host.listed == []
 
 
-def test_a_slave_linked_mid_period_takes_oc1refs_level_now():
-    """MMS OC1REF with nothing taking TRGO: its edges are not followed one by one, but a
-    slave linked mid-period (TIM22 gated by ITR0) takes OC1REF as it is then (low past CCR1
-    5), not as it was: it does not count."""
-    host = PortHost()
-    tim21 = Stm32l0Tim21(host)  # type: ignore[arg-type]
-    tim22 = Stm32l0Tim22(host)  # type: ignore[arg-type]
-    devices = {"stm32l0_tim21": tim21, "stm32l0_tim22": tim22}
-    host.device = lambda name: devices.get(name, host.port if name == "stm32l0_gpioa"  # type: ignore[method-assign]
-                                           else None)
-    for dev in (tim21, tim22):
-        dev.reset()
-    tim21.write(ARR, 4, 9)
-    tim21.write(CCR1, 4, 5)
-    tim21.write(CCMR1, 4, PWM1 << 4)
-    tim21.write(CR2, 4, 4 << 4)  # MMS: OC1REF
-    tim21.write(CR1, 4, 1)
-    host.exceptions.now = 7
-    tim22.write(SMCR, 4, 0 << 4 | 5)  # gated by ITR0 (TIM21's TRGO)
-    tim22.write(CR1, 4, 1)
-    host.exceptions.now = 10  # (OC1REF rises again at the update of 10)
-    assert tim22.read(CNT, 4) == 0
-
-
 @pytest.mark.parametrize("loop", [False, True])
 def test_an_update_relayed_round_a_loop_is_taken_once(loop):
     """TIM21's updates reset TIM22 (ITR0), whose updates (its resets, MMS update) would reset

@@ -217,12 +217,19 @@ class Stm32l0Lptim1(Clocked):
         """IN1: a comparator's output (COMPx_CSR), else the level of a pin in its alternate
         function LPTIM1_IN1 (sim/devices/stm32l0_gpio.py LPTIM_IN1_PINS), else 0."""
         n = self._comparator_in1()
-        if n is not None:
-            comparators = getattr(self.host.device("stm32l0_syscfg"), "comparators", None)
-            return int(bool(comparators is not None and comparators.out[n]))
+        return self._comparator_out(n) if n is not None else self._pin_level("lptim_in1")
+
+    def _comparator_out(self, n: int) -> int:
+        """Comparator ``n``'s output (0: COMP1; sim/devices/stm32l0_comp.py)."""
+        comparators = getattr(self.host.device("stm32l0_syscfg"), "comparators", None)
+        return int(bool(comparators is not None and comparators.out[n]))
+
+    def _pin_level(self, function: str) -> int:
+        """The level of the first pin the GPIO ports' ``function`` (``lptim_in1``,
+        ``lptim_etr``) finds in that alternate function, 0 for none."""
         for letter in "abch":
             port = self.host.device(f"stm32l0_gpio{letter}")
-            level = getattr(port, "lptim_in1", lambda: None)()
+            level = getattr(port, function, lambda: None)()
             if level is not None:
                 return int(level)
         return 0
@@ -265,15 +272,8 @@ class Stm32l0Lptim1(Clocked):
         LPTIM1_ETR's alternate function; 0 for the RTC's (listed at the CFGR write)."""
         sel = self.cfgr >> 13 & 7
         if sel in (TRIG_COMP1, TRIG_COMP2):
-            comparators = getattr(self.host.device("stm32l0_syscfg"), "comparators", None)
-            return int(comparators is not None and bool(comparators.out[sel - TRIG_COMP1]))
-        if sel == TRIG_PIN:
-            for letter in "abch":
-                port = self.host.device(f"stm32l0_gpio{letter}")
-                level = getattr(port, "lptim_etr", lambda: None)()
-                if level is not None:
-                    return int(level)
-        return 0
+            return self._comparator_out(sel - TRIG_COMP1)
+        return self._pin_level("lptim_etr") if sel == TRIG_PIN else 0
 
     def trigger_from(self, comparator: int) -> bool:
         """Whether the trigger (TRIGEN set) is comparator ``comparator``'s output (0: COMP1)."""

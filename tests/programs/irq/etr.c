@@ -13,11 +13,6 @@
  *             (TIM21's update every n + 1 cycles adds TIM2's CNT to a sum), -DPER_EDGE
  *             (channel 2's OC2CE, frozen: ETRF then also clears an unused output, which the
  *             simulator takes edge by edge); prints "updates U matches M sum S".
- *   slave     TIM2's slave mode SLAVE (4 reset, 5 gated, 6 trigger) on ETRF (TS 111, PA0 AF5;
- *             -DLOW: ETP, the input inverted), TIE's interrupt recording TIM21's count (it
- *             counts microseconds) at each of EDGES triggers; TIM2 at 1 MHz. Prints "t ..." and
- *             TIM2's and TIM21's CNT once the triggers have come (trigger mode: after its one
- *             pulse).
  *   clear     as STM32CubeL0's COMP_PWMSignalControl (NUCLEO-L031K6): TIM22's channel 2 in PWM
  *             mode 1 on PA7 (AF5), 1 kHz (PSC 31, ARR 999), CCR2 250, OC2CE: OC2REF cleared
  *             while ETRF is high, until the next update event. ETR is PA4 (AF5, TIM22_ETR) or,
@@ -72,6 +67,16 @@
 #define ETP (1u << 15)
 #define CR2(t) REG((t) + 0x04u)
 
+/* the LSE on: PWR's clock, the backup domain writable (PWR_CR.DBP), LSEON, LSERDY */
+__attribute__((unused)) static void lse_on(void)
+{
+    RCC_APB1ENR |= 1u << 28;        /* PWREN */
+    REG(0x40007000u) |= 1u << 8;    /* PWR_CR.DBP: the LSE is in the backup domain */
+    RCC_CSR |= 1u << 8;             /* LSEON */
+    while (!(RCC_CSR & (1u << 9)))
+        ;
+}
+
 /* pin n of a port in alternate function af (pins 0-7) */
 static void alternate(uint32_t port, uint32_t n, uint32_t af)
 {
@@ -79,16 +84,7 @@ static void alternate(uint32_t port, uint32_t n, uint32_t af)
     AFRL(port) = (AFRL(port) & ~(15u << (4u * n))) | (af << (4u * n));
 }
 
-#if CASE_clock2
-#ifndef ETPS
-#define ETPS 0
-#endif
-#ifndef FILTER
-#define FILTER 0
-#endif
-#ifndef ARR_VALUE
-#define ARR_VALUE 999
-#endif
+#if CASE_clock2 || CASE_lse_pin || CASE_retoggle
 static volatile uint32_t ticks, wraps, matches, sum;
 
 void IRQ15_Handler(void)
@@ -107,18 +103,25 @@ void IRQ20_Handler(void)
     ticks++;
     sum += CNT(TIM2);
 }
+#endif
 
+#if CASE_clock2
+#ifndef ETPS
+#define ETPS 0
+#endif
+#ifndef FILTER
+#define FILTER 0
+#endif
+#ifndef ARR_VALUE
+#define ARR_VALUE 999
+#endif
 int main(void)
 {
     RCC_IOPENR |= 1u;     /* GPIOA */
     RCC_APB1ENR |= 1u;    /* TIM2EN */
     RCC_APB2ENR |= 1u << 2; /* TIM21EN */
 #ifdef LSE
-    RCC_APB1ENR |= 1u << 28;        /* PWREN */
-    REG(0x40007000u) |= 1u << 8;    /* PWR_CR.DBP: the LSE is in the backup domain */
-    RCC_CSR |= 1u << 8;             /* LSEON */
-    while (!(RCC_CSR & (1u << 9)))
-        ;
+    lse_on();
     OR(TIM2) = 5u; /* ETR_RMP 101: the LSE */
 #else
     alternate(GPIOA, 0u, 5u); /* PA0: TIM2_ETR */
@@ -196,68 +199,6 @@ int main(void)
 }
 #endif
 
-#if CASE_slave
-static volatile uint32_t triggers;
-static volatile uint32_t at[EDGES];
-
-void IRQ15_Handler(void)
-{
-    if (SR(TIM2) & (1u << 6)) { /* TIF */
-        SR(TIM2) = ~(1u << 6);
-        if (triggers < EDGES)
-            at[triggers] = CNT(TIM21);
-        triggers++;
-    }
-    if (SR(TIM2) & UIF)
-        SR(TIM2) = ~UIF;
-}
-
-int main(void)
-{
-    RCC_IOPENR |= 1u;
-    alternate(GPIOA, 0u, 5u); /* PA0: TIM2_ETR */
-    RCC_APB1ENR |= 1u;
-    RCC_APB2ENR |= 1u << 2;
-    PSC(TIM21) = 31u;
-    EGR(TIM21) = 1u;
-    CR1(TIM21) = CEN;
-    PSC(TIM2) = 31u;
-    ARR(TIM2) = SLAVE == 6 ? 999u : 0xFFFFu;
-    EGR(TIM2) = 1u;
-    SR(TIM2) = 0;
-    uint32_t smcr = 7u << 4; /* TS 111: ETRF */
-#ifdef LOW
-    smcr |= ETP;
-#endif
-    SMCR(TIM2) = smcr; /* the trigger first, then the mode (as the HAL's ETR set-up) */
-    SMCR(TIM2) = smcr | SLAVE;
-    DIER(TIM2) = 1u << 6; /* TIE */
-    NVIC_ISER = 1u << 15;
-#if SLAVE == 6
-    CR1(TIM2) = OPM; /* the trigger sets CEN */
-#else
-    CR1(TIM2) = CEN;
-#endif
-    while (triggers < EDGES)
-        __asm__ volatile("wfi" ::: "memory");
-#if SLAVE == 6
-    while (CR1(TIM2) & CEN)
-        ;
-#endif
-    sh_write0("t");
-    for (uint32_t n = 0; n < EDGES; n++) {
-        sh_write0(" ");
-        sh_write_int((long)at[n]);
-    }
-    sh_write0(" cnt ");
-    sh_write_int((long)CNT(TIM2));
-    sh_write0(" tim21 ");
-    sh_write_int((long)CNT(TIM21));
-    sh_write0("\n");
-    return 0;
-}
-#endif
-
 #if CASE_clear
 #ifdef ON_TIM2
 #define TIM TIM2
@@ -331,12 +272,9 @@ void IRQ20_Handler(void)
 
 int main(void)
 {
-    RCC_APB1ENR |= (1u << 28) | 1u; /* PWREN, TIM2EN */
-    RCC_APB2ENR |= 1u << 2;         /* TIM21EN */
-    REG(0x40007000u) |= 1u << 8;    /* PWR_CR.DBP */
-    RCC_CSR |= 1u << 8;             /* LSEON */
-    while (!(RCC_CSR & (1u << 9)))
-        ;
+    RCC_APB1ENR |= 1u;      /* TIM2EN */
+    RCC_APB2ENR |= 1u << 2; /* TIM21EN */
+    lse_on();
     OR(TIM2) = 5u;       /* ETR_RMP 101: the LSE */
     ARR(TIM2) = 32u;
     CR2(TIM2) = 2u << 4; /* MMS: update */
@@ -357,29 +295,12 @@ int main(void)
 #endif
 
 #if CASE_lse_pin || CASE_retoggle
-static volatile uint32_t ticks, wraps;
-
-void IRQ15_Handler(void)
-{
-    SR(TIM2) = ~UIF;
-    wraps++;
-}
-
-void IRQ20_Handler(void)
-{
-    SR(TIM21) = ~UIF;
-    ticks++;
-}
-
 int main(void)
 {
     RCC_IOPENR |= 1u;
-    RCC_APB1ENR |= (1u << 28) | 1u; /* PWREN, TIM2EN */
-    RCC_APB2ENR |= 1u << 2;         /* TIM21EN */
-    REG(0x40007000u) |= 1u << 8;    /* PWR_CR.DBP */
-    RCC_CSR |= 1u << 8;             /* LSEON */
-    while (!(RCC_CSR & (1u << 9)))
-        ;
+    RCC_APB1ENR |= 1u;      /* TIM2EN */
+    RCC_APB2ENR |= 1u << 2; /* TIM21EN */
+    lse_on();
 #if CASE_lse_pin
     alternate(GPIOA, 1u, 2u); /* PA1: TIM2_CH2 */
     OR(TIM2) = 5u; /* ETR_RMP 101: the LSE */

@@ -42,11 +42,13 @@
  *             loop until CNT passes WAIT, then prints SR's CC1IF and CC1OF and CCR1.
  *             -DPSC_VALUE, -DARR_VALUE (with URS and UIE: "u UPDATES " first), -DBUSY: the
  *             core runs a long block instead of WFI.
- *   slave     TIM2 in SMCR slave mode SLAVE (5 gated, 6 trigger) on TI1FP1 (PA0; -DLOW: CC1P,
- *             the input inverted), TIE's interrupt counting the trigger's edges; TIM21 counts
- *             microseconds from the start. After EDGES trigger interrupts (each records TIM21's
- *             count) and, in trigger mode, TIM2's one-pulse update (ARR 999), prints "t ..."
- *             (TIM21 at each trigger interrupt) and TIM2's CNT.
+ *   slave     TIM2 in SMCR slave mode SLAVE (4 reset, 5 gated, 6 trigger) on TI1FP1 (PA0 AF2;
+ *             -DLOW: CC1P, the input inverted; -DETR: on ETRF instead, TS 111, PA0 AF5
+ *             TIM2_ETR, -DLOW: ETP, written before the mode as the HAL's ETR set-up does),
+ *             TIE's interrupt counting the trigger's edges; TIM21 counts microseconds from the
+ *             start. After EDGES trigger interrupts (each records TIM21's count) and, in
+ *             trigger mode, TIM2's one-pulse update (ARR 999), prints "t ..." (TIM21 at each
+ *             trigger interrupt), TIM2's CNT and TIM21's.
  *   encoder   TIM2 in encoder mode SMS ENCODER (1: TI2's edges, 2: TI1's, 3: both) on PA0 (TI1) and
  *             PA1 (TI2), AF2, ARR 999 (-DINVERT: CC1P), its update interrupt counting wraps;
  *             -DCLOCK instead: external clock mode 1 on TI1FP1 (PA0's rising edges), PSC 1 (two
@@ -587,7 +589,11 @@ int main(void)
 {
     REG(0x4002102Cu) |= 1u;                                 /* IOPENR: GPIOA */
     REG(0x50000000u) = (REG(0x50000000u) & ~3u) | 2u;       /* PA0: alternate function */
+#ifdef ETR
+    REG(0x50000020u) = (REG(0x50000020u) & ~15u) | 5u;      /* AF5: TIM2_ETR */
+#else
     REG(0x50000020u) = (REG(0x50000020u) & ~15u) | 2u;      /* AF2: TIM2_CH1 */
+#endif
     REG(0x40021038u) |= 1u;                                 /* TIM2EN */
     RCC_APB2ENR |= 1u << 2;                                 /* TIM21EN */
     PSC(TIM21) = 31u;
@@ -597,11 +603,20 @@ int main(void)
     ARR(TIM2) = SLAVE == 6 ? 999u : 0xFFFFu;
     EGR(TIM2) = 1u;
     SR(TIM2) = 0;
+#ifdef ETR
+#ifdef LOW
+    SMCR(TIM2) = (7u << 4) | (1u << 15); /* TS 111 ETRF, ETP: inverted */
+#else
+    SMCR(TIM2) = 7u << 4; /* TS 111: ETRF */
+#endif
+    SMCR(TIM2) |= SLAVE;
+#else
     CCMR1(TIM2) = 1u; /* CC1S 1: TI1 */
 #ifdef LOW
     CCER(TIM2) = 1u << 1; /* CC1P: TI1FP1 inverted (the capture itself not enabled) */
 #endif
     SMCR(TIM2) = SLAVE | (5u << 4); /* TS TI1FP1 */
+#endif
     DIER(TIM2) = 1u << 6;           /* TIE */
     NVIC_ISER = 1u << 15;
 #if SLAVE == 6
