@@ -32,6 +32,7 @@ from sim.devices.stm32l0_tim import (
     LSERDY,
     OCCE,
     OR,
+    PSC,
     PWM1,
     RCC_CSR,
     RISING,
@@ -1180,3 +1181,212 @@ def test_a_slave_linked_mid_period_takes_oc1refs_level_now():
     tim22.write(CR1, 4, 1)
     host.exceptions.now = 10  # (OC1REF rises again at the update of 10)
     assert tim22.read(CNT, 4) == 0
+
+
+# --- review 4: what the fixes of review 2 left without a test -----------------------------------
+def lse_counter(edge_by_edge: bool, smcr: int, psc: int = 0):
+    """TIM21 counting the LSE on ETR (rising at 10, 30, 50 ... once the caller writes OR), ARR
+    1000, PSC ``psc``, SMCR ``smcr``, CEN; with ``edge_by_edge`` each edge an event (OC2CE:
+    ETRF also clears an unused output), else the edges that are no event counted at once."""
+    dev, host = lse_timer()
+    dev.write(PSC, 4, psc)
+    dev.write(EGR, 4, 1)  # (PSC in effect)
+    dev.write(ARR, 4, 1000)
+    if edge_by_edge:
+        dev.write(CCMR1, 4, OCCE << 8)
+    dev.write(SMCR, 4, smcr)
+    dev.write(CR1, 4, 1)
+    return dev, host
+
+
+@pytest.mark.parametrize("edge_by_edge", [False, True])
+def test_etps_written_while_nothing_takes_the_lse_starts_its_count_again(edge_by_edge):
+    """ETPS /2 with one of the LSE's rising edges counted towards the next ETRP edge; ECE
+    cleared, ETPS /4 written, ECE set again (the LL's DisableExternalClock, ConfigETR,
+    EnableExternalClock): ETPS's count starts again, so the 4th rising edge after it (90)
+    makes the next count, not the 3rd (70)."""
+    dev, host = lse_counter(edge_by_edge, ECE | 1 << 12)
+    dev.write(OR, 4, 3)
+    assert cnt_at(dev, host, 15) == 0  # (the rising edge at 10: one of two)
+    dev.write(SMCR, 4, 1 << 12)
+    dev.write(SMCR, 4, 2 << 12)
+    dev.write(SMCR, 4, ECE | 2 << 12)
+    assert [cnt_at(dev, host, t) for t in (89, 90)] == [0, 1]
+
+
+@pytest.mark.parametrize("edge_by_edge", [False, True])
+def test_ece_set_again_starts_the_prescalers_count_of_etrf_pulses(edge_by_edge):
+    """PSC 3 (4 ETRF pulses a count) with two of the LSE's rising edges (10, 30) in the
+    prescaler; ECE cleared and set again: 4 more rising edges (50 ... 110) make the next count,
+    not 2 (70)."""
+    dev, host = lse_counter(edge_by_edge, ECE, psc=3)
+    dev.write(OR, 4, 3)
+    host.exceptions.now = 35
+    dev.write(SMCR, 4, 0)
+    dev.write(SMCR, 4, ECE)
+    assert [cnt_at(dev, host, t) for t in (109, 110)] == [0, 1]
+
+
+def test_a_filtered_capture_at_the_cycle_of_an_lse_edge_comes_first():
+    """A capture whose filter passes its edge at 30 (TI1 rising at 22, IC1F 3), the cycle of
+    the LSE's second rising edge, the timer caught up late (52): the filtered edge is taken
+    first (CCR1 1, the count before that LSE edge), in bulk as edge by edge."""
+    for bulk in (True, False):
+        dev, host = lse_timer(Stm32l0Tim21)
+        dev.write(ARR, 4, 1000)
+        dev.write(CCMR1, 4, 1 | 3 << 4 | (0 if bulk else OCCE << 8))
+        dev.write(CCER, 4, 1)
+        dev.write(SMCR, 4, ECE)
+        dev.write(CR1, 4, 1)
+        dev.write(OR, 4, 3)
+        host.exceptions.now = 22
+        host.port.level = 1
+        dev.inputs_changed(22)
+        host.exceptions.now = 52
+        host.exceptions.action()
+        assert (dev.read(CCR1, 4), dev.read(CNT, 4)) == (1, 3), bulk
+
+
+def test_etf_cleared_with_an_etr_edge_in_the_filter_counts_as_edge_by_edge():
+    """ETF 4 (12 cycles here: the LSE's 10-cycle pulses never pass) cleared at 15, while the
+    rise of 10 is in the filter: the LSE's edges are counted as edge by edge would count them
+    (none at once while that edge waits), at every read."""
+    counts = []
+    for edge_by_edge in (False, True):
+        dev, host = lse_counter(edge_by_edge, ECE | 4 << 8)
+        dev.write(OR, 4, 3)
+        host.exceptions.now = 15
+        dev.write(SMCR, 4, ECE)
+        seen = []
+        for t in (20, 30, 40, 60, 100):
+            while host.exceptions.due is not None and host.exceptions.due <= t:
+                host.exceptions.now = host.exceptions.due
+                host.exceptions.action()
+            seen.append(cnt_at(dev, host, t))
+        counts.append(seen)
+    assert counts[0] == counts[1]
+
+
+def test_a_write_that_sends_no_trgo_edge_sends_none_after_an_earlier_one():
+    """TIM21's TRGO (MMS enable) rises with CEN (a CR1 write's edge), falls when CR2 takes
+    OC1REF (low); TIM22 gated by it takes both (TIF). An SMCR write of TIM21 that changes
+    nothing for TRGO then sends no edge (an edge kept from an earlier write is not this one's)."""
+    tim21, tim22, host = two_timers()
+    tim21.write(ARR, 4, 100)
+    tim21.write(CR2, 4, 1 << 4)  # MMS enable
+    tim22.write(SMCR, 4, 0 << 4 | 5)  # gated by ITR0 (TIM21's TRGO)
+    tim22.write(CR1, 4, 1)
+    host.exceptions.now = 10
+    tim21.write(CR1, 4, 1)  # CEN: TRGO rises, the gate opens
+    host.exceptions.now = 20
+    tim21.write(CR2, 4, 4 << 4)  # MMS OC1REF (frozen: low): TRGO falls, the gate closes
+    assert tim22.read(CNT, 4) == 10 and tim22.read(SR, 4) & TIF
+    tim22.write(SR, 4, 0)
+    host.exceptions.now = 30
+    tim21.write(SMCR, 4, 3 << 8)  # ETF: nothing for TRGO
+    assert tim22.read(CNT, 4) == 10 and not tim22.read(SR, 4) & TIF
+
+
+def test_the_bulk_counts_next_event_is_never_in_the_past():
+    """(White-box: a state the resets of ECE's and ETPS's changes no longer leave.) ETPS's
+    count past its divider or PSC's past PSC, two counts before the update: the next event's
+    edge is the LSE's next one, not one already gone (review 2's H2: the timer planned for a
+    past cycle again and again)."""
+    dev, host = lse_counter(False, ECE)
+    dev.write(OR, 4, 3)
+    host.exceptions.now = 35
+    dev.write(CNT, 4, 999)
+    for attr, value in (("_etr_edges", 5), ("_pulses", 3)):
+        saved = getattr(dev, attr)
+        setattr(dev, attr, value)
+        assert dev._etr_event_edge() > dev._osc_seen, attr
+        setattr(dev, attr, saved)
+
+
+class WritingDma:
+    """DMA1 serving TIM2's CC1 request by writing 7 to TIM2's ``offset`` (a table into a CCR,
+    as a PWM's DMA does)."""
+
+    active = True
+
+    def __init__(self, timer, offset: int) -> None:
+        self.timer, self.offset = timer, offset
+
+    def serves(self, device: str, line: str) -> bool:
+        return True
+
+    def service(self) -> None:
+        if self.timer.dma_request("ch1"):
+            self.timer.dma_served("ch1")
+            self.timer.write(self.offset, 4, 7)
+
+
+def test_a_dma_write_inside_an_smcr_write_keeps_trgos_edge_single():
+    """The SMCR write's ETP makes ETRP rise: a count, OC1REF toggles up (TRGO's rise) and CC1's
+    DMA request is served at once, writing TIM2's CCR2 inside the SMCR write: TIM21 counting
+    TRGO's rises counts 1 (review 4: the inner write forgot the edge sent, 2)."""
+    host = PortHost()
+    host.port = EtrPort()
+    tim2 = Stm32l0Tim2(host)  # type: ignore[arg-type]
+    tim21 = Stm32l0Tim21(host)  # type: ignore[arg-type]
+    dma = WritingDma(tim2, CCR1 + 4)
+    devices = {"stm32l0_tim2": tim2, "stm32l0_tim21": tim21, "stm32l0_dma": dma}
+    host.device = lambda name: devices.get(name, host.port if name == "stm32l0_gpioa"  # type: ignore[method-assign]
+                                           else None)
+    for dev in (tim2, tim21):
+        dev.reset()
+    tim2.write(CR2, 4, 4 << 4)  # MMS OC1REF
+    tim2.write(ARR, 4, 100)
+    tim2.write(CCR1, 4, 1)
+    tim2.write(CCMR1, 4, 3 << 4)  # toggle
+    tim2.write(DIER, 4, 1 << 9)  # CC1DE
+    tim2.write(SMCR, 4, ECE)
+    tim2.write(CR1, 4, 1)
+    tim21.write(SMCR, 4, 0 << 4 | 7)  # external clock mode 1 on ITR0 (TIM2's TRGO)
+    tim21.write(CR1, 4, 1)
+    host.exceptions.now = 100
+    tim2.write(SMCR, 4, ECE | ETP)
+    assert tim2.read(CNT, 4) == 1 and tim2.read(CCR1 + 4, 4) == 7
+    assert tim21.read(CNT, 4) == 1
+
+
+class SwitchRcc:
+    """An RCC whose clock enables are all on or all off (``enabled``)."""
+
+    stopped = standby = False
+    enabled = True
+
+    def read(self, offset: int, size: int) -> int:
+        return (0xFFFF_FFFF if self.enabled else 0) if offset in (APB1ENR, APB2ENR) else 0
+
+    def timer_divider(self, bus: int) -> int:
+        return 1
+
+
+def test_the_clock_back_sends_trgos_edge_once():
+    """ETR's pin rises while TIM21 has no clock: when it is back the level that differs is an
+    edge (a count, OC1REF toggles up); TIM22 counting TRGO's rises counts 1 (review 4: the RCC
+    change sent it again, 2)."""
+    tim21, tim22, host = two_timers()
+    rcc = SwitchRcc()
+    tim21._rcc = rcc  # type: ignore[assignment]
+    tim21._clocked = None
+    tim21.write(CR2, 4, 4 << 4)
+    tim21.write(ARR, 4, 100)
+    tim21.write(CCR1, 4, 1)
+    tim21.write(CCMR1, 4, 3 << 4)
+    tim21.write(SMCR, 4, ECE)
+    tim21.write(CR1, 4, 1)
+    tim22.write(SMCR, 4, 0 << 4 | 7)
+    tim22.write(CR1, 4, 1)
+    for on, at in ((False, 100), (True, 200)):
+        host.exceptions.now = at
+        tim21.settle()
+        rcc.enabled = on
+        tim21.rcc_changed()
+        if not on:
+            host.exceptions.now = 150
+            host.port.etr = 1
+            tim21.inputs_changed(150)
+    host.exceptions.now = 210
+    assert tim21.read(CNT, 4) == 1 and tim22.read(CNT, 4) == 1

@@ -498,8 +498,10 @@ def test_triggers_not_modelled_are_listed(firmware, tmp_path):
     assert not part._unmodelled
     lptim1.write(0x0C, 4, 1 << 17 | 1 << 13)  # RTC alarm A
     lptim1.write(0x0C, 4, 1 << 17 | 1 << 6)  # TRGFLT
+    lptim1.write(0x0C, 4, 1 << 17 | 5 << 13)  # tamper 3: not on this part
     whys = " ".join(part._unmodelled)
     assert "TRIGSEL 1 (the RTC's alarm or tamper)" in whys and "TRGFLT" in whys
+    assert "TRIGSEL 5 (RTC tamper 3): reserved on this part" in whys
 
 
 def test_cntstrt_and_sngstrt_switch_a_triggered_counter_on_the_fly(firmware, tmp_path):
@@ -523,3 +525,105 @@ def test_cntstrt_and_sngstrt_switch_a_triggered_counter_on_the_fly(firmware, tmp
     dev.write(ICR, 4, 0x7F)
     step(part, int(0.5 * MS))  # the trigger at 2 ms: one period more (EXTTRIG)
     assert dev.read(ISR, 4) & 4 and dev.read(ISR, 4) & 2
+
+
+# --- review 4: what the fixes of review 3 left without a test -----------------------------------
+@pytest.mark.parametrize("defines", [{"PCLK": None}, {"RCCOFF": None, "NOSTOP": None}])
+def test_an_unclocked_lptim1s_trigger_wakes_nothing(firmware, cli, tmp_path, defines):
+    """COMP1 crossing every ms from 5 ms, LPTIM1 armed (CNTSTRT) but without its clock: PCLK
+    its kernel clock in Stop mode, or its RCC clock cleared once armed (asleep, WFI). The
+    edges it cannot take wake nothing: the wait for ARRM is a deadlock, reported at once (not
+    at the first crossing, nor after the recording's 2 s of them)."""
+    volts = [0.0] * 5 + [2.0, 0.0] * 1000
+    res = comparator_run(firmware, cli, tmp_path, volts, EVENTS=1, **defines)
+    assert res.report["status"] == "deadlock", res.report
+    assert res.report["time_ms"] + res.report["sleep_ms"] < 4.0
+
+
+def armed_part(firmware, tmp_path, cfgr: int, start: int, arr: int = 100):
+    """LPTIM1 on PCLK, its trigger PB6 (AF2, LPTIM1_ETR) rising at each ms from 1 ms (high for
+    0.5 ms), CFGR ``cfgr`` with TRIGEN 01, enabled, ARR ``arr``, armed by ``start``."""
+    from sim.devices.stm32l0_lptim import ARR, CFGR, CR
+
+    part, dev = pulsed_part(firmware, tmp_path, every_ms(20), pin=6)
+    dev.write(CFGR, 4, 1 << 17 | cfgr)
+    dev.write(CR, 4, 1)
+    dev.write(ARR, 4, arr)
+    dev.write(CR, 4, 1 | start)
+    return part, dev
+
+
+def test_set_once_switched_to_one_shot_on_the_fly_takes_no_more_triggers(firmware, tmp_path):
+    """CFGR.WAVE (set-once), CNTSTRT: the trigger at 1 ms starts continuous counting, SNGSTRT
+    written meanwhile makes it one-shot: stopped at the period's end; the trigger at 2 ms then
+    starts nothing (set-once: the first trigger only), and none would act."""
+    from sim.devices.stm32l0_lptim import CNT, CNTSTRT, CR, ICR, ISR, SNGSTRT
+
+    part, dev = armed_part(firmware, tmp_path, 1 << 20, CNTSTRT)
+    step(part, int(1.1 * MS))
+    assert dev.mode == CNTSTRT
+    dev.write(CR, 4, 1 | SNGSTRT)
+    step(part, int(0.5 * MS))
+    assert dev.read(CNT, 4) == 0 and not dev.mode and not dev.takes_trigger()
+    dev.write(ICR, 4, 0x7F)
+    step(part, int(0.5 * MS))  # the trigger at 2 ms
+    assert not dev.read(ISR, 4) & 4 and not dev.mode
+
+
+def test_one_shot_switched_to_continuous_takes_no_more_triggers(firmware, tmp_path):
+    """SNGSTRT, ARR 0xFFFF: the trigger at 1 ms starts a period (armed for the next trigger
+    after it); CNTSTRT written meanwhile makes it continuous: it counts on past the period's end
+    and no trigger acts on it any more (an armed comparator's edges would wake the core for
+    nothing)."""
+    from sim.devices.stm32l0_lptim import CNT, CNTSTRT, CR, SNGSTRT
+
+    part, dev = armed_part(firmware, tmp_path, 0, SNGSTRT, arr=0xFFFF)  # (a 2 ms period)
+    step(part, int(1.1 * MS))
+    assert dev.read(CNT, 4) > 0 and dev.mode == SNGSTRT and dev.takes_trigger()
+    dev.write(CR, 4, 1 | CNTSTRT)
+    assert dev.mode == CNTSTRT and not dev.takes_trigger()
+    step(part, int(2.5 * MS))  # (past the period's end at 3 ms)
+    assert dev.read(CNT, 4) > 0 and dev.mode == CNTSTRT
+
+
+def test_each_time_out_restart_sets_exttrig(firmware, tmp_path):
+    """TIMOUT, CNTSTRT: the trigger at 1 ms starts the count (EXTTRIG); cleared, EXTTRIG is set
+    again by the trigger at 2 ms, which restarts the count from 0."""
+    from sim.devices.stm32l0_lptim import CNT, CNTSTRT, ICR, ISR
+
+    part, dev = armed_part(firmware, tmp_path, 1 << 19, CNTSTRT, arr=0xFFFF)
+    step(part, int(1.1 * MS))
+    assert dev.read(ISR, 4) & 4
+    dev.write(ICR, 4, 4)
+    step(part, int(0.8 * MS))
+    assert not dev.read(ISR, 4) & 4 and dev.read(CNT, 4) > 0.8 * MS
+    step(part, int(0.2 * MS))  # the trigger at 2 ms
+    assert dev.read(ISR, 4) & 4 and dev.read(CNT, 4) < 0.2 * MS
+
+
+def test_a_disable_ends_the_arming(firmware, tmp_path):
+    """CNTSTRT arms LPTIM1; disabled and enabled again without a start bit, the trigger at
+    1 ms starts nothing."""
+    from sim.devices.stm32l0_lptim import CNTSTRT, CR, ISR
+
+    part, dev = armed_part(firmware, tmp_path, 0, CNTSTRT)
+    dev.write(CR, 4, 0)
+    dev.write(CR, 4, 1)
+    step(part, int(1.2 * MS))
+    assert not dev.read(ISR, 4) & 4 and not dev.mode
+
+
+def test_a_trigger_while_lptim1s_clock_is_off_is_lost(firmware, tmp_path):
+    """CNTSTRT armed, LPTIM1EN cleared at 0.5 ms: the trigger at 1 ms is lost (the clock back
+    at 1.2 ms, PB6 still high, is no edge); the one at 2 ms starts the count."""
+    from sim.devices.stm32l0_lptim import CNTSTRT
+
+    part, dev = armed_part(firmware, tmp_path, 0, CNTSTRT)
+    rcc = part.device("stm32l0_rcc")
+    step(part, int(0.5 * MS))
+    rcc.write(0x38, 4, rcc.read(0x38, 4) & ~(1 << 31))
+    step(part, int(0.7 * MS))
+    rcc.write(0x38, 4, rcc.read(0x38, 4) | 1 << 31)
+    assert not dev.mode
+    step(part, int(0.9 * MS))
+    assert dev.mode == CNTSTRT

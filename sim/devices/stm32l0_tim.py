@@ -69,7 +69,8 @@ TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (s
 stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses acting then
 (DeviceHost.acting_at for the stores, to the timer too; _dma_at for the timer's reads); TIM21
 and TIM22 have no DMA request line on this part. A count written past ARR (or an ARR written
-below the count without ARPE) is taken back into the period; the chip counts on to 0xFFFF first.
+below the count without ARPE) is taken back into the period (counting ETR's or TRGI's edges: it
+wraps to 0 at the next); the chip counts on to 0xFFFF first.
 
 Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21EN, bit 2;
 TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
@@ -1431,9 +1432,13 @@ class _Tim(Clocked):
 
     def rcc_changed(self) -> None:
         trgo, slaves = self.trgo_level(), self._listening()
+        self._trgo_sent = None  # (an edge the restart sends, its inputs' changes: not twice)
         super().rcc_changed()
         now = self.host.exceptions.now
         self._show(now, always=True)  # (reset: no output any more)
+        sent = cast("int | None", self._trgo_sent)  # (set by _signal meanwhile)
+        if sent is not None:
+            trgo = sent
         if self.trgo_level() != trgo:  # (reset: TRGO low, to the timers that take it)
             for slave in slaves:
                 slave.itr_changed(now, FALLING if trgo else RISING)
@@ -1481,7 +1486,8 @@ class _Tim(Clocked):
         # DMA's: its event's, as DeviceHost.acting_at says)
         now = self._since
         trgo = self.trgo_level() if links else 0
-        self._trgo_sent = None  # (an edge the write itself sends: not twice)
+        outer, self._trgo_sent = self._trgo_sent, None  # (an edge the write itself sends: not
+        # twice; a write the DMA makes inside another write keeps that one's record)
         if not self._ti_known:  # (the first write since the reset)
             self._sync_inputs()
         before = self._outputs()
@@ -1629,6 +1635,8 @@ class _Tim(Clocked):
         if links and self.trgo_level() != trgo:  # (what TRGO is changed)
             for slave in self._listening():
                 slave.itr_changed(now, FALLING if trgo else RISING)
+            sent = 1 - trgo
+        self._trgo_sent = outer if sent is None else sent
         self._schedule()
 
     def _ccer_why(self, value: int) -> str:

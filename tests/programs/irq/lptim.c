@@ -26,6 +26,8 @@
  *            prints "cnt CNT isr ISR" (ISR as read before the last interrupt's clear).
  *            -DSETONCE: CFGR.WAVE (HAL_LPTIM_SetOnce_Start_IT): SNGSTRT's first trigger only.
  *            -DEXTTRIG: EXTTRIGIE alone: EVENTS counts the triggers that start the counter.
+ *            -DPCLK: PCLK as the kernel clock, not the LSE (LPTIM1 stops in Stop mode).
+ *            -DRCCOFF: LPTIM1's RCC clock cleared (LPTIM1EN) once it is armed.
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -171,7 +173,11 @@ int main(void)
 #ifndef TRIGEN
 #define TRIGEN 1u
 #endif
+#ifndef PCLK
     lse_kernel_clock();
+#else
+    RCC_CCIPR &= ~(3u << 18);         /* LPTIM1SEL: PCLK1, which Stop mode stops */
+#endif
 #ifdef COMP
     RCC_APB2ENR |= 1u;                /* SYSCFGEN */
     COMP1_CSR = 1u;                   /* COMP1EN: PA1 against VREFINT */
@@ -207,6 +213,9 @@ int main(void)
     LPTIM_CR |= 2u;                   /* SNGSTRT */
 #else
     LPTIM_CR |= 4u;                   /* CNTSTRT */
+#endif
+#ifdef RCCOFF
+    RCC_APB1ENR &= ~(1u << 31);       /* LPTIM1EN cleared: the armed trigger is lost */
 #endif
 #ifndef NOSTOP
     SCB_SCR_ |= 4u;                   /* SLEEPDEEP: Stop mode */
