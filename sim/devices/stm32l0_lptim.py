@@ -322,9 +322,11 @@ class Stm32l0Lptim1(Clocked):
         self._schedule()
 
     def rcc_changed(self) -> None:
-        super().rcc_changed()  # (a reset or the clock: whether an armed comparator trigger
-        from sim.devices.stm32l0_comp import replan  # may wake the core)
+        """A reset or the clock changed: whether an armed comparator trigger may wake the core
+        changes too (the comparators plan again)."""
+        from sim.devices.stm32l0_comp import replan
 
+        super().rcc_changed()
         replan(self.host)
 
     # --- registers ----------------------------------------------------------------------------
