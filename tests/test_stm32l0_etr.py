@@ -1069,19 +1069,26 @@ def test_a_filtered_capture_is_taken_before_the_lses_later_edges():
     caught up late (52: the LSE rose again at 50): the capture gets the count at 33 (2), in
     bulk as edge by edge (review 2's M1)."""
     for bulk in (True, False):
-        dev, host = lse_timer(Stm32l0Tim21)  # the LSE rising at 10, 30, 50 ...
-        dev.write(ARR, 4, 1000)
-        dev.write(CCMR1, 4, 1 | 3 << 4 | (0 if bulk else OCCE << 8))  # (OC2CE: edge by edge)
-        dev.write(CCER, 4, 1)
-        dev.write(SMCR, 4, ECE)
-        dev.write(CR1, 4, 1)
-        dev.write(OR, 4, 3)
-        host.exceptions.now = 25
-        host.port.level = 1
-        dev.inputs_changed(25)
-        host.exceptions.now = 52
-        host.exceptions.action()
-        assert dev.read(CCR1, 4) == 2 and dev.read(CNT, 4) == 3, bulk
+        assert filtered_capture(bulk, 25) == (2, 3), bulk
+
+
+def filtered_capture(bulk: bool, rise: int) -> tuple[int, int]:
+    """TIM21 counting the LSE (rising at 10, 30, 50 ...) in bulk or (an unused channel's OC2CE)
+    edge by edge, capturing TI1 through IC1F 3 (8 cycles); TI1 rises at ``rise``, the timer is
+    caught up late, at 52: (CCR1, CNT)."""
+    dev, host = lse_timer(Stm32l0Tim21)
+    dev.write(ARR, 4, 1000)
+    dev.write(CCMR1, 4, 1 | 3 << 4 | (0 if bulk else OCCE << 8))
+    dev.write(CCER, 4, 1)
+    dev.write(SMCR, 4, ECE)
+    dev.write(CR1, 4, 1)
+    dev.write(OR, 4, 3)
+    host.exceptions.now = rise
+    host.port.level = 1
+    dev.inputs_changed(rise)
+    host.exceptions.now = 52
+    host.exceptions.action()
+    return dev.read(CCR1, 4), dev.read(CNT, 4)
 
 
 def test_one_smcr_write_sends_trgos_edge_once():
@@ -1232,19 +1239,7 @@ def test_a_filtered_capture_at_the_cycle_of_an_lse_edge_comes_first():
     the LSE's second rising edge, the timer caught up late (52): the filtered edge is taken
     first (CCR1 1, the count before that LSE edge), in bulk as edge by edge."""
     for bulk in (True, False):
-        dev, host = lse_timer(Stm32l0Tim21)
-        dev.write(ARR, 4, 1000)
-        dev.write(CCMR1, 4, 1 | 3 << 4 | (0 if bulk else OCCE << 8))
-        dev.write(CCER, 4, 1)
-        dev.write(SMCR, 4, ECE)
-        dev.write(CR1, 4, 1)
-        dev.write(OR, 4, 3)
-        host.exceptions.now = 22
-        host.port.level = 1
-        dev.inputs_changed(22)
-        host.exceptions.now = 52
-        host.exceptions.action()
-        assert (dev.read(CCR1, 4), dev.read(CNT, 4)) == (1, 3), bulk
+        assert filtered_capture(bulk, 22) == (1, 3), bulk
 
 
 def test_etf_cleared_with_an_etr_edge_in_the_filter_counts_as_edge_by_edge():
