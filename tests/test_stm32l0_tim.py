@@ -1539,6 +1539,55 @@ def test_dma_moves_each_capture_to_memory(firmware, cli, tmp_path):
     assert result.report["unmodelled_registers"] == []
 
 
+def test_a_dma_burst_rewrites_arr_and_ccr1_at_each_update(firmware, cli, tmp_path):
+    """As STM32CubeL0's TIM_DMABurst: DMA1 channel 2 writes 3 words through DMAR (DBA ARR,
+    DBL 2) at each update event: ARR at once (no ARPE), the reserved word TIM1 has its RCR
+    in (nothing, not listed), CCR1 preloaded (from the next update on): periods of 1000,
+    400, 600 and 600 cycles, the PWM on PA0 high 300, 300, 100 and 500 of them."""
+    vcd = tmp_path / "burst.vcd"
+    result = cli("run", tim(firmware, "burst"), "--vcd", vcd, "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    assert result.report["stdout"] == "done\n"
+    edges = vcd_edges(vcd, "PA0")
+    rises = [at for at, level in edges if level == "1"]
+    assert [b - a for a, b in pairwise(rises)] == [1000, 400, 600, 600]
+    widths = [b - a for (a, level), (b, _) in pairwise(edges) if level == "1"]
+    assert widths == [300, 300, 100, 500]
+    assert result.report["exceptions"]["taken"] == {"IRQ10": 1}
+    assert result.report["unmodelled_registers"] == []
+
+
+def test_a_dma_burst_reads_the_period_and_high_time_at_each_capture(firmware, cli, tmp_path):
+    """HAL_TIM_DMABurst_ReadStart on the PWM input: at each capture of PA0's rising edge DMA1
+    channel 5 reads CCR1 (the period) and CCR2 (the high time) through DMAR (DBA 13, DBL 1):
+    the table holds pairs, 1000 and 250 us after the first (no falling edge before it)."""
+    pin = tmp_path / "pa0.csv"
+    pin.write_text("\n".join(square(0.001, 0.00025, 6)) + "\n")
+    result = cli("run", tim(firmware, "burst", READ=None), "--pin", f"PA0={pin}",
+                 "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report
+    found = re.fullmatch(r"b( \d+){8}\n", result.report["stdout"])
+    assert found, result.report["stdout"]
+    table = list(map(int, result.report["stdout"].split()[1:]))
+    assert table[1] == 0 and table[2:] == [1000, 250] * 3
+    assert result.report["exceptions"]["taken"] == {"IRQ11": 1}
+    assert result.report["unmodelled_registers"] == []
+
+
+@pytest.mark.parametrize("case, define", [("pwm_dma", "CAPTURE"), ("burst", "READ")])
+def test_a_capture_dma_that_cannot_finish_is_a_deadlock(firmware, cli, tmp_path, case, define):
+    """Three pulses for a table of 4 captures (8 burst reads): the core sleeps for a transfer
+    that no edge can bring once the pin's rows are done, a `deadlock` at the last edge's
+    time, not a run through the timer's overflows for ever (a capture channel's DMA request
+    comes with its input's edges, not the count's events)."""
+    pin = tmp_path / "pa0.csv"
+    pin.write_text("\n".join(square(0.001, 0.00025, 3)) + "\n")
+    result = cli("run", tim(firmware, case, **{define: None}), "--pin", f"PA0={pin}",
+                 "--timeout", "60", *LIMIT)
+    assert result.report["status"] == "deadlock", result.report["fault"]
+    assert 3.24 < result.report["sleep_ms"] + result.report["cycles"] / 32_000 < 3.3  # (3.25)
+
+
 def test_tim21_has_no_dma_requests():
     """TIM21 and TIM22 have no DMA request line on this part: UDE is listed, with why."""
     dev, host = timer()
@@ -1626,6 +1675,136 @@ def test_a_request_nobody_serves_plans_nothing_and_drops_with_its_enable():
     dev.write(DIER, 4, 1 << 8)
     dev.dma_changed()
     assert host.dma.moved == [] and host.exceptions.due == 10
+
+
+DCR, DMAR = 0x48, 0x4C
+
+
+def test_dmar_reaches_dba_plus_the_index_and_wraps_after_dbl_plus_one():
+    """Each DMAR access (the core's too) reaches the register DBA + the index words from CR1,
+    the index stepping on and back to 0 after DBL + 1; a DCR write starts again at DBA."""
+    dev, host = dma_timer()
+    dev.write(DCR, 4, 10 | 1 << 8)  # DBA 10: PSC; DBL 1: PSC, ARR
+    assert dev.read(DCR, 4) == 10 | 1 << 8
+    dev.write(DMAR, 4, 7)
+    dev.write(DMAR, 4, 99)
+    assert (dev.read(PSC, 4), dev.read(ARR, 4)) == (7, 99)
+    assert [dev.read(DMAR, 4) for _ in range(3)] == [7, 99, 7]
+    dev.write(DCR, 4, 11 | 1 << 8)  # a DCR write: the next access at DBA again (ARR)
+    assert dev.read(DMAR, 4) == 99
+    dev.write(DMAR, 2, 0x1234)  # a halfword access is one transfer too (RCR's word: nothing)
+    assert dev.read(DMAR, 4) == 99 and host.listed == []  # (the index wrapped: ARR again)
+    dev.write(DCR, 4, 13)  # DBL 0: each access CCR1
+    dev.write(DMAR, 2, 0x1234)
+    dev.write(DMAR + 2, 2, 0x5678)  # (the upper half of a 16-bit register: nothing)
+    assert dev.read(CCR1, 4) == 0x1234
+    assert (dev.read(DMAR + 2, 2), dev.read(DMAR, 2)) == (0, 0x1234)
+    dev.write(DCR, 4, 0xFFFF_FFFF)
+    assert dev.read(DCR, 4) == 0x1F1F  # DBA, DBL
+
+
+def test_a_burst_crossing_the_advanced_timers_words_does_nothing_there():
+    """RCR's and BDTR's words (0x30, 0x44), which TIM2 lacks, read 0 and ignore a burst's
+    writes without being listed; a burst reaching DMAR or DCR, and DBL past 17, are."""
+    dev, host = dma_timer()
+    dev.write(DCR, 4, 12 | 1 << 8)  # RCR's word, CCR1
+    dev.write(DMAR, 4, 5)
+    dev.write(DMAR, 4, 6)
+    assert [dev.read(DMAR, 4), dev.read(DMAR, 4)] == [0, 6] and host.listed == []
+    dev.write(DCR, 4, 17)  # BDTR's word
+    dev.write(DMAR, 4, 5)
+    assert dev.read(DMAR, 4) == 0 and host.listed == []
+    dev.write(DCR, 4, 19)  # DMAR itself
+    dev.write(DMAR, 4, 5)
+    assert host.listed == [("stm32l0_tim2", DMAR, 4, 5)]
+    assert "DMAR's burst reaching DMAR" in host.whys[0]
+    dev.write(DCR, 4, 18 << 8)
+    assert host.listed[-1] == ("stm32l0_tim2", DCR, 4, 18 << 8)
+    assert host.whys[-1].startswith("DBL 18: reserved")
+
+
+def test_a_burst_keeps_its_request_up_for_each_transfer():
+    """The update request stays up while the DMA's items go through DMAR and the burst has
+    transfers left (dma_served says so: the DMA serves on at once), and drops after the
+    last; an item that does not go through DMAR drops it at once, whatever DBL says."""
+    dev, host = dma_timer()
+    host.dma.serve = False
+    dev.write(DCR, 4, 11 | 2 << 8)  # ARR, RCR's word, CCR1
+    dev.write(DIER, 4, 1 << 8)  # UDE
+    dev.write(EGR, 4, 1)
+    for value, more in ((399, True), (0, True), (100, False)):
+        assert dev.dma_request("up")
+        dev.write(DMAR, 4, value)
+        assert dev.dma_served("up") is more
+    assert not dev.dma_request("up")
+    assert (dev.read(ARR, 4), dev.read(CCR1, 4)) == (399, 100)
+    dev.write(EGR, 4, 1)
+    dev.write(CCR1, 4, 5)  # (a channel pointed at CCR1 itself)
+    assert dev.dma_served("up") is False and not dev.dma_request("up")
+    dev.read(DMAR, 4)  # the core leaves the burst's index at 1 before the request
+    dev.write(EGR, 4, 1)
+    dev.write(CCR1, 4, 6)  # an item not through DMAR drops it all the same
+    assert dev.dma_served("up") is False and not dev.dma_request("up")
+
+
+class BusHost(FakeDeviceHost):
+    """TIM2 and the real DMA1 on one bus with a few words of memory at 0x20000000."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.memory: dict[int, int] = {}
+        self.found: dict[str, object] = {}
+
+    def device(self, name: str):  # type: ignore[override]
+        return self.found.get(name)
+
+    def bus_read(self, address: int, size: int) -> int | None:
+        if address >> 16 == 0x4000:
+            return cast("int", self.found["stm32l0_tim2"].read(address & 0x3FF, size))  # type: ignore[attr-defined]
+        return self.memory.get(address, 0)
+
+    def bus_write(self, address: int, size: int, value: int) -> bool:
+        if address >> 16 == 0x4000:
+            self.found["stm32l0_tim2"].write(address & 0x3FF, size, value)  # type: ignore[attr-defined]
+        else:
+            self.memory[address] = value
+        return True
+
+
+def test_a_long_burst_moves_at_the_event_not_paced():
+    """DBL 7 (8 transfers, past the DMA's pacing of a request that stays up): each update's
+    burst of 8 writes through DMAR at the update's own cycle; the channel's end with the
+    second burst."""
+    from sim.devices.stm32l0_dma import Stm32l0Dma
+
+    host = BusHost()
+    dev, dma = Stm32l0Tim2(host), Stm32l0Dma(host)  # type: ignore[arg-type]
+    host.found = {"stm32l0_tim2": dev, "stm32l0_dma": dma}
+    dev.reset()
+    dma.reset()
+    table = [9, 3, 19, 0, 1, 2, 3, 4, 9, 0, 29, 0, 5, 6, 7, 8]  # CNT, PSC, ARR, RCR, CCRs x 2
+    host.memory = {0x2000_0000 + 4 * n: value for n, value in enumerate(table)}
+    dma.write(0xA8, 4, 8 << 4)  # CSELR: channel 2 TIM2_UP
+    dev.write(ARR, 4, 9)
+    dev.write(DCR, 4, 9 | 7 << 8)  # DBA 9: CNT
+    dev.write(DIER, 4, 1 << 8)  # UDE
+    base = 0x08 + 20  # channel 2's CCR
+    dma.write(base + 0x08, 4, 0x4000_0000 + DMAR)  # CPAR
+    dma.write(base + 0x0C, 4, 0x2000_0000)  # CMAR
+    dma.write(base + 0x04, 4, 16)  # CNDTR
+    dma.write(base, 4, 2 << 10 | 2 << 8 | 1 << 7 | 1 << 4 | 1)  # 32/32 bits, MINC, DIR, EN
+    dev.write(CR1, 4, 1)
+    assert host.exceptions.due == 10
+    host.exceptions.now = 10
+    host.exceptions.action()  # the update: the first burst, all of it now
+    assert dma.read(base + 0x04, 4) == 8
+    assert [dev.read(r, 4) for r in (PSC, ARR, CCR1, CCR1 + 12)] == [3, 19, 1, 4]
+    assert dev.read(CNT, 4) == 9 and host.listed == []  # (CNT written 9 at the update)
+    host.exceptions.now = due = cast("int", host.exceptions.due)
+    assert due == 21  # (CNT 9 at cycle 10, ARR 19: 11 counts to the next update)
+    cast("Callable[[], None]", host.exceptions.action)()
+    assert dma.read(base + 0x04, 4) == 0 and dma.read(0, 4) >> 4 & 2  # TCIF2
+    assert [dev.read(r, 4) for r in (ARR, CCR1, CCR1 + 12)] == [29, 5, 8]
 
 
 @pytest.mark.parametrize("cls, value, remapped, comparator", [

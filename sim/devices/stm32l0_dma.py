@@ -35,7 +35,8 @@ channels 2 and 6 code 6 I2C1's transmitter (TXIS with I2C_CR1.TXDMAEN), 3 and 7 
 (RXNE with RXDMAEN), code 8 TIM2's requests (sim/devices/stm32l0_tim.py: an update event with
 DIER.UDE, a channel's compare or capture event with CCxDE): channel 1 CH3, 2 UP, 3 CH2, 4 CH4,
 5 CH1, 7 CH2 or CH4 (as STM32CubeMX's data for the part's family lists them); a timer's request
-drops when an item has been moved for it. A request is served at once, an item each time
+drops when an item has been moved for it (but for a DMA burst's: up until its last transfer
+through TIM2's DMAR, each served at once). A request is served at once, an item each time
 (channels by CCR.PL, then by number); reading or writing the peripheral's data register as the
 firmware would clears the request (a USART's TDR written: TXE clears until the shift register
 takes the byte, so the bytes go out at the line's pace). A request still up after BURST items
@@ -243,8 +244,8 @@ class Stm32l0Dma(Clocked):
             request = self._request(ch)
             served = None if request is None else getattr(
                 self.host.device(request[0]), "dma_served", None)
-            if served is not None and request is not None:
-                served(request[1])
+            if served is not None and request is not None and served(request[1]):
+                ch.burst = 0  # (a timer's DMA burst: its next transfer at once, not paced)
         self._count_flags(ch)
 
     def _count_flags(self, ch: _Channel) -> None:

@@ -68,9 +68,13 @@ sets it; ETRF is the clear's source.
 TIM2's DMA requests (DIER.UDE, CCxDE; CR2.CCDS) rise at their events and DMA1 (sim/devices/
 stm32l0_dma.py, CSELR code 8) serves them at the event's own cycle, its accesses acting then
 (DeviceHost.acting_at for the stores, to the timer too; _dma_at for the timer's reads); TIM21
-and TIM22 have no DMA request line on this part. A count written past ARR (or an ARR written
-below the count without ARPE) is taken back into the period (counting ETR's or TRGI's edges: it
-wraps to 0 at the next); the chip counts on to 0xFFFF first.
+and TIM22 have no DMA request line on this part. TIM2's DMA bursts: a DMAR access is one to the
+register DCR.DBA + the burst's index words from CR1 (the index back to 0 after DBL + 1), and a
+request served through DMAR stays up until the burst's last transfer (dma_served), so one
+event moves DBL + 1 items (HAL_TIM_DMABurst_WriteStart: ARR and CCR1 at each update). A count
+written past ARR (or an ARR written below the count without ARPE) is taken back into the period
+(counting ETR's or TRGI's edges: it wraps to 0 at the next); the chip counts on to 0xFFFF
+first.
 
 Each runs only while its RCC clock is on (APB1ENR: TIM2EN, bit 0; APB2ENR: TIM21EN, bit 2;
 TIM22EN, bit 5) and it is not held in reset (APB1RSTR, APB2RSTR, the same bits): without its
@@ -85,12 +89,12 @@ comparators' outputs, each edge at its own cycle (TIM2's TI4_RMP and ETR_RMP, TI
 sim/devices/stm32l0_comp.py); TIM2's ETR from the HSI16; CR2.TI1S: such an input keeps its
 level; one oscillator at a time), TDE. A count written past ARR counting down starts from ARR.
 CR2, SMCR, OR, CCER and the channels' CCMRx read back (EGR, write-only, reads 0); a CR2, SMCR,
-DIER, EGR, OR or CCER write that asks for what is not modelled (TRGO from a channel the timer
-lacks, a trigger from an ITRx not modelled, ECE with an encoder mode or with a slave mode on TS
-111, TDE or TIM21's and TIM22's DMA enables, a capture from TRC, an input from inside the part)
-is listed as unmodelled, as is any access to another offset (which reads back what was
-written). On the stm32l031 profile TIM2 takes the place of the mps2 map's CMSDK TIMER0 (also at
-0x40000000).
+DIER, EGR, OR, CCER or DCR write that asks for what is not modelled (TRGO from a channel the
+timer lacks, a trigger from an ITRx not modelled, ECE with an encoder mode or with a slave mode
+on TS 111, TDE or TIM21's and TIM22's DMA enables, a capture from TRC, an input from inside the
+part, a reserved DBL), a DMA burst reaching DCR or DMAR, and any access to another offset
+(which reads back what was written) are listed as unmodelled. On the stm32l031 profile TIM2
+takes the place of the mps2 map's CMSDK TIMER0 (also at 0x40000000).
 """
 
 from typing import NamedTuple, Protocol, cast
@@ -104,6 +108,11 @@ NEVER = 1 << 64
 CR1, CR2, SMCR, DIER, SR, EGR, CNT, PSC, ARR, OR = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14,
                                                     0x24, 0x28, 0x2C, 0x50)
 CCMR1, CCMR2, CCER, CCR1, CCR2, CCR3, CCR4 = 0x18, 0x1C, 0x20, 0x34, 0x38, 0x3C, 0x40
+DCR, DMAR = 0x48, 0x4C  # TIM2's DMA bursts: DCR's DBA (bits 0-4), DBL (bits 8-12); DMAR
+DBA, DBL = 0x1F, 0x1F << 8
+# the words a burst may cross that this part's timers lack: the advanced timers' RCR and BDTR
+# (a burst written for them, as STM32CubeL0's TIM_DMABurst's ARR, RCR, CCR1): nothing there
+BURST_QUIET = (0x30, 0x44)
 CEN, UDIS, URS, OPM, ARPE = 1, 1 << 1, 1 << 2, 1 << 3, 1 << 7
 DIR = 1 << 4  # CR1: down (in centre-aligned and the encoder modes: the direction, read-only)
 CMS = 3 << 5  # CR1: centre-aligned counting (1: the channels' flags counting down, 2: up, 3: both)
@@ -201,7 +210,10 @@ class _Tim(Clocked):
         self._div = 1  # core cycles in a timer clock (the APB prescaler)
         # read back; written, listed only for what they ask that is not modelled (_write);
         # a channel the timer lacks (TIM21, TIM22: CCMR2, CCR3, CCR4) is a reserved offset
-        self._regs = dict.fromkeys((CR2, SMCR, CCER, OR, *self.channels), 0)
+        self._regs = dict.fromkeys((CR2, SMCR, CCER, OR, *self.channels,
+                                    *((DCR,) if self.dma else ())), 0)
+        self._burst = 0  # the DMA burst's index: DMAR's next access is DBA + it words on
+        self._burst_hit = False  # DMAR accessed since a request last rose or was served
         self._stored: dict[int, int] = {}  # the registers not modelled, as written
         self._next = NEVER
         self._input: TriggerInput | None = None  # the part's ADC, once looked up
@@ -828,12 +840,18 @@ class _Tim(Clocked):
             if self.dier & enable:
                 self._dma_lines.add(line)
                 self._dma_new = True
+                self._burst_hit = False  # (a core's DMAR access before it is not its item)
 
     def _dma_wanted(self) -> int:
-        """The DMA enables (DIER's UDE, CCxDE) whose events matter now: their request is not
-        already up, and an enabled DMA channel with items left serves it (else an event
-        changes nothing: none is planned for it, and it wakes nothing)."""
+        """The DMA enables (DIER's UDE, CCxDE) whose events the count makes and matter now:
+        their request is not already up, and an enabled DMA channel with items left serves it
+        (else an event changes nothing: none is planned for it, and it wakes nothing). An
+        input channel's requests come with its captures, from its input's edges, not from the
+        count (but with CR2.CCDS, at the updates)."""
         enables = self.dier & (UDE | CCDE) if self.dma else 0
+        if not self._regs[CR2] & CCDS:
+            enables &= ~sum(1 << (8 + ch) for ch in range(1, self.count + 1)
+                            if self._mode(ch) & 3)
         if not enables:
             return 0
         dma = self.host.device("stm32l0_dma")
@@ -858,11 +876,44 @@ class _Tim(Clocked):
             return self.dma_request("ch2") or self.dma_request("ch4")
         return line in self._dma_lines and bool(self.dier & _DMA_ENABLE[line])
 
-    def dma_served(self, line: str) -> None:
-        """The DMA moved an item for request ``line``: it drops."""
+    def dma_served(self, line: str) -> bool:
+        """The DMA moved an item for request ``line``: it drops, unless the item went through
+        DMAR and the burst has transfers left (DCR.DBL): then it stays up for the next, and
+        True says so (the DMA serves it on at once, as the timer's burst of requests)."""
         if line == "ch2/ch4":
             line = "ch2" if "ch2" in self._dma_lines else "ch4"
+        bursting, self._burst_hit = self._burst_hit and self._burst != 0, False
+        if bursting:
+            return True
         self._dma_lines.discard(line)
+        return False
+
+    def _burst_target(self) -> int:
+        """The register a DMAR access reaches: DCR.DBA plus the burst's index words from CR1.
+        The index steps on with each access (the core's too: the timer cannot tell them
+        apart), back to 0 after DBL + 1 of them."""
+        dcr = self._regs[DCR]
+        target = 4 * ((dcr & DBA) + self._burst)
+        self._burst = 0 if self._burst >= (dcr & DBL) >> 8 else self._burst + 1
+        self._burst_hit = True
+        return target
+
+    def _burst_access(self, offset: int, size: int, value: int | None) -> int:
+        """A DMAR access (``value`` None: a read), as the register it reaches takes it. One
+        there is not: the advanced timers' RCR and BDTR (BURST_QUIET) read 0 and ignore
+        writes; a burst reaching DCR or DMAR itself is listed (and does nothing)."""
+        target = self._burst_target()
+        if target in BURST_QUIET:
+            return 0
+        if target in (DMAR, DCR):
+            self.host.unmodelled(self, offset, size, value,
+                                 f"DMAR's burst reaching {'DMAR' if target == DMAR else 'DCR'}"
+                                 " (DBA + the index): not modelled (nothing happens)")
+            return 0
+        if value is None:
+            return self.read_clocked(target | offset & 3, size)
+        self.write_clocked(target | offset & 3, size, value)
+        return 0
 
     def _serve_dma(self, at: int) -> None:
         """Requests rose at cycle ``at`` (the timer brought to it): the DMA serves them now,
@@ -1453,6 +1504,8 @@ class _Tim(Clocked):
 
     # --- registers ----------------------------------------------------------------------------
     def read_clocked(self, offset: int, size: int) -> int:
+        if offset & ~3 == DMAR and self.dma:
+            return self._burst_access(offset, size, None)
         at = self.host.store_cycle() if self._dma_at is None else self._dma_at  # (a DMA's
         if self._master is not None:  # access: at the event it serves; its TRGO's edges
             self._masters_to(at)  # until then first)
@@ -1470,6 +1523,9 @@ class _Tim(Clocked):
 
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         word = offset & ~3
+        if word == DMAR and self.dma:
+            self._burst_access(offset, size, value)
+            return
         if word == OR and self.comparator_inputs:  # (their edges up to the store first, to
             from sim.devices.stm32l0_comp import settle  # the inputs as they were)
 
@@ -1601,6 +1657,13 @@ class _Tim(Clocked):
                     from sim.devices.stm32l0_comp import replan as replan_comparators
 
                     replan_comparators(self.host)
+            elif word == DCR:
+                self._regs[DCR] = value & (DBA | DBL)
+                self._burst = 0  # (a new burst starts at DBA)
+                if (value & DBL) >> 8 > 17:
+                    listed = True
+                    why = (f"DBL {(value & DBL) >> 8}: reserved (at most 17: 18 transfers), "
+                           "taken as it is")
             elif word == CCER:
                 why = self._ccer_why(value)
                 listed = bool(why)

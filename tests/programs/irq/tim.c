@@ -65,6 +65,15 @@
  *             -DBSRR instead: a circular table {set PA5, reset PA5} into GPIOA's BSRR by DMA1
  *             channel 2 at each update event (every 10 us), while the core runs a long block
  *             (-DBUSY) or sleeps, for 20 updates: PA5 a square wave.
+ *   burst     as STM32CubeL0's TIM_DMABurst (HAL_TIM_DMABurst_WriteStart): TIM2's channel 1 in
+ *             PWM mode 1 on PA0 (AF2), CCR1 300 (preloaded), ARR 999, at the core's clock; at
+ *             each update event DMA1 channel 2 (TIM2_UP, UDE) writes a burst of 3 words
+ *             through DMAR from ARR on (DCR: DBA 11, DBL 2): ARR, the word TIM1 has its RCR in
+ *             (reserved here), CCR1; two bursts {399, 0, 100} and {599, 0, 500}, then the
+ *             transfer-complete interrupt (IRQ 10); prints "done" two updates later.
+ *             -DREAD instead: capture's PWM input on PA0 (PSC 31: 1 MHz) and DMA1 channel 5
+ *             (TIM2_CH1, CC1DE) reading a burst of 2 through DMAR at each capture (DBA 13:
+ *             CCR1, CCR2) into a table of 8 (HAL_TIM_DMABurst_ReadStart): prints "b" and it.
  *   itr_opm   TIM2 one pulse of 1000 cycles (OPM), MMS enable; TIM21 gated by ITR0 (TIM2),
  *             ARR 1499, UIE: prints "updates U cnt C" (the chip: 0 and 1000).
  *   itr_rccreset TIM21 gated by TIM2's CNT_EN, TIM2 reset through RCC APB1RSTR (TRGO falls):
@@ -845,6 +854,94 @@ int main(void)
     SR(TIM2) = ~UIF;
     while (!(SR(TIM2) & UIF))
         ;
+    CR1(TIM2) &= ~CEN;
+    sh_write0("done\n");
+#endif
+    return 0;
+}
+#endif
+
+#if CASE_burst
+static volatile uint32_t done;
+
+void IRQ10_Handler(void) /* DMA1 channels 2, 3 */
+{
+    DMA_IFCR = 0xFu << 4; /* channel 2's flags */
+    done = 1;
+}
+
+void IRQ11_Handler(void) /* DMA1 channels 4-7 */
+{
+    DMA_IFCR = 0xFu << 16; /* channel 5's flags */
+    done = 1;
+}
+
+#define DCR(t) REG((t) + 0x48u)
+#define DMAR(t) ((t) + 0x4Cu)
+#ifdef READ
+static volatile uint32_t table[8];
+#else
+static const uint32_t table[6] = {399u, 0u, 100u, 599u, 0u, 500u};
+#endif
+
+int main(void)
+{
+    REG(0x4002102Cu) |= 1u;        /* IOPENR: GPIOA */
+    REG(0x40021038u) |= 1u;        /* TIM2EN */
+    REG(0x40021030u) |= 1u;        /* AHBENR: DMAEN */
+    REG(0x50000000u) = (REG(0x50000000u) & ~3u) | 2u;       /* PA0: alternate function */
+    REG(0x50000020u) = (REG(0x50000020u) & ~15u) | 2u;      /* AF2: TIM2_CH1 */
+#ifdef READ
+    PSC(TIM2) = 31u;               /* 1 MHz */
+    ARR(TIM2) = 0xFFFFu;
+    CCMR1(TIM2) = 1u | (2u << 8);  /* CC1S: TI1; CC2S: TI1 */
+    CCER(TIM2) = 1u | (1u << 4) | (1u << 5); /* CC1E rising; CC2E, CC2P: falling */
+    SMCR(TIM2) = 4u | (5u << 4);   /* reset mode, TS TI1FP1 */
+    DMA_CSELR = 8u << 16;          /* channel 5: TIM2_CH1 */
+    DMA_CPAR(5) = DMAR(TIM2);
+    DMA_CMAR(5) = (uint32_t)table;
+    DMA_CNDTR(5) = 8u;
+    DMA_CCR(5) = (2u << 10) | (2u << 8) | (1u << 7) | (1u << 1) | 1u; /* 32/32 bits, MINC,
+                                                                        TCIE, EN */
+    NVIC_ISER = 1u << 11;
+    EGR(TIM2) = 1u;
+    SR(TIM2) = 0;
+    DCR(TIM2) = 13u | (1u << 8);   /* DBA 13: CCR1; DBL 1: 2 transfers */
+    DIER(TIM2) = 1u << 9;          /* CC1DE */
+#else
+    ARR(TIM2) = 999u;
+    CCMR1(TIM2) = (6u << 4) | (1u << 3); /* OC1M PWM 1, OC1PE */
+    CCR(TIM2, 1) = 300u;
+    CCER(TIM2) = 1u;               /* CC1E */
+    EGR(TIM2) = 1u;                /* UG: CCR1 300 loaded */
+    SR(TIM2) = 0;
+    DMA_CSELR = 8u << 4;           /* channel 2: TIM2_UP */
+    DMA_CPAR(2) = DMAR(TIM2);
+    DMA_CMAR(2) = (uint32_t)table;
+    DMA_CNDTR(2) = 6u;
+    DMA_CCR(2) = (2u << 10) | (2u << 8) | (1u << 7) | (1u << 4) | (1u << 1) | 1u; /* 32/32
+                                                           bits, MINC, DIR, TCIE, EN */
+    NVIC_ISER = 1u << 10;
+    DCR(TIM2) = 11u | (2u << 8);   /* DBA 11: ARR; DBL 2: 3 transfers */
+    DIER(TIM2) = 1u << 8;          /* UDE */
+#endif
+    CR1(TIM2) |= CEN;
+    while (!done)
+        __asm__ volatile("wfi" ::: "memory");
+#ifdef READ
+    CR1(TIM2) &= ~CEN;
+    sh_write0("b");
+    for (uint32_t n = 0; n < 8u; n++) {
+        sh_write0(" ");
+        sh_write_int((long)table[n]);
+    }
+    sh_write0("\n");
+#else
+    for (uint32_t n = 0; n < 2u; n++) { /* two more updates: the last duty's period */
+        SR(TIM2) = ~UIF;
+        while (!(SR(TIM2) & UIF))
+            ;
+    }
     CR1(TIM2) &= ~CEN;
     sh_write0("done\n");
 #endif
