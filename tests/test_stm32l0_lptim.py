@@ -498,10 +498,10 @@ def test_triggers_not_modelled_are_listed(firmware, tmp_path):
     assert not part._unmodelled
     lptim1.write(0x0C, 4, 1 << 17 | 1 << 13)  # RTC alarm A
     lptim1.write(0x0C, 4, 1 << 17 | 1 << 6)  # TRGFLT
-    lptim1.write(0x0C, 4, 1 << 17 | 5 << 13)  # tamper 3: not on this part
+    lptim1.write(0x0C, 4, 1 << 17 | 5 << 13)  # tamper 3 (RTC_TAMPER3_SUPPORT on the L031)
     whys = " ".join(part._unmodelled)
     assert "TRIGSEL 1 (the RTC's alarm or tamper)" in whys and "TRGFLT" in whys
-    assert "TRIGSEL 5 (RTC tamper 3): reserved on this part" in whys
+    assert "TRIGSEL 5 (the RTC's alarm or tamper)" in whys
 
 
 def test_cntstrt_and_sngstrt_switch_a_triggered_counter_on_the_fly(firmware, tmp_path):

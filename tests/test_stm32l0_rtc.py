@@ -194,6 +194,77 @@ def test_an_edge_is_latched_only_on_a_selected_edge():
     assert host.listed == [("stm32l0_exti", 0x18, 4, 1)]
 
 
+def stamps(stdout: str) -> list[list[int]]:
+    """The timestamp case's "ts TSTR TSDR TSSSR SSR" groups."""
+    words = stdout.split()
+    assert words[::5] == ["ts"] * (len(words) // 5), stdout
+    return [[int(w, 16) for w in words[k + 1:k + 5]] for k in range(0, len(words), 5)]
+
+
+@pytest.fixture
+def pa2(tmp_path):
+    """PA2 (RTC_TS, RTC_TAMP3) rising at 2.25 s and 5.5 s, falling at 2.5 s and 6 s."""
+    pin = tmp_path / "pa2.csv"
+    pin.write_text("0,0\n2.25,1\n2.5,0\n5.5,1\n6,0\n")
+    return f"PA2={pin}"
+
+
+@pytest.mark.parametrize("edge, stamped", [
+    ("rising", [(0x081002, 0xC0), (0x081005, 0x80)]),  # at 2.25 s and 5.5 s
+    ("falling", [(0x081002, 0x80), (0x081005, 0x00)])])  # at 2.5 s and 6 s
+def test_a_time_stamp_takes_the_calendar_at_the_pins_edge(firmware, cli, pa2, edge, stamped):
+    """As STM32CubeL0's RTC_TimeStamp: each RTC_TS edge (PA2; TSEDGE: rising or falling)
+    copies the time, the date without the year (Monday 04-14) and the sub-seconds (255 -
+    the ck_apre periods of the second gone, the calendar started a few cycles after 0) into
+    TSTR, TSDR, TSSSR; TSF, and with TSIE the interrupt (EXTI line 19), come two ck_apre
+    periods later: SSR has counted 2 down when the handler reads it."""
+    defines = {"FALLING": None} if edge == "falling" else {}
+    result = cli("run", rtc(firmware, "timestamp", **defines), "--pin", pa2,
+                 "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report["exit_code"]
+    found = stamps(result.report["stdout"])
+    assert [(tstr, tsssr) for tstr, _, tsssr, _ in found] == stamped
+    assert {tsdr for _, tsdr, _, _ in found} == {(1 << 13) | 0x0414}
+    assert [(tsssr - ssr) % 256 for _, _, tsssr, ssr in found] == [2, 2]
+    assert result.report["exceptions"]["taken"] == {"IRQ2": 2}
+    assert listed(result.report) == []
+
+
+def test_a_second_stamp_before_tsf_is_cleared_sets_tsovf(firmware, cli, pa2):
+    """The handler leaves TSF set: the second edge sets TSOVF and the registers keep the
+    first event's time."""
+    result = cli("run", rtc(firmware, "timestamp", OVF=None), "--pin", pa2, *LIMIT)
+    assert result.returncode == 0, result.report["exit_code"]
+    assert result.report["stdout"] == "isr 00001800\ntstr 00081002\n"  # TSF, TSOVF
+
+
+def test_a_time_stamp_waited_for_in_vain_is_a_deadlock(firmware, cli, pa2):
+    """Three stamps asked for, two edges given: once the pin's rows are done, the core's
+    WFI is a deadlock, at the last row's time."""
+    result = cli("run", rtc(firmware, "timestamp", STAMPS=3), "--pin", pa2, *LIMIT)
+    assert result.report["status"] == "deadlock"
+    assert 5.99 < (result.report["sleep_cycles"] + result.report["cycles"]) / CLOCK < 6.01
+
+
+@pytest.mark.parametrize("defines, kept, tstr", [
+    ({}, False, None), ({"NOERASE": None}, True, None), ({"TAMPTS": None}, False, 0x120002)])
+def test_a_tamper_erases_the_backup_registers(firmware, cli, pa2, defines, kept, tstr):
+    """As STM32CubeL0's RTC_Tamper: tamper 3 (PA2) on its falling edge (2.5 s) erases the
+    five backup registers and interrupts (EXTI line 19); TAMP3NOERASE keeps them; TAMPTS
+    stamps the time too (TSF without TSE)."""
+    result = cli("run", rtc(firmware, "tamper", **defines), "--pin", pa2,
+                 "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report["exit_code"]
+    words = result.report["stdout"].split()
+    backups = [int(w, 16) for w in [*words[1:5], words[6]]]
+    assert backups == ([0xDF59 + 0x5A * n for n in range(5)] if kept else [0] * 5)
+    assert ("tstr" in words) == (tstr is not None)
+    if tstr is not None:
+        assert int(words[words.index("tstr") + 1], 16) == tstr
+    assert result.report["exceptions"]["taken"] == {"IRQ2": 2 if tstr else 1}
+    assert listed(result.report) == []
+
+
 # --- the RTC, register by register --------------------------------------------------------------
 
 
@@ -323,3 +394,136 @@ def test_pwr_keeps_its_settings_and_its_regulator_is_always_ready():
     assert host.listed == [("stm32l0_pwr", CR, 4, 1 << 11 | 1 << 4)]
     pwr.write(CR, 4, 0)  # VOS 00 is not a range (RM0377): range 1 stays
     assert pwr.read(CR, 4) >> 11 & 3 == 1 and host.listed[-1] == ("stm32l0_pwr", CR, 4, 0)
+
+
+class PinHost(FakeDeviceHost):
+    """The RTC's host with --pin levels (``drive``: port -> (driven, high)) and a fake EXTI
+    that keeps the lines it is given edges on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock_hz = CLOCK
+        self.drive: dict[str, tuple[int, int]] = {}
+        self.edges: list[int] = []
+        exti = Stm32l0Exti.__new__(Stm32l0Exti)
+        exti.edge = self.edges.append  # type: ignore[method-assign,assignment]
+        self.exti = exti
+
+    def pin_drive(self, port: str) -> tuple[int, int]:
+        return self.drive.get(port, (0, 0))
+
+    def device(self, name: str):  # type: ignore[override]
+        return self.exti if name == Stm32l0Exti.name else None
+
+
+def pin_rtc():
+    from sim.devices.stm32l0_rtc import Stm32l0Rtc
+
+    host = PinHost()
+    dev = Stm32l0Rtc(host)  # type: ignore[arg-type]
+    dev.reset()
+    init_mode(dev, tr=0x120000)
+    return host, dev
+
+
+def drive(host, dev, port: str, pin: int, level: int, seconds: float) -> None:
+    """--pin sets port ``port``'s pin ``pin`` to ``level`` at ``seconds``."""
+    at(host, dev, seconds)
+    driven, high = host.drive.get(port, (0, 0))
+    host.drive[port] = (driven | 1 << pin, high & ~(1 << pin) | level << pin)
+    dev.drive_changed(port, host.exceptions.now)
+
+
+def test_the_edge_detectors_start_from_the_pins_level_at_the_enable():
+    """PA2 already high when TSE is set: no stamp; its next rising edge stamps. A stamp's
+    registers read 0 once TSF is cleared; writing them is listed."""
+    host, dev = pin_rtc()
+    drive(host, dev, "A", 2, 1, 0.5)
+    dev.write(0x24, 4, 0xCA)
+    dev.write(0x24, 4, 0x53)
+    dev.write(0x08, 4, 1 << 11)  # TSE
+    at(host, dev, 1.0)
+    assert not dev.read(0x0C, 4) & 1 << 11
+    drive(host, dev, "A", 2, 0, 1.5)
+    drive(host, dev, "A", 2, 1, 3.0)
+    at(host, dev, 3.1)
+    assert dev.read(0x0C, 4) & 1 << 11  # TSF
+    assert dev.read(0x30, 4) == 0x120003 and host.edges == []  # (no TSIE: no interrupt)
+    dev.write(0x08, 4, 1 << 11 | 1 << 15)  # TSIE set with TSF up: an edge to the EXTI
+    assert host.edges == [19]
+    dev.write(0x0C, 4, ~(1 << 11) & 0x1FFFF)  # TSF cleared: the stamp reads 0
+    assert (dev.read(0x30, 4), dev.read(0x34, 4), dev.read(0x38, 4)) == (0, 0, 0)
+    dev.write(0x30, 4, 1)
+    assert host.listed == [("stm32l0_rtc", 0x30, 4, 1)]
+
+
+@pytest.mark.parametrize("n, port, pin", [(1, "C", 13), (2, "A", 0), (3, "A", 2)])
+def test_each_tamper_takes_its_pins_edge_and_its_own_or_the_common_enable(n, port, pin):
+    """Tamper n on its pin's rising edge (TAMPnTRG clear): TAMPnF, the backup registers
+    erased; TAMPnIE (or TAMPIE) an edge on EXTI line 19; a falling edge (not selected) or
+    another tamper's pin does nothing."""
+    host, dev = pin_rtc()
+    bit = {1: 0, 2: 3, 3: 5}[n]
+    dev.write(0x50, 4, 7)  # BKP0R
+    dev.write(0x40, 4, 1 << bit | 1 << (16 + 3 * (n - 1)))  # TAMPnE, TAMPnIE
+    others = [(p, q) for p, q in (("C", 13), ("A", 0), ("A", 2)) if (p, q) != (port, pin)]
+    for other_port, other_pin in others:
+        drive(host, dev, other_port, other_pin, 1, 0.2)
+    assert dev.read(0x0C, 4) & 0xE000 == 0 and dev.read(0x50, 4) == 7
+    drive(host, dev, port, pin, 1, 0.5)
+    assert dev.read(0x0C, 4) & 0xE000 == 1 << (12 + n) and dev.read(0x50, 4) == 0
+    assert host.edges == [19]
+    dev.write(0x0C, 4, 0)  # flags cleared
+    drive(host, dev, port, pin, 0, 0.7)  # falling: not the selected edge
+    assert dev.read(0x0C, 4) & 0xE000 == 0
+    dev.write(0x40, 4, 1 << bit | 1 << 2)  # TAMPIE, the common enable
+    drive(host, dev, port, pin, 1, 0.9)
+    assert host.edges == [19, 19]
+
+
+def test_level_detection_and_masked_flags_are_listed_and_take_no_event():
+    """TAMPFLT not 0 (level detection, sampled) and TAMPnMF are listed with why; no tamper
+    event comes from a level."""
+    host, dev = pin_rtc()
+    dev.write(0x40, 4, 1 << 5 | 1 << 11)  # TAMP3E, TAMPFLT 01
+    assert "level detection" in host.whys[-1]
+    drive(host, dev, "A", 2, 1, 0.5)
+    drive(host, dev, "A", 2, 0, 0.6)
+    assert dev.read(0x0C, 4) & 0xE000 == 0
+    dev.write(0x40, 4, 1 << 5 | 1 << 24)  # TAMP3MF
+    assert "TAMP3MF" in host.whys[-1] and len(host.listed) == 2
+
+
+def test_a_stamp_is_the_calendar_at_the_edges_cycle_and_tsf_comes_at_the_second_ck_apre_edge():
+    """An edge taken after its own cycle (a block boundary later) stamps the sub-seconds of
+    its cycle; TSF sets at the second ck_apre edge after it (RM0377's synchronisation of
+    two ck_apre periods), not two periods after the edge's own time."""
+    host, dev = pin_rtc()
+    start = dev._t0  # (the tick the calendar started at)
+    dev.write(0x24, 4, 0xCA)
+    dev.write(0x24, 4, 0x53)
+    dev.write(0x08, 4, 1 << 11)  # TSE
+    apre = 128  # RTCCLK periods in a ck_apre period (PREDIV_A 127)
+    edge = dev._line.cycle_of(start + 10 * apre + apre // 2)  # half-way through period 10
+    host.drive["A"] = (1 << 2, 1 << 2)
+    host.exceptions.now = dev._line.cycle_of(start + 11 * apre + 3)  # taken later
+    dev.drive_changed("A", edge)
+    assert dev._ts_due == start + 12 * apre  # the second ck_apre edge after the event
+    host.exceptions.now = dev._line.cycle_of(start + 12 * apre) - 1
+    assert not dev.read(0x0C, 4) & 1 << 11
+    host.exceptions.now = dev._line.cycle_of(start + 12 * apre)
+    assert dev.read(0x0C, 4) & 1 << 11 and dev.read(0x38, 4) == 255 - 10
+
+
+def test_a_tamper_pin_high_at_the_enable_falls_as_its_first_edge():
+    """TAMP2TRG (falling edges): PA0 driven high while nothing takes it, then the tamper
+    enabled, then PA0 low: that fall is the event; a rise is not. TAMPCR keeps its 25 bits."""
+    host, dev = pin_rtc()
+    drive(host, dev, "A", 0, 1, 0.2)
+    dev.write(0x40, 4, 0xFE00_0000 | 1 << 3 | 1 << 4)  # TAMP2E, TAMP2TRG (+ reserved bits)
+    assert dev.read(0x40, 4) == 1 << 3 | 1 << 4
+    drive(host, dev, "A", 0, 0, 0.5)
+    assert dev.read(0x0C, 4) & 0xE000 == 1 << 14  # TAMP2F
+    dev.write(0x0C, 4, 0)
+    drive(host, dev, "A", 0, 1, 0.7)
+    assert dev.read(0x0C, 4) & 0xE000 == 0

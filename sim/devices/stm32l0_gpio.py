@@ -155,6 +155,7 @@ class Stm32l0Gpio(Clocked):
         self._warned = 0  # pins warned of as shorted
         self._syscfg = self.host.device(Stm32l0Syscfg.name)
         self._pwr = self.host.device(Stm32l0Pwr.name)
+        self._rtc = self.host.device("stm32l0_rtc")  # (its time stamp and tamper pins)
         self._off = False  # in Stand-by: the pins high-impedance
         self._timers: dict[str, Device | None] = {}  # the timers its pins may show, looked up
         self._comp_key: tuple[int, tuple[int, ...]] | None = None  # (comparator_pins' cache)
@@ -392,11 +393,14 @@ class Stm32l0Gpio(Clocked):
         self.host.exceptions.set_timer(self, at, self._drive_event)
 
     def _driven(self, at: int) -> None:
-        """A --pin change at cycle ``at``: the pins' levels, and the wake-up pins (whatever
-        the port's configuration: PWR takes them over)."""
+        """A --pin change at cycle ``at``: the pins' levels, and the wake-up pins and the
+        RTC's time stamp and tamper pins (whatever the port's configuration: PWR and the RTC
+        take them over)."""
         self._update(False, at)
         if isinstance(self._pwr, Stm32l0Pwr):
             self._pwr.drive_changed(self.gpio_port)
+        if self._rtc is not None:
+            self._rtc.drive_changed(self.gpio_port, at)  # type: ignore[attr-defined]
 
     def restart(self) -> None:
         """The core's clock changed: the next --pin change is planned at the new one."""

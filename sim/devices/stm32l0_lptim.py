@@ -55,8 +55,9 @@ EXTERNAL = CKSEL | COUNTMODE  # the counter counts IN1's edges
 TRIGEN, TRIGSEL, TRGFLT, TIMOUT, WAVE = 3 << 17, 7 << 13, 3 << 6, 1 << 19, 1 << 20
 # CFGR.TRIGSEL's sources modelled (RM0377's LPTIM1 external trigger table): 0 the pin in
 # LPTIM1_ETR's alternate function (sim/devices/stm32l0_gpio.py LPTIM_ETR_PINS), 6 COMP1's
-# output, 7 COMP2's; 1-4 are the RTC's alarms A and B and tampers 1 and 2 (5, tamper 3: not on
-# this part, STM32CubeL0 names it for the L07x/L08x only)
+# output, 7 COMP2's; 1-5 are the RTC's alarms A and B and tampers 1 to 3 (STM32CubeL0's current
+# LPTIM_TRIGSOURCE_5 is RTC_TAMP3 wherever RTC_TAMPER3_SUPPORT is, as in stm32l031xx.h; its 2015
+# HAL named it for the L07x/L08x only): not modelled
 TRIG_PIN, TRIG_COMP1, TRIG_COMP2 = 0, 6, 7
 _CFGR_BITS = 0x01FE_EEDF  # CKSEL ... ENC (reserved bits read 0)
 APB1ENR, CCIPR = 0x38, 0x4C  # RCC's offsets
@@ -369,10 +370,7 @@ class Stm32l0Lptim1(Clocked):
                 if self.cfgr & ENC:
                     why.append("ENC, the encoder mode: it does not count")
                 sel = self.cfgr >> 13 & 7
-                if self.cfgr & TRIGEN and sel == 5:
-                    why.append("TRIGSEL 5 (RTC tamper 3): reserved on this part, no trigger "
-                               "comes")
-                elif self.cfgr & TRIGEN and sel not in (TRIG_PIN, TRIG_COMP1, TRIG_COMP2):
+                if self.cfgr & TRIGEN and sel not in (TRIG_PIN, TRIG_COMP1, TRIG_COMP2):
                     why.append(f"TRIGSEL {sel} (the RTC's alarm or tamper): not modelled, no "
                                "trigger comes")
                 if self.cfgr & TRIGEN and self.cfgr & TRGFLT:

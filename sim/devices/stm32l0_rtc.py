@@ -34,9 +34,20 @@ seconds, each compared unless its MSKx bit is set (a PM hour in 24-hour format, 
 of range, never matches), at each second's increment (ALRMxSSR's MASKSS must be 0: a sub-second
 alarm is not modelled). WUTF, ALRAF and ALRBF are rc_w0; with WUTIE, ALRAIE or ALRBIE the
 rising flag is an edge on the EXTI line 20 or 17 (sim/devices/stm32l0_exti.py, whose IMR and
-RTSR the firmware sets: the NVIC's IRQ 2). The backup registers BKP0R-BKP4R read back. Not
-modelled: time stamps, tampers, the calibration (CALR reads back), SHIFTR (a shift is listed; 0
-asks for none), ADD1H and SUB1H (listed, read 0), the outputs (OR reads back).
+RTSR the firmware sets: the NVIC's IRQ 2). The backup registers BKP0R-BKP4R read back.
+
+Time stamp (CR.TSE; STM32CubeL0's RTC_TimeStamp) and tampers (TAMPCR's TAMPnE, edge mode;
+RTC_Tamper): an edge of RTC_TS (PA2; CR.TSEDGE: falling) or of RTC_TAMPn (TAMP3 on PA2, TAMP2
+on PA0, TAMP1 on PC13; TAMPnTRG: falling) as --pin drives it (the RTC takes the pin over: the
+GPIO's mode does not matter; undriven: low), each at its own cycle (drive_changed): a time
+stamp copies the calendar then into TSTR, TSDR (no year) and TSSSR, TSF two ck_apre periods
+later (the second ck_apre edge after it; one while TSF is set or coming: TSOVF, the registers
+kept; they read 0 once TSF is cleared); a tamper sets TAMPnF, erases the backup registers
+(not with TAMPnNOERASE) and with TAMPTS stamps the time too. TSF with TSIE, TAMPnF with TAMPIE
+or TAMPnIE: EXTI line 19. The edge detectors start from the pins' levels when TSE or TAMPnE is
+set. Not modelled: level detection (TAMPFLT: sampling, precharge, pull-up) and TAMPnMF (listed:
+no event), RTC_TS on PC13, the calibration (CALR reads back), SHIFTR (a shift is listed; 0 asks
+for none), ADD1H and SUB1H (listed, read 0), the outputs (OR reads back).
 """
 
 from bisect import bisect_left, bisect_right
@@ -44,7 +55,7 @@ from datetime import datetime, timedelta
 
 from sim.devices import lane
 from sim.devices.stm32l0 import CSR, Clocked, merge
-from sim.devices.stm32l0_exti import RTC_ALARM, RTC_WAKEUP, Stm32l0Exti
+from sim.devices.stm32l0_exti import RTC_ALARM, RTC_TAMPER, RTC_WAKEUP, Stm32l0Exti
 from sim.devices.stm32l0_pwr import Stm32l0Pwr
 from sim.devices.timeline import Timeline
 
@@ -60,12 +71,30 @@ LSION, LSEON = 1 << 0, 1 << 8
 WUCKSEL, FMT, ALRAE, ALRBE, WUTE = 0x7, 1 << 6, 1 << 8, 1 << 9, 1 << 10
 ALRAIE, ALRBIE, WUTIE, BYPSHAD = 1 << 12, 1 << 13, 1 << 14, 1 << 5
 _CR_MODELLED = 0x00FF_FF7F  # every CR bit is kept; the unmodelled ones listed (_CR_LISTED)
-# REFCKON, TSE, TSIE, ADD1H, SUB1H, OSEL, COE: what they turn on is not modelled
-_CR_LISTED = (1 << 4) | (1 << 11) | (1 << 15) | (3 << 16) | (3 << 21) | (1 << 23)
+# REFCKON, ADD1H, SUB1H, OSEL, COE: what they turn on is not modelled
+_CR_LISTED = (1 << 4) | (3 << 16) | (3 << 21) | (1 << 23)
+TSEDGE, TSE, TSIE = 1 << 3, 1 << 11, 1 << 15  # CR: the time stamp (TSEDGE 1: falling edges)
 # ISR
 ALRAWF, ALRBWF, WUTWF, SHPF, INITS, RSF, INITF, INIT = (1 << b for b in range(8))
-ALRAF, ALRBF, WUTF = 1 << 8, 1 << 9, 1 << 10
-_ISR_FLAGS = 0x3F00  # ALRAF ... TAMP1F (ISR[13:8]): rc_w0, not write-protected
+ALRAF, ALRBF, WUTF, TSF, TSOVF = 1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 12
+TAMPF = {1: 1 << 13, 2: 1 << 14, 3: 1 << 15}  # TAMP1F ... TAMP3F
+_ISR_FLAGS = 0xFF00  # ALRAF ... TAMP3F (ISR[15:8]): rc_w0, not write-protected
+# TAMPCR: tamper n's enable (TAMPnE; TAMPnTRG the next bit: falling edges), the interrupt
+# enables (TAMPIE for all, TAMPnIE), TAMPnNOERASE, TAMPnMF, the time stamp on a tamper event
+TAMPE = {1: 1 << 0, 2: 1 << 3, 3: 1 << 5}
+TAMPIE, TAMPTS, TAMPFLT = 1 << 2, 1 << 7, 3 << 11
+
+
+def _tamp_bit(n: int, k: int) -> int:
+    """TAMPCR's per-tamper bits from 16 on: k 0 TAMPnIE, 1 TAMPnNOERASE, 2 TAMPnMF."""
+    return 1 << (16 + 3 * (n - 1) + k)
+
+
+# the pins (port, number): RTC_TS and RTC_TAMP3 on PA2 (STM32CubeL0's RTC_TimeStamp and
+# RTC_Tamper on the NUCLEO-L031K6), RTC_TAMP2 on PA0 and RTC_TAMP1 on PC13 (the family's
+# datasheets' pattern, not verified here)
+TS_PIN = ("A", 2)
+TAMP_PINS = {1: ("C", 13), 2: ("A", 0), 3: ("A", 2)}
 WPR_KEYS = (0xCA, 0x53)
 PROTECTED = (TR, DR, CR, PRER, WUTR, ALRMAR, ALRMBR, SHIFTR, CALR, ALRMASSR, ALRMBSSR)
 MSK1, MSK2, MSK3, MSK4, WDSEL, PM = 1 << 7, 1 << 15, 1 << 23, 1 << 31, 1 << 30, 1 << 22
@@ -74,7 +103,8 @@ NEVER = 1 << 64
 
 
 _EVENTS = {WUTF: "the RTC's wake-up timer (WUTF)", ALRAF: "the RTC's alarm A (ALRAF)",
-           ALRBF: "the RTC's alarm B (ALRBF)"}
+           ALRBF: "the RTC's alarm B (ALRBF)", TSF: "the RTC's time stamp (TSF)",
+           **{flag: f"the RTC's tamper {n} (TAMP{n}F)" for n, flag in TAMPF.items()}}
 
 
 def _bcd(value: int, shift: int, bits: int) -> int:
@@ -118,6 +148,10 @@ class Stm32l0Rtc(Clocked):
         self._tr_held: int | None = None
         self._dr_held: int | None = None
         self._next = NEVER
+        self._at = 0  # the tick the calendar was last brought to (_advance)
+        self._stamp = (0, 0, 0)  # TSTR, TSDR, TSSSR: the calendar at the last time stamp
+        self._ts_due: int | None = None  # the tick TSF sets (2 ck_apre after the event)
+        self._pins: dict[tuple[str, int], int] | None = None  # TS's and the tampers' levels
         self._retime()  # the RCC, reset before it, has RTCEN clear: not yet (no RCC: the LSE)
 
     # --- the clock ----------------------------------------------------------------------------
@@ -203,11 +237,15 @@ class Stm32l0Rtc(Clocked):
         self._line.retime(hz, self.host.clock_hz, self.host.exceptions.now)
         self._schedule()
 
-    def _advance(self) -> None:
-        """The seconds, wake-ups and alarms up to now."""
+    def _advance(self, until: int | None = None) -> None:
+        """The seconds, wake-ups and alarms up to now (or tick ``until``)."""
         if not self._line.hz:
             return
-        tick = self._tick()
+        tick = self._tick() if until is None else until  # (callers: not before self._at)
+        self._at = tick
+        if self._ts_due is not None and tick >= self._ts_due:
+            self._ts_due = None
+            self._raise(TSF)
         seconds = 0
         if not self.init:
             seconds = (tick - self._t0) // self._second
@@ -239,15 +277,23 @@ class Stm32l0Rtc(Clocked):
             seconds -= step
         self.weekday = (self.weekday - 1 + days) % 7 + 1
 
+    def _enabled(self, flag: int) -> bool:
+        """Whether the flag's interrupt is enabled (a tamper's: TAMPIE or its TAMPnIE)."""
+        for n, tamp in TAMPF.items():
+            if flag == tamp:
+                return bool(self._regs[TAMPCR] & (TAMPIE | _tamp_bit(n, 0)))
+        return bool(self.cr & {WUTF: WUTIE, ALRAF: ALRAIE, ALRBF: ALRBIE, TSF: TSIE}[flag])
+
     def _raise(self, flag: int) -> None:
-        """Set an event flag; its rising edge, when its interrupt is enabled, goes to the EXTI."""
+        """Set an event flag; its rising edge, when its interrupt is enabled, goes to the EXTI
+        (line 20 the wake-up timer, 17 the alarms, 19 the time stamp and the tampers)."""
         was = self.flags & flag
         self.flags |= flag
-        enable = {WUTF: WUTIE, ALRAF: ALRAIE, ALRBF: ALRBIE}[flag]
-        if not was and self.cr & enable:
+        if not was and self._enabled(flag):
             exti = self.host.device(Stm32l0Exti.name)
             if isinstance(exti, Stm32l0Exti):
-                exti.edge(RTC_WAKEUP if flag == WUTF else RTC_ALARM)
+                exti.edge(RTC_WAKEUP if flag == WUTF else RTC_ALARM if flag in (ALRAF, ALRBF)
+                          else RTC_TAMPER)
             pwr = self.host.device(Stm32l0Pwr.name)
             if isinstance(pwr, Stm32l0Pwr):  # (a wake-up event: wakes the part from Stand-by)
                 pwr.wakeup_event(_EVENTS[flag])
@@ -307,6 +353,8 @@ class Stm32l0Rtc(Clocked):
         interrupt enabled and its flag clear (nothing else needs the core's attention)."""
         due = NEVER
         if self._line.hz:
+            if self._ts_due is not None:
+                due = self._ts_due
             if self.cr & WUTE and self.cr & WUTIE and not self.flags & WUTF:
                 if not self._on_seconds():
                     due = min(due, self._wut_start + self._wut_period())
@@ -350,14 +398,76 @@ class Stm32l0Rtc(Clocked):
         return (_to_bcd(t.year - 2000) << 16 | self.weekday << 13 | _to_bcd(t.month) << 8
                 | _to_bcd(t.day))
 
-    def _ssr(self) -> int:
-        """The sub-second down-counter: PREDIV_S at the second's start (and in INIT mode,
-        the prescalers held at 0)."""
+    def _ssr(self, tick: int | None = None) -> int:
+        """The sub-second down-counter (now, or at tick ``tick``): PREDIV_S at the second's
+        start (and in INIT mode, the prescalers held at 0)."""
         s = self.prer & 0x7FFF
         if self.init:
             return s
-        apre = (self._tick() - self._t0) // ((self.prer >> 16 & 0x7F) + 1)
+        apre = ((self._tick() if tick is None else tick) - self._t0) // (
+            (self.prer >> 16 & 0x7F) + 1)
         return s - apre % (s + 1)
+
+    # --- the time stamp and the tampers ---------------------------------------------------------
+    def drive_changed(self, port: str, at: int) -> None:
+        """--pin changed port ``port``'s pins at cycle ``at``: an edge of RTC_TS or of an
+        RTC_TAMPn pin (the level driven from outside, whatever the GPIO's mode: the RTC takes
+        the pin over; undriven: low) is a time stamp or a tamper event, as CR and TAMPCR
+        select. They need RTCCLK (without it nothing is taken)."""
+        if not (self.cr & TSE or self._regs[TAMPCR] & sum(TAMPE.values())):
+            return  # (nothing takes them: their levels are taken when TSE or a TAMPnE is set)
+        levels = self._pin_levels()
+        old, self._pins = self._pins, levels
+        if old is None or not self._line.hz:
+            return
+        for pin, level in levels.items():
+            if pin[0] != port or level == old.get(pin, level):
+                continue
+            falling = not level
+            if pin == TS_PIN and self.cr & TSE and falling == bool(self.cr & TSEDGE):
+                self._timestamp(at)
+            tampcr = self._regs[TAMPCR]
+            for n, tamper in TAMP_PINS.items():
+                if (tamper == pin and tampcr & TAMPE[n] and not tampcr & TAMPFLT
+                        and falling == bool(tampcr & TAMPE[n] << 1)):
+                    self._tamper(n, at)
+        self._schedule()
+
+    def _pin_levels(self) -> dict[tuple[str, int], int]:
+        """The RTC's pins' levels as the outside drives them (undriven: low)."""
+        pin_drive = getattr(self.host, "pin_drive", None)
+        levels = {}
+        for port, number in {TS_PIN, *TAMP_PINS.values()}:
+            driven, high = pin_drive(port) if pin_drive is not None else (0, 0)
+            levels[(port, number)] = (driven & high) >> number & 1
+        return levels
+
+    def _timestamp(self, at: int) -> None:
+        """A time stamp event at cycle ``at``: TSTR, TSDR (the date without the year) and
+        TSSSR take the calendar then, TSF sets two ck_apre periods later (RM0377's
+        synchronisation); one while TSF is set (or on its way) sets TSOVF and keeps the
+        registers."""
+        tick = max(self._line.at(at), self._at)
+        self._advance(tick)
+        if self.flags & TSF or self._ts_due is not None:
+            self.flags |= TSOVF
+            return
+        self._stamp = (self._tr(), self._dr() & 0xFF3F, self._ssr(tick))
+        apre = (self.prer >> 16 & 0x7F) + 1
+        edge = tick if self.init else self._t0 + ((tick - self._t0) // apre) * apre
+        self._ts_due = edge + 2 * apre
+
+    def _tamper(self, n: int, at: int) -> None:
+        """Tamper n's event at cycle ``at``: TAMPnF; the backup registers erased (unless
+        TAMPnNOERASE); with TAMPTS a time stamp too."""
+        self._advance(max(self._line.at(at), self._at))
+        tampcr = self._regs[TAMPCR]
+        if not tampcr & _tamp_bit(n, 1):
+            for reg in BKP:
+                self._regs[reg] = 0
+        self._raise(TAMPF[n])
+        if tampcr & TAMPTS:
+            self._timestamp(at)
 
     def _isr(self) -> int:
         value = self.flags
@@ -400,7 +510,7 @@ class Stm32l0Rtc(Clocked):
             value = self._ssr()
             if shadow and self._dr_held is None:
                 self._tr_held, self._dr_held = self._tr(), self._dr()
-        else:  # TSTR, TSDR, TSSSR (no time stamp), WPR, SHIFTR (write-only) read 0
+        else:  # WPR, SHIFTR (write-only) read 0
             if word not in (ISR, CR, PRER, WUTR, TSTR, TSDR, TSSSR, WPR, SHIFTR, *self.alarm,
                             *self.alarm_ss, *self._regs):
                 self.host.unmodelled(self, offset, size, None)
@@ -477,7 +587,9 @@ class Stm32l0Rtc(Clocked):
             self.cr = new & _CR_MODELLED & ~(3 << 16)  # ADD1H, SUB1H: actions, read 0
             if new & _CR_LISTED:
                 self.host.unmodelled(self, offset, size, value)
-            for flag, enable in ((WUTF, WUTIE), (ALRAF, ALRAIE), (ALRBF, ALRBIE)):
+            if new & TSE and not old & TSE:  # the edge detector starts from the pin's level
+                self._pins = self._pin_levels()
+            for flag, enable in ((WUTF, WUTIE), (ALRAF, ALRAIE), (ALRBF, ALRBIE), (TSF, TSIE)):
                 if self.flags & flag and self.cr & enable and not old & enable:
                     self.flags &= ~flag  # an edge of flag AND enable: raised again
                     self._raise(flag)
@@ -496,10 +608,34 @@ class Stm32l0Rtc(Clocked):
             self.alarm_ss[word] = new & 0x0F00_7FFF
             if new >> 24 & 0xF:
                 self.host.unmodelled(self, offset, size, value)  # a sub-second alarm
+        elif word == TAMPCR:
+            self._write_tampcr(offset, size, value, old, new)
         elif word in self._regs:
             self._regs[word] = new
         elif new or word != SHIFTR:  # a shift (SHIFTR 0 asks for none), the time stamps
             self.host.unmodelled(self, offset, size, value)
+
+    def _write_tampcr(self, offset: int, size: int, value: int, old: int, new: int) -> None:
+        """TAMPCR: the tampers' enables, edges and interrupt enables, NOERASE, TAMPTS. Level
+        detection (TAMPFLT not 0: sampled at TAMPFREQ, precharged) and the mask flags are
+        listed: no tamper event comes from them."""
+        self._regs[TAMPCR] = new & 0x01FF_FFFF
+        enabled = sum(TAMPE.values())
+        if new & enabled & ~old:  # the edge detectors start from the pins' levels
+            self._pins = self._pin_levels()
+        whys = []
+        if new & TAMPFLT and new & enabled:
+            whys.append("TAMPFLT, level detection: not modelled (no tamper event)")
+        masked = [n for n in TAMPE if new & _tamp_bit(n, 2)]
+        if masked:
+            whys.append(f"TAMP{masked[0]}MF, a masked tamper flag: not modelled")
+        if whys:
+            self.host.unmodelled(self, offset, size, value, "; ".join(whys))
+        for n, flag in TAMPF.items():  # an edge of flag AND enable: raised again
+            ie = TAMPIE | _tamp_bit(n, 0)
+            if self.flags & flag and new & ie and not old & ie:
+                self.flags &= ~flag
+                self._raise(flag)
 
     def read_word(self, word: int) -> int:
         """A register's value as the firmware would read it, without a read's side effects."""
@@ -508,8 +644,10 @@ class Stm32l0Rtc(Clocked):
         if word in (TR, DR):
             tr, dr = self._raw or (self._tr(), self._dr())
             return tr if word == TR else dr
-        values = {CR: self.cr, PRER: self.prer,
-                  WUTR: self.wutr, **self.alarm, **self.alarm_ss, **self._regs}
+        stamp = self._stamp if self.flags & TSF else (0, 0, 0)  # (cleared with TSF)
+        values = {CR: self.cr, PRER: self.prer, TSTR: stamp[0], TSDR: stamp[1],
+                  TSSSR: stamp[2], WUTR: self.wutr, **self.alarm, **self.alarm_ss,
+                  **self._regs}
         return values.get(word, 0)
 
     def _set_time(self, tr: int | None = None, dr: int | None = None) -> None:

@@ -20,6 +20,17 @@
  *   locked    the protection left on: INIT never sets; TR is not written.
  *   no_clock  RTCEN left clear: INITF never comes.
  *   no_dbp    PWR_CR.DBP left clear: the backup domain ignores the writes.
+ *   timestamp as STM32CubeL0's RTC_TimeStamp (HAL_RTCEx_SetTimeStamp_IT): 08:10:00 on Monday
+ *             2014-04-14, CR.TSE on RTC_TS's (PA2's) rising edges (-DFALLING: TSEDGE), TSIE,
+ *             EXTI line 19, IRQ 2; the handler keeps TSTR, TSDR, TSSSR and SSR as it runs,
+ *             then clears TSF (HAL_RTCEx_GetTimeStamp); after STAMPS of them prints each
+ *             "ts TSTR TSDR TSSSR SSR". -DOVF: the handler leaves TSF set; 4 s later prints
+ *             ISR's TSF and TSOVF and the first stamp's TSTR.
+ *   tamper    as STM32CubeL0's RTC_Tamper: tamper 3 (PA2) on its falling edge (TAMP3TRG),
+ *             TAMP3IE, EXTI line 19, the backup registers written 0xDF59 + 0x5A n; the
+ *             handler clears TAMP3F; prints "bkp" and the five registers, then ISR's TSF.
+ *             -DNOERASE: TAMP3NOERASE; -DTAMPTS: a time stamp on the tamper event (TSTR
+ *             printed once its interrupt came).
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -38,6 +49,17 @@
 #define RTC_WPR REG(0x40002824u)
 #define RTC_SSR REG(0x40002828u)
 #define RTC_BKP0R REG(0x40002850u)
+#define RTC_BKP(n) REG(0x40002850u + 4u * (n))
+#define RTC_TSTR REG(0x40002830u)
+#define RTC_TSDR REG(0x40002834u)
+#define RTC_TSSSR REG(0x40002838u)
+#define RTC_TAMPCR REG(0x40002840u)
+#define TSF (1u << 11)
+#define TSOVF (1u << 12)
+#define TAMP3F (1u << 15)
+#define TSE (1u << 11)
+#define TSIE (1u << 15)
+#define TSEDGE (1u << 3)
 #define EXTI_IMR REG(0x40010400u)
 #define EXTI_RTSR REG(0x40010408u)
 #define EXTI_PR REG(0x40010414u)
@@ -132,6 +154,7 @@ void SysTick_Handler(void) {}
 
 static volatile uint32_t events;
 static volatile uint32_t seen[4];
+static volatile uint32_t stamps[4][4];
 
 void IRQ2_Handler(void) /* RTC: HAL_RTCEx_WakeUpTimerIRQHandler, HAL_RTC_AlarmIRQHandler */
 {
@@ -147,6 +170,27 @@ void IRQ2_Handler(void) /* RTC: HAL_RTCEx_WakeUpTimerIRQHandler, HAL_RTC_AlarmIR
         if (events < 4)
             seen[events] = RTC_TR;
         (void)RTC_DR;
+        events++;
+    }
+    if (RTC_ISR & TSF) { /* HAL_RTCEx_TamperTimeStampIRQHandler */
+        EXTI_PR = 1u << 19;
+        if (events < 4) {
+            stamps[events][0] = RTC_TSTR;
+            stamps[events][1] = RTC_TSDR;
+            stamps[events][2] = RTC_TSSSR;
+            stamps[events][3] = RTC_SSR;
+            (void)RTC_DR;
+        }
+#ifndef OVF
+        RTC_ISR = ~(TSF | INIT) & 0x0001FFFFu; /* __HAL_RTC_TIMESTAMP_CLEAR_FLAG */
+#endif
+        events++;
+    }
+    if (RTC_ISR & TAMP3F) {
+        EXTI_PR = 1u << 19;
+        for (uint32_t n = 0; n < 4u; n++)
+            seen[n] = RTC_BKP(n);
+        RTC_ISR = ~(TAMP3F | INIT) & 0x0001FFFFu;
         events++;
     }
 }
@@ -300,6 +344,76 @@ int main(void)
 #if CASE_no_clock
     rtc_clock(1, 0);
     return rtc_init(0x120000u, 0x240101u, 0, 1) == 1 ? 0 : 1;
+#endif
+
+#if CASE_timestamp
+#ifndef STAMPS
+#define STAMPS 2
+#endif
+    rtc_clock(1, 1);
+    int err = rtc_init(0x081000u, (0x14u << 16) | (1u << 13) | 0x0414u, 0, 1);
+    if (err)
+        return err;
+    RTC_WPR = 0xCAu;
+    RTC_WPR = 0x53u;
+#ifdef FALLING
+    RTC_CR |= TSEDGE;
+#endif
+    RTC_CR |= TSE | TSIE;
+    RTC_WPR = 0xFFu;
+    EXTI_IMR |= 1u << 19;
+    EXTI_RTSR |= 1u << 19;
+    NVIC_ISER = 1u << 2;
+#ifdef OVF
+    while (events < 1u)
+        __asm__ volatile("wfi" ::: "memory");
+    sleep_ms(4000);
+    print_hex("isr ", RTC_ISR & (TSF | TSOVF));
+    print_hex("tstr ", RTC_TSTR);
+#else
+    while (events < STAMPS)
+        __asm__ volatile("wfi" ::: "memory");
+    for (uint32_t n = 0; n < STAMPS; n++) {
+        sh_write0("ts");
+        for (uint32_t k = 0; k < 4u; k++)
+            print_hex(" ", stamps[n][k]);
+    }
+#endif
+    return 0;
+#endif
+
+#if CASE_tamper
+    rtc_clock(1, 1);
+    int err = rtc_init(0x120000u, 0x240101u | (1u << 13), 0, 1);
+    if (err)
+        return err;
+    uint32_t tampcr = (1u << 5) | (1u << 6) | (1u << 22); /* TAMP3E, TAMP3TRG, TAMP3IE */
+#ifdef NOERASE
+    tampcr |= 1u << 23;
+#endif
+#ifdef TAMPTS
+    tampcr |= 1u << 7;
+#endif
+    RTC_TAMPCR = tampcr;
+    RTC_ISR = ~(TAMP3F | INIT) & 0x0001FFFFu;
+    EXTI_IMR |= 1u << 19;
+    EXTI_RTSR |= 1u << 19;
+    NVIC_ISER = 1u << 2;
+    for (uint32_t n = 0; n < 5u; n++)
+        RTC_BKP(n) = 0xDF59u + n * 0x5Au;
+    while (events < 1u)
+        __asm__ volatile("wfi" ::: "memory");
+    sh_write0("bkp");
+    for (uint32_t n = 0; n < 4u; n++)
+        print_hex(" ", seen[n]);
+    print_hex("bkp4 ", RTC_BKP(4));
+#ifdef TAMPTS
+    while (events < 2u) /* TSF comes two ck_apre periods after the tamper's flag */
+        __asm__ volatile("wfi" ::: "memory");
+    print_hex("tstr ", stamps[1][0]);
+#endif
+    print_hex("tsf ", RTC_ISR & TSF);
+    return 0;
 #endif
 
 #if CASE_no_dbp
