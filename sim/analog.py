@@ -14,6 +14,14 @@ IN8 and IN9); ``--analog PB5=level.csv@1kHz`` gives a pin that is no ADC channel
 the comparators (sim/devices/stm32l0_comp.py: PB3-PB7 only, at a rate), which see the same
 values as the pins' voltages (``volts_at``: nothing used up).
 
+The supply: ``--analog VDDA=battery.csv@1Hz`` plays the part's supply voltage (VDDA, the ADC's
+reference; VDD with it on the small packages) in device time, a battery's discharge for
+firmware that watches it: each conversion then reads ``round(v / VDDA x 4095)`` at the VDDA of
+its own time, and VREFINT (a fixed 1.224 V: VREFINT_CAL's 1,671 at the calibration's 3.0 V) and
+the temperature sensor read more as VDDA falls, as on the chip, so the HAL's
+``__LL_ADC_CALC_VREFANALOG_VOLTAGE`` gives the played voltage back. Its values must stay within
+the part's supply range, 1.65 V to 3.6 V (a brown-out is not modelled); without it VDDA is 3.0 V.
+
 The simulator reads the files before the run: a file that is not a series of finite numbers is
 refused with one line.
 """
@@ -29,7 +37,9 @@ import numpy as np
 
 from sim.inputs import InputError, read_table
 
-VDDA = 3.0  # volts: the ADC's reference, the part's supply in the simulator
+VDDA = 3.0  # volts: the ADC's reference, the part's supply in the simulator (without VDDA=)
+SUPPLY = "VDDA"  # --analog's key for the supply's values
+SUPPLY_RANGE = (1.65, 3.6)  # volts: the STM32L031's supply range (its datasheet's)
 MAX_SAMPLES = 1 << 24  # values one channel's file may hold (128 MiB as float64)
 MIN_RATE, MAX_RATE = 1e-3, 1e9  # samples per second
 PINS = range(16)  # the ADC's external channels, IN0 ... IN15
@@ -45,7 +55,7 @@ def sample_index(seconds: float, rate: float) -> int:
     back from the float a hair below ``k``) counts as that sample."""
     x = seconds * rate
     return int(x + 1e-9 + x * 1e-12)
-_SPEC = re.compile(r"^\s*(\d+|P[A-Z]\d{1,2})\s*=\s*(.+?)(?:@\s*([0-9.e+-]+)\s*(hz|khz|mhz)?)?"
+_SPEC = re.compile(r"^\s*(\d+|P[A-Z]\d{1,2}|VDDA)\s*=\s*(.+?)(?:@\s*([0-9.e+-]+)\s*(hz|khz|mhz)?)?"
                    r"\s*$", re.IGNORECASE)
 # what follows a file name's last '@' when it was meant as a rate: no path, no suffix
 _RATE_LIKE = re.compile(r"^[0-9.eE+-]*\s*[a-zA-Z]{0,4}$")
@@ -56,8 +66,8 @@ _RATE_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6}
 class AnalogSpec:
     """``CHANNEL=FILE[@RATE]`` or ``PIN=FILE[@RATE]`` as given: the ADC channel (a pin that is
     one is given by its channel), or the pin that is none (``pin``, channel -1: a comparator's
-    input, PB3-PB7), the file, and samples per second of device time (None: a value per
-    conversion)."""
+    input, PB3-PB7; or ``VDDA``, the supply), the file, and samples per second of device time
+    (None: a value per conversion)."""
 
     channel: int
     path: Path
@@ -71,7 +81,9 @@ class AnalogSpec:
 
     @property
     def label(self) -> str:
-        """``channel 3``, ``pin PB5``."""
+        """``channel 3``, ``pin PB5``, ``supply VDDA``."""
+        if self.pin == SUPPLY:
+            return f"supply {SUPPLY}"
         return f"pin {self.pin}" if self.pin else f"channel {self.channel}"
 
     def __str__(self) -> str:
@@ -85,9 +97,12 @@ def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
     m = _SPEC.match(text)
     if m is None:
         raise ValueError(f"not an analog input: {text!r} (CHANNEL=FILE, PIN=FILE or with "
-                         "@RATE: 3=accel.csv, 3=accel.csv@100Hz, PB5=level.csv@1kHz)")
+                         "@RATE: 3=accel.csv, 3=accel.csv@100Hz, PB5=level.csv@1kHz, "
+                         "VDDA=battery.csv@1Hz)")
     pin = ""
-    if m.group(1).isdigit():
+    if m.group(1).upper() == SUPPLY:
+        channel, pin = -1, SUPPLY
+    elif m.group(1).isdigit():
         channel = int(m.group(1))
         if channel not in PINS:
             raise ValueError(f"analog input {text!r}: channel {channel} is not one of the "
@@ -113,6 +128,9 @@ def parse_spec(text: str, base: Path | None = None) -> AnalogSpec:
         if not MIN_RATE <= rate <= MAX_RATE:
             raise ValueError(f"analog input {text!r}: a rate of {MIN_RATE:g} Hz to "
                              f"{MAX_RATE:g} Hz, such as 100Hz or 1kHz")
+    if pin == SUPPLY and rate is None:
+        raise ValueError(f"analog input {text!r}: the supply plays in device time: give its "
+                         "values a rate, VDDA=FILE@1Hz")
     if pin and rate is None:
         raise ValueError(f"analog input {text!r}: {pin} is no ADC channel's pin (no conversion "
                          f"moves its values on): give them a rate, {pin}=FILE@1kHz")
@@ -130,7 +148,7 @@ def check_specs(specs: list[AnalogSpec]) -> None:
     """ValueError when a channel is not a pin or two feed one channel (or pin)."""
     seen: set[int | str] = set()
     for spec in specs:
-        if spec.pin and (spec.pin not in COMPARATOR_PINS or spec.rate is None):
+        if spec.pin and (spec.pin not in (*COMPARATOR_PINS, SUPPLY) or spec.rate is None):
             raise ValueError(f"analog pin {spec.pin!r}: by name only {', '.join(COMPARATOR_PINS)}"
                              " (the comparators' inputs no ADC channel reaches), at a rate")
         if not spec.pin and spec.channel not in PINS:
@@ -139,6 +157,19 @@ def check_specs(specs: list[AnalogSpec]) -> None:
         if spec.key in seen:
             raise ValueError(f"analog {spec.label} is given twice")
         seen.add(spec.key)
+
+
+def load_supply(path: Path) -> np.ndarray:
+    """The supply's series of volts in ``path`` (load_volts), each within SUPPLY_RANGE;
+    InputError with one line otherwise."""
+    series = load_volts(path)
+    low, high = SUPPLY_RANGE
+    outside = np.flatnonzero((series < low) | (series > high))
+    if outside.size:
+        raise InputError(f"{path}: value {outside[0] + 1} ({series[outside[0]]:g} V) is outside "
+                         f"the part's supply range, {low:g} V to {high:g} V (a brown-out is "
+                         "not modelled)")
+    return series
 
 
 def load_volts(path: Path) -> np.ndarray:
@@ -184,8 +215,13 @@ class AnalogInput:
         index = self.conversions if rate is None else sample_index(seconds, rate)
         return float(self.clamped_volts()[min(index, len(self.volts) - 1)])
 
-    def code(self, seconds: float) -> int:
-        """The 12-bit result of a conversion at device time ``seconds``."""
+    def supply_at(self, seconds: float) -> float:
+        """The supply's value at device time ``seconds`` (the VDDA input: at a rate)."""
+        return float(self.volts[min(sample_index(seconds, self.spec.rate or 1.0),
+                                    len(self.volts) - 1)])
+
+    def code(self, seconds: float, vdda: float = VDDA) -> int:
+        """The 12-bit result of a conversion at device time ``seconds``, VDDA ``vdda`` then."""
         rate = self.spec.rate
         # (a sample's own instant counts as it: 0.29 s at 100 Hz is sample 29, not 28.999...)
         index = self.conversions if rate is None else sample_index(seconds, rate)
@@ -194,10 +230,10 @@ class AnalogInput:
             self.past_end += 1
             index = len(self.volts) - 1
         volts = float(self.volts[index])
-        if not 0.0 <= volts <= VDDA:
+        if not 0.0 <= volts <= vdda:
             self.clamped += 1
-            volts = min(max(volts, 0.0), VDDA)
-        return round(volts / VDDA * 4095)
+            volts = min(max(volts, 0.0), vdda)
+        return round(volts / vdda * 4095)
 
     def summary(self) -> dict[str, object]:
         return {"file": str(self.spec.path), "rate_hz": self.spec.rate,
@@ -211,6 +247,6 @@ class AnalogInput:
             out.append(f"{name}: {self.past_end:,} of {self.conversions:,} conversions came "
                        f"after its {len(self.volts):,} values: they read the last one")
         if self.clamped:
-            out.append(f"{name}: {self.clamped:,} conversions read a value beyond 0 to "
-                       f"{VDDA:g} V, taken as the rail")
+            out.append(f"{name}: {self.clamped:,} conversions read a value beyond 0 V to "
+                       "VDDA, taken as the rail")
         return out

@@ -53,7 +53,9 @@ ANALOG_OPTION = click.option(
          "from a .csv of one column or a 1-D .npy: each conversion of the channel reads the "
          "next value, or with @RATE (@100Hz, @1kHz) the value at that device time; the "
          "comparators see the same voltages (a pin no ADC channel reaches, for them: "
-         "PB5=level.csv@1kHz). Without it a pin reads 0 V.")
+         "PB5=level.csv@1kHz). Without it a pin reads 0 V. VDDA=battery.csv@1Hz plays the "
+         "supply (1.65 V to 3.6 V; else 3.0 V): conversions, VREFINT's among them, read "
+         "against it.")
 PIN_OPTION = click.option(
     "--pin", "pins", type=SpecParam("pin", parse_pin, PinSpec), multiple=True,
     metavar="PIN=FILE|0|1",

@@ -46,7 +46,15 @@ from unicorn import arm_const as R
 
 from sim import devices, faults
 from sim.alignment import alignment_checks, division_checks, unaligned_trap_checks
-from sim.analog import AnalogInput, AnalogSpec, check_specs, load_volts
+from sim.analog import (
+    SUPPLY,
+    VDDA,
+    AnalogInput,
+    AnalogSpec,
+    check_specs,
+    load_supply,
+    load_volts,
+)
 from sim.clocks import ClockLog
 from sim.codemap import FP64, build_tables
 from sim.durations import out_of_range
@@ -1427,10 +1435,11 @@ class Simulator:
         _checked(check_specs, list(specs))
         ports = self._ports
         for spec in specs:
-            if spec.pin and spec.pin[1] not in ports:
+            if spec.pin and spec.pin != SUPPLY and spec.pin[1] not in ports:
                 raise ImageError(f"analog {spec.label}: the target has ports "
                                  f"{', '.join(ports)}")
-        return {s.key: AnalogInput(s, load_volts(s.path)) for s in specs}
+        return {s.key: AnalogInput(s, (load_supply if s.pin == SUPPLY else load_volts)(s.path))
+                for s in specs}
 
     def _load_pins(self, specs: Sequence[PinSpec]) -> dict[str, PinInput]:
         """The GPIO pins' levels by pin name; ImageError for a target without a GPIO model or
@@ -1542,7 +1551,8 @@ class Simulator:
         if source is None:
             return None
         cycle = self._counter.cycles if at is None else at
-        code = source.code(self._clock.seconds(cycle, self.exceptions.sleep_cycles))
+        seconds = self._clock.seconds(cycle, self.exceptions.sleep_cycles)
+        code = source.code(seconds, self._supply_at(seconds))
         if source.spec.rate is None:  # the pin's voltage is the next value now
             for changed in self._analog_listeners:
                 changed(channel, cycle)
@@ -1550,6 +1560,14 @@ class Simulator:
 
     def analog_input(self, channel: int | str) -> AnalogInput | None:
         return self._analog.get(channel)
+
+    def _supply_at(self, seconds: float) -> float:
+        supply = self._analog.get(SUPPLY)
+        return VDDA if supply is None else supply.supply_at(seconds)
+
+    def supply_volts(self, at: int | None = None) -> float:
+        cycle = self._counter.cycles if at is None else at
+        return self._supply_at(self._clock.seconds(cycle, self.exceptions.sleep_cycles))
 
     def seconds_at(self, cycle: int) -> float:
         return self._device_seconds(cycle)

@@ -43,7 +43,7 @@ def test_each_conversion_reads_the_next_value_clamped_to_the_rails(firmware, cli
     warnings = res.report["warnings"]
     assert "analog channel 3 (accel.csv): 1 of 6 conversions came after its 5 values: they " \
            "read the last one" in warnings
-    assert "analog channel 3 (accel.csv): 3 conversions read a value beyond 0 to 3 V, taken " \
+    assert "analog channel 3 (accel.csv): 3 conversions read a value beyond 0 V to VDDA, taken " \
            "as the rail" in warnings
     assert not [r for r in res.report["unmodelled_registers"] if "a pin's voltage" in r]
     summary = cli("run", pins(firmware, 6), "--analog", f"3={data}", json=False)
@@ -85,11 +85,15 @@ def test_a_simulator_reused_starts_the_values_again(firmware, tmp_path):
     ("3=x.csv@0Hz", "a rate of 0.001 Hz to 1e+09 Hz"),
     ("3=missing.csv", "missing.csv: no such file"),
     ("3=x.csv@1GHz", "not a rate: '1GHz' (100Hz, 1kHz, 2MHz, or a number of Hz)"),
+    ("VDDA=x.csv", "the supply plays in device time: give its values a rate, VDDA=FILE@1Hz"),
+    ("VDDA=x.csv@1Hz", "value 1 (1 V) is outside the part's supply range, 1.65 V to 3.6 V"),
+    ("VDDA=y.csv@1Hz", "value 2 (3.7 V) is outside the part's supply range"),
 ])
 def test_bad_analog_options_are_one_line(firmware, cli, tmp_path, spec, message):
     (tmp_path / "x.csv").write_text("1.0\n")
-    res = cli("run", pins(firmware, 1), "--analog", spec.replace("x.csv", str(tmp_path / "x.csv")),
-              json=False)
+    (tmp_path / "y.csv").write_text("3.6\n3.7\n")
+    res = cli("run", pins(firmware, 1), "--analog", spec.replace("x.csv", str(tmp_path / "x.csv"))
+              .replace("y.csv", str(tmp_path / "y.csv")), json=False)
     assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
 
 
@@ -164,3 +168,43 @@ def test_the_python_api_checks_its_specs(firmware, tmp_path):
     image = sim.load_elf(pins(firmware, 1))
     with pytest.raises(ImageError, match="channel 17 is not one of the ADC's pins"):
         sim.Simulator(image, sim.RunOptions(analog=[AnalogSpec(17, data)]))
+
+
+def supply(firmware):
+    return irq_program(firmware, "adc.c", "stm32l031", CASE_supply=None)
+
+
+@pytest.mark.parametrize("vdda, mv", [(2.4, 2399), (3.3, 3300), (1.8, 1800)])
+def test_the_supply_played_is_what_vrefint_measures(firmware, cli, tmp_path, vdda, mv):
+    """--analog VDDA=...: VREFINT (1.224 V, VREFINT_CAL at 3.0 V) reads round(1671 x 3.0 /
+    VDDA), so the HAL's formula (3000 x VREFINT_CAL / the reading, in integers) gives the
+    supply back; the sensor (TS_CAL1's voltage at 30 degrees C) scales the same way and
+    still reads 30 degrees C. The supply's values are in the report's analog."""
+    data = tmp_path / "battery.csv"
+    data.write_text(f"{vdda}\n")
+    res = cli("run", supply(firmware), "--analog", f"VDDA={data}@1Hz", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert res.report["stdout"] == f"vdda mV {mv}\ntemp C 30\n"
+    assert res.report["analog"]["VDDA"]["rate_hz"] == 1.0
+    summary = cli("run", supply(firmware), "--analog", f"VDDA={data}@1Hz", json=False)
+    assert "supply VDDA: 1 values at 1 Hz, battery.csv" in " ".join(summary.stderr.split())
+
+
+def test_a_pin_is_converted_against_the_supply_of_its_time(firmware, cli, tmp_path):
+    """At 100 Hz, converted about 12, 24 and 36 ms in (values 1, 2, 3): channel 3 at 1.2 V,
+    1.2 V, 2.7 V while VDDA is 3.0 V, 2.4 V, 2.4 V: 1638 (1.2 / 3.0 x 4095), 2048 (1.2 / 2.4
+    x 4095), and 4095: a pin above the supply is its rail."""
+    pin, battery = tmp_path / "pin.csv", tmp_path / "battery.csv"
+    pin.write_text("0\n1.2\n1.2\n2.7\n")
+    battery.write_text("3.0\n3.0\n2.4\n2.4\n")
+    res = cli("run", pins(firmware, 3, 384_000), "--analog", f"3={pin}@100Hz",
+              "--analog", f"VDDA={battery}@100Hz", *LIMIT)
+    assert res.returncode == 0, res.stderr
+    assert printed(res.report["stdout"]) == [1638, 2048, 4095]
+    assert res.report["analog"]["3"]["clamped"] == 1  # 2.7 V above 2.4 V
+
+
+def test_supply_specs_parse():
+    spec = parse_spec("vdda=b.csv@2Hz")
+    assert (spec.key, spec.rate, spec.label) == ("VDDA", 2.0, "supply VDDA")
+    assert str(spec) == "VDDA=b.csv@2Hz"

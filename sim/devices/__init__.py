@@ -92,6 +92,10 @@ class DeviceHost(Protocol):
         from the run's --analog values (one is used up unless they play at a rate); None
         without them."""
 
+    def supply_volts(self, at: int | None = None) -> float:
+        """VDDA at cycle ``at`` (default now): the run's ``--analog VDDA=`` values, else 3.0 V
+        (sim/analog.py)."""
+
     def analog_input(self, channel: int | str) -> "AnalogInput | None":
         """The run's --analog values for ADC pin ``channel`` (or for the pin so named, one no
         ADC channel reaches: "PB5"; sim/analog.py), None without them: what another analog

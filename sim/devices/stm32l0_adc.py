@@ -6,11 +6,14 @@ temperature runs instead of waiting for ever for ADCAL, ADRDY or EOC.
 What it converts: channel 17 (VREFINT, with CCR.VREFEN) reads VREFINT_CAL and channel 18 (the
 temperature sensor, with CCR.TSEN) reads TS_CAL1 (sim/devices/stm32l0_factory.py): VDDA is 3.0
 V and the die at 30 degrees C, the conditions of the part's calibration, so the HAL's formulas
-give 3,000 mV and 30 degrees C. With VREFEN or TSEN off the channel converts to 0, its read
-listed with why. A pin (channels 0-15) converts the run's values for it (--analog 3=accel.csv,
-sim/analog.py: recorded volts, a value per conversion or played at a rate); without them it
-converts to 0, and the firmware's read of such a result is listed as unmodelled ("channel 3: a
-pin's voltage is not modelled, 0 V"). RES (12, 10, 8, 6 bits) and ALIGN apply.
+give 3,000 mV and 30 degrees C. With the run's supply (--analog VDDA=FILE@RATE, sim/analog.py)
+both are fixed voltages read against the VDDA of the conversion's time (VREFINT_CAL x 3.0 /
+VDDA: the HAL's formula gives that VDDA back), as the pins are. With VREFEN or TSEN off the
+channel converts to 0, its read listed with why. A pin (channels 0-15) converts the run's
+values for it (--analog 3=accel.csv, sim/analog.py: recorded volts, a value per conversion or
+played at a rate); without them it converts to 0, and the firmware's read of such a result is
+listed as unmodelled ("channel 3: a pin's voltage is not modelled, 0 V"). RES (12, 10, 8, 6
+bits) and ALIGN apply.
 
 Timing: the ADC clock is PCLK / 2, / 4 or PCLK (CFGR2.CKMODE; PCLK is PCLK2, the core's clock
 divided by RCC_CFGR.PPRE2) or, with CKMODE 0, the HSI16 (16 MHz, divided by CCR.PRESC), which
@@ -45,6 +48,7 @@ way and stops the sequence: nothing converts (no EOC, no overrun) until ADSTART 
 again.
 """
 
+from sim.analog import VDDA
 from sim.devices import lane
 from sim.devices.stm32l0 import CR as RCC_CR
 from sim.devices.stm32l0 import HSION, Clocked, merge
@@ -247,10 +251,13 @@ class Stm32l0Adc(Clocked):
         simulator knows it: VREFINT and the sensor as calibrated, a pin from the run's --analog
         values then (sim/analog.py; the end of the conversion, not the cycle the simulator
         handles it at), else 0 V."""
-        if channel == VREFINT and self.ccr & VREFEN:
-            return VREFINT_CAL, True
-        if channel == TEMPERATURE and self.ccr & TSEN:
-            return TS_CAL1, True
+        if channel in (VREFINT, TEMPERATURE) and self.ccr & (
+                VREFEN if channel == VREFINT else TSEN):
+            # a fixed voltage (the calibration's code at 3.0 V), read against VDDA then
+            supply = getattr(self.host, "supply_volts", None)
+            vdda = VDDA if supply is None else supply(at)
+            cal = VREFINT_CAL if channel == VREFINT else TS_CAL1
+            return round(cal * VDDA / vdda), True  # (at most 3,038: VDDA >= 1.65 V)
         code = self.host.analog_code(channel, at) if channel in self.analog_pins else None
         return (0, False) if code is None else (code, True)
 

@@ -182,8 +182,8 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         rate = "" if fed["rate_hz"] is None else f" at {fed['rate_hz']:g} Hz"
         if channel.isdigit():
             what = f"{fed['conversions']:,}", f"conversions of channel {channel}: "
-        else:  # a pin no ADC channel reaches (a comparator's input)
-            what = "", f"pin {channel}: "
+        else:  # a pin no ADC channel reaches (a comparator's input), or the supply
+            what = "", f"{'supply' if channel == 'VDDA' else 'pin'} {channel}: "
         table.add_row("analog" if i == 0 else "", what[0],
                       f"{what[1]}{fed['samples']:,} values{rate}, "
                       f"{Path(str(fed['file'])).name}")
