@@ -1312,7 +1312,7 @@ class WritingDma:
 
     def service(self) -> None:
         if self.timer.dma_request("ch1"):
-            self.timer.dma_served("ch1")
+            self.timer.dma_served("ch1", self.timer.base + self.offset)
             self.timer.write(self.offset, 4, 7)
 
 

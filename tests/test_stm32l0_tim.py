@@ -1613,7 +1613,7 @@ class FakeDma:
         for line in ("up", "ch1", "ch2", "ch3", "ch4"):
             if self.serve and timer is not None and timer.dma_request(line):
                 self.moved.append((line, self.host.exceptions.now))
-                timer.dma_served(line)
+                timer.dma_served(line, timer.base + CCR1)
 
 
 class DmaHost(FakeDeviceHost):
@@ -1718,6 +1718,10 @@ def test_a_burst_crossing_the_advanced_timers_words_does_nothing_there():
     dev.write(DMAR, 4, 5)
     assert host.listed == [("stm32l0_tim2", DMAR, 4, 5)]
     assert "DMAR's burst reaching DMAR" in host.whys[0]
+    dev.write(DCR, 4, 18)  # DCR itself: listed, DCR kept
+    dev.write(DMAR, 4, 5)
+    assert host.listed[-1] == ("stm32l0_tim2", DMAR, 4, 5) and dev.read(DCR, 4) == 18
+    assert "DMAR's burst reaching DCR" in host.whys[-1]
     dev.write(DCR, 4, 18 << 8)
     assert host.listed[-1] == ("stm32l0_tim2", DCR, 4, 18 << 8)
     assert host.whys[-1].startswith("DBL 18: reserved")
@@ -1732,19 +1736,17 @@ def test_a_burst_keeps_its_request_up_for_each_transfer():
     dev.write(DCR, 4, 11 | 2 << 8)  # ARR, RCR's word, CCR1
     dev.write(DIER, 4, 1 << 8)  # UDE
     dev.write(EGR, 4, 1)
+    dmar = dev.base + DMAR
     for value, more in ((399, True), (0, True), (100, False)):
         assert dev.dma_request("up")
         dev.write(DMAR, 4, value)
-        assert dev.dma_served("up") is more
+        assert dev.dma_served("up", dmar) is more
     assert not dev.dma_request("up")
     assert (dev.read(ARR, 4), dev.read(CCR1, 4)) == (399, 100)
+    dev.read(DMAR, 4)  # the core leaves the burst's index at 1
     dev.write(EGR, 4, 1)
-    dev.write(CCR1, 4, 5)  # (a channel pointed at CCR1 itself)
-    assert dev.dma_served("up") is False and not dev.dma_request("up")
-    dev.read(DMAR, 4)  # the core leaves the burst's index at 1 before the request
-    dev.write(EGR, 4, 1)
-    dev.write(CCR1, 4, 6)  # an item not through DMAR drops it all the same
-    assert dev.dma_served("up") is False and not dev.dma_request("up")
+    dev.write(CCR1, 4, 5)  # an item not through DMAR (a channel pointed at CCR1) drops it
+    assert dev.dma_served("up", dev.base + CCR1) is False and not dev.dma_request("up")
 
 
 class BusHost(FakeDeviceHost):

@@ -226,6 +226,7 @@ class Stm32l0Dma(Clocked):
             source, ssize, dest, dsize = ch.maddr, msize, ch.paddr, psize
         else:
             source, ssize, dest, dsize = ch.paddr, psize, ch.maddr, msize
+        via = ch.paddr & -psize  # (the peripheral address the item goes through)
         value = self.host.bus_read(source & -ssize, ssize)
         if value is None or not self.host.bus_write(dest & -dsize, dsize,
                                                     value & ((1 << 8 * dsize) - 1)):
@@ -244,7 +245,7 @@ class Stm32l0Dma(Clocked):
             request = self._request(ch)
             served = None if request is None else getattr(
                 self.host.device(request[0]), "dma_served", None)
-            if served is not None and request is not None and served(request[1]):
+            if served is not None and request is not None and served(request[1], via):
                 ch.burst = 0  # (a timer's DMA burst: its next transfer at once, not paced)
         self._count_flags(ch)
 

@@ -34,8 +34,10 @@ cycles of synchronisation before the start are not modelled.
 
 Each runs only while its RCC clock is on (APB1ENR LPTIM1EN, bit 31) and it is not held in reset
 (APB1RSTR, the same bit; sim.devices.stm32l0.Clocked), and counts only while its kernel clock
-runs. Not modelled (listed when set): the encoder mode (ENC), the RTC's alarms and tampers as
-triggers (TRIGSEL 1-4, and 5, reserved on this part: none comes), the triggers' and IN1's
+runs. The RTC's alarms and tampers (TRIGSEL 1-5) are triggers as their flags' levels
+(ALRAF, ALRBF, TAMP1F-TAMP3F: rising when the event comes, falling when the firmware clears the
+flag; sim/devices/stm32l0_rtc.py), the RTC planning its alarms while one would start or restart
+the counter. Not modelled (listed when set): the encoder mode (ENC), the triggers' and IN1's
 glitch filters (TRGFLT, CKFLT: each edge acts), the waveform output (its settings read back),
 UP and DOWN.
 """
@@ -55,10 +57,11 @@ EXTERNAL = CKSEL | COUNTMODE  # the counter counts IN1's edges
 TRIGEN, TRIGSEL, TRGFLT, TIMOUT, WAVE = 3 << 17, 7 << 13, 3 << 6, 1 << 19, 1 << 20
 # CFGR.TRIGSEL's sources modelled (RM0377's LPTIM1 external trigger table): 0 the pin in
 # LPTIM1_ETR's alternate function (sim/devices/stm32l0_gpio.py LPTIM_ETR_PINS), 6 COMP1's
-# output, 7 COMP2's; 1-5 are the RTC's alarms A and B and tampers 1 to 3 (STM32CubeL0's current
+# output, 7 COMP2's; 1-5 the RTC's alarms A and B and tampers 1 to 3 (STM32CubeL0's current
 # LPTIM_TRIGSOURCE_5 is RTC_TAMP3 wherever RTC_TAMPER3_SUPPORT is, as in stm32l031xx.h; its 2015
-# HAL named it for the L07x/L08x only): not modelled
+# HAL named it for the L07x/L08x only): their flags' levels (sim/devices/stm32l0_rtc.py)
 TRIG_PIN, TRIG_COMP1, TRIG_COMP2 = 0, 6, 7
+TRIG_RTC = range(1, 6)
 _CFGR_BITS = 0x01FE_EEDF  # CKSEL ... ENC (reserved bits read 0)
 APB1ENR, CCIPR = 0x38, 0x4C  # RCC's offsets
 LSI_HZ, LSE_HZ = 37_000, 32_768
@@ -82,6 +85,7 @@ class Stm32l0Lptim1(Clocked):
         self._in1: int | None = None  # IN1's level as last seen (None: not yet)
         self._trig: int | None = None  # the external trigger's level as last seen (TRIGEN)
         self._armed = 0  # TRIGEN: SNGSTRT or CNTSTRT set, the counter waiting for a trigger
+        self._rtc_taking = 0  # rtc_trigger() as the RTC last heard it
         self._sub = 0  # kernel cycles into the current count (the prescaler)
         # kernel clock cycles against the core's (either clock may change); hz 0: stopped
         self._line = Timeline(self.host.clock_hz, self.host.exceptions.now)
@@ -194,6 +198,12 @@ class Stm32l0Lptim1(Clocked):
         self.host.exceptions.set_timer(self, None if due == NEVER else self._next,
                                        self._catch_up)
         self._drive()
+        taking = self.rtc_trigger()
+        if taking != self._rtc_taking:  # the RTC plans its alarms for it, or no longer
+            self._rtc_taking = taking
+            rtc = self.host.device("stm32l0_rtc")
+            if rtc is not None:
+                rtc.lptim_changed()  # type: ignore[attr-defined]
 
     def _catch_up(self) -> None:
         if self._next > self.host.exceptions.now:
@@ -270,11 +280,20 @@ class Stm32l0Lptim1(Clocked):
     # --- the external trigger (CFGR.TRIGEN, TRIGSEL) ------------------------------------------
     def _trigger_level(self) -> int:
         """The trigger CFGR.TRIGSEL selects: a comparator's output, the level of a pin in
-        LPTIM1_ETR's alternate function; 0 for the RTC's (listed at the CFGR write)."""
+        LPTIM1_ETR's alternate function, an RTC flag (ALRAF, ALRBF, TAMP1F-TAMP3F)."""
         sel = self.cfgr >> 13 & 7
         if sel in (TRIG_COMP1, TRIG_COMP2):
             return self._comparator_out(sel - TRIG_COMP1)
-        return self._pin_level("lptim_etr") if sel == TRIG_PIN else 0
+        if sel in TRIG_RTC:
+            rtc = self.host.device("stm32l0_rtc")
+            return 0 if rtc is None else rtc.trigger_level(sel)  # type: ignore[attr-defined]
+        return self._pin_level("lptim_etr")
+
+    def rtc_trigger(self) -> int:
+        """The RTC source (TRIGSEL 1-5) whose edge would start or restart the counter now
+        (takes_trigger), else 0: the RTC plans its alarms for it (they may wake the core)."""
+        sel = self.cfgr >> 13 & 7
+        return sel if sel in TRIG_RTC and self.takes_trigger() else 0
 
     def trigger_from(self, comparator: int) -> bool:
         """Whether the trigger (TRIGEN set) is comparator ``comparator``'s output (0: COMP1)."""
@@ -369,10 +388,6 @@ class Stm32l0Lptim1(Clocked):
                 why = []
                 if self.cfgr & ENC:
                     why.append("ENC, the encoder mode: it does not count")
-                sel = self.cfgr >> 13 & 7
-                if self.cfgr & TRIGEN and sel not in (TRIG_PIN, TRIG_COMP1, TRIG_COMP2):
-                    why.append(f"TRIGSEL {sel} (the RTC's alarm or tamper): not modelled, no "
-                               "trigger comes")
                 if self.cfgr & TRIGEN and self.cfgr & TRGFLT:
                     why.append("TRGFLT: the trigger's glitch filter not modelled (each edge "
                                "triggers)")

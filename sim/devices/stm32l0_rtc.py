@@ -42,12 +42,16 @@ on PA0, TAMP1 on PC13; TAMPnTRG: falling) as --pin drives it (the RTC takes the 
 GPIO's mode does not matter; undriven: low), each at its own cycle (drive_changed): a time
 stamp copies the calendar then into TSTR, TSDR (no year) and TSSSR, TSF two ck_apre periods
 later (the second ck_apre edge after it; one while TSF is set or coming: TSOVF, the registers
-kept; they read 0 once TSF is cleared); a tamper sets TAMPnF, erases the backup registers
-(not with TAMPnNOERASE) and with TAMPTS stamps the time too. TSF with TSIE, TAMPnF with TAMPIE
-or TAMPnIE: EXTI line 19. The edge detectors start from the pins' levels when TSE or TAMPnE is
-set. Not modelled: level detection (TAMPFLT: sampling, precharge, pull-up) and TAMPnMF (listed:
-no event), RTC_TS on PC13, the calibration (CALR reads back), SHIFTR (a shift is listed; 0 asks
-for none), ADD1H and SUB1H (listed, read 0), the outputs (OR reads back).
+kept; they read 0 once TSF is cleared); a tamper sets TAMPnF (none while it is up), erases the
+backup registers (not with TAMPnNOERASE) and with TAMPTS stamps the time too, its TAMPnF then
+set with TSF three ck_apre periods later (RM0367, the L0x3's manual for the same RTC). TSF with
+TSIE, TAMPnF with TAMPIE or TAMPnIE: EXTI line 19. The edge detectors start from the pins'
+levels when TSE or TAMPnE is set. ALRAF, ALRBF and TAMP1F-TAMP3F are LPTIM1's triggers
+(TRIGSEL 1-5: trigger_level; each change tells it), and the alarms are planned while LPTIM1
+takes one (lptim_changed). Not modelled: level detection (TAMPFLT: sampling, precharge,
+pull-up) and TAMPnMF (listed: no event), RTC_TS on PC13, the calibration (CALR reads back),
+SHIFTR (a shift is listed; 0 asks for none), ADD1H and SUB1H (listed, read 0), the outputs (OR
+reads back).
 """
 
 from bisect import bisect_left, bisect_right
@@ -95,6 +99,9 @@ def _tamp_bit(n: int, k: int) -> int:
 # datasheets' pattern, not verified here)
 TS_PIN = ("A", 2)
 TAMP_PINS = {1: ("C", 13), 2: ("A", 0), 3: ("A", 2)}
+# LPTIM1's triggers from the RTC (its CFGR.TRIGSEL 1-5): these flags' levels
+LPTIM_FLAGS = {1: ALRAF, 2: ALRBF, 3: TAMPF[1], 4: TAMPF[2], 5: TAMPF[3]}
+_LPTIM_MASK = sum(LPTIM_FLAGS.values())
 WPR_KEYS = (0xCA, 0x53)
 PROTECTED = (TR, DR, CR, PRER, WUTR, ALRMAR, ALRMBR, SHIFTR, CALR, ALRMASSR, ALRMBSSR)
 MSK1, MSK2, MSK3, MSK4, WDSEL, PM = 1 << 7, 1 << 15, 1 << 23, 1 << 31, 1 << 30, 1 << 22
@@ -122,6 +129,7 @@ class Stm32l0Rtc(Clocked):
     clock = (CSR, 18)  # RCC_CSR.RTCEN (RTCRST, bit 19, is its reset)
 
     def reset(self) -> None:
+        before = getattr(self, "flags", 0)  # (a backup-domain reset clears LPTIM1's trigger)
         super().reset()
         self.wpr = 0  # keys given: 2 unlocked
         self.cr = 0
@@ -151,8 +159,10 @@ class Stm32l0Rtc(Clocked):
         self._at = 0  # the tick the calendar was last brought to (_advance)
         self._stamp = (0, 0, 0)  # TSTR, TSDR, TSSSR: the calendar at the last time stamp
         self._ts_due: int | None = None  # the tick TSF sets (2 ck_apre after the event)
+        self._ts_tampers = 0  # the TAMPnF to set with it (TAMPTS)
         self._pins: dict[tuple[str, int], int] | None = None  # TS's and the tampers' levels
         self._retime()  # the RCC, reset before it, has RTCEN clear: not yet (no RCC: the LSE)
+        self._lptim_edge(before)
 
     # --- the clock ----------------------------------------------------------------------------
     def runs_in_stop(self) -> bool:
@@ -246,6 +256,10 @@ class Stm32l0Rtc(Clocked):
         if self._ts_due is not None and tick >= self._ts_due:
             self._ts_due = None
             self._raise(TSF)
+            tampers, self._ts_tampers = self._ts_tampers, 0  # (TAMPTS: set with TSF)
+            for flag in TAMPF.values():
+                if tampers & flag:
+                    self._raise(flag)
         seconds = 0
         if not self.init:
             seconds = (tick - self._t0) // self._second
@@ -284,11 +298,14 @@ class Stm32l0Rtc(Clocked):
                 return bool(self._regs[TAMPCR] & (TAMPIE | _tamp_bit(n, 0)))
         return bool(self.cr & {WUTF: WUTIE, ALRAF: ALRAIE, ALRBF: ALRBIE, TSF: TSIE}[flag])
 
-    def _raise(self, flag: int) -> None:
-        """Set an event flag; its rising edge, when its interrupt is enabled, goes to the EXTI
-        (line 20 the wake-up timer, 17 the alarms, 19 the time stamp and the tampers)."""
+    def _raise(self, flag: int, at: int | None = None) -> None:
+        """Set an event flag (at cycle ``at``, default the store's or now); its rising edge,
+        when its interrupt is enabled, goes to the EXTI (line 20 the wake-up timer, 17 the
+        alarms, 19 the time stamp and the tampers), and to LPTIM1 as its trigger."""
         was = self.flags & flag
         self.flags |= flag
+        if not was:
+            self._lptim_edge(self.flags & ~flag, at)
         if not was and self._enabled(flag):
             exti = self.host.device(Stm32l0Exti.name)
             if isinstance(exti, Stm32l0Exti):
@@ -350,7 +367,8 @@ class Stm32l0Rtc(Clocked):
 
     def _schedule(self) -> None:
         """Plan the next event that could raise an interrupt: a wake-up or an alarm with its
-        interrupt enabled and its flag clear (nothing else needs the core's attention)."""
+        interrupt enabled (or LPTIM1 taking it as its trigger) and its flag clear, a time
+        stamp's TSF (nothing else needs the core's attention)."""
         due = NEVER
         if self._line.hz:
             if self._ts_due is not None:
@@ -362,9 +380,10 @@ class Stm32l0Rtc(Clocked):
                     due = min(due, self._t0 + (self._wut_period() - self._wut_start)
                               * self._second)
             if not self.init:  # _advance left the calendar less than a second before now
-                for reg, bits, flag in ((ALRMAR, ALRAE | ALRAIE, ALRAF),
-                                        (ALRMBR, ALRBE | ALRBIE, ALRBF)):
-                    if self.cr & bits == bits and not self.flags & flag:
+                for reg, enable, ie, flag in ((ALRMAR, ALRAE, ALRAIE, ALRAF),
+                                              (ALRMBR, ALRBE, ALRBIE, ALRBF)):
+                    if (self.cr & enable and (self.cr & ie or self._lptim_takes(flag))
+                            and not self.flags & flag):
                         seconds = self._next_alarm(reg)
                         if seconds is not None:
                             due = min(due, self._t0 + seconds * self._second)
@@ -408,6 +427,30 @@ class Stm32l0Rtc(Clocked):
             (self.prer >> 16 & 0x7F) + 1)
         return s - apre % (s + 1)
 
+    # --- LPTIM1's triggers --------------------------------------------------------------------
+    def trigger_level(self, sel: int) -> int:
+        """LPTIM1's trigger from the RTC, CFGR.TRIGSEL ``sel`` 1-5: ALRAF, ALRBF, TAMP1F ...
+        TAMP3F (RM0377's RTC_ALARMA ... RTC_TAMP3: taken as the flag's level)."""
+        return int(bool(self.flags & LPTIM_FLAGS[sel]))
+
+    def _lptim_edge(self, before: int, at: int | None = None) -> None:
+        """The flags changed from ``before``: LPTIM1 looks at its trigger (at cycle ``at``)."""
+        if not (before ^ self.flags) & _LPTIM_MASK:
+            return
+        lptim = self.host.device("stm32l0_lptim1")
+        if lptim is not None:
+            lptim.trigger_changed(  # type: ignore[attr-defined]
+                self.host.store_cycle() if at is None else at)
+
+    def lptim_changed(self) -> None:
+        """LPTIM1 started or stopped taking an RTC trigger: the alarms planned again."""
+        self._schedule()
+
+    def _lptim_takes(self, flag: int) -> bool:
+        lptim = self.host.device("stm32l0_lptim1")
+        sel = 0 if lptim is None else lptim.rtc_trigger()  # type: ignore[attr-defined]
+        return bool(sel) and LPTIM_FLAGS[sel] == flag
+
     # --- the time stamp and the tampers ---------------------------------------------------------
     def drive_changed(self, port: str, at: int) -> None:
         """--pin changed port ``port``'s pins at cycle ``at``: an edge of RTC_TS or of an
@@ -424,13 +467,14 @@ class Stm32l0Rtc(Clocked):
             if pin[0] != port or level == old.get(pin, level):
                 continue
             falling = not level
-            if pin == TS_PIN and self.cr & TSE and falling == bool(self.cr & TSEDGE):
-                self._timestamp(at)
+            stamp = pin == TS_PIN and bool(self.cr & TSE) and falling == bool(self.cr & TSEDGE)
             tampcr = self._regs[TAMPCR]
-            for n, tamper in TAMP_PINS.items():
-                if (tamper == pin and tampcr & TAMPE[n] and not tampcr & TAMPFLT
-                        and falling == bool(tampcr & TAMPE[n] << 1)):
-                    self._tamper(n, at)
+            tampers = [n for n, tamper in TAMP_PINS.items()  # (none while its flag is up)
+                       if tamper == pin and tampcr & TAMPE[n] and not tampcr & TAMPFLT
+                       and falling == bool(tampcr & TAMPE[n] << 1)
+                       and not (self.flags | self._ts_tampers) & TAMPF[n]]
+            if stamp or tampers:
+                self._edge(at, stamp, tampers)
         self._schedule()
 
     def _pin_levels(self) -> dict[tuple[str, int], int]:
@@ -442,32 +486,47 @@ class Stm32l0Rtc(Clocked):
             levels[(port, number)] = (driven & high) >> number & 1
         return levels
 
-    def _timestamp(self, at: int) -> None:
-        """A time stamp event at cycle ``at``: TSTR, TSDR (the date without the year) and
-        TSSSR take the calendar then, TSF sets two ck_apre periods later (RM0377's
-        synchronisation); one while TSF is set (or on its way) sets TSOVF and keeps the
-        registers."""
+    def _edge(self, at: int, stamp: bool, tampers: list[int]) -> None:
+        """One pin edge's events at cycle ``at``: a time stamp (``stamp``: RTC_TS's), tamper
+        events (``tampers``: each TAMPnF, the backup registers erased unless TAMPnNOERASE). With
+        TAMPTS a tamper event stamps the time too, its TAMPnF set with TSF (RM0367, the L0x3's
+        manual, same RTC: "at the same time"); one edge is one time stamp, however many of
+        them see it."""
         tick = max(self._line.at(at), self._at)
         self._advance(tick)
+        tampcr = self._regs[TAMPCR]
+        flags = sum(TAMPF[n] for n in tampers)
+        for n in tampers:
+            if not tampcr & _tamp_bit(n, 1):
+                for reg in BKP:
+                    self._regs[reg] = 0
+        if tampers and tampcr & TAMPTS:
+            self._timestamp(tick, flags, at)
+            return
+        for flag in TAMPF.values():
+            if flags & flag:
+                self._raise(flag, at)
+        if stamp:
+            self._timestamp(tick, 0, at)
+
+    def _timestamp(self, tick: int, tampers: int, at: int) -> None:
+        """A time stamp event at ``tick`` (cycle ``at``): TSTR, TSDR (the date without the
+        year) and TSSSR take the calendar then (in initialisation mode: TR and DR as written),
+        TSF sets two ck_apre periods later, three for a tamper's (TAMPTS; RM0367's
+        synchronisation), with the ``tampers`` flags; one while TSF is set (or on its way)
+        sets TSOVF, the tampers' flags at once, and keeps the registers."""
         if self.flags & TSF or self._ts_due is not None:
             self.flags |= TSOVF
+            for flag in TAMPF.values():
+                if tampers & flag:
+                    self._raise(flag, at)
             return
-        self._stamp = (self._tr(), self._dr() & 0xFF3F, self._ssr(tick))
+        tr, dr = self._raw or (self._tr(), self._dr())
+        self._stamp = (tr, dr & 0xFF3F, self._ssr(tick))
+        self._ts_tampers = tampers
         apre = (self.prer >> 16 & 0x7F) + 1
         edge = tick if self.init else self._t0 + ((tick - self._t0) // apre) * apre
-        self._ts_due = edge + 2 * apre
-
-    def _tamper(self, n: int, at: int) -> None:
-        """Tamper n's event at cycle ``at``: TAMPnF; the backup registers erased (unless
-        TAMPnNOERASE); with TAMPTS a time stamp too."""
-        self._advance(max(self._line.at(at), self._at))
-        tampcr = self._regs[TAMPCR]
-        if not tampcr & _tamp_bit(n, 1):
-            for reg in BKP:
-                self._regs[reg] = 0
-        self._raise(TAMPF[n])
-        if tampcr & TAMPTS:
-            self._timestamp(at)
+        self._ts_due = edge + (3 if tampers else 2) * apre
 
     def _isr(self) -> int:
         value = self.flags
@@ -547,7 +606,9 @@ class Stm32l0Rtc(Clocked):
         old = self.read_word(word)
         new = merge(old, offset, size, value)
         if word == ISR:
+            before = self.flags
             self.flags &= new | ~_ISR_FLAGS  # rc_w0, open to every write
+            self._lptim_edge(before)
             if locked:
                 if (new ^ old) & INIT or (old & RSF and not new & RSF):
                     self._refuse(offset, size, value, "write-protected (RTC_WPR)")

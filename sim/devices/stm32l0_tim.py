@@ -213,7 +213,6 @@ class _Tim(Clocked):
         self._regs = dict.fromkeys((CR2, SMCR, CCER, OR, *self.channels,
                                     *((DCR,) if self.dma else ())), 0)
         self._burst = 0  # the DMA burst's index: DMAR's next access is DBA + it words on
-        self._burst_hit = False  # DMAR accessed since a request last rose or was served
         self._stored: dict[int, int] = {}  # the registers not modelled, as written
         self._next = NEVER
         self._input: TriggerInput | None = None  # the part's ADC, once looked up
@@ -840,7 +839,6 @@ class _Tim(Clocked):
             if self.dier & enable:
                 self._dma_lines.add(line)
                 self._dma_new = True
-                self._burst_hit = False  # (a core's DMAR access before it is not its item)
 
     def _dma_wanted(self) -> int:
         """The DMA enables (DIER's UDE, CCxDE) whose events the count makes and matter now:
@@ -876,14 +874,14 @@ class _Tim(Clocked):
             return self.dma_request("ch2") or self.dma_request("ch4")
         return line in self._dma_lines and bool(self.dier & _DMA_ENABLE[line])
 
-    def dma_served(self, line: str) -> bool:
-        """The DMA moved an item for request ``line``: it drops, unless the item went through
-        DMAR and the burst has transfers left (DCR.DBL): then it stays up for the next, and
-        True says so (the DMA serves it on at once, as the timer's burst of requests)."""
+    def dma_served(self, line: str, address: int) -> bool:
+        """The DMA moved an item for request ``line`` through peripheral address ``address``:
+        the request drops, unless the item went through DMAR and the burst has transfers left
+        (DCR.DBL): then it stays up for the next, and True says so (the DMA serves it on at
+        once, as the timer's burst of requests)."""
         if line == "ch2/ch4":
             line = "ch2" if "ch2" in self._dma_lines else "ch4"
-        bursting, self._burst_hit = self._burst_hit and self._burst != 0, False
-        if bursting:
+        if (address - self.base) & ~3 == DMAR and self._burst != 0:
             return True
         self._dma_lines.discard(line)
         return False
@@ -895,7 +893,6 @@ class _Tim(Clocked):
         dcr = self._regs[DCR]
         target = 4 * ((dcr & DBA) + self._burst)
         self._burst = 0 if self._burst >= (dcr & DBL) >> 8 else self._burst + 1
-        self._burst_hit = True
         return target
 
     def _burst_access(self, offset: int, size: int, value: int | None) -> int:

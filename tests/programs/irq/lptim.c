@@ -28,6 +28,10 @@
  *            -DEXTTRIG: EXTTRIGIE alone: EVENTS counts the triggers that start the counter.
  *            -DPCLK: PCLK as the kernel clock, not the LSE (LPTIM1 stops in Stop mode).
  *            -DRCCOFF: LPTIM1's RCC clock cleared (LPTIM1EN) once it is armed.
+ *            -DRTC: the RTC's alarm A instead (TRIGSEL 001), every second (all fields
+ *            masked, no ALRAIE: nothing but LPTIM1 takes it), the RTC on the LSE from 12:00:00;
+ *            the handler clears ALRAF so that the next alarm is an edge again; -DRTC_SEL=2:
+ *            TRIGSEL 010, alarm B, which is off: no trigger comes.
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -54,6 +58,11 @@
 #define GPIOB_AFRL REG(0x50000420u)
 #define COMP1_CSR REG(0x40010018u)
 #define SCB_SCR_ REG(0xE000ED10u)
+#define RTC_TR REG(0x40002800u)
+#define RTC_CR REG(0x40002808u)
+#define RTC_ISR REG(0x4000280Cu)
+#define RTC_ALRMAR REG(0x4000281Cu)
+#define RTC_WPR REG(0x40002824u)
 #ifndef PULSES
 #define PULSES 5u
 #endif
@@ -73,6 +82,9 @@ void IRQ13_Handler(void) /* HAL_LPTIM_IRQHandler */
     LPTIM_ICR = isr;
     if (isr & (CMPM | ARRM))
         events++;
+#ifdef RTC
+    RTC_ISR = ~((1u << 8) | (1u << 7)) & 0x0001FFFFu; /* ALRAF (and INIT) cleared */
+#endif
     if (isr & (1u << 2))
         exttrigs++;
 }
@@ -182,6 +194,21 @@ int main(void)
     RCC_APB2ENR |= 1u;                /* SYSCFGEN */
     COMP1_CSR = 1u;                   /* COMP1EN: PA1 against VREFINT */
     uint32_t cfgr = (6u << 13) | (TRIGEN << 17);
+#elif defined(RTC)
+    RCC_CSR = (RCC_CSR & ~(3u << 16)) | (1u << 16) | (1u << 18); /* RTCSEL LSE, RTCEN */
+    RTC_WPR = 0xCAu;
+    RTC_WPR = 0x53u;
+    RTC_ISR = 0xFFFFFFFFu;            /* INIT */
+    while (!(RTC_ISR & (1u << 6)))    /* INITF */
+        ;
+    RTC_TR = 0x120000u;
+    RTC_ISR = 0;                      /* the calendar runs */
+    RTC_ALRMAR = 0x80808080u;         /* every second: all four fields masked */
+    RTC_CR |= 1u << 8;                /* ALRAE, no ALRAIE */
+#ifndef RTC_SEL
+#define RTC_SEL 1u /* TRIGSEL: alarm A */
+#endif
+    uint32_t cfgr = (RTC_SEL << 13) | (TRIGEN << 17);
 #else
     RCC_IOPENR |= 1u;                 /* GPIOA */
     REG(0x50000020u) = (REG(0x50000020u) & ~(15u << 24)) | (1u << 24); /* PA6: AF1 */

@@ -111,6 +111,17 @@
 #define TIM2 0x40000000u
 #define TIM21 0x40010800u
 #define TIM22 0x40011400u
+
+/* Prints LABEL, then " V" for each of the N words of TABLE (pwm_dma's and burst's tables). */
+__attribute__((unused)) static void print_table(const char *label,
+                                                const volatile uint32_t *table, uint32_t n)
+{
+    sh_write0(label);
+    for (uint32_t k = 0; k < n; k++) {
+        sh_write0(" ");
+        sh_write_int((long)table[k]);
+    }
+}
 #define CR1(t) REG((t) + 0x00u)
 #define SMCR(t) REG((t) + 0x08u)
 #define CCMR1(t) REG((t) + 0x18u)
@@ -837,11 +848,7 @@ int main(void)
         __asm__ volatile("wfi" ::: "memory");
 #ifdef CAPTURE
     CR1(TIM2) &= ~CEN;
-    sh_write0("c");
-    for (uint32_t n = 0; n < 4u; n++) {
-        sh_write0(" ");
-        sh_write_int((long)table[n]);
-    }
+    print_table("c", table, 4u);
     sh_write0(" of ");
     sh_write_int((long)(SR(TIM2) >> 9 & 1u));
     sh_write0("\n");
@@ -930,11 +937,7 @@ int main(void)
         __asm__ volatile("wfi" ::: "memory");
 #ifdef READ
     CR1(TIM2) &= ~CEN;
-    sh_write0("b");
-    for (uint32_t n = 0; n < 8u; n++) {
-        sh_write0(" ");
-        sh_write_int((long)table[n]);
-    }
+    print_table("b", table, 8u);
     sh_write0("\n");
 #else
     for (uint32_t n = 0; n < 2u; n++) { /* two more updates: the last duty's period */
