@@ -158,7 +158,7 @@ class Stm32l0Rtc(Clocked):
         self._next = NEVER
         self._at = 0  # the tick the calendar was last brought to (_advance)
         self._stamp = (0, 0, 0)  # TSTR, TSDR, TSSSR: the calendar at the last time stamp
-        self._ts_due: int | None = None  # the tick TSF sets (2 ck_apre after the event)
+        self._ts_due: int | None = None  # the tick TSF sets (2 or 3 ck_apre after the event)
         self._ts_tampers = 0  # the TAMPnF to set with it (TAMPTS)
         self._pins: dict[tuple[str, int], int] | None = None  # TS's and the tampers' levels
         self._retime()  # the RCC, reset before it, has RTCEN clear: not yet (no RCC: the LSE)
