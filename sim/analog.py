@@ -148,6 +148,9 @@ def check_specs(specs: list[AnalogSpec]) -> None:
     """ValueError when a channel is not a pin or two feed one channel (or pin)."""
     seen: set[int | str] = set()
     for spec in specs:
+        if spec.pin == SUPPLY and spec.rate is None:
+            raise ValueError("the supply VDDA plays in device time: give its values a rate "
+                             "(VDDA=FILE@1Hz)")
         if spec.pin and (spec.pin not in (*COMPARATOR_PINS, SUPPLY) or spec.rate is None):
             raise ValueError(f"analog pin {spec.pin!r}: by name only {', '.join(COMPARATOR_PINS)}"
                              " (the comparators' inputs no ADC channel reaches), at a rate")
@@ -216,9 +219,14 @@ class AnalogInput:
         return float(self.clamped_volts()[min(index, len(self.volts) - 1)])
 
     def supply_at(self, seconds: float) -> float:
-        """The supply's value at device time ``seconds`` (the VDDA input: at a rate)."""
-        return float(self.volts[min(sample_index(seconds, self.spec.rate or 1.0),
-                                    len(self.volts) - 1)])
+        """The supply's value at device time ``seconds`` (the VDDA input: at a rate), for a
+        conversion: counted, and past the recording's end (its last value) too."""
+        index = sample_index(seconds, self.spec.rate or 1.0)
+        self.conversions += 1
+        if index >= len(self.volts):
+            self.past_end += 1
+            index = len(self.volts) - 1
+        return float(self.volts[index])
 
     def code(self, seconds: float, vdda: float = VDDA) -> int:
         """The 12-bit result of a conversion at device time ``seconds``, VDDA ``vdda`` then."""

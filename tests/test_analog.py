@@ -208,3 +208,19 @@ def test_supply_specs_parse():
     spec = parse_spec("vdda=b.csv@2Hz")
     assert (spec.key, spec.rate, spec.label) == ("VDDA", 2.0, "supply VDDA")
     assert str(spec) == "VDDA=b.csv@2Hz"
+
+
+def test_the_supply_needs_a_rate_and_is_warned_of_past_its_end(firmware, tmp_path):
+    """The Python API: a supply spec without a rate is refused with the supply's own reason;
+    conversions after the supply's last value read it, with a warning as a pin's do."""
+    data = tmp_path / "b.csv"
+    data.write_text("2.4\n")
+    with pytest.raises(ImageError, match="the supply VDDA plays in device time"):
+        sim.Simulator(sim.load_elf(supply(firmware)),
+                      sim.RunOptions(analog=[AnalogSpec(-1, data, None, "VDDA")]))
+    report = sim.run(sim.load_elf(supply(firmware)), sim.RunOptions(
+        analog=[AnalogSpec(-1, data, 1e6, "VDDA")], max_instructions=5_000_000))
+    assert report.analog["VDDA"]["conversions"] == 2  # VREFINT, the sensor
+    assert report.analog["VDDA"]["past_end"] == 2  # (both after 1 us: past the one value)
+    assert any("analog supply VDDA (b.csv): 2 of 2 conversions came after its 1 values" in w
+               for w in report.warnings)

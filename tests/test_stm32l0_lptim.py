@@ -649,3 +649,112 @@ def test_a_trigger_while_lptim1s_clock_is_off_is_lost(firmware, tmp_path):
     assert not dev.mode
     step(part, int(0.9 * MS))
     assert dev.mode == CNTSTRT
+
+
+MS = 32_000  # core cycles a millisecond at the profile's 32 MHz
+
+
+@pytest.fixture
+def alarmed(firmware):
+    """The part: the RTC on the LSE from 12:00:00, alarm A every second (all fields masked),
+    ALRAE without ALRAIE; LPTIM1 on the LSE, clocked, TRIGSEL 001 (ALRAF), TRIGEN rising,
+    enabled, ARR 100, not yet armed."""
+    part = sim.Simulator(firmware.image("hello.c", target="stm32l031"))
+    part._reset()
+    for dev in part.devices:
+        dev.start()
+    rcc, pwr = part.device("stm32l0_rcc"), part.device("stm32l0_pwr")
+    rcc.write(0x38, 4, 1 << 31 | 1 << 28)  # LPTIM1EN, PWREN
+    pwr.write(0x00, 4, pwr.read(0x00, 4) | 1 << 8)  # DBP
+    rcc.write(0x50, 4, 1 << 8 | 1 << 16 | 1 << 18)  # LSEON, RTCSEL LSE, RTCEN
+    rcc.write(0x4C, 4, 3 << 18)  # LPTIM1SEL: LSE
+    rtc = part.device("stm32l0_rtc")
+    rtc.write(0x24, 4, 0xCA)
+    rtc.write(0x24, 4, 0x53)
+    rtc.write(0x0C, 4, 0x80)  # INIT
+    rtc.write(0x00, 4, 0x120000)
+    rtc.write(0x0C, 4, 0)  # the calendar runs
+    rtc.write(0x1C, 4, 0x8080_8080)  # every second
+    rtc.write(0x08, 4, 1 << 8)  # ALRAE, no ALRAIE
+    lptim1 = part.device("stm32l0_lptim1")
+    lptim1.write(0x0C, 4, 1 << 13 | 1 << 17)  # TRIGSEL 001, TRIGEN rising
+    lptim1.write(0x10, 4, 1)  # ENABLE
+    lptim1.write(0x18, 4, 100)  # ARR
+    return part
+
+
+def test_arming_after_an_unplanned_alarm_is_no_edge(alarmed):
+    """ALRAF rose at 1.0 s, which nothing took (not planned: accounted at the RTC's next
+    access). Armed at 1.5 s, LPTIM1 sees the trigger already high: no edge, the counter does
+    not start (the review's M1: the late flag had looked like a rising edge)."""
+    rtc, lptim1 = alarmed.device("stm32l0_rtc"), alarmed.device("stm32l0_lptim1")
+    step(alarmed, 1500 * MS)
+    lptim1.write(0x10, 4, 1 | 1 << 2)  # CNTSTRT: armed
+    step(alarmed, MS)
+    assert rtc.flags & 1 << 8 and lptim1.mode == 0 and not lptim1.isr & 1 << 2
+
+
+def test_lptim1s_clock_back_after_an_unplanned_alarm_is_no_edge(alarmed):
+    """The same through the RCC: armed at 0.1 s, LPTIM1EN cleared at 0.2 s (nothing takes the
+    alarm), ALRAF at 1.0 s unaccounted, LPTIM1EN set again at 1.5 s: no edge."""
+    rcc, lptim1 = alarmed.device("stm32l0_rcc"), alarmed.device("stm32l0_lptim1")
+    step(alarmed, 100 * MS)
+    lptim1.write(0x10, 4, 1 | 1 << 2)
+    step(alarmed, 100 * MS)
+    rcc.write(0x38, 4, 1 << 28)  # LPTIM1EN off
+    step(alarmed, 1300 * MS)
+    rcc.write(0x38, 4, 1 << 31 | 1 << 28)  # on again
+    step(alarmed, MS)
+    assert lptim1.mode == 0
+
+
+def test_an_rcc_reset_of_lptim1_stops_the_alarm_planned_for_it(alarmed):
+    """Armed on ALRAF, LPTIM1 has the RTC plan the alarm (no ALRAIE); reset through APB1RSTR
+    it takes nothing: the RTC plans nothing more (a sleep then is a deadlock at once)."""
+    rtc, lptim1, rcc = (alarmed.device("stm32l0_rtc"), alarmed.device("stm32l0_lptim1"),
+                        alarmed.device("stm32l0_rcc"))
+    step(alarmed, 100 * MS)
+    lptim1.write(0x10, 4, 1 | 1 << 2)
+    assert alarmed.exceptions.has_timer(rtc)  # the alarm at 1.0 s, for LPTIM1
+    rcc.write(0x28, 4, 1 << 31)  # APB1RSTR.LPTIM1RST
+    rcc.write(0x28, 4, 0)
+    assert lptim1.rtc_trigger() == 0 and not alarmed.exceptions.has_timer(rtc)
+
+
+def test_a_backup_domain_reset_drops_the_rtc_trigger(alarmed):
+    """ALRAF up (the trigger high), then RCC_CSR.RTCRST: the flag is gone, LPTIM1 hears the
+    trigger fall (TRIGEN falling edges: a start)."""
+    rcc, lptim1 = alarmed.device("stm32l0_rcc"), alarmed.device("stm32l0_lptim1")
+    lptim1.write(0x10, 4, 0)
+    lptim1.write(0x0C, 4, 1 << 13 | 2 << 17)  # TRIGEN falling
+    lptim1.write(0x10, 4, 1)
+    lptim1.write(0x10, 4, 1 | 1 << 2)  # armed
+    step(alarmed, 1100 * MS)  # ALRAF at 1.0 s (planned for LPTIM1: no edge taken yet)
+    assert lptim1.mode == 0
+    rcc.write(0x50, 4, rcc.read(0x50, 4) | 1 << 19)  # RTCRST
+    assert lptim1.mode == 4 and lptim1.isr & 1 << 2  # started on the fall, EXTTRIG
+
+
+@pytest.mark.parametrize("defines, status", [
+    ({"EXTTRIG": None}, "deadlock"),  # continuous: the second trigger is ignored: nothing comes
+    ({"EXTTRIG": None, "SINGLE": None}, "ok")])  # one-shot: each alarm after a period starts one
+def test_an_rtc_trigger_that_would_be_ignored_is_not_planned(firmware, cli, defines, status):
+    """EXTTRIGIE alone, two triggers waited for: in continuous mode the alarms after the
+    first start nothing, so none is planned for LPTIM1 and the sleep is a deadlock at once
+    (not a run through an alarm a second); in one-shot mode each starts a period."""
+    res = cli("run", lptim(firmware, "trigger", EVENTS=2, RTC=None, **defines), "--run-for",
+              "5s", *LIMIT)
+    assert res.report["status"] == status, res.report["fault"]
+    end = res.report["time_ms"] + res.report["sleep_ms"]
+    assert 1000 < end < 1010 if status == "deadlock" else 2000 < end < 2010
+
+
+def test_tamper_3_triggers_lptim1(firmware, cli, tmp_path):
+    """TRIGSEL 101: tamper 3 (PA2's rising edges, TAMP3E without an interrupt) starts a
+    one-shot period at each of three pulses (1, 2, 3 ms) once the handler cleared TAMP3F."""
+    (tmp_path / "pa2.csv").write_text("".join(f"{t / 1000},1\n{t / 1000 + 0.0002},0\n"
+                                              for t in (1, 2, 3)))
+    res = cli("run", lptim(firmware, "trigger", EVENTS=3, RTC=None, RTC_SEL=5, SINGLE=None),
+              "--pin", f"PA2={tmp_path / 'pa2.csv'}", "--strict-peripherals", *LIMIT)
+    assert res.returncode == 0, res.report
+    assert ends_after(res.report, 3.0, 32)

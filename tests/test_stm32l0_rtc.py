@@ -602,3 +602,30 @@ def test_without_rtcclk_an_edge_is_not_taken():
     dev._line.retime(0, CLOCK, host.exceptions.now)
     drive(host, dev, "A", 2, 1, 1.0)
     assert not dev.read(0x0C, 4) & 0x1800 and dev._ts_due is None
+
+
+def test_a_tamper_whose_flag_is_on_its_way_is_not_detected_again():
+    """TAMPTS: TAMP3F comes with TSF three ck_apre periods after the edge; a second edge
+    before then is no new detection (no second erase, no TSOVF)."""
+    host, dev = pin_rtc()
+    dev.write(0x40, 4, 1 << 5 | 1 << 7)  # TAMP3E (rising), TAMPTS
+    drive(host, dev, "A", 2, 1, 0.5)
+    dev.write(0x50, 4, 0x55)  # BKP0R written while TAMP3F is on its way
+    drive(host, dev, "A", 2, 0, 0.501)
+    drive(host, dev, "A", 2, 1, 0.502)
+    at(host, dev, 0.6)
+    assert dev.read(0x50, 4) == 0x55 and dev.read(0x0C, 4) & 0x9800 == 0x8800  # no TSOVF
+
+
+def test_stop_mode_is_not_entered_with_a_time_stamp_or_tamper_flag_set(firmware):
+    """RM0377: the RTC's alarm, wake-up, tamper and time-stamp flags must be cleared before
+    Stop mode, else the entry is ignored: TSF or TAMP2F set is such a flag."""
+    import sim
+
+    part = sim.Simulator(firmware.image("hello.c", target="stm32l031"))
+    part._reset()
+    rcc, rtc = part.device("stm32l0_rcc"), part.device("stm32l0_rtc")
+    for flag, name in ((1 << 11, "TSF"), (1 << 14, "TAMP2F")):
+        rtc.flags = flag
+        sleep = rcc.deep_sleep()
+        assert sleep is not None and sleep.ignored and f"RTC_ISR.{name}" in sleep.ignored

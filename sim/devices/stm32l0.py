@@ -238,8 +238,9 @@ class Stm32l0Rcc(Device):
         if pr:
             pending.append(f"EXTI_PR 0x{pr:08x}")
         flags = int(getattr(self.host.device("stm32l0_rtc"), "flags", 0))
-        pending += [f"RTC_ISR.{name}" for bit, name in ((8, "ALRAF"), (9, "ALRBF"), (10, "WUTF"))
-                    if flags >> bit & 1]
+        pending += [f"RTC_ISR.{name}" for bit, name in (
+            (8, "ALRAF"), (9, "ALRBF"), (10, "WUTF"), (11, "TSF"), (12, "TSOVF"), (13, "TAMP1F"),
+            (14, "TAMP2F"), (15, "TAMP3F")) if flags >> bit & 1]
         if pending:
             return DeepSleep(ignored=f"Stop mode not entered: {', '.join(pending)} set (RM0377: "
                              "the EXTI's pending bits and the RTC's event flags must be cleared "

@@ -17,7 +17,8 @@ STM32L031's pins):
 VREFINT is the factory calibration's value (VREFINT_CAL x 3.0 V / 4095: 1.224 V,
 sim/devices/stm32l0_factory.py). A pin's voltage is the run's ``--analog`` values for its ADC
 channel (PA0-PA7 are IN0-IN7; sim/analog.py), or for PB3-PB7, which no ADC channel reaches, by
-the pin's name (``--analog PB5=level.csv@1kHz``), clamped to the rails 0 and VDDA: played at a
+the pin's name (``--analog PB5=level.csv@1kHz``), clamped to 0 and 3.0 V (the rails without a
+played supply: --analog VDDA= does not move them, not modelled): played at a
 rate, the value of device time ``t`` (the output changes at the instant of the sample that
 crosses, to the cycle, also while the core sleeps or is in Stop mode); without a rate, the value
 the channel's next conversion reads (it changes as the ADC converts). A pin without such values

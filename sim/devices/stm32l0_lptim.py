@@ -75,6 +75,7 @@ class Stm32l0Lptim1(Clocked):
     clock = (APB1ENR, 31)
 
     def reset(self) -> None:
+        taking = getattr(self, "_rtc_taking", 0)  # (the RTC planned its alarms for it)
         super().reset()
         self.isr = self.ier = self.cfgr = self.cr = 0
         self.cmp = self.arr = 0  # in effect
@@ -91,6 +92,10 @@ class Stm32l0Lptim1(Clocked):
         self._line = Timeline(self.host.clock_hz, self.host.exceptions.now)
         self._next = NEVER
         self.host.exceptions.set_timer(self, None, self._catch_up)
+        if taking:  # (an RCC or system reset: the RTC no longer plans its alarms for it)
+            rtc = self.host.device("stm32l0_rtc")
+            if rtc is not None:
+                rtc.lptim_changed()  # type: ignore[attr-defined]
 
     # --- the clock ----------------------------------------------------------------------------
     def runs_in_stop(self) -> bool:
@@ -334,7 +339,17 @@ class Stm32l0Lptim1(Clocked):
         self._advance()
         self._schedule()
 
+    def _settle_rtc(self, always: bool = False) -> None:
+        """The RTC's flags up to now (an alarm nothing planned is only accounted at its next
+        access) before the trigger's level is taken from them: an alarm already past is a
+        high level, no edge (at CR and CFGR writes, ``always``; before an RCC change)."""
+        rtc = self.host.device("stm32l0_rtc")
+        taken = bool(self.cfgr & TRIGEN) and self.cfgr >> 13 & 7 in TRIG_RTC
+        if rtc is not None and (always or taken):
+            rtc.settle()  # type: ignore[attr-defined]
+
     def settle(self) -> None:
+        self._settle_rtc()
         self._advance()
 
     def restart(self) -> None:
@@ -371,6 +386,7 @@ class Stm32l0Lptim1(Clocked):
             from sim.devices.stm32l0_comp import settle
 
             settle(self.host)
+            self._settle_rtc(always=True)
         self._advance()
         word = offset & ~3
         value = merge(self.read_word(word), offset, size, value)

@@ -31,7 +31,8 @@
  *            -DRTC: the RTC's alarm A instead (TRIGSEL 001), every second (all fields
  *            masked, no ALRAIE: nothing but LPTIM1 takes it), the RTC on the LSE from 12:00:00;
  *            the handler clears ALRAF so that the next alarm is an edge again; -DRTC_SEL=2:
- *            TRIGSEL 010, alarm B, which is off: no trigger comes.
+ *            TRIGSEL 010, alarm B, which is off: no trigger comes; -DRTC_SEL=5: TRIGSEL 101,
+ *            tamper 3 (PA2's rising edges; the handler clears TAMP3F too).
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -63,6 +64,7 @@
 #define RTC_ISR REG(0x4000280Cu)
 #define RTC_ALRMAR REG(0x4000281Cu)
 #define RTC_WPR REG(0x40002824u)
+#define RTC_TAMPCR REG(0x40002840u)
 #ifndef PULSES
 #define PULSES 5u
 #endif
@@ -83,7 +85,8 @@ void IRQ13_Handler(void) /* HAL_LPTIM_IRQHandler */
     if (isr & (CMPM | ARRM))
         events++;
 #ifdef RTC
-    RTC_ISR = ~((1u << 8) | (1u << 7)) & 0x0001FFFFu; /* ALRAF (and INIT) cleared */
+    RTC_ISR = ~((1u << 8) | (1u << 15) | (1u << 7)) & 0x0001FFFFu; /* ALRAF, TAMP3F (and
+                                                                          INIT) cleared */
 #endif
     if (isr & (1u << 2))
         exttrigs++;
@@ -207,6 +210,9 @@ int main(void)
     RTC_CR |= 1u << 8;                /* ALRAE, no ALRAIE */
 #ifndef RTC_SEL
 #define RTC_SEL 1u /* TRIGSEL: alarm A */
+#endif
+#if RTC_SEL == 5
+    RTC_TAMPCR = 1u << 5;             /* TAMP3E: PA2's rising edges, no interrupt */
 #endif
     uint32_t cfgr = (RTC_SEL << 13) | (TRIGEN << 17);
 #else
