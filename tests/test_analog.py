@@ -224,3 +224,23 @@ def test_the_supply_needs_a_rate_and_is_warned_of_past_its_end(firmware, tmp_pat
     assert report.analog["VDDA"]["past_end"] == 2  # (both after 1 us: past the one value)
     assert any("analog supply VDDA (b.csv): 2 of 2 conversions came after its 1 values" in w
                for w in report.warnings)
+
+
+def test_the_sensor_node_sees_its_battery_run_down(cli, tmp_path):
+    """examples/lowpower/sensor_node.c with examples/lowpower/supply.csv played as VDDA
+    (docs/ci.md): each second's line gives the supply of that second through VREFINT (the
+    HAL's integer formula: 2,899 mV for 2.90 V), the temperature still 30 C."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    elf = tmp_path / "node.elf"
+    built = cli("build", root / "examples/lowpower/sensor_node.c", "-t", "stm32l031",
+                "--irq-vectors", "-o", elf, json=False)
+    assert built.returncode == 0, built.stderr
+    res = cli("run", elf, "--run-for", "10s", "--analog",
+              f"VDDA={root / 'examples/lowpower/supply.csv'}@1Hz")
+    assert res.returncode == 0, res.stderr
+    lines = res.report["stdout"].splitlines()
+    assert lines[1:] == [f"12:00:0{n} vdda {mv} mV temp 30 C" for n, mv in enumerate(
+        (2950, 2899, 2800, 2699, 2600, 2500, 2399, 2299, 2199), start=1)]
+    assert res.report["analog"]["VDDA"]["past_end"] == 0

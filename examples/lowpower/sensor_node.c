@@ -12,6 +12,8 @@
  *   ebnn-sim run out/node.elf --run-for 10s
  *   ebnn-sim run out/node.elf --run-for 10s --pin PA0=examples/lowpower/button.csv \
  *       --vcd out/node.vcd                     (two presses; the pins' waveform)
+ *   ebnn-sim run out/node.elf --run-for 10s --analog VDDA=examples/lowpower/supply.csv@1Hz
+ *                                              (its battery running down)
  *   ebnn-sim check --config examples/lowpower/budgets.toml   (a duty-cycle budget for CI)
  *
  * Built with -D STOP_MODE it sleeps in Stop mode instead (SCR.SLEEPDEEP): the serial port's last
