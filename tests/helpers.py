@@ -302,3 +302,15 @@ def check_one(cli: Callable[..., Any], tmp_path: Path, elf: Path, line: str,
         return res, None
     [result] = json.loads(out.read_text())["elfs"]
     return res, result["report"]
+
+
+def build_example(cli: Callable[..., Any], tmp_path: Path, example: str, *defines: str) -> Path:
+    """examples/``example`` built for the stm32l031 with its interrupt vectors (``-D`` each of
+    ``defines``) into ``tmp_path``: the ELF (the build must succeed)."""
+    elf = tmp_path / f"{Path(example).stem}{''.join('-' + d.lower() for d in defines)}.elf"
+    flags = [arg for define in defines for arg in ("-D", define)]
+    root = Path(__file__).resolve().parents[1]
+    built = cli("build", root / "examples" / example, "-t", "stm32l031", "--irq-vectors",
+                *flags, "-o", elf, json=False)
+    assert built.returncode == 0, built.stderr
+    return elf

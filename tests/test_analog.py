@@ -9,7 +9,7 @@ import pytest
 import sim
 from sim.analog import AnalogSpec, parse_spec
 from sim.runner import ImageError
-from tests.helpers import check_one
+from tests.helpers import build_example, check_one
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")
@@ -233,10 +233,7 @@ def test_the_sensor_node_sees_its_battery_run_down(cli, tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    elf = tmp_path / "node.elf"
-    built = cli("build", root / "examples/lowpower/sensor_node.c", "-t", "stm32l031",
-                "--irq-vectors", "-o", elf, json=False)
-    assert built.returncode == 0, built.stderr
+    elf = build_example(cli, tmp_path, "lowpower/sensor_node.c")
     res = cli("run", elf, "--run-for", "10s", "--analog",
               f"VDDA={root / 'examples/lowpower/supply.csv'}@1Hz")
     assert res.returncode == 0, res.stderr

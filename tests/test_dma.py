@@ -2,9 +2,9 @@
 bytes and the ADC's results moved as their requests come, the flags and interrupts HAL_DMA
 waits for, and the transfer error."""
 
-from pathlib import Path
 
 import pytest
+from helpers import build_example
 
 from tests.test_exceptions import irq_program
 
@@ -101,11 +101,7 @@ def test_without_its_clock_nothing_moves(firmware, cli, case, status, why):
 def test_the_low_power_example_sends_by_dma(cli, tmp_path):
     """examples/lowpower/sensor_node.c built with DMA_TX (docs/ci.md): the same lines, each
     sent by DMA while the core sleeps; the numbers docs/ci.md shows."""
-    root = Path(__file__).resolve().parents[1]
-    elf = tmp_path / "node-dma.elf"
-    built = cli("build", root / "examples/lowpower/sensor_node.c", "-t", "stm32l031",
-                "--irq-vectors", "-D", "DMA_TX", "-o", elf, json=False)
-    assert built.returncode == 0, built.stderr
+    elf = build_example(cli, tmp_path, "lowpower/sensor_node.c", "DMA_TX")
     res = cli("run", elf, "--run-for", "10s")
     assert res.returncode == 0, res.stderr
     report = res.report

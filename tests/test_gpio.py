@@ -10,7 +10,7 @@ from vcd.reader import TokenKind, tokenize
 
 import sim
 from sim.pins import PinSpec, parse_spec
-from tests.helpers import check_one
+from tests.helpers import build_example, check_one
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")
@@ -302,10 +302,7 @@ def test_the_low_power_examples_button_and_led(cli, tmp_path):
     """examples/lowpower/sensor_node.c (docs/ci.md): the button's presses at 2.5 and 6.25 s
     wake it for a line each, marked; its LED is lit once a wake-up, for the time it works."""
     root = Path(__file__).resolve().parents[1]
-    elf = tmp_path / "node.elf"
-    built = cli("build", root / "examples/lowpower/sensor_node.c", "-t", "stm32l031",
-                "--irq-vectors", "-o", elf, json=False)
-    assert built.returncode == 0, built.stderr
+    elf = build_example(cli, tmp_path, "lowpower/sensor_node.c")
     res = cli("run", elf, "--run-for", "7s", "--pin",
               f"PA0={root / 'examples/lowpower/button.csv'}")
     assert res.returncode == 0, res.stderr

@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.i2c_targets import I2cBus, I2cSpec, load_target, parse_spec
-from tests.helpers import check_one
+from tests.helpers import build_example, check_one
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")
@@ -344,10 +344,7 @@ def test_the_thermometer_example(cli, tmp_path):
     """examples/sensors/thermometer.c (docs/simulator.md): a TMP102 read every half second, its
     temperature following examples/sensors/temperature.csv; the optional EEPROM absent."""
     root = Path(__file__).resolve().parents[1]
-    elf = tmp_path / "thermo.elf"
-    built = cli("build", root / "examples/sensors/thermometer.c", "-t", "stm32l031",
-                "--irq-vectors", "-o", elf, json=False)
-    assert built.returncode == 0, built.stderr
+    elf = build_example(cli, tmp_path, "sensors/thermometer.c")
     res = cli("run", elf, "--run-for", "5s", "--i2c",
               f"0x48={root / 'examples/sensors/tmp102.toml'}")
     assert res.returncode == 0, res.stderr

@@ -3,10 +3,10 @@ mode (sim/devices/stm32l0_pwr.py): the firmware starts again at its reset vector
 chip, with what lives through each kind of reset, and a wake-up from Stand-by is such a reset."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import build_example
 
 import sim
 from tests.test_exceptions import irq_program
@@ -254,11 +254,7 @@ def test_profile_follows_the_boots(firmware, cli, tmp_path):
 def test_the_low_power_example_in_standby(cli, tmp_path):
     """examples/lowpower/sensor_node.c built for Stand-by (docs/ci.md): a boot a second, each
     woken by the RTC, its lines as the other builds print them; the numbers docs/ci.md shows."""
-    root = Path(__file__).resolve().parents[1]
-    elf = tmp_path / "node-standby.elf"
-    built = cli("build", root / "examples/lowpower/sensor_node.c", "-t", "stm32l031",
-                "--irq-vectors", "-D", "STANDBY_MODE", "-o", elf, json=False)
-    assert built.returncode == 0, built.stderr
+    elf = build_example(cli, tmp_path, "lowpower/sensor_node.c", "STANDBY_MODE")
     res = cli("run", elf, "--run-for", "10s", "--reset-clock")
     assert res.returncode == 0, res.stderr
     report = res.report

@@ -9,7 +9,7 @@ import pytest
 
 import sim
 from sim.spi_targets import SpiBus, SpiSpec, load_target, parse_spec
-from tests.helpers import check_one
+from tests.helpers import build_example, check_one
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")
@@ -273,10 +273,7 @@ def test_the_accelerometer_example(cli, tmp_path):
     """examples/sensors/accelerometer.c (docs/simulator.md): a LIS3DH read every quarter
     second through a GPIO chip select, its X and Z following the tilt recordings."""
     root = Path(__file__).resolve().parents[1]
-    elf = tmp_path / "tilt.elf"
-    built = cli("build", root / "examples/sensors/accelerometer.c", "-t", "stm32l031",
-                "--irq-vectors", "-o", elf, json=False)
-    assert built.returncode == 0, built.stderr
+    elf = build_example(cli, tmp_path, "sensors/accelerometer.c")
     res = cli("run", elf, "--run-for", "2s", "--spi",
               f"PA4={root / 'examples/sensors/lis3dh.toml'}")
     assert res.returncode == 0, res.stderr

@@ -8,6 +8,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from helpers import build_example
 
 from sim.devices.stm32l0_factory import TS_CAL1, VREFINT_CAL
 from tests.test_exceptions import irq_program
@@ -207,10 +208,7 @@ def test_the_vibration_example(cli, tmp_path):
     each window's RMS follows examples/sensors/vibration.csv, a vibration starting at 0.4 s,
     and sets the LED's PWM duty."""
     root = Path(__file__).resolve().parents[1]
-    elf = tmp_path / "vibration.elf"
-    built = cli("build", root / "examples/sensors/vibration.c", "-t", "stm32l031",
-                "--irq-vectors", "-o", elf, json=False)
-    assert built.returncode == 0, built.stderr
+    elf = build_example(cli, tmp_path, "sensors/vibration.c")
     res = cli("run", elf, "--run-for", "1s", "--analog",
               f"1={root / 'examples/sensors/vibration.csv'}@4kHz")
     assert res.returncode == 0, res.stderr

@@ -726,7 +726,7 @@ int main(void)
 }
 #endif
 
-#if CASE_pwm_dma
+#if CASE_pwm_dma || CASE_burst /* a transfer-complete interrupt ends them */
 static volatile uint32_t done;
 
 void IRQ9_Handler(void) /* DMA1 channel 1 */
@@ -746,6 +746,9 @@ void IRQ11_Handler(void) /* DMA1 channels 4-7 */
     DMA_IFCR = 0xFu << 16; /* channel 5's flags */
     done = 1;
 }
+#endif
+
+#if CASE_pwm_dma
 
 #ifdef CAPTURE
 static volatile uint32_t table[4];
@@ -869,20 +872,6 @@ int main(void)
 #endif
 
 #if CASE_burst
-static volatile uint32_t done;
-
-void IRQ10_Handler(void) /* DMA1 channels 2, 3 */
-{
-    DMA_IFCR = 0xFu << 4; /* channel 2's flags */
-    done = 1;
-}
-
-void IRQ11_Handler(void) /* DMA1 channels 4-7 */
-{
-    DMA_IFCR = 0xFu << 16; /* channel 5's flags */
-    done = 1;
-}
-
 #define DCR(t) REG((t) + 0x48u)
 #define DMAR(t) ((t) + 0x4Cu)
 #ifdef READ
