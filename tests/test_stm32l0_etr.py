@@ -45,7 +45,7 @@ from sim.devices.stm32l0_tim import (
     Stm32l0Tim22,
 )
 from tests.test_exceptions import irq_program
-from tests.test_stm32l0_tim import FakePort, PortHost, vcd_edges
+from tests.test_stm32l0_tim import FakePort, PortHost, clock_gap, vcd_edges
 
 LIMIT = ("--max-instructions", "5000000")
 MS = 32_000  # core cycles in a millisecond (the stm32l031 profile's 32 MHz)
@@ -275,6 +275,13 @@ def drive(dev, host, level: int, at: int) -> None:
     dev.inputs_changed(at)
 
 
+def pulses(dev, host, count: int, start: int) -> None:
+    """``count`` pulses on ETR from cycle ``start``, 10 cycles high every 20."""
+    for k in range(count):
+        drive(dev, host, 1, start + 20 * k)
+        drive(dev, host, 0, start + 10 + 20 * k)
+
+
 def test_the_etr_filter_delays_edges_and_drops_short_pulses():
     """ETF 3 (f_CK_INT, 8 samples): a count 8 cycles after each rising edge of ETR; a pulse
     shorter than that never counts; ETF 4 (f_DTS / 2, 6 samples) with CKD 2 (f_DTS f_CK_INT /
@@ -321,15 +328,11 @@ def test_external_clock_mode_2_gated_by_ti1():
     dev.write(CCMR1, 4, 1)  # CC1S: TI1
     dev.write(SMCR, 4, ECE | 5 << 4 | 5)  # TS TI1FP1, gated
     dev.write(CR1, 4, 1)
-    for k in range(4):
-        drive(dev, host, 1, 100 + 20 * k)
-        drive(dev, host, 0, 110 + 20 * k)
+    pulses(dev, host, 4, 100)
     assert dev.read(CNT, 4) == 0
     host.port.level = 1  # TI1 high
     dev.inputs_changed(200)
-    for k in range(3):
-        drive(dev, host, 1, 300 + 20 * k)
-        drive(dev, host, 0, 310 + 20 * k)
+    pulses(dev, host, 3, 300)
     assert dev.read(CNT, 4) == 3
     host.exceptions.now = 10_000  # the clock does not count
     assert dev.read(CNT, 4) == 3 and host.listed == []
@@ -547,9 +550,7 @@ def test_a_prescaler_written_counts_etrs_rising_edges_again():
     dev, host = etr_timer()
     dev.write(SMCR, 4, ECE | 2 << 12)  # every 4th
     dev.write(CR1, 4, 1)
-    for k in range(2):
-        drive(dev, host, 1, 100 + 20 * k)
-        drive(dev, host, 0, 110 + 20 * k)
+    pulses(dev, host, 2, 100)
     host.exceptions.now = 150
     dev.write(SMCR, 4, ECE | 1 << 12)  # every 2nd
     drive(dev, host, 1, 200)
@@ -623,12 +624,7 @@ def test_an_etr_edge_the_clock_stop_cut_short_comes_when_the_clock_is_back():
     dev.write(CR1, 4, 1)
     drive(dev, host, 1, 300)
     assert host.exceptions.due == 308
-    dev.clocked = lambda: False  # type: ignore[method-assign]
-    dev.restart()
-    assert host.exceptions.due is None
-    host.exceptions.now = 400
-    dev.clocked = lambda: True  # type: ignore[method-assign]
-    dev.restart()
+    clock_gap(dev, host, 400)
     assert host.exceptions.due == 408
     host.exceptions.now = 408
     host.exceptions.action()
@@ -656,9 +652,7 @@ def test_external_clock_mode_2_with_the_reset_mode_on_ti1():
     dev.write(CCMR1, 4, 1)  # CC1S: TI1
     dev.write(SMCR, 4, ECE | 5 << 4 | 4)
     dev.write(CR1, 4, 1)
-    for k in range(3):
-        drive(dev, host, 1, 100 + 20 * k)
-        drive(dev, host, 0, 110 + 20 * k)
+    pulses(dev, host, 3, 100)
     assert dev.read(CNT, 4) == 3
     host.port.level = 1
     dev.inputs_changed(200)
@@ -712,15 +706,11 @@ def test_external_clock_mode_2_gated_by_another_timer():
     tim21.write(CR2, 4, 1 << 4)
     tim22.write(SMCR, 4, ECE | 0 << 4 | 5)
     tim22.write(CR1, 4, 1)
-    for k in range(2):
-        drive(tim22, host, 1, 100 + 20 * k)
-        drive(tim22, host, 0, 110 + 20 * k)
+    pulses(tim22, host, 2, 100)
     assert tim22.read(CNT, 4) == 0
     host.exceptions.now = 200
     tim21.write(CR1, 4, 1)
-    for k in range(3):
-        drive(tim22, host, 1, 300 + 20 * k)
-        drive(tim22, host, 0, 310 + 20 * k)
+    pulses(tim22, host, 3, 300)
     assert tim22.read(CNT, 4) == 3 and host.listed == []
 
 

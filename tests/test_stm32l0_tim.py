@@ -1443,6 +1443,16 @@ def test_an_oscillator_not_started_gives_no_edge(firmware, cli, define):
     assert result.report["status"] == "deadlock", result.report
 
 
+def clock_gap(dev, host, back: int) -> None:
+    """The timer's clock stops now (nothing planned meanwhile) and is back at cycle ``back``."""
+    dev.clocked = lambda: False  # type: ignore[method-assign]
+    dev.restart()
+    assert host.exceptions.due is None
+    host.exceptions.now = back
+    dev.clocked = lambda: True  # type: ignore[method-assign]
+    dev.restart()
+
+
 def test_the_input_stage_stops_with_the_clock():
     """A filtered edge still held back when the timer's clock stops is gone; the level that
     differs when the clock is back is an edge then (through the filter again)."""
@@ -1451,12 +1461,7 @@ def test_the_input_stage_stops_with_the_clock():
     host.exceptions.now = 300
     edge(dev, host, 1, 300)
     assert host.exceptions.due == 308
-    dev.clocked = lambda: False  # type: ignore[method-assign]
-    dev.restart()
-    assert host.exceptions.due is None
-    host.exceptions.now = 400
-    dev.clocked = lambda: True  # type: ignore[method-assign]
-    dev.restart()
+    clock_gap(dev, host, 400)
     assert host.exceptions.due == 408
     host.exceptions.now = 408
     host.exceptions.action()

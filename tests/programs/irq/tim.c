@@ -727,6 +727,19 @@ int main(void)
 #endif
 
 #if CASE_pwm_dma || CASE_burst /* a transfer-complete interrupt ends them */
+/* Two more update events of TIM2 (UIF cleared, then waited for: rc_w0), then it stops and
+ * "done" is printed. */
+__attribute__((unused)) static void finish_after_updates(void)
+{
+    for (uint32_t n = 0; n < 2u; n++) {
+        SR(TIM2) = ~UIF;
+        while (!(SR(TIM2) & UIF))
+            ;
+    }
+    CR1(TIM2) &= ~CEN;
+    sh_write0("done\n");
+}
+
 static volatile uint32_t done;
 
 void IRQ9_Handler(void) /* DMA1 channel 1 */
@@ -856,16 +869,7 @@ int main(void)
     sh_write_int((long)(SR(TIM2) >> 9 & 1u));
     sh_write0("\n");
 #else
-    /* the last duty takes effect at the update after its transfer: let it run a period */
-    while (SR(TIM2) & UIF) /* (UIF is set at every update: wait for two) */
-        SR(TIM2) = ~UIF;
-    while (!(SR(TIM2) & UIF))
-        ;
-    SR(TIM2) = ~UIF;
-    while (!(SR(TIM2) & UIF))
-        ;
-    CR1(TIM2) &= ~CEN;
-    sh_write0("done\n");
+    finish_after_updates(); /* the last duty takes effect at the update after its transfer */
 #endif
     return 0;
 }
@@ -929,13 +933,7 @@ int main(void)
     print_table("b", table, 8u);
     sh_write0("\n");
 #else
-    for (uint32_t n = 0; n < 2u; n++) { /* two more updates: the last duty's period */
-        SR(TIM2) = ~UIF;
-        while (!(SR(TIM2) & UIF))
-            ;
-    }
-    CR1(TIM2) &= ~CEN;
-    sh_write0("done\n");
+    finish_after_updates(); /* the last duty's period */
 #endif
     return 0;
 }
