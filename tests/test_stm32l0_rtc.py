@@ -7,6 +7,7 @@ import pytest
 from helpers import FakeDeviceHost
 
 from sim.devices.stm32l0_exti import IMR, PR, RTSR, SWIER, Stm32l0Exti
+from sim.devices.stm32l0_rtc import NEVER
 from tests.test_exceptions import irq_program
 
 LIMIT = ("--max-instructions", "5000000")  # a regression fails, not hangs
@@ -266,6 +267,28 @@ def test_a_tamper_erases_the_backup_registers(firmware, cli, pa2, defines, kept,
     assert listed(result.report) == []
 
 
+@pytest.mark.parametrize("tampts", [False, True])
+def test_a_level_detected_tamper_waits_for_its_samples(firmware, cli, pa2, tampts):
+    """Level detection (TAMPFLT 11: 8 consecutive samples; TAMPFREQ 111: RTCCLK / 256, 128 Hz;
+    TAMP3TRG: high): PA2 rising at 2.25 s is a tamper at its 8th sample, 55-63 ms later (the
+    samples are the RTC's own, not the pin's), the registers erased, one interrupt; with
+    TAMPTS the time stamped then, TAMP3F with TSF three ck_apre periods later."""
+    defines = {"LEVEL": None, **({"TAMPTS": None} if tampts else {})}
+    result = cli("run", rtc(firmware, "tamper", **defines), "--pin", pa2,
+                 "--strict-peripherals", *LIMIT)
+    assert result.returncode == 0, result.report["exit_code"]
+    report = result.report
+    words = report["stdout"].split()
+    assert [int(w, 16) for w in [*words[1:5], words[6]]] == [0] * 5
+    if tampts:
+        assert int(words[words.index("tstr") + 1], 16) == 0x120002
+    assert report["exceptions"]["taken"] == {"IRQ2": 1}
+    assert listed(report) == []
+    ended = (report["cycles"] + report["sleep_cycles"]) / CLOCK
+    later = 3 * 128 / 32768 if tampts else 0.0  # (TAMP3F with TSF, three ck_apre on)
+    assert 2.25 + 7 / 128 + later < ended < 2.25 + 8 / 128 + later + 0.002
+
+
 # --- the RTC, register by register --------------------------------------------------------------
 
 
@@ -483,17 +506,124 @@ def test_each_tamper_takes_its_pins_edge_and_its_own_or_the_common_enable(n, por
     assert host.edges == [19, 19]
 
 
-def test_level_detection_and_masked_flags_are_listed_and_take_no_event():
-    """TAMPFLT not 0 (level detection, sampled) and TAMPnMF are listed with why; no tamper
-    event comes from a level."""
+def test_masked_flags_are_listed_and_take_no_event():
+    """TAMPnMF is listed with why; level detection is not."""
     host, dev = pin_rtc()
     dev.write(0x40, 4, 1 << 5 | 1 << 11)  # TAMP3E, TAMPFLT 01
-    assert "level detection" in host.whys[-1]
-    drive(host, dev, "A", 2, 1, 0.5)
-    drive(host, dev, "A", 2, 0, 0.6)
-    assert dev.read(0x0C, 4) & 0xE000 == 0
+    assert host.listed == []
     dev.write(0x40, 4, 1 << 5 | 1 << 24)  # TAMP3MF
-    assert "TAMP3MF" in host.whys[-1] and len(host.listed) == 2
+    assert "TAMP3MF" in host.whys[-1] and len(host.listed) == 1
+
+
+LEVEL_PERIOD = 256  # RTCCLK periods between samples at TAMPFREQ 111 (RTCCLK / 256)
+
+
+def level_rtc(tampcr: int):
+    """The RTC with tamper 3 in level detection at TAMPFREQ 111 (``tampcr`` adds the rest);
+    its count's start tick."""
+    host, dev = pin_rtc()
+    dev.write(0x40, 4, 1 << 5 | 7 << 8 | tampcr)
+    return host, dev
+
+
+def at_tick(host, dev, tick: int) -> None:
+    host.exceptions.now = dev._line.cycle_of(tick)
+
+
+def drive_at(host, dev, port: str, pin: int, level: int, tick: int) -> None:
+    at_tick(host, dev, tick)
+    driven, high = host.drive.get(port, (0, 0))
+    host.drive[port] = (driven | 1 << pin, high & ~(1 << pin) | level << pin)
+    dev.drive_changed(port, host.exceptions.now)
+
+
+def tamp3f(dev) -> bool:
+    return bool(dev.read(0x0C, 4) & 1 << 15)
+
+
+@pytest.mark.parametrize("flt, samples", [(1, 2), (2, 4), (3, 8)])
+def test_level_detection_takes_consecutive_samples(flt, samples):
+    """TAMPFLT 01/10/11: the tamper is detected at the 2nd/4th/8th consecutive sample at the
+    active level (TAMP3TRG: high; TAMPPUDIS: no pull-up, undriven low), the samples every 256
+    RTCCLK periods of the RTC's count; then the backup registers are erased and TAMP3IE is an
+    edge on EXTI line 19."""
+    host, dev = level_rtc(1 << 6 | flt << 11 | 1 << 15 | 1 << 22)  # TRG, FLT, PUDIS, TAMP3IE
+    dev.write(0x50, 4, 0x77)
+    rise = 40 * LEVEL_PERIOD + 100  # between two samples
+    drive_at(host, dev, "A", 2, 1, rise)
+    due = (40 + samples) * LEVEL_PERIOD
+    at_tick(host, dev, due - 1)
+    assert not tamp3f(dev) and dev.read(0x50, 4) == 0x77 and host.edges == []
+    assert dev._next == dev._line.cycle_of(due)  # (planned: TAMP3IE)
+    at_tick(host, dev, due)
+    dev._catch_up()  # (the planned event)
+    assert tamp3f(dev) and dev.read(0x50, 4) == 0 and host.edges == [19]
+    assert dev._next == NEVER  # (nothing more planned while the flag is up)
+
+
+def test_a_level_shorter_than_its_samples_is_no_tamper():
+    """2 samples (TAMPFLT 01): a high level seen by one sample only, then low, then high
+    again for two samples: detected at the second of those, counted afresh."""
+    host, dev = level_rtc(1 << 6 | 1 << 11 | 1 << 15)
+    drive_at(host, dev, "A", 2, 1, 10 * LEVEL_PERIOD + 5)  # sampled at 11 only
+    drive_at(host, dev, "A", 2, 0, 11 * LEVEL_PERIOD + 7)
+    at_tick(host, dev, 20 * LEVEL_PERIOD)
+    assert not tamp3f(dev)
+    drive_at(host, dev, "A", 2, 1, 20 * LEVEL_PERIOD + 1)
+    at_tick(host, dev, 22 * LEVEL_PERIOD - 1)
+    assert not tamp3f(dev)
+    at_tick(host, dev, 22 * LEVEL_PERIOD)
+    assert tamp3f(dev)
+
+
+@pytest.mark.parametrize("pudis, driven, detected", [
+    (False, None, False),  # the pull-up precharges an undriven pin high: not low
+    (False, 0, True),  # driven low
+    (True, None, True),  # no pull-up: undriven reads low
+])
+def test_level_detection_precharges_an_undriven_pin(pudis, driven, detected):
+    """TAMP3TRG clear (low level), TAMPFLT 01: TAMPPUDIS clear precharges the pin through its
+    pull-up before each sample, so an undriven pin is high; a pin driven low, or undriven
+    without the pull-up, is a tamper after 2 samples."""
+    host, dev = pin_rtc()
+    if driven is not None:
+        drive_at(host, dev, "A", 2, driven, 5)
+    dev.write(0x40, 4, 1 << 5 | 7 << 8 | 1 << 11 | (1 << 15 if pudis else 0))
+    start = dev._tick()
+    at_tick(host, dev, (start // LEVEL_PERIOD + 2) * LEVEL_PERIOD)
+    assert tamp3f(dev) == detected
+
+
+def test_a_level_still_active_when_its_flag_is_cleared_counts_again():
+    """With the flag up nothing is detected (the backup register written meanwhile stays);
+    cleared while the level stays, the tamper comes again after its samples, counted from
+    the clear."""
+    host, dev = level_rtc(1 << 6 | 1 << 11 | 1 << 15)  # 2 samples
+    drive_at(host, dev, "A", 2, 1, 3 * LEVEL_PERIOD + 1)
+    at_tick(host, dev, 5 * LEVEL_PERIOD)
+    assert tamp3f(dev)
+    dev.write(0x50, 4, 0x55)
+    at_tick(host, dev, 9 * LEVEL_PERIOD + 3)
+    assert dev.read(0x50, 4) == 0x55
+    dev.write(0x0C, 4, ~(1 << 15) & 0x1FFFF)  # TAMP3F cleared
+    assert not tamp3f(dev)
+    at_tick(host, dev, 11 * LEVEL_PERIOD - 1)
+    assert not tamp3f(dev) and dev.read(0x50, 4) == 0x55
+    at_tick(host, dev, 11 * LEVEL_PERIOD)
+    assert tamp3f(dev) and dev.read(0x50, 4) == 0
+
+
+def test_a_level_tamper_with_its_interrupt_is_planned_and_without_it_found_on_a_read():
+    """The RTC plans a level detection whose flag would interrupt (TAMPIE): a sleeping core
+    wakes for it; without an interrupt nothing is planned, a read finds it."""
+    host, dev = level_rtc(1 << 6 | 1 << 11 | 1 << 15 | 1 << 2)  # TAMPIE
+    drive_at(host, dev, "A", 2, 1, 3 * LEVEL_PERIOD + 1)
+    assert dev._next == dev._line.cycle_of(5 * LEVEL_PERIOD)
+    host, dev = level_rtc(1 << 6 | 1 << 11 | 1 << 15)
+    drive_at(host, dev, "A", 2, 1, 3 * LEVEL_PERIOD + 1)
+    assert dev._next == NEVER
+    at_tick(host, dev, 6 * LEVEL_PERIOD)
+    assert tamp3f(dev)
 
 
 def test_a_stamp_is_the_calendar_at_the_edges_cycle_and_tsf_comes_at_the_second_ck_apre_edge():
@@ -629,3 +759,26 @@ def test_stop_mode_is_not_entered_with_a_time_stamp_or_tamper_flag_set(firmware)
         rtc.flags = flag
         sleep = rcc.deep_sleep()
         assert sleep is not None and sleep.ignored and f"RTC_ISR.{name}" in sleep.ignored
+
+
+def test_a_level_detection_due_before_the_pin_leaves_its_level_is_kept():
+    """Nothing planned (no interrupt): the pin at its level for 2 samples then low again
+    before any read; a later read finds the tamper, detected at its sample."""
+    host, dev = level_rtc(1 << 6 | 1 << 11 | 1 << 15)
+    drive_at(host, dev, "A", 2, 1, 3 * LEVEL_PERIOD + 1)
+    drive_at(host, dev, "A", 2, 0, 6 * LEVEL_PERIOD + 5)
+    at_tick(host, dev, 7 * LEVEL_PERIOD)
+    assert tamp3f(dev)
+
+
+def test_a_change_of_the_level_settings_counts_afresh():
+    """TAMPFLT rewritten (2 samples to 4) while the pin is at its level: the count starts
+    again at the write, not at the pin's rise."""
+    host, dev = level_rtc(1 << 6 | 1 << 11 | 1 << 15)
+    drive_at(host, dev, "A", 2, 1, 3 * LEVEL_PERIOD + 1)
+    at_tick(host, dev, 4 * LEVEL_PERIOD + 10)
+    dev.write(0x40, 4, 1 << 5 | 7 << 8 | 1 << 6 | 2 << 11 | 1 << 15)
+    at_tick(host, dev, 8 * LEVEL_PERIOD - 1)
+    assert not tamp3f(dev)
+    at_tick(host, dev, 8 * LEVEL_PERIOD)
+    assert tamp3f(dev)

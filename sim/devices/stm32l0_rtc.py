@@ -46,10 +46,15 @@ kept; they read 0 once TSF is cleared); a tamper sets TAMPnF (none while it is u
 backup registers (not with TAMPnNOERASE) and with TAMPTS stamps the time too, its TAMPnF then
 set with TSF three ck_apre periods later (RM0367, the L0x3's manual for the same RTC). TSF with
 TSIE, TAMPnF with TAMPIE or TAMPnIE: EXTI line 19. The edge detectors start from the pins'
-levels when TSE or TAMPnE is set. ALRAF, ALRBF and TAMP1F-TAMP3F are LPTIM1's triggers
+levels when TSE or TAMPnE is set. Level detection (TAMPFLT not 0): the pin sampled every
+RTCCLK / 32768 ... / 256 periods of the RTC's count (TAMPFREQ), a tamper at the 2nd, 4th or
+8th consecutive sample at its active level (TAMPnTRG: high), an undriven pin precharged high
+by its pull-up (TAMPPUDIS clear; TAMPPRCH's duration does not matter here); a level still
+there when TAMPnF is cleared counts again from the clear, a change of the level settings
+counts afresh (assumptions). ALRAF, ALRBF and TAMP1F-TAMP3F are LPTIM1's triggers
 (TRIGSEL 1-5: trigger_level; each change tells it), and the alarms are planned while LPTIM1
-takes one (lptim_changed). Not modelled: level detection (TAMPFLT: sampling, precharge,
-pull-up) and TAMPnMF (listed: no event), RTC_TS on PC13, the calibration (CALR reads back),
+takes one (lptim_changed). Not modelled: TAMPnMF (listed: no event), RTC_TS on PC13, the
+calibration (CALR reads back),
 SHIFTR (a shift is listed; 0 asks for none), ADD1H and SUB1H (listed, read 0), the outputs (OR
 reads back).
 """
@@ -87,6 +92,10 @@ _ISR_FLAGS = 0xFF00  # ALRAF ... TAMP3F (ISR[15:8]): rc_w0, not write-protected
 # enables (TAMPIE for all, TAMPnIE), TAMPnNOERASE, TAMPnMF, the time stamp on a tamper event
 TAMPE = {1: 1 << 0, 2: 1 << 3, 3: 1 << 5}
 TAMPIE, TAMPTS, TAMPFLT = 1 << 2, 1 << 7, 3 << 11
+TAMPFREQ, TAMPPUDIS = 7 << 8, 1 << 15  # level detection's sampling rate; the pull-up off
+_TAMP_TRG = {n: enable << 1 for n, enable in TAMPE.items()}  # TAMPnTRG
+# what level detection is counted from: a change restarts its filters
+_LEVEL_SETTINGS = sum(TAMPE.values()) | sum(_TAMP_TRG.values()) | TAMPFLT | TAMPFREQ | TAMPPUDIS
 
 
 def _tamp_bit(n: int, k: int) -> int:
@@ -161,6 +170,9 @@ class Stm32l0Rtc(Clocked):
         self._ts_due: int | None = None  # the tick TSF sets (2 or 3 ck_apre after the event)
         self._ts_tampers = 0  # the TAMPnF to set with it (TAMPTS)
         self._pins: dict[tuple[str, int], int] | None = None  # TS's and the tampers' levels
+        # level detection (TAMPFLT not 0): the tampers whose pin is at its active level, each
+        # with the tick from which its samples count
+        self._active_since: dict[int, int] = {}
         self._retime()  # the RCC, reset before it, has RTCEN clear: not yet (no RCC: the LSE)
         self._lptim_edge(before)
 
@@ -248,10 +260,23 @@ class Stm32l0Rtc(Clocked):
         self._schedule()
 
     def _advance(self, until: int | None = None) -> None:
-        """The seconds, wake-ups and alarms up to now (or tick ``until``)."""
+        """The seconds, wake-ups, alarms and level-detected tampers up to now (or tick
+        ``until``), in time order."""
         if not self._line.hz:
             return
         tick = self._tick() if until is None else until  # (callers: not before self._at)
+        while True:
+            due = min(((d, n) for n in self._active_since
+                       if (d := self._level_due(n)) is not None and d <= tick), default=None)
+            if due is None:
+                break
+            self._count(due[0])
+            self._tampered(due[0], self._line.cycle_of(due[0]), False, [due[1]])
+        self._count(tick)
+
+    def _count(self, tick: int) -> None:
+        """The seconds, wake-ups, alarms and the time stamp's flag up to tick ``tick``."""
+        tick = max(tick, self._at)
         self._at = tick
         if self._ts_due is not None and tick >= self._ts_due:
             self._ts_due = None
@@ -366,9 +391,10 @@ class Stm32l0Rtc(Clocked):
                     self._raise(flag)
 
     def _schedule(self) -> None:
-        """Plan the next event that could raise an interrupt: a wake-up or an alarm with its
-        interrupt enabled (or LPTIM1 taking it as its trigger) and its flag clear, a time
-        stamp's TSF (nothing else needs the core's attention)."""
+        """Plan the next event that could raise an interrupt: a wake-up, an alarm or a
+        level-detected tamper with its interrupt enabled (or LPTIM1 taking it as its trigger)
+        and its flag clear, a time stamp's TSF (nothing else needs the core's attention; a
+        read finds the rest)."""
         due = NEVER
         if self._line.hz:
             if self._ts_due is not None:
@@ -387,6 +413,12 @@ class Stm32l0Rtc(Clocked):
                         seconds = self._next_alarm(reg)
                         if seconds is not None:
                             due = min(due, self._t0 + seconds * self._second)
+            for n in self._active_since:  # a level-detected tamper that would be seen
+                flag = TAMPF[n]
+                if self._enabled(flag) or self._lptim_takes(flag):
+                    level_due = self._level_due(n)
+                    if level_due is not None:
+                        due = min(due, level_due)
         self._next = NEVER if due == NEVER else self._line.cycle_of(due)
         self.host.exceptions.set_timer(self, None if due == NEVER else self._next,
                                        self._catch_up)
@@ -456,12 +488,19 @@ class Stm32l0Rtc(Clocked):
         """--pin changed port ``port``'s pins at cycle ``at``: an edge of RTC_TS or of an
         RTC_TAMPn pin (the level driven from outside, whatever the GPIO's mode: the RTC takes
         the pin over; undriven: low) is a time stamp or a tamper event, as CR and TAMPCR
-        select. They need RTCCLK (without it nothing is taken)."""
+        select; a level-detected tamper's pin starts or stops its count. They need RTCCLK
+        (without it nothing is taken)."""
         if not (self.cr & TSE or self._regs[TAMPCR] & sum(TAMPE.values())):
             return  # (nothing takes them: their levels are taken when TSE or a TAMPnE is set)
         levels = self._pin_levels()
         old, self._pins = self._pins, levels
-        if old is None or not self._line.hz:
+        if not self._line.hz:
+            return
+        if self._regs[TAMPCR] & TAMPFLT:  # the samples before the change saw the old level
+            self._advance(max(self._line.at(at), self._at))
+            self._track_levels(self._line.at(at))
+        if old is None:
+            self._schedule()
             return
         for pin, level in levels.items():
             if pin[0] != port or level == old.get(pin, level):
@@ -477,6 +516,41 @@ class Stm32l0Rtc(Clocked):
                 self._edge(at, stamp, tampers)
         self._schedule()
 
+    def _level_active(self, n: int) -> bool:
+        """Level detection: tamper ``n``'s pin at its active level (TAMPnTRG: high, else low)
+        as sampled: driven from outside, that level; undriven, high while the pull-up
+        precharges it (TAMPPUDIS clear), else low."""
+        tampcr = self._regs[TAMPCR]
+        port, number = TAMP_PINS[n]
+        pin_drive = getattr(self.host, "pin_drive", None)
+        driven, high = pin_drive(port) if pin_drive is not None else (0, 0)
+        level = (bool(high >> number & 1) if driven >> number & 1
+                 else not tampcr & TAMPPUDIS)
+        return level == bool(tampcr & _TAMP_TRG[n])
+
+    def _track_levels(self, tick: int) -> None:
+        """The level-detected tampers' counts at ``tick``: one whose pin reached its active
+        level counts from there, one whose pin left it stops."""
+        tampcr = self._regs[TAMPCR]
+        for n, enable in TAMPE.items():
+            if tampcr & TAMPFLT and tampcr & enable and self._level_active(n):
+                self._active_since.setdefault(n, tick)
+            else:
+                self._active_since.pop(n, None)
+
+    def _level_due(self, n: int) -> int | None:
+        """The tick at which level-detected tamper ``n`` is detected: the 2nd, 4th or 8th
+        (TAMPFLT) consecutive sample at its active level, the samples every RTCCLK / 32768
+        ... / 256 periods (TAMPFREQ) of the RTC's count, the first after the count began;
+        None while its flag is up (or on its way with TAMPTS)."""
+        since = self._active_since.get(n)
+        if since is None or (self.flags | self._ts_tampers) & TAMPF[n]:
+            return None
+        tampcr = self._regs[TAMPCR]
+        period = 32768 >> (tampcr >> 8 & 7)
+        samples = 1 << (tampcr >> 11 & 3)
+        return (since // period + samples) * period
+
     def _pin_levels(self) -> dict[tuple[str, int], int]:
         """The RTC's pins' levels as the outside drives them (undriven: low)."""
         pin_drive = getattr(self.host, "pin_drive", None)
@@ -487,13 +561,17 @@ class Stm32l0Rtc(Clocked):
         return levels
 
     def _edge(self, at: int, stamp: bool, tampers: list[int]) -> None:
-        """One pin edge's events at cycle ``at``: a time stamp (``stamp``: RTC_TS's), tamper
+        """One pin edge's events at cycle ``at`` (the RTC brought there first)."""
+        tick = max(self._line.at(at), self._at)
+        self._advance(tick)
+        self._tampered(tick, at, stamp, tampers)
+
+    def _tampered(self, tick: int, at: int, stamp: bool, tampers: list[int]) -> None:
+        """Events at ``tick`` (cycle ``at``): a time stamp (``stamp``: RTC_TS's), tamper
         events (``tampers``: each TAMPnF, the backup registers erased unless TAMPnNOERASE). With
         TAMPTS a tamper event stamps the time too, its TAMPnF set with TSF (RM0367, the L0x3's
         manual, same RTC: "at the same time"); one edge is one time stamp, however many of
         them see it."""
-        tick = max(self._line.at(at), self._at)
-        self._advance(tick)
         tampcr = self._regs[TAMPCR]
         flags = sum(TAMPF[n] for n in tampers)
         for n in tampers:
@@ -609,6 +687,9 @@ class Stm32l0Rtc(Clocked):
             before = self.flags
             self.flags &= new | ~_ISR_FLAGS  # rc_w0, open to every write
             self._lptim_edge(before)
+            for n, flag in TAMPF.items():  # (a level still active counts again from here)
+                if before & flag & ~self.flags and n in self._active_since:
+                    self._active_since[n] = self._tick()
             if locked:
                 if (new ^ old) & INIT or (old & RSF and not new & RSF):
                     self._refuse(offset, size, value, "write-protected (RTC_WPR)")
@@ -677,21 +758,21 @@ class Stm32l0Rtc(Clocked):
             self.host.unmodelled(self, offset, size, value)
 
     def _write_tampcr(self, offset: int, size: int, value: int, old: int, new: int) -> None:
-        """TAMPCR: the tampers' enables, edges and interrupt enables, NOERASE, TAMPTS. Level
-        detection (TAMPFLT not 0: sampled at TAMPFREQ, precharged) and the mask flags are
-        listed: no tamper event comes from them."""
+        """TAMPCR: the tampers' enables, edges or levels and interrupt enables, level
+        detection's filter, sampling rate and pull-up, NOERASE, TAMPTS. A change of what level
+        detection counts from restarts its counts. The mask flags are listed: no tamper event
+        comes from them."""
         self._regs[TAMPCR] = new & 0x01FF_FFFF
         enabled = sum(TAMPE.values())
         if new & enabled & ~old:  # the edge detectors start from the pins' levels
             self._pins = self._pin_levels()
-        whys = []
-        if new & TAMPFLT and new & enabled:
-            whys.append("TAMPFLT, level detection: not modelled (no tamper event)")
+        if (old ^ new) & _LEVEL_SETTINGS:
+            self._active_since.clear()
+        self._track_levels(self._tick())
         masked = [n for n in TAMPE if new & _tamp_bit(n, 2)]
         if masked:
-            whys.append(f"TAMP{masked[0]}MF, a masked tamper flag: not modelled")
-        if whys:
-            self.host.unmodelled(self, offset, size, value, "; ".join(whys))
+            self.host.unmodelled(self, offset, size, value,
+                                 f"TAMP{masked[0]}MF, a masked tamper flag: not modelled")
         for n, flag in TAMPF.items():  # an edge of flag AND enable: raised again
             ie = TAMPIE | _tamp_bit(n, 0)
             if self.flags & flag and new & ie and not old & ie:

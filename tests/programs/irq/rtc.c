@@ -30,7 +30,8 @@
  *             TAMP3IE, EXTI line 19, the backup registers written 0xDF59 + 0x5A n; the
  *             handler clears TAMP3F; prints "bkp" and the five registers, then ISR's TSF.
  *             -DNOERASE: TAMP3NOERASE; -DTAMPTS: a time stamp on the tamper event (TSTR,
- *             read in the tamper's interrupt, printed).
+ *             read in the tamper's interrupt, printed). -DLEVEL: level detection instead,
+ *             PA2 high for 8 samples at RTCCLK / 256 (TAMPFLT, TAMPFREQ), no pull-up.
  * Exit status 0 when every check holds, else the number of the first that failed.
  */
 #include "cm.h"
@@ -396,6 +397,9 @@ int main(void)
 #endif
 #ifdef TAMPTS
     tampcr |= 1u << 7;
+#endif
+#ifdef LEVEL /* level detection: 8 samples (TAMPFLT 11) at RTCCLK / 256, no pull-up */
+    tampcr |= (3u << 11) | (7u << 8) | (1u << 15);
 #endif
     RTC_TAMPCR = tampcr;
     RTC_ISR = ~(TAMP3F | INIT) & 0x0001FFFFu;
