@@ -470,7 +470,8 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
                     for p in key.pins) or "none"))
             if len({k.i2c for k in same}) > 1:
                 parts.append("i2c " + (", ".join(
-                    f"0x{t.address:02x}={_display_name(t.path, base)}" for t in key.i2c)
+                    str(I2cSpec(t.address, Path(_display_name(t.path, base))))
+                    for t in key.i2c)
                     or "none"))
             if len({k.spi for k in same}) > 1:
                 parts.append("spi " + (", ".join(

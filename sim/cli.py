@@ -69,7 +69,8 @@ I2C_OPTION = click.option(
     help="Put a device on the I2C bus (stm32l031's I2C1; repeatable) at 7-bit address ADDR "
          "(0x08 to 0x77), its registers described by a TOML file: initial values, read-only "
          "registers, registers that follow a recording (docs/simulator.md). Without it no "
-         "device answers: every transfer ends with a NACK.")
+         "device answers: every transfer ends with a NACK. controller=FILE: a host whose "
+         "transactions (a TOML list) address the part itself, the firmware an I2C target.")
 SPI_OPTION = click.option(
     "--spi", "spi", type=SpecParam("spi", parse_spi, SpiSpec), multiple=True,
     metavar="CS=FILE",

@@ -24,6 +24,9 @@ The file (TOML) describes the registers (sim/register_map.py), and ``address_byt
     [series]
     0x00 = { file = "temperature.csv", scale = 256 }
 
+``--i2c controller=host.toml`` puts a controller on the bus instead, which addresses the part
+itself (the firmware an I2C target): sim/i2c_controller.py.
+
 The simulator reads every file before the run: one that is not such a description is refused
 with one line.
 """
@@ -35,34 +38,40 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.i2c_controller import ScriptedController
 from sim.register_map import RegisterMap, int_key, load_map
 
 ADDRESSES = range(0x08, 0x78)  # the 7-bit addresses a target may have (the others reserved)
 LOG_KEEP = 1000  # transactions the report lists (the counts cover them all)
 LOG_BYTES = 64  # data bytes a listed transaction shows (``bytes`` counts them all)
-_SPEC = re.compile(r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*=\s*(.+?)\s*$")
+_SPEC = re.compile(r"^\s*(0[xX][0-9a-fA-F]+|\d+|controller)\s*=\s*(.+?)\s*$",
+                   re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class I2cSpec:
-    """``ADDR=FILE`` as given: the target's 7-bit address and its description."""
+    """``ADDR=FILE`` as given: the target's 7-bit address and its description; or
+    ``controller=FILE`` (``address`` None): a controller addressing the part."""
 
-    address: int
+    address: int | None
     path: Path
 
     def __str__(self) -> str:
-        return f"0x{self.address:02x}={self.path}"
+        where = "controller" if self.address is None else f"0x{self.address:02x}"
+        return f"{where}={self.path}"
 
 
 def parse_spec(text: str, base: Path | None = None) -> I2cSpec:
-    """``0x48=tmp102.toml`` (or a decimal address) as an I2cSpec, the file relative to
-    ``base``; ValueError with one line otherwise."""
+    """``0x48=tmp102.toml`` (or a decimal address), or ``controller=host.toml``, as an
+    I2cSpec, the file relative to ``base``; ValueError with one line otherwise."""
     m = _SPEC.match(text)
     if m is None:
-        raise ValueError(f"not an I2C target: {text!r} (ADDR=FILE: 0x48=tmp102.toml)")
-    digits = m.group(1)
-    address = int(digits, 16) if digits[:2].lower() == "0x" else int(digits)
-    if address not in ADDRESSES:
+        raise ValueError(f"not an I2C target: {text!r} (ADDR=FILE: 0x48=tmp102.toml; or "
+                         "controller=FILE: a host that addresses the part)")
+    digits = m.group(1).lower()
+    address = (None if digits == "controller" else
+               int(digits, 16) if digits[:2] == "0x" else int(digits))
+    if address is not None and address not in ADDRESSES:
         raise ValueError(f"I2C target {text!r}: a 7-bit address from 0x08 to 0x77 (the "
                          "others are reserved; the 8-bit form the firmware writes is twice it)")
     path = Path(m.group(2))
@@ -70,11 +79,12 @@ def parse_spec(text: str, base: Path | None = None) -> I2cSpec:
 
 
 def check_specs(specs: list[I2cSpec]) -> None:
-    """ValueError when two targets share an address."""
-    seen: set[int] = set()
+    """ValueError when two targets share an address, or two controllers are given."""
+    seen: set[int | None] = set()
     for spec in specs:
         if spec.address in seen:
-            raise ValueError(f"I2C address 0x{spec.address:02x} is given twice")
+            raise ValueError("one I2C controller=FILE at most" if spec.address is None else
+                             f"I2C address 0x{spec.address:02x} is given twice")
         seen.add(spec.address)
 
 
@@ -114,7 +124,7 @@ class I2cTarget:
 def load_target(spec: I2cSpec) -> I2cTarget:
     """The target ``spec``'s file describes (its registers, and ``address_bytes``: 1 or 2);
     InputError with one line when it does not."""
-    registers, table = load_map(spec.path, f"0x{spec.address:02x}",
+    registers, table = load_map(spec.path, f"0x{spec.address or 0:02x}",
                                 frozenset({"address_bytes"}))
     return I2cTarget(spec, registers, int_key(table, "address_bytes", 1, range(1, 3),
                                               spec.path))
@@ -147,14 +157,18 @@ class I2cBus:
     model calls :meth:`start`, :meth:`write`, :meth:`read` and :meth:`stop` as its transfers
     reach those points, at core cycles that ``seconds`` turns into device time."""
 
-    def __init__(self, targets: list[I2cTarget], seconds: Callable[[int], float]) -> None:
-        self.targets = {t.spec.address: t for t in targets}
+    def __init__(self, targets: list[I2cTarget], seconds: Callable[[int], float],
+                 controller: ScriptedController | None = None) -> None:
+        self.targets = {t.spec.address or 0: t for t in targets}
         self._seconds = seconds
+        self.controller = controller  # a host addressing the part (--i2c controller=FILE)
         self.reset()
 
     def reset(self) -> None:
         for target in self.targets.values():
             target.reset()
+        if self.controller is not None:
+            self.controller.reset()
         self.log: list[Transaction] = []
         self.transactions = 0
         self.nacked: dict[int, int] = {}  # address with no target -> times addressed
@@ -203,15 +217,19 @@ class I2cBus:
     def summary(self) -> dict[str, object]:
         """The report's ``i2c``: each target's counts, the addresses nobody answered, the
         first transactions."""
-        return {"targets": {f"0x{a:02x}": t.registers.summary()
-                            for a, t in sorted(self.targets.items())},
-                "transactions": self.transactions,
-                "nacked": {f"0x{a:02x}": n for a, n in sorted(self.nacked.items())},
-                "log": [t.as_dict() for t in self.log]}
+        summary: dict[str, object] = {
+            "targets": {f"0x{a:02x}": t.registers.summary()
+                        for a, t in sorted(self.targets.items())},
+            "transactions": self.transactions,
+            "nacked": {f"0x{a:02x}": n for a, n in sorted(self.nacked.items())},
+            "log": [t.as_dict() for t in self.log]}
+        if self.controller is not None:
+            summary["controller"] = self.controller.summary()
+        return summary
 
     def notes(self) -> list[str]:
         """Warnings: addresses nobody answered, targets never addressed."""
-        out = []
+        out = [] if self.controller is None else self.controller.notes()
         if self.nacked:
             shown = ", ".join(f"0x{a:02x} ({n:,}x)" for a, n in sorted(self.nacked.items())[:8])
             more = f" and {len(self.nacked) - 8} more" if len(self.nacked) > 8 else ""

@@ -222,31 +222,35 @@ class RegisterMap:
                 "bytes_read": self.bytes_read, "ignored_writes": self.ignored}
 
 
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """The TOML table in ``path`` (at most MAX_FILE bytes), a description of ``what``;
+    InputError with one line when it cannot be read or is not TOML."""
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputError(f"{path}: {problem} ({what})")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE:
+        raise InputError(f"{path}: a description of {what} is larger than "
+                         f"{MAX_FILE >> 20} MiB")
+    try:
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except RecursionError:  # (the parser recurses per nesting level)
+        raise InputError(f"{path}: not a TOML description of {what} (nested too deeply)"
+                         ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a TOML description of {what} ({exc})") from None
+
+
 def load_map(path: Path, name: str, own_keys: frozenset[str] = frozenset()
              ) -> tuple[RegisterMap, dict[str, Any]]:
     """The register map ``path`` describes (``name`` unless it names one) and the file's
     table, for the bus's ``own_keys``; InputError with one line when it is not such a
     description."""
-    problem = file_problem(path)
-    if problem is not None:
-        raise InputError(f"{path}: {problem} (a device's registers)")
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE + 1)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read a device's registers: {exc.strerror or exc}"
-                         ) from None
-    if len(data) > MAX_FILE:
-        raise InputError(f"{path}: a device's description is larger than "
-                         f"{MAX_FILE >> 20} MiB")
-    try:
-        table = tomllib.loads(data.decode("utf-8-sig"))
-    except RecursionError:  # (the parser recurses per nesting level)
-        raise InputError(f"{path}: not a TOML description of a device's registers (nested "
-                         "too deeply)") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a TOML description of a device's registers ({exc})"
-                         ) from None
+    table = read_toml(path, "a device's registers")
     known = _KEYS | own_keys
     unknown = sorted(set(table) - known)
     if unknown:

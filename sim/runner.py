@@ -70,6 +70,7 @@ from sim.exceptions import (
     valid_exc_return,
 )
 from sim.formats import OutputError, write_text
+from sim.i2c_controller import load_controller
 from sim.i2c_targets import I2cBus, I2cSpec, load_target
 from sim.i2c_targets import check_specs as check_i2c_specs
 from sim.native import (
@@ -1459,7 +1460,9 @@ class Simulator:
         if specs and not any(getattr(dev, "i2c_controller", False) for dev in self.devices):
             raise self._unsupported("--i2c", "I2C controller")
         _checked(check_i2c_specs, list(specs))
-        return I2cBus([load_target(s) for s in specs], self._device_seconds)
+        host = next((load_controller(s.path) for s in specs if s.address is None), None)
+        return I2cBus([load_target(s) for s in specs if s.address is not None],
+                      self._device_seconds, host)
 
     def _load_spi(self, specs: Sequence[SpiSpec]) -> SpiBus:
         """The SPI bus with the devices ``specs`` describe; ImageError for a target without an
@@ -2275,7 +2278,8 @@ class Simulator:
             resets=self._resets.kept(),
             reset_counts=dict(self._resets.counts),
             pins=self._pin_summary(awake_s + asleep_s),
-            i2c=self._i2c.summary() if self._i2c.targets or self._i2c.transactions else {},
+            i2c=self._i2c.summary() if (self._i2c.targets or self._i2c.transactions
+                                        or self._i2c.controller) else {},
             spi=self._spi.summary() if self._spi.targets or self._spi.unselected else {},
         )
         report.warnings += self._pin_notes(report.pins) + self._i2c.notes() + self._spi.notes()

@@ -39,15 +39,16 @@ TXIE, RXNE with RXIE, NACKF with NACKIE, STOPF with STOPIE, TC or TCR with TCIE,
 
 I2C1 runs only while its clock is on (RCC APB1ENR bit 21, I2C1EN) and it is not held in reset
 (APB1RSTR, the same bit): sim.devices.stm32l0.Clocked; its steps are timed as SPI1's
-(sim/devices/stm32l0_serial.py). Not modelled: the part as a target
-(OAR1/OAR2 read back; ADDR never sets), 10-bit addressing (CR2.ADD10: no target answers),
-SMBus, PEC and timeouts (their registers read back), arbitration and bus errors, NOSTRETCH, and
-a target that holds the clock low. CR2.NACK (a target's) is ignored. With CR1.TXDMAEN the DMA
+(sim/devices/stm32l0_serial.py). The part as a target, addressed by the run's host
+(``--i2c controller=FILE``): sim/devices/stm32l0_i2c_target.py. Not modelled: 10-bit addressing
+(CR2.ADD10: no target answers), SMBus, PEC and timeouts (their registers read back),
+arbitration and bus errors, and a target that holds the clock low. With CR1.TXDMAEN the DMA
 (sim/devices/stm32l0_dma.py) is asked for a byte whenever TXIS is set, and with RXDMAEN for
 each byte received (RXNE).
 """
 
 from sim.devices import lane
+from sim.devices.stm32l0_i2c_target import ADDR, OA1MODE, TargetRole
 from sim.devices.stm32l0_serial import SerialController
 
 I2C1_BASE = 0x4000_5400
@@ -67,7 +68,13 @@ START_PERIODS, BYTE_PERIODS, STOP_PERIODS = 10, 9, 1
 _STORED = (OAR1, OAR2, TIMINGR, TIMEOUTR, PECR)
 
 
-class Stm32l0I2c1(SerialController):
+# CR1 bits the model does not follow: SBC, NOSTRETCH, WUPEN, GCEN, SMBHEN, SMBDEN, ALERTEN, PECEN
+_CR1_LISTED = {1 << 16: "SBC (slave byte control)", 1 << 17: "NOSTRETCH",
+               1 << 18: "WUPEN (wake-up from Stop by address)", 1 << 19: "GCEN (general call)",
+               0xF << 20: "SMBus"}
+
+
+class Stm32l0I2c1(SerialController, TargetRole):
     name, base, size, irq, clock = "stm32l0_i2c1", I2C1_BASE, 0x400, 23, (APB1ENR, 21)
     ccipr_shift = 12  # RCC_CCIPR.I2C1SEL
     i2c_controller = True  # the run's --i2c targets are on its bus
@@ -79,6 +86,7 @@ class Stm32l0I2c1(SerialController):
         self._stored: dict[int, int] = {}  # other offsets, as written (unmodelled)
         self._bus = self.host.i2c_bus()
         self._clear()
+        self._target_reset(self._bus.controller)
 
     def _clear(self) -> None:
         """The controller's state after reset or PE cleared: idle, TXE set."""
@@ -232,6 +240,8 @@ class Stm32l0I2c1(SerialController):
         self._bus.stop()
         if self.cr2 & START:  # written during the stop: the bus is free now
             self._start(at)
+        else:
+            self.target_bus_freed(at)  # (the host's transaction waiting for the bus)
 
     def _rx_read(self) -> None:
         """RXDR was read: a byte waiting in the shift register moves in, and the transfer goes
@@ -243,16 +253,26 @@ class Stm32l0I2c1(SerialController):
             if self._data:  # (a stop already ended the transfer: no further byte)
                 self._next_byte(self.host.exceptions.now)
 
+    def _after(self) -> None:
+        super()._after()
+        self.target_plan()  # (what the host's steps can wake may have changed)
+
+    def restart(self) -> None:
+        super().restart()
+        self.target_plan()  # (the host's next step at the core's new clock)
+
     # --- the interrupt line --------------------------------------------------------------------
     def _update_line(self) -> None:
         f, c = self.flags, self.cr1
         raised = ((c & TXIE and f & TXIS) or (c & RXIE and f & RXNE) or (c & NACKIE and f & NACKF)
-                  or (c & STOPIE and f & STOPF) or (c & TCIE and f & (TC | TCR)))
+                  or (c & STOPIE and f & STOPF) or (c & TCIE and f & (TC | TCR))
+                  or (c & ADDR and f & ADDR))  # (ADDRIE: the same bit as ISR.ADDR)
         self.host.set_irq_level(self.irq, bool(c & PE and raised))
 
     # --- registers -----------------------------------------------------------------------------
     def _isr(self) -> int:
-        return self.flags | (BUSY if self._busy else 0)
+        return (self.flags | (BUSY if self._busy or self.t_busy else 0)
+                | (self.t_dir << 16) | (self.t_addcode << 17))
 
     def _word(self, word: int) -> int:
         if word == CR1:
@@ -271,10 +291,12 @@ class Stm32l0I2c1(SerialController):
 
     def read_clocked(self, offset: int, size: int) -> int:
         self._advance()
+        self.target_advance(self.host.store_cycle())
         word = offset & ~3
         value = lane(self._word(word), offset, size)
         if word == RXDR and offset == RXDR and self.flags & RXNE:
             self._rx_read()
+            self.target_rx_read(self.host.store_cycle())
             self._after()
         elif word not in (CR1, CR2, ISR, ICR, RXDR, TXDR, *_STORED):
             self.host.unmodelled(self, offset, size, None)
@@ -283,17 +305,23 @@ class Stm32l0I2c1(SerialController):
     def write_clocked(self, offset: int, size: int, value: int) -> None:
         now = self.host.store_cycle()  # (a START, a TXDR byte: from the store itself)
         self._advance(now)
+        self.target_advance(now)
         word = offset & ~3
         shift = 8 * (offset & 3)
         mask = (((1 << (8 * size)) - 1) << shift) & MASK32
         value = (value << shift) & mask
         if word == CR1:
             was, self.cr1 = self.cr1, (self.cr1 & ~mask) | value
+            for bits, what in _CR1_LISTED.items():
+                if self.cr1 & bits & ~was:
+                    self.host.unmodelled(self, offset, size, value >> shift,
+                                         f"CR1 {what}: not modelled")
             if was & PE and not self.cr1 & PE:  # the software reset
                 if self._busy:
                     self._bus.stop()
                 self._clear()
                 self.cr2 &= ~(START | STOP)  # (RM0377: both clear with PE)
+                self.target_abort(now)
         elif word == CR2:
             self._write_cr2((self.cr2 & ~mask) | value, now)
         elif word == TXDR:
@@ -304,13 +332,19 @@ class Stm32l0I2c1(SerialController):
                 if (self._data and not self._reading and self._action is None and self._left
                         and not self.flags & (TC | TCR)):
                     self._load_shift(now)
+                self.target_tx_written(now)
         elif word == ISR:
             if value & TXE:
                 self.flags |= TXE  # a flush of TXDR (the other bits are read-only)
         elif word == ICR:
             self.flags &= ~(value & _ICR_CLEARS)
+            if value & ADDR:
+                self.target_addr_cleared(now)
         elif word in self._regs:
             self._regs[word] = (self._regs[word] & ~mask) | value
+            if word == OAR1 and self._regs[OAR1] & OA1MODE:
+                self.host.unmodelled(self, offset, size, value >> shift,
+                                     "OAR1.OA1MODE: a 10-bit own address is not modelled")
             if word == TIMINGR and self.cr1 & PE:
                 self.host.warn("I2C1's TIMINGR written while CR1.PE is set (RM0377: only while "
                                "it is clear); the simulator takes it")
@@ -329,7 +363,7 @@ class Stm32l0I2c1(SerialController):
             # idle, or the count done (TC, or TCR: the HAL's sequential transfers change
             # direction so): now; during a transfer it waits for the count's end (a repeated
             # start, RM0377), during a stop for the stop (the bus free)
-            if not self._busy or self.flags & (TC | TCR):
+            if not (self._busy or self.t_busy) or self.flags & (TC | TCR):
                 self._start(now)
         elif self.flags & TCR and new >> 16 & 0xFF:
             self.flags &= ~TCR  # a reload (NBYTES written non-zero): the transfer goes on

@@ -109,6 +109,11 @@ def _i2c_rows(table: Table, i2c: dict[str, Any]) -> None:
                      "addressed with no target there (NACK): "
                      + ", ".join(list(i2c["nacked"])[:8])
                      + (" ..." if len(i2c["nacked"]) > 8 else "")))
+    host = i2c.get("controller")
+    if host:
+        rows.append((f"{host['begun']:,}",
+                     f"transactions of the host ({escape(Path(host['file']).name)}) with the part: "
+                     f"{host['done']:,} done, of {host['transactions']:,}"))
     _labelled(table, "i2c", rows)
 
 
