@@ -82,6 +82,7 @@ REQUESTS = {
 }
 BURST = 4  # items a request may take at once before it is paced (service)
 SIZES = (1, 2, 4, 4)  # bytes an item: PSIZE, MSIZE 8, 16, 32 bits (11, reserved: as 32)
+PERIPHERALS = 0x4000_0000  # the peripherals' (and the core's) addresses from here on
 
 
 @dataclass(eq=False)  # (identity: a channel owns its copy's timer)
@@ -135,25 +136,54 @@ class Stm32l0Dma(Clocked):
     def _request(self, ch: _Channel) -> tuple[str, str] | None:
         return REQUESTS.get((ch.number, self.cselr >> (4 * (ch.number - 1)) & 0xF))
 
-    def serves(self, device: str, line: str) -> bool:
-        """Whether an enabled channel with items left serves ``device``'s request ``line``
-        (a timer plans its events for the DMA only then)."""
+    def _channels_for(self, device: str, line: str) -> list[_Channel]:
+        """The enabled channels with items left that serve ``device``'s request ``line``."""
         if not self.active or not self.clocked():
-            return False
+            return []
+        found = []
         for ch in self.channels:
             if ch.ccr & EN and not ch.ccr & MEM2MEM and ch.cndtr:
                 request = self._request(ch)
                 if request is None or request[0] != device:
                     continue
                 if request[1] == line or (request[1] == "ch2/ch4" and line in ("ch2", "ch4")):
-                    return True
-        return False
+                    found.append(ch)
+        return found
+
+    def serves(self, device: str, line: str) -> bool:
+        """Whether an enabled channel with items left serves ``device``'s request ``line``
+        (a timer plans its events for the DMA only then)."""
+        return bool(self._channels_for(device, line))
+
+    def wakes(self, device: str, line: str) -> bool:
+        """Whether serving ``device``'s request ``line`` may lead to something that wakes the
+        core: a channel serving it has an interrupt enabled whose flag is still clear (TCIE,
+        HTIE, TEIE; a flag left set raises its line no more), or it ends (not CIRC: what the
+        peripheral plans changes then), or it writes another peripheral (a GPIO pin's edge,
+        an EXTI line ... may follow; ``device``'s own registers, as its data register, are
+        its own planning's). A circular channel that only fills memory, or feeds ``device``
+        itself, wakes nothing, however long it runs."""
+        own = self.host.device(device)
+        base = getattr(own, "base", 0)
+        end = base + getattr(own, "size", 0)
+
+        def elsewhere(address: int) -> bool:  # a peripheral's address, not the device's own
+            return address >= PERIPHERALS and not base <= address < end
+
+        return any(ch.ccr & _IE & ~ch.flags or not ch.ccr & CIRC
+                   or elsewhere(ch.cpar if ch.ccr & DIR else ch.cmar)
+                   for ch in self._channels_for(device, line))
 
     def _requests_changed(self) -> None:
-        """What the channels serve changed (enabled, selected, run out): the timers plan
-        their events for it again."""
+        """What the channels serve changed (enabled, selected, run out, a flag whose
+        interrupt is enabled): the timers, the ADC, SPI1 and the serial ports plan their
+        events for it again (and whether they wake the core)."""
         for timer in part_timers(self.host):
             timer.dma_changed()
+        for name in ("stm32l0_adc", "stm32l0_spi1", "stm32l0_usart2", "stm32l0_lpuart1"):
+            changed = getattr(self.host.device(name), "dma_changed", None)
+            if changed is not None:
+                changed()
 
     def service(self) -> None:
         """Serve the peripheral requests that are up, an item at a time, the channels by
@@ -250,6 +280,7 @@ class Stm32l0Dma(Clocked):
         self._count_flags(ch)
 
     def _count_flags(self, ch: _Channel) -> None:
+        was = ch.flags
         done = ch.initial - ch.cndtr
         if 2 * done >= ch.initial > 2 * (done - 1):
             ch.flags |= HTIF
@@ -266,6 +297,8 @@ class Stm32l0Dma(Clocked):
                 ch.cndtr = ch.initial
                 self._load(ch)
         self._update_lines()
+        if ch.flags & ~was & ch.ccr & _IE:  # (an enabled flag set: no longer a wake-up: wakes)
+            self._requests_changed()
 
     def _load(self, ch: _Channel) -> None:
         ch.paddr, ch.maddr = ch.cpar, ch.cmar
@@ -326,10 +359,15 @@ class Stm32l0Dma(Clocked):
         word = offset & ~3
         new = merge(self.read_word(word), offset, size, value)
         if word == IFCR:
+            cleared = False
             for ch in self.channels:
                 bits = new >> (4 * (ch.number - 1)) & 0xF
+                was = ch.flags
                 ch.flags &= ~(0xE if bits & GIF else bits & 0xE)
+                cleared = cleared or bool(was & ~ch.flags & ch.ccr & _IE)
             self._update_lines()
+            if cleared:  # (an enabled flag cleared: its next rise wakes the core: wakes)
+                self._requests_changed()
             return
         if word == CSELR:
             self.cselr = new & 0x0FFF_FFFF

@@ -36,10 +36,15 @@ class SerialController(Clocked):
     def _update_line(self) -> None:
         """The interrupt line from the flags and their enables."""
 
+    def _wakes(self) -> bool:
+        """Whether the steps' ends may lead to something that wakes the core (a subclass
+        whose steps a DMA channel may feed for ever says when they cannot)."""
+        return True
+
     def _plan(self) -> None:
         """An event at the step's end (none while no step is under way)."""
         at = self._due if self._stepping() else None
-        self.host.exceptions.set_timer(self, at, self._event)
+        self.host.exceptions.set_timer(self, at, self._event, wakes=self._wakes())
 
     def _event(self) -> None:
         """A step's end: the steps due, the line, the next event, the DMA's requests."""

@@ -113,6 +113,22 @@ class Stm32l0Spi1(SerialController):
             return bool(self.cr2 & TXDMAEN and self.flags & TXE and self._running())
         return bool(self.cr2 & RXDMAEN and self.flags & RXNE and self.clocked())
 
+    def _wakes(self) -> bool:
+        """Frames fed by the DMA (TXDMAEN) come for ever from a circular channel: they wake
+        the core only with an interrupt enabled, or through what the DMA does with them
+        (sim/devices/stm32l0_dma.py: Stm32l0Dma.wakes)."""
+        c2 = self.cr2
+        if c2 & (TXEIE | RXNEIE | ERRIE) or not c2 & TXDMAEN:
+            return True  # (the firmware's own frames end)
+        wakes = getattr(self.host.device("stm32l0_dma"), "wakes", None)
+        return wakes is None or bool(wakes(self.name, "tx")) or bool(
+            c2 & RXDMAEN and wakes(self.name, "rx"))
+
+    def dma_changed(self) -> None:
+        """What the DMA's channels serve changed: whether the frames wake the core."""
+        if self._stepping():
+            self._plan()
+
     # --- frames --------------------------------------------------------------------------------
     def _load(self, at: int) -> None:
         """The transmit buffer's frame into the free shift register."""

@@ -862,6 +862,29 @@ class _Tim(Clocked):
                 wanted |= enable
         return wanted
 
+    def _dma_wakes(self, wanted: int) -> bool:
+        """Whether serving the DMA requests ``wanted`` (DIER's enables, from _dma_wanted) may
+        lead to something that wakes the core (sim/devices/stm32l0_dma.py: Stm32l0Dma.wakes)."""
+        if not wanted:
+            return False
+        wakes = getattr(self.host.device("stm32l0_dma"), "wakes", None)
+        return wakes is None or any(wanted & enable and wakes(self.name, line)
+                                    for line, enable in _DMA_ENABLES)
+
+    def _trigger_wakes(self) -> bool:
+        """Whether what this timer does at its trigger (TRGI: a reset, a start, the gate, a
+        count) may lead to something that wakes the core, conservatively: an interrupt or
+        DMA request enabled (DIER), its TRGO (CR2.MMS) or a channel taken by the ADC or
+        another timer, an output on a pin whose EXTI line is enabled."""
+        return bool(self.dier or self._regs[CR2] & MMS or self._awaited() is not None) or any(
+            port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
+            for ch in range(1, self.count + 1) for port in self._gpio_ports())
+
+    def _adc_wakes(self) -> bool:
+        """Whether a conversion the ADC starts at this timer's signal may wake the core."""
+        wakes = getattr(self._input, "conversions_wake", None)
+        return wakes is None or bool(wakes())
+
     def dma_changed(self) -> None:
         """What the DMA's channels serve changed: the events planned again."""
         if self.clocked():
@@ -1427,7 +1450,14 @@ class _Tim(Clocked):
             # only output edges no interrupt watches: they wake nothing
             shown = plan.driving if not held else [
                 *plan.driving, *(ch for ch in range(1, self.count + 1) if held >> ch & 1)]
-            wakes = bool(interrupts or update_irq or awaited or dma or heard) or any(
+            # (a DMA request, or a conversion the ADC starts, wakes only when what follows
+            # can: not a circular channel filling memory, nor conversions that raise nothing)
+            adc = awaited is not None and self._adc_wakes()
+            woken = bool(mms) and self._trgo_events((awaited == "TRGO" and adc) or any(
+                slave._trigger_wakes() for slave in self._listening()))
+            wakes = bool(interrupts or (not self.cr1 & UDIS and self.dier & UIE
+                                        and not self.sr & UIF)
+                         or adc or self._dma_wakes(dma) or woken) or any(
                 port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
                 for ch in shown for port in self._gpio_ports())
         if self._pending and self.clocked():  # a filtered input edge to come (a capture...)
@@ -1698,6 +1728,8 @@ class _Tim(Clocked):
             sent = 1 - trgo
         self._trgo_sent = outer if sent is None else sent
         self._schedule()
+        if self._master is not None and self._master.clocked():  # (whether its TRGO's
+            self._master._schedule()  # events wake the core: _trigger_wakes)
 
     def _ccer_why(self, value: int) -> str:
         """What a CCER write enables that is not modelled: a capture from TRC (CCxS 3), the

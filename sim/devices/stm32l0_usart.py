@@ -118,7 +118,21 @@ class _Usart(Clocked):
                 at = self._shift_end
             elif self.cr1 & TCIE and self.tc and self._tx_busy():
                 at = self._shift_end + (self._frame_cycles() if self._tdr_full else 0)
-        model.set_timer(self._tx_timer, at, self._tx_event)
+        model.set_timer(self._tx_timer, at, self._tx_event, wakes=self._tx_wakes())
+
+    def _tx_wakes(self) -> bool:
+        """Frames fed by the DMA (CR3.DMAT) come for ever from a circular channel: they wake
+        the core only with TXEIE or TCIE, or through what the DMA does with them
+        (sim/devices/stm32l0_dma.py: Stm32l0Dma.wakes)."""
+        if self.cr1 & (TXEIE | TCIE) or not self._regs[CR3] & DMAT:
+            return True  # (the firmware's own bytes end)
+        wakes = getattr(self.host.device("stm32l0_dma"), "wakes", None)
+        return wakes is None or bool(wakes(self.name, "tx"))
+
+    def dma_changed(self) -> None:
+        """What the DMA's channels serve changed: whether the frames wake the core."""
+        if self.host.exceptions.has_timer(self._tx_timer):
+            self._plan_tx()
 
     def _tx_event(self) -> None:
         self._tx_advance()

@@ -85,12 +85,15 @@ class Stm32l0Wwdg(Clocked):
 
     def _plan(self) -> None:
         """The next event: the counter reaching 0x40 (EWIF), or passing it with WDGA (the
-        reset)."""
+        reset). It wakes the core only when it may reset the part or raise the interrupt (EWI
+        with EWIF clear): the counter of a watchdog not started wraps for ever, and its EWIF
+        alone (or one already set) wakes nothing."""
         at = None
         if self._line.hz:
             steps = min(x for x in (self._ewi_at, self._reset_at()) if x is not None)
             at = self._line.cycle_of(steps * self._divider())
-        self.host.exceptions.set_timer(self, at, self._event)
+        wakes = self.active or bool(self.cfr & EWI and not self.ewif)
+        self.host.exceptions.set_timer(self, at, self._event, wakes=wakes)
 
     def _catch_up(self, now: int) -> bool:
         """EWIF and the reset, as far as they are due at ``now``; True when the part was
@@ -169,10 +172,12 @@ class Stm32l0Wwdg(Clocked):
             else:
                 self.cfr = new
             self._drive()
+            self._plan()  # (EWI set: its events may wake the core now)
         elif word == SR:
             if not value & EWIF:
                 self.ewif = False
                 self._drive()
+                self._plan()
         else:
             self.host.unmodelled(self, offset, size, value)
 

@@ -1,0 +1,36 @@
+"""A core asleep for good while a peripheral of the STM32L0 goes on with what can never wake it
+(tests/programs/irq/sleepers.c): the run ends as a deadlock at once, not a run through device
+time until --timeout (a device event planned as a wake-up must be able to lead to one)."""
+
+import pytest
+
+from tests.test_exceptions import irq_program
+
+TIMEOUT = ("--timeout", "10")  # a regression fails (status timeout), not hangs
+
+
+def sleeper(firmware, case: str, **defines):
+    return irq_program(firmware, "sleepers.c", "stm32l031", **{f"CASE_{case}": None},
+                       **defines)
+
+
+@pytest.mark.parametrize("case, defines", [
+    ("wwdg", {}),  # the window watchdog's counter, not started, wraps for ever
+    ("wwdg", {"EWI": None}),  # its EWIF once, IRQ 0 disabled in the NVIC: then nothing new
+    ("adc", {}),  # continuous conversions, no interrupt
+    ("adc", {"EOCIE": None}),  # ... EOCIE, IRQ 12 disabled in the NVIC: EOC once, then none
+    ("adc_dma", {}),  # ... read into memory by a circular DMA channel, no interrupt
+    ("adc_dma", {"TCIE": None}),  # ... TCIE, IRQ 9 disabled in the NVIC: TCIF once, then none
+    ("tim_dma", {}),  # TIM2's update DMA requests, the same
+    ("adc_trig", {}),  # conversions started by TIM2's TRGO, no interrupt, no DMA
+    ("slave", {}),  # TIM2's TRGO resetting TIM21, which raises nothing
+    ("spi_dma", {}),  # SPI1's frames fed by a circular DMA channel, no interrupt
+    ("usart_dma", {}),  # USART2's bytes fed by a circular DMA channel, no interrupt
+])
+def test_a_peripheral_that_can_wake_nothing_leaves_a_sleep_a_deadlock(firmware, cli, case,
+                                                                      defines):
+    result = cli("run", sleeper(firmware, case, **defines), *TIMEOUT)
+    assert result.report["status"] == "deadlock", result.report["fault"]
+    assert result.returncode == 5
+    assert result.report["stdout"].startswith("asleep\n")  # (usart_dma: its bytes follow)
+    assert result.report["sleep_ms"] < 10  # (the EWI case: its one EWIF, 8.2 ms on)
