@@ -34,7 +34,7 @@ from toolchain.sizes import SIZE, format_size
 if TYPE_CHECKING:
     from ebnn.artifact import Artifact
 
-err = PipeConsole(stderr=True, highlight=False)
+err = PipeConsole(stderr=True, highlight=False, soft_wrap=True)  # (a path is never split)
 
 
 def _fail(message: str) -> NoReturn:
@@ -128,9 +128,14 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
                         and int(present[0]) == 1)
             absent = [n for i, n in enumerate(ds.class_names or ()) if i not in set(
                 present.tolist())]  # a class only the test split has counts too
+            counts = np.bincount(ds.labels, minlength=ds.classes)
+            named = ("" if ds.class_names is None or absent else " (" + ", ".join(
+                f"{n} ({c:,})" for n, c in zip(ds.class_names, counts, strict=False))[:300]
+                + ": a misspelt name is a class of its own)")
             _fail(f"{config}: the model has {spec.classes} classes; {ds.name} has "
-                  f"{ds.classes}" + (f" (its labels run 1..{spec.classes}: number them from 0)"
-                                     if from_one else "")
+                  f"{ds.classes}" + named
+                  + (f" (its labels run 1..{spec.classes}: number them from 0)"
+                     if from_one else "")
                   + (f" ({', '.join(absent)[:200]} without training samples: a class only its "
                      "test split has counts too)" if absent else "")
                   + ("" if data_dir is None else f" (--data-dir reads {ds.name}'s own IDX "
@@ -501,7 +506,8 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
     a harness and the project's start-up code. The firmware reads images from the semihosting
     console and prints all scores and the class; with no input it classifies the sample image
     embedded from the artifact: `ebnn-sim run MODEL.elf` or
-    `ebnn-sim run MODEL.elf --input image.png`.
+    `ebnn-sim run MODEL.elf --input image.png`. The build runs the sample once: a stack that
+    does not fit the SRAM is an error (exit 3, as an over-budget run; the ELF is kept).
     """
     from ebnn.artifact import ArtifactError, load
     from ebnn.build import build_firmware, source_dir
@@ -532,26 +538,28 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
         warnings.append("--stream keeps the whole input of this model (its first layer's "
                         "pools overlap, pool stride < pool; or it is not a conv; or the image is "
                         "one row): no SRAM is saved (docs/deploy.md)")
-    if not no_sample:
-        warnings += _stack_fit(result.elf, stream)
+    overflow = _stack_fit(result.elf, stream) if not no_sample else None
     for warning in warnings:
         err.print(f"warning: {warning}", markup=False)
     err.print(f"built {result.elf} for {target} ({format_size(result.sram)} SRAM); generated C "
-              f"in {source_dir(result.elf)}", markup=False)
+              f"in {source_dir(result.elf)}", markup=False, soft_wrap=True)
+    if overflow is not None:  # (the ELF stays: `ebnn-sim run` shows where it overflows)
+        err.print(f"error: {overflow}", markup=False, soft_wrap=True)
+        raise SystemExit(3)
 
 
-def _stack_fit(elf: Path, stream: bool) -> list[str]:
+def _stack_fit(elf: Path, stream: bool) -> str | None:
     """The link checks static data only: run the firmware once on its sample (a few ms for
-    most models) and say so when its stack does not fit the SRAM it was linked for."""
+    most models); what to say when its stack does not fit the SRAM it was linked for."""
     import sim
 
     report = sim.run(sim.load_elf(elf), max_instructions=2_000_000_000, timeout=120.0)
     if report.fault is None or report.fault.kind != "stack_overflow":
-        return []
-    return [f"on its sample the firmware overflows its stack: static data {report.static:,} B "
+        return None
+    return (f"on its sample the firmware overflows its stack: static data {report.static:,} B "
             f"leaves {report.sram_size - report.static:,} B of the {report.sram_size:,} B it "
             "was linked for, not enough"
-            + ("" if stream else " (--stream keeps only a few rows of each map)")]
+            + ("" if stream else " (--stream keeps only a few rows of each map)"))
 
 
 @main.command("export-c")

@@ -247,6 +247,11 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
     if inp[0] == 1 and (spec.train.rotate or spec.train.scale or spec.train.elastic):
         raise ConfigError(f"{source}: [train] rotate, scale and elastic distort images; a "
                           "sequence (or a 1-row input) takes only 'shift', along time")
+    if spec.train.shift and spec.train.shift >= max(inp[0], inp[1]):
+        what = "its steps" if inp[0] == 1 else "its rows and columns"
+        raise ConfigError(f"{source}: [train] shift {spec.train.shift} moves the input by up "
+                          f"to all of {what} ({max(inp[0], inp[1])}): most training samples "
+                          "would be the edge repeated; give a few (2 to 4 is usual)")
     try:
         bits = spec.weight_bits()
     except ConfigError as exc:

@@ -95,6 +95,13 @@ def export_checkpoint(payload: dict[str, Any]) -> Artifact:
     from ebnn.quantize import InputQuant, QuantError
     from ebnn.train import model_from_checkpoint
 
+    if "optimizer" in payload:  # (ebnn train's MODEL.pt.ckpt, written after every epoch)
+        raise ExportError(
+            f"a training checkpoint (epoch {payload.get('epoch', '?')} of "
+            f"{payload.get('epochs', '?')}: for ebnn train --resume), not a finished model: it "
+            "lacks the input quantisation, the class names and the batch-norm calibration "
+            "the model is exported with; finish it (ebnn train CONFIG --resume -o MODEL.pt, "
+            "--epochs N to stop sooner) and give MODEL.pt")
     net = model_from_checkpoint(payload)
     val_acc = payload["history"]["val_acc"]
     metadata: dict[str, Any] = {

@@ -92,3 +92,18 @@ void *_sbrk(ptrdiff_t incr)
 }
 
 void *sbrk(ptrdiff_t incr) { return _sbrk(incr); }
+
+#ifdef __PICOLIBC__
+#include <stdio.h>
+
+/* picolibc's stdin on the semihosting console: its own sys_semihost_getc keeps SYS_READC's
+ * low 8 bits, so past the end of the input (SYS_READC returns -1) getchar returned 255 for
+ * ever and a `while (fread(...))` loop never ended. This one (the linker takes it before
+ * libsemihost's) gives stdio an end of file there. */
+int sys_semihost_getc(FILE *file)
+{
+    (void)file;
+    int c = sh_call(SH_READC, 0);
+    return c < 0 ? _FDEV_EOF : (unsigned char)c;
+}
+#endif

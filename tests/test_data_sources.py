@@ -708,6 +708,21 @@ def test_a_class_only_in_the_test_split_is_named(tmp_path: Path) -> None:
                          "class only its test split has counts too)")
 
 
+def test_a_misspelt_class_name_is_shown_with_the_counts(tmp_path: Path) -> None:
+    """One row labelled 'Tap' among 'tap's: 'the model has 2 classes; case has 3' alone did
+    not point at it; the names and their counts do (new-user review F7)."""
+    rows = ["label,a,b"] + [f"{n},{i % 7},{i % 5}" for i, n in enumerate(
+        ["tap"] * 5 + ["still"] * 6 + ["Tap"])]
+    (tmp_path / "case.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "c.toml").write_text('[model]\nname = "c"\ninput = [2, 1]\nclasses = 2\n'
+                                     '[[model.layers]]\ntype = "conv1d"\nfilters = 2\n'
+                                     'kernel = 1\n')
+    line = one_line_error(ebnn("train", tmp_path / "c.toml", "--data", tmp_path / "case.csv",
+                               "-o", tmp_path / "c.pt"))
+    assert line.endswith("the model has 2 classes; case has 3 (Tap (1), still (6), tap (5): "
+                         "a misspelt name is a class of its own)")
+
+
 def test_a_feature_column_named_y_is_a_feature(tmp_path: Path) -> None:
     """An accelerometer's columns x, y, z after the label: 'y' names a feature, not the label
     column (only label, labels, class and target do)."""

@@ -534,6 +534,29 @@ def test_resume_continues_exactly(tmp_path):
         assert torch.equal(value, resumed.state_dict()[key]), key
 
 
+def test_a_training_checkpoint_is_not_exported(tmp_path):
+    """MODEL.pt.ckpt (the last finished epoch, for --resume) lacks the input quantisation,
+    the class names and the BN calibration: export refuses it in one line instead of writing
+    an artifact whose C contract is wrong."""
+    spec = parse_config(tomllib.loads(SMALL))
+    tr, _ = split_train_val(load_dataset("mnist"), 0.95, 0)  # 250 images
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_second_epoch(step: int, total: int, text: str) -> None:
+        if step == total // 2 + 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(spec, tr, tr, tmp_path / "a.pt", progress=stop_in_second_epoch)
+    proc = ebnn("export", tmp_path / "a.pt.ckpt", "-o", tmp_path / "a.ebnn")
+    assert proc.returncode == 2
+    assert "a training checkpoint (epoch 1 of 2: for ebnn train --resume)" in one_line_error(
+        proc)
+    assert not (tmp_path / "a.ebnn").exists()
+
+
 def test_resume_with_another_config_names_what_changed(tmp_path):
     from ebnn.train import TrainError
 
@@ -778,7 +801,8 @@ def test_a_flash_overflow_names_a_large_sample(tmp_path):
 
 def test_a_stack_that_does_not_fit_is_said_at_build_time(tmp_path):
     """The link checks static data only: 8,000 input bytes on the 8 KiB STM32L031 linked, and
-    the firmware overflowed its stack at its first run. The build runs its sample once."""
+    the firmware overflowed its stack at its first run. The build runs its sample once: an
+    error (exit 3)."""
     from test_ebnn_exact import random_model
 
     from ebnn.export import export_model
@@ -788,9 +812,10 @@ def test_a_stack_that_does_not_fit_is_said_at_build_time(tmp_path):
     art = export_model(random_model("fit", models=seq))
     artifact.save(art, tmp_path / "fit.ebnn")
     ran = ebnn("build", tmp_path / "fit.ebnn", "-o", tmp_path / "fit.elf", "-t", "stm32l031")
-    assert ran.returncode == 0 and (tmp_path / "fit.elf").is_file()  # built, and said
+    # built (the ELF kept), and an error: a CI job does not go on with it
+    assert ran.returncode == 3 and (tmp_path / "fit.elf").is_file()
     said = " ".join(ran.stderr.split())
-    assert "warning: on its sample the firmware overflows its stack" in said
+    assert "error: on its sample the firmware overflows its stack" in said
     assert "of the 8,192 B it was linked for, not enough (--stream keeps" in said
     streamed = ebnn("build", tmp_path / "fit.ebnn", "-o", tmp_path / "s.elf", "-t", "stm32l031",
                     "--stream")

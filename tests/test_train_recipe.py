@@ -138,6 +138,7 @@ def test_full_recipe_trains_and_is_recorded(tmp_path) -> None:
     ("label_smoothing = 1.0", "label_smoothing"), ("bn_calibrate = -1", "bn_calibrate"),
     ("bn_momentum = 0.0", "bn_momentum"), ("init = 0.0", "init"),
     ("distill = 0.5", "distill"),  # removed option: unknown now
+    ("shift = 28", "shift 28 moves the input by up to all of its rows and columns"),
 ])
 def test_bad_recipe_options_are_rejected(tmp_path, line: str, words: str) -> None:
     cfg = tmp_path / "bad.toml"
