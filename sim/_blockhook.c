@@ -46,6 +46,7 @@
 #define BF_SP_UNSURE 32u /* the block's net SP change is not known before it runs: an SP change
                           * inside an IT block (conditional), a net change too large for spnet,
                           * or code outside flash; the shadow SP is dropped after it */
+#define BF_SELF_LOOP 128u /* the block is `b .` (a branch to itself): always the slow path */
 
 enum stop_reason {
     STOP_NONE = 0,
@@ -60,9 +61,11 @@ enum stop_reason {
                               * not run; Python moves those checks to their instructions and
                               * runs the block again */
     STOP_UNALIGN_TRP = 9,    /* an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run */
-    STOP_FP64 = 10           /* a block with a double-precision operation on a single-precision
+    STOP_FP64 = 10,          /* a block with a double-precision operation on a single-precision
                               * FPU (Unicorn's model of the core has double precision): it did
                               * not run */
+    STOP_SELF_LOOP = 11      /* `b .` with nothing that can ever interrupt it: no exception that
+                              * could preempt pending, no timer event to come (a deadlock) */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -304,6 +307,8 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
     uint32_t end = off + size, n = 0, c = 0, paired = 0, am = 0;
     int32_t sp = 0, lo = 0;
     uint8_t f = BF_VALID;
+    if (in_flash && off + 1 < limit && read_hw(mem, off) == 0xe7feu)
+        f |= BF_SELF_LOOP; /* b . */
     /* Instructions still inside an IT block (conditional: their SP change may not happen).
      * A block may start inside one (an exception returning there, Unicorn splitting a block):
      * an IT encoding in the 16 bytes before the block (4 instructions of at most 4 bytes) makes
@@ -471,6 +476,12 @@ static inline void account(void *uc, sim_state *s, uint32_t addr, uint32_t count
      * never counted. */
     if (s->insns + count > s->max_insns && s->stop_reason == STOP_NONE) {
         s->stop_reason = STOP_INSN_LIMIT;
+        s->stop_pc = addr;
+        s->emu_stop(uc);
+        return;
+    }
+    if ((flags & BF_SELF_LOOP) && s->event_at == UINT64_MAX && s->stop_reason == STOP_NONE) {
+        s->stop_reason = STOP_SELF_LOOP; /* spinning for ever: Python ends the run */
         s->stop_pc = addr;
         s->emu_stop(uc);
         return;

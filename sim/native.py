@@ -82,13 +82,15 @@ class StopReason(IntEnum):
     ALIGN_ENTRY = 8  # a base register checked at block entry is unaligned: the block did not run
     UNALIGN_TRP = 9  # an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run
     FP64 = 10  # a block with a double-precision operation on a single-precision FPU: not run
+    SELF_LOOP = 11  # `b .` where nothing can ever interrupt it: a deadlock
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
 _BF_MOVES_SP, _BF_DYNAMIC_SP, _BF_FP, _BF_ALIGN, _BF_SP_UNSURE, _BF_FP64 = 2, 4, 8, 16, 32, 64
+_BF_SELF_LOOP = 128
 _SP_FLAGS = _BF_MOVES_SP | _BF_DYNAMIC_SP | _BF_SP_UNSURE
 # always slow; BF_FP too while the FPU is disabled, BF_FP64 where double precision is trapped
-_SLOW_FLAGS = _SP_FLAGS | _BF_ALIGN
+_SLOW_FLAGS = _SP_FLAGS | _BF_ALIGN | _BF_SELF_LOOP
 # Unicorn ids of R0-R12, SP, LR, PC: gpr_regids in _blockhook.c
 _GPR_REGIDS = [getattr(R, f"UC_ARM_REG_R{i}") for i in range(13)] + [
     UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC]

@@ -2162,6 +2162,13 @@ class Simulator:
             status, fault = "fault", self._thread_stack_fault(stop)
         elif stop is not None and reason == StopReason.FPU_DISABLED:
             status, fault = "fault", self._fpu_fault(stop)
+        elif stop is not None and reason == StopReason.SELF_LOOP:
+            spinner = ("the firmware" if not self.ipsr()
+                       else f"the {exception_name(self.ipsr())} handler")
+            status, fault = "deadlock", self._make_fault(
+                "deadlock", f"{spinner} spins (b .) with nothing that can ever interrupt it: no "
+                "exception pending that could preempt, no SysTick interrupt counting, no device "
+                "event to come (deadlock)", stop.pc)
         elif fault is not None:
             status = "fault"
             insns, cycles = self._take_back(insns, cycles, fault.pc)

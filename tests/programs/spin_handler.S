@@ -2,8 +2,9 @@
  * A vendor-style start-up whose unused handlers are all one `b .` (Default_Handler): with
  * --vector-faults the UDF below ends in HardFault, which spins where nothing can preempt it.
  * With -DTHREAD_SPIN the same `b .` runs in thread mode instead, as a `while (1);` waiting for
- * interrupts does, and is no deadlock (the run hits its instruction limit). No start-up code:
- * built with toolchain.build(..., runtime=False).
+ * interrupts does: a deadlock with nothing that can interrupt it; with -DTICK too SysTick
+ * interrupts it every 1,000 cycles (a handler that returns), and it is none (the run hits its
+ * instruction limit). No start-up code: built with toolchain.build(..., runtime=False).
  */
     .syntax unified
     .thumb
@@ -16,6 +17,12 @@
     .word Default_Handler   /* MemManage */
     .word Default_Handler   /* BusFault */
     .word Default_Handler   /* UsageFault */
+    .word 0, 0, 0, 0        /* reserved */
+    .word Default_Handler   /* SVCall */
+    .word Default_Handler   /* DebugMonitor */
+    .word 0                 /* reserved */
+    .word Default_Handler   /* PendSV */
+    .word SysTick_Handler   /* SysTick */
 
     .text
     .global Reset_Handler
@@ -24,6 +31,13 @@
 Reset_Handler:
     movs r4, #5
 #ifdef THREAD_SPIN
+#ifdef TICK
+    ldr r0, =0xE000E010     /* SYST_CSR */
+    ldr r1, =999
+    str r1, [r0, #4]        /* SYST_RVR */
+    movs r1, #7             /* processor clock, TICKINT, enable */
+    str r1, [r0]
+#endif
     b Default_Handler
 #else
     udf #0
@@ -34,3 +48,8 @@ Reset_Handler:
     .thumb_func
 Default_Handler:
     b .
+
+    .type SysTick_Handler, %function
+    .thumb_func
+SysTick_Handler:
+    bx lr
