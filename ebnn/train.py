@@ -11,6 +11,7 @@ exactly where an interrupted run stopped. Checkpoints load with ``weights_only=T
 
 import io
 import math
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -229,8 +230,10 @@ def load_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, An
     if data is None and not p.is_file():
         raise TrainError(f"{p}: " + ("not a regular file" if p.exists() else "no such file"))
     try:
-        payload = torch.load(p if data is None else io.BytesIO(data), map_location="cpu",
-                             weights_only=True)
+        with warnings.catch_warnings():  # (torch warns of a foreign file's pickle protocol:
+            warnings.simplefilter("ignore")  # the refusal below is the one line)
+            payload = torch.load(p if data is None else io.BytesIO(data), map_location="cpu",
+                                 weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file
         what = ("a .ebnn artifact, which `ebnn export` made from a checkpoint: give the .pt "
                 "that `ebnn train` wrote" if _is_artifact(p if data is None else data)

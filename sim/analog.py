@@ -183,9 +183,9 @@ def load_volts(path: Path) -> np.ndarray:
             values.ndim == 2 and min(values.shape) != 1) or values.size == 0:
         raise InputError(f"{path}: an analog input is one series of numbers (volts): one "
                          f"column or one row, not {values.shape} of {values.dtype}")
-    series = values.astype(np.float64).reshape(-1)
-    if series.size > MAX_SAMPLES:
+    if values.size > MAX_SAMPLES:  # (before the float64 copy: 8 bytes a value)
         raise InputError(f"{path}: more than {MAX_SAMPLES:,} values")
+    series = values.astype(np.float64).reshape(-1)
     if not np.all(np.isfinite(series)):
         raise InputError(f"{path}: every value must be a finite number of volts")
     return series

@@ -52,6 +52,9 @@ from sim.pins import load_timed
 
 MAX_FILE = 1 << 20  # bytes a description may hold
 MAX_SIZE = 1 << 16  # registers a device may have
+# rows a device's series may hold in all (each row 16 bytes kept): a 1 KiB description naming
+# one large recording for many registers must not make the host load it once a register
+MAX_SERIES_ROWS = 1 << 24
 _KEYS = {"name", "register_bytes", "size", "auto_increment", "read_only", "registers", "series"}
 _SERIES_KEYS = {"file", "bytes", "order", "scale", "offset"}
 
@@ -114,8 +117,10 @@ def _number(entry: dict[str, Any], name: str, default: float, path: Path, key: s
     return float(value)
 
 
-def _series(key: str, entry: object, path: Path, size: int, width: int) -> Series:
-    """Register ``key``'s recording (from its first byte on; ``width``: a register's bytes)."""
+def _series(key: str, entry: object, path: Path, size: int, width: int,
+            loaded: dict[Path, tuple[np.ndarray, np.ndarray]] | None = None) -> Series:
+    """Register ``key``'s recording (from its first byte on; ``width``: a register's bytes);
+    ``loaded``: the files read so far for this device (each is read once)."""
     reg = _register(key, path, size, "series")
     if not isinstance(entry, dict) or "file" not in entry or set(entry) - _SERIES_KEYS:
         raise InputError(f"{path}: series {key[:20]}: give {{ file = \"values.csv\", bytes "
@@ -134,7 +139,11 @@ def _series(key: str, entry: object, path: Path, size: int, width: int) -> Serie
     file = file if file.is_absolute() else path.parent / file
     scale, offset = (_number(entry, name, default, path, key)
                      for name, default in (("scale", 1.0), ("offset", 0.0)))
-    times, values = load_timed(file, "a register series", "seconds,value rows")
+    if loaded is None:
+        loaded = {}
+    if file not in loaded:
+        loaded[file] = load_timed(file, "a register series", "seconds,value rows")
+    times, values = loaded[file]
     if (scale, offset) != (1.0, 0.0):  # a recording in its own units: the register's counts
         values = np.rint(values * scale + offset)
     lo, hi = -(1 << (8 * count - 1)), (1 << (8 * count)) - 1
@@ -287,7 +296,15 @@ def load_map(path: Path, name: str, own_keys: frozenset[str] = frozenset()
     series_table = table.get("series", {})
     if not isinstance(series_table, dict):
         raise InputError(f"{path}: [series] is a table: 0x00 = {{ file = \"values.csv\" }}")
-    series = [_series(key, entry, path, size, width) for key, entry in series_table.items()]
+    loaded: dict[Path, tuple[np.ndarray, np.ndarray]] = {}
+    series: list[Series] = []
+    rows = 0
+    for key, entry in series_table.items():
+        series.append(_series(key, entry, path, size, width, loaded))
+        rows += len(series[-1].times)
+        if rows > MAX_SERIES_ROWS:
+            raise InputError(f"{path}: its series hold more than {MAX_SERIES_ROWS:,} rows in "
+                             "all")
     spans = sorted((s.first, s.first + s.width, s.path.name) for s in series)
     for (_, end, a), (start, _, b) in itertools.pairwise(spans):
         if start < end:

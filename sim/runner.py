@@ -133,6 +133,9 @@ MAX_DOZES = 4096  # a sleep's rounds of 64 events that wake nothing before its W
 # read POLL_READS times or more, was polling it (a wait loop, with a HAL's timeout check)
 POLL_READS, POLL_WINDOW = 100, 1_000
 MAX_WAIT_STATES = 255
+# faults delivered to the firmware (--vector-faults) the report lists: the first ones, the
+# rest counted (a handler that steps past a faulting load in a loop faults for ever)
+MAX_VECTORED = 1000
 CONSOLE_KEEP = 1 << 20  # console bytes a report keeps: the first and the last half MiB
 
 _REGS = [(f"r{i}", getattr(R, f"UC_ARM_REG_R{i}")) for i in range(13)] + [
@@ -405,6 +408,7 @@ class Simulator:
         self._wall_start = 0.0  # perf_counter() at the run's start
         self._deadlock: Fault | None = None
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
+        self._vectored_dropped = 0  # of them, past MAX_VECTORED: counted, not listed
         # where to go on after a hint instruction (WFE, SEV) or a store into flash carried out
         self._resume: int | None = None
         self._hook_error: BaseException | None = None  # raised in a native callback
@@ -1340,6 +1344,7 @@ class Simulator:
         self._reset_cut = None
         self._deadlock = None
         self._vectored = []
+        self._vectored_dropped = 0
         self._resume = None
         self._reset_why, self._reset_cause = "", SOFTWARE
         self._reset_final = False
@@ -1910,8 +1915,11 @@ class Simulator:
             return False
         self._cut(fault.pc, cut)  # the faulting instruction on did not run
         where = f" in {fault.function}" if fault.function else ""
-        self._vectored.append(f"{fault.kind} at 0x{fault.pc:08x}{where}: {fault.message} "
-                              f"-> {exception_name(self.ipsr())}")
+        if len(self._vectored) < MAX_VECTORED:
+            self._vectored.append(f"{fault.kind} at 0x{fault.pc:08x}{where}: {fault.message} "
+                                  f"-> {exception_name(self.ipsr())}")
+        else:
+            self._vectored_dropped += 1
         self._fault = None
         return True
 
@@ -2261,14 +2269,18 @@ class Simulator:
             wall_seconds=wall,
             flash_wait_states=self.wait_states_at_reset,
             clock_source="" if self._reset_clock is None else self._reset_clock[2],
-            refusals=[str(r) for r in self._sh.refusals],
+            refusals=[str(r) for r in self._sh.refusals] + (
+                [f"... and {self._sh.refusals_dropped:,} more refusals, not kept"]
+                if self._sh.refusals_dropped else []),
             sleep_cycles=model.sleep_cycles,
             exceptions={exception_name(n): k for n, k in sorted(stats.taken.items())},
             handler_cycles={exception_name(n): k
                             for n, k in sorted(stats.handler_cycles.items())},
             tail_chained=stats.tail_chained,
             thread_stacks=self._thread_peaks(),
-            vectored_faults=list(self._vectored),
+            vectored_faults=list(self._vectored) + (
+                [f"... and {self._vectored_dropped:,} more faults delivered, not listed"]
+                if self._vectored_dropped else []),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
             run_for=self.options.run_for if stopped_at is not None else None,
             stopped_at=stopped_at,

@@ -24,11 +24,18 @@ ADP_STOPPED_APPLICATION_EXIT = 0x20026
 FEATURES_FILE = ":semihosting-features"
 FEATURE_BYTES = b"SHFB\x03"  # EXIT_EXTENDED and STDOUT_STDERR supported
 
-EPERM, ENOENT, EBADF = 1, 2, 9
+EPERM, ENOENT, EBADF, ENOSPC = 1, 2, 9, 28
+# bytes the firmware's files in --output-dir may take in a run, written in all and as the end
+# of any one file (a seek far past the end makes a sparse file of that size)
+MAX_OUTPUT_BYTES = 1 << 30
 MAX_STRING = 4096  # bytes of a refused operation's argument shown in the report
+# refusals a report keeps (the first ones; the rest are counted): firmware refused in a loop
+# must not grow the host's memory and the report by a few KiB a call
+MAX_REFUSALS = 1000
 # SYS_WRITE0 reads its string in aligned pieces of this size: a divisor of every mapped size
 # (multiples of Unicorn's 1 KiB page), so a piece never crosses a region's end
 _PIECE = 1024
+_READ_PIECE = 1 << 16  # SYS_READ moves a file's bytes in pieces of at most this size
 
 _NAMES = {
     SYS_TMPNAM: "SYS_TMPNAM", SYS_REMOVE: "SYS_REMOVE", SYS_RENAME: "SYS_RENAME",
@@ -119,6 +126,8 @@ class Semihost:
     heapinfo: tuple[int, int, int, int] = (0, 0, 0, 0)
     console_keep: int = 1 << 20  # console bytes kept (Console)
     refusals: list[Refusal] = field(default_factory=list)
+    refusals_dropped: int = 0  # refusals past MAX_REFUSALS, counted, not kept
+    output_limit: int = MAX_OUTPUT_BYTES  # (MAX_OUTPUT_BYTES)
     errno: int = 0
 
     def __post_init__(self) -> None:
@@ -126,6 +135,7 @@ class Semihost:
         self._files: dict[int, BinaryIO | bytes] = {}
         self._positions: dict[int, int] = {}
         self._next = 3
+        self._written = 0  # bytes written to files in --output-dir
         allowed: dict[str, Path] = {}
         self._ambiguous: set[str] = set()  # a base name two inputs share: open those by path
         for p in self.inputs:
@@ -208,7 +218,12 @@ class Semihost:
         return self._refuse(f"semihosting operation 0x{op:02x}", "not supported")
 
     def _refuse(self, operation: str, detail: str) -> int:
-        self.refusals.append(Refusal(operation, detail))
+        if len(self.refusals) < MAX_REFUSALS:
+            if len(detail) > MAX_STRING:
+                detail = detail[:MAX_STRING] + "..."
+            self.refusals.append(Refusal(operation, detail))
+        else:
+            self.refusals_dropped += 1
         self.errno = EPERM
         return -1
 
@@ -286,28 +301,54 @@ class Semihost:
         if fh is None or isinstance(fh, bytes) or not fh.writable():
             self.errno = EBADF
             return length
+        end = fh.seek(0, os.SEEK_END) if "a" in fh.mode else fh.tell()
+        if (self._written + len(data) > self.output_limit
+                or end + len(data) > self.output_limit):
+            self._refuse("SYS_WRITE", f"{len(data):,} bytes to handle {handle}: the files in "
+                         f"--output-dir may take {self.output_limit:,} bytes in a run")
+            self.errno = ENOSPC
+            return length
         fh.write(data)
+        self._written += len(data)
         return 0
 
     def _read(self, handle: int, buf: int, length: int, mem: Memory) -> int:
         if handle == 0:
-            data = self.stdin.read(length) if self.stdin else b""
-        else:
-            fh = self._files.get(handle)
-            if fh is None:
-                self.errno = EBADF
-                return -1
-            if isinstance(fh, bytes):
-                pos = self._positions[handle]
-                data = fh[pos : pos + length]
-                self._positions[handle] = pos + len(data)
-            elif not fh.readable():  # a file the firmware opened for writing
-                self.errno = EBADF
+            if self.stdin is None:
+                mem.write(buf, b"")
                 return length
-            else:
-                data = fh.read(length)
-        mem.write(buf, data)
-        return length - len(data)
+            return self._read_into(self.stdin, buf, length, mem)
+        fh = self._files.get(handle)
+        if fh is None:
+            self.errno = EBADF
+            return -1
+        if isinstance(fh, bytes):
+            pos = self._positions[handle]
+            data = fh[pos : pos + length]
+            self._positions[handle] = pos + len(data)
+            mem.write(buf, data)
+            return length - len(data)
+        if not fh.readable():  # a file the firmware opened for writing
+            self.errno = EBADF
+            return length
+        return self._read_into(fh, buf, length, mem)
+
+    @staticmethod
+    def _read_into(fh: BinaryIO, buf: int, length: int, mem: Memory) -> int:
+        """Read up to ``length`` bytes of ``fh`` into firmware memory at ``buf``, a piece at a
+        time: the length is the firmware's (up to 4 GiB) and an input file may be as large,
+        so the host never holds more than a piece; a piece outside SRAM raises as mem.write
+        does. Returns the bytes not read."""
+        done = 0
+        while done < length:
+            piece = fh.read(min(_READ_PIECE, length - done))
+            if not piece:
+                break
+            mem.write(buf + done, piece)
+            done += len(piece)
+        if not done:
+            mem.write(buf, b"")  # (an empty read still names its buffer)
+        return length - done
 
     def _seek(self, handle: int, pos: int) -> int:
         fh = self._files.get(handle)

@@ -24,7 +24,7 @@ from sim.analog import AnalogSpec
 from sim.budget_check import check_limits, compare
 from sim.elf import FLASH_STARTS, FirmwareImage, InvalidFirmware, load_elf
 from sim.i2c_targets import I2cSpec
-from sim.inputs import InputError, InputFormat, console_bytes
+from sim.inputs import InputError, InputFormat, console_bytes, file_problem
 from sim.interrupts import stop_on_sigint
 from sim.pins import PinSpec
 from sim.report import RunReport
@@ -96,8 +96,14 @@ def prepare(elf: str | os.PathLike[str] | FirmwareImage, spec: RunSpec) -> Simul
         image = elf if isinstance(elf, FirmwareImage) else load_elf(elf)
     except InvalidFirmware as exc:
         raise SessionError(str(exc)) from None
+    for p in spec.inputs:  # (a FIFO would block the open for ever, signals and --timeout
+        problem = file_problem(Path(p))  # too; /dev/zero never ends)
+        if problem is not None:
+            raise SessionError(f"{p}: {problem}: an input is a regular file")
     try:
         if spec.output_dir is not None:
+            if spec.output_dir.exists() and not spec.output_dir.is_dir():
+                raise SessionError(f"{spec.output_dir}: not a directory (--output-dir)")
             spec.output_dir.mkdir(parents=True, exist_ok=True)
         console = spec.stdin
         if console is None and spec.inputs:

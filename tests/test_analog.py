@@ -241,3 +241,24 @@ def test_the_sensor_node_sees_its_battery_run_down(cli, tmp_path):
     assert lines[1:] == [f"12:00:0{n} vdda {mv} mV temp 30 C" for n, mv in enumerate(
         (2950, 2899, 2800, 2699, 2600, 2500, 2399, 2299, 2199), start=1)]
     assert res.report["analog"]["VDDA"]["past_end"] == 0
+
+
+def test_a_file_of_too_many_values_is_refused_before_its_float_copy(tmp_path, monkeypatch):
+    """A 64 MiB .npy of int8 (64 Mi values, four times MAX_SAMPLES) took 650 MB of host
+    memory to refuse: the values were made float64 (512 MiB) before they were counted."""
+    import tracemalloc
+
+    import sim.analog as analog
+    from sim.inputs import InputError
+
+    monkeypatch.setattr(analog, "MAX_SAMPLES", 1 << 20)
+    data = tmp_path / "many.npy"
+    np.save(data, np.zeros(4 << 20, dtype=np.int8))
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="more than 1,048,576 values"):
+            analog.load_volts(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 << 20, peak  # the file's 4 MiB, not its 32 MiB as float64

@@ -343,3 +343,18 @@ def test_a_fault_handler_that_spins_is_a_deadlock(firmware, cli):
                   "--max-instructions", "100000")
     assert ticking.report["fault"]["kind"] == "instruction_limit", ticking.report["fault"]
     assert ticking.report["exceptions"]["taken"]["SysTick"] > 10
+
+
+def test_faults_delivered_in_a_loop_are_listed_bounded(firmware, monkeypatch):
+    """A HardFault handler that steps past a faulting load, for ever (--vector-faults): every
+    fault was a report line (1 M instructions: 142,856 lines, 16 MB of JSON, all printed to
+    stderr too). The first MAX_VECTORED are listed, the rest counted."""
+    import sim.runner
+    from tests.test_exceptions import irq_program
+
+    monkeypatch.setattr(sim.runner, "MAX_VECTORED", 10, raising=False)
+    image = sim.load_elf(irq_program(firmware, "vfault_loop.c", "stm32l031"))
+    report = sim.run(image, sim.RunOptions(vector_faults=True, max_instructions=20_000))
+    assert len(report.vectored_faults) == 11, len(report.vectored_faults)
+    assert report.vectored_faults[-1].startswith("... and ")
+    assert report.vectored_faults[-1].endswith(" more faults delivered, not listed")

@@ -368,3 +368,23 @@ def test_the_fixture_takes_i2c(firmware, ebnn_sim, tmp_path):
     assert ebnn_sim(elf, i2c=[I2cSpec(0x48, dev)]).i2c["targets"]["0x48"]["reads"] == 1
     with pytest.raises(pytest.fail.Exception, match="i2c: give 'ADDR=FILE'"):
         ebnn_sim(elf, i2c=[dev])
+
+
+def test_series_of_one_description_are_bounded_in_all(tmp_path, monkeypatch):
+    """A 1.7 KB description naming one 32 MiB recording (16 Mi rows) for 64 registers made
+    the host load it 64 times (4.8 GB, then a misleading 'not enough host memory to map 8 KiB
+    of SRAM'). The series of a device are bounded in all, and a file is read once."""
+    import sim.register_map as register_map
+    from sim.inputs import InputError
+
+    monkeypatch.setattr(register_map, "MAX_SERIES_ROWS", 10, raising=False)
+    reads = []
+    real = register_map.load_timed
+    monkeypatch.setattr(register_map, "load_timed",
+                        lambda *a: reads.append(a[0]) or real(*a))
+    (tmp_path / "rows.csv").write_text("".join(f"{t},1\n" for t in range(4)))
+    dev = tmp_path / "dev.toml"
+    dev.write_text("[series]\n" + "".join(f'{r} = {{ file = "rows.csv" }}\n' for r in range(4)))
+    with pytest.raises(InputError, match="series hold more than 10 rows in all"):
+        load_target(I2cSpec(0x48, dev))
+    assert len(reads) == 1

@@ -383,3 +383,75 @@ def test_write0_prints_a_string_of_any_length(firmware, cli):
     text = "".join(chr(ord("a") + i % 26) for i in range(10000))
     assert result.report["stdout"] == text + "|end\n"
     assert result.report["stdout_dropped"] == 0
+
+
+def test_refusals_in_a_loop_keep_a_bounded_report():
+    """Firmware refused in a loop (SYS_SYSTEM with a 4 KiB command, ~25 instructions a call)
+    grew the host's memory by ~1.3 KiB an instruction: 1.2 M instructions, 1.6 GB and a 390 MB
+    JSON report. The report keeps the first MAX_REFUSALS and counts the rest."""
+    from sim.semihosting import MAX_REFUSALS, MAX_STRING
+
+    host, mem = Semihost(), FakeMemory()
+    args = mem.block(mem.put(b"A" * 3000 + b"\0"), 3000)
+    for _ in range(MAX_REFUSALS + 5):
+        assert host.call(SYS_SYSTEM, args, mem) == -1
+    assert len(host.refusals) == MAX_REFUSALS
+    assert host.refusals_dropped == 5
+    long_name = "n" * 3500  # (a SYS_OPEN refusal's detail holds the name, quoted)
+    host2 = Semihost()
+    assert open_call(host2, FakeMemory(), long_name, 0) == -1
+    assert len(host2.refusals[0].detail) <= MAX_STRING + 3
+
+
+class SmallMemory(FakeMemory):
+    """FakeMemory whose writes past its 4 KiB fault, as SRAM's end does."""
+
+    def _write(self, addr: int, data: bytes) -> None:
+        off = addr - self.BASE
+        if off < 0 or off + len(data) > len(self.data):
+            raise RuntimeError("write outside memory")
+        super()._write(addr, data)
+
+
+def test_a_huge_read_never_holds_the_input_file_in_host_memory(tmp_path):
+    """SYS_READ of 4 GiB from an --input that is not the console (no size cap: a large data
+    file, or /dev/zero, which click's exists=True accepts): the host read the whole length
+    (up to 4 GiB) into one bytes object before the store was checked."""
+    import tracemalloc
+
+    big = tmp_path / "big.bin"
+    with big.open("wb") as fh:
+        fh.truncate(32 << 20)
+    host, mem = Semihost(inputs=[big]), SmallMemory()
+    fd = open_call(host, mem, "big.bin", 0)
+    assert fd >= 3
+    args = mem.block(fd, SmallMemory.BASE + 2048, 0xFFFFFFF0)
+    tracemalloc.start()
+    try:
+        with pytest.raises(RuntimeError):
+            host.call(SYS_READ, args, mem)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak
+
+
+def test_files_in_output_dir_are_bounded(tmp_path):
+    """Firmware writing 4 KiB blocks for ever filled --output-dir at ~60 MB/s (90 MB for 400k
+    instructions); seeking to 4 GiB - 16 before a write made 94 sparse files of 4 GiB apparent
+    size in 20k instructions. Past the limit a write is refused (ENOSPC), listed."""
+    from sim.semihosting import ENOSPC, SYS_SEEK
+
+    host, mem = Semihost(output_dir=tmp_path, output_limit=100), FakeMemory()
+    fd = open_call(host, mem, "out.bin", 4)
+    block = mem.put(b"x" * 60)
+    assert host.call(SYS_WRITE, mem.block(fd, block, 60), mem) == 0
+    assert host.call(SYS_WRITE, mem.block(fd, block, 60), mem) == 60  # 120 in all: refused
+    assert host.errno == ENOSPC
+    fd2 = open_call(host, mem, "sparse.bin", 4)
+    assert host.call(SYS_SEEK, mem.block(fd2, 0xFFFFFFF0), mem) == 0
+    assert host.call(SYS_WRITE, mem.block(fd2, block, 16), mem) == 16  # its end past 100
+    host.close_all()
+    assert (tmp_path / "out.bin").stat().st_size == 60
+    assert (tmp_path / "sparse.bin").stat().st_size == 0
+    assert [r.operation for r in host.refusals] == ["SYS_WRITE", "SYS_WRITE"]

@@ -31,6 +31,22 @@ def comparable(art: Any, settings: Settings, data: SearchData, seed: int,
             and train.get("seed", 0) == seed and train.get("val_fraction", 0.1) == val_fraction)
 
 
+_NUMBERS = ("val_accuracy", "sram_peak", "flash", "cycles", "ms")
+
+
+def _sound(h: object) -> bool:
+    """Whether a cached record has what the report reads, of the types measure_handmade
+    writes (a hand-edited handmade.json is measured again, never a traceback)."""
+    def number(v: object) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    return (isinstance(h, dict) and isinstance(h.get("name"), str)
+            and isinstance(h.get("ebnn"), str) and all(number(h.get(k)) for k in _NUMBERS)
+            and (h.get("test_accuracy") is None or number(h["test_accuracy"]))
+            and (h.get("cycles_median") is None or number(h["cycles_median"]))
+            and "test_accuracy" in h)
+
+
 def measure_handmade(directory: Path, settings: Settings, data: SearchData, seed: int,
                      val_fraction: float) -> list[dict[str, Any]]:
     """Measure (or read from the cache) every comparable example model."""
@@ -38,9 +54,9 @@ def measure_handmade(directory: Path, settings: Settings, data: SearchData, seed
     if cache.is_file():
         try:
             cached = json.loads(cache.read_text())
-            if isinstance(cached, list) and all("test_accuracy" in h for h in cached):
+            if isinstance(cached, list) and all(_sound(h) for h in cached):
                 return cached
-        except ValueError:
+        except (ValueError, OSError):  # (a damaged cache is measured again)
             pass
     from ebnn.artifact import ArtifactError, load
     from ebnn.search.measure import MeasureError, measure_firmware

@@ -10,8 +10,11 @@ allowed)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+
+MAX_NUMBER = 1 << 63  # a whole number in a record (a count, bytes, cycles) is at most this
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,11 @@ def problem(value: Any, shape: Any, where: str = "") -> str | None:
             if p is not None:
                 return p
         return None
-    if shape is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif shape is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
+    if shape is float:  # a finite number a float holds (no NaN, no int past float's range)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and (
+            abs(value) <= MAX_NUMBER if isinstance(value, int) else math.isfinite(value))
+    elif shape is int:  # (an int is used as a float too: 10**400 would overflow there)
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_NUMBER
     else:
         ok = isinstance(value, shape)
     return None if ok else where
