@@ -978,6 +978,21 @@ def test_cv_with_a_teacher_trains_one_teacher_per_fold(taught_cv, search_teacher
     assert "teacher fold 1: " in log and "teacher fold 2: " in log
 
 
+def test_report_does_not_read_the_teacher_its_folder_names(taught_cv, tmp_path):
+    """--report trains nothing: a search folder edited to name another teacher (a .pt the
+    folder chose, read by torch.load) is re-rendered without reading it (hostile review 13)."""
+    out = tmp_path / "s"
+    shutil.copytree(taught_cv, out)
+    settings = json.loads((out / "search.json").read_text())
+    assert "teacher" in settings["space"]
+    settings["space"] = re.sub(r'teacher = "[^"]*"', 'teacher = "/nonexistent/evil.pt"',
+                               settings["space"])
+    (out / "search.json").write_text(json.dumps(settings))
+    ran = ebnn("search", "--report", out)
+    assert ran.returncode == 0, ran.stderr
+    assert "evil.pt" not in ran.stderr
+
+
 class Counted:
     """A fold function that records the folds it ran (and may change what they return)."""
 

@@ -392,8 +392,9 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
             _fail(f"{space} is not the space this search began with; leave it out to keep it")
 
 
-def _load(settings: Any) -> tuple[Any, Any]:
-    """The space and the images of a search."""
+def _load(settings: Any, training: bool = True) -> tuple[Any, Any]:
+    """The space and the images of a search (``training`` False: to re-render it, which
+    trains nothing, so a teacher the folder names is not read)."""
     from ebnn.config import loads_toml
     from ebnn.data import DatasetError
     from ebnn.search.datasets import load_search_data
@@ -423,7 +424,7 @@ def _load(settings: Any) -> tuple[Any, Any]:
         _fail(f"the data ({data.source}{test}) is not the data this search began with: its "
               "images or labels changed, and candidates trained on other images cannot be "
               "ranked together; put the data back, or start a new search in another folder")
-    if space.train.get("teacher"):  # refused once here, not in every trial
+    if training and space.train.get("teacher"):  # refused once here, not in every trial
         from ebnn.train import TrainError, check_teacher
 
         try:
@@ -465,7 +466,7 @@ def _report(output: Path, settings: Any) -> None:
     from ebnn.search.study import SearchError, open_study
 
     _lock(output)
-    space, data = _load(settings)
+    space, data = _load(settings, training=False)
     try:
         study = open_study(output, settings, create=False)
     except SearchError as exc:
