@@ -62,6 +62,7 @@ from toolchain.profiles import TARGETS
 from toolchain.sizes import parse_size
 
 T = TypeVar("T")
+MAX_MATCHES = 10_000  # paths one elf glob may match
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
 _RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "spi", "reset_clock", "allow_resets",
@@ -329,7 +330,15 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
     runs: dict[_RunKey, list[Budget]] = {}
     for budget in config.budgets:
         for pattern in budget.elf:
-            hits = sorted(glob.glob(pattern, root_dir=config.base, recursive=True))
+            hits = []
+            for hit in glob.iglob(pattern, root_dir=config.base, recursive=True):
+                hits.append(hit)
+                if len(hits) > MAX_MATCHES:  # (a link to a folder above it: paths double
+                    raise BudgetError(   # at each level, without end)
+                        f"{budget.where}: elf = {pattern!r} matches more than "
+                        f"{MAX_MATCHES:,} paths (relative to {config.base}; a symbolic link "
+                        "to a folder above it makes endless paths to the same files)")
+            hits.sort()
             files = [config.base / h for h in hits if (config.base / h).is_file()]
             if not files:
                 raise BudgetError(f"{budget.where}: elf = {pattern!r} matches no file "

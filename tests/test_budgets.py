@@ -455,6 +455,22 @@ def test_bad_config_exit_2(tmp_path, elfs, toml, message):
     assert result.stdout == ""
 
 
+def test_a_glob_through_a_symlink_loop_is_refused(tmp_path, elfs):
+    """loop/a -> loop and loop/b -> loop: 'loop/**/*.elf' made endless paths to one ELF (the
+    check walked on, its memory growing: hostile review 9); it stops at MAX_MATCHES."""
+    import os
+
+    project(tmp_path, elfs, ["hello"], '[[tool.ebnn-sim.budget]]\nelf = "loop/**/*.elf"\n'
+            'sram = "1k"\n')
+    loop = tmp_path / "loop"
+    loop.mkdir()
+    shutil.copy(tmp_path / "build" / "hello.elf", loop / "fw.elf")
+    os.symlink(".", loop / "a")
+    os.symlink(".", loop / "b")
+    line = assert_single_error_line(check(cwd=tmp_path))
+    assert "elf = 'loop/**/*.elf' matches more than 10,000 paths" in line, line
+
+
 def test_no_pyproject_exit_2(tmp_path):
     line = assert_single_error_line(check(cwd=tmp_path))
     assert "no pyproject.toml in the current directory" in line
