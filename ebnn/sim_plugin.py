@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from ebnn.data_options import input_files_option
 from sim import cli
+from sim.counts import CountParam
 from sim.elf import InvalidFirmware
 from sim.formats.json import write_json
 from sim.output_guard import GuardedCommand
@@ -109,7 +110,7 @@ def check_model_input(image: FirmwareImage, art: Artifact, elf: Path, model: Pat
               help=f"Emulator processes to spread the images over (at most {MAX_JOBS}).")
 @click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
               help="Target profile (default: recorded in the ELF).")
-@click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
+@click.option("--max-instructions", type=CountParam(1, MAX_INSTRUCTIONS),
               default=None, metavar="N",
               help="Stop (exit 5) when the firmware runs more than N instructions per image "
                    "on average (a firmware that never answers): each job's session may run N "

@@ -18,6 +18,7 @@ from sim import plugins, session
 from sim.analog import AnalogSpec
 from sim.analog import parse_spec as parse_analog
 from sim.budget_check import sram_budget
+from sim.counts import CountParam
 from sim.durations import DurationParam
 from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
@@ -183,10 +184,10 @@ def main() -> None:
               help="Peak-SRAM budget (static + stack + heap) without changing the SRAM "
                    "mapped: exit 3 when the peak is over it, as `check`'s sram budget.")
 @click.option("--max-stack", type=SIZE, default=None, help="Stack budget (peak stack use).")
-@click.option("--max-cycles", type=click.IntRange(min=0), default=None,
+@click.option("--max-cycles", type=CountParam(0), default=None,
               help="Budget of estimated cycles for the whole run (active: cycles asleep in "
-                   "WFI/WFE are not counted).")
-@click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
+                   "WFI/WFE are not counted); 30k is 30,000.")
+@click.option("--max-instructions", type=CountParam(1, MAX_INSTRUCTIONS),
               default=None,
               help="Stop (exit 5) before executing more than this many instructions.")
 @click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,
@@ -407,7 +408,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @click.option("--flash", type=SIZE, default=None,
               help="Flash to map at 0x00000000. Default: what the ELF was linked for, else "
                    "the target's.")
-@click.option("--max-instructions", type=click.IntRange(min=1, max=MAX_INSTRUCTIONS),
+@click.option("--max-instructions", type=CountParam(1, MAX_INSTRUCTIONS),
               default=None,
               help="Stop (exit 5) before executing more than this many instructions.")
 @click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,

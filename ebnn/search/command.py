@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from ebnn.data_options import FolderPath, data_dir_option, data_option, dataset_option
 from ebnn.toml_value import toml_value
+from sim.counts import MillisecondsParam
 from sim.interrupts import signals_interrupt
 from sim.output_guard import GuardedCommand, PipeConsole
 from toolchain.memory_map import REGION_SIZE
@@ -99,9 +100,9 @@ def _cpus() -> int:
 @click.option("--sram", type=SIZE, default=None,
               help="Peak SRAM budget (static data + stack), e.g. 2k. Default: the target's.")
 @click.option("--flash", type=SIZE, default=None, help="Flash budget. Default: the target's.")
-@click.option("--max-ms", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--max-ms", type=MillisecondsParam(), default=None,
               help="Budget of milliseconds per inference at the target's clock (the worst "
-                   "over the validation images).")
+                   "over the validation images): 16, or with a unit, 500us.")
 @click.option("--trials", type=click.IntRange(min=1), default=None,
               help=f"Stop when the study holds this many trials (default {DEFAULT_TRIALS} "
                    "without --time; with --resume, the number the search was last given).")
