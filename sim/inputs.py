@@ -243,10 +243,27 @@ def read_csv(path: Path) -> np.ndarray:
         if "columns" in str(exc):
             raise InputError(f"{path}: a CSV input needs rows of numbers of equal length"
                              ) from None
-        raise InputError(f"{path}: a CSV input must hold only numbers") from None
+        raise InputError(f"{path}: a CSV input must hold only numbers{_first_word(text)}"
+                         ) from None
     if not table.size:
         raise InputError(f"{path}: a CSV input needs rows of numbers of equal length")
     return table
+
+
+def _first_word(text: str) -> str:
+    """Where a CSV of inputs first holds something that is not a number (after a header
+    row), and, when a row starts with it, that a label column is not an input's."""
+    rows = [line.rstrip("\r\n").split(",") for line in io.StringIO(text) if line.strip()]
+    for n, cells in enumerate(rows[1:], start=2):
+        for column, cell in enumerate(cells, start=1):
+            try:
+                float(cell)
+            except ValueError:
+                label = (" (a label column? --input takes unlabelled inputs; labelled data: "
+                         "ebnn-sim verify --data FILE, ebnn eval --data FILE)"
+                         if column == 1 else "")
+                return f": line {n}, column {column} is {cell[:40]!r}{label}"
+    return ""
 
 
 def _needs(path: Path, package: str) -> str:

@@ -18,7 +18,7 @@ def test_counts_take_decimal_multiples(text, count):
 
 @pytest.mark.parametrize("text", ["30x", "1.5", "0.0001k", "-3", "", "k", "1e3", "inf"])
 def test_a_count_that_is_not_a_whole_number_is_refused(text):
-    with pytest.raises(ValueError, match="give a whole number, e.g. 30000 or 30k"):
+    with pytest.raises(ValueError, match=r"give a whole number, e\.g\. 30000 or 30k"):
         parse_count(text)
 
 

@@ -53,6 +53,22 @@ def test_csv_with_pandas_column_names_skips_them(tmp_path: Path) -> None:
     assert console_bytes(p) == DIGIT.tobytes()
 
 
+@pytest.mark.parametrize("rows, where", [
+    ("label,a,b\ntap,1,2\n", "line 2, column 1 is 'tap' (a label column? --input takes "
+                               "unlabelled inputs; labelled data: ebnn-sim verify --data FILE"),
+    ("a,b\n1,x\n", "line 2, column 2 is 'x'"),
+])
+def test_a_csv_input_that_is_not_numbers_says_where(tmp_path: Path, rows, where) -> None:
+    """The training CSV given as --input (new-user review F8): the line and column of the
+    first non-number, and when it starts a row, that a label column is not an input's."""
+    p = tmp_path / "x.csv"
+    p.write_text(rows)
+    with pytest.raises(InputError) as exc:
+        console_bytes(p)
+    msg = one_line(exc)
+    assert msg.startswith(f"{p}: a CSV input must hold only numbers: ") and where in msg
+
+
 def test_a_float_models_inputs_quantise_as_the_reference_does(tmp_path: Path) -> None:
     from ebnn.quantize import InputQuant
 
