@@ -70,6 +70,6 @@ class MillisecondsParam(click.ParamType):  # type: ignore[type-arg]
             except ValueError:
                 self.fail(f"{value!r}: give milliseconds, e.g. 16 or 0.5 (or with a unit: "
                           "500us, 0.5ms, 2s)", param, ctx)
-        if not (0 < ms < math.inf):
-            self.fail(f"{value!r}: give a finite time of more than 0 ms", param, ctx)
+        if not ms > 0 and not math.isnan(ms):  # (NaN and inf: the command says what it takes)
+            self.fail(f"{value!r}: give a time of more than 0 ms", param, ctx)
         return ms

@@ -1,9 +1,10 @@
 """Counts and milliseconds on the command lines (sim/counts.py): 30k cycles, 0.5ms, and
 one-line refusals (new-user review F10: '30k' is not a valid integer range)."""
 
+import click
 import pytest
 
-from sim.counts import parse_count
+from sim.counts import MillisecondsParam, parse_count
 from tests.helpers import run_cli_in_process
 
 
@@ -38,3 +39,15 @@ def test_a_cycle_budget_in_thousands_is_a_budget(firmware):
     ran = [run_cli_in_process("run", firmware("hello.c"), "--max-cycles", budget)
            for budget in ("0.01k", "10", "1k")]
     assert [r.returncode for r in ran] == [3, 3, 0]
+
+
+@pytest.mark.parametrize("text, ms", [("16", 16.0), ("0.5", 0.5), ("500us", 0.5),
+                                      ("0.5ms", 0.5), ("2s", 2000.0)])
+def test_milliseconds_take_a_unit(text, ms):
+    assert MillisecondsParam().convert(text, None, None) == pytest.approx(ms)
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "fast", "5 min"])
+def test_bad_milliseconds_are_refused(text):
+    with pytest.raises(click.BadParameter):
+        MillisecondsParam().convert(text, None, None)

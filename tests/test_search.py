@@ -503,6 +503,8 @@ def test_report_rerenders(local):
     (("{space}", "-o", "{tmp}/x", "--max-ms", "inf"), "--max-ms inf: give a finite number"),
     (("{space}", "-o", "{tmp}/x", "--max-ms", "1e-9"), "less than one cycle"),
     (("{space}", "-o", "{tmp}/x", "--sram", "0"), "--sram 0: a budget must be more than 0"),
+    (("{space}", "-o", "{tmp}/x", "--sram", "2"), "--sram 2 B: less than any firmware's own "
+     "start-up code and stack take (did you mean 2k?)"),
     (("{space}", "-o", "{tmp}/x", "--time", "inf"), "must be a finite duration"),
     (("{space}", "-o", "{tmp}/x", "--sram", "1024M"), "more than the Cortex-M memory map"),
     (("--report", "{local}", "--trials", "9"), "--trials, --time, --jobs and --backend run one"),
@@ -513,6 +515,11 @@ def test_report_rerenders(local):
 def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):
     args = [a.format(tmp=tmp_path, space=space_file, local=local) for a in args]
     assert words in one_line_error(ebnn("search", *args))
+
+
+def test_search_with_nothing_given_shows_its_usage():
+    ran = ebnn("search")
+    assert ran.returncode == 2 and re.match(r"Usage: \S+ search \[OPTIONS\] \[SPACE\]", ran.stderr)
 
 
 def test_the_default_trials_cap_no_later_time(local, tmp_path):

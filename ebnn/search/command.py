@@ -23,6 +23,8 @@ from toolchain.memory_map import REGION_SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE
 
+MIN_BUDGET = 256  # bytes of SRAM or flash below which no firmware fits: a budget's typo (2, 2k)
+
 err = PipeConsole(stderr=True, highlight=False)
 DEFAULT_TRIALS = 20
 DEFAULT_FOLDS = 5  # --cv-folds of a search's first --cv run
@@ -229,6 +231,10 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     """
     from ebnn.search.study import DB_NAME, SETTINGS_NAME, SearchError, Settings
 
+    if space is None and output is None and report_dir is None and not resume:
+        ctx = click.get_current_context()  # (nothing given: what to give)
+        click.echo(ctx.get_help(), err=True)
+        ctx.exit(2)
     seconds = None if duration is None else _duration(duration)
     report = report_dir is not None
     if report and (resume or output is not None):
@@ -240,6 +246,9 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     for option, value in (("--sram", sram), ("--flash", flash)):
         if value == 0:
             _fail(f"{option} 0: a budget must be more than 0 bytes")
+        if value is not None and value < MIN_BUDGET:
+            _fail(f"{option} {value} B: less than any firmware's own start-up code and stack "
+                  f"take (did you mean {value}k?)")
         if value is not None and value > REGION_SIZE:
             _fail(f"{option} {value:,} B: more than the Cortex-M memory map holds "
                   f"({REGION_SIZE >> 20} MiB); no firmware could be built for it")
