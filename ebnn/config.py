@@ -247,11 +247,6 @@ def _parse_config(data: dict[str, Any], source: str) -> ModelSpec:
     if inp[0] == 1 and (spec.train.rotate or spec.train.scale or spec.train.elastic):
         raise ConfigError(f"{source}: [train] rotate, scale and elastic distort images; a "
                           "sequence (or a 1-row input) takes only 'shift', along time")
-    if spec.train.shift and spec.train.shift >= max(inp[0], inp[1]):
-        what = "its steps" if inp[0] == 1 else "its rows and columns"
-        raise ConfigError(f"{source}: [train] shift {spec.train.shift} moves the input by up "
-                          f"to all of {what} ({max(inp[0], inp[1])}): most training samples "
-                          "would be the edge repeated; give a few (2 to 4 is usual)")
     try:
         bits = spec.weight_bits()
     except ConfigError as exc:
@@ -321,4 +316,13 @@ def load_config(path: str | Path) -> ModelSpec:
     if isinstance(train, dict) and isinstance(train.get("teacher"), str) and train["teacher"]:
         # a relative teacher is relative to the config file, wherever `ebnn train` runs
         train["teacher"] = str(p.parent / train["teacher"])
-    return parse_config(data, str(p))
+    spec = parse_config(data, str(p))
+    # a shift the user wrote that spans the input (not the default 2 on a tiny input, nor a
+    # checkpoint's stored config, which is not judged again)
+    side = max(spec.input[0], spec.input[1])
+    if isinstance(train, dict) and "shift" in train and spec.train.shift >= side:
+        what = "its steps" if spec.input[0] == 1 else "its rows and columns"
+        raise ConfigError(f"{p}: [train] shift {spec.train.shift} moves the input by up to "
+                          f"all of {what} ({side}): most training samples would be the edge "
+                          "repeated; give a few (2 to 4 is usual)")
+    return spec
