@@ -9,7 +9,7 @@ import numpy as np
 
 from ebnn import reference
 from ebnn.artifact import Artifact
-from ebnn.data import Dataset, relabel_by_names, split_digest, split_train_val
+from ebnn.data import Dataset, DatasetError, relabel_by_names, split_digest, split_train_val
 from ebnn.datafiles import has_test_split, load_source, splits_of
 from ebnn.quantize import QuantError
 
@@ -26,7 +26,8 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
     files must be given them (``data``): a path in an artifact's metadata is never read, as an
     artifact from elsewhere could name any file. Default split: ``test`` where the source has
     one; a file given with ``--data`` that has none is used whole (``all``), unless it is the
-    file the model was trained on: then, as for the built-in sets without one (the bundled
+    file the model was trained on (or a copy: its validation split drawn again is the one the
+    model records): then, as for the built-in sets without one (the bundled
     MNIST subset), the validation split held out in training (same seed and fraction, from
     the artifact's metadata). ``val`` is ``validation``.
     """
@@ -47,8 +48,10 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
     if split is None:
         if has_test_split(dataset, data, data_dir):
             split = "test"
-        else:
-            split = "all" if explicit else "validation"
+        elif explicit and not _holds_training_split(art, dataset, data, data_dir):
+            split = "all"
+        else:  # the file trained on (a copy of it too: its validation split is the one)
+            split = "validation"
     if split == "validation":
         train_cfg: dict[str, Any] = cfg["train"] if isinstance(cfg.get("train"), dict) else {}
         frac, seed = train_cfg.get("val_fraction", 0.1), train_cfg.get("seed", 0)
@@ -71,6 +74,31 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
     ds = with_model_input(art, load_source(dataset, data, data_dir,
                                            "train" if split == "all" else split))
     return with_model_classes(art, ds.fit_to(art.input_shape)), split
+
+
+def _holds_training_split(art: Artifact, dataset: str | None, data: Path | None,
+                          data_dir: Path | None) -> bool:
+    """Whether the data, drawn as training drew its validation split (the artifact's seed
+    and fraction), gives the very split the model was held out on (``val_digest``): the file
+    it was trained on under another path (a copy, another checkout), used whole its accuracy
+    would count the samples the model trained on."""
+    recorded = art.metadata.get("val_digest")
+    cfg = art.metadata.get("config")
+    train_cfg = cfg.get("train") if isinstance(cfg, dict) else None
+    if not isinstance(recorded, str) or not isinstance(train_cfg, dict):
+        return False
+    frac, seed = train_cfg.get("val_fraction", 0.1), train_cfg.get("seed", 0)
+    if (isinstance(frac, bool) or not isinstance(frac, int | float) or not 0 < frac < 1
+            or isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+        return False
+    try:
+        ds = with_model_input(art, load_source(dataset, data, data_dir, "train"))
+        val = split_train_val(ds.fit_to(art.input_shape), frac, seed)[1]
+        val = with_model_classes(art, val)
+        images = reference.quantize_input(art, val.images)
+    except (DatasetError, EvalError, QuantError, ValueError):
+        return False  # (refused, if at all, when the data is evaluated)
+    return split_digest(replace(val, images=images)) == recorded
 
 
 def with_model_input(art: Artifact, ds: Dataset) -> Dataset:

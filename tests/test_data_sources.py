@@ -679,6 +679,28 @@ def test_the_training_file_named_relatively_gives_its_validation_split(
     assert split == "validation"
 
 
+def test_a_copy_of_the_training_file_gives_its_validation_split(
+        named_model: Path, tmp_path: Path) -> None:
+    """The same data under another path (a copy, another checkout) was used whole, 90% of it
+    training samples, without a word (new-user review F2): its validation split, drawn as
+    training drew it, is the one the model recorded (val_digest), so that split is used;
+    other data is still used whole."""
+    from ebnn.artifact import load
+    from ebnn.evaluate import eval_dataset
+
+    art = load(named_model / "m.ebnn")
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes((named_model / "train.csv").read_bytes())
+    ds, split = eval_dataset(art, None, None, None, copy)
+    held, _ = eval_dataset(art, None, None, None, named_model / "train.csv")
+    assert split == "validation" and np.array_equal(ds.images, held.images)
+    lines = (named_model / "train.csv").read_text().splitlines()
+    other = tmp_path / "other.csv"
+    other.write_text("\n".join(lines[:1] + lines[1:][::-1][:-1]) + "\n")  # one row fewer
+    _, split = eval_dataset(art, None, None, None, other)
+    assert split == "all"
+
+
 def test_class_names_match_whatever_their_unicode_normal_form() -> None:
     """A folder copied from macOS names büro with a combining diaeresis (NFD): it is the
     model's büro (NFC), not 'büro is not one of (büro, ...)' (data review F12)."""
