@@ -302,8 +302,17 @@ def loads_toml(text: str) -> dict[str, Any]:
         raise tomllib.TOMLDecodeError("nested too deeply") from None
 
 
+DATA_SUFFIXES = (".npz", ".npy", ".csv", ".png", ".wav", ".gz")  # data, not a config
+
+
 def load_config(path: str | Path) -> ModelSpec:
     p = Path(path)
+    if p.suffix.lower() in DATA_SUFFIXES or p.is_dir():
+        raise ConfigError(f"{p}: data, not a model config: give it with --data {p.name}; "
+                          "CONFIG is a model's TOML (examples/mnist/mnist.toml)")
+    if p.suffix.lower() in (".ebnn", ".pt", ".ckpt", ".elf"):
+        raise ConfigError(f"{p}: a trained model or its firmware, not a model config: CONFIG "
+                          "is a model's TOML (examples/mnist/mnist.toml)")
     try:
         data = loads_toml(read_toml_text(p))
     except FileNotFoundError:

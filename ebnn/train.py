@@ -237,6 +237,8 @@ def load_checkpoint(path: str | Path, data: bytes | None = None) -> dict[str, An
     except Exception as exc:  # torch raises many types for a bad file
         what = ("a .ebnn artifact, which `ebnn export` made from a checkpoint: give the .pt "
                 "that `ebnn train` wrote" if _is_artifact(p if data is None else data)
+                else "a model config: train it first (ebnn train CONFIG -o MODEL.pt), then "
+                "give MODEL.pt" if p.suffix.lower() == ".toml"
                 else f"not a readable model checkpoint ({type(exc).__name__})")
         raise TrainError(f"{p}: {what}") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:

@@ -185,7 +185,17 @@ def load_elf(path: str | os.PathLike[str]) -> FirmwareImage:
     except InvalidFirmware:
         raise
     except (ELFError, ValueError, KeyError, IndexError, OSError, AssertionError) as exc:
-        raise InvalidFirmware(f"{p}: not a valid ELF file ({exc})") from None
+        raise InvalidFirmware(f"{p}: not a valid ELF file ({exc}){_what_instead(p)}") from None
+
+
+def _what_instead(p: Path) -> str:
+    """For a file that is not an ELF but a source or a model, the command that makes one."""
+    suffix = p.suffix.lower()
+    if suffix in (".c", ".s", ".h"):
+        return f": C or assembly source, which `ebnn-sim build {p.name} -o out.elf` builds"
+    if suffix == ".ebnn":
+        return f": a model, whose firmware `ebnn build {p.name} -o model.elf` builds"
+    return ""
 
 
 def code_ranges(sections: list[tuple[int, int]], mapping: list[tuple[int, bool]]

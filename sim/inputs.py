@@ -337,7 +337,8 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
         elif table.shape in (rows, per_pixel, (fmt.size, 1)):  # or a column (a vector's savetxt)
             table = table.reshape(fmt.shape)
         else:  # a transposed (channel-major) sensor log has the size but not the layout
-            raise InputError(f"{path}: a CSV of {table.shape[0]} rows of {table.shape[1]} "
+            raise InputError(f"{path}: a CSV of {table.shape[0]} row"
+                             f"{'' if table.shape[0] == 1 else 's'} of {table.shape[1]} "
                              f"values; {fmt.reader} reads {fmt.describe()}: give one input "
                              f"a row ({fmt.size} values in C order), one input as {rows[0]} "
                              f"rows of {rows[1]}"

@@ -274,6 +274,17 @@ def test_text_file(cli, tmp_path):
     assert "not a valid ELF file" in line
 
 
+@pytest.mark.parametrize("name, hint", [
+    ("main.c", "C or assembly source, which `ebnn-sim build main.c -o out.elf` builds"),
+    ("m.ebnn", "a model, whose firmware `ebnn build m.ebnn -o model.elf` builds"),
+])
+def test_a_source_or_a_model_given_to_run_says_what_builds_it(cli, tmp_path, name, hint):
+    path = tmp_path / name
+    path.write_text("int main(void) { return 0; }\n")
+    line = assert_single_error_line(cli("run", path))
+    assert "not a valid ELF file" in line and line.endswith(hint)
+
+
 def test_empty_file(cli, tmp_path):
     empty = tmp_path / "empty.elf"
     empty.write_bytes(b"")

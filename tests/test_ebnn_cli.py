@@ -557,6 +557,22 @@ def test_a_training_checkpoint_is_not_exported(tmp_path):
     assert not (tmp_path / "a.ebnn").exists()
 
 
+@pytest.mark.parametrize("name, words", [
+    ("d.npz", "data, not a model config: give it with --data d.npz"),
+    ("m.ebnn", "a trained model or its firmware, not a model config"),
+])
+def test_train_given_data_or_a_model_as_its_config_says_so(tmp_path, name, words):
+    (tmp_path / name).write_bytes(b"\xff\x00")
+    assert words in one_line_error(ebnn("train", tmp_path / name, "-o", tmp_path / "x.pt"))
+
+
+def test_export_given_a_config_says_train_it_first(tmp_path):
+    (tmp_path / "c.toml").write_text(SMALL)
+    line = one_line_error(ebnn("export", tmp_path / "c.toml", "-o", tmp_path / "c.ebnn"))
+    assert line.endswith("a model config: train it first (ebnn train CONFIG -o MODEL.pt), "
+                         "then give MODEL.pt")
+
+
 def test_resume_with_another_config_names_what_changed(tmp_path):
     from ebnn.train import TrainError
 
