@@ -3,6 +3,7 @@ host (--i2c controller=FILE, sim/i2c_controller.py): the firmware of tests/progr
 i2c_target.c answers a host's commands, polled and interrupt-driven; the report's
 ``i2c.controller``; bad host files."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,29 @@ def test_check_and_the_api_take_the_host(firmware, cli, tmp_path):
     assert report["stdout"] == "cmd 00001009\ncmd 0000100a\n"
     report = sim.run(sim.load_elf(elf), i2c=[parse_spec(f"controller={host}")])
     assert report.stdout == "cmd 00001009\ncmd 0000100a\n"
+
+
+def test_the_motion_hub_example_answers_its_host(cli, tmp_path):
+    """examples/sensors/motion_hub.c with the BasicMotions library and host.toml (the
+    commands docs/simulator.md shows): WHO_AM_I 0xEB, a classification commanded, STATUS
+    busy while the core runs the eBNN, then done with the model's sample class, count 1."""
+    from ebnn.artifact import load as load_artifact
+    from ebnn.library import export_library
+
+    root = Path(__file__).resolve().parents[1]
+    art = load_artifact(root / "examples" / "basicmotions" / "basicmotions.ebnn")
+    export_library(art, tmp_path / "motion", "basicmotions")
+    elf = tmp_path / "hub.elf"
+    built = cli("build", root / "examples" / "sensors" / "motion_hub.c",
+                tmp_path / "motion" / "basicmotions.c", "-I", tmp_path / "motion",
+                "-t", "stm32l031", "--irq-vectors", "-o", elf, json=False)
+    assert built.returncode == 0, built.stderr
+    res = cli("run", elf, "--run-for", "50ms", "--i2c",
+              f"controller={root / 'examples' / 'sensors' / 'host.toml'}")
+    assert res.returncode == 0, res.stderr
+    sample_class = int(re.search(r"#define BASICMOTIONS_SAMPLE_CLASS (\d+)", (
+        tmp_path / "motion" / "basicmotions.h").read_text()).group(1))
+    assert res.report["stdout"] == f"window 1: class {sample_class}\n"
+    assert log(res.report) == [("00", "eb", "done"), ("01 01", "", "done"),
+                               ("02", "01 00 00", "done"),
+                               ("02", f"02 {sample_class:02x} 01", "done")]
