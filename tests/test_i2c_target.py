@@ -93,6 +93,28 @@ def test_an_interrupt_driven_target_in_listen_mode(firmware, cli, tmp_path):
     assert report["sleep_cycles"] > report["cycles"]
 
 
+@pytest.mark.parametrize("wupen", [True, False])
+def test_the_address_wakes_the_part_from_stop_mode_with_wupen(firmware, cli, tmp_path, wupen):
+    """CR1.WUPEN, I2C1 on the HSI16, the core in Stop mode while idle: the address match
+    wakes the part (ADDR, IRQ 23) and the transfer goes on awake; without WUPEN I2C1 is
+    unclocked in Stop mode: the address is not acknowledged, nothing wakes the part."""
+    host = host_file(tmp_path, '[[transaction]]\nat = "2ms"\naddress = 0x42\n'
+                     'write = [0x10, 3]\n')
+    defines = {} if wupen else {"NO_WUPEN": None}
+    res = cli("run", target(firmware, "stop", **defines), "--i2c", f"controller={host}",
+              *LIMIT)
+    report = res.report
+    if wupen:
+        assert res.returncode == 0, res.stderr
+        assert report["stdout"] == "cmd 00001003\n"
+        assert report["deep_sleeps"] >= 1 and log(report)[0][0] == "10 03"
+        assert report["unmodelled_registers"] == []
+    else:
+        assert report["status"] == "deadlock"
+        entry = report["i2c"]["controller"]["log"][0]
+        assert (entry["acked"], entry["status"]) == (False, "nack")
+
+
 def test_a_byte_received_with_nack_set_is_not_acknowledged(firmware, cli, tmp_path):
     """The firmware takes the first byte, then sets CR2.NACK: the host's second byte is not
     acknowledged (NACK clears as it goes out), it stops: STOPF; the outcome says nack with one

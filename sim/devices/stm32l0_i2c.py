@@ -70,8 +70,8 @@ _STORED = (OAR1, OAR2, TIMINGR, TIMEOUTR, PECR)
 
 # CR1 bits the model does not follow: SBC, NOSTRETCH, WUPEN, GCEN, SMBHEN, SMBDEN, ALERTEN, PECEN
 _CR1_LISTED = {1 << 16: "SBC (slave byte control)", 1 << 17: "NOSTRETCH",
-               1 << 18: "WUPEN (wake-up from Stop by address)", 1 << 19: "GCEN (general call)",
-               0xF << 20: "SMBus"}
+               1 << 19: "GCEN (general call)", 0xF << 20: "SMBus"}
+WUPEN = 1 << 18  # CR1: the address match wakes the part from Stop mode (on the HSI16)
 
 
 class Stm32l0I2c1(SerialController, TargetRole):
@@ -262,11 +262,20 @@ class Stm32l0I2c1(SerialController, TargetRole):
         self.target_plan()  # (the host's next step at the core's new clock)
 
     # --- the interrupt line --------------------------------------------------------------------
+    def runs_in_stop(self) -> bool:
+        """With CR1.WUPEN and its kernel clock the HSI16 (RCC_CCIPR.I2C1SEL), I2C1 answers
+        its address in Stop mode (the HSI16 woken for it) and wakes the part."""
+        rcc = self._rcc
+        sel = 0 if rcc is None else rcc.read(CCIPR, 4) >> self.ccipr_shift & 3
+        return sel == 2 and bool(self.cr1 & WUPEN)
+
     def _update_line(self) -> None:
         f, c = self.flags, self.cr1
         raised = ((c & TXIE and f & TXIS) or (c & RXIE and f & RXNE) or (c & NACKIE and f & NACKF)
                   or (c & STOPIE and f & STOPF) or (c & TCIE and f & (TC | TCR))
                   or (c & ADDR and f & ADDR))  # (ADDRIE: the same bit as ISR.ADDR)
+        if self._rcc is not None and self._rcc.stopped:  # Stop mode: only the address match
+            raised = bool(c & ADDR and f & ADDR)  # wakes the part (RM0377); the rest waits
         self.host.set_irq_level(self.irq, bool(c & PE and raised))
 
     # --- registers -----------------------------------------------------------------------------

@@ -3,7 +3,9 @@ host (``--i2c controller=FILE``, sim/i2c_controller.py), as STM32CubeL0's HAL_I2
 (polling, interrupt and DMA) and HAL_I2C_EnableListen_IT drive it.
 
 The part answers an address its own addresses match while CR1.PE is set and I2C1 is clocked
-(not in Stop mode: the wake-up by address, CR1.WUPEN, is not modelled): OAR1 with OA1EN
+(in Stop mode only with CR1.WUPEN and the HSI16 as its kernel clock, RCC_CCIPR.I2C1SEL: the
+address match, with ADDRIE, wakes the part; its other interrupts wait until something has
+woken it): OAR1 with OA1EN
 (7-bit: OA1[7:1]; OA1MODE's 10-bit addresses are not), OAR2 with OA2EN (OA2[7:1], its OA2MSK
 low bits not compared). An address not matched is not acknowledged: the host stops. Matched:
 ISR.ADDR sets, ISR.DIR (1: the host reads) and ISR.ADDCODE say the direction and the address,
@@ -23,8 +25,9 @@ host's read after its write) is another address: ADDR again. The host's steps ar
 device time by its own clock (``scl_hz``), whatever the part's clocks. The interrupt line adds
 ADDR with CR1.ADDRIE to the controller's (sim/devices/stm32l0_i2c.py); the DMA serves TXIS and
 RXNE as for the controller. Clearing PE ends the host's transaction under way (aborted); I2C1
-without its clock in one (RCC, Stop mode) no longer answers: the host sees a NACK. Not
-modelled: NOSTRETCH, SBC (slave byte control), the general call (GCEN), SMBus: listed.
+without its clock in one (RCC, Stop mode without WUPEN) no longer answers: the host sees a
+NACK. Not modelled: NOSTRETCH, SBC (slave byte control), the general call (GCEN), SMBus:
+listed.
 """
 
 from __future__ import annotations

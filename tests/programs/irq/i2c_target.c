@@ -17,6 +17,9 @@
  *   slow     a write of 2 bytes taken late: ~1 ms after ADDRCF the first byte is read, so the
  *            second waits behind RXNE (the clock held); prints both.
  *   abort    ADDR awaited, ADDRCF, then CR1.PE cleared: the host's write ends (aborted).
+ *   stop     as irq, once, the core in Stop mode while idle: CR1.WUPEN, I2C1SEL the HSI16
+ *            (-DNO_WUPEN: without it); the address match wakes it (IRQ 23), which stays
+ *            awake (SLEEPDEEP clear) until the host's stop.
  *   dma      as poll, once, the bytes by DMA (HAL_I2C_Slave_Receive_DMA: channel 3, CSELR 6,
  *            RXDMAEN; HAL_I2C_Slave_Transmit_DMA: channel 2, TXDMAEN).
  *   oar2     no OAR1; OAR2 = OWN2 with OA2MSK MASK: a write of 1 byte received; prints
@@ -61,7 +64,7 @@
 #endif
 
 static volatile uint8_t cmd[2], answer[2];
-static volatile uint32_t rx_count, tx_count, stops;
+static volatile uint32_t rx_count, tx_count, stops, busy;
 
 #ifndef WAIT
 #define WAIT 2000000u
@@ -85,6 +88,7 @@ void IRQ23_Handler(void) /* I2C1: HAL_I2C_EV_IRQHandler's slave path, in short *
 {
     uint32_t isr = I2C1(ISR);
     if (isr & ADDR) {
+        busy = 1; /* (CASE_stop: awake until the host's stop) */
         if (isr & DIR) { /* the host reads: the answer to the command, TXDR flushed */
             respond();
             tx_count = 0;
@@ -108,6 +112,7 @@ void IRQ23_Handler(void) /* I2C1: HAL_I2C_EV_IRQHandler's slave path, in short *
         I2C1(ICR) = STOPF;
         I2C1(ISR) = TXE;     /* I2C_Flush_TXDR */
         I2C1(CR2) |= NACK;   /* I2C_ITSlaveCplt: the next address match clears it */
+        busy = 0;
         stops++;
     }
 }
@@ -175,6 +180,21 @@ int main(void)
             __asm__ volatile("wfi" ::: "memory");
         print_cmd();
     }
+    return 0;
+#elif CASE_stop
+    REG(0x4002104Cu) = 2u << 12; /* RCC_CCIPR.I2C1SEL: HSI16 */
+#ifdef NO_WUPEN
+    I2C1(CR1) = PE | RXIE | ADDRIE | STOPIE;
+#else
+    I2C1(CR1) = PE | RXIE | ADDRIE | STOPIE | (1u << 18); /* WUPEN */
+#endif
+    NVIC_ISER = 1u << 23;
+    while (stops < 1u) {
+        SCB_SCR = busy ? 0u : 4u; /* SLEEPDEEP while idle: Stop mode */
+        __asm__ volatile("wfi" ::: "memory");
+    }
+    SCB_SCR = 0u;
+    print_cmd();
     return 0;
 #elif CASE_nack
     wait_set(ADDR, 1);
