@@ -343,6 +343,13 @@ def test_a_fault_handler_that_spins_is_a_deadlock(firmware, cli):
                   "--max-instructions", "100000")
     assert ticking.report["fault"]["kind"] == "instruction_limit", ticking.report["fault"]
     assert ticking.report["exceptions"]["taken"]["SysTick"] > 10
+    # (review) the spin ran before (its block cached for the fast path), then its only
+    # interrupt turns itself off: a deadlock from there on, not a spin to the limit
+    once = cli("run", firmware("spin_handler.S", runtime=False,
+                               defines={"THREAD_SPIN": None, "TICK": None, "TICK_ONCE": None}),
+               "--max-instructions", "100000")
+    assert once.report["status"] == "deadlock", once.report["fault"]
+    assert once.report["exceptions"]["taken"]["SysTick"] == 1
 
 
 def test_faults_delivered_in_a_loop_are_listed_bounded(firmware, monkeypatch):

@@ -283,3 +283,16 @@ def test_the_motion_hub_example_answers_its_host(cli, tmp_path):
     assert log(res.report) == [("00", "eb", "done"), ("01 01", "", "done"),
                                ("02", "01 00 00", "done"),
                                ("02", f"02 {sample_class:02x} 01", "done")]
+
+
+def test_a_reset_of_i2c1_does_not_rewind_the_host(firmware, cli, tmp_path):
+    """(review) I2C1 reset by RCC_APB1RSTR between two host writes: the host, outside the part,
+    goes on with its second transaction; it does not start its list again."""
+    host = host_file(tmp_path, '[[transaction]]\nat = "1ms"\naddress = 0x42\nwrite = [0x10, 1]\n'
+                     '[[transaction]]\nat = "3ms"\naddress = 0x42\nwrite = [0x10, 2]\n')
+    res = cli("run", target(firmware, "rcc_reset"), "--i2c", f"controller={host}", *LIMIT)
+    assert res.returncode == 0, (res.report["exit_code"], res.report["stdout"])
+    assert res.report["stdout"] == "cmd 00001001\ncmd 00001002\n"
+    controller = res.report["i2c"]["controller"]
+    assert (controller["begun"], controller["done"]) == (2, 2)
+    assert [t["write"] for t in controller["log"]] == ["10 01", "10 02"]

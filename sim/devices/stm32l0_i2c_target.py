@@ -68,6 +68,9 @@ class TargetRole:
         def _after(self) -> None: ...
 
     def _target_reset(self, host: ScriptedController | None) -> None:
+        if host is not None and getattr(self, "_host", None) is host and host.outcomes:
+            self._target_part_reset()  # (the part reset during the run: the host goes on)
+            return
         self._host = host
         self._t_index = 0  # the next transaction
         self._t_step: str | None = None  # the timed step under way (_TIMED)
@@ -81,6 +84,18 @@ class TargetRole:
         self.t_dir = False  # ISR.DIR: the host reads
         self.t_addcode = 0  # ISR.ADDCODE
         self._t_outcome: Outcome | None = None
+        self.target_plan()
+
+    def _target_part_reset(self) -> None:
+        """A reset of the part, or of I2C1 (RCC), during the run: the host is outside the part
+        and does not start its list again; a transaction of it under way ends (aborted)."""
+        self._t_held = None
+        self.t_dir, self.t_addcode = False, 0
+        o = self._t_outcome
+        if o is not None and self._t_step != "stop":
+            o.waiting = ""
+            self._t_finish(max(self.host.seconds_at(self.host.exceptions.now), self._t_free),
+                           "aborted")
         self.target_plan()
 
     # --- timing --------------------------------------------------------------------------------
@@ -276,7 +291,7 @@ class TargetRole:
         """The stop is on the bus: STOPF (when the part took part), the bus free."""
         o = self._t_outcome
         assert o is not None
-        if o.acked:
+        if o.acked and self.cr1 & 1:  # (I2C1 off or reset since: it sees no stop)
             self.flags |= STOPF
             self.cr2 &= ~NACK
         o.status = o.status or "done"

@@ -52,4 +52,9 @@ Default_Handler:
     .type SysTick_Handler, %function
     .thumb_func
 SysTick_Handler:
+#ifdef TICK_ONCE
+    ldr r0, =0xE000E010     /* SYST_CSR: off, so nothing can interrupt the spin any more */
+    movs r1, #0
+    str r1, [r0]
+#endif
     bx lr
