@@ -1818,6 +1818,12 @@ class Simulator:
                     pc, until = stop.pc | 1, at
                     continue
                 self._fault = self._undefined(at)
+            if (ok and stop is not None and stop.reason == StopReason.SELF_LOOP
+                    and (self._reset_requested or self._elapsed or self._interrupted
+                         or self.exceptions.end_due)):
+                # the event that ended the run or resets the part came in this very block
+                # (its timer used up: none left to come): no deadlock, that happens instead
+                self._counter.clear_stop()
             if (ok and opts.vector_faults and stop is not None and self._fault is None
                     and stop.reason in _CHIP_FAULTS):
                 # a fault the chip raises, found by the simulator's own checks: delivered too

@@ -23,7 +23,7 @@ from toolchain.memory_map import REGION_SIZE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE
 
-MIN_BUDGET = 256  # bytes of SRAM or flash below which no firmware fits: a budget's typo (2, 2k)
+MIN_BUDGET = 64  # bytes of SRAM or flash below which no firmware fits: a budget's typo (2, 2k)
 
 err = PipeConsole(stderr=True, highlight=False)
 DEFAULT_TRIALS = 20

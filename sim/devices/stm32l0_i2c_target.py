@@ -68,7 +68,7 @@ class TargetRole:
         def _after(self) -> None: ...
 
     def _target_reset(self, host: ScriptedController | None) -> None:
-        if host is not None and getattr(self, "_host", None) is host and host.outcomes:
+        if host is not None and host.outcomes and getattr(self, "_host", None) is host:
             self._target_part_reset()  # (the part reset during the run: the host goes on)
             return
         self._host = host
