@@ -512,22 +512,28 @@ def test_verify_cli_refuses_a_target_contradicting_the_elf(trained):
     assert "the ELF was built for curie (cortex-m3); target stm32l031" in one_line_error(proc)
 
 
+class Stop(Exception):
+    """Raised from a progress hook: the training stops there, as Ctrl-C stops it."""
+
+
+def train_stopped_in_second_epoch(spec, tr, path: Path) -> None:
+    """Train ``spec`` on ``tr`` into ``path``, stopped in its second epoch: the first's
+    checkpoint (``path``.ckpt) is left."""
+    def stop_in_second_epoch(step: int, total: int, text: str) -> None:
+        if step == total // 2 + 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(spec, tr, tr, path, progress=stop_in_second_epoch)
+
+
 def test_resume_continues_exactly(tmp_path):
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)
     spec = load_config(cfg)
     ds = load_dataset("mnist")
     tr, _ = split_train_val(ds, 0.9, 0)  # its 500-image training part keeps this quick
-
-    class Stop(Exception):
-        pass
-
-    def stop_in_second_epoch(step: int, total: int, text: str) -> None:
-        if step == total // 2 + 1:
-            raise Stop
-
-    with pytest.raises(Stop):
-        train(spec, tr, tr, tmp_path / "a.pt", progress=stop_in_second_epoch)
+    train_stopped_in_second_epoch(spec, tr, tmp_path / "a.pt")
     resumed, _ = train(spec, tr, tr, tmp_path / "a.pt", resume=True)
     straight, _ = train(spec, tr, tr, tmp_path / "b.pt")
     for key, value in straight.state_dict().items():
@@ -540,16 +546,7 @@ def test_a_training_checkpoint_is_not_exported(tmp_path):
     an artifact whose C contract is wrong."""
     spec = parse_config(tomllib.loads(SMALL))
     tr, _ = split_train_val(load_dataset("mnist"), 0.95, 0)  # 250 images
-
-    class Stop(Exception):
-        pass
-
-    def stop_in_second_epoch(step: int, total: int, text: str) -> None:
-        if step == total // 2 + 1:
-            raise Stop
-
-    with pytest.raises(Stop):
-        train(spec, tr, tr, tmp_path / "a.pt", progress=stop_in_second_epoch)
+    train_stopped_in_second_epoch(spec, tr, tmp_path / "a.pt")
     proc = ebnn("export", tmp_path / "a.pt.ckpt", "-o", tmp_path / "a.ebnn")
     assert proc.returncode == 2
     assert "a training checkpoint (epoch 1 of 2: for ebnn train --resume)" in one_line_error(

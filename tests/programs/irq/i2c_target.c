@@ -117,6 +117,21 @@ void IRQ23_Handler(void) /* I2C1: HAL_I2C_EV_IRQHandler's slave path, in short *
     }
 }
 
+/* HAL_I2C_Slave_Receive of the 2-byte command (exit fail .. fail + 3 where it stops) */
+static void receive_command(int fail)
+{
+    wait_set(ADDR, fail);
+    if (I2C1(ISR) & DIR)
+        sh_exit(fail + 1);
+    I2C1(ICR) = ADDR;
+    for (uint32_t i = 0; i < 2u; i++) {
+        wait_set(RXNE, fail + 2);
+        cmd[i] = (uint8_t)I2C1(RXDR);
+    }
+    wait_set(STOPF, fail + 3);
+    I2C1(ICR) = STOPF;
+}
+
 static void print_cmd(void)
 {
     put_hex("cmd ", (uint32_t)cmd[0] << 8 | cmd[1]);
@@ -137,16 +152,7 @@ int main(void)
 #if CASE_poll
     for (uint32_t round = 0; round < ROUNDS; round++) {
         I2C1(CR2) &= ~NACK; /* HAL_I2C_Slave_Receive */
-        wait_set(ADDR, 1);
-        if (I2C1(ISR) & DIR)
-            return 2;
-        I2C1(ICR) = ADDR;
-        for (uint32_t i = 0; i < 2u; i++) {
-            wait_set(RXNE, 3);
-            cmd[i] = (uint8_t)I2C1(RXDR);
-        }
-        wait_set(STOPF, 4);
-        I2C1(ICR) = STOPF;
+        receive_command(1);
         I2C1(CR2) |= NACK;
         print_cmd();
         respond();
@@ -269,14 +275,7 @@ int main(void)
     return 0;
 #elif CASE_rcc_reset
     for (uint32_t round = 0; round < 2u; round++) {
-        wait_set(ADDR, 1);
-        I2C1(ICR) = ADDR;
-        for (uint32_t i = 0; i < 2u; i++) {
-            wait_set(RXNE, 2);
-            cmd[i] = (uint8_t)I2C1(RXDR);
-        }
-        wait_set(STOPF, 3);
-        I2C1(ICR) = STOPF;
+        receive_command(1);
         print_cmd();
         REG(0x40021028u) |= 1u << 21; /* RCC_APB1RSTR: I2C1RST, then out of reset again */
         REG(0x40021028u) &= ~(1u << 21);
