@@ -274,7 +274,7 @@ def test_run_refuses_other_wrong_inputs(mnist_elf: Path, tmp_path: Path, cli) ->
     assert "0..255" in assert_single_error_line(
         cli("run", mnist_elf, "--input", tmp_path / "f.npy"))
     (tmp_path / "x.csv").write_text("1,2,3\n")
-    assert "CSV of 1 rows of 3 values" in assert_single_error_line(
+    assert "CSV of 1 row of 3 values" in assert_single_error_line(
         cli("run", mnist_elf, "--input", tmp_path / "x.csv"))
 
 

@@ -256,6 +256,10 @@ def test_base_config_is_valid() -> None:
             from sim.budgets import load_config as load_budgets
 
             assert load_budgets(path).budgets
+        elif path.name == "host.toml":  # a host addressing the part (--i2c controller=)
+            from sim.i2c_controller import load_controller
+
+            assert load_controller(path).transactions
         elif path.parent.name == "sensors":  # devices on a bus (--i2c, --spi: simulator.md)
             from sim.i2c_targets import I2cSpec
             from sim.i2c_targets import load_target as load_i2c
