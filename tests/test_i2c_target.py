@@ -144,6 +144,13 @@ def test_an_address_the_part_does_not_have_is_not_acknowledged(firmware, cli, tm
                for w in res.report["warnings"])
 
 
+def test_cr2_nack_ignores_a_0_written_and_clears_with_pe(firmware, cli):
+    """RM0377: writing 0 to CR2.NACK has no effect (hardware clears it: a NACK sent, an
+    address matched, a stop, PE cleared)."""
+    res = cli("run", target(firmware, "nackbit"), *LIMIT)
+    assert res.report["exit_code"] == 0
+
+
 def test_a_target_holding_the_clock_at_the_end_is_a_stall(firmware, cli, tmp_path):
     """ADDR never cleared: when the run ends the transaction is stalled, the warning says
     what the part held the clock for; a later transaction never ran."""

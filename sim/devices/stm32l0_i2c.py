@@ -48,7 +48,7 @@ each byte received (RXNE).
 """
 
 from sim.devices import lane
-from sim.devices.stm32l0_i2c_target import ADDR, OA1MODE, TargetRole
+from sim.devices.stm32l0_i2c_target import ADDR, NACK, OA1MODE, TargetRole
 from sim.devices.stm32l0_serial import SerialController
 
 I2C1_BASE = 0x4000_5400
@@ -280,7 +280,8 @@ class Stm32l0I2c1(SerialController, TargetRole):
 
     # --- registers -----------------------------------------------------------------------------
     def _isr(self) -> int:
-        return (self.flags | (BUSY if self._busy or self.t_busy else 0)
+        busy = self._busy or (self.t_busy and self.cr1 & PE)  # (off, it follows no bus)
+        return (self.flags | (BUSY if busy else 0)
                 | (self.t_dir << 16) | (self.t_addcode << 17))
 
     def _word(self, word: int) -> int:
@@ -329,7 +330,7 @@ class Stm32l0I2c1(SerialController, TargetRole):
                 if self._busy:
                     self._bus.stop()
                 self._clear()
-                self.cr2 &= ~(START | STOP)  # (RM0377: both clear with PE)
+                self.cr2 &= ~(START | STOP | NACK)  # (RM0377: they clear with PE)
                 self.target_abort(now)
         elif word == CR2:
             self._write_cr2((self.cr2 & ~mask) | value, now)
@@ -364,6 +365,7 @@ class Stm32l0I2c1(SerialController, TargetRole):
 
     def _write_cr2(self, new: int, now: int) -> None:
         new &= _CR2_WRITABLE
+        new |= self.cr2 & NACK  # (RM0377: writing 0 to NACK has no effect; hardware clears it)
         was, self.cr2 = self.cr2, new
         if not self.cr1 & PE:  # START and STOP need the controller on
             self.cr2 &= ~(START | STOP)

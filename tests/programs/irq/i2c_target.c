@@ -13,6 +13,7 @@
  *            command received ("cmd xx xx").
  *   nack     the first byte of a write taken, then CR2.NACK set: the host's second byte is
  *            not acknowledged; then STOPF; prints ISR after it.
+ *   nackbit  CR2.NACK set, then CR2 written 0 (RM0377: no effect), then PE cleared (it clears).
  *   stall    ADDR awaited, then the firmware exits without ICR.ADDRCF (the clock held).
  *   slow     a write of 2 bytes taken late: ~1 ms after ADDRCF the first byte is read, so the
  *            second waits behind RXNE (the clock held); prints both.
@@ -212,6 +213,15 @@ int main(void)
     put_hex("isr ", I2C1(ISR));
     sh_write0("\n");
     return (I2C1(CR2) & NACK) ? 4 : 0; /* cleared by the NACK it sent */
+#elif CASE_nackbit
+    I2C1(CR2) = NACK;
+    if (!(I2C1(CR2) & NACK))
+        return 1;
+    I2C1(CR2) = 0; /* writing 0 has no effect */
+    if (!(I2C1(CR2) & NACK))
+        return 2;
+    I2C1(CR1) = 0; /* PE cleared: NACK clears */
+    return (I2C1(CR2) & NACK) ? 3 : 0;
 #elif CASE_stall
     wait_set(ADDR, 1);
     for (volatile uint32_t n = 0; n < 1000u; n++)
