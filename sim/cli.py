@@ -291,6 +291,9 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     if not report.heap_tracked and (sram is not None or max_sram is not None):
         _warn(f"heap not tracked ({HEAP_UNTRACKED}): the SRAM budget was checked against "
               "static data and stack only")
+    if report.target in TARGETS:  # (--sram 2M on a 15 KiB part: what `check` warns of too)
+        for beyond in TARGETS[report.target].beyond_part(report.sram_size, report.flash_size):
+            _warn(beyond)
     if left:  # 141, as a process SIGPIPE ends, once the report is written
         reader_left()
     sys.exit(report.exit_status)

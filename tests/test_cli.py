@@ -224,6 +224,18 @@ def test_build_refuses_sizes_not_whole_kib_and_warns_beyond_the_part(cli, tmp_pa
             "of the part") in " ".join(built.stderr.split())
 
 
+def test_run_with_more_sram_than_the_part_warns(cli, tmp_path):
+    """--sram 2M on the 15 KiB Curie ran silently ('SRAM peak 520 B of 2 MiB', new-user
+    review F11): the run warns as `check` and `build` do; the part's own size does not."""
+    elf = tmp_path / "hello.elf"
+    assert cli("build", PROGRAMS / "hello.c", "-o", elf).returncode == 0
+    big = cli("run", elf, "--sram", "2M", json=False)
+    assert big.returncode == 0
+    assert ("warning: SRAM 2 MiB is more than curie's 15 KiB: right only for a larger variant "
+            "of the part") in " ".join(big.stderr.split())
+    assert "warning" not in cli("run", elf, json=False).stderr
+
+
 def test_run_elf_linked_for_a_smaller_sram(firmware, cli, tmp_path):
     elf = tmp_path / "fw8k.elf"
     built = cli("build", PROGRAMS / "hello.c", "-o", elf, "--sram", "8k")
