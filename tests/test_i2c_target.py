@@ -206,6 +206,20 @@ def test_the_host_and_the_part_as_controller_share_the_bus(firmware, cli, tmp_pa
     assert hosts[1]["ms"] >= parts[-1]["ms"] > 0.2  # the host's waited for the part's stop
 
 
+def test_a_host_waiting_for_the_parts_transfer_goes_when_pe_ends_it(firmware, cli, tmp_path):
+    """The part reads from a sensor (i2c.c's pe case) and clears PE after its first byte
+    (~0.19 ms at 100 kHz); the host's transaction due at 0.05 ms waited for the bus: it
+    begins when PE ends the part's transfer, not back at 0.05 ms (review LOW)."""
+    sensor = tmp_path / "dev.toml"
+    sensor.write_text("[registers]\n0x10 = [1, 2, 3]\n")
+    host = host_file(tmp_path, '[[transaction]]\nat = "0.05ms"\naddress = 0x42\nwrite = [1]\n')
+    elf = irq_program(firmware, "i2c.c", "stm32l031", CASE_pe=None)
+    res = cli("run", elf, "--i2c", f"controller={host}", "--i2c", f"0x48={sensor}", *LIMIT)
+    assert res.returncode == 0, res.report["exit_code"]
+    entry = res.report["i2c"]["controller"]["log"][0]
+    assert entry["status"] == "nack" and entry["ms"] > 0.15, entry
+
+
 @pytest.mark.parametrize("own2, mask, address, acked", [
     (0x40, 2, 0x43, True),  # OA2MSK 2: OA2[2:1] not compared
     (0x40, 2, 0x44, False),

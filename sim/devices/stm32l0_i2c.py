@@ -327,11 +327,14 @@ class Stm32l0I2c1(SerialController, TargetRole):
                     self.host.unmodelled(self, offset, size, value >> shift,
                                          f"CR1 {what}: not modelled")
             if was & PE and not self.cr1 & PE:  # the software reset
-                if self._busy:
+                busy = self._busy
+                if busy:
                     self._bus.stop()
                 self._clear()
                 self.cr2 &= ~(START | STOP | NACK)  # (RM0377: they clear with PE)
                 self.target_abort(now)
+                if busy:  # (the host, waiting for the bus, may go from here, not before)
+                    self.target_bus_freed(now)
         elif word == CR2:
             self._write_cr2((self.cr2 & ~mask) | value, now)
         elif word == TXDR:

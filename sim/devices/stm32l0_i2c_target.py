@@ -91,6 +91,8 @@ class TargetRole:
         and does not start its list again; a transaction of it under way ends (aborted)."""
         self._t_held = None
         self.t_dir, self.t_addcode = False, 0
+        # (the part's own transfer, if one was under way, ended here: not at its last step)
+        self._t_free = max(self._t_free, self.host.seconds_at(self.host.exceptions.now))
         o = self._t_outcome
         if o is not None and self._t_step != "stop":
             o.waiting = ""
