@@ -138,6 +138,11 @@ MAX_WAIT_STATES = 255
 MAX_VECTORED = 1000
 CONSOLE_KEEP = 1 << 20  # console bytes a report keeps: the first and the last half MiB
 
+def _and_more(kept: list[str], dropped: int, what: str) -> list[str]:
+    """A report's list of the first lines kept, with one more line counting the rest."""
+    return [*kept, f"... and {dropped:,} more {what}"] if dropped else list(kept)
+
+
 _REGS = [(f"r{i}", getattr(R, f"UC_ARM_REG_R{i}")) for i in range(13)] + [
     ("sp", R.UC_ARM_REG_SP), ("lr", R.UC_ARM_REG_LR), ("pc", R.UC_ARM_REG_PC),
     ("xpsr", R.UC_ARM_REG_XPSR),
@@ -2275,18 +2280,16 @@ class Simulator:
             wall_seconds=wall,
             flash_wait_states=self.wait_states_at_reset,
             clock_source="" if self._reset_clock is None else self._reset_clock[2],
-            refusals=[str(r) for r in self._sh.refusals] + (
-                [f"... and {self._sh.refusals_dropped:,} more refusals, not kept"]
-                if self._sh.refusals_dropped else []),
+            refusals=_and_more([str(r) for r in self._sh.refusals], self._sh.refusals_dropped,
+                               "refusals, not kept"),
             sleep_cycles=model.sleep_cycles,
             exceptions={exception_name(n): k for n, k in sorted(stats.taken.items())},
             handler_cycles={exception_name(n): k
                             for n, k in sorted(stats.handler_cycles.items())},
             tail_chained=stats.tail_chained,
             thread_stacks=self._thread_peaks(),
-            vectored_faults=list(self._vectored) + (
-                [f"... and {self._vectored_dropped:,} more faults delivered, not listed"]
-                if self._vectored_dropped else []),
+            vectored_faults=_and_more(self._vectored, self._vectored_dropped,
+                                      "faults delivered, not listed"),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
             run_for=self.options.run_for if stopped_at is not None else None,
             stopped_at=stopped_at,
