@@ -141,7 +141,8 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     (--input: recordings from the device, say). With --native the same images also go
     through the model's C built for this machine. Exit 0
     when all agree, 1 on any mismatch, 2 on bad input, 5 when the firmware ran past
-    --max-instructions or --timeout, 130 on Ctrl-C or SIGTERM.
+    --max-instructions or --timeout, 130 on Ctrl-C or SIGTERM (the images answered until
+    then are still compared and reported).
     """
     # The model world is imported only when a verification runs.
     from ebnn.artifact import ArtifactError, load, model_digest
@@ -164,6 +165,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         Limits,
         NativeResult,
         VerifyError,
+        VerifyInterrupted,
         VerifyLimit,
         load_firmware,
         verify,
@@ -214,14 +216,28 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
     except (ArtifactError, DatasetError, EvalError, VerifyError, InvalidFirmware, ImageError,
             LibraryError, InputFilesError) as exc:
         cli.fail(str(exc))
-    except KeyboardInterrupt:  # VerifyInterrupted too
-        # Ctrl-C or SIGTERM: the emulator (or the worker processes) stopped; nothing compared
+    except KeyboardInterrupt as exc:  # VerifyInterrupted too
+        # Ctrl-C or SIGTERM: the emulator (or the worker processes) stopped; what the firmware
+        # answered until then is compared
+        partial = exc.result if isinstance(exc, VerifyInterrupted) else None
         done = bar.completed if bar is not None else 0
-        cli.err.print(f"interrupted: {done:,} of {total:,} images run, none compared",
-                      markup=False)
+        compared = 0 if partial is None else partial.compared
+        if partial is None:
+            cli.err.print(f"interrupted: {done:,} of {total:,} images run, none compared",
+                          markup=False)
+            summary: dict[str, object] = {"compared": 0}
+        else:
+            accuracy = ("" if partial.accuracy is None
+                        else f"; firmware accuracy {100 * partial.accuracy:.2f}%")
+            first = (f", the first at image {partial.mismatch_indices[0]}"
+                     if partial.mismatches else "")
+            cli.err.print(f"interrupted: {max(done, compared):,} of {total:,} images "
+                          f"run; {partial.mismatches:,} mismatches in the {partial.compared:,} "
+                          f"compared{first}{accuracy}", markup=False, soft_wrap=True)
+            summary = partial.to_dict()
         if json_path is not None:
-            write_json(json_path, {"status": "interrupted", "images": total, "run": done,
-                                   "compared": 0})
+            write_json(json_path, {**summary, "status": "interrupted", "images": total,
+                                   "run": max(done, compared)})
         sys.exit(130)
     if result.first_mismatch and files is not None:  # which file, and which of its inputs
         path, k = files.sources[result.first_mismatch["image"]]

@@ -64,7 +64,16 @@ class VerifyLimit(VerifyError):
 class VerifyInterrupted(KeyboardInterrupt):
     """Ctrl-C (SIGINT) or SIGTERM stopped the firmware run before every image was verified.
     A KeyboardInterrupt: a caller's ``except Exception`` (a search trial's) does not take it
-    for the candidate's failure."""
+    for the candidate's failure.
+
+    ``ran`` is what the firmware answered before it stopped (``run_firmware``'s first four
+    values for the images it finished; ``None`` when nothing is known), for the images at
+    ``indices`` (``None``: the first ones, in order); ``result`` is ``verify``'s comparison
+    of those images."""
+
+    ran: "Ran | None" = None
+    indices: np.ndarray | None = None
+    result: "VerifyResult | None" = None
 
 
 @dataclass
@@ -92,6 +101,11 @@ class VerifyResult:
             "first_mismatch": self.first_mismatch, "mismatch_indices": self.mismatch_indices[:100],
             "status": self.status,
         }
+
+
+# What a firmware run answered: scores (N, classes), classes (N,), instructions and cycles
+# per inference.
+Ran = tuple[np.ndarray, np.ndarray, list[int], list[int]]
 
 
 def parse_scores(stdout: str, classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -184,6 +198,7 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
                  timeout: float | None = None,
                  progress: Callable[[int], None] | None = None,
                  limits: Limits | None = None,
+                 stop_when: Callable[[], bool] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, list[int], list[int], str]:
     """Run all images through the firmware in one session.
 
@@ -192,7 +207,9 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     included), recorded in C by marks on those two entries; in a streaming build, what its
     calls of ``ebnn_stream_begin`` and ``ebnn_stream_row`` retire (``stream_pauses``: the
     harness reading the rows from the console is left out). ``progress(n)`` reports
-    finished images from a thread that polls the mark count, so no Python runs per image.
+    finished images from a thread that polls the mark count, so no Python runs per image;
+    the same thread interrupts the run once ``stop_when()`` is true. An interrupted run raises
+    VerifyInterrupted with what it answered.
     """
     image = load_firmware(elf)
     # the harness prints one line of scores and one of the class per image: keep all of it
@@ -212,12 +229,15 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     sim.add_marks([infer, report_at], capacity=2 * len(images) + 2, pauses=pauses,
                   resumes=resumes)
     # SIGINT and SIGTERM stop the emulator at the next block (in the command's own process;
-    # verify -j's workers are ended by it)
-    with stop_on_sigint(sim), _Poller(lambda: sim.marks_reached // 2, progress):
+    # verify -j's workers are stopped by their parent through ``stop_when``)
+    with stop_on_sigint(sim), _Poller(lambda: sim.marks_reached // 2, progress,
+                                      stop_when, sim.interrupt):
         report = sim.run(stdin=io.BytesIO(np.ascontiguousarray(images, np.uint8).tobytes()))
     if report.status == "interrupted":
-        raise VerifyInterrupted(f"interrupted after {sim.marks_reached // 2} of "
+        exc = VerifyInterrupted(f"interrupted after {sim.marks_reached // 2} of "
                                 f"{len(images)} images")
+        exc.ran = _answered(sim, infer, report_at, report.stdout)
+        raise exc
     if report.status == "timeout":
         by_count = limits.max_instructions is not None and "instruction" in (report.problem or "")
         per = (f" ({limits.max_instructions:,} per image x {len(images) + 1}: the images and "
@@ -234,22 +254,45 @@ def run_firmware(elf: Path, images: np.ndarray, target: str | None = None,
     except RuntimeError:
         raise VerifyError(f"{elf}: the firmware ran more than {len(images)} inferences for "
                           f"{len(images)} images") from None
+    instructions, cycles = _per_inference(marks, infer, report_at)
+    scores, classes = parse_scores(report.stdout, image_classes(report.stdout))
+    return scores, classes, instructions, cycles, report.stdout
+
+
+def _per_inference(marks: np.ndarray, infer: int, report_at: int) -> tuple[list[int], list[int]]:
+    """Instructions and cycles of each inference: from a mark at ``infer`` to the next at
+    ``report_at``."""
     instructions, cycles = [], []
     for (a0, i0, c0), (a1, i1, c1) in itertools.pairwise(marks.tolist()):
         if (a0, a1) == (infer, report_at):
             instructions.append(i1 - i0)
             cycles.append(c1 - c0)
-    scores, classes = parse_scores(report.stdout, image_classes(report.stdout))
-    return scores, classes, instructions, cycles, report.stdout
+    return instructions, cycles
+
+
+def _answered(sim: Simulator, infer: int, report_at: int, stdout: str) -> Ran:
+    """What an interrupted run answered in full: the images whose scores and class lines the
+    harness finished printing (a line cut off by the stop is left out, whatever its digits)."""
+    done = stdout[:stdout.rfind("\n") + 1]
+    try:
+        scores, classes = parse_scores(done, image_classes(done))
+        instructions, cycles = _per_inference(sim.marks(), infer, report_at)
+    except (VerifyError, RuntimeError):  # nothing printed yet
+        return np.zeros((0, 0), np.int64), np.zeros(0, np.int64), [], []
+    n = min(len(scores), len(classes), len(instructions))
+    return scores[:n], classes[:n], instructions[:n], cycles[:n]
 
 
 class _Poller:
     """Calls ``progress(delta)`` with the growth of ``count()`` every ``interval`` seconds
-    from a thread, and once more at exit."""
+    from a thread, and once more at exit; calls ``stop()`` (once) when ``stop_when()`` is
+    true."""
 
     def __init__(self, count: Callable[[], int], progress: Callable[[int], None] | None,
-                 interval: float = 0.1) -> None:
+                 stop_when: Callable[[], bool] | None = None,
+                 stop: Callable[[], None] | None = None, interval: float = 0.1) -> None:
         self._count, self._progress, self._interval = count, progress, interval
+        self._stop_when, self._stop_run = stop_when, stop
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reported = 0
@@ -263,9 +306,12 @@ class _Poller:
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
             self._report()
+            if self._stop_when is not None and self._stop_run is not None and self._stop_when():
+                self._stop_run()
+                self._stop_when = None
 
     def __enter__(self) -> "_Poller":
-        if self._progress is not None:
+        if self._progress is not None or self._stop_when is not None:
             self._thread = threading.Thread(target=self._loop, daemon=True)
             self._thread.start()
         return self
@@ -285,14 +331,16 @@ def image_classes(stdout: str) -> int:
 
 
 # Worker processes of ``run_parallel``: a counter of finished images shared with the parent,
-# inherited when the pool starts its processes.
+# and the parent's event asking them to stop (Ctrl-C), inherited when the pool starts them.
 _done: Any = None
+_stop: Any = None
+GATHER_SECONDS = 5.0  # how long an interrupted verify -j waits for its workers' answers
 
 
-def _init_worker(done: Any) -> None:
-    global _done
+def _init_worker(done: Any, stop: Any) -> None:
+    global _done, _stop
     ignore_sigint()
-    _done = done
+    _done, _stop = done, stop
 
 
 def _count_done(n: int) -> None:
@@ -301,9 +349,14 @@ def _count_done(n: int) -> None:
 
 
 def _run_chunk(args: tuple[Path, np.ndarray, str | None, Limits | None]
-               ) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
+               ) -> tuple[Ran | None, bool]:
+    """(what the firmware answered, whether that is all of the chunk)."""
     elf, images, target, limits = args
-    return run_firmware(elf, images, target, progress=_count_done, limits=limits)[:4]
+    try:
+        return run_firmware(elf, images, target, progress=_count_done, limits=limits,
+                            stop_when=_stop.is_set)[:4], True
+    except VerifyInterrupted as exc:  # the parent asked: its answers so far
+        return exc.ran, False
 
 
 def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
@@ -326,10 +379,11 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
     # started threads (the reference's, numpy's BLAS pool, Ray's, torch's) can be forked while
     # one of them holds a lock, and the child then waits on it forever.
     ctx = multiprocessing.get_context("forkserver")
-    done = ctx.Value("q", 0)
+    done, stop = ctx.Value("q", 0), ctx.Event()
     with signals_interrupt():  # SIGTERM too: the workers ended, as on Ctrl-C
         pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(done,))
+                                   initargs=(done, stop))
+        pending: list[Future[tuple[Ran | None, bool]]] = []
         try:  # the first worker to fail (or die) ends the verification at once
             with sigint_blocked():  # the fork server and the workers start on these submits
                 pending = [pool.submit(_run_chunk, (elf, images[idx], target, limits))
@@ -347,11 +401,42 @@ def run_parallel(elf: Path, images: np.ndarray, target: str | None, jobs: int,
                         except BrokenProcessPool:
                             raise VerifyError("a worker process died (killed, or out of "
                                               "memory?)") from None
-                parts = [f.result() for f in pending]
+                parts = [f.result()[0] for f in pending]
+        except KeyboardInterrupt:
+            interrupted = VerifyInterrupted("interrupted")
+            gathered = _gather(pending, chunks, stop)
+            if gathered is not None:
+                interrupted.indices, interrupted.ran = gathered
+            raise interrupted from None
         finally:
             stop_pool(pool)
+    return _joined([p for p in parts if p is not None])
+
+
+def _joined(parts: list[Ran]) -> Ran:
     return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
             [v for p in parts for v in p[2]], [v for p in parts for v in p[3]])
+
+
+def _gather(pending: list[Future[tuple[Ran | None, bool]]], chunks: list[np.ndarray],
+            stop: Any) -> tuple[np.ndarray, Ran] | None:
+    """Ctrl-C in verify -j: ask the workers to stop and take what they answered within
+    GATHER_SECONDS: (the images' indices, their answers). A chunk whose worker did not answer
+    (killed with the signal) is left out; a second Ctrl-C meanwhile gives up (None)."""
+    stop.set()
+    try:
+        wait(pending, timeout=GATHER_SECONDS)
+    except KeyboardInterrupt:
+        return None
+    indices, parts = [], []
+    for future, idx in zip(pending, chunks, strict=True):
+        if not future.done() or future.cancelled() or future.exception() is not None:
+            continue
+        ran = future.result()[0]
+        if ran is not None and len(ran[0]):
+            indices.append(idx[:len(ran[0])])
+            parts.append(ran)
+    return (np.concatenate(indices), _joined(parts)) if parts else None
 
 
 def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | None = None,
@@ -367,27 +452,53 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
     limits = replace(limits or Limits(), console_per_image=per_image)
     with ThreadPoolExecutor(max_workers=1) as side:
         ref_future: list[Future[reference.ReferenceResult]] = []
-        scores, classes, instructions, cycles = run_parallel(
-            elf, images, target, jobs, progress,
-            started=lambda: ref_future.append(side.submit(reference.run, art, images)),
-            limits=limits)
+        try:
+            ran = run_parallel(
+                elf, images, target, jobs, progress,
+                started=lambda: ref_future.append(side.submit(reference.run, art, images)),
+                limits=limits)
+        except VerifyInterrupted as exc:  # Ctrl-C: compare what the firmware answered
+            if exc.ran is None or not len(exc.ran[0]):
+                raise
+            idx = exc.indices if exc.indices is not None else np.arange(len(exc.ran[0]))
+            if ref_future:
+                whole = ref_future[0].result()
+                ref_scores, ref_classes = whole.scores[idx], whole.classes[idx]
+            else:
+                part = reference.run(art, images[idx])
+                ref_scores, ref_classes = part.scores, part.classes
+            exc.result = _compare(art, elf, images, labels, idx, exc.ran, ref_scores,
+                                  ref_classes, target, locate=False)
+            raise
         ref = ref_future[0].result()
-    if scores.shape != ref.scores.shape:
-        raise VerifyError(f"firmware answered {len(scores)} of {len(images)} images "
-                          f"with {scores.shape[1] if scores.ndim == 2 else 0} scores each")
-    bad = np.nonzero(np.any(scores != ref.scores, axis=1) | (classes != ref.classes))[0]
+    if ran[0].shape != ref.scores.shape:
+        raise VerifyError(f"firmware answered {len(ran[0])} of {len(images)} images "
+                          f"with {ran[0].shape[1] if ran[0].ndim == 2 else 0} scores each")
+    return _compare(art, elf, images, labels, np.arange(len(images)), ran, ref.scores,
+                    ref.classes, target, locate=True)
+
+
+def _compare(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | None,
+             idx: np.ndarray, ran: Ran, ref_scores: np.ndarray, ref_classes: np.ndarray,
+             target: str | None, locate: bool) -> VerifyResult:
+    """The firmware's answers ``ran`` for ``images[idx]`` against the reference's; with
+    ``locate``, the first mismatch's first differing bit is searched for (a run of its own)."""
+    scores, classes, instructions, cycles = ran
+    bad = np.nonzero(np.any(scores != ref_scores, axis=1) | (classes != ref_classes))[0]
     result = VerifyResult(
-        compared=len(images), mismatches=len(bad),
-        accuracy=float(np.mean(classes == labels)) if labels is not None else None,
-        instructions=instructions, cycles=cycles, mismatch_indices=[int(i) for i in bad],
+        compared=len(idx), mismatches=len(bad),
+        accuracy=float(np.mean(classes == labels[idx])) if labels is not None else None,
+        instructions=instructions, cycles=cycles,
+        mismatch_indices=[int(idx[i]) for i in bad],
         status="ok" if len(bad) == 0 else "mismatch",
     )
     if len(bad):
-        i = int(bad[0])
-        k = int(np.argmax(scores[i] != ref.scores[i]))
-        result.first_mismatch = {"image": i, "score_index": k, "firmware": int(scores[i, k]),
-                                 "reference": int(ref.scores[i, k])}
-        result.first_mismatch.update(locate_mismatch(art, elf, images[i], target))
+        j = int(bad[0])
+        i, k = int(idx[j]), int(np.argmax(scores[j] != ref_scores[j]))
+        result.first_mismatch = {"image": i, "score_index": k, "firmware": int(scores[j, k]),
+                                 "reference": int(ref_scores[j, k])}
+        if locate:
+            result.first_mismatch.update(locate_mismatch(art, elf, images[i], target))
     return result
 
 

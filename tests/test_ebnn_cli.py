@@ -455,30 +455,71 @@ def test_verify_cli_firmware_fault(trained, jobs, tmp_path):
     assert "firmware run failed: fault" in one_line_error(proc)
 
 
+def interrupt_verify(model: Path, elf: Path, jobs: str, sig: int, json_path: Path
+                     ) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``ebnn-sim verify`` on the training split, ``sig`` sent to its process group once the
+    progress line shows a finished image: (the process, seconds from the signal to its end)."""
+    exe = Path(sys.executable).with_name("ebnn-sim")
+    args = [str(exe), "verify", str(elf), "--model", str(model), "--split", "train", "-j", jobs,
+            "--json", str(json_path)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            env={**os.environ, "EBNN_PROGRESS_SECONDS": "0"})
+    assert proc.stderr is not None
+    while True:  # progress lines: images are being emulated; wait for a finished one
+        line = proc.stderr.readline()
+        assert line.startswith("verifying: "), line
+        if not line.startswith("verifying: 0/"):
+            break
+    os.killpg(proc.pid, sig)
+    sent = time.monotonic()
+    stdout, stderr = proc.communicate(timeout=60)
+    took = time.monotonic() - sent
+    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr), took
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_verify_cli_stops_on_ctrl_c(trained, jobs, tmp_path, sig):
     """Issue 12: Ctrl-C (SIGINT to the process group, as a terminal sends it) stops verify
     within a second, with one line, exit 130 and a JSON that says so; SIGTERM too (a job's
-    time limit: it killed verify without a report, its workers emulating on as orphans)."""
-    exe = Path(sys.executable).with_name("ebnn-sim")
+    time limit: it killed verify without a report, its workers emulating on as orphans).
+    What the firmware answered before the signal is compared (it was thrown away), from every
+    worker that is still there: a SIGTERM to the group kills verify -j's workers with it."""
     out = tmp_path / "v.json"
-    proc = subprocess.Popen([str(exe), "verify", str(trained / "small.elf"), "--model",
-                             str(trained / "small.ebnn"), "--split", "train", "-j", jobs,
-                             "--json", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "EBNN_PROGRESS_SECONDS": "0"})
-    assert proc.stderr is not None
-    first = proc.stderr.readline()  # the first progress line: images are being emulated
-    assert first.startswith("verifying: "), first
-    os.killpg(proc.pid, sig)
-    sent = time.monotonic()
-    _, stderr = proc.communicate(timeout=60)
-    assert time.monotonic() - sent < 5  # within a second on a quiet machine
-    assert proc.returncode == 130, stderr
-    lines = [ln for ln in stderr.splitlines() if not ln.startswith("verifying: ")]
-    assert len(lines) == 1 and lines[0].startswith("interrupted: "), stderr
-    assert json.loads(out.read_text())["status"] == "interrupted"
+    proc, took = interrupt_verify(trained / "small.ebnn", trained / "small.elf", jobs, sig, out)
+    assert took < 5  # within a second on a quiet machine
+    assert proc.returncode == 130, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith("verifying: ")]
+    assert len(lines) == 1 and lines[0].startswith("interrupted: "), proc.stderr
+    data = json.loads(out.read_text())
+    assert data["status"] == "interrupted" and data["images"] == 5000
+    assert 0 <= data["compared"] <= data["run"] < 5000
+    if sig == signal.SIGINT or jobs == "1":
+        assert data["compared"] > 0 and data["mismatches"] == 0, data
+        assert data["instructions"]["min"] > 0 and 0.5 < data["accuracy"] <= 1
+        assert f"0 mismatches in the {data['compared']:,} compared; firmware accuracy" in lines[0]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_interrupted_verify_reports_the_mismatches_it_found(trained, jobs, tmp_path):
+    """Ctrl-C after mismatches: they are counted and named (the first's image), not lost;
+    the exit stays 130 (interrupted)."""
+    art = artifact.load(trained / "small.ebnn")
+    art.output.offset = art.output.offset + 1  # every score one below the reference's
+    artifact.save(art, tmp_path / "other.ebnn")
+    out = tmp_path / "v.json"
+    proc, _ = interrupt_verify(tmp_path / "other.ebnn", trained / "small.elf", jobs,
+                               signal.SIGINT, out)
+    assert proc.returncode == 130, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["status"] == "interrupted"
+    assert data["mismatches"] == data["compared"] > 0, data
+    assert data["first_mismatch"]["image"] == 0 == data["mismatch_indices"][0]
+    assert data["first_mismatch"]["firmware"] + 1 == data["first_mismatch"]["reference"]
+    assert "where" not in data["first_mismatch"]  # no second run to locate it once stopped
+    assert (f"{data['compared']:,} mismatches in the {data['compared']:,} compared, the first "
+            "at image 0") in proc.stderr
 
 
 @pytest.mark.parametrize("option, images", [
