@@ -606,7 +606,7 @@ def header_comment(art: Artifact, prefix: str, scratch: int, const_bytes: int,
         "reference (ebnn-sim's numpy reference) bit for bit.",
         f" Memory:\n"
         f"   flash    {const_bytes} bytes of const arrays (weights, thresholds, scales, the\n"
-        "            sample image), plus the code.\n"
+        f"            sample {'sequence' if art.sequence else 'image'}), plus the code.\n"
         f"   scratch  {up}_SCRATCH_SIZE = {4 * scratch} bytes of activation bits: static (.bss)"
         f" for\n            {prefix}_infer, the caller's for {prefix}_infer_with.\n"
         f"   stack    {stack_bytes} bytes of local arrays in the largest layer, plus saved\n"
@@ -715,6 +715,8 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
                      f"first, each row\n * {up}_ROW_SIZE bytes, HWC). {prefix}_stream_begin "
                      f"starts an image; {prefix}_stream_row\n * takes the next of its "
                      f"{up}_STREAM_ROWS rows")
+    one = "sequence" if art.sequence else "image"
+    a_one = "a sequence" if art.sequence else "an image"
     header = (
         header_comment(art, prefix, scratch, const_bytes, stack_bytes)
         + f"#ifndef {up}_H\n#define {up}_H\n\n#include <stdint.h>\n\n"
@@ -726,9 +728,9 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         + _class_names_macro(art, up) + _quant_macros(art, up) +
         f"#define {up}_SCRATCH_WORDS {scratch}\n"
         f"#define {up}_SCRATCH_SIZE (4 * {up}_SCRATCH_WORDS)\n"
-        f"/* The scratch with room for the image inside it, at byte {up}_WORK_INPUT_OFFSET\n"
-        " * (a word boundary): an image placed there is overwritten by the activations once\n"
-        " * the first layer has read it, so no separate image buffer is needed. */\n"
+        f"/* The scratch with room for the {one} inside it, at byte {up}_WORK_INPUT_OFFSET\n"
+        f" * (a word boundary): {a_one} placed there is overwritten by the activations once\n"
+        f" * the first layer has read it, so no separate {one} buffer is needed. */\n"
         f"#define {up}_WORK_WORDS {plan.work_words}\n"
         f"#define {up}_WORK_SIZE (4 * {up}_WORK_WORDS)\n"
         f"#define {up}_WORK_INPUT_OFFSET {plan.input_offset}\n"
@@ -738,14 +740,14 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         " * --gc-sections. */\n"
         f"extern const uint8_t {prefix}_sample[{up}_INPUT_SIZE];\n\n"
         f"#ifndef {up}_NO_STATIC_SCRATCH\n"
-        f"/* Classifies one image (input[{up}_INPUT_SIZE]): fills scores[{up}_CLASSES] and "
+        f"/* Classifies one {one} (input[{up}_INPUT_SIZE]): fills scores[{up}_CLASSES] and "
         "returns the\n * class. Uses the static scratch: not reentrant, one call at a time "
         "(from several\n * threads or interrupts at once, use "
         f"{prefix}_infer_with with a scratch each). */\n"
         f"int {prefix}_infer(const uint8_t *input, int32_t *scores);\n"
         f"/* With {up}_IMAGE_IN_SCRATCH defined for {prefix}.c and its users alike, the static "
         f"scratch\n * is {up}_WORK_SIZE bytes and {up}_INPUT_BUFFER is the place in it for the "
-        f"image:\n * {prefix}_infer({up}_INPUT_BUFFER, scores) needs no other buffer (the image "
+        f"{one}:\n * {prefix}_infer({up}_INPUT_BUFFER, scores) needs no other buffer (the {one} "
         "is destroyed). */\n"
         f"#ifdef {up}_IMAGE_IN_SCRATCH\nextern uint32_t {work_buffer(prefix)}[{up}_WORK_WORDS];\n"
         f"#define {up}_INPUT_BUFFER ((uint8_t *){work_buffer(prefix)} + {up}_WORK_INPUT_OFFSET)"
@@ -753,7 +755,7 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         "#endif\n\n"
         f"/* The same with the caller's scratch[{up}_SCRATCH_WORDS] (uint32_t: word-aligned; "
         "no need to\n * initialise it; its contents are garbage afterwards). Reentrant: the "
-        "scratch is the only\n * memory it writes besides scores and its stack. The image "
+        f"scratch is the only\n * memory it writes besides scores and its stack. The {one} "
         "must not overlap the scratch,\n * except at (uint8_t *)scratch + "
         f"{up}_WORK_INPUT_OFFSET in a scratch of {up}_WORK_WORDS words. */\n"
         f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, uint32_t *scratch);\n\n"
@@ -764,7 +766,8 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
         f"#define {up}_STREAM_WORDS {sp.words}\n"
         "typedef struct {\n"
         f"    uint32_t buf[{up}_STREAM_WORDS]; /* the rows the layers still read, activations */\n"
-        "    int row; /* image rows received */\n"
+        + ("    int row; /* steps received */\n" if art.sequence
+           else "    int row; /* image rows received */\n")
         + (f"    int py[{sp.chain}], lo[{sp.chain}]; /* per layer run by rows: output rows done, "
            "first row in its ring */\n"
            "    uint32_t at, word, n; /* where the last of them writes: word, partial word, "

@@ -230,6 +230,7 @@ def test_header_documents_the_api(models, libraries):
                 "uint32_t *scratch);") in header
         text = " ".join(w for w in header.split() if w != "*")
         assert "row-major HWC order" in text and "2v/255 - 1: 0 is -1.0, 255 is +1.0" in text
+        assert f"Classifies one image (input[{up}_INPUT_SIZE])" in text
         assert 'extern "C"' in header  # C++ (Arduino sketches) can include it
         # the kernel header is the project's, the source includes it from its own folder
         source = (libraries[prefix] / f"{prefix}.c").read_text()
@@ -272,6 +273,11 @@ def test_header_gives_class_names_and_quantisation_to_compile_with(tmp_path):
     from ebnn.library import arduino_sketch  # a sequence model's sketch reads sequences
 
     assert "classifies sequences sent over the serial" in arduino_sketch(gen)
+    # the header speaks of sequences too (it said "Classifies one image")
+    flat = " ".join(w for w in gen.header.split() if w != "*")
+    assert "Classifies one sequence (input[IMU_INPUT_SIZE])" in flat
+    assert "image" not in flat.replace("ebnn-sim", ""), [
+        ln for ln in gen.header.splitlines() if "image" in ln]
 
 
 # the core without a divide instruction, and one with the DSP extension and an FPU
