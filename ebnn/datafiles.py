@@ -263,6 +263,13 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
     if all(_number(c) for c in header) and not pandas_names:
         raise DatasetError(f"{path}: the first row must be a header (label, then feature "
                            "names); it holds only numbers")
+    first = header[0].strip()
+    if len(header) > 1 and (not first or first.lower().startswith("unnamed:")):
+        # read as the label, a row index is a class per row (or a class count of rows)
+        raise DatasetError(f"{path}: the first column has no name: a row index (pandas' "
+                           "to_csv writes one unless index=False; R's write.csv unless "
+                           "row.names=FALSE), not the labels the first column must hold: "
+                           "write the file without it")
     width = len(header)
     if width < 2:
         sep = next((name for c, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))

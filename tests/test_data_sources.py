@@ -154,6 +154,12 @@ def test_csv_with_integer_and_named_labels(tmp_path: Path) -> None:
     # trained on without a word (data review F3); other separators than commas named (F9)
     ("id,a,label\n0,1,2\n", "column 3 is named 'label', but the label is read from the first "
      "column ('id'): put the label column first"),
+    # pandas' to_csv() and R's write.csv() write a row index first, unnamed: as the label it
+    # gave every row a class of its own (or, with a named label column, a misleading message)
+    (",activity,a\n0,walk,1\n1,run,2\n", "bad.csv: the first column has no name: a row index "
+     "(pandas' to_csv writes one unless index=False"),
+    ('"",a,b\n1,0,2\n2,1,3\n', "R's write.csv unless row.names=FALSE"),
+    ("Unnamed: 0,label,a\n0,1,2\n", "the first column has no name"),
     ("label;a;b\n0;1;2\n", "(its header is one column holding ';': the columns must be "
      "separated by commas)"),
     ("label,a\n0,nan\n", "bad.csv:2: a feature is nan"),
