@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 from sim import session
 from sim.analog import AnalogSpec, check_specs, parse_spec
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
+from sim.counts import parse_count
 from sim.durations import format_duration, out_of_range, parse_duration
 from sim.i2c_targets import I2cSpec
 from sim.i2c_targets import check_specs as check_i2c_specs
@@ -51,6 +52,7 @@ from sim.report import (
     EXIT_OVER_BUDGET,
     HEAP_UNTRACKED,
     RunReport,
+    console_input_note,
 )
 from sim.resets import MAX_RESETS
 from sim.runner import MAX_INSTRUCTIONS, MAX_RUN_FOR, MAX_TIMEOUT, MIN_RUN_FOR, MIN_TIMEOUT
@@ -66,7 +68,7 @@ MAX_MATCHES = 10_000  # paths one elf glob may match
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
 _RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "spi", "reset_clock", "allow_resets",
-             "max_instructions", "timeout", "run_for")
+             "strict_peripherals", "max_instructions", "timeout", "run_for")
 KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
 
 
@@ -92,6 +94,7 @@ class Budget:
     run_for: float | None = None  # seconds of device time
     reset_clock: bool = False  # the part's own clock at reset (RunSpec.reset_clock)
     allow_resets: int = 0  # resets the firmware goes on after (RunSpec.allow_resets)
+    strict_peripherals: bool = False  # an unmodelled device register faults the run
     analog: tuple[AnalogSpec, ...] = ()  # volts for the ADC's pins (sim/analog.py)
     pins: tuple[PinSpec, ...] = ()  # levels for the GPIO pins (sim/pins.py)
     i2c: tuple[I2cSpec, ...] = ()  # devices on the I2C bus (sim/i2c_targets.py)
@@ -210,7 +213,7 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
                 raise bad(f"{key}: {exc}") from None
     for key in COUNT_METRICS:
         if key in table:
-            limits[key] = _int(table[key], key, bad, minimum=0)
+            limits[key] = _count(table[key], key, bad)
     ms = None
     if "ms" in table:
         if "cycles" in table:
@@ -268,16 +271,17 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
             raise bad(f"run_for: {exc}") from None
         if not MIN_RUN_FOR <= run_for <= MAX_RUN_FOR:
             raise bad("run_for = " + out_of_range(value, MIN_RUN_FOR, MAX_RUN_FOR))
-    reset_clock = table.get("reset_clock", False)
-    if not isinstance(reset_clock, bool):
-        raise bad(f"reset_clock = {reset_clock!r}: true or false")
+    reset_clock, strict = table.get("reset_clock", False), table.get("strict_peripherals", False)
+    for key, flag in (("reset_clock", reset_clock), ("strict_peripherals", strict)):
+        if not isinstance(flag, bool):
+            raise bad(f"{key} = {flag!r}: true or false")
     allow_resets = _int(table.get("allow_resets", 0), "allow_resets", bad, minimum=0)
     if allow_resets > MAX_RESETS:
         raise bad(f"allow_resets = {allow_resets}: at most {MAX_RESETS:,}")
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
                   analog=analog, pins=pins, i2c=i2c, spi=spi, reset_clock=reset_clock,
-                  allow_resets=allow_resets)
+                  allow_resets=allow_resets, strict_peripherals=strict)
 
 
 def _specs(table: dict[str, Any], key: str, parse: Callable[[str], T],
@@ -290,6 +294,19 @@ def _specs(table: dict[str, Any], key: str, parse: Callable[[str], T],
     if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
         raise ValueError(f"{key} must be {form}, or a list of them")
     return tuple(parse(a) for a in raw)
+
+
+def _count(value: Any, key: str, bad: Callable[[str], BudgetError]) -> int:
+    """A count budget: a whole number, or a string such as "120k" or "1.5M" (sim/counts.py)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise bad(f"{key} = {value!r}: expected a whole number such as 120000 or \"120k\"")
+    try:
+        n = parse_count(value)
+    except ValueError as exc:
+        raise bad(f"{key} = {exc}") from None
+    if n < 0:
+        raise bad(f"{key} = {value!r}: expected a whole number >= 0")
+    return n
 
 
 def _int(value: Any, key: str, bad: Callable[[str], BudgetError], minimum: int) -> int:
@@ -322,6 +339,7 @@ class _RunKey:
     spi: tuple[SpiSpec, ...] = ()
     reset_clock: bool = False
     allow_resets: int = 0
+    strict_peripherals: bool = False
 
 
 def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
@@ -347,7 +365,8 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
                 key = _RunKey(f.resolve(), budget.target, budget.inputs,
                               budget.max_instructions, budget.timeout, budget.run_for,
                               budget.analog, budget.pins, budget.i2c, budget.spi,
-                              budget.reset_clock, budget.allow_resets)
+                              budget.reset_clock, budget.allow_resets,
+                              budget.strict_peripherals)
                 runs.setdefault(key, [])
                 if budget not in runs[key]:
                     runs[key].append(budget)
@@ -391,7 +410,10 @@ class CheckResult:
         more): their budgets hold on a larger variant of the part, not on the part itself;
         ELFs with an SRAM budget whose heap was not tracked: their peak leaves it out;
         inputs far beyond the scale the ELF records; and what each run warned of (its
-        report's warnings: a clock beyond its voltage range, a bus device never addressed)."""
+        report's warnings: a clock beyond its voltage range, a bus device never addressed);
+        device registers a run used that are not modelled (a peripheral whose clock is off,
+        one the simulator lacks: the run may not be the chip's); console input left unread
+        (a firmware that never read what its budget table gave it did not do that work)."""
         return [(e, w) for e in self.elfs if e.report.target in TARGETS
                 for w in TARGETS[e.report.target].beyond_part(e.report.sram_size,
                                                               e.report.flash_size)] + [
@@ -400,7 +422,8 @@ class CheckResult:
             for e in self.elfs
             if not e.report.heap_tracked and any(c.metric == "sram" for c in e.checks)] + [
             (e, note) for e in self.elfs for note in e.notes] + [
-            (e, w) for e in self.elfs for w in e.report.warnings]
+            (e, w) for e in self.elfs for w in e.report.warnings] + [
+            (e, w) for e in self.elfs for w in _run_notes(e.report)]
 
     @property
     def problems(self) -> list[ElfResult]:
@@ -441,6 +464,24 @@ class CheckResult:
         if not parts:
             return f"all {n} budgets met ({elfs})"
         return "; ".join(parts) + f" ({elfs})"
+
+
+def _run_notes(report: RunReport) -> list[str]:
+    """A run's unmodelled registers and unread console input, as check warns of them (not
+    for a run that failed: its problem says what went wrong)."""
+    if report.status != "ok":
+        return []
+    notes = []
+    if report.unmodelled:
+        n = len(report.unmodelled)
+        notes.append(f"{n} device register{'s' if n != 1 else ''} used that the simulator "
+                     f"does not model ({report.unmodelled[0]}{', ...' if n > 1 else ''}): the "
+                     "run may differ from the chip's; strict_peripherals = true makes each a "
+                     "fault")
+    unread = console_input_note(report)
+    if unread is not None:
+        notes.append(f"console input: {unread}")
+    return notes
 
 
 def _display_name(path: Path, base: Path) -> str:
@@ -496,6 +537,9 @@ def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
                 parts.append("reset clock" if key.reset_clock else "profile's clock")
             if len({k.allow_resets for k in same}) > 1:
                 parts.append(f"allow_resets {key.allow_resets}")
+            if len({k.strict_peripherals for k in same}) > 1:
+                parts.append("strict peripherals" if key.strict_peripherals
+                             else "peripherals not strict")
             name += f" ({'; '.join(parts)})"
         names[key] = name
     return names
@@ -511,7 +555,7 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
                    timeout=key.timeout, run_for=key.run_for, inputs=key.inputs, fit_image=True,
                    interruptible=True, analog=key.analog, pins=key.pins, i2c=key.i2c,
                    spi=key.spi, reset_clock=key.reset_clock, allow_resets=key.allow_resets,
-                   warn=notes.append)
+                   strict_peripherals=key.strict_peripherals, warn=notes.append)
     try:
         report = session.run(key.elf, spec)
     except SessionError as exc:

@@ -76,6 +76,10 @@ class RunReport:
     unmodelled: list[str] = field(default_factory=list)  # device registers not modelled, used
     thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
     vectored_faults: list[str] = field(default_factory=list)  # faults the firmware handled
+    # the console input given (bytes; None: none, or a stream of unknown length) and how much
+    # of it the firmware read (semihosting or a serial port's receiver)
+    console_input: int | None = None
+    console_read: int = 0
     # --run-for: the seconds of device time after which the run ended with the firmware still
     # running (status "ok", no exit code), and where it was then ("0x... in f+0x4: wfi (asleep)")
     run_for: float | None = None
@@ -202,3 +206,15 @@ class RunReport:
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (docs/simulator.md); built by :mod:`sim.formats.json`."""
         return report_dict(self)
+
+
+def console_input_note(report: RunReport) -> str | None:
+    """What a run left of its console input unread ("the firmware read none of its 1,152
+    bytes"), or None when it read all of it or had none: a firmware that reads its input
+    through a port it never set up, or stops early, reads less than it was given."""
+    given, read = report.console_input, report.console_read
+    if not given or read >= given:
+        return None
+    if read == 0:
+        return f"the firmware read none of its {given:,} bytes"
+    return f"the firmware read {read:,} of its {given:,} bytes"

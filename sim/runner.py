@@ -8,6 +8,7 @@ semihosting calls and faults.
 """
 
 import functools
+import io
 import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -137,6 +138,21 @@ MAX_WAIT_STATES = 255
 # rest counted (a handler that steps past a faulting load in a loop faults for ever)
 MAX_VECTORED = 1000
 CONSOLE_KEEP = 1 << 20  # console bytes a report keeps: the first and the last half MiB
+
+def _span(stream: BinaryIO | None) -> tuple[int, int] | None:
+    """(position, bytes left) of a seekable console input, None for none or a stream."""
+    if stream is None:
+        return None
+    try:
+        if not stream.seekable():
+            return None
+        at = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(at)
+    except (OSError, ValueError):
+        return None
+    return at, max(end - at, 0)
+
 
 def _and_more(kept: list[str], dropped: int, what: str) -> list[str]:
     """A report's list of the first lines kept, with one more line counting the rest."""
@@ -400,6 +416,7 @@ class Simulator:
                 clip_ranges(handler_ranges(self.flash, base, IRQ0 + self.target.irqs,
                                            image.functions), image.exec_ranges)))
         self._unmodelled: dict[str, int] = {}  # "device+0xoff read|write" -> accesses
+        self._console_span: tuple[int, int] | None = None  # the console input (_span)
         self._warnings: dict[str, str] = {}  # warn()'s texts -> as the report lists them
         self._deep_sleeps = 0  # sleeps in the part's deep-sleep mode (_deep_sleep)
         # the last read of an unmodelled register: its key, the instructions retired by then
@@ -693,6 +710,13 @@ class Simulator:
         stdin = self._sh.stdin
         data = stdin.read(1) if stdin is not None else b""
         return data[0] if data else None
+
+    def _console_consumed(self) -> int:
+        """Bytes of the console input the firmware read in this run."""
+        stdin = self._sh.stdin
+        if self._console_span is None or stdin is None:
+            return 0
+        return min(max(stdin.tell() - self._console_span[0], 0), self._console_span[1])
 
     def unprivileged(self) -> bool:
         return not self.ipsr() and bool(self._regs.read(R.UC_ARM_REG_CONTROL) & 1)
@@ -1773,6 +1797,7 @@ class Simulator:
             console_keep=opts.console_keep,
         )
         self._memory = Memory(self._host_read, self._host_write)
+        self._console_span = _span(self._sh.stdin)
         start = time.perf_counter()
 
         if self.fit_problem is None:
@@ -2291,6 +2316,8 @@ class Simulator:
             vectored_faults=_and_more(self._vectored, self._vectored_dropped,
                                       "faults delivered, not listed"),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
+            console_input=None if self._console_span is None else self._console_span[1],
+            console_read=self._console_consumed(),
             run_for=self.options.run_for if stopped_at is not None else None,
             stopped_at=stopped_at,
             seconds=awake_s,

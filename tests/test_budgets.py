@@ -33,6 +33,9 @@ def elfs(tmp_path_factory, firmware) -> dict[str, Path]:
         "read": firmware("io.c", defines={"OP": 3}),  # opens data.txt; exit 1 without it
         "big_sram": firmware("hello.c", sram=32 * 1024),  # linked for more SRAM than curie has
         "compute_m4": firmware("compute.c", target="nrf52832"),
+        # MPU_CTRL, a register the simulator does not model
+        "device": firmware("device.c", defines={"DEVICE_ADDR": "0xE000ED94u",
+                                                 "EXIT_ZERO": None}),
     }
 
 
@@ -413,6 +416,48 @@ stack = "1k"
     assert "build/read.elf: exited with status 1" in result.stdout
 
 
+def test_unmodelled_registers_and_unread_input_are_warned_of(tmp_path, elfs):
+    """A firmware polling a port whose clock it never enabled, its input never read, passed
+    every budget without a word (new-user review s52 HIGH-1): warnings now say both, and
+    strict_peripherals = true makes the register a fault (exit 4)."""
+    (tmp_path / "in.bin").write_bytes(bytes(100))
+    project(tmp_path, elfs, ["hello", "device"], """
+[[tool.ebnn-sim.budget]]
+elf = "build/hello.elf"
+input = "in.bin"
+stack = "1k"
+
+[[tool.ebnn-sim.budget]]
+elf = "build/device.elf"
+cycles = "1M"
+""")
+    result = check("--json", "c.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    out = " ".join(result.stdout.split())
+    assert ("build/hello.elf: warning: console input: the firmware read none of its 100 "
+            "bytes") in out
+    assert ("build/device.elf: warning: 2 device registers used that the simulator does not "
+            "model (scs+0xd94 (0xe000ed94) read: 1, ...): the run may differ from the chip's; "
+            "strict_peripherals = true makes each a fault") in out
+    data = json.loads((tmp_path / "c.json").read_text())
+    assert [len(e["warnings"]) for e in data["elfs"]] == [1, 1]
+    assert "all 2 budgets met" in out
+    (tmp_path / "pyproject.toml").write_text(
+        '[[tool.ebnn-sim.budget]]\nelf = "build/device.elf"\ncycles = "1M"\n'
+        "strict_peripherals = true\n")
+    strict = check(cwd=tmp_path)
+    assert strict.returncode == 4, strict.stdout
+    assert "faulted: unmodelled_register: 4-byte write of scs register at 0xe000ed94" in " ".join(
+        strict.stdout.split())
+    assert "warning" not in strict.stdout  # the fault says it
+
+
+def test_count_budgets_take_k_and_m(tmp_path):
+    path = tmp_path / "b.toml"
+    path.write_text('[[budget]]\nelf = "x.elf"\ncycles = "120k"\ninstructions = "1.5M"\n')
+    assert load_config(path).budgets[0].limits == {"cycles": 120_000, "instructions": 1_500_000}
+
+
 # --- bad or missing config: exit 2, one line -----------------------------------------------------
 
 
@@ -426,6 +471,12 @@ stack = "1k"
      "budget 2 ([[tool.ebnn-sim.budget]]): give cycles or ms, not both"),
     ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\ncycles = -5\n",
      "cycles = -5: expected a whole number >= 0"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\ncycles = \"1.5\"\n",
+     "cycles = '1.5': give a whole number, e.g. 30000 or 30k"),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\ncycles = 1.5\n",
+     "cycles = 1.5: expected a whole number such as 120000 or \"120k\""),
+    ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\n"
+     "strict_peripherals = \"yes\"\n", "strict_peripherals = 'yes': true or false"),
     ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nms = \"fast\"\n",
      "ms = 'fast': expected a positive number"),
     ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\n",

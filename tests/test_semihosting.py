@@ -374,6 +374,23 @@ def test_c_library_stdio_reaches_the_console(firmware, cli, tmp_path, target):
     assert result.report["exit_code"] == 3
     assert result.report["stdout"] == ("hello 42 x 3.142\nputs line\nto stderr\n"
                                        "read: a line\nthen 9 bytes, EOF\nheap\n")
+    # all of the input read: said in the report, and no note
+    assert result.report["console_input"] == {"bytes": 16, "read": 16}
+    assert "console input:" not in result.stderr
+
+
+def test_console_input_left_unread_is_said(firmware, cli, tmp_path):
+    """A firmware that never reads the input it was given (a port it never set up, an exit
+    before the work) did not do what the run was for: the run says so, with the count."""
+    (tmp_path / "in.bin").write_bytes(bytes(100))
+    result = cli("run", firmware("hello.c"), "--input", tmp_path / "in.bin")
+    assert result.returncode == 0
+    assert result.report["console_input"] == {"bytes": 100, "read": 0}
+    assert "console input: the firmware read none of its 100 bytes" in result.stderr
+    assert cli("run", firmware("hello.c")).report["console_input"] is None
+    (tmp_path / "long.txt").write_text("a line\n" + "x" * 93)  # a line read, then EOF: all
+    stdio = cli("run", firmware("stdio.c"), "--input", tmp_path / "long.txt")
+    assert stdio.report["console_input"] == {"bytes": 100, "read": 100}
 
 
 def test_write0_prints_a_string_of_any_length(firmware, cli):

@@ -74,6 +74,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "exceptions": {"taken": report.exceptions, "tail_chained": report.tail_chained,
                        "handler_cycles": report.handler_cycles},
         "unmodelled_registers": report.unmodelled,
+        "console_input": (None if report.console_input is None else
+                          {"bytes": report.console_input, "read": report.console_read}),
         "vectored_faults": report.vectored_faults,
         "run_for": report.run_for,
         "stopped_at": report.stopped_at,

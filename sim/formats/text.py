@@ -24,7 +24,7 @@ from rich.text import Text
 from sim.clocks import format_hz
 from sim.diff import section_title
 from sim.durations import format_duration
-from sim.report import HEAP_UNTRACKED
+from sim.report import HEAP_UNTRACKED, console_input_note
 from sim.resets import reset_rows
 from toolchain.sizes import format_size
 
@@ -202,6 +202,9 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     for register in report.unmodelled:
         console.print(f"[yellow]unmodelled register:[/] {escape(register)}", soft_wrap=True)
+    unread = console_input_note(report)
+    if unread is not None:
+        console.print(f"[yellow]console input:[/] {unread}", soft_wrap=True)
     for vectored in report.vectored_faults:
         console.print(f"[yellow]vectored fault:[/] {escape(vectored)}", soft_wrap=True)
     for refusal in report.refusals:
