@@ -42,7 +42,8 @@
 #define BF_DYNAMIC_SP 4u
 #define BF_FP 8u /* the block holds a floating-point (VFP) instruction */
 #define BF_ALIGN 16u /* the block holds accesses whose base registers are checked at its entry */
-#define BF_FP64 64u /* the block holds a double-precision VFP operation (an .f64 mnemonic) */
+#define BF_FP64 64u /* the block holds a double-precision VFP operation (an .f64 mnemonic) on a
+                     * single-precision FPU, or an instruction the core lacks (sim/isa_gaps.py) */
 #define BF_SP_UNSURE 32u /* the block's net SP change is not known before it runs: an SP change
                           * inside an IT block (conditional), a net change too large for spnet,
                           * or code outside flash; the shadow SP is dropped after it */
@@ -62,8 +63,8 @@ enum stop_reason {
                               * runs the block again */
     STOP_UNALIGN_TRP = 9,    /* an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run */
     STOP_FP64 = 10,          /* a block with a double-precision operation on a single-precision
-                              * FPU (Unicorn's model of the core has double precision): it did
-                              * not run */
+                              * FPU (Unicorn's model of the core has double precision), or an
+                              * instruction the core lacks (sim/isa_gaps.py): it did not run */
     STOP_SELF_LOOP = 11      /* `b .` with nothing that can ever interrupt it: no exception that
                               * could preempt pending, no timer event to come (a deadlock) */
 };
@@ -156,7 +157,8 @@ typedef struct {
     uint64_t *marks;           /* marks_cap records of 3 values */
     uint32_t marks_cap;
     uint32_t marks_len;        /* records made; more than marks_cap means some were dropped */
-    const uint8_t *fp;         /* per flash halfword: 1 where a floating-point instruction starts */
+    const uint8_t *fp;         /* per flash halfword: bit 0 where a floating-point instruction
+                                * starts, bit 1 where one the core lacks does (sim/codemap.py) */
     uint32_t slow_flags;       /* block flags that take the slow path: the SP flags, plus BF_FP
                                 * while the FPU is disabled */
     /* exceptions: the one compare per block is cycles >= event_at */
@@ -336,7 +338,7 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
          * mapping symbols). Its SP change is unknown: SP is sampled at the next block. */
         if (in_flash && k == 0)
             f |= BF_DYNAMIC_SP;
-        if (in_flash && s->fp && s->fp[idx])
+        if (in_flash && s->fp && (s->fp[idx] & 1u))
             f |= BF_FP;
         if (in_flash && s->fp && (s->fp[idx] & 2u))
             f |= BF_FP64;

@@ -16,6 +16,7 @@ less. The low seven bits hold the cost (at most ``MAX_COST``).
 import capstone
 import numpy as np
 
+from sim.isa_gaps import lacks
 from sim.native import SPD_DYNAMIC
 from sim.timing import (
     CoreTiming,
@@ -39,6 +40,9 @@ def cost_byte(insn: capstone.CsInsn, timing: CoreTiming, prev: capstone.CsInsn |
 
 
 FP64 = 3  # the fp table's value for a double-precision operation
+# the fp table's bit for an instruction the core lacks (sim/isa_gaps.py): with FP64 it is what
+# the native hook stops a block before (BF_FP64); bit 0 alone marks floating point (BF_FP)
+UNDEFINED = 2
 
 
 def fp_kind(mnemonic: str) -> int:
@@ -50,13 +54,15 @@ def fp_kind(mnemonic: str) -> int:
 
 
 def build_tables(
-    flash: np.ndarray, flash_base: int, exec_ranges: list[tuple[int, int]], timing: CoreTiming
+    flash: np.ndarray, flash_base: int, exec_ranges: list[tuple[int, int]], timing: CoreTiming,
+    architecture: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cost, spd, fp) arrays of ``len(flash) // 2`` entries; cost 0 means "no instruction
     known", fp 1 marks a floating-point instruction (all of them, and nothing else, have
     mnemonics starting with "v" in Arm syntax), fp 3 one that computes in double precision
     (an ``.f64`` mnemonic: loads, stores and moves of a D register are single-precision FPU
-    instructions too)."""
+    instructions too), fp 2 one a core of ``architecture`` lacks though Unicorn's model of it
+    executes it (sim/isa_gaps.py)."""
     n = len(flash) // 2
     cost = np.zeros(n, np.uint8)
     spd = np.zeros(n, np.int16)
@@ -81,6 +87,8 @@ def build_tables(
                 continue
             idx = (insn.address - flash_base) >> 1
             fp[idx] = fp_kind(insn.mnemonic)
+            if architecture is not None and lacks(architecture, insn.mnemonic):
+                fp[idx] = UNDEFINED
             if every_detail or needs_detail(insn):
                 off = insn.address - flash_base - lo
                 insn = next(md.disasm(code[off : off + insn.size], insn.address, 1))

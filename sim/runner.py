@@ -57,7 +57,7 @@ from sim.analog import (
     load_volts,
 )
 from sim.clocks import ClockLog
-from sim.codemap import FP64, build_tables
+from sim.codemap import UNDEFINED, build_tables
 from sim.durations import out_of_range
 from sim.elf import FirmwareImage, clip_ranges
 from sim.exceptions import (
@@ -379,7 +379,8 @@ class Simulator:
         brk = image.symbols.get("__heap_break")
         if image.heap_above_stack(image.initial_sp):  # the stack cannot grow into it
             brk = None
-        tables = CodeTables(*build_tables(self.flash, base, image.exec_ranges, self.timing))
+        tables = CodeTables(*build_tables(self.flash, base, image.exec_ranges, self.timing,
+                                          self.core.architecture))
         self._fp_table = tables.fp
         self._counter = NativeCounter(
             self.uc, flash=self.flash, flash_base=base, sram=self.sram, sram_base=SRAM_BASE,
@@ -387,7 +388,8 @@ class Simulator:
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
-        if self.target.fpu is not None and self.core.unicorn_fp64:
+        if ((self.target.fpu is not None and self.core.unicorn_fp64)
+                or bool(np.any(tables.fp == UNDEFINED))):  # (sim/isa_gaps.py)
             self._counter.set_fp64_trap(True)
         if opts.check_alignment:
             self._counter.add_alignment_checks(
@@ -1895,7 +1897,7 @@ class Simulator:
         """Address of the first double-precision operation from ``start`` on: in the block
         there, which the native hook flagged from the same table."""
         fp = self._fp_table[(start - self.flash_base) >> 1:]
-        found = np.flatnonzero(fp == FP64)
+        found = np.flatnonzero(fp & UNDEFINED)
         return start + 2 * int(found[0]) if len(found) else start
 
     def _flush_translations(self) -> None:

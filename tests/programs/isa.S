@@ -5,6 +5,8 @@
  *
  *   1 udiv (ARMv7-M)    2 ldr.w (Thumb-2)      3 vadd.f32 (FPU)    4 tt (ARMv8-M)
  *   5 sadd8 (DSP)       6 mcr p15 (no core here has cp15)
+ * and what Unicorn's model of a core runs though the core lacks it (sim/isa_gaps.py):
+ *   7 smlad (DSP)       8 sxtab (DSP)          9 cbz (ARMv7-M)     10 it (ARMv7-M)
  */
     .syntax unified
     .thumb
@@ -38,6 +40,17 @@ probe:
     sadd8 r4, r1, r2
 #elif CASE == 6
     mcr p15, 0, r1, c7, c5, 0
+#elif CASE == 7
+    smlad r4, r1, r2, r1
+#elif CASE == 8
+    sxtab r4, r1, r2
+#elif CASE == 9
+    cbz r2, 1f              /* r2 = 2: falls through (a cbz to the next instruction would */
+    nop                     /* be assembled as a nop) */
+1:
+#elif CASE == 10
+    it eq
+    moveq r4, r1
 #endif
     movs r0, #0x20
     adr r1, exit_block
