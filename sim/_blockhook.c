@@ -674,8 +674,9 @@ static inline uint64_t systick_timer_at(const sim_state *s)
     return tick < s->device_at ? tick : s->device_at;
 }
 
-/* Account SysTick's wraps up to now: COUNTFLAG, and SysTick pending with TICKINT. A reload
- * value of 0 stops the counter at 0 after the wrap. */
+/* Account SysTick's wraps up to now: COUNTFLAG, and SysTick pending with TICKINT (each count
+ * from 1 to 0, also the last one before a reload value of 0 stops the counter at 0; under
+ * SCR.SEVONPEND its becoming pending is a wake-up event for WFE). */
 void sim_advance_systick(sim_state *s)
 {
     uint64_t now = s->cycles;
@@ -687,8 +688,11 @@ void sim_advance_systick(sim_state *s)
     } else {
         uint64_t period = (uint64_t)s->st_rvr + 1u;
         s->st_zero_at += ((now - s->st_zero_at) / period + 1u) * period;
-        if (s->st_csr & 2u)
-            exc_set(s->exc_pending, SYSTICK_EXC);
+    }
+    if (s->st_csr & 2u) {
+        if ((s->scr & 0x10u) && !exc_bit(s->exc_pending, SYSTICK_EXC))
+            s->event_register = 1;
+        exc_set(s->exc_pending, SYSTICK_EXC);
     }
     s->timer_at = systick_timer_at(s);
     sim_exc_update(s);

@@ -541,11 +541,18 @@ class ExceptionModel:
 
     def set_pending(self, exc: int, on: bool = True) -> None:
         if on:
-            self.pending |= 1 << exc
-        else:
-            self.pending &= ~(1 << exc)
-        if on and self.scr & 0x10:  # SEVONPEND
+            self.pend(1 << exc)
+            return
+        self.pending &= ~(1 << exc)
+        self.update()
+
+    def pend(self, bits: int) -> None:
+        """Make the exceptions of ``bits`` pending (a device's line, NVIC_ISPR, ICSR): with
+        SCR.SEVONPEND each that was not pending is a wake-up event for WFE, enabled or not
+        (ARMv7-M B3.2.7; ARMv6-M the same)."""
+        if bits & ~self.pending and self.scr & 0x10:  # SEVONPEND
             self.event_register = True
+        self.pending |= bits
         self.update()
 
     # --- time -------------------------------------------------------------------------------------

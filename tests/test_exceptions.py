@@ -278,6 +278,11 @@ def test_profile_leaves_sleep_out_of_every_function(firmware):
     ("sleeponexit_deadlock", "deadlock", 5, "irq2\n"),
     ("timer_icpr", "ok", 0, ""),
     ("timer_cannot_wake", "deadlock", 5, ""),
+    # SEVONPEND wakes WFE for a pend through NVIC_ISPR and for SysTick's (both ended in a
+    # deadlock: core review s52 #4); SysTick's last count before a reload of 0 pends it (#7)
+    ("sevonpend_ispr_wakes", "ok", 0, "woke\n"),
+    ("sevonpend_systick_wakes", "ok", 0, "woke\n"),
+    ("systick_last_count", "ok", 0, ""),
 ])
 def test_reset_request_wfe_sev_and_sleep_on_exit(firmware, cli, case, status, code, stdout):
     result = cli("run", irq_program(firmware, "misc.c", CASE=case), "--timeout", "60")

@@ -257,7 +257,7 @@ class SystemControlSpace(Device):
             elif base == 0x180:
                 m.enabled &= ~bits
             elif base == 0x200:
-                m.pending |= bits
+                m.pend(bits)
             elif base == 0x280:  # a line held high (and not active) pends again at once
                 m.pending = m.pending & ~bits | m.levels & bits & ~m.active
             m.update()  # IABR (0x300) is read-only
@@ -346,17 +346,12 @@ class SystemControlSpace(Device):
 
     def _write_icsr(self, value: int) -> None:
         m = self._model
-        if value & 1 << 31:
-            m.pending |= 1 << NMI
-        if value & 1 << 28:
-            m.pending |= 1 << PENDSV
         if value & 1 << 27:
             m.pending &= ~(1 << PENDSV)
-        if value & 1 << 26:
-            m.pending |= 1 << SYSTICK
         if value & 1 << 25:
             m.pending &= ~(1 << SYSTICK)
-        m.set_pending(PENDSV, bool(m.pending >> PENDSV & 1))
+        m.pend((value >> 31 & 1) << NMI | (value >> 28 & 1) << PENDSV
+               | (value >> 26 & 1) << SYSTICK)
 
     def _shcsr(self) -> int:
         return self._shcsr_state() & _V6M_SHCSR if self._model.v6m else self._shcsr_state()

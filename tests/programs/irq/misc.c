@@ -235,4 +235,49 @@ static int uart_rx_wfe_sevonpend(void)
     }
 }
 
+/* SEVONPEND: an interrupt becoming pending is a WFE wake-up event, enabled or not, however it
+ * became pending (ARMv7-M B3.2.7): through NVIC_ISPR (IRQ5, disabled: never taken), and
+ * SysTick's own count with PRIMASK holding it back */
+static int sevonpend_ispr_wakes(void)
+{
+    SCB_SCR = 0x10u;
+    __asm__ volatile("sev\n\twfe" ::: "memory"); /* the event register cleared */
+    NVIC_ISPR = 1u << 5;
+    __asm__ volatile("wfe" ::: "memory");
+    sh_write0("woke\n");
+    return 0;
+}
+
+static volatile uint32_t systicks;
+
+void SysTick_Handler(void) { systicks++; }
+
+static int sevonpend_systick_wakes(void)
+{
+    SCB_SCR = 0x10u;
+    __asm__ volatile("cpsid i\n\tsev\n\twfe" ::: "memory");
+    SYST_RVR = 1000u;
+    SYST_CVR = 0;
+    SYST_CSR = 7u; /* TICKINT: pends in ~1,000 cycles, PRIMASK holds it back */
+    __asm__ volatile("wfe" ::: "memory");
+    sh_write0("woke\n");
+    SYST_CSR = 0;
+    __asm__ volatile("cpsie i" ::: "memory"); /* taken now, once */
+    return systicks == 1u ? 0 : 1;
+}
+
+/* SysTick counting from 1 to 0 takes its interrupt also when the reload value is 0 by then
+ * (the count then stops at 0): one tick */
+static int systick_last_count(void)
+{
+    SYST_RVR = 300u;
+    SYST_CVR = 0;
+    SYST_CSR = 7u;
+    SYST_RVR = 0;
+    for (volatile int i = 0; i < 400; i++)
+        ;
+    uint32_t csr = SYST_CSR;
+    return systicks == 1u && (csr & 0x10000u) && SYST_CVR == 0 ? 0 : 1;
+}
+
 int main(void) { return CASE(); }
