@@ -1,4 +1,5 @@
-"""``python -m bench [all|sim|models|cores|throughput|embench|report] [--quick]``: the benchmarks.
+"""``python -m bench [all|sim|models|cores|throughput|embench|freertos|search|report] [--quick]``:
+the benchmarks.
 
   all         everything below, then the results page (the default; what `make bench` runs)
   sim         ebnn-sim run vs bare Unicorn on a CPU-bound loop: wall-time ratio, exact counts

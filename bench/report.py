@@ -141,12 +141,16 @@ def table(header: list[str], rows: list[list[str]], align: str | None = None) ->
     return "\n".join(lines)
 
 
-def stamp_line(data: dict[str, Any]) -> str:
+def stamp_line(data: dict[str, Any], what: str = "Measured") -> str:
     load = data.get("loadavg_at_start")
-    return (f"Measured {data.get('date', '?')} by `{data.get('command', '?')}` in "
-            f"{data.get('bench_seconds', '?')} s" +
-            (f" (load average {load[0]:.2f} at the start, on {data['host']['nproc']} CPUs)."
-             if load else "."))
+    host = data.get("host") if isinstance(data.get("host"), dict) else {}
+    where = ", ".join(x for x in (f"git `{data['git']}`" if data.get("git") else "",
+                                  host.get("cpu", "")) if x)
+    about = [x for x in (where, f"load average {load[0]:.2f} at the start, on "
+                                f"{host['nproc']} CPUs" if load else "") if x]
+    return (f"{what} {data.get('date', '?')} by `{data.get('command', '?')}` in "
+            f"{data.get('bench_seconds', '?')} s" + (f" ({'; '.join(about)})" if about else "")
+            + ".")
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -375,25 +379,41 @@ def plot_throughput(res: dict[str, Any], path: Path) -> Path | None:
 
 # --- sections ----------------------------------------------------------------------------------
 
+def _date(stamp: str) -> str:
+    """A stamp as the others are written: ``2026-12-07T12:53:11+0000`` (sim_speed.json's) as
+    ``2026-12-07 12:53:11 +0000``."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)([+-]\d{4})", stamp)
+    return f"{m[1]} {m[2]} {m[3]}" if m else stamp
+
+
 def host_section(res: dict[str, Any]) -> str:
+    """The page's header: what every section's run has in common, and the range of what it
+    has not (sections are measured by separate ``python -m bench PART`` runs, at other
+    dates, commits and, on a shared pool, machines: each section's stamp line names its
+    own)."""
+    runs = [d for k, d in res.items() if k != "run" and isinstance(d, dict) and d.get("date")]
     stamps = [d for d in (res.get("models"), res.get("cores"), res.get("throughput")) if d]
     h = stamps[0]["host"] if stamps else common.host()
-    dates = sorted({d["date"] for d in stamps} |
-                   {u["date"] for d in stamps for u in d.get("updates", []) if "date" in u})
+    dates = sorted({_date(str(d["date"])) for d in runs} |
+                   {u["date"] for d in runs for u in d.get("updates", []) if "date" in u})
     when = (dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}") if dates else \
         time.strftime("%Y-%m-%d")
+    cpus = sorted({d["host"]["cpu"] for d in runs
+                   if isinstance(d.get("host"), dict) and d["host"].get("cpu")})
+    commits = sorted({d["git"] for d in runs if d.get("git")})
     lines = [
-        f"- **Date**: {when} (each section below gives its own).",
-        f"- **Machine**: {h['nproc']} CPUs (`nproc`), {h['cpu']} ({h['machine']}, "
-        f"{h['os']}); shared with other work, so absolute times are noisy and ratios are "
-        f"what count.",
+        f"- **Date**: {when}: the sections come from separate runs of `python -m bench PART`; "
+        "each gives its own date, commit and processor.",
+        f"- **Machine**: {h['nproc']} CPUs (`nproc`), {' or '.join(cpus) or h['cpu']} "
+        f"({h['machine']}, {h['os']}); shared with other work, so absolute times are noisy and "
+        f"ratios, measured within one run, are what count.",
         f"- **Versions**: Python {h['python']}, unicorn {h['unicorn']}, capstone "
         f"{h['capstone']}, pyelftools {h['pyelftools']}, numpy {h['numpy']}, torch "
         f"{h['torch'] or 'not installed'}; `{h['arm-none-eabi-gcc'] or 'arm-none-eabi-gcc ?'}`; "
         f"qemu-system-arm {h['qemu-system-arm'] or 'not installed'}.",
     ]
-    if stamps and stamps[0].get("git"):
-        lines.append(f"- **Source**: git `{stamps[0]['git']}`.")
+    if commits:
+        lines.append("- **Source**: git " + ", ".join(f"`{c}`" for c in commits) + ".")
     return "\n".join(lines)
 
 
@@ -1149,7 +1169,9 @@ def search_section(res: dict[str, Any], img: str) -> str:
     if not data or not data.get("searches"):
         return f"_Not measured yet: `python -m bench search` ({search_hours(res)})._\n"
     lines = [
-        stamp_line(data), "",
+        stamp_line(data, "Last run") + " A run of `--only NAME` runs (or re-reads) the "
+        "searches it names and keeps the others' rows from earlier runs, so each row's wall "
+        "time is its search's own, not this run's.", "",
         "Each search proposes candidates with Optuna, rejects those over the SRAM, flash or "
         "latency budget before training (their firmware is built and run with untrained "
         "weights and the fewest first-layer operations any weights that compute something "
@@ -1290,7 +1312,7 @@ def reproduce_section(res: dict[str, Any], quick: bool) -> str:
     rows = [[f"`python -m bench {p}`",
              (f"{d['bench_seconds']:.0f} s" if d and "bench_seconds" in d else "not run")
              # the searches already in their folders are read, not run again
-             + (f" (re-rendering searches already run: {search_hours(res)})"
+             + (f" (its last run; the searches themselves: {search_hours(res)})"
                 if p == "search" and d and "bench_seconds" in d else ""),
              d.get("date", "—") if d else "—"] for p, d in parts]
     if run and run.get("total_seconds"):
@@ -1402,7 +1424,9 @@ def render(res: dict[str, Any], quick: bool, img: str, out: Path) -> str:
     cmd = ".venv/bin/python -m bench --quick" if quick else "make bench"
     parts = [
         title, "",
-        f"Generated by `{cmd}`" + ("" if quick else " (`.venv/bin/python -m bench`)") +
+        f"Generated by `{cmd}`" + ("" if quick else " (`.venv/bin/python -m bench`, whose "
+                                   "parts also run one at a time as `python -m bench PART`, "
+                                   "each re-rendering the page from every part's JSON)") +
         ". Every number on this page comes "
         f"from that command's JSON in `{common.rel(out)}/`, except those marked **QUOTED**, which "
         "are copied from the eBNN paper, `../shared/facts.md` and the sources named beside them "
