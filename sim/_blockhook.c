@@ -221,6 +221,7 @@ typedef struct {
      * COUNTFLAG, and CVR while disabled */
     uint64_t st_zero_at;
     uint32_t st_csr, st_rvr, st_countflag, st_stopped;
+    uint32_t st_div;                  /* core cycles per count: 1, or the reference clock's */
     /* alignment checks at block entry (sim/alignment.py): per flash halfword, 0x80 | n where an
      * access starts whose base register Rn must be word-aligned (NULL: none), and the transfer
      * record of each instruction that can share a block with such an access (0: none, which
@@ -686,7 +687,7 @@ void sim_advance_systick(sim_state *s)
     if (s->st_rvr == 0) {
         s->st_zero_at = UINT64_MAX;
     } else {
-        uint64_t period = (uint64_t)s->st_rvr + 1u;
+        uint64_t period = ((uint64_t)s->st_rvr + 1u) * (s->st_div ? s->st_div : 1u);
         s->st_zero_at += ((now - s->st_zero_at) / period + 1u) * period;
     }
     if (s->st_csr & 2u) {
@@ -1587,7 +1588,7 @@ static const uint32_t layout[] = {
     FIELD(sim_state, obj_size) FIELD(sim_state, obj_peak) FIELD(sim_state, obj_order)
     FIELD(sim_state, n_objs) FIELD(sim_state, seen_seq) FIELD(sim_state, switched_in_at)
     FIELD(sim_state, st_zero_at) FIELD(sim_state, st_csr) FIELD(sim_state, st_rvr)
-    FIELD(sim_state, st_countflag) FIELD(sim_state, st_stopped)
+    FIELD(sim_state, st_countflag) FIELD(sim_state, st_stopped) FIELD(sim_state, st_div)
     FIELD(sim_state, align) FIELD(sim_state, xfer) FIELD(sim_state, gpr_regids)
     FIELD(sim_state, sp_check) FIELD(sim_state, sp_mismatches) FIELD(sim_state, sp_mismatch_pc)
     FIELD(sim_state, mark_addrs) FIELD(sim_state, mark_kinds) FIELD(sim_state, n_marks)

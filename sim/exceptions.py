@@ -126,19 +126,32 @@ class StackingError(Exception):
 
 
 class SysTick:
-    """SysTick's state, counting the core's cycles (CLKSOURCE 1; the external reference clock
-    is modelled as the core clock too), held in the native hook's C state so that C accounts
-    its wraps and takes its interrupt without Python. ``zero_at`` is the cycle at which the
-    counter next reaches 0; the current value is derived from it when read."""
+    """SysTick's state, counting the core's cycles (CLKSOURCE 1) or the part's reference
+    clock (CLKSOURCE 0: a count every ``ref_div`` cycles; a part without one reads CLKSOURCE
+    as 1), held in the native hook's C state so that C accounts its wraps and takes its
+    interrupt without Python. ``zero_at`` is the cycle at which the counter next reaches 0;
+    the current value is derived from it when read."""
 
-    def __init__(self, state: SimState) -> None:
+    def __init__(self, state: SimState, ref_div: int = 0) -> None:
         self._s = state
+        self.ref_div = ref_div  # the target's systick_ref_div (0: no reference clock)
 
     def clear(self) -> None:
-        """The reset state: disabled, RVR 0, CVR 0."""
-        self.csr = self.rvr = self.stopped_value = 0
+        """The reset state: disabled, RVR 0, CVR 0; CLKSOURCE as the part resets it (0 where
+        there is a reference clock, else reading as 1)."""
+        self.csr = 0 if self.ref_div else 4
+        self.rvr = self.stopped_value = 0
         self.zero_at = NEVER
         self.countflag = False
+        self._s.st_div = self.div_for(self.csr)
+
+    def div_for(self, csr: int) -> int:
+        """Core cycles per count with CSR ``csr``."""
+        return 1 if csr & 4 or not self.ref_div else self.ref_div
+
+    @property
+    def div(self) -> int:
+        return int(self._s.st_div) or 1
 
     @property
     def csr(self) -> int:
@@ -187,7 +200,8 @@ class SysTick:
 
     @property
     def period(self) -> int:
-        return self.rvr + 1
+        """Core cycles from one wrap to the next."""
+        return (self.rvr + 1) * self.div
 
 
 @dataclass
@@ -211,7 +225,7 @@ class ExceptionModel:
                  write_mem: Callable[[int, bytes], bool], has_fpu: bool,
                  stack_objects: list[tuple[int, int, str]] | None = None,
                  frame_guard: Callable[[int, int, int, bool], StackingError | None] | None = None,
-                 ) -> None:
+                 systick_ref_div: int = 0) -> None:
         self.core = core
         self.v6m = core.architecture == "armv6-m"
         self.v8m = core.architecture.startswith("armv8")
@@ -235,7 +249,7 @@ class ExceptionModel:
         self.entry_cycles = _ENTRY.get(core.name, 12)
         self._c = counter.state
         self._holding = False  # update() held while device events run
-        self.systick = SysTick(self._c)
+        self.systick = SysTick(self._c, systick_ref_div)
         self._pending_w, self._active_w, self._enabled_w, self.prio = counter.exc_masks()
         self._level_w = counter.exc_levels()
         counter.configure_exceptions(
@@ -575,7 +589,7 @@ class ExceptionModel:
             return 0
         # the wrap is accounted when it falls due, so 0 < distance <= period: the value that
         # follows a reload (or the enable from 0) within the same block reads as RVR
-        return min(st.zero_at - self.now, st.rvr)
+        return min(-(-(st.zero_at - self.now) // st.div), st.rvr)
 
     def systick_write(self, reg: int, value: int) -> None:
         """Writes to CSR (0), RVR (4), CVR (8)."""
@@ -584,10 +598,13 @@ class ExceptionModel:
         if reg == 0:
             was = st.enabled
             current = self.systick_value() if was else st.stopped_value
-            st.csr = value & 7
-            if st.enabled and not was:
-                # counting resumes from CVR; from 0 it reloads on the next cycle
-                st.zero_at = self.now + (current if current else st.period)
+            st.csr = value & 7 | (0 if st.ref_div else 4)  # CLKSOURCE: RAO/WI without one
+            changed = st.div_for(st.csr) != st.div
+            self._c.st_div = st.div_for(st.csr)
+            if st.enabled and (not was or changed):
+                # counting resumes from CVR (at the clock now chosen); from 0 it reloads on the
+                # next count
+                st.zero_at = self.now + (current * st.div if current else st.period)
                 if st.rvr == 0 and not current:
                     st.zero_at = NEVER
             elif was and not st.enabled:

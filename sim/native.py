@@ -167,6 +167,7 @@ class _SimState(ctypes.Structure):
     st_rvr: int
     st_countflag: int
     st_stopped: int
+    st_div: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -220,7 +221,7 @@ class _SimState(ctypes.Structure):
         ("switched_in_at", ctypes.c_uint32),
         ("st_zero_at", ctypes.c_uint64), ("st_csr", ctypes.c_uint32),
         ("st_rvr", ctypes.c_uint32), ("st_countflag", ctypes.c_uint32),
-        ("st_stopped", ctypes.c_uint32),
+        ("st_stopped", ctypes.c_uint32), ("st_div", ctypes.c_uint32),
         ("align", _P), ("xfer", _P), ("gpr_regids", ctypes.c_int32 * 16),
         ("sp_check", ctypes.c_uint32), ("sp_mismatches", ctypes.c_uint32),
         ("sp_mismatch_pc", ctypes.c_uint32),

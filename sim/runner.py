@@ -400,7 +400,8 @@ class Simulator:
         self.exceptions = ExceptionModel(
             self.core, self.target.irqs, self.target.prio_bits, self._counter, self._regs,
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
-            stack_objects=image.objects, frame_guard=self._frame_guard)
+            stack_objects=image.objects, frame_guard=self._frame_guard,
+            systick_ref_div=self.target.systick_ref_div)
         table = _vector_table(image, base)
         # what the firmware may not program: its code and its vector table (the first two
         # words, its SP and reset vector, where the image does not say how long it is)

@@ -68,6 +68,28 @@ def test_systick_interrupts_wake_wfi_and_sleep_is_counted_apart(firmware, target
     assert report.sleep_cycles > 9_000
 
 
+@pytest.mark.parametrize(("target", "per_count", "calib"), [
+    ("stm32l031", 8, 0x40000000),   # the STM32s' reference clock: HCLK / 8
+    ("stm32l552", 8, 0x40000000),
+    ("curie", 1, 0xC0000000)])      # no reference clock: NOREF, CLKSOURCE reads as one
+def test_systick_reference_clock(firmware, target, per_count, calib):
+    """CLKSOURCE 0 counts the part's reference clock: on an STM32 HCLK / 8, so ticks come 8
+    times slower (they came at the core clock: firmware selecting HCLK_DIV8 with LL or the
+    StdPeriph library ran its delays 8 times too fast); a part without one reads CLKSOURCE as
+    1 and counts the core clock (core review s52 #6)."""
+    image = sim.load_elf(irq_program(firmware, "systick.c", target, TICKS=3, RELOAD=999,
+                                     CSR=3))
+    s = sim.Simulator(image)
+    entries: list[int] = []
+    s.on_entry(image.symbols["SysTick_Handler"], lambda: entries.append(s.exceptions.now))
+    report = s.run()
+    assert (report.status, report.stdout) == ("ok", "counts down\nticks 3\n"), report.problem
+    assert [b - a for a, b in zip(entries, entries[1:], strict=False)] == [1000 * per_count] * 2
+    scs = s.device("scs")
+    assert scs.read(0x01C, 4) == calib
+    assert scs.read(0x010, 4) & 4 == (4 if per_count == 1 else 0)  # CLKSOURCE as left
+
+
 def test_systick_period_is_exact_in_cycles(firmware):
     """Asleep in WFI, each tick is taken exactly when the counter wraps: handler entries are
     exactly RVR + 1 cycles apart."""

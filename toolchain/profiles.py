@@ -40,6 +40,10 @@ class Target:
     # what flash the image does not fill reads as, erased: NOR flash's 0xFF, the STM32L0's NVM
     # 0 (RM0377: an erased word reads 0)
     flash_erased: int = 0xFF
+    # SysTick's reference clock (CLKSOURCE = 0) as a divisor of the core's clock: the STM32s'
+    # RCC feeds it HCLK / 8 (RM0377, RM0385, RM0438: "SysTick external clock"); 0: none, so
+    # SYST_CALIB.NOREF reads 1 and CLKSOURCE reads as one, writes ignored (ARMv7-M B3.3.3)
+    systick_ref_div: int = 0
 
     def __post_init__(self) -> None:
         core = get_core(self.core)
@@ -92,13 +96,14 @@ TARGETS: dict[str, Target] = {
                         "stm32l0_dma", "stm32l0_wwdg", "stm32l0_crc", "stm32l0_eeprom",
                         "stm32l0_dbgmcu", "stm32l0_apb1", "stm32l0_apb2", "stm32l0_ahb",
                         "stm32l0_ioport"),
-               flash_address=STM32_FLASH, flash_erased=0),
+               flash_address=STM32_FLASH, flash_erased=0, systick_ref_div=8),
         Target("nrf52832", "nRF52832 (Cortex-M4F)", "cortex-m4", 64_000_000,
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),
         Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,
-               320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4),
+               320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4,
+               systick_ref_div=8),
         Target("stm32l552", "STM32L552 (Cortex-M33)", "cortex-m33", 110_000_000,
-               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109),
+               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109, systick_ref_div=8),
     )
 }
 

@@ -6,8 +6,9 @@ exceptions; this device is its register view. Modelled (offsets from 0xE000E000)
 
 - ICTR 0x004 (read-only: the target's interrupt lines), ACTLR 0x008 (reads back).
 - SysTick: CSR 0x010 (ENABLE, TICKINT, CLKSOURCE, COUNTFLAG cleared on read), RVR 0x014,
-  CVR 0x018 (derived from the cycle count; a write clears it), CALIB 0x01C (NOREF, SKEW, no
-  TENMS).
+  CVR 0x018 (derived from the cycle count; a write clears it), CALIB 0x01C (SKEW, no TENMS;
+  NOREF on a part without a reference clock, whose CLKSOURCE then reads as 1; the STM32s'
+  reference is HCLK / 8: ``Target.systick_ref_div``).
 - NVIC: ISER 0x100, ICER 0x180, ISPR 0x200, ICPR 0x280, IABR 0x300 (one bit per IRQ, 32 per
   word), IPR 0x400 (a byte per IRQ, the part's implemented priority bits), STIR 0xF00.
 - SCB: CPUID 0xD00, ICSR 0xD04, VTOR 0xD08, AIRCR 0xD0C (VECTKEY, PRIGROUP, SYSRESETREQ stops
@@ -210,8 +211,8 @@ class SystemControlSpace(Device):
             return m.systick.rvr
         if word == 0x018:
             return m.systick_value()
-        if word == 0x01C:
-            return 0xC0000000  # NOREF, SKEW: no calibration value
+        if word == 0x01C:  # SKEW, TENMS 0: no calibration value; NOREF without a reference
+            return 0x40000000 if m.systick.ref_div else 0xC0000000
         if word == 0xD00:
             return CPUID.get(m.core.name, 0)
         if word == 0xD04:

@@ -29,7 +29,10 @@ int main(void)
     SYST_CSR = 0;
     SYST_RVR = RELOAD;
     SYST_CVR = 0;
-    SYST_CSR = 7; /* ENABLE, TICKINT, processor clock */
+#ifndef CSR
+#define CSR 7 /* ENABLE, TICKINT, processor clock (5: the reference clock) */
+#endif
+    SYST_CSR = CSR;
     while (ticks < TICKS)
         __asm__ volatile("wfi");
     SYST_CSR = 0;
