@@ -1069,7 +1069,7 @@ static int fast_return(void *uc, sim_state *s)
     for (uint32_t w = 0; w < EXC_WORDS; w++)
         any |= active[w] != 0;
     int to_thread = (value & 8) != 0;
-    if (to_thread && any && !(s->ccr & 1))
+    if ((to_thread && any && !(s->ccr & 1)) || (!to_thread && !any))
         return 0; /* INVPC */
     if (exc_bit(s->exc_level, ipsr))
         return 0; /* its line is still high: Python pends it again */
@@ -1107,6 +1107,8 @@ static int fast_return(void *uc, sim_state *s)
     memcpy(w, mem, 32); /* constant sizes: no string copy */
     if (!(w[7] & (1u << 24)))
         return 0; /* EPSR.T clear in the frame: Python returns into INVSTATE */
+    if (((w[7] & 0x1ffu) != 0) == to_thread)
+        return 0; /* the frame's IPSR contradicts EXC_RETURN: INVPC */
     if (fp)
         memcpy(w + 8, mem + 32, FP_FRAME - 32);
     uint32_t ipsr_new = to_thread ? 0u : (w[7] & 0x1ff);

@@ -762,6 +762,10 @@ class ExceptionModel:
             raise StackingError(None, access=None, message=(
                 "return to thread mode with exceptions still active (CCR.NONBASETHRDENA "
                 "clear): UsageFault INVPC"))
+        if not to_thread and not self.active:  # (ARMv6-M: UNPREDICTABLE)
+            raise StackingError(None, access=None, message=(
+                f"return to handler mode (EXC_RETURN 0x{exc_return:08x}) from the only active "
+                "exception: UsageFault INVPC"))
         if ipsr != NMI and not self.v6m:  # DeActivate clears FAULTMASK (ARMv7-M B1.5.8)
             regs.write(R.UC_ARM_REG_FAULTMASK, 0)
         self.advance_systick()
@@ -780,6 +784,10 @@ class ExceptionModel:
             raise StackingError(frame, "exception frame (return)", access="read")
         words = list(struct.unpack_from("<8I", data))
         pc, xpsr = words[6], words[7]
+        if bool(xpsr & 0x1FF) == to_thread:  # the frame's IPSR must say where it returns
+            raise StackingError(None, access=None, message=(
+                f"the exception frame at 0x{frame:08x} holds IPSR {xpsr & 0x1FF} for a return "
+                f"to {'thread' if to_thread else 'handler'} mode: UsageFault INVPC"))
         new_sp = frame + size + (4 if xpsr & 0x200 else 0)
         # IPSR from the frame (0 in thread mode, else the preempted handler's number), then
         # CONTROL: SPSEL written in thread mode swaps SP to the PSP; FPCA from EXC_RETURN

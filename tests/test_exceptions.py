@@ -404,6 +404,16 @@ def test_vector_faults_delivers_unaligned_and_divide_by_zero(firmware, cli, targ
     assert report["exceptions"]["taken"] == {"HardFault": 1, "UsageFault": 2}
 
 
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "stm32l552"])
+def test_a_return_whose_frame_ipsr_contradicts_exc_return_is_invpc(firmware, target):
+    """A thread frame holding an exception number (IPSR 3) returned to thread mode: INVPC on
+    the chip (ARMv7-M B1.5.8); it ran on, the frame's number dropped (core review s52 #3)."""
+    report = sim.run(sim.load_elf(irq_program(firmware, "returns.c", target, CASE="THUMB",
+                                              XPSR="0x01000003u")))
+    assert report.status == "fault", report.problem
+    assert "holds IPSR 3 for a return to thread mode: UsageFault INVPC" in report.fault.message
+
+
 @pytest.mark.parametrize("target", ["curie", "stm32l031", "nrf52832", "stm32l552"])
 def test_an_exception_return_takes_the_thumb_bit_from_the_frame(firmware, target):
     # a task frame with xPSR 0 (instead of 0x01000000) faults at the task on the chip
@@ -460,6 +470,23 @@ def test_a_bad_exception_return_is_reported_at_its_branch(firmware, target, valu
     fault = report.fault
     assert fault is not None and "not a valid exception return (UsageFault INVPC)" in fault.message
     assert f"branch to {value.lower()}" in fault.message
+    assert fault.pc == image.symbols["bad_return"]
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031"])
+@pytest.mark.parametrize("pend", [False, True])  # with an IRQ pending: the native path's case
+def test_a_return_to_handler_mode_from_the_only_active_exception_is_invpc(firmware, target,
+                                                                            pend):
+    """EXC_RETURN 0xFFFFFFF1 (to handler mode) from the only active exception: the chip takes
+    UsageFault INVPC (ARMv7-M B1.5.8; ARMv6-M: UNPREDICTABLE); the simulator resumed thread
+    code silently (core review s52 #3)."""
+    defines = {"CASE": "BADRETURN", "RET": '"0xFFFFFFF1"'} | ({"PEND": None} if pend else {})
+    image = sim.load_elf(irq_program(firmware, "returns.c", target, **defines))
+    report = sim.run(image)
+    fault = report.fault
+    assert fault is not None, report.stdout
+    assert ("return to handler mode (EXC_RETURN 0xfffffff1) from the only active exception: "
+            "UsageFault INVPC") in fault.message
     assert fault.pc == image.symbols["bad_return"]
 
 
