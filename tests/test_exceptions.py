@@ -84,7 +84,7 @@ def test_systick_reference_clock(firmware, target, per_count, calib):
     s.on_entry(image.symbols["SysTick_Handler"], lambda: entries.append(s.exceptions.now))
     report = s.run()
     assert (report.status, report.stdout) == ("ok", "counts down\nticks 3\n"), report.problem
-    assert [b - a for a, b in zip(entries, entries[1:], strict=False)] == [1000 * per_count] * 2
+    assert [b - a for a, b in itertools.pairwise(entries)] == [1000 * per_count] * 2
     scs = s.device("scs")
     assert scs.read(0x01C, 4) == calib
     assert scs.read(0x010, 4) & 4 == (4 if per_count == 1 else 0)  # CLKSOURCE as left
