@@ -1823,6 +1823,7 @@ class Simulator:
         opts = self.options
         self._wall_start = start
         pc, until = reset | 1, _END
+        at_until: Callable[[int], Fault] = self._undefined  # the fault where `until` is reached
         while not self._interrupted and not self._elapsed:
             if self._reset_requested:
                 handler = self._reboot()
@@ -1836,7 +1837,7 @@ class Simulator:
             stop = self._counter.stop
             if (until != _END and ok and stop is None and self._fault is None
                     and self.uc.reg_read(R.UC_ARM_REG_PC) & ~1 == until):
-                self._fault = self._undefined(until)  # the FP64 stop below: reached it
+                self._fault = at_until(until)  # the FP64 or NOCP stop below: reached it
             until = _END
             if ok and stop is not None and stop.reason == StopReason.ALIGN_ENTRY:
                 pc = self._counter.hook_unaligned_entry(stop, self._retranslate) | 1
@@ -1848,9 +1849,20 @@ class Simulator:
                 at = self._fp64_at(stop.pc)
                 self._counter.clear_stop()
                 if at != stop.pc:
-                    pc, until = stop.pc | 1, at
+                    pc, until, at_until = stop.pc | 1, at, self._undefined
                     continue
                 self._fault = self._undefined(at)
+            if (ok and opts.vector_faults and stop is not None and self._fault is None
+                    and stop.reason == StopReason.FPU_DISABLED):
+                # a floating-point instruction with the FPU disabled (its block did not run):
+                # the block runs up to it, which faults UsageFault NOCP, delivered (an RTOS
+                # enabling the FPU lazily in its handler: the instruction then runs again)
+                at = self._fp_at(stop.pc)
+                self._counter.clear_stop()
+                if at != stop.pc:
+                    pc, until, at_until = stop.pc | 1, at, self._nocp
+                    continue
+                self._fault = self._nocp(at)
             if (ok and stop is not None and stop.reason == StopReason.SELF_LOOP
                     and (self._reset_requested or self._elapsed or self._interrupted
                          or self.exceptions.end_due)):
@@ -1894,6 +1906,20 @@ class Simulator:
         return self._make_fault("undefined_instruction",
                                 faults.undefined(self.core, self._decode(pc)), pc)
 
+    def _nocp(self, pc: int) -> Fault:
+        """UsageFault NOCP for the floating-point instruction at ``pc`` (which did not run):
+        CPACR does not grant the FPU."""
+        return self._make_fault(
+            "hard_fault", "floating-point instruction with the FPU disabled: CPACR does not "
+            "grant CP10/CP11 access (UsageFault NOCP)", pc)
+
+    def _fp_at(self, start: int) -> int:
+        """Address of the first floating-point instruction from ``start`` on (the block the
+        native hook stopped for it)."""
+        fp = self._fp_table[(start - self.flash_base) >> 1:]
+        found = np.flatnonzero(fp & 1)
+        return start + 2 * int(found[0]) if len(found) else start
+
     def _fp64_at(self, start: int) -> int:
         """Address of the first double-precision operation from ``start`` on: in the block
         there, which the native hook flagged from the same table."""
@@ -1933,6 +1959,8 @@ class Simulator:
             cause = (USAGEFAULT, 1 << 24)  # UNALIGNED
         if cause is None and "DIVBYZERO" in fault.message:
             cause = (USAGEFAULT, 1 << 25)
+        if cause is None and "NOCP" in fault.message:
+            cause = (USAGEFAULT, 1 << 19)
         if cause is None:
             return False
         exc, status = cause
@@ -2467,8 +2495,9 @@ class Simulator:
         return self._make_fault(
             "hard_fault",
             "floating-point instruction with the FPU disabled: CPACR does not grant CP10/CP11 "
-            "access (UsageFault NOCP, escalated to HardFault); the start-up code must enable "
-            f"the FPU before any float use. Stopped before its block at 0x{start:08x} ran",
+            "access (UsageFault NOCP; HardFault while UsageFault is disabled, as at reset); the "
+            "start-up code must enable the FPU before any float use. Stopped before its block "
+            f"at 0x{start:08x} ran",
             pc,
         )
 

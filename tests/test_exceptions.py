@@ -741,3 +741,22 @@ def test_an_event_planned_at_a_boundary_for_before_it_runs_there():
     plan("later", 120, lambda: log.append("later"))
     ExceptionModel._run_timers(model)  # type: ignore[arg-type]
     assert log == ["master", "slave"] and list(model._timers) == ["later"]
+
+
+@pytest.mark.parametrize("target", ["nrf52832", "stm32l552"])
+@pytest.mark.parametrize(("escalate", "status"), [(False, 1 << 19), (True, 1 << 30)])
+def test_vector_faults_deliver_nocp_and_the_instruction_runs_again(firmware, target, escalate,
+                                                                   status):
+    """An RTOS enabling the FPU lazily: the first float instruction faults NOCP, the handler
+    grants CP10/CP11 and returns, the instruction runs again. With --vector-faults the run
+    stopped there (core review s52 #5): now UsageFault NOCP (CFSR bit 19), or HardFault with
+    HFSR.FORCED while UsageFault is disabled."""
+    defines = {"ESCALATE": None} if escalate else {}
+    image = sim.load_elf(irq_program(firmware, "nocp.c", target, **defines))
+    report = sim.Simulator(image, sim.RunOptions(vector_faults=True)).run()
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.stdout == f"1 {status} {0x40400000}\n"  # 3.0f
+    assert report.exceptions == {"HardFault" if escalate else "UsageFault": 1}
+    assert "(UsageFault NOCP)" in report.vectored_faults[0]
+    stopped = sim.run(image)  # without --vector-faults: stopped at the instruction
+    assert stopped.status == "fault" and "NOCP" in stopped.fault.message

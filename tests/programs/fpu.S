@@ -4,7 +4,8 @@
  *
  * With -DENABLE_FPU the program sets CP10/CP11 to full access in SCB->CPACR (0xE000ED88), as
  * start-up code must, then adds two floats and exits with status 0. Without it the VADD runs
- * with the FPU disabled, which on hardware is a UsageFault (NOCP) escalated to HardFault.
+ * with the FPU disabled, which on hardware is a UsageFault (NOCP), escalated to HardFault while
+ * UsageFault is disabled (as at reset).
  *
  *     ldr   r0, =0xE000ED88   (ENABLE_FPU only)
  *     ldr   r1, [r0]
