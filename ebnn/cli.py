@@ -264,17 +264,23 @@ def export_cmd(model: Path, output: Path) -> None:
                                  "integer reference.")
 @input_files_option("Instead of a data set's accuracy, the reference's class and scores for "
                     "each input in these files, what the firmware must print for them")
+@click.option("--save-bytes", "bytes_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, metavar="FILE",
+              help="With --input: also write those inputs as the bytes the model's C reads "
+                   "(uint8, quantised as the model's data, one input after another), for "
+                   "`ebnn-sim run YOUR.elf --input FILE` on firmware that records no input "
+                   "format (yours: float recordings cannot be converted without the model).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the results as JSON.")
 def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: Path | None,
              split: str | None, torch_model: Path | None, inputs: tuple[Path, ...],
-             limit: int | None, json_path: Path | None) -> None:
+             bytes_path: Path | None, limit: int | None, json_path: Path | None) -> None:
     """Accuracy of the integer reference of ARTIFACT on a dataset.
 
     With --input, the reference's class and scores for each input of those files instead,
     one line each on stdout: what a firmware of this model (yours, built from `ebnn export-c`)
-    must print for them.
+    must print for them; --save-bytes writes those inputs as your firmware reads them.
     """
     from ebnn.artifact import ArtifactError, load
     from ebnn.data import DatasetError
@@ -284,10 +290,12 @@ def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: P
     if inputs and (dataset or data or data_dir or split or torch_model):
         _fail("--input evaluates files instead of a data set: give it without --dataset, "
               "--data, --data-dir, --split and --pt")
+    if bytes_path is not None and not inputs:
+        _fail("--save-bytes writes the --input files as bytes: give --input too")
     try:
         art = load(artifact)
         if inputs:
-            _eval_inputs(art, list(inputs), limit, json_path)
+            _eval_inputs(art, list(inputs), limit, json_path, bytes_path)
             return
         result = evaluate(art, dataset=dataset, data_dir=data_dir, split=split,
                           torch_model=torch_model, limit=limit, data=data)
@@ -306,16 +314,28 @@ def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: P
 
 
 def _eval_inputs(art: "Artifact", paths: list[Path], limit: int | None,
-                 json_path: Path | None) -> None:
-    """``eval --input``: the reference's class and scores for each input of ``paths``."""
+                 json_path: Path | None, bytes_path: Path | None = None) -> None:
+    """``eval --input``: the reference's class and scores for each input of ``paths`` (and
+    with ``bytes_path`` those inputs written as the bytes the model's C reads)."""
     from ebnn import reference
     from ebnn.input_files import display, load_input_files, skipped_note
+    from sim.formats import write_bytes
 
     files = load_input_files(art, paths, limit, reader="this model")
     if files.skipped:
         err.print(skipped_note(files.skipped), markup=False, soft_wrap=True)
     for warning in files.warnings:
         err.print(warning, markup=False, soft_wrap=True)
+    if bytes_path is not None:
+        data = files.images.astype("uint8", copy=False).tobytes()
+        try:
+            write_bytes(bytes_path, data)
+        except OSError as exc:
+            _fail(_os_error(bytes_path, exc))
+        size = data and len(data) // len(files.images)
+        err.print(f"wrote {bytes_path}: {len(files.images):,} input"
+                  f"{'s' if len(files.images) != 1 else ''} of {size:,} bytes",
+                  markup=False, soft_wrap=True)
     ref = reference.run(art, files.images)
     names = art.metadata.get("class_names")
     if not (isinstance(names, list) and len(names) == art.classes):

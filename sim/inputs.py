@@ -59,6 +59,23 @@ def _uint8(arr: np.ndarray, path: Path) -> np.ndarray:
     return arr.astype(np.uint8)
 
 
+# where an ELF records no input format, what converts a recording of floats to its bytes
+NO_FORMAT_HINT = ("; the ELF records no input format (an `ebnn build` firmware does) to "
+                  "quantise them with: write them as bytes with the model, `ebnn eval "
+                  "MODEL.ebnn --input FILE --save-bytes FILE.bin`, and give that file")
+
+
+def _unformatted(arr: np.ndarray, path: Path) -> np.ndarray:
+    """``_uint8`` for an ELF without an input format: a float recording's error says how to
+    convert it."""
+    try:
+        return _uint8(arr, path)
+    except InputError as exc:
+        if "whole numbers" in str(exc):
+            raise InputError(f"{exc}{NO_FORMAT_HINT}") from None
+        raise
+
+
 MAX_INPUT_BYTES = 64 << 20  # what a console input may hold, converted: far more than any MCU
 
 
@@ -324,12 +341,12 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
     if suffix == ".npy":
         arr = load_npy(path)
         if fmt is None:
-            return _uint8(arr, path).tobytes()
+            return _unformatted(arr, path).tobytes()
         return fmt.quantise(fmt.inputs(arr, path, "an array"), path, notes).tobytes()
     if suffix == ".csv":
         table = read_csv(path)
         if fmt is None:
-            return _uint8(table, path).tobytes()
+            return _unformatted(table, path).tobytes()
         rows = (fmt.shape[0], math.prod(fmt.shape[1:]))  # one input as rows: T x C, H x WC
         per_pixel = (math.prod(fmt.shape[:-1]), fmt.shape[-1])  # a pixel a row: HW x C
         if table.shape[1] == fmt.size:

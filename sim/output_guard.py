@@ -4,11 +4,11 @@
 fw.elf --json fw.elf`` the firmware with its report, ``ebnn train c.toml -o m.png`` the model
 with its curves: every command of ``ebnn`` and ``ebnn-sim`` is a :class:`GuardedCommand`, which
 compares the files a command will write (its ``-o``/``--json``/``--junit``/``--html``/
-``--speedscope``/``--vcd`` options and the files derived from them) with the paths it was given
-to read, and with each other, through links too, and checks that each can be written, all before the
-command does any work. It also ends every command alike where click and rich would not: 130 for
-a Ctrl-C outside the command's own handling, 141 when the reader of its output leaves
-(:class:`PipeConsole`). Light on purpose: ``ebnn --help`` imports it.
+``--speedscope``/``--vcd``/``--save-bytes`` options and the files derived from them) with the
+paths it was given to read, and with each other, through links too, and checks that each can be
+written, all before the command does any work. It also ends every command alike where click and
+rich would not: 130 for a Ctrl-C outside the command's own handling, 141 when the reader of its
+output leaves (:class:`PipeConsole`). Light on purpose: ``ebnn --help`` imports it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sim.interrupts import signals_interrupt
 
 # the parameters naming a file a command writes (every other path parameter is read)
 OUTPUT_PARAMS = frozenset({"output", "json_path", "junit_path", "html_path", "speedscope_path",
-                           "vcd_path"})
+                           "vcd_path", "bytes_path"})
 # a command's files written beside an output, from its parameters: what each is called
 Derived = Callable[[Mapping[str, Any]], Mapping[str, Path]]
 

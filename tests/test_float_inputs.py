@@ -243,6 +243,33 @@ def test_run_quantises_npy_and_csv_as_the_reference_does(model: Path, tmp_path: 
     assert _classes(res.stdout) == expected[:1]
 
 
+def test_save_bytes_feeds_float_recordings_to_firmware_without_an_input_format(
+        model: Path, tmp_path: Path, cli, firmware) -> None:
+    """A user's own firmware records no input format: a float recording was refused (values
+    must be whole numbers) with no way to convert it but the Python API (s52 integration
+    review MEDIUM-1). `ebnn eval --input ... --save-bytes` writes the bytes the model's C
+    reads: the firmware's own conversion of the same file gives those bytes exactly."""
+    xt = np.load(model / "blobs.npz")["x_test"][:3]
+    np.save(tmp_path / "three.npy", xt)
+    out = tmp_path / "three.bin"
+    res = ebnn("eval", model / "m.ebnn", "--input", tmp_path / "three.npy", "--save-bytes", out)
+    assert res.returncode == 0, res.stderr
+    assert "wrote " in res.stderr and "3 inputs of 64 bytes" in res.stderr
+    art = artifact.load(model / "m.ebnn")
+    assert out.read_bytes() == reference.quantize_input(art, xt[..., None]).tobytes()
+    # the ebnn build firmware reads the .bin and the .npy alike: the same classes
+    by_bin = cli("run", model / "m.elf", "--input", out)
+    by_npy = cli("run", model / "m.elf", "--input", tmp_path / "three.npy")
+    assert _classes(by_bin.stdout) == _classes(by_npy.stdout) and len(_classes(by_bin.stdout)) == 3
+    # firmware that records no format: the float file is refused with the way to convert it
+    refused = cli("run", firmware("hello.c"), "--input", tmp_path / "three.npy")
+    assert refused.returncode == 2
+    assert "the ELF records no input format" in refused.stderr
+    assert "--save-bytes FILE.bin" in " ".join(refused.stderr.split())
+    assert one_line_error(ebnn("eval", model / "m.ebnn", "--save-bytes", out)) == (
+        "error: --save-bytes writes the --input files as bytes: give --input too")
+
+
 @pytest.fixture(scope="module")
 def mnist_elf(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("mnist") / "mnist.elf"
