@@ -518,8 +518,12 @@ def _artifact_or_config(path: Path) -> "Artifact":
 @click.option("--no-sample", "no_sample", is_flag=True,
               help="Link no sample input (a long sequence's fills flash: its size is "
                    "INPUT_SIZE bytes); the firmware then needs --input to run.")
+@click.option("-O", "opt", type=click.Choice(["0", "1", "2", "3", "s", "z", "g"]), default="2",
+              show_default=True,
+              help="Optimisation level of the build (-Os as a product ships; the model's C is "
+                   "exact at every level: `ebnn-sim verify` checks the ELF you build).")
 def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
-              flash: int | None, stream: bool, no_sample: bool) -> None:
+              flash: int | None, stream: bool, no_sample: bool, opt: str) -> None:
     """Generate C for ARTIFACT and build firmware for a target.
 
     The model's C is the library `ebnn export-c` ships (prefix ebnn: ebnn_infer), compiled with
@@ -537,8 +541,8 @@ def build_cmd(artifact: Path, output: Path, target: str, sram: int | None,
         check_memory_sizes(sram, flash, whole_kib=True)  # an ELF `ebnn-sim run` can map
         art = load(artifact)
         _make_parent(output)
-        result, gen = build_firmware(art, output, target, sram=sram, flash=flash,
-                                     stream=stream, sample=not no_sample)
+        result, gen = build_firmware(art, output, target, opt=f"-O{opt}", sram=sram,
+                                     flash=flash, stream=stream, sample=not no_sample)
     except MemoryOverflow as exc:
         size = math.prod(art.input_shape)
         sample = (f"; the sample input embedded for runs without input takes {size:,} B of "

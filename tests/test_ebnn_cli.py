@@ -179,6 +179,24 @@ def test_verify_cli(trained, tmp_path):
         data["instructions"]["max"]
 
 
+def test_build_at_the_optimisation_level_a_product_ships(trained, tmp_path):
+    """ebnn build -O s: the model at -Os (it had -O2 only; s52 integration review MEDIUM-2),
+    smaller, and still the model bit for bit."""
+    elf = tmp_path / "os.elf"
+    proc = ebnn("build", trained / "small.ebnn", "-O", "s", "-o", elf, "--target", "curie")
+    assert proc.returncode == 0, proc.stderr
+
+    def text(path: Path) -> int:
+        out = subprocess.run(["arm-none-eabi-size", str(path)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[1]
+        return int(out.split()[0])
+
+    assert text(elf) < text(trained / "small.elf")
+    res = CliRunner().invoke(sim_main, ["verify", str(elf), "--model",
+                                        str(trained / "small.ebnn"), "--limit", "5"])
+    assert res.exit_code == 0 and "0 mismatches in 5 images" in res.output, res.output
+
+
 def test_verify_cli_mismatch_exits_1(trained, tmp_path):
     """The firmware against an artifact whose output offsets differ: every score mismatches."""
     art = artifact.load(trained / "small.ebnn")
