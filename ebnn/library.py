@@ -165,6 +165,14 @@ add_library({p} STATIC {p}.c)
 target_include_directories({p} PUBLIC ${{CMAKE_CURRENT_SOURCE_DIR}})
 set_target_properties({p} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON)
 
+# Unoptimised (a Debug build's -O0) the model's C is about 6 times larger and its deepest
+# frame over 10 times deeper (mnist: 80,864 B of code and const data, a 2,912 B frame, against
+# 13,392 B and 176 B at -Og): optimised in Debug builds too, unless this is OFF.
+option({up}_OPTIMIZE_DEBUG "Compile {p}.c with -Og in Debug builds" ON)
+if({up}_OPTIMIZE_DEBUG AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options({p} PRIVATE $<$<CONFIG:Debug>:-Og>)
+endif()
+
 option({up}_NO_STATIC_SCRATCH
        "Compile out the static scratch and {p}_infer (every caller uses {p}_infer_with)" OFF)
 if({up}_NO_STATIC_SCRATCH)

@@ -10,6 +10,7 @@ host against small stand-ins for the Arduino and Zephyr APIs (tests/programs/stu
 """
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -357,6 +358,17 @@ def test_cmake_layout_builds_and_is_exact(models, tmp_path):
           "-DALPHA_BUILD_EXAMPLE=OFF")
     cmake("--build", quiet)
     assert (quiet / "libalpha.a").exists() and not (quiet / "alpha_example").exists()
+    # a Debug build optimises the model's C (-O0 made it 6x larger, its frames 10x deeper:
+    # a Debug firmware overflowed a 32 KiB part; s52 integration review MEDIUM-3), unless
+    # ALPHA_OPTIMIZE_DEBUG=OFF
+    for option, og in (("ON", True), ("OFF", False)):
+        debug = tmp_path / f"build-debug-{option}"
+        cmake("-S", libs["alpha"], "-B", debug, f"-DCMAKE_C_COMPILER={compiler}",
+              "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
+              f"-DALPHA_OPTIMIZE_DEBUG={option}")
+        commands = json.loads((debug / "compile_commands.json").read_text())
+        line = next(c["command"] for c in commands if c["file"].endswith("alpha.c"))
+        assert ("-Og" in line.split()) == og, line
     run = subprocess.run([str(build_dir / "alpha_example")], input=models["alpha"].images
                          .tobytes(), capture_output=True, check=False)
     assert run.returncode == 0 and b"alpha: sample ok" in run.stderr, run.stderr
