@@ -201,8 +201,10 @@ class RunOptions:
     # seconds of device time (awake and asleep, at the core's clock) after which the run
     # ends as "ok" with the firmware still running: for firmware that never exits
     run_for: float | None = None
-    inputs: Sequence[Path] = ()  # host files the firmware may open for reading
-    stdin: BinaryIO | None = None  # what SYS_READ on the console returns
+    # host files the firmware may open for reading (semihosting SYS_OPEN); not its console
+    # input: that is ``stdin`` (sim.session.prepare makes the first input's bytes both)
+    inputs: Sequence[Path] = ()
+    stdin: BinaryIO | None = None  # what SYS_READ on the console (and a UART) returns
     output_dir: Path | None = None  # where the firmware may create files
     echo: Callable[[bytes], None] | None = None  # console output as it appears
     cmdline: str = ""
