@@ -238,7 +238,8 @@ class ExceptionModel:
         self.has_fpu = has_fpu
         # the image's vector table: (name, address, entries), None when unknown
         self.vector_table: tuple[str, int, int] | None = None
-        self.vector_alias: int | None = None  # the table's address in a boot alias at 0
+        self.vector_alias: int | None = None  # the table's address in a boot alias
+        self.boot_vtor = 0  # VTOR's reset value: where the part reads its vectors at reset
         # (frame, size, SP, on the PSP) -> why an entry may not stack there (None: it may)
         self.frame_guard = frame_guard
         # (start, size, name) of the image's sized data objects, by start: thread stacks
@@ -383,7 +384,7 @@ class ExceptionModel:
         self.active = 0
         self.levels = 0
         self.prigroup = 0
-        self.vtor = 0
+        self.vtor = self.boot_vtor
         self.shcsr_enables = 0  # MEMFAULTENA/BUSFAULTENA/USGFAULTENA (bits 16-18)
         # STKALIGN; v6-M: also UNALIGN_TRP; v8-M: NONBASETHRDENA (RES1)
         self.ccr = 0x208 if self.v6m else 0x201 if self.v8m else 0x200

@@ -317,15 +317,19 @@ class Simulator:
         self.core: Core = self.target.cpu
         self.timing = self.core.timing
         self.flash_base = flash_base(image, self.target)
-        # the boot alias of flash linked elsewhere: at 0, up to where the flash itself starts
-        self.alias_size = min(self.flash_size, self.flash_base) if self.flash_base else 0
+        # the boot alias of flash linked elsewhere (at 0 on the STM32L0, up to where the flash
+        # itself starts; at the STM32F7's ITCM address), where its vectors are read at reset
+        boot = self.target.boot_alias
+        self.alias_base = 0 if boot is None else boot
+        self.alias_size = (min(self.flash_size, self.flash_base - self.alias_base)
+                           if self.flash_base and boot is not None else 0)
         # where loads see the flash (start, bytes): where it is linked; the boot alias at 0;
         # for an image linked at 0 (the alias) on a part whose flash is elsewhere (the STM32L0's
         # 0x08000000), the flash there too, as on the chip (the HAL programs it there)
         self._flash_views = [(self.flash_base, self.flash_size)]
         if self.alias_size:
-            self._flash_views.append((FLASH_BASE, self.alias_size))
-        elif 0 < self.flash_size <= self.target.flash_address:
+            self._flash_views.append((self.alias_base, self.alias_size))
+        elif self.flash_base == FLASH_BASE and 0 < self.flash_size <= self.target.flash_address:
             self._flash_views.append((self.target.flash_address, self.flash_size))
         self.fit_problem = self._check_fit()
         self._fault: Fault | None = None  # how the current run ended, if it faulted
@@ -404,6 +408,8 @@ class Simulator:
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
             stack_objects=image.objects, frame_guard=self._frame_guard,
             systick_ref_div=self.target.systick_ref_div)
+        # VTOR at reset: where the part boots (its alias, or the flash itself without one)
+        self.exceptions.boot_vtor = self.alias_base if self.alias_size else base
         table = _vector_table(image, base)
         # what the firmware may not program: its code and its vector table (the first two
         # words, its SP and reset vector, where the image does not say how long it is)
@@ -411,8 +417,8 @@ class Simulator:
                                                                    table[2]))]
         if table is not None:
             self.exceptions.vector_table = table
-            if base != FLASH_BASE:  # VTOR 0 reads it through the boot alias
-                self.exceptions.vector_alias = table[1] - base
+            if self.alias_size:  # VTOR at the alias reads it there
+                self.exceptions.vector_alias = self.alias_base + table[1] - base
             self._counter.state.vec_base, self._counter.state.vec_entries = table[1:]
         # the context an RTOS saves on a thread's stack from its handlers counts in its peak
         if writes_psp(self.flash):
@@ -1230,13 +1236,17 @@ class Simulator:
             return "not a store the simulator carries out into it: STR, STRH, STRB, STRD, STM"
         return f"the simulator could not tell which instruction stored; PC 0x{pc:08x}"
 
+    def _in_alias(self, address: int) -> bool:
+        """Whether ``address`` is in the boot alias of flash linked elsewhere."""
+        return self.alias_base <= address < self.alias_base + self.alias_size
+
     def _region_note(self, address: int) -> str:
         sram_end = SRAM_BASE + self.sram_size
         if sram_end <= address < sram_end + 0x100000:
             past = address - sram_end
             return f" ({past} bytes past the end of {format_size(self.sram_size)} SRAM)"
         base = self.flash_base
-        if address < self.alias_size:  # (8) a data access there is more likely a null pointer
+        if self._in_alias(address):  # (8) a data access at 0 is more likely a null pointer
             return (f" (the boot alias of flash at 0x{base:08x}: read-only, and code runs at "
                     "its linked address" + ("; null pointer?)" if address < 0x1000 else ")"))
         if self._flash_offset(address) is not None and not self._in_flash(address):
@@ -1953,7 +1963,7 @@ class Simulator:
         if fault.kind == "flash_write" and self._programmer is not None:
             return False  # what the part's flash interface would do is not modelled
         if (fault.kind == "unmapped_fetch" and fault.address is not None
-                and fault.address < self.alias_size):
+                and self._in_alias(fault.address)):
             return False  # the chip runs code from its boot alias; the simulator stops there
         if cause is None and "INVSTATE" in fault.message:
             cause = (USAGEFAULT, 1 << 17)

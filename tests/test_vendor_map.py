@@ -1,7 +1,7 @@
 """Firmware linked by a vendor's linker script for an STM32L0: flash at 0x08000000, the part
 booting through its alias at 0 (tests/programs/vendor_map). The stm32l031 profile runs it
-where it was linked; other profiles (whose parts boot otherwise, or have flash at 0) refuse it
-in one line naming the one that runs it."""
+where it was linked, the STM32F7 and L5 profiles too, each booting as its part does; a
+profile whose flash is at 0 refuses it in one line naming those that run it."""
 
 import subprocess
 from pathlib import Path
@@ -102,16 +102,25 @@ def test_the_boot_alias_is_no_larger_than_the_address_of_flash(cli, tmp_path):
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
 
 
-@pytest.mark.parametrize("target, cpu", [("nrf52832", "cortex-m4"),
-                                         ("stm32f746", "cortex-m7"),
-                                         ("stm32l552", "cortex-m33")])
-def test_other_parts_refuse_it_naming_the_one_that_runs_it(cli, tmp_path, target, cpu):
-    """nRF52 flash is at 0; the F7 boots from its ITCM flash address (ITCM RAM at 0) and the
-    L5 from its option bytes' boot address: neither boot is modelled, so neither runs it."""
-    line = assert_single_error_line(cli("run", vendor_elf(tmp_path, cpu), "--target", target,
-                                        json=False))
+@pytest.mark.parametrize("target, cpu, boot", [("stm32f746", "cortex-m7", 0x00200000),
+                                               ("stm32l552", "cortex-m33", 0x08000000)])
+def test_other_stm32s_boot_it_as_they_do(cli, tmp_path, target, cpu, boot):
+    """The F7 boots from its ITCM flash address 0x00200000 (BOOT_ADD0's default), the L5
+    without TrustZone from the flash address itself (NSBOOTADD0): VTOR's reset value, where
+    the reset vector is read and SysTick's vector fetched. Both refused such an image before
+    (s52 integration review MEDIUM-5: a CubeMX project could not run on its own part)."""
+    res = cli("run", vendor_elf(tmp_path, cpu, f"-DBOOT={boot:#x}u"), "--target", target)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "vendor ok\n"
+    assert res.report["exceptions"]["taken"] == {"SysTick": 3}
+
+
+def test_a_part_whose_flash_is_at_0_refuses_it_naming_those_that_run_it(cli, tmp_path):
+    """nRF52 flash is at 0: an image linked at 0x08000000 is for another part."""
+    line = assert_single_error_line(cli("run", vendor_elf(tmp_path, "cortex-m4"), "--target",
+                                        "nrf52832", json=False))
     assert "load segment at 0x08000000" in line and "outside the memory map" in line
-    assert line.endswith("(--target stm32l031)")
+    assert line.endswith("(--target stm32l031, stm32f746, stm32l552)")
 
 
 def test_an_image_not_starting_at_the_flash_gets_no_hint(cli, tmp_path):

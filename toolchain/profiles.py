@@ -31,12 +31,14 @@ class Target:
                                 "cmsdk_timer1")
     irqs: int = 32  # external interrupt lines of the NVIC (at least 32 modelled)
     prio_bits: int = 3  # implemented bits of each 8-bit exception priority
-    # where the part's flash is, when an image may be linked there rather than at 0: the
-    # STM32L0's 0x08000000, which the part aliases at 0 when it boots from main flash (RM0377,
-    # boot configuration); 0: flash at 0 only. Not set for parts that boot otherwise (the F7
-    # from its ITCM flash address with ITCM RAM at 0, the L5 through its boot-address option
-    # bytes): their boot is not modelled, so their vendor images are refused.
+    # where the part's flash is, when an image may be linked there rather than at 0 (an
+    # STM32's 0x08000000, as its vendor's linker scripts link it); 0: flash at 0 only
     flash_address: int = 0
+    # where the part shows that flash when it boots from it, its vector table read there at
+    # reset and VTOR's reset value: the STM32L0 aliases it at 0 (RM0377, boot configuration),
+    # the STM32F7 boots from its ITCM address 0x00200000 (RM0385: BOOT_ADD0's default); None:
+    # from the flash address itself (the STM32L5 without TrustZone: NSBOOTADD0, RM0438)
+    boot_alias: int | None = 0
     # what flash the image does not fill reads as, erased: NOR flash's 0xFF, the STM32L0's NVM
     # 0 (RM0377: an erased word reads 0)
     flash_erased: int = 0xFF
@@ -101,9 +103,10 @@ TARGETS: dict[str, Target] = {
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),
         Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,
                320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4,
-               systick_ref_div=8),
+               flash_address=STM32_FLASH, boot_alias=0x00200000, systick_ref_div=8),
         Target("stm32l552", "STM32L552 (Cortex-M33)", "cortex-m33", 110_000_000,
-               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109, systick_ref_div=8),
+               256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109, flash_address=STM32_FLASH,
+               boot_alias=None, systick_ref_div=8),
     )
 }
 

@@ -150,9 +150,12 @@ static uint32_t check(void)
 #endif
     if (initialised != 0x12345678u)
         return 1;
-    uintptr_t reset_vector = 4u; /* read through the alias at 0 */
+#ifndef BOOT
+#define BOOT 0u /* where the part reads its vectors at reset: the STM32L0's alias at 0 */
+#endif
+    uintptr_t reset_vector = BOOT + 4u; /* read through the boot alias (or the flash itself) */
     __asm__("" : "+r"(reset_vector)); /* an address, not a constant GCC checks bounds against */
-    if (VTOR != 0 || *(const volatile uint32_t *)reset_vector != (uintptr_t)Reset_Handler)
+    if (VTOR != BOOT || *(const volatile uint32_t *)reset_vector != (uintptr_t)Reset_Handler)
         return 2;
 #ifdef IRQ_PAST_TABLE
     *(volatile uint32_t *)0xE000E100u = 1u; /* NVIC_ISER0: IRQ0 enabled */
