@@ -44,6 +44,20 @@ _TAKEN = {"assert", "complex", "ctype", "errno", "fenv", "float", "inttypes", "i
           "limits", "locale", "math", "setjmp", "signal", "stdalign", "stdarg", "stdatomic",
           "stdbool", "stddef", "stdint", "stdio", "stdlib", "stdnoreturn", "string", "tgmath",
           "threads", "time", "uchar", "wchar", "wctype", "arduino", KERNELS[:-2]}
+# the headers of what firmware is built with beside the library: an RTOS's, CMSIS's, a vendor
+# HAL's and the main.h STM32CubeMX generates (a FreeRTOS.h of the model's shadowed FreeRTOS's)
+_FIRMWARE_HEADERS = {
+    **dict.fromkeys(("freertos", "task", "queue", "semphr", "timers", "list", "croutine",
+                     "event_groups", "stream_buffer", "message_buffer", "portable", "projdefs",
+                     "portmacro", "freertosconfig"), "FreeRTOS's"),
+    **dict.fromkeys(("cmsis_os", "cmsis_os2", "cmsis_gcc", "cmsis_compiler", "arm_math"),
+                    "CMSIS's"),
+    "main": "the main.h STM32CubeMX generates",
+}
+# stm32l0xx.h, stm32l0xx_hal.h, stm32f7xx_it.h; core_cm0plus.h; system_stm32l0xx.h; nrf.h,
+# nrf52.h, nrf52_bitfields.h
+_VENDOR_HEADER = re.compile(r"stm32[a-z]\d\w*xx(_\w+)?|core_cm\d\w*|system_stm32\w+|nrf|nrf5\d+\w*",
+                            re.IGNORECASE)
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # target names CMake keeps for itself (policy CMP0037; the IDE generators' too): the cmake
 # layout's add_library(NAME) would fail to configure
@@ -69,6 +83,11 @@ def check_prefix(prefix: str) -> None:
             prefix.lower(), "a standard C header")
         raise LibraryError(f"prefix {prefix!r} is not usable: its header {prefix}.h would "
                            f"shadow {what}")
+    firmware = _FIRMWARE_HEADERS.get(prefix.lower()) or (
+        "a vendor's device header" if _VENDOR_HEADER.fullmatch(prefix) else None)
+    if firmware is not None:  # (compared without case: filesystems that ignore it)
+        raise LibraryError(f"prefix {prefix!r} is not usable: its header {prefix}.h would "
+                           f"shadow {firmware} (give --prefix another name)")
     kernels = kernels_path().read_text()
     kernel_names = set(re.findall(r"\b(?:ebnn|EBNN)_\w+", kernels))
     kernel_names |= set(re.findall(r"^#define (\w+)", kernels, re.M))

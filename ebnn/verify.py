@@ -129,7 +129,9 @@ def load_firmware(elf: Path) -> FirmwareImage:
     start = INFER_SYMBOL if STREAM_SYMBOL not in image.symbols else STREAM_SYMBOL
     for sym in (start, REPORT_SYMBOL):
         if sym not in image.symbols:
-            raise VerifyError(f"{elf}: no symbol {sym}; not an eBNN firmware built by `ebnn build`")
+            raise VerifyError(f"{elf}: no symbol {sym}; not an eBNN firmware built by `ebnn build` "
+                              "(your own firmware: run it with `ebnn-sim run --input` and "
+                              "compare with `ebnn eval MODEL --input`, docs/deploy.md)")
     return image
 
 

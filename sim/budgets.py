@@ -28,6 +28,7 @@ met, 3 a budget broken, 4 a firmware faulted, hit a limit or exited non-zero, 2 
 
 import glob
 import math
+import os
 import string
 import tomllib
 from collections.abc import Callable
@@ -342,9 +343,11 @@ class _RunKey:
     strict_peripherals: bool = False
 
 
-def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
+def match(config: BudgetConfig, written: dict[Path, str] | None = None
+          ) -> dict[_RunKey, list[Budget]]:
     """The runs to do, each with the budgets it is checked against; BudgetError when a glob
-    matches no file."""
+    matches no file. ``written`` gets each file as a relative glob reached it
+    (``../fw/a.elf``): how it is shown when it lies outside the config's folder."""
     runs: dict[_RunKey, list[Budget]] = {}
     for budget in config.budgets:
         for pattern in budget.elf:
@@ -361,6 +364,9 @@ def match(config: BudgetConfig) -> dict[_RunKey, list[Budget]]:
             if not files:
                 raise BudgetError(f"{budget.where}: elf = {pattern!r} matches no file "
                                   f"(relative to {config.base})")
+            if written is not None and not Path(pattern).is_absolute():
+                for h in hits:
+                    written.setdefault((config.base / h).resolve(), os.path.normpath(h))
             for f in files:
                 key = _RunKey(f.resolve(), budget.target, budget.inputs,
                               budget.max_instructions, budget.timeout, budget.run_for,
@@ -462,7 +468,7 @@ class CheckResult:
             shown = ", ".join(self.not_run[:3]) + (", ..." if len(self.not_run) > 3 else "")
             parts.append(f"interrupted: {len(self.not_run)} not run ({shown})")
         if not parts:
-            return f"all {n} budgets met ({elfs})"
+            return (f"all {n} budgets met ({elfs})" if n != 1 else f"the budget is met ({elfs})")
         return "; ".join(parts) + f" ({elfs})"
 
 
@@ -484,23 +490,26 @@ def _run_notes(report: RunReport) -> list[str]:
     return notes
 
 
-def _display_name(path: Path, base: Path) -> str:
-    """``path`` relative to the config's directory, else to the current one, else absolute."""
+def _display_name(path: Path, base: Path, written: str | None = None) -> str:
+    """``path`` relative to the config's directory, else to the current one; else as the
+    config's relative glob reached it (``written``: ``../fw/build/fw.elf``), so a CI
+    machine's own folders stay out of the names; else absolute."""
     for root in (base, Path.cwd()):
         try:
             return str(path.relative_to(root.resolve()))
         except ValueError:
             pass
-    return str(path)
+    return written or str(path)
 
 
-def _run_names(keys: list[_RunKey], base: Path) -> dict[_RunKey, str]:
+def _run_names(keys: list[_RunKey], base: Path,
+               written: dict[Path, str] | None = None) -> dict[_RunKey, str]:
     """How each run is shown: the ELF's name, followed by what sets its runs apart (target,
     inputs, limits) when one ELF runs more than once, so that no two runs (and no two JUnit
     testcases) share a name."""
     names = {}
     for key in keys:
-        name = _display_name(key.elf, base)
+        name = _display_name(key.elf, base, (written or {}).get(key.elf))
         same = [k for k in keys if k.elf == key.elf]
         if len(same) > 1:
             parts = []
@@ -569,8 +578,9 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
 def run_checks(config: BudgetConfig,
                progress: Callable[[str], None] | None = None) -> CheckResult:
     """Run every matched ELF once and compare it with its budgets."""
-    runs = match(config)
-    names = _run_names(list(runs), config.base)
+    written: dict[Path, str] = {}
+    runs = match(config, written)
+    names = _run_names(list(runs), config.base, written)
     results = []
     keys = list(runs)
     for i, key in enumerate(keys):

@@ -317,8 +317,11 @@ def _print_unwrapped(*renderables: RenderableType) -> None:
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None,
               help="Write the results, with every run's report, as JSON.")
+@click.option("--fail-on-warnings", is_flag=True,
+              help="Exit 3 when every budget holds but a run was warned of (an input far off "
+                   "the model's scale, unmodelled registers, console input left unread, ...).")
 def check_cmd(config_path: Path | None, junit_path: Path | None,
-              json_path: Path | None) -> None:
+              json_path: Path | None, fail_on_warnings: bool) -> None:
     """Check firmware against memory and time budgets (for CI).
 
     \b
@@ -334,8 +337,8 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     spi = "PA4=lis3dh.toml"     a device on the SPI bus, as --spi
 
     Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
-    2 bad or missing config, 3 a budget broken, 4 a firmware faulted, hit a limit or exited
-    non-zero. See docs/ci.md.
+    2 bad or missing config, 3 a budget broken (or, with --fail-on-warnings, a warning), 4 a
+    firmware faulted, hit a limit or exited non-zero. See docs/ci.md.
     """
     from sim.budgets import BudgetError, load_config, run_checks
     from sim.formats.json import check_dict
@@ -362,9 +365,13 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     for e, warning in result.warnings:
         out.print(f"[yellow]{escape(e.name)}: warning:[/] {escape(warning)}",
                   soft_wrap=True)
-    style = {0: "green", 3: "bold red"}.get(result.exit_code, "bold red")
-    out.print(f"[{style}]{escape(result.summary)}[/]")
-    sys.exit(result.exit_code)
+    code, summary = result.exit_code, result.summary
+    if fail_on_warnings and code == 0 and result.warnings:
+        n = len(result.warnings)
+        code, summary = 3, f"{summary}; {n} warning{'s' if n != 1 else ''} (--fail-on-warnings)"
+    style = {0: "green", 3: "bold red"}.get(code, "bold red")
+    out.print(f"[{style}]{escape(summary)}[/]")
+    sys.exit(code)
 
 
 @main.command("diff")

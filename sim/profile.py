@@ -743,6 +743,7 @@ class Profiler:
                 for s in image.sections
             ],
             "static": report.static,
+            "static_sections": list(report.static_sections),
             "stack": {
                 "top": sp0,
                 "peak": report.stack_peak,

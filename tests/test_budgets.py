@@ -298,9 +298,12 @@ stack = "1k"
     assert result.returncode == 0, result  # io.c found data.txt (exit 1 otherwise)
     data = json.loads((elsewhere / "r.json").read_text())
     assert data["config"] == str(config.resolve())
-    # outside both the config's directory and the current one: shown in full
+    # outside both the config's directory and the current one: as the config reaches them
+    # (the CI machine's own folders stayed in JUnit names: s52 integration review L3); the
+    # path in full beside
     fw = (tmp_path / "fw").resolve()
-    assert [e["elf"] for e in data["elfs"]] == [str(fw / "hello.elf"), str(fw / "read.elf")]
+    assert [e["elf"] for e in data["elfs"]] == ["../fw/hello.elf", "../fw/read.elf"]
+    assert [e["path"] for e in data["elfs"]] == [str(fw / "hello.elf"), str(fw / "read.elf")]
     assert "read: payload" in data["elfs"][1]["report"]["stdout"]
 
 
@@ -450,6 +453,13 @@ cycles = "1M"
     assert "faulted: unmodelled_register: 4-byte write of scs register at 0xe000ed94" in " ".join(
         strict.stdout.split())
     assert "warning" not in strict.stdout  # the fault says it
+    # a gate that wants no warning at all (s52 integration review L8)
+    (tmp_path / "pyproject.toml").write_text(
+        '[[tool.ebnn-sim.budget]]\nelf = "build/hello.elf"\ninput = "in.bin"\nstack = "1k"\n')
+    assert check(cwd=tmp_path).returncode == 0
+    gate = check("--fail-on-warnings", cwd=tmp_path)
+    assert gate.returncode == 3, gate.stdout
+    assert "the budget is met (1 ELF); 1 warning (--fail-on-warnings)" in gate.stdout
 
 
 def test_count_budgets_take_k_and_m(tmp_path):

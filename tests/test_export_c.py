@@ -585,6 +585,10 @@ def test_model_name_that_is_no_c_identifier(models, tmp_path):
     ("9lives", "C identifier"), ("my-model", "C identifier"), ("_model", "reserves"),
     ("stdint", "standard C header"), ("ebnn_kernels", "kernel header"),
     ("Arduino", "Arduino core"), ("", "C identifier"),
+    # a FreeRTOS.h of the model's shadowed the RTOS's in an RTOS project (s52 review L6)
+    ("FreeRTOS", "shadow FreeRTOS's"), ("task", "FreeRTOS's"), ("cmsis_os2", "CMSIS's"),
+    ("main", "STM32CubeMX"), ("stm32l0xx_hal", "vendor's device header"),
+    ("core_cm4", "vendor's device header"),
 ])
 def test_bad_prefixes_are_refused(models, tmp_path, prefix, words):
     line = one_line_error(ebnn("export-c", models["alpha"].path, "-o", tmp_path / "lib",

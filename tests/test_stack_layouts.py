@@ -149,6 +149,23 @@ def test_a_stack_deeper_than_cubes_minimum_runs_as_on_the_chip(tmp_path: Path) -
     assert report.stack_peak > 0x600 + 0x400
 
 
+def test_the_profiles_sram_map_counts_the_static_data_the_report_counts(tmp_path: Path) -> None:
+    """CubeMX's ._user_heap_stack (room ld only checks) drawn as data in the HTML profile's
+    SRAM map while the page's header counted it free (s52 integration review L4): the map's
+    used regions are now the report's static data and stack peak, the rest free."""
+    from sim.formats.html import sram_regions
+    from sim.profile import Profiler
+
+    elf = _build(tmp_path, "cube", 10, script=CUBE)
+    s = sim.Simulator(load_elf(elf), sim.RunOptions(sram=15 * 1024))
+    prof = Profiler(s).run()
+    memory = prof.to_dict()["memory"]
+    regions = sram_regions(memory)
+    assert "._user_heap_stack" not in [r["name"] for r in regions]
+    used = sum(r["size"] for r in regions if r["kind"] != "free")
+    assert used == memory["peak"] and memory["sram_size"] - used == memory["free"]
+
+
 def test_a_section_of_task_stacks_is_static_data_and_the_stacks_limit() -> None:
     # named like a stack, but holding arrays (RTOS task stacks): the main stack must not run
     # into it unseen, and its bytes are SRAM the firmware uses

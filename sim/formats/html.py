@@ -97,11 +97,17 @@ def bar_chart(rows: Sequence[tuple[str, int, int | None]], total: int, unit: str
 
 
 def sram_regions(memory: dict[str, Any]) -> list[dict[str, Any]]:
-    """SRAM from its first to its last byte as (kind, name, start, size) regions, gaps free."""
+    """SRAM from its first to its last byte as (kind, name, start, size) regions, gaps free.
+    The static data are the sections the run counts as such (``static_sections``): a linker
+    script's reservation for the stack (``._stack_guard``) is room the stack grows into, free
+    as the report counts it, not data."""
     base, size = memory["sram_base"], memory["sram_size"]
     end = base + size
+    static = memory.get("static_sections")
     used: list[dict[str, Any]] = []
     for s in memory["sections"]:
+        if static is not None and s["name"] not in static:
+            continue
         if s["kind"] in ("data", "bss") and s["size"] and base <= s["address"] < end:
             kind = "tls" if "tdata" in s["name"] or "tbss" in s["name"] else s["kind"]
             used.append({"kind": kind, "name": s["name"], "start": s["address"],
