@@ -109,3 +109,27 @@ def test_isa_gaps_name_what_each_architecture_lacks():
     for m in ("cbz", "cbnz", "it", "itte", "iteee"):
         assert lacks("armv6-m", m) and not lacks("armv7-m", m), m
     assert not lacks("armv6-m", "sxtb") and not lacks("armv6-m", "rev16")
+
+
+@pytest.mark.parametrize(("target", "bits"), [
+    ("curie", 0x3FFFFF80), ("nrf52832", 0x3FFFFF80), ("stm32l031", 0xFFFFFF00),
+    ("stm32f746", 0xFFFFFF80), ("stm32l552", 0xFFFFFF80)])
+def test_vtor_keeps_the_bits_its_core_implements(firmware, target, bits):
+    """TBLOFF is bits 29:7 on the M3 and M4, 31:8 on the STM32L0's M0+ (it read back every bit
+    from 7 up on every core: s52 core review #11)."""
+    s = sim.Simulator(firmware.image("loop.S", runtime=False, target=target), sim.RunOptions())
+    scs = s.device("scs")
+    scs.write(0xD08, 4, 0xFFFFFFFF)
+    assert scs.read(0xD08, 4) == bits
+
+
+def test_armv6m_has_no_ictr_and_no_iabr(firmware):
+    """ICTR and NVIC_IABR are ARMv7-M's: on the M0+ they read 0 (IABR showed the active bits:
+    s52 core review #11)."""
+    s = sim.Simulator(firmware.image("loop.S", runtime=False, target="stm32l031"),
+                      sim.RunOptions())
+    s.exceptions.active |= 1 << 16  # IRQ0 active
+    assert s.device("scs").read(0x300, 4) == 0 and s.device("scs").read(0x004, 4) == 0
+    m3 = sim.Simulator(firmware.image("loop.S", runtime=False, target="curie"), sim.RunOptions())
+    m3.exceptions.active |= 1 << 16
+    assert m3.device("scs").read(0x300, 4) == 1

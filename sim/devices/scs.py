@@ -54,11 +54,14 @@ _SHCSR_ACTIVE = {MEMMANAGE: 0, BUSFAULT: 1, USAGEFAULT: 3, SVCALL: 7, DEBUGMON: 
                  SYSTICK: 11}
 _SHCSR_PENDED = {USAGEFAULT: 12, MEMMANAGE: 13, BUSFAULT: 14, SVCALL: 15}
 
-# registers ARMv6-M does not have (the fault status and address registers, STIR): read as
-# zero, writes ignored there; of SHCSR it has only SVCALLPENDED, of SHPR1 nothing
-_NOT_V6M = {0xD28, 0xD2C, 0xD34, 0xD38, 0xF00}
+# registers ARMv6-M does not have (ICTR, IABR, the fault status and address registers, STIR):
+# read as zero, writes ignored there; of SHCSR it has only SVCALLPENDED, of SHPR1 nothing
+_NOT_V6M = {0x004, 0x300, 0xD28, 0xD2C, 0xD34, 0xD38, 0xF00}
 _V6M_SHCSR = 1 << 15
 
+# VTOR's TBLOFF as each core implements it: bits 29:7 on the Cortex-M3 (r2p1) and M4 (their
+# TRMs: bit 29 chose code or SRAM), 31:8 on the STM32L0's Cortex-M0+ (PM0223); 31:7 else
+_VTOR_BITS = {"cortex-m3": 0x3FFFFF80, "cortex-m4": 0x3FFFFF80, "cortex-m0plus": 0xFFFFFF00}
 # offsets of registers modelled (everything else is unmodelled)
 _WORD_REGS = {0x004, 0x008, 0x010, 0x014, 0x018, 0x01C, 0xD00, 0xD04, 0xD08, 0xD0C, 0xD10,
               0xD14, 0xD24, 0xD28, 0xD2C, 0xD34, 0xD38, 0xD88, 0xDFC, 0xF00}
@@ -269,8 +272,8 @@ class SystemControlSpace(Device):
             m.systick_write(word - 0x010, value)
         elif word == 0xD04:
             self._write_icsr(value)
-        elif word == 0xD08:
-            m.vtor = value & 0xFFFFFF80
+        elif word == 0xD08:  # TBLOFF: the bits each core implements
+            m.vtor = value & _VTOR_BITS.get(m.core.name, 0xFFFFFF80)
         elif word == 0xD0C:
             if value >> 16 == 0x05FA:
                 if not m.v6m:
