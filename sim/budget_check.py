@@ -18,6 +18,7 @@ _MEASURED_AS = {
     "stack": "stack peak",
     "cycles": "cycles",
     "instructions": "instructions",
+    "call_cycles": "longest call",
 }
 
 
@@ -30,10 +31,12 @@ class Check:
     limit: int
     where: str  # the budget table ("" for a single run's limits)
     note: str = ""  # e.g. "16 ms at 32 MHz" for a budget given in ms
+    # why nothing could be measured (a function budgeted that no call of returned): broken
+    missing: str | None = None
 
     @property
     def passed(self) -> bool:
-        return self.measured <= self.limit
+        return self.missing is None and self.measured <= self.limit
 
     @property
     def margin(self) -> int:
@@ -53,6 +56,8 @@ class Check:
 
     @property
     def margin_text(self) -> str:
+        if self.missing is not None:
+            return self.missing
         if self.passed:
             return f"{self.format(self.margin)} left ({self._pct(self.margin)})"
         return f"over by {self.format(-self.margin)} (+{self._pct(-self.margin)})"
@@ -60,12 +65,16 @@ class Check:
     @property
     def message(self) -> str:
         """One line, e.g. ``sram: peak SRAM 16,384 B > budget 15,360 B, over by 1,024 B``."""
+        if self.missing is not None:
+            return f"{self.metric}: {self.missing} (budget {self.budget_text})"
         verdict = "<=" if self.passed else ">"
         return (f"{self.metric}: {_MEASURED_AS[self.metric]} {self.format(self.measured)} "
                 f"{verdict} budget {self.budget_text}, {self.margin_text}")
 
     def __str__(self) -> str:
         """Short, as a run's summary lists it: ``stack: 16 > 15 (over by 1)``."""
+        if self.missing is not None:
+            return f"{self.metric}: {self.missing}"
         if self.passed:
             return f"{self.metric}: {self.measured} <= {self.limit}"
         return f"{self.metric}: {self.measured} > {self.limit} (over by {-self.margin})"

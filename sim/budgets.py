@@ -46,6 +46,7 @@ from sim.i2c_targets import check_specs as check_i2c_specs
 from sim.i2c_targets import parse_spec as parse_i2c
 from sim.pins import PinSpec
 from sim.pins import parse_spec as parse_pin
+from sim.profile import Profile, Profiler
 from sim.report import (
     EXIT_FAULT,
     EXIT_INTERRUPTED,
@@ -70,7 +71,7 @@ DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cann
 
 _RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "spi", "reset_clock", "allow_resets",
              "strict_peripherals", "max_instructions", "timeout", "run_for")
-KNOWN_KEYS = ("elf", *METRICS, "ms", *_RUN_KEYS)
+KNOWN_KEYS = ("elf", *METRICS, "ms", "function", "call_cycles", *_RUN_KEYS)
 
 
 class BudgetError(Exception):
@@ -88,6 +89,8 @@ class Budget:
     elf: tuple[str, ...]  # globs as written
     limits: dict[str, int]  # metric -> limit (bytes, cycles, instructions)
     ms: float | None = None  # a cycles budget in milliseconds of device time
+    function: str | None = None  # with call_cycles: a budget for its longest call
+    call_cycles: int | None = None
     target: str | None = None
     inputs: tuple[Path, ...] = ()
     max_instructions: int | None = None
@@ -220,8 +223,17 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         if "cycles" in table:
             raise bad("give cycles or ms, not both")
         ms = _number(table["ms"], "ms", bad)
-    if not limits and ms is None:
-        raise bad(f"sets no budget: give at least one of {', '.join(METRICS)}, ms")
+    function, call_cycles = table.get("function"), None
+    if ("function" in table) != ("call_cycles" in table):
+        raise bad('a function budget takes both: function = "name" and call_cycles = N (the '
+                  "most cycles one call of it may take)")
+    if function is not None:
+        if not isinstance(function, str) or not function.strip():
+            raise bad(f"function = {function!r}: the name of a function in the ELF")
+        call_cycles = _count(table["call_cycles"], "call_cycles", bad)
+    if not limits and ms is None and call_cycles is None:
+        raise bad(f"sets no budget: give at least one of {', '.join(METRICS)}, ms, "
+                  "function with call_cycles")
 
     target = table.get("target")
     if target is not None and target not in TARGETS:
@@ -279,7 +291,8 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
     allow_resets = _int(table.get("allow_resets", 0), "allow_resets", bad, minimum=0)
     if allow_resets > MAX_RESETS:
         raise bad(f"allow_resets = {allow_resets}: at most {MAX_RESETS:,}")
-    return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, target=target,
+    return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, function=function,
+                  call_cycles=call_cycles, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
                   analog=analog, pins=pins, i2c=i2c, spi=spi, reset_clock=reset_clock,
                   allow_resets=allow_resets, strict_peripherals=strict)
@@ -565,14 +578,37 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
                    interruptible=True, analog=key.analog, pins=key.pins, i2c=key.i2c,
                    spi=key.spi, reset_clock=key.reset_clock, allow_resets=key.allow_resets,
                    strict_peripherals=key.strict_peripherals, warn=notes.append)
+    functions = [b for b in budgets if b.function is not None]
+    profilers: list[Profiler] = []
     try:
-        report = session.run(key.elf, spec)
+        report = session.run(key.elf, spec, prepared=(
+            (lambda s: profilers.append(Profiler(s))) if functions else None))
     except SessionError as exc:
         raise BudgetError(f"{budgets[0].where}: {exc.with_elf}") from None
     result = ElfResult(key.elf, name or _display_name(key.elf, base), report, notes=notes)
+    profile = profilers[0].finish(report) if profilers else None
+    names = {name for _, _, name in profilers[0].image.functions} if profilers else set()
     for b in budgets:
         result.checks += compare(report, b.limits, b.where, b.ms)
+        if profile is not None and b.function is not None and b.call_cycles is not None:
+            result.checks.append(_call_check(profile, names, b.function, b.call_cycles,
+                                             b.where))
     return result
+
+
+def _call_check(profile: Profile, names: set[str], function: str, limit: int,
+                where: str) -> Check:
+    """A function budget: the most active cycles one call of ``function`` took (its callees
+    and the handlers that preempted it included: docs/profile.md, "Longest call")."""
+    if profile.report.status != "ok":
+        return Check("call_cycles", 0, limit, where, note=function)  # (the run's problem)
+    f = profile.function(function)
+    if f is None or f.max_call_cycles is None:
+        why = ("no call of it returned" if f is not None else "never called"
+               if function in names else "no such function in the ELF")
+        return Check("call_cycles", 0, limit, where, note=function,
+                     missing=f"{function}: {why}")
+    return Check("call_cycles", f.max_call_cycles, limit, where, note=function)
 
 
 def run_checks(config: BudgetConfig,

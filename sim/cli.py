@@ -331,6 +331,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     flash = "64k"
     stack = "1k"
     cycles = 512000             or: ms = 16 (at the core's clock)
+    function = "model_infer"    with call_cycles = "120k": its longest call
     run_for = "500ms"           for firmware that never exits: end there, ok
     analog = "3=accel.csv"      volts for an ADC pin, as --analog
     i2c = "0x48=tmp102.toml"    a device on the I2C bus, as --i2c

@@ -549,6 +549,11 @@ class Profiler:
         report = self.sim.run(stdin=stdin)
         return self._finish(report)
 
+    def finish(self, report: RunReport) -> Profile:
+        """The profile of a run the simulator made by itself after this profiler was attached
+        (``sim.session.run(..., prepared=Profiler)``): what ``run`` returns."""
+        return self._finish(report)
+
     def _finish(self, report: RunReport) -> Profile:
         # The report takes back what the last block counted but never executed (the rest of a
         # block cut short by a fault or an exit, or a block stopped before it ran): so do we.

@@ -462,6 +462,50 @@ cycles = "1M"
     assert "the budget is met (1 ELF); 1 warning (--fail-on-warnings)" in gate.stdout
 
 
+def test_a_function_budget_holds_its_longest_call(tmp_path, elfs):
+    """function + call_cycles: the most cycles one call may take, as `ebnn-sim profile` counts
+    it (a model's inference in firmware that runs for ever: s52 integration review MEDIUM-4).
+    At the measured figure it holds, one below it breaks; a function never called, one no call
+    of returned (sh_exit) and a name not in the ELF are broken budgets that say so."""
+    from sim.profile import Profiler
+
+    prof = Profiler(sim.Simulator(sim.load_elf(elfs["compute"]))).run()
+    longest = prof.function("sh_write_int").max_call_cycles
+    assert longest
+    tables = [("sh_write_int", longest), ("sh_write_int", longest - 1),
+              ("Fault_Handler", 10**6), ("sh_exit", 10**6), ("no_such_fn", 10**6)]
+    project(tmp_path, elfs, ["compute"], "".join(
+        f'[[tool.ebnn-sim.budget]]\nelf = "build/compute.elf"\nfunction = "{f}"\n'
+        f"call_cycles = {n}\n\n" for f, n in tables))
+    result = check("--json", "c.json", "--junit", "j.xml", cwd=tmp_path)
+    assert result.returncode == 3, result.stdout
+    checks = json.loads((tmp_path / "c.json").read_text())["elfs"][0]["checks"]
+    assert [(c["note"], c["measured"], c["passed"]) for c in checks] == [
+        ("sh_write_int", longest, True), ("sh_write_int", longest, False),
+        ("Fault_Handler", None, False), ("sh_exit", None, False), ("no_such_fn", None, False)]
+    assert [c.get("missing") for c in checks[2:]] == [
+        "Fault_Handler: never called", "sh_exit: no call of it returned",
+        "no_such_fn: no such function in the ELF"]
+    assert "4 of 5 budgets broken" in result.stdout
+    failures = [c.find("failure").get("message") for c in junit(tmp_path / "j.xml")
+                if c.find("failure") is not None]
+    assert any(f"call_cycles: longest call {longest:,} > budget {longest - 1:,}" in m
+               for m in failures), failures
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('function = "f"\n', "a function budget takes both"),
+    ("call_cycles = 5\n", "a function budget takes both"),
+    ('function = ""\ncall_cycles = 5\n', "function = '': the name of a function"),
+    ('function = "f"\ncall_cycles = "5q"\n', "call_cycles = '5q': give a whole number"),
+])
+def test_bad_function_budgets_are_one_line(tmp_path, toml, message):
+    path = tmp_path / "b.toml"
+    path.write_text('[[budget]]\nelf = "x.elf"\n' + toml)
+    with pytest.raises(BudgetError, match=re.escape(message)):
+        load_config(path)
+
+
 def test_count_budgets_take_k_and_m(tmp_path):
     path = tmp_path / "b.toml"
     path.write_text('[[budget]]\nelf = "x.elf"\ncycles = "120k"\ninstructions = "1.5M"\n')

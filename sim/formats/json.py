@@ -146,9 +146,11 @@ def profile_dict(prof: Profile) -> dict[str, Any]:
 
 
 def _check_dict(check: Check) -> dict[str, Any]:
-    return {"metric": check.metric, "measured": check.measured, "budget": check.limit,
-            "margin": check.margin, "passed": check.passed, "note": check.note,
-            "budget_table": check.where}
+    missing = check.missing is not None  # nothing measured: the reason instead
+    return {"metric": check.metric, "measured": None if missing else check.measured,
+            "budget": check.limit, "margin": None if missing else check.margin,
+            "passed": check.passed, "note": check.note, "budget_table": check.where,
+            **({"missing": check.missing} if missing else {})}
 
 
 def check_dict(result: CheckResult) -> dict[str, Any]:

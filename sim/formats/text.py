@@ -429,7 +429,7 @@ def check_table(result: CheckResult) -> Table:
     table.add_column("result", no_wrap=True)
     for e in result.elfs:
         for i, c in enumerate(e.checks):
-            measured = c.format(c.measured)
+            measured = c.format(c.measured) if c.missing is None else "—"
             if c.metric == "cycles":
                 measured += f" ({e.report.time_ms:,.3f} ms)"
             if e.problem is not None:
@@ -441,7 +441,7 @@ def check_table(result: CheckResult) -> Table:
             if e.problem is not None:  # measured up to a fault or limit: no headroom to show
                 margin = "[dim]—[/]"
             else:
-                margin = c.margin_text if c.passed else f"[red]{c.margin_text}[/]"
+                margin = c.margin_text if c.passed else f"[red]{escape(c.margin_text)}[/]"
             table.add_row(escape(e.name) if i == 0 else "", c.metric, measured, c.budget_text,
                           margin, verdict, end_section=i == len(e.checks) - 1)
     return table
