@@ -464,7 +464,10 @@ def headline(res: dict[str, Any], quick: bool) -> str:
         return "_No results yet: run `make bench`._\n"
     text = table(["", "ebnn-sim (measured)", "reference"], rows, "lrl")
     cmd = ".venv/bin/python -m bench --quick" if quick else "make bench"
-    how = f"`{cmd}`" if quick else f"`{cmd}` (`.venv/bin/python -m bench`)"
+    how = f"`{cmd}`" if quick else (
+        f"`{cmd}` (`.venv/bin/python -m bench`; its parts also run one at a time, `python -m "
+        "bench PART`, and each section of the results page names the run, commit and "
+        "processor that measured it)")
     text += (f"\n\nProduced by {how}; the full page with "
              f"methods and every model and core: [docs/results.md](docs/results.md). QUOTED "
              f"numbers are copied from the eBNN paper and ../shared/facts.md, not re-measured.\n")
