@@ -2,7 +2,10 @@
 ``ebnn.codegen``, as ``ebnn export-c --prefix ebnn`` writes it) compiled with the harness
 ``firmware/ebnn_main.c`` and the start-up runtime."""
 
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +31,28 @@ def source_dir(elf: Path) -> Path:
 
 def write_sources(gen: GeneratedC, directory: Path) -> list[Path]:
     """The library's files (``<prefix>.h``, ``<prefix>.c``, the kernel header) in
-    ``directory``, created if needed."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in gen.files.items():
-        write_bytes(directory / name, text.encode())
-        paths.append(directory / name)
-    return paths
+    ``directory``, replacing what a previous build left there all at once: they are written to
+    a folder beside it that then takes its place, so an interrupted build never leaves a
+    header of one model beside the source of another."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        staged.chmod(0o777 & ~umask)  # (mkdtemp makes it 0700) as a folder made here would be
+        for name, text in gen.files.items():
+            write_bytes(staged / name, text.encode())
+        old = None
+        if directory.is_dir() and not directory.is_symlink():
+            old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+            directory.rename(old)
+        staged.rename(directory)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    return [directory / name for name in gen.files]
 
 
 def build_firmware(art: Artifact, elf: str | Path, target: str = "curie", opt: str = "-O2",

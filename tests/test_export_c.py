@@ -683,3 +683,34 @@ def test_deploy_docs_table_is_what_the_recipe_measures(tmp_path):
                     total[kind] += int(parts[1])
         assert (total[".text"], total[".rodata"]) == (
             int(code.replace(",", "")), int(const.replace(",", ""))), name
+
+
+def test_build_sources_replace_the_old_folder_whole(models, tmp_path, monkeypatch):
+    """An interrupted `ebnn build` left a header of one model beside the source of another
+    (s51 new-user review): the sources are staged beside the folder, which they then replace
+    whole; a failure half-way leaves the old folder as it was and no staging folder."""
+    import ebnn.build as eb
+
+    src = tmp_path / "m-src"
+    first = generate(models["alpha"].art, "ebnn")
+    eb.write_sources(first, src)
+    (src / "stale.txt").write_text("from an old build")
+    calls = []
+
+    def failing(path, data):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        path.write_bytes(data)
+
+    monkeypatch.setattr(eb, "write_bytes", failing)
+    with pytest.raises(KeyboardInterrupt):
+        eb.write_sources(generate(models["beta"].art, "ebnn"), src)
+    assert (src / "ebnn.c").read_text() == first.source and (src / "stale.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-src"]
+    monkeypatch.undo()
+    second = generate(models["beta"].art, "ebnn")
+    eb.write_sources(second, src)
+    assert sorted(p.name for p in src.iterdir()) == sorted(second.files)
+    assert (src / "ebnn.c").read_text() == second.source
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-src"]
