@@ -714,3 +714,70 @@ def test_build_sources_replace_the_old_folder_whole(models, tmp_path, monkeypatc
     assert sorted(p.name for p in src.iterdir()) == sorted(second.files)
     assert (src / "ebnn.c").read_text() == second.source
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m-src"]
+
+
+QUANT_MAIN = r"""
+#include <stdio.h>
+#include "imu.h"
+/* reads float32 values from stdin, writes imu_quantize's bytes to stdout */
+int main(void)
+{
+    static float x[16384];
+    static uint8_t out[16384];
+    size_t n = fread(x, sizeof x[0], sizeof x / sizeof x[0], stdin);
+    imu_quantize(x, out, (uint32_t)n);
+    return fwrite(out, 1, n, stdout) == n ? 0 : 1;
+}
+"""
+
+
+@pytest.mark.parametrize("compiler", ["gcc", "clang"])
+def test_the_generated_quantiser_is_the_reference_bit_for_bit(tmp_path, compiler):
+    """A float model's <prefix>_quantize (<prefix>_input.c): the firmware's own conversion of
+    its readings, which every user wrote by hand from a comment (s52 integration review L10),
+    gives the bytes the reference reads: ties to even (scales that make x / scale land on
+    halves), values far outside (clamped), negative zero points, under strict warnings."""
+    from dataclasses import replace
+
+    from ebnn.quantize import InputQuant
+
+    art = artifact.load(Path(__file__).parents[1] / "examples" / "basicmotions" /
+                        "basicmotions.ebnn")
+    art = replace(art, input_quant=InputQuant(scale=(0.25, 0.5, 1.0, 0.1, 3.0, 1e-3),
+                                              zero_point=(128, 0, -3, 255, 7, 300)))
+    gen = generate(art, "imu")
+    assert set(gen.files) == {"imu.h", "imu.c", "ebnn_kernels.h", "imu_input.c"}
+    for name, text in gen.files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "main.c").write_text(QUANT_MAIN)
+    exe = native(compiler, [tmp_path / "imu_input.c", tmp_path / "main.c"], [tmp_path],
+                 tmp_path / "q", ["-O2", *STRICT, "-Wdouble-promotion", "-Wfloat-equal"])
+    rng = np.random.default_rng(3)
+    halves = (np.arange(-300, 300) / 2).astype(np.float32)  # k + 0.5 steps at scale 1
+    values = np.concatenate([
+        rng.normal(0, 50, 1800), halves * 0.25, halves * 0.5, halves, halves * 3.0,
+        [1e30, -1e30, 3.4e38, -3.4e38, 0.0, -0.0, 1e-40]]).astype(np.float32)
+    values = values[: len(values) // 6 * 6]
+    out = subprocess.run([str(exe)], input=values.tobytes(), capture_output=True,
+                         check=True).stdout
+    expected = reference.quantize_input(art, values.reshape(-1, 6))
+    assert np.array_equal(np.frombuffer(out, np.uint8), expected.ravel())
+
+
+@pytest.mark.parametrize("target", ["stm32l031", "nrf52832"])
+def test_the_generated_quantiser_builds_for_the_cores(tmp_path, target):
+    """For the M0+ (no FPU) and the M4F (single precision): clean under the strict flags, and
+    it needs only the compiler runtime's double arithmetic, no C library."""
+    art = artifact.load(Path(__file__).parents[1] / "examples" / "basicmotions" /
+                        "basicmotions.ebnn")
+    for name, text in generate(art, "imu").files.items():
+        (tmp_path / name).write_text(text)
+    obj = tmp_path / "imu_input.o"
+    proc = subprocess.run(["arm-none-eabi-gcc", *TARGETS[target].cflags, "-O2", "-ffreestanding",
+                           *STRICT, "-Wdouble-promotion", "-c", str(tmp_path / "imu_input.c"),
+                           f"-I{tmp_path}", "-o", str(obj)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    undefined = subprocess.run(["arm-none-eabi-nm", "-u", str(obj)], capture_output=True,
+                               text=True, check=True).stdout.split()
+    assert all(name == "U" or name.startswith("__aeabi_") for name in undefined), undefined
