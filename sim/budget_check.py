@@ -19,7 +19,9 @@ _MEASURED_AS = {
     "cycles": "cycles",
     "instructions": "instructions",
     "call_cycles": "longest call",
+    "thread_stack": "thread stack peak",
 }
+_BYTES = (*SIZE_METRICS, "thread_stack")  # shown in bytes
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Check:
 
     def format(self, n: int) -> str:
         """``n`` in this metric's unit: ``1,024 B`` or ``5,476``."""
-        return f"{n:,} B" if self.metric in SIZE_METRICS else f"{n:,}"
+        return f"{n:,} B" if self.metric in _BYTES else f"{n:,}"
 
     def _pct(self, n: int) -> str:
         return f"{100 * n / self.limit:.1f}%" if self.limit else "∞%"

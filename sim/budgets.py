@@ -41,6 +41,7 @@ from sim.analog import AnalogSpec, check_specs, parse_spec
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
 from sim.counts import parse_count
 from sim.durations import format_duration, out_of_range, parse_duration
+from sim.elf import FirmwareImage
 from sim.i2c_targets import I2cSpec
 from sim.i2c_targets import check_specs as check_i2c_specs
 from sim.i2c_targets import parse_spec as parse_i2c
@@ -57,7 +58,14 @@ from sim.report import (
     console_input_note,
 )
 from sim.resets import MAX_RESETS
-from sim.runner import MAX_INSTRUCTIONS, MAX_RUN_FOR, MAX_TIMEOUT, MIN_RUN_FOR, MIN_TIMEOUT
+from sim.runner import (
+    MAX_INSTRUCTIONS,
+    MAX_RUN_FOR,
+    MAX_TIMEOUT,
+    MIN_RUN_FOR,
+    MIN_TIMEOUT,
+    Simulator,
+)
 from sim.session import RunSpec, SessionError
 from sim.spi_targets import SpiSpec
 from sim.spi_targets import check_specs as check_spi_specs
@@ -71,7 +79,7 @@ DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cann
 
 _RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "spi", "reset_clock", "allow_resets",
              "strict_peripherals", "max_instructions", "timeout", "run_for")
-KNOWN_KEYS = ("elf", *METRICS, "ms", "function", "call_cycles", *_RUN_KEYS)
+KNOWN_KEYS = ("elf", *METRICS, "ms", "function", "call_cycles", "thread_stack", *_RUN_KEYS)
 
 
 class BudgetError(Exception):
@@ -91,6 +99,9 @@ class Budget:
     ms: float | None = None  # a cycles budget in milliseconds of device time
     function: str | None = None  # with call_cycles: a budget for its longest call
     call_cycles: int | None = None
+    # every thread stack's peak (an RTOS task's, on PSP): ("%", percent of its object's size)
+    # or ("B", bytes)
+    thread_stack: tuple[str, float] | None = None
     target: str | None = None
     inputs: tuple[Path, ...] = ()
     max_instructions: int | None = None
@@ -231,9 +242,10 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
         if not isinstance(function, str) or not function.strip():
             raise bad(f"function = {function!r}: the name of a function in the ELF")
         call_cycles = _count(table["call_cycles"], "call_cycles", bad)
-    if not limits and ms is None and call_cycles is None:
+    thread_stack = _thread_stack(table["thread_stack"], bad) if "thread_stack" in table else None
+    if not limits and ms is None and call_cycles is None and thread_stack is None:
         raise bad(f"sets no budget: give at least one of {', '.join(METRICS)}, ms, "
-                  "function with call_cycles")
+                  "thread_stack, function with call_cycles")
 
     target = table.get("target")
     if target is not None and target not in TARGETS:
@@ -292,7 +304,7 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
     if allow_resets > MAX_RESETS:
         raise bad(f"allow_resets = {allow_resets}: at most {MAX_RESETS:,}")
     return Budget(where=where, elf=tuple(elf), limits=limits, ms=ms, function=function,
-                  call_cycles=call_cycles, target=target,
+                  call_cycles=call_cycles, thread_stack=thread_stack, target=target,
                   inputs=inputs, max_instructions=max_insns, timeout=timeout, run_for=run_for,
                   analog=analog, pins=pins, i2c=i2c, spi=spi, reset_clock=reset_clock,
                   allow_resets=allow_resets, strict_peripherals=strict)
@@ -308,6 +320,25 @@ def _specs(table: dict[str, Any], key: str, parse: Callable[[str], T],
     if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
         raise ValueError(f"{key} must be {form}, or a list of them")
     return tuple(parse(a) for a in raw)
+
+
+def _thread_stack(value: Any, bad: Callable[[str], BudgetError]) -> tuple[str, float]:
+    """``thread_stack``: a share of each thread stack ("90%") or a size ("512", "1k")."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            share = float(value.strip()[:-1])
+        except ValueError:
+            share = -1.0
+        if not 0 < share <= 100:
+            raise bad(f"thread_stack = {value!r}: a share of each thread stack from 1% to 100%, "
+                      "or a size such as \"512\"")
+        return "%", share
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise bad(f"thread_stack = {value!r}: a share such as \"90%\" or a size such as \"512\"")
+    try:
+        return "B", float(parse_size(value))
+    except ValueError as exc:
+        raise bad(f"thread_stack: {exc}") from None
 
 
 def _count(value: Any, key: str, bad: Callable[[str], BudgetError]) -> int:
@@ -580,9 +611,15 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
                    strict_peripherals=key.strict_peripherals, warn=notes.append)
     functions = [b for b in budgets if b.function is not None]
     profilers: list[Profiler] = []
+    images = []
+
+    def prepared(s: Simulator) -> None:
+        images.append(s.image)
+        if functions:
+            profilers.append(Profiler(s))
+
     try:
-        report = session.run(key.elf, spec, prepared=(
-            (lambda s: profilers.append(Profiler(s))) if functions else None))
+        report = session.run(key.elf, spec, prepared=prepared)
     except SessionError as exc:
         raise BudgetError(f"{budgets[0].where}: {exc.with_elf}") from None
     result = ElfResult(key.elf, name or _display_name(key.elf, base), report, notes=notes)
@@ -593,7 +630,33 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
         if profile is not None and b.function is not None and b.call_cycles is not None:
             result.checks.append(_call_check(profile, names, b.function, b.call_cycles,
                                              b.where))
+        if b.thread_stack is not None:
+            result.checks += _thread_checks(report, images[0], b.thread_stack, b.where)
     return result
+
+
+def _thread_checks(report: RunReport, image: FirmwareImage, budget: tuple[str, float],
+                   where: str) -> list[Check]:
+    """A thread stack budget: each thread stack's peak (an RTOS task's, the object holding
+    it) against a share of its size or a size; broken when no thread ran on its own stack."""
+    kind, value = budget
+    what = f"{value:g}% of it" if kind == "%" else f"{int(value):,} B"
+    if report.status != "ok":
+        return [Check("thread_stack", 0, 0, where)]  # (the run's problem says why)
+    sizes = {name: size for _, size, name in image.objects}
+    checks = []
+    for name, peak in sorted(report.thread_stacks.items()):
+        size = sizes.get(name)
+        if size is None:  # (THREAD_STACK_UNKNOWN: a stack in no sized object)
+            continue
+        limit = int(size * value / 100) if kind == "%" else int(value)
+        checks.append(Check("thread_stack", peak, limit, where,
+                            note=f"{name}, {size:,} B" if kind == "%" else name))
+    if not checks:
+        checks.append(Check("thread_stack", 0, 0, where, note=what,
+                            missing="no thread ran on a stack of its own (PSP) in a sized "
+                                    "object"))
+    return checks
 
 
 def _call_check(profile: Profile, names: set[str], function: str, limit: int,

@@ -329,7 +329,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     elf = "build/*.elf"         relative to the file's directory
     sram = "15k"                peak SRAM: static + stack peak + heap peak
     flash = "64k"
-    stack = "1k"
+    stack = "1k"                the main stack; thread_stack = "90%": each RTOS task's
     cycles = 512000             or: ms = 16 (at the core's clock)
     function = "model_infer"    with call_cycles = "120k": its longest call
     run_for = "500ms"           for firmware that never exits: end there, ok

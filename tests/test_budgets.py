@@ -493,7 +493,38 @@ def test_a_function_budget_holds_its_longest_call(tmp_path, elfs):
                for m in failures), failures
 
 
+def test_a_thread_stack_budget_holds_every_task_stack(tmp_path, elfs, firmware):
+    """thread_stack: each thread stack's peak (an RTOS task's, the array holding it) within a
+    share of its size or a size: headroom per task, where check's stack budget is the main
+    stack's alone (s52 integration review L9). A firmware with no thread breaks it, saying so."""
+    from test_exceptions import irq_program
+
+    threads = irq_program(firmware, "threads.c")
+    peaks = sim.run(sim.load_elf(threads)).thread_stacks
+    a, b = peaks["stack_a"], peaks["stack_b"]
+    assert a < b < 512
+    shutil.copy(threads, tmp_path / "threads.elf")
+    shutil.copy(elfs["hello"], tmp_path / "hello.elf")
+    (tmp_path / "b.toml").write_text(
+        '[[budget]]\nelf = "threads.elf"\nthread_stack = "100%"\n\n'
+        f'[[budget]]\nelf = "threads.elf"\nthread_stack = {b - 1}\n\n'
+        '[[budget]]\nelf = "hello.elf"\nthread_stack = "90%"\n')
+    result = check("--config", "b.toml", "--json", "c.json", cwd=tmp_path)
+    assert result.returncode == 3, result.stdout
+    entries = json.loads((tmp_path / "c.json").read_text())["elfs"]
+    got = [(c["note"], c["measured"], c["budget"], c["passed"])
+           for e in entries for c in e["checks"]]
+    assert got == [("stack_a, 512 B", a, 512, True), ("stack_b, 512 B", b, 512, True),
+                   ("stack_a", a, b - 1, True), ("stack_b", b, b - 1, False),
+                   ("90% of it", None, 0, False)]
+    assert entries[1]["checks"][0]["missing"] == (
+        "no thread ran on a stack of its own (PSP) in a sized object")
+    assert "2 of 5 budgets broken" in result.stdout
+
+
 @pytest.mark.parametrize(("toml", "message"), [
+    ('thread_stack = "0%"\n', "thread_stack = '0%': a share of each thread stack"),
+    ('thread_stack = "lots"\n', "thread_stack: not a size: 'lots'"),
     ('function = "f"\n', "a function budget takes both"),
     ("call_cycles = 5\n", "a function budget takes both"),
     ('function = ""\ncall_cycles = 5\n', "function = '': the name of a function"),
