@@ -1973,11 +1973,15 @@ class Simulator:
             cause = (USAGEFAULT, 1 << 25)
         if cause is None and "NOCP" in fault.message:
             cause = (USAGEFAULT, 1 << 19)
+        if fault.kind == "breakpoint":  # no debugger to halt: HardFault, HFSR.DEBUGEVT
+            cause = (HARDFAULT, 1 << 31)  # (ARMv7-M C1.4; ARMv6-M: HardFault too)
         if cause is None:
             return False
         exc, status = cause
         cut = self._cut_of(fault.pc)  # (before the entry moves the block's end)
-        if not model.v6m:  # ARMv6-M has no fault status or address registers
+        if not model.v6m and exc == HARDFAULT:
+            model.hfsr |= status
+        elif not model.v6m:  # ARMv6-M has no fault status or address registers
             if exc == BUSFAULT and fault.address is not None and fault.kind != "unmapped_fetch":
                 status |= 1 << 15  # BFARVALID
                 model.bfar = fault.address

@@ -760,3 +760,18 @@ def test_vector_faults_deliver_nocp_and_the_instruction_runs_again(firmware, tar
     assert "(UsageFault NOCP)" in report.vectored_faults[0]
     stopped = sim.run(image)  # without --vector-faults: stopped at the instruction
     assert stopped.status == "fault" and "NOCP" in stopped.fault.message
+
+
+@pytest.mark.parametrize(("target", "debugevt"), [("curie", 1), ("stm32l031", 0),
+                                                 ("stm32l552", 1)])
+def test_vector_faults_deliver_a_bkpt_as_hardfault(firmware, target, debugevt):
+    """BKPT with no debugger: HardFault with HFSR.DEBUGEVT (ARMv7-M C1.4; ARMv6-M has no
+    HFSR), its handler skipping it; --vector-faults stopped the run there (core review s52
+    #5). Without it the run stops at the BKPT, as before."""
+    image = sim.load_elf(irq_program(firmware, "bkpt.c", target))
+    report = sim.Simulator(image, sim.RunOptions(vector_faults=True)).run()
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.stdout == f"1 {debugevt}\n"
+    assert report.exceptions == {"HardFault": 1}
+    stopped = sim.run(image)
+    assert stopped.status == "fault" and stopped.fault.kind == "breakpoint"
