@@ -26,6 +26,9 @@ def sleeper(firmware, case: str, **defines):
     ("slave", {}),  # TIM2's TRGO resetting TIM21, which raises nothing
     ("spi_dma", {}),  # SPI1's frames fed by a circular DMA channel, no interrupt
     ("usart_dma", {}),  # USART2's bytes fed by a circular DMA channel, no interrupt
+    # ... the channel pointed at RDR: its request never drops, served at the DMA's own pace
+    # (those paced items woke the core for ever: s51 spin review #6)
+    ("usart_dma_rdr", {}),
 ])
 def test_a_peripheral_that_can_wake_nothing_leaves_a_sleep_a_deadlock(firmware, cli, case,
                                                                       defines):

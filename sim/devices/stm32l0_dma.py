@@ -163,16 +163,16 @@ class Stm32l0Dma(Clocked):
         an EXTI line ... may follow; ``device``'s own registers, as its data register, are
         its own planning's). A circular channel that only fills memory, or feeds ``device``
         itself, wakes nothing, however long it runs."""
+        return any(self._channel_wakes(ch, device) for ch in self._channels_for(device, line))
+
+    def _channel_wakes(self, ch: _Channel, device: str) -> bool:
+        """``wakes`` for one channel serving ``device``."""
         own = self.host.device(device)
         base = getattr(own, "base", 0)
         end = base + getattr(own, "size", 0)
-
-        def elsewhere(address: int) -> bool:  # a peripheral's address, not the device's own
-            return address >= PERIPHERALS and not base <= address < end
-
-        return any(ch.ccr & _IE & ~ch.flags or not ch.ccr & CIRC
-                   or elsewhere(ch.cpar if ch.ccr & DIR else ch.cmar)
-                   for ch in self._channels_for(device, line))
+        target = ch.cpar if ch.ccr & DIR else ch.cmar  # (a peripheral's, not the device's own)
+        return bool(ch.ccr & _IE & ~ch.flags or not ch.ccr & CIRC
+                    or (target >= PERIPHERALS and not base <= target < end))
 
     def _requests_changed(self) -> None:
         """What the channels serve changed (enabled, selected, run out, a flag whose
@@ -230,8 +230,12 @@ class Stm32l0Dma(Clocked):
             self._move(ch)
             return True
         if paced and not self.host.exceptions.has_timer(self._pace):
+            # waking only when an item moved could (a circular channel that only refills
+            # memory from a request nothing clears moves data for ever and wakes nothing)
+            wakes = any(self._channel_wakes(ch, request[0]) for ch in self._by_priority()
+                        if ch.burst >= BURST and (request := self._request(ch)) is not None)
             self.host.exceptions.set_timer(
-                self._pace, self.host.exceptions.now + MEM2MEM_CYCLES, self._paced)
+                self._pace, self.host.exceptions.now + MEM2MEM_CYCLES, self._paced, wakes)
         return False
 
     def _paced(self) -> None:

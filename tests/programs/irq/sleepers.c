@@ -20,6 +20,8 @@
  *   usart_dma USART2 at 115200 baud sending a table of 8 bytes ("zzzzzzzz") fed by DMA1
  *             channel 4 (USART2_TX, CR3.DMAT), circular, no interrupt enabled: the console
  *             shows them until the run ends.
+ *   usart_dma_rdr  the same with the channel writing RDR (read-only): TXE never drops, so
+ *             the DMA serves the request at its own pace (MEM2MEM_CYCLES) for ever.
  *   slave     TIM2 counting (ARR 999), its TRGO the update (CR2.MMS), TIM21 in slave reset
  *             mode on it (SMCR TS ITR0, SMS 4), counting too; no interrupt, no DMA, no pin.
  */
@@ -113,13 +115,17 @@ int main(void)
     REG(0x40013004u) = 2u;         /* CR2: TXDMAEN */
     REG(0x40013000u) = (1u << 9) | (1u << 8) | (1u << 6) | (1u << 2); /* SSM, SSI, SPE,
                                                                        MSTR */
-#elif CASE_usart_dma
+#elif CASE_usart_dma || CASE_usart_dma_rdr
     for (uint32_t n = 0; n < 8u; n++)
         table[n] = 'z';
     RCC_APB1ENR |= 1u << 17;       /* USART2EN */
     RCC_AHBENR |= 1u;              /* DMAEN */
     DMA_CSELR = 4u << 12;          /* channel 4: USART2_TX */
+#if CASE_usart_dma_rdr
+    DMA_CPAR(4) = 0x40004424u;     /* USART2_RDR (read-only): TXE is never cleared */
+#else
     DMA_CPAR(4) = 0x40004428u;     /* USART2_TDR */
+#endif
     DMA_CMAR(4) = (uint32_t)table;
     DMA_CNDTR(4) = 8u;
     DMA_CCR(4) = (2u << 10) | (1u << 7) | (1u << 5) | (1u << 4) | 1u; /* 32/8 bits, MINC,
