@@ -980,7 +980,7 @@ class Simulator:
             return
         if intno == faults.EXCP_SWI:
             try:
-                if self.exceptions.svc(pc):
+                if self.exceptions.svc(pc) or self._escalated_svc(pc):
                     return
             except StackingError as exc:
                 self._stop_with(self._stacking_fault(exc, pc - 2))
@@ -997,6 +997,27 @@ class Simulator:
         elif intno == faults.EXCP_NOCP:
             text = faults.no_coprocessor(self.core, self._decode(pc))
         self._stop_with(self._make_fault(kind, text, pc))
+
+    def _escalated_svc(self, pc: int) -> bool:
+        """--vector-faults: an SVC that SVCall cannot take (PRIMASK set, or in a handler of its
+        priority or above) escalates to HardFault with HFSR.FORCED (ARMv7-M B1.5.4; ARMv6-M:
+        HardFault), returning after the SVC as SVCall would. False without --vector-faults, or
+        where HardFault cannot be taken either (lockup)."""
+        model = self.exceptions
+        if not self.options.vector_faults or model.execution_priority() <= -1:
+            return False
+        if not model.v6m:
+            model.hfsr |= 1 << 30  # FORCED
+        model.fault_entry(HARDFAULT, pc)
+        fault = self._make_fault("hard_fault", "SVC where SVCall cannot be taken: escalated "
+                                 "to HardFault", pc - 2)
+        where = f" in {fault.function}" if fault.function else ""
+        if len(self._vectored) < MAX_VECTORED:
+            self._vectored.append(f"hard_fault at 0x{pc - 2:08x}{where}: {fault.message} "
+                                  "-> HardFault")
+        else:
+            self._vectored_dropped += 1
+        return True
 
     def _exception_return(self, pc: int) -> None:
         """A branch to an EXC_RETURN value (Unicorn raises it with nothing popped)."""

@@ -775,3 +775,19 @@ def test_vector_faults_deliver_a_bkpt_as_hardfault(firmware, target, debugevt):
     assert report.exceptions == {"HardFault": 1}
     stopped = sim.run(image)
     assert stopped.status == "fault" and stopped.fault.kind == "breakpoint"
+
+
+@pytest.mark.parametrize(("target", "forced"), [("curie", 1), ("stm32l031", 0),
+                                               ("stm32l552", 1)])
+def test_vector_faults_escalate_an_svc_svcall_cannot_take(firmware, target, forced):
+    """SVC with PRIMASK set: HardFault with HFSR.FORCED (ARMv7-M B1.5.4), returning after the
+    SVC; --vector-faults stopped the run there (core review s52 #5)."""
+    image = sim.load_elf(irq_program(firmware, "svc_escalate.c", target))
+    report = sim.Simulator(image, sim.RunOptions(vector_faults=True)).run()
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.stdout == f"1 0 {forced}\n"
+    assert report.exceptions == {"HardFault": 1}
+    assert "escalated to HardFault" in report.vectored_faults[0]
+    stopped = sim.run(image)
+    assert stopped.status == "fault" and "SVC where SVCall cannot be taken" in (
+        stopped.fault.message)
