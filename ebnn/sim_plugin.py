@@ -177,7 +177,7 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         cli.fail("--input verifies files instead of a data set: give it without --dataset, "
                  "--data, --data-dir and --split")
     bar: ProgressLine | None = None
-    total = 0
+    total, interrupted = 0, False
     files: InputFiles | None = None
     try:
         art = load(model_path)
@@ -218,33 +218,37 @@ def verify_cmd(elf: Path, model_path: Path, dataset: str | None, data: Path | No
         cli.fail(str(exc))
     except KeyboardInterrupt as exc:  # VerifyInterrupted too
         # Ctrl-C or SIGTERM: the emulator (or the worker processes) stopped; what the firmware
-        # answered until then is compared
+        # answered until then is compared, and reported as a finished run's is (one line)
         partial = exc.result if isinstance(exc, VerifyInterrupted) else None
         done = bar.completed if bar is not None else 0
-        compared = 0 if partial is None else partial.compared
         if partial is None:
             cli.err.print(f"interrupted: {done:,} of {total:,} images run, none compared",
                           markup=False)
-            summary: dict[str, object] = {"compared": 0}
-        else:
-            accuracy = ("" if partial.accuracy is None
-                        else f"; firmware accuracy {100 * partial.accuracy:.2f}%")
-            first = (f", the first at image {partial.mismatch_indices[0]}"
-                     if partial.mismatches else "")
-            cli.err.print(f"interrupted: {max(done, compared):,} of {total:,} images "
-                          f"run; {partial.mismatches:,} mismatches in the {partial.compared:,} "
-                          f"compared{first}{accuracy}", markup=False, soft_wrap=True)
-            summary = partial.to_dict()
-        if json_path is not None:
-            write_json(json_path, {**summary, "status": "interrupted", "images": total,
-                                   "run": max(done, compared)})
-        sys.exit(130)
+            if json_path is not None:
+                write_json(json_path, {"compared": 0, "status": "interrupted",
+                                       "images": total, "run": done})
+            sys.exit(130)
+        result, interrupted = partial, True
     if result.first_mismatch and files is not None:  # which file, and which of its inputs
         path, k = files.sources[result.first_mismatch["image"]]
         result.first_mismatch.update(file=display(path), file_index=k)
     report = result.to_dict()
     recorded, ours = image.metadata.get("model.digest"), model_digest(art)
     report["model_digest"] = {"model": ours, "elf": recorded}
+    if interrupted:
+        run = max(bar.completed if bar is not None else 0, result.compared)
+        m = result.first_mismatch
+        first = ("" if m is None else f", the first at image {m['image']}"
+                 + (f" ({m['file']}, input {m['file_index']})" if "file" in m else ""))
+        accuracy = ("" if result.accuracy is None
+                    else f"; firmware accuracy {100 * result.accuracy:.2f}%")
+        cli.err.print(f"interrupted: {run:,} of {total:,} images run; {result.mismatches:,} "
+                      f"mismatches in the {result.compared:,} compared{first}{accuracy}",
+                      markup=False, soft_wrap=True)
+        if json_path is not None:
+            write_json(json_path, {**report, "status": "interrupted", "images": total,
+                                   "run": run})
+        sys.exit(130)
     err = cli.err
     style = "green" if result.mismatches == 0 else "red"
     samples = ("sequence" if art.sequence else "image") + ("" if result.compared == 1 else "s")

@@ -17,7 +17,6 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
     ProcessPoolExecutor,
-    ThreadPoolExecutor,
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
@@ -431,7 +430,8 @@ def _gather(pending: list[Future[tuple[Ran | None, bool]]], chunks: list[np.ndar
     except KeyboardInterrupt:
         return None
     indices, parts = [], []
-    for future, idx in zip(pending, chunks, strict=True):
+    # (a Ctrl-C while the chunks were being submitted: only the first ones have a future)
+    for future, idx in zip(pending, chunks[:len(pending)], strict=True):
         if not future.done() or future.cancelled() or future.exception() is not None:
             continue
         ran = future.result()[0]
@@ -452,32 +452,56 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
     """
     per_image = max(CONSOLE_PER_IMAGE, 64 + CONSOLE_PER_CLASS * art.classes)
     limits = replace(limits or Limits(), console_per_image=per_image)
-    with ThreadPoolExecutor(max_workers=1) as side:
-        ref_future: list[Future[reference.ReferenceResult]] = []
-        try:
-            ran = run_parallel(
-                elf, images, target, jobs, progress,
-                started=lambda: ref_future.append(side.submit(reference.run, art, images)),
-                limits=limits)
-        except VerifyInterrupted as exc:  # Ctrl-C: compare what the firmware answered
-            if exc.ran is None or not len(exc.ran[0]):
-                raise
-            idx = exc.indices if exc.indices is not None else np.arange(len(exc.ran[0]))
-            if ref_future:
-                whole = ref_future[0].result()
-                ref_scores, ref_classes = whole.scores[idx], whole.classes[idx]
-            else:
-                part = reference.run(art, images[idx])
-                ref_scores, ref_classes = part.scores, part.classes
-            exc.result = _compare(art, elf, images, labels, idx, exc.ran, ref_scores,
-                                  ref_classes, target, locate=False)
+    side = _Side()
+    try:
+        ran = run_parallel(elf, images, target, jobs, progress,
+                           started=lambda: side.start(reference.run, art, images),
+                           limits=limits)
+    except VerifyInterrupted as exc:  # Ctrl-C: compare what the firmware answered
+        if exc.ran is None or not len(exc.ran[0]):
             raise
-        ref = ref_future[0].result()
+        idx = exc.indices if exc.indices is not None else np.arange(len(exc.ran[0]))
+        # the reference of those images alone (milliseconds): the whole one may take seconds
+        # more, and the process does not wait for it (a daemon thread)
+        part = reference.run(art, images[idx])
+        exc.result = _compare(art, elf, images, labels, idx, exc.ran, part.scores,
+                              part.classes, target, locate=False)
+        raise
+    ref = side.result()
     if ran[0].shape != ref.scores.shape:
         raise VerifyError(f"firmware answered {len(ran[0])} of {len(images)} images "
                           f"with {ran[0].shape[1] if ran[0].ndim == 2 else 0} scores each")
     return _compare(art, elf, images, labels, np.arange(len(images)), ran, ref.scores,
                     ref.classes, target, locate=True)
+
+
+class _Side:
+    """The reference beside the emulation, in a daemon thread: numpy and the emulator both
+    release the GIL, so it costs no wall time when a core is free, and an interrupted
+    verification (or the process) never waits for it to finish."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._value: reference.ReferenceResult | None = None
+        self._error: BaseException | None = None
+
+    def start(self, fn: Callable[..., reference.ReferenceResult], *args: Any) -> None:
+        def work() -> None:
+            try:
+                self._value = fn(*args)
+            except BaseException as exc:  # re-raised in the caller's thread by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=work, name="reference", daemon=True)
+        self._thread.start()
+
+    def result(self) -> reference.ReferenceResult:
+        assert self._thread is not None, "start() first"
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
 
 
 def _compare(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | None,

@@ -169,3 +169,66 @@ def test_marks_leave_out_what_retires_in_a_pause(firmware):
     with pytest.raises(ValueError, match="given twice"):  # its records would vanish
         sim.Simulator(image, sim.RunOptions()).add_marks([loop], 16, pauses=[loop])
 
+
+
+def test_ctrl_c_while_the_workers_are_submitted_is_an_interrupt(model, monkeypatch):
+    """A Ctrl-C (or SIGTERM) while verify -j submitted its chunks: the first ones only had a
+    future, and gathering their answers raised ValueError (zip), a traceback and exit 1
+    instead of 130 (s52 review H1)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ebnn.verify import VerifyInterrupted, run_parallel
+
+    art, elf, images = model
+    submit, calls = ProcessPoolExecutor.submit, []
+
+    def interrupted_submit(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", interrupted_submit)
+    with pytest.raises(VerifyInterrupted):
+        run_parallel(elf, np.concatenate([images] * 4), None, jobs=2)
+
+
+def test_an_interrupted_run_keeps_the_lines_it_finished():
+    """The answers of an interrupted run are its finished lines: a scores line the stop cut
+    off is left out, whatever its digits (s52 review L1)."""
+    from ebnn.verify import _answered
+
+    class Stopped:
+        def marks(self):
+            return np.array([[4, 0, 0], [8, 10, 20], [4, 30, 40], [8, 45, 60], [4, 70, 80]])
+
+    stdout = "scores: 1 2 3\nclass: 2\nscores: 4 5 6\nclass: 2\nscores: 7 -"
+    scores, classes, insns, cycles = _answered(Stopped(), 4, 8, stdout)
+    assert scores.tolist() == [[1, 2, 3], [4, 5, 6]] and classes.tolist() == [2, 2]
+    assert (insns, cycles) == ([10, 15], [20, 20])
+
+
+def test_an_interrupted_verify_numbers_the_images_it_compared(model, monkeypatch):
+    """verify -j interrupted: each worker's answers are the first images of its chunk, so the
+    images compared are not 0..n-1; a mismatch is named by its image in the whole run (it was
+    numbered in the concatenation: s52 review L1)."""
+    import ebnn.verify as ev
+
+    art, elf, images = model
+    idx = np.array([0, 1, 4, 5])  # chunk 1's first two images, chunk 2's first two
+    ref = reference.run(art, images[idx])
+    scores = ref.scores.copy()
+    scores[2, 0] += 1  # image 4 answered wrong
+
+    def interrupted(*args, **kwargs):
+        exc = ev.VerifyInterrupted("interrupted")
+        exc.indices, exc.ran = idx, (scores, ref.classes, [1] * 4, [2] * 4)
+        raise exc
+
+    monkeypatch.setattr(ev, "run_parallel", interrupted)
+    with pytest.raises(ev.VerifyInterrupted) as info:
+        verify(art, elf, images, np.zeros(len(images), np.int64), jobs=2)
+    result = info.value.result
+    assert (result.compared, result.mismatches, result.mismatch_indices) == (4, 1, [4])
+    assert result.first_mismatch["image"] == 4 and "where" not in result.first_mismatch
+    assert result.accuracy == float(np.mean(ref.classes == 0))
