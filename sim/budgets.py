@@ -344,7 +344,7 @@ def _thread_stack(value: Any, bad: Callable[[str], BudgetError]) -> tuple[str, f
 def _count(value: Any, key: str, bad: Callable[[str], BudgetError]) -> int:
     """A count budget: a whole number, or a string such as "120k" or "1.5M" (sim/counts.py)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise bad(f"{key} = {value!r}: expected a whole number such as 120000 or \"120k\"")
+        raise bad(f"{key} = {value!r}: give a whole number, e.g. 120000 or \"120k\"")
     try:
         n = parse_count(value)
     except ValueError as exc:
@@ -449,6 +449,7 @@ class CheckResult:
     config: BudgetConfig
     elfs: list[ElfResult]
     not_run: list[str] = field(default_factory=list)  # runs a Ctrl-C left out, by name
+    fail_on_warnings: bool = False  # (check --fail-on-warnings) a warning fails the check
 
     @property
     def checks(self) -> list[tuple[ElfResult, Check]]:
@@ -492,7 +493,7 @@ class CheckResult:
             return EXIT_INTERRUPTED
         if self.problems:
             return EXIT_FAULT
-        if self.broken:
+        if self.broken or (self.fail_on_warnings and self.warnings):
             return EXIT_OVER_BUDGET
         return EXIT_OK
 
@@ -511,8 +512,14 @@ class CheckResult:
         if self.not_run:
             shown = ", ".join(self.not_run[:3]) + (", ..." if len(self.not_run) > 3 else "")
             parts.append(f"interrupted: {len(self.not_run)} not run ({shown})")
+        if self.fail_on_warnings and self.warnings and not self.problems:
+            w = len(self.warnings)
+            parts.append(f"{w} warning{'s' if w != 1 else ''} (--fail-on-warnings)")
         if not parts:
             return (f"all {n} budgets met ({elfs})" if n != 1 else f"the budget is met ({elfs})")
+        if parts[-1].endswith("(--fail-on-warnings)") and len(parts) == 1:
+            met = f"all {n} budgets met" if n != 1 else "the budget is met"
+            return f"{met} ({elfs}); {parts[0]}"
         return "; ".join(parts) + f" ({elfs})"
 
 

@@ -354,6 +354,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
         result = run_checks(config, progress=progress if err.is_terminal else None)
     except BudgetError as exc:
         fail(str(exc))
+    result.fail_on_warnings = fail_on_warnings
     # the files first: a reader of stdout that leaves (`| head`) does not lose them
     if junit_path is not None:
         write_junit(result, junit_path)
@@ -366,13 +367,9 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     for e, warning in result.warnings:
         out.print(f"[yellow]{escape(e.name)}: warning:[/] {escape(warning)}",
                   soft_wrap=True)
-    code, summary = result.exit_code, result.summary
-    if fail_on_warnings and code == 0 and result.warnings:
-        n = len(result.warnings)
-        code, summary = 3, f"{summary}; {n} warning{'s' if n != 1 else ''} (--fail-on-warnings)"
-    style = {0: "green", 3: "bold red"}.get(code, "bold red")
-    out.print(f"[{style}]{escape(summary)}[/]")
-    sys.exit(code)
+    style = {0: "green", 3: "bold red"}.get(result.exit_code, "bold red")
+    out.print(f"[{style}]{escape(result.summary)}[/]")
+    sys.exit(result.exit_code)
 
 
 @main.command("diff")

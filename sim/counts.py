@@ -5,6 +5,7 @@ binary instead (``2k`` is 2,048 bytes: toolchain/sizes.py)."""
 
 import math
 import re
+from decimal import Decimal
 
 import click
 
@@ -20,11 +21,9 @@ def parse_count(text: str | int) -> int:
     if isinstance(text, int) and not isinstance(text, bool):
         return text
     m = _COUNT.match(str(text).replace("_", "").replace(",", ""))
-    if m is not None:
-        value = float(m.group(1)) * _MULTIPLES[m.group(2).lower()]
-        if not m.group(2) and "." not in m.group(1):
-            return int(m.group(1))  # (exact: no float on the way)
-        if math.isfinite(value) and value == int(value):
+    if m is not None:  # in decimal: 4.1M is 4,100,000 (in binary floating point 4099999.99...)
+        value = Decimal(m.group(1)) * _MULTIPLES[m.group(2).lower()]
+        if value == value.to_integral_value():
             return int(value)
     raise ValueError(f"{text!r}: give a whole number, e.g. 30000 or 30k (k = 1,000, "
                      "M = 1,000,000, G = 10^9)")

@@ -722,6 +722,11 @@ class Simulator:
         data = stdin.read(1) if stdin is not None else b""
         return data[0] if data else None
 
+    def _first_input_opened(self) -> bool:
+        """Whether the firmware opened the first --input file by name (semihosting SYS_OPEN)."""
+        inputs = self.options.inputs
+        return bool(inputs) and Path(inputs[0]) in self._sh.opened_inputs
+
     def _console_consumed(self) -> int:
         """Bytes of the console input the firmware read in this run."""
         stdin = self._sh.stdin
@@ -2384,7 +2389,9 @@ class Simulator:
             vectored_faults=_and_more(self._vectored, self._vectored_dropped,
                                       "faults delivered, not listed"),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],
-            console_input=None if self._console_span is None else self._console_span[1],
+            # (none when the firmware opened the first input by name: it read it that way)
+            console_input=(None if self._console_span is None or self._first_input_opened()
+                           else self._console_span[1]),
             console_read=self._console_consumed(),
             run_for=self.options.run_for if stopped_at is not None else None,
             stopped_at=stopped_at,

@@ -127,6 +127,8 @@ class Semihost:
     console_keep: int = 1 << 20  # console bytes kept (Console)
     refusals: list[Refusal] = field(default_factory=list)
     refusals_dropped: int = 0  # refusals past MAX_REFUSALS, counted, not kept
+    # the --input files the firmware opened by name (SYS_OPEN), each its path as given
+    opened_inputs: set[Path] = field(default_factory=set)
     output_limit: int = MAX_OUTPUT_BYTES  # (MAX_OUTPUT_BYTES)
     errno: int = 0
 
@@ -248,11 +250,13 @@ class Semihost:
                 self.errno = ENOENT
                 return -1
             try:
-                return self._register(path.open("rb"))
+                handle = self._register(path.open("rb"))
             except OSError as exc:
                 self._refuse("SYS_OPEN", f"{name!r}: {exc.strerror}")
                 self.errno = exc.errno or ENOENT
                 return -1
+            self.opened_inputs.add(path)
+            return handle
         target = self._output_path(name)
         if target is None:
             where = "no --output-dir given" if self.output_dir is None else "outside --output-dir"

@@ -457,9 +457,21 @@ cycles = "1M"
     (tmp_path / "pyproject.toml").write_text(
         '[[tool.ebnn-sim.budget]]\nelf = "build/hello.elf"\ninput = "in.bin"\nstack = "1k"\n')
     assert check(cwd=tmp_path).returncode == 0
-    gate = check("--fail-on-warnings", cwd=tmp_path)
+    gate = check("--fail-on-warnings", "--json", "g.json", "--junit", "g.xml", cwd=tmp_path)
     assert gate.returncode == 3, gate.stdout
     assert "the budget is met (1 ELF); 1 warning (--fail-on-warnings)" in gate.stdout
+    # the files say what the exit says (they said 0 and no failure: s52 review M3)
+    data = json.loads((tmp_path / "g.json").read_text())
+    assert data["exit_code"] == 3 and data["summary"].endswith("(--fail-on-warnings)")
+    suite = junit(tmp_path / "g.xml")
+    assert suite.get("failures") == "1"
+    failed = cases(suite)[("build/hello.elf", "warnings")].find("failure")
+    assert failed is not None and "read none of its 100 bytes" in failed.get("message")
+    # a run that failed still exits 4 (precedence), warnings or not
+    (tmp_path / "pyproject.toml").write_text(
+        '[[tool.ebnn-sim.budget]]\nelf = "build/hello.elf"\ninput = "in.bin"\nstack = "1k"\n'
+        "max_instructions = 10\n")
+    assert check("--fail-on-warnings", cwd=tmp_path).returncode == 4
 
 
 def test_a_function_budget_holds_its_longest_call(tmp_path, elfs):
@@ -559,7 +571,7 @@ def test_count_budgets_take_k_and_m(tmp_path):
     ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\ncycles = \"1.5\"\n",
      "cycles = '1.5': give a whole number, e.g. 30000 or 30k"),
     ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\ncycles = 1.5\n",
-     "cycles = 1.5: expected a whole number such as 120000 or \"120k\""),
+     "cycles = 1.5: give a whole number, e.g. 120000 or \"120k\""),
     ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nsram = \"1k\"\n"
      "strict_peripherals = \"yes\"\n", "strict_peripherals = 'yes': true or false"),
     ("[[tool.ebnn-sim.budget]]\nelf = \"build/*.elf\"\nms = \"fast\"\n",

@@ -12,6 +12,8 @@ from tests.helpers import run_cli_in_process
     ("30000", 30_000), ("30k", 30_000), ("30K", 30_000), ("1.5M", 1_500_000), ("2G", 2 * 10**9),
     ("30_000", 30_000), ("1,000", 1_000), (" 7 ", 7), ("0.5k", 500),
     ("9223372036854775807", (1 << 63) - 1),  # exact: no float on the way
+    # in decimal: in binary floating point 4.1 x 10^6 is 4099999.99... (s52 review M4)
+    ("4.1M", 4_100_000), ("16.1k", 16_100), ("99.9k", 99_900), ("8.2M", 8_200_000),
 ])
 def test_counts_take_decimal_multiples(text, count):
     assert parse_count(text) == count

@@ -268,6 +268,17 @@ def test_save_bytes_feeds_float_recordings_to_firmware_without_an_input_format(
     assert "--save-bytes FILE.bin" in " ".join(refused.stderr.split())
     assert one_line_error(ebnn("eval", model / "m.ebnn", "--save-bytes", out)) == (
         "error: --save-bytes writes the --input files as bytes: give --input too")
+    # never over an input, nor inside an input folder, where the next run reads it back (or
+    # it replaces one of its files: s52 review M2)
+    assert "would replace the input" in one_line_error(ebnn(
+        "eval", model / "m.ebnn", "--input", tmp_path / "three.npy", "--save-bytes",
+        tmp_path / "three.npy"))
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    np.save(folder / "a.npy", xt[:1])
+    assert "lies in the --input folder" in one_line_error(ebnn(
+        "eval", model / "m.ebnn", "--input", folder, "--save-bytes", folder / "all.bin"))
+    assert sorted(p.name for p in folder.iterdir()) == ["a.npy"]
 
 
 @pytest.fixture(scope="module")

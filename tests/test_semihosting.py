@@ -391,6 +391,13 @@ def test_console_input_left_unread_is_said(firmware, cli, tmp_path):
     (tmp_path / "long.txt").write_text("a line\n" + "x" * 93)  # a line read, then EOF: all
     stdio = cli("run", firmware("stdio.c"), "--input", tmp_path / "long.txt")
     assert stdio.report["console_input"] == {"bytes": 100, "read": 100}
+    # a firmware that opens its input by name (SYS_OPEN) read it that way: no note (it said
+    # 'read none', and check --fail-on-warnings failed a correct firmware: s52 review M1)
+    (tmp_path / "data.txt").write_text("hello from data file\n")
+    by_name = cli("run", firmware("io.c", defines={"OP": 3}), "--input", tmp_path / "data.txt")
+    assert by_name.returncode == 0 and "read: hello from data file" in by_name.report["stdout"]
+    assert by_name.report["console_input"] is None
+    assert "console input:" not in by_name.stderr
 
 
 def test_write0_prints_a_string_of_any_length(firmware, cli):

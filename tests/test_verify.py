@@ -179,7 +179,7 @@ def test_ctrl_c_while_the_workers_are_submitted_is_an_interrupt(model, monkeypat
 
     from ebnn.verify import VerifyInterrupted, run_parallel
 
-    art, elf, images = model
+    _, elf, images = model
     submit, calls = ProcessPoolExecutor.submit, []
 
     def interrupted_submit(self, *args, **kwargs):

@@ -55,6 +55,18 @@ def check_junit(result: CheckResult) -> ET.ElementTree:
             else:
                 out = ET.SubElement(case, "system-out")
                 out.text = f"{c.message}\nbudget from {c.where}\n"
+    if result.fail_on_warnings:  # (check --fail-on-warnings) each warned run fails a case
+        for e in result.elfs:
+            warned = [w for r, w in result.warnings if r is e]
+            if not warned:
+                continue
+            tests += 1
+            failures += 1
+            case = ET.SubElement(suite, "testcase", classname=e.name, name="warnings",
+                                 time="0.000")
+            node = ET.SubElement(case, "failure", type="warning",
+                                 message=f"{e.name}: {warned[0]}")
+            node.text = "".join(f"{w}\n" for w in warned)
     for name in result.not_run:  # interrupted (Ctrl-C) before it ran: skipped, not lost
         tests += 1
         case = ET.SubElement(suite, "testcase", classname=name, name="not run", time="0.000")
