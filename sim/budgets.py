@@ -529,12 +529,14 @@ def _run_notes(report: RunReport) -> list[str]:
     if report.status != "ok":
         return []
     notes = []
-    if report.unmodelled:
-        n = len(report.unmodelled)
+    if report.unmodelled:  # "dev+0xoff (0xaddr) read[, why]: count", a line per access kind
+        registers = {entry.split(")")[0] for entry in report.unmodelled}
+        n = len(registers)
+        busiest = max(report.unmodelled, key=lambda e: int(e.rsplit(": ", 1)[-1]))
+        more = ", ..." if len(report.unmodelled) > 1 else ""
         notes.append(f"{n} device register{'s' if n != 1 else ''} used that the simulator "
-                     f"does not model ({report.unmodelled[0]}{', ...' if n > 1 else ''}): the "
-                     "run may differ from the chip's; strict_peripherals = true makes each a "
-                     "fault")
+                     f"does not model ({busiest}{more}): the run may differ from the chip's; "
+                     "strict_peripherals = true makes each a fault")
     unread = console_input_note(report)
     if unread is not None:
         notes.append(f"console input: {unread}")
@@ -648,8 +650,8 @@ def _thread_checks(report: RunReport, image: FirmwareImage, budget: tuple[str, f
     it) against a share of its size or a size; broken when no thread ran on its own stack."""
     kind, value = budget
     what = f"{value:g}% of it" if kind == "%" else f"{int(value):,} B"
-    if report.status != "ok":
-        return [Check("thread_stack", 0, 0, where)]  # (the run's problem says why)
+    if report.status != "ok":  # (the run's problem says why)
+        return [Check("thread_stack", 0, 0, where, note=what, missing=_NOT_MEASURED)]
     sizes = {name: size for _, size, name in image.objects}
     checks = []
     for name, peak in sorted(report.thread_stacks.items()):
@@ -666,12 +668,15 @@ def _thread_checks(report: RunReport, image: FirmwareImage, budget: tuple[str, f
     return checks
 
 
+_NOT_MEASURED = "not measured: the run failed"
+
+
 def _call_check(profile: Profile, names: set[str], function: str, limit: int,
                 where: str) -> Check:
     """A function budget: the most active cycles one call of ``function`` took (its callees
     and the handlers that preempted it included: docs/profile.md, "Longest call")."""
-    if profile.report.status != "ok":
-        return Check("call_cycles", 0, limit, where, note=function)  # (the run's problem)
+    if profile.report.status != "ok":  # (the run's problem says why)
+        return Check("call_cycles", 0, limit, where, note=function, missing=_NOT_MEASURED)
     f = profile.function(function)
     if f is None or f.max_call_cycles is None:
         why = ("no call of it returned" if f is not None else "never called"

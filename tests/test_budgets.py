@@ -439,7 +439,8 @@ cycles = "1M"
     out = " ".join(result.stdout.split())
     assert ("build/hello.elf: warning: console input: the firmware read none of its 100 "
             "bytes") in out
-    assert ("build/device.elf: warning: 2 device registers used that the simulator does not "
+    # one register, read and written (it said 2: s52 review L5)
+    assert ("build/device.elf: warning: 1 device register used that the simulator does not "
             "model (scs+0xd94 (0xe000ed94) read: 1, ...): the run may differ from the chip's; "
             "strict_peripherals = true makes each a fault") in out
     data = json.loads((tmp_path / "c.json").read_text())
@@ -503,6 +504,16 @@ def test_a_function_budget_holds_its_longest_call(tmp_path, elfs):
                 if c.find("failure") is not None]
     assert any(f"call_cycles: longest call {longest:,} > budget {longest - 1:,}" in m
                for m in failures), failures
+    # a run that failed measured nothing: not a passing 0 (s52 review L4); exit 4
+    (tmp_path / "pyproject.toml").write_text(
+        '[[tool.ebnn-sim.budget]]\nelf = "build/compute.elf"\nfunction = "sh_write_int"\n'
+        'call_cycles = 1000\nthread_stack = "90%"\nmax_instructions = 10\n')
+    failed = check("--json", "f.json", cwd=tmp_path)
+    assert failed.returncode == 4, failed.stdout
+    checks = json.loads((tmp_path / "f.json").read_text())["elfs"][0]["checks"]
+    assert [(c["metric"], c["measured"], c["passed"], c["missing"]) for c in checks] == [
+        ("call_cycles", None, False, "not measured: the run failed"),
+        ("thread_stack", None, False, "not measured: the run failed")]
 
 
 def test_a_thread_stack_budget_holds_every_task_stack(tmp_path, elfs, firmware):
