@@ -1236,9 +1236,9 @@ void sim_scs_write(void *uc, uint64_t offset, unsigned size, uint64_t value, voi
     sim_state *s = (sim_state *)user;
     if (offset == ICSR_OFFSET && size == 4 && value == (1u << 28) &&
         (!s->unpriv || privileged(uc, s))) {
+        if ((s->scr & 0x10) && !exc_bit(s->exc_pending, PENDSV_EXC))
+            s->event_register = 1; /* SEVONPEND: becoming pending is the event */
         exc_set(s->exc_pending, PENDSV_EXC);
-        if (s->scr & 0x10) /* SEVONPEND */
-            s->event_register = 1;
         sim_exc_update(s);
         return;
     }

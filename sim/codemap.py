@@ -55,14 +55,15 @@ def fp_kind(mnemonic: str) -> int:
 
 def build_tables(
     flash: np.ndarray, flash_base: int, exec_ranges: list[tuple[int, int]], timing: CoreTiming,
-    architecture: str | None = None,
+    architecture: str | None = None, fpu: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cost, spd, fp) arrays of ``len(flash) // 2`` entries; cost 0 means "no instruction
     known", fp 1 marks a floating-point instruction (all of them, and nothing else, have
     mnemonics starting with "v" in Arm syntax), fp 3 one that computes in double precision
     (an ``.f64`` mnemonic: loads, stores and moves of a D register are single-precision FPU
     instructions too), fp 2 one a core of ``architecture`` lacks though Unicorn's model of it
-    executes it (sim/isa_gaps.py)."""
+    executes it (sim/isa_gaps.py); without ``fpu`` (a core with none) no instruction is
+    marked FP64: each floating-point one is a coprocessor access (NOCP)."""
     n = len(flash) // 2
     cost = np.zeros(n, np.uint8)
     spd = np.zeros(n, np.int16)
@@ -87,6 +88,8 @@ def build_tables(
                 continue
             idx = (insn.address - flash_base) >> 1
             fp[idx] = fp_kind(insn.mnemonic)
+            if fp[idx] == FP64 and not fpu:  # no FPU at all: NOCP, as any FP instruction
+                fp[idx] = 1
             if architecture is not None and lacks(architecture, insn.mnemonic):
                 fp[idx] = UNDEFINED
             if every_detail or needs_detail(insn):

@@ -612,7 +612,10 @@ class ExceptionModel:
                 st.stopped_value = current
                 st.zero_at = NEVER
         elif reg == 4:
+            stopped = st.enabled and st.zero_at == NEVER  # at 0, held there by RVR 0
             st.rvr = value & 0xFFFFFF
+            if stopped and st.rvr:  # reloaded on the next count (ARMv7-M B3.3.1)
+                st.zero_at = self.now + st.period
         elif reg == 8:  # any write clears the counter (and COUNTFLAG); it reloads next cycle
             st.countflag = False
             if st.enabled:
@@ -763,10 +766,11 @@ class ExceptionModel:
             raise StackingError(None, access=None, message=(
                 "return to thread mode with exceptions still active (CCR.NONBASETHRDENA "
                 "clear): UsageFault INVPC"))
+        invpc = "HardFault: UsageFault INVPC on ARMv7-M" if self.v6m else "UsageFault INVPC"
         if not to_thread and not self.active:  # (ARMv6-M: UNPREDICTABLE)
             raise StackingError(None, access=None, message=(
                 f"return to handler mode (EXC_RETURN 0x{exc_return:08x}) from the only active "
-                "exception: UsageFault INVPC"))
+                f"exception: {invpc}"))
         if ipsr != NMI and not self.v6m:  # DeActivate clears FAULTMASK (ARMv7-M B1.5.8)
             regs.write(R.UC_ARM_REG_FAULTMASK, 0)
         self.advance_systick()
@@ -788,7 +792,7 @@ class ExceptionModel:
         if bool(xpsr & 0x1FF) == to_thread:  # the frame's IPSR must say where it returns
             raise StackingError(None, access=None, message=(
                 f"the exception frame at 0x{frame:08x} holds IPSR {xpsr & 0x1FF} for a return "
-                f"to {'thread' if to_thread else 'handler'} mode: UsageFault INVPC"))
+                f"to {'thread' if to_thread else 'handler'} mode: {invpc}"))
         new_sp = frame + size + (4 if xpsr & 0x200 else 0)
         # IPSR from the frame (0 in thread mode, else the preempted handler's number), then
         # CONTROL: SPSEL written in thread mode swaps SP to the PSP; FPCA from EXC_RETURN

@@ -386,7 +386,7 @@ class Simulator:
         if image.heap_above_stack(image.initial_sp):  # the stack cannot grow into it
             brk = None
         tables = CodeTables(*build_tables(self.flash, base, image.exec_ranges, self.timing,
-                                          self.core.architecture))
+                                          self.core.architecture, self.core.fpu is not None))
         self._fp_table = tables.fp
         self._counter = NativeCounter(
             self.uc, flash=self.flash, flash_base=base, sram=self.sram, sram_base=SRAM_BASE,

@@ -133,3 +133,13 @@ def test_armv6m_has_no_ictr_and_no_iabr(firmware):
     m3 = sim.Simulator(firmware.image("loop.S", runtime=False, target="curie"), sim.RunOptions())
     m3.exceptions.active |= 1 << 16
     assert m3.device("scs").read(0x300, 4) == 1
+
+
+def test_a_float_instruction_on_the_m3_is_nocp_with_dsp_code_in_the_image(firmware):
+    """The Cortex-M3 has no coprocessors: vmul.f64 is NOCP, also when the image holds a DSP
+    instruction, which turns the native trap on (it became UNDEFINSTR: s52 round 2, L3)."""
+    image = firmware.image("isa.S", runtime=False, target="curie", defines={"CASE": 11})
+    report = sim.run(image)
+    assert report.status == "fault" and report.fault.pc == image.symbols["probe"]
+    assert report.fault.message == ("floating-point instruction: cortex-m3 has no FPU "
+                                    "(UsageFault NOCP)")

@@ -7,6 +7,7 @@
  *   5 sadd8 (DSP)       6 mcr p15 (no core here has cp15)
  * and what Unicorn's model of a core runs though the core lacks it (sim/isa_gaps.py):
  *   7 smlad (DSP)       8 sxtab (DSP)          9 cbz (ARMv7-M)     10 it (ARMv7-M)
+ *  11 vmul.f64 with an unused DSP instruction in the image (the Cortex-M3: still NOCP)
  */
     .syntax unified
     .thumb
@@ -51,11 +52,23 @@ probe:
 #elif CASE == 10
     it eq
     moveq r4, r1
+#elif CASE == 11
+    .fpu fpv5-d16           /* (double precision: assembled, never a core's here) */
+    vmul.f64 d0, d1, d2     /* with a DSP instruction elsewhere in the image (unused, below) */
 #endif
     movs r0, #0x20
     adr r1, exit_block
     bkpt 0xab
     .size Reset_Handler, . - Reset_Handler
+
+#if CASE == 11
+    .global unused_dsp
+    .type unused_dsp, %function
+    .thumb_func
+unused_dsp:                 /* never runs: only marks the image as holding a DSP instruction */
+    sadd8 r4, r1, r2
+    bx lr
+#endif
 
     .balign 4
 exit_block:

@@ -266,6 +266,32 @@ static int sevonpend_systick_wakes(void)
     return systicks == 1u ? 0 : 1;
 }
 
+/* SEVONPEND: SysTick pended through ICSR.PENDSTSET is an event too; PendSV pended twice
+ * (PENDSVSET while pending) is one event, not two: the third WFE sleeps for good */
+static int sevonpend_pendstset_wakes(void)
+{
+    SCB_SCR = 0x10u;
+    __asm__ volatile("cpsid i\n\tsev\n\twfe" ::: "memory");
+    SCB_ICSR = 1u << 26; /* PENDSTSET */
+    __asm__ volatile("wfe" ::: "memory");
+    sh_write0("woke\n");
+    __asm__ volatile("cpsie i" ::: "memory");
+    return systicks == 1u ? 0 : 1;
+}
+
+static int sevonpend_pendsv_twice(void)
+{
+    SCB_SCR = 0x10u;
+    __asm__ volatile("cpsid i\n\tsev\n\twfe" ::: "memory");
+    SCB_ICSR = PENDSVSET;
+    __asm__ volatile("wfe" ::: "memory");
+    sh_write0("woke\n");
+    SCB_ICSR = PENDSVSET; /* already pending: no transition, no event */
+    __asm__ volatile("wfe" ::: "memory");
+    sh_write0("woke again\n");
+    return 0;
+}
+
 /* SysTick counting from 1 to 0 takes its interrupt also when the reload value is 0 by then
  * (the count then stops at 0): one tick */
 static int systick_last_count(void)
