@@ -400,10 +400,11 @@ def host_section(res: dict[str, Any]) -> str:
         time.strftime("%Y-%m-%d")
     cpus = sorted({d["host"]["cpu"] for d in runs
                    if isinstance(d.get("host"), dict) and d["host"].get("cpu")})
-    commits = sorted({d["git"] for d in runs if d.get("git")})
+    commits = list(dict.fromkeys(d["git"] for d in sorted(runs, key=lambda d: _date(str(
+        d["date"]))) if d.get("git")))  # in the order they were measured
     lines = [
         f"- **Date**: {when}: the sections come from separate runs of `python -m bench PART`; "
-        "each gives its own date, commit and processor.",
+        "each gives its own date (and, where its run recorded them, commit and processor).",
         f"- **Machine**: {h['nproc']} CPUs (`nproc`), {' or '.join(cpus) or h['cpu']} "
         f"({h['machine']}, {h['os']}); shared with other work, so absolute times are noisy and "
         f"ratios, measured within one run, are what count.",
@@ -796,8 +797,11 @@ def throughput_section(res: dict[str, Any], img: str) -> str:
         med, r = s["median"], s["ratio"]
         qemu = ex.get("qemu_plugin")
         out += [
-            f"Measured {s['date']} by `python -m bench sim` in {s.get('bench_seconds', '?')} s "
-            f"(mode {s['mode']}). `{s['firmware']['source']}` built for `{s['firmware']['target']}`"
+            f"Measured {_date(str(s['date']))} by `python -m bench sim` in "
+            f"{s.get('bench_seconds', '?')} s (mode {s['mode']}"
+            + "".join(f"; {x}" for x in (f"git `{s['git']}`" if s.get("git") else "",
+                                          s.get("host", {}).get("cpu", "")) if x)
+            + f"). `{s['firmware']['source']}` built for `{s['firmware']['target']}`"
             f", {s['instructions']:,} instructions; each command is a whole process "
             f"(`{s['commands']['bare']}` vs `{s['commands']['ebnn_sim']}`), {s['repeats']} "
             f"repeats alternating, medians.", "",
