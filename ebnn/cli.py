@@ -267,9 +267,9 @@ def export_cmd(model: Path, output: Path) -> None:
 @click.option("--save-bytes", "bytes_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, metavar="FILE",
               help="With --input: also write those inputs as the bytes the model's C reads "
-                   "(uint8, quantised as the model's data, one input after another), for "
-                   "`ebnn-sim run YOUR.elf --input FILE` on firmware that records no input "
-                   "format (yours: float recordings cannot be converted without the model).")
+                   "(uint8, quantised as the model's data, one input after another), to give "
+                   "your own firmware: `ebnn-sim run YOUR.elf --input FILE` cannot quantise "
+                   "float recordings itself (your ELF does not record the model's scale).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N images only.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write the results as JSON.")

@@ -59,21 +59,21 @@ def _uint8(arr: np.ndarray, path: Path) -> np.ndarray:
     return arr.astype(np.uint8)
 
 
-# where an ELF records no input format, what converts a recording of floats to its bytes
-NO_FORMAT_HINT = ("; the ELF records no input format (an `ebnn build` firmware does) to "
-                  "quantise them with: write them as bytes with the model, `ebnn eval "
-                  "MODEL.ebnn --input FILE --save-bytes FILE.bin`, and give that file")
-
-
 def _unformatted(arr: np.ndarray, path: Path) -> np.ndarray:
-    """``_uint8`` for an ELF without an input format: a float recording's error says how to
-    convert it."""
-    try:
-        return _uint8(arr, path)
-    except InputError as exc:
-        if "whole numbers" in str(exc):
-            raise InputError(f"{exc}{NO_FORMAT_HINT}") from None
-        raise
+    """``_uint8`` for an ELF that records no input format (one of your own): values that are
+    not bytes are refused saying what to give instead."""
+    if arr.dtype != np.uint8 and arr.dtype.kind in "iuf" and arr.size:
+        finite = bool(np.all(np.isfinite(arr)))
+        if finite and np.all(arr == np.round(arr)) and (arr.min() < 0 or arr.max() > 255):
+            raise InputError(f"{path}: values must be bytes 0..255, and these whole numbers "
+                             f"run from {arr.min():g} to {arr.max():g}: for wider samples (int16 "
+                             "PCM, ADC counts) give the raw bytes your firmware reads, a .bin")
+        if not finite or np.any(arr != np.round(arr)):
+            raise InputError(f"{path}: values must be whole numbers 0..255, and the ELF records "
+                             "no input format (an `ebnn build` firmware does) to quantise these "
+                             "with: for an eBNN model's input write them as bytes with `ebnn "
+                             "eval MODEL.ebnn --input FILE --save-bytes FILE.bin` and give that")
+    return _uint8(arr, path)
 
 
 MAX_INPUT_BYTES = 64 << 20  # what a console input may hold, converted: far more than any MCU

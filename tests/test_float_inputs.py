@@ -264,7 +264,7 @@ def test_save_bytes_feeds_float_recordings_to_firmware_without_an_input_format(
     # firmware that records no format: the float file is refused with the way to convert it
     refused = cli("run", firmware("hello.c"), "--input", tmp_path / "three.npy")
     assert refused.returncode == 2
-    assert "the ELF records no input format" in refused.stderr
+    assert "the ELF records no input format" in " ".join(refused.stderr.split())
     assert "--save-bytes FILE.bin" in " ".join(refused.stderr.split())
     assert one_line_error(ebnn("eval", model / "m.ebnn", "--save-bytes", out)) == (
         "error: --save-bytes writes the --input files as bytes: give --input too")

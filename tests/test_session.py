@@ -37,8 +37,14 @@ def test_bad_console_input(firmware, tmp_path):
     bad = tmp_path / "bad.npy"
     np.save(bad, np.array([1.5, 300.0]))
     error = one_line_error(firmware("hello.c"), RunSpec(inputs=[bad]))
-    assert str(error).startswith(f"{bad}: values must be whole numbers 0..255; the ELF records "
-                                 "no input format")
+    assert str(error).startswith(f"{bad}: values must be whole numbers 0..255, and the ELF "
+                                 "records no input format")
+    wide = tmp_path / "pcm.npy"  # whole numbers, not bytes: raw bytes are the way (review L8)
+    np.save(wide, np.array([-300, 12, 4000], np.int16))
+    error = one_line_error(firmware("hello.c"), RunSpec(inputs=[wide]))
+    assert str(error) == (f"{wide}: values must be bytes 0..255, and these whole numbers run "
+                          "from -300 to 4000: for wider samples (int16 PCM, ADC counts) give the "
+                          "raw bytes your firmware reads, a .bin")
     missing = one_line_error(firmware("hello.c"), RunSpec(inputs=[tmp_path / "gone.bin"]))
     assert "gone.bin" in str(missing)
 
