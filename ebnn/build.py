@@ -2,10 +2,12 @@
 ``ebnn.codegen``, as ``ebnn export-c --prefix ebnn`` writes it) compiled with the harness
 ``firmware/ebnn_main.c`` and the start-up runtime."""
 
+import contextlib
 import os
 import re
-import shutil
-import tempfile
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,6 @@ import numpy as np
 import firmware
 from ebnn.artifact import Artifact, model_digest
 from ebnn.codegen import GeneratedC, generate
-from sim.formats import write_bytes
 from toolchain.build import BuildResult, build
 
 PREFIX = "ebnn"  # the harness and verify rely on ebnn_infer, ebnn_layer<N>, ebnn_work, ...
@@ -30,29 +31,45 @@ def source_dir(elf: Path) -> Path:
 
 
 def write_sources(gen: GeneratedC, directory: Path) -> list[Path]:
-    """The library's files (``<prefix>.h``, ``<prefix>.c``, the kernel header) in
-    ``directory``, replacing what a previous build left there all at once: they are written to
-    a folder beside it that then takes its place, so an interrupted build never leaves a
-    header of one model beside the source of another."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    umask = os.umask(0)
-    os.umask(umask)
+    """The library's files (``<prefix>.h``, ``<prefix>.c``, the kernel header, ...) in
+    ``directory``, created if needed; other files there are left alone. Each is written to a
+    temporary name beside it first, and all are renamed into place together, a Ctrl-C or
+    SIGTERM meanwhile held back until they are: an interrupted build leaves the old files or
+    the new ones, never a header of one model beside the source of another."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
     try:
-        staged.chmod(0o777 & ~umask)  # (mkdtemp makes it 0700) as a folder made here would be
         for name, text in gen.files.items():
-            write_bytes(staged / name, text.encode())
-        old = None
-        if directory.is_dir() and not directory.is_symlink():
-            old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-            directory.rename(old)
-        staged.rename(directory)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
+            tmp = directory / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(text.encode())
+            staged.append((tmp, directory / name))
+        with _signals_held():
+            for tmp, final in staged:
+                os.replace(tmp, final)
+            staged = []
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
     return [directory / name for name in gen.files]
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM that come within the block are raised again when it ends (in the
+    main thread; elsewhere signals do not reach Python code)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: held.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if held:
+            signal.raise_signal(held[0])
 
 
 def build_firmware(art: Artifact, elf: str | Path, target: str = "curie", opt: str = "-O2",

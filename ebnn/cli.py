@@ -292,10 +292,10 @@ def eval_cmd(artifact: Path, dataset: str | None, data: Path | None, data_dir: P
               "--data, --data-dir, --split and --pt")
     if bytes_path is not None and not inputs:
         _fail("--save-bytes writes the --input files as bytes: give --input too")
-    for folder in (p for p in inputs if bytes_path is not None and p.is_dir()):
-        if bytes_path.resolve().is_relative_to(folder.resolve()):  # (read back next time)
+    for folder in (p for p in inputs if p.is_dir()):
+        if bytes_path is not None and bytes_path.resolve().is_relative_to(folder.resolve()):
             _fail(f"--save-bytes {bytes_path} lies in the --input folder {folder}, whose files "
-                  "are the inputs: write it elsewhere")
+                  "are the inputs (read back next time): write it elsewhere")
     try:
         art = load(artifact)
         if inputs:

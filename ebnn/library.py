@@ -446,6 +446,14 @@ def export_library(art: Artifact, directory: Path, prefix: str,
             path = directory / rel
             write_bytes(path, text.encode())  # each file whole: a failure leaves no stub
             written.append(path)
+        # a model of float data exported here before left its quantiser, which a build of
+        # every .c (Arduino's) would compile against a header that no longer declares it
+        quantiser = f"{prefix}_input.c"
+        for folder in (directory, directory / "src"):
+            old = folder / quantiser
+            if (old.relative_to(directory).as_posix() not in files and old.is_file()
+                    and old.read_text(errors="replace").startswith(f"/* {quantiser}:")):
+                old.unlink()
     except OSError as exc:
         raise LibraryError(f"{directory}: cannot write the library ({exc.strerror or exc})"
                            ) from None

@@ -5,7 +5,7 @@ binary instead (``2k`` is 2,048 bytes: toolchain/sizes.py)."""
 
 import math
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import click
 
@@ -22,7 +22,9 @@ def parse_count(text: str | int) -> int:
         return text
     m = _COUNT.match(str(text).replace("_", "").replace(",", ""))
     if m is not None:  # in decimal: 4.1M is 4,100,000 (in binary floating point 4099999.99...)
-        value = Decimal(m.group(1)) * _MULTIPLES[m.group(2).lower()]
+        with localcontext() as exact:
+            exact.prec = 100  # (the default 28 digits would round a longer count)
+            value = Decimal(m.group(1)) * _MULTIPLES[m.group(2).lower()]
         if value == value.to_integral_value():
             return int(value)
     raise ValueError(f"{text!r}: give a whole number, e.g. 30000 or 30k (k = 1,000, "

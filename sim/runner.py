@@ -990,9 +990,11 @@ class Simulator:
             except StackingError as exc:
                 self._stop_with(self._stacking_fault(exc, pc - 2))
                 return
+            lockup = (" (in the HardFault handler or with FAULTMASK set: lockup)"
+                      if self.options.vector_faults else "")
             self._stop_with(self._make_fault(
                 "hard_fault", "SVC where SVCall cannot be taken: its priority is not above the "
-                "execution priority (HardFault)", pc - 2))
+                f"execution priority (HardFault){lockup}", pc - 2))
             return
         if intno == faults.EXCP_STKOF:  # the SP move was refused: not in the stack peak
             self._counter.refused_sp(self._regs.read(R.UC_ARM_REG_SP))

@@ -826,3 +826,9 @@ def test_vector_faults_escalate_an_svc_svcall_cannot_take(firmware, target, forc
     stopped = sim.run(image)
     assert stopped.status == "fault" and "SVC where SVCall cannot be taken" in (
         stopped.fault.message)
+    # with FAULTMASK set even HardFault cannot be taken: a lockup, stopped and said so (it
+    # vanished without a guard: s52 review round 3)
+    locked = sim.Simulator(sim.load_elf(irq_program(firmware, "svc_escalate.c", "curie",
+                                                    FAULTMASK=None)),
+                           sim.RunOptions(vector_faults=True)).run()
+    assert locked.status == "fault" and locked.fault.message.endswith("lockup)")

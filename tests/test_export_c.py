@@ -685,35 +685,38 @@ def test_deploy_docs_table_is_what_the_recipe_measures(tmp_path):
             int(code.replace(",", "")), int(const.replace(",", ""))), name
 
 
-def test_build_sources_replace_the_old_folder_whole(models, tmp_path, monkeypatch):
+def test_build_sources_are_replaced_together(models, tmp_path, monkeypatch):
     """An interrupted `ebnn build` left a header of one model beside the source of another
-    (s51 new-user review): the sources are staged beside the folder, which they then replace
-    whole; a failure half-way leaves the old folder as it was and no staging folder."""
+    (s51 new-user review): the files are written under temporary names, then renamed in
+    place together; a failure half-way leaves the old ones and no temporary file. Other
+    files in the folder stay, and a folder that is a symbolic link works (s52 review M2)."""
     import ebnn.build as eb
 
+    real = tmp_path / "real"
+    real.mkdir()
     src = tmp_path / "m-src"
+    src.symlink_to(real)
     first = generate(models["alpha"].art, "ebnn")
     eb.write_sources(first, src)
-    (src / "stale.txt").write_text("from an old build")
-    calls = []
+    (src / "my_main.c").write_text("int main(void) { return 0; }\n")
+    write, calls = Path.write_bytes, []
 
-    def failing(path, data):
-        calls.append(path)
+    def failing(self, data):
+        calls.append(self)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        path.write_bytes(data)
+        return write(self, data)
 
-    monkeypatch.setattr(eb, "write_bytes", failing)
+    monkeypatch.setattr(Path, "write_bytes", failing)
     with pytest.raises(KeyboardInterrupt):
         eb.write_sources(generate(models["beta"].art, "ebnn"), src)
-    assert (src / "ebnn.c").read_text() == first.source and (src / "stale.txt").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-src"]
     monkeypatch.undo()
+    assert (src / "ebnn.c").read_text() == first.source
+    assert sorted(p.name for p in real.iterdir()) == sorted([*first.files, "my_main.c"])
     second = generate(models["beta"].art, "ebnn")
     eb.write_sources(second, src)
-    assert sorted(p.name for p in src.iterdir()) == sorted(second.files)
-    assert (src / "ebnn.c").read_text() == second.source
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-src"]
+    assert (src / "ebnn.c").read_text() == second.source and src.is_symlink()
+    assert sorted(p.name for p in real.iterdir()) == sorted([*second.files, "my_main.c"])
 
 
 QUANT_MAIN = r"""
@@ -781,3 +784,20 @@ def test_the_generated_quantiser_builds_for_the_cores(tmp_path, target):
     undefined = subprocess.run(["arm-none-eabi-nm", "-u", str(obj)], capture_output=True,
                                text=True, check=True).stdout.split()
     assert all(name == "U" or name.startswith("__aeabi_") for name in undefined), undefined
+
+
+
+def test_a_model_of_bytes_exported_over_a_float_one_leaves_no_quantiser(tmp_path):
+    """Re-exporting a uint8 model where a float one was left its NAME_input.c, which an
+    Arduino build (every .c of src/) compiled against a header without NAME_quantize (s52
+    review round 3). The stale quantiser goes; a file of the user's stays."""
+    root = Path(__file__).parents[1] / "examples"
+    lib = tmp_path / "lib"
+    for layout, where in (("arduino", lib / "src"), ("plain", lib)):
+        assert ebnn("export-c", root / "basicmotions" / "basicmotions.ebnn", "-o", lib,
+                    "--prefix", "m", "--layout", layout).returncode == 0
+        assert (where / "m_input.c").is_file()
+        (where / "mine.c").write_text("/* the user's */\n")
+        assert ebnn("export-c", root / "mnist-tiny" / "mnist-tiny.ebnn", "-o", lib,
+                    "--prefix", "m", "--layout", layout).returncode == 0
+        assert not (where / "m_input.c").exists() and (where / "mine.c").is_file()
