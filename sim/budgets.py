@@ -330,8 +330,8 @@ def _thread_stack(value: Any, bad: Callable[[str], BudgetError]) -> tuple[str, f
         except ValueError:
             share = -1.0
         if not 0 < share <= 100:
-            raise bad(f"thread_stack = {value!r}: a share of each thread stack from 1% to 100%, "
-                      "or a size such as \"512\"")
+            raise bad(f"thread_stack = {value!r}: a share of each thread stack above 0% up to "
+                      "100%, or a size such as \"512\"")
         return "%", share
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise bad(f"thread_stack = {value!r}: a share such as \"90%\" or a size such as \"512\"")
