@@ -1016,15 +1016,19 @@ class Simulator:
         if not model.v6m:
             model.hfsr |= 1 << 30  # FORCED
         model.fault_entry(HARDFAULT, pc)
-        fault = self._make_fault("hard_fault", "SVC where SVCall cannot be taken: escalated "
-                                 "to HardFault", pc - 2)
-        where = f" in {fault.function}" if fault.function else ""
-        if len(self._vectored) < MAX_VECTORED:
-            self._vectored.append(f"hard_fault at 0x{pc - 2:08x}{where}: {fault.message} "
-                                  "-> HardFault")
-        else:
-            self._vectored_dropped += 1
+        self._note_vectored(self._make_fault(
+            "hard_fault", "SVC where SVCall cannot be taken: escalated to HardFault", pc - 2))
         return True
+
+    def _note_vectored(self, fault: Fault) -> None:
+        """A fault delivered to the firmware (--vector-faults), for the report's
+        ``vectored_faults``: the first MAX_VECTORED listed, the rest counted."""
+        if len(self._vectored) >= MAX_VECTORED:
+            self._vectored_dropped += 1
+            return
+        where = f" in {fault.function}" if fault.function else ""
+        self._vectored.append(f"{fault.kind} at 0x{fault.pc or 0:08x}{where}: {fault.message} "
+                              f"-> {exception_name(self.ipsr())}")
 
     def _exception_return(self, pc: int) -> None:
         """A branch to an EXC_RETURN value (Unicorn raises it with nothing popped)."""
@@ -2025,12 +2029,7 @@ class Simulator:
             fault.message += " (in the HardFault handler or with FAULTMASK set: lockup)"
             return False
         self._cut(fault.pc, cut)  # the faulting instruction on did not run
-        where = f" in {fault.function}" if fault.function else ""
-        if len(self._vectored) < MAX_VECTORED:
-            self._vectored.append(f"{fault.kind} at 0x{fault.pc:08x}{where}: {fault.message} "
-                                  f"-> {exception_name(self.ipsr())}")
-        else:
-            self._vectored_dropped += 1
+        self._note_vectored(fault)
         self._fault = None
         return True
 
