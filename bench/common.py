@@ -211,8 +211,13 @@ def stamp(command: str) -> dict[str, Any]:
         "command": command,
         "host": host(),
         "loadavg_at_start": [round(v, 2) for v in os.getloadavg()],
-        "git": _first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
+        "git": git_describe(),
     }
+
+
+def git_describe() -> str | None:
+    """The commit measured (``git describe --always --dirty``)."""
+    return _first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
 
 
 def result_header(benchmark: str, quick: bool) -> dict[str, Any]:

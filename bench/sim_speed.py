@@ -47,6 +47,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from bench import common
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 SOURCE = BENCH_DIR / "programs" / "popcount_loop.c"
@@ -391,9 +393,9 @@ def summarise(result: Result, bench_seconds: float) -> dict:
                  "Unicorn wall time, whole process; torch never imported",
         "mode": result.mode,
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-        "git": _git(),
+        "git": common.git_describe(),
         "host": {
-            "cpu": _cpu(),
+            "cpu": common.cpu_model(),
             "cpus": os.cpu_count(),
             "machine": platform.machine(),
             "python": platform.python_version(),
@@ -507,24 +509,3 @@ def main(quick: bool, out: Path, repeats: int = 5, iterations: int | None = None
     print(f"wrote {path}", file=sys.stderr)
     return 0 if passed(summary) else 1
 
-
-def _git() -> str | None:
-    """The commit measured (``git describe --always --dirty``), as the other parts record it."""
-    try:
-        out = subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "describe",
-                              "--always", "--dirty"], capture_output=True, text=True,
-                             check=False, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None
-
-
-def _cpu() -> str:
-    """The processor's model name, as the other parts record it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
