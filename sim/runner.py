@@ -1886,27 +1886,19 @@ class Simulator:
             if ok and stop is not None and stop.reason == StopReason.ALIGN_ENTRY:
                 pc = self._counter.hook_unaligned_entry(stop, self._retranslate) | 1
                 continue
-            if ok and stop is not None and stop.reason == StopReason.FP64:
-                # a double-precision operation the core's single-precision FPU does not have
-                # (Unicorn's model would compute it): the block runs up to it, which then
-                # faults, UsageFault UNDEFINSTR as on the chip
-                at = self._fp64_at(stop.pc)
+            trap = self._trap(stop) if ok and stop is not None else None
+            if trap is not None:
+                # the native hook stopped a block before it ran, for an instruction in it that
+                # faults on the chip (Unicorn's model would run it): the block runs up to it,
+                # then the instruction faults (delivered with --vector-faults)
+                assert stop is not None
+                mask, fault_at = trap
+                at = self._first_marked(stop.pc, mask)
                 self._counter.clear_stop()
                 if at != stop.pc:
-                    pc, until, at_until = stop.pc | 1, at, self._undefined
+                    pc, until, at_until = stop.pc | 1, at, fault_at
                     continue
-                self._fault = self._undefined(at)
-            if (ok and opts.vector_faults and stop is not None and self._fault is None
-                    and stop.reason == StopReason.FPU_DISABLED):
-                # a floating-point instruction with the FPU disabled (its block did not run):
-                # the block runs up to it, which faults UsageFault NOCP, delivered (an RTOS
-                # enabling the FPU lazily in its handler: the instruction then runs again)
-                at = self._fp_at(stop.pc)
-                self._counter.clear_stop()
-                if at != stop.pc:
-                    pc, until, at_until = stop.pc | 1, at, self._nocp
-                    continue
-                self._fault = self._nocp(at)
+                self._fault = fault_at(at)
             if (ok and stop is not None and stop.reason == StopReason.SELF_LOOP
                     and (self._reset_requested or self._elapsed or self._interrupted
                          or self.exceptions.end_due)):
@@ -1957,18 +1949,25 @@ class Simulator:
             "hard_fault", "floating-point instruction with the FPU disabled: CPACR does not "
             "grant CP10/CP11 access (UsageFault NOCP)", pc)
 
-    def _fp_at(self, start: int) -> int:
-        """Address of the first floating-point instruction from ``start`` on (the block the
-        native hook stopped for it)."""
-        fp = self._fp_table[(start - self.flash_base) >> 1:]
-        found = np.flatnonzero(fp & 1)
-        return start + 2 * int(found[0]) if len(found) else start
+    def _trap(self, stop: NativeStop) -> tuple[int, Callable[[int], Fault]] | None:
+        """For a block the native hook stopped for an instruction that faults on the chip:
+        (the code table bits marking it, the fault it raises); None for another stop.
+        FP64: a double-precision operation on a single-precision FPU, or an instruction the
+        core lacks (sim/isa_gaps.py): UNDEFINSTR. FPU_DISABLED, under --vector-faults (else the
+        run stops before the block): a floating-point instruction while CPACR denies the FPU,
+        NOCP (an RTOS enabling the FPU lazily in its handler: the instruction runs again)."""
+        if stop.reason == StopReason.FP64:
+            return UNDEFINED, self._undefined
+        if (stop.reason == StopReason.FPU_DISABLED and self.options.vector_faults
+                and self._fault is None):
+            return 1, self._nocp
+        return None
 
-    def _fp64_at(self, start: int) -> int:
-        """Address of the first double-precision operation from ``start`` on: in the block
-        there, which the native hook flagged from the same table."""
+    def _first_marked(self, start: int, mask: int) -> int:
+        """Address of the first instruction from ``start`` on whose code table entry has a bit
+        of ``mask`` (in the block there, which the native hook flagged from the same table)."""
         fp = self._fp_table[(start - self.flash_base) >> 1:]
-        found = np.flatnonzero(fp & UNDEFINED)
+        found = np.flatnonzero(fp & mask)
         return start + 2 * int(found[0]) if len(found) else start
 
     def _flush_translations(self) -> None:
