@@ -74,6 +74,10 @@ class VerifyInterrupted(KeyboardInterrupt):
     indices: np.ndarray | None = None
     result: "VerifyResult | None" = None
 
+    def with_ran(self, ran: "Ran", indices: np.ndarray | None = None) -> "VerifyInterrupted":
+        self.ran, self.indices = ran, indices
+        return self
+
 
 @dataclass
 class VerifyResult:
@@ -457,6 +461,10 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
         ran = run_parallel(elf, images, target, jobs, progress,
                            started=lambda: side.start(reference.run, art, images),
                            limits=limits)
+        try:
+            ref = side.result()
+        except KeyboardInterrupt:  # every image ran; the whole reference was still at work
+            raise VerifyInterrupted("interrupted").with_ran(ran) from None
     except VerifyInterrupted as exc:  # Ctrl-C: compare what the firmware answered
         if exc.ran is None or not len(exc.ran[0]):
             raise
@@ -467,7 +475,6 @@ def verify(art: Artifact, elf: Path, images: np.ndarray, labels: np.ndarray | No
         exc.result = _compare(art, elf, images, labels, idx, exc.ran, part.scores,
                               part.classes, target, locate=False)
         raise
-    ref = side.result()
     if ran[0].shape != ref.scores.shape:
         raise VerifyError(f"firmware answered {len(ran[0])} of {len(images)} images "
                           f"with {ran[0].shape[1] if ran[0].ndim == 2 else 0} scores each")

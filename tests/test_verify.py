@@ -232,3 +232,25 @@ def test_an_interrupted_verify_numbers_the_images_it_compared(model, monkeypatch
     assert (result.compared, result.mismatches, result.mismatch_indices) == (4, 1, [4])
     assert result.first_mismatch["image"] == 4 and "where" not in result.first_mismatch
     assert result.accuracy == float(np.mean(ref.classes == 0))
+
+
+def test_ctrl_c_while_the_whole_reference_is_awaited_compares_every_answer(model, monkeypatch):
+    """Every image ran and verify waited for the reference's thread when Ctrl-C came: the
+    answers were dropped (none compared, s52 review); they are compared as any interrupt's."""
+    import ebnn.verify as ev
+
+    art, elf, images = model
+    ref = reference.run(art, images)
+
+    def answered(*args, started=None, **kwargs):
+        return ref.scores, ref.classes, [1] * len(images), [2] * len(images)
+
+    def waited(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ev, "run_parallel", answered)
+    monkeypatch.setattr(ev._Side, "result", waited)
+    with pytest.raises(ev.VerifyInterrupted) as info:
+        verify(art, elf, images, ref.classes, jobs=2)
+    result = info.value.result
+    assert (result.compared, result.mismatches, result.accuracy) == (len(images), 0, 1.0)
