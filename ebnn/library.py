@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import textwrap
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -440,6 +440,7 @@ def export_library(art: Artifact, directory: Path, prefix: str,
     files = library_files(art, prefix, layout)
     if directory.exists() and not directory.is_dir():
         raise LibraryError(f"{directory}: exists and is not a directory")
+    _refuse_other_roles(directory, files, prefix)
     written = []
     try:
         for rel, text in files.items():
@@ -451,13 +452,42 @@ def export_library(art: Artifact, directory: Path, prefix: str,
         quantiser = f"{prefix}_input.c"
         for folder in (directory, directory / "src"):
             old = folder / quantiser
-            if (old.relative_to(directory).as_posix() not in files and old.is_file()
-                    and old.read_text(errors="replace").startswith(f"/* {quantiser}:")):
+            if (old.relative_to(directory).as_posix() not in files
+                    and _role(old, quantiser) == "the input quantisation"):
                 old.unlink()
     except OSError as exc:
         raise LibraryError(f"{directory}: cannot write the library ({exc.strerror or exc})"
                            ) from None
     return written
+
+
+_ROLES = ("the eBNN model", "the input quantisation")  # the first words of each .c's banner
+
+
+def _role(path: Path, name: str) -> str | None:
+    """What a generated ``name`` (a .c of ``export-c``) at ``path`` holds, from its banner:
+    one of _ROLES; None for a file of the user's (or none)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(200).decode(errors="replace")
+    except OSError:  # (none, a folder, unreadable: writing it will say)
+        return None
+    return next((r for r in _ROLES if head.startswith(f"/* {name}: {r}")), None)
+
+
+def _refuse_other_roles(directory: Path, files: dict[str, str], prefix: str) -> None:
+    """LibraryError if a .c about to be written holds another export's other part: prefix
+    'm''s quantiser m_input.c over the model of prefix 'm_input', or the reverse."""
+    for rel, text in files.items():
+        name = PurePosixPath(rel).name
+        new, old = (next((r for r in _ROLES if text.startswith(f"/* {name}: {r}")), None),
+                    _role(directory / rel, name))
+        if new is not None and old is not None and old != new:
+            other = name.removesuffix(".c")
+            theirs = (f"the model of prefix {other!r}" if old == _ROLES[0]
+                      else f"the input quantisation of prefix {other.removesuffix('_input')!r}")
+            raise LibraryError(f"prefix {prefix!r} is not usable in {directory}: its {name} "
+                               f"would replace {theirs} there (give --prefix another name)")
 
 
 # ---- the library on the host: a fast cross-check of the generated C -------------------------

@@ -801,3 +801,25 @@ def test_a_model_of_bytes_exported_over_a_float_one_leaves_no_quantiser(tmp_path
         assert ebnn("export-c", root / "mnist-tiny" / "mnist-tiny.ebnn", "-o", lib,
                     "--prefix", "m", "--layout", layout).returncode == 0
         assert not (where / "m_input.c").exists() and (where / "mine.c").is_file()
+
+
+def test_prefixes_whose_files_collide_in_one_folder_are_refused(tmp_path):
+    """Prefix 'm' of a float model writes m_input.c, the name of prefix 'm_input''s model
+    source: exported into one folder, one replaced the other, or a later uint8 export of 'm'
+    deleted the model 'm_input''s source as a stale quantiser (s52 review). Now refused, and
+    nothing of the first export is lost."""
+    root = Path(__file__).parents[1] / "examples"
+    floats = root / "basicmotions" / "basicmotions.ebnn"
+    uint8 = root / "mnist-tiny" / "mnist-tiny.ebnn"
+    for first, second in ((("m_input", uint8), ("m", floats)), (("m", floats), ("m_input", uint8)),
+                          (("m_input", uint8), ("m", uint8))):
+        lib = tmp_path / f"{first[0]}-{second[0]}-{second[1].stem}"
+        assert ebnn("export-c", first[1], "-o", lib, "--prefix", first[0]).returncode == 0
+        before = (lib / "m_input.c").read_bytes()
+        proc = ebnn("export-c", second[1], "-o", lib, "--prefix", second[0])
+        if second[1] == floats or first[1] == floats:
+            assert proc.returncode == 2, proc.stderr
+            assert "would replace" in proc.stderr and "Traceback" not in proc.stderr
+        else:  # a uint8 'm' writes no m_input.c: the other model's source stays
+            assert proc.returncode == 0, proc.stderr
+        assert (lib / "m_input.c").read_bytes() == before
