@@ -54,6 +54,7 @@ from sim.report import (
     EXIT_OK,
     EXIT_OVER_BUDGET,
     HEAP_UNTRACKED,
+    SHARED_STACKS,
     RunReport,
     console_input_note,
 )
@@ -658,9 +659,10 @@ def _thread_checks(report: RunReport, image: FirmwareImage, budget: tuple[str, f
         size = sizes.get(name)
         if size is None:  # (THREAD_STACK_UNKNOWN: a stack in no sized object)
             continue
-        if name in _HEAPS:  # several tasks' stacks in one object: none of them is measured
+        if name in SHARED_STACKS:  # several tasks' stacks in one object: none measured
             checks.append(Check("thread_stack", 0, 0, where, note=name, missing=(
-                f"{name}: {_HEAPS[name]}, tasks not told apart (give them static stacks)")))
+                f"{name}: {SHARED_STACKS[name]}, tasks not told apart (give them static "
+                "stacks)")))
             continue
         limit = int(size * value / 100) if kind == "%" else int(value)
         checks.append(Check("thread_stack", peak, limit, where,
@@ -673,9 +675,6 @@ def _thread_checks(report: RunReport, image: FirmwareImage, budget: tuple[str, f
 
 
 _NOT_MEASURED = "not measured: the run failed"
-# the heaps RTOSes allocate task stacks from (xTaskCreate): a thread stack peak measured in
-# one is the distance from its end to the lowest of all its tasks' SPs, no task's own use
-_HEAPS = {"ucHeap": "FreeRTOS's heap of xTaskCreate's stacks"}
 
 
 def _call_check(profile: Profile, names: set[str], function: str, limit: int,

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 # Exit codes of `ebnn-sim run` (and of anything built on RunReport.exit_status).
 # why a report's heap_tracked is False, as the summary, check and run say it
 HEAP_UNTRACKED = "no __heap_peak: an allocator of its own, or a stripped ELF"
+# the heaps RTOSes allocate task stacks from (xTaskCreate): a thread stack peak measured in
+# one is the distance from its end to the lowest of all its tasks' SPs, no task's own use
+SHARED_STACKS = {"ucHeap": "FreeRTOS's heap of xTaskCreate's stacks"}
 EXIT_OK = 0
 EXIT_FIRMWARE_FAILED = 1
 EXIT_USAGE = 2

@@ -131,3 +131,15 @@ def test_static_ram_is_labelled_with_its_sections():
     assert static_label([".data", ".tbss", ".bss"]) == ".data + .bss"
     assert static_label([".dtcm", ".data", ".bss"]) == ".dtcm + .data + .bss"
     assert static_label([f".s{i}" for i in range(6)]) == ".s0 + .s1 + .s2 + .s3 + 2 more"
+
+
+def test_the_summary_says_a_heap_of_task_stacks_is_no_one_stack(firmware):
+    """xTaskCreate's stacks lie in FreeRTOS's ucHeap: the summary named it as if it were one
+    thread's stack (s52 review); it says it is every task's at once."""
+    from dataclasses import replace
+
+    report = session.run(firmware("hello.c"), RunSpec())
+    rows = summary_text(replace(report, thread_stacks={"ucHeap": 7640, "stack_a": 100}))
+    assert ("thread stack   7,640 B  ucHeap (FreeRTOS's heap of xTaskCreate's stacks: every "
+            "task's as one)\n") in rows
+    assert "\nthread stack     100 B  stack_a" in rows

@@ -24,7 +24,7 @@ from rich.text import Text
 from sim.clocks import format_hz
 from sim.diff import section_title
 from sim.durations import format_duration
-from sim.report import HEAP_UNTRACKED, console_input_note
+from sim.report import HEAP_UNTRACKED, SHARED_STACKS, console_input_note
 from sim.resets import reset_rows
 from toolchain.sizes import format_size
 
@@ -182,7 +182,9 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         taken = ", ".join(f"{name} {n:,}" for name, n in report.exceptions.items())
         table.add_row("exceptions", f"{sum(report.exceptions.values()):,}", taken)
     for name, peak in report.thread_stacks.items():
-        table.add_row("thread stack", f"{peak:,} B", name)
+        shared = SHARED_STACKS.get(name)
+        table.add_row("thread stack", f"{peak:,} B", name if shared is None else
+                      f"{name} ({shared}: every task's as one)")
     for i, (channel, fed) in enumerate(report.analog.items()):
         rate = "" if fed["rate_hz"] is None else f" at {fed['rate_hz']:g} Hz"
         if channel.isdigit():
