@@ -125,6 +125,14 @@ class StackingError(Exception):
         self.address, self.kind, self.access = address, kind, access
 
 
+class InvalidReturn(StackingError):
+    """An exception return the architecture refuses (UsageFault INVPC; ARMv7-M B1.5.8): the
+    returning exception is already deactivated, nothing popped."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, access=None, message=message)
+
+
 class SysTick:
     """SysTick's state, counting the core's cycles (CLKSOURCE 1) or the part's reference
     clock (CLKSOURCE 0: a count every ``ref_div`` cycles; a part without one reads CLKSOURCE
@@ -761,18 +769,19 @@ class ExceptionModel:
         if self.trace is not None:
             self.trace.append(("return", None, None))
         self.event_register = True  # an exception return is an event for WFE
-        to_thread = bool(exc_return & 8)
-        if to_thread and self.active and not (self.ccr & 1):
-            raise StackingError(None, access=None, message=(
-                "return to thread mode with exceptions still active (CCR.NONBASETHRDENA "
-                "clear): UsageFault INVPC"))
-        invpc = "HardFault: UsageFault INVPC on ARMv7-M" if self.v6m else "UsageFault INVPC"
-        if not to_thread and not self.active:  # (ARMv6-M: UNPREDICTABLE)
-            raise StackingError(None, access=None, message=(
-                f"return to handler mode (EXC_RETURN 0x{exc_return:08x}) from the only active "
-                f"exception: {invpc}"))
         if ipsr != NMI and not self.v6m:  # DeActivate clears FAULTMASK (ARMv7-M B1.5.8)
             regs.write(R.UC_ARM_REG_FAULTMASK, 0)
+        invpc = "HardFault: UsageFault INVPC on ARMv7-M" if self.v6m else "UsageFault INVPC"
+        if not valid_exc_return(exc_return, self.v8m, self.has_fpu):
+            raise InvalidReturn(f"branch to 0x{exc_return:08x} in {exception_name(ipsr)}: not "
+                                f"a valid exception return ({invpc})")
+        to_thread = bool(exc_return & 8)
+        if to_thread and self.active and not (self.ccr & 1):
+            raise InvalidReturn("return to thread mode with exceptions still active "
+                                "(CCR.NONBASETHRDENA clear): UsageFault INVPC")
+        if not to_thread and not self.active:  # (ARMv6-M: UNPREDICTABLE)
+            raise InvalidReturn(f"return to handler mode (EXC_RETURN 0x{exc_return:08x}) from "
+                                f"the only active exception: {invpc}")
         self.advance_systick()
         exc = self.best_pending()
         if exc is not None and self.group(exc) < self.execution_priority():
@@ -790,9 +799,9 @@ class ExceptionModel:
         words = list(struct.unpack_from("<8I", data))
         pc, xpsr = words[6], words[7]
         if bool(xpsr & 0x1FF) == to_thread:  # the frame's IPSR must say where it returns
-            raise StackingError(None, access=None, message=(
+            raise InvalidReturn(  # (the chip pops the frame and pushes it back: nothing moved)
                 f"the exception frame at 0x{frame:08x} holds IPSR {xpsr & 0x1FF} for a return "
-                f"to {'thread' if to_thread else 'handler'} mode: {invpc}"))
+                f"to {'thread' if to_thread else 'handler'} mode: {invpc}")
         new_sp = frame + size + (4 if xpsr & 0x200 else 0)
         # IPSR from the frame (0 in thread mode, else the preempted handler's number), then
         # CONTROL: SPSEL written in thread mode swaps SP to the PSP; FPCA from EXC_RETURN
@@ -866,6 +875,25 @@ class ExceptionModel:
             return False
         self.pending |= 1 << exc
         self.enter(exc, return_address)
+        return True
+
+    def invalid_return_fault(self, exc_return: int) -> bool:
+        """--vector-faults, after exception_return raised InvalidReturn: UFSR.INVPC set and
+        UsageFault taken as ExceptionReturn takes it (ARMv7-M B1.5.8; ARMv8-M likewise): no
+        frame pushed (the one returned to stays on its stack), LR = the EXC_RETURN; escalated
+        to HardFault (HFSR.FORCED) when UsageFault is disabled or cannot preempt what is still
+        active. False when even HardFault cannot be taken (lockup)."""
+        assert not self.v6m, "ARMv6-M: UNPREDICTABLE, not delivered"
+        self.cfsr |= 1 << 18  # INVPC
+        exc, prio = USAGEFAULT, self.execution_priority()
+        if not self.shcsr_enables >> 18 & 1 or self.group(USAGEFAULT) >= prio:
+            self.hfsr |= 1 << 30  # FORCED
+            exc = HARDFAULT
+        if exc == HARDFAULT and prio <= -1:
+            return False
+        self.pending |= 1 << exc
+        self._branch_to_handler(exc, exc_return)
+        self.counter.add_cycles(_TAIL_CHAIN)
         return True
 
     # --- sleep ------------------------------------------------------------------------------------

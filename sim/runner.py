@@ -46,7 +46,7 @@ from unicorn import (
 from unicorn import arm_const as R
 
 from sim import devices, faults
-from sim.alignment import alignment_checks, division_checks, unaligned_trap_checks
+from sim.alignment import _unicorn_reg, alignment_checks, division_checks, unaligned_trap_checks
 from sim.analog import (
     SUPPLY,
     VDDA,
@@ -66,9 +66,9 @@ from sim.exceptions import (
     IRQ0,
     USAGEFAULT,
     ExceptionModel,
+    InvalidReturn,
     StackingError,
     exception_name,
-    valid_exc_return,
 )
 from sim.formats import OutputError, write_text
 from sim.i2c_controller import load_controller
@@ -1033,21 +1033,25 @@ class Simulator:
     def _exception_return(self, pc: int) -> None:
         """A branch to an EXC_RETURN value (Unicorn raises it with nothing popped)."""
         model = self.exceptions
-        value = pc if model.v8m else pc | 1
-        ipsr = self.ipsr()
-        if not ipsr or not valid_exc_return(value, model.v8m, model.has_fpu):
-            where = "in thread mode" if not ipsr else f"in {exception_name(ipsr)}"
+        value = self._exc_return_value(pc) if model.v8m else pc | 1
+        if not self.ipsr():
             branch = self._last_instruction()
             self._stop_with(self._make_fault(
-                "hard_fault", f"branch to 0x{value:08x} {where}: not a valid exception return "
-                "(UsageFault INVPC)",
+                "hard_fault", f"branch to 0x{value:08x} in thread mode: not a valid exception "
+                "return (UsageFault INVPC)",
                 branch if branch is not None else self._regs.read(R.UC_ARM_REG_LR)))
             return
         try:
             model.exception_return(value)
         except StackingError as exc:
             branch = self._last_instruction() if exc.address is None else None
-            self._stop_with(self._stacking_fault(exc, pc if branch is None else branch))
+            fault = self._stacking_fault(exc, pc if branch is None else branch)
+            if isinstance(exc, InvalidReturn) and self.options.vector_faults and not model.v6m:
+                if model.invalid_return_fault(value):
+                    self._note_vectored(fault)
+                    return
+                fault.message += " (in the HardFault handler or with FAULTMASK set: lockup)"
+            self._stop_with(fault)
             return
         if model.scr & 2 and not self.ipsr():
             # SCR.SLEEPONEXIT: back in thread mode the core sleeps at once, as WFI would;
@@ -1056,6 +1060,20 @@ class Simulator:
             if not self._sleep(resumed, "sleep on exit (SCR.SLEEPONEXIT)") or (
                     self._reset_requested):
                 self.uc.emu_stop()
+
+    def _exc_return_value(self, pc: int) -> int:
+        """ARMv8-M: the EXC_RETURN the firmware branched with, bit 0 (ES) included, which
+        Unicorn drops from the PC: read back from a ``bx Rm``'s register or the word a ``pop``
+        took into PC (its bits 31:1 must be the PC's); else the PC, bit 0 clear."""
+        code = self._last_block_code()
+        insn = code[-1] if code else None
+        value = None
+        if insn is not None and insn.id == capstone.arm_const.ARM_INS_BX:
+            value = self._regs.read(_unicorn_reg(insn.reg_name(insn.operands[0].reg)))
+        elif insn is not None and insn.id == capstone.arm_const.ARM_INS_POP:
+            word = self.exceptions.read_mem(self._regs.read(R.UC_ARM_REG_SP) - 4, 4)
+            value = None if word is None else int.from_bytes(word, "little")
+        return value if value is not None and value & ~1 == pc & ~1 else pc & ~1
 
     def _last_block_code(self) -> list[capstone.CsInsn] | None:
         """The instructions of the block that ran last, in order; None if one cannot be

@@ -832,3 +832,29 @@ def test_vector_faults_escalate_an_svc_svcall_cannot_take(firmware, target, forc
                                                     FAULTMASK=None)),
                            sim.RunOptions(vector_faults=True)).run()
     assert locked.status == "fault" and locked.fault.message.endswith("lockup)")
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l552"])
+@pytest.mark.parametrize(("value", "enabled", "pop"), [
+    ("0xFFFFFFF5", True, False), ("0xFFFFFFF1", True, False), ("0xFFFFFFF5", False, False),
+    ("0xFFFFFFBD", True, True),  # ARMv8-M: ES set (bit 0, which Unicorn drops) is invalid
+])
+def test_vector_faults_deliver_an_invalid_exception_return(firmware, target, value, enabled,
+                                                           pop):
+    """INVPC under --vector-faults: UsageFault (HardFault, FORCED, when SHCSR leaves it
+    disabled) taken with LR = the EXC_RETURN and no frame pushed, the returning exception
+    deactivated (ARMv7-M B1.5.8); the run stopped there (s52 core review)."""
+    if value == "0xFFFFFFBD" and target == "curie":
+        value = "0xFFFFFFFF"  # (ARMv7-M: bits 3:0 0xF)
+    defines = ({"RET": f'"{value}"'} | ({} if enabled else {"DISABLED": None})
+               | ({"POP": None} if pop else {}))
+    image = sim.load_elf(irq_program(firmware, "invpc.c", target, **defines))
+    report = sim.Simulator(image, sim.RunOptions(vector_faults=True)).run()
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    exc = 6 if enabled else 3
+    assert report.stdout == (f"exception {exc}\nlr {int(value, 16) - (1 << 32)}\ninvpc 1\n"
+                             f"forced {0 if enabled else 1}\nframe pc after svc 1\n")
+    assert report.exceptions == {"SVCall": 1, "UsageFault" if enabled else "HardFault": 1}
+    assert len(report.vectored_faults) == 1 and "INVPC" in report.vectored_faults[0]
+    stopped = sim.run(image)  # without --vector-faults: a fault at the branch
+    assert stopped.status == "fault" and "INVPC" in stopped.fault.message
