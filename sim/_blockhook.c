@@ -1044,6 +1044,32 @@ static int valid_exc_return(const sim_state *s, uint32_t v)
     return (v >> 5) == 0x7FFFFFFu && (low == 1 || low == 9 || low == 0xD);
 }
 
+/* ARMv8-M: the EXC_RETURN the firmware branched with, bit 0 (ES) included, which Unicorn drops
+ * from PC: known when the branch that ended the last block is a 16-bit `bx lr` (LR) or `pop
+ * {..., pc}` (the word below SP; no 32-bit PC load ends in either halfword). 0: Python finds
+ * it (sim.runner's _exc_return_value). */
+static int v8m_exc_return(void *uc, sim_state *s, uint32_t pc, uint32_t sp, uint32_t *value)
+{
+    const uint8_t *p = host(s, s->next_seq - 2u, 2, 1);
+    if (p == NULL)
+        return 0;
+    uint32_t hw = (uint32_t)p[0] | (uint32_t)p[1] << 8, v;
+    if (hw == 0x4770u) {
+        s->reg_read(uc, s->exc_regids[RG_LR], &v);
+    } else if ((hw & 0xFF00u) == 0xBD00u) {
+        const uint8_t *w = host(s, sp - 4u, 4, 0);
+        if (w == NULL)
+            return 0;
+        memcpy(&v, w, 4);
+    } else {
+        return 0;
+    }
+    if ((v & ~1u) != (pc & ~1u))
+        return 0;
+    *value = v;
+    return 1;
+}
+
 /* ExceptionReturn for a branch to EXC_RETURN (intno 8): SysTick accounted up to now, then
  * tail-chaining, or popping the frame (integer or extended) from the stack EXC_RETURN names.
  * 1 when done; 0 for Python (nothing changed but FAULTMASK, which it clears again). */
@@ -1059,7 +1085,9 @@ static int fast_return(void *uc, sim_state *s)
     uint32_t q[4];
     rd_many(uc, s, ret_regs, 4, q);
     uint32_t pc = q[0], ipsr = q[1] & 0x1ff;
-    uint32_t value = (s->exc_flags & EXC_V8M) ? pc : pc | 1u;
+    uint32_t value = pc | 1u;
+    if ((s->exc_flags & EXC_V8M) && !v8m_exc_return(uc, s, pc, q[2], &value))
+        return 0;
     if (!ipsr || !valid_exc_return(s, value))
         return 0;
     uint64_t active[EXC_WORDS];

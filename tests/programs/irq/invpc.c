@@ -51,11 +51,18 @@ void HardFault_Handler(void)
     __asm__ volatile("mov r0, lr\n\tmrs r1, msp\n\tmrs r2, ipsr\n\tb report");
 }
 
+/* A valid thread frame on the PSP, returning to after_svc: a return that only looked at the
+ * bits Unicorn keeps (0xFFFFFFBD without its ES bit is 0xFFFFFFBC) would resume there */
+static uint32_t thread_frame[8] __attribute__((aligned(8)));
+
 int main(void)
 {
 #ifndef DISABLED
     SCB_SHCSR |= 1u << 18; /* USGFAULTENA */
 #endif
+    thread_frame[6] = (uint32_t)after_svc & ~1u;
+    thread_frame[7] = 1u << 24;
+    __asm__ volatile("msr psp, %0" ::"r"(thread_frame) : "memory");
     __asm__ volatile("svc #0\n\t.global after_svc\nafter_svc:" ::: "memory");
     sh_write0("returned\n");
     return 1;
