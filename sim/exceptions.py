@@ -406,6 +406,7 @@ class ExceptionModel:
         self._diverting: int | None = None  # the block an asynchronous entry replaces
         self._wake_now = False  # (wake_now)
         self.dozing = False  # the last sleep() returned for events that do not wake the core
+        self.in_interrupt_hook = False  # set by the runner while Unicorn's interrupt hook runs
         self.halted = False  # a reset of the part is under way: no exception is taken
 
     @property
@@ -750,10 +751,21 @@ class ExceptionModel:
         ids, values = first
         new_xpsr = (xpsr & 0xF80F0000) | (1 << 24) | exc  # flags, Q, GE kept; IT cleared
         self.regs.write_many(ids + _HANDLER_WRITE, [*values, new_xpsr, exc_return, nzcv])
-        # PC alone: a PC written in a batch does not end the block Unicorn is running
-        self.regs.write(R.UC_ARM_REG_PC, handler | 1)
+        self.jump(handler | 1)
         self.counter.branch_to(handler)
         self.update()
+
+    def jump(self, pc: int) -> None:
+        """PC written, for a branch the core makes. In a block hook, alone: a PC written in a
+        batch does not end the block Unicorn is running. In the interrupt hook (no block
+        runs), in a batch: Unicorn 2.1.4's single PC write there leaves every later memory
+        hook of the emu_start with the PC of its block's start, so a fault mid-block was
+        reported and stacked there (s53 review H1); its batch write, which the native hook
+        uses too, does not."""
+        if self.in_interrupt_hook:
+            self.regs.write_many((R.UC_ARM_REG_PC,), [pc])
+        else:
+            self.regs.write(R.UC_ARM_REG_PC, pc)
 
     # --- return -----------------------------------------------------------------------------------
     def exception_return(self, exc_return: int) -> None:
@@ -821,9 +833,7 @@ class ExceptionModel:
         regs.write_many(ids, values)
         # an MSR after the XPSR write rebuilds Unicorn's cached flags; then the branch
         regs.write(R.UC_ARM_REG_APSR_NZCV, regs.read(R.UC_ARM_REG_APSR_NZCV))
-        # PC alone: a PC written in a batch does not end the block Unicorn is running (its
-        # bit 0 sets Unicorn's Thumb state)
-        regs.write(R.UC_ARM_REG_PC, pc & ~1 | thumb)
+        self.jump(pc & ~1 | thumb)  # (bit 0 sets Unicorn's Thumb state)
         if to_thread and self.trace is not None:  # the thread whose frame this was resumes
             self.trace.append(("thread_in", frame, pc & ~1))
         if use_psp:

@@ -967,6 +967,13 @@ class Simulator:
     def _on_interrupt(self, uc: Uc, intno: int, user: object) -> None:
         if self._counter.stopped:
             return  # a fault the native hooks caught earlier in this block ends the run
+        self.exceptions.in_interrupt_hook = True
+        try:
+            self._interrupt(uc, intno)
+        finally:
+            self.exceptions.in_interrupt_hook = False
+
+    def _interrupt(self, uc: Uc, intno: int) -> None:
         pc = self._regs.read(R.UC_ARM_REG_PC)
         if intno == faults.EXCP_BKPT:
             insn = self._host_read(pc, 2) if self._mapped(pc, 2) else b""
@@ -1213,10 +1220,9 @@ class Simulator:
             self._exit = result.status
             uc.emu_stop()
             return
-        self._regs.write(R.UC_ARM_REG_R0, result)
-        # (a PC written in an interrupt hook leaves the PC Unicorn gives later memory hooks in
-        # this emu_start at their block's start: _store_at finds a store by its address)
-        self._regs.write(R.UC_ARM_REG_PC, (pc + 2) | 1)
+        # R0 and PC in one batch (ExceptionModel.jump: a PC written alone here left later
+        # faults in the emu_start at their block's start)
+        self._regs.write_many((R.UC_ARM_REG_R0, R.UC_ARM_REG_PC), [result, (pc + 2) | 1])
 
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                        user: object) -> bool:
@@ -1262,7 +1268,7 @@ class Simulator:
         """The store writing ``size`` bytes of ``value`` at ``address`` that Unicorn is making:
         (its PC, its size, what it writes), or why the simulator cannot carry it out. Unicorn's
         PC is the store's, except after a PC written in an interrupt hook earlier in this
-        emu_start (semihosting, an exception entry the profiler follows): then it is the
+        emu_start (ExceptionModel.jump: not by this simulator's own hooks): then it is the
         block's start, and the store is found in the block as a device's store is
         (sim/store_match.py: by the address it writes and the registers now, after the store
         matched last in this pass); none found: not carried out, never another one."""

@@ -858,3 +858,29 @@ def test_vector_faults_deliver_an_invalid_exception_return(firmware, target, val
     assert len(report.vectored_faults) == 1 and "INVPC" in report.vectored_faults[0]
     stopped = sim.run(image)  # without --vector-faults: a fault at the branch
     assert stopped.status == "fault" and "INVPC" in stopped.fault.message
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031", "stm32l552"])
+def test_a_fault_after_a_semihosting_call_is_at_its_instruction(firmware, target):
+    """After a semihosting call Unicorn gave a fault in the middle of a block its block's
+    start: reported there, stacked there with --vector-faults, and the handler's return ran
+    the instructions before the store again (r4 6, not 3: s53 review H1)."""
+    image = sim.load_elf(irq_program(firmware, "faultpc.c", target))
+    store = image.symbols["store_insn"] & ~1
+    report = sim.Simulator(image, sim.RunOptions(vector_faults=True)).run()
+    assert (report.status, report.stdout) == ("ok", "go\n1 3 1 85\n"), report.problem
+    assert f"unmapped_write at 0x{store:08x}" in report.vectored_faults[0]
+    stopped = sim.run(image)
+    assert stopped.fault is not None and stopped.fault.pc == store
+
+
+def test_a_fault_after_exception_returns_under_the_profiler_is_at_its_instruction(firmware):
+    """The profiler takes exception returns in Python, writing PC in an interrupt hook: the
+    same stale PC for a later fault (s53 review H1)."""
+    from sim.profile import Profiler
+
+    image = sim.load_elf(irq_program(firmware, "faultpc.c", "curie", TICKS=None))
+    prof = Profiler(sim.Simulator(image, sim.RunOptions())).run()
+    assert prof.report.fault is not None, prof.report.stdout
+    assert prof.report.fault.pc == image.symbols["store_insn"] & ~1
+    assert prof.report.exceptions.get("SysTick", 0) >= 3
