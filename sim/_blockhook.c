@@ -129,6 +129,7 @@ typedef struct {
     uint32_t refill;           /* cycles added per non-sequential transfer (pipeline refill + wait states) */
     uint32_t static_end;       /* first address past .data/.bss */
     uint32_t brk_addr;         /* address of the firmware's heap-break variable, 0 if none */
+    uint32_t msp_floor;        /* start of the static object MSP was moved into (MSR MSP), or 0 */
     int32_t sp_regid;
     uint64_t max_insns;        /* instruction limit; UINT64_MAX: none */
     /* results */
@@ -380,10 +381,12 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
     *amask = (uint16_t)am;
 }
 
-/* The lowest address the stack may reach: the end of static data, or the heap's break when a
- * heap has grown past it. */
+/* The lowest address the main stack may reach: the end of static data, or the heap's break
+ * when a heap has grown past it; on a static object MSP was moved into, that object's start. */
 static inline uint32_t stack_limit(const sim_state *s)
 {
+    if (s->msp_floor)
+        return s->msp_floor;
     uint32_t limit = s->static_end;
     if (s->brk_addr) {
         uint32_t brk;
@@ -1586,7 +1589,7 @@ static const uint32_t layout[] = {
     FIELD(sim_state, bcache) FIELD(sim_state, reg_read) FIELD(sim_state, emu_stop)
     FIELD(sim_state, flash_base) FIELD(sim_state, flash_size) FIELD(sim_state, sram_base)
     FIELD(sim_state, sram_size) FIELD(sim_state, refill) FIELD(sim_state, static_end)
-    FIELD(sim_state, brk_addr) FIELD(sim_state, sp_regid) FIELD(sim_state, max_insns)
+    FIELD(sim_state, brk_addr) FIELD(sim_state, msp_floor) FIELD(sim_state, sp_regid) FIELD(sim_state, max_insns)
     FIELD(sim_state, insns) FIELD(sim_state, cycles) FIELD(sim_state, min_sp)
     FIELD(sim_state, next_seq) FIELD(sim_state, last_addr) FIELD(sim_state, stop_reason)
     FIELD(sim_state, stop_pc) FIELD(sim_state, stop_addr) FIELD(sim_state, stop_limit)

@@ -109,7 +109,7 @@ def compare(report: RunReport, limits: Mapping[str, int | None], where: str = ""
     measured = {
         "sram": report.sram_peak,
         "flash": report.flash_used,
-        "stack": report.stack_peak,
+        "stack": report.main_stack_peak,
         "cycles": report.cycles,
         "instructions": report.instructions,
     }

@@ -168,6 +168,7 @@ class _SimState(ctypes.Structure):
     st_countflag: int
     st_stopped: int
     st_div: int
+    msp_floor: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -176,7 +177,8 @@ class _SimState(ctypes.Structure):
         ("flash_base", ctypes.c_uint32), ("flash_size", ctypes.c_uint32),
         ("sram_base", ctypes.c_uint32), ("sram_size", ctypes.c_uint32),
         ("refill", ctypes.c_uint32), ("static_end", ctypes.c_uint32),
-        ("brk_addr", ctypes.c_uint32), ("sp_regid", ctypes.c_int32),
+        ("brk_addr", ctypes.c_uint32), ("msp_floor", ctypes.c_uint32),
+        ("sp_regid", ctypes.c_int32),
         ("max_insns", ctypes.c_uint64),
         ("insns", ctypes.c_uint64), ("cycles", ctypes.c_uint64),
         ("min_sp", ctypes.c_uint32), ("next_seq", ctypes.c_uint32),
@@ -418,6 +420,7 @@ class NativeCounter:
         s.marks_len = 0
         s.paused = s.paused_insns = s.paused_cycles = 0
         s.psp_mode = s.psp_limit = s.psp_min = 0
+        s.msp_floor = 0
 
     def reboot(self, sp: int, pc: int) -> None:
         """A reset of the part during a run: the run goes on at ``pc`` with the counts, the
@@ -431,6 +434,7 @@ class NativeCounter:
         s.sp_pending = s.sp_known = 0
         s.psp_mode = s.psp_limit = s.psp_min = 0
         s.min_sp = min(s.min_sp, sp)
+        s.msp_floor = 0
 
     def set_fp_trap(self, on: bool) -> None:
         """Stop before any block holding a floating-point instruction (the FPU is disabled)."""

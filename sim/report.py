@@ -78,6 +78,9 @@ class RunReport:
     static_sections: list[str] = field(default_factory=list)  # the SRAM sections in ``static``
     unmodelled: list[str] = field(default_factory=list)  # device registers not modelled, used
     thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
+    # static objects MSR MSP moved the main stack into -> its peak there (``stack_peak`` is the
+    # stack below the initial SP alone)
+    main_stacks: dict[str, int] = field(default_factory=dict)
     vectored_faults: list[str] = field(default_factory=list)  # faults the firmware handled
     # the console input given (bytes; None: none, or a stream of unknown length) and how much
     # of it the firmware read (semihosting or a serial port's receiver)
@@ -158,6 +161,12 @@ class RunReport:
     @property
     def sram_peak(self) -> int:
         return self.static + self.stack_peak + self.heap_peak
+
+    @property
+    def main_stack_peak(self) -> int:
+        """The main stack's deepest use: below the initial SP, or in an object MSR MSP moved
+        it into (what a ``stack`` budget checks)."""
+        return max(self.stack_peak, *self.main_stacks.values(), 0)
 
     @property
     def exit_status(self) -> int:

@@ -442,6 +442,12 @@ class Simulator:
         self._deadlock: Fault | None = None
         self._vectored: list[str] = []  # faults delivered to the firmware (--vector-faults)
         self._vectored_dropped = 0  # of them, past MAX_VECTORED: counted, not listed
+        # the main stack moved into a static object by MSR MSP (an RTOS's interrupt stack):
+        # (name, end) of that object, or None on the stack below the initial SP; the lowest
+        # SP on that initial stack while MSP was elsewhere; each object's peak
+        self._msp_object: tuple[str, int] | None = None
+        self._initial_min = 0
+        self._main_stacks: dict[str, int] = {}
         # where to go on after a hint instruction (WFE, SEV) or a store into flash carried out
         self._resume: int | None = None
         self._hook_error: BaseException | None = None  # raised in a native callback
@@ -524,9 +530,11 @@ class Simulator:
         halfwords = self.flash[: self.flash_size & ~1].view(np.uint16)
         for index in np.flatnonzero((halfwords == 0xBF40) & (tables.cost > 0)).tolist():
             self.on_entry(base + 2 * index, self._sev)
-        # MSR CONTROL (thread code leaving its PSP stack) and, on ARMv8-M, MSR MSPLIM/PSPLIM
+        # MSR CONTROL (thread code leaving its PSP stack), MSR MSP (the main stack moved) and,
+        # on ARMv8-M, MSR MSPLIM/PSPLIM
         # (Unicorn has no register id for them): a code hook on each
-        sysm = (0x8814, 0x8809, 0x880A, 0x880B) if self.exceptions.v8m else (0x8814, 0x8809)
+        sysm = ((0x8814, 0x8809, 0x8808, 0x880A, 0x880B) if self.exceptions.v8m
+                else (0x8814, 0x8809, 0x8808))
         first = np.flatnonzero(((halfwords[:-1] & 0xFFF0) == 0xF380)
                                & np.isin(halfwords[1:], sysm)
                                & (tables.cost[: len(halfwords) - 1] > 0))
@@ -534,6 +542,7 @@ class Simulator:
             rn, sys_reg = int(halfwords[index]) & 0xF, int(halfwords[index + 1])
             hook = (functools.partial(self._msr_control, rn) if sys_reg == 0x8814 else
                     functools.partial(self._msr_psp, rn) if sys_reg == 0x8809 else
+                    functools.partial(self._msr_msp, rn) if sys_reg == 0x8808 else
                     functools.partial(self._msr_stack_limit, rn, sys_reg == 0x880B))
             self.on_entry(base + 2 * index, hook)
         # a handler that is only `b .` (the Default_Handler of many vendors' start-up code):
@@ -1137,6 +1146,8 @@ class Simulator:
 
     def _below(self, limit: int) -> str:
         """What lies below the main stack's ``limit``."""
+        if self._msp_object is not None and limit == self._counter.state.msp_floor:
+            return f"static data below {self._msp_object[0]} (where MSR MSP moved the stack)"
         return ("heap" if limit > self.image.static_end else "static data (.data/.bss)"
                 if limit > SRAM_BASE else "unmapped memory below SRAM")
 
@@ -1185,6 +1196,34 @@ class Simulator:
         if self._counter.state.psp_mode:
             self._counter.leave_thread_stack(self._regs.read(R.UC_ARM_REG_PSP))
         self._counter.enter_thread_stack(self._regs.read(R.UC_ARM_REG_R0 + rn))
+
+    def _msr_msp(self, rn: int) -> None:
+        """An MSR to MSP is about to run (privileged): the main stack moves (unprivileged
+        writes are ignored)."""
+        if rn >= 13 or (not self.ipsr() and self._regs.read(R.UC_ARM_REG_CONTROL) & 1):
+            return
+        self._move_msp(self._regs.read(R.UC_ARM_REG_R0 + rn) & ~3)
+
+    def _move_msp(self, sp: int) -> None:
+        """The main stack moves to ``sp``: into a static object (Zephyr's and NuttX's interrupt
+        stacks are arrays in .bss or .noinit), it is bounded by that object and its peak
+        measured there, apart from the stack below the initial SP (which alone adds to the
+        SRAM peak: the object is static data already); elsewhere (back to the initial stack,
+        as FreeRTOS resets MSP from the vector table) as at reset."""
+        self._close_msp_region()
+        region = self._stack_region(sp) if SRAM_BASE < sp <= self.image.static_end else None
+        self._msp_object = None if region is None else (region[0], region[2])
+        self._counter.state.msp_floor = 0 if region is None else region[1]
+        self._counter.state.min_sp = sp
+
+    def _close_msp_region(self) -> None:
+        """The main stack's low-water mark so far, recorded for the stack it is on."""
+        lowest = self._counter.state.min_sp
+        if self._msp_object is None:
+            self._initial_min = min(self._initial_min, lowest)
+        else:
+            name, end = self._msp_object
+            self._main_stacks[name] = max(self._main_stacks.get(name, 0), end - lowest)
 
     def _sev(self) -> None:
         self.exceptions.event_register = True
@@ -1413,6 +1452,7 @@ class Simulator:
         self._nvm_store = None
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         self._counter.reset(sp0, reset)
+        self._msp_object, self._initial_min, self._main_stacks = None, sp0, {}
         self._irq_drivers: dict[int, set[object]] = {}  # the sources holding each line high
         self._clock = ClockLog(self.clock_at_reset)
         self._wait_states = self.wait_states_at_reset
@@ -1503,6 +1543,7 @@ class Simulator:
             getattr(dev, "restart", lambda: None)()
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         model.system_reset(kept)
+        self._move_msp(sp0)  # (back on the initial stack)
         self._counter.reboot(sp0, reset)
         if self._div0_installed:
             self._counter.set_div0_trap(False)
@@ -2375,7 +2416,8 @@ class Simulator:
             reset not in self.image.symbols.values())
         heap_tracked = (peak_brk is not None and heap_start is not None) or (
             not stripped and not any(name in self.image.symbols for name in _ALLOCATORS))
-        stack_peak = max(0, sp0 - counter.min_sp) if self.fit_problem is None else 0
+        self._close_msp_region()
+        stack_peak = max(0, sp0 - self._initial_min) if self.fit_problem is None else 0
         # a handler the run ended in counts to the end, less what was taken back
         stats = model.stats_until(cycles + model.sleep_cycles)
         awake_s, asleep_s = self._clock.split(cycles + model.sleep_cycles, model.sleep_cycles)
@@ -2410,6 +2452,7 @@ class Simulator:
                             for n, k in sorted(stats.handler_cycles.items())},
             tail_chained=stats.tail_chained,
             thread_stacks=self._thread_peaks(),
+            main_stacks=dict(self._main_stacks),
             vectored_faults=_and_more(self._vectored, self._vectored_dropped,
                                       "faults delivered, not listed"),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],

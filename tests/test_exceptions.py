@@ -884,3 +884,23 @@ def test_a_fault_after_exception_returns_under_the_profiler_is_at_its_instructio
     assert prof.report.fault is not None, prof.report.stdout
     assert prof.report.fault.pc == image.symbols["store_insn"] & ~1
     assert prof.report.exceptions.get("SysTick", 0) >= 3
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031"])
+def test_the_main_stack_moved_into_a_static_array(firmware, target):
+    """MSR MSP onto a static array (an RTOS's interrupt stack): bounded by that array and
+    measured there, apart from the stack below the initial SP; it was a false stack overflow
+    into static data at the first push, with an SRAM peak of the whole SRAM (s53 review H2)."""
+    image = sim.load_elf(irq_program(firmware, "mspmove.c", target))
+    report = sim.run(image)
+    assert (report.status, report.stdout) == ("ok", "10\n"), report.problem
+    assert report.exceptions["SysTick"] >= 3
+    on_array = report.main_stacks["isr_stack"]
+    assert 4 * 40 < on_array < 1024
+    assert report.stack_peak < 64  # main's few words below the initial SP
+    assert report.sram_peak == report.static + report.stack_peak + report.heap_peak
+    assert report.main_stack_peak == on_array
+    over = sim.run(sim.load_elf(irq_program(firmware, "mspmove.c", target, DEPTH=40)))
+    assert over.status == "fault" and over.fault.kind == "stack_overflow", over.problem
+    start = image.symbols["isr_stack"]
+    assert f"limit 0x{start:08x}" in over.fault.message and "below isr_stack" in over.fault.message

@@ -1,0 +1,42 @@
+/* The main stack moved into a static array with MSR MSP, as Zephyr's and NuttX's interrupt
+ * stacks are: the simulator bounded the main stack by the end of static data below the
+ * initial SP and stopped at the first push there (a false stack overflow). Calls DEPTH deep
+ * (about 48 bytes each) on the 1 KiB array while SysTick interrupts it, prints the sum. */
+#include "cm.h"
+#include "semihost.h"
+
+#ifndef DEPTH
+#define DEPTH 4
+#endif
+
+uint64_t isr_stack[128];
+static volatile uint32_t ticks;
+
+void SysTick_Handler(void) { ticks++; }
+
+__attribute__((noinline)) uint32_t depth(uint32_t n)
+{
+    volatile uint32_t pad[8];
+    pad[0] = n;
+    return n ? depth(n - 1) + pad[0] : 0;
+}
+
+__attribute__((noreturn, noinline)) void on_new_stack(void)
+{
+    SYST_RVR = 499;
+    SYST_CVR = 0;
+    SYST_CSR = 7;
+    uint32_t sum = depth(DEPTH);
+    while (ticks < 3) {
+    }
+    SYST_CSR = 0;
+    sh_write_int((long)sum);
+    sh_write0("\n");
+    sh_exit(0);
+}
+
+int main(void)
+{
+    __asm__ volatile("msr msp, %0\n\tb on_new_stack" ::"r"(&isr_stack[128]) : "memory");
+    return 1;
+}
