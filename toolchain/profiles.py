@@ -15,6 +15,10 @@ from toolchain.sizes import format_size
 
 KIB = 1024
 
+# the devices of QEMU's mps2 boards the simulator has for every profile: the core's System
+# Control Space, DWT and ITM, the CMSDK UART the harness prints through, two CMSDK timers
+_MPS2 = ("scs", "dwt", "itm", "cmsdk_uart", "cmsdk_timer0", "cmsdk_timer1")
+
 
 @dataclass(frozen=True)
 class Target:
@@ -27,8 +31,7 @@ class Target:
     flash_wait_states: int
     fpu: str | None  # gcc -mfpu when the part has the core's FPU fitted, else None (soft float)
     # memory-mapped devices the simulator models for this part, by name (sim.devices)
-    devices: tuple[str, ...] = ("scs", "dwt", "itm", "cmsdk_uart", "cmsdk_timer0",
-                                "cmsdk_timer1")
+    devices: tuple[str, ...] = _MPS2
     irqs: int = 32  # external interrupt lines of the NVIC (at least 32 modelled)
     prio_bits: int = 3  # implemented bits of each 8-bit exception priority
     # where the part's flash is, when an image may be linked there rather than at 0 (an
@@ -103,9 +106,14 @@ TARGETS: dict[str, Target] = {
                64 * KIB, 512 * KIB, 0, "fpv4-sp-d16", irqs=39),
         Target("stm32f746", "STM32F746 (Cortex-M7)", "cortex-m7", 216_000_000,
                320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4,
+               # the part's RCC and PWR flags and buses read back: its vendor's start-up runs
+               devices=(*_MPS2, "stm32f7_rcc", "stm32f7_pwr", "stm32f7_apb1", "stm32f7_apb2",
+                        "stm32f7_ahb1", "stm32f7_ahb2"),
                flash_address=STM32_FLASH, boot_alias=0x00200000, systick_ref_div=8),
         Target("stm32l552", "STM32L552 (Cortex-M33)", "cortex-m33", 110_000_000,
                256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109, flash_address=STM32_FLASH,
+               devices=(*_MPS2, "stm32l5_rcc", "stm32l5_pwr", "stm32l5_apb1", "stm32l5_apb2",
+                        "stm32l5_ahb1", "stm32l5_ahb2"),
                boot_alias=None, systick_ref_div=8),
     )
 }

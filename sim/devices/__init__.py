@@ -285,6 +285,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
     from sim.devices.dwt import DataWatchpointTrace
     from sim.devices.itm import InstrumentationTrace
     from sim.devices.scs import SystemControlSpace
+    from sim.devices.stm32_buses import DEVICES as STM32_BUSES
     from sim.devices.stm32l0 import DEVICES as STM32L0
     from sim.devices.stm32l0_adc import DEVICES as STM32L0_ADC
     from sim.devices.stm32l0_crc import DEVICES as STM32L0_CRC
@@ -311,7 +312,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM,
                                 *STM32L0_GPIO, *STM32L0_I2C, *STM32L0_SPI,
                                 *STM32L0_IWDG, *STM32L0_DMA, *STM32L0_WWDG, *STM32L0_CRC,
-                                *STM32L0_DBGMCU)}
+                                *STM32L0_DBGMCU, *STM32_BUSES)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

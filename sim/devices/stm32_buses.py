@@ -1,0 +1,148 @@
+"""The STM32F746's and STM32L552's peripheral buses, so that their vendors' start-up code runs.
+
+STM32CubeF7/L5 firmware starts with CMSIS ``SystemInit`` and ``SystemClock_Config``: it turns
+oscillators and the PLL on and waits for each one's ready flag, switches the system clock and
+waits for the switch status, raises the regulator (the F7's over-drive, the L5's voltage range)
+and waits for it, sets the flash wait states and reads them back. Here the registers of the
+buses read back what was written (each access listed as unmodelled, as the STM32L0's buses),
+and the clock controller's and power controller's ready and status flags follow at once what
+their enable bits ask for. The clock tree itself is not modelled: the core runs at the
+profile's clock whatever the firmware sets (HAL computes the same ``SystemCoreClock`` from the
+registers it wrote). Addresses from RM0385 (F7) and RM0438 (L5, non-secure aliases).
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from sim.devices import Device, lane
+from sim.devices.stm32l0 import merge
+
+
+@dataclass(frozen=True)
+class Follows:
+    """Bit ``ready`` of register ``status`` reads as bit ``enable`` of register ``control``
+    (offsets in the device); ``width`` bits from each (a clock switch's SW and SWS)."""
+
+    control: int
+    enable: int
+    status: int
+    ready: int
+    width: int = 1
+
+
+class _Bus(Device):
+    """Registers that read back what was written, each access listed as unmodelled, except
+    the flags in ``FOLLOWS`` (read-only there), which reflect their controls; ``RESET``: the
+    registers' reset values."""
+
+    background = True
+    RESET: ClassVar[dict[int, int]] = {}
+    FOLLOWS: ClassVar[tuple[Follows, ...]] = ()
+    WHY = "its ready flags follow their enables (the clocks are not modelled)"
+
+    def reset(self) -> None:
+        self._regs: dict[int, int] = dict(self.RESET)
+
+    def read(self, offset: int, size: int) -> int:
+        self.host.unmodelled(self, offset, size, None, self.WHY if self.FOLLOWS else "")
+        word = offset & ~3
+        value = self._regs.get(word, 0)
+        for f in self.FOLLOWS:
+            if f.status == word:
+                mask = (1 << f.width) - 1
+                bits = self._regs.get(f.control, 0) >> f.enable & mask
+                value = value & ~(mask << f.ready) | bits << f.ready
+        return lane(value, offset, size)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.host.unmodelled(self, offset, size, value, self.WHY if self.FOLLOWS else "")
+        word = offset & ~3
+        self._regs[word] = merge(self._regs.get(word, 0), offset, size, value)
+
+
+# --- STM32F746 (RM0385) -----------------------------------------------------------------------
+
+class Stm32f7Rcc(_Bus):
+    name, base, size = "stm32f7_rcc", 0x4002_3800, 0x400
+    background = False
+    # CR: HSION, HSIRDY, HSITRIM 16; CFGR 0; PLLCFGR, PLLI2SCFGR, PLLSAICFGR; CSR: PORRSTF,
+    # PINRSTF
+    RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_0083, 0x04: 0x2400_3010,
+                                       0x84: 0x2400_3000, 0x88: 0x2400_3000, 0x74: 0x0E00_0000}
+    FOLLOWS = (Follows(0x00, 0, 0x00, 1), Follows(0x00, 16, 0x00, 17),  # HSI, HSE
+               Follows(0x00, 24, 0x00, 25), Follows(0x00, 26, 0x00, 27),  # PLL, PLLI2S
+               Follows(0x00, 28, 0x00, 29),  # PLLSAI
+               Follows(0x08, 0, 0x08, 2, 2),  # CFGR.SW -> SWS
+               Follows(0x70, 0, 0x70, 1), Follows(0x74, 0, 0x74, 1))  # LSE, LSI
+
+
+class Stm32f7Pwr(_Bus):
+    name, base, size = "stm32f7_pwr", 0x4000_7000, 0x400
+    background = False
+    RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_C000}  # CR1.VOS: scale 1
+    # CR1.ODEN -> CSR1.ODRDY, CR1.ODSWEN -> CSR1.ODSWRDY; CSR1.VOSRDY reads 1 (below)
+    FOLLOWS = (Follows(0x00, 16, 0x04, 16), Follows(0x00, 17, 0x04, 17))
+
+    def read(self, offset: int, size: int) -> int:
+        value = super().read(offset, size)
+        if offset & ~3 == 0x04:  # VOSRDY: the regulator is at the scale asked for
+            value |= lane(1 << 14, offset, size)
+        return value
+
+
+class Stm32f7Apb1(_Bus):
+    name, base, size = "stm32f7_apb1", 0x4000_0000, 0x8000  # TIM2 ... UART8
+
+
+class Stm32f7Apb2(_Bus):
+    name, base, size = "stm32f7_apb2", 0x4001_0000, 0x6C00  # TIM1 ... LTDC
+
+
+class Stm32f7Ahb1(_Bus):
+    name, base, size = "stm32f7_ahb1", 0x4002_0000, 0x6_0000  # GPIOA ... USB OTG HS
+
+
+class Stm32f7Ahb2(_Bus):
+    name, base, size = "stm32f7_ahb2", 0x5000_0000, 0x6_0C00  # USB OTG FS ... RNG
+
+
+# --- STM32L552 (RM0438, non-secure addresses) --------------------------------------------------
+
+class Stm32l5Rcc(_Bus):
+    name, base, size = "stm32l5_rcc", 0x4002_1000, 0x400
+    background = False
+    # CR: MSION, MSIRDY, MSIRANGE 6 (4 MHz); PLLCFGR 0x1000; CSR: PINRSTF, BORRSTF
+    RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_0063, 0x0C: 0x0000_1000, 0x94: 0x0C00_0600}
+    FOLLOWS = (Follows(0x00, 0, 0x00, 1), Follows(0x00, 8, 0x00, 10),  # MSI, HSI16
+               Follows(0x00, 16, 0x00, 17), Follows(0x00, 24, 0x00, 25),  # HSE, PLL
+               Follows(0x00, 26, 0x00, 27), Follows(0x00, 28, 0x00, 29),  # PLLSAI1, 2
+               Follows(0x08, 0, 0x08, 2, 2),  # CFGR.SW -> SWS
+               Follows(0x90, 0, 0x90, 1), Follows(0x94, 0, 0x94, 1),  # LSE, LSI
+               Follows(0x98, 0, 0x98, 1))  # CRRCR: HSI48
+
+
+class Stm32l5Pwr(_Bus):
+    name, base, size = "stm32l5_pwr", 0x4000_7000, 0x400
+    background = False
+    # CR1.VOS: range 2; SR2.VOSF reads 0: the range asked for is reached
+    RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_0400}
+
+
+class Stm32l5Apb1(_Bus):
+    name, base, size = "stm32l5_apb1", 0x4000_0000, 0xD400  # TIM2 ... UCPD1
+
+
+class Stm32l5Apb2(_Bus):
+    name, base, size = "stm32l5_apb2", 0x4001_0000, 0x6400  # SYSCFG ... DFSDM1
+
+
+class Stm32l5Ahb1(_Bus):
+    name, base, size = "stm32l5_ahb1", 0x4002_0000, 0x1_3800  # DMA1 ... GTZC
+
+
+class Stm32l5Ahb2(_Bus):
+    name, base, size = "stm32l5_ahb2", 0x4202_0000, 0xA_8800  # GPIOA ... SDMMC1
+
+
+DEVICES = (Stm32f7Rcc, Stm32f7Pwr, Stm32f7Apb1, Stm32f7Apb2, Stm32f7Ahb1, Stm32f7Ahb2,
+           Stm32l5Rcc, Stm32l5Pwr, Stm32l5Apb1, Stm32l5Apb2, Stm32l5Ahb1, Stm32l5Ahb2)
