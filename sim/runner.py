@@ -1337,6 +1337,17 @@ class Simulator:
 
     def _region_note(self, address: int) -> str:
         sram_end = SRAM_BASE + self.sram_size
+        const = (self.image.object_at(address) if self._in_flash(address) and address >= 0x100
+                 else None)  # (below: a null pointer's member, more likely)
+        if const is not None:  # (a store into a const table: more likely than a null pointer)
+            return f" (in {const[0]}, a const object in flash)"
+        if (self.target.core in ("cortex-m3", "cortex-m4")
+                and (address >> 25) in (0x11, 0x21)):  # 0x22000000.., 0x42000000..
+            what = "SRAM" if address < 0x4000_0000 else "the peripherals"
+            return (f" (the bit-band alias of {what}, which a Cortex-M3/M4 may map: "
+                    "not modelled)")
+        if self.target.name == "nrf52832" and 0x1000_0000 <= address < 0x1000_2000:
+            return " (the nRF52's FICR or UICR: not modelled)"
         if sram_end <= address < sram_end + 0x100000:
             past = address - sram_end
             return f" ({past} bytes past the end of {format_size(self.sram_size)} SRAM)"

@@ -365,3 +365,16 @@ def test_faults_delivered_in_a_loop_are_listed_bounded(firmware, monkeypatch):
     assert len(report.vectored_faults) == 11, len(report.vectored_faults)
     assert report.vectored_faults[-1].startswith("... and ")
     assert report.vectored_faults[-1].endswith(" more faults delivered, not listed")
+
+
+@pytest.mark.parametrize(("case", "target", "note"), [
+    (1, "curie", "(in table, a const object in flash)"),
+    (2, "curie", "(the bit-band alias of SRAM, which a Cortex-M3/M4 may map: not modelled)"),
+    (3, "nrf52832", "(the nRF52's FICR or UICR: not modelled)"),
+])
+def test_a_fault_names_what_lies_at_its_address(firmware, case, target, note):
+    """A store into a const table at 0x4a8 was 'near address 0: null pointer?', a bit-band
+    store or a FICR read said nothing of what lies there (s53 firmware review L3, L4, L8)."""
+    report = sim.run(sim.load_elf(firmware("region_notes.c", target=target,
+                                           defines={"CASE": str(case)})))
+    assert report.fault is not None and report.fault.message.endswith(note), report.fault

@@ -128,6 +128,7 @@ class SystemControlSpace(Device):
             self.host.unmodelled(self, offset, size, None)
             return self._merged_read(offset, size)
         if self._byte_priority(offset):
+            self._narrow_priority(offset, size, None)
             return sum(self._priority_byte(offset + i) << (8 * i) for i in range(size))
         shift = 8 * (offset & 3)
         mask = (1 << (8 * size)) - 1
@@ -141,6 +142,7 @@ class SystemControlSpace(Device):
             self._merged_write(offset, size, value)
             return
         if self._byte_priority(offset):
+            self._narrow_priority(offset, size, value)
             for i in range(size):
                 self._set_priority_byte(offset + i, value >> (8 * i) & 0xFF)
             self._model.update()
@@ -164,6 +166,14 @@ class SystemControlSpace(Device):
         self._regs[word] = (self._regs.get(word, 0) & ~mask) | (value << shift & mask)
 
     # --- priorities (byte-addressable) --------------------------------------------------------
+    def _narrow_priority(self, offset: int, size: int, value: int | None) -> None:
+        """ARMv6-M's NVIC_IPR and SHPR2/3 are word-accessible only (ARMv6-M B3.4.7, B3.2.8): a
+        byte or halfword access (v7-M code, CMSIS's byte-wise NVIC_SetPriority of an ARMv7-M
+        build) is UNPREDICTABLE on the part. Carried out as bytes, and listed."""
+        if self._model.v6m and size < 4:
+            self.host.unmodelled(self, offset, size, value,
+                                 "ARMv6-M allows word accesses only (UNPREDICTABLE)")
+
     def _byte_priority(self, offset: int) -> bool:
         return 0x400 <= offset < 0x400 + 4 * ((self._model.irqs + 3) // 4) or \
             0xD18 <= offset < 0xD24
