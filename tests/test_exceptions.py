@@ -921,3 +921,14 @@ def test_byte_stores_to_priorities_are_listed_on_armv6m(firmware, target):
                           "word accesses only (UNPREDICTABLE): 1"]
     else:
         assert listed == []
+
+
+def test_the_mpu_and_caches_are_named_as_not_modelled(firmware):
+    """Enabling the MPU did nothing and was listed as 'scs+0xd94' alone (s53 firmware review
+    L2): the list says what the registers are and that they are not modelled."""
+    report = sim.run(sim.load_elf(irq_program(firmware, "mpu_cache.c", "stm32f746")))
+    assert (report.status, report.stdout) == ("ok", "0\n"), report.problem
+    assert any(u.startswith("scs+0xd94 (0xe000ed94) write, the MPU, not modelled")
+               for u in report.unmodelled), report.unmodelled
+    assert any(u.startswith("scs+0xd80 (0xe000ed80) read, the cache identification")
+               for u in report.unmodelled), report.unmodelled

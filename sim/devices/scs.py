@@ -125,7 +125,7 @@ class SystemControlSpace(Device):
         if self._refused(offset, size, None):
             return 0
         if not self._known(offset):
-            self.host.unmodelled(self, offset, size, None)
+            self.host.unmodelled(self, offset, size, None, _unmodelled_why(offset))
             return self._merged_read(offset, size)
         if self._byte_priority(offset):
             self._narrow_priority(offset, size, None)
@@ -138,7 +138,7 @@ class SystemControlSpace(Device):
         if self._refused(offset, size, value):
             return
         if not self._known(offset):
-            self.host.unmodelled(self, offset, size, value)
+            self.host.unmodelled(self, offset, size, value, _unmodelled_why(offset))
             self._merged_write(offset, size, value)
             return
         if self._byte_priority(offset):
@@ -387,3 +387,20 @@ class SystemControlSpace(Device):
     def _update_fpu(self) -> None:
         granted = all((self.cpacr >> bit) & 3 in (1, 3) for bit in (20, 22))
         self.host.set_fpu_access(granted)
+
+
+# what an unmodelled register of the System Control Space belongs to (ARMv7-M B3.5, B3.2.x;
+# the Cortex-M7's caches: ARMv7-M B2.2.7)
+_UNMODELLED_RANGES = (
+    (0xD90, 0xDBC, "the MPU, not modelled (its TYPE reads 0 regions, as a part without one: "
+                   "no MemManage for its regions)"),
+    (0xD78, 0xD88, "the cache identification (CLIDR, CTR, CCSIDR, CSSELR): no cache is "
+                   "modelled"),
+    (0xF50, 0xF80, "cache maintenance: no cache is modelled"),
+)
+
+
+def _unmodelled_why(offset: int) -> str:
+    """What the unmodelled SCS register at ``offset`` is, for the report's list ('' if
+    nothing to add)."""
+    return next((why for lo, hi, why in _UNMODELLED_RANGES if lo <= offset < hi), "")
