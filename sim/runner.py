@@ -487,6 +487,7 @@ class Simulator:
         # a store into flash or an NVM Unicorn stopped at, carried out by _program_store: its
         # PC, size, effect
         self._nvm_store: tuple[int, int, StoreEffect] | None = None
+        self._bad_write = (0, 0, 0, 0)  # (pc, address, size, value) of the last unmapped store
         self._store_pc: int | None = None  # the PC of the store _program_store carries out
         self._bus_master = False  # a device access is another bus master's (the DMA's)
         self._bus_refused = False  # and the device refused it (a bus error)
@@ -1036,15 +1037,63 @@ class Simulator:
             "hard_fault", "SVC where SVCall cannot be taken: escalated to HardFault", pc - 2))
         return True
 
-    def _note_vectored(self, fault: Fault) -> None:
+    def _note_vectored(self, fault: Fault, to: str | None = None) -> None:
         """A fault delivered to the firmware (--vector-faults), for the report's
-        ``vectored_faults``: the first MAX_VECTORED listed, the rest counted."""
+        ``vectored_faults``: the first MAX_VECTORED listed, the rest counted. ``to``: where it
+        went, if not to the exception now taken."""
         if len(self._vectored) >= MAX_VECTORED:
             self._vectored_dropped += 1
             return
         where = f" in {fault.function}" if fault.function else ""
         self._vectored.append(f"{fault.kind} at 0x{fault.pc or 0:08x}{where}: {fault.message} "
-                              f"-> {exception_name(self.ipsr())}")
+                              f"-> {to or exception_name(self.ipsr())}")
+
+    def _imprecise_writes(self) -> bool:
+        """Whether a store's bus error is an imprecise BusFault: on ARMv7-M and ARMv8-M stores
+        to bufferable memory (all of the default map's but the PPB) go through the write
+        buffer, so their bus errors come back after the store retired (CFSR.IMPRECISERR, no
+        BFAR); the Cortex-M3/M4's ACTLR.DISDEFWBUF (bit 1) turns the buffer off and makes
+        them precise (their TRMs). ARMv6-M: a precise HardFault."""
+        if self.exceptions.v6m:
+            return False
+        return not (self.target.core in ("cortex-m3", "cortex-m4") and self._scs is not None
+                    and getattr(self._scs, "actlr", 0) & 2)
+
+    def _imprecise_bus_fault(self, fault: Fault) -> bool:
+        """--vector-faults, a store to unmapped memory on a core whose stores are buffered:
+        the store retires (its SRAM writes and base writeback done, the unmapped ones lost on
+        the bus), the run goes on after it, and BusFault (CFSR.IMPRECISERR) is pended: taken
+        before the next instruction when its priority allows, else when that falls (an
+        asynchronous exception waits); escalated to HardFault (HFSR.FORCED) while BusFault is
+        disabled. False: the store cannot be told (the run stops as without the option), or
+        HardFault cannot be taken (lockup)."""
+        model = self.exceptions
+        pc, address, size, value = self._bad_write
+        found = self._store_at(pc, address, size, value)
+        if isinstance(found, str):
+            return False
+        store, width, effect = found
+        exc = BUSFAULT if model.shcsr_enables >> 17 & 1 else HARDFAULT
+        if exc == HARDFAULT and model.execution_priority() <= -1:
+            fault.message += " (in the HardFault handler or with FAULTMASK set: lockup)"
+            return False
+        self._cut(store + width)
+        self._counter.branch_to(store + width)  # (the rest runs on in sequence)
+        for at, n, word in effect.writes:
+            if self._in_sram(at, n):
+                self.uc.mem_write(at, word.to_bytes(n, "little"))
+        if effect.writeback is not None:
+            self._regs.write(_REG_IDS[effect.writeback[0]], effect.writeback[1])
+        self._regs.write(R.UC_ARM_REG_PC, (store + width) | 1)
+        model.cfsr |= 1 << 10  # IMPRECISERR (BFAR not written)
+        if exc == HARDFAULT:
+            model.hfsr |= 1 << 30  # FORCED
+        model.set_pending(exc)
+        fault.pc = store
+        fault.message += " (imprecise: the store retired, the bus error came back after it)"
+        self._note_vectored(fault, f"{exception_name(exc)}, pending")
+        self._fault = None
+        return True
 
     def _exception_return(self, pc: int) -> None:
         """A branch to an EXC_RETURN value (Unicorn raises it with nothing popped)."""
@@ -1290,6 +1339,7 @@ class Simulator:
             pc = address
         elif access == UC_MEM_WRITE_UNMAPPED:
             kind, verb = "unmapped_write", "write outside mapped memory"
+            self._bad_write = (pc, address, size, value)  # (an imprecise BusFault's store)
         elif access == UC_MEM_READ_UNMAPPED:
             kind, verb = "unmapped_read", "read outside mapped memory"
         else:
@@ -2067,6 +2117,8 @@ class Simulator:
             return False  # at exception entry (a derived exception): the run stops there
         if fault.kind == "bus_fault" and not self.options.strict_peripherals:
             return False  # found after its block ran: without its instruction, not delivered
+        if fault.kind == "unmapped_write" and self._imprecise_writes():
+            return self._imprecise_bus_fault(fault)
         if fault.kind == "flash_write" and self._programmer is not None:
             return False  # what the part's flash interface would do is not modelled
         if (fault.kind == "unmapped_fetch" and fault.address is not None

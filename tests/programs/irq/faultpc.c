@@ -4,7 +4,9 @@
  * the handler's return ran the block's first instructions again. case_store adds 1 to r4
  * three times, then stores to unmapped memory; the HardFault handler points the frame's r3
  * at a variable and returns to retry the store. Prints whether the stacked PC is the store,
- * r4 (3), the faults taken (1) and the value stored (85). */
+ * r4 (3), the faults taken (1) and the value stored (85). On ARMv7-M and ARMv8-M the store's
+ * bus error is imprecise unless -DPRECISE sets ACTLR.DISDEFWBUF (M3/M4): the fault comes after
+ * the store retired, stacked at the next instruction, so the store is not retried (0 3 1 0). */
 #include "cm.h"
 #include "semihost.h"
 
@@ -36,6 +38,9 @@ __asm__(".syntax unified\n.thumb\n.text\n"
 
 int main(void)
 {
+#ifdef PRECISE /* ACTLR.DISDEFWBUF (Cortex-M3/M4): no write buffer, precise store faults */
+    REG(0xE000E008u) |= 2u;
+#endif
 #ifdef TICKS
     SYST_RVR = 999;
     SYST_CVR = 0;

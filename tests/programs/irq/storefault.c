@@ -1,0 +1,63 @@
+/* A store to unmapped memory with BusFault enabled (-DBUSFAULT): the handler prints which
+ * exception it is, CFSR's BusFault bits (and BFAR when BFARVALID), and whether the stacked PC
+ * is the store or the instruction after it, then exits. -DPRECISE sets the M3/M4's
+ * ACTLR.DISDEFWBUF first. */
+#include "cm.h"
+#include "semihost.h"
+
+extern char store_insn[], after_store[];
+
+static void hex(uint32_t v)
+{
+    char buf[11] = "0x", *p = buf + 2;
+    int shift = 28;
+    while (shift > 0 && !(v >> shift))
+        shift -= 4;
+    for (; shift >= 0; shift -= 4)
+        *p++ = "0123456789abcdef"[v >> shift & 15u];
+    *p = 0;
+    sh_write0(buf);
+}
+
+void report(const uint32_t *frame, uint32_t ipsr)
+{
+    uint32_t pc = frame[6] & ~1u;
+    sh_write0(ipsr == 5 ? "BusFault" : "HardFault");
+    if (ipsr == 5) { /* (ARMv6-M: always HardFault) */
+        uint32_t cfsr = SCB_CFSR & 0xFF00u;
+        sh_write0(" cfsr ");
+        hex(cfsr);
+        if (cfsr & 0x8000u) {
+            sh_write0(" bfar ");
+            hex(SCB_BFAR);
+        }
+    }
+    sh_write0(pc == ((uint32_t)store_insn & ~1u) ? " pc at store\n"
+              : pc == ((uint32_t)after_store & ~1u) ? " pc after store\n" : " pc elsewhere\n");
+    sh_exit(0);
+}
+
+void BusFault_Handler(void) __attribute__((naked));
+void BusFault_Handler(void) { __asm__ volatile("mrs r0, msp\n\tmrs r1, ipsr\n\tb report"); }
+
+void HardFault_Handler(void) __attribute__((naked));
+void HardFault_Handler(void) { __asm__ volatile("mrs r0, msp\n\tmrs r1, ipsr\n\tb report"); }
+
+int main(void)
+{
+#ifdef PRECISE
+    REG(0xE000E008u) |= 2u;
+#endif
+#ifdef BUSFAULT
+    SCB_SHCSR |= 1u << 17;
+#endif
+    __asm__ volatile(".syntax unified\n\t"
+                     "ldr r3, =0x60000000\n\t"
+                     "movs r2, #1\n\t"
+                     ".global store_insn\nstore_insn:\n\t"
+                     "str r2, [r3, #4]\n\t"
+                     ".global after_store\nafter_store:\n\t"
+                     "nop\n\tnop\n" ::: "r2", "r3", "memory");
+    sh_write0("not faulted\n");
+    return 1;
+}
