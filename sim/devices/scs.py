@@ -297,7 +297,10 @@ class SystemControlSpace(Device):
             # STKALIGN is fixed to 1 on ARMv6-M, ARMv8-M (RES1) and the Cortex-M7
             fixed = m.v6m or m.v8m or m.core.name == "cortex-m7"
             # ARMv8-M: NONBASETHRDENA is RES1, STKOFHFNMIGN (bit 10) stored
-            m.ccr = (value & (0x71B if m.v8m else 0x31B)) | (0x200 if fixed else 0) | (
+            # the Cortex-M7's cache and branch predictor enables DC, IC, BP (bits 16-18) read
+            # back: CMSIS SCB_EnableDCache tests DC (no cache is modelled: they change nothing)
+            caches = 0x7_0000 if m.core.name == "cortex-m7" else 0
+            m.ccr = (value & (0x71B if m.v8m else 0x31B | caches)) | (0x200 if fixed else 0) | (
                 1 if m.v8m else 0)
             if m.v6m:
                 m.ccr |= 0x8
