@@ -4,13 +4,14 @@ import bisect
 import os
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import Section as Section_
 from elftools.elf.sections import SymbolTableSection
 
 from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE, STM32_FLASH
@@ -181,11 +182,14 @@ def load_elf(path: str | os.PathLike[str]) -> FirmwareImage:
         raise InvalidFirmware(f"{p}: not a file")
     try:
         with p.open("rb") as fh:
-            return _parse(p, ELFFile(fh))
+            return _parse(p, ELFFile(fh), os.fstat(fh.fileno()).st_size)
     except InvalidFirmware:
         raise
-    except (ELFError, ValueError, KeyError, IndexError, OSError, AssertionError) as exc:
+    except (ELFError, ValueError, KeyError, IndexError, OSError, AssertionError,
+            struct.error) as exc:
         raise InvalidFirmware(f"{p}: not a valid ELF file ({exc}){_what_instead(p)}") from None
+    except MemoryError:
+        raise InvalidFirmware(f"{p}: not enough host memory to read it") from None
 
 
 def _what_instead(p: Path) -> str:
@@ -239,6 +243,31 @@ def clip_ranges(ranges: list[tuple[int, int]], code: list[tuple[int, int]]
 _NOT_M_PROFILES = {ord("A"): "an A-profile (application) core",
                    ord("R"): "an R-profile (real-time) core"}
 _MAX_ATTRIBUTES = 1 << 16  # bytes of .ARM.attributes read (gcc writes ~60)
+# what the loader reads of an ELF from elsewhere, so that a small hostile file cannot make it
+# allocate gigabytes: a section (a NOBITS one reads as sh_size zeros in pyelftools, a
+# compressed one inflates to the size its header claims), the symbols (a large firmware has
+# tens of thousands), a symbol's name
+MAX_TARGET = 256
+# the largest SRAM or flash an ELF's recorded build sizes may make a run map (and zero) by
+# itself; a larger one is not taken from the file (--sram/--flash give any size)
+MAX_LINKED = 64 << 20
+MAX_SYMBOLS = 1 << 20
+MAX_STRTAB = 64 << 20
+MAX_NAME = 1024
+_SHF_COMPRESSED = 0x800
+
+
+def section_data(sec: Section_, limit: int) -> bytes:
+    """The contents of ``sec``, ValueError when it would be more than ``limit`` bytes (as
+    stored, or once inflated); a NOBITS section has none."""
+    if sec["sh_type"] == "SHT_NOBITS":
+        return b""
+    size = sec.data_size if sec["sh_flags"] & _SHF_COMPRESSED else sec["sh_size"]
+    if size > limit or sec["sh_size"] > limit:
+        raise ValueError(f"section {_printable(sec.name)[:64]} of {size:,} bytes, more than "
+                         f"the {limit:,} read")
+    data: bytes = sec.data()
+    return data
 
 
 def _uleb(data: bytes, pos: int, end: int) -> tuple[int, int]:
@@ -263,7 +292,7 @@ def _arch_profile(elf: ELFFile) -> str | None:
     if sec is None or sec["sh_type"] != "SHT_ARM_ATTRIBUTES":
         return None
     try:
-        data = sec.data()[:_MAX_ATTRIBUTES]
+        data = section_data(sec, _MAX_ATTRIBUTES)
         if data[:1] != b"A":
             return None
         pos, name, profile = 1, None, None
@@ -302,7 +331,30 @@ def _arch_profile(elf: ELFFile) -> str | None:
     return None
 
 
-def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
+def _symbols(elf: ELFFile, symtab: Section_
+             ) -> Iterator[tuple[str, int, int, int, int, int]]:
+    """(name, value, size, type, binding, section index) of each symbol, read from the table
+    itself: a bounded count (entries of 16 bytes, at most MAX_SYMBOLS) and names of at most
+    MAX_NAME bytes from a string table of at most MAX_STRTAB (pyelftools makes a string of
+    each symbol's whole name: 4,000 symbols naming one 1 MiB string took 4 GB)."""
+    if symtab["sh_entsize"] != 16:
+        raise ValueError(f"a symbol table of {symtab['sh_entsize']}-byte entries (Elf32_Sym: 16)")
+    count = symtab["sh_size"] // 16
+    if count > MAX_SYMBOLS:
+        raise ValueError(f"{count:,} symbols, more than the {MAX_SYMBOLS:,} read")
+    data = section_data(symtab, 16 * count)
+    strtab = section_data(elf.get_section(symtab["sh_link"]), MAX_STRTAB)
+    for st_name, value, size, info, _, shndx in struct.iter_unpack("<IIIBBH", data[:16 * count]):
+        end = strtab.find(b"\0", st_name, st_name + MAX_NAME)
+        name = strtab[st_name:end if end >= 0 else st_name + MAX_NAME]
+        yield name.decode("utf-8", "replace"), value, size, info & 0xF, info >> 4, shndx
+
+
+_STT_OBJECT, _STT_FUNC, _STB_GLOBAL = 1, 2, 1
+_SYMBOL_KINDS = (0, _STT_OBJECT, _STT_FUNC, 6)  # NOTYPE, OBJECT, FUNC, TLS
+
+
+def _parse(path: Path, elf: ELFFile, file_size: int) -> FirmwareImage:
     if elf.elfclass != 32 or not elf.little_endian:
         raise InvalidFirmware(
             f"{path}: a 64-bit or big-endian ELF; expected 32-bit little-endian ARM")
@@ -316,9 +368,16 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
                               "build with -mcpu=cortex-m<N> -mthumb")
 
     segments: list[Segment] = []
+    loaded = 0
     for seg in elf.iter_segments():
         if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
             continue
+        if seg["p_offset"] + seg["p_filesz"] > file_size:
+            raise InvalidFirmware(f"{path}: truncated file (a load segment runs past its end)")
+        loaded += seg["p_filesz"]
+        if loaded > file_size:  # (disjoint parts of one file cannot add up to more)
+            raise InvalidFirmware(f"{path}: not a valid ELF file (its load segments overlap in "
+                                  "the file)")
         data = seg.data()
         if len(data) != seg["p_filesz"]:
             raise InvalidFirmware(f"{path}: truncated file (a load segment runs past its end)")
@@ -362,26 +421,22 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     if symtab is not None and not isinstance(symtab, SymbolTableSection):
         raise InvalidFirmware(f"{path}: not a valid ELF file (.symtab is not a symbol table)")
     if symtab is not None:
-        for sym in symtab.iter_symbols():
-            if not sym.name or sym["st_shndx"] == "SHN_UNDEF":
+        for raw, at, size, stt, bind, shndx in _symbols(elf, symtab):
+            if not raw or shndx == 0:  # (SHN_UNDEF)
                 continue
-            name = _printable(sym.name)
-            kind = sym["st_info"]["type"]
-            value = sym["st_value"]
+            sym = _printable(raw)
             # a mapping symbol of another section (.debug_frame's $d, an offset into the
             # debug data) says nothing about the code that happens to lie at that address
-            if (name[:2] in ("$t", "$a", "$d") and name[2:3] in ("", ".")
-                    and sym["st_shndx"] in exec_index):
-                mapping.append((value, name[1] != "d"))
-            if kind == "STT_FUNC":
-                value &= ~1
-                functions.append((value, sym["st_size"], name))
-            elif kind == "STT_OBJECT" and sym["st_size"]:
-                objects.append((value, sym["st_size"], name))
-            if kind in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE", "STT_TLS") and (
-                name not in symbols or sym["st_info"]["bind"] == "STB_GLOBAL"
-            ):
-                symbols[name] = value
+            if (sym[:2] in ("$t", "$a", "$d") and sym[2:3] in ("", ".")
+                    and shndx in exec_index):
+                mapping.append((at, sym[1] != "d"))
+            if stt == _STT_FUNC:
+                at &= ~1
+                functions.append((at, size, sym))
+            elif stt == _STT_OBJECT and size:
+                objects.append((at, size, sym))
+            if stt in _SYMBOL_KINDS and (sym not in symbols or bind == _STB_GLOBAL):
+                symbols[sym] = at
     functions.sort()
     objects.sort()
     exec_ranges = code_ranges(exec_ranges, mapping)
@@ -390,17 +445,18 @@ def _parse(path: Path, elf: ELFFile) -> FirmwareImage:
     linked: dict[str, int] = {}
     tsec = elf.get_section_by_name(TARGET_SECTION)
     if tsec is not None:  # "curie sram=2048 flash=200704"; older builds: the name alone
-        words = tsec.data().decode("ascii", "replace").strip("\0 \n").split()
+        words = section_data(tsec, MAX_TARGET).decode("ascii", "replace").strip("\0 \n").split()
         target_name = words[0] if words else None
         for word in words[1:]:
             key, _, value = word.partition("=")
-            if key in ("sram", "flash") and value.isdigit() and len(value) <= 12:
+            if (key in ("sram", "flash") and value.isdigit() and len(value) <= 12
+                    and int(value) <= MAX_LINKED):  # (more: the user's --sram/--flash)
                 linked[key] = int(value)
 
     metadata: dict[str, str] = {}
     msec = elf.get_section_by_name(META_SECTION)
     if msec is not None and msec["sh_type"] != "SHT_NOBITS" and msec["sh_size"] <= MAX_META:
-        for line in msec.data().decode("ascii", "replace").splitlines()[:256]:
+        for line in section_data(msec, MAX_META).decode("ascii", "replace").splitlines()[:256]:
             key, sep, value = line.partition("=")
             if sep and key:
                 metadata[key] = value

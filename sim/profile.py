@@ -60,6 +60,27 @@ def _text(value: Any) -> str:
 
 _SOURCE_SUFFIXES = frozenset({".c", ".h", ".s", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".inc"})
 _MAX_SOURCE_BYTES = 4 << 20
+# DWARF read, as stored or once inflated: pyelftools keeps every line-table row and DIE as
+# Python objects (hundreds of bytes each, one row per byte of a hostile line program), so a
+# larger debug section (or a NOBITS one, which reads as zeros) gives no source lines
+_MAX_DEBUG_LINE = 2 << 20
+_MAX_DEBUG = 32 << 20
+
+
+def _dwarf_bounded(elf: ELFFile) -> bool:
+    """Whether the ELF's debug sections are within what SourceMap reads (_MAX_DEBUG_LINE,
+    _MAX_DEBUG in all), none of them NOBITS."""
+    total = 0
+    for sec in elf.iter_sections():
+        if not sec.name.startswith((".debug", ".zdebug")):
+            continue
+        if sec["sh_type"] == "SHT_NOBITS":
+            return False
+        size = max(sec["sh_size"], sec.data_size)  # (data_size: inflated, if compressed)
+        total += size
+        if total > _MAX_DEBUG or (sec.name.endswith("debug_line") and size > _MAX_DEBUG_LINE):
+            return False
+    return True
 
 
 class SourceMap:
@@ -73,7 +94,7 @@ class SourceMap:
         try:
             with open(path, "rb") as fh:
                 elf = ELFFile(fh)
-                if elf.has_dwarf_info():
+                if elf.has_dwarf_info() and _dwarf_bounded(elf):
                     self._read(elf)
         except Exception:  # pyelftools on a hostile or corrupt file can raise anything
             self._rows = []  # unreadable debug info: no source lines, never an error

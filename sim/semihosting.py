@@ -6,7 +6,9 @@ SYS_TMPNAM and any open that is not allowed are refused, recorded and reported; 
 Clock and time calls answer from the simulated cycle count, so runs are reproducible.
 """
 
+import errno
 import os
+import stat
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,11 +26,14 @@ ADP_STOPPED_APPLICATION_EXIT = 0x20026
 FEATURES_FILE = ":semihosting-features"
 FEATURE_BYTES = b"SHFB\x03"  # EXIT_EXTENDED and STDOUT_STDERR supported
 
-EPERM, ENOENT, EBADF, ENOSPC = 1, 2, 9, 28
+EPERM, ENOENT, EBADF, EMFILE, ENOSPC, ENAMETOOLONG = 1, 2, 9, 24, 28, 36
 # bytes the firmware's files in --output-dir may take in a run, written in all and as the end
 # of any one file (a seek far past the end makes a sparse file of that size)
 MAX_OUTPUT_BYTES = 1 << 30
 MAX_STRING = 4096  # bytes of a refused operation's argument shown in the report
+MAX_NAME = 4096  # bytes of a SYS_OPEN name read (a host's PATH_MAX): longer ones refused
+MAX_HANDLES = 256  # files the firmware may have open at once (each a host file descriptor)
+MAX_OUTPUT_FILES = 10_000  # files it may create in --output-dir in a run
 # refusals a report keeps (the first ones; the rest are counted): firmware refused in a loop
 # must not grow the host's memory and the report by a few KiB a call
 MAX_REFUSALS = 1000
@@ -138,6 +143,7 @@ class Semihost:
         self._positions: dict[int, int] = {}
         self._next = 3
         self._written = 0  # bytes written to files in --output-dir
+        self._created = 0  # files created there
         allowed: dict[str, Path] = {}
         self._ambiguous: set[str] = set()  # a base name two inputs share: open those by path
         for p in self.inputs:
@@ -179,7 +185,12 @@ class Semihost:
             data = self.stdin.read(1) if self.stdin else b""
             return data[0] if data else -1
         if op == SYS_OPEN:
-            name = mem.read(mem.word(arg), mem.word(arg, 2)).decode("utf-8", "replace")
+            length = mem.word(arg, 2)
+            if length > MAX_NAME:  # (read before the check, a firmware's 4 GiB name would be)
+                self._refuse("SYS_OPEN", f"a name of {length:,} bytes: more than {MAX_NAME:,}")
+                self.errno = ENAMETOOLONG
+                return -1
+            name = mem.read(mem.word(arg), length).decode("utf-8", "replace")
             return self._open(name, mem.word(arg, 1))
         if op == SYS_CLOSE:
             return self._close(mem.word(arg))
@@ -236,6 +247,10 @@ class Semihost:
             return self._refuse("SYS_OPEN", f"{name!r}: NUL byte in the name")
         if name == ":tt":
             return 1 if writing else 0
+        if len(self._files) >= MAX_HANDLES:
+            self._refuse("SYS_OPEN", f"{name!r}: {MAX_HANDLES} files open already")
+            self.errno = EMFILE
+            return -1
         if name == FEATURES_FILE and not writing:
             return self._register(FEATURE_BYTES)
         if not writing:
@@ -261,8 +276,15 @@ class Semihost:
         if target is None:
             where = "no --output-dir given" if self.output_dir is None else "outside --output-dir"
             return self._refuse("SYS_OPEN", f"{name!r} for writing: {where}")
+        if not target.exists():
+            if self._created >= MAX_OUTPUT_FILES:
+                self._refuse("SYS_OPEN", f"{name!r} for writing: {MAX_OUTPUT_FILES:,} files "
+                                         "created in --output-dir already")
+                self.errno = ENOSPC
+                return -1
+            self._created += 1
         try:
-            return self._register(target.open("ab" if mode >= 8 else "wb"))
+            return self._register(_open_output(target, append=mode >= 8))
         except OSError as exc:  # e.g. a directory inside --output-dir that does not exist
             self._refuse("SYS_OPEN", f"{name!r} for writing: {exc.strerror}")
             self.errno = exc.errno or ENOENT
@@ -286,6 +308,7 @@ class Semihost:
 
     def _close(self, handle: int) -> int:
         fh = self._files.pop(handle, None)
+        self._positions.pop(handle, None)
         if fh is None:
             return 0 if handle in (0, 1, 2) else -1
         if not isinstance(fh, bytes):
@@ -373,3 +396,22 @@ class Semihost:
         if isinstance(fh, bytes):
             return len(fh)
         return os.fstat(fh.fileno()).st_size
+
+
+def _open_output(target: Path, append: bool) -> BinaryIO:
+    """A file in --output-dir opened for the firmware's writes: a regular file only (created
+    if need be). A FIFO there would block the run in open() for ever, where no signal or
+    --timeout reaches it; a device node would write to the device. O_NONBLOCK makes the open
+    of a FIFO return (or fail) at once, then anything but a regular file is refused."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | (os.O_APPEND if append else 0)
+    fd = os.open(target, flags, 0o666)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        os.set_blocking(fd, True)
+        if not append:
+            os.ftruncate(fd, 0)
+        return os.fdopen(fd, "ab" if append else "wb")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -412,3 +412,135 @@ def test_control_characters_in_symbol_names_are_escaped(firmware, cli, tmp_path)
     result = cli("profile", elf, json=False)
     assert result.returncode == 0, result
     assert "ma\\x01in\\x1b[31m" in result.stdout and "\x1b" not in result.stdout
+
+
+# --- ELF files built to exhaust the loader (s53 hardening review H1-H3) -----------------------
+
+def _sections(data: bytes) -> list[tuple[int, str, list[int]]]:
+    """(header offset, name, [name, type, flags, addr, offset, size, link, info, align,
+    entsize]) of each section of a 32-bit little-endian ELF."""
+    import struct
+
+    shoff, shentsize, shnum, shstrndx = (struct.unpack_from("<I", data, 0x20)[0],
+                                         *struct.unpack_from("<HHH", data, 0x2E))
+    heads = [list(struct.unpack_from("<10I", data, shoff + i * shentsize)) for i in range(shnum)]
+    names = heads[shstrndx][4]
+    out = []
+    for i, h in enumerate(heads):
+        start = names + h[0]
+        out.append((shoff + i * shentsize, data[start:data.index(b"\0", start)].decode(), h))
+    return out
+
+
+def _patched(firmware, tmp_path, section: str, **fields: int) -> Path:
+    """hello.c's ELF with fields of ``section``'s header changed."""
+    import struct
+
+    data = bytearray(firmware("hello.c").read_bytes())
+    order = ("name", "type", "flags", "addr", "offset", "size", "link", "info", "align",
+             "entsize")
+    for at, name, head in _sections(bytes(data)):
+        if name == section:
+            for key, value in fields.items():
+                head[order.index(key)] = value
+            struct.pack_into("<10I", data, at, *head)
+    out = tmp_path / "patched.elf"
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_a_compressed_section_claiming_gigabytes_is_not_inflated(firmware, tmp_path):
+    """.ebnn_sim.target compressed (SHF_COMPRESSED) with a header claiming 3 GiB: pyelftools
+    inflated it to what the header claimed (a 3 MB zlib bomb took 6.4 GB)."""
+    import struct
+    import zlib
+
+    elf = firmware("hello.c")
+    data = bytearray(elf.read_bytes())
+    target = next(s for s in _sections(bytes(data)) if s[1] == ".ebnn_sim.target")
+    payload = struct.pack("<III", 1, 3 << 30, 4) + zlib.compress(b"curie")  # Elf32_Chdr
+    offset = len(data)
+    data += payload
+    head = target[2]
+    head[2] |= 0x800
+    head[4], head[5] = offset, len(payload)
+    struct.pack_into("<10I", data, target[0], *head)
+    bomb = tmp_path / "bomb.elf"
+    bomb.write_bytes(bytes(data))
+    with pytest.raises(sim.InvalidFirmware, match="3,221,225,472 bytes, more than the 256"):
+        sim.load_elf(bomb)
+
+
+def test_symbol_tables_are_read_bounded(firmware, tmp_path, monkeypatch):
+    """A symbol table of 1-byte entries made pyelftools see one symbol per byte (16 MB: nine
+    minutes); more symbols than MAX_SYMBOLS are refused; a name is kept to MAX_NAME bytes
+    (4,000 symbols naming one 1 MiB string took 4 GB)."""
+    import sim.elf
+
+    with pytest.raises(sim.InvalidFirmware, match="1-byte entries"):
+        sim.load_elf(_patched(firmware, tmp_path, ".symtab", entsize=1))
+    elf = firmware("hello.c")
+    count = len(sim.load_elf(elf).functions)
+    monkeypatch.setattr(sim.elf, "MAX_NAME", 4)
+    assert {name for _, _, name in sim.load_elf(elf).functions} >= {"main", "Rese"}
+    monkeypatch.setattr(sim.elf, "MAX_SYMBOLS", count)
+    with pytest.raises(sim.InvalidFirmware, match="symbols, more than the"):
+        sim.load_elf(elf)
+
+
+def test_load_segments_overlapping_in_the_file_are_refused(firmware, tmp_path):
+    """1,500 program headers over one 1 MiB range took 1.6 GB (65,000 a MemoryError): load
+    segments whose file ranges add up to more than the file are refused before they are all
+    read."""
+    import struct
+
+    data = bytearray(firmware("hello.c").read_bytes())
+    phoff, (phentsize, phnum) = struct.unpack_from("<I", data, 0x1C)[0], \
+        struct.unpack_from("<HH", data, 0x2A)
+    heads = [list(struct.unpack_from("<8I", data, phoff + i * phentsize)) for i in range(phnum)]
+    load = next(h for h in heads if h[0] == 1)  # PT_LOAD
+    # a new program header table at the end: the load segment, and another over its bytes
+    # (type, offset, vaddr, paddr, filesz, memsz, flags, align)
+    table = [load] + [[1, load[1], 0x2000_0000, 0x2000_0000, load[4], load[4], 6, 4]] * 80
+    struct.pack_into("<I", data, 0x1C, len(data))
+    struct.pack_into("<H", data, 0x2C, len(table))
+    for head in table:
+        data += struct.pack("<8I", *head)
+    assert sum(h[4] for h in table) > len(data)
+    bad = tmp_path / "overlap.elf"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(sim.InvalidFirmware, match="load segments overlap"):
+        sim.load_elf(bad)
+
+
+def test_debug_sections_beyond_the_bounds_give_no_source_lines(firmware, tmp_path, monkeypatch):
+    """A DWARF line program of 20 MB took 14.5 GB in profile (a row per byte), a NOBITS debug
+    section of 3 GiB 7.9 GB: beyond the bounds the profile has no source lines."""
+    import sim.profile
+    from sim.profile import SourceMap
+
+    good = firmware("exit.c")
+    main = sim.load_elf(good).symbols["main"]
+    assert SourceMap(good).lookup(main) is not None
+    monkeypatch.setattr(sim.profile, "_MAX_DEBUG_LINE", 16)
+    assert SourceMap(good).lookup(main) is None
+    monkeypatch.undo()
+    nobits = _patched(firmware, tmp_path, ".debug_info", type=8, size=3 << 30)  # SHT_NOBITS
+    assert SourceMap(nobits).lookup(sim.load_elf(nobits).symbols["main"]) is None
+
+
+def test_an_elf_records_no_memory_beyond_the_bound(firmware, tmp_path):
+    """An ELF recording 512 MiB of SRAM and flash (.ebnn_sim.target) made every run map and
+    zero them (1.6 GB): recorded sizes above MAX_LINKED are not taken from the file."""
+    from sim.elf import MAX_LINKED
+
+    data = bytearray(firmware("hello.c").read_bytes())
+    target = next(s for s in _sections(bytes(data)) if s[1] == ".ebnn_sim.target")
+    offset, size = target[2][4], target[2][5]
+    big = f"curie sram={2 * MAX_LINKED} flash=9".encode()
+    assert len(big) <= size, (big, size)
+    data[offset:offset + size] = big.ljust(size, b"\0")
+    elf = tmp_path / "big.elf"
+    elf.write_bytes(bytes(data))
+    image = sim.load_elf(elf)
+    assert (image.linked_sram, image.linked_flash) == (None, 9)

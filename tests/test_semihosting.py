@@ -479,3 +479,63 @@ def test_files_in_output_dir_are_bounded(tmp_path):
     assert (tmp_path / "out.bin").stat().st_size == 60
     assert (tmp_path / "sparse.bin").stat().st_size == 0
     assert [r.operation for r in host.refusals] == ["SYS_WRITE", "SYS_WRITE"]
+
+
+def test_a_fifo_in_the_output_dir_is_refused_not_a_hang(tmp_path):
+    """A FIFO in --output-dir blocked the run in open() for ever: no --timeout, SIGINT or
+    SIGTERM reached it (s53 hardening review M2). Only regular files are written."""
+    import os
+
+    os.mkfifo(tmp_path / "pipe")
+    host, mem = Semihost(output_dir=tmp_path), FakeMemory()
+    assert open_call(host, mem, "pipe", 4) == -1  # (no reader: ENXIO; with one, not regular)
+    assert str(host.refusals[0]).startswith("SYS_OPEN refused: 'pipe' for writing")
+
+
+def test_a_long_open_name_is_refused_before_it_is_read(tmp_path):
+    """SYS_OPEN read the whole name the firmware claimed (500 MiB took 9.8 GB): more than
+    MAX_NAME bytes is refused unread (s53 hardening review H5)."""
+    from sim.semihosting import MAX_NAME
+
+    host = Semihost(output_dir=tmp_path)
+
+    class Huge(FakeMemory):
+        def _read(self, addr: int, n: int) -> bytes:
+            assert n <= MAX_NAME + 16, n  # the name itself is never read
+            return super()._read(addr, n)
+
+    mem = Huge()
+    assert host.call(SYS_OPEN, mem.block(mem.put(b"x\0"), 4, 500 << 20), mem) == -1
+    assert "a name of 524,288,000 bytes" in str(host.refusals[0])
+
+
+def test_open_handles_are_bounded_and_closing_frees_them(tmp_path):
+    """Opening without closing grew the host's memory for ever (and its file descriptors);
+    closing kept each handle's position (s53 hardening review H6)."""
+    from sim.semihosting import FEATURES_FILE, MAX_HANDLES
+
+    host, mem = Semihost(output_dir=tmp_path), FakeMemory()
+    raw = FEATURES_FILE.encode()
+    opening, closing = mem.block(mem.put(raw + b"\0"), 0, len(raw)), mem.block(0)
+    handles = [host.call(SYS_OPEN, opening, mem) for _ in range(MAX_HANDLES)]
+    assert all(h > 2 for h in handles)
+    assert host.call(SYS_OPEN, opening, mem) == -1
+    assert "files open already" in str(host.refusals[-1])
+    for h in handles:
+        mem._write(closing, struct.pack("<I", h))
+        assert host.call(SYS_CLOSE, closing, mem) == 0
+    assert host._positions == {} and host._files == {}
+    assert host.call(SYS_OPEN, opening, mem) > 2
+
+
+def test_files_created_in_the_output_dir_are_bounded(tmp_path, monkeypatch):
+    import sim.semihosting as sh
+
+    monkeypatch.setattr(sh, "MAX_OUTPUT_FILES", 3)
+    host, mem = Semihost(output_dir=tmp_path), FakeMemory()
+    for i in range(3):
+        fd = open_call(host, mem, f"f{i}", 4)
+        assert fd > 2 and host.call(SYS_CLOSE, mem.block(fd), mem) == 0
+    assert open_call(host, mem, "f9", 4) == -1
+    assert open_call(host, mem, "f0", 4) > 2  # an existing one may be written again
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0", "f1", "f2"]
