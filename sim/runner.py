@@ -1995,6 +1995,8 @@ class Simulator:
         pc, until = reset | 1, _END
         at_until: Callable[[int], Fault] = self._undefined  # the fault where `until` is reached
         while not self._interrupted and not self._elapsed:
+            if self._reset_requested and self._out_of_time():
+                return  # (a reset storm: each emu_start got a microsecond, then reset again)
             if self._reset_requested:
                 handler = self._reboot()
                 if handler is None:

@@ -286,3 +286,15 @@ def test_the_instructions_counted_through_a_reset_are_those_that_ran(firmware, t
     assert report.status == "ok", report.problem
     assert len(report.resets) == options["allow_resets"]
     assert report.instructions == began - faulted
+
+
+def test_the_timeout_holds_through_a_reset_storm(firmware, cli):
+    """Firmware resetting as soon as it boots, a million resets allowed: after each reset the
+    loop ran on without looking at the wall clock (--timeout 1 took 53 s: s53 hardening
+    review M1). The timeout ends the run long before the allowance."""
+    elf = resets(firmware, "software", BOOTS=2_000_000_000)
+    res = cli("run", elf, "--allow-resets", "1000000", "--timeout", "0.5", "-q")
+    assert res.returncode == 5, res.stderr
+    report = res.report
+    assert report["status"] == "timeout"
+    assert 0 < report["reset_counts"]["software"] < 1_000_000
