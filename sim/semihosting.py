@@ -144,6 +144,9 @@ class Semihost:
         self._next = 3
         self._written = 0  # bytes written to files in --output-dir
         self._created = 0  # files created there
+        self._paths: dict[int, Path] = {}  # each open --output-dir file's path, by handle
+        self._extents: dict[Path | None, int] = {}  # each file's end as written, sparse or not
+        self._extent_total = 0
         allowed: dict[str, Path] = {}
         self._ambiguous: set[str] = set()  # a base name two inputs share: open those by path
         for p in self.inputs:
@@ -284,11 +287,15 @@ class Semihost:
                 return -1
             self._created += 1
         try:
-            return self._register(_open_output(target, append=mode >= 8))
+            handle = self._register(_open_output(target, append=mode >= 8))
         except OSError as exc:  # e.g. a directory inside --output-dir that does not exist
             self._refuse("SYS_OPEN", f"{name!r} for writing: {exc.strerror}")
             self.errno = exc.errno or ENOENT
             return -1
+        self._paths[handle] = target
+        if mode < 8:  # (truncated: its old end is gone)
+            self._extent_total -= self._extents.pop(target, 0)
+        return handle
 
     def _output_path(self, name: str) -> Path | None:
         if self.output_dir is None:
@@ -309,6 +316,7 @@ class Semihost:
     def _close(self, handle: int) -> int:
         fh = self._files.pop(handle, None)
         self._positions.pop(handle, None)
+        self._paths.pop(handle, None)
         if fh is None:
             return 0 if handle in (0, 1, 2) else -1
         if not isinstance(fh, bytes):
@@ -329,14 +337,20 @@ class Semihost:
             self.errno = EBADF
             return length
         end = fh.seek(0, os.SEEK_END) if "a" in fh.mode else fh.tell()
-        if (self._written + len(data) > self.output_limit
-                or end + len(data) > self.output_limit):
+        # the files' ends in all, sparse parts included (a seek far past the end of each of
+        # many files made gigabytes of apparent size in a second)
+        path = self._paths.get(handle)
+        was = self._extents.get(path, 0)
+        extents = self._extent_total - was + max(was, end + len(data))
+        if self._written + len(data) > self.output_limit or extents > self.output_limit:
             self._refuse("SYS_WRITE", f"{len(data):,} bytes to handle {handle}: the files in "
                          f"--output-dir may take {self.output_limit:,} bytes in a run")
             self.errno = ENOSPC
             return length
         fh.write(data)
         self._written += len(data)
+        self._extents[path] = max(was, end + len(data))
+        self._extent_total = extents
         return 0
 
     def _read(self, handle: int, buf: int, length: int, mem: Memory) -> int:

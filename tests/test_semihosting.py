@@ -539,3 +539,22 @@ def test_files_created_in_the_output_dir_are_bounded(tmp_path, monkeypatch):
     assert open_call(host, mem, "f9", 4) == -1
     assert open_call(host, mem, "f0", 4) > 2  # an existing one may be written again
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f0", "f1", "f2"]
+
+
+def test_sparse_files_count_toward_the_output_limit(tmp_path):
+    """A seek far past the end of each of many files made 51 GiB of apparent size in a second
+    (each file under the limit alone): the files' ends count together (s53 hardening L2)."""
+    from sim.semihosting import SYS_SEEK, SYS_WRITE
+
+    host, mem = Semihost(output_dir=tmp_path, output_limit=1000), FakeMemory()
+    byte = mem.put(b"x")
+    ends = []
+    for i in range(3):
+        fd = open_call(host, mem, f"f{i}", 4)
+        assert host.call(SYS_SEEK, mem.block(fd, 400), mem) == 0
+        ends.append(host.call(SYS_WRITE, mem.block(fd, byte, 1), mem))
+        host.call(SYS_CLOSE, mem.block(fd), mem)
+    assert ends == [0, 0, 1]  # 401 + 401 fit in 1,000; a third 401 does not
+    assert sum(p.stat().st_size for p in tmp_path.iterdir()) == 802
+    fd = open_call(host, mem, "f0", 4)  # truncated: its end no longer counts
+    assert host.call(SYS_WRITE, mem.block(fd, byte, 1), mem) == 0
