@@ -42,6 +42,7 @@ from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compar
 from sim.counts import parse_count
 from sim.durations import format_duration, out_of_range, parse_duration
 from sim.elf import FirmwareImage
+from sim.function_names import AmbiguousFunction, NamedFunction
 from sim.i2c_targets import I2cSpec
 from sim.i2c_targets import check_specs as check_i2c_specs
 from sim.i2c_targets import parse_spec as parse_i2c
@@ -622,11 +623,14 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     functions = [b for b in budgets if b.function is not None]
     profilers: list[Profiler] = []
     images = []
+    meant: dict[str, list[NamedFunction]] = {}  # a budget's function -> the functions it means
 
     def prepared(s: Simulator) -> None:
         images.append(s.image)
         if functions:
             profilers.append(Profiler(s))
+            meant.update(_functions_meant(profilers[0], functions,
+                                         name or _display_name(key.elf, base)))
 
     try:
         report = session.run(key.elf, spec, prepared=prepared)
@@ -634,12 +638,11 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
         raise BudgetError(f"{budgets[0].where}: {exc.with_elf}") from None
     result = ElfResult(key.elf, name or _display_name(key.elf, base), report, notes=notes)
     profile = profilers[0].finish(report) if profilers else None
-    names = {name for _, _, name in profilers[0].image.functions} if profilers else set()
     for b in budgets:
         result.checks += compare(report, b.limits, b.where, b.ms)
         if profile is not None and b.function is not None and b.call_cycles is not None:
-            result.checks.append(_call_check(profile, names, b.function, b.call_cycles,
-                                             b.where))
+            result.checks.append(_call_check(profile, meant[b.function], b.function,
+                                             b.call_cycles, b.where))
         if b.thread_stack is not None:
             result.checks += _thread_checks(report, images[0], b.thread_stack, b.where)
     return result
@@ -677,19 +680,37 @@ def _thread_checks(report: RunReport, image: FirmwareImage, budget: tuple[str, f
 _NOT_MEASURED = "not measured: the run failed"
 
 
-def _call_check(profile: Profile, names: set[str], function: str, limit: int,
+def _functions_meant(profiler: Profiler, budgets: list[Budget], elf: str
+                     ) -> dict[str, list[NamedFunction]]:
+    """The functions each budget's ``function`` means in the profiled image; BudgetError for
+    a name that static functions in two files have: which of them the budget is for is the
+    config's to say."""
+    meant = {}
+    for b in budgets:
+        assert b.function is not None  # (only function budgets are passed)
+        try:
+            meant[b.function] = profiler.names.resolve(b.function)
+        except AmbiguousFunction as exc:
+            raise BudgetError(f"{b.where}: {elf}: function = {exc}") from None
+    return meant
+
+
+def _call_check(profile: Profile, meant: list[NamedFunction], function: str, limit: int,
                 where: str) -> Check:
     """A function budget: the most active cycles one call of ``function`` took (its callees
-    and the handlers that preempted it included: docs/profile.md, "Longest call")."""
+    and the handlers that preempted it included: docs/profile.md, "Longest call"), over the
+    functions it means (``meant``)."""
     if profile.report.status != "ok":  # (the run's problem says why)
         return Check("call_cycles", 0, limit, where, note=function, missing=_NOT_MEASURED)
-    f = profile.function(function)
-    if f is None or f.max_call_cycles is None:
-        why = ("no call of it returned" if f is not None else "never called"
-               if function in names else "no such function in the ELF")
+    ran = [f for m in meant if (f := profile.function(m.name)) is not None]
+    done = [f for f in ran if f.max_call_cycles is not None]
+    if not done:
+        why = ("no call of it returned" if ran else "never called" if meant
+               else "no such function in the ELF")
         return Check("call_cycles", 0, limit, where, note=function,
                      missing=f"{function}: {why}")
-    return Check("call_cycles", f.max_call_cycles, limit, where, note=function)
+    longest = max(done, key=lambda f: f.max_call_cycles or 0)
+    return Check("call_cycles", longest.max_call_cycles or 0, limit, where, note=function)
 
 
 def run_checks(config: BudgetConfig,

@@ -247,7 +247,7 @@ def _entries(data: dict[str, Any], section: str, which: str) -> dict[str, dict[s
             if not any(_is_number(item.get(k)) for k in COUNTS):
                 continue
         entry = out.setdefault(item["name"], {k: 0 for k in COUNTS})
-        for k in COUNTS:  # duplicate names (static functions in two files) add up
+        for k in COUNTS:  # duplicate names (older reports' static functions of two files) add up
             if _is_number(counts.get(k)):
                 entry[k] += counts[k]
     return out

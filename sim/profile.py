@@ -38,6 +38,7 @@ from typing import Any, BinaryIO
 from elftools.elf.elffile import ELFFile
 
 from sim.elf import FirmwareImage
+from sim.function_names import FunctionNames
 from sim.report import RunReport
 from sim.runner import Simulator
 from sim.timing import instruction_cycles, make_disassembler
@@ -91,6 +92,7 @@ class SourceMap:
         self._rows: list[tuple[int, int, str, int]] = []  # (start, end, file, line)
         self._lines: dict[str, list[str] | None] = {}
         self.functions: dict[int, tuple[str, int]] = {}  # entry -> where it is defined
+        self._units: list[tuple[int, int, str]] = []  # (start, end, source file compiled)
         try:
             with open(path, "rb") as fh:
                 elf = ELFFile(fh)
@@ -99,8 +101,11 @@ class SourceMap:
         except Exception:  # pyelftools on a hostile or corrupt file can raise anything
             self._rows = []  # unreadable debug info: no source lines, never an error
             self.functions = {}
+            self._units = []
         self._rows.sort()
         self._starts = [r[0] for r in self._rows]
+        self._units.sort()
+        self._unit_starts = [u[0] for u in self._units]
 
     def _read(self, elf: ELFFile) -> None:
         # Linked firmware carries no relocations for its debug sections; looking them up costs
@@ -113,6 +118,9 @@ class SourceMap:
             top = cu.get_top_DIE()
             comp = top.attributes.get("DW_AT_comp_dir")
             comp_dir = _text(comp.value) if comp is not None else ""
+            unit_attr = top.attributes.get("DW_AT_name")
+            unit = (os.path.normpath(os.path.join(comp_dir, _text(unit_attr.value)))
+                    if unit_attr is not None else None)
             hdr = prog.header
             v5 = hdr["version"] >= 5
             dirs = [_text(d.get("DW_LNCT_path", d) if hasattr(d, "get") else d)
@@ -158,6 +166,8 @@ class SourceMap:
                         for (a, f, line), (b, _, _) in itertools.pairwise(seq):
                             if b > a and line > 0:
                                 self._rows.append((a, b, file_name(f), line))
+                        if unit is not None and seq[-1][0] > seq[0][0]:
+                            self._units.append((seq[0][0], seq[-1][0], unit))
                     seq = []
 
     def lookup(self, address: int) -> tuple[str, int] | None:
@@ -166,6 +176,16 @@ class SourceMap:
             start, end, name, line = self._rows[i]
             if start <= address < end:
                 return name, line
+        return None
+
+    def unit(self, address: int) -> str | None:
+        """The source file whose compilation (DWARF unit) holds the code at ``address``: for a
+        ``static`` function defined in a header, the file that included it."""
+        i = bisect.bisect_right(self._unit_starts, address) - 1
+        if i >= 0:
+            start, end, name = self._units[i]
+            if start <= address < end:
+                return name
         return None
 
     def line_text(self, file: str, line: int) -> str | None:
@@ -234,7 +254,7 @@ class Counts:
 
 @dataclass
 class FunctionProfile:
-    name: str
+    name: str  # the symbol's, or with its file when several functions have it (sim.function_names)
     address: int | None
     self: Counts
     inclusive: Counts
@@ -244,6 +264,7 @@ class FunctionProfile:
     # the most active cycles one call took, from its first block to the return (what it
     # called and the handlers that preempted it included); None: no call returned
     max_call_cycles: int | None = None
+    symbol: str | None = None  # the ELF symbol's name (None: code outside every function)
 
 
 @dataclass
@@ -342,6 +363,10 @@ class Profiler:
         self.image: FirmwareImage = sim.image
         self.top = top
         self._funcs: dict[int, tuple[str, bool]] = {}  # block address -> (function, is entry)
+        self._sources: SourceMap | None = None
+        # the profile's names for the functions (two static helpers: "helper (a.c)")
+        self.names = FunctionNames(self.image.functions, lambda a: self.sources().unit(a))
+        self._entries: dict[str, tuple[int, str]] = {}  # name -> (start, symbol)
         self._reset()
         sim.exceptions.trace = []  # exception entries and returns, consumed per block
         sim.on_block(self._on_block)
@@ -369,9 +394,27 @@ class Profiler:
         # preempted thread-mode code, by its exception frame's address and return address
         self._threads: dict[tuple[int, int], _Node] = {}
 
+    def sources(self) -> SourceMap:
+        """The ELF's source lines (read once, when first needed)."""
+        if self._sources is None:
+            self._sources = SourceMap(self.image.path)
+        return self._sources
+
+    def function_name(self, addr: int) -> tuple[str, int] | None:
+        """(the profile's name of the function holding ``addr``, offset), as
+        ``FirmwareImage.function_at`` with the name told apart from others of its symbol's."""
+        hit = self.image.function_at(addr)
+        if hit is None:
+            return None
+        symbol, off = hit
+        start = (addr & ~1) - off
+        name = self.names.name(start, symbol)
+        self._entries.setdefault(name, (start, symbol))
+        return name, off
+
     # --- per block ---------------------------------------------------------------------------
     def _function(self, addr: int) -> tuple[str, bool]:
-        hit = self.image.function_at(addr)
+        hit = self.function_name(addr)
         info = (UNKNOWN, False) if hit is None else (hit[0], hit[1] == 0)
         self._funcs[addr] = info
         return info
@@ -604,26 +647,26 @@ class Profiler:
             calls[n.func] += n.calls
         self._inclusive(incl)
 
-        sources = SourceMap(self.image.path)
-        starts = {name: start for start, _, name in self.image.functions}
+        sources = self.sources()
         functions = []
         for name, own in self_c.items():
-            addr = starts.get(name)
+            addr, symbol = self._entries.get(name, (None, None))
             loc = None
             if addr is not None:
                 loc = sources.functions.get(addr) or sources.lookup(addr)
             functions.append(FunctionProfile(
                 name=name, address=addr, self=own, inclusive=incl.get(name, Counts()),
                 calls=calls[name], file=loc[0] if loc else None, line=loc[1] if loc else None,
-                max_call_cycles=self._max_call.get(name)))
+                max_call_cycles=self._max_call.get(name), symbol=symbol))
         functions.sort(key=lambda f: (-f.inclusive.cycles, -f.self.cycles, f.name))
 
         layers = []
         if self.groups is not None:  # one layer per group, however many functions it has
-            of = {f.name: g for f in functions if (g := self.groups(f.name)) is not None}
+            known = {f.name: f.symbol or f.name for f in functions}  # (a plugin knows symbols)
+            of = {f.name: g for f in functions if (g := self.groups(known[f.name])) is not None}
             # asked again: a plugin whose groups failed part-way (sim.plugins) answers None
             # since, so none of its groups is kept
-            of = {name: g for name in of if (g := self.groups(name)) is not None}
+            of = {name: g for name in of if (g := self.groups(known[name])) is not None}
             index: dict[str, int | None] = {}  # a group's smallest index
             for name, i in of.values():
                 if index.get(name) is None or (i is not None and i < (index[name] or 0)):
@@ -730,9 +773,10 @@ class Profiler:
                     if addr < SRAM_BASE:
                         cost = min(max(instruction_cycles(insn, timing), 1), 255)
             loc = sources.lookup(addr)
+            where = self.function_name(addr)
             hot.append(HotInstruction(
                 address=addr, count=n, cost=cost, instruction=text,
-                function=self.sim.describe_address(addr),
+                function=None if where is None else f"{where[0]}+0x{where[1]:x}",
                 file=loc[0] if loc else None, line=loc[1] if loc else None,
                 text=sources.line_text(*loc) if loc else None))
         return hot
@@ -750,7 +794,7 @@ class Profiler:
         lines = []
         for (file, line), n in sorted(per_line.items(),
                                       key=lambda kv: (-kv[1], kv[0]))[: self.top]:
-            where = self.image.function_at(top_addr[(file, line)][1])
+            where = self.function_name(top_addr[(file, line)][1])
             lines.append(HotLine(file=file, line=line, text=sources.line_text(file, line),
                                  function=where[0] if where else None, instructions=n))
         return lines

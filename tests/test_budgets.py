@@ -516,6 +516,36 @@ def test_a_function_budget_holds_its_longest_call(tmp_path, elfs):
         ("thread_stack", None, False, "not measured: the run failed")]
 
 
+def test_a_function_budget_on_a_static_name_of_two_files(tmp_path, firmware):
+    """Static helper()s in a.c and b.c: function = "helper" is refused in one line naming both
+    (exit 2), where it silently took the worse of the two (s53 profiling review H1);
+    "helper (a.c)", as the profile names it, and "b.c:helper" each measure their own."""
+    from sim.profile import Profiler
+
+    elf = firmware("statics/main.c", "statics/a.c", "statics/b.c")
+    shutil.copy(elf, tmp_path / "s.elf")
+    prof = Profiler(sim.Simulator(sim.load_elf(elf))).run()
+    longest = {f.name: f.max_call_cycles for f in prof.functions}
+    a, b = longest["helper (a.c)"], longest["helper (b.c)"]
+    assert a is not None and b is not None and a < b
+    (tmp_path / "b.toml").write_text(
+        '[[budget]]\nelf = "s.elf"\nfunction = "helper"\ncall_cycles = 100000\n')
+    line = assert_single_error_line(check("--config", "b.toml", cwd=tmp_path))
+    assert "function = 'helper' names 2 functions in different files" in line, line
+    assert "helper (a.c), helper (b.c)" in line and "s.elf" in line, line
+    (tmp_path / "b.toml").write_text("".join(
+        f'[[budget]]\nelf = "s.elf"\nfunction = "{f}"\ncall_cycles = {n}\n\n'
+        for f, n in (("helper (a.c)", a), ("b.c:helper", b - 1), ("read_reg (b.c)", 10**6),
+                     ("helper (c.c)", 10**6))))
+    result = check("--config", "b.toml", "--json", "c.json", cwd=tmp_path)
+    assert result.returncode == 3, result.stdout
+    checks = json.loads((tmp_path / "c.json").read_text())["elfs"][0]["checks"]
+    assert [(c["note"], c["measured"], c["passed"]) for c in checks] == [
+        ("helper (a.c)", a, True), ("b.c:helper", b, False),
+        ("read_reg (b.c)", longest["read_reg (b.c)"], True), ("helper (c.c)", None, False)]
+    assert checks[3]["missing"] == "helper (c.c): no such function in the ELF"
+
+
 def test_a_thread_stack_budget_holds_every_task_stack(tmp_path, elfs, firmware):
     """thread_stack: each thread stack's peak (an RTOS task's, the array holding it) within a
     share of its size or a size: headroom per task, where check's stack budget is the main

@@ -182,6 +182,51 @@ def test_the_longest_call_across_exceptions_threads_and_jumps(firmware):
     assert func_b.max_call_cycles <= func_b.inclusive.cycles < 200
 
 
+STATICS = ("statics/main.c", "statics/a.c", "statics/b.c")
+
+
+def test_static_functions_of_one_name_are_kept_apart(firmware):
+    """Two static helper()s (a.c: one call of 100 iterations; b.c: two calls, 1,000 and 10)
+    and regs.h's read_reg in both files are four rows named by the file each was compiled in,
+    with their own address, calls and longest call, in the JSON and the flame graph too
+    (s53 profiling review H1: they were one row, its cycles put on one of them)."""
+    elf = firmware(*STATICS)
+    plain, prof = _profile(elf)
+    _assert_consistent(plain, prof)
+    image = sim.load_elf(elf)
+    starts = {name: sorted(s for s, _, n in image.functions if n == name)
+              for name in ("helper", "read_reg")}
+    assert [len(v) for v in starts.values()] == [2, 2]
+    names = {f.name for f in prof.functions}
+    assert "helper" not in names and "read_reg" not in names
+    a, b = prof.function("helper (a.c)"), prof.function("helper (b.c)")
+    assert a is not None and b is not None
+    assert (a.calls, b.calls) == (1, 2)
+    assert a.symbol == b.symbol == "helper"
+    assert sorted([a.address, b.address]) == starts["helper"]
+    assert Path(a.file or "").name == "a.c" and Path(b.file or "").name == "b.c"
+    assert a.max_call_cycles is not None and b.max_call_cycles is not None
+    assert 5 * a.max_call_cycles < b.max_call_cycles < b.inclusive.cycles  # 1,000 vs 100
+    # a static function in a header: one copy per file that includes it, named by that file
+    ra, rb = prof.function("read_reg (a.c)"), prof.function("read_reg (b.c)")
+    assert ra is not None and rb is not None and (ra.calls, rb.calls) == (1, 2)
+    assert Path(ra.file or "").name == Path(rb.file or "").name == "regs.h"
+    doc = prof.to_dict()
+    rows = {f["name"]: f for f in doc["functions"]}
+    assert rows["helper (a.c)"]["symbol"] == "helper"
+    assert rows["helper (a.c)"]["address"] != rows["helper (b.c)"]["address"]
+    assert {h["function"].rsplit("+0x", 1)[0] for h in doc["hot"]
+            if h["source"] and "statics/b.c:" in h["source"] and "helper" in h["function"]
+            } == {"helper (b.c)"}
+    stacks = {tuple(s.stack) for s in prof.stacks}
+    assert ("Reset_Handler", "main", "run_a", "helper (a.c)") in stacks
+    assert ("Reset_Handler", "main", "run_b", "helper (b.c)") in stacks
+    assert not any(s[-2:] in (("run_a", "helper (b.c)"), ("run_b", "helper (a.c)"))
+                   for s in stacks)
+    frames = [f["name"] for f in speedscope(prof)["shared"]["frames"]]
+    assert {"helper (a.c)", "helper (b.c)"} <= set(frames) and len(frames) == len(set(frames))
+
+
 def test_hot_instructions_point_to_source_lines(profiles):
     _, prof = profiles["compute"]
     hot = prof.hot

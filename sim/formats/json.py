@@ -97,6 +97,7 @@ def profile_dict(prof: Profile) -> dict[str, Any]:
         "functions": [
             {
                 "name": f.name,
+                "symbol": f.symbol,
                 "address": f.address,
                 "file": f.file,
                 "line": f.line,

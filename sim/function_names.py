@@ -1,0 +1,118 @@
+"""How the profile names functions, and which functions a budget's ``function = "..."`` means.
+
+A firmware may hold two ``static`` functions of one name in different files (``helper`` in
+``a.c`` and in ``b.c``: two symbols at two addresses). The profile keeps them apart: a name
+that more than one function symbol has is shown with the source file it was compiled in
+(the translation unit, from the ELF's DWARF: ``helper (a.c)``), or, when that does not tell
+them apart (no debug information, or two files of one name), with its address
+(``helper (0x50)``). Every other function keeps its symbol's name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+# "helper (a.c)", "helper (0x50)": a name as the profile shows one of several
+_QUALIFIED = re.compile(
+    r"^(?P<name>.+?) \((?P<where>0x[0-9a-fA-F]+|[^()\s]+\.[A-Za-z0-9+]+)\)$")
+# "a.c:helper": a file (with a suffix), a colon, a name (not "::": C++'s dsp::total)
+_FILE_PREFIX = re.compile(r"^(?P<where>[^:()\s]+\.[A-Za-z0-9+]+):(?P<name>[^:].*)$")
+
+
+class AmbiguousFunction(ValueError):
+    """A name more than one function in different files has; ``str()`` says which, one line."""
+
+
+@dataclass(frozen=True)
+class NamedFunction:
+    start: int
+    symbol: str  # the ELF symbol's name
+    name: str  # as the profile shows it
+    unit: str | None  # the source file it was compiled in (DWARF), None: not known
+
+
+class FunctionNames:
+    """The profile's names for the function symbols of an image (``FirmwareImage.functions``:
+    sorted (start, size, name)). ``unit_of(address)`` is the source file (translation unit)
+    the code at an address was compiled in, or None; it is asked only about functions whose
+    names collide, and about those a budget names."""
+
+    def __init__(self, functions: Iterable[tuple[int, int, str]],
+                 unit_of: Callable[[int], str | None]) -> None:
+        self._unit_of = unit_of
+        self._units: dict[int, str | None] = {}
+        starts: dict[str, set[int]] = defaultdict(set)
+        for start, _, symbol in functions:
+            starts[symbol].add(start)
+        self._starts = {symbol: sorted(s) for symbol, s in starts.items()}
+        self._names: dict[tuple[int, str], str] = {}
+        for symbol, where in self._starts.items():
+            if len(where) > 1:
+                self._names.update(self._qualified(symbol, where))
+
+    def unit(self, start: int) -> str | None:
+        if start not in self._units:
+            self._units[start] = self._unit_of(start)
+        return self._units[start]
+
+    def _qualified(self, symbol: str, starts: list[int]) -> dict[tuple[int, str], str]:
+        """Names for the functions at ``starts`` that all have the symbol name ``symbol``."""
+        files = {s: os.path.basename(u) if (u := self.unit(s)) else None for s in starts}
+        seen = [f for f in files.values() if f is not None]
+        return {(s, symbol): f"{symbol} ({f})" if f is not None and seen.count(f) == 1
+                else f"{symbol} (0x{s:x})" for s, f in files.items()}
+
+    def name(self, start: int, symbol: str) -> str:
+        """How the profile shows the function ``symbol`` that starts at ``start``."""
+        return self._names.get((start, symbol), symbol)
+
+    def _function(self, start: int, symbol: str) -> NamedFunction:
+        return NamedFunction(start, symbol, self.name(start, symbol), self.unit(start))
+
+    def resolve(self, query: str) -> list[NamedFunction]:
+        """The functions a budget's ``function = query`` means: the function of that name;
+        ``name (file.c)`` or
+        ``file.c:name`` only those compiled in that file, ``name (0x50)`` the one at that
+        address. [] when none; AmbiguousFunction when the name is in two or more files."""
+        name, where = query.strip(), None
+        for pattern in (_QUALIFIED, _FILE_PREFIX):
+            m = pattern.match(name)
+            if m is not None:
+                name, where = m["name"].strip(), m["where"].strip()
+                break
+        found = [self._function(start, symbol)
+                 for symbol, starts in self._starts.items()
+                 if symbol == name for start in starts]
+        if where is not None:
+            found = [f for f in found if _at(f, where)]
+        symbols = [f.symbol for f in found]
+        units = {f.unit for f in found if f.unit is not None}
+        if len(units) > 1 or len(set(symbols)) < len(symbols):
+            shown = ", ".join(sorted({f.name for f in found}))
+            example = next(iter(sorted(units)), None)
+            hint = (f'"{name} ({os.path.basename(example)})" or '
+                    f'"{os.path.basename(example)}:{name}"' if example is not None
+                    else f'"{name} (0x{found[0].start:x})"')
+            raise AmbiguousFunction(
+                f"{query!r} names {len(found)} functions in different files ({shown}): name "
+                f"one as the profile does, e.g. {hint}")
+        return sorted(found, key=lambda f: (f.symbol != name, f.start))
+
+
+def _at(f: NamedFunction, where: str) -> bool:
+    """Whether ``f`` was compiled in the file ``where`` (a name or the end of a path), or
+    starts at the address ``where`` (0x...)."""
+    if where.lower().startswith("0x"):
+        try:
+            return f.start == int(where, 16)
+        except ValueError:
+            return False
+    if f.unit is None:
+        return False
+    unit = os.path.normpath(f.unit)
+    want = os.path.normpath(where)
+    return unit == want or unit.endswith(os.sep + want)
