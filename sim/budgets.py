@@ -42,7 +42,7 @@ from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compar
 from sim.counts import parse_count
 from sim.durations import format_duration, out_of_range, parse_duration
 from sim.elf import FirmwareImage
-from sim.function_names import AmbiguousFunction, NamedFunction
+from sim.function_names import AmbiguousFunction, NamedFunction, base_name
 from sim.i2c_targets import I2cSpec
 from sim.i2c_targets import check_specs as check_i2c_specs
 from sim.i2c_targets import parse_spec as parse_i2c
@@ -641,8 +641,9 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     for b in budgets:
         result.checks += compare(report, b.limits, b.where, b.ms)
         if profile is not None and b.function is not None and b.call_cycles is not None:
+            suggest = None if meant[b.function] else profilers[0].names.suggest(b.function)
             result.checks.append(_call_check(profile, meant[b.function], b.function,
-                                             b.call_cycles, b.where))
+                                             b.call_cycles, b.where, suggest))
         if b.thread_stack is not None:
             result.checks += _thread_checks(report, images[0], b.thread_stack, b.where)
     return result
@@ -682,7 +683,8 @@ _NOT_MEASURED = "not measured: the run failed"
 
 def _functions_meant(profiler: Profiler, budgets: list[Budget], elf: str
                      ) -> dict[str, list[NamedFunction]]:
-    """The functions each budget's ``function`` means in the profiled image; BudgetError for
+    """The functions each budget's ``function`` means in the profiled image (GCC's copies of
+    it included: sim.function_names); BudgetError for
     a name that static functions in two files have: which of them the budget is for is the
     config's to say."""
     meant = {}
@@ -696,21 +698,26 @@ def _functions_meant(profiler: Profiler, budgets: list[Budget], elf: str
 
 
 def _call_check(profile: Profile, meant: list[NamedFunction], function: str, limit: int,
-                where: str) -> Check:
+                where: str, suggest: str | None = None) -> Check:
     """A function budget: the most active cycles one call of ``function`` took (its callees
     and the handlers that preempted it included: docs/profile.md, "Longest call"), over the
-    functions it means (``meant``)."""
+    functions it means (``meant``: it and GCC's copies of it, dig.isra.0); ``suggest``: a name
+    close to it, for one the ELF does not have."""
     if profile.report.status != "ok":  # (the run's problem says why)
         return Check("call_cycles", 0, limit, where, note=function, missing=_NOT_MEASURED)
     ran = [f for m in meant if (f := profile.function(m.name)) is not None]
     done = [f for f in ran if f.max_call_cycles is not None]
     if not done:
         why = ("no call of it returned" if ran else "never called" if meant
-               else "no such function in the ELF")
+               else "no such function in the ELF"
+               + (f" (did you mean {suggest}?)" if suggest else ""))
         return Check("call_cycles", 0, limit, where, note=function,
                      missing=f"{function}: {why}")
     longest = max(done, key=lambda f: f.max_call_cycles or 0)
-    return Check("call_cycles", longest.max_call_cycles or 0, limit, where, note=function)
+    copy = longest.symbol is not None and base_name(longest.symbol) != longest.symbol
+    named = longest.name == function or longest.symbol == function
+    note = f"{function} as {longest.name}" if copy and not named else function  # which copy
+    return Check("call_cycles", longest.max_call_cycles or 0, limit, where, note=note)
 
 
 def run_checks(config: BudgetConfig,

@@ -6,21 +6,34 @@ that more than one function symbol has is shown with the source file it was comp
 (the translation unit, from the ELF's DWARF: ``helper (a.c)``), or, when that does not tell
 them apart (no debug information, or two files of one name), with its address
 (``helper (0x50)``). Every other function keeps its symbol's name.
+
+GCC renames the copies it makes of a function: ``dig.isra.0`` (a parameter replaced by what
+it pointed to), ``checksum.constprop.0`` (a constant argument folded in), ``f.part.0`` (a
+part split out), ``f.cold`` (its unlikely code), ``f.lto_priv.0`` (a static made global by
+LTO). A budget naming ``dig`` covers ``dig`` and every such copy of it (:func:`base_name`).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+# GCC's suffixes for the copies it makes of a function, possibly several (f.constprop.0.isra.0)
+_CLONE = re.compile(r"(?:\.(?:isra|constprop|part|cold|lto_priv|localalias)(?:\.\d+)?)+$")
 # "helper (a.c)", "helper (0x50)": a name as the profile shows one of several
 _QUALIFIED = re.compile(
     r"^(?P<name>.+?) \((?P<where>0x[0-9a-fA-F]+|[^()\s]+\.[A-Za-z0-9+]+)\)$")
 # "a.c:helper": a file (with a suffix), a colon, a name (not "::": C++'s dsp::total)
 _FILE_PREFIX = re.compile(r"^(?P<where>[^:()\s]+\.[A-Za-z0-9+]+):(?P<name>[^:].*)$")
+
+
+def base_name(symbol: str) -> str:
+    """``symbol`` without GCC's suffixes for a copy of a function: ``dig.isra.0`` -> ``dig``."""
+    return _CLONE.sub("", symbol) or symbol
 
 
 class AmbiguousFunction(ValueError):
@@ -74,8 +87,8 @@ class FunctionNames:
         return NamedFunction(start, symbol, self.name(start, symbol), self.unit(start))
 
     def resolve(self, query: str) -> list[NamedFunction]:
-        """The functions a budget's ``function = query`` means: the function of that name;
-        ``name (file.c)`` or
+        """The functions a budget's ``function = query`` means: the function of that name and
+        GCC's copies of it (``dig`` is also ``dig.isra.0``); ``name (file.c)`` or
         ``file.c:name`` only those compiled in that file, ``name (0x50)`` the one at that
         address. [] when none; AmbiguousFunction when the name is in two or more files."""
         name, where = query.strip(), None
@@ -86,7 +99,7 @@ class FunctionNames:
                 break
         found = [self._function(start, symbol)
                  for symbol, starts in self._starts.items()
-                 if symbol == name for start in starts]
+                 if symbol == name or base_name(symbol) == name for start in starts]
         if where is not None:
             found = [f for f in found if _at(f, where)]
         symbols = [f.symbol for f in found]
@@ -101,6 +114,12 @@ class FunctionNames:
                 f"{query!r} names {len(found)} functions in different files ({shown}): name "
                 f"one as the profile does, e.g. {hint}")
         return sorted(found, key=lambda f: (f.symbol != name, f.start))
+
+    def suggest(self, query: str) -> str | None:
+        """The function name closest to ``query`` (a typo's), or None."""
+        names = sorted({base_name(s) for s in self._starts} | set(self._starts))
+        close = difflib.get_close_matches(query, names, n=1, cutoff=0.75)
+        return close[0] if close else None
 
 
 def _at(f: NamedFunction, where: str) -> bool:

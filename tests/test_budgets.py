@@ -546,6 +546,46 @@ def test_a_function_budget_on_a_static_name_of_two_files(tmp_path, firmware):
     assert checks[3]["missing"] == "helper (c.c): no such function in the ELF"
 
 
+def test_a_function_budget_covers_gccs_copies_of_it(tmp_path, firmware):
+    """GCC at -O2 renames norm() norm.isra.0 and scale() scale.constprop.0: a budget on norm
+    or scale measures the copy (and says which), where it broke with "no such function in the
+    ELF" (s53 profiling review M3); a copy's own name still works, and a typo is told the
+    closest name."""
+    from sim.profile import Profiler
+
+    elf = firmware("statics/main.c", "statics/a.c", "statics/b.c")
+    shutil.copy(elf, tmp_path / "s.elf")
+    symbols = {name for _, _, name in sim.load_elf(elf).functions}
+    assert {"norm.isra.0", "scale.constprop.0"} <= symbols
+    assert not {"norm", "scale"} & symbols
+    prof = Profiler(sim.Simulator(sim.load_elf(elf))).run()
+    norm, scale = prof.function("norm.isra.0"), prof.function("scale.constprop.0")
+    assert norm is not None and scale is not None and scale.calls == 2
+    assert norm.max_call_cycles and scale.max_call_cycles
+    (tmp_path / "b.toml").write_text("".join(
+        f'[[budget]]\nelf = "s.elf"\nfunction = "{f}"\ncall_cycles = {n}\n\n'
+        for f, n in (("norm", norm.max_call_cycles), ("scale", scale.max_call_cycles - 1),
+                     ("norm.isra.0", 10**6), ("nrom", 10**6))))
+    result = check("--config", "b.toml", "--json", "c.json", cwd=tmp_path)
+    assert result.returncode == 3, result.stdout
+    checks = json.loads((tmp_path / "c.json").read_text())["elfs"][0]["checks"]
+    assert [(c["note"], c["measured"], c["passed"]) for c in checks] == [
+        ("norm as norm.isra.0", norm.max_call_cycles, True),
+        ("scale as scale.constprop.0", scale.max_call_cycles, False),
+        ("norm.isra.0", norm.max_call_cycles, True), ("nrom", None, False)]
+    assert checks[3]["missing"] == "nrom: no such function in the ELF (did you mean norm?)"
+
+
+@pytest.mark.parametrize(("symbol", "base"), [
+    ("dig.isra.0", "dig"), ("checksum.constprop.0", "checksum"), ("f.part.0", "f"),
+    ("f.cold", "f"), ("helper.lto_priv.0", "helper"), ("f.constprop.0.isra.0", "f"),
+    ("f.part.1.cold", "f"), ("dig", "dig"), ("x.isr", "x.isr"), (".cold", ".cold")])
+def test_the_names_of_gccs_copies(symbol, base):
+    from sim.function_names import base_name
+
+    assert base_name(symbol) == base
+
+
 def test_a_thread_stack_budget_holds_every_task_stack(tmp_path, elfs, firmware):
     """thread_stack: each thread stack's peak (an RTOS task's, the array holding it) within a
     share of its size or a size: headroom per task, where check's stack budget is the main
