@@ -147,6 +147,46 @@ def test_the_longest_call_of_each_function(firmware, profiles):
     assert 10 * handler.max_call_cycles == handler.inclusive.cycles
 
 
+def _handler_latency(firmware, target: str) -> tuple[int, int, int]:
+    """(the SysTick handler's self cycles, its calls, the base cost of what it executed) in
+    irq/systick.c on ``target``, from a profile."""
+    elf = firmware("../../firmware/irq_startup.c", "irq/systick.c", "../../firmware/semihost.c",
+                   runtime=False, target=target, defines={"TICKS": 10, "RELOAD": 999})
+    image = sim.load_elf(elf)
+    prof = Profiler(sim.Simulator(image), top=100_000).run()
+    handler = prof.function("SysTick_Handler")
+    assert handler is not None and handler.address is not None
+    body = sum(h.count * h.cost for h in prof.hot
+               if h.function and h.function.startswith("SysTick_Handler+"))
+    return handler.self.cycles, handler.calls, body
+
+
+def _documented_entry_latency() -> dict[str, int]:
+    """Entry latency per core as docs/cycle-model.md states it."""
+    text = " ".join((ROOT / "docs" / "cycle-model.md").read_text().split())
+    m = re.search(r"an exception entry costs (\d+) cycles on the M3, M4, M7 and M33, (\d+) on "
+                  r"the M0 and (\d+) on the M0\+", text)
+    assert m is not None, "cycle-model.md no longer states the exception latency"
+    return {"cortex-m4": int(m[1]), "cortex-m0": int(m[2]), "cortex-m0plus": int(m[3])}
+
+
+@pytest.mark.parametrize(("target", "core"), [("nrf52832", "cortex-m4"),
+                                              ("stm32l031", "cortex-m0plus")])
+def test_exception_latency_is_as_the_docs_say(firmware, target, core):
+    """Each SysTick entry adds the documented latency (12 cycles on the M4, 15 on the M0+) to
+    the handler's first block; cycle-model.md said the model ignored it while simulator.md said
+    12 each (s53 profiling review M2): both now say what the code does."""
+    cycles, calls, body = _handler_latency(firmware, target)
+    assert calls == 10
+    entry = _documented_entry_latency()[core]
+    assert cycles == calls * entry + body
+    docs = " ".join((ROOT / "docs" / "cycle-model.md").read_text().split())
+    assert "entry/exit latency beyond the refill" not in docs
+    simulator = " ".join((ROOT / "docs" / "simulator.md").read_text().split())
+    assert ("an entry and a return that pops a frame add 12 cycles each (16 on the M0, 15 on "
+            "the M0+), a tail-chain 6") in simulator
+
+
 def _irq_profile(firmware, name: str, **defines) -> Profile:
     elf = firmware("../../firmware/irq_startup.c", f"irq/{name}", "../../firmware/semihost.c",
                    runtime=False, defines=defines or None)

@@ -207,7 +207,8 @@ def render_html(profile: Profile, top: int | None = None) -> str:
         "<table>",
         f'<tr><td>instructions</td><td class="n">{total.instructions:,}</td><td>exact</td></tr>',
         f'<tr><td>cycles</td><td class="n">{total.cycles:,}</td>'
-        "<td>estimate (per-instruction timing table + refill per taken branch)</td></tr>",
+        "<td>estimate (per-instruction timing table + refill per taken branch + exception "
+        "latency)</td></tr>",
         f'<tr><td>time</td><td class="n">{r.time_ms:,.3f} ms</td>'
         f"<td>at {'the firmware&#x27;s clocks' if r.clocks else format_hz(r.clock_hz)}"
         "</td></tr>",

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from sim.profile import Profile
     from sim.report import RunReport
 
-CYCLES_METHOD = "estimate: per-instruction timing table + refill per taken branch"
+CYCLES_METHOD = ("estimate: per-instruction timing table + refill per taken branch + exception "
+                 "entry/return latency")
 
 
 def write_json(path: Path, doc: Any, indent: int | None = 2) -> None:
