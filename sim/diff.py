@@ -11,6 +11,10 @@ Reads both report shapes:
   inclusive: {instructions, cycles}, share} (an entry may also carry its counts at the top:
   {name, instructions, cycles}). Functions are compared by their *self* counts (they add up to
   the total), layers by their *inclusive* counts (a layer's whole cost).
+
+Notes above the tables say what makes the two not compare like for like: a run that did not
+end at the firmware's exit, other targets, clocks or flash wait states, another ebnn-sim
+version or cycle model (``ebnn_sim_version``, ``cycle_model``: absent from older reports).
 """
 
 import json
@@ -348,6 +352,7 @@ def _notes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
     def clock(hz: Any) -> str:
         return format_hz(hz) if _is_number(hz) else str(hz)[:20]
 
+    notes += _model_notes(base, head)
     b, h = where(base), where(head)
     if all(x is not None for x in b + h) and b[:2] != h[:2]:
         def show(t: tuple[Any, ...]) -> str:
@@ -361,6 +366,35 @@ def _notes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
                                   else "")
         notes.append(f"different clocks at reset: base {source(base, b)}, head "
                      f"{source(head, h)} (--reset-clock): time compares different clocks")
+    return notes
+
+
+def _model_notes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
+    """Notes for two reports whose cycles were estimated differently: other flash wait states,
+    another ebnn-sim version or cycle model, or one made before reports recorded them."""
+    notes = []
+    ws = _text(base, "flash_wait_states"), _text(head, "flash_wait_states")
+    if all(_is_number(w) for w in ws) and ws[0] != ws[1]:
+        notes.append(f"different flash wait states: base {ws[0]:g}, head {ws[1]:g} "
+                     "(--wait-states, or the target's): every refill pays them, so cycles and "
+                     "time compare different flash timings")
+
+    def made(data: dict[str, Any]) -> tuple[str, str] | None:
+        tool, model = _text(data, "ebnn_sim_version"), _text(data, "cycle_model")
+        if tool is None and model is None:
+            return None  # a report from before they were recorded
+        return str(tool)[:30], str(model)[:20]
+
+    by = made(base), made(head)
+    if by[0] is not None and by[1] is not None and by[0] != by[1]:
+        notes.append(f"made by different ebnn-sim versions: base {by[0][0]} (cycle model "
+                     f"{by[0][1]}), head {by[1][0]} (cycle model {by[1][1]})"
+                     + (": cycles were estimated by different models" if by[0][1] != by[1][1]
+                        else ""))
+    elif (by[0] is None) != (by[1] is None):
+        side = "base" if by[0] is None else "head"
+        notes.append(f"{side}: made by an older ebnn-sim that recorded no version: its cycles "
+                     "may come from another cycle model")
     return notes
 
 

@@ -238,3 +238,41 @@ def test_no_change_is_said_once(tmp_path):
     same = profile((1000, 1500), {"main": (100, 150)}, {})
     d = diff(same, same)
     assert diff_markdown(d).count("No change") == 1
+
+
+def test_other_wait_states_or_versions_are_said_above_the_tables(firmware, loop_reports,
+                                                                  tmp_path):
+    """The same ELF run with --wait-states 3 read as 'cycles +N%' without a word, and nothing
+    told reports of two ebnn-sim versions (or cycle models) apart (s53 profiling review M4).
+    Reports record the version and the cycle model; one without them (older) is still read,
+    with a note."""
+    from sim.formats.json import CYCLE_MODEL, tool_version
+
+    elf = firmware("loop.S", runtime=False, defines={"N": 100})
+    slow = tmp_path / "ws3.json"
+    assert run_cli_in_process("run", elf, "--wait-states", "3", json_path=slow).returncode == 0
+    base_path, _ = loop_reports
+    base = json.loads(base_path.read_text())
+    assert base["ebnn_sim_version"] == tool_version() and base["cycle_model"] == CYCLE_MODEL
+    assert base["flash_wait_states"] == 0
+    d = diff(load_report(base_path), load_report(slow))
+    assert d.notes == ["different flash wait states: base 0, head 3 (--wait-states, or the "
+                       "target's): every refill pays them, so cycles and time compare "
+                       "different flash timings"]
+    newer = {**base, "ebnn_sim_version": "9.9", "cycle_model": CYCLE_MODEL + 1}
+    older = {k: v for k, v in base.items() if k not in ("ebnn_sim_version", "cycle_model")}
+    for name, report, note in (
+            ("newer", newer, f"made by different ebnn-sim versions: base {tool_version()} "
+                             f"(cycle model {CYCLE_MODEL}), head 9.9 (cycle model "
+                             f"{CYCLE_MODEL + 1}): cycles were estimated by different models"),
+            ("older", older, "base: made by an older ebnn-sim that recorded no version")):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(report))
+        pair = (path, base_path) if name == "older" else (base_path, path)
+        d = diff(load_report(pair[0]), load_report(pair[1]))
+        assert len(d.notes) == 1 and d.notes[0].startswith(note), d.notes
+    # a profile carries them too (and its run report)
+    prof = tmp_path / "p.json"
+    assert run_cli_in_process("profile", elf, "--json", prof).returncode == 0
+    doc = json.loads(prof.read_text())
+    assert doc["cycle_model"] == doc["run"]["cycle_model"] == CYCLE_MODEL

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,10 @@ if TYPE_CHECKING:
     from sim.profile import Profile
     from sim.report import RunReport
 
+# The cycle model's revision: raise it with every change that makes the estimate of an unchanged
+# ELF differ (sim/timing.py, toolchain/cores.py, the refill and exception latencies), so that
+# `ebnn-sim diff` can say two reports were estimated differently (docs/cycle-model.md).
+CYCLE_MODEL = 1
 CYCLES_METHOD = ("estimate: per-instruction timing table + refill per taken branch + exception "
                  "entry/return latency")
 
@@ -26,9 +32,20 @@ def write_json(path: Path, doc: Any, indent: int | None = 2) -> None:
     write_text(path, json.dumps(doc, indent=indent) + "\n")
 
 
+@cache
+def tool_version() -> str | None:
+    """The installed ebnn-sim's version (None: not installed as a package)."""
+    try:
+        return version("ebnn-sim")
+    except PackageNotFoundError:
+        return None
+
+
 def report_dict(report: RunReport) -> dict[str, Any]:
     """``ebnn-sim run --json``."""
     return {
+        "ebnn_sim_version": tool_version(),
+        "cycle_model": CYCLE_MODEL,
         "status": report.status,
         "exit_code": report.exit_code,
         "instructions": report.instructions,
@@ -88,6 +105,8 @@ def profile_dict(prof: Profile) -> dict[str, Any]:
     """``ebnn-sim profile --json``."""
     r = prof.report
     return {
+        "ebnn_sim_version": tool_version(),
+        "cycle_model": CYCLE_MODEL,
         "elf": r.elf,
         "target": r.target,
         "core": r.core,
@@ -159,6 +178,8 @@ def _check_dict(check: Check) -> dict[str, Any]:
 def check_dict(result: CheckResult) -> dict[str, Any]:
     """``ebnn-sim check --json``: every ELF's checks and its full run report."""
     return {
+        "ebnn_sim_version": tool_version(),
+        "cycle_model": CYCLE_MODEL,
         "config": str(result.config.path),
         "exit_code": result.exit_code,
         "summary": result.summary,
