@@ -468,7 +468,7 @@ class Profiler:
         trace = self.sim.exceptions.trace
         assert trace is not None
         replaced = False
-        for kind, handler, diverted in trace:
+        for i, (kind, handler, diverted) in enumerate(trace):
             if kind == "thread_out" and handler is not None and diverted is not None:
                 # thread mode preempted: its frame's address and return address name it until
                 # it resumes
@@ -504,7 +504,12 @@ class Profiler:
                 self._thread_saved.clear()
                 self._rets.clear()
             elif kind == "return":
-                # the handler's frame ends, and the functions it jumped to (a tail call)
+                # the handler's frame ends, and the functions it jumped to (a tail call), its
+                # return's latency its own
+                latency = self._return_latency(trace, i)
+                if latency and self._node is not self.root:
+                    self._node.cycles += latency
+                    self._cycles += latency
                 n: _Node | None = self._node
                 while n is not None and n is not self.root:
                     self._ended(n, self._cycles)
@@ -514,6 +519,17 @@ class Profiler:
         trace.clear()
         self._next = None
         return replaced
+
+    def _return_latency(self, trace: list[tuple[str, int | None, int | None]], i: int) -> int:
+        """The cycles the exception return at ``trace[i]`` added (sim.exceptions: as many as an
+        entry when it pops a frame), which the handler is charged, not the code it resumes;
+        0 when an entry follows at once (a tail-chain, or a refused return taken as a fault:
+        those cycles are the next handler's entry)."""
+        if i + 1 < len(trace) and trace[i + 1][0] == "enter":
+            return 0
+        latency = getattr(self.sim.exceptions, "entry_cycles", 0)
+        # never more than the cycles not yet charged to any block (so totals stay exact)
+        return max(0, min(latency, self.sim.active_cycles() - self._cycles))
 
     def _transfer(self, addr: int, func: str, entry: bool, node: _Node) -> _Node:
         """The frame a non-sequential block (or one in another function) runs in."""
