@@ -285,6 +285,66 @@ def test_static_functions_of_one_name_are_kept_apart(firmware):
     assert {"helper (a.c)", "helper (b.c)"} <= set(frames) and len(frames) == len(set(frames))
 
 
+def _cxx_firmware(tmp_path: Path) -> Path:
+    """cxx/cxx_main.c with cxx/geo.cpp compiled by arm-none-eabi-g++ (`ebnn-sim build` takes C
+    only), for curie."""
+    from toolchain.build import build
+    from toolchain.profiles import get_target
+
+    gxx = shutil.which("arm-none-eabi-g++")
+    if gxx is None:
+        pytest.skip("arm-none-eabi-g++ is not installed")
+    programs = ROOT / "tests" / "programs" / "cxx"
+    obj = tmp_path / "geo.o"
+    subprocess.run([gxx, *get_target("curie").cflags, "-O2", "-g", "-fno-exceptions",
+                    "-fno-rtti", "-ffunction-sections", "-c", str(programs / "geo.cpp"),
+                    "-o", str(obj)], check=True)
+    elf = tmp_path / "cxx.elf"
+    build([programs / "cxx_main.c"], elf, "curie", extra_ldflags=[str(obj)])
+    return elf
+
+
+def test_cxx_functions_are_demangled_and_budgets_take_their_names(tmp_path):
+    """C++ functions were shown mangled (_ZN3geo5totalEPKNS_4RectEi), and a budget on
+    geo::total was 'no such function' (s53 profiling review L1): the profile shows them
+    demangled, keeping the symbol in the JSON, and a budget takes the name with or without its
+    parameters, or the symbol; an overloaded name without parameters is refused, naming them."""
+    from helpers import run_cli_in_process
+
+    elf = _cxx_firmware(tmp_path)
+    plain, prof = _profile(elf)
+    _assert_consistent(plain, prof)
+    total = prof.function("geo::total(geo::Rect const*, int)")
+    area = prof.function("geo::Rect::area() const [clone .isra.0]")  # GCC's copy of it
+    one, two = prof.function("geo::scale(int)"), prof.function("geo::scale(long, int)")
+    assert total is not None and area is not None and one is not None and two is not None
+    assert total.calls >= 1 and area.calls == 3 * total.calls and one.calls == two.calls == 1
+    assert total.symbol == "_ZN3geo5totalEPKNS_4RectEi"
+    assert not any(f.name.startswith("_Z") for f in prof.functions)
+    rows = {f["name"]: f for f in prof.to_dict()["functions"]}
+    assert rows["geo::Rect::area() const [clone .isra.0]"]["symbol"] == (
+        "_ZNK3geo4Rect4areaEv.isra.0")
+    shutil.copy(elf, tmp_path / "c.elf")
+    (tmp_path / "b.toml").write_text("".join(
+        f'[[budget]]\nelf = "c.elf"\nfunction = "{f}"\ncall_cycles = 100000\n\n'
+        for f in ("geo::total", "geo::scale(long, int)", "_ZN3geo5totalEPKNS_4RectEi",
+                  "geo::Rect::area")))
+    result = run_cli_in_process("check", "--config", "b.toml", "--json", "c.json",
+                                cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    checks = json.loads((tmp_path / "c.json").read_text())["elfs"][0]["checks"]
+    assert [(c["note"], c["measured"]) for c in checks] == [
+        ("geo::total", total.max_call_cycles), ("geo::scale(long, int)", two.max_call_cycles),
+        ("_ZN3geo5totalEPKNS_4RectEi", total.max_call_cycles),
+        ("geo::Rect::area as geo::Rect::area() const [clone .isra.0]", area.max_call_cycles)]
+    (tmp_path / "b.toml").write_text(
+        '[[budget]]\nelf = "c.elf"\nfunction = "geo::scale"\ncall_cycles = 100000\n')
+    line = assert_single_error_line(run_cli_in_process("check", "--config", "b.toml",
+                                                       cwd=tmp_path))
+    assert ("function = 'geo::scale' names 2 overloads (geo::scale(int), "
+            "geo::scale(long, int))") in line, line
+
+
 def test_hot_instructions_point_to_source_lines(profiles):
     _, prof = profiles["compute"]
     hot = prof.hot
