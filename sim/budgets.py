@@ -235,7 +235,7 @@ def _parse_table(table: Any, where: str, base: Path) -> Budget:
     if "ms" in table:
         if "cycles" in table:
             raise bad("give cycles or ms, not both")
-        ms = _number(table["ms"], "ms", bad)
+        ms = _milliseconds(table["ms"], bad)
     function, call_cycles = table.get("function"), None
     if ("function" in table) != ("call_cycles" in table):
         raise bad('a function budget takes both: function = "name" and call_cycles = N (the '
@@ -360,6 +360,22 @@ def _int(value: Any, key: str, bad: Callable[[str], BudgetError], minimum: int) 
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise bad(f"{key} = {value!r}: expected a whole number >= {minimum}")
     return value
+
+
+def _milliseconds(value: Any, bad: Callable[[str], BudgetError]) -> float:
+    """``ms``: a number of milliseconds, or a time with its unit ("5ms", "500us", "0.02s"), as
+    run_for and the command line's millisecond options take it."""
+    if isinstance(value, str):
+        try:
+            return _number(float(value), "ms", bad)
+        except ValueError:
+            pass
+        try:
+            return parse_duration(value) * 1_000
+        except ValueError:
+            raise bad(f"ms = {value!r}: expected a positive number of milliseconds, or a "
+                      "time such as \"500us\"") from None
+    return _number(value, "ms", bad)
 
 
 def _number(value: Any, key: str, bad: Callable[[str], BudgetError]) -> float:

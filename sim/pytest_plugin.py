@@ -10,8 +10,9 @@ simulator and hands your test the report::
 The call takes the options of ``ebnn-sim run``: ``target``, ``sram``, ``flash`` (sizes as
 ``"15k"`` or bytes: mapped at that size and also the budget), ``max_sram`` (a peak-SRAM
 budget that maps nothing: below the size the ELF was linked for), ``max_stack``, ``max_cycles``,
-``max_instructions``, ``timeout``, ``run_for`` (device time: ``"500ms"`` or seconds; the run
-then ends "ok" with the firmware still running), ``wait_states``, ``inputs`` (host files the
+``max_instructions`` (counts as ``100000`` or ``"100k"``, as ``ebnn-sim check``), ``timeout``,
+``run_for`` (device time: ``"500ms"`` or seconds; the run then ends "ok" with the firmware still
+running), ``wait_states``, ``inputs`` (host files the
 firmware may read; the first is also its console input, ``.npy``/``.png`` converted to pixel bytes),
 ``analog`` (volts for the ADC's pins: ``["3=accel.csv", "4=gyro.csv@100Hz"]``, as ``--analog``),
 ``pins`` (levels for the GPIO pins: ``["PA0=button.csv", "PB3=1"]``, as ``--pin``),
@@ -85,6 +86,16 @@ def _size(value: Size, name: str) -> int | None:
     return _parsed(value, name, parse_size)
 
 
+def _count(value: int | str | None, name: str) -> int | None:
+    """A count as ``check`` and ``--max-cycles`` take it: a whole number, or text such as
+    ``"100k"`` or ``"1.5M"`` (sim/counts.py); other values go on to the budget's own check."""
+    from sim.counts import parse_count
+
+    if not isinstance(value, str):
+        return value
+    return _parsed(value, name, parse_count)
+
+
 def _duration(value: str | float | None) -> float | None:
     from sim.durations import parse_duration
 
@@ -121,8 +132,8 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         flash: Size = None,
         max_sram: Size = None,
         max_stack: Size = None,
-        max_cycles: int | None = None,
-        max_instructions: int | None = None,
+        max_cycles: int | str | None = None,
+        max_instructions: int | str | None = None,
         timeout: float | None = None,
         run_for: str | float | None = None,
         wait_states: int | None = None,
@@ -152,12 +163,13 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
 
             spec = RunSpec(
                 target=target, sram=sram_b, flash=flash_b, wait_states=wait_states,
-                max_instructions=max_instructions, timeout=timeout, run_for=run_for_s,
+                max_instructions=_count(max_instructions, "max_instructions"),
+                timeout=timeout, run_for=run_for_s,
                 inputs=[_resolve(p, root) for p in inputs], stdin=stdin,
                 output_dir=None if output_dir is None else Path(output_dir), cmdline=cmdline,
                 budgets={"sram": sram_budget(sram_b, _size(max_sram, "max_sram")),
                          "flash": flash_b, "stack": _size(max_stack, "max_stack"),
-                         "cycles": max_cycles},
+                         "cycles": _count(max_cycles, "max_cycles")},
                 analog=_specs(analog, root, "analog", analog_specs.parse_spec,
                               analog_specs.AnalogSpec, "'CHANNEL=FILE[@RATE]'"),
                 pins=_specs(pins, root, "pins", pin_specs.parse_spec, pin_specs.PinSpec,

@@ -189,6 +189,16 @@ ms = {ms!r}
     assert "ms at 32 MHz), over by 1 (" in message
 
 
+@pytest.mark.parametrize(("value", "ms"), [('"5ms"', 5.0), ('"500us"', 0.5), ('"0.02s"', 20.0),
+                                         ('"16"', 16.0), ("2.5", 2.5)])
+def test_ms_budget_takes_a_unit_as_run_for_does(tmp_path, value, ms):
+    """ms = "5ms" was refused ("expected a positive number") while run_for = "500ms" and the
+    command line's millisecond options take units (s53 profiling review L6)."""
+    path = tmp_path / "b.toml"
+    path.write_text(f'[[budget]]\nelf = "x.elf"\nms = {value}\n')
+    assert load_config(path).budgets[0].ms == pytest.approx(ms)
+
+
 def test_ms_budget_uses_the_tables_target(tmp_path, elfs):
     project(tmp_path, elfs, ["compute_m4"], """
 [[tool.ebnn-sim.budget]]

@@ -139,10 +139,13 @@ def test_bad_cycles(ebnn_sim, tmp_path):
 
 def test_bad_run_for(ebnn_sim, tmp_path):
     ebnn_sim("whatever.elf", run_for="3m")
+
+def test_bad_count(ebnn_sim, tmp_path):
+    ebnn_sim("whatever.elf", max_cycles="12q")
 ''')
     (pytester.path / "whatever.elf").write_bytes(b"\x7fELF")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(failed=4)
+    result.assert_outcomes(failed=5)
     result.stdout.fnmatch_lines([
         "*_ test_missing _*", "ebnn_sim: build/nope.elf: no such file",
         "*_ test_bad_size _*", "ebnn_sim(sram=...): not a size: '15q' (examples: *",
@@ -150,6 +153,8 @@ def test_bad_run_for(ebnn_sim, tmp_path):
         "ebnn_sim: budget cycles must be a whole number >= 0, not 1500000.0",
         "*_ test_bad_run_for _*",
         "ebnn_sim(run_for=...): not a duration: '3m' (examples: 500ms, 2s, 250us, 0.5)",
+        "*_ test_bad_count _*",
+        "ebnn_sim(max_cycles=...): '12q': give a whole number, e.g. 30000 or 30k *",
     ])
     out = result.stdout.str()
     assert "Traceback" not in out and "During handling" not in out
@@ -167,10 +172,21 @@ def test_main_loop(ebnn_sim):
     assert report.cycles + report.sleep_cycles == 640_000
     assert report.exceptions == {"SysTick": 19}
 
+def test_counts_as_check_takes_them(ebnn_sim):
+    # "2k" as check and --max-cycles take it (s53 profiling review L6: refused here)
+    report = ebnn_sim("build/fw.elf", run_for="20ms", max_cycles="2k",
+                      max_instructions="1M")
+    assert report.status == "ok"
+
+def test_a_count_budget_broken(ebnn_sim):
+    ebnn_sim("build/fw.elf", run_for="20ms", max_cycles="0.1k")
+
 def test_without_it_a_limit_fails_the_test(ebnn_sim):
     ebnn_sim("build/fw.elf", max_instructions=10_000)
 ''')
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*_ test_without_it_a_limit_fails_the_test _*",
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*_ test_a_count_budget_broken _*",
+                                 "ebnn_sim: build/fw.elf: over budget: cycles: * > 100 *",
+                                 "*_ test_without_it_a_limit_fails_the_test _*",
                                  "ebnn_sim: build/fw.elf: stopped by the instruction limit: *"])
