@@ -74,12 +74,12 @@ class Check:
                 f"{verdict} budget {self.budget_text}, {self.margin_text}")
 
     def __str__(self) -> str:
-        """Short, as a run's summary lists it: ``stack: 16 > 15 (over by 1)``."""
+        """Short, as a run's summary lists it: ``cycles: 81,785 > 50,000 (over by 31,785)``."""
         if self.missing is not None:
             return f"{self.metric}: {self.missing}"
         if self.passed:
-            return f"{self.metric}: {self.measured} <= {self.limit}"
-        return f"{self.metric}: {self.measured} > {self.limit} (over by {-self.margin})"
+            return f"{self.metric}: {self.measured:,} <= {self.limit:,}"
+        return f"{self.metric}: {self.measured:,} > {self.limit:,} (over by {-self.margin:,})"
 
 
 def sram_budget(mapped: int | None, max_sram: int | None) -> int | None:

@@ -52,6 +52,16 @@ def test_summary_lists_broken_budgets_and_refusals(firmware):
     assert "sandbox: SYS_SYSTEM refused: touch ebnn-sim-marker\n" in text
 
 
+def test_a_broken_budget_has_thousands_separators_as_every_other_figure(firmware):
+    """`run`'s budget line read 'cycles: 81785 > 50000 (over by 31785)' (s53 profiling review
+    L9)."""
+    report = session.run(firmware("compute.c"), RunSpec(budgets={"cycles": 1000}))
+    assert report.cycles > 10_000
+    line = f"cycles: {report.cycles:,} > 1,000 (over by {report.cycles - 1000:,})"
+    assert report.problem == f"over budget: {line}"
+    assert f"over budget: {line}\n" in summary_text(report)
+
+
 def test_to_dict_is_the_json_format(firmware):
     image = firmware.image("compute.c")
     report = sim.Simulator(image).run()

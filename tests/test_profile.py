@@ -703,6 +703,8 @@ window.addEventListener('load', () => {
         getComputedStyle(el).overflowX !== 'visible')
       bad.push('cut: ' + el.tagName);
   }
+  for (const el of document.querySelectorAll('td code.fn'))  // a short name split in two
+    if (el.getClientRects().length > 1) bad.push('name split: ' + el.textContent);
   if (document.documentElement.scrollWidth > w) bad.push('page scrolls sideways');
   document.body.setAttribute('data-layout', JSON.stringify({width: w, problems: bad}));
 });
@@ -730,6 +732,16 @@ def test_html_fits_1280_pixels_in_chromium(profiles, name, tmp_path):
     _, prof = profiles[name]
     layout = _chromium_layout(render_html(prof), tmp_path)
     assert layout["width"] <= 1280 and layout["problems"] == [], layout
+
+
+def test_html_keeps_function_names_whole_in_chromium(firmware, tmp_path):
+    """At 1,280 px the functions table split 'SysTick_Handler' as 'SysTick_Handl' / 'er' (s53
+    profiling review L9): a name is kept whole (a long C++ one breaks after a separator)."""
+    prof = _tick_profile(firmware, "nrf52832", 7)
+    page = render_html(prof)
+    assert '<code class="fn">SysTick_Handler</code>' in page
+    layout = _chromium_layout(page, tmp_path)
+    assert layout["problems"] == [], layout
 
 
 def test_html_long_source_lines_wrap_in_chromium(profiles, tmp_path):

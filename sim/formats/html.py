@@ -36,6 +36,7 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { padding: 0.25em 0.7em; text-align: left; vertical-align: top;
          overflow-wrap: anywhere; }
 td code { white-space: pre-wrap; }
+td code.fn { white-space: nowrap; }  /* a function's name whole: SysTick_Handl|er */
 th { border-bottom: 2px solid #ccc; }
 tr:nth-child(even) td { background: #f6f6f6; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -53,6 +54,22 @@ COLORS = {
     "stack": "#e45756", "free": "#eeeeee", "inclusive": "#a6c8e8", "self": "#2f6fb0",
     "layer": "#54a24b",
 }
+
+
+
+# a function name up to this long is kept on one line in a table; a longer one (a C++
+# signature) may break, after a separator first
+_WHOLE_NAME = 40
+_NAME_BREAKS = re.compile(r"(?<=[_,(<])|(?<=::)")
+
+
+def fn_code(name: str) -> str:
+    """``name`` (a function's, escaped) as a table cell's code: kept whole when short, else
+    with break opportunities after ``_ :: , ( <`` (a table squeezed for room split
+    ``SysTick_Handler`` mid-word)."""
+    if len(name) <= _WHOLE_NAME:
+        return f'<code class="fn">{esc(name)}</code>'
+    return "<code>" + "<wbr>".join(esc(part) for part in _NAME_BREAKS.split(name)) + "</code>"
 
 
 def esc(value: Any) -> str:
@@ -262,7 +279,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
                '<th class="n">calls</th><th class="n">longest call</th><th>source</th></tr>')
     for f in funcs:
         src = f"{Path(f.file).name}:{f.line}" if f.file else ""
-        out.append(f"<tr><td><code>{esc(f.name)}</code></td>"
+        out.append(f"<tr><td>{fn_code(f.name)}</td>"
                    f'<td class="n">{f.inclusive.cycles:,}</td>'
                    f'<td class="n">{pct_of(f.inclusive.cycles, total.cycles)}</td>'
                    f'<td class="n">{f.self.cycles:,}</td>'
@@ -284,7 +301,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
             out.append(f'<tr><td class="n">{hl.instructions:,}</td>'
                        f'<td class="n">{pct_of(hl.instructions, total.instructions)}</td>'
                        f'<td class="mono">{esc(Path(hl.file).name)}:{hl.line}</td>'
-                       f"<td><code>{esc(hl.function or '')}</code></td>"
+                       f"<td>{fn_code(hl.function or '')}</td>"
                        f"<td class=\"src\"><code>{esc(hl.text or '')}</code></td></tr>")
         out.append("</table>")
 
@@ -297,7 +314,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
         src = f"{Path(h.file).name}:{h.line}" if h.file else ""
         out.append(f'<tr><td class="n">{h.count:,}</td><td class="n">{h.count * h.cost:,}</td>'
                    f'<td class="mono">0x{h.address:08x}</td>'
-                   f"<td><code>{esc(h.function or '')}</code></td>"
+                   f"<td>{fn_code(h.function or '')}</td>"
                    f"<td><code>{esc(h.instruction or '?')}</code></td>"
                    f'<td class="src mono">{esc(src)}</td></tr>')
     out.append("</table>")
