@@ -657,9 +657,9 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     for b in budgets:
         result.checks += compare(report, b.limits, b.where, b.ms)
         if profile is not None and b.function is not None and b.call_cycles is not None:
-            suggest = None if meant[b.function] else profilers[0].names.suggest(b.function)
+            hint = "" if meant[b.function] else _absent_hint(profilers[0], b.function)
             result.checks.append(_call_check(profile, meant[b.function], b.function,
-                                             b.call_cycles, b.where, suggest))
+                                             b.call_cycles, b.where, hint))
         if b.thread_stack is not None:
             result.checks += _thread_checks(report, images[0], b.thread_stack, b.where)
     return result
@@ -713,20 +713,28 @@ def _functions_meant(profiler: Profiler, budgets: list[Budget], elf: str
     return meant
 
 
+def _absent_hint(profiler: Profiler, function: str) -> str:
+    """What to add to "no such function in the ELF": that it has no symbols at all (stripped),
+    or the name closest to ``function``."""
+    if not profiler.image.functions:
+        return ": it has no function symbols (stripped)"
+    close = profiler.names.suggest(function)
+    return f" (did you mean {close}?)" if close else ""
+
+
 def _call_check(profile: Profile, meant: list[NamedFunction], function: str, limit: int,
-                where: str, suggest: str | None = None) -> Check:
+                where: str, hint: str = "") -> Check:
     """A function budget: the most active cycles one call of ``function`` took (its callees
     and the handlers that preempted it included: docs/profile.md, "Longest call"), over the
-    functions it means (``meant``: it and GCC's copies of it, dig.isra.0); ``suggest``: a name
-    close to it, for one the ELF does not have."""
+    functions it means (``meant``: it and GCC's copies of it, dig.isra.0); ``hint`` follows
+    "no such function in the ELF"."""
     if profile.report.status != "ok":  # (the run's problem says why)
         return Check("call_cycles", 0, limit, where, note=function, missing=_NOT_MEASURED)
     ran = [f for m in meant if (f := profile.function(m.name)) is not None]
     done = [f for f in ran if f.max_call_cycles is not None]
     if not done:
         why = ("no call of it returned" if ran else "never called" if meant
-               else "no such function in the ELF"
-               + (f" (did you mean {suggest}?)" if suggest else ""))
+               else "no such function in the ELF" + hint)
         return Check("call_cycles", 0, limit, where, note=function,
                      missing=f"{function}: {why}")
     longest = max(done, key=lambda f: f.max_call_cycles or 0)

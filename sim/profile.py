@@ -178,6 +178,11 @@ class SourceMap:
                 return name, line
         return None
 
+    @property
+    def has_lines(self) -> bool:
+        """Whether the ELF has DWARF line information (built with -g, not stripped of it)."""
+        return bool(self._rows)
+
     def unit(self, address: int) -> str | None:
         """The source file whose compilation (DWARF unit) holds the code at ``address``: for a
         ``static`` function defined in a header, the file that included it."""
@@ -332,6 +337,8 @@ class Profile:
     hot_lines: list[HotLine] = field(default_factory=list)  # by instructions, highest first
     sources: SourceMap | None = field(default=None, repr=False)
     counts: dict[int, int] = field(default_factory=dict, repr=False)  # address -> executions
+    # what the ELF lacks that the profile would show (no symbols, no line information)
+    notes: list[str] = field(default_factory=list)
 
     def function(self, name: str) -> FunctionProfile | None:
         for f in self.functions:
@@ -710,7 +717,20 @@ class Profiler:
             top=self.top,
             sources=sources,
             counts=dict(insn_counts),
+            notes=self._notes(sources),
         )
+
+    def _notes(self, sources: SourceMap) -> list[str]:
+        """What the ELF lacks, said where the profile would otherwise just leave it out."""
+        notes = []
+        if not self.image.functions:
+            notes.append("the ELF has no function symbols (stripped): all code is "
+                         f"{UNKNOWN}, and its calls are exception entries only; profile the "
+                         "ELF before arm-none-eabi-strip")
+        if not sources.has_lines:
+            notes.append("the ELF has no DWARF line information (built without -g, or "
+                         "stripped of it): no source lines")
+        return notes
 
     def _nodes(self) -> list[_Node]:
         """Every node of the tree, parents before children."""

@@ -345,6 +345,42 @@ def test_cxx_functions_are_demangled_and_budgets_take_their_names(tmp_path):
             "geo::scale(long, int))") in line, line
 
 
+def test_a_stripped_or_debugless_elf_is_said_to_be(firmware, tmp_path):
+    """A stripped ELF's profile was one '<unknown>' row without a word, and a function budget
+    on it said 'no such function'; without DWARF the source lines just vanished (s53 profiling
+    review L8): the profile (text, JSON, HTML) and the budget say what the ELF lacks."""
+    from helpers import run_cli_in_process
+
+    elf = firmware("calls.c")
+    strip = shutil.which("arm-none-eabi-strip")
+    assert strip is not None  # binutils-arm-none-eabi, with the toolchain
+    stripped, nodebug = tmp_path / "stripped.elf", tmp_path / "nodebug.elf"
+    subprocess.run([strip, str(elf), "-o", str(stripped)], check=True)
+    subprocess.run([strip, "--strip-debug", str(elf), "-o", str(nodebug)], check=True)
+    whole = Profiler(sim.Simulator(sim.load_elf(elf))).run()
+    assert whole.notes == []
+    prof = Profiler(sim.Simulator(sim.load_elf(stripped))).run()
+    assert [f.name for f in prof.functions] == ["<unknown>"]
+    assert prof.notes[0].startswith("the ELF has no function symbols (stripped)")
+    assert prof.notes[1].startswith("the ELF has no DWARF line information")
+    assert prof.to_dict()["notes"] == prof.notes
+    assert "Note: the ELF has no function symbols (stripped)" in render_html(prof)
+    prof = Profiler(sim.Simulator(sim.load_elf(nodebug))).run()
+    assert prof.function("work") is not None and prof.hot_lines == []
+    assert prof.notes == ["the ELF has no DWARF line information (built without -g, or "
+                          "stripped of it): no source lines"]
+    text = run_cli_in_process("profile", nodebug, env={"COLUMNS": "80"})
+    assert "note: the ELF has no DWARF line information" in text.stdout
+    (tmp_path / "b.toml").write_text(
+        '[[budget]]\nelf = "stripped.elf"\nfunction = "work"\ncall_cycles = 1000\n')
+    result = run_cli_in_process("check", "--config", "b.toml", "--json", "c.json",
+                                cwd=tmp_path)
+    assert result.returncode == 3, result.stdout
+    [c] = json.loads((tmp_path / "c.json").read_text())["elfs"][0]["checks"]
+    assert c["missing"] == ("work: no such function in the ELF: it has no function symbols "
+                            "(stripped)")
+
+
 def test_hot_instructions_point_to_source_lines(profiles):
     _, prof = profiles["compute"]
     hot = prof.hot

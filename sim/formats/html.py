@@ -237,6 +237,7 @@ def render_html(profile: Profile, top: int | None = None) -> str:
         f'<tr><td>flash</td><td class="n">{mem["flash"]["used"]:,} B</td>'
         f"<td>of {esc(format_size(mem['flash']['size']))}</td></tr>",
         "</table>",
+        *(f'<p class="sub">Note: {esc(note)}</p>' for note in profile.notes),
         "<h2>SRAM against the budget</h2>",
         sram_map(mem),
     ]

@@ -163,6 +163,7 @@ def profile_dict(prof: Profile) -> dict[str, Any]:
         ],
         "memory": prof.memory,
         "blocks": {"executed": prof.blocks, "distinct": prof.distinct_blocks},
+        "notes": prof.notes,
         "run": report_dict(r),
     }
 

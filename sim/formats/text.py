@@ -351,6 +351,8 @@ def print_profile(prof: Profile, console: Console, top: int | None = None) -> No
     flash = mem["flash"]
     table.add_row("flash", "", f"{flash['used']:,} B", f"of {format_size(flash['size'])}")
     console.print(table)
+    for note in prof.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 # --- budgets ----------------------------------------------------------------------------------
