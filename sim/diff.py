@@ -41,6 +41,7 @@ def _paths(run: tuple[str, ...], *profile: tuple[str, ...]) -> tuple[tuple[str, 
 SUMMARY: tuple[tuple[str, str, tuple[tuple[str, ...], ...]], ...] = (
     ("instructions", "", _paths(("instructions",), ("total", "instructions"))),
     ("cycles", "", _paths(("cycles",), ("total", "cycles"))),
+    ("time", "ms", _paths(("time_ms",), ("total", "time_ms"))),
     ("SRAM peak", "B", _paths(("sram", "peak"), ("memory", "peak"),
                               ("memory", "sram", "peak"), ("memory", "sram_peak"))),
     ("static RAM", "B", _paths(("sram", "static"), ("memory", "static"),
@@ -98,6 +99,8 @@ def load_report(path: Path) -> dict[str, Any]:
         raise DiffError(f"{path}: not valid JSON ({exc})") from None
     except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long
         raise DiffError(f"{path}: not a report ({type(exc).__name__})") from None
+    if isinstance(data, dict) and isinstance(data.get("elfs"), list) and "config" in data:
+        data = _check_run(data, path)  # `ebnn-sim check --json`: its run's report
     if isinstance(data, dict):
         _check_values(data, path)
     if not isinstance(data, dict) or (
@@ -106,6 +109,20 @@ def load_report(path: Path) -> dict[str, Any]:
         raise DiffError(f"{path}: not an ebnn-sim report (no instructions, cycles, sram, flash, "
                         "functions or layers)")
     return data
+
+
+def _check_run(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The run report in an ``ebnn-sim check --json`` document of one run; DiffError for
+    one of several (which to compare is not the diff's to guess)."""
+    runs = [e for e in data["elfs"] if isinstance(e, dict) and isinstance(e.get("report"), dict)]
+    if len(runs) != 1:
+        names = ", ".join(str(e.get("elf"))[:40] for e in runs[:3]) + (", ..." if len(runs) > 3
+                                                                       else "")
+        raise DiffError(f"{path}: an `ebnn-sim check` report of {len(runs)} runs ({names}); "
+                        "diff reports of one run (run --json, profile --json, or a check of "
+                        "one ELF)")
+    report: dict[str, Any] = runs[0]["report"]
+    return report
 
 
 def _bad(v: Any) -> bool:
@@ -203,6 +220,8 @@ class Change:
             return "0%"
         if r is None:
             return "—" if self.delta == 0 or self.base is None or self.head is None else "∞"
+        if abs(100 * r) < 0.005:  # a change too small for two decimals is not -0.00%
+            return f"{'+' if r > 0 else '-'}<0.01%"
         return f"{100 * r:+.2f}%"
 
 
@@ -231,10 +250,14 @@ class Diff:
     # what makes the comparison not like for like: a run that did not end normally, another
     # target or clock (one line each, shown above the tables)
     notes: list[str] = field(default_factory=list)
+    # functions whose longest call (max_call_cycles, what call_cycles budgets) changed, the
+    # largest change first (profiles only)
+    calls: list[Change] = field(default_factory=list)
 
     @property
     def any_change(self) -> bool:
-        return any(c.changed for c in self.summary) or any(self.sections.values())
+        return (any(c.changed for c in self.summary) or any(self.sections.values())
+                or bool(self.calls))
 
 
 def _entries(data: dict[str, Any], section: str, which: str) -> dict[str, dict[str, float]]:
@@ -266,6 +289,7 @@ def diff(base: dict[str, Any], head: dict[str, Any]) -> Diff:
         b, h = _lookup(base, paths), _lookup(head, paths)
         if b is not None or h is not None:
             summary.append(Change(label, unit, b, h))
+    summary += _thread_stacks(base, head)
     if not summary and not any(isinstance(base.get(s), list) and isinstance(head.get(s), list)
                                for s, _ in SECTIONS):
         raise DiffError("the two reports have no metric in common")
@@ -296,7 +320,37 @@ def diff(base: dict[str, Any], head: dict[str, Any]) -> Diff:
         changed.sort(key=lambda e: tuple(-m for m in e.magnitude))
         sections[section] = changed
         unchanged[section] = len(entries) - len(changed)
-    return Diff(summary, sections, unchanged, _notes(base, head))
+    return Diff(summary, sections, unchanged, _notes(base, head), _longest_calls(base, head))
+
+
+def _thread_stacks(base: dict[str, Any], head: dict[str, Any]) -> list[Change]:
+    """A row per thread stack (an RTOS task's peak, sram.thread_stacks) in either report."""
+    def stacks(data: dict[str, Any]) -> dict[str, float]:
+        found = _text(data, "sram", "thread_stacks")
+        if not isinstance(found, dict):
+            return {}
+        return {str(k)[:60]: v for k, v in found.items() if _is_number(v)}
+
+    b, h = stacks(base), stacks(head)
+    return [Change(f"thread stack {name}", "B", b.get(name), h.get(name))
+            for name in sorted(b.keys() | h.keys())]
+
+
+def _longest_calls(base: dict[str, Any], head: dict[str, Any]) -> list[Change]:
+    """The functions (of two profiles) whose longest call changed, largest change first."""
+    def longest(data: dict[str, Any]) -> dict[str, float]:
+        items = data.get("functions")
+        return {f["name"]: f["max_call_cycles"] for f in items or []
+                if isinstance(f, dict) and isinstance(f.get("name"), str)
+                and _is_number(f.get("max_call_cycles"))} if isinstance(items, list) else {}
+
+    if not (isinstance(base.get("functions"), list) and isinstance(head.get("functions"), list)):
+        return []
+    b, h = longest(base), longest(head)
+    changes = [Change(name, "", b.get(name), h.get(name)) for name in dict.fromkeys([*b, *h])]
+    changed = [c for c in changes if c.changed]
+    changed.sort(key=lambda c: -abs(c.delta))
+    return changed
 
 
 def _text(data: dict[str, Any], *path: str) -> Any:
@@ -396,6 +450,9 @@ def _model_notes(base: dict[str, Any], head: dict[str, Any]) -> list[str]:
         notes.append(f"{side}: made by an older ebnn-sim that recorded no version: its cycles "
                      "may come from another cycle model")
     return notes
+
+
+CALLS_TITLE = "longest calls (cycles of one call: what call_cycles budgets)"
 
 
 def section_title(section: str) -> str:

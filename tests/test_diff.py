@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import assert_single_error_line, run_cli_in_process
 
-from sim.diff import diff, load_report
+from sim.diff import DiffError, diff, load_report
 from sim.formats.markdown import diff_markdown
 
 
@@ -47,8 +47,8 @@ def test_two_runs_of_loop(loop_reports):
     assert (base["instructions"], head["instructions"]) == (204, 404)
     d = diff(load_report(base_path), load_report(head_path))
     by_name = {c.name: c for c in d.summary}
-    assert set(by_name) == {"instructions", "cycles", "SRAM peak", "static RAM", "stack peak",
-                            "heap peak", "flash"}
+    assert set(by_name) == {"instructions", "cycles", "time", "SRAM peak", "static RAM",
+                            "stack peak", "heap peak", "flash"}
     ins = by_name["instructions"]
     assert (ins.base, ins.head, ins.delta) == (204, 404, 200)
     assert ins.relative == pytest.approx(200 / 204)
@@ -57,8 +57,9 @@ def test_two_runs_of_loop(loop_reports):
     assert by_name["flash"].delta == 0 and not by_name["flash"].changed
     # changed metrics first, by size of relative change; unchanged ones last
     changed = [c for c in d.summary if c.changed]
-    assert {c.name for c in changed} == {"instructions", "cycles"}
-    assert d.summary[:2] == sorted(changed, key=lambda c: -abs(c.relative))
+    assert {c.name for c in changed} == {"instructions", "cycles", "time"}
+    assert by_name["time"].delta == pytest.approx(head["time_ms"] - base["time_ms"])
+    assert d.summary[:3] == sorted(changed, key=lambda c: -abs(c.relative))
     assert d.sections == {}  # run reports have no functions or layers
 
 
@@ -276,3 +277,50 @@ def test_other_wait_states_or_versions_are_said_above_the_tables(firmware, loop_
     assert run_cli_in_process("profile", elf, "--json", prof).returncode == 0
     doc = json.loads(prof.read_text())
     assert doc["cycle_model"] == doc["run"]["cycle_model"] == CYCLE_MODEL
+
+
+def test_time_longest_calls_thread_stacks_and_check_reports(firmware, tmp_path):
+    """diff showed no time (even for other clocks), no change of a function's longest call
+    (what call_cycles budgets) or of a thread stack, could not read `check --json`, and wrote
+    a change of 1 in 51,510 as -0.00% (s53 profiling review L7)."""
+    from tests.test_exceptions import irq_program
+
+    def profiled(elf: Path, name: str, *args: str) -> Path:
+        path = tmp_path / name
+        assert run_cli_in_process("profile", elf, "--json", path, *args).returncode == 0
+        return path
+
+    threads = irq_program(firmware, "threads.c")
+    slow = profiled(threads, "slow.json", "--wait-states", "2")
+    fast = profiled(threads, "fast.json")
+    base, head = json.loads(slow.read_text()), json.loads(fast.read_text())
+    d = diff(load_report(slow), load_report(fast))
+    by_name = {c.name: c for c in d.summary}
+    time = by_name["time"]
+    assert (time.base, time.head) == (base["total"]["time_ms"], head["total"]["time_ms"])
+    assert time.delta < 0
+    stacks = head["run"]["sram"]["thread_stacks"]
+    assert set(stacks) == {"stack_a", "stack_b"}
+    for name, peak in stacks.items():
+        row = by_name[f"thread stack {name}"]
+        assert (row.head, row.unit) == (peak, "B") and not row.changed  # same ELF
+    longest = {f["name"]: f["max_call_cycles"] for f in base["functions"]}
+    assert d.calls and all(c.changed for c in d.calls)
+    for c in d.calls:
+        assert c.base == longest[c.name]
+    markdown = diff_markdown(d)
+    assert "#### longest calls (cycles of one call: what call_cycles budgets)" in markdown
+    assert f"| `{d.calls[0].name}` | {d.calls[0].base_text} |" in markdown
+    # a check report of one run is that run's report
+    (tmp_path / "b.toml").write_text(f'[[budget]]\nelf = "{threads}"\nstack = "1k"\n')
+    assert run_cli_in_process("check", "--config", "b.toml", "--json", "c.json",
+                              cwd=tmp_path).returncode == 0
+    d = diff(load_report(fast), load_report(tmp_path / "c.json"))
+    assert not any(c.changed for c in d.summary)
+    report = json.loads((tmp_path / "c.json").read_text())["elfs"][0]["report"]
+    (tmp_path / "two.json").write_text(json.dumps({"config": "b.toml", "elfs": [
+        {"elf": "a.elf", "report": report}, {"elf": "b.elf", "report": report}]}))
+    with pytest.raises(DiffError, match=r"an `ebnn-sim check` report of 2 runs \(a.elf, b.elf\)"):
+        load_report(tmp_path / "two.json")
+    tiny = diff({"instructions": 51_510}, {"instructions": 51_509})
+    assert tiny.summary[0].relative_text == "-<0.01%"

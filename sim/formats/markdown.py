@@ -1,7 +1,7 @@
 """A diff of two reports as GitHub-flavoured Markdown, for a pull-request comment
 (``ebnn-sim diff --markdown``)."""
 
-from sim.diff import Change, Diff, section_title
+from sim.diff import CALLS_TITLE, Change, Diff, section_title
 
 
 def diff_markdown(d: Diff, base_name: str = "base", head_name: str = "head",
@@ -29,6 +29,15 @@ def diff_markdown(d: Diff, base_name: str = "base", head_name: str = "head",
         rest = len(entries) - len(shown)
         tail = f"{rest} more changed, " if rest else ""
         lines += ["", f"{tail}{d.unchanged[section]} unchanged."]
+    if d.calls:
+        lines += ["", f"#### {CALLS_TITLE}", "", "| function | base | head | change | % |",
+                  "|---|---:|---:|---:|---:|"]
+        calls = d.calls if limit is None else d.calls[:limit]
+        for c in calls:
+            lines.append(f"| `{_escape(c.name)}` | {c.base_text} | {c.head_text} | "
+                         f"{_delta(c)} | {c.relative_text} |")
+        if len(d.calls) > len(calls):
+            lines += ["", f"{len(d.calls) - len(calls)} more changed."]
     if not d.any_change and not d.sections:  # each section above says so otherwise
         lines += ["", "No change."]
     return "\n".join(lines) + "\n"

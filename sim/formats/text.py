@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.clocks import format_hz
-from sim.diff import section_title
+from sim.diff import CALLS_TITLE, section_title
 from sim.durations import format_duration
 from sim.report import HEAP_UNTRACKED, SHARED_STACKS, console_input_note
 from sim.resets import reset_rows
@@ -491,6 +491,19 @@ def diff_tables(d: Diff, base_name: str = "base", head_name: str = "head",
         rest = len(entries) - len(shown)
         tail = f"{rest} more changed (--limit 0 shows all), " if rest else ""
         out.append(Text(f"{tail}{d.unchanged[section]} unchanged", style="dim"))
+    if d.calls:
+        t = Table(title=CALLS_TITLE)
+        t.add_column("function", overflow="fold")
+        for col in ("base", "head", "change", "%"):
+            t.add_column(col, justify="right", no_wrap=True)
+        calls = d.calls if limit is None else d.calls[:limit]
+        for c in calls:
+            t.add_row(Text(c.name), c.base_text, c.head_text, _styled(c, c.delta_text),
+                      _styled(c, c.relative_text))
+        out.append(t)
+        if len(d.calls) > len(calls):
+            out.append(Text(f"{len(d.calls) - len(calls)} more changed (--limit 0 shows all)",
+                            style="dim"))
     return out
 
 
