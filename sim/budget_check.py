@@ -54,6 +54,8 @@ class Check:
 
     @property
     def budget_text(self) -> str:
+        if self.missing is not None and not self.limit and self.note:
+            return self.note  # a budget with no figure of its own yet ("90% of each ...")
         return self.format(self.limit) + (f" ({self.note})" if self.note else "")
 
     @property

@@ -670,7 +670,7 @@ def _thread_checks(report: RunReport, image: FirmwareImage, budget: tuple[str, f
     """A thread stack budget: each thread stack's peak (an RTOS task's, the object holding
     it) against a share of its size or a size; broken when no thread ran on its own stack."""
     kind, value = budget
-    what = f"{value:g}% of it" if kind == "%" else f"{int(value):,} B"
+    what = f"{value:g}% of each thread stack" if kind == "%" else f"{int(value):,} B"
     if report.status != "ok":  # (the run's problem says why)
         return [Check("thread_stack", 0, 0, where, note=what, missing=_NOT_MEASURED)]
     sizes = {name: size for _, size, name in image.objects}

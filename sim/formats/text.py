@@ -10,6 +10,7 @@ cut (a sandbox refusal is printed verbatim). :func:`plain_text` captures either 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -435,7 +436,12 @@ def check_table(result: CheckResult) -> Table:
         table.add_column(col, justify="right")
     table.add_column("result", no_wrap=True)
     for e in result.elfs:
+        metrics = [c.metric for c in e.checks]
         for i, c in enumerate(e.checks):
+            metric = c.metric
+            if metrics.count(metric) > 1:  # two tables budget it: say which this one is
+                table_no = re.search(r"budget \d+", c.where)
+                metric += f" ({table_no.group() if table_no else c.where})"
             measured = c.format(c.measured) if c.missing is None else "—"
             if c.metric == "cycles":
                 measured += f" ({e.report.time_ms:,.3f} ms)"
@@ -449,8 +455,9 @@ def check_table(result: CheckResult) -> Table:
                 margin = "[dim]—[/]"
             else:
                 margin = c.margin_text if c.passed else f"[red]{escape(c.margin_text)}[/]"
-            table.add_row(escape(e.name) if i == 0 else "", c.metric, measured, c.budget_text,
-                          margin, verdict, end_section=i == len(e.checks) - 1)
+            table.add_row(escape(e.name) if i == 0 else "", escape(metric), measured,
+                          escape(c.budget_text), margin, verdict,
+                          end_section=i == len(e.checks) - 1)
     return table
 
 
