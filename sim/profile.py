@@ -397,6 +397,8 @@ class Profiler:
         self._thread_saved: dict[tuple[int, int], list[tuple[_Node, int, str | None]]] = {}
         self._min_sp = 0xFFFFFFFF
         self._min_node: _Node | None = None
+        # the call chain at the stack's peak: the frames handlers preempted, then the top's
+        self._min_chain: list[str] = []
         self._interrupted: list[_Node] = []  # the frames exception handlers preempted
         # preempted thread-mode code, by its exception frame's address and return address
         self._threads: dict[tuple[int, int], _Node] = {}
@@ -458,6 +460,7 @@ class Profiler:
         if low < self._min_sp:
             self._min_sp = low
             self._min_node = node
+            self._min_chain = [f for n in (*self._interrupted, node) for f in n.path()]
 
     def _on_cut(self, addr: int, size: int) -> None:
         """The simulator took back the rest of the block _on_block saw last, from ``addr``:
@@ -855,7 +858,7 @@ class Profiler:
                 "peak": report.stack_peak,
                 "lowest": lowest,
                 "function": node.func if node is not None else None,
-                "call_stack": node.path() if node is not None else [],
+                "call_stack": self._min_chain if node is not None else [],
             },
             "heap": {
                 "start": heap_start,

@@ -205,6 +205,20 @@ def test_exception_latency_is_as_the_docs_say_and_the_handlers(firmware, target,
                                                            ).read_text()
 
 
+def test_a_stack_peak_in_a_handler_names_what_it_preempted(firmware):
+    """The stack peak is reached in SysTick_Handler, its exception frame on top of spin's: the
+    call stack shows the chain it preempted, then the handler, where it showed the handler
+    alone, leaving out the depth that explains the peak (s53 profiling review L3)."""
+    quiet = _tick_profile(firmware, "nrf52832", 0)
+    ticked = _tick_profile(firmware, "nrf52832", 7)
+    stack = ticked.memory["stack"]
+    assert stack["function"] == "SysTick_Handler"
+    assert stack["call_stack"] == ["Reset_Handler", "main", "spin", "SysTick_Handler"]
+    assert stack["peak"] > quiet.memory["stack"]["peak"]
+    assert quiet.memory["stack"]["call_stack"] == ["Reset_Handler", "main", "spin"]
+    assert "Reset_Handler → main → spin → SysTick_Handler" in render_html(ticked)
+
+
 def _irq_profile(firmware, name: str, **defines) -> Profile:
     elf = firmware("../../firmware/irq_startup.c", f"irq/{name}", "../../firmware/semihost.c",
                    runtime=False, defines=defines or None)
