@@ -564,10 +564,14 @@ class Profiler:
                                   self.sim.read_register("sp"), tail=False)
             # A jump to a function's entry without a link: a tail call, shown (as in the
             # source) as a call from the function that made it. A function already in the
-            # current chain of tail calls is a loop back to it, not a new frame.
+            # current chain of tail calls is a loop back to it, not a new frame: still a tail
+            # call into it (calls count each, as the source makes them), unless this is a
+            # handler's first block after its entry (counted there; no block ran between)
             frame = node
             while True:
                 if frame.func == func:
+                    if self._next is not None:
+                        frame.calls += 1
                     return self._pop_to(node, frame)
                 if not frame.tail:
                     break

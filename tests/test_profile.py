@@ -219,6 +219,18 @@ def test_a_stack_peak_in_a_handler_names_what_it_preempted(firmware):
     assert "Reset_Handler → main → spin → SysTick_Handler" in render_html(ticked)
 
 
+def test_a_loop_of_tail_calls_counts_every_state_entered(firmware):
+    """s1 -> s2 -> s3 -> s1 ... as tail calls (b.w), 30 states a chain, 5 chains: each state is
+    entered 50 times. The loop back to s1 (already in the chain) counted no call, so s1 showed
+    5 against s2's and s3's 50 (s53 profiling review L2); it stays one frame, not a new one."""
+    plain, prof = _profile(firmware("tail_states.c"))
+    _assert_consistent(plain, prof)
+    states = [prof.function(f"s{i}") for i in (1, 2, 3)]
+    assert all(s is not None for s in states)
+    assert [s.calls for s in states if s is not None] == [50, 50, 50]
+    assert max(len(s.stack) for s in prof.stacks) <= 6  # Reset_Handler, main, s1, s2, s3
+
+
 def _irq_profile(firmware, name: str, **defines) -> Profile:
     elf = firmware("../../firmware/irq_startup.c", f"irq/{name}", "../../firmware/semihost.c",
                    runtime=False, defines=defines or None)
