@@ -713,6 +713,20 @@ def _functions_meant(profiler: Profiler, budgets: list[Budget], elf: str
     return meant
 
 
+def call_checks(profiler: Profiler, report: RunReport, limits: dict[str, int],
+                where: str = "") -> list[Check]:
+    """The function budgets ``limits`` (function name -> call_cycles) against the run
+    ``profiler`` followed (its ``report``), as ``check`` compares them; ValueError (one line)
+    for a name static functions of two files have."""
+    profile = profiler.finish(report)
+    checks = []
+    for function, limit in limits.items():
+        meant = profiler.names.resolve(function)  # (AmbiguousFunction is a ValueError)
+        hint = "" if meant else _absent_hint(profiler, function)
+        checks.append(_call_check(profile, meant, function, limit, where, hint))
+    return checks
+
+
 def _absent_hint(profiler: Profiler, function: str) -> str:
     """What to add to "no such function in the ELF": that it has no symbols at all (stripped),
     or the name closest to ``function``."""

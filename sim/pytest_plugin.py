@@ -20,7 +20,9 @@ firmware may read; the first is also its console input, ``.npy``/``.png`` conver
 ``spi`` (devices on the SPI bus: ``["PA4=lis3dh.toml"]``, as ``--spi``),
 ``reset_clock`` (start at the part's own reset clock, as ``--reset-clock``),
 ``allow_resets`` (resets after which the firmware goes on, as ``--allow-resets``),
-``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``. With ``check=True``
+``stdin`` (bytes for the console instead), ``output_dir``, ``cmdline``, ``call_cycles``
+(function budgets, ``{"dig": "1k"}``: the most cycles one call may take, as ``check``'s
+``function``/``call_cycles``; the run is then profiled). With ``check=True``
 (the default) the test fails when the firmware faults, hits a limit, exits non-zero or breaks a
 budget; pass ``check=False`` to assert on such runs yourself.
 
@@ -29,7 +31,7 @@ with the package; nothing heavy (no torch) is imported.
 """
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from sim.analog import AnalogSpec
     from sim.i2c_targets import I2cSpec
     from sim.pins import PinSpec
+    from sim.profile import Profiler
     from sim.report import RunReport
     from sim.spi_targets import SpiSpec
 
@@ -96,6 +99,30 @@ def _count(value: int | str | None, name: str) -> int | None:
     return _parsed(value, name, parse_count)
 
 
+def _check_calls(report: "RunReport", profiler: "Profiler",
+                 limits: Mapping[str, int | None]) -> None:
+    """Function budgets (name -> the most cycles one call may take), as ``check``'s
+    call_cycles: broken ones join ``report.over_budget`` (a run otherwise ok is then
+    "over_budget")."""
+    from sim.budgets import call_checks
+
+    for name, n in limits.items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise pytest.fail.Exception(f"ebnn_sim(call_cycles=...): {name}: give a whole "
+                                        f"number >= 0, e.g. 1000 or \"1k\", not {n!r}",
+                                        pytrace=False)
+    if report.status not in ("ok", "over_budget"):
+        return  # (its problem says why: nothing measured)
+    try:
+        broken = [c for c in call_checks(profiler, report, {
+            name: n for name, n in limits.items() if n is not None}) if not c.passed]
+    except ValueError as exc:
+        raise pytest.fail.Exception(f"ebnn_sim(call_cycles=...): {exc}", pytrace=False) from None
+    if broken:
+        report.over_budget = [*report.over_budget, *broken]
+        report.status = "over_budget"
+
+
 def _duration(value: str | float | None) -> float | None:
     from sim.durations import parse_duration
 
@@ -147,10 +174,12 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
         stdin: bytes | None = None,
         output_dir: str | os.PathLike[str] | None = None,
         cmdline: str = "",
+        call_cycles: Mapping[str, int | str] | None = None,
         check: bool = True,
     ) -> "RunReport":
         from sim import session
         from sim.budget_check import sram_budget
+        from sim.profile import Profiler
         from sim.session import RunSpec, SessionError
 
         nonlocal runs
@@ -181,10 +210,16 @@ def ebnn_sim(request: pytest.FixtureRequest) -> Callable[..., "RunReport"]:
                 reset_clock=reset_clock, allow_resets=allow_resets)
         except ValueError as exc:  # a budget not a whole number >= 0, a bad analog, pin, i2c, spi
             raise pytest.fail.Exception(f"ebnn_sim: {exc}", pytrace=False) from None
+        calls = {name: _count(n, f"call_cycles[{name!r}]") for name, n in
+                 (call_cycles or {}).items()}
+        profilers: list[Profiler] = []
         try:
-            report = session.run(_resolve(elf, root), spec)
+            report = session.run(_resolve(elf, root), spec, prepared=(
+                (lambda s: profilers.append(Profiler(s))) if calls else None))
         except SessionError as exc:
             raise pytest.fail.Exception(f"ebnn_sim: {exc.with_elf}", pytrace=False) from None
+        if profilers:
+            _check_calls(report, profilers[0], calls)
 
         runs += 1
         tag = "" if runs == 1 else f" #{runs}"

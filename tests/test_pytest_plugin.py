@@ -190,3 +190,38 @@ def test_without_it_a_limit_fails_the_test(ebnn_sim):
                                  "ebnn_sim: build/fw.elf: over budget: cycles: * > 100 *",
                                  "*_ test_without_it_a_limit_fails_the_test _*",
                                  "ebnn_sim: build/fw.elf: stopped by the instruction limit: *"])
+
+
+def test_function_budgets_as_check_takes_them(pytester, firmware):
+    """call_cycles={"work": ...}: the longest call of a function, as check's function budgets
+    (the fixture had none: s53 profiling review L9); a broken one fails the test, or with
+    check=False is in the report's over_budget; a name not in the ELF is told the closest."""
+    (pytester.path / "build").mkdir()
+    shutil.copy(firmware("calls.c"), pytester.path / "build/calls.elf")
+    pytester.makepyfile(test_calls='''
+def test_met(ebnn_sim):
+    report = ebnn_sim("build/calls.elf", call_cycles={"work": "100k"})
+    assert report.status == "ok" and report.over_budget == []
+
+def test_broken(ebnn_sim):
+    ebnn_sim("build/calls.elf", call_cycles={"work": 10})
+
+def test_broken_unchecked(ebnn_sim):
+    report = ebnn_sim("build/calls.elf", call_cycles={"work": 10}, check=False)
+    assert report.status == "over_budget"
+    [c] = report.over_budget
+    assert (c.metric, c.limit, c.passed) == ("call_cycles", 10, False) and c.measured > 10
+
+def test_misspelt(ebnn_sim):
+    ebnn_sim("build/calls.elf", call_cycles={"wrok": 10})
+
+def test_not_a_count(ebnn_sim):
+    ebnn_sim("build/calls.elf", call_cycles={"work": -1})
+''')
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=3)
+    result.stdout.fnmatch_lines([
+        "*_ test_broken _*", "ebnn_sim: build/calls.elf: over budget: call_cycles: * > 10 *",
+        "*_ test_misspelt _*", "ebnn_sim: build/calls.elf: over budget: call_cycles: wrok: no "
+        "such function in the ELF (did you mean work?)*",
+        "*_ test_not_a_count _*", "ebnn_sim(call_cycles=...): work: give a whole number >= 0*"])
