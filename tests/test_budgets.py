@@ -456,7 +456,9 @@ cycles = "1M"
             "bytes") in out
     # one register, read and written (it said 2: s52 review L5)
     assert ("build/device.elf: warning: 1 device register used that the simulator does not "
-            "model (scs+0xd94 (0xe000ed94) read: 1, ...): the run may differ from the chip's; "
+            "model (scs+0xd94 (0xe000ed94) read, the MPU, not modelled (its TYPE reads 0 "
+            "regions, as a part without one: no MemManage for its regions): 1, ...): the run may "
+            "differ from the chip's; "
             "strict_peripherals = true makes each a fault") in out
     data = json.loads((tmp_path / "c.json").read_text())
     assert [len(e["warnings"]) for e in data["elfs"]] == [1, 1]
