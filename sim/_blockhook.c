@@ -1147,7 +1147,6 @@ static int fast_return(void *uc, sim_state *s)
     uint32_t new_control = to_thread ? ((control & ~6u) | (use_psp ? 2u : 0u) | fpca)
                                      : ((control & ~4u) | fpca);
     memcpy(s->exc_active, active, sizeof active);
-    sim_handler_close(s, ipsr);
     s->event_register = 1;
     /* XPSR, CONTROL (when it changes), SP, the frame's R0-R3, R12, LR, its S0-S15 and FPSCR
      * when extended, then APSR's flags again (an MSR after the XPSR write rebuilds Unicorn's
@@ -1185,6 +1184,7 @@ static int fast_return(void *uc, sim_state *s)
         s->psp_mode = s->psp_min = s->psp_limit = 0;
     s->next_seq = w[6] & ~1u;
     s->cycles += s->entry_cycles;
+    sim_handler_close(s, ipsr); /* (its return's latency the handler's) */
     sim_exc_update(s);
     return 1;
 }

@@ -777,7 +777,6 @@ class ExceptionModel:
         self.active &= ~(1 << ipsr)
         if int(self._level_w[ipsr >> 6]) >> (ipsr & 63) & 1:  # a line still high: pends again
             self.pending |= 1 << ipsr
-        self.counter.handler_close(ipsr)
         if self.trace is not None:
             self.trace.append(("return", None, None))
         self.event_register = True  # an exception return is an event for WFE
@@ -785,18 +784,21 @@ class ExceptionModel:
             regs.write(R.UC_ARM_REG_FAULTMASK, 0)
         invpc = "HardFault: UsageFault INVPC on ARMv7-M" if self.v6m else "UsageFault INVPC"
         if not valid_exc_return(exc_return, self.v8m, self.has_fpu):
-            raise InvalidReturn(f"branch to 0x{exc_return:08x} in {exception_name(ipsr)}: not "
-                                f"a valid exception return ({invpc})")
+            raise self._invalid_return(ipsr, f"branch to 0x{exc_return:08x} in "
+                                       f"{exception_name(ipsr)}: not a valid exception return "
+                                       f"({invpc})")
         to_thread = bool(exc_return & 8)
         if to_thread and self.active and not (self.ccr & 1):
-            raise InvalidReturn("return to thread mode with exceptions still active "
-                                "(CCR.NONBASETHRDENA clear): UsageFault INVPC")
+            raise self._invalid_return(ipsr, "return to thread mode with exceptions still "
+                                       "active (CCR.NONBASETHRDENA clear): UsageFault INVPC")
         if not to_thread and not self.active:  # (ARMv6-M: UNPREDICTABLE)
-            raise InvalidReturn(f"return to handler mode (EXC_RETURN 0x{exc_return:08x}) from "
-                                f"the only active exception: {invpc}")
+            raise self._invalid_return(ipsr, "return to handler mode (EXC_RETURN "
+                                       f"0x{exc_return:08x}) from the only active exception: "
+                                       f"{invpc}")
         self.advance_systick()
         exc = self.best_pending()
         if exc is not None and self.group(exc) < self.execution_priority():
+            self.counter.handler_close(ipsr)
             self._c.tail_chained += 1
             self._branch_to_handler(exc, exc_return)
             self.counter.add_cycles(_TAIL_CHAIN)
@@ -811,9 +813,9 @@ class ExceptionModel:
         words = list(struct.unpack_from("<8I", data))
         pc, xpsr = words[6], words[7]
         if bool(xpsr & 0x1FF) == to_thread:  # the frame's IPSR must say where it returns
-            raise InvalidReturn(  # (the chip pops the frame and pushes it back: nothing moved)
-                f"the exception frame at 0x{frame:08x} holds IPSR {xpsr & 0x1FF} for a return "
-                f"to {'thread' if to_thread else 'handler'} mode: {invpc}")
+            raise self._invalid_return(  # (the chip pops the frame, then pushes it back)
+                ipsr, f"the exception frame at 0x{frame:08x} holds IPSR {xpsr & 0x1FF} for a "
+                f"return to {'thread' if to_thread else 'handler'} mode: {invpc}")
         new_sp = frame + size + (4 if xpsr & 0x200 else 0)
         # IPSR from the frame (0 in thread mode, else the preempted handler's number), then
         # CONTROL: SPSEL written in thread mode swaps SP to the PSP; FPCA from EXC_RETURN
@@ -842,6 +844,7 @@ class ExceptionModel:
             self.counter.set_thread_stack(False)
         self.counter.branch_to(pc)
         self.counter.add_cycles(self.entry_cycles)
+        self.counter.handler_close(ipsr)  # (its return's latency the handler's)
         self.update()
 
     # --- thread stacks ----------------------------------------------------------------------------
@@ -886,6 +889,12 @@ class ExceptionModel:
         self.pending |= 1 << exc
         self.enter(exc, return_address)
         return True
+
+    def _invalid_return(self, ipsr: int, message: str) -> InvalidReturn:
+        """The InvalidReturn of a return from ``ipsr``'s handler, which has ended (deactivated,
+        its cycles closed)."""
+        self.counter.handler_close(ipsr)
+        return InvalidReturn(message)
 
     def invalid_return_fault(self, exc_return: int) -> bool:
         """--vector-faults, after exception_return raised InvalidReturn: UFSR.INVPC set and
