@@ -88,6 +88,9 @@ class SourceMap:
     """Address -> (file, line) from the ELF's DWARF line programs (empty without ``-g``)."""
 
     def __init__(self, path: str | Path) -> None:
+        # the folders source files are read from: the current one and the ELF's (a hostile
+        # ELF's DWARF may name any host file: /home/you/.aws/credentials.h)
+        self._roots = {Path.cwd().resolve(), Path(path).resolve().parent}
         self._starts: list[int] = []
         self._rows: list[tuple[int, int, str, int]] = []  # (start, end, file, line)
         self._lines: dict[str, list[str] | None] = {}
@@ -195,14 +198,17 @@ class SourceMap:
 
     def line_text(self, file: str, line: int) -> str | None:
         """The source line itself, when the file is readable here. Only source files (by
-        suffix) of at most 4 MiB are read: the names come from the ELF, which may be hostile,
-        and must not make the report quote other host files or read without bound."""
+        suffix) of at most 4 MiB under the current folder or the ELF's, reached through no
+        link, are read: the names come from the ELF, which may be hostile, and must not make
+        the report quote other host files or read without bound."""
         if file not in self._lines:
             self._lines[file] = None
-            path = Path(file)
+            path = Path(file).absolute()
             try:
-                if path.suffix.lower() in _SOURCE_SUFFIXES and path.is_file() and \
-                        path.stat().st_size <= _MAX_SOURCE_BYTES:
+                real = path.resolve()
+                if (path.suffix.lower() in _SOURCE_SUFFIXES and real == Path(os.path.normpath(
+                        path)) and any(root in real.parents for root in self._roots)
+                        and path.is_file() and path.stat().st_size <= _MAX_SOURCE_BYTES):
                     self._lines[file] = path.read_text(errors="replace").splitlines()
             except OSError:
                 pass

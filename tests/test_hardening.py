@@ -544,3 +544,25 @@ def test_an_elf_records_no_memory_beyond_the_bound(firmware, tmp_path):
     elf.write_bytes(bytes(data))
     image = sim.load_elf(elf)
     assert (image.linked_sram, image.linked_flash) == (None, 9)
+
+
+def test_source_lines_come_only_from_the_elfs_folder_or_the_current_one(tmp_path, monkeypatch):
+    """A hostile ELF's DWARF named /any/path/secret.h: profile quoted it into the console,
+    HTML and JSON (s53 hardening review M4). Sources are read under the ELF's folder or the
+    current one, through no link."""
+    from sim.profile import SourceMap
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "keys.h").write_text("#define AWS_SECRET 1\n")
+    (project / "main.c").write_text("int main(void)\n")
+    (project / "link.h").symlink_to(elsewhere / "keys.h")
+    monkeypatch.chdir(project)
+    sources = SourceMap(project / "fw.elf")
+    assert sources.line_text(str(project / "main.c"), 1) == "int main(void)"
+    assert sources.line_text(str(elsewhere / "keys.h"), 1) is None
+    assert sources.line_text(str(project / "link.h"), 1) is None
+    monkeypatch.chdir(tmp_path)  # the current folder above both: allowed there
+    assert SourceMap(project / "fw.elf").line_text(str(elsewhere / "keys.h"), 1) == (
+        "#define AWS_SECRET 1")
