@@ -12,7 +12,6 @@ from typing import NoReturn
 
 import click
 from rich.console import RenderableType
-from rich.markup import escape
 
 from sim import plugins, session
 from sim.analog import AnalogSpec
@@ -22,7 +21,7 @@ from sim.counts import CountParam
 from sim.durations import DurationParam
 from sim.formats import OutputError, write_text
 from sim.formats.json import report_dict, write_json
-from sim.formats.text import devices_table, print_run_summary, targets_table
+from sim.formats.text import devices_table, escape, print_run_summary, targets_table
 from sim.i2c_targets import I2cSpec
 from sim.i2c_targets import parse_spec as parse_i2c
 from sim.inputs import SpecParam

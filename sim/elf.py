@@ -2,7 +2,6 @@
 
 import bisect
 import os
-import re
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import Section as Section_
 from elftools.elf.sections import SymbolTableSection
 
+from sim.printable import printable
 from toolchain.memory_map import FLASH_BASE, REGION_SIZE, SRAM_BASE, STM32_FLASH
 
 TARGET_SECTION = ".ebnn_sim.target"
@@ -163,14 +163,11 @@ def _static_bytes(sections: list[Section]) -> int:
     return covered
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 def _printable(name: str) -> str:
     """A symbol or section name with its control characters (which no C identifier has, but
     an assembler label may) written as ``\\xNN``: reports print names, and an escape sequence
-    in one would recolour a terminal or make a JUnit file unreadable."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
+    in one would recolour a terminal or make a JUnit file unreadable (sim.printable)."""
+    return printable(name, one_line=True)
 
 
 def load_elf(path: str | os.PathLike[str]) -> FirmwareImage:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from sim.printable import printable
+
 SYS_OPEN, SYS_CLOSE, SYS_WRITEC, SYS_WRITE0 = 0x01, 0x02, 0x03, 0x04
 SYS_WRITE, SYS_READ = 0x05, 0x06
 SYS_READC, SYS_ISERROR, SYS_ISTTY, SYS_SEEK, SYS_FLEN = 0x07, 0x08, 0x09, 0x0A, 0x0C
@@ -237,7 +239,8 @@ class Semihost:
         if len(self.refusals) < MAX_REFUSALS:
             if len(detail) > MAX_STRING:
                 detail = detail[:MAX_STRING] + "..."
-            self.refusals.append(Refusal(operation, detail))
+            # (the firmware's text: an ESC or a newline in it reached the terminal raw)
+            self.refusals.append(Refusal(operation, printable(detail, one_line=True)))
         else:
             self.refusals_dropped += 1
         self.errno = EPERM

@@ -566,3 +566,42 @@ def test_source_lines_come_only_from_the_elfs_folder_or_the_current_one(tmp_path
     monkeypatch.chdir(tmp_path)  # the current folder above both: allowed there
     assert SourceMap(project / "fw.elf").line_text(str(elsewhere / "keys.h"), 1) == (
         "#define AWS_SECRET 1")
+
+
+def test_report_fields_cannot_inject_markdown_or_terminal_escapes(cli, tmp_path):
+    """Function names, status, fault kind and target of a report from elsewhere reached diff's
+    Markdown raw (a newline started a heading, an image, a fake 'approved') and the terminal
+    with their ESC sequences (s53 hardening review M5)."""
+    evil = ("main\n\n## approved\n![pixel](https://evil.example/t.png)\n| a",
+            "\x1b]0;pwned\x07\x1b[2J", "\u202eevil\u202c")
+    base = {"instructions": 100, "cycles": 200, "target": "x", "core": "y", "clock_hz": 2,
+            "functions": [{"name": "main", "self": {"instructions": 10, "cycles": 20}}]}
+    head = {"instructions": 120, "cycles": 260, "status": "fault\n# INJECTED\x1b[5m",
+            "target": "curie\n\n**INJECTED**", "core": "m3", "clock_hz": 1,
+            "functions": [{"name": n, "self": {"instructions": 11 + i, "cycles": 21 + i}}
+                          for i, n in enumerate(evil)]}
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    (tmp_path / "head.json").write_text(json.dumps(head))
+    md = cli("diff", tmp_path / "base.json", tmp_path / "head.json", "--markdown", json=False)
+    assert md.returncode == 0, md.stderr
+    assert not any(line.startswith(("#", "!", "**INJECTED")) and "ebnn-sim" not in line
+                   and not line.startswith("####") for line in md.stdout.splitlines())
+    assert "\x1b" not in md.stdout and "\u202e" not in md.stdout
+    assert "main\\x0a\\x0a## approved" in md.stdout
+    text = cli("diff", tmp_path / "base.json", tmp_path / "head.json", json=False)
+    assert text.returncode == 0
+    assert "\x1b" not in text.stdout + text.stderr and "\u202e" not in text.stdout
+
+
+def test_a_semihosting_refusal_prints_the_firmwares_text_escaped(tmp_path):
+    """SYS_SYSTEM's text (the firmware's) reached the terminal and reports raw: an ESC or a
+    newline faked lines or retitled the terminal (s53 hardening review M5)."""
+    from test_semihosting import FakeMemory
+
+    from sim.semihosting import SYS_SYSTEM, Semihost
+
+    host, mem = Semihost(), FakeMemory()
+    text = b"rm -rf / \x1b]0;pwned\x07\nsandbox: ok"
+    assert host.call(SYS_SYSTEM, mem.block(mem.put(text), len(text)), mem) == -1
+    assert str(host.refusals[0]) == ("SYS_SYSTEM refused: rm -rf / \\x1b]0;pwned\\x07\\x0a"
+                                     "sandbox: ok")

@@ -2,20 +2,21 @@
 (``ebnn-sim diff --markdown``)."""
 
 from sim.diff import CALLS_TITLE, Change, Diff, section_title
+from sim.printable import printable
 
 
 def diff_markdown(d: Diff, base_name: str = "base", head_name: str = "head",
                   limit: int | None = 20) -> str:
     """The summary table, then one table per section (functions, layers); growth in bold."""
-    lines = [f"### ebnn-sim: `{base_name}` → `{head_name}`", ""]
+    lines = [f"### ebnn-sim: `{_escape(base_name)}` → `{_escape(head_name)}`", ""]
     for note in d.notes:
         lines += [f"> **Note:** {_escape(note)}", ""]
     lines += ["| metric | base | head | change | % |", "|---|---:|---:|---:|---:|"]
     for c in d.summary:
-        lines.append(f"| {c.name} | {c.base_text} | {c.head_text} | "
+        lines.append(f"| {_escape(c.name)} | {_escape(c.base_text)} | {_escape(c.head_text)} | "
                      f"{_delta(c)} | {c.relative_text} |")
     for section, entries in d.sections.items():
-        lines += ["", f"#### {section_title(section)}", ""]
+        lines += ["", f"#### {_escape(section_title(section))}", ""]
         if not entries:
             lines.append(f"No change ({d.unchanged[section]} unchanged).")
             continue
@@ -44,7 +45,9 @@ def diff_markdown(d: Diff, base_name: str = "base", head_name: str = "head",
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'")
+    """An input's text in a table cell or a note: one line (a newline in a report's field
+    started a heading or an image), its controls escaped, no pipe or backtick breaking out."""
+    return printable(text, one_line=True).replace("|", "\\|").replace("`", "'")
 
 
 def _delta(c: Change) -> str:

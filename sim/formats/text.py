@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, RenderableType
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -25,6 +25,7 @@ from rich.text import Text
 from sim.clocks import format_hz
 from sim.diff import CALLS_TITLE, section_title
 from sim.durations import format_duration
+from sim.printable import printable
 from sim.report import HEAP_UNTRACKED, SHARED_STACKS, console_input_note
 from sim.resets import reset_rows
 from toolchain.sizes import format_size
@@ -35,6 +36,12 @@ if TYPE_CHECKING:
     from sim.profile import Profile
     from sim.report import RunReport
     from toolchain.profiles import Target
+
+
+def escape(text: str) -> str:
+    """``text`` for rich's markup, its control characters escaped (an input's: a name, a
+    refusal's detail, a report's field; rich passes ESC through to the terminal)."""
+    return _markup_escape(printable(text))
 
 
 _DATA_BSS = {".data", ".bss", ".tdata", ".tbss"}
@@ -455,7 +462,8 @@ def check_table(result: CheckResult) -> Table:
                 margin = "[dim]—[/]"
             else:
                 margin = c.margin_text if c.passed else f"[red]{escape(c.margin_text)}[/]"
-            table.add_row(escape(e.name) if i == 0 else "", escape(metric), measured,
+            table.add_row(escape(printable(e.name, one_line=True)) if i == 0 else "",
+                          escape(metric), measured,
                           escape(c.budget_text), margin, verdict,
                           end_section=i == len(e.checks) - 1)
     return table
@@ -472,28 +480,30 @@ def _styled(c: Change, text: str) -> Text:
 def diff_tables(d: Diff, base_name: str = "base", head_name: str = "head",
                 limit: int | None = 20) -> list[Table | Text]:
     """The summary table, then one table per section (functions, layers) that changed."""
-    out: list[Table | Text] = [Text(f"note: {n}", style="yellow") for n in d.notes]
+    out: list[Table | Text] = [Text(f"note: {printable(n)}", style="yellow") for n in d.notes]
     table = Table(title=escape(f"{base_name} → {head_name}"))
     table.add_column("metric", no_wrap=True)
     for col in ("base", "head", "change", "%"):
         table.add_column(col, justify="right", no_wrap=True)
     for c in d.summary:
-        table.add_row(c.name, c.base_text, c.head_text, _styled(c, c.delta_text),
+        table.add_row(Text(printable(c.name)), Text(printable(c.base_text)),
+                      Text(printable(c.head_text)), _styled(c, c.delta_text),
                       _styled(c, c.relative_text))
     out.append(table)
     for section, entries in d.sections.items():
         if not entries:
             out.append(Text(f"{section}: no change ({d.unchanged[section]} unchanged)"))
             continue
-        t = Table(title=section_title(section))
+        t = Table(title=escape(section_title(section)))
         t.add_column("name", overflow="fold")
         for col in ("instructions", "change", "cycles", "change", "%"):
             t.add_column(col, justify="right", no_wrap=True)
         shown = entries if limit is None else entries[:limit]
         for e in shown:
             ins, cyc = e.instructions, e.cycles
-            t.add_row(Text(e.name), ins.head_text, _styled(ins, ins.delta_text), cyc.head_text,
-                      _styled(cyc, cyc.delta_text), _styled(cyc, cyc.relative_text))
+            t.add_row(Text(printable(e.name)), ins.head_text, _styled(ins, ins.delta_text),
+                      cyc.head_text, _styled(cyc, cyc.delta_text),
+                      _styled(cyc, cyc.relative_text))
         out.append(t)
         rest = len(entries) - len(shown)
         tail = f"{rest} more changed (--limit 0 shows all), " if rest else ""
@@ -505,7 +515,7 @@ def diff_tables(d: Diff, base_name: str = "base", head_name: str = "head",
             t.add_column(col, justify="right", no_wrap=True)
         calls = d.calls if limit is None else d.calls[:limit]
         for c in calls:
-            t.add_row(Text(c.name), c.base_text, c.head_text, _styled(c, c.delta_text),
+            t.add_row(Text(printable(c.name)), c.base_text, c.head_text, _styled(c, c.delta_text),
                       _styled(c, c.relative_text))
         out.append(t)
         if len(d.calls) > len(calls):
