@@ -27,11 +27,12 @@ met, 3 a budget broken, 4 a firmware faulted, hit a limit or exited non-zero, 2 
 """
 
 import glob
+import itertools
 import math
 import os
 import string
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,6 +78,7 @@ from toolchain.sizes import parse_size
 
 T = TypeVar("T")
 MAX_MATCHES = 10_000  # paths one elf glob may match
+MAX_WALK = 100_000  # folders one elf glob's ** may walk (from "/": the whole file system)
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
 _RUN_KEYS = ("target", "input", "analog", "pin", "i2c", "spi", "reset_clock", "allow_resets",
@@ -405,6 +407,52 @@ class _RunKey:
     strict_peripherals: bool = False
 
 
+def _bounded_walk(pattern: str, base: Path, where: str) -> None:
+    """BudgetError unless the folders ``pattern``'s ``**`` walks are few enough: one ``**``
+    at most (several over a deep chain of folders multiply without end), and at most
+    MAX_WALK folders below where it starts (``/**/x.elf`` walked the whole file system)."""
+    parts = Path(pattern).parts
+    if sum("**" in p for p in parts) > 1:
+        raise BudgetError(f"{where}: elf = {pattern!r}: give one ** at most (several walk "
+                          "every folder again for each)")
+    if not any("**" in p for p in parts):
+        return
+    fixed = list(itertools.takewhile(lambda p: not glob.has_magic(p), parts))
+    root = base.joinpath(*fixed) if fixed else base
+    for walked, _ in enumerate(os.walk(root), 1):  # (links to folders not followed)
+        if walked > MAX_WALK:
+            raise BudgetError(f"{where}: elf = {pattern!r} walks more than {MAX_WALK:,} "
+                              f"folders from {root}: start it lower")
+
+
+def _walked(hits: Iterator[str], pattern: str, where: str) -> Iterator[str]:
+    """``hits``, a folder that vanished or cannot be read while they are walked a BudgetError
+    (a /proc entry, say)."""
+    try:
+        yield from hits
+    except OSError as exc:
+        raise BudgetError(f"{where}: elf = {pattern!r}: cannot walk {exc.filename}: "
+                          f"{exc.strerror}") from None
+
+
+def _glob(pattern: str, base: Path) -> Iterator[str]:
+    """The paths ``pattern`` matches, relative to ``base`` (absolute for an absolute
+    pattern), as glob.iglob gives them, but with pathlib's ``**``, which follows no link to a
+    folder (glob's did: /proc/self/root made ``/**/x.elf`` walk for ever)."""
+    if not glob.has_magic(pattern):
+        if (base / pattern).exists():
+            yield pattern
+        return
+    p = Path(pattern)
+    if p.is_absolute():
+        root = Path(p.anchor)
+        for hit in root.glob(str(p.relative_to(root))):
+            yield str(hit)
+    else:
+        for hit in base.glob(pattern):
+            yield os.path.relpath(hit, base) if ".." in p.parts else str(hit.relative_to(base))
+
+
 def match(config: BudgetConfig, written: dict[Path, str] | None = None
           ) -> dict[_RunKey, list[Budget]]:
     """The runs to do, each with the budgets it is checked against; BudgetError when a glob
@@ -413,8 +461,9 @@ def match(config: BudgetConfig, written: dict[Path, str] | None = None
     runs: dict[_RunKey, list[Budget]] = {}
     for budget in config.budgets:
         for pattern in budget.elf:
+            _bounded_walk(pattern, config.base, budget.where)
             hits = []
-            for hit in glob.iglob(pattern, root_dir=config.base, recursive=True):
+            for hit in _walked(_glob(pattern, config.base), pattern, budget.where):
                 hits.append(hit)
                 if len(hits) > MAX_MATCHES:  # (a link to a folder above it: paths double
                     raise BudgetError(   # at each level, without end)

@@ -59,7 +59,9 @@ SECTIONS = (("functions", "self"), ("layers", "inclusive"))
 COUNTS = ("instructions", "cycles")
 
 
-MAX_REPORT_BYTES = 256 << 20  # a report larger than this is not one ebnn-sim wrote
+# a report larger than this is not one ebnn-sim wrote (a profile of every function of a large
+# firmware is a few MiB; parsed, JSON takes about 25 times its size)
+MAX_REPORT_BYTES = 32 << 20
 
 
 def _is_number(v: Any) -> TypeGuard[int | float]:
@@ -86,6 +88,8 @@ def load_report(path: Path) -> dict[str, Any]:
     """The parsed report; DiffError (one line) when missing, not JSON or not a report."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_file():  # (a FIFO would block the read for ever)
+            raise DiffError(f"{path}: not a regular file; not a report")
         with path.open("rb") as fh:
             raw = fh.read(MAX_REPORT_BYTES + 1)
         if len(raw) > MAX_REPORT_BYTES:

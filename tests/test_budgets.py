@@ -705,7 +705,8 @@ def test_bad_config_exit_2(tmp_path, elfs, toml, message):
 
 def test_a_glob_through_a_symlink_loop_is_refused(tmp_path, elfs):
     """loop/a -> loop and loop/b -> loop: 'loop/**/*.elf' made endless paths to one ELF (the
-    check walked on, its memory growing: hostile review 9); it stops at MAX_MATCHES."""
+    check walked on, its memory growing: hostile review 9; /**/x.elf through /proc/self/root
+    walked for ever: s53 hardening review M11). ** follows no link to a folder: one ELF."""
     import os
 
     project(tmp_path, elfs, ["hello"], '[[tool.ebnn-sim.budget]]\nelf = "loop/**/*.elf"\n'
@@ -715,8 +716,26 @@ def test_a_glob_through_a_symlink_loop_is_refused(tmp_path, elfs):
     shutil.copy(tmp_path / "build" / "hello.elf", loop / "fw.elf")
     os.symlink(".", loop / "a")
     os.symlink(".", loop / "b")
-    line = assert_single_error_line(check(cwd=tmp_path))
-    assert "elf = 'loop/**/*.elf' matches more than 10,000 paths" in line, line
+    result = check("--json", "c.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert [e["elf"] for e in json.loads((tmp_path / "c.json").read_text())["elfs"]] == [
+        "loop/fw.elf"]
+
+
+def test_globs_that_would_walk_without_bound_are_refused(tmp_path, elfs, monkeypatch):
+    """Several ** over a deep chain of folders multiplied without end, and a ** from / walked
+    the whole file system (s53 hardening review M11): one ** at most, MAX_WALK folders."""
+    import sim.budgets
+
+    project(tmp_path, elfs, ["hello"], '[[tool.ebnn-sim.budget]]\nelf = "a/**/**/x.elf"\n'
+            'sram = "1k"\n')
+    assert "give one ** at most" in assert_single_error_line(check(cwd=tmp_path))
+    deep = tmp_path / "deep"
+    for i in range(5):
+        (deep / f"d{i}").mkdir(parents=True)
+    monkeypatch.setattr(sim.budgets, "MAX_WALK", 3)
+    with pytest.raises(sim.budgets.BudgetError, match="walks more than 3 folders"):
+        sim.budgets._bounded_walk("deep/**/x.elf", tmp_path, "here")
 
 
 def test_no_pyproject_exit_2(tmp_path):

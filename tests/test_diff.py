@@ -174,7 +174,7 @@ def test_two_real_profiles(firmware, tmp_path):
 
 @pytest.mark.parametrize(("content", "message"), [
     (None, "no such file"),
-    ("dir", "cannot read"),
+    ("dir", "not a regular file"),
     ("{not json", "not valid JSON"),
     ("[1, 2]", "not an ebnn-sim report"),
     ('{"status": "ok"}', "not an ebnn-sim report"),
