@@ -589,6 +589,54 @@ def test_a_model_file_gone_from_trials_is_named_and_the_outputs_stay(local, tmp_
     assert not (out / "pareto.new").exists()
 
 
+def test_a_report_leaves_the_users_files_in_pareto(local, tmp_path):
+    """pareto/ is the natural place for a library exported from a Pareto model, or notes:
+    a report (or resume) removes only the search's own files there that are no longer in the
+    Pareto set (a link of that name, not what it points to)."""
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    folder = out / "pareto"
+    (folder / "NOTES.md").write_text("my notes\n")
+    (folder / "lib").mkdir()
+    (folder / "lib" / "model.c").write_text("int x;\n")
+    (folder / "toy-t00001-stream-src").mkdir()  # `ebnn build --stream -o pareto/...elf`'s
+    (folder / "toy-t00001-stream.elf").write_bytes(b"elf")
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(b"keep me")
+    (folder / "mine.bin").symlink_to(outside)
+    (folder / "toy-t00097.ebnn").write_bytes(b"stale")  # an earlier report's, now beaten
+    (folder / "toy-t00098-refit.pt").symlink_to(outside)
+    ran = ebnn("search", "--report", out)
+    assert ran.returncode == 0, ran.stderr
+    assert (folder / "NOTES.md").read_text() == "my notes\n"
+    assert (folder / "lib" / "model.c").read_text() == "int x;\n"
+    assert (folder / "toy-t00001-stream-src").is_dir()
+    assert (folder / "toy-t00001-stream.elf").read_bytes() == b"elf"
+    assert (folder / "mine.bin").is_symlink() and (folder / "mine.bin").read_bytes() == b"keep me"
+    assert not (folder / "toy-t00097.ebnn").exists()
+    assert not (folder / "toy-t00098-refit.pt").is_symlink()
+    assert outside.read_bytes() == b"keep me"
+    entries = json.loads((out / "pareto.json").read_text())
+    models = {Path(e[s]).name: out / "trials" / f"{e['trial']:05d}" / f"model.{s}"
+              for e in entries for s in ("toml", "pt", "ebnn", "elf")}
+    users = {"NOTES.md", "lib", "toy-t00001-stream-src", "toy-t00001-stream.elf", "mine.bin"}
+    assert {p.name for p in folder.iterdir()} == set(models) | users
+    assert all((folder / name).read_bytes() == src.read_bytes() for name, src in models.items())
+    assert not (out / "pareto.new").exists()
+
+
+def test_a_folder_where_a_pareto_model_goes_is_one_line(local, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    first = out / json.loads((out / "pareto.json").read_text())[0]["ebnn"]
+    first.unlink()
+    first.mkdir()
+    (first / "x").write_text("mine")
+    line = one_line_error(ebnn("search", "--report", out))
+    assert f"{first} is a folder: a Pareto model's file goes there" in line
+    assert (first / "x").read_text() == "mine"
+
+
 @pytest.mark.parametrize(("edit", "words"), [
     ({"target": "foo"}, "unknown target 'foo'"),
     ({"sram": "2k"}, "sram = '2k' is not int"),

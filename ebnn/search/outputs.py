@@ -7,7 +7,8 @@
 * ``pareto.md``: the same as a Markdown table, with the search's totals;
 * ``pareto.png``: accuracy vs peak SRAM, coloured by milliseconds per inference
   (:mod:`ebnn.search.plot`);
-* ``pareto/NAME.{toml,pt,ebnn,elf}``: each Pareto model (copied from ``trials/NNNNN/``);
+* ``pareto/NAME.{toml,pt,ebnn,elf}``: each Pareto model (copied from ``trials/NNNNN/``; the
+  user's own files there are left alone, :func:`copy_models`);
   with ``--refit``, ``pareto/NAME-refit.*`` too: its config trained on every labelled image
   (:mod:`ebnn.search.refit`, copied from ``refits/NNNNN/``), an entry's ``refit``.
 """
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ebnn.search import crossval, refit
-from ebnn.search.study import TRIALS_DIR, Settings, fitted
+from ebnn.search.study import TRIALS_DIR, SearchError, Settings, fitted
 
 PARETO_DIR = "pareto"
 SUFFIXES = ("toml", "pt", "ebnn", "elf")
@@ -250,12 +252,49 @@ def entry(directory: Path, settings: Settings, r: dict[str, Any],
     }
 
 
+# What a search writes in pareto/ (:func:`model_name`, then -refit or not): any other file or
+# folder there is the user's, and no report or resume removes or replaces it
+OWN_FILE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*-t\d{5,}(?:-refit)?\."
+                      rf"(?:{'|'.join(SUFFIXES)})")
+
+
+def own_file(path: Path) -> bool:
+    """Whether ``path`` in pareto/ is one of the search's model files (a file or a symbolic
+    link named as :func:`model_name` names them; never a folder)."""
+    return (OWN_FILE.fullmatch(path.name) is not None
+            and (path.is_symlink() or not path.is_dir()))
+
+
 def copy_models(directory: Path, settings: Settings, front: list[dict[str, Any]],
                 refits: list[dict[str, Any] | None]) -> None:
-    """``pareto/`` anew: built beside the old one, which it replaces only when complete (a
-    model file gone from ``trials/`` leaves the old one and raises FileNotFoundError)."""
+    """``pareto/``'s models anew: built beside the folder first (a model file gone from
+    ``trials/`` leaves pareto/ as it was and raises FileNotFoundError); then the search's own
+    files of an earlier report that are no longer in the Pareto set are removed (a symbolic
+    link, not what it points to) and the new ones put in. Anything else in pareto/ (notes, a
+    library exported from a model there) is left as it is."""
     out = directory / PARETO_DIR
     new = directory / (PARETO_DIR + ".new")
+    _stage(directory, settings, new, front, refits)
+    if not out.is_dir():
+        new.rename(out)
+        return
+    names = sorted(p.name for p in new.iterdir())
+    taken = [out / n for n in names if (out / n).is_dir() and not (out / n).is_symlink()]
+    if taken:
+        shutil.rmtree(new)
+        raise SearchError(f"{taken[0]} is a folder: a Pareto model's file goes there; move "
+                          "the folder")
+    for path in sorted(out.iterdir()):
+        if own_file(path) and path.name not in names:
+            path.unlink()
+    for name in names:
+        os.replace(new / name, out / name)
+    new.rmdir()
+
+
+def _stage(directory: Path, settings: Settings, new: Path, front: list[dict[str, Any]],
+           refits: list[dict[str, Any] | None]) -> None:
+    """The Pareto models' files copied into ``new`` (removed again when one cannot be)."""
     if new.is_dir():
         shutil.rmtree(new)
     new.mkdir(parents=True)
@@ -271,9 +310,6 @@ def copy_models(directory: Path, settings: Settings, front: list[dict[str, Any]]
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
-    if out.is_dir():
-        shutil.rmtree(out)
-    new.rename(out)
 
 
 def _pct(v: float | None) -> str:
