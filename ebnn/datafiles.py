@@ -65,6 +65,19 @@ def splits_of(path: Path) -> tuple[str, ...]:
     return ("train",)
 
 
+def unlabelled_test(path: Path) -> bool:
+    """Whether ``path`` is an .npz whose test split has samples (``x_test``) but no labels
+    (``y_test``): it trains, but its test split cannot be scored."""
+    if path.suffix.lower() != ".npz":
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return "x_test.npy" in names and "y_test.npy" not in names
+
+
 def load_path(path: str | Path, split: str = "train", classes: int | None = None) -> Dataset:
     """One split of the data at ``path``; DatasetError (one line) for anything unusable."""
     p = Path(path)

@@ -119,6 +119,41 @@ def test_a_test_file_of_its_own_is_the_test_split(space_file, tmp_path):
     assert "--test-data and --test-data-dir both name a test split" in one_line_error(both)
 
 
+def _digits_npz(path: Path, **test: np.ndarray) -> Path:
+    train = load_digits_split("train")
+    np.savez(path, x_train=train.images[..., 0], y_train=train.labels, **test)
+    return path
+
+
+def test_an_npz_with_x_test_but_no_y_test_is_searched_as_train_takes_it(space_file, tmp_path):
+    """docs/data.md: x_test without y_test trains; the search refused the whole file."""
+    test = load_digits_split("test")
+    data = _digits_npz(tmp_path / "xt_only.npz", x_test=test.images[..., 0])
+    loaded = load_search_data(None, None, 0.1, 0, data=data, shape=(8, 8, 1))
+    assert loaded.test is None and len(loaded.train) > 0
+    assert loaded.notes == (f"{data}: has x_test but not y_test: its test split cannot be "
+                            "scored, so no test accuracy is reported",)
+    out = fresh(tmp_path / "s")
+    ran = ebnn("search", space_file, "--data", data, *ARGS, "-o", out)
+    assert ran.returncode == 0, ran.stderr
+    assert f"warning: {data}: has x_test but not y_test" in ran.stderr
+    (entry,) = json.loads((out / "pareto.json").read_text())
+    assert entry["test_accuracy"] is None and entry["val_accuracy"] > 0.1
+    rep = ebnn("search", "--report", out)  # the same data, digest and all
+    assert rep.returncode == 0, rep.stderr
+
+
+def test_an_x_test_of_another_shape_is_refused_up_front_by_name(space_file, tmp_path):
+    test = load_digits_split("test")
+    data = _digits_npz(tmp_path / "xt_shape.npz", x_test=test.images[:, :, :4, 0],
+                       y_test=test.labels)
+    out = tmp_path / "s"
+    line = one_line_error(ebnn("search", space_file, "--data", data, *ARGS, "-o", out))
+    assert f"the test split, {data} (test: x_test, y_test), samples are (8, 4, 1)" in line, line
+    assert "the space's input takes (8, 8, 1)" in line
+    assert not out.exists()
+
+
 def test_a_test_file_numbers_its_class_names_as_the_training_data_does(tmp_path):
     def named(path: Path, names: list[str]) -> Path:
         body = "".join(f"{n},{i % 7},{(i * 3) % 5},{i % 2},{i % 3}\n"

@@ -421,6 +421,8 @@ def _load(settings: Any, training: bool = True) -> tuple[Any, Any]:
                                 None if settings.test_data is None else Path(settings.test_data))
     except (SpaceError, DatasetError, tomllib.TOMLDecodeError) as exc:
         _fail(str(exc))
+    for note in data.notes:
+        err.print(f"warning: {note}", markup=False, soft_wrap=True)
     if data.train.image_shape != space.input or data.train.classes != space.classes:
         _fail(f"the space's models take {space.input} images in {space.classes} classes; "
               f"{data.name} has {data.train.image_shape} in {data.train.classes}"

@@ -9,14 +9,14 @@ candidate's firmware takes the same bytes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ebnn.data import Dataset, DatasetError, load_dataset, relabel_by_names, split_train_val
-from ebnn.datafiles import has_test_split, load_path, load_source, splits_of
+from ebnn.datafiles import has_test_split, load_path, load_source, splits_of, unlabelled_test
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,6 +25,7 @@ class SearchData:
     val: Dataset
     test: Dataset | None  # None when the data has no test split (the bundled MNIST subset)
     quant: dict[str, Any] | None = None  # the input quantisation of float data (to_dict form)
+    notes: tuple[str, ...] = field(default=())  # what the user is told of the data (warnings)
 
     @property
     def name(self) -> str:
@@ -96,11 +97,15 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
         full = full.fit_to(shape, "the space's input")
     train, val = split_train_val(full, val_fraction, seed)
     test: Dataset | None = None
+    notes: list[str] = []
     if test_dir is not None:  # an IDX folder; the data set's name only labels it
         test = load_dataset(dataset or "mnist", data_dir=test_dir, split="test")
     elif test_data is not None:
         test = _by_names(load_path(test_data, "test" if "test" in splits_of(test_data)
                                    else "train"), full)
+    elif data is not None and unlabelled_test(data):  # as `ebnn train` takes it
+        notes.append(f"{data}: has x_test but not y_test: its test split cannot be scored, so "
+                     "no test accuracy is reported")
     elif ("test" in splits_of(data_dir) if data_dir is not None
           else has_test_split(dataset, data, None)):
         test = load_source(dataset, data, data_dir, "test")
@@ -108,12 +113,14 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
             test.clips.describe() != full.clips.describe()):  # other clips: another scale
         raise DatasetError(f"{test.source}: {test.clips.describe()}; the training clips are "
                            f"{full.clips.describe()}: convert them")
-    if test is not None and shape is not None:
-        test = test.fit_to(shape, "the space's input")
+    if test is not None and shape is not None:  # named by its source: the training split fits
+        test = replace(replace(test, name=f"the test split, {test.source},").fit_to(
+            shape, "the space's input"), name=test.name)
     if test is not None and (test.image_shape != full.image_shape
                              or test.classes != full.classes):
-        raise DatasetError(f"the test images are {test.image_shape} in {test.classes} classes, "
-                           f"the training images {full.image_shape} in {full.classes}")
+        raise DatasetError(f"the test split, {test.source}, holds {test.image_shape} in "
+                           f"{test.classes} classes, the training split {full.image_shape} in "
+                           f"{full.classes}")
     quant = None
     if full.images.dtype != np.uint8:
         from ebnn.quantize import QuantError, fit
@@ -127,5 +134,5 @@ def load_search_data(dataset: str | None, data_dir: Path | None, val_fraction: f
         val = replace(val, images=q.apply(val.images))
         if test is not None:
             test = replace(test, images=q.apply(test.images))
-    return SearchData(train, val, test, quant)
+    return SearchData(train, val, test, quant, tuple(notes))
 
