@@ -336,11 +336,34 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
         raise DatasetError(f"{path}: the first row is a sample, not a header (its label "
                            f"{header[0].strip()[:40]!r} labels rows below, the rest are "
                            "numbers): put a header row (label, then feature names) first")
+    _check_label_column(path, header, names, lines, values)
     labels, n, known = _csv_labels(path, names, lines, classes)
     samples = values.astype(np.uint8) if whole else values
     class_note = f"; classes {', '.join(known)[:200]}" if known else ""
     return Dataset(path.stem, samples, labels, n, f"{path}{class_note}", "flat",
                    tuple(known) if known else None)
+
+
+def _check_label_column(path: Path, header: list[str], names: list[str], lines: list[int],
+                        values: np.ndarray) -> None:
+    """DatasetError when the first column, which is read as the label, holds mostly numbers
+    that are not whole: a feature (the label column is elsewhere), not a list of class names
+    (it was read as one, a class per value). Names the last column when it holds class
+    numbers (a label column written last)."""
+    odd = [(s, line) for s, line in zip(names, lines, strict=True)
+           if _LABEL_NUMBER.fullmatch(s) is None]
+    if 2 * len(odd) <= len(names) or not all(_number(s) for s in names):
+        return
+    last = values[:, -1]
+    hint = ""
+    if (values.shape[1] > 1 and np.all(last == np.round(last)) and last.min() >= 0
+            and last.max() < MAX_CLASSES and len(np.unique(last)) >= 2):
+        hint = (f"; column {len(header)} ({header[-1].strip()[:40]!r}) holds class numbers "
+                f"{int(last.min())}..{int(last.max())}: if it is the label, move it first")
+    raise DatasetError(f"{path}: the label is read from the first column "
+                       f"({header[0].strip()[:40]!r}), which holds numbers that are not class "
+                       f"numbers ({odd[0][0][:20]} at line {odd[0][1]}): the first column must "
+                       "hold the labels, class numbers 0..K-1 or class names" + hint)
 
 
 def _csv_labels(path: Path, names: list[str], lines: list[int], classes: int | None

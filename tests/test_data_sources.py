@@ -154,6 +154,14 @@ def test_csv_with_integer_and_named_labels(tmp_path: Path) -> None:
     # trained on without a word (data review F3); other separators than commas named (F9)
     ("id,a,label\n0,1,2\n", "column 3 is named 'label', but the label is read from the first "
      "column ('id'): put the label column first"),
+    # the label column last under another name: the first, a float feature, was read as
+    # class names, one per value ("c_activity_last has 100 (-0.033 (1), ...)", review M4)
+    ("f0,f1,activity\n0.25,1.5,0\n-0.5,2.25,1\n1.75,0.5,2\n0,1,1\n", "bad.csv: the label is "
+     "read from the first column ('f0'), which holds numbers that are not class numbers (0.25 "
+     "at line 2): the first column must hold the labels, class numbers 0..K-1 or class names; "
+     "column 3 ('activity') holds class numbers 0..2: if it is the label, move it first"),
+    ("f0,f1\n0.25,1.5\n-0.5,2.25\n", "must hold the labels, class numbers 0..K-1 or class "
+     "names"),
     # pandas' to_csv() and R's write.csv() write a row index first, unnamed: as the label it
     # gave every row a class of its own (or, with a named label column, a misleading message)
     (",activity,a\n0,walk,1\n1,run,2\n", "bad.csv: the first column has no name: a row index "
