@@ -383,8 +383,11 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
             h, w = pixels.shape[:2]
             c = pixels.shape[2] if pixels.ndim == 3 else 1
             if (h, w, c) != fmt.shape:
-                raise InputError(f"{path}: a {w}x{h} {'grey' if c == 1 else 'colour'} image; "
-                                 f"{fmt.reader} reads {fmt.describe()}")
+                # its shape in the order of the firmware's (a transposed image read as
+                # "12x20 ... [12, 20, 1]" looked like a match)
+                raise InputError(f"{path}: a {'grey' if c == 1 else 'colour'} image {w} wide "
+                                 f"and {h} high, of shape [{h}, {w}, {c}] ([height, width, "
+                                 f"channels]); {fmt.reader} reads {fmt.describe()}")
         if fmt is not None:  # a float model's pixels are values like any other (as eval's)
             return fmt.quantise(_uint8(pixels, path).reshape(1, *fmt.shape), path,
                                 notes).tobytes()

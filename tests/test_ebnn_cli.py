@@ -374,7 +374,8 @@ def test_eval_input_prints_what_the_firmware_must_print(trained, tmp_path):
     assert "--input evaluates files instead of a data set" in one_line_error(
         ebnn("eval", trained / "small.ebnn", "--input", tmp_path / "in", "--pt",
              trained / "small.pt"))
-    assert "a.png: a 28x28 grey image; this model reads inputs of shape [8, 8, 1]" in (
+    assert ("a.png: a grey image 28 wide and 28 high, of shape [28, 28, 1] ([height, "
+            "width, channels]); this model reads inputs of shape [8, 8, 1]") in (
         one_line_error(ebnn("eval", Path(__file__).resolve().parents[1] / "examples" / "digits"
                             / "digits.ebnn", "--input", tmp_path / "in" / "a.png")))
 

@@ -290,8 +290,11 @@ def mnist_elf(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("size, words", [
-    ((56, 56), "a 56x56 grey image; this firmware reads inputs of shape [28, 28, 1]"),
-    ((1, 1), "a 1x1 grey image"),
+    ((56, 56), "a grey image 56 wide and 56 high, of shape [56, 56, 1] ([height, width, "
+     "channels]); this firmware reads inputs of shape [28, 28, 1]"),
+    # its shape in the firmware's order: "a 28x20 ... [28, 28, 1]" read W x H beside [H, W, C]
+    ((20, 28), "a grey image 28 wide and 20 high, of shape [20, 28, 1]"),
+    ((1, 1), "a grey image 1 wide and 1 high"),
 ])
 def test_run_refuses_a_png_of_another_size(mnist_elf: Path, tmp_path: Path, cli, size, words):
     png = tmp_path / "wrong.png"
