@@ -154,6 +154,39 @@ def test_an_x_test_of_another_shape_is_refused_up_front_by_name(space_file, tmp_
     assert not out.exists()
 
 
+def test_data_moved_is_taken_at_its_new_path_when_it_is_the_same(space_file, tmp_path):
+    """A search was tied to its data's absolute path: moved (or the project copied to another
+    machine), it could be neither reported nor resumed (review M2). Its digest decides."""
+    first = _digits_npz(tmp_path / "a.npz")
+    out = fresh(tmp_path / "s")
+    assert ebnn("search", space_file, "--data", first, *ARGS, "-o", out).returncode == 0
+    before = (out / "pareto.json").read_text()
+    moved = first.rename(tmp_path / "b.npz")
+    assert (f"{first}: no such file or folder (moved? give its new path with --data: the "
+            "search checks that it is the same data)") in one_line_error(
+        ebnn("search", "--report", out))
+    rep = ebnn("search", "--report", out, "--data", moved)
+    assert rep.returncode == 0, rep.stderr
+    assert f"note: --data {moved}: the data this search began with at {first}" in rep.stderr
+    assert (out / "pareto.json").read_text() == before
+    assert json.loads((out / "search.json").read_text())["data_path"] == str(first)
+    ran = ebnn("search", "-o", out, "--resume", "--data", moved)  # kept from now on
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads((out / "search.json").read_text())["data_path"] == str(moved)
+    assert ebnn("search", "--report", out).returncode == 0
+    # other data at another path is still refused, naming the path the search began with
+    train = load_digits_split("train")
+    other = tmp_path / "c.npz"
+    np.savez(other, x_train=train.images[..., 0], y_train=np.roll(train.labels, 1))
+    for args in (("--report", out), ("-o", out, "--resume", "--trials", "2")):
+        line = one_line_error(ebnn("search", *args, "--data", other))
+        assert f"is not the data this search began with (at {moved})" in line, line
+    assert (out / "pareto.json").read_text() == before
+    # a --data search is not turned into one of another source
+    assert "--data-dir differs from the search in this folder (it ran without --data-dir)" in (
+        one_line_error(ebnn("search", "--report", out, "--data-dir", tmp_path)))
+
+
 def test_a_test_file_numbers_its_class_names_as_the_training_data_does(tmp_path):
     def named(path: Path, names: list[str]) -> Path:
         body = "".join(f"{n},{i % 7},{(i * 3) % 5},{i % 2},{i % 3}\n"

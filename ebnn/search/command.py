@@ -280,10 +280,11 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
              "minimize_sram": sram_objective, "minimize_cycles": cycles_objective,
              "batch": batch, "prune": prune, "multivariate": multivariate, "startup": startup,
              "stratify": stratify, "stream": stream}
+    moved: dict[str, str] = {}
     try:
         if report or resume:
             settings = Settings.load(output)
-            _same(settings, space, given)
+            settings, moved = _same(settings, space, given)
         else:
             if space is None:
                 _fail("give the SPACE.toml to search (or -o DIR --resume, or --report DIR)")
@@ -295,14 +296,14 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
     except SearchError as exc:
         _fail(str(exc))
     if report:
-        _report(output, settings)
+        _report(output, settings, moved)
         return
     jobs = jobs or _cpus()
     if not cv and not refit:  # no more workers than a batch of trials runs at once (each
         jobs = min(jobs, settings.batch)  # holds the images and torch); folds use more
     try:
         _search(output, settings, resume, trials, seconds, jobs, backend, address,
-                (cv, cv_folds, cv_race), refit)
+                (cv, cv_folds, cv_race), refit, moved)
     except KeyboardInterrupt:  # outside the search loop (it handles its own): click said
         err.print("interrupted", markup=False)  # "Aborted!" and exit 1
         sys.exit(EXIT_INTERRUPTED)
@@ -359,17 +360,30 @@ _OPTIONS = {"data_path": "--data", "test_dir": "--test-data-dir", "test_data": "
             "minimize_cycles": "--cycles-objective/--no-cycles-objective"}
 
 
-def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
-    """A search is continued or re-rendered with the settings it began with."""
+# the settings that are a path to the data: another path to the same data (its digest, checked
+# as it is read) is taken
+DATA_PATHS = ("data_dir", "test_dir", "data_path", "test_data")
+
+
+def _same(settings: Any, space: Path | None, given: dict[str, Any]
+          ) -> tuple[Any, dict[str, str]]:
+    """A search is continued or re-rendered with the settings it began with: those settings,
+    with any data path given anew (a data set moved or copied: :func:`_load` checks that it is
+    the same data), and the path each of those replaces."""
     stored = asdict(settings)
     t = TARGETS[settings.target]
+    moved: dict[str, str] = {}
     for key, value in given.items():
         if value is None or key == "max_ms":
             continue
-        if key in ("data_dir", "test_dir", "data_path", "test_data"):
+        if key in DATA_PATHS:
             value = str(Path(value).resolve())
         if key == "target":  # a profile's name as the settings keep it
             value = TARGETS[value].name if value in TARGETS else value
+        if (key in DATA_PATHS and stored.get(key) not in (None, value)
+                and settings.data_digest is not None):
+            moved[key] = stored[key]
+            continue
         if stored.get(key) != value:
             option = _OPTIONS.get(key, "--" + key.replace("_", "-"))
             was = stored.get(key)
@@ -400,11 +414,15 @@ def _same(settings: Any, space: Path | None, given: dict[str, Any]) -> None:
             same = False  # the kept space is damaged: reported as the search is read
         if not same:
             _fail(f"{space} is not the space this search began with; leave it out to keep it")
+    return replace(settings, **{key: str(Path(given[key]).resolve()) for key in moved}), moved
 
 
-def _load(settings: Any, training: bool = True) -> tuple[Any, Any]:
+def _load(settings: Any, training: bool = True, moved: dict[str, str] | None = None
+          ) -> tuple[Any, Any]:
     """The space and the images of a search (``training`` False: to re-render it, which
-    trains nothing, so a teacher the folder names is not read)."""
+    trains nothing, so a teacher the folder names is not read); ``moved``: the data paths
+    given anew (:func:`_same`), each with the one it replaces: taken when the data is the
+    same."""
     from ebnn.config import loads_toml
     from ebnn.data import DatasetError
     from ebnn.search.datasets import load_search_data
@@ -420,7 +438,7 @@ def _load(settings: Any, training: bool = True) -> tuple[Any, Any]:
                                 tuple(space.input),
                                 None if settings.test_data is None else Path(settings.test_data))
     except (SpaceError, DatasetError, tomllib.TOMLDecodeError) as exc:
-        _fail(str(exc))
+        _fail(str(exc) + _gone_hint(settings))
     for note in data.notes:
         err.print(f"warning: {note}", markup=False, soft_wrap=True)
     if data.train.image_shape != space.input or data.train.classes != space.classes:
@@ -433,9 +451,21 @@ def _load(settings: Any, training: bool = True) -> tuple[Any, Any]:
         # one digest covers every split: name the test split's source too, it may be the one
         test = ("" if data.test is None or data.test.source == data.train.source
                 else f"; test split {data.test.source}")
+        if moved:
+            _fail(f"the data ({data.source}{test}) is not the data this search began with "
+                  f"(at {', '.join(moved.values())}): its images or labels differ, and "
+                  "candidates trained on other images cannot be ranked together; give the "
+                  "path of the same data, or start a new search in another folder")
         _fail(f"the data ({data.source}{test}) is not the data this search began with: its "
               "images or labels changed, and candidates trained on other images cannot be "
               "ranked together; put the data back, or start a new search in another folder")
+    for key, old in (moved or {}).items():
+        option = _OPTIONS.get(key, "--" + key.replace("_", "-"))
+        err.print(f"note: {option} {getattr(settings, key)}: the data this search began with "
+                  f"at {old} (the same images and labels)"
+                  + ("; this search now reads it there" if training else
+                     "; a report keeps no path: `-o DIR --resume` with it keeps the new one"),
+                  markup=False, soft_wrap=True)
     if training and space.train.get("teacher"):  # refused once here, not in every trial
         from ebnn.train import TrainError, check_teacher
 
@@ -444,6 +474,17 @@ def _load(settings: Any, training: bool = True) -> tuple[Any, Any]:
         except TrainError as exc:
             _fail(str(exc))
     return space, data
+
+
+def _gone_hint(settings: Any) -> str:
+    """What to do when a data path the search keeps is gone: give the new one."""
+    for key in DATA_PATHS:
+        path = getattr(settings, key)
+        if path is not None and not Path(path).exists():
+            option = _OPTIONS.get(key, "--" + key.replace("_", "-"))
+            return (f" (moved? give its new path with {option}: the search checks that it "
+                    "is the same data)")
+    return ""
 
 
 def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: Any,
@@ -474,11 +515,11 @@ def _write_outputs(output: Path, settings: Any, study: Any, space: Any, data: An
     return why
 
 
-def _report(output: Path, settings: Any) -> None:
+def _report(output: Path, settings: Any, moved: dict[str, str] | None = None) -> None:
     from ebnn.search.study import SearchError, open_study
 
     _lock(output)
-    space, data = _load(settings, training=False)
+    space, data = _load(settings, training=False, moved=moved)
     try:
         study = open_study(output, settings, create=False)
     except SearchError as exc:
@@ -511,7 +552,8 @@ def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> 
 
 def _search(output: Path, settings: Any, resume: bool, trials: int | None,
             seconds: float | None, jobs: int, backend_name: str, address: str | None,
-            cv: tuple[int, int | None, bool] = (0, None, False), refit: bool = False) -> None:
+            cv: tuple[int, int | None, bool] = (0, None, False), refit: bool = False,
+            moved: dict[str, str] | None = None) -> None:
     from optuna.exceptions import StorageInternalError
 
     from ebnn.search.backends import BackendError, WorkerLost, make_backend
@@ -519,7 +561,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     from ebnn.search.outputs import cv_options
     from ebnn.search.study import SETTINGS_NAME, Driver, FolderGone, SearchError, open_study
 
-    space, data = _load(settings)
+    space, data = _load(settings, moved=moved)
     if settings.train_limit is not None and settings.train_limit < data.train.classes:
         _fail(f"--train-images {settings.train_limit}: fewer than the data's "
               f"{data.train.classes} classes; every class needs a training image")
