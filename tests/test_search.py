@@ -625,6 +625,23 @@ def test_a_report_leaves_the_users_files_in_pareto(local, tmp_path):
     assert not (out / "pareto.new").exists()
 
 
+@pytest.mark.parametrize("n", [5, 7])
+def test_the_console_says_how_many_pareto_models_it_does_not_list(tmp_path, n):
+    """It said "Pareto set of 6" and listed five (review L1)."""
+    console = Console(file=io.StringIO(), width=200, color_system=None, highlight=False)
+    names = [f"m-t{i:05d}" for i in range(n)]
+    entries = [{"name": name, "val_accuracy": 0.5, "sram_peak": 100, "cycles": 1000, "ms": 0.1}
+               for name in names]
+    summary = outputs_mod.Summary(trials=n, trained=n, rejected=0, rejected_before_training=0,
+                                  failed=0, running=0, seconds=1.0)
+    with mock.patch.object(command, "err", console):
+        command._print_result(tmp_path, entries, summary)
+    lines = console.file.getvalue().splitlines()
+    assert lines[1] == f"Pareto set of {n}: {tmp_path / 'pareto.md'}"
+    assert [ln.split(":")[0].strip() for ln in lines[2:7]] == names[:5]
+    assert lines[7:] == ([] if n == 5 else [f"  ... and {n - 5} more (pareto.md)"])
+
+
 def test_a_folder_where_a_pareto_model_goes_is_one_line(local, tmp_path):
     out = tmp_path / "s"
     shutil.copytree(local, out)

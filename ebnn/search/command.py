@@ -531,11 +531,14 @@ def _report(output: Path, settings: Any, moved: dict[str, str] | None = None) ->
     _exit_if_empty(study, entries, summary)
 
 
+SHOWN = 5  # Pareto models listed on the console (pareto.md lists them all)
+
+
 def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> None:
     err.print(summary.line(), markup=False)
     err.print(f"Pareto set of {len(entries)}: {output / 'pareto.md'}", markup=False,
               soft_wrap=True)  # a path stays whole (and clickable) in a terminal
-    for e in entries[:5]:
+    for e in entries[:SHOWN]:
         cv = ("" if e.get("cv_accuracy") is None
               else f" ({100 * e['cv_accuracy']:.2f}% cross-validated)")
         err.print(f"  {e['name']}: {100 * e['val_accuracy']:.2f}% validation{cv}, "
@@ -548,6 +551,8 @@ def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> 
             err.print(f"    refit on {f['train_images']:,} images: " + (
                 f"{test}{f['sram_peak']:,} B SRAM, {f['cycles']:,} cycles ({f['ms']:.2f} ms)"
                 if f["status"] == "ok" else f"{f['status']}: {f['reason']}"), markup=False)
+    if len(entries) > SHOWN:  # "Pareto set of 6" then five lines read as a model lost
+        err.print(f"  ... and {len(entries) - SHOWN} more (pareto.md)", markup=False)
 
 
 def _search(output: Path, settings: Any, resume: bool, trials: int | None,
