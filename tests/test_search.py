@@ -642,6 +642,34 @@ def test_the_console_says_how_many_pareto_models_it_does_not_list(tmp_path, n):
     assert lines[7:] == ([] if n == 5 else [f"  ... and {n - 5} more (pareto.md)"])
 
 
+def test_a_copy_of_an_earlier_trial_is_marked_and_counted(tmp_path):
+    """A config proposed again is told its earlier outcome: its progress line looked like a
+    new result, and the totals left it out ("6 trials: 1 trained, 4 rejected, 0 failed",
+    review L2)."""
+    from ebnn.search.measure import Outcome
+
+    settings = Settings(space="", target="curie", sram=2048, flash=65536, max_cycles=None,
+                        clock_hz=32_000_000, minimize_sram=False, minimize_cycles=False)
+    study = open_study(tmp_path, settings, create=True)
+    console = Console(file=io.StringIO(), width=300, color_system=None, highlight=False)
+    with mock.patch.object(command, "err", console):
+        progress = command._Progress(None)
+        driver = Driver(tmp_path, settings, None, study, None, None,  # type: ignore[arg-type]
+                        progress.update)
+        fw = Firmware(1000, 4000, 9000, 9000.0, 9000)
+        config = {"model": {"name": "c"}, "train": {"epochs": 4}}
+        driver.tell(study.ask(), Outcome(0, "ok", probe=fw, final=fw, trained=True,
+                                         val_accuracy=0.5), config)
+        driver.tell(study.ask(), Outcome(1, "rejected", "SRAM over", probe=fw), {"x": 1})
+        assert driver._copy_seen(study.ask(), config)
+    lines = console.file.getvalue().splitlines()
+    assert lines[2].startswith("trial 2: same as trial 0 (50.00%, 1,000 B, 9,000 cycles) |")
+    assert not lines[0].startswith("trial 0: same")
+    _, summary = load_records(study)
+    assert summary.line() == ("3 trials: 1 trained, 1 rejected (1 before training), 0 failed, "
+                              "1 copy of an earlier trial")
+
+
 def test_a_folder_where_a_pareto_model_goes_is_one_line(local, tmp_path):
     out = tmp_path / "s"
     shutil.copytree(local, out)

@@ -904,6 +904,8 @@ class _Progress:
             f"{o.final.cycles:,} cycles" if o.final else "ok")
         if o.reason:
             what += f": {o.reason}"
+        if tally.last_same_as is not None:  # not trained again: it counts once
+            what = f"same as trial {tally.last_same_as} ({what})"
         pruned = f", pruned {tally.pruned}" if tally.pruned else ""
         summary = (f"done {tally.done}, rejected {tally.rejected}, failed {tally.failed}"
                    f"{pruned}; best {best_text}")

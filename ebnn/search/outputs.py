@@ -46,13 +46,17 @@ class Summary:
     cv_race: bool = False  # the last --cv run raced (--cv-race)
     cv_finished: bool = True  # every fold it runs has run
     pruned: int = 0  # stopped early by --prune
+    copies: int = 0  # a config trained before proposed again: its outcome copied (same_as)
 
     def line(self) -> str:
         """``N trials: a trained, b rejected (c before training), d failed[, e pruned][, f
-        unfinished]`` (an interrupt leaves trials unfinished: --resume runs them first)."""
+        copies of earlier trials][, g unfinished]`` (an interrupt leaves trials unfinished:
+        --resume runs them first)."""
+        copies = ("" if not self.copies else ", 1 copy of an earlier trial" if self.copies == 1
+                  else f", {self.copies} copies of earlier trials")
         return (f"{self.trials} trials: {self.trained} trained, {self.rejected} rejected "
                 f"({self.rejected_before_training} before training), {self.failed} failed"
-                + (f", {self.pruned} pruned" if self.pruned else "")
+                + (f", {self.pruned} pruned" if self.pruned else "") + copies
                 + (f", {self.running} unfinished" if self.running else ""))
 
 
@@ -87,6 +91,9 @@ def load_records(study: Any) -> tuple[list[dict[str, Any]], Summary]:
                                      and not r["trained"]),
         failed=sum(1 for r in records if r["status"] == "failed"),
         pruned=sum(1 for r in records if r["status"] == "pruned"),
+        # the copies not counted above: of a trained candidate's outcome within the budget
+        copies=sum(1 for r in records if r["same_as"] is not None and r["trained"]
+                   and r["status"] == "ok"),
         running=running, seconds=seconds,
         cv_k=cv.k, folds=cv.folds, cv_listed=cv.listed, cross_validated=cv.complete,
         cv_race=cv.race, cv_finished=cv.finished)

@@ -152,6 +152,7 @@ class Tally:
     pruned: int = 0
     best: dict[str, Any] | None = None  # the most accurate feasible trial's outcome
     last: Outcome | None = None
+    last_same_as: int | None = None  # the trial whose outcome the last one copied
     started: float = field(default_factory=time.monotonic)
 
     def add(self, outcome: dict[str, Any]) -> None:
@@ -357,9 +358,11 @@ class Driver:
             values.append(float(fw.sram_peak) if fw else 0.0)
         return values, constraints
 
-    def tell(self, trial: Any, o: Outcome, config: dict[str, Any], copy: bool = False) -> None:
-        """Record and tell ``o``; ``copy``: the outcome of the same config measured before
-        (its rung scores are not counted again)."""
+    def tell(self, trial: Any, o: Outcome, config: dict[str, Any],
+             same_as: int | None = None) -> None:
+        """Record and tell ``o``; ``same_as``: the trial of the same config measured before,
+        whose outcome ``o`` copies (its rung scores are not counted again)."""
+        copy = same_as is not None
         write_trial_files(self.directory, o)  # before the tell: a told trial has its files
         record = outcome_record(o, config)
         trial.set_user_attr("outcome", record)
@@ -372,7 +375,7 @@ class Driver:
                                     "ignored because")
             self._tell(trial, o, config, record)
         self.tally.add(record)
-        self.tally.last = o
+        self.tally.last, self.tally.last_same_as = o, same_as
         if self.progress is not None:
             self.progress(self.tally)
 
@@ -440,7 +443,7 @@ class Driver:
                        seen["torch_val_accuracy"], seen["test_accuracy"],
                        epochs=seen.get("epochs"), rung_scores=seen.get("rung_scores") or [])
         trial.set_user_attr("same_as", seen["number"])
-        self.tell(trial, copy, config, copy=True)
+        self.tell(trial, copy, config, same_as=seen["number"])
         return True
 
     def _consider(self, trial: Any, config: dict[str, Any],
@@ -479,7 +482,7 @@ class Driver:
                                seconds=seconds)
                 if not first:
                     trial.set_user_attr("same_as", o.number)
-                self.tell(trial, same, config, copy=not first)
+                self.tell(trial, same, config, same_as=None if first else o.number)
 
         self.backend.run_batch(list(unique.values()), done)
 
