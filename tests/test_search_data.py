@@ -187,6 +187,22 @@ def test_data_moved_is_taken_at_its_new_path_when_it_is_the_same(space_file, tmp
         one_line_error(ebnn("search", "--report", out, "--data-dir", tmp_path)))
 
 
+def test_an_input_over_the_sram_budget_points_to_stream_before_any_trial(tmp_path):
+    """Every candidate was rejected in turn, with no word of --stream (review L10)."""
+    space = tmp_path / "big.toml"
+    space.write_text(SPACE.replace("input = [8, 8, 1]", "input = [40, 40, 1]")
+                     .replace("classes = 10", "classes = 2"))
+    data = tmp_path / "big.npz"
+    np.savez(data, x=np.zeros((20, 40, 40), np.uint8), y=np.arange(20) % 2)
+    out = tmp_path / "s"
+    line = one_line_error(ebnn("search", space, "--data", data, "--sram", "1k", "--trials", "1",
+                               "--jobs", "1", "-o", out))
+    assert ("the space's input [40, 40, 1] is 1,600 B, more than the SRAM budget (1,024 B) "
+            "before any layer runs: no candidate fits built whole; --stream feeds it row by "
+            "row") in line, line
+    assert not out.exists()
+
+
 def test_a_test_file_numbers_its_class_names_as_the_training_data_does(tmp_path):
     def named(path: Path, names: list[str]) -> Path:
         body = "".join(f"{n},{i % 7},{(i * 3) % 5},{i % 2},{i % 3}\n"

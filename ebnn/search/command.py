@@ -570,6 +570,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     if settings.train_limit is not None and settings.train_limit < data.train.classes:
         _fail(f"--train-images {settings.train_limit}: fewer than the data's "
               f"{data.train.classes} classes; every class needs a training image")
+    _check_input_fits(space, settings)
     from toolchain.build import ToolchainError, find_compiler
 
     try:  # without it every candidate would fail in turn, each counted against --trials
@@ -706,6 +707,21 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         _stopped(lost, output, again)
         sys.exit(1)
     _exit_if_empty(study, entries, summary)
+
+
+def _check_input_fits(space: Any, settings: Any) -> None:
+    """One line, before any trial, when the input alone is over the SRAM budget: every
+    candidate built whole holds it in SRAM and would be rejected in turn (--stream holds
+    none of it)."""
+    size = math.prod(space.input)
+    if settings.stream or size <= settings.sram:
+        return
+    sequence = space.first_kind == "conv1d"
+    shape = list(space.input[1:] if sequence else space.input)
+    _fail(f"the space's input {shape} is {size:,} B, more than the SRAM budget "
+          f"({settings.sram:,} B) before any layer runs: no candidate fits built whole; "
+          f"--stream feeds it {'step by step' if sequence else 'row by row'}, with no input "
+          "buffer")
 
 
 def _stopped(why: str, output: Path, again: str) -> None:
