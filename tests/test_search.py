@@ -522,6 +522,19 @@ def test_search_with_nothing_given_shows_its_usage():
     assert ran.returncode == 2 and re.match(r"Usage: \S+ search \[OPTIONS\] \[SPACE\]", ran.stderr)
 
 
+def test_a_finished_search_resumed_says_no_new_trial_and_not_searching(local, tmp_path):
+    """'no new trial', then the 'searching curie ...' banner, read as if it searched after all
+    (review L8)."""
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    ran = ebnn("search", "-o", out, "--resume", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+    text = " ".join(ran.stderr.split())
+    assert "the --trials 3 it was last given: no new trial (a larger --trials goes on)" in text
+    assert "searching" not in text and "Pareto set of " in text
+    assert len(study_of(out).trials) == TRIALS
+
+
 def test_the_default_trials_cap_no_later_time(local, tmp_path):
     """A search given no --trials keeps none: the default caps a plain --resume, not a later
     --resume --time (which goes on until its time is up)."""

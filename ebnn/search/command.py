@@ -618,7 +618,9 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         # --cv-folds not given: the last --cv run's when resuming (its folds' results are kept)
         folds = cv[1] or (last_folds(study.user_attrs) if resume else None) or DEFAULT_FOLDS
         run_cv = (cv[0], folds, cv[2])
-        held = sum(t.state.name != "WAITING" for t in study.get_trials(deepcopy=False))
+        states = [t.state.name for t in study.get_trials(deepcopy=False)]
+        held = sum(state != "WAITING" for state in states)
+        unfinished = states.count("RUNNING")  # an interrupt's: run again first
     except (OSError, SearchError) as exc:
         backend.close()
         _fail(str(exc) if isinstance(exc, SearchError)
@@ -626,22 +628,16 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     except BaseException:  # Ctrl-C too: no worker is left behind
         backend.close()
         raise
-    if resume and not cv_only and trials is not None and held >= trials:
+    idle = resume and not cv_only and trials is not None and held >= trials
+    if idle:
         which = ("given" if given_trials else "it was last given" if settings.trials is not None
                  else "of the default")
         err.print(f"the study holds {held} trial(s), the --trials {trials} {which}: no new "
-                  "trial (a larger --trials goes on)", markup=False, soft_wrap=True)
-    b = settings.budget
-    for warning in TARGETS[settings.target].beyond_part(b.sram, b.flash):
-        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
-    err.print(f"searching {settings.target} ({'streaming firmware, ' if b.stream else ''}"
-              f"SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B"
-              + ("" if b.max_cycles is None else f", ≤ {b.max_cycles:,} cycles")
-              + f") on {len(data.subset(settings.train_limit).train)} training and "
-              f"{len(data.val)} validation "
-              f"{'sequences' if space.first_kind == 'conv1d' else 'images'} of {data.name}; "
-              f"{jobs} job(s), "
-              f"{backend_name} backend", markup=False, soft_wrap=True)
+                  "trial (a larger --trials goes on)"
+                  + (f"; its {unfinished} unfinished run again" if unfinished else ""),
+                  markup=False, soft_wrap=True)
+    if not idle or unfinished or cv[0] or refit:  # else nothing runs: no "searching ..."
+        _banner(settings, space, data, jobs, backend_name)
     interrupted = in_cv = in_refit = False
     cv_error: str | None = None
     lost: str | None = None
@@ -707,6 +703,21 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
         _stopped(lost, output, again)
         sys.exit(1)
     _exit_if_empty(study, entries, summary)
+
+
+def _banner(settings: Any, space: Any, data: Any, jobs: int, backend_name: str) -> None:
+    """What the search runs: the budgets' warnings, then ``searching TARGET (...)``."""
+    b = settings.budget
+    for warning in TARGETS[settings.target].beyond_part(b.sram, b.flash):
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    err.print(f"searching {settings.target} ({'streaming firmware, ' if b.stream else ''}"
+              f"SRAM ≤ {b.sram:,} B, flash ≤ {b.flash:,} B"
+              + ("" if b.max_cycles is None else f", ≤ {b.max_cycles:,} cycles")
+              + f") on {len(data.subset(settings.train_limit).train)} training and "
+              f"{len(data.val)} validation "
+              f"{'sequences' if space.first_kind == 'conv1d' else 'images'} of {data.name}; "
+              f"{jobs} job(s), "
+              f"{backend_name} backend", markup=False, soft_wrap=True)
 
 
 def _check_input_fits(space: Any, settings: Any) -> None:
