@@ -683,6 +683,30 @@ def test_a_copy_of_an_earlier_trial_is_marked_and_counted(tmp_path):
                               "1 copy of an earlier trial")
 
 
+def test_an_empty_pareto_set_of_an_interrupted_search_does_not_blame_the_budget():
+    """Interrupted before any trial finished, pareto.md said that no candidate was trained
+    within the budget (review L9)."""
+    settings = Settings(space="", target="curie", sram=2048, flash=65536, max_cycles=None,
+                        clock_hz=32_000_000)
+
+    def text(reasons: list[str], **counts: int) -> str:
+        summary = outputs_mod.Summary(**{"trials": 0, "trained": 0, "rejected": 0,
+                                         "rejected_before_training": 0, "failed": 0,
+                                         "running": 0, "seconds": 0.0, **counts})
+        return outputs_mod.markdown(settings, [], summary, [], reasons)
+
+    assert ("No model in the Pareto set yet: no trial finished before the search was "
+            "interrupted (2 unfinished: `ebnn search -o DIR --resume` runs them).") in text(
+        [], trials=2, running=2)
+    assert ("No model in the Pareto set: no candidate was trained within the budget (most "
+            "common reasons: 2 x SRAM over; 1 unfinished: `ebnn search -o DIR --resume` runs "
+            "them).") in text(["2 x SRAM over"], trials=3, running=1, rejected=2,
+                              rejected_before_training=2)
+    assert ("No model in the Pareto set: no candidate was trained within the budget (most "
+            "common reasons: 2 x SRAM over).") in text(["2 x SRAM over"], trials=2, rejected=2,
+                                                       rejected_before_training=2)
+
+
 def test_a_folder_where_a_pareto_model_goes_is_one_line(local, tmp_path):
     out = tmp_path / "s"
     shutil.copytree(local, out)

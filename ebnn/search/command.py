@@ -760,8 +760,10 @@ def _exit_if_empty(study: Any, entries: list[dict[str, Any]], summary: Any) -> N
     from ebnn.search.outputs import common_reasons, load_records
 
     common = "".join(f"; {why}" for why in common_reasons(load_records(study)[0], 2))
+    unfinished = (f", {summary.running} unfinished: `--resume` runs them" if summary.running
+                  else "")
     err.print(f"no model in the Pareto set ({summary.rejected} rejected, "
-              f"{summary.failed} failed){common}", markup=False, soft_wrap=True)
+              f"{summary.failed} failed{unfinished}){common}", markup=False, soft_wrap=True)
     sys.exit(EXIT_EMPTY)
 
 

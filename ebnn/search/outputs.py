@@ -372,8 +372,7 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
         + " ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     if not entries:
-        lines[-2:] = ["No model in the Pareto set: no candidate was trained within the budget"
-                      + (f" (most common reasons: {'; '.join(reasons)})." if reasons else ".")]
+        lines[-2:] = [empty_text(summary, reasons)]
     for e in entries:
         cv = f" {_pct(e['cv_accuracy'])} |" if summary.cross_validated else ""
         lines.append(
@@ -409,6 +408,20 @@ def markdown(settings: Settings, entries: list[dict[str, Any]], summary: Summary
                          f"{_pct(h.get('test_accuracy'))} | {h['sram_peak']:,} | "
                          f"{h['flash']:,} | {h['cycles']:,} | {h['ms']:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def empty_text(summary: Summary, reasons: list[str] | None) -> str:
+    """pareto.md's line for an empty Pareto set: why (no candidate within the budget, or, when
+    an interrupt came before any trial finished, none finished yet)."""
+    again = (f" {summary.running} unfinished: `ebnn search -o DIR --resume` runs them"
+             if summary.running else "")
+    if summary.trials == summary.running:
+        return ("No model in the Pareto set yet: no trial finished before the search was "
+                f"interrupted ({again.strip() or 'none started'}).")
+    why = f"most common reasons: {'; '.join(reasons)}" if reasons else ""
+    notes = "; ".join(n for n in (why, again.strip()) if n)
+    return ("No model in the Pareto set: no candidate was trained within the budget"
+            + (f" ({notes})." if notes else "."))
 
 
 def layers_text(config: dict[str, Any]) -> str:
