@@ -122,6 +122,10 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
         present = np.unique(ds.labels)
         if len(present) < 2:
             _fail(f"{ds.source}: every sample is of one class; a classifier needs two or more")
+        if ds.class_names is None and ds.classes < spec.classes:
+            # numbered from the labels it holds: the top classes without samples are a gap in
+            # the labels as one in the middle is (warned of below), not fewer classes
+            ds = replace(ds, classes=spec.classes)
         if ds.classes != spec.classes:
             # labels 1..K (numbered from 1) read as K + 1 classes of which 0 is empty
             from_one = (ds.class_names is None and ds.classes == spec.classes + 1
