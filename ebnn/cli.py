@@ -133,9 +133,11 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
             absent = [n for i, n in enumerate(ds.class_names or ()) if i not in set(
                 present.tolist())]  # a class only the test split has counts too
             counts = np.bincount(ds.labels, minlength=ds.classes)
+            # more classes than the model's: a misspelt name may be one of them
             named = ("" if ds.class_names is None or absent else " (" + ", ".join(
                 f"{n} ({c:,})" for n, c in zip(ds.class_names, counts, strict=False))[:300]
-                + ": a misspelt name is a class of its own)")
+                + (": a misspelt name is a class of its own)" if ds.classes > spec.classes
+                   else ")"))
             _fail(f"{config}: the model has {spec.classes} classes; {ds.name} has "
                   f"{ds.classes}" + named
                   + (f" (its labels run 1..{spec.classes}: number them from 0)"

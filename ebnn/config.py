@@ -170,8 +170,10 @@ def _train(raw: Any) -> TrainSpec:
                               f"{toml_value(value):.40}")
         values[key] = want(value)
     spec = TrainSpec(**values)
-    if spec.epochs < 1 or spec.lr <= 0:
-        raise ConfigError("[train]: epochs must be >= 1 and lr > 0")
+    if spec.epochs < 1:
+        raise ConfigError(f"[train]: epochs must be >= 1, got {spec.epochs}")
+    if spec.lr <= 0:
+        raise ConfigError(f"[train]: lr must be > 0, got {spec.lr:g}")
     if spec.batch_size < 2:  # the output's batch norm has one value per class and sample
         raise ConfigError(f"[train]: batch_size must be >= 2 (batch norm needs two samples a "
                           f"step), got {spec.batch_size}")

@@ -765,6 +765,12 @@ def test_a_misspelt_class_name_is_shown_with_the_counts(tmp_path: Path) -> None:
                                "-o", tmp_path / "c.pt"))
     assert line.endswith("the model has 2 classes; case has 3 (Tap (1), still (6), tap (5): "
                          "a misspelt name is a class of its own)")
+    # fewer classes than the model's: no misspelling to suspect (review L6)
+    (tmp_path / "c3.toml").write_text((tmp_path / "c.toml").read_text().replace(
+        "classes = 2", "classes = 4"))
+    line = one_line_error(ebnn("train", tmp_path / "c3.toml", "--data", tmp_path / "case.csv",
+                               "-o", tmp_path / "c.pt"))
+    assert line.endswith("the model has 4 classes; case has 3 (Tap (1), still (6), tap (5))")
 
 
 def test_a_feature_column_named_y_is_a_feature(tmp_path: Path) -> None:

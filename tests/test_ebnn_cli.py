@@ -725,6 +725,8 @@ def test_resume_without_checkpoint_is_an_error(tmp_path):
      "bad.toml: [train]: unknown key(s) epoch (did you mean epochs?); it takes epochs, "
      "batch_size, lr,"),
     ("this is [not toml", "TOML"),
+    # each named alone (review L6: "epochs must be >= 1 and lr > 0" for epochs = 0)
+    (SMALL.replace("epochs = 2", "epochs = 0"), "[train]: epochs must be >= 1, got 0"),
 ])
 def test_bad_configs_are_rejected(tmp_path, text, words):
     cfg = tmp_path / "bad.toml"

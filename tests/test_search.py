@@ -475,7 +475,7 @@ def test_report_rerenders(local):
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    (("-o", "{tmp}/none", "--resume"), "no search here"),
+    (("-o", "{tmp}/none", "--resume"), "none: no such folder (no search there)"),
     (("{space}", "-o", "{tmp}/x", "--time", "2x"), "--time '2x'"),
     (("-o", "{tmp}/x"), "give the SPACE.toml"),
     (("{space}",), "with -o DIR"),
@@ -515,6 +515,19 @@ def test_report_rerenders(local):
 def test_user_mistakes_are_one_line(local, space_file, tmp_path, args, words):
     args = [a.format(tmp=tmp_path, space=space_file, local=local) for a in args]
     assert words in one_line_error(ebnn("search", *args))
+
+
+def test_a_report_or_resume_of_no_folder_and_a_model_config_as_space_say_so(tmp_path):
+    """Review L6: 'no search here (search.json is missing)' for a folder that does not exist;
+    'unknown table(s) train' for a model config given as the space."""
+    for args in (("--report", tmp_path / "none"), ("-o", tmp_path / "none", "--resume")):
+        assert f"{tmp_path / 'none'}: no such folder (no search there)" in one_line_error(
+            ebnn("search", *args))
+    config = tmp_path / "m.toml"
+    config.write_text('[model]\nname = "m"\ninput = [8, 8, 1]\nclasses = 2\n[[model.layers]]\n'
+                      'type = "conv"\nfilters = 2\n[train]\nepochs = 1\n')
+    assert ("this is a model config (ebnn train CONFIG), not a search space" in one_line_error(
+        ebnn("search", config, "-o", tmp_path / "s")))
 
 
 def test_search_with_nothing_given_shows_its_usage():

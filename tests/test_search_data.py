@@ -263,6 +263,17 @@ val_fraction = 0.2
 """
 
 
+def test_a_sequence_space_of_other_classes_names_sequences(tmp_path):
+    """'the space's models take (1, 100, 6) images in 6 classes' for a sequence space
+    (review L6)."""
+    space = tmp_path / "imu6.toml"
+    space.write_text(SEQUENCE_SPACE.replace("classes = 4", "classes = 6"))
+    line = one_line_error(ebnn("search", space, "--dataset", "basicmotions", "--sram", "2k",
+                               "-o", tmp_path / "s"))
+    assert line.endswith("the space's models take sequences [T, C] = [100, 6] in 6 classes; "
+                         "basicmotions has sequences [T, C] = [100, 6] in 4"), line
+
+
 def test_a_sequence_data_set_is_searched_with_conv1d_blocks(tmp_path):
     # the first block was always a 2-D conv whose default 3x3 kernel fits no [T, C] input:
     # every sequence space (basicmotions' included) was refused
@@ -461,7 +472,7 @@ def test_data_dir_of_ones_own_idx_files_points_to_data(tmp_path):
     space.write_text('[model]\nname = "three"\ninput = [16, 16, 1]\nclasses = 3\n\n'
                      '[space.first]\nfilters = 4\nkernel = 3\n')
     line = one_line_error(ebnn("search", space, "--data-dir", idx, "-o", tmp_path / "s"))
-    assert "3 classes; mnist has (16, 16, 1) in 10" in line
+    assert "images [16, 16, 1] in 3 classes; mnist has images [16, 16, 1] in 10" in line
     assert line.endswith("(--data-dir reads mnist's own IDX files; IDX files of your own "
                          "task: --data DIR)")
     config = tmp_path / "three-model.toml"

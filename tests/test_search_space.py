@@ -66,7 +66,13 @@ def test_fixed_trial_picks_what_it_is_told():
     ({"train": {"seed": [0, 1]}}, "seed must be one value"),
     ({"train": {"val_fraction": 0}}, "val_fraction must be > 0"),
     ({"train": {"speed": 1}}, "unknown key(s) speed"),
-    ({"extra": 1}, "unknown key(s) extra"),
+    ({"extra": 1}, "[space]: unknown extra; it takes blocks, kinds, shapes and the tables "
+     "[space.first], [space.train], [space.conv]"),
+    # a table named as one, and the names it may have (review L6: "unknown key(s) dense")
+    ({"dense": {"units": [8]}}, "[space]: unknown [space.dense]; it takes"),
+    ({"kind": ["conv"]}, "[space]: unknown kind (did you mean kinds?)"),
+    ({"train": {"epoch": 3}}, "[space.train]: unknown key(s) epoch (did you mean epochs?); it "
+     "takes epochs, batch_size, lr,"),
     # a value no candidate can take: refused at once, not by every trial that draws it
     ({"conv": {"filters": "many"}}, 'filters = "many" can never be used'),
     ({"conv": {"filters": [8, -4]}}, "filters = -4 can never be used"),

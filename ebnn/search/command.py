@@ -243,6 +243,8 @@ def search_cmd(space: Path | None, output: Path | None, target: str | None, sram
         output = report_dir
     if output is None:
         _fail("give the search's folder with -o DIR")
+    if (report or resume) and not output.is_dir():
+        _fail(f"{output}: no such folder (no search there)")
     for option, value in (("--sram", sram), ("--flash", flash)):
         if value == 0:
             _fail(f"{option} 0: a budget must be more than 0 bytes")
@@ -442,8 +444,9 @@ def _load(settings: Any, training: bool = True, moved: dict[str, str] | None = N
     for note in data.notes:
         err.print(f"warning: {note}", markup=False, soft_wrap=True)
     if data.train.image_shape != space.input or data.train.classes != space.classes:
-        _fail(f"the space's models take {space.input} images in {space.classes} classes; "
-              f"{data.name} has {data.train.image_shape} in {data.train.classes}"
+        _fail(f"the space's models take {_samples(space, space.input)} in {space.classes} "
+              f"classes; {data.name} has {_samples(space, data.train.image_shape)} in "
+              f"{data.train.classes}"
               + ("" if settings.data_dir is None else
                  f" (--data-dir reads {data.name}'s own IDX files; IDX files of your own task: "
                  "--data DIR)"))
@@ -474,6 +477,14 @@ def _load(settings: Any, training: bool = True, moved: dict[str, str] | None = N
         except TrainError as exc:
             _fail(str(exc))
     return space, data
+
+
+def _samples(space: Any, shape: tuple[int, ...]) -> str:
+    """Samples of ``shape`` as the space's input calls them: sequences [T, C] (kept as
+    1 x T images of C channels) or images [H, W, C]."""
+    if space.first_kind == "conv1d" and len(shape) == 3 and shape[0] == 1:
+        return f"sequences [T, C] = {list(shape[1:])}"
+    return f"images {list(shape)}"
 
 
 def _gone_hint(settings: Any) -> str:

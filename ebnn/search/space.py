@@ -43,6 +43,7 @@ models jointly with the first layer and the recipe.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 import math
@@ -450,14 +451,25 @@ def _check_train_values(model: dict[str, Any], train: dict[str, Choice], source:
                     key, choice, value, str(exc).removeprefix("[train]: "))) from None
 
 
+def _near(unknown: set[str], known: Any) -> str:
+    """`` (did you mean X?)`` for the unknown names close to a known one, else ""."""
+    near = [m for key in sorted(unknown)
+            for m in difflib.get_close_matches(key, list(known), 1, cutoff=0.75)]
+    return f" (did you mean {', '.join(near)}?)" if near else ""
+
+
 def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True) -> Space:
     """The space in ``data``. ``strict`` (a new search's space): also the rules that came
     after searches were begun (the plain model name, every value usable), which a space kept
     by such a search, read again to resume or report it, is not held to."""
     unknown = set(data) - {"model", "space"}
     if unknown:
+        model_config = (isinstance(data.get("model"), dict) and "layers" in data["model"]
+                        and "space" not in data)
         raise SpaceError(f"{source}: unknown table(s) {', '.join(sorted(unknown))} "
-                         "(expected [model] and [space])")
+                         "(expected [model] and [space])"
+                         + ("; this is a model config (ebnn train CONFIG), not a search space: "
+                            "docs/search.md" if model_config else ""))
     model, space = data.get("model"), data.get("space")
     if not isinstance(model, dict) or not isinstance(space, dict):
         raise SpaceError(f"{source}: needs a [model] table (name, input, classes) and a "
@@ -470,9 +482,14 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
         raise SpaceError(f"{source}: [model] name {name!r:.40} must be a plain name for the "
                          "search's file names: up to 64 letters, digits, '.', '_', '+' or '-', "
                          "starting with a letter or digit")
-    unknown = set(space) - {"blocks", "kinds", "shapes", "first", "train", *HIDDEN_KINDS}
-    if unknown:
-        raise SpaceError(f"{source}: [space]: unknown key(s) {', '.join(sorted(unknown))}")
+    space_keys = ("blocks", "kinds", "shapes", "first", "train", *HIDDEN_KINDS)
+    unknown = set(space) - set(space_keys)
+    if unknown:  # a table ([space.dense]) named as one, the known names listed
+        names = [f"[space.{k}]" if isinstance(space[k], dict) else k for k in sorted(unknown)]
+        tables = ", ".join(f"[space.{k}]" for k in space_keys[3:])
+        raise SpaceError(f"{source}: [space]: unknown {', '.join(names)}"
+                         f"{_near(unknown, space_keys)}; it takes blocks, kinds, shapes and the "
+                         f"tables {tables}")
     # a sequence [T, C] begins with a conv along time; an image (or a 1-row [1, W, C]) with a conv
     raw_input = model.get("input")
     first_kind = "conv1d" if isinstance(raw_input, list) and len(raw_input) == 2 else "conv"
@@ -508,7 +525,8 @@ def parse_space(data: dict[str, Any], source: str = "space", strict: bool = True
     unknown = set(raw_train) - train_keys
     if unknown:
         raise SpaceError(f"{source}: [space.train]: unknown key(s) "
-                         f"{', '.join(sorted(unknown))}")
+                         f"{', '.join(sorted(unknown))}{_near(unknown, train_keys)}; it takes "
+                         f"{', '.join(TrainSpec.__dataclass_fields__)}")
     train = {k: _choice(v, f"{source}: [space.train] {k}") for k, v in raw_train.items()}
     for key in FIXED_TRAIN_KEYS:
         if key in train and isinstance(train[key], (list, Range)):
