@@ -468,7 +468,8 @@ def test_report_rerenders(local):
     ran = ebnn("search", "--report", local, width=80)
     assert ran.returncode == 0, ran.stderr
     assert (local / "pareto.json").read_text() == before
-    # Issue 16: a CI log's 80 columns; only the line naming the report may run longer, whole
+    # Issue 16: a CI log's 80 columns; no line is cut there (the line naming the report, or a
+    # longer result line, runs longer, whole: review L3); this search's other lines fit
     lines = ran.stderr.splitlines()
     assert f"Pareto set of {len(json.loads(before))}: {local / 'pareto.md'}" in lines
     assert all(len(line) <= 80 for line in lines if not line.startswith("Pareto set")), lines
@@ -666,6 +667,26 @@ def test_the_console_says_how_many_pareto_models_it_does_not_list(tmp_path, n):
     assert lines[1] == f"Pareto set of {n}: {tmp_path / 'pareto.md'}"
     assert [ln.split(":")[0].strip() for ln in lines[2:7]] == names[:5]
     assert lines[7:] == ([] if n == 5 else [f"  ... and {n - 5} more (pareto.md)"])
+
+
+def test_the_result_lines_are_not_wrapped_outside_a_terminal(tmp_path):
+    """A log's result lines were cut at 80 columns ("... (2.23\nms)", review L3)."""
+    console = Console(file=io.StringIO(), width=40, color_system=None, highlight=False)
+    entry = {"name": "basicmotions-search-t00000", "val_accuracy": 0.875, "sram_peak": 992,
+             "cycles": 71406, "ms": 2.23, "cv_accuracy": 0.8,
+             "refit": {"train_images": 1000, "status": "ok", "test_accuracy": 0.9,
+                       "sram_peak": 992, "cycles": 71406, "ms": 2.23}}
+    summary = outputs_mod.Summary(trials=12, trained=10, rejected=1, rejected_before_training=1,
+                                  failed=1, running=0, seconds=1.0, pruned=2, copies=1)
+    with mock.patch.object(command, "err", console):
+        command._print_result(tmp_path / ("long" * 10), [entry], summary)
+    assert console.file.getvalue().splitlines() == [
+        "12 trials: 10 trained, 1 rejected (1 before training), 1 failed, 2 pruned, 1 copy of "
+        "an earlier trial",
+        f"Pareto set of 1: {tmp_path / ('long' * 10) / 'pareto.md'}",
+        "  basicmotions-search-t00000: 87.50% validation (80.00% cross-validated), 992 B SRAM, "
+        "71,406 cycles (2.23 ms)",
+        "    refit on 1,000 images: 90.00% test, 992 B SRAM, 71,406 cycles (2.23 ms)"]
 
 
 def test_a_copy_of_an_earlier_trial_is_marked_and_counted(tmp_path):

@@ -546,7 +546,9 @@ SHOWN = 5  # Pareto models listed on the console (pareto.md lists them all)
 
 
 def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> None:
-    err.print(summary.line(), markup=False)
+    # soft_wrap: one line each, whatever the width (a log or CI grepped line by line; rich
+    # wraps at 80 columns when stderr is not a terminal)
+    err.print(summary.line(), markup=False, soft_wrap=True)
     err.print(f"Pareto set of {len(entries)}: {output / 'pareto.md'}", markup=False,
               soft_wrap=True)  # a path stays whole (and clickable) in a terminal
     for e in entries[:SHOWN]:
@@ -554,14 +556,15 @@ def _print_result(output: Path, entries: list[dict[str, Any]], summary: Any) -> 
               else f" ({100 * e['cv_accuracy']:.2f}% cross-validated)")
         err.print(f"  {e['name']}: {100 * e['val_accuracy']:.2f}% validation{cv}, "
                   f"{e['sram_peak']:,} B SRAM, {e['cycles']:,} cycles ({e['ms']:.2f} ms)",
-                  markup=False)
+                  markup=False, soft_wrap=True)
         f = e.get("refit")
         if f is not None:
             test = ("" if f.get("test_accuracy") is None
                     else f"{100 * f['test_accuracy']:.2f}% test, ")
             err.print(f"    refit on {f['train_images']:,} images: " + (
                 f"{test}{f['sram_peak']:,} B SRAM, {f['cycles']:,} cycles ({f['ms']:.2f} ms)"
-                if f["status"] == "ok" else f"{f['status']}: {f['reason']}"), markup=False)
+                if f["status"] == "ok" else f"{f['status']}: {f['reason']}"), markup=False,
+                soft_wrap=True)
     if len(entries) > SHOWN:  # "Pareto set of 6" then five lines read as a model lost
         err.print(f"  ... and {len(entries) - SHOWN} more (pareto.md)", markup=False)
 
