@@ -318,7 +318,7 @@ def test_a_start_config_is_the_first_trial(tmp_path):
     start = tmp_path / "mine.toml"
     start.write_text('[model]\nname = "mine"\ninput = [28, 28, 1]\nclasses = 10\n\n'
                      '[[model.layers]]\ntype = "conv"\nfilters = 4\nkernel = 3\nstride = 2\n'
-                     'pool = 2\n\n[train]\nlr = 0.02\n')
+                     'pool = 2\n\n[train]\nlr = 0.02\nshift = 4\nepochs = 5\n')
     out = fresh(tmp_path / "s")
     ran = ebnn("search", space, "--start", start, "--sram", "2k", "--trials", "1", "--epochs",
                "1", "--train-images", "300", "--batch", "1", "--jobs", "1", "-o", out)
@@ -328,6 +328,12 @@ def test_a_start_config_is_the_first_trial(tmp_path):
     assert entry["config"]["model"]["layers"] == [
         {"type": "conv", "filters": 4, "kernel": 3, "stride": 2, "pool": 2}]
     assert entry["config"]["train"]["lr"] == 0.02
+    # its shift is not the space's (which fixes none): said, not dropped silently (review L5);
+    # its epochs are --epochs' as asked
+    assert (f"warning: --start {start}: its [train] shift = 4 is not what the search trains "
+            "it with (shift = 2: the space's value or the default)") in " ".join(
+        ran.stderr.split())
+    assert "epochs = 5" not in ran.stderr and "shift" not in entry["config"]["train"]
     assert f"Started from `{start}`" in (out / "pareto.md").read_text()
     assert json.loads((out / "search.json").read_text())["start"] == [str(start)]
     # continuing takes no --start

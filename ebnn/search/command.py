@@ -599,7 +599,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     if refit and space.train.get("teacher"):
         _fail("--refit: not for a space with a teacher (its teacher validated on the images "
               "the refit trains on; train the chosen config with `ebnn train` instead)")
-    first = [] if resume else _start_params(space, settings.start or [])
+    first = [] if resume else _start_params(space, settings.start or [], settings.epochs)
     # `--resume --cv K` or `--resume --refit` alone: the trials an interrupt left unfinished,
     # then the folds and refits only
     cv_only = resume and (cv[0] > 0 or refit) and trials is None and seconds is None
@@ -863,8 +863,10 @@ def _refit(study: Any, settings: Any, backend: Any, progress: _Progress, output:
                   "runs them again", markup=False, soft_wrap=True)
 
 
-def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
-    """The trial parameters of each --start config (one-line error when one does not fit)."""
+def _start_params(space: Any, paths: list[str], epochs: int | None = None
+                  ) -> list[dict[str, Any]]:
+    """The trial parameters of each --start config (one-line error when one does not fit);
+    a warning names the [train] values its trial does not train with."""
     from ebnn.config import loads_toml, read_toml_text
     from ebnn.search.space import SpaceError
 
@@ -873,6 +875,7 @@ def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
         try:
             config = loads_toml(read_toml_text(Path(path)))
             found.append(space.params_of(config, f"--start {path}"))
+            _warn_not_taken(path, space.train_not_taken(config, found[-1], epochs))
         except OSError as exc:
             _fail(f"--start {path}: cannot read ({exc.strerror or exc})")
         except tomllib.TOMLDecodeError as exc:
@@ -882,6 +885,18 @@ def _start_params(space: Any, paths: list[str]) -> list[dict[str, Any]]:
         except ValueError as exc:  # too long, not UTF-8
             _fail(f"--start {path}: cannot read ({exc})")
     return found
+
+
+def _warn_not_taken(path: str, changed: list[tuple[str, Any, Any]]) -> None:
+    """pareto.md says "Started from PATH": say which of its [train] values it is not."""
+    if not changed:
+        return
+    err.print(f"warning: --start {path}: its [train] "
+              f"{', '.join(f'{k} = {toml_value(a)}' for k, a, _ in changed)} "
+              f"{'is' if len(changed) == 1 else 'are'} not what the search trains it with ("
+              f"{', '.join(f'{k} = {toml_value(b)}' for k, _, b in changed)}: the space's "
+              "value or the default); the space must draw or fix a value for it to be used",
+              markup=False, soft_wrap=True)
 
 
 class _Progress:

@@ -303,6 +303,22 @@ class Space:
                 raise SpaceError(f"{where}: the space cannot make layer {i}: {diff}")
         return params
 
+    def train_not_taken(self, config: dict[str, Any], params: dict[str, Any],
+                        epochs: int | None = None) -> list[tuple[str, Any, Any]]:
+        """The [train] values ``config`` (which :meth:`params_of` took) sets that its trial,
+        ``params``, trains otherwise: (key, the config's value, the trial's), the trial's
+        being the space's fixed value or the default (``epochs``: --epochs, left out)."""
+        import optuna
+
+        given = config.get("train")
+        if not isinstance(given, dict):
+            return []
+        made = parse_config(self.suggest(optuna.trial.FixedTrial(params)), "space").train
+        wanted = parse_config(config, "--start").train
+        return [(key, getattr(wanted, key), getattr(made, key)) for key in given
+                if hasattr(wanted, key) and getattr(made, key) != getattr(wanted, key)
+                and not (key == "epochs" and epochs is not None)]
+
     def _layer_value(self, kind: str, key: str, value: Any) -> Any:
         """A layer key's value as the config parser normalises it (None: the default)."""
         layer: dict[str, Any] = {"type": kind}
