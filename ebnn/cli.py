@@ -119,6 +119,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     try:
         spec = load_config(config)
         ds = load_source(dataset, data, data_dir, "train").fit_to(spec.input, f"{config}")
+        if data is not None:
+            _check_test_split(data, spec.input, f"{config}")
         present = np.unique(ds.labels)
         if len(present) < 2:
             _fail(f"{ds.source}: every sample is of one class; a classifier needs two or more")
@@ -226,6 +228,31 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     acc = history.val_acc[-1]
     said = "no validation split" if np.isnan(acc) else f"validation accuracy {100 * acc:.2f}%"
     err.print(f"wrote {output} ({said}), curves in {plot}")
+
+
+def _check_test_split(data: Path, shape: tuple[int, ...], what: str) -> None:
+    """A warning when an .npz's own test split (x_test, y_test) cannot be scored by the model
+    being trained: no labels, or samples of another shape. Training does not read it;
+    ``eval`` and ``ebnn search`` would refuse it, much later. (A folder's test split is not
+    read here: its images would all be decoded for it.)"""
+    from dataclasses import replace
+
+    from ebnn.data import DatasetError
+    from ebnn.datafiles import load_path, splits_of, unlabelled_test
+
+    if data.suffix.lower() != ".npz" or "test" not in splits_of(data):
+        return
+    if unlabelled_test(data):
+        err.print(f"warning: {data}: has x_test but not y_test: its test split cannot be "
+                  "scored", markup=False, soft_wrap=True)
+        return
+    try:
+        test = load_path(data, "test")
+        test = replace(test, name=f"its test split, {test.source},")
+        test.fit_to(shape, what)
+    except DatasetError as exc:
+        err.print(f"warning: {exc} (training does not read it; eval could not score it)",
+                  markup=False, soft_wrap=True)
 
 
 @main.command("export")
