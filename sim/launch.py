@@ -22,3 +22,7 @@ def launch(module: str) -> None:
 
 def ebnn_sim() -> None:
     launch("sim.cli")
+
+
+if __name__ == "__main__":
+    ebnn_sim()

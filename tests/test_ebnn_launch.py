@@ -1,4 +1,5 @@
-"""``python -m ebnn.launch``, the console script's module, runs ``ebnn`` as the script does."""
+"""``python -m ebnn.launch`` and ``python -m sim.launch``, the console scripts' modules, run
+``ebnn`` and ``ebnn-sim`` as the scripts do."""
 
 import os
 import subprocess
@@ -8,10 +9,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def launch(*args: str) -> subprocess.CompletedProcess[str]:
+def launch(*args: str, module: str = "ebnn.launch") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "ebnn.launch", *args], capture_output=True,
-                           text=True, env=env, cwd=ROOT, timeout=300)
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=300)
 
 
 def test_python_m_ebnn_launch_runs_the_cli() -> None:
@@ -19,3 +20,10 @@ def test_python_m_ebnn_launch_runs_the_cli() -> None:
     assert ran.returncode == 2 and "No such option '--bogus'" in ran.stderr, ran.stderr
     helped = launch("--help")
     assert helped.returncode == 0 and "search" in helped.stdout, helped.stderr
+
+
+def test_python_m_sim_launch_runs_the_cli() -> None:
+    ran = launch("run", "--bogus", module="sim.launch")  # printed nothing and exited 0
+    assert ran.returncode == 2 and "No such option '--bogus'" in ran.stderr, ran.stderr
+    helped = launch("--help", module="sim.launch")
+    assert helped.returncode == 0 and "verify" in helped.stdout, helped.stderr
