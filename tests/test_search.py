@@ -1879,3 +1879,37 @@ def test_fewer_training_images_than_classes_is_refused(space_file, tmp_path):
     assert line == ("error: --train-images 9: fewer than the data's 10 classes; every class "
                     "needs a training image")
     assert not (tmp_path / "s").exists()
+
+
+def test_a_report_writes_through_no_link_and_copies_no_linked_trial_file(local, tmp_path):
+    """A search folder from elsewhere: pareto.md, pareto.json, pareto.png and .lock linked to
+    files outside were overwritten by --report, and a trial's model.toml linked to a secret
+    was copied into pareto/ (s53 hardening review H7). Links are replaced, never written
+    through, and a linked trial file is refused."""
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    victims = {}
+    for name in ("pareto.md", "pareto.json", "pareto.png", ".lock", "search.json"):
+        victim = tmp_path / f"victim-{name.strip('.')}"
+        victim.write_text("keep me\n")
+        victims[name] = victim
+        (out / name).unlink(missing_ok=True)
+        if name == "search.json":
+            (out / name).write_text((local / name).read_text())
+            continue
+        (out / name).symlink_to(victim)
+    ran = ebnn("search", "--report", out)
+    assert ran.returncode == 0, ran.stderr
+    assert all(v.read_text() == "keep me\n" for v in victims.values())
+    assert not (out / "pareto.md").is_symlink() and (out / "pareto.md").read_text().startswith(
+        "#")
+    number = json.loads((out / "pareto.json").read_text())[0]["trial"]  # a Pareto model's
+    trial = out / "trials" / f"{number:05d}"
+    secret = tmp_path / "secret"
+    secret.write_text("AWS_SECRET\n")
+    (trial / "model.toml").unlink()
+    (trial / "model.toml").symlink_to(secret)
+    ran = ebnn("search", "--report", out)
+    assert ran.returncode == 2 and "a symbolic link" in ran.stderr, ran.stderr
+    assert "AWS_SECRET" not in "".join(p.read_text(errors="replace")
+                                       for p in (out / "pareto").glob("*.toml"))

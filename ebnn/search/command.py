@@ -44,8 +44,12 @@ def _lock(output: Path) -> None:
     processes in one study trained the same trial and one ended in Optuna's traceback."""
     import fcntl
 
+    from ebnn.search.study import unlinked
+
     try:
-        fd = os.open(output / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        # (a link there from a folder made elsewhere is replaced, never written through)
+        fd = os.open(unlinked(output / LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
+                     0o644)
     except OSError as exc:
         _fail(f"{output}: cannot write ({exc.strerror or exc})")
     try:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ebnn.search.datasets import SearchData
-from ebnn.search.study import Settings
+from ebnn.search.study import Settings, unlinked
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CACHE = "handmade.json"
@@ -87,5 +87,5 @@ def measure_handmade(directory: Path, settings: Settings, data: SearchData, seed
                       "sram_peak": fw.sram_peak, "flash": fw.flash, "cycles": fw.cycles,
                       "cycles_median": fw.cycles_median,
                       "ms": settings.budget.ms(fw.cycles)})
-    cache.write_text(json.dumps(found, indent=2) + "\n")
+    unlinked(cache).write_text(json.dumps(found, indent=2) + "\n")
     return found

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ebnn.search import crossval, refit
-from ebnn.search.study import TRIALS_DIR, SearchError, Settings, fitted
+from ebnn.search.study import TRIALS_DIR, SearchError, Settings, fitted, unlinked
 
 PARETO_DIR = "pareto"
 SUFFIXES = ("toml", "pt", "ebnn", "elf")
@@ -279,8 +279,8 @@ def copy_models(directory: Path, settings: Settings, front: list[dict[str, Any]]
     files of an earlier report that are no longer in the Pareto set are removed (a symbolic
     link, not what it points to) and the new ones put in. Anything else in pareto/ (notes, a
     library exported from a model there) is left as it is."""
-    out = directory / PARETO_DIR
-    new = directory / (PARETO_DIR + ".new")
+    out = unlinked(directory / PARETO_DIR)  # (a link to a folder elsewhere: not written into)
+    new = unlinked(directory / (PARETO_DIR + ".new"))
     _stage(directory, settings, new, front, refits)
     if not out.is_dir():
         new.rename(out)
@@ -313,10 +313,21 @@ def _stage(directory: Path, settings: Settings, new: Path, front: list[dict[str,
                 sources.append((refit.folder(directory, r["number"]), f"{name}-refit"))
             for src, stem in sources:
                 for suffix in SUFFIXES:
-                    shutil.copyfile(src / f"model.{suffix}", new / f"{stem}.{suffix}")
+                    shutil.copyfile(_own(directory, src / f"model.{suffix}"),
+                                    new / f"{stem}.{suffix}")
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
+
+
+def _own(directory: Path, path: Path) -> Path:
+    """``path``, a file the search wrote in ``directory``: SearchError for a link, or a path
+    that leads out of the folder (a trial's model.toml linked to ~/.aws/credentials was
+    copied into pareto/: s53 hardening review H7)."""
+    if path.is_symlink() or directory.resolve() not in path.resolve().parents:
+        raise SearchError(f"{path}: a symbolic link, or out of the search's folder: not a file "
+                          "the search wrote")
+    return path
 
 
 def _pct(v: float | None) -> str:
@@ -454,8 +465,8 @@ def write_report(directory: Path, settings: Settings, study: Any,
     refits = [refit_of(study, settings, r) for r in front]
     copy_models(directory, settings, front, refits)
     entries = [entry(directory, settings, r, f) for r, f in zip(front, refits, strict=True)]
-    (directory / "pareto.json").write_text(json.dumps(entries, indent=2) + "\n")
-    (directory / "pareto.md").write_text(markdown(settings, entries, summary, reference,
-                                                  common_reasons(records, 3)))
-    plot_search(directory / "pareto.png", settings, records, entries, reference)
+    unlinked(directory / "pareto.json").write_text(json.dumps(entries, indent=2) + "\n")
+    unlinked(directory / "pareto.md").write_text(markdown(settings, entries, summary, reference,
+                                                          common_reasons(records, 3)))
+    plot_search(unlinked(directory / "pareto.png"), settings, records, entries, reference)
     return entries, summary
