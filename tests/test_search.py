@@ -1913,3 +1913,26 @@ def test_a_report_writes_through_no_link_and_copies_no_linked_trial_file(local, 
     assert ran.returncode == 2 and "a symbolic link" in ran.stderr, ran.stderr
     assert "AWS_SECRET" not in "".join(p.read_text(errors="replace")
                                        for p in (out / "pareto").glob("*.toml"))
+
+
+def test_a_damaged_model_in_an_outcome_or_an_oversized_folder_file_is_one_line(
+        local, tmp_path, monkeypatch):
+    """An outcome's model without a name, or whose layers are a number, gave KeyError and
+    TypeError tracebacks; a 99 MB study.db took 2.6 GB (s53 hardening review M6, M10)."""
+    from ebnn.search.records import OUTCOME, problem
+
+    good = {"name": "m", "layers": [{"type": "conv"}]}
+    shape = OUTCOME["config"]
+    assert problem({"model": good}, shape) is None
+    assert problem({"model": {"layers": []}}, shape) is not None
+    assert problem({"model": {"name": "m", "layers": 5}}, shape) is not None
+    out = tmp_path / "s"
+    shutil.copytree(local, out)
+    import ebnn.search.study as study
+
+    monkeypatch.setattr(study, "MAX_STUDY_BYTES", 1024)
+    with pytest.raises(study.SearchError, match="more than the 0 MiB a study"):
+        study.open_study(out, study.Settings.load(out), create=False)
+    monkeypatch.setattr(study, "MAX_SETTINGS_BYTES", 16)
+    with pytest.raises(study.SearchError, match="not a search's settings"):
+        study.Settings.load(out)

@@ -51,7 +51,7 @@ def measure_handmade(directory: Path, settings: Settings, data: SearchData, seed
                      val_fraction: float) -> list[dict[str, Any]]:
     """Measure (or read from the cache) every comparable example model."""
     cache = directory / CACHE
-    if cache.is_file():
+    if cache.is_file() and cache.stat().st_size <= 1 << 20:  # (a few KB: larger is not ours)
         try:
             cached = json.loads(cache.read_text())
             if isinstance(cached, list) and all(_sound(h) for h in cached):

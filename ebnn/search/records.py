@@ -45,7 +45,8 @@ OUTCOME = {"status": str, "reason": str, "probe": Optional(FIRMWARE),
            "final": Optional(FIRMWARE), "trained": bool, "val_accuracy": Optional(float),
            "torch_val_accuracy": Optional(float), "test_accuracy": Optional(float),
            "seconds": DictOf(float), "epochs": Maybe(Optional(int)),
-           "rung_scores": Maybe(ListOf(float)), "config": {"model": dict}}
+           "rung_scores": Maybe(ListOf(float)),
+           "config": {"model": {"name": str, "layers": ListOf({"type": str})}}}
 FOLD = Optional({"accuracy": Optional(float), "start": float, "end": float,
                  "reason": Maybe(str), "teacher_sha256": Maybe(str), "sha256": Maybe(str)})
 CV_RUN = {"k": int, "folds": int, "seed": int, "teacher": Maybe(Optional(str)),

@@ -52,6 +52,10 @@ from sim.formats import write_bytes
 
 STUDY_NAME = "ebnn-search"
 DB_NAME = "study.db"
+# the largest study and settings read (a search of 1,000 trials writes a few MiB and 1 KB;
+# a hostile 99 MB study.db took 2.6 GB)
+MAX_STUDY_BYTES = 64 << 20
+MAX_SETTINGS_BYTES = 1 << 20
 SETTINGS_NAME = "search.json"
 TRIALS_DIR = "trials"
 CONSTRAINTS = ("sram", "flash", "cycles", "valid")
@@ -107,6 +111,8 @@ class Settings:
     def load(directory: Path) -> Settings:
         path = directory / SETTINGS_NAME
         try:
+            if path.stat().st_size > MAX_SETTINGS_BYTES:  # (a search writes about 1 KB)
+                raise ValueError(f"{path.stat().st_size:,} bytes")
             settings = Settings(**json.loads(path.read_text()))
         except FileNotFoundError:
             raise SearchError(f"{directory}: no search here ({SETTINGS_NAME} is missing)") from None
@@ -210,6 +216,9 @@ def open_study(directory: Path, settings: Settings, create: bool,
            else "; start the search again in another folder")
     if not (db.is_file() or fresh):  # Optuna would make an empty one
         raise SearchError(f"{db}: missing: the study (every outcome) is gone{how}")
+    if db.is_file() and db.stat().st_size > MAX_STUDY_BYTES:  # (SQLAlchemy's rows: ~25x it)
+        raise SearchError(f"{db}: {db.stat().st_size:,} bytes, more than the "
+                          f"{MAX_STUDY_BYTES >> 20} MiB a study of ebnn search holds")
     try:
         if create:
             return optuna.create_study(study_name=STUDY_NAME, storage=storage,
