@@ -878,17 +878,24 @@ class ExceptionModel:
         """A synchronous fault delivered to the firmware's handler (--vector-faults):
         escalated to HardFault when its handler is disabled or cannot preempt; False when
         even HardFault cannot be taken (lockup)."""
+        taken = self._fault_taken_as(exc)
+        if taken is None:
+            return False
+        self.pending |= 1 << taken
+        self.enter(taken, return_address)
+        return True
+
+    def _fault_taken_as(self, exc: int) -> int | None:
+        """The exception a synchronous fault ``exc`` is taken as: itself, or HardFault (HFSR
+        FORCED) when its handler is disabled or cannot preempt; None when even HardFault
+        cannot be taken (lockup)."""
         prio = self.execution_priority()
         if exc in (MEMMANAGE, BUSFAULT, USAGEFAULT):
             enabled = self.shcsr_enables >> (exc - MEMMANAGE + 16) & 1
             if not enabled or self.group(exc) >= prio:
                 self.hfsr |= 1 << 30  # FORCED
                 exc = HARDFAULT
-        if exc == HARDFAULT and prio <= -1:
-            return False
-        self.pending |= 1 << exc
-        self.enter(exc, return_address)
-        return True
+        return None if exc == HARDFAULT and prio <= -1 else exc
 
     def _invalid_return(self, ipsr: int, message: str) -> InvalidReturn:
         """The InvalidReturn of a return from ``ipsr``'s handler, which has ended (deactivated,
@@ -904,11 +911,8 @@ class ExceptionModel:
         active. False when even HardFault cannot be taken (lockup)."""
         assert not self.v6m, "ARMv6-M: UNPREDICTABLE, not delivered"
         self.cfsr |= 1 << 18  # INVPC
-        exc, prio = USAGEFAULT, self.execution_priority()
-        if not self.shcsr_enables >> 18 & 1 or self.group(USAGEFAULT) >= prio:
-            self.hfsr |= 1 << 30  # FORCED
-            exc = HARDFAULT
-        if exc == HARDFAULT and prio <= -1:
+        exc = self._fault_taken_as(USAGEFAULT)
+        if exc is None:
             return False
         self.pending |= 1 << exc
         self._branch_to_handler(exc, exc_return)
