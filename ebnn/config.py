@@ -44,6 +44,7 @@ from ebnn.layers.base import (
     int_key,
 )
 from ebnn.toml_value import toml_value
+from sim import toml_guard
 
 # [train] integer keys: the upper bounds (documented in docs/config.md)
 TRAIN_INT_MAX = {"epochs": 10_000, "batch_size": 65_536, "seed": 2**32 - 1, "shift": MAX_DIM,
@@ -296,12 +297,10 @@ def read_toml_text(path: Path) -> str:
 
 
 def loads_toml(text: str) -> dict[str, Any]:
-    """``tomllib.loads``, with nesting too deep for the parser (a RecursionError) refused as
-    invalid TOML like any other."""
-    try:
-        return tomllib.loads(text)
-    except RecursionError:
-        raise tomllib.TOMLDecodeError("nested too deeply") from None
+    """``tomllib.loads``, with nesting too deep for the parser, a dotted key of absurdly many
+    parts (quadratic in the parser's memory) and running out of memory refused as invalid TOML
+    like any other (``sim.toml_guard``)."""
+    return toml_guard.loads(text)
 
 
 DATA_SUFFIXES = (".npz", ".npy", ".csv", ".png", ".wav", ".gz")  # data, not a config

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import toml_guard
 from sim.inputs import InputError, file_problem
 from sim.pins import load_timed
 
@@ -245,11 +246,8 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
     if len(data) > MAX_FILE:
         raise InputError(f"{path}: a description of {what} is larger than "
                          f"{MAX_FILE >> 20} MiB")
-    try:
-        return tomllib.loads(data.decode("utf-8-sig"))
-    except RecursionError:  # (the parser recurses per nesting level)
-        raise InputError(f"{path}: not a TOML description of {what} (nested too deeply)"
-                         ) from None
+    try:  # (the guard refuses keys of absurdly many parts and too deep nesting as invalid)
+        return toml_guard.loads(data.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a TOML description of {what} ({exc})") from None
 
