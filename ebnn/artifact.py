@@ -171,6 +171,9 @@ def save(art: Artifact, path: str | Path) -> None:
     except ValueError:
         raise ArtifactError("the model's header holds NaN or an infinity (in its metadata?), "
                             "which a .ebnn cannot hold") from None
+    if len(text.encode()) > MAX_HEADER_BYTES:  # the loader would refuse it
+        raise ArtifactError(f"the model's header takes over {MAX_HEADER_BYTES:,} bytes (its "
+                            "metadata?), more than a .ebnn may hold")
     arrays: dict[str, np.ndarray] = {"header": np.frombuffer(text.encode(), dtype=np.uint8),
                                      **_layer_arrays(art)}
     if art.sample is not None:
@@ -190,6 +193,10 @@ MAX_ARCHIVE_BYTES = 256 << 20
 # members an archive may hold: the header, the sample and a few arrays per layer (<= 256
 # layers); more only cost time to open
 MAX_MEMBERS = 4096
+# bytes of the JSON header (real ones hold about 2 KB; 4,096 class names of 255 characters fit):
+# json.loads spends some 20 times the text on a document of empty lists or objects, so the
+# archive's cap alone would let a 200 KB file take gigabytes
+MAX_HEADER_BYTES = 2 << 20
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
@@ -233,6 +240,7 @@ def _read_arrays(p: Path) -> dict[str, np.ndarray]:
                             math.prod(shape) * dtype.itemsize > info.file_size):
                         raise ArtifactError(f"member {info.filename!r}: its header claims "
                                             f"shape {shape}, more than the member holds")
+                    _check_header_size(info.filename, math.prod(shape) * dtype.itemsize)
                 with zf.open(info) as f:
                     arrays[info.filename[:-4]] = np.lib.format.read_array(f, allow_pickle=False)
             return arrays
@@ -243,6 +251,14 @@ def _read_arrays(p: Path) -> dict[str, np.ndarray]:
             zipfile.LargeZipFile) as exc:  # numpy: bad .npy header; zipfile: CRC, encryption
         raise ArtifactError(f"not a readable .ebnn file ({type(exc).__name__}: {exc})"
                             ) from None
+
+
+def _check_header_size(member: str, size: int) -> None:
+    """ArtifactError when ``member`` is the JSON header and ``size`` is over MAX_HEADER_BYTES
+    (before it is read or parsed)."""
+    if member == "header.npy" and size > MAX_HEADER_BYTES:
+        raise ArtifactError(f"not a .ebnn file (a header of {size:,} bytes, at most "
+                            f"{MAX_HEADER_BYTES:,})")
 
 
 def load(path: str | Path) -> Artifact:

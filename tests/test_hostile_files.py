@@ -4,14 +4,21 @@ and reads or writes nothing the user did not hand over (docs/security.md).
 Memory bounds are proved by running the command in a process whose address space is capped
 (``RLIMIT_AS``): without the bound it would fail there with a MemoryError traceback."""
 
+import json
 import os
 import resource
 import subprocess
 import sys
+import tempfile
+import threading
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from ebnn.artifact import MAX_HEADER_BYTES, ArtifactError, load, save
 from sim.toml_guard import MAX_KEY_PARTS, key_parts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,15 +29,32 @@ def _capped() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
 
-def run_capped(module: str, *args: str | os.PathLike[str], timeout: float = 60
-               ) -> subprocess.CompletedProcess[str]:
+@dataclass
+class Capped:
+    returncode: int
+    stderr: str
+    peak_rss: int  # bytes, the process's own peak resident set
+
+
+def run_capped(module: str, *args: str | os.PathLike[str], timeout: float = 60) -> Capped:
     """``python -m module args`` with its address space capped at ADDRESS_SPACE."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", module, *map(str, args)], env=env,
-                          preexec_fn=_capped, capture_output=True, text=True, timeout=timeout)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", module, *map(str, args)], env=env,
+                                preexec_fn=_capped, stdout=subprocess.DEVNULL, stderr=err)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # (reaped here, not by Popen)
+        err.seek(0)
+        return Capped(proc.returncode, err.read().decode(errors="replace"),
+                      usage.ru_maxrss * 1024)
 
 
-def assert_one_line(res: subprocess.CompletedProcess[str], *words: str) -> str:
+def assert_one_line(res: Capped, *words: str) -> str:
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert res.returncode == 2, res.stderr[-2000:]
     assert len(lines) == 1, res.stderr[-2000:]
@@ -50,6 +74,7 @@ def _dotted_bomb(path: Path, parts: int = 30_000) -> Path:
 def test_a_dotted_key_bomb_in_a_model_config_is_one_line(tmp_path: Path) -> None:
     res = run_capped("ebnn.cli", "summary", _dotted_bomb(tmp_path / "bomb.toml"))
     assert_one_line(res, "bomb.toml", f"more than {MAX_KEY_PARTS} parts")
+    assert res.peak_rss < 300 << 20
 
 
 def test_a_dotted_key_bomb_in_a_register_map_is_one_line(firmware, tmp_path: Path) -> None:
@@ -74,3 +99,40 @@ def test_a_dotted_table_header_bomb_is_refused_too(tmp_path: Path) -> None:
 ])
 def test_key_parts_skip_strings_and_comments(text: str, parts: int) -> None:
     assert key_parts(text) == parts
+
+
+# --- H9: a .ebnn whose JSON header is an object-count bomb ---
+
+TINY = ROOT / "examples" / "mnist-tiny" / "mnist-tiny.ebnn"
+
+
+def _artifact_with_header(path: Path, header: bytes) -> Path:
+    """The tiny example with ``header`` as its header member, deflated as an attacker would."""
+    with zipfile.ZipFile(TINY) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            if info.filename != "header.npy":
+                out.writestr(info.filename, src.read(info))
+        with out.open("header.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array(f, np.frombuffer(header, np.uint8))
+    return path
+
+
+def test_a_header_of_millions_of_empty_lists_is_one_line(tmp_path: Path) -> None:
+    with zipfile.ZipFile(TINY) as src:
+        header = json.loads(np.lib.format.read_array(src.open("header.npy")).tobytes())
+    text = json.dumps({**header, "metadata": {"x": ["BOMB"]}}).encode()
+    bomb = b"[]" + b",[]" * 20_000_000  # 60 MB: over 1 GB of lists in json.loads
+    art = _artifact_with_header(tmp_path / "bomb.ebnn", text.replace(b'"BOMB"', bomb))
+    assert art.stat().st_size < 1 << 20
+    res = run_capped("ebnn.cli", "summary", art)
+    assert_one_line(res, "bomb.ebnn", f"header of {len(text) + len(bomb) - 6:,} bytes",
+                    f"at most {MAX_HEADER_BYTES:,}")
+    assert res.peak_rss < 300 << 20  # refused before it is read, let alone parsed
+
+
+def test_a_header_too_large_to_load_is_not_saved(tmp_path: Path) -> None:
+    art = load(TINY)
+    art.metadata = {"notes": "x" * MAX_HEADER_BYTES}
+    with pytest.raises(ArtifactError, match="header takes over"):
+        save(art, tmp_path / "big.ebnn")
+    assert not (tmp_path / "big.ebnn").exists()
