@@ -436,17 +436,19 @@ def library_files(art: Artifact, prefix: str, layout: str) -> dict[str, str]:
 def export_library(art: Artifact, directory: Path, prefix: str,
                    layout: str = "plain") -> list[Path]:
     """Write the library to ``directory`` (created; files of the same names are replaced,
-    others left alone); the paths written."""
+    others left alone); the paths written. Nothing is written through a symbolic link inside
+    ``directory`` (a folder from elsewhere may hold one to ``~/.bashrc``): a link where a file
+    goes is replaced by the file, a link where a folder goes is refused."""
     files = library_files(art, prefix, layout)
     if directory.exists() and not directory.is_dir():
         raise LibraryError(f"{directory}: exists and is not a directory")
+    paths = {rel: _path_inside(directory, rel) for rel in files}
     _refuse_other_roles(directory, files, prefix)
     written = []
     try:
         for rel, text in files.items():
-            path = directory / rel
-            write_bytes(path, text.encode())  # each file whole: a failure leaves no stub
-            written.append(path)
+            _write_file(paths[rel], text.encode())
+            written.append(paths[rel])
         # a model of float data exported here before left its quantiser, which a build of
         # every .c (Arduino's) would compile against a header that no longer declares it
         quantiser = f"{prefix}_input.c"
@@ -461,12 +463,38 @@ def export_library(art: Artifact, directory: Path, prefix: str,
     return written
 
 
+def _path_inside(directory: Path, rel: str) -> Path:
+    """``directory / rel``; LibraryError when a folder on the way there (below ``directory``)
+    is a symbolic link, or what is there is neither a regular file, a link nor nothing: the
+    file would land outside the folder, or block on a FIFO."""
+    path = directory
+    for part in PurePosixPath(rel).parts[:-1]:
+        path = path / part
+        if path.is_symlink():
+            raise LibraryError(f"{path}: a symbolic link; the library is written only inside "
+                               f"{directory}, never through links")
+    path = path / PurePosixPath(rel).name
+    if path.exists() and not path.is_symlink() and not path.is_file():
+        raise LibraryError(f"{path}: not a regular file; the library cannot replace it")
+    return path
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` whole; a symbolic link there is replaced, its target untouched."""
+    if path.is_symlink():
+        path.unlink()
+    write_bytes(path, data)  # each file whole: a failure leaves no stub
+
+
 _ROLES = ("the eBNN model", "the input quantisation")  # the first words of each .c's banner
 
 
 def _role(path: Path, name: str) -> str | None:
     """What a generated ``name`` (a .c of ``export-c``) at ``path`` holds, from its banner:
-    one of _ROLES; None for a file of the user's (or none)."""
+    one of _ROLES; None for a file of the user's (or none), or a link (replaced, never read:
+    it may lead to a FIFO or outside the folder)."""
+    if path.is_symlink() or not path.is_file():
+        return None
     try:
         with path.open("rb") as f:
             head = f.read(200).decode(errors="replace")

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner, Result
 
 from ebnn.artifact import MAX_HEADER_BYTES, ArtifactError, load, save
+from ebnn.cli import main
 from sim.toml_guard import MAX_KEY_PARTS, key_parts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,3 +138,48 @@ def test_a_header_too_large_to_load_is_not_saved(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="header takes over"):
         save(art, tmp_path / "big.ebnn")
     assert not (tmp_path / "big.ebnn").exists()
+
+
+# --- M13: export-c never writes through a link planted in its folder ---
+
+DIGITS = ROOT / "examples" / "digits" / "digits.ebnn"
+
+
+def _export_c(*args: str | os.PathLike[str]) -> Result:
+    return CliRunner().invoke(main, ["export-c", str(DIGITS), *map(str, args)])
+
+
+def test_export_c_replaces_a_planted_link_not_its_target(tmp_path: Path) -> None:
+    victim = tmp_path / "bashrc"
+    victim.write_text("export PATH=/usr/bin\n")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "ebnn_kernels.h").symlink_to(victim)
+    (lib / "digits.c").symlink_to(tmp_path / "dangling")
+    res = _export_c("-o", lib)
+    assert res.exit_code == 0, res.output
+    assert victim.read_text() == "export PATH=/usr/bin\n"
+    assert not (tmp_path / "dangling").exists()
+    for name in ("ebnn_kernels.h", "digits.c"):
+        assert not (lib / name).is_symlink() and (lib / name).stat().st_size > 100
+
+
+def test_export_c_refuses_a_folder_link_inside_its_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "src").symlink_to(outside)
+    res = _export_c("-o", lib, "--layout", "arduino")
+    assert res.exit_code == 2, res.output
+    assert len(res.output.strip().splitlines()) == 1 and "symbolic link" in res.output
+    assert list(outside.iterdir()) == []
+
+
+def test_export_c_refuses_a_fifo_where_a_file_goes(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    os.mkfifo(lib / "digits.h")
+    (lib / "digits.c").symlink_to(lib / "digits.h")  # read for its banner: would block
+    res = run_capped("ebnn.cli", "export-c", DIGITS, "-o", lib, timeout=20)  # (a hang: killed)
+    assert_one_line(res, "digits.h", "not a regular file")
