@@ -50,6 +50,12 @@ def skipped_note(skipped: list[Path]) -> str:
             f"inputs by their suffix ({names}); inputs end in {', '.join(INPUT_SUFFIXES)}")
 
 
+def is_inside(path: Path, folder: Path) -> bool:
+    """Whether ``path``, every symbolic link followed, lies inside ``folder`` (or is it)."""
+    inner, outer = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([inner, outer]) == outer
+
+
 def _walk_error(exc: OSError) -> None:
     raise InputFilesError(f"{exc.filename}: cannot list it ({exc.strerror or exc})")
 
@@ -60,7 +66,9 @@ def input_file_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     followed), and the files skipped there for their suffix (not INPUT_SUFFIXES).
     InputFilesError for a folder without inputs or that cannot be listed, a file in a folder
     that is not a regular file (a FIFO there would block for ever; one named is read as a
-    pipe), or more than MAX_FILES files in all (a folder named by mistake)."""
+    pipe) or is a symbolic link leading out of the folder (a folder from elsewhere must not
+    read the user's other files), or more than MAX_FILES files in all (a folder named by
+    mistake)."""
     from ebnn.datafiles import MAX_FILES
 
     found: list[Path] = []
@@ -85,6 +93,10 @@ def input_file_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
         inside.sort(key=lambda p: p.relative_to(path).parts)
         found += inside
         for file in inside:  # named by the user, a pipe is an input; found, it may hang
+            if file.is_symlink() and not is_inside(file, path):
+                raise InputFilesError(f"{display(file)}: a symbolic link to a file outside "
+                                      f"{display(path)} (a folder's inputs are read only "
+                                      "from inside it: name such a file itself)")
             if not file.is_file():
                 raise InputFilesError(f"{display(file)}: not a regular file (a FIFO or a "
                                       "device in a folder could be read for ever)")

@@ -267,6 +267,15 @@ def read_csv(path: Path) -> np.ndarray:
     return table
 
 
+QUOTED_CHARS = 12  # of a cell an error quotes: the file may be one the user never meant to show
+
+
+def quote_cell(cell: str) -> str:
+    """``cell`` for an error message: its first QUOTED_CHARS characters, ASCII-escaped."""
+    cell = cell.strip()
+    return ascii(cell[:QUOTED_CHARS]) + ("..." if len(cell) > QUOTED_CHARS else "")
+
+
 def _first_word(text: str) -> str:
     """Where a CSV of inputs first holds something that is not a number (after a header
     row), and, when a row starts with it, that a label column is not an input's."""
@@ -279,7 +288,7 @@ def _first_word(text: str) -> str:
                 label = (" (a label column? --input takes unlabelled inputs; labelled data: "
                          "ebnn-sim verify --data FILE, ebnn eval --data FILE)"
                          if column == 1 else "")
-                return f": line {n}, column {column} is {cell[:40]!r}{label}"
+                return f": line {n}, column {column} is {quote_cell(cell)}{label}"
     return ""
 
 

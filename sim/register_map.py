@@ -25,9 +25,10 @@ The file's keys, every one optional (an empty file: 256 one-byte registers of 0)
 
 and a bus's own keys (``address_bytes`` for I2C; ``read_bit``, ``address_mask``,
 ``address_base``, ``increment_bit``, ``write_pairs`` for SPI). A series file (.csv or .npy,
-relative to the TOML file) holds rows ``seconds,value`` in device time, as ``--pin``'s: from
-``seconds`` on, the register reads ``value`` x ``scale`` + ``offset``, rounded (1 and 0 by
-default; a recording in the quantity's own units, degrees or mg, becomes the device's counts),
+relative to the TOML file, inside its folder) holds rows ``seconds,value`` in device time, as
+``--pin``'s: from ``seconds`` on, the register reads ``value`` x ``scale`` + ``offset``,
+rounded (1 and 0 by default; a recording in the quantity's own units, degrees or mg, becomes
+the device's counts),
 a whole number (two's complement when negative) as ``bytes`` bytes (a register's by default:
 several registers' with more) in ``order`` ("big", the default, or "little"); before its first
 row it reads its initial value.
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,8 +138,7 @@ def _series(key: str, entry: object, path: Path, size: int, width: int,
                          "registers (size)")
     if not isinstance(entry["file"], str):
         raise InputError(f"{path}: series {key[:20]}: file is a file name")
-    file = Path(entry["file"])
-    file = file if file.is_absolute() else path.parent / file
+    file = _series_file(path, entry["file"], key)
     scale, offset = (_number(entry, name, default, path, key)
                      for name, default in (("scale", 1.0), ("offset", 0.0)))
     if loaded is None:
@@ -153,6 +154,18 @@ def _series(key: str, entry: object, path: Path, size: int, width: int,
         raise InputError(f"{file}: every value{scaled} must be a whole number that fits in "
                          f"{count} byte(s), {lo:,} to {hi:,}")
     return Series(reg * width, count, order, times, values.astype(np.int64), file)
+
+
+def _series_file(path: Path, name: str, key: str) -> Path:
+    """Series file ``name`` of the map ``path``: relative to the map's folder and inside it,
+    every link followed; InputError otherwise (a map from elsewhere must not feed the user's
+    other files to the firmware, which may print them)."""
+    file = path.parent / name
+    inner, outer = os.path.realpath(file), os.path.realpath(path.parent)
+    if Path(name).is_absolute() or os.path.commonpath([inner, outer]) != outer:
+        raise InputError(f"{path}: series {key[:20]}: file {name[:60]!r} is outside the map's "
+                         "folder (a series file is named relative to it, and lies inside it)")
+    return file
 
 
 @dataclass

@@ -21,6 +21,9 @@ from click.testing import CliRunner, Result
 
 from ebnn.artifact import MAX_HEADER_BYTES, ArtifactError, load, save
 from ebnn.cli import main
+from ebnn.input_files import InputFilesError, input_file_paths
+from sim.inputs import InputError, read_csv
+from sim.register_map import load_map
 from sim.toml_guard import MAX_KEY_PARTS, key_parts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,3 +186,78 @@ def test_export_c_refuses_a_fifo_where_a_file_goes(tmp_path: Path) -> None:
     (lib / "digits.c").symlink_to(lib / "digits.h")  # read for its banner: would block
     res = run_capped("ebnn.cli", "export-c", DIGITS, "-o", lib, timeout=20)  # (a hang: killed)
     assert_one_line(res, "digits.h", "not a regular file")
+
+
+# --- M3: links and paths leading out of what the user named; errors quoting their contents ---
+
+SECRET = "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+
+
+def _secret(tmp_path: Path) -> Path:
+    secret = tmp_path / "home" / "credentials"
+    secret.parent.mkdir()
+    secret.write_text("[default]\n" + SECRET)
+    return secret
+
+
+def test_an_input_folders_link_to_a_file_outside_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "inputs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.csv").write_text("1,2\n")
+    (folder / "sub" / "b.csv").symlink_to(_secret(tmp_path))
+    with pytest.raises(InputFilesError, match="symbolic link to a file outside") as info:
+        input_file_paths([folder])
+    assert "AKIA" not in str(info.value)
+
+
+def test_an_input_folders_link_inside_it_is_read(tmp_path: Path) -> None:
+    folder = tmp_path / "inputs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.csv").write_text("1,2\n")
+    (folder / "sub" / "b.csv").symlink_to(folder / "a.csv")
+    assert input_file_paths([folder])[0] == [folder / "a.csv", folder / "sub" / "b.csv"]
+
+
+def test_ebnn_eval_does_not_read_a_linked_secret(tmp_path: Path) -> None:
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / "a.csv").symlink_to(_secret(tmp_path))
+    res = CliRunner().invoke(main, ["eval", str(DIGITS), "--input", str(folder)])
+    assert res.exit_code == 2, res.output
+    assert "symbolic link" in res.output and "AKIA" not in res.output
+
+
+@pytest.mark.parametrize("name", ["ABSOLUTE", "../home/credentials.csv", "up.csv"])
+def test_a_register_series_outside_the_maps_folder_is_refused(tmp_path: Path, name: str
+                                                              ) -> None:
+    secret = _secret(tmp_path)
+    (tmp_path / "home" / "credentials.csv").symlink_to(secret)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "up.csv").symlink_to(secret)
+    name = str(secret) if name == "ABSOLUTE" else name
+    (maps / "dev.toml").write_text(f'[series]\n0 = {{ file = "{name}" }}\n')
+    with pytest.raises(InputError, match="outside the map's folder") as info:
+        load_map(maps / "dev.toml", "0x48")
+    assert "AKIA" not in str(info.value)
+
+
+def test_a_register_series_in_a_subfolder_is_read(tmp_path: Path) -> None:
+    (tmp_path / "rec").mkdir()
+    (tmp_path / "rec" / "t.csv").write_text("0,1\n1,2\n")
+    (tmp_path / "dev.toml").write_text('[series]\n0 = { file = "rec/t.csv" }\n')
+    registers, _ = load_map(tmp_path / "dev.toml", "0x48")
+    assert registers.series
+
+
+def test_a_csv_error_quotes_only_the_start_of_a_cell(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("1,2\n" + SECRET.replace(" = ", ",") + "3,4\n\x1b]0;pwned\x07,5\n")
+    with pytest.raises(InputError) as info:
+        read_csv(path)
+    assert "line 2, column 1 is 'aws_access_k'..." in str(info.value)
+    assert "AKIA" not in str(info.value)
+    path.write_text("1,2\n3,4\n\x1b]0;pwned\x07,5\n")
+    with pytest.raises(InputError) as info:
+        read_csv(path)
+    assert "is '\\x1b]0;pwned\\x07'" in str(info.value) and "\x1b" not in str(info.value)
