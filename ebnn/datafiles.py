@@ -14,9 +14,11 @@ import io
 import math
 import re
 import tokenize
+import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +33,9 @@ from ebnn.data import (
 )
 from sim.inputs import pandas_column_names
 from sim.wav import Wav, WavError, read_header, read_wav
+
+if TYPE_CHECKING:
+    import PIL.Image
 
 MAX_FILE_BYTES = 512 << 20  # a CSV file, or an npz archive's members uncompressed
 MAX_FILES = 200_000  # images in one folder tree
@@ -543,6 +548,26 @@ def _load_clips(root: Path, split: str, folder: Path, names: list[str],
                    clips=Clips(kind.kind, kind.rate, 128 if eight else 0, str(longest)))
 
 
+def _open_image(path: Path) -> PIL.Image.Image:
+    """The image at ``path``, opened (not decoded); DatasetError when it has more pixels than
+    any model's input may hold (MAX_VALUES), from its header: a palette image is decoded to
+    RGB to tell grey from colour, and a 165 KB PNG can declare 13000 x 13000. PIL's warning
+    about such sizes is not printed (the line here says it)."""
+    from PIL import Image
+
+    from ebnn.layers.base import MAX_VALUES
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        im = Image.open(path)
+    w, h = im.size
+    if w * h > MAX_VALUES:
+        im.close()
+        raise DatasetError(f"{path}: {w}x{h} pixels, more than a model's input holds "
+                           f"({MAX_VALUES:,} values)")
+    return im
+
+
 def _load_images(root: Path, folder: Path, names: list[str], files: list[tuple[Path, int]],
                  n: int, note: str = "") -> Dataset:
     """The images of a class folder: every one must have the same size and mode; ``note``
@@ -554,7 +579,7 @@ def _load_images(root: Path, folder: Path, names: list[str], files: list[tuple[P
     grey_mode = False  # a grey image seen that is not a palette whose colours happen to be grey
     for f, _ in files:
         try:
-            with Image.open(f) as im:
+            with _open_image(f) as im:
                 grey = ("1", "L", "F", "LA", *WIDE_MODES)
                 mode = "L" if im.mode in grey else "RGB"
                 palette_grey = False

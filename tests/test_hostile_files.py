@@ -261,3 +261,20 @@ def test_a_csv_error_quotes_only_the_start_of_a_cell(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_csv(path)
     assert "is '\\x1b]0;pwned\\x07'" in str(info.value) and "\x1b" not in str(info.value)
+
+
+# --- M8: --data image folders check an image's size before decoding it ---
+
+def test_a_huge_palette_png_in_a_data_folder_is_refused_before_decoding(tmp_path: Path
+                                                                       ) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "data" / "1"
+    folder.mkdir(parents=True)
+    im = Image.new("P", (10_000, 10_000))  # 100 M pixels: 300 MB as RGB, more to compare
+    im.putpalette([0, 0, 0, 255, 0, 0])
+    im.save(folder / "big.png", compress_level=1)
+    del im
+    res = run_capped("ebnn.cli", "eval", DIGITS, "--data", tmp_path / "data")
+    assert_one_line(res, "big.png", "10000x10000 pixels")  # nor PIL's warning
+    assert res.peak_rss < 300 << 20
