@@ -19,6 +19,7 @@ for training and the reference). Without one, values must be whole numbers 0..25
 
 import io
 import math
+import re
 import tokenize
 import warnings
 from collections.abc import Callable
@@ -229,42 +230,88 @@ def pandas_column_names(cells: list[str]) -> bool:
     return [c.strip() for c in cells] == [str(i) for i in range(len(cells))]
 
 
+# bytes of a CSV file (inputs, pin and analog levels, register series): numpy's parser takes
+# some 20 times a file of one long line, so a CSV of more than a few thousand inputs (or a
+# recording of more than about a million rows) is given as .npy, which is read as it is
+MAX_CSV_BYTES = 16 << 20
+# a cell numpy reads as a number (a blank cell is not one); others are checked with float()
+_NUMBER = r"[ \t]*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)[ \t\r]*"
+_ODD_CELL = re.compile(rf"(?:^|(?<=,))(?!{_NUMBER}(?:,|$))([^,\n]*)", re.M | re.I)
+MAX_ODD_CELLS = 1000  # cells the regex doubts that float() reads, before giving up on saying where
+PANDAS_HEADER_CHARS = 1 << 20  # a first line longer than this is not compared with pandas' names
+
+
 def read_csv(path: Path) -> np.ndarray:
     """The numbers of a CSV file as float64 rows (a first row that is not numbers, or is
     pandas' column names 0, 1, 2, ..., N-1, is a header and skipped; a UTF-8 byte-order mark,
-    as spreadsheets write one, is not a value); bounded by MAX_INPUT_BYTES, parsed by numpy (a
-    few bytes a value, where Python lists of strings would take hundreds)."""
+    as spreadsheets write one, is not a value); bounded by MAX_CSV_BYTES, parsed by numpy (a
+    few bytes a value, where Python lists of strings would take hundreds), and no cell of it
+    made a Python string but a header's."""
     with path.open("rb") as fh:
-        data = fh.read(MAX_INPUT_BYTES + 1)
-    if len(data) > MAX_INPUT_BYTES:
-        raise _too_large(path, "the file")
+        data = fh.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise InputError(f"{path}: a CSV of more than {MAX_CSV_BYTES >> 20} MiB (give the "
+                         "values as .npy)")
     text = data.decode("utf-8-sig", "replace")
-    del data
-    filled = ((i, line) for i, line in enumerate(io.StringIO(text)) if line.strip())
-    first, second = next(filled, None), next(filled, None)
+    first = _filled_line(text, 0)
     if first is None:
         raise InputError(f"{path}: a CSV input needs rows of numbers of equal length")
-    cells = first[1].rstrip("\r\n").split(",")
-    try:
-        [float(v) for v in cells]
-        header = second is not None and len(cells) >= 4 and pandas_column_names(cells)
-    except ValueError:
-        header = True
+    second = _filled_line(text, first[2])
+    header = _odd_cell(text, first[1], first[2]) is not None or (
+        second is not None and first[2] - first[1] <= PANDAS_HEADER_CHARS
+        and pandas_column_names(cells := text[first[1]:first[2]].rstrip("\r\n").split(","))
+        and len(cells) >= 4)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "input contained no data": said below
-            table: np.ndarray = np.loadtxt(io.StringIO(text), delimiter=",", comments=None,
+            lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace")
+            table: np.ndarray = np.loadtxt(lines, delimiter=",", comments=None,
                                            skiprows=first[0] + 1 if header else 0, ndmin=2,
                                            dtype=np.float64)
     except ValueError as exc:
         if "columns" in str(exc):
             raise InputError(f"{path}: a CSV input needs rows of numbers of equal length"
                              ) from None
-        raise InputError(f"{path}: a CSV input must hold only numbers{_first_word(text)}"
-                         ) from None
+        raise InputError(f"{path}: a CSV input must hold only numbers"
+                         f"{_first_word(text, first[2])}") from None
     if not table.size:
         raise InputError(f"{path}: a CSV input needs rows of numbers of equal length")
     return table
+
+
+def _filled_line(text: str, at: int) -> tuple[int, int, int] | None:
+    """The first line from ``at`` on that is not blank: (its index in the text, where it
+    starts, where the next begins), None when there is none; no copy of the text is made."""
+    while at < len(text):
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end + 1
+        if not text[at:end].isspace():
+            return text.count("\n", 0, at), at, end
+        at = end
+    return None
+
+
+def _odd_cell(text: str, start: int, end: int | None = None) -> tuple[int, str] | None:
+    """Where the first cell that is not a number lies between ``start`` (a line's start) and
+    ``end``, and the cell; blank lines are not such cells. None when there is none, or when
+    MAX_ODD_CELLS cells the pattern doubts are numbers after all (underscores, say)."""
+    doubted = 0
+    stop = len(text) if end is None else end
+    for found in _ODD_CELL.finditer(text, start, stop):
+        cell = found.group(1)
+        at = found.start(1)
+        whole_line = (at == 0 or text[at - 1] == "\n") and (
+            found.end(1) == stop or text[found.end(1)] == "\n")
+        if whole_line and not cell.strip():  # a blank line: numpy skips it
+            continue
+        try:
+            float(cell)
+        except ValueError:
+            return at, cell
+        doubted += 1
+        if doubted >= MAX_ODD_CELLS:
+            return None
+    return None
 
 
 QUOTED_CHARS = 12  # of a cell an error quotes: the file may be one the user never meant to show
@@ -276,20 +323,19 @@ def quote_cell(cell: str) -> str:
     return ascii(cell[:QUOTED_CHARS]) + ("..." if len(cell) > QUOTED_CHARS else "")
 
 
-def _first_word(text: str) -> str:
-    """Where a CSV of inputs first holds something that is not a number (after a header
-    row), and, when a row starts with it, that a label column is not an input's."""
-    rows = [line.rstrip("\r\n").split(",") for line in io.StringIO(text) if line.strip()]
-    for n, cells in enumerate(rows[1:], start=2):
-        for column, cell in enumerate(cells, start=1):
-            try:
-                float(cell)
-            except ValueError:
-                label = (" (a label column? --input takes unlabelled inputs; labelled data: "
-                         "ebnn-sim verify --data FILE, ebnn eval --data FILE)"
-                         if column == 1 else "")
-                return f": line {n}, column {column} is {quote_cell(cell)}{label}"
-    return ""
+def _first_word(text: str, after: int) -> str:
+    """Where a CSV of inputs first holds something that is not a number after its first row
+    (which ends at ``after``), and, when a row starts with it, that a label column is not an
+    input's."""
+    found = _odd_cell(text, after)
+    if found is None:
+        return ""
+    at, cell = found
+    line_start = text.rfind("\n", 0, at) + 1
+    line, column = text.count("\n", 0, at) + 1, text.count(",", line_start, at) + 1
+    label = (" (a label column? --input takes unlabelled inputs; labelled data: "
+             "ebnn-sim verify --data FILE, ebnn eval --data FILE)" if column == 1 else "")
+    return f": line {line}, column {column} is {quote_cell(cell)}{label}"
 
 
 def _needs(path: Path, package: str) -> str:

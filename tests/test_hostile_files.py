@@ -10,7 +10,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from click.testing import CliRunner, Result
 from ebnn.artifact import MAX_HEADER_BYTES, ArtifactError, load, save
 from ebnn.cli import main
 from ebnn.input_files import InputFilesError, input_file_paths
-from sim.inputs import InputError, read_csv
+from sim.inputs import MAX_CSV_BYTES, InputError, read_csv
 from sim.register_map import load_map
 from sim.toml_guard import MAX_KEY_PARTS, key_parts
 
@@ -38,25 +37,51 @@ def _capped() -> None:
 class Capped:
     returncode: int
     stderr: str
-    peak_rss: int  # bytes, the process's own peak resident set
+    peak_rss: int  # bytes: the peak resident set of the Python started (not of its fork)
+
+
+# Runs `-m MODULE args` or `-c CODE args` and, as it exits, writes its VmHWM to the file
+# $HOSTILE_PEAK_FILE names: wait4's ru_maxrss would count the forked copy of pytest as well.
+_BOOT = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["HOSTILE_PEAK_FILE"], "w") as out:
+        out.write(kb)
+atexit.register(_peak)
+kind, target = sys.argv[1:3]
+sys.argv = [target if kind == "-m" else "-c", *sys.argv[3:]]
+if kind == "-m":
+    runpy.run_module(target, run_name="__main__", alter_sys=True)
+else:
+    exec(compile(target, "<string>", "exec"), {"__name__": "__main__"})
+"""
 
 
 def run_capped(module: str, *args: str | os.PathLike[str], timeout: float = 60) -> Capped:
     """``python -m module args`` with its address space capped at ADDRESS_SPACE."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", module, *map(str, args)], env=env,
-                                preexec_fn=_capped, stdout=subprocess.DEVNULL, stderr=err)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
+    return _run_python(["-m", module, *map(str, args)], timeout)
+
+
+def run_capped_code(code: str, *args: str | os.PathLike[str], timeout: float = 60) -> Capped:
+    """``python -c code args`` with its address space capped at ADDRESS_SPACE."""
+    return _run_python(["-c", code, *map(str, args)], timeout)
+
+
+def _run_python(argv: list[str], timeout: float) -> Capped:
+    with tempfile.TemporaryDirectory() as tmp:
+        peak = Path(tmp) / "peak"
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "HOSTILE_PEAK_FILE": str(peak)}
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)  # (reaped here, not by Popen)
-        err.seek(0)
-        return Capped(proc.returncode, err.read().decode(errors="replace"),
-                      usage.ru_maxrss * 1024)
+            proc = subprocess.run([sys.executable, "-c", _BOOT, *argv], env=env,
+                                  preexec_fn=_capped, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True, errors="replace",
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            return Capped(-9, f"killed after {timeout} s: {exc.stderr!r}", 1 << 62)
+        kb = int(peak.read_text()) if peak.exists() else 1 << 52  # (it did not end by itself)
+        return Capped(proc.returncode, proc.stderr, kb * 1024)
 
 
 def assert_one_line(res: Capped, *words: str) -> str:
@@ -278,3 +303,48 @@ def test_a_huge_palette_png_in_a_data_folder_is_refused_before_decoding(tmp_path
     res = run_capped("ebnn.cli", "eval", DIGITS, "--data", tmp_path / "data")
     assert_one_line(res, "big.png", "10000x10000 pixels")  # nor PIL's warning
     assert res.peak_rss < 300 << 20
+
+
+# --- M7: a CSV input is parsed within a bounded multiple of a bounded size ---
+
+def test_a_csv_input_over_its_cap_is_refused_before_parsing(firmware, tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"  # 40 MB on one line: numpy's parser took 1.1 GB for it
+    big.write_text("1" + ",1" * 20_000_000 + "\n")
+    res = run_capped("sim.cli", "run", firmware("hello.c"), "--input", big, "--timeout", "5")
+    assert_one_line(res, "big.csv", f"more than {MAX_CSV_BYTES >> 20} MiB", ".npy")
+    assert res.peak_rss < 300 << 20
+
+
+def test_a_csv_error_on_a_long_line_says_where(tmp_path: Path) -> None:
+    """2 M cells on one line, the last not a number: its line and column are found without a
+    Python string per cell (which took 50 bytes each)."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("h\n" + "1," * 2_000_000 + "x\n\n")
+    code = ("import sys; from pathlib import Path; from sim.inputs import read_csv\n"
+            "try: read_csv(Path(sys.argv[1]))\nexcept Exception as e: sys.exit(f'{e}')")
+    res = run_capped_code(code, bad)
+    assert res.returncode == 1 and "line 2, column 2000001 is 'x'" in res.stderr, res.stderr
+    assert res.peak_rss < 300 << 20
+
+
+@pytest.mark.parametrize("text, rows", [
+    ("1,2\n3,4\n", [[1, 2], [3, 4]]), ("a,b\n1,2\n", [[1, 2]]), ("0,1,2,3\n5,6,7,8\n",
+                                                                [[5, 6, 7, 8]]),
+    ("0,1,2\n5,6,7\n", [[0, 1, 2], [5, 6, 7]]), ("\ufeffx,y\r\n\n\n1,2\r\n", [[1, 2]]),
+    ("1, nan\n-inf,+.5e1\n", [[1, np.nan], [-np.inf, 5]]),
+])
+def test_csv_headers_are_still_told_from_rows(tmp_path: Path, text: str, rows: list) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(text)
+    np.testing.assert_array_equal(read_csv(path), np.array(rows, np.float64))
+
+
+@pytest.mark.parametrize("text, where", [
+    ("1,2\n3,\n", "line 2, column 2 is ''"), ("1,2\n\n\n3,4\n,\n", "line 5, column 1 is ''"),
+    ("a,b\n1,2\n3,x y\n", "line 3, column 2 is 'x y'"),
+])
+def test_csv_errors_still_say_where(tmp_path: Path, text: str, where: str) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=where):
+        read_csv(path)
