@@ -6,6 +6,7 @@ checked against its shape (a WAV clip against its sample format and rate too) an
 its data, so the bytes are those the data set's samples would be.
 """
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -103,6 +104,21 @@ def input_file_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     return found, sorted(skipped)
 
 
+# what the inputs of `ebnn eval --input` and `ebnn-sim verify --input` may take in all: each
+# byte is held once, and each input costs about 100 bytes more for the file it came from
+MAX_INPUTS_BYTES = 256 << 20
+MAX_INPUTS = 1 << 20
+
+
+def _check_room(path: Path, size: int, count: int) -> None:
+    """InputFilesError when the inputs so far (with ``path``'s) are over the limits."""
+    if size > MAX_INPUTS_BYTES or count > MAX_INPUTS:
+        raise InputFilesError(
+            f"{display(path)}: the inputs so far are more than "
+            + (f"{MAX_INPUTS_BYTES >> 20} MiB" if size > MAX_INPUTS_BYTES
+               else f"{MAX_INPUTS:,} inputs") + "; give fewer at a time")
+
+
 def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None,
                      reader: str = "this firmware") -> InputFiles:
     """The inputs in ``paths`` (files, or folders of them) as ``ebnn-sim run --input`` gives
@@ -111,7 +127,6 @@ def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None,
     them. InputFilesError (one line) for a file that is not; ``reader`` names what reads
     them in it."""
     from ebnn.build import input_metadata
-    from ebnn.data import MAX_DATA_BYTES
     from sim.inputs import InputError, InputFormat, console_bytes
 
     try:
@@ -120,9 +135,9 @@ def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None,
         raise InputFilesError(f"the model's input: {exc}") from None
     assert fmt is not None
     fmt = replace(fmt, reader=reader)
-    chunks: list[np.ndarray] = []
+    held = bytearray()  # every input once: a list of arrays joined at the end took it twice
     sources: list[tuple[Path, int]] = []
-    size = 0
+    one = math.prod(art.input_shape)
     files, skipped = input_file_paths(paths)
     notes: list[str] = []
     for path in files:
@@ -134,14 +149,11 @@ def load_input_files(art: Artifact, paths: list[Path], limit: int | None = None,
             raise InputFilesError(str(exc)) from None
         except OSError as exc:
             raise InputFilesError(f"{path}: {exc.strerror or exc}") from None
-        size += len(data)
-        if size > MAX_DATA_BYTES:
-            raise InputFilesError(f"{path}: the inputs so far are more than "
-                                  f"{MAX_DATA_BYTES >> 20} MiB; give fewer at a time")
-        arr = np.frombuffer(data, np.uint8).reshape(-1, *art.input_shape)
-        chunks.append(arr)
-        sources += [(path, k) for k in range(len(arr))]
-    images = np.concatenate(chunks)
+        _check_room(path, len(held) + len(data), len(sources) + len(data) // one)
+        held += data
+        sources += [(path, k) for k in range(len(data) // one)]
+        del data
+    images = np.frombuffer(held, np.uint8).reshape(-1, *art.input_shape)
     if limit is not None:
         images, sources = images[:limit], sources[:limit]
     return InputFiles(images, sources, len({p for p, _ in sources}), skipped,

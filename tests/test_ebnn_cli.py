@@ -405,8 +405,8 @@ def test_a_pipe_named_as_input_is_read(tmp_path):
 
 def test_verify_input_files_are_bounded(tmp_path, monkeypatch):
     """A folder named by mistake (/, a home directory) stops at MAX_FILES files; inputs stop
-    at MAX_DATA_BYTES in all: one line each, before the emulator starts."""
-    from ebnn import data, datafiles
+    at MAX_INPUTS_BYTES in all: one line each, before the emulator starts."""
+    from ebnn import datafiles, input_files
     from ebnn.input_files import InputFilesError, load_input_files
 
     art = artifact.load(Path(__file__).resolve().parents[1] / "examples" / "mnist" / "mnist.ebnn")
@@ -417,7 +417,7 @@ def test_verify_input_files_are_bounded(tmp_path, monkeypatch):
         load_input_files(art, [tmp_path])
     monkeypatch.setattr(datafiles, "MAX_FILES", 4)
     assert len(load_input_files(art, [tmp_path]).images) == 4
-    monkeypatch.setattr(data, "MAX_DATA_BYTES", 3 * 784)
+    monkeypatch.setattr(input_files, "MAX_INPUTS_BYTES", 3 * 784)
     with pytest.raises(InputFilesError, match=r"3\.bin: the inputs so far are more than"):
         load_input_files(art, [tmp_path])
 

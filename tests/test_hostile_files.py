@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 
 from ebnn.artifact import MAX_HEADER_BYTES, ArtifactError, load, save
 from ebnn.cli import main
-from ebnn.input_files import InputFilesError, input_file_paths
+from ebnn.input_files import MAX_INPUTS, InputFilesError, input_file_paths, load_input_files
 from sim.inputs import MAX_CSV_BYTES, InputError, read_csv
 from sim.register_map import load_map
 from sim.toml_guard import MAX_KEY_PARTS, key_parts
@@ -348,3 +348,30 @@ def test_csv_errors_still_say_where(tmp_path: Path, text: str, where: str) -> No
     path.write_text(text)
     with pytest.raises(InputError, match=where):
         read_csv(path)
+
+
+# --- M9: the inputs of a folder are held once, within an honest cap ---
+
+MNIST = ROOT / "examples" / "mnist" / "mnist.ebnn"
+
+
+def test_input_folders_over_the_cap_are_refused_in_bounded_memory(tmp_path: Path) -> None:
+    folder = tmp_path / "bins"
+    folder.mkdir()
+    for i in range(5):  # 5 x 85,000 MNIST inputs: 318 MiB (sparse files: no disk)
+        with folder.joinpath(f"x{i}.bin").open("wb") as f:
+            f.truncate(784 * 85_000)
+    code = ("import sys; from pathlib import Path; from ebnn.artifact import load\n"
+            "from ebnn.input_files import load_input_files\n"
+            "load_input_files(load(sys.argv[1]), [Path(sys.argv[2])])")
+    res = run_capped_code(code, MNIST, folder)
+    assert "x4.bin: the inputs so far are more than 256 MiB" in res.stderr, res.stderr[-500:]
+    assert res.peak_rss < 600 << 20
+
+
+def test_input_folders_of_over_a_million_inputs_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.bin").write_bytes(bytes(64 << 20))  # 1 Mi inputs of the 8 x 8 digits model
+    (tmp_path / "b.bin").write_bytes(bytes(64))
+    with pytest.raises(InputFilesError, match="b.bin: the inputs so far are more than "
+                                              f"{MAX_INPUTS:,} inputs"):
+        load_input_files(load(DIGITS), [tmp_path])
