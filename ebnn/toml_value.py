@@ -15,4 +15,18 @@ def toml_value(v: Any) -> str:
         return "{" + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, str):
         return json.dumps(v)
+    if isinstance(v, int) and v.bit_length() > MAX_SHOWN_BITS:
+        return _huge_int(v)
     return repr(v)
+
+
+# an integer of more bits is abbreviated: none is a valid setting, and repr() refuses one of
+# over 4,300 digits (ValueError) where a message quotes it
+MAX_SHOWN_BITS = 128
+
+
+def _huge_int(v: int) -> str:
+    """``v`` as its first hex digits and its size: ``0x1234abcd... (400,000 bits)``; hex, as
+    decimal conversion of such an int is quadratic and limited."""
+    digits = f"{abs(v):x}"
+    return f"{'-' if v < 0 else ''}0x{digits[:8]}... ({v.bit_length():,} bits)"

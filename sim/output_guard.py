@@ -125,6 +125,10 @@ class GuardedCommand(click.Command):
             sys.exit(130)
         except BrokenPipeError:  # printed by click or print(): as PipeConsole's
             reader_left()
+        except MemoryError:  # an input no check bounded: one line, not a traceback
+            click.echo("error: out of host memory: an input asks for more than this machine "
+                       "can give", err=True)
+            sys.exit(2)
 
 
 class GuardedGroup(click.Group):

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
@@ -375,3 +376,35 @@ def test_input_folders_of_over_a_million_inputs_are_refused(tmp_path: Path) -> N
     with pytest.raises(InputFilesError, match="b.bin: the inputs so far are more than "
                                               f"{MAX_INPUTS:,} inputs"):
         load_input_files(load(DIGITS), [tmp_path])
+
+
+# --- M6: tracebacks that were one line too few ---
+
+@pytest.mark.parametrize("value", ["0x" + "F" * 100_000, "-" + "9" * 4000,
+                                   "[1, 0x" + "F" * 2000 + "]"])
+def test_a_huge_integer_in_a_model_config_is_one_line(tmp_path: Path, value: str) -> None:
+    config = tmp_path / "m.toml"
+    config.write_text('[model]\nname = "x"\ninput = [8, 8, 1]\nclasses = 10\n'
+                      f'[[model.layers]]\ntype = "conv"\nfilters = {value}\n')
+    res = CliRunner().invoke(main, ["summary", str(config)])
+    assert res.exit_code == 2 and not isinstance(res.exception, ValueError), res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "'filters' must be" in lines[0] and " bits)" in lines[0]
+    assert len(lines[0]) < 400
+
+
+def test_running_out_of_memory_in_a_command_is_one_line() -> None:
+    from sim.output_guard import GuardedGroup
+
+    @click.group(cls=GuardedGroup)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def greedy() -> None:
+        raise MemoryError
+
+    res = CliRunner().invoke(group, ["greedy"])
+    assert res.exit_code == 2 and not isinstance(res.exception, MemoryError)
+    assert res.output.strip().splitlines() == [
+        "error: out of host memory: an input asks for more than this machine can give"]
