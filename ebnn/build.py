@@ -41,6 +41,7 @@ def write_sources(gen: GeneratedC, directory: Path) -> list[Path]:
     try:
         for name, text in gen.files.items():
             tmp = directory / f".{name}.{os.getpid()}.tmp"
+            tmp.unlink(missing_ok=True)  # a link planted at this name: not written through
             tmp.write_bytes(text.encode())
             staged.append((tmp, directory / name))
         with _signals_held():

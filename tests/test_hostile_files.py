@@ -408,3 +408,21 @@ def test_running_out_of_memory_in_a_command_is_one_line() -> None:
     assert res.exit_code == 2 and not isinstance(res.exception, MemoryError)
     assert res.output.strip().splitlines() == [
         "error: out of host memory: an input asks for more than this machine can give"]
+
+
+def test_build_sources_are_not_staged_through_a_planted_link(tmp_path: Path) -> None:
+    """ebnn build stages NAME-src/'s files at .NAME.PID.tmp: a link there (a folder from
+    elsewhere holding one for every PID) must not be written through."""
+    from ebnn.build import write_sources
+    from ebnn.codegen import generate
+
+    gen = generate(load(DIGITS), "ebnn")
+    victim = tmp_path / "bashrc"
+    victim.write_text("keep\n")
+    src = tmp_path / "fw-src"
+    src.mkdir()
+    for name in gen.files:
+        (src / f".{name}.{os.getpid()}.tmp").symlink_to(victim)
+    write_sources(gen, src)
+    assert victim.read_text() == "keep\n"
+    assert sorted(p.name for p in src.iterdir()) == sorted(gen.files)
