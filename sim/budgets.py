@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sim import session
+from sim import session, toml_guard
 from sim.analog import AnalogSpec, check_specs, parse_spec
 from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compare
 from sim.counts import parse_count
@@ -78,6 +78,7 @@ from toolchain.sizes import parse_size
 
 T = TypeVar("T")
 MAX_MATCHES = 10_000  # paths one elf glob may match
+MAX_CONFIG_BYTES = 1 << 20  # a budgets file (pyproject.toml or --config) read
 MAX_WALK = 100_000  # folders one elf glob's ** may walk (from "/": the whole file system)
 DEFAULT_TIMEOUT = 120.0  # seconds of wall time per run, so a hung firmware cannot hang CI
 
@@ -151,7 +152,10 @@ def load_config(path: Path | None = None, cwd: Path | None = None) -> BudgetConf
     if not path.is_file():
         raise BudgetError(f"{path}: config file not found")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_CONFIG_BYTES:  # (a budgets file is a few KB)
+            raise BudgetError(f"{path}: {path.stat().st_size:,} bytes, more than the "
+                              f"{MAX_CONFIG_BYTES >> 20} MiB read of a budgets file")
+        data = toml_guard.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise BudgetError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:

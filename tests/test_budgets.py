@@ -874,3 +874,17 @@ def test_a_thread_stack_budget_does_not_measure_freertos_heap_stacks():
         ("stack_a, 512 B", True, None),
         ("ucHeap", False, "ucHeap: FreeRTOS's heap of xTaskCreate's stacks, tasks not told "
                           "apart (give them static stacks)")]
+
+
+def test_a_hostile_budgets_file_is_one_line(tmp_path, monkeypatch):
+    """A dotted-key bomb in a budgets file took gigabytes, then a MemoryError traceback; any
+    size was read (s53 hardening review H8, L5)."""
+    import sim.budgets
+
+    bomb = tmp_path / "bomb.toml"
+    bomb.write_text("a" + ".a" * 50 + " = 1\n")
+    with pytest.raises(sim.budgets.BudgetError, match="more than 32 parts"):
+        sim.budgets.load_config(bomb)
+    monkeypatch.setattr(sim.budgets, "MAX_CONFIG_BYTES", 8)
+    with pytest.raises(sim.budgets.BudgetError, match="more than the 0 MiB read"):
+        sim.budgets.load_config(bomb)
