@@ -488,6 +488,7 @@ class Simulator:
         # PC, size, effect
         self._nvm_store: tuple[int, int, StoreEffect] | None = None
         self._bad_write = (0, 0, 0, 0)  # (pc, address, size, value) of the last unmapped store
+        self._bad_write_in_it = False  # and whether it was in an IT block
         self._store_pc: int | None = None  # the PC of the store _program_store carries out
         self._bus_master = False  # a device access is another bus master's (the DMA's)
         self._bus_refused = False  # and the device refused it (a bus error)
@@ -1048,13 +1049,17 @@ class Simulator:
         self._vectored.append(f"{fault.kind} at 0x{fault.pc or 0:08x}{where}: {fault.message} "
                               f"-> {to or exception_name(self.ipsr())}")
 
-    def _imprecise_writes(self) -> bool:
-        """Whether a store's bus error is an imprecise BusFault: on ARMv7-M and ARMv8-M stores
-        to bufferable memory (all of the default map's but the PPB) go through the write
-        buffer, so their bus errors come back after the store retired (CFSR.IMPRECISERR, no
-        BFAR); the Cortex-M3/M4's ACTLR.DISDEFWBUF (bit 1) turns the buffer off and makes
-        them precise (their TRMs). ARMv6-M: a precise HardFault."""
-        if self.exceptions.v6m:
+    def _imprecise_writes(self, address: int | None) -> bool:
+        """Whether a store's bus error at ``address`` is an imprecise BusFault: on ARMv7-M and
+        ARMv8-M stores to bufferable memory (the default map's below the System region at
+        0xE0000000, which is strongly ordered) go through the write buffer, so their bus
+        errors come back after the store retired (CFSR.IMPRECISERR, no BFAR); the Cortex-M3/
+        M4's ACTLR.DISDEFWBUF (bit 1) turns the buffer off and makes them precise (their
+        TRMs). ARMv6-M: a precise HardFault. A store in an IT block is delivered precisely
+        here (retiring it would have to advance the IT state)."""
+        if self.exceptions.v6m or address is None or address >= 0xE000_0000:
+            return False
+        if self._bad_write_in_it:  # (ITSTATE, as the store's hook saw it)
             return False
         return not (self.target.core in ("cortex-m3", "cortex-m4") and self._scs is not None
                     and getattr(self._scs, "actlr", 0) & 2)
@@ -1340,6 +1345,7 @@ class Simulator:
         elif access == UC_MEM_WRITE_UNMAPPED:
             kind, verb = "unmapped_write", "write outside mapped memory"
             self._bad_write = (pc, address, size, value)  # (an imprecise BusFault's store)
+            self._bad_write_in_it = bool(self._regs.read(R.UC_ARM_REG_XPSR) & 0x0600_FC00)
         elif access == UC_MEM_READ_UNMAPPED:
             kind, verb = "unmapped_read", "read outside mapped memory"
         else:
@@ -2119,7 +2125,7 @@ class Simulator:
             return False  # at exception entry (a derived exception): the run stops there
         if fault.kind == "bus_fault" and not self.options.strict_peripherals:
             return False  # found after its block ran: without its instruction, not delivered
-        if fault.kind == "unmapped_write" and self._imprecise_writes():
+        if fault.kind == "unmapped_write" and self._imprecise_writes(fault.address):
             return self._imprecise_bus_fault(fault)
         if fault.kind == "flash_write" and self._programmer is not None:
             return False  # what the part's flash interface would do is not modelled

@@ -963,3 +963,17 @@ def test_a_store_bus_error_is_imprecise_on_armv7m_and_armv8m(firmware, target, p
         assert report.stdout == "BusFault cfsr 0x400 pc after store\n"
         assert report.vectored_faults[0].endswith("-> BusFault, pending")
         assert after == (image.symbols["store_insn"] & ~1) + 2
+
+
+
+@pytest.mark.parametrize("case", ["PPB", "IT"])
+def test_a_store_bus_error_is_precise_in_the_system_region_and_in_an_it_block(firmware, case):
+    """The System region (0xE0000000 up) is strongly ordered, never buffered: a precise
+    BusFault; a store in an IT block is delivered precisely too (retired, its IT state would
+    have had to advance: the next instruction ran under the store's condition; s53 review)."""
+    image = sim.load_elf(irq_program(firmware, "storefault.c", "curie", BUSFAULT=None,
+                                     **{case: None}))
+    report = sim.Simulator(image, sim.RunOptions(vector_faults=True)).run()
+    assert report.status == "ok", report.problem
+    bfar = "0xe0040000" if case == "PPB" else "0x60000004"
+    assert report.stdout == f"BusFault cfsr 0x8200 bfar {bfar} pc at store\n"

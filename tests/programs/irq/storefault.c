@@ -1,7 +1,8 @@
 /* A store to unmapped memory with BusFault enabled (-DBUSFAULT): the handler prints which
  * exception it is, CFSR's BusFault bits (and BFAR when BFARVALID), and whether the stacked PC
  * is the store or the instruction after it, then exits. -DPRECISE sets the M3/M4's
- * ACTLR.DISDEFWBUF first. */
+ * ACTLR.DISDEFWBUF first; -DPPB stores to the System region, -DIT in an IT block (both
+ * precise). */
 #include "cm.h"
 #include "semihost.h"
 
@@ -51,13 +52,30 @@ int main(void)
 #ifdef BUSFAULT
     SCB_SHCSR |= 1u << 17;
 #endif
+#ifdef PPB /* the System region (the TPIU's address): strongly ordered, never buffered */
+#define TARGET "0xE003FFFC"
+#else
+#define TARGET "0x60000000"
+#endif
+#ifdef IT /* a store in an IT block: its retiring would have to advance the IT state */
     __asm__ volatile(".syntax unified\n\t"
-                     "ldr r3, =0x60000000\n\t"
+                     "ldr r3, =" TARGET "\n\t"
+                     "movs r2, #1\n\t"
+                     "cmp r2, r2\n\t"
+                     "ite eq\n\t"
+                     ".global store_insn\nstore_insn:\n\t"
+                     "streq r2, [r3, #4]\n\t"
+                     ".global after_store\nafter_store:\n\t"
+                     "movne r2, #99\n\tnop\n" ::: "r2", "r3", "memory", "cc");
+#else
+    __asm__ volatile(".syntax unified\n\t"
+                     "ldr r3, =" TARGET "\n\t"
                      "movs r2, #1\n\t"
                      ".global store_insn\nstore_insn:\n\t"
                      "str r2, [r3, #4]\n\t"
                      ".global after_store\nafter_store:\n\t"
                      "nop\n\tnop\n" ::: "r2", "r3", "memory");
+#endif
     sh_write0("not faulted\n");
     return 1;
 }
