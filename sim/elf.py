@@ -430,7 +430,10 @@ def _parse(path: Path, elf: ELFFile, file_size: int) -> FirmwareImage:
             if stt == _STT_FUNC:
                 at &= ~1
                 functions.append((at, size, sym))
-            elif stt == _STT_OBJECT and size:
+            elif size and (stt == _STT_OBJECT or (stt == 0 and shndx not in exec_index
+                                                  and shndx < 0xFF00)):
+                # (a sized label in data: an array assembly defines with .space and .size,
+                # as NuttX's interrupt stack g_intstackalloc)
                 objects.append((at, size, sym))
             if stt in _SYMBOL_KINDS and (sym not in symbols or bind == _STB_GLOBAL):
                 symbols[sym] = at

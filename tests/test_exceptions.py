@@ -891,12 +891,15 @@ def test_a_fault_after_exception_returns_under_the_profiler_is_at_its_instructio
     assert prof.report.exceptions.get("SysTick", 0) >= 3
 
 
-@pytest.mark.parametrize("target", ["curie", "stm32l031"])
-def test_the_main_stack_moved_into_a_static_array(firmware, target):
-    """MSR MSP onto a static array (an RTOS's interrupt stack): bounded by that array and
-    measured there, apart from the stack below the initial SP; it was a false stack overflow
-    into static data at the first push, with an SRAM peak of the whole SRAM (s53 review H2)."""
-    image = sim.load_elf(irq_program(firmware, "mspmove.c", target))
+@pytest.mark.parametrize(("target", "asm"), [("curie", False), ("stm32l031", False),
+                                             ("curie", True)])
+def test_the_main_stack_moved_into_a_static_array(firmware, target, asm):
+    """MSR MSP onto a static array (an RTOS's interrupt stack; ``asm``: defined in assembly,
+    a sized symbol of no type, as NuttX's): bounded by that array and measured there, apart
+    from the stack below the initial SP; it was a false stack overflow into static data at
+    the first push, with an SRAM peak of the whole SRAM (s53 review H2, final review M2)."""
+    image = sim.load_elf(irq_program(firmware, "mspmove.c", target,
+                                     **({"ASM": None} if asm else {})))
     report = sim.run(image)
     assert (report.status, report.stdout) == ("ok", "10\n"), report.problem
     assert report.exceptions["SysTick"] >= 3
@@ -905,9 +908,11 @@ def test_the_main_stack_moved_into_a_static_array(firmware, target):
     assert report.stack_peak < 64  # main's few words below the initial SP
     assert report.sram_peak == report.static + report.stack_peak + report.heap_peak
     assert report.main_stack_peak == on_array
-    over = sim.run(sim.load_elf(irq_program(firmware, "mspmove.c", target, DEPTH=40)))
+    deep = sim.load_elf(irq_program(firmware, "mspmove.c", target, DEPTH=40,
+                                    **({"ASM": None} if asm else {})))
+    over = sim.run(deep)
     assert over.status == "fault" and over.fault.kind == "stack_overflow", over.problem
-    start = image.symbols["isr_stack"]
+    start = deep.symbols["isr_stack"]
     assert f"limit 0x{start:08x}" in over.fault.message and "below isr_stack" in over.fault.message
 
 

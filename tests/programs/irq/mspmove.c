@@ -9,7 +9,13 @@
 #define DEPTH 4
 #endif
 
+#ifdef ASM /* defined as NuttX's arm_exception.S does: .skip and .size, no .type */
+__asm__(".bss\n.global isr_stack\n.balign 8\nisr_stack:\n.skip 1024\n"
+        ".size isr_stack, .-isr_stack\n.text\n");
+extern uint64_t isr_stack[128];
+#else
 uint64_t isr_stack[128];
+#endif
 static volatile uint32_t ticks;
 
 void SysTick_Handler(void) { ticks++; }
