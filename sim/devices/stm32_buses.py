@@ -58,6 +58,10 @@ class _Bus(Device):
         self.host.unmodelled(self, offset, size, value, self.WHY if self.FOLLOWS else "")
         word = offset & ~3
         self._regs[word] = merge(self._regs.get(word, 0), offset, size, value)
+        if word == self.CSR and self._regs[word] >> 24 & 1:  # RMVF: the reset flags cleared
+            self._regs[word] &= 0x00FF_FFFF
+
+    CSR = -1  # the RCC's CSR, whose RMVF (bit 24) clears its reset flags (bits 31:25)
 
 
 # --- STM32F746 (RM0385) -----------------------------------------------------------------------
@@ -65,6 +69,7 @@ class _Bus(Device):
 class Stm32f7Rcc(_Bus):
     name, base, size = "stm32f7_rcc", 0x4002_3800, 0x400
     background = False
+    CSR = 0x74
     # CR: HSION, HSIRDY, HSITRIM 16; CFGR 0; PLLCFGR, PLLI2SCFGR, PLLSAICFGR; CSR: PORRSTF,
     # PINRSTF
     RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_0083, 0x04: 0x2400_3010,
@@ -111,6 +116,7 @@ class Stm32f7Ahb2(_Bus):
 class Stm32l5Rcc(_Bus):
     name, base, size = "stm32l5_rcc", 0x4002_1000, 0x400
     background = False
+    CSR = 0x94
     # CR: MSION, MSIRDY, MSIRANGE 6 (4 MHz); PLLCFGR 0x1000; CSR: PINRSTF, BORRSTF
     RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_0063, 0x0C: 0x0000_1000, 0x94: 0x0C00_0600}
     FOLLOWS = (Follows(0x00, 0, 0x00, 1), Follows(0x00, 8, 0x00, 10),  # MSI, HSI16

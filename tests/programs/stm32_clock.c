@@ -24,6 +24,11 @@
 #define CLOCK_ON (1u << 8)   /* HSION */
 #define CLOCK_RDY (1u << 10) /* HSIRDY */
 #endif
+#ifdef F7
+#define CSR 0x74u
+#else
+#define CSR 0x94u
+#endif
 #define RCC_CR REG(RCC + 0x00u)
 #define RCC_CFGR REG(RCC + 0x08u)
 
@@ -65,6 +70,9 @@ int main(void)
     RCC_CR &= ~(1u << 24);
     if (RCC_CR & (1u << 25))
         fail("PLL off");
+    REG(RCC + CSR) |= 1u << 24; /* RMVF: the reset flags cleared */
+    if (REG(RCC + CSR) >> 25)
+        fail("RMVF");
     sh_write0("clock set-up done\n");
     return 0;
 }
