@@ -20,6 +20,6 @@ def test_numbers_out_of_range_are_damaged(key, value):
 def test_a_nan_accuracy_is_damaged():
     outcome = {"status": "ok", "reason": "", "probe": None, "final": FINAL, "trained": True,
                "val_accuracy": math.nan, "torch_val_accuracy": None, "test_accuracy": None,
-               "seconds": {}, "config": {"model": {}}}
+               "seconds": {}, "config": {"model": {"name": "m", "layers": [{"type": "conv"}]}}}
     assert problem(outcome, OUTCOME) == "val_accuracy"
     assert problem({**outcome, "val_accuracy": 0.5}, OUTCOME) is None
