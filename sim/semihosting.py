@@ -29,8 +29,8 @@ FEATURES_FILE = ":semihosting-features"
 FEATURE_BYTES = b"SHFB\x03"  # EXIT_EXTENDED and STDOUT_STDERR supported
 
 EPERM, ENOENT, EBADF, EMFILE, ENOSPC, ENAMETOOLONG = 1, 2, 9, 24, 28, 36
-# bytes the firmware's files in --output-dir may take in a run, written in all and as the end
-# of any one file (a seek far past the end makes a sparse file of that size)
+# bytes the firmware's files in --output-dir may take in a run, written in all and as their
+# ends added together (a seek far past the end makes a sparse file of that size)
 MAX_OUTPUT_BYTES = 1 << 30
 MAX_STRING = 4096  # bytes of a refused operation's argument shown in the report
 MAX_NAME = 4096  # bytes of a SYS_OPEN name read (a host's PATH_MAX): longer ones refused
