@@ -14,8 +14,8 @@ registers it wrote). Addresses from RM0385 (F7) and RM0438 (L5, non-secure alias
 from dataclasses import dataclass
 from typing import ClassVar
 
-from sim.devices import Device, lane
-from sim.devices.stm32l0 import merge
+from sim.devices import lane
+from sim.devices.stm32l0 import ReadBackBus
 
 
 @dataclass(frozen=True)
@@ -30,45 +30,46 @@ class Follows:
     width: int = 1
 
 
-class _Bus(Device):
+class _Bus(ReadBackBus):
     """Registers that read back what was written, each access listed as unmodelled, except
     the flags in ``FOLLOWS`` (read-only there), which reflect their controls; ``RESET``: the
-    registers' reset values."""
+    registers' reset values; ``CSR``: the RCC's CSR, whose RMVF (bit 24) clears its reset
+    flags (bits 31:25)."""
 
-    background = True
     RESET: ClassVar[dict[int, int]] = {}
     FOLLOWS: ClassVar[tuple[Follows, ...]] = ()
-    WHY = "its ready flags follow their enables (the clocks are not modelled)"
+    CSR = -1
 
     def reset(self) -> None:
-        self._regs: dict[int, int] = dict(self.RESET)
+        self._regs = dict(self.RESET)
 
-    def read(self, offset: int, size: int) -> int:
-        self.host.unmodelled(self, offset, size, None, self.WHY if self.FOLLOWS else "")
-        word = offset & ~3
+    def _word(self, word: int) -> int:
         value = self._regs.get(word, 0)
         for f in self.FOLLOWS:
             if f.status == word:
                 mask = (1 << f.width) - 1
                 bits = self._regs.get(f.control, 0) >> f.enable & mask
                 value = value & ~(mask << f.ready) | bits << f.ready
-        return lane(value, offset, size)
+        return value
 
     def write(self, offset: int, size: int, value: int) -> None:
-        self.host.unmodelled(self, offset, size, value, self.WHY if self.FOLLOWS else "")
+        super().write(offset, size, value)
         word = offset & ~3
-        self._regs[word] = merge(self._regs.get(word, 0), offset, size, value)
         if word == self.CSR and self._regs[word] >> 24 & 1:  # RMVF: the reset flags cleared
             self._regs[word] &= 0x00FF_FFFF
 
-    CSR = -1  # the RCC's CSR, whose RMVF (bit 24) clears its reset flags (bits 31:25)
+
+class _Ready(_Bus):
+    """A clock or power controller: its accesses listed saying its flags follow."""
+
+    background = False
+    WHY = "its ready flags follow their enables (the clocks are not modelled)"
 
 
 # --- STM32F746 (RM0385) -----------------------------------------------------------------------
 
-class Stm32f7Rcc(_Bus):
+class Stm32f7Rcc(_Ready):
     name, base, size = "stm32f7_rcc", 0x4002_3800, 0x400
-    background = False
     CSR = 0x74
     # CR: HSION, HSIRDY, HSITRIM 16; CFGR 0; PLLCFGR, PLLI2SCFGR, PLLSAICFGR; CSR: PORRSTF,
     # PINRSTF
@@ -81,9 +82,8 @@ class Stm32f7Rcc(_Bus):
                Follows(0x70, 0, 0x70, 1), Follows(0x74, 0, 0x74, 1))  # LSE, LSI
 
 
-class Stm32f7Pwr(_Bus):
+class Stm32f7Pwr(_Ready):
     name, base, size = "stm32f7_pwr", 0x4000_7000, 0x400
-    background = False
     RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_C000}  # CR1.VOS: scale 1
     # CR1.ODEN -> CSR1.ODRDY, CR1.ODSWEN -> CSR1.ODSWRDY; CSR1.VOSRDY reads 1 (below)
     FOLLOWS = (Follows(0x00, 16, 0x04, 16), Follows(0x00, 17, 0x04, 17))
@@ -113,9 +113,8 @@ class Stm32f7Ahb2(_Bus):
 
 # --- STM32L552 (RM0438, non-secure addresses) --------------------------------------------------
 
-class Stm32l5Rcc(_Bus):
+class Stm32l5Rcc(_Ready):
     name, base, size = "stm32l5_rcc", 0x4002_1000, 0x400
-    background = False
     CSR = 0x94
     # CR: MSION, MSIRDY, MSIRANGE 6 (4 MHz); PLLCFGR 0x1000; CSR: PINRSTF, BORRSTF
     RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_0063, 0x0C: 0x0000_1000, 0x94: 0x0C00_0600}
@@ -127,9 +126,8 @@ class Stm32l5Rcc(_Bus):
                Follows(0x98, 0, 0x98, 1))  # CRRCR: HSI48
 
 
-class Stm32l5Pwr(_Bus):
+class Stm32l5Pwr(_Ready):
     name, base, size = "stm32l5_pwr", 0x4000_7000, 0x400
-    background = False
     # CR1.VOS: range 2; SR2.VOSF reads 0: the range asked for is reached
     RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_0400}
 

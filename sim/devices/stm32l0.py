@@ -520,40 +520,45 @@ class Clocked(Device):
         """``write`` while the clock is on."""
 
 
-class _Bus(Device):
+class ReadBackBus(Device):
     """One of the part's peripheral buses: registers that read back what was written, each
-    access listed as unmodelled."""
+    access listed as unmodelled (with ``WHY``, when the bus says more of what it does)."""
 
     background = True
+    WHY = ""
 
     def reset(self) -> None:
         self._regs: dict[int, int] = {}
 
+    def _word(self, word: int) -> int:
+        """The value the register at ``word`` reads."""
+        return self._regs.get(word, 0)
+
     def read(self, offset: int, size: int) -> int:
-        self.host.unmodelled(self, offset, size, None)
-        value = self._regs.get(offset & ~3, 0)
-        return lane(value, offset, size)
+        self.host.unmodelled(self, offset, size, None, self.WHY)
+        return lane(self._word(offset & ~3), offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
-        self.host.unmodelled(self, offset, size, value)
+        self.host.unmodelled(self, offset, size, value, self.WHY)
         word = offset & ~3
         self._regs[word] = merge(self._regs.get(word, 0), offset, size, value)
 
 
+
 # RM0377's memory map of the STM32L0x1: the peripheral boundary addresses of each bus
-class Stm32l0Apb1(_Bus):
+class Stm32l0Apb1(ReadBackBus):
     name, base, size = "stm32l0_apb1", 0x4000_0000, 0x8000  # TIM2 ... LPTIM1
 
 
-class Stm32l0Apb2(_Bus):
+class Stm32l0Apb2(ReadBackBus):
     name, base, size = "stm32l0_apb2", 0x4001_0000, 0x5C00  # SYSCFG ... DBGMCU
 
 
-class Stm32l0Ahb(_Bus):
+class Stm32l0Ahb(ReadBackBus):
     name, base, size = "stm32l0_ahb", 0x4002_0000, 0x6400  # DMA1, RCC, FLASH ... AES
 
 
-class Stm32l0Ioport(_Bus):
+class Stm32l0Ioport(ReadBackBus):
     name, base, size = "stm32l0_ioport", 0x5000_0000, 0x2000  # GPIOA ... GPIOH
 
 
