@@ -767,6 +767,38 @@ def test_the_generated_quantiser_is_the_reference_bit_for_bit(tmp_path, compiler
     assert np.array_equal(np.frombuffer(out, np.uint8), expected.ravel())
 
 
+def test_the_generated_quantiser_holds_for_zero_points_far_from_zero(tmp_path):
+    """Readings far from 0 against their range (a channel in [8e6, 8e6 + 1]: fit() gives it a
+    zero point of -2.04e9) are bytes for the reference; the C clamped x / scale at 1e9 before
+    adding the zero point and gave 0 or 255 for every one of them (s54 C review M1)."""
+    from dataclasses import replace
+
+    from ebnn.quantize import fit
+
+    art = artifact.load(Path(__file__).parents[1] / "examples" / "basicmotions" /
+                        "basicmotions.ebnn")
+    rng = np.random.default_rng(5)
+    offsets = np.array([8e6, -5.9e6, 1e3, 0.0, -2e6, 5.0])
+    data = (offsets + rng.random((500, 6)) * np.array([1, 1, 10, 1, 0.5, 1])).astype(np.float32)
+    quant = fit(data)
+    assert max(abs(z) for z in quant.zero_point) > 2e9
+    art = replace(art, input_quant=quant)
+    for name, text in generate(art, "imu").files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "main.c").write_text(QUANT_MAIN)
+    exe = native("gcc", [tmp_path / "imu_input.c", tmp_path / "main.c"], [tmp_path],
+                 tmp_path / "q", ["-O2", *STRICT])
+    extremes = np.repeat(np.array([[np.nan], [np.inf], [-np.inf], [3.4e38], [-3.4e38]]), 6, 1)
+    values = np.concatenate([data, offsets[None, :] - 1, offsets[None, :] + 2,
+                             extremes]).astype(np.float32)
+    out = subprocess.run([str(exe)], input=values.tobytes(), capture_output=True,
+                         check=True).stdout
+    expected = reference.quantize_input(art, values)
+    assert np.array_equal(np.frombuffer(out, np.uint8), expected.ravel())
+    for channel in (0, 1):  # float32 holds few values there, but in range, not clamped
+        assert set(expected[: len(data), channel].tolist()) - {0, 255}
+
+
 @pytest.mark.parametrize("target", ["stm32l031", "nrf52832"])
 def test_the_generated_quantiser_builds_for_the_cores(tmp_path, target):
     """For the M0+ (no FPU) and the M4F (single precision): clean under the strict flags, and
