@@ -615,8 +615,10 @@ def header_comment(art: Artifact, prefix: str, scratch: int, const_bytes: int,
         f"            sample {'sequence' if art.sequence else 'image'}), plus the code.\n"
         f"   scratch  {up}_SCRATCH_SIZE = {4 * scratch} bytes of activation bits: static (.bss)"
         f" for\n            {prefix}_infer, the caller's for {prefix}_infer_with.\n"
-        f"   stack    {stack_bytes} bytes of local arrays in the largest layer, plus saved\n"
-        "            registers and call frames (`ebnn-sim run` measures the peak on a target).\n"
+        f"   stack    {stack_bytes} bytes of local arrays in the largest layer: a floor. Spills,\n"
+        "            saved registers and calls make the deepest frame up to 3.6 times this\n"
+        "            (the shipped models at -O2): size a task's stack from `ebnn-sim run`'s\n"
+        "            stack peak on the target or from gcc -fstack-usage, not from this.\n"
         "   no heap, no other state: nothing is kept between calls.",
         f"Define {up}_NO_STATIC_SCRATCH for {prefix}.c and its users alike to compile out the "
         f"static scratch and {prefix}_infer when every caller brings its own scratch (with "

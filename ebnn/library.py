@@ -183,14 +183,19 @@ endif()
 
 add_library({p} STATIC {sources})
 target_include_directories({p} PUBLIC ${{CMAKE_CURRENT_SOURCE_DIR}})
-set_target_properties({p} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON)
+set_target_properties({p} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
 
-# Unoptimised (a Debug build's -O0) the model's C is about 6 times larger and its deepest
-# frame over 10 times deeper (mnist: 80,864 B of code and const data, a 2,912 B frame, against
-# 13,392 B and 176 B at -Og): optimised in Debug builds too, unless this is OFF.
-option({up}_OPTIMIZE_DEBUG "Compile {p}.c with -Og in Debug builds" ON)
+# Unoptimised (-O0) the model's C is about 6 times larger and its deepest frame over 10 times
+# deeper (mnist: 80,864 B of code and const data, a 2,912 B frame, against 13,392 B and 176 B
+# at -Og): -Og in Debug builds, and -O2 when there is no build type (CMake's default, which
+# adds no -O at all) and CMAKE_C_FLAGS chooses no level either; unless this is OFF.
+option({up}_OPTIMIZE_DEBUG
+       "Compile {p}.c with -Og in Debug builds, -O2 with no build type nor -O flag" ON)
 if({up}_OPTIMIZE_DEBUG AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options({p} PRIVATE $<$<CONFIG:Debug>:-Og>)
+  if(NOT CMAKE_C_FLAGS MATCHES "(^| )-O")
+    target_compile_options({p} PRIVATE $<$<STREQUAL:$<CONFIG>,>:-O2>)
+  endif()
 endif()
 
 option({up}_NO_STATIC_SCRATCH
@@ -204,7 +209,8 @@ option({up}_BUILD_EXAMPLE "Build {p}_example (it uses stdio)"
 if({up}_BUILD_EXAMPLE)
   add_executable({p}_example example/main.c)
   target_link_libraries({p}_example PRIVATE {p})
-  set_target_properties({p}_example PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON)
+  set_target_properties({p}_example PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON
+                        C_EXTENSIONS OFF)
 endif()
 """
 
