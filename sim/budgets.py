@@ -55,6 +55,7 @@ from sim.report import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_OVER_BUDGET,
+    EXIT_USAGE,
     HEAP_UNTRACKED,
     SHARED_STACKS,
     RunReport,
@@ -519,8 +520,12 @@ class ElfResult:
 class CheckResult:
     config: BudgetConfig
     elfs: list[ElfResult]
-    not_run: list[str] = field(default_factory=list)  # runs a Ctrl-C left out, by name
+    not_run: list[str] = field(default_factory=list)  # runs a Ctrl-C or an error left out
     fail_on_warnings: bool = False  # (check --fail-on-warnings) a warning fails the check
+    # the one line of a usage or configuration error that stopped the check (exit 2): a bad
+    # budgets file, a glob matching nothing, an ELF that cannot be loaded, an ambiguous
+    # function name; the runs done before it are kept, those after it are ``not_run``
+    error: str | None = None
 
     @property
     def checks(self) -> list[tuple[ElfResult, Check]]:
@@ -558,8 +563,11 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        """130 if interrupted (Ctrl-C); else 4 if any firmware faulted, hit a limit or exited
-        non-zero; else 3 if any budget broke; else 0."""
+        """2 if a usage or configuration error stopped the check; 130 if interrupted (Ctrl-C);
+        else 4 if any firmware faulted, hit a limit or exited non-zero; else 3 if any budget
+        broke; else 0."""
+        if self.error is not None:
+            return EXIT_USAGE
         if any(e.report.status == "interrupted" for e in self.elfs):
             return EXIT_INTERRUPTED
         if self.problems:
@@ -569,7 +577,16 @@ class CheckResult:
         return EXIT_OK
 
     @property
+    def not_run_reason(self) -> str:
+        """Why the runs in ``not_run`` did not run."""
+        if self.error is not None:
+            return "the check stopped at an error before it ran"
+        return "the check was interrupted before it ran"
+
+    @property
     def summary(self) -> str:
+        if self.error is not None:
+            return f"error: {self.error}"
         n, e = len(self.checks), len(self.elfs)
         distinct = len({r.path for r in self.elfs})
         elfs = f"{distinct} ELF{'s' if distinct != 1 else ''}"
@@ -684,6 +701,7 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
     for) and compare it with every budget table that matched it; ``name`` is how the
     result is shown (the ELF's name relative to ``base`` by default)."""
     notes: list[str] = []
+    shown = name or _display_name(key.elf, base)
     spec = RunSpec(target=key.target, max_instructions=key.max_instructions,
                    timeout=key.timeout, run_for=key.run_for, inputs=key.inputs, fit_image=True,
                    interruptible=True, analog=key.analog, pins=key.pins, i2c=key.i2c,
@@ -698,14 +716,16 @@ def run_one(key: _RunKey, budgets: list[Budget], base: Path, name: str | None = 
         images.append(s.image)
         if functions:
             profilers.append(Profiler(s))
-            meant.update(_functions_meant(profilers[0], functions,
-                                         name or _display_name(key.elf, base)))
+            meant.update(_functions_meant(profilers[0], functions, shown))
 
     try:
         report = session.run(key.elf, spec, prepared=prepared)
-    except SessionError as exc:
-        raise BudgetError(f"{budgets[0].where}: {exc.with_elf}") from None
-    result = ElfResult(key.elf, name or _display_name(key.elf, base), report, notes=notes)
+    except SessionError as exc:  # the ELF as the check names it, not a CI machine's folders
+        message = exc.with_elf
+        if message.startswith(str(key.elf)):
+            message = shown + message[len(str(key.elf)):]
+        raise BudgetError(f"{budgets[0].where}: {message}") from None
+    result = ElfResult(key.elf, shown, report, notes=notes)
     profile = profilers[0].finish(report) if profilers else None
     for b in budgets:
         result.checks += compare(report, b.limits, b.where, b.ms)
@@ -813,16 +833,26 @@ def _call_check(profile: Profile, meant: list[NamedFunction], function: str, lim
 
 def run_checks(config: BudgetConfig,
                progress: Callable[[str], None] | None = None) -> CheckResult:
-    """Run every matched ELF once and compare it with its budgets."""
+    """Run every matched ELF once and compare it with its budgets. A usage or configuration
+    error (a glob matching nothing, an ELF that cannot be loaded, an ambiguous function name)
+    does not raise: it stops the check, and the result's ``error`` holds its line (exit 2),
+    with the runs done before it, so that the check's reports can still say why."""
     written: dict[Path, str] = {}
-    runs = match(config, written)
+    try:
+        runs = match(config, written)
+    except BudgetError as exc:
+        return CheckResult(config, [], error=str(exc))
     names = _run_names(list(runs), config.base, written)
     results = []
     keys = list(runs)
     for i, key in enumerate(keys):
         if progress is not None:
             progress(names[key])
-        results.append(run_one(key, runs[key], config.base, names[key]))
+        try:
+            results.append(run_one(key, runs[key], config.base, names[key]))
+        except BudgetError as exc:
+            return CheckResult(config, results, [names[k] for k in keys[i + 1:]],
+                               error=str(exc))
         if results[-1].report.status == "interrupted":
             # Ctrl-C: report what ran so far, and name what did not, run nothing more
             return CheckResult(config, results, [names[k] for k in keys[i + 1:]])

@@ -340,7 +340,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     2 bad or missing config, 3 a budget broken (or, with --fail-on-warnings, a warning), 4 a
     firmware faulted, hit a limit or exited non-zero. See docs/ci.md.
     """
-    from sim.budgets import BudgetError, load_config, run_checks
+    from sim.budgets import BudgetConfig, BudgetError, CheckResult, load_config, run_checks
     from sim.formats.json import check_dict
     from sim.formats.junit import write_junit
     from sim.formats.text import check_table
@@ -350,15 +350,20 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
 
     try:
         config = load_config(config_path)
+    except BudgetError as exc:  # (no budgets read: the reports say why, and nothing more)
+        result = CheckResult(BudgetConfig(config_path or Path("pyproject.toml"), []), [],
+                             error=str(exc))
+    else:
         result = run_checks(config, progress=progress if err.is_terminal else None)
-    except BudgetError as exc:
-        fail(str(exc))
     result.fail_on_warnings = fail_on_warnings
-    # the files first: a reader of stdout that leaves (`| head`) does not lose them
+    # the files first: a reader of stdout that leaves (`| head`) does not lose them; written
+    # on an error too (exit 2), so that CI finds the reason in them, not an earlier run's
     if junit_path is not None:
         write_junit(result, junit_path)
     if json_path is not None:
         write_json(json_path, check_dict(result))
+    if result.error is not None:
+        fail(result.error)
     out = PipeConsole(highlight=False)
     _print_unwrapped(check_table(result))
     for e in result.problems:

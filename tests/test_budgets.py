@@ -104,7 +104,7 @@ instructions = {r.instructions}
     assert not suite.findall(".//failure")
 
     data = json.loads((tmp_path / "out/check.json").read_text())
-    assert data["exit_code"] == 0
+    assert data["exit_code"] == 0 and data["error"] is None
     [elf] = data["elfs"]
     assert elf["elf"] == "build/compute.elf" and elf["problem"] is None
     checks = {c["metric"]: c for c in elf["checks"]}
@@ -763,6 +763,98 @@ sram = "1k"
     (tmp_path / "build/notes.txt").write_text("not firmware")
     line = assert_single_error_line(check(cwd=tmp_path))
     assert "notes.txt: not a valid ELF file" in line
+
+
+def _stale_reports(root: Path) -> None:
+    """An earlier run's passing reports where this run writes its own."""
+    (root / "out").mkdir(exist_ok=True)
+    (root / "out/b.xml").write_text('<testsuites><testsuite name="ebnn-sim budgets" tests="1">'
+                                    '<testcase classname="old" name="sram"/></testsuite>'
+                                    "</testsuites>")
+    (root / "out/b.json").write_text('{"exit_code": 0, "elfs": []}')
+
+
+def _error_reports(root: Path, line: str) -> tuple[ET.Element, dict]:
+    """The check's JUnit and JSON after an exit 2 whose one line is ``line``: the error in
+    both, as printed."""
+    suite = junit(root / "out/b.xml")
+    errors = [c for c in suite.findall("testcase") if c.find("error") is not None]
+    assert [(c.get("classname"), c.get("name")) for c in errors] == [
+        ("ebnn-sim check", "configuration")]
+    error = errors[0].find("error")
+    assert error is not None and error.get("type") == "usage_error"
+    assert "error: " + (error.get("message") or "") == line
+    assert suite.get("errors") == "1"
+    doc = json.loads((root / "out/b.json").read_text())
+    assert doc["exit_code"] == 2 and "error: " + doc["error"] == line
+    assert doc["summary"] == line
+    return suite, doc
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda root: None, "no pyproject.toml in the current directory"),
+    (lambda root: (root / "pyproject.toml").write_bytes(b"\xff\xfe[[tool"),
+     "pyproject.toml: cannot read:"),
+    (lambda root: (root / "pyproject.toml").write_text("[[tool.ebnn-sim.budget]]\nelf = \""),
+     "pyproject.toml: invalid TOML:"),
+    (lambda root: (root / "pyproject.toml").write_text(
+        '[[tool.ebnn-sim.budget]]\nelf = "build/*.elf"\nsarm = "1k"\n'), "unknown key 'sarm'"),
+    (lambda root: (root / "pyproject.toml").write_text(
+        '[[tool.ebnn-sim.budget]]\nelf = "none/*.elf"\nsram = "1k"\n'), "matches no file"),
+], ids=["no-config", "not-utf8", "invalid-toml", "unknown-key", "glob-matches-nothing"])
+def test_an_error_before_any_run_is_in_the_junit_and_json(tmp_path, setup, message):
+    """Exit 2 before any run (no budgets file, an unreadable or invalid one, a bad table, a
+    glob matching nothing) wrote no --junit/--json, so CI found no report or, worse, the
+    previous run's passing one (s53 profiling review L5): both now say why, replacing it."""
+    _stale_reports(tmp_path)
+    setup(tmp_path)
+    line = assert_single_error_line(
+        check("--junit", "out/b.xml", "--json", "out/b.json", cwd=tmp_path))
+    assert message in line, line
+    suite, doc = _error_reports(tmp_path, line)
+    assert suite.get("tests") == "1" and doc["elfs"] == [] and doc["not_run"] == []
+
+
+def test_an_error_between_runs_keeps_the_runs_done_in_the_reports(tmp_path, elfs):
+    """An ELF that cannot be loaded, found after another ran: exit 2, and the reports hold the
+    run done before it, the error, and the runs it did not reach as skipped."""
+    project(tmp_path, elfs, ["hello"], '[[tool.ebnn-sim.budget]]\nelf = "build/*"\n'
+            'sram = "1k"\n')
+    shutil.copy(tmp_path / "build/hello.elf", tmp_path / "build/a.elf")
+    (tmp_path / "build/b.txt").write_text("not firmware")
+    _stale_reports(tmp_path)
+    line = assert_single_error_line(
+        check("--junit", "out/b.xml", "--json", "out/b.json", cwd=tmp_path))
+    # named as the check names its ELFs, not by the machine's folders
+    assert line == ("error: pyproject.toml, budget 1 ([[tool.ebnn-sim.budget]]): build/b.txt: "
+                    "not a valid ELF file (Magic number does not match)")
+    suite, doc = _error_reports(tmp_path, line)
+    assert [(c.get("classname"), c.get("name"), [n.tag for n in c])
+            for c in suite.findall("testcase")] == [
+        ("build/a.elf", "sram", ["system-out"]),
+        ("ebnn-sim check", "configuration", ["error"]),
+        ("build/hello.elf", "not run", ["skipped"])]
+    skipped = suite.find("testcase/skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "the check stopped at an error before it ran"
+    assert suite.get("skipped") == "1"
+    assert [e["elf"] for e in doc["elfs"]] == ["build/a.elf"]
+    assert doc["elfs"][0]["checks"][0]["passed"] is True
+    assert doc["not_run"] == ["build/hello.elf"]
+
+
+def test_an_ambiguous_function_budget_is_in_the_junit_and_json(tmp_path, firmware):
+    """A function name static functions of two files have: found only once the ELF is loaded
+    (exit 2), and reported in --junit and --json as printed."""
+    shutil.copy(firmware("statics/main.c", "statics/a.c", "statics/b.c"), tmp_path / "s.elf")
+    (tmp_path / "b.toml").write_text(
+        '[[budget]]\nelf = "s.elf"\nfunction = "helper"\ncall_cycles = 100000\n')
+    _stale_reports(tmp_path)
+    line = assert_single_error_line(check("--config", "b.toml", "--junit", "out/b.xml",
+                                          "--json", "out/b.json", cwd=tmp_path))
+    assert "function = 'helper' names 2 functions in different files" in line, line
+    suite, doc = _error_reports(tmp_path, line)
+    assert suite.get("tests") == "1" and doc["elfs"] == [] and doc["not_run"] == []
 
 
 def test_installed_command(tmp_path, elfs, cli):

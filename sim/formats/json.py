@@ -184,11 +184,13 @@ def check_dict(result: CheckResult) -> dict[str, Any]:
         "config": str(result.config.path),
         "exit_code": result.exit_code,
         "summary": result.summary,
+        # the one line of the usage or configuration error that stopped the check (exit 2)
+        "error": result.error,
         "elfs": [
             {"elf": e.name, "path": str(e.path), "problem": e.problem,
              "warnings": [w for r, w in result.warnings if r is e],
              "checks": [_check_dict(c) for c in e.checks], "report": report_dict(e.report)}
             for e in result.elfs
         ],
-        "not_run": result.not_run,  # interrupted (Ctrl-C) before these ran
+        "not_run": result.not_run,  # interrupted (Ctrl-C) or stopped by an error before these ran
     }

@@ -24,9 +24,15 @@ def _xml_safe(text: str) -> str:
     return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
+# the testcase of an error that stopped the check (exit 2: a bad budgets file, an ELF that
+# cannot be loaded, ...)
+ERROR_CLASSNAME = "ebnn-sim check"
+
+
 def check_junit(result: CheckResult) -> ET.ElementTree:
     """One testsuite, one testcase per ELF and metric; broken budgets are <failure>s, runs
-    that faulted/stopped/exited non-zero make their testcases <error>s."""
+    that faulted/stopped/exited non-zero make their testcases <error>s, and an error that
+    stopped the check (exit 2) is one more <error> testcase, after the runs done before it."""
     root = ET.Element("testsuites", name="ebnn-sim")
     suite = ET.SubElement(root, "testsuite", name="ebnn-sim budgets")
     tests = failures = errors = 0
@@ -67,10 +73,17 @@ def check_junit(result: CheckResult) -> ET.ElementTree:
             node = ET.SubElement(case, "failure", type="warning",
                                  message=f"{e.name}: {warned[0]}")
             node.text = "".join(f"{w}\n" for w in warned)
-    for name in result.not_run:  # interrupted (Ctrl-C) before it ran: skipped, not lost
-        tests += 1
+    if result.error is not None:  # exit 2: a CI test view shows why, not no report (or an
+        tests += 1  # old one)
+        errors += 1
+        case = ET.SubElement(suite, "testcase", classname=ERROR_CLASSNAME, name="configuration",
+                             time="0.000")
+        node = ET.SubElement(case, "error", type="usage_error", message=result.error)
+        node.text = f"{result.error}\n"
+    for name in result.not_run:  # interrupted (Ctrl-C) or stopped by an error before it ran:
+        tests += 1  # skipped, not lost
         case = ET.SubElement(suite, "testcase", classname=name, name="not run", time="0.000")
-        ET.SubElement(case, "skipped", message="the check was interrupted before it ran")
+        ET.SubElement(case, "skipped", message=result.not_run_reason)
     for node in (root, suite):
         node.set("tests", str(tests))
         node.set("failures", str(failures))
