@@ -6,7 +6,6 @@ The firmware's console output goes to stdout as it appears; the run summary goes
 
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -38,7 +37,9 @@ from sim.runner import (
     MAX_WAIT_STATES,
     MIN_RUN_FOR,
     MIN_TIMEOUT,
+    Simulator,
 )
+from sim.semihosting import MAX_OUTPUT_BYTES, BoundedEcho
 from sim.session import RunSpec, SessionError
 from sim.spi_targets import SpiSpec
 from sim.spi_targets import parse_spec as parse_spi
@@ -222,6 +223,12 @@ def main() -> None:
               help="Write the report as JSON to this file.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Do not echo the firmware's console output (it is still in --json).")
+@click.option("--max-output", type=SIZE, default=MAX_OUTPUT_BYTES, metavar="SIZE",
+              help="Echo at most this much of the firmware's console output to stdout "
+                   "(default 1024M: 1 GiB, as its files in --output-dir may take), so that "
+                   "firmware printing for ever into a redirected stdout cannot fill the disk. "
+                   "Past it one warning line, no more echo; the run goes on, its report "
+                   "saying so.")
 @click.option("--vector-faults", is_flag=True,
               help="Deliver faults to the firmware's own handlers (UsageFault, BusFault, "
                    "HardFault, with CFSR/HFSR/BFAR set) as the chip does, instead of stopping; "
@@ -237,7 +244,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         i2c: tuple[I2cSpec, ...], spi: tuple[SpiSpec, ...], reset_clock: bool,
         allow_resets: int,
         vcd_path: Path | None, output_dir: Path | None,
-        json_path: Path | None, quiet: bool, vector_faults: bool,
+        json_path: Path | None, quiet: bool, max_output: int, vector_faults: bool,
         strict_peripherals: bool) -> None:
     """Run ELF from its reset vector until it exits, faults, hits a limit or has run for
     --run-for.
@@ -249,7 +256,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     """
 
     left = False
-    stop: list[Callable[[], None]] = []  # the simulator's interrupt, once it exists
+    simulator: list[Simulator] = []  # once it exists
 
     def echo(data: bytes) -> None:
         nonlocal left
@@ -260,21 +267,27 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
             sys.stdout.flush()
         except BrokenPipeError:  # `| head`: the run stops as on Ctrl-C, its report is written
             left = True
-            for interrupt in stop:
-                interrupt()
+            for s in simulator:
+                s.interrupt()
 
+    def echo_stopped(message: str) -> None:  # (--max-output) said now, and in the report
+        _warn(message)
+        for s in simulator:
+            s.warn(message)
+
+    bounded = BoundedEcho(echo, echo_stopped, max_output, f"--max-output {max_output:,} bytes")
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, run_for=run_for,
                    inputs=inputs,
                    # stdout closed (`>&-`): nowhere to echo to, as with --quiet
-                   output_dir=output_dir, echo=None if quiet or sys.stdout is None else echo,
+                   output_dir=output_dir, echo=None if quiet or sys.stdout is None else bounded,
                    budgets={"sram": sram_budget(sram, max_sram), "flash": flash,
                             "stack": max_stack, "cycles": max_cycles}, interruptible=True,
                    vector_faults=vector_faults, strict_peripherals=strict_peripherals,
                    analog=analog, pins=pins, i2c=i2c, spi=spi, vcd=vcd_path,
                    reset_clock=reset_clock, allow_resets=allow_resets, warn=_warn)
     try:
-        report = session.run(elf, spec, prepared=lambda sim: stop.append(sim.interrupt))
+        report = session.run(elf, spec, prepared=simulator.append)
     except SessionError as exc:
         fail(str(exc))
     if left and report.fault is not None and report.status == "interrupted":
@@ -282,7 +295,8 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
                                 f"after {report.instructions:,} instructions")
     if json_path is not None:  # first: a reader of stdout that left does not lose it
         write_json(json_path, report_dict(report))
-    if report.stdout and not report.stdout.endswith("\n") and not quiet and not left:
+    if (report.stdout and not report.stdout.endswith("\n") and not quiet and not left
+            and not bounded.held_back):
         sys.stdout.write("\n")
     print_run_summary(report, err)
     if vcd_path is not None and report.vcd is None:  # (its warning says why)

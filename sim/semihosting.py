@@ -30,7 +30,8 @@ FEATURE_BYTES = b"SHFB\x03"  # EXIT_EXTENDED and STDOUT_STDERR supported
 
 EPERM, ENOENT, EBADF, EMFILE, ENOSPC, ENAMETOOLONG = 1, 2, 9, 24, 28, 36
 # bytes the firmware's files in --output-dir may take in a run, written in all and as their
-# ends added together (a seek far past the end makes a sparse file of that size)
+# ends added together (a seek far past the end makes a sparse file of that size); also the
+# default bound of its console output echoed to run's stdout (BoundedEcho, run --max-output)
 MAX_OUTPUT_BYTES = 1 << 30
 MAX_STRING = 4096  # bytes of a refused operation's argument shown in the report
 MAX_NAME = 4096  # bytes of a SYS_OPEN name read (a host's PATH_MAX): longer ones refused
@@ -117,6 +118,36 @@ class Console:
     def value(self) -> bytes:
         """Head and tail (with the drop in between, if any)."""
         return bytes(self.head + self.tail)
+
+
+class BoundedEcho:
+    """The console's echo to a host stream (``ebnn-sim run``'s stdout), bounded: the first
+    ``limit`` bytes go to ``write``, the rest is not echoed, and ``stopped`` is told once, with
+    one line saying so. Firmware printing for ever into a redirected stdout filled the disk
+    (only --timeout bounded it); the default limit is the run's budget for its files in
+    --output-dir (MAX_OUTPUT_BYTES). The report keeps its head and tail as ever (Console)."""
+
+    def __init__(self, write: Callable[[bytes], None], stopped: Callable[[str], None],
+                 limit: int = MAX_OUTPUT_BYTES, what: str = "") -> None:
+        self.write = write
+        self.stopped = stopped
+        self.limit = limit
+        self.what = what or f"{limit:,} bytes"  # how the limit is named to the user
+        self.echoed = 0
+        self.held_back = 0  # bytes past the limit, not echoed
+
+    def __call__(self, data: bytes) -> None:
+        room = self.limit - self.echoed
+        if room > 0:
+            piece = data[:room]
+            self.echoed += len(piece)
+            self.write(piece)
+        if len(data) > room:
+            if not self.held_back:
+                self.stopped(f"console output: the firmware printed more than {self.what}: "
+                             "no more of it is echoed; the run goes on, its report keeping the "
+                             "output's head and tail")
+            self.held_back += len(data) - max(room, 0)
 
 
 @dataclass

@@ -45,6 +45,54 @@ def test_a_firmware_printing_forever_keeps_the_json_small(firmware, tmp_path):
     assert out.stat().st_size < 3 * CONSOLE_KEEP
 
 
+_ECHO_STOPPED = ("warning: console output: the firmware printed more than --max-output "
+                 "{:,} bytes: no more of it is echoed; the run goes on, its report keeping "
+                 "the output's head and tail")
+
+
+def test_the_console_echo_to_a_file_is_bounded(firmware, tmp_path):
+    """Firmware printing for ever into a redirected stdout filled the disk (4 GB in 30 s; only
+    --timeout bounded it: s53 hardening review L1): past --max-output the echo stops with one
+    warning line, the run goes on (to its instruction limit here), its report saying so."""
+    out, err, report = (tmp_path / n for n in ("out.txt", "err.txt", "r.json"))
+    elf = firmware("hostile.c", defines={"CASE": 1})
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        proc = subprocess.run([str(EBNN_SIM), "run", str(elf), "--max-output", "100k",
+                               "--max-instructions", "3000000", "--json", str(report)],
+                              stdout=stdout, stderr=stderr, timeout=120, check=False)
+    assert proc.returncode == 5  # the run went on to its limit
+    printed = out.read_bytes()
+    assert len(printed) == 100 * 1024
+    assert printed == bytes(97 + i % 8192 % 26 for i in range(100 * 1024))
+    warning = _ECHO_STOPPED.format(100 * 1024)
+    lines = err.read_text().splitlines()
+    assert lines.count(warning) == 1, lines  # said once, when it happened
+    listed = json.loads(report.read_text())
+    assert [w.split(": ", 1)[1] for w in listed["warnings"]] == [
+        warning.removeprefix("warning: ")]  # ("at 4.173 ms: ...")
+    assert listed["stdout_dropped"] > 10 * CONSOLE_KEEP  # the run printed on
+
+
+def test_the_console_echo_bound_counts_uart_output_too(firmware, cli, tmp_path):
+    """Output through a UART (USART2 here, as vendor firmware prints) is bounded as the
+    semihosting console is; the report still holds all of it."""
+    from tests.test_exceptions import irq_program
+
+    data = tmp_path / "in.txt"
+    data.write_text("hello usart\n")
+    elf = irq_program(firmware, "usart.c", "stm32l031", CASE_polled=None)
+    result = cli("run", elf, "--max-output", "8", "--max-instructions", "5000000",
+                 "--input", data)
+    assert result.returncode == 0, result
+    assert result.stdout == "usart2: "
+    assert _ECHO_STOPPED.format(8) in result.stderr.splitlines()
+    assert result.report["stdout"] == "usart2: hello\nHELLO USART\n"
+    assert len(result.report["warnings"]) == 1
+    quiet = cli("run", elf, "--max-output", "1k", "--max-instructions", "5000000",
+                "--input", data)
+    assert quiet.stdout == "usart2: hello\nHELLO USART\n" and "warning" not in quiet.stderr
+
+
 def test_ctrl_c_stops_a_spinning_firmware_with_a_partial_report(firmware, tmp_path):
     out = tmp_path / "r.json"
     proc = subprocess.Popen([str(EBNN_SIM), "run", str(firmware("spin.c")), "--json", str(out)],
