@@ -32,7 +32,7 @@ import math
 import os
 import string
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,10 +43,12 @@ from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compar
 from sim.counts import parse_count
 from sim.durations import format_duration, out_of_range, parse_duration
 from sim.elf import FirmwareImage
+from sim.formats import OutputError
 from sim.function_names import AmbiguousFunction, NamedFunction, base_name
 from sim.i2c_targets import I2cSpec
 from sim.i2c_targets import check_specs as check_i2c_specs
 from sim.i2c_targets import parse_spec as parse_i2c
+from sim.output_guard import clash
 from sim.pins import PinSpec
 from sim.pins import parse_spec as parse_pin
 from sim.profile import Profile, Profiler
@@ -831,17 +833,31 @@ def _call_check(profile: Profile, meant: list[NamedFunction], function: str, lim
     return Check("call_cycles", longest.max_call_cycles or 0, limit, where, note=note)
 
 
-def run_checks(config: BudgetConfig,
-               progress: Callable[[str], None] | None = None) -> CheckResult:
+def _run_inputs(key: _RunKey) -> list[Path]:
+    """The files a run reads: its ELF, inputs and the files of its devices' specs."""
+    specs = (*key.analog, *key.pins, *key.i2c, *key.spi)
+    return [key.elf, *key.inputs,
+            *(p for s in specs if isinstance(p := getattr(s, "path", None), Path))]
+
+
+def run_checks(config: BudgetConfig, progress: Callable[[str], None] | None = None,
+               outputs: Mapping[str, Path] | None = None) -> CheckResult:
     """Run every matched ELF once and compare it with its budgets. A usage or configuration
     error (a glob matching nothing, an ELF that cannot be loaded, an ambiguous function name)
     does not raise: it stops the check, and the result's ``error`` holds its line (exit 2),
-    with the runs done before it, so that the check's reports can still say why."""
+    with the runs done before it, so that the check's reports can still say why.
+    ``outputs`` (``--json`` -> its path) are the files the check will write: OutputError,
+    before any run, when one is a file a run reads (``--json build/fw.elf`` replaced the
+    firmware with its report)."""
     written: dict[Path, str] = {}
     try:
         runs = match(config, written)
     except BudgetError as exc:
         return CheckResult(config, [], error=str(exc))
+    if outputs:
+        message = clash(outputs, [p for key in runs for p in _run_inputs(key)])
+        if message is not None:
+            raise OutputError(message)
     names = _run_names(list(runs), config.base, written)
     results = []
     keys = list(runs)

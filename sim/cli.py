@@ -368,7 +368,10 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
         result = CheckResult(BudgetConfig(config_path or Path("pyproject.toml"), []), [],
                              error=str(exc))
     else:
-        result = run_checks(config, progress=progress if err.is_terminal else None)
+        outputs = {what: path for what, path in (("--junit", junit_path), ("--json", json_path))
+                   if path is not None}  # (none may be a file a run reads: an ELF, an input)
+        result = run_checks(config, progress=progress if err.is_terminal else None,
+                            outputs=outputs)
     result.fail_on_warnings = fail_on_warnings
     # the files first: a reader of stdout that leaves (`| head`) does not lose them; written
     # on an error too (exit 2), so that CI finds the reason in them, not an earlier run's

@@ -857,6 +857,23 @@ def test_an_ambiguous_function_budget_is_in_the_junit_and_json(tmp_path, firmwar
     assert suite.get("tests") == "1" and doc["elfs"] == [] and doc["not_run"] == []
 
 
+def test_a_report_that_would_replace_a_checked_file_is_refused_before_any_run(tmp_path, elfs):
+    """--json build/hello.elf ran the check and then replaced the firmware with its report,
+    exit 0: the ELFs and inputs come from the budgets file, where the commands' output guard
+    did not look. Now one line, exit 2, before any run, and every file as it was."""
+    project(tmp_path, elfs, ["hello", "compute"], '[[tool.ebnn-sim.budget]]\n'
+            'elf = "build/*.elf"\nsram = "15k"\ninput = "in.bin"\n')
+    (tmp_path / "in.bin").write_bytes(b"\x01\x02")
+    before = {p: p.read_bytes() for p in (tmp_path / "build/hello.elf", tmp_path / "in.bin")}
+    for option, path in (("--json", "build/hello.elf"), ("--junit", "in.bin"),
+                         ("--json", "build/../build/compute.elf")):
+        line = assert_single_error_line(check(option, path, cwd=tmp_path))
+        assert line.startswith(f"error: {option} {path} would replace the input "), line
+        assert line.endswith(": give it another name"), line
+    assert {p: p.read_bytes() for p in before} == before
+    assert check("--json", "out/c.json", cwd=tmp_path).returncode == 0  # (the budgets hold)
+
+
 def test_installed_command(tmp_path, elfs, cli):
     project(tmp_path, elfs, ["hello"], """
 [[tool.ebnn-sim.budget]]
