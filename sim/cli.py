@@ -159,9 +159,9 @@ def main() -> None:
     ebnn-sim build main.c -o fw.elf     cross-compile C for a target profile
     ebnn-sim targets                    list target profiles
 
-    Exit codes of run: 0 ok, 1 firmware exited non-zero, 2 usage or bad input,
-    3 over budget, 4 fault, 5 instruction limit, timeout or deadlock, 130 interrupted
-    (Ctrl-C or SIGTERM).
+    Exit codes of run and profile: 0 ok, 1 firmware exited non-zero (or the part was
+    reset), 2 usage or bad input, 3 over budget, 4 fault, 5 instruction limit, timeout or
+    deadlock, 130 interrupted (Ctrl-C or SIGTERM), 141 the reader of stdout left (| head).
     """
 
 
@@ -191,6 +191,7 @@ def main() -> None:
               default=None,
               help="Stop (exit 5) before executing more than this many instructions.")
 @click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,
+              metavar="SECONDS",
               help=f"Stop (exit 5) after this many seconds of wall time ({MIN_TIMEOUT:g} to "
                    f"{MAX_TIMEOUT:g}).")
 @click.option("--run-for", type=RUN_FOR, default=None, metavar="DURATION",
@@ -199,6 +200,7 @@ def main() -> None:
                    "firmware still running: status ok, exit 0 unless a budget is broken. For "
                    "firmware that never exits (a vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
+              metavar="N",
               help="Flash wait states added to each pipeline refill, for the whole run. "
                    "Default: the target's (with --reset-clock the part's: none), or those the "
                    "firmware sets (STM32L0 FLASH_ACR).")
@@ -326,10 +328,12 @@ def _print_unwrapped(*renderables: RenderableType) -> None:
                    "are relative to its directory. Default: ./pyproject.toml.")
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None,
-              help="Write JUnit XML: one testcase per ELF and metric.")
+              help="Write JUnit XML: one testcase per ELF and metric; on exit 2 one errored "
+                   "testcase saying why.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None,
-              help="Write the results, with every run's report, as JSON.")
+              help="Write the results, with every run's report, as JSON (on exit 2: its "
+                   "\"error\").")
 @click.option("--fail-on-warnings", is_flag=True,
               help="Exit 3 when every budget holds but a run was warned of (an input far off "
                    "the model's scale, unmodelled registers, console input left unread, ...).")
@@ -351,8 +355,9 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     spi = "PA4=lis3dh.toml"     a device on the SPI bus, as --spi
 
     Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
-    2 bad or missing config, 3 a budget broken (or, with --fail-on-warnings, a warning), 4 a
-    firmware faulted, hit a limit or exited non-zero. See docs/ci.md.
+    2 bad or missing config, a glob matching no file, a file that is not an ELF (--junit and
+    --json still say why), 3 a budget broken (or, with --fail-on-warnings, a warning), 4 a
+    firmware faulted, hit a limit or exited non-zero, 130 interrupted. See docs/ci.md.
     """
     from sim.budgets import BudgetConfig, BudgetError, CheckResult, load_config, run_checks
     from sim.formats.json import check_dict
@@ -398,14 +403,18 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
 @click.argument("head", type=click.Path(path_type=Path))
 @click.option("--markdown", is_flag=True,
               help="Print GitHub Markdown tables, e.g. for a pull-request comment.")
-@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
               help="Functions and layers shown per section, largest change first (0: all).")
 def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
-    """Compare two JSON reports (`run --json` or `profile --json`): BASE -> HEAD.
+    """Compare two JSON reports (`run --json`, `profile --json`, or a `check --json` of one
+    run): BASE -> HEAD.
 
-    Shows instructions, cycles, SRAM peak, static RAM, stack, heap and flash with absolute
-    and relative change, then the functions and layers whose counts changed, largest change
-    first. Exit 0, or 2 when a report is missing or not a report.
+    Shows instructions, cycles, time, SRAM peak, static RAM, stack, heap, flash and thread
+    stacks with absolute and relative change, then (profiles) the functions and layers whose
+    counts changed and the functions whose longest call changed, largest change first; a note
+    above when the two do not compare like for like (another target, clock, wait states,
+    ebnn-sim version, a run that did not end at its exit). Exit 0, or 2 when a report is
+    missing or not a report.
     """
     from sim.diff import DiffError, diff, load_report
     from sim.formats.markdown import diff_markdown
@@ -441,6 +450,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
               default=None,
               help="Stop (exit 5) before executing more than this many instructions.")
 @click.option("--timeout", type=click.FloatRange(min=MIN_TIMEOUT, max=MAX_TIMEOUT), default=None,
+              metavar="SECONDS",
               help=f"Stop (exit 5) after this many seconds of wall time ({MIN_TIMEOUT:g} to "
                    f"{MAX_TIMEOUT:g}).")
 @click.option("--run-for", type=RUN_FOR, default=None, metavar="DURATION",
@@ -449,6 +459,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
                    "firmware still running: status ok, exit 0 unless a budget is broken. For "
                    "firmware that never exits (a vendor main loop, an RTOS).")
 @click.option("--wait-states", type=click.IntRange(min=0, max=MAX_WAIT_STATES), default=None,
+              metavar="N",
               help="Flash wait states added to each pipeline refill, for the whole run. "
                    "Default: the target's (with --reset-clock the part's: none), or those the "
                    "firmware sets (STM32L0 FLASH_ACR).")
@@ -472,7 +483,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None,
               help="Write a self-contained HTML report (no external resources).")
-@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, metavar="N",
               help="Functions and hottest instructions to list.")
 def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: int | None,
                 flash: int | None, max_instructions: int | None, timeout: float | None,

@@ -820,7 +820,8 @@ def test_build_flags_with_an_unclosed_quote_are_a_usage_error(cli, tmp_path):
 def test_help_and_version(cli):
     top = cli("--help")
     assert top.returncode == 0
-    assert "Exit codes of run: 0 ok, 1 firmware exited non-zero, 2 usage or bad input" in " ".join(
+    assert ("Exit codes of run and profile: 0 ok, 1 firmware exited non-zero (or the part was "
+            "reset), 2 usage or bad input") in " ".join(
         top.stdout.split())
     for command in ("run", "build", "targets"):
         assert command in top.stdout
