@@ -863,3 +863,29 @@ def test_profile_keeps_long_function_names_whole_at_80_columns(profiles):
     for name in ("accumulate_rows_of_first_layer", "threshold_and_pack_output_bits"):
         assert re.search(rf"^{name} ", functions, re.M), functions
         assert re.search(rf" {name} ", hot), hot
+
+
+
+def _keys(value: object) -> set[str]:
+    """Every key of a JSON document, at any depth."""
+    if isinstance(value, dict):
+        return {k for key, item in value.items() for k in (key, *_keys(item))}
+    if isinstance(value, list):
+        return {k for item in value for k in _keys(item)}
+    return set()
+
+
+def test_the_json_keys_are_the_documented_ones(profiles):
+    """Every key `profile --json` writes (the run report under "run" aside: simulator.md's)
+    is in docs/profile.md's schema and every key there is written: memory.static_sections was
+    written but not documented."""
+    from sim.formats.json import profile_dict
+
+    doc = profile_dict(profiles["hello"][1])
+    doc["run"] = {}
+    assert not doc["layers"]  # (no eBNN layers here: their keys from a made-up one)
+    doc["layers"] = [{"name": "", "index": 0, "instructions": 0, "cycles": 0, "calls": 0,
+                      "share": 0.0}]
+    block = (ROOT / "docs/profile.md").read_text().split("## JSON (`--json`)")[1]
+    documented = set(re.findall(r'"(\w+)":', block.split("```")[1]))
+    assert _keys(doc) == documented
