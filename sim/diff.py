@@ -25,6 +25,7 @@ from typing import Any, TypeGuard
 
 from sim.clocks import format_hz
 from sim.durations import format_duration
+from sim.printable import printable
 
 
 class DiffError(Exception):
@@ -119,6 +120,9 @@ def _check_run(data: dict[str, Any], path: Path) -> dict[str, Any]:
     """The run report in an ``ebnn-sim check --json`` document of one run; DiffError for
     one of several (which to compare is not the diff's to guess)."""
     runs = [e for e in data["elfs"] if isinstance(e, dict) and isinstance(e.get("report"), dict)]
+    if not runs and isinstance(data.get("error"), str):  # (check --json of an exit 2)
+        raise DiffError(f"{path}: an `ebnn-sim check` report of a check that stopped at an "
+                        f"error before any run: {printable(data['error'][:200], one_line=True)}")
     if len(runs) != 1:
         names = ", ".join(str(e.get("elf"))[:40] for e in runs[:3]) + (", ..." if len(runs) > 3
                                                                        else "")

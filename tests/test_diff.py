@@ -324,3 +324,15 @@ def test_time_longest_calls_thread_stacks_and_check_reports(firmware, tmp_path):
         load_report(tmp_path / "two.json")
     tiny = diff({"instructions": 51_510}, {"instructions": 51_509})
     assert tiny.summary[0].relative_text == "-<0.01%"
+
+
+def test_a_check_report_of_an_error_says_the_error(tmp_path):
+    """`check --json` of a check that stopped at an error (exit 2: a bad budgets file) holds no
+    run: diff says which error, not "a report of 0 runs ()"."""
+    result = run_cli_in_process("check", "--config", "nope.toml", "--json", "c.json",
+                                cwd=tmp_path)
+    assert result.returncode == 2
+    with pytest.raises(DiffError, match=r"c.json: an `ebnn-sim check` report of a check that "
+                                        r"stopped at an error before any run: nope.toml: config "
+                                        r"file not found$"):
+        load_report(tmp_path / "c.json")
