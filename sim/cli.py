@@ -151,13 +151,13 @@ def main() -> None:
     """Run bare-metal Cortex-M firmware in Unicorn with an exact SRAM model.
 
     \b
-    ebnn-sim run fw.elf --sram 15k      run, count, measure memory, check budgets
+    ebnn-sim run fw.elf --sram 15k          run, measure memory, check budgets
     ebnn-sim profile fw.elf --html r.html   where every cycle and byte goes
     ebnn-sim verify fw.elf --model m.ebnn   firmware == trained model, bit for bit
     ebnn-sim check --junit budgets.xml      memory and cycle budgets for CI
     ebnn-sim diff base.json head.json       what changed between two reports
-    ebnn-sim build main.c -o fw.elf     cross-compile C for a target profile
-    ebnn-sim targets                    list target profiles
+    ebnn-sim build main.c -o fw.elf         cross-compile C for a target profile
+    ebnn-sim targets                        list target profiles
 
     Exit codes of run and profile: 0 ok, 1 firmware exited non-zero (or the part was
     reset), 2 usage or bad input, 3 over budget, 4 fault, 5 instruction limit, timeout or
@@ -346,7 +346,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     elf = "build/*.elf"         relative to the file's directory
     sram = "15k"                peak SRAM: static + stack peak + heap peak
     flash = "64k"
-    stack = "1k"                the main stack; thread_stack = "90%": each RTOS task's
+    stack = "1k"                the main stack (thread_stack = "90%": each task's)
     cycles = 512000             or: ms = 16 (at the core's clock)
     function = "model_infer"    with call_cycles = "120k": its longest call
     run_for = "500ms"           for firmware that never exits: end there, ok

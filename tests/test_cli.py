@@ -817,6 +817,16 @@ def test_build_flags_with_an_unclosed_quote_are_a_usage_error(cli, tmp_path):
 # --- the command itself --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("command", ["", "run", "profile", "check", "diff", "build",
+                                     "targets", "verify"])
+def test_help_fits_80_columns(cli, command):
+    """Every help page fits an 80-column terminal: the example blocks click does not wrap
+    (check's budget table overflowed by 4 columns)."""
+    result = cli(*command.split(), "--help")
+    assert result.returncode == 0, result
+    assert [line for line in result.stdout.splitlines() if len(line) > 80] == []
+
+
 def test_help_and_version(cli):
     top = cli("--help")
     assert top.returncode == 0
