@@ -212,6 +212,13 @@ def test_broken_unchecked(ebnn_sim):
     [c] = report.over_budget
     assert (c.metric, c.limit, c.passed) == ("call_cycles", 10, False) and c.measured > 10
 
+def test_broken_with_another_budget(ebnn_sim):
+    # a run over its cycles budget still ended as it should: its calls are measured (they
+    # said "not measured: the run failed")
+    report = ebnn_sim("build/calls.elf", max_cycles=10, call_cycles={"work": 10}, check=False)
+    assert [(c.metric, c.missing, c.measured > 10) for c in report.over_budget] == [
+        ("cycles", None, True), ("call_cycles", None, True)]
+
 def test_misspelt(ebnn_sim):
     ebnn_sim("build/calls.elf", call_cycles={"wrok": 10})
 
@@ -219,7 +226,7 @@ def test_not_a_count(ebnn_sim):
     ebnn_sim("build/calls.elf", call_cycles={"work": -1})
 ''')
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=3)
+    result.assert_outcomes(passed=3, failed=3)
     result.stdout.fnmatch_lines([
         "*_ test_broken _*", "ebnn_sim: build/calls.elf: over budget: call_cycles: * > 10 *",
         "*_ test_misspelt _*", "ebnn_sim: build/calls.elf: over budget: call_cycles: wrok: no "
