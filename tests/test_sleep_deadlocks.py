@@ -37,3 +37,25 @@ def test_a_peripheral_that_can_wake_nothing_leaves_a_sleep_a_deadlock(firmware, 
     assert result.returncode == 5
     assert result.report["stdout"].startswith("asleep\n")  # (usart_dma: its bytes follow)
     assert result.report["sleep_ms"] < 10  # (the EWI case: its one EWIF, 8.2 ms on)
+
+
+# --- an interrupt enabled in the peripheral, its line's fate the NVIC's (masked_sleepers.c) ----
+def masked(firmware, case: str, how: str | None = None):
+    defines = {f"CASE_{case}": None, **({how: None} if how else {})}
+    return irq_program(firmware, "masked_sleepers.c", "stm32l031", **defines)
+
+
+STREAMS = ["adc", "tim21", "spi"]  # EOC re-raised by the DMA's reads; LSE captures; RXNE so
+IRQS = {"adc": "IRQ12", "tim21": "IRQ20", "spi": "IRQ25"}
+
+
+@pytest.mark.parametrize("how", ["NVIC", "PRIMASK", "SEVONPEND", "EXTI_EVENT"])
+@pytest.mark.parametrize("case", STREAMS)
+def test_the_same_stream_wakes_the_core_where_its_line_or_an_event_can(firmware, cli, case,
+                                                                       how):
+    result = cli("run", masked(firmware, case, how), *TIMEOUT)
+    assert (result.report["status"], result.returncode) == ("ok", 0), result.report["fault"]
+    assert result.report["stdout"] == "asleep\nwoken\n"
+    if how == "NVIC":
+        assert result.report["exceptions"]["taken"] == {IRQS[case]: 1}
+    assert result.report["sleep_ms"] < 2  # (EXTI_EVENT: the RTC's wake-up 0.98 ms on)

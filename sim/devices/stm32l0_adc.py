@@ -186,8 +186,9 @@ class Stm32l0Adc(Clocked):
                     self.isr |= EOCAL
                 elif self._sequence:
                     self._convert(self._sequence.pop(0), ended)
-                    if self.cfgr1 & DMAEN:  # each result read by the DMA as it comes
-                        self.dma_service()
+                    if self.cfgr1 & DMAEN:  # each result read by the DMA as it comes: the
+                        self._drive()  # flags' line first (EOC pends IRQ 12 with EOCIE, as on
+                        self.dma_service()  # the part, though the DMA's read clears it)
         finally:
             self._catching = False
         self._drive()

@@ -157,8 +157,9 @@ class Stm32l0Spi1(SerialController):
             self.flags |= RXNE
         if self._tx is not None:
             self._load(at)
-        if self.cr2 & (TXDMAEN | RXDMAEN):  # the DMA, frame by frame
-            self.dma_service()
+        if self.cr2 & (TXDMAEN | RXDMAEN):  # the DMA, frame by frame: the line first
+            self._update_line()  # (RXNE pends IRQ 25 with RXNEIE, as on the part, though
+            self.dma_service()  # the DMA's read clears it)
 
     def _nss(self) -> None:
         """SPI1's NSS output (SSM clear, SSOE set): low while SPE is set."""
