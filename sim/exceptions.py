@@ -57,6 +57,7 @@ IRQ0 = 16
 _SLEEP_EVENTS = 64  # timer events one WFI sleeps through before the core looks again
 _EVENT_ROUNDS = 8  # rounds of device events one block boundary runs (events planned by others)
 _END_OWNER = object()  # owner of the timer that ends the run (ExceptionModel.end_at)
+Wakes = bool | Callable[[], bool]  # set_timer: whether an owner's event may wake the core
 
 NAMES = {NMI: "NMI", HARDFAULT: "HardFault", MEMMANAGE: "MemManage", BUSFAULT: "BusFault",
          USAGEFAULT: "UsageFault", SVCALL: "SVCall", DEBUGMON: "DebugMon", PENDSV: "PendSV",
@@ -221,6 +222,20 @@ class Stats:
     handler_cycles: dict[int, int] = field(default_factory=dict)
 
 
+def either_wakes(*parts: Wakes) -> Wakes:
+    """set_timer's ``wakes`` for an event that may wake the core through any of ``parts``
+    (each a bool or a predicate): True when one is True, False when all are False, else a
+    predicate asking the others."""
+    if any(part and not callable(part) for part in parts):
+        return True
+    asks = [part for part in parts if callable(part)]
+    if not asks:
+        return False
+    if len(asks) == 1:
+        return asks[0]
+    return lambda: any(ask() for ask in asks)
+
+
 class ExceptionModel:
     """NVIC + SCB state and exception entry/return for one engine; reset before every run.
 
@@ -362,6 +377,10 @@ class ExceptionModel:
         self._timers: dict[object, tuple[int, Callable[[], None]]] = {}  # device events
         self._overdue = False  # an event planned for a cycle already passed (_run_timers)
         self._quiet: set[object] = set()  # owners whose event cannot wake the core
+        self._asks: dict[object, Callable[[], bool]] = {}  # owners whose event may: ask them
+        self._wake_prio = 0  # what a pended IRQ must beat to wake the sleep under way (sleep)
+        self._wake_wfe = False  # the sleep under way is a WFE's
+        self._wake_interrupts = True  # ... and interrupts wake it (not the part's Stand-by)
         self._end = NEVER  # the cycle at which the run ends (end_at), NEVER for none
         self.ended = False  # the end fired: the run stops, and no exception is taken now
         self.sleep_cycles = 0
@@ -475,22 +494,31 @@ class ExceptionModel:
 
     # --- device events ----------------------------------------------------------------------------
     def set_timer(self, owner: object, at: int | None, event: Callable[[], None],
-                  wakes: bool = True) -> None:
+                  wakes: Wakes = True) -> None:
         """Call ``event()`` at the block boundary at or after cycle ``at`` (sleep included:
         WFI wakes for it), once; ``at`` None cancels ``owner``'s timer. One timer per owner
         (a device), replaced by the next call. ``wakes`` False: the event cannot lead to
         anything that wakes the core (a timer's output edge on a pin no interrupt watches):
-        a sleep with only such events to come is a deadlock."""
+        a sleep with only such events to come is a deadlock. ``wakes`` a callable: asked by
+        sleep() whenever it looks for what can wake the core (each time, so it may read the
+        state of any device, and irq_wakes: the NVIC as the sleep has it), True when the
+        event may lead to a wake-up (it must stay True while a quiet event could make it so:
+        a sleep whose events all answer False is a deadlock)."""
         if at is None:
             self._timers.pop(owner, None)
         else:
             self._timers[owner] = (at, event)
             if at <= self.now:
                 self._overdue = True
-        if wakes:
+        if callable(wakes):
             self._quiet.discard(owner)
+            self._asks[owner] = wakes
         else:
-            self._quiet.add(owner)
+            self._asks.pop(owner, None)
+            if wakes:
+                self._quiet.discard(owner)
+            else:
+                self._quiet.add(owner)
         self.update()
 
     def end_at(self, at: int, event: Callable[[], None]) -> None:
@@ -928,12 +956,32 @@ class ExceptionModel:
         exc = self.best_pending()
         if exc is None:
             return False
+        return self.group(exc) < self._wake_priority(wfe)
+
+    def _wake_priority(self, wfe: bool) -> int:
+        """The priority a pending exception's group must beat to wake the core (wake_pending):
+        for WFE the execution priority, for WFI that without PRIMASK."""
         if wfe:
-            return self.group(exc) < self.execution_priority()
+            return self.execution_priority()
         prio = self.active_priority()
         if not self.v6m:
             prio = self._basepri_boost(prio, self.regs.read(R.UC_ARM_REG_BASEPRI))
-        return self.group(exc) < prio
+        return prio
+
+    def irq_wakes(self, irq: int) -> bool:
+        """For a device's set_timer predicate, asked by sleep(): whether external interrupt
+        ``irq`` becoming pending could wake the core from the sleep under way. The NVIC's
+        enables and priorities, PRIMASK, BASEPRI and SCR cannot change while the core sleeps
+        (only the core writes them), so sleep() notes once what a pend must beat: the line
+        enabled with a group priority that beats it (as wake_pending has it: for WFI PRIMASK
+        aside), or, for WFE under SCR.SEVONPEND, the IRQ not pending already (its pend is an
+        event, enabled or not). In the part's Stand-by (the core off) none does."""
+        if not self._wake_interrupts or not 0 <= irq < self.irqs:
+            return False
+        exc = IRQ0 + irq
+        if self.enabled >> exc & 1 and self.group(exc) < self._wake_prio:
+            return True
+        return self._wake_wfe and bool(self.scr & 0x10) and not self.pending >> exc & 1
 
     def _basepri_boost(self, prio: int, basepri: int) -> int:
         """``prio`` lowered by BASEPRI: only the part's implemented priority bits are held,
@@ -952,11 +1000,14 @@ class ExceptionModel:
         core (a SysTick interrupt, a device event; for WFE also the event register, which a
         pended interrupt sets under SCR.SEVONPEND, consumed), counting the cycles as sleep;
         no further than the run's end (end_at), where it returns True and the run stops.
-        False when nothing ever can: deadlock. Without ``interrupts`` (the part's Stand-by
-        mode: the core is off) only wake_now() ends it. After _SLEEP_EVENTS events that do
-        not wake it, it returns True with ``dozing`` set: the caller checks its limits (wall
-        time, Ctrl-C) and sleeps on; the core does not wake for them."""
+        False when nothing ever can: deadlock (a device's event can as set_timer's ``wakes``
+        says, a predicate asked afresh each time it matters). Without ``interrupts`` (the
+        part's Stand-by mode: the core is off) only wake_now() ends it. After _SLEEP_EVENTS
+        events that do not wake it, it returns True with ``dozing`` set: the caller checks
+        its limits (wall time, Ctrl-C) and sleeps on; the core does not wake for them."""
         self.dozing = False
+        self._wake_wfe, self._wake_interrupts = wfe, interrupts  # (irq_wakes: frozen while
+        self._wake_prio = self._wake_priority(wfe)  # the core sleeps)
         for _ in range(_SLEEP_EVENTS):
             if self._wake_now:
                 self._wake_now = False
@@ -975,8 +1026,7 @@ class ExceptionModel:
             ticking = st.enabled and st.csr & 2 and not self.pending >> SYSTICK & 1
             if ticking:
                 at = min(at, st.zero_at)
-            if at == NEVER or (not ticking and all(
-                    owner is _END_OWNER or owner in self._quiet for owner in self._timers)):
+            if at == NEVER or (not ticking and not self._may_wake()):
                 return False  # (nothing to come, or only events that wake nothing)
             at = min(at, self._end)
             skip = max(0, at - self.now)
@@ -986,3 +1036,16 @@ class ExceptionModel:
             self._run_timers_held()
         self.dozing = True  # events that do not wake it: asleep still, the caller looks
         return True
+
+    def _may_wake(self) -> bool:
+        """Whether an owner's event to come may wake the core (set_timer's ``wakes``): one
+        registered waking, else one whose predicate says so now."""
+        asks = []
+        for owner in self._timers:
+            if owner is _END_OWNER or owner in self._quiet:
+                continue
+            ask = self._asks.get(owner)
+            if ask is None:
+                return True
+            asks.append(ask)
+        return any(ask() for ask in asks)

@@ -214,7 +214,7 @@ class FakeTimers:
         return owner in self.timers
 
     def set_timer(self, owner: object, when: int | None, action: Callable[[], None],
-                  wakes: bool = True) -> None:
+                  wakes: bool | Callable[[], bool] = True) -> None:
         if when is None:
             self.timers.pop(owner, None)
         else:

@@ -762,7 +762,7 @@ def test_an_event_planned_at_a_boundary_for_before_it_runs_there():
     from sim.exceptions import ExceptionModel
 
     log: list[str] = []
-    model = SimpleNamespace(now=110, _timers={}, _quiet=set(), _overdue=False,
+    model = SimpleNamespace(now=110, _timers={}, _quiet=set(), _asks={}, _overdue=False,
                             update=lambda: None)
 
     def plan(owner: str, at: int, event) -> None:

@@ -1,6 +1,8 @@
 """A core asleep for good while a peripheral of the STM32L0 goes on with what can never wake it
-(tests/programs/irq/sleepers.c): the run ends as a deadlock at once, not a run through device
-time until --timeout (a device event planned as a wake-up must be able to lead to one)."""
+(tests/programs/irq/sleepers.c; masked_sleepers.c: an interrupt its line in the NVIC keeps
+from waking the core): the run ends as a deadlock at once, not a run through device time until
+--timeout (a device event planned as a wake-up must be able to lead to one); where the line,
+SEVONPEND or an EXTI event can wake it, it wakes."""
 
 import pytest
 
@@ -49,6 +51,17 @@ STREAMS = ["adc", "tim21", "spi"]  # EOC re-raised by the DMA's reads; LSE captu
 IRQS = {"adc": "IRQ12", "tim21": "IRQ20", "spi": "IRQ25"}
 
 
+@pytest.mark.parametrize("how", [None, "HANDLER"])  # the line disabled; or unable to preempt
+@pytest.mark.parametrize("case", STREAMS)
+def test_a_flag_rising_again_on_a_line_that_cannot_wake_the_core_is_a_deadlock(firmware, cli,
+                                                                               case, how):
+    result = cli("run", masked(firmware, case, how), *TIMEOUT)
+    assert result.report["status"] == "deadlock", result.report["fault"]
+    assert result.returncode == 5
+    assert result.report["stdout"] == "asleep\n"
+    assert result.report["sleep_ms"] < 1  # at once, not after a run through device time
+
+
 @pytest.mark.parametrize("how", ["NVIC", "PRIMASK", "SEVONPEND", "EXTI_EVENT"])
 @pytest.mark.parametrize("case", STREAMS)
 def test_the_same_stream_wakes_the_core_where_its_line_or_an_event_can(firmware, cli, case,
@@ -59,3 +72,4 @@ def test_the_same_stream_wakes_the_core_where_its_line_or_an_event_can(firmware,
     if how == "NVIC":
         assert result.report["exceptions"]["taken"] == {IRQS[case]: 1}
     assert result.report["sleep_ms"] < 2  # (EXTI_EVENT: the RTC's wake-up 0.98 ms on)
+

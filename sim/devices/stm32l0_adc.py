@@ -139,20 +139,25 @@ class Stm32l0Adc(Clocked):
         self._set_timer()
 
     def _set_timer(self) -> None:
-        """The event at ``_due``: waking the core unless it is one of continuous conversions
-        that raise nothing (conversions_wake), which go on for ever."""
-        wakes = self._calibrating or not self.cfgr1 & CONT or self.conversions_wake()
+        """The event at ``_due``: whether it wakes the core asked when the core sleeps (a
+        calibration or a single sequence ends; continuous conversions go on for ever and
+        wake it only as conversions_wake says)."""
         self.host.exceptions.set_timer(self, None if self._due == NEVER else self._due,
-                                       self._catch_up, wakes=wakes)
+                                       self._catch_up, wakes=self._event_wakes)
+
+    def _event_wakes(self) -> bool:
+        return self._calibrating or not self.cfgr1 & CONT or self.conversions_wake()
 
     def conversions_wake(self) -> bool:
-        """Whether a conversion's end may lead to something that wakes the core: an
-        interrupt enabled among the flags it sets (IER: EOSMP, EOC, EOS, OVR) that is still
-        clear (one left set raises the line no more; EOC read by the DMA rises again), or
-        its result taken by the DMA in a way that may (one-shot: its end stops the
-        conversions; circular: sim/devices/stm32l0_dma.py, Stm32l0Dma.wakes)."""
+        """Whether a conversion's end may lead to something that wakes the core, asked while
+        it sleeps (ExceptionModel.set_timer): an interrupt enabled among the flags it sets
+        (IER: EOSMP, EOC, EOS, OVR) that is still clear (one left set raises the line no
+        more; EOC read by the DMA rises again) on a line that can wake the core (IRQ 12:
+        ExceptionModel.irq_wakes), or its result taken by the DMA in a way that may
+        (one-shot: its end stops the conversions; circular: sim/devices/stm32l0_dma.py,
+        Stm32l0Dma.wakes)."""
         left = self.isr & ~(EOC if self.cfgr1 & DMAEN else 0)
-        if self.ier & ~left & (EOSMP | EOC | EOS | OVR):
+        if self.ier & ~left & (EOSMP | EOC | EOS | OVR) and self.host.exceptions.irq_wakes(IRQ):
             return True
         if not self.cfgr1 & DMAEN or self._dma_over:
             return False
@@ -160,16 +165,6 @@ class Stm32l0Adc(Clocked):
             return True
         wakes = getattr(self.host.device("stm32l0_dma"), "wakes", None)
         return wakes is None or bool(wakes(self.name, "adc"))
-
-    def dma_changed(self) -> None:
-        """What the DMA's channels serve changed (or IER, CFGR1, a flag): whether the
-        conversions wake the core, and so do the trigger's events
-        (sim/devices/stm32l0_tim.py)."""
-        if self._due != NEVER:
-            self._set_timer()
-        timer = self._trigger_timer()
-        if timer is not None and self.waiting_for() is not None:
-            timer.dma_changed()  # type: ignore[attr-defined]
 
     def _catch_up(self) -> None:
         if self._catching:  # (the DMA reading DR as a conversion ends)
@@ -339,9 +334,7 @@ class Stm32l0Adc(Clocked):
                                      f"channel {channel}: a pin's voltage is not modelled, 0 V")
             elif channel in _OFF and not self.ccr & _OFF[channel][0]:
                 self.host.unmodelled(self, offset, size, None, _OFF[channel][1])
-            if self.isr & EOC:
-                self.isr &= ~EOC
-                self.dma_changed()  # (EOC may rise again: whether the conversions wake)
+            self.isr &= ~EOC
             self._drive()
         else:
             if word not in _REGISTERS:
@@ -386,11 +379,9 @@ class Stm32l0Adc(Clocked):
         listed = False
         if word == ISR:
             self.isr &= ~(merge(0, offset, size, value) & _FLAGS)  # rc_w1: the bytes written
-            self.dma_changed()  # (a flag cleared may rise again: whether the conversions wake)
         elif word == IER:
             self.ier = new & 0x89F
             listed = bool(self.ier & AWD)
-            self.dma_changed()  # (whether the conversions wake the core)
         elif word == CR:
             listed = self._control(new)
         elif word == CFGR1:
@@ -398,7 +389,6 @@ class Stm32l0Adc(Clocked):
                 self._dma_over = False
             self.cfgr1 = new & 0x7CC1_FFFF
             listed = bool(new & (WAIT | DISCEN | AWDEN))
-            self.dma_changed()  # (CONT, DMAEN: whether the conversions wake the core)
             source = new >> 6 & 7
             if new & EXTEN and source not in _SOURCES:
                 self.host.unmodelled(self, offset, size, value,

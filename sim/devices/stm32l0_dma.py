@@ -171,19 +171,17 @@ class Stm32l0Dma(Clocked):
         base = getattr(own, "base", 0)
         end = base + getattr(own, "size", 0)
         target = ch.cpar if ch.ccr & DIR else ch.cmar  # (a peripheral's, not the device's own)
-        return bool(ch.ccr & _IE & ~ch.flags or not ch.ccr & CIRC
-                    or (target >= PERIPHERALS and not base <= target < end))
+        interrupt = bool(ch.ccr & _IE & ~ch.flags) and self.host.exceptions.irq_wakes(
+            IRQS[ch.number - 1])  # (a flag still clear, on a line that can wake the core)
+        return interrupt or not ch.ccr & CIRC or (
+            target >= PERIPHERALS and not base <= target < end)
 
     def _requests_changed(self) -> None:
-        """What the channels serve changed (enabled, selected, run out, a flag whose
-        interrupt is enabled): the timers, the ADC, SPI1 and the serial ports plan their
-        events for it again (and whether they wake the core)."""
+        """What the channels serve changed (enabled, selected, run out): the timers plan
+        their events for it again. (Whether serving them wakes the core is asked while it
+        sleeps: wakes, from the requesters' set_timer predicates.)"""
         for timer in part_timers(self.host):
             timer.dma_changed()
-        for name in ("stm32l0_adc", "stm32l0_spi1", "stm32l0_usart2", "stm32l0_lpuart1"):
-            changed = getattr(self.host.device(name), "dma_changed", None)
-            if changed is not None:
-                changed()
 
     def service(self) -> None:
         """Serve the peripheral requests that are up, an item at a time, the channels by
@@ -232,11 +230,16 @@ class Stm32l0Dma(Clocked):
         if paced and not self.host.exceptions.has_timer(self._pace):
             # waking only when an item moved could (a circular channel that only refills
             # memory from a request nothing clears moves data for ever and wakes nothing)
-            wakes = any(self._channel_wakes(ch, request[0]) for ch in self._by_priority()
-                        if ch.burst >= BURST and (request := self._request(ch)) is not None)
             self.host.exceptions.set_timer(
-                self._pace, self.host.exceptions.now + MEM2MEM_CYCLES, self._paced, wakes)
+                self._pace, self.host.exceptions.now + MEM2MEM_CYCLES, self._paced,
+                self._paced_wake)
         return False
+
+    def _paced_wake(self) -> bool:
+        """Whether a paced item may wake the core (asked while it sleeps): one of the
+        channels served at that pace's may (_channel_wakes)."""
+        return any(self._channel_wakes(ch, request[0]) for ch in self._by_priority()
+                   if ch.burst >= BURST and (request := self._request(ch)) is not None)
 
     def _paced(self) -> None:
         """An item for the highest-priority request that stayed up, then the others."""
@@ -284,7 +287,6 @@ class Stm32l0Dma(Clocked):
         self._count_flags(ch)
 
     def _count_flags(self, ch: _Channel) -> None:
-        was = ch.flags
         done = ch.initial - ch.cndtr
         if 2 * done >= ch.initial > 2 * (done - 1):
             ch.flags |= HTIF
@@ -301,8 +303,6 @@ class Stm32l0Dma(Clocked):
                 ch.cndtr = ch.initial
                 self._load(ch)
         self._update_lines()
-        if ch.flags & ~was & ch.ccr & _IE:  # (an enabled flag set: no longer a wake-up: wakes)
-            self._requests_changed()
 
     def _load(self, ch: _Channel) -> None:
         ch.paddr, ch.maddr = ch.cpar, ch.cmar
@@ -363,15 +363,10 @@ class Stm32l0Dma(Clocked):
         word = offset & ~3
         new = merge(self.read_word(word), offset, size, value)
         if word == IFCR:
-            cleared = False
             for ch in self.channels:
                 bits = new >> (4 * (ch.number - 1)) & 0xF
-                was = ch.flags
                 ch.flags &= ~(0xE if bits & GIF else bits & 0xE)
-                cleared = cleared or bool(was & ~ch.flags & ch.ccr & _IE)
             self._update_lines()
-            if cleared:  # (an enabled flag cleared: its next rise wakes the core: wakes)
-                self._requests_changed()
             return
         if word == CSELR:
             self.cselr = new & 0x0FFF_FFFF

@@ -10,6 +10,7 @@ also while the core sleeps.
 from abc import abstractmethod
 
 from sim.devices.stm32l0 import Clocked
+from sim.exceptions import Wakes
 
 
 class SerialController(Clocked):
@@ -36,9 +37,10 @@ class SerialController(Clocked):
     def _update_line(self) -> None:
         """The interrupt line from the flags and their enables."""
 
-    def _wakes(self) -> bool:
+    def _wakes(self) -> Wakes:
         """Whether the steps' ends may lead to something that wakes the core (a subclass
-        whose steps a DMA channel may feed for ever says when they cannot)."""
+        whose steps a DMA channel may feed for ever says when they cannot: set_timer's
+        ``wakes``, a predicate asked while the core sleeps)."""
         return True
 
     def _plan(self) -> None:

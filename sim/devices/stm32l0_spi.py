@@ -32,6 +32,7 @@ RXDMAEN for each frame received (RXNE), as each comes.
 
 from sim.devices import lane
 from sim.devices.stm32l0_serial import SerialController
+from sim.exceptions import Wakes
 
 SPI1_BASE = 0x4001_3000
 CR1, CR2, SR, DR, CRCPR, RXCRCR, TXCRCR, I2SCFGR, I2SPR = range(0, 0x24, 4)
@@ -113,21 +114,24 @@ class Stm32l0Spi1(SerialController):
             return bool(self.cr2 & TXDMAEN and self.flags & TXE and self._running())
         return bool(self.cr2 & RXDMAEN and self.flags & RXNE and self.clocked())
 
-    def _wakes(self) -> bool:
-        """Frames fed by the DMA (TXDMAEN) come for ever from a circular channel: they wake
-        the core only with an interrupt enabled, or through what the DMA does with them
-        (sim/devices/stm32l0_dma.py: Stm32l0Dma.wakes)."""
+    def _wakes(self) -> Wakes:
+        """Frames fed by the DMA (TXDMAEN) come for ever from a circular channel: whether
+        they may wake the core is asked while it sleeps (_dma_frames_wake); the firmware's
+        own frames end."""
+        return self._dma_frames_wake if self.cr2 & TXDMAEN else True
+
+    def _dma_frames_wake(self) -> bool:
+        """Whether frames fed by the DMA may wake the core: an interrupt enabled on a line
+        that can (IRQ 25: ExceptionModel.irq_wakes; RXNE and TXE rise again as the DMA
+        serves them), or what the DMA does with them (sim/devices/stm32l0_dma.py:
+        Stm32l0Dma.wakes)."""
         c2 = self.cr2
-        if c2 & (TXEIE | RXNEIE | ERRIE) or not c2 & TXDMAEN:
-            return True  # (the firmware's own frames end)
+        if not c2 & TXDMAEN or (
+                c2 & (TXEIE | RXNEIE | ERRIE) and self.host.exceptions.irq_wakes(self.irq)):
+            return True
         wakes = getattr(self.host.device("stm32l0_dma"), "wakes", None)
         return wakes is None or bool(wakes(self.name, "tx")) or bool(
             c2 & RXDMAEN and wakes(self.name, "rx"))
-
-    def dma_changed(self) -> None:
-        """What the DMA's channels serve changed: whether the frames wake the core."""
-        if self._stepping():
-            self._plan()
 
     # --- frames --------------------------------------------------------------------------------
     def _load(self, at: int) -> None:

@@ -103,6 +103,7 @@ from sim.devices import Device, DeviceHost, lane
 from sim.devices.stm32l0 import Clocked, merge
 from sim.devices.stm32l0_lptim import LSE_HZ, LSI_HZ
 from sim.devices.timeline import Timeline
+from sim.exceptions import Wakes, either_wakes
 
 NEVER = 1 << 64
 CR1, CR2, SMCR, DIER, SR, EGR, CNT, PSC, ARR, OR = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14,
@@ -873,12 +874,40 @@ class _Tim(Clocked):
 
     def _trigger_wakes(self) -> bool:
         """Whether what this timer does at its trigger (TRGI: a reset, a start, the gate, a
-        count) may lead to something that wakes the core, conservatively: an interrupt or
-        DMA request enabled (DIER), its TRGO (CR2.MMS) or a channel taken by the ADC or
-        another timer, an output on a pin whose EXTI line is enabled."""
-        return bool(self.dier or self._regs[CR2] & MMS or self._awaited() is not None) or any(
+        count) may lead to something that wakes the core, conservatively (asked while the
+        core sleeps: its master's events' set_timer predicate): an interrupt or DMA request
+        DIER enables that may (_dier_wakes), its TRGO (CR2.MMS) or a channel taken by the
+        ADC or another timer, an output on a pin whose EXTI line is enabled."""
+        return bool(self._regs[CR2] & MMS or self._awaited() is not None) or (
+            self._dier_wakes()) or any(
             port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
             for ch in range(1, self.count + 1) for port in self._gpio_ports())
+
+    def _dier_wakes(self) -> bool:
+        """Whether what DIER enables may wake the core (asked while it sleeps): an interrupt
+        whose flag is still clear, its line (IRQ) able to wake the core
+        (ExceptionModel.irq_wakes); a DMA request whose serving may (Stm32l0Dma.wakes)."""
+        dier = self.dier
+        if dier & ~self.sr & (UIF | CCIF | TIF) and self.host.exceptions.irq_wakes(self.irq):
+            return True
+        return self.dma and self._dma_wakes(dier & (UDE | CCDE))
+
+    def _events_wake(self, irq: bool, awaited: str | None, dma: int, trgo: bool) -> Wakes:
+        """set_timer's ``wakes`` for the count's events, asked while the core sleeps: an
+        interrupt they raise (``irq``) on a line that can wake it, a conversion the ADC
+        starts (``awaited``: the signal it waits for) that may, the DMA requests ``dma``
+        (from _dma_wanted) whose serving may, TRGO's edges (``trgo``) to a slave whose
+        trigger may."""
+        if not (irq or awaited is not None or dma or trgo):
+            return False
+        model = self.host.exceptions
+
+        def wakes() -> bool:
+            return bool(irq and model.irq_wakes(self.irq)) or (
+                awaited is not None and self._adc_wakes()) or self._dma_wakes(dma) or (
+                trgo and self._trgo_events(any(
+                    slave._trigger_wakes() for slave in self._listening())))
+        return wakes
 
     def _adc_wakes(self) -> bool:
         """Whether a conversion the ADC starts at this timer's signal may wake the core."""
@@ -1417,7 +1446,8 @@ class _Tim(Clocked):
         clear), change an output or trigger the ADC: a timer that can do none costs nothing
         and never wakes a sleeping core. A match that comes after the update is planned at the
         update (which may change CCRx, ARR and PSC)."""
-        due, wakes = None, True
+        due: int | None = None
+        wakes: Wakes = True
         if self._counting():
             plan = self._plan()
             interrupts = {ch for ch in range(1, self.count + 1)  # (a capture's come from
@@ -1450,29 +1480,27 @@ class _Tim(Clocked):
             # only output edges no interrupt watches: they wake nothing
             shown = plan.driving if not held else [
                 *plan.driving, *(ch for ch in range(1, self.count + 1) if held >> ch & 1)]
-            # (a DMA request, or a conversion the ADC starts, wakes only when what follows
-            # can: not a circular channel filling memory, nor conversions that raise nothing)
-            adc = awaited is not None and self._adc_wakes()
-            woken = bool(mms) and self._trgo_events((awaited == "TRGO" and adc) or any(
-                slave._trigger_wakes() for slave in self._listening()))
-            wakes = bool(interrupts or (not self.cr1 & UDIS and self.dier & UIE
-                                        and not self.sr & UIF)
-                         or adc or self._dma_wakes(dma) or woken) or any(
-                port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
-                for ch in shown for port in self._gpio_ports())
+            # (an interrupt wakes only on a line that can, a DMA request or a conversion the
+            # ADC starts only when what follows can: not a circular channel filling memory,
+            # nor conversions that raise nothing; asked while the core sleeps)
+            irq = bool(interrupts) or bool(not self.cr1 & UDIS and self.dier & UIE
+                                           and not self.sr & UIF)
+            wakes = any(port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
+                        for ch in shown for port in self._gpio_ports()) or (
+                self._events_wake(irq, awaited, dma, bool(mms)))
         if self._pending and self.clocked():  # a filtered input edge to come (a capture...)
             due = self._pending[0][0] if due is None else min(due, self._pending[0][0])
             wakes = True
         if self._osc is not None:  # an oscillator's edge that something takes (it wakes the
             edge = self._osc_next(self._osc_takers())  # core only through what the count's
             if edge != NEVER:  # or the input's events may raise: an interrupt, a DMA request,
-                osc_wakes = bool(self.dier) or self._trgo_heard() or (  # TRGO to a timer or
-                    self._awaited() is not None) or any(  # the ADC, a channel to the ADC or a
-                    port.wakes_on(self.name, ch)  # type: ignore[attr-defined]  # waking pin)
+                osc_wakes: Wakes = self._trgo_heard() or (  # TRGO to a timer or the ADC, a
+                    self._awaited() is not None) or any(  # channel to the ADC or a waking pin)
+                    port.wakes_on(self.name, ch)  # type: ignore[attr-defined]
                     for ch in range(1, self.count + 1) if self.output(ch) is not None
-                    for port in self._gpio_ports())
+                    for port in self._gpio_ports()) or self._dier_wakes  # (asked asleep)
                 if due is None or edge < due:
-                    wakes = osc_wakes if due is None else wakes or osc_wakes
+                    wakes = osc_wakes if due is None else either_wakes(wakes, osc_wakes)
                 due = edge if due is None else min(due, edge)
         self._next = NEVER if due is None else due
         self.host.exceptions.set_timer(self, due, self._catch_up, wakes=wakes)
@@ -1728,8 +1756,6 @@ class _Tim(Clocked):
             sent = 1 - trgo
         self._trgo_sent = outer if sent is None else sent
         self._schedule()
-        if self._master is not None and self._master.clocked():  # (whether its TRGO's
-            self._master._schedule()  # events wake the core: _trigger_wakes)
 
     def _ccer_why(self, value: int) -> str:
         """What a CCER write enables that is not modelled: a capture from TRC (CCxS 3), the

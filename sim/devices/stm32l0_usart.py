@@ -43,6 +43,7 @@ their flags read 0. Any other offset reads back what was written, listed as unmo
 
 from sim.devices import lane
 from sim.devices.stm32l0 import Clocked
+from sim.exceptions import Wakes
 
 USART2_BASE, LPUART1_BASE = 0x4000_4400, 0x4000_4800
 CR1, CR2, CR3, BRR, GTPR, RTOR, RQR, ISR, ICR, RDR, TDR = range(0, 0x2C, 4)
@@ -120,19 +121,21 @@ class _Usart(Clocked):
                 at = self._shift_end + (self._frame_cycles() if self._tdr_full else 0)
         model.set_timer(self._tx_timer, at, self._tx_event, wakes=self._tx_wakes())
 
-    def _tx_wakes(self) -> bool:
-        """Frames fed by the DMA (CR3.DMAT) come for ever from a circular channel: they wake
-        the core only with TXEIE or TCIE, or through what the DMA does with them
-        (sim/devices/stm32l0_dma.py: Stm32l0Dma.wakes)."""
-        if self.cr1 & (TXEIE | TCIE) or not self._regs[CR3] & DMAT:
-            return True  # (the firmware's own bytes end)
+    def _tx_wakes(self) -> Wakes:
+        """Frames fed by the DMA (CR3.DMAT) come for ever from a circular channel: whether
+        they may wake the core is asked while it sleeps (_dma_frames_wake); the firmware's
+        own bytes end."""
+        return self._dma_frames_wake if self._regs[CR3] & DMAT else True
+
+    def _dma_frames_wake(self) -> bool:
+        """Whether bytes fed by the DMA may wake the core: TXEIE or TCIE on a line that can
+        (ExceptionModel.irq_wakes; TXE rises again as the DMA serves it), or what the DMA
+        does with them (sim/devices/stm32l0_dma.py: Stm32l0Dma.wakes)."""
+        if not self._regs[CR3] & DMAT or (
+                self.cr1 & (TXEIE | TCIE) and self.host.exceptions.irq_wakes(self.irq)):
+            return True
         wakes = getattr(self.host.device("stm32l0_dma"), "wakes", None)
         return wakes is None or bool(wakes(self.name, "tx"))
-
-    def dma_changed(self) -> None:
-        """What the DMA's channels serve changed: whether the frames wake the core."""
-        if self.host.exceptions.has_timer(self._tx_timer):
-            self._plan_tx()
 
     def _tx_event(self) -> None:
         self._tx_advance()
