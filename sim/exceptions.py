@@ -57,6 +57,10 @@ IRQ0 = 16
 _SLEEP_EVENTS = 64  # timer events one WFI sleeps through before the core looks again
 _EVENT_ROUNDS = 8  # rounds of device events one block boundary runs (events planned by others)
 _END_OWNER = object()  # owner of the timer that ends the run (ExceptionModel.end_at)
+# One sleep (WFIs joined by the returns of dozing) running this many device events, or this
+# much device time, with nothing becoming pending: a warning (ExceptionModel.watch_spins)
+SPIN_EVENTS = 1_000_000
+SPIN_SECONDS = 3600.0
 Wakes = bool | Callable[[], bool]  # set_timer: whether an owner's event may wake the core
 
 NAMES = {NMI: "NMI", HARDFAULT: "HardFault", MEMMANAGE: "MemManage", BUSFAULT: "BusFault",
@@ -236,6 +240,16 @@ def either_wakes(*parts: Wakes) -> Wakes:
     return lambda: any(ask() for ask in asks)
 
 
+def _owner_name(owner: object, event: Callable[[], None]) -> str:
+    """A timer's owner as a warning names it: the device whose method the event is (a
+    device's sub-owner: a DMA channel, a serial port's transmitter), else the owner's name."""
+    for thing in (getattr(event, "__self__", None), owner):
+        name = getattr(thing, "name", None)
+        if isinstance(name, str):
+            return name
+    return type(owner).__name__
+
+
 class ExceptionModel:
     """NVIC + SCB state and exception entry/return for one engine; reset before every run.
 
@@ -283,6 +297,8 @@ class ExceptionModel:
         counter.set_event_handler(self._on_event_c, masks=not self.v6m)
         # set when the model stops the run: kind, message, pc, address, access
         self.fault: tuple[str, str, int, int | None, str | None] | None = None
+        self._spin_warn: Callable[[str], None] | None = None  # (watch_spins)
+        self._spin_seconds: Callable[[int], float] | None = None
         self.reset()
 
     # --- state ----------------------------------------------------------------------------------
@@ -381,6 +397,9 @@ class ExceptionModel:
         self._wake_prio = 0  # what a pended IRQ must beat to wake the sleep under way (sleep)
         self._wake_wfe = False  # the sleep under way is a WFE's
         self._wake_interrupts = True  # ... and interrupts wake it (not the part's Stand-by)
+        self._spin_events: dict[str, int] = {}  # waking events run in one sleep, by owner
+        self._spin_since: int | None = None  # the cycle that sleep began (None: awake)
+        self._spin_warned = False  # (watch_spins: one warning a run)
         self._end = NEVER  # the cycle at which the run ends (end_at), NEVER for none
         self.ended = False  # the end fired: the run stops, and no exception is taken now
         self.sleep_cycles = 0
@@ -1008,17 +1027,23 @@ class ExceptionModel:
         self.dozing = False
         self._wake_wfe, self._wake_interrupts = wfe, interrupts  # (irq_wakes: frozen while
         self._wake_prio = self._wake_priority(wfe)  # the core sleeps)
+        if self._spin_since is None:
+            self._spin_since = self.now
         for _ in range(_SLEEP_EVENTS):
             if self._wake_now:
                 self._wake_now = False
+                self._awake()
                 return True
             if interrupts and self.wake_pending(wfe):
+                self._awake()
                 return True
             if wfe and interrupts and self.event_register:
                 self.event_register = False
+                self._awake()
                 return True
             if self.now >= self._end:
                 self._run_timers_held()  # the end's event among them: the run stops here
+                self._watch_spin()
                 return True
             st = self.systick
             at = min((at for owner, (at, _) in self._timers.items() if owner is not _END_OWNER),
@@ -1027,14 +1052,17 @@ class ExceptionModel:
             if ticking:
                 at = min(at, st.zero_at)
             if at == NEVER or (not ticking and not self._may_wake()):
+                self._awake()
                 return False  # (nothing to come, or only events that wake nothing)
             at = min(at, self._end)
             skip = max(0, at - self.now)
             self.counter.add_cycles(skip)
             self.sleep_cycles += skip
             self.advance_systick()
+            self._count_spin()
             self._run_timers_held()
         self.dozing = True  # events that do not wake it: asleep still, the caller looks
+        self._watch_spin()
         return True
 
     def _may_wake(self) -> bool:
@@ -1049,3 +1077,45 @@ class ExceptionModel:
                 return True
             asks.append(ask)
         return any(ask() for ask in asks)
+
+    # --- spins: one sleep running waking events that wake nothing (a warning) -------------------
+    def watch_spins(self, warn: Callable[[str], None], seconds_at: Callable[[int], float]) -> None:
+        """Warn (once a run) through ``warn`` when one sleep (WFIs and WFEs joined by the
+        returns of dozing) has run SPIN_EVENTS device events registered as waking, or
+        SPIN_SECONDS of device time (``seconds_at(cycle)``), with nothing becoming pending that
+        wakes the core: a wake-up that may never come (a device's event waking in the model
+        that cannot on the part), or a long legitimate sleep. Looked at every _SLEEP_EVENTS
+        events and at the run's end (end_at); never changes how the run ends."""
+        self._spin_warn, self._spin_seconds = warn, seconds_at
+
+    def _awake(self) -> None:
+        """The sleep ended (woken, or a deadlock): a new one counts from nothing."""
+        self._spin_since = None
+        if self._spin_events:
+            self._spin_events.clear()
+
+    def _count_spin(self) -> None:
+        """The waking owners' events about to run in a sleep (_watch_spin)."""
+        now, counts = self.now, self._spin_events
+        for owner, (at, event) in self._timers.items():
+            if at <= now and owner is not _END_OWNER and owner not in self._quiet:
+                name = _owner_name(owner, event)
+                counts[name] = counts.get(name, 0) + 1
+
+    def _watch_spin(self) -> None:
+        """The warning, when the sleep under way has passed a limit (watch_spins)."""
+        warn, seconds_at, since = self._spin_warn, self._spin_seconds, self._spin_since
+        if warn is None or seconds_at is None or since is None or self._spin_warned:
+            return
+        events = sum(self._spin_events.values())
+        seconds = seconds_at(self.now) - seconds_at(since)
+        if events < SPIN_EVENTS and seconds < SPIN_SECONDS:
+            return
+        self._spin_warned = True
+        ranked = sorted(self._spin_events.items(), key=lambda item: -item[1])[:3]
+        owners = ", ".join(f"{name} ({count:,})" for name, count in ranked) or "none"
+        warn(f"the core has slept {seconds:,.1f} s of device time through {events:,} device "
+             f"events that may wake it (most from {owners}) with nothing pending to wake it: "
+             "if it should have woken, can what they raise reach it (NVIC enables and "
+             "priorities; for WFE, SCR.SEVONPEND or an EXTI event line)? (a warning: the run "
+             "goes on)")

@@ -410,6 +410,7 @@ class Simulator:
             systick_ref_div=self.target.systick_ref_div)
         # VTOR at reset: where the part boots (its alias, or the flash itself without one)
         self.exceptions.boot_vtor = self.alias_base if self.alias_size else base
+        self.exceptions.watch_spins(self.warn, self.seconds_at)  # (a warning: ExceptionModel)
         table = _vector_table(image, base)
         # what the firmware may not program: its code and its vector table (the first two
         # words, its SP and reset vector, where the image does not say how long it is)

@@ -2,10 +2,12 @@
 (tests/programs/irq/sleepers.c; masked_sleepers.c: an interrupt its line in the NVIC keeps
 from waking the core): the run ends as a deadlock at once, not a run through device time until
 --timeout (a device event planned as a wake-up must be able to lead to one); where the line,
-SEVONPEND or an EXTI event can wake it, it wakes."""
+SEVONPEND or an EXTI event can wake it, it wakes. A long sleep through events the simulator
+cannot rule out (long_sleep.c) is one warning, not a verdict."""
 
 import pytest
 
+import sim.exceptions
 from tests.test_exceptions import irq_program
 
 TIMEOUT = ("--timeout", "10")  # a regression fails (status timeout), not hangs
@@ -73,3 +75,34 @@ def test_the_same_stream_wakes_the_core_where_its_line_or_an_event_can(firmware,
         assert result.report["exceptions"]["taken"] == {IRQS[case]: 1}
     assert result.report["sleep_ms"] < 2  # (EXTI_EVENT: the RTC's wake-up 0.98 ms on)
 
+
+# --- a long sleep through events that may wake the core but wake nothing: one warning ---------
+def long_sleep(firmware, **defines):
+    return irq_program(firmware, "long_sleep.c", "stm32l031", **defines)
+
+
+def spin_warnings(result) -> list[str]:
+    return [text for text in result.report["warnings"] if "the core has slept" in text]
+
+
+def test_an_hour_asleep_through_waking_events_that_wake_nothing_is_warned_of_once(firmware,
+                                                                                  cli):
+    result = cli("run", long_sleep(firmware), "--run-for", "7200s", *TIMEOUT)
+    assert (result.report["status"], result.returncode) == ("ok", 0)  # (not a verdict)
+    [warning] = spin_warnings(result)
+    assert "most from stm32l0_tim2" in warning  # (TIM2's updates: its DMA writes GPIOA)
+    assert warning in result.stderr
+    # the core woken by the RTC every 1,000 s: no sleep lasts an hour
+    woken = cli("run", long_sleep(firmware, RTC_WAKEUP=None), "--run-for", "7200s", *TIMEOUT)
+    assert woken.report["status"] == "ok" and woken.report["exceptions"]["taken"]["IRQ2"] == 7
+    assert spin_warnings(woken) == []
+
+
+def test_a_sleep_through_many_waking_events_is_warned_of(firmware, cli, monkeypatch):
+    elf = long_sleep(firmware, ARR_VALUE=99)  # (an update every 0.2 s: 300 in a minute)
+    assert spin_warnings(cli("run", elf, "--run-for", "60s", *TIMEOUT)) == []  # (10^6: far)
+    monkeypatch.setattr(sim.exceptions, "SPIN_EVENTS", 100)
+    result = cli("run", elf, "--run-for", "60s", *TIMEOUT)
+    assert result.report["status"] == "ok"
+    [warning] = spin_warnings(result)
+    assert "most from stm32l0_tim2" in warning
