@@ -49,8 +49,13 @@ def masked(firmware, case: str, how: str | None = None):
     return irq_program(firmware, "masked_sleepers.c", "stm32l031", **defines)
 
 
-STREAMS = ["adc", "tim21", "spi"]  # EOC re-raised by the DMA's reads; LSE captures; RXNE so
-IRQS = {"adc": "IRQ12", "tim21": "IRQ20", "spi": "IRQ25"}
+# EOC re-raised by the DMA's reads; LSE captures; RXNE so; TXE by the DMA's writes
+STREAMS = ["adc", "tim21", "spi", "usart"]
+IRQS = {"adc": "IRQ12", "tim21": "IRQ20", "spi": "IRQ25", "usart": "IRQ28"}
+
+
+def console(result) -> str:
+    return result.report["stdout"].replace(".", "")  # (the usart case's bytes left out)
 
 
 @pytest.mark.parametrize("how", [None, "HANDLER"])  # the line disabled; or unable to preempt
@@ -60,7 +65,7 @@ def test_a_flag_rising_again_on_a_line_that_cannot_wake_the_core_is_a_deadlock(f
     result = cli("run", masked(firmware, case, how), *TIMEOUT)
     assert result.report["status"] == "deadlock", result.report["fault"]
     assert result.returncode == 5
-    assert result.report["stdout"] == "asleep\n"
+    assert console(result) == "asleep\n"
     assert result.report["sleep_ms"] < 1  # at once, not after a run through device time
 
 
@@ -70,7 +75,7 @@ def test_the_same_stream_wakes_the_core_where_its_line_or_an_event_can(firmware,
                                                                        how):
     result = cli("run", masked(firmware, case, how), *TIMEOUT)
     assert (result.report["status"], result.returncode) == ("ok", 0), result.report["fault"]
-    assert result.report["stdout"] == "asleep\nwoken\n"
+    assert console(result) == "asleep\nwoken\n"
     if how == "NVIC":
         assert result.report["exceptions"]["taken"] == {IRQS[case]: 1}
     assert result.report["sleep_ms"] < 2  # (EXTI_EVENT: the RTC's wake-up 0.98 ms on)

@@ -13,6 +13,9 @@
  *                  circular), each frame received read by channel 2 (SPI1_RX, circular), with
  *                  RXNEIE: the read clears RXNE, so RXNE (and IRQ 25's line) rises at every
  *                  frame (PCLK / 256: one every 2,048 cycles).
+ *   CASE_usart     USART2 at 115200 baud sending a table of '.' for ever through DMA1 channel 4
+ *                  (USART2_TX, circular) with TXEIE: the DMA's write clears TXE, so TXE (and
+ *                  IRQ 28's line) rises at every byte (the console shows the dots).
  * HOW (default: the line disabled in the NVIC, WFI: a deadlock at once):
  *   NVIC           the line enabled: the handler runs (it disables the peripheral's
  *                  interrupt) and wakes the WFI.
@@ -60,8 +63,10 @@
 #define IRQ 20u
 #elif CASE_spi
 #define IRQ 25u
+#elif CASE_usart
+#define IRQ 28u
 #else
-#error "CASE_adc, CASE_tim21 or CASE_spi"
+#error "CASE_adc, CASE_tim21, CASE_spi or CASE_usart"
 #endif
 
 static volatile uint32_t table[8], received[8];
@@ -73,14 +78,17 @@ static void peripheral_interrupt_off(void)
     ADC_IER = 0u;
 #elif CASE_tim21
     REG(TIM21 + 0x0Cu) = 0u;       /* DIER */
-#else
+#elif CASE_spi
     SPI1_CR2 &= ~(1u << 6);        /* RXNEIE */
+#else
+    REG(0x40004400u) &= ~(1u << 7); /* USART2_CR1.TXEIE */
 #endif
 }
 
 void IRQ12_Handler(void) { peripheral_interrupt_off(); taken++; }
 void IRQ20_Handler(void) { peripheral_interrupt_off(); taken++; }
 void IRQ25_Handler(void) { peripheral_interrupt_off(); taken++; }
+void IRQ28_Handler(void) { peripheral_interrupt_off(); taken++; }
 
 static void lse_on(void)
 {
@@ -121,7 +129,7 @@ static void stream(void)
     REG(TIM21 + 0x20u) = 1u;       /* CCER.CC1E: capture enabled, rising edges */
     REG(TIM21 + 0x0Cu) = 1u << 1;  /* DIER.CC1IE */
     REG(TIM21 + 0x00u) = 1u;       /* CR1.CEN */
-#else
+#elif CASE_spi
     RCC_APB2ENR |= 1u << 12;       /* SPI1EN */
     RCC_AHBENR |= 1u;              /* DMAEN */
     DMA_CSELR = (1u << 4) | (1u << 8); /* channel 2: SPI1_RX, channel 3: SPI1_TX */
@@ -137,6 +145,20 @@ static void stream(void)
     SPI1_CR2 = (1u << 6) | 3u;     /* RXNEIE, TXDMAEN, RXDMAEN */
     /* SSM, SSI, SPE, BR 7 (PCLK / 256: a frame in 2,048 cycles, the core asleep), MSTR */
     SPI1_CR1 = (1u << 9) | (1u << 8) | (1u << 6) | (7u << 3) | (1u << 2);
+#else
+    for (uint32_t n = 0; n < 8u; n++)
+        table[n] = '.';
+    RCC_APB1ENR |= 1u << 17;       /* USART2EN */
+    RCC_AHBENR |= 1u;              /* DMAEN */
+    DMA_CSELR = 4u << 12;          /* channel 4: USART2_TX */
+    DMA_CPAR(4) = 0x40004428u;     /* USART2_TDR */
+    DMA_CMAR(4) = (uint32_t)table;
+    DMA_CNDTR(4) = 8u;
+    DMA_CCR(4) = (2u << 10) | (1u << 7) | (1u << 5) | (1u << 4) | 1u; /* 32/8 bits, MINC,
+                                                                      CIRC, DIR, EN */
+    REG(0x4000440Cu) = 278u;       /* BRR: 32 MHz / 115200 */
+    REG(0x40004408u) = 1u << 7;    /* CR3: DMAT */
+    REG(0x40004400u) = (1u << 7) | (1u << 3) | 1u; /* CR1: TXEIE, TE, UE */
 #endif
 }
 
@@ -165,6 +187,7 @@ int main(void)
     EXTI_EMR |= 1u << 20;          /* the wake-up an event, not an interrupt */
 #endif
     stream();
+    NVIC_ICPR = 1u << IRQ;         /* (a pend before the sleep forgotten: the next one wakes) */
 #if defined(NVIC) || defined(PRIMASK) || defined(HANDLER)
     set_irq_priority(IRQ, 0xC0u);
     NVIC_ISER = 1u << IRQ;
