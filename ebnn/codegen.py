@@ -376,7 +376,7 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan,
             begin.append("    s->fill = 0;")
         if not sp.outputs:
             begin += [f"    for (int k = 0; k < {units}; k++)", "        s->acc[k] = 0;"]
-    lines += [*begin, "}", "", f"void {prefix}_stream_begin({prefix}_stream *s)", "{",
+    lines += [*begin, "}", "", f"EBNN_ENTRY void {prefix}_stream_begin({prefix}_stream *s)", "{",
               f"    {prefix}_stream_reset(s);", "}", ""]
     for j in range(1, sp.chain):  # the last one, before the output layer, pixel by pixel
         ring = (f"const {prefix}_stream *s", f"s->buf + {sp.ring_at[j]}", f"s->lo[{j}]")
@@ -408,7 +408,8 @@ def _stream_source(art: Artifact, prefix: str, plan: BufferPlan, sp: StreamPlan,
         for k in range(1, sp.chain):
             lines += _stream_store(art, prefix, sp, k)
         lines += _stream_last(art, prefix, sp)
-    head = [f"int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, int32_t *scores)",
+    head = [f"EBNN_ENTRY int {prefix}_stream_row({prefix}_stream *s, const uint8_t *row, "
+            "int32_t *scores)",
             "{", f"    uint8_t *ring = (uint8_t *)(s->buf + {sp.ring_at[0]}), *slot;",
             "    int y = s->row++, cls;"]
     spare = sp.cap > sp.rows
@@ -688,9 +689,9 @@ def generate(art: Artifact, prefix: str = "ebnn") -> GeneratedC:
     consts, func = layer_kind(out, f"layer {len(hidden)}").code(
         output_function(prefix), len(hidden), out, f"{buf}[{plan.outputs[-1]}..]", "scores")
     parts += ["\n", consts, func, "\n", guard,
-              f"int {prefix}_infer(const uint8_t *input, int32_t *scores)\n{{\n", *calls,
+              f"EBNN_ENTRY int {prefix}_infer(const uint8_t *input, int32_t *scores)\n{{\n", *calls,
               f"    return {output_function(prefix)}({src}, scores);\n}}\n#endif\n\n",
-              f"int {prefix}_infer_with(const uint8_t *input, int32_t *scores, "
+              f"EBNN_ENTRY int {prefix}_infer_with(const uint8_t *input, int32_t *scores, "
               "uint32_t *scratch)\n{\n", *calls_with,
               f"    return {output_function(prefix)}({src_with}, scores);\n}}\n\n",
               _stream_source(sart, prefix, plan, sp, sart is not art)]

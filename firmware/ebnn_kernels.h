@@ -14,7 +14,9 @@
  * loop. Everything here is static inline: including this header in several models' sources
  * defines no global symbol. C99 with the freestanding headers only (limits.h, stdint.h): no C
  * library, no floats, no heap; needs a 32-bit int.
- * Costs below count Cortex-M3 instructions and are per output bit unless stated.
+ * Costs below count Cortex-M3 instructions (-O2) and are per output bit unless stated;
+ * the measured ones are `ebnn-sim profile` counts by source line of `ebnn build
+ * --target curie` firmware.
  */
 #ifndef EBNN_KERNELS_H
 #define EBNN_KERNELS_H
@@ -36,12 +38,17 @@
  * spill integers to FPU registers, which needs the FPU enabled and saved for no float math. */
 #define EBNN_INLINE static inline __attribute__((always_inline))
 #define EBNN_NOINLINE __attribute__((noinline, target("general-regs-only")))
+/* The public entry points too: on the M55/M85 GCC zeroes a stream's counters through MVE
+ * registers, which would make a sample interrupt calling NAME_stream_row an FP context. */
+#define EBNN_ENTRY __attribute__((target("general-regs-only")))
 #elif defined(__GNUC__) || defined(__clang__)
 #define EBNN_INLINE static inline __attribute__((always_inline))
 #define EBNN_NOINLINE __attribute__((noinline))
+#define EBNN_ENTRY
 #else
 #define EBNN_INLINE static inline
 #define EBNN_NOINLINE
+#define EBNN_ENTRY
 #endif
 /* GCC's jump threading copies a first layer's window code once per pool row when the rows
  * function runs one output row of a sequence's stream (mnist1d: 6.3 KB instead of 2.7 KB, and
@@ -108,7 +115,8 @@ EBNN_INLINE uint32_t ebnn_xor_popcount(const uint32_t *a, const uint32_t *w, con
     return total;
 }
 
-/* n (1..32) bits of stream s starting at bit pos. Reads the next word only when needed. */
+/* n (1..32) bits of stream s starting at bit pos. Reads the next word only when needed.
+ * ~9 within one word, ~14 across two. */
 EBNN_INLINE uint32_t ebnn_get_bits(const uint32_t *s, uint32_t pos, uint32_t n)
 {
     uint32_t w = pos >> 5, o = pos & 31u;
@@ -118,7 +126,7 @@ EBNN_INLINE uint32_t ebnn_get_bits(const uint32_t *s, uint32_t pos, uint32_t n)
     return n == 32u ? v : v & (((uint32_t)1 << n) - 1u);
 }
 
-/* ORs the n low bits of v into stream d at bit pos. */
+/* ORs the n low bits of v into stream d at bit pos. ~7 within one word, ~13 across two. */
 EBNN_INLINE void ebnn_or_bits(uint32_t *d, uint32_t pos, uint32_t v, uint32_t n)
 {
     uint32_t w = pos >> 5, o = pos & 31u;
@@ -147,7 +155,8 @@ EBNN_INLINE void ebnn_drop_bits(uint32_t *s, uint32_t drop, uint32_t keep)
     }
 }
 
-/* Writes output bits in stream order; the last partial word is zero above its last bit. */
+/* Writes output bits in stream order; the last partial word is zero above its last bit.
+ * Kept in registers where inlined: ebnn_put_bit ~5 per bit (+3 per word stored), ebnn_flush ~2. */
 typedef struct {
     uint32_t *p;
     uint32_t word;
@@ -171,7 +180,7 @@ EBNN_INLINE void ebnn_flush(ebnn_bitwriter *bw)
 }
 
 /* A writer that appends to stream s at bit pos: the bits below pos are kept, those above are
- * overwritten as it writes (a stream's ring of rows takes the next row at its end). */
+ * overwritten as it writes (a stream's ring of rows takes the next row at its end). ~6. */
 EBNN_INLINE ebnn_bitwriter ebnn_writer_at(uint32_t *s, uint32_t pos)
 {
     uint32_t o = pos & 31u;
@@ -250,7 +259,7 @@ EBNN_INLINE void ebnn_first_taps(const uint8_t *in, int base, int32_t *s, int H,
 /* ebnn_or_bits into a window of NW words, for the padded gather. A kernel row never runs past
  * the window (its bits end at or before bit 32 * NW), so the bound below never drops a bit; it
  * only tells the compiler so: GCC's -Warray-bounds cannot prove it for a one-word window whose
- * rows are clipped by padding. */
+ * rows are clipped by padding. ~7 within one word, ~15 across two. */
 EBNN_INLINE void ebnn_or_win(uint32_t *d, int NW, uint32_t pos, uint32_t v, uint32_t n)
 {
     uint32_t w = pos >> 5, o = pos & 31u;
@@ -310,7 +319,8 @@ EBNN_INLINE uint32_t ebnn_gather(const uint32_t *in, int base, int H, int W, int
     return valid;
 }
 
-/* Appends the n (1..32) low bits of v (zero above bit n) to the stream. */
+/* Appends the n (1..32) low bits of v (zero above bit n) to the stream. ~6, +4 when a word
+ * fills. */
 EBNN_INLINE void ebnn_put_bits(ebnn_bitwriter *bw, uint32_t v, uint32_t n)
 {
     if (n == 32u && bw->n == 0u) { /* word-aligned whole word: a plain store */
@@ -341,7 +351,7 @@ EBNN_INLINE void ebnn_put_bits(ebnn_bitwriter *bw, uint32_t v, uint32_t n)
  * above the kernel's taps). Harley-Seal: 16 taps at a time into ones/twos/fours/eights with
  * carry-save adders, the sixteens rippled into the planes above.
  * Cost per tap: a load, the window bit as a lane mask and an XOR (~3; +2 with a mask), ~5 in
- * the adders. */
+ * the adders; measured ~12 with the mask (374 per window word: fashion-mnist's layer 1). */
 EBNN_INLINE void ebnn_count_lanes(const uint32_t *a, const uint32_t *m, const uint32_t *t,
                                   int NW, int NB, uint32_t *n)
 {
@@ -409,7 +419,8 @@ EBNN_INLINE void ebnn_count_lanes(const uint32_t *a, const uint32_t *m, const ui
  * same for the pair of bits 30..31 (4 values; a half adder): EBNN_TRIPLE_WORDS words. A
  * triple costs a bit-field extract, an address and a double load instead of ~25 instructions;
  * a fixed carry-save tree adds the 11 sums and 11 carries of a word into the planes.
- * Cost per window word (32 taps): ~50 for the tables, ~115 in the adders. */
+ * Cost per window word (32 taps): ~50 for the tables, ~115 in the adders by count; measured
+ * 209 (mnist's layer 1) to 223 (fashion-mnist's) with the loads and spills around them. */
 EBNN_INLINE void ebnn_count_triples(const uint32_t *a, const uint32_t *tab, int NW, int NB,
                                     uint32_t *n)
 {
@@ -483,7 +494,8 @@ EBNN_INLINE void ebnn_count_triples(const uint32_t *a, const uint32_t *tab, int 
 /* One pool window of ebnn_conv_sliced for one group of 32 filters: the sign planes of
  * 2 * count + (c + pad) (bit j = filter g + j), the count from the group's triple table (tab,
  * inside the input) or transposed weights (tw, m the window's valid mask, over the padding).
- * ~170 per window word inside the input (~330 on the border) + ~4 * (NB + 4). */
+ * ~210-225 per window word inside the input (~375 on the border) + ~4 * (NB + 4), about
+ * twice that last term when the layer is padded (pad added to every plane). */
 EBNN_INLINE uint32_t ebnn_sliced_signs(const uint32_t *win, const uint32_t *m, int inner,
                                        int32_t pad, const uint32_t *tab, const uint32_t *tw,
                                        const uint32_t *cp, int NW, int NB, uint32_t *n)
@@ -526,8 +538,8 @@ EBNN_INLINE uint32_t ebnn_sliced_signs(const uint32_t *win, const uint32_t *m, i
  * then); cpl holds c as B = NB + 4
  * two's-complement bit planes (NB = bits of K). The sign of 2 * count + c (+ pad, the same in
  * all lanes, added to c first) is one carry chain over the planes (ebnn_sliced_signs).
- * Cost per window and group of 32 filters: ~170 per window word inside the input (~330 on the
- * border) + ~4 * B; per output pixel the gather (~20 per 32 bits per window). No division.
+ * Cost per window and group of 32 filters: ~210-225 per window word inside the input (~375 on
+ * the border) + ~4 * B (~8 * B padded); per output pixel the gather (~20 per 32 bits per window). No division.
  * Output rows py0..py1-1, columns px0..px1-1 of each (0..WO-1: whole rows), go to bw; in
  * holds the input from row base on (0: the whole map; a stream computes rows as their input
  * rows arrive, from a ring of the rows they need, and its last layer pixel by pixel).

@@ -151,6 +151,23 @@ def test_two_models_in_one_native_program(models, libraries, compiler, flags, tm
     assert_program_output_is_exact(run.stdout.decode(), models)
 
 
+@pytest.mark.parametrize("shape", [[1, 1, 3], [2, 9, 1]])
+def test_an_image_smaller_than_the_kernel_builds_clean_and_exact(shape):
+    """A padded 3x3 kernel over a 1x1 (or 2-row) image: no window lies inside the image, and
+    the generated test for one (y0 <= -2) made clang -Wall fail a -Werror build (s54 C review
+    L3); both compilers build it clean and give the reference's scores."""
+    spec = {"px": {"input": shape, "classes": 3, "layers": [
+        {"type": "conv", "filters": 5, "kernel": 3, "padding": 1},
+        {"type": "conv", "filters": 33, "kernel": 3, "padding": 1}]}}
+    art = export_model(random_model("px", 2, spec))
+    images = np.random.default_rng(4).integers(0, 256, (8, *art.input_shape), dtype=np.uint8)
+    ref = reference.run(art, images)
+    for compiler in ("gcc", "clang"):
+        out = run_native(art, images, compiler, ("-O2", "-Werror", "-Wshadow", "-Wconversion"))
+        scores, classes = parse_scores(out, art.classes)
+        assert np.array_equal(scores, ref.scores) and np.array_equal(classes, ref.classes)
+
+
 def test_every_global_symbol_carries_the_prefix(libraries, tmp_path):
     for prefix, lib in libraries.items():
         obj = native("gcc", [lib / f"{prefix}.c"], [lib], tmp_path / f"{prefix}.o",
@@ -803,6 +820,29 @@ def test_the_generated_quantiser_holds_for_zero_points_far_from_zero(tmp_path):
     assert np.array_equal(np.frombuffer(out, np.uint8), expected.ravel())
     for channel in (0, 1):  # float32 holds few values there, but in range, not clamped
         assert set(expected[: len(data), channel].tolist()) - {0, 255}
+
+
+@pytest.mark.parametrize("model", ["mnist", "basicmotions"])
+def test_the_library_uses_no_fpu_or_mve_register_on_the_m55(tmp_path, model):
+    """The entry points are integer-only like the layers: on the Cortex-M55 GCC zeroed a
+    stream's counters through MVE registers in NAME_stream_begin/_row, making a sample
+    interrupt that calls them an FP context (a NOCP fault with the FPU off; s54 C review L4).
+    ebnn-sim runs no M55: the object code is checked."""
+    lib = tmp_path / "lib"
+    for name, text in generate(artifact.load(Path(__file__).parents[1] / "examples" / model /
+                                             f"{model}.ebnn"), model).files.items():
+        (lib / name).parent.mkdir(exist_ok=True)
+        (lib / name).write_text(text)
+    obj = tmp_path / f"{model}.o"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard", "-O2",
+                    "-std=c99", "-c", str(lib / f"{model}.c"), f"-I{lib}", "-o", str(obj)],
+                   check=True)
+    listing = subprocess.run(["arm-none-eabi-objdump", "-d", str(obj)], capture_output=True,
+                             text=True, check=True).stdout
+    assert f"<{model}_stream_row>:" in listing
+    fp = [line for line in listing.splitlines()
+          if re.search(r"\t(v[a-z0-9.]+|stcl?|ldcl?)\t", line)]
+    assert not fp, fp[:5]
 
 
 @pytest.mark.parametrize("target", ["stm32l031", "nrf52832"])
