@@ -130,6 +130,15 @@ class StackingError(Exception):
         self.address, self.kind, self.access = address, kind, access
 
 
+class StackLimit(StackingError):
+    """ARMv8-M: an exception entry's frame would go below ``limit`` (MSPLIM, or PSPLIM for a
+    thread on the PSP): the chip's UsageFault STKOF, a derived exception of the entry."""
+
+    def __init__(self, frame: int, limit: int, message: str) -> None:
+        super().__init__(frame, kind="stack_limit", message=message)
+        self.limit = limit
+
+
 class InvalidReturn(StackingError):
     """An exception return the architecture refuses (UsageFault INVPC; ARMv7-M B1.5.8): the
     returning exception is already deactivated, nothing popped."""
@@ -279,6 +288,10 @@ class ExceptionModel:
         self.boot_vtor = 0  # VTOR's reset value: where the part reads its vectors at reset
         # (frame, size, SP, on the PSP) -> why an entry may not stack there (None: it may)
         self.frame_guard = frame_guard
+        # --vector-faults: an entry below MSPLIM/PSPLIM takes the derived UsageFault STKOF
+        # (else it stops the run); called with (the refusal, the return address, the exception
+        # entered, the derived exception, the one taken) for the report
+        self.on_derived: Callable[[StackLimit, int, int, int, int], None] | None = None
         # (start, size, name) of the image's sized data objects, by start: thread stacks
         counter.set_stack_objects(stack_objects or [])
         # For a profiler: ("enter", handler address, the block the entry replaced or None) and
@@ -744,6 +757,10 @@ class ExceptionModel:
         refused = self.frame_guard(frame, size, sp, not ipsr and bool(control & 2)) if (
             self.frame_guard is not None) else None
         if refused is not None:
+            if isinstance(refused, StackLimit) and self.on_derived is not None:
+                self._enter_at_limit(exc, return_address, refused, control=control,
+                                     xpsr=xpsr, nzcv=nzcv, fp=fp)
+                return
             raise refused
         if not self.write_mem(frame, data):
             raise StackingError(frame, "exception frame")
@@ -760,6 +777,52 @@ class ExceptionModel:
             first = ((R.UC_ARM_REG_SP, R.UC_ARM_REG_CONTROL), [frame, control & ~0xC])
         self._branch_to_handler(exc, exc_return, first, nzcv, xpsr)
         self.counter.add_cycles(self.entry_cycles)
+
+    def _enter_at_limit(self, exc: int, return_address: int, refused: StackLimit, *,
+                        control: int, xpsr: int, nzcv: int, fp: bool) -> None:
+        """ARMv8-M PushStack with the frame below MSPLIM/PSPLIM (--vector-faults): nothing is
+        stacked (the architecture forbids the writes below the limit; whether those above it
+        are made is IMPLEMENTATION DEFINED, the Cortex-M33 TRM does not say: none here, so the
+        words above the limit keep their values), the stack pointer is set to the limit,
+        UFSR.STKOF is set and UsageFault becomes a derived exception of the entry: escalated
+        to HardFault (HFSR.FORCED) when disabled or not above the preempted context's
+        priority; then, as a late arrival, whichever of it and the original exception ``exc``
+        comes first is taken and the other stays pending. Raises ``refused`` (the run stops)
+        when even HardFault cannot be taken: lockup."""
+        preempted = self.execution_priority()
+        derived = USAGEFAULT
+        if not self.shcsr_enables >> 18 & 1 or self.group(USAGEFAULT) >= preempted:
+            derived = HARDFAULT
+        if derived == HARDFAULT and preempted <= -1:
+            refused.args = (f"{refused} (in the HardFault handler or with FAULTMASK set: "
+                            "lockup)",)
+            raise refused
+        self.cfsr |= 1 << 20  # UFSR.STKOF
+        if derived == HARDFAULT:
+            self.hfsr |= 1 << 30  # FORCED
+        ipsr = xpsr & 0x1FF
+        limit = refused.limit
+
+        def order(e: int) -> tuple[int, int, int]:
+            return self.group(e), int(self.prio[e]), e
+
+        taken = derived if order(derived) < order(exc) else exc
+        self.pending |= 1 << derived  # (``exc`` is pending already)
+        psp = not ipsr and bool(control & 2)
+        exc_return = self._exc_return(handler=bool(ipsr), psp=psp, fp=fp)
+        if not ipsr and self.trace is not None:
+            self.trace.append(("thread_out", limit, return_address & ~1))
+        if psp:
+            self._leave_thread_stack(limit)
+            first: tuple[tuple[int, ...], list[int]] = (
+                (R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL), [limit, control & ~0xE])
+        else:
+            self.counter.lower_min_sp(limit)
+            first = ((R.UC_ARM_REG_SP, R.UC_ARM_REG_CONTROL), [limit, control & ~0xC])
+        self._branch_to_handler(taken, exc_return, first, nzcv, xpsr)
+        self.counter.add_cycles(self.entry_cycles)
+        assert self.on_derived is not None
+        self.on_derived(refused, return_address, exc, derived, taken)
 
     def _exc_return(self, *, handler: bool, psp: bool, fp: bool) -> int:
         """EXC_RETURN for the interrupted context. ARMv8-M without the Security Extension:

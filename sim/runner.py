@@ -64,10 +64,12 @@ from sim.exceptions import (
     BUSFAULT,
     HARDFAULT,
     IRQ0,
+    SVCALL,
     USAGEFAULT,
     ExceptionModel,
     InvalidReturn,
     StackingError,
+    StackLimit,
     exception_name,
 )
 from sim.formats import OutputError, write_text
@@ -408,6 +410,8 @@ class Simulator:
             self._frame_read, self._frame_write, has_fpu=self.target.fpu is not None,
             stack_objects=image.objects, frame_guard=self._frame_guard,
             systick_ref_div=self.target.systick_ref_div)
+        if opts.vector_faults:
+            self.exceptions.on_derived = self._derived_stack_limit
         # VTOR at reset: where the part boots (its alias, or the flash itself without one)
         self.exceptions.boot_vtor = self.alias_base if self.alias_size else base
         self.exceptions.watch_spins(self.warn, self.seconds_at)  # (a warning: ExceptionModel)
@@ -1181,8 +1185,8 @@ class Simulator:
         if self.exceptions.v8m:
             limit, name = (c.psplim, "PSPLIM") if on_psp else (c.msplim, "MSPLIM")
             if frame < limit:
-                return StackingError(frame, kind="stack_limit", message=(
-                    f"{what}, below {name} 0x{limit:08x}: UsageFault STKOF"))
+                return StackLimit(frame, limit, f"{what}, below {name} 0x{limit:08x}: "
+                                  "UsageFault STKOF")
         if on_psp:  # bounded by the object its SP lies in, whoever set it (MSR, a return)
             region = self._stack_region(sp)
             start = region[1] if region else 0
@@ -1198,6 +1202,22 @@ class Simulator:
                 f"stack overflow into {self._below(limit)}: {what}, {limit - frame} bytes below "
                 f"its limit 0x{limit:08x}"))
         return None
+
+    def _derived_stack_limit(self, refused: StackLimit, return_address: int, exc: int,
+                             derived: int, taken: int) -> None:
+        """--vector-faults: the entry of ``exc`` below MSPLIM/PSPLIM took the derived
+        UsageFault STKOF (``derived``: UsageFault, or HardFault escalated) instead of stopping
+        the run (sim.exceptions' _enter_at_limit); listed with the faults delivered, at the
+        SVC for an SVC's entry, else at the instruction the entry preempted. ``taken``: the
+        exception entered; the other one stays pending."""
+        at = return_address & ~1
+        if exc == SVCALL and self._mapped(at - 2, 2) and self._host_read(at - 1, 1) == b"\xdf":
+            at -= 2
+        fault = self._make_fault("stack_limit", f"{refused} (SP set to the limit, nothing "
+                                 "stacked: UsageFault a derived exception of the entry)", at)
+        other = exc if taken == derived else derived
+        self._note_vectored(fault, exception_name(taken) if other == taken else
+                            f"{exception_name(taken)}, {exception_name(other)} pending")
 
     def _below(self, limit: int) -> str:
         """What lies below the main stack's ``limit``."""
@@ -2123,7 +2143,7 @@ class Simulator:
         model = self.exceptions
         cause = _FAULT_CAUSES.get(fault.kind)
         if fault.kind == "stack_limit" and fault.address is not None:
-            return False  # at exception entry (a derived exception): the run stops there
+            return False  # at exception entry, where even HardFault could not be taken: lockup
         if fault.kind == "bus_fault" and not self.options.strict_peripherals:
             return False  # found after its block ran: without its instruction, not delivered
         if fault.kind == "unmapped_write" and self._imprecise_writes(fault.address):

@@ -639,6 +639,43 @@ def test_armv8m_stack_limit_fault_of_an_instruction_is_delivered_with_vector_fau
     assert vectored.returncode == 1 and vectored.report["exit_code"] == 6
 
 
+@pytest.mark.parametrize(("case", "stdout", "exit_code", "to"), [
+    # UsageFault disabled: escalated to HardFault (HFSR.FORCED), which comes before SVCall
+    ("derived_msp", "hardfault forced STKOF\nsp at the limit\nsvc pending\nsvc not run\n", 3,
+     "HardFault, SVCall pending"),
+    # enabled, at SVCall's priority: UsageFault first (the lower number), SVCall pending
+    ("derived_msp_uf", "usagefault STKOF\nsp at the limit\nsvc pending\nsvc not run\n", 6,
+     "UsageFault, SVCall pending"),
+    # enabled below SVCall: the SVC is taken, UsageFault pending, tail-chained after it
+    ("derived_psp_after_svc", "usagefault STKOF\nsp at the limit\nsvc not pending\nsvc ran\n",
+     6, "SVCall, UsageFault pending"),
+])
+def test_armv8m_entry_below_the_stack_limit_takes_the_derived_usagefault_with_vector_faults(
+        firmware, cli, case, stdout, exit_code, to):
+    elf = irq_program(firmware, "stklim.c", "stm32l552", CASE=case)
+    plain = cli("run", elf)  # without the option: the run stops at the entry, as before
+    assert plain.returncode == 4 and plain.report["fault"]["kind"] == "stack_limit"
+    result = cli("run", elf, "--vector-faults")
+    # SP is set to the limit and nothing is stacked (none of the guard words around it)
+    assert result.report["stdout"] == stdout, result
+    assert (result.returncode, result.report["exit_code"]) == (1, exit_code)
+    (vectored,) = result.report["vectored_faults"]
+    assert vectored.startswith("stack_limit at ") and "UsageFault STKOF" in vectored
+    assert vectored.endswith(f"-> {to}")
+
+
+def test_armv8m_entry_below_the_stack_limit_where_hardfault_cannot_be_taken_is_a_lockup(
+        firmware, cli):
+    # an NMI under FAULTMASK: the derived exception cannot preempt (HardFault's priority)
+    result = cli("run", irq_program(firmware, "stklim.c", "stm32l552", CASE="derived_lockup"),
+                 "--vector-faults")
+    assert result.returncode == 4, result
+    fault = result.report["fault"]
+    assert fault["kind"] == "stack_limit" and fault["message"].endswith(
+        "UsageFault STKOF (in the HardFault handler or with FAULTMASK set: lockup)")
+    assert result.report["stdout"] == "" and not result.report["vectored_faults"]
+
+
 @pytest.mark.parametrize("target", ["curie", "stm32l552"])
 def test_an_entry_frame_overflowing_a_thread_stack_or_into_static_data_stops_before_it(
         firmware, cli, target):
