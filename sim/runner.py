@@ -1075,8 +1075,11 @@ class Simulator:
         the bus), the run goes on after it, and BusFault (CFSR.IMPRECISERR) is pended: taken
         before the next instruction when its priority allows, else when that falls (an
         asynchronous exception waits); escalated to HardFault (HFSR.FORCED) while BusFault is
-        disabled. False: the store cannot be told (the run stops as without the option), or
-        HardFault cannot be taken (lockup)."""
+        disabled, which waits the same way in the HardFault handler or under FAULTMASK: an
+        asynchronous fault is never a lockup (the ARM ARM locks up on synchronous faults at
+        priority -1 or above only; the Cortex-M7 guide, DUI0646 2.4.3: "The HardFault caused
+        by the asynchronous BusFault never escalates into lockup"). False: the store cannot
+        be told (the run stops as without the option)."""
         model = self.exceptions
         pc, address, size, value = self._bad_write
         found = self._store_at(pc, address, size, value)
@@ -1084,9 +1087,6 @@ class Simulator:
             return False
         store, width, effect = found
         exc = BUSFAULT if model.shcsr_enables >> 17 & 1 else HARDFAULT
-        if exc == HARDFAULT and model.execution_priority() <= -1:
-            fault.message += " (in the HardFault handler or with FAULTMASK set: lockup)"
-            return False
         self._cut(store + width)
         self._counter.branch_to(store + width)  # (the rest runs on in sequence)
         for at, n, word in effect.writes:

@@ -1008,6 +1008,19 @@ def test_a_store_bus_error_is_imprecise_on_armv7m_and_armv8m(firmware, target, p
 
 
 
+@pytest.mark.parametrize("target", ["curie", "stm32l552"])
+def test_an_imprecise_bus_fault_under_faultmask_stays_pending_instead_of_locking_up(firmware,
+                                                                                     target):
+    """An imprecise BusFault is asynchronous: escalated to HardFault (BusFault disabled) where
+    HardFault cannot preempt (FAULTMASK set), it waits, pending, and is taken once FAULTMASK
+    clears; only a synchronous fault there is a lockup. It stopped the run as a lockup."""
+    image = sim.load_elf(irq_program(firmware, "storefault.c", target, HELD=None))
+    report = sim.Simulator(image, sim.RunOptions(vector_faults=True)).run()
+    assert report.status == "ok", report.problem
+    assert report.stdout == "held\nHardFault forced impreciserr pc elsewhere\n"
+    assert report.vectored_faults[0].endswith("-> HardFault, pending")
+
+
 @pytest.mark.parametrize("case", ["PPB", "IT"])
 def test_a_store_bus_error_is_precise_in_the_system_region_and_in_an_it_block(firmware, case):
     """The System region (0xE0000000 up) is strongly ordered, never buffered: a precise

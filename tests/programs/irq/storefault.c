@@ -2,7 +2,8 @@
  * exception it is, CFSR's BusFault bits (and BFAR when BFARVALID), and whether the stacked PC
  * is the store or the instruction after it, then exits. -DPRECISE sets the M3/M4's
  * ACTLR.DISDEFWBUF first; -DPPB stores to the System region, -DIT in an IT block (both
- * precise). */
+ * precise). -DHELD stores with FAULTMASK set (BusFault disabled): the imprecise BusFault,
+ * escalated to HardFault, stays pending (no lockup: it is asynchronous) until CPSIE F. */
 #include "cm.h"
 #include "semihost.h"
 
@@ -24,6 +25,10 @@ void report(const uint32_t *frame, uint32_t ipsr)
 {
     uint32_t pc = frame[6] & ~1u;
     sh_write0(ipsr == 5 ? "BusFault" : "HardFault");
+#ifdef HELD
+    sh_write0((SCB_HFSR & (1u << 30)) ? " forced" : "");
+    sh_write0((SCB_CFSR & (1u << 10)) ? " impreciserr" : "");
+#endif
     if (ipsr == 5) { /* (ARMv6-M: always HardFault) */
         uint32_t cfsr = SCB_CFSR & 0xFF00u;
         sh_write0(" cfsr ");
@@ -57,7 +62,17 @@ int main(void)
 #else
 #define TARGET "0x60000000"
 #endif
-#ifdef IT /* a store in an IT block: its retiring would have to advance the IT state */
+#if defined(HELD) /* FAULTMASK set: the fault stays pending */
+    __asm__ volatile("cpsid f\n\t"
+                     "ldr r3, =" TARGET "\n\t"
+                     "movs r2, #1\n\t"
+                     ".global store_insn\nstore_insn:\n\t"
+                     "str r2, [r3, #4]\n\t"
+                     ".global after_store\nafter_store:\n\t"
+                     "nop\n\tnop\n" ::: "r2", "r3", "memory");
+    sh_write0("held\n"); /* (the fault is pending: not taken under FAULTMASK) */
+    __asm__ volatile("cpsie f\n\tisb" ::: "memory");
+#elif defined(IT) /* a store in an IT block: its retiring would have to advance the IT state */
     __asm__ volatile(".syntax unified\n\t"
                      "ldr r3, =" TARGET "\n\t"
                      "movs r2, #1\n\t"
