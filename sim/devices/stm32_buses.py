@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sim.devices import lane
-from sim.devices.stm32l0 import ReadBackBus
+from sim.devices.stm32l0 import RESET_FLAGS, ReadBackBus
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,30 @@ class Follows:
 class _Bus(ReadBackBus):
     """Registers that read back what was written, each access listed as unmodelled, except
     the flags in ``FOLLOWS`` (read-only there), which reflect their controls; ``RESET``: the
-    registers' reset values; ``CSR``: the RCC's CSR, whose RMVF (bit 24) clears its reset
-    flags (bits 31:25)."""
+    registers' reset values; ``CSR``: the RCC's CSR, whose RMVF (bit ``RMVF``) clears its
+    reset flags (``FLAGS``), which a reset during the run keeps, adding its own (SFTRSTF for
+    SYSRESETREQ, with PINRSTF: an internal reset drives NRST; at the bits the STM32L0's
+    have); ``KEEP``: the registers a system reset leaves as they are (the backup domain's)."""
 
     RESET: ClassVar[dict[int, int]] = {}
     FOLLOWS: ClassVar[tuple[Follows, ...]] = ()
-    CSR = -1
+    CSR, RMVF, FLAGS = -1, 24, 0xFE00_0000
+    KEEP: ClassVar[tuple[int, ...]] = ()
 
     def reset(self) -> None:
         self._regs = dict(self.RESET)
+
+    def system_reset(self, cause: str) -> None:
+        """A reset during the run: the reset values, but for CSR's reset flags (cleared only
+        by RMVF or a power-on reset: those of the power-on and of earlier resets stay, the
+        reset's own added) and the backup domain's registers."""
+        kept = {word: self._regs[word] for word in self.KEEP if word in self._regs}
+        flags = self._regs.get(self.CSR, 0) & self.FLAGS
+        self.reset()
+        self._regs.update(kept)
+        if self.CSR >= 0:
+            self._regs[self.CSR] = (self._regs[self.CSR] & ~self.FLAGS | flags
+                                    | RESET_FLAGS[cause])
 
     def _word(self, word: int) -> int:
         value = self._regs.get(word, 0)
@@ -55,8 +70,8 @@ class _Bus(ReadBackBus):
     def write(self, offset: int, size: int, value: int) -> None:
         super().write(offset, size, value)
         word = offset & ~3
-        if word == self.CSR and self._regs[word] >> 24 & 1:  # RMVF: the reset flags cleared
-            self._regs[word] &= 0x00FF_FFFF
+        if word == self.CSR and self._regs[word] >> self.RMVF & 1:  # the reset flags cleared
+            self._regs[word] &= ~(self.FLAGS | 1 << self.RMVF)
 
 
 class _Ready(_Bus):
@@ -70,7 +85,9 @@ class _Ready(_Bus):
 
 class Stm32f7Rcc(_Ready):
     name, base, size = "stm32f7_rcc", 0x4002_3800, 0x400
-    CSR = 0x74
+    # RCC_CSR (RM0385 5.3.21): RMVF bit 24, the flags BORRSTF (25) to LPWRRSTF (31); the
+    # backup domain control register BDCR (0x70: LSE, RTC) lives through a system reset
+    CSR, RMVF, FLAGS, KEEP = 0x74, 24, 0xFE00_0000, (0x70,)
     # CR: HSION, HSIRDY, HSITRIM 16; CFGR 0; PLLCFGR, PLLI2SCFGR, PLLSAICFGR; CSR: PORRSTF,
     # PINRSTF
     RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_0083, 0x04: 0x2400_3010,
@@ -115,7 +132,9 @@ class Stm32f7Ahb2(_Bus):
 
 class Stm32l5Rcc(_Ready):
     name, base, size = "stm32l5_rcc", 0x4002_1000, 0x400
-    CSR = 0x94
+    # RCC_CSR (RM0438, as the STM32L4's): RMVF bit 23, the flags OBLRSTF (25) to LPWRRSTF
+    # (31); BDCR (0x90: LSE, RTC) lives through a system reset
+    CSR, RMVF, FLAGS, KEEP = 0x94, 23, 0xFE00_0000, (0x90,)
     # CR: MSION, MSIRDY, MSIRANGE 6 (4 MHz); PLLCFGR 0x1000; CSR: PINRSTF, BORRSTF
     RESET: ClassVar[dict[int, int]] = {0x00: 0x0000_0063, 0x0C: 0x0000_1000, 0x94: 0x0C00_0600}
     FOLLOWS = (Follows(0x00, 0, 0x00, 1), Follows(0x00, 8, 0x00, 10),  # MSI, HSI16

@@ -98,8 +98,9 @@ PINRSTF, PORRSTF, SFTRSTF, IWDGRSTF, WWDGRSTF = 1 << 26, 1 << 27, 1 << 28, 1 << 
 _POWER_ON = PORRSTF | PINRSTF
 # a reset's flags in CSR, by cause (sim.resets.CAUSES): an internal reset drives the NRST pin
 # low too (RM0377 7.1.2: PINRSTF with it); the wake-up from Stand-by sets none
-_RESET_FLAGS = {"software": SFTRSTF | PINRSTF, "watchdog": IWDGRSTF | PINRSTF,
-                "window_watchdog": WWDGRSTF | PINRSTF, "standby": 0}
+# (the STM32F746's and STM32L552's RCC_CSR have them at the same bits: stm32_buses.py)
+RESET_FLAGS = {"software": SFTRSTF | PINRSTF, "watchdog": IWDGRSTF | PINRSTF,
+               "window_watchdog": WWDGRSTF | PINRSTF, "standby": 0}
 # read back as written from their reset values: ICSCR (MSI range 5, HSI16TRIM 16), CIER, the
 # resets (0x1C-0x28), clock enables (0x2C-0x38: MIFEN), sleep-mode enables (0x3C-0x48) and CCIPR
 _STORED_RESET = {ICSCR: 5 << 13 | 16 << 8, CIER: 0, 0x1C: 0, 0x20: 0, 0x24: 0, 0x28: 0,
@@ -159,7 +160,7 @@ class Stm32l0Rcc(Device):
         reset's own added."""
         csr = self.csr & (_CSR_BACKUP | 0xFF00_0000)
         self.reset()
-        self.csr = csr | _RESET_FLAGS[cause]
+        self.csr = csr | RESET_FLAGS[cause]
 
     # --- the clock tree -----------------------------------------------------------------------
     def _hsi16(self) -> tuple[int, str]:

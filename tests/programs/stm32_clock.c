@@ -26,8 +26,10 @@
 #endif
 #ifdef F7
 #define CSR 0x74u
+#define RMVF (1u << 24)
 #else
 #define CSR 0x94u
+#define RMVF (1u << 23) /* (RM0438: bit 23 on the L5, as on the L4) */
 #endif
 #define RCC_CR REG(RCC + 0x00u)
 #define RCC_CFGR REG(RCC + 0x08u)
@@ -70,7 +72,7 @@ int main(void)
     RCC_CR &= ~(1u << 24);
     if (RCC_CR & (1u << 25))
         fail("PLL off");
-    REG(RCC + CSR) |= 1u << 24; /* RMVF: the reset flags cleared */
+    REG(RCC + CSR) |= RMVF; /* the reset flags cleared */
     if (REG(RCC + CSR) >> 25)
         fail("RMVF");
     sh_write0("clock set-up done\n");
