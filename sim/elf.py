@@ -1,6 +1,7 @@
 """Read a bare-metal Cortex-M ELF: load image, memory use, symbols, target profile name."""
 
 import bisect
+import hashlib
 import os
 import struct
 from collections.abc import Iterator, Sequence
@@ -251,6 +252,12 @@ MAX_LINKED = 64 << 20
 MAX_SYMBOLS = 1 << 20
 MAX_STRTAB = 64 << 20
 MAX_NAME = 1024
+# a name longer than MAX_NAME keeps its first MAX_NAME bytes and a digest of the whole, so that
+# two long C++ names sharing those bytes stay apart: its end is looked for up to MAX_LONG_NAME
+# bytes on, and at most MAX_STRTAB bytes in all are read for digests (past either, the
+# digest is of the name's place in the string table: still one per name, only not the same
+# from one build to the next)
+MAX_LONG_NAME = 64 << 10
 _SHF_COMPRESSED = 0x800
 
 
@@ -328,12 +335,44 @@ def _arch_profile(elf: ELFFile) -> str | None:
     return None
 
 
+class _LongNames:
+    """The names of a string table longer than MAX_NAME: their first MAX_NAME bytes, then
+    ``...#`` and 16 hex digits of a digest of the whole name (found up to MAX_LONG_NAME on,
+    MAX_STRTAB bytes in all), else of its offset in the table. Each offset is read once."""
+
+    def __init__(self, strtab: bytes) -> None:
+        self._strtab = strtab
+        self._budget = MAX_STRTAB
+        self._seen: dict[int, bytes] = {}
+
+    def name(self, offset: int) -> bytes:
+        known = self._seen.get(offset)
+        if known is not None:
+            return known
+        strtab, start = self._strtab, offset + MAX_NAME
+        end, window = -1, min(MAX_LONG_NAME, self._budget, len(strtab) - start)
+        if window > 0:
+            end = strtab.find(b"\0", start, start + window)
+            self._budget -= (end - start) if end >= 0 else window
+        if end == start:  # exactly MAX_NAME bytes: whole
+            self._seen[offset] = strtab[offset:start]
+            return self._seen[offset]
+        whole = (memoryview(strtab)[offset:end] if end >= 0
+                 else f"@{offset}".encode() + strtab[offset:start])
+        digest = hashlib.blake2b(whole, digest_size=8).hexdigest()
+        name = strtab[offset:start] + f"...#{digest}".encode()
+        self._seen[offset] = name
+        return name
+
+
 def _symbols(elf: ELFFile, symtab: Section_
              ) -> Iterator[tuple[str, int, int, int, int, int]]:
     """(name, value, size, type, binding, section index) of each symbol, read from the table
     itself: a bounded count (entries of 16 bytes, at most MAX_SYMBOLS) and names of at most
-    MAX_NAME bytes from a string table of at most MAX_STRTAB (pyelftools makes a string of
-    each symbol's whole name: 4,000 symbols naming one 1 MiB string took 4 GB)."""
+    MAX_NAME bytes (a longer one: its first MAX_NAME and a digest, _LongNames) from a string
+    table of at most MAX_STRTAB (pyelftools makes a string of each symbol's whole name: 4,000
+    symbols naming one 1 MiB string took 4 GB). Two long names sharing their first MAX_NAME
+    bytes were one name: one of the symbols lost."""
     if symtab["sh_entsize"] != 16:
         raise ValueError(f"a symbol table of {symtab['sh_entsize']}-byte entries (Elf32_Sym: 16)")
     count = symtab["sh_size"] // 16
@@ -341,9 +380,11 @@ def _symbols(elf: ELFFile, symtab: Section_
         raise ValueError(f"{count:,} symbols, more than the {MAX_SYMBOLS:,} read")
     data = section_data(symtab, 16 * count)
     strtab = section_data(elf.get_section(symtab["sh_link"]), MAX_STRTAB)
+    long_names = _LongNames(strtab)
     for st_name, value, size, info, _, shndx in struct.iter_unpack("<IIIBBH", data[:16 * count]):
         end = strtab.find(b"\0", st_name, st_name + MAX_NAME)
-        name = strtab[st_name:end if end >= 0 else st_name + MAX_NAME]
+        name = (strtab[st_name:end] if end >= 0 else strtab[st_name:]
+                if st_name + MAX_NAME >= len(strtab) else long_names.name(st_name))
         yield name.decode("utf-8", "replace"), value, size, info & 0xF, info >> 4, shndx
 
 

@@ -530,10 +530,42 @@ def test_symbol_tables_are_read_bounded(firmware, tmp_path, monkeypatch):
     elf = firmware("hello.c")
     count = len(sim.load_elf(elf).functions)
     monkeypatch.setattr(sim.elf, "MAX_NAME", 4)
-    assert {name for _, _, name in sim.load_elf(elf).functions} >= {"main", "Rese"}
+    names = {name for _, _, name in sim.load_elf(elf).functions}
+    assert "main" in names  # (exactly 4 bytes: whole)
+    assert any(n.startswith("Rese...#") and len(n) == 4 + 20 for n in names), names
     monkeypatch.setattr(sim.elf, "MAX_SYMBOLS", count)
     with pytest.raises(sim.InvalidFirmware, match="symbols, more than the"):
         sim.load_elf(elf)
+
+
+def test_long_names_sharing_their_first_max_name_bytes_stay_apart(firmware, tmp_path,
+                                                                   monkeypatch):
+    """Two names longer than MAX_NAME (1,024 bytes, as C++ templates' get) with the same first
+    1,024 bytes were cut to one name: one entry of image.symbols for both, one function's
+    name lost. Each keeps its first MAX_NAME bytes and a digest of the whole name (the same
+    in every build); past the bound on reading, of its place in the string table."""
+    import hashlib
+
+    import sim.elf
+
+    stem = "f" + "x" * (sim.elf.MAX_NAME + 100)
+    src = tmp_path / "long_symbols.c"
+    src.write_text(f"__attribute__((noinline)) int {stem}_a(int v) {{ return v + 1; }}\n"
+                   f"__attribute__((noinline)) int {stem}_b(int v) {{ return v * 3; }}\n"
+                   "volatile int sink;\n"
+                   f"int main(void) {{ sink = {stem}_a(sink) + {stem}_b(sink); return 0; }}\n")
+    elf = firmware(str(src))
+    image = sim.load_elf(elf)
+    expected = {stem[:sim.elf.MAX_NAME] + "...#"
+                + hashlib.blake2b(f"{stem}_{end}".encode(), digest_size=8).hexdigest()
+                for end in "ab"}
+    assert {n for n in image.symbols if n.startswith("fxx")} == expected
+    assert len({image.symbols[n] for n in expected}) == 2
+    assert {name for _, _, name in image.functions if name.startswith("fxx")} == expected
+    # the digest's bound read: the names stay apart still (by their place in the table)
+    monkeypatch.setattr(sim.elf, "MAX_LONG_NAME", 50)
+    bounded = {n for n in sim.load_elf(elf).symbols if n.startswith("fxx")}
+    assert len(bounded) == 2 and not bounded & expected
 
 
 def test_load_segments_overlapping_in_the_file_are_refused(firmware, tmp_path):
