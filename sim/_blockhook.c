@@ -65,8 +65,11 @@ enum stop_reason {
     STOP_FP64 = 10,          /* a block with a double-precision operation on a single-precision
                               * FPU (Unicorn's model of the core has double precision), or an
                               * instruction the core lacks (sim/isa_gaps.py): it did not run */
-    STOP_SELF_LOOP = 11      /* `b .` with nothing that can ever interrupt it: no exception that
+    STOP_SELF_LOOP = 11,     /* `b .` with nothing that can ever interrupt it: no exception that
                               * could preempt pending, no timer event to come (a deadlock) */
+    STOP_SRAM_MSR = 12       /* a block in SRAM holds an MSR to MSP, PSP, CONTROL, MSPLIM or PSPLIM
+                              * with no code hook yet (stop_addr: its address): the block did
+                              * not run; Python hooks it and runs the block again */
 };
 
 /* Facts about the block that starts at one flash halfword: 16 bytes, so a block's facts are one
@@ -245,6 +248,10 @@ typedef struct {
     uint32_t paused;                    /* 1 while a pause is open */
     uint64_t pause_insns, pause_cycles; /* the counters when it opened */
     uint64_t paused_insns, paused_cycles; /* retired in closed pauses */
+    /* code in SRAM (copied there, as a ramfunc): a bit per SRAM halfword set where Python has
+     * put a code hook on an MSR to a stack register (sim/runner.py), as it does for each in
+     * flash when it loads the image; NULL: none looked for */
+    const uint8_t *sram_msr;
 } sim_state;
 
 enum { MARK_RECORD = 0, MARK_PAUSE = 1, MARK_RESUME = 2 };
@@ -304,13 +311,30 @@ static inline void follow_one(uint16_t *dep, uint32_t x)
 }
 
 /* Walk one block: instruction count, summed cost, lowest cumulative SP change, flags. */
+/* An MSR to MSP, PSP, CONTROL, MSPLIM or PSPLIM (SYSm 8, 9, 20, 10, 11; mask 0b10) at `off` in
+ * SRAM, given its first halfword, whose halfword has no code hook yet (sram_msr). */
+static int unhooked_msr(const sim_state *s, uint16_t hw, uint32_t off)
+{
+    if ((hw & 0xFFF0u) != 0xF380u || off + 4 > s->sram_size)
+        return 0;
+    uint16_t sysm = read_hw(s->sram, off + 2);
+    return (sysm == 0x8808u || sysm == 0x8809u || sysm == 0x8814u || sysm == 0x880Au ||
+            sysm == 0x880Bu) &&
+           !(s->sram_msr[off >> 4] >> ((off >> 1) & 7) & 1);
+}
+
+/* `msr`: for a block in SRAM (NULL otherwise), set to the offset of its first unhooked_msr,
+ * UINT32_MAX when none: SRAM blocks are decoded on every run, so this costs one compare per
+ * instruction of theirs and nothing in flash. */
 static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32_t limit,
                     uint32_t size, int in_flash, uint16_t *count, uint32_t *cost, int32_t *spmin,
-                    uint8_t *flags, int8_t *spnet, uint16_t *amask)
+                    uint8_t *flags, int8_t *spnet, uint16_t *amask, uint32_t *msr)
 {
     uint32_t end = off + size, n = 0, c = 0, paired = 0, am = 0;
     int32_t sp = 0, lo = 0;
     uint8_t f = BF_VALID;
+    if (msr != NULL)
+        *msr = UINT32_MAX;
     if (in_flash && off + 1 < limit && read_hw(mem, off) == 0xe7feu)
         f |= BF_SELF_LOOP; /* b . */
     /* Instructions still inside an IT block (conditional: their SP change may not happen).
@@ -363,6 +387,8 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
             }
         } else {
             f |= BF_DYNAMIC_SP; /* code outside flash has no precomputed facts: sample SP */
+            if (msr != NULL && *msr == UINT32_MAX && unhooked_msr(s, hw, off))
+                *msr = off;
         }
         if (in_it)
             in_it--;
@@ -565,15 +591,18 @@ static __attribute__((noinline, noipa)) void cached_block(void *uc, sim_state *s
 /* Facts of the instructions in [addr, addr + size), wherever they lie: flash is decoded with its
  * cost and SP tables, SRAM without (1 cycle each, SP sampled), anything else is counted as
  * 16-bit instructions of 1 cycle. */
-static void range_facts(const sim_state *s, uint32_t addr, uint32_t size, block_info *t)
+static void range_facts(const sim_state *s, uint32_t addr, uint32_t size, block_info *t,
+                        uint32_t *msr)
 {
+    if (msr != NULL)
+        *msr = UINT32_MAX;
     uint32_t foff = addr - s->flash_base, soff = addr - s->sram_base; /* wrap below base */
     if (foff < s->flash_size) {
         analyse(s, s->flash, foff, s->flash_size, size, 1, &t->count, &t->cost, &t->spmin,
-                &t->flags, &t->spnet, &t->amask);
+                &t->flags, &t->spnet, &t->amask, NULL);
     } else if (soff < s->sram_size) {
         analyse(s, s->sram, soff, s->sram_size, size, 0, &t->count, &t->cost, &t->spmin,
-                &t->flags, &t->spnet, &t->amask);
+                &t->flags, &t->spnet, &t->amask, s->sram_msr != NULL ? msr : NULL);
     } else {
         t->count = (uint16_t)(size / 2);
         t->cost = t->count;
@@ -593,13 +622,25 @@ static __attribute__((noinline, noipa)) void slow_block(void *uc, sim_state *s, 
     if (foff < s->flash_size) {
         block_info *b = &s->bcache[foff >> 1];
         if (!(b->flags & BF_VALID) || b->size != size) {
-            range_facts(s, addr, size, b);
+            range_facts(s, addr, size, b, NULL);
             b->size = (uint16_t)size;
         }
         account(uc, s, addr, b->count, b->cost, b->spmin, b->flags, b->spnet, b->amask, extra);
     } else {
         block_info t;
-        range_facts(s, addr, size, &t);
+        uint32_t at;
+        range_facts(s, addr, size, &t, &at);
+        if (at != UINT32_MAX && s->stop_reason == STOP_NONE) {
+            /* an MSR to a stack register with no hook yet (in SRAM: code copied there); as
+             * align_entry, the block is left as if not reached, to run again once hooked */
+            s->stop_reason = STOP_SRAM_MSR;
+            s->stop_pc = addr;
+            s->stop_addr = s->sram_base + at;
+            s->stop_limit = s->next_seq;
+            s->next_seq = extra ? addr | 1u : addr;
+            s->emu_stop(uc);
+            return;
+        }
         account(uc, s, addr, t.count, t.cost, t.spmin, t.flags, t.spnet, t.amask, extra);
     }
 }
@@ -1535,8 +1576,8 @@ void sim_mark_hook(void *uc, uint64_t address, uint32_t size, void *user)
     uint32_t addr = (uint32_t)address, start = s->last_addr;
     if (addr > start && addr < s->next_seq) {
         block_info part, whole;
-        range_facts(s, start, addr - start, &part);
-        range_facts(s, start, s->next_seq - start, &whole);
+        range_facts(s, start, addr - start, &part, NULL);
+        range_facts(s, start, s->next_seq - start, &whole, NULL);
         insns += part.count;
         cycles += part.cost + (s->last_cycles - whole.cost);
     }
@@ -1573,7 +1614,7 @@ void sim_mark_hook(void *uc, uint64_t address, uint32_t size, void *user)
 uint32_t sim_range(const sim_state *s, uint32_t start, uint32_t end, uint32_t *cost)
 {
     block_info t;
-    range_facts(s, start, end - start, &t);
+    range_facts(s, start, end - start, &t, NULL);
     *cost = t.cost;
     return t.count;
 }
@@ -1626,7 +1667,7 @@ static const uint32_t layout[] = {
     FIELD(sim_state, sp_check) FIELD(sim_state, sp_mismatches) FIELD(sim_state, sp_mismatch_pc)
     FIELD(sim_state, mark_addrs) FIELD(sim_state, mark_kinds) FIELD(sim_state, n_marks)
     FIELD(sim_state, paused) FIELD(sim_state, pause_insns) FIELD(sim_state, pause_cycles)
-    FIELD(sim_state, paused_insns) FIELD(sim_state, paused_cycles)
+    FIELD(sim_state, paused_insns) FIELD(sim_state, paused_cycles) FIELD(sim_state, sram_msr)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags) FIELD(block_info, spnet)

@@ -83,6 +83,7 @@ class StopReason(IntEnum):
     UNALIGN_TRP = 9  # an unaligned LDR/STR(H) while CCR.UNALIGN_TRP is set: it did not run
     FP64 = 10  # a block with a double-precision operation on a single-precision FPU: not run
     SELF_LOOP = 11  # `b .` where nothing can ever interrupt it: a deadlock
+    SRAM_MSR = 12  # a block in SRAM with an MSR to a stack register not hooked yet: not run
 
 
 # block flags (_blockhook.c): blocks with these take the slow path
@@ -230,7 +231,7 @@ class _SimState(ctypes.Structure):
         ("mark_addrs", _P), ("mark_kinds", _P), ("n_marks", ctypes.c_uint32),
         ("paused", ctypes.c_uint32), ("pause_insns", ctypes.c_uint64),
         ("pause_cycles", ctypes.c_uint64), ("paused_insns", ctypes.c_uint64),
-        ("paused_cycles", ctypes.c_uint64),
+        ("paused_cycles", ctypes.c_uint64), ("sram_msr", _P),
     ]
 
 
@@ -372,6 +373,9 @@ class NativeCounter:
         s.emu_stop = _addr(uclib.uc_emu_stop)
         s.flash_base, s.flash_size = flash_base, len(flash)
         s.sram_base, s.sram_size = sram_base, len(sram)
+        # a bit per SRAM halfword: an MSR to a stack register hooked there (mark_sram_msr)
+        self._sram_msr = np.zeros((len(sram) + 15) // 16, np.uint8)
+        s.sram_msr = self._sram_msr.ctypes.data
         s.refill = refill
         s.static_end = static_end
         s.brk_addr = brk_addr
@@ -756,6 +760,16 @@ class NativeCounter:
         """Forget the stop the native hooks made (the run goes on: a fault was delivered to
         the firmware's handler)."""
         self._s.stop_reason = StopReason.NONE
+
+    def mark_sram_msr(self, address: int) -> bool:
+        """Note a code hook on the MSR to a stack register at ``address`` in SRAM
+        (``StopReason.SRAM_MSR`` no longer stops for it); False when already noted."""
+        off = address - self._s.sram_base
+        byte, bit = off >> 4, (off >> 1) & 7
+        if self._sram_msr[byte] >> bit & 1:
+            return False
+        self._sram_msr[byte] |= 1 << bit
+        return True
 
     def hook_unaligned_entry(self, stop: NativeStop, remove_cache: "Callable[[int, int], None]"
                              ) -> int:

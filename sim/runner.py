@@ -118,6 +118,9 @@ _FAULT_CAUSES = {
 }
 # native stops for faults the chip raises: reported as faults, delivered under --vector-faults
 _CHIP_FAULTS = (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO, StopReason.UNALIGN_TRP)
+# the MSRs to a stack register (the second halfword: CONTROL, PSP, MSP, MSPLIM, PSPLIM) the
+# native hook stops an SRAM block for until they are hooked (sim/_blockhook.c sram_msr_at)
+_MSR_SYSM = (0x8814, 0x8809, 0x8808, 0x880A, 0x880B)
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
 PAGE = PAGE_SIZE  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
@@ -539,19 +542,15 @@ class Simulator:
             self.on_entry(base + 2 * index, self._sev)
         # MSR CONTROL (thread code leaving its PSP stack), MSR MSP (the main stack moved) and,
         # on ARMv8-M, MSR MSPLIM/PSPLIM
-        # (Unicorn has no register id for them): a code hook on each
-        sysm = ((0x8814, 0x8809, 0x8808, 0x880A, 0x880B) if self.exceptions.v8m
-                else (0x8814, 0x8809, 0x8808))
+        # (Unicorn has no register id for them): a code hook on each, in flash now; in SRAM
+        # (code copied there) when the native hook first meets its block (_hook_sram_msrs)
+        self._msr_sysm = _MSR_SYSM if self.exceptions.v8m else _MSR_SYSM[:3]
         first = np.flatnonzero(((halfwords[:-1] & 0xFFF0) == 0xF380)
-                               & np.isin(halfwords[1:], sysm)
+                               & np.isin(halfwords[1:], self._msr_sysm)
                                & (tables.cost[: len(halfwords) - 1] > 0))
         for index in first.tolist():
-            rn, sys_reg = int(halfwords[index]) & 0xF, int(halfwords[index + 1])
-            hook = (functools.partial(self._msr_control, rn) if sys_reg == 0x8814 else
-                    functools.partial(self._msr_psp, rn) if sys_reg == 0x8809 else
-                    functools.partial(self._msr_msp, rn) if sys_reg == 0x8808 else
-                    functools.partial(self._msr_stack_limit, rn, sys_reg == 0x880B))
-            self.on_entry(base + 2 * index, hook)
+            self.on_entry(base + 2 * index, self._msr_hook(int(halfwords[index]) & 0xF,
+                                                           int(halfwords[index + 1])))
         # a handler that is only `b .` (the Default_Handler of many vendors' start-up code):
         # reached where nothing can preempt it, the firmware has stopped for good
         vectors = self.flash[: min(self.flash_size, 4 * SPIN_VECTORS) & ~3].view(np.uint32)
@@ -1225,6 +1224,45 @@ class Simulator:
             return f"static data below {self._msp_object[0]} (where MSR MSP moved the stack)"
         return ("heap" if limit > self.image.static_end else "static data (.data/.bss)"
                 if limit > SRAM_BASE else "unmapped memory below SRAM")
+
+    def _msr_hook(self, rn: int, sys_reg: int) -> Callable[[], None]:
+        """What an MSR from register ``rn`` to special register ``sys_reg`` (its second
+        halfword) must do before it runs."""
+        return (functools.partial(self._msr_control, rn) if sys_reg == 0x8814 else
+                functools.partial(self._msr_psp, rn) if sys_reg == 0x8809 else
+                functools.partial(self._msr_msp, rn) if sys_reg == 0x8808 else
+                functools.partial(self._msr_stack_limit, rn, sys_reg == 0x880B))
+
+    def _hook_sram_msrs(self, stop: NativeStop) -> int:
+        """After ``StopReason.SRAM_MSR`` (the SRAM block at ``stop.pc`` did not run: it holds
+        an MSR to a stack register with no hook): a code hook on each such MSR of the block,
+        as flash's have, which reads the instruction when it runs (the code there may be
+        replaced); Unicorn's translation of the block dropped so that they are compiled in.
+        Returns the address to run from (the block again)."""
+        at, end = stop.pc, stop.limit
+        while at < end and self._in_sram(at, 2):
+            first = int.from_bytes(self._host_read(at, 2), "little")
+            if (first >> 11) < 0x1D:
+                at += 2
+                continue
+            sysm = int.from_bytes(self._host_read(at + 2, 2), "little") if self._in_sram(
+                at, 4) else 0
+            # (the native hook stops for MSPLIM/PSPLIM on any core: noted, hooked on ARMv8-M)
+            if (first & 0xFFF0 == 0xF380 and sysm in _MSR_SYSM
+                    and self._counter.mark_sram_msr(at) and sysm in self._msr_sysm):
+                self.uc.hook_add(UC_HOOK_CODE, functools.partial(self._sram_msr, at),
+                                 begin=at, end=at)
+            at += 4
+        self._retranslate(stop.pc, end)
+        self._counter.clear_stop()
+        return stop.pc
+
+    def _sram_msr(self, address: int, uc: Uc, pc: int, size: int, user: object) -> None:
+        """The code hook on an MSR to a stack register in SRAM: what it does before it runs,
+        if the instruction there still is one."""
+        first, second = struct.unpack("<HH", self._host_read(address, 4))
+        if first & 0xFFF0 == 0xF380 and second in self._msr_sysm:
+            self._msr_hook(first & 0xF, second)()
 
     def _msr_stack_limit(self, rn: int, psp: bool) -> None:
         """An MSR to MSPLIM (or PSPLIM, ``psp``) from register ``rn`` is about to run: ignored
@@ -2038,6 +2076,9 @@ class Simulator:
                     and self.uc.reg_read(R.UC_ARM_REG_PC) & ~1 == until):
                 self._fault = at_until(until)  # the FP64 or NOCP stop below: reached it
             until = _END
+            if ok and stop is not None and stop.reason == StopReason.SRAM_MSR:
+                pc = self._hook_sram_msrs(stop) | 1
+                continue
             if ok and stop is not None and stop.reason == StopReason.ALIGN_ENTRY:
                 pc = self._counter.hook_unaligned_entry(stop, self._retranslate) | 1
                 continue

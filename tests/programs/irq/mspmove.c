@@ -1,7 +1,10 @@
 /* The main stack moved into a static array with MSR MSP, as Zephyr's and NuttX's interrupt
  * stacks are: the simulator bounded the main stack by the end of static data below the
  * initial SP and stopped at the first push there (a false stack overflow). Calls DEPTH deep
- * (about 48 bytes each) on the 1 KiB array while SysTick interrupts it, prints the sum. */
+ * (about 48 bytes each) on the 1 KiB array while SysTick interrupts it, prints the sum.
+ * -DRAMFUNC: the MSR MSP runs from SRAM (a function copied there with .data, as STM32Cube's
+ * __RAM_FUNC), whose MSRs the simulator did not follow; with -DLIMIT it writes MSPLIM first
+ * (ARMv8-M's; ignored by an ARMv7-M core). */
 #include "cm.h"
 #include "semihost.h"
 
@@ -41,8 +44,26 @@ __attribute__((noreturn, noinline)) void on_new_stack(void)
     sh_exit(0);
 }
 
+#ifdef RAMFUNC
+__attribute__((section(".RamFunc"), noinline, long_call, noreturn)) static void
+move_stack(void *top, void (*then)(void))
+{
+#ifdef LIMIT
+    __asm__ volatile(".syntax unified\n\t.arch armv8-m.main\n\tmsr msplim, %0" ::"r"(isr_stack)
+                     : "memory");
+#endif
+    __asm__ volatile("msr msp, %0\n\tbx %1" ::"r"(top), "r"(then) : "memory");
+    __builtin_unreachable();
+}
+
+int main(void)
+{
+    move_stack(&isr_stack[128], on_new_stack);
+}
+#else
 int main(void)
 {
     __asm__ volatile("msr msp, %0\n\tb on_new_stack" ::"r"(&isr_stack[128]) : "memory");
     return 1;
 }
+#endif
