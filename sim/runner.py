@@ -1212,8 +1212,8 @@ class Simulator:
         at = return_address & ~1
         if exc == SVCALL and self._mapped(at - 2, 2) and self._host_read(at - 1, 1) == b"\xdf":
             at -= 2
-        fault = self._make_fault("stack_limit", f"{refused} (SP set to the limit, nothing "
-                                 "stacked: UsageFault a derived exception of the entry)", at)
+        fault = self._make_fault("stack_limit", f"{refused}, a derived exception of the "
+                                 "entry (SP set to the limit, nothing stacked)", at)
         other = exc if taken == derived else derived
         self._note_vectored(fault, exception_name(taken) if other == taken else
                             f"{exception_name(taken)}, {exception_name(other)} pending")
