@@ -9,19 +9,17 @@ the file and what is wrong with it, never a traceback.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import tokenize
 import warnings
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ebnn.csv_table import MAX_FILE_BYTES, Table, read_table
 from ebnn.data import (
     IDX_FILES,
     MAX_DATA_BYTES,
@@ -37,13 +35,11 @@ from sim.wav import Wav, WavError, read_header, read_wav
 if TYPE_CHECKING:
     import PIL.Image
 
-MAX_FILE_BYTES = 512 << 20  # a CSV file, or an npz archive's members uncompressed
 MAX_FILES = 200_000  # images in one folder tree
 MAX_CLASSES = 4096
 # a CSV label that is a class number: digits, maybe a sign and a zero fraction (pandas' 3.0);
 # anything else (1e3, 1_0, nan, a 19-digit id) is a class name
 _LABEL_NUMBER = re.compile(r"[+-]?[0-9]{1,18}(\.0*)?")
-FLOAT32_MAX = float(np.finfo(np.float32).max)
 AUDIO_SUFFIXES = (".wav",)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff",
                   ".webp")
@@ -249,116 +245,64 @@ LABEL_HEADERS = {"label", "labels"}
 
 def load_csv(path: Path, classes: int | None = None) -> Dataset:
     """A header row, then one sample a row: the label (an integer, or a class name; names are
-    numbered in sorted order) in the first column, the sample's values flattened after it."""
-    try:
-        with path.open("rb") as fh:  # bounded whatever the file is (a link to /dev/zero)
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise DatasetError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB")
-    text = raw.decode("utf-8", errors="replace")
-    del raw
+    numbered in sorted order) in the first column, the sample's values flattened after it.
+    Read in one pass under bounded memory (:mod:`ebnn.csv_table`)."""
+    pandas_names = False
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        """(line number, cells) of every row that is not blank; streamed, so the file's
-        cells are never all held as Python strings at once."""
-        reader = csv.reader(io.StringIO(text, newline=""))  # handles \r\n and a lone \r
-        try:
-            for row in reader:
-                if row and any(c.strip() for c in row):
-                    yield reader.line_num, row
-        except csv.Error as exc:  # e.g. a NUL byte or a broken quote
-            raise DatasetError(f"{path}:{reader.line_num}: not a readable CSV row ({exc})"
-                               ) from None
+    def check_header(header: list[str]) -> None:
+        nonlocal pandas_names
+        # pandas names the columns of a DataFrame made from an array 0, 1, 2, ...: a header
+        pandas_names = pandas_column_names(header)
+        if all(_number(c) for c in header) and not pandas_names:
+            raise DatasetError(f"{path}: the first row must be a header (label, then feature "
+                               "names); it holds only numbers")
+        first = header[0].strip()
+        if len(header) > 1 and (not first or first.lower().startswith("unnamed:")):
+            # read as the label, a row index is a class per row (or a class count of rows)
+            raise DatasetError(f"{path}: the first column has no name: a row index (pandas' "
+                               "to_csv writes one unless index=False; R's write.csv unless "
+                               "row.names=FALSE), not the labels the first column must hold: "
+                               "write the file without it")
+        if len(header) < 2:
+            sep = next((name for c, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
+                        if c in header[0]), None)
+            raise DatasetError(f"{path}: needs a label column and at least one feature column"
+                               + (f" (its header is one column holding {sep}: the columns "
+                                  "must be separated by commas)" if sep else ""))
+        named = [i for i, c in enumerate(header) if c.strip().lower() in LABEL_HEADERS]
+        if named and named[0] != 0 and not pandas_names:
+            # read from the first column regardless, another column would silently be the
+            # label
+            raise DatasetError(f"{path}: column {named[0] + 1} is named "
+                               f"{header[named[0]].strip()[:40]!r}, but the label is read from "
+                               f"the first column ({header[0].strip()[:40]!r}): put the label "
+                               "column first")
 
-    it = rows()
-    header = next(it, (0, []))[1]
-    if not header:
-        raise DatasetError(f"{path}: needs a header row and at least one sample row")
-    # pandas names the columns of a DataFrame made from an array 0, 1, 2, ...: a header
-    pandas_names = pandas_column_names(header)
-    if all(_number(c) for c in header) and not pandas_names:
-        raise DatasetError(f"{path}: the first row must be a header (label, then feature "
-                           "names); it holds only numbers")
-    first = header[0].strip()
-    if len(header) > 1 and (not first or first.lower().startswith("unnamed:")):
-        # read as the label, a row index is a class per row (or a class count of rows)
-        raise DatasetError(f"{path}: the first column has no name: a row index (pandas' "
-                           "to_csv writes one unless index=False; R's write.csv unless "
-                           "row.names=FALSE), not the labels the first column must hold: "
-                           "write the file without it")
-    width = len(header)
-    if width < 2:
-        sep = next((name for c, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
-                    if c in header[0]), None)
-        raise DatasetError(f"{path}: needs a label column and at least one feature column"
-                           + (f" (its header is one column holding {sep}: the columns must "
-                              "be separated by commas)" if sep else ""))
-    named = [i for i, c in enumerate(header) if c.strip().lower() in LABEL_HEADERS]
-    if named and named[0] != 0 and not pandas_names:
-        # read from the first column regardless, another column would silently be the label
-        raise DatasetError(f"{path}: column {named[0] + 1} is named "
-                           f"{header[named[0]].strip()[:40]!r}, but the label is read from the "
-                           f"first column ({header[0].strip()[:40]!r}): put the label column "
-                           "first")
-    count = 0  # first pass: the shape, so the values can go straight into one array
-    for line, row in it:
-        if len(row) != width:
-            raise DatasetError(f"{path}:{line}: {len(row)} columns, the header has {width}")
-        count += 1
-    if count == 0:
-        raise DatasetError(f"{path}: needs a header row and at least one sample row")
-    if count * (width - 1) * 4 > MAX_DATA_BYTES:
-        raise DatasetError(f"{path}: more than {MAX_DATA_BYTES >> 20} MiB of values")
-    values = np.empty((count, width - 1), np.float32)
-    names: list[str] = []
-    lines: list[int] = []
-    it = rows()
-    next(it)
-    whole = True  # every value a whole number 0..255: pixels, kept as uint8
-    for i, (line, row) in enumerate(it):
-        try:
-            v = np.array(row[1:], np.float64)
-        except ValueError:
-            j = next((j for j, c in enumerate(row[1:], 1) if not _number(c)), None)
-            if j is None:
-                raise DatasetError(f"{path}:{line}: a feature is not a number") from None
-            what = ("is empty" if not row[j].strip()
-                    else f"holds {row[j].strip()[:40]!r}, not a number")
-            raise DatasetError(f"{path}:{line}: column {j + 1} ({header[j].strip()[:40]!r}) "
-                               f"{what}; features must be numbers") from None
-        if not np.all(np.abs(v) <= FLOAT32_MAX):  # nan, inf, or beyond float32
-            raise DatasetError(f"{path}:{line}: a feature is nan, infinite or beyond float32 "
-                               "(values must be finite)")
-        whole = whole and bool(np.all(v == np.round(v)) and v.min() >= 0 and v.max() <= 255)
-        values[i] = v
-        names.append(row[0].strip())
-        lines.append(line)
+    table = read_table(path, check_header)
+    header, names = table.header, table.names
     if (not pandas_names and header[0].strip() in set(names)
             and all(_number(c) for c in header[1:])):
         # a file without a header: its first sample was about to be dropped as one
         raise DatasetError(f"{path}: the first row is a sample, not a header (its label "
                            f"{header[0].strip()[:40]!r} labels rows below, the rest are "
                            "numbers): put a header row (label, then feature names) first")
-    _check_label_column(path, header, names, lines, values)
-    labels, n, known = _csv_labels(path, names, lines, classes)
-    samples = values.astype(np.uint8) if whole else values
+    _check_label_column(path, table)
+    labels, n, known = _csv_labels(path, table, classes)
     class_note = f"; classes {', '.join(known)[:200]}" if known else ""
-    return Dataset(path.stem, samples, labels, n, f"{path}{class_note}", "flat",
+    return Dataset(path.stem, table.values, labels, n, f"{path}{class_note}", "flat",
                    tuple(known) if known else None)
 
 
-def _check_label_column(path: Path, header: list[str], names: list[str], lines: list[int],
-                        values: np.ndarray) -> None:
+def _check_label_column(path: Path, table: Table) -> None:
     """DatasetError when the first column, which is read as the label, holds mostly numbers
     that are not whole: a feature (the label column is elsewhere), not a list of class names
     (it was read as one, a class per value). Names the last column when it holds class
     numbers (a label column written last)."""
-    odd = [(s, line) for s, line in zip(names, lines, strict=True)
-           if _LABEL_NUMBER.fullmatch(s) is None]
-    if 2 * len(odd) <= len(names) or not all(_number(s) for s in names):
+    names, header, values = table.names, table.header, table.values
+    odd = np.array([_LABEL_NUMBER.fullmatch(s) is None for s in names])[table.label_index]
+    if 2 * int(odd.sum()) <= len(odd) or not all(_number(s) for s in names):
         return
+    first = int(np.argmax(odd))
     last = values[:, -1]
     hint = ""
     if (values.shape[1] > 1 and np.all(last == np.round(last)) and last.min() >= 0
@@ -367,37 +311,44 @@ def _check_label_column(path: Path, header: list[str], names: list[str], lines: 
                 f"{int(last.min())}..{int(last.max())}: if it is the label, move it first")
     raise DatasetError(f"{path}: the label is read from the first column "
                        f"({header[0].strip()[:40]!r}), which holds numbers that are not class "
-                       f"numbers ({odd[0][0][:20]} at line {odd[0][1]}): the first column must "
-                       "hold the labels, class numbers 0..K-1 or class names" + hint)
+                       f"numbers ({names[table.label_index[first]][:20]} at line "
+                       f"{table.lines[first]}): the first column must hold the labels, class "
+                       "numbers 0..K-1 or class names" + hint)
 
 
-def _csv_labels(path: Path, names: list[str], lines: list[int], classes: int | None
+def _csv_labels(path: Path, table: Table, classes: int | None
                 ) -> tuple[np.ndarray, int, list[str]]:
     """(labels, classes, class names or []) of a CSV's label column: whole numbers (``3``,
     ``3.0``) are the labels themselves; otherwise every label is a class name, numbered in
     sorted order. A column mixing numbers with something else (a blank, ``?``, ``2.5``) is
     refused at the first odd row, as is a number beyond the class numbers."""
+    names, index = table.names, table.label_index
     numeric = [_LABEL_NUMBER.fullmatch(s) is not None for s in names]
     if any(numeric):
-        for s, line, is_num in zip(names, lines, numeric, strict=True):
-            if not is_num:
-                raise DatasetError(f"{path}:{line}: label {s[:40]!r} is not a class number, as "
-                                   "the other labels are; give every row a label 0..K-1")
-            if not 0 <= float(s) < MAX_CLASSES:
-                raise DatasetError(f"{path}:{line}: label {s[:40]} is not a class number "
-                                   f"0..{MAX_CLASSES - 1}")
-        labels, n = _labels(np.array([round(float(s)) for s in names], np.int64), str(path),
-                            classes)
+        bad = np.array([not is_num or not 0 <= float(s) < MAX_CLASSES
+                        for s, is_num in zip(names, numeric, strict=True)])[index]
+        if bad.any():  # the first odd row, in file order
+            row = int(np.argmax(bad))
+            s, line = names[index[row]], table.lines[row]
+            if not numeric[index[row]]:
+                raise DatasetError(f"{path}:{line}: label {s[:40]!r} is not a class number, "
+                                   "as the other labels are; give every row a label 0..K-1")
+            raise DatasetError(f"{path}:{line}: label {s[:40]} is not a class number "
+                               f"0..{MAX_CLASSES - 1}")
+        labels, n = _labels(np.array([round(float(s)) for s in names], np.int64)[index],
+                            str(path), classes)
         return labels, n, []
-    blank = next((line for s, line in zip(names, lines, strict=True) if not s.strip()), None)
-    if blank is not None:  # it became a class of its own, '', and the counts disagreed
-        raise DatasetError(f"{path}:{blank}: no label; give every row its class name")
-    known = sorted(set(names))
+    if "" in names:  # it became a class of its own, '', and the counts disagreed
+        blank = int(np.argmax(index == names.index("")))
+        raise DatasetError(f"{path}:{table.lines[blank]}: no label; give every row its class "
+                           "name")
+    known = sorted(names)
     if len(known) > MAX_CLASSES:
         raise DatasetError(f"{path}: more than {MAX_CLASSES} class names")
-    index = {name: i for i, name in enumerate(known)}
-    labels = np.array([index[s] for s in names], np.int64)
-    return labels, max(len(known), 2) if classes is None else classes, known
+    rank = np.empty(len(names), np.int64)
+    rank[np.array(sorted(range(len(names)), key=names.__getitem__), np.int64)] = \
+        np.arange(len(names))
+    return rank[index], max(len(known), 2) if classes is None else classes, known
 
 
 def _number(text: str) -> bool:

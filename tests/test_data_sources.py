@@ -481,12 +481,17 @@ def test_dataset_rejects_nan() -> None:
 
 
 def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ebnn.csv_table
     import ebnn.datafiles
 
     monkeypatch.setattr(ebnn.datafiles, "MAX_FILE_BYTES", 1 << 20)
     endless = tmp_path / "endless.csv"
-    endless.symlink_to("/dev/zero")
-    with pytest.raises(DatasetError, match="larger than 1 MiB"):
+    endless.symlink_to("/dev/zero")  # not a file: its size is counted as it is read
+    with pytest.raises(DatasetError, match=r"endless\.csv:1: a row longer than 4 MiB \(at most "
+                       "131,072 columns"):
+        load_path(endless)
+    monkeypatch.setattr(ebnn.csv_table, "MAX_FILE_BYTES", 1 << 20)
+    with pytest.raises(DatasetError, match=r"endless\.csv: larger than 1 MiB"):
         load_path(endless)
     p = tmp_path / "big.npz"
     np.savez(p, x=np.zeros((300, 32, 32)), y=np.zeros(300, np.int64))
