@@ -14,6 +14,7 @@ import re
 import tokenize
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,71 @@ def splits_of(path: Path) -> tuple[str, ...]:
     return ("train",)
 
 
+def _idx_sample_shape(root: Path, split: str) -> tuple[tuple[int, ...], Path] | None:
+    """(the shape of one sample, the file) of ``split``'s IDX images in ``root``, from the
+    file's header alone (gzipped or not); None when there is no such file or it is not IDX
+    (reading that split says what is wrong with it)."""
+    import gzip
+
+    path = _find_idx(root, IDX_FILES[split][0])
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as raw:
+            gz = raw.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if gz else path.open("rb")) as fh:
+            head = fh.read(4)
+            if len(head) < 4 or head[:2] != b"\0\0" or not 3 <= head[3] <= 4:
+                return None
+            dims = np.frombuffer(fh.read(4 * head[3]), ">u4")
+    except (OSError, EOFError, ValueError):
+        return None
+    if len(dims) != head[3]:
+        return None
+    shape = tuple(int(d) for d in dims[1:])
+    return ((*shape, 1) if len(shape) == 2 else shape), path
+
+
+def _image_sample_shape(root: Path, split: str) -> tuple[tuple[int, ...], Path] | None:
+    """(the shape of one sample, the file) of ``split``'s images in ``root/split/<class>/``,
+    from the first image's header: (H, W) and, unless it is a palette (grey or colour by the
+    colours the whole set uses), its channels; None when the split has none readable."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        files = _class_files(root, split)[2]
+        with _open_image(files[0][0]) as im:
+            w, h = im.size
+            mode = im.mode
+    except (DatasetError, OSError, UnidentifiedImageError, Image.DecompressionBombError,
+            ValueError):
+        return None
+    if mode in ("P", "PA"):
+        return (h, w), files[0][0]
+    return (h, w, 1 if mode in ("1", "L", "F", "LA", *WIDE_MODES) else 3), files[0][0]
+
+
+def _check_other_split(root: Path, split: str, shape: tuple[int, ...],
+                       sample_shape: Callable[[Path, str],
+                                              tuple[tuple[int, ...], Path] | None]) -> None:
+    """DatasetError when the other split of a folder (images in train/ and test/, or IDX
+    files) holds samples of another shape than ``split``'s (``shape``): no model can read both,
+    and it showed only when the test split was scored (eval, after training), in words about
+    the model. Told from the other split's headers, not its samples."""
+    if splits_of(root) != SPLIT_NAMES:
+        return
+    other = "test" if split == "train" else "train"
+    found = sample_shape(root, other)
+    if found is None:
+        return
+    theirs, where = found
+    if theirs == shape[: len(theirs)]:
+        return
+    raise DatasetError(f"{root}: the {other} split holds samples of {theirs} ({where}), the "
+                       f"{split} split {shape[: len(theirs)]}: a data set's two splits must "
+                       "be alike")
+
+
 def unlabelled_test(path: Path) -> bool:
     """Whether ``path`` is an .npz whose test split has samples (``x_test``) but no labels
     (``y_test``): it trains, but its test split cannot be scored."""
@@ -88,8 +154,13 @@ def load_path(path: str | Path, split: str = "train", classes: int | None = None
         raise DatasetError(f"{p}: no such file or folder")
     if p.is_dir():
         if any(_find_idx(p, base) for pair in IDX_FILES.values() for base in pair):
-            return _load_idx_dir(p.name or str(p), p, split, classes)
-        return load_class_folder(p, split, classes)
+            ds = _load_idx_dir(p.name or str(p), p, split, classes)
+            _check_other_split(p, split, ds.image_shape, _idx_sample_shape)
+            return ds
+        ds = load_class_folder(p, split, classes)
+        if ds.clips is None:  # clips are padded to the longest of both splits already
+            _check_other_split(p, split, ds.image_shape, _image_sample_shape)
+        return ds
     suffix = p.suffix.lower()
     if suffix == ".npz":
         return load_npz(p, split, classes)
