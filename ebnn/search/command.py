@@ -6,6 +6,8 @@ import math
 import os
 import re
 import sys
+import threading
+import time
 import tomllib
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -664,6 +666,7 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
     # a termination request (kill, a batch system's time limit) stops the search as Ctrl-C does
     with _Progress(trials) as progress, signals_interrupt():
         driver = Driver(output, settings, space, study, backend, data, progress.update)
+        progress.watch(driver.tally)
         try:
             driver.run(0 if cv_only else trials, seconds)
             if cv[0]:
@@ -903,13 +906,68 @@ def _warn_not_taken(path: str, changed: list[tuple[str, Any, Any]]) -> None:
               markup=False, soft_wrap=True)
 
 
+# seconds without a line, outside a terminal, before the search says what it is doing
+HEARTBEAT_SECONDS = 60.0
+
+
+def _clock(seconds: float) -> str:
+    """``3m12s``, ``1h04m``, ``45s``."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
 class _Progress:
-    """A live line on a terminal; one plain line per trial otherwise (logs, CI)."""
+    """A live line on a terminal; one plain line per trial otherwise (logs, CI), and there a
+    heartbeat after :data:`HEARTBEAT_SECONDS` without one (a trial trains for minutes: a CI
+    log showed nothing but the banner), saying which trials train and the best so far."""
 
     def __init__(self, total: int | None) -> None:
         self.total = total
         self.live = err.is_terminal
         self._progress: Any = None
+        self._tally: Any = None
+        self._last = time.monotonic()  # when a line was last printed
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+
+    def watch(self, tally: Any) -> None:
+        """The search's tally, for the heartbeat (outside a terminal only)."""
+        self._tally = tally
+        if not self.live and self._beat is None:
+            self._beat = threading.Thread(target=self._heartbeat, name="search-heartbeat",
+                                          daemon=True)
+            self._beat.start()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(max(0.01, min(HEARTBEAT_SECONDS, 5.0))):
+            if time.monotonic() - self._last >= HEARTBEAT_SECONDS:
+                self._print(self.heartbeat_line())
+
+    def heartbeat_line(self) -> str:
+        t = self._tally
+        now = time.monotonic()
+        of = f" of {self.total}" if self.total is not None else ""
+        if t.training:
+            nums = ", ".join(map(str, t.training[:4])) + (", ..." if len(t.training) > 4 else "")
+            since = f" for {_clock(now - t.batch_started)}" if t.batch_started else ""
+            doing = f"trial{'s' if len(t.training) > 1 else ''} {nums}{of} training{since}"
+        else:
+            doing = f"{t.done}{of} trials done, choosing the next"
+        best = t.best
+        final = (best or {}).get("final") or {}
+        best_text = ("none yet" if best is None else
+                     f"{100 * (best['val_accuracy'] or 0):.1f}%"
+                     + (f" at {final['sram_peak']:,} B" if "sram_peak" in final else ""))
+        return (f"search: {doing}, {_clock(now - t.started)} elapsed, best so far "
+                f"{best_text}")
+
+    def _print(self, line: str) -> None:
+        self._last = time.monotonic()
+        err.print(line, markup=False, soft_wrap=True)
 
     def __enter__(self) -> _Progress:
         if self.live:
@@ -922,6 +980,9 @@ class _Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join()
         if self._progress is not None:
             self._progress.__exit__(None, None, None)
 
@@ -953,7 +1014,7 @@ class _Progress:
                                   description=description)
             self._progress.console.print(line, markup=False, soft_wrap=True)
         else:
-            err.print(line, markup=False, soft_wrap=True)
+            self._print(line)
 
     def update(self, tally: Any) -> None:
         o = tally.last
@@ -976,4 +1037,4 @@ class _Progress:
             self._progress.console.print(f"trial {o.number}: {what}", markup=False,
                                          soft_wrap=True)
         else:
-            err.print(f"trial {o.number}: {what} | {summary}", markup=False, soft_wrap=True)
+            self._print(f"trial {o.number}: {what} | {summary}")

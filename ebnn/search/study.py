@@ -161,6 +161,8 @@ class Tally:
     last: Outcome | None = None
     last_same_as: int | None = None  # the trial whose outcome the last one copied
     started: float = field(default_factory=time.monotonic)
+    training: list[int] = field(default_factory=list)  # the trials of the batch in training
+    batch_started: float | None = None  # when that batch started (time.monotonic)
 
     def add(self, outcome: dict[str, Any]) -> None:
         self.done += 1
@@ -395,6 +397,8 @@ class Driver:
             self._tell(trial, o, config, record)
         self.tally.add(record)
         self.tally.last, self.tally.last_same_as = o, same_as
+        if trial.number in self.tally.training:
+            self.tally.training = [n for n in self.tally.training if n != trial.number]
         if self.progress is not None:
             self.progress(self.tally)
 
@@ -503,7 +507,12 @@ class Driver:
                     trial.set_user_attr("same_as", o.number)
                 self.tell(trial, same, config, same_as=None if first else o.number)
 
-        self.backend.run_batch(list(unique.values()), done)
+        self.tally.training = sorted(trial.number for trial, *_ in members)
+        self.tally.batch_started = time.monotonic()
+        try:
+            self.backend.run_batch(list(unique.values()), done)
+        finally:
+            self.tally.training, self.tally.batch_started = [], None
 
     def _ask_again(self, t: Any, finished: list[Any], number: int) -> Any:
         """Trial ``t``, asked as sampler ``number`` and interrupted before its config was
