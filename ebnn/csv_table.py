@@ -275,7 +275,8 @@ def _read(fh: BinaryIO, path: Path, size: int, check_header: Callable[[list[str]
                  line_of[:rows].copy())
 
 
-def _number(text: str) -> bool:
+def number(text: str) -> bool:
+    """Whether ``text`` reads as a float (a header cell that is a value, not a name)."""
     try:
         float(text)
     except ValueError:
@@ -296,7 +297,7 @@ def _block(path: Path, header: list[str], cells: list[list[str]], where: list[in
         try:
             r = np.array(row, np.float64)
         except ValueError:
-            j = next((j for j, c in enumerate(row, 1) if not _number(c)), None)
+            j = next((j for j, c in enumerate(row, 1) if not number(c)), None)
             if j is None:
                 raise DatasetError(f"{path}:{line}: a feature is not a number") from None
             c = row[j - 1]

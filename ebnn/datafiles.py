@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ebnn.csv_table import MAX_FILE_BYTES, Table, read_table
+from ebnn.csv_table import number as _number
 from ebnn.data import (
     IDX_FILES,
     MAX_DATA_BYTES,
@@ -420,14 +421,6 @@ def _csv_labels(path: Path, table: Table, classes: int | None
     rank[np.array(sorted(range(len(names)), key=names.__getitem__), np.int64)] = \
         np.arange(len(names))
     return rank[index], max(len(known), 2) if classes is None else classes, known
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _class_files(root: Path, split: str

@@ -764,6 +764,14 @@ class ExceptionModel:
             raise refused
         if not self.write_mem(frame, data):
             raise StackingError(frame, "exception frame")
+        self._to_handler(exc, frame, return_address, control=control, xpsr=xpsr, nzcv=nzcv,
+                         fp=fp)
+
+    def _to_handler(self, exc: int, frame: int, return_address: int, *, control: int,
+                    xpsr: int, nzcv: int, fp: bool) -> None:
+        """The end of an entry whose frame (if any) is at ``frame``: that stack pointer, handler
+        mode on the main stack, the branch to ``exc``'s vector and the entry's cycles."""
+        ipsr = xpsr & 0x1FF
         exc_return = self._exc_return(handler=bool(ipsr), psp=bool(control & 2), fp=fp)
         if not ipsr and self.trace is not None:  # the profiler keeps the thread's calls by it
             self.trace.append(("thread_out", frame, return_address & ~1))
@@ -800,27 +808,14 @@ class ExceptionModel:
         self.cfsr |= 1 << 20  # UFSR.STKOF
         if derived == HARDFAULT:
             self.hfsr |= 1 << 30  # FORCED
-        ipsr = xpsr & 0x1FF
-        limit = refused.limit
 
         def order(e: int) -> tuple[int, int, int]:
             return self.group(e), int(self.prio[e]), e
 
         taken = derived if order(derived) < order(exc) else exc
         self.pending |= 1 << derived  # (``exc`` is pending already)
-        psp = not ipsr and bool(control & 2)
-        exc_return = self._exc_return(handler=bool(ipsr), psp=psp, fp=fp)
-        if not ipsr and self.trace is not None:
-            self.trace.append(("thread_out", limit, return_address & ~1))
-        if psp:
-            self._leave_thread_stack(limit)
-            first: tuple[tuple[int, ...], list[int]] = (
-                (R.UC_ARM_REG_PSP, R.UC_ARM_REG_CONTROL), [limit, control & ~0xE])
-        else:
-            self.counter.lower_min_sp(limit)
-            first = ((R.UC_ARM_REG_SP, R.UC_ARM_REG_CONTROL), [limit, control & ~0xC])
-        self._branch_to_handler(taken, exc_return, first, nzcv, xpsr)
-        self.counter.add_cycles(self.entry_cycles)
+        self._to_handler(taken, refused.limit, return_address, control=control, xpsr=xpsr,
+                         nzcv=nzcv, fp=fp)
         assert self.on_derived is not None
         self.on_derived(refused, return_address, exc, derived, taken)
 
