@@ -231,10 +231,11 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
 
 
 def _check_test_split(data: Path, shape: tuple[int, ...], what: str) -> None:
-    """A warning when an .npz's own test split (x_test, y_test) cannot be scored by the model
-    being trained: no labels, or samples of another shape. Training does not read it;
-    ``eval`` and ``ebnn search`` would refuse it, much later. (A folder's test split is not
-    read here: its images would all be decoded for it.)"""
+    """An .npz's own test split (x_test, y_test) that the model being trained cannot score:
+    without labels a warning; of another shape refused, as ``ebnn search`` and a folder's or
+    IDX files' splits of two shapes are (training does not read it, but ``eval`` would refuse
+    it after the training). (A folder's test split is checked as it loads, from its first
+    image.)"""
     from dataclasses import replace
 
     from ebnn.data import DatasetError
@@ -251,8 +252,7 @@ def _check_test_split(data: Path, shape: tuple[int, ...], what: str) -> None:
         test = replace(test, name=f"its test split, {test.source},")
         test.fit_to(shape, what)
     except DatasetError as exc:
-        err.print(f"warning: {exc} (training does not read it; eval could not score it)",
-                  markup=False, soft_wrap=True)
+        _fail(f"{exc} (training does not read it, but eval could not score it)")
 
 
 @main.command("export")

@@ -610,18 +610,20 @@ def test_a_model_without_class_names_takes_named_data_only_by_number(
     assert list(ds.labels) == [2, 2, 0, 0]
 
 
-def test_train_warns_of_a_test_split_eval_could_not_score(tmp_path: Path) -> None:
-    """x_test of another shape trained without a word and failed first at eval (review M5);
-    x_test without y_test too."""
+def test_train_refuses_a_test_split_eval_could_not_score(tmp_path: Path) -> None:
+    """x_test of another shape trained without a word and failed first at eval (review M5):
+    refused before training, as a folder's splits of two shapes are (s54); x_test without
+    y_test trains with a warning."""
     cfg = tmp_path / "named.toml"
     cfg.write_text(NAMED_CONFIG.format(epochs=1))
     x = RNG.integers(0, 256, (30, 2, 2), dtype=np.uint8)
     y = np.arange(30) % 3
     np.savez(tmp_path / "shape.npz", x=x, y=y, x_test=x[:6, :, :1], y_test=y[:6])
     proc = ebnn("train", cfg, "--data", tmp_path / "shape.npz", "-o", tmp_path / "s.pt")
-    assert proc.returncode == 0, proc.stderr
-    assert (f"warning: its test split, {tmp_path / 'shape.npz'} (test: x_test, y_test), samples "
+    assert proc.returncode == 2 and not (tmp_path / "s.pt").exists(), proc.stderr
+    assert (f"error: its test split, {tmp_path / 'shape.npz'} (test: x_test, y_test), samples "
             "are (2, 1, 1)") in " ".join(proc.stderr.split())
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     np.savez(tmp_path / "only.npz", x=x, y=y, x_test=x[:6])
     proc = ebnn("train", cfg, "--data", tmp_path / "only.npz", "-o", tmp_path / "o.pt")
     assert proc.returncode == 0, proc.stderr
