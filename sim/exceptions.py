@@ -1139,8 +1139,9 @@ class ExceptionModel:
     # --- spins: one sleep running waking events that wake nothing (a warning) -------------------
     def watch_spins(self, warn: Callable[[str], None], seconds_at: Callable[[int], float]) -> None:
         """Warn (once a run) through ``warn`` when one sleep (WFIs and WFEs joined by the
-        returns of dozing) has run SPIN_EVENTS device events registered as waking, or
-        SPIN_SECONDS of device time (``seconds_at(cycle)``), with nothing becoming pending that
+        returns of dozing) has run SPIN_EVENTS device events that may wake it, or
+        SPIN_SECONDS of device time (``seconds_at(cycle)``) through one or more of those events,
+        with nothing becoming pending that
         wakes the core: a wake-up that may never come (a device's event waking in the model
         that cannot on the part), or a long legitimate sleep. Looked at every _SLEEP_EVENTS
         events and at the run's end (end_at); never changes how the run ends."""
@@ -1153,12 +1154,25 @@ class ExceptionModel:
             self._spin_events.clear()
 
     def _count_spin(self) -> None:
-        """The waking owners' events about to run in a sleep (_watch_spin)."""
+        """The events about to run in a sleep that may wake the core (_watch_spin): registered
+        waking, or whose predicate says so now (an ADC streaming into a DMA buffer with its
+        interrupt off is known not to: not counted)."""
         now, counts = self.now, self._spin_events
         for owner, (at, event) in self._timers.items():
             if at <= now and owner is not _END_OWNER and owner not in self._quiet:
+                ask = self._asks.get(owner)
+                if ask is not None and not ask():
+                    continue
                 name = _owner_name(owner, event)
                 counts[name] = counts.get(name, 0) + 1
+
+    def quiet_owners(self) -> list[str]:
+        """The devices with an event to come whose interrupt cannot wake the core (asked at the
+        sleep: NVIC enables and priorities), for a deadlock's message."""
+        names = {_owner_name(owner, event) for owner, (at, event) in self._timers.items()
+                 if owner is not _END_OWNER and at != NEVER
+                 and owner in self._asks}
+        return sorted(names)
 
     def _watch_spin(self) -> None:
         """The warning, when the sleep under way has passed a limit (watch_spins)."""
@@ -1167,8 +1181,8 @@ class ExceptionModel:
             return
         events = sum(self._spin_events.values())
         seconds = seconds_at(self.now) - seconds_at(since)
-        if events < SPIN_EVENTS and seconds < SPIN_SECONDS:
-            return
+        if events < SPIN_EVENTS and (seconds < SPIN_SECONDS or not events):
+            return  # (an hour asleep through no such event: a long sleep, an RTC's 90 min)
         self._spin_warned = True
         ranked = sorted(self._spin_events.items(), key=lambda item: -item[1])[:3]
         owners = ", ".join(f"{name} ({count:,})" for name, count in ranked) or "none"

@@ -2287,7 +2287,12 @@ class Simulator:
         stop = (" in Stop mode (SCR.SLEEPDEEP: SysTick and the peripherals on the core's clock "
                 "stop with it)" if wake is not None else "")
         nothing = ("with nothing that can ever wake the core: no exception pending that could "
-                   "preempt, no SysTick interrupt counting, no device event to come")
+                   "preempt, no SysTick interrupt counting, no device event to come that could")
+        quiet = model.quiet_owners()
+        if quiet:  # events still run, but what they raise cannot reach the core
+            verbs = "runs but raises" if len(quiet) == 1 else "run but raise"
+            nothing += (f" ({', '.join(quiet[:3])} still {verbs} only what the NVIC keeps "
+                        "from the core: its enables and priorities?)")
         if standby:
             stop = (" in Stand-by mode (SCR.SLEEPDEEP, PWR_CR.PDDS: the core and its "
                     "peripherals off)")
