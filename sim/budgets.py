@@ -43,7 +43,6 @@ from sim.budget_check import COUNT_METRICS, METRICS, SIZE_METRICS, Check, compar
 from sim.counts import parse_count
 from sim.durations import format_duration, out_of_range, parse_duration
 from sim.elf import FirmwareImage
-from sim.formats import OutputError
 from sim.function_names import AmbiguousFunction, NamedFunction, base_name
 from sim.i2c_targets import I2cSpec
 from sim.i2c_targets import check_specs as check_i2c_specs
@@ -528,6 +527,9 @@ class CheckResult:
     # budgets file, a glob matching nothing, an ELF that cannot be loaded, an ambiguous
     # function name; the runs done before it are kept, those after it are ``not_run``
     error: str | None = None
+    # outputs the check refused to write (an ELF or input of its runs: ``check --json
+    # build/fw.elf``); the others still say why
+    refused: tuple[Path, ...] = ()
 
     @property
     def checks(self) -> list[tuple[ElfResult, Check]]:
@@ -848,18 +850,22 @@ def run_checks(config: BudgetConfig, progress: Callable[[str], None] | None = No
     error (a glob matching nothing, an ELF that cannot be loaded, an ambiguous function name)
     does not raise: it stops the check, and the result's ``error`` holds its line (exit 2),
     with the runs done before it, so that the check's reports can still say why.
-    ``outputs`` (``--json`` -> its path) are the files the check will write: OutputError,
-    before any run, when one is a file a run reads (``--json build/fw.elf`` replaced the
-    firmware with its report)."""
+    ``outputs`` (``--json`` -> its path) are the files the check will write: one that is a
+    file a run reads (``--json build/fw.elf`` replaced the firmware with its report) is an
+    error before any run, that output ``refused`` (not written), the others still written."""
     written: dict[Path, str] = {}
     try:
         runs = match(config, written)
     except BudgetError as exc:
         return CheckResult(config, [], error=str(exc))
     if outputs:
-        message = clash(outputs, [p for key in runs for p in _run_inputs(key)])
+        read = [p for key in runs for p in _run_inputs(key)]
+        message = clash(outputs, read)
         if message is not None:
-            raise OutputError(message)
+            refused = tuple(path for what, path in outputs.items()
+                            if clash({what: path}, read) is not None)
+            return CheckResult(config, [], not_run=[str(key.elf) for key in runs],
+                               error=message, refused=refused)
     names = _run_names(list(runs), config.base, written)
     results = []
     keys = list(runs)

@@ -380,9 +380,9 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     result.fail_on_warnings = fail_on_warnings
     # the files first: a reader of stdout that leaves (`| head`) does not lose them; written
     # on an error too (exit 2), so that CI finds the reason in them, not an earlier run's
-    if junit_path is not None:
+    if junit_path is not None and junit_path not in result.refused:
         write_junit(result, junit_path)
-    if json_path is not None:
+    if json_path is not None and json_path not in result.refused:
         write_json(json_path, check_dict(result))
     if result.error is not None:
         fail(result.error)

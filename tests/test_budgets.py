@@ -872,6 +872,24 @@ def test_a_report_that_would_replace_a_checked_file_is_refused_before_any_run(tm
         assert line.endswith(": give it another name"), line
     assert {p: p.read_bytes() for p in before} == before
     assert check("--json", "out/c.json", cwd=tmp_path).returncode == 0  # (the budgets hold)
+    # the other report is still written, saying why: an earlier run's passing one stayed
+    # (s54 review M3)
+    for refused, other in (("--json", "--junit"), ("--junit", "--json")):
+        _stale_reports(tmp_path)
+        stale = tmp_path / ("out/b.json" if refused == "--json" else "out/b.xml")
+        stale.unlink()
+        clashing = tmp_path / "build/hello.elf"
+        kept = "out/b.xml" if other == "--junit" else "out/b.json"
+        line = assert_single_error_line(check(refused, "build/hello.elf", other, kept,
+                                              cwd=tmp_path))
+        assert clashing.read_bytes() == before[clashing] and not stale.exists()
+        if other == "--junit":
+            errors = [c for c in junit(tmp_path / kept).findall("testcase")
+                      if c.find("error") is not None]
+            assert [e.find("error").get("message") for e in errors] == [line[len("error: "):]]
+        else:
+            doc = json.loads((tmp_path / kept).read_text())
+            assert doc["exit_code"] == 2 and "error: " + doc["error"] == line
 
 
 def test_installed_command(tmp_path, elfs, cli):
