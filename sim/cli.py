@@ -39,7 +39,7 @@ from sim.runner import (
     MIN_TIMEOUT,
     Simulator,
 )
-from sim.semihosting import MAX_OUTPUT_BYTES, BoundedEcho
+from sim.semihosting import MAX_OUTPUT_BYTES, BoundedEcho, stdout_reader_left
 from sim.session import RunSpec, SessionError
 from sim.spi_targets import SpiSpec
 from sim.spi_targets import parse_spec as parse_spi
@@ -277,7 +277,15 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
         for s in simulator:
             s.warn(message)
 
-    bounded = BoundedEcho(echo, echo_stopped, max_output, f"--max-output {max_output:,} bytes")
+    def reader_gone() -> None:  # past --max-output nothing is written: ask the pipe
+        nonlocal left
+        if not left and stdout_reader_left():
+            left = True
+            for s in simulator:
+                s.interrupt()
+
+    bounded = BoundedEcho(echo, echo_stopped, max_output, f"--max-output {max_output:,} bytes",
+                          past=reader_gone)
     spec = RunSpec(target=target, sram=sram, flash=flash, wait_states=wait_states,
                    max_instructions=max_instructions, timeout=timeout, run_for=run_for,
                    inputs=inputs,

@@ -8,8 +8,10 @@ Clock and time calls answer from the simulated cycle count, so runs are reproduc
 
 import errno
 import os
+import select
 import stat
 import struct
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +122,30 @@ class Console:
         return bytes(self.head + self.tail)
 
 
+def stdout_reader_left() -> bool:
+    """Whether standard output is a pipe whose reader has gone (`| head` done): what a write
+    would learn from EPIPE, asked without writing (poll's POLLERR on the pipe's write end)."""
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        poller = select.poll()
+        poller.register(fd, 0)  # (POLLERR and POLLHUP are reported whatever is asked)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # closed, replaced, not a file
+        return False
+
+
+def _whole_utf8(data: bytes, end: int) -> int:
+    """``end``, or less so that ``data[:end]`` does not end in part of a UTF-8 character."""
+    for back in range(1, min(4, end) + 1):
+        byte = data[end - back]
+        if byte & 0xC0 != 0x80:  # a character's first byte (or ASCII)
+            size = 2 if byte >> 5 == 6 else 3 if byte >> 4 == 14 else 4 if byte >> 3 == 30 else 1
+            return end - back if size > back else end
+    return end
+
+
 class BoundedEcho:
     """The console's echo to a host stream (``ebnn-sim run``'s stdout), bounded: the first
     ``limit`` bytes go to ``write``, the rest is not echoed, and ``stopped`` is told once, with
@@ -128,9 +154,11 @@ class BoundedEcho:
     --output-dir (MAX_OUTPUT_BYTES). The report keeps its head and tail as ever (Console)."""
 
     def __init__(self, write: Callable[[bytes], None], stopped: Callable[[str], None],
-                 limit: int = MAX_OUTPUT_BYTES, what: str = "") -> None:
+                 limit: int = MAX_OUTPUT_BYTES, what: str = "",
+                 past: Callable[[], None] | None = None) -> None:
         self.write = write
         self.stopped = stopped
+        self.past = past  # called for each output past the limit (has the reader left?)
         self.limit = limit
         self.what = what or f"{limit:,} bytes"  # how the limit is named to the user
         self.echoed = 0
@@ -139,9 +167,11 @@ class BoundedEcho:
     def __call__(self, data: bytes) -> None:
         room = self.limit - self.echoed
         if room > 0:
-            piece = data[:room]
-            self.echoed += len(piece)
+            piece = data[:_whole_utf8(data, room)] if len(data) > room else data
+            self.echoed += len(data[:room])  # (a character cut at the limit is not echoed)
             self.write(piece)
+        elif self.past is not None:
+            self.past()
         if len(data) > room:
             if not self.held_back:
                 self.stopped(f"console output: the firmware printed more than {self.what}: "

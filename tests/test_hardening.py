@@ -73,6 +73,33 @@ def test_the_console_echo_to_a_file_is_bounded(firmware, tmp_path):
     assert listed["stdout_dropped"] > 10 * CONSOLE_KEEP  # the run printed on
 
 
+def test_a_reader_that_leaves_after_the_echo_bound_still_ends_the_run(firmware):
+    """Past --max-output nothing is written, so `| head` leaving was never noticed: the run
+    went on to its limit (exit 5) instead of stopping as documented (141; s54 review L1)."""
+    elf = firmware("hostile.c", defines={"CASE": 1})
+    proc = subprocess.Popen([str(EBNN_SIM), "run", str(elf), "--max-output", "1000",
+                             "--timeout", "60"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and len(proc.stdout.read(1000)) == 1000
+    proc.stdout.close()  # (the reader leaves after the bound)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 141, stderr.decode()[-400:]
+
+
+def test_the_echo_bound_does_not_cut_a_character():
+    """A UTF-8 character across the bound is left out whole, not half-printed (s54 L2)."""
+    from sim.semihosting import BoundedEcho
+
+    written: list[bytes] = []
+    echo = BoundedEcho(written.append, lambda _: None, limit=4)
+    echo("ab€c".encode())  # the euro sign is bytes 2..4
+    assert b"".join(written) == b"ab"
+    written.clear()
+    echo = BoundedEcho(written.append, lambda _: None, limit=5)
+    echo("ab€c".encode())
+    assert b"".join(written) == "ab€".encode()
+
+
 def test_the_console_echo_bound_counts_uart_output_too(firmware, cli, tmp_path):
     """Output through a UART (USART2 here, as vendor firmware prints) is bounded as the
     semihosting console is; the report still holds all of it."""
