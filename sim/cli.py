@@ -365,7 +365,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
     2 bad or missing config, a glob matching no file, a file that is not an ELF (--junit and
     --json still say why), 3 a budget broken (or, with --fail-on-warnings, a warning), 4 a
-    firmware faulted, hit a limit or exited non-zero, 130 interrupted. See docs/ci.md.
+    firmware faulted, deadlocked, hit a limit or exited non-zero, 130 interrupted. See docs/ci.md.
     """
     from sim.budgets import BudgetConfig, BudgetError, CheckResult, load_config, run_checks
     from sim.formats.json import check_dict
