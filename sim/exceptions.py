@@ -288,10 +288,11 @@ class ExceptionModel:
         self.boot_vtor = 0  # VTOR's reset value: where the part reads its vectors at reset
         # (frame, size, SP, on the PSP) -> why an entry may not stack there (None: it may)
         self.frame_guard = frame_guard
-        # --vector-faults: an entry below MSPLIM/PSPLIM takes the derived UsageFault STKOF
-        # (else it stops the run); called with (the refusal, the return address, the exception
-        # entered, the derived exception, the one taken) for the report
-        self.on_derived: Callable[[StackLimit, int, int, int, int], None] | None = None
+        # --vector-faults: an entry below MSPLIM/PSPLIM takes the derived UsageFault STKOF, one
+        # whose frame lies outside SRAM the derived BusFault STKERR (else either stops the
+        # run); called with (the refusal, what the entry did instead, the return address, the
+        # exception entered, the derived exception, the one taken) for the report
+        self.on_derived: Callable[[StackingError, str, int, int, int, int], None] | None = None
         # (start, size, name) of the image's sized data objects, by start: thread stacks
         counter.set_stack_objects(stack_objects or [])
         # For a profiler: ("enter", handler address, the block the entry replaced or None) and
@@ -758,12 +759,25 @@ class ExceptionModel:
             self.frame_guard is not None) else None
         if refused is not None:
             if isinstance(refused, StackLimit) and self.on_derived is not None:
-                self._enter_at_limit(exc, return_address, refused, control=control,
-                                     xpsr=xpsr, nzcv=nzcv, fp=fp)
+                # (UFSR.STKOF) SP at the limit
+                self._derived_entry(exc, return_address, refused, USAGEFAULT, 1 << 20,
+                                    refused.limit, "SP set to the limit", control=control,
+                                    xpsr=xpsr, nzcv=nzcv, fp=fp)
                 return
             raise refused
         if not self.write_mem(frame, data):
-            raise StackingError(frame, "exception frame")
+            # a bus error stacking the frame (outside SRAM: the simulator's own stack checks,
+            # frame_guard's stack_overflow, come first): BusFault STKERR, SP lowered as if
+            # the frame had been pushed; ARMv6-M: HardFault
+            refused = StackingError(frame, message=(
+                f"exception stacking failed: exception frame at 0x{frame:08x} lies outside "
+                f"SRAM: {'HardFault' if self.v6m else 'BusFault STKERR'}"))
+            if self.on_derived is None:
+                raise refused
+            self._derived_entry(exc, return_address, refused, BUSFAULT, 1 << 12, frame,
+                                "SP lowered by the frame's size", control=control, xpsr=xpsr,
+                                nzcv=nzcv, fp=fp)
+            return
         self._to_handler(exc, frame, return_address, control=control, xpsr=xpsr, nzcv=nzcv,
                          fp=fp)
 
@@ -786,27 +800,36 @@ class ExceptionModel:
         self._branch_to_handler(exc, exc_return, first, nzcv, xpsr)
         self.counter.add_cycles(self.entry_cycles)
 
-    def _enter_at_limit(self, exc: int, return_address: int, refused: StackLimit, *,
-                        control: int, xpsr: int, nzcv: int, fp: bool) -> None:
-        """ARMv8-M PushStack with the frame below MSPLIM/PSPLIM (--vector-faults): nothing is
-        stacked (the architecture forbids the writes below the limit; whether those above it
-        are made is IMPLEMENTATION DEFINED, the Cortex-M33 TRM does not say: none here, so the
-        words above the limit keep their values), the stack pointer is set to the limit,
-        UFSR.STKOF is set and UsageFault becomes a derived exception of the entry: escalated
-        to HardFault (HFSR.FORCED) when disabled or not above the preempted context's
-        priority; then, as a late arrival, whichever of it and the original exception ``exc``
-        comes first is taken and the other stays pending. Raises ``refused`` (the run stops)
-        when even HardFault cannot be taken: lockup."""
+    def _derived_entry(self, exc: int, return_address: int, refused: StackingError,
+                       fault: int, cfsr_bit: int, sp: int, sp_note: str, *, control: int,
+                       xpsr: int, nzcv: int, fp: bool) -> None:
+        """A derived exception of the entry of ``exc`` (--vector-faults): the frame could not
+        be stacked (``refused``), nothing of it is written, the stack pointer becomes ``sp``
+        (``sp_note`` says how, for the report), the CFSR bit ``cfsr_bit`` is set and ``fault``
+        (a configurable fault) becomes pending: escalated to HardFault (HFSR.FORCED) when
+        disabled or not above the preempted context's priority; on ARMv6-M it is HardFault,
+        no status bit. Then, as a late arrival, whichever of it and ``exc`` comes first is
+        taken and the other stays pending. Raises ``refused`` (the run stops) when even
+        HardFault cannot be taken: lockup.
+
+        ARMv8-M PushStack below MSPLIM/PSPLIM (UsageFault, UFSR.STKOF, ``sp`` the limit): the
+        architecture forbids the writes below the limit; whether those above it are made is
+        IMPLEMENTATION DEFINED, the Cortex-M33 TRM does not say: none here. A bus error while
+        stacking (BusFault, BFSR.STKERR, BFAR not valid, ``sp`` the frame's address: SP is
+        still lowered): which words reach memory is IMPLEMENTATION DEFINED: none here."""
         preempted = self.execution_priority()
-        derived = USAGEFAULT
-        if not self.shcsr_enables >> 18 & 1 or self.group(USAGEFAULT) >= preempted:
+        derived = fault
+        if self.v6m:
+            derived, cfsr_bit = HARDFAULT, 0
+        elif (not self.shcsr_enables >> (fault - MEMMANAGE + 16) & 1
+              or self.group(fault) >= preempted):
             derived = HARDFAULT
         if derived == HARDFAULT and preempted <= -1:
             refused.args = (f"{refused} (in the HardFault handler or with FAULTMASK set: "
                             "lockup)",)
             raise refused
-        self.cfsr |= 1 << 20  # UFSR.STKOF
-        if derived == HARDFAULT:
+        self.cfsr |= cfsr_bit
+        if derived == HARDFAULT and not self.v6m:
             self.hfsr |= 1 << 30  # FORCED
 
         def order(e: int) -> tuple[int, int, int]:
@@ -814,10 +837,11 @@ class ExceptionModel:
 
         taken = derived if order(derived) < order(exc) else exc
         self.pending |= 1 << derived  # (``exc`` is pending already)
-        self._to_handler(taken, refused.limit, return_address, control=control, xpsr=xpsr,
-                         nzcv=nzcv, fp=fp)
+        self._to_handler(taken, sp, return_address, control=control, xpsr=xpsr, nzcv=nzcv,
+                         fp=fp)
         assert self.on_derived is not None
-        self.on_derived(refused, return_address, exc, derived, taken)
+        self.on_derived(refused, f"a derived exception of the entry ({sp_note}, nothing "
+                        "stacked)", return_address, exc, derived, taken)
 
     def _exc_return(self, *, handler: bool, psp: bool, fp: bool) -> int:
         """EXC_RETURN for the interrupted context. ARMv8-M without the Security Extension:

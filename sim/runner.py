@@ -414,7 +414,7 @@ class Simulator:
             stack_objects=image.objects, frame_guard=self._frame_guard,
             systick_ref_div=self.target.systick_ref_div)
         if opts.vector_faults:
-            self.exceptions.on_derived = self._derived_stack_limit
+            self.exceptions.on_derived = self._derived_entry_fault
         # VTOR at reset: where the part boots (its alias, or the flash itself without one)
         self.exceptions.boot_vtor = self.alias_base if self.alias_size else base
         self.exceptions.watch_spins(self.warn, self.seconds_at)  # (a warning: ExceptionModel)
@@ -1202,18 +1202,18 @@ class Simulator:
                 f"its limit 0x{limit:08x}"))
         return None
 
-    def _derived_stack_limit(self, refused: StackLimit, return_address: int, exc: int,
-                             derived: int, taken: int) -> None:
-        """--vector-faults: the entry of ``exc`` below MSPLIM/PSPLIM took the derived
-        UsageFault STKOF (``derived``: UsageFault, or HardFault escalated) instead of stopping
-        the run (sim.exceptions' _enter_at_limit); listed with the faults delivered, at the
-        SVC for an SVC's entry, else at the instruction the entry preempted. ``taken``: the
-        exception entered; the other one stays pending."""
+    def _derived_entry_fault(self, refused: StackingError, detail: str, return_address: int,
+                             exc: int, derived: int, taken: int) -> None:
+        """--vector-faults: the entry of ``exc`` took a derived exception (``derived``: the
+        UsageFault STKOF of a frame below MSPLIM/PSPLIM, the BusFault STKERR of one outside
+        SRAM, or HardFault escalated) instead of stopping the run on ``refused`` (sim.exceptions'
+        _derived_entry; ``detail`` says what the entry did); listed with the faults delivered,
+        at the SVC for an SVC's entry, else at the instruction the entry preempted.
+        ``taken``: the exception entered; the other one stays pending."""
         at = return_address & ~1
         if exc == SVCALL and self._mapped(at - 2, 2) and self._host_read(at - 1, 1) == b"\xdf":
             at -= 2
-        fault = self._make_fault("stack_limit", f"{refused}, a derived exception of the "
-                                 "entry (SP set to the limit, nothing stacked)", at)
+        fault = self._make_fault(refused.kind, f"{refused}, {detail}", at)
         other = exc if taken == derived else derived
         self._note_vectored(fault, exception_name(taken) if other == taken else
                             f"{exception_name(taken)}, {exception_name(other)} pending")

@@ -677,6 +677,68 @@ def test_armv8m_entry_below_the_stack_limit_where_hardfault_cannot_be_taken_is_a
     assert result.report["stdout"] == "" and not result.report["vectored_faults"]
 
 
+STKERR = "{}STKERR\nbfar not valid\npsp lowered by the frame\nstill pending\n"
+
+
+@pytest.mark.parametrize(("target", "case", "busfault", "stdout", "exit_code", "to"), [
+    # BusFault disabled: escalated to HardFault (HFSR.FORCED), SVCall left pending
+    ("curie", "svc", 0, STKERR.format("hardfault forced "), 3, "HardFault, SVCall pending"),
+    # enabled: BusFault (at PendSV's priority, the lower number) first, PendSV pending; an
+    # asynchronous entry, at a block boundary
+    ("stm32l552", "pendsv", 1, STKERR.format("busfault "), 5, "BusFault, PendSV pending"),
+    ("curie", "pendsv", 1, STKERR.format("busfault "), 5, "BusFault, PendSV pending"),
+    # ARMv6-M: HardFault (no CFSR; SVCall's pending bit is not readable there)
+    ("stm32l031", "svc", 0, "hardfault\npsp lowered by the frame\n", 3,
+     "HardFault, SVCall pending"),
+])
+def test_an_entry_frame_in_unmapped_memory_is_the_derived_busfault_stkerr_with_vector_faults(
+        firmware, cli, target, case, busfault, stdout, exit_code, to):
+    # a thread's PSP past the end of SRAM when the exception comes: a bus error stacking
+    elf = irq_program(firmware, "stkerr.c", target, CASE=case, BUSFAULT=busfault)
+    cause = "HardFault" if target == "stm32l031" else "BusFault STKERR"
+    plain = cli("run", elf)  # without the option: the run stops at the entry, as before
+    assert plain.returncode == 4, plain
+    fault = plain.report["fault"]
+    assert fault["kind"] == "hard_fault" and fault["message"] == (
+        f"exception stacking failed: exception frame at 0x2f0000e0 lies outside SRAM: {cause}")
+    assert plain.report["exceptions"]["taken"] == {} and plain.report["stdout"] == ""
+    result = cli("run", elf, "--vector-faults")
+    # BFSR.STKERR, BFAR not valid, the PSP lowered by the 32-byte frame (nothing written:
+    # there is nothing there), the exception entered still pending
+    assert result.report["stdout"] == stdout, result
+    assert (result.returncode, result.report["exit_code"]) == (1, exit_code)
+    assert result.report["exceptions"]["taken"] == {to.split(",")[0]: 1}
+    (vectored,) = result.report["vectored_faults"]
+    assert vectored.startswith("hard_fault at ")
+    assert (f"lies outside SRAM: {cause}, a derived exception of the entry (SP lowered by the "
+            "frame's size, nothing stacked)") in vectored
+    assert vectored.endswith(f"-> {to}")
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l552"])
+def test_an_entry_frame_in_unmapped_memory_where_hardfault_cannot_be_taken_is_a_lockup(
+        firmware, cli, target):
+    # an NMI under FAULTMASK: neither BusFault nor HardFault can preempt
+    elf = irq_program(firmware, "stkerr.c", target, CASE="lockup", BUSFAULT=1)
+    result = cli("run", elf, "--vector-faults")
+    assert result.returncode == 4, result
+    fault = result.report["fault"]
+    assert fault["kind"] == "hard_fault" and fault["message"].endswith(
+        "BusFault STKERR (in the HardFault handler or with FAULTMASK set: lockup)")
+    assert result.report["stdout"] == "" and not result.report["vectored_faults"]
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l031"])
+def test_an_entry_frame_into_static_data_stays_a_stack_overflow_with_vector_faults(firmware,
+                                                                                    cli, target):
+    # the simulator's own stack check, not a bus error: never delivered as STKERR
+    result = cli("run", irq_program(firmware, "stklim.c", target, CASE="static_svc"),
+                 "--vector-faults")
+    assert result.returncode == 4, result
+    assert result.report["fault"]["kind"] == "stack_overflow"
+    assert not result.report["vectored_faults"]
+
+
 @pytest.mark.parametrize("target", ["curie", "stm32l552"])
 def test_an_entry_frame_overflowing_a_thread_stack_or_into_static_data_stops_before_it(
         firmware, cli, target):

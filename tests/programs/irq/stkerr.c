@@ -1,0 +1,103 @@
+/* Exception entry whose frame lies in unmapped memory: a thread on the PSP pointing past the
+ * end of SRAM (0x2F000100, unmapped on every target) when an exception comes, one case per
+ * build (-DCASE=...): an SVC, or PendSV pended from the thread (taken at the next block
+ * boundary: an asynchronous entry); with BusFault enabled (-DBUSFAULT=1) or not; on the
+ * ARMv7-M/ARMv8-M cores also an NMI pended under FAULTMASK (HardFault cannot preempt: a
+ * lockup). The stacking's bus error is the derived BusFault STKERR (BFAR not valid), escalated
+ * to HardFault (HFSR.FORCED) while BusFault is disabled; on ARMv6-M a HardFault. The fault
+ * handler, on the MSP, reports what the entry left: the cause, the PSP (lowered by the frame's
+ * 32 bytes, as if it had been pushed) and whether the exception entered is still pending. */
+#include "cm.h"
+#include "semihost.h"
+
+#define BAD_SP 0x2F000100u
+
+#ifndef BUSFAULT
+#define BUSFAULT 0
+#endif
+
+static volatile int svc_entries, pendsv_entries;
+
+void SVC_Handler(void) { svc_entries++; }
+void PendSV_Handler(void) { pendsv_entries++; }
+
+static int svc(void), pendsv(void);
+
+static void report(int exc)
+{
+    uint32_t psp;
+    __asm__ volatile("mrs %0, psp" : "=r"(psp));
+#if defined(__ARM_ARCH_6M__)
+    sh_write0("hardfault\n");
+#else
+    uint32_t cfsr = SCB_CFSR;
+    if (exc == 5)
+        sh_write0(cfsr & (1u << 12) ? "busfault STKERR\n" : "busfault other\n");
+    else
+        sh_write0((SCB_HFSR & (1u << 30)) && (cfsr & (1u << 12)) ? "hardfault forced STKERR\n"
+                                                                : "hardfault other\n");
+    sh_write0(cfsr & (1u << 15) ? "bfar valid\n" : "bfar not valid\n");
+#endif
+    sh_write0(psp == BAD_SP - 32u ? "psp lowered by the frame\n" : "psp elsewhere\n");
+    int pending = (SCB_ICSR & (1u << 28)) != 0; /* PendSV */
+#if defined(__ARM_ARCH_6M__)
+    if (CASE == svc) /* SVCall's pending bit is not readable on ARMv6-M (SHCSR: debug only) */
+        sh_exit(exc);
+#else
+    pending |= (SCB_SHCSR & (1u << 15)) != 0; /* SVCALLPENDED */
+#endif
+    if (svc_entries || pendsv_entries)
+        sh_write0("entered anyway\n");
+    else
+        sh_write0(pending ? "still pending\n" : "not pending\n");
+    sh_exit(exc);
+}
+
+void HardFault_Handler(void) { report(3); }
+void BusFault_Handler(void) { report(5); }
+
+/* a thread on PSP = BAD_SP; its exception's frame would lie at BAD_SP - 32 */
+#define ON_BAD_PSP(body)                                                                         \
+    __asm__ volatile("msr psp, %0\n\tmovs r0, #2\n\tmsr control, r0\n\tisb\n\t" body              \
+                     "\n\tmovs r0, #0\n\tmsr control, r0\n\tisb"                                   \
+                     :: "r"(BAD_SP), "r"(&SCB_ICSR), "r"(1u << 28) : "r0", "memory")
+
+static void setup(void)
+{
+#if !defined(__ARM_ARCH_6M__)
+    if (BUSFAULT)
+        SCB_SHCSR |= 1u << 17; /* BUSFAULTENA */
+#endif
+}
+
+static int svc(void)
+{
+    setup();
+    ON_BAD_PSP("svc #0");
+    sh_write0("went on\n");
+    return 0;
+}
+
+static int pendsv(void)
+{
+    setup();
+    ON_BAD_PSP("str %2, [%1]\n\tdsb\n\tisb\n\tnop");
+    sh_write0("went on\n");
+    return 0;
+}
+
+#if !defined(__ARM_ARCH_6M__)
+/* an NMI under FAULTMASK: neither BusFault nor HardFault can preempt, lockup */
+static int lockup(void)
+{
+    setup();
+    __asm__ volatile("cpsid f\n\tmsr psp, %0\n\tmovs r0, #2\n\tmsr control, r0\n\tisb\n\t"
+                     "str %2, [%1]\n\tdsb\n\tisb\n\tnop\n\t"
+                     "movs r0, #0\n\tmsr control, r0\n\tisb\n\tcpsie f"
+                     :: "r"(BAD_SP), "r"(&SCB_ICSR), "r"(1u << 31) : "r0", "memory");
+    sh_write0("went on\n");
+    return 0;
+}
+#endif
+
+int main(void) { return CASE(); }
