@@ -677,7 +677,7 @@ def test_armv8m_entry_below_the_stack_limit_where_hardfault_cannot_be_taken_is_a
     assert result.report["stdout"] == "" and not result.report["vectored_faults"]
 
 
-STKERR = "{}STKERR\nbfar not valid\npsp lowered by the frame\nstill pending\n"
+STKERR = "{}STKERR\nbfar not valid\nsp lowered by the frame\nstill pending\n"
 
 
 @pytest.mark.parametrize(("target", "case", "busfault", "stdout", "exit_code", "to"), [
@@ -687,13 +687,18 @@ STKERR = "{}STKERR\nbfar not valid\npsp lowered by the frame\nstill pending\n"
     # asynchronous entry, at a block boundary
     ("stm32l552", "pendsv", 1, STKERR.format("busfault "), 5, "BusFault, PendSV pending"),
     ("curie", "pendsv", 1, STKERR.format("busfault "), 5, "BusFault, PendSV pending"),
+    # the main stack there (thread mode on the MSP)
+    ("stm32l552", "msp_svc", 1, STKERR.format("busfault "), 5, "BusFault, SVCall pending"),
     # ARMv6-M: HardFault (no CFSR; SVCall's pending bit is not readable there)
-    ("stm32l031", "svc", 0, "hardfault\npsp lowered by the frame\n", 3,
+    ("stm32l031", "svc", 0, "hardfault\nsp lowered by the frame\n", 3,
+     "HardFault, SVCall pending"),
+    ("stm32l031", "msp_svc", 0, "hardfault\nsp lowered by the frame\n", 3,
      "HardFault, SVCall pending"),
 ])
 def test_an_entry_frame_in_unmapped_memory_is_the_derived_busfault_stkerr_with_vector_faults(
         firmware, cli, target, case, busfault, stdout, exit_code, to):
-    # a thread's PSP past the end of SRAM when the exception comes: a bus error stacking
+    # a thread's PSP (or the MSP) past the end of SRAM when the exception comes: a bus error
+    # stacking
     elf = irq_program(firmware, "stkerr.c", target, CASE=case, BUSFAULT=busfault)
     cause = "HardFault" if target == "stm32l031" else "BusFault STKERR"
     plain = cli("run", elf)  # without the option: the run stops at the entry, as before
@@ -703,7 +708,7 @@ def test_an_entry_frame_in_unmapped_memory_is_the_derived_busfault_stkerr_with_v
         f"exception stacking failed: exception frame at 0x2f0000e0 lies outside SRAM: {cause}")
     assert plain.report["exceptions"]["taken"] == {} and plain.report["stdout"] == ""
     result = cli("run", elf, "--vector-faults")
-    # BFSR.STKERR, BFAR not valid, the PSP lowered by the 32-byte frame (nothing written:
+    # BFSR.STKERR, BFAR not valid, the SP lowered by the 32-byte frame (nothing written:
     # there is nothing there), the exception entered still pending
     assert result.report["stdout"] == stdout, result
     assert (result.returncode, result.report["exit_code"]) == (1, exit_code)

@@ -5,8 +5,9 @@
  * ARMv7-M/ARMv8-M cores also an NMI pended under FAULTMASK (HardFault cannot preempt: a
  * lockup). The stacking's bus error is the derived BusFault STKERR (BFAR not valid), escalated
  * to HardFault (HFSR.FORCED) while BusFault is disabled; on ARMv6-M a HardFault. The fault
- * handler, on the MSP, reports what the entry left: the cause, the PSP (lowered by the frame's
- * 32 bytes, as if it had been pushed) and whether the exception entered is still pending. */
+ * handler, on a stack of its own, reports what the entry left: the cause, the stack pointer
+ * (lowered by the frame's 32 bytes, as if it had been pushed) and whether the exception
+ * entered is still pending. Also the main stack at that address (-DCASE=msp_svc). */
 #include "cm.h"
 #include "semihost.h"
 
@@ -21,12 +22,12 @@ static volatile int svc_entries, pendsv_entries;
 void SVC_Handler(void) { svc_entries++; }
 void PendSV_Handler(void) { pendsv_entries++; }
 
-static int svc(void), pendsv(void);
+static int svc(void), msp_svc(void);
+static int (*volatile const the_case)(void); /* CASE (defined after the cases) */
 
-static void report(int exc)
+/* the stack pointer the entry left (from r0: the MSP or the PSP, as EXC_RETURN says) */
+__attribute__((used, noreturn)) static void report(uint32_t sp, int exc)
 {
-    uint32_t psp;
-    __asm__ volatile("mrs %0, psp" : "=r"(psp));
 #if defined(__ARM_ARCH_6M__)
     sh_write0("hardfault\n");
 #else
@@ -38,10 +39,10 @@ static void report(int exc)
                                                                 : "hardfault other\n");
     sh_write0(cfsr & (1u << 15) ? "bfar valid\n" : "bfar not valid\n");
 #endif
-    sh_write0(psp == BAD_SP - 32u ? "psp lowered by the frame\n" : "psp elsewhere\n");
+    sh_write0(sp == BAD_SP - 32u ? "sp lowered by the frame\n" : "sp elsewhere\n");
     int pending = (SCB_ICSR & (1u << 28)) != 0; /* PendSV */
 #if defined(__ARM_ARCH_6M__)
-    if (CASE == svc) /* SVCall's pending bit is not readable on ARMv6-M (SHCSR: debug only) */
+    if (the_case == svc || the_case == msp_svc) /* SVCALLPENDED: debug only on ARMv6-M */
         sh_exit(exc);
 #else
     pending |= (SCB_SHCSR & (1u << 15)) != 0; /* SVCALLPENDED */
@@ -53,8 +54,16 @@ static void report(int exc)
     sh_exit(exc);
 }
 
-void HardFault_Handler(void) { report(3); }
-void BusFault_Handler(void) { report(5); }
+/* the fault handlers run on a stack of their own (the MSP may be the bad one) */
+static uint32_t report_stack[128] __attribute__((used, aligned(8)));
+
+#define FAULT_ENTRY(exc)                                                                          \
+    __asm__ volatile("mov r0, lr\n\tmovs r1, #4\n\ttst r0, r1\n\tbne 1f\n\tmrs r0, msp\n\t"       \
+                     "b 2f\n1:\tmrs r0, psp\n2:\tldr r1, =report_stack + 512\n\tmsr msp, r1\n\t"   \
+                     "movs r1, #" #exc "\n\tbl report")
+
+__attribute__((naked)) void HardFault_Handler(void) { FAULT_ENTRY(3); }
+__attribute__((naked)) void BusFault_Handler(void) { FAULT_ENTRY(5); }
 
 /* a thread on PSP = BAD_SP; its exception's frame would lie at BAD_SP - 32 */
 #define ON_BAD_PSP(body)                                                                         \
@@ -70,7 +79,7 @@ static void setup(void)
 #endif
 }
 
-static int svc(void)
+__attribute__((used)) static int svc(void)
 {
     setup();
     ON_BAD_PSP("svc #0");
@@ -78,7 +87,7 @@ static int svc(void)
     return 0;
 }
 
-static int pendsv(void)
+__attribute__((used)) static int pendsv(void)
 {
     setup();
     ON_BAD_PSP("str %2, [%1]\n\tdsb\n\tisb\n\tnop");
@@ -86,9 +95,19 @@ static int pendsv(void)
     return 0;
 }
 
+/* the main stack at BAD_SP (thread mode on the MSP) */
+__attribute__((used)) static int msp_svc(void)
+{
+    setup();
+    __asm__ volatile("mov r1, sp\n\tmov sp, %0\n\tsvc #0\n\tmov sp, r1" :: "r"(BAD_SP)
+                     : "r1", "memory");
+    sh_write0("went on\n");
+    return 0;
+}
+
 #if !defined(__ARM_ARCH_6M__)
 /* an NMI under FAULTMASK: neither BusFault nor HardFault can preempt, lockup */
-static int lockup(void)
+__attribute__((used)) static int lockup(void)
 {
     setup();
     __asm__ volatile("cpsid f\n\tmsr psp, %0\n\tmovs r0, #2\n\tmsr control, r0\n\tisb\n\t"
@@ -100,4 +119,6 @@ static int lockup(void)
 }
 #endif
 
-int main(void) { return CASE(); }
+static int (*volatile const the_case)(void) = CASE;
+
+int main(void) { return the_case(); }
