@@ -73,7 +73,9 @@ class InputQuant:
         if x.shape[-1:] != (self.channels,):
             raise QuantError(f"samples have {x.shape[-1:] or 'no'} channels, the quantisation "
                              f"{self.channels}")
-        out: np.ndarray = np.clip(self.unclamped(x), 0, 255).astype(np.uint8)
+        q = self.unclamped(x)
+        q[np.isnan(q)] = 0.0  # a NaN reads 0 (as the C quantiser), not whatever a cast makes
+        out: np.ndarray = np.clip(q, 0, 255).astype(np.uint8)
         return out
 
     def unclamped(self, x: np.ndarray) -> np.ndarray:
