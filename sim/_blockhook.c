@@ -333,8 +333,7 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
     uint32_t end = off + size, n = 0, c = 0, paired = 0, am = 0;
     int32_t sp = 0, lo = 0;
     uint8_t f = BF_VALID;
-    if (msr != NULL)
-        *msr = UINT32_MAX;
+    uint32_t first_msr = UINT32_MAX; /* (msr) kept in a register: SRAM blocks decode each run */
     if (in_flash && off + 1 < limit && read_hw(mem, off) == 0xe7feu)
         f |= BF_SELF_LOOP; /* b . */
     /* Instructions still inside an IT block (conditional: their SP change may not happen).
@@ -387,8 +386,9 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
             }
         } else {
             f |= BF_DYNAMIC_SP; /* code outside flash has no precomputed facts: sample SP */
-            if (msr != NULL && *msr == UINT32_MAX && unhooked_msr(s, hw, off))
-                *msr = off;
+            if ((hw & 0xFFF0u) == 0xF380u && msr != NULL && first_msr == UINT32_MAX &&
+                unhooked_msr(s, hw, off))
+                first_msr = off;
         }
         if (in_it)
             in_it--;
@@ -405,6 +405,8 @@ static void analyse(const sim_state *s, const uint8_t *mem, uint32_t off, uint32
     *spnet = (f & BF_SP_UNSURE) ? 0 : (int8_t)(sp / 4);
     *flags = am ? (uint8_t)(f | BF_ALIGN) : f;
     *amask = (uint16_t)am;
+    if (msr != NULL)
+        *msr = first_msr;
 }
 
 /* The lowest address the main stack may reach: the end of static data, or the heap's break
