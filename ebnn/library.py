@@ -188,12 +188,14 @@ set_target_properties({p} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTE
 # Unoptimised (-O0) the model's C is about 6 times larger and its deepest frame over 10 times
 # deeper (mnist: 80,864 B of code and const data, a 2,912 B frame, against 13,392 B and 176 B
 # at -Og): -Og in Debug builds, and -O2 when there is no build type (CMake's default, which
-# adds no -O at all) and CMAKE_C_FLAGS chooses no level either; unless this is OFF.
+# adds no -O at all) and neither CMAKE_C_FLAGS nor the including project's compile options
+# (add_compile_options(-Os)) choose a level; unless this is OFF.
 option({up}_OPTIMIZE_DEBUG
        "Compile {p}.c with -Og in Debug builds, -O2 with no build type nor -O flag" ON)
 if({up}_OPTIMIZE_DEBUG AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options({p} PRIVATE $<$<CONFIG:Debug>:-Og>)
-  if(NOT CMAKE_C_FLAGS MATCHES "(^| )-O")
+  get_directory_property({up}_INHERITED_OPTIONS COMPILE_OPTIONS)
+  if(NOT CMAKE_C_FLAGS MATCHES "(^| )-O" AND NOT "${{{up}_INHERITED_OPTIONS}}" MATCHES "(^|;)-O")
     target_compile_options({p} PRIVATE $<$<STREQUAL:$<CONFIG>,>:-O2>)
   endif()
 endif()

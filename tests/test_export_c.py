@@ -409,6 +409,16 @@ def test_cmake_layout_builds_and_is_exact(models, tmp_path):
           f"-DCMAKE_C_FLAGS={flags}")
     cmake("--build", app / "build")
     assert not (app / "build" / "alpha" / "alpha_example").exists()  # only when top level
+    # an application's own level (add_compile_options(-Os)) is kept: no -O2 after it (s54
+    # review M1: the library grew 6-24% at -Os -O2)
+    (app / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(app C)\nadd_compile_options(-Os)\n"
+        "add_subdirectory(alpha)\n")
+    cmake("-S", app, "-B", app / "build-os", f"-DCMAKE_C_COMPILER={compiler}",
+          "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON")
+    commands = json.loads((app / "build-os" / "compile_commands.json").read_text())
+    words = next(c["command"] for c in commands if c["file"].endswith("alpha.c")).split()
+    assert "-Os" in words and "-O2" not in words, words
     run = subprocess.run([str(app / "build" / "app")], input=pairs(models), capture_output=True,
                          check=False)
     assert run.returncode == 0, run.stderr
