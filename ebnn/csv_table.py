@@ -32,7 +32,7 @@ from ebnn.data import MAX_DATA_BYTES, DatasetError  # (MAX_DATA_BYTES read here:
 MAX_FILE_BYTES = 512 << 20
 MAX_LINE_BYTES = 4 << 20  # one row's text: MAX_COLUMNS cells of 32 bytes
 MAX_COLUMNS = 1 << 17  # the label and 131,071 values (a 209 x 209 x 3 image)
-MAX_ROWS = 1 << 21  # samples
+MAX_ROWS = 1 << 23  # samples (their label and line number: 128 MiB at most)
 CHUNK = 1 << 18
 BLOCK_CELLS = 1 << 14  # values parsed at once: a block of rows' strings is about 1 MB
 FLOAT32_MAX = float(np.finfo(np.float32).max)
