@@ -1165,9 +1165,9 @@ class ExceptionModel:
         """Warn (once a run) through ``warn`` when one sleep (WFIs and WFEs joined by the
         returns of dozing) has run SPIN_EVENTS device events that may wake it, or
         SPIN_SECONDS of device time (``seconds_at(cycle)``) through one or more of those events,
-        with nothing becoming pending that
-        wakes the core: a wake-up that may never come (a device's event waking in the model
-        that cannot on the part), or a long legitimate sleep. Looked at every _SLEEP_EVENTS
+        with nothing becoming pending that wakes the core: a wake-up that may never come (a
+        device's event waking in the model that cannot on the part), or a long legitimate
+        sleep. Looked at every _SLEEP_EVENTS
         events and at the run's end (end_at); never changes how the run ends."""
         self._spin_warn, self._spin_seconds = warn, seconds_at
 
