@@ -698,6 +698,12 @@ class Simulator:
                 return dev, address - dev.base
         return None
 
+    def in_sram(self, address: int, size: int) -> bool:
+        return self._in_sram(address, size)
+
+    def peripheral_at(self, address: int, size: int) -> tuple[devices.Device, int] | None:
+        return self._bus_device(address, size)
+
     def bus_read(self, address: int, size: int) -> int | None:
         if self._readable(address, size):
             return int.from_bytes(self._host_read(address, size), "little")
@@ -1459,8 +1465,8 @@ class Simulator:
         if (self.target.core in ("cortex-m3", "cortex-m4")
                 and (address >> 25) in (0x11, 0x21)):  # 0x22000000.., 0x42000000..
             what = "SRAM" if address < 0x4000_0000 else "the peripherals"
-            return (f" (the bit-band alias of {what}, which a Cortex-M3/M4 may map: "
-                    "not modelled)")
+            return (f" (the bit-band alias of {what}, an option of the Cortex-M3/M4 that "
+                    f"{self.target.name} does not implement)")
         if self.target.name == "nrf52832" and 0x1000_0000 <= address < 0x1000_2000:
             return " (the nRF52's FICR or UICR: not modelled)"
         if sram_end <= address < sram_end + 0x100000:

@@ -369,7 +369,8 @@ def test_faults_delivered_in_a_loop_are_listed_bounded(firmware, monkeypatch):
 
 @pytest.mark.parametrize(("case", "target", "note"), [
     (1, "curie", "(in table, a const object in flash)"),
-    (2, "curie", "(the bit-band alias of SRAM, which a Cortex-M3/M4 may map: not modelled)"),
+    (2, "nrf52832", "(the bit-band alias of SRAM, an option of the Cortex-M3/M4 that nrf52832 "
+                    "does not implement)"),
     (3, "nrf52832", "(the nRF52's FICR or UICR: not modelled)"),
 ])
 def test_a_fault_names_what_lies_at_its_address(firmware, case, target, note):

@@ -86,8 +86,10 @@ class Target:
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
+        # with the bit-band aliases of SRAM and the peripherals, as QEMU's mps2-an385
         Target("curie", "Intel Curie (Quark SE) as Cortex-M3", "cortex-m3", 32_000_000,
-               15 * KIB, 196 * KIB, 0, None),
+               15 * KIB, 196 * KIB, 0, None,
+               devices=(*_MPS2, "bitband_sram", "bitband_periph")),
         # ARMv6-M has no ITM (and its DWT no cycle counter: sim/devices/dwt.py)
         Target("stm32l031", "STM32L031K6 (Cortex-M0+)", "cortex-m0plus", 32_000_000,
                8 * KIB, 32 * KIB, 1, None, prio_bits=2,

@@ -172,6 +172,14 @@ class DeviceHost(Protocol):
         """A bus master's store (SRAM, or a device's register); False where nothing takes it
         (flash, the core's private peripherals, an unmapped address: a bus error)."""
 
+    def in_sram(self, address: int, size: int) -> bool:
+        """Whether [address, address + size) is SRAM the run maps."""
+
+    def peripheral_at(self, address: int, size: int) -> "tuple[Device, int] | None":
+        """The device (and the offset in it) answering ``size`` bytes at ``address`` below the
+        core's private peripherals, for the core's own access through another view of it (a
+        bit-band alias); None where no device answers."""
+
     def request_reset(self, why: str = "", cause: str = "software") -> None:
         """A reset of the part (AIRCR.SYSRESETREQ; ``why``: another source, a watchdog;
         ``cause``: one of sim.resets.CAUSES): the run stops there (asked for by a store, that
@@ -280,6 +288,7 @@ class Device(ABC):
 
 
 def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
+    from sim.devices.bitband import DEVICES as BITBAND
     from sim.devices.cmsdk_timer import CmsdkTimer0, CmsdkTimer1
     from sim.devices.cmsdk_uart import CmsdkUart, CmsdkUart1k
     from sim.devices.dwt import DataWatchpointTrace
@@ -312,7 +321,7 @@ def _registry() -> dict[str, Callable[[DeviceHost], Device]]:
                                 *STM32L0_PWR, *STM32L0_FLASH, *STM32L0_LPTIM,
                                 *STM32L0_GPIO, *STM32L0_I2C, *STM32L0_SPI,
                                 *STM32L0_IWDG, *STM32L0_DMA, *STM32L0_WWDG, *STM32L0_CRC,
-                                *STM32L0_DBGMCU, *STM32_BUSES)}
+                                *STM32L0_DBGMCU, *STM32_BUSES, *BITBAND)}
 
 
 REGISTRY: dict[str, Callable[[DeviceHost], Device]] = _registry()

@@ -1,5 +1,5 @@
 /* Faults whose address the message places: a store into a const table in flash (CASE 1), the
- * bit-band alias of SRAM (2, not modelled), the nRF52's FICR (3, not modelled). */
+ * bit-band alias of SRAM on a part without one (2), the nRF52's FICR (3, not modelled). */
 #include <stdint.h>
 const uint32_t table[4] = {1, 2, 3, 4};
 int main(void) {
