@@ -102,6 +102,7 @@ typedef void (*intr_fn)(uint32_t intno);
 /* The System Control Space device in Python (sim/devices/scs.py). */
 typedef uint64_t (*mmio_read_fn)(uint64_t offset, uint32_t size);
 typedef void (*mmio_write_fn)(uint64_t offset, uint32_t size, uint64_t value);
+typedef int (*ctx_fn)(void *uc, void *context); /* uc_context_save, uc_context_restore */
 
 /* exc_flags */
 #define EXC_FAST 1u /* native entry and return allowed (no profiler trace recording them) */
@@ -252,7 +253,30 @@ typedef struct {
      * put a code hook on an MSR to a stack register (sim/runner.py), as it does for each in
      * flash when it loads the image; NULL: none looked for */
     const uint8_t *sram_msr;
+    /* the local exclusive monitor, cleared at every exception entry and return (sim/exclusive.py:
+     * Unicorn's CPU context saved into excl_ctx, its exclusive_addr at byte excl_off set to -1,
+     * restored); excl_ctx NULL: not cleared (an image without load-exclusives, ARMv6-M) */
+    ctx_fn ctx_save, ctx_restore;
+    uint8_t *excl_ctx;
+    uint32_t excl_off;
 } sim_state;
+
+/* ClearExclusiveLocal: an interrupted LDREX/STREX sequence's STREX then fails. */
+static void clear_exclusive(void *uc, sim_state *s)
+{
+    if (s->excl_ctx == NULL)
+        return;
+    static const int64_t open_monitor = -1;
+    s->ctx_save(uc, s->excl_ctx);
+    memcpy(s->excl_ctx + s->excl_off, &open_monitor, sizeof open_monitor);
+    s->ctx_restore(uc, s->excl_ctx);
+}
+
+/* For the exception model's entries and returns in Python. */
+void sim_clear_exclusive(void *uc, sim_state *s)
+{
+    clear_exclusive(uc, s);
+}
 
 enum { MARK_RECORD = 0, MARK_PAUSE = 1, MARK_RESUME = 2 };
 
@@ -953,6 +977,7 @@ static void branch_to_handler(void *uc, sim_state *s, uint32_t exc, uint32_t exc
                               uint32_t handler, uint32_t xpsr, uint32_t nzcv, uint32_t sp,
                               uint32_t control, int sp_reg, int control_changes, int from_intr)
 {
+    clear_exclusive(uc, s);
     exc_clr(s->exc_pending, exc);
     exc_set(s->exc_active, exc);
     sim_handler_enter(s, exc);
@@ -1220,6 +1245,7 @@ static int fast_return(void *uc, sim_state *s)
     v[n++] = w[7] & 0xF0000000u;
     pop_regs[n] = RG_PC;
     v[n++] = w[6] | 1u;
+    clear_exclusive(uc, s);
     wr_many(uc, s, pop_regs, n, v);
     if (use_psp)
         sim_enter_thread_stack(s, new_sp);
@@ -1670,6 +1696,8 @@ static const uint32_t layout[] = {
     FIELD(sim_state, mark_addrs) FIELD(sim_state, mark_kinds) FIELD(sim_state, n_marks)
     FIELD(sim_state, paused) FIELD(sim_state, pause_insns) FIELD(sim_state, pause_cycles)
     FIELD(sim_state, paused_insns) FIELD(sim_state, paused_cycles) FIELD(sim_state, sram_msr)
+    FIELD(sim_state, ctx_save) FIELD(sim_state, ctx_restore) FIELD(sim_state, excl_ctx)
+    FIELD(sim_state, excl_off)
     sizeof(block_info),
     FIELD(block_info, cost) FIELD(block_info, spmin) FIELD(block_info, count)
     FIELD(block_info, size) FIELD(block_info, flags) FIELD(block_info, spnet)

@@ -869,6 +869,7 @@ class ExceptionModel:
             raise StackingError(self.vtor + 4 * exc, f"the vector of {exception_name(exc)}",
                                 access="read")
         handler = struct.unpack("<I", vector)[0]
+        self.counter.clear_exclusive()  # ClearExclusiveLocal (sim/exclusive.py)
         self.pending &= ~(1 << exc)
         self.active |= 1 << exc
         self.counter.handler_enter(exc)
@@ -903,6 +904,7 @@ class ExceptionModel:
         preempt the returned-to context is tail-chained, or the frame is popped."""
         regs = self.regs
         ipsr, control, psp, msp = regs.read_many(_RETURN_READ)
+        self.counter.clear_exclusive()  # ClearExclusiveLocal (sim/exclusive.py)
         self.active &= ~(1 << ipsr)
         if int(self._level_w[ipsr >> 6]) >> (ipsr & 63) & 1:  # a line still high: pends again
             self.pending |= 1 << ipsr

@@ -170,6 +170,10 @@ class _SimState(ctypes.Structure):
     st_stopped: int
     st_div: int
     msp_floor: int
+    ctx_save: int
+    ctx_restore: int
+    excl_ctx: int
+    excl_off: int
 
     _fields_ = [
         ("flash", _P), ("sram", _P), ("cost", _P), ("spd", _P),
@@ -232,6 +236,7 @@ class _SimState(ctypes.Structure):
         ("paused", ctypes.c_uint32), ("pause_insns", ctypes.c_uint64),
         ("pause_cycles", ctypes.c_uint64), ("paused_insns", ctypes.c_uint64),
         ("paused_cycles", ctypes.c_uint64), ("sram_msr", _P),
+        ("ctx_save", _P), ("ctx_restore", _P), ("excl_ctx", _P), ("excl_off", ctypes.c_uint32),
     ]
 
 
@@ -285,6 +290,8 @@ def _load() -> ctypes.CDLL:
         getattr(lib, name).restype = None
     lib.sim_stack_limit.argtypes = [ctypes.POINTER(_SimState)]
     lib.sim_stack_limit.restype = ctypes.c_uint32
+    lib.sim_clear_exclusive.argtypes = [ctypes.c_void_p, ctypes.POINTER(_SimState)]
+    lib.sim_clear_exclusive.restype = None
     check_layout(lib)
     return lib
 
@@ -605,6 +612,22 @@ class NativeCounter:
         s.device_at = device_at
         s.group_mask, s.prio_mask = group_mask, prio_mask
         self._update_fn(self._state_ref)
+
+    def clear_exclusive_at_exceptions(self, uc: Uc, offset: int) -> None:
+        """From now on, clear the local exclusive monitor at every exception entry and return
+        (sim/exclusive.py; ``offset``: its word's place in a saved context)."""
+        self._excl_ctx = uc.context_save()  # the C state points into it: kept alive
+        s = self._s
+        s.ctx_save, s.ctx_restore = (_addr(uclib.uc_context_save),
+                                     _addr(uclib.uc_context_restore))
+        s.excl_off = offset
+        s.excl_ctx = self._excl_ctx.context.value
+
+    def clear_exclusive(self) -> None:
+        """ClearExclusiveLocal, for an entry or return the exception model takes in Python
+        (nothing unless clear_exclusive_at_exceptions was called)."""
+        if self._s.excl_ctx:
+            library().sim_clear_exclusive(self._uch, self._state_ref)
 
     def request_stop(self) -> None:
         """Stop the run at the next opportunity (from a hook)."""

@@ -72,6 +72,7 @@ from sim.exceptions import (
     StackLimit,
     exception_name,
 )
+from sim.exclusive import holds_exclusive, monitor_offset
 from sim.formats import OutputError, write_text
 from sim.i2c_controller import load_controller
 from sim.i2c_targets import I2cBus, I2cSpec, load_target
@@ -402,6 +403,10 @@ class Simulator:
         if ((self.target.fpu is not None and self.core.unicorn_fp64)
                 or bool(np.any(tables.fp == UNDEFINED))):  # (sim/isa_gaps.py)
             self._counter.set_fp64_trap(True)
+        if self.core.architecture != "armv6-m" and holds_exclusive(self.flash):
+            offset = monitor_offset(self.core.unicorn_model)
+            if offset is not None:
+                self._counter.clear_exclusive_at_exceptions(self.uc, offset)
         if opts.check_alignment:
             self._counter.add_alignment_checks(
                 alignment_checks(self.flash, base, image.exec_ranges, self.core,

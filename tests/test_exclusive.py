@@ -1,0 +1,49 @@
+"""The local exclusive monitor is cleared at every exception entry and return, as ARMv7-M and
+ARMv8-M do (sim/exclusive.py): a STREX after an exception fails, so lock-free code retries and
+an interrupted atomic read-modify-write loses no update; QEMU's mps2 boards agree."""
+
+import numpy as np
+import pytest
+
+import sim
+from sim.exclusive import holds_exclusive
+from tests.test_exceptions import irq_program
+from tests.test_qemu import BOARDS, run_qemu
+
+OUTPUT = "no exception: 0, PendSV between: 1\nno update lost\n"
+
+
+@pytest.mark.parametrize("target", ["curie", "nrf52832", "stm32f746", "stm32l552"])
+def test_an_exception_between_ldrex_and_strex_makes_the_store_fail(firmware, target):
+    report = sim.run(sim.load_elf(irq_program(firmware, "exclusive.c", target)))
+    assert (report.status, report.exit_code) == ("ok", 0), (report.problem, report.stdout)
+    assert report.stdout == OUTPUT
+    assert report.exceptions["SysTick"] > 100
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l552"])
+def test_the_monitor_is_cleared_by_the_python_exception_model_too(firmware, target):
+    """Entries and returns the native fast path leaves to Python (a profiler records them)."""
+    elf = irq_program(firmware, "exclusive.c", target, ROUNDS=300)
+    reference = sim.Simulator(sim.load_elf(elf))
+    reference.exceptions.trace = []
+    report = reference.run()
+    assert (report.status, report.exit_code) == ("ok", 0), (report.problem, report.stdout)
+    assert report.stdout == OUTPUT
+
+
+def test_qemu_fails_the_store_after_an_exception_too(firmware, tmp_path):
+    elf = irq_program(firmware, "exclusive.c", "curie", ROUNDS=300)
+    assert "curie" in BOARDS
+    qemu = run_qemu(elf, "curie", tmp_path / "trace.log")
+    assert qemu.console.startswith("no exception: 0, PendSV between: 1\n")
+
+
+def test_only_images_with_a_load_exclusive_pay_for_it():
+    def image(*halfwords: int) -> np.ndarray:
+        return np.frombuffer(np.array(halfwords, "<u2").tobytes(), np.uint8)
+
+    assert holds_exclusive(image(0xBF00, 0xE851, 0x0F00))  # ldrex r0, [r1]
+    assert holds_exclusive(image(0xE8D1, 0x0F4F))  # ldrexb r0, [r1]
+    assert not holds_exclusive(image(0xE8DF, 0xF000))  # tbb [pc, r0]: a switch's table
+    assert not holds_exclusive(image(0xBF00, 0x4770))
