@@ -133,7 +133,15 @@ class Lines:
         if self.record > MAX_LINE_BYTES:  # a quoted field over many short lines
             raise self._too_long()
         self.boundary = False
-        return raw.decode("utf-8", errors="replace")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            # (replacing the bytes would merge class names that differ only there: Excel's
+            # Latin-1 "café" and "cafè" both read "caf\ufffd")
+            raise DatasetError(
+                f"{self.path}:{self.line}: not UTF-8 text (byte 0x{raw[e.start]:02x}): save "
+                f"the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 {self.path} > new.csv`"
+            ) from None
 
 
 @dataclass

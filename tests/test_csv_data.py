@@ -168,3 +168,16 @@ def test_each_value_is_held_once(tmp_path):
     assert ds.images.dtype == np.uint8 and ds.images.shape == (6_000, 256)
     np.testing.assert_array_equal(ds.images, x)
     assert size > 5 << 20 and peak < ds.images.nbytes + (3 << 20) < size
+
+
+def test_a_file_not_in_utf8_is_refused_not_merged(tmp_path):
+    """Excel's Latin-1 export: "café" and "cafè" were both read "caf\\ufffd", one class of the
+    two (review s55 datarev M2); a UTF-8 file with a byte-order mark still reads."""
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("label,a,b\ncafé,1,2\ncafè,3,4\ntea,5,6\n".encode("latin-1"))
+    with pytest.raises(DatasetError, match=r"latin\.csv:2: not UTF-8 text \(byte 0xe9\): save "
+                                           r"the file as UTF-8, e\.g\. `iconv -f latin1"):
+        load_csv(latin)
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("\ufefflabel,a,b\ncafé,1,2\ncafè,3,4\ntea,5,6\n".encode())
+    assert load_csv(bom).class_names == ("cafè", "café", "tea")
