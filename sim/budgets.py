@@ -844,6 +844,12 @@ def _run_inputs(key: _RunKey) -> list[Path]:
             *(p for s in specs if isinstance(p := getattr(s, "path", None), Path))]
 
 
+def files_read(config: BudgetConfig) -> list[Path]:
+    """The files a check of ``config`` reads: the budgets file, the ELFs its globs match and
+    the runs' inputs; BudgetError as :func:`match` raises it."""
+    return [config.path, *(p for key in match(config) for p in _run_inputs(key))]
+
+
 def run_checks(config: BudgetConfig, progress: Callable[[str], None] | None = None,
                outputs: Mapping[str, Path] | None = None) -> CheckResult:
     """Run every matched ELF once and compare it with its budgets. A usage or configuration
@@ -859,7 +865,8 @@ def run_checks(config: BudgetConfig, progress: Callable[[str], None] | None = No
     except BudgetError as exc:
         return CheckResult(config, [], error=str(exc))
     if outputs:
-        read = [p for key in runs for p in _run_inputs(key)]
+        # (the budgets file too: `check --json pyproject.toml` replaced it with the report)
+        read = [config.path, *(p for key in runs for p in _run_inputs(key))]
         message = clash(outputs, read)
         if message is not None:
             refused = tuple(path for what, path in outputs.items()

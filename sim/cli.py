@@ -7,7 +7,7 @@ The firmware's console output goes to stdout as it appears; the run summary goes
 import shlex
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import RenderableType
@@ -25,7 +25,7 @@ from sim.i2c_targets import I2cSpec
 from sim.i2c_targets import parse_spec as parse_i2c
 from sim.inputs import SpecParam
 from sim.interrupts import stop_on_sigint
-from sim.output_guard import GuardedGroup, PipeConsole, reader_left
+from sim.output_guard import GuardedGroup, PipeConsole, Stopped, clash, reader_left
 from sim.pins import PinSpec
 from sim.pins import parse_spec as parse_pin
 from sim.report import EXIT_USAGE, HEAP_UNTRACKED
@@ -45,6 +45,9 @@ from sim.spi_targets import SpiSpec
 from sim.spi_targets import parse_spec as parse_spi
 from toolchain.profiles import DEFAULT_TARGET, TARGETS
 from toolchain.sizes import SIZE, format_size
+
+if TYPE_CHECKING:
+    from sim.budgets import CheckResult
 
 RUN_FOR = DurationParam(MIN_RUN_FOR, MAX_RUN_FOR)
 ANALOG_OPTION = click.option(
@@ -330,7 +333,67 @@ def _print_unwrapped(*renderables: RenderableType) -> None:
     print_fitted(PipeConsole(), *renderables)
 
 
-@main.command("check")
+def _write_check_reports(result: "CheckResult", junit_path: Path | None,
+                         json_path: Path | None, read: list[Path]) -> None:
+    """``check``'s --junit and --json of ``result``; neither when the check refused it, nor
+    over a file in ``read`` (its budgets file: a warning says so). A report that cannot be
+    written makes the check's result that error (exit 2), the other report (re)written to say
+    so, not left passing."""
+    from sim.formats.json import check_dict
+    from sim.formats.junit import write_junit
+
+    def write(what: str, path: Path) -> None:
+        if what == "--junit":
+            write_junit(result, path)
+        else:
+            write_json(path, check_dict(result))
+
+    pending: list[tuple[str, Path]] = []
+    for what, path in (("--junit", junit_path), ("--json", json_path)):
+        if path is None or path in result.refused:
+            continue
+        if (message := clash({what: path}, read)) is not None:
+            _warn(f"{message}; not written")
+            continue
+        pending.append((what, path))
+    written: list[tuple[str, Path]] = []
+    while pending:
+        what, path = pending.pop(0)
+        try:
+            write(what, path)
+        except OutputError as exc:
+            if result.error is not None:  # (the error that stopped the check is the one to say)
+                _warn(str(exc))
+                continue
+            result.error = str(exc)
+            pending += written  # written before: they said the check passed
+            written.clear()
+        else:
+            written.append((what, path))
+
+
+def _check_stopped(stopped: Stopped) -> None:
+    """``check``'s --junit and --json when click or the output guard stopped it with exit 2
+    before its own code: one errored testcase, ``exit_code`` 2 and the error, as for a bad
+    budgets file; none over a file the check would read (the budgets file, its ELFs, their
+    inputs, as far as they can be known)."""
+    from sim.budgets import BudgetConfig, BudgetError, CheckResult, files_read, load_config
+
+    text = stopped.given.get("config_path")
+    config_path = Path(text) if text else None
+    config = BudgetConfig(config_path or Path("pyproject.toml"), [])
+    read = [*stopped.inputs, config.path]
+    try:
+        config = load_config(config_path)
+        read += files_read(config)
+    except BudgetError:  # (which ELFs it names cannot be known: refused as by a bad config)
+        pass
+    _write_check_reports(CheckResult(config, [], error=stopped.message),
+                         stopped.outputs.get("junit_path"), stopped.outputs.get("json_path"),
+                         read)
+
+
+@main.command("check", error_reports=_check_stopped)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="TOML file with [[tool.ebnn-sim.budget]] (or [[budget]]) tables; paths in it "
                    "are relative to its directory. Default: ./pyproject.toml.")
@@ -363,23 +426,22 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     spi = "PA4=lis3dh.toml"     a device on the SPI bus, as --spi
 
     Each matched ELF runs once with its target's memories. Exit codes: 0 every budget met,
-    2 bad or missing config, a glob matching no file, a file that is not an ELF (--junit and
-    --json still say why), 3 a budget broken (or, with --fail-on-warnings, a warning), 4 a
-    firmware faulted, deadlocked, hit a limit or exited non-zero, 130 interrupted. See docs/ci.md.
+    2 bad or missing config, a glob matching no file, a file that is not an ELF, a usage
+    error (--junit and --json still say why), 3 a budget broken (or, with
+    --fail-on-warnings, a warning), 4 a firmware faulted, deadlocked, hit a limit or exited
+    non-zero, 130 interrupted. See docs/ci.md.
     """
     from sim.budgets import BudgetConfig, BudgetError, CheckResult, load_config, run_checks
-    from sim.formats.json import check_dict
-    from sim.formats.junit import write_junit
     from sim.formats.text import check_table
 
     def progress(name: str) -> None:
         err.print(f"[dim]running {escape(name)}[/]")
 
+    config_file = config_path or Path("pyproject.toml")  # (the default, found or not)
     try:
         config = load_config(config_path)
     except BudgetError as exc:  # (no budgets read: the reports say why, and nothing more)
-        result = CheckResult(BudgetConfig(config_path or Path("pyproject.toml"), []), [],
-                             error=str(exc))
+        result = CheckResult(BudgetConfig(config_file, []), [], error=str(exc))
     else:
         outputs = {what: path for what, path in (("--junit", junit_path), ("--json", json_path))
                    if path is not None}  # (none may be a file a run reads: an ELF, an input)
@@ -388,10 +450,7 @@ def check_cmd(config_path: Path | None, junit_path: Path | None,
     result.fail_on_warnings = fail_on_warnings
     # the files first: a reader of stdout that leaves (`| head`) does not lose them; written
     # on an error too (exit 2), so that CI finds the reason in them, not an earlier run's
-    if junit_path is not None and junit_path not in result.refused:
-        write_junit(result, junit_path)
-    if json_path is not None and json_path not in result.refused:
-        write_json(json_path, check_dict(result))
+    _write_check_reports(result, junit_path, json_path, [config_file])
     if result.error is not None:
         fail(result.error)
     out = PipeConsole(highlight=False)
