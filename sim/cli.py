@@ -19,7 +19,7 @@ from sim.budget_check import sram_budget
 from sim.counts import CountParam
 from sim.durations import DurationParam
 from sim.formats import OutputError, write_text
-from sim.formats.json import report_dict, write_json
+from sim.formats.json import error_dict, report_dict, write_json
 from sim.formats.text import devices_table, escape, print_run_summary, targets_table
 from sim.i2c_targets import I2cSpec
 from sim.i2c_targets import parse_spec as parse_i2c
@@ -114,6 +114,24 @@ def _warn(message: str) -> None:
     err.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
+def _write_error_json(json_path: Path | None, elf: str | None, message: str) -> None:
+    """``run --json``/``profile --json`` of a command stopped at an error before any run
+    (exit 2): the error, no figures; a file that cannot be written only a warning (the
+    error that stopped the command is the one to say)."""
+    if json_path is None:
+        return
+    try:
+        write_json(json_path, error_dict(elf, message))
+    except OutputError as exc:
+        _warn(str(exc))
+
+
+def _run_stopped(stopped: Stopped) -> None:
+    """``run``/``profile``: its --json says why, when click or the output guard stopped it."""
+    _write_error_json(stopped.outputs.get("json_path"), stopped.given.get("elf") or None,
+                      stopped.message)
+
+
 class PluginGroup(GuardedGroup):
     """The built-in commands, plus those of the installed plugins (:mod:`sim.plugins`), which
     are loaded the first time a command is not a built-in one, or all are listed."""
@@ -168,7 +186,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(error_reports=_run_stopped)
 @click.argument("elf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--target", "-t", type=click.Choice(list(TARGETS)), default=None,
               help="Target profile (core, clock, memories). Default: the one recorded in the "
@@ -225,7 +243,8 @@ def main() -> None:
                    "Without it, opening a file for writing is refused.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None,
-              help="Write the report as JSON to this file.")
+              help="Write the report as JSON to this file (on exit 2 before any run: "
+                   "status \"error\" and the \"error\", no figures).")
 @click.option("--quiet", "-q", is_flag=True,
               help="Do not echo the firmware's console output (it is still in --json).")
 @click.option("--max-output", type=SIZE, default=MAX_OUTPUT_BYTES, metavar="SIZE",
@@ -302,6 +321,7 @@ def run(elf: Path, target: str | None, sram: int | None, flash: int | None,
     try:
         report = session.run(elf, spec, prepared=simulator.append)
     except SessionError as exc:
+        _write_error_json(json_path, str(elf), str(exc))
         fail(str(exc))
     if left and report.fault is not None and report.status == "interrupted":
         report.fault.message = (f"stopped when the reader of its console output left (| head) "
@@ -498,7 +518,7 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
         _print_unwrapped(*diff_tables(d, str(base), str(head), limit=shown))
 
 
-@main.command("profile")
+@main.command("profile", error_reports=_run_stopped)
 @click.argument("elf", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--input", "inputs", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               multiple=True,
@@ -542,7 +562,8 @@ def diff_cmd(base: Path, head: Path, markdown: bool, limit: int) -> None:
                    "as for `run`.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None,
-              help="Write the profile as JSON (keys: docs/profile.md).")
+              help="Write the profile as JSON (keys: docs/profile.md; on exit 2 before any "
+                   "run: status \"error\" and the \"error\", no figures).")
 @click.option("--speedscope", "speedscope_path",
               type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write a speedscope flame graph weighted by cycles (open it in "
@@ -581,6 +602,7 @@ def profile_cmd(elf: Path, inputs: tuple[Path, ...], target: str | None, sram: i
     try:
         simulator = session.prepare(elf, spec)
     except SessionError as exc:
+        _write_error_json(json_path, str(elf), str(exc))
         fail(str(exc))
     groups = plugins.function_groups(main.loaded_plugins(), simulator.image, _warn)
     with stop_on_sigint(simulator):

@@ -104,6 +104,10 @@ def load_report(path: Path) -> dict[str, Any]:
         raise DiffError(f"{path}: not valid JSON ({exc})") from None
     except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long
         raise DiffError(f"{path}: not a report ({type(exc).__name__})") from None
+    if (isinstance(data, dict) and data.get("status") == "error"
+            and isinstance(data.get("error"), str)):  # (run/profile --json of an exit 2)
+        raise DiffError(f"{path}: the report of a run that stopped at an error before it ran: "
+                        f"{printable(data['error'][:200], one_line=True)}")
     if isinstance(data, dict) and isinstance(data.get("elfs"), list) and "config" in data:
         data = _check_run(data, path)  # `ebnn-sim check --json`: its run's report
     if isinstance(data, dict):

@@ -1,8 +1,9 @@
 """The reports of an exit 2 that comes before a command's own code: a click usage error (a bad
 option value, an unknown option, a missing ELF), an output the output guard refuses, a host out
 of memory. ``check --junit/--json`` wrote nothing there (a CI job publishing the JUnit file
-found none, or an earlier run's passing one). Now each says why, unless its own path is the
-problem or it would replace a file the command reads."""
+found none, or an earlier run's passing one), ``run --json`` and ``profile --json`` wrote
+nothing on any exit 2. Now each says why, unless its own path is the problem or it would
+replace a file the command reads."""
 
 import json
 import shutil
@@ -184,3 +185,83 @@ def test_a_host_out_of_memory_is_in_the_reports(project, monkeypatch):
     assert result.returncode == 2 and "error: out of host memory" in result.stderr
     assert junit_error(project / "out/j.xml").startswith("out of host memory")
     assert check_json_error(project / "out/k.json").startswith("out of host memory")
+
+
+# --- run and profile ---------------------------------------------------------------------------
+
+
+def error_doc(path: Path, elf: str | None) -> str:
+    """The error of a run or profile report of an exit 2: no figures, the firmware's exit
+    code null (none ran)."""
+    doc = json.loads(path.read_text())
+    assert doc.keys() == {"ebnn_sim_version", "status", "exit_code", "error", "elf"}
+    assert doc["status"] == "error" and doc["exit_code"] is None and doc["elf"] == elf
+    return doc["error"]
+
+
+@pytest.mark.parametrize("command", ["run", "profile"])
+@pytest.mark.parametrize("args", [
+    ["build/hello.elf", "--sram", "abc"],
+    ["build/hello.elf", "--input", "no-such-input.bin"],
+    ["build/hello.elf", "--bogus"],
+    ["build/hello.elf", "--target", "nosuch"],
+    ["build/hello.elf", "--analog", "3=in.bin@fast"],
+    ["build/hello.elf", "--vcd", "adir"],  # another output's own path
+    [],  # no ELF
+], ids=["sram", "input", "unknown-option", "target", "analog", "vcd-folder", "no-elf"])
+def test_a_usage_error_of_run_and_profile_is_in_the_json(project, command, args):
+    (project / "adir").mkdir()
+    result = run_cli_in_process(command, *args, "--json", "out/k.json", cwd=project)
+    assert result.returncode == 2 and result.stdout == ""
+    elf = args[0] if args else None
+    assert error_doc(project / "out/k.json", elf) == click_error(result.stderr)
+
+
+@pytest.mark.parametrize("command", ["run", "profile"])
+def test_a_bad_elf_or_input_is_in_the_json(project, command):
+    (project / "notes.txt").write_text("not firmware\n")
+    result = run_cli_in_process(command, "notes.txt", "--json", "out/k.json", cwd=project)
+    assert result.returncode == 2 and result.stderr.startswith("error: notes.txt: not a valid")
+    assert "error: " + error_doc(project / "out/k.json", "notes.txt") == result.stderr.strip()
+    # an input the ELF's recorded format refuses: a session error after the path is known
+    (project / "x.npy").write_bytes(b"not numpy")
+    result = run_cli_in_process(command, "build/hello.elf", "--input", "x.npy", "--json",
+                                "out/k.json", cwd=project)
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert "error: " + error_doc(project / "out/k.json", "build/hello.elf") == line
+
+
+@pytest.mark.parametrize("command", ["run", "profile"])
+def test_an_output_the_guard_refuses_leaves_the_json_saying_so(project, command):
+    before = snapshot(project)
+    result = run_cli_in_process(command, "build/hello.elf", "--vcd", "build/hello.elf",
+                                "--json", "out/k.json", cwd=project)
+    assert result.returncode == 2 and snapshot(project) == before
+    line = result.stderr.strip()
+    assert line.startswith("error: --vcd build/hello.elf would replace the input")
+    assert "error: " + error_doc(project / "out/k.json", "build/hello.elf") == line
+
+
+@pytest.mark.parametrize("args", [
+    ["build/hello.elf", "--json", "build/hello.elf", "--sram", "abc"],
+    ["build/hello.elf", "--json", "in.bin", "--input", "in.bin", "--bogus"],
+    # the spec click refuses still names the file: not replaced
+    ["build/hello.elf", "--json", "in.bin", "--analog", "3=in.bin@fast"],
+    ["build/hello.elf", "--json", "in.bin", "--pin=PA0=in.bin", "--bogus"],
+], ids=["elf", "input", "refused-spec", "spec"])
+def test_a_usage_error_writes_no_json_over_an_input(project, args):
+    before = snapshot(project)
+    result = run_cli_in_process("run", *args, cwd=project)
+    assert result.returncode == 2 and snapshot(project) == before
+    assert "would replace the input" in result.stderr and "; not written" in result.stderr
+
+
+def test_diff_names_an_error_report_for_what_it_is(project, firmware):
+    (project / "notes.txt").write_text("not firmware\n")
+    run_cli_in_process("run", "notes.txt", "--json", "out/k.json", cwd=project)
+    result = run_cli_in_process("diff", "out/k.json", "out/k.json", cwd=project)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: out/k.json: the report of a run that stopped at an error before it ran: "
+        "notes.txt: not a valid ELF file (Magic number does not match)")

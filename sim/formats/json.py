@@ -101,6 +101,20 @@ def report_dict(report: RunReport) -> dict[str, Any]:
     }
 
 
+def error_dict(elf: str | None, error: str) -> dict[str, Any]:
+    """``ebnn-sim run --json`` and ``profile --json`` of a command that stopped at an error
+    (exit 2: a usage error, an ELF that cannot be loaded, a bad input) before any run: the
+    keys of a report that are known without one; no figure, the run did not happen. Its
+    ``exit_code`` is, as in every run report, the firmware's: null, none ran."""
+    return {
+        "ebnn_sim_version": tool_version(),
+        "status": "error",
+        "exit_code": None,
+        "error": error,  # the one line printed after "error: " (or click's "Error: ")
+        "elf": elf,  # as given (null: none was)
+    }
+
+
 def profile_dict(prof: Profile) -> dict[str, Any]:
     """``ebnn-sim profile --json``."""
     r = prof.report
