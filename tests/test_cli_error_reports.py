@@ -217,6 +217,18 @@ def test_a_usage_error_of_run_and_profile_is_in_the_json(project, command, args)
     assert error_doc(project / "out/k.json", elf) == click_error(result.stderr)
 
 
+@pytest.mark.parametrize("args", [
+    ["--json=out/k.json", "build/hello.elf", "-tnosuch"],
+    ["build/hello.elf", "-qt", "nosuch", "--json", "out/k.json"],
+    ["--quiet", "--json", "out/k.json", "--", "build/hello.elf", "extra"],
+], ids=["equals-and-attached", "short-cluster", "double-dash"])
+def test_the_json_path_is_found_however_the_options_are_spelt(project, args):
+    """As click's parser reads them: --opt=value, -tVALUE, -qt VALUE, arguments after --."""
+    result = run_cli_in_process("run", *args, cwd=project)
+    assert result.returncode == 2
+    assert error_doc(project / "out/k.json", "build/hello.elf") == click_error(result.stderr)
+
+
 @pytest.mark.parametrize("command", ["run", "profile"])
 def test_a_bad_elf_or_input_is_in_the_json(project, command):
     (project / "notes.txt").write_text("not firmware\n")
