@@ -52,7 +52,8 @@ def input_files_option(purpose: str) -> Callable[[F], F]:
     return click.option(
         "--input", "inputs", type=click.Path(path_type=Path, exists=True), multiple=True,
         metavar="PATH",
-        help=f"{purpose} (no labels needed): a file as `ebnn-sim run --input` reads it (.png, "
-             ".wav, .npy, .csv or raw bytes: one or more whole inputs, quantised as the model's "
-             "data), or a folder of them (its and its sub-folders' .png, .wav, .npy, .csv, .bin "
-             "and .raw files, by name; hidden ones skipped). Repeatable.")
+        help=f"{purpose} (no labels needed): a file as `ebnn-sim run --input` reads it (an "
+             "image: .png, .jpg, .bmp, .gif, .tif, .webp, .pgm, .ppm; .wav, .npy, .csv or raw "
+             "bytes: one or more whole inputs, quantised as the model's data), or a folder of "
+             "them (its and its sub-folders' images, .wav, .npy, .csv, .bin and .raw files, by "
+             "name; hidden ones skipped). Repeatable.")

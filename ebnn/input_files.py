@@ -21,9 +21,11 @@ class InputFilesError(Exception):
     line for the user."""
 
 
-# What a folder's files must end in to be read as inputs (``sim.inputs``: raw bytes for the
-# last two); anything else in a folder (a README, Thumbs.db, a JPEG) is skipped and reported.
-INPUT_SUFFIXES = (".png", ".wav", ".npy", ".csv", ".bin", ".raw")
+# What a folder's files must end in to be read as inputs (``sim.inputs``: images as the
+# training folders' are read, raw bytes for the last two); anything else in a folder (a README,
+# Thumbs.db) is skipped and reported.
+INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
+                  ".ppm", ".wav", ".npy", ".csv", ".bin", ".raw")
 
 
 @dataclass
@@ -89,8 +91,8 @@ def input_file_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
             if len(found) + len(inside) + len(skipped) > MAX_FILES:
                 raise InputFilesError(f"{display(path)}: more than {MAX_FILES:,} files")
         if not inside:
-            raise InputFilesError(f"{display(path)}: a folder without input files ("
-                                  + ", ".join(INPUT_SUFFIXES) + ")")
+            raise InputFilesError(f"{display(path)}: a folder without input files (images: "
+                                  ".png, .jpg, ...; .wav, .npy, .csv, .bin, .raw)")
         inside.sort(key=lambda p: p.relative_to(path).parts)
         found += inside
         for file in inside:  # named by the user, a pipe is an input; found, it may hang

@@ -114,6 +114,51 @@ def load_npy(path: Path) -> np.ndarray:
         raise InputError(f"{path}: not a readable .npy file ({exc})") from None
 
 
+def _png_pixels(path: Path) -> np.ndarray:
+    """A PNG's pixels, 0..255 (16-bit ones scaled), grey (H, W) or with channels."""
+    try:
+        from matplotlib import image
+    except ImportError:
+        raise InputError(_needs(path, "matplotlib")) from None
+    _check_png_size(path)
+    try:
+        pixels = image.imread(path)
+    except (ValueError, OSError, SyntaxError) as exc:
+        raise InputError(f"{path}: not a readable PNG ({exc})") from None
+    return np.round(pixels * 255.0) if pixels.dtype.kind == "f" else pixels
+
+
+# Pillow's grey modes (16-bit ones scaled 65535 -> 255, as a 16-bit PNG's pixels are)
+_GREY_MODES, _WIDE_MODES = ("1", "L", "F", "LA"), ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def _image_pixels(path: Path) -> np.ndarray:
+    """The pixels of a JPEG, BMP, GIF, TIFF, WebP or PGM/PPM image, decoded by Pillow as
+    ``ebnn``'s image folders decode them for training: a grey mode as grey, a palette or any
+    other mode as RGB; its size checked from its header before decoding."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise InputError(_needs(path, "pillow")) from None
+    what = path.suffix.lower()[1:].upper()
+    try:
+        with warnings.catch_warnings():
+            # (a bomb's size is checked below; a damaged file's EXIF warning says no more
+            # than the error line)
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                width, height = im.size
+                if width * height * 4 * 4 > MAX_INPUT_BYTES:  # as a PNG's
+                    raise _too_large(path, f"the {width}x{height} image")
+                if im.mode in _WIDE_MODES:
+                    wide = np.asarray(im, np.float64)
+                    return np.clip(np.round(wide * (255 / 65535)), 0, 255).astype(np.uint8)
+                mode = "L" if im.mode in _GREY_MODES else "RGB"
+                return np.asarray(im.convert(mode), np.uint8)
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable {what} image ({type(exc).__name__})") from None
+
+
 def _check_png_size(path: Path) -> None:
     """Refuse, from its IHDR chunk, an image whose pixels would exceed the limit (a PNG of a
     few hundred KiB can inflate to gigabytes)."""
@@ -418,18 +463,9 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
                                 if per_pixel != rows else "")
                              + ", or a column")
         return fmt.quantise(table, path, notes).tobytes()
-    if suffix == ".png":
-        try:
-            from matplotlib import image
-        except ImportError:
-            raise InputError(_needs(path, "matplotlib")) from None
-        _check_png_size(path)
-        try:
-            pixels = image.imread(path)
-        except (ValueError, OSError, SyntaxError) as exc:
-            raise InputError(f"{path}: not a readable PNG ({exc})") from None
-        if pixels.dtype.kind == "f":
-            pixels = np.round(pixels * 255.0)
+    if suffix == ".png" or (suffix in OTHER_IMAGES and fmt is not None):
+        # (a raw harness, no format recorded, gets other image files' bytes unchanged)
+        pixels = _png_pixels(path) if suffix == ".png" else _image_pixels(path)
         if pixels.ndim == 3:
             rgb = pixels[..., :3]
             colour = fmt is not None and len(fmt.shape) == 3 and fmt.shape[2] == 3
@@ -449,9 +485,6 @@ def console_bytes(path: Path, fmt: InputFormat | None = None,
         return _uint8(pixels, path).tobytes()
     if suffix == ".wav":
         return _wav_bytes(path, fmt, notes)
-    if suffix in OTHER_IMAGES and fmt is not None:  # an eBNN harness reads pixels, not files
-        raise InputError(f"{path}: a {suffix[1:].upper()} image; --input reads PNG images (or "
-                         ".npy, .csv and raw bytes): convert it to PNG")
     with path.open("rb") as fh:
         data = fh.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:

@@ -338,7 +338,8 @@ def test_verify_cli_names_the_file_of_a_mismatch(trained, tmp_path):
     (lambda d: (d.mkdir(), (d / "notes.bin").write_text("hi")), (),
      "notes.bin: 2 bytes, not a whole number of inputs"),
     (lambda d: (d.mkdir(), (d / "notes.txt").write_text("hi")), (),
-     "in: a folder without input files (.png, .wav, .npy, .csv, .bin, .raw)"),
+     "in: a folder without input files (images: .png, .jpg, ...; .wav, .npy, .csv, .bin, "
+     ".raw)"),
     (lambda d: (d.mkdir(), os.mkfifo(d / "live.raw")), (),
      "live.raw: not a regular file"),
     (lambda d: (d.mkdir(), np.save(d / "x.npy", np.zeros((2, 8, 8)))), (),

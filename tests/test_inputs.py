@@ -159,16 +159,39 @@ def test_grey_looking_rgb_png_feeds_a_colour_model(tmp_path: Path) -> None:
     assert console_bytes(p, InputFormat((5, 4, 1), 20)) == grey.tobytes()
 
 
-def test_other_image_formats_are_named_not_fed_as_bytes(tmp_path: Path) -> None:
-    """To an eBNN harness (a recorded input format) a JPEG is not pixels; to any other
-    firmware it is a file's bytes, as before (it may decode them itself)."""
+@pytest.mark.parametrize(("suffix", "mode", "channels"), [
+    (".jpg", "L", 1), (".jpg", "RGB", 3), (".bmp", "RGB", 3), (".gif", "P", 3),
+    (".tif", "I;16", 1), (".pgm", "L", 1), (".ppm", "RGB", 3), (".webp", "RGB", 3)])
+def test_other_images_read_as_training_reads_them(tmp_path: Path, suffix, mode, channels):
+    """A model trained on a folder of JPEGs (or BMP, GIF, TIFF, WebP, PGM, PPM) takes those
+    same files as --input: the pixels are those the training folder gave (review s55
+    datarev M1: they were refused as "not PNG"); to firmware that records no input format a
+    JPEG is the file's bytes, as before (it may decode them itself)."""
     from PIL import Image
 
+    from ebnn.datafiles import load_path
     from sim.inputs import InputFormat
 
-    p = tmp_path / "digit.jpg"
-    Image.fromarray(DIGIT[..., 0]).save(p)
-    with pytest.raises(InputError) as e:
-        console_bytes(p, InputFormat((28, 28, 1), 784))
-    assert "a JPG image; --input reads PNG images" in one_line(e)
+    rng = np.random.default_rng(7)
+    if mode == "I;16":
+        im = Image.fromarray(rng.integers(0, 65536, (6, 5), dtype=np.uint16))
+    elif mode == "P":
+        im = Image.fromarray(rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)).quantize(16)
+    else:
+        shape = (6, 5) if mode == "L" else (6, 5, 3)
+        im = Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode)
+    for label in ("a", "b"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        im.save(tmp_path / "data" / label / f"x{suffix}")
+    trained = load_path(tmp_path / "data")
+    assert trained.images.shape[1:] == (6, 5, channels)
+    p = tmp_path / "data" / "a" / f"x{suffix}"
+    assert console_bytes(p, InputFormat((6, 5, channels), 30 * channels)) == (
+        trained.images[0].tobytes())
     assert console_bytes(p) == p.read_bytes()
+    with pytest.raises(InputError, match=r"a (grey|colour) image 5 wide and 6 high"):
+        console_bytes(p, InputFormat((5, 6, channels), 30 * channels))
+    broken = tmp_path / f"broken{suffix}"
+    broken.write_bytes(p.read_bytes()[:20])
+    with pytest.raises(InputError, match=f"broken{suffix}: not a readable"):
+        console_bytes(broken, InputFormat((6, 5, channels), 30 * channels))
