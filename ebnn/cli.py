@@ -120,7 +120,7 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
         spec = load_config(config)
         ds = load_source(dataset, data, data_dir, "train").fit_to(spec.input, f"{config}")
         if data is not None:
-            _check_test_split(data, spec.input, f"{config}")
+            _check_test_split(data, spec.input, spec.classes, f"{config}")
         present = np.unique(ds.labels)
         if len(present) < 2:
             _fail(f"{ds.source}: every sample is of one class; a classifier needs two or more")
@@ -230,9 +230,10 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
     err.print(f"wrote {output} ({said}), curves in {plot}")
 
 
-def _check_test_split(data: Path, shape: tuple[int, ...], what: str) -> None:
+def _check_test_split(data: Path, shape: tuple[int, ...], classes: int, what: str) -> None:
     """An .npz's own test split (x_test, y_test) that the model being trained cannot score:
-    without labels a warning; of another shape refused, as ``ebnn search`` and a folder's or
+    without labels a warning; of another shape, or with labels beyond the model's ``classes``,
+    refused, as ``ebnn search`` and a folder's or
     IDX files' splits of two shapes are (training does not read it, but ``eval`` would refuse
     it after the training). (A folder's test split is checked as it loads, from its first
     image.)"""
@@ -251,6 +252,9 @@ def _check_test_split(data: Path, shape: tuple[int, ...], what: str) -> None:
         test = load_path(data, "test")
         test = replace(test, name=f"its test split, {test.source},")
         test.fit_to(shape, what)
+        if len(test.labels) and int(test.labels.max()) >= classes:
+            raise DatasetError(f"{data}: y_test holds labels up to {int(test.labels.max())}; "
+                               f"{what}'s model has {classes} classes (0..{classes - 1})")
     except DatasetError as exc:
         _fail(f"{exc} (training does not read it, but eval could not score it)")
 

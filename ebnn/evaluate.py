@@ -62,7 +62,10 @@ def eval_dataset(art: Artifact, dataset: str | None, data_dir: Path | None,
             raise EvalError(f"the model's metadata records seed {seed!r:.40}, not one training "
                             "takes: name a split with --split")
         if not frac:
-            raise EvalError("the model was trained without a validation split; use --split")
+            raise EvalError("the model was trained without a validation split (val_fraction "
+                            "0), so every sample of this data was a training one: --split all "
+                            "scores them all (training accuracy, not a test), or give held-out "
+                            "data with --data")
         ds = with_model_input(art, load_source(dataset, data, data_dir, "train"))
         ds = split_train_val(ds.fit_to(art.input_shape), frac, seed)[1]
         return with_model_classes(art, ds), split

@@ -628,6 +628,13 @@ def test_train_refuses_a_test_split_eval_could_not_score(tmp_path: Path) -> None
     proc = ebnn("train", cfg, "--data", tmp_path / "only.npz", "-o", tmp_path / "o.pt")
     assert proc.returncode == 0, proc.stderr
     assert "has x_test but not y_test: its test split cannot be scored" in proc.stderr
+    # labels the model cannot output: refused too (review s55 datarev L3; eval refused them)
+    np.savez(tmp_path / "labels.npz", x=x, y=y, x_test=x[:6], y_test=np.arange(6) + 4)
+    proc = ebnn("train", cfg, "--data", tmp_path / "labels.npz", "-o", tmp_path / "l.pt")
+    assert proc.returncode == 2 and not (tmp_path / "l.pt").exists(), proc.stderr
+    assert (f"error: {tmp_path / 'labels.npz'}: y_test holds labels up to 9; {cfg}'s model "
+            "has 3 classes (0..2) (training does not read it, but eval could not score it)"
+            ) in " ".join(proc.stderr.split())
     np.savez(tmp_path / "good.npz", x=x, y=y, x_test=x[:6], y_test=y[:6])
     proc = ebnn("train", cfg, "--data", tmp_path / "good.npz", "-o", tmp_path / "g.pt")
     assert proc.returncode == 0 and "test split" not in proc.stderr, proc.stderr
@@ -709,7 +716,8 @@ def test_train_without_a_validation_split(tmp_path: Path) -> None:
     assert "(--train-images 1000: all 60 there are)" in " ".join(proc.stderr.split())
     assert ebnn("export", tmp_path / "m.pt", "-o", tmp_path / "m.ebnn").returncode == 0
     msg = one_line_error(ebnn("eval", tmp_path / "m.ebnn", "--data", tmp_path / "a.csv"))
-    assert "trained without a validation split; use --split" in msg
+    assert ("trained without a validation split (val_fraction 0), so every sample of this "
+            "data was a training one: --split all scores them all") in msg
     proc = ebnn("eval", tmp_path / "m.ebnn", "--data", tmp_path / "a.csv", "--split", "all")
     assert proc.returncode == 0, proc.stderr
 
