@@ -448,6 +448,8 @@ class ExceptionModel:
         self.shcsr_enables = 0  # MEMFAULTENA/BUSFAULTENA/USGFAULTENA (bits 16-18)
         # STKALIGN; v6-M: also UNALIGN_TRP; v8-M: NONBASETHRDENA (RES1)
         self.ccr = 0x208 if self.v6m else 0x201 if self.v8m else 0x200
+        if self.core.name == "cortex-m7":
+            self.ccr |= 0x4_0000  # BP: branch prediction, always reads as one
         self.scr = 0
         self._c.msplim = self._c.psplim = 0  # ARMv8-M stack limits (MSR hooks set them)
         self._c.unpriv = 0  # set by the MSR CONTROL hook when the firmware drops privilege

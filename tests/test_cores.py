@@ -143,3 +143,35 @@ def test_a_float_instruction_on_the_m3_is_nocp_with_dsp_code_in_the_image(firmwa
     assert report.status == "fault" and report.fault.pc == image.symbols["probe"]
     assert report.fault.message == ("floating-point instruction: cortex-m3 has no FPU "
                                     "(UsageFault NOCP)")
+
+
+@pytest.mark.parametrize(("target", "mvfr"), [
+    ("curie", None), ("stm32l031", None), ("nrf52832", (0x10110021, 0x11000011, None)),
+    ("stm32f746", (0x10110021, 0x11000011, 0x40)), ("stm32l552", (0x10110021, 0x11000011, 0x40))])
+def test_the_fpu_feature_registers_name_the_fpu(firmware, target, mvfr):
+    """MVFR0-2 read what each core's single-precision FPU reads (they read 0, so CMSIS
+    SCB_GetFPUType() found no FPU on the M7 and M33: s55 firmware review L6), read-only; a
+    core without an FPU has none (unmodelled, as MVFR2 on the M4)."""
+    s = sim.Simulator(firmware.image("loop.S", runtime=False, target=target), sim.RunOptions())
+    scs = s.device("scs")
+    scs.reset()
+    for i, want in enumerate(mvfr or (None, None, None)):
+        scs.write(0xF40 + 4 * i, 4, 0)
+        if want is None:
+            assert not scs._known(0xF40 + 4 * i), (target, i)
+        else:
+            assert scs.read(0xF40 + 4 * i, 4) == want, (target, i)
+
+
+def test_the_m7_branch_predictor_always_reads_as_one(firmware):
+    """CCR.BP (bit 18) is RAO on the Cortex-M7 (DUI0646 4.3.7): 0x00040200 at reset; DC and IC
+    read back (s55 firmware review L6)."""
+    s = sim.Simulator(firmware.image("loop.S", runtime=False, target="stm32f746"),
+                      sim.RunOptions())
+    scs = s.device("scs")
+    assert scs.read(0xD14, 4) == 0x0004_0200
+    scs.write(0xD14, 4, 0x0003_0000)
+    assert scs.read(0xD14, 4) == 0x0007_0200
+    m4 = sim.Simulator(firmware.image("loop.S", runtime=False, target="nrf52832"),
+                       sim.RunOptions())
+    assert m4.device("scs").read(0xD14, 4) == 0x0000_0200

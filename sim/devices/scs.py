@@ -15,7 +15,8 @@ exceptions; this device is its register view. Modelled (offsets from 0xE000E000)
   the run as a reset), SCR 0xD10, CCR 0xD14, SHPR1-3 0xD18-0xD23, SHCSR 0xD24, CFSR 0xD28 (write
   one to clear), HFSR 0xD2C, MMFAR 0xD34, BFAR 0xD38, CPACR 0xD88 (the FPU's enable: the host
   stops before an FP instruction while CP10/CP11 are not granted), DEMCR 0xDFC (TRCENA gates the
-  DWT and the ITM), FPCCR 0xF34 on FPU cores (ASPEN and LSPEN read back, from reset value
+  DWT and the ITM), MVFR0-2 0xF40-0xF48 on FPU cores (read-only: the core's FPU features),
+  FPCCR 0xF34 on FPU cores (ASPEN and LSPEN read back, from reset value
   0xC0000000; frames are stacked eagerly, so clearing ASPEN is listed as unmodelled).
 
 Every other offset reads back what was last written (0 after reset) and is listed in the report
@@ -62,6 +63,12 @@ _V6M_SHCSR = 1 << 15
 # VTOR's TBLOFF as each core implements it: bits 29:7 on the Cortex-M3 (r2p1) and M4 (their
 # TRMs: bit 29 chose code or SRAM), 31:8 on the STM32L0's Cortex-M0+ (PM0223); 31:7 else
 _VTOR_BITS = {"cortex-m3": 0x3FFFFF80, "cortex-m4": 0x3FFFFF80, "cortex-m0plus": 0xFFFFFF00}
+# The FPU's feature registers MVFR0-2 (0xF40-0xF48) as each core's single-precision FPU reads
+# them (QEMU's values for the M4 and M33; the M7's with FPv5-SP: no double precision, FPDP and
+# FPHP's double conversions 0), so CMSIS SCB_GetFPUType() finds the FPU; MVFR2 only on the M7
+# and ARMv8-M. A core without an FPU fitted has none of them.
+_MVFR = {"cortex-m4": (0x10110021, 0x11000011), "cortex-m7": (0x10110021, 0x11000011, 0x40),
+         "cortex-m33": (0x10110021, 0x11000011, 0x40)}
 # offsets of registers modelled (everything else is unmodelled)
 _WORD_REGS = {0x004, 0x008, 0x010, 0x014, 0x018, 0x01C, 0xD00, 0xD04, 0xD08, 0xD0C, 0xD10,
               0xD14, 0xD24, 0xD28, 0xD2C, 0xD34, 0xD38, 0xD88, 0xDFC, 0xF00}
@@ -101,6 +108,9 @@ class SystemControlSpace(Device):
             return True
         if word == 0xF34:  # FPCCR, on a core with an FPU
             return self._model.has_fpu
+        if 0xF40 <= word < 0xF4C:  # MVFR0-2, read-only
+            return self._model.has_fpu and (word - 0xF40) // 4 < len(
+                _MVFR.get(self._model.core.name, ()))
         if 0xD18 <= word < 0xD24:  # SHPR1-3
             return True
         for base in (0x100, 0x180, 0x200, 0x280, 0x300):
@@ -228,6 +238,8 @@ class SystemControlSpace(Device):
             return 0x40000000 if m.systick.ref_div else 0xC0000000
         if word == 0xD00:
             return CPUID.get(m.core.name, 0)
+        if 0xF40 <= word < 0xF4C:
+            return _MVFR[m.core.name][(word - 0xF40) // 4]
         if word == 0xD04:
             return self._icsr()
         if word == 0xD08:
@@ -297,11 +309,12 @@ class SystemControlSpace(Device):
             # STKALIGN is fixed to 1 on ARMv6-M, ARMv8-M (RES1) and the Cortex-M7
             fixed = m.v6m or m.v8m or m.core.name == "cortex-m7"
             # ARMv8-M: NONBASETHRDENA is RES1, STKOFHFNMIGN (bit 10) stored
-            # the Cortex-M7's cache and branch predictor enables DC, IC, BP (bits 16-18) read
-            # back: CMSIS SCB_EnableDCache tests DC (no cache is modelled: they change nothing)
-            caches = 0x7_0000 if m.core.name == "cortex-m7" else 0
-            m.ccr = (value & (0x71B if m.v8m else 0x31B | caches)) | (0x200 if fixed else 0) | (
-                1 if m.v8m else 0)
+            # the Cortex-M7's cache enables DC and IC (bits 16, 17) read back: CMSIS
+            # SCB_EnableDCache tests DC (no cache is modelled: they change nothing); its BP
+            # (bit 18, branch prediction) always reads as one (DUI0646 4.3.7)
+            m7 = m.core.name == "cortex-m7"
+            m.ccr = (value & (0x71B if m.v8m else 0x31B | (0x3_0000 if m7 else 0))) | (
+                0x200 if fixed else 0) | (1 if m.v8m else 0) | (0x4_0000 if m7 else 0)
             if m.v6m:
                 m.ccr |= 0x8
             self.host.set_div0_trap(bool(m.ccr & CCR_DIV_0_TRP))
@@ -339,7 +352,7 @@ class SystemControlSpace(Device):
             irq = value & 0x1FF
             if irq < m.irqs:
                 m.set_pending(IRQ0 + irq)
-        # CPUID, ICTR, CALIB, MMFAR/BFAR reads only: writes ignored
+        # CPUID, ICTR, CALIB, MVFR0-2 read only: writes ignored
 
     def _icsr(self) -> int:
         m = self._model
