@@ -109,10 +109,11 @@ typedef int (*ctx_fn)(void *uc, void *context); /* uc_context_save, uc_context_r
 #define EXC_FPU 2u  /* the core has an FPU: CONTROL.FPCA selects extended frames */
 #define EXC_V8M 4u
 #define EXC_V6M 8u
+#define EXC_DSP 16u /* the core has the DSP extension: APSR.GE[3:0] */
 
 /* exc_regids: the Unicorn register ids the exception fast path uses, in this order */
 enum { RG_R0, RG_R1, RG_R2, RG_R3, RG_R12, RG_LR, RG_PC, RG_XPSR, RG_NZCV, RG_CONTROL, RG_SP,
-       RG_MSP, RG_PSP, RG_IPSR, RG_S0, RG_FPSCR = RG_S0 + 16, RG_COUNT };
+       RG_MSP, RG_PSP, RG_IPSR, RG_S0, RG_FPSCR = RG_S0 + 16, RG_NZCVQG, RG_COUNT };
 #define EXC_WORDS 4 /* 256 exception numbers */
 #define NO_PENDING 0x7fffffff
 #define HANDLER_STACK 264 /* open handlers: nesting needs a higher priority each time */
@@ -1219,8 +1220,8 @@ static int fast_return(void *uc, sim_state *s)
     /* XPSR, CONTROL (when it changes), SP, the frame's R0-R3, R12, LR, its S0-S15 and FPSCR
      * when extended, then APSR's flags again (an MSR after the XPSR write rebuilds Unicorn's
      * cached flags), then PC: in the batch, as no block is running in the interrupt hook */
-    int pop_regs[28];
-    uint32_t v[28];
+    int pop_regs[29];
+    uint32_t v[29];
     uint32_t new_sp = frame + size + ((w[7] & 0x200) ? 4u : 0u);
     int n = 0;
     pop_regs[n] = RG_XPSR;
@@ -1241,6 +1242,10 @@ static int fast_return(void *uc, sim_state *s)
         memcpy(v + n, w + 8, 17 * sizeof v[0]);
         n += 17;
     }
+    /* the frame's Q and (DSP cores) GE[3:0] too (an XPSR write leaves GE as it was:
+     * Unicorn), then NZCV */
+    pop_regs[n] = RG_NZCVQG;
+    v[n++] = w[7] & ((s->exc_flags & EXC_DSP) ? 0xF80F0000u : 0xF8000000u);
     pop_regs[n] = RG_NZCV;
     v[n++] = w[7] & 0xF0000000u;
     pop_regs[n] = RG_PC;

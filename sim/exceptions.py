@@ -38,6 +38,7 @@ import numpy as np
 from unicorn import arm_const as R
 
 from sim.native import (
+    EXC_DSP,
     EXC_FAST,
     EXC_FPU,
     EXC_V6M,
@@ -275,6 +276,9 @@ class ExceptionModel:
         self.core = core
         self.v6m = core.architecture == "armv6-m"
         self.v8m = core.architecture.startswith("armv8")
+        # the DSP extension's APSR.GE[3:0] (the M4, M7 and the STM32L5's M33): restored from
+        # a frame at return; RAZ on the M0+ and M3
+        self.dsp = core.architecture in ("armv7e-m", "armv8-m.main")
         self.irqs = irqs
         self.prio_mask = (0xFF << (8 - prio_bits)) & 0xFF
         self.counter = counter
@@ -306,7 +310,7 @@ class ExceptionModel:
         self._level_w = counter.exc_levels()
         counter.configure_exceptions(
             flags=EXC_FAST | (EXC_FPU if has_fpu else 0) | (EXC_V8M if self.v8m else 0)
-            | (EXC_V6M if self.v6m else 0),
+            | (EXC_V6M if self.v6m else 0) | (EXC_DSP if self.dsp else 0),
             entry_cycles=self.entry_cycles, tail_cycles=_TAIL_CHAIN)
         counter.set_event_handler(self._on_event_c, masks=not self.v6m)
         # set when the model stops the run: kind, message, pc, address, access
@@ -966,7 +970,9 @@ class ExceptionModel:
             ids += _FP_REGS[:17]
             values += list(struct.unpack_from("<17I", data, 0x20))
         regs.write_many(ids, values)
-        # an MSR after the XPSR write rebuilds Unicorn's cached flags; then the branch
+        # the frame's Q and GE[3:0] (Unicorn's XPSR write leaves GE as it was), then an MSR of
+        # the flags after the XPSR write rebuilds Unicorn's cached flags; then the branch
+        regs.write(R.UC_ARM_REG_APSR_NZCVQG, xpsr & (0xF80F0000 if self.dsp else 0xF8000000))
         regs.write(R.UC_ARM_REG_APSR_NZCV, regs.read(R.UC_ARM_REG_APSR_NZCV))
         self.jump(pc & ~1 | thumb)  # (bit 0 sets Unicorn's Thumb state)
         if to_thread and self.trace is not None:  # the thread whose frame this was resumes

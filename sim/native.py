@@ -21,6 +21,7 @@ from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, Uc
 from unicorn import arm_const as R
 from unicorn.arm_const import (
     UC_ARM_REG_APSR_NZCV,
+    UC_ARM_REG_APSR_NZCVQG,
     UC_ARM_REG_BASEPRI,
     UC_ARM_REG_CONTROL,
     UC_ARM_REG_FAULTMASK,
@@ -58,12 +59,13 @@ EXC_WORDS = 4  # 64-bit words of the exception bitmasks: 256 exception numbers
 MARK_RECORD, MARK_PAUSE, MARK_RESUME = 0, 1, 2  # the kinds of marked addresses (_blockhook.c)
 HANDLER_STACK = 264  # handlers entered and not yet returned, for their cycles
 # exc_flags
-EXC_FAST, EXC_FPU, EXC_V8M, EXC_V6M = 1, 2, 4, 8
+EXC_FAST, EXC_FPU, EXC_V8M, EXC_V6M, EXC_DSP = 1, 2, 4, 8, 16
 # exc_regids, in the order of the enum in _blockhook.c
 _EXC_REGIDS = (UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R12,
                UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_XPSR, UC_ARM_REG_APSR_NZCV,
                UC_ARM_REG_CONTROL, UC_ARM_REG_SP, UC_ARM_REG_MSP, UC_ARM_REG_PSP,
-               UC_ARM_REG_IPSR, *(UC_ARM_REG_S0 + i for i in range(16)), UC_ARM_REG_FPSCR)
+               UC_ARM_REG_IPSR, *(UC_ARM_REG_S0 + i for i in range(16)), UC_ARM_REG_FPSCR,
+               UC_ARM_REG_APSR_NZCVQG)
 
 SPD_DYNAMIC = -32768  # SP change of an instruction that writes SP with a value unknown statically
 
