@@ -152,7 +152,8 @@ def train_cmd(config: Path, output: Path, dataset: str | None, data: Path | None
         if empty:  # an empty class folder, a gap in the labels: the model never learns them
             names = ds.class_names or ()
             shown = ", ".join(names[c] if c < len(names) else str(c) for c in empty[:20])
-            err.print(f"warning: {len(empty)} of the {ds.classes} classes have no samples "
+            verb = "has" if len(empty) == 1 else "have"
+            err.print(f"warning: {len(empty)} of the {ds.classes} classes {verb} no samples "
                       f"({shown}{', ...' if len(empty) > 20 else ''})", markup=False,
                       soft_wrap=True)
         train_set, val_set = split_train_val(ds, spec.train.val_fraction, spec.train.seed)

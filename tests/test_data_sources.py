@@ -650,14 +650,14 @@ def test_train_refuses_one_class_and_warns_of_empty_ones(tmp_path: Path) -> None
              y=np.arange(40) % 2 * 2)  # labels 0 and 2: class 1 never seen
     proc = ebnn("train", cfg, "--data", tmp_path / "gap.npz", "-o", tmp_path / "g.pt")
     assert proc.returncode == 0, proc.stderr
-    assert "warning: 1 of the 3 classes have no samples (1)" in proc.stderr
+    assert "warning: 1 of the 3 classes has no samples (1)" in proc.stderr
     # the top class missing is a gap too: it was refused ("the model has 3 classes; top has 2",
     # review L7) where docs/data.md says it is warned of
     np.savez(tmp_path / "top.npz", x=RNG.integers(0, 256, (40, 2, 2), dtype=np.uint8),
              y=np.arange(40) % 2)  # labels 0 and 1: class 2 never seen
     proc = ebnn("train", cfg, "--data", tmp_path / "top.npz", "-o", tmp_path / "t.pt")
     assert proc.returncode == 0, proc.stderr
-    assert "warning: 1 of the 3 classes have no samples (2)" in proc.stderr
+    assert "warning: 1 of the 3 classes has no samples (2)" in proc.stderr
     assert (tmp_path / "t.pt").is_file()
     np.savez(tmp_path / "from1.npz", x=RNG.integers(0, 256, (30, 2, 2), dtype=np.uint8),
              y=np.arange(30) % 3 + 1)  # labels 1..3 for 3 classes

@@ -54,7 +54,8 @@ class Summary:
         --resume runs them first)."""
         copies = ("" if not self.copies else ", 1 copy of an earlier trial" if self.copies == 1
                   else f", {self.copies} copies of earlier trials")
-        return (f"{self.trials} trials: {self.trained} trained, {self.rejected} rejected "
+        return (f"{self.trials} trial{'' if self.trials == 1 else 's'}: {self.trained} trained, "
+                f"{self.rejected} rejected "
                 f"({self.rejected_before_training} before training), {self.failed} failed"
                 + (f", {self.pruned} pruned" if self.pruned else "") + copies
                 + (f", {self.running} unfinished" if self.running else ""))
