@@ -60,3 +60,15 @@ def test_soft_float_on_an_fpu_part_builds_a_working_soft_float_image(tmp_path):
     report = sim.run(sim.load_elf(elf))
     assert (report.status, report.exit_code, report.target) == ("ok", 0, "nrf52832")
     assert report.stdout == "z*1000 = 10000\n"
+
+
+@pytest.mark.parametrize(("target", "base", "freeze", "idcode"), [
+    ("stm32f746", 0xE004_2000, 0x08, 0x1001_0449), ("stm32l552", 0xE004_4000, 0x08, 0x2000_0472)])
+def test_the_f7_and_l5_debug_component_names_the_part(firmware, target, base, freeze, idcode):
+    """HAL_GetDEVID and the HAL's DBGMCU freeze macros faulted on the F7 and L5, whose DBGMCU
+    lies in the private peripheral bus (s55 firmware review L8)."""
+    elf = firmware("dbgmcu.c", target=target, defines={
+        "DBGMCU": f"0x{base:08x}u", "FREEZE": str(freeze), "DEV": str(idcode & 0xFFF)})
+    report = sim.run(sim.load_elf(elf))
+    assert (report.status, report.exit_code) == ("ok", 0), (report.problem, report.stdout)
+    assert report.stdout == f"idcode {idcode:08x} freeze 00001000\n"

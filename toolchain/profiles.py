@@ -110,12 +110,12 @@ TARGETS: dict[str, Target] = {
                320 * KIB, 1024 * KIB, 0, "fpv5-sp-d16", irqs=98, prio_bits=4,
                # the part's RCC and PWR flags and buses read back: its vendor's start-up runs
                devices=(*_MPS2, "stm32f7_rcc", "stm32f7_pwr", "stm32f7_apb1", "stm32f7_apb2",
-                        "stm32f7_ahb1", "stm32f7_ahb2"),
+                        "stm32f7_ahb1", "stm32f7_ahb2", "stm32f7_dbgmcu"),
                flash_address=STM32_FLASH, boot_alias=0x00200000, systick_ref_div=8),
         Target("stm32l552", "STM32L552 (Cortex-M33)", "cortex-m33", 110_000_000,
                256 * KIB, 512 * KIB, 0, "fpv5-sp-d16", irqs=109, flash_address=STM32_FLASH,
                devices=(*_MPS2, "stm32l5_rcc", "stm32l5_pwr", "stm32l5_apb1", "stm32l5_apb2",
-                        "stm32l5_ahb1", "stm32l5_ahb2"),
+                        "stm32l5_ahb1", "stm32l5_ahb2", "stm32l5_dbgmcu"),
                boot_alias=None, systick_ref_div=8),
     )
 }
