@@ -138,9 +138,11 @@ class Lines:
         except UnicodeDecodeError as e:
             # (replacing the bytes would merge class names that differ only there: Excel's
             # Latin-1 "café" and "cafè" both read "caf\ufffd")
+            utf16 = self.line == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+            what = "UTF-16 text" if utf16 else f"not UTF-8 text (byte 0x{raw[e.start]:02x})"
             raise DatasetError(
-                f"{self.path}:{self.line}: not UTF-8 text (byte 0x{raw[e.start]:02x}): save "
-                f"the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 {self.path} > new.csv`"
+                f"{self.path}:{self.line}: {what}: save the file as UTF-8, e.g. `iconv -f "
+                f"{'utf-16' if utf16 else 'latin1'} -t utf-8 {self.path} > new.csv`"
             ) from None
 
 

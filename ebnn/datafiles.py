@@ -338,9 +338,13 @@ def load_csv(path: Path, classes: int | None = None) -> Dataset:
         if len(header) < 2:
             sep = next((name for c, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
                         if c in header[0]), None)
+            comment = header[0].lstrip().startswith("#")
             raise DatasetError(f"{path}: needs a label column and at least one feature column"
                                + (f" (its header is one column holding {sep}: the columns "
-                                  "must be separated by commas)" if sep else ""))
+                                  "must be separated by commas)" if sep else "")
+                               + (f" (its first line, {header[0].strip()[:40]!r}, is one "
+                                  "column: a comment? The header, label then feature names, "
+                                  "must be the first line)" if comment and not sep else ""))
         named = [i for i, c in enumerate(header) if c.strip().lower() in LABEL_HEADERS]
         if named and named[0] != 0 and not pandas_names:
             # read from the first column regardless, another column would silently be the

@@ -181,3 +181,18 @@ def test_a_file_not_in_utf8_is_refused_not_merged(tmp_path):
     bom = tmp_path / "bom.csv"
     bom.write_bytes("\ufefflabel,a,b\ncafé,1,2\ncafè,3,4\ntea,5,6\n".encode())
     assert load_csv(bom).class_names == ("cafè", "café", "tea")
+
+
+def test_utf16_and_a_comment_before_the_header_say_so(tmp_path):
+    """Review s55 datarev: a UTF-16 CSV read '1 columns, the header has 14' at some line, and
+    a logger's comment line before the header only 'needs a label column'."""
+    wide = tmp_path / "u16.csv"
+    wide.write_bytes("label,a,b\ncat,1,2\ndog,3,4\n".encode("utf-16"))
+    with pytest.raises(DatasetError, match=r"u16\.csv:1: UTF-16 text: save the file as UTF-8, "
+                                           r"e\.g\. `iconv -f utf-16 -t utf-8"):
+        load_csv(wide)
+    logged = tmp_path / "logged.csv"
+    logged.write_text("# exported by logger v2\nlabel,a,b\ncat,1,2\ndog,3,4\n")
+    with pytest.raises(DatasetError, match=r"its first line, '# exported by logger v2', is one "
+                                           r"column: a comment\? The header"):
+        load_csv(logged)
