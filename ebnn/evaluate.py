@@ -234,8 +234,22 @@ def data_warnings(art: Artifact, ds: Dataset, split: str, limit: int | None) -> 
     before scoring it: values far beyond the training range, a validation split that is not
     the one held out."""
     found = (range_warning(art, ds.images[:limit], ds.source),
-             validation_warning(art, ds) if split == "validation" else None)
+             validation_warning(art, ds) if split == "validation" else None,
+             trained_on_all_warning(art, ds) if split == "all" else None)
     return [w for w in found if w is not None]
+
+
+def trained_on_all_warning(art: Artifact, ds: Dataset) -> str | None:
+    """A warning when a model trained on every labelled sample of its data (``search
+    --refit``: no validation split held out) is scored on a whole file: if it is that data,
+    the accuracy is a training one, not a test."""
+    meta = art.metadata
+    if meta.get("val_accuracy") is not None or not meta.get("search_refit"):
+        return None
+    return (f"warning: {ds.source}: the model was trained on every labelled sample of "
+            f"{str(meta.get('dataset_source', 'its data'))[:200]} (search --refit, nothing "
+            "held out): if this is that data, its accuracy counts samples it trained on; "
+            "score it on held-out data")
 
 
 def eval_inputs(art: Artifact, samples: np.ndarray, where: str) -> np.ndarray:

@@ -823,3 +823,23 @@ def test_columns_named_class_or_target_can_be_features(tmp_path: Path, header: s
     p = tmp_path / "f.csv"
     p.write_text(f"{header}\n0,1,2\n1,3,4\n")
     assert list(load_path(p).labels) == [0, 1]
+
+
+def test_a_refit_model_scored_on_a_whole_file_is_warned(tmp_path: Path) -> None:
+    """A search --refit model (trained on every labelled sample) was scored on its own
+    training file by default, 55.56%, with no word (review s55 datarev L8)."""
+    from types import SimpleNamespace
+
+    from ebnn.artifact import load
+    from ebnn.evaluate import data_warnings
+
+    art = load(Path(__file__).resolve().parent.parent / "examples/digits/digits.ebnn")
+    ds = SimpleNamespace(source="d/small18.npz (train: x, y)", images=np.zeros((0, 8, 8, 1)))
+    assert data_warnings(art, ds, "all", None) == []  # (a model that held data out)
+    art.metadata.update(val_accuracy=None, search_refit=True,
+                        dataset_source="d/small18.npz (train: x, y) + validation")
+    [said] = data_warnings(art, ds, "all", None)
+    assert said.startswith("warning: d/small18.npz (train: x, y): the model was trained on every "
+                           "labelled sample of d/small18.npz (train: x, y) + validation (search "
+                           "--refit, nothing held out): if this is that data")
+    assert data_warnings(art, ds, "test", None) == []
