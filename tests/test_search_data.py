@@ -486,3 +486,27 @@ def test_data_dir_of_ones_own_idx_files_points_to_data(tmp_path):
                       '[[model.layers]]\ntype = "conv"\nfilters = 4\nkernel = 3\n')
     line = one_line_error(ebnn("train", config, "--data-dir", idx, "-o", tmp_path / "t"))
     assert line.endswith("IDX files of your own task: --data DIR)"), line
+
+
+def test_more_folds_than_a_class_has_samples_is_warned(capsys):
+    """--cv-folds 10 on classes of 6 samples ran folds holding none of a class, reported as
+    one cross-validated accuracy without a word (review s55 datarev L9; scikit-learn's
+    StratifiedKFold warns so)."""
+    import numpy as np
+
+    from ebnn.data import Dataset
+    from ebnn.search import command
+    from ebnn.search.datasets import SearchData
+
+    def split(labels: list[int]) -> Dataset:
+        return Dataset("tiny", np.zeros((len(labels), 2, 2, 1), np.uint8),
+                       np.array(labels, np.int64), 3, "tiny.npz", class_names=("a", "b", "c"))
+
+    data = SearchData(split([0] * 5 + [1] * 8 + [2] * 8), split([0, 1, 2]), None)
+    command._warn_thin_folds(data, None, 6)
+    assert capsys.readouterr().err == ""
+    command._warn_thin_folds(data, None, 10)
+    said = " ".join(capsys.readouterr().err.split())
+    assert said == ("warning: --cv-folds 10: class a has only 6 labelled sample(s), fewer than "
+                    "the folds: some folds hold none of it and the folds' accuracies swing "
+                    "(--cv-folds 6 or fewer is steadier)")

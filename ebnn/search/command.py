@@ -658,6 +658,8 @@ def _search(output: Path, settings: Any, resume: bool, trials: int | None,
                   markup=False, soft_wrap=True)
     if not idle or unfinished or cv[0] or refit:  # else nothing runs: no "searching ..."
         _banner(settings, space, data, jobs, backend_name)
+    if run_cv[0]:
+        _warn_thin_folds(data, settings.train_limit, run_cv[1])
     interrupted = in_cv = in_refit = False
     cv_error: str | None = None
     lost: str | None = None
@@ -796,6 +798,27 @@ def _check_fold_teacher(teacher: str) -> None:
         fold_teacher(Path(teacher))
     except CrossValError as exc:
         _fail(f"--cv: {exc}")
+
+
+def _warn_thin_folds(data: Any, train_limit: int | None, folds: int) -> None:
+    """A warning when a class has fewer labelled samples than there are folds (as
+    scikit-learn's StratifiedKFold warns): some folds then hold none of it and the folds'
+    accuracies swing."""
+    import numpy as np
+
+    from ebnn.search.crossval import pool_of
+
+    labels = pool_of(data, train_limit).labels
+    classes, counts = np.unique(labels, return_counts=True)
+    if not len(counts) or counts.min() >= folds:
+        return
+    c = int(classes[int(np.argmin(counts))])
+    names = getattr(data.train, "class_names", None) or ()
+    name = names[c] if c < len(names) else str(c)
+    err.print(f"warning: --cv-folds {folds}: class {name} has only {int(counts.min())} labelled "
+              f"sample(s), fewer than the folds: some folds hold none of it and the folds' "
+              f"accuracies swing (--cv-folds {max(2, int(counts.min()))} or fewer is steadier)",
+              markup=False, soft_wrap=True)
 
 
 def _cross_validate(study: Any, settings: Any, space: Any, backend: Any,
