@@ -31,6 +31,8 @@ from ebnn.layers.first_conv import first_layer_function, rows_function, streams_
 from ebnn.layers.output import OFFSET as OUT_OFFSET
 from ebnn.layers.output import SCALE as OUT_SCALE
 from ebnn.layers.output import WEIGHTS as OUT_WEIGHTS
+from ebnn.quantize import InputQuant
+from ebnn.quantize_int import INT16, INT32, INT_TYPES, STEPS, IntType, table
 
 KERNELS = "ebnn_kernels.h"  # the kernel header, copied beside the model's source
 
@@ -529,8 +531,9 @@ def generated_names(prefix: str) -> list[str]:
     """Every identifier the library defines at file scope or as a macro outside the kernel
     header (layer functions stand for all ``<prefix>_layer<N>``)."""
     up = prefix.upper()
-    return [f"{prefix}_{n}" for n in ("infer", "infer_with", "quantize", "layer0", "layer0_rows",
-                                      "output_layer", "buf", "work", "sample", "stream",
+    return [f"{prefix}_{n}" for n in ("infer", "infer_with", "quantize", "quantize_i16",
+                                      "quantize_i32", "layer0", "layer0_rows", "output_layer",
+                                      "buf", "work", "sample", "stream",
                                       "stream_begin", "stream_row", "stream_rows0",
                                       "stream_layer0_rows", "stream_step",
                                       "stream_count",
@@ -541,7 +544,8 @@ def generated_names(prefix: str) -> list[str]:
                               "SCRATCH_WORDS", "SCRATCH_SIZE", "WORK_WORDS", "WORK_SIZE",
                               "WORK_INPUT_OFFSET", "INPUT_BUFFER", "IMAGE_IN_SCRATCH",
                               "ROW_SIZE", "STREAM_ROWS", "STREAM_WORDS",
-                              "SAMPLE_CLASS", "NO_STATIC_SCRATCH")]
+                              "SAMPLE_CLASS", "NO_STATIC_SCRATCH", "NO_QUANTIZE_I16",
+                              "NO_QUANTIZE_I32")]
 
 
 _ARRAY = re.compile(r"static const (u?int(?:8|32))_t \w+\[(\d+)\]")
@@ -807,7 +811,40 @@ def _quantize_declaration(art: Artifact, prefix: str) -> str:
             "reads for\n * the same floats (`ebnn eval --input`); a NaN reads 0. No C library: "
             "double arithmetic\n * is the compiler's runtime (libgcc) on cores without a "
             "double-precision FPU. */\n"
-            f"void {prefix}_quantize(const float *x, uint8_t *out, uint32_t n);\n\n")
+            f"void {prefix}_quantize(const float *x, uint8_t *out, uint32_t n);\n\n"
+            + _quantize_int_declaration(art.input_quant.channels, prefix))
+
+
+# cycles per value of <prefix>_quantize_i16 and _i32 at -O2, measured with `ebnn-sim profile`
+# on 600 readings of basicmotions (tests/test_quantize_int.py): stm32l031 (M0+, one flash wait
+# state) 82 and 71, curie (M3) 58 and 58; <prefix>_quantize there: 3,470 and 1,460
+CYCLES = {"m0plus": 80, "m3": 60}
+FLOAT_CYCLES = {"m0plus": "3,500", "m3": "1,500"}
+
+
+def _quantize_int_declaration(channels: int, prefix: str) -> str:
+    """The integer quantisers' declarations, with their cost in cycles and flash."""
+    up = prefix.upper()
+    i16, i32 = (f"{k.bytes_per_channel()} bytes of flash per channel "
+                f"({k.bytes_per_channel() * channels} here)" for k in (INT16, INT32))
+    text = (f"Also in {prefix}_input.c: the same bytes for integer readings (an ADC's counts, "
+            "16-bit PCM) with integer arithmetic alone, for cores without an FPU: out[i] is "
+            f"{prefix}_quantize's byte for (float)x[i], bit for bit, for every value of the "
+            "type: the formula above for the reading itself up to |x[i]| = 2^24 (every int16), "
+            "for its nearest float beyond, as training data and `ebnn eval` read integers. Each "
+            "counts the reading's place among 255 limits of its channel (computed and checked "
+            "against the reference by `ebnn export-c`), an 8-step binary search: about "
+            f"{CYCLES['m0plus']} cycles per value on a Cortex-M0+ and {CYCLES['m3']} on an M3 "
+            f"(-O2), where {prefix}_quantize's soft double arithmetic costs about "
+            f"{FLOAT_CYCLES['m0plus']} and {FLOAT_CYCLES['m3']}. Tables: "
+            f"{prefix}_quantize_i16 {i16}, {prefix}_quantize_i32 {i32}; a function unused is "
+            "dropped with its table by --gc-sections (with -ffunction-sections "
+            f"-fdata-sections), or compiled out by defining {up}_NO_QUANTIZE_I16 or "
+            f"{up}_NO_QUANTIZE_I32 for {prefix}_input.c.")
+    lines = textwrap.wrap(text, 88, break_long_words=False, break_on_hyphens=False)
+    return ("/* " + "\n * ".join(lines) + " */\n"
+            f"void {prefix}_quantize_i16(const int16_t *x, uint8_t *out, uint32_t n);\n"
+            f"void {prefix}_quantize_i32(const int32_t *x, uint8_t *out, uint32_t n);\n\n")
 
 
 def _quantize_source(art: Artifact, prefix: str) -> str | None:
@@ -848,4 +885,44 @@ def _quantize_source(art: Artifact, prefix: str) -> str | None:
             "        out[i] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);\n"
             f"        if (++c == {up}_INPUT_CHANNELS)\n"
             "            c = 0;\n"
-            "    }\n}\n")
+            "    }\n}\n"
+            + "".join(_quantize_int_source(art.input_quant, prefix, kind) for kind in INT_TYPES))
+
+
+def _quantize_int_source(quant: InputQuant, prefix: str, kind: IntType) -> str:
+    """``<prefix>_quantize_<i16|i32>``: integer readings to the model's bytes by counting the
+    channel's limits below the reading (ebnn/quantize_int.py), an 8-step binary search in
+    integers; compiled out by ``<PREFIX>_NO_QUANTIZE_<I16|I32>``."""
+    up = prefix.upper()
+    tab = table(quant, kind)
+    guard = f"{up}_NO_QUANTIZE_{kind.suffix.upper()}"
+    limits = ",\n".join(
+        "        " + ", ".join(kind.lo_text if int(v) == kind.lo else str(int(v))
+                          for v in row[i:i + 12])
+        for row in tab.limits for i in range(0, STEPS, 12))
+    search = "".join(f"        if (v > p[{step - 1}])\n            p += {step};\n"
+                     for step in (128, 64, 32, 16, 8, 4, 2, 1))
+    return (f"\n#ifndef {guard}\n"
+            f"void {prefix}_quantize_{kind.suffix}(const {kind.ctype} *x, uint8_t *out, "
+            "uint32_t n)\n{\n"
+            "    /* per channel: the byte of the lowest reading, and the largest readings whose\n"
+            "     * bytes are below it + 1, + 2, ..., + 255 (the type's largest past the last) */\n"
+            f"    static const uint8_t base[{up}_INPUT_CHANNELS] = {{"
+            + ", ".join(str(int(b)) for b in tab.base) + "};\n"
+            f"    static const {kind.ctype} limit[{up}_INPUT_CHANNELS * {STEPS}] = {{\n"
+            f"{limits}\n    }};\n"
+            f"    const {kind.ctype} *t = limit;\n"
+            "    uint32_t c = 0;\n"
+            "    for (uint32_t i = 0; i < n; i++) {\n"
+            f"        {kind.ctype} v = x[i];\n"
+            f"        const {kind.ctype} *p = t;\n"
+            "        /* p - t = how many of the channel's 255 sorted limits v exceeds */\n"
+            + search +
+            "        out[i] = (uint8_t)(base[c] + (uint32_t)(p - t));\n"
+            f"        t += {STEPS};\n"
+            f"        if (++c == {up}_INPUT_CHANNELS) {{\n"
+            "            c = 0;\n"
+            "            t = limit;\n"
+            "        }\n"
+            "    }\n}\n"
+            "#endif\n")
