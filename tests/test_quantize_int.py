@@ -21,7 +21,7 @@ from test_export_c import STRICT, native
 
 from ebnn import artifact, reference
 from ebnn.artifact import Artifact
-from ebnn.codegen import CYCLES, generate
+from ebnn.codegen import CYCLES, FLOAT_CYCLES, generate
 from ebnn.quantize import InputQuant, fit
 from ebnn.quantize_int import INT16, INT32, table
 from sim.cli import main as sim_main
@@ -254,6 +254,7 @@ PROFILED = r"""
 #define N 600
 static int16_t x16[N];
 static int32_t x32[N];
+static float xf[N];
 static uint8_t out[N];
 int main(void)
 {
@@ -261,6 +262,7 @@ int main(void)
     for (int i = 0; i < N; i++) {  /* readings across the model's range and beyond */
         x16[i] = (int16_t)((i * 7) % 61 - 30);
         x32[i] = x16[i];
+        xf[i] = (float)x16[i];
     }
     q_quantize_i16(x16, out, N);
     for (int i = 0; i < N; i++)
@@ -268,21 +270,41 @@ int main(void)
     q_quantize_i32(x32, out, N);
     for (int i = 0; i < N; i++)
         sum += out[i];
+    q_quantize(xf, out, N);
+    for (int i = 0; i < N; i++)
+        sum += out[i];
     return sum == 0;
 }
 """
 
+# docs/deploy.md's table of the three quantisers
+DOC_ROW = re.compile(r"^  \| `NAME_(quantize(?:_i16|_i32)?)` \| "
+                     r"stm32l031(?: \(M0\+\))?: ~([\d,]+); curie(?: \(M3\))?: ~([\d,]+) \| "
+                     r"([\d,]+) B of code \(M0\+\), ([\d,]+) B ",
+                     re.M)
+
+
+def doc_rows() -> dict[str, tuple[int, ...]]:
+    """function -> (M0+ cycles, M3 cycles, M0+ code bytes, bytes per channel) as the docs say."""
+    text = (Path(__file__).parents[1] / "docs" / "deploy.md").read_text()
+    rows = {f"q_{name}": tuple(int(v.replace(",", "")) for v in values)
+            for name, *values in DOC_ROW.findall(text)}
+    assert set(rows) == {"q_quantize", "q_quantize_i16", "q_quantize_i32"}, rows
+    return rows
+
 
 @pytest.mark.parametrize("target, core", [("stm32l031", "m0plus"), ("curie", "m3")])
-def test_the_cost_per_value_is_what_the_header_says(tmp_path, target, core):
-    """`ebnn-sim profile` of the two functions on 600 readings of a 6-channel model: the cycles
-    per value NAME.h states (CYCLES), within 15% (it covers both functions)."""
+def test_the_cost_per_value_is_what_the_header_and_docs_say(tmp_path, target, core):
+    """`ebnn-sim profile` of the three quantisers on 600 readings of a 6-channel model: the
+    cycles per value NAME.h states (CYCLES, FLOAT_CYCLES) and docs/deploy.md's table, within
+    15% (one number covers the int16 and the int32 function in NAME.h)."""
     from click.testing import CliRunner
 
     lib = export(shipped("basicmotions"), tmp_path / "lib")
     header = re.sub(r"\s*\n \*\s*", " ", (lib / "q.h").read_text())
     assert (f"about {CYCLES['m0plus']} cycles per value on a Cortex-M0+ and {CYCLES['m3']} on "
-            "an M3") in header
+            f"an M3 (-O2), where q_quantize's soft double arithmetic costs about "
+            f"{FLOAT_CYCLES['m0plus']} and {FLOAT_CYCLES['m3']}") in header
     (tmp_path / "main.c").write_text(PROFILED)
     elf = build([lib / "q_input.c", tmp_path / "main.c"], tmp_path / "p.elf", target,
                 include_dirs=[lib]).elf
@@ -291,5 +313,33 @@ def test_the_cost_per_value_is_what_the_header_says(tmp_path, target, core):
     assert result.exit_code == 0, result.output
     cost = {f["name"]: f["inclusive"]["cycles"] / 600
             for f in json.loads((tmp_path / "p.json").read_text())["functions"]}
-    for name in ("q_quantize_i16", "q_quantize_i32"):
-        assert abs(cost[name] - CYCLES[core]) <= 0.15 * CYCLES[core], (name, cost[name])
+    said = {"q_quantize": int(FLOAT_CYCLES[core].replace(",", "")),
+            "q_quantize_i16": CYCLES[core], "q_quantize_i32": CYCLES[core]}
+    for name, (m0plus, m3, _, _) in doc_rows().items():
+        for claim in (said[name], m0plus if core == "m0plus" else m3):
+            assert abs(cost[name] - claim) <= 0.15 * claim, (name, cost[name], claim)
+    assert cost["q_quantize"] > 15 * cost["q_quantize_i16"]  # what they are for
+
+
+def test_the_flash_is_what_the_header_and_docs_say(tmp_path):
+    """docs/deploy.md's code size (M0+, -O2, basicmotions) and bytes per channel, and NAME.h's
+    table bytes, are what the compiler makes of NAME_input.c."""
+    lib = export(shipped("basicmotions"), tmp_path / "lib")
+    obj = tmp_path / "q_input.o"
+    subprocess.run(["arm-none-eabi-gcc", *TARGETS["stm32l031"].cflags, "-O2",
+                    "-ffunction-sections", "-fdata-sections", "-c", str(lib / "q_input.c"),
+                    f"-I{lib}", "-o", str(obj)], check=True)
+    sizes = {parts[0]: int(parts[1]) for parts in (line.split() for line in subprocess.run(
+        ["arm-none-eabi-size", "-A", str(obj)], capture_output=True, text=True,
+        check=True).stdout.splitlines()) if len(parts) >= 2 and parts[1].isdigit()}
+    rodata = sorted(v for k, v in sizes.items() if k.startswith(".rodata.limit"))
+    assert rodata == [6 * (INT16.bytes_per_channel() - 1), 6 * (INT32.bytes_per_channel() - 1)]
+    rows = doc_rows()
+    for name in rows:
+        assert sizes[f".text.{name}"] == rows[name][2], name
+    assert rows["q_quantize_i16"][3] == INT16.bytes_per_channel() == 511
+    assert rows["q_quantize_i32"][3] == INT32.bytes_per_channel() == 1021
+    assert rows["q_quantize"][3] == 8 + 4  # a double scale and an int32_t zero point
+    header = re.sub(r"\s*\n \*\s*", " ", (lib / "q.h").read_text())
+    assert ("q_quantize_i16 511 bytes of flash per channel (3066 here), q_quantize_i32 1021 "
+            "bytes of flash per channel (6126 here)") in header
