@@ -83,6 +83,10 @@ def awkward() -> dict[str, InputQuant]:
         # 2^24, where a float32 no longer holds every reading
         "extreme": InputQuant(scale=(5e-324, 1e308, 2.0, 0.5, 1e-3, 333333.25),
                               zero_point=(0, 2**31 - 1, 128, -2**31 + 1, 2**31 - 1, -300)),
+        # limits at the types' ends: byte 2 from int16's lowest reading up, byte 255 from its
+        # highest, bytes changing next to -2^31 (where a float32 holds every 128th reading)
+        "edges": InputQuant(scale=(1.0, 1.0, 1.0, 1.0, 2.0, 0.5),
+                            zero_point=(2**31 - 1, 32769, 255 - 32767, 0, -1, 3)),
     }
 
 
