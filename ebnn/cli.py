@@ -687,8 +687,8 @@ def export_c_cmd(artifact: Path, output: Path, prefix: str | None, layout: str) 
         _fail(str(exc))
     except OSError as exc:
         _fail(_os_error(output, exc))
-    quantize = (f"; {name}_quantize ({name}_input.c) turns float readings into its input"
-                if art.input_quant is not None else "")
+    quantize = (f"; {name}_quantize, _quantize_i16 and _quantize_i32 ({name}_input.c) turn "
+                "float or integer readings into its input" if art.input_quant is not None else "")
     err.print(f"wrote {len(written)} files of the {layout} library {name} to {output}: "
               f"{name}.h declares {name}_infer and {name}_stream_row{quantize}", markup=False,
               soft_wrap=True)
