@@ -78,6 +78,9 @@ class FirmwareImage:
     static_top: int = 0  # first SRAM address past all static data (0: static_end)
     static_sections: list[str] = field(default_factory=list)  # their names, by address
     initial_sp: int | None = None  # the vector table's first word, when the image has one
+    # (name, start, end) of the static object the initial SP lies in, when the reset stack is
+    # an array in .bss/.data (``vector[0] = &stack[N]``): the main stack's bound at reset
+    reset_stack: tuple[str, int, int] | None = None
 
     def heap_above_stack(self, sp0: int | None) -> bool:
         """Whether the heap lies above the initial SP ``sp0``, so the stack grows away from it:
@@ -144,6 +147,21 @@ def _static_layout(in_sram: list[Section], sp0: int | None,
     limit = max((s.address + s.size for s in below), default=SRAM_BASE)
     counted = sorted(below + above, key=lambda s: s.address)
     return limit, _static_bytes(below) + _static_bytes(above), top, counted
+
+
+def _reset_stack(counted: Sequence[Section], sp0: int | None,
+                 objects: Sequence[tuple[int, int, str]]) -> tuple[str, int, int] | None:
+    """(name, start, end) of the sized object in a static data section (one of ``counted``)
+    that the initial SP ``sp0`` is the end of or lies in: a hand-written start-up's
+    ``static uint32_t stack[N]`` with ``vector[0] = &stack[N]``. The stack is then that
+    object (static data already) and may not go below its start; None for a stack in no
+    static object (above .bss, in a reservation, in a stripped ELF)."""
+    if sp0 is None or not any(s.address < sp0 <= s.address + s.size for s in counted):
+        return None
+    for start, size, name in objects:
+        if start < sp0 <= start + size:
+            return name, start, start + size
+    return None
 
 
 def _static_bytes(sections: list[Section]) -> int:
@@ -517,6 +535,7 @@ def _parse(path: Path, elf: ELFFile, file_size: int) -> FirmwareImage:
         static_sections=[sec.name for sec in counted if sec.size],
         static_top=static_top,
         initial_sp=sp0,
+        reset_stack=_reset_stack(counted, sp0, objects),
         exec_ranges=exec_ranges,
         linked_sram=linked.get("sram"),
         linked_flash=linked.get("flash"),

@@ -78,9 +78,11 @@ class RunReport:
     static_sections: list[str] = field(default_factory=list)  # the SRAM sections in ``static``
     unmodelled: list[str] = field(default_factory=list)  # device registers not modelled, used
     thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
-    # static objects MSR MSP moved the main stack into -> its peak there (``stack_peak`` is the
-    # stack below the initial SP alone)
+    # static objects MSR MSP moved the main stack into (or the initial SP lies in) -> its peak
+    # there (``stack_peak`` is the stack below the initial SP alone)
     main_stacks: dict[str, int] = field(default_factory=dict)
+    # the one of them the initial SP lies in (a reset stack that is an array in .bss), if any
+    reset_stack: str | None = None
     vectored_faults: list[str] = field(default_factory=list)  # faults the firmware handled
     # the console input given (bytes; None: none, or a stream of unknown length) and how much
     # of it the firmware read (semihosting or a serial port's receiver)

@@ -1232,7 +1232,11 @@ class Simulator:
     def _below(self, limit: int) -> str:
         """What lies below the main stack's ``limit``."""
         if self._msp_object is not None and limit == self._counter.state.msp_floor:
-            return f"static data below {self._msp_object[0]} (where MSR MSP moved the stack)"
+            reset = self.image.reset_stack
+            how = ("the reset stack: the initial SP lies in it"
+                   if reset is not None and reset[0] == self._msp_object[0]
+                   else "where MSR MSP moved the stack")
+            return f"static data below {self._msp_object[0]} ({how})"
         return ("heap" if limit > self.image.static_end else "static data (.data/.bss)"
                 if limit > SRAM_BASE else "unmapped memory below SRAM")
 
@@ -1335,10 +1339,22 @@ class Simulator:
         SRAM peak: the object is static data already); elsewhere (back to the initial stack,
         as FreeRTOS resets MSP from the vector table) as at reset."""
         self._close_msp_region()
-        region = self._stack_region(sp) if SRAM_BASE < sp <= self.image.static_end else None
+        region = self._main_stack_object(sp)
         self._msp_object = None if region is None else (region[0], region[2])
         self._counter.state.msp_floor = 0 if region is None else region[1]
         self._counter.state.min_sp = sp
+
+    def _main_stack_object(self, sp: int) -> tuple[str, int, int] | None:
+        """(name, start, end) of the static object bounding a main stack at ``sp``: one below
+        the static data's end (an interrupt stack array), or the reset stack's object when the
+        initial SP lies in one (``vector[0] = &stack[N]``, the array in .bss: MSP set back to
+        the vector table's value lands there again)."""
+        if SRAM_BASE < sp <= self.image.static_end:
+            return self._stack_region(sp)
+        reset = self.image.reset_stack
+        if reset is not None and reset[1] < sp <= reset[2]:
+            return reset
+        return None
 
     def _close_msp_region(self) -> None:
         """The main stack's low-water mark so far, recorded for the stack it is on."""
@@ -1590,6 +1606,7 @@ class Simulator:
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         self._counter.reset(sp0, reset)
         self._msp_object, self._initial_min, self._main_stacks = None, sp0, {}
+        self._move_msp(sp0)  # (a reset stack that is a static object is bounded by it)
         self._irq_drivers: dict[int, set[object]] = {}  # the sources holding each line high
         self._clock = ClockLog(self.clock_at_reset)
         self._wait_states = self.wait_states_at_reset
@@ -1680,8 +1697,8 @@ class Simulator:
             getattr(dev, "restart", lambda: None)()
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         model.system_reset(kept)
-        self._move_msp(sp0)  # (back on the initial stack)
         self._counter.reboot(sp0, reset)
+        self._move_msp(sp0)  # (back on the initial stack; after reboot, which clears its bound)
         if self._div0_installed:
             self._counter.set_div0_trap(False)
         if self._trp_installed:
@@ -2602,6 +2619,8 @@ class Simulator:
             tail_chained=stats.tail_chained,
             thread_stacks=self._thread_peaks(),
             main_stacks=dict(self._main_stacks),
+            reset_stack=(self.image.reset_stack[0] if self.image.reset_stack is not None
+                         and self.image.reset_stack[0] in self._main_stacks else None),
             vectored_faults=_and_more(self._vectored, self._vectored_dropped,
                                       "faults delivered, not listed"),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],

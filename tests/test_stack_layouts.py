@@ -188,3 +188,92 @@ def test_a_stripped_elf_keeps_its_stack_named_sections_static() -> None:
     limit, static, _, counted = _static_layout(sections, 0x2000_4000, [])
     assert (limit, static) == (0x2000_2004, 0x2004)
     assert [s.name for s in counted] == [".bss", ".task_stacks"]
+
+
+# A hand-written start-up whose reset stack is an array in .bss: vector[0] = &main_stack[N],
+# other static data below it and (AFTER) above it in the same section
+BSS_STACK = r"""
+#include <stdint.h>
+extern uint32_t _sbss[], _ebss[];
+__attribute__((section(".bss.a"))) uint32_t before_stack[16];
+__attribute__((section(".bss.b"), aligned(8))) uint32_t main_stack[256];
+#ifdef AFTER
+__attribute__((section(".bss.c"))) uint32_t after_stack[64];
+#endif
+static void sh_exit(int code) {
+    uint32_t blk[2] = {0x20026, (uint32_t)code};
+    register int r0 __asm__("r0") = 0x20;
+    register void *r1 __asm__("r1") = blk;
+    __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+}
+__attribute__((noinline)) static int rec(int n) {
+    volatile uint32_t pad[8]; pad[0] = n; return n ? rec(n - 1) + pad[0] : 0;
+}
+void Reset_Handler(void) {
+    for (uint32_t *d = _sbss; d < _ebss; d++)
+        if (d < main_stack || d >= main_stack + 256) *d = 0;  /* (not the one it stands on) */
+    before_stack[0] = (uint32_t)rec(DEPTH);
+    sh_exit(before_stack[0] != DEPTH * (DEPTH + 1) / 2);
+    for (;;) {}
+}
+__attribute__((section(".vectors"), used)) void *const vec[2] = {
+    main_stack + 256, (void *)Reset_Handler};
+"""
+
+BSS_STACK_LD = """
+MEMORY { FLASH (rx) : ORIGIN = 0x0, LENGTH = 64K  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 15K }
+SECTIONS {
+  .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) } > FLASH
+  .bss : { _sbss = .; *(.bss.a) *(.bss.b) *(.bss.c) *(.bss*) *(COMMON) . = ALIGN(4);
+           _ebss = .; } > RAM
+}
+"""
+
+
+def _build_bss_stack(tmp_path: Path, depth: int, after: bool) -> Path:
+    src, ld = tmp_path / "bss_stack.c", tmp_path / "bss_stack.ld"
+    elf = tmp_path / f"bss_stack_{depth}_{after}.elf"
+    src.write_text(BSS_STACK)
+    ld.write_text(BSS_STACK_LD)
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O1", "-nostdlib",
+                    "-nostartfiles", f"-DDEPTH={depth}", *(["-DAFTER"] if after else []),
+                    "-T", str(ld), str(src), "-o", str(elf)], check=True, capture_output=True)
+    return elf
+
+
+@pytest.mark.parametrize("after", [True, False])
+def test_a_reset_stack_in_bss_is_bounded_by_its_array_and_counted_once(
+        tmp_path: Path, after: bool) -> None:
+    """vector[0] = &main_stack[256], the array in .bss between other static data (s55
+    firmware review M2): the stack limit fell back to SRAM's start, so a recursion ran over
+    before_stack silently, and the SRAM peak added the stack on top of the static data that
+    holds it. Without after_stack, .bss ends at the initial SP: the limit was the SP itself."""
+    image = load_elf(_build_bss_stack(tmp_path, 10, after))
+    start = image.symbols["main_stack"]
+    assert image.reset_stack == ("main_stack", start, start + 1024)
+    report = sim.run(image, sim.RunOptions(sram=15 * 1024))
+    assert (report.status, report.exit_code) == ("ok", 0), report.problem
+    assert report.static == 64 + 1024 + 256 * after
+    on_array = report.main_stacks["main_stack"]
+    assert 10 * 32 < on_array < 1024 and report.reset_stack == "main_stack"
+    assert report.sram_peak == report.static  # the stack is in the static data already
+    assert report.main_stack_peak == on_array
+
+    deep = load_elf(_build_bss_stack(tmp_path, 40, after))
+    over = sim.run(deep, sim.RunOptions(sram=15 * 1024))
+    assert over.status == "fault" and over.fault is not None
+    assert over.fault.kind == "stack_overflow", over.problem
+    assert f"limit 0x{start:08x}" in over.fault.message
+    assert "below main_stack (the reset stack" in over.fault.message
+
+
+def test_a_stack_reservation_holding_an_array_is_no_reset_stack_object() -> None:
+    # a .stack section ending at the initial SP is a reservation, not static data: its
+    # array (a startup's Stack_Mem) keeps the stack's old bounds
+    from sim.elf import Section, _reset_stack, _static_layout
+    sections = [Section(".data", 0x2000_0000, 0x20, "data", 4),
+                Section(".stack", 0x2000_0020, 0x400, "bss", 8)]
+    objects = [(0x2000_0020, 0x400, "Stack_Mem")]
+    limit, _, _, counted = _static_layout(sections, 0x2000_0420, objects)
+    assert limit == 0x2000_0020
+    assert _reset_stack(counted, 0x2000_0420, objects) is None

@@ -67,6 +67,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             "peak": report.sram_peak,
             "thread_stacks": report.thread_stacks,
             "main_stacks": report.main_stacks,
+            "reset_stack": report.reset_stack,
         },
         "flash": {"size": report.flash_size, "used": report.flash_used},
         "fault": None if report.fault is None else asdict(report.fault),

@@ -191,7 +191,9 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         taken = ", ".join(f"{name} {n:,}" for name, n in report.exceptions.items())
         table.add_row("exceptions", f"{sum(report.exceptions.values()):,}", taken)
     for name, peak in report.main_stacks.items():
-        table.add_row("main stack", f"{peak:,} B", f"{name} (MSR MSP moved it there)")
+        how = ("the reset stack: the initial SP lies in it" if name == report.reset_stack
+               else "MSR MSP moved it there")
+        table.add_row("main stack", f"{peak:,} B", f"{name} ({how})")
     for name, peak in report.thread_stacks.items():
         shared = SHARED_STACKS.get(name)
         table.add_row("thread stack", f"{peak:,} B", name if shared is None else
