@@ -43,6 +43,23 @@ EXCEPTIONS: dict[int, tuple[str, str]] = {
 
 _COPROC = re.compile(r"\bp(\d+)\b")
 
+# The Execute-Never regions of the ARMv6-M/v7-M/v8-M default memory map (ARMv7-M ARM B3.1
+# Table B3-1): (start, end inclusive, name). A fetch there is a MemManage fault IACCVIOL
+# (MMFAR not valid; HardFault while MemManage is disabled, and on ARMv6-M), whether a device
+# answers at that address or not.
+XN_REGIONS = ((0x4000_0000, 0x5FFF_FFFF, "Peripheral"), (0xA000_0000, 0xDFFF_FFFF, "Device"),
+              (0xE000_0000, 0xFFFF_FFFF, "System"))
+XN_FETCH = "instruction fetch from an Execute-Never region (MemManage IACCVIOL on the chip)"
+
+
+def execute_never(address: int) -> str | None:
+    """``the Peripheral region, 0x40000000-0x5fffffff`` when ``address`` lies in an
+    Execute-Never region of the default memory map, else None."""
+    for start, end, name in XN_REGIONS:
+        if start <= address <= end:
+            return f"the {name} region, 0x{start:08x}-0x{end:08x}"
+    return None
+
 
 def undefined(core: Core, insn: capstone.CsInsn | None, raw: bytes = b"") -> str:
     """The message for an instruction the core cannot execute. ``insn`` is the instruction as

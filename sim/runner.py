@@ -64,6 +64,7 @@ from sim.exceptions import (
     BUSFAULT,
     HARDFAULT,
     IRQ0,
+    MEMMANAGE,
     SVCALL,
     USAGEFAULT,
     ExceptionModel,
@@ -112,7 +113,7 @@ _FAULT_CAUSES = {
     "unmapped_read": (BUSFAULT, 1 << 9),  # PRECISERR
     "unmapped_write": (BUSFAULT, 1 << 9),
     "flash_write": (BUSFAULT, 1 << 9),
-    "unmapped_fetch": (BUSFAULT, 1 << 8),  # IBUSERR
+    "unmapped_fetch": (BUSFAULT, 1 << 8),  # IBUSERR (an Execute-Never region's: IACCVIOL)
     "undefined_instruction": (USAGEFAULT, 1 << 16),  # UNDEFINSTR
     "stack_limit": (USAGEFAULT, 1 << 20),  # STKOF (ARMv8-M)
     "bus_fault": (BUSFAULT, 1 << 9),  # a device refused the access: PRECISERR
@@ -1029,6 +1030,9 @@ class Simulator:
                 "hard_fault", "SVC where SVCall cannot be taken: its priority is not above the "
                 f"execution priority (HardFault){lockup}", pc - 2))
             return
+        if intno == faults.EXCP_PREFETCH_ABORT and faults.execute_never(pc) is not None:
+            self._stop_with(self._fetch_fault(pc, 2, faults.XN_FETCH))  # (a device there)
+            return
         if intno == faults.EXCP_STKOF:  # the SP move was refused: not in the stack peak
             self._counter.refused_sp(self._regs.read(R.UC_ARM_REG_SP))
         kind, text = faults.EXCEPTIONS.get(intno, ("hard_fault", f"exception {intno}"))
@@ -1424,10 +1428,11 @@ class Simulator:
             kind = "flash_write"
             verb = f"write to {'the data EEPROM' if nvm is not None else 'flash'}{why}"
         elif access in (UC_MEM_FETCH_UNMAPPED, UC_MEM_FETCH_PROT):
-            kind, verb = "unmapped_fetch", ("instruction fetch from unmapped memory"
-                                            if access == UC_MEM_FETCH_UNMAPPED else
-                                            "instruction fetch from memory mapped for reads only")
-            pc = address
+            self._stop_with(self._fetch_fault(
+                address, size, faults.XN_FETCH if faults.execute_never(address) is not None
+                else "instruction fetch from unmapped memory" if access == UC_MEM_FETCH_UNMAPPED
+                else "instruction fetch from memory mapped for reads only"))
+            return False
         elif access == UC_MEM_WRITE_UNMAPPED:
             kind, verb = "unmapped_write", "write outside mapped memory"
             self._bad_write = (pc, address, size, value)  # (an imprecise BusFault's store)
@@ -1436,13 +1441,29 @@ class Simulator:
             kind, verb = "unmapped_read", "read outside mapped memory"
         else:
             kind, verb = "hard_fault", f"memory access error ({access})"
-        acc = {"unmapped_fetch": "fetch", "flash_write": "write", "unmapped_write": "write"}.get(
-            kind, "read")
+        acc = {"flash_write": "write", "unmapped_write": "write"}.get(kind, "read")
         where = self._region_note(address)
         fault = self._make_fault(kind, f"{verb}: {size} bytes at 0x{address:08x}{where}", pc)
         fault.address, fault.size, fault.access = address, size, acc
         self._stop_with(fault)
         return False
+
+    def _fetch_fault(self, address: int, size: int, verb: str) -> Fault:
+        """The ``unmapped_fetch`` of ``size`` bytes at ``address`` (PC there): from memory
+        that does not answer, or from an Execute-Never region (``verb`` says which), a device
+        there or not."""
+        xn = faults.execute_never(address)
+        where = self._region_note(address) or (
+            "" if xn is None else f" ({xn}{self._device_note(address)})")
+        fault = self._make_fault("unmapped_fetch",
+                                 f"{verb}: {size} bytes at 0x{address:08x}{where}", address)
+        fault.address, fault.size, fault.access = address, size, "fetch"
+        return fault
+
+    def _device_note(self, address: int) -> str:
+        """``: UART0's registers`` for an address inside a device the simulator maps."""
+        dev = next((d for d in self.devices if d.base <= address < d.base + d.size), None)
+        return "" if dev is None else f": {dev.name}'s registers"
 
     def _store_at(self, pc: int, address: int, size: int, value: int
                   ) -> tuple[int, int, StoreEffect] | str:
@@ -2222,6 +2243,9 @@ class Simulator:
         if (fault.kind == "unmapped_fetch" and fault.address is not None
                 and self._in_alias(fault.address)):
             return False  # the chip runs code from its boot alias; the simulator stops there
+        if (fault.kind == "unmapped_fetch" and fault.address is not None
+                and faults.execute_never(fault.address) is not None):
+            cause = (MEMMANAGE, 1 << 0)  # IACCVIOL, MMARVALID clear (ARMv7-M B3.2.15)
         if cause is None and "INVSTATE" in fault.message:
             cause = (USAGEFAULT, 1 << 17)
         if cause is None and "unaligned" in fault.message:

@@ -283,6 +283,42 @@ def test_vector_faults_delivers_them_to_the_firmware(firmware, cli):
     assert report["exceptions"]["taken"] == {"HardFault": 1, "BusFault": 1, "UsageFault": 1}
 
 
+XN_OUTPUT = """exc 00000004 cfsr 00000001 hfsr 00000000 pc 40000000
+exc 00000004 cfsr 00000001 hfsr 00000000 pc a0000000
+exc 00000004 cfsr 00000001 hfsr 00000000 pc e0000000
+exc 00000005 cfsr 00000100 hfsr 00000000 pc 60000000
+exc 00000003 cfsr 00000001 hfsr 40000000 pc 40000000
+done
+"""
+XN_OUTPUT_V6M = "".join(f"exc 00000003 pc {a}\n" for a in (
+    "40000000", "a0000000", "e0000000", "60000000")) + "done\n"
+
+
+@pytest.mark.parametrize("target", ["curie", "stm32l552", "stm32l031"])
+def test_a_fetch_from_an_execute_never_region_is_memmanage_iaccviol(firmware, cli, target):
+    """A branch into the Peripheral (a device there or not), Device or System region: the
+    default memory map makes them Execute-Never, a MemManage fault IACCVIOL (MMARVALID clear),
+    HardFault FORCED while MemManage is disabled, HardFault on ARMv6-M; it stopped the run as
+    a "prefetch abort (bus fault on instruction fetch)" even with --vector-faults, or was
+    delivered as BusFault IBUSERR where nothing answers (s55 firmware review M4)."""
+    elf = irq_program(firmware, "xnfetch.c", target)
+    plain = cli("run", elf)
+    assert plain.returncode == 4, plain
+    fault = plain.report["fault"]
+    assert (fault["kind"], fault["pc"], fault["address"], fault["access"]) == (
+        "unmapped_fetch", 0x4000_0000, 0x4000_0000, "fetch")
+    assert fault["message"].startswith(
+        "instruction fetch from an Execute-Never region (MemManage IACCVIOL on the chip): "
+        "2 bytes at 0x40000000 (the Peripheral region, 0x40000000-0x5fffffff")
+    result = cli("run", elf, "--vector-faults")
+    assert (result.returncode, result.report["exit_code"]) == (0, 0), result
+    v6m = target == "stm32l031"
+    assert result.report["stdout"] == (XN_OUTPUT_V6M if v6m else XN_OUTPUT)
+    went = [f.rsplit("-> ", 1)[1] for f in result.report["vectored_faults"]]
+    assert went == (["HardFault"] * 4 if v6m else
+                    ["MemManage"] * 3 + ["BusFault", "HardFault"])
+
+
 def test_profile_gives_handler_time_to_the_handler(firmware):
     """An exception entry is not a call: each handler is a top-level frame of its own, and
     the preempted code's time does not include it."""

@@ -73,6 +73,16 @@ def test_vectored_faults_match_qemu(firmware, tmp_path):
     assert report.instructions + 3 == len(qemu.pcs)
 
 
+def test_execute_never_fetches_match_qemu(firmware, tmp_path):
+    from test_exceptions import XN_OUTPUT
+
+    elf = irq_program(firmware, "xnfetch.c")
+    report = sim.run(sim.load_elf(elf), sim.RunOptions(vector_faults=True))
+    qemu = run_qemu_realtime(elf, "curie", tmp_path / "trace.log")
+    assert report.stdout == qemu.console == XN_OUTPUT
+    assert report.exit_code == qemu.returncode == 0
+
+
 def test_uart_output_matches_qemu(firmware, tmp_path):
     elf = irq_program(firmware, "periph.c")  # without TRACE: QEMU has no ITM or DWT
     report = sim.run(sim.load_elf(elf))
