@@ -460,6 +460,7 @@ class Simulator:
         # (name, end) of that object, or None on the stack below the initial SP; the lowest
         # SP on that initial stack while MSP was elsewhere; each object's peak
         self._msp_object: tuple[str, int] | None = None
+        self._msp_outside = False  # MSR MSP moved the main stack outside SRAM
         self._initial_min = 0
         self._main_stacks: dict[str, int] = {}
         # where to go on after a hint instruction (WFE, SEV) or a store into flash carried out
@@ -1343,9 +1344,15 @@ class Simulator:
         SRAM peak: the object is static data already); elsewhere (back to the initial stack,
         as FreeRTOS resets MSP from the vector table) as at reset."""
         self._close_msp_region()
-        region = self._main_stack_object(sp)
+        # outside SRAM (flash, unmapped memory): no stack the simulator bounds or measures;
+        # what is pushed there meets the bus (an exception's frame: BusFault STKERR), and a
+        # floor of 1 keeps the stack check, which knows nothing of it, from calling it an
+        # overflow into static data
+        self._msp_outside = not SRAM_BASE <= sp <= SRAM_BASE + self.sram_size
+        region = None if self._msp_outside else self._main_stack_object(sp)
         self._msp_object = None if region is None else (region[0], region[2])
-        self._counter.state.msp_floor = 0 if region is None else region[1]
+        self._counter.state.msp_floor = (1 if self._msp_outside else
+                                         0 if region is None else region[1])
         self._counter.state.min_sp = sp
 
     def _main_stack_object(self, sp: int) -> tuple[str, int, int] | None:
@@ -1363,6 +1370,8 @@ class Simulator:
     def _close_msp_region(self) -> None:
         """The main stack's low-water mark so far, recorded for the stack it is on."""
         lowest = self._counter.state.min_sp
+        if self._msp_outside:
+            return  # (no stack in SRAM: nothing to record)
         if self._msp_object is None:
             self._initial_min = min(self._initial_min, lowest)
         else:
@@ -1627,6 +1636,7 @@ class Simulator:
         sp0, reset = struct.unpack("<II", self.flash[:8].tobytes())
         self._counter.reset(sp0, reset)
         self._msp_object, self._initial_min, self._main_stacks = None, sp0, {}
+        self._msp_outside = False
         self._move_msp(sp0)  # (a reset stack that is a static object is bounded by it)
         self._irq_drivers: dict[int, set[object]] = {}  # the sources holding each line high
         self._clock = ClockLog(self.clock_at_reset)
@@ -2607,7 +2617,9 @@ class Simulator:
         heap_tracked = (peak_brk is not None and heap_start is not None) or (
             not stripped and not any(name in self.image.symbols for name in _ALLOCATORS))
         self._close_msp_region()
-        stack_peak = max(0, sp0 - self._initial_min) if self.fit_problem is None else 0
+        # (SP moved below SRAM's start by a computed write stopped there: not SRAM it used)
+        stack_peak = (max(0, sp0 - max(self._initial_min, SRAM_BASE))
+                      if self.fit_problem is None else 0)
         # a handler the run ended in counts to the end, less what was taken back
         stats = model.stats_until(cycles + model.sleep_cycles)
         awake_s, asleep_s = self._clock.split(cycles + model.sleep_cycles, model.sleep_cycles)

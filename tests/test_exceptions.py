@@ -756,6 +756,31 @@ def test_an_entry_frame_in_unmapped_memory_is_the_derived_busfault_stkerr_with_v
     assert vectored.endswith(f"-> {to}")
 
 
+@pytest.mark.parametrize(("target", "stdout", "exit_code"), [
+    ("curie", STKERR.format("busfault "), 5),
+    ("stm32l031", "hardfault\nsp lowered by the frame\n", 3)])
+def test_a_main_stack_moved_into_flash_is_no_stack_overflow_and_no_stack_peak(
+        firmware, cli, target, stdout, exit_code):
+    """MSR MSP to 0x100 (flash), then SVC: it was a "stack overflow into static data ...
+    536870672 bytes below its limit" with a stack peak of 512 MiB (s55 firmware review L1).
+    SP outside SRAM is no stack the simulator bounds: the SVC's stacking is a bus error
+    (BusFault STKERR; HardFault on ARMv6-M), and the stack peak stays within SRAM."""
+    elf = irq_program(firmware, "stkerr.c", target, CASE="msr_flash_svc", BUSFAULT=1)
+    cause = "HardFault" if target == "stm32l031" else "BusFault STKERR"
+    plain = cli("run", elf)
+    assert plain.returncode == 4, plain
+    fault = plain.report["fault"]
+    assert fault["kind"] == "hard_fault" and fault["message"] == (
+        f"exception stacking failed: exception frame at 0x000000e0 lies outside SRAM: {cause}")
+    assert plain.report["sram"]["stack_peak"] < 256
+    result = cli("run", elf, "--vector-faults")
+    assert result.report["stdout"] == stdout, result
+    assert (result.returncode, result.report["exit_code"]) == (1, exit_code)
+    # (the handler moves MSP onto report_stack: measured there)
+    assert result.report["sram"]["stack_peak"] < 256
+    assert list(result.report["sram"]["main_stacks"]) == ["report_stack"]
+
+
 @pytest.mark.parametrize("target", ["curie", "stm32l552"])
 def test_an_entry_frame_in_unmapped_memory_where_hardfault_cannot_be_taken_is_a_lockup(
         firmware, cli, target):

@@ -175,6 +175,16 @@ def test_sram_peak_is_static_plus_stack_plus_heap(firmware, program, defines):
     assert d["peak"] <= d["size"]
 
 
+def test_a_stack_peak_never_exceeds_sram(firmware):
+    """SP moved to 0x100 by `mov sp`: the stack peak was the initial SP minus 0x100, 512 MiB
+    on a 15 KiB part, added to the SRAM peak (s55 firmware review L1)."""
+    report = sim.run(firmware.image("sp_below_sram.c"))
+    assert report.fault is not None and report.fault.kind == "stack_overflow", report.problem
+    assert report.fault.address == 0x100
+    assert 0 < report.stack_peak <= report.sram_size
+    assert report.sram_peak <= report.sram_size
+
+
 def test_stack_peak_counts_bytes_below_the_initial_sp(firmware):
     # An ELF linked for 8 KiB starts SP at 0x20002000; the peak is measured from there, not
     # from the end of the mapped SRAM.

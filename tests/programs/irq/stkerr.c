@@ -7,11 +7,14 @@
  * to HardFault (HFSR.FORCED) while BusFault is disabled; on ARMv6-M a HardFault. The fault
  * handler, on a stack of its own, reports what the entry left: the cause, the stack pointer
  * (lowered by the frame's 32 bytes, as if it had been pushed) and whether the exception
- * entered is still pending. Also the main stack at that address (-DCASE=msp_svc). */
+ * entered is still pending. Also the main stack at that address (-DCASE=msp_svc), and the
+ * main stack moved by MSR MSP into flash, below SRAM (-DCASE=msr_flash_svc: no stack overflow
+ * into static data, the same bus error). */
 #include "cm.h"
 #include "semihost.h"
 
 #define BAD_SP 0x2F000100u
+#define FLASH_SP 0x00000100u
 
 #ifndef BUSFAULT
 #define BUSFAULT 0
@@ -22,7 +25,7 @@ static volatile int svc_entries, pendsv_entries;
 void SVC_Handler(void) { svc_entries++; }
 void PendSV_Handler(void) { pendsv_entries++; }
 
-static int svc(void), msp_svc(void);
+static int svc(void), msp_svc(void), msr_flash_svc(void);
 static int (*volatile const the_case)(void); /* CASE (defined after the cases) */
 
 /* the stack pointer the entry left (from r0: the MSP or the PSP, as EXC_RETURN says) */
@@ -39,10 +42,12 @@ __attribute__((used, noreturn)) static void report(uint32_t sp, int exc)
                                                                 : "hardfault other\n");
     sh_write0(cfsr & (1u << 15) ? "bfar valid\n" : "bfar not valid\n");
 #endif
-    sh_write0(sp == BAD_SP - 32u ? "sp lowered by the frame\n" : "sp elsewhere\n");
+    uint32_t bad = the_case == msr_flash_svc ? FLASH_SP : BAD_SP;
+    sh_write0(sp == bad - 32u ? "sp lowered by the frame\n" : "sp elsewhere\n");
     int pending = (SCB_ICSR & (1u << 28)) != 0; /* PendSV */
 #if defined(__ARM_ARCH_6M__)
-    if (the_case == svc || the_case == msp_svc) /* SVCALLPENDED: debug only on ARMv6-M */
+    if (the_case == svc || the_case == msp_svc || the_case == msr_flash_svc)
+        /* SVCALLPENDED: debug only on ARMv6-M */
         sh_exit(exc);
 #else
     pending |= (SCB_SHCSR & (1u << 15)) != 0; /* SVCALLPENDED */
@@ -100,6 +105,16 @@ __attribute__((used)) static int msp_svc(void)
 {
     setup();
     __asm__ volatile("mov r1, sp\n\tmov sp, %0\n\tsvc #0\n\tmov sp, r1" :: "r"(BAD_SP)
+                     : "r1", "memory");
+    sh_write0("went on\n");
+    return 0;
+}
+
+/* the main stack moved into flash by MSR MSP (thread mode on the MSP) */
+__attribute__((used)) static int msr_flash_svc(void)
+{
+    setup();
+    __asm__ volatile("mrs r1, msp\n\tmsr msp, %0\n\tsvc #0\n\tmsr msp, r1" :: "r"(FLASH_SP)
                      : "r1", "memory");
     sh_write0("went on\n");
     return 0;
