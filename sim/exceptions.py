@@ -871,9 +871,12 @@ class ExceptionModel:
                 f"({table[0]}, {table[2]} entries at 0x{table[1]:08x}) ends before its entry: "
                 "the chip would branch to whatever word follows the table"))
         vector = self.read_mem(self.vtor + 4 * exc, 4)
-        if vector is None:
-            raise StackingError(self.vtor + 4 * exc, f"the vector of {exception_name(exc)}",
-                                access="read")
+        if vector is None:  # (HardFault's vector, in the same table, would fail too)
+            at = self.vtor + 4 * exc
+            raise StackingError(at, access="read", message=(
+                f"vector fetch failed: the vector of {exception_name(exc)} at 0x{at:08x} "
+                f"(VTOR 0x{self.vtor:08x}) lies outside flash and SRAM "
+                f"({'HardFault' if self.v6m else 'HardFault VECTTBL, HFSR bit 1,'} on the chip)"))
         handler = struct.unpack("<I", vector)[0]
         self.counter.clear_exclusive()  # ClearExclusiveLocal (sim/exclusive.py)
         self.pending &= ~(1 << exc)

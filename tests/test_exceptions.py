@@ -781,6 +781,22 @@ def test_a_main_stack_moved_into_flash_is_no_stack_overflow_and_no_stack_peak(
     assert list(result.report["sram"]["main_stacks"]) == ["report_stack"]
 
 
+@pytest.mark.parametrize("target", ["curie", "stm32l031"])
+def test_a_vector_table_outside_memory_is_a_failed_vector_fetch(firmware, cli, target):
+    """VTOR = 0x30000000: it said "exception stacking failed: the vector of PendSV at
+    0x30000038 lies outside SRAM", where the vector fetch failed (HardFault VECTTBL) and
+    vectors live in flash as a rule (s55 firmware review L2)."""
+    result = cli("run", irq_program(firmware, "vtor_outside.c", target))
+    assert result.returncode == 4, result
+    fault = result.report["fault"]
+    chip = "HardFault" if target == "stm32l031" else "HardFault VECTTBL, HFSR bit 1,"
+    assert (fault["kind"], fault["address"], fault["access"]) == ("hard_fault", 0x3000_0038,
+                                                                  "read")
+    assert fault["message"] == (
+        "vector fetch failed: the vector of PendSV at 0x30000038 (VTOR 0x30000000) lies "
+        f"outside flash and SRAM ({chip} on the chip)")
+
+
 @pytest.mark.parametrize("target", ["curie", "stm32l552"])
 def test_an_entry_frame_in_unmapped_memory_where_hardfault_cannot_be_taken_is_a_lockup(
         firmware, cli, target):
