@@ -124,6 +124,7 @@ _CHIP_FAULTS = (StopReason.UNALIGNED, StopReason.DIV_BY_ZERO, StopReason.UNALIGN
 # native hook stops an SRAM block for until they are hooked (sim/_blockhook.c sram_msr_at)
 _MSR_SYSM = (0x8814, 0x8809, 0x8808, 0x880A, 0x880B)
 _ALLOCATORS = ("_sbrk", "sbrk", "_sbrk_r", "malloc", "_malloc_r")
+BELOW_SRAM = 8 << 10  # an access this close below SRAM's start: a stack run out of SRAM?
 PAGE = PAGE_SIZE  # Unicorn's page size for ARM: mapped sizes must be multiples of it
 REGION = REGION_SIZE  # largest flash or SRAM the Cortex-M map has room for
 T = TypeVar("T")
@@ -1533,6 +1534,9 @@ class Simulator:
         nvm = self._nvm_at(address, 1)
         if nvm is not None:
             return f" ({nvm.name}, 0x{nvm.base:08x}-0x{nvm.base + nvm.size - 1:08x})"
+        if SRAM_BASE - BELOW_SRAM <= address < SRAM_BASE:
+            return (f" ({SRAM_BASE - address} bytes below SRAM's start (0x{SRAM_BASE:08x}): "
+                    "a stack overflowing downwards?)")
         if address < SRAM_BASE and address >= base + self.flash_size:
             return f" (past the end of {format_size(self.flash_size)} flash)"
         if address < 0x1000:

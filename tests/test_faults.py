@@ -372,6 +372,9 @@ def test_faults_delivered_in_a_loop_are_listed_bounded(firmware, monkeypatch):
     (2, "nrf52832", "(the bit-band alias of SRAM, an option of the Cortex-M3/M4 that nrf52832 "
                     "does not implement)"),
     (3, "nrf52832", "(the nRF52's FICR or UICR: not modelled)"),
+    # (it was "past the end of 196 KiB flash": s55 firmware review L4)
+    (4, "curie", "4 bytes at 0x1ffffffc (4 bytes below SRAM's start (0x20000000): a stack "
+                 "overflowing downwards?)"),
 ])
 def test_a_fault_names_what_lies_at_its_address(firmware, case, target, note):
     """A store into a const table at 0x4a8 was 'near address 0: null pointer?', a bit-band
