@@ -926,7 +926,7 @@ class ExceptionModel:
         if not valid_exc_return(exc_return, self.v8m, self.has_fpu):
             raise self._invalid_return(ipsr, f"branch to 0x{exc_return:08x} in "
                                        f"{exception_name(ipsr)}: not a valid exception return "
-                                       f"({invpc})")
+                                       f"({invpc}){self._v7m_exc_return_note(exc_return)}")
         to_thread = bool(exc_return & 8)
         if to_thread and self.active and not (self.ccr & 1):
             raise self._invalid_return(ipsr, "return to thread mode with exceptions still "
@@ -1038,6 +1038,16 @@ class ExceptionModel:
                 self.hfsr |= 1 << 30  # FORCED
                 exc = HARDFAULT
         return None if exc == HARDFAULT and prio <= -1 else exc
+
+    def _v7m_exc_return_note(self, exc_return: int) -> str:
+        """ARMv8-M: for an ARMv7-M EXC_RETURN (S and ES set, as an ARMv7-M RTOS port such as
+        FreeRTOS's ARM_CM4F hard-codes 0xFFFFFFFD), the value this core returns with."""
+        if not self.v8m or not valid_exc_return(exc_return, v8m=False, fpu=self.has_fpu):
+            return ""
+        v8m = exc_return & ~0x41  # S and ES clear (no Security Extension), DCRS kept set
+        return (f": 0x{exc_return:08x} is an ARMv7-M value; an ARMv8-M core without the "
+                f"Security Extension returns with 0x{v8m:08x} (FreeRTOS: use the ARM_CM33_NTZ "
+                "port, not an ARMv7-M one)")
 
     def _invalid_return(self, ipsr: int, message: str) -> InvalidReturn:
         """The InvalidReturn of a return from ``ipsr``'s handler, which has ended (deactivated,

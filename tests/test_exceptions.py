@@ -1044,6 +1044,24 @@ def test_vector_faults_deliver_an_invalid_exception_return(firmware, target, val
     assert stopped.status == "fault" and "INVPC" in stopped.fault.message
 
 
+@pytest.mark.parametrize(("value", "v8m"), [("0xFFFFFFFD", "0xffffffbc"),
+                                            ("0xFFFFFFF9", "0xffffffb8")])
+@pytest.mark.parametrize("pop", [False, True])
+def test_an_armv7m_exc_return_on_armv8m_says_which_value_the_core_returns_with(
+        firmware, value, v8m, pop):
+    """FreeRTOS's ARM_CM4F port on the Cortex-M33 returns with 0xFFFFFFFD (S and ES set):
+    refused as INVPC, rightly, but the message did not say that it is an ARMv7-M value nor
+    what an ARMv8-M core without the Security Extension takes (s55 firmware review M1)."""
+    defines = {"RET": f'"{value}"'} | ({"POP": None} if pop else {})
+    report = sim.run(sim.load_elf(irq_program(firmware, "invpc.c", "stm32l552", **defines)))
+    assert report.status == "fault" and report.fault is not None
+    assert report.fault.message == (
+        f"branch to {value.lower()} in SVCall: not a valid exception return (UsageFault "
+        f"INVPC): {value.lower()} is an ARMv7-M value; an ARMv8-M core without the Security "
+        f"Extension returns with {v8m} (FreeRTOS: use the ARM_CM33_NTZ port, not an ARMv7-M "
+        "one)")
+
+
 @pytest.mark.parametrize(("target", "precise"), [("curie", True), ("stm32l031", False),
                                                  ("stm32l552", False)])
 def test_a_fault_after_a_semihosting_call_is_at_its_instruction(firmware, target, precise):
