@@ -1471,9 +1471,10 @@ class Simulator:
         return fault
 
     def _device_note(self, address: int) -> str:
-        """``: UART0's registers`` for an address inside a device the simulator maps."""
+        """``: cmsdk_uart0 mapped there`` for an address inside a device the simulator maps
+        (registers, or an alias such as the bit-band region's)."""
         dev = next((d for d in self.devices if d.base <= address < d.base + d.size), None)
-        return "" if dev is None else f": {dev.name}'s registers"
+        return "" if dev is None else f": {dev.name} mapped there"
 
     def _store_at(self, pc: int, address: int, size: int, value: int
                   ) -> tuple[int, int, StoreEffect] | str:
@@ -1514,7 +1515,7 @@ class Simulator:
                  else None)  # (below: a null pointer's member, more likely)
         if const is not None:  # (a store into a const table: more likely than a null pointer)
             return f" (in {const[0]}, a const object in flash)"
-        if (self.target.core in ("cortex-m3", "cortex-m4")
+        if (self.target.core in ("cortex-m3", "cortex-m4") and not self._device_note(address)
                 and (address >> 25) in (0x11, 0x21)):  # 0x22000000.., 0x42000000..
             what = "SRAM" if address < 0x4000_0000 else "the peripherals"
             return (f" (the bit-band alias of {what}, an option of the Cortex-M3/M4 that "

@@ -1,10 +1,11 @@
 /* Instruction fetches from the default memory map's Execute-Never regions (--vector-faults):
- * a branch to the Peripheral region (0x40000000: a device answers there on curie), the Device
- * region (0xA0000000, nothing there) and the System region (0xE0000000) is a MemManage fault
- * IACCVIOL (MMFSR bit 0, MMARVALID clear), escalated to HardFault (HFSR.FORCED) while
- * MemManage is disabled; a branch to the executable External RAM region (0x60000000, nothing
- * there) is a BusFault IBUSERR. On ARMv6-M every one is a HardFault. Each handler reports the
- * exception, CFSR and the stacked PC (the address fetched), then returns to the caller. */
+ * a branch to the Peripheral region (0x40000000 and the bit-band alias 0x42000000: devices
+ * answer there on curie), the Device region (0xA0000000, nothing there) and the System
+ * region (0xE0000000) is a MemManage fault IACCVIOL (MMFSR bit 0, MMARVALID clear), escalated
+ * to HardFault (HFSR.FORCED) while MemManage is disabled; a branch to the executable External
+ * RAM region (0x60000000, nothing there) is a BusFault IBUSERR. On ARMv6-M every one is a
+ * HardFault. Each handler reports the exception, CFSR and the stacked PC (the address
+ * fetched), then returns to the caller. */
 #include "cm.h"
 #include "hex.h"
 #include "semihost.h"
@@ -49,6 +50,7 @@ int main(void)
     __asm__ volatile("dsb\n\tisb");
 #endif
     call(0x40000000u);
+    call(0x42000000u); /* (the peripherals' bit-band alias: mapped on curie) */
     call(0xA0000000u);
     call(0xE0000000u);
     call(0x60000000u);
