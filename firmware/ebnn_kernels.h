@@ -41,6 +41,14 @@
 /* The public entry points too: on the M55/M85 GCC zeroes a stream's counters through MVE
  * registers, which would make a sample interrupt calling NAME_stream_row an FP context. */
 #define EBNN_ENTRY __attribute__((target("general-regs-only")))
+#elif defined(__clang__) && defined(__arm__) && defined(__ARM_FEATURE_MVE)
+/* clang (and armclang) on a core with MVE (M55, M85) vectorise loops and zero a stream's
+ * counters in MVE registers, making a sample interrupt an FP context: no MVE anywhere (the
+ * inline kernels too, as a function may not inline one with more target features). clang
+ * keeps the integers out of the FPU registers without being told. */
+#define EBNN_INLINE static inline __attribute__((always_inline, target("no-mve")))
+#define EBNN_NOINLINE __attribute__((noinline, target("no-mve")))
+#define EBNN_ENTRY __attribute__((target("no-mve")))
 #elif defined(__GNUC__) || defined(__clang__)
 #define EBNN_INLINE static inline __attribute__((always_inline))
 #define EBNN_NOINLINE __attribute__((noinline))
