@@ -617,12 +617,14 @@ def header_comment(art: Artifact, prefix: str, scratch: int, const_bytes: int,
         "reference (ebnn-sim's numpy reference) bit for bit.",
         f" Memory:\n"
         f"   flash    {const_bytes} bytes of const arrays (weights, thresholds, scales, the\n"
-        f"            sample {'sequence' if art.sequence else 'image'}), plus the code.\n"
+        f"            sample {'sequence' if art.sequence else 'image'}; a few bytes less where the "
+        "compiler folds\n            a small one into the code), plus the code.\n"
         f"   scratch  {up}_SCRATCH_SIZE = {4 * scratch} bytes of activation bits: static (.bss)"
         f" for\n            {prefix}_infer, the caller's for {prefix}_infer_with.\n"
         f"   stack    {stack_bytes} bytes of local arrays in the largest layer: a floor. Spills,\n"
-        "            saved registers and calls make the deepest frame up to 3.6 times this\n"
-        "            (the shipped models at -O2): size a task's stack from `ebnn-sim run`'s\n"
+        "            saved registers and calls make the deepest frame 1.0 to 3.6 times this\n"
+        "            for the shipped models at -O2, more for a small model (whose frame is\n"
+        "            mostly saved registers): size a task's stack from `ebnn-sim run`'s\n"
         "            stack peak on the target or from gcc -fstack-usage, not from this.\n"
         "   no heap, no other state: nothing is kept between calls.",
         f"Define {up}_NO_STATIC_SCRATCH for {prefix}.c and its users alike to compile out the "

@@ -452,6 +452,7 @@ def export_library(art: Artifact, directory: Path, prefix: str,
         raise LibraryError(f"{directory}: exists and is not a directory")
     paths = {rel: _path_inside(directory, rel) for rel in files}
     _refuse_other_roles(directory, files, prefix)
+    _refuse_case_twins(directory, files, prefix)
     written = []
     try:
         for rel, text in files.items():
@@ -524,6 +525,26 @@ def _refuse_other_roles(directory: Path, files: dict[str, str], prefix: str) -> 
                       else f"the input quantisation of prefix {other.removesuffix('_input')!r}")
             raise LibraryError(f"prefix {prefix!r} is not usable in {directory}: its {name} "
                                f"would replace {theirs} there (give --prefix another name)")
+
+
+def _refuse_case_twins(directory: Path, files: dict[str, str], prefix: str) -> None:
+    """LibraryError if the folder (of a .c about to be written) holds another export's model
+    whose prefix differs from ``prefix`` in case only: both headers would use the same
+    upper-case macros (``MNIST_H``, ``MNIST_CLASSES``), and on a case-insensitive file system
+    (macOS, Windows) one export would replace the other's files."""
+    for rel in files:
+        path = directory / rel
+        if path.suffix != ".c" or not path.parent.is_dir():
+            continue
+        for other in path.parent.iterdir():
+            name = other.name
+            if (name != path.name and name.lower() == path.name.lower()
+                    and _role(other, name) is not None):
+                raise LibraryError(
+                    f"prefix {prefix!r} is not usable in {directory}: {other.name} there holds "
+                    f"the model of prefix {other.stem.removesuffix('_input')!r}, which differs in "
+                    "case only: their headers' macros would collide (and on a case-insensitive "
+                    "file system their files): give --prefix another name")
 
 
 # ---- the library on the host: a fast cross-check of the generated C -------------------------

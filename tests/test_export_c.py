@@ -918,3 +918,19 @@ def test_prefixes_whose_files_collide_in_one_folder_are_refused(tmp_path):
         else:  # a uint8 'm' writes no m_input.c: the other model's source stays
             assert proc.returncode == 0, proc.stderr
         assert (lib / "m_input.c").read_bytes() == before
+
+
+def test_a_prefix_differing_in_case_only_is_refused_in_one_folder(tmp_path):
+    """'mnist' then 'Mnist' in one folder: both headers guard with MNIST_H and name the same
+    macros (an include of both failed: 'Mnist_sample' undeclared), and on a case-insensitive
+    file system the second export replaced the first (s55 library review LOW 4)."""
+    model = Path(__file__).parents[1] / "examples" / "mnist" / "mnist.ebnn"
+    assert ebnn("export-c", model, "-o", tmp_path, "--prefix", "mnist").returncode == 0
+    before = (tmp_path / "mnist.c").read_bytes()
+    proc = ebnn("export-c", model, "-o", tmp_path, "--prefix", "Mnist")
+    assert proc.returncode == 2 and not (tmp_path / "Mnist.c").exists(), proc.stderr
+    assert ("prefix 'Mnist' is not usable in" in proc.stderr
+            and "mnist.c there holds the model of prefix 'mnist', which differs in case only"
+            in " ".join(proc.stderr.split()))
+    assert (tmp_path / "mnist.c").read_bytes() == before
+    assert ebnn("export-c", model, "-o", tmp_path, "--prefix", "mnist").returncode == 0
