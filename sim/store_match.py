@@ -46,11 +46,14 @@ class BlockStores:
 
     def cycles_after(self, position: int) -> int:
         """The cycles of the block's instructions after the store at ``position`` (counted
-        once)."""
+        once): the block's less those up to the store and its own, each counted from the
+        block's start (on a dual-issue core whether an instruction pairs with the one before
+        depends on what paired before it)."""
         if position not in self._after:
             insn = self.code[self.stores[position]]
-            rest = int(insn.address) + int(insn.size)
-            self._after[position] = self._cycles(rest, self._end) if rest < self._end else 0
+            start, rest = int(self.code[0].address), int(insn.address) + int(insn.size)
+            self._after[position] = (self._cycles(start, self._end) - self._cycles(start, rest)
+                                     if rest < self._end else 0)
         return self._after[position]
 
     def find(self, address: int, after: int, reg: Reg) -> int | None:
