@@ -657,7 +657,10 @@ class ExceptionModel:
         C, where the block hook does the same when the timer falls due)."""
         self.counter.advance_systick()
 
-    def systick_value(self) -> int:
+    def systick_value(self, at: int | None = None) -> int:
+        """CVR at cycle ``at`` (default now): a load's own cycle, before the end of the block
+        running now (its cycles are counted when it starts; a wrap between the two, accounted
+        already, is taken back)."""
         st = self.systick
         if not st.enabled:
             return st.stopped_value
@@ -666,22 +669,27 @@ class ExceptionModel:
             return 0
         # the wrap is accounted when it falls due, so 0 < distance <= period: the value that
         # follows a reload (or the enable from 0) within the same block reads as RVR
-        return min(-(-(st.zero_at - self.now) // st.div), st.rvr)
+        distance = st.zero_at - (self.now if at is None else min(at, self.now))
+        if distance > st.period:  # (a wrap after ``at``: the count before it)
+            distance = (distance - 1) % st.period + 1
+        return min(-(-distance // st.div), st.rvr)
 
-    def systick_write(self, reg: int, value: int) -> None:
-        """Writes to CSR (0), RVR (4), CVR (8)."""
+    def systick_write(self, reg: int, value: int, at: int | None = None) -> None:
+        """Writes to CSR (0), RVR (4), CVR (8) by a store ending at cycle ``at`` (default
+        now), at or before the end of the block running now."""
         st = self.systick
         self.advance_systick()
+        at = self.now if at is None else min(at, self.now)
         if reg == 0:
             was = st.enabled
-            current = self.systick_value() if was else st.stopped_value
+            current = self.systick_value(at) if was else st.stopped_value
             st.csr = value & 7 | (0 if st.ref_div else 4)  # CLKSOURCE: RAO/WI without one
             changed = st.div_for(st.csr) != st.div
             self._c.st_div = st.div_for(st.csr)
             if st.enabled and (not was or changed):
                 # counting resumes from CVR (at the clock now chosen); from 0 it reloads on the
                 # next count
-                st.zero_at = self.now + (current * st.div if current else st.period)
+                st.zero_at = at + (current * st.div if current else st.period)
                 if st.rvr == 0 and not current:
                     st.zero_at = NEVER
             elif was and not st.enabled:
@@ -691,11 +699,11 @@ class ExceptionModel:
             stopped = st.enabled and st.zero_at == NEVER  # at 0, held there by RVR 0
             st.rvr = value & 0xFFFFFF
             if stopped and st.rvr:  # reloaded on the next count (ARMv7-M B3.3.1)
-                st.zero_at = self.now + st.period
+                st.zero_at = at + st.period
         elif reg == 8:  # any write clears the counter (and COUNTFLAG); it reloads next cycle
             st.countflag = False
             if st.enabled:
-                st.zero_at = self.now + st.period if st.rvr else NEVER
+                st.zero_at = at + st.period if st.rvr else NEVER
             else:
                 st.stopped_value = 0
         self.update()

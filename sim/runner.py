@@ -96,7 +96,7 @@ from sim.semihosting import ExitRequest, Memory, Semihost
 from sim.spi_targets import SpiBus, SpiSpec
 from sim.spi_targets import check_specs as check_spi_specs
 from sim.spi_targets import load_target as load_spi_target
-from sim.store_match import BlockStores
+from sim.store_match import BlockAccesses
 from sim.stores import StoreEffect, decode_store
 from sim.thread_stores import handler_ranges, store_checks, writes_psp
 from sim.timing import make_disassembler
@@ -106,7 +106,7 @@ from toolchain.profiles import DEFAULT_TARGET, TARGETS, Target, get_target
 from toolchain.sizes import format_size
 
 _END = 0xFFFFFFFF  # emu_start's `until` for a run without an end address
-_UNKNOWN = object()  # a device write's store, not looked for yet
+_UNKNOWN = object()  # a device access's store (load), not looked for yet
 EXCP_EXCEPTION_EXIT = 8  # QEMU's number for a branch to EXC_RETURN (Unicorn pops nothing)
 # --vector-faults: fault kind -> (exception, CFSR bits) (ARMv7-M ARM B3.2.15)
 _FAULT_CAUSES = {
@@ -402,6 +402,7 @@ class Simulator:
             refill=self.timing.branch_refill + self.wait_states, static_end=image.static_end,
             brk_addr=brk if brk is not None and self._in_sram(brk, 4) else 0,
             max_instructions=opts.max_instructions)
+        self._native = self._counter.state  # (its fields read directly where it counts)
         if ((self.target.fpu is not None and self.core.unicorn_fp64)
                 or bool(np.any(tables.fp == UNDEFINED))):  # (sim/isa_gaps.py)
             self._counter.set_fp64_trap(True)
@@ -513,17 +514,21 @@ class Simulator:
                 self.uc.mem_map_ptr(dev.base, dev.size, UC_PROT_READ, dev.data.ctypes.data)
                 continue
             if dev is self._scs:  # natively: its hot store (PENDSVSET) never reaches Python
-                self._counter.map_scs(dev.base, dev.size, self._guarded(dev.read, 0),
+                self._counter.map_scs(dev.base, dev.size, self._guarded(self._scs_read(dev), 0),
                                       self._guarded(self._scs_write(dev), None))
                 continue
             for start, size in devices.windows(dev, self.devices):
                 self.uc.mmio_map(start, size, self._device_read(dev, start - dev.base), None,
                                  self._device_write(dev, start - dev.base), None)
         self._device_pc: int | None = None
-        # the stores of blocks, as _store_cycle finds them (code in flash only: it cannot
-        # change during a run)
-        self._block_stores: dict[tuple[int, int], BlockStores] = {}
+        # the stores and the loads of blocks, as _store_cycle finds them (code in flash only:
+        # it cannot change during a run)
+        self._block_stores: dict[tuple[int, int], BlockAccesses] = {}
+        self._block_loads: dict[tuple[int, int], BlockAccesses] = {}
         self._store_address: int | None = None  # of the device write being handled
+        self._load_address: int | None = None  # of the device read being handled
+        self._this_load: object = _UNKNOWN  # its load (_current_load), once found
+        self._load_matched: tuple[tuple[int, int], int] = ((-1, -1), -1)  # as _matched
         # the System Control Space's store being handled: (address, size, value)
         self._scs_store: tuple[int, int, int] | None = None
         self._acting: int | None = None  # the cycle a device's own access acts at (acting_at)
@@ -605,11 +610,30 @@ class Simulator:
 
     # --- devices ------------------------------------------------------------------------------
     def _device_read(self, dev: devices.Device, shift: int) -> Callable[..., int]:
-        """The callback of a window ``shift`` bytes into ``dev``'s range."""
+        """The callback of a window ``shift`` bytes into ``dev``'s range: the load reading it
+        noted while it runs (store_cycle() and active_cycles() then give its own cycle). The
+        load is looked for only when the device asks for its cycle (a polling loop's reads of
+        a flag do not): a register a device times (a counter) is timed at every read of it, so
+        the loads matched in turn in a pass are those of the reads that ask."""
+        base = dev.base + shift
+
         def read(uc: Uc, offset: int, size: int, user: object) -> int:
-            value = dev.read(shift + offset, size)
-            self._device_pc = None  # (noted for this access only)
-            return value
+            self._load_address, self._this_load = base + offset, _UNKNOWN
+            try:
+                return dev.read(shift + offset, size)
+            finally:
+                self._device_pc = self._load_address = None  # (noted for this access only)
+        return read
+
+    def _scs_read(self, dev: devices.Device) -> Callable[[int, int], int]:
+        """The System Control Space's read callback (native): the load noted as a device's
+        read is (SysTick's CVR reads at the load's own cycle)."""
+        def read(offset: int, size: int) -> int:
+            self._load_address, self._this_load = dev.base + offset, _UNKNOWN
+            try:
+                return dev.read(offset, size)
+            finally:
+                self._load_address = None
         return read
 
     def _scs_write(self, dev: devices.Device) -> Callable[[int, int, int], None]:
@@ -636,7 +660,10 @@ class Simulator:
 
     # --- the device host: what devices may ask of the core --------------------------------------
     def active_cycles(self) -> int:
-        return self._counter.cycles - self.exceptions.sleep_cycles
+        if self._load_address is None and self._store_address is None \
+                and self._scs_store is None:
+            return self._native.cycles - self.exceptions.sleep_cycles
+        return self._access_cycle() - self.exceptions.sleep_cycles  # (DWT CYCCNT: at its own)
 
     @property
     def clock_hz(self) -> int:
@@ -647,7 +674,7 @@ class Simulator:
             wait_states = self.options.flash_wait_states
         if hz == self._clock.hz and wait_states == self._wait_states:
             return
-        now, asleep = self._store_cycle(), self.exceptions.sleep_cycles
+        now, asleep = self._access_cycle(), self.exceptions.sleep_cycles
         self._clock.change(now, asleep, hz, wait_states, source)
         if wait_states != self._wait_states:
             self._wait_states = wait_states
@@ -658,7 +685,7 @@ class Simulator:
 
     def warn(self, text: str) -> None:
         if text not in self._warnings:
-            seconds = self._clock.seconds(self._store_cycle(), self.exceptions.sleep_cycles)
+            seconds = self._clock.seconds(self._access_cycle(), self.exceptions.sleep_cycles)
             self._warnings[text] = f"at {seconds * 1e3:,.3f} ms: {text}"
 
     def trace_enabled(self) -> bool:
@@ -1492,12 +1519,12 @@ class Simulator:
             return pc, insn.size, effect
         # the block's store writing there now, as a device's store is found (sim/store_match.py)
         block = self._counter.last_block
-        stores = self._running_block_stores()
+        stores = self._running_block_accesses()
         this_pass = (block.start, self._counter.cycles)
         after = self._matched[1] if self._matched[0] == this_pass else -1
         position = stores.find(address, after, self.read_register)
         if position is not None:
-            store = stores.code[stores.stores[position]]
+            store = stores.code[stores.accesses[position]]
             found = decode_store(store, self.read_register)
             if found is not None and write in found.writes:
                 return int(store.address), int(store.size), found
@@ -1864,7 +1891,7 @@ class Simulator:
             # its own time)
             cycle = (self._cycle_of(self._pin_time) if self._pin_time is not None else
                      at if at is not None else
-                     self._store_cycle() if at_store and not initial else self.exceptions.now)
+                     self._access_cycle() if at_store and not initial else self.exceptions.now)
             self._spi.pins(port, known, high, cycle)
         if initial:
             self._pin_state[port] = (known, high)
@@ -1877,7 +1904,7 @@ class Simulator:
         if self._pin_time is not None:
             seconds = self._pin_time
         else:
-            cycle = (at if at is not None else self._store_cycle() if at_store
+            cycle = (at if at is not None else self._access_cycle() if at_store
                      else self.exceptions.now)
             seconds = self._clock.seconds(cycle, self.exceptions.sleep_cycles)
         for pin in range(16):
@@ -1916,91 +1943,134 @@ class Simulator:
                                     self.exceptions.sleep_cycles)
 
     def store_cycle(self) -> int:
-        return self._store_cycle()
+        return self._access_cycle()
 
     def acting_at(self, cycle: int | None) -> int | None:
         old, self._acting = self._acting, cycle
         return old
 
-    def _store_cycle(self) -> int:
-        """The cycle at which the store a device is handling now ends (sim/store_match.py: a
-        block's cycles are counted when it starts, so those of its instructions after the store
-        are taken back); the block's end when the store is not found, and now outside a store
-        (a device's event, a sleep)."""
+    def _access_cycle(self) -> int:
+        """The cycle at which the store (load) a device is handling now ends: the cycles of
+        the instructions before it and its own (sim/store_match.py: a block's cycles are
+        counted when it starts, so those of its instructions after the access are taken back);
+        the block's end when the access is not found, and now outside an access (a device's
+        event, a sleep)."""
         if self._acting is not None:  # a bus master's access at its event's cycle
             return self._acting
-        end = self._counter.cycles
-        if self._sleeping is not None or self._store_address is None:
+        end: int = self._native.cycles
+        if self._sleeping is not None:
             return end
-        found = self._current_store()
+        if self._load_address is not None and self._this_load is _UNKNOWN \
+                and self._device_pc is None:  # (a polling loop's block: quickly)
+            state = self._native
+            loads = self._block_loads.get((state.last_addr, state.next_seq))
+            if loads is not None and loads.single is not None:
+                self._this_load = (loads, 0)
+                return end - loads.single
+        if self._store_address is not None:
+            found = self._current_store()
+        elif self._load_address is not None:
+            found = self._current_load()
+        elif self._scs_store is not None:
+            found = self._scs_store_found(self._scs_store)
+        else:
+            return end
         if found is None:
             return end
-        stores, position = found
-        return end - stores.cycles_after(position)
+        accesses, position = found
+        return end - accesses.cycles_after(position)
 
-    def _running_block_stores(self) -> BlockStores:
-        """The stores of the block running now (cached for code in flash)."""
+    def _running_block_accesses(self, loads: bool = False) -> BlockAccesses:
+        """The stores (``loads``: the loads) of the block running now (cached for code in
+        flash)."""
         block = self._counter.last_block
-        stores = self._block_stores.get((block.start, block.end))
-        if stores is None:
-            stores = BlockStores(self._last_block_code() or [], block.end, self._literal,
-                                 lambda start, end: self._counter.range_facts(start, end)[1])
+        cache = self._block_loads if loads else self._block_stores
+        found = cache.get((block.start, block.end))
+        if found is None:
+            found = BlockAccesses(self._last_block_code() or [], block.end, self._literal,
+                                  lambda start, end: self._counter.range_facts(start, end)[1],
+                                  loads)
             if self._in_flash(block.start):
-                self._block_stores[(block.start, block.end)] = stores
-        return stores
+                cache[(block.start, block.end)] = found
+        return found
 
     def _store_end(self, scs: tuple[int, int, int] | None = None) -> int | None:
         """The address after the store writing a device now (None when it is not found);
-        ``scs``: the System Control Space's (address, size, value) being written, found in the
-        running block as a device's store is (its native callback sees no PC), the first store
-        there that writes that value at that address with the registers now."""
-        if scs is None:
-            found = self._current_store()
-        else:
-            found = None
-            stores = self._running_block_stores()
-            address, size, value = scs
-            write = (address, size, value & ((1 << (8 * size)) - 1))
-            after = -1
-            while found is None:
-                position = stores.find(address, after, self.read_register)
-                if position is None or position <= after:  # (an STM found again: no other)
-                    break
-                effect = decode_store(stores.code[stores.stores[position]], self.read_register)
-                if effect is not None and write in effect.writes:
-                    found = (stores, position)
-                after = position
+        ``scs``: the System Control Space's (address, size, value) being written
+        (_scs_store_found)."""
+        found = self._current_store() if scs is None else self._scs_store_found(scs)
         if found is None:
             return None
         stores, position = found
-        store = stores.code[stores.stores[position]]
+        store = stores.code[stores.accesses[position]]
         return int(store.address) + int(store.size)
 
-    def _current_store(self) -> tuple[BlockStores, int] | None:
+    def _scs_store_found(self, scs: tuple[int, int, int]) -> tuple[BlockAccesses, int] | None:
+        """The running block's stores and the position of the one writing the System Control
+        Space's (address, size, value) now, found as a device's store is (its native callback
+        sees no PC): the first store there that writes that value at that address with the
+        registers now."""
+        stores = self._running_block_accesses()
+        address, size, value = scs
+        write = (address, size, value & ((1 << (8 * size)) - 1))
+        after = -1
+        while True:
+            position = stores.find(address, after, self.read_register)
+            if position is None or position <= after:  # (an STM found again: no other)
+                return None
+            effect = decode_store(stores.code[stores.accesses[position]], self.read_register)
+            if effect is not None and write in effect.writes:
+                return stores, position
+            after = position
+
+    def _current_store(self) -> tuple[BlockAccesses, int] | None:
         """The running block's stores and the position of the one writing a device now (found
         once a write): at the PC --strict-peripherals' memory hook noted, else by its
         address."""
-        if self._this_store is not _UNKNOWN:
-            return self._this_store  # type: ignore[return-value]
+        if self._this_store is _UNKNOWN:
+            self._this_store, self._matched = self._current_access(
+                self._running_block_accesses(), self._store_address, self._matched)
+        return self._this_store  # type: ignore[return-value]
+
+    def _current_load(self) -> tuple[BlockAccesses, int] | None:
+        """The running block's loads and the position of the one reading a device now (found
+        once a read), as _current_store finds a store; quickly in a block with one load (a
+        polling loop's)."""
+        found = self._this_load
+        if found is _UNKNOWN:
+            state = self._counter.state
+            loads = self._block_loads.get((state.last_addr, state.next_seq))
+            if loads is None:
+                loads = self._running_block_accesses(loads=True)
+            if len(loads.accesses) == 1 and self._device_pc is None:
+                found = (loads, 0)  # (no other in the pass to match in turn)
+            else:
+                found, self._load_matched = self._current_access(
+                    loads, self._load_address, self._load_matched)
+            self._this_load = found
+        return found  # type: ignore[return-value]
+
+    def _current_access(self, accesses: BlockAccesses, address: int | None,
+                        matched: tuple[tuple[int, int], int]
+                        ) -> tuple[tuple[BlockAccesses, int] | None, tuple[tuple[int, int], int]]:
+        """(``accesses`` and the position of the one at ``address`` now, or None; the pass and
+        position matched last, ``matched`` before): at the PC --strict-peripherals' memory
+        hook noted, else by its address, after the one ``matched`` last in this pass."""
         block = self._counter.last_block
-        stores = self._running_block_stores()
-        found: tuple[BlockStores, int] | None = None
         pc = self._device_pc  # (--strict-peripherals only)
         noted = [] if pc is None else [
-            p for p, i in enumerate(stores.stores) if stores.code[i].address == pc]
+            p for p, i in enumerate(accesses.accesses) if accesses.code[i].address == pc]
         this_pass = (block.start, self._counter.cycles)
-        after = self._matched[1] if self._matched[0] == this_pass else -1
+        after = matched[1] if matched[0] == this_pass else -1
         if noted:
             position: int | None = noted[0]
-        elif len(stores.stores) == 1:
+        elif len(accesses.accesses) == 1:
             position = 0
         else:
-            position = stores.find(self._store_address or 0, after, self.read_register)
-        if position is not None:
-            found = (stores, position)
-            self._matched = (this_pass, position)
-        self._this_store = found
-        return found
+            position = accesses.find(address or 0, after, self.read_register)
+        if position is None:
+            return None, matched
+        return (accesses, position), (this_pass, position)
 
     def _literal(self, address: int) -> int | None:
         """A word of the literal pool (flash), None where none is mapped."""

@@ -563,7 +563,9 @@ def test_the_pin_keeps_the_comparators_edges_up_to_the_moder_store(firmware, cli
     NOPs makes PA6 an output (ODR 1): the edges inside that block are the pin's."""
     data = tmp_path / "alt.npy"
     np.save(data, np.tile([0.0, 2.0], 10_000))
-    res = cli("run", probe(firmware, "moder"), "--analog", f"1={data}@1MHz", *LIMIT)
+    # (START: SysTick cycles from its enabling store, 42 cycles before the end of that store's
+    # block, so that the store below falls in a low half-period of COMP1, at cycle 332)
+    res = cli("run", probe(firmware, "moder", START=192), "--analog", f"1={data}@1MHz", *LIMIT)
     pa6 = res.report["pins"]["PA6"]  # COMP1's crossings from its enable to the store
     assert pa6["rising"] == 5 and pa6["falling"] == 4  # (the last rise: the store's ODR 1)
 

@@ -135,9 +135,9 @@ class DeviceHost(Protocol):
         addresses (an address with none is not acknowledged)."""
 
     def store_cycle(self) -> int:
-        """The cycle at which the store a device is handling ends (a basic block's cycles
-        are counted at its start: this takes back those of its instructions after the store);
-        now outside a store."""
+        """The cycle at which the store (or load) a device is handling ends (a basic block's
+        cycles are counted at its start: this takes back those of its instructions after the
+        access); now outside an access. ``active_cycles()`` during an access is at it too."""
 
     def acting_at(self, cycle: int | None) -> int | None:
         """From now on the accesses devices take act at core cycle ``cycle`` (store_cycle()

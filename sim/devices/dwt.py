@@ -2,6 +2,11 @@
 
 CYCCNT counts the cycles the run report counts (active cycles: not the cycles spent asleep in
 WFI/WFE) while DEMCR.TRCENA (in the SCS) and CTRL.CYCCNTENA are both set; a write sets it.
+A load reads it at the load's own cycle: the cycles of the instructions before the load and the
+load's own (``host.active_cycles()`` during the read: the end of its block less the cycles of
+the instructions after it, sim/store_match.py), and a store sets it (a CTRL store starts or
+stops it) at the store's own cycle alike. So ``t0 = CYCCNT; work(); t1 = CYCCNT`` gives
+``t1 - t0`` = the cycles of ``work()`` and of the second load, whatever the blocks.
 CTRL reads NUMCOMP = 4 (bits 31:28) and CYCCNTENA. The comparators, the other profiling
 counters (CPICNT, EXCCNT, SLEEPCNT, LSUCNT, FOLDCNT) and PCSR are not modelled: they read back
 what was written and are listed in the report. On ARMv6-M (the Cortex-M0+) the DWT has no
@@ -34,10 +39,7 @@ class DataWatchpointTrace(Device):
         self.ctrl = 0
         self._count = 0  # CYCCNT at _since (active cycles)
         self._since = 0
-
-    @property
-    def _v6m(self) -> bool:
-        return self.host.core.architecture == "armv6-m"
+        self._v6m = self.host.core.architecture == "armv6-m"  # (no CYCCNT; looked up once)
 
     def _counting(self) -> bool:
         return bool(self.ctrl & 1) and self.host.trace_enabled() and not self._v6m

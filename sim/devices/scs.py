@@ -233,7 +233,7 @@ class SystemControlSpace(Device):
         if word == 0x014:
             return m.systick.rvr
         if word == 0x018:
-            return m.systick_value()
+            return m.systick_value(self.host.store_cycle())  # (at the load's own cycle)
         if word == 0x01C:  # SKEW, TENMS 0: no calibration value; NOREF without a reference
             return 0x40000000 if m.systick.ref_div else 0xC0000000
         if word == 0xD00:
@@ -291,7 +291,7 @@ class SystemControlSpace(Device):
         if word == 0x008:
             self.actlr = value
         elif word in (0x010, 0x014, 0x018):
-            m.systick_write(word - 0x010, value)
+            m.systick_write(word - 0x010, value, self.host.store_cycle())  # (the store's)
         elif word == 0xD04:
             self._write_icsr(value)
         elif word == 0xD08:  # TBLOFF: the bits each core implements
