@@ -107,6 +107,7 @@ from toolchain.sizes import format_size
 
 _END = 0xFFFFFFFF  # emu_start's `until` for a run without an end address
 _UNKNOWN = object()  # a device access's store (load), not looked for yet
+_RAM_BLOCKS = 4096  # blocks in SRAM whose stores or loads are kept (_running_block_accesses)
 EXCP_EXCEPTION_EXIT = 8  # QEMU's number for a branch to EXC_RETURN (Unicorn pops nothing)
 # --vector-faults: fault kind -> (exception, CFSR bits) (ARMv7-M ARM B3.2.15)
 _FAULT_CAUSES = {
@@ -525,6 +526,8 @@ class Simulator:
         # it cannot change during a run)
         self._block_stores: dict[tuple[int, int], BlockAccesses] = {}
         self._block_loads: dict[tuple[int, int], BlockAccesses] = {}
+        # those of blocks in SRAM: (start, end, loads) -> (the block's bytes, its accesses)
+        self._ram_blocks: dict[tuple[int, int, bool], tuple[bytes, BlockAccesses]] = {}
         self._store_address: int | None = None  # of the device write being handled
         self._load_address: int | None = None  # of the device read being handled
         self._this_load: object = _UNKNOWN  # its load (_current_load), once found
@@ -1696,7 +1699,7 @@ class Simulator:
         for source in self._analog.values():
             source.reset()
         self._polled = None
-        self._matched = ((-1, -1), -1)
+        self._matched = self._load_matched = ((-1, -1), -1)
         self._reset_requested = False
         self._reset_cut = None
         self._deadlock = None
@@ -1774,7 +1777,7 @@ class Simulator:
                 dev.start()
         self._reset_requested, self._standby = False, False
         self._sleeping = self._resume = self._deadlock = None
-        self._matched = ((-1, -1), -1)
+        self._matched = self._load_matched = ((-1, -1), -1)
         self._core_registers(sp0)
         return int(reset)
 
@@ -1982,16 +1985,28 @@ class Simulator:
 
     def _running_block_accesses(self, loads: bool = False) -> BlockAccesses:
         """The stores (``loads``: the loads) of the block running now (cached for code in
-        flash)."""
+        flash; in SRAM, while its bytes stay the same: code copied there, a counter polled
+        from a RAM function, is not decoded at each access)."""
         block = self._counter.last_block
         cache = self._block_loads if loads else self._block_stores
         found = cache.get((block.start, block.end))
-        if found is None:
-            found = BlockAccesses(self._last_block_code() or [], block.end, self._literal,
-                                  lambda start, end: self._counter.range_facts(start, end)[1],
-                                  loads)
-            if self._in_flash(block.start):
-                cache[(block.start, block.end)] = found
+        if found is not None:
+            return found
+        ram = None
+        if self._in_sram(block.start, block.end - block.start):
+            ram = self._host_read(block.start, block.end - block.start)
+            kept = self._ram_blocks.get((block.start, block.end, loads))
+            if kept is not None and kept[0] == ram:
+                return kept[1]
+        found = BlockAccesses(self._last_block_code() or [], block.end, self._literal,
+                              lambda start, end: self._counter.range_facts(start, end)[1],
+                              loads)
+        if self._in_flash(block.start):
+            cache[(block.start, block.end)] = found
+        elif ram is not None:
+            if len(self._ram_blocks) >= _RAM_BLOCKS:  # (code rewritten again and again)
+                self._ram_blocks.clear()
+            self._ram_blocks[(block.start, block.end, loads)] = (ram, found)
         return found
 
     def _store_end(self, scs: tuple[int, int, int] | None = None) -> int | None:
