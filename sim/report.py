@@ -79,7 +79,7 @@ class RunReport:
     unmodelled: list[str] = field(default_factory=list)  # device registers not modelled, used
     thread_stacks: dict[str, int] = field(default_factory=dict)  # PSP stack object -> peak bytes
     # static objects MSR MSP moved the main stack into (or the initial SP lies in) -> its peak
-    # there (``stack_peak`` is the stack below the initial SP alone)
+    # there (``stack_peak`` is the stack below the initial SP alone, or the reset stack's)
     main_stacks: dict[str, int] = field(default_factory=dict)
     # the one of them the initial SP lies in (a reset stack that is an array in .bss), if any
     reset_stack: str | None = None
@@ -162,7 +162,9 @@ class RunReport:
 
     @property
     def sram_peak(self) -> int:
-        return self.static + self.stack_peak + self.heap_peak
+        # (a reset stack that is an array in .bss is static RAM already: not added again)
+        stack = 0 if self.reset_stack is not None else self.stack_peak
+        return self.static + stack + self.heap_peak
 
     @property
     def main_stack_peak(self) -> int:

@@ -407,7 +407,9 @@ class Simulator:
         if ((self.target.fpu is not None and self.core.unicorn_fp64)
                 or bool(np.any(tables.fp == UNDEFINED))):  # (sim/isa_gaps.py)
             self._counter.set_fp64_trap(True)
-        if self.core.architecture != "armv6-m" and holds_exclusive(self.flash):
+        if self.core.architecture != "armv6-m" and (holds_exclusive(self.flash) or any(
+                holds_exclusive(np.frombuffer(seg.data, np.uint8)) for seg in image.segments
+                if self._in_sram(seg.address, max(len(seg.data), 1)))):  # (code loaded in SRAM)
             offset = monitor_offset(self.core.unicorn_model)
             if offset is not None:
                 self._counter.clear_exclusive_at_exceptions(self.uc, offset)
@@ -2710,6 +2712,10 @@ class Simulator:
         # (SP moved below SRAM's start by a computed write stopped there: not SRAM it used)
         stack_peak = (max(0, sp0 - max(self._initial_min, SRAM_BASE))
                       if self.fit_problem is None else 0)
+        reset_stack = (self.image.reset_stack[0] if self.image.reset_stack is not None
+                       and self.image.reset_stack[0] in self._main_stacks else None)
+        if reset_stack is not None:  # the main stack's, though it is static RAM already
+            stack_peak = max(stack_peak, self._main_stacks[reset_stack])
         # a handler the run ended in counts to the end, less what was taken back
         stats = model.stats_until(cycles + model.sleep_cycles)
         awake_s, asleep_s = self._clock.split(cycles + model.sleep_cycles, model.sleep_cycles)
@@ -2745,8 +2751,7 @@ class Simulator:
             tail_chained=stats.tail_chained,
             thread_stacks=self._thread_peaks(),
             main_stacks=dict(self._main_stacks),
-            reset_stack=(self.image.reset_stack[0] if self.image.reset_stack is not None
-                         and self.image.reset_stack[0] in self._main_stacks else None),
+            reset_stack=reset_stack,
             vectored_faults=_and_more(self._vectored, self._vectored_dropped,
                                       "faults delivered, not listed"),
             unmodelled=[f"{k}: {n}" for k, n in sorted(self._unmodelled.items())],

@@ -65,3 +65,23 @@ def test_an_exception_return_restores_the_ge_flags(firmware, target, native):
     report = s.run()
     assert (report.status, report.exit_code, report.stdout) == ("ok", 0, "ge 15 15\n"), (
         report.problem, report.stdout)
+
+
+def test_a_load_exclusive_in_code_loaded_into_sram_is_found(tmp_path):
+    """The scan for load-exclusives covered flash only: a .ramcode section the ELF loads
+    straight into SRAM kept the monitor set across a PendSV (s55 review LOW-1; QEMU: 1)."""
+    import subprocess
+    from pathlib import Path
+
+    programs = Path(__file__).parent / "programs" / "ramcode"
+    elf = tmp_path / "ramcode.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O1", "-nostdlib",
+                    "-nostartfiles", "-T", str(programs / "ramcode.ld"),
+                    str(programs / "exclusive.c"), "-o", str(elf)], check=True,
+                   capture_output=True)
+    image = sim.load_elf(elf)
+    s = sim.Simulator(image)
+    report = s.run()
+    assert (report.status, report.exceptions) == ("ok", {"PendSV": 1}), report.problem
+    result = int.from_bytes(bytes(s.uc.mem_read(image.symbols["result"], 4)), "little")
+    assert result == 1

@@ -171,7 +171,9 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         table.add_row("clock" if i == 0 else "", hz, since)
     table.add_row("static RAM", f"{report.static:,} B", static_label(report.static_sections))
     table.add_row("stack peak", f"{report.stack_peak:,} B",
-                  "below the initial SP" if report.main_stacks else "")
+                  f"in {report.reset_stack}, the reset stack (static RAM)"
+                  if report.reset_stack is not None
+                  else "below the initial SP" if report.main_stacks else "")
     heap_note = "" if report.heap_tracked else (
         f"not tracked ({HEAP_UNTRACKED})")
     table.add_row("heap peak", f"{report.heap_peak:,} B", heap_note)
@@ -191,9 +193,8 @@ def print_run_summary(report: RunReport, console: Console) -> None:
         taken = ", ".join(f"{name} {n:,}" for name, n in report.exceptions.items())
         table.add_row("exceptions", f"{sum(report.exceptions.values()):,}", taken)
     for name, peak in report.main_stacks.items():
-        how = ("the reset stack: the initial SP lies in it" if name == report.reset_stack
-               else "MSR MSP moved it there")
-        table.add_row("main stack", f"{peak:,} B", f"{name} ({how})")
+        if name != report.reset_stack:  # (its peak is the stack peak's row)
+            table.add_row("main stack", f"{peak:,} B", f"{name} (MSR MSP moved it there)")
     for name, peak in report.thread_stacks.items():
         shared = SHARED_STACKS.get(name)
         table.add_row("thread stack", f"{peak:,} B", name if shared is None else
