@@ -98,12 +98,14 @@ class BlockAccesses:
     def _agrees(self, index: int, reg: Reg) -> bool:
         """Whether the registers now are what the block's instructions before ``index`` left
         (as far as their values can be known): the access at ``index`` may be running now (an
-        LDM's registers may hold its earlier words already: not compared)."""
+        LDM's or LDRD's registers may hold its earlier words already: Unicorn writes each word's
+        register before it reads the next; not compared)."""
         last: dict[str, int] = {}
         for i in range(index):
             for name in self._written[i]:
                 last[name] = i
-        own = self._written[index] if self._mnemonic(index).startswith("ldm") else frozenset()
+        own = (self._written[index] if self._mnemonic(index).startswith(("ldm", "ldrd"))
+               else frozenset())
         for name, writer in last.items():
             if name in own:
                 continue
