@@ -375,6 +375,9 @@ def _write_check_reports(result: "CheckResult", junit_path: Path | None,
         if (message := clash({what: path}, read)) is not None:
             _warn(f"{message}; not written")
             continue
+        if _holds_elf(path):  # (one a budgets file that does not parse names, say)
+            _warn(f"{what} {path} is an ELF file; not written")
+            continue
         pending.append((what, path))
     written: list[tuple[str, Path]] = []
     while pending:
@@ -390,6 +393,15 @@ def _write_check_reports(result: "CheckResult", junit_path: Path | None,
             written.clear()
         else:
             written.append((what, path))
+
+
+def _holds_elf(path: Path) -> bool:
+    """Whether ``path`` is a regular file that begins as an ELF does: no report replaces it."""
+    try:
+        with path.open("rb") as f:
+            return path.is_file() and f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def _check_stopped(stopped: Stopped) -> None:

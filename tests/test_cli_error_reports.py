@@ -129,6 +129,19 @@ def test_a_usage_error_writes_no_report_over_a_file_the_check_reads(project, pat
     assert check_json_error(project / "out/k.json") == "No such option '--bogus'."
 
 
+def test_no_report_replaces_an_elf_a_broken_budgets_file_names(project):
+    """With a budgets file that does not parse, which ELFs it names cannot be known: a
+    usage error's --junit naming one replaced it with XML (s55 review LOW-4). No report is
+    written over a file that begins as an ELF does."""
+    (project / "pyproject.toml").write_text("[[tool.ebnn-sim.budget]\n")  # (not TOML)
+    before = snapshot(project)
+    result = run_cli_in_process("check", "--junit", "build/hello.elf", "--json", "out/k.json",
+                                "--bogus", cwd=project)
+    assert result.returncode == 2 and snapshot(project) == before
+    assert "warning: --junit build/hello.elf is an ELF file; not written" in result.stderr
+    assert check_json_error(project / "out/k.json") == "No such option '--bogus'."
+
+
 def test_a_report_over_the_default_budgets_file_is_refused_before_any_run(project):
     """`check --json pyproject.toml` (no --config) ran the check and replaced the budgets
     file with its report, exit 0; with a budgets file that is not valid TOML, the error
