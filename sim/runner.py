@@ -105,6 +105,9 @@ from toolchain.memory_map import FLASH_BASE, PAGE_SIZE, REGION_SIZE, SRAM_BASE
 from toolchain.profiles import DEFAULT_TARGET, TARGETS, Target, get_target
 from toolchain.sizes import format_size
 
+# how far below SRAM's start a stack stopped there counts as depth it reached (a VLA asking
+# more than SRAM has), not an SP set elsewhere (sim/runner.py's stack peak)
+BELOW_SRAM_DEPTH = 0x10_0000
 _END = 0xFFFFFFFF  # emu_start's `until` for a run without an end address
 _UNKNOWN = object()  # a device access's store (load), not looked for yet
 _RAM_BLOCKS = 4096  # blocks in SRAM whose stores or loads are kept (_running_block_accesses)
@@ -2709,9 +2712,13 @@ class Simulator:
         heap_tracked = (peak_brk is not None and heap_start is not None) or (
             not stripped and not any(name in self.image.symbols for name in _ALLOCATORS))
         self._close_msp_region()
-        # (SP moved below SRAM's start by a computed write stopped there: not SRAM it used)
-        stack_peak = (max(0, sp0 - max(self._initial_min, SRAM_BASE))
-                      if self.fit_problem is None else 0)
+        # a computed SP write below SRAM's start, stopped there, counts the depth it reached
+        # (what a VLA asked for) when that lies within BELOW_SRAM_DEPTH of it; an SP set
+        # further off (into flash: `mov sp, r0`) is no depth, and counts SRAM's alone (a main
+        # stack MSR MSP moved outside SRAM is not measured at all)
+        lowest = (self._initial_min if self._initial_min >= SRAM_BASE - BELOW_SRAM_DEPTH
+                  else SRAM_BASE)
+        stack_peak = max(0, sp0 - lowest) if self.fit_problem is None else 0
         reset_stack = (self.image.reset_stack[0] if self.image.reset_stack is not None
                        and self.image.reset_stack[0] in self._main_stacks else None)
         if reset_stack is not None:  # the main stack's, though it is static RAM already
