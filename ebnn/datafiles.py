@@ -31,7 +31,7 @@ from ebnn.data import (
     _find_idx,
     _load_idx_dir,
 )
-from sim.inputs import pandas_column_names
+from sim.inputs import GREY_MODES, WIDE_MODES, pandas_column_names
 from sim.wav import Wav, WavError, read_header, read_wav
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ _LABEL_NUMBER = re.compile(r"[+-]?[0-9]{1,18}(\.0*)?")
 AUDIO_SUFFIXES = (".wav",)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff",
                   ".webp")
-WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")  # 16-bit grey: scaled as 65535 -> 255
 SPLIT_NAMES = ("train", "test")
 
 
@@ -109,7 +108,7 @@ def _image_sample_shape(root: Path, split: str) -> tuple[tuple[int, ...], Path] 
         return None
     if mode in ("P", "PA"):
         return (h, w), files[0][0]
-    return (h, w, 1 if mode in ("1", "L", "F", "LA", *WIDE_MODES) else 3), files[0][0]
+    return (h, w, 1 if mode in (*GREY_MODES, *WIDE_MODES) else 3), files[0][0]
 
 
 def _check_other_split(root: Path, split: str, shape: tuple[int, ...],
@@ -599,7 +598,7 @@ def _load_images(root: Path, folder: Path, names: list[str], files: list[tuple[P
     for f, _ in files:
         try:
             with _open_image(f) as im:
-                grey = ("1", "L", "F", "LA", *WIDE_MODES)
+                grey = (*GREY_MODES, *WIDE_MODES)
                 mode = "L" if im.mode in grey else "RGB"
                 palette_grey = False
                 if im.mode in ("P", "PA"):  # a palette: grey when every colour used is

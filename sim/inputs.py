@@ -128,8 +128,9 @@ def _png_pixels(path: Path) -> np.ndarray:
     return np.round(pixels * 255.0) if pixels.dtype.kind == "f" else pixels
 
 
-# Pillow's grey modes (16-bit ones scaled 65535 -> 255, as a 16-bit PNG's pixels are)
-_GREY_MODES, _WIDE_MODES = ("1", "L", "F", "LA"), ("I", "I;16", "I;16B", "I;16L", "I;16N")
+# Pillow's grey modes, and its 16-bit grey ones (scaled 65535 -> 255, as a 16-bit PNG's pixels
+# are): how --input and ebnn's image folders (ebnn/datafiles.py) both read an image
+GREY_MODES, WIDE_MODES = ("1", "L", "F", "LA"), ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
 
 def _image_pixels(path: Path) -> np.ndarray:
@@ -150,10 +151,10 @@ def _image_pixels(path: Path) -> np.ndarray:
                 width, height = im.size
                 if width * height * 4 * 4 > MAX_INPUT_BYTES:  # as a PNG's
                     raise _too_large(path, f"the {width}x{height} image")
-                if im.mode in _WIDE_MODES:
+                if im.mode in WIDE_MODES:
                     wide = np.asarray(im, np.float64)
                     return np.clip(np.round(wide * (255 / 65535)), 0, 255).astype(np.uint8)
-                mode = "L" if im.mode in _GREY_MODES else "RGB"
+                mode = "L" if im.mode in GREY_MODES else "RGB"
                 return np.asarray(im.convert(mode), np.uint8)
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as exc:
         raise InputError(f"{path}: not a readable {what} image ({type(exc).__name__})") from None
