@@ -64,10 +64,15 @@ def _value(address: int) -> int:
     return 0x5EED_0000 | address
 
 
-def holds_exclusive(flash: np.ndarray) -> bool:
-    """Whether the image may hold a load-exclusive (LDREX, LDREXB/H/D, LDAEX*): a halfword
-    0xE85n, or 0xE8Dn followed by one whose bits 7:4 are not those of TBB/TBH (0 and 1)."""
-    words = np.frombuffer(flash[: len(flash) // 2 * 2].tobytes(), "<u2")
+def holds_exclusive(flash: np.ndarray, *loaded: bytes) -> bool:
+    """Whether the image (its flash, and the ``loaded`` bytes it puts in SRAM itself) may hold
+    a load-exclusive (LDREX, LDREXB/H/D, LDAEX*): a halfword 0xE85n, or 0xE8Dn followed by one
+    whose bits 7:4 are not those of TBB/TBH (0 and 1)."""
+    return any(_holds(data) for data in (flash.tobytes(), *loaded))
+
+
+def _holds(data: bytes) -> bool:
+    words = np.frombuffer(data, "<u2", count=len(data) // 2)
     if len(words) < 2:
         return False
     first, second = words[:-1], words[1:]

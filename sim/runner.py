@@ -410,9 +410,9 @@ class Simulator:
         if ((self.target.fpu is not None and self.core.unicorn_fp64)
                 or bool(np.any(tables.fp == UNDEFINED))):  # (sim/isa_gaps.py)
             self._counter.set_fp64_trap(True)
-        if self.core.architecture != "armv6-m" and (holds_exclusive(self.flash) or any(
-                holds_exclusive(np.frombuffer(seg.data, np.uint8)) for seg in image.segments
-                if self._in_sram(seg.address, max(len(seg.data), 1)))):  # (code loaded in SRAM)
+        in_sram = [seg.data for seg in image.segments  # (code the ELF loads into SRAM)
+                   if self._in_sram(seg.address, max(len(seg.data), 1))]
+        if self.core.architecture != "armv6-m" and holds_exclusive(self.flash, *in_sram):
             offset = monitor_offset(self.core.unicorn_model)
             if offset is not None:
                 self._counter.clear_exclusive_at_exceptions(self.uc, offset)
